@@ -18,7 +18,7 @@ from pathlib import Path
 from . import tuning as T
 from .errors import TemplateChangedError, TemplateError
 from .fonts import PT_TO_MM, text_width_mm, wrap_text
-from .template import Question, Template, date_parts
+from .template import Option, Question, Template, date_parts
 
 SCHEMA = "omr-layout/1"
 
@@ -92,6 +92,9 @@ class Layout:
     version: int
     template_sha256: str
     pages: list[PageLayout]
+    # The questions, kept with the frozen layout so that sheets of an old
+    # version can be read after the YAML has moved on.
+    questions: list[Question] = field(default_factory=list)
 
     def page(self, number: int) -> PageLayout:
         for page in self.pages:
@@ -370,7 +373,7 @@ def compute_layout(template: Template) -> Layout:
             note += " — xin mời xem tiếp trang sau"
         page.decor.append(Decor("text", T.PAGE_WIDTH / 2, T.PAGE_HEIGHT - T.FIDUCIAL_INSET - 1.5, text=note,
                                 size=7.5, align="center"))
-    return Layout(template.form_id, template.version, template.content_hash, pages)
+    return Layout(template.form_id, template.version, template.content_hash, pages, list(template.questions))
 
 
 # --- JSON contract and frozen layouts --------------------------------------
@@ -400,6 +403,12 @@ def layout_to_dict(layout: Layout) -> dict:
             }
             for p in layout.pages
         ],
+        "questions": [
+            {"id": q.id, "type": q.type, "text": q.text,
+             "options": [{"code": o.code, "label": o.label} for o in q.options], "years": list(q.years),
+             "lines": q.lines}
+            for q in layout.questions
+        ],
     }
 
 
@@ -417,7 +426,9 @@ def layout_from_dict(data: dict) -> Layout:
             text_regions=[TextRegion(**r) for r in p["text_regions"]],
             decor=[Decor(**d) for d in p["decor"]],
         ))
-    return Layout(data["form"], data["version"], data["template_sha256"], pages)
+    questions = [Question(q["id"], q["text"], q["type"], tuple(Option(o["code"], o["label"]) for o in q["options"]),
+                          tuple(q.get("years", ())), q.get("lines", 0)) for q in data.get("questions", [])]
+    return Layout(data["form"], data["version"], data["template_sha256"], pages, questions)
 
 
 def frozen_layout_path(template: Template) -> Path:

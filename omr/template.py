@@ -110,6 +110,7 @@ class _Doc:
     def __init__(self, source: str):
         self.source = source
         self.lines: dict[int, int] = {}
+        self.key_lines: dict[tuple[int, str], int] = {}
 
     def convert(self, node: yaml.Node) -> Any:
         if isinstance(node, yaml.MappingNode):
@@ -121,6 +122,7 @@ class _Doc:
                 if key in value:
                     raise self.error(key_node.start_mark.line + 1, key, "trường bị lặp lại")
                 value[key] = self.convert(value_node)
+                self.key_lines[(id(value), key)] = key_node.start_mark.line + 1
         elif isinstance(node, yaml.SequenceNode):
             value = [self.convert(item) for item in node.value]
         else:
@@ -131,6 +133,10 @@ class _Doc:
 
     def line_of(self, value: Any, default: int = 1) -> int:
         return self.lines.get(id(value), default)
+
+    def line_of_key(self, mapping: dict, key: str) -> int:
+        """The line of ``key`` in ``mapping``, else the mapping's first line."""
+        return self.key_lines.get((id(mapping), key), self.line_of(mapping))
 
     def error(self, line: int, field_name: str, problem: str) -> TemplateError:
         return TemplateError(f"{self.source}, dòng {line}, trường «{field_name}»: {problem}")
@@ -146,11 +152,14 @@ def load_template(path: str | Path) -> Template:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise TemplateError(f"Không tìm thấy tệp mẫu phiếu: {path}") from None
-    except UnicodeDecodeError:
-        raise TemplateError(f"{path}: tệp mẫu phiếu phải được lưu với mã UTF-8") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise TemplateError(f"{path}, dòng {line}: tệp mẫu phiếu phải được lưu với mã UTF-8") from None
     return parse_template(text, source=str(path))
 
 
@@ -160,8 +169,14 @@ def parse_template(text: str, source: str = "<template>") -> Template:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        opened = getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", exc)
+        if mark and opened and opened.line < mark.line and any(
+                word in (getattr(exc, "context", "") or "") for word in ("quoted", "flow")):
+            raise TemplateError(f"{source}, dòng {opened.line + 1}: YAML không hợp lệ, dấu nháy hoặc dấu ngoặc "
+                                f"mở ở dòng này chưa được đóng (phát hiện ở dòng {mark.line + 1}: {problem})") from None
         where = f", dòng {mark.line + 1}" if mark else ""
-        raise TemplateError(f"{source}{where}: YAML không hợp lệ ({getattr(exc, 'problem', exc)})") from None
+        raise TemplateError(f"{source}{where}: YAML không hợp lệ ({problem})") from None
     if node is None:
         raise TemplateError(f"{source}: tệp mẫu phiếu trống")
     data = doc.convert(node)
@@ -171,7 +186,7 @@ def parse_template(text: str, source: str = "<template>") -> Template:
 
 
 def _require(doc: _Doc, mapping: dict, key: str, kind: type | tuple, where: str) -> Any:
-    line = doc.line_of(mapping)
+    line = doc.line_of_key(mapping, key)
     if key not in mapping:
         raise doc.error(line, f"{where}{key}", "thiếu trường bắt buộc")
     value = mapping[key]
@@ -184,7 +199,7 @@ def _require(doc: _Doc, mapping: dict, key: str, kind: type | tuple, where: str)
 def _check_keys(doc: _Doc, mapping: dict, allowed: set[str], where: str) -> None:
     for key in mapping:
         if key not in allowed:
-            raise doc.error(doc.line_of(mapping), f"{where}{key}",
+            raise doc.error(doc.line_of_key(mapping, key), f"{where}{key}",
                             "trường không được biết; các trường hợp lệ: " + ", ".join(sorted(allowed)))
 
 
@@ -235,14 +250,15 @@ def _build_question(doc: _Doc, raw: Any, where: str, seen_ids: set[str]) -> Ques
     _check_keys(doc, raw, {"id", "text", "type", "options", "no_opinion", "years", "lines"}, where)
     qid = str(_require(doc, raw, "id", str, where))
     if not ID_PATTERN.match(qid):
-        raise doc.error(line, f"{where}id", f"«{qid}» không hợp lệ: dùng chữ không dấu và số, ví dụ B1")
+        raise doc.error(doc.line_of_key(raw, "id"), f"{where}id", f"«{qid}» không hợp lệ: dùng chữ không dấu và số, ví dụ B1")
     if qid in seen_ids:
-        raise doc.error(line, f"{where}id", f"mã câu hỏi «{qid}» đã dùng ở câu khác")
+        raise doc.error(doc.line_of_key(raw, "id"), f"{where}id", f"mã câu hỏi «{qid}» đã dùng ở câu khác")
     seen_ids.add(qid)
     text = nfc(_require(doc, raw, "text", str, where))
     qtype = _require(doc, raw, "type", str, where)
     if qtype not in QUESTION_TYPES:
-        raise doc.error(line, f"{where}type", f"«{qtype}» không hợp lệ; chọn một trong: {', '.join(QUESTION_TYPES)}")
+        raise doc.error(doc.line_of_key(raw, "type"), f"{where}type",
+                        f"«{qtype}» không hợp lệ; chọn một trong: {', '.join(QUESTION_TYPES)}")
     no_opinion = raw.get("no_opinion", False)
     if not isinstance(no_opinion, bool):
         raise doc.error(line, f"{where}no_opinion", "phải là true hoặc false")
@@ -278,7 +294,8 @@ def _build_question(doc: _Doc, raw: Any, where: str, seen_ids: set[str]) -> Ques
     if qtype == "date":
         years_raw = _require(doc, raw, "years", list, where)
         if not years_raw or not all(isinstance(y, int) and 2000 <= y <= 2100 for y in years_raw):
-            raise doc.error(line, f"{where}years", "cần danh sách năm, ví dụ [2025, 2026, 2027]")
+            raise doc.error(doc.line_of_key(raw, "years"), f"{where}years",
+                            "cần danh sách năm, ví dụ [2025, 2026, 2027]")
         years = tuple(years_raw)
     lines = 0
     if qtype == "text":

@@ -41,3 +41,46 @@ SCALE_COLUMN_WIDTH = 12.0
 TEXT_LINE_SPACING = 8.0  # handwriting line pitch in comment boxes
 GROUP_GAP = 1.5
 QUESTION_GAP = 1.2
+
+# --- Reading ------------------------------------------------------------------
+# Pages are warped onto the layout at 8 px/mm (203 dpi): the scans arrive at
+# 200-300 dpi, and a 5 mm box is then 40 px, plenty for a 0.3 mm pen line.
+CANONICAL_PX_PER_MM = 8.0
+# Largest page image we decode (pixels): an A4 page at 600 dpi is 35 MP.
+MAX_PAGE_PIXELS = 60_000_000
+# Fiducial search works at ~50 dpi where a 6 mm mark is 12 px: fast, and
+# blurs away text and QR modules.
+FIDUCIAL_SEARCH_PX_PER_MM = 2.0
+# Fiducials' area may differ from nominal by scan scale (93-100 %) and a phone
+# photo's distance; outside these bounds a blob is not a fiducial.
+FIDUCIAL_AREA_RANGE = (0.35, 2.2)
+FIDUCIAL_MIN_SOLIDITY = 0.8  # filled squares; QR finder rings are ~0.5
+# Centre-to-centre distances of the fiducials must keep the printed aspect
+# ratio within this tolerance (perspective of phone photos included).
+FIDUCIAL_ASPECT_TOLERANCE = 0.12
+QR_CROP_MARGIN_MM = 4.0
+# A page is blank when less than this share of it is darker than the paper.
+BLANK_MAX_INK_SHARE = 0.002
+
+# Local search: after the homography, each box may still be off by paper curl
+# or a scanner's uneven feed; look this far around the predicted position.
+LOCAL_SEARCH_MM = 1.5
+# Box offsets are pulled towards their neighbours' median when they differ by
+# more than this: a mark's stroke must not drag a box off its outline.
+LOCAL_OFFSET_OUTLIER_MM = 0.6
+# Median offset above which the page is treated as misaligned: every answer
+# on it goes to review instead of being read silently.
+ALIGN_REVIEW_MM = 1.0
+
+# Ink is measured relative to the page itself: 0 = its paper (local, so
+# uneven light on phone photos cancels), 1 = the black of its own fiducials.
+INK_THRESHOLD = 0.35  # faint pencil is ~0.45 on this scale; JPEG noise < 0.15
+BOX_INNER_MARGIN_MM = 0.75  # skip the 0.3 mm outline and its blur/misregistration
+# Fill share of the box inside: a ballpoint cross covers 20-35 %, a tick 12-25 %,
+# a dot 10-15 %, an empty box < 2 %; a box filled to cancel it > 80 %.
+EMPTY_MAX_FILL = 0.04
+MARK_MIN_FILL = 0.075
+MARK_MAX_FILL = 0.62
+CANCEL_MIN_FILL = 0.75
+# Answers whose least certain box has lower confidence than this go to review.
+REVIEW_CONFIDENCE = 0.5

@@ -1,0 +1,178 @@
+"""Identify a scanned page: blank or not, its fiducials, orientation and QR code.
+
+All functions take a grey ``uint8`` page image and return plain values. The
+fiducials and QR code sit at the same place on every omr form (see
+:mod:`omr.tuning`), so a page can be found before its form is known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from . import tuning as T
+from .qrcodes import PageIdentity, parse_payload
+
+# Centres of the four fiducials in mm, order top-left, top-right, bottom-left, bottom-right.
+_F_NEAR = T.FIDUCIAL_INSET + T.FIDUCIAL_SIZE / 2
+FIDUCIAL_CENTRES_MM = np.array([
+    [_F_NEAR, _F_NEAR],
+    [T.PAGE_WIDTH - _F_NEAR, _F_NEAR],
+    [_F_NEAR, T.PAGE_HEIGHT - _F_NEAR],
+    [T.PAGE_WIDTH - _F_NEAR, T.PAGE_HEIGHT - _F_NEAR],
+], dtype=np.float64)
+_QR_X = T.PAGE_WIDTH - T.FIDUCIAL_INSET - T.FIDUCIAL_SIZE - T.QR_GAP_FROM_FIDUCIAL - T.QR_SIZE
+QR_RECT_MM = (_QR_X, T.FIDUCIAL_INSET, T.QR_SIZE, T.QR_SIZE)
+# Image corners matched to layout corners when the page lies upside down.
+ROTATED_ORDER = [3, 2, 1, 0]
+
+
+@dataclass
+class Identification:
+    identity: PageIdentity | None
+    homography: np.ndarray | None  # layout mm -> image px
+    rotated_180: bool
+    reason: str | None  # None when identified; else a key of model.SET_ASIDE_REASONS
+
+
+def paper_and_ink(grey: np.ndarray) -> tuple[float, float]:
+    """Paper level (a high percentile) and darkest ink level (a low one) of a page."""
+    small = grey[::4, ::4]
+    return float(np.percentile(small, 90)), float(np.percentile(small, 0.5))
+
+
+def is_blank(grey: np.ndarray) -> bool:
+    """True for an empty sheet: almost nothing darker than its paper.
+
+    Dust and scanner noise are single pixels; the median filter removes them
+    before counting.
+    """
+    small = cv2.resize(grey, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    small = cv2.medianBlur(small, 3)
+    paper = float(np.percentile(small, 90))
+    dark = small < paper - 60
+    return float(dark.mean()) < T.BLANK_MAX_INK_SHARE
+
+
+def find_fiducials(grey: np.ndarray) -> np.ndarray | None:
+    """Centres (px) of the four corner marks in image order TL, TR, BL, BR, or None.
+
+    Works on a ~50 dpi copy: a fiducial is a solid, nearly square blob of the
+    expected size; the blob nearest each image corner wins, and the four must
+    keep the printed aspect ratio.
+    """
+    h, w = grey.shape
+    # A4 portrait fills the image width in scans; phone photos are smaller, hence the area range.
+    px_per_mm = w / T.PAGE_WIDTH
+    factor = T.FIDUCIAL_SEARCH_PX_PER_MM / px_per_mm
+    small = cv2.resize(grey, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    _, binary = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    nominal = (T.FIDUCIAL_SIZE * T.FIDUCIAL_SEARCH_PX_PER_MM) ** 2
+    lo, hi = T.FIDUCIAL_AREA_RANGE
+    sh, sw = small.shape
+    candidates = []
+    for i in range(1, n):
+        x, y, bw, bh, area = stats[i]
+        if not (lo * nominal <= area <= hi * nominal):
+            continue
+        if not 0.6 <= bw / bh <= 1.6 or area / (bw * bh) < T.FIDUCIAL_MIN_SOLIDITY:
+            continue
+        candidates.append(centroids[i])
+    if len(candidates) < 4:
+        return None
+    pts = np.array(candidates)
+    corners = np.array([[0, 0], [sw, 0], [0, sh], [sw, sh]], dtype=np.float64)
+    chosen = []
+    for corner in corners:
+        d = np.hypot(*(pts - corner).T)
+        chosen.append(pts[int(np.argmin(d))])
+    chosen = np.array(chosen)
+    if len({tuple(p) for p in chosen}) < 4:
+        return None
+    top, bottom = np.linalg.norm(chosen[1] - chosen[0]), np.linalg.norm(chosen[3] - chosen[2])
+    left, right = np.linalg.norm(chosen[2] - chosen[0]), np.linalg.norm(chosen[3] - chosen[1])
+    expected = (FIDUCIAL_CENTRES_MM[2, 1] - FIDUCIAL_CENTRES_MM[0, 1]) / (FIDUCIAL_CENTRES_MM[1, 0] - FIDUCIAL_CENTRES_MM[0, 0])
+    aspect = (left + right) / max(top + bottom, 1e-6)
+    # Upright or upside down the aspect is the same; on its side it is inverted (not handled: scanners feed A4 portrait).
+    if abs(aspect / expected - 1) > T.FIDUCIAL_ASPECT_TOLERANCE:
+        return None
+    return _refine_centres(grey, chosen / factor, px_per_mm)
+
+
+def _refine_centres(grey: np.ndarray, approx: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """Sub-pixel centres from full-resolution crops around each approximate centre."""
+    half = int(round(T.FIDUCIAL_SIZE * 1.2 * px_per_mm))
+    refined = []
+    for cx, cy in approx:
+        x0, y0 = max(int(cx) - half, 0), max(int(cy) - half, 0)
+        crop = grey[y0:int(cy) + half, x0:int(cx) + half]
+        if crop.size == 0:
+            refined.append((cx, cy))
+            continue
+        _, binary = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+        n, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+        if n < 2:
+            refined.append((cx, cy))
+            continue
+        biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        mx, my = centroids[biggest]
+        refined.append((x0 + mx, y0 + my))
+    return np.array(refined, dtype=np.float64)
+
+
+def homography_from_fiducials(image_pts: np.ndarray, rotated: bool) -> np.ndarray:
+    """Layout mm -> image px, with the layout's corners matched for the orientation."""
+    dst = image_pts[ROTATED_ORDER] if rotated else image_pts
+    return cv2.getPerspectiveTransform(FIDUCIAL_CENTRES_MM.astype(np.float32), dst.astype(np.float32))
+
+
+def map_points(h: np.ndarray, pts_mm: np.ndarray) -> np.ndarray:
+    pts = np.asarray(pts_mm, dtype=np.float64).reshape(-1, 1, 2)
+    return cv2.perspectiveTransform(pts, h).reshape(-1, 2)
+
+
+def decode_qr(grey: np.ndarray) -> list[PageIdentity]:
+    import zxingcpp
+
+    found = []
+    for barcode in zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode):
+        identity = parse_payload(barcode.text)
+        if identity is not None:
+            found.append(identity)
+    return found
+
+
+def _qr_crop(grey: np.ndarray, h: np.ndarray) -> np.ndarray:
+    x, y, w, hh = QR_RECT_MM
+    m = T.QR_CROP_MARGIN_MM
+    corners = map_points(h, np.array([[x - m, y - m], [x + w + m, y - m], [x - m, y + hh + m], [x + w + m, y + hh + m]]))
+    x0, y0 = np.floor(corners.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(corners.max(axis=0)).astype(int)
+    ih, iw = grey.shape
+    return grey[max(y0, 0):min(y1, ih), max(x0, 0):min(x1, iw)]
+
+
+def identify(grey: np.ndarray) -> Identification:
+    """Find the fiducials, decide the orientation from where the QR code is, read it."""
+    pts = find_fiducials(grey)
+    if pts is None:
+        codes = decode_qr(grey)
+        if codes:  # a form of ours, but its corner marks are cut off or covered
+            return Identification(codes[0], None, False, "misaligned")
+        return Identification(None, None, False, "no_form")
+    for rotated in (False, True):
+        h = homography_from_fiducials(pts, rotated)
+        crop = _qr_crop(grey, h)
+        if crop.size == 0:
+            continue
+        codes = decode_qr(crop)
+        if codes:
+            return Identification(codes[0], h, rotated, None)
+    # Last try before giving up: the whole page (a QR code displaced by a bad print).
+    codes = decode_qr(grey)
+    if codes:
+        return Identification(codes[0], homography_from_fiducials(pts, False), False, None)
+    return Identification(None, homography_from_fiducials(pts, False), False, "qr_unreadable")

@@ -1,0 +1,151 @@
+"""Stream pages out of scan files: PDF, TIFF (multi-page), PNG, JPEG, folders.
+
+Pages are produced one at a time so that a 500-page batch never sits in
+memory. Every problem is an :class:`~omr.errors.InputFileError` (whole file)
+or :class:`~omr.errors.PageError` (one page) whose message names the file and
+page, so the batch can go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import tuning as T
+from .errors import InputFileError, PageError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
+SCAN_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
+PDF_RENDER_DPI = 200
+
+
+@dataclass
+class RawPage:
+    path: str
+    index: int  # 0-based
+    image: np.ndarray | None  # grey uint8, None when the page could not be decoded
+    error: PageError | None = None
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.image.tobytes()).hexdigest() if self.image is not None else ""
+
+
+def expand_paths(paths: list[str]) -> list[Path]:
+    """Files to read, folders expanded (sorted, scans only); missing paths are errors."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SCAN_SUFFIXES)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InputFileError(f"Không tìm thấy tệp hoặc thư mục: {path}")
+    return files
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def count_pages(path: Path) -> int:
+    """Number of pages, or InputFileError for a file that cannot be opened."""
+    _check_not_empty(path)
+    if path.suffix.lower() == ".pdf":
+        pdf = _open_pdf(path)
+        try:
+            return len(pdf)
+        finally:
+            pdf.close()
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            return getattr(img, "n_frames", 1)
+    except Exception as exc:  # PIL raises many types for broken files
+        raise InputFileError(f"{path}: không phải tệp ảnh đọc được ({type(exc).__name__})") from None
+
+
+def _check_not_empty(path: Path) -> None:
+    if path.stat().st_size == 0:
+        raise InputFileError(f"{path}: tệp rỗng (0 byte)")
+
+
+def _open_pdf(path: Path):
+    import pypdfium2 as pdfium
+
+    try:
+        return pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        text = str(exc).lower()
+        if "password" in text:
+            raise InputFileError(f"{path}: tệp PDF có mật khẩu, hãy quét lại không đặt mật khẩu") from None
+        raise InputFileError(f"{path}: tệp PDF bị hỏng, không mở được") from None
+
+
+def iter_pages(path: Path, start: int = 0) -> Iterator[RawPage]:
+    """Yield the pages of one file from ``start`` on, decoding each on demand."""
+    _check_not_empty(path)
+    if path.suffix.lower() == ".pdf":
+        yield from _iter_pdf(path, start)
+    elif path.suffix.lower() in IMAGE_SUFFIXES:
+        yield from _iter_image(path, start)
+    else:
+        raise InputFileError(f"{path}: không phải tệp quét (PDF, TIFF, PNG, JPEG)")
+
+
+def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
+    pdf = _open_pdf(path)
+    try:
+        for index in range(start, len(pdf)):
+            page = pdf[index]
+            try:
+                width_pt, height_pt = page.get_size()
+                scale = PDF_RENDER_DPI / 72.0
+                if width_pt * height_pt * scale * scale > T.MAX_PAGE_PIXELS:
+                    scale = (T.MAX_PAGE_PIXELS / (width_pt * height_pt)) ** 0.5
+                bitmap = page.render(scale=scale, grayscale=True)
+                array = bitmap.to_numpy()
+                image = np.ascontiguousarray(array[:, :, 0] if array.ndim == 3 else array)
+                yield RawPage(str(path), index, image)
+            except Exception as exc:  # pdfium errors for one broken page: go on
+                yield RawPage(str(path), index, None,
+                              PageError(f"{path}, trang {index + 1}: không đọc được trang ({exc})"))
+            finally:
+                page.close()
+    finally:
+        pdf.close()
+
+
+def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = None  # we check the size ourselves, with a clearer message
+    try:
+        img = Image.open(path)
+    except Exception as exc:
+        raise InputFileError(f"{path}: không phải tệp ảnh đọc được ({type(exc).__name__})") from None
+    with img:
+        frames = getattr(img, "n_frames", 1)
+        for index in range(start, frames):
+            try:
+                img.seek(index)
+                if img.width * img.height > T.MAX_PAGE_PIXELS:
+                    yield RawPage(str(path), index, None, PageError(
+                        f"{path}, trang {index + 1}: ảnh quá lớn ({img.width} × {img.height} điểm ảnh); "
+                        "hãy quét ở 200–300 dpi", "unreadable"))
+                    continue
+                grey = np.asarray(img.convert("L"))
+                yield RawPage(str(path), index, np.ascontiguousarray(grey))
+            except Exception as exc:
+                yield RawPage(str(path), index, None,
+                              PageError(f"{path}, trang {index + 1}: ảnh bị hỏng ({type(exc).__name__})"))

@@ -1,0 +1,79 @@
+"""Plain records that flow between the reading stages and the store.
+
+ingest → identify → align → read produce one :class:`PageResult` per scanned
+page; the store keeps them and joins pages with the same serial into responses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Box states
+EMPTY, MARKED, CANCELLED, UNCERTAIN = "empty", "marked", "cancelled", "uncertain"
+
+# Question statuses. Only OK carries a machine value without review.
+OK = "ok"
+BLANK = "blank"  # no mark at all: a value of its own, not sent to review
+MULTIPLE = "multiple"  # two or more marks on a single-answer question
+AMBIGUOUS = "ambiguous"  # a mark the reader is unsure of, or a lone filled box
+INVALID = "invalid"  # a date whose digits make no date
+NEEDS_REVIEW = (MULTIPLE, AMBIGUOUS, INVALID)
+
+# Why a page was set aside (not read into a response)
+SET_ASIDE_REASONS = {
+    "blank": "trang trắng",
+    "no_form": "không tìm thấy phiếu (không thấy dấu định vị)",
+    "qr_unreadable": "không đọc được mã QR",
+    "unknown_form": "mẫu phiếu không có trong hệ thống",
+    "misaligned": "trang bị lệch, không căn chỉnh được",
+    "unreadable": "không đọc được ảnh",
+}
+
+
+@dataclass(frozen=True)
+class PageSource:
+    """Where a page came from: enough to find the pixels again."""
+
+    path: str
+    page_index: int  # 0-based within the file
+    image_sha256: str
+
+
+@dataclass
+class BoxRead:
+    question: str
+    option: str
+    state: str
+    fill: float  # share of the box's inside that is ink, 0..1
+    darkness: float  # mean ink darkness inside, 0..1 relative to the page's black
+    confidence: float  # 0..1
+    x: float  # found position on the aligned page, mm (after local search)
+    y: float
+    w: float
+    h: float
+
+
+@dataclass
+class QuestionRead:
+    question: str
+    value: object  # code | [codes] | "YYYY-MM-DD" | None
+    status: str
+    confidence: float
+
+
+@dataclass
+class PageResult:
+    source: PageSource
+    form_id: str | None = None
+    version: int | None = None
+    page: int | None = None
+    serial: int | None = None
+    unit: str | None = None
+    rotated_180: bool = False
+    alignment_mm: float | None = None  # residual of the box local search, median, mm
+    set_aside: str | None = None  # a key of SET_ASIDE_REASONS, or None when read
+    detail: str = ""
+    homography: list | None = None  # 3x3, layout mm -> image px of the page as stored
+    boxes: list[BoxRead] = field(default_factory=list)
+    questions: list[QuestionRead] = field(default_factory=list)
+    text_fields: list[dict] = field(default_factory=list)  # {"field", "inked", "ink_share"}

@@ -1,0 +1,142 @@
+"""Read every checkbox of an aligned page, and resolve each question.
+
+A box is measured on the page's own ink scale (:func:`omr.align.ink_map`), so
+thresholds adapt to the ink darkness and paper tone of each page. Box states:
+empty, marked, cancelled (filled in completely), or uncertain. A question is
+``ok`` with a value, ``blank``, or one of the statuses that go to review
+(:data:`omr.model.NEEDS_REVIEW`); it is never silently guessed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import cv2
+import numpy as np
+
+from . import tuning as T
+from .align import K
+from .layout import Checkbox, PageLayout, TextRegion
+from .model import (AMBIGUOUS, BLANK, CANCELLED, EMPTY, INVALID, MARKED, MULTIPLE, OK, UNCERTAIN, BoxRead,
+                    QuestionRead)
+from .template import Question, date_parts
+
+
+def measure_box(ink: np.ndarray, box: Checkbox, dx: float, dy: float) -> tuple[float, float]:
+    """(fill share, mean ink) of the inside of a box moved by (dx, dy) mm."""
+    m = T.BOX_INNER_MARGIN_MM
+    x0, x1 = int(round((box.x + dx + m) * K)), int(round((box.x + dx + box.w - m) * K))
+    y0, y1 = int(round((box.y + dy + m) * K)), int(round((box.y + dy + box.h - m) * K))
+    inside = ink[max(y0, 0):y1, max(x0, 0):x1]
+    if inside.size == 0:
+        return 0.0, 0.0
+    return float((inside > T.INK_THRESHOLD).mean()), float(inside.mean())
+
+
+def classify_fill(fill: float) -> tuple[str, float]:
+    """Box state and confidence (0.5-1 inside a zone, 0.25 between zones)."""
+    def inside(distance: float) -> float:
+        return 0.5 + 0.5 * min(1.0, distance / 0.03)
+
+    if fill <= T.EMPTY_MAX_FILL:
+        return EMPTY, inside(T.EMPTY_MAX_FILL - fill + 0.01)
+    if fill < T.MARK_MIN_FILL:
+        return UNCERTAIN, 0.25
+    if fill <= T.MARK_MAX_FILL:
+        return MARKED, inside(min(fill - T.MARK_MIN_FILL, T.MARK_MAX_FILL - fill))
+    if fill < T.CANCEL_MIN_FILL:
+        return UNCERTAIN, 0.25
+    return CANCELLED, inside(fill - T.CANCEL_MIN_FILL + 0.01)
+
+
+def read_boxes(ink: np.ndarray, boxes: list[Checkbox], offsets: np.ndarray) -> list[BoxRead]:
+    reads = []
+    for box, (dx, dy) in zip(boxes, offsets):
+        fill, darkness = measure_box(ink, box, dx, dy)
+        state, confidence = classify_fill(fill)
+        reads.append(BoxRead(box.question, box.option, state, round(fill, 4), round(darkness, 4),
+                             round(confidence, 3), round(box.x + dx, 2), round(box.y + dy, 2), box.w, box.h))
+    return reads
+
+
+def _resolve_single(reads: list[BoxRead]) -> tuple[object, str]:
+    """One answer from a row of boxes: a cancelled box plus one mark is that mark."""
+    marked = [r.option for r in reads if r.state == MARKED]
+    if any(r.state == UNCERTAIN for r in reads):
+        return (marked[0] if len(marked) == 1 else None), AMBIGUOUS
+    cancelled = [r for r in reads if r.state == CANCELLED]
+    if len(marked) == 1:
+        return marked[0], OK
+    if len(marked) > 1:
+        return marked, MULTIPLE
+    if cancelled:  # filled in, nothing else: an answer in bubble style, or a cancelled one?
+        return (cancelled[0].option if len(cancelled) == 1 else None), AMBIGUOUS
+    return None, BLANK
+
+
+def resolve_question(question: Question, reads: list[BoxRead]) -> QuestionRead:
+    confidence = min((r.confidence for r in reads), default=1.0)
+    if question.type == "date":
+        value, status = _resolve_date(question, reads)
+    elif question.type == "multiple":
+        marked = [r.option for r in reads if r.state == MARKED]
+        if any(r.state == UNCERTAIN for r in reads):
+            value, status = marked, AMBIGUOUS
+        elif marked:
+            value, status = marked, OK
+        elif any(r.state == CANCELLED for r in reads):
+            value, status = [], AMBIGUOUS
+        else:
+            value, status = [], BLANK
+    else:
+        value, status = _resolve_single(reads)
+    return QuestionRead(question.id, value, status, round(confidence, 3))
+
+
+def _resolve_date(question: Question, reads: list[BoxRead]) -> tuple[object, str]:
+    digits: dict[str, str] = {}
+    statuses = []
+    for part, _ in date_parts(question):
+        part_reads = [r for r in reads if r.option.startswith(part + ":")]
+        value, status = _resolve_single(part_reads)
+        statuses.append(status)
+        if status == OK:
+            digits[part] = str(value).split(":", 1)[1]
+    if all(s == BLANK for s in statuses):
+        return None, BLANK
+    for worst in (MULTIPLE, AMBIGUOUS):
+        if worst in statuses:
+            return None, worst
+    if BLANK in statuses:
+        return None, AMBIGUOUS  # a date half filled in
+    try:
+        day = dt.date(int(digits["year"]), int(digits["month_tens"] + digits["month_units"]),
+                      int(digits["day_tens"] + digits["day_units"]))
+    except ValueError:
+        return None, INVALID
+    return day.isoformat(), OK
+
+
+def resolve_questions(questions: list[Question], reads: list[BoxRead]) -> list[QuestionRead]:
+    by_question: dict[str, list[BoxRead]] = {}
+    for r in reads:
+        by_question.setdefault(r.question, []).append(r)
+    return [resolve_question(q, by_question[q.id]) for q in questions if q.id in by_question]
+
+
+def text_field_ink(ink: np.ndarray, region: TextRegion, page: PageLayout) -> float:
+    """Share of a comment box's inside covered by handwriting.
+
+    The frame is skipped by a margin; the printed guide lines are removed by
+    masking their rows; isolated specks (dust, JPEG noise) by an opening.
+    """
+    m = 1.2
+    x0, x1 = int((region.x + m) * K), int((region.x + region.w - m) * K)
+    y0, y1 = int((region.y + m) * K), int((region.y + region.h - m) * K)
+    inside = (ink[y0:y1, x0:x1] > 0.5).astype(np.uint8)
+    for d in page.decor:
+        if d.kind == "guide" and region.y <= d.y <= region.y + region.h:
+            gy = int(round(d.y * K)) - y0
+            inside[max(gy - 3, 0):gy + 4, :] = 0
+    inside = cv2.morphologyEx(inside, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    return float(inside.mean()) if inside.size else 0.0

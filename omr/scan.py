@@ -1,0 +1,87 @@
+"""One scanned page in, one :class:`~omr.model.PageResult` out.
+
+The stages run in order: ingest (done by the caller) → identify → align →
+read. Nothing here touches the database, so pages can be processed in worker
+processes and stored by the parent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import tuning as T
+from .align import ink_map, locate_boxes, warp_to_layout
+from .identify import identify, is_blank
+from .ingest import RawPage
+from .layout import Layout, load_layouts, resolve_layout
+from .model import AMBIGUOUS, BLANK, OK, PageResult, PageSource
+from .read import read_boxes, resolve_questions, text_field_ink
+from .template import load_template
+
+# A comment box counts as written in when this share of it is ink (a short word is ~1 %).
+TEXT_INK_MIN_SHARE = 0.003
+
+
+@dataclass
+class Catalogue:
+    """Every form version omr can read, keyed by (form id, version)."""
+
+    layouts: dict[tuple[str, int], Layout] = field(default_factory=dict)
+
+    @classmethod
+    def from_folder(cls, folder: str | Path = "form_templates") -> "Catalogue":
+        folder = Path(folder)
+        layouts = load_layouts(folder)
+        for path in sorted(folder.glob("*.yaml")):
+            layout = resolve_layout(load_template(path))
+            layouts[(layout.form_id, layout.version)] = layout
+        return cls(layouts)
+
+
+def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
+    """Identify, align and read one page (pure but for the catalogue lookup)."""
+    result = PageResult(PageSource(raw.path, raw.index, raw.sha256))
+    if raw.image is None:
+        result.set_aside, result.detail = "unreadable", raw.error.message if raw.error else ""
+        return result
+    grey = raw.image
+    if is_blank(grey):
+        result.set_aside = "blank"
+        return result
+    found = identify(grey)
+    if found.identity is not None:
+        ident = found.identity
+        result.form_id, result.version, result.page = ident.form_id, ident.version, ident.page
+        result.serial, result.unit = ident.serial, ident.unit
+    result.rotated_180 = found.rotated_180
+    if found.reason is not None:
+        result.set_aside = found.reason
+        return result
+    layout = catalogue.layouts.get((result.form_id, result.version))
+    if layout is None or result.page not in {p.number for p in layout.pages}:
+        result.set_aside = "unknown_form"
+        result.detail = f"{result.form_id} v{result.version} trang {result.page}"
+        return result
+    page = layout.page(result.page)
+    result.homography = found.homography.tolist()
+    canonical = warp_to_layout(grey, found.homography, page)
+    ink = ink_map(canonical, page)
+    offsets, residual = locate_boxes(ink, page.checkboxes)
+    result.alignment_mm = round(residual, 3) if np.isfinite(residual) else None
+    result.boxes = read_boxes(ink, page.checkboxes, offsets)
+    questions = [q for q in layout.questions if q.type != "text"]
+    result.questions = resolve_questions(questions, result.boxes)
+    if result.alignment_mm is None or result.alignment_mm > T.ALIGN_REVIEW_MM:
+        # Never read a badly aligned page silently: every answer on it goes to a person.
+        result.detail = "misaligned"
+        for q in result.questions:
+            if q.status in (OK, BLANK):
+                q.status = AMBIGUOUS
+    for region in page.text_regions:
+        share = text_field_ink(ink, region, page)
+        result.text_fields.append({"field": region.field, "inked": share > TEXT_INK_MIN_SHARE,
+                                   "ink_share": round(share, 5)})
+    return result
