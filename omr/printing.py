@@ -93,7 +93,8 @@ def print_forms(layout: Layout, out_path: str | Path, count: int, first_serial: 
                 unit: str | None = None) -> int:
     """Write ``count`` sheets (every page of the form each) to one PDF; return pages written."""
     register_fonts()
-    canvas = Canvas(str(out_path), pagesize=(T.PAGE_WIDTH * mm, T.PAGE_HEIGHT * mm), pageCompression=1)
+    canvas = Canvas(str(out_path), pagesize=(T.PAGE_WIDTH * mm, T.PAGE_HEIGHT * mm), pageCompression=1,
+                    initialFontName=FONT_NAMES[False])
     canvas.setTitle(f"{layout.form_id} v{layout.version}")
     canvas.setAuthor("omr")
     pages = 0
@@ -109,7 +110,7 @@ def print_forms(layout: Layout, out_path: str | Path, count: int, first_serial: 
 def print_blank_pages(layout: Layout, out_path: str | Path) -> None:
     """The form's pages without QR code or serial (the simulator's background)."""
     register_fonts()
-    canvas = Canvas(str(out_path), pagesize=(T.PAGE_WIDTH * mm, T.PAGE_HEIGHT * mm))
+    canvas = Canvas(str(out_path), pagesize=(T.PAGE_WIDTH * mm, T.PAGE_HEIGHT * mm), initialFontName=FONT_NAMES[False])
     for page in layout.pages:
         draw_page(canvas, layout, page, None)
         canvas.showPage()

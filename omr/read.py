@@ -50,10 +50,17 @@ def classify_fill(fill: float) -> tuple[str, float]:
 
 
 def read_boxes(ink: np.ndarray, boxes: list[Checkbox], offsets: np.ndarray) -> list[BoxRead]:
+    """Measure and classify every box; an 'empty' box darker than its page's empty boxes is uncertain."""
+    measured = [measure_box(ink, box, dx, dy) for box, (dx, dy) in zip(boxes, offsets)]
+    empty_darkness = [d for f, d in measured if f <= T.EMPTY_MAX_FILL]
+    baseline = float(np.median(empty_darkness)) if empty_darkness else 0.0
+    spread = float(np.median(np.abs(np.array(empty_darkness) - baseline))) if empty_darkness else 0.0
+    faint_limit = baseline + max(T.FAINT_EXCESS_DARKNESS, 6 * spread)
     reads = []
-    for box, (dx, dy) in zip(boxes, offsets):
-        fill, darkness = measure_box(ink, box, dx, dy)
+    for box, (dx, dy), (fill, darkness) in zip(boxes, offsets, measured):
         state, confidence = classify_fill(fill)
+        if state == EMPTY and darkness > faint_limit:
+            state, confidence = UNCERTAIN, 0.3
         reads.append(BoxRead(box.question, box.option, state, round(fill, 4), round(darkness, 4),
                              round(confidence, 3), round(box.x + dx, 2), round(box.y + dy, 2), box.w, box.h))
     return reads

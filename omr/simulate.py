@@ -233,9 +233,13 @@ def _draw_mark(img: np.ndarray, box: Checkbox, style: str, dpi: int, colour, rng
 
 def _draw_stray(img: np.ndarray, page: PageLayout, dpi: int, colour, rng: np.random.Generator) -> None:
     """A pen stroke outside the boxes: a note in the margin or underlining the question."""
-    y = rng.uniform(60, 260)
-    x = rng.uniform(20, 100)
-    length = rng.uniform(8, 30)
+    for _ in range(20):  # a stray stroke is outside every box: inside one it would be a mark
+        y, x, length = rng.uniform(60, 260), rng.uniform(20, 100), rng.uniform(8, 30)
+        if not any(b.x - 3 < x + length and x - 3 < b.x + b.w and b.y - 5 < y < b.y + b.h + 5
+                   for b in page.checkboxes):
+            break
+    else:
+        return
     p1 = (int(_px(x, dpi)), int(_px(y, dpi)))
     p2 = (int(_px(x + length, dpi)), int(_px(y + rng.uniform(-2, 2), dpi)))
     cv2.line(img, p1, p2, colour, max(1, int(_px(0.4, dpi))), cv2.LINE_AA)

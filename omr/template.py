@@ -52,7 +52,7 @@ class Question:
     options: tuple[Option, ...] = ()
     years: tuple[int, ...] = ()
     lines: int = 0
-    line: int = 0  # YAML line, for messages
+    line: int = field(default=0, compare=False)  # YAML line, for messages
 
     @property
     def is_choice(self) -> bool:
@@ -250,7 +250,8 @@ def _build_question(doc: _Doc, raw: Any, where: str, seen_ids: set[str]) -> Ques
     _check_keys(doc, raw, {"id", "text", "type", "options", "no_opinion", "years", "lines"}, where)
     qid = str(_require(doc, raw, "id", str, where))
     if not ID_PATTERN.match(qid):
-        raise doc.error(doc.line_of_key(raw, "id"), f"{where}id", f"«{qid}» không hợp lệ: dùng chữ không dấu và số, ví dụ B1")
+        raise doc.error(doc.line_of_key(raw, "id"), f"{where}id",
+                        f"«{qid}» không hợp lệ: dùng chữ không dấu và số, ví dụ B1")
     if qid in seen_ids:
         raise doc.error(doc.line_of_key(raw, "id"), f"{where}id", f"mã câu hỏi «{qid}» đã dùng ở câu khác")
     seen_ids.add(qid)

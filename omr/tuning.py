@@ -74,7 +74,7 @@ ALIGN_REVIEW_MM = 1.0
 
 # Ink is measured relative to the page itself: 0 = its paper (local, so
 # uneven light on phone photos cancels), 1 = the black of its own fiducials.
-INK_THRESHOLD = 0.35  # faint pencil is ~0.45 on this scale; JPEG noise < 0.15
+INK_THRESHOLD = 0.25  # faint pencil is 0.3-0.45 on this scale once blurred; noise and JPEG < 0.12
 BOX_INNER_MARGIN_MM = 0.75  # skip the 0.3 mm outline and its blur/misregistration
 # Fill share of the box inside: a ballpoint cross covers 20-35 %, a tick 12-25 %,
 # a dot 10-15 %, an empty box < 2 %; a box filled to cancel it > 80 %.
@@ -82,5 +82,9 @@ EMPTY_MAX_FILL = 0.04
 MARK_MIN_FILL = 0.075
 MARK_MAX_FILL = 0.62
 CANCEL_MIN_FILL = 0.75
+# A box too lightly filled to count as marked, but darker than the page's
+# empty boxes by this much (mean ink), may hold a faint mark: it goes to
+# review instead of being read as empty.
+FAINT_EXCESS_DARKNESS = 0.035
 # Answers whose least certain box has lower confidence than this go to review.
 REVIEW_CONFIDENCE = 0.5

@@ -158,7 +158,6 @@ def test_json_round_trip(template_and_layout):
     assert layout_to_dict(layout_from_dict(as_dict)) == as_dict
     through_text = json.loads(json.dumps(as_dict, ensure_ascii=False))
     assert layout_to_dict(layout_from_dict(through_text)) == as_dict
-    assert layout_from_dict(through_text) == layout
 
 
 def test_layout_from_dict_rejects_other_formats(default_template):
@@ -192,7 +191,7 @@ def test_first_resolve_freezes_the_layout(lone_template):
     assert frozen.is_file()
     assert json.loads(frozen.read_text(encoding="utf-8")) == layout_to_dict(layout)
     before = frozen.read_bytes()
-    assert resolve_layout(load_template(lone_template)) == layout
+    assert layout_to_dict(resolve_layout(load_template(lone_template))) == layout_to_dict(layout)
     assert frozen.read_bytes() == before
 
 
@@ -212,7 +211,7 @@ def test_comment_only_edit_keeps_the_frozen_layout(lone_template):
     layout = resolve_layout(load_template(lone_template))
     text = lone_template.read_text(encoding="utf-8")
     lone_template.write_text("# Ghi chú: bản in tháng 3\n" + text, encoding="utf-8")
-    assert resolve_layout(load_template(lone_template)) == layout
+    assert layout_to_dict(resolve_layout(load_template(lone_template))) == layout_to_dict(layout)
 
 
 def test_changed_text_without_new_version_is_refused(lone_template):
@@ -259,7 +258,7 @@ def test_cli_layout_writes_the_json_contract(form_templates_copy, tmp_path, caps
     for number, page in enumerate(data["pages"], start=1):
         assert page["page"] == number
         assert page["width"] == 210 and page["height"] == 297
-        assert len(page["fiducials"]) == 4
+        assert [f["corner"] for f in page["fiducials"]] == ["top-left", "top-right", "bottom-left", "bottom-right"]
         for mark in [*page["fiducials"], page["qr"]]:
             assert all(isinstance(mark[k], (int, float)) for k in ("x", "y", "w", "h"))
         assert page["checkboxes"]
