@@ -27,3 +27,31 @@ def form_templates_copy(repo_root: Path, tmp_path: Path) -> Path:
     dest = tmp_path / "form_templates"
     shutil.copytree(repo_root / "form_templates", dest)
     return dest
+
+
+@pytest.fixture(scope="session")
+def default_layout(default_template_path):
+    from omr.layout import resolve_layout
+    from omr.template import load_template
+
+    template = load_template(default_template_path)
+    return template, resolve_layout(template, freeze=False)
+
+
+@pytest.fixture(scope="session")
+def catalogue(repo_root):
+    from omr.scan import Catalogue
+
+    return Catalogue.from_folder(repo_root / "form_templates")
+
+
+@pytest.fixture(scope="session")
+def office_batch(tmp_path_factory, default_layout):
+    """Eight sheets through the office scanner profile: upside-down pages, a duplicate, a blank page."""
+    from omr.simulate import simulate_batch
+
+    template, layout = default_layout
+    folder = tmp_path_factory.mktemp("office")
+    pdf, truth = folder / "scans.pdf", folder / "truth.jsonl"
+    summary = simulate_batch(template, layout, pdf, truth, count=8, seed=5, profile="office")
+    return pdf, truth, summary

@@ -1,0 +1,197 @@
+"""Reading scanned pages: every answer right or sent to a person, never silently wrong."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from omr.errors import InputFileError
+from omr.ingest import RawPage, count_pages, iter_pages
+from omr.model import AMBIGUOUS, BLANK, CANCELLED, EMPTY, INVALID, MARKED, MULTIPLE, NEEDS_REVIEW, OK, BoxRead
+from omr.read import classify_fill, resolve_question
+from omr.scan import process_page
+from omr.simulate import PROFILES, _BlankPages, choose_answers, fill_page, scan_page
+from omr.template import Question, date_parts
+
+
+def _truth_value_matches(question_type, read_value, status, truth_value):
+    if status == BLANK:
+        return truth_value in (None, [])
+    return read_value == truth_value
+
+
+def _read_batch(pdf, truth_path, catalogue):
+    truths = {json.loads(l)["serial"]: json.loads(l) for l in truth_path.read_text().splitlines()}
+    results = [process_page(raw, catalogue) for raw in iter_pages(pdf)]
+    return truths, results
+
+
+def test_office_batch_has_no_silent_error(office_batch, catalogue):
+    pdf, truth_path, summary = office_batch
+    truths, results = _read_batch(pdf, truth_path, catalogue)
+    read = [r for r in results if r.set_aside is None]
+    assert [r.set_aside for r in results if r.set_aside] == ["blank"]
+    assert len(read) == 8 * 2 + summary.duplicated_pages
+    questions = review = 0
+    boxes_right = boxes = 0
+    for r in read:
+        truth = truths[r.serial]
+        assert r.alignment_mm is not None and r.alignment_mm < 1.0
+        for b in r.boxes:
+            boxes += 1
+            boxes_right += b.state == truth["boxes"].get(b.question, {}).get(b.option, EMPTY)
+        for q in r.questions:
+            questions += 1
+            if q.status in NEEDS_REVIEW:
+                review += 1
+                continue
+            assert _truth_value_matches(None, q.value, q.status, truth["answers"][q.question]), \
+                f"sheet {r.serial} {q.question}: read {q.value!r} ({q.status}), truth {truth['answers'][q.question]!r}"
+    assert boxes_right / boxes > 0.99
+    assert review / questions < 0.08
+
+
+def test_faint_pencil_is_never_read_as_blank(default_layout, catalogue):
+    """Pencil on a dim page: each mark is read or sent to review, not lost."""
+    template, layout = default_layout
+    rng = np.random.default_rng(8)
+    blanks = _BlankPages(layout, 200).pages
+    page = layout.pages[0]
+    for serial in range(3):
+        truth = choose_answers(template, serial + 1, rng, None)
+        rgb = fill_page(blanks[1], page, truth, 200, rng, faint=True)
+        rgb = (rgb.astype(np.float32) * 0.8).astype(np.uint8)  # a dim, greyish scan
+        data, _ = scan_page(rgb, PROFILES["office"], 200, rng, upside_down=False)
+        grey = np.asarray(Image.open(io.BytesIO(data)).convert("L"))
+        result = process_page(RawPage("faint.png", 0, grey), catalogue)
+        assert result.set_aside is None
+        for q in result.questions:
+            if truth.intent[q.question] == "answered":
+                assert q.status != BLANK, f"{q.question} lost: marks {truth.boxes[q.question]}"
+
+
+def _reads(states: dict[str, str]) -> list[BoxRead]:
+    fills = {EMPTY: 0.0, MARKED: 0.3, CANCELLED: 0.95, "uncertain": 0.06}
+    out = []
+    for code, state in states.items():
+        s, conf = classify_fill(fills[state])
+        out.append(BoxRead("Q", code, s, fills[state], fills[state], conf, 0, 0, 5, 5))
+    return out
+
+
+@pytest.mark.parametrize("states, value, status", [
+    ({"1": EMPTY, "2": MARKED, "3": EMPTY}, "2", OK),
+    ({"1": CANCELLED, "2": MARKED, "3": EMPTY}, "2", OK),  # corrected answer
+    ({"1": MARKED, "2": MARKED, "3": EMPTY}, ["1", "2"], MULTIPLE),
+    ({"1": CANCELLED, "2": EMPTY, "3": EMPTY}, "1", AMBIGUOUS),  # a lone filled box
+    ({"1": EMPTY, "2": EMPTY, "3": EMPTY}, None, BLANK),
+    ({"1": EMPTY, "2": "uncertain", "3": EMPTY}, None, AMBIGUOUS),
+])
+def test_single_choice_resolution(states, value, status):
+    q = Question("Q", "?", "single")
+    read = resolve_question(q, _reads(states))
+    assert (read.value, read.status) == (value, status)
+
+
+def test_multiple_choice_ignores_cancelled_boxes():
+    q = Question("Q", "?", "multiple")
+    read = resolve_question(q, _reads({"1": MARKED, "2": CANCELLED, "3": MARKED}))
+    assert (read.value, read.status) == (["1", "3"], OK)
+
+
+def _date_reads(q, digits):
+    states = {}
+    for part, codes in date_parts(q):
+        for d in codes:
+            states[f"{part}:{d}"] = MARKED if digits.get(part) == d else EMPTY
+    return _reads(states)
+
+
+def test_dates_are_assembled_and_checked():
+    q = Question("A1", "Ngày", "date", years=(2025, 2026))
+    ok = resolve_question(q, _date_reads(q, {"day_tens": "0", "day_units": "5", "month_tens": "1",
+                                             "month_units": "2", "year": "2025"}))
+    assert (ok.value, ok.status) == ("2025-12-05", OK)
+    bad = resolve_question(q, _date_reads(q, {"day_tens": "3", "day_units": "1", "month_tens": "0",
+                                              "month_units": "2", "year": "2026"}))
+    assert bad.status == INVALID
+    half = resolve_question(q, _date_reads(q, {"day_tens": "1", "day_units": "5"}))
+    assert half.status == AMBIGUOUS
+    assert resolve_question(q, _date_reads(q, {})).status == BLANK
+
+
+# --- bad input: one clear message naming the file (and page), no traceback -----------
+
+def test_zero_byte_file(tmp_path):
+    path = tmp_path / "empty.pdf"
+    path.write_bytes(b"")
+    with pytest.raises(InputFileError, match="empty.pdf.*0 byte"):
+        count_pages(path)
+
+
+def test_corrupt_pdf(tmp_path):
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\nthis is not a pdf at all" * 3)
+    with pytest.raises(InputFileError, match="broken.pdf.*hỏng"):
+        list(iter_pages(path))
+
+
+def test_encrypted_pdf(tmp_path):
+    from reportlab.lib.pdfencrypt import StandardEncryption
+    from reportlab.pdfgen.canvas import Canvas
+
+    path = tmp_path / "locked.pdf"
+    canvas = Canvas(str(path), encrypt=StandardEncryption("secret", canPrint=0))
+    canvas.drawString(100, 100, "x")
+    canvas.save()
+    with pytest.raises(InputFileError, match="locked.pdf.*mật khẩu"):
+        list(iter_pages(path))
+
+
+def test_huge_image_is_refused_without_decoding(tmp_path):
+    path = tmp_path / "huge.png"
+    Image.new("1", (20_000, 20_000), 1).save(path)
+    pages = list(iter_pages(path))
+    assert len(pages) == 1 and pages[0].image is None
+    assert "huge.png, trang 1" in pages[0].error.message and "20000 × 20000" in pages[0].error.message
+
+
+def test_blank_page_is_skipped_not_an_error(catalogue):
+    rng = np.random.default_rng(1)
+    grey = np.clip(rng.normal(240, 3, (2339, 1654)), 0, 255).astype(np.uint8)
+    assert process_page(RawPage("blank.png", 0, grey), catalogue).set_aside == "blank"
+
+
+def test_photo_without_a_form(catalogue):
+    """A phone photo of a desk: light gradient, objects, shadows; no form on it."""
+    import cv2
+
+    rng = np.random.default_rng(2)
+    grey = np.tile(np.linspace(90, 200, 2000, dtype=np.float32), (1500, 1))
+    for _ in range(40):
+        centre = (int(rng.integers(0, 2000)), int(rng.integers(0, 1500)))
+        cv2.circle(grey, centre, int(rng.integers(20, 200)), float(rng.integers(0, 255)), -1)
+    grey = cv2.GaussianBlur(grey, (0, 0), 3).astype(np.uint8)
+    assert process_page(RawPage("photo.jpg", 0, grey), catalogue).set_aside == "no_form"
+
+
+def test_page_of_an_unknown_form(tmp_path, default_template_path, catalogue):
+    """A form printed from a template omr does not have is set aside as unknown, with its name."""
+    from omr.layout import compute_layout
+    from omr.simulate import simulate_batch
+    from omr.template import load_template
+
+    text = default_template_path.read_text(encoding="utf-8").replace("form: motcua-2026", "form: other-form")
+    other = tmp_path / "other.yaml"
+    other.write_text(text, encoding="utf-8")
+    template = load_template(other)
+    simulate_batch(template, compute_layout(template), tmp_path / "o.pdf", tmp_path / "o.jsonl",
+                   count=1, seed=1, profile="clean")
+    raw = next(iter_pages(tmp_path / "o.pdf"))
+    result = process_page(raw, catalogue)
+    assert result.set_aside == "unknown_form"
+    assert "other-form" in result.detail
