@@ -31,11 +31,19 @@ demo: install
 	$(BIN)/omr forms print $(TEMPLATE) --count 20 --unit 30001 -o $(OUT)/forms.pdf
 	$(BIN)/omr forms layout $(TEMPLATE) -o $(OUT)/layout.json
 	$(BIN)/omr forms simulate $(TEMPLATE) --count 20 --seed 1 --profile office -o $(OUT)/scans.pdf --truth $(OUT)/truth.jsonl
+	rm -f $(OUT)/omr.sqlite*
+	$(BIN)/omr scan $(OUT)/scans.pdf --db $(OUT)/omr.sqlite --batch demo --collected-from 2026-09-15 --collected-to 2026-10-14
+	$(BIN)/omr export --db $(OUT)/omr.sqlite --format csv -o $(OUT)/export.csv
+	$(BIN)/omr export --db $(OUT)/omr.sqlite --format xlsx -o $(OUT)/export.xlsx
+	$(BIN)/omr show 1 --db $(OUT)/omr.sqlite -o $(OUT)/sheet-000001.png
 	@echo
 	@echo "Kết quả demo nằm trong $(OUT)/:"
-	@echo "  forms.pdf    phiếu để in (20 tờ, có mã QR và số phiếu)"
-	@echo "  layout.json  bố cục phiếu (toạ độ mm)"
-	@echo "  scans.pdf    bản quét mẫu đã điền; truth.jsonl: đáp án của từng phiếu"
+	@echo "  forms.pdf          phiếu để in (20 tờ, có mã QR và số phiếu)"
+	@echo "  layout.json        bố cục phiếu (toạ độ mm)"
+	@echo "  scans.pdf          bản quét mẫu đã điền; truth.jsonl: đáp án của từng phiếu"
+	@echo "  omr.sqlite         cơ sở dữ liệu sau khi đọc bản quét"
+	@echo "  export.csv/.xlsx   dữ liệu xuất, một dòng cho mỗi phiếu"
+	@echo "  sheet-000001.png   phiếu số 000001 với kết quả đọc vẽ lên ảnh"
 
 test: install
 	$(BIN)/python -m pytest -q

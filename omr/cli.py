@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
 from pathlib import Path
 
 from .errors import BadArgumentsError, OmrError
@@ -66,7 +68,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", choices=("clean", "office", "harsh", "phone"), default="office")
     p.add_argument("--unit", type=_unit_code)
     p.add_argument("--first-serial", type=_positive_int, default=1)
+
+    p = sub.add_parser("scan", help="đọc các tệp quét (PDF, TIFF, PNG, JPEG, thư mục) vào cơ sở dữ liệu")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--db", help="cơ sở dữ liệu (mặc định outputs/omr.sqlite; PostgreSQL: postgresql://…)")
+    p.add_argument("--batch", help="tên đợt quét (mặc định: ngày giờ hiện tại)")
+    p.add_argument("--collected-from", type=_iso_date, help="ngày bắt đầu thu phiếu (YYYY-MM-DD)")
+    p.add_argument("--collected-to", type=_iso_date, help="ngày kết thúc thu phiếu (YYYY-MM-DD)")
+    p.add_argument("--workers", type=_positive_int, default=min(2, os.cpu_count() or 1))
+    p.add_argument("--templates", default="form_templates", help="thư mục mẫu phiếu (mặc định form_templates)")
+
+    p = sub.add_parser("export", help="xuất dữ liệu: một dòng cho mỗi phiếu")
+    p.add_argument("--format", choices=("csv", "xlsx", "jsonl"), default="csv")
+    p.add_argument("-o", "--output")
+    p.add_argument("--db")
+    p.add_argument("--templates", default="form_templates")
+
+    p = sub.add_parser("show", help="vẽ kết quả đọc lên ảnh trang quét để đối chiếu")
+    p.add_argument("serial", type=_positive_int)
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--db")
+    p.add_argument("--templates", default="form_templates")
     return parser
+
+
+def _iso_date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"«{text}» không phải ngày dạng YYYY-MM-DD") from None
 
 
 def _load(template_path: str):
@@ -119,10 +151,76 @@ def cmd_forms_simulate(args) -> int:
     return 0
 
 
+def cmd_scan(args) -> int:
+    import datetime as dt
+
+    from tqdm import tqdm
+
+    from .batch import format_report, run_scan
+    from .store import open_store
+
+    if (args.collected_from is None) != (args.collected_to is None):
+        raise BadArgumentsError("Cần cả --collected-from và --collected-to (hoặc bỏ cả hai)")
+    if args.collected_from and args.collected_from > args.collected_to:
+        raise BadArgumentsError("--collected-from phải trước hoặc bằng --collected-to")
+    batch = args.batch or dt.datetime.now().strftime("dot-%Y-%m-%d-%H%M%S")
+    with open_store(args.db) as store:
+        started = time.monotonic()
+        bar = tqdm(unit=" trang", desc="Đang đọc", file=sys.stderr, dynamic_ncols=True,
+                   disable=not sys.stderr.isatty() and os.environ.get("OMR_PROGRESS") != "1")
+        try:
+            report = run_scan(args.paths, store, batch, collected_from=args.collected_from,
+                              collected_to=args.collected_to, workers=args.workers, template_dir=args.templates,
+                              progress=bar.update)
+        finally:
+            bar.close()
+        elapsed = time.monotonic() - started
+        done = sum(report.outcomes.values())
+        print(f"Đợt quét «{batch}» — cơ sở dữ liệu {store.url}")
+        print(format_report(report, store.summary()))
+        if done:
+            print(f"Thời gian: {elapsed:.1f} giây ({done / elapsed:.1f} trang/giây)")
+    return 0 if not report.file_errors else 5
+
+
+def cmd_export(args) -> int:
+    from .export import export_responses
+    from .scan import Catalogue
+    from .store import open_store
+
+    out = _output_path(args.output or f"outputs/export.{args.format}")
+    catalogue = Catalogue.from_folder(args.templates)
+
+    def lookup(form_id, version):
+        layout = catalogue.layouts.get((form_id, version))
+        return catalogue.template_of(layout) if layout else None
+
+    with open_store(args.db) as store:
+        n = export_responses(store, args.format, out, lookup)
+    print(f"Đã xuất {n} phiếu: {out}")
+    return 0
+
+
+def cmd_show(args) -> int:
+    from .scan import Catalogue
+    from .show import render_serial
+    from .store import open_store
+
+    out = _output_path(args.output)
+    with open_store(args.db) as store:
+        pages = render_serial(store, Catalogue.from_folder(args.templates), args.serial, out)
+    print(f"Phiếu số {args.serial:06d}: {pages} trang, ảnh đối chiếu: {out}")
+    print("Màu: xanh lá = đã đánh dấu, xanh dương = ô tô kín (huỷ), đỏ = cần kiểm tra, xám = ô trống")
+    return 0
+
+
 COMMANDS = {
     ("forms", "print"): cmd_forms_print,
     ("forms", "layout"): cmd_forms_layout,
     ("forms", "simulate"): cmd_forms_simulate,
+    ("scan", None): cmd_scan,
+    ("export", None): cmd_export,
+    ("show", None): cmd_show,
 }
 
 

@@ -149,3 +149,26 @@ def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
             except Exception as exc:
                 yield RawPage(str(path), index, None,
                               PageError(f"{path}, trang {index + 1}: ảnh bị hỏng ({type(exc).__name__})"))
+
+
+class PageLoader:
+    """Load single pages by (path, index), keeping the last file open.
+
+    Worker processes each hold one loader, so a PDF is opened once per worker,
+    not once per page.
+    """
+
+    def __init__(self):
+        self._path: Path | None = None
+        self._pages: Iterator[RawPage] | None = None
+        self._next_index = -1
+
+    def load(self, path: Path, index: int) -> RawPage:
+        if self._path != path or index != self._next_index or self._pages is None:
+            self._path, self._pages = path, iter_pages(path, start=index)
+        try:
+            page = next(self._pages)
+        except StopIteration:
+            raise InputFileError(f"{path}: không có trang {index + 1}") from None
+        self._next_index = index + 1
+        return page

@@ -19,7 +19,7 @@ from .ingest import RawPage
 from .layout import Layout, load_layouts, resolve_layout
 from .model import AMBIGUOUS, BLANK, OK, PageResult, PageSource
 from .read import read_boxes, resolve_questions, text_field_ink
-from .template import load_template
+from .template import Group, Template, load_template
 
 # A comment box counts as written in when this share of it is ink (a short word is ~1 %).
 TEXT_INK_MIN_SHARE = 0.003
@@ -39,6 +39,13 @@ class Catalogue:
             layout = resolve_layout(load_template(path))
             layouts[(layout.form_id, layout.version)] = layout
         return cls(layouts)
+
+    @staticmethod
+    def template_of(layout: Layout) -> Template:
+        """The questions of a frozen layout as a Template (enough to export and report)."""
+        group = Group("", "", tuple(layout.questions))
+        return Template(layout.form_id, layout.version, "", (), (), (group,), len(layout.pages),
+                        layout.template_sha256)
 
 
 def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:

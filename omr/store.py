@@ -1,0 +1,697 @@
+"""The database: scanned pages, the responses they join into, and answers.
+
+One :class:`~omr.model.PageResult` becomes one row of ``pages`` (with its
+``boxes``). A page that was read joins a *response*: the pages of one sheet,
+found by (form, version, serial). Each question read on the page becomes an
+*answer* of that response. Scanning staff rescan, re-run and interrupt
+batches, so recording is built to be repeated:
+
+- the same page of the same file (by content hash) is recorded once;
+- a different file showing the same sheet page with the same marks is kept as
+  a page, but does not count as a second response (a rescan);
+- a different file showing the same sheet page with *different* marks is a
+  second sheet carrying the same serial (a photocopied form): it becomes a
+  response of its own and both are flagged ``serial_conflict`` for review;
+- an answer a person has set is never overwritten by a machine read.
+
+Each page is recorded in one transaction, so a run killed at any moment
+leaves whole pages only, and resuming skips what is done.
+
+Runs on SQLite (the default file ``outputs/omr.sqlite``) and PostgreSQL,
+through SQLAlchemy Core. SQLite writers take the write lock up front
+(``BEGIN IMMEDIATE``) and wait for each other (busy timeout, then retries), so
+two processes can feed one file; on PostgreSQL an advisory lock per serial
+keeps two processes from creating the same response twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from .errors import DatabaseError
+from .model import NEEDS_REVIEW, OK, PageResult, QuestionRead
+
+DEFAULT_SQLITE_PATH = Path("outputs") / "omr.sqlite"
+
+# Outcomes of Store.record_page
+NEW, ALREADY, RESCAN, CONFLICT, SET_ASIDE = "new", "already", "rescan", "conflict", "set_aside"
+
+MACHINE = "machine"  # answers.set_by of a machine read; anything else is a person
+SERIAL_CONFLICT = "serial_conflict"  # responses.flags: two sheets carry one serial
+
+# SQLite lets one writer at a time; a page takes milliseconds, so a writer
+# waiting 30 s means something is stuck rather than busy.
+SQLITE_BUSY_TIMEOUT_S = 30.0
+# After the busy timeout (or a PostgreSQL deadlock) the page is retried whole.
+LOCK_RETRIES = 6
+# Another process inserting the same unique row between our check and our
+# insert: the retry sees its row. More than this is a real constraint bug.
+UNIQUE_RACE_RETRIES = 3
+# A database server that does not answer in 10 s is treated as unreachable.
+POSTGRES_CONNECT_TIMEOUT_S = 10
+
+metadata = sa.MetaData()
+
+batches = sa.Table(
+    "batches", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("collected_from", sa.Date),
+    sa.Column("collected_to", sa.Date),
+)
+
+# A scanned file, known by its content: renaming or moving it changes nothing.
+source_files = sa.Table(
+    "source_files", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+pages = sa.Table(
+    "pages", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("batch_id", sa.ForeignKey("batches.id"), nullable=False),
+    sa.Column("source_file_id", sa.ForeignKey("source_files.id"), nullable=False),
+    sa.Column("page_index", sa.Integer, nullable=False),
+    sa.Column("image_sha256", sa.String(64)),
+    sa.Column("form_id", sa.String(100)),
+    sa.Column("version", sa.Integer),
+    sa.Column("page", sa.Integer),
+    sa.Column("serial", sa.Integer),
+    sa.Column("unit", sa.String(100)),
+    sa.Column("rotated_180", sa.Boolean, nullable=False, default=False),
+    sa.Column("alignment_mm", sa.Float),
+    sa.Column("set_aside", sa.String(40)),  # a key of model.SET_ASIDE_REASONS
+    sa.Column("detail", sa.Text, nullable=False, default=""),
+    sa.Column("homography", sa.Text),  # JSON 3x3
+    sa.Column("outcome", sa.String(20), nullable=False),  # new | rescan | conflict | set_aside
+    sa.Column("duplicate_of", sa.ForeignKey("pages.id")),  # the page a rescan repeats
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # source_files.sha256 is unique, so this is UNIQUE(file sha256, page index).
+    sa.UniqueConstraint("source_file_id", "page_index", name="uq_pages_source_index"),
+    sa.Index("ix_pages_identity", "form_id", "version", "serial", "page"),
+    sa.Index("ix_pages_batch", "batch_id"),
+)
+
+boxes = sa.Table(
+    "boxes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("page_id", sa.ForeignKey("pages.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("question", sa.String(40), nullable=False),
+    sa.Column("option", sa.String(40), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("fill", sa.Float, nullable=False),
+    sa.Column("darkness", sa.Float, nullable=False),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("x", sa.Float, nullable=False),
+    sa.Column("y", sa.Float, nullable=False),
+    sa.Column("w", sa.Float, nullable=False),
+    sa.Column("h", sa.Float, nullable=False),
+)
+
+responses = sa.Table(
+    "responses", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("form_id", sa.String(100), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("serial", sa.Integer, nullable=False),
+    sa.Column("unit", sa.String(100)),
+    sa.Column("pages_expected", sa.Integer),  # pages of the form; None: not told
+    sa.Column("flags", sa.Text, nullable=False, default=""),  # comma-separated, sorted
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_responses_identity", "form_id", "version", "serial"),
+)
+
+response_pages = sa.Table(
+    "response_pages", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("response_id", sa.ForeignKey("responses.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("page_id", sa.ForeignKey("pages.id"), nullable=False, unique=True),
+    sa.Column("page_number", sa.Integer, nullable=False),
+    sa.UniqueConstraint("response_id", "page_number", name="uq_response_pages_number"),
+)
+
+answers = sa.Table(
+    "answers", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("response_id", sa.ForeignKey("responses.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("question", sa.String(40), nullable=False),
+    sa.Column("value", sa.Text),  # JSON: "code", ["codes"], "YYYY-MM-DD"; NULL for no value
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("source_page_id", sa.ForeignKey("pages.id")),
+    sa.Column("set_by", sa.String(100), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("response_id", "question", name="uq_answers_response_question"),
+)
+
+
+# --- pure helpers ---------------------------------------------------------------
+
+def database_url(url: str | None = None) -> sa.URL:
+    """The SQLAlchemy URL for what a user typed.
+
+    None is the default SQLite file; a filesystem path is an SQLite file;
+    ``postgresql://`` (and ``postgres://``) use the psycopg 3 driver, the one
+    installed. Raises DatabaseError for text that is no database URL.
+    """
+    if url is None:
+        return sa.URL.create("sqlite", database=str(DEFAULT_SQLITE_PATH))
+    if "://" not in url:
+        return sa.URL.create("sqlite", database=url)
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix):]
+    try:
+        return sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is no number
+        raise DatabaseError(f"Địa chỉ cơ sở dữ liệu không hợp lệ: {_mask_text(url)}") from None
+
+
+def masked(url: sa.URL) -> str:
+    """The URL for messages: the password never reaches a screen or a log."""
+    return url.render_as_string(hide_password=True)
+
+
+def _mask_text(url: str) -> str:
+    # For text that did not even parse: hide whatever sits between ':' and '@'.
+    head, sep, tail = url.rpartition("@")
+    if not sep or "://" not in head:
+        return url
+    scheme, _, userinfo = head.partition("://")
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}://{user}{':***' if ':' in userinfo else ''}@{tail}"
+
+
+def mark_signature(reads: list[tuple[str, str, str]]) -> tuple[tuple[str, str, str], ...]:
+    """What makes two scans the same sheet page: the state of every box."""
+    return tuple(sorted(reads))
+
+
+def add_flag(flags: str, flag: str) -> str:
+    """Flags are a sorted comma-separated set, stable for comparisons and exports."""
+    return ",".join(sorted(set(split_flags(flags)) | {flag}))
+
+
+def split_flags(flags: str | None) -> list[str]:
+    return [f for f in (flags or "").split(",") if f]
+
+
+def encode_value(value: object) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def decode_value(text: str | None) -> object:
+    return None if text is None else json.loads(text)
+
+
+def serial_lock_key(form_id: str, version: int, serial: int) -> int:
+    """A signed 64-bit key for pg_advisory_xact_lock, one per sheet identity."""
+    digest = hashlib.sha256(f"{form_id}|{version}|{serial}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _as_date(value: date | str | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _is_lock_error(exc: sa.exc.DBAPIError) -> bool:
+    """Waiting longer may help: SQLite busy/locked, PostgreSQL deadlock or serialisation."""
+    if getattr(exc.orig, "sqlstate", None) in ("40P01", "40001"):
+        return True
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "database table is locked" in text or "busy" in text
+
+
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+
+
+# --- opening ------------------------------------------------------------------
+
+def open_store(url: str | None = None) -> Store:
+    """Open (and create if missing) the database at ``url``.
+
+    Raises
+    ------
+    DatabaseError
+        The database cannot be reached or created; the message names the URL
+        with its password masked.
+    """
+    target = database_url(url)
+    shown = masked(target)
+    try:
+        if target.get_backend_name() == "sqlite":
+            engine = _sqlite_engine(target)
+        else:
+            connect_args = {}
+            if target.get_backend_name() == "postgresql" and "connect_timeout" not in target.query:
+                connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
+            engine = sa.create_engine(target, connect_args=connect_args)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, OSError) as exc:
+        raise DatabaseError(f"Không mở được cơ sở dữ liệu {shown}: {_reason(exc)}") from None
+    store = Store(engine, shown)
+    try:
+        store._create_tables()
+    except (sa.exc.DBAPIError, OSError) as exc:
+        engine.dispose()
+        raise DatabaseError(f"Không kết nối được cơ sở dữ liệu {shown}: {_reason(exc)}") from None
+    return store
+
+
+def _sqlite_engine(target: sa.URL) -> sa.Engine:
+    database = target.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(target, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # SQLAlchemy emits BEGIN itself (below): pysqlite's own would be deferred.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # WAL: readers never block the writer and a killed writer leaves no damage.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # A writer that starts with a read lock and upgrades later fails at once
+        # (SQLITE_BUSY, no waiting) when another process wrote meanwhile; taking
+        # the write lock at BEGIN makes it wait its turn instead.
+        immediate = conn.get_execution_options().get("omr_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+# --- the store ----------------------------------------------------------------
+
+class Store:
+    """Recording and querying scanned pages; obtain one with :func:`open_store`."""
+
+    def __init__(self, engine: sa.Engine, shown_url: str):
+        self._engine = engine
+        self.url = shown_url  # password masked
+
+    @property
+    def backend(self) -> str:
+        return self._engine.dialect.name
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # -- transactions --
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        with self._engine.connect() as conn:
+            conn = conn.execution_options(omr_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        with self._engine.connect() as conn, conn.begin():
+            yield conn
+
+    def _run_write(self, work: Callable[[sa.Connection], Any]) -> Any:
+        """Run ``work`` in one write transaction, retrying it whole on lock contention."""
+        delay = 0.05
+        unique_races = 0
+        for attempt in range(LOCK_RETRIES + 1):
+            try:
+                with self._write() as conn:
+                    return work(conn)
+            except sa.exc.IntegrityError:
+                unique_races += 1
+                if unique_races > UNIQUE_RACE_RETRIES:
+                    raise
+            except sa.exc.OperationalError as exc:
+                if not _is_lock_error(exc) or attempt == LOCK_RETRIES:
+                    raise DatabaseError(f"Lỗi cơ sở dữ liệu {self.url}: {_reason(exc)}") from None
+            time.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 2.0)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _create_tables(self) -> None:
+        try:
+            with self._write() as conn:
+                metadata.create_all(conn)
+        except (sa.exc.IntegrityError, sa.exc.ProgrammingError):
+            # Another process created the same tables between our check and
+            # our CREATE (PostgreSQL); checking again finds them made.
+            with self._write() as conn:
+                metadata.create_all(conn)
+
+    # -- batches --
+
+    def ensure_batch(self, name: str, collected_from: date | str | None = None,
+                     collected_to: date | str | None = None) -> int:
+        """The id of batch ``name``, created if new.
+
+        Collection dates given here replace the stored ones (a user re-running
+        a batch with corrected dates means the correction); None keeps them.
+        """
+        start, end = _as_date(collected_from), _as_date(collected_to)
+
+        def work(conn: sa.Connection) -> int:
+            row = conn.execute(sa.select(batches.c.id).where(batches.c.name == name)).first()
+            if row is None:
+                return conn.execute(batches.insert().values(
+                    name=name, created_at=_now(), collected_from=start, collected_to=end)).inserted_primary_key[0]
+            changes = {k: v for k, v in (("collected_from", start), ("collected_to", end)) if v is not None}
+            if changes:
+                conn.execute(batches.update().where(batches.c.id == row.id).values(**changes))
+            return row.id
+
+        return self._run_write(work)
+
+    # -- pages --
+
+    def page_done(self, file_sha256: str, page_index: int) -> bool:
+        """Whether this page of this file (by content) is recorded: resuming skips it."""
+        with self._read() as conn:
+            return self._page_done(conn, file_sha256, page_index)
+
+    @staticmethod
+    def _page_done(conn: sa.Connection, file_sha256: str, page_index: int) -> bool:
+        query = (sa.select(pages.c.id)
+                 .join(source_files, source_files.c.id == pages.c.source_file_id)
+                 .where(source_files.c.sha256 == file_sha256, pages.c.page_index == page_index))
+        return conn.execute(query).first() is not None
+
+    def record_page(self, batch_id: int, file_path: str, file_sha256: str, file_size: int,
+                    result: PageResult, pages_expected: int | None = None) -> str:
+        """Store one scanned page in one transaction; return what happened.
+
+        ``pages_expected`` is the number of pages of the form (from its
+        layout); a response with that many pages is complete.
+
+        Returns one of ``'new'`` (joined a response), ``'already'`` (this page
+        of this file was recorded before: nothing changed), ``'rescan'`` (the
+        same sheet page with the same marks from another file: stored, not
+        counted again), ``'conflict'`` (the same sheet page with other marks:
+        a response of its own, flagged), ``'set_aside'``.
+
+        After a conflict, further pages with that serial join the oldest
+        response still missing their page number, so a second copy of page 2
+        goes with the second copy of page 1 when page 1 arrived first.
+        """
+        if result.set_aside is None and None in (result.form_id, result.version, result.page, result.serial):
+            raise ValueError("a page that was read needs form_id, version, page and serial; "
+                             "otherwise set result.set_aside")
+        return self._run_write(lambda conn: self._record(
+            conn, batch_id, file_path, file_sha256, file_size, result, pages_expected))
+
+    def _record(self, conn: sa.Connection, batch_id: int, file_path: str, file_sha256: str,
+                file_size: int, result: PageResult, pages_expected: int | None) -> str:
+        page_index = result.source.page_index
+        if self._page_done(conn, file_sha256, page_index):
+            return ALREADY
+        source_id = self._source_file_id(conn, file_path, file_sha256, file_size)
+        if result.set_aside is not None:
+            self._insert_page(conn, batch_id, source_id, result, SET_ASIDE)
+            return SET_ASIDE
+
+        identity = (result.form_id, result.version, result.serial)
+        if conn.dialect.name == "postgresql":
+            # Held to commit: a concurrent page of the same sheet waits, then sees ours.
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(serial_lock_key(*identity))))
+        same_page = conn.execute(
+            sa.select(pages.c.id)
+            .join(response_pages, response_pages.c.page_id == pages.c.id)
+            .where(pages.c.form_id == result.form_id, pages.c.version == result.version,
+                   pages.c.serial == result.serial, response_pages.c.page_number == result.page)
+            .order_by(pages.c.id)).scalars().all()
+        marks = mark_signature([(b.question, b.option, b.state) for b in result.boxes])
+        stored = self._signatures(conn, same_page)
+        for page_id in same_page:
+            if stored[page_id] == marks:
+                self._insert_page(conn, batch_id, source_id, result, RESCAN, duplicate_of=page_id)
+                return RESCAN
+
+        outcome = CONFLICT if same_page else NEW
+        response_id = self._response_for(conn, result, pages_expected)
+        page_id = self._insert_page(conn, batch_id, source_id, result, outcome)
+        conn.execute(response_pages.insert().values(
+            response_id=response_id, page_id=page_id, page_number=result.page))
+        if outcome == CONFLICT:
+            self._flag_identity(conn, *identity, SERIAL_CONFLICT)
+        self._write_answers(conn, response_id, page_id, result.questions)
+        return outcome
+
+    @staticmethod
+    def _source_file_id(conn: sa.Connection, path: str, sha256: str, size: int) -> int:
+        row = conn.execute(sa.select(source_files.c.id).where(source_files.c.sha256 == sha256)).first()
+        if row is not None:
+            return row.id
+        return conn.execute(source_files.insert().values(
+            path=str(path), sha256=sha256, size=size, created_at=_now())).inserted_primary_key[0]
+
+    @staticmethod
+    def _insert_page(conn: sa.Connection, batch_id: int, source_id: int, result: PageResult,
+                     outcome: str, duplicate_of: int | None = None) -> int:
+        page_id = conn.execute(pages.insert().values(
+            batch_id=batch_id, source_file_id=source_id, page_index=result.source.page_index,
+            image_sha256=result.source.image_sha256, form_id=result.form_id, version=result.version,
+            page=result.page, serial=result.serial, unit=result.unit, rotated_180=bool(result.rotated_180),
+            alignment_mm=result.alignment_mm, set_aside=result.set_aside, detail=result.detail or "",
+            homography=None if result.homography is None else json.dumps(result.homography),
+            outcome=outcome, duplicate_of=duplicate_of, created_at=_now(),
+        )).inserted_primary_key[0]
+        if result.boxes:
+            conn.execute(boxes.insert(), [
+                {"page_id": page_id, "question": b.question, "option": b.option, "state": b.state,
+                 "fill": b.fill, "darkness": b.darkness, "confidence": b.confidence,
+                 "x": b.x, "y": b.y, "w": b.w, "h": b.h}
+                for b in result.boxes])
+        return page_id
+
+    @staticmethod
+    def _signatures(conn: sa.Connection, page_ids: list[int]) -> dict[int, tuple]:
+        reads: dict[int, list] = {pid: [] for pid in page_ids}
+        if page_ids:
+            rows = conn.execute(sa.select(boxes.c.page_id, boxes.c.question, boxes.c.option, boxes.c.state)
+                                .where(boxes.c.page_id.in_(page_ids)))
+            for row in rows:
+                reads[row.page_id].append((row.question, row.option, row.state))
+        return {pid: mark_signature(r) for pid, r in reads.items()}
+
+    @staticmethod
+    def _response_for(conn: sa.Connection, result: PageResult, pages_expected: int | None) -> int:
+        """The oldest response of this sheet still missing this page, or a new one."""
+        has_page = (sa.select(response_pages.c.id)
+                    .where(response_pages.c.response_id == responses.c.id,
+                           response_pages.c.page_number == result.page)
+                    .exists())
+        row = conn.execute(
+            sa.select(responses.c.id, responses.c.unit)
+            .where(responses.c.form_id == result.form_id, responses.c.version == result.version,
+                   responses.c.serial == result.serial, ~has_page)
+            .order_by(responses.c.id).limit(1)).first()
+        if row is None:
+            return conn.execute(responses.insert().values(
+                form_id=result.form_id, version=result.version, serial=result.serial, unit=result.unit,
+                pages_expected=pages_expected, flags="", created_at=_now())).inserted_primary_key[0]
+        changes: dict[str, Any] = {}
+        if row.unit is None and result.unit is not None:
+            changes["unit"] = result.unit
+        if pages_expected is not None:
+            changes["pages_expected"] = pages_expected
+        if changes:
+            conn.execute(responses.update().where(responses.c.id == row.id).values(**changes))
+        return row.id
+
+    @staticmethod
+    def _flag_identity(conn: sa.Connection, form_id: str, version: int, serial: int, flag: str) -> None:
+        rows = conn.execute(sa.select(responses.c.id, responses.c.flags).where(
+            responses.c.form_id == form_id, responses.c.version == version, responses.c.serial == serial)).all()
+        for row in rows:
+            flags = add_flag(row.flags, flag)
+            if flags != row.flags:
+                conn.execute(responses.update().where(responses.c.id == row.id).values(flags=flags))
+
+    @staticmethod
+    def _write_answers(conn: sa.Connection, response_id: int, page_id: int,
+                       reads: list[QuestionRead]) -> None:
+        existing = {row.question: row for row in conn.execute(
+            sa.select(answers.c.id, answers.c.question, answers.c.set_by)
+            .where(answers.c.response_id == response_id))}
+        now = _now()
+        for read in reads:
+            values = {"value": encode_value(read.value), "status": read.status,
+                      "confidence": float(read.confidence), "source_page_id": page_id,
+                      "set_by": MACHINE, "updated_at": now}
+            old = existing.get(read.question)
+            if old is None:
+                conn.execute(answers.insert().values(response_id=response_id, question=read.question, **values))
+            elif old.set_by == MACHINE:
+                conn.execute(answers.update().where(answers.c.id == old.id).values(**values))
+            # else: a person decided this answer; a machine read never overrides them.
+
+    # -- answers set by people --
+
+    def set_answer(self, response_id: int, question: str, value: object, set_by: str,
+                   status: str = OK) -> None:
+        """Record a person's answer (review, manual entry); machine reads never replace it."""
+        if not set_by or set_by == MACHINE:
+            raise ValueError("set_by must name the person who set the answer")
+
+        def work(conn: sa.Connection) -> None:
+            if conn.execute(sa.select(responses.c.id).where(responses.c.id == response_id)).first() is None:
+                raise KeyError(f"no response {response_id}")
+            values = {"value": encode_value(value), "status": status, "confidence": 1.0,
+                      "set_by": set_by, "updated_at": _now()}
+            updated = conn.execute(answers.update().where(
+                answers.c.response_id == response_id, answers.c.question == question).values(**values))
+            if updated.rowcount == 0:
+                conn.execute(answers.insert().values(response_id=response_id, question=question, **values))
+
+        self._run_write(work)
+
+    # -- queries --
+
+    @staticmethod
+    def _response_ids(batch_id: int | None):
+        """Responses with at least one page in the batch (all responses for None)."""
+        if batch_id is None:
+            return sa.select(responses.c.id)
+        return (sa.select(response_pages.c.response_id)
+                .join(pages, pages.c.id == response_pages.c.page_id)
+                .where(pages.c.batch_id == batch_id))
+
+    def summary(self, batch_id: int | None = None) -> dict:
+        """Counts for the end-of-run report, for one batch or the whole database.
+
+        Keys: ``pages``, ``pages_read``, ``pages_set_aside`` ({reason: count}),
+        ``responses``, ``responses_complete`` (all ``pages_expected`` pages
+        present), ``answers_to_review`` (machine answers with a status in
+        model.NEEDS_REVIEW), ``duplicates`` (rescans), ``conflicts`` (pages
+        that repeat a serial with other marks), ``responses_in_conflict``.
+        """
+        page_filter = sa.true() if batch_id is None else pages.c.batch_id == batch_id
+        in_scope = responses.c.id.in_(self._response_ids(batch_id))
+        page_count = (sa.select(sa.func.count()).select_from(response_pages)
+                      .where(response_pages.c.response_id == responses.c.id).scalar_subquery())
+        with self._read() as conn:
+            by_outcome = conn.execute(
+                sa.select(pages.c.outcome, pages.c.set_aside, sa.func.count())
+                .where(page_filter).group_by(pages.c.outcome, pages.c.set_aside)).all()
+            n_responses = conn.execute(sa.select(sa.func.count()).select_from(responses).where(in_scope)).scalar()
+            complete = conn.execute(
+                sa.select(sa.func.count()).select_from(responses)
+                .where(in_scope, responses.c.pages_expected.is_not(None),
+                       page_count >= responses.c.pages_expected)).scalar()
+            conflicting = conn.execute(
+                sa.select(sa.func.count()).select_from(responses)
+                .where(in_scope, responses.c.flags.contains(SERIAL_CONFLICT, autoescape=True))).scalar()
+            to_review = conn.execute(
+                sa.select(sa.func.count()).select_from(answers)
+                .where(answers.c.response_id.in_(self._response_ids(batch_id)),
+                       answers.c.status.in_(NEEDS_REVIEW), answers.c.set_by == MACHINE)).scalar()
+        set_aside: dict[str, int] = {}
+        totals = {NEW: 0, RESCAN: 0, CONFLICT: 0, SET_ASIDE: 0}
+        for outcome, reason, count in by_outcome:
+            totals[outcome] = totals.get(outcome, 0) + count
+            if reason is not None:
+                set_aside[reason] = set_aside.get(reason, 0) + count
+        n_pages = sum(totals.values())
+        return {
+            "pages": n_pages,
+            "pages_read": n_pages - totals[SET_ASIDE],
+            "pages_set_aside": dict(sorted(set_aside.items())),
+            "responses": n_responses,
+            "responses_complete": complete,
+            "answers_to_review": to_review,
+            "duplicates": totals[RESCAN],
+            "conflicts": totals[CONFLICT],
+            "responses_in_conflict": conflicting,
+        }
+
+    def responses(self, batch_id: int | None = None) -> Iterator[dict]:
+        """Every response (with a page in ``batch_id``), ordered by form, version, serial.
+
+        Each is a dict: ``id``, ``form_id``, ``version``, ``serial`` (int),
+        ``unit``, ``pages_expected``, ``flags`` (list), ``created_at``,
+        ``pages`` ([{page, file, page_index, batch}] by page number),
+        ``batches`` ([{name, collected_from, collected_to}]), ``answers``
+        ({question: (value, status, confidence)}) and ``set_by``
+        ({question: 'machine' or a person}).
+        """
+        in_scope = responses.c.id.in_(self._response_ids(batch_id))
+        with self._read() as conn:
+            heads = conn.execute(sa.select(responses).where(in_scope).order_by(
+                responses.c.form_id, responses.c.version, responses.c.serial, responses.c.id)).all()
+            page_rows = conn.execute(
+                sa.select(response_pages.c.response_id, response_pages.c.page_number, source_files.c.path,
+                          pages.c.page_index, batches.c.name, batches.c.collected_from, batches.c.collected_to)
+                .join(pages, pages.c.id == response_pages.c.page_id)
+                .join(source_files, source_files.c.id == pages.c.source_file_id)
+                .join(batches, batches.c.id == pages.c.batch_id)
+                .where(response_pages.c.response_id.in_(self._response_ids(batch_id)))
+                .order_by(response_pages.c.response_id, response_pages.c.page_number)).all()
+            answer_rows = conn.execute(
+                sa.select(answers.c.response_id, answers.c.question, answers.c.value, answers.c.status,
+                          answers.c.confidence, answers.c.set_by)
+                .where(answers.c.response_id.in_(self._response_ids(batch_id)))
+                .order_by(answers.c.response_id, answers.c.id)).all()
+
+        pages_of: dict[int, list] = {}
+        batches_of: dict[int, dict] = {}
+        for row in page_rows:
+            pages_of.setdefault(row.response_id, []).append(
+                {"page": row.page_number, "file": row.path, "page_index": row.page_index, "batch": row.name})
+            batches_of.setdefault(row.response_id, {}).setdefault(row.name, {
+                "name": row.name, "collected_from": row.collected_from, "collected_to": row.collected_to})
+        answers_of: dict[int, dict] = {}
+        set_by_of: dict[int, dict] = {}
+        for row in answer_rows:
+            answers_of.setdefault(row.response_id, {})[row.question] = (
+                decode_value(row.value), row.status, row.confidence)
+            set_by_of.setdefault(row.response_id, {})[row.question] = row.set_by
+        for head in heads:
+            yield {
+                "id": head.id,
+                "form_id": head.form_id,
+                "version": head.version,
+                "serial": head.serial,
+                "unit": head.unit,
+                "pages_expected": head.pages_expected,
+                "flags": split_flags(head.flags),
+                "created_at": head.created_at,
+                "pages": pages_of.get(head.id, []),
+                "batches": list(batches_of.get(head.id, {}).values()),
+                "answers": answers_of.get(head.id, {}),
+                "set_by": set_by_of.get(head.id, {}),
+            }
