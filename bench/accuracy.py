@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Accuracy benchmark: specimen sheets per profile, read back, compared with their truth.
+
+    .venv/bin/python bench/accuracy.py [--sheets 300] [--profiles clean,office,harsh,phone] [--workers 2]
+
+Prints per profile: box accuracy with a confusion table (truth × read), question
+accuracy, the share of questions sent to review, and silent errors (a value
+accepted without review that differs from the truth). Targets (issue #3):
+clean no silent error; office and harsh silent errors <= 0.1 % and review <= 3 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from omr.ingest import PageLoader, count_pages  # noqa: E402
+from omr.layout import resolve_layout  # noqa: E402
+from omr.model import BLANK, NEEDS_REVIEW  # noqa: E402
+from omr.scan import Catalogue, process_page  # noqa: E402
+from omr.simulate import simulate_batch  # noqa: E402
+from omr.template import load_template  # noqa: E402
+
+STATES = ("empty", "marked", "cancelled", "uncertain")
+_catalogue = None
+_loader = None
+
+
+def _init():
+    global _catalogue, _loader
+    _catalogue = Catalogue.from_folder(ROOT / "form_templates")
+    _loader = PageLoader()
+
+
+def _read(task):
+    path, index = task
+    return process_page(_loader.load(Path(path), index), _catalogue)
+
+
+def evaluate(profile: str, sheets: int, workers: int, seed: int) -> dict:
+    template = load_template(ROOT / "form_templates" / "motcua-2026.yaml")
+    layout = resolve_layout(template)
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf, truth_path = Path(tmp) / "scans.pdf", Path(tmp) / "truth.jsonl"
+        simulate_batch(template, layout, pdf, truth_path, count=sheets, seed=seed, profile=profile)
+        truths = {json.loads(line)["serial"]: json.loads(line) for line in truth_path.read_text().splitlines()}
+        tasks = [(str(pdf), i) for i in range(count_pages(pdf))]
+        started = time.perf_counter()
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_init) as pool:
+            results = list(pool.imap(_read, tasks, chunksize=8))
+        elapsed = time.perf_counter() - started
+    confusion, questions, set_aside = Counter(), Counter(), Counter()
+    silent_examples = []
+    for r in results:
+        if r.set_aside:
+            set_aside[r.set_aside] += 1
+            continue
+        truth = truths[r.serial]
+        for b in r.boxes:
+            confusion[(truth["boxes"].get(b.question, {}).get(b.option, "empty"), b.state)] += 1
+        for q in r.questions:
+            questions["all"] += 1
+            expected = truth["answers"][q.question]
+            if q.status in NEEDS_REVIEW:
+                questions["review"] += 1
+            elif (expected in (None, []) if q.status == BLANK else q.value == expected):
+                questions["correct"] += 1
+            else:
+                questions["silent"] += 1
+                silent_examples.append((r.serial, q.question, q.value, q.status, expected))
+    boxes = sum(confusion.values())
+    return {"profile": profile, "sheets": sheets, "pages": len(results), "seconds": elapsed,
+            "box_accuracy": sum(v for (t, s), v in confusion.items() if t == s) / max(boxes, 1),
+            "boxes": boxes, "confusion": confusion, "questions": questions["all"],
+            "question_accuracy": questions["correct"] / max(questions["all"], 1),
+            "review_share": questions["review"] / max(questions["all"], 1),
+            "silent_share": questions["silent"] / max(questions["all"], 1), "silent": questions["silent"],
+            "set_aside": dict(set_aside), "silent_examples": silent_examples[:5]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sheets", type=int, default=300)
+    parser.add_argument("--profiles", default="clean,office,harsh,phone")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+    for profile in args.profiles.split(","):
+        r = evaluate(profile, args.sheets, args.workers, args.seed)
+        print(f"\n== {profile}: {r['sheets']} sheets, {r['pages']} pages, {r['pages'] / r['seconds']:.1f} pages/s")
+        print(f"boxes: {r['boxes']}, accuracy {r['box_accuracy']:.4%}")
+        print("confusion (rows: truth, columns: read): " + " ".join(f"{s:>10}" for s in STATES))
+        for t in ("empty", "marked", "cancelled"):
+            print(f"{t:>40} " + " ".join(f"{r['confusion'][(t, s)]:>10}" for s in STATES))
+        print(f"questions: {r['questions']}, correct without review {r['question_accuracy']:.3%}, "
+              f"to review {r['review_share']:.3%}, silent errors {r['silent']} ({r['silent_share']:.3%})")
+        print(f"pages set aside: {r['set_aside']}")
+        for example in r["silent_examples"]:
+            print(f"  silent: sheet {example[0]} {example[1]} read {example[2]!r} ({example[3]}), truth {example[4]!r}")
+
+
+if __name__ == "__main__":
+    main()

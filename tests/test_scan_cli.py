@@ -1,0 +1,59 @@
+"""The scanning job as staff run it: omr scan, again, export, show."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from omr.cli import main
+
+
+def test_scan_twice_changes_nothing_and_exports(office_batch, tmp_path, capsys):
+    pdf, truth_path, summary = office_batch
+    db = tmp_path / "omr.sqlite"
+    assert main(["scan", str(pdf), "--db", str(db), "--batch", "b1", "--workers", "2",
+                 "--collected-from", "2026-09-15", "--collected-to", "2026-10-14"]) == 0
+    first = capsys.readouterr().out
+    assert "Phiếu trong cơ sở dữ liệu: 8, đủ trang: 8" in first
+    assert "trang trắng" in first  # the blank page, named with its page number
+    assert "Trang quét lại" in first  # the duplicated page, not counted twice
+
+    assert main(["scan", str(pdf), "--db", str(db), "--batch", "b1"]) == 0
+    again = capsys.readouterr().out
+    assert f"trong đó {summary.pages} trang đã đọc từ lần trước" in again
+    assert "Phiếu trong cơ sở dữ liệu: 8, đủ trang: 8" in again
+
+    out = tmp_path / "export.csv"
+    assert main(["export", "--db", str(db), "--format", "csv", "-o", str(out)]) == 0
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    assert sorted(r["serial"] for r in rows) == [f"{i:06d}" for i in range(1, 9)]
+    truths = {json.loads(l)["serial"]: json.loads(l) for l in truth_path.read_text().splitlines()}
+    for row in rows:
+        truth = truths[int(row["serial"])]
+        if row["H1_status"] == "ok":
+            assert row["H1"] == truth["answers"]["H1"]
+        if row["A1_status"] == "ok":
+            assert row["date"] == truth["answers"]["A1"] and row["date_source"] == "form"
+
+    png = tmp_path / "sheet.png"
+    assert main(["show", "1", "--db", str(db), "-o", str(png)]) == 0
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_scan_missing_file_is_one_clear_line(tmp_path, capsys):
+    code = main(["scan", str(tmp_path / "nope.pdf"), "--db", str(tmp_path / "x.sqlite")])
+    err = capsys.readouterr().err
+    assert code == 5 and "nope.pdf" in err and "Traceback" not in err
+
+
+def test_scan_goes_on_after_a_corrupt_file(office_batch, tmp_path, capsys):
+    pdf, _, _ = office_batch
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 garbage" * 10)
+    code = main(["scan", str(broken), str(pdf), "--db", str(tmp_path / "x.sqlite"), "--workers", "1"])
+    out = capsys.readouterr().out
+    assert code == 5  # told something was wrong …
+    assert "broken.pdf" in out and "hỏng" in out
+    assert "Phiếu trong cơ sở dữ liệu: 8" in out  # … and the good file was read all the same
