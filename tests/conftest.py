@@ -55,3 +55,13 @@ def office_batch(tmp_path_factory, default_layout):
     pdf, truth = folder / "scans.pdf", folder / "truth.jsonl"
     summary = simulate_batch(template, layout, pdf, truth, count=8, seed=5, profile="office")
     return pdf, truth, summary
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say plainly when the PostgreSQL half of the suite did not run."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    unreachable = [r for r in skipped if "PostgreSQL unreachable" in str(r.longrepr)]
+    if unreachable:
+        terminalreporter.write_line(
+            f"PostgreSQL: no server reachable, {len(unreachable)} PostgreSQL tests SKIPPED "
+            "(set OMR_TEST_POSTGRES_URL, or run .ci/run, to include them)", yellow=True, bold=True)
