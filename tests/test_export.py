@@ -1,0 +1,213 @@
+"""Exports: one record per response, columns in template order, statuses kept,
+spreadsheet formula injection neutralised, CSV/XLSX/JSONL agreeing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import openpyxl
+import pytest
+
+from db_fixtures import PAGE1, PAGE2, page_result, postgres_url, record, store, store_url  # noqa: F401
+from omr.errors import BadArgumentsError
+from omr.export import BASE_COLUMNS, export_responses
+from omr.model import AMBIGUOUS, INVALID, MULTIPLE
+from omr.template import load_template, parse_template
+
+# Question ids deliberately out of alphabetical order: columns must follow the template.
+MINI_TEMPLATE = """
+form: mini
+version: 1
+title: Phiếu thử
+groups:
+  - id: G
+    title: G. Chung
+    questions:
+      - {id: Z9, type: single, text: Hình thức, options: [{code: "1", label: Trực tiếp}, {code: "2", label: Trực tuyến}]}
+      - {id: M5, type: date, text: Ngày khảo sát, years: [2026]}
+      - {id: K2, type: multiple, text: Kênh biết thông tin, options: [{code: "1", label: Loa}, {code: "2", label: Mạng}, {code: "3", label: Người quen}]}
+      - {id: C3, type: text, lines: 2, text: Ý kiến khác}
+      - {id: A1, type: scale, no_opinion: true, text: Hài lòng chung}
+"""
+
+
+@pytest.fixture(scope="module")
+def motcua(default_template_path):
+    return load_template(default_template_path)
+
+
+@pytest.fixture(scope="module")
+def mini():
+    return parse_template(MINI_TEMPLATE, source="mini.yaml")
+
+
+def lookup_for(*templates):
+    by_key = {(t.form_id, t.version): t for t in templates}
+    return lambda form_id, version: by_key.get((form_id, version))
+
+
+def read_csv(path):
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "CSV must start with a UTF-8 BOM for Excel"
+    return list(csv.reader(io.StringIO(raw[3:].decode("utf-8"), newline="")))
+
+
+def read_xlsx(path):
+    sheet = openpyxl.load_workbook(path).worksheets[0]
+    return sheet, [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+
+
+def mini_page(serial, answers, *, statuses=None, unit="30001", index=0, path="mini.pdf"):
+    return page_result(serial, 1, answers, form_id="mini", statuses=statuses, unit=unit, index=index, path=path)
+
+
+def test_columns_follow_the_default_template(store, motcua, tmp_path):
+    batch = store.ensure_batch("Đợt 1")
+    # Page 2 first, so the database order of answers is not the template order.
+    record(store, batch, page_result(1, 2, PAGE2, index=1))
+    record(store, batch, page_result(1, 1, PAGE1, index=0))
+    assert export_responses(store, "csv", tmp_path / "out.csv", lookup_for(motcua)) == 1
+
+    head, row = read_csv(tmp_path / "out.csv")
+    choice_ids = [q.id for q in motcua.questions if q.type != "text"]
+    assert head == list(BASE_COLUMNS) + choice_ids + [f"{q.id}_status" for q in motcua.questions]
+    assert "H3" not in head and "H3_status" in head and "H4_status" in head  # comments: status only
+    values = dict(zip(head, row))
+    assert values["serial"] == "000001" and values["form"] == "motcua-2026" and values["version"] == "1"
+    assert (values["A2"], values["C1"], values["H2"], values["A1"]) == ("1", "KYK", "N", "2026-03-05")
+    assert (values["A2_status"], values["A4"], values["A4_status"]) == ("ok", "", "")  # A4 never read
+
+
+def test_columns_follow_template_order_not_alphabetical(store, mini, tmp_path):
+    batch = store.ensure_batch("Đợt 1")
+    record(store, batch, mini_page(4, {"A1": "5", "K2": ["1", "3"], "Z9": "2", "C3": None, "M5": None}))
+    export_responses(store, "csv", tmp_path / "out.csv", lookup_for(mini))
+    head, _ = read_csv(tmp_path / "out.csv")
+    assert head[len(BASE_COLUMNS):] == ["Z9", "M5", "K2", "A1",
+                                        "Z9_status", "M5_status", "K2_status", "C3_status", "A1_status"]
+
+
+def test_values_statuses_and_survey_dates(store, mini, tmp_path):
+    quarter = store.ensure_batch("Quý I", "2026-01-01", "2026-03-31")
+    undated = store.ensure_batch("Không ngày")
+    record(store, quarter, mini_page(1, {"Z9": "1", "M5": "2026-02-14", "K2": ["1", "3"], "A1": "4", "C3": None},
+                                     index=0))
+    record(store, quarter, mini_page(2, {"Z9": ["1", "2"], "M5": None, "K2": None, "A1": "5", "C3": None},
+                                     statuses={"Z9": MULTIPLE, "M5": INVALID}, index=1))
+    record(store, undated, mini_page(3, {"Z9": "2", "M5": "2026-02-30", "K2": ["2"], "A1": "KYK", "C3": None},
+                                     statuses={"M5": INVALID, "A1": AMBIGUOUS}, path="other.pdf"))
+    assert export_responses(store, "csv", tmp_path / "out.csv", lookup_for(mini)) == 3
+
+    head, *rows = read_csv(tmp_path / "out.csv")
+    by_serial = {row[0]: dict(zip(head, row)) for row in rows}
+    first, second, third = by_serial["000001"], by_serial["000002"], by_serial["000003"]
+    assert (first["date"], first["date_source"]) == ("2026-02-14", "form")
+    assert (second["date"], second["date_source"]) == ("2026-01-01..2026-03-31", "batch")
+    assert (third["date"], third["date_source"]) == ("", "")  # invalid date, batch without dates
+    assert first["K2"] == "1;3" and third["K2"] == "2"
+    assert (second["Z9"], second["Z9_status"]) == ("1;2", "multiple")
+    assert (second["M5"], second["M5_status"]) == ("", "invalid")
+    assert (third["A1"], third["A1_status"]) == ("KYK", "ambiguous")
+    assert first["C3_status"] == "blank"
+    assert first["source_files"] == "mini.pdf" and third["source_pages"] == "1=other.pdf#0"
+    assert first["batch"] == "Quý I" and third["batch"] == "Không ngày"
+
+
+def test_conflict_flags_and_multi_file_sources_are_exported(store, motcua, tmp_path):
+    batch = store.ensure_batch("Đợt 1")
+    record(store, batch, page_result(8, 1, PAGE1, path="/scans/a.pdf", index=5))
+    record(store, batch, page_result(8, 2, PAGE2, path="/scans/b.pdf", index=0))
+    record(store, batch, page_result(8, 1, {**PAGE1, "A3": "1"}, path="/scans/c.pdf", index=0))
+    export_responses(store, "csv", tmp_path / "out.csv", lookup_for(motcua))
+    head, *rows = read_csv(tmp_path / "out.csv")
+    rows = [dict(zip(head, row)) for row in rows]
+    assert [(r["serial"], r["flags"]) for r in rows] == [("000008", "serial_conflict")] * 2
+    assert rows[0]["source_files"] == "/scans/a.pdf;/scans/b.pdf"
+    assert rows[0]["source_pages"] == "1=a.pdf#5;2=b.pdf#0"
+    assert rows[1]["source_pages"] == "1=c.pdf#0"
+
+
+def injected_store(store):
+    """Units and a value that a spreadsheet would run as formulas."""
+    batch = store.ensure_batch("Đợt 1")
+    units = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "30001"]
+    for serial, unit in enumerate(units, start=1):
+        record(store, batch, mini_page(serial, {"Z9": "1", "M5": "2026-02-14", "K2": ["2"], "A1": "4", "C3": None},
+                                       unit=unit, index=serial))
+    return units
+
+
+def test_csv_and_xlsx_neutralise_formula_injection(store, mini, tmp_path):
+    units = injected_store(store)
+    export_responses(store, "csv", tmp_path / "out.csv", lookup_for(mini))
+    export_responses(store, "xlsx", tmp_path / "out.xlsx", lookup_for(mini))
+
+    head, *rows = read_csv(tmp_path / "out.csv")
+    unit_column = head.index("unit")
+    assert [row[unit_column] for row in rows] == ["'" + u for u in units[:-1]] + ["30001"]
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t")) for row in rows for cell in row)
+
+    sheet, _ = read_xlsx(tmp_path / "out.xlsx")
+    cells = [sheet.cell(row=r, column=unit_column + 1) for r in range(2, len(units) + 2)]
+    assert [c.value for c in cells] == ["'" + u for u in units[:-1]] + ["30001"]
+    assert all(c.data_type == "s" for c in cells)  # text, not formulas
+
+
+def test_xlsx_has_the_same_rows_as_csv(store, motcua, tmp_path):
+    batch = store.ensure_batch("Đợt 1", "2026-03-01", "2026-03-31")
+    for serial in (3, 1, 2):
+        record(store, batch, page_result(serial, 1, PAGE1, index=2 * serial))
+        record(store, batch, page_result(serial, 2, {**PAGE2, "H1": None}, index=2 * serial + 1,
+                                         statuses={"D1": AMBIGUOUS}))
+    assert export_responses(store, "csv", tmp_path / "out.csv", lookup_for(motcua)) == 3
+    assert export_responses(store, "xlsx", tmp_path / "out.xlsx", lookup_for(motcua)) == 3
+    csv_rows = read_csv(tmp_path / "out.csv")
+    sheet, xlsx_rows = read_xlsx(tmp_path / "out.xlsx")
+    assert xlsx_rows == csv_rows
+    assert [row[0] for row in csv_rows[1:]] == ["000001", "000002", "000003"]
+    assert sheet.cell(row=2, column=1).data_type == "s"  # serial keeps its leading zeros
+
+
+def test_jsonl_keeps_values_typed_and_unneutralised(store, mini, tmp_path):
+    units = injected_store(store)
+    count = export_responses(store, "jsonl", tmp_path / "out.jsonl", lookup_for(mini))
+    lines = (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    assert count == len(records) == len(units)
+    assert [r["unit"] for r in records] == units
+    first = records[0]
+    assert first["serial"] == "000001" and first["version"] == 1
+    assert first["answers"] == {"Z9": "1", "M5": "2026-02-14", "K2": ["2"], "A1": "4"}
+    assert list(first["status"]) == ["Z9", "M5", "K2", "C3", "A1"] and first["status"]["C3"] == "blank"
+    assert (first["date"], first["date_source"]) == ("2026-02-14", "form")
+
+
+def test_jsonl_writes_vietnamese_as_text(store, mini, tmp_path):
+    batch = store.ensure_batch("Đợt khảo sát quý I")
+    record(store, batch, mini_page(1, {"Z9": "1"}))
+    export_responses(store, "jsonl", tmp_path / "out.jsonl", lookup_for(mini))
+    text = (tmp_path / "out.jsonl").read_text(encoding="utf-8")
+    assert "Đợt khảo sát quý I" in text and "\\u" not in text
+
+
+def test_responses_of_an_unknown_template_keep_their_answers(store, tmp_path):
+    batch = store.ensure_batch("Đợt 1")
+    record(store, batch, mini_page(1, {"Z9": "2", "A1": "3"}))
+    assert export_responses(store, "csv", tmp_path / "out.csv", lambda form_id, version: None) == 1
+    head, row = read_csv(tmp_path / "out.csv")
+    values = dict(zip(head, row))
+    assert (values["A1"], values["Z9"], values["Z9_status"]) == ("3", "2", "ok")
+
+
+def test_unknown_format_is_refused_in_vietnamese(store, tmp_path):
+    with pytest.raises(BadArgumentsError) as caught:
+        export_responses(store, "ods", tmp_path / "out.ods", lambda form_id, version: None)
+    assert "ods" in caught.value.message and "Định dạng" in caught.value.message
+    assert not (tmp_path / "out.ods").exists()
+
+
+def test_empty_database_exports_a_header_only(store, motcua, tmp_path):
+    assert export_responses(store, "csv", tmp_path / "sub" / "out.csv", lookup_for(motcua)) == 0
+    assert read_csv(tmp_path / "sub" / "out.csv")[0][:2] == ["serial", "form"]
