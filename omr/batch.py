@@ -92,8 +92,11 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
 
     if workers <= 1 or len(tasks) < 4:
         _init_worker(template_dir)
-        for task in tasks:
-            handle(_read_task(task))
+        try:
+            for task in tasks:
+                handle(_read_task(task))
+        finally:
+            _loader.close()
     else:
         # Chunks of consecutive pages keep each worker reading one PDF front to back.
         context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")

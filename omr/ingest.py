@@ -165,6 +165,7 @@ class PageLoader:
 
     def load(self, path: Path, index: int) -> RawPage:
         if self._path != path or index != self._next_index or self._pages is None:
+            self.close()
             self._path, self._pages = path, iter_pages(path, start=index)
         try:
             page = next(self._pages)
@@ -172,3 +173,9 @@ class PageLoader:
             raise InputFileError(f"{path}: không có trang {index + 1}") from None
         self._next_index = index + 1
         return page
+
+    def close(self) -> None:
+        """Close the open file (a PDF holds a native handle until then)."""
+        if self._pages is not None:
+            self._pages.close()
+            self._pages = None

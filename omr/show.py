@@ -50,11 +50,14 @@ def render_serial(store, catalogue, serial: int, out_path: str | Path) -> int:
         raise OmrError(f"Không có phiếu số {serial:06d} trong cơ sở dữ liệu {store.url}")
     loader = PageLoader()
     images = []
-    for page in pages:
-        raw = loader.load(Path(page["path"]), page["page_index"])
-        if raw.image is None:
-            raise OmrError(f"{page['path']}, trang {page['page_index'] + 1}: không mở lại được ảnh gốc")
-        images.append(draw_reads(raw.image, np.array(page["homography"]), page["boxes"], page["review"]))
+    try:
+        for page in pages:
+            raw = loader.load(Path(page["path"]), page["page_index"])
+            if raw.image is None:
+                raise OmrError(f"{page['path']}, trang {page['page_index'] + 1}: không mở lại được ảnh gốc")
+            images.append(draw_reads(raw.image, np.array(page["homography"]), page["boxes"], page["review"]))
+    finally:
+        loader.close()
     height = max(i.shape[0] for i in images)
     padded = [cv2.copyMakeBorder(i, 0, height - i.shape[0], 0, 20, cv2.BORDER_CONSTANT, value=(255, 255, 255))
               for i in images]
