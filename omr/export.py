@@ -35,6 +35,7 @@ from pathlib import Path
 
 from .errors import BadArgumentsError
 from .model import OK
+from .qrcodes import format_serial
 from .template import Template
 
 FORMATS = ("csv", "xlsx", "jsonl")
@@ -52,10 +53,6 @@ TemplateLookup = Callable[[str, int], "Template | None"]
 def neutralise(text: str) -> str:
     """A cell a spreadsheet will show as text, never run as a formula (OWASP CSV injection)."""
     return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def format_serial(serial: int) -> str:
-    return f"{serial:06d}"
 
 
 def cell_text(value: object) -> str:

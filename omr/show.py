@@ -17,35 +17,9 @@ COLOURS = {MARKED: (40, 160, 40), CANCELLED: (200, 90, 20), EMPTY: (170, 170, 17
 REVIEW = (30, 30, 220)
 
 
-def pages_of_serial(store, serial: int) -> list[dict]:
-    """Every page read into a response with this serial: file, index, homography, boxes, questions to review."""
-    import json
-
-    import sqlalchemy as sa
-
-    from .store import answers, boxes, pages, response_pages, source_files
-
-    with store._read() as conn:
-        rows = conn.execute(
-            sa.select(pages.c.id, pages.c.page_index, pages.c.homography, pages.c.page, source_files.c.path,
-                      response_pages.c.response_id)
-            .join(source_files, source_files.c.id == pages.c.source_file_id)
-            .join(response_pages, response_pages.c.page_id == pages.c.id)
-            .where(pages.c.serial == serial).order_by(pages.c.page, pages.c.id)).all()
-        result = []
-        for row in rows:
-            box_rows = conn.execute(sa.select(boxes).where(boxes.c.page_id == row.id)).mappings().all()
-            review = conn.execute(sa.select(answers.c.question).where(
-                answers.c.response_id == row.response_id, answers.c.status.in_(NEEDS_REVIEW))).scalars().all()
-            result.append({"path": row.path, "page_index": row.page_index, "page": row.page,
-                           "homography": json.loads(row.homography), "boxes": [dict(b) for b in box_rows],
-                           "review": set(review)})
-    return result
-
-
 def render_serial(store, catalogue, serial: int, out_path: str | Path) -> int:
     """Draw every stored page of sheet ``serial`` side by side into one PNG; return the page count."""
-    pages = pages_of_serial(store, serial)
+    pages = store.pages_of_serial(serial)
     if not pages:
         raise OmrError(f"Không có phiếu số {serial:06d} trong cơ sở dữ liệu {store.url}")
     loader = PageLoader()
@@ -55,7 +29,9 @@ def render_serial(store, catalogue, serial: int, out_path: str | Path) -> int:
             raw = loader.load(Path(page["path"]), page["page_index"])
             if raw.image is None:
                 raise OmrError(f"{page['path']}, trang {page['page_index'] + 1}: không mở lại được ảnh gốc")
-            images.append(draw_reads(raw.image, np.array(page["homography"]), page["boxes"], page["review"]))
+            drawn = draw_reads(raw.image, np.array(page["homography"]), page["boxes"], page["review"])
+            # Shown upright for the reader, whichever way the sheet went through the scanner.
+            images.append(cv2.rotate(drawn, cv2.ROTATE_180) if page["rotated_180"] else drawn)
     finally:
         loader.close()
     height = max(i.shape[0] for i in images)

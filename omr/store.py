@@ -695,3 +695,28 @@ class Store:
                 "answers": answers_of.get(head.id, {}),
                 "set_by": set_by_of.get(head.id, {}),
             }
+
+    def pages_of_serial(self, serial: int) -> list[dict]:
+        """Every page read into a response with this serial, for audit images.
+
+        Each item: ``path``, ``page_index``, ``page``, ``rotated_180``,
+        ``homography`` (3x3, layout mm -> image px), ``boxes`` (dicts of the
+        boxes table) and ``review`` (questions of its response awaiting review).
+        """
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(pages.c.id, pages.c.page_index, pages.c.homography, pages.c.page, pages.c.rotated_180,
+                          source_files.c.path, response_pages.c.response_id)
+                .join(source_files, source_files.c.id == pages.c.source_file_id)
+                .join(response_pages, response_pages.c.page_id == pages.c.id)
+                .where(pages.c.serial == serial).order_by(pages.c.page, pages.c.id)).all()
+            found = []
+            for row in rows:
+                box_rows = conn.execute(sa.select(boxes).where(boxes.c.page_id == row.id)).mappings().all()
+                review = conn.execute(sa.select(answers.c.question).where(
+                    answers.c.response_id == row.response_id,
+                    answers.c.status.in_(NEEDS_REVIEW))).scalars().all()
+                found.append({"path": row.path, "page_index": row.page_index, "page": row.page,
+                              "rotated_180": bool(row.rotated_180), "homography": json.loads(row.homography),
+                              "boxes": [dict(b) for b in box_rows], "review": set(review)})
+        return found
