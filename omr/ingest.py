@@ -109,6 +109,10 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
         for index in range(start, len(pdf)):
             page = pdf[index]
             try:
+                image = _embedded_scan(page)
+                if image is not None:
+                    yield RawPage(str(path), index, image)
+                    continue
                 width_pt, height_pt = page.get_size()
                 scale = PDF_RENDER_DPI / 72.0
                 if width_pt * height_pt * scale * scale > T.MAX_PAGE_PIXELS:
@@ -124,6 +128,40 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
                 page.close()
     finally:
         pdf.close()
+
+
+def _embedded_scan(page) -> np.ndarray | None:
+    """The page's scanned image decoded directly, when the page is just that image.
+
+    Scanners write one image per page; decoding it (a JPEG, usually) costs a
+    quarter of rendering the page, and keeps the scanner's own resolution.
+    Anything else (text, several images, rotation) returns None: render it.
+    """
+    import cv2
+    import pypdfium2.raw as pdfium_c
+
+    if page.get_rotation() != 0:
+        return None
+    objects = list(page.get_objects(max_depth=1))
+    if len(objects) != 1 or objects[0].type != pdfium_c.FPDF_PAGEOBJ_IMAGE:
+        return None
+    image = objects[0]
+    m = image.get_matrix()
+    width_pt, height_pt = page.get_size()
+    if abs(m.b) > 1e-3 or abs(m.c) > 1e-3 or m.a < 0.95 * width_pt or m.d < 0.95 * height_pt:
+        return None
+    width, height = image.get_px_size()
+    if width * height > T.MAX_PAGE_PIXELS:
+        return None
+    if image.get_filters() == ["DCTDecode"]:
+        data = np.frombuffer(bytes(image.get_data(decode_simple=False)), np.uint8)
+        grey = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+    else:
+        array = image.get_bitmap().to_numpy()
+        grey = array if array.ndim == 2 else cv2.cvtColor(array[:, :, :3], cv2.COLOR_BGR2GRAY)
+    if grey is None or grey.dtype != np.uint8 or grey.shape != (height, width):
+        return None
+    return np.ascontiguousarray(grey)
 
 
 def _iter_image(path: Path, start: int) -> Iterator[RawPage]:

@@ -15,19 +15,24 @@ import cv2
 import numpy as np
 
 from . import tuning as T
-from .align import K
+from .align import K, BoxSearch, PageInk
 from .layout import Checkbox, PageLayout, TextRegion
 from .model import (AMBIGUOUS, BLANK, CANCELLED, EMPTY, INVALID, MARKED, MULTIPLE, OK, UNCERTAIN, BoxRead,
                     QuestionRead)
 from .template import Question, date_parts
 
 
-def measure_box(ink: np.ndarray, box: Checkbox, dx: float, dy: float) -> tuple[float, float]:
-    """(fill share, mean ink) of the inside of a box moved by (dx, dy) mm."""
+def measure_box(window: tuple[int, int, np.ndarray], box: Checkbox, dx: float, dy: float) -> tuple[float, float]:
+    """(fill share, mean ink) of the inside of a box moved by (dx, dy) mm.
+
+    ``window`` is the box's search window from :func:`omr.align.locate_boxes`:
+    its canonical origin (x0, y0) in px and its ink.
+    """
+    x0, y0, ink = window
     m = T.BOX_INNER_MARGIN_MM
-    x0, x1 = int(round((box.x + dx + m) * K)), int(round((box.x + dx + box.w - m) * K))
-    y0, y1 = int(round((box.y + dy + m) * K)), int(round((box.y + dy + box.h - m) * K))
-    inside = ink[max(y0, 0):y1, max(x0, 0):x1]
+    left, top = int(round((box.x + dx + m) * K)) - x0, int(round((box.y + dy + m) * K)) - y0
+    right, bottom = int(round((box.x + dx + box.w - m) * K)) - x0, int(round((box.y + dy + box.h - m) * K)) - y0
+    inside = ink[max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)]
     if inside.size == 0:
         return 0.0, 0.0
     return float((inside > T.INK_THRESHOLD).mean()), float(inside.mean())
@@ -49,9 +54,10 @@ def classify_fill(fill: float) -> tuple[str, float]:
     return CANCELLED, inside(fill - T.CANCEL_MIN_FILL + 0.01)
 
 
-def read_boxes(ink: np.ndarray, boxes: list[Checkbox], offsets: np.ndarray) -> list[BoxRead]:
+def read_boxes(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
     """Measure and classify every box; an 'empty' box darker than its page's empty boxes is uncertain."""
-    measured = [measure_box(ink, box, dx, dy) for box, (dx, dy) in zip(boxes, offsets)]
+    offsets = search.offsets
+    measured = [measure_box(window, box, dx, dy) for window, box, (dx, dy) in zip(search.windows, boxes, offsets)]
     empty_darkness = [d for f, d in measured if f <= T.EMPTY_MAX_FILL]
     baseline = float(np.median(empty_darkness)) if empty_darkness else 0.0
     spread = float(np.median(np.abs(np.array(empty_darkness) - baseline))) if empty_darkness else 0.0
@@ -131,7 +137,7 @@ def resolve_questions(questions: list[Question], reads: list[BoxRead]) -> list[Q
     return [resolve_question(q, by_question[q.id]) for q in questions if q.id in by_question]
 
 
-def text_field_ink(ink: np.ndarray, region: TextRegion, page: PageLayout) -> float:
+def text_field_ink(ink: PageInk, region: TextRegion, page: PageLayout) -> float:
     """Share of a comment box's inside covered by handwriting.
 
     The frame is skipped by a margin; the printed guide lines are removed by
@@ -140,7 +146,7 @@ def text_field_ink(ink: np.ndarray, region: TextRegion, page: PageLayout) -> flo
     m = 1.2
     x0, x1 = int((region.x + m) * K), int((region.x + region.w - m) * K)
     y0, y1 = int((region.y + m) * K), int((region.y + region.h - m) * K)
-    inside = (ink[y0:y1, x0:x1] > 0.5).astype(np.uint8)
+    inside = (ink.region(x0, y0, x1, y1) > 0.5).astype(np.uint8)
     for d in page.decor:
         if d.kind == "guide" and region.y <= d.y <= region.y + region.h:
             gy = int(round(d.y * K)) - y0

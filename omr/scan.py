@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from . import tuning as T
-from .align import ink_map, locate_boxes, warp_to_layout
-from .identify import identify, is_blank
+from .align import locate_boxes, page_ink, warp_to_layout
+from .identify import identify, is_blank, overview
 from .ingest import RawPage
 from .layout import Layout, load_layouts, resolve_layout
 from .model import AMBIGUOUS, BLANK, OK, PageResult, PageSource
@@ -55,10 +55,11 @@ def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
         result.set_aside, result.detail = "unreadable", raw.error.message if raw.error else ""
         return result
     grey = raw.image
-    if is_blank(grey):
+    view = overview(grey)
+    if is_blank(grey, view):
         result.set_aside = "blank"
         return result
-    found = identify(grey)
+    found = identify(grey, view)
     if found.identity is not None:
         ident = found.identity
         result.form_id, result.version, result.page = ident.form_id, ident.version, ident.page
@@ -75,10 +76,10 @@ def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
     page = layout.page(result.page)
     result.homography = found.homography.tolist()
     canonical = warp_to_layout(grey, found.homography, page)
-    ink = ink_map(canonical, page)
-    offsets, residual = locate_boxes(ink, page.checkboxes)
-    result.alignment_mm = round(residual, 3) if np.isfinite(residual) else None
-    result.boxes = read_boxes(ink, page.checkboxes, offsets)
+    ink = page_ink(canonical, page)
+    search = locate_boxes(ink, page.checkboxes)
+    result.alignment_mm = round(search.residual, 3) if np.isfinite(search.residual) else None
+    result.boxes = read_boxes(search, page.checkboxes)
     questions = [q for q in layout.questions if q.type != "text"]
     result.questions = resolve_questions(questions, result.boxes)
     if result.alignment_mm is None or result.alignment_mm > T.ALIGN_REVIEW_MM:

@@ -91,13 +91,14 @@ def test_answers_are_realistic_and_consistent(default_layout):
 def test_cli_simulate_each_profile(tmp_path, default_template_path, form_templates_copy, profile, capsys):
     template = form_templates_copy / default_template_path.name
     out, truth = tmp_path / "s.pdf", tmp_path / "t.jsonl"
+    dpi = 300 if profile == "clean" else 200
     code = main(["forms", "simulate", str(template), "--count", "1", "--seed", "3", "-o", str(out),
-                 "--truth", str(truth), "--profile", profile, "--dpi", "300" if profile == "clean" else "200"])
+                 "--truth", str(truth), "--profile", profile, "--dpi", str(dpi)])
     assert code == 0
     pages = list(iter_pages(out))
     assert len(pages) == 2
-    # the PDF page is A4 and the image is rendered at the requested dpi
-    expected_width = round(210 / 25.4 * 200)
+    # the scanned image inside the PDF is A4 at the requested dpi
+    expected_width = round(210 / 25.4 * dpi)
     assert abs(pages[0].image.shape[1] - expected_width) <= 2
     assert "Đáp án" in capsys.readouterr().out
     assert len(_truths(truth)) == 1
