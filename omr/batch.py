@@ -35,8 +35,13 @@ _catalogue: Catalogue | None = None
 _loader: PageLoader | None = None
 
 
-def _init_worker(template_dir: str) -> None:
+def _init_worker(template_dir: str, single_threaded: bool = False) -> None:
     global _catalogue, _loader
+    if single_threaded:
+        # Worker processes already fill the cores; OpenCV's own threads would only contend.
+        import cv2
+
+        cv2.setNumThreads(1)
     _catalogue = Catalogue.from_folder(template_dir)
     _loader = PageLoader()
 
@@ -100,7 +105,7 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
     else:
         # Chunks of consecutive pages keep each worker reading one PDF front to back.
         context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-        with context.Pool(workers, initializer=_init_worker, initargs=(template_dir,)) as pool:
+        with context.Pool(workers, initializer=_init_worker, initargs=(template_dir, True)) as pool:
             for result in pool.imap(_read_task, tasks, chunksize=8):
                 handle(result)
     return report

@@ -90,33 +90,67 @@ def find_fiducials(grey: np.ndarray, view: Overview | None = None) -> np.ndarray
     nominal = (T.FIDUCIAL_SIZE * search_px_per_mm) ** 2
     lo, hi = T.FIDUCIAL_AREA_RANGE
     sh, sw = small.shape
-    candidates = []
-    for i in range(1, n):
-        x, y, bw, bh, area = stats[i]
-        if not (lo * nominal <= area <= hi * nominal):
-            continue
-        if not 0.6 <= bw / bh <= 1.6 or area / (bw * bh) < T.FIDUCIAL_MIN_SOLIDITY:
-            continue
-        candidates.append(centroids[i])
-    if len(candidates) < 4:
+    x, y, bw, bh, area = (stats[1:, k] for k in range(5))  # every blob but the background
+    keep = ((area >= lo * nominal) & (area <= hi * nominal) & (bw <= 1.6 * bh) & (bh <= 1.6 * bw)
+            & (area >= T.FIDUCIAL_MIN_SOLIDITY * bw * bh))
+    if keep.sum() < 3:
         return None
-    pts = np.array(candidates)
+    pts = centroids[1:][keep]
     corners = np.array([[0, 0], [sw, 0], [0, sh], [sw, sh]], dtype=np.float64)
-    chosen = []
-    for corner in corners:
-        d = np.hypot(*(pts - corner).T)
-        chosen.append(pts[int(np.argmin(d))])
-    chosen = np.array(chosen)
-    if len({tuple(p) for p in chosen}) < 4:
-        return None
-    top, bottom = np.linalg.norm(chosen[1] - chosen[0]), np.linalg.norm(chosen[3] - chosen[2])
-    left, right = np.linalg.norm(chosen[2] - chosen[0]), np.linalg.norm(chosen[3] - chosen[1])
-    expected = (FIDUCIAL_CENTRES_MM[2, 1] - FIDUCIAL_CENTRES_MM[0, 1]) / (FIDUCIAL_CENTRES_MM[1, 0] - FIDUCIAL_CENTRES_MM[0, 0])
-    aspect = (left + right) / max(top + bottom, 1e-6)
-    # Upright or upside down the aspect is the same; on its side it is inverted (not handled: scanners feed A4 portrait).
-    if abs(aspect / expected - 1) > T.FIDUCIAL_ASPECT_TOLERANCE:
-        return None
-    return _refine_centres(grey, (chosen + 0.5) * view.factor - 0.5, px_per_mm)
+    chosen = np.array([pts[int(np.argmin(np.hypot(*(pts - corner).T)))] for corner in corners])
+    lost = None
+    if not _plausible(chosen):
+        fallback = _three_corner_fallback(chosen)
+        if fallback is None:
+            return None
+        chosen, lost = fallback
+    refined = _refine_centres(grey, (chosen + 0.5) * view.factor - 0.5, px_per_mm)
+    if lost is not None:  # rebuilt from the refined centres of the three marks that are there
+        a, b, opposite = _NEIGHBOURS[lost]
+        refined[lost] = refined[a] + refined[b] - refined[opposite]
+    return refined
+
+
+_EXPECTED_ASPECT = ((FIDUCIAL_CENTRES_MM[2, 1] - FIDUCIAL_CENTRES_MM[0, 1])
+                   / (FIDUCIAL_CENTRES_MM[1, 0] - FIDUCIAL_CENTRES_MM[0, 0]))
+
+
+def _plausible(pts: np.ndarray) -> bool:
+    """Four centres (TL, TR, BL, BR) that keep the printed rectangle's proportions."""
+    if len({tuple(p) for p in pts}) < 4:
+        return False
+    top, bottom = np.linalg.norm(pts[1] - pts[0]), np.linalg.norm(pts[3] - pts[2])
+    left, right = np.linalg.norm(pts[2] - pts[0]), np.linalg.norm(pts[3] - pts[1])
+    if min(top, bottom, left, right) < 1e-6:
+        return False
+    # Upright or upside down the aspect is the same (scanners feed A4 portrait).
+    aspect = (left + right) / (top + bottom)
+    # Opposite sides of similar length; phone perspective shortens one side, hence twice the tolerance.
+    parallel = abs(top - bottom) / max(top, bottom) < 2 * T.FIDUCIAL_ASPECT_TOLERANCE and \
+        abs(left - right) / max(left, right) < 2 * T.FIDUCIAL_ASPECT_TOLERANCE
+    return parallel and abs(aspect / _EXPECTED_ASPECT - 1) <= T.FIDUCIAL_ASPECT_TOLERANCE
+
+
+# For each corner, the two corners beside it and the one opposite (order TL, TR, BL, BR).
+_NEIGHBOURS = {0: (1, 2, 3), 1: (0, 3, 2), 2: (0, 3, 1), 3: (1, 2, 0)}
+
+
+def _three_corner_fallback(pts: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """A skewed sheet can lose one corner mark at the scanner's edge: complete the parallelogram.
+
+    Each corner in turn is assumed lost and rebuilt from the other three
+    (flatbed scans have no perspective); the result must keep the printed
+    proportions and a right angle. Only one choice may pass.
+    """
+    found = []
+    for lost, (a, b, opposite) in _NEIGHBOURS.items():
+        candidate = pts.copy()
+        candidate[lost] = pts[a] + pts[b] - pts[opposite]
+        u, v = pts[a] - pts[opposite], pts[b] - pts[opposite]
+        cosine = abs(np.dot(u, v)) / (np.linalg.norm(u) * np.linalg.norm(v) + 1e-9)
+        if cosine < 0.05 and _plausible(candidate):  # within ~3° of square
+            found.append((candidate, lost))
+    return found[0] if len(found) == 1 else None
 
 
 def _refine_centres(grey: np.ndarray, approx: np.ndarray, px_per_mm: float) -> np.ndarray:

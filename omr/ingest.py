@@ -29,10 +29,14 @@ class RawPage:
     index: int  # 0-based
     image: np.ndarray | None  # grey uint8, None when the page could not be decoded
     error: PageError | None = None
+    stream_sha256: str | None = None  # of the scanner's encoded image, when the page is one
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.image.tobytes()).hexdigest() if self.image is not None else ""
+        """The page image's fingerprint: of its encoded stream if known (cheap), else of its pixels."""
+        if self.stream_sha256:
+            return self.stream_sha256
+        return hashlib.sha256(self.image).hexdigest() if self.image is not None else ""
 
 
 def expand_paths(paths: list[str]) -> list[Path]:
@@ -109,9 +113,9 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
         for index in range(start, len(pdf)):
             page = pdf[index]
             try:
-                image = _embedded_scan(page)
-                if image is not None:
-                    yield RawPage(str(path), index, image)
+                embedded = _embedded_scan(page)
+                if embedded is not None:
+                    yield RawPage(str(path), index, *embedded)
                     continue
                 width_pt, height_pt = page.get_size()
                 scale = PDF_RENDER_DPI / 72.0
@@ -130,7 +134,7 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
         pdf.close()
 
 
-def _embedded_scan(page) -> np.ndarray | None:
+def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:
     """The page's scanned image decoded directly, when the page is just that image.
 
     Scanners write one image per page; decoding it (a JPEG, usually) costs a
@@ -153,15 +157,17 @@ def _embedded_scan(page) -> np.ndarray | None:
     width, height = image.get_px_size()
     if width * height > T.MAX_PAGE_PIXELS:
         return None
+    digest = None
     if image.get_filters() == ["DCTDecode"]:
-        data = np.frombuffer(bytes(image.get_data(decode_simple=False)), np.uint8)
-        grey = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+        encoded = bytes(image.get_data(decode_simple=False))
+        digest = hashlib.sha256(encoded).hexdigest()
+        grey = cv2.imdecode(np.frombuffer(encoded, np.uint8), cv2.IMREAD_GRAYSCALE)
     else:
         array = image.get_bitmap().to_numpy()
         grey = array if array.ndim == 2 else cv2.cvtColor(array[:, :, :3], cv2.COLOR_BGR2GRAY)
     if grey is None or grey.dtype != np.uint8 or grey.shape != (height, width):
         return None
-    return np.ascontiguousarray(grey)
+    return np.ascontiguousarray(grey), None, digest
 
 
 def _iter_image(path: Path, start: int) -> Iterator[RawPage]:

@@ -420,12 +420,12 @@ def blank_scan(shape: tuple[int, int], dpi: int, rng: np.random.Generator) -> by
 
 
 def simulate_batch(template: Template, layout: Layout, pdf_path: str | Path, truth_path: str | Path, *,
-                   count: int, seed: int, dpi: int = 200, profile: str = "office", unit: str | None = None,
+                   count: int, seed: int, dpi: int = 200, profile: "str | Profile" = "office", unit: str | None = None,
                    first_serial: int = 1) -> BatchSummary:
     """Write ``count`` filled and scanned sheets to one PDF and their truth to JSONL."""
     import img2pdf
 
-    prof = PROFILES[profile]
+    prof = profile if isinstance(profile, Profile) else PROFILES[profile]
     rng = np.random.default_rng(seed)
     blanks = _BlankPages(layout, dpi).pages
     shape = next(iter(blanks.values())).shape[:2]
