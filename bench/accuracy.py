@@ -23,29 +23,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from omr.ingest import PageLoader, count_pages  # noqa: E402
+from omr import batch  # noqa: E402
+from omr.ingest import count_pages  # noqa: E402
 from omr.layout import resolve_layout  # noqa: E402
 from omr.model import BLANK, NEEDS_REVIEW  # noqa: E402
-from omr.scan import Catalogue, process_page  # noqa: E402
 from omr.simulate import simulate_batch  # noqa: E402
 from omr.template import load_template  # noqa: E402
 
 STATES = ("empty", "marked", "cancelled", "uncertain")
-_catalogue = None
-_loader = None
-
-
-def _init():
-    global _catalogue, _loader
-    _catalogue = Catalogue.from_folder(ROOT / "form_templates")
-    _loader = PageLoader()
-
-
-def _read(task):
-    path, index = task
-    return process_page(_loader.load(Path(path), index), _catalogue)
-
-
 def evaluate(profile: str, sheets: int, workers: int, seed: int) -> dict:
     template = load_template(ROOT / "form_templates" / "motcua-2026.yaml")
     layout = resolve_layout(template)
@@ -55,8 +40,10 @@ def evaluate(profile: str, sheets: int, workers: int, seed: int) -> dict:
         truths = {json.loads(line)["serial"]: json.loads(line) for line in truth_path.read_text().splitlines()}
         tasks = [(str(pdf), i) for i in range(count_pages(pdf))]
         started = time.perf_counter()
-        with multiprocessing.get_context("fork").Pool(workers, initializer=_init) as pool:
-            results = list(pool.imap(_read, tasks, chunksize=8))
+        # The same worker set-up as `omr scan` (omr.batch), without the database.
+        with multiprocessing.get_context("forkserver").Pool(
+                workers, initializer=batch._init_worker, initargs=(str(ROOT / "form_templates"), True)) as pool:
+            results = list(pool.imap(batch._read_task, tasks, chunksize=8))
         elapsed = time.perf_counter() - started
     confusion, questions, set_aside = Counter(), Counter(), Counter()
     silent_examples = []

@@ -61,9 +61,10 @@ def _tasks(files: list[Path], store, report: ScanReport) -> Iterator[tuple[tuple
         except InputFileError as exc:
             report.file_errors.append(exc.message)
             continue
+        done = store.pages_done(digest)
         for index in range(n):
             report.pages_seen += 1
-            if store.page_done(digest, index):
+            if index in done:
                 report.pages_skipped_done += 1
                 continue
             yield (str(path), index), digest, path.stat().st_size
@@ -104,7 +105,12 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
             _loader.close()
     else:
         # Chunks of consecutive pages keep each worker reading one PDF front to back.
-        context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        # Not "fork": a child forked from a parent that already ran OpenCV's
+        # thread pool can hang in it. The fork server is a clean process that
+        # imports omr once and forks the workers.
+        context = multiprocessing.get_context("forkserver" if sys.platform.startswith("linux") else "spawn")
+        if sys.platform.startswith("linux"):
+            context.set_forkserver_preload(["omr.batch"])
         with context.Pool(workers, initializer=_init_worker, initargs=(template_dir, True)) as pool:
             for result in pool.imap(_read_task, tasks, chunksize=8):
                 handle(result)

@@ -15,27 +15,30 @@ import cv2
 import numpy as np
 
 from . import tuning as T
-from .align import K, BoxSearch, PageInk
+from .align import K, BoxSearch, BoxWindow, PageInk
 from .layout import Checkbox, PageLayout, TextRegion
 from .model import (AMBIGUOUS, BLANK, CANCELLED, EMPTY, INVALID, MARKED, MULTIPLE, OK, UNCERTAIN, BoxRead,
                     QuestionRead)
 from .template import Question, date_parts
 
 
-def measure_box(window: tuple[int, int, np.ndarray], box: Checkbox, dx: float, dy: float) -> tuple[float, float]:
+def measure_box(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> tuple[float, float]:
     """(fill share, mean ink) of the inside of a box moved by (dx, dy) mm.
 
-    ``window`` is the box's search window from :func:`omr.align.locate_boxes`:
-    its canonical origin (x0, y0) in px and its ink.
+    ``window`` holds the canonical pixels around the box, from
+    :func:`omr.align.locate_boxes`.
     """
-    x0, y0, ink = window
+    if window.paper <= 0:
+        return 0.0, 0.0  # off the page
     m = T.BOX_INNER_MARGIN_MM
-    left, top = int(round((box.x + dx + m) * K)) - x0, int(round((box.y + dy + m) * K)) - y0
-    right, bottom = int(round((box.x + dx + box.w - m) * K)) - x0, int(round((box.y + dy + box.h - m) * K)) - y0
-    inside = ink[max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)]
+    left, top = int(round((box.x + dx + m) * K)) - window.x0, int(round((box.y + dy + m) * K)) - window.y0
+    right = int(round((box.x + dx + box.w - m) * K)) - window.x0
+    bottom = int(round((box.y + dy + box.h - m) * K)) - window.y0
+    inside = window.grey[max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)]
     if inside.size == 0:
         return 0.0, 0.0
-    return float((inside > T.INK_THRESHOLD).mean()), float(inside.mean())
+    fill = float(np.count_nonzero(inside < window.ink_cutoff(T.INK_THRESHOLD))) / inside.size
+    return fill, window.mean_ink(float(inside.mean()))
 
 
 def classify_fill(fill: float) -> tuple[str, float]:

@@ -408,6 +408,14 @@ class Store:
         with self._read() as conn:
             return self._page_done(conn, file_sha256, page_index)
 
+    def pages_done(self, file_sha256: str) -> set[int]:
+        """Indices of the pages of this file (by content) already recorded: one query per file."""
+        query = (sa.select(pages.c.page_index)
+                 .join(source_files, source_files.c.id == pages.c.source_file_id)
+                 .where(source_files.c.sha256 == file_sha256))
+        with self._read() as conn:
+            return set(conn.execute(query).scalars())
+
     @staticmethod
     def _page_done(conn: sa.Connection, file_sha256: str, page_index: int) -> bool:
         query = (sa.select(pages.c.id)
