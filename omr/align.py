@@ -104,6 +104,7 @@ class BoxSearch:
     offsets: np.ndarray  # (n, 2) mm from the layout position, after neighbour smoothing
     residual: float  # median distance the search moved reliable boxes, mm; inf if none found
     windows: list[BoxWindow]
+    found_share: float = 0.0  # share of boxes whose printed outline was clearly found
 
 
 def _rect_sums(integral: np.ndarray, y0: int, x0: int, y1: int, x1: int, n: int) -> np.ndarray:
@@ -184,7 +185,7 @@ def locate_boxes(ink: PageInk, boxes: list[Checkbox]) -> BoxSearch:
             windows[i] = BoxWindow(int(x0[j]), int(y0[j]), grey[j], float(paper[j]), ink.black_ratio)
     reliable = scores > 0.25  # the outline stands out from the paper around it by a quarter of black
     if not reliable.any():
-        return BoxSearch(offsets * 0, float("inf"), windows)
+        return BoxSearch(offsets * 0, float("inf"), windows, 0.0)
     centres = np.array([(b.x + b.w / 2, b.y + b.h / 2) for b in boxes])
     trusted_centres, trusted_offsets = centres[reliable], offsets[reliable]
     # Each box's neighbourhood: the (up to) 8 nearest reliable boxes other than itself.
@@ -199,4 +200,4 @@ def locate_boxes(ink: PageInk, boxes: list[Checkbox]) -> BoxSearch:
     disagree = np.hypot(*(offsets - local).T) > T.LOCAL_OFFSET_OUTLIER_MM
     final = np.where((~reliable | disagree)[:, None], local, offsets)
     residual = float(np.median(np.hypot(*offsets[reliable].T)))
-    return BoxSearch(final, residual, windows)
+    return BoxSearch(final, residual, windows, float(reliable.mean()))

@@ -16,7 +16,7 @@ from . import tuning as T
 from .align import locate_boxes, page_ink, warp_to_layout
 from .identify import identify, is_blank, overview
 from .ingest import RawPage
-from .layout import Layout, load_layouts, resolve_layout
+from .layout import Layout, PageLayout, load_layouts, resolve_layout
 from .model import AMBIGUOUS, BLANK, OK, PageResult, PageSource
 from .read import read_boxes, resolve_questions, text_field_ink
 from .template import Group, Template, load_template
@@ -65,6 +65,18 @@ def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
         result.form_id, result.version, result.page = ident.form_id, ident.version, ident.page
         result.serial, result.unit = ident.serial, ident.unit
     result.rotated_180 = found.rotated_180
+    if found.reason == "qr_unreadable":
+        # The corner marks are there but the QR code is not: which form page do the boxes fit?
+        match = match_layout(grey, found.homography, catalogue)
+        result.set_aside = "qr_unreadable"
+        if match is None:
+            return result
+        layout, page, rotated, homography = match
+        result.form_id, result.version, result.page, result.rotated_180 = (layout.form_id, layout.version,
+                                                                           page.number, rotated)
+        result.detail = f"nhận dạng theo bố cục: {layout.form_id} v{layout.version} trang {page.number}; cần nhập số phiếu"
+        _read_page(grey, homography, layout, page, result)  # kept for the reviewer who assigns the serial
+        return result
     if found.reason is not None:
         result.set_aside = found.reason
         return result
@@ -73,10 +85,15 @@ def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
         result.set_aside = "unknown_form"
         result.detail = f"{result.form_id} v{result.version} trang {result.page}"
         return result
-    page = layout.page(result.page)
-    result.homography = found.homography.tolist()
-    canonical = warp_to_layout(grey, found.homography, page)
-    ink = page_ink(canonical, page)
+    _read_page(grey, found.homography, layout, layout.page(result.page), result)
+    return result
+
+
+def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: PageLayout,
+               result: PageResult) -> None:
+    """Align the page to its layout and read every box, question and comment field into ``result``."""
+    result.homography = homography.tolist()
+    ink = page_ink(warp_to_layout(grey, homography, page), page)
     search = locate_boxes(ink, page.checkboxes)
     result.alignment_mm = round(search.residual, 3) if np.isfinite(search.residual) else None
     result.boxes = read_boxes(search, page.checkboxes)
@@ -84,7 +101,7 @@ def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
     result.questions = resolve_questions(questions, result.boxes)
     if result.alignment_mm is None or result.alignment_mm > T.ALIGN_REVIEW_MM:
         # Never read a badly aligned page silently: every answer on it goes to a person.
-        result.detail = "misaligned"
+        result.detail = (result.detail + "; " if result.detail else "") + "misaligned"
         for q in result.questions:
             if q.status in (OK, BLANK):
                 q.status = AMBIGUOUS
@@ -92,4 +109,31 @@ def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
         share = text_field_ink(ink, region, page)
         result.text_fields.append({"field": region.field, "inked": share > TEXT_INK_MIN_SHARE,
                                    "ink_share": round(share, 5)})
-    return result
+
+
+# Layout mm -> layout mm of the same sheet turned 180°: the fiducials sit symmetrically on the page.
+_TURN_180 = np.array([[-1.0, 0.0, T.PAGE_WIDTH], [0.0, -1.0, T.PAGE_HEIGHT], [0.0, 0.0, 1.0]])
+
+
+def match_layout(grey: np.ndarray, homography: np.ndarray,
+                 catalogue: Catalogue) -> tuple[Layout, PageLayout, bool, np.ndarray] | None:
+    """The one form page, among all known, whose printed boxes this page shows, either way up.
+
+    A candidate must show the outlines of most of its boxes where its layout
+    puts them; the best must clearly beat the runner-up, or nothing is claimed.
+    """
+    scored = []
+    for layout in catalogue.layouts.values():
+        for page in layout.pages:
+            for rotated in (False, True):
+                h = homography @ _TURN_180 if rotated else homography
+                search = locate_boxes(page_ink(warp_to_layout(grey, h, page), page), page.checkboxes)
+                if np.isfinite(search.residual) and search.residual <= T.ALIGN_REVIEW_MM:
+                    scored.append((search.found_share, layout, page, rotated, h))
+    scored.sort(key=lambda item: item[0], reverse=True)
+    if not scored or scored[0][0] < T.LAYOUT_MATCH_MIN_SHARE:
+        return None
+    if len(scored) > 1 and scored[1][0] > scored[0][0] - T.LAYOUT_MATCH_MARGIN:
+        return None
+    _, layout, page, rotated, h = scored[0]
+    return layout, page, rotated, h

@@ -72,6 +72,13 @@ LOCAL_OFFSET_OUTLIER_MM = 0.6
 # on it goes to review instead of being read silently.
 ALIGN_REVIEW_MM = 1.0
 
+# Identifying a page whose QR code is unreadable by its boxes: the best form
+# page must show the outlines of this share of its boxes where its layout puts
+# them (a filled page shows ~97 %; another form page ~10-40 %), and beat the
+# runner-up by this margin.
+LAYOUT_MATCH_MIN_SHARE = 0.8
+LAYOUT_MATCH_MARGIN = 0.2
+
 # Ink is measured relative to the page itself: 0 = its paper (local, so
 # uneven light on phone photos cancels), 1 = the black of its own fiducials.
 INK_THRESHOLD = 0.25  # faint pencil is 0.3-0.45 on this scale once blurred; noise and JPEG < 0.12

@@ -195,3 +195,65 @@ def test_page_of_an_unknown_form(tmp_path, default_template_path, catalogue):
     result = process_page(raw, catalogue)
     assert result.set_aside == "unknown_form"
     assert "other-form" in result.detail
+
+
+# --- hard pages: no QR, a corner lost, strong skew ------------------------------------
+
+def _filled_page(default_layout, page_number, seed=4):
+    template, layout = default_layout
+    rng = np.random.default_rng(seed)
+    blanks = _BlankPages(layout, 200).pages
+    truth = choose_answers(template, 77, rng, None)
+    rgb = fill_page(blanks[page_number], layout.page(page_number), truth, 200, rng, faint=False)
+    grey = np.asarray(Image.fromarray(rgb).convert("L")).copy()
+    return truth, grey, layout.page(page_number)
+
+
+def _px(mm):
+    return int(round(mm * 200 / 25.4))
+
+
+def _assert_read_as_truth(result, truth):
+    assert result.alignment_mm is not None and result.alignment_mm < 1.0
+    for q in result.questions:
+        if q.status not in NEEDS_REVIEW:
+            assert _truth_value_matches(None, q.value, q.status, truth.answers[q.question]), q.question
+
+
+@pytest.mark.parametrize("page_number, upside_down", [(1, False), (2, True)])
+def test_page_without_a_readable_qr_is_matched_by_its_boxes(default_layout, catalogue, page_number, upside_down):
+    """The QR code torn off: form and page come from the boxes, the reads are kept, a person gives the serial."""
+    truth, grey, page = _filled_page(default_layout, page_number)
+    q = page.qr
+    grey[_px(q.y) - 4:_px(q.y + q.h) + 4, _px(q.x) - 4:_px(q.x + q.w) + 4] = 255
+    if upside_down:
+        grey = np.ascontiguousarray(grey[::-1, ::-1])
+    result = process_page(RawPage("noqr.png", 0, grey), catalogue)
+    assert result.set_aside == "qr_unreadable"
+    assert (result.form_id, result.version, result.page, result.serial) == ("motcua-2026", 1, page_number, None)
+    assert result.rotated_180 == upside_down
+    assert "cần nhập số phiếu" in result.detail
+    _assert_read_as_truth(result, truth)
+
+
+def test_a_fiducial_cut_off_at_the_scanner_edge(default_layout, catalogue):
+    truth, grey, page = _filled_page(default_layout, 1)
+    f = page.fiducials[3]  # bottom-right
+    grey[_px(f.y) - 6:, _px(f.x) - 6:] = 255
+    result = process_page(RawPage("corner.png", 0, grey), catalogue)
+    assert result.set_aside is None and result.serial == 77
+    _assert_read_as_truth(result, truth)
+
+
+# At 100 % a 5° skew puts two corner marks of an A4 sheet off the scan; fit-to-page prints keep them.
+@pytest.mark.parametrize("angle, scale", [(5.0, 0.93), (-5.0, 0.95), (3.0, 1.0)])
+def test_five_degree_skew_and_fit_to_page_scaling(default_layout, catalogue, angle, scale):
+    import cv2
+
+    truth, grey, page = _filled_page(default_layout, 1)
+    h, w = grey.shape
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
+    skewed = cv2.warpAffine(grey, matrix, (w, h), borderValue=255)
+    result = process_page(RawPage("skew.png", 0, skewed), catalogue)
+    assert result.set_aside is None and result.serial == 77
+    _assert_read_as_truth(result, truth)
