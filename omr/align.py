@@ -68,7 +68,8 @@ class PageInk:
 
 def page_ink(canonical: np.ndarray, page: PageLayout) -> PageInk:
     small = cv2.resize(canonical, None, fx=1 / K, fy=1 / K, interpolation=cv2.INTER_AREA).astype(np.float32)
-    paper = cv2.GaussianBlur(cv2.dilate(small, np.ones((9, 9), np.uint8)), (0, 0), 3)
+    window = np.ones((T.PAPER_WINDOW_MM, T.PAPER_WINDOW_MM), np.uint8)
+    paper = cv2.GaussianBlur(cv2.dilate(small, window), (0, 0), 3)
     paper = np.maximum(paper, 1.0)
     ratios = []
     for f in page.fiducials:
@@ -162,7 +163,7 @@ def locate_boxes(ink: PageInk, boxes: list[Checkbox]) -> BoxSearch:
     with their neighbours', take their neighbours' median offset.
     """
     search = int(round(T.LOCAL_SEARCH_MM * K))
-    band = max(2, int(round(0.8 * K)))
+    band = max(2, int(round(T.OUTLINE_PAPER_BAND_MM * K)))
     offsets = np.zeros((len(boxes), 2))
     scores = np.zeros(len(boxes))
     windows: list[BoxWindow] = [BoxWindow(0, 0, np.zeros((0, 0), np.uint8), 1.0, 0.0)] * len(boxes)
@@ -183,7 +184,7 @@ def locate_boxes(ink: PageInk, boxes: list[Checkbox]) -> BoxSearch:
         scores[index] = result[np.arange(len(members)), by, bx]
         for j, i in enumerate(members):
             windows[i] = BoxWindow(int(x0[j]), int(y0[j]), grey[j], float(paper[j]), ink.black_ratio)
-    reliable = scores > 0.25  # the outline stands out from the paper around it by a quarter of black
+    reliable = scores > T.OUTLINE_FOUND_MIN_SCORE
     if not reliable.any():
         return BoxSearch(offsets * 0, float("inf"), windows, 0.0)
     centres = np.array([(b.x + b.w / 2, b.y + b.h / 2) for b in boxes])

@@ -19,10 +19,8 @@ from .ingest import RawPage
 from .layout import Layout, PageLayout, load_layouts, resolve_layout
 from .model import AMBIGUOUS, BLANK, OK, PageResult, PageSource
 from .read import read_boxes, resolve_questions, text_field_ink
+from .errors import TemplateError
 from .template import Group, Template, load_template
-
-# A comment box counts as written in when this share of it is ink (a short word is ~1 %).
-TEXT_INK_MIN_SHARE = 0.003
 
 
 @dataclass
@@ -34,6 +32,8 @@ class Catalogue:
     @classmethod
     def from_folder(cls, folder: str | Path = "form_templates") -> "Catalogue":
         folder = Path(folder)
+        if not folder.is_dir():
+            raise TemplateError(f"Không tìm thấy thư mục mẫu phiếu: {folder}")
         layouts = load_layouts(folder)
         for path in sorted(folder.glob("*.yaml")):
             layout = resolve_layout(load_template(path))
@@ -107,7 +107,7 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
                 q.status = AMBIGUOUS
     for region in page.text_regions:
         share = text_field_ink(ink, region, page)
-        result.text_fields.append({"field": region.field, "inked": share > TEXT_INK_MIN_SHARE,
+        result.text_fields.append({"field": region.field, "inked": share > T.TEXT_INK_MIN_SHARE,
                                    "ink_share": round(share, 5)})
 
 

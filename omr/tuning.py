@@ -65,12 +65,24 @@ BLANK_MAX_INK_SHARE = 0.002
 # Local search: after the homography, each box may still be off by paper curl
 # or a scanner's uneven feed; look this far around the predicted position.
 LOCAL_SEARCH_MM = 1.5
+# The outline search compares the outline with a band of paper this wide
+# just outside it; an outline is "found" when it is darker than that band
+# by this share of the page's black (a printed 0.3 mm line scores 0.5-0.9).
+OUTLINE_PAPER_BAND_MM = 0.8
+OUTLINE_FOUND_MIN_SCORE = 0.25
+# The paper level is the brightest value within this window (mm, odd): wider
+# than a box or a word, so ink never counts as paper.
+PAPER_WINDOW_MM = 9
 # Box offsets are pulled towards their neighbours' median when they differ by
 # more than this: a mark's stroke must not drag a box off its outline.
 LOCAL_OFFSET_OUTLIER_MM = 0.6
 # Median offset above which the page is treated as misaligned: every answer
 # on it goes to review instead of being read silently.
 ALIGN_REVIEW_MM = 1.0
+
+# A comment box counts as written in when this share of its inside is ink
+# (after guide lines and specks are removed); a short word is ~1 %.
+TEXT_INK_MIN_SHARE = 0.003
 
 # Identifying a page whose QR code is unreadable by its boxes: the best form
 # page must show the outlines of this share of its boxes where its layout puts
