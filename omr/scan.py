@@ -99,6 +99,13 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
     result.boxes = read_boxes(search, page.checkboxes)
     questions = [q for q in layout.questions if q.type != "text"]
     result.questions = resolve_questions(questions, result.boxes)
+    blank = [q for q in result.questions if q.status == BLANK]
+    if len(result.questions) >= 5 and len(blank) >= T.MOSTLY_BLANK_PAGE_SHARE * len(result.questions):
+        # Respondents skip a question or three, not most of a page: faint pencil lost
+        # in a 1-bit scan looks exactly like this, so a person glances at the page.
+        result.detail = (result.detail + "; " if result.detail else "") + "mostly_blank"
+        for q in blank:
+            q.status = AMBIGUOUS
     if result.alignment_mm is None or result.alignment_mm > T.ALIGN_REVIEW_MM:
         # Never read a badly aligned page silently: every answer on it goes to a person.
         result.detail = (result.detail + "; " if result.detail else "") + "misaligned"

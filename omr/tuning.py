@@ -106,5 +106,9 @@ CANCEL_MIN_FILL = 0.86
 # empty boxes by this much (mean ink), may hold a faint mark: it goes to
 # review instead of being read as empty.
 FAINT_EXCESS_DARKNESS = 0.035
+# A page on which at least this share of the questions read blank has its
+# blank answers reviewed: on specimen batches a filled page has at most ~30 %
+# blank, while a page whose faint marks a 1-bit scan erased reads 90-100 %.
+MOSTLY_BLANK_PAGE_SHARE = 0.6
 # Answers whose least certain box has lower confidence than this go to review.
 REVIEW_CONFIDENCE = 0.5

@@ -257,3 +257,17 @@ def test_five_degree_skew_and_fit_to_page_scaling(default_layout, catalogue, ang
     result = process_page(RawPage("skew.png", 0, skewed), catalogue)
     assert result.set_aside is None and result.serial == 77
     _assert_read_as_truth(result, truth)
+
+
+def test_a_page_read_almost_all_blank_goes_to_a_person(default_layout, catalogue):
+    """Faint pencil erased by a 1-bit scan reads as blank everywhere: never accept that silently."""
+    template, layout = default_layout
+    rng = np.random.default_rng(3)
+    truth = choose_answers(template, 5, rng, None)
+    truth.boxes = {q: {} for q in truth.boxes}  # nothing visible on the page
+    blanks = _BlankPages(layout, 200).pages
+    rgb = fill_page(blanks[1], layout.page(1), truth, 200, rng, faint=False)
+    grey = np.asarray(Image.fromarray(rgb).convert("L"))
+    result = process_page(RawPage("pale.png", 0, grey), catalogue)
+    assert result.set_aside is None and "mostly_blank" in result.detail
+    assert result.questions and all(q.status == AMBIGUOUS for q in result.questions)
