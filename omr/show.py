@@ -10,7 +10,7 @@ import numpy as np
 from .errors import OmrError
 from .identify import map_points
 from .ingest import PageLoader
-from .model import CANCELLED, EMPTY, MARKED, NEEDS_REVIEW
+from .model import CANCELLED, EMPTY, MARKED
 
 # BGR colours
 COLOURS = {MARKED: (40, 160, 40), CANCELLED: (200, 90, 20), EMPTY: (170, 170, 170)}

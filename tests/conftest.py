@@ -9,6 +9,9 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# The database fixtures (store_url, store, postgres_url) for every test module.
+pytest_plugins = ["db_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def repo_root() -> Path:

@@ -1,7 +1,7 @@
 """Fixtures and builders for the store and export tests.
 
-Import the fixtures into a test module (``from db_fixtures import store_url,
-store, postgres_url  # noqa: F401``). Every store test runs twice: on an
+conftest.py registers this module as a plugin, so ``store_url``, ``store`` and
+``postgres_url`` are available to every test; builders are imported. Every store test runs twice: on an
 SQLite file and on PostgreSQL, each PostgreSQL test in a schema of its own
 that is dropped afterwards.
 """

@@ -10,7 +10,7 @@ import json
 import openpyxl
 import pytest
 
-from db_fixtures import PAGE1, PAGE2, page_result, postgres_url, record, store, store_url  # noqa: F401
+from db_fixtures import PAGE1, PAGE2, page_result, record
 from omr.errors import BadArgumentsError
 from omr.export import BASE_COLUMNS, export_responses
 from omr.model import AMBIGUOUS, INVALID, MULTIPLE

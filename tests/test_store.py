@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 import sqlalchemy as sa
 
-from db_fixtures import PAGE1, PAGE2, file_sha, page_result, postgres_url, record, set_aside_result, store, store_url  # noqa: F401
+from db_fixtures import PAGE1, PAGE2, file_sha, page_result, record, set_aside_result
 from omr import store as store_module
 from omr.errors import DatabaseError
 from omr.model import AMBIGUOUS, MULTIPLE
