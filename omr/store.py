@@ -161,6 +161,39 @@ answers = sa.Table(
 )
 
 
+# One free-text field of a response (a comment box). Every text field of every
+# page read gets a row, blank ones too, so "no comment" is a recorded fact. An
+# inked field keeps its cleaned crop (PNG bytes, in the database so every
+# station and the review app see the same image) and its OCR draft; a person's
+# transcription goes to ``text`` and is never overwritten by a machine.
+comments = sa.Table(
+    "comments", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("response_id", sa.ForeignKey("responses.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("page_id", sa.ForeignKey("pages.id"), nullable=False),
+    sa.Column("field", sa.String(40), nullable=False),
+    sa.Column("inked", sa.Boolean, nullable=False),
+    sa.Column("ink_share", sa.Float, nullable=False),
+    # The field's frame on the page, mm in layout coordinates (see pages.homography).
+    sa.Column("x", sa.Float, nullable=False),
+    sa.Column("y", sa.Float, nullable=False),
+    sa.Column("w", sa.Float, nullable=False),
+    sa.Column("h", sa.Float, nullable=False),
+    sa.Column("crop_png", sa.LargeBinary),  # cleaned crop; NULL for a blank field
+    sa.Column("draft_text", sa.Text),  # Tesseract (vie) draft, lines joined by "\n"
+    sa.Column("draft_confidence", sa.Float),  # mean word confidence 0-100
+    sa.Column("draft_words", sa.Text),  # JSON [[word, confidence, line], ...]
+    sa.Column("likely_correct", sa.Boolean, nullable=False, default=False),
+    sa.Column("review_priority", sa.Float, nullable=False, default=0.0),  # higher: reviewed sooner
+    sa.Column("status", sa.String(20), nullable=False),  # blank | pending | reviewed
+    sa.Column("text", sa.Text),  # a person's transcription; NULL until reviewed
+    sa.Column("reviewed_by", sa.String(100)),
+    sa.Column("reviewed_at", sa.DateTime(timezone=True)),
+    sa.Column("flags", sa.Text, nullable=False, default="[]"),  # JSON, see omr.lexicon.Flag
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("response_id", "field", name="uq_comments_response_field"),
+)
+
 # --- pure helpers ---------------------------------------------------------------
 
 def database_url(url: str | None = None) -> sa.URL:

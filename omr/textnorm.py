@@ -1,0 +1,65 @@
+"""Vietnamese text normalisation shared by every stage that compares text.
+
+Handwriting OCR and people typing on phones drop diacritics, Excel and old
+files mix composed and decomposed Unicode, and headers come in any case. To
+compare such text we *fold* it: NFC, lower case, diacritics removed (``đ`` to
+``d``), runs of whitespace and punctuation to one space. Folding keeps one
+character per input character where it can, so a span found in folded text
+points at the same span of the NFC original (see :func:`fold_with_map`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WORD_SEPARATORS = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def nfc(text: str) -> str:
+    """Unicode NFC: how text is stored everywhere in omr."""
+    return unicodedata.normalize("NFC", text)
+
+
+def strip_diacritics(text: str) -> str:
+    """``"Nhũng nhiễu, Đà"`` -> ``"Nhung nhieu, Da"``; one character per character of NFC input."""
+    out = []
+    for ch in nfc(text):
+        if ch in "đĐ":
+            out.append("d" if ch == "đ" else "D")
+            continue
+        base = unicodedata.normalize("NFD", ch)[0]
+        out.append(base)
+    return "".join(out)
+
+
+def fold(text: str) -> str:
+    """Text for comparison: no diacritics, lower case, words separated by one space.
+
+    >>> fold("  Không  NHŨNG-nhiễu! ")
+    'khong nhung nhieu'
+    """
+    return _WORD_SEPARATORS.sub(" ", strip_diacritics(text).lower()).strip()
+
+
+def fold_with_map(text: str) -> tuple[str, list[int]]:
+    """Folded text and, for each of its characters, its index in ``nfc(text)``.
+
+    Used to report a match found in folded text as a span of the original.
+    """
+    source = nfc(text)
+    stripped = strip_diacritics(source).lower()
+    folded: list[str] = []
+    index: list[int] = []
+    pending_space = False
+    for i, ch in enumerate(stripped):
+        if ch.isalnum():
+            if pending_space and folded:
+                folded.append(" ")
+                index.append(i - 1)
+            folded.append(ch)
+            index.append(i)
+            pending_space = False
+        else:
+            pending_space = True
+    return "".join(folded), index
