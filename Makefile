@@ -4,12 +4,16 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := fonts-dejavu-core tesseract-ocr tesseract-ocr-vie poppler-utils
+APT_PACKAGES := fonts-dejavu-core tesseract-ocr tesseract-ocr-vie poppler-utils chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT := outputs/demo
 TEMPLATE := form_templates/motcua-2026.yaml
 
-.PHONY: demo test install apt clean
+.PHONY: demo test install apt clean serve
+# Demo logins for the review app (printed by `make demo`; change them for real use).
+DEMO_PASSWORD_ADMIN := quantri-demo
+DEMO_PASSWORD_SCANNER := nhanvien-demo
+DEMO_PASSWORD_REVIEWER := kiemtra-demo
 
 install: apt $(VENV)/.installed
 
@@ -30,20 +34,46 @@ demo: install
 	@mkdir -p $(OUT)
 	$(BIN)/omr forms print $(TEMPLATE) --count 20 --unit 30001 -o $(OUT)/forms.pdf
 	$(BIN)/omr forms layout $(TEMPLATE) -o $(OUT)/layout.json
-	$(BIN)/omr forms simulate $(TEMPLATE) --count 20 --seed 1 --profile office -o $(OUT)/scans.pdf --truth $(OUT)/truth.jsonl
+	$(BIN)/omr forms simulate $(TEMPLATE) --count 20 --seed 1 --profile office --unit 30001 -o $(OUT)/scans.pdf --truth $(OUT)/truth.jsonl
 	rm -f $(OUT)/omr.sqlite*
 	$(BIN)/omr scan $(OUT)/scans.pdf --db $(OUT)/omr.sqlite --batch demo --collected-from 2026-09-15 --collected-to 2026-10-14
+	@echo "Ý kiến viết tay đọc được (bản nháp OCR, dấu hiệu tiêu cực):"
+	$(BIN)/omr comments --db $(OUT)/omr.sqlite
+	$(BIN)/omr units import examples/units/caolanh.csv --db $(OUT)/omr.sqlite
+	$(BIN)/omr online import examples/online/google-forms-vi.csv --source google-forms-fb --mapping examples/online/google-forms-vi.mapping.yaml --db $(OUT)/omr.sqlite --rejects $(OUT)/online-rejects.csv
 	$(BIN)/omr export --db $(OUT)/omr.sqlite --format csv -o $(OUT)/export.csv
 	$(BIN)/omr export --db $(OUT)/omr.sqlite --format xlsx -o $(OUT)/export.xlsx
+	$(BIN)/omr export --db $(OUT)/omr.sqlite --format parquet -o $(OUT)/export.parquet
 	$(BIN)/omr show 1 --db $(OUT)/omr.sqlite -o $(OUT)/sheet-000001.png
+	# The demo's forms and online answers are mostly dated in report-year 2025 (15/12/2024 - 14/12/2025).
+	$(BIN)/omr report --period 2025 --all-units --roll-up --db $(OUT)/omr.sqlite -o $(OUT)/report-2025.xlsx
+	$(BIN)/omr report --period 2025 --all-units --roll-up --db $(OUT)/omr.sqlite -o $(OUT)/report-2025.docx
+	$(BIN)/omr report --period 2025 --all-units --roll-up --db $(OUT)/omr.sqlite -o $(OUT)/report-2025.html
 	@echo
 	@echo "Kết quả demo nằm trong $(OUT)/:"
 	@echo "  forms.pdf          phiếu để in (20 tờ, có mã QR và số phiếu)"
 	@echo "  layout.json        bố cục phiếu (toạ độ mm)"
 	@echo "  scans.pdf          bản quét mẫu đã điền; truth.jsonl: đáp án của từng phiếu"
 	@echo "  omr.sqlite         cơ sở dữ liệu sau khi đọc bản quét"
-	@echo "  export.csv/.xlsx   dữ liệu xuất, một dòng cho mỗi phiếu"
+	@echo "  export.csv/.xlsx   dữ liệu xuất (phiếu giấy và trực tuyến), một dòng cho mỗi phiếu; .xlsx có bảng mã"
+	@echo "  export_crops/      ảnh ý kiến viết tay đã làm sạch (cột H3_crop, H4_crop của bản xuất)"
+	@echo "  export.parquet     cùng dữ liệu cho phân tích (pandas: omr.dataset.load)"
+	@echo "  online-rejects.csv dòng trực tuyến bị từ chối (tệp, dòng, cột, lý do)"
 	@echo "  sheet-000001.png   phiếu số 000001 với kết quả đọc vẽ lên ảnh"
+	@echo "  report-2025.xlsx/.docx/.html  báo cáo mức độ hài lòng năm 2025 (kỳ chốt 15/12/2024 – 14/12/2025)"
+	@OMR_PASSWORD=$(DEMO_PASSWORD_ADMIN) $(BIN)/omr users add admin --role admin --db $(OUT)/omr.sqlite
+	@OMR_PASSWORD=$(DEMO_PASSWORD_SCANNER) $(BIN)/omr users add scanner --role scanner --db $(OUT)/omr.sqlite
+	@OMR_PASSWORD=$(DEMO_PASSWORD_REVIEWER) $(BIN)/omr users add reviewer --role reviewer --db $(OUT)/omr.sqlite
+	@echo
+	@echo "Ứng dụng web kiểm tra phiếu trên cơ sở dữ liệu demo:"
+	@echo "  chạy:  make serve   (hoặc: $(BIN)/omr review serve --db $(OUT)/omr.sqlite --uploads $(OUT)/uploads)"
+	@echo "  mở:    http://127.0.0.1:8000/"
+	@echo "  đăng nhập: admin / $(DEMO_PASSWORD_ADMIN)  (quản trị)"
+	@echo "             scanner / $(DEMO_PASSWORD_SCANNER)  (nhân viên quét)"
+	@echo "             reviewer / $(DEMO_PASSWORD_REVIEWER)  (người kiểm tra)"
+
+serve: install
+	$(BIN)/omr review serve --db $(OUT)/omr.sqlite --uploads $(OUT)/uploads
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -50,16 +50,22 @@ class PageInk:
         if x1 <= x0 or y1 <= y0:
             return np.zeros((0, 0), np.float32)
         grey = self.canonical[y0:y1, x0:x1].astype(np.float32)
+        return self.ink_of(grey, x0 / K, y0 / K, x1 / K, y1 / K)
+
+    def ink_of(self, grey: np.ndarray, x0_mm: float, y0_mm: float, x1_mm: float, y1_mm: float) -> np.ndarray:
+        """Ink (float32 0..1) of ``grey``, an image of this page's area [x0, x1] × [y0, y1] mm
+        at any resolution (a crop resampled from the scan, say), against this page's paper."""
         ph, pw = self.paper.shape
-        sx0, sy0 = min(int(x0 / K), pw - 1), min(int(y0 / K), ph - 1)
-        sx1, sy1 = max(min(int(np.ceil(x1 / K)), pw), sx0 + 1), max(min(int(np.ceil(y1 / K)), ph), sy0 + 1)
+        sx0, sy0 = min(max(int(x0_mm), 0), pw - 1), min(max(int(y0_mm), 0), ph - 1)
+        sx1 = max(min(int(np.ceil(x1_mm)), pw), sx0 + 1)
+        sy1 = max(min(int(np.ceil(y1_mm)), ph), sy0 + 1)
         small = self.paper[sy0:sy1, sx0:sx1]
         if small.shape[0] <= 16 and small.shape[1] <= 16:
             # A box-sized region: the paper map is blurred over ~3 mm, so one level serves.
             paper = float(small.mean())
         else:
             paper = cv2.resize(small, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
-        ink = (1.0 - grey / paper) / (1.0 - self.black_ratio)
+        ink = (1.0 - grey.astype(np.float32) / paper) / (1.0 - self.black_ratio)
         return np.clip(ink, 0.0, 1.0, out=ink)
 
     def region_mm(self, x: float, y: float, w: float, h: float) -> np.ndarray:
@@ -76,6 +82,8 @@ def page_ink(canonical: np.ndarray, page: PageLayout) -> PageInk:
         m = 1.2  # mm inside the mark, away from its blurred edge
         inside = canonical[int((f.y + m) * K):int((f.y + f.h - m) * K), int((f.x + m) * K):int((f.x + f.w - m) * K)]
         ratios.append(np.median(inside) / paper[int(f.y + f.h / 2), int(f.x + f.w / 2)])
+    if not ratios:  # a form designed elsewhere has no fiducials: its darkest print stands in
+        ratios.append(np.percentile(canonical[::2, ::2], T.PINNED_BLACK_PERCENTILE) / float(np.median(paper)))
     black_ratio = float(np.clip(np.median(ratios), 0.0, 0.8))  # never assume less contrast than this
     return PageInk(canonical, paper, black_ratio)
 

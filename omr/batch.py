@@ -29,6 +29,9 @@ class ScanReport:
     set_aside: list[tuple[str, int, str, str]] = field(default_factory=list)  # path, page (1-based), reason, detail
     file_errors: list[str] = field(default_factory=list)
     answers_to_review: int = 0
+    comments_inked: int = 0  # comment fields with handwriting, each cropped, drafted and queued
+    comments_flagged: int = 0  # of those, drafts with a negative-behaviour term (not negated)
+    ocr_problems: list[str] = field(default_factory=list)  # why drafts are missing, once per cause
 
 
 _catalogue: Catalogue | None = None
@@ -93,6 +96,11 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
                                      result.detail))
         elif outcome in ("new", "conflict"):
             report.answers_to_review += sum(q.status in NEEDS_REVIEW for q in result.questions)
+            inked = [c for c in result.comments if c.inked]
+            report.comments_inked += len(inked)
+            report.comments_flagged += sum(any(m.flagged for m in c.matches) for c in inked)
+            for problem in {c.ocr_error for c in inked if c.ocr_error} - set(report.ocr_problems):
+                report.ocr_problems.append(problem)
         if progress:
             progress(1)
 
@@ -129,6 +137,11 @@ def format_report(report: ScanReport, summary: dict) -> str:
     if report.outcomes["conflict"]:
         lines.append(f"Trang trùng số phiếu nhưng khác nội dung (cần kiểm tra): {report.outcomes['conflict']}")
     lines.append(f"Câu trả lời cần người kiểm tra (lần này): {report.answers_to_review}")
+    if report.comments_inked:
+        lines.append(f"Ý kiến viết tay (lần này): {report.comments_inked} ô có chữ, đã cắt ảnh và đọc nháp, "
+                     f"chờ người duyệt; {report.comments_flagged} ô có dấu hiệu tiêu cực cần xem trước")
+    for problem in report.ocr_problems:
+        lines.append(f"Cảnh báo: chưa đọc nháp được ý kiến viết tay ({problem}); ảnh vẫn được lưu để duyệt")
     lines.append(f"Phiếu trong cơ sở dữ liệu: {summary.get('responses', 0)}, "
                  f"đủ trang: {summary.get('responses_complete', 0)}")
     if report.set_aside:

@@ -69,6 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit", type=_unit_code)
     p.add_argument("--first-serial", type=_positive_int, default=1)
 
+    template = sub.add_parser("template", help="tạo mẫu phiếu từ phiếu trắng thiết kế nơi khác, hoặc từ OMRChecker")
+    template_sub = template.add_subparsers(dest="template_command", required=True, parser_class=_Parser)
+    p = template_sub.add_parser("from-blank", help="tìm ô đánh dấu và khung viết trên phiếu trắng (PDF/PNG)")
+    p.add_argument("blank", metavar="BLANK")
+    p.add_argument("-o", "--output", required=True, help="tệp mẫu phiếu YAML, ví dụ form_templates/phieu-xa.yaml")
+    p.add_argument("--group", choices=("rows", "columns"), default="rows",
+                   help="gom ô thành câu hỏi theo hàng (mặc định) hoặc theo cột")
+    p.add_argument("--page-width-mm", type=float, help="chiều rộng trang (mm) của ảnh; mặc định A4")
+    p = template_sub.add_parser("import-omrchecker", help="nhập template.json của OMRChecker")
+    p.add_argument("template_json", metavar="TEMPLATE_JSON")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--reference", help="ảnh phiếu làm ảnh mẫu (mặc định: ảnh đầu tiên cạnh template.json)")
+
     p = sub.add_parser("scan", help="đọc các tệp quét (PDF, TIFF, PNG, JPEG, thư mục) vào cơ sở dữ liệu")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--db", help="cơ sở dữ liệu (mặc định outputs/omr.sqlite; PostgreSQL: postgresql://…)")
@@ -78,17 +91,79 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_positive_int, default=min(2, os.cpu_count() or 1))
     p.add_argument("--templates", default="form_templates", help="thư mục mẫu phiếu (mặc định form_templates)")
 
+    online = sub.add_parser("online", help="phiếu trả lời trực tuyến (Google Forms, cổng dịch vụ công, bảng tính)")
+    online_sub = online.add_subparsers(dest="online_command", required=True, parser_class=_Parser)
+    p = online_sub.add_parser("mapping", help="đề xuất ánh xạ cột -> câu hỏi và nhãn -> mã, để kiểm tra và sửa")
+    p.add_argument("template")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--sample", help="tệp xuất mẫu (CSV/XLSX) để đề xuất theo tiêu đề cột và nhãn thật")
+    p = online_sub.add_parser("import", help="nhập một tệp xuất trực tuyến (CSV/XLSX) vào cơ sở dữ liệu")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--source", required=True, help="tên nguồn, ví dụ google-forms-2026")
+    p.add_argument("--mapping", help="tệp ánh xạ YAML (từ «omr online mapping»)")
+    p.add_argument("--db")
+    p.add_argument("--rejects", help="tệp CSV ghi các dòng bị từ chối (mặc định outputs/<tên tệp>.rejects.csv)")
+    p.add_argument("--templates", default="form_templates", help="thư mục mẫu phiếu khi không có --mapping")
+
+    units = sub.add_parser("units", help="danh mục đơn vị hành chính (xã, phường) theo thời gian")
+    units_sub = units.add_subparsers(dest="units_command", required=True, parser_class=_Parser)
+    p = units_sub.add_parser("import", help="nhập danh mục đơn vị từ CSV/XLSX")
+    p.add_argument("file", metavar="units.csv")
+    p.add_argument("--db")
+
     p = sub.add_parser("export", help="xuất dữ liệu: một dòng cho mỗi phiếu")
-    p.add_argument("--format", choices=("csv", "xlsx", "jsonl"), default="csv")
+    p.add_argument("--format", choices=("csv", "xlsx", "jsonl", "parquet"), default="csv")
     p.add_argument("-o", "--output")
     p.add_argument("--db")
     p.add_argument("--templates", default="form_templates")
+
+    p = sub.add_parser("comments", help="liệt kê ý kiến viết tay: bản nháp OCR và dấu hiệu tiêu cực")
+    p.add_argument("--db")
+    p.add_argument("--flagged", action="store_true", help="chỉ những ý kiến có dấu hiệu tiêu cực")
 
     p = sub.add_parser("show", help="vẽ kết quả đọc lên ảnh trang quét để đối chiếu")
     p.add_argument("serial", type=_positive_int)
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--db")
     p.add_argument("--templates", default="form_templates")
+
+    p = sub.add_parser("report", help="báo cáo mức độ hài lòng theo kỳ (XLSX, DOCX hoặc HTML)")
+    p.add_argument("--period", required=True, help="kỳ: 2026-11, 2026-Q3, 2026-6M, 2026-9M hoặc 2026")
+    scope = p.add_mutually_exclusive_group()
+    scope.add_argument("--unit", type=_unit_code, help="chỉ một đơn vị (mã trong danh mục)")
+    scope.add_argument("--all-units", action="store_true", help="tất cả đơn vị, có xếp hạng (mặc định)")
+    p.add_argument("--roll-up", action="store_true", help="cộng số liệu đơn vị cũ vào đơn vị kế thừa")
+    p.add_argument("--calendar", action="store_true", help="kỳ theo tháng dương lịch thay vì chốt ngày 15–14")
+    p.add_argument("-o", "--output", required=True, help="tệp báo cáo: .xlsx, .docx hoặc .html")
+    p.add_argument("--db")
+    p.add_argument("--templates", default="form_templates")
+
+    period = sub.add_parser("period", help="chốt số liệu một kỳ báo cáo")
+    period_sub = period.add_subparsers(dest="period_command", required=True, parser_class=_Parser)
+    p = period_sub.add_parser("close", help="chốt số liệu kỳ (thay đổi sau đó thành số liệu điều chỉnh)")
+    p.add_argument("period", help="kỳ: 2026-11, 2026-Q3, 2026-6M, 2026-9M hoặc 2026")
+    p.add_argument("--calendar", action="store_true", help="kỳ theo tháng dương lịch")
+    p.add_argument("--by", default="", help="người chốt (mặc định: tài khoản đang dùng)")
+    p.add_argument("--db")
+    p.add_argument("--templates", default="form_templates")
+
+    review = sub.add_parser("review", help="ứng dụng web cho nhân viên quét và người kiểm tra")
+    review_sub = review.add_subparsers(dest="review_command", required=True, parser_class=_Parser)
+    p = review_sub.add_parser("serve", help="chạy ứng dụng web (tải lên đợt quét, kiểm tra, lịch sử)")
+    p.add_argument("--db")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=_positive_int, default=8000)
+    p.add_argument("--uploads", default="outputs/uploads", help="thư mục lưu tệp tải lên (mặc định outputs/uploads)")
+    p.add_argument("--templates", default="form_templates")
+    p.add_argument("--workers", type=_positive_int, default=1, help="số tiến trình đọc trang của đợt tải lên")
+
+    users = sub.add_parser("users", help="tài khoản của ứng dụng web")
+    users_sub = users.add_subparsers(dest="users_command", required=True, parser_class=_Parser)
+    p = users_sub.add_parser("add", help="tạo tài khoản (hỏi mật khẩu, hoặc đọc từ OMR_PASSWORD / --password-stdin)")
+    p.add_argument("name")
+    p.add_argument("--role", choices=("admin", "scanner", "reviewer"), default="reviewer")
+    p.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu từ dòng đầu của đầu vào chuẩn")
+    p.add_argument("--db")
     return parser
 
 
@@ -151,6 +226,28 @@ def cmd_forms_simulate(args) -> int:
     return 0
 
 
+def cmd_template_from_blank(args) -> int:
+    from .blankform import from_blank
+
+    summary = from_blank(args.blank, _output_path(args.output), args.group, args.page_width_mm)
+    print(f"Đã tạo mẫu phiếu {summary['output']}: {summary['pages']} trang, {summary['boxes']} ô đánh dấu, "
+          f"{summary['frames']} khung viết, {summary['questions']} câu hỏi")
+    for preview in summary["previews"]:
+        print(f"Ảnh xem trước (số thứ tự từng ô): {preview}")
+    print("Hãy mở tệp YAML, đặt tên câu hỏi và lựa chọn theo số ô trên ảnh xem trước.")
+    return 0
+
+
+def cmd_template_import_omrchecker(args) -> int:
+    from .omrchecker import import_omrchecker
+
+    summary = import_omrchecker(args.template_json, _output_path(args.output), args.reference)
+    anchor = {"markers": "bốn dấu góc", "page": "mép tờ phiếu", "none": "cả ảnh", "features": "ảnh mẫu"}
+    print(f"Đã nhập {summary['fields']} câu hỏi ({summary['boxes']} ô tròn) vào {summary['output']}")
+    print(f"Căn chỉnh theo {anchor[summary['anchor']]}; ảnh mẫu: {summary['reference']}")
+    return 0
+
+
 def cmd_scan(args) -> int:
     import datetime as dt
 
@@ -184,20 +281,49 @@ def cmd_scan(args) -> int:
 
 
 def cmd_export(args) -> int:
+    from .dataset import catalogue_lookup
     from .export import export_responses
-    from .scan import Catalogue
     from .store import open_store
 
     out = _output_path(args.output or f"outputs/export.{args.format}")
-    catalogue = Catalogue.from_folder(args.templates)
-
-    def lookup(form_id, version):
-        layout = catalogue.layouts.get((form_id, version))
-        return catalogue.template_of(layout) if layout else None
-
+    lookup = catalogue_lookup(args.templates)
     with open_store(args.db) as store:
         n = export_responses(store, args.format, out, lookup)
     print(f"Đã xuất {n} phiếu: {out}")
+    return 0
+
+
+def cmd_comments(args) -> int:
+    from .lexicon import flags_from_json
+    from .privacy import mask_personal_numbers
+    from .qrcodes import format_serial
+    from .store import open_store
+
+    with open_store(args.db) as store:
+        rows = store.inked_comments()
+    status_text = {"pending": "chờ duyệt", "reviewed": "đã duyệt"}
+    shown = 0
+    for row in rows:
+        flags = [m for m in flags_from_json(row["flags"]) if m.flagged]
+        if args.flagged and not flags:
+            continue
+        shown += 1
+        reviewed = row["status"] == "reviewed"
+        text = row["text"] if reviewed else row["draft_text"]
+        hint = "" if reviewed else (
+            f", nháp OCR độ tin cậy {row['draft_confidence']:.0f}" if row["draft_confidence"] is not None
+            else ", chưa có nháp OCR")
+        if row["likely_correct"] and not reviewed:
+            hint += ", có thể đúng"
+        print(f"Phiếu {format_serial(row['serial'])} · {row['field']} · {status_text.get(row['status'], row['status'])}{hint}")
+        print(f"  «{mask_personal_numbers(text or '') or '—'}»")
+        if flags:
+            print("  Dấu hiệu tiêu cực: " + "; ".join(
+                f"{m.term}" + (f" (viết: «{m.matched}»)" if m.matched.lower() != m.term else "")
+                + (" — cần đọc kỹ ngữ cảnh" if m.ambiguous else "") for m in flags))
+    flagged = sum(any(m.flagged for m in flags_from_json(r["flags"])) for r in rows)
+    print(f"Tổng: {len(rows)} ý kiến viết tay, {sum(r['status'] == 'pending' for r in rows)} chờ duyệt, "
+          f"{flagged} có dấu hiệu tiêu cực" + (f"; đã liệt kê {shown}" if args.flagged else ""))
     return 0
 
 
@@ -214,13 +340,112 @@ def cmd_show(args) -> int:
     return 0
 
 
+def cmd_online_mapping(args) -> int:
+    from .online import mapping_yaml, read_table
+    from .template import load_template
+
+    template = load_template(args.template)
+    sample = read_table(args.sample) if args.sample else None
+    out = _output_path(args.output)
+    out.write_text(mapping_yaml(template, args.template, sample), encoding="utf-8")
+    basis = f"theo tệp mẫu {args.sample}" if sample else "theo nội dung câu hỏi"
+    print(f"Đã đề xuất ánh xạ {basis} cho mẫu {template.form_id} v{template.version}: {out}")
+    print("Hãy kiểm tra từng cột và các nhãn có mã null trước khi nhập.")
+    return 0
+
+
+def cmd_online_import(args) -> int:
+    from .online import format_report, import_online, load_mapping
+    from .store import open_store
+
+    mapping = load_mapping(args.mapping) if args.mapping else None
+    with open_store(args.db) as store:
+        report = import_online(store, args.file, args.source, mapping, templates=args.templates,
+                               rejects=args.rejects)
+        print(format_report(report))
+    return 0
+
+
+def cmd_units_import(args) -> int:
+    from .store import open_store
+    from .units import import_units
+
+    with open_store(args.db) as store:
+        counts = import_units(store, args.file)
+    print(f"Danh mục đơn vị từ {args.file}: {counts['rows']} dòng, thêm {counts['added']}, "
+          f"cập nhật {counts['changed']}; cơ sở dữ liệu có {counts['total']} đơn vị.")
+    if counts["unknown_predecessors"]:
+        print("Cảnh báo: mã đơn vị tiền thân chưa có trong danh mục: " + ", ".join(counts["unknown_predecessors"]))
+    return 0
+
+
+def cmd_review_serve(args) -> int:
+    from .web import serve
+
+    serve(args.db, host=args.host, port=args.port, uploads_dir=args.uploads, template_dir=args.templates,
+          scan_workers=args.workers)
+    return 0
+
+
+def cmd_users_add(args) -> int:
+    from .store import open_store
+    from .users import ROLE_LABELS, add_user, read_new_password
+
+    password = read_new_password(args.password_stdin)
+    with open_store(args.db) as store:
+        add_user(store, args.name, password, args.role)
+        print(f"Đã tạo tài khoản «{args.name}» ({ROLE_LABELS[args.role]}) trong {store.url}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .report import build, output_format, write_report
+    from .report_render import pct
+    from .store import open_store
+
+    output_format(args.output)  # a wrong extension fails before any work
+    out = _output_path(args.output)
+    with open_store(args.db) as store:
+        report = build(store, args.period, unit=args.unit, roll_up=args.roll_up, calendar=args.calendar,
+                       templates=args.templates)
+    write_report(report, out)
+    print(f"Báo cáo {report.period.title} ({report.period.span}), {report.scope}: {report.n_responses} phiếu, "
+          f"chỉ số hài lòng chung {pct(report.overall)}: {out}")
+    if report.awaiting_review:
+        print(f"Lưu ý: còn {report.awaiting_review} mục chưa kiểm tra ({report.review['answers']} câu trả lời, "
+              f"{report.review['comments']} ý kiến); chúng không được tính vào chỉ số.")
+    return 0
+
+
+def cmd_period_close(args) -> int:
+    from .report import close_period
+    from .store import open_store
+
+    with open_store(args.db) as store:
+        period, figures = close_period(store, args.period, args.templates, calendar=args.calendar, who=args.by)
+    n = int(figures.responses["n"].sum()) if len(figures.responses) else 0
+    print(f"Đã chốt số liệu {period.title} ({period.span}): {n} phiếu. Thay đổi sau thời điểm này sẽ được "
+          "ghi thành số liệu điều chỉnh trong báo cáo sau.")
+    return 0
+
+
 COMMANDS = {
+    ("report", None): cmd_report,
+    ("period", "close"): cmd_period_close,
+    ("template", "from-blank"): cmd_template_from_blank,
+    ("template", "import-omrchecker"): cmd_template_import_omrchecker,
     ("forms", "print"): cmd_forms_print,
     ("forms", "layout"): cmd_forms_layout,
     ("forms", "simulate"): cmd_forms_simulate,
     ("scan", None): cmd_scan,
     ("export", None): cmd_export,
+    ("comments", None): cmd_comments,
     ("show", None): cmd_show,
+    ("review", "serve"): cmd_review_serve,
+    ("users", "add"): cmd_users_add,
+    ("online", "mapping"): cmd_online_mapping,
+    ("online", "import"): cmd_online_import,
+    ("units", "import"): cmd_units_import,
 }
 
 

@@ -84,6 +84,9 @@ class PageLayout:
     checkboxes: list[Checkbox] = field(default_factory=list)
     text_regions: list[TextRegion] = field(default_factory=list)
     decor: list[Decor] = field(default_factory=list)
+    # Forms designed elsewhere (omr.pinned): no fiducials or QR code; the page is
+    # registered to a blank reference image. Keys: reference, anchor, marker, shape, marks.
+    pinned: dict | None = None
 
 
 @dataclass
@@ -336,6 +339,10 @@ def _place(page: PageLayout, block: _Block, x0: float, y0: float) -> None:
 
 def compute_layout(template: Template) -> Layout:
     """Flow the template's questions over A4 pages (pure; depends on font metrics)."""
+    if template.extra.get("pinned"):
+        from .pinned import compute_pinned_layout
+
+        return compute_pinned_layout(template)
     width = T.CONTENT_RIGHT - T.CONTENT_LEFT
     blocks = _question_blocks(template, width)
     pages = [_new_page(1)]
@@ -400,6 +407,7 @@ def layout_to_dict(layout: Layout) -> dict:
                 "text_regions": [asdict(r) for r in p.text_regions],
                 "decor": [{k: v for k, v in asdict(d).items() if v not in ("", 0.0, False) or k in ("x", "y")}
                           for d in p.decor],
+                **({"pinned": {k: v for k, v in p.pinned.items() if not k.startswith("_")}} if p.pinned else {}),
             }
             for p in layout.pages
         ],
@@ -425,6 +433,7 @@ def layout_from_dict(data: dict) -> Layout:
             checkboxes=[Checkbox(**c) for c in p["checkboxes"]],
             text_regions=[TextRegion(**r) for r in p["text_regions"]],
             decor=[Decor(**d) for d in p["decor"]],
+            pinned=p.get("pinned"),
         ))
     questions = [Question(q["id"], q["text"], q["type"], tuple(Option(o["code"], o["label"]) for o in q["options"]),
                           tuple(q.get("years", ())), q.get("lines", 0)) for q in data.get("questions", [])]
@@ -444,6 +453,7 @@ def resolve_layout(template: Template, freeze: bool = True) -> Layout:
     path = frozen_layout_path(template) if template.source else None
     if path and path.is_file():
         layout = layout_from_dict(json.loads(path.read_text(encoding="utf-8")))
+        _resolve_references(layout, path)
         if layout.template_sha256 != template.content_hash:
             raise TemplateChangedError(
                 f"{template.source}: nội dung mẫu phiếu đã thay đổi nhưng version vẫn là {template.version}. "
@@ -454,7 +464,17 @@ def resolve_layout(template: Template, freeze: bool = True) -> Layout:
     if path and freeze:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(layout_to_dict(layout), ensure_ascii=False, indent=1), encoding="utf-8")
+    if path:
+        _resolve_references(layout, path)
     return layout
+
+
+def _resolve_references(layout: Layout, frozen_path: Path) -> None:
+    """Pinned pages name their reference images relative to the template folder (layouts/..)."""
+    if any(p.pinned for p in layout.pages):
+        from .pinned import resolve_references
+
+        resolve_references(layout, frozen_path.parent.parent)
 
 
 def load_layouts(folder: str | Path) -> dict[tuple[str, int], Layout]:
@@ -465,5 +485,6 @@ def load_layouts(folder: str | Path) -> dict[tuple[str, int], Layout]:
             layout = layout_from_dict(json.loads(path.read_text(encoding="utf-8")))
         except (ValueError, KeyError, TypeError):
             continue
+        _resolve_references(layout, path)
         found[(layout.form_id, layout.version)] = layout
     return found

@@ -27,6 +27,7 @@ SET_ASIDE_REASONS = {
     "unknown_form": "mẫu phiếu không có trong hệ thống",
     "misaligned": "trang bị lệch, không căn chỉnh được",
     "unreadable": "không đọc được ảnh",
+    "no_match": "không khớp mẫu phiếu nào (phiếu không có dấu định vị của omr)",
 }
 
 
@@ -76,4 +77,4 @@ class PageResult:
     homography: list | None = None  # 3x3, layout mm -> image px of the page as stored
     boxes: list[BoxRead] = field(default_factory=list)
     questions: list[QuestionRead] = field(default_factory=list)
-    text_fields: list[dict] = field(default_factory=list)  # {"field", "inked", "ink_share"}
+    comments: list = field(default_factory=list)  # omr.comments.CommentRead, one per comment field

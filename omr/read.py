@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import cv2
 import numpy as np
 
 from . import tuning as T
-from .align import K, BoxSearch, BoxWindow, PageInk
-from .layout import Checkbox, PageLayout, TextRegion
+from .align import K, BoxSearch, BoxWindow
+from .layout import Checkbox
 from .model import (AMBIGUOUS, BLANK, CANCELLED, EMPTY, INVALID, MARKED, MULTIPLE, OK, UNCERTAIN, BoxRead,
                     QuestionRead)
 from .template import Question, date_parts
@@ -138,21 +137,3 @@ def resolve_questions(questions: list[Question], reads: list[BoxRead]) -> list[Q
     for r in reads:
         by_question.setdefault(r.question, []).append(r)
     return [resolve_question(q, by_question[q.id]) for q in questions if q.id in by_question]
-
-
-def text_field_ink(ink: PageInk, region: TextRegion, page: PageLayout) -> float:
-    """Share of a comment box's inside covered by handwriting.
-
-    The frame is skipped by a margin; the printed guide lines are removed by
-    masking their rows; isolated specks (dust, JPEG noise) by an opening.
-    """
-    m = 1.2
-    x0, x1 = int((region.x + m) * K), int((region.x + region.w - m) * K)
-    y0, y1 = int((region.y + m) * K), int((region.y + region.h - m) * K)
-    inside = (ink.region(x0, y0, x1, y1) > 0.5).astype(np.uint8)
-    for d in page.decor:
-        if d.kind == "guide" and region.y <= d.y <= region.y + region.h:
-            gy = int(round(d.y * K)) - y0
-            inside[max(gy - 3, 0):gy + 4, :] = 0
-    inside = cv2.morphologyEx(inside, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-    return float(inside.mean()) if inside.size else 0.0

@@ -18,7 +18,8 @@ from .identify import identify, is_blank, overview
 from .ingest import RawPage
 from .layout import Layout, PageLayout, load_layouts, resolve_layout
 from .model import AMBIGUOUS, BLANK, OK, PageResult, PageSource
-from .read import read_boxes, resolve_questions, text_field_ink
+from .comments import read_comment
+from .read import read_boxes, resolve_questions
 from .errors import TemplateError
 from .template import Group, Template, load_template
 
@@ -77,6 +78,17 @@ def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
         result.detail = f"nhận dạng theo bố cục: {layout.form_id} v{layout.version} trang {page.number}; cần nhập số phiếu"
         _read_page(grey, homography, layout, page, result)  # kept for the reviewer who assigns the serial
         return result
+    if found.reason == "no_form" and any(p.pinned for lay in catalogue.layouts.values() for p in lay.pages):
+        # None of omr's marks: a form designed elsewhere? Register it to each blank reference.
+        from .register import match_pinned, pinned_identity
+
+        match, why = match_pinned(grey, catalogue.layouts.values())
+        if match is None:
+            result.set_aside, result.detail = "no_match", why
+            return result
+        pinned_identity(result, match)
+        _read_page(grey, match.homography_mm, match.layout, match.page, result)
+        return result
     if found.reason is not None:
         result.set_aside = found.reason
         return result
@@ -95,8 +107,12 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
     result.homography = homography.tolist()
     ink = page_ink(warp_to_layout(grey, homography, page), page)
     search = locate_boxes(ink, page.checkboxes)
+    if page.pinned:  # a form designed elsewhere: round bubbles, filled-in marks (omr.bubbles)
+        from .bubbles import pinned_search, read_pinned_boxes
+
+        search = pinned_search(search, page, ink)
     result.alignment_mm = round(search.residual, 3) if np.isfinite(search.residual) else None
-    result.boxes = read_boxes(search, page.checkboxes)
+    result.boxes = read_pinned_boxes(search, page) if page.pinned else read_boxes(search, page.checkboxes)
     questions = [q for q in layout.questions if q.type != "text"]
     result.questions = resolve_questions(questions, result.boxes)
     blank = [q for q in result.questions if q.status == BLANK]
@@ -112,10 +128,7 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         for q in result.questions:
             if q.status in (OK, BLANK):
                 q.status = AMBIGUOUS
-    for region in page.text_regions:
-        share = text_field_ink(ink, region, page)
-        result.text_fields.append({"field": region.field, "inked": share > T.TEXT_INK_MIN_SHARE,
-                                   "ink_share": round(share, 5)})
+    result.comments = [read_comment(grey, homography, ink, region, page) for region in page.text_regions]
 
 
 # Layout mm -> layout mm of the same sheet turned 180°: the fiducials sit symmetrically on the page.

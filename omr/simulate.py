@@ -17,7 +17,6 @@ import datetime as dt
 import io
 import json
 import tempfile
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from .layout import Checkbox, Layout, PageLayout
 from .printing import print_blank_pages
 from .qrcodes import PageIdentity, encode_payload, format_serial, qr_matrix
 from .template import NO_OPINION_CODE, Question, Template, box_codes, date_parts
+from .textnorm import strip_diacritics
 
 MM_PER_INCH = 25.4
 
@@ -52,12 +52,16 @@ class Profile:
     phone: bool = False
     faint_prob: float = 0.1  # per sheet: pencil or a pen running dry
     blue_prob: float = 0.4  # per sheet: blue ink
+    bleed_prob: float = 0.0  # per sheet: thin paper, the other side shows through
+    dust_specks: float = 0.0  # mean number of dust specks per page
 
 
 PROFILES = {
     "clean": Profile("clean", 0.3, 1.0, 1.0, 2.0, 0.0, (92, 95), 0.0, 0.0, 0.0, False, faint_prob=0.0),
-    "office": Profile("office", 3.0, 4.0, 0.93, 5.0, 0.8, (70, 90), 0.25, 0.1, 0.1, True),
-    "harsh": Profile("harsh", 3.0, 6.0, 0.93, 9.0, 1.3, (45, 70), 0.35, 0.15, 0.35, True, faint_prob=0.2),
+    "office": Profile("office", 3.0, 4.0, 0.93, 5.0, 0.8, (70, 90), 0.25, 0.1, 0.1, True,
+                      bleed_prob=0.2, dust_specks=3.0),
+    "harsh": Profile("harsh", 3.0, 6.0, 0.93, 9.0, 1.3, (45, 70), 0.35, 0.15, 0.35, True, faint_prob=0.2,
+                     bleed_prob=0.4, dust_specks=8.0),
     "phone": Profile("phone", 3.0, 8.0, 0.93, 6.0, 1.2, (60, 85), 0.0, 0.1, 0.0, False, phone=True),
 }
 
@@ -68,7 +72,9 @@ P_CORRECTION = 0.025  # one box filled to cancel it, another marked
 P_FILLED_AS_ANSWER = 0.005  # a box filled in like a bubble, nothing else
 P_NO_OPINION = 0.04
 P_STRAY_PER_PAGE = 0.3
-P_COMMENT = 0.3  # per free-text field
+P_COMMENT_SHEET = 0.3  # sheets with a comment; the issue's speed target assumes 30 %
+P_SECOND_COMMENT = 0.3  # a commenting sheet fills each further comment box with this chance
+BLEED_ALPHA = (0.08, 0.2)  # darkness of the other side showing through, as a share of its ink
 MARK_STYLES = ("cross", "cross", "cross", "tick", "tick", "dot", "slash")
 
 COMMENT_BANK = (
@@ -102,12 +108,14 @@ class SheetTruth:
     comments: dict = field(default_factory=dict)  # field -> {"text", "style"}
     ink: str = "black"
     scan_pages: list = field(default_factory=list)  # [{"page", "index", "upside_down"}]
+    faint: bool = False  # pencil or a pen running dry
+    scan_kinds: dict = field(default_factory=dict)  # page number -> "jpeg" | "1-bit"
 
     def to_json(self) -> dict:
         return {"serial": self.serial, "serial_text": format_serial(self.serial), "form": self.form,
                 "version": self.version, "unit": self.unit, "answers": self.answers, "intent": self.intent,
                 "boxes": self.boxes, "mark_styles": self.mark_styles, "comments": self.comments, "ink": self.ink,
-                "scan_pages": self.scan_pages}
+                "scan_pages": self.scan_pages, "faint": self.faint, "scan_kinds": self.scan_kinds}
 
 
 @dataclass
@@ -170,13 +178,22 @@ def _choose_date(q: Question, rng: np.random.Generator, truth: SheetTruth) -> No
     truth.boxes[q.id] = {f"{part}:{digits[part]}": "marked" for part, _ in date_parts(q)}
 
 
-def choose_answers(template: Template, serial: int, rng: np.random.Generator, unit: str | None) -> SheetTruth:
+def choose_answers(template: Template, serial: int, rng: np.random.Generator, unit: str | None,
+                   comment_share: float = P_COMMENT_SHEET) -> SheetTruth:
     truth = SheetTruth(serial, template.form_id, template.version, unit)
+    text_ids = [q.id for q in template.questions if q.type == "text"]
+    commented: set[str] = set()
+    if text_ids and rng.random() < comment_share:
+        commented.add(str(rng.choice(text_ids)))
+        commented.update(qid for qid in text_ids if rng.random() < P_SECOND_COMMENT)
     for q in template.questions:
         if q.type == "text":
-            if rng.random() < P_COMMENT:
+            if q.id in commented:
                 text = str(rng.choice(COMMENT_BANK))
-                truth.comments[q.id] = {"text": text, "style": str(rng.choice(["print", "script"]))}
+                style = str(rng.choice(["print", "script"]))
+                # Script strokes have no Vietnamese diacritics: "written" is what is on the paper.
+                written = text if style == "print" else strip_diacritics(text)
+                truth.comments[q.id] = {"text": text, "style": style, "written": written}
             truth.answers[q.id] = truth.comments.get(q.id, {}).get("text")
             truth.intent[q.id] = "answered" if q.id in truth.comments else "blank"
             continue
@@ -233,21 +250,16 @@ def _draw_mark(img: np.ndarray, box: Checkbox, style: str, dpi: int, colour, rng
 
 def _draw_stray(img: np.ndarray, page: PageLayout, dpi: int, colour, rng: np.random.Generator) -> None:
     """A pen stroke outside the boxes: a note in the margin or underlining the question."""
-    for _ in range(20):  # a stray stroke is outside every box: inside one it would be a mark
+    for _ in range(20):  # outside every box and comment field: inside one it would be an answer
         y, x, length = rng.uniform(60, 260), rng.uniform(20, 100), rng.uniform(8, 30)
-        if not any(b.x - 3 < x + length and x - 3 < b.x + b.w and b.y - 5 < y < b.y + b.h + 5
-                   for b in page.checkboxes):
+        boxes = [(b.x, b.y, b.w, b.h) for b in page.checkboxes] + [(r.x, r.y, r.w, r.h) for r in page.text_regions]
+        if not any(bx - 3 < x + length and x - 3 < bx + bw and by - 5 < y < by + bh + 5 for bx, by, bw, bh in boxes):
             break
     else:
         return
     p1 = (int(_px(x, dpi)), int(_px(y, dpi)))
     p2 = (int(_px(x + length, dpi)), int(_px(y + rng.uniform(-2, 2), dpi)))
     cv2.line(img, p1, p2, colour, max(1, int(_px(0.4, dpi))), cv2.LINE_AA)
-
-
-def _ascii_fold(text: str) -> str:
-    text = text.replace("đ", "d").replace("Đ", "D")
-    return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
 
 
 def _draw_comment(img: np.ndarray, region, text: str, style: str, dpi: int, colour,
@@ -274,7 +286,7 @@ def _draw_comment(img: np.ndarray, region, text: str, style: str, dpi: int, colo
             draw.text((left + rng.normal(0, 2), baseline), line, fill=colour, font=font, anchor="ls")
         img[:] = np.asarray(pil)
         return
-    folded = _ascii_fold(text)
+    folded = strip_diacritics(text)
     scale = _px(3.6, dpi) / 22.0  # Hershey glyphs are ~22 units tall at scale 1
     thickness = max(1, int(round(_px(0.35, dpi))))
     x, line = left, 0
@@ -346,6 +358,32 @@ def fill_page(blank: np.ndarray, page: PageLayout, truth: SheetTruth, dpi: int, 
     if rng.random() < P_STRAY_PER_PAGE:
         _draw_stray(img, page, dpi, colour, rng)
     return img
+
+
+def bleed_through(pages: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+    """Each page with its sheet's other side showing through, mirrored and faint (thin paper).
+
+    Pages 1 and 2 are the two sides of one sheet (3 and 4 the next, ...).
+    """
+    out = []
+    for i, img in enumerate(pages):
+        other = pages[i ^ 1] if (i ^ 1) < len(pages) else None
+        if other is None:
+            out.append(img)
+            continue
+        alpha = rng.uniform(*BLEED_ALPHA)
+        darkness = 1.0 - other[:, ::-1].astype(np.float32) / 255.0  # the back, seen through the paper
+        out.append(np.clip(img.astype(np.float32) * (1.0 - alpha * darkness), 0, 255).astype(np.uint8))
+    return out
+
+
+def add_dust(img: np.ndarray, count: int, rng: np.random.Generator) -> None:
+    """Dark specks of dust or toner, 1-2 px, anywhere on the page (in place)."""
+    h, w = img.shape[:2]
+    for _ in range(int(count)):
+        centre = (int(rng.uniform(0, w)), int(rng.uniform(0, h)))
+        grey = int(rng.uniform(40, 120))
+        cv2.circle(img, centre, int(rng.integers(1, 3)), (grey, grey, grey), -1)
 
 
 # --- scanning ---------------------------------------------------------------
@@ -421,8 +459,11 @@ def blank_scan(shape: tuple[int, int], dpi: int, rng: np.random.Generator) -> by
 
 def simulate_batch(template: Template, layout: Layout, pdf_path: str | Path, truth_path: str | Path, *,
                    count: int, seed: int, dpi: int = 200, profile: "str | Profile" = "office", unit: str | None = None,
-                   first_serial: int = 1) -> BatchSummary:
-    """Write ``count`` filled and scanned sheets to one PDF and their truth to JSONL."""
+                   first_serial: int = 1, comment_share: float = P_COMMENT_SHEET) -> BatchSummary:
+    """Write ``count`` filled and scanned sheets to one PDF and their truth to JSONL.
+
+    ``comment_share`` is the share of sheets with a written comment (0 to 1).
+    """
     import img2pdf
 
     prof = profile if isinstance(profile, Profile) else PROFILES[profile]
@@ -432,15 +473,19 @@ def simulate_batch(template: Template, layout: Layout, pdf_path: str | Path, tru
     truths: list[SheetTruth] = []
     pages: list[tuple[SheetTruth | None, int, bytes, bool]] = []  # (sheet, page number, bytes, upside down)
     for serial in range(first_serial, first_serial + count):
-        truth = choose_answers(template, serial, rng, unit)
+        truth = choose_answers(template, serial, rng, unit, comment_share)
         truth.ink = "blue" if rng.random() < prof.blue_prob else "black"
-        faint = rng.random() < prof.faint_prob
+        faint = truth.faint = bool(rng.random() < prof.faint_prob)
         truths.append(truth)
         sheet_pages = []
-        for page in layout.pages:
-            filled = fill_page(blanks[page.number], page, truth, dpi, rng, faint)
+        filled_pages = [fill_page(blanks[page.number], page, truth, dpi, rng, faint) for page in layout.pages]
+        if len(filled_pages) > 1 and rng.random() < prof.bleed_prob:
+            filled_pages = bleed_through(filled_pages, rng)
+        for page, filled in zip(layout.pages, filled_pages):
+            if prof.dust_specks:
+                add_dust(filled, rng.poisson(prof.dust_specks), rng)
             upside = bool(rng.random() < prof.upside_down_prob)
-            data, _ = scan_page(filled, prof, dpi, rng, upside)
+            data, truth.scan_kinds[page.number] = scan_page(filled, prof, dpi, rng, upside)
             sheet_pages.append((truth, page.number, data, upside))
         # Shuffled order: the back side scanned before the front now and then.
         if prof.batch_accidents and len(sheet_pages) > 1 and rng.random() < 0.1:

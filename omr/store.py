@@ -39,8 +39,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from .errors import DatabaseError
-from .model import NEEDS_REVIEW, OK, PageResult, QuestionRead
+from .errors import DatabaseError, OmrError
+from .model import NEEDS_REVIEW, OK, PageResult, PageSource, QuestionRead
 
 DEFAULT_SQLITE_PATH = Path("outputs") / "omr.sqlite"
 
@@ -129,12 +129,53 @@ responses = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("form_id", sa.String(100), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("serial", sa.Integer, nullable=False),
-    sa.Column("unit", sa.String(100)),
+    sa.Column("serial", sa.Integer),  # NULL for online responses
+    sa.Column("unit", sa.String(100)),  # a registry code when known (online: resolved on import)
     sa.Column("pages_expected", sa.Integer),  # pages of the form; None: not told
     sa.Column("flags", sa.Text, nullable=False, default=""),  # comma-separated, sorted
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # Online responses (omr.online): where each came from, to the row.
+    sa.Column("channel", sa.String(10), nullable=False, default="paper", server_default="paper"),  # paper | online
+    sa.Column("source", sa.String(200)),  # the survey's source name, e.g. "google-forms-fb"
+    sa.Column("import_file_id", sa.ForeignKey("import_files.id")),
+    sa.Column("source_row", sa.Integer),  # row in the file as a spreadsheet numbers it (header = 1)
+    sa.Column("submitted_at", sa.DateTime(timezone=True)),
+    sa.Column("unit_recorded", sa.Text),  # the unit as written in the file, before matching
+    sa.Column("answers_sha", sa.String(64)),  # unit and answers: repeated submissions share it
+    sa.Column("content_sha", sa.String(64)),  # answers_sha and submitted_at: the same submission
     sa.Index("ix_responses_identity", "form_id", "version", "serial"),
+    sa.Index("ix_responses_online", "source", "answers_sha"),
+    sa.UniqueConstraint("import_file_id", "source_row", name="uq_responses_import_row"),
+)
+
+# An imported online export (omr.online), known by its content: importing the
+# same file again adds nothing.
+import_files = sa.Table(
+    "import_files", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("details", sa.Text, nullable=False, default="{}"),  # JSON: encoding, separator, date order...
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# The unit registry (omr.units): communes and wards with their validity dates.
+# One row per (code, valid_from): a code may change name or kind over time.
+units = sa.Table(
+    "units", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(40), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("parent", sa.String(40)),
+    sa.Column("valid_from", sa.Date),  # NULL: since before the registry's history
+    sa.Column("valid_to", sa.Date),  # NULL: still valid
+    sa.Column("predecessors", sa.Text, nullable=False, default=""),  # codes joined with ';'
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Index("ix_units_code", "code"),
 )
 
 response_pages = sa.Table(
@@ -165,15 +206,17 @@ answers = sa.Table(
 # page read gets a row, blank ones too, so "no comment" is a recorded fact. An
 # inked field keeps its cleaned crop (PNG bytes, in the database so every
 # station and the review app see the same image) and its OCR draft; a person's
-# transcription goes to ``text`` and is never overwritten by a machine.
+# transcription goes to ``text`` and is never overwritten by a machine. A page
+# set aside (no serial yet) keeps its comments with no response; they join
+# the response when a person assigns the page.
 comments = sa.Table(
     "comments", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("response_id", sa.ForeignKey("responses.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("page_id", sa.ForeignKey("pages.id"), nullable=False),
+    sa.Column("response_id", sa.ForeignKey("responses.id", ondelete="CASCADE")),
+    sa.Column("page_id", sa.ForeignKey("pages.id"), nullable=False, index=True),
     sa.Column("field", sa.String(40), nullable=False),
     sa.Column("inked", sa.Boolean, nullable=False),
-    sa.Column("ink_share", sa.Float, nullable=False),
+    sa.Column("ink_mm2", sa.Float, nullable=False),  # handwriting found in the frame (omr.comments)
     # The field's frame on the page, mm in layout coordinates (see pages.homography).
     sa.Column("x", sa.Float, nullable=False),
     sa.Column("y", sa.Float, nullable=False),
@@ -189,9 +232,120 @@ comments = sa.Table(
     sa.Column("text", sa.Text),  # a person's transcription; NULL until reviewed
     sa.Column("reviewed_by", sa.String(100)),
     sa.Column("reviewed_at", sa.DateTime(timezone=True)),
-    sa.Column("flags", sa.Text, nullable=False, default="[]"),  # JSON, see omr.lexicon.Flag
+    # JSON list of omr.lexicon.Match, negated ones included (Match.flagged tells):
+    # of the reviewed text once there is one, else of the draft.
+    sa.Column("flags", sa.Text, nullable=False, default="[]"),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("response_id", "field", name="uq_comments_response_field"),
+)
+
+# People who use the review app (omr.users): admin, scanner or reviewer.
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# The audit trail: every change a person makes, with the value before and after
+# (JSON objects, see Store._record_change). Never updated, never deleted.
+changes = sa.Table(
+    "changes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("who", sa.String(100), nullable=False),
+    sa.Column("entity", sa.String(20), nullable=False),  # answer | comment | page | user
+    sa.Column("entity_id", sa.Integer, nullable=False),
+    sa.Column("response_id", sa.Integer, index=True),  # the response it belongs to, for its history
+    sa.Column("field", sa.String(40), nullable=False),
+    sa.Column("old_value", sa.Text),
+    sa.Column("new_value", sa.Text),
+    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Index("ix_changes_who_at", "who", "at"),
+)
+
+# Review queue items a reviewer holds for a while (omr.review), so two never work on one.
+claims = sa.Table(
+    "claims", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("item", sa.String(40), nullable=False, unique=True),  # e.g. "answer:12"
+    sa.Column("who", sa.String(100), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# A set-aside page a reviewer decided on: rejected (not a form page). Pages given
+# an identity stop being set aside instead.
+page_reviews = sa.Table(
+    "page_reviews", metadata,
+    sa.Column("page_id", sa.ForeignKey("pages.id"), primary_key=True),
+    sa.Column("decision", sa.String(20), nullable=False),  # rejected
+    sa.Column("decided_by", sa.String(100), nullable=False),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Files uploaded in the review app, read in the background by the same
+# pipeline as `omr scan`; a job not 'done' is resumed when the server starts.
+upload_jobs = sa.Table(
+    "upload_jobs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("batch_name", sa.String(200), nullable=False),
+    sa.Column("collected_from", sa.Date),
+    sa.Column("collected_to", sa.Date),
+    sa.Column("folder", sa.Text, nullable=False),
+    sa.Column("files", sa.Text, nullable=False),  # JSON [{name, stored, sha256, size, pages}]
+    sa.Column("pages_total", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # queued | running | done | failed
+    sa.Column("error", sa.Text, nullable=False, default=""),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True)),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("pages_at_start", sa.Integer, nullable=False, default=0),  # for pages/s after a resume
+)
+
+# Period reports (omr.report_cache, omr.report). The report cache keeps, per
+# block of response ids, one compact row per response (unit, dates, every
+# scale/yes-no answer as one character, review counts) as an Arrow IPC blob,
+# so a report over a million responses reads megabytes, not 30 M answer rows.
+# It is refreshed from the ids written since (report_state holds the marks).
+report_blocks = sa.Table(
+    "report_blocks", metadata,
+    sa.Column("block", sa.Integer, primary_key=True),  # response id // omr.report_cache.BLOCK_SIZE
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+report_state = sa.Table(
+    "report_state", metadata,
+    sa.Column("key", sa.String(40), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+# A closed reporting period ("chốt số liệu"): its figures as they were when
+# closed (JSON, omr.report.Aggregates), never changed afterwards.
+period_closures = sa.Table(
+    "period_closures", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("period", sa.String(20), nullable=False),  # label: 2026-Q3
+    sa.Column("convention", sa.String(10), nullable=False),  # cutoff | calendar
+    sa.Column("closed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("closed_by", sa.String(100), nullable=False),
+    sa.Column("figures", sa.Text, nullable=False),
+    sa.UniqueConstraint("period", "convention", name="uq_period_closures_period"),
+)
+
+# What changed in a closed period after it was closed (a review edit, a late
+# import): the difference found, recorded once, shown in later reports.
+period_revisions = sa.Table(
+    "period_revisions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("closure_id", sa.ForeignKey("period_closures.id"), nullable=False, index=True),
+    sa.Column("found_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("delta", sa.Text, nullable=False),  # JSON: Aggregates now minus closed-plus-earlier-revisions
+    sa.Column("details", sa.Text, nullable=False),  # JSON: responses added, answers changed (who, when)
 )
 
 # --- pure helpers ---------------------------------------------------------------
@@ -267,6 +421,29 @@ def _as_date(value: date | str | None) -> date | None:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def version_token(value: datetime | None) -> str:
+    """A row's ``updated_at`` as text a form can carry back: the version a person saw.
+
+    SQLite hands back naive UTC datetimes and PostgreSQL aware ones; both
+    become the same UTC ISO text, to the microsecond.
+    """
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+class StaleWriteError(OmrError):
+    """Someone else changed the value since this person loaded it: their change is not lost."""
+
+    exit_code = 7
+
+    def __init__(self, message: str, current: dict | None = None):
+        super().__init__(message)
+        self.current = current or {}
 
 
 def _is_lock_error(exc: sa.exc.DBAPIError) -> bool:
@@ -486,19 +663,15 @@ class Store:
             return ALREADY
         source_id = self._source_file_id(conn, file_path, file_sha256, file_size)
         if result.set_aside is not None:
-            self._insert_page(conn, batch_id, source_id, result, SET_ASIDE)
+            page_id = self._insert_page(conn, batch_id, source_id, result, SET_ASIDE)
+            self._write_comments(conn, None, page_id, result.comments)
             return SET_ASIDE
 
         identity = (result.form_id, result.version, result.serial)
         if conn.dialect.name == "postgresql":
             # Held to commit: a concurrent page of the same sheet waits, then sees ours.
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(serial_lock_key(*identity))))
-        same_page = conn.execute(
-            sa.select(pages.c.id)
-            .join(response_pages, response_pages.c.page_id == pages.c.id)
-            .where(pages.c.form_id == result.form_id, pages.c.version == result.version,
-                   pages.c.serial == result.serial, response_pages.c.page_number == result.page)
-            .order_by(pages.c.id)).scalars().all()
+        same_page = self._same_sheet_page(conn, result.form_id, result.version, result.serial, result.page)
         marks = mark_signature([(b.question, b.option, b.state) for b in result.boxes])
         stored = self._signatures(conn, same_page)
         for page_id in same_page:
@@ -514,6 +687,7 @@ class Store:
         if outcome == CONFLICT:
             self._flag_identity(conn, *identity, SERIAL_CONFLICT)
         self._write_answers(conn, response_id, page_id, result.questions)
+        self._write_comments(conn, response_id, page_id, result.comments)
         return outcome
 
     @staticmethod
@@ -611,25 +785,201 @@ class Store:
         if updates:
             conn.execute(answers.update().where(answers.c.id == sa.bindparam("answer_id")), updates)
 
+    @staticmethod
+    def _write_comments(conn: sa.Connection, response_id: int | None, page_id: int, reads: list) -> None:
+        """The page's comment fields (omr.comments.CommentRead); a reviewed one is never replaced."""
+        from .lexicon import flags_json
+
+        if not reads:
+            return
+        reviewed = set()
+        if response_id is not None:
+            reviewed = set(conn.execute(sa.select(comments.c.field).where(
+                comments.c.response_id == response_id, comments.c.status == "reviewed")).scalars())
+            conn.execute(comments.delete().where(comments.c.response_id == response_id,
+                                                 comments.c.status != "reviewed",
+                                                 comments.c.field.in_([r.field for r in reads])))
+        now = _now()
+        rows = [{"response_id": response_id, "page_id": page_id, "field": r.field, "inked": bool(r.inked),
+                 "ink_mm2": float(r.ink_mm2), "x": r.region[0], "y": r.region[1], "w": r.region[2],
+                 "h": r.region[3], "crop_png": r.crop_png, "draft_text": r.draft_text,
+                 "draft_confidence": r.draft_confidence,
+                 "draft_words": json.dumps([[w.text, w.confidence, w.line] for w in r.words], ensure_ascii=False),
+                 "likely_correct": bool(r.likely_correct), "review_priority": float(r.review_priority),
+                 "status": "pending" if r.inked else "blank", "flags": flags_json(r.matches), "updated_at": now}
+                for r in reads if r.field not in reviewed]
+        if rows:
+            conn.execute(comments.insert(), rows)
+
     # -- answers set by people --
 
     def set_answer(self, response_id: int, question: str, value: object, set_by: str,
-                   status: str = OK) -> None:
-        """Record a person's answer (review, manual entry); machine reads never replace it."""
+                   status: str = OK, *, reason: str = "", expected_updated_at: str | None = None) -> str:
+        """Record a person's answer (review, manual entry); machine reads never replace it.
+
+        The change goes to the audit trail (``changes``) in the same
+        transaction. ``expected_updated_at`` is the :func:`version_token` of
+        the answer the person was shown ("" when there was none): if the
+        answer changed since, nothing is written and StaleWriteError is
+        raised. Returns the new version token.
+        """
         if not set_by or set_by == MACHINE:
             raise ValueError("set_by must name the person who set the answer")
 
-        def work(conn: sa.Connection) -> None:
+        def work(conn: sa.Connection) -> str:
             if conn.execute(sa.select(responses.c.id).where(responses.c.id == response_id)).first() is None:
                 raise KeyError(f"no response {response_id}")
+            old = conn.execute(
+                sa.select(answers.c.id, answers.c.value, answers.c.status, answers.c.set_by, answers.c.updated_at)
+                .where(answers.c.response_id == response_id, answers.c.question == question)
+                .with_for_update()).first()
+            if expected_updated_at is not None and version_token(old and old.updated_at) != expected_updated_at:
+                raise StaleWriteError(
+                    f"Câu {question} vừa được {old.set_by if old else 'người khác'} sửa sau khi bạn mở; "
+                    "thay đổi của bạn chưa được lưu. Hãy xem giá trị mới rồi quyết định lại.",
+                    {"value": decode_value(old.value) if old else None, "status": old.status if old else None,
+                     "set_by": old.set_by if old else None})
+            now = _now()
             values = {"value": encode_value(value), "status": status, "confidence": 1.0,
-                      "set_by": set_by, "updated_at": _now()}
-            updated = conn.execute(answers.update().where(
-                answers.c.response_id == response_id, answers.c.question == question).values(**values))
-            if updated.rowcount == 0:
-                conn.execute(answers.insert().values(response_id=response_id, question=question, **values))
+                      "set_by": set_by, "updated_at": now}
+            if old is None:
+                answer_id = conn.execute(answers.insert().values(
+                    response_id=response_id, question=question, **values)).inserted_primary_key[0]
+            else:
+                answer_id = old.id
+                conn.execute(answers.update().where(answers.c.id == old.id).values(**values))
+            self._record_change(
+                conn, set_by, "answer", answer_id, response_id, question,
+                None if old is None else {"value": decode_value(old.value), "status": old.status,
+                                          "set_by": old.set_by},
+                {"value": value, "status": status}, reason, now)
+            return version_token(now)
+
+        return self._run_write(work)
+
+    def set_comment_text(self, comment_id: int, text: str, set_by: str, *, reason: str = "",
+                         expected_updated_at: str | None = None) -> str:
+        """A person's transcription of a comment: stored, flags recomputed, change audited.
+
+        Same stale-write rule and return value as :meth:`set_answer`.
+        """
+        from .lexicon import find_terms, flags_json
+
+        if not set_by or set_by == MACHINE:
+            raise ValueError("set_by must name the person who transcribed the comment")
+
+        def work(conn: sa.Connection) -> str:
+            old = conn.execute(sa.select(comments).where(comments.c.id == comment_id).with_for_update()).first()
+            if old is None:
+                raise KeyError(f"no comment {comment_id}")
+            if expected_updated_at is not None and version_token(old.updated_at) != expected_updated_at:
+                raise StaleWriteError(
+                    f"Ý kiến {old.field} vừa được {old.reviewed_by or 'người khác'} sửa sau khi bạn mở; "
+                    "thay đổi của bạn chưa được lưu. Hãy xem nội dung mới rồi quyết định lại.",
+                    {"text": old.text, "status": old.status, "set_by": old.reviewed_by})
+            now = _now()
+            conn.execute(comments.update().where(comments.c.id == comment_id).values(
+                text=text, status="reviewed", reviewed_by=set_by, reviewed_at=now,
+                flags=flags_json(find_terms(text, source="text")), updated_at=now))
+            self._record_change(conn, set_by, "comment", comment_id, old.response_id, old.field,
+                                {"text": old.text, "status": old.status}, {"text": text, "status": "reviewed"},
+                                reason, now)
+            return version_token(now)
+
+        return self._run_write(work)
+
+    # -- set-aside pages decided by people --
+
+    def assign_page(self, page_id: int, form_id: str, version: int, page_number: int, serial: int,
+                    reads: list[QuestionRead], who: str, *, unit: str | None = None, reason: str = "",
+                    pages_expected: int | None = None) -> str:
+        """Give a set-aside page the identity a person read off it and join it to its response.
+
+        ``reads`` are the page's questions resolved from its stored boxes (a
+        machine reading, so they go to review by the usual rules). Returns
+        'new' or 'conflict' (that sheet page is already in; both are flagged).
+        Raises StaleWriteError when the page is no longer set aside.
+        """
+        def work(conn: sa.Connection) -> str:
+            row = conn.execute(sa.select(pages).where(pages.c.id == page_id).with_for_update()).first()
+            decided = conn.execute(sa.select(page_reviews.c.page_id).where(page_reviews.c.page_id == page_id)).first()
+            if row is None or row.set_aside is None or decided is not None:
+                raise StaleWriteError("Trang này vừa được người khác xử lý; tải lại hàng đợi.")
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(serial_lock_key(form_id, version, serial))))
+            outcome = CONFLICT if self._same_sheet_page(conn, form_id, version, serial, page_number) else NEW
+            result = PageResult(PageSource(str(row.id), row.page_index, row.image_sha256 or ""),
+                                form_id=form_id, version=version, page=page_number, serial=serial,
+                                unit=unit or row.unit)
+            response_id = self._response_for(conn, result, pages_expected)
+            conn.execute(pages.update().where(pages.c.id == page_id).values(
+                form_id=form_id, version=version, page=page_number, serial=serial, unit=unit or row.unit,
+                set_aside=None, outcome=outcome))
+            conn.execute(response_pages.insert().values(
+                response_id=response_id, page_id=page_id, page_number=page_number))
+            if outcome == CONFLICT:
+                self._flag_identity(conn, form_id, version, serial, SERIAL_CONFLICT)
+            self._write_answers(conn, response_id, page_id, reads)
+            # The page's comments, read when it was scanned, join the response with it.
+            conn.execute(comments.update().where(comments.c.page_id == page_id, comments.c.response_id.is_(None))
+                         .values(response_id=response_id))
+            self._record_change(
+                conn, who, "page", page_id, response_id, "identity",
+                {"form_id": row.form_id, "version": row.version, "page": row.page, "serial": row.serial,
+                 "set_aside": row.set_aside},
+                {"form_id": form_id, "version": version, "page": page_number, "serial": serial,
+                 "set_aside": None}, reason)
+            return outcome
+
+        return self._run_write(work)
+
+    def reject_page(self, page_id: int, who: str, *, reason: str = "") -> None:
+        """A person decided a set-aside page is no form page (or unusable): it leaves the queue."""
+        def work(conn: sa.Connection) -> None:
+            row = conn.execute(sa.select(pages.c.set_aside).where(pages.c.id == page_id)).first()
+            decided = conn.execute(sa.select(page_reviews.c.page_id).where(page_reviews.c.page_id == page_id)).first()
+            if row is None or row.set_aside is None or decided is not None:
+                raise StaleWriteError("Trang này vừa được người khác xử lý; tải lại hàng đợi.")
+            now = _now()
+            conn.execute(page_reviews.insert().values(page_id=page_id, decision="rejected", decided_by=who,
+                                                      decided_at=now))
+            self._record_change(conn, who, "page", page_id, None, "decision", {"set_aside": row.set_aside},
+                                {"decision": "rejected"}, reason, now)
 
         self._run_write(work)
+
+    @staticmethod
+    def _same_sheet_page(conn: sa.Connection, form_id: str, version: int, serial: int, page_number: int) -> list[int]:
+        """Pages already joined to a response as this page of this sheet."""
+        return conn.execute(
+            sa.select(pages.c.id)
+            .join(response_pages, response_pages.c.page_id == pages.c.id)
+            .where(pages.c.form_id == form_id, pages.c.version == version,
+                   pages.c.serial == serial, response_pages.c.page_number == page_number)
+            .order_by(pages.c.id)).scalars().all()
+
+    @staticmethod
+    def _record_change(conn: sa.Connection, who: str, entity: str, entity_id: int, response_id: int | None,
+                       field: str, old: object, new: object, reason: str = "",
+                       at: datetime | None = None) -> None:
+        """One audit row; old and new are JSON (None: there was no value before)."""
+        conn.execute(changes.insert().values(
+            at=at or _now(), who=who, entity=entity, entity_id=entity_id, response_id=response_id, field=field,
+            old_value=None if old is None else json.dumps(old, ensure_ascii=False, default=str),
+            new_value=None if new is None else json.dumps(new, ensure_ascii=False, default=str),
+            reason=(reason or "").strip()))
+
+    # -- for modules that query the store's tables themselves (omr.review, omr.users) --
+
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection]:
+        """A read transaction."""
+        with self._read() as conn:
+            yield conn
+
+    def writing(self, work: Callable[[sa.Connection], Any]) -> Any:
+        """Run ``work(conn)`` in one write transaction, retried whole on lock contention."""
+        return self._run_write(work)
 
     # -- queries --
 
@@ -698,12 +1048,20 @@ class Store:
         ``pages`` ([{page, file, page_index, batch}] by page number),
         ``batches`` ([{name, collected_from, collected_to}]), ``answers``
         ({question: (value, status, confidence)}) and ``set_by``
-        ({question: 'machine' or a person}).
+        ({question: 'machine' or a person}). Online responses (``channel``
+        'online', ``serial`` None, after the paper ones of their form) also
+        carry ``source``, ``source_file``, ``source_row``, ``submitted_at``
+        and ``unit_recorded`` (None for paper). ``comments`` maps each
+        free-text question of a paper response to its comment row (``id``,
+        ``status``, ``draft_text``, ``text``, ``flags`` JSON, ``page_id``;
+        crops via :meth:`comment_crops`).
         """
         in_scope = responses.c.id.in_(self._response_ids(batch_id))
         with self._read() as conn:
             heads = conn.execute(sa.select(responses).where(in_scope).order_by(
-                responses.c.form_id, responses.c.version, responses.c.serial, responses.c.id)).all()
+                responses.c.form_id, responses.c.version, responses.c.channel.desc(), responses.c.serial,
+                responses.c.submitted_at, responses.c.id)).all()
+            import_paths = dict(conn.execute(sa.select(import_files.c.id, import_files.c.path)).all())
             page_rows = conn.execute(
                 sa.select(response_pages.c.response_id, response_pages.c.page_number, source_files.c.path,
                           pages.c.page_index, batches.c.name, batches.c.collected_from, batches.c.collected_to)
@@ -717,6 +1075,10 @@ class Store:
                           answers.c.confidence, answers.c.set_by)
                 .where(answers.c.response_id.in_(self._response_ids(batch_id)))
                 .order_by(answers.c.response_id, answers.c.id)).all()
+            comment_rows = conn.execute(
+                sa.select(comments.c.id, comments.c.response_id, comments.c.field, comments.c.status,
+                          comments.c.draft_text, comments.c.text, comments.c.flags, comments.c.page_id)
+                .where(comments.c.response_id.in_(self._response_ids(batch_id)))).all()
 
         pages_of: dict[int, list] = {}
         batches_of: dict[int, dict] = {}
@@ -731,6 +1093,11 @@ class Store:
             answers_of.setdefault(row.response_id, {})[row.question] = (
                 decode_value(row.value), row.status, row.confidence)
             set_by_of.setdefault(row.response_id, {})[row.question] = row.set_by
+        comments_of: dict[int, dict] = {}
+        for row in comment_rows:
+            comments_of.setdefault(row.response_id, {})[row.field] = {
+                "id": row.id, "status": row.status, "draft_text": row.draft_text, "text": row.text,
+                "flags": row.flags, "page_id": row.page_id}
         for head in heads:
             yield {
                 "id": head.id,
@@ -745,7 +1112,38 @@ class Store:
                 "batches": list(batches_of.get(head.id, {}).values()),
                 "answers": answers_of.get(head.id, {}),
                 "set_by": set_by_of.get(head.id, {}),
+                "channel": head.channel or "paper",
+                "source": head.source,
+                "source_file": import_paths.get(head.import_file_id),
+                "source_row": head.source_row,
+                "submitted_at": head.submitted_at,
+                "unit_recorded": head.unit_recorded,
+                "comments": comments_of.get(head.id, {}),
             }
+
+    def inked_comments(self) -> list[dict]:
+        """Every comment with handwriting, in review order (flagged first, clearest drafts next).
+
+        Dicts: ``id``, ``serial``, ``field``, ``status``, ``draft_text``,
+        ``draft_confidence``, ``likely_correct``, ``text``, ``flags`` (JSON).
+        """
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(comments.c.id, responses.c.serial, comments.c.field, comments.c.status,
+                          comments.c.draft_text, comments.c.draft_confidence, comments.c.likely_correct,
+                          comments.c.text, comments.c.flags)
+                .join(responses, responses.c.id == comments.c.response_id)
+                .where(comments.c.inked.is_(True))
+                .order_by(comments.c.review_priority.desc(), comments.c.id)).all()
+        return [dict(row._mapping) for row in rows]
+
+    def comment_crops(self, comment_ids: list[int]) -> Iterator[tuple[int, bytes]]:
+        """(comment id, PNG bytes) of those comments that have a crop, a few at a time."""
+        for start in range(0, len(comment_ids), 200):  # crops are ~20 KB: never all in memory
+            with self._read() as conn:
+                rows = conn.execute(sa.select(comments.c.id, comments.c.crop_png).where(
+                    comments.c.id.in_(comment_ids[start:start + 200]), comments.c.crop_png.is_not(None))).all()
+            yield from ((row.id, bytes(row.crop_png)) for row in rows)
 
     def pages_of_serial(self, serial: int) -> list[dict]:
         """Every page read into a response with this serial, for audit images.

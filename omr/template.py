@@ -117,7 +117,8 @@ class _Doc:
             value: Any = {}
             for key_node, value_node in node.value:
                 key = self.convert(key_node)
-                if not isinstance(key, str):
+                # Integer keys only number the boxes and frames of pinned templates (omr.pinned).
+                if not isinstance(key, str) and not (isinstance(key, int) and not isinstance(key, bool)):
                     raise self.error(key_node.start_mark.line + 1, str(key), "tên trường phải là chữ")
                 if key in value:
                     raise self.error(key_node.start_mark.line + 1, key, "trường bị lặp lại")
@@ -204,7 +205,8 @@ def _check_keys(doc: _Doc, mapping: dict, allowed: set[str], where: str) -> None
 
 
 def _build_template(data: dict, doc: _Doc) -> Template:
-    _check_keys(doc, data, {"form", "version", "title", "header", "instructions", "groups", "max_pages"}, "")
+    _check_keys(doc, data, {"form", "version", "title", "header", "instructions", "groups", "max_pages",
+                            "pinned"}, "")
     form_id = _require(doc, data, "form", str, "")
     if not FORM_ID_PATTERN.match(form_id):
         raise doc.error(doc.line_of(data), "form", "chỉ dùng chữ thường không dấu, số và dấu '-' (ví dụ motcua-2026)")
@@ -237,17 +239,26 @@ def _build_template(data: dict, doc: _Doc) -> Template:
             raise doc.error(doc.line_of(graw), f"{where}questions", "nhóm không có câu hỏi nào")
         groups.append(Group(gid, gtitle, questions))
 
+    extra = {}
+    if "pinned" in data:  # a form designed elsewhere: box positions given, not flowed (omr.blankform)
+        from .pinned import check_pinned
+
+        extra["pinned"] = check_pinned(doc, data, groups)
+    else:
+        from .pinned import reject_positions
+
+        reject_positions(doc, data)
     canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
     content_hash = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     return Template(form_id, version, title, header, instructions, tuple(groups), max_pages,
-                    content_hash, source=doc.source)
+                    content_hash, source=doc.source, extra=extra)
 
 
 def _build_question(doc: _Doc, raw: Any, where: str, seen_ids: set[str]) -> Question:
     if not isinstance(raw, dict):
         raise doc.error(1, where.rstrip("."), "câu hỏi phải là một bảng (id, text, type, …)")
     line = doc.line_of(raw)
-    _check_keys(doc, raw, {"id", "text", "type", "options", "no_opinion", "years", "lines"}, where)
+    _check_keys(doc, raw, {"id", "text", "type", "options", "no_opinion", "years", "lines", "boxes", "frame"}, where)
     qid = str(_require(doc, raw, "id", str, where))
     if not ID_PATTERN.match(qid):
         raise doc.error(doc.line_of_key(raw, "id"), f"{where}id",
@@ -267,11 +278,15 @@ def _build_question(doc: _Doc, raw: Any, where: str, seen_ids: set[str]) -> Ques
     options: list[Option] = []
     if qtype in ("single", "multiple"):
         raw_options = _require(doc, raw, "options", list, where)
-        if len(raw_options) < 2:
+        # A lone tick box on a form designed elsewhere ("☐ Đồng ý") is a multiple question of one option.
+        lone_tick = qtype == "multiple" and len(raw_options) == 1 and isinstance(raw_options[0], dict) \
+            and "box" in raw_options[0]
+        if len(raw_options) < 2 and not lone_tick:
             raise doc.error(line, f"{where}options", "cần ít nhất hai lựa chọn")
         for oi, oraw in enumerate(raw_options):
             owhere = f"{where}options[{oi}]"
-            if not isinstance(oraw, dict) or set(oraw) != {"code", "label"}:
+            # "box" (the number of a found box) only in pinned templates; checked with them.
+            if not isinstance(oraw, dict) or not {"code", "label"} <= set(oraw) <= {"code", "label", "box"}:
                 raise doc.error(doc.line_of(oraw, line), owhere, "mỗi lựa chọn cần đúng hai trường: code và label")
             code, label = str(oraw["code"]), nfc(str(oraw["label"]))
             if not CODE_PATTERN.match(code):

@@ -15,6 +15,14 @@ import unicodedata
 
 _WORD_SEPARATORS = re.compile(r"[\W_]+", re.UNICODE)
 
+# One Vietnamese syllable, folded (no diacritics, lower case).
+_ONSET = r"(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?"
+# Nuclei ending in a glide take no final consonant (ai, ao, oi, ieu ...); the others may.
+_OPEN_NUCLEI = r"(uoi|uou|ieu|yeu|oai|oay|oeo|uay|uya|ai|ao|au|ay|eo|eu|ia|iu|oi|ua|ui|uu|ya)"
+_CLOSED_NUCLEI = r"(oo(ng|c)|(uye|ie|ye|uo|oa|oe|ue|uy|[aeiouy])(ch|ng|nh|[cmnpt])?)"
+_SYLLABLE = re.compile(rf"^{_ONSET}({_OPEN_NUCLEI}|{_CLOSED_NUCLEI})$")
+_TONE_MARKS = set("\u0300\u0301\u0303\u0309\u0323")
+
 
 def nfc(text: str) -> str:
     """Unicode NFC: how text is stored everywhere in omr."""
@@ -63,3 +71,13 @@ def fold_with_map(text: str) -> tuple[str, list[int]]:
         else:
             pending_space = True
     return "".join(folded), index
+
+
+def is_vietnamese_syllable(word: str) -> bool:
+    """Whether ``word`` can be one written Vietnamese syllable (at most one tone mark).
+
+    >>> is_vietnamese_syllable("nhiễu"), is_vietnamese_syllable("nhieu"), is_vietnamese_syllable("cqu")
+    (True, True, False)
+    """
+    tones = sum(1 for ch in unicodedata.normalize("NFD", word) if ch in _TONE_MARKS)
+    return tones <= 1 and bool(_SYLLABLE.match(strip_diacritics(word).lower()))

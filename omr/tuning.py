@@ -80,10 +80,6 @@ LOCAL_OFFSET_OUTLIER_MM = 0.6
 # on it goes to review instead of being read silently.
 ALIGN_REVIEW_MM = 1.0
 
-# A comment box counts as written in when this share of its inside is ink
-# (after guide lines and specks are removed); a short word is ~1 %.
-TEXT_INK_MIN_SHARE = 0.003
-
 # Identifying a page whose QR code is unreadable by its boxes: the best form
 # page must show the outlines of this share of its boxes where its layout puts
 # them (a filled page shows ~97 %; another form page ~10-40 %), and beat the
@@ -112,3 +108,149 @@ FAINT_EXCESS_DARKNESS = 0.035
 MOSTLY_BLANK_PAGE_SHARE = 0.6
 # Answers whose least certain box has lower confidence than this go to review.
 REVIEW_CONFIDENCE = 0.5
+
+# --- Comment fields (handwritten free text) ------------------------------------
+# Ink above this level (0 paper, 1 fiducial black) may be a pen stroke. Measured
+# on specimen batches (bench/comments.py): bleed-through from the other side
+# reaches 0.2 (blank fields keep <= 1.1 mm2 above 0.25, none above 0.3), while
+# faint pencil, blurred, peaks at 0.25-0.4 (at 0.3 some faint comments vanish).
+TEXT_STROKE_LEVEL = 0.25
+# Strokes are judged by their density over this blur (sigma): a faint line that
+# a 1-bit scan broke into dots stays dense, a lone speck spreads below the floor.
+TEXT_DENSITY_SIGMA_MM = 0.6
+TEXT_MIN_DENSITY = 0.12
+TEXT_DENSITY_PX_PER_MM = 4.0
+# The frame is skipped by this margin; a misaligned frame edge that still
+# intrudes is removed as a printed line.
+TEXT_FRAME_MARGIN_MM = 1.0
+# A straight ink run at least this long is printed (a guide line or the frame),
+# not handwriting: written letters are 2-5 mm and a handwritten underline is rare.
+PRINTED_LINE_MIN_MM = 8.0
+PRINTED_VLINE_MIN_MM = 6.0
+# Lines are thickened by this (px per mm of resolution, each side) before the
+# search, so a line tilted ~1° by an imperfect warp is still one run.
+PRINTED_LINE_TILT_PX_PER_MM = 0.125
+# Connected ink smaller than this on both sides is dust, toner or a JPEG
+# artefact (specks measure 0.2-0.6 mm); the smallest written letter part ~1 mm.
+TEXT_MIN_STROKE_EXTENT_MM = 1.0
+# A field is written in when its written areas cover at least this. Measured on
+# specimen batches (300 office and harsh sheets): blank fields with guide
+# lines, dust and bleed-through leave <= 1.1 mm2; written fields >= 50 mm2
+# (a single word is ~15 mm2) unless a 1-bit scan erased faint pencil entirely.
+TEXT_MIN_INK_MM2 = 3.0
+# A clean crop keeps ink within this distance of the written areas (tone marks
+# sit ~1 mm above their letter) and above this floor (paper noise is < 0.1).
+WRITING_REACH_MM = 1.5
+CROP_INK_FLOOR = 0.1
+# In a clean crop, the strokes' ink at this percentile is stretched to black,
+# so faint pencil reads like pen (a stroke's core is its darkest part).
+STROKE_BLACK_PERCENTILE = 90
+# Crops for OCR and review are resampled from the scan at ~300 dpi: Tesseract's
+# LSTM reads best with letters 20-40 px tall; handwriting is ~3-4 mm.
+OCR_PX_PER_MM = 12.0
+# Margin around the field's frame kept in the crop, so a comment written over
+# the edge is still seen by the reviewer.
+CROP_MARGIN_MM = 2.0
+# Text in a crop is deskewed when the page warp left it tilted more than this.
+DESKEW_MIN_DEG = 0.4
+DESKEW_MAX_DEG = 3.0
+DESKEW_STEP_DEG = 0.5
+DESKEW_PX_PER_MM = 2.0
+# A writing line is the band from this far above its guide line to this far below.
+LINE_ABOVE_GUIDE_MM = 7.0
+LINE_BELOW_GUIDE_MM = 1.5
+# A draft is shown as "likely correct" when Tesseract's mean word confidence is
+# at least this and no word is below the minimum: printed-style text reads at
+# 90-96 on specimen batches, handwriting-like strokes at 30-70. A person still
+# confirms it.
+LIKELY_CORRECT_MEAN_CONF = 85.0
+LIKELY_CORRECT_MIN_WORD_CONF = 60.0
+
+# --- Forms designed elsewhere (issue #8: omr.register, omr.bubbles, omr.blankform) ---
+# Registration to a blank reference image. SIFT features on images whose
+# longer side is at most this: an A4 page at ~5 px/mm keeps printed text as
+# features, and matching stays well under a second per reference.
+REGISTER_MAX_SIDE_PX = 1400
+REGISTER_MAX_FEATURES = 4000
+# Lowered from OpenCV's 0.04: thin printed lines on white give weak responses.
+REGISTER_CONTRAST_THRESHOLD = 0.02
+# Lowe's ratio test: a match must be clearly better than the second best
+# (bubble grids repeat, so ambiguous matches are common and must go).
+REGISTER_RATIO = 0.8
+# RANSAC reprojection tolerance at the working scale (px), and the fewest
+# inliers that make a registration (a real copy gives hundreds).
+REGISTER_RANSAC_PX = 4.0
+REGISTER_MIN_INLIERS = 15
+# Sheet outline search (phone photos on a darker background) and corner
+# marker search work at this size; the sheet must cover this share of the photo.
+SHEET_SEARCH_SIDE_PX = 900
+SHEET_MIN_AREA_SHARE = 0.15
+MARKER_SEARCH_SIDE_PX = 1000
+MARKER_MIN_CORRELATION = 0.45
+# The warped page is compared with its reference at this size (longer side):
+# printed text and lines decide, pen marks are a small share.
+SIMILARITY_SIDE_PX = 400
+# A page is a copy of a reference when the similarity reaches this. Filled
+# copies of the OMRChecker samples score 0.35-0.9; other forms and blank paper
+# score below 0.15.
+PINNED_MIN_SIMILARITY = 0.25
+# Pages without fiducials take the page's black from its darkest print
+# (this percentile of the aligned page), as a share of its paper.
+PINNED_BLACK_PERCENTILE = 0.3
+# Round bubbles are placed on their printed ring, searched within this of the
+# registered position: OMRChecker templates put bubbles up to ~1.5 mm off the
+# print (sample6), and neighbouring bubbles are >= 6 mm apart centre to centre.
+BUBBLE_SEARCH_MM = 2.5
+# The ring kernel: the printed ring is +-0.35 mm around the box's ellipse
+# (thin rings blur to ~0.7 mm once resampled); paper is looked for 0.25 mm
+# beyond it, out to OUTLINE_PAPER_BAND_MM.
+BUBBLE_RING_HALF_WIDTH_MM = 0.35
+BUBBLE_RING_CLEARANCE_MM = 0.25
+# A ring is found when paper outside minus ring reaches this (ink units;
+# crisp rings score 0.2-0.3, blurred or grey print 0.05-0.12); the ring
+# positions are used when at least this share of the page's bubbles is found
+# (others take their neighbours' offset), else registration alone places them.
+BUBBLE_RING_MIN_SCORE = 0.15
+BUBBLE_RING_MIN_SHARE = 0.5
+# Each bubble's offset is the median of the rings found nearest to it: one fit
+# is noisy (+-1 mm on a blurred 850 px scan), the misplacement varies slowly.
+BUBBLE_RING_NEIGHBOURS = 12
+# Filled bubbles ("marks: fill"): a box's darkness is its mean ink over its
+# inner part (this share of its size: the printed ring stays out).
+BUBBLE_INNER_SHARE = 0.6
+# Printed letters and digits inside empty bubbles measure 0.1-0.75 (bold
+# letters on small bubbles): a bubble's mark is its ink beyond the lower quartile of
+# the same option on the page, once at least this many share it.
+BUBBLE_BASELINE_MIN = 3
+# Their lower quartile, not the median: on the Adrian sample 3 of 5 rows chose B,
+# and the median of the B bubbles was a filled one.
+BUBBLE_BASELINE_PERCENTILE = 25
+# The page's threshold on that excess: the largest jump between sorted
+# excesses two apart (OMRChecker's looseness) if at least BUBBLE_MIN_JUMP,
+# held down to the empty bubbles' median plus BUBBLE_NOISE_SIGMAS robust
+# deviations, never below BUBBLE_MIN_EXCESS. On the OMRChecker samples empty
+# bubbles' excess stays below 0.05 on clean sheets and 0.2 on a blurred
+# 850 px scan; light pencil fills reach 0.08-0.3, pen 0.3-0.9.
+BUBBLE_MIN_EXCESS = 0.06
+BUBBLE_MIN_JUMP = 0.05
+BUBBLE_NOISE_SIGMAS = 6.0
+# A bubble at least this far above the median of its own question's bubbles
+# is marked even under the page threshold (a light fill on a page of dark ones).
+BUBBLE_QUESTION_CONTRAST = 0.12
+# Without any bubbles to compare (never in practice), this darkness is a mark.
+BUBBLE_FIXED_THRESHOLD = 0.45
+# Bubbles within this of the decision go to review.
+BUBBLE_UNSURE = 0.03
+# Finding boxes on a blank form (omr template from-blank): a checkbox or bubble
+# is 3-12 mm (10 pt capitals are ~2.5 mm, so letters like O stay out), nearly
+# empty inside; a text frame is at least 40 x 8 mm; a bubble's circularity
+# (4 pi area / perimeter^2) is above 0.75 (a square's is 0.785 but it has four corners).
+BLANK_BOX_MM = (3.0, 12.0)
+BLANK_BOX_MAX_INNER_INK = 0.25
+BLANK_BUBBLE_MIN_CIRCULARITY = 0.75
+BLANK_FRAME_MIN_MM = (40.0, 8.0)
+# Boxes on one line belong to one question unless a gap this wide (or 2.5 times
+# the line's usual gap) separates them: two questions side by side.
+BLANK_QUESTION_GAP_MM = 40.0
+# Lone boxes stacked one per line at most this far apart are one question's options.
+BLANK_STACK_MAX_MM = 12.0

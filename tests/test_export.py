@@ -71,9 +71,9 @@ def test_columns_follow_the_default_template(store, motcua, tmp_path):
     assert export_responses(store, "csv", tmp_path / "out.csv", lookup_for(motcua)) == 1
 
     head, row = read_csv(tmp_path / "out.csv")
-    choice_ids = [q.id for q in motcua.questions if q.type != "text"]
-    assert head == list(BASE_COLUMNS) + choice_ids + [f"{q.id}_status" for q in motcua.questions]
-    assert "H3" not in head and "H3_status" in head and "H4_status" in head  # comments: status only
+    question_ids = [q.id for q in motcua.questions]
+    comment_columns = [f"{qid}_{part}" for qid in ("H3", "H4") for part in ("text_source", "crop", "flags")]
+    assert head == list(BASE_COLUMNS) + question_ids + [f"{q}_status" for q in question_ids] + comment_columns
     values = dict(zip(head, row))
     assert values["serial"] == "000001" and values["form"] == "motcua-2026" and values["version"] == "1"
     assert (values["A2"], values["C1"], values["H2"], values["A1"]) == ("1", "KYK", "N", "2026-03-05")
@@ -85,8 +85,9 @@ def test_columns_follow_template_order_not_alphabetical(store, mini, tmp_path):
     record(store, batch, mini_page(4, {"A1": "5", "K2": ["1", "3"], "Z9": "2", "C3": None, "M5": None}))
     export_responses(store, "csv", tmp_path / "out.csv", lookup_for(mini))
     head, _ = read_csv(tmp_path / "out.csv")
-    assert head[len(BASE_COLUMNS):] == ["Z9", "M5", "K2", "A1",
-                                        "Z9_status", "M5_status", "K2_status", "C3_status", "A1_status"]
+    assert head[len(BASE_COLUMNS):] == ["Z9", "M5", "K2", "C3", "A1",
+                                        "Z9_status", "M5_status", "K2_status", "C3_status", "A1_status",
+                                        "C3_text_source", "C3_crop", "C3_flags"]
 
 
 def test_values_statuses_and_survey_dates(store, mini, tmp_path):
@@ -179,7 +180,7 @@ def test_jsonl_keeps_values_typed_and_unneutralised(store, mini, tmp_path):
     assert [r["unit"] for r in records] == units
     first = records[0]
     assert first["serial"] == "000001" and first["version"] == 1
-    assert first["answers"] == {"Z9": "1", "M5": "2026-02-14", "K2": ["2"], "A1": "4"}
+    assert first["answers"] == {"Z9": "1", "M5": "2026-02-14", "K2": ["2"], "C3": None, "A1": "4"}
     assert list(first["status"]) == ["Z9", "M5", "K2", "C3", "A1"] and first["status"]["C3"] == "blank"
     assert (first["date"], first["date_source"]) == ("2026-02-14", "form")
 

@@ -1,0 +1,130 @@
+"""The review web app: scanning staff upload batches, reviewers clear the queue.
+
+Server-rendered pages (Flask + Jinja2, autoescaped), a little JavaScript for
+keyboard handling, no build step. Served by waitress (``omr review serve``).
+
+Security in one place:
+
+- login sessions in a signed cookie (HttpOnly, SameSite=Lax), users and roles
+  from the store (omr.users), Argon2id password hashes;
+- CSRF tokens on every POST (Flask-WTF's CSRFProtect), a refused write says so
+  in Vietnamese;
+- every template is autoescaped: user content (comments may hold HTML) is text;
+- images and files are looked up by database id only; uploaded files are
+  stored under names the server chose;
+- response headers forbid framing, sniffing and scripts from anywhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+from flask import Flask, Request
+from flask_wtf.csrf import CSRFProtect
+
+from ..store import open_store
+
+DEFAULT_UPLOADS = Path("outputs") / "uploads"
+# A scanner batch of 500 pages at 300 dpi grey is a few hundred MB; 4 GB covers
+# several at once and still stops a runaway client filling the disk.
+MAX_UPLOAD_BYTES = 4 * 1024 ** 3
+# A reviewer's page stays valid for a working day; tokens still die with the session.
+CSRF_TIME_LIMIT_S = 12 * 3600
+
+csrf = CSRFProtect()
+
+
+class UploadRequest(Request):
+    """Request bodies with files are written straight to disk in the uploads folder, never held in memory.
+
+    The temporary files are listed on the request; what the view does not
+    move into a job folder is deleted when the request ends.
+    """
+
+    incoming_dir: Path = DEFAULT_UPLOADS / ".incoming"
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        self.incoming_dir.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.NamedTemporaryFile("wb+", dir=self.incoming_dir, prefix="upload-", delete=False)
+        if not hasattr(self, "incoming_files"):
+            self.incoming_files = []
+        self.incoming_files.append(Path(handle.name))
+        return handle
+
+
+def _secret_key(uploads_dir: Path) -> str:
+    """OMR_SECRET_KEY, else a random key kept beside the uploads (sessions survive a restart)."""
+    if os.environ.get("OMR_SECRET_KEY"):
+        return os.environ["OMR_SECRET_KEY"]
+    path = uploads_dir / ".secret-key"
+    if not path.exists():
+        uploads_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def create_app(db_url: str | None = None, *, uploads_dir: str | Path = DEFAULT_UPLOADS,
+               template_dir: str | Path = "form_templates", scan_workers: int = 1,
+               start_jobs: bool = True, config: dict | None = None, catalogue=None) -> Flask:
+    """The app over the database at ``db_url``.
+
+    ``start_jobs`` starts the background reader of uploaded batches (and
+    resumes interrupted ones); tests that drive jobs by hand pass False.
+    ``catalogue`` (omr.scan.Catalogue) saves reading ``template_dir`` again.
+    """
+    from ..scan import Catalogue
+    from . import views
+    from .jobs import JobRunner
+
+    uploads_dir = Path(uploads_dir).resolve()
+    app = Flask(__name__)
+
+    class _Request(UploadRequest):
+        incoming_dir = uploads_dir / ".incoming"
+
+    app.request_class = _Request
+    app.config.update(
+        SECRET_KEY=_secret_key(uploads_dir),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
+        WTF_CSRF_TIME_LIMIT=CSRF_TIME_LIMIT_S,
+        UPLOADS_DIR=uploads_dir,
+        TEMPLATE_DIR=str(template_dir),
+    )
+    if config:
+        app.config.update(config)
+    store = open_store(db_url)
+    app.extensions["omr_store"] = store
+    app.extensions["omr_catalogue"] = catalogue or Catalogue.from_folder(template_dir)
+    runner = JobRunner(store, str(template_dir), workers=scan_workers)
+    app.extensions["omr_jobs"] = runner
+    csrf.init_app(app)
+    views.register(app)
+    if start_jobs:
+        runner.start()
+    return app
+
+
+def serve(db_url: str | None = None, *, host: str = "127.0.0.1", port: int = 8000,
+          uploads_dir: str | Path = DEFAULT_UPLOADS, template_dir: str | Path = "form_templates",
+          scan_workers: int = 1) -> None:
+    """Run the app with waitress until interrupted (Ctrl+C)."""
+    from waitress import serve as waitress_serve
+
+    app = create_app(db_url, uploads_dir=uploads_dir, template_dir=template_dir, scan_workers=scan_workers)
+    store = app.extensions["omr_store"]
+    print(f"Ứng dụng kiểm tra phiếu: http://{host}:{port}/ — cơ sở dữ liệu {store.url}", flush=True)
+    print("Dừng: Ctrl+C", flush=True)
+    try:
+        # Eight threads: a few reviewers and a scanner at once, each request short.
+        waitress_serve(app, host=host, port=port, threads=8, max_request_body_size=MAX_UPLOAD_BYTES,
+                       ident="omr")
+    finally:
+        app.extensions["omr_jobs"].stop()
+        store.close()

@@ -1,0 +1,157 @@
+"""Pictures for reviewers: a question's strip of the page, the whole page with it highlighted.
+
+Images are found by database id only: the page's source file and index come
+from the store, never from the client.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import sqlalchemy as sa
+
+from .. import tuning as T
+from ..ingest import PageLoader
+from ..model import CANCELLED, EMPTY, MARKED, UNCERTAIN
+from ..show import draw_reads
+from ..store import boxes, pages, source_files
+
+CROP_PX_PER_MM = 5.0  # 210 mm -> 1050 px: printed question text stays legible
+CROP_MARGIN_MM = (7.0, 4.0)  # above, below the question's boxes: room for its printed text
+PAGE_WIDTH_PX = 1100  # whole-page view, enough to see a box and its neighbours
+# A 200 dpi A4 grey page is ~4 MB decoded: six pages cover the items of a few sheets in a row.
+PAGES_KEPT = 6
+STRIPS_KEPT = 512  # ~20 kB each
+# BGR
+BOX_COLOURS = {MARKED: (40, 160, 40), CANCELLED: (200, 90, 20), UNCERTAIN: (0, 140, 255), EMPTY: (160, 160, 160)}
+
+
+class ImageMissing(Exception):
+    """The scan file of a page cannot be opened (moved or deleted): the message says which."""
+
+
+def _page_row(conn: sa.Connection, page_id: int):
+    return conn.execute(
+        sa.select(pages.c.id, pages.c.page_index, pages.c.homography, pages.c.rotated_180, source_files.c.path)
+        .join(source_files, source_files.c.id == pages.c.source_file_id).where(pages.c.id == page_id)).first()
+
+
+def load_grey(path: str, index: int) -> np.ndarray:
+    """The page's pixels; the last few pages decoded are kept, as consecutive items share pages."""
+    try:
+        stamp = Path(path).stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    return _load_grey(path, index, stamp)
+
+
+@functools.lru_cache(maxsize=PAGES_KEPT)
+def _load_grey(path: str, index: int, _stamp: int | None) -> np.ndarray:
+    loader = PageLoader()
+    try:
+        raw = loader.load(Path(path), index)
+    except Exception as exc:  # a missing or changed file: say so in the picture's place
+        raise ImageMissing(f"Không mở được tệp quét gốc ({Path(path).name}, trang {index + 1})") from exc
+    finally:
+        loader.close()
+    if raw.image is None:
+        raise ImageMissing(f"Không đọc được ảnh trang {index + 1} của tệp {Path(path).name}")
+    raw.image.setflags(write=False)  # shared by the cache: nobody may draw on it
+    return raw.image
+
+
+def encode_png(image: np.ndarray) -> bytes:
+    ok, data = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:  # pragma: no cover - OpenCV encodes any uint8 image
+        raise RuntimeError("PNG encoding failed")
+    return data.tobytes()
+
+
+def question_strip(store, page_id: int, question: str) -> bytes:
+    """The page's full width around one question's boxes, upright, boxes outlined by state.
+
+    A page's boxes and homography never change once stored, so strips are kept.
+    """
+    return _question_strip(store, page_id, question)
+
+
+@functools.lru_cache(maxsize=STRIPS_KEPT)
+def _question_strip(store, page_id: int, question: str) -> bytes:
+    with store.reading() as conn:
+        row = _page_row(conn, page_id)
+        box_rows = conn.execute(sa.select(boxes).where(boxes.c.page_id == page_id, boxes.c.question == question)
+                                ).mappings().all()
+    if row is None or row.homography is None or not box_rows:
+        raise ImageMissing("Trang này không có ô của câu hỏi")
+    grey = load_grey(row.path, row.page_index)
+    top = max(min(b["y"] for b in box_rows) - CROP_MARGIN_MM[0], 0.0)
+    bottom = min(max(b["y"] + b["h"] for b in box_rows) + CROP_MARGIN_MM[1], T.PAGE_HEIGHT)
+    return encode_png(_warp_region(grey, np.array(json.loads(row.homography)), 0.0, top, T.PAGE_WIDTH, bottom,
+                                   box_rows))
+
+
+def _warp_region(grey: np.ndarray, homography: np.ndarray, x0: float, y0: float, x1: float, y1: float,
+                 box_rows) -> np.ndarray:
+    """Layout mm rectangle -> upright image (the homography maps layout mm to image px)."""
+    s = CROP_PX_PER_MM
+    size = (int(round((x1 - x0) * s)), int(round((y1 - y0) * s)))
+    to_mm = np.array([[1 / s, 0, x0], [0, 1 / s, y0], [0, 0, 1]])
+    strip = cv2.warpPerspective(grey, homography @ to_mm, size, flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP,
+                                borderValue=255)
+    strip = cv2.cvtColor(strip, cv2.COLOR_GRAY2BGR)
+    for b in box_rows:
+        p0 = (int(round((b["x"] - x0) * s)) - 3, int(round((b["y"] - y0) * s)) - 3)
+        p1 = (int(round((b["x"] + b["w"] - x0) * s)) + 3, int(round((b["y"] + b["h"] - y0) * s)) + 3)
+        cv2.rectangle(strip, p0, p1, BOX_COLOURS.get(b["state"], (0, 0, 255)), 2)
+    return strip
+
+
+def whole_page(store, page_id: int, question: str | None = None, region: tuple | None = None) -> bytes:
+    """The whole page upright, boxes drawn by state; ``question``'s boxes (or a comment ``region``) in red."""
+    with store.reading() as conn:
+        row = _page_row(conn, page_id)
+        box_rows = conn.execute(sa.select(boxes).where(boxes.c.page_id == page_id)).mappings().all()
+    if row is None:
+        raise ImageMissing("Không có trang này")
+    grey = load_grey(row.path, row.page_index)
+    if row.homography is not None:
+        homography = np.array(json.loads(row.homography))
+        image = draw_reads(grey, homography, [dict(b) for b in box_rows], {question} if question else set())
+        if region is not None:
+            x, y, w, h = region
+            from ..identify import map_points
+
+            corners = map_points(homography, np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]]))
+            cv2.polylines(image, [np.round(corners).astype(np.int32)], True, (30, 30, 220),
+                          max(3, grey.shape[1] // 400), cv2.LINE_AA)
+    else:
+        image = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
+    if row.rotated_180:
+        image = cv2.rotate(image, cv2.ROTATE_180)
+    scale = PAGE_WIDTH_PX / image.shape[1]
+    if scale < 1:
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return encode_png(image)
+
+
+def message_png(text: str) -> bytes:
+    """A small picture saying what went wrong, in place of a scan that cannot be shown."""
+    from PIL import Image, ImageDraw
+
+    from ..fonts import font_path
+
+    image = Image.new("RGB", (900, 80), (255, 245, 230))
+    draw = ImageDraw.Draw(image)
+    try:
+        from PIL import ImageFont
+
+        font = ImageFont.truetype(str(font_path()), 20)
+    except Exception:  # no DejaVu: Pillow's own font still shows the message (without diacritics)
+        font = None
+    draw.text((16, 28), text, fill=(150, 40, 0), font=font)
+    out = np.array(image)[:, :, ::-1]
+    return encode_png(out)

@@ -1,0 +1,253 @@
+"""Uploaded scan batches: files streamed to disk, checked, then read in the background.
+
+An upload becomes a *job* (table ``upload_jobs``): its files sit in a folder
+of their own under the uploads directory, under names the server chose (a
+client's file name is shown, never used as a path). A single background
+thread per server reads queued jobs with :func:`omr.batch.run_scan`, the
+same pipeline as ``omr scan``, so the browser can be closed. A job still
+'running' when the server starts was interrupted: it is resumed, and
+run_scan skips the pages already stored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import threading
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from ..errors import InputFileError, OmrError
+from ..ingest import count_pages
+from ..model import SET_ASIDE_REASONS
+from ..store import pages, source_files, upload_jobs
+
+log = logging.getLogger(__name__)
+
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+STATUS_LABELS = {QUEUED: "đang chờ", RUNNING: "đang đọc", DONE: "đã xong", FAILED: "lỗi"}
+
+# Scans are recognised by their first bytes, not by the name a client sends.
+MAGIC = (
+    (b"%PDF-", ".pdf"),
+    (b"II*\x00", ".tif"),
+    (b"MM\x00*", ".tif"),
+    (b"\x89PNG\r\n\x1a\n", ".png"),
+    (b"\xff\xd8\xff", ".jpg"),
+)
+INCOMING = ".incoming"  # request bodies land here while they are being received
+
+
+def scan_suffix(path: Path) -> str | None:
+    """The scan type of a file from its first bytes (.pdf, .tif, .png, .jpg), or None."""
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    for magic, suffix in MAGIC:
+        if head.startswith(magic):
+            return suffix
+    return None
+
+
+def display_name(name: str | None) -> str:
+    """A client's file name for showing: last path part, NFC, printable, at most 200 characters."""
+    name = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
+    name = "".join(ch for ch in name if ch.isprintable())
+    return name[:200] or "(không tên)"
+
+
+@dataclass
+class Refused:
+    name: str
+    reason: str
+
+
+def accept_files(uploads: list[tuple[str, Path]], folder: Path) -> tuple[list[dict], list[Refused]]:
+    """Move received files that are scans into ``folder``; refuse the others (each with a reason).
+
+    ``uploads`` are (client file name, received temporary file). Every
+    temporary file is moved or deleted.
+    """
+    from ..ingest import file_sha256
+
+    accepted: list[dict] = []
+    refused: list[Refused] = []
+    for name, tmp in uploads:
+        shown = display_name(name)
+        try:
+            if tmp.stat().st_size == 0:
+                refused.append(Refused(shown, "tệp rỗng (0 byte)"))
+                continue
+            suffix = scan_suffix(tmp)
+            if suffix is None:
+                refused.append(Refused(shown, "không phải bản quét (chỉ nhận PDF, TIFF, PNG, JPEG)"))
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            stored = folder / f"{len(accepted) + 1:03d}{suffix}"
+            shutil.move(str(tmp), stored)
+            try:
+                n_pages = count_pages(stored)
+            except InputFileError as exc:
+                stored.unlink(missing_ok=True)
+                # The message names the server's path; say it with the user's file name.
+                refused.append(Refused(shown, exc.message.replace(str(stored), "").lstrip(": ") or "không đọc được"))
+                continue
+            accepted.append({"name": shown, "stored": stored.name, "sha256": file_sha256(stored),
+                             "size": stored.stat().st_size, "pages": n_pages})
+        finally:
+            tmp.unlink(missing_ok=True)
+    return accepted, refused
+
+
+def create_job(store, uploads_dir: Path, batch_name: str, collected_from: date | None, collected_to: date | None,
+               uploads: list[tuple[str, Path]], created_by: str) -> tuple[int | None, list[dict], list[Refused]]:
+    """Check and keep the uploaded files, queue a job for them; (job id or None, accepted, refused)."""
+    folder = uploads_dir / f"job-{uuid.uuid4().hex[:12]}"
+    accepted, refused = accept_files(uploads, folder)
+    if not accepted:
+        shutil.rmtree(folder, ignore_errors=True)
+        return None, accepted, refused
+    job_id = store.writing(lambda conn: conn.execute(upload_jobs.insert().values(
+        batch_name=batch_name, collected_from=collected_from, collected_to=collected_to,
+        folder=str(folder.resolve()), files=json.dumps(accepted, ensure_ascii=False),
+        pages_total=sum(f["pages"] for f in accepted), status=QUEUED, error="", created_by=created_by,
+        created_at=datetime.now(timezone.utc), pages_at_start=0)).inserted_primary_key[0])
+    return job_id, accepted, refused
+
+
+def _pages_stored(conn: sa.Connection, hashes: list[str]) -> int:
+    if not hashes:
+        return 0
+    return conn.execute(sa.select(sa.func.count()).select_from(pages)
+                        .join(source_files, source_files.c.id == pages.c.source_file_id)
+                        .where(source_files.c.sha256.in_(hashes))).scalar()
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def job_status(store, job_id: int) -> dict | None:
+    """A job with its live progress: pages done, pages/s, set-aside pages with reasons."""
+    with store.reading() as conn:
+        row = conn.execute(sa.select(upload_jobs).where(upload_jobs.c.id == job_id)).mappings().first()
+        if row is None:
+            return None
+        files = json.loads(row["files"])
+        hashes = [f["sha256"] for f in files]
+        done = _pages_stored(conn, hashes)
+        aside = conn.execute(
+            sa.select(source_files.c.sha256, pages.c.page_index, pages.c.set_aside, pages.c.detail, pages.c.id)
+            .join(source_files, source_files.c.id == pages.c.source_file_id)
+            .where(source_files.c.sha256.in_(hashes), pages.c.set_aside.is_not(None))
+            .order_by(pages.c.id)).all() if hashes else []
+    job = dict(row)
+    name_of = {f["sha256"]: f["name"] for f in files}
+    started, finished = _aware(job["started_at"]), _aware(job["finished_at"])
+    rate = None
+    if started is not None:
+        elapsed = ((finished or datetime.now(timezone.utc)) - started).total_seconds()
+        if elapsed > 0:
+            rate = max(done - job["pages_at_start"], 0) / elapsed
+    job.update(files=files, pages_done=done, pages_per_s=rate, status_label=STATUS_LABELS.get(job["status"], ""),
+               set_aside=[{"file": name_of.get(a.sha256, "?"), "page": a.page_index + 1, "page_id": a.id,
+                           "reason": SET_ASIDE_REASONS.get(a.set_aside, a.set_aside), "detail": a.detail}
+                          for a in aside])
+    return job
+
+
+def list_jobs(store, limit: int = 50) -> list[dict]:
+    with store.reading() as conn:
+        ids = conn.execute(sa.select(upload_jobs.c.id).order_by(upload_jobs.c.id.desc()).limit(limit)).scalars().all()
+    return [job_status(store, i) for i in ids]
+
+
+class JobRunner:
+    """One background thread that reads queued upload jobs, one at a time, oldest first."""
+
+    def __init__(self, store, template_dir: str, workers: int = 1):
+        self.store = store
+        self.template_dir = template_dir
+        self.workers = workers
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        # Jobs left 'running' by a server that stopped are taken up again.
+        self.store.writing(lambda conn: conn.execute(
+            upload_jobs.update().where(upload_jobs.c.status == RUNNING).values(status=QUEUED)))
+        self._thread = threading.Thread(target=self._loop, name="omr-upload-jobs", daemon=True)
+        self._thread.start()
+        self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(timeout=5.0)
+            self._wake.clear()
+            while not self._stop.is_set() and self.run_next():
+                pass
+
+    def _take(self) -> dict | None:
+        def work(conn: sa.Connection):
+            row = conn.execute(sa.select(upload_jobs).where(upload_jobs.c.status == QUEUED)
+                               .order_by(upload_jobs.c.id).limit(1)).mappings().first()
+            if row is None:
+                return None
+            hashes = [f["sha256"] for f in json.loads(row["files"])]
+            taken = conn.execute(upload_jobs.update().where(
+                upload_jobs.c.id == row["id"], upload_jobs.c.status == QUEUED).values(
+                status=RUNNING, started_at=datetime.now(timezone.utc), finished_at=None,
+                pages_at_start=_pages_stored(conn, hashes))).rowcount
+            return dict(row) if taken else None
+
+        return self.store.writing(work)
+
+    def run_next(self) -> bool:
+        """Read the oldest queued job to the end; False when none was waiting."""
+        from ..batch import run_scan
+
+        job = self._take()
+        if job is None:
+            return False
+        folder = Path(job["folder"])
+        paths = [str(folder / f["stored"]) for f in json.loads(job["files"])]
+        status, error = DONE, ""
+        try:
+            report = run_scan(paths, self.store, job["batch_name"], collected_from=job["collected_from"],
+                              collected_to=job["collected_to"], workers=self.workers,
+                              template_dir=self.template_dir)
+            error = "\n".join(report.file_errors)
+        except OmrError as exc:
+            status, error = FAILED, exc.message
+        except Exception as exc:  # the thread must survive any one job; the job shows what failed
+            log.exception("upload job %s failed", job["id"])
+            status, error = FAILED, f"Lỗi không mong đợi: {type(exc).__name__}: {exc}"
+        self.store.writing(lambda conn: conn.execute(upload_jobs.update().where(upload_jobs.c.id == job["id"]).values(
+            status=status, error=error, finished_at=datetime.now(timezone.utc))))
+        return True
+
+
+def remove_incoming(paths: list[Path]) -> None:
+    for path in paths:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass

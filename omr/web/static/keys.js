@@ -1,0 +1,54 @@
+// Keyboard handling for the review pages. The pages work without it (every
+// action is a button); this only maps keys to those buttons.
+(function () {
+  "use strict";
+  var form = document.getElementById("item-form");
+  var busy = false;
+
+  function submitWith(button) {
+    if (busy || !form) { return; }
+    busy = true;  // one decision per page: a second key press before the next item loads is ignored
+    document.body.classList.add("busy");
+    if (form.requestSubmit) { form.requestSubmit(button || undefined); } else if (button) { button.click(); } else { form.submit(); }
+  }
+
+  function isTextField(el) {
+    if (!el) { return false; }
+    var tag = el.tagName;
+    return tag === "TEXTAREA" || tag === "SELECT" || (tag === "INPUT" && el.type !== "checkbox" && el.type !== "radio");
+  }
+
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey) { return; }
+    var target = e.target;
+    var back = document.getElementById("back");
+    if (back && e.key === "Escape") { window.location = back.getAttribute("href"); return; }
+    if (!form) { return; }
+    if (target && target.tagName === "TEXTAREA") {
+      if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); submitWith(document.getElementById("save")); }
+      return;
+    }
+    if (isTextField(target)) {
+      if (e.key === "Escape") { target.blur(); }
+      return;  // typing: Enter submits the form the browser's way
+    }
+    if (e.key === "ArrowRight") { e.preventDefault(); if (!busy) { busy = true; document.getElementById("skip-form").submit(); } return; }
+    if (e.key === "ArrowLeft") { e.preventDefault(); window.location = document.getElementById("previous").getAttribute("href"); return; }
+    if (e.key === "Enter") {
+      e.preventDefault();
+      var accept = document.getElementById("accept") || document.getElementById("save");
+      if (accept) { submitWith(accept); }  // no machine value to accept: a key must choose
+      return;
+    }
+    if (e.key === "Delete" || e.key === "Backspace") {
+      var blank = document.getElementById("blank");
+      if (blank) { e.preventDefault(); submitWith(blank); }
+      return;
+    }
+    if (e.key.length !== 1) { return; }
+    var option = form.querySelector('[data-key="' + e.key.toLowerCase().replace(/["\\]/g, "") + '"]');
+    if (!option) { return; }
+    e.preventDefault();
+    if (option.type === "checkbox") { option.checked = !option.checked; } else { submitWith(option); }
+  });
+}());

@@ -1,0 +1,587 @@
+"""Routes of the review app. Every page text is Vietnamese; every POST carries a CSRF token."""
+
+from __future__ import annotations
+
+import functools
+import json
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from flask import (Flask, Response, abort, current_app, flash, g, redirect, render_template, request, session,
+                   url_for)
+from flask_wtf.csrf import CSRFError
+
+from .. import review, users
+from ..errors import OmrError
+from ..model import BLANK, MULTIPLE, NEEDS_REVIEW, OK, SET_ASIDE_REASONS
+from ..qrcodes import format_serial
+from ..store import StaleWriteError
+from ..template import NO_OPINION_CODE, Question
+from . import images, jobs
+
+STATUS_LABELS = {OK: "hợp lệ", BLANK: "để trống", MULTIPLE: "nhiều ô được đánh dấu",
+                 "ambiguous": "không chắc chắn", "invalid": "ngày không hợp lệ"}
+HISTORY_LIMIT = 30  # items kept for the "previous" key (the session is a cookie: keep it small)
+SKIP_LIMIT = 100
+
+
+def _store():
+    return current_app.extensions["omr_store"]
+
+
+def _catalogue():
+    return current_app.extensions["omr_catalogue"]
+
+
+# --- login and roles ---------------------------------------------------------------
+
+def login_required(*roles: str):
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            if g.user is None:
+                return redirect(url_for("login", next=request.full_path if request.method == "GET" else None))
+            if roles and g.user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path on this site: "//evil.example" and "https://..." are refused.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("home")
+
+
+def _load_user() -> None:
+    g.user = None
+    user_id = session.get("uid")
+    if isinstance(user_id, int):
+        user = users.get_user(_store(), user_id)
+        if user is not None and user.active:
+            g.user = user
+        else:
+            session.clear()
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+    return response
+
+
+def _drop_incoming(_exc=None) -> None:
+    jobs.remove_incoming(getattr(request, "incoming_files", []))
+
+
+# --- helpers for the queue -------------------------------------------------------
+
+def option_keys(question: Question) -> dict[str, str]:
+    """The key a reviewer presses for each option: the code itself when it is one character.
+
+    Longer codes (KYK: "không ý kiến") take their first letter, else the
+    first free digit, so each option of a question has its own key.
+    """
+    keys: dict[str, str] = {}
+    used: set[str] = set()
+    for option in question.options:
+        if len(option.code) == 1:
+            keys[option.code] = option.code.lower()
+            used.add(option.code.lower())
+    for option in question.options:
+        if option.code in keys:
+            continue
+        for candidate in [option.code[0].lower()] + [str(d) for d in range(1, 10)]:
+            if candidate not in used:
+                keys[option.code] = candidate
+                used.add(candidate)
+                break
+    return keys
+
+
+def _question(form_id: str, version: int, question_id: str) -> Question | None:
+    layout = _catalogue().layouts.get((form_id, version))
+    if layout is None:
+        return None
+    return next((q for q in layout.questions if q.id == question_id), None)
+
+
+def _queue_filter() -> review.QueueFilter:
+    saved = session.get("queue_filter") or {}
+    return review.QueueFilter(saved.get("batch_id"), saved.get("unit") or None, saved.get("kind") or None)
+
+
+def _remember(key: str, name: str, limit: int) -> None:
+    items = [k for k in session.get(name, []) if k != key]
+    items.append(key)
+    session[name] = items[-limit:]
+
+
+def _existing_item(entity: str, ident: int) -> tuple[str, review.Item]:
+    """The queue item named in a URL, or 404."""
+    key = f"{entity}:{ident}"
+    item = review.load_item(_store(), key) if entity in review.ENTITY_OF_KIND.values() else None
+    if item is None:
+        abort(404)
+    return key, item
+
+
+def _item_url(key: str) -> str:
+    entity, ident = review.parse_key(key)
+    return url_for("queue_item", entity=entity, ident=ident)
+
+
+def _value_text(question: Question | None, value) -> str:
+    if value is None or value == []:
+        return "(trống)"
+    codes = value if isinstance(value, list) else [value]
+    if question is None or not question.options:
+        return ", ".join(str(c) for c in codes)
+    labels = []
+    for code in codes:
+        try:
+            labels.append(f"{code} – {question.option_label(str(code))}")
+        except KeyError:
+            labels.append(str(code))
+    return "; ".join(labels)
+
+
+def _parse_answer(question: Question, form) -> tuple[object, str]:
+    """(value, status) from an item form, or ReviewError with what is wrong."""
+    action = form.get("action", "")
+    if action == "blank":
+        return ([] if question.type == "multiple" else None), BLANK
+    if question.type == "date":
+        text = (form.get("date") or "").strip()
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise review.ReviewError(f"«{text}» không phải ngày dạng NNNN-TT-NN (ví dụ 2026-03-05)") from None
+        if question.years and day.year not in question.years:
+            raise review.ReviewError(f"Năm {day.year} không có trên phiếu ({', '.join(map(str, question.years))})")
+        return day.isoformat(), OK
+    codes = [o.code for o in question.options]
+    if question.type == "multiple":
+        chosen = form.getlist("values")
+        if any(c not in codes for c in chosen):
+            raise review.ReviewError("Lựa chọn không có trong câu hỏi")
+        chosen = [c for c in codes if c in chosen]
+        return chosen, (OK if chosen else BLANK)
+    value = form.get("value", "")
+    if value not in codes:
+        raise review.ReviewError("Lựa chọn không có trong câu hỏi")
+    return value, OK
+
+
+# --- routes ---------------------------------------------------------------------
+
+def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads best
+    app.before_request(_load_user)
+    app.after_request(_security_headers)
+    app.teardown_request(_drop_incoming)
+
+    @app.context_processor
+    def _globals():
+        return {"user": g.get("user"), "role_labels": users.ROLE_LABELS, "format_serial": _serial_text,
+                "can_review": g.get("user") is not None and g.user.role in users.CAN_REVIEW,
+                "can_upload": g.get("user") is not None and g.user.role in users.CAN_UPLOAD}
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc):
+        return render_template("error.html", title="Yêu cầu bị từ chối",
+                               message="Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ (thiếu mã bảo vệ CSRF). "
+                                       "Hãy tải lại trang rồi thử lại."), 400
+
+    @app.errorhandler(403)
+    def _forbidden(exc):
+        return render_template("error.html", title="Không có quyền",
+                               message="Tài khoản của bạn không được phép mở trang này."), 403
+
+    @app.errorhandler(404)
+    def _not_found(exc):
+        return render_template("error.html", title="Không tìm thấy", message="Trang hoặc mục này không có."), 404
+
+    @app.errorhandler(413)
+    def _too_large(exc):
+        return render_template("error.html", title="Tệp quá lớn",
+                               message="Tổng dung lượng tải lên vượt giới hạn; hãy chia thành nhiều lần."), 413
+
+    @app.get("/")
+    @login_required()
+    def home():
+        if g.user.role == users.SCANNER:
+            return redirect(url_for("batches_page"))
+        if g.user.role == users.REVIEWER:
+            return redirect(url_for("queue_page"))
+        return redirect(url_for("progress_page"))
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login():
+        if request.method == "POST":
+            name = request.form.get("name", "").strip()
+            user = users.authenticate(_store(), name, request.form.get("password", ""))
+            if user is None:
+                flash("Sai tên đăng nhập hoặc mật khẩu.", "error")
+                return render_template("login.html", name=name), 401
+            session.clear()
+            session["uid"] = user.id
+            return redirect(_safe_next(request.args.get("next")))
+        return render_template("login.html", name="")
+
+    @app.post("/logout")
+    def logout():
+        session.clear()
+        return redirect(url_for("login"))
+
+    # -- batches (scanning staff) --
+
+    @app.get("/batches")
+    @login_required(*users.CAN_UPLOAD)
+    def batches_page():
+        return render_template("batches.html", jobs=jobs.list_jobs(_store()), today=date.today().isoformat())
+
+    @app.post("/batches")
+    @login_required(*users.CAN_UPLOAD)
+    def upload_batch():
+        name = (request.form.get("name") or "").strip()
+        errors = []
+        if not name or len(name) > 200:
+            errors.append("Cần tên đợt quét (tối đa 200 ký tự).")
+        collected = []
+        for field, label in (("collected_from", "ngày bắt đầu thu"), ("collected_to", "ngày kết thúc thu")):
+            text = (request.form.get(field) or "").strip()
+            try:
+                collected.append(date.fromisoformat(text) if text else None)
+            except ValueError:
+                errors.append(f"«{text}» không phải ngày hợp lệ ({label}).")
+                collected.append(None)
+        if (collected[0] is None) != (collected[1] is None):
+            errors.append("Cần cả ngày bắt đầu và ngày kết thúc thu phiếu, hoặc bỏ trống cả hai.")
+        elif collected[0] and collected[1] and collected[0] > collected[1]:
+            errors.append("Ngày bắt đầu thu phải trước hoặc bằng ngày kết thúc.")
+        received = [(f.filename or "", Path(f.stream.name)) for f in request.files.getlist("files")
+                    if f.filename and hasattr(f.stream, "name")]
+        if not received:
+            errors.append("Chưa chọn tệp quét nào.")
+        if errors:
+            for message in errors:
+                flash(message, "error")
+            return render_template("batches.html", jobs=jobs.list_jobs(_store()), today=date.today().isoformat(),
+                                   form=request.form), 400
+        job_id, accepted, refused = jobs.create_job(_store(), current_app.config["UPLOADS_DIR"], name,
+                                                    collected[0], collected[1], received, g.user.name)
+        for item in refused:
+            flash(f"Tệp «{item.name}» bị từ chối: {item.reason}.", "error")
+        if job_id is None:
+            return render_template("batches.html", jobs=jobs.list_jobs(_store()), today=date.today().isoformat(),
+                                   form=request.form), 400
+        flash(f"Đã nhận {len(accepted)} tệp ({sum(f['pages'] for f in accepted)} trang) cho đợt «{name}»; "
+              "đang đọc ở chế độ nền, có thể đóng trình duyệt.", "ok")
+        current_app.extensions["omr_jobs"].wake()
+        return redirect(url_for("job_page", job_id=job_id), 303)
+
+    @app.get("/batches/jobs/<int:job_id>")
+    @login_required(*users.CAN_UPLOAD)
+    def job_page(job_id: int):
+        job = jobs.job_status(_store(), job_id)
+        if job is None:
+            abort(404)
+        return render_template("job.html", job=job)
+
+    # -- the queue (reviewers) --
+
+    @app.get("/queue")
+    @login_required(*users.CAN_REVIEW)
+    def queue_page():
+        if "kind" in request.args or "batch" in request.args or "unit" in request.args:
+            batch = request.args.get("batch", "")
+            kind = request.args.get("kind", "")
+            session["queue_filter"] = {"batch_id": int(batch) if batch.isdigit() else None,
+                                       "unit": (request.args.get("unit") or "").strip()[:100],
+                                       "kind": kind if kind in review.KINDS else ""}
+            session["queue_skip"] = []
+        flt = _queue_filter()
+        return render_template("queue.html", counts=review.queue_counts(_store(), flt), kinds=review.KINDS,
+                               batches=review.batch_progress(_store()), units=review.units(_store()), flt=flt,
+                               done=request.args.get("done") == "1")
+
+    @app.get("/queue/next")
+    @login_required(*users.CAN_REVIEW)
+    def queue_next():
+        key = review.claim_next(_store(), g.user.name, _queue_filter(), skip=set(session.get("queue_skip", [])))
+        if key is None and session.get("queue_skip"):
+            flash("Chỉ còn các mục bạn đã bỏ qua; chúng được đưa lại từ đầu.", "info")
+            session["queue_skip"] = []
+            key = review.claim_next(_store(), g.user.name, _queue_filter())
+        if key is None:
+            return redirect(url_for("queue_page", done=1))
+        return redirect(_item_url(key))
+
+    @app.get("/queue/item/<entity>/<int:ident>")
+    @login_required(*users.CAN_REVIEW)
+    def queue_item(entity: str, ident: int):
+        key, item = _existing_item(entity, ident)
+        held_by = None
+        if item.data["pending"] and not review.claim(_store(), key, g.user.name):
+            held_by = review.holder(_store(), key)
+        return _render_item(item, held_by)
+
+    @app.post("/queue/item/<entity>/<int:ident>")
+    @login_required(*users.CAN_REVIEW)
+    def queue_item_save(entity: str, ident: int):
+        key, item = _existing_item(entity, ident)
+        reason = (request.form.get("reason") or "").strip()[:500]
+        expected = request.form.get("version", "")
+        try:
+            if entity == "answer":
+                question = _question(item.data["form_id"], item.data["form_version"], item.data["question"])
+                if question is None:
+                    raise review.ReviewError("Không tìm thấy mẫu phiếu của câu hỏi này")
+                if request.form.get("action") == "accept":
+                    value, status = item.data["value"], OK
+                    if question.single_answer and isinstance(value, list) or value is None or value == []:
+                        raise review.ReviewError("Máy không đọc ra một giá trị để chấp nhận; hãy chọn một ô "
+                                                 "hoặc bấm để trống.")
+                else:
+                    value, status = _parse_answer(question, request.form)
+                review.resolve_answer(_store(), ident, g.user.name, value, status, expected=expected, reason=reason)
+            elif entity == "comment":
+                text = (request.form.get("text") or "").replace("\r\n", "\n").strip()
+                if not text:
+                    # An inked box is never recorded as saying nothing; illegible is a statement too.
+                    raise review.ReviewError("Hãy gõ nội dung ý kiến; nếu không đọc được, gõ «[không đọc được]».")
+                review.transcribe_comment(_store(), ident, g.user.name, text, expected=expected, reason=reason)
+            elif request.form.get("action") == "reject":
+                review.reject_page(_store(), ident, g.user.name, reason=reason)
+            else:
+                form_key = request.form.get("form", "")
+                form_id, _, version = form_key.rpartition("@")
+                try:
+                    page_number = int(request.form.get("page", ""))
+                    serial = int(request.form.get("serial", ""))
+                    version_number = int(version)
+                except ValueError:
+                    raise review.ReviewError("Cần mẫu phiếu, số trang và số phiếu (chữ số)") from None
+                if not 1 <= serial <= 999_999:
+                    raise review.ReviewError("Số phiếu phải từ 1 đến 999999")
+                unit = (request.form.get("unit") or "").strip() or None
+                outcome = review.assign_page(_store(), _catalogue(), ident, g.user.name, form_id, version_number,
+                                             page_number, serial, unit=unit, reason=reason)
+                if outcome == "conflict":
+                    flash(f"Phiếu số {format_serial(serial)} trang {page_number} đã có: hai tờ trùng số phiếu, "
+                          "cả hai được đánh dấu để kiểm tra.", "info")
+        except (StaleWriteError, review.ClaimedError, review.ReviewError) as exc:
+            flash(exc.message, "error")
+            fresh = review.load_item(_store(), key)
+            return _render_item(fresh or item, review.holder(_store(), key) if fresh else None), 409
+        _remember(key, "queue_history", HISTORY_LIMIT)
+        return redirect(url_for("queue_next"), 303)
+
+    @app.post("/queue/item/<entity>/<int:ident>/skip")
+    @login_required(*users.CAN_REVIEW)
+    def queue_skip(entity: str, ident: int):
+        key = f"{entity}:{ident}"
+        review.parse_key(key)
+        review.release(_store(), key, g.user.name)
+        _remember(key, "queue_skip", SKIP_LIMIT)
+        _remember(key, "queue_history", HISTORY_LIMIT)
+        return redirect(url_for("queue_next"), 303)
+
+    @app.get("/queue/previous")
+    @login_required(*users.CAN_REVIEW)
+    def queue_previous():
+        history = session.get("queue_history", [])
+        current = request.args.get("from", "")
+        keys = [k for k in history if k != current]
+        if not keys:
+            flash("Chưa có mục nào trước đó.", "info")
+            return redirect(url_for("queue_next"))
+        return redirect(_item_url(keys[-1]))
+
+    def _render_item(item: review.Item, held_by: str | None):
+        question = None
+        keys: dict[str, str] = {}
+        if item.kind in (review.MARK, review.MISALIGNED):
+            question = _question(item.data["form_id"], item.data["form_version"], item.data["question"])
+            keys = option_keys(question) if question is not None else {}
+        forms = sorted(_catalogue().layouts)
+        history = [k for k in session.get("queue_history", []) if k != item.key]
+        return render_template(
+            "item.html", item=item, question=question, keys=keys, held_by=held_by,
+            status_label=STATUS_LABELS.get(item.data.get("status"), item.data.get("status")),
+            value_text=_value_text(question, item.data.get("value")), kinds=review.KINDS,
+            set_aside_label=SET_ASIDE_REASONS.get(item.data.get("set_aside"), item.data.get("set_aside")),
+            forms=forms, counts=review.queue_counts(_store(), _queue_filter()), has_previous=bool(history),
+            no_opinion=NO_OPINION_CODE, needs_review=NEEDS_REVIEW)
+
+    # -- images, by id only --
+
+    def _png(render) -> Response:
+        try:
+            data = render()
+        except images.ImageMissing as exc:
+            data = images.message_png(str(exc))
+        response = Response(data, mimetype="image/png")
+        response.headers["Cache-Control"] = "private, max-age=300"
+        return response
+
+    @app.get("/img/answer/<int:answer_id>.png")
+    @login_required(*users.CAN_REVIEW)
+    def answer_image(answer_id: int):
+        item = review.load_item(_store(), f"answer:{answer_id}")
+        if item is None or item.page_id is None:
+            abort(404)
+        return _png(lambda: images.question_strip(_store(), item.page_id, item.data["question"]))
+
+    @app.get("/img/comment/<int:comment_id>.png")
+    @login_required(*users.CAN_REVIEW)
+    def comment_image(comment_id: int):
+        from ..store import comments
+
+        with _store().reading() as conn:
+            row = conn.execute(comments.select().with_only_columns(comments.c.crop_png)
+                               .where(comments.c.id == comment_id)).first()
+        if row is None or row.crop_png is None:
+            abort(404)
+        response = Response(bytes(row.crop_png), mimetype="image/png")
+        response.headers["Cache-Control"] = "private, max-age=300"
+        return response
+
+    @app.get("/img/page/<int:page_id>.png")
+    @login_required(*users.CAN_REVIEW)
+    def page_image(page_id: int):
+        question = request.args.get("question") or None
+        region = None
+        comment_id = request.args.get("comment", "")
+        if comment_id.isdigit():
+            from ..store import comments
+
+            with _store().reading() as conn:
+                row = conn.execute(comments.select().with_only_columns(
+                    comments.c.x, comments.c.y, comments.c.w, comments.c.h, comments.c.page_id)
+                    .where(comments.c.id == int(comment_id))).first()
+            if row is not None and row.page_id == page_id:
+                region = (row.x, row.y, row.w, row.h)
+        return _png(lambda: images.whole_page(_store(), page_id, question, region))
+
+    @app.get("/pages/<int:page_id>")
+    @login_required(*users.CAN_REVIEW)
+    def page_view(page_id: int):
+        return render_template("page.html", page_id=page_id, question=request.args.get("question", ""),
+                               comment=request.args.get("comment", ""), back=_safe_next(request.args.get("back")))
+
+    # -- responses and their history --
+
+    @app.get("/responses/<int:response_id>")
+    @login_required(*users.CAN_REVIEW)
+    def response_page(response_id: int):
+        from ..store import responses as responses_table
+
+        with _store().reading() as conn:
+            head = conn.execute(responses_table.select().where(responses_table.c.id == response_id)).first()
+        if head is None:
+            abort(404)
+        response = next((r for r in _store().responses() if r["id"] == response_id), None)
+        layout = _catalogue().layouts.get((head.form_id, head.version))
+        questions = {q.id: q for q in layout.questions} if layout else {}
+        rows = []
+        for qid, (value, status, _confidence) in (response or {}).get("answers", {}).items():
+            rows.append({"question": qid, "text": questions[qid].text if qid in questions else "",
+                         "value": _value_text(questions.get(qid), value), "status": STATUS_LABELS.get(status, status),
+                         "set_by": response["set_by"].get(qid)})
+        history = review.response_history(_store(), response_id)
+        for change in history:
+            question = questions.get(change["field"])
+            for side in ("old", "new"):
+                data = change[side]
+                if isinstance(data, dict) and "value" in data:
+                    change[side + "_text"] = (_value_text(question, data["value"])
+                                              + f" ({STATUS_LABELS.get(data.get('status'), data.get('status'))})")
+                elif isinstance(data, dict) and "text" in data:
+                    change[side + "_text"] = data["text"] if data["text"] is not None else "(chưa có)"
+                elif data is None:
+                    change[side + "_text"] = "(chưa có)"
+                else:
+                    change[side + "_text"] = json.dumps(data, ensure_ascii=False)
+        return render_template("response.html", head=head, response=response, rows=rows, history=history)
+
+    # -- progress --
+
+    @app.get("/progress")
+    @login_required()
+    def progress_page():
+        return render_template("progress.html", batches=review.batch_progress(_store()),
+                               reviewers=review.reviewer_progress(_store()))
+
+    # -- admin --
+
+    @app.route("/admin/users", methods=["GET", "POST"])
+    @login_required(users.ADMIN)
+    def admin_users():
+        status = 200
+        if request.method == "POST":
+            action = request.form.get("action", "add")
+            try:
+                if action == "add":
+                    users.add_user(_store(), (request.form.get("name") or "").strip(),
+                                   request.form.get("password") or "", request.form.get("role") or "",
+                                   created_by=g.user.name)
+                    flash(f"Đã tạo người dùng «{request.form.get('name')}».", "ok")
+                elif action in ("disable", "enable"):
+                    user_id = int(request.form.get("user_id", "0"))
+                    if user_id == g.user.id:
+                        raise review.ReviewError("Không thể tự khoá tài khoản của mình")
+                    users.set_active(_store(), user_id, action == "enable", changed_by=g.user.name)
+                    flash("Đã cập nhật tài khoản.", "ok")
+                elif action == "password":
+                    users.set_password(_store(), int(request.form.get("user_id", "0")),
+                                       request.form.get("password") or "", changed_by=g.user.name)
+                    flash("Đã đổi mật khẩu.", "ok")
+            except (OmrError, ValueError, KeyError) as exc:
+                flash(getattr(exc, "message", "Dữ liệu không hợp lệ"), "error")
+                status = 400
+        return render_template("users.html", users=users.list_users(_store()), roles=users.ROLES), status
+
+    @app.get("/admin/units")
+    @login_required(users.ADMIN)
+    def admin_units():
+        return render_template("units.html", units=review.units(_store()))
+
+    @app.get("/admin/export.<fmt>")
+    @login_required(users.ADMIN)
+    def admin_export(fmt: str):
+        from ..export import export_responses
+
+        if fmt not in ("csv", "xlsx"):
+            abort(404)
+        catalogue = _catalogue()
+
+        def lookup(form_id, version):
+            layout = catalogue.layouts.get((form_id, version))
+            return catalogue.template_of(layout) if layout else None
+
+        handle = tempfile.NamedTemporaryFile(suffix=f".{fmt}", delete=False)
+        handle.close()
+        path = Path(handle.name)
+        try:
+            export_responses(_store(), fmt, path, lookup)
+            data = path.read_bytes()
+        finally:
+            path.unlink(missing_ok=True)
+        mimetype = "text/csv" if fmt == "csv" else \
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return Response(data, mimetype=mimetype,
+                        headers={"Content-Disposition": f"attachment; filename=omr-export.{fmt}"})
+
+
+def _serial_text(serial) -> str:
+    return format_serial(serial) if serial else "—"
+

@@ -1,0 +1,309 @@
+"""Handwritten comments: blank or written, clean crops, Vietnamese drafts, flags, masking, export."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+
+import cv2
+import numpy as np
+import pytest
+from rapidfuzz.distance.Levenshtein import distance as edit_distance
+
+from omr import comments as C
+from omr.ingest import iter_pages
+from omr.lexicon import find_terms, flags_of
+from omr.privacy import ID_LABEL, PHONE_LABEL, mask_personal_numbers
+from omr.scan import process_page
+from omr.simulate import PROFILES, simulate_batch
+
+# Office scanning at its worst for comment boxes: the back of every sheet shows
+# through, dust on every page, every scan grey (a 1-bit scan can erase faint
+# pencil entirely, which no reader can get back; bench/comments.py counts those).
+THIN_PAPER = dataclasses.replace(PROFILES["office"], bleed_prob=1.0, dust_specks=40.0, binarize_prob=0.0,
+                                 batch_accidents=False)
+
+
+def _read_batch(tmp_path_factory, default_layout, catalogue, name, comment_share, seed, profile=THIN_PAPER,
+                count=4):
+    template, layout = default_layout
+    folder = tmp_path_factory.mktemp(name)
+    pdf, truth_path = folder / "scans.pdf", folder / "truth.jsonl"
+    simulate_batch(template, layout, pdf, truth_path, count=count, seed=seed, profile=profile,
+                   comment_share=comment_share)
+    truths = {t["serial"]: t for t in map(json.loads, truth_path.read_text(encoding="utf-8").splitlines())}
+    results = [process_page(raw, catalogue) for raw in iter_pages(pdf)]
+    return pdf, truths, results
+
+
+@pytest.fixture(scope="module")
+def blank_batch(tmp_path_factory, default_layout, catalogue):
+    return _read_batch(tmp_path_factory, default_layout, catalogue, "blank-comments", 0.0, 21)
+
+
+@pytest.fixture(scope="module")
+def written_batch(tmp_path_factory, default_layout, catalogue):
+    return _read_batch(tmp_path_factory, default_layout, catalogue, "written-comments", 1.0, 22)
+
+
+def _comment_reads(results):
+    return {(r.serial, c.field): c for r in results if r.serial is not None for c in r.comments}
+
+
+# --- blank or written --------------------------------------------------------------
+
+def test_blank_fields_with_guide_lines_dust_and_bleed_through_are_blank(blank_batch):
+    _, truths, results = blank_batch
+    reads = _comment_reads(results)
+    assert len(reads) == 2 * len(truths)  # every comment field of every sheet was looked at
+    assert all(not t["comments"] for t in truths.values())
+    assert [key for key, read in reads.items() if read.inked] == []
+    assert all(read.crop_png is None and read.draft_text is None for read in reads.values())
+
+
+def test_every_written_comment_is_found_cropped_and_drafted(written_batch):
+    _, truths, results = written_batch
+    reads = _comment_reads(results)
+    written = {(serial, field): c for serial, t in truths.items() for field, c in t["comments"].items()}
+    assert written, "the specimen batch must have comments"
+    for key, comment in written.items():
+        read = reads[key]
+        assert read.inked, f"sheet {key[0]} {key[1]}: a written comment read as blank"
+        assert read.crop_png and read.draft_text is not None
+    for key, read in reads.items():
+        assert read.inked == (key in written), key
+
+
+@pytest.fixture(scope="module")
+def pencil_batch(tmp_path_factory, default_layout, catalogue):
+    pencil = dataclasses.replace(THIN_PAPER, faint_prob=1.0, bleed_prob=0.0)
+    return _read_batch(tmp_path_factory, default_layout, catalogue, "pencil-comments", 1.0, 23, pencil, count=3)
+
+
+@pytest.mark.parametrize("batch", ["written_batch", "pencil_batch"])
+def test_printed_style_drafts_are_close_to_what_was_written(batch, request):
+    _, truths, results = request.getfixturevalue(batch)
+    reads = _comment_reads(results)
+    pairs = [(" ".join(c["written"].split()), " ".join((reads[(s, f)].draft_text or "").split()))
+             for s, t in truths.items() for f, c in t["comments"].items() if c["style"] == "print"]
+    assert pairs
+    errors = sum(edit_distance(draft, truth) for truth, draft in pairs)
+    assert errors / sum(len(truth) for truth, _ in pairs) < 0.1
+
+
+def test_crops_keep_the_writing_and_lose_the_printed_lines(written_batch):
+    _, _, results = written_batch
+    crops = [cv2.imdecode(np.frombuffer(c.crop_png, np.uint8), cv2.IMREAD_GRAYSCALE)
+             for r in results for c in r.comments if c.inked]
+    assert crops
+    for crop in crops:
+        dark = crop < 128
+        assert dark.mean() > 0.005  # the handwriting is there
+        # The crop's top margin shows the question printed above the frame; none of it is kept.
+        assert dark[:int(1.5 * 8)].sum() == 0
+        # No printed guide line or frame edge: no row or column dark for most of its length.
+        assert dark.mean(axis=1).max() < 0.5
+        assert dark.mean(axis=0).max() < 0.5
+
+
+def test_a_bleed_through_pattern_alone_is_not_writing(default_layout):
+    """The mirrored print of the other side, as dark as thin paper lets it through, is not a comment."""
+    from omr.align import PageInk
+
+    _, layout = default_layout
+    page = layout.page(2)
+    region = page.text_regions[0]
+    K = 8
+    h, w = int(297 * K), int(210 * K)
+    canonical = np.full((h, w), 235, np.uint8)
+    rng = np.random.default_rng(3)
+    x0, y0 = int(region.x * K), int(region.y * K)
+    for row in range(3):  # three lines of mirrored "text": strokes at 20 % of black
+        for _ in range(60):
+            x = x0 + int(rng.uniform(30, region.w * K - 30))
+            y = y0 + int((row * 8 + 4) * K + rng.uniform(-8, 8))
+            cv2.line(canonical, (x, y), (x + int(rng.uniform(5, 20)), y + int(rng.uniform(-10, 10))), 188, 2)
+    ink = PageInk(canonical, np.full((297, 210), 235.0, np.float32), black_ratio=0.1)
+    assert C.field_ink(ink, region).inside_mm2 < 3.0
+
+
+def test_ocr_unavailable_keeps_the_crop_and_says_why(monkeypatch, written_batch, catalogue):
+    from omr.ocr import OcrUnavailable
+
+    def unavailable():
+        raise OcrUnavailable("Không tìm thấy dữ liệu tiếng Việt của Tesseract (gói tesseract-ocr-vie)")
+
+    monkeypatch.setattr(C, "line_reader", unavailable)
+    pdf, truths, _ = written_batch
+    raw = next(p for p in iter_pages(pdf) if p.index == 1)
+    result = process_page(raw, catalogue)
+    inked = [c for c in result.comments if c.inked]
+    assert inked and all(c.crop_png for c in inked)
+    assert all(c.draft_text == "" and "tesseract-ocr-vie" in c.ocr_error for c in inked)
+
+
+# --- the queue order ---------------------------------------------------------------------
+
+def test_flagged_comments_come_first_then_the_clearest_drafts():
+    flagged = find_terms("Cán bộ hách dịch")
+    praise = find_terms("Cán bộ không hách dịch")
+    assert C.review_priority(flagged, 40.0) > C.review_priority([], 96.0)
+    assert C.review_priority([], 96.0) > C.review_priority([], 60.0)
+    assert C.review_priority(praise, 60.0) == C.review_priority([], 60.0)  # praise is no flag
+
+
+def test_likely_correct_needs_sure_words_that_vietnamese_can_spell():
+    from omr.ocr import Word
+
+    sure = [Word("Rất", 95, 0), Word("hài", 94, 0), Word("lòng", 96, 0)]
+    assert C.draft_quality(sure) == (95.0, True)
+    misread = [Word("Bi", 95, 0), Word("yeu", 94, 0), Word("cqu", 93, 0)]
+    assert C.draft_quality(misread)[1] is False  # "cqu" is no syllable, however sure Tesseract is
+    unsure = [Word("Rất", 95, 0), Word("hài", 40, 0)]
+    assert C.draft_quality(unsure)[1] is False
+    assert C.draft_quality([]) == (None, False)
+
+
+# --- the lexicon ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, terms", [
+    ("Cán bộ nhũng nhiễu, gây khó khăn cho dân.", ["nhũng nhiễu", "gây khó khăn"]),
+    ("can bo nhung nhieu dan", ["nhũng nhiễu"]),  # typed without diacritics
+    ("CÁN BỘ HÁCH DỊCH", ["hách dịch"]),
+    ("Phải đưa tiền trà nước thì mới xong", ["tiền trà nước"]),  # the longer phrase wins
+    ("Hẹn lên hẹn xuống, trễ hẹn hai tuần.", ["hẹn lên hẹn xuống", "trễ hẹn"]),
+    ("Bị yêu cầu bổ sung giấy tờ ngoài quy định", ["yêu cầu bổ sung giấy tờ ngoài quy định"]),
+    ("Hồ sơ phải qua cò mới xong", ["cò"]),
+    ("Không chờ lâu, nhưng cán bộ quát nạt", ["quát nạt"]),  # the negation ends with its clause
+    ("Không những nhũng nhiễu mà còn cáu gắt", ["nhũng nhiễu", "cáu gắt"]),  # emphasis, not negation
+    ("phải bồi dưỡng thì mới nhận hồ sơ", ["bồi dưỡng"]),
+])
+def test_negative_behaviour_is_flagged(text, terms):
+    assert [m.term for m in flags_of(text, source="text")] == terms
+
+
+@pytest.mark.parametrize("text", [
+    "Công chức không nhũng nhiễu, rất nhiệt tình.",
+    "Không có tiêu cực, mọi việc đúng hẹn.",
+    "khong he gay kho khan",
+    "Cán bộ chưa bao giờ hách dịch",
+    "Tôi có việc gấp",  # "có" folds to "co", as "cò" does: not the same word
+    "Tham gia lớp bồi dưỡng nghiệp vụ",  # training
+    "Mua phong bì đựng hồ sơ ở đâu?",  # a literal envelope
+    "Có những nhiều thủ tục",  # typed with diacritics: "những nhiều" is not "nhũng nhiễu"
+])
+def test_praise_and_innocent_words_are_not_flagged(text):
+    assert flags_of(text, source="text") == []
+
+
+def test_negated_terms_are_kept_as_negated_not_dropped():
+    (match,) = find_terms("Công chức không nhũng nhiễu")
+    assert match.negated and not match.flagged
+
+
+def test_matches_keep_the_span_of_the_text_as_written():
+    text = "Ý kiến: CÁN BỘ nhung  nhieu, hach dich!"
+    spans = [(m.term, text[m.start:m.end]) for m in find_terms(text, source="online")]
+    assert spans == [("nhũng nhiễu", "nhung  nhieu"), ("hách dịch", "hach dich")]
+
+
+def test_ocr_drafts_match_long_phrases_read_a_letter_wrong():
+    (match,) = flags_of("Bi yeu cau bo sung giay to ngodi quy dinh.", source="draft")
+    assert match.term == "yêu cầu bổ sung giấy tờ ngoài quy định" and match.fuzzy
+    assert flags_of("Bi yeu cau bo sung giay to ngodi quy dinh.", source="text") == []
+    assert flags_of("lam kho", source="draft") != []  # exact, without diacritics
+    assert flags_of("lam khi", source="draft") == []  # short terms never match loosely
+
+
+# --- masking --------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("Liên hệ tôi qua số 0912 345 678 nếu cần.", f"Liên hệ tôi qua số {PHONE_LABEL} nếu cần."),
+    ("sđt:0912345678", f"sđt:{PHONE_LABEL}"),
+    ("gọi +84 912.345.678", f"gọi {PHONE_LABEL}"),
+    ("máy bàn 0277 3851 234", f"máy bàn {PHONE_LABEL}"),
+    ("CMND 123456789 của tôi", f"CMND {ID_LABEL} của tôi"),
+    ("CCCD 087 095 001 234", f"CCCD {ID_LABEL}"),
+    ("Phí 150.000.000 đồng", "Phí 150.000.000 đồng"),  # money, not an ID
+    ("mã hồ sơ H20-251014-0001", "mã hồ sơ H20-251014-0001"),  # a dossier code
+    ("ngày 14/10/2026, chờ 3 tuần", "ngày 14/10/2026, chờ 3 tuần"),
+])
+def test_phone_and_id_numbers_are_masked(text, expected):
+    assert mask_personal_numbers(text) == expected
+
+
+# --- store and export -----------------------------------------------------------------
+
+def _scan_into(store, pdf, catalogue_dir):
+    from omr.batch import run_scan
+
+    return run_scan([str(pdf)], store, "comments", template_dir=str(catalogue_dir))
+
+
+def test_comments_are_stored_exported_masked_and_reviewed(written_batch, store, repo_root, tmp_path):
+    from omr.dataset import catalogue_lookup
+    from omr.export import export_responses
+    from omr.store import comments as comments_table
+
+    pdf, truths, _ = written_batch
+    report = _scan_into(store, pdf, repo_root / "form_templates")
+    n_written = sum(len(t["comments"]) for t in truths.values())
+    assert report.comments_inked == n_written
+
+    with store.reading() as conn:
+        rows = conn.execute(comments_table.select()).all()
+    assert len(rows) == 2 * len(truths)  # blank fields are recorded too
+    pending = [r for r in rows if r.status == "pending"]
+    assert len(pending) == n_written and all(r.crop_png and r.draft_text is not None for r in pending)
+    assert all(r.status == "blank" and r.crop_png is None for r in rows if not r.inked)
+
+    # A person transcribes one comment, with a phone number: the database keeps it as written.
+    target = pending[0]
+    said = "Cán bộ không nhũng nhiễu nhưng hách dịch, gọi tôi 0912 345 678"
+    store.set_comment_text(target.id, said, "reviewer1")
+    # Scanning the same file again changes nothing a person decided.
+    _scan_into(store, pdf, repo_root / "form_templates")
+    with store.reading() as conn:
+        again = conn.execute(comments_table.select().where(comments_table.c.id == target.id)).one()
+    assert (again.text, again.status, again.reviewed_by) == (said, "reviewed", "reviewer1")
+    assert [m["term"] for m in json.loads(again.flags) if not m["negated"]] == ["hách dịch"]
+
+    out = tmp_path / "export.csv"
+    export_responses(store, "csv", out, catalogue_lookup(repo_root / "form_templates"))
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        records = list(csv.DictReader(handle))
+    by_field = {}
+    for record in records:
+        for field in ("H3", "H4"):
+            if record[f"{field}_text_source"]:
+                by_field[(record["serial"], field)] = record
+    assert len(by_field) == n_written
+    reviewed = [(k, r) for k, r in by_field.items() if r[f"{k[1]}_text_source"] == "reviewed"]
+    assert len(reviewed) == 1
+    (serial, field), record = reviewed[0]
+    assert record[field] == f"Cán bộ không nhũng nhiễu nhưng hách dịch, gọi tôi {PHONE_LABEL}"
+    assert record[f"{field}_flags"] == "hách dịch" and record[f"{field}_status"] == "reviewed"
+    for (serial, field), record in by_field.items():
+        crop = out.parent / record[f"{field}_crop"]
+        assert crop.is_file() and cv2.imread(str(crop), cv2.IMREAD_GRAYSCALE) is not None
+        if record[f"{field}_text_source"] == "draft":
+            assert record[f"{field}_status"] == "pending"
+    assert all("0912" not in value for record in records for value in record.values())
+
+
+def test_cli_lists_comments_flagged_first(written_batch, store_url, repo_root, capsys):
+    from omr.cli import main
+
+    pdf, truths, _ = written_batch
+    assert main(["scan", str(pdf), "--db", store_url, "--templates", str(repo_root / "form_templates"),
+                 "--workers", "1"]) == 0
+    capsys.readouterr()
+    assert main(["comments", "--db", store_url]) == 0
+    out = capsys.readouterr().out
+    n_written = sum(len(t["comments"]) for t in truths.values())
+    assert f"Tổng: {n_written} ý kiến viết tay, {n_written} chờ duyệt" in out
+    blocks = out.split("Phiếu ")[1:]
+    flagged = ["Dấu hiệu tiêu cực" in block for block in blocks]
+    assert flagged == sorted(flagged, reverse=True)  # every flagged comment before the others
+    assert "0912 345 678" not in out

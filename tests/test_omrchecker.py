@@ -1,0 +1,160 @@
+"""Importing OMRChecker templates, and reading its real sample sheets (issue #8)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from omr.errors import TemplateError
+from omr.omrchecker import expand_labels, fields_of, import_omrchecker
+
+SAMPLES = Path("/work/shared/data/external/omrchecker/samples")
+needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"OMRChecker samples absent: {SAMPLES}")
+
+
+def test_label_ranges_expand_like_omrchecker():
+    assert expand_labels(["q1..3", "roll", "b9..10"]) == ["q1", "q2", "q3", "roll", "b9", "b10"]
+
+
+def test_bubble_grid_follows_origin_gaps_and_direction():
+    data = {"pageDimensions": [300, 400], "bubbleDimensions": [20, 20], "fieldBlocks": {
+        "mcq": {"fieldType": "QTYPE_MCQ4", "origin": [10, 50], "bubblesGap": 30, "labelsGap": 40,
+                "fieldLabels": ["q1..2"]},
+        "roll": {"fieldType": "QTYPE_INT", "origin": [200, 20], "bubblesGap": 25, "labelsGap": 28,
+                 "fieldLabels": ["r1", "r2"]}}}
+    fields = {f.label: f for f in fields_of(data, "t.json")}
+    # MCQ: options step right, questions step down.
+    assert [b[:2] for b in fields["q1"].bubbles] == [(10, 50), (40, 50), (70, 50), (100, 50)]
+    assert fields["q2"].bubbles[0][:2] == (10, 90)
+    # Digits: values step down a column, digits step right.
+    assert fields["r1"].values == [str(d) for d in range(10)]
+    assert fields["r1"].bubbles[3][:2] == (200, 95) and fields["r2"].bubbles[0][:2] == (228, 20)
+
+
+def test_unknown_field_type_is_a_clear_error(tmp_path):
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps({"pageDimensions": [100, 100], "fieldBlocks": {
+        "b": {"fieldType": "QTYPE_WHAT", "origin": [0, 0], "bubblesGap": 1, "labelsGap": 1, "fieldLabels": ["q1"]}}}))
+    with pytest.raises(TemplateError, match="QTYPE_WHAT"):
+        import_omrchecker(path, tmp_path / "out.yaml", reference=str(path))
+
+
+@pytest.fixture(scope="module")
+def sample4_catalogue(tmp_path_factory):
+    from omr.scan import Catalogue
+
+    folder = tmp_path_factory.mktemp("omrchecker") / "form_templates"
+    summary = import_omrchecker(SAMPLES / "sample4" / "template.json", folder / "sample4.yaml")
+    assert summary["anchor"] == "page" and summary["fields"] == 11
+    return Catalogue.from_folder(folder)
+
+
+def _answers(result):
+    out = {}
+    for q in result.questions:
+        out[q.question] = "".join(sorted(q.value)) if isinstance(q.value, list) else (q.value or "")
+    return out
+
+
+@needs_samples
+@pytest.mark.parametrize("image, expected", [
+    # OMRChecker's own reads (expected_reads.ambr); checked by eye on the photos.
+    ("IMG_20201116_143512.jpg", "B D C B D C BC A C D C"),
+    ("IMG_20201116_150750830.jpg", "A - D C AC A D B C D D"),
+])
+def test_phone_photos_of_an_omrchecker_sheet_read_as_omrchecker_reads_them(sample4_catalogue, image, expected):
+    from omr.ingest import PageLoader
+    from omr.scan import process_page
+
+    result = process_page(PageLoader().load(SAMPLES / "sample4" / image, 0), sample4_catalogue)
+    assert result.set_aside is None and result.form_id == "sample4"
+    got = _answers(result)
+    assert [got[f"q{i}"] or "-" for i in range(1, 12)] == expected.split()
+    assert "độ chắc chắn" in result.detail
+
+
+@needs_samples
+def test_a_page_of_another_form_is_set_aside(sample4_catalogue):
+    from omr.ingest import PageLoader
+    from omr.scan import process_page
+
+    other = SAMPLES / "community" / "UmarFarootAPS" / "scans" / "scan-type-1.jpg"
+    result = process_page(PageLoader().load(other, 0), sample4_catalogue)
+    assert result.set_aside == "no_match"
+    assert not result.questions
+
+
+# --- Reading filled bubbles on OMRChecker's real samples (omr.bubbles) ---------------------------
+
+@pytest.fixture(scope="module")
+def read_sample(tmp_path_factory):
+    """Read one sample sheet through the scan pipeline, importing its template once."""
+    from omr.ingest import PageLoader
+    from omr.scan import Catalogue, process_page
+
+    catalogues = {}
+
+    def read(template: str, image: str):
+        if template not in catalogues:
+            folder = tmp_path_factory.mktemp("omrchecker-read") / "form_templates"
+            import_omrchecker(SAMPLES / template, folder / "sheet.yaml")
+            catalogues[template] = Catalogue.from_folder(folder)
+        result = process_page(PageLoader().load(SAMPLES / image, 0), catalogues[template])
+        assert result.set_aside is None, result.detail
+        texts = {q.id: q.text for layout in catalogues[template].layouts.values() for q in layout.questions}
+        return result, {texts[q.question]: q for q in result.questions}
+
+    return read
+
+
+@needs_samples
+def test_bold_printed_letters_in_empty_bubbles_are_not_marks(read_sample):
+    # Adrian's sheet: empty bubbles hold bold letters as dark as the pencil fills. Checked by eye:
+    # C, E, A, B, B are filled (three of five rows chose B, so B's "empty" level is not a median).
+    _, reads = read_sample("sample2/template.json", "sample2/AdrianSample/adrian_omr_2.png")
+    assert [reads[f"q{i}"].value for i in range(1, 6)] == ["C", "E", "A", "B", "B"]
+    assert all(reads[f"q{i}"].status == "ok" for i in range(1, 6))
+
+
+@needs_samples
+def test_a_blurred_pen_filled_sheet_reads_every_answer(read_sample):
+    # 850 px wide scan of 200 questions: printed letters measure 0.4-0.75 ink, pen fills 0.6-0.9.
+    # OMRChecker's reads, checked by eye on the first rows and the roll number.
+    result, reads = read_sample("community/UmarFarootAPS/template.json",
+                                "community/UmarFarootAPS/scans/scan-type-1.jpg")
+    assert "".join(reads[f"r{i}"].value for i in range(1, 5)) == "2468"
+    assert [reads[f"q{i}"].value for i in range(1, 12)] == list("ACBCADBCBDC")
+    assert len([q for q in result.questions if q.value]) == 204  # every question and roll digit
+    # A few answers near the threshold go to a person (3 on this sheet), not hundreds.
+    assert len([q for q in result.questions if q.status != "ok"]) <= 5
+
+
+@needs_samples
+def test_bubbles_placed_off_their_print_are_found_on_their_rings(read_sample):
+    # sample6's template puts the roll grid ~1.2 mm off the printed bubbles, and the fills are light
+    # pencil over bold digits: the rings place them. The printed "A" of the first column counts.
+    _, reads = read_sample("sample6/template.json", "sample6/doc-scans/sample_roll_01.jpg")
+    roll = [reads["stu"]] + [reads[f"roll{i}"] for i in range(1, 8)] + [reads["check_1"], reads["check_2"]]
+    assert "".join(q.value or "" for q in roll) == "A0188877Y"
+
+
+@needs_samples
+def test_bubbles_at_the_page_edge_are_measured(read_sample):
+    # camscanner-1's last MCQ row sits at the bottom edge of the page: A and D are filled there.
+    _, reads = read_sample("sample5/template.json", "sample5/ScanBatch1/camscanner-1.jpg")
+    assert reads["q18"].value == ["A", "D"] and reads["q18"].status == "multiple"
+
+
+def test_printed_baseline_is_the_same_option_elsewhere_on_the_page():
+    from omr.bubbles import printed_baselines
+    from omr.layout import Checkbox
+
+    boxes = [Checkbox(f"q{q}", o, 0.0, 0.0, 5.0, 5.0) for q in range(1, 6) for o in "AB"]
+    # B is printed darker (0.5) than A (0.1); q1, q2 and q3 filled B (0.8).
+    darkness = np.array([0.1, 0.8, 0.1, 0.8, 0.1, 0.8, 0.1, 0.5, 0.1, 0.5])
+    base = printed_baselines(boxes, darkness)
+    assert np.allclose(base[0::2], 0.1)
+    assert np.allclose(base[1::2], 0.5)  # three of five B filled: still the empty B's level

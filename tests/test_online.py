@@ -1,0 +1,314 @@
+"""Online exports as they really come: Google Forms in two UI languages, ';' CSV without BOM,
+UTF-16, TCVN3 bytes, XLSX with Excel-mangled dates and codes; rejects, duplicates, mapping."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+import openpyxl
+import pytest
+import yaml
+
+from omr.cli import main
+from omr.export import local_time
+from omr.legacy_vn import TCVN3
+from omr.online import (
+    decode_bytes,
+    import_online,
+    load_mapping,
+    mapping_yaml,
+    parse_timestamp,
+    read_table,
+    sniff_separator,
+)
+from omr.template import parse_template
+from omr.units import import_units
+
+MINI = """
+form: mini-online
+version: 1
+title: Phiếu thử trực tuyến
+groups:
+  - id: G
+    title: G
+    questions:
+      - {id: Q1, type: date, text: Ngày khảo sát, years: [2025, 2026]}
+      - {id: Q2, type: single, text: Người trả lời là, options: [{code: "1", label: Cá nhân}, {code: "2", label: "Tổ chức, doanh nghiệp"}]}
+      - {id: Q3, type: multiple, text: Ông/Bà biết thông tin qua kênh nào, options: [{code: "1", label: "Loa, đài"}, {code: "2", label: Mạng xã hội}, {code: "3", label: Người quen}, {code: "6", label: Khác}]}
+      - {id: B1, type: scale, no_opinion: true, text: "Nơi ngồi chờ đủ chỗ, thoáng mát"}
+      - {id: B2, type: scale, no_opinion: true, text: "Công chức hướng dẫn rõ ràng"}
+      - {id: H1, type: scale, text: Mức độ hài lòng chung}
+      - {id: H4, type: text, lines: 2, text: "Ý kiến khác"}
+"""
+GRID = "Đánh giá"
+HEADER_VI = ["Dấu thời gian", "Xã/phường", "Ngày khảo sát", "Người trả lời là", "Ông/Bà biết thông tin qua kênh nào",
+             f"{GRID} [Nơi ngồi chờ đủ chỗ, thoáng mát]", f"{GRID} [Công chức hướng dẫn rõ ràng]",
+             "Mức độ hài lòng chung", "Ý kiến khác", "Địa chỉ email"]
+
+
+@pytest.fixture
+def mini(tmp_path):
+    path = tmp_path / "mini-online.yaml"
+    path.write_text(MINI, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def registry_store(store, repo_root):
+    import_units(store, repo_root / "examples" / "units" / "caolanh.csv")
+    return store
+
+
+def write_csv(path, rows, *, delimiter=",", encoding="utf-8"):
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter).writerows(rows)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
+
+
+def mapping_for(mini, tmp_path, sample=None):
+    template = parse_template(mini.read_text(encoding="utf-8"), source=str(mini))
+    path = tmp_path / "mapping.yaml"
+    path.write_text(mapping_yaml(template, str(mini), sample), encoding="utf-8")
+    return path
+
+
+def answers_by_row(store):
+    """Online responses by file row; times in UTC+7 (SQLite hands back naive UTC)."""
+    rows = {}
+    for r in store.responses():
+        if r["channel"] == "online":
+            r["submitted_at"] = None if r["submitted_at"] is None else local_time(r["submitted_at"])
+            rows[r["source_row"]] = r
+    return rows
+
+
+def to_tcvn3(text: str) -> str:
+    """Unicode -> what a .VnTime file holds, read as cp1252 (TCVN3 has no toned capitals)."""
+    back = {v: k for k, v in TCVN3.items()}
+    return "".join(back.get(ch, back.get(ch.lower(), ch)) for ch in text)
+
+
+def read_rejects(path):
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    return list(csv.DictReader(io.StringIO(raw[3:].decode("utf-8"))))
+
+
+def test_vietnamese_google_forms_semicolon_no_bom(registry_store, mini, tmp_path):
+    rows = [HEADER_VI,
+            ["14/08/2025 9:05:10", "Phường Cao Lãnh", "14/08/2025", "Tổ chức, doanh nghiệp",
+             "Loa, đài, Mạng xã hội", "Rất hài lòng", "Không ý kiến", "5", "Cán bộ nhiệt tình", "a@b.vn"],
+            ["", "", "", "", "", "", "", "", "", ""],  # a blank row: reported, not imported
+            ["03/09/2025 14:00:00", "P. Mỹ Ngãi", "03/09/2025", "Cá nhân", "Người quen", "Hài lòng", "Bình thường",
+             "4", "", ""]]
+    path = write_csv(tmp_path / "gf.csv", rows, delimiter=";")
+    report = import_online(registry_store, path, "fb", load_mapping(mapping_for(mini, tmp_path)),
+                           rejects=tmp_path / "rej.csv")
+    assert (report.imported, report.rejected, report.empty) == (2, 0, 1)
+    assert report.table.separator == ";" and report.table.encoding == "utf-8"
+    got = answers_by_row(registry_store)
+    first = got[2]
+    assert first["answers"]["Q2"][0] == "2"  # a label that contains ", "
+    assert first["answers"]["Q3"][0] == ["1", "2"]  # checkboxes joined with ", ", labels with ", " inside
+    assert (first["answers"]["B1"][0], first["answers"]["B2"][0], first["answers"]["H1"][0]) == ("5", "KYK", "5")
+    assert first["answers"]["H4"][0] == "Cán bộ nhiệt tình"
+    assert first["unit"] == "30001" and first["unit_recorded"] == "Phường Cao Lãnh"
+    assert first["submitted_at"].astimezone().isoformat() and first["source"] == "fb"
+    assert got[4]["unit"] == "30002" and got[4]["answers"]["H4"][1] == "blank"
+    assert all(v[1] in ("ok", "blank") for v in first["answers"].values())
+    assert "email" not in str(first["answers"])  # personal data is never imported
+
+
+def test_english_google_forms_without_a_mapping(store, mini, tmp_path):
+    header = ["Timestamp", "Email Address"] + HEADER_VI[2:9]
+    rows = [header,
+            ["2025/08/14 9:05:10 AM GMT+7", "", "2025-08-14", "Cá nhân", "Mạng xã hội, Khác", "Hài lòng",
+             "Rất hài lòng", "4", ""],
+            ["2025/08/14 1:30:00 PM GMT+7", "", "2025-08-14", "cá nhân", "", "hai long", "", "3", "ok"]]
+    path = write_csv(tmp_path / "gf-en.csv", rows)
+    report = import_online(store, path, "gf-en", None, templates=mini.parent)
+    assert (report.imported, report.rejected) == (2, 0), report.problems
+    got = answers_by_row(store)
+    assert got[2]["submitted_at"] == parse_timestamp("2025-08-14T09:05:10+07:00")
+    assert got[3]["submitted_at"] == parse_timestamp("2025-08-14T13:30:00+07:00")
+    assert got[3]["answers"]["B1"][0] == "4"  # accent- and case-insensitive label
+    assert report.registry_empty and got[2]["unit"] is None
+
+
+def test_mixed_dates_excel_serials_and_a_row_against_the_file_order(store, mini, tmp_path):
+    rows = [HEADER_VI[:4],
+            ["25/12/2025 08:00:00", "", "25/12/2025", "Cá nhân"],  # day > 12: the file is day first
+            ["2025-12-26T10:00:00+07:00", "", "2025-12-26", "Cá nhân"],
+            ["46023,5", "", "46023", "Cá nhân"],  # Excel serial numbers, decimal comma
+            ["12/27/2025 09:00:00", "", "27/12/2025", "Cá nhân"],  # month first: contradicts the file
+            ["hôm qua", "", "", "Cá nhân"]]
+    path = write_csv(tmp_path / "dates.csv", rows, delimiter=";")
+    report = import_online(store, path, "dates", load_mapping(mapping_for(mini, tmp_path)),
+                           rejects=tmp_path / "rej.csv")
+    assert report.normalised.date_order == "dmy"
+    assert report.imported == 3 and report.rejected == 2
+    got = answers_by_row(store)
+    assert got[2]["answers"]["Q1"][0] == "2025-12-25"
+    assert got[4]["submitted_at"] == parse_timestamp("2026-01-01T12:00:00+07:00")
+    assert got[4]["answers"]["Q1"][0] == "2026-01-01"
+    rejects = read_rejects(tmp_path / "rej.csv")
+    assert {(r["dòng"], r["cột"]) for r in rejects} == {("5", "Dấu thời gian"), ("6", "Dấu thời gian")}
+    assert all(r["tệp"].endswith("dates.csv") and r["lý do"] for r in rejects)
+
+
+def test_month_first_file_settled_for_the_whole_file(store, mini, tmp_path):
+    rows = [HEADER_VI[:4], ["3/4/2026 10:00:00", "", "", "Cá nhân"], ["3/15/2026 10:00:00", "", "", "Cá nhân"]]
+    path = write_csv(tmp_path / "us.csv", rows)
+    report = import_online(store, path, "us", load_mapping(mapping_for(mini, tmp_path)))
+    assert report.normalised.date_order == "mdy" and report.imported == 2
+    assert answers_by_row(store)[2]["submitted_at"].astimezone(parse_timestamp("2026-01-01").tzinfo).date() \
+        .isoformat() == "2026-03-04"
+
+
+def test_utf16_tab_separated_excel_unicode_text(store, mini, tmp_path):
+    rows = [HEADER_VI[:5], ["14/08/2025 9:05:10", "", "", "Tổ chức, doanh nghiệp", "Người quen"]]
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter="\t").writerows(rows)
+    path = tmp_path / "unicode.txt"
+    path.write_bytes(b"\xff\xfe" + buffer.getvalue().encode("utf-16-le"))
+    report = import_online(store, path, "u16", load_mapping(mapping_for(mini, tmp_path)))
+    assert report.table.encoding == "utf-16" and report.table.separator == "\t" and report.imported == 1
+    assert answers_by_row(store)[2]["answers"]["Q3"][0] == ["3"]
+
+
+def test_tcvn3_bytes_from_an_old_file(registry_store, mini, tmp_path):
+    # .VnTime text saved by an old Excel: Windows-1252 bytes that are TCVN3 letters.
+    text = ("Dấu thời gian;Xã/phường;Người trả lời là;Mức độ hài lòng chung;Ý kiến khác\n"
+            "01/08/2025 08:00:00;Phường Cao Lãnh;Cá nhân;5;Thủ tục nhanh gọn\n")
+    assert "Ph\xadêng Cao L·nh;C¸ nh©n" in to_tcvn3(text)
+    path = tmp_path / "old.csv"
+    path.write_bytes(to_tcvn3(text).encode("cp1252"))
+    report = import_online(registry_store, path, "old", load_mapping(mapping_for(mini, tmp_path)))
+    assert report.table.encoding == "cp1252"  # not UTF-8 as a whole
+    assert report.table.legacy.get("tcvn3", 0) >= 6 and report.imported == 1, report.problems
+    row = answers_by_row(registry_store)[2]
+    assert row["unit_recorded"] == "Phường Cao Lãnh" and row["unit"] == "30001"
+    assert row["answers"]["Q2"][0] == "1" and row["answers"]["H4"][0] == "Thủ tục nhanh gọn"
+    assert "legacy_encoding" in row["flags"]
+
+
+def test_xlsx_with_title_rows_excel_dates_and_mangled_codes(registry_store, mini, tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["DANH SÁCH KẾT QUẢ KHẢO SÁT"])
+    sheet.append([])
+    sheet.append(["Thời gian gửi", "Đơn vị", "Ngày khảo sát", "Người trả lời là", "Ông/Bà biết thông tin qua kênh nào",
+                  "Mức độ hài lòng chung"])
+    # "6, 2, 3" typed as codes became 6 Feb 2003; the unit code lost nothing but is a number; scale 5.0.
+    sheet.append([datetime(2025, 8, 1, 9, 30), 30001, datetime(2025, 8, 1), 1, datetime(2003, 2, 6), 5.0])
+    sheet.append([45870.75, "30002", "01/08/2025", "2", "1, 3", 4])
+    sheet.append([45870.8, "Phường 99", "01/08/2025", "9", "7", 4])  # unknown unit, label and code
+    path = tmp_path / "portal.xlsx"
+    workbook.save(path)
+    report = import_online(registry_store, path, "portal", load_mapping(mapping_for(mini, tmp_path)),
+                           rejects=tmp_path / "rej.csv")
+    assert report.table.header_row == 3 and report.imported == 2 and report.rejected == 1
+    got = answers_by_row(registry_store)
+    assert got[4]["answers"]["Q3"][0] == ["6", "2", "3"] and "excel_date_repaired" in got[4]["flags"]
+    assert got[4]["answers"]["Q1"][0] == "2025-08-01" and got[4]["unit"] == "30001"
+    assert got[4]["answers"]["H1"][0] == "5" and got[4]["answers"]["Q2"][0] == "1"
+    assert got[5]["submitted_at"] == parse_timestamp("2025-08-01T18:00:00+07:00")
+    rejects = read_rejects(tmp_path / "rej.csv")
+    assert {r["cột"] for r in rejects} == {"Đơn vị", "Người trả lời là", "Ông/Bà biết thông tin qua kênh nào"}
+    assert all(r["dòng"] == "6" for r in rejects)
+
+
+def test_same_file_twice_longer_export_and_repeated_submissions(store, mini, tmp_path):
+    mapping = load_mapping(mapping_for(mini, tmp_path))
+    base = [HEADER_VI[:4] + ["Mức độ hài lòng chung"],
+            ["01/08/2025 08:00:00", "", "", "Cá nhân", "5"],
+            ["01/08/2025 08:03:00", "", "", "Cá nhân", "5"],  # same answers 3 minutes later: flagged
+            ["01/08/2025 09:00:00", "", "", "Cá nhân", "5"]]  # an hour later: another person
+    first = write_csv(tmp_path / "week1.csv", base)
+    report = import_online(store, first, "fb", mapping)
+    assert (report.imported, report.repeated) == (3, 1)
+    again = import_online(store, first, "fb", mapping)
+    assert (again.imported, again.already) == (0, 3)
+    # The next week's download holds the old rows too, re-saved (another file), plus a new one.
+    longer = write_csv(tmp_path / "week2.csv", base + [["08/08/2025 10:00:00", "", "", "Tổ chức, doanh nghiệp", "4"]],
+                       delimiter=";")
+    second = import_online(store, longer, "fb", mapping)
+    assert (second.imported, second.seen_elsewhere) == (1, 3)
+    online = [r for r in store.responses() if r["channel"] == "online"]
+    assert len(online) == 4
+    assert [r["source_row"] for r in online if "duplicate_submission" in r["flags"]] == [3]
+
+
+def test_reimport_after_fixing_the_mapping_adds_only_the_rejected_rows(store, mini, tmp_path):
+    rows = [HEADER_VI[:4], ["01/08/2025 08:00:00", "", "", "Cá nhân"],
+            ["01/08/2025 08:10:00", "", "", "Hộ gia đình"]]
+    path = write_csv(tmp_path / "f.csv", rows)
+    mapping_path = mapping_for(mini, tmp_path, read_table(path))
+    text = mapping_path.read_text(encoding="utf-8")
+    assert '"Hộ gia đình": null' in text  # proposed with no code: a person decides
+    first = import_online(store, path, "s", load_mapping(mapping_path))
+    assert (first.imported, first.rejected) == (1, 1)
+    mapping_path.write_text(text.replace('"Hộ gia đình": null', '"Hộ gia đình": "1"'), encoding="utf-8")
+    second = import_online(store, path, "s", load_mapping(mapping_path))
+    assert (second.imported, second.already, second.rejected) == (1, 1, 0)
+
+
+def test_mapping_proposal_scores_grid_rows_and_flags_unknown_labels(mini, tmp_path, capsys):
+    rows = [["Dấu thời gian", "Câu 2. Người trả lời là (chọn một)", f"{GRID} [Noi ngoi cho du cho, thoang mat]",
+             "Cột lạ không liên quan"],
+            ["01/08/2025 08:00:00", "Ca nhan", "Rất hài lòng", "x"]]
+    sample = write_csv(tmp_path / "sample.csv", rows)
+    out = tmp_path / "proposed.yaml"
+    assert main(["online", "mapping", str(mini), "-o", str(out), "--sample", str(sample)]) == 0
+    data = yaml.safe_load(out.read_text(encoding="utf-8"))
+    by_column = {c["column"]: c for c in data["columns"]}
+    assert by_column["Dấu thời gian"]["field"] == "submitted_at"
+    assert by_column["Câu 2. Người trả lời là (chọn một)"]["question"] == "Q2"
+    assert by_column[f"{GRID} [Noi ngoi cho du cho, thoang mat]"]["question"] == "B1"
+    assert by_column["Cột lạ không liên quan"]["field"] == "ignore"
+    assert all(0 <= c["score"] <= 1 for c in data["columns"])
+    assert data["labels"]["Q2"]["Cá nhân"] == "1"
+    assert "kiểm tra" in capsys.readouterr().out
+
+
+def test_bad_files_give_one_vietnamese_line(store_url, mini, tmp_path, capsys):
+    broken = tmp_path / "hong.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    assert main(["online", "import", str(broken), "--source", "x", "--db", store_url,
+                 "--templates", str(mini.parent)]) == 5
+    err = capsys.readouterr().err
+    assert "hong.xlsx" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    unrelated = write_csv(tmp_path / "khac.csv", [["a", "b"], ["1", "2"]])
+    assert main(["online", "import", str(unrelated), "--source", "x", "--db", store_url,
+                 "--templates", str(mini.parent)]) == 5
+    assert "không có cột nào khớp" in capsys.readouterr().err
+    bad_mapping = tmp_path / "m.yaml"
+    bad_mapping.write_text(f"template: {mini}\ncolumns:\n  - {{column: X, question: Z9}}\n", encoding="utf-8")
+    assert main(["online", "import", str(unrelated), "--source", "x", "--db", store_url,
+                 "--mapping", str(bad_mapping)]) == 3
+    assert "Z9" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("05/03/2026 10:15:30", "2026-03-05T10:15:30+07:00"),
+    ("2026/03/05 10:15:30 CH GMT+7", "2026-03-05T22:15:30+07:00"),
+    ("2026/03/05 12:15:30 SA GMT+7", "2026-03-05T00:15:30+07:00"),
+    ("2026-03-05T03:15:30Z", "2026-03-05T10:15:30+07:00"),
+    ("05/03/2026 10:15:30 GMT+0", "2026-03-05T17:15:30+07:00"),
+    ("46086.4375", "2026-03-05T10:30:00+07:00"),
+    ("5/3/26 8:00", "2026-03-05T08:00:00+07:00"),
+])
+def test_timestamp_formats(text, expected):
+    assert parse_timestamp(text, "dmy").isoformat() == expected
+
+
+def test_encoding_and_separator_sniffing():
+    assert decode_bytes("a;b\n".encode("utf-8-sig"))[1] == "utf-8-sig"
+    assert decode_bytes("Dấu thời gian\tB\n".encode("utf-16-le"))[1] == "utf-16"  # no BOM
+    assert decode_bytes("Hµ Néi".encode("cp1252"))[1] == "cp1252"
+    # ';' with decimal commas inside cells, as Vietnamese regional settings save it.
+    assert sniff_separator("A;B;C\n4,5;1;2\n3,0;2;1\n") == ";"
+    assert sniff_separator('A,B,C\n"x; y",1,2\n') == ","

@@ -1,0 +1,274 @@
+"""Period reports: figures against a hand calculation, roll-up, closing and revisions, the three formats.
+
+The small dataset (report period 2025-Q3 = 15/06/2025 - 14/09/2025, cut-off convention):
+
+| # | channel | unit  | date (source)            | B1  | B2  | D1        | H1 | H2 |
+|---|---------|-------|--------------------------|-----|-----|-----------|----|----|
+| 1 | paper   | 29872 | 15/06/2025 form (edge)   | 5   | 4   | 3         | 4  | N  |
+| 2 | paper   | 30001 | 14/09/2025 form (edge)   | 4   | KYK | 5         | 5  | Y  |
+| 3 | paper   | 30001 | 15/09/2025 form: Q4      | 1   | 1   | 1         | 1  |    |
+| 4 | paper   | 29881 | 14/06/2025 form: Q2      | 2   | 3   | 4         | 2  |    |
+| 5 | paper   | 30001 | 01/08/2025 form          | --  | 2   | ? (4)     | 3  |    |
+| 6 | online  | 30002 | 14/09 17:00 (+7): Q3     | 5   |     | 4         | 5  |    |
+| 7 | online  | 30002 | 15/09 01:00 (+7): Q4     | 1   |     | 1         | 1  |    |
+| 8 | paper   | 30001 | no form date; batch 01-20/07/2025 | 3 |  |          | 4  |    |
+
+Phường 1 (29872) ended on 30/06/2025 and was merged into Phường Cao Lãnh (30001) on 1/7/2025.
+Q3 by hand: B1 valid 5,4,5,3 -> 75 %, mean 4.25; B2 valid 4,2 (1 KYK) -> 50 %, mean 3;
+D1 valid 3,5,4 (1 awaiting review) -> 66.67 %, mean 4; H1 valid 4,5,3,5,4 -> 80 %, mean 4.2;
+group B = (75 + 50) / 2 = 62.5, D = 66.67, overall = (62.5 + 66.67) / 2 = 64.58; H2: 1 yes of 2.
+Previous (Q2): response 4 only: B 0 %, D 100 %, overall 50 %.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+from db_fixtures import page_result, record
+
+from omr.cli import main
+from omr.lexicon import flags_json, flags_of
+from omr.model import AMBIGUOUS
+from omr.report import build, close_period, write_report
+from omr.store import answers, comments, open_store, responses
+from omr.units import import_units
+
+
+def _crop_png() -> bytes:
+    """A stand-in comment crop: handwriting-like text on white."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (360, 48), 255)
+    ImageDraw.Draw(image).text((8, 14), "Can bo hach dich", fill=20)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+PNG = _crop_png()
+
+
+def _online(conn, unit, moment, values, text=None):
+    rid = conn.execute(responses.insert().values(
+        form_id="motcua-2026", version=1, serial=None, unit=unit, flags="", created_at=datetime.now(UTC),
+        channel="online", source="test-online", submitted_at=moment)).inserted_primary_key[0]
+    rows = [{"response_id": rid, "question": q, "value": json.dumps(v, ensure_ascii=False), "status": "ok",
+             "confidence": 1.0, "source_page_id": None, "set_by": "import", "updated_at": datetime.now(UTC)}
+            for q, v in values.items()]
+    if text:
+        rows.append({"response_id": rid, "question": "H3", "value": json.dumps(text, ensure_ascii=False),
+                     "status": "ok", "confidence": 1.0, "source_page_id": None, "set_by": "import",
+                     "updated_at": datetime.now(UTC)})
+    conn.execute(answers.insert(), rows)
+    return rid
+
+
+def _comment(conn, serial, field, *, status, draft=None, text=None, crop=None):
+    rid, page = conn.execute(sa.text(
+        "SELECT r.id, p.id FROM responses r JOIN response_pages x ON x.response_id = r.id "
+        "JOIN pages p ON p.id = x.page_id WHERE r.serial = :s"), {"s": serial}).first()
+    flags = flags_of(text, source="text") if text else flags_of(draft)
+    conn.execute(comments.insert().values(
+        response_id=rid, page_id=page, field=field, inked=True, ink_mm2=40.0, x=10, y=200, w=180, h=20,
+        crop_png=crop, draft_text=draft, status=status, text=text, flags=flags_json(flags),
+        updated_at=datetime.now(UTC)))
+
+
+def build_dataset(url: str, repo_root: Path) -> None:
+    with open_store(url) as store:
+        import_units(store, repo_root / "examples" / "units" / "caolanh.csv")
+        batch = store.ensure_batch("Đợt quý III")
+        late = store.ensure_batch("Đợt tháng 7", "2025-07-01", "2025-07-20")
+        sheets = [
+            (1, "29872", {"A1": "2025-06-15", "B1": "5", "B2": "4", "D1": "3", "H1": "4", "H2": "N"}, {}),
+            (2, "30001", {"A1": "2025-09-14", "B1": "4", "B2": "KYK", "D1": "5", "H1": "5", "H2": "Y"}, {}),
+            (3, "30001", {"A1": "2025-09-15", "B1": "1", "B2": "1", "D1": "1", "H1": "1"}, {}),
+            (4, "29881", {"A1": "2025-06-14", "B1": "2", "B2": "3", "D1": "4", "H1": "2"}, {}),
+            (5, "30001", {"A1": "2025-08-01", "B1": None, "B2": "2", "D1": "4", "H1": "3"}, {"D1": AMBIGUOUS}),
+        ]
+        for serial, unit, values, statuses in sheets:
+            record(store, batch, page_result(serial, 1, values, index=serial, unit=unit, statuses=statuses), 1)
+        record(store, late, page_result(8, 1, {"A1": None, "B1": "3", "H1": "4"}, path="late.pdf", unit="30001"), 1)
+
+        def work(conn):
+            _online(conn, "30002", datetime(2025, 9, 14, 10, 0, tzinfo=UTC), {"B1": "5", "D1": "4", "H1": "5"},
+                    "=HYPERLINK(\"http://x\") Cán bộ nhũng nhiễu, gọi 0912 345 678")
+            _online(conn, "30002", datetime(2025, 9, 14, 18, 0, tzinfo=UTC), {"B1": "1", "D1": "1", "H1": "1"})
+            _comment(conn, 2, "H4", status="pending", draft="Cán bộ hách dịch", crop=PNG)
+            _comment(conn, 1, "H4", status="reviewed", text="Không có tiêu cực")
+
+        store.writing(work)
+
+
+@pytest.fixture
+def dataset(store_url, repo_root, monkeypatch):
+    monkeypatch.chdir(repo_root)
+    build_dataset(store_url, repo_root)
+    return store_url
+
+
+def _question(report, qid):
+    return report.questions.set_index("question").loc[qid]
+
+
+def test_figures_match_the_hand_calculation(dataset):
+    with open_store(dataset) as store:
+        report = build(store, "2025-Q3")
+    assert report.n_responses == 5  # 1, 2, 5, 6, 8: both edge days in, 15/09 and 14/06 out
+    b1, b2, d1, h1 = (_question(report, q) for q in ("B1", "B2", "D1", "H1"))
+    assert (b1.n_valid, b1.n4 + b1.n5, b1.blank) == (4, 3, 1)
+    assert b1.pct == pytest.approx(75.0) and b1["mean"] == pytest.approx(4.25)
+    assert (b2.n_valid, b2.kyk) == (2, 1) and b2.pct == pytest.approx(50.0) and b2["mean"] == pytest.approx(3.0)
+    assert (d1.n_valid, d1.pending) == (3, 1) and d1.pct == pytest.approx(200 / 3)
+    assert h1.pct == pytest.approx(80.0) and h1["mean"] == pytest.approx(4.2)
+    groups = report.groups.set_index("group")["index"]
+    assert groups["B"] == pytest.approx(62.5) and groups["D"] == pytest.approx(200 / 3)
+    assert report.overall == pytest.approx((62.5 + 200 / 3) / 2)
+    assert report.overall_question["pct"] == pytest.approx(80.0)
+    assert report.overall_prev == pytest.approx(50.0)  # Q2: B 0 %, D 100 %
+    assert _question(report, "B1").prev_pct == pytest.approx(0.0)
+    h2 = report.yesno.set_index("question").loc["H2"]
+    assert (h2.yes, h2.no, h2.pct_yes) == (1, 1, 50.0)
+    assert report.date_sources == {"form": 3, "batch": 1, "online": 1}
+    assert report.review == {"answers": 1, "comments": 1} and report.awaiting_review == 2
+    # Flagged: the online text and the pending paper draft; "Không có tiêu cực" is praise.
+    flags = {f["field"]: f for f in report.flags}
+    assert set(flags) == {"H3", "H4"}
+    assert flags["H3"]["terms"] == ["nhũng nhiễu"] and "0912" not in flags["H3"]["text"]
+    assert "[SĐT đã ẩn]" in flags["H3"]["text"]
+    assert flags["H4"]["state"] == "draft" and report.crops[flags["H4"]["crop_comment"]].startswith(b"\x89PNG")
+
+
+def test_units_merged_on_1_july_2025_roll_up(dataset):
+    with open_store(dataset) as store:
+        separate = build(store, "2025-Q3")
+        rolled = build(store, "2025-Q3", roll_up=True)
+        one = build(store, "2025-Q3", unit="30001", roll_up=True)
+    assert dict(zip(separate.channels["unit"], separate.channels["total"])) == {"29872": 1, "30001": 3, "30002": 1}
+    assert dict(zip(rolled.channels["unit"], rolled.channels["total"])) == {"30001": 4, "30002": 1}
+    units = rolled.units.set_index("unit")
+    # 30001 with Phường 1: B1 5,4,3 -> 66.67; B2 4,2 -> 50; D1 3,5 -> 50; overall (58.33 + 50) / 2.
+    assert units.loc["30001", "index"] == pytest.approx(((200 / 3 + 50) / 2 + 50) / 2)
+    assert units.loc["30001", "name"] == "Phường Cao Lãnh"
+    assert list(rolled.units["unit"]) == ["30002", "30001"] and list(rolled.units["rank"]) == [1, 2]
+    assert one.n_responses == 4 and one.scope.startswith("Phường Cao Lãnh")
+    assert _question(one, "B1").n_valid == 3
+
+
+def test_closing_freezes_figures_and_later_changes_become_revisions(dataset, tmp_path):
+    with open_store(dataset) as store:
+        close_period(store, "2025-Q3", who="truongphong")
+        before = build(store, "2025-Q3")
+        assert before.closed["closed_by"] == "truongphong" and before.revisions == []
+        # After closing: a reviewer settles D1 of sheet 5, and a late online response dated in Q3 arrives.
+        rid = store.writing(lambda conn: conn.execute(
+            sa.select(responses.c.id).where(responses.c.serial == 5)).scalar())
+        store.set_answer(rid, "D1", "4", "kiemtra")
+        store.writing(lambda conn: _online(conn, "30002", datetime(2025, 8, 1, 3, 0, tzinfo=UTC),
+                                           {"B1": "2", "H1": "2"}))
+        closed = build(store, "2025-Q3")
+        # The closed report keeps its frozen figures ...
+        assert closed.n_responses == 5 and _question(closed, "D1").n_valid == 3
+        assert _question(closed, "D1").pct == pytest.approx(200 / 3)
+        # ... and shows the revision, recorded once.
+        assert len(closed.revisions) == 1
+        revision = closed.revisions[0]
+        assert revision["responses_added"] == 1 and revision["edits"] == 1
+        assert revision["edit_rows"][0]["who"] == "kiemtra"
+        again = build(store, "2025-Q3")
+        assert len(again.revisions) == 1
+        # The next period's report shows it too, and compares with the frozen figures.
+        following = build(store, "2025-Q4")
+        assert following.previous_source == "frozen" and len(following.revisions) == 1
+        assert following.overall_prev == pytest.approx(closed.overall)
+        assert main(["period", "close", "2025-Q3", "--db", dataset]) == 2  # closing twice is refused
+    out = write_report(closed, tmp_path / "closed.xlsx")
+    sheet = openpyxl.load_workbook(out)["Điều chỉnh"]
+    cells = [c for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
+    assert "kiemtra" in cells and "Quý III năm 2025 (2025-Q3)" in cells
+
+
+def test_writers_lay_out_the_figures_and_neutralise_formulas(dataset, tmp_path):
+    with open_store(dataset) as store:
+        report = build(store, "2025-Q3")
+    xlsx = write_report(report, tmp_path / "r.xlsx")
+    book = openpyxl.load_workbook(xlsx)
+    assert book.sheetnames == ["Tổng hợp", "Câu hỏi", "Thái độ công chức", "Ý kiến cần chú ý", "Đơn vị", "Điều chỉnh"]
+    summary = [c for row in book["Tổng hợp"].iter_rows(values_only=True) for c in row if c is not None]
+    assert any(isinstance(c, str) and c.startswith("CÒN 2 MỤC CHƯA KIỂM TRA") for c in summary)
+    assert book["Tổng hợp"]._charts and book["Câu hỏi"]._charts
+    questions = {r[1]: r for r in book["Câu hỏi"].iter_rows(min_row=2, values_only=True)}
+    assert questions["B1"][12] == pytest.approx(75.0) and questions["B1"][11] == 4
+    texts = [r[7] for r in book["Ý kiến cần chú ý"].iter_rows(min_row=4, values_only=True) if r[7]]
+    assert any(t.startswith("'=HYPERLINK") for t in texts)  # shown as text, never run
+    assert book["Ý kiến cần chú ý"]._images  # the paper comment's crop
+
+    from docx import Document
+
+    docx_path = write_report(report, tmp_path / "r.docx")
+    document = Document(docx_path)
+    body = "\n".join(p.text for p in document.paragraphs)
+    assert "CÒN 2 MỤC CHƯA KIỂM TRA" in body and "Quý III năm 2025" in body
+    cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
+    assert "75,00%" in cells and "64,58%" in cells
+    assert len(document.inline_shapes) >= 3  # charts and the crop
+
+    html_path = write_report(report, tmp_path / "r.html")
+    page = html_path.read_text(encoding="utf-8")
+    assert page.count("<svg") >= 2 and "data:image/png;base64," in page and "<script" not in page
+    assert "75,00%" in page and "&lt;" not in page.split("<body>")[0]
+    assert "=HYPERLINK(&quot;http://x&quot;)" in page  # escaped in HTML
+
+
+def test_cli_report_and_bad_input(dataset, tmp_path, capsys):
+    out = tmp_path / "bao-cao.html"
+    assert main(["report", "--period", "2025-Q3", "--all-units", "--roll-up", "--db", dataset, "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Quý III năm 2025" in printed and "còn 2 mục chưa kiểm tra" in printed and out.exists()
+    assert main(["report", "--period", "2025-Q5", "--db", dataset, "-o", str(out)]) == 2
+    assert main(["report", "--period", "2025-Q3", "--db", dataset, "-o", str(tmp_path / "r.pdf")]) == 2
+    assert main(["report", "--period", "2025-Q3", "--unit", "99999", "--db", dataset, "-o", str(out)]) == 2
+    assert "Lỗi:" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(shutil.which("libreoffice") is None, reason="LibreOffice not installed (visual check by hand)")
+def test_docx_renders_through_libreoffice(dataset, tmp_path):
+    with open_store(dataset) as store:
+        path = write_report(build(store, "2025-Q3"), tmp_path / "r.docx")
+    subprocess.run(["libreoffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+                   check=True, capture_output=True, timeout=180)
+    assert (tmp_path / "r.pdf").stat().st_size > 10_000
+
+
+def test_cache_refresh_matches_a_rebuild_after_edits(dataset):
+    from omr import report_cache
+    from omr.report import _layout
+
+    with open_store(dataset) as store:
+        layout = _layout(store, "form_templates")
+        assert report_cache.refresh(store, layout).full
+        rid = store.writing(lambda conn: conn.execute(
+            sa.select(responses.c.id).where(responses.c.serial == 5)).scalar())
+        store.set_answer(rid, "B1", "KYK", "kiemtra")  # a review edit
+        store.ensure_batch("Đợt tháng 7", "2025-07-01", "2025-07-31")  # corrected collection dates
+        store.writing(lambda conn: _online(conn, "30001", datetime(2025, 8, 2, tzinfo=UTC), {"H1": "5"}))
+        stats = report_cache.refresh(store, layout)
+        assert not stats.full and stats.responses == 3
+        patched, patched_codes = report_cache.load(store, layout)
+        store.writing(lambda conn: conn.execute(sa.text("DELETE FROM report_state")))
+        assert report_cache.refresh(store, layout).full
+        rebuilt, rebuilt_codes = report_cache.load(store, layout)
+    assert patched.equals(rebuilt) and (patched_codes == rebuilt_codes).all()
+    row = patched.set_index("response_id").loc[rid]
+    assert chr(patched_codes[patched["response_id"].tolist().index(rid), layout.questions.index("B1")]) == "K"
+    assert row["pending"] == 1  # D1 still awaits review
+    assert str(patched.set_index("response_id")["batch_to"].dropna().iloc[0])[:10] == "2025-07-31"

@@ -1,0 +1,394 @@
+"""The review app through Flask's test client: roles, CSRF, escaping, uploads, the queue, races."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from db_fixtures import PAGE1, PAGE2, page_result, record
+
+from omr import review, users
+from omr.batch import run_scan
+from omr.model import AMBIGUOUS
+from omr.store import claims, comments, open_store, pages, upload_jobs
+from omr.web import create_app
+
+PASSWORDS = {"quan": "mat-khau-admin", "thu": "mat-khau-scanner", "lan": "mat-khau-lan", "minh": "mat-khau-minh"}
+ROLES = {"quan": "admin", "thu": "scanner", "lan": "reviewer", "minh": "reviewer"}
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+@pytest.fixture(autouse=True)
+def quick_hashes(monkeypatch):
+    """Argon2id with the smallest cost: these tests log in dozens of times (the real cost is ~0.1 s each)."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+@pytest.fixture
+def app(store_url, tmp_path, repo_root, catalogue):
+    with open_store(store_url) as store:
+        for name, role in ROLES.items():
+            users.add_user(store, name, PASSWORDS[name], role)
+        batch = store.ensure_batch("dot-web")
+        for serial in (1, 2):
+            record(store, batch, page_result(serial, 1, PAGE1, path=f"s{serial}.pdf",
+                                             statuses={"B1": AMBIGUOUS}))
+            record(store, batch, page_result(serial, 2, PAGE2, path=f"s{serial}.pdf", index=1))
+    application = create_app(store_url, uploads_dir=tmp_path / "uploads",
+                             template_dir=repo_root / "form_templates", start_jobs=False, catalogue=catalogue)
+    yield application
+    application.extensions["omr_jobs"].stop()
+    application.extensions["omr_store"].close()
+
+
+def _token(client, path="/login") -> str:
+    page = client.get(path)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+
+
+def login(app, name):
+    client = app.test_client()
+    response = client.post("/login", data={"name": name, "password": PASSWORDS[name], "csrf_token": _token(client)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def _store(app):
+    return app.extensions["omr_store"]
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_pages_need_a_login_and_the_right_role(app):
+    anonymous = app.test_client()
+    assert anonymous.get("/queue").headers["Location"].startswith("/login")
+    wrong = anonymous.post("/login", data={"name": "lan", "password": "sai-mat-khau", "csrf_token": _token(anonymous)})
+    assert wrong.status_code == 401 and "Sai tên đăng nhập hoặc mật khẩu" in _text(wrong)
+
+    reviewer = login(app, "lan")
+    for path in ("/admin/users", "/admin/units", "/admin/export.csv", "/batches"):
+        refused = reviewer.get(path)
+        assert refused.status_code == 403 and "không được phép" in _text(refused), path
+    assert reviewer.get("/queue").status_code == 200
+
+    scanner = login(app, "thu")
+    assert scanner.get("/queue").status_code == 403
+    assert scanner.get("/batches").status_code == 200
+
+    admin = login(app, "quan")
+    for path in ("/admin/users", "/admin/units", "/queue", "/batches", "/progress"):
+        assert admin.get(path).status_code == 200, path
+    # A reviewer cannot make themselves admin through the users form either.
+    sneaky = reviewer.post("/admin/users", data={"name": "lan2", "password": "x" * 10, "role": "admin",
+                                                "csrf_token": _token(reviewer, "/queue")})
+    assert sneaky.status_code == 403
+    assert [u.name for u in users.list_users(_store(app))] == sorted(PASSWORDS)
+
+
+def test_a_write_without_csrf_token_is_refused(app):
+    client = login(app, "lan")
+    item_url = client.get("/queue/next").headers["Location"]
+    page = _text(client.get(item_url))
+    version = re.search(r'name="version" value="([^"]*)"', page).group(1)
+    refused = client.post(item_url, data={"value": "3", "version": version})
+    assert refused.status_code == 400 and "CSRF" in _text(refused)
+    forged = client.post(item_url, data={"value": "3", "version": version, "csrf_token": "bogus"})
+    assert forged.status_code == 400
+    key = "answer:" + item_url.rsplit("/", 1)[1]
+    assert review.load_item(_store(app), key).data["set_by"] == "machine"
+    # With its token the same write goes through.
+    accepted = client.post(item_url, data={"value": "3", "version": version, "csrf_token": _token(client, item_url)})
+    assert accepted.status_code == 303
+    assert review.load_item(_store(app), key).data["value"] == "3"
+
+
+def _add_comment(app, draft, field="H3"):
+    store = _store(app)
+    response_id = next(r["id"] for r in store.responses() if r["serial"] == 1)
+    with store.reading() as conn:
+        page_id = conn.execute(sa.select(pages.c.id).where(pages.c.serial == 1).limit(1)).scalar()
+    return store.writing(lambda conn: conn.execute(comments.insert().values(
+        response_id=response_id, page_id=page_id, field=field, inked=True, ink_mm2=40.0, x=10, y=200, w=190,
+        h=20, crop_png=None, draft_text=draft, draft_confidence=30.0, likely_correct=False, review_priority=1.0,
+        status="pending", flags="[]", updated_at=datetime.now(timezone.utc))).inserted_primary_key[0])
+
+
+def test_html_in_a_comment_is_shown_as_text(app):
+    comment_id = _add_comment(app, XSS)
+    client = login(app, "lan")
+    item_url = f"/queue/item/comment/{comment_id}"
+    page = client.get(item_url)
+    html = _text(page)
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    version = re.search(r'name="version" value="([^"]*)"', html).group(1)
+    saved = client.post(item_url, data={"text": XSS + " nhũng nhiễu", "version": version,
+                                        "reason": "<b>đậm</b>", "csrf_token": _token(client, item_url)})
+    assert saved.status_code == 303
+    response_id = next(r["id"] for r in _store(app).responses() if r["serial"] == 1)
+    # An inked comment is never saved as empty.
+    comment_two = _add_comment(app, "", field="H4")
+    empty = client.post(f"/queue/item/comment/{comment_two}", data={
+        "text": "  ", "version": re.search(r'name="version" value="([^"]*)"',
+                                            _text(client.get(f"/queue/item/comment/{comment_two}"))).group(1),
+        "csrf_token": _token(client, "/queue")})
+    assert empty.status_code == 409 and "không đọc được" in _text(empty)
+    history = _text(client.get(f"/responses/{response_id}"))
+    assert "<script>alert" not in history and "&lt;script&gt;" in history and "&lt;b&gt;đậm&lt;/b&gt;" in history
+
+
+def test_no_path_from_the_client_reaches_the_disk(app, tmp_path, office_batch):
+    client = login(app, "lan")
+    for path in ("/img/page/..%2F..%2F..%2Fetc%2Fpasswd.png", "/img/page/-1.png", "/static/../../omr/store.py",
+                 "/static/..%2F..%2Fstore.py", "/img/comment/abc.png"):
+        assert client.get(path).status_code == 404, path
+    assert client.get("/pages/1?back=//evil.example/x").status_code == 200
+    assert "//evil.example" not in _text(client.get("/pages/1?back=//evil.example/x"))
+    # After login, "next" only goes to a path of this site.
+    fresh = app.test_client()
+    after = fresh.post("/login?next=//evil.example/", data={"name": "lan", "password": PASSWORDS["lan"],
+                                                            "csrf_token": _token(fresh)})
+    assert after.headers["Location"] == "/"
+    # An upload's name is shown, never used as a path.
+    scanner = login(app, "thu")
+    pdf, _, _ = office_batch
+    with open(pdf, "rb") as handle:
+        response = scanner.post("/batches", data={
+            "name": "dot-ten-la", "csrf_token": _token(scanner, "/batches"),
+            "files": [(handle, "../../../../tmp/evil.pdf")]}, content_type="multipart/form-data")
+    assert response.status_code == 303
+    job = _store(app).reading
+    with job() as conn:
+        row = conn.execute(sa.select(upload_jobs)).mappings().one()
+    folder = Path(row["folder"])
+    assert folder.parent == (tmp_path / "uploads").resolve()
+    assert [p.name for p in folder.iterdir()] == ["001.pdf"]
+    assert "evil.pdf" in row["files"] and not Path("/tmp/evil.pdf").exists()
+
+
+def test_an_upload_that_is_not_a_scan_is_refused_cleanly(app, tmp_path):
+    client = login(app, "thu")
+    not_scan = tmp_path / "bao-cao.pdf"
+    not_scan.write_text("Đây là văn bản, không phải bản quét", encoding="utf-8")
+    broken = tmp_path / "hong.pdf"
+    broken.write_bytes(b"%PDF-1.4\n" + b"\x00garbage" * 50)
+    with open(not_scan, "rb") as a, open(broken, "rb") as b:
+        response = client.post("/batches", data={
+            "name": "dot-loi", "csrf_token": _token(client, "/batches"),
+            "files": [(a, "bao-cao.pdf"), (b, "hỏng.pdf")]}, content_type="multipart/form-data")
+    html = _text(response)
+    assert response.status_code == 400
+    assert "Tệp «bao-cao.pdf» bị từ chối: không phải bản quét" in html
+    assert "Tệp «hỏng.pdf» bị từ chối" in html and "hỏng" in html and "Traceback" not in html
+    with _store(app).reading() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(upload_jobs)).scalar() == 0
+    uploads = tmp_path / "uploads"
+    assert list((uploads / ".incoming").iterdir()) == []
+    assert not [p for p in uploads.iterdir() if p.name.startswith("job-")]
+
+
+def _wait_done(store, job_id, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with store.reading() as conn:
+            status = conn.execute(sa.select(upload_jobs.c.status).where(upload_jobs.c.id == job_id)).scalar()
+        if status in ("done", "failed"):
+            return status
+        time.sleep(0.2)
+    raise AssertionError("upload job did not finish")
+
+
+def test_an_upload_is_read_in_the_background_and_resumed_after_a_restart(app, store_url, tmp_path, repo_root,
+                                                                         office_batch):
+    pdf, _, summary = office_batch
+    client = login(app, "thu")
+    with open(pdf, "rb") as handle:
+        response = client.post("/batches", data={
+            "name": "dot-van-phong", "collected_from": "2026-09-15", "collected_to": "2026-10-14",
+            "csrf_token": _token(client, "/batches"), "files": [(handle, "quét 1.pdf")]},
+            content_type="multipart/form-data")
+    assert response.status_code == 303
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    waiting = _text(client.get(f"/batches/jobs/{job_id}"))
+    assert "đang chờ" in waiting and 'http-equiv="refresh"' in waiting
+    # The server stops with the job part done: 5 pages stored, the job still marked running.
+    store = _store(app)
+    with store.reading() as conn:
+        row = conn.execute(sa.select(upload_jobs)).mappings().one()
+    stored_file = Path(row["folder"]) / json.loads(row["files"])[0]["stored"]
+
+    class ServerStopped(Exception):
+        pass
+
+    seen = []
+
+    def stop_after_five(_n):
+        seen.append(1)
+        if len(seen) == 5:
+            raise ServerStopped
+
+    with pytest.raises(ServerStopped):
+        run_scan([str(stored_file)], store, "dot-van-phong", template_dir=str(repo_root / "form_templates"),
+                 progress=stop_after_five)
+    store.writing(lambda conn: conn.execute(upload_jobs.update().values(status="running")))
+    restarted = create_app(store_url, uploads_dir=tmp_path / "uploads", template_dir=repo_root / "form_templates",
+                           start_jobs=True)
+    try:
+        assert _wait_done(restarted.extensions["omr_store"], job_id) == "done"
+    finally:
+        restarted.extensions["omr_jobs"].stop()
+        restarted.extensions["omr_store"].close()
+    done = _text(client.get(f"/batches/jobs/{job_id}"))
+    assert "đã xong" in done and 'http-equiv="refresh"' not in done
+    total = re.search(r'<span id="pages-done">(\d+)</span> / (\d+) trang', done)
+    assert total.group(1) == total.group(2) == str(summary.pages)
+    assert "trang trắng" in done  # the office batch's blank page, with its reason
+    # Every page once: the 5 stored before the stop were skipped, not read twice.
+    assert store.summary(store.ensure_batch("dot-van-phong"))["pages"] == summary.pages
+    assert "trang/giây" in done
+    with store.reading() as conn:
+        assert conn.execute(sa.select(upload_jobs.c.pages_at_start)).scalar() == 5
+
+
+def test_a_reviewer_clears_an_item_and_the_history_shows_it(app):
+    client = login(app, "lan")
+    item_url = client.get("/queue/next").headers["Location"]
+    html = _text(client.get(item_url))
+    assert "B1." in html and "không chắc chắn" in html and 'data-key="4"' in html
+    version = re.search(r'name="version" value="([^"]*)"', html).group(1)
+    after = client.post(item_url, data={"value": "4", "version": version, "reason": "dấu mờ",
+                                        "csrf_token": _token(client, item_url)})
+    assert after.status_code == 303 and after.headers["Location"].endswith("/queue/next")
+    key = "answer:" + item_url.rsplit("/", 1)[1]
+    item = review.load_item(_store(app), key)
+    history = _text(client.get(f"/responses/{item.response_id}"))
+    assert "lan" in history and "dấu mờ" in history and "4 – Hài lòng" in history
+    assert "5 – Rất hài lòng (không chắc chắn)" in history
+    # Blank by key, then the queue is empty.
+    next_url = client.get("/queue/next").headers["Location"]
+    version = re.search(r'name="version" value="([^"]*)"', _text(client.get(next_url))).group(1)
+    client.post(next_url, data={"action": "blank", "version": version, "csrf_token": _token(client, next_url)})
+    assert "Đã hết mục cần kiểm tra" in _text(client.get("/queue/next", follow_redirects=True))
+    progress = _text(login(app, "quan").get("/progress"))
+    assert re.search(r'<td class="reviewed">2</td>', progress)
+
+
+def test_two_reviewers_racing_on_one_item(app):
+    lan, minh = login(app, "lan"), login(app, "minh")
+    lan_url = lan.get("/queue/next").headers["Location"]
+    minh_url = minh.get("/queue/next").headers["Location"]
+    assert lan_url != minh_url  # never the same item at once
+    lan_html = _text(lan.get(lan_url))
+    lan_version = re.search(r'name="version" value="([^"]*)"', lan_html).group(1)
+    # minh opens lan's item directly: told who holds it; a save is refused.
+    held = _text(minh.get(lan_url))
+    assert "đang được lan kiểm tra" in held
+    refused = minh.post(lan_url, data={"value": "1", "version": lan_version, "csrf_token": _token(minh, lan_url)})
+    assert refused.status_code == 409 and "đang được lan kiểm tra" in _text(refused)
+    # lan's claim runs out (browser closed); minh takes the item, lan comes back and saves first.
+    store = _store(app)
+    past = datetime.now(timezone.utc) - timedelta(seconds=1)
+    store.writing(lambda conn: conn.execute(claims.update().values(expires_at=past)))
+    minh_html = _text(minh.get(lan_url))
+    minh_version = re.search(r'name="version" value="([^"]*)"', minh_html).group(1)
+    store.writing(lambda conn: conn.execute(claims.update().values(expires_at=past)))
+    assert lan.post(lan_url, data={"value": "2", "version": lan_version,
+                                   "csrf_token": _token(lan, "/queue")}).status_code == 303
+    stale = minh.post(lan_url, data={"value": "5", "version": minh_version, "csrf_token": _token(minh, "/queue")})
+    assert stale.status_code == 409 and "vừa được lan sửa" in _text(stale) and "chưa được lưu" in _text(stale)
+    key = "answer:" + lan_url.rsplit("/", 1)[1]
+    assert review.load_item(store, key).data["value"] == "2"
+
+
+def test_the_export_follows_review_decisions(app):
+    admin = login(app, "quan")
+    before = _text(admin.get("/admin/export.csv"))
+    header = before.lstrip("\ufeff").splitlines()[0].split(",")
+    column = header.index("B1_status")
+    assert [line.split(",")[column] for line in before.splitlines()[1:]] == [AMBIGUOUS, AMBIGUOUS]
+    reviewer = login(app, "lan")
+    for _ in range(2):
+        url = reviewer.get("/queue/next").headers["Location"]
+        version = re.search(r'name="version" value="([^"]*)"', _text(reviewer.get(url))).group(1)
+        reviewer.post(url, data={"value": "3", "version": version, "csrf_token": _token(reviewer, url)})
+    after = _text(admin.get("/admin/export.csv")).splitlines()[1:]
+    assert [line.split(",")[column] for line in after] == ["ok", "ok"]
+    assert [line.split(",")[header.index("B1")] for line in after] == ["3", "3"]
+
+
+def test_users_add_on_the_command_line(store_url, monkeypatch, capsys):
+    import io
+
+    from omr.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("mot-mat-khau-dai\n"))
+    assert main(["users", "add", "hoa", "--role", "scanner", "--password-stdin", "--db", store_url]) == 0
+    assert "Đã tạo tài khoản «hoa» (nhân viên quét)" in capsys.readouterr().out
+    monkeypatch.setenv("OMR_PASSWORD", "ngan")
+    assert main(["users", "add", "hai", "--db", store_url]) == 2
+    assert "Mật khẩu phải có ít nhất 8 ký tự" in capsys.readouterr().err
+    monkeypatch.setenv("OMR_PASSWORD", "mot-mat-khau-khac")
+    assert main(["users", "add", "hoa", "--db", store_url]) == 2
+    assert "Đã có người dùng «hoa»" in capsys.readouterr().err
+    with open_store(store_url) as store:
+        hoa = users.authenticate(store, "hoa", "mot-mat-khau-dai")
+        assert hoa is not None and hoa.role == "scanner"
+        assert users.authenticate(store, "hoa", "mot-mat-khau-khac") is None
+        from omr.store import users as users_table
+
+        with store.reading() as conn:
+            stored = conn.execute(sa.select(users_table.c.password_hash)).scalar()
+        assert stored.startswith("$argon2id$") and "mot-mat-khau-dai" not in stored
+
+
+def test_review_serve_starts_the_app(tmp_path, repo_root):
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    db = tmp_path / "omr.sqlite"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "omr", "review", "serve", "--db", str(db), "--port", str(port),
+         "--uploads", str(tmp_path / "uploads"), "--templates", str(repo_root / "form_templates")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=repo_root)
+    try:
+        banner = server.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in banner
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as page:
+                    body = page.read().decode()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not answer"
+                time.sleep(0.2)
+        assert "Đăng nhập" in body and 'name="csrf_token"' in body
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_each_option_has_its_own_key():
+    from omr.template import Option, Question
+    from omr.web.views import option_keys
+
+    scale = Question("B1", "", "scale", tuple(Option(c, c) for c in ("1", "2", "3", "4", "5", "KYK")))
+    assert option_keys(scale) == {"1": "1", "2": "2", "3": "3", "4": "4", "5": "5", "KYK": "k"}
+    clash = Question("X", "", "single", (Option("K", "a"), Option("KYK", "b"), Option("AB", "c")))
+    keys = option_keys(clash)
+    assert keys["K"] == "k" and keys["AB"] == "a" and len(set(keys.values())) == 3
