@@ -787,29 +787,26 @@ class Store:
 
     @staticmethod
     def _write_comments(conn: sa.Connection, response_id: int | None, page_id: int, reads: list) -> None:
-        """The page's comment fields (omr.comments.CommentRead); a reviewed one is never replaced."""
+        """The page's comment fields (omr.comments.CommentRead).
+
+        Only ever for a page new to its response (a rescan keeps the first
+        page's comments), so no row of these fields exists yet, and none a
+        person has reviewed can be replaced; the unique key would refuse it.
+        """
         from .lexicon import flags_json
 
         if not reads:
             return
-        reviewed = set()
-        if response_id is not None:
-            reviewed = set(conn.execute(sa.select(comments.c.field).where(
-                comments.c.response_id == response_id, comments.c.status == "reviewed")).scalars())
-            conn.execute(comments.delete().where(comments.c.response_id == response_id,
-                                                 comments.c.status != "reviewed",
-                                                 comments.c.field.in_([r.field for r in reads])))
         now = _now()
-        rows = [{"response_id": response_id, "page_id": page_id, "field": r.field, "inked": bool(r.inked),
-                 "ink_mm2": float(r.ink_mm2), "x": r.region[0], "y": r.region[1], "w": r.region[2],
-                 "h": r.region[3], "crop_png": r.crop_png, "draft_text": r.draft_text,
-                 "draft_confidence": r.draft_confidence,
-                 "draft_words": json.dumps([[w.text, w.confidence, w.line] for w in r.words], ensure_ascii=False),
-                 "likely_correct": bool(r.likely_correct), "review_priority": float(r.review_priority),
-                 "status": "pending" if r.inked else "blank", "flags": flags_json(r.matches), "updated_at": now}
-                for r in reads if r.field not in reviewed]
-        if rows:
-            conn.execute(comments.insert(), rows)
+        conn.execute(comments.insert(), [
+            {"response_id": response_id, "page_id": page_id, "field": r.field, "inked": bool(r.inked),
+             "ink_mm2": float(r.ink_mm2), "x": r.region[0], "y": r.region[1], "w": r.region[2],
+             "h": r.region[3], "crop_png": r.crop_png, "draft_text": r.draft_text,
+             "draft_confidence": r.draft_confidence,
+             "draft_words": json.dumps([[w.text, w.confidence, w.line] for w in r.words], ensure_ascii=False),
+             "likely_correct": bool(r.likely_correct), "review_priority": float(r.review_priority),
+             "status": "pending" if r.inked else "blank", "flags": flags_json(r.matches), "updated_at": now}
+            for r in reads])
 
     # -- answers set by people --
 
