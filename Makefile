@@ -34,9 +34,9 @@ demo: install
 	@mkdir -p $(OUT)
 	$(BIN)/omr forms print $(TEMPLATE) --count 20 --unit 30001 -o $(OUT)/forms.pdf
 	$(BIN)/omr forms layout $(TEMPLATE) -o $(OUT)/layout.json
-	$(BIN)/omr forms simulate $(TEMPLATE) --count 20 --seed 1 --profile office --unit 30001 -o $(OUT)/scans.pdf --truth $(OUT)/truth.jsonl
+	$(BIN)/omr forms simulate $(TEMPLATE) --count 20 --seed 1 --profile office --unit 30001 --survey-from 2025-09-15 --survey-to 2025-12-14 -o $(OUT)/scans.pdf --truth $(OUT)/truth.jsonl
 	rm -f $(OUT)/omr.sqlite*
-	$(BIN)/omr scan $(OUT)/scans.pdf --db $(OUT)/omr.sqlite --batch demo --collected-from 2026-09-15 --collected-to 2026-10-14
+	$(BIN)/omr scan $(OUT)/scans.pdf --db $(OUT)/omr.sqlite --batch demo --collected-from 2025-09-15 --collected-to 2025-12-14
 	@echo "Ý kiến viết tay đọc được (bản nháp OCR, dấu hiệu tiêu cực):"
 	$(BIN)/omr comments --db $(OUT)/omr.sqlite
 	$(BIN)/omr units import examples/units/caolanh.csv --db $(OUT)/omr.sqlite
@@ -45,10 +45,11 @@ demo: install
 	$(BIN)/omr export --db $(OUT)/omr.sqlite --format xlsx -o $(OUT)/export.xlsx
 	$(BIN)/omr export --db $(OUT)/omr.sqlite --format parquet -o $(OUT)/export.parquet
 	$(BIN)/omr show 1 --db $(OUT)/omr.sqlite -o $(OUT)/sheet-000001.png
-	# The demo's forms and online answers are mostly dated in report-year 2025 (15/12/2024 - 14/12/2025).
-	$(BIN)/omr report --period 2025 --all-units --roll-up --db $(OUT)/omr.sqlite -o $(OUT)/report-2025.xlsx
-	$(BIN)/omr report --period 2025 --all-units --roll-up --db $(OUT)/omr.sqlite -o $(OUT)/report-2025.docx
-	$(BIN)/omr report --period 2025 --all-units --roll-up --db $(OUT)/omr.sqlite -o $(OUT)/report-2025.html
+	# The demo's paper forms are dated in 2025-Q4 (15/09/2025 - 14/12/2025), as are some online answers;
+	# the online answers of 2025-Q3 are the previous period the report compares with.
+	$(BIN)/omr report --period 2025-Q4 --all-units --roll-up --db $(OUT)/omr.sqlite -o $(OUT)/report-2025-Q4.xlsx
+	$(BIN)/omr report --period 2025-Q4 --all-units --roll-up --db $(OUT)/omr.sqlite -o $(OUT)/report-2025-Q4.docx
+	$(BIN)/omr report --period 2025-Q4 --all-units --roll-up --db $(OUT)/omr.sqlite -o $(OUT)/report-2025-Q4.html
 	@echo
 	@echo "Kết quả demo nằm trong $(OUT)/:"
 	@echo "  forms.pdf          phiếu để in (20 tờ, có mã QR và số phiếu)"
@@ -60,7 +61,7 @@ demo: install
 	@echo "  export.parquet     cùng dữ liệu cho phân tích (pandas: omr.dataset.load)"
 	@echo "  online-rejects.csv dòng trực tuyến bị từ chối (tệp, dòng, cột, lý do)"
 	@echo "  sheet-000001.png   phiếu số 000001 với kết quả đọc vẽ lên ảnh"
-	@echo "  report-2025.xlsx/.docx/.html  báo cáo mức độ hài lòng năm 2025 (kỳ chốt 15/12/2024 – 14/12/2025)"
+	@echo "  report-2025-Q4.xlsx/.docx/.html  báo cáo mức độ hài lòng quý IV/2025 (kỳ chốt 15/09/2025 – 14/12/2025)"
 	@OMR_PASSWORD=$(DEMO_PASSWORD_ADMIN) $(BIN)/omr users add admin --role admin --db $(OUT)/omr.sqlite
 	@OMR_PASSWORD=$(DEMO_PASSWORD_SCANNER) $(BIN)/omr users add scanner --role scanner --db $(OUT)/omr.sqlite
 	@OMR_PASSWORD=$(DEMO_PASSWORD_REVIEWER) $(BIN)/omr users add reviewer --role reviewer --db $(OUT)/omr.sqlite

@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", choices=("clean", "office", "harsh", "phone"), default="office")
     p.add_argument("--unit", type=_unit_code)
     p.add_argument("--first-serial", type=_positive_int, default=1)
+    p.add_argument("--survey-from", type=_iso_date, help="ngày khảo sát sớm nhất ghi trên phiếu (YYYY-MM-DD)")
+    p.add_argument("--survey-to", type=_iso_date, help="ngày khảo sát muộn nhất ghi trên phiếu (YYYY-MM-DD)")
 
     template = sub.add_parser("template", help="tạo mẫu phiếu từ phiếu trắng thiết kế nơi khác, hoặc từ OMRChecker")
     template_sub = template.add_subparsers(dest="template_command", required=True, parser_class=_Parser)
@@ -219,8 +221,13 @@ def cmd_forms_simulate(args) -> int:
     template, layout = _load(args.template)
     out = _output_path(args.output)
     truth = _output_path(args.truth)
+    if (args.survey_from is None) != (args.survey_to is None) or (
+            args.survey_from and args.survey_from > args.survey_to):
+        raise BadArgumentsError("Cần cả --survey-from và --survey-to, ngày đầu không sau ngày cuối")
+    dates = (args.survey_from, args.survey_to) if args.survey_from else None
     summary = simulate_batch(template, layout, out, truth, count=args.count, seed=args.seed, dpi=args.dpi,
-                             profile=args.profile, unit=args.unit, first_serial=args.first_serial)
+                             profile=args.profile, unit=args.unit, first_serial=args.first_serial,
+                             survey_dates=dates)
     print(f"Đã tạo {args.count} phiếu mẫu ({summary.pages} trang quét, hồ sơ «{args.profile}», {args.dpi} dpi): {out}")
     print(f"Đáp án: {truth}")
     return 0

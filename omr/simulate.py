@@ -130,7 +130,8 @@ class BatchSummary:
 
 # --- answering (pure) -------------------------------------------------------
 
-def _choose_answer(q: Question, rng: np.random.Generator, truth: SheetTruth) -> None:
+def _choose_answer(q: Question, rng: np.random.Generator, truth: SheetTruth,
+                   survey_dates: tuple[dt.date, dt.date] | None = None) -> None:
     """Decide one question's intended answer and which boxes carry ink."""
     marks: dict[str, str] = {}
     if rng.random() < P_BLANK:
@@ -138,7 +139,7 @@ def _choose_answer(q: Question, rng: np.random.Generator, truth: SheetTruth) -> 
         truth.boxes[q.id] = {}
         return
     if q.type == "date":
-        _choose_date(q, rng, truth)
+        _choose_date(q, rng, truth, survey_dates)
         return
     codes = [o.code for o in q.options]
     substantive = [c for c in codes if c != NO_OPINION_CODE]
@@ -170,10 +171,14 @@ def _choose_answer(q: Question, rng: np.random.Generator, truth: SheetTruth) -> 
     truth.boxes[q.id] = marks
 
 
-def _choose_date(q: Question, rng: np.random.Generator, truth: SheetTruth) -> None:
-    year = int(rng.choice(q.years))
-    start = dt.date(year, 1, 1).toordinal()
-    day = dt.date.fromordinal(start + int(rng.integers(0, 365)))
+def _choose_date(q: Question, rng: np.random.Generator, truth: SheetTruth,
+                 survey_dates: tuple[dt.date, dt.date] | None = None) -> None:
+    if survey_dates is not None:
+        first, last = (d.toordinal() for d in survey_dates)
+        day = dt.date.fromordinal(int(rng.integers(first, last + 1)))
+    else:
+        year = int(rng.choice(q.years))
+        day = dt.date.fromordinal(dt.date(year, 1, 1).toordinal() + int(rng.integers(0, 365)))
     digits = {"day_tens": str(day.day // 10), "day_units": str(day.day % 10),
               "month_tens": str(day.month // 10), "month_units": str(day.month % 10), "year": str(day.year)}
     truth.answers[q.id], truth.intent[q.id] = day.isoformat(), "answered"
@@ -181,7 +186,8 @@ def _choose_date(q: Question, rng: np.random.Generator, truth: SheetTruth) -> No
 
 
 def choose_answers(template: Template, serial: int, rng: np.random.Generator, unit: str | None,
-                   comment_share: float = P_COMMENT_SHEET) -> SheetTruth:
+                   comment_share: float = P_COMMENT_SHEET,
+                   survey_dates: tuple[dt.date, dt.date] | None = None) -> SheetTruth:
     truth = SheetTruth(serial, template.form_id, template.version, unit)
     text_ids = [q.id for q in template.questions if q.type == "text"]
     commented: set[str] = set()
@@ -199,7 +205,7 @@ def choose_answers(template: Template, serial: int, rng: np.random.Generator, un
             truth.answers[q.id] = truth.comments.get(q.id, {}).get("text")
             truth.intent[q.id] = "answered" if q.id in truth.comments else "blank"
             continue
-        _choose_answer(q, rng, truth)
+        _choose_answer(q, rng, truth, survey_dates)
         truth.mark_styles[q.id] = {code: ("fill" if state == "cancelled" else str(rng.choice(MARK_STYLES)))
                                    for code, state in truth.boxes[q.id].items()}
     return truth
@@ -461,10 +467,13 @@ def blank_scan(shape: tuple[int, int], dpi: int, rng: np.random.Generator) -> by
 
 def simulate_batch(template: Template, layout: Layout, pdf_path: str | Path, truth_path: str | Path, *,
                    count: int, seed: int, dpi: int = 200, profile: "str | Profile" = "office", unit: str | None = None,
-                   first_serial: int = 1, comment_share: float = P_COMMENT_SHEET) -> BatchSummary:
+                   first_serial: int = 1, comment_share: float = P_COMMENT_SHEET,
+                   survey_dates: tuple[dt.date, dt.date] | None = None) -> BatchSummary:
     """Write ``count`` filled and scanned sheets to one PDF and their truth to JSONL.
 
-    ``comment_share`` is the share of sheets with a written comment (0 to 1).
+    ``comment_share`` is the share of sheets with a written comment (0 to 1);
+    ``survey_dates`` (first, last) the days the survey dates are drawn from
+    (default: any day of the template's years).
     """
     import img2pdf
 
@@ -475,7 +484,7 @@ def simulate_batch(template: Template, layout: Layout, pdf_path: str | Path, tru
     truths: list[SheetTruth] = []
     pages: list[tuple[SheetTruth | None, int, bytes, bool]] = []  # (sheet, page number, bytes, upside down)
     for serial in range(first_serial, first_serial + count):
-        truth = choose_answers(template, serial, rng, unit, comment_share)
+        truth = choose_answers(template, serial, rng, unit, comment_share, survey_dates)
         truth.ink = "blue" if rng.random() < prof.blue_prob else "black"
         faint = truth.faint = bool(rng.random() < prof.faint_prob)
         truths.append(truth)
