@@ -4,12 +4,14 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := fonts-dejavu-core tesseract-ocr tesseract-ocr-vie poppler-utils chromium
+APT_PACKAGES := fonts-dejavu-core tesseract-ocr tesseract-ocr-vie poppler-utils
+# Only the tests need these: a browser for the web app's tests, LibreOffice to open the DOCX report.
+TEST_APT_PACKAGES := chromium libreoffice-writer-nogui
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT := outputs/demo
 TEMPLATE := form_templates/motcua-2026.yaml
 
-.PHONY: demo test install apt clean serve
+.PHONY: demo test install apt apt-test clean serve
 # Demo logins for the review app (printed by `make demo`; change them for real use).
 DEMO_PASSWORD_ADMIN := quantri-demo
 DEMO_PASSWORD_SCANNER := nhanvien-demo
@@ -17,12 +19,20 @@ DEMO_PASSWORD_REVIEWER := kiemtra-demo
 
 install: apt $(VENV)/.installed
 
-apt:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# Installs the Debian packages of $(1) that are missing.
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "Cài gói hệ thống:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+endef
+
+apt:
+	$(call apt_install,$(APT_PACKAGES))
+
+apt-test:
+	$(call apt_install,$(TEST_APT_PACKAGES))
 
 $(VENV)/.installed: pyproject.toml
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
@@ -76,7 +86,7 @@ demo: install
 serve: install
 	$(BIN)/omr review serve --db $(OUT)/omr.sqlite --uploads $(OUT)/uploads
 
-test: install
+test: install apt-test
 	$(BIN)/python -m pytest -q
 
 clean:

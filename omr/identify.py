@@ -104,10 +104,18 @@ def find_fiducials(grey: np.ndarray, view: Overview | None = None) -> np.ndarray
         if fallback is None:
             return None
         chosen, lost = fallback
-    refined = _refine_centres(grey, (chosen + 0.5) * view.factor - 0.5, px_per_mm)
+    refined, isolated = _refine_centres(grey, (chosen + 0.5) * view.factor - 0.5, px_per_mm)
+    if lost is None and isolated.sum() == 3:
+        # A corner mark pushed off the scan by skew lets a solid patch of the QR
+        # code pass for it; a real mark stands alone in its quiet zone.
+        lost = int(np.argmin(isolated))
+    elif not isolated[[i for i in range(4) if i != lost]].all():
+        return None
     if lost is not None:  # rebuilt from the refined centres of the three marks that are there
         a, b, opposite = _NEIGHBOURS[lost]
         refined[lost] = refined[a] + refined[b] - refined[opposite]
+        if not _plausible(refined):
+            return None
     return refined
 
 
@@ -153,25 +161,30 @@ def _three_corner_fallback(pts: np.ndarray) -> tuple[np.ndarray, int] | None:
     return found[0] if len(found) == 1 else None
 
 
-def _refine_centres(grey: np.ndarray, approx: np.ndarray, px_per_mm: float) -> np.ndarray:
-    """Sub-pixel centres from full-resolution crops around each approximate centre."""
+def _refine_centres(grey: np.ndarray, approx: np.ndarray, px_per_mm: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sub-pixel centres from full-resolution crops around each approximate centre,
+    and whether each mark stands alone (its blob holds nearly all the dark of its crop)."""
     half = int(round(T.FIDUCIAL_SIZE * 1.2 * px_per_mm))
-    refined = []
+    refined, isolated = [], []
     for cx, cy in approx:
         x0, y0 = max(int(cx) - half, 0), max(int(cy) - half, 0)
         crop = grey[y0:int(cy) + half, x0:int(cx) + half]
         if crop.size == 0:
             refined.append((cx, cy))
+            isolated.append(False)
             continue
         _, binary = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
         n, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
         if n < 2:
             refined.append((cx, cy))
+            isolated.append(False)
             continue
-        biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        biggest = 1 + int(np.argmax(areas))
         mx, my = centroids[biggest]
         refined.append((x0 + mx, y0 + my))
-    return np.array(refined, dtype=np.float64)
+        isolated.append(areas.max() >= T.FIDUCIAL_MIN_ISOLATION * areas.sum())
+    return np.array(refined, dtype=np.float64), np.array(isolated)
 
 
 def homography_from_fiducials(image_pts: np.ndarray, rotated: bool) -> np.ndarray:

@@ -245,6 +245,38 @@ def test_a_fiducial_cut_off_at_the_scanner_edge(default_layout, catalogue):
     _assert_read_as_truth(result, truth)
 
 
+def test_a_solid_patch_of_the_qr_code_never_stands_in_for_a_lost_corner_mark(default_layout, catalogue):
+    """The top-right mark lost at the scanner's edge, a mark-sized solid patch in the QR code beside it:
+    the page is still aligned on the three marks left, and read."""
+    truth, grey, page = _filled_page(default_layout, 1)
+    f, q = page.fiducials[1], page.qr  # top-right mark, and the QR code beside it
+    grey[:_px(f.y + f.h) + 6, _px(f.x) - 6:] = 255
+    size = _px(f.w)  # a patch of dark modules as large as a mark, inside the code
+    x, y = _px(q.x + q.w) - size, _px(q.y + q.h) - size
+    grey[y:y + size, x:x + size] = 0
+    result = process_page(RawPage("corner.png", 0, grey), catalogue)
+    assert result.set_aside is None and result.serial == 77
+    _assert_read_as_truth(result, truth)
+
+
+def test_a_corner_mark_stands_alone_a_patch_of_qr_modules_does_not():
+    from omr.identify import _refine_centres
+
+    px_per_mm = 200 / 25.4
+    image = np.full((400, 800), 235, np.uint8)
+    side = int(6 * px_per_mm)
+    image[100:100 + side, 100:100 + side] = 20  # a corner mark in its quiet zone
+    rng = np.random.default_rng(1)
+    grid = np.add.outer(np.arange(30) % 2, np.arange(30) % 2) == 0  # modules apart, as a QR code's often are
+    modules = (grid & (rng.random((30, 30)) < 0.8)).repeat(6, axis=0).repeat(6, axis=1)  # 0.76 mm modules
+    image[20:200, 450:630][modules] = 20
+    image[100:100 + side, 500:500 + side] = 20  # a solid patch among them, as large as a mark
+    centres = np.array([[100 + side / 2, 100 + side / 2], [500 + side / 2, 100 + side / 2]])
+    refined, isolated = _refine_centres(image, centres, px_per_mm)
+    assert isolated.tolist() == [True, False]
+    assert np.allclose(refined[0], centres[0] - 0.5, atol=0.6)
+
+
 # At 100 % a 5° skew puts two corner marks of an A4 sheet off the scan; fit-to-page prints keep them.
 @pytest.mark.parametrize("angle, scale", [(5.0, 0.93), (-5.0, 0.95), (3.0, 1.0)])
 def test_five_degree_skew_and_fit_to_page_scaling(default_layout, catalogue, angle, scale):
