@@ -183,7 +183,12 @@ def _refine_centres(grey: np.ndarray, approx: np.ndarray, px_per_mm: float) -> t
         biggest = 1 + int(np.argmax(areas))
         mx, my = centroids[biggest]
         refined.append((x0 + mx, y0 + my))
-        isolated.append(areas.max() >= T.FIDUCIAL_MIN_ISOLATION * areas.sum())
+        # Dark that runs out of the crop is the table or the scanner lid around the
+        # sheet (phone photos, skewed scans), not print beside the mark.
+        x, y, w, h = (stats[1:, k] for k in range(4))
+        inside = (x > 0) & (y > 0) & (x + w < crop.shape[1]) & (y + h < crop.shape[0])
+        nearby = areas[inside].sum() + (0 if inside[biggest - 1] else areas.max())
+        isolated.append(areas.max() >= T.FIDUCIAL_MIN_ISOLATION * nearby)
     return np.array(refined, dtype=np.float64), np.array(isolated)
 
 
