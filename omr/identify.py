@@ -104,18 +104,10 @@ def find_fiducials(grey: np.ndarray, view: Overview | None = None) -> np.ndarray
         if fallback is None:
             return None
         chosen, lost = fallback
-    refined, isolated = _refine_centres(grey, (chosen + 0.5) * view.factor - 0.5, px_per_mm)
-    if lost is None and isolated.sum() == 3:
-        # A corner mark pushed off the scan by skew lets a solid patch of the QR
-        # code pass for it; a real mark stands alone in its quiet zone.
-        lost = int(np.argmin(isolated))
-    elif not isolated[[i for i in range(4) if i != lost]].all():
-        return None
+    refined = _refine_centres(grey, (chosen + 0.5) * view.factor - 0.5, px_per_mm)
     if lost is not None:  # rebuilt from the refined centres of the three marks that are there
         a, b, opposite = _NEIGHBOURS[lost]
         refined[lost] = refined[a] + refined[b] - refined[opposite]
-        if not _plausible(refined):
-            return None
     return refined
 
 
@@ -161,35 +153,25 @@ def _three_corner_fallback(pts: np.ndarray) -> tuple[np.ndarray, int] | None:
     return found[0] if len(found) == 1 else None
 
 
-def _refine_centres(grey: np.ndarray, approx: np.ndarray, px_per_mm: float) -> tuple[np.ndarray, np.ndarray]:
-    """Sub-pixel centres from full-resolution crops around each approximate centre,
-    and whether each mark stands alone (its blob holds nearly all the dark of its crop)."""
+def _refine_centres(grey: np.ndarray, approx: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """Sub-pixel centres from full-resolution crops around each approximate centre."""
     half = int(round(T.FIDUCIAL_SIZE * 1.2 * px_per_mm))
-    refined, isolated = [], []
+    refined = []
     for cx, cy in approx:
         x0, y0 = max(int(cx) - half, 0), max(int(cy) - half, 0)
         crop = grey[y0:int(cy) + half, x0:int(cx) + half]
         if crop.size == 0:
             refined.append((cx, cy))
-            isolated.append(False)
             continue
         _, binary = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
         n, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
         if n < 2:
             refined.append((cx, cy))
-            isolated.append(False)
             continue
-        areas = stats[1:, cv2.CC_STAT_AREA]
-        biggest = 1 + int(np.argmax(areas))
+        biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
         mx, my = centroids[biggest]
         refined.append((x0 + mx, y0 + my))
-        # Dark that runs out of the crop is the table or the scanner lid around the
-        # sheet (phone photos, skewed scans), not print beside the mark.
-        x, y, w, h = (stats[1:, k] for k in range(4))
-        inside = (x > 0) & (y > 0) & (x + w < crop.shape[1]) & (y + h < crop.shape[0])
-        nearby = areas[inside].sum() + (0 if inside[biggest - 1] else areas.max())
-        isolated.append(areas.max() >= T.FIDUCIAL_MIN_ISOLATION * nearby)
-    return np.array(refined, dtype=np.float64), np.array(isolated)
+    return np.array(refined, dtype=np.float64)
 
 
 def homography_from_fiducials(image_pts: np.ndarray, rotated: bool) -> np.ndarray:

@@ -57,11 +57,6 @@ FIDUCIAL_AREA_RANGE = (0.35, 2.2)
 # Filled squares; QR finder rings are ~0.5. At the ~50 dpi search scale a mark
 # turned 1.5° fills only 80 % of its 13 x 13 px bounding box, so 0.8 lost it.
 FIDUCIAL_MIN_SOLIDITY = 0.7
-# Around a real corner mark (1.2x its size) there is only its quiet zone: its blob
-# holds >= 84 % of the dark pixels (800 office-profile marks; the rest is noise
-# of 1-bit scans and photocopy toner). A solid patch of the QR code, taken for
-# the top-right mark when skew pushed that off the scan, held 57 %.
-FIDUCIAL_MIN_ISOLATION = 0.7
 # Centre-to-centre distances of the fiducials must keep the printed aspect
 # ratio within this tolerance (perspective of phone photos included).
 FIDUCIAL_ASPECT_TOLERANCE = 0.12

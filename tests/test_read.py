@@ -259,24 +259,6 @@ def test_a_solid_patch_of_the_qr_code_never_stands_in_for_a_lost_corner_mark(def
     _assert_read_as_truth(result, truth)
 
 
-def test_a_corner_mark_stands_alone_a_patch_of_qr_modules_does_not():
-    from omr.identify import _refine_centres
-
-    px_per_mm = 200 / 25.4
-    image = np.full((400, 800), 235, np.uint8)
-    side = int(6 * px_per_mm)
-    image[100:100 + side, 100:100 + side] = 20  # a corner mark in its quiet zone
-    rng = np.random.default_rng(1)
-    grid = np.add.outer(np.arange(30) % 2, np.arange(30) % 2) == 0  # modules apart, as a QR code's often are
-    modules = (grid & (rng.random((30, 30)) < 0.8)).repeat(6, axis=0).repeat(6, axis=1)  # 0.76 mm modules
-    image[20:200, 450:630][modules] = 20
-    image[100:100 + side, 500:500 + side] = 20  # a solid patch among them, as large as a mark
-    centres = np.array([[100 + side / 2, 100 + side / 2], [500 + side / 2, 100 + side / 2]])
-    refined, isolated = _refine_centres(image, centres, px_per_mm)
-    assert isolated.tolist() == [True, False]
-    assert np.allclose(refined[0], centres[0] - 0.5, atol=0.6)
-
-
 # At 100 % a 5° skew puts two corner marks of an A4 sheet off the scan; fit-to-page prints keep them.
 @pytest.mark.parametrize("angle, scale", [(5.0, 0.93), (-5.0, 0.95), (3.0, 1.0)])
 def test_five_degree_skew_and_fit_to_page_scaling(default_layout, catalogue, angle, scale):
