@@ -25,7 +25,6 @@ writing lines at its guide lines, and read by Tesseract line by line.
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
 
@@ -276,7 +275,7 @@ def png_bytes(image: np.ndarray) -> bytes:
 # --- the stage ------------------------------------------------------------------
 
 def read_comment(grey: np.ndarray, homography_mm_to_px: np.ndarray, ink: PageInk, region: TextRegion,
-                 page: PageLayout, ocr: bool = True) -> CommentRead:
+                 page: PageLayout) -> CommentRead:
     """Decide, crop, clean and draft one comment field of an aligned page."""
     found = field_ink(ink, region)
     result = CommentRead(region.field, found.inside_mm2 >= T.TEXT_MIN_INK_MM2, round(found.inside_mm2, 2),
@@ -290,8 +289,6 @@ def read_comment(grey: np.ndarray, homography_mm_to_px: np.ndarray, ink: PageInk
     # Kept at the page's resolution (~200 dpi, what scanners give): 12 px/mm adds pixels, not detail.
     result.crop_png = png_bytes(cv2.resize(clean, None, fx=K / T.OCR_PX_PER_MM, fy=K / T.OCR_PX_PER_MM,
                                            interpolation=cv2.INTER_AREA))
-    if not ocr:
-        return result
     try:
         reader = line_reader()
         for number, line in enumerate(writing_lines(clean, region, guide_rows(region, page))):
@@ -309,6 +306,3 @@ def read_comment(grey: np.ndarray, homography_mm_to_px: np.ndarray, ink: PageInk
     result.review_priority = review_priority(result.matches, result.draft_confidence)
     return result
 
-
-def decode_png(data: bytes) -> np.ndarray:
-    return cv2.imdecode(np.frombuffer(io.BytesIO(data).getbuffer(), np.uint8), cv2.IMREAD_GRAYSCALE)
