@@ -18,20 +18,26 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import re
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from omr.ingest import PageLoader  # noqa: E402
 from omr.model import NEEDS_REVIEW  # noqa: E402
 from omr.omrchecker import expand_labels, import_omrchecker, read_template_json  # noqa: E402
 from omr.scan import Catalogue, process_page  # noqa: E402
 
-DEFAULT_DATA = Path("/work/shared/data/external/omrchecker")
+# The shared real scans: $OMR_EXTERNAL_DATA, else ../shared beside the checkout, else /work/shared.
+DEFAULT_DATA = next((p / "omrchecker" for p in (
+    [Path(os.environ["OMR_EXTERNAL_DATA"])] if os.environ.get("OMR_EXTERNAL_DATA") else [])
+    + [ROOT.parent / "shared" / "data" / "external", Path("/work/shared/data/external")]
+    if (p / "omrchecker").is_dir()), Path("/work/shared/data/external/omrchecker"))
 SKIP_COLUMNS = {"file_id", "input_path", "output_path", "score"}
 
 
