@@ -25,6 +25,8 @@ import json
 import re
 from dataclasses import asdict, dataclass
 
+from rapidfuzz.distance import Levenshtein
+
 from .textnorm import fold, fold_with_map, nfc, strip_diacritics
 
 DRAFT = "draft"
@@ -122,10 +124,12 @@ class Match:
         return not self.negated
 
 
-def _folded_terms() -> list[tuple[str, str, str, bool]]:
+def _folded_terms() -> list[tuple[str, str, str, bool, re.Pattern]]:
     # Longest first, so "tiền trà nước" wins over "trà nước" at the same place.
     items = [(fold(term), term, category, ambiguous) for term, category, ambiguous in TERMS]
-    return sorted(items, key=lambda item: -len(item[0]))
+    return [(folded, term, category, ambiguous,
+             re.compile(r"(?<![a-z0-9])" + re.escape(folded) + r"(?![a-z0-9])"))
+            for folded, term, category, ambiguous in sorted(items, key=lambda item: -len(item[0]))]
 
 
 _FOLDED_TERMS = _folded_terms()
@@ -150,8 +154,7 @@ def find_terms(text: str | None, source: str = "draft") -> list[Match]:
     lowered = original.lower()
     taken: list[tuple[int, int]] = []
     found: list[Match] = []
-    for folded_term, term, category, ambiguous in _FOLDED_TERMS:
-        pattern = re.compile(r"(?<![a-z0-9])" + re.escape(folded_term) + r"(?![a-z0-9])")
+    for folded_term, term, category, ambiguous, pattern in _FOLDED_TERMS:
         for hit in pattern.finditer(folded):
             if any(hit.start() < end and start < hit.end() for start, end in taken):
                 continue
@@ -192,11 +195,9 @@ def _near_matches(original: str, folded: str, index: list[int], taken: list[tupl
     Only phrases of :data:`FUZZY_MIN_CHARS` or more letters: shorter ones
     would meet ordinary words one edit away.
     """
-    from rapidfuzz.distance import Levenshtein
-
     tokens = [(m.start(), m.end()) for m in re.finditer(r"\S+", folded)]
     found: list[Match] = []
-    for folded_term, term, category, ambiguous in _FOLDED_TERMS:
+    for folded_term, term, category, ambiguous, _ in _FOLDED_TERMS:
         if ambiguous or len(folded_term) < FUZZY_MIN_CHARS:
             continue
         allowed = 1 if len(folded_term) < FUZZY_TWO_EDITS_CHARS else 2

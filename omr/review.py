@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from .errors import OmrError
 from .model import NEEDS_REVIEW, BoxRead
-from .store import (MACHINE, answers, batches, boxes, changes, claims, comments, decode_value,
+from .store import (MACHINE, answers, awaits_review, batches, boxes, changes, claims, comments, decode_value,
                     page_reviews, pages, responses, version_token)
 
 # Long enough to read a hard comment and type it; short enough that an item
@@ -106,7 +106,7 @@ def _answer_query(flt: QueueFilter):
              .join(responses, responses.c.id == answers.c.response_id)
              .join(pages, pages.c.id == answers.c.source_page_id)
              .join(batches, batches.c.id == pages.c.batch_id)
-             .where(answers.c.set_by == MACHINE, answers.c.status.in_(NEEDS_REVIEW)))
+             .where(awaits_review()))
     if flt.batch_id is not None:
         query = query.where(pages.c.batch_id == flt.batch_id)
     if flt.unit:

@@ -348,6 +348,15 @@ period_revisions = sa.Table(
     sa.Column("details", sa.Text, nullable=False),  # JSON: responses added, answers changed (who, when)
 )
 
+def awaits_review() -> sa.ColumnElement[bool]:
+    """An answer a person has still to look at: a machine read with a doubtful status.
+
+    The scan summary and the review queue both ask this; export.review_state and
+    omr.report_cache apply the same rule to rows already in memory.
+    """
+    return sa.and_(answers.c.set_by == MACHINE, answers.c.status.in_(NEEDS_REVIEW))
+
+
 # --- pure helpers ---------------------------------------------------------------
 
 def database_url(url: str | None = None) -> sa.URL:
@@ -1017,7 +1026,7 @@ class Store:
             to_review = conn.execute(
                 sa.select(sa.func.count()).select_from(answers)
                 .where(answers.c.response_id.in_(self._response_ids(batch_id)),
-                       answers.c.status.in_(NEEDS_REVIEW), answers.c.set_by == MACHINE)).scalar()
+                       awaits_review())).scalar()
         set_aside: dict[str, int] = {}
         totals = {NEW: 0, RESCAN: 0, CONFLICT: 0, SET_ASIDE: 0}
         for outcome, reason, count in by_outcome:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import yaml
 
 from .errors import TemplateError
+from .textnorm import nfc
 
 QUESTION_TYPES = ("single", "multiple", "scale", "yesno", "date", "text")
 
@@ -98,10 +98,6 @@ class Template:
             if q.id == question_id:
                 return q
         raise KeyError(question_id)
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
 
 
 class _Doc:

@@ -16,7 +16,6 @@ import logging
 import os
 import shutil
 import threading
-import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -25,6 +24,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ..errors import InputFileError, OmrError
+from ..textnorm import nfc
 from ..ingest import count_pages
 from ..model import SET_ASIDE_REASONS
 from ..store import pages, source_files, upload_jobs
@@ -57,7 +57,7 @@ def scan_suffix(path: Path) -> str | None:
 
 def display_name(name: str | None) -> str:
     """A client's file name for showing: last path part, NFC, printable, at most 200 characters."""
-    name = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
+    name = nfc((name or "").replace("\\", "/").rsplit("/", 1)[-1])
     name = "".join(ch for ch in name if ch.isprintable())
     return name[:200] or "(không tên)"
 
