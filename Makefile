@@ -87,6 +87,8 @@ serve: install
 	$(BIN)/omr review serve --db $(OUT)/omr.sqlite --uploads $(OUT)/uploads
 
 test: install apt-test
+	@# The stage packages stay layered, without import cycles (contracts in pyproject.toml).
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 clean:

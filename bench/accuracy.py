@@ -24,11 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from omr import batch  # noqa: E402
-from omr.ingest import count_pages  # noqa: E402
-from omr.layout import resolve_layout  # noqa: E402
+from omr.forms.layout import resolve_layout  # noqa: E402
+from omr.forms.simulate import simulate_batch  # noqa: E402
+from omr.forms.template import load_template  # noqa: E402
 from omr.model import BLANK, NEEDS_REVIEW  # noqa: E402
-from omr.simulate import simulate_batch  # noqa: E402
-from omr.template import load_template  # noqa: E402
+from omr.scan.ingest import count_pages  # noqa: E402
 
 STATES = ("empty", "marked", "cancelled", "uncertain")
 def evaluate(profile: str, sheets: int, workers: int, seed: int) -> dict:
@@ -40,7 +40,7 @@ def evaluate(profile: str, sheets: int, workers: int, seed: int) -> dict:
         truths = {json.loads(line)["serial"]: json.loads(line) for line in truth_path.read_text().splitlines()}
         tasks = [(str(pdf), i) for i in range(count_pages(pdf))]
         started = time.perf_counter()
-        # The same worker set-up as `omr scan` (omr.batch), without the database.
+        # The same worker set-up as `omr scan` (omr.scan.batch), without the database.
         with multiprocessing.get_context("forkserver").Pool(
                 workers, initializer=batch._init_worker, initargs=(str(ROOT / "form_templates"), True)) as pool:
             results = list(pool.imap(batch._read_task, tasks, chunksize=8))

@@ -38,11 +38,11 @@ sys.path.insert(0, str(ROOT))
 from rapidfuzz.distance.Levenshtein import distance as edit_distance  # noqa: E402
 
 from omr import scan  # noqa: E402
-from omr.ingest import iter_pages  # noqa: E402
-from omr.layout import resolve_layout  # noqa: E402
-from omr.lexicon import find_terms  # noqa: E402
-from omr.simulate import simulate_batch  # noqa: E402
-from omr.template import load_template  # noqa: E402
+from omr.forms.layout import resolve_layout  # noqa: E402
+from omr.forms.simulate import simulate_batch  # noqa: E402
+from omr.forms.template import load_template  # noqa: E402
+from omr.scan.ingest import iter_pages  # noqa: E402
+from omr.text.lexicon import find_terms  # noqa: E402
 
 
 def normalise_spaces(text: str) -> str:

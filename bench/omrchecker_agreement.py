@@ -2,7 +2,7 @@
 
 Each sample's ``template.json`` is imported (``omr template import-omrchecker``)
 into a scratch folder; every sheet named in ``expected_reads.ambr`` is read
-by the scan pipeline (``omr.scan.process_page``: registration to the
+by the scan pipeline (``omr.scan.page.process_page``: registration to the
 reference, then reading), and each field compared with OMRChecker's read.
 Fields joined by OMRChecker's ``customLabels`` (a roll number from its digit
 columns) are joined the same way here.
@@ -28,10 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from omr.ingest import PageLoader  # noqa: E402
 from omr.model import NEEDS_REVIEW  # noqa: E402
-from omr.omrchecker import expand_labels, import_omrchecker, read_template_json  # noqa: E402
-from omr.scan import Catalogue, process_page  # noqa: E402
+from omr.scan.ingest import PageLoader  # noqa: E402
+from omr.scan.page import Catalogue, process_page  # noqa: E402
+from omr.template_from.omrchecker import expand_labels, import_omrchecker, read_template_json  # noqa: E402
 
 # The shared real scans: $OMR_EXTERNAL_DATA, else ../shared beside the checkout, else /work/shared.
 DEFAULT_DATA = next((p / "omrchecker" for p in (

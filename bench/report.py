@@ -39,10 +39,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from omr import report as report_module
-from omr.store import open_store
-from omr.template import load_template
-from omr.units import Unit, save_units
+from omr.data.store import open_store
+from omr.forms.template import load_template
+from omr.online.units import Unit, save_units
+from omr.reports import figures as report_module
 
 TEMPLATE = ROOT / "form_templates" / "motcua-2026.yaml"
 N_UNITS = 102
@@ -165,7 +165,7 @@ def build(url: str, n: int, seed: int = 7) -> None:
                         ans.append((answer_id, rid, "H3", json.dumps(text, ensure_ascii=False), "ok", 1.0, None,
                                     "import", now))
                     else:
-                        from omr.lexicon import flags_json, flags_of
+                        from omr.text.lexicon import flags_json, flags_of
 
                         comment_id += 1
                         comm.append((comment_id, rid, page_id, "H3", True, 0.1, 10.0, 200.0, 180.0, 20.0, None,
@@ -210,8 +210,8 @@ def main() -> int:
     url = args.db or str(folder / "bench.sqlite")
     if not args.reuse:
         build(url, args.responses)
-    from omr.report import _layout
-    from omr.report_cache import refresh
+    from omr.reports.cache import refresh
+    from omr.reports.figures import _layout
 
     with open_store(url) as store:
         t0 = time.perf_counter()

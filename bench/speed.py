@@ -28,9 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from omr.layout import resolve_layout  # noqa: E402
-from omr.simulate import PROFILES, simulate_batch  # noqa: E402
-from omr.template import load_template  # noqa: E402
+from omr.forms.layout import resolve_layout  # noqa: E402
+from omr.forms.simulate import PROFILES, simulate_batch  # noqa: E402
+from omr.forms.template import load_template  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 # Office scanner artefacts, but every page grey (JPEG) as the issue asks, and no batch accidents.

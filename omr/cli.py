@@ -2,6 +2,11 @@
 
 Messages for people are Vietnamese; a user's mistake ends with one clear line
 and an exit code (see :mod:`omr.errors`), never a traceback.
+
+Each command imports its stages inside its own function: ``omr --help`` and a
+mistyped option answer at once instead of loading OpenCV, pandas and the web
+app first. That is start-up time, not a way round an import cycle (the layers
+are checked by ``lint-imports``).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import BadArgumentsError, OmrError
+from omr.errors import BadArgumentsError, DatabaseError, OmrError
 
 
 def _positive_int(text: str) -> int:
@@ -27,7 +32,7 @@ def _positive_int(text: str) -> int:
 
 
 def _unit_code(text: str) -> str:
-    from .qrcodes import UNIT_PATTERN
+    from omr.forms.qrcodes import UNIT_PATTERN
 
     if not UNIT_PATTERN.match(text):
         raise argparse.ArgumentTypeError("mã đơn vị chỉ gồm chữ không dấu, số, '.', '_' hoặc '-' (tối đa 32 ký tự)")
@@ -166,6 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=("admin", "scanner", "reviewer"), default="reviewer")
     p.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu từ dòng đầu của đầu vào chuẩn")
     p.add_argument("--db")
+
+    db = sub.add_parser("db", help="cơ sở dữ liệu: nâng cấp cấu trúc khi cài phiên bản omr mới")
+    db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    p = db_sub.add_parser("upgrade", help="nâng cấp cấu trúc cơ sở dữ liệu lên phiên bản mới nhất "
+                                          "(SQLite: sao lưu tệp trước khi nâng cấp)")
+    p.add_argument("--db", help="URL hoặc đường dẫn tệp SQLite (mặc định outputs/omr.sqlite)")
     return parser
 
 
@@ -179,8 +190,8 @@ def _iso_date(text: str):
 
 
 def _load(template_path: str):
-    from .layout import resolve_layout
-    from .template import load_template
+    from omr.forms.layout import resolve_layout
+    from omr.forms.template import load_template
 
     template = load_template(template_path)
     return template, resolve_layout(template)
@@ -194,7 +205,7 @@ def _output_path(path: str) -> Path:
 
 
 def cmd_forms_print(args) -> int:
-    from .printing import print_forms
+    from omr.forms.printing import print_forms
 
     _, layout = _load(args.template)
     out = _output_path(args.output)
@@ -205,7 +216,7 @@ def cmd_forms_print(args) -> int:
 
 
 def cmd_forms_layout(args) -> int:
-    from .layout import layout_to_dict
+    from omr.forms.layout import layout_to_dict
 
     _, layout = _load(args.template)
     out = _output_path(args.output)
@@ -216,7 +227,7 @@ def cmd_forms_layout(args) -> int:
 
 
 def cmd_forms_simulate(args) -> int:
-    from .simulate import simulate_batch
+    from omr.forms.simulate import simulate_batch
 
     template, layout = _load(args.template)
     out = _output_path(args.output)
@@ -234,7 +245,7 @@ def cmd_forms_simulate(args) -> int:
 
 
 def cmd_template_from_blank(args) -> int:
-    from .blankform import from_blank
+    from omr.template_from.blank import from_blank
 
     summary = from_blank(args.blank, _output_path(args.output), args.group, args.page_width_mm)
     print(f"Đã tạo mẫu phiếu {summary['output']}: {summary['pages']} trang, {summary['boxes']} ô đánh dấu, "
@@ -246,7 +257,7 @@ def cmd_template_from_blank(args) -> int:
 
 
 def cmd_template_import_omrchecker(args) -> int:
-    from .omrchecker import import_omrchecker
+    from omr.template_from.omrchecker import import_omrchecker
 
     summary = import_omrchecker(args.template_json, _output_path(args.output), args.reference)
     anchor = {"markers": "bốn dấu góc", "page": "mép tờ phiếu", "none": "cả ảnh", "features": "ảnh mẫu"}
@@ -260,8 +271,8 @@ def cmd_scan(args) -> int:
 
     from tqdm import tqdm
 
-    from .batch import format_report, run_scan
-    from .store import open_store
+    from omr.data.store import open_store
+    from omr.scan.batch import format_report, run_scan
 
     if (args.collected_from is None) != (args.collected_to is None):
         raise BadArgumentsError("Cần cả --collected-from và --collected-to (hoặc bỏ cả hai)")
@@ -288,9 +299,9 @@ def cmd_scan(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .dataset import catalogue_lookup
-    from .export import export_responses
-    from .store import open_store
+    from omr.data.store import open_store
+    from omr.reports.dataset import catalogue_lookup
+    from omr.reports.export import export_responses
 
     out = _output_path(args.output or f"outputs/export.{args.format}")
     lookup = catalogue_lookup(args.templates)
@@ -301,10 +312,10 @@ def cmd_export(args) -> int:
 
 
 def cmd_comments(args) -> int:
-    from .lexicon import flags_from_json
-    from .privacy import mask_personal_numbers
-    from .qrcodes import format_serial
-    from .store import open_store
+    from omr.data.store import open_store
+    from omr.forms.qrcodes import format_serial
+    from omr.text.lexicon import flags_from_json
+    from omr.text.privacy import mask_personal_numbers
 
     with open_store(args.db) as store:
         rows = store.inked_comments()
@@ -335,9 +346,9 @@ def cmd_comments(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from .scan import Catalogue
-    from .show import render_serial
-    from .store import open_store
+    from omr.data.store import open_store
+    from omr.scan.page import Catalogue
+    from omr.scan.show import render_serial
 
     out = _output_path(args.output)
     with open_store(args.db) as store:
@@ -348,8 +359,9 @@ def cmd_show(args) -> int:
 
 
 def cmd_online_mapping(args) -> int:
-    from .online import mapping_yaml, read_table
-    from .template import load_template
+    from omr.forms.template import load_template
+    from omr.online.mapping import mapping_yaml
+    from omr.online.table import read_table
 
     template = load_template(args.template)
     sample = read_table(args.sample) if args.sample else None
@@ -362,8 +374,9 @@ def cmd_online_mapping(args) -> int:
 
 
 def cmd_online_import(args) -> int:
-    from .online import format_report, import_online, load_mapping
-    from .store import open_store
+    from omr.data.store import open_store
+    from omr.online.importer import format_report, import_online
+    from omr.online.mapping import load_mapping
 
     mapping = load_mapping(args.mapping) if args.mapping else None
     with open_store(args.db) as store:
@@ -374,8 +387,8 @@ def cmd_online_import(args) -> int:
 
 
 def cmd_units_import(args) -> int:
-    from .store import open_store
-    from .units import import_units
+    from omr.data.store import open_store
+    from omr.online.units import import_units
 
     with open_store(args.db) as store:
         counts = import_units(store, args.file)
@@ -387,7 +400,7 @@ def cmd_units_import(args) -> int:
 
 
 def cmd_review_serve(args) -> int:
-    from .web import serve
+    from omr.web import serve
 
     serve(args.db, host=args.host, port=args.port, uploads_dir=args.uploads, template_dir=args.templates,
           scan_workers=args.workers)
@@ -395,8 +408,8 @@ def cmd_review_serve(args) -> int:
 
 
 def cmd_users_add(args) -> int:
-    from .store import open_store
-    from .users import ROLE_LABELS, add_user, read_new_password
+    from omr.data.store import open_store
+    from omr.data.users import ROLE_LABELS, add_user, read_new_password
 
     password = read_new_password(args.password_stdin)
     with open_store(args.db) as store:
@@ -406,9 +419,9 @@ def cmd_users_add(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .report import build, output_format, write_report
-    from .report_render import pct
-    from .store import open_store
+    from omr.data.store import open_store
+    from omr.reports.figures import build, output_format, write_report
+    from omr.reports.render import pct
 
     output_format(args.output)  # a wrong extension fails before any work
     out = _output_path(args.output)
@@ -425,8 +438,8 @@ def cmd_report(args) -> int:
 
 
 def cmd_period_close(args) -> int:
-    from .report import close_period
-    from .store import open_store
+    from omr.data.store import open_store
+    from omr.reports.figures import close_period
 
     with open_store(args.db) as store:
         period, figures = close_period(store, args.period, args.templates, calendar=args.calendar, who=args.by)
@@ -436,7 +449,25 @@ def cmd_period_close(args) -> int:
     return 0
 
 
+def cmd_db_upgrade(args) -> int:
+    from omr.data.store import database_url, open_store
+
+    target = database_url(args.db)
+    if target.get_backend_name() == "sqlite" and target.database and not Path(target.database).expanduser().exists():
+        raise DatabaseError(f"Không có cơ sở dữ liệu {target.database} để nâng cấp (kiểm tra lại đường dẫn --db)")
+    with open_store(args.db, upgrading=True) as store:
+        before, after, backup = store.upgrade_schema()
+        if before == after:
+            print(f"Cơ sở dữ liệu {store.url} đã ở phiên bản cấu trúc mới nhất ({after}); không có gì thay đổi.")
+            return 0
+        print(f"Đã nâng cấp cơ sở dữ liệu {store.url} từ phiên bản cấu trúc {before} lên {after}.")
+        if backup:
+            print(f"Bản sao lưu trước khi nâng cấp: {backup}")
+    return 0
+
+
 COMMANDS = {
+    ("db", "upgrade"): cmd_db_upgrade,
     ("report", None): cmd_report,
     ("period", "close"): cmd_period_close,
     ("template", "from-blank"): cmd_template_from_blank,

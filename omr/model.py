@@ -7,6 +7,9 @@ page; the store keeps them and joins pages with the same serial into responses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta, timezone
+
+VN_TZ = timezone(timedelta(hours=7))  # Vietnam time of every response and report (UTC+7, no daylight saving)
 
 # Box states
 EMPTY, MARKED, CANCELLED, UNCERTAIN = "empty", "marked", "cancelled", "uncertain"
@@ -77,4 +80,4 @@ class PageResult:
     homography: list | None = None  # 3x3, layout mm -> image px of the page as stored
     boxes: list[BoxRead] = field(default_factory=list)
     questions: list[QuestionRead] = field(default_factory=list)
-    comments: list = field(default_factory=list)  # omr.comments.CommentRead, one per comment field
+    comments: list = field(default_factory=list)  # omr.scan.comments.CommentRead, one per comment field

@@ -168,7 +168,7 @@ LINE_BELOW_GUIDE_MM = 1.5
 LIKELY_CORRECT_MEAN_CONF = 85.0
 LIKELY_CORRECT_MIN_WORD_CONF = 60.0
 
-# --- Forms designed elsewhere (issue #8: omr.register, omr.bubbles, omr.blankform) ---
+# --- Forms designed elsewhere (issue #8: omr.scan.register, omr.scan.bubbles, omr.template_from.blank) ---
 # Registration to a blank reference image. SIFT features on images whose
 # longer side is at most this: an A4 page at ~5 px/mm keeps printed text as
 # features, and matching stays well under a second per reference.

@@ -34,8 +34,8 @@ def form_templates_copy(repo_root: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def default_layout(default_template_path):
-    from omr.layout import resolve_layout
-    from omr.template import load_template
+    from omr.forms.layout import resolve_layout
+    from omr.forms.template import load_template
 
     template = load_template(default_template_path)
     return template, resolve_layout(template, freeze=False)
@@ -43,7 +43,7 @@ def default_layout(default_template_path):
 
 @pytest.fixture(scope="session")
 def catalogue(repo_root):
-    from omr.scan import Catalogue
+    from omr.scan.page import Catalogue
 
     return Catalogue.from_folder(repo_root / "form_templates")
 
@@ -51,7 +51,7 @@ def catalogue(repo_root):
 @pytest.fixture(scope="session")
 def office_batch(tmp_path_factory, default_layout):
     """Eight sheets through the office scanner profile: upside-down pages, a duplicate, a blank page."""
-    from omr.simulate import simulate_batch
+    from omr.forms.simulate import simulate_batch
 
     template, layout = default_layout
     folder = tmp_path_factory.mktemp("office")

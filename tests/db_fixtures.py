@@ -15,8 +15,8 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from omr.data.store import database_url, open_store
 from omr.model import AMBIGUOUS, BLANK, EMPTY, MARKED, OK, BoxRead, PageResult, PageSource, QuestionRead
-from omr.store import database_url, open_store
 
 POSTGRES_DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

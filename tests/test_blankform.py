@@ -63,7 +63,7 @@ def _photocopy(page: np.ndarray, angle: float, scale: float) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):
-    from omr.blankform import from_blank
+    from omr.template_from.blank import from_blank
 
     folder = tmp_path_factory.mktemp("blank")
     blank = folder / "phieu-xa.png"
@@ -74,7 +74,7 @@ def made(tmp_path_factory):
 
 
 def test_finds_every_box_bubble_and_frame_and_groups_them_into_questions(made):
-    from omr.template import load_template
+    from omr.forms.template import load_template
 
     _, templates, summary = made
     assert summary["boxes"] == 2 + 5 + 3 + 4 and summary["frames"] == 1
@@ -92,8 +92,8 @@ def test_finds_every_box_bubble_and_frame_and_groups_them_into_questions(made):
 
 def _answer_key(templates):
     """Question id of each group of boxes, by the boxes' positions."""
-    from omr.layout import resolve_layout
-    from omr.template import load_template
+    from omr.forms.layout import resolve_layout
+    from omr.forms.template import load_template
 
     layout = resolve_layout(load_template(templates / "phieu-xa.yaml"))
     by_position = {}
@@ -104,8 +104,8 @@ def _answer_key(templates):
 
 @pytest.mark.parametrize("angle, scale", [(0.0, 1.0), (2.5, 0.93), (-4.0, 1.05)])
 def test_filled_copies_are_registered_and_read_without_any_omr_marks(made, angle, scale):
-    from omr.ingest import PageLoader
-    from omr.scan import Catalogue, process_page
+    from omr.scan.ingest import PageLoader
+    from omr.scan.page import Catalogue, process_page
 
     folder, templates, _ = made
     key = _answer_key(templates)
@@ -130,8 +130,8 @@ def test_filled_copies_are_registered_and_read_without_any_omr_marks(made, angle
 
 
 def test_a_page_of_another_form_is_set_aside(made):
-    from omr.ingest import PageLoader
-    from omr.scan import Catalogue, process_page
+    from omr.scan.ingest import PageLoader
+    from omr.scan.page import Catalogue, process_page
 
     folder, templates, _ = made
     other = np.full((_mm(297), _mm(210)), 255, np.uint8)
@@ -145,7 +145,7 @@ def test_a_page_of_another_form_is_set_aside(made):
 
 
 def test_a_box_used_twice_is_refused_with_file_line_and_field(made, tmp_path):
-    from omr.template import load_template
+    from omr.forms.template import load_template
 
     _, templates, _ = made
     text = (templates / "phieu-xa.yaml").read_text(encoding="utf-8")
@@ -160,7 +160,7 @@ def test_a_box_used_twice_is_refused_with_file_line_and_field(made, tmp_path):
 
 
 def test_box_numbers_belong_to_pinned_templates_only(tmp_path):
-    from omr.template import load_template
+    from omr.forms.template import load_template
 
     path = tmp_path / "t.yaml"
     path.write_text("form: a\nversion: 1\ntitle: T\ngroups:\n  - id: A\n    title: A\n    questions:\n"

@@ -23,8 +23,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from omr import users
-from omr.store import answers, comments, open_store, pages
+from omr.data import users
+from omr.data.schema import answers, comments, pages
+from omr.data.store import open_store
 
 CHROMIUM = os.environ.get("OMR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -78,7 +79,7 @@ def browser():
 @pytest.fixture(scope="module")
 def specimen(tmp_path_factory, default_layout):
     """Five sheets through the office scanner profile (about a dozen pages)."""
-    from omr.simulate import simulate_batch
+    from omr.forms.simulate import simulate_batch
 
     template, layout = default_layout
     folder = tmp_path_factory.mktemp("specimen")
@@ -92,7 +93,7 @@ def _torn_qr_page(default_layout, out: Path) -> Path:
     import numpy as np
     from PIL import Image
 
-    from omr.simulate import _BlankPages, choose_answers, fill_page
+    from omr.forms.simulate import _BlankPages, choose_answers, fill_page
 
     template, layout = default_layout
     rng = np.random.default_rng(8)

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from rapidfuzz.distance.Levenshtein import distance as edit_distance
 
-from omr import comments as C
-from omr.ingest import iter_pages
-from omr.lexicon import find_terms, flags_of
-from omr.privacy import ID_LABEL, PHONE_LABEL, mask_personal_numbers
-from omr.scan import process_page
-from omr.simulate import PROFILES, simulate_batch
+from omr.forms.simulate import PROFILES, simulate_batch
+from omr.scan import comments as C
+from omr.scan.ingest import iter_pages
+from omr.scan.page import process_page
+from omr.text.lexicon import find_terms, flags_of
+from omr.text.privacy import ID_LABEL, PHONE_LABEL, mask_personal_numbers
 
 # Office scanning at its worst for comment boxes: the back of every sheet shows
 # through, dust on every page, every scan grey (a 1-bit scan can erase faint
@@ -109,7 +109,7 @@ def test_crops_keep_the_writing_and_lose_the_printed_lines(written_batch):
 
 def test_a_bleed_through_pattern_alone_is_not_writing(default_layout):
     """The mirrored print of the other side, as dark as thin paper lets it through, is not a comment."""
-    from omr.align import PageInk
+    from omr.scan.align import PageInk
 
     _, layout = default_layout
     page = layout.page(2)
@@ -129,7 +129,7 @@ def test_a_bleed_through_pattern_alone_is_not_writing(default_layout):
 
 
 def test_ocr_unavailable_keeps_the_crop_and_says_why(monkeypatch, written_batch, catalogue):
-    from omr.ocr import OcrUnavailable
+    from omr.scan.ocr import OcrUnavailable
 
     def unavailable():
         raise OcrUnavailable("Không tìm thấy dữ liệu tiếng Việt của Tesseract (gói tesseract-ocr-vie)")
@@ -154,7 +154,7 @@ def test_flagged_comments_come_first_then_the_clearest_drafts():
 
 
 def test_likely_correct_needs_sure_words_that_vietnamese_can_spell():
-    from omr.ocr import Word
+    from omr.scan.ocr import Word
 
     sure = [Word("Rất", 95, 0), Word("hài", 94, 0), Word("lòng", 96, 0)]
     assert C.draft_quality(sure) == (95.0, True)
@@ -236,15 +236,15 @@ def test_phone_and_id_numbers_are_masked(text, expected):
 # --- store and export -----------------------------------------------------------------
 
 def _scan_into(store, pdf, catalogue_dir):
-    from omr.batch import run_scan
+    from omr.scan.batch import run_scan
 
     return run_scan([str(pdf)], store, "comments", template_dir=str(catalogue_dir))
 
 
 def test_comments_are_stored_exported_masked_and_reviewed(written_batch, store, repo_root, tmp_path):
-    from omr.dataset import catalogue_lookup
-    from omr.export import export_responses
-    from omr.store import comments as comments_table
+    from omr.data.schema import comments as comments_table
+    from omr.reports.dataset import catalogue_lookup
+    from omr.reports.export import export_responses
 
     pdf, truths, _ = written_batch
     report = _scan_into(store, pdf, repo_root / "form_templates")

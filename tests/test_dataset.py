@@ -1,4 +1,4 @@
-"""The merged dataset (paper + online) behind `omr export` and omr.dataset.load, and a fuzz of the importer."""
+"""The merged dataset (paper + online) behind `omr export` and omr.reports.dataset.load, and a fuzz of the importer."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from db_fixtures import PAGE1, PAGE2, page_result, record
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import omr.dataset
+import omr.reports.dataset
 from omr.cli import main
+from omr.data.store import open_store
 from omr.errors import InputFileError
-from omr.online import import_online, load_mapping
-from omr.store import open_store
-from omr.units import import_units
+from omr.online.importer import import_online
+from omr.online.mapping import load_mapping
+from omr.online.units import import_units
 
 
 def build_merged(store_url, repo_root, tmp_path):
@@ -40,7 +41,7 @@ def test_load_merges_paper_and_online_in_one_schema(store_url, repo_root, tmp_pa
     monkeypatch.chdir(repo_root)  # the bundled mapping names its template relative to the repository
     report = build_merged(store_url, repo_root, tmp_path)
     assert report.imported == 36 and report.rejected == 1  # the "Other" answer typed in is reported
-    frame = omr.dataset.load(store_url, templates=repo_root / "form_templates")
+    frame = omr.reports.dataset.load(store_url, templates=repo_root / "form_templates")
     assert frame["channel"].value_counts().to_dict() == {"online": 36, "paper": 2}
     paper = frame[frame["channel"] == "paper"]
     online = frame[frame["channel"] == "online"]

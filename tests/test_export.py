@@ -9,12 +9,13 @@ import json
 
 import openpyxl
 import pytest
-
 from db_fixtures import PAGE1, PAGE2, page_result, record
+
 from omr.errors import BadArgumentsError
-from omr.export import BASE_COLUMNS, export_responses
+from omr.forms.template import load_template, parse_template
 from omr.model import AMBIGUOUS, INVALID, MULTIPLE
-from omr.template import load_template, parse_template
+from omr.reports.dataset import BASE_COLUMNS
+from omr.reports.export import export_responses
 
 # Question ids deliberately out of alphabetical order: columns must follow the template.
 MINI_TEMPLATE = """

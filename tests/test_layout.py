@@ -11,8 +11,8 @@ import pytest
 from omr import tuning as T
 from omr.cli import main
 from omr.errors import TemplateChangedError, TemplateError
-from omr.layout import (compute_layout, layout_from_dict, layout_to_dict, load_layouts, resolve_layout)
-from omr.template import box_codes, load_template, parse_template
+from omr.forms.layout import compute_layout, layout_from_dict, layout_to_dict, load_layouts, resolve_layout
+from omr.forms.template import box_codes, load_template, parse_template
 
 FORM_FILE = "motcua-2026.yaml"
 FROZEN_V1 = "motcua-2026-v1.json"

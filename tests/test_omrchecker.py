@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from omr.errors import TemplateError
-from omr.omrchecker import expand_labels, fields_of, import_omrchecker
+from omr.template_from.omrchecker import expand_labels, fields_of, import_omrchecker
+
 
 def _external_data() -> Path:
     """The shared real-scan folder: $OMR_EXTERNAL_DATA, else ../shared beside the checkout, else /work/shared."""
@@ -55,7 +56,7 @@ def test_unknown_field_type_is_a_clear_error(tmp_path):
 
 @pytest.fixture(scope="module")
 def sample4_catalogue(tmp_path_factory):
-    from omr.scan import Catalogue
+    from omr.scan.page import Catalogue
 
     folder = tmp_path_factory.mktemp("omrchecker") / "form_templates"
     summary = import_omrchecker(SAMPLES / "sample4" / "template.json", folder / "sample4.yaml")
@@ -77,8 +78,8 @@ def _answers(result):
     ("IMG_20201116_150750830.jpg", "A - D C AC A D B C D D"),
 ])
 def test_phone_photos_of_an_omrchecker_sheet_read_as_omrchecker_reads_them(sample4_catalogue, image, expected):
-    from omr.ingest import PageLoader
-    from omr.scan import process_page
+    from omr.scan.ingest import PageLoader
+    from omr.scan.page import process_page
 
     result = process_page(PageLoader().load(SAMPLES / "sample4" / image, 0), sample4_catalogue)
     assert result.set_aside is None and result.form_id == "sample4"
@@ -89,8 +90,8 @@ def test_phone_photos_of_an_omrchecker_sheet_read_as_omrchecker_reads_them(sampl
 
 @needs_samples
 def test_a_page_of_another_form_is_set_aside(sample4_catalogue):
-    from omr.ingest import PageLoader
-    from omr.scan import process_page
+    from omr.scan.ingest import PageLoader
+    from omr.scan.page import process_page
 
     other = SAMPLES / "community" / "UmarFarootAPS" / "scans" / "scan-type-1.jpg"
     result = process_page(PageLoader().load(other, 0), sample4_catalogue)
@@ -98,13 +99,13 @@ def test_a_page_of_another_form_is_set_aside(sample4_catalogue):
     assert not result.questions
 
 
-# --- Reading filled bubbles on OMRChecker's real samples (omr.bubbles) ---------------------------
+# --- Reading filled bubbles on OMRChecker's real samples (omr.scan.bubbles) ---------------------------
 
 @pytest.fixture(scope="module")
 def read_sample(tmp_path_factory):
     """Read one sample sheet through the scan pipeline, importing its template once."""
-    from omr.ingest import PageLoader
-    from omr.scan import Catalogue, process_page
+    from omr.scan.ingest import PageLoader
+    from omr.scan.page import Catalogue, process_page
 
     catalogues = {}
 
@@ -160,8 +161,8 @@ def test_bubbles_at_the_page_edge_are_measured(read_sample):
 
 
 def test_printed_baseline_is_the_same_option_elsewhere_on_the_page():
-    from omr.bubbles import printed_baselines
-    from omr.layout import Checkbox
+    from omr.forms.layout import Checkbox
+    from omr.scan.bubbles import printed_baselines
 
     boxes = [Checkbox(f"q{q}", o, 0.0, 0.0, 5.0, 5.0) for q in range(1, 6) for o in "AB"]
     # B is printed darker (0.5) than A (0.1); q1, q2 and q3 filled B (0.8).

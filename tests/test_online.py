@@ -12,19 +12,14 @@ import pytest
 import yaml
 
 from omr.cli import main
-from omr.export import local_time
-from omr.legacy_vn import TCVN3
-from omr.online import (
-    decode_bytes,
-    import_online,
-    load_mapping,
-    mapping_yaml,
-    parse_timestamp,
-    read_table,
-    sniff_separator,
-)
-from omr.template import parse_template
-from omr.units import import_units
+from omr.forms.template import parse_template
+from omr.online.importer import import_online
+from omr.online.legacy_vn import TCVN3
+from omr.online.mapping import load_mapping, mapping_yaml
+from omr.online.table import decode_bytes, read_table, sniff_separator
+from omr.online.units import import_units
+from omr.online.values import parse_timestamp
+from omr.reports.dataset import local_time
 
 MINI = """
 form: mini-online

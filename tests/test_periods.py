@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from omr.errors import BadArgumentsError
-from omr.periods import parse_period, period_of_day, previous_period, report_year, response_dates
+from omr.reports.periods import parse_period, period_of_day, previous_period, report_year, response_dates
 
 
 @pytest.mark.parametrize("label, start, end", [

@@ -15,9 +15,9 @@ import zxingcpp
 from omr import tuning as T
 from omr.cli import main
 from omr.errors import TemplateError
-from omr.layout import resolve_layout
-from omr.qrcodes import parse_payload
-from omr.template import load_template
+from omr.forms.layout import resolve_layout
+from omr.forms.qrcodes import parse_payload
+from omr.forms.template import load_template
 
 FORM_FILE = "motcua-2026.yaml"
 SHEETS = 2

@@ -10,12 +10,12 @@ import pytest
 from PIL import Image
 
 from omr.errors import InputFileError
-from omr.ingest import RawPage, count_pages, iter_pages
+from omr.forms.simulate import PROFILES, _BlankPages, choose_answers, fill_page, scan_page
+from omr.forms.template import Question, date_parts
 from omr.model import AMBIGUOUS, BLANK, CANCELLED, EMPTY, INVALID, MARKED, MULTIPLE, NEEDS_REVIEW, OK, BoxRead
-from omr.read import classify_fill, resolve_question
-from omr.scan import process_page
-from omr.simulate import PROFILES, _BlankPages, choose_answers, fill_page, scan_page
-from omr.template import Question, date_parts
+from omr.scan.ingest import RawPage, count_pages, iter_pages
+from omr.scan.page import process_page
+from omr.scan.read import classify_fill, resolve_question
 
 
 def _truth_value_matches(question_type, read_value, status, truth_value):
@@ -181,9 +181,9 @@ def test_photo_without_a_form(catalogue):
 
 def test_page_of_an_unknown_form(tmp_path, default_template_path, catalogue):
     """A form printed from a template omr does not have is set aside as unknown, with its name."""
-    from omr.layout import compute_layout
-    from omr.simulate import simulate_batch
-    from omr.template import load_template
+    from omr.forms.layout import compute_layout
+    from omr.forms.simulate import simulate_batch
+    from omr.forms.template import load_template
 
     text = default_template_path.read_text(encoding="utf-8").replace("form: motcua-2026", "form: other-form")
     other = tmp_path / "other.yaml"

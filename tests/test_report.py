@@ -33,11 +33,12 @@ import sqlalchemy as sa
 from db_fixtures import page_result, record
 
 from omr.cli import main
-from omr.lexicon import flags_json, flags_of
+from omr.data.schema import answers, comments, responses
+from omr.data.store import open_store
 from omr.model import AMBIGUOUS
-from omr.report import build, close_period, write_report
-from omr.store import answers, comments, open_store, responses
-from omr.units import import_units
+from omr.online.units import import_units
+from omr.reports.figures import build, close_period, write_report
+from omr.text.lexicon import flags_json, flags_of
 
 
 def _crop_png() -> bytes:
@@ -251,8 +252,8 @@ def test_docx_renders_through_libreoffice(dataset, tmp_path):
 
 
 def test_cache_refresh_matches_a_rebuild_after_edits(dataset):
-    from omr import report_cache
-    from omr.report import _layout
+    from omr.reports import cache as report_cache
+    from omr.reports.figures import _layout
 
     with open_store(dataset) as store:
         layout = _layout(store, "form_templates")

@@ -9,9 +9,10 @@ import pytest
 import sqlalchemy as sa
 from db_fixtures import PAGE1, PAGE2, page_result, record, set_aside_result
 
-from omr import review
+from omr.data import review
+from omr.data.schema import claims, comments, pages
+from omr.data.store import StaleWriteError, open_store
 from omr.model import AMBIGUOUS, BLANK, MULTIPLE, OK
-from omr.store import StaleWriteError, claims, comments, open_store, pages
 
 
 def _sheet(store, batch_id, serial, *, path=None, statuses=None, page1=None, unit="30001"):

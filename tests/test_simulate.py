@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from omr.cli import main
-from omr.identify import identify
-from omr.ingest import iter_pages
-from omr.simulate import PROFILES, choose_answers, simulate_batch
+from omr.forms.simulate import PROFILES, choose_answers, simulate_batch
+from omr.scan.identify import identify
+from omr.scan.ingest import iter_pages
 
 
 def _truths(path):

@@ -9,12 +9,12 @@ import sqlite3
 
 import pytest
 import sqlalchemy as sa
-
 from db_fixtures import PAGE1, PAGE2, file_sha, page_result, record, set_aside_result
-from omr import store as store_module
+
+from omr.data import store as store_module
+from omr.data.store import database_url, open_store
 from omr.errors import DatabaseError
 from omr.model import AMBIGUOUS, MULTIPLE
-from omr.store import database_url, open_store
 
 
 def snapshot(store) -> tuple:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from omr.errors import TemplateError
-from omr.template import box_codes, load_template
+from omr.forms.template import box_codes, load_template
 
 # A small but complete template. Mutations below change one thing each.
 MINIMAL = """\

@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 
 from omr.cli import main
+from omr.data.store import open_store
 from omr.errors import InputFileError
-from omr.store import open_store
-from omr.units import (
+from omr.online.units import (
     AMBIGUOUS,
     NOT_YET,
     OK,
@@ -27,8 +27,8 @@ TODAY = date(2026, 11, 26)
 
 @pytest.fixture(scope="module")
 def caolanh(repo_root):
-    from omr.online import read_table
-    from omr.units import units_from_table
+    from omr.online.table import read_table
+    from omr.online.units import units_from_table
 
     table = read_table(repo_root / "examples" / "units" / "caolanh.csv")
     units, unknown = units_from_table(table.header, table.rows, "caolanh.csv")

@@ -12,10 +12,11 @@ import pytest
 import sqlalchemy as sa
 from db_fixtures import PAGE1, PAGE2, page_result, record
 
-from omr import review, users
-from omr.batch import run_scan
+from omr.data import review, users
+from omr.data.schema import claims, comments, pages, upload_jobs
+from omr.data.store import open_store
 from omr.model import AMBIGUOUS
-from omr.store import claims, comments, open_store, pages, upload_jobs
+from omr.scan.batch import run_scan
 from omr.web import create_app
 
 PASSWORDS = {"quan": "mat-khau-admin", "thu": "mat-khau-scanner", "lan": "mat-khau-lan", "minh": "mat-khau-minh"}
@@ -344,7 +345,7 @@ def test_users_add_on_the_command_line(store_url, monkeypatch, capsys):
         hoa = users.authenticate(store, "hoa", "mot-mat-khau-dai")
         assert hoa is not None and hoa.role == "scanner"
         assert users.authenticate(store, "hoa", "mot-mat-khau-khac") is None
-        from omr.store import users as users_table
+        from omr.data.schema import users as users_table
 
         with store.reading() as conn:
             stored = conn.execute(sa.select(users_table.c.password_hash)).scalar()
@@ -384,7 +385,7 @@ def test_review_serve_starts_the_app(tmp_path, repo_root):
 
 
 def test_each_option_has_its_own_key():
-    from omr.template import Option, Question
+    from omr.forms.template import Option, Question
     from omr.web.views import option_keys
 
     scale = Question("B1", "", "scale", tuple(Option(c, c) for c in ("1", "2", "3", "4", "5", "KYK")))

@@ -6,7 +6,7 @@ keyboard handling, no build step. Served by waitress (``omr review serve``).
 Security in one place:
 
 - login sessions in a signed cookie (HttpOnly, SameSite=Lax), users and roles
-  from the store (omr.users), Argon2id password hashes;
+  from the store (omr.data.users), Argon2id password hashes;
 - CSRF tokens on every POST (Flask-WTF's CSRFProtect), a refused write says so
   in Vietnamese;
 - every template is autoescaped: user content (comments may hold HTML) is text;
@@ -25,7 +25,10 @@ from pathlib import Path
 from flask import Flask, Request
 from flask_wtf.csrf import CSRFProtect
 
-from ..store import open_store
+from omr.data.store import open_store
+from omr.scan.page import Catalogue
+from omr.web import views
+from omr.web.jobs import JobRunner
 
 DEFAULT_UPLOADS = Path("outputs") / "uploads"
 # A scanner batch of 500 pages at 300 dpi grey is a few hundred MB; 4 GB covers
@@ -75,12 +78,8 @@ def create_app(db_url: str | None = None, *, uploads_dir: str | Path = DEFAULT_U
 
     ``start_jobs`` starts the background reader of uploaded batches (and
     resumes interrupted ones); tests that drive jobs by hand pass False.
-    ``catalogue`` (omr.scan.Catalogue) saves reading ``template_dir`` again.
+    ``catalogue`` (omr.scan.page.Catalogue) saves reading ``template_dir`` again.
     """
-    from ..scan import Catalogue
-    from . import views
-    from .jobs import JobRunner
-
     uploads_dir = Path(uploads_dir).resolve()
     app = Flask(__name__)
 
@@ -115,7 +114,7 @@ def serve(db_url: str | None = None, *, host: str = "127.0.0.1", port: int = 800
           uploads_dir: str | Path = DEFAULT_UPLOADS, template_dir: str | Path = "form_templates",
           scan_workers: int = 1) -> None:
     """Run the app with waitress until interrupted (Ctrl+C)."""
-    from waitress import serve as waitress_serve
+    from waitress import serve as waitress_serve  # lazy: a heavy dependency, loaded only where used
 
     app = create_app(db_url, uploads_dir=uploads_dir, template_dir=template_dir, scan_workers=scan_workers)
     store = app.extensions["omr_store"]

@@ -14,11 +14,13 @@ import cv2
 import numpy as np
 import sqlalchemy as sa
 
-from .. import tuning as T
-from ..ingest import PageLoader
-from ..model import CANCELLED, EMPTY, MARKED, UNCERTAIN
-from ..show import draw_reads
-from ..store import boxes, pages, source_files
+from omr import tuning as T
+from omr.data.schema import boxes, pages, source_files
+from omr.forms.fonts import font_path
+from omr.model import CANCELLED, EMPTY, MARKED, UNCERTAIN
+from omr.scan.identify import map_points
+from omr.scan.ingest import PageLoader
+from omr.scan.show import draw_reads
 
 CROP_PX_PER_MM = 5.0  # 210 mm -> 1050 px: printed question text stays legible
 CROP_MARGIN_MM = (7.0, 4.0)  # above, below the question's boxes: room for its printed text
@@ -123,7 +125,6 @@ def whole_page(store, page_id: int, question: str | None = None, region: tuple |
         image = draw_reads(grey, homography, [dict(b) for b in box_rows], {question} if question else set())
         if region is not None:
             x, y, w, h = region
-            from ..identify import map_points
 
             corners = map_points(homography, np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]]))
             cv2.polylines(image, [np.round(corners).astype(np.int32)], True, (30, 30, 220),
@@ -140,14 +141,13 @@ def whole_page(store, page_id: int, question: str | None = None, region: tuple |
 
 def message_png(text: str) -> bytes:
     """A small picture saying what went wrong, in place of a scan that cannot be shown."""
-    from PIL import Image, ImageDraw
+    from PIL import Image, ImageDraw  # lazy: a heavy dependency, loaded only where used
 
-    from ..fonts import font_path
 
     image = Image.new("RGB", (900, 80), (255, 245, 230))
     draw = ImageDraw.Draw(image)
     try:
-        from PIL import ImageFont
+        from PIL import ImageFont  # lazy: a heavy dependency, loaded only where used
 
         font = ImageFont.truetype(str(font_path()), 20)
     except Exception:  # no DejaVu: Pillow's own font still shows the message (without diacritics)

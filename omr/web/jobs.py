@@ -3,7 +3,7 @@
 An upload becomes a *job* (table ``upload_jobs``): its files sit in a folder
 of their own under the uploads directory, under names the server chose (a
 client's file name is shown, never used as a path). A single background
-thread per server reads queued jobs with :func:`omr.batch.run_scan`, the
+thread per server reads queued jobs with :func:`omr.scan.batch.run_scan`, the
 same pipeline as ``omr scan``, so the browser can be closed. A job still
 'running' when the server starts was interrupted: it is resumed, and
 run_scan skips the pages already stored.
@@ -23,11 +23,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..errors import InputFileError, OmrError
-from ..textnorm import nfc
-from ..ingest import count_pages
-from ..model import SET_ASIDE_REASONS
-from ..store import pages, source_files, upload_jobs
+from omr.data.schema import pages, source_files, upload_jobs
+from omr.errors import InputFileError, OmrError
+from omr.model import SET_ASIDE_REASONS
+from omr.scan.batch import run_scan
+from omr.scan.ingest import count_pages, file_sha256
+from omr.text.normalise import nfc
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,6 @@ def accept_files(uploads: list[tuple[str, Path]], folder: Path) -> tuple[list[di
     ``uploads`` are (client file name, received temporary file). Every
     temporary file is moved or deleted.
     """
-    from ..ingest import file_sha256
-
     accepted: list[dict] = []
     refused: list[Refused] = []
     for name, tmp in uploads:
@@ -222,8 +221,6 @@ class JobRunner:
 
     def run_next(self) -> bool:
         """Read the oldest queued job to the end; False when none was waiting."""
-        from ..batch import run_scan
-
         job = self._take()
         if job is None:
             return False

@@ -8,17 +8,19 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from flask import (Flask, Response, abort, current_app, flash, g, redirect, render_template, request, session,
-                   url_for)
+from flask import Flask, Response, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 
-from .. import review, users
-from ..errors import OmrError
-from ..model import BLANK, MULTIPLE, NEEDS_REVIEW, OK, SET_ASIDE_REASONS
-from ..qrcodes import format_serial
-from ..store import StaleWriteError
-from ..template import NO_OPINION_CODE, Question
-from . import images, jobs
+from omr.data import review, users
+from omr.data.schema import comments
+from omr.data.schema import responses as responses_table
+from omr.data.store import StaleWriteError
+from omr.errors import OmrError
+from omr.forms.qrcodes import format_serial
+from omr.forms.template import NO_OPINION_CODE, Question
+from omr.model import BLANK, MULTIPLE, NEEDS_REVIEW, OK, SET_ASIDE_REASONS
+from omr.reports.export import export_responses
+from omr.web import images, jobs
 
 STATUS_LABELS = {OK: "hợp lệ", BLANK: "để trống", MULTIPLE: "nhiều ô được đánh dấu",
                  "ambiguous": "không chắc chắn", "invalid": "ngày không hợp lệ"}
@@ -444,8 +446,6 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
     @app.get("/img/comment/<int:comment_id>.png")
     @login_required(*users.CAN_REVIEW)
     def comment_image(comment_id: int):
-        from ..store import comments
-
         with _store().reading() as conn:
             row = conn.execute(comments.select().with_only_columns(comments.c.crop_png)
                                .where(comments.c.id == comment_id)).first()
@@ -462,8 +462,6 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
         region = None
         comment_id = request.args.get("comment", "")
         if comment_id.isdigit():
-            from ..store import comments
-
             with _store().reading() as conn:
                 row = conn.execute(comments.select().with_only_columns(
                     comments.c.x, comments.c.y, comments.c.w, comments.c.h, comments.c.page_id)
@@ -483,8 +481,6 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
     @app.get("/responses/<int:response_id>")
     @login_required(*users.CAN_REVIEW)
     def response_page(response_id: int):
-        from ..store import responses as responses_table
-
         with _store().reading() as conn:
             head = conn.execute(responses_table.select().where(responses_table.c.id == response_id)).first()
         if head is None:
@@ -558,8 +554,6 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
     @app.get("/admin/export.<fmt>")
     @login_required(users.ADMIN)
     def admin_export(fmt: str):
-        from ..export import export_responses
-
         if fmt not in ("csv", "xlsx"):
             abort(404)
         catalogue = _catalogue()

@@ -1,0 +1,103 @@
+"""Schema versions of the store: Alembic migrations, run from code.
+
+Every schema change is an Alembic revision in ``omr/data/migrations/versions``
+with an upgrade test. A database is in one of five states:
+
+- ``empty``: no omr tables. It is created from :data:`omr.data.schema.metadata`
+  and stamped with the newest revision (tests/test_migrations.py checks that
+  running every migration gives the same tables);
+- ``legacy``: omr's tables without ``alembic_version``, written before
+  migrations existed (main at 652a73c). It is stamped with :data:`BASELINE`;
+- ``current``: at the newest revision;
+- ``outdated``: at an older revision: every command but ``omr db upgrade``
+  stops with one Vietnamese line saying to run it;
+- ``newer``: at a revision this omr does not know (a newer omr wrote it).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from omr.data.schema import metadata
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+BASELINE = "0001"  # the schema of omr before migrations
+# Tables every database written by omr before migrations has: their presence
+# without alembic_version marks a legacy database.
+LEGACY_TABLES = frozenset({"batches", "source_files", "pages", "responses", "answers"})
+EMPTY, LEGACY, CURRENT, OUTDATED, NEWER = "empty", "legacy", "current", "outdated", "newer"
+
+
+def alembic_config(connection: sa.Connection | None = None) -> Config:
+    """An Alembic configuration for omr's migrations (no alembic.ini), bound to ``connection``."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+@lru_cache(maxsize=1)
+def scripts() -> ScriptDirectory:
+    """The migration scripts (parsed once per process)."""
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def head_revision() -> str:
+    """The newest revision this omr knows."""
+    return scripts().get_current_head()
+
+
+def current_revision(conn: sa.Connection) -> str | None:
+    """The revision stamped in the database, or None when it has no ``alembic_version``."""
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def schema_state(conn: sa.Connection) -> tuple[str, str | None]:
+    """(state, stamped revision) of the database behind ``conn``; states as in the module docstring."""
+    tables = set(sa.inspect(conn).get_table_names())
+    if "alembic_version" not in tables:
+        return (LEGACY if LEGACY_TABLES <= tables else EMPTY), None
+    revision = current_revision(conn)
+    if revision is None:
+        return (LEGACY if LEGACY_TABLES <= tables else EMPTY), None
+    if revision == head_revision():
+        return CURRENT, revision
+    known = {script.revision for script in scripts().walk_revisions()}
+    return (OUTDATED if revision in known else NEWER), revision
+
+
+def stamp(conn: sa.Connection, revision: str) -> None:
+    """Record ``revision`` as the database's schema version, running nothing."""
+    MigrationContext.configure(conn).stamp(scripts(), revision)
+
+
+def prepare(conn: sa.Connection) -> tuple[str, str | None]:
+    """Make a new database, stamp a legacy one; report the state found (in one write transaction).
+
+    Returns ``(state, revision)`` as found; the caller refuses ``outdated``
+    and ``newer``. A legacy database is stamped with :data:`BASELINE` even
+    when newer revisions exist: that records what it is and changes nothing
+    else, and ``omr db upgrade`` goes on from there.
+    """
+    state, revision = schema_state(conn)
+    if state == EMPTY:
+        metadata.create_all(conn)
+        stamp(conn, head_revision())
+        return CURRENT, head_revision()
+    if state == LEGACY:
+        stamp(conn, BASELINE)
+        revision = BASELINE
+        state = CURRENT if BASELINE == head_revision() else OUTDATED
+    return state, revision
+
+
+def upgrade(conn: sa.Connection) -> None:
+    """Run every migration from the database's revision to the newest, in the caller's transaction."""
+    command.upgrade(alembic_config(conn), "head")

@@ -1,0 +1,485 @@
+"""The review queue and the changes reviewers make, as plain functions over the store.
+
+Queue items, in the order a reviewer meets them:
+
+1. ``page``: a page set aside as unidentified (no QR code, unknown form,
+   no corner marks...; blank pages are not asked about). The reviewer gives
+   its form, page and serial, or rejects it.
+2. ``mark`` / ``misaligned``: a machine answer whose status needs a person
+   (multiple, ambiguous, invalid); ``misaligned`` when it is on a page whose
+   alignment was poor, so every answer of that page was sent.
+3. ``comment``: an inked comment box waiting for its transcription, the
+   highest review priority first.
+
+An item is known by a key ``"<entity>:<id>"`` (entity answer, comment or
+page). A reviewer holds the item in front of them by a *claim* that expires,
+so two reviewers are never given the same item, and a claim left behind by a
+closed browser frees itself. Every write goes through the store's audited
+methods with the version the reviewer was shown, so a change made meanwhile
+by someone else is never silently overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+
+from omr.data.schema import (
+    MACHINE,
+    answers,
+    awaits_review,
+    batches,
+    boxes,
+    changes,
+    claims,
+    comments,
+    decode_value,
+    page_reviews,
+    pages,
+    responses,
+)
+from omr.data.store import version_token
+from omr.errors import OmrError
+from omr.model import NEEDS_REVIEW, BoxRead
+from omr.scan.read import resolve_questions
+
+# Long enough to read a hard comment and type it; short enough that an item
+# left open in a closed browser comes back to the queue within a coffee break.
+CLAIM_TTL = timedelta(minutes=10)
+# Gaps between two changes longer than this are a pause, not review time
+# (items per hour counts working time only).
+IDLE_GAP = timedelta(minutes=5)
+# Set-aside reasons that do not need a person: a blank page is a blank page.
+NOT_ASKED = ("blank",)
+
+PAGE, MARK, MISALIGNED, COMMENT = "page", "mark", "misaligned", "comment"
+KINDS = {
+    MARK: "ô đánh dấu cần kiểm tra",
+    MISALIGNED: "trang bị lệch",
+    PAGE: "trang chưa nhận dạng",
+    COMMENT: "ý kiến viết tay",
+}
+ENTITY_OF_KIND = {PAGE: "page", MARK: "answer", MISALIGNED: "answer", COMMENT: "comment"}
+
+
+class ClaimedError(OmrError):
+    """Another reviewer holds this item."""
+
+
+class ReviewError(OmrError):
+    """A reviewer's input cannot be applied (the message says why, in Vietnamese)."""
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    batch_id: int | None = None
+    unit: str | None = None
+    kind: str | None = None  # a key of KINDS
+
+
+@dataclass
+class Item:
+    key: str
+    kind: str
+    entity_id: int
+    response_id: int | None
+    page_id: int | None
+    batch: str | None
+    serial: int | None
+    unit: str | None
+    data: dict = field(default_factory=dict)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def parse_key(key: str) -> tuple[str, int]:
+    entity, _, ident = (key or "").partition(":")
+    if entity not in ("answer", "comment", "page") or not ident.isdecimal():
+        raise ReviewError(f"Mục «{key}» không hợp lệ")
+    return entity, int(ident)
+
+
+# --- the queue ----------------------------------------------------------------
+
+def _misaligned(detail_col):
+    return detail_col.contains("misaligned", autoescape=True)
+
+
+def _answer_query(flt: QueueFilter):
+    query = (sa.select(answers.c.id, answers.c.response_id, answers.c.source_page_id, pages.c.detail,
+                       batches.c.name.label("batch"), responses.c.serial, responses.c.unit)
+             .join(responses, responses.c.id == answers.c.response_id)
+             .join(pages, pages.c.id == answers.c.source_page_id)
+             .join(batches, batches.c.id == pages.c.batch_id)
+             .where(awaits_review()))
+    if flt.batch_id is not None:
+        query = query.where(pages.c.batch_id == flt.batch_id)
+    if flt.unit:
+        query = query.where(responses.c.unit == flt.unit)
+    if flt.kind == MARK:
+        query = query.where(sa.not_(_misaligned(pages.c.detail)))
+    elif flt.kind == MISALIGNED:
+        query = query.where(_misaligned(pages.c.detail))
+    return query.order_by(responses.c.serial, answers.c.response_id, answers.c.id)
+
+
+def _comment_query(flt: QueueFilter):
+    query = (sa.select(comments.c.id, comments.c.response_id, comments.c.page_id, batches.c.name.label("batch"),
+                       responses.c.serial, responses.c.unit)
+             .join(responses, responses.c.id == comments.c.response_id)
+             .join(pages, pages.c.id == comments.c.page_id)
+             .join(batches, batches.c.id == pages.c.batch_id)
+             .where(comments.c.status == "pending"))
+    if flt.batch_id is not None:
+        query = query.where(pages.c.batch_id == flt.batch_id)
+    if flt.unit:
+        query = query.where(responses.c.unit == flt.unit)
+    return query.order_by(comments.c.review_priority.desc(), comments.c.id)
+
+
+def _page_query(flt: QueueFilter):
+    decided = sa.select(page_reviews.c.page_id)
+    query = (sa.select(pages.c.id, pages.c.serial, pages.c.unit, batches.c.name.label("batch"))
+             .join(batches, batches.c.id == pages.c.batch_id)
+             .where(pages.c.set_aside.is_not(None), pages.c.set_aside.not_in(NOT_ASKED),
+                    pages.c.id.not_in(decided)))
+    if flt.batch_id is not None:
+        query = query.where(pages.c.batch_id == flt.batch_id)
+    if flt.unit:
+        query = query.where(pages.c.unit == flt.unit)
+    return query.order_by(pages.c.id)
+
+
+def _sources(flt: QueueFilter):
+    """(kind, entity, query) in queue order, as the filter allows."""
+    if flt.kind in (None, "", PAGE):
+        yield PAGE, "page", _page_query(flt)
+    if flt.kind in (None, "", MARK, MISALIGNED):
+        yield MARK, "answer", _answer_query(flt)
+    if flt.kind in (None, "", COMMENT):
+        yield COMMENT, "comment", _comment_query(flt)
+
+
+def queue_counts(store, flt: QueueFilter = QueueFilter()) -> dict[str, int]:
+    """Items waiting, by kind (claimed ones included)."""
+    counts = {kind: 0 for kind in KINDS}
+    with store.reading() as conn:
+        for kind, entity, query in _sources(flt):
+            if entity == "answer":
+                rows = conn.execute(query.with_only_columns(pages.c.detail, sa.func.count())
+                                    .group_by(pages.c.detail).order_by(None)).all()
+                for detail, n in rows:
+                    counts[MISALIGNED if "misaligned" in (detail or "") else MARK] += n
+            else:
+                counts[kind] = conn.execute(
+                    sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar()
+    if flt.kind in KINDS:
+        counts = {k: (v if k == flt.kind else 0) for k, v in counts.items()}
+    return counts
+
+
+def _held_by_others(conn: sa.Connection, who: str, now: datetime) -> dict[str, set[int]]:
+    held: dict[str, set[int]] = {"answer": set(), "comment": set(), "page": set()}
+    for row in conn.execute(sa.select(claims.c.item).where(claims.c.who != who, claims.c.expires_at > now)):
+        entity, _, ident = row.item.partition(":")
+        if entity in held and ident.isdecimal():
+            held[entity].add(int(ident))
+    return held
+
+
+def _id_column(entity: str):
+    return {"answer": answers.c.id, "comment": comments.c.id, "page": pages.c.id}[entity]
+
+
+def claim_next(store, who: str, flt: QueueFilter = QueueFilter(), *, skip: set[str] = frozenset()) -> str | None:
+    """Claim the first waiting item nobody else holds (and not in ``skip``); return its key or None.
+
+    Two reviewers asking at the same moment get different items: the claim
+    is a unique row, and whoever loses the race moves on to the next item.
+    """
+    for _ in range(20):  # each round loses at most a race or two; 20 means something is wrong
+        now = _now()
+        with store.reading() as conn:
+            held = _held_by_others(conn, who, now)
+            candidates = []
+            for _kind, entity, query in _sources(flt):
+                excluded = held[entity] | {int(k.split(":")[1]) for k in skip if k.startswith(entity + ":")}
+                if excluded:
+                    query = query.where(_id_column(entity).not_in(excluded))
+                row = conn.execute(query.limit(1)).first()
+                if row is not None:
+                    candidates.append(f"{entity}:{row.id}")
+        if not candidates:
+            return None
+        for key in candidates:
+            if claim(store, key, who):
+                return key
+    return None
+
+
+def claim(store, key: str, who: str) -> bool:
+    """Hold ``key`` for ``who`` for CLAIM_TTL (renewing their own claim); False if someone else holds it."""
+    parse_key(key)
+
+    def work(conn: sa.Connection) -> bool:
+        now = _now()
+        expires = now + CLAIM_TTL
+        taken = conn.execute(claims.update().where(
+            claims.c.item == key, sa.or_(claims.c.who == who, claims.c.expires_at <= now))
+            .values(who=who, expires_at=expires)).rowcount
+        if taken:
+            return True
+        if conn.execute(sa.select(claims.c.id).where(claims.c.item == key)).first() is not None:
+            return False
+        # A race with another reviewer inserting the same item ends in IntegrityError;
+        # the store retries this whole function, which then sees their claim.
+        conn.execute(claims.insert().values(item=key, who=who, expires_at=expires))
+        return True
+
+    return store.writing(work)
+
+
+def holder(store, key: str) -> str | None:
+    """Who holds an unexpired claim on ``key`` (None: nobody)."""
+    with store.reading() as conn:
+        row = conn.execute(sa.select(claims.c.who).where(claims.c.item == key, claims.c.expires_at > _now())).first()
+    return row.who if row else None
+
+
+def release(store, key: str, who: str) -> None:
+    store.writing(lambda conn: conn.execute(claims.delete().where(claims.c.item == key, claims.c.who == who)))
+
+
+def _check_claim(store, key: str, who: str) -> None:
+    other = holder(store, key)
+    if other is not None and other != who:
+        raise ClaimedError(f"Mục này đang được {other} kiểm tra; thay đổi của bạn chưa được lưu.")
+
+
+# --- one item -----------------------------------------------------------------
+
+def load_item(store, key: str) -> Item | None:
+    """Everything the item page shows, or None when the item no longer exists."""
+    entity, ident = parse_key(key)
+    with store.reading() as conn:
+        if entity == "answer":
+            row = conn.execute(
+                sa.select(answers, pages.c.detail, pages.c.alignment_mm, batches.c.name.label("batch"),
+                          responses.c.serial, responses.c.unit, responses.c.form_id, responses.c.version)
+                .join(responses, responses.c.id == answers.c.response_id)
+                .outerjoin(pages, pages.c.id == answers.c.source_page_id)
+                .outerjoin(batches, batches.c.id == pages.c.batch_id)
+                .where(answers.c.id == ident)).first()
+            if row is None:
+                return None
+            kind = MISALIGNED if "misaligned" in (row.detail or "") else MARK
+            box_rows = conn.execute(sa.select(boxes).where(
+                boxes.c.page_id == row.source_page_id, boxes.c.question == row.question)
+                .order_by(boxes.c.id)).mappings().all() if row.source_page_id else []
+            return Item(key, kind, ident, row.response_id, row.source_page_id, row.batch, row.serial, row.unit, {
+                "question": row.question, "value": decode_value(row.value), "status": row.status,
+                "confidence": row.confidence, "set_by": row.set_by, "version": version_token(row.updated_at),
+                "form_id": row.form_id, "form_version": row.version, "alignment_mm": row.alignment_mm,
+                "boxes": [dict(b) for b in box_rows], "pending": row.set_by == MACHINE and row.status in NEEDS_REVIEW})
+        if entity == "comment":
+            row = conn.execute(
+                sa.select(comments.c.id, comments.c.response_id, comments.c.page_id, comments.c.field,
+                          comments.c.draft_text, comments.c.draft_confidence, comments.c.likely_correct,
+                          comments.c.flags, comments.c.status, comments.c.text, comments.c.reviewed_by,
+                          comments.c.updated_at, comments.c.crop_png.is_not(None).label("has_crop"),
+                          batches.c.name.label("batch"), responses.c.serial, responses.c.unit,
+                          responses.c.form_id, responses.c.version)
+                .join(responses, responses.c.id == comments.c.response_id)
+                .join(pages, pages.c.id == comments.c.page_id)
+                .join(batches, batches.c.id == pages.c.batch_id)
+                .where(comments.c.id == ident)).first()
+            if row is None:
+                return None
+            return Item(key, COMMENT, ident, row.response_id, row.page_id, row.batch, row.serial, row.unit, {
+                "field": row.field, "draft_text": row.draft_text or "", "draft_confidence": row.draft_confidence,
+                "likely_correct": bool(row.likely_correct),
+                # Negated matches ("không nhũng nhiễu") are kept in the row but ask for no attention.
+                "flags": [f for f in json.loads(row.flags or "[]") if not f.get("negated")],
+                "status": row.status, "text": row.text, "reviewed_by": row.reviewed_by,
+                "version": version_token(row.updated_at), "has_crop": bool(row.has_crop),
+                "form_id": row.form_id, "form_version": row.version, "pending": row.status == "pending"})
+        row = conn.execute(
+            sa.select(pages, batches.c.name.label("batch"))
+            .join(batches, batches.c.id == pages.c.batch_id).where(pages.c.id == ident)).first()
+        if row is None:
+            return None
+        decided = conn.execute(sa.select(page_reviews).where(page_reviews.c.page_id == ident)).first()
+        n_boxes = conn.execute(sa.select(sa.func.count()).select_from(boxes).where(boxes.c.page_id == ident)).scalar()
+        return Item(key, PAGE, ident, None, ident, row.batch, row.serial, row.unit, {
+            "set_aside": row.set_aside, "detail": row.detail, "form_id": row.form_id, "form_version": row.version,
+            "page": row.page, "page_index": row.page_index, "has_boxes": n_boxes > 0,
+            "homography": row.homography is not None,
+            "decision": decided.decision if decided else None,
+            "pending": row.set_aside is not None and row.set_aside not in NOT_ASKED and decided is None})
+
+
+def resolve_answer(store, answer_id: int, who: str, value: object, status: str, *, expected: str,
+                   reason: str = "") -> str:
+    """A reviewer's decision on one answer (value None with status 'blank' for no answer)."""
+    key = f"answer:{answer_id}"
+    _check_claim(store, key, who)
+    with store.reading() as conn:
+        row = conn.execute(sa.select(answers.c.response_id, answers.c.question)
+                           .where(answers.c.id == answer_id)).first()
+    if row is None:
+        raise ReviewError("Câu trả lời này không còn trong cơ sở dữ liệu")
+    token = store.set_answer(row.response_id, row.question, value, who, status, reason=reason,
+                             expected_updated_at=expected)
+    release(store, key, who)
+    return token
+
+
+def transcribe_comment(store, comment_id: int, who: str, text: str, *, expected: str, reason: str = "") -> str:
+    key = f"comment:{comment_id}"
+    _check_claim(store, key, who)
+    token = store.set_comment_text(comment_id, text, who, reason=reason, expected_updated_at=expected)
+    release(store, key, who)
+    return token
+
+
+def page_reads(store, layout, page_id: int, page_number: int):
+    """The questions of one form page resolved from a set-aside page's stored boxes."""
+    with store.reading() as conn:
+        rows = conn.execute(sa.select(boxes).where(boxes.c.page_id == page_id)).mappings().all()
+    reads = [BoxRead(r["question"], r["option"], r["state"], r["fill"], r["darkness"], r["confidence"],
+                     r["x"], r["y"], r["w"], r["h"]) for r in rows]
+    page_questions = {b.question for b in layout.page(page_number).checkboxes}
+    return resolve_questions([q for q in layout.questions if q.id in page_questions and q.type != "text"], reads)
+
+
+def assign_page(store, catalogue, page_id: int, who: str, form_id: str, version: int, page_number: int,
+                serial: int, *, unit: str | None = None, reason: str = "") -> str:
+    """Give an unidentified page its form, page and serial; its stored marks become answers."""
+    key = f"page:{page_id}"
+    _check_claim(store, key, who)
+    layout = catalogue.layouts.get((form_id, version))
+    if layout is None or page_number not in {p.number for p in layout.pages}:
+        raise ReviewError(f"Không có mẫu phiếu {form_id} phiên bản {version} trang {page_number}")
+    item = load_item(store, key)
+    if item is None:
+        raise ReviewError("Trang này không còn trong cơ sở dữ liệu")
+    if not item.data["has_boxes"]:
+        raise ReviewError("Trang này không đọc được ô nào (không thấy dấu định vị): hãy quét lại tờ phiếu "
+                          "hoặc loại bỏ trang")
+    if (item.data["form_id"], item.data["form_version"], item.data["page"]) != (form_id, version, page_number):
+        # The boxes were measured where the matched page has them; another page's boxes are elsewhere.
+        raise ReviewError(f"Các ô trên trang này được đọc theo {item.data['form_id']} v{item.data['form_version']} "
+                          f"trang {item.data['page']}; chỉ có thể nhập số phiếu cho trang đó, hoặc loại bỏ trang")
+    reads = page_reads(store, layout, page_id, page_number)
+    outcome = store.assign_page(page_id, form_id, version, page_number, serial, reads, who, unit=unit,
+                                reason=reason, pages_expected=len(layout.pages))
+    release(store, key, who)
+    return outcome
+
+
+def reject_page(store, page_id: int, who: str, *, reason: str = "") -> None:
+    key = f"page:{page_id}"
+    _check_claim(store, key, who)
+    store.reject_page(page_id, who, reason=reason)
+    release(store, key, who)
+
+
+# --- history and progress ------------------------------------------------------
+
+def response_history(store, response_id: int) -> list[dict]:
+    """Every recorded change to a response (answers, comments, pages), oldest first."""
+    with store.reading() as conn:
+        rows = conn.execute(sa.select(changes).where(changes.c.response_id == response_id)
+                            .order_by(changes.c.at, changes.c.id)).mappings().all()
+    return [{**dict(r), "old": json.loads(r["old_value"]) if r["old_value"] else None,
+             "new": json.loads(r["new_value"]) if r["new_value"] else None} for r in rows]
+
+
+def batch_progress(store) -> list[dict]:
+    """Per batch: pages, answers auto-accepted, items pending and items reviewed."""
+    with store.reading() as conn:
+        result = {row.id: {"id": row.id, "name": row.name, "created_at": row.created_at, "pages": 0,
+                           "set_aside": 0, "auto_accepted": 0, "pending": 0, "reviewed": 0}
+                  for row in conn.execute(sa.select(batches).order_by(batches.c.created_at.desc(), batches.c.id))}
+        for batch_id, set_aside, n in conn.execute(
+                sa.select(pages.c.batch_id, pages.c.set_aside.is_not(None), sa.func.count())
+                .group_by(pages.c.batch_id, pages.c.set_aside.is_not(None))):
+            result[batch_id]["pages"] += n
+            if set_aside:
+                result[batch_id]["set_aside"] += n
+        # Grouped by plain columns: PostgreSQL does not match "set_by = $1" in GROUP BY to the one in SELECT.
+        by_answer = (sa.select(pages.c.batch_id, answers.c.set_by, answers.c.status, sa.func.count())
+                     .join(pages, pages.c.id == answers.c.source_page_id)
+                     .group_by(pages.c.batch_id, answers.c.set_by, answers.c.status))
+        for batch_id, set_by, status, n in conn.execute(by_answer):
+            key = "reviewed" if set_by != MACHINE else "pending" if status in NEEDS_REVIEW else "auto_accepted"
+            result[batch_id][key] += n
+        for batch_id, status, n in conn.execute(
+                sa.select(pages.c.batch_id, comments.c.status, sa.func.count())
+                .join(pages, pages.c.id == comments.c.page_id).group_by(pages.c.batch_id, comments.c.status)):
+            if status in ("pending", "reviewed"):
+                result[batch_id][status] += n
+        for batch_id, decided, n in conn.execute(
+                sa.select(pages.c.batch_id, page_reviews.c.page_id.is_not(None), sa.func.count())
+                .outerjoin(page_reviews, page_reviews.c.page_id == pages.c.id)
+                .where(pages.c.set_aside.is_not(None), pages.c.set_aside.not_in(NOT_ASKED))
+                .group_by(pages.c.batch_id, page_reviews.c.page_id.is_not(None))):
+            result[batch_id]["reviewed" if decided else "pending"] += n
+        assigned = conn.execute(
+            sa.select(pages.c.batch_id, sa.func.count(sa.distinct(changes.c.entity_id)))
+            .join(pages, pages.c.id == changes.c.entity_id)
+            .where(changes.c.entity == "page", changes.c.field == "identity").group_by(pages.c.batch_id))
+        for batch_id, n in assigned:
+            result[batch_id]["reviewed"] += n
+    return list(result.values())
+
+
+def items_per_hour(times: list[datetime]) -> tuple[float, float]:
+    """(working hours, items per hour) from the times of one person's changes.
+
+    Working time is the sum of the gaps between consecutive changes, gaps
+    longer than IDLE_GAP counted as IDLE_GAP (a pause); the first item of
+    each stretch counts one typical gap so a single item is not infinitely fast.
+    """
+    if not times:
+        return 0.0, 0.0
+    times = sorted(times)
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    worked = sum((min(g, IDLE_GAP) for g in gaps), timedelta())
+    typical = min(gaps) if gaps else timedelta(seconds=30)
+    worked += max(typical, timedelta(seconds=1))
+    hours = worked.total_seconds() / 3600
+    return hours, len(times) / hours
+
+
+def reviewer_progress(store) -> list[dict]:
+    """Per person: items decided, working hours and items per hour, latest first."""
+    with store.reading() as conn:
+        rows = conn.execute(sa.select(changes.c.who, changes.c.at)
+                            .where(changes.c.entity.in_(("answer", "comment", "page")))
+                            .order_by(changes.c.who, changes.c.at)).all()
+    times: dict[str, list[datetime]] = {}
+    for row in rows:
+        times.setdefault(row.who, []).append(_aware(row.at))
+    result = []
+    for who, seen in times.items():
+        hours, rate = items_per_hour(seen)
+        result.append({"who": who, "decided": len(seen), "hours": hours, "per_hour": rate, "last": max(seen)})
+    return sorted(result, key=lambda r: r["last"], reverse=True)
+
+
+def units(store) -> list[tuple[str, int]]:
+    """Unit codes seen on responses, with their response counts."""
+    with store.reading() as conn:
+        return [(u, n) for u, n in conn.execute(
+            sa.select(responses.c.unit, sa.func.count()).where(responses.c.unit.is_not(None))
+            .group_by(responses.c.unit).order_by(responses.c.unit))]

@@ -1,0 +1,763 @@
+"""The database: scanned pages, the responses they join into, and answers.
+
+One :class:`~omr.model.PageResult` becomes one row of ``pages`` (with its
+``boxes``). A page that was read joins a *response*: the pages of one sheet,
+found by (form, version, serial). Each question read on the page becomes an
+*answer* of that response. Scanning staff rescan, re-run and interrupt
+batches, so recording is built to be repeated:
+
+- the same page of the same file (by content hash) is recorded once;
+- a different file showing the same sheet page with the same marks is kept as
+  a page, but does not count as a second response (a rescan);
+- a different file showing the same sheet page with *different* marks is a
+  second sheet carrying the same serial (a photocopied form): it becomes a
+  response of its own and both are flagged ``serial_conflict`` for review;
+- an answer a person has set is never overwritten by a machine read.
+
+Each page is recorded in one transaction, so a run killed at any moment
+leaves whole pages only, and resuming skips what is done.
+
+Runs on SQLite (the default file ``outputs/omr.sqlite``) and PostgreSQL,
+through SQLAlchemy Core. SQLite writers take the write lock up front
+(``BEGIN IMMEDIATE``) and wait for each other (busy timeout, then retries), so
+two processes can feed one file; on PostgreSQL an advisory lock per serial
+keeps two processes from creating the same response twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from omr.data import migrate
+from omr.data.queries import StoreQueries
+from omr.data.schema import (
+    ALREADY,
+    CONFLICT,
+    MACHINE,
+    NEW,
+    RESCAN,
+    SERIAL_CONFLICT,
+    SET_ASIDE,
+    add_flag,
+    answers,
+    batches,
+    boxes,
+    changes,
+    comments,
+    decode_value,
+    encode_value,
+    mark_signature,
+    page_reviews,
+    pages,
+    response_pages,
+    responses,
+    source_files,
+)
+from omr.errors import DatabaseError, OmrError
+from omr.model import OK, PageResult, PageSource, QuestionRead
+from omr.text.lexicon import find_terms, flags_json
+
+DEFAULT_SQLITE_PATH = Path("outputs") / "omr.sqlite"
+
+
+
+# SQLite lets one writer at a time; a page takes milliseconds, so a writer
+# waiting 30 s means something is stuck rather than busy.
+SQLITE_BUSY_TIMEOUT_S = 30.0
+# After the busy timeout (or a PostgreSQL deadlock) the page is retried whole.
+LOCK_RETRIES = 6
+# Another process inserting the same unique row between our check and our
+# insert: the retry sees its row. More than this is a real constraint bug.
+UNIQUE_RACE_RETRIES = 3
+# A database server that does not answer in 10 s is treated as unreachable.
+POSTGRES_CONNECT_TIMEOUT_S = 10
+
+# --- pure helpers ---------------------------------------------------------------
+
+def database_url(url: str | None = None) -> sa.URL:
+    """The SQLAlchemy URL for what a user typed.
+
+    None is the default SQLite file; a filesystem path is an SQLite file;
+    ``postgresql://`` (and ``postgres://``) use the psycopg 3 driver, the one
+    installed. Raises DatabaseError for text that is no database URL.
+    """
+    if url is None:
+        return sa.URL.create("sqlite", database=str(DEFAULT_SQLITE_PATH))
+    if "://" not in url:
+        return sa.URL.create("sqlite", database=url)
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix):]
+    try:
+        return sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is no number
+        raise DatabaseError(f"Địa chỉ cơ sở dữ liệu không hợp lệ: {_mask_text(url)}") from None
+
+
+def masked(url: sa.URL) -> str:
+    """The URL for messages: the password never reaches a screen or a log."""
+    return url.render_as_string(hide_password=True)
+
+
+def _mask_text(url: str) -> str:
+    # For text that did not even parse: hide whatever sits between ':' and '@'.
+    head, sep, tail = url.rpartition("@")
+    if not sep or "://" not in head:
+        return url
+    scheme, _, userinfo = head.partition("://")
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}://{user}{':***' if ':' in userinfo else ''}@{tail}"
+
+
+def serial_lock_key(form_id: str, version: int, serial: int) -> int:
+    """A signed 64-bit key for pg_advisory_xact_lock, one per sheet identity."""
+    digest = hashlib.sha256(f"{form_id}|{version}|{serial}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _as_date(value: date | str | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def version_token(value: datetime | None) -> str:
+    """A row's ``updated_at`` as text a form can carry back: the version a person saw.
+
+    SQLite hands back naive UTC datetimes and PostgreSQL aware ones; both
+    become the same UTC ISO text, to the microsecond.
+    """
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+class StaleWriteError(OmrError):
+    """Someone else changed the value since this person loaded it: their change is not lost."""
+
+    exit_code = 7
+
+    def __init__(self, message: str, current: dict | None = None):
+        super().__init__(message)
+        self.current = current or {}
+
+
+def _is_lock_error(exc: sa.exc.DBAPIError) -> bool:
+    """Waiting longer may help: SQLite busy/locked, PostgreSQL deadlock or serialisation."""
+    if getattr(exc.orig, "sqlstate", None) in ("40P01", "40001"):
+        return True
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "database table is locked" in text or "busy" in text
+
+
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+
+
+# --- opening ------------------------------------------------------------------
+
+def open_store(url: str | None = None, *, upgrading: bool = False) -> Store:
+    """Open (and create if missing) the database at ``url``.
+
+    A new database gets the newest schema; one written before migrations is
+    stamped with the baseline revision (:mod:`omr.data.migrate`). With
+    ``upgrading`` (only ``omr db upgrade``) an out-of-date schema is accepted
+    so that :meth:`Store.upgrade_schema` can bring it up to date.
+
+    Raises
+    ------
+    DatabaseError
+        The database cannot be reached or created, its schema is older than
+        this omr (run ``omr db upgrade``) or newer; the message names the URL
+        with its password masked.
+    """
+    target = database_url(url)
+    shown = masked(target)
+    try:
+        if target.get_backend_name() == "sqlite":
+            engine = _sqlite_engine(target)
+        else:
+            connect_args = {}
+            if target.get_backend_name() == "postgresql" and "connect_timeout" not in target.query:
+                connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
+            engine = sa.create_engine(target, connect_args=connect_args)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, OSError) as exc:
+        raise DatabaseError(f"Không mở được cơ sở dữ liệu {shown}: {_reason(exc)}") from None
+    store = Store(engine, shown)
+    try:
+        state, revision = store._prepare_schema()
+    except (sa.exc.DBAPIError, OSError) as exc:
+        engine.dispose()
+        raise DatabaseError(f"Không kết nối được cơ sở dữ liệu {shown}: {_reason(exc)}") from None
+    if state == migrate.NEWER or (state == migrate.OUTDATED and not upgrading):
+        engine.dispose()
+        raise DatabaseError(_schema_message(state, revision, target))
+    return store
+
+
+def _schema_message(state: str, revision: str | None, target: sa.URL) -> str:
+    shown = masked(target)
+    if state == migrate.NEWER:
+        return (f"Cơ sở dữ liệu {shown} được một phiên bản omr mới hơn tạo ra (cấu trúc {revision}); "
+                f"hãy cập nhật omr trước khi dùng nó.")
+    db = target.database if target.get_backend_name() == "sqlite" else shown
+    return (f"Cơ sở dữ liệu {shown} có cấu trúc cũ (phiên bản {revision}, cần {migrate.head_revision()}): "
+            f"chạy «omr db upgrade --db {db}» để nâng cấp (dữ liệu được giữ nguyên, có bản sao lưu).")
+
+
+def _sqlite_engine(target: sa.URL) -> sa.Engine:
+    database = target.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(target, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # SQLAlchemy emits BEGIN itself (below): pysqlite's own would be deferred.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # WAL: readers never block the writer and a killed writer leaves no damage.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode cannot corrupt the file; a power cut may lose the
+        # last pages committed, which the next run reads again (resume). FULL
+        # would fsync every page and halve scanning speed.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # A writer that starts with a read lock and upgrades later fails at once
+        # (SQLITE_BUSY, no waiting) when another process wrote meanwhile; taking
+        # the write lock at BEGIN makes it wait its turn instead.
+        immediate = conn.get_execution_options().get("omr_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+# --- the store ----------------------------------------------------------------
+
+class Store(StoreQueries):
+    """Recording and querying scanned pages; obtain one with :func:`open_store`."""
+
+    def __init__(self, engine: sa.Engine, shown_url: str):
+        self._engine = engine
+        self.url = shown_url  # password masked
+
+    @property
+    def backend(self) -> str:
+        return self._engine.dialect.name
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # -- transactions --
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        with self._engine.connect() as conn:
+            conn = conn.execution_options(omr_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        with self._engine.connect() as conn, conn.begin():
+            yield conn
+
+    def _run_write(self, work: Callable[[sa.Connection], Any]) -> Any:
+        """Run ``work`` in one write transaction, retrying it whole on lock contention."""
+        delay = 0.05
+        unique_races = 0
+        for attempt in range(LOCK_RETRIES + 1):
+            try:
+                with self._write() as conn:
+                    return work(conn)
+            except sa.exc.IntegrityError:
+                unique_races += 1
+                if unique_races > UNIQUE_RACE_RETRIES:
+                    raise
+            except sa.exc.OperationalError as exc:
+                if not _is_lock_error(exc) or attempt == LOCK_RETRIES:
+                    raise DatabaseError(f"Lỗi cơ sở dữ liệu {self.url}: {_reason(exc)}") from None
+            time.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 2.0)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _prepare_schema(self) -> tuple[str, str | None]:
+        """Create or stamp the schema (see :func:`omr.data.migrate.prepare`); return (state, revision)."""
+        try:
+            with self._write() as conn:
+                return migrate.prepare(conn)
+        except (sa.exc.IntegrityError, sa.exc.ProgrammingError):
+            # Another process created the same tables between our check and
+            # our CREATE (PostgreSQL); checking again finds them made.
+            with self._write() as conn:
+                return migrate.prepare(conn)
+
+    def schema_revision(self) -> str | None:
+        """The schema revision stamped in the database."""
+        with self._read() as conn:
+            return migrate.current_revision(conn)
+
+    def upgrade_schema(self, backup_dir: Path | None = None) -> tuple[str | None, str, Path | None]:
+        """Run every pending migration; return (revision before, revision after, backup file or None).
+
+        An SQLite file is first copied, through SQLite's online backup (so
+        pages still in the write-ahead log are included), to
+        ``<name>.backup-<YYYYMMDD-HHMMSS>.sqlite`` beside it (or in
+        ``backup_dir``). The migrations then run in one transaction: on any
+        error nothing is changed. SQLite's foreign-key enforcement is off
+        while tables are rebuilt (Alembic batch mode), and the keys are
+        checked before the commit.
+
+        Raises DatabaseError when the database is newer than this omr, or a
+        migration fails (the message says the data is unchanged).
+        """
+        before = self.schema_revision()
+        head = migrate.head_revision()
+        if before == head:
+            return before, head, None
+        backup = self._backup_sqlite(backup_dir) if self.backend == "sqlite" else None
+        try:
+            with self._engine.connect() as conn:
+                if self.backend == "sqlite":
+                    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # only outside a transaction
+                conn = conn.execution_options(omr_write=True)
+                with conn.begin():
+                    migrate.upgrade(conn)
+                    if self.backend == "sqlite":
+                        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                        if broken:
+                            raise DatabaseError(f"Nâng cấp {self.url} dừng lại: {len(broken)} khoá ngoại không khớp "
+                                                f"(bảng {broken[0][0]}); dữ liệu không bị thay đổi.")
+        except (sa.exc.DBAPIError, OSError) as exc:
+            raise DatabaseError(f"Nâng cấp cơ sở dữ liệu {self.url} thất bại, dữ liệu không bị thay đổi: "
+                                f"{_reason(exc)}") from None
+        return before, self.schema_revision() or head, backup
+
+    def _backup_sqlite(self, backup_dir: Path | None) -> Path | None:
+        database = self._engine.url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        source = Path(database).expanduser()
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        target = (backup_dir or source.parent) / f"{source.stem}.backup-{stamp}{source.suffix or '.sqlite'}"
+        with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+            src.backup(dst)
+        dst.close()
+        src.close()
+        return target
+
+    # -- batches --
+
+    def ensure_batch(self, name: str, collected_from: date | str | None = None,
+                     collected_to: date | str | None = None) -> int:
+        """The id of batch ``name``, created if new.
+
+        Collection dates given here replace the stored ones (a user re-running
+        a batch with corrected dates means the correction); None keeps them.
+        """
+        start, end = _as_date(collected_from), _as_date(collected_to)
+
+        def work(conn: sa.Connection) -> int:
+            row = conn.execute(sa.select(batches.c.id).where(batches.c.name == name)).first()
+            if row is None:
+                return conn.execute(batches.insert().values(
+                    name=name, created_at=_now(), collected_from=start, collected_to=end)).inserted_primary_key[0]
+            changes = {k: v for k, v in (("collected_from", start), ("collected_to", end)) if v is not None}
+            if changes:
+                conn.execute(batches.update().where(batches.c.id == row.id).values(**changes))
+            return row.id
+
+        return self._run_write(work)
+
+    # -- pages --
+
+    def page_done(self, file_sha256: str, page_index: int) -> bool:
+        """Whether this page of this file (by content) is recorded: resuming skips it."""
+        with self._read() as conn:
+            return self._page_done(conn, file_sha256, page_index)
+
+    def pages_done(self, file_sha256: str) -> set[int]:
+        """Indices of the pages of this file (by content) already recorded: one query per file."""
+        query = (sa.select(pages.c.page_index)
+                 .join(source_files, source_files.c.id == pages.c.source_file_id)
+                 .where(source_files.c.sha256 == file_sha256))
+        with self._read() as conn:
+            return set(conn.execute(query).scalars())
+
+    @staticmethod
+    def _page_done(conn: sa.Connection, file_sha256: str, page_index: int) -> bool:
+        query = (sa.select(pages.c.id)
+                 .join(source_files, source_files.c.id == pages.c.source_file_id)
+                 .where(source_files.c.sha256 == file_sha256, pages.c.page_index == page_index))
+        return conn.execute(query).first() is not None
+
+    def record_page(self, batch_id: int, file_path: str, file_sha256: str, file_size: int,
+                    result: PageResult, pages_expected: int | None = None) -> str:
+        """Store one scanned page in one transaction; return what happened.
+
+        ``pages_expected`` is the number of pages of the form (from its
+        layout); a response with that many pages is complete.
+
+        Returns one of ``'new'`` (joined a response), ``'already'`` (this page
+        of this file was recorded before: nothing changed), ``'rescan'`` (the
+        same sheet page with the same marks from another file: stored, not
+        counted again), ``'conflict'`` (the same sheet page with other marks:
+        a response of its own, flagged), ``'set_aside'``.
+
+        After a conflict, further pages with that serial join the oldest
+        response still missing their page number, so a second copy of page 2
+        goes with the second copy of page 1 when page 1 arrived first.
+        """
+        if result.set_aside is None and None in (result.form_id, result.version, result.page, result.serial):
+            raise ValueError("a page that was read needs form_id, version, page and serial; "
+                             "otherwise set result.set_aside")
+        return self._run_write(lambda conn: self._record(
+            conn, batch_id, file_path, file_sha256, file_size, result, pages_expected))
+
+    def _record(self, conn: sa.Connection, batch_id: int, file_path: str, file_sha256: str,
+                file_size: int, result: PageResult, pages_expected: int | None) -> str:
+        page_index = result.source.page_index
+        if self._page_done(conn, file_sha256, page_index):
+            return ALREADY
+        source_id = self._source_file_id(conn, file_path, file_sha256, file_size)
+        if result.set_aside is not None:
+            page_id = self._insert_page(conn, batch_id, source_id, result, SET_ASIDE)
+            self._write_comments(conn, None, page_id, result.comments)
+            return SET_ASIDE
+
+        identity = (result.form_id, result.version, result.serial)
+        if conn.dialect.name == "postgresql":
+            # Held to commit: a concurrent page of the same sheet waits, then sees ours.
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(serial_lock_key(*identity))))
+        same_page = self._same_sheet_page(conn, result.form_id, result.version, result.serial, result.page)
+        marks = mark_signature([(b.question, b.option, b.state) for b in result.boxes])
+        stored = self._signatures(conn, same_page)
+        for page_id in same_page:
+            if stored[page_id] == marks:
+                self._insert_page(conn, batch_id, source_id, result, RESCAN, duplicate_of=page_id)
+                return RESCAN
+
+        outcome = CONFLICT if same_page else NEW
+        response_id = self._response_for(conn, result, pages_expected)
+        page_id = self._insert_page(conn, batch_id, source_id, result, outcome)
+        conn.execute(response_pages.insert().values(
+            response_id=response_id, page_id=page_id, page_number=result.page))
+        if outcome == CONFLICT:
+            self._flag_identity(conn, *identity, SERIAL_CONFLICT)
+        self._write_answers(conn, response_id, page_id, result.questions)
+        self._write_comments(conn, response_id, page_id, result.comments)
+        return outcome
+
+    @staticmethod
+    def _source_file_id(conn: sa.Connection, path: str, sha256: str, size: int) -> int:
+        row = conn.execute(sa.select(source_files.c.id).where(source_files.c.sha256 == sha256)).first()
+        if row is not None:
+            return row.id
+        return conn.execute(source_files.insert().values(
+            path=str(path), sha256=sha256, size=size, created_at=_now())).inserted_primary_key[0]
+
+    @staticmethod
+    def _insert_page(conn: sa.Connection, batch_id: int, source_id: int, result: PageResult,
+                     outcome: str, duplicate_of: int | None = None) -> int:
+        page_id = conn.execute(pages.insert().values(
+            batch_id=batch_id, source_file_id=source_id, page_index=result.source.page_index,
+            image_sha256=result.source.image_sha256, form_id=result.form_id, version=result.version,
+            page=result.page, serial=result.serial, unit=result.unit, rotated_180=bool(result.rotated_180),
+            alignment_mm=result.alignment_mm, set_aside=result.set_aside, detail=result.detail or "",
+            homography=None if result.homography is None else json.dumps(result.homography),
+            outcome=outcome, duplicate_of=duplicate_of, created_at=_now(),
+        )).inserted_primary_key[0]
+        if result.boxes:
+            conn.execute(boxes.insert(), [
+                {"page_id": page_id, "question": b.question, "option": b.option, "state": b.state,
+                 "fill": b.fill, "darkness": b.darkness, "confidence": b.confidence,
+                 "x": b.x, "y": b.y, "w": b.w, "h": b.h}
+                for b in result.boxes])
+        return page_id
+
+    @staticmethod
+    def _signatures(conn: sa.Connection, page_ids: list[int]) -> dict[int, tuple]:
+        reads: dict[int, list] = {pid: [] for pid in page_ids}
+        if page_ids:
+            rows = conn.execute(sa.select(boxes.c.page_id, boxes.c.question, boxes.c.option, boxes.c.state)
+                                .where(boxes.c.page_id.in_(page_ids)))
+            for row in rows:
+                reads[row.page_id].append((row.question, row.option, row.state))
+        return {pid: mark_signature(r) for pid, r in reads.items()}
+
+    @staticmethod
+    def _response_for(conn: sa.Connection, result: PageResult, pages_expected: int | None) -> int:
+        """The oldest response of this sheet still missing this page, or a new one."""
+        has_page = (sa.select(response_pages.c.id)
+                    .where(response_pages.c.response_id == responses.c.id,
+                           response_pages.c.page_number == result.page)
+                    .exists())
+        row = conn.execute(
+            sa.select(responses.c.id, responses.c.unit)
+            .where(responses.c.form_id == result.form_id, responses.c.version == result.version,
+                   responses.c.serial == result.serial, ~has_page)
+            .order_by(responses.c.id).limit(1)).first()
+        if row is None:
+            return conn.execute(responses.insert().values(
+                form_id=result.form_id, version=result.version, serial=result.serial, unit=result.unit,
+                pages_expected=pages_expected, flags="", created_at=_now())).inserted_primary_key[0]
+        changes: dict[str, Any] = {}
+        if row.unit is None and result.unit is not None:
+            changes["unit"] = result.unit
+        if pages_expected is not None:
+            changes["pages_expected"] = pages_expected
+        if changes:
+            conn.execute(responses.update().where(responses.c.id == row.id).values(**changes))
+        return row.id
+
+    @staticmethod
+    def _flag_identity(conn: sa.Connection, form_id: str, version: int, serial: int, flag: str) -> None:
+        rows = conn.execute(sa.select(responses.c.id, responses.c.flags).where(
+            responses.c.form_id == form_id, responses.c.version == version, responses.c.serial == serial)).all()
+        for row in rows:
+            flags = add_flag(row.flags, flag)
+            if flags != row.flags:
+                conn.execute(responses.update().where(responses.c.id == row.id).values(flags=flags))
+
+    @staticmethod
+    def _write_answers(conn: sa.Connection, response_id: int, page_id: int,
+                       reads: list[QuestionRead]) -> None:
+        existing = {row.question: row for row in conn.execute(
+            sa.select(answers.c.id, answers.c.question, answers.c.set_by)
+            .where(answers.c.response_id == response_id))}
+        now = _now()
+        inserts, updates = [], []
+        for read in reads:
+            values = {"value": encode_value(read.value), "status": read.status,
+                      "confidence": float(read.confidence), "source_page_id": page_id,
+                      "set_by": MACHINE, "updated_at": now}
+            old = existing.get(read.question)
+            if old is None:
+                inserts.append({"response_id": response_id, "question": read.question, **values})
+            elif old.set_by == MACHINE:
+                updates.append({"answer_id": old.id, **values})
+            # else: a person decided this answer; a machine read never overrides them.
+        # One statement each, executed for many rows: a page has ~20 questions.
+        if inserts:
+            conn.execute(answers.insert(), inserts)
+        if updates:
+            conn.execute(answers.update().where(answers.c.id == sa.bindparam("answer_id")), updates)
+
+    @staticmethod
+    def _write_comments(conn: sa.Connection, response_id: int | None, page_id: int, reads: list) -> None:
+        """The page's comment fields (omr.scan.comments.CommentRead).
+
+        Only ever for a page new to its response (a rescan keeps the first
+        page's comments), so no row of these fields exists yet, and none a
+        person has reviewed can be replaced; the unique key would refuse it.
+        """
+        if not reads:
+            return
+        now = _now()
+        conn.execute(comments.insert(), [
+            {"response_id": response_id, "page_id": page_id, "field": r.field, "inked": bool(r.inked),
+             "ink_mm2": float(r.ink_mm2), "x": r.region[0], "y": r.region[1], "w": r.region[2],
+             "h": r.region[3], "crop_png": r.crop_png, "draft_text": r.draft_text,
+             "draft_confidence": r.draft_confidence,
+             "draft_words": json.dumps([[w.text, w.confidence, w.line] for w in r.words], ensure_ascii=False),
+             "likely_correct": bool(r.likely_correct), "review_priority": float(r.review_priority),
+             "status": "pending" if r.inked else "blank", "flags": flags_json(r.matches), "updated_at": now}
+            for r in reads])
+
+    # -- answers set by people --
+
+    def set_answer(self, response_id: int, question: str, value: object, set_by: str,
+                   status: str = OK, *, reason: str = "", expected_updated_at: str | None = None) -> str:
+        """Record a person's answer (review, manual entry); machine reads never replace it.
+
+        The change goes to the audit trail (``changes``) in the same
+        transaction. ``expected_updated_at`` is the :func:`version_token` of
+        the answer the person was shown ("" when there was none): if the
+        answer changed since, nothing is written and StaleWriteError is
+        raised. Returns the new version token.
+        """
+        if not set_by or set_by == MACHINE:
+            raise ValueError("set_by must name the person who set the answer")
+
+        def work(conn: sa.Connection) -> str:
+            if conn.execute(sa.select(responses.c.id).where(responses.c.id == response_id)).first() is None:
+                raise KeyError(f"no response {response_id}")
+            old = conn.execute(
+                sa.select(answers.c.id, answers.c.value, answers.c.status, answers.c.set_by, answers.c.updated_at)
+                .where(answers.c.response_id == response_id, answers.c.question == question)
+                .with_for_update()).first()
+            if expected_updated_at is not None and version_token(old and old.updated_at) != expected_updated_at:
+                raise StaleWriteError(
+                    f"Câu {question} vừa được {old.set_by if old else 'người khác'} sửa sau khi bạn mở; "
+                    "thay đổi của bạn chưa được lưu. Hãy xem giá trị mới rồi quyết định lại.",
+                    {"value": decode_value(old.value) if old else None, "status": old.status if old else None,
+                     "set_by": old.set_by if old else None})
+            now = _now()
+            values = {"value": encode_value(value), "status": status, "confidence": 1.0,
+                      "set_by": set_by, "updated_at": now}
+            if old is None:
+                answer_id = conn.execute(answers.insert().values(
+                    response_id=response_id, question=question, **values)).inserted_primary_key[0]
+            else:
+                answer_id = old.id
+                conn.execute(answers.update().where(answers.c.id == old.id).values(**values))
+            self._record_change(
+                conn, set_by, "answer", answer_id, response_id, question,
+                None if old is None else {"value": decode_value(old.value), "status": old.status,
+                                          "set_by": old.set_by},
+                {"value": value, "status": status}, reason, now)
+            return version_token(now)
+
+        return self._run_write(work)
+
+    def set_comment_text(self, comment_id: int, text: str, set_by: str, *, reason: str = "",
+                         expected_updated_at: str | None = None) -> str:
+        """A person's transcription of a comment: stored, flags recomputed, change audited.
+
+        Same stale-write rule and return value as :meth:`set_answer`.
+        """
+        if not set_by or set_by == MACHINE:
+            raise ValueError("set_by must name the person who transcribed the comment")
+
+        def work(conn: sa.Connection) -> str:
+            old = conn.execute(sa.select(comments).where(comments.c.id == comment_id).with_for_update()).first()
+            if old is None:
+                raise KeyError(f"no comment {comment_id}")
+            if expected_updated_at is not None and version_token(old.updated_at) != expected_updated_at:
+                raise StaleWriteError(
+                    f"Ý kiến {old.field} vừa được {old.reviewed_by or 'người khác'} sửa sau khi bạn mở; "
+                    "thay đổi của bạn chưa được lưu. Hãy xem nội dung mới rồi quyết định lại.",
+                    {"text": old.text, "status": old.status, "set_by": old.reviewed_by})
+            now = _now()
+            conn.execute(comments.update().where(comments.c.id == comment_id).values(
+                text=text, status="reviewed", reviewed_by=set_by, reviewed_at=now,
+                flags=flags_json(find_terms(text, source="text")), updated_at=now))
+            self._record_change(conn, set_by, "comment", comment_id, old.response_id, old.field,
+                                {"text": old.text, "status": old.status}, {"text": text, "status": "reviewed"},
+                                reason, now)
+            return version_token(now)
+
+        return self._run_write(work)
+
+    # -- set-aside pages decided by people --
+
+    def assign_page(self, page_id: int, form_id: str, version: int, page_number: int, serial: int,
+                    reads: list[QuestionRead], who: str, *, unit: str | None = None, reason: str = "",
+                    pages_expected: int | None = None) -> str:
+        """Give a set-aside page the identity a person read off it and join it to its response.
+
+        ``reads`` are the page's questions resolved from its stored boxes (a
+        machine reading, so they go to review by the usual rules). Returns
+        'new' or 'conflict' (that sheet page is already in; both are flagged).
+        Raises StaleWriteError when the page is no longer set aside.
+        """
+        def work(conn: sa.Connection) -> str:
+            row = conn.execute(sa.select(pages).where(pages.c.id == page_id).with_for_update()).first()
+            decided = conn.execute(sa.select(page_reviews.c.page_id).where(page_reviews.c.page_id == page_id)).first()
+            if row is None or row.set_aside is None or decided is not None:
+                raise StaleWriteError("Trang này vừa được người khác xử lý; tải lại hàng đợi.")
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(serial_lock_key(form_id, version, serial))))
+            outcome = CONFLICT if self._same_sheet_page(conn, form_id, version, serial, page_number) else NEW
+            result = PageResult(PageSource(str(row.id), row.page_index, row.image_sha256 or ""),
+                                form_id=form_id, version=version, page=page_number, serial=serial,
+                                unit=unit or row.unit)
+            response_id = self._response_for(conn, result, pages_expected)
+            conn.execute(pages.update().where(pages.c.id == page_id).values(
+                form_id=form_id, version=version, page=page_number, serial=serial, unit=unit or row.unit,
+                set_aside=None, outcome=outcome))
+            conn.execute(response_pages.insert().values(
+                response_id=response_id, page_id=page_id, page_number=page_number))
+            if outcome == CONFLICT:
+                self._flag_identity(conn, form_id, version, serial, SERIAL_CONFLICT)
+            self._write_answers(conn, response_id, page_id, reads)
+            # The page's comments, read when it was scanned, join the response with it.
+            conn.execute(comments.update().where(comments.c.page_id == page_id, comments.c.response_id.is_(None))
+                         .values(response_id=response_id))
+            self._record_change(
+                conn, who, "page", page_id, response_id, "identity",
+                {"form_id": row.form_id, "version": row.version, "page": row.page, "serial": row.serial,
+                 "set_aside": row.set_aside},
+                {"form_id": form_id, "version": version, "page": page_number, "serial": serial,
+                 "set_aside": None}, reason)
+            return outcome
+
+        return self._run_write(work)
+
+    def reject_page(self, page_id: int, who: str, *, reason: str = "") -> None:
+        """A person decided a set-aside page is no form page (or unusable): it leaves the queue."""
+        def work(conn: sa.Connection) -> None:
+            row = conn.execute(sa.select(pages.c.set_aside).where(pages.c.id == page_id)).first()
+            decided = conn.execute(sa.select(page_reviews.c.page_id).where(page_reviews.c.page_id == page_id)).first()
+            if row is None or row.set_aside is None or decided is not None:
+                raise StaleWriteError("Trang này vừa được người khác xử lý; tải lại hàng đợi.")
+            now = _now()
+            conn.execute(page_reviews.insert().values(page_id=page_id, decision="rejected", decided_by=who,
+                                                      decided_at=now))
+            self._record_change(conn, who, "page", page_id, None, "decision", {"set_aside": row.set_aside},
+                                {"decision": "rejected"}, reason, now)
+
+        self._run_write(work)
+
+    @staticmethod
+    def _same_sheet_page(conn: sa.Connection, form_id: str, version: int, serial: int, page_number: int) -> list[int]:
+        """Pages already joined to a response as this page of this sheet."""
+        return conn.execute(
+            sa.select(pages.c.id)
+            .join(response_pages, response_pages.c.page_id == pages.c.id)
+            .where(pages.c.form_id == form_id, pages.c.version == version,
+                   pages.c.serial == serial, response_pages.c.page_number == page_number)
+            .order_by(pages.c.id)).scalars().all()
+
+    @staticmethod
+    def _record_change(conn: sa.Connection, who: str, entity: str, entity_id: int, response_id: int | None,
+                       field: str, old: object, new: object, reason: str = "",
+                       at: datetime | None = None) -> None:
+        """One audit row; old and new are JSON (None: there was no value before)."""
+        conn.execute(changes.insert().values(
+            at=at or _now(), who=who, entity=entity, entity_id=entity_id, response_id=response_id, field=field,
+            old_value=None if old is None else json.dumps(old, ensure_ascii=False, default=str),
+            new_value=None if new is None else json.dumps(new, ensure_ascii=False, default=str),
+            reason=(reason or "").strip()))
+
+    # -- for modules that query the store's tables themselves (omr.data.review, omr.data.users) --
+
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection]:
+        """A read transaction."""
+        with self._read() as conn:
+            yield conn
+
+    def writing(self, work: Callable[[sa.Connection], Any]) -> Any:
+        """Run ``work(conn)`` in one write transaction, retried whole on lock contention."""
+        return self._run_write(work)

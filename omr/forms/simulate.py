@@ -1,0 +1,540 @@
+"""Specimen scans with known answers, for tests, the demo and benchmarks.
+
+The simulator fills printed forms the way people do (crosses, ticks, dots,
+filled boxes, faint pencil, blue ink, corrections by filling, stray strokes,
+handwriting-like comments) and then scans them the way offices do (rotation,
+shift, fit-to-page shrink, noise, blur, JPEG, 1-bit thresholding, upside-down
+pages, shuffled order, a duplicated page, a blank page; phone photos with
+perspective and uneven light). ``truth.jsonl`` keeps the intent of every sheet.
+
+Everything is drawn from one ``numpy.random.Generator`` seeded by the caller,
+so a seed reproduces a batch exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from omr.forms.fonts import font_path
+from omr.forms.layout import Checkbox, Layout, PageLayout
+from omr.forms.printing import print_blank_pages
+from omr.forms.qrcodes import PageIdentity, encode_payload, format_serial, qr_matrix
+from omr.forms.template import NO_OPINION_CODE, Question, Template, box_codes, date_parts
+from omr.text.normalise import strip_diacritics
+
+MM_PER_INCH = 25.4
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How a batch is answered and scanned. Probabilities are per page unless named per box."""
+
+    name: str
+    rotation_deg: float  # uniform in ±rotation_deg
+    shift_mm: float
+    scale_min: float  # fit-to-page printing shrinks the page to scale_min..1
+    noise_sigma: float
+    blur_max: float  # Gaussian sigma in px, uniform 0..blur_max
+    jpeg_quality: tuple[int, int]
+    binarize_prob: float  # 1-bit scan
+    upside_down_prob: float
+    photocopy_prob: float
+    batch_accidents: bool  # shuffled pages, a duplicated page, a blank page
+    phone: bool = False
+    faint_prob: float = 0.1  # per sheet: pencil or a pen running dry
+    blue_prob: float = 0.4  # per sheet: blue ink
+    bleed_prob: float = 0.0  # per sheet: thin paper, the other side shows through
+    dust_specks: float = 0.0  # mean number of dust specks per page
+
+
+PROFILES = {
+    "clean": Profile("clean", 0.3, 1.0, 1.0, 2.0, 0.0, (92, 95), 0.0, 0.0, 0.0, False, faint_prob=0.0),
+    "office": Profile("office", 3.0, 4.0, 0.93, 5.0, 0.8, (70, 90), 0.25, 0.1, 0.1, True,
+                      bleed_prob=0.2, dust_specks=3.0),
+    "harsh": Profile("harsh", 3.0, 6.0, 0.93, 9.0, 1.3, (45, 70), 0.35, 0.15, 0.35, True, faint_prob=0.2,
+                     bleed_prob=0.4, dust_specks=8.0),
+    "phone": Profile("phone", 3.0, 8.0, 0.93, 6.0, 1.2, (60, 85), 0.0, 0.1, 0.0, False, phone=True),
+}
+
+# Sheet-level answering habits (per question unless stated).
+P_BLANK = 0.05
+P_DOUBLE_MARK = 0.01  # two marks on a single-choice question
+P_CORRECTION = 0.025  # one box filled to cancel it, another marked
+P_FILLED_AS_ANSWER = 0.005  # a box filled in like a bubble, nothing else
+P_NO_OPINION = 0.04
+P_STRAY_PER_PAGE = 0.3
+P_COMMENT_SHEET = 0.3  # sheets with a comment; the issue's speed target assumes 30 %
+P_SECOND_COMMENT = 0.3  # a commenting sheet fills each further comment box with this chance
+# Darkness of the other side showing through, as a share of its own: office
+# paper (70-80 g/m2) is 85-94 % opaque, so 5-15 % of the back shows.
+BLEED_ALPHA = (0.05, 0.15)
+MARK_STYLES = ("cross", "cross", "cross", "tick", "tick", "dot", "slash")
+
+COMMENT_BANK = (
+    "Cán bộ hướng dẫn tận tình, chu đáo.",
+    "Công chức không nhũng nhiễu, rất nhiệt tình.",
+    "Phải đi lại nhiều lần mới xong hồ sơ.",
+    "Cán bộ có thái độ hách dịch, gây khó khăn cho dân.",
+    "Bị yêu cầu bổ sung giấy tờ ngoài quy định.",
+    "Nơi chờ hơi chật, cần thêm ghế ngồi.",
+    "Hẹn lên hẹn xuống, trễ hẹn hai tuần.",
+    "Đề nghị có thêm máy lấy số tự động.",
+    "Phải đưa tiền trà nước thì mới được giải quyết nhanh.",
+    "Không có tiêu cực, mọi việc đúng hẹn.",
+    "Liên hệ tôi qua số 0912 345 678 nếu cần.",
+    "Dịch vụ công trực tuyến còn khó sử dụng.",
+    "Nhân viên quát nạt người dân, cần chấn chỉnh.",
+    "Rất hài lòng với cách phục vụ.",
+)
+
+
+@dataclass
+class SheetTruth:
+    serial: int
+    form: str
+    version: int
+    unit: str | None
+    answers: dict = field(default_factory=dict)  # question -> code | [codes] | "YYYY-MM-DD" | None
+    intent: dict = field(default_factory=dict)  # question -> answered | blank | multiple | filled_only | partial
+    boxes: dict = field(default_factory=dict)  # question -> {code: marked | cancelled}, non-empty boxes only
+    mark_styles: dict = field(default_factory=dict)  # question -> {code: style}
+    comments: dict = field(default_factory=dict)  # field -> {"text", "style"}
+    ink: str = "black"
+    scan_pages: list = field(default_factory=list)  # [{"page", "index", "upside_down"}]
+    faint: bool = False  # pencil or a pen running dry
+    scan_kinds: dict = field(default_factory=dict)  # page number -> "jpeg" | "1-bit"
+
+    def to_json(self) -> dict:
+        return {"serial": self.serial, "serial_text": format_serial(self.serial), "form": self.form,
+                "version": self.version, "unit": self.unit, "answers": self.answers, "intent": self.intent,
+                "boxes": self.boxes, "mark_styles": self.mark_styles, "comments": self.comments, "ink": self.ink,
+                "scan_pages": self.scan_pages, "faint": self.faint, "scan_kinds": self.scan_kinds}
+
+
+@dataclass
+class BatchSummary:
+    sheets: int
+    pages: int
+    blank_pages: int
+    duplicated_pages: int
+
+
+# --- answering (pure) -------------------------------------------------------
+
+def _choose_answer(q: Question, rng: np.random.Generator, truth: SheetTruth,
+                   survey_dates: tuple[dt.date, dt.date] | None = None) -> None:
+    """Decide one question's intended answer and which boxes carry ink."""
+    marks: dict[str, str] = {}
+    if rng.random() < P_BLANK:
+        truth.answers[q.id], truth.intent[q.id] = None if q.type != "multiple" else [], "blank"
+        truth.boxes[q.id] = {}
+        return
+    if q.type == "date":
+        _choose_date(q, rng, truth, survey_dates)
+        return
+    codes = [o.code for o in q.options]
+    substantive = [c for c in codes if c != NO_OPINION_CODE]
+    if q.type == "multiple":
+        k = int(rng.integers(1, min(3, len(codes)) + 1))
+        chosen = sorted(rng.choice(codes, size=k, replace=False).tolist(), key=codes.index)
+        marks = {c: "marked" for c in chosen}
+        truth.answers[q.id], truth.intent[q.id] = chosen, "answered"
+    else:
+        if NO_OPINION_CODE in codes and rng.random() < P_NO_OPINION:
+            answer = NO_OPINION_CODE
+        elif q.type == "scale":  # people are mostly satisfied: skew towards 4 and 5
+            answer = str(rng.choice(["1", "2", "3", "4", "5"], p=[0.04, 0.08, 0.18, 0.42, 0.28]))
+        else:
+            answer = str(rng.choice(substantive))
+        marks = {answer: "marked"}
+        truth.answers[q.id], truth.intent[q.id] = answer, "answered"
+        roll = rng.random()
+        others = [c for c in codes if c != answer]
+        if roll < P_DOUBLE_MARK:
+            other = str(rng.choice(others))
+            marks[other] = "marked"
+            truth.answers[q.id], truth.intent[q.id] = sorted(marks, key=codes.index), "multiple"
+        elif roll < P_DOUBLE_MARK + P_CORRECTION:
+            marks[str(rng.choice(others))] = "cancelled"
+        elif roll < P_DOUBLE_MARK + P_CORRECTION + P_FILLED_AS_ANSWER:
+            marks = {answer: "cancelled"}
+            truth.intent[q.id] = "filled_only"
+    truth.boxes[q.id] = marks
+
+
+def _choose_date(q: Question, rng: np.random.Generator, truth: SheetTruth,
+                 survey_dates: tuple[dt.date, dt.date] | None = None) -> None:
+    if survey_dates is not None:
+        first, last = (d.toordinal() for d in survey_dates)
+        day = dt.date.fromordinal(int(rng.integers(first, last + 1)))
+    else:
+        year = int(rng.choice(q.years))
+        day = dt.date.fromordinal(dt.date(year, 1, 1).toordinal() + int(rng.integers(0, 365)))
+    digits = {"day_tens": str(day.day // 10), "day_units": str(day.day % 10),
+              "month_tens": str(day.month // 10), "month_units": str(day.month % 10), "year": str(day.year)}
+    truth.answers[q.id], truth.intent[q.id] = day.isoformat(), "answered"
+    truth.boxes[q.id] = {f"{part}:{digits[part]}": "marked" for part, _ in date_parts(q)}
+
+
+def choose_answers(template: Template, serial: int, rng: np.random.Generator, unit: str | None,
+                   comment_share: float = P_COMMENT_SHEET,
+                   survey_dates: tuple[dt.date, dt.date] | None = None) -> SheetTruth:
+    truth = SheetTruth(serial, template.form_id, template.version, unit)
+    text_ids = [q.id for q in template.questions if q.type == "text"]
+    commented: set[str] = set()
+    if text_ids and rng.random() < comment_share:
+        commented.add(str(rng.choice(text_ids)))
+        commented.update(qid for qid in text_ids if rng.random() < P_SECOND_COMMENT)
+    for q in template.questions:
+        if q.type == "text":
+            if q.id in commented:
+                text = str(rng.choice(COMMENT_BANK))
+                style = str(rng.choice(["print", "script"]))
+                # Script strokes have no Vietnamese diacritics: "written" is what is on the paper.
+                written = text if style == "print" else strip_diacritics(text)
+                truth.comments[q.id] = {"text": text, "style": style, "written": written}
+            truth.answers[q.id] = truth.comments.get(q.id, {}).get("text")
+            truth.intent[q.id] = "answered" if q.id in truth.comments else "blank"
+            continue
+        _choose_answer(q, rng, truth, survey_dates)
+        truth.mark_styles[q.id] = {code: ("fill" if state == "cancelled" else str(rng.choice(MARK_STYLES)))
+                                   for code, state in truth.boxes[q.id].items()}
+    return truth
+
+
+# --- drawing ----------------------------------------------------------------
+
+def _px(mm: float, dpi: int) -> float:
+    return mm * dpi / MM_PER_INCH
+
+
+def _ink_colour(truth: SheetTruth, faint: bool) -> tuple[int, int, int]:
+    if faint:  # pencil or a dry pen: mid grey
+        return (150, 150, 150)
+    return (35, 55, 150) if truth.ink == "blue" else (25, 25, 25)
+
+
+def _draw_mark(img: np.ndarray, box: Checkbox, style: str, dpi: int, colour, rng: np.random.Generator,
+               pen_mm: float) -> None:
+    x0, y0 = _px(box.x, dpi), _px(box.y, dpi)
+    w, h = _px(box.w, dpi), _px(box.h, dpi)
+    pen = max(1, int(round(_px(pen_mm, dpi))))
+
+    def pt(fx: float, fy: float) -> tuple[int, int]:
+        jitter = _px(0.35, dpi)
+        return (int(x0 + fx * w + rng.normal(0, jitter)), int(y0 + fy * h + rng.normal(0, jitter)))
+
+    if style == "cross":
+        a, b = rng.uniform(0.05, 0.25), rng.uniform(0.75, 1.05)
+        cv2.line(img, pt(a, a), pt(b, b), colour, pen, cv2.LINE_AA)
+        cv2.line(img, pt(b, a), pt(a, b), colour, pen, cv2.LINE_AA)
+    elif style == "tick":
+        cv2.line(img, pt(0.15, 0.5), pt(0.4, 0.85), colour, pen, cv2.LINE_AA)
+        cv2.line(img, pt(0.4, 0.85), pt(0.95, 0.0), colour, pen, cv2.LINE_AA)
+    elif style == "slash":
+        cv2.line(img, pt(0.8, 0.1), pt(0.2, 0.9), colour, pen + 1, cv2.LINE_AA)
+    elif style == "dot":
+        r = int(round(_px(rng.uniform(0.7, 1.1), dpi)))
+        cv2.circle(img, pt(0.5, 0.5), r, colour, -1, cv2.LINE_AA)
+    elif style == "fill":
+        # Scribbled fill: dense zigzags that cover the inside and spill a little.
+        n = int(max(6, h / max(pen, 1) * 1.3))
+        for i in range(n):
+            fy = -0.02 + 1.04 * i / (n - 1)
+            cv2.line(img, pt(-0.03, fy), pt(1.03, min(1.04, fy + 0.12)), colour, pen + 2, cv2.LINE_AA)
+        cv2.rectangle(img, pt(0.1, 0.1), pt(0.9, 0.9), colour, -1)
+    else:
+        raise ValueError(style)
+
+
+def _draw_stray(img: np.ndarray, page: PageLayout, dpi: int, colour, rng: np.random.Generator) -> None:
+    """A pen stroke outside the boxes: a note in the margin or underlining the question."""
+    for _ in range(20):  # outside every box and comment field: inside one it would be an answer
+        y, x, length = rng.uniform(60, 260), rng.uniform(20, 100), rng.uniform(8, 30)
+        boxes = [(b.x, b.y, b.w, b.h) for b in page.checkboxes] + [(r.x, r.y, r.w, r.h) for r in page.text_regions]
+        if not any(bx - 3 < x + length and x - 3 < bx + bw and by - 5 < y < by + bh + 5 for bx, by, bw, bh in boxes):
+            break
+    else:
+        return
+    p1 = (int(_px(x, dpi)), int(_px(y, dpi)))
+    p2 = (int(_px(x + length, dpi)), int(_px(y + rng.uniform(-2, 2), dpi)))
+    cv2.line(img, p1, p2, colour, max(1, int(_px(0.4, dpi))), cv2.LINE_AA)
+
+
+def _draw_comment(img: np.ndarray, region, text: str, style: str, dpi: int, colour,
+                  rng: np.random.Generator) -> None:
+    """Write a comment on the guide lines: a printed-style font or Hershey script strokes."""
+    line_pitch = _px(8.0, dpi)
+    left = _px(region.x + 3.0, dpi)
+    max_width = _px(region.w - 8.0, dpi)
+    if style == "print":
+        pil = Image.fromarray(img)
+        draw = ImageDraw.Draw(pil)
+        font = ImageFont.truetype(str(font_path()), int(_px(3.6, dpi)))
+        words, lines, cur = text.split(), [], ""
+        for word in words:
+            cand = f"{cur} {word}".strip()
+            if cur and draw.textlength(cand, font=font) > max_width:
+                lines.append(cur)
+                cur = word
+            else:
+                cur = cand
+        lines.append(cur)
+        for i, line in enumerate(lines[:3]):
+            baseline = _px(region.y + 1.0, dpi) + (i + 1) * line_pitch - _px(1.8, dpi) + rng.normal(0, 1.5)
+            draw.text((left + rng.normal(0, 2), baseline), line, fill=colour, font=font, anchor="ls")
+        img[:] = np.asarray(pil)
+        return
+    folded = strip_diacritics(text)
+    scale = _px(3.6, dpi) / 22.0  # Hershey glyphs are ~22 units tall at scale 1
+    thickness = max(1, int(round(_px(0.35, dpi))))
+    x, line = left, 0
+    for word in folded.split():
+        (tw, _), _ = cv2.getTextSize(word + " ", cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, scale, thickness)
+        if x + tw > left + max_width:
+            x, line = left, line + 1
+            if line > 2:
+                break
+        baseline = _px(region.y + 1.0, dpi) + (line + 1) * line_pitch - _px(1.8, dpi) + rng.normal(0, 2.0)
+        cv2.putText(img, word, (int(x), int(baseline)), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX,
+                    scale * rng.uniform(0.92, 1.08), colour, thickness, cv2.LINE_AA)
+        x += tw * rng.uniform(0.98, 1.1)
+
+
+class _BlankPages:
+    """Rasters of the printed form without QR code or serial, rendered once per batch."""
+
+    def __init__(self, layout: Layout, dpi: int):
+        import pypdfium2 as pdfium  # lazy: a heavy dependency, loaded only where used
+
+        with tempfile.TemporaryDirectory() as tmp:
+            pdf_path = Path(tmp) / "blank.pdf"
+            print_blank_pages(layout, pdf_path)
+            pdf = pdfium.PdfDocument(str(pdf_path))
+            self.pages = {}
+            for index, page_layout in enumerate(layout.pages):
+                bitmap = pdf[index].render(scale=dpi / 72.0)
+                self.pages[page_layout.number] = np.ascontiguousarray(bitmap.to_numpy()[:, :, :3])
+            pdf.close()
+
+
+def _paste_identity(img: np.ndarray, page: PageLayout, identity: PageIdentity, dpi: int) -> None:
+    matrix = qr_matrix(encode_payload(identity))
+    x0, y0 = int(round(_px(page.qr.x, dpi))), int(round(_px(page.qr.y, dpi)))
+    size = int(round(_px(page.qr.w, dpi)))
+    modules = cv2.resize((~matrix).astype(np.uint8) * 255, (size, size), interpolation=cv2.INTER_NEAREST)
+    img[y0:y0 + size, x0:x0 + size] = modules[:, :, None]
+    pil = Image.fromarray(img)
+    draw = ImageDraw.Draw(pil)
+    bold = ImageFont.truetype(str(font_path(True)), int(_px(8 * 0.3528, dpi)))
+    sx, sy = page.serial_anchor
+    draw.text((_px(sx, dpi), _px(sy, dpi)), f"Số phiếu: {format_serial(identity.serial)}", fill=(0, 0, 0),
+              font=bold, anchor="ms")
+    if identity.unit:
+        regular = ImageFont.truetype(str(font_path()), int(_px(8 * 0.3528, dpi)))
+        ux, uy = page.unit_anchor
+        draw.text((_px(ux, dpi), _px(uy, dpi)), f"Đơn vị: {identity.unit}", fill=(0, 0, 0), font=regular,
+                  anchor="ls")
+    img[:] = np.asarray(pil)
+
+
+def fill_page(blank: np.ndarray, page: PageLayout, truth: SheetTruth, dpi: int, rng: np.random.Generator,
+              faint: bool) -> np.ndarray:
+    """The page as the respondent hands it back (RGB, before scanning)."""
+    img = blank.copy()
+    _paste_identity(img, page, PageIdentity(truth.form, truth.version, page.number, truth.serial, truth.unit), dpi)
+    colour = _ink_colour(truth, faint)
+    pen_mm = rng.uniform(0.3, 0.6)
+    for box in page.checkboxes:
+        state = truth.boxes.get(box.question, {}).get(box.option)
+        if state:
+            style = truth.mark_styles[box.question][box.option]
+            _draw_mark(img, box, style, dpi, colour, rng, pen_mm)
+    for region in page.text_regions:
+        comment = truth.comments.get(region.field)
+        if comment:
+            _draw_comment(img, region, comment["text"], comment["style"], dpi, colour, rng)
+    if rng.random() < P_STRAY_PER_PAGE:
+        _draw_stray(img, page, dpi, colour, rng)
+    return img
+
+
+def bleed_through(pages: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+    """Each page with its sheet's other side showing through, mirrored and faint (thin paper).
+
+    Pages 1 and 2 are the two sides of one sheet (3 and 4 the next, ...).
+    """
+    out = []
+    for i, img in enumerate(pages):
+        other = pages[i ^ 1] if (i ^ 1) < len(pages) else None
+        if other is None:
+            out.append(img)
+            continue
+        alpha = rng.uniform(*BLEED_ALPHA)
+        darkness = 1.0 - other[:, ::-1].astype(np.float32) / 255.0  # the back, seen through the paper
+        out.append(np.clip(img.astype(np.float32) * (1.0 - alpha * darkness), 0, 255).astype(np.uint8))
+    return out
+
+
+def add_dust(img: np.ndarray, count: int, rng: np.random.Generator) -> None:
+    """Dark specks of dust or toner, 1-2 px, anywhere on the page (in place)."""
+    h, w = img.shape[:2]
+    for _ in range(int(count)):
+        centre = (int(rng.uniform(0, w)), int(rng.uniform(0, h)))
+        grey = int(rng.uniform(40, 120))
+        cv2.circle(img, centre, int(rng.integers(1, 3)), (grey, grey, grey), -1)
+
+
+# --- scanning ---------------------------------------------------------------
+
+def scan_page(rgb: np.ndarray, profile: Profile, dpi: int, rng: np.random.Generator,
+              upside_down: bool) -> tuple[bytes, str]:
+    """Apply the scanner's (or phone's) artefacts; return encoded image bytes and kind."""
+    h, w = rgb.shape[:2]
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if not profile.phone else None
+    img = rgb if profile.phone else grey
+    paper = rng.uniform(0.88, 1.0) if profile.name != "clean" else 1.0
+    img = (img.astype(np.float32) * paper)
+    if rng.random() < profile.photocopy_prob:  # photocopy: lower contrast, grey paper, toner specks
+        img = 60 + img * 0.72
+        specks = rng.random(img.shape[:2]) < 0.0004
+        img[specks] = 40
+    scale = rng.uniform(profile.scale_min, 1.0)
+    angle = rng.uniform(-profile.rotation_deg, profile.rotation_deg)
+    shift = rng.uniform(-1, 1, 2) * _px(profile.shift_mm, dpi)
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
+    matrix[:, 2] += shift
+    border = 255 * paper
+    if profile.phone:
+        # Table around the sheet, perspective of a hand-held phone, light falling off to one side.
+        src = np.float32([[0, 0], [w, 0], [0, h], [w, h]])
+        d = 0.06 * w
+        dst = np.float32([[d + rng.uniform(-d, d) * 0.5, d + rng.uniform(-d, d) * 0.5],
+                          [w - d + rng.uniform(-d, d) * 0.5, d + rng.uniform(-d, d) * 0.5],
+                          [d + rng.uniform(-d, d) * 0.5, h - d + rng.uniform(-d, d) * 0.5],
+                          [w - d + rng.uniform(-d, d) * 0.5, h - d + rng.uniform(-d, d) * 0.5]])
+        persp = cv2.getPerspectiveTransform(src, dst)
+        affine = np.vstack([matrix, [0, 0, 1]])
+        img = cv2.warpPerspective(img, persp @ affine, (w, h), flags=cv2.INTER_LINEAR,
+                                  borderMode=cv2.BORDER_CONSTANT, borderValue=(70, 60, 50))
+        gx = np.linspace(rng.uniform(0.6, 0.8), 1.0, w, dtype=np.float32)
+        gy = np.linspace(1.0, rng.uniform(0.75, 0.95), h, dtype=np.float32)
+        if rng.random() < 0.5:
+            gx = gx[::-1]
+        img = img * (gy[:, None] * gx[None, :])[:, :, None]
+    else:
+        img = cv2.warpAffine(img, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                             borderValue=float(border))
+    if profile.blur_max > 0:
+        sigma = rng.uniform(0, profile.blur_max)
+        if sigma > 0.3:
+            img = cv2.GaussianBlur(img, (0, 0), sigma)
+    img = img + rng.normal(0, profile.noise_sigma, img.shape).astype(np.float32)
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    if upside_down:
+        img = cv2.rotate(img, cv2.ROTATE_180)
+    if rng.random() < profile.binarize_prob:
+        threshold = rng.uniform(140, 180)
+        bw = Image.fromarray(img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY))
+        bw = bw.point(lambda v: 255 if v > threshold else 0).convert("1")
+        buf = io.BytesIO()
+        bw.save(buf, format="PNG", dpi=(dpi, dpi))
+        return buf.getvalue(), "1-bit"
+    quality = int(rng.integers(profile.jpeg_quality[0], profile.jpeg_quality[1] + 1))
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="JPEG", quality=quality, dpi=(dpi, dpi))
+    return buf.getvalue(), "jpeg"
+
+
+def blank_scan(shape: tuple[int, int], dpi: int, rng: np.random.Generator) -> bytes:
+    """An empty sheet fed through the scanner: paper tone, noise, a little dust."""
+    img = np.full(shape, rng.uniform(225, 250), np.float32) + rng.normal(0, 3, shape).astype(np.float32)
+    for _ in range(int(rng.integers(0, 6))):
+        cv2.circle(img, (int(rng.uniform(0, shape[1])), int(rng.uniform(0, shape[0]))), 1, 90, -1)
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(buf, format="JPEG", quality=80, dpi=(dpi, dpi))
+    return buf.getvalue()
+
+
+def simulate_batch(template: Template, layout: Layout, pdf_path: str | Path, truth_path: str | Path, *,
+                   count: int, seed: int, dpi: int = 200, profile: "str | Profile" = "office", unit: str | None = None,
+                   first_serial: int = 1, comment_share: float = P_COMMENT_SHEET,
+                   survey_dates: tuple[dt.date, dt.date] | None = None) -> BatchSummary:
+    """Write ``count`` filled and scanned sheets to one PDF and their truth to JSONL.
+
+    ``comment_share`` is the share of sheets with a written comment (0 to 1);
+    ``survey_dates`` (first, last) the days the survey dates are drawn from
+    (default: any day of the template's years).
+    """
+    import img2pdf
+
+    prof = profile if isinstance(profile, Profile) else PROFILES[profile]
+    rng = np.random.default_rng(seed)
+    blanks = _BlankPages(layout, dpi).pages
+    shape = next(iter(blanks.values())).shape[:2]
+    truths: list[SheetTruth] = []
+    pages: list[tuple[SheetTruth | None, int, bytes, bool]] = []  # (sheet, page number, bytes, upside down)
+    for serial in range(first_serial, first_serial + count):
+        truth = choose_answers(template, serial, rng, unit, comment_share, survey_dates)
+        truth.ink = "blue" if rng.random() < prof.blue_prob else "black"
+        faint = truth.faint = bool(rng.random() < prof.faint_prob)
+        truths.append(truth)
+        sheet_pages = []
+        filled_pages = [fill_page(blanks[page.number], page, truth, dpi, rng, faint) for page in layout.pages]
+        if len(filled_pages) > 1 and rng.random() < prof.bleed_prob:
+            filled_pages = bleed_through(filled_pages, rng)
+        for page, filled in zip(layout.pages, filled_pages):
+            if prof.dust_specks:
+                add_dust(filled, rng.poisson(prof.dust_specks), rng)
+            upside = bool(rng.random() < prof.upside_down_prob)
+            data, truth.scan_kinds[page.number] = scan_page(filled, prof, dpi, rng, upside)
+            sheet_pages.append((truth, page.number, data, upside))
+        # Shuffled order: the back side scanned before the front now and then.
+        if prof.batch_accidents and len(sheet_pages) > 1 and rng.random() < 0.1:
+            sheet_pages.reverse()
+        pages.extend(sheet_pages)
+    blank_pages = duplicated = 0
+    if prof.batch_accidents and count >= 3:
+        # One sheet swapped with its neighbour, one page fed twice, one blank separator.
+        i = int(rng.integers(0, len(pages) - 2)) // 2 * 2
+        span = len(layout.pages)
+        if i + 2 * span <= len(pages):
+            pages[i:i + 2 * span] = pages[i + span:i + 2 * span] + pages[i:i + span]
+        dup = int(rng.integers(0, len(pages)))
+        pages.insert(dup + 1, pages[dup])
+        duplicated = 1
+        pages.insert(int(rng.integers(0, len(pages) + 1)), (None, 0, blank_scan(shape, dpi, rng), False))
+        blank_pages = 1
+    for index, (truth, number, _, upside) in enumerate(pages):
+        if truth is not None:
+            truth.scan_pages.append({"page": number, "index": index, "upside_down": upside})
+    page_size = (img2pdf.mm_to_pt(210), img2pdf.mm_to_pt(297))
+    layout_fun = img2pdf.get_layout_fun(page_size)
+    with open(pdf_path, "wb") as fh:
+        img2pdf.convert([data for _, _, data, _ in pages], layout_fun=layout_fun, outputstream=fh,
+                        rotation=img2pdf.Rotation.ifvalid)
+    with open(truth_path, "w", encoding="utf-8") as fh:
+        for truth in truths:
+            fh.write(json.dumps(truth.to_json(), ensure_ascii=False) + "\n")
+    return BatchSummary(count, len(pages), blank_pages, duplicated)
+
+
+def box_states(template: Template, truth: dict) -> dict[tuple[str, str], str]:
+    """Every box of a truth record as (question, option) -> empty | marked | cancelled."""
+    states = {}
+    for q in template.questions:
+        if q.type == "text":
+            continue
+        marked = truth["boxes"].get(q.id, {})
+        for code in box_codes(q):
+            states[(q.id, code)] = marked.get(code, "empty")
+    return states

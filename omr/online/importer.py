@@ -1,0 +1,477 @@
+"""Online responses: Google Forms, portal and hand-made spreadsheet exports.
+
+One export file (CSV or XLSX) becomes online responses of a template, one per
+row, through a *mapping*: which column is which question (or the submission
+time, or the unit) and which answer label is which option code. ``omr online
+mapping`` proposes one (fuzzy, accent-insensitive, with scores) for a person
+to check; ``omr online import`` applies it.
+
+Reading copes with what such files really look like: UTF-8 with or without a
+BOM, UTF-16 (Excel's "Unicode text"), Windows-1252 bytes holding TCVN3 or VNI
+text, ',' ';' or tab separators, title rows above the header, and XLSX cells
+that Excel turned into numbers or dates. Every value is NFC.
+
+Normalising a row never guesses: a label, unit or date that cannot be read
+sends the row to the rejects file (file, row, column, reason) and the rest of
+the file imports. Rows are keyed by (file content, row number), so importing a
+file again adds nothing, and after fixing the mapping a second import adds
+exactly the rows rejected the first time. The same submission found in a
+later, longer export of the same source (same time and answers) is not added
+again; the same answers submitted again within minutes are kept and flagged.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from omr.data.schema import add_flag, answers, encode_value, import_files, responses
+from omr.errors import BadArgumentsError, InputFileError, TemplateError
+from omr.forms.template import Question, Template, load_template
+from omr.online.mapping import (
+    AUTO_MIN_SCORE,
+    IGNORE,
+    SUBMITTED_AT,
+    UNIT,
+    ColumnRule,
+    Mapping,
+    mapping_from_file,
+    propose_columns,
+)
+from omr.online.table import Table, is_blank_cell, read_table
+from omr.online.units import AMBIGUOUS, BLANK, NOT_YET, OUTDATED, load_registry
+from omr.online.values import (
+    NUMBER,
+    SLASH_DATE,
+    LabelError,
+    LabelIndex,
+    decide_date_order,
+    excel_date_codes,
+    parse_day,
+    parse_timestamp,
+    slash_parts,
+    whole_number_text,
+)
+from omr.text.cells import neutralise
+from omr.text.normalise import fold, nfc
+
+# Facebook-shared forms get submitted twice by an impatient tap or a reload:
+# the same answers within this window are flagged as a repeated submission.
+DUPLICATE_WINDOW = timedelta(minutes=10)
+IMPORTED_BY = "import"  # answers.set_by of imported answers: a person's review still overrides them
+# Response flags set by the importer
+FLAG_DUPLICATE = "duplicate_submission"
+FLAG_EXCEL_REPAIRED = "excel_date_repaired"
+FLAG_LEGACY = "legacy_encoding"
+FLAG_UNIT_OUTDATED = "unit_outdated"
+
+# --- normalising rows ---------------------------------------------------------------
+
+@dataclass
+class Problem:
+    row: int
+    column: str
+    reason: str
+    value: str = ""
+
+
+@dataclass
+class OnlineRow:
+    row: int
+    submitted_at: datetime | None
+    survey_date: date | None
+    unit_recorded: str | None
+    unit: str | None  # registry code valid on the date (or as recorded when there is no registry)
+    answers: dict[str, object]  # question -> code, [codes], ISO date, text or None
+    flags: set[str] = field(default_factory=set)
+
+    def answers_sha(self, form_id: str, version: int) -> str:
+        payload = json.dumps([form_id, version, fold(self.unit_recorded or ""), sorted(self.answers.items())],
+                             ensure_ascii=False, default=str)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    def content_sha(self, form_id: str, version: int) -> str | None:
+        if self.submitted_at is None:
+            return None  # without a time two identical rows may be two people
+        return hashlib.sha256(f"{self.answers_sha(form_id, version)}|{self.submitted_at.isoformat()}"
+                              .encode()).hexdigest()
+
+
+@dataclass
+class Normalised:
+    rows: list[OnlineRow]
+    problems: list[Problem]
+    rejected_rows: set[int]
+    empty_rows: list[int]
+    date_order: str
+    date_order_reason: str
+    used_columns: dict[str, str]  # header -> question id or field
+    unused_columns: list[str]
+    quirks: Counter
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return str(value).strip()
+
+
+def normalise(table: Table, mapping: Mapping, registry=None, today: date | None = None) -> Normalised:
+    """Every row of ``table`` as an OnlineRow or as problems; nothing is dropped silently."""
+    template = mapping.template
+    roles: dict[int, ColumnRule] = {}
+    unused = []
+    for i, header in enumerate(table.header):
+        rule = mapping.rule_for(header)
+        if rule is None or rule.field == IGNORE:
+            unused.append(header)
+        else:
+            roles[i] = rule
+    if not any(r.question for r in roles.values()):
+        raise InputFileError(f"{table.path}: không có cột nào khớp với câu hỏi của mẫu phiếu {template.form_id}; "
+                             "hãy tạo tệp ánh xạ bằng «omr online mapping» rồi nhập với --mapping")
+    used = {table.header[i]: (r.question or r.field) for i, r in roles.items()}
+    time_columns = [i for i, r in roles.items() if r.field == SUBMITTED_AT]
+    unit_columns = [i for i, r in roles.items() if r.field == UNIT]
+    questions = {q.id: q for q in template.questions}
+    date_columns = [i for i, r in roles.items() if r.question and questions[r.question].type == "date"]
+
+    quirks: Counter = Counter()
+    pairs: list[tuple[int, int]] = []
+    stamp_texts: list[tuple[tuple[int, int], str]] = []
+    for number, cells in table.rows:
+        for i in time_columns + date_columns:
+            parts = slash_parts(cells[i])
+            if parts:
+                pairs.append(parts)
+                if i in time_columns:
+                    stamp_texts.append((parts, cells[i]))
+    if mapping.date_order != "auto":
+        order, why = mapping.date_order, "theo tệp ánh xạ"
+    else:
+        order, why = decide_date_order(pairs, stamp_texts)
+    indexes = {qid: LabelIndex(q, mapping.labels.get(qid, {})) for qid, q in questions.items() if q.is_choice}
+
+    rows, problems, rejected, empty = [], [], set(), []
+    for number, cells in table.rows:
+        def value_of(i, cells=cells):
+            return cells[i] if i < len(cells) else None
+
+        if all(is_blank_cell(value_of(i)) for i in roles):
+            empty.append(number)
+            continue
+        issues: list[Problem] = []
+        flags: set[str] = set()
+        submitted = None
+        for i in time_columns:
+            value = value_of(i)
+            if is_blank_cell(value):
+                continue
+            try:
+                submitted = parse_timestamp(value, order)
+            except (ValueError, OverflowError):
+                issues.append(Problem(number, table.header[i], "thời điểm gửi không đọc được", _cell_text(value)))
+                continue
+            parts = slash_parts(value)
+            if parts and ((order == "dmy" and parts[1] > 12) or (order == "mdy" and parts[0] > 12)):
+                issues.append(Problem(number, table.header[i], "ngày/tháng ngược với thứ tự của cả tệp",
+                                      _cell_text(value)))
+            if isinstance(value, (int, float)) or (isinstance(value, str) and NUMBER.match(value.strip())):
+                quirks["excel_serial_time"] += 1
+        answers: dict[str, object] = {}
+        for i, rule in roles.items():
+            if not rule.question:
+                continue
+            question = questions[rule.question]
+            value = value_of(i)
+            header = table.header[i]
+            if is_blank_cell(value):
+                answers.setdefault(question.id, None)
+                continue
+            text = _cell_text(value)
+            try:
+                if question.type == "text":
+                    answers[question.id] = nfc(text)
+                elif question.type == "date":
+                    answers[question.id] = parse_day(value, order).isoformat()
+                elif question.type == "multiple":
+                    repaired = None
+                    if isinstance(value, datetime) or (SLASH_DATE.match(text) and not _label_known(indexes, question, text)):
+                        repaired = excel_date_codes(value, indexes[question.id], order)
+                        if repaired is None:
+                            raise LabelError(f"ô bị Excel đổi thành ngày «{text}», không khôi phục được mã")
+                        flags.add(FLAG_EXCEL_REPAIRED)
+                        quirks["excel_date_repaired"] += 1
+                    codes = repaired or indexes[question.id].codes(text)
+                    previous = answers.get(question.id) or []
+                    answers[question.id] = list(dict.fromkeys(list(previous) + codes))
+                else:
+                    if isinstance(value, (datetime, date)):
+                        raise LabelError(f"ô chứa ngày «{text}» thay vì một lựa chọn")
+                    code = indexes[question.id].code(text)
+                    if answers.get(question.id) not in (None, code):
+                        raise LabelError(f"câu {question.id} có hai câu trả lời khác nhau")
+                    answers[question.id] = code
+                    if whole_number_text(text) is not None and text != code and fold(text) not in indexes[question.id].known:
+                        quirks["number_as_code"] += 1
+            except LabelError as exc:
+                issues.append(Problem(number, header, str(exc), text))
+            except (ValueError, OverflowError):
+                issues.append(Problem(number, header, "ngày không đọc được", text))
+        for qid in questions:
+            answers.setdefault(qid, None)
+        survey_day = None
+        date_question = next((q for q in template.questions if q.type == "date"), None)
+        if date_question is not None and answers.get(date_question.id):
+            survey_day = date.fromisoformat(answers[date_question.id])
+        recorded = None
+        unit = None
+        for i in unit_columns:
+            if not is_blank_cell(value_of(i)):
+                recorded = nfc(_cell_text(value_of(i)))
+                header = table.header[i]
+        if recorded is not None:
+            if registry is None or len(registry) == 0:
+                unit = recorded
+            else:
+                on = survey_day or (submitted.date() if submitted else None)
+                found = registry.resolve(recorded, on, today)
+                if found.status == OUTDATED:
+                    flags.add(FLAG_UNIT_OUTDATED)
+                    quirks["unit_outdated"] += 1
+                if found.accepted and found.status != BLANK:
+                    unit = found.unit.code
+                else:
+                    issues.append(Problem(number, header, _unit_reason(found, on), recorded))
+        if issues:
+            problems.extend(issues)
+            rejected.add(number)
+            continue
+        rows.append(OnlineRow(number, submitted, survey_day, recorded, unit, answers, flags))
+    if table.legacy:
+        for row in rows:
+            row.flags.add(FLAG_LEGACY)
+    return Normalised(rows, problems, rejected, empty, order, why, used, unused, quirks)
+
+
+def _label_known(indexes: dict, question: Question, text: str) -> bool:
+    try:
+        indexes[question.id].codes(text)
+        return True
+    except LabelError:
+        return False
+
+
+def _unit_reason(found, on: date | None) -> str:
+    day = on.strftime("%d/%m/%Y") if on else "không rõ ngày"
+    if found.status == AMBIGUOUS:
+        names = "; ".join(f"{u.name} ({u.code})" for u in found.candidates[:5])
+        return f"đơn vị khớp nhiều đơn vị vào ngày {day}: {names}"
+    if found.status == NOT_YET:
+        return f"đơn vị chưa tồn tại vào ngày {day}"
+    return "đơn vị không có trong danh mục đơn vị (omr units import)"
+
+
+# --- importing ------------------------------------------------------------------
+
+@dataclass
+class ImportReport:
+    path: str
+    source: str
+    rows: int
+    imported: int
+    already: int  # rows of this file imported before
+    seen_elsewhere: int  # the same submission imported from another file of the source
+    repeated: int  # flagged as a repeated submission
+    rejected: int
+    empty: int
+    problems: list[Problem]
+    rejects_path: str | None
+    table: Table
+    normalised: Normalised
+    registry_empty: bool
+
+
+def file_sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def pick_template(folder: str | Path, table: Table) -> tuple[Template, str]:
+    """The template in ``folder`` whose questions match the most columns (no mapping given)."""
+    folder = Path(folder)
+    best = None
+    for path in sorted(folder.glob("*.yaml")):
+        template = load_template(path)
+        matched = sum(1 for r in propose_columns(template, table.header) if r.question
+                      and (r.score or 0) >= AUTO_MIN_SCORE)
+        if best is None or matched > best[0]:
+            best = (matched, template, str(path))
+    if best is None:
+        raise TemplateError(f"Không tìm thấy mẫu phiếu nào trong {folder}")
+    return best[1], best[2]
+
+
+def import_online(store, path: str | Path, source: str, mapping: Mapping | None = None,
+                  templates: str | Path = "form_templates", rejects: str | Path | None = None,
+                  today: date | None = None) -> ImportReport:
+    """Import one export file as online responses of ``source``; see the module docstring."""
+    if not source or not source.strip():
+        raise BadArgumentsError("Cần tên nguồn (--source), ví dụ google-forms-2026")
+    path = Path(path)
+    table = read_table(path)
+    if mapping is None:
+        template, template_path = pick_template(templates, table)
+        mapping = mapping_from_file(template, template_path, table)
+    registry = load_registry(store)
+    result = normalise(table, mapping, registry, today)
+    sha = file_sha256(path)
+    details = {"encoding": table.encoding, "separator": table.separator, "header_row": table.header_row,
+               "date_order": result.date_order, "legacy": table.legacy, "mapping": mapping.source,
+               "columns": result.used_columns}
+    counts = record_online(store, path, sha, source.strip(), mapping.template, result.rows, len(table.rows),
+                           details)
+    rejects_path = None
+    if result.problems:
+        rejects_path = Path(rejects) if rejects else Path("outputs") / f"{path.stem}.rejects.csv"
+        write_rejects(rejects_path, str(path), result.problems)
+    return ImportReport(str(path), source.strip(), len(table.rows), counts["imported"], counts["already"],
+                        counts["seen_elsewhere"], counts["repeated"], len(result.rejected_rows),
+                        len(result.empty_rows), result.problems, None if rejects_path is None else str(rejects_path),
+                        table, result, len(registry) == 0)
+
+
+def write_rejects(path: Path, source_file: str, problems: list[Problem]) -> None:
+    """The rejects as CSV (UTF-8 with BOM for Excel): file, row, column, reason, value."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["tệp", "dòng", "cột", "lý do", "giá trị"])
+        for p in problems:
+            writer.writerow([neutralise(source_file), p.row, neutralise(p.column), p.reason, neutralise(p.value)])
+
+
+def record_online(store, path: Path, sha: str, source: str, template: Template, rows: list[OnlineRow],
+                  total_rows: int, details: dict) -> dict:
+    """Store the rows in one transaction; counts: imported, already, seen_elsewhere, repeated."""
+
+
+    def work(conn) -> dict:
+        now = datetime.now(UTC)
+        found = conn.execute(sa.select(import_files.c.id).where(import_files.c.sha256 == sha)).first()
+        if found is None:
+            file_id = conn.execute(import_files.insert().values(
+                path=str(path), sha256=sha, size=path.stat().st_size, source=source, rows=total_rows,
+                details=json.dumps(details, ensure_ascii=False, default=str), created_at=now)).inserted_primary_key[0]
+        else:
+            file_id = found.id
+        done_rows = set(conn.execute(sa.select(responses.c.source_row)
+                                     .where(responses.c.import_file_id == file_id)).scalars())
+        earlier = conn.execute(sa.select(responses.c.id, responses.c.answers_sha, responses.c.content_sha,
+                                         responses.c.submitted_at, responses.c.flags)
+                               .where(responses.c.channel == "online", responses.c.source == source)).all()
+        contents = {r.content_sha for r in earlier if r.content_sha}
+        times_of: dict[str, list[datetime]] = {}
+        for r in earlier:
+            if r.submitted_at is not None:
+                stamp = r.submitted_at if r.submitted_at.tzinfo else r.submitted_at.replace(tzinfo=UTC)
+                times_of.setdefault(r.answers_sha, []).append(stamp)
+        counts = {"imported": 0, "already": 0, "seen_elsewhere": 0, "repeated": 0}
+        for row in rows:
+            if row.row in done_rows:
+                counts["already"] += 1
+                continue
+            answers_sha = row.answers_sha(template.form_id, template.version)
+            content_sha = row.content_sha(template.form_id, template.version)
+            if content_sha is not None and content_sha in contents:
+                counts["seen_elsewhere"] += 1
+                continue
+            flags = ""
+            for flag in sorted(row.flags):
+                flags = add_flag(flags, flag)
+            if row.submitted_at is not None and any(
+                    abs(row.submitted_at - t) <= DUPLICATE_WINDOW for t in times_of.get(answers_sha, [])):
+                flags = add_flag(flags, FLAG_DUPLICATE)
+                counts["repeated"] += 1
+            response_id = conn.execute(responses.insert().values(
+                form_id=template.form_id, version=template.version, serial=None, unit=row.unit,
+                pages_expected=None, flags=flags, created_at=now, channel="online", source=source,
+                import_file_id=file_id, source_row=row.row,
+                # UTC: SQLite keeps no zone and hands back naive times, read as UTC.
+                submitted_at=None if row.submitted_at is None else row.submitted_at.astimezone(UTC),
+                unit_recorded=row.unit_recorded, answers_sha=answers_sha, content_sha=content_sha,
+            )).inserted_primary_key[0]
+            conn.execute(answers.insert(), [
+                {"response_id": response_id, "question": qid, "value": encode_value(value),
+                 "status": "blank" if value in (None, [], "") else "ok", "confidence": 1.0,
+                 "source_page_id": None, "set_by": IMPORTED_BY, "updated_at": now}
+                for qid, value in row.answers.items()])
+            if content_sha is not None:
+                contents.add(content_sha)
+            if row.submitted_at is not None:
+                times_of.setdefault(answers_sha, []).append(row.submitted_at)
+            counts["imported"] += 1
+        return counts
+
+    return store.writing(work)
+
+
+# --- the summary -------------------------------------------------------------------
+
+ENCODING_NAMES = {"utf-8": "UTF-8 (không BOM)", "utf-8-sig": "UTF-8 có BOM", "utf-16": "UTF-16",
+                  "cp1252": "không phải Unicode (đọc theo Windows-1252)", "xlsx": "XLSX"}
+SEPARATOR_NAMES = {",": "dấu phẩy", ";": "dấu chấm phẩy", "\t": "tab", "|": "dấu |"}
+
+
+def format_report(report: ImportReport) -> str:
+    """The Vietnamese end-of-import summary."""
+    table, norm = report.table, report.normalised
+    lines = [f"Tệp {report.path} — nguồn «{report.source}»"]
+    shape = ENCODING_NAMES.get(table.encoding, table.encoding)
+    if table.separator:
+        shape += f", phân cách bằng {SEPARATOR_NAMES.get(table.separator, table.separator)}"
+    if table.header_row > 1:
+        shape += f", tiêu đề ở dòng {table.header_row}"
+    lines.append(f"  Định dạng: {shape}")
+    if table.legacy:
+        kinds = ", ".join(f"{n} ô {k.upper()}" for k, n in sorted(table.legacy.items()))
+        lines.append(f"  Đã chuyển mã cũ sang Unicode: {kinds}")
+    lines.append(f"  Thứ tự ngày: {'ngày/tháng' if norm.date_order == 'dmy' else 'tháng/ngày'} ({norm.date_order_reason})")
+    lines.append(f"  Cột dùng: {len(norm.used_columns)}; cột bỏ qua: {len(norm.unused_columns)}"
+                 + (f" ({'; '.join(norm.unused_columns[:6])}{' …' if len(norm.unused_columns) > 6 else ''})"
+                    if norm.unused_columns else ""))
+    lines.append(f"  Dòng dữ liệu: {report.rows}; đã nhập mới: {report.imported}; đã có từ lần nhập trước: "
+                 f"{report.already}; trùng bài đã nhập từ tệp khác: {report.seen_elsewhere}")
+    if report.repeated:
+        lines.append(f"  Gửi lặp lại trong vòng {int(DUPLICATE_WINDOW.total_seconds() // 60)} phút "
+                     f"(đã nhập, gắn cờ {FLAG_DUPLICATE}): {report.repeated}")
+    if report.empty:
+        lines.append(f"  Dòng trống (bỏ qua): {report.empty}")
+    for key, text in (("excel_date_repaired", "ô mã bị Excel đổi thành ngày, đã khôi phục"),
+                      ("excel_serial_time", "thời điểm dạng số ngày Excel"),
+                      ("unit_outdated", "đơn vị ghi tên cũ, đã quy về đơn vị kế thừa"),
+                      ("number_as_code", "mã bị mất số 0 đầu hoặc dạng số thập phân")):
+        if norm.quirks.get(key):
+            lines.append(f"  {text[0].upper() + text[1:]}: {norm.quirks[key]}")
+    if report.registry_empty:
+        lines.append("  Chưa có danh mục đơn vị: đơn vị được giữ nguyên như ghi trong tệp (omr units import)")
+    if report.rejected:
+        lines.append(f"  Bị từ chối: {report.rejected} dòng ({len(report.problems)} lỗi), xem {report.rejects_path}")
+        for problem in report.problems[:5]:
+            lines.append(f"    dòng {problem.row}, cột «{problem.column}»: {problem.reason}")
+        if len(report.problems) > 5:
+            lines.append("    …")
+        lines.append("  Sửa tệp ánh xạ hoặc danh mục rồi nhập lại: các dòng đã nhập không bị nhập hai lần.")
+    else:
+        lines.append("  Bị từ chối: 0")
+    return "\n".join(lines)

@@ -1,0 +1,166 @@
+"""Reading an online export (CSV or XLSX) into a table of text cells.
+
+Copes with UTF-8 with or without a BOM, UTF-16 (Excel's "Unicode text"),
+Windows-1252 bytes holding TCVN3 or VNI text, ',' ';' tab or '|' separators,
+title rows above the header, and XLSX cells Excel turned into numbers or dates.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from omr.errors import InputFileError
+from omr.online.legacy_vn import convert_column
+from omr.text.normalise import nfc
+
+# Tuning of reading a table.
+SNIFF_LINES = 50  # records read to choose the separator and find the header
+HEADER_MIN_SHARE = 0.6  # the header is the first row with at least this share of the widest row's cells
+
+# --- reading files --------------------------------------------------------------
+
+@dataclass
+class Table:
+    """A spreadsheet as rows of cells; row numbers as a spreadsheet shows them (from 1)."""
+
+    path: str
+    header: list[str]
+    rows: list[tuple[int, list]]  # (row number, cells): str, int, float, datetime or None
+    encoding: str  # utf-8, utf-8-sig, utf-16, cp1252 or xlsx
+    separator: str | None = None
+    header_row: int = 1
+    legacy: dict[str, int] = field(default_factory=dict)  # {'tcvn3'|'vni': cells converted}
+
+
+def read_table(path: str | Path) -> Table:
+    """Read a CSV or XLSX export; InputFileError (naming the file) when it cannot be read."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputFileError(f"Không tìm thấy tệp: {path}") from None
+    except OSError as exc:
+        raise InputFileError(f"Không đọc được tệp {path}: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise InputFileError(f"{path}: tệp trống")
+    suffix = path.suffix.lower()
+    if data.startswith(b"PK\x03\x04") or suffix in (".xlsx", ".xlsm"):
+        grid, encoding, separator = _xlsx_grid(path, data), "xlsx", None
+    elif suffix == ".xls" or data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputFileError(f"{path}: định dạng Excel cũ (.xls) chưa được hỗ trợ; "
+                             "hãy mở bằng Excel và lưu thành .xlsx hoặc CSV UTF-8")
+    else:
+        text, encoding = decode_bytes(data, path)
+        separator = sniff_separator(text)
+        grid = [(i + 1, row) for i, row in enumerate(csv.reader(io.StringIO(text, newline=""),
+                                                                delimiter=separator))]
+    return _to_table(str(path), grid, encoding, separator)
+
+
+def decode_bytes(data: bytes, path: Path | str = "") -> tuple[str, str]:
+    """(text, encoding): BOMs first, then UTF-16 by its zero bytes, UTF-8, else Windows-1252."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decode_utf16(data, "utf-16", path), "utf-16"
+    head = data[:2000]
+    if head.count(b"\x00") > len(head) // 4:
+        # UTF-16 without a BOM: ASCII characters leave a zero byte beside them.
+        odd_zeros = head[1::2].count(b"\x00")
+        codec = "utf-16-le" if odd_zeros >= head[0::2].count(b"\x00") else "utf-16-be"
+        return _decode_utf16(data, codec, path), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # Not Unicode: an old Windows file. TCVN3/VNI text in it is converted cell by cell later.
+    return data.decode("cp1252", errors="replace").replace("\ufffd", ""), "cp1252"
+
+
+def _decode_utf16(data: bytes, codec: str, path) -> str:
+    try:
+        return data.decode(codec).lstrip("\ufeff")
+    except UnicodeDecodeError:
+        raise InputFileError(f"{path}: tệp UTF-16 bị hỏng (số byte lẻ hoặc ký tự không hợp lệ)") from None
+
+
+def sniff_separator(text: str) -> str:
+    """The separator (',', ';', tab or '|') that splits the first records into equal widths."""
+    sample = "\n".join(text.splitlines()[:SNIFF_LINES])
+    best, best_score = ",", (0.0, 0)
+    for separator in (",", ";", "\t", "|"):
+        try:
+            widths = [len(r) for r in csv.reader(io.StringIO(sample, newline=""), delimiter=separator) if any(r)]
+        except csv.Error:
+            continue
+        if not widths:
+            continue
+        width, count = Counter(widths).most_common(1)[0]
+        if width < 2:
+            continue
+        score = (count / len(widths), width)
+        if score > best_score:
+            best, best_score = separator, score
+    return best
+
+
+def _xlsx_grid(path: Path, data: bytes) -> list[tuple[int, list]]:
+    from openpyxl import load_workbook  # lazy: a heavy dependency, loaded only where used
+    from openpyxl.utils.exceptions import InvalidFileException  # lazy: a heavy dependency, loaded only where used
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise InputFileError(f"{path}: không đọc được tệp XLSX (hỏng hoặc không phải Excel): {exc}") from None
+    try:
+        sheet = workbook.worksheets[0]
+        grid = []
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            grid.append((number, list(row)))
+        return grid
+    except (KeyError, ValueError, TypeError, AttributeError, zipfile.BadZipFile, OSError) as exc:  # a damaged sheet
+        raise InputFileError(f"{path}: không đọc được trang tính đầu tiên: {exc}") from None
+    finally:
+        workbook.close()
+
+
+def is_blank_cell(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _to_table(path: str, grid: list[tuple[int, list]], encoding: str, separator: str | None) -> Table:
+    # Blank rows after the header stay (they are reported); trailing ones are sheet formatting.
+    while grid and all(is_blank_cell(c) for c in grid[-1][1]):
+        grid.pop()
+    filled = [i for i, (_, cells) in enumerate(grid) if any(not is_blank_cell(c) for c in cells)]
+    if not filled:
+        raise InputFileError(f"{path}: không có dòng dữ liệu nào")
+    widest = max(sum(not is_blank_cell(c) for c in grid[i][1]) for i in filled[:SNIFF_LINES])
+    header_at = next(i for i in filled[:SNIFF_LINES]
+                     if sum(not is_blank_cell(c) for c in grid[i][1]) >= max(2, HEADER_MIN_SHARE * widest) or widest < 2)
+    header_row, header_cells = grid[header_at]
+    width = max(len(header_cells), max(len(c) for _, c in grid))
+    # Convert legacy text column by column (headers are a column of their own).
+    columns = [[cells[i] if i < len(cells) else None for _, cells in grid[header_at + 1:]] for i in range(width)]
+    legacy: dict[str, int] = {}
+    assume = encoding == "cp1252"
+    for i, column in enumerate(columns):
+        columns[i], counts = convert_column(column, assume_legacy=assume)
+        for kind, n in counts.items():
+            legacy[kind] = legacy.get(kind, 0) + n
+    header_values, counts = convert_column([None if is_blank_cell(c) else str(c).strip() for c in header_cells]
+                                           + [None] * (width - len(header_cells)), assume_legacy=assume)
+    for kind, n in counts.items():
+        legacy[kind] = legacy.get(kind, 0) + n
+    header = [nfc(" ".join(h.split())) if h else f"(cột {i + 1})" for i, h in enumerate(header_values)]
+    rows = [(number, [columns[i][r] for i in range(width)])
+            for r, (number, _) in enumerate(grid[header_at + 1:])]
+    return Table(path, header, rows, encoding, separator, header_row, legacy)
+
+

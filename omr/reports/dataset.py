@@ -1,0 +1,295 @@
+"""The merged dataset: paper and online responses in one schema.
+
+``omr export`` writes it and analysts load it::
+
+    import omr.reports.dataset
+    df = omr.reports.dataset.load("outputs/omr.sqlite")      # or a postgresql:// URL
+    df[df.channel == "online"].groupby("unit_today").H1.value_counts()
+
+One row per response, columns as in :mod:`omr.reports.export` (``channel`` paper or
+online, ``source``, the unit as recorded, on its date and today, dates,
+where the response came from, flags, review state), then one column per
+question holding option codes (multiple choice joined with ``;``), then
+``<question>_status``. Units are resolved against the registry when the
+dataset is built, so importing a newer registry updates every row.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from omr.data.schema import MACHINE
+from omr.data.store import open_store
+from omr.forms.qrcodes import format_serial
+from omr.forms.template import Template
+from omr.model import NEEDS_REVIEW, OK, VN_TZ
+from omr.online.importer import IMPORTED_BY
+from omr.online.units import load_registry
+from omr.scan.page import Catalogue
+from omr.text.lexicon import find_terms, flags_from_json
+from omr.text.privacy import mask_personal_numbers
+
+TemplateLookup = Callable[[str, int], "Template | None"]
+
+BASE_COLUMNS = ("serial", "form", "version", "channel", "source", "unit", "unit_recorded", "unit_name",
+                "unit_today", "unit_today_name", "unit_status", "date", "date_source", "submitted_at",
+                "source_files", "source_pages", "source_row", "batch", "flags", "review", "to_review")
+COMMENT_COLUMNS = ("text_source", "crop", "flags")  # per free-text question, after the status columns
+LIST_SEPARATOR = ";"
+
+
+# --- records ------------------------------------------------------------------
+
+def cell_text(value: object) -> str:
+    """One answer as a cell: a code, codes joined with ';', an ISO date, or empty."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return LIST_SEPARATOR.join(str(v) for v in value)
+    return str(value)
+
+
+def batch_period(batches: list[dict]) -> str:
+    """The collection period of the batches as ``from..to`` ('' when no dates are known)."""
+    starts = [b["collected_from"] for b in batches if b.get("collected_from")]
+    ends = [b["collected_to"] for b in batches if b.get("collected_to")]
+    if not starts and not ends:
+        return ""
+    start = min(starts).isoformat() if starts else ""
+    end = max(ends).isoformat() if ends else ""
+    return f"{start}..{end}"
+
+
+def survey_date(response: dict, template: Template | None) -> tuple[str, str]:
+    """(date, date_source): the date on the form, else the submission day, else the batch period."""
+    date_question = next((q for q in template.questions if q.type == "date"), None) if template else None
+    if date_question is not None:
+        value, status, _ = response["answers"].get(date_question.id, (None, None, None))
+        if status == OK and value:
+            return str(value), "form"
+    if response.get("submitted_at") is not None:
+        return local_time(response["submitted_at"]).date().isoformat(), "submitted"
+    period = batch_period(response["batches"])
+    return (period, "batch") if period else ("", "")
+
+
+def question_columns(templates: Iterable[Template | None],
+                     answered: Iterable[str]) -> tuple[list[str], list[str], list[str]]:
+    """(value columns, status columns, free-text questions) as question ids, in template order.
+
+    Questions no template names (a response whose template is unknown) come
+    last, sorted, so nothing read is silently dropped.
+    """
+    values: list[str] = []
+    statuses: list[str] = []
+    texts: list[str] = []
+    for template in templates:
+        if template is None:
+            continue
+        for question in template.questions:
+            if question.id not in statuses:
+                statuses.append(question.id)
+                values.append(question.id)
+                if question.type == "text":
+                    texts.append(question.id)
+    for qid in sorted(set(answered) - set(statuses)):
+        statuses.append(qid)
+        values.append(qid)
+    return values, statuses, texts
+
+
+def comment_cells(response: dict, qid: str) -> dict:
+    """One free-text answer for export: text (masked), its source, crop, flags, and status.
+
+    Paper: the reviewed text, else the draft. Online: the text as typed.
+    """
+    comment = response.get("comments", {}).get(qid)
+    if comment is not None:
+        reviewed = comment["status"] == "reviewed"
+        text = comment["text"] if reviewed else comment["draft_text"] if comment["status"] == "pending" else None
+        source = "reviewed" if reviewed else "draft" if comment["status"] == "pending" else ""
+        matches = flags_from_json(comment["flags"])
+        status, comment_id = comment["status"], comment["id"]
+    else:
+        value, status, _ = response["answers"].get(qid, (None, None, None))
+        text = value if isinstance(value, str) and value.strip() else None
+        source = "online" if text is not None else ""
+        matches = find_terms(text, source="online")
+        comment_id = None
+    terms = list(dict.fromkeys(m.term for m in matches if m.flagged))
+    return {"text": mask_personal_numbers(text), "text_source": source, "crop": None, "flags": terms,
+            "status": status, "comment_id": comment_id}
+
+
+def local_time(moment: datetime) -> datetime:
+    """A stored time in UTC+7 (SQLite hands back naive UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(VN_TZ)
+
+
+def review_state(response: dict) -> tuple[str, int]:
+    """('pending' | 'reviewed' | 'none', answers awaiting a person) of one response."""
+    set_by = response.get("set_by", {})
+    waiting = sum(1 for qid, (_, status, _) in response["answers"].items()
+                  if status in NEEDS_REVIEW and set_by.get(qid, MACHINE) == MACHINE)
+    waiting += sum(1 for c in response.get("comments", {}).values() if c["status"] == "pending")
+    if waiting:
+        return "pending", waiting
+    people = [who for who in set_by.values() if who not in (MACHINE, IMPORTED_BY)]
+    reviewed_comments = any(c["status"] == "reviewed" for c in response.get("comments", {}).values())
+    return ("reviewed" if people or reviewed_comments else "none"), 0
+
+
+def unit_columns(response: dict, day: str, registry) -> dict:
+    """The unit as recorded, on the response's date and today, from the registry."""
+    recorded = response.get("unit_recorded") or response["unit"]
+    out = {"unit": response["unit"], "unit_recorded": recorded, "unit_name": None, "unit_today": None,
+           "unit_today_name": None, "unit_status": "blank" if not response["unit"] else "no_registry"}
+    if registry is None or not len(registry) or not response["unit"]:
+        return out
+    on = None
+    if day:
+        try:
+            on = date.fromisoformat(day.split("..")[-1] or day.split("..")[0])
+        except ValueError:
+            on = None
+    found = registry.resolve(response["unit"], on)  # online: the code matched on import
+    out["unit_status"] = found.status
+    if found.unit is not None:
+        out["unit_name"] = found.unit.name
+        out["unit_today"] = [u.code for u in found.today]
+        out["unit_today_name"] = [u.name for u in found.today]
+    return out
+
+
+def build_record(response: dict, template: Template | None, value_ids: list[str],
+                 status_ids: list[str], registry=None, today: date | None = None,
+                 text_ids: Iterable[str] = ()) -> dict:
+    """One response as a plain record (typed values, not neutralised)."""
+    comments = {qid: comment_cells(response, qid) for qid in text_ids}
+    day, day_source = survey_date(response, template)
+    files = list(dict.fromkeys(p["file"] for p in response["pages"]))
+    if response.get("source_file"):
+        files.append(response["source_file"])
+    answers = response["answers"]
+    online = response.get("channel") == "online"
+    review, waiting = review_state(response)
+    submitted = response.get("submitted_at")
+    return {
+        "serial": "" if response["serial"] is None else format_serial(response["serial"]),
+        "form": response["form_id"],
+        "version": response["version"],
+        "channel": response.get("channel", "paper"),
+        "source": response.get("source") if online else [b["name"] for b in response["batches"]],
+        **unit_columns(response, day, registry),
+        "date": day,
+        "date_source": day_source,
+        "submitted_at": local_time(submitted).isoformat() if submitted is not None else None,
+        "source_files": files,
+        "source_pages": [f"{p['page']}={os.path.basename(p['file'])}#{p['page_index']}"
+                         for p in response["pages"]],
+        "source_row": response.get("source_row"),
+        "batch": [b["name"] for b in response["batches"]],
+        "flags": list(response["flags"]),
+        "review": review,
+        "to_review": waiting,
+        "answers": {qid: comments[qid]["text"] if qid in comments else answers[qid][0] if qid in answers else None
+                    for qid in value_ids},
+        "status": {qid: comments[qid]["status"] if qid in comments else answers[qid][1] if qid in answers else None
+                   for qid in status_ids},
+        "comments": comments,
+    }
+
+
+def header(value_ids: list[str], status_ids: list[str], text_ids: Iterable[str] = ()) -> list[str]:
+    return (list(BASE_COLUMNS) + value_ids + [f"{qid}_status" for qid in status_ids]
+            + [f"{qid}_{column}" for qid in text_ids for column in COMMENT_COLUMNS])
+
+
+# --- the dataset ----------------------------------------------------------------
+
+
+@dataclass
+class Dataset:
+    records: list[dict]  # plain records, see build_record
+    value_ids: list[str]  # question columns
+    status_ids: list[str]  # <question>_status columns
+    templates: list[Template]  # the templates of the responses, for the codebook
+    text_ids: list[str]  # free-text questions: <question>_text_source, _crop, _flags columns
+
+    def header(self) -> list[str]:
+        return header(self.value_ids, self.status_ids, self.text_ids)
+
+
+def collect(store, template_lookup: TemplateLookup, today: date | None = None) -> Dataset:
+    """Every response of ``store`` as records of the merged schema."""
+    items = list(store.responses())
+    templates: dict[tuple[str, int], Template | None] = {}
+    for response in items:
+        key = (response["form_id"], response["version"])
+        if key not in templates:
+            templates[key] = template_lookup(*key)
+    answered = {qid for r in items if templates[(r["form_id"], r["version"])] is None for qid in r["answers"]}
+    known = [templates[k] for k in sorted(templates)]
+    value_ids, status_ids, text_ids = question_columns(known, answered)
+    registry = load_registry(store)
+    records = [build_record(r, templates[(r["form_id"], r["version"])], value_ids, status_ids, registry, today,
+                            text_ids) for r in items]
+    return Dataset(records, value_ids, status_ids, [t for t in known if t is not None], text_ids)
+
+
+def catalogue_lookup(templates: str | Path = "form_templates") -> TemplateLookup:
+    """Templates by (form, version) from a templates folder, frozen layouts included."""
+    catalogue = Catalogue.from_folder(templates)
+
+    def lookup(form_id: str, version: int) -> Template | None:
+        layout = catalogue.layouts.get((form_id, version))
+        return catalogue.template_of(layout) if layout else None
+
+    return lookup
+
+
+def to_frame(dataset: Dataset):
+    """The dataset as a pandas DataFrame (values typed, nothing neutralised)."""
+    import pandas as pd  # lazy: a heavy dependency, loaded only where used
+
+
+    columns = header(dataset.value_ids, dataset.status_ids, dataset.text_ids)
+    comment_columns = {f"{qid}_{part}": (qid, part) for qid in dataset.text_ids for part in COMMENT_COLUMNS}
+    rows = []
+    for record in dataset.records:
+        row = {}
+        for column in columns:
+            if column in comment_columns:
+                qid, part = comment_columns[column]
+                value = record["comments"][qid][part]
+            elif column.endswith("_status") and column[:-len("_status")] in record["status"]:
+                value = record["status"][column[:-len("_status")]]
+            elif column in record["answers"] and column not in record:
+                value = record["answers"][column]
+            else:
+                value = record.get(column)
+            if isinstance(value, list):
+                value = cell_text(value)
+            row[column] = value
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["version"] = frame["version"].astype("Int64")
+    frame["source_row"] = frame["source_row"].astype("Int64")
+    frame["to_review"] = frame["to_review"].astype("Int64")
+    frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], utc=True).dt.tz_convert(VN_TZ)
+    return frame
+
+
+def load(db_url: str | None = None, templates: str | Path = "form_templates"):
+    """The merged dataset of the database at ``db_url`` as a pandas DataFrame.
+
+    ``templates`` is the folder of form templates (question order and types).
+    """
+    with open_store(db_url) as store:
+        return to_frame(collect(store, catalogue_lookup(templates)))

@@ -1,0 +1,223 @@
+"""Export responses for analysis: CSV, XLSX, JSON Lines or Parquet, one record per response.
+
+Paper and online responses share one schema (the merged dataset of
+:mod:`omr.reports.dataset`). Columns, in order: ``serial`` (6 digits; empty online),
+``form``, ``version``, ``channel`` (paper | online), ``source`` (online:
+the source name; paper: the batch), ``unit`` (registry code, or as recorded
+when unknown), ``unit_recorded`` (as written in the file or the QR code),
+``unit_name`` (the unit valid on the response's date), ``unit_today`` and
+``unit_today_name`` (its successor(s) today, ``;``-joined), ``unit_status``
+(ok | outdated | unknown | ambiguous | not_yet | blank | no_registry),
+``date`` and ``date_source``, ``submitted_at`` (online, ISO 8601 +07:00),
+``source_files``, ``source_pages`` (paper), ``source_row`` (online: the row
+in the file), ``batch``, ``flags``, ``review`` (pending | reviewed | none)
+and ``to_review`` (answers awaiting a person); then one column per question
+holding its option code (multiple choice joined with ``;``, dates ISO), then
+one ``<qid>_status`` column per question. Questions follow the template's order; when several forms or
+versions are exported together their questions are merged in order of first
+appearance.
+
+Free-text questions (comments) hold their text in the question's column:
+the reviewed text where a person has confirmed it, else the OCR draft, or
+the text typed online; phone and ID numbers are masked
+(:mod:`omr.text.privacy`). Their status is ``blank``, ``pending`` (a draft not
+yet reviewed) or ``reviewed`` on paper, ``ok`` online. After all status
+columns come, per free-text question, ``<qid>_text_source`` (reviewed |
+draft | online), ``<qid>_crop`` (the cleaned crop of a paper comment, a PNG
+written next to the export in ``<export name>_crops/``) and ``<qid>_flags``
+(negative-behaviour terms found, :mod:`omr.text.lexicon`, ``;``-joined).
+
+``date`` is the survey date read from the form (the template's ``date``
+question, when its status is ``ok``: ``date_source`` = ``form``), otherwise
+the day an online response was submitted (``submitted``), otherwise the
+collection period of the response's batch(es) as ``from..to`` (``batch``),
+otherwise empty.
+
+XLSX adds a codebook sheet: question codes and texts, option codes and labels.
+
+``source_pages`` lists ``<form page>=<file name>#<page index in file, from 0>``.
+
+Spreadsheets run a cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a
+tab or carriage return) as a formula, so such cells get a leading ``'`` in CSV
+and XLSX. JSON Lines keeps values exactly as stored: it is read by programs,
+not by spreadsheets, and a program must get the real unit code.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+from omr.errors import BadArgumentsError
+from omr.forms.template import Template
+from omr.reports.dataset import BASE_COLUMNS, COMMENT_COLUMNS, TemplateLookup, cell_text, collect, header, to_frame
+from omr.text.cells import neutralise
+
+FORMATS = ("csv", "xlsx", "jsonl", "parquet")
+NUMBER_COLUMNS = ("version", "source_row", "to_review")  # kept as numbers in XLSX
+CODEBOOK_SHEET = "Bảng mã"
+CODEBOOK_HEADER = ("question", "question_text", "type", "option_code", "option_label")
+XLSX_SHEET = "Phiếu"
+
+
+# --- rows ---------------------------------------------------------------------
+
+def flat_row(record: dict, value_ids: list[str], status_ids: list[str],
+             clean: Callable[[str], str] = str, text_ids: Iterable[str] = ()) -> list:
+    """A record as a spreadsheet row, in header order, every text cell neutralised.
+
+    ``clean`` runs before neutralising, so removing characters a format cannot
+    hold can never uncover a formula.
+    """
+    def text(value: object) -> str:
+        return neutralise(clean(cell_text(value)))
+
+    row: list = [record[column] if column in NUMBER_COLUMNS else text(record[column]) for column in BASE_COLUMNS]
+    row += [text(record["answers"][qid]) for qid in value_ids]
+    row += [text(record["status"][qid]) for qid in status_ids]
+    row += [text(record["comments"][qid][column]) for qid in text_ids for column in COMMENT_COLUMNS]
+    return row
+
+
+# --- I/O ----------------------------------------------------------------------
+
+def export_responses(store, fmt: str, out_path: str | Path, template_lookup: TemplateLookup) -> int:
+    """Write every response of ``store`` to ``out_path`` as ``fmt``; return how many.
+
+    ``template_lookup(form_id, version)`` gives the template (for question
+    order, question types and the survey-date question) or None when unknown.
+    The file is written to a temporary name first and moved into place, so an
+    interrupted export never leaves half a file where the old one was.
+    """
+    if fmt not in FORMATS:
+        raise BadArgumentsError(f"Định dạng xuất «{fmt}» không được hỗ trợ; chọn một trong: {', '.join(FORMATS)}")
+
+    dataset = collect(store, template_lookup)
+    records, value_ids, status_ids, text_ids = (dataset.records, dataset.value_ids, dataset.status_ids,
+                                                dataset.text_ids)
+    write_crops(store, records, Path(out_path))
+
+    with replacing(Path(out_path)) as tmp:
+        if fmt == "csv":
+            _write_csv(tmp, records, value_ids, status_ids, text_ids)
+        elif fmt == "xlsx":
+            _write_xlsx(tmp, records, value_ids, status_ids, dataset.templates, text_ids)
+        elif fmt == "parquet":
+            # Read by programs (pandas, R, DuckDB): typed values, not neutralised, like JSON Lines.
+            to_frame(dataset).to_parquet(tmp, index=False)
+        else:
+            _write_jsonl(tmp, records)
+    return len(records)
+
+
+def crops_folder(out_path: Path) -> Path:
+    """Where an export's comment crops go: ``<name>_crops/`` beside it (one folder per export)."""
+    return out_path.with_name(f"{out_path.stem}_crops")
+
+
+def write_crops(store, records: list[dict], out_path: Path) -> int:
+    """Write the crop of every paper comment with ink next to the export and point the records at it.
+
+    The folder is rebuilt whole on each export, so it never holds crops of
+    responses the export no longer has. Paths in the records are relative to
+    the export file (``<name>_crops/<serial>-<question>.png``), so the export
+    and its folder can be moved together.
+    """
+    wanted = {c["comment_id"]: (record, qid) for record in records
+              for qid, c in record["comments"].items() if c["comment_id"] is not None and c["status"] != "blank"}
+    folder = crops_folder(out_path)
+    staging = folder.with_name(f".{folder.name}.tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    written = 0
+    for comment_id, png in store.comment_crops(list(wanted)):
+        record, qid = wanted[comment_id]
+        name = f"{record['serial'] or comment_id}-{qid}-{comment_id}.png"
+        (staging / name).write_bytes(png)
+        record["comments"][qid]["crop"] = f"{folder.name}/{name}"
+        written += 1
+    shutil.rmtree(folder, ignore_errors=True)
+    staging.rename(folder)
+    return written
+
+
+def codebook_rows(templates: Iterable[Template]) -> list[list[str]]:
+    """Question codes and texts, option codes and labels: one row per option (per question without options)."""
+    rows: list[list[str]] = []
+    seen: set[tuple[str, str]] = set()
+    for template in templates:
+        for question in template.questions:
+            options = question.options or ((None),)
+            for option in options:
+                key = (question.id, option.code if option else "")
+                if key in seen:
+                    continue
+                seen.add(key)
+                rows.append([question.id, question.text, question.type,
+                             option.code if option else "", option.label if option else ""])
+    return rows
+
+
+@contextmanager
+def replacing(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_csv(path: Path, records: list[dict], value_ids: list[str], status_ids: list[str],
+               text_ids: list[str]) -> None:
+    # utf-8-sig: the BOM makes Excel read Vietnamese diacritics as UTF-8.
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header(value_ids, status_ids, text_ids))
+        for record in records:
+            writer.writerow(flat_row(record, value_ids, status_ids, text_ids=text_ids))
+
+
+def _write_xlsx(path: Path, records: list[dict], value_ids: list[str], status_ids: list[str],
+                templates: Iterable[Template], text_ids: list[str]) -> None:
+    from openpyxl import Workbook  # lazy: a heavy dependency, loaded only where used
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # lazy: a heavy dependency, loaded only where used
+
+    def clean(text: str) -> str:
+        # Control characters other than tab and newlines are not allowed in XLSX.
+        return ILLEGAL_CHARACTERS_RE.sub("", text)
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(XLSX_SHEET)
+    sheet.freeze_panes = "B2"  # header and serial stay in view while scrolling
+    sheet.append(header(value_ids, status_ids, text_ids))
+    for record in records:
+        # Codes stay text ("0", "KYK" and "1" alike), as in the CSV; empty cells stay empty.
+        sheet.append([v if v != "" else None for v in flat_row(record, value_ids, status_ids, clean, text_ids)])
+    codebook = workbook.create_sheet(CODEBOOK_SHEET)
+    codebook.append(list(CODEBOOK_HEADER))
+    for row in codebook_rows(templates):
+        codebook.append([neutralise(clean(cell)) or None for cell in row])
+    workbook.save(path)
+
+
+def _write_jsonl(path: Path, records: list[dict]) -> None:
+    with path.open("w", encoding="utf-8", newline="\n") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False, default=_json_default) + "\n")
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

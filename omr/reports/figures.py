@@ -1,0 +1,676 @@
+"""Period reports for the administrative-reform cut-offs (issue #7).
+
+``omr report --period P [--unit CODE | --all-units] [--roll-up] [--calendar] -o report.xlsx|.docx|.html``
+
+The figures follow the ministry's index (SIPAS practice, shared/docs/domain.md):
+
+- per scale question: the distribution 1-5, "Không ý kiến", blanks and
+  answers awaiting review; % satisfied = (n4 + n5) / n_valid x 100 where
+  n_valid counts answers 1-5 only (blanks, KYK and unreviewed marks are
+  excluded); the mean score on 1-5 and n_valid;
+- per group: the mean of its questions' indices; overall: the mean of the
+  group indices, shown beside the overall-satisfaction question;
+- the staff-attitude section (group D and "asked to pay beyond fees"),
+  every flagged comment (text masked for personal numbers, crop for paper),
+  responses by channel and unit, units ranked, the change against the
+  previous period, and the answers still awaiting review.
+
+Data flow: :mod:`omr.reports.cache` keeps one compact row per response;
+:func:`aggregate` counts a period's answers per unit *as stored* (an
+:class:`Aggregates`, also what closing a period freezes); :func:`build`
+rolls units up when asked, restricts to a unit and derives the indices;
+:mod:`omr.reports.render` writes XLSX, DOCX or HTML.
+
+Closing a period (``omr period close P``) stores its Aggregates. A report on
+a closed period shows those frozen figures; whenever the live figures of a
+closed period differ from frozen-plus-recorded-revisions (a review edit, a
+late import), the difference is recorded once as a revision and listed in
+that period's reports and in the next period's report.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from omr.data.schema import answers as answers_table
+from omr.data.schema import changes, comments, period_closures, period_revisions, responses
+from omr.data.store import open_store
+from omr.errors import BadArgumentsError, OmrError, TemplateError
+from omr.forms.template import Group, load_template
+from omr.online.units import load_registry
+from omr.reports import cache as report_cache
+from omr.reports import render as report_render
+from omr.reports.dataset import catalogue_lookup
+from omr.reports.export import replacing
+from omr.reports.periods import DATE_SOURCES, Period, parse_period, previous_period, response_dates
+from omr.text.lexicon import flags_from_json, flags_of
+from omr.text.privacy import mask_personal_numbers
+
+# The default form's roles (form_templates/motcua-2026.yaml). The overall-
+# satisfaction group is shown beside the overall index, not averaged into it.
+OVERALL_GROUP = "H"
+STAFF_GROUP = "D"  # civil servants: the staff-attitude section
+PAY_QUESTION = "H2"  # "asked to pay anything beyond fees?" (yes/no)
+SATISFIED = ("4", "5")
+SCALE = ("1", "2", "3", "4", "5")
+CHANNELS = {0: "paper", 1: "online"}
+CHANNEL_NAMES = {"paper": "Phiếu giấy", "online": "Trực tuyến"}
+NO_UNIT = ""
+NO_UNIT_NAME = "(chưa rõ đơn vị)"
+FORMATS = (".xlsx", ".docx", ".html")
+# Change-log rows listed per revision; the counts are always complete.
+REVISION_DETAIL_ROWS = 200
+
+
+class ReportError(OmrError):
+    exit_code = 2
+
+
+# --- aggregates: what a period holds, per unit as stored -------------------------------
+
+@dataclass
+class Aggregates:
+    """A period's counts per stored unit code: the raw material of every figure, and what closing freezes."""
+
+    answers: pd.DataFrame  # unit, question, code, n  (code: 1-5, K, Y, N, '.', '?', 'x')
+    responses: pd.DataFrame  # unit, channel, date_source, n
+    review: pd.DataFrame  # unit, answers, comments  (awaiting a person)
+    flags: list[dict] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps({"answers": self.answers.values.tolist(), "responses": self.responses.values.tolist(),
+                           "review": self.review.values.tolist(), "flags": self.flags},
+                          ensure_ascii=False, default=_json_default)
+
+    @classmethod
+    def from_json(cls, text: str) -> Aggregates:
+        data = json.loads(text)
+        return cls(_frame(data["answers"], ANSWER_COLUMNS), _frame(data["responses"], RESPONSE_COLUMNS),
+                   _frame(data["review"], REVIEW_COLUMNS), data.get("flags", []))
+
+    def combine(self, other: Aggregates, sign: int = 1) -> Aggregates:
+        """self + sign * other, counts only (flags: self's, plus other's new ones when adding)."""
+        def merged(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+            b = b.copy()
+            values = [c for c in b.columns if c not in keys]
+            b[values] = b[values] * sign
+            out = pd.concat([a, b]).groupby(keys, as_index=False, observed=True)[values].sum()
+            return out[(out[values] != 0).any(axis=1)].reset_index(drop=True)
+
+        keys = {f["key"] for f in self.flags}
+        flags = self.flags + ([f for f in other.flags if f["key"] not in keys] if sign > 0 else [])
+        return Aggregates(merged(self.answers, other.answers, ["unit", "question", "code"]),
+                          merged(self.responses, other.responses, ["unit", "channel", "date_source"]),
+                          merged(self.review, other.review, ["unit"]), flags)
+
+    def is_empty(self) -> bool:
+        return not (len(self.answers) or len(self.responses) or len(self.review))
+
+
+ANSWER_COLUMNS = ["unit", "question", "code", "n"]
+RESPONSE_COLUMNS = ["unit", "channel", "date_source", "n"]
+REVIEW_COLUMNS = ["unit", "answers", "comments"]
+
+
+def _frame(rows: list, columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=columns)
+    for column in columns:
+        if column in ("n", "answers", "comments"):
+            frame[column] = frame[column].astype("int64")
+    return frame
+
+
+def _json_default(value: object):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+@dataclass
+class Responses:
+    """Every response's cache row with the date it counts on."""
+
+    frame: pd.DataFrame  # response_id, unit, channel, day, date_source, pending, comments_pending, flagged
+    codes: np.ndarray  # responses x layout.questions, uint8
+    layout: report_cache.CacheLayout
+
+
+def load_responses(store, layout: report_cache.CacheLayout) -> Responses:
+    report_cache.refresh(store, layout)
+    frame, codes = report_cache.load(store, layout)
+    frame["day"], frame["date_source"] = response_dates(frame)
+    frame["unit"] = frame["unit"].fillna(NO_UNIT)
+    return Responses(frame, codes, layout)
+
+
+def aggregate(store, data: Responses, period: Period) -> Aggregates:
+    """The period's counts per stored unit (vectorised over the cache rows)."""
+    frame = data.frame
+    inside = ((frame["day"] >= pd.Timestamp(period.start)) & (frame["day"] <= pd.Timestamp(period.end))).to_numpy()
+    sub = frame[inside]
+    units = pd.Categorical(sub["unit"])
+    unit_index = units.codes.astype(np.int64)
+    names = list(units.categories)
+    rows = []
+    codes = data.codes[inside]
+    for j, question in enumerate(data.layout.questions):
+        counts = np.bincount(unit_index * 256 + codes[:, j], minlength=len(names) * 256)
+        for key in np.flatnonzero(counts):
+            code = chr(key % 256)
+            if code != chr(report_cache.CODE_MISSING):
+                rows.append((names[key // 256], question, code, int(counts[key])))
+    answers = _frame(rows, ANSWER_COLUMNS)
+    by_channel = (sub.assign(channel=sub["channel"].map(CHANNELS), date_source=sub["date_source"].astype(str))
+                  .groupby(["unit", "channel", "date_source"], observed=True).size().reset_index(name="n"))
+    review = (sub.groupby("unit", observed=True)[["pending", "comments_pending"]].sum().reset_index()
+              .rename(columns={"pending": "answers", "comments_pending": "comments"}))
+    review = review[(review["answers"] > 0) | (review["comments"] > 0)].reset_index(drop=True)
+    flagged = sub.loc[sub["flagged"] > 0, ["response_id", "day"]]
+    flags = flagged_comments(store, data.layout, dict(zip(flagged["response_id"], flagged["day"])))
+    return Aggregates(answers, _frame(by_channel.values.tolist(), RESPONSE_COLUMNS),
+                      _frame(review.values.tolist(), REVIEW_COLUMNS), flags)
+
+
+def flagged_comments(store, layout: report_cache.CacheLayout, days: dict[int, pd.Timestamp]) -> list[dict]:
+    """Every flagged (not negated) comment or online free text of these responses, text masked."""
+    found: list[dict] = []
+    ids = sorted(int(i) for i in days)
+    with store.reading() as conn:
+        for start in range(0, len(ids), report_cache.IN_CHUNK):
+            chunk = ids[start:start + report_cache.IN_CHUNK]
+            heads = {r.id: r for r in conn.execute(
+                sa.select(responses.c.id, responses.c.unit, responses.c.serial, responses.c.channel)
+                .where(responses.c.id.in_(chunk)))}
+            for row in conn.execute(
+                    sa.select(comments.c.id, comments.c.response_id, comments.c.field, comments.c.status,
+                              comments.c.text, comments.c.draft_text, comments.c.flags,
+                              comments.c.crop_png.is_not(None).label("has_crop"))
+                    .where(comments.c.response_id.in_(chunk), comments.c.flags != "[]")
+                    .order_by(comments.c.response_id, comments.c.field)):
+                matches = [m for m in flags_from_json(row.flags) if m.flagged]
+                if matches:
+                    reviewed = row.status == "reviewed"
+                    found.append(_flag_item(f"comment:{row.id}", heads[row.response_id], row.field,
+                                            row.text if reviewed else row.draft_text,
+                                            "reviewed" if reviewed else "draft", matches, days, row.id
+                                            if row.has_crop else None))
+            if layout.text_questions:
+                for row in conn.execute(
+                        sa.select(answers_table.c.response_id, answers_table.c.question, answers_table.c.value)
+                        .where(answers_table.c.response_id.in_(chunk),
+                               answers_table.c.question.in_(layout.text_questions),
+                               answers_table.c.value.is_not(None))
+                        .order_by(answers_table.c.response_id, answers_table.c.question)):
+                    text = json.loads(row.value)
+                    matches = [m for m in flags_of(text, source="online") if m.flagged] if isinstance(text, str) else []
+                    if matches:
+                        found.append(_flag_item(f"answer:{row.response_id}:{row.question}", heads[row.response_id],
+                                                row.question, text, "online", matches, days, None))
+    return found
+
+
+def _flag_item(key: str, head, field_id: str, text: str | None, state: str, matches: list, days: dict,
+               crop_comment: int | None) -> dict:
+    day = days.get(head.id)
+    return {"key": key, "response_id": head.id, "unit": head.unit or NO_UNIT, "serial": head.serial,
+            "channel": head.channel or "paper", "field": field_id,
+            "date": None if day is None or pd.isna(day) else pd.Timestamp(day).date().isoformat(),
+            "text": mask_personal_numbers(text or ""), "state": state,
+            "terms": sorted({m.term for m in matches}), "ambiguous": any(m.ambiguous for m in matches),
+            "crop_comment": crop_comment}
+
+
+# --- closing and revisions ----------------------------------------------------------
+
+@dataclass
+class Closure:
+    id: int
+    period: str
+    convention: str
+    closed_at: datetime
+    closed_by: str
+    figures: Aggregates
+
+
+@dataclass
+class Revision:
+    closure_period: str
+    found_at: datetime
+    delta: Aggregates
+    details: dict
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def closure_of(store, period: Period) -> Closure | None:
+    with store.reading() as conn:
+        row = conn.execute(sa.select(period_closures).where(period_closures.c.period == period.label,
+                                                            period_closures.c.convention == period.convention)).first()
+    if row is None:
+        return None
+    return Closure(row.id, row.period, row.convention, _aware(row.closed_at), row.closed_by,
+                   Aggregates.from_json(row.figures))
+
+
+def revisions_of(store, closure: Closure) -> list[Revision]:
+    with store.reading() as conn:
+        rows = conn.execute(sa.select(period_revisions).where(period_revisions.c.closure_id == closure.id)
+                            .order_by(period_revisions.c.id)).all()
+    return [Revision(closure.period, _aware(r.found_at), Aggregates.from_json(r.delta), json.loads(r.details))
+            for r in rows]
+
+
+def record_revision(store, closure: Closure, live: Aggregates, data: Responses, period: Period) -> Revision | None:
+    """Record the difference between a closed period's live figures and what was closed (plus earlier revisions)."""
+    known = closure.figures
+    earlier = revisions_of(store, closure)
+    for revision in earlier:
+        known = known.combine(revision.delta)
+    delta = live.combine(known, sign=-1)
+    known_flags = {f["key"] for f in known.flags}
+    new_flags = [f for f in live.flags if f["key"] not in known_flags]
+    delta.flags = new_flags
+    if delta.is_empty() and not new_flags:
+        return None
+    since = earlier[-1].found_at if earlier else closure.closed_at
+    frame = data.frame
+    inside = (frame["day"] >= pd.Timestamp(period.start)) & (frame["day"] <= pd.Timestamp(period.end))
+    in_period = set(frame.loc[inside, "response_id"].astype(int))
+    with store.reading() as conn:
+        edits = [r for r in conn.execute(
+            sa.select(changes.c.at, changes.c.who, changes.c.entity, changes.c.response_id, changes.c.field,
+                      changes.c.old_value, changes.c.new_value)
+            .where(changes.c.at > since).order_by(changes.c.id)) if r.response_id in in_period]
+    details = {
+        "responses_added": int(delta.responses["n"].sum()) if len(delta.responses) else 0,
+        "edits": len(edits),
+        "edit_rows": [{"at": _aware(e.at).isoformat(), "who": e.who, "entity": e.entity,
+                       "response_id": e.response_id, "field": e.field, "old": e.old_value, "new": e.new_value}
+                      for e in edits[:REVISION_DETAIL_ROWS]],
+    }
+    found_at = datetime.now(UTC)
+
+    def work(conn: sa.Connection) -> None:
+        conn.execute(period_revisions.insert().values(closure_id=closure.id, found_at=found_at,
+                                                      delta=delta.to_json(),
+                                                      details=json.dumps(details, ensure_ascii=False)))
+
+    store.writing(work)
+    return Revision(closure.period, found_at, delta, details)
+
+
+def close_period(store, period_text: str, templates: str | Path = "form_templates", *, calendar: bool = False,
+                 who: str = "") -> tuple[Period, Aggregates]:
+    """Freeze a period's figures ("chốt số liệu"). Closing twice is refused."""
+    period = parse_period(period_text, calendar)
+    if closure_of(store, period) is not None:
+        raise ReportError(f"Kỳ {period.label} ({period.title}) đã được chốt số liệu trước đó; "
+                          "các thay đổi sau khi chốt được ghi thành số liệu điều chỉnh.")
+    layout = _layout(store, templates)
+    data = load_responses(store, layout)
+    figures = aggregate(store, data, period)
+
+    def work(conn: sa.Connection) -> None:
+        conn.execute(period_closures.insert().values(
+            period=period.label, convention=period.convention, closed_at=datetime.now(UTC),
+            closed_by=who or _user(), figures=figures.to_json()))
+
+    store.writing(work)
+    return period, figures
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "không rõ"
+
+
+# --- figures --------------------------------------------------------------------------
+
+@dataclass
+class QuestionInfo:
+    id: str
+    text: str
+    type: str
+    group: str
+    group_title: str
+
+
+def _templates(store, templates: str | Path) -> list:
+    """The templates of the forms in the store, with their groups (frozen layouts keep no groups)."""
+    from dataclasses import replace
+
+
+    folder = Path(templates)
+    written = []
+    for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
+        try:
+            written.append(load_template(path))
+        except TemplateError:
+            continue  # `omr forms` reports a broken template; a report uses the others
+    lookup = catalogue_lookup(templates)
+    with store.reading() as conn:
+        keys = conn.execute(sa.select(responses.c.form_id, responses.c.version).distinct()).all()
+    if not keys:
+        keys = [(t.form_id, t.version) for t in written][:1]
+    found = []
+    for form, version in sorted(keys):
+        exact = next((t for t in written if (t.form_id, t.version) == (form, version)), None)
+        if exact is not None:
+            found.append(exact)
+            continue
+        frozen = lookup(form, version)
+        if frozen is None:
+            continue
+        # An older version: its questions, grouped as the form's current template groups them.
+        model = next((t for t in written if t.form_id == form), None)
+        groups, placed = [], set()
+        for group in (model.groups if model else ()):
+            ids = {q.id for q in group.questions}
+            members = tuple(q for q in frozen.questions if q.id in ids)
+            placed |= {q.id for q in members}
+            if members:
+                groups.append(Group(group.id, group.title, members))
+        for q in frozen.questions:
+            if q.id not in placed:
+                groups.append(Group(q.id[:1], q.id[:1], (q,)))
+        found.append(replace(frozen, groups=tuple(groups)))
+    return found
+
+
+def _layout(store, templates: str | Path) -> report_cache.CacheLayout:
+    return report_cache.CacheLayout.from_templates(_templates(store, templates))
+
+
+def question_infos(template_list: list) -> dict[str, QuestionInfo]:
+    infos: dict[str, QuestionInfo] = {}
+    for template in template_list:
+        for group in template.groups:
+            for q in group.questions:
+                infos.setdefault(q.id, QuestionInfo(q.id, q.text, q.type, group.id, group.title))
+    return infos
+
+
+def question_table(answers: pd.DataFrame, infos: dict[str, QuestionInfo]) -> pd.DataFrame:
+    """Per scale question: distribution, n_valid, % satisfied, mean (vectorised over the counts)."""
+    scale = [q for q in infos.values() if q.type == "scale"]
+    counts = (answers[answers["question"].isin([q.id for q in scale])]
+              .pivot_table(index="question", columns="code", values="n", aggfunc="sum", fill_value=0))
+    counts = counts.reindex(index=[q.id for q in scale], columns=list(SCALE) + ["K", ".", "?", "x"], fill_value=0)
+    table = pd.DataFrame({
+        "group": [q.group for q in scale], "question": [q.id for q in scale], "text": [q.text for q in scale]},
+        index=counts.index)
+    for code in SCALE:
+        table[f"n{code}"] = counts[code]
+    table["kyk"], table["blank"] = counts["K"], counts["."]
+    table["pending"], table["other"] = counts["?"], counts["x"]
+    table["n_valid"] = counts[list(SCALE)].sum(axis=1)
+    valid = table["n_valid"].replace(0, np.nan)
+    table["pct"] = (table["n4"] + table["n5"]) / valid * 100
+    table["mean"] = sum(int(c) * table[f"n{c}"] for c in SCALE) / valid
+    return table.reset_index(drop=True)
+
+
+def group_table(questions: pd.DataFrame, infos: dict[str, QuestionInfo]) -> pd.DataFrame:
+    titles = {q.group: q.group_title for q in infos.values()}
+    groups = questions.groupby("group", sort=False).agg(index=("pct", "mean"), n_valid=("n_valid", "sum"))
+    groups["title"] = [titles[g] for g in groups.index]
+    return groups.reset_index()
+
+
+def overall_index(groups: pd.DataFrame) -> float:
+    """The mean of the factor (group) indices, the overall-satisfaction group aside."""
+    return float(groups.loc[groups["group"] != OVERALL_GROUP, "index"].mean())
+
+
+def unit_indices(answers: pd.DataFrame, infos: dict[str, QuestionInfo]) -> pd.DataFrame:
+    """Per unit: overall index, staff index and the overall-satisfaction question's % satisfied."""
+    scale = {q.id: q.group for q in infos.values() if q.type == "scale"}
+    subset = answers[answers["question"].isin(scale) & answers["code"].isin(SCALE)]
+    if subset.empty:
+        return pd.DataFrame(columns=["unit", "index", "staff", "overall_question", "n_valid"])
+    subset = subset.assign(sat=np.where(subset["code"].isin(SATISFIED), subset["n"], 0))
+    per_q = subset.groupby(["unit", "question"]).agg(n=("n", "sum"), sat=("sat", "sum")).reset_index()
+    per_q["pct"] = per_q["sat"] / per_q["n"] * 100
+    per_q["group"] = per_q["question"].map(scale)
+    per_group = per_q.groupby(["unit", "group"])["pct"].mean().unstack()
+    factors = [g for g in per_group.columns if g != OVERALL_GROUP]
+    out = pd.DataFrame({"index": per_group[factors].mean(axis=1)})
+    out["staff"] = per_group.get(STAFF_GROUP, np.nan)
+    out["overall_question"] = per_group.get(OVERALL_GROUP, np.nan)
+    out["n_valid"] = per_q.groupby("unit")["n"].sum()
+    return out.reset_index()
+
+
+@dataclass
+class Report:
+    """Everything a report shows (tables as DataFrames); the writers only lay it out."""
+
+    period: Period
+    previous: Period
+    scope: str  # words: "tất cả đơn vị" or the unit's name
+    roll_up: bool
+    generated_at: datetime
+    n_responses: int
+    channels: pd.DataFrame  # unit, name, paper, online, total
+    date_sources: dict[str, int]
+    questions: pd.DataFrame  # + prev_pct, delta
+    groups: pd.DataFrame  # + prev_index, delta
+    overall: float
+    overall_prev: float
+    overall_question: dict  # id, text, pct, prev
+    yesno: pd.DataFrame  # question, text, yes, no, blank, pct_yes
+    units: pd.DataFrame  # rank, unit, name, responses, index, staff, overall_question, prev_index
+    staff_questions: pd.DataFrame
+    flags: list[dict]
+    review: dict  # answers, comments, responses
+    closed: dict | None  # closed_at, closed_by when the period is closed
+    revisions: list[dict]  # of this period and of the previous one
+    previous_source: str  # "frozen" | "live" | "none"
+    crops: dict[int, bytes] = field(default_factory=dict)
+
+    @property
+    def awaiting_review(self) -> int:
+        return int(self.review["answers"] + self.review["comments"])
+
+
+def unit_mapper(registry, period: Period, roll_up: bool) -> Callable[[str], tuple[str, str]]:
+    """unit code as stored -> (code, name) shown: the unit itself, or with roll_up its successor at period end."""
+    cache: dict[str, tuple[str, str]] = {}
+
+    def mapped(code: str) -> tuple[str, str]:
+        if code in cache:
+            return cache[code]
+        rows = registry.by_code.get(code, []) if code else []
+        if not rows:
+            result = (code, code or NO_UNIT_NAME)
+        else:
+            current = [u for u in rows if u.valid_on(period.end)]
+            unit = current[0] if current else max(rows, key=lambda u: u.valid_from or date.min)
+            result = (unit.code, unit.name)
+            if roll_up and not current:
+                heirs = {u.code: u for u in registry.valid_on(unit, period.end)}
+                if len(heirs) == 1:  # a unit split between several successors stays itself
+                    heir = next(iter(heirs.values()))
+                    result = (heir.code, heir.name)
+        cache[code] = result
+        return result
+
+    return mapped
+
+
+def _apply_units(frame: pd.DataFrame, mapped: Callable, unit: str | None) -> pd.DataFrame:
+    if frame.empty:
+        return frame.assign(name=pd.Series(dtype=str))
+    codes = {c: mapped(c) for c in frame["unit"].unique()}
+    out = frame.assign(unit=frame["unit"].map(lambda c: codes[c][0]), name=frame["unit"].map(lambda c: codes[c][1]))
+    if unit is not None:
+        out = out[out["unit"] == unit]
+    return out
+
+
+def build(store, period_text: str, *, unit: str | None = None, roll_up: bool = False, calendar: bool = False,
+          templates: str | Path = "form_templates", data: Responses | None = None) -> Report:
+    """Compute a period report (recording any revision of a closed period it finds)."""
+    period = parse_period(period_text, calendar)
+    previous = previous_period(period)
+    template_list = _templates(store, templates)
+    if not template_list:
+        raise ReportError("Không tìm thấy mẫu phiếu nào để lập báo cáo (thư mục mẫu phiếu trống?)")
+    infos = question_infos(template_list)
+    layout = report_cache.CacheLayout.from_templates(template_list)
+    data = data or load_responses(store, layout)
+    registry = load_registry(store)
+    if unit is not None and unit not in registry.by_code and unit not in set(data.frame["unit"]):
+        raise ReportError(f"Không có đơn vị mã «{unit}» trong danh mục đơn vị hay trong dữ liệu")
+
+    revisions: list[dict] = []
+    current_live = aggregate(store, data, period)
+    current, closed = current_live, None
+    closure = closure_of(store, period)
+    if closure is not None:
+        record_revision(store, closure, current_live, data, period)
+        current = closure.figures
+        closed = {"closed_at": closure.closed_at, "closed_by": closure.closed_by}
+        revisions += [_revision_row(r, period) for r in revisions_of(store, closure)]
+    prev_closure = closure_of(store, previous)
+    previous_live = aggregate(store, data, previous)
+    if prev_closure is not None:
+        record_revision(store, prev_closure, previous_live, data, previous)
+        prev, previous_source = prev_closure.figures, "frozen"
+        revisions += [_revision_row(r, previous) for r in revisions_of(store, prev_closure)]
+    else:
+        prev = previous_live
+        previous_source = "live" if not previous_live.is_empty() else "none"
+
+    mapped = unit_mapper(registry, period, roll_up)
+    answers = _apply_units(current.answers, mapped, unit)
+    prev_answers = _apply_units(prev.answers, unit_mapper(registry, period, roll_up), unit)
+    questions = question_table(answers, infos)
+    prev_questions = question_table(prev_answers, infos)
+    questions["prev_pct"] = prev_questions["pct"].to_numpy()
+    questions["delta"] = questions["pct"] - questions["prev_pct"]
+    groups = group_table(questions, infos)
+    prev_groups = group_table(prev_questions, infos)
+    groups["prev_index"] = prev_groups["index"].to_numpy()
+    groups["delta"] = groups["index"] - groups["prev_index"]
+    overall_row = questions[questions["group"] == OVERALL_GROUP]
+    overall_question = {"id": overall_row["question"].iloc[0] if len(overall_row) else "",
+                        "text": overall_row["text"].iloc[0] if len(overall_row) else "",
+                        "pct": float(overall_row["pct"].iloc[0]) if len(overall_row) else float("nan"),
+                        "prev": float(overall_row["prev_pct"].iloc[0]) if len(overall_row) else float("nan")}
+
+    resp = _apply_units(current.responses, mapped, unit)
+    channels = (resp.pivot_table(index=["unit", "name"], columns="channel", values="n", aggfunc="sum", fill_value=0)
+                .reindex(columns=list(CHANNEL_NAMES), fill_value=0) if len(resp) else
+                pd.DataFrame(columns=list(CHANNEL_NAMES)))
+    channels["total"] = channels.sum(axis=1) if len(channels) else []
+    channels = channels.reset_index() if len(resp) else pd.DataFrame(columns=["unit", "name", "paper", "online", "total"])
+    date_sources = {s: int(resp.loc[resp["date_source"] == s, "n"].sum()) for s in DATE_SOURCES} if len(resp) else {}
+
+    yesno_ids = [q for q in infos.values() if q.type == "yesno"]
+    yes_rows = []
+    for q in yesno_ids:
+        a = answers[answers["question"] == q.id].groupby("code")["n"].sum()
+        yes, no = int(a.get("Y", 0)), int(a.get("N", 0))
+        yes_rows.append({"question": q.id, "text": q.text, "yes": yes, "no": no, "blank": int(a.get(".", 0)),
+                         "pending": int(a.get("?", 0)), "pct_yes": yes / (yes + no) * 100 if yes + no else np.nan})
+    yesno = pd.DataFrame(yes_rows, columns=["question", "text", "yes", "no", "blank", "pending", "pct_yes"])
+
+    units = unit_indices(answers, infos)
+    prev_units = unit_indices(prev_answers, infos)[["unit", "index"]].rename(columns={"index": "prev_index"})
+    counts = channels[["unit", "name", "total"]].rename(columns={"total": "responses"})
+    units = counts.merge(units, on="unit", how="left").merge(prev_units, on="unit", how="left")
+    units = units.sort_values(["index", "responses"], ascending=[False, False], na_position="last")
+    units.insert(0, "rank", units["index"].rank(ascending=False, method="min"))
+    units = units.reset_index(drop=True)
+
+    flags = [dict(f, **dict(zip(("unit", "unit_name"), mapped(f["unit"])))) for f in current.flags]
+    if unit is not None:
+        flags = [f for f in flags if f["unit"] == unit]
+    review_rows = _apply_units(current.review, mapped, unit)
+    review = {"answers": int(review_rows["answers"].sum()) if len(review_rows) else 0,
+              "comments": int(review_rows["comments"].sum()) if len(review_rows) else 0}
+    if closure is not None:  # what awaits review now, not when the period was closed
+        live_review = _apply_units(current_live.review, mapped, unit)
+        review["answers_now"] = int(live_review["answers"].sum()) if len(live_review) else 0
+        review["comments_now"] = int(live_review["comments"].sum()) if len(live_review) else 0
+    crops = _crops(store, [f["crop_comment"] for f in flags if f.get("crop_comment")])
+    scope = "tất cả đơn vị" if unit is None else f"{mapped(unit)[1]} (mã {unit})"
+    return Report(period, previous, scope, roll_up, datetime.now(UTC), int(channels["total"].sum()) if len(channels)
+                  else 0, channels, date_sources, questions, groups, overall_index(groups),
+                  overall_index(prev_groups), overall_question, yesno, units,
+                  questions[questions["group"] == STAFF_GROUP].reset_index(drop=True), flags, review, closed,
+                  revisions, previous_source, crops)
+
+
+def _revision_row(revision: Revision, period: Period) -> dict:
+    delta = revision.delta
+    return {"period": period.label, "period_title": period.title, "found_at": revision.found_at,
+            "responses_added": revision.details.get("responses_added", 0),
+            "edits": revision.details.get("edits", 0),
+            "answers_changed": int(delta.answers["n"].abs().sum() // 2) if len(delta.answers) else 0,
+            "new_flags": len(delta.flags), "edit_rows": revision.details.get("edit_rows", [])}
+
+
+def _crops(store, comment_ids: list[int]) -> dict[int, bytes]:
+    if not comment_ids:
+        return {}
+    import io
+
+    from PIL import Image, UnidentifiedImageError  # lazy: a heavy dependency, loaded only where used
+
+    found = {}
+    with store.reading() as conn:
+        rows = conn.execute(sa.select(comments.c.id, comments.c.crop_png).where(comments.c.id.in_(comment_ids)))
+        for row in rows:
+            # Re-encoded, so a damaged crop is left out (the report shows its text) instead of breaking a writer.
+            try:
+                with Image.open(io.BytesIO(bytes(row.crop_png))) as image:
+                    out = io.BytesIO()
+                    image.save(out, format="PNG")
+                found[row.id] = out.getvalue()
+            except (UnidentifiedImageError, OSError, ValueError):
+                continue
+    return found
+
+
+# --- entry points ---------------------------------------------------------------------
+
+def output_format(path: str | Path) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise BadArgumentsError(f"Tệp báo cáo «{path}»: chỉ hỗ trợ đuôi {', '.join(FORMATS)}")
+    return suffix
+
+
+def write_report(report: Report, path: str | Path) -> Path:
+    path = Path(path)
+    suffix = output_format(path)
+    with replacing(path) as tmp:
+        {".xlsx": report_render.write_xlsx, ".docx": report_render.write_docx,
+         ".html": report_render.write_html}[suffix](report, tmp)
+    return path
+
+
+def compute_report(db_url: str | None, period_text: str, *, unit: str | None = None, all_units: bool = True,
+                   roll_up: bool = False, calendar: bool = False,
+                   templates: str | Path = "form_templates") -> Report:
+    with open_store(db_url) as store:
+        return build(store, period_text, unit=None if all_units and unit is None else unit, roll_up=roll_up,
+                     calendar=calendar, templates=templates)

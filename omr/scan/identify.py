@@ -1,0 +1,229 @@
+"""Identify a scanned page: blank or not, its fiducials, orientation and QR code.
+
+All functions take a grey ``uint8`` page image and return plain values. The
+fiducials and QR code sit at the same place on every omr form (see
+:mod:`omr.tuning`), so a page can be found before its form is known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from omr import tuning as T
+from omr.forms.qrcodes import PageIdentity, parse_payload
+
+# Centres of the four fiducials in mm, order top-left, top-right, bottom-left, bottom-right.
+_F_NEAR = T.FIDUCIAL_INSET + T.FIDUCIAL_SIZE / 2
+FIDUCIAL_CENTRES_MM = np.array([
+    [_F_NEAR, _F_NEAR],
+    [T.PAGE_WIDTH - _F_NEAR, _F_NEAR],
+    [_F_NEAR, T.PAGE_HEIGHT - _F_NEAR],
+    [T.PAGE_WIDTH - _F_NEAR, T.PAGE_HEIGHT - _F_NEAR],
+], dtype=np.float64)
+_QR_X = T.PAGE_WIDTH - T.FIDUCIAL_INSET - T.FIDUCIAL_SIZE - T.QR_GAP_FROM_FIDUCIAL - T.QR_SIZE
+QR_RECT_MM = (_QR_X, T.FIDUCIAL_INSET, T.QR_SIZE, T.QR_SIZE)
+# Image corners matched to layout corners when the page lies upside down.
+ROTATED_ORDER = [3, 2, 1, 0]
+
+
+@dataclass
+class Identification:
+    identity: PageIdentity | None
+    homography: np.ndarray | None  # layout mm -> image px
+    rotated_180: bool
+    reason: str | None  # None when identified; else a key of model.SET_ASIDE_REASONS
+
+
+def paper_and_ink(grey: np.ndarray) -> tuple[float, float]:
+    """Paper level (a high percentile) and darkest ink level (a low one) of a page."""
+    small = grey[::4, ::4]
+    return float(np.percentile(small, 90)), float(np.percentile(small, 0.5))
+
+
+@dataclass
+class Overview:
+    """A ~50 dpi copy of the page, shared by the blank test and the fiducial search."""
+
+    image: np.ndarray
+    factor: int  # full-resolution px per overview px
+
+
+def overview(grey: np.ndarray) -> Overview:
+    px_per_mm = grey.shape[1] / T.PAGE_WIDTH
+    # An integer factor takes OpenCV's fast path for INTER_AREA (4 at 200 dpi, 6 at 300 dpi).
+    factor = max(1, int(round(px_per_mm / T.FIDUCIAL_SEARCH_PX_PER_MM)))
+    h, w = grey.shape
+    small = cv2.resize(grey[:h - h % factor, :w - w % factor], (w // factor, h // factor),
+                       interpolation=cv2.INTER_AREA)
+    return Overview(small, factor)
+
+
+def is_blank(grey: np.ndarray, view: Overview | None = None) -> bool:
+    """True for an empty sheet: almost nothing darker than its paper.
+
+    Dust and scanner noise are single pixels; the median filter removes them
+    before counting.
+    """
+    small = cv2.medianBlur((view or overview(grey)).image, 3)
+    paper = float(np.percentile(small, 90))
+    dark = small < paper - 60
+    return float(dark.mean()) < T.BLANK_MAX_INK_SHARE
+
+
+def find_fiducials(grey: np.ndarray, view: Overview | None = None) -> np.ndarray | None:
+    """Centres (px) of the four corner marks in image order TL, TR, BL, BR, or None.
+
+    Works on a ~50 dpi copy: a fiducial is a solid, nearly square blob of the
+    expected size; the blob nearest each image corner wins, and the four must
+    keep the printed aspect ratio.
+    """
+    view = view or overview(grey)
+    small = view.image
+    # A4 portrait fills the image width in scans; phone photos are smaller, hence the area range.
+    px_per_mm = grey.shape[1] / T.PAGE_WIDTH
+    search_px_per_mm = px_per_mm / view.factor
+    _, binary = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    nominal = (T.FIDUCIAL_SIZE * search_px_per_mm) ** 2
+    lo, hi = T.FIDUCIAL_AREA_RANGE
+    sh, sw = small.shape
+    x, y, bw, bh, area = (stats[1:, k] for k in range(5))  # every blob but the background
+    keep = ((area >= lo * nominal) & (area <= hi * nominal) & (bw <= 1.6 * bh) & (bh <= 1.6 * bw)
+            & (area >= T.FIDUCIAL_MIN_SOLIDITY * bw * bh))
+    if keep.sum() < 3:
+        return None
+    pts = centroids[1:][keep]
+    corners = np.array([[0, 0], [sw, 0], [0, sh], [sw, sh]], dtype=np.float64)
+    chosen = np.array([pts[int(np.argmin(np.hypot(*(pts - corner).T)))] for corner in corners])
+    lost = None
+    if not _plausible(chosen):
+        fallback = _three_corner_fallback(chosen)
+        if fallback is None:
+            return None
+        chosen, lost = fallback
+    refined = _refine_centres(grey, (chosen + 0.5) * view.factor - 0.5, px_per_mm)
+    if lost is not None:  # rebuilt from the refined centres of the three marks that are there
+        a, b, opposite = _NEIGHBOURS[lost]
+        refined[lost] = refined[a] + refined[b] - refined[opposite]
+    return refined
+
+
+_EXPECTED_ASPECT = ((FIDUCIAL_CENTRES_MM[2, 1] - FIDUCIAL_CENTRES_MM[0, 1])
+                   / (FIDUCIAL_CENTRES_MM[1, 0] - FIDUCIAL_CENTRES_MM[0, 0]))
+
+
+def _plausible(pts: np.ndarray) -> bool:
+    """Four centres (TL, TR, BL, BR) that keep the printed rectangle's proportions."""
+    if len({tuple(p) for p in pts}) < 4:
+        return False
+    top, bottom = np.linalg.norm(pts[1] - pts[0]), np.linalg.norm(pts[3] - pts[2])
+    left, right = np.linalg.norm(pts[2] - pts[0]), np.linalg.norm(pts[3] - pts[1])
+    if min(top, bottom, left, right) < 1e-6:
+        return False
+    # Upright or upside down the aspect is the same (scanners feed A4 portrait).
+    aspect = (left + right) / (top + bottom)
+    # Opposite sides of similar length; phone perspective shortens one side, hence twice the tolerance.
+    parallel = abs(top - bottom) / max(top, bottom) < 2 * T.FIDUCIAL_ASPECT_TOLERANCE and \
+        abs(left - right) / max(left, right) < 2 * T.FIDUCIAL_ASPECT_TOLERANCE
+    return parallel and abs(aspect / _EXPECTED_ASPECT - 1) <= T.FIDUCIAL_ASPECT_TOLERANCE
+
+
+# For each corner, the two corners beside it and the one opposite (order TL, TR, BL, BR).
+_NEIGHBOURS = {0: (1, 2, 3), 1: (0, 3, 2), 2: (0, 3, 1), 3: (1, 2, 0)}
+
+
+def _three_corner_fallback(pts: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """A skewed sheet can lose one corner mark at the scanner's edge: complete the parallelogram.
+
+    Each corner in turn is assumed lost and rebuilt from the other three
+    (flatbed scans have no perspective); the result must keep the printed
+    proportions and a right angle. Only one choice may pass.
+    """
+    found = []
+    for lost, (a, b, opposite) in _NEIGHBOURS.items():
+        candidate = pts.copy()
+        candidate[lost] = pts[a] + pts[b] - pts[opposite]
+        u, v = pts[a] - pts[opposite], pts[b] - pts[opposite]
+        cosine = abs(np.dot(u, v)) / (np.linalg.norm(u) * np.linalg.norm(v) + 1e-9)
+        if cosine < 0.05 and _plausible(candidate):  # within ~3° of square
+            found.append((candidate, lost))
+    return found[0] if len(found) == 1 else None
+
+
+def _refine_centres(grey: np.ndarray, approx: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """Sub-pixel centres from full-resolution crops around each approximate centre."""
+    half = int(round(T.FIDUCIAL_SIZE * 1.2 * px_per_mm))
+    refined = []
+    for cx, cy in approx:
+        x0, y0 = max(int(cx) - half, 0), max(int(cy) - half, 0)
+        crop = grey[y0:int(cy) + half, x0:int(cx) + half]
+        if crop.size == 0:
+            refined.append((cx, cy))
+            continue
+        _, binary = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+        n, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+        if n < 2:
+            refined.append((cx, cy))
+            continue
+        biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        mx, my = centroids[biggest]
+        refined.append((x0 + mx, y0 + my))
+    return np.array(refined, dtype=np.float64)
+
+
+def homography_from_fiducials(image_pts: np.ndarray, rotated: bool) -> np.ndarray:
+    """Layout mm -> image px, with the layout's corners matched for the orientation."""
+    dst = image_pts[ROTATED_ORDER] if rotated else image_pts
+    return cv2.getPerspectiveTransform(FIDUCIAL_CENTRES_MM.astype(np.float32), dst.astype(np.float32))
+
+
+def map_points(h: np.ndarray, pts_mm: np.ndarray) -> np.ndarray:
+    pts = np.asarray(pts_mm, dtype=np.float64).reshape(-1, 1, 2)
+    return cv2.perspectiveTransform(pts, h).reshape(-1, 2)
+
+
+def decode_qr(grey: np.ndarray) -> list[PageIdentity]:
+    import zxingcpp  # lazy: a heavy dependency, loaded only where used
+
+    found = []
+    for barcode in zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode):
+        identity = parse_payload(barcode.text)
+        if identity is not None:
+            found.append(identity)
+    return found
+
+
+def _qr_crop(grey: np.ndarray, h: np.ndarray) -> np.ndarray:
+    x, y, w, hh = QR_RECT_MM
+    m = T.QR_CROP_MARGIN_MM
+    corners = map_points(h, np.array([[x - m, y - m], [x + w + m, y - m], [x - m, y + hh + m], [x + w + m, y + hh + m]]))
+    x0, y0 = np.floor(corners.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(corners.max(axis=0)).astype(int)
+    ih, iw = grey.shape
+    return grey[max(y0, 0):min(y1, ih), max(x0, 0):min(x1, iw)]
+
+
+def identify(grey: np.ndarray, view: Overview | None = None) -> Identification:
+    """Find the fiducials, decide the orientation from where the QR code is, read it."""
+    pts = find_fiducials(grey, view)
+    if pts is None:
+        codes = decode_qr(grey)
+        if codes:  # a form of ours, but its corner marks are cut off or covered
+            return Identification(codes[0], None, False, "misaligned")
+        return Identification(None, None, False, "no_form")
+    for rotated in (False, True):
+        h = homography_from_fiducials(pts, rotated)
+        crop = _qr_crop(grey, h)
+        if crop.size == 0:
+            continue
+        codes = decode_qr(crop)
+        if codes:
+            return Identification(codes[0], h, rotated, None)
+    # Last try before giving up: the whole page (a QR code displaced by a bad print).
+    codes = decode_qr(grey)
+    if codes:
+        return Identification(codes[0], homography_from_fiducials(pts, False), False, None)
+    return Identification(None, homography_from_fiducials(pts, False), False, "qr_unreadable")

@@ -1,0 +1,159 @@
+"""One scanned page in, one :class:`~omr.model.PageResult` out.
+
+The stages run in order: ingest (done by the caller) → identify → align →
+read. Nothing here touches the database, so pages can be processed in worker
+processes and stored by the parent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from omr import tuning as T
+from omr.errors import TemplateError
+from omr.forms.layout import Layout, PageLayout, load_layouts, resolve_layout
+from omr.forms.template import Group, Template, load_template
+from omr.model import AMBIGUOUS, BLANK, OK, PageResult, PageSource
+from omr.scan.align import locate_boxes, page_ink, warp_to_layout
+from omr.scan.bubbles import pinned_search, read_pinned_boxes
+from omr.scan.comments import read_comment
+from omr.scan.identify import identify, is_blank, overview
+from omr.scan.ingest import RawPage
+from omr.scan.read import read_boxes, resolve_questions
+from omr.scan.register import match_pinned, pinned_identity
+
+
+@dataclass
+class Catalogue:
+    """Every form version omr can read, keyed by (form id, version)."""
+
+    layouts: dict[tuple[str, int], Layout] = field(default_factory=dict)
+
+    @classmethod
+    def from_folder(cls, folder: str | Path = "form_templates") -> "Catalogue":
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise TemplateError(f"Không tìm thấy thư mục mẫu phiếu: {folder}")
+        layouts = load_layouts(folder)
+        for path in sorted(folder.glob("*.yaml")):
+            layout = resolve_layout(load_template(path))
+            layouts[(layout.form_id, layout.version)] = layout
+        return cls(layouts)
+
+    @staticmethod
+    def template_of(layout: Layout) -> Template:
+        """The questions of a frozen layout as a Template (enough to export and report)."""
+        group = Group("", "", tuple(layout.questions))
+        return Template(layout.form_id, layout.version, "", (), (), (group,), len(layout.pages),
+                        layout.template_sha256)
+
+
+def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
+    """Identify, align and read one page (pure but for the catalogue lookup)."""
+    result = PageResult(PageSource(raw.path, raw.index, raw.sha256))
+    if raw.image is None:
+        result.set_aside, result.detail = "unreadable", raw.error.message if raw.error else ""
+        return result
+    grey = raw.image
+    view = overview(grey)
+    if is_blank(grey, view):
+        result.set_aside = "blank"
+        return result
+    found = identify(grey, view)
+    if found.identity is not None:
+        ident = found.identity
+        result.form_id, result.version, result.page = ident.form_id, ident.version, ident.page
+        result.serial, result.unit = ident.serial, ident.unit
+    result.rotated_180 = found.rotated_180
+    if found.reason == "qr_unreadable":
+        # The corner marks are there but the QR code is not: which form page do the boxes fit?
+        match = match_layout(grey, found.homography, catalogue)
+        result.set_aside = "qr_unreadable"
+        if match is None:
+            return result
+        layout, page, rotated, homography = match
+        result.form_id, result.version, result.page, result.rotated_180 = (layout.form_id, layout.version,
+                                                                           page.number, rotated)
+        result.detail = f"nhận dạng theo bố cục: {layout.form_id} v{layout.version} trang {page.number}; cần nhập số phiếu"
+        _read_page(grey, homography, layout, page, result)  # kept for the reviewer who assigns the serial
+        return result
+    if found.reason == "no_form" and any(p.pinned for lay in catalogue.layouts.values() for p in lay.pages):
+        # None of omr's marks: a form designed elsewhere? Register it to each blank reference.
+
+        match, why = match_pinned(grey, catalogue.layouts.values())
+        if match is None:
+            result.set_aside, result.detail = "no_match", why
+            return result
+        pinned_identity(result, match)
+        _read_page(grey, match.homography_mm, match.layout, match.page, result)
+        return result
+    if found.reason is not None:
+        result.set_aside = found.reason
+        return result
+    layout = catalogue.layouts.get((result.form_id, result.version))
+    if layout is None or result.page not in {p.number for p in layout.pages}:
+        result.set_aside = "unknown_form"
+        result.detail = f"{result.form_id} v{result.version} trang {result.page}"
+        return result
+    _read_page(grey, found.homography, layout, layout.page(result.page), result)
+    return result
+
+
+def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: PageLayout,
+               result: PageResult) -> None:
+    """Align the page to its layout and read every box, question and comment field into ``result``."""
+    result.homography = homography.tolist()
+    ink = page_ink(warp_to_layout(grey, homography, page), page)
+    search = locate_boxes(ink, page.checkboxes)
+    if page.pinned:  # a form designed elsewhere: round bubbles, filled-in marks (omr.scan.bubbles)
+
+        search = pinned_search(search, page, ink)
+    result.alignment_mm = round(search.residual, 3) if np.isfinite(search.residual) else None
+    result.boxes = read_pinned_boxes(search, page) if page.pinned else read_boxes(search, page.checkboxes)
+    questions = [q for q in layout.questions if q.type != "text"]
+    result.questions = resolve_questions(questions, result.boxes)
+    blank = [q for q in result.questions if q.status == BLANK]
+    if len(result.questions) >= 5 and len(blank) >= T.MOSTLY_BLANK_PAGE_SHARE * len(result.questions):
+        # Respondents skip a question or three, not most of a page: faint pencil lost
+        # in a 1-bit scan looks exactly like this, so a person glances at the page.
+        result.detail = (result.detail + "; " if result.detail else "") + "mostly_blank"
+        for q in blank:
+            q.status = AMBIGUOUS
+    if result.alignment_mm is None or result.alignment_mm > T.ALIGN_REVIEW_MM:
+        # Never read a badly aligned page silently: every answer on it goes to a person.
+        result.detail = (result.detail + "; " if result.detail else "") + "misaligned"
+        for q in result.questions:
+            if q.status in (OK, BLANK):
+                q.status = AMBIGUOUS
+    result.comments = [read_comment(grey, homography, ink, region, page) for region in page.text_regions]
+
+
+# Layout mm -> layout mm of the same sheet turned 180°: the fiducials sit symmetrically on the page.
+_TURN_180 = np.array([[-1.0, 0.0, T.PAGE_WIDTH], [0.0, -1.0, T.PAGE_HEIGHT], [0.0, 0.0, 1.0]])
+
+
+def match_layout(grey: np.ndarray, homography: np.ndarray,
+                 catalogue: Catalogue) -> tuple[Layout, PageLayout, bool, np.ndarray] | None:
+    """The one form page, among all known, whose printed boxes this page shows, either way up.
+
+    A candidate must show the outlines of most of its boxes where its layout
+    puts them; the best must clearly beat the runner-up, or nothing is claimed.
+    """
+    scored = []
+    for layout in catalogue.layouts.values():
+        for page in layout.pages:
+            for rotated in (False, True):
+                h = homography @ _TURN_180 if rotated else homography
+                search = locate_boxes(page_ink(warp_to_layout(grey, h, page), page), page.checkboxes)
+                if np.isfinite(search.residual) and search.residual <= T.ALIGN_REVIEW_MM:
+                    scored.append((search.found_share, layout, page, rotated, h))
+    scored.sort(key=lambda item: item[0], reverse=True)
+    if not scored or scored[0][0] < T.LAYOUT_MATCH_MIN_SHARE:
+        return None
+    if len(scored) > 1 and scored[1][0] > scored[0][0] - T.LAYOUT_MATCH_MARGIN:
+        return None
+    _, layout, page, rotated, h = scored[0]
+    return layout, page, rotated, h

@@ -1,0 +1,311 @@
+"""Align a page without fiducials or QR code: register it to a blank reference image.
+
+Forms designed elsewhere (:mod:`omr.forms.pinned`) carry none of omr's marks. A
+scanned page is matched to each pinned page's reference image with SIFT
+features (scale and rotation invariant) and a RANSAC
+homography, which takes out scale, rotation, a photocopy's shift and a phone's
+perspective. Imported OMRChecker templates may instead define their geometry
+by the sheet's outline (``anchor: page``) or four corner markers
+(``anchor: markers``); both are tried, and the one whose warped page looks
+most like the reference wins.
+
+The page chosen among several templates is the one most similar to its
+reference after warping (normalised correlation of the high-passed images);
+the certainty says how far it beats the runner-up. A page like no reference is
+set aside. All functions take grey ``uint8`` images.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from omr import tuning as T
+from omr.errors import TemplateError
+
+
+@dataclass
+class Registration:
+    homography: np.ndarray  # reference px -> page px
+    method: str  # features | page | markers | none
+    inliers: int = 0
+    similarity: float = 0.0  # of the warped page to the reference, -1..1
+
+
+@dataclass
+class PinnedMatch:
+    layout: object  # omr.forms.layout.Layout
+    page: object  # omr.forms.layout.PageLayout
+    homography_mm: np.ndarray  # layout mm -> page px
+    registration: Registration
+    certainty: float  # 0..1
+    runner_up: str = ""
+
+
+def _shrink(grey: np.ndarray, longest: int) -> tuple[np.ndarray, float]:
+    """The image with its longer side at most ``longest`` px, and the factor applied."""
+    scale = min(1.0, longest / max(grey.shape))
+    if scale == 1.0:
+        return grey, 1.0
+    return cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), scale
+
+
+@lru_cache(maxsize=32)
+def load_reference(path: str) -> np.ndarray:
+    image = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise TemplateError(f"Không đọc được ảnh mẫu trắng: {path}")
+    return image
+
+
+@lru_cache(maxsize=32)
+def _reference_features(path: str):
+    small, scale = _shrink(load_reference(path), T.REGISTER_MAX_SIDE_PX)
+    keypoints, descriptors = _detector().detectAndCompute(small, None)
+    return np.float32([k.pt for k in keypoints]) / scale, descriptors
+
+
+def _detector():
+    # SIFT: scale and rotation invariant, and distinctive enough for repeated bubble grids
+    # (AKAZE left OpenCV's main package in 5.0). A low contrast threshold: printed
+    # forms are mostly white, and thin lines give weak responses.
+    return cv2.SIFT_create(nfeatures=T.REGISTER_MAX_FEATURES, contrastThreshold=T.REGISTER_CONTRAST_THRESHOLD)
+
+
+def register_features(grey: np.ndarray, reference_path: str) -> Registration | None:
+    """Reference px -> page px from matched SIFT features and a RANSAC homography, or None."""
+    ref_pts, ref_desc = _reference_features(reference_path)
+    small, scale = _shrink(grey, T.REGISTER_MAX_SIDE_PX)
+    keypoints, descriptors = _detector().detectAndCompute(small, None)
+    if descriptors is None or ref_desc is None or len(keypoints) < 8:
+        return None
+    page_pts = np.float32([k.pt for k in keypoints]) / scale
+    pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(ref_desc, descriptors, k=2)
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < T.REGISTER_RATIO * p[1].distance]
+    if len(good) < T.REGISTER_MIN_INLIERS:
+        return None
+    src = ref_pts[[m.queryIdx for m in good]]
+    dst = page_pts[[m.trainIdx for m in good]]
+    threshold = T.REGISTER_RANSAC_PX / scale
+    h, mask = cv2.findHomography(src, dst, cv2.RANSAC, threshold, maxIters=5000, confidence=0.999)
+    if h is None:
+        return None
+    inliers = int(mask.sum())
+    if inliers < T.REGISTER_MIN_INLIERS or not _plausible(h, load_reference(reference_path).shape):
+        return None
+    return Registration(h, "features", inliers)
+
+
+def _plausible(h: np.ndarray, shape: tuple[int, int]) -> bool:
+    """A homography that keeps the reference a convex, not wildly distorted, quadrilateral."""
+    rh, rw = shape[:2]
+    corners = cv2.perspectiveTransform(np.float32([[0, 0], [rw, 0], [rw, rh], [0, rh]]).reshape(-1, 1, 2),
+                                       h).reshape(-1, 2)
+    if not cv2.isContourConvex(corners.astype(np.float32)):
+        return False
+    sides = np.linalg.norm(corners - np.roll(corners, -1, axis=0), axis=1)
+    return bool(sides.min() > 0.2 * sides.max())
+
+
+def _canvas_to_quad(quad: np.ndarray, width: int, height: int) -> np.ndarray:
+    canvas = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    return cv2.getPerspectiveTransform(canvas, quad.astype(np.float32))
+
+
+def _order_corners(pts: np.ndarray) -> np.ndarray:
+    """Top-left, top-right, bottom-right, bottom-left."""
+    pts = np.asarray(pts, dtype=np.float64).reshape(4, 2)
+    s, d = pts.sum(axis=1), np.diff(pts, axis=1).ravel()
+    return np.array([pts[np.argmin(s)], pts[np.argmin(d)], pts[np.argmax(s)], pts[np.argmax(d)]])
+
+
+def find_sheet(grey: np.ndarray) -> np.ndarray | None:
+    """The four corners (TL, TR, BR, BL, px) of a sheet photographed on a darker background, or None.
+
+    Text is closed away, the sheet's edge found with Canny, and the largest
+    contour that simplifies to four points and covers a good part of the
+    image is the sheet (OMRChecker's CropPage does the same).
+    """
+    small, scale = _shrink(grey, T.SHEET_SEARCH_SIDE_PX)
+    norm = cv2.normalize(small, None, 0, 255, cv2.NORM_MINMAX)
+    closed = cv2.morphologyEx(norm, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    edges = cv2.Canny(cv2.GaussianBlur(closed, (5, 5), 0), 40, 120)
+    edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
+    contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    area = small.shape[0] * small.shape[1]
+    for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:8]:
+        hull = cv2.convexHull(contour)
+        if cv2.contourArea(hull) < T.SHEET_MIN_AREA_SHARE * area:
+            break
+        approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
+        if len(approx) == 4:
+            return _order_corners(approx.reshape(4, 2) / scale)
+    return None
+
+
+def find_markers(grey: np.ndarray, marker: np.ndarray, width_ratio: float) -> np.ndarray | None:
+    """Centres (TL, TR, BR, BL, px) of four printed corner markers, or None.
+
+    The marker is searched at scales around the expected one (the sheet width
+    divided by ``width_ratio``, as OMRChecker's CropOnMarkers states it), one
+    marker in each quarter of the page.
+    """
+    small, scale = _shrink(grey, T.MARKER_SEARCH_SIDE_PX)
+    small = cv2.GaussianBlur(small, (3, 3), 0)
+    h, w = small.shape
+    expected = w / width_ratio
+    best = None
+    for factor in np.arange(0.5, 1.45, 0.05):
+        size = int(round(expected * factor))
+        if size < 8 or size * 2 > min(h, w):
+            continue
+        templ = cv2.resize(marker, (size, int(round(size * marker.shape[0] / marker.shape[1]))),
+                           interpolation=cv2.INTER_AREA)
+        centres, scores = [], []
+        for y0, y1, x0, x1 in ((0, h // 2, 0, w // 2), (0, h // 2, w // 2, w),
+                               (h // 2, h, w // 2, w), (h // 2, h, 0, w // 2)):
+            quarter = small[y0:y1, x0:x1]
+            if quarter.shape[0] < templ.shape[0] or quarter.shape[1] < templ.shape[1]:
+                break
+            res = cv2.matchTemplate(quarter, templ, cv2.TM_CCOEFF_NORMED)
+            _, top, _, (mx, my) = cv2.minMaxLoc(res)
+            centres.append((x0 + mx + templ.shape[1] / 2, y0 + my + templ.shape[0] / 2))
+            scores.append(top)
+        if len(scores) == 4 and (best is None or min(scores) > best[0]):
+            best = (min(scores), centres)
+    if best is None or best[0] < T.MARKER_MIN_CORRELATION:
+        return None
+    return np.array(best[1]) / scale
+
+
+def _markers_on_sheet(grey: np.ndarray, marker: np.ndarray, ratio: float) -> np.ndarray | None:
+    """Markers searched on the sheet cut out of the photo (its width is what the ratio refers
+    to, as in OMRChecker, which crops the page first); on the whole image if no sheet shows."""
+    sheet = find_sheet(grey)
+    if sheet is None:
+        return find_markers(grey, marker, ratio)
+    width = int(np.linalg.norm(sheet[1] - sheet[0]) + np.linalg.norm(sheet[2] - sheet[3])) // 2
+    height = int(np.linalg.norm(sheet[3] - sheet[0]) + np.linalg.norm(sheet[2] - sheet[1])) // 2
+    to_sheet = _canvas_to_quad(sheet, width, height)
+    flat = cv2.warpPerspective(grey, to_sheet, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    centres = find_markers(flat, marker, ratio)
+    if centres is None:
+        return find_markers(grey, marker, ratio)
+    return cv2.perspectiveTransform(centres.reshape(-1, 1, 2).astype(np.float64), to_sheet).reshape(-1, 2)
+
+
+def anchor_registration(grey: np.ndarray, pinned: dict, canvas: tuple[int, int]) -> Registration | None:
+    """Reference px -> page px from the page's anchors (sheet outline, markers or the whole image)."""
+    width, height = canvas
+    anchor = pinned.get("anchor", "features")
+    if anchor == "none":
+        h, w = grey.shape
+        return Registration(np.diag([w / width, h / height, 1.0]), "none")
+    if anchor == "page":
+        quad = find_sheet(grey)
+    elif anchor == "markers" and pinned.get("_marker_path"):
+        quad = _markers_on_sheet(grey, load_reference(pinned["_marker_path"]), float(pinned.get("marker_ratio", 17)))
+    else:
+        return None
+    if quad is None:
+        return None
+    return Registration(_canvas_to_quad(quad, width, height), anchor)
+
+
+def similarity(grey: np.ndarray, reference: np.ndarray, h_ref_to_page: np.ndarray) -> float:
+    """Correlation of the page warped onto the reference with the reference, both high-passed.
+
+    Printed lines and text dominate both images, so a filled copy of the same
+    form scores high (marks and handwriting cover a small share), another
+    form or a misregistration scores near zero.
+    """
+    side = T.SIMILARITY_SIDE_PX
+    rh, rw = reference.shape
+    scale = side / max(rh, rw)
+    size = (max(1, int(rw * scale)), max(1, int(rh * scale)))
+    to_small = np.diag([1 / scale, 1 / scale, 1.0])
+    warped = cv2.warpPerspective(grey, h_ref_to_page @ to_small, size, flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP,
+                                 borderMode=cv2.BORDER_REPLICATE)
+    ref_small = cv2.resize(reference, size, interpolation=cv2.INTER_AREA)
+
+    def high_pass(img):
+        img = img.astype(np.float32)
+        return img - cv2.GaussianBlur(img, (0, 0), 4)
+
+    a, b = high_pass(warped).ravel(), high_pass(ref_small).ravel()
+    a, b = a - a.mean(), b - b.mean()
+    denominator = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum() / denominator) if denominator > 0 else 0.0
+
+
+def register_page(grey: np.ndarray, pinned: dict) -> Registration | None:
+    """The best registration of a page to one pinned page's reference, scored by similarity."""
+    reference = load_reference(pinned["_reference_path"])
+    candidates = []
+    if pinned.get("anchor", "features") != "features":
+        found = anchor_registration(grey, pinned, (reference.shape[1], reference.shape[0]))
+        if found is not None:
+            candidates.append(found)
+    found = register_features(grey, pinned["_reference_path"])
+    if found is not None:
+        candidates.append(found)
+    for candidate in candidates:
+        candidate.similarity = similarity(grey, reference, candidate.homography)
+    return max(candidates, key=lambda c: c.similarity, default=None)
+
+
+def mm_homography(registration: Registration, page) -> np.ndarray:
+    """Layout mm -> page px, from reference px -> page px."""
+    reference = load_reference(page.pinned["_reference_path"])
+    px_per_mm = np.diag([reference.shape[1] / page.width, reference.shape[0] / page.height, 1.0])
+    return registration.homography @ px_per_mm
+
+
+def match_pinned(grey: np.ndarray, layouts) -> tuple[PinnedMatch | None, str]:
+    """The pinned form page this page is a copy of, with a certainty; or None and why.
+
+    Every pinned page is tried; the best must look like its reference
+    (similarity at least ``PINNED_MIN_SIMILARITY``). Its certainty is its
+    margin over the runner-up from another form page, scaled to 0..1.
+    """
+    scored = []
+    for layout in layouts:
+        for page in layout.pages:
+            if not page.pinned or "_reference_path" not in page.pinned:
+                continue
+            found = register_page(grey, page.pinned)
+            if found is not None:
+                scored.append((found.similarity, layout, page, found))
+    if not scored:
+        return None, "không khớp mẫu phiếu nào (không tìm được điểm tương ứng)"
+    scored.sort(key=lambda item: item[0], reverse=True)
+    best, layout, page, found = scored[0]
+    second = scored[1][0] if len(scored) > 1 else 0.0
+    label = f"{layout.form_id} v{layout.version} trang {page.number}"
+    if best < T.PINNED_MIN_SIMILARITY:
+        return None, f"không khớp mẫu phiếu nào (giống nhất: {label}, độ tương đồng {best:.2f})"
+    certainty = float(np.clip((best - max(second, 0.0)) / max(best, 1e-6), 0.0, 1.0))
+    runner = ""
+    if len(scored) > 1:
+        _, l2, p2, _ = scored[1]
+        runner = f"{l2.form_id} v{l2.version} trang {p2.number} ({second:.2f})"
+    return PinnedMatch(layout, page, mm_homography(found, page), found, certainty, runner), ""
+
+
+def pinned_identity(result, match: PinnedMatch) -> None:
+    """Form, page and serial of a page matched to a pinned template.
+
+    Forms designed elsewhere carry no serial: the page's own image hash gives
+    one (stable across re-runs, so nothing is counted twice), and the detail
+    says which reference matched and how sure the match is.
+    """
+    result.form_id, result.version, result.page = match.layout.form_id, match.layout.version, match.page.number
+    result.serial = int(result.source.image_sha256[:7], 16)  # < 2**28: fits every database's INTEGER
+    detail = (f"khớp ảnh mẫu {match.layout.form_id} v{match.layout.version} trang {match.page.number} "
+              f"(độ tương đồng {match.registration.similarity:.2f}, độ chắc chắn {match.certainty:.0%}")
+    if match.runner_up:
+        detail += f"; kế tiếp: {match.runner_up}"
+    result.detail = detail + ")"

@@ -1,0 +1,246 @@
+"""Flag comments that may report negative behaviour by officials.
+
+A flag asks a person to look; it never blames anyone. The terms are the
+domain brief's lexicon (official terms and colloquial ones). Matching works on
+folded text (:func:`omr.text.normalise.fold`), so comments typed or OCR-read without
+diacritics match too, and every flag keeps the span of the original text it
+matched. Three things keep flags honest:
+
+- **Negation.** "không nhũng nhiễu" and "không có tiêu cực" are praise: a
+  negator shortly before the term, in the same clause, turns the match into a
+  *negated* one, kept but not flagged. "không những ... mà còn" is not a negator.
+- **Folded collisions.** Folding can turn one word into another ("cò", a
+  broker, folds to "co", as does "có", has, by far the commoner word). A
+  one-word term therefore matches only with its diacritics; phrases of two
+  words or more are distinctive enough to match folded.
+- **Ambiguous terms.** "bồi dưỡng" is also training and "phong bì" also a
+  literal envelope: they are not flagged in their innocent contexts ("lớp bồi
+  dưỡng nghiệp vụ", "phong bì đựng hồ sơ") and otherwise flagged as
+  ``ambiguous`` so the reviewer knows to read closely.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+
+from rapidfuzz.distance import Levenshtein
+
+from omr.text.normalise import fold, fold_with_map, nfc, strip_diacritics
+
+DRAFT = "draft"
+OFFICIAL = "official"
+COLLOQUIAL = "colloquial"
+
+# (term, category, ambiguous). Variants a person would write are listed as terms.
+TERMS: tuple[tuple[str, str, bool], ...] = (
+    ("nhũng nhiễu", OFFICIAL, False),
+    ("sách nhiễu", OFFICIAL, False),
+    ("gây phiền hà", OFFICIAL, False),
+    ("phiền hà", OFFICIAL, False),
+    ("gây khó khăn", OFFICIAL, False),
+    ("cửa quyền", OFFICIAL, False),
+    ("hách dịch", OFFICIAL, False),
+    ("quan liêu", OFFICIAL, False),
+    ("tiêu cực", OFFICIAL, False),
+    ("hối lộ", OFFICIAL, False),
+    ("đùn đẩy trách nhiệm", OFFICIAL, False),
+    ("đùn đẩy", OFFICIAL, False),
+    ("kéo dài thời gian", OFFICIAL, False),
+    ("yêu cầu bổ sung giấy tờ ngoài quy định", OFFICIAL, False),
+    ("giấy tờ ngoài quy định", OFFICIAL, False),
+    ("chi phí ngoài quy định", OFFICIAL, False),
+    ("tiền ngoài quy định", OFFICIAL, False),
+    ("vòi vĩnh", COLLOQUIAL, False),
+    ("bồi dưỡng", COLLOQUIAL, True),
+    ("phong bì", COLLOQUIAL, True),
+    ("tiền trà nước", COLLOQUIAL, False),
+    ("trà nước", COLLOQUIAL, False),
+    ("tiền cà phê", COLLOQUIAL, False),
+    ("tiền cafe", COLLOQUIAL, False),
+    ("lót tay", COLLOQUIAL, False),
+    ("chung chi", COLLOQUIAL, False),
+    ("làm luật", COLLOQUIAL, False),
+    ("cò giấy tờ", COLLOQUIAL, False),
+    ("cò", COLLOQUIAL, False),
+    ("đi cửa sau", COLLOQUIAL, False),
+    ("hẹn lên hẹn xuống", COLLOQUIAL, False),
+    ("hẹn lại nhiều lần", COLLOQUIAL, False),
+    ("trễ hẹn", COLLOQUIAL, False),
+    ("đi lại nhiều lần", COLLOQUIAL, False),
+    ("làm khó", COLLOQUIAL, False),
+    ("hạch sách", COLLOQUIAL, False),
+    ("quát nạt", COLLOQUIAL, False),
+    ("cáu gắt", COLLOQUIAL, False),
+    ("bỏ vị trí", COLLOQUIAL, False),
+)
+
+# Near matches in OCR drafts: phrases this long may differ by one edit, twice
+# this long by two. At 10 letters one edit is 10 %: OCR of handwriting gets
+# more wrong than that, ordinary words rarely come that close to a phrase.
+FUZZY_MIN_CHARS = 10
+FUZZY_TWO_EDITS_CHARS = 20
+
+# Words that negate a term when they come shortly before it in the same clause.
+NEGATORS = ("không hề", "không có", "không bị", "không thấy", "chưa từng", "chưa bao giờ", "chưa có",
+            "chưa thấy", "không", "ko", "k", "khong", "chẳng", "chả", "chưa", "hết", "không còn")
+# "không những X mà còn Y", "không chỉ X": emphasis, not negation.
+NOT_NEGATORS = ("không những", "không chỉ", "chẳng những")
+NEGATION_WINDOW_WORDS = 4  # "không có ai (gây) nhũng nhiễu": the negator may be a few words back
+# A negator does not reach across a clause: "Không chờ lâu, nhưng cán bộ hách dịch".
+PUNCTUATION_BREAK = re.compile(r"[.,;:!?\n]")
+# With diacritics only: folded "nhung" is also "những" (of "không những") and "nhũng".
+CONJUNCTION_BREAK = re.compile(r"\b(?:nhưng|tuy nhiên)\b", re.IGNORECASE)
+
+# Innocent contexts of the ambiguous terms (folded), right after or before the term.
+INNOCENT_AFTER = {
+    "boi duong": ("nghiep vu", "chuyen mon", "kien thuc", "ky nang", "can bo", "cong chuc", "chinh tri",
+                  "suc khoe"),
+    "phong bi": ("dung", "thu", "ho so", "giay"),
+}
+INNOCENT_BEFORE = {
+    "boi duong": ("lop", "khoa", "tap huan", "dao tao", "duoc"),
+    "phong bi": ("mua", "ban", "cap", "cho", "trong", "vao"),
+}
+
+
+@dataclass(frozen=True)
+class Match:
+    """One lexicon term found in a text. ``start``/``end`` index the NFC text."""
+
+    term: str
+    category: str
+    start: int
+    end: int
+    matched: str  # the text as written
+    negated: bool = False
+    ambiguous: bool = False
+    source: str = "draft"  # draft | text (a person's transcription) | online
+    fuzzy: bool = False  # an OCR draft's near miss of the term (see _near_matches)
+
+    @property
+    def flagged(self) -> bool:
+        return not self.negated
+
+
+def _folded_terms() -> list[tuple[str, str, str, bool, re.Pattern]]:
+    # Longest first, so "tiền trà nước" wins over "trà nước" at the same place.
+    items = [(fold(term), term, category, ambiguous) for term, category, ambiguous in TERMS]
+    return [(folded, term, category, ambiguous,
+             re.compile(r"(?<![a-z0-9])" + re.escape(folded) + r"(?![a-z0-9])"))
+            for folded, term, category, ambiguous in sorted(items, key=lambda item: -len(item[0]))]
+
+
+_FOLDED_TERMS = _folded_terms()
+_FOLDED_NEGATORS = sorted({fold(n) for n in NEGATORS}, key=len, reverse=True)
+_FOLDED_NOT_NEGATORS = tuple(fold(n) for n in NOT_NEGATORS)
+
+
+def find_terms(text: str | None, source: str = "draft") -> list[Match]:
+    """Every lexicon term in ``text``, negated ones included, in reading order.
+
+    >>> [m.term for m in find_terms("Cán bộ nhũng nhiễu")]
+    ['nhũng nhiễu']
+    >>> find_terms("Công chức không nhũng nhiễu")[0].negated
+    True
+    >>> find_terms("can bo hach dich")[0].term
+    'hách dịch'
+    """
+    if not text:
+        return []
+    original = nfc(text)
+    folded, index = fold_with_map(original)
+    lowered = original.lower()
+    taken: list[tuple[int, int]] = []
+    found: list[Match] = []
+    for folded_term, term, category, ambiguous, pattern in _FOLDED_TERMS:
+        for hit in pattern.finditer(folded):
+            if any(hit.start() < end and start < hit.end() for start, end in taken):
+                continue
+            start, end = index[hit.start()], index[hit.end() - 1] + 1
+            written = original[start:end]
+            if not _diacritics_agree(lowered[start:end], term, single_word=" " not in folded_term,
+                                     trust_marks=source != DRAFT):
+                continue
+            if ambiguous and _innocent(folded, hit.start(), hit.end(), folded_term):
+                continue
+            taken.append((hit.start(), hit.end()))
+            found.append(Match(term, category, start, end, written, _negated(original, start),
+                               ambiguous, source))
+    if source == DRAFT:
+        found += _near_matches(original, folded, index, taken, source)
+    return sorted(found, key=lambda m: m.start)
+
+
+def _diacritics_agree(written_lower: str, term: str, single_word: bool, trust_marks: bool) -> bool:
+    """Whether a folded match stands, given the diacritics actually written.
+
+    Text without diacritics matches on letters alone. Text with them must
+    carry the term's own where they can be trusted ("những nhiều", many, is
+    not "nhũng nhiễu"): always for one word, and for phrases in text a person
+    typed. OCR drafts misplace tone marks, so there the letters decide.
+    """
+    bare = strip_diacritics(written_lower) == written_lower
+    if bare and not single_word:
+        return True
+    same = " ".join(written_lower.split()) == term
+    return same or (not single_word and not trust_marks)
+
+
+def _near_matches(original: str, folded: str, index: list[int], taken: list[tuple[int, int]],
+                  source: str) -> list[Match]:
+    """Long phrases in an OCR draft read with a letter or two wrong ("ngodi quy dinh").
+
+    Only phrases of :data:`FUZZY_MIN_CHARS` or more letters: shorter ones
+    would meet ordinary words one edit away.
+    """
+    tokens = [(m.start(), m.end()) for m in re.finditer(r"\S+", folded)]
+    found: list[Match] = []
+    for folded_term, term, category, ambiguous, _ in _FOLDED_TERMS:
+        if ambiguous or len(folded_term) < FUZZY_MIN_CHARS:
+            continue
+        allowed = 1 if len(folded_term) < FUZZY_TWO_EDITS_CHARS else 2
+        words = folded_term.count(" ") + 1
+        for size in {words, max(words - 1, 1), words + 1}:  # a space lost or added by OCR
+            for i in range(len(tokens) - size + 1):
+                a, b = tokens[i][0], tokens[i + size - 1][1]
+                if any(a < end and start < b for start, end in taken):
+                    continue
+                if Levenshtein.distance(folded[a:b], folded_term, score_cutoff=allowed) <= allowed:
+                    taken.append((a, b))
+                    start, end = index[a], index[b - 1] + 1
+                    found.append(Match(term, category, start, end, original[start:end],
+                                       _negated(original, start), ambiguous, source, fuzzy=True))
+    return found
+
+
+def flags_of(text: str | None, source: str = "draft") -> list[Match]:
+    """The matches that ask for a person's attention (negated ones left out)."""
+    return [m for m in find_terms(text, source) if m.flagged]
+
+
+def flags_json(matches: list[Match]) -> str:
+    return json.dumps([asdict(m) for m in matches], ensure_ascii=False)
+
+
+def flags_from_json(text: str | None) -> list[Match]:
+    return [Match(**item) for item in json.loads(text or "[]")]
+
+
+def _negated(original: str, term_start: int) -> bool:
+    clause = PUNCTUATION_BREAK.split(original[:term_start])[-1]
+    clause = fold(CONJUNCTION_BREAK.split(clause)[-1])
+    window = " ".join(clause.split()[-NEGATION_WINDOW_WORDS:])
+    padded = f" {window} "
+    for not_negator in _FOLDED_NOT_NEGATORS:
+        padded = padded.replace(f" {not_negator} ", " ")
+    return any(f" {negator} " in padded for negator in _FOLDED_NEGATORS)
+
+
+def _innocent(folded: str, start: int, end: int, folded_term: str) -> bool:
+    after = folded[end:].split()[:2]
+    before = folded[:start].split()[-1:]
+    after_text = " ".join(after)
+    return (any(after_text.startswith(word) for word in INNOCENT_AFTER.get(folded_term, ()))
+            or any(word in before for word in INNOCENT_BEFORE.get(folded_term, ())))

@@ -1,0 +1,132 @@
+"""Schema migrations: a database written by an older omr is upgraded with nothing lost.
+
+``tests/data/db-before-migrations.sqlite`` was written by omr's main at
+652a73c, before migrations existed: 6 simulated office-scanned sheets (one
+page set aside as blank), the Cao Lãnh unit registry, the demo's Google Forms
+export, a reviewer's login, a reviewer's change to an answer and a
+transcribed comment, and a closed period (2025-Q3).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from omr.cli import main
+from omr.data import migrate
+from omr.data.schema import metadata
+from omr.data.store import open_store
+from omr.errors import DatabaseError
+
+LEGACY_DB = Path(__file__).parent / "data" / "db-before-migrations.sqlite"
+
+
+def _rows(path: Path) -> dict[str, list[tuple]]:
+    """Every row of every omr table, sorted, by table name."""
+    with sqlite3.connect(path) as conn:
+        tables = [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                  if t != "alembic_version" and not t.startswith("sqlite_")]
+        return {t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables}
+
+
+@pytest.fixture
+def legacy_copy(tmp_path) -> Path:
+    target = tmp_path / "office.sqlite"
+    shutil.copy(LEGACY_DB, target)
+    return target
+
+
+def test_the_fixture_holds_what_an_office_would_lose(legacy_copy):
+    rows = _rows(legacy_copy)
+    assert len(rows["answers"]) > 100 and len(rows["users"]) == 1 and len(rows["period_closures"]) == 1
+    assert any(r for r in rows["changes"]), "a reviewer's change is recorded"
+    assert any(c for c in rows["comments"] if "Cán bộ nhiệt tình" in repr(c)), "a transcribed comment is there"
+
+
+def test_upgrade_keeps_every_row_and_makes_a_dated_backup(legacy_copy, capsys):
+    before = _rows(legacy_copy)
+    assert main(["db", "upgrade", "--db", str(legacy_copy)]) == 0
+    out = capsys.readouterr().out
+    after = _rows(legacy_copy)
+    for table, rows in before.items():
+        assert table in after, f"table {table} lost"
+        old_width = len(rows[0]) if rows else 0
+        # New columns may be added at the end; every old value stays where it was.
+        assert [r[:old_width] for r in after[table]] == rows, f"rows of {table} changed"
+    with sqlite3.connect(legacy_copy) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(migrate.head_revision(),)]
+    if migrate.head_revision() != migrate.BASELINE:
+        backups = list(legacy_copy.parent.glob("office.backup-*.sqlite"))
+        assert len(backups) == 1 and str(backups[0]) in out
+        assert _rows(backups[0]) == before, "the backup is the database as it was"
+    # The upgraded database opens and its answers, comments and users read back.
+    with open_store(str(legacy_copy)) as store:
+        responses = list(store.responses())
+    assert sum(1 for r in responses if r.get("channel") == "online") > 0
+    assert any(c["text"] == "Cán bộ nhiệt tình, hướng dẫn chu đáo"
+               for r in responses for c in r.get("comments", {}).values())
+
+
+def test_every_command_stops_on_an_out_of_date_database(legacy_copy, capsys):
+    if migrate.head_revision() == migrate.BASELINE:
+        pytest.skip("only one schema revision exists: no database can be out of date yet")
+    code = main(["export", "--db", str(legacy_copy), "--format", "csv", "-o", str(legacy_copy.parent / "x.csv")])
+    err = capsys.readouterr().err
+    assert code == DatabaseError.exit_code
+    assert "omr db upgrade" in err and "Traceback" not in err and err.count("\n") == 1
+    assert not (legacy_copy.parent / "x.csv").exists()
+
+
+def test_a_database_of_a_newer_omr_is_refused(legacy_copy):
+    with sqlite3.connect(legacy_copy) as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+        conn.execute("INSERT INTO alembic_version VALUES ('9999_from_the_future')")
+    with pytest.raises(DatabaseError, match="mới hơn"):
+        open_store(str(legacy_copy))
+
+
+def test_upgrading_a_missing_file_creates_nothing(tmp_path, capsys):
+    missing = tmp_path / "typo.sqlite"
+    assert main(["db", "upgrade", "--db", str(missing)]) == DatabaseError.exit_code
+    assert "typo.sqlite" in capsys.readouterr().err
+    assert not missing.exists()
+
+
+def _diff_against_metadata(conn: sa.Connection) -> list:
+    context = MigrationContext.configure(conn, opts={"compare_type": True})
+    return compare_metadata(context, metadata)
+
+
+def test_migrations_from_nothing_build_the_schema_the_code_declares(store_url):
+    """A new database is made from the tables in omr.data.schema; the migrations must build the same."""
+    engine = sa.create_engine(store_url if "://" in store_url else f"sqlite:///{store_url}")
+    Path(store_url).parent.mkdir(parents=True, exist_ok=True) if "://" not in store_url else None
+    try:
+        with engine.begin() as conn:
+            migrate.upgrade(conn)
+        with engine.connect() as conn:
+            assert _diff_against_metadata(conn) == []
+            assert migrate.schema_state(conn) == (migrate.CURRENT, migrate.head_revision())
+    finally:
+        engine.dispose()
+
+
+def test_a_new_database_is_stamped_with_the_newest_revision(store_url):
+    with open_store(store_url) as store:
+        assert store.schema_revision() == migrate.head_revision()
+
+
+def test_the_upgraded_legacy_database_matches_the_declared_schema(legacy_copy):
+    assert main(["db", "upgrade", "--db", str(legacy_copy)]) == 0
+    engine = sa.create_engine(f"sqlite:///{legacy_copy}")
+    try:
+        with engine.connect() as conn:
+            assert _diff_against_metadata(conn) == []
+    finally:
+        engine.dispose()
