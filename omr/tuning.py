@@ -256,3 +256,36 @@ BLANK_FRAME_MIN_MM = (40.0, 8.0)
 BLANK_QUESTION_GAP_MM = 40.0
 # Lone boxes stacked one per line at most this far apart are one question's options.
 BLANK_STACK_MAX_MM = 12.0
+
+# --- Issue 13 (ingest half, branch h13a): what scanners and phones write, hostile files ---
+# Pages per file: a scanner's feeder holds 50-100 sheets and a batch box 500
+# sheets (1000 pages, both sides); twice that is still a real file, more is
+# not a scan batch but a hostile or broken file (a PNG declaring 2^31 frames).
+MAX_PAGES_PER_FILE = 2000
+# Seconds to load and read one page: a 300 dpi page reads in 1-3 s on one
+# core of the office PCs we target; 60 s leaves room for a machine shared by
+# other work, and is still short enough that a page that hangs the decoder is
+# named and skipped instead of stopping the batch.
+MAX_SECONDS_PER_PAGE = 60.0
+# Seconds to count a file's pages (frames are walked, never taken from the
+# header): a TIFF's 1000 directories are walked in well under a second.
+MAX_SECONDS_TO_COUNT_PAGES = 30.0
+# A PDF page's embedded image is checked against a render of the whole page
+# at this resolution (an A4 page is 149 x 211 px, ~15 ms): enough to see an
+# inverted, masked, rotated or misplaced image, far too little to cost time.
+PDF_CHECK_DPI = 18
+# The embedded image (downsampled to the check render) is the page as painted
+# when their mean difference is at most this many grey levels; resampling
+# alone differs by 1-4 levels on office scans, an inverted or stencil-masked
+# image by 150-230.
+PDF_CHECK_MAX_MEAN_DIFF = 12.0
+# ... and when at most this share of the check pixels differ by more than
+# PDF_CHECK_PIXEL_DIFF levels (a soft mask or a white-out over one corner
+# changes few pixels a lot; resampling changes text edges a little).
+PDF_CHECK_MAX_DIFF_SHARE = 0.02
+PDF_CHECK_PIXEL_DIFF = 96
+# A page rendered because its image is not used as is, is rendered at the
+# image's own resolution within these bounds (dpi): the 200 dpi floor is
+# where boxes and handwriting still read (see CANONICAL_PX_PER_MM), above
+# 400 dpi only costs memory.
+PDF_RENDER_DPI_RANGE = (200.0, 400.0)
