@@ -9,6 +9,7 @@ page, so the batch can go on.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ import numpy as np
 from . import tuning as T
 from .errors import InputFileError, PageError
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".heic", ".heif"}
 SCAN_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
 PDF_RENDER_DPI = 200
 
@@ -62,21 +63,54 @@ def file_sha256(path: Path) -> str:
 
 
 def count_pages(path: Path) -> int:
-    """Number of pages, or InputFileError for a file that cannot be opened."""
+    """Number of pages actually in the file, at most ``T.MAX_PAGES_PER_FILE``.
+
+    The count a file declares (an APNG's frame count, a PDF's /Count) is
+    never trusted: image frames are walked one by one, and PDF pages beyond
+    the bound are not counted. Use :func:`pages_beyond_bound` to tell the
+    user that a file was cut. Raises InputFileError for a file that cannot
+    be opened (the message names it).
+    """
+    return _count_pages(path)[0]
+
+
+def pages_beyond_bound(path: Path) -> str | None:
+    """The Vietnamese message for a file with more pages than are read, or None."""
+    n, more = _count_pages(path)
+    if not more:
+        return None
+    return (f"{path}: tệp có hơn {T.MAX_PAGES_PER_FILE} trang (hoặc khai báo như vậy); chỉ đọc "
+            f"{n} trang đầu, từ trang {n + 1} trở đi không đọc. Hãy chia tệp thành nhiều tệp nhỏ hơn")
+
+
+def _count_pages(path: Path) -> tuple[int, bool]:
+    """(pages, more beyond the bound?) without decoding pixels where the format allows."""
     _check_not_empty(path)
     if path.suffix.lower() == ".pdf":
         pdf = _open_pdf(path)
         try:
-            return len(pdf)
+            declared = len(pdf)
         finally:
             pdf.close()
-    from PIL import Image
-
-    try:
-        with Image.open(path) as img:
-            return getattr(img, "n_frames", 1)
-    except Exception as exc:  # PIL raises many types for broken files
-        raise InputFileError(f"{path}: không phải tệp ảnh đọc được ({type(exc).__name__})") from None
+        return min(declared, T.MAX_PAGES_PER_FILE), declared > T.MAX_PAGES_PER_FILE
+    img = _open_image(path)
+    with img:
+        count, started = 0, time.monotonic()
+        while count < T.MAX_PAGES_PER_FILE:
+            if count and time.monotonic() - started > T.MAX_SECONDS_TO_COUNT_PAGES:
+                return count, True
+            try:
+                img.seek(count)
+            except EOFError:
+                return count, False
+            except Exception:  # a broken frame: it is a page, reported when it is read
+                return count + 1, False
+            count += 1
+        try:
+            img.seek(count)
+        except Exception:
+            return count, False
+        return count, True
 
 
 def _check_not_empty(path: Path) -> None:
@@ -110,21 +144,20 @@ def iter_pages(path: Path, start: int = 0) -> Iterator[RawPage]:
 def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
     pdf = _open_pdf(path)
     try:
-        for index in range(start, len(pdf)):
-            page = pdf[index]
+        for index in range(start, min(len(pdf), T.MAX_PAGES_PER_FILE)):
+            try:
+                page = pdf[index]
+            except Exception:  # a broken page object (pdfium: "Failed to load page"): name it, go on
+                yield RawPage(str(path), index, None, PageError(
+                    f"{path}, trang {index + 1}: trang PDF bị hỏng, không mở được; "
+                    "hãy quét lại hoặc xuất lại tệp PDF"))
+                continue
             try:
                 embedded = _embedded_scan(page)
-                if embedded is not None:
+                if embedded is not None and _painted_as_decoded(page, embedded[0]):
                     yield RawPage(str(path), index, *embedded)
                     continue
-                width_pt, height_pt = page.get_size()
-                scale = PDF_RENDER_DPI / 72.0
-                if width_pt * height_pt * scale * scale > T.MAX_PAGE_PIXELS:
-                    scale = (T.MAX_PAGE_PIXELS / (width_pt * height_pt)) ** 0.5
-                bitmap = page.render(scale=scale, grayscale=True)
-                array = bitmap.to_numpy()
-                image = np.ascontiguousarray(array[:, :, 0] if array.ndim == 3 else array)
-                yield RawPage(str(path), index, image)
+                yield RawPage(str(path), index, render_pdf_page(page, _render_dpi(page)))
             except Exception as exc:  # pdfium errors for one broken page: go on
                 yield RawPage(str(path), index, None,
                               PageError(f"{path}, trang {index + 1}: không đọc được trang ({exc})"))
@@ -132,6 +165,62 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
                 page.close()
     finally:
         pdf.close()
+
+
+def render_pdf_page(page, dpi: float) -> np.ndarray:
+    """The page as a viewer paints it: grey uint8 (H, W) at ``dpi``, at most ``T.MAX_PAGE_PIXELS``.
+
+    pdfium applies everything a page says about its images (/Decode arrays,
+    /ImageMask stencils, soft masks, /Rotate, placement on the page) on a
+    white background. A page with no area raises ValueError.
+    """
+    width_pt, height_pt = page.get_size()
+    if not (width_pt > 0 and height_pt > 0):
+        raise ValueError("trang không có kích thước")
+    scale = dpi / 72.0
+    if width_pt * height_pt * scale * scale > T.MAX_PAGE_PIXELS:
+        scale = (T.MAX_PAGE_PIXELS / (width_pt * height_pt)) ** 0.5
+    array = page.render(scale=scale, grayscale=True).to_numpy()
+    return np.ascontiguousarray(array[:, :, 0] if array.ndim == 3 else array)
+
+
+def _render_dpi(page) -> float:
+    """The page's scanned resolution if it holds one image (bounded), else PDF_RENDER_DPI."""
+    import pypdfium2.raw as pdfium_c
+
+    low, high = T.PDF_RENDER_DPI_RANGE
+    try:
+        images = [o for o in page.get_objects(max_depth=1) if o.type == pdfium_c.FPDF_PAGEOBJ_IMAGE]
+        if len(images) == 1:
+            width_px, height_px = images[0].get_px_size()
+            m = images[0].get_matrix()
+            extent_pt = max(abs(m.a) + abs(m.c), abs(m.b) + abs(m.d))
+            if extent_pt > 0:
+                return float(min(max(max(width_px, height_px) / extent_pt * 72.0, low), high))
+    except Exception:  # an image we cannot measure: the default resolution
+        pass
+    return float(PDF_RENDER_DPI)
+
+
+def _painted_as_decoded(page, grey: np.ndarray) -> bool:
+    """Whether the decoded embedded image looks like a small render of the page.
+
+    The fast path decodes a page's scanned image directly, but a PDF may paint
+    that image inverted (/Decode [1 0]), as a stencil (/ImageMask), through a
+    soft mask, or elsewhere than over the whole page; then the bytes are not
+    the page. A render at ``T.PDF_CHECK_DPI`` (~15 ms for A4) is compared
+    with the image downsampled to it; any disagreement beyond the thresholds
+    in omr/tuning.py means: render the page instead.
+    """
+    import cv2
+
+    check = render_pdf_page(page, T.PDF_CHECK_DPI).astype(np.int16)
+    if check.size == 0:
+        return False
+    small = cv2.resize(grey, (check.shape[1], check.shape[0]), interpolation=cv2.INTER_AREA).astype(np.int16)
+    diff = np.abs(small - check)
+    return bool(diff.mean() <= T.PDF_CHECK_MAX_MEAN_DIFF
+                and (diff > T.PDF_CHECK_PIXEL_DIFF).mean() <= T.PDF_CHECK_MAX_DIFF_SHARE)
 
 
 def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:
@@ -170,29 +259,130 @@ def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:
     return np.ascontiguousarray(grey), None, digest
 
 
-def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
+_heif_registered = False
+
+
+def _register_heif() -> None:
+    """Let Pillow open iPhone HEIC/HEIF photos (pillow-heif), once per process."""
+    global _heif_registered
+    if not _heif_registered:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+        _heif_registered = True
+
+
+def _open_image(path: Path):
     from PIL import Image
 
+    _register_heif()
     Image.MAX_IMAGE_PIXELS = None  # we check the size ourselves, with a clearer message
     try:
-        img = Image.open(path)
+        return Image.open(path)
     except Exception as exc:
         raise InputFileError(f"{path}: không phải tệp ảnh đọc được ({type(exc).__name__})") from None
+
+
+def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
+    """Frames streamed one at a time until the file really ends (never its declared count)."""
+    img = _open_image(path)
     with img:
-        frames = getattr(img, "n_frames", 1)
-        for index in range(start, frames):
+        for index in range(start, T.MAX_PAGES_PER_FILE):
             try:
                 img.seek(index)
+            except EOFError:
+                return
+            except Exception:  # a frame whose header is broken (or missing) ends the file
+                yield RawPage(str(path), index, None, PageError(
+                    f"{path}, trang {index + 1}: không đọc được trang này (tệp bị cắt cụt, hoặc khai báo nhiều "
+                    f"trang hơn số trang có thật); các trang trước đã được đọc"))
+                return
+            try:
                 if img.width * img.height > T.MAX_PAGE_PIXELS:
                     yield RawPage(str(path), index, None, PageError(
                         f"{path}, trang {index + 1}: ảnh quá lớn ({img.width} × {img.height} điểm ảnh); "
                         "hãy quét ở 200–300 dpi", "unreadable"))
                     continue
-                grey = np.asarray(img.convert("L"))
+                grey = exif_upright(image_to_grey(img), exif_orientation(img))
                 yield RawPage(str(path), index, np.ascontiguousarray(grey))
             except Exception as exc:
                 yield RawPage(str(path), index, None,
                               PageError(f"{path}, trang {index + 1}: ảnh bị hỏng ({type(exc).__name__})"))
+
+
+def image_to_grey(img) -> np.ndarray:
+    """Any PIL image as grey uint8 (H, W), its full range scaled, never clipped.
+
+    - 1-bit, 8-bit grey: as is. 16-bit grey (``I;16*``): divided by 257, so
+      65535 is white; 32-bit ``I`` by its declared bits (TIFF BitsPerSample),
+      else by the smallest of 8/16/32 bits that holds its values; float ``F``
+      as 0-1 when it stays within it, else like ``I``.
+    - Colour (RGB, 16-bit RGB as Pillow reduces it, CMYK incl. Adobe's
+      inverted JPEGs, YCbCr, palette): luma by ITU-R 601-2, as Pillow's
+      ``convert("L")``.
+    - Alpha (RGBA, LA, PA, palette transparency): composited over white paper,
+      since a transparent scan background is paper, not ink.
+    """
+    from PIL import Image
+
+    mode = img.mode
+    if mode in ("1", "L"):
+        return np.asarray(img.convert("L"))
+    if mode.startswith("I") or mode == "F":
+        values = np.asarray(img).astype(np.float64)
+        if mode == "F" and (values.size == 0 or (values.min() >= 0 and values.max() <= 1.0)):
+            full = 1.0
+        elif mode.startswith("I;16"):
+            full = 65535.0
+        else:
+            bits = _declared_bits(img)
+            top = float(values.max()) if values.size else 0.0
+            if bits is None:
+                bits = 8 if top <= 255 else 16 if top <= 65535 else 32
+            full = float(2 ** bits - 1)
+        return np.clip(np.rint(values * (255.0 / full)), 0, 255).astype(np.uint8)
+    if mode in ("RGBA", "LA", "PA", "La", "RGBa") or (mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(paper, rgba).convert("L"))
+    if mode in ("RGB", "L", "P", "CMYK", "YCbCr", "HSV"):
+        return np.asarray(img.convert("RGB").convert("L"))
+    return np.asarray(img.convert("L"))
+
+
+def _declared_bits(img) -> int | None:
+    tags = getattr(img, "tag_v2", None)
+    if tags is None:
+        return None
+    bits = tags.get(258)  # BitsPerSample
+    if isinstance(bits, (tuple, list)):
+        bits = bits[0] if bits else None
+    return int(bits) if isinstance(bits, int) and 1 <= bits <= 32 else None
+
+
+# EXIF Orientation (0x0112) -> the PIL transpose that shows the image upright,
+# as Pillow's ImageOps.exif_transpose does (EXIF 2.32, tag 274).
+_EXIF_TRANSPOSE = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE",
+                   6: "ROTATE_270", 7: "TRANSVERSE", 8: "ROTATE_90"}
+
+
+def exif_orientation(img) -> int:
+    """The EXIF Orientation of the current frame (1-8), 1 when absent or unreadable."""
+    try:
+        value = img.getexif().get(0x0112, 1)
+    except Exception:  # a broken EXIF block is no reason to lose the page
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def exif_upright(grey: np.ndarray, orientation: int) -> np.ndarray:
+    """``grey`` (H, W) turned/flipped as the EXIF Orientation says a viewer shows it."""
+    from PIL import Image
+
+    method = _EXIF_TRANSPOSE.get(orientation)
+    if method is None:
+        return grey
+    return np.asarray(Image.fromarray(grey).transpose(getattr(Image.Transpose, method)))
 
 
 class PageLoader:
