@@ -42,6 +42,7 @@ from .errors import BadArgumentsError, InputFileError, TemplateError
 from .legacy_vn import convert_column
 from .template import Question, Template, load_template
 from .textnorm import fold, nfc
+from .windows1258 import decode_windows_1258, repair_lossy_text, vocabulary
 
 VN_TZ = timezone(timedelta(hours=7))  # local time of every response (UTC+7, no daylight saving)
 
@@ -100,10 +101,11 @@ class Table:
     path: str
     header: list[str]
     rows: list[tuple[int, list]]  # (row number, cells): str, int, float, datetime or None
-    encoding: str  # utf-8, utf-8-sig, utf-16, cp1252 or xlsx
+    encoding: str  # utf-8, utf-8-sig, utf-16, cp1258, cp1252 or xlsx
     separator: str | None = None
     header_row: int = 1
     legacy: dict[str, int] = field(default_factory=dict)  # {'tcvn3'|'vni': cells converted}
+    lossy_words: tuple[int, int] = (0, 0)  # Windows-1258 words with "?" for a letter: (repaired, left)
 
 
 def read_table(path: str | Path) -> Table:
@@ -132,7 +134,7 @@ def read_table(path: str | Path) -> Table:
 
 
 def decode_bytes(data: bytes, path: Path | str = "") -> tuple[str, str]:
-    """(text, encoding): BOMs first, then UTF-16 by its zero bytes, UTF-8, else Windows-1252."""
+    """(text, encoding): BOMs first, then UTF-16 by its zero bytes, UTF-8, Windows-1258, else Windows-1252."""
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace"), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -147,7 +149,11 @@ def decode_bytes(data: bytes, path: Path | str = "") -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    # Not Unicode: an old Windows file. TCVN3/VNI text in it is converted cell by cell later.
+    # Not Unicode: an Excel CSV of a Vietnamese Windows (Windows-1258), or an old
+    # Windows file whose TCVN3/VNI text is converted cell by cell later.
+    text = decode_windows_1258(data)
+    if text is not None:
+        return text, "cp1258"
     return data.decode("cp1252", errors="replace").replace("\ufffd", ""), "cp1252"
 
 
@@ -756,6 +762,10 @@ def normalise(table: Table, mapping: Mapping, registry=None, today: date | None 
         else:
             roles[i] = rule
     if not any(r.question for r in roles.values()):
+        if table.encoding == "cp1252" and not table.legacy:
+            raise InputFileError(f"{table.path}: không xác định được bảng mã của tệp (không phải UTF-8, UTF-16, "
+                                 "Windows-1258, TCVN3 hay VNI) nên không đọc được tiêu đề cột; hãy mở tệp bằng "
+                                 "Excel và lưu lại dạng «CSV UTF-8 (Comma delimited)»")
         raise InputFileError(f"{table.path}: không có cột nào khớp với câu hỏi của mẫu phiếu {template.form_id}; "
                              "hãy tạo tệp ánh xạ bằng «omr online mapping» rồi nhập với --mapping")
     used = {table.header[i]: (r.question or r.field) for i, r in roles.items()}
@@ -951,10 +961,13 @@ def import_online(store, path: str | Path, source: str, mapping: Mapping | None 
         raise BadArgumentsError("Cần tên nguồn (--source), ví dụ google-forms-2026")
     path = Path(path)
     table = read_table(path)
+    registry = load_registry(store)
     if mapping is None:
         template, template_path = pick_template(templates, table)
+        repair_lossy_table(table, template, None, registry)
         mapping = mapping_from_file(template, template_path, table)
-    registry = load_registry(store)
+    else:
+        repair_lossy_table(table, mapping.template, mapping, registry)
     result = normalise(table, mapping, registry, today)
     sha = file_sha256(path)
     details = {"encoding": table.encoding, "separator": table.separator, "header_row": table.header_row,
@@ -970,6 +983,41 @@ def import_online(store, path: str | Path, source: str, mapping: Mapping | None 
                         counts["seen_elsewhere"], counts["repeated"], len(result.rejected_rows),
                         len(result.empty_rows), result.problems, None if rejects_path is None else str(rejects_path),
                         table, result, len(registry) == 0)
+
+
+def repair_lossy_table(table: Table, template: Template, mapping: Mapping | None, registry) -> None:
+    """In a Windows-1258 table, put back letters a lossy save replaced by "?" (see omr.windows1258).
+
+    Words are repaired against the template's questions and labels, the
+    mapping's column headers and the registry's unit names; the counts land
+    in ``table.lossy_words`` for the summary.
+    """
+    if table.encoding != "cp1258":
+        return
+    texts = [template.title, *template.header, *[q.text for q in template.questions],
+             *[o.label for q in template.questions for o in q.options],
+             *[u.name for u in getattr(registry, "units", [])]]
+    if mapping is not None:
+        texts += [r.column for r in mapping.columns]
+    words = vocabulary(texts)
+    phrases = {fold(t): t for t in texts if isinstance(t, str)}
+    if mapping is not None:
+        for labels in mapping.labels.values():
+            for key in labels:
+                phrases.setdefault(key, key)
+    repaired = left = 0
+
+    def fix(value):
+        nonlocal repaired, left
+        if not isinstance(value, str) or "?" not in value:
+            return value
+        text, fixed, unfixed = repair_lossy_text(value, words, phrases)
+        repaired, left = repaired + fixed, left + unfixed
+        return text
+
+    table.header = [fix(h) for h in table.header]
+    table.rows = [(number, [fix(c) for c in cells]) for number, cells in table.rows]
+    table.lossy_words = (repaired, left)
 
 
 def write_rejects(path: Path, source_file: str, problems: list[Problem]) -> None:
@@ -1054,7 +1102,8 @@ def record_online(store, path: Path, sha: str, source: str, template: Template, 
 # --- the summary -------------------------------------------------------------------
 
 ENCODING_NAMES = {"utf-8": "UTF-8 (không BOM)", "utf-8-sig": "UTF-8 có BOM", "utf-16": "UTF-16",
-                  "cp1252": "không phải Unicode (đọc theo Windows-1252)", "xlsx": "XLSX"}
+                  "cp1252": "không phải Unicode (đọc theo Windows-1252)", "xlsx": "XLSX",
+                  "cp1258": "Windows-1258 (CSV của Excel trên Windows tiếng Việt)"}
 SEPARATOR_NAMES = {",": "dấu phẩy", ";": "dấu chấm phẩy", "\t": "tab", "|": "dấu |"}
 
 
@@ -1071,6 +1120,10 @@ def format_report(report: ImportReport) -> str:
     if table.legacy:
         kinds = ", ".join(f"{n} ô {k.upper()}" for k, n in sorted(table.legacy.items()))
         lines.append(f"  Đã chuyển mã cũ sang Unicode: {kinds}")
+    repaired, left = table.lossy_words
+    if repaired or left:
+        lines.append(f"  Tệp Windows-1258 bị mất chữ (Excel ghi «?» thay chữ có dấu): khôi phục {repaired} từ"
+                     + (f"; {left} từ không khôi phục được (hãy lưu lại tệp dạng «CSV UTF-8»)" if left else ""))
     lines.append(f"  Thứ tự ngày: {'ngày/tháng' if norm.date_order == 'dmy' else 'tháng/ngày'} ({norm.date_order_reason})")
     lines.append(f"  Cột dùng: {len(norm.used_columns)}; cột bỏ qua: {len(norm.unused_columns)}"
                  + (f" ({'; '.join(norm.unused_columns[:6])}{' …' if len(norm.unused_columns) > 6 else ''})"
