@@ -164,8 +164,8 @@ def repair_lossy_text(text: str, words: dict[int, list[str]],
         if fixed is not None:
             repaired += 1
             return fixed
-        if "?" in word.rstrip("?"):
-            left += 1
+        if "?" in word.rstrip("?") or match.end() < len(text.rstrip()):
+            left += 1  # a "?" inside a word, or ending one mid-sentence ("s? tiền"): a lost letter
         return word
 
     return _LOSSY_WORD.sub(fix, text), repaired, left
