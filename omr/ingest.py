@@ -67,20 +67,24 @@ def count_pages(path: Path) -> int:
 
     The count a file declares (an APNG's frame count, a PDF's /Count) is
     never trusted: image frames are walked one by one, and PDF pages beyond
-    the bound are not counted. Use :func:`pages_beyond_bound` to tell the
-    user that a file was cut. Raises InputFileError for a file that cannot
+    the bound are not counted. Use :func:`count_pages_checked` to tell
+    the user that a file was cut. Raises InputFileError for a file that cannot
     be opened (the message names it).
     """
     return _count_pages(path)[0]
 
 
-def pages_beyond_bound(path: Path) -> str | None:
-    """The Vietnamese message for a file with more pages than are read, or None."""
+def count_pages_checked(path: Path) -> tuple[int, str | None]:
+    """(pages to read, None) or, for a file cut at the bound, (pages, the Vietnamese message saying so).
+
+    Bounds: ``T.MAX_PAGES_PER_FILE`` pages, ``T.MAX_SECONDS_TO_COUNT_PAGES``
+    seconds of walking frames. Raises InputFileError like count_pages.
+    """
     n, more = _count_pages(path)
     if not more:
-        return None
-    return (f"{path}: tệp có hơn {T.MAX_PAGES_PER_FILE} trang (hoặc khai báo như vậy); chỉ đọc "
-            f"{n} trang đầu, từ trang {n + 1} trở đi không đọc. Hãy chia tệp thành nhiều tệp nhỏ hơn")
+        return n, None
+    return n, (f"{path}: tệp có hơn {n} trang (hoặc khai báo như vậy); chỉ đọc {n} trang đầu, "
+               f"từ trang {n + 1} trở đi không đọc. Hãy chia tệp thành nhiều tệp nhỏ hơn")
 
 
 def _count_pages(path: Path) -> tuple[int, bool]:

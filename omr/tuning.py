@@ -289,3 +289,10 @@ PDF_CHECK_PIXEL_DIFF = 96
 # where boxes and handwriting still read (see CANONICAL_PX_PER_MM), above
 # 400 dpi only costs memory.
 PDF_RENDER_DPI_RANGE = (200.0, 400.0)
+# Data memory of one page-reading worker process (bytes, RLIMIT_DATA: heap and
+# private writable mappings, not the address space reserved for thread
+# arenas, which grows with the cores): a worker reading specimen and case
+# pages peaks at ~0.2 GB resident; a 60 MP page (MAX_PAGE_PIXELS) in grey and
+# its float working copies need ~1.5 GB. 4 GiB bounds a decompression bomb
+# that gets past the pixel check to one failed page, not the machine.
+WORKER_MAX_MEMORY_BYTES = 4 * 1024 ** 3
