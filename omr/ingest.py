@@ -183,7 +183,8 @@ def render_pdf_page(page, dpi: float) -> np.ndarray:
         raise ValueError("trang không có kích thước")
     scale = dpi / 72.0
     if width_pt * height_pt * scale * scale > T.MAX_PAGE_PIXELS:
-        scale = (T.MAX_PAGE_PIXELS / (width_pt * height_pt)) ** 0.5
+        # pdfium rounds the bitmap's sides up: keep clear of the bound by a pixel a side.
+        scale = (T.MAX_PAGE_PIXELS / (width_pt * height_pt)) ** 0.5 * 0.999
     array = page.render(scale=scale, grayscale=True).to_numpy()
     return np.ascontiguousarray(array[:, :, 0] if array.ndim == 3 else array)
 
