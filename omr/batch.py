@@ -9,6 +9,7 @@ any moment loses nothing and duplicates nothing.
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import closing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,8 +146,9 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
     # Runs of consecutive pages keep each worker reading one PDF front to back.
     pool = PageWorkers(min(workers, len(tasks)), _init_worker, (template_dir, workers > 1), _read_task,
                        preload=["omr.batch"])
-    for task, outcome in pool.map(_runs(tasks)):
-        handle(_failed_page(task, outcome, catalogue) if isinstance(outcome, Failure) else outcome)
+    with closing(pool.map(_runs(tasks))) as outcomes:  # workers stop even if handle() raises
+        for task, outcome in outcomes:
+            handle(_failed_page(task, outcome, catalogue) if isinstance(outcome, Failure) else outcome)
     return report
 
 

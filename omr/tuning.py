@@ -296,3 +296,7 @@ PDF_RENDER_DPI_RANGE = (200.0, 400.0)
 # its float working copies need ~1.5 GB. 4 GiB bounds a decompression bomb
 # that gets past the pixel check to one failed page, not the machine.
 WORKER_MAX_MEMORY_BYTES = 4 * 1024 ** 3
+# Times the web server may stop while reading one uploaded file before that
+# file is set aside at start-up: once can be an ordinary restart (an update,
+# a power cut); twice on the same file is the file.
+JOB_FILE_MAX_ATTEMPTS = 2
