@@ -25,7 +25,6 @@ from omr.page_workers import Failure, PageWorkers
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import page_worker_tasks  # noqa: E402
-from case_files import cases  # noqa: E402,F401  (a fixture)
 
 TEMPLATES = str(Path(__file__).resolve().parents[1] / "form_templates")
 
@@ -213,23 +212,3 @@ def test_memory_bomb_in_a_worker_is_one_failed_page():
     out = _run(["a", "bomb"], seconds_per_task=30, max_memory_bytes=2 * 1024 ** 3)
     assert out["a"] == "A"
     assert isinstance(out["bomb"], Failure) and out["bomb"].kind in ("memory", "crashed")
-
-
-def test_case_png_declaring_two_billion_frames_in_a_batch(store, cases):
-    """The 92-byte APNG: bounded, named, and the batch (here a 16-bit scan after it) goes on."""
-    report = run_scan([str(cases / "png-declares-2-billion-frames.png"), str(cases / "scan-16bit-grey.png")],
-                      store, "b", template_dir=TEMPLATES)
-    assert report.pages_seen <= 3
-    assert report.outcomes["new"] == 1  # the 16-bit scan is read
-    aside = [(Path(p).name, n) for p, n, _, _ in report.set_aside]
-    assert ("png-declares-2-billion-frames.png", 1) in aside
-
-
-def test_case_unloadable_pdf_page_in_a_batch(store, cases):
-    report = run_scan([str(cases / "pdf-unloadable-page.pdf"), str(cases / "scan-16bit-grey.png")],
-                      store, "b", template_dir=TEMPLATES)
-    assert report.outcomes["new"] == 1
-    (path, page, reason, detail), = report.set_aside
-    assert Path(path).name == "pdf-unloadable-page.pdf" and page == 1 and reason == "unreadable"
-    text = format_report(report, store.summary())
-    assert "pdf-unloadable-page.pdf, trang 1: không đọc được ảnh (trang PDF bị hỏng" in text
