@@ -92,11 +92,14 @@ def _count_pages(path: Path) -> tuple[int, bool]:
     _check_not_empty(path)
     if path.suffix.lower() == ".pdf":
         pdf = _open_pdf(path)
+        dictionaries = _open_pdf_dictionaries(path)
         try:
-            declared = len(pdf)
+            found = _pdf_page_count(pdf, dictionaries)
         finally:
             pdf.close()
-        return min(declared, T.MAX_PAGES_PER_FILE), declared > T.MAX_PAGES_PER_FILE
+            if dictionaries is not None:
+                dictionaries.close()
+        return min(found, T.MAX_PAGES_PER_FILE), found > T.MAX_PAGES_PER_FILE
     img = _open_image(path)
     with img:
         count, started = 0, time.monotonic()
@@ -131,7 +134,17 @@ def _open_pdf(path: Path):
         text = str(exc).lower()
         if "password" in text:
             raise InputFileError(f"{path}: tệp PDF có mật khẩu, hãy quét lại không đặt mật khẩu") from None
+        if _looks_truncated(path):
+            raise InputFileError(f"{path}: tệp PDF bị cắt cụt (thiếu phần cuối tệp, thường do chép hoặc tải lên "
+                                 "chưa xong), không mở được; hãy chép lại tệp gốc từ máy quét") from None
         raise InputFileError(f"{path}: tệp PDF bị hỏng, không mở được") from None
+
+
+def _looks_truncated(path: Path) -> bool:
+    """A PDF whose last kilobyte has no %%EOF marker (PDF 32000-1, 7.5.5) was cut short."""
+    with open(path, "rb") as handle:
+        handle.seek(max(0, path.stat().st_size - 1024))
+        return b"%%EOF" not in handle.read()
 
 
 def iter_pages(path: Path, start: int = 0) -> Iterator[RawPage]:
@@ -149,7 +162,7 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
     pdf = _open_pdf(path)
     dictionaries = _open_pdf_dictionaries(path)
     try:
-        for index in range(start, min(len(pdf), T.MAX_PAGES_PER_FILE)):
+        for index in range(start, min(_pdf_page_count(pdf, dictionaries), T.MAX_PAGES_PER_FILE)):
             try:
                 page = pdf[index]
             except Exception:  # a broken page object (pdfium: "Failed to load page"): name it, go on
@@ -173,6 +186,21 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
         pdf.close()
         if dictionaries is not None:
             dictionaries.close()
+
+
+def _pdf_page_count(pdf, dictionaries) -> int:
+    """Pages of a PDF: the page objects qpdf finds walking the page tree, never more than pdfium's count.
+
+    pdfium believes a /Count larger than the tree (a 2-page file declaring 7
+    gives 5 phantom pages); qpdf walks /Kids. Without qpdf, pdfium's count.
+    """
+    found = len(pdf)
+    if dictionaries is not None:
+        try:
+            found = min(found, len(dictionaries.pages))
+        except Exception:  # a page tree qpdf cannot walk: pdfium's count, each bad page named when read
+            pass
+    return found
 
 
 def _open_pdf_dictionaries(path: Path):

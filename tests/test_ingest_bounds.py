@@ -102,6 +102,15 @@ def test_pages_per_file_bound_names_the_file_and_where_it_stops(tmp_path, monkey
     assert "many.tif" in message and "3 trang" in message and "trang 4" in message
 
 
+def test_pdf_declaring_more_pages_than_its_tree_holds(tmp_path):
+    """/Count 7 over two pages: two pages read, no phantom broken pages."""
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"
+    path = tmp_path / "seven.pdf"
+    path.write_bytes(minimal_pdf([page, page], count=7))
+    assert count_pages_checked(path) == (2, None)
+    assert [p.image is not None for p in iter_pages(path)] == [True, True]
+
+
 def test_pdf_declaring_two_billion_pages(tmp_path):
     """/Count 2^31 over one page: the declared count is not a page count."""
     pdf = minimal_pdf([b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"], count=2 ** 31)
@@ -179,7 +188,7 @@ def test_truncated_pdf_names_the_file_and_the_batch_goes_on(tmp_path, office_bat
     cut.write_bytes(data[: len(data) // 2])
     report = run_scan([str(cut), str(pdf)], store, "b", template_dir=TEMPLATES)
     text = format_report(report, store.summary())
-    assert "cut.pdf" in text
+    assert "cut.pdf: tệp PDF bị cắt cụt" in text
     # The good file is read whole.
     assert report.outcomes["new"] + report.outcomes["rescan"] + report.outcomes["conflict"] >= 14
 
