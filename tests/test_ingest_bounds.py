@@ -188,7 +188,7 @@ def test_truncated_pdf_names_the_file_and_the_batch_goes_on(tmp_path, office_bat
     cut.write_bytes(data[: len(data) // 2])
     report = run_scan([str(cut), str(pdf)], store, "b", template_dir=TEMPLATES)
     text = format_report(report, store.summary())
-    assert "cut.pdf: tệp PDF bị cắt cụt" in text
+    assert "cut.pdf: tệp PDF bị hỏng, có vẻ bị cắt cụt" in text
     # The good file is read whole.
     assert report.outcomes["new"] + report.outcomes["rescan"] + report.outcomes["conflict"] >= 14
 
