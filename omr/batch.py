@@ -9,8 +9,8 @@ any moment loses nothing and duplicates nothing.
 from __future__ import annotations
 
 from collections import Counter
-from contextlib import closing
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 

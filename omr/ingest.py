@@ -135,8 +135,9 @@ def _open_pdf(path: Path):
         if "password" in text:
             raise InputFileError(f"{path}: tệp PDF có mật khẩu, hãy quét lại không đặt mật khẩu") from None
         if _looks_truncated(path):
-            raise InputFileError(f"{path}: tệp PDF bị hỏng, có vẻ bị cắt cụt (thiếu phần cuối tệp, thường do chép hoặc tải lên "
-                                 "chưa xong), không mở được; hãy chép lại tệp gốc từ máy quét") from None
+            raise InputFileError(f"{path}: tệp PDF bị hỏng, có vẻ bị cắt cụt (thiếu phần cuối tệp, thường do "
+                                 "chép hoặc tải lên chưa xong), không mở được; "
+                                 "hãy chép lại tệp gốc từ máy quét") from None
         raise InputFileError(f"{path}: tệp PDF bị hỏng, không mở được") from None
 
 

@@ -40,7 +40,7 @@ def _limit_memory(max_bytes: int | None) -> None:
     try:
         import resource
 
-        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
         limit = max_bytes if hard == resource.RLIM_INFINITY else min(max_bytes, hard)
         resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
     except (ImportError, ValueError, OSError):  # not Linux, or not allowed: no bound, but still watched

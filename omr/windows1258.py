@@ -18,7 +18,6 @@ Python's ``cp1258`` codec); Unicode's NFC/NFD rules for combining marks.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 
 from .textnorm import fold, is_vietnamese_syllable, nfc

@@ -18,9 +18,14 @@ from omr.model import OK
 from omr.scan import process_page
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from case_files import cases  # noqa: E402,F401  (a fixture)
+from case_files import require_cases  # noqa: E402
 
 TEMPLATES = str(Path(__file__).resolve().parents[1] / "form_templates")
+
+
+@pytest.fixture
+def cases() -> Path:
+    return require_cases()
 
 # From the cases' README: page 1 (A1-D2) and page 2 (D3-H2) of serial 000001; H2 "Không" is code N.
 ANSWERS = {
@@ -85,7 +90,7 @@ def test_case_unloadable_pdf_page_in_a_batch(store, cases):
     report = run_scan([str(cases / "pdf-unloadable-page.pdf"), str(cases / "scan-16bit-grey.png")],
                       store, "b", template_dir=TEMPLATES)
     assert report.outcomes["new"] == 1
-    (path, page, reason, detail), = report.set_aside
+    (path, page, reason, _detail), = report.set_aside
     assert Path(path).name == "pdf-unloadable-page.pdf" and page == 1 and reason == "unreadable"
     text = format_report(report, store.summary())
     assert "pdf-unloadable-page.pdf, trang 1: không đọc được ảnh (trang PDF bị hỏng" in text

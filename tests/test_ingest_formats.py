@@ -18,10 +18,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from omr.ingest import image_to_grey, iter_pages
+from omr.ingest import RawPage, image_to_grey, iter_pages
 from omr.model import OK
 from omr.scan import process_page
-from omr.ingest import RawPage
 
 A4_PT = (595.276, 841.89)
 

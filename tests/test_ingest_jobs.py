@@ -18,8 +18,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from omr.web.jobs import JobRunner, create_job, job_status, scan_suffix, set_aside_files_that_stopped_the_server
 from omr.store import upload_jobs
+from omr.web.jobs import (
+    JobRunner,
+    create_job,
+    job_status,
+    scan_suffix,
+    set_aside_files_that_stopped_the_server,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = str(REPO / "form_templates")
@@ -100,7 +106,7 @@ def test_a_file_that_stops_the_server_twice_is_set_aside_named_and_the_rest_is_r
 
 
 def test_a_file_interrupted_once_is_read_again(tmp_path, office_batch, store, store_url):
-    job_id, summary = _upload(tmp_path, office_batch, store)
+    job_id, _ = _upload(tmp_path, office_batch, store)
     assert _server_once(store_url) == 137
     # Make the hostile file harmless (as if the stop was an ordinary restart): it is read, not set aside.
     row = _job(store, job_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -12,16 +12,15 @@ from omr.errors import InputFileError
 from omr.online import decode_bytes, format_report, import_online, load_mapping
 from omr.windows1258 import decode_windows_1258, repair_lossy_text, vocabulary
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from case_files import require_cases  # noqa: E402
+
 TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 
 
-def _cases_folder() -> Path:
-    candidates = [Path(os.environ["OMR_EXTERNAL_DATA"]).parent / "cases"] if os.environ.get("OMR_EXTERNAL_DATA") else []
-    candidates += [Path(__file__).resolve().parents[2] / "shared" / "data" / "cases", Path("/work/shared/data/cases")]
-    return next((c for c in candidates if c.is_dir()), candidates[-1])
-
-
-CASES = _cases_folder()
+@pytest.fixture
+def cases() -> Path:
+    return require_cases()
 
 
 def excel_windows_1258(text: str) -> bytes:
@@ -60,20 +59,16 @@ def example(repo_root):
     return folder / "google-forms-vi.csv", load_mapping(folder / "google-forms-vi.mapping.yaml")
 
 
-def test_case_file_is_the_excel_save_of_the_example(example):
+def test_case_file_is_the_excel_save_of_the_example(example, cases):
     """Our generator reproduces the case byte for byte, so its variants are what Excel writes."""
     csv_path, _ = example
-    case = CASES / "online-windows-1258.csv"
-    if not case.is_file():
-        pytest.skip(f"{case} absent")
+    case = cases / "online-windows-1258.csv"
     assert excel_windows_1258(csv_path.read_text(encoding="utf-8")) == case.read_bytes()
 
 
-def test_case_windows_1258_imports_exactly_like_the_utf8_file(store, example, tmp_path):
+def test_case_windows_1258_imports_exactly_like_the_utf8_file(store, example, tmp_path, cases):
     csv_path, mapping = example
-    case = CASES / "online-windows-1258.csv"
-    if not case.is_file():
-        pytest.skip(f"{case} absent")
+    case = cases / "online-windows-1258.csv"
     utf8 = import_online(store, csv_path, "utf8", mapping, rejects=tmp_path / "a.csv")
     legacy = import_online(store, case, "win", mapping, rejects=tmp_path / "b.csv")
     assert legacy.table.encoding == "cp1258"
