@@ -156,7 +156,7 @@ def iter_pages(path: Path, start: int = 0) -> Iterator[RawPage]:
     elif path.suffix.lower() in IMAGE_SUFFIXES:
         yield from _iter_image(path, start)
     else:
-        raise InputFileError(f"{path}: không phải tệp quét (PDF, TIFF, PNG, JPEG)")
+        raise InputFileError(f"{path}: không phải tệp quét (PDF, TIFF, PNG, JPEG, HEIC)")
 
 
 def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
