@@ -96,14 +96,13 @@ def _failed_page(task: tuple[str, int], failure: Failure, catalogue: Catalogue) 
 
 def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, collected_to=None,
              workers: int = 1, template_dir: str = "form_templates",
-             progress: Callable[[int], None] | None = None, isolate: bool = True) -> ScanReport:
+             progress: Callable[[int], None] | None = None) -> ScanReport:
     """Read ``paths`` (files or folders) into ``store`` as batch ``batch_name``; the report of the run.
 
-    With ``isolate`` (the default) pages are read in watched worker
-    processes (omr.page_workers): a page that takes more than
-    ``T.MAX_SECONDS_PER_PAGE`` or kills its reader is set aside as
-    unreadable, named, and the batch goes on. ``isolate=False`` reads in this
-    process (no time bound; for callers that are themselves isolated).
+    Pages are read in ``workers`` watched worker processes (omr.page_workers),
+    even for one worker: a page that takes more than ``T.MAX_SECONDS_PER_PAGE``,
+    exhausts its worker's memory or kills it is set aside as unreadable,
+    named, and the batch goes on. Raises InputFileError for a missing path.
     """
     files = expand_paths(paths)
     batch_id = store.ensure_batch(batch_name, collected_from, collected_to)
@@ -134,14 +133,6 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
             progress(1)
 
     if not tasks:
-        return report
-    if not isolate:
-        _init_worker(template_dir)
-        try:
-            for task in tasks:
-                handle(_read_task(task))
-        finally:
-            _loader.close()
         return report
     # Runs of consecutive pages keep each worker reading one PDF front to back.
     pool = PageWorkers(min(workers, len(tasks)), _init_worker, (template_dir, workers > 1), _read_task,

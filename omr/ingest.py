@@ -331,6 +331,10 @@ def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:
     digest = None
     if image.get_filters() == ["DCTDecode"]:
         encoded = bytes(image.get_data(decode_simple=False))
+        if not encoded.rstrip(b"\x00\t\n\r ").endswith(b"\xff\xd9"):
+            # No end-of-image marker: the JPEG was cut short. Decoders fill the
+            # missing rows with grey, which would read as a page of blank answers.
+            raise ValueError("ảnh JPEG của trang bị cắt cụt (thiếu phần cuối); hãy quét lại trang này")
         digest = hashlib.sha256(encoded).hexdigest()
         grey = cv2.imdecode(np.frombuffer(encoded, np.uint8), cv2.IMREAD_GRAYSCALE)
     else:

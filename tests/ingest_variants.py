@@ -96,8 +96,9 @@ def exif_jpeg(grey: np.ndarray, orientation: int, path: Path) -> Path:
 
 def pdf_with_image(width_px: int, height_px: int, image_dict: str, data: bytes, *, rotate: int = 0,
                    place: tuple[float, float, float, float] | None = None, smask: bytes | None = None,
-                   page_size: tuple[float, float] = A4_PT, fill: str = "") -> bytes:
-    """A one-page PDF painting one image XObject (Flate), optionally with /Rotate, placement, SMask."""
+                   page_size: tuple[float, float] = A4_PT, fill: str = "", encoded_as: str | None = None) -> bytes:
+    """A one-page PDF painting one image XObject (Flate, or ``data`` already encoded as ``encoded_as``),
+    optionally with /Rotate, a placement, an SMask."""
     pw, ph = page_size
     x, y, w, h = place or (0, 0, pw, ph)
     content = f"q {fill} {w:.3f} 0 0 {h:.3f} {x:.3f} {y:.3f} cm /Im0 Do Q".encode()
@@ -106,10 +107,11 @@ def pdf_with_image(width_px: int, height_px: int, image_dict: str, data: bytes, 
                f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {pw:.3f} {ph:.3f}] /Rotate {rotate} "
                f"/Resources << /XObject << /Im0 5 0 R >> >> /Contents 4 0 R >>".encode(),
                b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"]
-    packed = zlib.compress(data)
+    packed = data if encoded_as else zlib.compress(data)
     extra = " /SMask 6 0 R" if smask is not None else ""
     objects.append(f"<< /Type /XObject /Subtype /Image /Width {width_px} /Height {height_px} {image_dict}{extra} "
-                   f"/Filter /FlateDecode /Length {len(packed)} >>\nstream\n".encode() + packed + b"\nendstream")
+                   f"/Filter /{encoded_as or 'FlateDecode'} /Length {len(packed)} >>\nstream\n".encode()
+                   + packed + b"\nendstream")
     if smask is not None:
         packed_mask = zlib.compress(smask)
         objects.append(f"<< /Type /XObject /Subtype /Image /Width {width_px} /Height {height_px} /ColorSpace "

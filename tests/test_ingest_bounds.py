@@ -13,6 +13,8 @@ import time
 import zlib
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -220,3 +222,36 @@ def test_memory_bomb_in_a_worker_is_one_failed_page():
     out = _run(["a", "bomb"], seconds_per_task=30, max_memory_bytes=2 * 1024 ** 3)
     assert out["a"] == "A"
     assert isinstance(out["bomb"], Failure) and out["bomb"].kind in ("memory", "crashed")
+
+
+def test_pdf_page_whose_jpeg_is_cut_short_is_named_never_read_as_blank(tmp_path):
+    """A scan's JPEG stream cut before its end: decoders fill the rest grey; the page is refused."""
+    from ingest_variants import pdf_with_image
+
+    grey = np.full((400, 300), 240, np.uint8)
+    grey[50:350:20, 40:260] = 30
+    _, encoded = cv2.imencode(".jpg", grey)
+    cut = encoded.tobytes()[: len(encoded) * 2 // 3]
+    path = tmp_path / "cutjpeg.pdf"
+    path.write_bytes(pdf_with_image(300, 400, "/ColorSpace /DeviceGray /BitsPerComponent 8", cut,
+                                    encoded_as="DCTDecode"))
+    page, = list(iter_pages(path))
+    assert page.image is None and "cutjpeg.pdf, trang 1" in page.error.message and "cắt cụt" in page.error.message
+    whole = tmp_path / "whole.pdf"
+    whole.write_bytes(pdf_with_image(300, 400, "/ColorSpace /DeviceGray /BitsPerComponent 8", encoded.tobytes(),
+                                     encoded_as="DCTDecode"))
+    assert next(iter_pages(whole)).stream_sha256  # the whole JPEG keeps the fast path
+
+
+def test_truncated_jpeg_and_png_files_are_named(tmp_path):
+    grey = np.full((400, 300), 240, np.uint8)
+    for suffix in (".jpg", ".png"):
+        _, encoded = cv2.imencode(suffix, grey)
+        path = tmp_path / f"cut{suffix}"
+        path.write_bytes(encoded.tobytes()[: len(encoded) // 2])
+        try:
+            pages = list(iter_pages(path))
+        except InputFileError as exc:
+            assert path.name in exc.message
+            continue
+        assert pages[0].image is None and f"{path.name}, trang 1" in pages[0].error.message
