@@ -256,7 +256,8 @@ class JobRunner:
                                   workers=self.workers, template_dir=self.template_dir)
                 # The server's path of the file means nothing to the user: name it as they did.
                 messages += [m.replace(str(folder / entry["stored"]), entry["name"]) for m in report.file_errors]
-                self.store.writing(lambda conn, n=number: _set_file_state(conn, job["id"], n, FILE_DONE))
+                self.store.writing(lambda conn, n=number: _set_file_state(conn, job["id"], n, FILE_DONE,
+                                                                          "\n".join(messages)))
             error = "\n".join(messages)
         except OmrError as exc:
             status, error = FAILED, exc.message
@@ -268,14 +269,19 @@ class JobRunner:
         return True
 
 
-def _set_file_state(conn: sa.Connection, job_id: int, number: int, state: str) -> None:
-    """Mark file ``number`` of a job; 'reading' also counts an attempt (committed before reading starts)."""
+def _set_file_state(conn: sa.Connection, job_id: int, number: int, state: str, error: str | None = None) -> None:
+    """Mark file ``number`` of a job; 'reading' also counts an attempt (committed before reading starts).
+
+    ``error``, when given, is the job's message so far (kept if the server stops before the job ends).
+    """
     files = json.loads(conn.execute(sa.select(upload_jobs.c.files).where(upload_jobs.c.id == job_id)).scalar())
     files[number]["state"] = state
     if state == FILE_READING:
         files[number]["attempts"] = files[number].get("attempts", 0) + 1
-    conn.execute(upload_jobs.update().where(upload_jobs.c.id == job_id)
-                 .values(files=json.dumps(files, ensure_ascii=False)))
+    values = {"files": json.dumps(files, ensure_ascii=False)}
+    if error is not None:
+        values["error"] = error
+    conn.execute(upload_jobs.update().where(upload_jobs.c.id == job_id).values(**values))
 
 
 def set_aside_files_that_stopped_the_server(conn: sa.Connection) -> list[str]:
