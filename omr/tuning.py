@@ -256,3 +256,53 @@ BLANK_FRAME_MIN_MM = (40.0, 8.0)
 BLANK_QUESTION_GAP_MM = 40.0
 # Lone boxes stacked one per line at most this far apart are one question's options.
 BLANK_STACK_MAX_MM = 12.0
+
+# --- Issue 13 (ingest half, branch h13a): what scanners and phones write, hostile files ---
+# Pages per file: a scanner's feeder holds 50-100 sheets and a batch box 500
+# sheets (1000 pages, both sides); twice that is still a real file, more is
+# not a scan batch but a hostile or broken file (a PNG declaring 2^31 frames).
+MAX_PAGES_PER_FILE = 2000
+# Seconds to load and read one page: a page reads in 0.1-0.5 s on one core
+# (specimen pages at 200 dpi, the 300 dpi cases; measured on the 2-core build
+# machine under load), a few seconds with Tesseract drafting comments; 60 s
+# leaves room for a machine shared by other work, and is still short enough
+# that a page that hangs a decoder is named and skipped, not the batch stopped.
+MAX_SECONDS_PER_PAGE = 60.0
+# Seconds to count a file's pages (frames are walked, never taken from the
+# header): a TIFF's 1000 directories are walked in 0.4 s.
+MAX_SECONDS_TO_COUNT_PAGES = 30.0
+# A PDF page's embedded image, when its dictionary is not plain (a mask,
+# /Decode, another colour space), is checked against a render of the whole
+# page at this resolution (A4: 149 x 211 px; 15 ms for a Flate stencil page,
+# ~50 ms for a JPEG page, which pdfium decodes whole): enough to see an
+# inverted, masked or misplaced image.
+PDF_CHECK_DPI = 18
+# The embedded image (downsampled to the check render) is the page as painted
+# when their mean difference is at most this many grey levels. Measured:
+# resampling alone differs by 0.1-1.3 levels on simulated office, harsh and
+# phone JPEG pages and by 6 on an 8-bit Flate page (pdfium downsamples fine
+# lines differently); a stencil (/ImageMask) taken as decoded by 227-233, an
+# image painted through its soft mask by 241. A false alarm only costs a render.
+PDF_CHECK_MAX_MEAN_DIFF = 12.0
+# ... and when at most this share of the check pixels differ by more than
+# PDF_CHECK_PIXEL_DIFF levels (a mask over one corner changes few pixels a
+# lot). Measured: resampling <= 0.3 % of pixels, the stencil and soft-mask
+# cases 94-99 %.
+PDF_CHECK_MAX_DIFF_SHARE = 0.02
+PDF_CHECK_PIXEL_DIFF = 96
+# A page rendered because its image is not used as is, is rendered at the
+# image's own resolution within these bounds (dpi): the 200 dpi floor is
+# where boxes and handwriting still read (see CANONICAL_PX_PER_MM), above
+# 400 dpi only costs memory.
+PDF_RENDER_DPI_RANGE = (200.0, 400.0)
+# Data memory of one page-reading worker process (bytes, RLIMIT_DATA: heap and
+# private writable mappings, not the address space reserved for thread
+# arenas, which grows with the cores): a worker reading specimen and case
+# pages peaks at ~0.2 GB resident; a 60 MP page (MAX_PAGE_PIXELS) in grey and
+# its float working copies need ~1.5 GB. 4 GiB bounds a decompression bomb
+# that gets past the pixel check to one failed page, not the machine.
+WORKER_MAX_MEMORY_BYTES = 4 * 1024 ** 3
+# Times the web server may stop while reading one uploaded file before that
+# file is set aside at start-up: once can be an ordinary restart (an update,
+# a power cut); twice on the same file is the file.
+JOB_FILE_MAX_ATTEMPTS = 2

@@ -59,6 +59,7 @@ from omr.online.values import (
     slash_parts,
     whole_number_text,
 )
+from omr.online.windows1258 import repair_lossy_text, vocabulary
 from omr.text.cells import neutralise
 from omr.text.normalise import fold, nfc
 
@@ -139,6 +140,10 @@ def normalise(table: Table, mapping: Mapping, registry=None, today: date | None 
         else:
             roles[i] = rule
     if not any(r.question for r in roles.values()):
+        if table.encoding == "cp1252" and not table.legacy:
+            raise InputFileError(f"{table.path}: không xác định được bảng mã của tệp (không phải UTF-8, UTF-16, "
+                                 "Windows-1258, TCVN3 hay VNI) nên không đọc được tiêu đề cột; hãy mở tệp bằng "
+                                 "Excel và lưu lại dạng «CSV UTF-8 (Comma delimited)»")
         raise InputFileError(f"{table.path}: không có cột nào khớp với câu hỏi của mẫu phiếu {template.form_id}; "
                              "hãy tạo tệp ánh xạ bằng «omr online mapping» rồi nhập với --mapping")
     used = {table.header[i]: (r.question or r.field) for i, r in roles.items()}
@@ -330,10 +335,13 @@ def import_online(store, path: str | Path, source: str, mapping: Mapping | None 
         raise BadArgumentsError("Cần tên nguồn (--source), ví dụ google-forms-2026")
     path = Path(path)
     table = read_table(path)
+    registry = load_registry(store)
     if mapping is None:
         template, template_path = pick_template(templates, table)
+        repair_lossy_table(table, template, None, registry)
         mapping = mapping_from_file(template, template_path, table)
-    registry = load_registry(store)
+    else:
+        repair_lossy_table(table, mapping.template, mapping, registry)
     result = normalise(table, mapping, registry, today)
     sha = file_sha256(path)
     details = {"encoding": table.encoding, "separator": table.separator, "header_row": table.header_row,
@@ -349,6 +357,41 @@ def import_online(store, path: str | Path, source: str, mapping: Mapping | None 
                         counts["seen_elsewhere"], counts["repeated"], len(result.rejected_rows),
                         len(result.empty_rows), result.problems, None if rejects_path is None else str(rejects_path),
                         table, result, len(registry) == 0)
+
+
+def repair_lossy_table(table: Table, template: Template, mapping: Mapping | None, registry) -> None:
+    """In a Windows-1258 table, put back letters a lossy save replaced by "?" (see omr.online.windows1258).
+
+    Words are repaired against the template's questions and labels, the
+    mapping's column headers and the registry's unit names; the counts land
+    in ``table.lossy_words`` for the summary.
+    """
+    if table.encoding != "cp1258":
+        return
+    texts = [template.title, *template.header, *[q.text for q in template.questions],
+             *[o.label for q in template.questions for o in q.options],
+             *[u.name for u in getattr(registry, "units", [])]]
+    if mapping is not None:
+        texts += [r.column for r in mapping.columns]
+    words = vocabulary(texts)
+    phrases = {fold(t): t for t in texts if isinstance(t, str)}
+    if mapping is not None:
+        for labels in mapping.labels.values():
+            for key in labels:
+                phrases.setdefault(key, key)
+    repaired = left = 0
+
+    def fix(value):
+        nonlocal repaired, left
+        if not isinstance(value, str) or "?" not in value:
+            return value
+        text, fixed, unfixed = repair_lossy_text(value, words, phrases)
+        repaired, left = repaired + fixed, left + unfixed
+        return text
+
+    table.header = [fix(h) for h in table.header]
+    table.rows = [(number, [fix(c) for c in cells]) for number, cells in table.rows]
+    table.lossy_words = (repaired, left)
 
 
 def write_rejects(path: Path, source_file: str, problems: list[Problem]) -> None:
@@ -429,7 +472,8 @@ def record_online(store, path: Path, sha: str, source: str, template: Template, 
 # --- the summary -------------------------------------------------------------------
 
 ENCODING_NAMES = {"utf-8": "UTF-8 (không BOM)", "utf-8-sig": "UTF-8 có BOM", "utf-16": "UTF-16",
-                  "cp1252": "không phải Unicode (đọc theo Windows-1252)", "xlsx": "XLSX"}
+                  "cp1252": "không phải Unicode (đọc theo Windows-1252)", "xlsx": "XLSX",
+                  "cp1258": "Windows-1258 (CSV của Excel trên Windows tiếng Việt)"}
 SEPARATOR_NAMES = {",": "dấu phẩy", ";": "dấu chấm phẩy", "\t": "tab", "|": "dấu |"}
 
 
@@ -446,6 +490,10 @@ def format_report(report: ImportReport) -> str:
     if table.legacy:
         kinds = ", ".join(f"{n} ô {k.upper()}" for k, n in sorted(table.legacy.items()))
         lines.append(f"  Đã chuyển mã cũ sang Unicode: {kinds}")
+    repaired, left = table.lossy_words
+    if repaired or left:
+        lines.append(f"  Tệp Windows-1258 bị mất chữ (Excel ghi «?» thay chữ có dấu): khôi phục {repaired} từ"
+                     + (f"; {left} từ không khôi phục được (hãy lưu lại tệp dạng «CSV UTF-8»)" if left else ""))
     lines.append(f"  Thứ tự ngày: {'ngày/tháng' if norm.date_order == 'dmy' else 'tháng/ngày'} ({norm.date_order_reason})")
     lines.append(f"  Cột dùng: {len(norm.used_columns)}; cột bỏ qua: {len(norm.unused_columns)}"
                  + (f" ({'; '.join(norm.unused_columns[:6])}{' …' if len(norm.unused_columns) > 6 else ''})"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from omr.errors import InputFileError
 from omr.online.legacy_vn import convert_column
+from omr.online.windows1258 import decode_windows_1258
 from omr.text.normalise import nfc
 
 # Tuning of reading a table.
@@ -32,10 +33,11 @@ class Table:
     path: str
     header: list[str]
     rows: list[tuple[int, list]]  # (row number, cells): str, int, float, datetime or None
-    encoding: str  # utf-8, utf-8-sig, utf-16, cp1252 or xlsx
+    encoding: str  # utf-8, utf-8-sig, utf-16, cp1258, cp1252 or xlsx
     separator: str | None = None
     header_row: int = 1
     legacy: dict[str, int] = field(default_factory=dict)  # {'tcvn3'|'vni': cells converted}
+    lossy_words: tuple[int, int] = (0, 0)  # Windows-1258 words with "?" for a letter: (repaired, left)
 
 
 def read_table(path: str | Path) -> Table:
@@ -64,7 +66,7 @@ def read_table(path: str | Path) -> Table:
 
 
 def decode_bytes(data: bytes, path: Path | str = "") -> tuple[str, str]:
-    """(text, encoding): BOMs first, then UTF-16 by its zero bytes, UTF-8, else Windows-1252."""
+    """(text, encoding): BOMs first, then UTF-16 by its zero bytes, UTF-8, Windows-1258, else Windows-1252."""
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace"), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -79,7 +81,11 @@ def decode_bytes(data: bytes, path: Path | str = "") -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    # Not Unicode: an old Windows file. TCVN3/VNI text in it is converted cell by cell later.
+    # Not Unicode: an Excel CSV of a Vietnamese Windows (Windows-1258), or an old
+    # Windows file whose TCVN3/VNI text is converted cell by cell later.
+    text = decode_windows_1258(data)
+    if text is not None:
+        return text, "cp1258"
     return data.decode("cp1252", errors="replace").replace("\ufffd", ""), "cp1252"
 
 

@@ -8,17 +8,17 @@ any moment loses nothing and duplicates nothing.
 
 from __future__ import annotations
 
-import multiprocessing
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from omr.errors import InputFileError
+from omr.errors import InputFileError, PageError
 from omr.model import NEEDS_REVIEW, SET_ASIDE_REASONS, PageResult
-from omr.scan.ingest import PageLoader, count_pages, expand_paths, file_sha256
+from omr.scan.ingest import PageLoader, RawPage, count_pages_checked, expand_paths, file_sha256
 from omr.scan.page import Catalogue, process_page
+from omr.scan.page_workers import Failure, PageWorkers
 
 
 @dataclass
@@ -42,7 +42,7 @@ def _init_worker(template_dir: str, single_threaded: bool = False) -> None:
     global _catalogue, _loader
     if single_threaded:
         # Worker processes already fill the cores; OpenCV's own threads would only contend.
-        import cv2  # lazy: a heavy dependency, loaded only where used
+        import cv2
 
         cv2.setNumThreads(1)
     _catalogue = Catalogue.from_folder(template_dir)
@@ -59,11 +59,13 @@ def _tasks(files: list[Path], store, report: ScanReport) -> Iterator[tuple[tuple
     """(path, page index) of every page not yet stored, with the file's hash and size."""
     for path in files:
         try:
-            n = count_pages(path)
+            n, cut = count_pages_checked(path)
             digest = file_sha256(path)
         except InputFileError as exc:
             report.file_errors.append(exc.message)
             continue
+        if cut:
+            report.file_errors.append(cut)
         done = store.pages_done(digest)
         for index in range(n):
             report.pages_seen += 1
@@ -73,9 +75,35 @@ def _tasks(files: list[Path], store, report: ScanReport) -> Iterator[tuple[tuple
             yield (str(path), index), digest, path.stat().st_size
 
 
+def _runs(tasks: list[tuple[str, int]], size: int = 8) -> list[list[tuple[str, int]]]:
+    """Tasks in runs of up to ``size`` consecutive pages of one file (a worker keeps the file open)."""
+    runs: list[list[tuple[str, int]]] = []
+    for task in tasks:
+        last = runs[-1][-1] if runs else None
+        if last and last[0] == task[0] and last[1] + 1 == task[1] and len(runs[-1]) < size:
+            runs[-1].append(task)
+        else:
+            runs.append([task])
+    return runs
+
+
+def _failed_page(task: tuple[str, int], failure: Failure, catalogue: Catalogue) -> PageResult:
+    """The result of a page whose reader hung, died or failed: set aside as unreadable, with why."""
+    path, index = task
+    raw = RawPage(path, index, None, PageError(f"{path}, trang {index + 1}: {failure.message}"))
+    return process_page(raw, catalogue)
+
+
 def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, collected_to=None,
              workers: int = 1, template_dir: str = "form_templates",
              progress: Callable[[int], None] | None = None) -> ScanReport:
+    """Read ``paths`` (files or folders) into ``store`` as batch ``batch_name``; the report of the run.
+
+    Pages are read in ``workers`` watched worker processes (omr.scan.page_workers),
+    even for one worker: a page that takes more than ``T.MAX_SECONDS_PER_PAGE``,
+    exhausts its worker's memory or kills it is set aside as unreadable,
+    named, and the batch goes on. Raises InputFileError for a missing path.
+    """
     files = expand_paths(paths)
     batch_id = store.ensure_batch(batch_name, collected_from, collected_to)
     catalogue = Catalogue.from_folder(template_dir)
@@ -104,24 +132,14 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
         if progress:
             progress(1)
 
-    if workers <= 1 or len(tasks) < 4:
-        _init_worker(template_dir)
-        try:
-            for task in tasks:
-                handle(_read_task(task))
-        finally:
-            _loader.close()
-    else:
-        # Chunks of consecutive pages keep each worker reading one PDF front to back.
-        # Not "fork": a child forked from a parent that already ran OpenCV's
-        # thread pool can hang in it. The fork server is a clean process that
-        # imports omr once and forks the workers.
-        context = multiprocessing.get_context("forkserver" if sys.platform.startswith("linux") else "spawn")
-        if sys.platform.startswith("linux"):
-            context.set_forkserver_preload(["omr.scan.batch"])
-        with context.Pool(workers, initializer=_init_worker, initargs=(template_dir, True)) as pool:
-            for result in pool.imap(_read_task, tasks, chunksize=8):
-                handle(result)
+    if not tasks:
+        return report
+    # Runs of consecutive pages keep each worker reading one PDF front to back.
+    pool = PageWorkers(min(workers, len(tasks)), _init_worker, (template_dir, workers > 1), _read_task,
+                       preload=["omr.scan.batch"])
+    with closing(pool.map(_runs(tasks))) as outcomes:  # workers stop even if handle() raises
+        for task, outcome in outcomes:
+            handle(_failed_page(task, outcome, catalogue) if isinstance(outcome, Failure) else outcome)
     return report
 
 
@@ -148,6 +166,7 @@ def format_report(report: ScanReport, summary: dict) -> str:
         lines.append(f"Trang để riêng: {len(report.set_aside)}")
         for path, page, reason, detail in report.set_aside:
             text = SET_ASIDE_REASONS.get(reason, reason)
+            detail = detail.removeprefix(f"{path}, trang {page}: ")  # said once, at the start of the line
             lines.append(f"  - {path}, trang {page}: {text}" + (f" ({detail})" if detail else ""))
     for message in report.file_errors:
         lines.append(f"Tệp không đọc được: {message}")

@@ -9,6 +9,7 @@ page, so the batch can go on.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ import numpy as np
 from omr import tuning as T
 from omr.errors import InputFileError, PageError
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".heic", ".heif"}
 SCAN_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
 PDF_RENDER_DPI = 200
 
@@ -62,21 +63,61 @@ def file_sha256(path: Path) -> str:
 
 
 def count_pages(path: Path) -> int:
-    """Number of pages, or InputFileError for a file that cannot be opened."""
+    """Number of pages actually in the file, at most ``T.MAX_PAGES_PER_FILE``.
+
+    The count a file declares (an APNG's frame count, a PDF's /Count) is
+    never trusted: image frames are walked one by one, and PDF pages beyond
+    the bound are not counted. Use :func:`count_pages_checked` to tell
+    the user that a file was cut. Raises InputFileError for a file that cannot
+    be opened (the message names it).
+    """
+    return _count_pages(path)[0]
+
+
+def count_pages_checked(path: Path) -> tuple[int, str | None]:
+    """(pages to read, None) or, for a file cut at the bound, (pages, the Vietnamese message saying so).
+
+    Bounds: ``T.MAX_PAGES_PER_FILE`` pages, ``T.MAX_SECONDS_TO_COUNT_PAGES``
+    seconds of walking frames. Raises InputFileError like count_pages.
+    """
+    n, more = _count_pages(path)
+    if not more:
+        return n, None
+    return n, (f"{path}: tệp có hơn {n} trang (hoặc khai báo như vậy); chỉ đọc {n} trang đầu, "
+               f"từ trang {n + 1} trở đi không đọc. Hãy chia tệp thành nhiều tệp nhỏ hơn")
+
+
+def _count_pages(path: Path) -> tuple[int, bool]:
+    """(pages, more beyond the bound?) without decoding pixels where the format allows."""
     _check_not_empty(path)
     if path.suffix.lower() == ".pdf":
         pdf = _open_pdf(path)
+        dictionaries = _open_pdf_dictionaries(path)
         try:
-            return len(pdf)
+            found = _pdf_page_count(pdf, dictionaries)
         finally:
             pdf.close()
-    from PIL import Image  # lazy: a heavy dependency, loaded only where used
-
-    try:
-        with Image.open(path) as img:
-            return getattr(img, "n_frames", 1)
-    except Exception as exc:  # PIL raises many types for broken files
-        raise InputFileError(f"{path}: không phải tệp ảnh đọc được ({type(exc).__name__})") from None
+            if dictionaries is not None:
+                dictionaries.close()
+        return min(found, T.MAX_PAGES_PER_FILE), found > T.MAX_PAGES_PER_FILE
+    img = _open_image(path)
+    with img:
+        count, started = 0, time.monotonic()
+        while count < T.MAX_PAGES_PER_FILE:
+            if count and time.monotonic() - started > T.MAX_SECONDS_TO_COUNT_PAGES:
+                return count, True
+            try:
+                img.seek(count)
+            except EOFError:
+                return count, False
+            except Exception:  # a broken frame: it is a page, reported when it is read
+                return count + 1, False
+            count += 1
+        try:
+            img.seek(count)
+        except Exception:
+            return count, False
+        return count, True
 
 
 def _check_not_empty(path: Path) -> None:
@@ -85,7 +126,7 @@ def _check_not_empty(path: Path) -> None:
 
 
 def _open_pdf(path: Path):
-    import pypdfium2 as pdfium  # lazy: a heavy dependency, loaded only where used
+    import pypdfium2 as pdfium
 
     try:
         return pdfium.PdfDocument(str(path))
@@ -93,7 +134,18 @@ def _open_pdf(path: Path):
         text = str(exc).lower()
         if "password" in text:
             raise InputFileError(f"{path}: tệp PDF có mật khẩu, hãy quét lại không đặt mật khẩu") from None
+        if _looks_truncated(path):
+            raise InputFileError(f"{path}: tệp PDF bị hỏng, có vẻ bị cắt cụt (thiếu phần cuối tệp, thường do "
+                                 "chép hoặc tải lên chưa xong), không mở được; "
+                                 "hãy chép lại tệp gốc từ máy quét") from None
         raise InputFileError(f"{path}: tệp PDF bị hỏng, không mở được") from None
+
+
+def _looks_truncated(path: Path) -> bool:
+    """A PDF whose last kilobyte has no %%EOF marker (PDF 32000-1, 7.5.5) was cut short."""
+    with open(path, "rb") as handle:
+        handle.seek(max(0, path.stat().st_size - 1024))
+        return b"%%EOF" not in handle.read()
 
 
 def iter_pages(path: Path, start: int = 0) -> Iterator[RawPage]:
@@ -104,27 +156,28 @@ def iter_pages(path: Path, start: int = 0) -> Iterator[RawPage]:
     elif path.suffix.lower() in IMAGE_SUFFIXES:
         yield from _iter_image(path, start)
     else:
-        raise InputFileError(f"{path}: không phải tệp quét (PDF, TIFF, PNG, JPEG)")
+        raise InputFileError(f"{path}: không phải tệp quét (PDF, TIFF, PNG, JPEG, HEIC)")
 
 
 def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
     pdf = _open_pdf(path)
+    dictionaries = _open_pdf_dictionaries(path)
     try:
-        for index in range(start, len(pdf)):
-            page = pdf[index]
+        for index in range(start, min(_pdf_page_count(pdf, dictionaries), T.MAX_PAGES_PER_FILE)):
+            try:
+                page = pdf[index]
+            except Exception:  # a broken page object (pdfium: "Failed to load page"): name it, go on
+                yield RawPage(str(path), index, None, PageError(
+                    f"{path}, trang {index + 1}: trang PDF bị hỏng, không mở được; "
+                    "hãy quét lại hoặc xuất lại tệp PDF"))
+                continue
             try:
                 embedded = _embedded_scan(page)
-                if embedded is not None:
+                if embedded is not None and (_image_painted_as_stored(dictionaries, index)
+                                             or _painted_as_decoded(page, embedded[0])):
                     yield RawPage(str(path), index, *embedded)
                     continue
-                width_pt, height_pt = page.get_size()
-                scale = PDF_RENDER_DPI / 72.0
-                if width_pt * height_pt * scale * scale > T.MAX_PAGE_PIXELS:
-                    scale = (T.MAX_PAGE_PIXELS / (width_pt * height_pt)) ** 0.5
-                bitmap = page.render(scale=scale, grayscale=True)
-                array = bitmap.to_numpy()
-                image = np.ascontiguousarray(array[:, :, 0] if array.ndim == 3 else array)
-                yield RawPage(str(path), index, image)
+                yield RawPage(str(path), index, render_pdf_page(page, _render_dpi(page)))
             except Exception as exc:  # pdfium errors for one broken page: go on
                 yield RawPage(str(path), index, None,
                               PageError(f"{path}, trang {index + 1}: không đọc được trang ({exc})"))
@@ -132,6 +185,124 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
                 page.close()
     finally:
         pdf.close()
+        if dictionaries is not None:
+            dictionaries.close()
+
+
+def _pdf_page_count(pdf, dictionaries) -> int:
+    """Pages of a PDF: the page objects qpdf finds walking the page tree, never more than pdfium's count.
+
+    pdfium believes a /Count larger than the tree (a 2-page file declaring 7
+    gives 5 phantom pages); qpdf walks /Kids. Without qpdf, pdfium's count.
+    """
+    found = len(pdf)
+    if dictionaries is not None:
+        try:
+            found = min(found, len(dictionaries.pages))
+        except Exception:  # a page tree qpdf cannot walk: pdfium's count, each bad page named when read
+            pass
+    return found
+
+
+def _open_pdf_dictionaries(path: Path):
+    """The PDF opened with pikepdf (qpdf) to read image dictionaries, or None if qpdf cannot."""
+    import pikepdf
+
+    try:
+        return pikepdf.open(path)
+    except Exception:  # qpdf refuses what pdfium opens (or the reverse): then every page image is checked
+        return None
+
+
+# Image dictionary keys that make a page paint something other than the
+# image's decoded samples (PDF 32000-1:2008, 8.9.5 Table 89, 11.6.5.3).
+_PAINTING_KEYS = ("/ImageMask", "/Decode", "/SMask", "/Mask", "/SMaskInData")
+_PLAIN_COLOUR_SPACES = ("/DeviceGray", "/DeviceRGB")
+
+
+def _image_painted_as_stored(dictionaries, index: int) -> bool:
+    """Whether page ``index``'s one image is painted exactly as its samples decode (cheap, no render).
+
+    True only for an image without /ImageMask, /Decode, /SMask, /Mask or
+    /SMaskInData, in DeviceGray, DeviceRGB or an ICC space of 1 or 3
+    components: what office scanners write. Anything else, or a page whose
+    dictionaries qpdf cannot read, is False: check it against a render.
+    """
+    import pikepdf
+
+    if dictionaries is None:
+        return False
+    try:
+        resources = dictionaries.pages[index].obj.get("/Resources")
+        xobjects = resources.get("/XObject") if resources is not None else None
+        images = [x for x in (xobjects.values() if xobjects is not None else ())
+                  if x.get("/Subtype") == "/Image"]
+        if len(images) != 1 or any(key in images[0] for key in _PAINTING_KEYS):
+            return False
+        space = images[0].get("/ColorSpace")
+        if str(space) in _PLAIN_COLOUR_SPACES:
+            return True
+        return (isinstance(space, pikepdf.Array) and len(space) == 2 and str(space[0]) == "/ICCBased"
+                and int(space[1].get("/N", 0)) in (1, 3))
+    except Exception:  # a damaged dictionary: check by rendering
+        return False
+
+
+def render_pdf_page(page, dpi: float) -> np.ndarray:
+    """The page as a viewer paints it: grey uint8 (H, W) at ``dpi``, at most ``T.MAX_PAGE_PIXELS``.
+
+    pdfium applies everything a page says about its images (/Decode arrays,
+    /ImageMask stencils, soft masks, /Rotate, placement on the page) on a
+    white background. A page with no area raises ValueError.
+    """
+    width_pt, height_pt = page.get_size()
+    if not (width_pt > 0 and height_pt > 0):
+        raise ValueError("trang không có kích thước")
+    scale = dpi / 72.0
+    if width_pt * height_pt * scale * scale > T.MAX_PAGE_PIXELS:
+        # pdfium rounds the bitmap's sides up: keep clear of the bound by a pixel a side.
+        scale = (T.MAX_PAGE_PIXELS / (width_pt * height_pt)) ** 0.5 * 0.999
+    array = page.render(scale=scale, grayscale=True).to_numpy()
+    return np.ascontiguousarray(array[:, :, 0] if array.ndim == 3 else array)
+
+
+def _render_dpi(page) -> float:
+    """The page's scanned resolution if it holds one image (bounded), else PDF_RENDER_DPI."""
+    import pypdfium2.raw as pdfium_c
+
+    low, high = T.PDF_RENDER_DPI_RANGE
+    try:
+        images = [o for o in page.get_objects(max_depth=1) if o.type == pdfium_c.FPDF_PAGEOBJ_IMAGE]
+        if len(images) == 1:
+            width_px, height_px = images[0].get_px_size()
+            m = images[0].get_matrix()
+            extent_pt = max(abs(m.a) + abs(m.c), abs(m.b) + abs(m.d))
+            if extent_pt > 0:
+                return float(min(max(max(width_px, height_px) / extent_pt * 72.0, low), high))
+    except Exception:  # an image we cannot measure: the default resolution
+        pass
+    return float(PDF_RENDER_DPI)
+
+
+def _painted_as_decoded(page, grey: np.ndarray) -> bool:
+    """Whether the decoded embedded image looks like a small render of the page.
+
+    The fast path decodes a page's scanned image directly, but a PDF may paint
+    that image inverted (/Decode [1 0]), as a stencil (/ImageMask), through a
+    soft mask, or elsewhere than over the whole page; then the bytes are not
+    the page. A render at ``T.PDF_CHECK_DPI`` (~15 ms for A4) is compared
+    with the image downsampled to it; any disagreement beyond the thresholds
+    in omr/tuning.py means: render the page instead.
+    """
+    import cv2
+
+    check = render_pdf_page(page, T.PDF_CHECK_DPI).astype(np.int16)
+    if check.size == 0:
+        return False
+    small = cv2.resize(grey, (check.shape[1], check.shape[0]), interpolation=cv2.INTER_AREA).astype(np.int16)
+    diff = np.abs(small - check)
+    return bool(diff.mean() <= T.PDF_CHECK_MAX_MEAN_DIFF
+                and (diff > T.PDF_CHECK_PIXEL_DIFF).mean() <= T.PDF_CHECK_MAX_DIFF_SHARE)
 
 
 def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:
@@ -141,8 +312,8 @@ def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:
     quarter of rendering the page, and keeps the scanner's own resolution.
     Anything else (text, several images, rotation) returns None: render it.
     """
-    import cv2  # lazy: a heavy dependency, loaded only where used
-    import pypdfium2.raw as pdfium_c  # lazy: a heavy dependency, loaded only where used
+    import cv2
+    import pypdfium2.raw as pdfium_c
 
     if page.get_rotation() != 0:
         return None
@@ -160,6 +331,10 @@ def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:
     digest = None
     if image.get_filters() == ["DCTDecode"]:
         encoded = bytes(image.get_data(decode_simple=False))
+        if not encoded.rstrip(b"\x00\t\n\r ").endswith(b"\xff\xd9"):
+            # No end-of-image marker: the JPEG was cut short. Decoders fill the
+            # missing rows with grey, which would read as a page of blank answers.
+            raise ValueError("ảnh JPEG của trang bị cắt cụt (thiếu phần cuối); hãy quét lại trang này")
         digest = hashlib.sha256(encoded).hexdigest()
         grey = cv2.imdecode(np.frombuffer(encoded, np.uint8), cv2.IMREAD_GRAYSCALE)
     else:
@@ -170,29 +345,133 @@ def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:
     return np.ascontiguousarray(grey), None, digest
 
 
-def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
-    from PIL import Image  # lazy: a heavy dependency, loaded only where used
+_heif_registered = False
 
+
+def _register_heif() -> None:
+    """Let Pillow open iPhone HEIC/HEIF photos (pillow-heif), once per process."""
+    global _heif_registered
+    if not _heif_registered:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+        _heif_registered = True
+
+
+def _open_image(path: Path):
+    from PIL import Image
+
+    _register_heif()
     Image.MAX_IMAGE_PIXELS = None  # we check the size ourselves, with a clearer message
     try:
-        img = Image.open(path)
+        return Image.open(path)
     except Exception as exc:
         raise InputFileError(f"{path}: không phải tệp ảnh đọc được ({type(exc).__name__})") from None
+
+
+def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
+    """Frames streamed one at a time until the file really ends (never its declared count)."""
+    img = _open_image(path)
     with img:
-        frames = getattr(img, "n_frames", 1)
-        for index in range(start, frames):
+        for index in range(start, T.MAX_PAGES_PER_FILE):
             try:
                 img.seek(index)
+            except EOFError:
+                return
+            except Exception:  # a frame whose header is broken (or missing) ends the file
+                yield RawPage(str(path), index, None, PageError(
+                    f"{path}, trang {index + 1}: không đọc được trang này (tệp bị cắt cụt, hoặc khai báo nhiều "
+                    f"trang hơn số trang có thật); các trang trước đã được đọc"))
+                return
+            try:
                 if img.width * img.height > T.MAX_PAGE_PIXELS:
                     yield RawPage(str(path), index, None, PageError(
                         f"{path}, trang {index + 1}: ảnh quá lớn ({img.width} × {img.height} điểm ảnh); "
                         "hãy quét ở 200–300 dpi", "unreadable"))
                     continue
-                grey = np.asarray(img.convert("L"))
+                grey = exif_upright(image_to_grey(img), exif_orientation(img))
                 yield RawPage(str(path), index, np.ascontiguousarray(grey))
             except Exception as exc:
                 yield RawPage(str(path), index, None,
                               PageError(f"{path}, trang {index + 1}: ảnh bị hỏng ({type(exc).__name__})"))
+
+
+def image_to_grey(img) -> np.ndarray:
+    """Any PIL image as grey uint8 (H, W), its full range scaled, never clipped.
+
+    - 1-bit, 8-bit grey: as is. 16-bit grey (``I;16*``): divided by 257, so
+      65535 is white; 32-bit ``I`` by its declared bits (TIFF BitsPerSample),
+      else by the smallest of 8/16/32 bits that holds its values; float ``F``
+      as 0-1 when it stays within it, else like ``I``.
+    - Colour (RGB, 16-bit RGB as Pillow reduces it, CMYK incl. Adobe's
+      inverted JPEGs, YCbCr, palette): luma by ITU-R 601-2, as Pillow's
+      ``convert("L")``.
+    - Alpha (RGBA, LA, PA, palette transparency): composited over white paper,
+      since a transparent scan background is paper, not ink.
+    """
+    from PIL import Image
+
+    mode = img.mode
+    if mode in ("1", "L"):
+        return np.asarray(img.convert("L"))
+    if mode.startswith("I;16"):
+        # rint(v / 257) in integers: (v + 128) // 257, a third of the float path's time.
+        return ((np.asarray(img).astype(np.uint32) + 128) // 257).astype(np.uint8)
+    if mode.startswith("I") or mode == "F":
+        values = np.asarray(img).astype(np.float64)
+        if mode == "F" and (values.size == 0 or (values.min() >= 0 and values.max() <= 1.0)):
+            full = 1.0
+        elif mode.startswith("I;16"):
+            full = 65535.0
+        else:
+            bits = _declared_bits(img)
+            top = float(values.max()) if values.size else 0.0
+            if bits is None:
+                bits = 8 if top <= 255 else 16 if top <= 65535 else 32
+            full = float(2 ** bits - 1)
+        return np.clip(np.rint(values * (255.0 / full)), 0, 255).astype(np.uint8)
+    if mode in ("RGBA", "LA", "PA", "La", "RGBa") or (mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(paper, rgba).convert("L"))
+    if mode in ("RGB", "L", "P", "CMYK", "YCbCr", "HSV"):
+        return np.asarray(img.convert("RGB").convert("L"))
+    return np.asarray(img.convert("L"))
+
+
+def _declared_bits(img) -> int | None:
+    tags = getattr(img, "tag_v2", None)
+    if tags is None:
+        return None
+    bits = tags.get(258)  # BitsPerSample
+    if isinstance(bits, (tuple, list)):
+        bits = bits[0] if bits else None
+    return int(bits) if isinstance(bits, int) and 1 <= bits <= 32 else None
+
+
+# EXIF Orientation (0x0112) -> the PIL transpose that shows the image upright,
+# as Pillow's ImageOps.exif_transpose does (EXIF 2.32, tag 274).
+_EXIF_TRANSPOSE = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE",
+                   6: "ROTATE_270", 7: "TRANSVERSE", 8: "ROTATE_90"}
+
+
+def exif_orientation(img) -> int:
+    """The EXIF Orientation of the current frame (1-8), 1 when absent or unreadable."""
+    try:
+        value = img.getexif().get(0x0112, 1)
+    except Exception:  # a broken EXIF block is no reason to lose the page
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def exif_upright(grey: np.ndarray, orientation: int) -> np.ndarray:
+    """``grey`` (H, W) turned/flipped as the EXIF Orientation says a viewer shows it."""
+    from PIL import Image
+
+    method = _EXIF_TRANSPOSE.get(orientation)
+    if method is None:
+        return grey
+    return np.asarray(Image.fromarray(grey).transpose(getattr(Image.Transpose, method)))
 
 
 class PageLoader:

@@ -7,6 +7,13 @@ thread per server reads queued jobs with :func:`omr.scan.batch.run_scan`, the
 same pipeline as ``omr scan``, so the browser can be closed. A job still
 'running' when the server starts was interrupted: it is resumed, and
 run_scan skips the pages already stored.
+
+Files are read one at a time, each marked 'reading' (with its attempt count)
+in the job's file list before it is read and 'done' after. A file found
+'reading' when the server starts was being read when the server stopped; a
+file found so ``T.JOB_FILE_MAX_ATTEMPTS`` times is taken to be what stops
+the server: it is set aside, named in the job's message, and the job goes on
+with the other files instead of re-running it blindly.
 """
 
 from __future__ import annotations
@@ -23,10 +30,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from omr import tuning as T
 from omr.data.schema import pages, source_files, upload_jobs
 from omr.errors import InputFileError, OmrError
 from omr.model import SET_ASIDE_REASONS
-from omr.scan.batch import run_scan
+from omr.scan import batch
 from omr.scan.ingest import count_pages, file_sha256
 from omr.text.normalise import nfc
 
@@ -43,16 +51,22 @@ MAGIC = (
     (b"\x89PNG\r\n\x1a\n", ".png"),
     (b"\xff\xd8\xff", ".jpg"),
 )
+# HEIC/HEIF (iPhone photos): an ISO box "ftyp" at byte 4 with one of these brands (ISO/IEC 23008-12).
+HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+# Per-file states in a job's file list (upload_jobs.files).
+FILE_READING, FILE_DONE, FILE_SET_ASIDE = "reading", "done", "set_aside"
 INCOMING = ".incoming"  # request bodies land here while they are being received
 
 
 def scan_suffix(path: Path) -> str | None:
-    """The scan type of a file from its first bytes (.pdf, .tif, .png, .jpg), or None."""
+    """The scan type of a file from its first bytes (.pdf, .tif, .png, .jpg, .heic), or None."""
     with open(path, "rb") as handle:
         head = handle.read(16)
     for magic, suffix in MAGIC:
         if head.startswith(magic):
             return suffix
+    if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
+        return ".heic"
     return None
 
 
@@ -85,7 +99,7 @@ def accept_files(uploads: list[tuple[str, Path]], folder: Path) -> tuple[list[di
                 continue
             suffix = scan_suffix(tmp)
             if suffix is None:
-                refused.append(Refused(shown, "không phải bản quét (chỉ nhận PDF, TIFF, PNG, JPEG)"))
+                refused.append(Refused(shown, "không phải bản quét (chỉ nhận PDF, TIFF, PNG, JPEG, HEIC)"))
                 continue
             folder.mkdir(parents=True, exist_ok=True)
             stored = folder / f"{len(accepted) + 1:03d}{suffix}"
@@ -181,7 +195,9 @@ class JobRunner:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        # Jobs left 'running' by a server that stopped are taken up again.
+        # Jobs left 'running' by a server that stopped are taken up again, but
+        # not the file each was reading if that already happened before.
+        self.store.writing(set_aside_files_that_stopped_the_server)
         self.store.writing(lambda conn: conn.execute(
             upload_jobs.update().where(upload_jobs.c.status == RUNNING).values(status=QUEUED)))
         self._thread = threading.Thread(target=self._loop, name="omr-upload-jobs", daemon=True)
@@ -221,17 +237,26 @@ class JobRunner:
 
     def run_next(self) -> bool:
         """Read the oldest queued job to the end; False when none was waiting."""
+
         job = self._take()
         if job is None:
             return False
         folder = Path(job["folder"])
-        paths = [str(folder / f["stored"]) for f in json.loads(job["files"])]
         status, error = DONE, ""
+        messages = [line for line in (job["error"] or "").splitlines() if line]
         try:
-            report = run_scan(paths, self.store, job["batch_name"], collected_from=job["collected_from"],
-                              collected_to=job["collected_to"], workers=self.workers,
-                              template_dir=self.template_dir)
-            error = "\n".join(report.file_errors)
+            for number, entry in enumerate(json.loads(job["files"])):
+                if entry.get("state") in (FILE_DONE, FILE_SET_ASIDE):
+                    continue
+                self.store.writing(lambda conn, n=number: _set_file_state(conn, job["id"], n, FILE_READING))
+                report = batch.run_scan([str(folder / entry["stored"])], self.store, job["batch_name"],
+                                  collected_from=job["collected_from"], collected_to=job["collected_to"],
+                                  workers=self.workers, template_dir=self.template_dir)
+                # The server's path of the file means nothing to the user: name it as they did.
+                messages += [m.replace(str(folder / entry["stored"]), entry["name"]) for m in report.file_errors]
+                self.store.writing(lambda conn, n=number: _set_file_state(conn, job["id"], n, FILE_DONE,
+                                                                          "\n".join(messages)))
+            error = "\n".join(messages)
         except OmrError as exc:
             status, error = FAILED, exc.message
         except Exception as exc:  # the thread must survive any one job; the job shows what failed
@@ -240,6 +265,49 @@ class JobRunner:
         self.store.writing(lambda conn: conn.execute(upload_jobs.update().where(upload_jobs.c.id == job["id"]).values(
             status=status, error=error, finished_at=datetime.now(timezone.utc))))
         return True
+
+
+def _set_file_state(conn: sa.Connection, job_id: int, number: int, state: str, error: str | None = None) -> None:
+    """Mark file ``number`` of a job; 'reading' also counts an attempt (committed before reading starts).
+
+    ``error``, when given, is the job's message so far (kept if the server stops before the job ends).
+    """
+    files = json.loads(conn.execute(sa.select(upload_jobs.c.files).where(upload_jobs.c.id == job_id)).scalar())
+    files[number]["state"] = state
+    if state == FILE_READING:
+        files[number]["attempts"] = files[number].get("attempts", 0) + 1
+    values = {"files": json.dumps(files, ensure_ascii=False)}
+    if error is not None:
+        values["error"] = error
+    conn.execute(upload_jobs.update().where(upload_jobs.c.id == job_id).values(**values))
+
+
+def set_aside_files_that_stopped_the_server(conn: sa.Connection) -> list[str]:
+    """At start-up: files of interrupted jobs found 'reading' a second time are set aside, named.
+
+    A file still 'reading' was being read when the server stopped. Once may
+    be a restart; ``T.JOB_FILE_MAX_ATTEMPTS`` times means the file itself
+    stops the server: it is not read again, and the job's message says which
+    file and what to do. Returns those messages.
+    """
+    said = []
+    rows = conn.execute(sa.select(upload_jobs.c.id, upload_jobs.c.files, upload_jobs.c.error)
+                        .where(upload_jobs.c.status == RUNNING)).all()
+    for job_id, files_json, error in rows:
+        files = json.loads(files_json)
+        messages = []
+        for entry in files:
+            if entry.get("state") == FILE_READING and entry.get("attempts", 0) >= T.JOB_FILE_MAX_ATTEMPTS:
+                entry["state"] = FILE_SET_ASIDE
+                messages.append(f"{entry['name']}: máy chủ đã dừng {entry['attempts']} lần khi đang đọc tệp này; "
+                                "tệp được để riêng, không đọc lại. Hãy kiểm tra tệp (mở thử, quét lại) "
+                                "rồi tải lên trong một đợt mới")
+        if messages:
+            conn.execute(upload_jobs.update().where(upload_jobs.c.id == job_id).values(
+                files=json.dumps(files, ensure_ascii=False),
+                error="\n".join([line for line in (error or "").splitlines() if line] + messages)))
+            said += messages
+    return said
 
 
 def remove_incoming(paths: list[Path]) -> None:

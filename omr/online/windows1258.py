@@ -1,0 +1,171 @@
+"""Windows-1258: the code page a Vietnamese Windows writes "CSV (Comma delimited)" in.
+
+Excel on a Vietnamese Windows saves a CSV in Windows-1258 (cp1258): the
+letters of Latin-1 plus ă, â, đ, ê, ô, ơ, ư and their capitals, with the five
+tone marks stored as *combining* characters after the vowel (bytes CC grave,
+EC acute, D2 hook above, DE tilde, F2 dot below). Only some toned letters
+(à, á, é, ...) have a byte of their own. Windows decomposes the others when it
+saves, but a file saved without decomposition has each of those letters
+replaced by ``?``: "Rất hài lòng" comes out "R?t hài lòng". Such a file is
+*lossy*; its words are repaired against the words the import expects (the
+template's questions and labels, the mapping's column headers, the unit
+registry) when exactly one of them fits.
+
+Sources: Microsoft's code page table for Windows-1258 (bestfit1258.txt, as
+Python's ``cp1258`` codec); Unicode's NFC/NFD rules for combining marks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from omr.text.normalise import fold, is_vietnamese_syllable, nfc
+
+# Bytes whose meaning differs between Windows-1252 and Windows-1258: the
+# Vietnamese letters and the five combining tone marks. A file without any of
+# them reads the same in both code pages.
+WINDOWS_1258_ONLY = frozenset(b"\xc3\xcc\xd0\xd2\xd5\xdd\xde\xe3\xec\xf0\xf2\xf5\xfd\xfe")
+
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+# A word where a lossy save put "?" for a letter: letters and "?" together.
+_LOSSY_WORD = re.compile(r"(?<![\w?])[\w?]*[^\W\d_][\w?]*(?![\w?])", re.UNICODE)
+# Share of a file's non-ASCII words that must be Vietnamese syllables when it
+# is read as Windows-1258, for that reading to be taken (a Windows-1252 or
+# TCVN3 file read as Windows-1258 scores well under half).
+MIN_SYLLABLE_SHARE = 0.9
+
+
+def vietnamese_word_score(text: str) -> tuple[int, int]:
+    """(words with a non-ASCII letter that are Vietnamese syllables, those that are not)."""
+    good = bad = 0
+    for word in _WORD.findall(text):
+        if word.isascii():
+            continue
+        if is_vietnamese_syllable(word):
+            good += 1
+        else:
+            bad += 1
+    return good, bad
+
+
+def decode_windows_1258(data: bytes) -> str | None:
+    """``data`` read as Windows-1258 (NFC), or None when that is not its encoding.
+
+    Taken only when the bytes particular to Windows-1258 occur, at least
+    MIN_SYLLABLE_SHARE of the non-ASCII words then are Vietnamese syllables,
+    and reading the same bytes as Windows-1252 gives fewer such syllables.
+    A TCVN3 or VNI file (converted later, cell by cell) fails the first test.
+    """
+    if not any(byte in WINDOWS_1258_ONLY for byte in data):
+        return None
+    try:
+        text = nfc(data.decode("cp1258"))
+    except UnicodeDecodeError:  # bytes cp1258 leaves undefined (0x81, 0x8A, ...): not this code page
+        return None
+    good, bad = vietnamese_word_score(text)
+    if good == 0 or good < MIN_SYLLABLE_SHARE * (good + bad):
+        return None
+    other_good, _ = vietnamese_word_score(data.decode("cp1252", errors="replace"))
+    return text if good > other_good else None
+
+
+def vocabulary(texts: Iterable[str]) -> dict[int, list[str]]:
+    """The distinct words (NFC) of ``texts``, by length, to repair lossy words against."""
+    words: dict[int, set[str]] = {}
+    for text in texts:
+        if not isinstance(text, str):
+            continue
+        for word in _WORD.findall(nfc(text)):
+            words.setdefault(len(word), set()).add(word)
+    return {n: sorted(ws) for n, ws in words.items()}
+
+
+_PLACEHOLDER = "qqlosty"  # stands for a "?" while a text is folded; no Vietnamese word holds it
+
+
+def phrase_pattern(text: str) -> re.Pattern | None:
+    """A pattern matching the folded phrases ``text`` may have been before "?" replaced letters.
+
+    Each "?" stood for one letter (one NFC character), which folds to one
+    letter. None when ``text`` has no "?" inside a word.
+    """
+    if "?" not in text:
+        return None
+    folded = fold(text.replace("?", _PLACEHOLDER))
+    if _PLACEHOLDER not in folded:
+        return None
+    return re.compile(".".join(re.escape(part) for part in folded.split(_PLACEHOLDER)))
+
+
+def repair_phrase(text: str, phrases: dict[str, str]) -> str | None:
+    """The one phrase (``phrases``: folded -> as written) a lossy ``text`` fits, or None."""
+    for candidate in (text, text.rstrip().rstrip("?")):  # a last "?" may be the question's own
+        pattern = phrase_pattern(candidate)
+        if pattern is None:
+            continue
+        found = {phrases[key] for key in phrases if pattern.fullmatch(key)}
+        if len(found) == 1:
+            return found.pop()
+    return None
+
+
+def _fits(word: str, candidate: str) -> bool:
+    return all(w == "?" or w.lower() == c.lower() for w, c in zip(word, candidate))
+
+
+def repair_word(word: str, words: dict[int, list[str]]) -> str | None:
+    """``word`` with each "?" replaced by the letter of the one vocabulary word it fits, else None.
+
+    A word fits a candidate of the same length whose letters equal its own
+    (case aside) wherever it has no "?". Two different candidates ("s?" fits
+    "số" and "sở") leave it unrepaired.
+    """
+    found = {c.lower(): c for c in words.get(len(word), ()) if _fits(word, c)}
+    if len(found) != 1:
+        return None
+    candidate = next(iter(found.values()))
+    upper = [ch.isupper() for ch in word if ch != "?" and ch.isalpha()]
+    all_upper = bool(upper) and all(upper) and len(upper) > 1
+    out = []
+    for i, (w, c) in enumerate(zip(word, candidate)):
+        if w != "?":
+            out.append(w)
+        elif all_upper:
+            out.append(c.upper())
+        elif i == 0:
+            out.append(c)
+        else:
+            out.append(c.lower())
+    return "".join(out)
+
+
+def repair_lossy_text(text: str, words: dict[int, list[str]],
+                      phrases: dict[str, str] | None = None) -> tuple[str, int, int]:
+    """(text with lossy words repaired, words repaired, words left with a "?" inside).
+
+    The whole text is first matched against ``phrases`` (folded -> as
+    written: headers, labels, unit names); failing one fit, word by word
+    against ``words``. A "?" at the end of a word ("hài lòng?") is
+    punctuation unless a vocabulary word fits; it is not counted as left.
+    """
+    whole = repair_phrase(text, phrases or {})
+    if whole is not None:
+        return whole, text.count("?"), 0
+    repaired = left = 0
+
+    def fix(match: re.Match) -> str:
+        nonlocal repaired, left
+        word = match.group(0)
+        if "?" not in word:
+            return word
+        fixed = repair_word(word, words)
+        if fixed is not None:
+            repaired += 1
+            return fixed
+        if "?" in word.rstrip("?") or match.end() < len(text.rstrip()):
+            left += 1  # a "?" inside a word, or ending one mid-sentence ("s? tiền"): a lost letter
+        return word
+
+    return _LOSSY_WORD.sub(fix, text), repaired, left
+

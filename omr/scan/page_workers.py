@@ -1,0 +1,176 @@
+"""Pages read in worker processes that are watched: a page that hangs or kills its reader is named.
+
+``multiprocessing.Pool`` waits forever for a task whose worker died (killed
+for memory, a crash in a C decoder) and cannot stop a task that hangs. Here
+each worker takes a run of consecutive pages (so a PDF stays open in it), and
+answers page by page. The supervisor gives every page ``seconds_per_task``
+seconds: a worker that overruns is killed, a worker that dies is noticed, and
+in both cases the page it was on comes back as a failure with a Vietnamese
+reason, the rest of its run goes to a fresh worker, and the batch goes on.
+Each worker's data memory is bounded (``T.WORKER_MAX_MEMORY_BYTES``), so a
+decompression bomb ends as a failed page, not as the machine's memory.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+
+from omr import tuning as T
+
+_DONE = "__run_done__"
+
+
+@dataclass
+class Failure:
+    """Why one task produced no result: ``kind`` is "timeout", "crashed" or "error"."""
+
+    kind: str
+    message: str
+
+
+def _limit_memory(max_bytes: int | None) -> None:
+    if not max_bytes:
+        return
+    try:
+        import resource
+
+        _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        limit = max_bytes if hard == resource.RLIM_INFINITY else min(max_bytes, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+    except (ImportError, ValueError, OSError):  # not Linux, or not allowed: no bound, but still watched
+        pass
+
+
+def _worker_main(conn, initializer: Callable, initargs: tuple, func: Callable, max_bytes: int | None) -> None:
+    _limit_memory(max_bytes)
+    initializer(*initargs)
+    while True:
+        try:
+            run = conn.recv()
+        except EOFError:
+            return
+        if run is None:
+            return
+        for task in run:
+            try:
+                outcome = func(task)
+            except MemoryError:
+                outcome = Failure("memory", "trang cần quá nhiều bộ nhớ để đọc")
+            except Exception as exc:  # a bug or a decoder error on one page must not end the batch
+                outcome = Failure("error", f"lỗi khi đọc trang ({type(exc).__name__}: {exc})")
+            conn.send((task, outcome))
+        conn.send(_DONE)
+
+
+@dataclass
+class _Worker:
+    process: multiprocessing.Process
+    conn: object
+    run: deque = field(default_factory=deque)  # tasks sent, not yet answered
+    deadline: float = 0.0
+
+
+class PageWorkers:
+    """Run ``func(task)`` for every task in watched worker processes.
+
+    ``initializer(*initargs)`` runs once in each worker. ``func`` and
+    ``initializer`` must be importable module-level functions.
+    """
+
+    def __init__(self, workers: int, initializer: Callable, initargs: tuple, func: Callable, *,
+                 seconds_per_task: float | None = None, max_memory_bytes: int | None = None,
+                 preload: list[str] | None = None):
+        self.workers = max(1, workers)
+        self.initializer, self.initargs, self.func = initializer, initargs, func
+        self.seconds = seconds_per_task if seconds_per_task is not None else T.MAX_SECONDS_PER_PAGE
+        self.max_bytes = max_memory_bytes if max_memory_bytes is not None else T.WORKER_MAX_MEMORY_BYTES
+        # Not "fork": a child forked from a parent that already ran OpenCV's
+        # thread pool can hang in it. The fork server is a clean process that
+        # imports omr once and forks the workers.
+        linux = sys.platform.startswith("linux")
+        self.context = multiprocessing.get_context("forkserver" if linux else "spawn")
+        if linux and preload:
+            self.context.set_forkserver_preload(preload)
+
+    def _start(self) -> _Worker:
+        parent, child = self.context.Pipe()
+        process = self.context.Process(target=_worker_main, daemon=True,
+                                       args=(child, self.initializer, self.initargs, self.func, self.max_bytes))
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    @staticmethod
+    def _stop(worker: _Worker, kill: bool = False) -> None:
+        if kill:
+            worker.process.kill()
+        else:
+            try:
+                worker.conn.send(None)
+            except (OSError, ValueError):
+                pass
+        worker.process.join(timeout=5)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join(timeout=5)
+        worker.conn.close()
+
+    def map(self, runs: list[list]) -> Iterator[tuple[object, object]]:
+        """(task, result or Failure) for every task of ``runs``, as they finish.
+
+        Each run (a list of tasks, usually consecutive pages of one file) goes
+        to one worker in order. Results come as soon as each task ends.
+        """
+        queue = deque(list(run) for run in runs if run)
+        idle: list[_Worker] = []
+        busy: list[_Worker] = []
+        try:
+            while queue or busy:
+                while queue and len(busy) < self.workers:
+                    worker = idle.pop() if idle else self._start()
+                    worker.run = deque(queue.popleft())
+                    worker.conn.send(list(worker.run))
+                    worker.deadline = time.monotonic() + self.seconds
+                    busy.append(worker)
+                timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+                ready = wait([w.conn for w in busy], timeout=timeout)
+                for worker in list(busy):
+                    if worker.conn in ready:
+                        try:
+                            message = worker.conn.recv()
+                        except (EOFError, OSError):
+                            yield from self._lost(worker, busy, queue, "crashed",
+                                                  "chương trình đọc trang bị dừng đột ngột (hết bộ nhớ hoặc "
+                                                  "ảnh làm hỏng bộ giải mã)")
+                            continue
+                        if message == _DONE:
+                            busy.remove(worker)
+                            idle.append(worker)
+                            continue
+                        task, outcome = message
+                        if worker.run and worker.run[0] == task:
+                            worker.run.popleft()
+                        worker.deadline = time.monotonic() + self.seconds
+                        yield task, outcome
+                    elif time.monotonic() >= worker.deadline:
+                        yield from self._lost(worker, busy, queue, "timeout",
+                                              f"đọc trang quá {self.seconds:.0f} giây, đã dừng")
+        finally:
+            for worker in idle + busy:
+                self._stop(worker, kill=worker in busy)
+
+    def _lost(self, worker: _Worker, busy: list, queue: deque, kind: str, message: str):
+        """The worker's current task failed; the rest of its run goes back to the queue."""
+        busy.remove(worker)
+        self._stop(worker, kill=True)
+        if worker.run:
+            task = worker.run.popleft()
+            if worker.run:
+                queue.appendleft(list(worker.run))
+            yield task, Failure(kind, message)

@@ -1,0 +1,257 @@
+"""Issue 13 item 2: hostile or broken files cannot stop or sink a batch.
+
+Declared counts are never trusted, pages are streamed; pixels, pages and
+seconds per page are bounded, each with a message naming the file and page;
+a page that fails to load is named and skipped, and the rest is read.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from omr import tuning as T
+from omr.errors import InputFileError
+from omr.scan.batch import format_report, run_scan
+from omr.scan.ingest import count_pages, count_pages_checked, iter_pages
+from omr.scan.page_workers import Failure, PageWorkers
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import page_worker_tasks  # noqa: E402
+
+TEMPLATES = str(Path(__file__).resolve().parents[1] / "form_templates")
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def apng_declaring(frames_declared: int, frames_real: int = 1, size: int = 16) -> bytes:
+    """An animated PNG whose acTL says ``frames_declared`` frames but that holds ``frames_real``."""
+    raw = b"".join(b"\x00" + b"\xff" * size for _ in range(size))
+    out = [b"\x89PNG\r\n\x1a\n", _png_chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0)),
+           _png_chunk(b"acTL", struct.pack(">II", frames_declared, 0))]
+    sequence = 0
+    for frame in range(frames_real):
+        out.append(_png_chunk(b"fcTL", struct.pack(">IIIIIHHBB", sequence, size, size, 0, 0, 1, 1, 0, 0)))
+        sequence += 1
+        if frame == 0:
+            out.append(_png_chunk(b"IDAT", zlib.compress(raw)))
+        else:
+            out.append(_png_chunk(b"fdAT", struct.pack(">I", sequence) + zlib.compress(raw)))
+            sequence += 1
+    out.append(_png_chunk(b"IEND", b""))
+    return b"".join(out)
+
+
+# --- declared counts are never trusted -------------------------------------------------
+
+@pytest.mark.parametrize("declared", [2, 1000, 2 ** 31 - 1])
+def test_apng_declaring_huge_frame_counts_is_counted_by_its_real_frames(tmp_path, declared):
+    path = tmp_path / "anim.png"
+    path.write_bytes(apng_declaring(declared))
+    started = time.monotonic()
+    n = count_pages(path)
+    pages = list(iter_pages(path))
+    assert time.monotonic() - started < 10
+    # The one real frame is read; a declared frame that is not there is named, never invented as pages.
+    assert n <= 2 and len(pages) <= 2 and pages[0].image is not None
+    if len(pages) == 2:
+        assert pages[1].image is None and "anim.png, trang 2" in pages[1].error.message
+
+
+def test_tiff_whose_directories_loop_ends(tmp_path):
+    """A TIFF whose last directory points back at the first: an endless page list, read once."""
+    path = tmp_path / "loop.tif"
+    frames = [Image.new("L", (40, 30), 255) for _ in range(3)]
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    data = bytearray(path.read_bytes())
+    first_ifd = struct.unpack("<I", data[4:8])[0]
+    offset = first_ifd
+    for _ in range(3):  # walk to the last directory, then point its "next" at the first
+        entries = struct.unpack("<H", data[offset:offset + 2])[0]
+        next_at = offset + 2 + 12 * entries
+        following = struct.unpack("<I", data[next_at:next_at + 4])[0]
+        if following == 0:
+            data[next_at:next_at + 4] = struct.pack("<I", first_ifd)
+            break
+        offset = following
+    path.write_bytes(bytes(data))
+    started = time.monotonic()
+    n, _ = count_pages_checked(path)
+    pages = list(iter_pages(path))
+    assert time.monotonic() - started < 30
+    assert n <= T.MAX_PAGES_PER_FILE and len(pages) <= T.MAX_PAGES_PER_FILE
+    assert [p.image is not None for p in pages[:3]] == [True, True, True]
+
+
+def test_pages_per_file_bound_names_the_file_and_where_it_stops(tmp_path, monkeypatch):
+    monkeypatch.setattr(T, "MAX_PAGES_PER_FILE", 3)
+    path = tmp_path / "many.tif"
+    frames = [Image.new("L", (40, 30), 255) for _ in range(5)]
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    n, message = count_pages_checked(path)
+    assert n == 3 and len(list(iter_pages(path))) == 3
+    assert "many.tif" in message and "3 trang" in message and "trang 4" in message
+
+
+def test_pdf_declaring_more_pages_than_its_tree_holds(tmp_path):
+    """/Count 7 over two pages: two pages read, no phantom broken pages."""
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"
+    path = tmp_path / "seven.pdf"
+    path.write_bytes(minimal_pdf([page, page], count=7))
+    assert count_pages_checked(path) == (2, None)
+    assert [p.image is not None for p in iter_pages(path)] == [True, True]
+
+
+def test_pdf_declaring_two_billion_pages(tmp_path):
+    """/Count 2^31 over one page: the declared count is not a page count."""
+    pdf = minimal_pdf([b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"], count=2 ** 31)
+    path = tmp_path / "count.pdf"
+    path.write_bytes(pdf)
+    try:
+        n = count_pages(path)
+    except InputFileError as exc:  # refusing the file, by name, is right too
+        assert "count.pdf" in exc.message
+        return
+    assert n <= T.MAX_PAGES_PER_FILE
+    assert len(list(iter_pages(path))) <= T.MAX_PAGES_PER_FILE
+
+
+# --- pixels -------------------------------------------------------------------------------
+
+def test_png_decompression_bomb_is_refused_before_decoding(tmp_path):
+    """A 100 000 x 100 000 PNG of a few kilobytes (10 G pixels) is refused from its header."""
+    width = height = 100_000
+    row = b"\x00" + b"\x00" * (width // 8)
+    compressor = zlib.compressobj(9)
+    body = b"".join(compressor.compress(row) for _ in range(200)) + compressor.flush()  # truncated data
+    path = tmp_path / "bomb.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+                     + _png_chunk(b"IDAT", body) + _png_chunk(b"IEND", b""))
+    assert path.stat().st_size < 100_000
+    pages = list(iter_pages(path))
+    assert len(pages) == 1 and pages[0].image is None
+    assert "bomb.png, trang 1" in pages[0].error.message and "quá lớn" in pages[0].error.message
+
+
+def test_huge_pdf_page_is_rendered_within_the_pixel_bound(tmp_path):
+    """A 5 m x 5 m PDF page: rendered smaller, never 60 M+ pixels."""
+    path = tmp_path / "poster.pdf"
+    path.write_bytes(minimal_pdf([b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 14400 14400] >>"]))
+    page = next(iter_pages(path))
+    assert page.image is not None and page.image.size <= T.MAX_PAGE_PIXELS
+
+
+# --- broken pages and files: named, skipped, the rest read -----------------------------------
+
+def minimal_pdf(pages: list[bytes], count: int | None = None, broken: set[int] = frozenset()) -> bytes:
+    """A PDF with the given page dictionaries (object 3 on); pages in ``broken`` are not page objects."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
+    kids = " ".join(f"{3 + i} 0 R" for i in range(len(pages)))
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {count or len(pages)} >>".encode())
+    for i, page in enumerate(pages):
+        objects.append(b"<< /Type /Font >>" if i in broken else page)
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def test_broken_page_among_good_ones_is_named_and_the_others_are_read(tmp_path):
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"
+    path = tmp_path / "three.pdf"
+    path.write_bytes(minimal_pdf([page, page, page], broken={1}))
+    pages = list(iter_pages(path))
+    assert [p.index for p in pages] == [0, 1, 2]
+    assert pages[0].image is not None and pages[2].image is not None
+    assert pages[1].image is None and "three.pdf, trang 2" in pages[1].error.message
+
+
+def test_truncated_pdf_names_the_file_and_the_batch_goes_on(tmp_path, office_batch, store):
+    pdf, _, _ = office_batch
+    data = pdf.read_bytes()
+    cut = tmp_path / "cut.pdf"
+    cut.write_bytes(data[: len(data) // 2])
+    report = run_scan([str(cut), str(pdf)], store, "b", template_dir=TEMPLATES)
+    text = format_report(report, store.summary())
+    assert "cut.pdf: tệp PDF bị hỏng, có vẻ bị cắt cụt" in text
+    # The good file is read whole.
+    assert report.outcomes["new"] + report.outcomes["rescan"] + report.outcomes["conflict"] >= 14
+
+
+# --- seconds and crashes: watched workers ----------------------------------------------------
+
+def _run(tasks, **kwargs):
+    pool = PageWorkers(2, page_worker_tasks.init, ("x",), page_worker_tasks.task, **kwargs)
+    return dict(pool.map([[t] for t in tasks]))
+
+
+def test_a_page_that_hangs_is_stopped_and_the_others_answer():
+    started = time.monotonic()
+    out = _run(["a", "slow", "b", "c"], seconds_per_task=3)
+    assert time.monotonic() - started < 30
+    assert out["a"] == "A" and out["b"] == "B" and out["c"] == "C"
+    assert isinstance(out["slow"], Failure) and out["slow"].kind == "timeout" and "3 giây" in out["slow"].message
+
+
+def test_a_page_that_kills_its_reader_or_fails_is_named_and_the_rest_of_its_run_is_read():
+    pool = PageWorkers(1, page_worker_tasks.init, ("x",), page_worker_tasks.task, seconds_per_task=20)
+    out = list(pool.map([["a", "die", "b"], ["bug", "c"]]))
+    got = dict(out)
+    assert len(out) == 5 and got["a"] == "A" and got["b"] == "B" and got["c"] == "C"
+    assert got["die"].kind == "crashed" and got["bug"].kind == "error" and "broken decoder" in got["bug"].message
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the memory bound is Linux's RLIMIT_DATA")
+def test_memory_bomb_in_a_worker_is_one_failed_page():
+    out = _run(["a", "bomb"], seconds_per_task=30, max_memory_bytes=2 * 1024 ** 3)
+    assert out["a"] == "A"
+    assert isinstance(out["bomb"], Failure) and out["bomb"].kind in ("memory", "crashed")
+
+
+def test_pdf_page_whose_jpeg_is_cut_short_is_named_never_read_as_blank(tmp_path):
+    """A scan's JPEG stream cut before its end: decoders fill the rest grey; the page is refused."""
+    from ingest_variants import pdf_with_image
+
+    grey = np.full((400, 300), 240, np.uint8)
+    grey[50:350:20, 40:260] = 30
+    _, encoded = cv2.imencode(".jpg", grey)
+    cut = encoded.tobytes()[: len(encoded) * 2 // 3]
+    path = tmp_path / "cutjpeg.pdf"
+    path.write_bytes(pdf_with_image(300, 400, "/ColorSpace /DeviceGray /BitsPerComponent 8", cut,
+                                    encoded_as="DCTDecode"))
+    page, = list(iter_pages(path))
+    assert page.image is None and "cutjpeg.pdf, trang 1" in page.error.message and "cắt cụt" in page.error.message
+    whole = tmp_path / "whole.pdf"
+    whole.write_bytes(pdf_with_image(300, 400, "/ColorSpace /DeviceGray /BitsPerComponent 8", encoded.tobytes(),
+                                     encoded_as="DCTDecode"))
+    assert next(iter_pages(whole)).stream_sha256  # the whole JPEG keeps the fast path
+
+
+def test_truncated_jpeg_and_png_files_are_named(tmp_path):
+    grey = np.full((400, 300), 240, np.uint8)
+    for suffix in (".jpg", ".png"):
+        _, encoded = cv2.imencode(suffix, grey)
+        path = tmp_path / f"cut{suffix}"
+        path.write_bytes(encoded.tobytes()[: len(encoded) // 2])
+        try:
+            pages = list(iter_pages(path))
+        except InputFileError as exc:
+            assert path.name in exc.message
+            continue
+        assert pages[0].image is None and f"{path.name}, trang 1" in pages[0].error.message
