@@ -158,6 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--uploads", default="outputs/uploads", help="thư mục lưu tệp tải lên (mặc định outputs/uploads)")
     p.add_argument("--templates", default="form_templates")
     p.add_argument("--workers", type=_positive_int, default=1, help="số tiến trình đọc trang của đợt tải lên")
+    p.add_argument("--https", action="store_true",
+                   help="người dùng mở ứng dụng qua HTTPS (proxy TLS phía trước): cookie đăng nhập chỉ gửi qua HTTPS")
+    p.add_argument("--behind-proxy", action="store_true",
+                   help="tin tiêu đề X-Forwarded-For/-Proto của một proxy ngược (caddy, nginx) đứng trước")
 
     users = sub.add_parser("users", help="tài khoản của ứng dụng web")
     users_sub = users.add_subparsers(dest="users_command", required=True, parser_class=_Parser)
@@ -390,7 +394,7 @@ def cmd_review_serve(args) -> int:
     from .web import serve
 
     serve(args.db, host=args.host, port=args.port, uploads_dir=args.uploads, template_dir=args.templates,
-          scan_workers=args.workers)
+          scan_workers=args.workers, https=args.https, behind_proxy=args.behind_proxy)
     return 0
 
 
@@ -398,10 +402,12 @@ def cmd_users_add(args) -> int:
     from .store import open_store
     from .users import ROLE_LABELS, add_user, read_new_password
 
-    password = read_new_password(args.password_stdin)
+    password = read_new_password(args.password_stdin, args.name)
     with open_store(args.db) as store:
-        add_user(store, args.name, password, args.role)
-        print(f"Đã tạo tài khoản «{args.name}» ({ROLE_LABELS[args.role]}) trong {store.url}")
+        # A password typed by whoever runs the command is the user's first one, to be replaced at first login.
+        add_user(store, args.name, password, args.role, must_change_password=True)
+        print(f"Đã tạo tài khoản «{args.name}» ({ROLE_LABELS[args.role]}) trong {store.url}; "
+              "người dùng phải đổi mật khẩu ở lần đăng nhập đầu tiên.")
     return 0
 
 

@@ -50,6 +50,7 @@ import json
 import os
 import shutil
 import tempfile
+import unicodedata
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -82,8 +83,18 @@ TemplateLookup = Callable[[str, int], "Template | None"]
 # --- pure helpers -----------------------------------------------------------
 
 def neutralise(text: str) -> str:
-    """A cell a spreadsheet will show as text, never run as a formula (OWASP CSV injection)."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """A cell a spreadsheet will show as text, never run as a formula (OWASP CSV injection).
+
+    The first character is compared after NFKC folding as well, so the
+    full-width and small forms (＝＋－＠, ﹦﹢﹣﹫), which East Asian input methods
+    type and spreadsheets may fold to ASCII, are caught too; so is the minus sign U+2212.
+    """
+    if not text:
+        return text
+    first = text[0]
+    if text.startswith(FORMULA_STARTS) or first == "\u2212" or unicodedata.normalize("NFKC", first) in FORMULA_STARTS:
+        return "'" + text
+    return text
 
 
 def cell_text(value: object) -> str:
@@ -350,6 +361,25 @@ def codebook_rows(templates: Iterable[Template]) -> list[list[str]]:
     return rows
 
 
+def new_file_mode() -> int:
+    """The mode a new file gets from open() under this process's umask (0o644 under umask 022).
+
+    mkstemp makes 0o600 files; a report moved into place with that mode could
+    not be opened by colleagues on a shared folder. Read from /proc (Linux),
+    which, unlike setting and restoring os.umask, is safe with threads.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextmanager
 def _replacing(path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -358,6 +388,7 @@ def _replacing(path: Path):
     tmp = Path(tmp_name)
     try:
         yield tmp
+        os.chmod(tmp, new_file_mode())  # (#17) as any file the user creates, not mkstemp's 0600
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

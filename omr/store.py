@@ -248,6 +248,13 @@ users = sa.Table(
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False, default=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # SCHEMA CHANGE (#17): session_version, integer NOT NULL DEFAULT 0; a login cookie carries the
+    # version it was issued under, and logout, a password change or disabling the user adds one,
+    # which ends every session issued before.
+    sa.Column("session_version", sa.Integer, nullable=False, default=0, server_default="0"),
+    # SCHEMA CHANGE (#17): must_change_password, boolean NOT NULL DEFAULT false; true for a password
+    # set by someone else (omr users add, an admin in the app): the user must choose their own at login.
+    sa.Column("must_change_password", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
 )
 
 # The audit trail: every change a person makes, with the value before and after
@@ -470,6 +477,9 @@ def _reason(exc: BaseException) -> str:
 
 # --- opening ------------------------------------------------------------------
 
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")  # (#17) the two drivers installed and tested
+
+
 def open_store(url: str | None = None) -> Store:
     """Open (and create if missing) the database at ``url``.
 
@@ -481,6 +491,10 @@ def open_store(url: str | None = None) -> Store:
     """
     target = database_url(url)
     shown = masked(target)
+    if target.get_backend_name() not in SUPPORTED_BACKENDS:
+        # (#17) mysql://, oracle://...: one line naming what works, not a missing-driver traceback.
+        raise DatabaseError(f"Không hỗ trợ cơ sở dữ liệu «{target.get_backend_name()}» ({shown}): "
+                            "chỉ dùng được SQLite (đường dẫn tệp) hoặc PostgreSQL (postgresql://...)")
     try:
         if target.get_backend_name() == "sqlite":
             engine = _sqlite_engine(target)
@@ -489,7 +503,7 @@ def open_store(url: str | None = None) -> Store:
             if target.get_backend_name() == "postgresql" and "connect_timeout" not in target.query:
                 connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
             engine = sa.create_engine(target, connect_args=connect_args)
-    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, OSError) as exc:
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError, OSError) as exc:
         raise DatabaseError(f"Không mở được cơ sở dữ liệu {shown}: {_reason(exc)}") from None
     store = Store(engine, shown)
     try:

@@ -256,3 +256,26 @@ BLANK_FRAME_MIN_MM = (40.0, 8.0)
 BLANK_QUESTION_GAP_MM = 40.0
 # Lone boxes stacked one per line at most this far apart are one question's options.
 BLANK_STACK_MAX_MM = 12.0
+
+# --- #17: security of the review app, reports people read ----------------------------------------
+# Passwords longer than this are refused: Argon2 would take them, but zxcvbn's cost grows with the
+# square of the length, and no one types a 128-character pass phrase.
+MAX_PASSWORD_LENGTH = 128
+# zxcvbn score (0-4) every password needs, even one an admin hands out: 1 refuses the top of the
+# common-password lists ("12345678", "password1", eight spaces score 0) and nothing else.
+MIN_INITIAL_PASSWORD_SCORE = 1
+# zxcvbn score a user's own password needs: 3 = "safely unguessable" (~10^8 guesses, Wheeler 2016),
+# the level zxcvbn's authors recommend for online attack with throttling, which the login has.
+MIN_CHOSEN_PASSWORD_SCORE = 3
+# Words an attacker of this app knows: its name, the demo passwords printed by `make demo` and the
+# Vietnamese words people build passwords from. zxcvbn counts them as a dictionary of guesses.
+PASSWORD_PUBLIC_WORDS = ("omr", "motcua", "mot-cua", "quantri", "quantri-demo", "nhanvien", "nhanvien-demo",
+                         "kiemtra", "kiemtra-demo", "demo", "matkhau", "mat-khau", "admin", "scanner",
+                         "reviewer", "phuong", "ubnd", "hanhchinh", "vietnam")
+# Failed logins allowed for one account name: five typing mistakes in a quarter of an hour is a
+# person; more is guessing. After that the account answers 429 until the window ends, even to the
+# right password (OWASP Authentication Cheat Sheet: lock out after a small number of failures).
+LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
+# Failed logins allowed from one address over all names: an office behind one NAT address has a
+# few dozen staff, so this is several people's mistakes, and stops one machine trying many names.
+LOGIN_FAILURES_PER_ADDRESS = "20 per 15 minutes"

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import functools
 import json
+import posixpath
 import tempfile
+import unicodedata
+import zipfile
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
-from flask import (Flask, Response, abort, current_app, flash, g, redirect, render_template, request, session,
-                   url_for)
+from flask import (Flask, Response, abort, current_app, flash, g, redirect, render_template, request, send_file,
+                   session, url_for)
 from flask_wtf.csrf import CSRFError
 
 from .. import review, users
@@ -19,6 +23,7 @@ from ..qrcodes import format_serial
 from ..store import StaleWriteError
 from ..template import NO_OPINION_CODE, Question
 from . import images, jobs
+from .throttle import LoginThrottled
 
 STATUS_LABELS = {OK: "hợp lệ", BLANK: "để trống", MULTIPLE: "nhiều ô được đánh dấu",
                  "ambiguous": "không chắc chắn", "invalid": "ngày không hợp lệ"}
@@ -50,10 +55,51 @@ def login_required(*roles: str):
 
 
 def _safe_next(target: str | None) -> str:
-    # Only a path on this site: "//evil.example" and "https://..." are refused.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("home")
+    """``target`` if it is a path of this site, normalised; else the home page."""
+    return safe_local_path(target) or url_for("home")
+
+
+# Longer redirect targets are no page of this app.
+MAX_REDIRECT_LENGTH = 2000
+
+
+def safe_local_path(target: str | None) -> str | None:
+    """A same-site path to redirect to, normalised, or None when ``target`` could leave the site.
+
+    Refused: anything with a scheme or host ("https://x", "//x"), a backslash
+    (browsers read "/\\x" as "//x"), any control, space or invisible format
+    character (browsers drop tab and newline, so "/\t/x" becomes "//x"), and
+    a path that becomes "//..." once "." and ".." are resolved. The query is
+    kept, the fragment dropped.
+    """
+    if not target or len(target) > MAX_REDIRECT_LENGTH or "\\" in target:
+        return None
+    if any(c.isspace() or unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return None
+    path = posixpath.normpath(parts.path)
+    if parts.path.endswith("/") and path != "/":
+        path += "/"
+    if path.startswith("//"):
+        return None
+    return urlunsplit(("", "", path, parts.query, ""))
+
+
+def db_id(text: str | None) -> int | None:
+    """A database id given as text (form field, query string), or None when it is not one (huge, negative...)."""
+    from . import MAX_DB_ID
+
+    text = (text or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_DB_ID)):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_DB_ID else None
+
+
+# Pages a user who must change their password may still open.
+PASSWORD_CHANGE_ENDPOINTS = ("account_password", "logout", "login", "static", "favicon")
 
 
 def _load_user() -> None:
@@ -61,10 +107,19 @@ def _load_user() -> None:
     user_id = session.get("uid")
     if isinstance(user_id, int):
         user = users.get_user(_store(), user_id)
-        if user is not None and user.active:
+        # A cookie from before a logout, a password change or disabling carries an older session version.
+        if user is not None and user.active and session.get("sv") == user.session_version:
             g.user = user
         else:
             session.clear()
+
+
+def _require_password_change():
+    if g.user is not None and g.user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        flash("Mật khẩu hiện tại do người khác đặt (hoặc là mật khẩu demo); hãy đặt mật khẩu của riêng bạn "
+              "trước khi tiếp tục.", "info")
+        return redirect(url_for("account_password"))
+    return None
 
 
 def _security_headers(response: Response) -> Response:
@@ -185,6 +240,7 @@ def _parse_answer(question: Question, form) -> tuple[object, str]:
 
 def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads best
     app.before_request(_load_user)
+    app.before_request(_require_password_change)
     app.after_request(_security_headers)
     app.teardown_request(_drop_incoming)
 
@@ -223,23 +279,64 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
             return redirect(url_for("queue_page"))
         return redirect(url_for("progress_page"))
 
+    @app.errorhandler(LoginThrottled)
+    def _throttled(exc):
+        minutes = max(1, round(exc.retry_after_s / 60))
+        response = current_app.make_response((render_template(
+            "login.html", name="", throttled=True,
+            message=f"Đăng nhập sai quá nhiều lần với tài khoản này hoặc từ máy này; hãy thử lại sau khoảng "
+                    f"{minutes} phút."), 429))
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
+
     @app.route("/login", methods=["GET", "POST"])
     def login():
         if request.method == "POST":
             name = request.form.get("name", "").strip()
-            user = users.authenticate(_store(), name, request.form.get("password", ""))
+            password = request.form.get("password", "")
+            throttle = current_app.extensions["omr_login_throttle"]
+            user = throttle.attempt(name, request.remote_addr or "", lambda: users.authenticate(_store(), name, password))
             if user is None:
                 flash("Sai tên đăng nhập hoặc mật khẩu.", "error")
                 return render_template("login.html", name=name), 401
             session.clear()
             session["uid"] = user.id
+            session["sv"] = user.session_version
+            if user.must_change_password:
+                return redirect(url_for("account_password"))
             return redirect(_safe_next(request.args.get("next")))
         return render_template("login.html", name="")
 
     @app.post("/logout")
     def logout():
+        if g.user is not None:
+            # Ends this cookie and any copy of it (and the user's other sessions): a saved cookie is worthless.
+            users.end_sessions(_store(), g.user.id)
         session.clear()
         return redirect(url_for("login"))
+
+    @app.route("/account/password", methods=["GET", "POST"])
+    @login_required()
+    def account_password():
+        status = 200
+        if request.method == "POST":
+            new = request.form.get("new_password") or ""
+            try:
+                if new != (request.form.get("new_password_again") or ""):
+                    raise review.ReviewError("Hai lần nhập mật khẩu mới không giống nhau")
+                users.change_own_password(_store(), g.user.id, request.form.get("current_password") or "", new)
+            except OmrError as exc:
+                flash(exc.message, "error")
+                status = 400
+            else:
+                # The change ended every session, this one too: start a fresh one under the new version.
+                fresh = users.get_user(_store(), g.user.id)
+                session.clear()
+                session["uid"] = fresh.id
+                session["sv"] = fresh.session_version
+                flash("Đã đổi mật khẩu. Các phiên đăng nhập khác của bạn đã kết thúc.", "ok")
+                return redirect(url_for("home"), 303)
+        return render_template("account.html", must_change=g.user.must_change_password), status
 
     # -- batches (scanning staff) --
 
@@ -304,7 +401,7 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
         if "kind" in request.args or "batch" in request.args or "unit" in request.args:
             batch = request.args.get("batch", "")
             kind = request.args.get("kind", "")
-            session["queue_filter"] = {"batch_id": int(batch) if batch.isdigit() else None,
+            session["queue_filter"] = {"batch_id": db_id(batch),
                                        "unit": (request.args.get("unit") or "").strip()[:100],
                                        "kind": kind if kind in review.KINDS else ""}
             session["queue_skip"] = []
@@ -460,14 +557,14 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
     def page_image(page_id: int):
         question = request.args.get("question") or None
         region = None
-        comment_id = request.args.get("comment", "")
-        if comment_id.isdigit():
+        comment_id = db_id(request.args.get("comment"))
+        if comment_id is not None:
             from ..store import comments
 
             with _store().reading() as conn:
                 row = conn.execute(comments.select().with_only_columns(
                     comments.c.x, comments.c.y, comments.c.w, comments.c.h, comments.c.page_id)
-                    .where(comments.c.id == int(comment_id))).first()
+                    .where(comments.c.id == comment_id)).first()
             if row is not None and row.page_id == page_id:
                 region = (row.x, row.y, row.w, row.h)
         return _png(lambda: images.whole_page(_store(), page_id, question, region))
@@ -531,24 +628,33 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
             action = request.form.get("action", "add")
             try:
                 if action == "add":
+                    # The admin chose this password: the new user replaces it at first login.
                     users.add_user(_store(), (request.form.get("name") or "").strip(),
                                    request.form.get("password") or "", request.form.get("role") or "",
-                                   created_by=g.user.name)
-                    flash(f"Đã tạo người dùng «{request.form.get('name')}».", "ok")
+                                   created_by=g.user.name, must_change_password=True)
+                    flash(f"Đã tạo người dùng «{request.form.get('name')}»; người này phải đổi mật khẩu "
+                          "ở lần đăng nhập đầu tiên.", "ok")
                 elif action in ("disable", "enable"):
-                    user_id = int(request.form.get("user_id", "0"))
+                    user_id = db_id(request.form.get("user_id"))
+                    if user_id is None:
+                        raise review.ReviewError("Không có người dùng này")
                     if user_id == g.user.id:
                         raise review.ReviewError("Không thể tự khoá tài khoản của mình")
                     users.set_active(_store(), user_id, action == "enable", changed_by=g.user.name)
                     flash("Đã cập nhật tài khoản.", "ok")
                 elif action == "password":
-                    users.set_password(_store(), int(request.form.get("user_id", "0")),
-                                       request.form.get("password") or "", changed_by=g.user.name)
-                    flash("Đã đổi mật khẩu.", "ok")
+                    user_id = db_id(request.form.get("user_id"))
+                    if user_id is None:
+                        raise review.ReviewError("Không có người dùng này")
+                    users.set_password(_store(), user_id, request.form.get("password") or "",
+                                       changed_by=g.user.name)
+                    flash("Đã đặt mật khẩu tạm; người dùng phải đổi ở lần đăng nhập sau.", "ok")
             except (OmrError, ValueError, KeyError) as exc:
                 flash(getattr(exc, "message", "Dữ liệu không hợp lệ"), "error")
                 status = 400
-        return render_template("users.html", users=users.list_users(_store()), roles=users.ROLES), status
+        # The least powerful role first: a new user starts as a reviewer unless the admin chooses otherwise.
+        return render_template("users.html", users=users.list_users(_store()),
+                               roles=(users.REVIEWER, users.SCANNER, users.ADMIN)), status
 
     @app.get("/admin/units")
     @login_required(users.ADMIN)
@@ -558,8 +664,6 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
     @app.get("/admin/export.<fmt>")
     @login_required(users.ADMIN)
     def admin_export(fmt: str):
-        from ..export import export_responses
-
         if fmt not in ("csv", "xlsx"):
             abort(404)
         catalogue = _catalogue()
@@ -568,18 +672,35 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
             layout = catalogue.layouts.get((form_id, version))
             return catalogue.template_of(layout) if layout else None
 
-        handle = tempfile.NamedTemporaryFile(suffix=f".{fmt}", delete=False)
-        handle.close()
-        path = Path(handle.name)
-        try:
-            export_responses(_store(), fmt, path, lookup)
-            data = path.read_bytes()
-        finally:
-            path.unlink(missing_ok=True)
-        mimetype = "text/csv" if fmt == "csv" else \
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return Response(data, mimetype=mimetype,
-                        headers={"Content-Disposition": f"attachment; filename=omr-export.{fmt}"})
+        archive = export_zip(_store(), fmt, lookup)
+        return send_file(archive, mimetype="application/zip", as_attachment=True,
+                         download_name=f"omr-export-{fmt}-{date.today().isoformat()}.zip")
+
+
+def export_zip(store, fmt: str, template_lookup, *, work_dir: str | None = None):
+    """The export as one zip: ``omr-export.<fmt>`` and its ``omr-export_crops/`` folder of comment crops.
+
+    Written in a private temporary folder (mode 0700, removed before
+    returning, so no crop stays on disk) into an anonymous temporary file
+    (unlinked at once: it vanishes when closed). Returns the open file,
+    positioned at its start. ``work_dir``: where temporary files go (tests).
+    """
+    from ..export import export_responses
+
+    archive = tempfile.TemporaryFile(dir=work_dir)
+    try:
+        with tempfile.TemporaryDirectory(prefix="omr-export-", dir=work_dir) as folder:
+            out = Path(folder) / f"omr-export.{fmt}"
+            export_responses(store, fmt, out, template_lookup)
+            with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+                for path in sorted(Path(folder).rglob("*")):
+                    if path.is_file():
+                        bundle.write(path, path.relative_to(folder).as_posix())
+    except BaseException:
+        archive.close()
+        raise
+    archive.seek(0)
+    return archive
 
 
 def _serial_text(serial) -> str:
