@@ -176,6 +176,21 @@ def end_sessions(store, user_id: int) -> None:
         session_version=users.c.session_version + 1)))
 
 
+def set_active(store, user_id: int, active: bool, *, changed_by: str) -> None:
+    """Enable or disable a user; disabling ends their sessions at once. KeyError when there is no such user."""
+    from .store import users
+
+    def work(conn: sa.Connection) -> None:
+        row = conn.execute(sa.select(users.c.active).where(users.c.id == user_id)).first()
+        if row is None:
+            raise KeyError(user_id)
+        conn.execute(users.update().where(users.c.id == user_id).values(
+            active=active, session_version=users.c.session_version + 1))
+        store._record_change(conn, changed_by, "user", user_id, None, "active", bool(row.active), active)
+
+    store.writing(work)
+
+
 def authenticate(store, name: str, password: str) -> User | None:
     """The active user with this name and password, else None (never says which part was wrong)."""
     from .store import users
