@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import (Flask, Response, abort, current_app, flash, g, redirect, render_template, request, send_file,
                    session, url_for)
 from flask_wtf.csrf import CSRFError
+import sqlalchemy as sa
 
 from .. import review, users
 from ..errors import OmrError
@@ -22,7 +23,7 @@ from ..model import BLANK, MULTIPLE, NEEDS_REVIEW, OK, SET_ASIDE_REASONS
 from ..qrcodes import format_serial
 from ..store import StaleWriteError
 from ..template import NO_OPINION_CODE, Question
-from . import images, jobs
+from . import display, images, jobs
 from .throttle import LoginThrottled
 
 STATUS_LABELS = {OK: "hợp lệ", BLANK: "để trống", MULTIPLE: "nhiều ô được đánh dấu",
@@ -217,9 +218,11 @@ def _parse_answer(question: Question, form) -> tuple[object, str]:
     if question.type == "date":
         text = (form.get("date") or "").strip()
         try:
-            day = date.fromisoformat(text)
+            day = display.parse_day(text)
         except ValueError:
-            raise review.ReviewError(f"«{text}» không phải ngày dạng NNNN-TT-NN (ví dụ 2026-03-05)") from None
+            day = None
+        if day is None:
+            raise review.ReviewError(f"«{text}» không phải ngày dạng ngày/tháng/năm (ví dụ 05/03/2026)")
         if question.years and day.year not in question.years:
             raise review.ReviewError(f"Năm {day.year} không có trên phiếu ({', '.join(map(str, question.years))})")
         return day.isoformat(), OK
@@ -244,9 +247,13 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
     app.after_request(_security_headers)
     app.teardown_request(_drop_incoming)
 
+    app.jinja_env.filters["vn_time"] = display.vn_time
+    app.jinja_env.filters["vn_date"] = display.vn_date
+
     @app.context_processor
     def _globals():
         return {"user": g.get("user"), "role_labels": users.ROLE_LABELS, "format_serial": _serial_text,
+                "unit_label": _unit_label,
                 "can_review": g.get("user") is not None and g.user.role in users.CAN_REVIEW,
                 "can_upload": g.get("user") is not None and g.user.role in users.CAN_UPLOAD}
 
@@ -307,6 +314,11 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
             return redirect(_safe_next(request.args.get("next")))
         return render_template("login.html", name="")
 
+    @app.get("/favicon.ico")
+    def favicon():
+        # Browsers ask for /favicon.ico before reading the page's <link rel="icon">.
+        return redirect(url_for("static", filename="favicon.svg"), 301)
+
     @app.post("/logout")
     def logout():
         if g.user is not None:
@@ -343,7 +355,7 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
     @app.get("/batches")
     @login_required(*users.CAN_UPLOAD)
     def batches_page():
-        return render_template("batches.html", jobs=jobs.list_jobs(_store()), today=date.today().isoformat())
+        return render_template("batches.html", **_batches_context())
 
     @app.post("/batches")
     @login_required(*users.CAN_UPLOAD)
@@ -356,9 +368,9 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
         for field, label in (("collected_from", "ngày bắt đầu thu"), ("collected_to", "ngày kết thúc thu")):
             text = (request.form.get(field) or "").strip()
             try:
-                collected.append(date.fromisoformat(text) if text else None)
+                collected.append(display.parse_day(text))
             except ValueError:
-                errors.append(f"«{text}» không phải ngày hợp lệ ({label}).")
+                errors.append(f"«{text}» không phải ngày hợp lệ ({label}); viết ngày/tháng/năm, ví dụ 15/09/2025.")
                 collected.append(None)
         if (collected[0] is None) != (collected[1] is None):
             errors.append("Cần cả ngày bắt đầu và ngày kết thúc thu phiếu, hoặc bỏ trống cả hai.")
@@ -371,15 +383,13 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
         if errors:
             for message in errors:
                 flash(message, "error")
-            return render_template("batches.html", jobs=jobs.list_jobs(_store()), today=date.today().isoformat(),
-                                   form=request.form), 400
+            return render_template("batches.html", **_batches_context(), form=request.form), 400
         job_id, accepted, refused = jobs.create_job(_store(), current_app.config["UPLOADS_DIR"], name,
                                                     collected[0], collected[1], received, g.user.name)
         for item in refused:
             flash(f"Tệp «{item.name}» bị từ chối: {item.reason}.", "error")
         if job_id is None:
-            return render_template("batches.html", jobs=jobs.list_jobs(_store()), today=date.today().isoformat(),
-                                   form=request.form), 400
+            return render_template("batches.html", **_batches_context(), form=request.form), 400
         flash(f"Đã nhận {len(accepted)} tệp ({sum(f['pages'] for f in accepted)} trang) cho đợt «{name}»; "
               "đang đọc ở chế độ nền, có thể đóng trình duyệt.", "ok")
         current_app.extensions["omr_jobs"].wake()
@@ -391,7 +401,9 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
         job = jobs.job_status(_store(), job_id)
         if job is None:
             abort(404)
-        return render_template("job.html", job=job)
+        # The batch the job read into: what is left to review, and the queue filtered to it.
+        batch = next((b for b in review.batch_progress(_store()) if b["name"] == job["batch_name"]), None)
+        return render_template("job.html", job=job, batch=batch)
 
     # -- the queue (reviewers) --
 
@@ -608,7 +620,8 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
                     change[side + "_text"] = "(chưa có)"
                 else:
                     change[side + "_text"] = json.dumps(data, ensure_ascii=False)
-        return render_template("response.html", head=head, response=response, rows=rows, history=history)
+        return render_template("response.html", head=head, response=response, rows=rows, history=history,
+                               comments=_response_comments(response_id))
 
     # -- progress --
 
@@ -701,6 +714,45 @@ def export_zip(store, fmt: str, template_lookup, *, work_dir: str | None = None)
         raise
     archive.seek(0)
     return archive
+
+
+COMMENT_STATUS_LABELS = {"pending": "chờ duyệt", "reviewed": "đã duyệt"}
+
+
+def _response_comments(response_id: int) -> list[dict]:
+    """The handwritten comments of one response (inked boxes only): text or draft, status, flags, crop."""
+    from ..lexicon import flags_from_json
+    from ..store import comments
+
+    with _store().reading() as conn:
+        rows = conn.execute(sa.select(comments.c.id, comments.c.field, comments.c.status, comments.c.draft_text,
+                                      comments.c.text, comments.c.flags, comments.c.crop_png.is_not(None))
+                            .where(comments.c.response_id == response_id, comments.c.status != "blank")
+                            .order_by(comments.c.field)).all()
+    shown = []
+    for row in rows:
+        reviewed = row.status == "reviewed"
+        shown.append({"id": row.id, "field": row.field, "has_crop": bool(row[6]),
+                      "text": row.text if reviewed else row.draft_text,
+                      "source": "" if reviewed else "bản nháp OCR, chưa duyệt" if row.draft_text else "",
+                      "status": COMMENT_STATUS_LABELS.get(row.status, row.status),
+                      "flags": [m.term for m in flags_from_json(row.flags) if m.flagged]})
+    return shown
+
+
+def _batches_context() -> dict:
+    """The uploads, and the batches read with `omr scan` on the command line (no upload job)."""
+    uploads = jobs.list_jobs(_store())
+    uploaded = {job["batch_name"] for job in uploads}
+    from_cli = [b for b in review.batch_progress(_store()) if b["name"] not in uploaded]
+    return {"jobs": uploads, "cli_batches": from_cli, "today": display.vn_date(date.today())}
+
+
+def _unit_label(code: str | None) -> str:
+    """A unit as people read it, '30001 – Phường Cao Lãnh' (registry read once per request)."""
+    if "unit_names" not in g:
+        g.unit_names = display.unit_names(_store())
+    return display.unit_label(code, g.unit_names)
 
 
 def _serial_text(serial) -> str:
