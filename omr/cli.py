@@ -284,10 +284,10 @@ def _existing_database(url: str | None) -> str | None:
 
     target = database_url(url)
     database = target.database or ""
-    if target.get_backend_name() == "sqlite" and database not in ("", ":memory:") and not database.startswith("file:"):
-        if not Path(database).expanduser().is_file():
-            raise DatabaseError(f"Không có cơ sở dữ liệu «{database}»: kiểm tra lại --db (lệnh này chỉ đọc, "
-                                "không tạo cơ sở dữ liệu mới; đọc bản quét bằng «omr scan» trước)")
+    if (target.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+            and not database.startswith("file:") and not Path(database).expanduser().is_file()):
+        raise DatabaseError(f"Không có cơ sở dữ liệu «{database}»: kiểm tra lại --db (lệnh này chỉ đọc, "
+                            "không tạo cơ sở dữ liệu mới; đọc bản quét bằng «omr scan» trước)")
     return url
 
 

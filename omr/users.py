@@ -17,8 +17,12 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from zxcvbn import zxcvbn
 
 from .errors import BadArgumentsError
-from .tuning import (MAX_PASSWORD_LENGTH, MIN_CHOSEN_PASSWORD_SCORE, MIN_INITIAL_PASSWORD_SCORE,
-                     PASSWORD_PUBLIC_WORDS)
+from .tuning import (
+    MAX_PASSWORD_LENGTH,
+    MIN_CHOSEN_PASSWORD_SCORE,
+    MIN_INITIAL_PASSWORD_SCORE,
+    PASSWORD_PUBLIC_WORDS,
+)
 
 ADMIN, SCANNER, REVIEWER = "admin", "scanner", "reviewer"
 ROLES = (ADMIN, SCANNER, REVIEWER)
@@ -126,7 +130,6 @@ def set_password(store, user_id: int, password: str, *, changed_by: str, must_ch
     Raises BadArgumentsError when there is no such user (nothing written, no
     audit row) or the password is refused (:func:`check_password`).
     """
-    from .store import users
 
     target = get_user(store, user_id)
     if target is None:

@@ -18,7 +18,6 @@ import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest

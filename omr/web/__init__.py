@@ -71,7 +71,7 @@ MAX_DB_ID = 2 ** 31 - 1
 class DatabaseIdConverter(IntegerConverter):
     """``<int:...>`` in routes: only numbers a database id can hold match; anything bigger is a 404."""
 
-    def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_DB_ID, signed=False):  # noqa: A002
+    def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_DB_ID, signed=False):
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 

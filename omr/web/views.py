@@ -12,10 +12,10 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import sqlalchemy as sa
 from flask import (Flask, Response, abort, current_app, flash, g, redirect, render_template, request, send_file,
                    session, url_for)
 from flask_wtf.csrf import CSRFError
-import sqlalchemy as sa
 
 from .. import review, users
 from ..errors import OmrError
@@ -241,7 +241,7 @@ def _parse_answer(question: Question, form) -> tuple[object, str]:
 
 # --- routes ---------------------------------------------------------------------
 
-def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads best
+def register(app: Flask) -> None:
     app.before_request(_load_user)
     app.before_request(_require_password_change)
     app.after_request(_security_headers)
@@ -643,7 +643,7 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
                 if action == "add":
                     # The admin chose this password: the new user replaces it at first login.
                     users.add_user(_store(), (request.form.get("name") or "").strip(),
-                                   request.form.get("password") or "", request.form.get("role") or "",
+                                   request.form.get("password") or "", request.form.get("role") or users.REVIEWER,
                                    created_by=g.user.name, must_change_password=True)
                     flash(f"Đã tạo người dùng «{request.form.get('name')}»; người này phải đổi mật khẩu "
                           "ở lần đăng nhập đầu tiên.", "ok")
