@@ -198,6 +198,8 @@ def _item_url(key: str) -> str:
 def _value_text(question: Question | None, value) -> str:
     if value is None or value == []:
         return "(trống)"
+    if question is not None and question.type == "date" and isinstance(value, str):
+        return display.vn_date(value)  # dd/mm/yyyy, as people write dates
     codes = value if isinstance(value, list) else [value]
     if question is None or not question.options:
         return ", ".join(str(c) for c in codes)
