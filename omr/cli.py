@@ -85,7 +85,7 @@ METAVARS_VI = {"period": "KỲ", "output": "TỆP", "db": "CSDL", "templates": "
                "count": "SỐ", "first_serial": "SỐ", "seed": "SỐ", "truth": "TỆP", "dpi": "DPI",
                "profile": "KIỂU", "survey_from": "NGÀY", "survey_to": "NGÀY", "group": "CÁCH", "page_width_mm": "MM",
                "reference": "ẢNH", "batch": "TÊN", "collected_from": "NGÀY", "collected_to": "NGÀY",
-               "workers": "SỐ", "sample": "TỆP", "source": "TÊN", "mapping": "TỆP", "rejects": "TỆP",
+               "workers": "SỐ", "sample": "TỆP", "units_file": "TỆP", "source": "TÊN", "mapping": "TỆP", "rejects": "TỆP",
                "format": "ĐỊNH_DẠNG", "by": "TÊN", "host": "ĐỊA_CHỈ", "port": "CỔNG", "uploads": "THƯ_MỤC",
                "role": "VAI_TRÒ", "template": "MẪU_PHIẾU", "name": "TÊN", "paths": "ĐƯỜNG_DẪN",
                "file": "TỆP", "serial": "SỐ_PHIẾU", "blank": "PHIẾU_TRẮNG", "template_json": "TEMPLATE_JSON"}
@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit", type=_unit_code, help="mã đơn vị (xã/phường) ghi vào mã QR")
     p.add_argument("--first-serial", type=_positive_int, default=1, help="số phiếu đầu tiên (mặc định 1)")
     p.add_argument("-o", "--output", required=True, help="tệp PDF ghi ra")
+    p.add_argument("--units", dest="units_file",
+                   help="danh mục đơn vị CSV/XLSX: in cơ quan ban hành và tên đơn vị của --unit ở đầu phiếu")
+    p.add_argument("--db", help="lấy danh mục đơn vị từ cơ sở dữ liệu này (đã nhập bằng «omr units import»)")
 
     p = forms_sub.add_parser("layout", help="ghi bố cục (toạ độ mm) ra JSON")
     p.add_argument("template", help="tệp mẫu phiếu YAML, ví dụ form_templates/motcua-2026.yaml")
@@ -302,11 +305,44 @@ def cmd_forms_print(args) -> int:
     from .printing import print_forms
 
     _, layout = _load(args.template)
+    header = _form_header(args)
     out = _output_path(args.output)
-    pages = print_forms(layout, out, args.count, args.first_serial, args.unit)
+    pages = print_forms(layout, out, args.count, args.first_serial, args.unit, header)
     last = args.first_serial + args.count - 1
     print(f"Đã in {args.count} phiếu ({pages} trang A4), số phiếu {args.first_serial:06d}–{last:06d}: {out}")
+    if header is not None:
+        print(f"Đơn vị trên phiếu: {header.unit_name} (mã {header.unit_code})")
     return 0
+
+
+def _form_header(args):
+    """The issuing body and unit name for --unit, from --units FILE or the registry in --db; None without them.
+
+    A unit code the given registry does not know is refused: hundreds of forms
+    would be printed with a wrong code in their QR codes.
+    """
+    from .printing import header_for_unit
+
+    if not args.unit or not (args.units_file or args.db):
+        return None
+    if args.units_file:
+        from .online import read_table
+        from .units import units_from_table
+
+        table = read_table(args.units_file)
+        registry, _ = units_from_table(table.header, table.rows, args.units_file)
+        source = args.units_file
+    else:
+        from .store import open_store
+        from .units import stored_units
+
+        with open_store(_existing_database(args.db)) as store:
+            registry = stored_units(store)
+            source = store.url
+    header = header_for_unit(args.unit, registry)
+    if header is None:
+        raise BadArgumentsError(f"Mã đơn vị {args.unit} không có trong danh mục {source}; kiểm tra lại --unit")
+    return header
 
 
 def cmd_forms_layout(args) -> int:
