@@ -86,7 +86,7 @@ METAVARS_VI = {"period": "KỲ", "output": "TỆP", "db": "CSDL", "templates": "
                "profile": "KIỂU", "survey_from": "NGÀY", "survey_to": "NGÀY", "group": "CÁCH", "page_width_mm": "MM",
                "reference": "ẢNH", "batch": "TÊN", "collected_from": "NGÀY", "collected_to": "NGÀY",
                "workers": "SỐ", "sample": "TỆP", "units_file": "TỆP", "source": "TÊN", "mapping": "TỆP", "rejects": "TỆP",
-               "format": "ĐỊNH_DẠNG", "by": "TÊN", "host": "ĐỊA_CHỈ", "port": "CỔNG", "uploads": "THƯ_MỤC",
+               "format": "ĐỊNH_DẠNG", "issuer": "CƠ_QUAN", "place": "ĐỊA_DANH", "by": "TÊN", "host": "ĐỊA_CHỈ", "port": "CỔNG", "uploads": "THƯ_MỤC",
                "role": "VAI_TRÒ", "template": "MẪU_PHIẾU", "name": "TÊN", "paths": "ĐƯỜNG_DẪN",
                "file": "TỆP", "serial": "SỐ_PHIẾU", "blank": "PHIẾU_TRẮNG", "template_json": "TEMPLATE_JSON"}
 
@@ -196,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("csv", "xlsx", "jsonl", "parquet"), default="csv",
                    help="định dạng tệp xuất (mặc định csv)")
     p.add_argument("-o", "--output", help="tệp xuất (mặc định outputs/export.<định dạng>); ảnh ý kiến viết tay ghi cạnh tệp")
+    p.add_argument("--codes", action="store_true",
+                   help="CSV/XLSX ghi mã (serial, paper, ok, 1–5) thay cho tiêu đề và nhãn tiếng Việt; "
+                        "JSONL/Parquet luôn ghi mã")
     p.add_argument("--db", help=DB_HELP)
     p.add_argument("--templates", default="form_templates", help=TEMPLATES_HELP)
 
@@ -217,6 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--roll-up", action="store_true", help="cộng số liệu đơn vị cũ vào đơn vị kế thừa")
     p.add_argument("--calendar", action="store_true", help="kỳ theo tháng dương lịch thay vì chốt ngày 15–14")
     p.add_argument("-o", "--output", required=True, help="tệp báo cáo: .xlsx, .docx hoặc .html")
+    p.add_argument("--issuer", help="cơ quan ban hành in ở đầu báo cáo DOCX, ví dụ «ỦY BAN NHÂN DÂN\\nPHƯỜNG CAO LÃNH» "
+                                    "(mặc định: theo danh mục đơn vị)")
+    p.add_argument("--place", help="địa danh ở dòng ngày tháng của báo cáo DOCX, ví dụ «Cao Lãnh» "
+                                   "(mặc định: theo danh mục đơn vị)")
     p.add_argument("--db", help=DB_HELP)
     p.add_argument("--templates", default="form_templates", help=TEMPLATES_HELP)
 
@@ -436,7 +443,7 @@ def cmd_export(args) -> int:
     out = _output_path(args.output or f"outputs/export.{args.format}")
     lookup = catalogue_lookup(args.templates)
     with open_store(_existing_database(args.db)) as store:
-        n = export_responses(store, args.format, out, lookup)
+        n = export_responses(store, args.format, out, lookup, labels=not args.codes)
     print(f"Đã xuất {n} phiếu: {out}")
     return 0
 
@@ -550,15 +557,19 @@ def cmd_users_add(args) -> int:
 
 def cmd_report(args) -> int:
     from .report import build, output_format, write_report
+    from .report_heading import heading_for
     from .report_render import pct
     from .store import open_store
+    from .units import stored_units
 
     output_format(args.output)  # a wrong extension fails before any work
     out = _output_path(args.output)
     with open_store(_existing_database(args.db)) as store:
         report = build(store, args.period, unit=args.unit, roll_up=args.roll_up, calendar=args.calendar,
                        templates=args.templates)
-    write_report(report, out)
+        heading = heading_for(stored_units(store), args.unit, [str(u) for u in report.units["unit"]],
+                              issuer=args.issuer.replace("\\n", "\n") if args.issuer else None, place=args.place)
+    write_report(report, out, heading)
     print(f"Báo cáo {report.period.title} ({report.period.span}), {report.scope}: {report.n_responses} phiếu, "
           f"chỉ số hài lòng chung {pct(report.overall)}: {out}")
     if report.awaiting_review:

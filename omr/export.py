@@ -56,6 +56,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from . import export_vi
 from .errors import BadArgumentsError
 from .lexicon import find_terms, flags_from_json
 from .model import NEEDS_REVIEW, OK
@@ -73,6 +74,7 @@ NUMBER_COLUMNS = ("version", "source_row", "to_review")  # kept as numbers in XL
 COMMENT_COLUMNS = ("text_source", "crop", "flags")  # per free-text question, after the status columns
 CODEBOOK_SHEET = "Bảng mã"
 CODEBOOK_HEADER = ("question", "question_text", "type", "option_code", "option_label")
+CODEBOOK_HEADER_VI = ("Mã câu hỏi / cột", "Nội dung", "Loại", "Mã", "Nhãn")  # (#17) with labels=True
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 LIST_SEPARATOR = ";"
 XLSX_SHEET = "Phiếu"
@@ -283,11 +285,16 @@ def header(value_ids: list[str], status_ids: list[str], text_ids: Iterable[str] 
 
 # --- I/O ----------------------------------------------------------------------
 
-def export_responses(store, fmt: str, out_path: str | Path, template_lookup: TemplateLookup) -> int:
+def export_responses(store, fmt: str, out_path: str | Path, template_lookup: TemplateLookup,
+                     labels: bool = False) -> int:
     """Write every response of ``store`` to ``out_path`` as ``fmt``; return how many.
 
     ``template_lookup(form_id, version)`` gives the template (for question
     order, question types and the survey-date question) or None when unknown.
+    ``labels``: CSV and XLSX get Vietnamese headers and option labels instead
+    of codes (:mod:`omr.export_vi`; the XLSX "Bảng mã" sheet then also maps
+    every column and coded value to its code). JSON Lines and Parquet always
+    keep the codes.
     The file is written to a temporary name first and moved into place, so an
     interrupted export never leaves half a file where the old one was.
     """
@@ -302,9 +309,9 @@ def export_responses(store, fmt: str, out_path: str | Path, template_lookup: Tem
 
     with _replacing(Path(out_path)) as tmp:
         if fmt == "csv":
-            _write_csv(tmp, records, value_ids, status_ids, text_ids)
+            _write_csv(tmp, records, value_ids, status_ids, text_ids, dataset.templates if labels else None)
         elif fmt == "xlsx":
-            _write_xlsx(tmp, records, value_ids, status_ids, dataset.templates, text_ids)
+            _write_xlsx(tmp, records, value_ids, status_ids, dataset.templates, text_ids, labels)
         elif fmt == "parquet":
             # Read by programs (pandas, R, DuckDB): typed values, not neutralised, like JSON Lines.
             to_frame(dataset).to_parquet(tmp, index=False)
@@ -395,17 +402,22 @@ def _replacing(path: Path):
 
 
 def _write_csv(path: Path, records: list[dict], value_ids: list[str], status_ids: list[str],
-               text_ids: list[str]) -> None:
+               text_ids: list[str], label_templates: Iterable[Template] | None = None) -> None:
     # utf-8-sig: the BOM makes Excel read Vietnamese diacritics as UTF-8.
+    questions = export_vi.questions_of(label_templates) if label_templates is not None else None
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(header(value_ids, status_ids, text_ids))
+        if questions is None:
+            writer.writerow(header(value_ids, status_ids, text_ids))
+        else:
+            writer.writerow([neutralise(h) for h in export_vi.header(value_ids, status_ids, text_ids, questions)])
         for record in records:
-            writer.writerow(flat_row(record, value_ids, status_ids, text_ids=text_ids))
+            shown = record if questions is None else export_vi.labelled(record, questions)
+            writer.writerow(flat_row(shown, value_ids, status_ids, text_ids=text_ids))
 
 
 def _write_xlsx(path: Path, records: list[dict], value_ids: list[str], status_ids: list[str],
-                templates: Iterable[Template], text_ids: list[str]) -> None:
+                templates: Iterable[Template], text_ids: list[str], labels: bool = False) -> None:
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
@@ -416,13 +428,21 @@ def _write_xlsx(path: Path, records: list[dict], value_ids: list[str], status_id
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(XLSX_SHEET)
     sheet.freeze_panes = "B2"  # header and serial stay in view while scrolling
-    sheet.append(header(value_ids, status_ids, text_ids))
+    templates = list(templates)
+    questions = export_vi.questions_of(templates) if labels else None
+    if questions is None:
+        sheet.append(header(value_ids, status_ids, text_ids))
+    else:
+        sheet.append([neutralise(clean(h)) for h in export_vi.header(value_ids, status_ids, text_ids, questions)])
     for record in records:
+        shown = record if questions is None else export_vi.labelled(record, questions)
         # Codes stay text ("0", "KYK" and "1" alike), as in the CSV; empty cells stay empty.
-        sheet.append([v if v != "" else None for v in flat_row(record, value_ids, status_ids, clean, text_ids)])
+        sheet.append([v if v != "" else None for v in flat_row(shown, value_ids, status_ids, clean, text_ids)])
     codebook = workbook.create_sheet(CODEBOOK_SHEET)
-    codebook.append(list(CODEBOOK_HEADER))
-    for row in codebook_rows(templates):
+    codebook.append(list(CODEBOOK_HEADER if questions is None else CODEBOOK_HEADER_VI))
+    extra = (export_vi.codebook_extra_rows(header(value_ids, status_ids, text_ids), value_ids, status_ids, text_ids,
+                                           questions) if questions is not None else [])
+    for row in codebook_rows(templates) + extra:
         codebook.append([neutralise(clean(cell)) or None for cell in row])
     workbook.save(path)
 

@@ -279,3 +279,12 @@ LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
 # Failed logins allowed from one address over all names: an office behind one NAT address has a
 # few dozen staff, so this is several people's mistakes, and stops one machine trying many names.
 LOGIN_FAILURES_PER_ADDRESS = "20 per 15 minutes"
+# Reports rank a unit only with at least this many responses in the period. With fewer, one or two
+# respondents move its index by several points and a ward can top the table on one form; 30 is the
+# usual minimum sample for comparing means (central limit rule of thumb). Others are listed unranked.
+RANKING_MIN_RESPONSES = 30
+# Trimming a comment crop to its writing for the reports: a pixel darker than this grey (0-255) is
+# writing (the stored crop's background is whitened to 255, faint pencil strokes measure ~150-200),
+CROP_TRIM_INK_LEVEL = 210
+# and this much paper (px of the ~200 dpi crop, ~1 mm) is kept around it so no stroke touches the edge.
+CROP_TRIM_MARGIN_PX = 8

@@ -315,7 +315,7 @@ def _export_csv(client) -> str:
     import io
     import zipfile
 
-    with zipfile.ZipFile(io.BytesIO(client.get("/admin/export.csv").data)) as bundle:
+    with zipfile.ZipFile(io.BytesIO(client.get("/admin/export.csv?codes=1").data)) as bundle:
         return bundle.read("omr-export.csv").decode("utf-8")
 
 

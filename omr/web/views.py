@@ -687,18 +687,20 @@ def register(app: Flask) -> None:
             layout = catalogue.layouts.get((form_id, version))
             return catalogue.template_of(layout) if layout else None
 
-        archive = export_zip(_store(), fmt, lookup)
+        # Vietnamese headers and labels for people; ?codes=1 for the codes (programs, old macros).
+        archive = export_zip(_store(), fmt, lookup, labels=request.args.get("codes") != "1")
         return send_file(archive, mimetype="application/zip", as_attachment=True,
                          download_name=f"omr-export-{fmt}-{date.today().isoformat()}.zip")
 
 
-def export_zip(store, fmt: str, template_lookup, *, work_dir: str | None = None):
+def export_zip(store, fmt: str, template_lookup, *, labels: bool = True, work_dir: str | None = None):
     """The export as one zip: ``omr-export.<fmt>`` and its ``omr-export_crops/`` folder of comment crops.
 
     Written in a private temporary folder (mode 0700, removed before
     returning, so no crop stays on disk) into an anonymous temporary file
     (unlinked at once: it vanishes when closed). Returns the open file,
-    positioned at its start. ``work_dir``: where temporary files go (tests).
+    positioned at its start. ``labels``: Vietnamese headers and labels
+    (omr.export_vi) rather than codes. ``work_dir``: where temporary files go (tests).
     """
     from ..export import export_responses
 
@@ -706,7 +708,7 @@ def export_zip(store, fmt: str, template_lookup, *, work_dir: str | None = None)
     try:
         with tempfile.TemporaryDirectory(prefix="omr-export-", dir=work_dir) as folder:
             out = Path(folder) / f"omr-export.{fmt}"
-            export_responses(store, fmt, out, template_lookup)
+            export_responses(store, fmt, out, template_lookup, labels=labels)
             with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
                 for path in sorted(Path(folder).rglob("*")):
                     if path.is_file():
