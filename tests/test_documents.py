@@ -285,3 +285,30 @@ def test_what_the_html_report_shows_is_not_cut(db, tmp_path, repo_root):
     html = out.read_text("utf-8")
     assert "…</text>" not in html and "THỦ T…" not in html
     assert Path(out).stat().st_size > 0
+
+
+def test_the_users_guide_covers_what_an_office_needs(repo_root):
+    guide = (repo_root / "docs" / "guide.md").read_text("utf-8")
+    sections = re.findall(r"^## \d+\. (.+)$", guide, re.MULTILINE)
+    for wanted in ("Scanner settings", "Loading your own units", "First login and passwords",
+                   "Serving on the office LAN with HTTPS", "Backups and upgrades"):
+        assert wanted in sections, wanted
+    for detail in ("200 dpi", "duplex", "PDF", "omr units import", "--https", "--behind-proxy", "reverse_proxy",
+                   ".backup", "pg_dump", "quantri-demo"):
+        assert detail in guide, detail
+    # Every command-line option the guide uses exists.
+    from omr.cli import build_parser
+
+    parser_text = " ".join(str(a.option_strings) for _, p in _all_parsers(build_parser()) for a in p._actions)
+    for option in set(re.findall(r"(--[a-z][a-z-]+)", guide)):
+        assert option in parser_text, option
+
+
+def _all_parsers(parser, path=("omr",)):
+    import argparse
+
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from _all_parsers(child, path + (name,))
