@@ -152,4 +152,15 @@ def test_a_new_office_user_in_chromium(server):
         assert page.locator("select[name=role]").input_value() == "reviewer"
         shot("07-nguoi-dung")
         assert any(r.status == 200 and r.url.endswith("favicon.svg") for r in icons), [r.url for r in icons]
+
+        # A guesser at the login page: after five wrong passwords the page says to wait, in Vietnamese.
+        guesser = chromium.new_context(viewport={"width": 1280, "height": 600}, locale="vi-VN").new_page()
+        for attempt in range(6):
+            guesser.goto(server["url"] + "/login")
+            guesser.fill("input[name=name]", "admin")
+            guesser.fill("input[name=password]", f"doan-bua-{attempt}")
+            with guesser.expect_navigation():
+                guesser.click("main button[type=submit]")
+        assert "Đăng nhập sai quá nhiều lần" in guesser.inner_text("main")
+        guesser.screenshot(path=str(SHOTS / "08-dang-nhap-bi-chan.png"), full_page=True)
         chromium.close()
