@@ -264,8 +264,9 @@ MAX_PASSWORD_LENGTH = 128
 # zxcvbn score (0-4) every password needs, even one an admin hands out: 1 refuses the top of the
 # common-password lists ("12345678", "password1", eight spaces score 0) and nothing else.
 MIN_INITIAL_PASSWORD_SCORE = 1
-# zxcvbn score a user's own password needs: 3 = "safely unguessable" (~10^8 guesses, Wheeler 2016),
-# the level zxcvbn's authors recommend for online attack with throttling, which the login has.
+# zxcvbn score a user's own password needs: 3 = "safely unguessable: moderate protection from an
+# offline slow-hash scenario" (at least 10^8 guesses; zxcvbn README, Wheeler 2016). Online guessing is
+# also throttled; 3 still holds if the Argon2 hashes in a stolen database backup are attacked offline.
 MIN_CHOSEN_PASSWORD_SCORE = 3
 # Words an attacker of this app knows: its name, the demo passwords printed by `make demo` and the
 # Vietnamese words people build passwords from. zxcvbn counts them as a dictionary of guesses.
