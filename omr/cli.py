@@ -319,6 +319,9 @@ def cmd_forms_print(args) -> int:
     print(f"Đã in {args.count} phiếu ({pages} trang A4), số phiếu {args.first_serial:06d}–{last:06d}: {out}")
     if header is not None:
         print(f"Đơn vị trên phiếu: {header.unit_name} (mã {header.unit_code})")
+    elif args.unit:
+        print(f"Phiếu chỉ ghi mã đơn vị {args.unit}: thêm --units <danh mục.csv> (hoặc --db) để in cơ quan "
+              "ban hành và tên đơn vị ở đầu phiếu.")
     return 0
 
 
