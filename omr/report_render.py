@@ -13,6 +13,7 @@ import html
 import io
 import math
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 from .periods import DATE_SOURCES
@@ -647,6 +648,10 @@ def write_docx(report, path: Path) -> None:
     from .report_heading import BLANK_BODY, BLANK_PLACE, DocumentHeading
 
     heading = report.heading or DocumentHeading("", (BLANK_BODY,), BLANK_PLACE)
+    if heading.day is None:  # dated in Vietnam time, like "Lập lúc" above it
+        from .export import local_time
+
+        heading = replace(heading, day=local_time(report.generated_at).date())
     document = Document()
     for style_name in ("Normal", "Table Grid"):
         style = document.styles[style_name]
@@ -784,7 +789,7 @@ def write_docx(report, path: Path) -> None:
     para(document, "Phụ lục", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     para(document, "KẾT QUẢ KHẢO SÁT MỨC ĐỘ HÀI LÒNG ĐỐI VỚI SỰ PHỤC VỤ CỦA BỘ PHẬN MỘT CỬA", bold=True,
          align=WD_ALIGN_PARAGRAPH.CENTER)
-    para(document, f"(Kèm theo Báo cáo số ……/BC-UBND ngày …/…/{(heading.day or report.generated_at).year})",
+    para(document, f"(Kèm theo Báo cáo số ……/BC-UBND ngày …/…/{heading.day.year})",
          italic=True, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=6)
 
     def section_title(text):

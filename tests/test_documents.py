@@ -312,3 +312,19 @@ def _all_parsers(parser, path=("omr",)):
         if isinstance(action, argparse._SubParsersAction):
             for name, child in action.choices.items():
                 yield from _all_parsers(child, path + (name,))
+
+
+def test_the_docx_is_dated_in_vietnam_time(db, tmp_path, repo_root):
+    """Made at 20:00 UTC on 31 December: in Vietnam it is already 1 January of the next year."""
+    from datetime import datetime, timezone
+
+    from docx import Document
+
+    from omr.report import build, write_report
+
+    with open_store(db) as store:
+        made = build(store, "2026-Q1", templates=str(repo_root / "form_templates"))
+    made.generated_at = datetime(2026, 12, 31, 20, 0, tzinfo=timezone.utc)
+    write_report(made, tmp_path / "r.docx")
+    right = Document(tmp_path / "r.docx").tables[0].rows[0].cells[1].text
+    assert "ngày 01 tháng 01 năm 2027" in right
