@@ -23,7 +23,7 @@ from ..model import BLANK, MULTIPLE, NEEDS_REVIEW, OK, SET_ASIDE_REASONS
 from ..qrcodes import format_serial
 from ..store import StaleWriteError
 from ..template import NO_OPINION_CODE, Question
-from . import display, images, jobs
+from . import MAX_DB_ID, display, images, jobs
 from .throttle import LoginThrottled
 
 STATUS_LABELS = {OK: "hợp lệ", BLANK: "để trống", MULTIPLE: "nhiều ô được đánh dấu",
@@ -90,8 +90,6 @@ def safe_local_path(target: str | None) -> str | None:
 
 def db_id(text: str | None) -> int | None:
     """A database id given as text (form field, query string), or None when it is not one (huge, negative...)."""
-    from . import MAX_DB_ID
-
     text = (text or "").strip()
     if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_DB_ID)):
         return None
