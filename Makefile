@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 APT_PACKAGES := fonts-dejavu-core tesseract-ocr tesseract-ocr-vie poppler-utils
 # Only the tests need these: a browser for the web app's tests, LibreOffice to open the DOCX report.
 TEST_APT_PACKAGES := chromium libreoffice-writer-nogui
+# apt waits this long (s) for another apt or unattended-upgrades to release its lock instead of failing at once.
+APT_LOCK_TIMEOUT_S := 600
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT := outputs/demo
 TEMPLATE := form_templates/motcua-2026.yaml
@@ -24,7 +26,7 @@ define apt_install
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "Cài gói hệ thống:$$missing"; \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+		$(SUDO) apt-get -o DPkg::Lock::Timeout=$(APT_LOCK_TIMEOUT_S) update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -o DPkg::Lock::Timeout=$(APT_LOCK_TIMEOUT_S) install -y -qq $$missing; \
 	fi
 endef
 

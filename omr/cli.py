@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from omr.errors import BadArgumentsError, DatabaseError, OmrError
+from omr.errors import BadArgumentsError, OmrError
 
 
 def _positive_int(text: str) -> int:
@@ -39,7 +39,76 @@ def _unit_code(text: str) -> str:
     return text
 
 
+DB_HELP = "cơ sở dữ liệu: tệp SQLite (mặc định outputs/omr.sqlite) hoặc postgresql://người_dùng@máy/tên"
+TEMPLATES_HELP = "thư mục mẫu phiếu (mặc định form_templates)"
+
+
+# argparse's own words (usage line, section titles, its error messages) in Vietnamese. argparse looks
+# each one up through its module-level gettext functions when it prints; these stand in for them.
+ARGPARSE_VI = {
+    "usage: ": "Cách dùng: ",
+    "positional arguments": "tham số",
+    "options": "tuỳ chọn",
+    "optional arguments": "tuỳ chọn",
+    "show this help message and exit": "hiện hướng dẫn này rồi thoát",
+    "show program's version number and exit": "hiện số phiên bản rồi thoát",
+    "the following arguments are required: %s": "thiếu tham số bắt buộc: %s",
+    "unrecognized arguments: %s": "tham số không nhận ra: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "lựa chọn %(value)r không có (chọn một trong: %(choices)s)",
+    "argument %(argument_name)s: %(message)s": "tham số %(argument_name)s: %(message)s",
+    "expected one argument": "cần một giá trị",
+    "expected at most one argument": "chỉ nhận tối đa một giá trị",
+    "expected at least one argument": "cần ít nhất một giá trị",
+    "invalid %(type)s value: %(value)r": "giá trị %(value)r không hợp lệ",
+    "not allowed with argument %s": "không dùng cùng với %s",
+    "one of the arguments %s is required": "cần một trong các tham số %s",
+    "ambiguous option: %(option)s could match %(matches)s": "tuỳ chọn %(option)s không rõ: có thể là %(matches)s",
+    "ignored explicit argument %r": "giá trị %r bị bỏ qua",
+    "unexpected option string: %s": "tuỳ chọn không mong đợi: %s",
+    "can't open '%(filename)s': %(error)s": "không mở được «%(filename)s»: %(error)s",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": "lệnh %(parser_name)r không có (chọn một trong: %(choices)s)",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: lỗi: %(message)s\n",
+}
+
+
+def _argparse_vi(message: str) -> str:
+    return ARGPARSE_VI.get(message, message)
+
+
+def _argparse_vi_plural(singular: str, plural: str, n: int) -> str:
+    if singular == "expected %s argument":
+        return "cần %s giá trị"
+    return singular if n == 1 else plural
+
+
+argparse._ = _argparse_vi
+argparse.ngettext = _argparse_vi_plural
+
+
+# Placeholders shown in the usage lines, by argument name.
+METAVARS_VI = {"period": "KỲ", "output": "TỆP", "db": "CSDL", "templates": "THƯ_MỤC", "unit": "MÃ_ĐƠN_VỊ",
+               "count": "SỐ", "first_serial": "SỐ", "seed": "SỐ", "truth": "TỆP", "dpi": "DPI",
+               "profile": "KIỂU", "survey_from": "NGÀY", "survey_to": "NGÀY", "group": "CÁCH", "page_width_mm": "MM",
+               "reference": "ẢNH", "batch": "TÊN", "collected_from": "NGÀY", "collected_to": "NGÀY",
+               "workers": "SỐ", "sample": "TỆP", "units_file": "TỆP", "source": "TÊN", "mapping": "TỆP", "rejects": "TỆP",
+               "format": "ĐỊNH_DẠNG", "issuer": "CƠ_QUAN", "place": "ĐỊA_DANH", "by": "TÊN", "host": "ĐỊA_CHỈ", "port": "CỔNG", "uploads": "THƯ_MỤC",
+               "role": "VAI_TRÒ", "template": "MẪU_PHIẾU", "name": "TÊN", "paths": "ĐƯỜNG_DẪN",
+               "file": "TỆP", "serial": "SỐ_PHIẾU", "blank": "PHIẾU_TRẮNG", "template_json": "TEMPLATE_JSON"}
+
+
+class _VietnameseHelp(argparse.HelpFormatter):
+    def _get_default_metavar_for_optional(self, action):
+        return METAVARS_VI.get(action.dest, action.dest.upper())
+
+    def _get_default_metavar_for_positional(self, action):
+        return METAVARS_VI.get(action.dest, action.dest)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _VietnameseHelp)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str):  # argparse's own errors, as one line and exit 2
         self.print_usage(sys.stderr)
         raise BadArgumentsError(f"Lệnh không đúng: {message}")
@@ -47,92 +116,106 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="omr", description="Đọc phiếu khảo sát Một cửa đã quét: in phiếu, đọc, xuất dữ liệu.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="LỆNH",
+                                title="lệnh")
 
     forms = sub.add_parser("forms", help="in phiếu, xem bố cục, tạo bản quét mẫu")
-    forms_sub = forms.add_subparsers(dest="forms_command", required=True, parser_class=_Parser)
+    forms_sub = forms.add_subparsers(dest="forms_command", required=True, parser_class=_Parser,
+                                    metavar="LỆNH", title="lệnh")
 
     p = forms_sub.add_parser("print", help="in phiếu ra PDF (vector, có mã QR và số phiếu)")
-    p.add_argument("template")
+    p.add_argument("template", help="tệp mẫu phiếu YAML, ví dụ form_templates/motcua-2026.yaml")
     p.add_argument("--count", type=_positive_int, required=True, help="số tờ phiếu")
     p.add_argument("--unit", type=_unit_code, help="mã đơn vị (xã/phường) ghi vào mã QR")
     p.add_argument("--first-serial", type=_positive_int, default=1, help="số phiếu đầu tiên (mặc định 1)")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("-o", "--output", required=True, help="tệp PDF ghi ra")
+    p.add_argument("--units", dest="units_file",
+                   help="danh mục đơn vị CSV/XLSX: in cơ quan ban hành và tên đơn vị của --unit ở đầu phiếu")
+    p.add_argument("--db", help="lấy danh mục đơn vị từ cơ sở dữ liệu này (đã nhập bằng «omr units import»)")
 
     p = forms_sub.add_parser("layout", help="ghi bố cục (toạ độ mm) ra JSON")
-    p.add_argument("template")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("template", help="tệp mẫu phiếu YAML, ví dụ form_templates/motcua-2026.yaml")
+    p.add_argument("-o", "--output", required=True, help="tệp JSON ghi ra")
 
     p = forms_sub.add_parser("simulate", help="tạo bản quét mẫu có đáp án biết trước")
-    p.add_argument("template")
-    p.add_argument("--count", type=_positive_int, required=True)
-    p.add_argument("--seed", type=int, required=True)
-    p.add_argument("-o", "--output", required=True)
-    p.add_argument("--truth", required=True)
-    p.add_argument("--dpi", type=int, choices=(200, 300), default=200)
-    p.add_argument("--profile", choices=("clean", "office", "harsh", "phone"), default="office")
-    p.add_argument("--unit", type=_unit_code)
-    p.add_argument("--first-serial", type=_positive_int, default=1)
+    p.add_argument("template", help="tệp mẫu phiếu YAML, ví dụ form_templates/motcua-2026.yaml")
+    p.add_argument("--count", type=_positive_int, required=True, help="số tờ phiếu mẫu")
+    p.add_argument("--seed", type=int, required=True, help="hạt giống ngẫu nhiên: cùng số cho cùng bản quét")
+    p.add_argument("-o", "--output", required=True, help="tệp PDF bản quét mẫu ghi ra")
+    p.add_argument("--truth", required=True, help="tệp JSONL ghi đáp án đã điền của từng phiếu")
+    p.add_argument("--dpi", type=int, choices=(200, 300), default=200, help="độ phân giải bản quét (mặc định 200)")
+    p.add_argument("--profile", choices=("clean", "office", "harsh", "phone"), default="office",
+                   help="kiểu bản quét: sạch, máy văn phòng (mặc định), xấu, ảnh điện thoại")
+    p.add_argument("--unit", type=_unit_code, help="mã đơn vị ghi vào mã QR")
+    p.add_argument("--first-serial", type=_positive_int, default=1, help="số phiếu đầu tiên (mặc định 1)")
     p.add_argument("--survey-from", type=_iso_date, help="ngày khảo sát sớm nhất ghi trên phiếu (YYYY-MM-DD)")
     p.add_argument("--survey-to", type=_iso_date, help="ngày khảo sát muộn nhất ghi trên phiếu (YYYY-MM-DD)")
 
     template = sub.add_parser("template", help="tạo mẫu phiếu từ phiếu trắng thiết kế nơi khác, hoặc từ OMRChecker")
-    template_sub = template.add_subparsers(dest="template_command", required=True, parser_class=_Parser)
+    template_sub = template.add_subparsers(dest="template_command", required=True, parser_class=_Parser,
+                                    metavar="LỆNH", title="lệnh")
     p = template_sub.add_parser("from-blank", help="tìm ô đánh dấu và khung viết trên phiếu trắng (PDF/PNG)")
-    p.add_argument("blank", metavar="BLANK")
+    p.add_argument("blank", help="phiếu trắng: PDF hoặc ảnh PNG")
     p.add_argument("-o", "--output", required=True, help="tệp mẫu phiếu YAML, ví dụ form_templates/phieu-xa.yaml")
     p.add_argument("--group", choices=("rows", "columns"), default="rows",
                    help="gom ô thành câu hỏi theo hàng (mặc định) hoặc theo cột")
     p.add_argument("--page-width-mm", type=float, help="chiều rộng trang (mm) của ảnh; mặc định A4")
     p = template_sub.add_parser("import-omrchecker", help="nhập template.json của OMRChecker")
-    p.add_argument("template_json", metavar="TEMPLATE_JSON")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("template_json", metavar="TEMPLATE_JSON", help="tệp template.json của OMRChecker")
+    p.add_argument("-o", "--output", required=True, help="tệp mẫu phiếu YAML ghi ra")
     p.add_argument("--reference", help="ảnh phiếu làm ảnh mẫu (mặc định: ảnh đầu tiên cạnh template.json)")
 
     p = sub.add_parser("scan", help="đọc các tệp quét (PDF, TIFF, PNG, JPEG, thư mục) vào cơ sở dữ liệu")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="+", help="tệp quét (PDF, TIFF, PNG, JPEG) hoặc thư mục")
     p.add_argument("--db", help="cơ sở dữ liệu (mặc định outputs/omr.sqlite; PostgreSQL: postgresql://…)")
     p.add_argument("--batch", help="tên đợt quét (mặc định: ngày giờ hiện tại)")
     p.add_argument("--collected-from", type=_iso_date, help="ngày bắt đầu thu phiếu (YYYY-MM-DD)")
     p.add_argument("--collected-to", type=_iso_date, help="ngày kết thúc thu phiếu (YYYY-MM-DD)")
-    p.add_argument("--workers", type=_positive_int, default=min(2, os.cpu_count() or 1))
+    p.add_argument("--workers", type=_positive_int, default=min(2, os.cpu_count() or 1),
+                   help="số tiến trình đọc trang song song (mặc định: tối đa 2)")
     p.add_argument("--templates", default="form_templates", help="thư mục mẫu phiếu (mặc định form_templates)")
 
     online = sub.add_parser("online", help="phiếu trả lời trực tuyến (Google Forms, cổng dịch vụ công, bảng tính)")
-    online_sub = online.add_subparsers(dest="online_command", required=True, parser_class=_Parser)
+    online_sub = online.add_subparsers(dest="online_command", required=True, parser_class=_Parser,
+                                    metavar="LỆNH", title="lệnh")
     p = online_sub.add_parser("mapping", help="đề xuất ánh xạ cột -> câu hỏi và nhãn -> mã, để kiểm tra và sửa")
-    p.add_argument("template")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("template", help="tệp mẫu phiếu YAML, ví dụ form_templates/motcua-2026.yaml")
+    p.add_argument("-o", "--output", required=True, help="tệp ánh xạ YAML ghi ra")
     p.add_argument("--sample", help="tệp xuất mẫu (CSV/XLSX) để đề xuất theo tiêu đề cột và nhãn thật")
     p = online_sub.add_parser("import", help="nhập một tệp xuất trực tuyến (CSV/XLSX) vào cơ sở dữ liệu")
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", help="tệp xuất trực tuyến CSV hoặc XLSX")
     p.add_argument("--source", required=True, help="tên nguồn, ví dụ google-forms-2026")
     p.add_argument("--mapping", help="tệp ánh xạ YAML (từ «omr online mapping»)")
-    p.add_argument("--db")
+    p.add_argument("--db", help=DB_HELP)
     p.add_argument("--rejects", help="tệp CSV ghi các dòng bị từ chối (mặc định outputs/<tên tệp>.rejects.csv)")
     p.add_argument("--templates", default="form_templates", help="thư mục mẫu phiếu khi không có --mapping")
 
     units = sub.add_parser("units", help="danh mục đơn vị hành chính (xã, phường) theo thời gian")
-    units_sub = units.add_subparsers(dest="units_command", required=True, parser_class=_Parser)
+    units_sub = units.add_subparsers(dest="units_command", required=True, parser_class=_Parser,
+                                    metavar="LỆNH", title="lệnh")
     p = units_sub.add_parser("import", help="nhập danh mục đơn vị từ CSV/XLSX")
-    p.add_argument("file", metavar="units.csv")
-    p.add_argument("--db")
+    p.add_argument("file", metavar="units.csv", help="danh mục đơn vị CSV/XLSX: code,name,kind,parent,valid_from,valid_to,predecessors")
+    p.add_argument("--db", help=DB_HELP)
 
     p = sub.add_parser("export", help="xuất dữ liệu: một dòng cho mỗi phiếu")
-    p.add_argument("--format", choices=("csv", "xlsx", "jsonl", "parquet"), default="csv")
-    p.add_argument("-o", "--output")
-    p.add_argument("--db")
-    p.add_argument("--templates", default="form_templates")
+    p.add_argument("--format", choices=("csv", "xlsx", "jsonl", "parquet"), default="csv",
+                   help="định dạng tệp xuất (mặc định csv)")
+    p.add_argument("-o", "--output", help="tệp xuất (mặc định outputs/export.<định dạng>); ảnh ý kiến viết tay ghi cạnh tệp")
+    p.add_argument("--codes", action="store_true",
+                   help="CSV/XLSX ghi mã (serial, paper, ok, 1–5) thay cho tiêu đề và nhãn tiếng Việt; "
+                        "JSONL/Parquet luôn ghi mã")
+    p.add_argument("--db", help=DB_HELP)
+    p.add_argument("--templates", default="form_templates", help=TEMPLATES_HELP)
 
     p = sub.add_parser("comments", help="liệt kê ý kiến viết tay: bản nháp OCR và dấu hiệu tiêu cực")
-    p.add_argument("--db")
+    p.add_argument("--db", help=DB_HELP)
     p.add_argument("--flagged", action="store_true", help="chỉ những ý kiến có dấu hiệu tiêu cực")
 
     p = sub.add_parser("show", help="vẽ kết quả đọc lên ảnh trang quét để đối chiếu")
-    p.add_argument("serial", type=_positive_int)
-    p.add_argument("-o", "--output", required=True)
-    p.add_argument("--db")
-    p.add_argument("--templates", default="form_templates")
+    p.add_argument("serial", type=_positive_int, help="số phiếu, ví dụ 1 hoặc 000001")
+    p.add_argument("-o", "--output", required=True, help="tệp ảnh PNG ghi ra (nhiều trang: thêm số trang vào tên)")
+    p.add_argument("--db", help=DB_HELP)
+    p.add_argument("--templates", default="form_templates", help=TEMPLATES_HELP)
 
     p = sub.add_parser("report", help="báo cáo mức độ hài lòng theo kỳ (XLSX, DOCX hoặc HTML)")
     p.add_argument("--period", required=True, help="kỳ: 2026-11, 2026-Q3, 2026-6M, 2026-9M hoặc 2026")
@@ -142,41 +225,54 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--roll-up", action="store_true", help="cộng số liệu đơn vị cũ vào đơn vị kế thừa")
     p.add_argument("--calendar", action="store_true", help="kỳ theo tháng dương lịch thay vì chốt ngày 15–14")
     p.add_argument("-o", "--output", required=True, help="tệp báo cáo: .xlsx, .docx hoặc .html")
-    p.add_argument("--db")
-    p.add_argument("--templates", default="form_templates")
+    p.add_argument("--issuer", help="cơ quan ban hành in ở đầu báo cáo DOCX, ví dụ «ỦY BAN NHÂN DÂN\\nPHƯỜNG CAO LÃNH» "
+                                    "(mặc định: theo danh mục đơn vị)")
+    p.add_argument("--place", help="địa danh ở dòng ngày tháng của báo cáo DOCX, ví dụ «Cao Lãnh» "
+                                   "(mặc định: theo danh mục đơn vị)")
+    p.add_argument("--db", help=DB_HELP)
+    p.add_argument("--templates", default="form_templates", help=TEMPLATES_HELP)
 
     period = sub.add_parser("period", help="chốt số liệu một kỳ báo cáo")
-    period_sub = period.add_subparsers(dest="period_command", required=True, parser_class=_Parser)
+    period_sub = period.add_subparsers(dest="period_command", required=True, parser_class=_Parser,
+                                    metavar="LỆNH", title="lệnh")
     p = period_sub.add_parser("close", help="chốt số liệu kỳ (thay đổi sau đó thành số liệu điều chỉnh)")
     p.add_argument("period", help="kỳ: 2026-11, 2026-Q3, 2026-6M, 2026-9M hoặc 2026")
     p.add_argument("--calendar", action="store_true", help="kỳ theo tháng dương lịch")
     p.add_argument("--by", default="", help="người chốt (mặc định: tài khoản đang dùng)")
-    p.add_argument("--db")
-    p.add_argument("--templates", default="form_templates")
+    p.add_argument("--db", help=DB_HELP)
+    p.add_argument("--templates", default="form_templates", help=TEMPLATES_HELP)
 
     review = sub.add_parser("review", help="ứng dụng web cho nhân viên quét và người kiểm tra")
-    review_sub = review.add_subparsers(dest="review_command", required=True, parser_class=_Parser)
+    review_sub = review.add_subparsers(dest="review_command", required=True, parser_class=_Parser,
+                                    metavar="LỆNH", title="lệnh")
     p = review_sub.add_parser("serve", help="chạy ứng dụng web (tải lên đợt quét, kiểm tra, lịch sử)")
-    p.add_argument("--db")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=_positive_int, default=8000)
+    p.add_argument("--db", help=DB_HELP)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="địa chỉ lắng nghe (mặc định 127.0.0.1: chỉ máy này; mạng LAN: xem docs/guide.md)")
+    p.add_argument("--port", type=_positive_int, default=8000, help="cổng (mặc định 8000)")
     p.add_argument("--uploads", default="outputs/uploads", help="thư mục lưu tệp tải lên (mặc định outputs/uploads)")
-    p.add_argument("--templates", default="form_templates")
+    p.add_argument("--templates", default="form_templates", help=TEMPLATES_HELP)
     p.add_argument("--workers", type=_positive_int, default=1, help="số tiến trình đọc trang của đợt tải lên")
+    p.add_argument("--https", action="store_true",
+                   help="người dùng mở ứng dụng qua HTTPS (proxy TLS phía trước): cookie đăng nhập chỉ gửi qua HTTPS")
+    p.add_argument("--behind-proxy", action="store_true",
+                   help="tin tiêu đề X-Forwarded-For/-Proto của một proxy ngược (caddy, nginx) đứng trước")
 
     users = sub.add_parser("users", help="tài khoản của ứng dụng web")
-    users_sub = users.add_subparsers(dest="users_command", required=True, parser_class=_Parser)
+    users_sub = users.add_subparsers(dest="users_command", required=True, parser_class=_Parser,
+                                    metavar="LỆNH", title="lệnh")
     p = users_sub.add_parser("add", help="tạo tài khoản (hỏi mật khẩu, hoặc đọc từ OMR_PASSWORD / --password-stdin)")
-    p.add_argument("name")
-    p.add_argument("--role", choices=("admin", "scanner", "reviewer"), default="reviewer")
+    p.add_argument("name", help="tên đăng nhập: chữ không dấu, số, «.», «_», «-»")
+    p.add_argument("--role", choices=("admin", "scanner", "reviewer"), default="reviewer",
+                   help="vai trò: admin (quản trị), scanner (nhân viên quét), reviewer (người kiểm tra, mặc định)")
     p.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu từ dòng đầu của đầu vào chuẩn")
-    p.add_argument("--db")
+    p.add_argument("--db", help=DB_HELP)
 
     db = sub.add_parser("db", help="cơ sở dữ liệu: nâng cấp cấu trúc khi cài phiên bản omr mới")
     db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
     p = db_sub.add_parser("upgrade", help="nâng cấp cấu trúc cơ sở dữ liệu lên phiên bản mới nhất "
                                           "(SQLite: sao lưu tệp trước khi nâng cấp)")
-    p.add_argument("--db", help="URL hoặc đường dẫn tệp SQLite (mặc định outputs/omr.sqlite)")
+    p.add_argument("--db", help=DB_HELP)
     return parser
 
 
@@ -197,6 +293,25 @@ def _load(template_path: str):
     return template, resolve_layout(template)
 
 
+def _existing_database(url: str | None) -> str | None:
+    """``url`` unchanged, or DatabaseError (exit 7) when it names an SQLite file that does not exist.
+
+    Commands that only read (report, export, comments, show, period close)
+    must not create an empty database from a mistyped --db path and then
+    report 0 sheets as if all were well.
+    """
+    from omr.data.store import database_url
+    from omr.errors import DatabaseError
+
+    target = database_url(url)
+    database = target.database or ""
+    if (target.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+            and not database.startswith("file:") and not Path(database).expanduser().is_file()):
+        raise DatabaseError(f"Không có cơ sở dữ liệu «{database}»: kiểm tra lại --db (lệnh này chỉ đọc, "
+                            "không tạo cơ sở dữ liệu mới; đọc bản quét bằng «omr scan» trước)")
+    return url
+
+
 def _output_path(path: str) -> Path:
     out = Path(path)
     if out.parent and not out.parent.exists():
@@ -208,11 +323,47 @@ def cmd_forms_print(args) -> int:
     from omr.forms.printing import print_forms
 
     _, layout = _load(args.template)
+    header = _form_header(args)
     out = _output_path(args.output)
-    pages = print_forms(layout, out, args.count, args.first_serial, args.unit)
+    pages = print_forms(layout, out, args.count, args.first_serial, args.unit, header)
     last = args.first_serial + args.count - 1
     print(f"Đã in {args.count} phiếu ({pages} trang A4), số phiếu {args.first_serial:06d}–{last:06d}: {out}")
+    if header is not None:
+        print(f"Đơn vị trên phiếu: {header.unit_name} (mã {header.unit_code})")
+    elif args.unit:
+        print(f"Phiếu chỉ ghi mã đơn vị {args.unit}: thêm --units <danh mục.csv> (hoặc --db) để in cơ quan "
+              "ban hành và tên đơn vị ở đầu phiếu.")
     return 0
+
+
+def _form_header(args):
+    """The issuing body and unit name for --unit, from --units FILE or the registry in --db; None without them.
+
+    A unit code the given registry does not know is refused: hundreds of forms
+    would be printed with a wrong code in their QR codes.
+    """
+    from omr.forms.printing import header_for_unit
+
+    if not args.unit or not (args.units_file or args.db):
+        return None
+    if args.units_file:
+        from omr.online.table import read_table
+        from omr.online.units import units_from_table
+
+        table = read_table(args.units_file)
+        registry, _ = units_from_table(table.header, table.rows, args.units_file)
+        source = args.units_file
+    else:
+        from omr.data.store import open_store
+        from omr.online.units import stored_units
+
+        with open_store(_existing_database(args.db)) as store:
+            registry = stored_units(store)
+            source = store.url
+    header = header_for_unit(args.unit, registry)
+    if header is None:
+        raise BadArgumentsError(f"Mã đơn vị {args.unit} không có trong danh mục {source}; kiểm tra lại --unit")
+    return header
 
 
 def cmd_forms_layout(args) -> int:
@@ -305,8 +456,8 @@ def cmd_export(args) -> int:
 
     out = _output_path(args.output or f"outputs/export.{args.format}")
     lookup = catalogue_lookup(args.templates)
-    with open_store(args.db) as store:
-        n = export_responses(store, args.format, out, lookup)
+    with open_store(_existing_database(args.db)) as store:
+        n = export_responses(store, args.format, out, lookup, labels=not args.codes)
     print(f"Đã xuất {n} phiếu: {out}")
     return 0
 
@@ -317,7 +468,7 @@ def cmd_comments(args) -> int:
     from omr.text.lexicon import flags_from_json
     from omr.text.privacy import mask_personal_numbers
 
-    with open_store(args.db) as store:
+    with open_store(_existing_database(args.db)) as store:
         rows = store.inked_comments()
     status_text = {"pending": "chờ duyệt", "reviewed": "đã duyệt"}
     shown = 0
@@ -351,7 +502,7 @@ def cmd_show(args) -> int:
     from omr.scan.show import render_serial
 
     out = _output_path(args.output)
-    with open_store(args.db) as store:
+    with open_store(_existing_database(args.db)) as store:
         pages = render_serial(store, Catalogue.from_folder(args.templates), args.serial, out)
     print(f"Phiếu số {args.serial:06d}: {pages} trang, ảnh đối chiếu: {out}")
     print("Màu: xanh lá = đã đánh dấu, xanh dương = ô tô kín (huỷ), đỏ = cần kiểm tra, xám = ô trống")
@@ -403,7 +554,7 @@ def cmd_review_serve(args) -> int:
     from omr.web import serve
 
     serve(args.db, host=args.host, port=args.port, uploads_dir=args.uploads, template_dir=args.templates,
-          scan_workers=args.workers)
+          scan_workers=args.workers, https=args.https, behind_proxy=args.behind_proxy)
     return 0
 
 
@@ -411,24 +562,30 @@ def cmd_users_add(args) -> int:
     from omr.data.store import open_store
     from omr.data.users import ROLE_LABELS, add_user, read_new_password
 
-    password = read_new_password(args.password_stdin)
+    password = read_new_password(args.password_stdin, args.name)
     with open_store(args.db) as store:
-        add_user(store, args.name, password, args.role)
-        print(f"Đã tạo tài khoản «{args.name}» ({ROLE_LABELS[args.role]}) trong {store.url}")
+        # A password typed by whoever runs the command is the user's first one, to be replaced at first login.
+        add_user(store, args.name, password, args.role, must_change_password=True)
+        print(f"Đã tạo tài khoản «{args.name}» ({ROLE_LABELS[args.role]}) trong {store.url}; "
+              "người dùng phải đổi mật khẩu ở lần đăng nhập đầu tiên.")
     return 0
 
 
 def cmd_report(args) -> int:
     from omr.data.store import open_store
+    from omr.online.units import stored_units
     from omr.reports.figures import build, output_format, write_report
+    from omr.reports.heading import heading_for
     from omr.reports.render import pct
 
     output_format(args.output)  # a wrong extension fails before any work
     out = _output_path(args.output)
-    with open_store(args.db) as store:
+    with open_store(_existing_database(args.db)) as store:
         report = build(store, args.period, unit=args.unit, roll_up=args.roll_up, calendar=args.calendar,
                        templates=args.templates)
-    write_report(report, out)
+        heading = heading_for(stored_units(store), args.unit, [str(u) for u in report.units["unit"]],
+                              issuer=args.issuer.replace("\\n", "\n") if args.issuer else None, place=args.place)
+    write_report(report, out, heading)
     print(f"Báo cáo {report.period.title} ({report.period.span}), {report.scope}: {report.n_responses} phiếu, "
           f"chỉ số hài lòng chung {pct(report.overall)}: {out}")
     if report.awaiting_review:
@@ -441,7 +598,7 @@ def cmd_period_close(args) -> int:
     from omr.data.store import open_store
     from omr.reports.figures import close_period
 
-    with open_store(args.db) as store:
+    with open_store(_existing_database(args.db)) as store:
         period, figures = close_period(store, args.period, args.templates, calendar=args.calendar, who=args.by)
     n = int(figures.responses["n"].sum()) if len(figures.responses) else 0
     print(f"Đã chốt số liệu {period.title} ({period.span}): {n} phiếu. Thay đổi sau thời điểm này sẽ được "
@@ -450,12 +607,9 @@ def cmd_period_close(args) -> int:
 
 
 def cmd_db_upgrade(args) -> int:
-    from omr.data.store import database_url, open_store
+    from omr.data.store import open_store
 
-    target = database_url(args.db)
-    if target.get_backend_name() == "sqlite" and target.database and not Path(target.database).expanduser().exists():
-        raise DatabaseError(f"Không có cơ sở dữ liệu {target.database} để nâng cấp (kiểm tra lại đường dẫn --db)")
-    with open_store(args.db, upgrading=True) as store:
+    with open_store(_existing_database(args.db), upgrading=True) as store:
         before, after, backup = store.upgrade_schema()
         if before == after:
             print(f"Cơ sở dữ liệu {store.url} đã ở phiên bản cấu trúc mới nhất ({after}); không có gì thay đổi.")

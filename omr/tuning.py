@@ -306,3 +306,37 @@ WORKER_MAX_MEMORY_BYTES = 4 * 1024 ** 3
 # file is set aside at start-up: once can be an ordinary restart (an update,
 # a power cut); twice on the same file is the file.
 JOB_FILE_MAX_ATTEMPTS = 2
+# --- #17: security of the review app, reports people read ----------------------------------------
+# Passwords longer than this are refused: Argon2 would take them, but zxcvbn's cost grows with the
+# square of the length, and no one types a 128-character pass phrase.
+MAX_PASSWORD_LENGTH = 128
+# zxcvbn score (0-4) every password needs, even one an admin hands out: 1 refuses the top of the
+# common-password lists ("12345678", "password1", eight spaces score 0) and nothing else.
+MIN_INITIAL_PASSWORD_SCORE = 1
+# zxcvbn score a user's own password needs: 3 = "safely unguessable: moderate protection from an
+# offline slow-hash scenario" (at least 10^8 guesses; zxcvbn README, Wheeler 2016). Online guessing is
+# also throttled; 3 still holds if the Argon2 hashes in a stolen database backup are attacked offline.
+MIN_CHOSEN_PASSWORD_SCORE = 3
+# Words an attacker of this app knows: its name, the demo passwords printed by `make demo` and the
+# Vietnamese words people build passwords from. zxcvbn counts them as a dictionary of guesses.
+PASSWORD_PUBLIC_WORDS = ("omr", "motcua", "mot-cua", "quantri", "quantri-demo", "nhanvien", "nhanvien-demo",
+                         "kiemtra", "kiemtra-demo", "demo", "matkhau", "mat-khau", "admin", "scanner",
+                         "reviewer", "phuong", "ubnd", "hanhchinh", "vietnam")
+# Failed logins allowed for one account name: five typing mistakes in a quarter of an hour is a
+# person; more is guessing. After that the account answers 429 until the window ends, even to the
+# right password (OWASP Authentication Cheat Sheet: lock out after a small number of failures).
+LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
+# Failed logins allowed from one address over all names: an office behind one NAT address has a
+# few dozen staff, so this is several people's mistakes, and stops one machine trying many names.
+LOGIN_FAILURES_PER_ADDRESS = "20 per 15 minutes"
+# Reports rank a unit only with at least this many responses in the period. With fewer, one or two
+# respondents move its index by several points and a ward can top the table on one form; 30 is the
+# usual minimum sample for comparing means (central limit rule of thumb). Others are listed unranked.
+RANKING_MIN_RESPONSES = 30
+# Trimming a comment crop to its writing for the reports: a pixel darker than this grey (0-255) is
+# writing. Stored crops are whitened to exactly 255 around the writing (omr.comments); on the six
+# crops of a 12-sheet "office" specimen batch 97-98 % of pixels are 255, the other pixels have a
+# median of 77-140, and those between 210 and 254 are only the soft edges of the same strokes.
+CROP_TRIM_INK_LEVEL = 210
+# and this much paper (px of the ~200 dpi crop, ~1 mm) is kept around it so no stroke touches the edge.
+CROP_TRIM_MARGIN_PX = 8

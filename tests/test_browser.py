@@ -123,9 +123,13 @@ def _shot(page, name):
 
 
 def _export_rows(page, server) -> list[dict]:
-    response = page.request.get(server["url"] + "/admin/export.csv")
-    assert response.ok
-    return list(csv.DictReader(io.StringIO(response.text().lstrip("\ufeff"))))
+    import zipfile
+
+    response = page.request.get(server["url"] + "/admin/export.csv?codes=1")
+    assert response.ok and response.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.body())) as bundle:
+        text = bundle.read("omr-export.csv").decode("utf-8")
+    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
 
 
 def _clear_queue_by_keyboard(page, limit=1000, shoot_first=None) -> Counter:
@@ -171,8 +175,8 @@ def test_upload_wait_review_by_keyboard_and_export(browser, server, specimen):
         # The scanner uploads the batch and watches it being read.
         scanner.goto(server["url"] + "/batches")
         scanner.fill("input[name=name]", "Phường Cao Lãnh — quý 4")
-        scanner.fill("input[name=collected_from]", "2026-09-15")
-        scanner.fill("input[name=collected_to]", "2026-10-14")
+        scanner.fill("input[name=collected_from]", "15/09/2026")
+        scanner.fill("input[name=collected_to]", "14/10/2026")
         scanner.set_input_files("input[name=files]", [str(pdf), str(torn)])
         _shot(scanner, "01-upload-form")
         with scanner.expect_navigation():

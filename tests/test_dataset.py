@@ -71,7 +71,8 @@ def test_export_formats_share_the_dataset(store_url, repo_root, tmp_path, monkey
     out = {}
     for fmt in ("csv", "xlsx", "parquet"):
         out[fmt] = tmp_path / f"export.{fmt}"
-        assert main(["export", "--db", store_url, "--format", fmt, "-o", str(out[fmt])]) == 0
+        # --codes: this test compares the formats column for column, by their code names.
+        assert main(["export", "--db", store_url, "--format", fmt, "-o", str(out[fmt]), "--codes"]) == 0
     raw = out["csv"].read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(raw[3:].decode("utf-8"))))

@@ -159,7 +159,8 @@ def test_units_merged_on_1_july_2025_roll_up(dataset):
     # 30001 with Phường 1: B1 5,4,3 -> 66.67; B2 4,2 -> 50; D1 3,5 -> 50; overall (58.33 + 50) / 2.
     assert units.loc["30001", "index"] == pytest.approx(((200 / 3 + 50) / 2 + 50) / 2)
     assert units.loc["30001", "name"] == "Phường Cao Lãnh"
-    assert list(rolled.units["unit"]) == ["30002", "30001"] and list(rolled.units["rank"]) == [1, 2]
+    # One or four responses: below the ranking minimum (#17), listed best first but not ranked.
+    assert list(rolled.units["unit"]) == ["30002", "30001"] and rolled.units["rank"].isna().all()
     assert one.n_responses == 4 and one.scope.startswith("Phường Cao Lãnh")
     assert _question(one, "B1").n_valid == 3
 

@@ -24,7 +24,7 @@ def test_scan_twice_changes_nothing_and_exports(office_batch, tmp_path, capsys):
     assert "Phiếu trong cơ sở dữ liệu: 8, đủ trang: 8" in again
 
     out = tmp_path / "export.csv"
-    assert main(["export", "--db", str(db), "--format", "csv", "-o", str(out)]) == 0
+    assert main(["export", "--db", str(db), "--format", "csv", "-o", str(out), "--codes"]) == 0
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))

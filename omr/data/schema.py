@@ -205,6 +205,13 @@ users = sa.Table(
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False, default=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # A login cookie carries the version it was issued under; logout, a password
+    # change or disabling the user adds one, which ends every session issued before
+    # (migration 0002).
+    sa.Column("session_version", sa.Integer, nullable=False, default=0, server_default="0"),
+    # True for a password set by someone else (omr users add, an admin in the app):
+    # the user must choose their own at the next login (migration 0002).
+    sa.Column("must_change_password", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
 )
 
 # The audit trail: every change a person makes, with the value before and after

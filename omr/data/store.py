@@ -175,6 +175,9 @@ def _reason(exc: BaseException) -> str:
 
 # --- opening ------------------------------------------------------------------
 
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")  # the two drivers installed and tested
+
+
 def open_store(url: str | None = None, *, upgrading: bool = False) -> Store:
     """Open (and create if missing) the database at ``url``.
 
@@ -192,6 +195,10 @@ def open_store(url: str | None = None, *, upgrading: bool = False) -> Store:
     """
     target = database_url(url)
     shown = masked(target)
+    if target.get_backend_name() not in SUPPORTED_BACKENDS:
+        # mysql://, oracle://...: one line naming what works, not a missing-driver traceback.
+        raise DatabaseError(f"Không hỗ trợ cơ sở dữ liệu «{target.get_backend_name()}» ({shown}): "
+                            "chỉ dùng được SQLite (đường dẫn tệp) hoặc PostgreSQL (postgresql://...)")
     try:
         if target.get_backend_name() == "sqlite":
             engine = _sqlite_engine(target)
@@ -200,7 +207,7 @@ def open_store(url: str | None = None, *, upgrading: bool = False) -> Store:
             if target.get_backend_name() == "postgresql" and "connect_timeout" not in target.query:
                 connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
             engine = sa.create_engine(target, connect_args=connect_args)
-    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, OSError) as exc:
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError, OSError) as exc:
         raise DatabaseError(f"Không mở được cơ sở dữ liệu {shown}: {_reason(exc)}") from None
     store = Store(engine, shown)
     try:
@@ -348,16 +355,22 @@ class Store(StoreQueries):
         backup = self._backup_sqlite(backup_dir) if self.backend == "sqlite" else None
         try:
             with self._engine.connect() as conn:
-                if self.backend == "sqlite":
-                    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # only outside a transaction
-                conn = conn.execution_options(omr_write=True)
-                with conn.begin():
-                    migrate.upgrade(conn)
-                    if self.backend == "sqlite":
-                        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                sqlite = self.backend == "sqlite"
+                if sqlite:
+                    # Only outside a transaction does SQLite take this; on the raw
+                    # connection, before SQLAlchemy begins one.
+                    conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+                try:
+                    conn = conn.execution_options(omr_write=True)
+                    with conn.begin():
+                        migrate.upgrade(conn)
+                        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() if sqlite else []
                         if broken:
-                            raise DatabaseError(f"Nâng cấp {self.url} dừng lại: {len(broken)} khoá ngoại không khớp "
-                                                f"(bảng {broken[0][0]}); dữ liệu không bị thay đổi.")
+                            raise DatabaseError(f"Nâng cấp {self.url} dừng lại: {len(broken)} khoá ngoại không "
+                                                f"khớp (bảng {broken[0][0]}); dữ liệu không bị thay đổi.")
+                finally:
+                    if sqlite:
+                        conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
         except (sa.exc.DBAPIError, OSError) as exc:
             raise DatabaseError(f"Nâng cấp cơ sở dữ liệu {self.url} thất bại, dữ liệu không bị thay đổi: "
                                 f"{_reason(exc)}") from None

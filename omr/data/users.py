@@ -7,19 +7,23 @@ replaced at the next successful login. Creating a user is an audited change.
 
 from __future__ import annotations
 
-import getpass
-import os
 import re
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from zxcvbn import zxcvbn
 
 from omr.data.schema import users
 from omr.errors import BadArgumentsError
+from omr.tuning import (
+    MAX_PASSWORD_LENGTH,
+    MIN_CHOSEN_PASSWORD_SCORE,
+    MIN_INITIAL_PASSWORD_SCORE,
+    PASSWORD_PUBLIC_WORDS,
+)
 
 ADMIN, SCANNER, REVIEWER = "admin", "scanner", "reviewer"
 ROLES = (ADMIN, SCANNER, REVIEWER)
@@ -41,6 +45,15 @@ class User:
     name: str
     role: str
     active: bool
+    # Added one to at logout, password change and disabling: ends older login cookies (#17).
+    session_version: int = 0
+    # A password set by someone else: the user must choose their own before anything else (#17).
+    must_change_password: bool = False
+
+
+def _user(row) -> User:
+    return User(row.id, row.name, row.role, bool(row.active), int(row.session_version or 0),
+                bool(row.must_change_password))
 
 
 def hash_password(password: str) -> str:
@@ -54,16 +67,45 @@ def check_name(name: str) -> str:
     return name
 
 
-def check_password(password: str) -> str:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise BadArgumentsError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự")
+def check_password(password: str, name: str = "", *, chosen: bool = False) -> str:
+    """``password`` if it may be used, else BadArgumentsError saying why, in Vietnamese.
+
+    Every password: at least MIN_PASSWORD_LENGTH characters that are not
+    spaces, at most MAX_PASSWORD_LENGTH, and not among the most common
+    passwords (zxcvbn score at least MIN_INITIAL_PASSWORD_SCORE: "12345678",
+    "password1" and eight spaces are refused). A password a user ``chosen``
+    for themselves must also resist guessing (zxcvbn score at least
+    MIN_CHOSEN_PASSWORD_SCORE, i.e. ~10^8 guesses, counting the user's name,
+    the demo passwords and words of this application as known to an
+    attacker). Source of the scores: zxcvbn (Wheeler, USENIX Security 2016).
+    """
+    password = password or ""
+    if len(password.replace(" ", "").strip()) < MIN_PASSWORD_LENGTH:
+        raise BadArgumentsError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự (không tính dấu cách)")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise BadArgumentsError(f"Mật khẩu dài quá {MAX_PASSWORD_LENGTH} ký tự")
+    if password_score(password, name) < MIN_INITIAL_PASSWORD_SCORE:
+        raise BadArgumentsError("Mật khẩu quá phổ biến, dễ đoán; hãy chọn mật khẩu khác")
+    if chosen and password_score(password, name, PASSWORD_PUBLIC_WORDS) < MIN_CHOSEN_PASSWORD_SCORE:
+        raise BadArgumentsError("Mật khẩu quá dễ đoán; hãy dùng một cụm gồm vài từ không liên quan "
+                                "đến tên đăng nhập hay phần mềm (ví dụ: «ca-phe sang Ben Tre mua 9»)")
     return password
 
 
-def add_user(store, name: str, password: str, role: str = REVIEWER, *, created_by: str = "cli") -> User:
-    """Create a user, or raise BadArgumentsError (bad name, short password, unknown role, name taken)."""
+def password_score(password: str, name: str = "", public_words: tuple[str, ...] = ()) -> int:
+    """zxcvbn's score 0-4 of ``password``; ``name`` and ``public_words`` count as known to an attacker."""
+    return int(zxcvbn(password[:MAX_PASSWORD_LENGTH], user_inputs=[w for w in (name, *public_words) if w])["score"])
+
+
+def add_user(store, name: str, password: str, role: str = REVIEWER, *, created_by: str = "cli",
+             must_change_password: bool = False) -> User:
+    """Create a user, or raise BadArgumentsError (bad name, short password, unknown role, name taken).
+
+    ``must_change_password``: the password was chosen by someone else (the
+    command line, an admin); the user is sent to change it at first login.
+    """
     check_name(name)
-    check_password(password)
+    check_password(password, name)
     if role not in ROLES:
         raise BadArgumentsError(f"Vai trò «{role}» không có; chọn một trong: {', '.join(ROLES)}")
     password_hash = hash_password(password)
@@ -72,32 +114,74 @@ def add_user(store, name: str, password: str, role: str = REVIEWER, *, created_b
         if conn.execute(sa.select(users.c.id).where(users.c.name == name)).first() is not None:
             raise BadArgumentsError(f"Đã có người dùng «{name}»")
         user_id = conn.execute(users.insert().values(
-            name=name, role=role, password_hash=password_hash, active=True,
+            name=name, role=role, password_hash=password_hash, active=True, session_version=0,
+            must_change_password=must_change_password,
             created_at=datetime.now(timezone.utc))).inserted_primary_key[0]
         store._record_change(conn, created_by, "user", user_id, None, "role", None, {"name": name, "role": role})
         return user_id
 
-    return User(store.writing(work), name, role, True)
+    return User(store.writing(work), name, role, True, 0, must_change_password)
 
 
-def set_password(store, user_id: int, password: str, *, changed_by: str) -> None:
-    check_password(password)
+def set_password(store, user_id: int, password: str, *, changed_by: str, must_change_password: bool = True) -> None:
+    """An admin sets someone's password: the user must change it at next login; their sessions end.
+
+    Raises BadArgumentsError when there is no such user (nothing written, no
+    audit row) or the password is refused (:func:`check_password`).
+    """
+
+    target = get_user(store, user_id)
+    if target is None:
+        raise BadArgumentsError(f"Không có người dùng số {user_id}")
+    check_password(password, target.name)
+    _store_password(store, user_id, password, changed_by=changed_by, must_change_password=must_change_password)
+
+
+def change_own_password(store, user_id: int, current: str, new: str) -> None:
+    """A user replaces their own password; every session they had ends.
+
+    Raises BadArgumentsError: the current password is wrong, the new one
+    equals it, or it is too easy to guess (:func:`check_password` with
+    ``chosen=True``).
+    """
+    user = get_user(store, user_id)
+    if user is None or authenticate(store, user.name, current) is None:
+        raise BadArgumentsError("Mật khẩu hiện tại không đúng")
+    if new == current:
+        raise BadArgumentsError("Mật khẩu mới phải khác mật khẩu hiện tại")
+    check_password(new, user.name, chosen=True)
+    _store_password(store, user_id, new, changed_by=user.name, must_change_password=False)
+
+
+def _store_password(store, user_id: int, password: str, *, changed_by: str, must_change_password: bool) -> None:
     password_hash = hash_password(password)
 
     def work(conn: sa.Connection) -> None:
-        conn.execute(users.update().where(users.c.id == user_id).values(password_hash=password_hash))
+        updated = conn.execute(users.update().where(users.c.id == user_id).values(
+            password_hash=password_hash, must_change_password=must_change_password,
+            session_version=users.c.session_version + 1))
+        if updated.rowcount != 1:
+            raise BadArgumentsError(f"Không có người dùng số {user_id}")
         # The hash itself is never written to the audit trail.
         store._record_change(conn, changed_by, "user", user_id, None, "password", None, "***")
 
     store.writing(work)
 
 
+def end_sessions(store, user_id: int) -> None:
+    """Every login cookie issued to the user so far stops working (logout; not audited)."""
+    store.writing(lambda conn: conn.execute(users.update().where(users.c.id == user_id).values(
+        session_version=users.c.session_version + 1)))
+
+
 def set_active(store, user_id: int, active: bool, *, changed_by: str) -> None:
+    """Enable or disable a user; disabling ends their sessions at once. KeyError when there is no such user."""
     def work(conn: sa.Connection) -> None:
         row = conn.execute(sa.select(users.c.active).where(users.c.id == user_id)).first()
         if row is None:
             raise KeyError(user_id)
-        conn.execute(users.update().where(users.c.id == user_id).values(active=active))
+        conn.execute(users.update().where(users.c.id == user_id).values(
+            active=active, session_version=users.c.session_version + 1))
         store._record_change(conn, changed_by, "user", user_id, None, "active", bool(row.active), active)
 
     store.writing(work)
@@ -121,7 +205,7 @@ def authenticate(store, name: str, password: str) -> User | None:
         new_hash = hash_password(password)
         store.writing(lambda conn: conn.execute(
             users.update().where(users.c.id == row.id).values(password_hash=new_hash)))
-    return User(row.id, row.name, row.role, bool(row.active))
+    return _user(row)
 
 
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
@@ -137,20 +221,23 @@ def _hasher_verify_dummy(password: str) -> None:
 def get_user(store, user_id: int) -> User | None:
     with store.reading() as conn:
         row = conn.execute(sa.select(users).where(users.c.id == user_id)).first()
-    return None if row is None else User(row.id, row.name, row.role, bool(row.active))
+    return None if row is None else _user(row)
 
 
 def list_users(store) -> list[User]:
     with store.reading() as conn:
         rows = conn.execute(sa.select(users).order_by(users.c.name)).all()
-    return [User(r.id, r.name, r.role, bool(r.active)) for r in rows]
+    return [_user(r) for r in rows]
 
 
 PASSWORD_ENV = "OMR_PASSWORD"
 
 
-def read_new_password(from_stdin: bool = False) -> str:
+def read_new_password(from_stdin: bool = False, name: str = "") -> str:
     """The new user's password: first line of stdin, else $OMR_PASSWORD, else asked twice at the terminal."""
+    import getpass
+    import os
+    import sys
 
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -162,4 +249,4 @@ def read_new_password(from_stdin: bool = False) -> str:
         password = getpass.getpass("Mật khẩu: ")
         if getpass.getpass("Nhập lại mật khẩu: ") != password:
             raise BadArgumentsError("Hai lần nhập mật khẩu không giống nhau")
-    return check_password(password)
+    return check_password(password, name)

@@ -57,6 +57,7 @@ from pathlib import Path
 
 from omr.errors import BadArgumentsError
 from omr.forms.template import Template
+from omr.reports import export_vi
 from omr.reports.dataset import BASE_COLUMNS, COMMENT_COLUMNS, TemplateLookup, cell_text, collect, header, to_frame
 from omr.text.cells import neutralise
 
@@ -64,6 +65,7 @@ FORMATS = ("csv", "xlsx", "jsonl", "parquet")
 NUMBER_COLUMNS = ("version", "source_row", "to_review")  # kept as numbers in XLSX
 CODEBOOK_SHEET = "Bảng mã"
 CODEBOOK_HEADER = ("question", "question_text", "type", "option_code", "option_label")
+CODEBOOK_HEADER_VI = ("Mã câu hỏi / cột", "Nội dung", "Loại", "Mã", "Nhãn")  # with labels=True
 XLSX_SHEET = "Phiếu"
 
 
@@ -88,11 +90,16 @@ def flat_row(record: dict, value_ids: list[str], status_ids: list[str],
 
 # --- I/O ----------------------------------------------------------------------
 
-def export_responses(store, fmt: str, out_path: str | Path, template_lookup: TemplateLookup) -> int:
+def export_responses(store, fmt: str, out_path: str | Path, template_lookup: TemplateLookup,
+                     labels: bool = False) -> int:
     """Write every response of ``store`` to ``out_path`` as ``fmt``; return how many.
 
     ``template_lookup(form_id, version)`` gives the template (for question
     order, question types and the survey-date question) or None when unknown.
+    ``labels``: CSV and XLSX get Vietnamese headers and option labels instead
+    of codes (:mod:`omr.reports.export_vi`; the XLSX "Bảng mã" sheet then also maps
+    every column and coded value to its code). JSON Lines and Parquet always
+    keep the codes.
     The file is written to a temporary name first and moved into place, so an
     interrupted export never leaves half a file where the old one was.
     """
@@ -106,9 +113,9 @@ def export_responses(store, fmt: str, out_path: str | Path, template_lookup: Tem
 
     with replacing(Path(out_path)) as tmp:
         if fmt == "csv":
-            _write_csv(tmp, records, value_ids, status_ids, text_ids)
+            _write_csv(tmp, records, value_ids, status_ids, text_ids, dataset.templates if labels else None)
         elif fmt == "xlsx":
-            _write_xlsx(tmp, records, value_ids, status_ids, dataset.templates, text_ids)
+            _write_xlsx(tmp, records, value_ids, status_ids, dataset.templates, text_ids, labels)
         elif fmt == "parquet":
             # Read by programs (pandas, R, DuckDB): typed values, not neutralised, like JSON Lines.
             to_frame(dataset).to_parquet(tmp, index=False)
@@ -165,6 +172,25 @@ def codebook_rows(templates: Iterable[Template]) -> list[list[str]]:
     return rows
 
 
+def new_file_mode() -> int:
+    """The mode a new file gets from open() under this process's umask (0o644 under umask 022).
+
+    mkstemp makes 0o600 files; a report moved into place with that mode could
+    not be opened by colleagues on a shared folder. Read from /proc (Linux),
+    which, unlike setting and restoring os.umask, is safe with threads.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextmanager
 def replacing(path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -173,23 +199,29 @@ def replacing(path: Path):
     tmp = Path(tmp_name)
     try:
         yield tmp
+        os.chmod(tmp, new_file_mode())  # as any file the user creates, not mkstemp's 0600
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
 
 def _write_csv(path: Path, records: list[dict], value_ids: list[str], status_ids: list[str],
-               text_ids: list[str]) -> None:
+               text_ids: list[str], label_templates: Iterable[Template] | None = None) -> None:
     # utf-8-sig: the BOM makes Excel read Vietnamese diacritics as UTF-8.
+    questions = export_vi.questions_of(label_templates) if label_templates is not None else None
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(header(value_ids, status_ids, text_ids))
+        if questions is None:
+            writer.writerow(header(value_ids, status_ids, text_ids))
+        else:
+            writer.writerow([neutralise(h) for h in export_vi.header(value_ids, status_ids, text_ids, questions)])
         for record in records:
-            writer.writerow(flat_row(record, value_ids, status_ids, text_ids=text_ids))
+            shown = record if questions is None else export_vi.labelled(record, questions)
+            writer.writerow(flat_row(shown, value_ids, status_ids, text_ids=text_ids))
 
 
 def _write_xlsx(path: Path, records: list[dict], value_ids: list[str], status_ids: list[str],
-                templates: Iterable[Template], text_ids: list[str]) -> None:
+                templates: Iterable[Template], text_ids: list[str], labels: bool = False) -> None:
     from openpyxl import Workbook  # lazy: a heavy dependency, loaded only where used
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # lazy: a heavy dependency, loaded only where used
 
@@ -200,13 +232,21 @@ def _write_xlsx(path: Path, records: list[dict], value_ids: list[str], status_id
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(XLSX_SHEET)
     sheet.freeze_panes = "B2"  # header and serial stay in view while scrolling
-    sheet.append(header(value_ids, status_ids, text_ids))
+    templates = list(templates)
+    questions = export_vi.questions_of(templates) if labels else None
+    if questions is None:
+        sheet.append(header(value_ids, status_ids, text_ids))
+    else:
+        sheet.append([neutralise(clean(h)) for h in export_vi.header(value_ids, status_ids, text_ids, questions)])
     for record in records:
+        shown = record if questions is None else export_vi.labelled(record, questions)
         # Codes stay text ("0", "KYK" and "1" alike), as in the CSV; empty cells stay empty.
-        sheet.append([v if v != "" else None for v in flat_row(record, value_ids, status_ids, clean, text_ids)])
+        sheet.append([v if v != "" else None for v in flat_row(shown, value_ids, status_ids, clean, text_ids)])
     codebook = workbook.create_sheet(CODEBOOK_SHEET)
-    codebook.append(list(CODEBOOK_HEADER))
-    for row in codebook_rows(templates):
+    codebook.append(list(CODEBOOK_HEADER if questions is None else CODEBOOK_HEADER_VI))
+    extra = (export_vi.codebook_extra_rows(header(value_ids, status_ids, text_ids), value_ids, status_ids, text_ids,
+                                           questions) if questions is not None else [])
+    for row in codebook_rows(templates) + extra:
         codebook.append([neutralise(clean(cell)) or None for cell in row])
     workbook.save(path)
 

@@ -53,6 +53,7 @@ from omr.reports.export import replacing
 from omr.reports.periods import DATE_SOURCES, Period, parse_period, previous_period, response_dates
 from omr.text.lexicon import flags_from_json, flags_of
 from omr.text.privacy import mask_personal_numbers
+from omr.tuning import CROP_TRIM_INK_LEVEL, CROP_TRIM_MARGIN_PX, RANKING_MIN_RESPONSES
 
 # The default form's roles (form_templates/motcua-2026.yaml). The overall-
 # satisfaction group is shown beside the overall index, not averaged into it.
@@ -483,6 +484,10 @@ class Report:
     revisions: list[dict]  # of this period and of the previous one
     previous_source: str  # "frozen" | "live" | "none"
     crops: dict[int, bytes] = field(default_factory=dict)
+    # (#17) units with fewer responses than this are listed but not ranked (RANKING_MIN_RESPONSES)
+    min_ranked: int = 1
+    # (#17) who issues the DOCX report, where and when (omr.reports.heading); None: placeholders
+    heading: object = None
 
     @property
     def awaiting_review(self) -> int:
@@ -525,8 +530,14 @@ def _apply_units(frame: pd.DataFrame, mapped: Callable, unit: str | None) -> pd.
 
 
 def build(store, period_text: str, *, unit: str | None = None, roll_up: bool = False, calendar: bool = False,
-          templates: str | Path = "form_templates", data: Responses | None = None) -> Report:
-    """Compute a period report (recording any revision of a closed period it finds)."""
+          templates: str | Path = "form_templates", data: Responses | None = None,
+          min_ranked: int = RANKING_MIN_RESPONSES) -> Report:
+    """Compute a period report (recording any revision of a closed period it finds).
+
+    ``min_ranked``: a unit needs at least this many responses in the period
+    to be ranked (see omr.tuning.RANKING_MIN_RESPONSES); others are listed
+    after the ranked ones, without a rank.
+    """
     period = parse_period(period_text, calendar)
     previous = previous_period(period)
     template_list = _templates(store, templates)
@@ -596,9 +607,7 @@ def build(store, period_text: str, *, unit: str | None = None, roll_up: bool = F
     prev_units = unit_indices(prev_answers, infos)[["unit", "index"]].rename(columns={"index": "prev_index"})
     counts = channels[["unit", "name", "total"]].rename(columns={"total": "responses"})
     units = counts.merge(units, on="unit", how="left").merge(prev_units, on="unit", how="left")
-    units = units.sort_values(["index", "responses"], ascending=[False, False], na_position="last")
-    units.insert(0, "rank", units["index"].rank(ascending=False, method="min"))
-    units = units.reset_index(drop=True)
+    units = rank_units(units, min_ranked)
 
     flags = [dict(f, **dict(zip(("unit", "unit_name"), mapped(f["unit"])))) for f in current.flags]
     if unit is not None:
@@ -616,7 +625,23 @@ def build(store, period_text: str, *, unit: str | None = None, roll_up: bool = F
                   else 0, channels, date_sources, questions, groups, overall_index(groups),
                   overall_index(prev_groups), overall_question, yesno, units,
                   questions[questions["group"] == STAFF_GROUP].reset_index(drop=True), flags, review, closed,
-                  revisions, previous_source, crops)
+                  revisions, previous_source, crops, min_ranked)
+
+
+def rank_units(units: pd.DataFrame, min_ranked: int) -> pd.DataFrame:
+    """Units ranked by overall index, only those with at least ``min_ranked`` responses (#17).
+
+    Ranked units come first (best index first, ties share a rank), then the
+    units with too few responses or no index, with rank NaN. One respondent
+    must not put a ward at the top of the table.
+    """
+    units = units.copy()
+    eligible = (units["responses"].fillna(0) >= min_ranked) & units["index"].notna()
+    units["_eligible"] = eligible
+    units = units.sort_values(["_eligible", "index", "responses"], ascending=[False, False, False],
+                              na_position="last")
+    units.insert(0, "rank", units["index"].where(units["_eligible"]).rank(ascending=False, method="min"))
+    return units.drop(columns="_eligible").reset_index(drop=True)
 
 
 def _revision_row(revision: Revision, period: Period) -> dict:
@@ -633,7 +658,7 @@ def _crops(store, comment_ids: list[int]) -> dict[int, bytes]:
         return {}
     import io
 
-    from PIL import Image, UnidentifiedImageError  # lazy: a heavy dependency, loaded only where used
+    from PIL import Image, UnidentifiedImageError
 
     found = {}
     with store.reading() as conn:
@@ -643,11 +668,28 @@ def _crops(store, comment_ids: list[int]) -> dict[int, bytes]:
             try:
                 with Image.open(io.BytesIO(bytes(row.crop_png))) as image:
                     out = io.BytesIO()
-                    image.save(out, format="PNG")
+                    trim_to_writing(image).save(out, format="PNG")
                 found[row.id] = out.getvalue()
             except (UnidentifiedImageError, OSError, ValueError):
                 continue
     return found
+
+
+def trim_to_writing(image, margin_px: int = CROP_TRIM_MARGIN_PX):
+    """The part of a comment crop that holds writing, plus ``margin_px``: the empty paper around it cut off (#17).
+
+    Writing is any pixel darker than CROP_TRIM_INK_LEVEL (0-255 grey); the
+    stored crop has already had guide lines and dust whitened (omr.scan.comments).
+    A crop with no such pixel is returned whole. ``image``: a PIL image.
+    """
+    grey = np.asarray(image.convert("L"))
+    rows = np.flatnonzero((grey < CROP_TRIM_INK_LEVEL).any(axis=1))
+    cols = np.flatnonzero((grey < CROP_TRIM_INK_LEVEL).any(axis=0))
+    if not len(rows) or not len(cols):
+        return image
+    top, bottom = max(0, rows[0] - margin_px), min(grey.shape[0], rows[-1] + 1 + margin_px)
+    left, right = max(0, cols[0] - margin_px), min(grey.shape[1], cols[-1] + 1 + margin_px)
+    return image.crop((int(left), int(top), int(right), int(bottom)))
 
 
 # --- entry points ---------------------------------------------------------------------
@@ -659,9 +701,12 @@ def output_format(path: str | Path) -> str:
     return suffix
 
 
-def write_report(report: Report, path: str | Path) -> Path:
+def write_report(report: Report, path: str | Path, heading=None) -> Path:
+    """Write ``report`` to ``path`` (format from the suffix); ``heading`` (omr.reports.heading) for the DOCX."""
     path = Path(path)
     suffix = output_format(path)
+    if heading is not None:
+        report.heading = heading
     with replacing(path) as tmp:
         {".xlsx": report_render.write_xlsx, ".docx": report_render.write_docx,
          ".html": report_render.write_html}[suffix](report, tmp)

@@ -11,20 +11,22 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import math
-from datetime import datetime
+import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 from omr.reports.dataset import local_time
+from omr.reports.heading import BLANK_BODY, BLANK_PLACE, DocumentHeading
 from omr.reports.periods import DATE_SOURCES
 from omr.text.cells import neutralise
 from omr.text.privacy import mask_personal_numbers
 
 CHANNEL_TITLES = {"paper": "Phiếu giấy", "online": "Trực tuyến"}
 STATE_TITLES = {"reviewed": "đã kiểm tra", "draft": "bản nháp OCR, chưa kiểm tra", "online": "trực tuyến"}
-USABLE_WIDTH_CM = 26.5  # A4 landscape less 1.6 cm margins
 SCORE_TITLES = ("Rất không hài lòng", "Không hài lòng", "Bình thường", "Hài lòng", "Rất hài lòng")
+SVG_LABEL_CHARS = 48  # characters per line of a chart label in HTML (330 px at 11 px type)
+PNG_LABEL_CHARS = 46  # characters per line of a chart label in DOCX (8 pt type, ~45 % of the chart's width)
 
 
 # --- formatting --------------------------------------------------------------------
@@ -109,9 +111,24 @@ def group_rows(report) -> tuple[list[str], list[list]]:
 def unit_rows(report) -> tuple[list[str], list[list]]:
     header = ["Hạng", "Mã", "Đơn vị", "Số phiếu", "Chỉ số chung (%)", "Công chức (%)", "Hài lòng chung (%)",
               "Kỳ trước (%)"]
-    rows = [[None if _missing(u.rank) else int(u.rank), u.unit, u.name, u.responses, u.index, u.staff,
+    rows = [["—" if _missing(u.rank) else int(u.rank), u.unit, u.name, u.responses, u.index, u.staff,
              u.overall_question, u.prev_index] for u in report.units.itertuples()]
     return header, rows
+
+
+def ranking_rule(report) -> str:
+    """The ranking rule, stated in every format (#17)."""
+    unranked = int(report.units["rank"].isna().sum()) if len(report.units) else 0
+    text = (f"Chỉ xếp hạng đơn vị có từ {count(report.min_ranked)} phiếu trở lên trong kỳ: với ít phiếu hơn, "
+            "một vài người trả lời đã làm chỉ số thay đổi nhiều nên thứ hạng không đáng tin cậy.")
+    if unranked:
+        text += f" {count(unranked)} đơn vị chưa đủ số phiếu (hoặc chưa có chỉ số) được liệt kê cuối bảng, không xếp hạng."
+    return text
+
+
+def ranked_units(report):
+    """The ranked units only (for the charts)."""
+    return report.units[report.units["rank"].notna()] if len(report.units) else report.units
 
 
 def channel_rows(report) -> tuple[list[str], list[list]]:
@@ -143,6 +160,7 @@ def revision_rows(report) -> tuple[list[str], list[list]]:
 
 def edit_rows(report) -> tuple[list[str], list[list]]:
     """Who changed what in a closed period after it was closed (from the audit trail)."""
+    from datetime import datetime
 
 
     header = ["Kỳ", "Lúc", "Người sửa", "Loại", "Phiếu (mã nội bộ)", "Câu/ô", "Trước", "Sau"]
@@ -160,6 +178,7 @@ STATUS_TITLES = {"ok": "đã xác nhận", "blank": "bỏ trống", "multiple": 
 
 def change_text(stored: str | None) -> str:
     """An audit value (JSON) in words: '4 (chưa chắc chắn)'."""
+    import json
 
     if not stored:
         return "(chưa có)"
@@ -203,21 +222,32 @@ UNIT_KINDS = ["", "", "", "", "pct", "pct", "pct", "pct"]
 
 # --- charts as PNG (DOCX) -------------------------------------------------------------
 
-def bar_png(labels: list[str], values: list[float], title: str, width: float = 6.3) -> bytes:
-    import matplotlib  # lazy: a heavy dependency, loaded only where used
+def bar_png(labels: list[str], values: list[float], title: str, width: float = 6.3,
+            previous: list[float] | None = None) -> bytes:
+    """A horizontal bar chart as PNG (inches wide); labels wrapped whole, never cut; ``previous`` marked (#17)."""
+    import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib import pyplot as plt  # lazy: a heavy dependency, loaded only where used
+    from matplotlib import pyplot as plt
 
+    plt.rcParams["font.family"] = ["Liberation Serif", "DejaVu Serif", "serif"]
     clean = [0.0 if _missing(v) else float(v) for v in values]
-    height = max(1.6, 0.32 * len(labels) + 0.8)
+    wrapped = ["\n".join(textwrap.wrap(label, PNG_LABEL_CHARS)) or " " for label in labels]
+    lines = sum(label.count("\n") + 1 for label in wrapped)
+    height = max(1.8, 0.2 * lines + 0.12 * len(labels) + 1.1)
     fig, ax = plt.subplots(figsize=(width, height), dpi=150)
-    bars = ax.barh(range(len(labels)), clean, color="#2f6db5")
-    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    bars = ax.barh(range(len(labels)), clean, color="#2f6db5", label="Kỳ này")
+    ax.set_yticks(range(len(labels)), wrapped, fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlim(0, 100)
+    ax.set_xlim(0, 110)
+    ax.set_xticks(range(0, 101, 20))
     ax.set_xlabel("% hài lòng", fontsize=8)
     ax.set_title(title, fontsize=10)
+    if previous is not None and any(not _missing(p) for p in previous):
+        marks = [(float(p), i) for i, p in enumerate(previous) if not _missing(p)]
+        ax.scatter([m[0] for m in marks], [m[1] for m in marks], marker="|", s=260, linewidths=2.2,
+                   color="#e07000", zorder=3, label="Kỳ trước")
+        ax.legend(fontsize=7, loc="lower right", frameon=False)
     for bar, value in zip(bars, values):
         ax.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2, pct(value), va="center", fontsize=7)
     ax.spines[["top", "right"]].set_visible(False)
@@ -231,21 +261,28 @@ def bar_png(labels: list[str], values: list[float], title: str, width: float = 6
 # --- charts as SVG (HTML) -------------------------------------------------------------
 
 def bar_svg(labels: list[str], values: list[float], title: str, previous: list[float] | None = None) -> str:
-    row, left, width = 24, 330, 340
-    height = 40 + row * len(labels)
+    """A horizontal bar chart; labels are wrapped onto as many lines as they need, never cut (#17)."""
+    line_height, left, width, chars = 13, 330, 340, SVG_LABEL_CHARS
+    wrapped = [textwrap.wrap(label, chars) or [""] for label in labels]
+    rows = [max(24, 10 + line_height * len(lines)) for lines in wrapped]
+    height = 40 + sum(rows)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {left + width + 80} {height}" '
              f'role="img" aria-label="{html.escape(title)}" class="chart">',
              f'<text x="0" y="16" class="ct">{html.escape(title)}</text>']
-    for i, (label, value) in enumerate(zip(labels, values)):
-        y = 30 + i * row
-        short = label if len(label) <= 44 else label[:42] + "…"
-        parts.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end" class="cl">{html.escape(short)}</text>')
+    y = 30
+    for i, (lines, value, row) in enumerate(zip(wrapped, values, rows)):
+        first = y + row / 2 - (len(lines) - 1) * line_height / 2 + 4
+        spans = "".join(f'<tspan x="{left - 6}" y="{first + k * line_height:.1f}">{html.escape(line)}</tspan>'
+                        for k, line in enumerate(lines))
+        parts.append(f'<text text-anchor="end" class="cl">{spans}</text>')
         v = 0.0 if _missing(value) else float(value)
-        parts.append(f'<rect x="{left}" y="{y + 3}" width="{width * v / 100:.1f}" height="{row - 8}" class="cb"/>')
+        bar_top = y + row / 2 - 8
+        parts.append(f'<rect x="{left}" y="{bar_top:.1f}" width="{width * v / 100:.1f}" height="16" class="cb"/>')
         if previous is not None and not _missing(previous[i]):
             x = left + width * float(previous[i]) / 100
-            parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y + 1}" y2="{y + row - 3}" class="cp"/>')
-        parts.append(f'<text x="{left + width * v / 100 + 4:.1f}" y="{y + 14}" class="cv">{pct(value)}</text>')
+            parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{bar_top - 2:.1f}" y2="{bar_top + 18:.1f}" class="cp"/>')
+        parts.append(f'<text x="{left + width * v / 100 + 4:.1f}" y="{bar_top + 12:.1f}" class="cv">{pct(value)}</text>')
+        y += row
     parts.append("</svg>")
     return "".join(parts)
 
@@ -336,11 +373,13 @@ def write_html(report, path: Path) -> None:
     else:
         parts.append("<p>Không có ý kiến nào chứa từ ngữ cần chú ý.</p>")
     parts.append("<h2>5. Xếp hạng đơn vị</h2>")
+    parts.append(f"<p class='meta'>{esc(ranking_rule(report))}</p>")
     header, rows = unit_rows(report)
     parts.append(_html_table(header, rows, UNIT_KINDS))
-    if len(report.units) > 1:
-        top = report.units.head(30)
-        parts.append(bar_svg([str(n) for n in top["name"]], list(top["index"]), "Chỉ số hài lòng chung theo đơn vị"))
+    top = ranked_units(report).head(30)
+    if len(top) > 1:
+        parts.append(bar_svg([str(n) for n in top["name"]], list(top["index"]),
+                             "Chỉ số hài lòng chung theo đơn vị (vạch cam: kỳ trước)", list(top["prev_index"])))
     parts.append("<h2>6. Số phiếu theo kênh và đơn vị</h2>")
     header, rows = channel_rows(report)
     parts.append(_html_table(header, rows, total_last=True))
@@ -360,11 +399,11 @@ def write_html(report, path: Path) -> None:
 # --- XLSX ---------------------------------------------------------------------------------
 
 def write_xlsx(report, path: Path) -> None:
-    from openpyxl import Workbook  # lazy: a heavy dependency, loaded only where used
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # lazy: a heavy dependency, loaded only where used
-    from openpyxl.chart import BarChart, Reference  # lazy: a heavy dependency, loaded only where used
-    from openpyxl.drawing.image import Image  # lazy: a heavy dependency, loaded only where used
-    from openpyxl.styles import Alignment, Font, PatternFill  # lazy: a heavy dependency, loaded only where used
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.drawing.image import Image
+    from openpyxl.styles import Alignment, Font, PatternFill
 
 
     def safe(value):
@@ -490,6 +529,8 @@ def write_xlsx(report, path: Path) -> None:
     sheet = book.create_sheet("Đơn vị")
     header, rows = unit_rows(report)
     end = table(sheet, 1, header, rows, UNIT_KINDS)
+    sheet.cell(end + 1, 1, ranking_rule(report))
+    end += 1
     if len(rows) > 1:
         chart(sheet, "Chỉ số hài lòng chung theo đơn vị", 3, 5, 2, min(end, 31), "J2", height=max(7.5, 0.8 * len(rows[:30]) + 2))
     cheader, crow = channel_rows(report)
@@ -522,115 +563,339 @@ def write_xlsx(report, path: Path) -> None:
 
 
 # --- DOCX ---------------------------------------------------------------------------------
+# A Vietnamese administrative document (Decree 30/2020/NĐ-CP, Appendix I): the report itself on portrait A4
+# (margins top/bottom 2 cm, left 3 cm, right 1.5 cm; Times New Roman 14 pt body), then its annex of tables
+# and charts on landscape A4 (Appendix I allows an annex in landscape), tables at TABLE_PT.
+
+BODY_PT = 14  # Decree 30: body text 13-14 pt
+HEADING_PT = 12  # issuing body and the national name: 12-13 pt (the motto line below it: 13-14 pt)
+MOTTO_PT = 13
+TABLE_PT = 11  # annex tables; shrunk (down to TABLE_MIN_PT) only where a table cannot otherwise fit the page
+TABLE_MIN_PT = 9
+CELL_PADDING_CM = 0.5  # Word's default cell margins (2 x 0.19 cm) and a little slack for rounding
+PORTRAIT_WIDTH_CM = 21.0 - 3.0 - 1.5
+LANDSCAPE_WIDTH_CM = 29.7 - 2.0 - 2.0
+MAX_PICTURE_HEIGHT_CM = 21.0 - 2.0 - 2.0 - 1.0  # landscape page height less margins and a caption line
+# Liberation 2 first: the 1.x fonts lack Vietnamese glyphs such as "ư" (their fallback width is wrong), and
+# fontconfig gives LibreOffice the 2.x files for "Times New Roman".
+SERIF_FILES = {False: ("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
+                       "/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",
+                       "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"),
+               True: ("/usr/share/fonts/truetype/liberation2/LiberationSerif-Bold.ttf",
+                      "/usr/share/fonts/truetype/liberation/LiberationSerif-Bold.ttf",
+                      "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf")}
+_FONT_CACHE: dict = {}
+
+
+def text_width_cm(text: str, size_pt: float, bold: bool = False) -> float:
+    """Printed width of ``text`` in Times New Roman (Liberation Serif has the same metrics), in cm."""
+    from PIL import ImageFont
+
+    key = (bold, size_pt)
+    if key not in _FONT_CACHE:
+        font = None
+        for candidate in SERIF_FILES[bold]:
+            if Path(candidate).exists():
+                font = ImageFont.truetype(candidate, size=int(size_pt * 20))  # 20 units per point
+                break
+        _FONT_CACHE[key] = font
+    font = _FONT_CACHE[key]
+    if font is None:  # no serif font installed: an average Times glyph is ~0.5 em
+        return len(text) * size_pt * 0.5 * 2.54 / 72
+    return font.getlength(text) / 20 * 2.54 / 72
+
+
+def column_widths(header: list[str], texts: list[list[str]], usable_cm: float, wide: set[int],
+                  size_pt: float) -> list[float] | None:
+    """Widths (cm) so that no word is broken and numbers stay on one line; None when they cannot fit.
+
+    Each column needs its longest word (a number is one word); a column not
+    in ``wide`` gets its longest cell on one line where there is room; the
+    ``wide`` (text) columns share what is left.
+    """
+    def longest(cells, whole: bool, bold: bool) -> float:
+        parts = [c if whole else w for c in cells for w in (c.split() or [""])] if not whole else cells
+        return max((text_width_cm(p, size_pt, bold) for p in parts), default=0.0) + CELL_PADDING_CM
+
+    n = len(header)
+    columns = [[row[i] for row in texts] for i in range(n)]
+    need = [max(longest(columns[i], False, False), longest([header[i]], False, True)) for i in range(n)]
+    if sum(need) > usable_cm:
+        return None
+    whole = [max(need[i], longest(columns[i], True, False)) if i not in wide else need[i] for i in range(n)]
+    widths = whole if sum(whole) <= usable_cm else need
+    spare = usable_cm - sum(widths)
+    targets = [i for i in range(n) if i in wide] or list(range(n))
+    return [w + (spare / len(targets) if i in targets else 0.0) for i, w in enumerate(widths)]
+
+
+def _numeric(value, kind: str) -> bool:
+    if kind in ("pct", "mean", "delta"):
+        return True
+    return not isinstance(value, (str, bool)) and value is not None and (
+        isinstance(value, (int, float)) or hasattr(value, "dtype"))
+
 
 def write_docx(report, path: Path) -> None:
-    from docx import Document  # lazy: a heavy dependency, loaded only where used
-    from docx.enum.section import WD_ORIENT  # lazy: a heavy dependency, loaded only where used
-    from docx.shared import Cm, Pt, RGBColor  # lazy: a heavy dependency, loaded only where used
+    from docx import Document
+    from docx.enum.section import WD_ORIENT, WD_SECTION
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt, RGBColor
 
+
+    heading = report.heading or DocumentHeading("", (BLANK_BODY,), BLANK_PLACE)
+    if heading.day is None:  # dated in Vietnam time, like "Lập lúc" above it
+
+        heading = replace(heading, day=local_time(report.generated_at).date())
     document = Document()
+    for style_name in ("Normal", "Table Grid"):
+        style = document.styles[style_name]
+        style.font.name = "Times New Roman"
+        style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "Times New Roman")
+    document.styles["Normal"].font.size = Pt(BODY_PT)
+    document.styles["Normal"].paragraph_format.space_after = Pt(0)
+
     section = document.sections[0]
-    section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Cm(1.6))
-    style = document.styles["Normal"]
-    style.font.name, style.font.size = "Times New Roman", Pt(11)
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    section.top_margin, section.bottom_margin = Cm(2.0), Cm(2.0)
+    section.left_margin, section.right_margin = Cm(3.0), Cm(1.5)
 
-    document.add_paragraph("Phụ lục").runs[0].bold = True
-    document.add_heading("KẾT QUẢ KHẢO SÁT MỨC ĐỘ HÀI LÒNG ĐỐI VỚI SỰ PHỤC VỤ CỦA BỘ PHẬN MỘT CỬA", level=1)
-    document.add_paragraph().add_run("(Kèm theo báo cáo công tác cải cách hành chính – bản dự thảo)").italic = True
+    def para(container, text="", *, size=BODY_PT, bold=False, italic=False, align=None, indent=False,
+             color=None, space_after=0.0, keep=False):
+        paragraph = container.add_paragraph()
+        if align is not None:
+            paragraph.alignment = align
+        if indent:
+            paragraph.paragraph_format.first_line_indent = Cm(1.0)
+        paragraph.paragraph_format.space_after = Pt(space_after)
+        if keep:
+            paragraph.paragraph_format.keep_with_next = True
+        if text:
+            run = paragraph.add_run(text)
+            run.font.size, run.bold, run.italic = Pt(size), bold, italic
+            if color is not None:
+                run.font.color.rgb = color
+        return paragraph
+
+    def rule(container, width_cm, available_cm):
+        """A centred rule ``width_cm`` long under a heading line (the paragraph's bottom border)."""
+        paragraph = container.add_paragraph()
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        fmt = paragraph.paragraph_format
+        fmt.space_after = Pt(2)
+        props = paragraph._p.get_or_add_pPr()
+        border = OxmlElement("w:pBdr")
+        bottom = OxmlElement("w:bottom")
+        for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "000000")):
+            bottom.set(qn(key), value)
+        border.append(bottom)
+        props.append(border)
+        side = max(0.0, (available_cm - width_cm) / 2)
+        fmt.left_indent, fmt.right_indent = Cm(side), Cm(side)
+        run = paragraph.add_run()
+        run.font.size = Pt(2)
+        return paragraph
+
+    def borderless(table):
+        properties = table._tbl.tblPr
+        borders = OxmlElement("w:tblBorders")
+        for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+            element = OxmlElement(f"w:{edge}")
+            element.set(qn("w:val"), "nil")
+            borders.append(element)
+        properties.append(borders)
+
+    # -- the heading block: issuing body and number left, national motto and place/date right --
+    top = document.add_table(rows=1, cols=2)
+    borderless(top)
+    top.autofit = False
+    left_cm, right_cm = 6.0, PORTRAIT_WIDTH_CM - 6.0
+    for column, cell, width in zip(top.columns, top.rows[0].cells, (left_cm, right_cm)):
+        column.width = cell.width = Cm(width)
+    left, right = top.rows[0].cells
+    left.paragraphs[0].text = ""
+    if heading.superior:
+        para(left, heading.superior, size=HEADING_PT, align=WD_ALIGN_PARAGRAPH.CENTER)
+    for line in heading.issuer:
+        para(left, line, size=HEADING_PT, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    widest = max(text_width_cm(line, HEADING_PT, True) for line in heading.issuer)
+    rule(left, min(left_cm, widest) / 3, left_cm)
+    para(left, heading.number_symbol, size=HEADING_PT, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=2)
+    right.paragraphs[0].text = ""
+    para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=HEADING_PT, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(right, "Độc lập - Tự do - Hạnh phúc", size=MOTTO_PT, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    rule(right, text_width_cm("Độc lập - Tự do - Hạnh phúc", MOTTO_PT, True), right_cm)
+    para(right, heading.date_line(), size=BODY_PT, italic=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    for cell in (left, right):
+        first = cell.paragraphs[0]
+        first._p.getparent().remove(first._p)
+
+    # -- title and body --
+    para(document, "", space_after=6)
+    para(document, "BÁO CÁO", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(document, "Kết quả khảo sát mức độ hài lòng của tổ chức, cá nhân đối với sự phục vụ của Bộ phận Một cửa",
+         bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(document, f"{report.period.title} ({report.period.span})", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    rule(document, 4.0, PORTRAIT_WIDTH_CM)
+    justify = WD_ALIGN_PARAGRAPH.JUSTIFY
     for line in title_lines(report):
-        document.add_paragraph(line)
-    alert = document.add_paragraph().add_run(review_line(report))
-    alert.bold = True
-    alert.font.size = Pt(13)
-    alert.font.color.rgb = RGBColor(0xB0, 0x00, 0x20) if report.awaiting_review else RGBColor(0x1B, 0x5E, 0x20)
-    document.add_paragraph(
-        f"Tổng số phiếu: {count(report.n_responses)}. Chỉ số hài lòng chung: {pct(report.overall)} "
-        f"({delta(report.overall - report.overall_prev)} so với kỳ trước). Câu {report.overall_question['id']} "
-        f"(mức độ hài lòng chung): {pct(report.overall_question['pct'])}. "
-        f"Ý kiến có từ ngữ cần chú ý: {count(len(report.flags))}.")
+        para(document, line, align=justify, indent=True, space_after=3)
+    para(document, review_line(report), bold=True, align=justify, indent=True, space_after=3,
+         color=RGBColor(0xB0, 0x00, 0x20) if report.awaiting_review else RGBColor(0x1B, 0x5E, 0x20))
+    oq = report.overall_question
+    para(document, f"Tổng số phiếu khảo sát hợp lệ trong kỳ: {count(report.n_responses)} phiếu. Chỉ số hài lòng "
+                   f"chung đạt {pct(report.overall)} ({delta(report.overall - report.overall_prev)} so với kỳ trước); "
+                   f"câu {oq['id']} (mức độ hài lòng chung) đạt {pct(oq['pct'])}.", align=justify, indent=True,
+         space_after=3)
+    para(document, f"Có {count(len(report.flags))} ý kiến chứa từ ngữ cần chú ý, được liệt kê để người có trách "
+                   "nhiệm đọc và xác minh (không phải kết luận).", align=justify, indent=True, space_after=3)
+    para(document, ranking_rule(report), align=justify, indent=True, space_after=3)
+    para(document, "Số liệu chi tiết tại Phụ lục kèm theo Báo cáo này.", align=justify, indent=True, space_after=12)
 
-    def table(header: list[str], rows: list[list], kinds: list[str] | None = None, widths: dict | None = None) -> None:
-        # One pass per row over its cells: python-docx's column-wise access rescans the
-        # whole table, which takes minutes for thousands of flagged comments.
+    # -- recipients and signature --
+    sign = document.add_table(rows=1, cols=2)
+    borderless(sign)
+    sign.autofit = False
+    for column, cell in zip(sign.columns, sign.rows[0].cells):
+        column.width = cell.width = Cm(PORTRAIT_WIDTH_CM / 2)
+    recipients, signer = sign.rows[0].cells
+    recipients.paragraphs[0].text = ""
+    para(recipients, "Nơi nhận:", size=12, bold=True, italic=True)
+    for line in ("- Như trên;", "- Lưu: VT."):
+        para(recipients, line, size=11)
+    signer.paragraphs[0].text = ""
+    for line in heading.signer_title:
+        para(signer, line, size=BODY_PT, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(signer, "(Ký, ghi rõ họ tên, đóng dấu)", size=BODY_PT, italic=True, align=WD_ALIGN_PARAGRAPH.CENTER,
+         space_after=60)
+    para(signer, heading.signer_name or "", size=BODY_PT, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    for cell in (recipients, signer):
+        first = cell.paragraphs[0]
+        if not first.text:
+            first._p.getparent().remove(first._p)
+
+    # -- the annex, landscape --
+    annex = document.add_section(WD_SECTION.NEW_PAGE)
+    annex.orientation = WD_ORIENT.LANDSCAPE
+    annex.page_width, annex.page_height = Cm(29.7), Cm(21.0)
+    annex.top_margin, annex.bottom_margin = Cm(2.0), Cm(2.0)
+    annex.left_margin, annex.right_margin = Cm(2.0), Cm(2.0)
+    para(document, "Phụ lục", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(document, "KẾT QUẢ KHẢO SÁT MỨC ĐỘ HÀI LÒNG ĐỐI VỚI SỰ PHỤC VỤ CỦA BỘ PHẬN MỘT CỬA", bold=True,
+         align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(document, f"(Kèm theo Báo cáo số ……/BC-UBND ngày …/…/{heading.day.year})",
+         italic=True, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=6)
+
+    def section_title(text):
+        para(document, text, bold=True, space_after=4, keep=True).paragraph_format.space_before = Pt(8)
+
+    def table(header: list[str], rows: list[list], kinds: list[str] | None = None, wide: set[int] | None = None):
         kinds = kinds or [""] * len(header)
-        widths = widths or {}
-        # Fixed widths: the wide columns as asked, the others share what is left of the
-        # landscape page. LibreOffice reads the grid, Word the cells: set both.
-        rest = (USABLE_WIDTH_CM - sum(widths.values())) / max(1, len(header) - len(widths))
-        sizes = [Cm(widths.get(i, rest)) for i in range(len(header))]
+        wide = wide if wide is not None else set()
+        texts = [[cell_text(value, kind) for value, kind in zip(row, kinds)] for row in rows]
+        size = TABLE_PT
+        widths = column_widths(header, texts, LANDSCAPE_WIDTH_CM, wide, size)
+        while widths is None and size > TABLE_MIN_PT:
+            size -= 0.5
+            widths = column_widths(header, texts, LANDSCAPE_WIDTH_CM, wide, size)
+        if widths is None:  # cannot happen with the report's tables; shares the page evenly rather than fail
+            widths = [LANDSCAPE_WIDTH_CM / len(header)] * len(header)
+        numeric = [any(_numeric(row[i], kinds[i]) for row in rows) for i in range(len(header))]
         t = document.add_table(rows=1, cols=len(header))
         t.style = "Table Grid"
         t.autofit = False
-        for column, size in zip(t.columns, sizes):
-            column.width = size
+        t.alignment = WD_TABLE_ALIGNMENT.CENTER
+        for column, width in zip(t.columns, widths):
+            column.width = Cm(width)
+        # The header row repeats on every page; no row is split across pages.
+        header_props = t.rows[0]._tr.get_or_add_trPr()
+        header_props.append(OxmlElement("w:tblHeader"))
 
-        def fill(cells, texts, bold=False):
-            for cell, text in zip(cells, texts):  # add_row copies the grid widths into its cells
-                run = cell.paragraphs[0].add_run(text)
-                run.font.size = Pt(9)
+        def fill(row, values, bold=False, raw=None):
+            row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+            for i, (cell, text, width) in enumerate(zip(row.cells, values, widths)):
+                cell.width = Cm(width)  # LibreOffice reads the grid, Word the cells: set both
+                paragraph = cell.paragraphs[0]
                 if bold:
-                    run.bold = True
+                    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                elif numeric[i] and raw is not None and _numeric(raw[i], kinds[i]):
+                    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                run = paragraph.add_run(text)
+                run.font.size = Pt(size)
+                run.bold = bold
 
-        for cell, size in zip(t.rows[0].cells, sizes):
-            cell.width = size
-        fill(t.rows[0].cells, header, bold=True)
-        for row in rows:
-            fill(t.add_row().cells, [cell_text(value, kind) for value, kind in zip(row, kinds)])
+        fill(t.rows[0], header, bold=True)
+        for row, values in zip(rows, texts):
+            fill(t.add_row(), values, raw=row)
 
-    document.add_heading("1. Chỉ số theo nhóm tiêu chí", level=2)
+    def picture(png: bytes, width_cm: float):
+        from PIL import Image
+
+        with Image.open(io.BytesIO(png)) as image:
+            aspect = image.height / image.width
+        # A chart taller than the landscape page would be clipped: scale it to fit the page's height.
+        width_cm = min(width_cm, MAX_PICTURE_HEIGHT_CM / aspect)
+        document.add_picture(io.BytesIO(png), width=Cm(width_cm))
+        document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+    section_title("1. Chỉ số theo nhóm tiêu chí")
     header, rows = group_rows(report)
-    table(header, rows, GROUP_KINDS, {0: 1.5, 1: 13})
-    document.add_picture(io.BytesIO(bar_png([f"{g.group}. {g.title.split('. ', 1)[-1]}"
-                                             for g in report.groups.itertuples()], list(report.groups["index"]),
-                                            "Chỉ số hài lòng theo nhóm")), width=Cm(17))
-    document.add_heading("2. Kết quả từng câu hỏi", level=2)
-    document.add_paragraph("% hài lòng = (số phiếu chọn 4 + 5) / số phiếu hợp lệ (1–5) × 100; không tính ô bỏ trống, "
-                           "«Không ý kiến» và câu chưa kiểm tra.")
+    table(header, rows, GROUP_KINDS, {1})
+    picture(bar_png([f"{g.group}. {g.title.split('. ', 1)[-1]}" for g in report.groups.itertuples()],
+                    list(report.groups["index"]), "Chỉ số hài lòng theo nhóm (vạch cam: kỳ trước)", 8.0,
+                    list(report.groups["prev_index"])), 19)
+    section_title("2. Kết quả từng câu hỏi")
+    para(document, "% hài lòng = (số phiếu chọn 4 + 5) / số phiếu hợp lệ (1–5) × 100; không tính ô bỏ trống, "
+                   "«Không ý kiến» và câu chưa kiểm tra.", size=12, space_after=4)
     header, rows = question_rows(report)
-    table(header, rows, QUESTION_KINDS, {0: 1.1, 1: 1.1, 2: 7.0, 12: 1.8, 14: 1.8, 15: 2.2})
-    document.add_picture(io.BytesIO(bar_png([f"{q.question}. {q.text[:55]}" for q in report.questions.itertuples()],
-                                            list(report.questions["pct"]), "% hài lòng từng câu", 8.5)), width=Cm(22))
-    document.add_heading("3. Thái độ, tác phong công chức", level=2)
-    table(header, [r for r in rows if r[0] == "D"], QUESTION_KINDS, {0: 1.1, 1: 1.1, 2: 7.0, 12: 1.8, 14: 1.8, 15: 2.2})
+    table(header, rows, QUESTION_KINDS, {2})
+    picture(bar_png([f"{q.question}. {q.text}" for q in report.questions.itertuples()],
+                    list(report.questions["pct"]), "% hài lòng từng câu (vạch cam: kỳ trước)", 9.0,
+                    list(report.questions["prev_pct"])), 22)
+    section_title("3. Thái độ, tác phong công chức")
+    table(header, [r for r in rows if r[0] == "D"], QUESTION_KINDS, {2})
     for y in report.yesno.itertuples():
-        document.add_paragraph(f"{y.question}. {y.text} Có: {count(y.yes)}; Không: {count(y.no)}; bỏ trống: "
-                               f"{count(y.blank)}; chưa kiểm tra: {count(y.pending)} – tỷ lệ «Có»: {pct(y.pct_yes)}.")
-    document.add_heading(f"4. Ý kiến phản ánh cần chú ý ({count(len(report.flags))})", level=2)
-    document.add_paragraph("Từ ngữ được đánh dấu để đọc và xác minh, không phải kết luận; số điện thoại, số giấy tờ "
-                           "đã được che.")
+        para(document, f"{y.question}. {y.text} Có: {count(y.yes)}; Không: {count(y.no)}; bỏ trống: "
+                       f"{count(y.blank)}; chưa kiểm tra: {count(y.pending)} – tỷ lệ «Có»: {pct(y.pct_yes)}.",
+             size=12, space_after=2)
+    section_title(f"4. Ý kiến phản ánh cần chú ý ({count(len(report.flags))})")
+    para(document, "Từ ngữ được đánh dấu để đọc và xác minh, không phải kết luận; số điện thoại, số giấy tờ "
+                   "đã được che.", size=12, space_after=4)
     header, rows = flag_rows(report)
     if rows:
-        table(header, rows, widths={0: 1.0, 6: 4, 7: 9})
+        table(header, rows, wide={6, 7})
         for flag, row in zip(report.flags, rows):
             crop = report.crops.get(flag.get("crop_comment"))
             if crop:
-                document.add_paragraph(f"Ảnh ô ý kiến – ý kiến số {row[0]} ({row[1]}, phiếu {row[3]}):")
-                document.add_picture(io.BytesIO(crop), width=Cm(12))
+                para(document, f"Ảnh ô ý kiến – ý kiến số {row[0]} ({row[1]}, phiếu {row[3]}):", size=12, keep=True)
+                picture(crop, 12)
     else:
-        document.add_paragraph("Không có ý kiến nào chứa từ ngữ cần chú ý.")
-    document.add_heading("5. Xếp hạng đơn vị", level=2)
+        para(document, "Không có ý kiến nào chứa từ ngữ cần chú ý.", size=12)
+    section_title("5. Xếp hạng đơn vị")
+    para(document, ranking_rule(report), size=12, space_after=4)
     header, rows = unit_rows(report)
-    table(header, rows, UNIT_KINDS, {0: 1.3, 2: 7})
-    if len(report.units) > 1:
-        top = report.units.head(30)
-        document.add_picture(io.BytesIO(bar_png([str(n) for n in top["name"]], list(top["index"]),
-                                                "Chỉ số hài lòng chung theo đơn vị")), width=Cm(17))
-    document.add_heading("6. Số phiếu theo kênh và đơn vị", level=2)
+    table(header, rows, UNIT_KINDS, {2})
+    top = ranked_units(report).head(30)
+    if len(top) > 1:
+        picture(bar_png([str(n) for n in top["name"]], list(top["index"]),
+                        "Chỉ số hài lòng chung theo đơn vị (vạch cam: kỳ trước)", 8.0, list(top["prev_index"])), 19)
+    section_title("6. Số phiếu theo kênh và đơn vị")
     header, rows = channel_rows(report)
-    table(header, rows)
+    table(header, rows, wide={1})
     sources = "; ".join(f"{DATE_SOURCES[k]}: {count(v)}" for k, v in report.date_sources.items())
-    document.add_paragraph(f"Ngày tính vào kỳ lấy theo: {sources}.")
-    document.add_heading("7. Điều chỉnh số liệu sau khi chốt", level=2)
+    para(document, f"Ngày tính vào kỳ lấy theo: {sources}.", size=12)
+    section_title("7. Điều chỉnh số liệu sau khi chốt")
     header, rows = revision_rows(report)
     if rows:
         table(header, rows)
         eheader, erows = edit_rows(report)
         if erows:
-            document.add_paragraph("Các thay đổi do người kiểm tra thực hiện sau khi chốt:")
-            table(eheader, erows, widths={6: 6, 7: 6})
+            para(document, "Các thay đổi do người kiểm tra thực hiện sau khi chốt:", size=12)
+            table(eheader, erows, wide={6, 7})
     else:
-        document.add_paragraph("Không có điều chỉnh.")
+        para(document, "Không có điều chỉnh.", size=12)
     document.save(path)

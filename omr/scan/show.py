@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from omr.errors import OmrError
+from omr.errors import BadArgumentsError, InputFileError
 from omr.model import CANCELLED, EMPTY, MARKED
 from omr.scan.identify import map_points
 from omr.scan.ingest import PageLoader
@@ -21,14 +21,15 @@ def render_serial(store, catalogue, serial: int, out_path: str | Path) -> int:
     """Draw every stored page of sheet ``serial`` side by side into one PNG; return the page count."""
     pages = store.pages_of_serial(serial)
     if not pages:
-        raise OmrError(f"Không có phiếu số {serial:06d} trong cơ sở dữ liệu {store.url}")
+        # The SERIAL argument names no sheet: an argument error (exit 2), as documented.
+        raise BadArgumentsError(f"Không có phiếu số {serial:06d} trong cơ sở dữ liệu {store.url}")
     loader = PageLoader()
     images = []
     try:
         for page in pages:
             raw = loader.load(Path(page["path"]), page["page_index"])
             if raw.image is None:
-                raise OmrError(f"{page['path']}, trang {page['page_index'] + 1}: không mở lại được ảnh gốc")
+                raise InputFileError(f"{page['path']}, trang {page['page_index'] + 1}: không mở lại được ảnh gốc")
             drawn = draw_reads(raw.image, np.array(page["homography"]), page["boxes"], page["review"])
             # Shown upright for the reader, whichever way the sheet went through the scanner.
             images.append(cv2.rotate(drawn, cv2.ROTATE_180) if page["rotated_180"] else drawn)
@@ -38,7 +39,7 @@ def render_serial(store, catalogue, serial: int, out_path: str | Path) -> int:
     padded = [cv2.copyMakeBorder(i, 0, height - i.shape[0], 0, 20, cv2.BORDER_CONSTANT, value=(255, 255, 255))
               for i in images]
     if not cv2.imwrite(str(out_path), np.hstack(padded)):
-        raise OmrError(f"Không ghi được tệp ảnh {out_path}")
+        raise BadArgumentsError(f"Không ghi được tệp ảnh {out_path} (kiểm tra lại -o)")
     return len(images)
 
 

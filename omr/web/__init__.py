@@ -5,8 +5,14 @@ keyboard handling, no build step. Served by waitress (``omr review serve``).
 
 Security in one place:
 
-- login sessions in a signed cookie (HttpOnly, SameSite=Lax), users and roles
-  from the store (omr.data.users), Argon2id password hashes;
+- login sessions in a signed cookie (HttpOnly, SameSite=Lax, Secure with
+  ``https=True``) that carries the user's session version: logout, a password
+  change or disabling the user ends every cookie issued before; users and
+  roles from the store (omr.data.users), Argon2id password hashes;
+- failed logins throttled per account name and per client address
+  (omr.web.throttle: the ``limits`` library of Flask-Limiter, in-memory
+  storage: one process, shared by all of waitress's threads; limits in
+  omr.tuning);
 - CSRF tokens on every POST (Flask-WTF's CSRFProtect), a refused write says so
   in Vietnamese;
 - every template is autoescaped: user content (comments may hold HTML) is text;
@@ -24,11 +30,14 @@ from pathlib import Path
 
 from flask import Flask, Request
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from omr.data.store import open_store
 from omr.scan.page import Catalogue
 from omr.web import views
+from omr.web.ids import DatabaseIdConverter
 from omr.web.jobs import JobRunner
+from omr.web.throttle import LoginThrottle
 
 DEFAULT_UPLOADS = Path("outputs") / "uploads"
 # A scanner batch of 500 pages at 300 dpi grey is a few hundred MB; 4 GB covers
@@ -73,15 +82,24 @@ def _secret_key(uploads_dir: Path) -> str:
 
 def create_app(db_url: str | None = None, *, uploads_dir: str | Path = DEFAULT_UPLOADS,
                template_dir: str | Path = "form_templates", scan_workers: int = 1,
-               start_jobs: bool = True, config: dict | None = None, catalogue=None) -> Flask:
+               start_jobs: bool = True, config: dict | None = None, catalogue=None, https: bool = False,
+               behind_proxy: bool = False) -> Flask:
     """The app over the database at ``db_url``.
 
     ``start_jobs`` starts the background reader of uploaded batches (and
     resumes interrupted ones); tests that drive jobs by hand pass False.
     ``catalogue`` (omr.scan.page.Catalogue) saves reading ``template_dir`` again.
+    ``https``: users reach the app over HTTPS (a TLS reverse proxy in front),
+    so the session cookie is marked Secure. ``behind_proxy``: trust one
+    proxy's X-Forwarded-For / X-Forwarded-Proto / X-Forwarded-Host, so login
+    throttling counts the real client address (never set it when clients
+    reach waitress directly: they could then pick their own address).
     """
     uploads_dir = Path(uploads_dir).resolve()
     app = Flask(__name__)
+    app.url_map.converters["int"] = DatabaseIdConverter
+    if behind_proxy:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     class _Request(UploadRequest):
         incoming_dir = uploads_dir / ".incoming"
@@ -91,6 +109,8 @@ def create_app(db_url: str | None = None, *, uploads_dir: str | Path = DEFAULT_U
         SECRET_KEY=_secret_key(uploads_dir),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=https,
+        PREFERRED_URL_SCHEME="https" if https else "http",
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
         WTF_CSRF_TIME_LIMIT=CSRF_TIME_LIMIT_S,
         UPLOADS_DIR=uploads_dir,
@@ -104,6 +124,9 @@ def create_app(db_url: str | None = None, *, uploads_dir: str | Path = DEFAULT_U
     runner = JobRunner(store, str(template_dir), workers=scan_workers)
     app.extensions["omr_jobs"] = runner
     csrf.init_app(app)
+    # One throttle per app (tests build many apps); in memory, shared by the server's threads, which is
+    # right for the one waitress process `omr review serve` runs.
+    app.extensions["omr_login_throttle"] = LoginThrottle()
     views.register(app)
     if start_jobs:
         runner.start()
@@ -112,11 +135,12 @@ def create_app(db_url: str | None = None, *, uploads_dir: str | Path = DEFAULT_U
 
 def serve(db_url: str | None = None, *, host: str = "127.0.0.1", port: int = 8000,
           uploads_dir: str | Path = DEFAULT_UPLOADS, template_dir: str | Path = "form_templates",
-          scan_workers: int = 1) -> None:
-    """Run the app with waitress until interrupted (Ctrl+C)."""
-    from waitress import serve as waitress_serve  # lazy: a heavy dependency, loaded only where used
+          scan_workers: int = 1, https: bool = False, behind_proxy: bool = False) -> None:
+    """Run the app with waitress until interrupted (Ctrl+C); ``https``/``behind_proxy`` as in create_app."""
+    from waitress import serve as waitress_serve
 
-    app = create_app(db_url, uploads_dir=uploads_dir, template_dir=template_dir, scan_workers=scan_workers)
+    app = create_app(db_url, uploads_dir=uploads_dir, template_dir=template_dir, scan_workers=scan_workers,
+                     https=https, behind_proxy=behind_proxy)
     store = app.extensions["omr_store"]
     print(f"Ứng dụng kiểm tra phiếu: http://{host}:{port}/ — cơ sở dữ liệu {store.url}", flush=True)
     print("Dừng: Ctrl+C", flush=True)

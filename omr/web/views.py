@@ -4,11 +4,29 @@ from __future__ import annotations
 
 import functools
 import json
+import posixpath
 import tempfile
+import unicodedata
+import zipfile
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
-from flask import Flask, Response, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+import sqlalchemy as sa
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError
 
 from omr.data import review, users
@@ -20,7 +38,10 @@ from omr.forms.qrcodes import format_serial
 from omr.forms.template import NO_OPINION_CODE, Question
 from omr.model import BLANK, MULTIPLE, NEEDS_REVIEW, OK, SET_ASIDE_REASONS
 from omr.reports.export import export_responses
-from omr.web import images, jobs
+from omr.text.lexicon import flags_from_json
+from omr.web import display, images, jobs
+from omr.web.ids import db_id
+from omr.web.throttle import LoginThrottled
 
 STATUS_LABELS = {OK: "hợp lệ", BLANK: "để trống", MULTIPLE: "nhiều ô được đánh dấu",
                  "ambiguous": "không chắc chắn", "invalid": "ngày không hợp lệ"}
@@ -52,10 +73,40 @@ def login_required(*roles: str):
 
 
 def _safe_next(target: str | None) -> str:
-    # Only a path on this site: "//evil.example" and "https://..." are refused.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("home")
+    """``target`` if it is a path of this site, normalised; else the home page."""
+    return safe_local_path(target) or url_for("home")
+
+
+# Longer redirect targets are no page of this app.
+MAX_REDIRECT_LENGTH = 2000
+
+
+def safe_local_path(target: str | None) -> str | None:
+    """A same-site path to redirect to, normalised, or None when ``target`` could leave the site.
+
+    Refused: anything with a scheme or host ("https://x", "//x"), a backslash
+    (browsers read "/\\x" as "//x"), any control, space or invisible format
+    character (browsers drop tab and newline, so "/\t/x" becomes "//x"), and
+    a path that becomes "//..." once "." and ".." are resolved. The query is
+    kept, the fragment dropped.
+    """
+    if not target or len(target) > MAX_REDIRECT_LENGTH or "\\" in target:
+        return None
+    if any(c.isspace() or unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return None
+    path = posixpath.normpath(parts.path)
+    if parts.path.endswith("/") and path != "/":
+        path += "/"
+    if path.startswith("//"):
+        return None
+    return urlunsplit(("", "", path, parts.query, ""))
+
+
+# Pages a user who must change their password may still open.
+PASSWORD_CHANGE_ENDPOINTS = ("account_password", "logout", "login", "static", "favicon")
 
 
 def _load_user() -> None:
@@ -63,10 +114,19 @@ def _load_user() -> None:
     user_id = session.get("uid")
     if isinstance(user_id, int):
         user = users.get_user(_store(), user_id)
-        if user is not None and user.active:
+        # A cookie from before a logout, a password change or disabling carries an older session version.
+        if user is not None and user.active and session.get("sv") == user.session_version:
             g.user = user
         else:
             session.clear()
+
+
+def _require_password_change():
+    if g.user is not None and g.user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        flash("Mật khẩu hiện tại do người khác đặt (hoặc là mật khẩu demo); hãy đặt mật khẩu của riêng bạn "
+              "trước khi tiếp tục.", "info")
+        return redirect(url_for("account_password"))
+    return None
 
 
 def _security_headers(response: Response) -> Response:
@@ -144,6 +204,8 @@ def _item_url(key: str) -> str:
 def _value_text(question: Question | None, value) -> str:
     if value is None or value == []:
         return "(trống)"
+    if question is not None and question.type == "date" and isinstance(value, str):
+        return display.vn_date(value)  # dd/mm/yyyy, as people write dates
     codes = value if isinstance(value, list) else [value]
     if question is None or not question.options:
         return ", ".join(str(c) for c in codes)
@@ -164,9 +226,11 @@ def _parse_answer(question: Question, form) -> tuple[object, str]:
     if question.type == "date":
         text = (form.get("date") or "").strip()
         try:
-            day = date.fromisoformat(text)
+            day = display.parse_day(text)
         except ValueError:
-            raise review.ReviewError(f"«{text}» không phải ngày dạng NNNN-TT-NN (ví dụ 2026-03-05)") from None
+            day = None
+        if day is None:
+            raise review.ReviewError(f"«{text}» không phải ngày dạng ngày/tháng/năm (ví dụ 05/03/2026)")
         if question.years and day.year not in question.years:
             raise review.ReviewError(f"Năm {day.year} không có trên phiếu ({', '.join(map(str, question.years))})")
         return day.isoformat(), OK
@@ -185,14 +249,19 @@ def _parse_answer(question: Question, form) -> tuple[object, str]:
 
 # --- routes ---------------------------------------------------------------------
 
-def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads best
+def register(app: Flask) -> None:
     app.before_request(_load_user)
+    app.before_request(_require_password_change)
     app.after_request(_security_headers)
     app.teardown_request(_drop_incoming)
+
+    app.jinja_env.filters["vn_time"] = display.vn_time
+    app.jinja_env.filters["vn_date"] = display.vn_date
 
     @app.context_processor
     def _globals():
         return {"user": g.get("user"), "role_labels": users.ROLE_LABELS, "format_serial": _serial_text,
+                "unit_label": _unit_label,
                 "can_review": g.get("user") is not None and g.user.role in users.CAN_REVIEW,
                 "can_upload": g.get("user") is not None and g.user.role in users.CAN_UPLOAD}
 
@@ -225,30 +294,76 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
             return redirect(url_for("queue_page"))
         return redirect(url_for("progress_page"))
 
+    @app.errorhandler(LoginThrottled)
+    def _throttled(exc):
+        minutes = max(1, round(exc.retry_after_s / 60))
+        response = current_app.make_response((render_template(
+            "login.html", name="", throttled=True,
+            message=f"Đăng nhập sai quá nhiều lần với tài khoản này hoặc từ máy này; hãy thử lại sau khoảng "
+                    f"{minutes} phút."), 429))
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
+
     @app.route("/login", methods=["GET", "POST"])
     def login():
         if request.method == "POST":
             name = request.form.get("name", "").strip()
-            user = users.authenticate(_store(), name, request.form.get("password", ""))
+            password = request.form.get("password", "")
+            throttle = current_app.extensions["omr_login_throttle"]
+            user = throttle.attempt(name, request.remote_addr or "", lambda: users.authenticate(_store(), name, password))
             if user is None:
                 flash("Sai tên đăng nhập hoặc mật khẩu.", "error")
                 return render_template("login.html", name=name), 401
             session.clear()
             session["uid"] = user.id
+            session["sv"] = user.session_version
+            if user.must_change_password:
+                return redirect(url_for("account_password"))
             return redirect(_safe_next(request.args.get("next")))
         return render_template("login.html", name="")
 
+    @app.get("/favicon.ico")
+    def favicon():
+        # Browsers ask for /favicon.ico before reading the page's <link rel="icon">.
+        return redirect(url_for("static", filename="favicon.svg"), 301)
+
     @app.post("/logout")
     def logout():
+        if g.user is not None:
+            # Ends this cookie and any copy of it (and the user's other sessions): a saved cookie is worthless.
+            users.end_sessions(_store(), g.user.id)
         session.clear()
         return redirect(url_for("login"))
+
+    @app.route("/account/password", methods=["GET", "POST"])
+    @login_required()
+    def account_password():
+        status = 200
+        if request.method == "POST":
+            new = request.form.get("new_password") or ""
+            try:
+                if new != (request.form.get("new_password_again") or ""):
+                    raise review.ReviewError("Hai lần nhập mật khẩu mới không giống nhau")
+                users.change_own_password(_store(), g.user.id, request.form.get("current_password") or "", new)
+            except OmrError as exc:
+                flash(exc.message, "error")
+                status = 400
+            else:
+                # The change ended every session, this one too: start a fresh one under the new version.
+                fresh = users.get_user(_store(), g.user.id)
+                session.clear()
+                session["uid"] = fresh.id
+                session["sv"] = fresh.session_version
+                flash("Đã đổi mật khẩu. Các phiên đăng nhập khác của bạn đã kết thúc.", "ok")
+                return redirect(url_for("home"), 303)
+        return render_template("account.html", must_change=g.user.must_change_password), status
 
     # -- batches (scanning staff) --
 
     @app.get("/batches")
     @login_required(*users.CAN_UPLOAD)
     def batches_page():
-        return render_template("batches.html", jobs=jobs.list_jobs(_store()), today=date.today().isoformat())
+        return render_template("batches.html", **_batches_context())
 
     @app.post("/batches")
     @login_required(*users.CAN_UPLOAD)
@@ -261,9 +376,9 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
         for field, label in (("collected_from", "ngày bắt đầu thu"), ("collected_to", "ngày kết thúc thu")):
             text = (request.form.get(field) or "").strip()
             try:
-                collected.append(date.fromisoformat(text) if text else None)
+                collected.append(display.parse_day(text))
             except ValueError:
-                errors.append(f"«{text}» không phải ngày hợp lệ ({label}).")
+                errors.append(f"«{text}» không phải ngày hợp lệ ({label}); viết ngày/tháng/năm, ví dụ 15/09/2025.")
                 collected.append(None)
         if (collected[0] is None) != (collected[1] is None):
             errors.append("Cần cả ngày bắt đầu và ngày kết thúc thu phiếu, hoặc bỏ trống cả hai.")
@@ -276,15 +391,13 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
         if errors:
             for message in errors:
                 flash(message, "error")
-            return render_template("batches.html", jobs=jobs.list_jobs(_store()), today=date.today().isoformat(),
-                                   form=request.form), 400
+            return render_template("batches.html", **_batches_context(), form=request.form), 400
         job_id, accepted, refused = jobs.create_job(_store(), current_app.config["UPLOADS_DIR"], name,
                                                     collected[0], collected[1], received, g.user.name)
         for item in refused:
             flash(f"Tệp «{item.name}» bị từ chối: {item.reason}.", "error")
         if job_id is None:
-            return render_template("batches.html", jobs=jobs.list_jobs(_store()), today=date.today().isoformat(),
-                                   form=request.form), 400
+            return render_template("batches.html", **_batches_context(), form=request.form), 400
         flash(f"Đã nhận {len(accepted)} tệp ({sum(f['pages'] for f in accepted)} trang) cho đợt «{name}»; "
               "đang đọc ở chế độ nền, có thể đóng trình duyệt.", "ok")
         current_app.extensions["omr_jobs"].wake()
@@ -296,7 +409,9 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
         job = jobs.job_status(_store(), job_id)
         if job is None:
             abort(404)
-        return render_template("job.html", job=job)
+        # The batch the job read into: what is left to review, and the queue filtered to it.
+        batch = next((b for b in review.batch_progress(_store()) if b["name"] == job["batch_name"]), None)
+        return render_template("job.html", job=job, batch=batch)
 
     # -- the queue (reviewers) --
 
@@ -306,7 +421,7 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
         if "kind" in request.args or "batch" in request.args or "unit" in request.args:
             batch = request.args.get("batch", "")
             kind = request.args.get("kind", "")
-            session["queue_filter"] = {"batch_id": int(batch) if batch.isdigit() else None,
+            session["queue_filter"] = {"batch_id": db_id(batch),
                                        "unit": (request.args.get("unit") or "").strip()[:100],
                                        "kind": kind if kind in review.KINDS else ""}
             session["queue_skip"] = []
@@ -460,12 +575,12 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
     def page_image(page_id: int):
         question = request.args.get("question") or None
         region = None
-        comment_id = request.args.get("comment", "")
-        if comment_id.isdigit():
+        comment_id = db_id(request.args.get("comment"))
+        if comment_id is not None:
             with _store().reading() as conn:
                 row = conn.execute(comments.select().with_only_columns(
                     comments.c.x, comments.c.y, comments.c.w, comments.c.h, comments.c.page_id)
-                    .where(comments.c.id == int(comment_id))).first()
+                    .where(comments.c.id == comment_id)).first()
             if row is not None and row.page_id == page_id:
                 region = (row.x, row.y, row.w, row.h)
         return _png(lambda: images.whole_page(_store(), page_id, question, region))
@@ -507,7 +622,8 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
                     change[side + "_text"] = "(chưa có)"
                 else:
                     change[side + "_text"] = json.dumps(data, ensure_ascii=False)
-        return render_template("response.html", head=head, response=response, rows=rows, history=history)
+        return render_template("response.html", head=head, response=response, rows=rows, history=history,
+                               comments=_response_comments(response_id))
 
     # -- progress --
 
@@ -527,24 +643,33 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
             action = request.form.get("action", "add")
             try:
                 if action == "add":
+                    # The admin chose this password: the new user replaces it at first login.
                     users.add_user(_store(), (request.form.get("name") or "").strip(),
-                                   request.form.get("password") or "", request.form.get("role") or "",
-                                   created_by=g.user.name)
-                    flash(f"Đã tạo người dùng «{request.form.get('name')}».", "ok")
+                                   request.form.get("password") or "", request.form.get("role") or users.REVIEWER,
+                                   created_by=g.user.name, must_change_password=True)
+                    flash(f"Đã tạo người dùng «{request.form.get('name')}»; người này phải đổi mật khẩu "
+                          "ở lần đăng nhập đầu tiên.", "ok")
                 elif action in ("disable", "enable"):
-                    user_id = int(request.form.get("user_id", "0"))
+                    user_id = db_id(request.form.get("user_id"))
+                    if user_id is None:
+                        raise review.ReviewError("Không có người dùng này")
                     if user_id == g.user.id:
                         raise review.ReviewError("Không thể tự khoá tài khoản của mình")
                     users.set_active(_store(), user_id, action == "enable", changed_by=g.user.name)
                     flash("Đã cập nhật tài khoản.", "ok")
                 elif action == "password":
-                    users.set_password(_store(), int(request.form.get("user_id", "0")),
-                                       request.form.get("password") or "", changed_by=g.user.name)
-                    flash("Đã đổi mật khẩu.", "ok")
+                    user_id = db_id(request.form.get("user_id"))
+                    if user_id is None:
+                        raise review.ReviewError("Không có người dùng này")
+                    users.set_password(_store(), user_id, request.form.get("password") or "",
+                                       changed_by=g.user.name)
+                    flash("Đã đặt mật khẩu tạm; người dùng phải đổi ở lần đăng nhập sau.", "ok")
             except (OmrError, ValueError, KeyError) as exc:
                 flash(getattr(exc, "message", "Dữ liệu không hợp lệ"), "error")
                 status = 400
-        return render_template("users.html", users=users.list_users(_store()), roles=users.ROLES), status
+        # The least powerful role first: a new user starts as a reviewer unless the admin chooses otherwise.
+        return render_template("users.html", users=users.list_users(_store()),
+                               roles=(users.REVIEWER, users.SCANNER, users.ADMIN)), status
 
     @app.get("/admin/units")
     @login_required(users.ADMIN)
@@ -562,18 +687,71 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
             layout = catalogue.layouts.get((form_id, version))
             return catalogue.template_of(layout) if layout else None
 
-        handle = tempfile.NamedTemporaryFile(suffix=f".{fmt}", delete=False)
-        handle.close()
-        path = Path(handle.name)
-        try:
-            export_responses(_store(), fmt, path, lookup)
-            data = path.read_bytes()
-        finally:
-            path.unlink(missing_ok=True)
-        mimetype = "text/csv" if fmt == "csv" else \
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return Response(data, mimetype=mimetype,
-                        headers={"Content-Disposition": f"attachment; filename=omr-export.{fmt}"})
+        # Vietnamese headers and labels for people; ?codes=1 for the codes (programs, old macros).
+        archive = export_zip(_store(), fmt, lookup, labels=request.args.get("codes") != "1")
+        return send_file(archive, mimetype="application/zip", as_attachment=True,
+                         download_name=f"omr-export-{fmt}-{date.today().isoformat()}.zip")
+
+
+def export_zip(store, fmt: str, template_lookup, *, labels: bool = True, work_dir: str | None = None):
+    """The export as one zip: ``omr-export.<fmt>`` and its ``omr-export_crops/`` folder of comment crops.
+
+    Written in a private temporary folder (mode 0700, removed before
+    returning, so no crop stays on disk) into an anonymous temporary file
+    (unlinked at once: it vanishes when closed). Returns the open file,
+    positioned at its start. ``labels``: Vietnamese headers and labels
+    (omr.reports.export_vi) rather than codes. ``work_dir``: where temporary files go (tests).
+    """
+    archive = tempfile.TemporaryFile(dir=work_dir)
+    try:
+        with tempfile.TemporaryDirectory(prefix="omr-export-", dir=work_dir) as folder:
+            out = Path(folder) / f"omr-export.{fmt}"
+            export_responses(store, fmt, out, template_lookup, labels=labels)
+            with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+                for path in sorted(Path(folder).rglob("*")):
+                    if path.is_file():
+                        bundle.write(path, path.relative_to(folder).as_posix())
+    except BaseException:
+        archive.close()
+        raise
+    archive.seek(0)
+    return archive
+
+
+COMMENT_STATUS_LABELS = {"pending": "chờ duyệt", "reviewed": "đã duyệt"}
+
+
+def _response_comments(response_id: int) -> list[dict]:
+    """The handwritten comments of one response (inked boxes only): text or draft, status, flags, crop."""
+    with _store().reading() as conn:
+        rows = conn.execute(sa.select(comments.c.id, comments.c.field, comments.c.status, comments.c.draft_text,
+                                      comments.c.text, comments.c.flags, comments.c.crop_png.is_not(None))
+                            .where(comments.c.response_id == response_id, comments.c.status != "blank")
+                            .order_by(comments.c.field)).all()
+    shown = []
+    for row in rows:
+        reviewed = row.status == "reviewed"
+        shown.append({"id": row.id, "field": row.field, "has_crop": bool(row[6]),
+                      "text": row.text if reviewed else row.draft_text,
+                      "source": "" if reviewed else "bản nháp OCR, chưa duyệt" if row.draft_text else "",
+                      "status": COMMENT_STATUS_LABELS.get(row.status, row.status),
+                      "flags": [m.term for m in flags_from_json(row.flags) if m.flagged]})
+    return shown
+
+
+def _batches_context() -> dict:
+    """The uploads, and the batches read with `omr scan` on the command line (no upload job)."""
+    uploads = jobs.list_jobs(_store())
+    uploaded = {job["batch_name"] for job in uploads}
+    from_cli = [b for b in review.batch_progress(_store()) if b["name"] not in uploaded]
+    return {"jobs": uploads, "cli_batches": from_cli, "today": display.vn_date(date.today())}
+
+
+def _unit_label(code: str | None) -> str:
+    """A unit as people read it, '30001 – Phường Cao Lãnh' (registry read once per request)."""
+    if "unit_names" not in g:
+        g.unit_names = display.unit_names(_store())
+    return display.unit_label(code, g.unit_names)
 
 
 def _serial_text(serial) -> str:

@@ -1,0 +1,78 @@
+"""How the review app shows dates, times and units to people: Vietnamese conventions.
+
+- dates as dd/mm/yyyy (Decree 30/2020/NĐ-CP, Appendix I: day and month
+  written with two digits in administrative documents; the same order
+  everywhere on screen);
+- times in Vietnam time (UTC+7, no daylight saving), the database keeps UTC;
+- a unit as its registry name beside its code ("30001 – Phường Cao Lãnh"),
+  the code alone only when the registry does not know it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone
+
+from omr.online.units import stored_units
+
+VN_TZ = timezone(timedelta(hours=7), "UTC+7")
+DATE_FORMAT = "%d/%m/%Y"
+TIME_FORMAT = "%d/%m/%Y %H:%M"
+_DMY = re.compile(r"^\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})\s*$")
+_ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
+
+
+def vn_time(moment: datetime | None, with_seconds: bool = False) -> str:
+    """``moment`` (aware, or naive meaning UTC as the database stores it) in Vietnam time, dd/mm/yyyy HH:MM."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(VN_TZ).strftime(TIME_FORMAT + (":%S" if with_seconds else ""))
+
+
+def vn_date(day: date | datetime | str | None) -> str:
+    """A day as dd/mm/yyyy ('' for None; ISO text is converted; other text is shown as it is)."""
+    if day is None or day == "":
+        return ""
+    if isinstance(day, datetime):
+        return vn_time(day).split(" ")[0]
+    if isinstance(day, str):
+        try:
+            day = date.fromisoformat(day)
+        except ValueError:
+            return day
+    return day.strftime(DATE_FORMAT)
+
+
+def parse_day(text: str | None) -> date | None:
+    """A day typed as dd/mm/yyyy (also d/m/yyyy, with '.' or '-') or as ISO yyyy-mm-dd; None for empty.
+
+    Raises ValueError for anything else, or a day that does not exist (31/02/2026).
+    """
+    text = (text or "").strip()
+    if not text:
+        return None
+    iso = _ISO.match(text)
+    if iso:
+        return date(int(iso[1]), int(iso[2]), int(iso[3]))
+    dmy = _DMY.match(text)
+    if dmy:
+        return date(int(dmy[3]), int(dmy[2]), int(dmy[1]))
+    raise ValueError(text)
+
+
+def unit_names(store) -> dict[str, str]:
+    """Registry code -> the unit's most recent name (omr.online.units); empty when no registry was imported."""
+    names: dict[str, str] = {}
+    for unit in stored_units(store):  # ordered by code, then valid_from: the latest row wins
+        names[unit.code] = unit.name
+    return names
+
+
+def unit_label(code: str | None, names: dict[str, str]) -> str:
+    """'30001 – Phường Cao Lãnh'; the code alone when the registry has no such unit; '' for none."""
+    if not code:
+        return ""
+    name = names.get(code) or names.get(code.lstrip("0"))
+    return f"{code} – {name}" if name else code

@@ -1,0 +1,71 @@
+"""Throttling of failed logins, per account name and per client address.
+
+A password guesser gets LOGIN_FAILURES_PER_ACCOUNT tries at one name and
+LOGIN_FAILURES_PER_ADDRESS tries from one address in a moving window; after
+that every login there is refused (HTTP 429), the right password included,
+until the window has moved on. A successful login does not clear the counts:
+a guesser who also has an account of their own must not reset them.
+
+Counting uses the ``limits`` library (the engine of Flask-Limiter) with its
+in-memory storage. A lock makes "check, verify the password, count the
+failure" one step, so requests racing on the server's threads cannot slip in
+between a check and its count: the limits hold exactly under concurrency.
+The counts live in the one server process (``omr review serve`` runs one)
+and start again when it restarts.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from omr.tuning import LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ADDRESS
+
+T = TypeVar("T")
+MAX_NAME_KEY = 100  # longer names cannot exist (omr.data.users.NAME_PATTERN); they share one counter
+
+
+class LoginThrottled(Exception):
+    """Too many failed logins for this name or address; ``retry_after_s`` until the next try counts."""
+
+    def __init__(self, retry_after_s: int):
+        super().__init__(retry_after_s)
+        self.retry_after_s = retry_after_s
+
+
+class LoginThrottle:
+    """Counts failed logins; see the module docstring."""
+
+    def __init__(self, per_account: str = LOGIN_FAILURES_PER_ACCOUNT, per_address: str = LOGIN_FAILURES_PER_ADDRESS):
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._per_account = parse(per_account)
+        self._per_address = parse(per_address)
+        self._lock = threading.Lock()
+
+    def _keys(self, name: str, address: str):
+        return ((self._per_account, ("account", name.casefold()[:MAX_NAME_KEY])),
+                (self._per_address, ("address", address or "?")))
+
+    def attempt(self, name: str, address: str, verify: Callable[[], T | None]) -> T | None:
+        """``verify()``'s result; a None result (wrong password) is counted against ``name`` and ``address``.
+
+        Raises LoginThrottled without calling ``verify`` when either has no tries left.
+        """
+        keys = self._keys(name, address)
+        with self._lock:
+            blocked = [(limit, key) for limit, key in keys if not self._limiter.test(limit, *key)]
+            if blocked:
+                reset_at = max(self._limiter.get_window_stats(limit, *key).reset_time for limit, key in blocked)
+                raise LoginThrottled(max(1, math.ceil(reset_at - time.time())))
+            result = verify()
+            if result is None:
+                for limit, key in keys:
+                    self._limiter.hit(limit, *key)
+            return result

@@ -1,0 +1,167 @@
+"""Pages of #17 in headless Chromium: what a new office user sees, screenshots for a person to check.
+
+Screenshots go to outputs/test-screenshots/office/. The test also checks, in the rendered page, what the
+screenshot should show: the forced password change, day-first date fields, unit names, Vietnam time,
+the comments on a sheet's history and the favicon the browser loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from db_fixtures import PAGE1, PAGE2, page_result, record
+
+from omr.data import users
+from omr.data.schema import comments, pages, upload_jobs
+from omr.data.store import open_store
+from omr.model import AMBIGUOUS
+
+CHROMIUM = os.environ.get("OMR_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = Path(__file__).resolve().parent.parent / "outputs" / "test-screenshots" / "office"
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+if not Path(CHROMIUM).exists():
+    pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test` (installs the Debian package chromium)",
+                pytrace=False)
+
+
+def _crop_png() -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (420, 60), 255)
+    ImageDraw.Draw(image).text((8, 20), "Can bo huong dan tan tinh, cam on", fill=0)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, repo_root):
+    from waitress.server import create_server
+
+    from omr.online.units import import_units
+    from omr.web import create_app
+
+    folder = tmp_path_factory.mktemp("office")
+    db = str(folder / "omr.sqlite")
+    with open_store(db) as store:
+        users.add_user(store, "admin", "quantri-demo", "admin", must_change_password=True)
+        import_units(store, repo_root / "examples" / "units" / "caolanh.csv")
+        batch = store.ensure_batch("dot-quet-dong-lenh")
+        record(store, batch, page_result(1, 1, PAGE1, path="s1.pdf", statuses={"B1": AMBIGUOUS}))
+        record(store, batch, page_result(1, 2, PAGE2, path="s1.pdf", index=1))
+        from_cli = store.ensure_batch("dot-doc-bang-dong-lenh")
+        record(store, from_cli, page_result(2, 1, PAGE1, path="s2.pdf", statuses={"B2": AMBIGUOUS}))
+        response_id = next(r["id"] for r in store.responses() if r["serial"] == 1)
+        with store.reading() as conn:
+            page_id = conn.execute(sa.select(pages.c.id).limit(1)).scalar()
+        store.writing(lambda conn: conn.execute(comments.insert().values(
+            response_id=response_id, page_id=page_id, field="H3", inked=True, ink_mm2=40.0, x=10, y=200, w=190, h=20,
+            crop_png=_crop_png(), draft_text="Cán bộ hướng dẫn tận tình, cảm ơn", draft_confidence=80.0,
+            likely_correct=True, review_priority=1.0, status="pending", flags=json.dumps([]),
+            updated_at=datetime.now(timezone.utc))))
+        job_id = store.writing(lambda conn: conn.execute(upload_jobs.insert().values(
+            batch_name="dot-quet-dong-lenh", folder="job-x", files="[]", pages_total=2, status="done", error="",
+            created_by="admin", created_at=datetime(2026, 3, 1, 17, 30, tzinfo=timezone.utc),
+            finished_at=datetime(2026, 3, 1, 17, 31, tzinfo=timezone.utc), pages_at_start=0)).inserted_primary_key[0])
+    app = create_app(db, uploads_dir=folder / "uploads", template_dir=repo_root / "form_templates", start_jobs=False)
+    httpd = create_server(app, host="127.0.0.1", port=0, threads=4)
+    closing = threading.Event()
+
+    def run():
+        try:
+            httpd.run()
+        except (OSError, ValueError):
+            if not closing.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    yield {"url": f"http://127.0.0.1:{httpd.effective_port}", "response_id": response_id, "job_id": job_id}
+    closing.set()
+    httpd.task_dispatcher.shutdown()
+    httpd.close()
+    app.extensions["omr_jobs"].stop()
+    app.extensions["omr_store"].close()
+
+
+def test_a_new_office_user_in_chromium(server):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with playwright_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        icons = []
+        page.on("response", lambda r: icons.append(r) if "favicon" in r.url else None)
+
+        def shot(name):
+            page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+        page.goto(server["url"] + "/login")
+        page.fill("input[name=name]", "admin")
+        page.fill("input[name=password]", "quantri-demo")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        assert page.url.endswith("/account/password")
+        shot("01-doi-mat-khau-lan-dau")
+        page.fill("input[name=current_password]", "quantri-demo")
+        page.fill("input[name=new_password]", "12345678")
+        page.fill("input[name=new_password_again]", "12345678")
+        with page.expect_navigation():
+            page.click("main button[type=submit]")
+        assert "quá phổ biến" in page.inner_text("main")
+        shot("02-mat-khau-yeu-bi-tu-choi")
+        page.fill("input[name=current_password]", "quantri-demo")
+        page.fill("input[name=new_password]", "ba chu heo con di cho")
+        page.fill("input[name=new_password_again]", "ba chu heo con di cho")
+        with page.expect_navigation():
+            page.click("main button[type=submit]")
+        assert "Đã đổi mật khẩu" in page.inner_text("main")
+
+        page.goto(server["url"] + "/batches")
+        collected = page.locator("input[name=collected_from]")
+        assert collected.get_attribute("type") == "text" and collected.get_attribute("placeholder") == "15/09/2025"
+        assert "dot-doc-bang-dong-lenh" in page.inner_text("#cli-batches")
+        shot("03-dot-quet")
+
+        page.goto(server["url"] + f"/batches/jobs/{server['job_id']}")
+        assert "Tải lên lúc 02/03/2026 00:30 (giờ Việt Nam)" in page.inner_text("main")
+        assert page.locator("#job-review a").count() == 1
+        shot("04-dot-da-doc-xong")
+
+        page.goto(server["url"] + f"/responses/{server['response_id']}")
+        assert "Cán bộ hướng dẫn tận tình" in page.inner_text("#comments")
+        assert page.evaluate("document.querySelector('img.comment-crop').naturalWidth") == 420
+        shot("05-lich-su-phieu")
+
+        page.goto(server["url"] + "/admin/units")
+        assert "Phường Cao Lãnh" in page.inner_text("main")
+        shot("06-don-vi")
+
+        page.goto(server["url"] + "/admin/users")
+        assert page.locator("select[name=role]").input_value() == "reviewer"
+        shot("07-nguoi-dung")
+        assert any(r.status == 200 and r.url.endswith("favicon.svg") for r in icons), [r.url for r in icons]
+
+        # A guesser at the login page: after five wrong passwords the page says to wait, in Vietnamese.
+        guesser = chromium.new_context(viewport={"width": 1280, "height": 600}, locale="vi-VN").new_page()
+        for attempt in range(6):
+            guesser.goto(server["url"] + "/login")
+            guesser.fill("input[name=name]", "admin")
+            guesser.fill("input[name=password]", f"doan-bua-{attempt}")
+            with guesser.expect_navigation():
+                guesser.click("main button[type=submit]")
+        assert "Đăng nhập sai quá nhiều lần" in guesser.inner_text("main")
+        guesser.screenshot(path=str(SHOTS / "08-dang-nhap-bi-chan.png"), full_page=True)
+        chromium.close()

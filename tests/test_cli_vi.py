@@ -1,0 +1,117 @@
+"""The command line speaks Vietnamese, refuses a mistyped database, and exits with the documented codes."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from omr.cli import build_parser, main
+
+# README: 2 arguments, 3 template, 4 font, 5 input file, 6 page, 7 database (0 success).
+DOCUMENTED_EXIT_CODES = {0, 2, 3, 4, 5, 6, 7}
+ENGLISH = re.compile(r"\b(usage|options|positional arguments|the following arguments are required|invalid choice|"
+                     r"expected one argument|unrecognized arguments|show this help message|error:|required)\b",
+                     re.IGNORECASE)
+
+
+def _parsers(parser: argparse.ArgumentParser, path=("omr",)):
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from _parsers(child, path + (name,))
+
+
+def test_every_option_of_every_command_has_vietnamese_help():
+    missing = []
+    for path, parser in _parsers(build_parser()):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                continue
+            if not action.help or ENGLISH.search(action.help):
+                missing.append((" ".join(path), action.option_strings or action.dest))
+    assert missing == []
+
+
+@pytest.mark.parametrize("path", [p for p, _ in _parsers(build_parser())], ids=" ".join)
+def test_help_pages_have_no_english(path, capsys):
+    with pytest.raises(SystemExit) as done:
+        main(list(path[1:]) + ["--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith("Cách dùng: omr") and "tuỳ chọn:" in text
+    assert not ENGLISH.search(text), text
+
+
+@pytest.mark.parametrize("argv,expected", [
+    ([], "thiếu tham số bắt buộc: LỆNH"),
+    (["report"], "thiếu tham số bắt buộc: --period, -o/--output"),
+    (["report", "--period"], "tham số --period: cần một giá trị"),
+    (["bogus"], "lựa chọn 'bogus' không có"),
+    (["export", "--format", "pdf"], "lựa chọn 'pdf' không có"),
+    (["show", "abc", "-o", "x.png"], "«abc» không phải số nguyên"),
+    (["forms", "simulate", "t.yaml", "--count", "1", "--seed", "x", "-o", "a", "--truth", "b"],
+     "tham số --seed: giá trị 'x' không hợp lệ"),
+    (["report", "--period", "2026", "-o", "r.xlsx", "--unit", "1", "--all-units"], "không dùng cùng với --unit"),
+    (["comments", "--extra"], "tham số không nhận ra: --extra"),
+])
+def test_argument_errors_are_one_vietnamese_line_and_exit_2(argv, expected, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert expected in err, err
+    assert err.splitlines()[0].startswith("Cách dùng: omr")
+    assert not ENGLISH.search(err), err
+
+
+@pytest.mark.parametrize("command", [
+    ["report", "--period", "2026-Q1", "-o", "{tmp}/r.xlsx"],
+    ["report", "--period", "2026-Q1", "-o", "{tmp}/r.docx"],
+    ["export", "-o", "{tmp}/e.csv"],
+    ["comments"],
+    ["show", "1", "-o", "{tmp}/s.png"],
+    ["period", "close", "2026-Q1"],
+])
+def test_read_commands_refuse_a_database_that_does_not_exist(command, tmp_path, capsys):
+    typo = tmp_path / "omr.sqllite"
+    argv = [part.format(tmp=tmp_path) for part in command] + ["--db", str(typo)]
+    assert main(argv) == 7
+    err = capsys.readouterr().err
+    assert f"Không có cơ sở dữ liệu «{typo}»" in err and len(err.strip().splitlines()) == 1
+    # Nothing was created: no database, no report with a green "all checked" banner.
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_the_default_database_missing_is_refused_too(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "--period", "2026-Q1", "-o", "r.html"]) == 7
+    assert "outputs/omr.sqlite" in capsys.readouterr().err
+    assert not (tmp_path / "outputs" / "omr.sqlite").exists() and not (tmp_path / "r.html").exists()
+
+
+def test_show_of_an_unknown_serial_exits_with_a_documented_code(tmp_path, store_url, capsys):
+    from omr.data.store import open_store
+
+    open_store(store_url).close()  # an existing, empty database
+    code = main(["show", "999", "-o", str(tmp_path / "s.png"), "--db", store_url])
+    assert code == 2 and code in DOCUMENTED_EXIT_CODES
+    assert "Không có phiếu số 000999" in capsys.readouterr().err
+
+
+def test_no_traceback_from_the_installed_command(tmp_path, repo_root):
+    for argv in (["show", "999", "-o", str(tmp_path / "s.png"), "--db", str(tmp_path / "none.sqlite")],
+                 ["report", "--period", "2026-Q1", "-o", str(tmp_path / "r.xlsx"), "--db", "mysql://u@h/x"]):
+        done = subprocess.run([sys.executable, "-m", "omr", *argv], capture_output=True, text=True, cwd=repo_root)
+        assert done.returncode == 7 and "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_waits_for_the_apt_lock(repo_root):
+    done = subprocess.run(["make", "-n", "-C", str(repo_root), "apt", "apt-test"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    for verb in ("update", "install"):
+        assert re.search(rf"apt-get -o DPkg::Lock::Timeout=\d+ {verb}", done.stdout), done.stdout

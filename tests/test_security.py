@@ -1,0 +1,476 @@
+"""The review app attacked as a colleague on the office network would: against a running waitress server.
+
+Each test starts the real WSGI server (waitress, 8 threads, as `omr review serve`) on a free port of
+127.0.0.1 and talks HTTP to it with raw requests, keeping cookies by hand, so saved cookies can be
+replayed and headers forged.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import os
+import re
+import stat
+import subprocess
+import sys
+import threading
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from urllib.parse import quote, urlsplit
+
+import pytest
+import sqlalchemy as sa
+from db_fixtures import PAGE1, PAGE2, page_result, record
+
+from omr.data import users
+from omr.data.schema import changes, comments, pages
+from omr.data.store import open_store
+from omr.errors import BadArgumentsError
+from omr.model import AMBIGUOUS
+from omr.web import create_app
+
+PASSWORDS = {"quan": "ca-phe sua da Ben Tre 7", "lan": "lan-kiem-tra-phieu-dong-thap", "thu": "thu-quet-phieu-ca-ngay"}
+ROLES = {"quan": "admin", "lan": "reviewer", "thu": "scanner"}
+
+
+@pytest.fixture(autouse=True)
+def quick_hashes(monkeypatch):
+    """Argon2id with the smallest cost: dozens of logins per test."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+def _fill(url: str, *, must_change: bool = False) -> None:
+    with open_store(url) as store:
+        for name, role in ROLES.items():
+            users.add_user(store, name, PASSWORDS[name], role, must_change_password=must_change)
+        batch = store.ensure_batch("dot-bao-mat")
+        record(store, batch, page_result(1, 1, PAGE1, path="s1.pdf", statuses={"B1": AMBIGUOUS}))
+        record(store, batch, page_result(1, 2, PAGE2, path="s1.pdf", index=1))
+
+
+class Server:
+    """waitress serving the app on 127.0.0.1:<free port> in a thread."""
+
+    def __init__(self, app):
+        from waitress import create_server
+
+        self.app = app
+        self.server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="omr")
+        self.port = self.server.effective_port
+        self.closing = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        try:
+            self.server.run()
+        except (OSError, ValueError):
+            if not self.closing:  # closing the socket under the loop ends it this way
+                raise
+
+    def close(self):
+        self.closing = True
+        self.server.task_dispatcher.shutdown()
+        self.server.close()
+        self.thread.join(5)
+        self.app.extensions["omr_jobs"].stop()
+        self.app.extensions["omr_store"].close()
+
+
+class Browser:
+    """HTTP over one server with its own cookie jar; never follows redirects."""
+
+    def __init__(self, port: int, headers: dict | None = None):
+        self.port = port
+        self.cookies: dict[str, str] = {}
+        self.headers = headers or {}
+
+    def request(self, method: str, path: str, form: dict | None = None, headers: dict | None = None):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        sent = {**self.headers, **(headers or {})}
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = "&".join(f"{quote(k)}={quote(str(v))}" for k, v in form.items())
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        connection.request(method, path, body=body, headers=sent)
+        response = connection.getresponse()
+        data = response.read()
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                key, _, rest = value.partition("=")
+                cookie_value = rest.split(";", 1)[0]
+                if "expires=thu, 01 jan 1970" in value.lower() or cookie_value == "":
+                    self.cookies.pop(key, None)
+                else:
+                    self.cookies[key] = cookie_value
+        connection.close()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+
+    def token(self, path: str = "/login") -> str:
+        _, _, body = self.request("GET", path)
+        return re.search(r'name="csrf_token" value="([^"]+)"', body.decode()).group(1)
+
+    def login(self, name: str, password: str | None = None, next_path: str | None = None):
+        token = self.token()
+        path = "/login" + (f"?next={next_path}" if next_path is not None else "")
+        return self.request("POST", path, {"name": name, "password": password or PASSWORDS[name],
+                                           "csrf_token": token})
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    url = str(tmp_path / "db" / "omr.sqlite")
+    _fill(url)
+    return url
+
+
+def _serve(db_url, tmp_path, repo_root, catalogue, **options) -> Server:
+    app = create_app(db_url, uploads_dir=tmp_path / "uploads", template_dir=repo_root / "form_templates",
+                     start_jobs=False, catalogue=catalogue, **options)
+    return Server(app)
+
+
+@pytest.fixture
+def server(db_url, tmp_path, repo_root, catalogue):
+    running = _serve(db_url, tmp_path, repo_root, catalogue)
+    yield running
+    running.close()
+
+
+# --- logins ---------------------------------------------------------------------------------------
+
+def test_forty_wrong_passwords_in_parallel_lock_the_account_even_for_the_right_one(server):
+    def guess(i):
+        return Browser(server.port).login("quan", f"doan-mat-khau-{i}")[0]
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(guess, range(40)))
+    # Exactly five guesses were checked, across the server's eight threads; the rest were refused unchecked.
+    assert answers.count(401) == 5 and answers.count(429) == 35, answers
+    status, headers, body = Browser(server.port).login("quan")
+    assert status == 429 and int(headers["retry-after"]) > 0
+    assert "Đăng nhập sai quá nhiều lần" in body.decode()
+    # Another account is not locked by guesses at this one.
+    assert Browser(server.port).login("lan")[0] == 302
+
+
+def test_guessing_many_names_from_one_address_is_throttled(server):
+    statuses = [Browser(server.port).login(f"nguoi{i}", "sai-mat-khau-roi")[0] for i in range(20)]
+    assert statuses == [401] * 20
+    # The 21st try from this address is refused, even with a real account and its right password.
+    assert Browser(server.port).login("lan")[0] == 429
+    # A forged X-Forwarded-For does not help when the server is not behind a proxy.
+    forged = Browser(server.port, {"X-Forwarded-For": "10.9.8.7"})
+    assert forged.login("lan")[0] == 429
+
+
+def test_behind_a_proxy_the_account_stays_locked_whatever_address_the_guesser_uses(db_url, tmp_path, repo_root,
+                                                                                   catalogue):
+    proxied = _serve(db_url, tmp_path, repo_root, catalogue, behind_proxy=True)
+    try:
+        results = [Browser(proxied.port, {"X-Forwarded-For": f"10.0.0.{i}"}).login("lan", f"sai-{i}-lan")[0]
+                   for i in range(8)]
+        assert results == [401] * 5 + [429] * 3
+        # A colleague at another address logs into their own account normally.
+        assert Browser(proxied.port, {"X-Forwarded-For": "10.0.1.50"}).login("thu")[0] == 302
+    finally:
+        proxied.close()
+
+
+# --- sessions -------------------------------------------------------------------------------------
+
+def test_a_saved_cookie_dies_at_logout_password_change_and_disabling(server):
+    admin = Browser(server.port)
+    assert admin.login("quan")[0] == 302
+    saved = dict(admin.cookies)
+    assert admin.request("GET", "/admin/users")[0] == 200
+    admin.request("POST", "/logout", {"csrf_token": admin.token("/progress")})
+    thief = Browser(server.port)
+    thief.cookies = dict(saved)
+    status, headers, _ = thief.request("GET", "/admin/users")
+    assert status == 302 and headers["location"].startswith("/login")
+
+    # Two sessions of one reviewer; the password change in one ends the other.
+    first, second = Browser(server.port), Browser(server.port)
+    assert first.login("lan")[0] == 302 and second.login("lan")[0] == 302
+    new_password = "bon con meo nho ngu trua"
+    status, _, body = first.request("POST", "/account/password", {
+        "current_password": PASSWORDS["lan"], "new_password": new_password, "new_password_again": new_password,
+        "csrf_token": first.token("/account/password")})
+    assert status == 303, body.decode()
+    assert first.request("GET", "/queue")[0] == 200  # the one who changed it stays in
+    assert second.request("GET", "/queue")[0] == 302
+    assert Browser(server.port).login("lan", PASSWORDS["lan"])[0] == 401
+    assert Browser(server.port).login("lan", new_password)[0] == 302
+
+    # Disabled by an admin: the scanner's open session ends at once.
+    scanner = Browser(server.port)
+    assert scanner.login("thu")[0] == 302 and scanner.request("GET", "/batches")[0] == 200
+    admin = Browser(server.port)
+    admin.login("quan")
+    thu_id = next(u.id for u in users.list_users(server.app.extensions["omr_store"]) if u.name == "thu")
+    admin.request("POST", "/admin/users", {"action": "disable", "user_id": thu_id,
+                                           "csrf_token": admin.token("/admin/users")})
+    assert scanner.request("GET", "/batches")[0] == 302
+
+
+def test_session_versions_on_both_backends(store_url):
+    with open_store(store_url) as store:
+        user = users.add_user(store, "hoa", "hoa-quet-phieu-sang-thu-hai", "reviewer")
+        assert user.session_version == 0
+        users.end_sessions(store, user.id)
+        users.set_active(store, user.id, False, changed_by="quan")
+        users.set_password(store, user.id, "mat-khau-tam-thoi-1", changed_by="quan")
+        after = users.get_user(store, user.id)
+        assert after.session_version == 3 and after.must_change_password and not after.active
+
+
+def test_the_cookie_is_secure_when_served_over_https(db_url, tmp_path, repo_root, catalogue):
+    plain = _serve(db_url, tmp_path, repo_root, catalogue)
+    secure = _serve(db_url, tmp_path, repo_root, catalogue, https=True)
+    try:
+        for running, expected in ((plain, False), (secure, True)):
+            browser = Browser(running.port)
+            connection = http.client.HTTPConnection("127.0.0.1", running.port, timeout=30)
+            token = browser.token()
+            connection.request("POST", "/login", body=f"name=quan&password={quote(PASSWORDS['quan'])}&csrf_token={token}",
+                               headers={"Content-Type": "application/x-www-form-urlencoded",
+                                        "Cookie": "; ".join(f"{k}={v}" for k, v in browser.cookies.items())})
+            response = connection.getresponse()
+            cookie = response.getheader("Set-Cookie")
+            assert response.status == 302
+            assert ("Secure" in cookie) is expected and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+            connection.close()
+    finally:
+        plain.close()
+        secure.close()
+    from omr.cli import build_parser
+
+    args = build_parser().parse_args(["review", "serve", "--https", "--behind-proxy"])
+    assert args.https and args.behind_proxy
+
+
+# --- passwords ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("weak", ["        ", "12345678", "quantri-demo", "kiemtra-demo", "password1", "lan12345",
+                                  "matkhau123"])
+def test_weak_passwords_are_refused_when_a_user_chooses_one(weak):
+    with pytest.raises(BadArgumentsError):
+        users.check_password(weak, "lan", chosen=True)
+
+
+def test_common_passwords_are_refused_even_as_a_first_password():
+    for weak in ("        ", "12345678", "password", "\t\t\t\t\t\t\t\t", "a" * 129 + "B9!"):
+        with pytest.raises(BadArgumentsError):
+            users.check_password(weak, "lan")
+    assert users.check_password("ca-phe sua da Ben Tre 7", "lan", chosen=True)
+
+
+def test_demo_passwords_must_be_changed_at_first_login(tmp_path, repo_root, catalogue, monkeypatch):
+    from omr.cli import main
+
+    url = str(tmp_path / "demo.sqlite")
+    for name, role, password in (("admin", "admin", "quantri-demo"), ("reviewer", "reviewer", "kiemtra-demo")):
+        monkeypatch.setenv("OMR_PASSWORD", password)
+        assert main(["users", "add", name, "--role", role, "--db", url]) == 0
+    running = _serve(url, tmp_path, repo_root, catalogue)
+    try:
+        admin = Browser(running.port)
+        status, headers, _ = admin.login("admin", "quantri-demo", next_path="/admin/users")
+        assert status == 302 and headers["location"] == "/account/password"
+        # Nothing else opens until the password is changed.
+        for path in ("/admin/users", "/progress", "/queue"):
+            status, headers, _ = admin.request("GET", path)
+            assert status == 302 and headers["location"] == "/account/password", path
+        # The demo password again, or a common one, is refused, in Vietnamese.
+        for weak in ("quantri-demo", "12345678", "quantri-demo-2"):
+            status, _, body = admin.request("POST", "/account/password", {
+                "current_password": "quantri-demo", "new_password": weak, "new_password_again": weak,
+                "csrf_token": admin.token("/account/password")})
+            assert status == 400 and "Mật khẩu" in body.decode(), weak
+        status, _, body = admin.request("POST", "/account/password", {
+            "current_password": "sai-mat-khau-hien-tai", "new_password": "ba chu heo con di cho",
+            "new_password_again": "ba chu heo con di cho", "csrf_token": admin.token("/account/password")})
+        assert status == 400 and "Mật khẩu hiện tại không đúng" in body.decode()
+        status, _, _ = admin.request("POST", "/account/password", {
+            "current_password": "quantri-demo", "new_password": "ba chu heo con di cho",
+            "new_password_again": "ba chu heo con di cho", "csrf_token": admin.token("/account/password")})
+        assert status == 303
+        assert admin.request("GET", "/admin/users")[0] == 200
+    finally:
+        running.close()
+
+
+# --- redirects ------------------------------------------------------------------------------------
+
+OFFSITE = ["%2F%09%2Fevil.example%2F", "/%09/evil.example/", "/%0a/evil.example", "/%0d%0a/evil.example",
+           "%5C%5Cevil.example", "/%5Cevil.example", "//evil.example", "https://evil.example/",
+           "/a/../..//evil.example", "/%E2%80%8B/evil.example", "%20//evil.example", "/.//evil.example",
+           "http:/evil.example", "/%00/evil.example"]
+
+
+@pytest.mark.parametrize("target", OFFSITE)
+def test_next_never_leaves_the_site(server, target):
+    browser = Browser(server.port)
+    status, headers, _ = browser.login("quan", next_path=target)
+    assert status == 302
+    location = headers["location"]
+    parts = urlsplit(location)
+    assert parts.netloc in ("", f"127.0.0.1:{server.port}") and not location.startswith("//")
+    assert not re.search(r"[\x00-\x20\\]", location), location
+
+
+def test_next_keeps_a_same_site_path_normalised(server):
+    status, headers, _ = Browser(server.port).login("quan", next_path=quote("/queue/../progress?x=1", safe=""))
+    assert status == 302 and headers["location"] == "/progress?x=1"
+
+
+@pytest.mark.parametrize("target", OFFSITE)
+def test_back_link_never_leaves_the_site(server, target):
+    browser = Browser(server.port)
+    browser.login("lan")
+    with open_store(server.app.extensions["omr_store"].url.replace("sqlite:///", "")) as store, store.reading() as conn:
+        page_id = conn.execute(sa.select(pages.c.id).limit(1)).scalar()
+    status, _, body = browser.request("GET", f"/pages/{page_id}?back={target}")
+    assert status == 200
+    hrefs = re.findall(r'href="([^"]*)"', body.decode())
+    assert hrefs and all(not h.startswith("//") and not urlsplit(h).netloc and not urlsplit(h).scheme
+                         and not re.search(r"[\x00-\x20\\]", h) for h in hrefs), hrefs
+
+
+# --- exports and files ----------------------------------------------------------------------------
+
+def _add_comment(store, text: str, crop: bytes | None, serial: int = 1) -> int:
+    response_id = next(r["id"] for r in store.responses() if r["serial"] == serial)
+    with store.reading() as conn:
+        page_id = conn.execute(sa.select(pages.c.id).where(pages.c.serial == serial).limit(1)).scalar()
+    return store.writing(lambda conn: conn.execute(comments.insert().values(
+        response_id=response_id, page_id=page_id, field="H3", inked=True, ink_mm2=40.0, x=10, y=200, w=190,
+        h=20, crop_png=crop, draft_text=text, draft_confidence=30.0, likely_correct=False, review_priority=1.0,
+        status="pending", flags="[]", updated_at=datetime.now(timezone.utc))).inserted_primary_key[0])
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (40, 10), 255).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_a_web_export_is_one_zip_with_the_crops_and_leaves_nothing_in_tmp(server, tmp_path, monkeypatch):
+    import tempfile
+
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
+    store = server.app.extensions["omr_store"]
+    _add_comment(store, "＝HYPERLINK(\"http://x\") cán bộ tốt", _png())
+    admin = Browser(server.port)
+    admin.login("quan")
+    for fmt in ("csv", "xlsx"):
+        status, headers, data = admin.request("GET", f"/admin/export.{fmt}")
+        assert status == 200 and headers["content-type"] == "application/zip"
+        assert "attachment" in headers["content-disposition"] and ".zip" in headers["content-disposition"]
+        with zipfile.ZipFile(io.BytesIO(data)) as bundle:
+            names = bundle.namelist()
+            crops = [n for n in names if n.startswith("omr-export_crops/") and n.endswith(".png")]
+            assert f"omr-export.{fmt}" in names and len(crops) == 1
+            assert bundle.read(crops[0]) == _png()
+            if fmt == "csv":
+                text = bundle.read("omr-export.csv").decode("utf-8-sig")
+                assert "'＝HYPERLINK" in text and crops[0] in text
+        assert list(private_tmp.iterdir()) == []
+    assert list((tmp_path / "uploads").glob("**/*.png")) == []
+
+
+def test_exports_and_reports_follow_the_umask(tmp_path, db_url, repo_root):
+    for mask, mode in ((0o022, 0o644), (0o002, 0o664), (0o077, 0o600)):
+        out = tmp_path / f"export-{mask:o}.csv"
+        report = tmp_path / f"report-{mask:o}.html"
+        env = {**os.environ, "PYTHONPATH": str(repo_root)}
+        script = (f"import os, sys; os.umask({mask}); from omr.cli import main; "
+                  f"sys.exit(main(['export', '--db', {db_url!r}, '-o', {str(out)!r}, '--templates', "
+                  f"{str(repo_root / 'form_templates')!r}]) or main(['report', '--period', '2026-Q1', '--db', "
+                  f"{db_url!r}, '-o', {str(report)!r}, '--templates', {str(repo_root / 'form_templates')!r}]))")
+        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, cwd=repo_root)
+        assert done.returncode == 0, done.stderr
+        assert stat.S_IMODE(out.stat().st_mode) == mode and stat.S_IMODE(report.stat().st_mode) == mode
+
+
+def test_full_width_formula_starts_are_neutralised_in_csv_and_xlsx(tmp_path, db_url, repo_root, catalogue):
+    from openpyxl import load_workbook
+
+    from omr.reports.export import export_responses
+
+    texts = ["＝1+1", "＋SUM(A1)", "－2+3", "＠cmd", "﹦1+1", "−1+1", "=1+1"]
+    with open_store(db_url) as store:
+        batch = store.ensure_batch("dot-cong-thuc")
+        for serial, text in enumerate(texts, start=10):
+            record(store, batch, page_result(serial, 1, PAGE1, path=f"f{serial}.pdf"))
+            _add_comment(store, text, None, serial)
+
+        def lookup(form_id, version):
+            layout = catalogue.layouts.get((form_id, version))
+            return catalogue.template_of(layout) if layout else None
+
+        export_responses(store, "csv", tmp_path / "x.csv", lookup)
+        export_responses(store, "xlsx", tmp_path / "x.xlsx", lookup)
+    csv_text = (tmp_path / "x.csv").read_text("utf-8-sig")
+    cells = [c.value for row in load_workbook(tmp_path / "x.xlsx")["Phiếu"].iter_rows() for c in row
+             if isinstance(c.value, str)]
+    for text in texts:
+        assert f"'{text}" in csv_text or f"\"'{text}" in csv_text, text
+    # Every text cell of the sheet that starts with a formula sign, ASCII or full-width, is guarded.
+    assert not [c for c in cells if c[:1] in "=+-@＝＋－＠﹦−"]
+
+
+# --- smaller faults -------------------------------------------------------------------------------
+
+def test_setting_the_password_of_no_one_fails_without_an_audit_row(server):
+    store = server.app.extensions["omr_store"]
+    with store.reading() as conn:
+        before = conn.execute(sa.select(sa.func.count()).select_from(changes)).scalar()
+    admin = Browser(server.port)
+    admin.login("quan")
+    for user_id in ("987654", "99999999999999999999", "-1", "abc"):
+        status, _, body = admin.request("POST", "/admin/users", {
+            "action": "password", "user_id": user_id, "password": "mot-mat-khau-tam-thoi",
+            "csrf_token": admin.token("/admin/users")})
+        assert status == 400 and "Không có người dùng" in body.decode() and "Đã đặt mật khẩu" not in body.decode()
+    with pytest.raises(BadArgumentsError):
+        users.set_password(store, 987654, "mot-mat-khau-tam-thoi", changed_by="quan")
+    with store.reading() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(changes)).scalar() == before
+
+
+def test_huge_ids_in_urls_are_not_found_not_errors(server):
+    reviewer = Browser(server.port)
+    reviewer.login("lan")
+    admin = Browser(server.port)
+    admin.login("quan")
+    huge = "9" * 30
+    for browser, path in ((reviewer, f"/responses/{huge}"), (reviewer, f"/queue/item/answer/{huge}"),
+                          (reviewer, "/responses/2147483648"), (reviewer, f"/img/answer/{huge}.png"),
+                          (reviewer, f"/img/comment/{huge}.png"), (reviewer, f"/pages/{huge}"),
+                          (admin, f"/batches/jobs/{huge}")):
+        status, _, body = browser.request("GET", path)
+        assert status == 404 and "Không tìm thấy" in body.decode(), path
+    for path in (f"/img/page/1.png?comment={huge}", f"/queue?batch={huge}"):
+        assert reviewer.request("GET", path)[0] == 200, path
+
+
+@pytest.mark.parametrize("url", ["mysql://u:secret@db.example/omr", "oracle://u@h/x", "mssql+pyodbc://h/x"])
+def test_an_unsupported_database_is_one_vietnamese_line(url, repo_root, tmp_path):
+    done = subprocess.run([sys.executable, "-m", "omr", "report", "--period", "2026-Q1", "--db", url,
+                           "-o", str(tmp_path / "r.xlsx")], capture_output=True, text=True, cwd=repo_root,
+                          env={**os.environ, "PYTHONPATH": str(repo_root)})
+    assert done.returncode == 7 and "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Không hỗ trợ cơ sở dữ liệu" in lines[0] and "secret" not in lines[0]
