@@ -256,3 +256,12 @@ BLANK_FRAME_MIN_MM = (40.0, 8.0)
 BLANK_QUESTION_GAP_MM = 40.0
 # Lone boxes stacked one per line at most this far apart are one question's options.
 BLANK_STACK_MAX_MM = 12.0
+
+# --- issue #15: handwriting recogniser, lines from the ink, drafts, post-correction ---
+# asterocr's training loader resizes every line to 32 px high (asterocr/dataset/loader.py).
+ASTER_INPUT_HEIGHT_PX = 32
+# ... and caps its width at 480 px: wider inputs were never seen in training, so
+# longer lines are read in pieces cut at word gaps.
+ASTER_MAX_WIDTH_PX = 480
+# Rival readings kept per character: the third rarely matters, the fourth never did.
+RECOGNISER_ALTERNATIVES = 3
