@@ -35,7 +35,9 @@ from . import tuning as T
 from .align import PageInk
 from .layout import PageLayout, TextRegion
 from .lexicon import Match, find_terms
-from .ocr import OcrUnavailable, Word, line_reader
+from .ocr import OcrUnavailable, Word
+from .postcorrect import CorrectedLine, correct_line, flags_with_possible
+from .recognise import handwriting_recogniser
 from .textnorm import is_vietnamese_syllable
 
 K = T.CANONICAL_PX_PER_MM
@@ -236,6 +238,103 @@ def writing_lines(clean: np.ndarray, region: TextRegion, guides: list[float],
     return lines
 
 
+def ink_lines(clean: np.ndarray, px_per_mm: float = T.OCR_PX_PER_MM) -> list[np.ndarray]:
+    """Each written line of a clean crop, found from the ink alone, top to bottom.
+
+    ``clean`` is grey uint8, dark writing on white, guide lines already
+    whitened (:func:`clean_crop`), at ``px_per_mm``. The printed guide lines
+    play no part: a line is a chain of connected components, so writing that
+    runs across or between the guide lines, or climbs or falls along the
+    line, stays one line, and no stroke is ever cut.
+
+    1. Connected components of the ink (below :data:`~omr.tuning.LINE_INK_GREY`);
+       those at least :data:`~omr.tuning.LINE_BODY_MIN_MM` tall are letter
+       bodies, the rest tone marks, dots, commas and specks.
+    2. The row projection of the bodies gives the writing's height (the
+       median body height), which sets how far a line may rise or fall
+       between neighbouring bodies (:data:`~omr.tuning.LINE_JOIN_HEIGHTS`).
+    3. Bodies are chained left to right: each joins the line whose last
+       bodies it continues (nearest in height), else starts a new line.
+    4. Marks and dots join the line of the nearest body they stand over or
+       under (Vietnamese tone marks sit above, the dot of nặng below).
+
+    Each line image holds only its own components (a descender reaching into
+    the next line is not pasted into it), trimmed to its ink with a margin of
+    :data:`~omr.tuning.LINE_MARGIN_MM`. Lines with less than a millimetre of
+    writing are dropped as specks.
+    """
+    ink = (clean < T.LINE_INK_GREY).astype(np.uint8)
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if count <= 1:
+        return []
+    x0s, y0s = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    ws, hs = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    ids = np.arange(1, count)
+    bodies = [int(i) for i in ids if hs[i] >= T.LINE_BODY_MIN_MM * px_per_mm]
+    if not bodies:  # only small marks (a dash, a few dots): one line of them
+        bodies = [int(i) for i in ids]
+    body_height = float(np.median([hs[i] for i in bodies]))
+    tolerance = T.LINE_JOIN_HEIGHTS * body_height
+    lines: list[list[int]] = []
+    recent_y: list[list[float]] = []
+    for i in sorted(bodies, key=lambda k: x0s[k]):
+        y = float(centroids[i][1])
+        best, best_dy = -1, tolerance
+        for number, ys in enumerate(recent_y):
+            dy = abs(y - float(np.median(ys[-3:])))
+            if dy <= best_dy:
+                best, best_dy = number, dy
+        if best < 0:
+            lines.append([i])
+            recent_y.append([y])
+        else:
+            lines[best].append(i)
+            recent_y[best].append(y)
+    line_of = {i: n for n, members in enumerate(lines) for i in members}
+    reach = T.LINE_MARK_REACH_MM * px_per_mm
+    for i in (int(k) for k in ids if int(k) not in line_of):
+        mx0, mx1, my0, my1 = x0s[i], x0s[i] + ws[i], y0s[i], y0s[i] + hs[i]
+        best, best_distance = -1, np.inf
+        for j in line_of:
+            if x0s[j] > mx1 + reach or x0s[j] + ws[j] < mx0 - reach:
+                continue
+            top, bottom = y0s[j], y0s[j] + hs[j]
+            if my1 <= top:  # above the body: where tone marks are
+                distance = top - my1
+            elif my0 >= bottom:  # below it: the dot of nặng, or the next line's marks
+                distance = T.LINE_MARK_BELOW_PENALTY * (my0 - bottom)
+            else:
+                distance = 0.0
+            if distance < best_distance:
+                best, best_distance = j, distance
+        if best < 0:
+            y = float(centroids[i][1])
+            line_of[i] = int(np.argmin([abs(y - float(np.median(ys))) for ys in recent_y]))
+        else:
+            line_of[i] = line_of[best]
+    members_of: dict[int, list[int]] = {}
+    for i, n in line_of.items():
+        members_of.setdefault(n, []).append(i)
+    lookup = np.zeros(count, np.int32)
+    images = []
+    margin = int(round(T.LINE_MARGIN_MM * px_per_mm))
+    for n, members in members_of.items():
+        lookup[:] = -1
+        lookup[members] = n
+        mine = (lookup[labels] == n).astype(np.uint8)
+        others = ((labels > 0) & (mine == 0)).astype(np.uint8)
+        # The grey edge of a stroke lies just outside its component: keep it, unless it is another line's ink.
+        keep = cv2.dilate(mine, np.ones((3, 3), np.uint8)) & (1 - others)
+        ys, xs = np.nonzero(mine)
+        if xs.max() - xs.min() < px_per_mm:
+            continue
+        y0, y1 = max(ys.min() - margin, 0), min(ys.max() + margin + 1, clean.shape[0])
+        x0, x1 = max(xs.min() - margin, 0), min(xs.max() + margin + 1, clean.shape[1])
+        image = np.where(keep[y0:y1, x0:x1] > 0, clean[y0:y1, x0:x1], 255).astype(np.uint8)
+        images.append((float(np.median(ys)), image))
+    return [image for _, image in sorted(images, key=lambda item: item[0])]
+
+
 def draft_quality(words: list[Word]) -> tuple[float | None, bool]:
     """(mean word confidence, likely correct) of a draft.
 
@@ -253,15 +352,40 @@ def draft_quality(words: list[Word]) -> tuple[float | None, bool]:
     return round(mean, 1), likely
 
 
+def comment_quality(lines: list[CorrectedLine]) -> tuple[float | None, bool]:
+    """(confidence 0-100, likely correct) of a handwriting draft, from its corrected lines.
+
+    The confidence is the lines' (:attr:`CorrectedLine.confidence`), weighted
+    by their length; it is what :data:`~omr.tuning.DRAFT_SHOW_MIN_CONFIDENCE`
+    is calibrated on. Likely correct needs every word to be a valid spelling
+    and the confidence to reach :data:`~omr.tuning.DRAFT_LIKELY_MIN_CONFIDENCE`.
+    """
+    scored = [(line.confidence, len(line.text)) for line in lines if line.confidence is not None]
+    if not scored:
+        return None, False
+    confidence = 100.0 * sum(c * n for c, n in scored) / max(sum(n for _, n in scored), 1)
+    spelled = all(w.valid for line in lines for w in line.words)
+    return round(confidence, 1), spelled and confidence >= T.DRAFT_LIKELY_MIN_CONFIDENCE
+
+
+def draft_shown(confidence: float | None) -> bool:
+    """Whether the review page fills the box with the draft, or leaves it empty with the
+    draft one key away: below :data:`~omr.tuning.DRAFT_SHOW_MIN_CONFIDENCE` fixing the
+    draft is expected to cost more than typing the comment."""
+    return confidence is not None and confidence >= T.DRAFT_SHOW_MIN_CONFIDENCE
+
+
 def review_priority(matches: list[Match], confidence: float | None) -> float:
     """Queue order for comments, higher first.
 
     Possible reports of misconduct come first, whatever their draft: catching
-    them early is what the survey is for. Then the clearest drafts, which a
-    reviewer confirms in seconds, before the ones that must be typed.
+    them early is what the survey is for; a term seen only in an alternative
+    reading ("có thể") comes after the sure ones. Then the clearest drafts,
+    which a reviewer confirms in seconds, before the ones that must be typed.
     """
-    flagged = any(m.flagged for m in matches)
-    return (1000.0 if flagged else 0.0) + (confidence or 0.0)
+    flagged = any(m.flagged and not m.possible for m in matches)
+    possible = any(m.flagged and m.possible for m in matches)
+    return (1000.0 if flagged else 500.0 if possible else 0.0) + (confidence or 0.0)
 
 
 def png_bytes(image: np.ndarray) -> bytes:
@@ -289,20 +413,20 @@ def read_comment(grey: np.ndarray, homography_mm_to_px: np.ndarray, ink: PageInk
     # Kept at the page's resolution (~200 dpi, what scanners give): 12 px/mm adds pixels, not detail.
     result.crop_png = png_bytes(cv2.resize(clean, None, fx=K / T.OCR_PX_PER_MM, fy=K / T.OCR_PX_PER_MM,
                                            interpolation=cv2.INTER_AREA))
+    lines: list[CorrectedLine] = []
     try:
-        reader = line_reader()
-        for number, line in enumerate(writing_lines(clean, region, guide_rows(region, page))):
-            result.words += reader.read(line, number)
+        recogniser = handwriting_recogniser()
+        lines = [correct_line(recogniser.read_line(image)) for image in ink_lines(clean)]
     except OcrUnavailable as exc:
         result.ocr_error = str(exc)
-    except RuntimeError as exc:  # Tesseract failing on one crop must not lose the comment
-        result.ocr_error = f"Tesseract: {exc}"
-    lines: dict[int, list[str]] = {}
-    for word in result.words:
-        lines.setdefault(word.line, []).append(word.text)
-    result.draft_text = "\n".join(" ".join(ws) for _, ws in sorted(lines.items())) if result.words else ""
-    result.draft_confidence, result.likely_correct = draft_quality(result.words)
-    result.matches = find_terms(result.draft_text, source="draft")
+    except RuntimeError as exc:  # the engine failing on one crop must not lose the comment
+        result.ocr_error = f"Nhận dạng chữ viết tay: {exc}"
+    lines = [line for line in lines if line.text]
+    result.words = [Word(w.text, round(100.0 * w.confidence, 1), number)
+                    for number, line in enumerate(lines) for w in line.words]
+    result.draft_text = "\n".join(line.text for line in lines)
+    result.draft_confidence, result.likely_correct = comment_quality(lines)
+    result.matches = flags_with_possible(result.draft_text, lines)
     result.review_priority = review_priority(result.matches, result.draft_confidence)
     return result
 

@@ -106,13 +106,14 @@ class Writer:
     ink: int  # grey level of the ink, 0 black .. ~120 faint
     drift_deg: float  # the line climbs (+) or falls (-)
     jitter: float  # 0..1, how uneven the glyphs are
+    wobble_mm: float = 0.0  # elastic distortion of the strokes (a hurried hand), mm
 
     @staticmethod
     def random(rng: np.random.Generator) -> "Writer":
         return Writer(font=str(rng.choice(FONT_NAMES)), x_height_mm=float(rng.uniform(1.7, 2.6)),
                       slant_deg=float(rng.uniform(-12, 12)), pen_px=int(rng.integers(-1, 2)),
                       ink=int(rng.integers(0, 90)), drift_deg=float(rng.normal(0, 1.8)),
-                      jitter=float(rng.uniform(0.2, 1.0)))
+                      jitter=float(rng.uniform(0.2, 1.0)), wobble_mm=float(rng.uniform(0.0, 1.0)))
 
 
 def render_line(text: str, writer: Writer, rng: np.random.Generator, px_per_mm: float = 12.0,
@@ -144,6 +145,8 @@ def render_line(text: str, writer: Writer, rng: np.random.Generator, px_per_mm: 
         image = cv2.erode(image, np.ones((writer.pen_px + 1, writer.pen_px + 1), np.uint8))
     elif writer.pen_px < 0 and size > 40:
         image = cv2.dilate(image, np.ones((2, 2), np.uint8))
+    if writer.wobble_mm > 0:
+        image = _wobble(image, writer.wobble_mm * px_per_mm, px_per_mm, rng)
     h, w = image.shape
     shear = np.tan(np.radians(writer.slant_deg))
     # Slant about the baseline (tops lean right for a positive slant) ...
@@ -159,10 +162,27 @@ def render_line(text: str, writer: Writer, rng: np.random.Generator, px_per_mm: 
     return out, baseline
 
 
+def _wobble(image: np.ndarray, amplitude_px: float, px_per_mm: float, rng: np.random.Generator) -> np.ndarray:
+    """Bend strokes by a smooth random displacement (correlated over ~1.5 mm)."""
+    h, w = image.shape
+    sigma = 1.5 * px_per_mm
+    fields = []
+    for _ in range(2):
+        noise = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), sigma)
+        fields.append(noise / (np.abs(noise).max() + 1e-6) * amplitude_px)
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    return cv2.remap(image, xs + fields[0], ys + fields[1], cv2.INTER_LINEAR, borderValue=255)
+
+
 def bare_line(text: str, rng: np.random.Generator, px_per_mm: float = 12.0,
-              font_dir: Path = DEFAULT_FONT_DIR) -> np.ndarray:
+              font_dir: Path = DEFAULT_FONT_DIR, writer: Writer | None = None) -> np.ndarray:
     """One line of a random writer, trimmed to its ink with a 1 mm margin (grey uint8)."""
-    image, _ = render_line(text, Writer.random(rng), rng, px_per_mm, font_dir)
+    image, _ = render_line(text, writer or Writer.random(rng), rng, px_per_mm, font_dir)
+    return trim(image, px_per_mm)
+
+
+def trim(image: np.ndarray, px_per_mm: float = 12.0) -> np.ndarray:
+    """``image`` cut to its ink (below 160) with a 1 mm margin."""
     rows = np.flatnonzero((image < 160).any(axis=1))
     cols = np.flatnonzero((image < 160).any(axis=0))
     m = int(px_per_mm)

@@ -265,3 +265,44 @@ ASTER_INPUT_HEIGHT_PX = 32
 ASTER_MAX_WIDTH_PX = 480
 # Rival readings kept per character: the third rarely matters, the fourth never did.
 RECOGNISER_ALTERNATIVES = 3
+# Lines from the ink (comments.ink_lines), on the clean crop (writing made pen-black,
+# paper 255): below this grey a pixel is writing; its anti-aliased edge is kept apart.
+LINE_INK_GREY = 160
+# A component this tall is a letter body; tone marks (~0.5-1 mm), dots and commas are
+# smaller. The x-height of handwriting on the form's 8 mm line pitch is 1.7-3 mm.
+LINE_BODY_MIN_MM = 1.2
+# A body continues a line when its centre is within this many median body heights of
+# the line's last bodies: letters of one line wander by a third of their height,
+# neighbouring lines are 3-4 body heights apart.
+LINE_JOIN_HEIGHTS = 0.6
+# A mark belongs to a body it overlaps horizontally, give or take this much.
+LINE_MARK_REACH_MM = 0.5
+# Distance below a body counts this many times over: Vietnamese tone marks and hats
+# sit above their letter, only the dot of nặng sits below.
+LINE_MARK_BELOW_PENALTY = 2.0
+# Paper kept around a line's ink: asterocr's training lines have a thin margin.
+LINE_MARGIN_MM = 0.8
+# Post-correction (omr.postcorrect). A letter the recogniser gives less than this
+# probability is open to its rivals; asterocr's right letters are above 0.9 on ~97 %
+# of synthetic letters, its wrong ones mostly below.
+SNAP_UNSURE_CHAR = 0.9
+# At most this many letters of a word are swapped (3^4 = 81 spellings at worst).
+SNAP_MAX_POSITIONS = 4
+# A rival letter below this probability is noise, not a reading.
+SNAP_MIN_ALTERNATIVE_PROB = 0.02
+# A domain word (lexicon, service terms, unit names) may win over a likelier plain
+# syllable when it is at most 3 times less probable (log 3): enough to fix a tone mark,
+# not enough to turn an ordinary word into a complaint.
+SNAP_DOMAIN_BONUS = 1.1
+# A rival spelling within 20 times (log 20) of the chosen one is kept as an alternative
+# (for "có thể" flags); less likely ones are noise.
+SNAP_RIVAL_LOG_ODDS = 3.0
+# Alternative lines tried for "có thể" flags: one per uncertain word, at most this many.
+SNAP_MAX_ALTERNATIVE_LINES = 8
+# A word that is still no Vietnamese spelling after correction is most likely wrong:
+# it counts for half its confidence in the line's.
+SNAP_INVALID_WORD_FACTOR = 0.5
+# Drafts (comments.comment_quality, comments.draft_shown), 0-100. Placeholders until
+# calibrated below.
+DRAFT_SHOW_MIN_CONFIDENCE = 60.0
+DRAFT_LIKELY_MIN_CONFIDENCE = 95.0
