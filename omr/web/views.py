@@ -13,6 +13,7 @@ from flask import (Flask, Response, abort, current_app, flash, g, redirect, rend
 from flask_wtf.csrf import CSRFError
 
 from .. import review, users
+from ..comments import draft_shown
 from ..errors import OmrError
 from ..model import BLANK, MULTIPLE, NEEDS_REVIEW, OK, SET_ASIDE_REASONS
 from ..qrcodes import format_serial
@@ -192,7 +193,8 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
     def _globals():
         return {"user": g.get("user"), "role_labels": users.ROLE_LABELS, "format_serial": _serial_text,
                 "can_review": g.get("user") is not None and g.user.role in users.CAN_REVIEW,
-                "can_upload": g.get("user") is not None and g.user.role in users.CAN_UPLOAD}
+                "can_upload": g.get("user") is not None and g.user.role in users.CAN_UPLOAD,
+                "draft_shown": draft_shown}
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc):
