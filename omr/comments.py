@@ -19,13 +19,17 @@ What is left is handwriting; the field is written in when it covers
 :data:`~omr.tuning.TEXT_MIN_INK_MM2`.
 
 An inked field is then cropped from the *original* scan (bilinear, at
-:data:`~omr.tuning.OCR_PX_PER_MM`), cleaned the same way, deskewed, cut into
-writing lines at its guide lines, and read by Tesseract line by line.
+:data:`~omr.tuning.OCR_PX_PER_MM`), cleaned the same way, deskewed, split into
+writing lines found from the ink itself (:func:`ink_lines`: never cut at the
+printed guide lines), read line by line by the handwriting recogniser
+(:mod:`omr.recognise`: asterocr, Tesseract where it is missing), and each
+word snapped to a valid Vietnamese spelling among the recogniser's
+alternatives (:mod:`omr.postcorrect`). Flags are computed on the corrected
+text; a flag seen only in an alternative reading is marked possible.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import cv2
@@ -34,14 +38,12 @@ import numpy as np
 from . import tuning as T
 from .align import PageInk
 from .layout import PageLayout, TextRegion
-from .lexicon import Match, find_terms
+from .lexicon import Match
 from .ocr import OcrUnavailable, Word
 from .postcorrect import CorrectedLine, correct_line, flags_with_possible
 from .recognise import handwriting_recogniser
-from .textnorm import is_vietnamese_syllable
 
 K = T.CANONICAL_PX_PER_MM
-_WORD_TOKENS = re.compile(r"[^\W_]+")  # letters and digits: punctuation is not a word
 
 
 @dataclass
@@ -213,31 +215,6 @@ def rotate(image: np.ndarray, angle: float) -> np.ndarray:
     return cv2.warpAffine(image, rotation, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
 
 
-def guide_rows(region: TextRegion, page: PageLayout) -> list[float]:
-    """The guide lines' y (mm, in layout coordinates) inside a comment field, top to bottom."""
-    rows = [d.y for d in page.decor if d.kind == "guide" and region.y <= d.y <= region.y + region.h
-            and region.x <= d.x <= region.x + region.w]
-    return sorted(rows) or [region.y + region.h - T.LINE_BELOW_GUIDE_MM]
-
-
-def writing_lines(clean: np.ndarray, region: TextRegion, guides: list[float],
-                  px_per_mm: float = T.OCR_PX_PER_MM) -> list[np.ndarray]:
-    """Each written line of a clean crop (from :func:`crop_field`), trimmed, with a white border."""
-    top = region.y - T.CROP_MARGIN_MM
-    lines = []
-    for guide in guides:
-        y0 = int(max((guide - T.LINE_ABOVE_GUIDE_MM - top) * px_per_mm, 0))
-        y1 = int(min((guide + T.LINE_BELOW_GUIDE_MM - top) * px_per_mm, clean.shape[0]))
-        band = clean[y0:y1]
-        dark_cols = np.flatnonzero((band < 128).any(axis=0))
-        if dark_cols.size < px_per_mm:  # less than a millimetre of writing: nothing on this line
-            continue
-        pad = int(2 * px_per_mm)
-        x0, x1 = max(dark_cols[0] - pad, 0), min(dark_cols[-1] + pad, band.shape[1])
-        lines.append(cv2.copyMakeBorder(band[:, x0:x1], 10, 10, 10, 10, cv2.BORDER_CONSTANT, value=255))
-    return lines
-
-
 def ink_lines(clean: np.ndarray, px_per_mm: float = T.OCR_PX_PER_MM) -> list[np.ndarray]:
     """Each written line of a clean crop, found from the ink alone, top to bottom.
 
@@ -335,23 +312,6 @@ def ink_lines(clean: np.ndarray, px_per_mm: float = T.OCR_PX_PER_MM) -> list[np.
     return [image for _, image in sorted(images, key=lambda item: item[0])]
 
 
-def draft_quality(words: list[Word]) -> tuple[float | None, bool]:
-    """(mean word confidence, likely correct) of a draft.
-
-    Likely correct needs Tesseract to be sure of every word *and* every
-    word to be something Vietnamese can spell: Tesseract is often sure of a
-    misread ("cqu" for "cau"), but such a word is no syllable.
-    """
-    if not words:
-        return None, False
-    confidences = [w.confidence for w in words]
-    mean = float(np.mean(confidences))
-    spelled = all(is_vietnamese_syllable(token) or token.isdigit()
-                  for w in words for token in _WORD_TOKENS.findall(w.text))
-    likely = spelled and mean >= T.LIKELY_CORRECT_MEAN_CONF and min(confidences) >= T.LIKELY_CORRECT_MIN_WORD_CONF
-    return round(mean, 1), likely
-
-
 def comment_quality(lines: list[CorrectedLine]) -> tuple[float | None, bool]:
     """(confidence 0-100, likely correct) of a handwriting draft, from its corrected lines.
 
@@ -400,7 +360,11 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 def read_comment(grey: np.ndarray, homography_mm_to_px: np.ndarray, ink: PageInk, region: TextRegion,
                  page: PageLayout) -> CommentRead:
-    """Decide, crop, clean and draft one comment field of an aligned page."""
+    """Decide, crop, clean and draft one comment field of an aligned page.
+
+    ``page`` is kept for the callers' sake: since #15 the writing lines come
+    from the ink, not from the page's printed guide lines.
+    """
     found = field_ink(ink, region)
     result = CommentRead(region.field, found.inside_mm2 >= T.TEXT_MIN_INK_MM2, round(found.inside_mm2, 2),
                          (region.x, region.y, region.w, region.h))
