@@ -356,6 +356,81 @@ def png_bytes(image: np.ndarray) -> bytes:
     return encoded.tobytes()
 
 
+# --- drafts ---------------------------------------------------------------------
+
+@dataclass
+class Draft:
+    """A handwriting draft of one comment: what :func:`draft_clean` gives."""
+
+    text: str
+    words: list[Word]
+    confidence: float | None  # 0-100
+    likely_correct: bool
+    matches: list[Match]
+    review_priority: float
+    error: str = ""  # why there is no draft (engine missing or failing)
+
+
+def draft_clean(clean: np.ndarray, px_per_mm: float = T.OCR_PX_PER_MM) -> Draft:
+    """Draft a clean crop (grey uint8, writing dark on white, guide lines gone, at ``px_per_mm``):
+    lines from the ink, the handwriting recogniser, post-correction, flags, queue priority.
+
+    Never raises for the engine's sake: an engine missing or failing leaves an
+    empty draft with the reason in ``error``, and the comment is still queued.
+    """
+    lines: list[CorrectedLine] = []
+    error = ""
+    try:
+        recogniser = handwriting_recogniser()
+        lines = [correct_line(recogniser.read_line(image)) for image in ink_lines(clean, px_per_mm)]
+    except OcrUnavailable as exc:
+        error = str(exc)
+    except RuntimeError as exc:  # the engine failing on one crop must not lose the comment
+        error = f"Nhận dạng chữ viết tay: {exc}"
+    lines = [line for line in lines if line.text]
+    words = [Word(w.text, round(100.0 * w.confidence, 1), number)
+             for number, line in enumerate(lines) for w in line.words]
+    text = "\n".join(line.text for line in lines)
+    confidence, likely = comment_quality(lines)
+    matches = flags_with_possible(text, lines)
+    return Draft(text, words, confidence, likely, matches, review_priority(matches, confidence), error)
+
+
+def draft_stored_crop(crop_png: bytes) -> Draft:
+    """Draft a comment from its stored crop (``comments.crop_png``: clean, at the page's
+    :data:`~omr.tuning.CANONICAL_PX_PER_MM`), as the second pass does.
+
+    Raises ValueError if the bytes are not an image.
+    """
+    crop = cv2.imdecode(np.frombuffer(crop_png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if crop is None:
+        raise ValueError("ảnh ý kiến đã lưu không đọc được")
+    scale = T.OCR_PX_PER_MM / K
+    return draft_clean(cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR))
+
+
+def apply_draft(result: CommentRead, draft: Draft) -> None:
+    result.words = draft.words
+    result.draft_text = draft.text
+    result.draft_confidence, result.likely_correct = draft.confidence, draft.likely_correct
+    result.matches = draft.matches
+    result.review_priority = draft.review_priority
+    result.ocr_error = draft.error
+
+
+# Scan workers of a batch leave drafting to a second pass over the stored crops
+# (omr.drafting), so that marks are stored at full speed; reading a page on its own
+# (omr forms simulate checks, benches, tests) drafts in place.
+_drafting_in_scan = True
+
+
+def set_drafting_in_scan(enabled: bool) -> None:
+    """Whether :func:`read_comment` drafts (True) or leaves ``draft_text`` None for the
+    second pass (False). Per process: scan workers set it when they start."""
+    global _drafting_in_scan
+    _drafting_in_scan = enabled
+
+
 # --- the stage ------------------------------------------------------------------
 
 def read_comment(grey: np.ndarray, homography_mm_to_px: np.ndarray, ink: PageInk, region: TextRegion,
@@ -363,7 +438,9 @@ def read_comment(grey: np.ndarray, homography_mm_to_px: np.ndarray, ink: PageInk
     """Decide, crop, clean and draft one comment field of an aligned page.
 
     ``page`` is kept for the callers' sake: since #15 the writing lines come
-    from the ink, not from the page's printed guide lines.
+    from the ink, not from the page's printed guide lines. With drafting in
+    the scan switched off (:func:`set_drafting_in_scan`) the draft is left
+    None for the second pass.
     """
     found = field_ink(ink, region)
     result = CommentRead(region.field, found.inside_mm2 >= T.TEXT_MIN_INK_MM2, round(found.inside_mm2, 2),
@@ -377,20 +454,7 @@ def read_comment(grey: np.ndarray, homography_mm_to_px: np.ndarray, ink: PageInk
     # Kept at the page's resolution (~200 dpi, what scanners give): 12 px/mm adds pixels, not detail.
     result.crop_png = png_bytes(cv2.resize(clean, None, fx=K / T.OCR_PX_PER_MM, fy=K / T.OCR_PX_PER_MM,
                                            interpolation=cv2.INTER_AREA))
-    lines: list[CorrectedLine] = []
-    try:
-        recogniser = handwriting_recogniser()
-        lines = [correct_line(recogniser.read_line(image)) for image in ink_lines(clean)]
-    except OcrUnavailable as exc:
-        result.ocr_error = str(exc)
-    except RuntimeError as exc:  # the engine failing on one crop must not lose the comment
-        result.ocr_error = f"Nhận dạng chữ viết tay: {exc}"
-    lines = [line for line in lines if line.text]
-    result.words = [Word(w.text, round(100.0 * w.confidence, 1), number)
-                    for number, line in enumerate(lines) for w in line.words]
-    result.draft_text = "\n".join(line.text for line in lines)
-    result.draft_confidence, result.likely_correct = comment_quality(lines)
-    result.matches = flags_with_possible(result.draft_text, lines)
-    result.review_priority = review_priority(result.matches, result.draft_confidence)
+    if _drafting_in_scan:
+        apply_draft(result, draft_clean(clean))
     return result
 
