@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .comments import set_drafting_in_scan
+from .drafting import draft_pending
 from .errors import InputFileError
 from .ingest import PageLoader, count_pages, expand_paths, file_sha256
 from .model import NEEDS_REVIEW, SET_ASIDE_REASONS, PageResult
@@ -32,6 +34,8 @@ class ScanReport:
     comments_inked: int = 0  # comment fields with handwriting, each cropped, drafted and queued
     comments_flagged: int = 0  # of those, drafts with a negative-behaviour term (not negated)
     ocr_problems: list[str] = field(default_factory=list)  # why drafts are missing, once per cause
+    comments_possible: int = 0  # drafts flagged only in an alternative reading ("có thể", #15)
+    comments_drafted: int = 0  # drafts made by the second pass (#15), earlier runs' leftovers included
 
 
 _catalogue: Catalogue | None = None
@@ -47,6 +51,8 @@ def _init_worker(template_dir: str, single_threaded: bool = False) -> None:
         cv2.setNumThreads(1)
     _catalogue = Catalogue.from_folder(template_dir)
     _loader = PageLoader()
+    # Marks first, at full speed: comments are drafted from the stored crops once the batch is in (#15).
+    set_drafting_in_scan(False)
 
 
 def _read_task(task: tuple[str, int]) -> PageResult:
@@ -104,13 +110,21 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
         if progress:
             progress(1)
 
+    def drafted(result) -> None:  # the second pass over this batch's stored crops (#15)
+        report.comments_drafted = result.drafted
+        report.comments_flagged = result.flagged
+        report.comments_possible = result.possible
+        report.ocr_problems = result.problems
+
     if workers <= 1 or len(tasks) < 4:
         _init_worker(template_dir)
         try:
             for task in tasks:
                 handle(_read_task(task))
+            drafted(draft_pending(store, batch_id=batch_id))
         finally:
             _loader.close()
+            set_drafting_in_scan(True)
     else:
         # Chunks of consecutive pages keep each worker reading one PDF front to back.
         # Not "fork": a child forked from a parent that already ran OpenCV's
@@ -122,6 +136,8 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
         with context.Pool(workers, initializer=_init_worker, initargs=(template_dir, True)) as pool:
             for result in pool.imap(_read_task, tasks, chunksize=8):
                 handle(result)
+            drafted(draft_pending(store, batch_id=batch_id,
+                                  map_tasks=lambda work, items: pool.imap(work, items, chunksize=2)))
     return report
 
 
@@ -140,6 +156,8 @@ def format_report(report: ScanReport, summary: dict) -> str:
     if report.comments_inked:
         lines.append(f"Ý kiến viết tay (lần này): {report.comments_inked} ô có chữ, đã cắt ảnh và đọc nháp, "
                      f"chờ người duyệt; {report.comments_flagged} ô có dấu hiệu tiêu cực cần xem trước")
+    if report.comments_possible:
+        lines.append(f"Ý kiến có thể có dấu hiệu tiêu cực (chỉ thấy ở cách đọc khác của máy): {report.comments_possible}")
     for problem in report.ocr_problems:
         lines.append(f"Cảnh báo: chưa đọc nháp được ý kiến viết tay ({problem}); ảnh vẫn được lưu để duyệt")
     lines.append(f"Phiếu trong cơ sở dữ liệu: {summary.get('responses', 0)}, "
