@@ -318,3 +318,113 @@ def test_a_possible_flag_is_shown_as_co_the(app):  # noqa: F811
     client = login(app, "lan")
     html = client.get(f"/queue/item/comment/{comment_id}").get_data(as_text=True)
     assert re.search(r'flag-possible">có thể: trễ hẹn</span>', html)
+
+
+# --- drafts off the scan's hot path (#15 item 5) ----------------------------------------
+
+@pytest.fixture
+def scanned_batch(tmp_path, default_layout, repo_root, monkeypatch):
+    """A batch of handwritten sheets scanned by run_scan, with what the store held when drafting began."""
+    import sqlalchemy as sa
+
+    from omr import batch
+    from omr.store import answers, open_store
+
+    template, layout = default_layout
+    pdf, truth_path = tmp_path / "scans.pdf", tmp_path / "truth.jsonl"
+    simulate_batch(template, layout, pdf, truth_path, count=3, seed=41, profile="clean", comment_share=1.0,
+                   comment_styles=("hand",))
+    truths = {t["serial"]: t for t in map(json.loads, truth_path.read_text(encoding="utf-8").splitlines())}
+    seen = {}
+    original = batch.draft_pending
+
+    def draft_after_marks(store, **kwargs):
+        with store.reading() as conn:
+            seen["answers"] = conn.execute(sa.select(sa.func.count()).select_from(answers)).scalar()
+            seen["undrafted"] = conn.execute(sa.select(sa.func.count()).select_from(comments_table).where(
+                comments_table.c.inked.is_(True), comments_table.c.draft_text.is_(None))).scalar()
+        return original(store, **kwargs)
+
+    monkeypatch.setattr(batch, "draft_pending", draft_after_marks)
+    store = open_store(f"sqlite:///{tmp_path / 'omr.sqlite'}")
+    report = batch.run_scan([str(pdf)], store, "dot-viet-tay", template_dir=str(repo_root / "form_templates"))
+    yield store, truths, report, seen, pdf
+    store.close()
+
+
+def _stored_comments(store):
+    import sqlalchemy as sa
+
+    from omr.store import responses
+
+    with store.reading() as conn:
+        return {(row.serial, row.field): row for row in conn.execute(
+            sa.select(comments_table, responses.c.serial).join(responses, responses.c.id == comments_table.c.response_id)
+            .where(comments_table.c.inked.is_(True)))}
+
+
+def test_a_batch_stores_every_mark_before_drafting_its_comments(scanned_batch, catalogue):
+    store, truths, report, seen, pdf = scanned_batch
+    import sqlalchemy as sa
+
+    from omr.store import answers
+
+    written = {(s, f): c for s, t in truths.items() for f, c in t["comments"].items()}
+    with store.reading() as conn:
+        final_answers = conn.execute(sa.select(sa.func.count()).select_from(answers)).scalar()
+    assert final_answers > 0 and seen["answers"] == final_answers  # every answer was in before any draft
+    assert seen["undrafted"] == len(written)  # no comment drafted during the scan
+    stored = _stored_comments(store)
+    assert set(stored) == set(written) and report.comments_drafted == len(written)
+    for key, comment in written.items():
+        assert stored[key].draft_text is not None
+        assert cer(stored[key].draft_text, comment["written"]) < 0.2
+    # The process that ran the batch reads single pages with drafts again.
+    raw = next(iter(iter_pages(pdf)))
+    assert all(c.draft_text is not None for c in process_page(raw, catalogue).comments if c.inked)
+
+
+def test_redrafting_never_touches_a_persons_transcription(scanned_batch):
+    import sqlalchemy as sa
+
+    from omr.drafting import draft_pending
+
+    store, truths, _, _, _ = scanned_batch
+    key, row = next(iter(_stored_comments(store).items()))
+    flags = json.dumps([{"term": "hách dịch", "category": "official", "start": 0, "end": 9, "matched": "hách dịch",
+                         "negated": False, "ambiguous": False, "source": "text", "fuzzy": False}], ensure_ascii=False)
+    store.writing(lambda conn: conn.execute(comments_table.update().where(comments_table.c.id == row.id).values(
+        text="Cán bộ hách dịch", status="reviewed", flags=flags, draft_text="cũ")))
+    assert draft_pending(store).drafted == 0  # nothing left undrafted
+    report = draft_pending(store, redo=True)
+    assert report.drafted == len(_stored_comments(store))
+    with store.reading() as conn:
+        after = conn.execute(sa.select(comments_table).where(comments_table.c.id == row.id)).one()
+    assert after.text == "Cán bộ hách dịch" and after.status == "reviewed" and after.flags == flags
+    assert after.draft_text != "cũ"
+
+
+def test_without_an_engine_comments_stay_undrafted_and_the_reason_is_given(scanned_batch, monkeypatch):
+    from omr.drafting import draft_pending
+
+    store, _, _, _, _ = scanned_batch
+
+    def unavailable():
+        raise OcrUnavailable("Thiếu thư viện asterocr (nhận dạng chữ viết tay)")
+
+    monkeypatch.setattr(C, "handwriting_recogniser", unavailable)
+    store.writing(lambda conn: conn.execute(comments_table.update().values(draft_text=None)))
+    report = draft_pending(store)
+    assert report.drafted == 0 and report.problems == ["Thiếu thư viện asterocr (nhận dạng chữ viết tay)"]
+    assert all(row.draft_text is None for row in _stored_comments(store).values())  # left for a later run
+
+
+def test_the_progress_page_shows_how_many_comments_are_drafted(app):  # noqa: F811
+    drafted = _add_comment(app, "Cán bộ tận tình")
+    waiting = _add_comment(app, None, field="H4")
+    _store(app).writing(lambda conn: conn.execute(comments_table.update().where(
+        comments_table.c.id.in_([drafted, waiting])).values(crop_png=b"png")))
+    client = login(app, "lan")
+    html = client.get("/progress").get_data(as_text=True)
+    assert "Ý kiến viết tay đã đọc nháp" in html
+    assert re.search(r'<progress max="2" value="1"></progress> 1 / 2', html)

@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError
 
 from .. import review, users
 from ..comments import draft_shown
+from ..drafting import drafting_progress
 from ..errors import OmrError
 from ..model import BLANK, MULTIPLE, NEEDS_REVIEW, OK, SET_ASIDE_REASONS
 from ..qrcodes import format_serial
@@ -520,8 +521,10 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
     @app.get("/progress")
     @login_required()
     def progress_page():
-        return render_template("progress.html", batches=review.batch_progress(_store()),
-                               reviewers=review.reviewer_progress(_store()))
+        batch_rows = review.batch_progress(_store())
+        return render_template("progress.html", batches=batch_rows,
+                               reviewers=review.reviewer_progress(_store()),
+                               drafts={b["id"]: drafting_progress(_store(), b["id"]) for b in batch_rows})
 
     # -- admin --
 
