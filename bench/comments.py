@@ -211,6 +211,45 @@ def calibrate(count: int, seed: int) -> None:
     print_drafts(drafts)
 
 
+def throughput(sheets: int, seed: int, workers: int) -> None:
+    """Mark throughput of `omr scan` (run_scan) with 30 % of sheets commented against none.
+
+    Marks are in when the last page is stored (the progress callback's last
+    call); drafting follows as a second pass. Wall time on this machine: run
+    it when the machine is otherwise idle, and compare the two rows.
+    """
+    from omr.batch import run_scan
+    from omr.store import open_store
+
+    template = load_template(ROOT / "form_templates" / "motcua-2026.yaml")
+    layout = resolve_layout(template)
+    rows = []
+    for share in (0.0, 0.3):
+        with tempfile.TemporaryDirectory() as tmp:
+            pdf, truth = Path(tmp) / "scans.pdf", Path(tmp) / "truth.jsonl"
+            simulate_batch(template, layout, pdf, truth, count=sheets, seed=seed, profile="office",
+                           comment_share=share, comment_styles=("hand",))
+            marks_done = [0.0]
+            pages = [0]
+
+            def progress(n: int) -> None:
+                pages[0] += n
+                marks_done[0] = time.perf_counter()
+
+            with open_store(f"sqlite:///{Path(tmp) / 'omr.sqlite'}") as store:
+                started = time.perf_counter()
+                report = run_scan([str(pdf)], store, "bench", workers=workers,
+                                  template_dir=str(ROOT / "form_templates"), progress=progress)
+                finished = time.perf_counter()
+            rows.append((share, pages[0], marks_done[0] - started, finished - started, report.comments_drafted))
+    print(f"\nmark throughput, run_scan, {sheets} sheets, {workers} worker(s), wall time:")
+    for share, pages, marks, total, drafted in rows:
+        print(f"  {share:>4.0%} commented: {pages} pages, marks in after {marks:.1f} s ({pages / marks:.2f} pages/s); "
+              f"{drafted} comments drafted after, batch done in {total:.1f} s")
+    base, commented = rows[0][1] / rows[0][2], rows[1][1] / rows[1][2]
+    print(f"  with 30 % commented the mark throughput is {commented / base:.1%} of that without (target >= 95 %)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sheets", type=int, default=200)
@@ -218,6 +257,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--styles", default="print,script", help="print,script or hand (synthetic handwriting)")
     parser.add_argument("--bare-lines", type=int, default=0, help="also read N synthetic lines outside the form")
+    parser.add_argument("--throughput", type=int, default=0,
+                        help="N sheets scanned by run_scan with 30 %% and with 0 %% commented: mark throughput")
+    parser.add_argument("--workers", type=int, default=1, help="workers for --throughput")
     parser.add_argument("--calibrate", type=int, default=0,
                         help="N hard synthetic lines (hand.hard_line): confidence against CER, after correction")
     args = parser.parse_args()
@@ -257,6 +299,8 @@ def main() -> int:
         bare_lines(args.bare_lines, args.seed)
     if args.calibrate:
         calibrate(args.calibrate, args.seed)
+    if args.throughput:
+        throughput(args.throughput, args.seed, args.workers)
     print("likely = drafts marked likely correct: exactly right / all so marked, and their CER; "
           "flags found = lexicon flags of the written text found in the draft / expected, + spurious")
     return 0
