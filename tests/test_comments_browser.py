@@ -9,13 +9,23 @@ import cv2
 import numpy as np
 import pytest
 import sqlalchemy as sa
-from test_browser import _session, _shot, browser, server  # noqa: F401  (fixtures)
+from test_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, _session, _shot, playwright_api, server  # noqa: F401
 
 from omr import synthetic_handwriting as hand
 from omr import tuning as T
 from omr.store import comments, pages
 
 pytestmark = pytest.mark.skipif(not hand.available(), reason="handwriting fonts missing from tests/data")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium as test_browser starts it, without emptying the screenshot folder (test_browser's shots stay)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with playwright_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
 
 
 def _comment(server, draft: str, confidence: float, flags: list[dict]) -> int:
@@ -35,7 +45,7 @@ def _comment(server, draft: str, confidence: float, flags: list[dict]) -> int:
         updated_at=datetime.now(timezone.utc))).inserted_primary_key[0])
 
 
-def test_a_doubtful_handwriting_draft_is_one_key_away(browser, server):  # noqa: F811
+def test_a_doubtful_handwriting_draft_is_one_key_away(browser, server):  # noqa: F811 - server: test_browser's
     # The browser fixtures' server has sheets once test_browser's upload ran; add one page if not.
     store = server["app"].extensions["omr_store"]
     with store.reading() as conn:
