@@ -15,7 +15,8 @@ Two engines sit behind one small interface (:class:`Recogniser`):
   lines are cut at word gaps and read piece by piece).
 - :class:`TesseractRecogniser`, for printed text and as the fallback where
   asterocr is not installed: Tesseract's ``vie`` LSTM via tesserocr
-  (:mod:`omr.ocr`), symbol by symbol with its choices.
+  (:mod:`omr.ocr`), word by word: each letter carries its word's confidence,
+  and there are no alternatives (post-correction then keeps its words).
 
 Both are made once per process, on first use (:func:`handwriting_recogniser`),
 and a lock keeps threads of one process from sharing an engine at once.

@@ -283,8 +283,8 @@ LINE_MARK_BELOW_PENALTY = 2.0
 # Paper kept around a line's ink: asterocr's training lines have a thin margin.
 LINE_MARGIN_MM = 0.8
 # Post-correction (omr.postcorrect). A letter the recogniser gives less than this
-# probability is open to its rivals; asterocr's right letters are above 0.9 on ~97 %
-# of synthetic letters, its wrong ones mostly below.
+# probability is open to its rivals. On 120 hard synthetic lines 87 % of asterocr's
+# right letters are at or above 0.9 and 82 % of its wrong ones below.
 SNAP_UNSURE_CHAR = 0.9
 # At most this many letters of a word are swapped (3^4 = 81 spellings at worst).
 SNAP_MAX_POSITIONS = 4
