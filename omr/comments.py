@@ -238,7 +238,9 @@ def ink_lines(clean: np.ndarray, px_per_mm: float = T.OCR_PX_PER_MM) -> list[np.
     Each line image holds only its own components (a descender reaching into
     the next line is not pasted into it), trimmed to its ink with a margin of
     :data:`~omr.tuning.LINE_MARGIN_MM`. Lines with less than a millimetre of
-    writing are dropped as specks.
+    writing are dropped as specks. The work is bounded: at most
+    :data:`~omr.tuning.LINE_MAX_COMPONENTS` components (the largest) and
+    :data:`~omr.tuning.LINE_MAX_LINES` lines.
     """
     ink = (clean < T.LINE_INK_GREY).astype(np.uint8)
     count, labels, stats, centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
@@ -247,6 +249,8 @@ def ink_lines(clean: np.ndarray, px_per_mm: float = T.OCR_PX_PER_MM) -> list[np.
     x0s, y0s = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
     ws, hs = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     ids = np.arange(1, count)
+    if len(ids) > T.LINE_MAX_COMPONENTS:  # a scribble or a halftone, not writing: bound the work
+        ids = ids[np.argsort(stats[1:, cv2.CC_STAT_AREA])[::-1][:T.LINE_MAX_COMPONENTS]]
     bodies = [int(i) for i in ids if hs[i] >= T.LINE_BODY_MIN_MM * px_per_mm]
     if not bodies:  # only small marks (a dash, a few dots): one line of them
         bodies = [int(i) for i in ids]
@@ -309,7 +313,8 @@ def ink_lines(clean: np.ndarray, px_per_mm: float = T.OCR_PX_PER_MM) -> list[np.
         x0, x1 = max(xs.min() - margin, 0), min(xs.max() + margin + 1, clean.shape[1])
         image = np.where(keep[y0:y1, x0:x1] > 0, clean[y0:y1, x0:x1], 255).astype(np.uint8)
         images.append((float(np.median(ys)), image))
-    return [image for _, image in sorted(images, key=lambda item: item[0])]
+    # A draft of more lines than a comment box holds is no help: the reviewer has the crop.
+    return [image for _, image in sorted(images, key=lambda item: item[0])][:T.LINE_MAX_LINES]
 
 
 def comment_quality(lines: list[CorrectedLine]) -> tuple[float | None, bool]:

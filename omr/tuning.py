@@ -311,3 +311,9 @@ SNAP_INVALID_WORD_FACTOR = 0.5
 DRAFT_SHOW_MIN_CONFIDENCE = 50.0
 # "Likely correct" (a quick check is enough): mean CER 0.016 at >= 98 on the same lines.
 DRAFT_LIKELY_MIN_CONFIDENCE = 98.0
+# Bounds on ink_lines' work: three lines of handwriting make ~150-500 components; a
+# field scribbled over or printed with a halftone makes thousands, and chaining them
+# costs components x bodies. Beyond this many only the largest are kept.
+LINE_MAX_COMPONENTS = 1500
+# A comment box holds 3 guide lines; writing half as high fits 6. More "lines" are noise.
+LINE_MAX_LINES = 8

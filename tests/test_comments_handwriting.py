@@ -185,6 +185,14 @@ def test_a_dot_or_a_dash_alone_is_still_a_line():
     assert C.ink_lines(np.full((200, 800), 255, np.uint8)) == []
 
 
+def test_a_field_of_specks_gives_a_bounded_number_of_lines():
+    rng = np.random.default_rng(0)
+    field = np.full((360, 2200), 255, np.uint8)
+    for y, x in zip(rng.integers(0, 358, 20000), rng.integers(0, 2198, 20000)):
+        field[y:y + 2, x:x + 2] = 0  # 20,000 specks: far more components than writing ever makes
+    assert 0 < len(C.ink_lines(field)) <= T.LINE_MAX_LINES
+
+
 # --- post-correction ------------------------------------------------------------------
 
 def _read(word: str, swaps: dict[int, list[tuple[str, float]]], confidence: float = 0.6) -> list[CharRead]:
