@@ -286,7 +286,8 @@ LINE_MARGIN_MM = 0.8
 # probability is open to its rivals. On 120 hard synthetic lines 87 % of asterocr's
 # right letters are at or above 0.9 and 82 % of its wrong ones below.
 SNAP_UNSURE_CHAR = 0.9
-# At most this many letters of a word are swapped (3^4 = 81 spellings at worst).
+# At most this many letters of a word are swapped: with the letter and its 3 rivals,
+# 4^4 = 256 spellings at worst, a few milliseconds.
 SNAP_MAX_POSITIONS = 4
 # A rival letter below this probability is noise, not a reading.
 SNAP_MIN_ALTERNATIVE_PROB = 0.02
