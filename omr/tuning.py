@@ -158,15 +158,8 @@ DESKEW_MIN_DEG = 0.4
 DESKEW_MAX_DEG = 3.0
 DESKEW_STEP_DEG = 0.5
 DESKEW_PX_PER_MM = 2.0
-# A writing line is the band from this far above its guide line to this far below.
-LINE_ABOVE_GUIDE_MM = 7.0
-LINE_BELOW_GUIDE_MM = 1.5
-# A draft is shown as "likely correct" when Tesseract's mean word confidence is
-# at least this and no word is below the minimum: printed-style text reads at
-# 90-96 on specimen batches, handwriting-like strokes at 30-70. A person still
-# confirms it.
-LIKELY_CORRECT_MEAN_CONF = 85.0
-LIKELY_CORRECT_MIN_WORD_CONF = 60.0
+# (#15 removed LINE_ABOVE/BELOW_GUIDE_MM, lines cut at guide lines, and
+# LIKELY_CORRECT_*_CONF, Tesseract's word confidences: see the #15 block below.)
 
 # --- Forms designed elsewhere (issue #8: omr.register, omr.bubbles, omr.blankform) ---
 # Registration to a blank reference image. SIFT features on images whose
