@@ -210,6 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("comments", help="liệt kê ý kiến viết tay: bản nháp OCR và dấu hiệu tiêu cực")
     p.add_argument("--db", help=DB_HELP)
     p.add_argument("--flagged", action="store_true", help="chỉ những ý kiến có dấu hiệu tiêu cực")
+    comments_sub = p.add_subparsers(dest="comments_command", parser_class=_Parser)
+    d = comments_sub.add_parser("draft", help="đọc nháp (lại) các ý kiến viết tay từ ảnh đã lưu")
+    d.add_argument("--db", help=DB_HELP)
+    d.add_argument("--redo", action="store_true", help="đọc lại cả những ý kiến đã có bản nháp")
+    d.add_argument("--batch", help="chỉ một đợt quét (tên đợt)")
 
     p = sub.add_parser("show", help="vẽ kết quả đọc lên ảnh trang quét để đối chiếu")
     p.add_argument("serial", type=_positive_int, help="số phiếu, ví dụ 1 hoặc 000001")
@@ -462,6 +467,29 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_comments_draft(args) -> int:
+    """Draft handwritten comments from their stored crops (#15): the ones never drafted, or all."""
+    import sqlalchemy as sa
+
+    from omr.data.drafting import draft_pending
+    from omr.data.schema import batches
+    from omr.data.store import open_store
+
+    with open_store(args.db) as store:
+        batch_id = None
+        if args.batch:
+            with store.reading() as conn:
+                batch_id = conn.execute(sa.select(batches.c.id).where(batches.c.name == args.batch)).scalar()
+            if batch_id is None:
+                raise BadArgumentsError(f"Không có đợt quét tên «{args.batch}» trong cơ sở dữ liệu")
+        report = draft_pending(store, batch_id=batch_id, redo=args.redo)
+    print(f"Đã đọc nháp {report.drafted} ý kiến viết tay; {report.flagged} có dấu hiệu tiêu cực"
+          + (f", {report.possible} có thể có" if report.possible else ""))
+    for problem in report.problems:
+        print(f"Cảnh báo: chưa đọc nháp được ({problem}); chạy lại lệnh này khi đã khắc phục")
+    return 0
+
+
 def cmd_comments(args) -> int:
     from omr.data.store import open_store
     from omr.forms.qrcodes import format_serial
@@ -489,7 +517,8 @@ def cmd_comments(args) -> int:
         if flags:
             print("  Dấu hiệu tiêu cực: " + "; ".join(
                 f"{m.term}" + (f" (viết: «{m.matched}»)" if m.matched.lower() != m.term else "")
-                + (" — cần đọc kỹ ngữ cảnh" if m.ambiguous else "") for m in flags))
+                + (" — cần đọc kỹ ngữ cảnh" if m.ambiguous else "") + (" (có thể)" if m.possible else "")
+                for m in flags))
     flagged = sum(any(m.flagged for m in flags_from_json(r["flags"])) for r in rows)
     print(f"Tổng: {len(rows)} ý kiến viết tay, {sum(r['status'] == 'pending' for r in rows)} chờ duyệt, "
           f"{flagged} có dấu hiệu tiêu cực" + (f"; đã liệt kê {shown}" if args.flagged else ""))
@@ -632,6 +661,7 @@ COMMANDS = {
     ("scan", None): cmd_scan,
     ("export", None): cmd_export,
     ("comments", None): cmd_comments,
+    ("comments", "draft"): cmd_comments_draft,
     ("show", None): cmd_show,
     ("review", "serve"): cmd_review_serve,
     ("users", "add"): cmd_users_add,

@@ -290,6 +290,10 @@ def test_html_in_a_comment_stays_inert_in_the_browser(browser, server):
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     try:
         page.goto(f"{server['url']}/queue/item/comment/{comment_id}")
+        # A low-confidence draft (#15): the box starts empty, F2 brings the draft.
+        page.wait_for_selector("#use-draft")
+        page.keyboard.press("F2")
+        page.wait_for_function("document.getElementById('comment-text').value.length > 0")
         assert page.input_value("#comment-text") == payload  # shown as the text it is
         assert page.title() != "pwned" and not dialogs
         _shot(page, "10-comment-with-html")

@@ -134,7 +134,7 @@ def test_ocr_unavailable_keeps_the_crop_and_says_why(monkeypatch, written_batch,
     def unavailable():
         raise OcrUnavailable("Không tìm thấy dữ liệu tiếng Việt của Tesseract (gói tesseract-ocr-vie)")
 
-    monkeypatch.setattr(C, "line_reader", unavailable)
+    monkeypatch.setattr(C, "handwriting_recogniser", unavailable)
     pdf, truths, _ = written_batch
     raw = next(p for p in iter_pages(pdf) if p.index == 1)
     result = process_page(raw, catalogue)
@@ -151,18 +151,6 @@ def test_flagged_comments_come_first_then_the_clearest_drafts():
     assert C.review_priority(flagged, 40.0) > C.review_priority([], 96.0)
     assert C.review_priority([], 96.0) > C.review_priority([], 60.0)
     assert C.review_priority(praise, 60.0) == C.review_priority([], 60.0)  # praise is no flag
-
-
-def test_likely_correct_needs_sure_words_that_vietnamese_can_spell():
-    from omr.scan.ocr import Word
-
-    sure = [Word("Rất", 95, 0), Word("hài", 94, 0), Word("lòng", 96, 0)]
-    assert C.draft_quality(sure) == (95.0, True)
-    misread = [Word("Bi", 95, 0), Word("yeu", 94, 0), Word("cqu", 93, 0)]
-    assert C.draft_quality(misread)[1] is False  # "cqu" is no syllable, however sure Tesseract is
-    unsure = [Word("Rất", 95, 0), Word("hài", 40, 0)]
-    assert C.draft_quality(unsure)[1] is False
-    assert C.draft_quality([]) == (None, False)
 
 
 # --- the lexicon ----------------------------------------------------------------------

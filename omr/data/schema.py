@@ -180,8 +180,10 @@ comments = sa.Table(
     sa.Column("w", sa.Float, nullable=False),
     sa.Column("h", sa.Float, nullable=False),
     sa.Column("crop_png", sa.LargeBinary),  # cleaned crop; NULL for a blank field
-    sa.Column("draft_text", sa.Text),  # Tesseract (vie) draft, lines joined by "\n"
-    sa.Column("draft_confidence", sa.Float),  # mean word confidence 0-100
+    # Handwriting draft (omr.scan.comments: asterocr, else Tesseract), lines joined by "\n";
+    # NULL until the drafting pass (omr.data.drafting) has read the crop (#15).
+    sa.Column("draft_text", sa.Text),
+    sa.Column("draft_confidence", sa.Float),  # 0-100, calibrated against CER (omr.tuning DRAFT_*)
     sa.Column("draft_words", sa.Text),  # JSON [[word, confidence, line], ...]
     sa.Column("likely_correct", sa.Boolean, nullable=False, default=False),
     sa.Column("review_priority", sa.Float, nullable=False, default=0.0),  # higher: reviewed sooner

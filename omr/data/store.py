@@ -40,7 +40,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from omr.data import migrate
+from omr.data import drafting, migrate
 from omr.data.queries import StoreQueries
 from omr.data.schema import (
     ALREADY,
@@ -388,6 +388,10 @@ class Store(StoreQueries):
         dst.close()
         src.close()
         return target
+
+    def draft_pending(self, **options) -> drafting.DraftReport:
+        """Draft the inked comments that have no draft yet: :func:`omr.data.drafting.draft_pending`."""
+        return drafting.draft_pending(self, **options)
 
     # -- batches --
 

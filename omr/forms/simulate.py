@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from omr.forms import synthetic_handwriting as hand
 from omr.forms.fonts import font_path
 from omr.forms.layout import Checkbox, Layout, PageLayout
 from omr.forms.printing import print_blank_pages
@@ -187,7 +188,8 @@ def _choose_date(q: Question, rng: np.random.Generator, truth: SheetTruth,
 
 def choose_answers(template: Template, serial: int, rng: np.random.Generator, unit: str | None,
                    comment_share: float = P_COMMENT_SHEET,
-                   survey_dates: tuple[dt.date, dt.date] | None = None) -> SheetTruth:
+                   survey_dates: tuple[dt.date, dt.date] | None = None,
+                   comment_styles: tuple[str, ...] = ("print", "script")) -> SheetTruth:
     truth = SheetTruth(serial, template.form_id, template.version, unit)
     text_ids = [q.id for q in template.questions if q.type == "text"]
     commented: set[str] = set()
@@ -198,9 +200,9 @@ def choose_answers(template: Template, serial: int, rng: np.random.Generator, un
         if q.type == "text":
             if q.id in commented:
                 text = str(rng.choice(COMMENT_BANK))
-                style = str(rng.choice(["print", "script"]))
+                style = str(rng.choice(list(comment_styles)))
                 # Script strokes have no Vietnamese diacritics: "written" is what is on the paper.
-                written = text if style == "print" else strip_diacritics(text)
+                written = strip_diacritics(text) if style == "script" else text
                 truth.comments[q.id] = {"text": text, "style": style, "written": written}
             truth.answers[q.id] = truth.comments.get(q.id, {}).get("text")
             truth.intent[q.id] = "answered" if q.id in truth.comments else "blank"
@@ -272,10 +274,14 @@ def _draw_stray(img: np.ndarray, page: PageLayout, dpi: int, colour, rng: np.ran
 
 def _draw_comment(img: np.ndarray, region, text: str, style: str, dpi: int, colour,
                   rng: np.random.Generator) -> None:
-    """Write a comment on the guide lines: a printed-style font or Hershey script strokes."""
+    """Write a comment on the guide lines: a printed-style font, Hershey script strokes, or
+    synthetic Vietnamese handwriting ("hand", :mod:`omr.forms.synthetic_handwriting`)."""
     line_pitch = _px(8.0, dpi)
     left = _px(region.x + 3.0, dpi)
     max_width = _px(region.w - 8.0, dpi)
+    if style == "hand":
+        _draw_handwriting(img, region, text, dpi, colour, rng)
+        return
     if style == "print":
         pil = Image.fromarray(img)
         draw = ImageDraw.Draw(pil)
@@ -310,11 +316,42 @@ def _draw_comment(img: np.ndarray, region, text: str, style: str, dpi: int, colo
         x += tw * rng.uniform(0.98, 1.1)
 
 
+def _draw_handwriting(img: np.ndarray, region, text: str, dpi: int, colour, rng: np.random.Generator) -> None:
+    """One writer's hand on the field: lines wrap at the frame, sit on, above, across or
+    between the guide lines, and climb or fall (see omr.forms.synthetic_handwriting)."""
+    writer = hand.Writer.random(rng)
+    px_per_mm = dpi / 25.4
+    max_width = _px(region.w - 8.0, dpi)
+    words, rows, current = text.split(), [], []
+    for word in words:
+        trial = " ".join(current + [word])
+        if current and hand.render_line(trial, writer, np.random.default_rng(0), px_per_mm)[0].shape[1] > max_width:
+            rows.append(" ".join(current))
+            current = [word]
+        else:
+            current.append(word)
+    rows.append(" ".join(current))
+    height, width = img.shape[:2]
+    for i, row in enumerate(rows[:3]):
+        line, baseline = hand.render_line(row, writer, rng, px_per_mm)
+        # Guide i sits at region.y + 1 + 8 (i + 1) - 1.5 mm; writers land anywhere near it.
+        y_mm = region.y + 1.0 + 8.0 * (i + 1) - 1.5 + float(rng.uniform(-2.5, 1.2))
+        top = int(round(_px(y_mm, dpi))) - baseline
+        x0 = int(round(_px(region.x + 3.0, dpi) + rng.normal(0, 2)))
+        y_a, y_b = max(top, 0), min(top + line.shape[0], height)
+        x_b = min(x0 + line.shape[1], width)
+        if y_b <= y_a or x_b <= x0:
+            continue
+        alpha = (255.0 - line[y_a - top:y_b - top, :x_b - x0].astype(np.float32))[:, :, None] / 255.0
+        patch = img[y_a:y_b, x0:x_b].astype(np.float32)
+        img[y_a:y_b, x0:x_b] = (patch * (1 - alpha) + np.array(colour, np.float32) * alpha).astype(np.uint8)
+
+
 class _BlankPages:
     """Rasters of the printed form without QR code or serial, rendered once per batch."""
 
     def __init__(self, layout: Layout, dpi: int):
-        import pypdfium2 as pdfium  # lazy: a heavy dependency, loaded only where used
+        import pypdfium2 as pdfium
 
         with tempfile.TemporaryDirectory() as tmp:
             pdf_path = Path(tmp) / "blank.pdf"
@@ -468,12 +505,15 @@ def blank_scan(shape: tuple[int, int], dpi: int, rng: np.random.Generator) -> by
 def simulate_batch(template: Template, layout: Layout, pdf_path: str | Path, truth_path: str | Path, *,
                    count: int, seed: int, dpi: int = 200, profile: "str | Profile" = "office", unit: str | None = None,
                    first_serial: int = 1, comment_share: float = P_COMMENT_SHEET,
-                   survey_dates: tuple[dt.date, dt.date] | None = None) -> BatchSummary:
+                   survey_dates: tuple[dt.date, dt.date] | None = None,
+                   comment_styles: tuple[str, ...] = ("print", "script")) -> BatchSummary:
     """Write ``count`` filled and scanned sheets to one PDF and their truth to JSONL.
 
     ``comment_share`` is the share of sheets with a written comment (0 to 1);
     ``survey_dates`` (first, last) the days the survey dates are drawn from
-    (default: any day of the template's years).
+    (default: any day of the template's years); ``comment_styles`` how
+    comments are written: "print", "script" (no diacritics) and "hand"
+    (synthetic Vietnamese handwriting; needs the fonts in tests/data).
     """
     import img2pdf
 
@@ -484,7 +524,7 @@ def simulate_batch(template: Template, layout: Layout, pdf_path: str | Path, tru
     truths: list[SheetTruth] = []
     pages: list[tuple[SheetTruth | None, int, bytes, bool]] = []  # (sheet, page number, bytes, upside down)
     for serial in range(first_serial, first_serial + count):
-        truth = choose_answers(template, serial, rng, unit, comment_share, survey_dates)
+        truth = choose_answers(template, serial, rng, unit, comment_share, survey_dates, comment_styles)
         truth.ink = "blue" if rng.random() < prof.blue_prob else "black"
         faint = truth.faint = bool(rng.random() < prof.faint_prob)
         truths.append(truth)

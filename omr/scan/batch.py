@@ -16,6 +16,7 @@ from pathlib import Path
 
 from omr.errors import InputFileError, PageError
 from omr.model import NEEDS_REVIEW, SET_ASIDE_REASONS, PageResult
+from omr.scan.comments import set_drafting_in_scan
 from omr.scan.ingest import PageLoader, RawPage, count_pages_checked, expand_paths, file_sha256
 from omr.scan.page import Catalogue, process_page
 from omr.scan.page_workers import Failure, PageWorkers
@@ -32,6 +33,8 @@ class ScanReport:
     comments_inked: int = 0  # comment fields with handwriting, each cropped, drafted and queued
     comments_flagged: int = 0  # of those, drafts with a negative-behaviour term (not negated)
     ocr_problems: list[str] = field(default_factory=list)  # why drafts are missing, once per cause
+    comments_possible: int = 0  # drafts flagged only in an alternative reading ("có thể", #15)
+    comments_drafted: int = 0  # drafts made by the second pass (#15), earlier runs' leftovers included
 
 
 _catalogue: Catalogue | None = None
@@ -47,6 +50,8 @@ def _init_worker(template_dir: str, single_threaded: bool = False) -> None:
         cv2.setNumThreads(1)
     _catalogue = Catalogue.from_folder(template_dir)
     _loader = PageLoader()
+    # Marks first, at full speed: comments are drafted from the stored crops once the batch is in (#15).
+    set_drafting_in_scan(False)
 
 
 def _read_task(task: tuple[str, int]) -> PageResult:
@@ -132,14 +137,20 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
         if progress:
             progress(1)
 
-    if not tasks:
-        return report
-    # Runs of consecutive pages keep each worker reading one PDF front to back.
-    pool = PageWorkers(min(workers, len(tasks)), _init_worker, (template_dir, workers > 1), _read_task,
-                       preload=["omr.scan.batch"])
-    with closing(pool.map(_runs(tasks))) as outcomes:  # workers stop even if handle() raises
-        for task, outcome in outcomes:
-            handle(_failed_page(task, outcome, catalogue) if isinstance(outcome, Failure) else outcome)
+    if tasks:
+        # Runs of consecutive pages keep each worker reading one PDF front to back.
+        pool = PageWorkers(min(workers, len(tasks)), _init_worker, (template_dir, workers > 1), _read_task,
+                           preload=["omr.scan.batch"])
+        with closing(pool.map(_runs(tasks))) as outcomes:  # workers stop even if handle() raises
+            for task, outcome in outcomes:
+                handle(_failed_page(task, outcome, catalogue) if isinstance(outcome, Failure) else outcome)
+    # The batch's marks are in: now its comments are drafted from their stored crops (#15), with
+    # those a killed run left undrafted. The store runs the pass (omr.data.drafting).
+    drafted = store.draft_pending(batch_id=batch_id)
+    report.comments_drafted = drafted.drafted
+    report.comments_flagged = drafted.flagged
+    report.comments_possible = drafted.possible
+    report.ocr_problems = drafted.problems
     return report
 
 
@@ -158,6 +169,8 @@ def format_report(report: ScanReport, summary: dict) -> str:
     if report.comments_inked:
         lines.append(f"Ý kiến viết tay (lần này): {report.comments_inked} ô có chữ, đã cắt ảnh và đọc nháp, "
                      f"chờ người duyệt; {report.comments_flagged} ô có dấu hiệu tiêu cực cần xem trước")
+    if report.comments_possible:
+        lines.append(f"Ý kiến có thể có dấu hiệu tiêu cực (chỉ thấy ở cách đọc khác của máy): {report.comments_possible}")
     for problem in report.ocr_problems:
         lines.append(f"Cảnh báo: chưa đọc nháp được ý kiến viết tay ({problem}); ảnh vẫn được lưu để duyệt")
     lines.append(f"Phiếu trong cơ sở dữ liệu: {summary.get('responses', 0)}, "

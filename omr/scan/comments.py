@@ -19,13 +19,17 @@ What is left is handwriting; the field is written in when it covers
 :data:`~omr.tuning.TEXT_MIN_INK_MM2`.
 
 An inked field is then cropped from the *original* scan (bilinear, at
-:data:`~omr.tuning.OCR_PX_PER_MM`), cleaned the same way, deskewed, cut into
-writing lines at its guide lines, and read by Tesseract line by line.
+:data:`~omr.tuning.OCR_PX_PER_MM`), cleaned the same way, deskewed, split into
+writing lines found from the ink itself (:func:`ink_lines`: never cut at the
+printed guide lines), read line by line by the handwriting recogniser
+(:mod:`omr.scan.recognise`: asterocr, Tesseract where it is missing), and each
+word snapped to a valid Vietnamese spelling among the recogniser's
+alternatives (:mod:`omr.scan.postcorrect`). Flags are computed on the corrected
+text; a flag seen only in an alternative reading is marked possible.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import cv2
@@ -34,12 +38,12 @@ import numpy as np
 from omr import tuning as T
 from omr.forms.layout import PageLayout, TextRegion
 from omr.scan.align import PageInk
-from omr.scan.ocr import OcrUnavailable, Word, line_reader
-from omr.text.lexicon import Match, find_terms
-from omr.text.normalise import is_vietnamese_syllable
+from omr.scan.ocr import OcrUnavailable, Word
+from omr.scan.postcorrect import CorrectedLine, correct_line, flags_with_possible
+from omr.scan.recognise import handwriting_recogniser
+from omr.text.lexicon import Match
 
 K = T.CANONICAL_PX_PER_MM
-_WORD_TOKENS = re.compile(r"[^\W_]+")  # letters and digits: punctuation is not a word
 
 
 @dataclass
@@ -211,57 +215,142 @@ def rotate(image: np.ndarray, angle: float) -> np.ndarray:
     return cv2.warpAffine(image, rotation, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
 
 
-def guide_rows(region: TextRegion, page: PageLayout) -> list[float]:
-    """The guide lines' y (mm, in layout coordinates) inside a comment field, top to bottom."""
-    rows = [d.y for d in page.decor if d.kind == "guide" and region.y <= d.y <= region.y + region.h
-            and region.x <= d.x <= region.x + region.w]
-    return sorted(rows) or [region.y + region.h - T.LINE_BELOW_GUIDE_MM]
+def ink_lines(clean: np.ndarray, px_per_mm: float = T.OCR_PX_PER_MM) -> list[np.ndarray]:
+    """Each written line of a clean crop, found from the ink alone, top to bottom.
 
+    ``clean`` is grey uint8, dark writing on white, guide lines already
+    whitened (:func:`clean_crop`), at ``px_per_mm``. The printed guide lines
+    play no part: a line is a chain of connected components, so writing that
+    runs across or between the guide lines, or climbs or falls along the
+    line, stays one line, and no stroke is ever cut.
 
-def writing_lines(clean: np.ndarray, region: TextRegion, guides: list[float],
-                  px_per_mm: float = T.OCR_PX_PER_MM) -> list[np.ndarray]:
-    """Each written line of a clean crop (from :func:`crop_field`), trimmed, with a white border."""
-    top = region.y - T.CROP_MARGIN_MM
-    lines = []
-    for guide in guides:
-        y0 = int(max((guide - T.LINE_ABOVE_GUIDE_MM - top) * px_per_mm, 0))
-        y1 = int(min((guide + T.LINE_BELOW_GUIDE_MM - top) * px_per_mm, clean.shape[0]))
-        band = clean[y0:y1]
-        dark_cols = np.flatnonzero((band < 128).any(axis=0))
-        if dark_cols.size < px_per_mm:  # less than a millimetre of writing: nothing on this line
-            continue
-        pad = int(2 * px_per_mm)
-        x0, x1 = max(dark_cols[0] - pad, 0), min(dark_cols[-1] + pad, band.shape[1])
-        lines.append(cv2.copyMakeBorder(band[:, x0:x1], 10, 10, 10, 10, cv2.BORDER_CONSTANT, value=255))
-    return lines
+    1. Connected components of the ink (below :data:`~omr.tuning.LINE_INK_GREY`);
+       those at least :data:`~omr.tuning.LINE_BODY_MIN_MM` tall are letter
+       bodies, the rest tone marks, dots, commas and specks.
+    2. The row projection of the bodies gives the writing's height (the
+       median body height), which sets how far a line may rise or fall
+       between neighbouring bodies (:data:`~omr.tuning.LINE_JOIN_HEIGHTS`).
+    3. Bodies are chained left to right: each joins the line whose last
+       bodies it continues (nearest in height), else starts a new line.
+    4. Marks and dots join the line of the nearest body they stand over or
+       under (Vietnamese tone marks sit above, the dot of nặng below).
 
-
-def draft_quality(words: list[Word]) -> tuple[float | None, bool]:
-    """(mean word confidence, likely correct) of a draft.
-
-    Likely correct needs Tesseract to be sure of every word *and* every
-    word to be something Vietnamese can spell: Tesseract is often sure of a
-    misread ("cqu" for "cau"), but such a word is no syllable.
+    Each line image holds only its own components (a descender reaching into
+    the next line is not pasted into it), trimmed to its ink with a margin of
+    :data:`~omr.tuning.LINE_MARGIN_MM`. Lines with less than a millimetre of
+    writing are dropped as specks. The work is bounded: at most
+    :data:`~omr.tuning.LINE_MAX_COMPONENTS` components (the largest) and
+    :data:`~omr.tuning.LINE_MAX_LINES` lines.
     """
-    if not words:
+    ink = (clean < T.LINE_INK_GREY).astype(np.uint8)
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if count <= 1:
+        return []
+    x0s, y0s = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    ws, hs = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    ids = np.arange(1, count)
+    if len(ids) > T.LINE_MAX_COMPONENTS:  # a scribble or a halftone, not writing: bound the work
+        ids = ids[np.argsort(stats[1:, cv2.CC_STAT_AREA])[::-1][:T.LINE_MAX_COMPONENTS]]
+    bodies = [int(i) for i in ids if hs[i] >= T.LINE_BODY_MIN_MM * px_per_mm]
+    if not bodies:  # only small marks (a dash, a few dots): one line of them
+        bodies = [int(i) for i in ids]
+    body_height = float(np.median([hs[i] for i in bodies]))
+    tolerance = T.LINE_JOIN_HEIGHTS * body_height
+    lines: list[list[int]] = []
+    recent_y: list[list[float]] = []
+    for i in sorted(bodies, key=lambda k: x0s[k]):
+        y = float(centroids[i][1])
+        best, best_dy = -1, tolerance
+        for number, ys in enumerate(recent_y):
+            dy = abs(y - float(np.median(ys[-3:])))
+            if dy <= best_dy:
+                best, best_dy = number, dy
+        if best < 0:
+            lines.append([i])
+            recent_y.append([y])
+        else:
+            lines[best].append(i)
+            recent_y[best].append(y)
+    line_of = {i: n for n, members in enumerate(lines) for i in members}
+    reach = T.LINE_MARK_REACH_MM * px_per_mm
+    for i in (int(k) for k in ids if int(k) not in line_of):
+        mx0, mx1, my0, my1 = x0s[i], x0s[i] + ws[i], y0s[i], y0s[i] + hs[i]
+        best, best_distance = -1, np.inf
+        for j in line_of:
+            if x0s[j] > mx1 + reach or x0s[j] + ws[j] < mx0 - reach:
+                continue
+            top, bottom = y0s[j], y0s[j] + hs[j]
+            if my1 <= top:  # above the body: where tone marks are
+                distance = top - my1
+            elif my0 >= bottom:  # below it: the dot of nặng, or the next line's marks
+                distance = T.LINE_MARK_BELOW_PENALTY * (my0 - bottom)
+            else:
+                distance = 0.0
+            if distance < best_distance:
+                best, best_distance = j, distance
+        if best < 0:
+            y = float(centroids[i][1])
+            line_of[i] = int(np.argmin([abs(y - float(np.median(ys))) for ys in recent_y]))
+        else:
+            line_of[i] = line_of[best]
+    members_of: dict[int, list[int]] = {}
+    for i, n in line_of.items():
+        members_of.setdefault(n, []).append(i)
+    lookup = np.zeros(count, np.int32)
+    images = []
+    margin = int(round(T.LINE_MARGIN_MM * px_per_mm))
+    for n, members in members_of.items():
+        lookup[:] = -1
+        lookup[members] = n
+        mine = (lookup[labels] == n).astype(np.uint8)
+        others = ((labels > 0) & (mine == 0)).astype(np.uint8)
+        # The grey edge of a stroke lies just outside its component: keep it, unless it is another line's ink.
+        keep = cv2.dilate(mine, np.ones((3, 3), np.uint8)) & (1 - others)
+        ys, xs = np.nonzero(mine)
+        if xs.max() - xs.min() < px_per_mm:
+            continue
+        y0, y1 = max(ys.min() - margin, 0), min(ys.max() + margin + 1, clean.shape[0])
+        x0, x1 = max(xs.min() - margin, 0), min(xs.max() + margin + 1, clean.shape[1])
+        image = np.where(keep[y0:y1, x0:x1] > 0, clean[y0:y1, x0:x1], 255).astype(np.uint8)
+        images.append((float(np.median(ys)), image))
+    # A draft of more lines than a comment box holds is no help: the reviewer has the crop.
+    return [image for _, image in sorted(images, key=lambda item: item[0])][:T.LINE_MAX_LINES]
+
+
+def comment_quality(lines: list[CorrectedLine]) -> tuple[float | None, bool]:
+    """(confidence 0-100, likely correct) of a handwriting draft, from its corrected lines.
+
+    The confidence is the lines' (:attr:`CorrectedLine.confidence`), weighted
+    by their length; it is what :data:`~omr.tuning.DRAFT_SHOW_MIN_CONFIDENCE`
+    is calibrated on. Likely correct needs every word to be a valid spelling
+    and the confidence to reach :data:`~omr.tuning.DRAFT_LIKELY_MIN_CONFIDENCE`.
+    """
+    scored = [(line.confidence, len(line.text)) for line in lines if line.confidence is not None]
+    if not scored:
         return None, False
-    confidences = [w.confidence for w in words]
-    mean = float(np.mean(confidences))
-    spelled = all(is_vietnamese_syllable(token) or token.isdigit()
-                  for w in words for token in _WORD_TOKENS.findall(w.text))
-    likely = spelled and mean >= T.LIKELY_CORRECT_MEAN_CONF and min(confidences) >= T.LIKELY_CORRECT_MIN_WORD_CONF
-    return round(mean, 1), likely
+    confidence = 100.0 * sum(c * n for c, n in scored) / max(sum(n for _, n in scored), 1)
+    spelled = all(w.valid for line in lines for w in line.words)
+    return round(confidence, 1), spelled and confidence >= T.DRAFT_LIKELY_MIN_CONFIDENCE
+
+
+def draft_shown(confidence: float | None) -> bool:
+    """Whether the review page fills the box with the draft, or leaves it empty with the
+    draft one key away: below :data:`~omr.tuning.DRAFT_SHOW_MIN_CONFIDENCE` fixing the
+    draft is expected to cost more than typing the comment."""
+    return confidence is not None and confidence >= T.DRAFT_SHOW_MIN_CONFIDENCE
 
 
 def review_priority(matches: list[Match], confidence: float | None) -> float:
     """Queue order for comments, higher first.
 
     Possible reports of misconduct come first, whatever their draft: catching
-    them early is what the survey is for. Then the clearest drafts, which a
-    reviewer confirms in seconds, before the ones that must be typed.
+    them early is what the survey is for; a term seen only in an alternative
+    reading ("có thể") comes after the sure ones. Then the clearest drafts,
+    which a reviewer confirms in seconds, before the ones that must be typed.
     """
-    flagged = any(m.flagged for m in matches)
-    return (1000.0 if flagged else 0.0) + (confidence or 0.0)
+    flagged = any(m.flagged and not m.possible for m in matches)
+    possible = any(m.flagged and m.possible for m in matches)
+    return (1000.0 if flagged else 500.0 if possible else 0.0) + (confidence or 0.0)
 
 
 def png_bytes(image: np.ndarray) -> bytes:
@@ -272,11 +361,92 @@ def png_bytes(image: np.ndarray) -> bytes:
     return encoded.tobytes()
 
 
+# --- drafts ---------------------------------------------------------------------
+
+@dataclass
+class Draft:
+    """A handwriting draft of one comment: what :func:`draft_clean` gives."""
+
+    text: str
+    words: list[Word]
+    confidence: float | None  # 0-100
+    likely_correct: bool
+    matches: list[Match]
+    review_priority: float
+    error: str = ""  # why there is no draft (engine missing or failing)
+
+
+def draft_clean(clean: np.ndarray, px_per_mm: float = T.OCR_PX_PER_MM) -> Draft:
+    """Draft a clean crop (grey uint8, writing dark on white, guide lines gone, at ``px_per_mm``):
+    lines from the ink, the handwriting recogniser, post-correction, flags, queue priority.
+
+    Never raises for the engine's sake: an engine missing or failing leaves an
+    empty draft with the reason in ``error``, and the comment is still queued.
+    """
+    lines: list[CorrectedLine] = []
+    error = ""
+    try:
+        recogniser = handwriting_recogniser()
+        lines = [correct_line(recogniser.read_line(image)) for image in ink_lines(clean, px_per_mm)]
+    except OcrUnavailable as exc:
+        error = str(exc)
+    except RuntimeError as exc:  # the engine failing on one crop must not lose the comment
+        error = f"Nhận dạng chữ viết tay: {exc}"
+    lines = [line for line in lines if line.text]
+    words = [Word(w.text, round(100.0 * w.confidence, 1), number)
+             for number, line in enumerate(lines) for w in line.words]
+    text = "\n".join(line.text for line in lines)
+    confidence, likely = comment_quality(lines)
+    matches = flags_with_possible(text, lines)
+    return Draft(text, words, confidence, likely, matches, review_priority(matches, confidence), error)
+
+
+def draft_stored_crop(crop_png: bytes) -> Draft:
+    """Draft a comment from its stored crop (``comments.crop_png``: clean, at the page's
+    :data:`~omr.tuning.CANONICAL_PX_PER_MM`), as the second pass does.
+
+    Raises ValueError if the bytes are not an image.
+    """
+    crop = cv2.imdecode(np.frombuffer(crop_png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if crop is None:
+        raise ValueError("ảnh ý kiến đã lưu không đọc được")
+    scale = T.OCR_PX_PER_MM / K
+    return draft_clean(cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR))
+
+
+def apply_draft(result: CommentRead, draft: Draft) -> None:
+    result.words = draft.words
+    result.draft_text = draft.text
+    result.draft_confidence, result.likely_correct = draft.confidence, draft.likely_correct
+    result.matches = draft.matches
+    result.review_priority = draft.review_priority
+    result.ocr_error = draft.error
+
+
+# Scan workers of a batch leave drafting to a second pass over the stored crops
+# (omr.data.drafting), so that marks are stored at full speed; reading a page on its own
+# (omr forms simulate checks, benches, tests) drafts in place.
+_drafting_in_scan = True
+
+
+def set_drafting_in_scan(enabled: bool) -> None:
+    """Whether :func:`read_comment` drafts (True) or leaves ``draft_text`` None for the
+    second pass (False). Per process: scan workers set it when they start."""
+    global _drafting_in_scan
+    _drafting_in_scan = enabled
+
+
 # --- the stage ------------------------------------------------------------------
 
 def read_comment(grey: np.ndarray, homography_mm_to_px: np.ndarray, ink: PageInk, region: TextRegion,
                  page: PageLayout) -> CommentRead:
-    """Decide, crop, clean and draft one comment field of an aligned page."""
+    """Decide, crop, clean and draft one comment field of an aligned page.
+
+    ``page`` is kept for the callers' sake: since #15 the writing lines come
+    from the ink, not from the page's printed guide lines. With drafting in
+    the scan switched off (:func:`set_drafting_in_scan`) the draft is left
+    None for the second pass.
+    """
     found = field_ink(ink, region)
     result = CommentRead(region.field, found.inside_mm2 >= T.TEXT_MIN_INK_MM2, round(found.inside_mm2, 2),
                          (region.x, region.y, region.w, region.h))
@@ -289,20 +459,7 @@ def read_comment(grey: np.ndarray, homography_mm_to_px: np.ndarray, ink: PageInk
     # Kept at the page's resolution (~200 dpi, what scanners give): 12 px/mm adds pixels, not detail.
     result.crop_png = png_bytes(cv2.resize(clean, None, fx=K / T.OCR_PX_PER_MM, fy=K / T.OCR_PX_PER_MM,
                                            interpolation=cv2.INTER_AREA))
-    try:
-        reader = line_reader()
-        for number, line in enumerate(writing_lines(clean, region, guide_rows(region, page))):
-            result.words += reader.read(line, number)
-    except OcrUnavailable as exc:
-        result.ocr_error = str(exc)
-    except RuntimeError as exc:  # Tesseract failing on one crop must not lose the comment
-        result.ocr_error = f"Tesseract: {exc}"
-    lines: dict[int, list[str]] = {}
-    for word in result.words:
-        lines.setdefault(word.line, []).append(word.text)
-    result.draft_text = "\n".join(" ".join(ws) for _, ws in sorted(lines.items())) if result.words else ""
-    result.draft_confidence, result.likely_correct = draft_quality(result.words)
-    result.matches = find_terms(result.draft_text, source="draft")
-    result.review_priority = review_priority(result.matches, result.draft_confidence)
+    if _drafting_in_scan:
+        apply_draft(result, draft_clean(clean))
     return result
 

@@ -76,6 +76,21 @@ TERMS: tuple[tuple[str, str, bool], ...] = (
     ("bỏ vị trí", COLLOQUIAL, False),
 )
 
+# Words of the domain that post-correction of handwriting drafts prefers when the
+# recogniser's alternatives allow (omr.postcorrect): the terms above, negators, service
+# terms of the form (fields of procedure, the one-stop shop) and unit kinds and names.
+DOMAIN_WORDS: tuple[str, ...] = tuple(term for term, _, _ in TERMS) + (
+    "không", "chưa", "chẳng", "có", "bị", "được", "rất", "hài lòng", "không hài lòng", "bình thường",
+    "hộ tịch", "chứng thực", "đất đai", "xây dựng", "hộ kinh doanh", "lao động", "người có công",
+    "bảo trợ xã hội", "tư pháp", "khai sinh", "khai tử", "kết hôn", "cư trú", "sổ đỏ", "giấy chứng nhận",
+    "bộ phận một cửa", "tiếp nhận", "trả kết quả", "hồ sơ", "thủ tục", "cán bộ", "công chức", "nhân viên",
+    "dịch vụ công", "trực tuyến", "bưu chính", "lệ phí", "phí", "đúng hẹn", "trễ hẹn", "giấy hẹn",
+    "hướng dẫn", "tận tình", "nhiệt tình", "thái độ", "phục vụ", "chờ", "ghế", "máy lấy số",
+    "ủy ban nhân dân", "trung tâm phục vụ hành chính công", "xã", "phường", "đặc khu", "tỉnh", "thành phố",
+    "Cao Lãnh", "Mỹ Ngãi", "Mỹ Trà", "Hòa Thuận", "Hòa An", "Tịnh Thới", "Tân Thuận", "Mỹ Phú",
+    "Nhị Mỹ", "An Bình", "Mỹ Tân", "Tân Nghĩa", "Đồng Tháp",
+)
+
 # Near matches in OCR drafts: phrases this long may differ by one edit, twice
 # this long by two. At 10 letters one edit is 10 %: OCR of handwriting gets
 # more wrong than that, ordinary words rarely come that close to a phrase.
@@ -118,6 +133,7 @@ class Match:
     ambiguous: bool = False
     source: str = "draft"  # draft | text (a person's transcription) | online
     fuzzy: bool = False  # an OCR draft's near miss of the term (see _near_matches)
+    possible: bool = False  # seen only in an alternative reading of a draft: shown as "có thể" (#15)
 
     @property
     def flagged(self) -> bool:

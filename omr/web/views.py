@@ -30,6 +30,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 
 from omr.data import review, users
+from omr.data.drafting import drafting_progress
 from omr.data.schema import comments
 from omr.data.schema import responses as responses_table
 from omr.data.store import StaleWriteError
@@ -38,6 +39,7 @@ from omr.forms.qrcodes import format_serial
 from omr.forms.template import NO_OPINION_CODE, Question
 from omr.model import BLANK, MULTIPLE, NEEDS_REVIEW, OK, SET_ASIDE_REASONS
 from omr.reports.export import export_responses
+from omr.scan.comments import draft_shown
 from omr.text.lexicon import flags_from_json
 from omr.web import display, images, jobs
 from omr.web.ids import db_id
@@ -263,7 +265,8 @@ def register(app: Flask) -> None:
         return {"user": g.get("user"), "role_labels": users.ROLE_LABELS, "format_serial": _serial_text,
                 "unit_label": _unit_label,
                 "can_review": g.get("user") is not None and g.user.role in users.CAN_REVIEW,
-                "can_upload": g.get("user") is not None and g.user.role in users.CAN_UPLOAD}
+                "can_upload": g.get("user") is not None and g.user.role in users.CAN_UPLOAD,
+                "draft_shown": draft_shown}
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc):
@@ -630,8 +633,10 @@ def register(app: Flask) -> None:
     @app.get("/progress")
     @login_required()
     def progress_page():
-        return render_template("progress.html", batches=review.batch_progress(_store()),
-                               reviewers=review.reviewer_progress(_store()))
+        batch_rows = review.batch_progress(_store())
+        return render_template("progress.html", batches=batch_rows,
+                               reviewers=review.reviewer_progress(_store()),
+                               drafts={b["id"]: drafting_progress(_store(), b["id"]) for b in batch_rows})
 
     # -- admin --
 

@@ -18,8 +18,19 @@
     return tag === "TEXTAREA" || tag === "SELECT" || (tag === "INPUT" && el.type !== "checkbox" && el.type !== "radio");
   }
 
+  // A low-confidence handwriting draft is not put in the box; F2 (or the button) puts it there.
+  var useDraft = document.getElementById("use-draft");
+  function takeDraft() {
+    var box = document.getElementById("comment-text");
+    if (!useDraft || !box) { return; }
+    box.value = useDraft.getAttribute("data-draft");
+    box.focus();
+  }
+  if (useDraft) { useDraft.addEventListener("click", takeDraft); }
+
   document.addEventListener("keydown", function (e) {
     if (e.ctrlKey || e.metaKey || e.altKey) { return; }
+    if (e.key === "F2" && useDraft) { e.preventDefault(); takeDraft(); return; }
     var target = e.target;
     var back = document.getElementById("back");
     if (back && e.key === "Escape") { window.location = back.getAttribute("href"); return; }
