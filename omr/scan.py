@@ -16,6 +16,7 @@ from . import tuning as T
 from .align import locate_boxes, page_ink, warp_to_layout
 from .identify import identify, is_blank, overview
 from .ingest import RawPage
+from .lighting import flatten_lighting
 from .layout import Layout, PageLayout, load_layouts, resolve_layout
 from .model import AMBIGUOUS, BLANK, OK, PageResult, PageSource
 from .comments import read_comment
@@ -55,7 +56,8 @@ def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
     if raw.image is None:
         result.set_aside, result.detail = "unreadable", raw.error.message if raw.error else ""
         return result
-    grey = raw.image
+    # Light is not ink: every later stage measures marks on the flattened page.
+    grey = flatten_lighting(raw.image)
     view = overview(grey)
     if is_blank(grey, view):
         result.set_aside = "blank"

@@ -256,3 +256,16 @@ BLANK_FRAME_MIN_MM = (40.0, 8.0)
 BLANK_QUESTION_GAP_MM = 40.0
 # Lone boxes stacked one per line at most this far apart are one question's options.
 BLANK_STACK_MAX_MM = 12.0
+
+# --- Page geometry and lighting (issue #13 items 3-4, page turns, two pages per image: branch h13b) ---
+# Lighting is flattened (omr.lighting) by a closing over this window (mm): wider
+# than anything printed that must stay ink (a 6 mm corner mark, a 5 mm box with
+# its 0.3 mm outline, a word), narrower than a shadow's lit and dark parts.
+LIGHT_WINDOW_MM = 11.0
+# ... computed at this resolution: 4 px/mm puts a shadow's edge within 0.25 mm,
+# and a 3000 x 2250 photo's closing then takes ~30 ms.
+LIGHT_WORK_PX_PER_MM = 4.0
+# Paper darker than this share of the lit paper (a table around a photo, a
+# scanner lid) is not brightened further: a shadow on paper is rarely darker
+# than 35 % of the light, and dividing by less only amplifies noise.
+LIGHT_MIN_BACKGROUND_SHARE = 0.3

@@ -1,0 +1,65 @@
+"""Flatten a page's lighting before anything looks for ink (issue #13, item 4).
+
+A hand's or a phone's shadow, a fold's shade or a light leak is a change of
+the paper's brightness over centimetres; ink is a dark stroke a fraction of a
+millimetre wide, a box outline 5 mm across, a corner mark 6 mm. The paper's
+brightness is estimated by a grey-level *closing* (the brightest value over a
+window larger than any printed mark, then the darkest over the same window):
+a closing removes every dark feature smaller than its window, while a step or
+a ramp of light, however sharp, comes back where it was. Dividing the page by
+that estimate leaves ink on an even paper, so a shadow's edge never becomes a
+mark and a corner mark under a dark shadow keeps its contrast.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from . import tuning as T
+
+
+def nominal_px_per_mm(grey: np.ndarray) -> float:
+    """Resolution (px/mm) of an image holding an A4 page, turned either way.
+
+    The longer side is taken as the page's 297 mm: right for portrait and
+    landscape scans; a two-page image gets a larger estimate, which only widens
+    the background window.
+    """
+    return max(grey.shape) / T.PAGE_HEIGHT
+
+
+def paper_background(grey: np.ndarray) -> np.ndarray:
+    """The paper's brightness under every pixel of ``grey`` (uint8, same shape), by a closing.
+
+    Computed at ~``LIGHT_WORK_PX_PER_MM`` over a ``LIGHT_WINDOW_MM`` square,
+    then resized back (bilinear). Shape (h, w), grey levels 0-255.
+    """
+    h, w = grey.shape
+    factor = max(1, int(round(nominal_px_per_mm(grey) / T.LIGHT_WORK_PX_PER_MM)))
+    small = cv2.resize(grey, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA)
+    side = int(round(T.LIGHT_WINDOW_MM * nominal_px_per_mm(grey) / factor)) | 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
+    return cv2.resize(closed, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def flatten_lighting(grey: np.ndarray) -> np.ndarray:
+    """``grey`` (uint8, h × w) with its paper brought to one level: the lit paper's.
+
+    Each pixel is divided by the paper's brightness under it
+    (:func:`paper_background`) and multiplied by the brightly lit paper level
+    (90th percentile of that background), so thresholds tuned on scans still
+    hold. The background is floored at ``LIGHT_MIN_BACKGROUND_SHARE`` of that
+    level: beyond the sheet (a dark table, a scanner lid) noise is not
+    amplified into blobs.
+    """
+    if grey.size == 0:
+        return grey
+    background = paper_background(grey).astype(np.float32)
+    lit = float(np.percentile(background[::4, ::4], 90))
+    if lit <= 0:
+        return grey
+    np.maximum(background, T.LIGHT_MIN_BACKGROUND_SHARE * lit, out=background)
+    flat = grey.astype(np.float32) * (lit / background)
+    return np.clip(flat, 0, 255).astype(np.uint8)
