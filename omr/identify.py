@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from . import tuning as T
-from .qrcodes import PageIdentity, parse_payload
+from .qrcodes import PageIdentity, parse_payload, qr_matrix
 
 # Centres of the four fiducials in mm, order top-left, top-right, bottom-left, bottom-right.
 _F_NEAR = T.FIDUCIAL_INSET + T.FIDUCIAL_SIZE / 2
@@ -185,29 +185,115 @@ def map_points(h: np.ndarray, pts_mm: np.ndarray) -> np.ndarray:
     return cv2.perspectiveTransform(pts, h).reshape(-1, 2)
 
 
-def decode_qr(grey: np.ndarray) -> list[PageIdentity]:
+@dataclass
+class LocatedCode:
+    """One QR code of ours found in an image, with where it is and how it looks."""
+
+    identity: PageIdentity
+    corners: np.ndarray  # (4, 2) image px, clockwise from the symbol's top-left (zxing's order)
+    mirrored: bool  # read through the paper (the back page's code) or off a mirror image
+    contrast: float  # (light modules - dark modules) / light modules, 0..1, sampled on the symbol
+
+    @property
+    def centre(self) -> np.ndarray:
+        return self.corners.mean(axis=0)
+
+
+def locate_codes(grey: np.ndarray, origin: tuple[int, int] = (0, 0)) -> list[LocatedCode]:
+    """Every QR code of ours in ``grey`` (uint8), with its corners in px offset by ``origin`` (x, y).
+
+    zxing-cpp decodes mirrored and very faint symbols too (a back page's code
+    seen through thin paper); :attr:`LocatedCode.mirrored` and
+    :attr:`LocatedCode.contrast` say which, see :func:`_symbol_check`.
+    """
     import zxingcpp
 
     found = []
     for barcode in zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode):
         identity = parse_payload(barcode.text)
-        if identity is not None:
-            found.append(identity)
+        if identity is None:
+            continue
+        p = barcode.position
+        corners = np.array([[q.x, q.y] for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)],
+                           dtype=np.float64)
+        mirrored, contrast = _symbol_check(grey, corners, barcode.text)
+        found.append(LocatedCode(identity, corners + np.asarray(origin, np.float64), mirrored, contrast))
     return found
 
 
-def _qr_crop(grey: np.ndarray, h: np.ndarray) -> np.ndarray:
+def _symbol_check(grey: np.ndarray, corners: np.ndarray, text: str) -> tuple[bool, float]:
+    """(mirrored, contrast) of the symbol at ``corners``, compared module by module with its own print.
+
+    omr prints the payload with :func:`omr.qrcodes.qr_matrix`, so the symbol
+    can be drawn again and compared under the 4 turns, plain and mirrored; the
+    reader reports corners clockwise either way, so only this comparison tells
+    a code seen through the paper from the page's own. When the print cannot
+    be reproduced (another encoder), neither side wins and the code counts as
+    not mirrored.
+    """
+    try:
+        modules = qr_matrix(text)
+    except Exception:  # not a payload segno can encode the same way: nothing to compare with
+        return False, 1.0
+    n = modules.shape[0]
+    cell = 8
+    target = np.float32([[0, 0], [n * cell, 0], [n * cell, n * cell], [0, n * cell]])
+    warp = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
+    sampled = cv2.warpPerspective(grey, warp, (n * cell, n * cell), flags=cv2.INTER_AREA)
+    # Each module's middle, away from its neighbours' blur.
+    centres = sampled.reshape(n, cell, n, cell)[:, 2:6, :, 2:6].mean(axis=(1, 3))
+    light, dark = float(np.median(centres[~modules])), float(np.median(centres[modules]))
+    contrast = (light - dark) / max(light, 1.0)
+    binary = centres < (light + dark) / 2
+    plain = max(float(np.mean(np.rot90(modules, k) == binary)) for k in range(4))
+    flipped = max(float(np.mean(np.rot90(modules[:, ::-1], k) == binary)) for k in range(4))
+    return flipped > plain + T.QR_MIRROR_MARGIN, max(contrast, 0.0)
+
+
+def own_codes(codes: list[LocatedCode]) -> list[LocatedCode]:
+    """The codes that can be the page's own: printed on this side (not mirrored) and dark enough."""
+    return [c for c in codes if not c.mirrored and c.contrast >= T.QR_MIN_CONTRAST]
+
+
+def decode_qr(grey: np.ndarray) -> list[PageIdentity]:
+    """The identities of the page's own QR codes in ``grey``: mirrored or faint ones refused."""
+    return [c.identity for c in own_codes(locate_codes(grey))]
+
+
+def _qr_crop_box(grey: np.ndarray, h: np.ndarray) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) px of the expected QR area plus its margin, clipped to the image."""
     x, y, w, hh = QR_RECT_MM
     m = T.QR_CROP_MARGIN_MM
     corners = map_points(h, np.array([[x - m, y - m], [x + w + m, y - m], [x - m, y + hh + m], [x + w + m, y + hh + m]]))
     x0, y0 = np.floor(corners.min(axis=0)).astype(int)
     x1, y1 = np.ceil(corners.max(axis=0)).astype(int)
     ih, iw = grey.shape
-    return grey[max(y0, 0):min(y1, ih), max(x0, 0):min(x1, iw)]
+    return max(x0, 0), max(y0, 0), min(x1, iw), min(y1, ih)
+
+
+def _qr_crop(grey: np.ndarray, h: np.ndarray) -> np.ndarray:
+    x0, y0, x1, y1 = _qr_crop_box(grey, h)
+    return grey[y0:max(y1, y0), x0:max(x1, x0)]
+
+
+def qr_place_error_mm(h: np.ndarray, code: LocatedCode) -> float:
+    """How far (mm on the layout) a code's centre lies from where the form prints its QR code."""
+    try:
+        centre_mm = map_points(np.linalg.inv(h), code.centre[None, :])[0]
+    except np.linalg.LinAlgError:
+        return float("inf")
+    x, y, w, hh = QR_RECT_MM
+    return float(np.hypot(centre_mm[0] - (x + w / 2), centre_mm[1] - (y + hh / 2)))
 
 
 def identify(grey: np.ndarray, view: Overview | None = None) -> Identification:
-    """Find the fiducials, decide the orientation from where the QR code is, read it."""
+    """Find the fiducials, decide the orientation from where the QR code is, read it.
+
+    Only the page's own code counts: at the QR code's printed place for one of
+    the two orientations, not mirrored, and about as dark as print
+    (:func:`own_codes`); a back page's code showing through thin paper is
+    faint and mirrored, and is refused.
+    """
     pts = find_fiducials(grey, view)
     if pts is None:
         codes = decode_qr(grey)
@@ -216,12 +302,12 @@ def identify(grey: np.ndarray, view: Overview | None = None) -> Identification:
         return Identification(None, None, False, "no_form")
     for rotated in (False, True):
         h = homography_from_fiducials(pts, rotated)
-        crop = _qr_crop(grey, h)
-        if crop.size == 0:
+        x0, y0, x1, y1 = _qr_crop_box(grey, h)
+        if x1 <= x0 or y1 <= y0:
             continue
-        codes = decode_qr(crop)
-        if codes:
-            return Identification(codes[0], h, rotated, None)
+        for code in own_codes(locate_codes(grey[y0:y1, x0:x1], (x0, y0))):
+            if qr_place_error_mm(h, code) <= T.QR_PLACE_TOLERANCE_MM:
+                return Identification(code.identity, h, rotated, None)
     # Last try before giving up: the whole page (a QR code displaced by a bad print).
     codes = decode_qr(grey)
     if codes:

@@ -269,3 +269,16 @@ LIGHT_WORK_PX_PER_MM = 4.0
 # scanner lid) is not brightened further: a shadow on paper is rarely darker
 # than 35 % of the light, and dividing by less only amplifies noise.
 LIGHT_MIN_BACKGROUND_SHARE = 0.3
+# A decoded QR code is the page's own only when, re-drawn from its payload and
+# compared module by module, the plain symbol matches better than its mirror
+# image by this share of modules (a clean read matches ~100 % one way and
+# ~50 % the other; a noisy phone photo still ~85 % against ~50 %).
+QR_MIRROR_MARGIN = 0.1
+# ... and when its dark modules are at least this much darker than its light
+# ones (share of the light level): print measures 0.5-0.9 even on grey
+# photocopies, a back page seen through 70-80 g/m2 paper 0.05-0.15 (BLEED_ALPHA
+# in omr.simulate), yet zxing-cpp decodes it.
+QR_MIN_CONTRAST = 0.3
+# ... and when its centre lies within this distance of the printed QR place
+# under the corner marks' homography (the crop searched is the QR plus 4 mm).
+QR_PLACE_TOLERANCE_MM = 5.0
