@@ -286,6 +286,22 @@ def qr_place_error_mm(h: np.ndarray, code: LocatedCode) -> float:
     return float(np.hypot(centre_mm[0] - (x + w / 2), centre_mm[1] - (y + hh / 2)))
 
 
+def qr_scale_error(h: np.ndarray, code: LocatedCode) -> float:
+    """Largest relative error of the code's side lengths, measured in mm through ``h``, against QR_SIZE.
+
+    The QR code's own geometry checks the corner marks: four squares that
+    make an A4 rectangle but are not this page's marks (the outer marks of
+    two pages side by side, turned: A-sizes keep their proportions) put the
+    18 mm code at the wrong size.
+    """
+    try:
+        corners_mm = map_points(np.linalg.inv(h), code.corners)
+    except np.linalg.LinAlgError:
+        return float("inf")
+    sides = np.hypot(*(corners_mm - np.roll(corners_mm, -1, axis=0)).T)
+    return float(np.max(np.abs(sides / T.QR_SIZE - 1.0)))
+
+
 def identify(grey: np.ndarray, view: Overview | None = None) -> Identification:
     """Find the fiducials, decide the orientation from where the QR code is, read it.
 
@@ -306,10 +322,16 @@ def identify(grey: np.ndarray, view: Overview | None = None) -> Identification:
         if x1 <= x0 or y1 <= y0:
             continue
         for code in own_codes(locate_codes(grey[y0:y1, x0:x1], (x0, y0))):
-            if qr_place_error_mm(h, code) <= T.QR_PLACE_TOLERANCE_MM:
+            if (qr_place_error_mm(h, code) <= T.QR_PLACE_TOLERANCE_MM
+                    and qr_scale_error(h, code) <= T.QR_SIZE_TOLERANCE):
                 return Identification(code.identity, h, rotated, None)
-    # Last try before giving up: the whole page (a QR code displaced by a bad print).
-    codes = decode_qr(grey)
-    if codes:
-        return Identification(codes[0], homography_from_fiducials(pts, False), False, None)
+    # Last try before giving up: the whole page (a QR code displaced by a bad print),
+    # of the size the corner marks imply.
+    h = homography_from_fiducials(pts, False)
+    codes = own_codes(locate_codes(grey))
+    fitting = [c for c in codes if qr_scale_error(h, c) <= T.QR_SIZE_TOLERANCE]
+    if fitting:
+        return Identification(fitting[0].identity, h, False, None)
+    if codes:  # a code of ours, but these four squares are not its page's corner marks
+        return Identification(codes[0].identity, None, False, "misaligned")
     return Identification(None, homography_from_fiducials(pts, False), False, "qr_unreadable")

@@ -14,7 +14,8 @@ import numpy as np
 
 from . import tuning as T
 from .align import locate_boxes, page_ink, warp_to_layout
-from .identify import identify, is_blank, overview
+from .geometry import checked_homography, find_two_pages, identify_any_turn
+from .identify import is_blank, overview
 from .ingest import RawPage
 from .lighting import flatten_lighting
 from .layout import Layout, PageLayout, load_layouts, resolve_layout
@@ -62,7 +63,14 @@ def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
     if is_blank(grey, view):
         result.set_aside = "blank"
         return result
-    found = identify(grey, view)
+    located = identify_any_turn(grey, view)
+    found = located.identification
+    if found.reason in ("no_form", "misaligned"):
+        halves = find_two_pages(grey)
+        if halves:  # one image, two form pages: the store keeps one page per image
+            result.set_aside = "two_pages"
+            result.detail = "; ".join(_describe(half.identification) for half in halves)
+            return result
     if found.identity is not None:
         ident = found.identity
         result.form_id, result.version, result.page = ident.form_id, ident.version, ident.page
@@ -99,8 +107,31 @@ def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
         result.set_aside = "unknown_form"
         result.detail = f"{result.form_id} v{result.version} trang {result.page}"
         return result
-    _read_page(grey, found.homography, layout, layout.page(result.page), result)
+    page = layout.page(result.page)
+    homography, note, fits = checked_homography(grey, found.homography, page)
+    if not fits:
+        # The boxes are not where this page's layout puts them: does the QR code name the wrong page?
+        match = match_layout(grey, homography, catalogue)
+        if match is not None and (match[0] is not layout or match[1].number != page.number):
+            result.set_aside = "page_mismatch"
+            result.detail = (f"mã QR ghi trang {page.number}, các ô in sẵn là của "
+                             f"{match[0].form_id} v{match[0].version} trang {match[1].number}")
+            return result
+    if located.quarter_turn:
+        note = "trang bị xoay 90°" + ("; " + note if note else "")
+        result.rotated_180 = False
+    if note:
+        result.detail = (result.detail + "; " if result.detail else "") + note
+    _read_page(grey, homography, layout, page, result)
     return result
+
+
+def _describe(found) -> str:
+    """One half of a two-page image, for the operator: which form page it holds."""
+    ident = found.identity
+    if ident is None:
+        return "một trang phiếu (không đọc được mã QR)"
+    return f"trang {ident.page} của phiếu số {ident.serial_text}"
 
 
 def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: PageLayout,

@@ -282,3 +282,23 @@ QR_MIN_CONTRAST = 0.3
 # ... and when its centre lies within this distance of the printed QR place
 # under the corner marks' homography (the crop searched is the QR plus 4 mm).
 QR_PLACE_TOLERANCE_MM = 5.0
+# A homography from the corner marks is trusted when the ordinary box search
+# finds at least this share of the page's box outlines (a filled page shows
+# ~97 %, a page shifted by a wrong corner mark far fewer) and its residual is
+# within ALIGN_REVIEW_MM; otherwise a covered mark is suspected (omr.geometry).
+CORNER_CHECK_MIN_BOX_SHARE = 0.8
+# Re-fitting a rebuilt homography to the boxes: each outline is first looked
+# for this far around its predicted place. Less than half the closest pitch
+# of two boxes (6.5 mm rows), so a neighbour's outline is not taken instead;
+# three marks and the QR code predict boxes within ~2 mm even on phone photos.
+ANCHOR_BOX_SEARCH_MM = 3.0
+# RANSAC tolerance of that fit (mm on the layout): outlines are found to
+# ~0.25 mm; a pen stroke that pulled a box's search off its outline is further.
+ANCHOR_RANSAC_MM = 0.6
+# Fewer box outlines than this do not make a fit (a page has 50-100 boxes).
+ANCHOR_MIN_BOXES = 12
+# The QR code's sides, measured in mm through the corner marks' homography,
+# must be within this share of QR_SIZE: fit-to-page (93 %) and a phone's
+# perspective change it by < 10 %; four marks of two A-size pages side by side
+# (taken for one turned page) make it 1/sqrt(2) = 0.71 times as large.
+QR_SIZE_TOLERANCE = 0.15
