@@ -58,7 +58,7 @@ def _usable(found: Identification) -> bool:
 
 def _compose(found: Identification, to_stored: np.ndarray) -> Identification:
     h = None if found.homography is None else to_stored @ found.homography
-    return Identification(found.identity, h, found.rotated_180, found.reason)
+    return Identification(found.identity, h, found.rotated_180, found.reason, found.anchored_on_qr)
 
 
 def _fiducials_of(found: Identification) -> np.ndarray | None:
@@ -75,14 +75,22 @@ def identify_any_turn(grey: np.ndarray, view: Overview | None = None) -> Found:
     """
     found = identify(grey, view)
     h, w = grey.shape
-    if _usable(found) or w <= h:
+    if (_usable(found) and not found.anchored_on_qr) or w <= h:
         return Found(found, False, _fiducials_of(found))
+    # Landscape, and not all four marks made a page: a portrait page lying sideways?
     turned = cv2.rotate(grey, cv2.ROTATE_90_CLOCKWISE)
     again = identify(turned)
-    if not _usable(again):
-        return Found(found, False, None)
+    if not _usable(again) or (again.anchored_on_qr and _usable(found)):
+        return Found(found, False, _fiducials_of(found) if _usable(found) else None)
     again = _compose(again, _unturn_matrix(h))
     return Found(again, True, _fiducials_of(again))
+
+
+def page_share_of_image(homography: np.ndarray, shape: tuple[int, int]) -> float:
+    """Share of the image (h, w px) that the page placed by ``homography`` (layout mm -> px) covers."""
+    corners = map_points(homography, np.array([[0, 0], [T.PAGE_WIDTH, 0], [T.PAGE_WIDTH, T.PAGE_HEIGHT],
+                                               [0, T.PAGE_HEIGHT]], dtype=np.float64))
+    return float(cv2.contourArea(corners.astype(np.float32))) / float(shape[0] * shape[1])
 
 
 def find_two_pages(grey: np.ndarray) -> list[Found]:

@@ -35,6 +35,7 @@ class Identification:
     homography: np.ndarray | None  # layout mm -> image px
     rotated_180: bool
     reason: str | None  # None when identified; else a key of model.SET_ASIDE_REASONS
+    anchored_on_qr: bool = False  # placed by its QR code and the marks it predicts (some marks covered)
 
 
 def paper_and_ink(grey: np.ndarray) -> tuple[float, float]:
@@ -81,21 +82,12 @@ def find_fiducials(grey: np.ndarray, view: Overview | None = None) -> np.ndarray
     keep the printed aspect ratio.
     """
     view = view or overview(grey)
-    small = view.image
     # A4 portrait fills the image width in scans; phone photos are smaller, hence the area range.
     px_per_mm = grey.shape[1] / T.PAGE_WIDTH
-    search_px_per_mm = px_per_mm / view.factor
-    _, binary = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    n, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    nominal = (T.FIDUCIAL_SIZE * search_px_per_mm) ** 2
-    lo, hi = T.FIDUCIAL_AREA_RANGE
-    sh, sw = small.shape
-    x, y, bw, bh, area = (stats[1:, k] for k in range(5))  # every blob but the background
-    keep = ((area >= lo * nominal) & (area <= hi * nominal) & (bw <= 1.6 * bh) & (bh <= 1.6 * bw)
-            & (area >= T.FIDUCIAL_MIN_SOLIDITY * bw * bh))
-    if keep.sum() < 3:
+    pts = _mark_blobs(view, px_per_mm)
+    if len(pts) < 3:
         return None
-    pts = centroids[1:][keep]
+    sh, sw = view.image.shape
     corners = np.array([[0, 0], [sw, 0], [0, sh], [sw, sh]], dtype=np.float64)
     chosen = np.array([pts[int(np.argmin(np.hypot(*(pts - corner).T)))] for corner in corners])
     lost = None
@@ -109,6 +101,73 @@ def find_fiducials(grey: np.ndarray, view: Overview | None = None) -> np.ndarray
         a, b, opposite = _NEIGHBOURS[lost]
         refined[lost] = refined[a] + refined[b] - refined[opposite]
     return refined
+
+
+def _mark_blobs(view: Overview, px_per_mm: float) -> np.ndarray:
+    """Centres (overview px, (n, 2)) of solid, nearly square blobs of a corner mark's size.
+
+    ``px_per_mm``: full-resolution px per mm of the page, which sets the
+    expected size (``FIDUCIAL_AREA_RANGE`` around a 6 mm square).
+    """
+    small = view.image
+    search_px_per_mm = px_per_mm / view.factor
+    _, binary = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    nominal = (T.FIDUCIAL_SIZE * search_px_per_mm) ** 2
+    lo, hi = T.FIDUCIAL_AREA_RANGE
+    x, y, bw, bh, area = (stats[1:, k] for k in range(5))  # every blob but the background
+    keep = ((area >= lo * nominal) & (area <= hi * nominal) & (bw <= 1.6 * bh) & (bh <= 1.6 * bw)
+            & (area >= T.FIDUCIAL_MIN_SOLIDITY * bw * bh))
+    return centroids[1:][keep]
+
+
+def anchor_on_qr(grey: np.ndarray, view: Overview, code: "LocatedCode") -> np.ndarray | None:
+    """Layout mm -> px from the page's own QR code and the corner marks found where it predicts them.
+
+    For a page whose four marks do not make a rectangle (two covered or torn,
+    one cut off and one under a staple). The code's corners give the page's
+    scale, turn and place; each mark is then looked for, nearest first, among
+    the mark-like blobs, within ``QR_ANCHOR_REACH_MM`` plus
+    ``QR_ANCHOR_REACH_SHARE`` of its distance from the code, the prediction
+    being refitted (affine) after each mark found. At least two marks are
+    needed; the homography is then fitted to the marks and the code's corners
+    (6-8 points). None when fewer than two marks are found.
+    """
+    x, y, w, h = QR_RECT_MM
+    qr_mm = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], dtype=np.float64)
+    side_px = float(np.mean(np.hypot(*(code.corners - np.roll(code.corners, -1, axis=0)).T)))
+    px_per_mm = side_px / T.QR_SIZE
+    blobs = (_mark_blobs(view, px_per_mm) + 0.5) * view.factor - 0.5
+    if len(blobs) < 2:
+        return None
+    qr_centre = qr_mm.mean(axis=0)
+    order = np.argsort(np.hypot(*(FIDUCIAL_CENTRES_MM - qr_centre).T))
+    src, dst = list(qr_mm), list(code.corners)
+    marks: dict[int, np.ndarray] = {}
+    for k in order:
+        # Least-squares affine map from the points placed so far (the code's corners, marks found).
+        design = np.hstack([np.array(src), np.ones((len(src), 1))])
+        model, *_ = np.linalg.lstsq(design, np.array(dst), rcond=None)
+        predicted = np.append(FIDUCIAL_CENTRES_MM[k], 1.0) @ model
+        distance_mm = float(np.hypot(*(FIDUCIAL_CENTRES_MM[k] - qr_centre)))
+        reach_px = (T.QR_ANCHOR_REACH_MM + T.QR_ANCHOR_REACH_SHARE * distance_mm) * px_per_mm
+        gaps = np.hypot(*(blobs - predicted).T)
+        nearest = int(np.argmin(gaps))
+        if gaps[nearest] <= reach_px:
+            refined = _refine_centres(grey, blobs[nearest][None, :], px_per_mm)[0]
+            marks[int(k)] = refined
+            src.append(FIDUCIAL_CENTRES_MM[k])
+            dst.append(refined)
+    if len(marks) < 2:
+        return None
+    homography, _ = cv2.findHomography(np.float32(src), np.float32(dst), 0)
+    return homography
+
+
+def upside_down(homography: np.ndarray) -> bool:
+    """True when the page's top lies below its bottom in the image."""
+    top, bottom = map_points(homography, np.array([[T.PAGE_WIDTH / 2, 40.0], [T.PAGE_WIDTH / 2, 250.0]]))
+    return bool(top[1] > bottom[1] and abs(top[1] - bottom[1]) > abs(top[0] - bottom[0]))
 
 
 _EXPECTED_ASPECT = ((FIDUCIAL_CENTRES_MM[2, 1] - FIDUCIAL_CENTRES_MM[0, 1])
@@ -310,11 +369,16 @@ def identify(grey: np.ndarray, view: Overview | None = None) -> Identification:
     (:func:`own_codes`); a back page's code showing through thin paper is
     faint and mirrored, and is refused.
     """
+    view = view or overview(grey)
     pts = find_fiducials(grey, view)
     if pts is None:
-        codes = decode_qr(grey)
-        if codes:  # a form of ours, but its corner marks are cut off or covered
-            return Identification(codes[0], None, False, "misaligned")
+        codes = own_codes(locate_codes(grey))
+        if len(codes) == 1:  # a form of ours, but its corner marks are cut off or covered
+            homography = anchor_on_qr(grey, view, codes[0])
+            if homography is not None:
+                return Identification(codes[0].identity, homography, upside_down(homography), None, True)
+        if codes:  # no two marks to anchor on, or two codes: two pages in one image?
+            return Identification(codes[0].identity, None, False, "misaligned")
         return Identification(None, None, False, "no_form")
     for rotated in (False, True):
         h = homography_from_fiducials(pts, rotated)
@@ -332,6 +396,10 @@ def identify(grey: np.ndarray, view: Overview | None = None) -> Identification:
     fitting = [c for c in codes if qr_scale_error(h, c) <= T.QR_SIZE_TOLERANCE]
     if fitting:
         return Identification(fitting[0].identity, h, False, None)
-    if codes:  # a code of ours, but these four squares are not its page's corner marks
+    if len(codes) == 1:  # a code of ours, but these four squares are not all its page's corner marks
+        homography = anchor_on_qr(grey, view, codes[0])
+        if homography is not None:
+            return Identification(codes[0].identity, homography, upside_down(homography), None, True)
+    if codes:
         return Identification(codes[0].identity, None, False, "misaligned")
     return Identification(None, homography_from_fiducials(pts, False), False, "qr_unreadable")

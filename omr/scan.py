@@ -14,7 +14,7 @@ import numpy as np
 
 from . import tuning as T
 from .align import locate_boxes, page_ink, warp_to_layout
-from .geometry import checked_homography, find_two_pages, identify_any_turn
+from .geometry import checked_homography, find_two_pages, identify_any_turn, page_share_of_image
 from .identify import is_blank, overview
 from .ingest import RawPage
 from .lighting import flatten_lighting
@@ -65,9 +65,12 @@ def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
         return result
     located = identify_any_turn(grey, view)
     found = located.identification
-    if found.reason in ("no_form", "misaligned"):
+    small_page = (found.homography is not None
+                  and page_share_of_image(found.homography, grey.shape) < T.TWO_UP_MAX_PAGE_SHARE)
+    if found.reason in ("no_form", "misaligned") or small_page:
         halves = find_two_pages(grey)
-        if halves:  # one image, two form pages: the store keeps one page per image
+        if len(halves) == 2 or (halves and not small_page):
+            # One image, two form pages: the store keeps one page per image.
             result.set_aside = "two_pages"
             result.detail = "; ".join(_describe(half.identification) for half in halves)
             return result
@@ -117,6 +120,8 @@ def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
             result.detail = (f"mã QR ghi trang {page.number}, các ô in sẵn là của "
                              f"{match[0].form_id} v{match[0].version} trang {match[1].number}")
             return result
+    if found.anchored_on_qr and not note:
+        note = "dấu định vị góc bị che hoặc hỏng: căn theo mã QR và các dấu còn lại"
     if located.quarter_turn:
         note = "trang bị xoay 90°" + ("; " + note if note else "")
         result.rotated_180 = False

@@ -302,3 +302,14 @@ ANCHOR_MIN_BOXES = 12
 # perspective change it by < 10 %; four marks of two A-size pages side by side
 # (taken for one turned page) make it 1/sqrt(2) = 0.71 times as large.
 QR_SIZE_TOLERANCE = 0.15
+# A page whose marks do not make a rectangle is anchored on its QR code: each
+# mark is looked for within this reach of where the code predicts it, plus this
+# share of its distance from the code (a 0.1 mm error on the code's 18 mm side
+# grows to ~2 mm at the far corner; phone perspective adds ~3 %). Blobs of a
+# mark's size and shape are rare near the corners (boxes start 15 mm in).
+QR_ANCHOR_REACH_MM = 3.0
+QR_ANCHOR_REACH_SHARE = 0.04
+# A page covering less than this share of its image may share it with a second
+# page: the image's halves are then identified too. One A4 page of a two-page
+# A3 image covers ~50 %; a scan covers ~100 %, a phone photo of one page 55-90 %.
+TWO_UP_MAX_PAGE_SHARE = 0.6
