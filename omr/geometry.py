@@ -129,8 +129,9 @@ class BoxFit:
                 and self.search.found_share >= T.CORNER_CHECK_MIN_BOX_SHARE)
 
     def rank(self) -> tuple[bool, float, float]:
+        """Good fits first, then more boxes found (to the nearest 2 %), then the smaller residual."""
         residual = self.search.residual if np.isfinite(self.search.residual) else 99.0
-        return self.good, self.search.found_share, -residual
+        return self.good, round(self.search.found_share * 50) / 50, -residual
 
 
 def box_fit(grey: np.ndarray, homography: np.ndarray, page: PageLayout,
@@ -241,14 +242,20 @@ def checked_homography(grey: np.ndarray, homography: np.ndarray,
     QR code names another page). ``homography``: 3x3 layout mm -> px of ``grey``.
     """
     first = box_fit(grey, homography, page)
-    if first.good:
+    if first.good and first.search.residual <= T.CORNER_CHECK_MAX_RESIDUAL_MM:
         return homography, "", True
-    marks_px = map_points(homography, FIDUCIAL_CENTRES_MM)
     best = first
-    for candidate in rebuilt_homographies(grey, marks_px, homography):
+    if first.good:  # placed, but loosely (anchored on the QR code, paper curl): fit it to the boxes
+        candidates = [homography]
+    else:
+        candidates = [homography] + rebuilt_homographies(grey, map_points(homography, FIDUCIAL_CENTRES_MM),
+                                                         homography)
+    for candidate in candidates:
         fit = fit_to_boxes(grey, candidate, page)
         if fit.rank() > best.rank():
             best = fit
+    if first.good:
+        return best.homography, "", True
     if best is first or not best.good:
         return homography, "", False
     return best.homography, "dấu định vị góc bị che hoặc hỏng: căn theo mã QR và các ô in sẵn", True

@@ -128,6 +128,12 @@ def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
     if note:
         result.detail = (result.detail + "; " if result.detail else "") + note
     _read_page(grey, homography, layout, page, result)
+    if not fits and "misaligned" not in result.detail:
+        # Most boxes are not where any placing of the page puts them: nothing on it is read silently.
+        result.detail = (result.detail + "; " if result.detail else "") + "misaligned"
+        for q in result.questions:
+            if q.status in (OK, BLANK):
+                q.status = AMBIGUOUS
     return result
 
 

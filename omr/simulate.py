@@ -581,11 +581,15 @@ def cover_corner_mark(img: np.ndarray, page: PageLayout, corner: int, cover: str
         lid = 20 if rng.random() < 0.5 else 250
         cv2.circle(img, centre, radius, (lid, lid, lid), -1, cv2.LINE_AA)
     else:  # "tear" or "fold": a triangle cut across the corner, reaching past the mark
-        reach = _px(f.x + f.w + rng.uniform(1.5, 6), dpi), _px(f.y + f.h + rng.uniform(1.5, 6), dpi)
-        x_edge = 0 if corner in (0, 2) else w - 1
-        y_edge = 0 if corner in (0, 1) else h - 1
-        x_in = reach[0] if corner in (0, 2) else w - 1 - reach[0]
-        y_in = reach[1] if corner in (0, 1) else h - 1 - reach[1]
+        # How far in from the page's corner the cut reaches, past the mark's far side (mm).
+        left, top = corner in (0, 2), corner in (0, 1)
+        mark_far_x = f.x + f.w if left else page.width - f.x
+        mark_far_y = f.y + f.h if top else page.height - f.y
+        reach = _px(mark_far_x + rng.uniform(1.5, 6), dpi), _px(mark_far_y + rng.uniform(1.5, 6), dpi)
+        x_edge = 0 if left else w - 1
+        y_edge = 0 if top else h - 1
+        x_in = reach[0] if left else w - 1 - reach[0]
+        y_in = reach[1] if top else h - 1 - reach[1]
         triangle = np.array([[x_edge, y_edge], [x_in, y_edge], [x_edge, y_in]], dtype=np.int32)
         if cover == "tear":
             lid = 25 if rng.random() < 0.5 else 252

@@ -313,3 +313,7 @@ QR_ANCHOR_REACH_SHARE = 0.04
 # page: the image's halves are then identified too. One A4 page of a two-page
 # A3 image covers ~50 %; a scan covers ~100 %, a phone photo of one page 55-90 %.
 TWO_UP_MAX_PAGE_SHARE = 0.6
+# A page whose boxes are found with a larger residual than this (mm; scans
+# measure 0.1-0.2) is re-fitted to its box outlines before reading: a page
+# anchored on its QR code, or a curled sheet, reads better for it.
+CORNER_CHECK_MAX_RESIDUAL_MM = 0.5
