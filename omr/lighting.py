@@ -32,13 +32,19 @@ def nominal_px_per_mm(grey: np.ndarray) -> float:
 def paper_background(grey: np.ndarray) -> np.ndarray:
     """The paper's brightness under every pixel of ``grey`` (uint8, same shape), by a closing.
 
-    Computed at ~``LIGHT_WORK_PX_PER_MM`` over a ``LIGHT_WINDOW_MM`` square,
-    then resized back (bilinear). Shape (h, w), grey levels 0-255.
+    Computed at ~``LIGHT_WORK_PX_PER_MM``, median-filtered over ``LIGHT_NOISE_MEDIAN_MM``,
+    over a ``LIGHT_WINDOW_MM`` square, then resized back (bilinear). Shape
+    (h, w), grey levels 0-255.
     """
     h, w = grey.shape
     factor = max(1, int(round(nominal_px_per_mm(grey) / T.LIGHT_WORK_PX_PER_MM)))
     small = cv2.resize(grey, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA)
-    side = int(round(T.LIGHT_WINDOW_MM * nominal_px_per_mm(grey) / factor)) | 1
+    work_px_per_mm = nominal_px_per_mm(grey) / factor
+    # Noise first: a closing takes the brightest value it sees, so unsmoothed noise would set the
+    # paper level higher where the light is low (same noise, darker paper) and leave shadows grey.
+    # A median, not a blur: it keeps a shadow's edge as sharp as it is.
+    small = cv2.medianBlur(small, max(3, int(round(T.LIGHT_NOISE_MEDIAN_MM * work_px_per_mm)) | 1))
+    side = int(round(T.LIGHT_WINDOW_MM * work_px_per_mm)) | 1
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
     closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
     return cv2.resize(closed, (w, h), interpolation=cv2.INTER_LINEAR)

@@ -265,10 +265,17 @@ LIGHT_WINDOW_MM = 11.0
 # ... computed at this resolution: 4 px/mm puts a shadow's edge within 0.25 mm,
 # and a 3000 x 2250 photo's closing then takes ~30 ms.
 LIGHT_WORK_PX_PER_MM = 4.0
-# Paper darker than this share of the lit paper (a table around a photo, a
-# scanner lid) is not brightened further: a shadow on paper is rarely darker
-# than 35 % of the light, and dividing by less only amplifies noise.
-LIGHT_MIN_BACKGROUND_SHARE = 0.3
+# ... after a median filter over this width (mm): JPEG and sensor noise (sigma
+# 3-9 grey levels) would otherwise lift the closing's paper level by ~3 sigma,
+# which is 2-3 times more of the paper where a shadow halves the light: empty
+# boxes in a shadow measured ~0.05 darker than lit ones and went to review.
+# A median keeps a shadow's edge sharp (a blur left a bright and a dark line).
+LIGHT_NOISE_MEDIAN_MM = 1.25
+# Paper darker than this share of the lit paper (a black scanner lid) is not
+# brightened further: dividing by less only amplifies noise. A hard shadow
+# takes up to 70 % of the light and a phone's fall-off another 20-40 %, so
+# shaded paper can be at 0.2 of the lit paper; a table around a photo ~0.25.
+LIGHT_MIN_BACKGROUND_SHARE = 0.12
 # A decoded QR code is the page's own only when, re-drawn from its payload and
 # compared module by module, the plain symbol matches better than its mirror
 # image by this share of modules (a clean read matches ~100 % one way and
