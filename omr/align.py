@@ -76,9 +76,12 @@ def page_ink(canonical: np.ndarray, page: PageLayout) -> PageInk:
     small = cv2.resize(canonical, None, fx=1 / K, fy=1 / K, interpolation=cv2.INTER_AREA).astype(np.float32)
     window = np.ones((T.PAPER_WINDOW_MM, T.PAPER_WINDOW_MM), np.uint8)
     paper = cv2.GaussianBlur(cv2.dilate(small, window), (0, 0), 3)
-    # The page arrives with its lighting flattened (omr.lighting), so paper brighter than the page's
-    # own is noise that the max filter picked, strongest where a shadow was lifted: capped.
-    paper = np.clip(paper, 1.0, float(np.median(paper)) * T.PAPER_MAX_OVER_MEDIAN)
+    paper = np.maximum(paper, 1.0)
+    if page.fiducials:
+        # omr's own pages arrive with their lighting flattened (omr.lighting, omr.scan), so paper
+        # brighter than the page's own is noise the max filter picked, strongest where a shadow
+        # was lifted: capped. Forms designed elsewhere are read on the scan as it is.
+        paper = np.minimum(paper, float(np.median(paper)) * T.PAPER_MAX_OVER_MEDIAN)
     ratios = []
     for f in page.fiducials:
         m = 1.2  # mm inside the mark, away from its blurred edge

@@ -68,7 +68,8 @@ def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
     small_page = (found.homography is not None
                   and page_share_of_image(found.homography, grey.shape) < T.TWO_UP_MAX_PAGE_SHARE)
     if found.reason in ("no_form", "misaligned") or small_page:
-        halves = find_two_pages(grey)
+        # Only omr's own pages count: other forms have corner squares in each half too.
+        halves = [half for half in find_two_pages(grey) if half.identification.identity is not None]
         if len(halves) == 2 or (halves and not small_page):
             # One image, two form pages: the store keeps one page per image.
             result.set_aside = "two_pages"
@@ -95,12 +96,13 @@ def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
         # None of omr's marks: a form designed elsewhere? Register it to each blank reference.
         from .register import match_pinned, pinned_identity
 
-        match, why = match_pinned(grey, catalogue.layouts.values())
+        # Read on the scan as it is: bubble reading there was tuned on unflattened pages.
+        match, why = match_pinned(raw.image, catalogue.layouts.values())
         if match is None:
             result.set_aside, result.detail = "no_match", why
             return result
         pinned_identity(result, match)
-        _read_page(grey, match.homography_mm, match.layout, match.page, result)
+        _read_page(raw.image, match.homography_mm, match.layout, match.page, result)
         return result
     if found.reason is not None:
         result.set_aside = found.reason
