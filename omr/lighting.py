@@ -47,7 +47,14 @@ def paper_background(grey: np.ndarray) -> np.ndarray:
     side = int(round(T.LIGHT_WINDOW_MM * work_px_per_mm)) | 1
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
     closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
-    return cv2.resize(closed, (w, h), interpolation=cv2.INTER_LINEAR)
+    background = cv2.resize(closed, (w, h), interpolation=cv2.INTER_LINEAR)
+    if factor > 1:
+        # Resized back, a sharp edge of light is spread over a work pixel: on its dark side the
+        # paper would be taken too bright and a line of false ink drawn along the edge. The
+        # darker neighbour wins instead, and paper brighter than that is its own paper level.
+        step = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * factor + 1, 2 * factor + 1))
+        background = np.maximum(cv2.erode(background, step), grey)
+    return background
 
 
 def flatten_lighting(grey: np.ndarray) -> np.ndarray:

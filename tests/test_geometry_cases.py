@@ -33,7 +33,7 @@ CASE_ANSWERS = {
     "A1": "2026-03-15", "A2": "1", "A3": "2", "A4": "1", "A5": "2", "A6": "3", "A7": "4", "B1": "5", "B2": "4",
     "B3": "3", "B4": "5", "C1": "4", "C2": "5", "C3": "4", "C4": "1", "C5": "2", "D1": "5", "D2": "4", "D3": "5",
     "D4": "4", "D5": "3", "E1": "2", "E2": "4", "F1": "1", "F2": "5", "F3": "2", "F4": "4", "G1": "5", "G2": "4",
-    "H1": "5", "H2": "0",
+    "H1": "5", "H2": "N",  # H2 "Không"
 }
 
 
@@ -114,9 +114,12 @@ def _scan(rgb: np.ndarray, seed: int, profile: str = "office") -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)).convert("L")).copy()
 
 
-def _assert_no_silent_error(result, truth, page_number: int, max_review: int = 2):
-    assert result.set_aside is None, (result.set_aside, result.detail)
-    assert (result.page, result.serial) == (page_number, truth.serial)
+def _assert_no_silent_error(result, truth, page_number: int, max_review: int = 2, qr_legible: bool = True):
+    if qr_legible:
+        assert result.set_aside is None, (result.set_aside, result.detail)
+        assert (result.page, result.serial) == (page_number, truth.serial)
+    else:  # the damage reached the QR code: matched by its boxes, read, set aside for its serial
+        assert (result.set_aside, result.page) == ("qr_unreadable", page_number), (result.set_aside, result.detail)
     review = [q.question for q in result.questions if q.status in NEEDS_REVIEW]
     for q in result.questions:
         if q.status in NEEDS_REVIEW:
@@ -138,8 +141,9 @@ def test_one_covered_corner_mark_any_corner_any_cover(catalogue, sheet, corner, 
     for number in (1, 2):
         rgb = pages[number].copy()
         cover_corner_mark(rgb, layout.page(number), corner, cover, 200, np.random.default_rng(corner * 7 + number))
+        qr_legible = bool(locate_codes(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)))  # a sticker may reach the code
         result = process_page(RawPage("covered.jpg", 0, _scan(rgb, corner + 10 * number)), catalogue)
-        _assert_no_silent_error(result, truth, number)
+        _assert_no_silent_error(result, truth, number, qr_legible=qr_legible)
 
 
 @pytest.mark.parametrize("lost", [(0, 2), (2, 3), (0, 3), (1, 2)])
@@ -260,15 +264,15 @@ def test_back_page_showing_through_never_names_the_page(catalogue, sheet, number
 # --- light is not ink --------------------------------------------------------------------------
 
 def test_flattening_removes_a_light_step_and_keeps_a_corner_mark():
-    """A 60 % shadow step across a 6 mm mark at 8 px/mm: paper even on both sides, the mark still black."""
-    page = np.full((800, 600), 230, np.uint8)
-    page[300:348, 276:324] = 25  # a 6 mm mark, half in the shadow
+    """A 60 % shadow step across a 6 mm mark on an A4 page at 8 px/mm: paper even, the mark still black."""
+    page = np.full((2376, 1680), 230, np.uint8)
+    page[1000:1048, 816:864] = 25  # a 6 mm mark, half in the shadow
     light = np.ones_like(page, np.float32)
-    light[:, 300:] = 0.4
+    light[:, 840:] = 0.4
     shaded = (page * light).astype(np.uint8)
     flat = flatten_lighting(shaded).astype(np.float32)
-    lit_paper, shade_paper = np.median(flat[50:250, 50:250]), np.median(flat[50:250, 350:550])
+    lit_paper, shade_paper = np.median(flat[100:800, 100:700]), np.median(flat[100:800, 1000:1600])
     assert abs(lit_paper - shade_paper) < 0.03 * lit_paper
     # No ink along the shadow's edge, away from the mark.
-    assert flat[50:250, 290:310].min() > 0.85 * lit_paper
-    assert flat[305:343, 281:296].mean() < 0.25 * lit_paper and flat[305:343, 304:319].mean() < 0.25 * lit_paper
+    assert flat[100:800, 830:850].min() > 0.85 * lit_paper
+    assert flat[1005:1043, 821:836].mean() < 0.25 * lit_paper and flat[1005:1043, 844:859].mean() < 0.25 * lit_paper
