@@ -323,16 +323,12 @@ def _qr_crop_box(grey: np.ndarray, h: np.ndarray) -> tuple[int, int, int, int]:
     """(x0, y0, x1, y1) px of the expected QR area plus its margin, clipped to the image."""
     x, y, w, hh = QR_RECT_MM
     m = T.QR_CROP_MARGIN_MM
-    corners = map_points(h, np.array([[x - m, y - m], [x + w + m, y - m], [x - m, y + hh + m], [x + w + m, y + hh + m]]))
+    corners = map_points(h, np.array([[x - m, y - m], [x + w + m, y - m], [x - m, y + hh + m],
+                                      [x + w + m, y + hh + m]]))
     x0, y0 = np.floor(corners.min(axis=0)).astype(int)
     x1, y1 = np.ceil(corners.max(axis=0)).astype(int)
     ih, iw = grey.shape
     return max(x0, 0), max(y0, 0), min(x1, iw), min(y1, ih)
-
-
-def _qr_crop(grey: np.ndarray, h: np.ndarray) -> np.ndarray:
-    x0, y0, x1, y1 = _qr_crop_box(grey, h)
-    return grey[y0:max(y1, y0), x0:max(x1, x0)]
 
 
 def qr_place_error_mm(h: np.ndarray, code: LocatedCode) -> float:

@@ -276,3 +276,17 @@ def test_flattening_removes_a_light_step_and_keeps_a_corner_mark():
     # No ink along the shadow's edge, away from the mark.
     assert flat[100:800, 830:850].min() > 0.85 * lit_paper
     assert flat[1005:1043, 821:836].mean() < 0.25 * lit_paper and flat[1005:1043, 844:859].mean() < 0.25 * lit_paper
+
+
+def test_a_code_naming_another_page_than_the_printed_boxes_is_set_aside(catalogue, sheet):
+    """A legible, upright code that names page 2 on a page whose boxes are page 1's (a label stuck on
+    the wrong side, a misprint): never read from the wrong layout; set aside, saying which page it is."""
+    from omr.simulate import _paste_identity
+
+    truth, pages, layout = sheet
+    rgb = pages[1].copy()
+    _paste_identity(rgb, layout.page(1), PageIdentity(truth.form, truth.version, 2, truth.serial), 200)
+    result = process_page(RawPage("label.jpg", 0, _scan(rgb, 4, "clean")), catalogue)
+    assert result.set_aside == "page_mismatch"
+    assert "mã QR ghi trang 2" in result.detail and "trang 1" in result.detail
+    assert not result.questions
