@@ -254,6 +254,9 @@ def checked_homography(grey: np.ndarray, homography: np.ndarray,
         fit = fit_to_boxes(grey, candidate, page)
         if fit.rank() > best.rank():
             best = fit
+        if (best.good and best.search.found_share >= T.CORNER_CHECK_SURE_BOX_SHARE
+                and best.search.residual <= T.CORNER_CHECK_MAX_RESIDUAL_MM):
+            break  # the boxes are all where this one puts them: no other can do better
     if first.good:
         return best.homography, "", True
     if best is first or not best.good:

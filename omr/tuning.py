@@ -262,9 +262,11 @@ BLANK_STACK_MAX_MM = 12.0
 # than anything printed that must stay ink (a 6 mm corner mark, a 5 mm box with
 # its 0.3 mm outline, a word), narrower than a shadow's lit and dark parts.
 LIGHT_WINDOW_MM = 11.0
-# ... computed at this resolution: 4 px/mm puts a shadow's edge within 0.25 mm,
-# and a 3000 x 2250 photo's closing then takes ~30 ms.
-LIGHT_WORK_PX_PER_MM = 4.0
+# ... computed at this resolution (px/mm): a sharp edge of light is placed
+# within 0.5 mm, and the last step (omr.lighting.paper_background: the darker
+# neighbour wins, then the pixel's own paper) takes out the rest; 4 px/mm took
+# twice as long for the same reads.
+LIGHT_WORK_PX_PER_MM = 2.0
 # ... after a median filter over this width (mm): JPEG and sensor noise (sigma
 # 3-9 grey levels) would otherwise lift the closing's paper level by ~3 sigma,
 # which is 2-3 times more of the paper where a shadow halves the light: empty
@@ -330,3 +332,6 @@ CORNER_CHECK_MAX_RESIDUAL_MM = 0.5
 # shadow was lifted, so empty boxes there read ~0.04 darker and went to review
 # (simulated shadow photos: 8 % of questions to review, 2.3 % with the cap).
 PAPER_MAX_OVER_MEDIAN = 1.02
+# The search over rebuilt homographies stops at one that finds this share of
+# the box outlines within CORNER_CHECK_MAX_RESIDUAL_MM (each try costs ~0.1 s).
+CORNER_CHECK_SURE_BOX_SHARE = 0.95
