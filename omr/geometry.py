@@ -48,7 +48,6 @@ class Found:
 
     identification: Identification
     quarter_turn: bool  # the page lies sideways in the image (90° or 270°)
-    fiducials_px: np.ndarray | None  # (4, 2) in the homography's corner order TL, TR, BL, BR, stored px
 
 
 def _usable(found: Identification) -> bool:
@@ -61,11 +60,6 @@ def _compose(found: Identification, to_stored: np.ndarray) -> Identification:
     return Identification(found.identity, h, found.rotated_180, found.reason, found.anchored_on_qr)
 
 
-def _fiducials_of(found: Identification) -> np.ndarray | None:
-    """The corner marks' px (layout order TL, TR, BL, BR) implied by a homography from four marks."""
-    return None if found.homography is None else map_points(found.homography, FIDUCIAL_CENTRES_MM)
-
-
 def identify_any_turn(grey: np.ndarray, view: Overview | None = None) -> Found:
     """Identify a page lying any way up: as stored, then (landscape images only) turned a quarter.
 
@@ -76,14 +70,14 @@ def identify_any_turn(grey: np.ndarray, view: Overview | None = None) -> Found:
     found = identify(grey, view)
     h, w = grey.shape
     if (_usable(found) and not found.anchored_on_qr) or w <= h:
-        return Found(found, False, _fiducials_of(found))
+        return Found(found, False)
     # Landscape, and not all four marks made a page: a portrait page lying sideways?
     turned = cv2.rotate(grey, cv2.ROTATE_90_CLOCKWISE)
     again = identify(turned)
     if not _usable(again) or (again.anchored_on_qr and _usable(found)):
-        return Found(found, False, _fiducials_of(found) if _usable(found) else None)
+        return Found(found, False)
     again = _compose(again, _unturn_matrix(h))
-    return Found(again, True, _fiducials_of(again))
+    return Found(again, True)
 
 
 def page_share_of_image(homography: np.ndarray, shape: tuple[int, int]) -> float:
@@ -112,7 +106,7 @@ def find_two_pages(grey: np.ndarray) -> list[Found]:
         if _usable(one.identification):
             shift = _shift_matrix(dx, dy)
             placed = _compose(one.identification, shift)
-            found.append(Found(placed, one.quarter_turn, _fiducials_of(placed)))
+            found.append(Found(placed, one.quarter_turn))
     return found
 
 
