@@ -184,15 +184,43 @@ def _qr_points(grey: np.ndarray, homography: np.ndarray) -> tuple[np.ndarray, np
     x1, y1 = np.ceil(expected.max(axis=0) + margin).astype(int)
     ih, iw = grey.shape
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, iw), min(y1, ih)
-    if x1 <= x0 or y1 <= y0:
-        return None
-    codes = own_codes(locate_codes(np.ascontiguousarray(grey[y0:y1, x0:x1]), (x0, y0)))
-    if not codes:
+    codes = []
+    if x1 > x0 and y1 > y0:
+        codes = own_codes(locate_codes(np.ascontiguousarray(grey[y0:y1, x0:x1]), (x0, y0)))
+    if not codes:  # the homography may be wrong near the code (a mark there was covered): the whole page
+        codes = own_codes(locate_codes(grey))
+    if len(codes) != 1:
         return None
     return layout, codes[0].corners
 
 
-def rebuilt_homographies(grey: np.ndarray, marks_px: np.ndarray, homography: np.ndarray) -> list[np.ndarray]:
+@dataclass
+class Anchoring:
+    """A homography and the points it rests on: corner marks believed real, the QR code's corners."""
+
+    homography: np.ndarray  # 3x3 layout mm -> px
+    marks_mm: np.ndarray  # (m, 2) corner mark centres on the layout
+    marks_px: np.ndarray  # (m, 2) where they are in the image
+    qr: tuple[np.ndarray, np.ndarray] | None  # (layout mm, px), 4 x 2 each, when the code was read
+    min_marks: int  # how many of the marks a fit to the boxes must keep in place
+
+    def kept_by(self, homography: np.ndarray) -> bool:
+        """Whether ``homography`` keeps the QR code and at least ``min_marks`` marks where they are.
+
+        Box grids repeat (scale columns every 12 mm, rows every 6.5 mm): a fit
+        to the boxes alone can lock one column or row off and still find most
+        outlines. The anchors it was started from must stay within
+        ``ANCHOR_AGREEMENT_MM`` of where the image shows them.
+        """
+        tolerance = T.ANCHOR_AGREEMENT_MM * _px_per_mm(homography)
+        if self.qr is not None:
+            if np.max(np.hypot(*(map_points(homography, self.qr[0]) - self.qr[1]).T)) > tolerance:
+                return False
+        kept = np.hypot(*(map_points(homography, self.marks_mm) - self.marks_px).T) <= tolerance
+        return int(kept.sum()) >= self.min_marks
+
+
+def rebuilt_homographies(grey: np.ndarray, marks_px: np.ndarray, homography: np.ndarray) -> list[Anchoring]:
     """Homographies with one corner mark in turn (then two) left out, anchored on the QR code.
 
     ``marks_px``: (4, 2) px of the marks in layout order (TL, TR, BL, BR as
@@ -218,7 +246,7 @@ def rebuilt_homographies(grey: np.ndarray, marks_px: np.ndarray, homography: np.
             src, dst = FIDUCIAL_CENTRES_MM, full
         h, _ = cv2.findHomography(src.astype(np.float32), dst.astype(np.float32), 0)
         if h is not None:
-            out.append(h)
+            out.append(Anchoring(h, FIDUCIAL_CENTRES_MM[kept], marks_px[kept], qr, len(kept)))
     return out
 
 
@@ -230,23 +258,25 @@ def checked_homography(grey: np.ndarray, homography: np.ndarray,
     puts them. Otherwise (a staple over a mark, a torn corner: another square
     taken for the mark), the alternatives of :func:`rebuilt_homographies`,
     each fitted to the box outlines, are tried, and the one that fits best
-    is used if it fits well. Note: "" or a Vietnamese remark for the page's
-    detail. Fits: the boxes were found where the returned homography puts
-    them (False: nothing fitted; the page's answers will go to review, or its
-    QR code names another page). ``homography``: 3x3 layout mm -> px of ``grey``.
+    while keeping its own anchors in place (:meth:`Anchoring.kept_by`) is used
+    if it fits well. Note: "" or a Vietnamese remark for the page's detail.
+    Fits: the boxes were found where the returned homography puts them
+    (False: nothing fitted; the page's answers will go to review, or its QR
+    code names another page). ``homography``: 3x3 layout mm -> px of ``grey``.
     """
     first = box_fit(grey, homography, page)
     if first.good and first.search.residual <= T.CORNER_CHECK_MAX_RESIDUAL_MM:
         return homography, "", True
     best = first
-    if first.good:  # placed, but loosely (anchored on the QR code, paper curl): fit it to the boxes
-        candidates = [homography]
-    else:
-        candidates = [homography] + rebuilt_homographies(grey, map_points(homography, FIDUCIAL_CENTRES_MM),
-                                                         homography)
+    marks_px = map_points(homography, FIDUCIAL_CENTRES_MM)
+    # The page as placed (loosely: anchored on the QR code, paper curl), fitted to its boxes: at
+    # least two of its marks must stay (two may be what was covered).
+    candidates = [Anchoring(homography, FIDUCIAL_CENTRES_MM, marks_px, _qr_points(grey, homography), 2)]
+    if not first.good:
+        candidates += rebuilt_homographies(grey, marks_px, homography)
     for candidate in candidates:
-        fit = fit_to_boxes(grey, candidate, page)
-        if fit.rank() > best.rank():
+        fit = fit_to_boxes(grey, candidate.homography, page)
+        if fit.rank() > best.rank() and candidate.kept_by(fit.homography):
             best = fit
         if (best.good and best.search.found_share >= T.CORNER_CHECK_SURE_BOX_SHARE
                 and best.search.residual <= T.CORNER_CHECK_MAX_RESIDUAL_MM):

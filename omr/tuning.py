@@ -335,3 +335,9 @@ PAPER_MAX_OVER_MEDIAN = 1.02
 # The search over rebuilt homographies stops at one that finds this share of
 # the box outlines within CORNER_CHECK_MAX_RESIDUAL_MM (each try costs ~0.1 s).
 CORNER_CHECK_SURE_BOX_SHARE = 0.95
+# A homography re-fitted to the box outlines must keep the marks and QR code
+# it was built on within this distance (mm): box grids repeat every 6.5 mm
+# (rows) and 12 mm (scale columns), and a fit locked one column off still
+# finds most outlines (seen on a simulated torn corner: 6 answers silently
+# shifted by one column). Marks and boxes agree within ~1 mm on phone photos.
+ANCHOR_AGREEMENT_MM = 2.0
