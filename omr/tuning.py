@@ -263,10 +263,13 @@ BLANK_STACK_MAX_MM = 12.0
 # its 0.3 mm outline, a word), narrower than a shadow's lit and dark parts.
 LIGHT_WINDOW_MM = 11.0
 # ... computed at this resolution (px/mm): a sharp edge of light is placed
-# within 0.5 mm, and the last step (omr.lighting.paper_background: the darker
-# neighbour wins, then the pixel's own paper) takes out the rest; 4 px/mm took
-# twice as long for the same reads.
-LIGHT_WORK_PX_PER_MM = 2.0
+# within 0.25 mm, and the last step (omr.lighting.paper_background: the darker
+# neighbour wins, then the pixel's own paper) takes out the rest. Ink within
+# ~2 work px of the edge on its lit side is divided by the shaded paper and
+# fades: at 2 px/mm a faint tick crossing a shadow's edge was lost (simulated
+# shadow photos), at 4 px/mm only its last ~0.5 mm. A full-resolution closing
+# would cost ~0.1 s a page.
+LIGHT_WORK_PX_PER_MM = 4.0
 # ... after a median filter over this width (mm): JPEG and sensor noise (sigma
 # 3-9 grey levels) would otherwise lift the closing's paper level by ~3 sigma,
 # which is 2-3 times more of the paper where a shadow halves the light: empty
