@@ -290,3 +290,36 @@ def test_a_code_naming_another_page_than_the_printed_boxes_is_set_aside(catalogu
     assert result.set_aside == "page_mismatch"
     assert "mã QR ghi trang 2" in result.detail and "trang 1" in result.detail
     assert not result.questions
+
+
+@pytest.mark.parametrize("damage", [((1, "tear"), (3, "staple")), ((0, "fold"), (2, "punch")),
+                                    ((2, "tear"), (3, "sticker"))])
+def test_two_marks_damaged_differently_never_shift_the_answers(catalogue, sheet, damage):
+    """A torn corner and a stapled one (a simulated batch read page 2 of such a sheet one scale column
+    off: box grids repeat, so a fit to the boxes alone found most outlines a column away). The page
+    is read right, or its answers go to review; none is silently shifted."""
+    truth, pages, layout = sheet
+    rgb = pages[2].copy()
+    for corner, cover in damage:
+        cover_corner_mark(rgb, layout.page(2), corner, cover, 200, np.random.default_rng(corner))
+    result = process_page(RawPage("damaged.jpg", 0, _scan(rgb, 6)), catalogue)
+    _assert_no_silent_error(result, truth, 2, max_review=len(result.questions))
+
+
+def test_a_fit_one_scale_column_off_does_not_keep_its_anchors():
+    """The guard against repeating box grids: a homography moved one scale column (12 mm) from the
+    marks and QR code it was built on is refused, one within a millimetre is kept."""
+    from omr.geometry import Anchoring
+    from omr.identify import FIDUCIAL_CENTRES_MM, QR_RECT_MM, map_points
+
+    px_per_mm = 200 / 25.4
+    h = np.diag([px_per_mm, px_per_mm, 1.0])
+    x, y, w, hh = QR_RECT_MM
+    qr_mm = np.array([[x, y], [x + w, y], [x + w, y + hh], [x, y + hh]])
+    kept = [0, 2]  # top-left and bottom-left marks; the right-hand ones torn and stapled
+    anchoring = Anchoring(h, FIDUCIAL_CENTRES_MM[kept], map_points(h, FIDUCIAL_CENTRES_MM[kept]),
+                          (qr_mm, map_points(h, qr_mm)), len(kept))
+    shift = np.array([[1.0, 0.0, 12.0 * px_per_mm], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    nudge = np.array([[1.0, 0.0, 0.8 * px_per_mm], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    assert not anchoring.kept_by(shift @ h)
+    assert anchoring.kept_by(nudge @ h)
