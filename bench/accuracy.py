@@ -7,6 +7,14 @@ Prints per profile: box accuracy with a confusion table (truth × read), questio
 accuracy, the share of questions sent to review, and silent errors (a value
 accepted without review that differs from the truth). Targets (issue #3):
 clean no silent error; office and harsh silent errors <= 0.1 % and review <= 3 %.
+
+Damage profiles (issue #13, omr.forms.simulate.simulate_damaged_batch): ``staple``
+(a covered or broken corner mark: staple, sticker, tear, punch hole, fold; two
+marks on one page in five), ``shadow`` (phone photos with a hard shadow, one in
+three across a corner mark), ``turn`` (pages scanned turned 90°/270°), ``two_up``
+(both pages in one image: expected set aside as "two_pages"), ``show_through``
+(the back page's code showing through, the page's own smudged on half the
+pages). Pages read as another page of their sheet are counted as wrong pages.
 """
 
 from __future__ import annotations
@@ -25,18 +33,27 @@ sys.path.insert(0, str(ROOT))
 
 from omr import batch  # noqa: E402
 from omr.forms.layout import resolve_layout  # noqa: E402
-from omr.forms.simulate import simulate_batch  # noqa: E402
+from omr.forms.simulate import simulate_batch, simulate_damaged_batch  # noqa: E402
 from omr.forms.template import load_template  # noqa: E402
 from omr.model import BLANK, NEEDS_REVIEW  # noqa: E402
 from omr.scan.ingest import count_pages  # noqa: E402
 
 STATES = ("empty", "marked", "cancelled", "uncertain")
+# Damage profile -> (damage kind, scanning profile it is combined with).
+DAMAGED = {"staple": ("corner", "office"), "shadow": ("shadow", "phone"), "turn": ("turn", "office"),
+           "two_up": ("two_up", "office"), "show_through": ("show_through", "office")}
+
+
 def evaluate(profile: str, sheets: int, workers: int, seed: int) -> dict:
     template = load_template(ROOT / "form_templates" / "motcua-2026.yaml")
     layout = resolve_layout(template)
     with tempfile.TemporaryDirectory() as tmp:
         pdf, truth_path = Path(tmp) / "scans.pdf", Path(tmp) / "truth.jsonl"
-        simulate_batch(template, layout, pdf, truth_path, count=sheets, seed=seed, profile=profile)
+        if profile in DAMAGED:
+            damage, base = DAMAGED[profile]
+            simulate_damaged_batch(template, layout, pdf, truth_path, count=sheets, seed=seed, damage=damage, base=base)
+        else:
+            simulate_batch(template, layout, pdf, truth_path, count=sheets, seed=seed, profile=profile)
         truths = {json.loads(line)["serial"]: json.loads(line) for line in truth_path.read_text().splitlines()}
         tasks = [(str(pdf), i) for i in range(count_pages(pdf))]
         started = time.perf_counter()
@@ -47,11 +64,15 @@ def evaluate(profile: str, sheets: int, workers: int, seed: int) -> dict:
         elapsed = time.perf_counter() - started
     confusion, questions, set_aside = Counter(), Counter(), Counter()
     silent_examples = []
+    page_at = {p["index"]: p["page"] for t in truths.values() for p in t["scan_pages"]}
+    wrong_pages = 0
     for r in results:
         if r.set_aside:
             set_aside[r.set_aside] += 1
             continue
         truth = truths[r.serial]
+        if page_at.get(r.source.page_index, r.page) != r.page:
+            wrong_pages += 1  # e.g. identified by the back page's code seen through the paper
         for b in r.boxes:
             confusion[(truth["boxes"].get(b.question, {}).get(b.option, "empty"), b.state)] += 1
         for q in r.questions:
@@ -71,7 +92,9 @@ def evaluate(profile: str, sheets: int, workers: int, seed: int) -> dict:
             "question_accuracy": questions["correct"] / max(questions["all"], 1),
             "review_share": questions["review"] / max(questions["all"], 1),
             "silent_share": questions["silent"] / max(questions["all"], 1), "silent": questions["silent"],
-            "set_aside": dict(set_aside), "silent_examples": silent_examples[:5]}
+            "set_aside": dict(set_aside), "silent_examples": silent_examples[:5], "wrong_pages": wrong_pages,
+            "details": Counter(part.split(":")[0] for r in results if not r.set_aside
+                               for part in r.detail.split("; ") if part)}
 
 
 def main() -> None:
@@ -90,7 +113,8 @@ def main() -> None:
             print(f"{t:>40} " + " ".join(f"{r['confusion'][(t, s)]:>10}" for s in STATES))
         print(f"questions: {r['questions']}, correct without review {r['question_accuracy']:.3%}, "
               f"to review {r['review_share']:.3%}, silent errors {r['silent']} ({r['silent_share']:.3%})")
-        print(f"pages set aside: {r['set_aside']}")
+        print(f"pages set aside: {r['set_aside']}; pages read as another page: {r['wrong_pages']}")
+        print(f"notes on pages read: {dict(r['details'])}")
         for example in r["silent_examples"]:
             print(f"  silent: sheet {example[0]} {example[1]} read {example[2]!r} ({example[3]}), truth {example[4]!r}")
 

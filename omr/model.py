@@ -31,6 +31,8 @@ SET_ASIDE_REASONS = {
     "misaligned": "trang bị lệch, không căn chỉnh được",
     "unreadable": "không đọc được ảnh",
     "no_match": "không khớp mẫu phiếu nào (phiếu không có dấu định vị của omr)",
+    "two_pages": "hai trang trong một ảnh: quét từng trang riêng",
+    "page_mismatch": "mã QR không khớp với các ô của trang (có thể là mã của mặt sau hiện qua giấy mỏng): kiểm tra rồi quét lại trang",
 }
 
 

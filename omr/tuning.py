@@ -394,3 +394,90 @@ DRAFT_LIKELY_MIN_CONFIDENCE = 98.0
 LINE_MAX_COMPONENTS = 1500
 # A comment box holds 3 guide lines; writing half as high fits 6. More "lines" are noise.
 LINE_MAX_LINES = 8
+# --- Page geometry and lighting (issue #13 items 3-4, page turns, two pages per image: branch h13b) ---
+# Lighting is flattened (omr.scan.lighting) by a closing over this window (mm): wider
+# than anything printed that must stay ink (a 6 mm corner mark, a 5 mm box with
+# its 0.3 mm outline, a word), narrower than a shadow's lit and dark parts.
+LIGHT_WINDOW_MM = 11.0
+# ... computed at this resolution (px/mm): a sharp edge of light is placed
+# within 0.25 mm, and the last step (omr.scan.lighting.paper_background: the darker
+# neighbour wins, then the pixel's own paper) takes out the rest. Ink within
+# ~2 work px of the edge on its lit side is divided by the shaded paper and
+# fades: at 2 px/mm a faint tick crossing a shadow's edge was lost (simulated
+# shadow photos), at 4 px/mm only its last ~0.5 mm. A full-resolution closing
+# would cost ~0.1 s a page.
+LIGHT_WORK_PX_PER_MM = 4.0
+# ... after a median filter over this width (mm): JPEG and sensor noise (sigma
+# 3-9 grey levels) would otherwise lift the closing's paper level by ~3 sigma,
+# which is 2-3 times more of the paper where a shadow halves the light: empty
+# boxes in a shadow measured ~0.05 darker than lit ones and went to review.
+# A median keeps a shadow's edge sharp (a blur left a bright and a dark line).
+LIGHT_NOISE_MEDIAN_MM = 1.25
+# Paper darker than this share of the lit paper (a black scanner lid) is not
+# brightened further: dividing by less only amplifies noise. A hard shadow
+# takes up to 70 % of the light and a phone's fall-off another 20-40 %, so
+# shaded paper can be at 0.2 of the lit paper; a table around a photo ~0.25.
+LIGHT_MIN_BACKGROUND_SHARE = 0.12
+# A decoded QR code is the page's own only when, re-drawn from its payload and
+# compared module by module, the plain symbol matches better than its mirror
+# image by this share of modules (a clean read matches ~100 % one way and
+# ~50 % the other; a noisy phone photo still ~85 % against ~50 %).
+QR_MIRROR_MARGIN = 0.1
+# ... and when its dark modules are at least this much darker than its light
+# ones (share of the light level): print measures 0.5-0.9 even on grey
+# photocopies, a back page seen through 70-80 g/m2 paper 0.05-0.15 (BLEED_ALPHA
+# in omr.simulate), yet zxing-cpp decodes it.
+QR_MIN_CONTRAST = 0.3
+# ... and when its centre lies within this distance of the printed QR place
+# under the corner marks' homography (the crop searched is the QR plus 4 mm).
+QR_PLACE_TOLERANCE_MM = 5.0
+# A homography from the corner marks is trusted when the ordinary box search
+# finds at least this share of the page's box outlines (a filled page shows
+# ~97 %, a page shifted by a wrong corner mark far fewer) and its residual is
+# within ALIGN_REVIEW_MM; otherwise a covered mark is suspected (omr.scan.page_geometry).
+CORNER_CHECK_MIN_BOX_SHARE = 0.8
+# Re-fitting a rebuilt homography to the boxes: each outline is first looked
+# for this far around its predicted place. Less than half the closest pitch
+# of two boxes (6.5 mm rows), so a neighbour's outline is not taken instead;
+# three marks and the QR code predict boxes within ~2 mm even on phone photos.
+ANCHOR_BOX_SEARCH_MM = 3.0
+# RANSAC tolerance of that fit (mm on the layout): outlines are found to
+# ~0.25 mm; a pen stroke that pulled a box's search off its outline is further.
+ANCHOR_RANSAC_MM = 0.6
+# Fewer box outlines than this do not make a fit (a page has 50-100 boxes).
+ANCHOR_MIN_BOXES = 12
+# The QR code's sides, measured in mm through the corner marks' homography,
+# must be within this share of QR_SIZE: fit-to-page (93 %) and a phone's
+# perspective change it by < 10 %; four marks of two A-size pages side by side
+# (taken for one turned page) make it 1/sqrt(2) = 0.71 times as large.
+QR_SIZE_TOLERANCE = 0.15
+# A page whose marks do not make a rectangle is anchored on its QR code: each
+# mark is looked for within this reach of where the code predicts it, plus this
+# share of its distance from the code (a 0.1 mm error on the code's 18 mm side
+# grows to ~2 mm at the far corner; phone perspective adds ~3 %). Blobs of a
+# mark's size and shape are rare near the corners (boxes start 15 mm in).
+QR_ANCHOR_REACH_MM = 3.0
+QR_ANCHOR_REACH_SHARE = 0.04
+# A page covering less than this share of its image may share it with a second
+# page: the image's halves are then identified too. One A4 page of a two-page
+# A3 image covers ~50 %; a scan covers ~100 %, a phone photo of one page 55-90 %.
+TWO_UP_MAX_PAGE_SHARE = 0.6
+# A page whose boxes are found with a larger residual than this (mm; scans
+# measure 0.1-0.2) is re-fitted to its box outlines before reading: a page
+# anchored on its QR code, or a curled sheet, reads better for it.
+CORNER_CHECK_MAX_RESIDUAL_MM = 0.5
+# On a page whose lighting was flattened, the paper level (align.page_ink, a
+# max filter) is capped at this share above the page's median paper: the max
+# filter picks noise above the paper, and noise is 2-4 times stronger where a
+# shadow was lifted, so empty boxes there read ~0.04 darker and went to review
+# (simulated shadow photos: 8 % of questions to review, 2.3 % with the cap).
+PAPER_MAX_OVER_MEDIAN = 1.02
+# The search over rebuilt homographies stops at one that finds this share of
+# the box outlines within CORNER_CHECK_MAX_RESIDUAL_MM (each try costs ~0.1 s).
+CORNER_CHECK_SURE_BOX_SHARE = 0.95
+# A homography re-fitted to the box outlines must keep the marks and QR code
+# it was built on within this distance (mm): box grids repeat every 6.5 mm
+# (rows) and 12 mm (scale columns), and a fit locked one column off still
+# finds most outlines (seen on a simulated torn corner: 6 answers silently
+# shifted by one column). Marks and boxes agree within ~1 mm on phone photos.
+ANCHOR_AGREEMENT_MM = 2.0

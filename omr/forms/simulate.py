@@ -578,3 +578,177 @@ def box_states(template: Template, truth: dict) -> dict[tuple[str, str], str]:
         for code in box_codes(q):
             states[(q.id, code)] = marked.get(code, "empty")
     return states
+
+
+# --- Damage to the page geometry and light (issue #13: items 3-4, turns, two pages per image) ---
+
+DAMAGE_KINDS = ("corner", "shadow", "turn", "two_up", "show_through")
+CORNER_COVERS = ("staple", "sticker", "tear", "punch", "fold")
+
+
+def cover_corner_mark(img: np.ndarray, page: PageLayout, corner: int, cover: str, dpi: int,
+                      rng: np.random.Generator) -> None:
+    """Hide or break one corner mark of a filled page (RGB, in place), the way paper gets damaged.
+
+    ``corner``: 0-3 (TL, TR, BL, BR); ``cover``: one of :data:`CORNER_COVERS`:
+    a staple (a metal bar ~0.8 x 13 mm across the mark, joining it into a
+    shape that is no longer square), a white sticker over the whole mark, the
+    corner torn off (the scanner's lid shows: black or white), a punch hole
+    (6 mm) through the mark, or the corner folded over (the back of the paper,
+    light grey, over the mark).
+    """
+    f = page.fiducials[corner]
+    cx, cy = _px(f.x + f.w / 2, dpi), _px(f.y + f.h / 2, dpi)
+    h, w = img.shape[:2]
+    if cover == "staple":
+        angle = rng.uniform(-60, 60) + (90 if rng.random() < 0.5 else 0)
+        length, width = _px(rng.uniform(11, 15), dpi), max(2, int(_px(rng.uniform(0.7, 1.0), dpi)))
+        offset = rng.uniform(-1, 1, 2) * _px(2.5, dpi)
+        dx, dy = np.cos(np.radians(angle)) * length / 2, np.sin(np.radians(angle)) * length / 2
+        p0 = (int(cx + offset[0] - dx), int(cy + offset[1] - dy))
+        p1 = (int(cx + offset[0] + dx), int(cy + offset[1] + dy))
+        grey = int(rng.uniform(50, 110))
+        cv2.line(img, p0, p1, (grey, grey, grey), width, cv2.LINE_AA)
+    elif cover == "sticker":
+        size = _px(rng.uniform(9, 14), dpi)
+        centre = (cx + rng.uniform(-1, 1) * _px(1.5, dpi), cy + rng.uniform(-1, 1) * _px(1.5, dpi))
+        box = cv2.boxPoints((centre, (size, size * rng.uniform(0.7, 1.0)), rng.uniform(0, 90)))
+        tone = (int(rng.uniform(235, 255)), int(rng.uniform(225, 255)), int(rng.uniform(150, 255)))
+        cv2.fillPoly(img, [np.round(box).astype(np.int32)], tone, cv2.LINE_AA)
+    elif cover == "punch":
+        radius = int(_px(3.0, dpi))
+        centre = (int(cx + rng.uniform(-1, 1) * _px(2, dpi)), int(cy + rng.uniform(-1, 1) * _px(2, dpi)))
+        lid = 20 if rng.random() < 0.5 else 250
+        cv2.circle(img, centre, radius, (lid, lid, lid), -1, cv2.LINE_AA)
+    else:  # "tear" or "fold": a triangle cut across the corner, reaching past the mark
+        # How far in from the page's corner the cut reaches, past the mark's far side (mm).
+        left, top = corner in (0, 2), corner in (0, 1)
+        mark_far_x = f.x + f.w if left else page.width - f.x
+        mark_far_y = f.y + f.h if top else page.height - f.y
+        reach = _px(mark_far_x + rng.uniform(1.5, 6), dpi), _px(mark_far_y + rng.uniform(1.5, 6), dpi)
+        x_edge = 0 if left else w - 1
+        y_edge = 0 if top else h - 1
+        x_in = reach[0] if left else w - 1 - reach[0]
+        y_in = reach[1] if top else h - 1 - reach[1]
+        triangle = np.array([[x_edge, y_edge], [x_in, y_edge], [x_edge, y_in]], dtype=np.int32)
+        if cover == "tear":
+            lid = 25 if rng.random() < 0.5 else 252
+            tone = (lid, lid, lid)
+        else:
+            back = int(rng.uniform(200, 235))
+            tone = (back, back, back)
+        cv2.fillPoly(img, [triangle], tone, cv2.LINE_AA)
+
+
+def cast_shadow(img: np.ndarray, rng: np.random.Generator, strength: float | None = None,
+                through: tuple[float, float] | None = None) -> None:
+    """A hard shadow (a hand, a phone) over part of the page (RGB, in place).
+
+    The light falls by ``strength`` (share of the light taken, 0.25-0.7 when
+    not given) beyond a straight edge at a random angle, softened over
+    0.5-3 mm; ``through`` (x, y px) is a point the edge passes through (a corner
+    mark, say), else a random one. Half of the shadows are a band (an arm).
+    """
+    h, w = img.shape[:2]
+    dpi_px = w / 210.0
+    strength = rng.uniform(0.25, 0.7) if strength is None else strength
+    px, py = through if through is not None else (rng.uniform(0.2, 0.8) * w, rng.uniform(0.2, 0.8) * h)
+    angle = rng.uniform(0, np.pi)
+    nx, ny = np.cos(angle), np.sin(angle)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    distance = (xx - px) * nx + (yy - py) * ny
+    soft = rng.uniform(0.5, 3.0) * dpi_px
+    inside = np.clip(0.5 + distance / soft, 0, 1)
+    if rng.random() < 0.5:
+        width = rng.uniform(30, 90) * dpi_px
+        inside = inside * np.clip(0.5 + (width - distance) / soft, 0, 1)
+    light = 1.0 - strength * inside
+    img[:] = np.clip(img.astype(np.float32) * light[:, :, None], 0, 255).astype(np.uint8)
+
+
+def smudge_qr(img: np.ndarray, page: PageLayout, dpi: int, rng: np.random.Generator) -> None:
+    """Make a page's own QR code unreadable: a felt-pen scribble or a coffee stain over it (RGB, in place)."""
+    x0, y0 = _px(page.qr.x, dpi), _px(page.qr.y, dpi)
+    size = _px(page.qr.w, dpi)
+    if rng.random() < 0.5:
+        for _ in range(6):
+            p0 = (int(x0 + rng.uniform(0, size)), int(y0 + rng.uniform(0, size)))
+            p1 = (int(x0 + rng.uniform(0, size)), int(y0 + rng.uniform(0, size)))
+            cv2.line(img, p0, p1, (30, 30, 120), int(_px(1.5, dpi)), cv2.LINE_AA)
+    else:
+        centre = (int(x0 + size / 2), int(y0 + size / 2))
+        cv2.ellipse(img, centre, (int(size * 0.4), int(size * 0.3)), rng.uniform(0, 180), 0, 360,
+                    (90, 70, 50), -1, cv2.LINE_AA)
+
+
+def simulate_damaged_batch(template: Template, layout: Layout, pdf_path: str | Path, truth_path: str | Path, *,
+                           count: int, seed: int, damage: str, base: str = "office", dpi: int = 200) -> int:
+    """Write ``count`` filled sheets, each damaged by ``damage``, scanned with the ``base`` profile.
+
+    ``damage`` (one of :data:`DAMAGE_KINDS`):
+
+    * ``corner``: one corner mark covered (a random one of :data:`CORNER_COVERS`)
+      on every page; on one page in five, two marks;
+    * ``shadow``: a hard shadow on every page, one in three across a corner mark;
+    * ``turn``: every page scanned turned 90° or 270° (a landscape scan);
+    * ``two_up``: both pages of a sheet in one image, side by side or stacked
+      (both turned 90° when stacked, as on an A3 portrait scan);
+    * ``show_through``: thin paper, the other side showing through strongly
+      (15-30 % of its darkness), and on half the pages the page's own QR code
+      smudged, so that only the back page's mirrored code is legible.
+
+    The truth file is as :func:`simulate_batch` writes it. Returns the number
+    of images written.
+    """
+    import img2pdf
+
+    if damage not in DAMAGE_KINDS:
+        raise ValueError(f"unknown damage {damage!r}")
+    prof = PROFILES[base]
+    rng = np.random.default_rng(seed)
+    blanks = _BlankPages(layout, dpi).pages
+    images: list[bytes] = []
+    with open(truth_path, "w", encoding="utf-8") as fh:
+        for serial in range(1, count + 1):
+            truth = choose_answers(template, serial, rng, None, P_COMMENT_SHEET, None)
+            truth.ink = "blue" if rng.random() < prof.blue_prob else "black"
+            truth.faint = bool(rng.random() < prof.faint_prob)
+            filled = [fill_page(blanks[page.number], page, truth, dpi, rng, truth.faint) for page in layout.pages]
+            if damage == "show_through" and len(filled) > 1:
+                strong = []
+                for i, img in enumerate(filled):
+                    alpha = rng.uniform(0.15, 0.3)
+                    darkness = 1.0 - filled[i ^ 1][:, ::-1].astype(np.float32) / 255.0 if (i ^ 1) < len(filled) else 0
+                    strong.append(np.clip(img.astype(np.float32) * (1.0 - alpha * darkness), 0, 255).astype(np.uint8))
+                filled = strong
+                for page, img in zip(layout.pages, filled):
+                    if rng.random() < 0.5:
+                        smudge_qr(img, page, dpi, rng)
+            for page, img in zip(layout.pages, filled):
+                if damage == "corner":
+                    corners = rng.permutation(4)[:2 if rng.random() < 0.2 else 1]
+                    for corner in corners:
+                        cover_corner_mark(img, page, int(corner), str(rng.choice(CORNER_COVERS)), dpi, rng)
+                elif damage == "shadow":
+                    through = None
+                    if rng.random() < 1 / 3:
+                        f = page.fiducials[int(rng.integers(0, 4))]
+                        through = (_px(f.x + f.w / 2, dpi), _px(f.y + f.h / 2, dpi))
+                    cast_shadow(img, rng, through=through)
+            if damage == "two_up" and len(filled) > 1:
+                if rng.random() < 0.5:
+                    sheets = [np.hstack(filled[i:i + 2]) for i in range(0, len(filled) - 1, 2)]
+                else:
+                    sheets = [np.vstack([np.rot90(p) for p in filled[i:i + 2]]) for i in range(0, len(filled) - 1, 2)]
+                filled = [np.ascontiguousarray(s) for s in sheets]
+            elif damage == "turn":
+                filled = [np.ascontiguousarray(np.rot90(p, 1 if rng.random() < 0.5 else 3)) for p in filled]
+            for index, img in enumerate(filled):
+                data, kind = scan_page(img, prof, dpi, rng, False)
+                truth.scan_kinds[index + 1] = kind
+                truth.scan_pages.append({"page": index + 1, "index": len(images), "upside_down": False})
+                images.append(data)
+            fh.write(json.dumps(truth.to_json(), ensure_ascii=False) + "\n")
+    with open(pdf_path, "wb") as out:
+        img2pdf.convert(images, outputstream=out, rotation=img2pdf.Rotation.ifvalid)
+    return len(images)

@@ -77,6 +77,11 @@ def page_ink(canonical: np.ndarray, page: PageLayout) -> PageInk:
     window = np.ones((T.PAPER_WINDOW_MM, T.PAPER_WINDOW_MM), np.uint8)
     paper = cv2.GaussianBlur(cv2.dilate(small, window), (0, 0), 3)
     paper = np.maximum(paper, 1.0)
+    if page.fiducials:
+        # omr's own pages arrive with their lighting flattened (omr.scan.lighting, omr.scan.page), so paper
+        # brighter than the page's own is noise the max filter picked, strongest where a shadow
+        # was lifted: capped. Forms designed elsewhere are read on the scan as it is.
+        paper = np.minimum(paper, float(np.median(paper)) * T.PAPER_MAX_OVER_MEDIAN)
     ratios = []
     for f in page.fiducials:
         m = 1.2  # mm inside the mark, away from its blurred edge
@@ -114,6 +119,8 @@ class BoxSearch:
     residual: float  # median distance the search moved reliable boxes, mm; inf if none found
     windows: list[BoxWindow]
     found_share: float = 0.0  # share of boxes whose printed outline was clearly found
+    reliable: np.ndarray | None = None  # (n,) bool: the box's outline itself was found (raw offset kept)
+    raw_offsets: np.ndarray | None = None  # (n, 2) mm where each outline scored best, before smoothing
 
 
 def _rect_sums(integral: np.ndarray, y0: int, x0: int, y1: int, x1: int, n: int) -> np.ndarray:
@@ -164,13 +171,13 @@ def _grey_windows(ink: PageInk, x0: np.ndarray, y0: np.ndarray, width: int,
     return grey, paper
 
 
-def locate_boxes(ink: PageInk, boxes: list[Checkbox]) -> BoxSearch:
-    """Find every box's printed outline within ``LOCAL_SEARCH_MM`` of its layout position.
+def locate_boxes(ink: PageInk, boxes: list[Checkbox], search_mm: float = T.LOCAL_SEARCH_MM) -> BoxSearch:
+    """Find every box's printed outline within ``search_mm`` of its layout position.
 
     Boxes whose outline was not clearly found, or whose offset disagrees
     with their neighbours', take their neighbours' median offset.
     """
-    search = int(round(T.LOCAL_SEARCH_MM * K))
+    search = int(round(search_mm * K))
     band = max(2, int(round(T.OUTLINE_PAPER_BAND_MM * K)))
     offsets = np.zeros((len(boxes), 2))
     scores = np.zeros(len(boxes))
@@ -194,7 +201,7 @@ def locate_boxes(ink: PageInk, boxes: list[Checkbox]) -> BoxSearch:
             windows[i] = BoxWindow(int(x0[j]), int(y0[j]), grey[j], float(paper[j]), ink.black_ratio)
     reliable = scores > T.OUTLINE_FOUND_MIN_SCORE
     if not reliable.any():
-        return BoxSearch(offsets * 0, float("inf"), windows, 0.0)
+        return BoxSearch(offsets * 0, float("inf"), windows, 0.0, reliable, offsets)
     centres = np.array([(b.x + b.w / 2, b.y + b.h / 2) for b in boxes])
     trusted_centres, trusted_offsets = centres[reliable], offsets[reliable]
     # Each box's neighbourhood: the (up to) 8 nearest reliable boxes other than itself.
@@ -209,4 +216,4 @@ def locate_boxes(ink: PageInk, boxes: list[Checkbox]) -> BoxSearch:
     disagree = np.hypot(*(offsets - local).T) > T.LOCAL_OFFSET_OUTLIER_MM
     final = np.where((~reliable | disagree)[:, None], local, offsets)
     residual = float(np.median(np.hypot(*offsets[reliable].T)))
-    return BoxSearch(final, residual, windows, float(reliable.mean()))
+    return BoxSearch(final, residual, windows, float(reliable.mean()), reliable, offsets)

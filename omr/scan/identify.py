@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from omr import tuning as T
-from omr.forms.qrcodes import PageIdentity, parse_payload
+from omr.forms.qrcodes import PageIdentity, parse_payload, qr_matrix
 
 # Centres of the four fiducials in mm, order top-left, top-right, bottom-left, bottom-right.
 _F_NEAR = T.FIDUCIAL_INSET + T.FIDUCIAL_SIZE / 2
@@ -35,6 +35,7 @@ class Identification:
     homography: np.ndarray | None  # layout mm -> image px
     rotated_180: bool
     reason: str | None  # None when identified; else a key of model.SET_ASIDE_REASONS
+    anchored_on_qr: bool = False  # placed by its QR code and the marks it predicts (some marks covered)
 
 
 def paper_and_ink(grey: np.ndarray) -> tuple[float, float]:
@@ -81,21 +82,12 @@ def find_fiducials(grey: np.ndarray, view: Overview | None = None) -> np.ndarray
     keep the printed aspect ratio.
     """
     view = view or overview(grey)
-    small = view.image
     # A4 portrait fills the image width in scans; phone photos are smaller, hence the area range.
     px_per_mm = grey.shape[1] / T.PAGE_WIDTH
-    search_px_per_mm = px_per_mm / view.factor
-    _, binary = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    n, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    nominal = (T.FIDUCIAL_SIZE * search_px_per_mm) ** 2
-    lo, hi = T.FIDUCIAL_AREA_RANGE
-    sh, sw = small.shape
-    x, y, bw, bh, area = (stats[1:, k] for k in range(5))  # every blob but the background
-    keep = ((area >= lo * nominal) & (area <= hi * nominal) & (bw <= 1.6 * bh) & (bh <= 1.6 * bw)
-            & (area >= T.FIDUCIAL_MIN_SOLIDITY * bw * bh))
-    if keep.sum() < 3:
+    pts = _mark_blobs(view, px_per_mm)
+    if len(pts) < 3:
         return None
-    pts = centroids[1:][keep]
+    sh, sw = view.image.shape
     corners = np.array([[0, 0], [sw, 0], [0, sh], [sw, sh]], dtype=np.float64)
     chosen = np.array([pts[int(np.argmin(np.hypot(*(pts - corner).T)))] for corner in corners])
     lost = None
@@ -109,6 +101,73 @@ def find_fiducials(grey: np.ndarray, view: Overview | None = None) -> np.ndarray
         a, b, opposite = _NEIGHBOURS[lost]
         refined[lost] = refined[a] + refined[b] - refined[opposite]
     return refined
+
+
+def _mark_blobs(view: Overview, px_per_mm: float) -> np.ndarray:
+    """Centres (overview px, (n, 2)) of solid, nearly square blobs of a corner mark's size.
+
+    ``px_per_mm``: full-resolution px per mm of the page, which sets the
+    expected size (``FIDUCIAL_AREA_RANGE`` around a 6 mm square).
+    """
+    small = view.image
+    search_px_per_mm = px_per_mm / view.factor
+    _, binary = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    nominal = (T.FIDUCIAL_SIZE * search_px_per_mm) ** 2
+    lo, hi = T.FIDUCIAL_AREA_RANGE
+    x, y, bw, bh, area = (stats[1:, k] for k in range(5))  # every blob but the background
+    keep = ((area >= lo * nominal) & (area <= hi * nominal) & (bw <= 1.6 * bh) & (bh <= 1.6 * bw)
+            & (area >= T.FIDUCIAL_MIN_SOLIDITY * bw * bh))
+    return centroids[1:][keep]
+
+
+def anchor_on_qr(grey: np.ndarray, view: Overview, code: "LocatedCode") -> np.ndarray | None:
+    """Layout mm -> px from the page's own QR code and the corner marks found where it predicts them.
+
+    For a page whose four marks do not make a rectangle (two covered or torn,
+    one cut off and one under a staple). The code's corners give the page's
+    scale, turn and place; each mark is then looked for, nearest first, among
+    the mark-like blobs, within ``QR_ANCHOR_REACH_MM`` plus
+    ``QR_ANCHOR_REACH_SHARE`` of its distance from the code, the prediction
+    being refitted (affine) after each mark found. At least two marks are
+    needed; the homography is then fitted to the marks and the code's corners
+    (6-8 points). None when fewer than two marks are found.
+    """
+    x, y, w, h = QR_RECT_MM
+    qr_mm = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], dtype=np.float64)
+    side_px = float(np.mean(np.hypot(*(code.corners - np.roll(code.corners, -1, axis=0)).T)))
+    px_per_mm = side_px / T.QR_SIZE
+    blobs = (_mark_blobs(view, px_per_mm) + 0.5) * view.factor - 0.5
+    if len(blobs) < 2:
+        return None
+    qr_centre = qr_mm.mean(axis=0)
+    order = np.argsort(np.hypot(*(FIDUCIAL_CENTRES_MM - qr_centre).T))
+    src, dst = list(qr_mm), list(code.corners)
+    marks: dict[int, np.ndarray] = {}
+    for k in order:
+        # Least-squares affine map from the points placed so far (the code's corners, marks found).
+        design = np.hstack([np.array(src), np.ones((len(src), 1))])
+        model, *_ = np.linalg.lstsq(design, np.array(dst), rcond=None)
+        predicted = np.append(FIDUCIAL_CENTRES_MM[k], 1.0) @ model
+        distance_mm = float(np.hypot(*(FIDUCIAL_CENTRES_MM[k] - qr_centre)))
+        reach_px = (T.QR_ANCHOR_REACH_MM + T.QR_ANCHOR_REACH_SHARE * distance_mm) * px_per_mm
+        gaps = np.hypot(*(blobs - predicted).T)
+        nearest = int(np.argmin(gaps))
+        if gaps[nearest] <= reach_px:
+            refined = _refine_centres(grey, blobs[nearest][None, :], px_per_mm)[0]
+            marks[int(k)] = refined
+            src.append(FIDUCIAL_CENTRES_MM[k])
+            dst.append(refined)
+    if len(marks) < 2:
+        return None
+    homography, _ = cv2.findHomography(np.float32(src), np.float32(dst), 0)
+    return homography
+
+
+def upside_down(homography: np.ndarray) -> bool:
+    """True when the page's top lies below its bottom in the image."""
+    top, bottom = map_points(homography, np.array([[T.PAGE_WIDTH / 2, 40.0], [T.PAGE_WIDTH / 2, 250.0]]))
+    return bool(top[1] > bottom[1] and abs(top[1] - bottom[1]) > abs(top[0] - bottom[0]))
 
 
 _EXPECTED_ASPECT = ((FIDUCIAL_CENTRES_MM[2, 1] - FIDUCIAL_CENTRES_MM[0, 1])
@@ -185,45 +244,158 @@ def map_points(h: np.ndarray, pts_mm: np.ndarray) -> np.ndarray:
     return cv2.perspectiveTransform(pts, h).reshape(-1, 2)
 
 
-def decode_qr(grey: np.ndarray) -> list[PageIdentity]:
-    import zxingcpp  # lazy: a heavy dependency, loaded only where used
+@dataclass
+class LocatedCode:
+    """One QR code of ours found in an image, with where it is and how it looks."""
+
+    identity: PageIdentity
+    corners: np.ndarray  # (4, 2) image px, clockwise from the symbol's top-left (zxing's order)
+    mirrored: bool  # read through the paper (the back page's code) or off a mirror image
+    contrast: float  # (light modules - dark modules) / light modules, 0..1, sampled on the symbol
+
+    @property
+    def centre(self) -> np.ndarray:
+        return self.corners.mean(axis=0)
+
+
+def locate_codes(grey: np.ndarray, origin: tuple[int, int] = (0, 0)) -> list[LocatedCode]:
+    """Every QR code of ours in ``grey`` (uint8), with its corners in px offset by ``origin`` (x, y).
+
+    zxing-cpp decodes mirrored and very faint symbols too (a back page's code
+    seen through thin paper); :attr:`LocatedCode.mirrored` and
+    :attr:`LocatedCode.contrast` say which, see :func:`_symbol_check`.
+    """
+    import zxingcpp
 
     found = []
     for barcode in zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode):
         identity = parse_payload(barcode.text)
-        if identity is not None:
-            found.append(identity)
+        if identity is None:
+            continue
+        p = barcode.position
+        corners = np.array([[q.x, q.y] for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)],
+                           dtype=np.float64)
+        mirrored, contrast = _symbol_check(grey, corners, barcode.text)
+        found.append(LocatedCode(identity, corners + np.asarray(origin, np.float64), mirrored, contrast))
     return found
 
 
-def _qr_crop(grey: np.ndarray, h: np.ndarray) -> np.ndarray:
+def _symbol_check(grey: np.ndarray, corners: np.ndarray, text: str) -> tuple[bool, float]:
+    """(mirrored, contrast) of the symbol at ``corners``, compared module by module with its own print.
+
+    omr prints the payload with :func:`omr.forms.qrcodes.qr_matrix`, so the symbol
+    can be drawn again and compared under the 4 turns, plain and mirrored; the
+    reader reports corners clockwise either way, so only this comparison tells
+    a code seen through the paper from the page's own. When the print cannot
+    be reproduced (another encoder), neither side wins and the code counts as
+    not mirrored.
+    """
+    try:
+        modules = qr_matrix(text)
+    except Exception:  # not a payload segno can encode the same way: nothing to compare with
+        return False, 1.0
+    n = modules.shape[0]
+    cell = 8
+    target = np.float32([[0, 0], [n * cell, 0], [n * cell, n * cell], [0, n * cell]])
+    warp = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
+    sampled = cv2.warpPerspective(grey, warp, (n * cell, n * cell), flags=cv2.INTER_AREA)
+    # Each module's middle, away from its neighbours' blur.
+    centres = sampled.reshape(n, cell, n, cell)[:, 2:6, :, 2:6].mean(axis=(1, 3))
+    light, dark = float(np.median(centres[~modules])), float(np.median(centres[modules]))
+    contrast = (light - dark) / max(light, 1.0)
+    binary = centres < (light + dark) / 2
+    plain = max(float(np.mean(np.rot90(modules, k) == binary)) for k in range(4))
+    flipped = max(float(np.mean(np.rot90(modules[:, ::-1], k) == binary)) for k in range(4))
+    return flipped > plain + T.QR_MIRROR_MARGIN, max(contrast, 0.0)
+
+
+def own_codes(codes: list[LocatedCode]) -> list[LocatedCode]:
+    """The codes that can be the page's own: printed on this side (not mirrored) and dark enough."""
+    return [c for c in codes if not c.mirrored and c.contrast >= T.QR_MIN_CONTRAST]
+
+
+def decode_qr(grey: np.ndarray) -> list[PageIdentity]:
+    """The identities of the page's own QR codes in ``grey``: mirrored or faint ones refused."""
+    return [c.identity for c in own_codes(locate_codes(grey))]
+
+
+def _qr_crop_box(grey: np.ndarray, h: np.ndarray) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) px of the expected QR area plus its margin, clipped to the image."""
     x, y, w, hh = QR_RECT_MM
     m = T.QR_CROP_MARGIN_MM
-    corners = map_points(h, np.array([[x - m, y - m], [x + w + m, y - m], [x - m, y + hh + m], [x + w + m, y + hh + m]]))
+    corners = map_points(h, np.array([[x - m, y - m], [x + w + m, y - m], [x - m, y + hh + m],
+                                      [x + w + m, y + hh + m]]))
     x0, y0 = np.floor(corners.min(axis=0)).astype(int)
     x1, y1 = np.ceil(corners.max(axis=0)).astype(int)
     ih, iw = grey.shape
-    return grey[max(y0, 0):min(y1, ih), max(x0, 0):min(x1, iw)]
+    return max(x0, 0), max(y0, 0), min(x1, iw), min(y1, ih)
+
+
+def qr_place_error_mm(h: np.ndarray, code: LocatedCode) -> float:
+    """How far (mm on the layout) a code's centre lies from where the form prints its QR code."""
+    try:
+        centre_mm = map_points(np.linalg.inv(h), code.centre[None, :])[0]
+    except np.linalg.LinAlgError:
+        return float("inf")
+    x, y, w, hh = QR_RECT_MM
+    return float(np.hypot(centre_mm[0] - (x + w / 2), centre_mm[1] - (y + hh / 2)))
+
+
+def qr_scale_error(h: np.ndarray, code: LocatedCode) -> float:
+    """Largest relative error of the code's side lengths, measured in mm through ``h``, against QR_SIZE.
+
+    The QR code's own geometry checks the corner marks: four squares that
+    make an A4 rectangle but are not this page's marks (the outer marks of
+    two pages side by side, turned: A-sizes keep their proportions) put the
+    18 mm code at the wrong size.
+    """
+    try:
+        corners_mm = map_points(np.linalg.inv(h), code.corners)
+    except np.linalg.LinAlgError:
+        return float("inf")
+    sides = np.hypot(*(corners_mm - np.roll(corners_mm, -1, axis=0)).T)
+    return float(np.max(np.abs(sides / T.QR_SIZE - 1.0)))
 
 
 def identify(grey: np.ndarray, view: Overview | None = None) -> Identification:
-    """Find the fiducials, decide the orientation from where the QR code is, read it."""
+    """Find the fiducials, decide the orientation from where the QR code is, read it.
+
+    Only the page's own code counts: at the QR code's printed place for one of
+    the two orientations, not mirrored, and about as dark as print
+    (:func:`own_codes`); a back page's code showing through thin paper is
+    faint and mirrored, and is refused.
+    """
+    view = view or overview(grey)
     pts = find_fiducials(grey, view)
     if pts is None:
-        codes = decode_qr(grey)
-        if codes:  # a form of ours, but its corner marks are cut off or covered
-            return Identification(codes[0], None, False, "misaligned")
+        codes = own_codes(locate_codes(grey))
+        if len(codes) == 1:  # a form of ours, but its corner marks are cut off or covered
+            homography = anchor_on_qr(grey, view, codes[0])
+            if homography is not None:
+                return Identification(codes[0].identity, homography, upside_down(homography), None, True)
+        if codes:  # no two marks to anchor on, or two codes: two pages in one image?
+            return Identification(codes[0].identity, None, False, "misaligned")
         return Identification(None, None, False, "no_form")
     for rotated in (False, True):
         h = homography_from_fiducials(pts, rotated)
-        crop = _qr_crop(grey, h)
-        if crop.size == 0:
+        x0, y0, x1, y1 = _qr_crop_box(grey, h)
+        if x1 <= x0 or y1 <= y0:
             continue
-        codes = decode_qr(crop)
-        if codes:
-            return Identification(codes[0], h, rotated, None)
-    # Last try before giving up: the whole page (a QR code displaced by a bad print).
-    codes = decode_qr(grey)
+        for code in own_codes(locate_codes(grey[y0:y1, x0:x1], (x0, y0))):
+            if (qr_place_error_mm(h, code) <= T.QR_PLACE_TOLERANCE_MM
+                    and qr_scale_error(h, code) <= T.QR_SIZE_TOLERANCE):
+                return Identification(code.identity, h, rotated, None)
+    # Last try before giving up: the whole page (a QR code displaced by a bad print),
+    # of the size the corner marks imply.
+    h = homography_from_fiducials(pts, False)
+    codes = own_codes(locate_codes(grey))
+    fitting = [c for c in codes if qr_scale_error(h, c) <= T.QR_SIZE_TOLERANCE]
+    if fitting:
+        return Identification(fitting[0].identity, h, False, None)
+    if len(codes) == 1:  # a code of ours, but these four squares are not all its page's corner marks
+        homography = anchor_on_qr(grey, view, codes[0])
+        if homography is not None:
+            return Identification(codes[0].identity, homography, upside_down(homography), None, True)
     if codes:
-        return Identification(codes[0], homography_from_fiducials(pts, False), False, None)
+        return Identification(codes[0].identity, None, False, "misaligned")
     return Identification(None, homography_from_fiducials(pts, False), False, "qr_unreadable")

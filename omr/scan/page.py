@@ -20,8 +20,10 @@ from omr.model import AMBIGUOUS, BLANK, OK, PageResult, PageSource
 from omr.scan.align import locate_boxes, page_ink, warp_to_layout
 from omr.scan.bubbles import pinned_search, read_pinned_boxes
 from omr.scan.comments import read_comment
-from omr.scan.identify import identify, is_blank, overview
+from omr.scan.identify import is_blank, overview
 from omr.scan.ingest import RawPage
+from omr.scan.lighting import flatten_lighting
+from omr.scan.page_geometry import checked_homography, find_two_pages, identify_any_turn, page_share_of_image
 from omr.scan.read import read_boxes, resolve_questions
 from omr.scan.register import match_pinned, pinned_identity
 
@@ -57,12 +59,24 @@ def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
     if raw.image is None:
         result.set_aside, result.detail = "unreadable", raw.error.message if raw.error else ""
         return result
-    grey = raw.image
+    # Light is not ink: every later stage measures marks on the flattened page.
+    grey = flatten_lighting(raw.image)
     view = overview(grey)
     if is_blank(grey, view):
         result.set_aside = "blank"
         return result
-    found = identify(grey, view)
+    located = identify_any_turn(grey, view)
+    found = located.identification
+    small_page = (found.homography is not None
+                  and page_share_of_image(found.homography, grey.shape) < T.TWO_UP_MAX_PAGE_SHARE)
+    if found.reason in ("no_form", "misaligned") or small_page:
+        # Only omr's own pages count: other forms have corner squares in each half too.
+        halves = [half for half in find_two_pages(grey) if half.identification.identity is not None]
+        if len(halves) == 2 or (halves and not small_page):
+            # One image, two form pages: the store keeps one page per image.
+            result.set_aside = "two_pages"
+            result.detail = "; ".join(_describe(half.identification) for half in halves)
+            return result
     if found.identity is not None:
         ident = found.identity
         result.form_id, result.version, result.page = ident.form_id, ident.version, ident.page
@@ -83,12 +97,13 @@ def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
     if found.reason == "no_form" and any(p.pinned for lay in catalogue.layouts.values() for p in lay.pages):
         # None of omr's marks: a form designed elsewhere? Register it to each blank reference.
 
-        match, why = match_pinned(grey, catalogue.layouts.values())
+        # Read on the scan as it is: bubble reading there was tuned on unflattened pages.
+        match, why = match_pinned(raw.image, catalogue.layouts.values())
         if match is None:
             result.set_aside, result.detail = "no_match", why
             return result
         pinned_identity(result, match)
-        _read_page(grey, match.homography_mm, match.layout, match.page, result)
+        _read_page(raw.image, match.homography_mm, match.layout, match.page, result)
         return result
     if found.reason is not None:
         result.set_aside = found.reason
@@ -98,8 +113,39 @@ def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
         result.set_aside = "unknown_form"
         result.detail = f"{result.form_id} v{result.version} trang {result.page}"
         return result
-    _read_page(grey, found.homography, layout, layout.page(result.page), result)
+    page = layout.page(result.page)
+    homography, note, fits = checked_homography(grey, found.homography, page)
+    if not fits:
+        # The boxes are not where this page's layout puts them: does the QR code name the wrong page?
+        match = match_layout(grey, homography, catalogue)
+        if match is not None and (match[0] is not layout or match[1].number != page.number):
+            result.set_aside = "page_mismatch"
+            result.detail = (f"mã QR ghi trang {page.number}, các ô in sẵn là của "
+                             f"{match[0].form_id} v{match[0].version} trang {match[1].number}")
+            return result
+    if found.anchored_on_qr and not note:
+        note = "dấu định vị góc bị che hoặc hỏng: căn theo mã QR và các dấu còn lại"
+    if located.quarter_turn:
+        note = "trang bị xoay 90°" + ("; " + note if note else "")
+        result.rotated_180 = False
+    if note:
+        result.detail = (result.detail + "; " if result.detail else "") + note
+    _read_page(grey, homography, layout, page, result)
+    if not fits and "misaligned" not in result.detail:
+        # Most boxes are not where any placing of the page puts them: nothing on it is read silently.
+        result.detail = (result.detail + "; " if result.detail else "") + "misaligned"
+        for q in result.questions:
+            if q.status in (OK, BLANK):
+                q.status = AMBIGUOUS
     return result
+
+
+def _describe(found) -> str:
+    """One half of a two-page image, for the operator: which form page it holds."""
+    ident = found.identity
+    if ident is None:
+        return "một trang phiếu (không đọc được mã QR)"
+    return f"trang {ident.page} của phiếu số {ident.serial_text}"
 
 
 def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: PageLayout,

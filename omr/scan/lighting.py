@@ -1,0 +1,83 @@
+"""Flatten a page's lighting before anything looks for ink (issue #13, item 4).
+
+A hand's or a phone's shadow, a fold's shade or a light leak is a change of
+the paper's brightness over centimetres; ink is a dark stroke a fraction of a
+millimetre wide, a box outline 5 mm across, a corner mark 6 mm. The paper's
+brightness is estimated by a grey-level *closing* (the brightest value over a
+window larger than any printed mark, then the darkest over the same window):
+a closing removes every dark feature smaller than its window, while a step or
+a ramp of light, however sharp, comes back where it was. Dividing the page by
+that estimate leaves ink on an even paper, so a shadow's edge never becomes a
+mark and a corner mark under a dark shadow keeps its contrast.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from omr import tuning as T
+
+
+def nominal_px_per_mm(grey: np.ndarray) -> float:
+    """Resolution (px/mm) of an image holding an A4 page, turned either way.
+
+    The longer side is taken as the page's 297 mm: right for portrait and
+    landscape scans; a two-page image gets a larger estimate, which only widens
+    the background window.
+    """
+    return max(grey.shape) / T.PAGE_HEIGHT
+
+
+def paper_background(grey: np.ndarray) -> tuple[np.ndarray, float]:
+    """The paper's brightness under every pixel of ``grey`` (uint8, same shape), by a closing,
+    and the brightly lit paper's level (the 90th percentile of that estimate).
+
+    Computed at ~``LIGHT_WORK_PX_PER_MM``, median-filtered over ``LIGHT_NOISE_MEDIAN_MM``,
+    over a ``LIGHT_WINDOW_MM`` square, then resized back (bilinear). Shape
+    (h, w), grey levels 0-255.
+    """
+    h, w = grey.shape
+    factor = max(1, int(round(nominal_px_per_mm(grey) / T.LIGHT_WORK_PX_PER_MM)))
+    # Cropped to a multiple of the factor: OpenCV's fast path for INTER_AREA (the rest is replicated).
+    small = cv2.resize(grey[:max(factor, h - h % factor), :max(factor, w - w % factor)],
+                       (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA)
+    work_px_per_mm = nominal_px_per_mm(grey) / factor
+    # Noise first: a closing takes the brightest value it sees, so unsmoothed noise would set the
+    # paper level higher where the light is low (same noise, darker paper) and leave shadows grey.
+    # A median, not a blur: it keeps a shadow's edge as sharp as it is.
+    small = cv2.medianBlur(small, max(3, int(round(T.LIGHT_NOISE_MEDIAN_MM * work_px_per_mm)) | 1))
+    side = int(round(T.LIGHT_WINDOW_MM * work_px_per_mm)) | 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
+    lit = float(np.percentile(closed, 90))
+    if factor > 1:
+        # Resized back, a sharp edge of light would be spread over a work pixel: on its dark side
+        # the paper taken too bright, and a line of false ink drawn along the edge. The darker
+        # neighbour wins instead, and below, paper brighter than that is its own paper level.
+        closed = cv2.erode(closed, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)),
+                           borderType=cv2.BORDER_REPLICATE)
+    background = cv2.resize(closed, (w, h), interpolation=cv2.INTER_LINEAR)
+    if factor > 1:
+        np.maximum(background, grey, out=background)
+    return background, lit
+
+
+def flatten_lighting(grey: np.ndarray) -> np.ndarray:
+    """``grey`` (uint8, h × w) with its paper brought to one level: the lit paper's.
+
+    Each pixel is divided by the paper's brightness under it
+    (:func:`paper_background`) and multiplied by the brightly lit paper level
+    (90th percentile of that background), so thresholds tuned on scans still
+    hold. The background is floored at ``LIGHT_MIN_BACKGROUND_SHARE`` of that
+    level: beyond the sheet (a dark table, a scanner lid) noise is not
+    amplified into blobs.
+    """
+    if grey.size == 0:
+        return grey
+    background, lit = paper_background(grey)
+    if lit <= 0:
+        return grey
+    np.maximum(background, np.uint8(min(255.0, T.LIGHT_MIN_BACKGROUND_SHARE * lit)), out=background)
+    # One saturating pass in OpenCV: grey * lit / background, rounded, clipped to 0-255.
+    return cv2.divide(grey, background, scale=lit)
