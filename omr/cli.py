@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--truth", required=True)
     p.add_argument("--dpi", type=int, choices=(200, 300), default=200)
-    p.add_argument("--profile", choices=("clean", "office", "harsh", "phone"), default="office")
+    p.add_argument("--profile", choices=("clean", "office", "harsh", "phone", "habits"), default="office")
     p.add_argument("--unit", type=_unit_code)
     p.add_argument("--first-serial", type=_positive_int, default=1)
     p.add_argument("--survey-from", type=_iso_date, help="ngày khảo sát sớm nhất ghi trên phiếu (YYYY-MM-DD)")

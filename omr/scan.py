@@ -19,7 +19,7 @@ from .ingest import RawPage
 from .layout import Layout, PageLayout, load_layouts, resolve_layout
 from .model import AMBIGUOUS, BLANK, OK, PageResult, PageSource
 from .comments import read_comment
-from .read import read_boxes, resolve_questions
+from .read import read_boxes, recalibrate, resolve_questions
 from .errors import TemplateError
 from .template import Group, Template, load_template
 
@@ -121,13 +121,13 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         # in a 1-bit scan looks exactly like this, so a person glances at the page.
         result.detail = (result.detail + "; " if result.detail else "") + "mostly_blank"
         for q in blank:
-            q.status = AMBIGUOUS
+            recalibrate(q, AMBIGUOUS)
     if result.alignment_mm is None or result.alignment_mm > T.ALIGN_REVIEW_MM:
         # Never read a badly aligned page silently: every answer on it goes to a person.
         result.detail = (result.detail + "; " if result.detail else "") + "misaligned"
         for q in result.questions:
             if q.status in (OK, BLANK):
-                q.status = AMBIGUOUS
+                recalibrate(q, AMBIGUOUS)
     result.comments = [read_comment(grey, homography, ink, region, page) for region in page.text_regions]
 
 

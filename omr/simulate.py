@@ -590,15 +590,15 @@ def draw_habit(img: np.ndarray, box: Checkbox, style: str, dpi: int, colour, rng
             cv2.line(img, pt(0.2, 0.55), pt(0.4, 0.8), light, thin, cv2.LINE_AA)
             cv2.line(img, pt(0.4, 0.8), pt(0.8, 0.2), light, thin, cv2.LINE_AA)
     elif style == "scribble":
-        # Dense back-and-forth strokes over the box, not solid: 40-65 % of the inside.
-        n = int(rng.integers(5, 8))
+        # Dense back-and-forth strokes over the box, not solid: ~40-90 % of the inside.
+        n = int(rng.integers(4, 8))
         points = []
         for i in range(n + 1):
             fy = 0.08 + 0.84 * i / n
             points.append(pt(0.05 if i % 2 == 0 else 0.95, fy, 0.2))
         for a, b in zip(points, points[1:]):
             cv2.line(img, a, b, colour, pen, cv2.LINE_AA)
-        for i in range(n // 2 + 1):  # a second pass across
+        for i in range(n // 2 + 1 if rng.random() < 0.5 else 0):  # a second pass across
             fx = 0.1 + 0.8 * i / max(n // 2, 1)
             cv2.line(img, pt(fx, 0.05, 0.2), pt(min(fx + 0.25, 0.95), 0.95, 0.2), colour, pen, cv2.LINE_AA)
     elif style == "struck_tick":

@@ -256,3 +256,64 @@ BLANK_FRAME_MIN_MM = (40.0, 8.0)
 BLANK_QUESTION_GAP_MM = 40.0
 # Lone boxes stacked one per line at most this far apart are one question's options.
 BLANK_STACK_MAX_MM = 12.0
+
+# --- Box judgement against the respondent's own marks (issue #14: omr.read) ---
+# A stroke's core is this percentile of the ink of a box's inked pixels: the
+# pen's own darkness, little changed by how much of the box the mark covers.
+STROKE_CORE_PERCENTILE = 90
+# Fewer inked pixels than this (at 8 px/mm, ~0.3 mm2) have no core worth comparing.
+STROKE_CORE_MIN_PX = 20
+# A faint trace is connected ink above this level: below the 0.25 of a mark's
+# fill, so a thin light stroke (pencil barely touching, 0.12-0.2 mm, blurred to
+# ink 0.15-0.3) still joins up; JPEG noise stays < 0.12 and does not connect.
+TRACE_INK_LEVEL = 0.15
+# The trace is looked for this much further inside than BOX_INNER_MARGIN_MM:
+# the printed outline's blur on a misregistered box must not count as a stroke.
+TRACE_EDGE_TRIM_MM = 0.25
+# A trace this long (mm) is a stroke, not dust: specks measure 0.2-0.6 mm and
+# empty boxes of specimen batches (habits, office, harsh) show traces <= 0.75 mm;
+# a single faint stroke across a 5 mm box is 1-3 mm inside the measured area.
+TRACE_MIN_MM = 1.0
+# The respondent's typical mark is known once the page has this many marks
+# (a page of the default form has 15-20): one or two may be the odd ones out.
+MIN_MARKS_FOR_HABIT = 4
+# A mark whose core is lighter than this share of the respondent's typical
+# core is doubtful: erased pencil leaves ~0.4-0.55 of the mark's darkness,
+# while one pen on one sheet varies by < 20 % (blur of thin strokes included).
+LIGHT_MARK_SHARE = 0.62
+# Coverage: the inside is cut into a grid of this many cells a side; a cell is
+# covered when this share of it is ink. A cross covers its two diagonals (7-10
+# of 16 cells), a scribble or a solid fill nearly all of them.
+COVERAGE_GRID = 4
+COVERAGE_CELL_FILL = 0.15
+# A scribbled-over box covers at least this share of the cells and is at least
+# this full (real scribbles 0.4-0.65, issue #14; crosses 28-49 %, see the
+# EMPTY_MAX_FILL notes). Then either a line across it meets this many strokes
+# (a cross or tick is met at most twice: median over specimen marks <= 2) or it
+# is fuller than the respondent's typical mark and the question's other marks
+# by this much (a heavy felt pen's crosses are all heavy).
+SCRIBBLE_MIN_COVERAGE = 0.85
+SCRIBBLE_MIN_FILL = 0.35
+SCRIBBLE_MIN_STROKES = 3
+SCRIBBLE_FILL_EXCESS = 0.3
+# A circle around the box: ink RING_NEAR_MM to RING_FAR_MM outside the outline
+# in at least this share of RING_DIRECTIONS directions, while the median box of
+# its row and the question's other marks show ink in at most CIRCLE_ROW_MAX_RING
+# of them. Specimen batches: circled boxes 1.0 (5th percentile); crosses with
+# labels and question text around up to 0.81, empty boxes up to 0.75.
+RING_NEAR_MM = 0.5
+RING_FAR_MM = 2.2
+RING_DIRECTIONS = 16
+CIRCLE_MIN_RING = 0.9
+CIRCLE_ROW_MAX_RING = 0.65
+# Confidence of a question's read: the share of reads right, per status and raw
+# score bin (the least certain box's confidence; bins by lower bound), measured by
+# `bench/accuracy.py --calibrate` over all profiles (see its docstring for the
+# run), Laplace-smoothed. Filled in from the measurement below.
+CONFIDENCE_BY_STATUS = {
+    "ok": ((0.0, 0.9), (0.5, 0.99), (0.75, 0.995), (0.95, 0.999)),
+    "blank": ((0.0, 0.9), (0.5, 0.99), (0.75, 0.995), (0.95, 0.999)),
+    "multiple": ((0.0, 0.5), (0.5, 0.5), (0.75, 0.5), (0.95, 0.5)),
+    "ambiguous": ((0.0, 0.3), (0.5, 0.3), (0.75, 0.3), (0.95, 0.3)),
+    "invalid": ((0.0, 0.1), (0.5, 0.1), (0.75, 0.1), (0.95, 0.1)),
+}
