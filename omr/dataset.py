@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from .completeness import REJECTED
 from .template import Template
 
 TemplateLookup = Callable[[str, int], "Template | None"]
@@ -45,7 +46,8 @@ def collect(store, template_lookup: TemplateLookup, today: date | None = None) -
     from .export import build_record, question_columns
     from .units import load_registry
 
-    items = list(store.responses())
+    # A sheet a person decided not to keep (a serial conflict) is in no dataset.
+    items = [r for r in store.responses() if REJECTED not in r["flags"]]
     templates: dict[tuple[str, int], Template | None] = {}
     for response in items:
         key = (response["form_id"], response["version"])

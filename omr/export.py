@@ -10,8 +10,11 @@ when unknown), ``unit_recorded`` (as written in the file or the QR code),
 (ok | outdated | unknown | ambiguous | not_yet | blank | no_registry),
 ``date`` and ``date_source``, ``submitted_at`` (online, ISO 8601 +07:00),
 ``source_files``, ``source_pages`` (paper), ``source_row`` (online: the row
-in the file), ``batch``, ``flags``, ``review`` (pending | reviewed | none)
-and ``to_review`` (answers awaiting a person); then one column per question
+in the file), ``batch``, ``flags``, ``review`` (pending | reviewed | none),
+``to_review`` (answers, comments and missing pages awaiting a person),
+``completeness`` (complete | incomplete: a page of the paper sheet is missing
+or set aside, issue #14) and ``missing_pages`` (their numbers; each question
+on them has the status ``missing_page``, never ``blank``); then one column per question
 holding its option code (multiple choice joined with ``;``, dates ISO), then
 one ``<qid>_status`` column per question. Questions follow the template's order; when several forms or
 versions are exported together their questions are merged in order of first
@@ -57,7 +60,8 @@ from pathlib import Path
 
 from .errors import BadArgumentsError
 from .lexicon import find_terms, flags_from_json
-from .model import NEEDS_REVIEW, OK
+from .completeness import missing_pages, pages_lost
+from .model import MISSING_PAGE, NEEDS_REVIEW, OK
 from .online import IMPORTED_BY, VN_TZ
 from .privacy import mask_personal_numbers
 from .qrcodes import format_serial
@@ -67,7 +71,8 @@ from .template import Template
 FORMATS = ("csv", "xlsx", "jsonl", "parquet")
 BASE_COLUMNS = ("serial", "form", "version", "channel", "source", "unit", "unit_recorded", "unit_name",
                 "unit_today", "unit_today_name", "unit_status", "date", "date_source", "submitted_at",
-                "source_files", "source_pages", "source_row", "batch", "flags", "review", "to_review")
+                "source_files", "source_pages", "source_row", "batch", "flags", "review", "to_review",
+                "completeness", "missing_pages")
 NUMBER_COLUMNS = ("version", "source_row", "to_review")  # kept as numbers in XLSX
 COMMENT_COLUMNS = ("text_source", "crop", "flags")  # per free-text question, after the status columns
 CODEBOOK_SHEET = "Bảng mã"
@@ -180,6 +185,8 @@ def review_state(response: dict) -> tuple[str, int]:
     waiting = sum(1 for qid, (_, status, _) in response["answers"].items()
                   if status in NEEDS_REVIEW and set_by.get(qid, MACHINE) == MACHINE)
     waiting += sum(1 for c in response.get("comments", {}).values() if c["status"] == "pending")
+    if not pages_lost(response):  # a missing page waits for a person: assign it, or declare it lost
+        waiting += len(missing_pages(response))
     if waiting:
         return "pending", waiting
     people = [who for who in set_by.values() if who not in (MACHINE, IMPORTED_BY)]
@@ -222,6 +229,10 @@ def build_record(response: dict, template: Template | None, value_ids: list[str]
     online = response.get("channel") == "online"
     review, waiting = review_state(response)
     submitted = response.get("submitted_at")
+    missing = missing_pages(response)
+    for qid in text_ids:
+        if missing and comments[qid]["status"] is None:
+            comments[qid]["status"] = MISSING_PAGE
     return {
         "serial": "" if response["serial"] is None else format_serial(response["serial"]),
         "form": response["form_id"],
@@ -242,9 +253,11 @@ def build_record(response: dict, template: Template | None, value_ids: list[str]
         "to_review": waiting,
         "answers": {qid: comments[qid]["text"] if qid in comments else answers[qid][0] if qid in answers else None
                     for qid in value_ids},
-        "status": {qid: comments[qid]["status"] if qid in comments else answers[qid][1] if qid in answers else None
-                   for qid in status_ids},
+        "status": {qid: comments[qid]["status"] if qid in comments else answers[qid][1] if qid in answers
+                   else MISSING_PAGE if missing else None for qid in status_ids},
         "comments": comments,
+        "completeness": "incomplete" if missing else "complete",
+        "missing_pages": missing,
     }
 
 

@@ -18,6 +18,9 @@ MULTIPLE = "multiple"  # two or more marks on a single-answer question
 AMBIGUOUS = "ambiguous"  # a mark the reader is unsure of, or a lone filled box
 INVALID = "invalid"  # a date whose digits make no date
 NEEDS_REVIEW = (MULTIPLE, AMBIGUOUS, INVALID)
+# A question on a page of the sheet that never arrived or was set aside (issue #14): no value
+# until the page is assigned; never a blank. Only in exports (derived, never stored).
+MISSING_PAGE = "missing_page"
 
 # Why a page was set aside (not read into a response)
 SET_ASIDE_REASONS = {

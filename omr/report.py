@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from . import report_cache
+from . import completeness, report_cache
 from .errors import BadArgumentsError, OmrError
 from .periods import DATE_SOURCES, Period, parse_period, previous_period, response_dates
 from .privacy import mask_personal_numbers
@@ -610,6 +610,7 @@ def build(store, period_text: str, *, unit: str | None = None, roll_up: bool = F
         live_review = _apply_units(current_live.review, mapped, unit)
         review["answers_now"] = int(live_review["answers"].sum()) if len(live_review) else 0
         review["comments_now"] = int(live_review["comments"].sum()) if len(live_review) else 0
+    review["incomplete"] = incomplete_sheets(store, data, period, mapped, unit)
     crops = _crops(store, [f["crop_comment"] for f in flags if f.get("crop_comment")])
     scope = "tất cả đơn vị" if unit is None else f"{mapped(unit)[1]} (mã {unit})"
     return Report(period, previous, scope, roll_up, datetime.now(UTC), int(channels["total"].sum()) if len(channels)
@@ -617,6 +618,18 @@ def build(store, period_text: str, *, unit: str | None = None, roll_up: bool = F
                   overall_index(prev_groups), overall_question, yesno, units,
                   questions[questions["group"] == STAFF_GROUP].reset_index(drop=True), flags, review, closed,
                   revisions, previous_source, crops)
+
+
+def incomplete_sheets(store, data: Responses, period: Period, mapped: Callable, unit: str | None) -> int:
+    """Paper sheets of the period (and unit) missing a page (omr.completeness), counted live.
+
+    Their missing questions have no answer and count nowhere (not as blanks);
+    the report states how many sheets this is.
+    """
+    frame = data.frame
+    inside = frame[(frame["day"] >= pd.Timestamp(period.start)) & (frame["day"] <= pd.Timestamp(period.end))
+                   & frame["response_id"].isin(completeness.incomplete_ids(store))]
+    return len(_apply_units(inside[["unit"]], mapped, unit))
 
 
 def _revision_row(revision: Revision, period: Period) -> dict:

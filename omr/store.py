@@ -257,7 +257,7 @@ changes = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("who", sa.String(100), nullable=False),
-    sa.Column("entity", sa.String(20), nullable=False),  # answer | comment | page | user
+    sa.Column("entity", sa.String(20), nullable=False),  # answer | comment | page | user | response (#14)
     sa.Column("entity_id", sa.Integer, nullable=False),
     sa.Column("response_id", sa.Integer, index=True),  # the response it belongs to, for its history
     sa.Column("field", sa.String(40), nullable=False),
@@ -951,6 +951,33 @@ class Store:
                                                       decided_at=now))
             self._record_change(conn, who, "page", page_id, None, "decision", {"set_aside": row.set_aside},
                                 {"decision": "rejected"}, reason, now)
+
+        self._run_write(work)
+
+    def decide_response(self, response_id: int, who: str, *, add_flags: tuple[str, ...] = (),
+                        remove_flags: tuple[str, ...] = (), serial: int | None = None, reason: str = "",
+                        expected_flags: str | None = None) -> None:
+        """A person's decision on a whole response (issue #14): flags added or removed, a new serial.
+
+        ``expected_flags`` is the flags text the person was shown; if the
+        response changed meanwhile, StaleWriteError. Audited as entity 'response'.
+        """
+        def work(conn: sa.Connection) -> None:
+            row = conn.execute(sa.select(responses.c.flags, responses.c.serial)
+                               .where(responses.c.id == response_id)).first()
+            if row is None or (expected_flags is not None and row.flags != expected_flags):
+                raise StaleWriteError("Phiếu này vừa được người khác xử lý; tải lại hàng đợi.")
+            flags = row.flags
+            for flag in add_flags:
+                flags = add_flag(flags, flag)
+            flags = ",".join(f for f in split_flags(flags) if f not in remove_flags)
+            values: dict[str, Any] = {"flags": flags}
+            if serial is not None:
+                values["serial"] = serial
+            conn.execute(responses.update().where(responses.c.id == response_id).values(**values))
+            self._record_change(conn, who, "response", response_id, response_id, "decision",
+                                {"flags": row.flags, "serial": row.serial},
+                                {"flags": flags, "serial": values.get("serial", row.serial)}, reason)
 
         self._run_write(work)
 
