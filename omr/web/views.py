@@ -359,6 +359,8 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
                     # An inked box is never recorded as saying nothing; illegible is a statement too.
                     raise review.ReviewError("Hãy gõ nội dung ý kiến; nếu không đọc được, gõ «[không đọc được]».")
                 review.transcribe_comment(_store(), ident, g.user.name, text, expected=expected, reason=reason)
+            elif entity == "response":
+                _decide_sheet(ident, request.form, expected, reason)
             elif request.form.get("action") == "reject":
                 review.reject_page(_store(), ident, g.user.name, reason=reason)
             else:
@@ -405,6 +407,22 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
             flash("Chưa có mục nào trước đó.", "info")
             return redirect(url_for("queue_next"))
         return redirect(_item_url(keys[-1]))
+
+    def _decide_sheet(ident: int, form, expected: str, reason: str) -> None:
+        """A decision on a whole sheet (issue #14): missing pages lost, or a serial conflict settled."""
+        action = form.get("action", "")
+        if action == "lost":
+            review.mark_pages_lost(_store(), ident, g.user.name, expected=expected, reason=reason)
+        elif action in ("keep", "both", "neither"):
+            keep = form.get("keep", "")
+            serial_text = (form.get("new_serial") or "").strip()
+            if action == "both" and not serial_text.isdecimal():
+                raise review.ReviewError("Cần số phiếu mới (chữ số) cho tờ không được giữ số cũ")
+            review.resolve_conflict(_store(), ident, g.user.name, action,
+                                    keep_id=int(keep) if keep.isdecimal() else None,
+                                    new_serial=int(serial_text) if serial_text.isdecimal() else None, reason=reason)
+        else:
+            raise review.ReviewError("Hãy chọn một quyết định cho tờ phiếu")
 
     def _render_item(item: review.Item, held_by: str | None):
         question = None
