@@ -317,3 +317,8 @@ CONFIDENCE_BY_STATUS = {
     "ambiguous": ((0.0, 0.3), (0.5, 0.3), (0.75, 0.3), (0.95, 0.3)),
     "invalid": ((0.0, 0.1), (0.5, 0.1), (0.75, 0.1), (0.95, 0.1)),
 }
+# Fill mode (omr.bubbles): a bubble whose inner part is at least this share ink
+# (above INK_THRESHOLD) is a solid fill. Pen and pencil fills on the OMRChecker
+# samples cover 0.9-1.0 of the inner part; bold printed letters in empty bubbles
+# cover well under half of it. Solid fills are never an "empty" level.
+BUBBLE_SOLID_FILL = 0.9
