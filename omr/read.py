@@ -319,6 +319,11 @@ def _resolve_date(question: Question, reads: list[BoxRead]) -> tuple[object, str
     return day.isoformat(), OK
 
 
+def questions_with_marks(reads: list[BoxRead]) -> set[str]:
+    """Ids of the questions with at least one box read as surely marked or filled in."""
+    return {r.question for r in reads if r.state in (MARKED, CANCELLED)}
+
+
 def resolve_questions(questions: list[Question], reads: list[BoxRead]) -> list[QuestionRead]:
     by_question: dict[str, list[BoxRead]] = {}
     for r in reads:

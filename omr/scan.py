@@ -19,7 +19,7 @@ from .ingest import RawPage
 from .layout import Layout, PageLayout, load_layouts, resolve_layout
 from .model import AMBIGUOUS, BLANK, OK, PageResult, PageSource
 from .comments import read_comment
-from .read import read_boxes, recalibrate, resolve_questions
+from .read import questions_with_marks, read_boxes, recalibrate, resolve_questions
 from .errors import TemplateError
 from .template import Group, Template, load_template
 
@@ -116,7 +116,10 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
     questions = [q for q in layout.questions if q.type != "text"]
     result.questions = resolve_questions(questions, result.boxes)
     blank = [q for q in result.questions if q.status == BLANK]
-    if len(result.questions) >= 5 and len(blank) >= T.MOSTLY_BLANK_PAGE_SHARE * len(result.questions):
+    # Questions without one sure mark (blank, or only uncertain boxes): faint pencil that a
+    # 1-bit scan broke up leaves a page of uncertain boxes and blanks, and no marks (#14).
+    unsure = [q for q in result.questions if q.question not in questions_with_marks(result.boxes)]
+    if len(result.questions) >= 5 and len(unsure) >= T.MOSTLY_BLANK_PAGE_SHARE * len(result.questions):
         # Respondents skip a question or three, not most of a page: faint pencil lost
         # in a 1-bit scan looks exactly like this, so a person glances at the page.
         result.detail = (result.detail + "; " if result.detail else "") + "mostly_blank"
