@@ -144,12 +144,15 @@ def _longest_trace_mm(inside: np.ndarray) -> float:
 
     The inside is trimmed by TRACE_EDGE_TRIM_MM more, so the printed outline's
     blur never makes a trace; a lone speck of dust or JPEG noise is < 1 mm.
+    Dots at most ~0.5 mm apart (5 px closing at 8 px/mm) count as one trace.
     """
     trim = int(round(T.TRACE_EDGE_TRIM_MM * K))
     core = inside[trim:inside.shape[0] - trim, trim:inside.shape[1] - trim]
     if core.size == 0:
         return 0.0
     trace = (core >= T.TRACE_INK_LEVEL).astype(np.uint8)
+    # Pencil grain and 1-bit scans break a light line into dots up to ~0.5 mm apart: join them.
+    trace = cv2.morphologyEx(trace, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     count, _, stats, _ = cv2.connectedComponentsWithStats(trace, connectivity=8)
     if count <= 1:
         return 0.0
@@ -223,10 +226,14 @@ def judge_against_respondent(reads: list[BoxRead], evidence: list[BoxEvidence]) 
         inked = [i for i in members if reads[i].state in (MARKED, UNCERTAIN) and evidence[i].fill >= T.MARK_MIN_FILL]
         dense = [i for i in inked if evidence[i].coverage >= T.SCRIBBLE_MIN_COVERAGE
                  and evidence[i].fill >= T.SCRIBBLE_MIN_FILL]
-        plain = [i for i in inked if i not in dense and reads[i].state == MARKED]
-        heaviest_plain = max((evidence[i].fill for i in plain), default=1.0)
+
+        def heavier_than_the_rest(i: int) -> bool:
+            rest = max((evidence[j].fill for j in inked if j != i), default=1.0)
+            return evidence[i].fill >= max(typical_fill, rest) + T.SCRIBBLE_FILL_EXCESS
+
         scribbled = [i for i in dense if evidence[i].strokes_across >= T.SCRIBBLE_MIN_STROKES
-                     or evidence[i].fill >= max(typical_fill, heaviest_plain) + T.SCRIBBLE_FILL_EXCESS]
+                     or heavier_than_the_rest(i)]
+        plain = [i for i in inked if i not in scribbled and reads[i].state == MARKED]
         if scribbled and plain:
             for i in scribbled:
                 reads[i].state, reads[i].confidence = CANCELLED, 0.6
