@@ -144,15 +144,15 @@ def _longest_trace_mm(inside: np.ndarray) -> float:
 
     The inside is trimmed by TRACE_EDGE_TRIM_MM more, so the printed outline's
     blur never makes a trace; a lone speck of dust or JPEG noise is < 1 mm.
-    Dots at most ~0.5 mm apart (5 px closing at 8 px/mm) count as one trace.
+    Dots at most ~0.25 mm apart (3 px closing at 8 px/mm) count as one trace.
     """
     trim = int(round(T.TRACE_EDGE_TRIM_MM * K))
     core = inside[trim:inside.shape[0] - trim, trim:inside.shape[1] - trim]
     if core.size == 0:
         return 0.0
     trace = (core >= T.TRACE_INK_LEVEL).astype(np.uint8)
-    # Pencil grain and 1-bit scans break a light line into dots up to ~0.5 mm apart: join them.
-    trace = cv2.morphologyEx(trace, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    # Pencil grain and 1-bit scans break a light line into dots ~0.25 mm apart: join them.
+    trace = cv2.morphologyEx(trace, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
     count, _, stats, _ = cv2.connectedComponentsWithStats(trace, connectivity=8)
     if count <= 1:
         return 0.0
@@ -194,8 +194,9 @@ def judge_against_respondent(reads: list[BoxRead], evidence: list[BoxEvidence]) 
     Rules (thresholds and their reasons in :mod:`omr.tuning`, issue #14 block):
 
     1. A faint trace: an 'empty' box holding one connected trace of at least
-       TRACE_MIN_MM is uncertain (a thin light stroke fills ~4 %, under
-       EMPTY_MAX_FILL, and must never be blank with confidence).
+       TRACE_MIN_MM (or TRACE_SHORT_MIN_MM with some ink above INK_THRESHOLD)
+       is uncertain (a thin light stroke fills ~4 %, under EMPTY_MAX_FILL, and
+       must never be blank with confidence).
     2. A light mark: a marked or filled box whose strokes' core is lighter than
        LIGHT_MARK_SHARE of the respondent's typical mark (the median core of
        the page's marks, once there are MIN_MARKS_FOR_HABIT of them) is
@@ -215,7 +216,8 @@ def judge_against_respondent(reads: list[BoxRead], evidence: list[BoxEvidence]) 
     typical_fill = float(np.median([evidence[i].fill for i in marks])) if marks else 0.0
     know_habit = len(marks) >= T.MIN_MARKS_FOR_HABIT
     for i, (r, e) in enumerate(zip(reads, evidence)):
-        if r.state == EMPTY and e.trace_mm >= T.TRACE_MIN_MM:
+        if r.state == EMPTY and (e.trace_mm >= T.TRACE_MIN_MM or (
+                e.trace_mm >= T.TRACE_SHORT_MIN_MM and e.fill >= T.TRACE_SHORT_MIN_FILL)):
             r.state, r.confidence = UNCERTAIN, 0.25
         elif r.state in (MARKED, CANCELLED) and know_habit and e.stroke < T.LIGHT_MARK_SHARE * typical_stroke:
             r.state, r.confidence = UNCERTAIN, 0.25
