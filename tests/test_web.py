@@ -435,3 +435,7 @@ def test_an_incomplete_sheet_is_declared_lost_from_the_queue(app):
                                        "csrf_token": _token(client, item_url)})
     assert done.status_code == 303
     assert re.search(r'id="count-incomplete">0<', _text(client.get("/queue")))
+    response_id = int(item_url.rsplit("/", 1)[1])
+    page = _text(client.get(f"/responses/{response_id}"))
+    assert "Phiếu thiếu trang 2" in page and "trang thiếu đã được xác nhận là mất" in page
+    assert "tờ bị mất" in page  # the reason, in the history

@@ -12,7 +12,7 @@ from flask import (Flask, Response, abort, current_app, flash, g, redirect, rend
                    url_for)
 from flask_wtf.csrf import CSRFError
 
-from .. import review, users
+from .. import completeness, review, users
 from ..errors import OmrError
 from ..model import BLANK, MULTIPLE, NEEDS_REVIEW, OK, SET_ASIDE_REASONS
 from ..qrcodes import format_serial
@@ -21,7 +21,11 @@ from ..template import NO_OPINION_CODE, Question
 from . import images, jobs
 
 STATUS_LABELS = {OK: "hợp lệ", BLANK: "để trống", MULTIPLE: "nhiều ô được đánh dấu",
-                 "ambiguous": "không chắc chắn", "invalid": "ngày không hợp lệ"}
+                 "ambiguous": "không chắc chắn", "invalid": "ngày không hợp lệ", "missing_page": "thiếu trang"}
+# responses.flags as a reviewer reads them (issue #14)
+FLAG_LABELS = {"serial_conflict": "hai tờ trùng số phiếu, chờ quyết định",
+               "pages_lost": "trang thiếu đã được xác nhận là mất",
+               "rejected": "không giữ (trùng số phiếu): không xuất, không tính vào báo cáo"}
 HISTORY_LIMIT = 30  # items kept for the "previous" key (the session is a cookie: keep it small)
 SKIP_LIMIT = 100
 
@@ -515,6 +519,8 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
             rows.append({"question": qid, "text": questions[qid].text if qid in questions else "",
                          "value": _value_text(questions.get(qid), value), "status": STATUS_LABELS.get(status, status),
                          "set_by": response["set_by"].get(qid)})
+        missing = completeness.missing_pages(response) if response else []
+        flags = [FLAG_LABELS.get(f, f) for f in (response or {}).get("flags", [])]
         history = review.response_history(_store(), response_id)
         for change in history:
             question = questions.get(change["field"])
@@ -525,11 +531,16 @@ def register(app: Flask) -> None:  # noqa: C901 - one flat list of routes reads 
                                               + f" ({STATUS_LABELS.get(data.get('status'), data.get('status'))})")
                 elif isinstance(data, dict) and "text" in data:
                     change[side + "_text"] = data["text"] if data["text"] is not None else "(chưa có)"
+                elif isinstance(data, dict) and "flags" in data:  # a decision on the whole sheet (#14)
+                    labels = [FLAG_LABELS.get(f, f) for f in data["flags"].split(",") if f]
+                    change[side + "_text"] = (f"số phiếu {_serial_text(data.get('serial'))}"
+                                              + (f"; {', '.join(labels)}" if labels else ""))
                 elif data is None:
                     change[side + "_text"] = "(chưa có)"
                 else:
                     change[side + "_text"] = json.dumps(data, ensure_ascii=False)
-        return render_template("response.html", head=head, response=response, rows=rows, history=history)
+        return render_template("response.html", head=head, response=response, rows=rows, history=history,
+                               missing=missing, flags=flags)
 
     # -- progress --
 
