@@ -191,7 +191,7 @@ def review_state(response: dict) -> tuple[str, int]:
         return "pending", waiting
     people = [who for who in set_by.values() if who not in (MACHINE, IMPORTED_BY)]
     reviewed_comments = any(c["status"] == "reviewed" for c in response.get("comments", {}).values())
-    return ("reviewed" if people or reviewed_comments else "none"), 0
+    return ("reviewed" if people or reviewed_comments or pages_lost(response) else "none"), 0
 
 
 def unit_columns(response: dict, day: str, registry) -> dict:
