@@ -225,3 +225,38 @@ def test_every_bubble_filled_in_one_column_goes_no_further_than_review():
             assert r.state in ("marked", "uncertain")
         else:
             assert r.state != "marked"
+
+
+@needs_samples
+def test_a_painted_column_of_fills_on_a_real_scan_is_read(tmp_path_factory):
+    """Issue #14 on a real scan: paint every "B" of UmarFarootAPS's MCQ rows solid (a pen fill drawn
+    here, not by the simulator): B's peers are then all filled; no row may read ok without B."""
+    import cv2
+
+    from omr.ingest import PageLoader, RawPage
+    from omr.scan import Catalogue, process_page
+
+    folder = tmp_path_factory.mktemp("painted") / "form_templates"
+    import_omrchecker(SAMPLES / "community/UmarFarootAPS/template.json", folder / "sheet.yaml")
+    catalogue = Catalogue.from_folder(folder)
+    raw = PageLoader().load(SAMPLES / "community/UmarFarootAPS/scans/scan-type-1.jpg", 0)
+    first = process_page(raw, catalogue)
+    texts = {q.id: q.text for layout in catalogue.layouts.values() for q in layout.questions}
+    rows = {texts[b.question] for b in first.boxes if texts[b.question].startswith("q") and b.option == "B"}
+    targets = [b for b in first.boxes if texts[b.question] in rows and b.option == "B"]
+    assert len(targets) == len(rows) >= 100
+    h = np.array(first.homography)
+    image = raw.image.copy()
+    for b in targets:
+        corners = np.array([[b.x, b.y, 1], [b.x + b.w, b.y + b.h, 1]], float) @ h.T
+        (x0, y0), (x1, y1) = corners[:, :2] / corners[:, 2:]
+        cv2.ellipse(image, (int((x0 + x1) / 2), int((y0 + y1) / 2)),
+                    (max(1, int(abs(x1 - x0) * 0.42)), max(1, int(abs(y1 - y0) * 0.42))), 0, 0, 360, 25, -1)
+    painted = process_page(RawPage(raw.path, 0, image), catalogue)
+    reads = {texts[q.question]: q for q in painted.questions}
+    for row in sorted(rows):
+        q = reads[row]
+        value = q.value if isinstance(q.value, list) else [q.value]
+        assert "B" in value or q.status != "ok", f"{row}: {q.value!r} {q.status}: the painted B is hidden"
+    # Rows that chose B already read B alone; the others now carry two fills: never ok with one of them.
+    assert sum(1 for row in rows if reads[row].status == "ok" and reads[row].value == "B") >= 5
