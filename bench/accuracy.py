@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import multiprocessing
 import sys
 import tempfile
@@ -115,7 +116,9 @@ def print_calibration(calibration: Counter) -> None:
             notes.append(f"{right}/{right + wrong}")
             cells.append([low, last])
         first = next((c[1] for c in cells if c[1] is not None), 0.5)
-        row = ", ".join(f"({low}, {round(p if p is not None else first, 4)})" for low, p in cells)
+        # Four decimals, rounded down: 28517 right of 28517 is 0.99996, never shown as a certain 1.0.
+        row = ", ".join(f"({low}, {math.floor((p if p is not None else first) * 10000) / 10000})"
+                        for low, p in cells)
         print(f'    "{status}": ({row}),  # {" ".join(notes)}')
     print("}")
 
