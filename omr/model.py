@@ -21,6 +21,9 @@ MULTIPLE = "multiple"  # two or more marks on a single-answer question
 AMBIGUOUS = "ambiguous"  # a mark the reader is unsure of, or a lone filled box
 INVALID = "invalid"  # a date whose digits make no date
 NEEDS_REVIEW = (MULTIPLE, AMBIGUOUS, INVALID)
+# A question on a page of the sheet that never arrived or was set aside (issue #14): no value
+# until the page is assigned; never a blank. Only in exports (derived, never stored).
+MISSING_PAGE = "missing_page"
 
 # Why a page was set aside (not read into a response)
 SET_ASIDE_REASONS = {
@@ -64,7 +67,8 @@ class QuestionRead:
     question: str
     value: object  # code | [codes] | "YYYY-MM-DD" | None
     status: str
-    confidence: float
+    confidence: float  # measured probability that value and status are right (omr.read.calibrated_confidence)
+    score: float = 1.0  # the raw read score it was calibrated from: the least certain box's, 0..1
 
 
 @dataclass

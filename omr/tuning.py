@@ -107,6 +107,9 @@ FAINT_EXCESS_DARKNESS = 0.035
 # A page on which at least this share of the questions read blank has its
 # blank answers reviewed: on specimen batches a filled page has at most ~30 %
 # blank, while a page whose faint marks a 1-bit scan erased reads 90-100 %.
+# Since issue #14 the share counts every question without a sure mark (blank
+# or only uncertain boxes): a 1-bit scan of faint pencil also leaves uncertain
+# boxes (harsh, seed 7: 10 blank + 8 uncertain of 18, no mark at all).
 MOSTLY_BLANK_PAGE_SHARE = 0.6
 # Answers whose least certain box has lower confidence than this go to review.
 REVIEW_CONFIDENCE = 0.5
@@ -481,3 +484,80 @@ CORNER_CHECK_SURE_BOX_SHARE = 0.95
 # finds most outlines (seen on a simulated torn corner: 6 answers silently
 # shifted by one column). Marks and boxes agree within ~1 mm on phone photos.
 ANCHOR_AGREEMENT_MM = 2.0
+# --- Box judgement against the respondent's own marks (issue #14: omr.read) ---
+# A stroke's core is this percentile of the ink of a box's inked pixels: the
+# pen's own darkness, little changed by how much of the box the mark covers.
+STROKE_CORE_PERCENTILE = 90
+# Fewer inked pixels than this (at 8 px/mm, ~0.3 mm2) have no core worth comparing.
+STROKE_CORE_MIN_PX = 20
+# A faint trace is connected ink above this level: below the 0.25 of a mark's
+# fill, so a thin light stroke (pencil barely touching, 0.12-0.2 mm, blurred to
+# ink 0.15-0.3) still joins up; JPEG noise stays < 0.12 and does not connect.
+TRACE_INK_LEVEL = 0.15
+# The trace is looked for this much further inside than BOX_INNER_MARGIN_MM:
+# the printed outline's blur on a misregistered box must not count as a stroke.
+TRACE_EDGE_TRIM_MM = 0.25
+# A trace this long (mm) is a stroke, not dust: specks measure 0.2-0.6 mm. On
+# specimen batches (harsh, 40 sheets) 17 of 5936 empty boxes hold traces of
+# 1.0-2.4 mm (bleed-through and dust under noise), nearly without ink above
+# INK_THRESHOLD (fill <= 0.005 but one); faint single strokes (habits) measure
+# 2-3 mm, 5 % of them 1.0-1.75 mm with no ink above it at all. So a trace of
+# TRACE_MIN_MM counts, and a shorter one from TRACE_SHORT_MIN_MM with at least
+# TRACE_SHORT_MIN_FILL of the inside above INK_THRESHOLD.
+TRACE_MIN_MM = 1.5
+TRACE_SHORT_MIN_MM = 1.0
+TRACE_SHORT_MIN_FILL = 0.005
+# The respondent's typical mark is known once the page has this many marks
+# (a page of the default form has 15-20): one or two may be the odd ones out.
+MIN_MARKS_FOR_HABIT = 4
+# A mark whose core is lighter than this share of the respondent's typical
+# core is doubtful: erased pencil leaves ~0.4-0.55 of the mark's darkness,
+# while one pen on one sheet varies by < 20 % (blur of thin strokes included).
+LIGHT_MARK_SHARE = 0.62
+# Coverage: the inside is cut into a grid of this many cells a side; a cell is
+# covered when this share of it is ink. A cross covers its two diagonals (7-10
+# of 16 cells), a scribble or a solid fill nearly all of them.
+COVERAGE_GRID = 4
+COVERAGE_CELL_FILL = 0.15
+# A scribbled-over box covers at least this share of the cells and is at least
+# this full (real scribbles 0.4-0.65, issue #14; crosses 28-49 %, see the
+# EMPTY_MAX_FILL notes). Then either a line across it meets this many strokes
+# (a cross or tick is met at most twice: median over specimen marks <= 2) or it
+# is fuller than the respondent's typical mark and the question's other marks
+# by this much (a heavy felt pen's crosses are all heavy).
+SCRIBBLE_MIN_COVERAGE = 0.85
+SCRIBBLE_MIN_FILL = 0.35
+SCRIBBLE_MIN_STROKES = 3
+SCRIBBLE_FILL_EXCESS = 0.3
+# A circle around the box: ink RING_NEAR_MM to RING_FAR_MM outside the outline
+# in at least this share of RING_DIRECTIONS directions, while the median box of
+# its row and the question's other marks show ink in at most CIRCLE_ROW_MAX_RING
+# of them. Specimen batches: circled boxes 1.0 (5th percentile); crosses with
+# labels and question text around up to 0.81, empty boxes up to 0.75.
+RING_NEAR_MM = 0.5
+RING_FAR_MM = 2.2
+RING_DIRECTIONS = 16
+CIRCLE_MIN_RING = 0.9
+CIRCLE_ROW_MAX_RING = 0.65
+# Confidence of a question's read: the share of reads right, per status and raw
+# score bin (the least certain box's confidence; bins by lower bound), measured by
+# `bench/accuracy.py --calibrate --seed 7 --sheets 200` over the five profiles
+# (clean, office, harsh, phone, habits: 31,031 questions), Laplace-smoothed
+# ((right + 1) / (reads + 2)), so never 0 or 1; an empty bin takes the nearest
+# measured one. Measured right/reads per bin: ok 0/0, 102/102, 13/13,
+# 28517/28517; blank 1516/1517 (all >= 0.95); multiple 297/364 (the marks read
+# are the marks made); ambiguous 156/297, 0/1, 0/16, 131/204 (the value
+# proposed is the truth); invalid: no read (0.5, nothing known). The accuracy
+# check runs on seed 2026.
+CONFIDENCE_BY_STATUS = {
+    "ok": ((0.0, 0.9904), (0.5, 0.9904), (0.75, 0.9333), (0.95, 0.9999)),
+    "blank": ((0.0, 0.9987), (0.5, 0.9987), (0.75, 0.9987), (0.95, 0.9987)),
+    "multiple": ((0.0, 0.8142), (0.5, 0.8142), (0.75, 0.8142), (0.95, 0.8142)),
+    "ambiguous": ((0.0, 0.5251), (0.5, 0.3333), (0.75, 0.0556), (0.95, 0.6408)),
+    "invalid": ((0.0, 0.5), (0.5, 0.5), (0.75, 0.5), (0.95, 0.5)),
+}
+# Fill mode (omr.bubbles): a bubble whose inner part is at least this share ink
+# (above INK_THRESHOLD) is a solid fill. Pen and pencil fills on the OMRChecker
+# samples cover 0.9-1.0 of the inner part; bold printed letters in empty bubbles
+# cover well under half of it. Solid fills are never an "empty" level.
+BUBBLE_SOLID_FILL = 0.9

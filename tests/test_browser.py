@@ -157,6 +157,12 @@ def _clear_queue_by_keyboard(page, limit=1000, shoot_first=None) -> Counter:
                 if not page.input_value("#comment-text").strip():  # no draft: type what the picture says
                     page.fill("#comment-text", "Cán bộ có thái độ hách dịch, gây khó khăn cho dân.")
                 page.keyboard.press("Enter")  # the draft, focused in its text box, is accepted
+            elif kind == "incomplete":  # a sheet missing a page: a deliberate click, no key (issue #14)
+                _shot(page, "05d-incomplete-sheet")
+                page.click("#pages-lost")
+            elif kind == "conflict":  # two sheets with one serial: keep the first (issue #14)
+                _shot(page, "05e-serial-conflict")
+                page.click("#keep-one")
             else:  # an unidentified page: type the serial written on the sheet, Enter
                 if shoot_first is None and not cleared["page"]:
                     _shot(page, "05b-unidentified-page")
@@ -217,9 +223,14 @@ def test_upload_wait_review_by_keyboard_and_export(browser, server, specimen):
         # The torn page, given its serial, is a sheet of its own in the export.
         assert cleared["page"] == 1
         assert [row["serial"] for row in after if row["serial"] not in before_by_serial] == ["000078"]
-        # Nothing doubtful is left ("" : a question of page 2, which the torn sheet did not bring).
-        assert all(row[key] in ("ok", "blank", "") for row in after for key in row
+        # Nothing doubtful is left; the torn sheet brought page 1 only: its page-2 questions say
+        # missing_page (never blank), and the sheet says it is incomplete (issue #14).
+        assert all(row[key] in ("ok", "blank", "missing_page") for row in after for key in row
                    if key.endswith("_status") and not key.startswith(("H3", "H4")))
+        torn_row = next(row for row in after if row["serial"] == "000078")
+        assert torn_row["completeness"] == "incomplete" and torn_row["missing_pages"] == "2"
+        assert torn_row["D3_status"] == "missing_page"
+        assert cleared["incomplete"] == 1
 
         admin.goto(server["url"] + "/progress")
         _shot(admin, "08-progress")

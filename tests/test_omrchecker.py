@@ -170,3 +170,94 @@ def test_printed_baseline_is_the_same_option_elsewhere_on_the_page():
     base = printed_baselines(boxes, darkness)
     assert np.allclose(base[0::2], 0.1)
     assert np.allclose(base[1::2], 0.5)  # three of five B filled: still the empty B's level
+
+
+def _bubble_page(choices: list[str], rng: np.random.Generator, fill_level: int = 40):
+    """Canonical windows (8 px/mm) of a grid of round bubbles A-D, one question a row, ``choices`` filled."""
+    import cv2
+
+    from omr.forms.layout import Checkbox
+    from omr.scan.align import BoxSearch, BoxWindow, K
+
+    boxes, windows = [], []
+    for q, choice in enumerate(choices):
+        for o, option in enumerate("ABCD"):
+            box = Checkbox(f"q{q + 1}", option, 20.0 + 8.0 * o, 20.0 + 8.0 * q, 5.0, 5.0)
+            pad = 10
+            grey = np.full((int(5 * K) + 2 * pad,) * 2, 235, np.uint8)
+            centre = (pad + int(2.5 * K), pad + int(2.5 * K))
+            cv2.circle(grey, centre, int(2.5 * K) - 1, 60, 2, cv2.LINE_AA)  # the printed ring
+            # The printed letter, darker for B and D (bold), as on Adrian's sheet.
+            cv2.putText(grey, option, (centre[0] - 7, centre[1] + 7), cv2.FONT_HERSHEY_SIMPLEX, 0.6,
+                        90 if option in "BD" else 170, 2 if option in "BD" else 1, cv2.LINE_AA)
+            if option == choice:
+                cv2.circle(grey, centre, int(2.5 * K) - 3, fill_level, -1, cv2.LINE_AA)
+            noisy = grey.astype(np.float32) + rng.normal(0, 3, grey.shape).astype(np.float32)
+            windows.append(BoxWindow(int(box.x * K) - pad, int(box.y * K) - pad,
+                                     np.clip(noisy, 0, 255).astype(np.uint8), 235.0, 30.0 / 235.0))
+            boxes.append(box)
+    return BoxSearch(np.zeros((len(boxes), 2)), 0.0, windows, 1.0), boxes
+
+
+@pytest.mark.parametrize("fill_level", [30, 70, 110])
+def test_a_column_of_solid_fills_is_not_hidden_by_the_comparison(fill_level):
+    """Issue #14: 7 of 8 rows chose B; B's 'empty level' must not be a filled B (pen, pencil, grey fills)."""
+    from omr.forms.template import Question
+    from omr.scan.bubbles import read_filled
+    from omr.scan.read import resolve_questions
+
+    choices = list("BBBBBBBA")
+    search, boxes = _bubble_page(choices, np.random.default_rng(fill_level), fill_level)
+    reads = read_filled(search, boxes)
+    questions = [Question(f"q{i + 1}", "?", "single") for i in range(len(choices))]
+    resolved = resolve_questions(questions, reads)
+    assert [q.value for q in resolved] == choices
+    assert all(q.status == "ok" for q in resolved)
+
+
+def test_every_bubble_filled_in_one_column_goes_no_further_than_review():
+    """All rows chose B: no open B is left to compare with; the sheet's own paper and print decide."""
+    from omr.scan.bubbles import read_filled
+
+    search, boxes = _bubble_page(list("BBBBBB"), np.random.default_rng(3))
+    reads = read_filled(search, boxes)
+    for r in reads:
+        if r.option == "B":
+            assert r.state in ("marked", "uncertain")
+        else:
+            assert r.state != "marked"
+
+
+@needs_samples
+def test_a_painted_column_of_fills_on_a_real_scan_is_read(tmp_path_factory):
+    """Issue #14 on a real scan: paint every "B" of UmarFarootAPS's MCQ rows solid (a pen fill drawn
+    here, not by the simulator): B's peers are then all filled; no row may read ok without B."""
+    import cv2
+
+    from omr.scan.ingest import PageLoader, RawPage
+    from omr.scan.page import Catalogue, process_page
+
+    folder = tmp_path_factory.mktemp("painted") / "form_templates"
+    import_omrchecker(SAMPLES / "community/UmarFarootAPS/template.json", folder / "sheet.yaml")
+    catalogue = Catalogue.from_folder(folder)
+    raw = PageLoader().load(SAMPLES / "community/UmarFarootAPS/scans/scan-type-1.jpg", 0)
+    first = process_page(raw, catalogue)
+    texts = {q.id: q.text for layout in catalogue.layouts.values() for q in layout.questions}
+    rows = {texts[b.question] for b in first.boxes if texts[b.question].startswith("q") and b.option == "B"}
+    targets = [b for b in first.boxes if texts[b.question] in rows and b.option == "B"]
+    assert len(targets) == len(rows) >= 100
+    h = np.array(first.homography)
+    image = raw.image.copy()
+    for b in targets:
+        corners = np.array([[b.x, b.y, 1], [b.x + b.w, b.y + b.h, 1]], float) @ h.T
+        (x0, y0), (x1, y1) = corners[:, :2] / corners[:, 2:]
+        cv2.ellipse(image, (int((x0 + x1) / 2), int((y0 + y1) / 2)),
+                    (max(1, int(abs(x1 - x0) * 0.42)), max(1, int(abs(y1 - y0) * 0.42))), 0, 0, 360, 25, -1)
+    painted = process_page(RawPage(raw.path, 0, image), catalogue)
+    reads = {texts[q.question]: q for q in painted.questions}
+    for row in sorted(rows):
+        q = reads[row]
+        value = q.value if isinstance(q.value, list) else [q.value]
+        assert "B" in value or q.status != "ok", f"{row}: {q.value!r} {q.status}: the painted B is hidden"
+    # Rows that chose B already read B alone; the others now carry two fills: never ok with one of them.
+    assert sum(1 for row in rows if reads[row].status == "ok" and reads[row].value == "B") >= 5

@@ -285,3 +285,23 @@ def test_a_page_read_almost_all_blank_goes_to_a_person(default_layout, catalogue
     result = process_page(RawPage("pale.png", 0, grey), catalogue)
     assert result.set_aside is None and "mostly_blank" in result.detail
     assert result.questions and all(q.status == AMBIGUOUS for q in result.questions)
+
+
+def test_confidence_is_a_probability_that_never_contradicts_the_status():
+    """Issue #14: no "không chắc chắn (độ tin cậy 100%)"; a sure read is not shown as a coin toss."""
+    from omr import tuning as T
+    from omr.scan.read import calibrated_confidence, recalibrate
+
+    q = Question("Q", "?", "single")
+    sure = resolve_question(q, _reads({"1": EMPTY, "2": MARKED, "3": EMPTY}))
+    unsure = resolve_question(q, _reads({"1": EMPTY, "2": "uncertain", "3": EMPTY}))
+    assert sure.status == OK and unsure.status == AMBIGUOUS
+    assert 0.0 < unsure.confidence < 0.9 <= sure.confidence < 1.0
+    # Every status in review shows less confidence than any accepted read, at every raw score.
+    accepted_floor = min(p for status in (OK, BLANK) for _, p in T.CONFIDENCE_BY_STATUS[status])
+    for status in (AMBIGUOUS, INVALID):
+        for score in (0.25, 0.5, 0.8, 1.0):
+            assert calibrated_confidence(status, score) < accepted_floor
+    # A page-level rule that sends a sure read to review takes the confidence that goes with review.
+    recalibrate(sure, AMBIGUOUS)
+    assert sure.status == AMBIGUOUS and sure.confidence < accepted_floor

@@ -139,7 +139,7 @@ def test_figures_match_the_hand_calculation(dataset):
     h2 = report.yesno.set_index("question").loc["H2"]
     assert (h2.yes, h2.no, h2.pct_yes) == (1, 1, 50.0)
     assert report.date_sources == {"form": 3, "batch": 1, "online": 1}
-    assert report.review == {"answers": 1, "comments": 1} and report.awaiting_review == 2
+    assert report.review == {"answers": 1, "comments": 1, "incomplete": 0} and report.awaiting_review == 2
     # Flagged: the online text and the pending paper draft; "Không có tiêu cực" is praise.
     flags = {f["field"]: f for f in report.flags}
     assert set(flags) == {"H3", "H4"}
@@ -275,3 +275,19 @@ def test_cache_refresh_matches_a_rebuild_after_edits(dataset):
     assert chr(patched_codes[patched["response_id"].tolist().index(rid), layout.questions.index("B1")]) == "K"
     assert row["pending"] == 1  # D1 still awaits review
     assert str(patched.set_index("response_id")["batch_to"].dropna().iloc[0])[:10] == "2025-07-31"
+
+
+def test_a_sheet_missing_a_page_is_stated_and_not_counted_as_blanks(store, repo_root, monkeypatch, tmp_path):
+    """Issue #14: sheet 2 lost its page 2 (H1 is there): H1 has no blank; the report says 1 sheet is incomplete."""
+    monkeypatch.chdir(repo_root)
+    batch = store.ensure_batch("Đợt quý III")
+    record(store, batch, page_result(1, 1, {"A1": "2025-08-01", "B1": "5"}, path="s1.pdf"), 2)
+    record(store, batch, page_result(1, 2, {"H1": "4"}, path="s1.pdf", index=1), 2)
+    record(store, batch, page_result(2, 1, {"A1": "2025-08-02", "B1": "4"}, path="s2.pdf"), 2)
+    report = build(store, "2025-Q3")
+    h1 = _question(report, "H1")
+    assert (h1.blank, h1.n_valid, h1.n4) == (0, 1, 1)  # the missing page is no blank answer
+    assert _question(report, "B1").n_valid == 2
+    assert report.review["incomplete"] == 1
+    out = write_report(report, tmp_path / "report.html")
+    assert "Có 1 phiếu giấy thiếu trang" in out.read_text(encoding="utf-8")

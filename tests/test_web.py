@@ -402,3 +402,50 @@ def test_each_option_has_its_own_key():
     clash = Question("X", "", "single", (Option("K", "a"), Option("KYK", "b"), Option("AB", "c")))
     keys = option_keys(clash)
     assert keys["K"] == "k" and keys["AB"] == "a" and len(set(keys.values())) == 3
+
+
+def test_sheets_sharing_a_serial_are_decided_side_by_side(app):
+    """Issue #14: a serial conflict reaches a person, who sees both sheets and keeps both with a new serial."""
+    store = _store(app)
+    batch = store.ensure_batch("dot-web-2")
+    record(store, batch, page_result(1, 1, {**PAGE1, "B1": "1"}, path="copy.pdf", statuses={"B1": AMBIGUOUS}))
+    record(store, batch, page_result(1, 2, {**PAGE2, "H1": "1"}, path="copy.pdf", index=1))
+    ids = [r["id"] for r in store.responses() if r["serial"] == 1]
+    assert len(ids) == 2
+    client = login(app, "lan")
+    queue = _text(client.get("/queue?kind=conflict"))
+    assert re.search(r'id="count-conflict">1<', queue)
+    item_url = client.get("/queue/next").headers["Location"]
+    assert item_url.endswith(f"/queue/item/response/{ids[0]}")
+    html = _text(client.get(item_url))
+    assert "2 tờ phiếu khác nhau cùng mang số 000001" in html
+    assert all(f'id="sheet-{i}"' in html for i in ids) and html.count("/img/page/") == 4
+    refused = client.post(item_url, data={"action": "both", "keep": str(ids[0]), "new_serial": "2",
+                                          "csrf_token": _token(client, item_url)})
+    assert refused.status_code == 409 and "đã có phiếu khác dùng" in _text(refused)
+    done = client.post(item_url, data={"action": "both", "keep": str(ids[0]), "new_serial": "42",
+                                       "csrf_token": _token(client, item_url)})
+    assert done.status_code == 303
+    serials = sorted(r["serial"] for r in store.responses())
+    assert serials == [1, 2, 42]
+    assert re.search(r'id="count-conflict">0<', _text(client.get("/queue")))
+
+
+def test_an_incomplete_sheet_is_declared_lost_from_the_queue(app):
+    store = _store(app)
+    batch = store.ensure_batch("dot-web-3")
+    record(store, batch, page_result(7, 1, PAGE1, path="half.pdf"))
+    client = login(app, "lan")
+    client.get("/queue?kind=incomplete")
+    item_url = client.get("/queue/next").headers["Location"]
+    html = _text(client.get(item_url))
+    assert "Phiếu số 000007 thiếu trang 2" in html
+    version = re.search(r'name="version" value="([^"]*)"', html).group(1)
+    done = client.post(item_url, data={"action": "lost", "version": version, "reason": "tờ bị mất",
+                                       "csrf_token": _token(client, item_url)})
+    assert done.status_code == 303
+    assert re.search(r'id="count-incomplete">0<', _text(client.get("/queue")))
+    response_id = int(item_url.rsplit("/", 1)[1])
+    page = _text(client.get(f"/responses/{response_id}"))
+    assert "Phiếu thiếu trang 2" in page and "trang thiếu đã được xác nhận là mất" in page
+    assert "tờ bị mất" in page  # the reason, in the history

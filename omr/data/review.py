@@ -10,6 +10,11 @@ Queue items, in the order a reviewer meets them:
    alignment was poor, so every answer of that page was sent.
 3. ``comment``: an inked comment box waiting for its transcription, the
    highest review priority first.
+4. ``conflict``: two or more different sheets carrying one serial, shown side
+   by side; the reviewer keeps one, both (one gets a new serial) or neither
+   (:mod:`omr.completeness`, issue #14).
+5. ``incomplete``: a paper response missing a page; the reviewer assigns the
+   set-aside page (a ``page`` item) or declares the missing pages lost.
 
 An item is known by a key ``"<entity>:<id>"`` (entity answer, comment or
 page). A reviewer holds the item in front of them by a *claim* that expires,
@@ -27,8 +32,10 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
+from omr.data import completeness
 from omr.data.schema import (
     MACHINE,
+    SERIAL_CONFLICT,
     answers,
     awaits_review,
     batches,
@@ -39,6 +46,7 @@ from omr.data.schema import (
     decode_value,
     page_reviews,
     pages,
+    response_pages,
     responses,
 )
 from omr.data.store import version_token
@@ -56,13 +64,17 @@ IDLE_GAP = timedelta(minutes=5)
 NOT_ASKED = ("blank",)
 
 PAGE, MARK, MISALIGNED, COMMENT = "page", "mark", "misaligned", "comment"
+CONFLICT, INCOMPLETE = "conflict", "incomplete"  # whole sheets (issue #14), entity "response"
 KINDS = {
     MARK: "ô đánh dấu cần kiểm tra",
     MISALIGNED: "trang bị lệch",
     PAGE: "trang chưa nhận dạng",
     COMMENT: "ý kiến viết tay",
+    CONFLICT: "hai tờ trùng số phiếu",
+    INCOMPLETE: "phiếu thiếu trang",
 }
-ENTITY_OF_KIND = {PAGE: "page", MARK: "answer", MISALIGNED: "answer", COMMENT: "comment"}
+ENTITY_OF_KIND = {PAGE: "page", MARK: "answer", MISALIGNED: "answer", COMMENT: "comment",
+                  CONFLICT: "response", INCOMPLETE: "response"}
 
 
 class ClaimedError(OmrError):
@@ -103,7 +115,7 @@ def _aware(value: datetime) -> datetime:
 
 def parse_key(key: str) -> tuple[str, int]:
     entity, _, ident = (key or "").partition(":")
-    if entity not in ("answer", "comment", "page") or not ident.isdecimal():
+    if entity not in ("answer", "comment", "page", "response") or not ident.isdecimal():
         raise ReviewError(f"Mục «{key}» không hợp lệ")
     return entity, int(ident)
 
@@ -159,6 +171,17 @@ def _page_query(flt: QueueFilter):
     return query.order_by(pages.c.id)
 
 
+def _response_query(flt: QueueFilter, condition):
+    query = sa.select(responses.c.id, responses.c.serial, responses.c.unit).where(condition)
+    if flt.batch_id is not None:
+        in_batch = (sa.select(response_pages.c.response_id).join(pages, pages.c.id == response_pages.c.page_id)
+                    .where(pages.c.batch_id == flt.batch_id))
+        query = query.where(responses.c.id.in_(in_batch))
+    if flt.unit:
+        query = query.where(responses.c.unit == flt.unit)
+    return query.order_by(responses.c.serial, responses.c.id)
+
+
 def _sources(flt: QueueFilter):
     """(kind, entity, query) in queue order, as the filter allows."""
     if flt.kind in (None, "", PAGE):
@@ -167,6 +190,10 @@ def _sources(flt: QueueFilter):
         yield MARK, "answer", _answer_query(flt)
     if flt.kind in (None, "", COMMENT):
         yield COMMENT, "comment", _comment_query(flt)
+    if flt.kind in (None, "", CONFLICT):
+        yield CONFLICT, "response", _response_query(flt, responses.c.id.in_(completeness.conflict_heads()))
+    if flt.kind in (None, "", INCOMPLETE):
+        yield INCOMPLETE, "response", _response_query(flt, completeness.awaiting_pages())
 
 
 def queue_counts(store, flt: QueueFilter = QueueFilter()) -> dict[str, int]:
@@ -188,7 +215,7 @@ def queue_counts(store, flt: QueueFilter = QueueFilter()) -> dict[str, int]:
 
 
 def _held_by_others(conn: sa.Connection, who: str, now: datetime) -> dict[str, set[int]]:
-    held: dict[str, set[int]] = {"answer": set(), "comment": set(), "page": set()}
+    held: dict[str, set[int]] = {"answer": set(), "comment": set(), "page": set(), "response": set()}
     for row in conn.execute(sa.select(claims.c.item).where(claims.c.who != who, claims.c.expires_at > now)):
         entity, _, ident = row.item.partition(":")
         if entity in held and ident.isdecimal():
@@ -197,7 +224,7 @@ def _held_by_others(conn: sa.Connection, who: str, now: datetime) -> dict[str, s
 
 
 def _id_column(entity: str):
-    return {"answer": answers.c.id, "comment": comments.c.id, "page": pages.c.id}[entity]
+    return {"answer": answers.c.id, "comment": comments.c.id, "page": pages.c.id, "response": responses.c.id}[entity]
 
 
 def claim_next(store, who: str, flt: QueueFilter = QueueFilter(), *, skip: set[str] = frozenset()) -> str | None:
@@ -312,6 +339,8 @@ def load_item(store, key: str) -> Item | None:
                 "status": row.status, "text": row.text, "reviewed_by": row.reviewed_by,
                 "version": version_token(row.updated_at), "has_crop": bool(row.has_crop),
                 "form_id": row.form_id, "form_version": row.version, "pending": row.status == "pending"})
+        if entity == "response":
+            return _sheet_item(conn, key, ident)
         row = conn.execute(
             sa.select(pages, batches.c.name.label("batch"))
             .join(batches, batches.c.id == pages.c.batch_id).where(pages.c.id == ident)).first()
@@ -325,6 +354,44 @@ def load_item(store, key: str) -> Item | None:
             "homography": row.homography is not None,
             "decision": decided.decision if decided else None,
             "pending": row.set_aside is not None and row.set_aside not in NOT_ASKED and decided is None})
+
+
+def _sheet_item(conn: sa.Connection, key: str, response_id: int) -> Item | None:
+    """A whole-sheet item: a serial conflict (every sheet of the group) or an incomplete response."""
+    record = completeness.sheet(conn, response_id)
+    if record is None:
+        return None
+    group = completeness.conflict_group(conn, response_id) if SERIAL_CONFLICT in record["flags"] else []
+    kind = CONFLICT if len(group) > 1 else INCOMPLETE
+    pending = (len(group) > 1 if kind == CONFLICT else
+               bool(record["missing"]) and not {completeness.PAGES_LOST, completeness.REJECTED} & set(record["flags"]))
+    return Item(key, kind, response_id, response_id, record["pages"][0]["page_id"] if record["pages"] else None,
+                None, record["serial"], record["unit"],
+                {**record, "group": group, "version": record["flags_text"], "pending": pending})
+
+
+def mark_pages_lost(store, response_id: int, who: str, *, expected: str, reason: str = "") -> None:
+    """The reviewer declares the missing pages of a response lost (it stays incomplete, leaves the queue)."""
+    key = f"response:{response_id}"
+    _check_claim(store, key, who)
+    try:
+        completeness.mark_pages_lost(store, response_id, who, reason=reason, expected_flags=expected)
+    except completeness.DecisionError as exc:
+        raise ReviewError(exc.message) from None
+    release(store, key, who)
+
+
+def resolve_conflict(store, response_id: int, who: str, decision: str, *, keep_id: int | None = None,
+                     new_serial: int | None = None, reason: str = "") -> None:
+    """The reviewer's decision on sheets sharing a serial (see omr.completeness.resolve_conflict)."""
+    key = f"response:{response_id}"
+    _check_claim(store, key, who)
+    try:
+        completeness.resolve_conflict(store, response_id, who, decision, keep_id=keep_id, new_serial=new_serial,
+                                      reason=reason)
+    except completeness.DecisionError as exc:
+        raise ReviewError(exc.message) from None
+    release(store, key, who)
 
 
 def resolve_answer(store, answer_id: int, who: str, value: object, status: str, *, expected: str,
@@ -465,7 +532,7 @@ def reviewer_progress(store) -> list[dict]:
     """Per person: items decided, working hours and items per hour, latest first."""
     with store.reading() as conn:
         rows = conn.execute(sa.select(changes.c.who, changes.c.at)
-                            .where(changes.c.entity.in_(("answer", "comment", "page")))
+                            .where(changes.c.entity.in_(("answer", "comment", "page", "response")))
                             .order_by(changes.c.who, changes.c.at)).all()
     times: dict[str, list[datetime]] = {}
     for row in rows:

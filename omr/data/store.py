@@ -64,6 +64,7 @@ from omr.data.schema import (
     response_pages,
     responses,
     source_files,
+    split_flags,
 )
 from omr.errors import DatabaseError, OmrError
 from omr.model import OK, PageResult, PageSource, QuestionRead
@@ -743,6 +744,33 @@ class Store(StoreQueries):
                                                       decided_at=now))
             self._record_change(conn, who, "page", page_id, None, "decision", {"set_aside": row.set_aside},
                                 {"decision": "rejected"}, reason, now)
+
+        self._run_write(work)
+
+    def decide_response(self, response_id: int, who: str, *, add_flags: tuple[str, ...] = (),
+                        remove_flags: tuple[str, ...] = (), serial: int | None = None, reason: str = "",
+                        expected_flags: str | None = None) -> None:
+        """A person's decision on a whole response (issue #14): flags added or removed, a new serial.
+
+        ``expected_flags`` is the flags text the person was shown; if the
+        response changed meanwhile, StaleWriteError. Audited as entity 'response'.
+        """
+        def work(conn: sa.Connection) -> None:
+            row = conn.execute(sa.select(responses.c.flags, responses.c.serial)
+                               .where(responses.c.id == response_id)).first()
+            if row is None or (expected_flags is not None and row.flags != expected_flags):
+                raise StaleWriteError("Phiếu này vừa được người khác xử lý; tải lại hàng đợi.")
+            flags = row.flags
+            for flag in add_flags:
+                flags = add_flag(flags, flag)
+            flags = ",".join(f for f in split_flags(flags) if f not in remove_flags)
+            values: dict[str, Any] = {"flags": flags}
+            if serial is not None:
+                values["serial"] = serial
+            conn.execute(responses.update().where(responses.c.id == response_id).values(**values))
+            self._record_change(conn, who, "response", response_id, response_id, "decision",
+                                {"flags": row.flags, "serial": row.serial},
+                                {"flags": flags, "serial": values.get("serial", row.serial)}, reason)
 
         self._run_write(work)
 

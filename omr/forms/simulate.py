@@ -55,6 +55,7 @@ class Profile:
     blue_prob: float = 0.4  # per sheet: blue ink
     bleed_prob: float = 0.0  # per sheet: thin paper, the other side shows through
     dust_specks: float = 0.0  # mean number of dust specks per page
+    habits: float = 0.0  # per answered question: a real marking habit (see add_habits), issue #14
 
 
 PROFILES = {
@@ -64,6 +65,11 @@ PROFILES = {
     "harsh": Profile("harsh", 3.0, 6.0, 0.93, 9.0, 1.3, (45, 70), 0.35, 0.15, 0.35, True, faint_prob=0.2,
                      bleed_prob=0.4, dust_specks=8.0),
     "phone": Profile("phone", 3.0, 8.0, 0.93, 6.0, 1.2, (60, 85), 0.0, 0.1, 0.0, False, phone=True),
+    # Office scanning of sheets filled the way real people do (issue #14): faint single
+    # strokes, scribbled and struck-through cancellations, erased pencil, ticks running
+    # out of the box, a circle around the box meant.
+    "habits": Profile("habits", 2.0, 3.0, 0.95, 4.0, 0.8, (75, 92), 0.0, 0.05, 0.0, False,
+                      faint_prob=0.05, bleed_prob=0.2, dust_specks=2.0, habits=0.08),
 }
 
 # Sheet-level answering habits (per question unless stated).
@@ -113,12 +119,14 @@ class SheetTruth:
     scan_pages: list = field(default_factory=list)  # [{"page", "index", "upside_down"}]
     faint: bool = False  # pencil or a pen running dry
     scan_kinds: dict = field(default_factory=dict)  # page number -> "jpeg" | "1-bit"
+    habits: dict = field(default_factory=dict)  # question -> marking habit drawn (add_habits)
 
     def to_json(self) -> dict:
         return {"serial": self.serial, "serial_text": format_serial(self.serial), "form": self.form,
                 "version": self.version, "unit": self.unit, "answers": self.answers, "intent": self.intent,
                 "boxes": self.boxes, "mark_styles": self.mark_styles, "comments": self.comments, "ink": self.ink,
-                "scan_pages": self.scan_pages, "faint": self.faint, "scan_kinds": self.scan_kinds}
+                "scan_pages": self.scan_pages, "faint": self.faint, "scan_kinds": self.scan_kinds,
+                "habits": self.habits}
 
 
 @dataclass
@@ -395,7 +403,10 @@ def fill_page(blank: np.ndarray, page: PageLayout, truth: SheetTruth, dpi: int, 
         state = truth.boxes.get(box.question, {}).get(box.option)
         if state:
             style = truth.mark_styles[box.question][box.option]
-            _draw_mark(img, box, style, dpi, colour, rng, pen_mm)
+            if style in HABIT_STYLES:
+                draw_habit(img, box, style, dpi, colour, rng, pen_mm)
+            else:
+                _draw_mark(img, box, style, dpi, colour, rng, pen_mm)
     for region in page.text_regions:
         comment = truth.comments.get(region.field)
         if comment:
@@ -525,6 +536,8 @@ def simulate_batch(template: Template, layout: Layout, pdf_path: str | Path, tru
     pages: list[tuple[SheetTruth | None, int, bytes, bool]] = []  # (sheet, page number, bytes, upside down)
     for serial in range(first_serial, first_serial + count):
         truth = choose_answers(template, serial, rng, unit, comment_share, survey_dates, comment_styles)
+        if prof.habits:
+            add_habits(template, truth, rng, prof.habits)
         truth.ink = "blue" if rng.random() < prof.blue_prob else "black"
         faint = truth.faint = bool(rng.random() < prof.faint_prob)
         truths.append(truth)
@@ -752,3 +765,113 @@ def simulate_damaged_batch(template: Template, layout: Layout, pdf_path: str | P
     with open(pdf_path, "wb") as out:
         img2pdf.convert(images, outputstream=out, rotation=img2pdf.Rotation.ifvalid)
     return len(images)
+
+
+# --- real marking habits (issue #14) ------------------------------------------
+# Drawn independently of the ordinary marks above, from what respondents do on
+# paper: a faint single stroke, cancelling by filling, scribbling over or
+# striking through a box, erasing pencil, a tick running out of its box, a
+# circle around the box they finally meant.
+
+HABIT_STYLES = ("faint_stroke", "scribble", "struck_tick", "erasure", "tick_out", "circled")
+# Habits add_habits draws; "fill" is the solid cancellation the ordinary styles already have.
+HABITS = ("faint_stroke", "scribble", "struck_tick", "erasure", "tick_out", "circled", "fill")
+
+
+def _lighter(colour, share: float) -> tuple[int, int, int]:
+    """The colour of ``colour`` at ``share`` of its darkness on white paper."""
+    return tuple(int(round(255 - (255 - c) * share)) for c in colour)
+
+
+def draw_habit(img: np.ndarray, box: Checkbox, style: str, dpi: int, colour, rng: np.random.Generator,
+               pen_mm: float) -> None:
+    """Draw one habit (a name of ``HABIT_STYLES``) on the box, in place (RGB uint8 page at ``dpi``)."""
+    x0, y0 = _px(box.x, dpi), _px(box.y, dpi)
+    w, h = _px(box.w, dpi), _px(box.h, dpi)
+    pen = max(1, int(round(_px(pen_mm, dpi))))
+
+    def pt(fx: float, fy: float, jitter_mm: float = 0.3) -> tuple[int, int]:
+        jitter = _px(jitter_mm, dpi)
+        return (int(x0 + fx * w + rng.normal(0, jitter)), int(y0 + fy * h + rng.normal(0, jitter)))
+
+    if style == "faint_stroke":
+        # One light, thin stroke (a pencil barely touching, a pen running dry): ~4 % of the inside.
+        light = _lighter(colour, rng.uniform(0.45, 0.7))
+        thin = max(1, int(round(_px(rng.uniform(0.12, 0.2), dpi))))
+        if rng.random() < 0.5:
+            cv2.line(img, pt(0.25, 0.75), pt(0.75, 0.25), light, thin, cv2.LINE_AA)
+        else:
+            cv2.line(img, pt(0.2, 0.55), pt(0.4, 0.8), light, thin, cv2.LINE_AA)
+            cv2.line(img, pt(0.4, 0.8), pt(0.8, 0.2), light, thin, cv2.LINE_AA)
+    elif style == "scribble":
+        # Dense back-and-forth strokes over the box, not solid: ~40-90 % of the inside.
+        n = int(rng.integers(4, 8))
+        points = []
+        for i in range(n + 1):
+            fy = 0.08 + 0.84 * i / n
+            points.append(pt(0.05 if i % 2 == 0 else 0.95, fy, 0.2))
+        for a, b in zip(points, points[1:]):
+            cv2.line(img, a, b, colour, pen, cv2.LINE_AA)
+        for i in range(n // 2 + 1 if rng.random() < 0.5 else 0):  # a second pass across
+            fx = 0.1 + 0.8 * i / max(n // 2, 1)
+            cv2.line(img, pt(fx, 0.05, 0.2), pt(min(fx + 0.25, 0.95), 0.95, 0.2), colour, pen, cv2.LINE_AA)
+    elif style == "struck_tick":
+        # A tick, then a firm stroke through it: "not this one".
+        cv2.line(img, pt(0.15, 0.5), pt(0.4, 0.85), colour, pen, cv2.LINE_AA)
+        cv2.line(img, pt(0.4, 0.85), pt(0.95, 0.0), colour, pen, cv2.LINE_AA)
+        cv2.line(img, pt(-0.05, 0.45), pt(1.05, 0.55), colour, pen + 1, cv2.LINE_AA)
+        cv2.line(img, pt(-0.05, 0.6), pt(1.05, 0.4), colour, pen + 1, cv2.LINE_AA)
+    elif style == "erasure":
+        # A pencil cross rubbed out: a smudged residue about half as dark as the respondent's marks.
+        layer = np.zeros(img.shape[:2], np.float32)
+        a, b = rng.uniform(0.1, 0.25), rng.uniform(0.75, 0.95)
+        cv2.line(layer, pt(a, a), pt(b, b), 1.0, pen + 1, cv2.LINE_AA)
+        cv2.line(layer, pt(b, a), pt(a, b), 1.0, pen + 1, cv2.LINE_AA)
+        layer = cv2.GaussianBlur(layer, (0, 0), _px(0.15, dpi)) * rng.uniform(0.4, 0.55)
+        ink = np.array(colour, np.float32)
+        img[:] = np.clip(img * (1 - layer[:, :, None]) + ink * layer[:, :, None], 0, 255).astype(np.uint8)
+    elif style == "tick_out":
+        # A quick tick whose long arm runs 2-4 mm out of the box.
+        out = rng.uniform(2.0, 4.0) / box.w
+        cv2.line(img, pt(0.2, 0.5), pt(0.45, 0.85), colour, pen, cv2.LINE_AA)
+        cv2.line(img, pt(0.45, 0.85), pt(0.95 + out * 0.6, -out), colour, pen, cv2.LINE_AA)
+    elif style == "circled":
+        # The box meant, crossed and then circled (another box is crossed too).
+        a, b = rng.uniform(0.05, 0.25), rng.uniform(0.75, 1.0)
+        cv2.line(img, pt(a, a), pt(b, b), colour, pen, cv2.LINE_AA)
+        cv2.line(img, pt(b, a), pt(a, b), colour, pen, cv2.LINE_AA)
+        centre = pt(0.5, 0.5, 0.2)
+        radius = _px(box.w / 2 + rng.uniform(1.2, 1.8), dpi)
+        cv2.ellipse(img, centre, (int(radius * rng.uniform(0.95, 1.15)), int(radius * rng.uniform(0.9, 1.05))),
+                    float(rng.uniform(-20, 20)), float(rng.uniform(-40, 0)), float(rng.uniform(320, 370)),
+                    colour, pen, cv2.LINE_AA)
+    else:
+        raise ValueError(style)
+
+
+def add_habits(template: Template, truth: SheetTruth, rng: np.random.Generator, share: float) -> None:
+    """Redraw ``share`` of the sheet's plainly answered single-choice questions with one habit each.
+
+    The intended answer stays the truth; boxes meant as cancelled are recorded
+    ``cancelled`` (erased and struck-through included). Habits are chosen
+    uniformly from ``HABITS``; ``truth.habits`` records which was drawn where.
+    """
+    for q in template.questions:
+        if q.type not in ("single", "scale", "yesno") or truth.intent.get(q.id) != "answered":
+            continue
+        marks = truth.boxes.get(q.id, {})
+        if len(marks) != 1 or rng.random() >= share:
+            continue
+        answer = next(iter(marks))
+        habit = str(rng.choice(HABITS))
+        others = [o.code for o in q.options if o.code != answer]
+        truth.habits[q.id] = habit
+        if habit in ("faint_stroke", "tick_out"):
+            truth.mark_styles[q.id] = {answer: habit}
+            continue
+        other = str(rng.choice(others))
+        marks[other] = "cancelled"
+        styles = {"scribble": ("scribble", "cross"), "struck_tick": ("struck_tick", "tick"),
+                  "erasure": ("erasure", "cross"), "circled": ("cross", "circled"), "fill": ("fill", "cross")}
+        other_style, answer_style = styles[habit]
+        truth.mark_styles[q.id] = {answer: answer_style, other: other_style}

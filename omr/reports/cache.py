@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 import numpy as np
 import sqlalchemy as sa
 
+from omr.data.completeness import REJECTED
 from omr.data.schema import MACHINE, report_blocks, report_state
 from omr.model import NEEDS_REVIEW
 from omr.text.lexicon import flags_from_json, flags_of
@@ -158,7 +159,9 @@ def compute_rows(conn: sa.Connection, layout: CacheLayout, ids: list[int] | tupl
     heads, answer_rows, batch_rows, comment_rows = [], [], [], []
     for part in _id_sets(ids):
         where, params = _where_ids("id", part)
-        heads += raw.all(f"SELECT id, unit, channel, submitted_at FROM responses WHERE {where}", params)
+        # A sheet a person decided not to keep (omr.completeness.REJECTED) counts nowhere.
+        heads += raw.all(f"SELECT id, unit, channel, submitted_at FROM responses WHERE {where} "
+                         "AND flags NOT LIKE %P", params + [f"%{REJECTED}%"])
         where, params = _where_ids("response_id", part)
         answer_rows += raw.all(f"SELECT response_id, question, value, status, set_by FROM answers WHERE {where}",
                                params)

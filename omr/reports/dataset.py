@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from omr.data.completeness import REJECTED, missing_pages, pages_lost
 from omr.data.schema import MACHINE
 from omr.data.store import open_store
 from omr.forms.qrcodes import format_serial
 from omr.forms.template import Template
-from omr.model import NEEDS_REVIEW, OK, VN_TZ
+from omr.model import MISSING_PAGE, NEEDS_REVIEW, OK, VN_TZ
 from omr.online.importer import IMPORTED_BY
 from omr.online.units import load_registry
 from omr.scan.page import Catalogue
@@ -37,7 +38,8 @@ TemplateLookup = Callable[[str, int], "Template | None"]
 
 BASE_COLUMNS = ("serial", "form", "version", "channel", "source", "unit", "unit_recorded", "unit_name",
                 "unit_today", "unit_today_name", "unit_status", "date", "date_source", "submitted_at",
-                "source_files", "source_pages", "source_row", "batch", "flags", "review", "to_review")
+                "source_files", "source_pages", "source_row", "batch", "flags", "review", "to_review",
+                "completeness", "missing_pages")
 COMMENT_COLUMNS = ("text_source", "crop", "flags")  # per free-text question, after the status columns
 LIST_SEPARATOR = ";"
 
@@ -138,11 +140,13 @@ def review_state(response: dict) -> tuple[str, int]:
     waiting = sum(1 for qid, (_, status, _) in response["answers"].items()
                   if status in NEEDS_REVIEW and set_by.get(qid, MACHINE) == MACHINE)
     waiting += sum(1 for c in response.get("comments", {}).values() if c["status"] == "pending")
+    if not pages_lost(response):  # a missing page waits for a person: assign it, or declare it lost
+        waiting += len(missing_pages(response))
     if waiting:
         return "pending", waiting
     people = [who for who in set_by.values() if who not in (MACHINE, IMPORTED_BY)]
     reviewed_comments = any(c["status"] == "reviewed" for c in response.get("comments", {}).values())
-    return ("reviewed" if people or reviewed_comments else "none"), 0
+    return ("reviewed" if people or reviewed_comments or pages_lost(response) else "none"), 0
 
 
 def unit_columns(response: dict, day: str, registry) -> dict:
@@ -180,6 +184,10 @@ def build_record(response: dict, template: Template | None, value_ids: list[str]
     online = response.get("channel") == "online"
     review, waiting = review_state(response)
     submitted = response.get("submitted_at")
+    missing = missing_pages(response)
+    for qid in text_ids:
+        if missing and comments[qid]["status"] is None:
+            comments[qid]["status"] = MISSING_PAGE
     return {
         "serial": "" if response["serial"] is None else format_serial(response["serial"]),
         "form": response["form_id"],
@@ -200,9 +208,11 @@ def build_record(response: dict, template: Template | None, value_ids: list[str]
         "to_review": waiting,
         "answers": {qid: comments[qid]["text"] if qid in comments else answers[qid][0] if qid in answers else None
                     for qid in value_ids},
-        "status": {qid: comments[qid]["status"] if qid in comments else answers[qid][1] if qid in answers else None
-                   for qid in status_ids},
+        "status": {qid: comments[qid]["status"] if qid in comments else answers[qid][1] if qid in answers
+                   else MISSING_PAGE if missing else None for qid in status_ids},
         "comments": comments,
+        "completeness": "incomplete" if missing else "complete",
+        "missing_pages": missing,
     }
 
 
@@ -228,7 +238,8 @@ class Dataset:
 
 def collect(store, template_lookup: TemplateLookup, today: date | None = None) -> Dataset:
     """Every response of ``store`` as records of the merged schema."""
-    items = list(store.responses())
+    # A sheet a person decided not to keep (a serial conflict) is in no dataset.
+    items = [r for r in store.responses() if REJECTED not in r["flags"]]
     templates: dict[tuple[str, int], Template | None] = {}
     for response in items:
         key = (response["form_id"], response["version"])

@@ -10,8 +10,11 @@ when unknown), ``unit_recorded`` (as written in the file or the QR code),
 (ok | outdated | unknown | ambiguous | not_yet | blank | no_registry),
 ``date`` and ``date_source``, ``submitted_at`` (online, ISO 8601 +07:00),
 ``source_files``, ``source_pages`` (paper), ``source_row`` (online: the row
-in the file), ``batch``, ``flags``, ``review`` (pending | reviewed | none)
-and ``to_review`` (answers awaiting a person); then one column per question
+in the file), ``batch``, ``flags``, ``review`` (pending | reviewed | none),
+``to_review`` (answers, comments and missing pages awaiting a person),
+``completeness`` (complete | incomplete: a page of the paper sheet is missing
+or set aside, issue #14) and ``missing_pages`` (their numbers; each question
+on them has the status ``missing_page``, never ``blank``); then one column per question
 holding its option code (multiple choice joined with ``;``, dates ISO), then
 one ``<qid>_status`` column per question. Questions follow the template's order; when several forms or
 versions are exported together their questions are merged in order of first

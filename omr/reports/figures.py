@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from omr.data import completeness
 from omr.data.schema import answers as answers_table
 from omr.data.schema import changes, comments, period_closures, period_revisions, responses
 from omr.data.store import open_store
@@ -619,6 +620,7 @@ def build(store, period_text: str, *, unit: str | None = None, roll_up: bool = F
         live_review = _apply_units(current_live.review, mapped, unit)
         review["answers_now"] = int(live_review["answers"].sum()) if len(live_review) else 0
         review["comments_now"] = int(live_review["comments"].sum()) if len(live_review) else 0
+    review["incomplete"] = incomplete_sheets(store, data, period, mapped, unit)
     crops = _crops(store, [f["crop_comment"] for f in flags if f.get("crop_comment")])
     scope = "tất cả đơn vị" if unit is None else f"{mapped(unit)[1]} (mã {unit})"
     return Report(period, previous, scope, roll_up, datetime.now(UTC), int(channels["total"].sum()) if len(channels)
@@ -642,6 +644,18 @@ def rank_units(units: pd.DataFrame, min_ranked: int) -> pd.DataFrame:
                               na_position="last")
     units.insert(0, "rank", units["index"].where(units["_eligible"]).rank(ascending=False, method="min"))
     return units.drop(columns="_eligible").reset_index(drop=True)
+
+
+def incomplete_sheets(store, data: Responses, period: Period, mapped: Callable, unit: str | None) -> int:
+    """Paper sheets of the period (and unit) missing a page (omr.completeness), counted live.
+
+    Their missing questions have no answer and count nowhere (not as blanks);
+    the report states how many sheets this is.
+    """
+    frame = data.frame
+    inside = frame[(frame["day"] >= pd.Timestamp(period.start)) & (frame["day"] <= pd.Timestamp(period.end))
+                   & frame["response_id"].isin(completeness.incomplete_ids(store))]
+    return len(_apply_units(inside[["unit"]], mapped, unit))
 
 
 def _revision_row(revision: Revision, period: Period) -> dict:

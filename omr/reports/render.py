@@ -86,7 +86,16 @@ def review_line(report) -> str:
     if "answers_now" in r:
         text += (f" (Lúc chốt; hiện còn {count(r['answers_now'])} câu trả lời và "
                  f"{count(r['comments_now'])} ý kiến chưa kiểm tra.)")
+    text += " " + incomplete_line(r.get("incomplete", 0))
     return text
+
+
+def incomplete_line(n: int) -> str:
+    """The report's statement on paper sheets missing a page (issue #14), always given."""
+    if not n:
+        return "Không có phiếu giấy nào thiếu trang."
+    return (f"Có {count(n)} phiếu giấy thiếu trang (trang thất lạc hoặc chưa nhận dạng được): các câu trên "
+            "trang thiếu không được tính là bỏ trống và không được tính vào chỉ số.")
 
 
 def question_rows(report) -> tuple[list[str], list[list]]:

@@ -163,6 +163,39 @@ def printed_baselines(boxes: list[Checkbox], darkness: np.ndarray) -> np.ndarray
     return base
 
 
+def open_baselines(boxes: list[Checkbox], darkness: np.ndarray, solid: np.ndarray) -> np.ndarray:
+    """:func:`printed_baselines` with solidly filled bubbles left out of every comparison (issue #14).
+
+    When most bubbles of one option are filled (a column of solid fills: a
+    quiz where nearly everyone chose B, a roll-number digit), their lower
+    quartile is a filled bubble and every fill of that column measured
+    against it looks empty. Solid fills (``solid``: their inner part is
+    nearly all ink) are never an empty level: each bubble is compared with
+    the open bubbles of its option, else of its own question, else with the
+    page's own level, the median of its open bubbles (its paper and print).
+    """
+    if not solid.any():
+        return printed_baselines(boxes, darkness)
+    by_question: dict[str, list[int]] = {}
+    for i, box in enumerate(boxes):
+        by_question.setdefault(box.question, []).append(i)
+    options = {q: tuple(boxes[i].option for i in members) for q, members in by_question.items()}
+    peers: dict[tuple, list[int]] = {}
+    for i, box in enumerate(boxes):
+        peers.setdefault((options[box.question], box.option), []).append(i)
+    open_darkness = darkness[~solid]
+    page = float(np.median(open_darkness)) if open_darkness.size else 0.0
+    base = np.full(len(boxes), page)
+    for i, box in enumerate(boxes):
+        same = [j for j in peers[(options[box.question], box.option)] if not solid[j]]
+        own = [j for j in by_question[box.question] if not solid[j]]
+        if len(same) >= T.BUBBLE_BASELINE_MIN:
+            base[i] = np.percentile(darkness[same], T.BUBBLE_BASELINE_PERCENTILE)
+        elif len(own) >= T.BUBBLE_BASELINE_MIN:
+            base[i] = np.median(darkness[own])
+    return base
+
+
 def jump_threshold(values: np.ndarray) -> float | None:
     """Middle of the largest jump between sorted values two apart (OMRChecker's "looseness"), or None."""
     v = np.sort(values)
@@ -210,7 +243,8 @@ def question_contrast(boxes: list[Checkbox], excess: np.ndarray) -> np.ndarray:
 def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
     measured = [inner_darkness(w, b, dx, dy) for w, b, (dx, dy) in zip(search.windows, boxes, search.offsets)]
     darkness = np.array([d for _, d in measured]) if measured else np.zeros(0)
-    excess = darkness - printed_baselines(boxes, darkness)
+    solid = np.array([f >= T.BUBBLE_SOLID_FILL for f, _ in measured], dtype=bool)
+    excess = darkness - open_baselines(boxes, darkness, solid)
     threshold = page_threshold(excess)
     contrast = question_contrast(boxes, excess)
     reads = []
@@ -224,6 +258,8 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
             state = EMPTY
         else:
             state = UNCERTAIN
+        if state == EMPTY and solid[i]:
+            state = UNCERTAIN  # a solid fill is never read as empty, whatever the comparison says
         confidence = 0.25 if state == UNCERTAIN else 0.5 + 0.5 * min(1.0, abs(margin) / 0.1)
         reads.append(BoxRead(box.question, box.option, state, round(fill, 4), round(dark, 4), round(confidence, 3),
                              round(box.x + dx, 2), round(box.y + dy, 2), box.w, box.h))

@@ -24,7 +24,7 @@ from omr.scan.identify import is_blank, overview
 from omr.scan.ingest import RawPage
 from omr.scan.lighting import flatten_lighting
 from omr.scan.page_geometry import checked_homography, find_two_pages, identify_any_turn, page_share_of_image
-from omr.scan.read import read_boxes, resolve_questions
+from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve_questions
 from omr.scan.register import match_pinned, pinned_identity
 
 
@@ -162,18 +162,21 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
     questions = [q for q in layout.questions if q.type != "text"]
     result.questions = resolve_questions(questions, result.boxes)
     blank = [q for q in result.questions if q.status == BLANK]
-    if len(result.questions) >= 5 and len(blank) >= T.MOSTLY_BLANK_PAGE_SHARE * len(result.questions):
+    # Questions without one sure mark (blank, or only uncertain boxes): faint pencil that a
+    # 1-bit scan broke up leaves a page of uncertain boxes and blanks, and no marks (#14).
+    unsure = [q for q in result.questions if q.question not in questions_with_marks(result.boxes)]
+    if len(result.questions) >= 5 and len(unsure) >= T.MOSTLY_BLANK_PAGE_SHARE * len(result.questions):
         # Respondents skip a question or three, not most of a page: faint pencil lost
         # in a 1-bit scan looks exactly like this, so a person glances at the page.
         result.detail = (result.detail + "; " if result.detail else "") + "mostly_blank"
         for q in blank:
-            q.status = AMBIGUOUS
+            recalibrate(q, AMBIGUOUS)
     if result.alignment_mm is None or result.alignment_mm > T.ALIGN_REVIEW_MM:
         # Never read a badly aligned page silently: every answer on it goes to a person.
         result.detail = (result.detail + "; " if result.detail else "") + "misaligned"
         for q in result.questions:
             if q.status in (OK, BLANK):
-                q.status = AMBIGUOUS
+                recalibrate(q, AMBIGUOUS)
     result.comments = [read_comment(grey, homography, ink, region, page) for region in page.text_regions]
 
 

@@ -10,7 +10,9 @@ empty, marked, cancelled (filled in completely), or uncertain. A question is
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from omr import tuning as T
@@ -68,21 +70,195 @@ def classify_fill(fill: float) -> tuple[str, float]:
 
 
 def read_boxes(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
-    """Measure and classify every box; an 'empty' box darker than its page's empty boxes is uncertain."""
+    """Measure and classify every box, then judge each against this respondent's own marks.
+
+    Returns one :class:`BoxRead` per box, in order. First each box alone
+    (:func:`classify_fill`; an 'empty' box darker than its page's empty boxes
+    is uncertain), then :func:`judge_against_respondent`.
+    """
     offsets = search.offsets
-    measured = [measure_box(window, box, dx, dy) for window, box, (dx, dy) in zip(search.windows, boxes, offsets)]
-    empty_darkness = [d for f, d in measured if f <= T.EMPTY_MAX_FILL]
+    evidence = [box_evidence(window, box, dx, dy) for window, box, (dx, dy) in zip(search.windows, boxes, offsets)]
+    empty_darkness = [e.darkness for e in evidence if e.fill <= T.EMPTY_MAX_FILL]
     baseline = float(np.median(empty_darkness)) if empty_darkness else 0.0
     spread = float(np.median(np.abs(np.array(empty_darkness) - baseline))) if empty_darkness else 0.0
     faint_limit = baseline + max(T.FAINT_EXCESS_DARKNESS, 6 * spread)
     reads = []
-    for box, (dx, dy), (fill, darkness) in zip(boxes, offsets, measured):
-        state, confidence = classify_fill(fill)
-        if state == EMPTY and darkness > faint_limit:
+    for box, (dx, dy), e in zip(boxes, offsets, evidence):
+        state, confidence = classify_fill(e.fill)
+        if state == EMPTY and e.darkness > faint_limit:
             state, confidence = UNCERTAIN, 0.3
-        reads.append(BoxRead(box.question, box.option, state, round(fill, 4), round(darkness, 4),
+        reads.append(BoxRead(box.question, box.option, state, round(e.fill, 4), round(e.darkness, 4),
                              round(confidence, 3), round(box.x + dx, 2), round(box.y + dy, 2), box.w, box.h))
+    judge_against_respondent(reads, evidence)
     return reads
+
+
+@dataclass(frozen=True)
+class BoxEvidence:
+    """What one box shows, beyond its fill (issue #14). Ink is on the page's scale (0 paper, 1 black)."""
+
+    fill: float  # share of the inside above INK_THRESHOLD, 0..1
+    darkness: float  # mean ink of the inside, 0..1
+    stroke: float  # ink of the strokes' core: STROKE_CORE_PERCENTILE of the inked pixels; 0 without any
+    trace_mm: float  # longest extent of one connected trace at TRACE_INK_LEVEL inside the box, mm
+    coverage: float  # share of the inside's COVERAGE_GRID x COVERAGE_GRID cells holding ink, 0..1
+    ring: float  # share of the directions around the box in which ink runs just outside it, 0..1
+    strokes_across: float = 0.0  # strokes a line across the box meets (median over lines, best direction)
+
+
+_NO_EVIDENCE = BoxEvidence(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
+def box_evidence(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> BoxEvidence:
+    """Measure one box moved by (dx, dy) mm on its canonical window (8 px/mm, :data:`omr.align.K`).
+
+    Fill and darkness are :func:`measure_box`'s; the stroke core, the longest
+    faint trace, the grid coverage and the ring of ink around the outline are
+    what :func:`judge_against_respondent` compares with the respondent's other
+    marks. A window off the page gives all zeros.
+    """
+    fill, darkness = measure_box(window, box, dx, dy)
+    if window.paper <= 0 or window.grey.size == 0:
+        return _NO_EVIDENCE
+    scale = window.paper * (1.0 - window.black_ratio)
+    ink = np.clip((window.paper - window.grey.astype(np.float32)) / max(scale, 1e-6), 0.0, 1.0)
+    m = T.BOX_INNER_MARGIN_MM
+    left, top = int(round((box.x + dx + m) * K)) - window.x0, int(round((box.y + dy + m) * K)) - window.y0
+    right = int(round((box.x + dx + box.w - m) * K)) - window.x0
+    bottom = int(round((box.y + dy + box.h - m) * K)) - window.y0
+    inside = ink[max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)]
+    if inside.size == 0:
+        return _NO_EVIDENCE
+    inked = inside[inside >= T.INK_THRESHOLD]
+    stroke = float(np.percentile(inked, T.STROKE_CORE_PERCENTILE)) if inked.size >= T.STROKE_CORE_MIN_PX else 0.0
+    return BoxEvidence(fill, darkness, stroke, _longest_trace_mm(inside), _coverage(inside),
+                       _ring_share(ink, box, dx - window.x0 / K, dy - window.y0 / K), _strokes_across(inside))
+
+
+def _strokes_across(inside: np.ndarray) -> float:
+    """How many separate strokes a line across the box meets: the median over inked rows
+    (and over inked columns), the larger of the two. A cross or a tick is met at most
+    twice, a solid fill once; a scribble's back-and-forth strokes three times or more.
+    """
+    inked = inside >= T.INK_THRESHOLD
+    best = 0.0
+    for lines in (inked, inked.T):
+        starts = np.count_nonzero(lines[:, 1:] & ~lines[:, :-1], axis=1) + lines[:, 0]
+        starts = starts[lines.any(axis=1)]
+        if starts.size:
+            best = max(best, float(np.median(starts)))
+    return best
+
+
+def _longest_trace_mm(inside: np.ndarray) -> float:
+    """Longest side (mm) of the bounding box of one connected trace of ink at TRACE_INK_LEVEL.
+
+    The inside is trimmed by TRACE_EDGE_TRIM_MM more, so the printed outline's
+    blur never makes a trace; a lone speck of dust or JPEG noise is < 1 mm.
+    Dots at most ~0.25 mm apart (3 px closing at 8 px/mm) count as one trace.
+    """
+    trim = int(round(T.TRACE_EDGE_TRIM_MM * K))
+    core = inside[trim:inside.shape[0] - trim, trim:inside.shape[1] - trim]
+    if core.size == 0:
+        return 0.0
+    trace = (core >= T.TRACE_INK_LEVEL).astype(np.uint8)
+    # Pencil grain and 1-bit scans break a light line into dots ~0.25 mm apart: join them.
+    trace = cv2.morphologyEx(trace, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(trace, connectivity=8)
+    if count <= 1:
+        return 0.0
+    return float(np.max(np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]))) / K
+
+
+def _coverage(inside: np.ndarray) -> float:
+    """Share of the grid cells of the inside in which at least COVERAGE_CELL_FILL is ink."""
+    n = T.COVERAGE_GRID
+    h, w = inside.shape
+    if h < n or w < n:
+        return 0.0
+    cells = [inside[h * i // n:h * (i + 1) // n, w * j // n:w * (j + 1) // n] for i in range(n) for j in range(n)]
+    return float(np.mean([np.mean(c >= T.INK_THRESHOLD) >= T.COVERAGE_CELL_FILL for c in cells]))
+
+
+def _ring_share(ink: np.ndarray, box: Checkbox, dx: float, dy: float) -> float:
+    """Share of RING_DIRECTIONS directions in which ink lies RING_NEAR_MM-RING_FAR_MM outside the outline.
+
+    ``dx``, ``dy`` (mm) place the box on ``ink``'s own pixel grid. A circle
+    drawn around the box is ink in nearly every direction; printed labels and
+    question text lie on one or two sides only.
+    """
+    cx, cy = (box.x + dx + box.w / 2) * K, (box.y + dy + box.h / 2) * K
+    ys, xs = np.mgrid[:ink.shape[0], :ink.shape[1]]
+    ox, oy = np.abs(xs - cx) - box.w * K / 2, np.abs(ys - cy) - box.h * K / 2
+    outside = np.hypot(np.maximum(ox, 0), np.maximum(oy, 0)) / K  # mm from the outline
+    band = (outside >= T.RING_NEAR_MM) & (outside <= T.RING_FAR_MM) & (ink >= T.INK_THRESHOLD)
+    if not band.any():
+        return 0.0
+    angles = np.arctan2(ys[band] - cy, xs[band] - cx)
+    sectors = np.unique(((angles + np.pi) / (2 * np.pi) * T.RING_DIRECTIONS).astype(int) % T.RING_DIRECTIONS)
+    return len(sectors) / T.RING_DIRECTIONS
+
+
+def judge_against_respondent(reads: list[BoxRead], evidence: list[BoxEvidence]) -> None:
+    """Revise box states (in place) with what this respondent's other marks on the page look like.
+
+    Rules (thresholds and their reasons in :mod:`omr.tuning`, issue #14 block):
+
+    1. A faint trace: an 'empty' box holding one connected trace of at least
+       TRACE_MIN_MM (or TRACE_SHORT_MIN_MM with some ink above INK_THRESHOLD)
+       is uncertain (a thin light stroke fills ~4 %, under EMPTY_MAX_FILL, and
+       must never be blank with confidence).
+    2. A light mark: a marked or filled box whose strokes' core is lighter than
+       LIGHT_MARK_SHARE of the respondent's typical mark (the median core of
+       the page's marks, once there are MIN_MARKS_FOR_HABIT of them) is
+       uncertain: erased pencil, or a mark the respondent did not mean.
+    3. A scribble: in a question with another plain mark, a box covered
+       nearly everywhere (SCRIBBLE_MIN_COVERAGE), at least SCRIBBLE_MIN_FILL
+       full and either met by SCRIBBLE_MIN_STROKES strokes across (back and
+       forth) or denser than the respondent's typical mark and the question's
+       plain marks by SCRIBBLE_FILL_EXCESS, is cancelled.
+    4. A circle: in a question with more than one mark, a marked box with ink
+       all around it (CIRCLE_MIN_RING) while its row's median box and the
+       question's other marks show at most CIRCLE_ROW_MAX_RING is the one
+       meant; the question's other marks are cancelled.
+    """
+    marks = [i for i, r in enumerate(reads) if r.state == MARKED]
+    typical_stroke = float(np.median([evidence[i].stroke for i in marks])) if marks else 0.0
+    typical_fill = float(np.median([evidence[i].fill for i in marks])) if marks else 0.0
+    know_habit = len(marks) >= T.MIN_MARKS_FOR_HABIT
+    for i, (r, e) in enumerate(zip(reads, evidence)):
+        if r.state == EMPTY and (e.trace_mm >= T.TRACE_MIN_MM or (
+                e.trace_mm >= T.TRACE_SHORT_MIN_MM and e.fill >= T.TRACE_SHORT_MIN_FILL)):
+            r.state, r.confidence = UNCERTAIN, 0.25
+        elif r.state in (MARKED, CANCELLED) and know_habit and e.stroke < T.LIGHT_MARK_SHARE * typical_stroke:
+            r.state, r.confidence = UNCERTAIN, 0.25
+    by_question: dict[str, list[int]] = {}
+    for i, r in enumerate(reads):
+        by_question.setdefault(r.question, []).append(i)
+    for members in by_question.values():
+        inked = [i for i in members if reads[i].state in (MARKED, UNCERTAIN) and evidence[i].fill >= T.MARK_MIN_FILL]
+        dense = [i for i in inked if evidence[i].coverage >= T.SCRIBBLE_MIN_COVERAGE
+                 and evidence[i].fill >= T.SCRIBBLE_MIN_FILL]
+
+        def heavier_than_the_rest(i: int) -> bool:
+            rest = max((evidence[j].fill for j in inked if j != i), default=1.0)
+            return evidence[i].fill >= max(typical_fill, rest) + T.SCRIBBLE_FILL_EXCESS
+
+        scribbled = [i for i in dense if evidence[i].strokes_across >= T.SCRIBBLE_MIN_STROKES
+                     or heavier_than_the_rest(i)]
+        plain = [i for i in inked if i not in scribbled and reads[i].state == MARKED]
+        if scribbled and plain:
+            for i in scribbled:
+                reads[i].state, reads[i].confidence = CANCELLED, 0.6
+        marked = [i for i in members if reads[i].state == MARKED]
+        circled = [i for i in marked if evidence[i].ring >= T.CIRCLE_MIN_RING]
+        if len(marked) > 1 and len(circled) == 1 and len(members) > 1:
+            row = sorted(evidence[i].ring for i in members if i != circled[0])
+            others = max(evidence[i].ring for i in marked if i != circled[0])
+            if max(row[len(row) // 2], others) <= T.CIRCLE_ROW_MAX_RING:
+                for i in marked:
+                    if i != circled[0]:
+                        reads[i].state, reads[i].confidence = CANCELLED, 0.6
 
 
 def _resolve_single(reads: list[BoxRead]) -> tuple[object, str]:
@@ -100,8 +276,28 @@ def _resolve_single(reads: list[BoxRead]) -> tuple[object, str]:
     return None, BLANK
 
 
+def calibrated_confidence(status: str, score: float) -> float:
+    """The measured probability (0..1) that a read with this status and raw score is right.
+
+    ``score`` is the least certain box's confidence (0.25-1). The table
+    :data:`omr.tuning.CONFIDENCE_BY_STATUS` is measured with
+    ``bench/accuracy.py --calibrate`` (share of reads right per status and
+    score bin, Laplace-smoothed, so never 0 or 1). A status the table lacks
+    takes the ambiguous row: unknown means unsure.
+    """
+    table = T.CONFIDENCE_BY_STATUS.get(status, T.CONFIDENCE_BY_STATUS[AMBIGUOUS])
+    return next(p for low, p in reversed(table) if score >= low or low == table[0][0])
+
+
+def recalibrate(read: QuestionRead, status: str) -> None:
+    """Give ``read`` a new status (set by a page-level rule) and the confidence that goes with it."""
+    read.status = status
+    read.confidence = calibrated_confidence(status, read.score)
+
+
 def resolve_question(question: Question, reads: list[BoxRead]) -> QuestionRead:
-    confidence = min((r.confidence for r in reads), default=1.0)
+    """One question's value, status and calibrated confidence from its boxes' reads."""
+    score = min((r.confidence for r in reads), default=1.0)
     if question.type == "date":
         value, status = _resolve_date(question, reads)
     elif question.type == "multiple":
@@ -116,7 +312,7 @@ def resolve_question(question: Question, reads: list[BoxRead]) -> QuestionRead:
             value, status = [], BLANK
     else:
         value, status = _resolve_single(reads)
-    return QuestionRead(question.id, value, status, round(confidence, 3))
+    return QuestionRead(question.id, value, status, calibrated_confidence(status, score), round(score, 3))
 
 
 def _resolve_date(question: Question, reads: list[BoxRead]) -> tuple[object, str]:
@@ -141,6 +337,11 @@ def _resolve_date(question: Question, reads: list[BoxRead]) -> tuple[object, str
     except ValueError:
         return None, INVALID
     return day.isoformat(), OK
+
+
+def questions_with_marks(reads: list[BoxRead]) -> set[str]:
+    """Ids of the questions with at least one box read as surely marked or filled in."""
+    return {r.question for r in reads if r.state in (MARKED, CANCELLED)}
 
 
 def resolve_questions(questions: list[Question], reads: list[BoxRead]) -> list[QuestionRead]:

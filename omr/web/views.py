@@ -29,7 +29,7 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError
 
-from omr.data import review, users
+from omr.data import completeness, review, users
 from omr.data.drafting import drafting_progress
 from omr.data.schema import comments
 from omr.data.schema import responses as responses_table
@@ -46,7 +46,11 @@ from omr.web.ids import db_id
 from omr.web.throttle import LoginThrottled
 
 STATUS_LABELS = {OK: "hợp lệ", BLANK: "để trống", MULTIPLE: "nhiều ô được đánh dấu",
-                 "ambiguous": "không chắc chắn", "invalid": "ngày không hợp lệ"}
+                 "ambiguous": "không chắc chắn", "invalid": "ngày không hợp lệ", "missing_page": "thiếu trang"}
+# responses.flags as a reviewer reads them (issue #14)
+FLAG_LABELS = {"serial_conflict": "hai tờ trùng số phiếu, chờ quyết định",
+               "pages_lost": "trang thiếu đã được xác nhận là mất",
+               "rejected": "không giữ (trùng số phiếu): không xuất, không tính vào báo cáo"}
 HISTORY_LIMIT = 30  # items kept for the "previous" key (the session is a cookie: keep it small)
 SKIP_LIMIT = 100
 
@@ -479,6 +483,8 @@ def register(app: Flask) -> None:
                     # An inked box is never recorded as saying nothing; illegible is a statement too.
                     raise review.ReviewError("Hãy gõ nội dung ý kiến; nếu không đọc được, gõ «[không đọc được]».")
                 review.transcribe_comment(_store(), ident, g.user.name, text, expected=expected, reason=reason)
+            elif entity == "response":
+                _decide_sheet(ident, request.form, expected, reason)
             elif request.form.get("action") == "reject":
                 review.reject_page(_store(), ident, g.user.name, reason=reason)
             else:
@@ -525,6 +531,22 @@ def register(app: Flask) -> None:
             flash("Chưa có mục nào trước đó.", "info")
             return redirect(url_for("queue_next"))
         return redirect(_item_url(keys[-1]))
+
+    def _decide_sheet(ident: int, form, expected: str, reason: str) -> None:
+        """A decision on a whole sheet (issue #14): missing pages lost, or a serial conflict settled."""
+        action = form.get("action", "")
+        if action == "lost":
+            review.mark_pages_lost(_store(), ident, g.user.name, expected=expected, reason=reason)
+        elif action in ("keep", "both", "neither"):
+            keep = form.get("keep", "")
+            serial_text = (form.get("new_serial") or "").strip()
+            if action == "both" and not serial_text.isdecimal():
+                raise review.ReviewError("Cần số phiếu mới (chữ số) cho tờ không được giữ số cũ")
+            review.resolve_conflict(_store(), ident, g.user.name, action,
+                                    keep_id=int(keep) if keep.isdecimal() else None,
+                                    new_serial=int(serial_text) if serial_text.isdecimal() else None, reason=reason)
+        else:
+            raise review.ReviewError("Hãy chọn một quyết định cho tờ phiếu")
 
     def _render_item(item: review.Item, held_by: str | None):
         question = None
@@ -611,6 +633,8 @@ def register(app: Flask) -> None:
             rows.append({"question": qid, "text": questions[qid].text if qid in questions else "",
                          "value": _value_text(questions.get(qid), value), "status": STATUS_LABELS.get(status, status),
                          "set_by": response["set_by"].get(qid)})
+        missing = completeness.missing_pages(response) if response else []
+        flags = [FLAG_LABELS.get(f, f) for f in (response or {}).get("flags", [])]
         history = review.response_history(_store(), response_id)
         for change in history:
             question = questions.get(change["field"])
@@ -621,12 +645,17 @@ def register(app: Flask) -> None:
                                               + f" ({STATUS_LABELS.get(data.get('status'), data.get('status'))})")
                 elif isinstance(data, dict) and "text" in data:
                     change[side + "_text"] = data["text"] if data["text"] is not None else "(chưa có)"
+                elif isinstance(data, dict) and "flags" in data:  # a decision on the whole sheet (#14)
+                    labels = [FLAG_LABELS.get(f, f) for f in data["flags"].split(",") if f]
+                    change[side + "_text"] = (f"số phiếu {_serial_text(data.get('serial'))}"
+                                              + (f"; {', '.join(labels)}" if labels else ""))
                 elif data is None:
                     change[side + "_text"] = "(chưa có)"
                 else:
                     change[side + "_text"] = json.dumps(data, ensure_ascii=False)
         return render_template("response.html", head=head, response=response, rows=rows, history=history,
-                               comments=_response_comments(response_id))
+                               comments=_response_comments(response_id),
+                               missing=missing, flags=flags)
 
     # -- progress --
 

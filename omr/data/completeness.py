@@ -1,0 +1,181 @@
+"""Whether a paper response has all its pages, and people's decisions on whole sheets (issue #14).
+
+A paper response knows its pages: ``responses.pages_expected`` (the pages of
+its form) and the page numbers joined to it in ``response_pages``. A page
+that never arrived, or that was set aside (QR code unreadable, misaligned...)
+and not yet given to its sheet, leaves the response *incomplete*. Nothing is
+stored for that: it is derived at query time, so assigning the page later
+makes the response complete again without any update.
+
+Each question of a missing page has no answer row; exports give it the
+status :data:`omr.model.MISSING_PAGE` (never ``blank``), reports leave it
+out of the counts (it is not a blank) and state how many sheets are
+incomplete. In the review queue a person either assigns the set-aside page
+(the existing page item) or declares the missing pages lost
+(:func:`mark_pages_lost`, flag :data:`PAGES_LOST`): the response stays
+incomplete, but leaves the queue.
+
+Two different sheets carrying one serial (``serial_conflict``) are put in
+front of a person side by side (:func:`conflict_group`), who keeps one
+(:data:`REJECTED` on the others), keeps both (one gets a new serial) or
+neither (:func:`resolve_conflict`).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from omr.data.schema import SERIAL_CONFLICT, pages, response_pages, responses, split_flags
+from omr.errors import OmrError
+
+# responses.flags set by a person (issue #14)
+PAGES_LOST = "pages_lost"  # the missing pages of this sheet will not come: it stays incomplete
+REJECTED = "rejected"  # this sheet is not kept (a serial conflict decided against it): no export, no report
+
+KEEP_ONE, KEEP_BOTH, KEEP_NEITHER = "keep", "both", "neither"
+
+
+class DecisionError(OmrError):
+    """A person's decision on a sheet cannot be applied (the message says why, in Vietnamese)."""
+
+
+def missing_pages(response: dict) -> list[int]:
+    """Page numbers (1-based) of a paper response that are not joined to it, ascending.
+
+    ``response`` is a dict of :meth:`omr.data.store.Store.responses`. Online
+    responses and responses whose number of pages is unknown have none.
+    """
+    if response.get("channel", "paper") != "paper" or not response.get("pages_expected"):
+        return []
+    present = {p["page"] for p in response.get("pages", [])}
+    return [n for n in range(1, int(response["pages_expected"]) + 1) if n not in present]
+
+
+def pages_lost(response: dict) -> bool:
+    """True when a person declared this response's missing pages lost."""
+    return PAGES_LOST in response.get("flags", [])
+
+
+def page_count():
+    """SQL: the number of distinct pages joined to the response of the outer query."""
+    return (sa.select(sa.func.count(sa.distinct(response_pages.c.page_number)))
+            .where(response_pages.c.response_id == responses.c.id).scalar_subquery())
+
+
+def incomplete():
+    """SQL condition on ``responses``: a paper response with fewer pages than its form has."""
+    return sa.and_(responses.c.channel == "paper", responses.c.pages_expected.is_not(None),
+                   page_count() < responses.c.pages_expected)
+
+
+def _has_flag(flag: str):
+    return responses.c.flags.contains(flag, autoescape=True)
+
+
+def awaiting_pages():
+    """SQL condition: incomplete, no decision yet, and not part of an undecided serial conflict."""
+    return sa.and_(incomplete(), sa.not_(_has_flag(PAGES_LOST)), sa.not_(_has_flag(REJECTED)),
+                   sa.not_(_has_flag(SERIAL_CONFLICT)))
+
+
+def conflict_heads():
+    """SQL: the lowest response id of each group of responses still in a serial conflict."""
+    return (sa.select(sa.func.min(responses.c.id))
+            .where(_has_flag(SERIAL_CONFLICT), sa.not_(_has_flag(REJECTED)))
+            .group_by(responses.c.form_id, responses.c.version, responses.c.serial))
+
+
+def incomplete_ids(store) -> set[int]:
+    """Ids of every incomplete paper response of the store, rejected ones left out."""
+    with store.reading() as conn:
+        return set(conn.execute(sa.select(responses.c.id).where(incomplete(), sa.not_(_has_flag(REJECTED))))
+                   .scalars())
+
+
+def sheet(conn: sa.Connection, response_id: int) -> dict | None:
+    """One response as the review page shows it: identity, flags and its pages ({page, page_id}), or None."""
+    head = conn.execute(sa.select(responses).where(responses.c.id == response_id)).first()
+    if head is None:
+        return None
+    joined = conn.execute(
+        sa.select(response_pages.c.page_number, response_pages.c.page_id, pages.c.batch_id)
+        .join(pages, pages.c.id == response_pages.c.page_id)
+        .where(response_pages.c.response_id == response_id).order_by(response_pages.c.page_number)).all()
+    found = [{"page": r.page_number, "page_id": r.page_id} for r in joined]
+    record = {"id": head.id, "form_id": head.form_id, "version": head.version, "serial": head.serial,
+              "unit": head.unit, "pages_expected": head.pages_expected, "flags": split_flags(head.flags),
+              "flags_text": head.flags, "channel": head.channel or "paper", "pages": found}
+    record["missing"] = missing_pages(record)
+    batch_ids = {r.batch_id for r in joined}
+    # Set-aside pages of the same batches still waiting for a person: one of them may be the missing page.
+    record["candidates"] = [r.id for r in conn.execute(
+        sa.select(pages.c.id).where(pages.c.batch_id.in_(batch_ids), pages.c.set_aside.is_not(None),
+                                    pages.c.set_aside != "blank").order_by(pages.c.id).limit(20))] \
+        if record["missing"] and batch_ids else []
+    return record
+
+
+def conflict_group(conn: sa.Connection, response_id: int) -> list[dict]:
+    """The responses sharing ``response_id``'s form, version and serial still in conflict, by id."""
+    head = conn.execute(sa.select(responses.c.form_id, responses.c.version, responses.c.serial)
+                        .where(responses.c.id == response_id)).first()
+    if head is None:
+        return []
+    ids = conn.execute(sa.select(responses.c.id).where(
+        responses.c.form_id == head.form_id, responses.c.version == head.version,
+        responses.c.serial == head.serial, _has_flag(SERIAL_CONFLICT), sa.not_(_has_flag(REJECTED)))
+        .order_by(responses.c.id)).scalars().all()
+    return [s for s in (sheet(conn, i) for i in ids) if s is not None]
+
+
+def mark_pages_lost(store, response_id: int, who: str, *, reason: str = "", expected_flags: str | None = None) -> None:
+    """A person declares the missing pages of an incomplete response lost; it leaves the queue.
+
+    Raises DecisionError when the response is complete (nothing to declare).
+    """
+    with store.reading() as conn:
+        record = sheet(conn, response_id)
+    if record is None:
+        raise DecisionError("Phiếu này không còn trong cơ sở dữ liệu")
+    if not record["missing"]:
+        raise DecisionError("Phiếu này đã đủ trang; không có trang nào để đánh dấu là mất")
+    store.decide_response(response_id, who, add_flags=(PAGES_LOST,), reason=reason, expected_flags=expected_flags)
+
+
+def resolve_conflict(store, response_id: int, who: str, decision: str, *, keep_id: int | None = None,
+                     new_serial: int | None = None, reason: str = "") -> None:
+    """A person's decision on the sheets that share ``response_id``'s serial.
+
+    ``decision``: KEEP_ONE (``keep_id`` stays, the others are REJECTED),
+    KEEP_BOTH (two sheets: ``keep_id`` keeps the serial, the other gets
+    ``new_serial``, which no response of the form may carry), KEEP_NEITHER
+    (all REJECTED). Every sheet of the group loses its ``serial_conflict``
+    flag. Raises DecisionError on a decision that does not fit the group.
+    """
+    with store.reading() as conn:
+        group = conflict_group(conn, response_id)
+        ids = [g["id"] for g in group]
+        if decision == KEEP_BOTH and new_serial is not None and group:
+            taken = conn.execute(sa.select(responses.c.id).where(
+                responses.c.form_id == group[0]["form_id"], responses.c.serial == new_serial)).first()
+        else:
+            taken = None
+    if len(group) < 2:
+        raise DecisionError("Không còn hai tờ trùng số phiếu này để quyết định; tải lại hàng đợi.")
+    if decision in (KEEP_ONE, KEEP_BOTH) and keep_id not in ids:
+        raise DecisionError("Hãy chọn tờ phiếu được giữ")
+    if decision == KEEP_BOTH:
+        if len(group) != 2:
+            raise DecisionError("Có hơn hai tờ trùng số phiếu: hãy giữ một tờ, rồi xử lý các tờ còn lại")
+        if new_serial is None or not 1 <= new_serial <= 999_999:
+            raise DecisionError("Cần số phiếu mới (1 đến 999999) cho tờ thứ hai")
+        if taken is not None:
+            raise DecisionError(f"Số phiếu {new_serial:06d} đã có phiếu khác dùng; hãy chọn số khác")
+    elif decision not in (KEEP_ONE, KEEP_NEITHER):
+        raise DecisionError("Quyết định không hợp lệ")
+    for g in group:
+        kept = decision == KEEP_BOTH or (decision == KEEP_ONE and g["id"] == keep_id)
+        store.decide_response(
+            g["id"], who, add_flags=() if kept else (REJECTED,), remove_flags=(SERIAL_CONFLICT,),
+            serial=new_serial if decision == KEEP_BOTH and g["id"] != keep_id else None,
+            reason=reason, expected_flags=g["flags_text"])

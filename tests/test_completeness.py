@@ -1,0 +1,161 @@
+"""Issue #14: a sheet with a missing page never looks complete; two sheets with one serial reach a person."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from db_fixtures import PAGE1, PAGE2, page_result, record
+
+from omr.data import completeness, review
+from omr.data.schema import SERIAL_CONFLICT
+from omr.model import MISSING_PAGE
+from omr.reports.dataset import catalogue_lookup, collect
+from omr.reports.export import export_responses
+
+
+def _dataset(store, repo_root):
+    return {r["serial"]: r for r in collect(store, catalogue_lookup(repo_root / "form_templates")).records}
+
+
+def _response_ids(store, serial):
+    return [r["id"] for r in store.responses() if r["serial"] == serial]
+
+
+@pytest.fixture
+def half_sheets(store):
+    """Sheet 1 complete; sheet 2 has only page 1 (page 2 was set aside); sheet 3 only page 2."""
+    batch = store.ensure_batch("dot-1")
+    record(store, batch, page_result(1, 1, PAGE1, path="s1.pdf"))
+    record(store, batch, page_result(1, 2, PAGE2, path="s1.pdf", index=1))
+    record(store, batch, page_result(2, 1, PAGE1, path="s2.pdf"))
+    lost = page_result(2, 2, PAGE2, path="s2.pdf", index=1)
+    lost.set_aside, lost.serial = "qr_unreadable", None
+    record(store, batch, lost)
+    record(store, batch, page_result(3, 2, PAGE2, path="s3.pdf", index=1))
+    return store, batch
+
+
+def test_missing_page_is_incomplete_in_export_not_blank(half_sheets, repo_root):
+    store, _ = half_sheets
+    rows = _dataset(store, repo_root)
+    assert rows["000001"]["completeness"] == "complete" and rows["000001"]["missing_pages"] == []
+    two = rows["000002"]
+    assert two["completeness"] == "incomplete" and two["missing_pages"] == [2]
+    # Every question of page 2 says why it has no value; page 1's keep theirs.
+    assert two["status"]["D1"] == MISSING_PAGE and two["answers"]["D1"] is None
+    assert two["status"]["H2"] == MISSING_PAGE
+    assert two["status"]["B1"] == "ok" and two["answers"]["B1"] == "5"
+    # A question page 1 has but the test's page 1 did not read is still missing, not blank.
+    assert all(status != "blank" for qid, status in two["status"].items() if two["answers"][qid] is None)
+    # The sheet waits for a person (assign the page or declare it lost).
+    assert two["review"] == "pending" and two["to_review"] >= 1
+    three = rows["000003"]
+    assert three["missing_pages"] == [1] and three["status"]["B1"] == MISSING_PAGE
+
+
+def test_csv_export_shows_completeness(half_sheets, repo_root, tmp_path):
+    store, _ = half_sheets
+    out = tmp_path / "export.csv"
+    export_responses(store, "csv", out, catalogue_lookup(repo_root / "form_templates"))
+    with out.open(encoding="utf-8-sig") as fh:
+        rows = {r["serial"]: r for r in csv.DictReader(fh)}
+    assert rows["000002"]["completeness"] == "incomplete"
+    assert rows["000002"]["missing_pages"] == "2"
+    assert rows["000002"]["D1_status"] == "missing_page"
+    assert rows["000001"]["completeness"] == "complete" and rows["000001"]["D1_status"] == "ok"
+
+
+def test_incomplete_sheet_is_queued_until_a_person_decides(half_sheets, repo_root):
+    store, _ = half_sheets
+    two, three = _response_ids(store, 2)[0], _response_ids(store, 3)[0]
+    counts = review.queue_counts(store, review.QueueFilter(kind=review.INCOMPLETE))
+    assert counts[review.INCOMPLETE] == 2
+    item = review.load_item(store, f"response:{two}")
+    assert item.kind == review.INCOMPLETE and item.data["missing"] == [2] and item.data["pending"]
+    # The set-aside page of the same batch is offered as the missing page.
+    assert len(item.data["candidates"]) == 1
+    assert review.claim(store, f"response:{two}", "lan")
+    review.mark_pages_lost(store, two, "lan", expected=item.data["version"], reason="tờ bị rách mất")
+    assert review.queue_counts(store, review.QueueFilter(kind=review.INCOMPLETE))[review.INCOMPLETE] == 1
+    rows = _dataset(store, repo_root)
+    # Still incomplete (the page is lost), but nothing waits for a person on it any more.
+    assert rows["000002"]["completeness"] == "incomplete" and rows["000002"]["status"]["D1"] == MISSING_PAGE
+    assert rows["000002"]["review"] == "reviewed"
+    # A complete sheet cannot be declared to have lost a page.
+    one = _response_ids(store, 1)[0]
+    with pytest.raises(review.ReviewError):
+        review.mark_pages_lost(store, one, "lan", expected=review.load_item(store, f"response:{one}").data["version"])
+    assert three in completeness.incomplete_ids(store)
+
+
+def test_assigning_the_set_aside_page_completes_the_sheet(half_sheets, repo_root, catalogue):
+    store, _ = half_sheets
+    item = review.load_item(store, f"response:{_response_ids(store, 2)[0]}")
+    page_id = item.data["candidates"][0]
+    assert review.claim(store, f"page:{page_id}", "lan")
+    review.assign_page(store, catalogue, page_id, "lan", "motcua-2026", 1, 2, 2)
+    rows = _dataset(store, repo_root)
+    assert rows["000002"]["completeness"] == "complete"
+    assert review.queue_counts(store, review.QueueFilter(kind=review.INCOMPLETE))[review.INCOMPLETE] == 1  # sheet 3
+
+
+@pytest.fixture
+def conflict(store):
+    """Serial 5 twice: two different sheets (different marks on both pages), both complete."""
+    batch = store.ensure_batch("dot-1")
+    record(store, batch, page_result(5, 1, PAGE1, path="a.pdf"))
+    record(store, batch, page_result(5, 2, PAGE2, path="a.pdf", index=1))
+    other = {**PAGE1, "B1": "1"}
+    assert record(store, batch, page_result(5, 1, other, path="b.pdf")) == "conflict"
+    record(store, batch, page_result(5, 2, {**PAGE2, "H1": "2"}, path="b.pdf", index=1))
+    return store
+
+
+def test_serial_conflict_reaches_a_person_with_both_sheets(conflict):
+    store = conflict
+    ids = _response_ids(store, 5)
+    assert len(ids) == 2
+    counts = review.queue_counts(store)
+    assert counts[review.CONFLICT] == 1  # one item for the pair, not one per sheet
+    assert counts[review.INCOMPLETE] == 0
+    key = review.claim_next(store, "lan", review.QueueFilter(kind=review.CONFLICT))
+    item = review.load_item(store, key)
+    assert item.kind == review.CONFLICT
+    assert [s["id"] for s in item.data["group"]] == ids
+    assert all(len(s["pages"]) == 2 for s in item.data["group"])
+
+
+def test_keep_one_sheet(conflict, repo_root):
+    store = conflict
+    keep, drop = _response_ids(store, 5)
+    assert review.claim(store, f"response:{keep}", "lan")
+    review.resolve_conflict(store, keep, "lan", completeness.KEEP_ONE, keep_id=drop)
+    rows = collect(store, catalogue_lookup(repo_root / "form_templates")).records
+    kept = [r for r in rows if r["serial"] == "000005"]
+    assert len(kept) == 1 and kept[0]["answers"]["B1"] == "1"  # the sheet chosen, not the first one
+    assert SERIAL_CONFLICT not in kept[0]["flags"]
+    assert review.queue_counts(store)[review.CONFLICT] == 0
+
+
+def test_keep_both_with_a_new_serial(conflict, repo_root):
+    store = conflict
+    first, second = _response_ids(store, 5)
+    review.claim(store, f"response:{first}", "lan")
+    with pytest.raises(review.ReviewError):  # the new serial must be free
+        review.resolve_conflict(store, first, "lan", completeness.KEEP_BOTH, keep_id=first, new_serial=5)
+    review.resolve_conflict(store, first, "lan", completeness.KEEP_BOTH, keep_id=first, new_serial=777)
+    rows = {r["serial"]: r for r in collect(store, catalogue_lookup(repo_root / "form_templates")).records}
+    assert rows["000005"]["answers"]["B1"] == "5" and rows["000777"]["answers"]["B1"] == "1"
+    assert review.queue_counts(store)[review.CONFLICT] == 0
+
+
+def test_keep_neither(conflict, repo_root):
+    store = conflict
+    first, _ = _response_ids(store, 5)
+    review.claim(store, f"response:{first}", "lan")
+    review.resolve_conflict(store, first, "lan", completeness.KEEP_NEITHER)
+    rows = collect(store, catalogue_lookup(repo_root / "form_templates")).records
+    assert not [r for r in rows if r["serial"] == "000005"]
+    history = review.response_history(store, first)
+    assert history and history[-1]["entity"] == "response"
