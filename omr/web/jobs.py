@@ -2,11 +2,13 @@
 
 An upload becomes a *job* (table ``upload_jobs``): its files sit in a folder
 of their own under the uploads directory, under names the server chose (a
-client's file name is shown, never used as a path). A single background
-thread per server reads queued jobs with :func:`omr.scan.batch.run_scan`, the
-same pipeline as ``omr scan``, so the browser can be closed. A job still
-'running' when the server starts was interrupted: it is resumed, and
-run_scan skips the pages already stored.
+client's file name is shown, never used as a path). Jobs are read with
+:func:`omr.scan.batch.run_scan`, the same pipeline as ``omr scan``, so the
+browser can be closed: on SQLite by :class:`JobRunner`, a single background
+thread per server; on PostgreSQL by job queue workers (omr.web.queue), which
+use :func:`take_job` and :func:`read_taken_job` below. A job still 'running'
+when the server starts was interrupted: it is resumed, and run_scan skips
+the pages already stored.
 
 Files are read one at a time, each marked 'reading' (with its attempt count)
 in the job's file list before it is read and 'done' after. A file found
