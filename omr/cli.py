@@ -580,7 +580,8 @@ def cmd_worker(args) -> int:
         raise BadArgumentsError(f"Không thấy thư mục tải lên «{args.uploads}» trên máy này: gắn thư mục "
                                 "chia sẻ của máy chủ (SMB/NFS) rồi chỉ ra bằng --uploads")
     with open_store(args.db) as store:
-        reader = queue.UploadReader(store, args.templates, args.workers, args.uploads)
+        reader = queue.UploadReader(store, args.templates, args.workers, args.uploads,
+                                    say=lambda line: print(line, flush=True))
         print(f"Đang chờ đợt tải lên từ {store.url}; dừng: Ctrl+C", flush=True)
         queue.run_worker(args.db, store, reader)
     print("Đã dừng đọc.", flush=True)

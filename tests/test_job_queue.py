@@ -179,6 +179,7 @@ def test_an_upload_is_read_by_omr_worker_in_another_process(tmp_path, office_bat
     assert row["status"] == "done", row["error"]
     assert worker.returncode == 0, err
     assert "Đang chờ đợt tải lên" in out and "Traceback" not in err
+    assert f"Lần tải lên số {job_id}: đã xong, {summary.pages}/{summary.pages} trang đã lưu" in out
     status = job_status(store, job_id)
     assert status["pages_done"] == summary.pages
     assert [f["state"] for f in status["files"]] == ["done"]

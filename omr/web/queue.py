@@ -25,6 +25,7 @@ is honoured, as it is for omr's tables.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 from pathlib import Path
@@ -104,10 +105,13 @@ class UploadReader:
     ``uploads_dir``: this machine's view of the uploads folder. A job's
     folder is recorded as the server saw it; a worker on another machine
     (the folder shared over SMB/NFS, mounted elsewhere) finds it there by
-    its name.
+    its name. ``say`` receives a line for the console as each upload starts
+    and ends (``omr worker`` prints them).
     """
 
-    def __init__(self, store, template_dir: str, workers: int = 1, uploads_dir: str | Path | None = None):
+    def __init__(self, store, template_dir: str, workers: int = 1, uploads_dir: str | Path | None = None,
+                 say=None):
+        self.say = say or (lambda line: None)  # one Vietnamese line per upload begun or ended (worker console)
         self.store = store
         self.template_dir = str(template_dir)
         self.workers = workers
@@ -133,10 +137,17 @@ class UploadReader:
             message = (f"Máy đọc không thấy thư mục tải lên «{Path(job['folder']).name}» trong {where}: "
                        "thư mục tải lên phải được chia sẻ cho máy chạy «omr worker» (SMB/NFS) "
                        "và chỉ ra bằng --uploads. Chưa tệp nào được đọc; hãy tải lên lại sau khi sửa.")
-            log.error("upload %s: folder %s not found on this machine", upload_id, job["folder"])
             jobs.finish_job(self.store, upload_id, jobs.FAILED, message)
+            self.say(f"Lần tải lên số {upload_id}: {message}")
             return
+        files = json.loads(job["files"])
+        self.say(f"Đang đọc lần tải lên số {upload_id}, đợt «{job['batch_name']}»: {len(files)} tệp, "
+                 f"{sum(f['pages'] for f in files)} trang")
         jobs.read_taken_job(self.store, job, folder, self.template_dir, self.workers)
+        ended = jobs.job_status(self.store, upload_id)
+        self.say(f"Lần tải lên số {upload_id}: {ended['status_label']}, {ended['pages_done']}/{ended['pages_total']} "
+                 f"trang đã lưu, {len(ended['set_aside'])} trang để riêng"
+                 + (f"\n  {ended['error']}" if ended["error"] else ""))
 
 
 def worker_app(db_url: str | None, reader: UploadReader) -> procrastinate.App:
@@ -172,7 +183,7 @@ async def recover_stalled_uploads(app: procrastinate.App, store, stalled_after_s
             try:
                 await manager.retry_job(job)
             except ProcrastinateException:  # another worker recovered it first
-                log.info("stalled job %s already recovered", job.id)
+                log.info("stalled job %s already recovered by another worker", job.id)
                 continue
             recovered.append(upload_id)
     for upload_id in await asyncio.to_thread(_uploads_running_without_a_job, store):
@@ -190,7 +201,7 @@ def _requeue_upload(store, upload_id: int) -> bool:
     """
     def work(conn: sa.Connection) -> bool:
         for message in jobs.set_aside_files_that_stopped_the_server(conn, [upload_id]):
-            log.warning("upload %s: %s", upload_id, message)
+            log.warning("Lần tải lên số %s: %s", upload_id, message)
         return conn.execute(upload_jobs.update().where(
             upload_jobs.c.id == upload_id, upload_jobs.c.status == jobs.RUNNING).values(
             status=jobs.QUEUED)).rowcount == 1
@@ -234,8 +245,9 @@ async def run_worker_async(app: procrastinate.App, store, *, install_signal_hand
             await asyncio.sleep(recovery_every_s)
             try:
                 await recover_stalled_uploads(app, store, stalled_after_s)
-            except Exception:  # a database hiccup must not stop the worker; the next round tries again
-                log.exception("recovering stalled uploads failed")
+            except Exception as exc:  # a database hiccup must not stop the worker; the next round tries again
+                log.warning("Chưa kiểm tra được các lần tải lên bị gián đoạn (%s: %s); sẽ thử lại",
+                            type(exc).__name__, exc)
 
     recovering = asyncio.create_task(keep_recovering(), name="omr-recover-uploads")
     try:
