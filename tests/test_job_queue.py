@@ -199,7 +199,7 @@ def test_a_worker_killed_on_a_file_twice_sets_it_aside_and_the_rest_is_read(tmp_
         deferrer.close()
 
     def dying_worker() -> int:
-        return subprocess.run([sys.executable, "-c", DYING_WORKER, store_url, TEMPLATES], env=_env(),
+        return subprocess.run([sys.executable, "-c", DYING_WORKER, store_url, TEMPLATES], check=False, env=_env(),
                               timeout=300).returncode
 
     # The worker dies on the first file: it is left 'reading', attempt 1, the queue's job 'doing'.
@@ -228,7 +228,8 @@ def test_a_worker_killed_on_a_file_twice_sets_it_aside_and_the_rest_is_read(tmp_
     assert files[0]["attempts"] == 2, "the set-aside file was not read a third time"
     assert "phiếu xấu.pdf" in row["error"] and "để riêng" in row["error"]
     assert job_status(store, job_id)["pages_done"] == summary.pages  # the good file whole, nothing of the other
-    assert [status for _, status in _queue_jobs(store)] == ["succeeded"]
+    # The queue keeps one job per death, ended 'failed', and the one that read the upload.
+    assert [status for _, status in _queue_jobs(store)] == ["failed", "failed", "succeeded"]
 
 
 @ON_POSTGRES
@@ -240,7 +241,7 @@ def test_a_worker_interrupted_once_reads_the_file_again(tmp_path, office_batch, 
         queue.defer_queued_uploads(deferrer, store)
     finally:
         deferrer.close()
-    assert subprocess.run([sys.executable, "-c", DYING_WORKER, store_url, TEMPLATES], env=_env(),
+    assert subprocess.run([sys.executable, "-c", DYING_WORKER, store_url, TEMPLATES], check=False, env=_env(),
                           timeout=300).returncode == 137
     # The stop was an ordinary restart: the file is harmless, so it is read, not set aside.
     row = _job(store, job_id)
@@ -272,3 +273,29 @@ def test_a_worker_that_cannot_see_the_uploads_folder_reads_nothing_and_says_why(
     assert job_status(store, job_id)["pages_done"] == 0
     reader.read(job_id)  # a job that ended is never taken again
     assert _job(store, job_id)["status"] == "failed"
+
+
+@ON_POSTGRES
+def test_a_worker_that_died_before_taking_its_upload_does_not_hold_it_for_ever(tmp_path, office_batch, store,
+                                                                                store_url):
+    """The queue's job is 'doing' under a dead worker but the upload was never marked 'running'."""
+    pdf, _, summary = office_batch
+    job_id = _upload(tmp_path, pdf, store)
+    deferrer = queue.deferring_app(store_url).open()
+    try:
+        queue.defer_queued_uploads(deferrer, store)
+    finally:
+        deferrer.close()
+    store.writing(lambda conn: conn.execute(sa.text("""
+        WITH dead AS (INSERT INTO procrastinate_workers (last_heartbeat) VALUES (NOW() - INTERVAL '1 hour')
+                      RETURNING id)
+        UPDATE procrastinate_jobs SET status = 'doing', worker_id = (SELECT id FROM dead)""")))
+    assert _job(store, job_id)["status"] == "queued"
+    runner = queue.QueueRunner(store, store_url, TEMPLATES, **FAST)
+    runner.start()
+    try:
+        row = _wait(store, job_id)
+    finally:
+        runner.stop(timeout=30)
+    assert row["status"] == "done" and job_status(store, job_id)["pages_done"] == summary.pages
+    assert [status for _, status in _queue_jobs(store)] == ["failed", "succeeded"]

@@ -169,7 +169,8 @@ async def recover_stalled_uploads(app: procrastinate.App, store, stalled_after_s
     has sent no heartbeat for ``stalled_after_s`` seconds. Its upload's file
     found 'reading' for the ``T.JOB_FILE_MAX_ATTEMPTS``-th time is set aside
     (omr.web.jobs.set_aside_files_that_stopped_the_server); the upload goes
-    back to 'queued' and the job to 'todo'. An upload left 'running' with no
+    back to 'queued', the dead worker's job ends 'failed' and a new job is
+    queued for the upload. An upload left 'running' with no
     job at all (read by an omr before the queue) is treated the same way.
     """
     manager = app.job_manager
@@ -177,21 +178,34 @@ async def recover_stalled_uploads(app: procrastinate.App, store, stalled_after_s
     recovered = []
     for job in await manager.get_stalled_jobs(task_name=TASK_NAME, seconds_since_heartbeat=stalled_after_s):
         upload_id = job.task_kwargs.get("upload_id")
+        try:
+            # The dead worker's job ends 'failed' (the queue's record of the death) and frees the upload's
+            # lock; a new job reads the upload. Not a retry of the same job: a job for the upload may
+            # already wait in the queue (one per upload), and two could not both be 'todo'.
+            await manager.finish_job(job, status=procrastinate.jobs.Status.FAILED, delete_job=False)
+        except ProcrastinateException:  # another worker recovered it first
+            log.info("stalled job %s already recovered by another worker", job.id)
+            continue
         if upload_id is None:
             continue
-        if await asyncio.to_thread(_requeue_upload, store, upload_id):
-            try:
-                await manager.retry_job(job)
-            except ProcrastinateException:  # another worker recovered it first
-                log.info("stalled job %s already recovered by another worker", job.id)
-                continue
-            recovered.append(upload_id)
+        await asyncio.to_thread(_requeue_upload, store, upload_id)
+        await _defer_async(app, upload_id)
+        recovered.append(upload_id)
     for upload_id in await asyncio.to_thread(_uploads_running_without_a_job, store):
         if await asyncio.to_thread(_requeue_upload, store, upload_id):
-            await app.configure_task(TASK_NAME, queue=QUEUE_NAME, lock=upload_lock(upload_id)).defer_async(
-                upload_id=upload_id)
+            await _defer_async(app, upload_id)
             recovered.append(upload_id)
     return recovered
+
+
+async def _defer_async(app: procrastinate.App, upload_id: int) -> bool:
+    """:func:`defer_upload` from the worker's event loop."""
+    try:
+        await app.configure_task(TASK_NAME, queue=QUEUE_NAME, lock=upload_lock(upload_id),
+                                 queueing_lock=upload_lock(upload_id)).defer_async(upload_id=upload_id)
+    except AlreadyEnqueued:
+        return False
+    return True
 
 
 def _requeue_upload(store, upload_id: int) -> bool:
@@ -234,18 +248,14 @@ async def run_worker_async(app: procrastinate.App, store, *, install_signal_hand
     """
     await recover_stalled_uploads(app, store, stalled_after_s)
     for upload_id in await asyncio.to_thread(queued_upload_ids, store):
-        try:
-            await app.configure_task(TASK_NAME, queue=QUEUE_NAME, lock=upload_lock(upload_id),
-                                     queueing_lock=upload_lock(upload_id)).defer_async(upload_id=upload_id)
-        except AlreadyEnqueued:
-            pass
+        await _defer_async(app, upload_id)
 
     async def keep_recovering() -> None:
         while True:
             await asyncio.sleep(recovery_every_s)
             try:
                 await recover_stalled_uploads(app, store, stalled_after_s)
-            except Exception as exc:  # a database hiccup must not stop the worker; the next round tries again
+            except Exception as exc:  # noqa: BLE001 (a database hiccup must not stop the worker; next round retries)
                 log.warning("Chưa kiểm tra được các lần tải lên bị gián đoạn (%s: %s); sẽ thử lại",
                             type(exc).__name__, exc)
 
