@@ -299,3 +299,18 @@ def test_a_worker_that_died_before_taking_its_upload_does_not_hold_it_for_ever(t
         runner.stop(timeout=30)
     assert row["status"] == "done" and job_status(store, job_id)["pages_done"] == summary.pages
     assert [status for _, status in _queue_jobs(store)] == ["failed", "succeeded"]
+
+
+@ON_POSTGRES
+def test_an_upload_never_put_in_the_queue_is_read_by_the_next_round(tmp_path, office_batch, store, store_url):
+    """The web server could not reach the queue after an upload (no wake): a running worker still reads it."""
+    pdf, _, summary = office_batch
+    runner = queue.QueueRunner(store, store_url, TEMPLATES, **FAST)
+    runner.start()
+    try:
+        job_id = _upload(tmp_path, pdf, store)
+        assert _queue_jobs(store) == []
+        row = _wait(store, job_id, timeout=120)
+    finally:
+        runner.stop(timeout=30)
+    assert row["status"] == "done" and job_status(store, job_id)["pages_done"] == summary.pages

@@ -33,6 +33,7 @@ from pathlib import Path
 import procrastinate
 import sqlalchemy as sa
 from procrastinate.exceptions import AlreadyEnqueued, ProcrastinateException
+from procrastinate.jobs import Status
 from psycopg.conninfo import make_conninfo
 
 from omr import tuning as T
@@ -182,7 +183,7 @@ async def recover_stalled_uploads(app: procrastinate.App, store, stalled_after_s
             # The dead worker's job ends 'failed' (the queue's record of the death) and frees the upload's
             # lock; a new job reads the upload. Not a retry of the same job: a job for the upload may
             # already wait in the queue (one per upload), and two could not both be 'todo'.
-            await manager.finish_job(job, status=procrastinate.jobs.Status.FAILED, delete_job=False)
+            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
         except ProcrastinateException:  # another worker recovered it first
             log.info("stalled job %s already recovered by another worker", job.id)
             continue
@@ -243,7 +244,7 @@ async def run_worker_async(app: procrastinate.App, store, *, install_signal_hand
     """Run a worker on the opened ``app`` until cancelled (or a signal, with ``install_signal_handlers``).
 
     Before taking jobs it recovers stalled ones and queues uploads waiting
-    without a job; it recovers again every ``recovery_every_s`` seconds.
+    without a job; it does both again every ``recovery_every_s`` seconds.
     One upload at a time (each file is read with the reader's page workers).
     """
     await recover_stalled_uploads(app, store, stalled_after_s)
@@ -255,6 +256,9 @@ async def run_worker_async(app: procrastinate.App, store, *, install_signal_hand
             await asyncio.sleep(recovery_every_s)
             try:
                 await recover_stalled_uploads(app, store, stalled_after_s)
+                # An upload whose deferring failed (the database was briefly unreachable) waits no longer.
+                for upload_id in await asyncio.to_thread(queued_upload_ids, store):
+                    await _defer_async(app, upload_id)
             except Exception as exc:  # noqa: BLE001 (a database hiccup must not stop the worker; next round retries)
                 log.warning("Chưa kiểm tra được các lần tải lên bị gián đoạn (%s: %s); sẽ thử lại",
                             type(exc).__name__, exc)
@@ -310,8 +314,14 @@ class QueueRunner:
 
     def wake(self) -> None:
         """Put the uploads waiting in upload_jobs in the queue (called after each upload)."""
-        if self._deferrer is not None:
+        if self._deferrer is None:
+            return
+        try:
             defer_queued_uploads(self._deferrer, self.store)
+        except ProcrastinateException as exc:
+            # The upload is kept 'queued' in upload_jobs: every worker's next round queues it.
+            log.warning("Chưa đưa được đợt tải lên vào hàng đợi (%s); máy đọc sẽ tự lấy trong vòng %s giây",
+                        exc, int(T.JOB_QUEUE_RECOVERY_EVERY_S))
 
     def stop(self, timeout: float = 5.0) -> None:
         if self._loop is not None and self._main is not None:
