@@ -13,9 +13,9 @@ its attempt count before it is read (omr.web.jobs.read_taken_job). A worker
 that dies stops sending heartbeats; after ``T.JOB_QUEUE_STALLED_AFTER_S``
 another worker (at its start, then every ``T.JOB_QUEUE_RECOVERY_EVERY_S``)
 finds the job stalled (procrastinate's heartbeat bookkeeping), sets aside a
-file found 'reading' for the ``T.JOB_FILE_MAX_ATTEMPTS``-th time, and puts
-the job back in the queue. Only that job is touched: other jobs may be being
-read by live workers elsewhere.
+file found 'reading' for the ``T.JOB_FILE_MAX_ATTEMPTS``-th time, ends the
+dead worker's job 'failed' and queues the upload again. Only that upload is
+touched: others may be being read by live workers elsewhere.
 
 procrastinate's tables live in the store's schema (migration 0003); its
 queries name no schema, so a ``search_path`` in the URL (``options=-csearch_path=...``)
