@@ -263,6 +263,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="người dùng mở ứng dụng qua HTTPS (proxy TLS phía trước): cookie đăng nhập chỉ gửi qua HTTPS")
     p.add_argument("--behind-proxy", action="store_true",
                    help="tin tiêu đề X-Forwarded-For/-Proto của một proxy ngược (caddy, nginx) đứng trước")
+    p.add_argument("--no-worker", action="store_true",
+                   help="PostgreSQL: không đọc đợt tải lên trong tiến trình này, để «omr worker» ở máy khác đọc")
+
+    p = sub.add_parser("worker", help="đọc các đợt tải lên từ hàng đợi PostgreSQL (chạy ở máy thứ hai)")
+    p.add_argument("--db", help="cơ sở dữ liệu PostgreSQL dùng chung với «omr review serve» (postgresql://...)")
+    p.add_argument("--uploads", help="thư mục tải lên của máy chủ, chia sẻ sang máy này (SMB/NFS); "
+                                     "mặc định: đường dẫn máy chủ đã ghi")
+    p.add_argument("--templates", default="form_templates", help=TEMPLATES_HELP)
+    p.add_argument("--workers", type=_positive_int, default=1, help="số tiến trình đọc trang của mỗi đợt")
 
     users = sub.add_parser("users", help="tài khoản của ứng dụng web")
     users_sub = users.add_subparsers(dest="users_command", required=True, parser_class=_Parser,
@@ -584,7 +593,28 @@ def cmd_review_serve(args) -> int:
     from omr.web import serve
 
     serve(args.db, host=args.host, port=args.port, uploads_dir=args.uploads, template_dir=args.templates,
-          scan_workers=args.workers, https=args.https, behind_proxy=args.behind_proxy)
+          scan_workers=args.workers, https=args.https, behind_proxy=args.behind_proxy,
+          queue_worker=not args.no_worker)
+    return 0
+
+
+def cmd_worker(args) -> int:
+    from omr.data.store import open_store
+    from omr.errors import BadArgumentsError
+    from omr.web import queue
+
+    if not queue.uses_job_queue(args.db):
+        raise BadArgumentsError("«omr worker» cần cơ sở dữ liệu PostgreSQL (--db postgresql://...); với SQLite, "
+                                "«omr review serve» tự đọc các đợt tải lên")
+    if args.uploads and not Path(args.uploads).is_dir():
+        raise BadArgumentsError(f"Không thấy thư mục tải lên «{args.uploads}» trên máy này: gắn thư mục "
+                                "chia sẻ của máy chủ (SMB/NFS) rồi chỉ ra bằng --uploads")
+    with open_store(args.db) as store:
+        reader = queue.UploadReader(store, args.templates, args.workers, args.uploads,
+                                    say=lambda line: print(line, flush=True))
+        print(f"Đang chờ đợt tải lên từ {store.url}; dừng: Ctrl+C", flush=True)
+        queue.run_worker(args.db, store, reader)
+    print("Đã dừng đọc.", flush=True)
     return 0
 
 
@@ -665,6 +695,7 @@ COMMANDS = {
     ("comments", "draft"): cmd_comments_draft,
     ("show", None): cmd_show,
     ("review", "serve"): cmd_review_serve,
+    ("worker", None): cmd_worker,
     ("users", "add"): cmd_users_add,
     ("online", "mapping"): cmd_online_mapping,
     ("online", "import"): cmd_online_import,

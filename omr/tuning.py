@@ -561,3 +561,14 @@ CONFIDENCE_BY_STATUS = {
 # samples cover 0.9-1.0 of the inner part; bold printed letters in empty bubbles
 # cover well under half of it. Solid fills are never an "empty" level.
 BUBBLE_SOLID_FILL = 0.9
+
+# --- #17 job queue (procrastinate workers on PostgreSQL, omr.web.queue) ----------------------------
+# A worker tells the database it is alive this often (s): procrastinate's own default.
+JOB_QUEUE_HEARTBEAT_S = 10.0
+# A worker silent this long (s) is taken for dead and its upload is put back in the queue: three
+# missed heartbeats (procrastinate's default stalled_worker_timeout), so one slow database round
+# trip under load does not look like a death, and a killed worker's upload waits half a minute.
+JOB_QUEUE_STALLED_AFTER_S = 30.0
+# How often (s) each running worker looks for uploads of dead workers: as often as one can be
+# found dead, so a second machine's crash is noticed within a minute even if nothing restarts.
+JOB_QUEUE_RECOVERY_EVERY_S = 30.0

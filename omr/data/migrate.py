@@ -25,6 +25,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from omr.data.job_queue_schema import apply_queue_schema
 from omr.data.schema import metadata
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -89,6 +90,7 @@ def prepare(conn: sa.Connection) -> tuple[str, str | None]:
     state, revision = schema_state(conn)
     if state == EMPTY:
         metadata.create_all(conn)
+        apply_queue_schema(conn)  # PostgreSQL only: what migration 0003 creates on an older database
         stamp(conn, head_revision())
         return CURRENT, head_revision()
     if state == LEGACY:

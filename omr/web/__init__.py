@@ -37,6 +37,7 @@ from omr.scan.page import Catalogue
 from omr.web import views
 from omr.web.ids import DatabaseIdConverter
 from omr.web.jobs import JobRunner
+from omr.web.queue import QueueRunner, uses_job_queue
 from omr.web.throttle import LoginThrottle
 
 DEFAULT_UPLOADS = Path("outputs") / "uploads"
@@ -83,11 +84,15 @@ def _secret_key(uploads_dir: Path) -> str:
 def create_app(db_url: str | None = None, *, uploads_dir: str | Path = DEFAULT_UPLOADS,
                template_dir: str | Path = "form_templates", scan_workers: int = 1,
                start_jobs: bool = True, config: dict | None = None, catalogue=None, https: bool = False,
-               behind_proxy: bool = False) -> Flask:
+               behind_proxy: bool = False, queue_worker: bool = True) -> Flask:
     """The app over the database at ``db_url``.
 
     ``start_jobs`` starts the background reader of uploaded batches (and
     resumes interrupted ones); tests that drive jobs by hand pass False.
+    Uploads are read by omr.web.jobs.JobRunner (a thread of this process)
+    on SQLite, through the job queue (omr.web.queue.QueueRunner) on
+    PostgreSQL; there ``queue_worker`` False leaves the reading to
+    ``omr worker`` processes (``omr review serve --no-worker``).
     ``catalogue`` (omr.scan.page.Catalogue) saves reading ``template_dir`` again.
     ``https``: users reach the app over HTTPS (a TLS reverse proxy in front),
     so the session cookie is marked Secure. ``behind_proxy``: trust one
@@ -121,7 +126,11 @@ def create_app(db_url: str | None = None, *, uploads_dir: str | Path = DEFAULT_U
     store = open_store(db_url)
     app.extensions["omr_store"] = store
     app.extensions["omr_catalogue"] = catalogue or Catalogue.from_folder(template_dir)
-    runner = JobRunner(store, str(template_dir), workers=scan_workers)
+    if uses_job_queue(db_url):
+        runner = QueueRunner(store, db_url, str(template_dir), workers=scan_workers, uploads_dir=uploads_dir,
+                             run_worker=queue_worker)
+    else:
+        runner = JobRunner(store, str(template_dir), workers=scan_workers)
     app.extensions["omr_jobs"] = runner
     csrf.init_app(app)
     # One throttle per app (tests build many apps); in memory, shared by the server's threads, which is
@@ -135,12 +144,12 @@ def create_app(db_url: str | None = None, *, uploads_dir: str | Path = DEFAULT_U
 
 def serve(db_url: str | None = None, *, host: str = "127.0.0.1", port: int = 8000,
           uploads_dir: str | Path = DEFAULT_UPLOADS, template_dir: str | Path = "form_templates",
-          scan_workers: int = 1, https: bool = False, behind_proxy: bool = False) -> None:
-    """Run the app with waitress until interrupted (Ctrl+C); ``https``/``behind_proxy`` as in create_app."""
+          scan_workers: int = 1, https: bool = False, behind_proxy: bool = False, queue_worker: bool = True) -> None:
+    """Run the app with waitress until interrupted (Ctrl+C); other arguments as in create_app."""
     from waitress import serve as waitress_serve
 
     app = create_app(db_url, uploads_dir=uploads_dir, template_dir=template_dir, scan_workers=scan_workers,
-                     https=https, behind_proxy=behind_proxy)
+                     https=https, behind_proxy=behind_proxy, queue_worker=queue_worker)
     store = app.extensions["omr_store"]
     print(f"Ứng dụng kiểm tra phiếu: http://{host}:{port}/ — cơ sở dữ liệu {store.url}", flush=True)
     print("Dừng: Ctrl+C", flush=True)

@@ -2,11 +2,13 @@
 
 An upload becomes a *job* (table ``upload_jobs``): its files sit in a folder
 of their own under the uploads directory, under names the server chose (a
-client's file name is shown, never used as a path). A single background
-thread per server reads queued jobs with :func:`omr.scan.batch.run_scan`, the
-same pipeline as ``omr scan``, so the browser can be closed. A job still
-'running' when the server starts was interrupted: it is resumed, and
-run_scan skips the pages already stored.
+client's file name is shown, never used as a path). Jobs are read with
+:func:`omr.scan.batch.run_scan`, the same pipeline as ``omr scan``, so the
+browser can be closed: on SQLite by :class:`JobRunner`, a single background
+thread per server; on PostgreSQL by job queue workers (omr.web.queue), which
+use :func:`take_job` and :func:`read_taken_job` below. A job still 'running'
+when the server starts was interrupted: it is resumed, and run_scan skips
+the pages already stored.
 
 Files are read one at a time, each marked 'reading' (with its attempt count)
 in the job's file list before it is read and 'done' after. A file found
@@ -220,51 +222,73 @@ class JobRunner:
             while not self._stop.is_set() and self.run_next():
                 pass
 
-    def _take(self) -> dict | None:
-        def work(conn: sa.Connection):
-            row = conn.execute(sa.select(upload_jobs).where(upload_jobs.c.status == QUEUED)
-                               .order_by(upload_jobs.c.id).limit(1)).mappings().first()
-            if row is None:
-                return None
-            hashes = [f["sha256"] for f in json.loads(row["files"])]
-            taken = conn.execute(upload_jobs.update().where(
-                upload_jobs.c.id == row["id"], upload_jobs.c.status == QUEUED).values(
-                status=RUNNING, started_at=datetime.now(timezone.utc), finished_at=None,
-                pages_at_start=_pages_stored(conn, hashes))).rowcount
-            return dict(row) if taken else None
-
-        return self.store.writing(work)
-
     def run_next(self) -> bool:
         """Read the oldest queued job to the end; False when none was waiting."""
-
-        job = self._take()
+        job = take_job(self.store)
         if job is None:
             return False
-        folder = Path(job["folder"])
-        status, error = DONE, ""
-        messages = [line for line in (job["error"] or "").splitlines() if line]
-        try:
-            for number, entry in enumerate(json.loads(job["files"])):
-                if entry.get("state") in (FILE_DONE, FILE_SET_ASIDE):
-                    continue
-                self.store.writing(lambda conn, n=number: _set_file_state(conn, job["id"], n, FILE_READING))
-                report = batch.run_scan([str(folder / entry["stored"])], self.store, job["batch_name"],
-                                  collected_from=job["collected_from"], collected_to=job["collected_to"],
-                                  workers=self.workers, template_dir=self.template_dir)
-                # The server's path of the file means nothing to the user: name it as they did.
-                messages += [m.replace(str(folder / entry["stored"]), entry["name"]) for m in report.file_errors]
-                self.store.writing(lambda conn, n=number: _set_file_state(conn, job["id"], n, FILE_DONE,
-                                                                          "\n".join(messages)))
-            error = "\n".join(messages)
-        except OmrError as exc:
-            status, error = FAILED, exc.message
-        except Exception as exc:  # the thread must survive any one job; the job shows what failed
-            log.exception("upload job %s failed", job["id"])
-            status, error = FAILED, f"Lỗi không mong đợi: {type(exc).__name__}: {exc}"
-        self.store.writing(lambda conn: conn.execute(upload_jobs.update().where(upload_jobs.c.id == job["id"]).values(
-            status=status, error=error, finished_at=datetime.now(timezone.utc))))
+        read_taken_job(self.store, job, Path(job["folder"]), self.template_dir, self.workers)
         return True
+
+
+def take_job(store, job_id: int | None = None) -> dict | None:
+    """Mark a queued job 'running' and return its row; the oldest queued one when ``job_id`` is None.
+
+    None when no such job is queued (already taken, done or unknown): the
+    check and the change are one conditional UPDATE, so two readers never
+    take the same job.
+    """
+    def work(conn: sa.Connection):
+        query = sa.select(upload_jobs).where(upload_jobs.c.status == QUEUED)
+        if job_id is not None:
+            query = query.where(upload_jobs.c.id == job_id)
+        row = conn.execute(query.order_by(upload_jobs.c.id).limit(1)).mappings().first()
+        if row is None:
+            return None
+        hashes = [f["sha256"] for f in json.loads(row["files"])]
+        taken = conn.execute(upload_jobs.update().where(
+            upload_jobs.c.id == row["id"], upload_jobs.c.status == QUEUED).values(
+            status=RUNNING, started_at=datetime.now(timezone.utc), finished_at=None,
+            pages_at_start=_pages_stored(conn, hashes))).rowcount
+        return dict(row) if taken else None
+
+    return store.writing(work)
+
+
+def read_taken_job(store, job: dict, folder: Path, template_dir: str, workers: int = 1) -> None:
+    """Read the files of a job taken by :func:`take_job` from ``folder``, and record how it ended.
+
+    Each file is marked 'reading' (one more attempt) before it is read and
+    'done' after, so a reader that dies leaves the file it died on marked.
+    Never raises for a job's failure: the job ends 'failed' with the reason.
+    """
+    status, error = DONE, ""
+    messages = [line for line in (job["error"] or "").splitlines() if line]
+    try:
+        for number, entry in enumerate(json.loads(job["files"])):
+            if entry.get("state") in (FILE_DONE, FILE_SET_ASIDE):
+                continue
+            store.writing(lambda conn, n=number: _set_file_state(conn, job["id"], n, FILE_READING))
+            report = batch.run_scan([str(folder / entry["stored"])], store, job["batch_name"],
+                                    collected_from=job["collected_from"], collected_to=job["collected_to"],
+                                    workers=workers, template_dir=template_dir)
+            # The server's path of the file means nothing to the user: name it as they did.
+            messages += [m.replace(str(folder / entry["stored"]), entry["name"]) for m in report.file_errors]
+            store.writing(lambda conn, n=number: _set_file_state(conn, job["id"], n, FILE_DONE,
+                                                                 "\n".join(messages)))
+        error = "\n".join(messages)
+    except OmrError as exc:
+        status, error = FAILED, exc.message
+    except Exception as exc:  # the reader must survive any one job; the job shows what failed
+        log.exception("upload job %s failed", job["id"])
+        status, error = FAILED, f"Lỗi không mong đợi: {type(exc).__name__}: {exc}"
+    finish_job(store, job["id"], status, error)
+
+
+def finish_job(store, job_id: int, status: str, error: str) -> None:
+    """Record a job's end: ``status`` (done / failed) and its message for the user (Vietnamese)."""
+    store.writing(lambda conn: conn.execute(upload_jobs.update().where(upload_jobs.c.id == job_id).values(
+        status=status, error=error, finished_at=datetime.now(timezone.utc))))
 
 
 def _set_file_state(conn: sa.Connection, job_id: int, number: int, state: str, error: str | None = None) -> None:
@@ -282,17 +306,22 @@ def _set_file_state(conn: sa.Connection, job_id: int, number: int, state: str, e
     conn.execute(upload_jobs.update().where(upload_jobs.c.id == job_id).values(**values))
 
 
-def set_aside_files_that_stopped_the_server(conn: sa.Connection) -> list[str]:
+def set_aside_files_that_stopped_the_server(conn: sa.Connection, job_ids: list[int] | None = None) -> list[str]:
     """At start-up: files of interrupted jobs found 'reading' a second time are set aside, named.
 
     A file still 'reading' was being read when the server stopped. Once may
     be a restart; ``T.JOB_FILE_MAX_ATTEMPTS`` times means the file itself
     stops the server: it is not read again, and the job's message says which
-    file and what to do. Returns those messages.
+    file and what to do. Returns those messages. ``job_ids`` limits this to
+    those jobs (the job queue's workers: another job may be being read by a
+    live worker on another machine); None looks at every running job.
     """
     said = []
-    rows = conn.execute(sa.select(upload_jobs.c.id, upload_jobs.c.files, upload_jobs.c.error)
-                        .where(upload_jobs.c.status == RUNNING)).all()
+    query = sa.select(upload_jobs.c.id, upload_jobs.c.files, upload_jobs.c.error).where(
+        upload_jobs.c.status == RUNNING)
+    if job_ids is not None:
+        query = query.where(upload_jobs.c.id.in_(job_ids))
+    rows = conn.execute(query).all()
     for job_id, files_json, error in rows:
         files = json.loads(files_json)
         messages = []

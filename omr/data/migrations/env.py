@@ -9,10 +9,11 @@ where the dialect needs it.
 
 from alembic import context
 
+from omr.data.job_queue_schema import is_omr_object
 from omr.data.schema import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=metadata, render_as_batch=True,
-                  compare_type=True)
+                  compare_type=True, include_name=is_omr_object)
 with context.begin_transaction():
     context.run_migrations()
