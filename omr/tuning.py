@@ -256,3 +256,41 @@ BLANK_FRAME_MIN_MM = (40.0, 8.0)
 BLANK_QUESTION_GAP_MM = 40.0
 # Lone boxes stacked one per line at most this far apart are one question's options.
 BLANK_STACK_MAX_MM = 12.0
+
+# --- Issue #16: boxes on blank forms made elsewhere (omr/template_from/boxes.py, printed.py) -----------
+# Outside size of a printed box, mm: the issue's contract (2 to 8 mm). Below 2 mm a box cannot be
+# ticked; above 8 mm a square is a table cell for writing, not a choice.
+BLANK_BOX_OUTER_MM = (2.0, 8.0)
+# Width/height of a box's hole: squares and circles are ~1; comb cells for one digit are up to ~1.5 tall.
+BLANK_BOX_ASPECT = (0.6, 1.7)
+# A square's hole fills its bounding box (1.0; 0.85 leaves room for rounded corners and blur at 150 dpi);
+# a circle fills pi/4 = 0.785 of it.
+BLANK_SQUARE_MIN_EXTENT = 0.85
+# Local window (mm) and contrast (grey levels) of the ink threshold: 4 mm is wider than any box line
+# yet local enough for the uneven light of a scanned or photographed blank; 15 keeps light-grey
+# hairlines (Word's 0.25 pt table rules) and drops paper texture.
+BLANK_INK_WINDOW_MM = 4.0
+BLANK_INK_CONTRAST = 15
+# Anything darker than this is ink even where the local window sees no contrast (inside bold areas).
+BLANK_INK_DARK_LEVEL = 90
+# A box is drawn with a line: its rim is at most 0.6 mm (a 1.5 pt Word border is 0.53 mm) and at most
+# 22 % of its size. A bold letter O of a 14 pt title has a rim of ~0.6 mm on 3.5 mm (17 %), so the rim
+# alone does not tell glyphs from small boxes: the printed words do (BLANK_TEXT_MIN_CONFIDENCE).
+BLANK_RIM_MAX_MM = 0.6
+BLANK_RIM_MAX_SHARE = 0.22
+# Ink inside a box's hole: a lettered bubble's letter covers 5-30 % of it; more is a filled shape.
+BLANK_BOX_MAX_INSIDE_INK = 0.35
+BLANK_LETTERED_MIN_INK = 0.04
+# Tesseract's word confidence (0-100) above which a word of two or more letters is printed text, and
+# a hole inside it a letter's counter. Measured on omr's own blank: title words read at 85-96.
+BLANK_TEXT_MIN_CONFIDENCE = 60.0
+# A hole in a character read as a letter is a letter's counter when a neighbour in its word is at least
+# 0.55 as tall (lower-case letters beside capitals are ~0.7) and closer than 0.35 of its height (letters
+# are set ~0.1 apart; a box is set a space, ~0.4 of its height or more, from its label).
+BLANK_TEXT_NEIGHBOUR_HEIGHT = 0.55
+BLANK_TEXT_LETTER_GAP = 0.35
+# Ink inside a box that survives opening by a 0.5 mm square is a solid shape (a QR code's alignment
+# pattern has a one-module (0.6 mm) centre; a bullet), not a letter printed in a bubble (strokes of 7-10 pt type are 0.2-0.4 mm). Above
+# 8 % of the inside, the hole is not a box.
+BLANK_SOLID_MM = 0.5
+BLANK_BOX_MAX_SOLID_INSIDE = 0.08

@@ -302,3 +302,25 @@ def render_preview(reference: np.ndarray, px_per_mm: float, boxes: list[Found], 
         cv2.putText(canvas, f"K{n}", (p0[0] + 4, p0[1] + 18), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 120, 255), 2,
                     cv2.LINE_AA)
     cv2.imwrite(str(out), canvas)
+
+
+# --- issue #16: the new finder, page by page -------------------------------------------------------
+
+@dataclass
+class PageFinding:
+    """What was found on one blank page: ``found`` (boxes, then frames; mm), the printed ``words``
+    (empty when Tesseract is unavailable), and ``groups`` (indices of boxes per question)."""
+
+    found: list
+    words: list
+    groups: list[list[int]] | None = None
+
+
+def detect_page(grey: np.ndarray, px_per_mm: float, read_text: bool = True) -> PageFinding:
+    """Find the boxes of one blank page (placeholder: replaced below once grouping by the print is in)."""
+    from omr.template_from.boxes import find_boxes
+
+    from omr.template_from.printed import read_words
+
+    words = read_words(grey, px_per_mm) if read_text else []
+    return PageFinding(find_boxes(grey, px_per_mm, words), words)
