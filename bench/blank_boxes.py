@@ -38,7 +38,7 @@ def score(found, truth, tolerance_mm: float = 1.6) -> tuple[int, int, dict]:
     used = set()
     for ti, t in enumerate(truth):
         tx, ty = t[0] + t[2] / 2, t[1] + t[3] / 2
-        best, best_d = None, tolerance_mm
+        best, best_d = None, max(tolerance_mm, 0.5 * min(t[2], t[3]))
         for fi, f in enumerate(found):
             if fi in used:
                 continue

@@ -274,10 +274,10 @@ BLANK_INK_CONTRAST = 15
 # Anything darker than this is ink even where the local window sees no contrast (inside bold areas).
 BLANK_INK_DARK_LEVEL = 90
 # A box is drawn with a line: its rim is at most 0.6 mm (a 1.5 pt Word border is 0.53 mm) and at most
-# 22 % of its size. A bold letter O of a 14 pt title has a rim of ~0.6 mm on 3.5 mm (17 %), so the rim
+# 18 % of its size (boxes of 2 to 8 mm measured 0.25-0.5 mm, 10-17 %; a bold O of 12 pt on 2.7 mm, 22 %). A bold O of a 14 pt title has a rim of ~0.6 mm on 3.5 mm (17 %), so the rim
 # alone does not tell glyphs from small boxes: the printed words do (BLANK_TEXT_MIN_CONFIDENCE).
 BLANK_RIM_MAX_MM = 0.6
-BLANK_RIM_MAX_SHARE = 0.22
+BLANK_RIM_MAX_SHARE = 0.18
 # Ink inside a box's hole: a lettered bubble's letter covers 5-30 % of it; more is a filled shape.
 BLANK_BOX_MAX_INSIDE_INK = 0.35
 BLANK_LETTERED_MIN_INK = 0.04
@@ -294,3 +294,10 @@ BLANK_TEXT_LETTER_GAP = 0.35
 # 8 % of the inside, the hole is not a box.
 BLANK_SOLID_MM = 0.5
 BLANK_BOX_MAX_SOLID_INSIDE = 0.08
+# A lettered ring found by its outline (its letter touches the ring): ring plus letter cover at most
+# 60 % of the disc (a circled digit at 10 pt and 150 dpi: 54-56 %; a solid dot 100 %). Letters (Ô, Ö) are
+# told apart by the printed words.
+BLANK_LETTERED_RING_MAX_INK = 0.6
+# ...and is at least 2.5 mm across: the outlines of letters of 10-12 pt body text with a counter
+# (o, d, Đ, Ô) measured 2.0-2.4 mm on omr's blank and the office blanks; circled digits at 10 pt 2.6 mm.
+BLANK_LETTERED_RING_MIN_MM = 2.5

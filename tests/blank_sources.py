@@ -23,7 +23,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 OFFICE_DIR = ROOT / "tests" / "data" / "office-blanks"
-BOX_CHARS = "☐○"
+BOX_CHARS = "☐○①②③④✓"  # ✓: a white mark in a table cell that is itself the box
 
 
 def external_root() -> Path | None:
@@ -109,11 +109,25 @@ def char_boxes(pdf: Path) -> list[list[tuple[str, tuple[float, float, float, flo
                 if ch and ch in BOX_CHARS:
                     left, bottom, right, top = text.get_charbox(i, loose=False)
                     mm = 25.4 / 72
-                    found.append((ch, (left * mm, (height - top) * mm, (right - left) * mm, (top - bottom) * mm)))
+                    box = (left * mm, (height - top) * mm, (right - left) * mm, (top - bottom) * mm)
+                    if ch == "✓":  # a white mark inside a ~6 mm cell: the cell is the box, about there
+                        cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+                        box = (cx - 3, cy - 3, 6.0, 6.0)
+                    found.append((ch, box))
             pages.append(found)
     finally:
         doc.close()
     return pages
+
+
+def page_count(pdf: Path) -> int:
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(str(pdf))
+    try:
+        return len(doc)
+    finally:
+        doc.close()
 
 
 def pages(only: str | None, dpis: list[int], folder: Path | None = None):
@@ -136,8 +150,8 @@ def pages(only: str | None, dpis: list[int], folder: Path | None = None):
                     page_chars = chars[number - 1]
                     boxes = [box for _, box in page_chars]
                     page_extra = extra.get("pages", {}).get(str(number), {})
-                    boxes += [tuple(b) for b in page_extra.get("boxes", [])]
-                    questions = page_extra.get("questions") or []
+                    questions = [f"Q{qi}" for qi, size in enumerate(page_extra.get("question_sizes", []))
+                                 for _ in range(size)]
                     if len(questions) != len(boxes):
                         questions = []
                     yield f"office {pdf.stem} p{number} {dpi}dpi", grey, ppm, boxes, questions

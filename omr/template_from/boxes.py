@@ -76,9 +76,12 @@ def find_holes(ink: np.ndarray, px_per_mm: float) -> list[Found]:
     lo, hi = T.BLANK_BOX_OUTER_MM
     found: list[Found] = []
     for index, contour in enumerate(contours):
-        if hierarchy[0][index][3] < 0:  # an outer boundary, not a hole
-            continue
         x, y, w, h = cv2.boundingRect(contour)
+        if hierarchy[0][index][3] < 0:  # an outer boundary: only a lettered ring is wanted from these
+            ring = _lettered_ring(ink, contour, hierarchy[0][index], x, y, w, h, px_per_mm)
+            if ring is not None:
+                found.append(ring)
+            continue
         wm, hm = w / px_per_mm, h / px_per_mm
         area = cv2.contourArea(contour)
         if area <= 4:
@@ -117,6 +120,30 @@ def find_holes(ink: np.ndarray, px_per_mm: float) -> list[Found]:
         found.append(Found(kind, x / px_per_mm - grow, y / px_per_mm - grow, outer_w, outer_h, rim_mm,
                            inside > T.BLANK_LETTERED_MIN_INK))
     return found
+
+
+def _lettered_ring(ink: np.ndarray, contour: np.ndarray, links: np.ndarray, x: int, y: int, w: int, h: int,
+                   px_per_mm: float) -> Found | None:
+    """A small bubble whose printed letter or digit touches its ring (①, Ⓐ at 8-10 pt and 150-200 dpi):
+    its hole is cut in pieces, so it is found by its outline: round, 2-8 mm, with holes, and mostly
+    empty inside (a bold letter O or a solid dot is filled)."""
+    lo, hi = T.BLANK_LETTERED_RING_MIN_MM, T.BLANK_BOX_OUTER_MM[1]
+    wm, hm = w / px_per_mm, h / px_per_mm
+    if links[2] < 0 or not (lo <= wm <= hi and lo <= hm <= hi) or not 0.8 <= wm / hm <= 1.25:
+        return None
+    area = cv2.contourArea(contour)
+    perimeter = cv2.arcLength(contour, True)
+    if perimeter <= 0 or area <= 0:
+        return None
+    extent = area / float(w * h)
+    if 4 * np.pi * area / (perimeter * perimeter) < T.BLANK_BUBBLE_MIN_CIRCULARITY or not 0.62 < extent < 0.86:
+        return None
+    filled = np.zeros((h, w), np.uint8)
+    cv2.drawContours(filled, [contour - [x, y]], -1, 255, -1)
+    share = np.count_nonzero(ink[y:y + h, x:x + w][filled > 0]) / max(1, np.count_nonzero(filled))
+    if share > T.BLANK_LETTERED_RING_MAX_INK:
+        return None
+    return Found("round", x / px_per_mm, y / px_per_mm, wm, hm, 0.0, True)
 
 
 def _rim_px(ink: np.ndarray, contour: np.ndarray, x: int, y: int, w: int, h: int) -> int:
@@ -216,7 +243,7 @@ def _is_letter_counter(box: Found, word) -> bool:
                 # Tesseract reads a lone box as two overlapping phantom letters ("LÌ"): a real
                 # neighbour is beside the hole, not over it.
                 overlap = min(ox + ow, box.x + box.w) - max(ox, box.x)
-                beside = overlap < 0.25 * ow and gap > -0.25 * h
+                beside = overlap < 0.4 * ow and gap > -0.25 * h
                 if other.isalnum() and beside and oh >= T.BLANK_TEXT_NEIGHBOUR_HEIGHT * h \
                         and gap < T.BLANK_TEXT_LETTER_GAP * h:
                     return True
