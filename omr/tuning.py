@@ -301,3 +301,18 @@ BLANK_LETTERED_RING_MAX_INK = 0.6
 # ...and is at least 2.5 mm across: the outlines of letters of 10-12 pt body text with a counter
 # (o, d, Đ, Ô) measured 2.0-2.4 mm on omr's blank and the office blanks; circled digits at 10 pt 2.6 mm.
 BLANK_LETTERED_RING_MIN_MM = 2.5
+# Grouping boxes into questions by the print (omr/template_from/questions.py).
+# A printed vertical rule between two boxes of a row splits them (a date's tens | units) when it is
+# at least 1.2 box heights and at least this tall (mm): taller than any letter of 8-14 pt body text.
+BLANK_SEPARATOR_MIN_MM = 4.0
+# An unlabelled gap in a row (grid of bare boxes) wider than 1.6 times the row's usual unlabelled gap
+# starts another question (omr's date: 7.2 mm between units, 12+ mm between tens and units).
+BLANK_UNLABELLED_GAP_RATIO = 1.6
+# Options wrapped to a second line start at the same indent as the first line's, within 4 mm.
+BLANK_INDENT_MM = 4.0
+# A column heading is read up to 25 mm above a grid's top box (omr's heading of 3 lines is ~12 mm).
+BLANK_HEADING_MAX_MM = 25.0
+# A question's text is the nearest line without boxes up to 15 mm above its first box.
+BLANK_QUESTION_TEXT_MAX_MM = 15.0
+# Words of one label are set at most 4 mm apart (a space is ~1 mm at 11 pt); a wider blank ends it.
+BLANK_LABEL_WORD_GAP_MM = 4.0

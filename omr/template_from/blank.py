@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -25,6 +25,10 @@ import numpy as np
 from omr import tuning as T
 from omr.errors import InputFileError
 from omr.scan.ingest import PageLoader, count_pages
+from omr.scan.ocr import OcrUnavailable
+from omr.template_from.boxes import find_boxes, ink_of
+from omr.template_from.printed import read_words
+from omr.template_from.questions import group_by_print
 
 REFERENCE_PX_PER_MM = 6.0  # ~150 dpi: plenty for registration, small files
 
@@ -314,13 +318,27 @@ class PageFinding:
     found: list
     words: list
     groups: list[list[int]] | None = None
+    questions: list = field(default_factory=list)
 
 
-def detect_page(grey: np.ndarray, px_per_mm: float, read_text: bool = True) -> PageFinding:
-    """Find the boxes of one blank page (placeholder: replaced below once grouping by the print is in)."""
-    from omr.template_from.boxes import find_boxes
+def detect_page(grey: np.ndarray, px_per_mm: float, read_text: bool = True, group_by: str = "rows") -> PageFinding:
+    """Find the boxes of one blank page, read its print and group the boxes into questions by it.
 
-    from omr.template_from.printed import read_words
-
-    words = read_words(grey, px_per_mm) if read_text else []
-    return PageFinding(find_boxes(grey, px_per_mm, words), words)
+    Args:
+        grey: the blank page (grey uint8), 150-300 dpi.
+        px_per_mm: its scale.
+        read_text: read the printed text with Tesseract (labels, letters told from boxes); when False or
+            when Tesseract is unavailable, boxes are found and grouped by geometry alone.
+        group_by: ``rows`` or ``columns`` (see :func:`omr.template_from.questions.group_by_print`).
+    """
+    words: list = []
+    if read_text:
+        try:
+            words = read_words(grey, px_per_mm)
+        except OcrUnavailable:
+            words = []
+    ink = ink_of(grey, px_per_mm)
+    found = find_boxes(grey, px_per_mm, words)
+    boxes = [f for f in found if f.kind != "frame"]
+    questions = group_by_print(boxes, words, ink, px_per_mm, group_by)
+    return PageFinding(found, words, [q.boxes for q in questions], questions)
