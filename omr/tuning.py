@@ -310,9 +310,14 @@ BLANK_SEPARATOR_MIN_MM = 4.0
 BLANK_UNLABELLED_GAP_RATIO = 1.6
 # Options wrapped to a second line start at the same indent as the first line's, within 4 mm.
 BLANK_INDENT_MM = 4.0
-# A column heading is read up to 25 mm above a grid's top box (omr's heading of 3 lines is ~12 mm).
-BLANK_HEADING_MAX_MM = 25.0
+# A column heading is read up to 14 mm above a grid's top box (omr's heading of 3 lines is ~12 mm).
+BLANK_HEADING_MAX_MM = 14.0
 # A question's text is the nearest line without boxes up to 15 mm above its first box.
 BLANK_QUESTION_TEXT_MAX_MM = 15.0
 # Words of one label are set at most 4 mm apart (a space is ~1 mm at 11 pt); a wider blank ends it.
 BLANK_LABEL_WORD_GAP_MM = 4.0
+# A comb field (one written digit per cell): cells at most 1 mm apart (they share a ruled wall) and at
+# least 1.15 times as tall as wide (Word combs and OMRChecker's sample6: 5 x 7 mm, 4.5 x 7.2 mm); square
+# cells side by side stay choice boxes.
+BLANK_COMB_MAX_GAP_MM = 1.0
+BLANK_COMB_MIN_ASPECT = 1.15

@@ -164,7 +164,7 @@ def pages(only: str | None, dpis: list[int], folder: Path | None = None):
 # OMRChecker's sample6/reference.png (a blank cover page at 300 dpi, A4) holds few boxes: its digit grid
 # was cleared from it. Its boxes, annotated by eye (mm at 210 mm wide): the seven shaded cells where the
 # student number is written, and the three empty rings U, HT, NT (the ring "A" is printed filled).
-SAMPLE6_BOXES = [((142.3 + 4.17 * i, 101.9, 4.5, 7.2), f"cell{i + 1}") for i in range(7)] + [
+SAMPLE6_BOXES = [((142.3 + 4.17 * i, 101.9, 4.5, 7.2), "student number") for i in range(7)] + [
     ((138.5, 109.3, 3.5, 3.5), "status"), ((138.5, 117.7, 3.5, 3.5), "status"), ((138.5, 121.9, 3.5, 3.5), "status")]
 
 

@@ -44,6 +44,7 @@ class Question:
     labels: list[str] = field(default_factory=list)
     codes: list[str] = field(default_factory=list)
     multiple: bool = False
+    comb: bool = False  # a comb field: cells sharing their walls, one written character each
 
 
 def _clean(text: str) -> str:
@@ -112,7 +113,20 @@ def group_by_print(boxes: list, words: list, ink: np.ndarray | None = None, px_p
     questions = _join_rows(segments, boxes, words)
     for q in questions:
         _label(q, boxes, words)
+        q.comb = _is_comb(q.boxes, boxes)
     return questions
+
+
+def _is_comb(members: list[int], boxes: list) -> bool:
+    """A comb field: at least three cells in a row that share their walls, each taller than wide
+    (a place to write one digit), not square choices set apart."""
+    if len(members) < 3:
+        return False
+    cells = sorted((boxes[i] for i in members), key=lambda b: b.x)
+    level = all(abs(c.centre[1] - cells[0].centre[1]) < 0.3 * c.h for c in cells)
+    touching = all(b.x - (a.x + a.w) < T.BLANK_COMB_MAX_GAP_MM for a, b in zip(cells, cells[1:]))
+    tall = all(c.h >= T.BLANK_COMB_MIN_ASPECT * c.w for c in cells)
+    return level and touching and tall
 
 
 def _rows(boxes: list, size: float) -> list[list[int]]:
@@ -139,6 +153,10 @@ def _split_row(row: list[int], boxes: list, words: list, ink, px_per_mm: float) 
         if not inside:
             empty_gaps.append(B.x - (A.x + A.w))
     usual = float(np.median(empty_gaps)) if empty_gaps else None
+    rules = [_separator(ink, px_per_mm, boxes[a], boxes[b]) for a, b in zip(row, row[1:])]
+    # Rules between every pair of boxes are a table's cell borders, not a printed separator.
+    if len(rules) >= 2 and sum(rules) >= len(rules) / 2:
+        rules = [False] * len(rules)
     segments = [[row[0]]]
     for k, (a, b) in enumerate(zip(row, row[1:])):
         gap, inside = gaps[k], between[k]
@@ -149,7 +167,7 @@ def _split_row(row: list[int], boxes: list, words: list, ink, px_per_mm: float) 
                 break
             label_end = max(label_end, w.right)
         blank = boxes[b].x - label_end
-        split = blank > T.BLANK_QUESTION_GAP_MM or _separator(ink, px_per_mm, boxes[a], boxes[b])
+        split = blank > T.BLANK_QUESTION_GAP_MM or rules[k]
         if not split and inside:
             # The text between two boxes is the left box's label, then maybe the right one's question.
             split = _question_start_after_label(inside)
@@ -196,9 +214,12 @@ def _join_rows(segments: list[list[int]], boxes: list, words: list) -> list[Ques
             first = boxes[seg[0]]
             close = 0 < first.centre[1] - last_box.centre[1] < T.BLANK_STACK_MAX_MM
             wrapped = not left and abs(first.x - min(boxes[i].x for i in last.boxes)) < T.BLANK_INDENT_MM
-            # Options one per line: lone boxes in one column (labels right, or left with leaders).
-            lone_column = len(seg) == 1 and all(
-                abs(boxes[i].centre[0] - first.centre[0]) < 0.6 * first.w for i in last.boxes)
+            # Options one per line: lone boxes one under another (labels right, or left with leaders
+            # that end wherever the label's dots end).
+            rows_of_last = [round(boxes[i].centre[1] / max(0.5, 0.6 * first.h)) for i in last.boxes]
+            lone_column = len(seg) == 1 and len(set(rows_of_last)) == len(rows_of_last) and (
+                all(abs(boxes[i].centre[0] - first.centre[0]) < 0.6 * first.w for i in last.boxes)
+                or any(LEADER.search(w.text) for w in left) or not left)
             if close and (wrapped or lone_column):
                 last.boxes += seg
                 continue
@@ -232,7 +253,7 @@ def _label(question: Question, boxes: list, words: list) -> None:
             text = _clean(" ".join(w.text for w in kept)) if not QUESTION_START.match(right[0].text) else ""
         if not text:
             left = _words_between(words, *band, prev_right, box.x)
-            leader = any(LEADER.search(w.text) for w in left) or (left and box.x - left[-1].right > 3)
+            leader = any(LEADER.search(w.text) for w in left)
             if left and leader and not _is_question_text(left):
                 text = _clean(" ".join(w.text for w in left))
         if not text:
@@ -273,7 +294,8 @@ def _question_text(question: Question, boxes: list, words: list) -> str:
     start = max((b.x + b.w for b in row), default=0.0)
     left = _words_between(words, first.y - 0.3 * first.h, first.y + 1.3 * first.h, start, first.x)
     own = _clean(" ".join(w.text for w in left)) if left else ""
-    own_is_label = left and not _is_question_text(left) and len(question.boxes) == 1
+    own_is_label = bool(left) and not _is_question_text(left) and (
+        len(question.boxes) == 1 or own == question.labels[0] or any(LEADER.search(w.text) for w in left))
     above = _line_above(first, boxes, words)
     if own and not own_is_label:
         if len(own.split()) <= 2 and above:

@@ -177,13 +177,13 @@ def lettered_comb_landscape() -> tuple[Document, dict]:
     _p(doc, "Số báo danh (viết mỗi chữ số vào một ô):")
     comb = doc.add_table(rows=1, cols=6)
     _borders(comb, size=8)
-    _widths(comb, [6] * 6)
+    _widths(comb, [5] * 6)
     for cell in comb.rows[0].cells:
         paragraph = cell.paragraphs[0]
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         _run(paragraph, "✓", size=6, white=True)
     _exact_row_height(comb.rows[0], 7)
-    sizes = [1] * 6  # a comb cell is a place to write one digit each
+    sizes = [6]  # a comb field: one question, written (a text frame in the template)
     _p(doc, "")
     for n in range(1, 9):
         p = _p(doc, f"Câu {n}.  ")
