@@ -32,6 +32,8 @@ from omr import tuning as T
 
 # A question's own text starts with its number ("Câu 5.", "5.", "A4.", "II.", "a)") or ends with ":" / "?".
 QUESTION_START = re.compile(r"^(câu\s*\d+|[A-ZĐ]?\d{1,2}[.):]|[IVX]{1,4}[.)]|[a-zđ][.)])", re.IGNORECASE)
+# How Tesseract reads an empty square box printed before a word (omr's blank and Word's ☐ at 150-300 dpi).
+BOX_AS_LETTERS = {"L", "LI", "LÌ", "LỊ", "LÍ", "Lì", "IRị", "H", "O", "[", "]", "[]", "LJ", "U"}
 LEADER = re.compile(r"[._…·\-–—]{2,}|^[._…·]+$")
 
 
@@ -53,6 +55,11 @@ def _clean(text: str) -> str:
                     or re.search(r"[\[\]|]$", t) else t for t in text.split())
     text = LEADER.sub(" ", text)
     text = re.sub(r"[☐□○◯❑▢⬜◻|]+", " ", text)
+    tokens = [t for t in text.split() if not re.fullmatch(r"[‹›«»+*^~=]+", t)]
+    # A box read as letters ("L", "LÌ", "IRị") in front of its label.
+    while len(tokens) > 1 and tokens[0] in BOX_AS_LETTERS:
+        tokens = tokens[1:]
+    text = " ".join(tokens)
     return re.sub(r"\s+", " ", text).strip(" :;,.-–")
 
 
@@ -65,7 +72,8 @@ def _words_between(words, y0: float, y1: float, x0: float, x1: float):
 def _is_question_text(words) -> bool:
     if not words:
         return False
-    text = " ".join(w.text for w in words)
+    # Leader dots read by Tesseract end in stray ":" ("....c-:"): they are not a question's colon.
+    text = " ".join(w.text for w in words if not LEADER.search(w.text))
     return bool(QUESTION_START.match(words[0].text)) or text.rstrip().endswith((":", "?"))
 
 
@@ -217,9 +225,7 @@ def _join_rows(segments: list[list[int]], boxes: list, words: list) -> list[Ques
             # Options one per line: lone boxes one under another (labels right, or left with leaders
             # that end wherever the label's dots end).
             rows_of_last = [round(boxes[i].centre[1] / max(0.5, 0.6 * first.h)) for i in last.boxes]
-            lone_column = len(seg) == 1 and len(set(rows_of_last)) == len(rows_of_last) and (
-                all(abs(boxes[i].centre[0] - first.centre[0]) < 0.6 * first.w for i in last.boxes)
-                or any(LEADER.search(w.text) for w in left) or not left)
+            lone_column = len(seg) == 1 and len(set(rows_of_last)) == len(rows_of_last)
             if close and (wrapped or lone_column):
                 last.boxes += seg
                 continue
