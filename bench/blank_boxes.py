@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 sys.path.insert(0, str(ROOT / "tests"))
 import blank_sources as truth_sources  # noqa: E402
-from omr.template_from.blank import detect_page, group_boxes  # noqa: E402
+from omr.template_from.blank import detect_page  # noqa: E402
 
 
 def score(found, truth, tolerance_mm: float = 1.6) -> tuple[int, int, dict]:
@@ -75,7 +75,7 @@ def main() -> None:
         seconds = time.perf_counter() - start
         boxes = [f for f in page.found if f.kind != "frame"]
         matched, false, pairs = score(boxes, truth)
-        groups = page.groups if page.groups is not None else group_boxes(boxes)
+        groups = page.groups or []
         qr, qa = questions_right(groups, truth_q, pairs) if truth_q else (0, 0)
         totals["truth"] += len(truth)
         totals["matched"] += matched

@@ -53,7 +53,7 @@ def _clean(text: str) -> str:
     # Tesseract reads a box's edge glued to a word as a bracket or bar: "]Nam", "Nữ [", "|2025".
     text = " ".join(re.sub(r"^[\[\]|Il]{1,2}(?=[\dA-ZĐÀ-Ỹa-zà-ỹ])|[\[\]|]+$", "", t) if re.match(r"^[\[\]|]", t)
                     or re.search(r"[\[\]|]$", t) else t for t in text.split())
-    text = LEADER.sub(" ", text)
+    text = LEADER.sub(" ", text).replace("_", " ")
     text = re.sub(r"[☐□○◯❑▢⬜◻|]+", " ", text)
     tokens = [t for t in text.split() if not re.fullmatch(r"[‹›«»+*^~=]+", t)]
     # A box read as letters ("L", "LÌ", "IRị") in front of its label.
@@ -246,6 +246,9 @@ def _label(question: Question, boxes: list, words: list) -> None:
         prev_right = max((b.x + b.w for b in row_boxes if b.x < box.x), default=0.0)
         band = (box.y - 0.3 * box.h, box.y + 1.3 * box.h)
         right = _words_between(words, *band, box.x + box.w, next_x)
+        glued = [w for w in words if w.x < box.x + box.w <= w.right and band[0] <= w.y + w.h / 2 <= band[1]
+                 and w not in right]
+        right = [_outside(w, box) for w in glued] + right
         text = _clean(" ".join(w.text for w in right))
         if right and QUESTION_START.match(right[0].text) and not text[:1].isdigit():
             text = ""
@@ -264,7 +267,7 @@ def _label(question: Question, boxes: list, words: list) -> None:
                 text = _clean(" ".join(w.text for w in left))
         if not text:
             text = _column_heading(box, boxes, words)
-        if letter and len(letter) <= 2 and letter.isalnum():
+        if box.kind == "round" and box.lettered and letter and len(letter) <= 2 and letter.isalnum():
             codes.append(letter)
             text = text or letter
         else:
@@ -277,6 +280,14 @@ def _label(question: Question, boxes: list, words: list) -> None:
     question.text = _question_text(question, boxes, words)
     question.multiple = len(members) == 1 or bool(re.search(r"nhiều|có thể chọn|mọi ô phù hợp", question.text,
                                                              re.IGNORECASE))
+
+
+def _outside(word, box):
+    """A word Tesseract read across a box and its label ("☐30" as "130"), keeping only the letters right
+    of the box (by their own boxes)."""
+    kept = "".join(ch for ch, x, _, w, _ in word.symbols if x + w / 2 > box.x + box.w)
+    return type(word)(kept, word.confidence, box.x + box.w, word.y, max(0.1, word.right - box.x - box.w), word.h,
+                      word.line, tuple(sym for sym in word.symbols if sym[1] + sym[3] / 2 > box.x + box.w))
 
 
 def _column_heading(box, boxes: list, words: list) -> str:
