@@ -258,25 +258,29 @@ BLANK_QUESTION_GAP_MM = 40.0
 BLANK_STACK_MAX_MM = 12.0
 
 # --- Issue #16: boxes on blank forms made elsewhere (omr/template_from/boxes.py, printed.py) -----------
-# Outside size of a printed box, mm: the issue's contract (2 to 8 mm). Below 2 mm a box cannot be
-# ticked; above 8 mm a square is a table cell for writing, not a choice.
-BLANK_BOX_OUTER_MM = (2.0, 8.0)
+# Outside size of a printed box, mm: the issue's contract (2 to 8 mm), with 10 % for print and scan
+# scale. Below 2 mm a box cannot be ticked; above 8 mm a square is a table cell for writing.
+BLANK_BOX_OUTER_MM = (1.8, 8.8)
 # Width/height of a box's hole: squares and circles are ~1; comb cells for one digit are up to ~1.5 tall.
 BLANK_BOX_ASPECT = (0.6, 1.7)
 # A square's hole fills its bounding box (1.0; 0.85 leaves room for rounded corners and blur at 150 dpi);
 # a circle fills pi/4 = 0.785 of it.
 BLANK_SQUARE_MIN_EXTENT = 0.85
-# Local window (mm) and contrast (grey levels) of the ink threshold: 4 mm is wider than any box line
-# yet local enough for the uneven light of a scanned or photographed blank; 15 keeps light-grey
-# hairlines (Word's 0.25 pt table rules) and drops paper texture.
+# Ink (mean threshold): darker by BLANK_INK_CONTRAST grey levels than the mean within BLANK_INK_WINDOW_MM:
+# 4 mm is wider than any box line yet local enough for the uneven light of a scanned or photographed
+# blank; 15 keeps light-grey hairlines (Word's 0.25 pt table rules) and drops paper texture.
 BLANK_INK_WINDOW_MM = 4.0
 BLANK_INK_CONTRAST = 15
+# Hairline ink (second search): darker by this than the brightest paper within the window. It keeps
+# the anti-aliased pixels of a 0.2 mm ring at 150 dpi (20-55 levels below the paper) that the mean
+# threshold loses; a flatbed's paper noise is ~4 levels.
+BLANK_HAIRLINE_CONTRAST = 20
 # Anything darker than this is ink even where the local window sees no contrast (inside bold areas).
 BLANK_INK_DARK_LEVEL = 90
-# A box is drawn with a line: its rim is at most 0.6 mm (a 1.5 pt Word border is 0.53 mm) and at most
+# A box is drawn with a line: its rim is at most 0.8 mm (Word's 2.25 pt border is 0.79 mm) and at most
 # 18 % of its size (boxes of 2 to 8 mm measured 0.25-0.5 mm, 10-17 %; a bold O of 12 pt on 2.7 mm, 22 %). A bold O of a 14 pt title has a rim of ~0.6 mm on 3.5 mm (17 %), so the rim
 # alone does not tell glyphs from small boxes: the printed words do (BLANK_TEXT_MIN_CONFIDENCE).
-BLANK_RIM_MAX_MM = 0.6
+BLANK_RIM_MAX_MM = 0.8
 BLANK_RIM_MAX_SHARE = 0.18
 # Ink inside a box's hole: a lettered bubble's letter covers 5-30 % of it; more is a filled shape.
 BLANK_BOX_MAX_INSIDE_INK = 0.35
@@ -321,3 +325,6 @@ BLANK_LABEL_WORD_GAP_MM = 4.0
 # cells side by side stay choice boxes.
 BLANK_COMB_MAX_GAP_MM = 1.0
 BLANK_COMB_MIN_ASPECT = 1.15
+# A row label in a table cell wraps above and below its boxes: a row of boxes owns the page halfway to
+# the next rows, up to 8 mm each way (Word's grid rows with 3-line labels are ~18 mm tall).
+BLANK_ROW_BAND_MM = 8.0

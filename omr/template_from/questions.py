@@ -294,8 +294,16 @@ def _column_heading(box, boxes: list, words: list) -> str:
     """The printed heading above a column of boxes (a satisfaction grid), up to 25 mm above its top box."""
     column = [b for b in boxes if abs(b.centre[0] - box.centre[0]) < 0.6 * box.w]
     top = min(b.y for b in column)
-    above = [w for w in words if top - T.BLANK_HEADING_MAX_MM <= w.y + w.h / 2 < top
-             and box.x - 4 <= w.x + w.w / 2 <= box.x + box.w + 4]
+    # The column's heading cell reaches halfway to the neighbouring columns' boxes.
+    row = sorted(b.centre[0] for b in boxes if abs(b.centre[1] - box.centre[1]) < 0.6 * box.h)
+    cx = box.centre[0]
+    left = max((x for x in row if x < cx - 0.5 * box.w), default=None)
+    right = min((x for x in row if x > cx + 0.5 * box.w), default=None)
+    pitch = (right - cx) if right is not None else (cx - left) if left is not None else 4 * box.w
+    left = cx - pitch if left is None else left
+    right = cx + pitch if right is None else right
+    x0, x1 = (cx + left) / 2, (cx + right) / 2
+    above = [w for w in words if top - T.BLANK_HEADING_MAX_MM <= w.y + w.h / 2 < top and x0 <= w.x + w.w / 2 <= x1]
     # Only the lines right above: a heading, not a question far up the page.
     if not above:
         return ""
@@ -305,11 +313,41 @@ def _column_heading(box, boxes: list, words: list) -> str:
     return _clean(" ".join(w.text for w in kept))
 
 
+def _row_band(box, boxes: list) -> tuple[float, float]:
+    """The band of the page a row of a grid of boxes owns: halfway to the rows above and below, at most
+    ``BLANK_ROW_BAND_MM`` each way, at least the box's own height (a row label in a tall table cell
+    wraps to lines above and below its boxes)."""
+    cy = box.centre[1]
+    level = (box.y - 0.3 * box.h, box.y + 1.3 * box.h)
+    row_x = [b.centre[0] for b in boxes if abs(b.centre[1] - cy) < 0.6 * box.h]
+    in_grid = len(row_x) >= 2 and any(
+        abs(b.centre[1] - cy) >= 0.6 * box.h and abs(b.centre[1] - cy) < 3 * T.BLANK_ROW_BAND_MM
+        and sum(abs(b.centre[0] - x) < 0.6 * box.w for x in row_x) > 0
+        and sum(abs(o.centre[0] - x) < 0.6 * box.w for o in boxes if abs(o.centre[1] - b.centre[1]) < 0.6 * box.h
+                for x in row_x) >= 2
+        for b in boxes)
+    if not in_grid:
+        return level
+    others = [b.centre[1] for b in boxes if abs(b.centre[1] - cy) >= 0.6 * box.h]
+    above = max((y for y in others if y < cy), default=cy - 2 * T.BLANK_ROW_BAND_MM)
+    below = min((y for y in others if y > cy), default=cy + 2 * T.BLANK_ROW_BAND_MM)
+    reach_up = min(T.BLANK_ROW_BAND_MM, max(0.8 * box.h, (cy - above) / 2))
+    reach_down = min(T.BLANK_ROW_BAND_MM, max(0.8 * box.h, (below - cy) / 2))
+    return cy - reach_up, cy + reach_down
+
+
 def _question_text(question: Question, boxes: list, words: list) -> str:
     first = boxes[question.boxes[0]]
     row = [b for b in boxes if abs(b.centre[1] - first.centre[1]) < 0.6 * first.h and b.x < first.x]
     start = max((b.x + b.w for b in row), default=0.0)
-    left = _words_between(words, first.y - 0.3 * first.h, first.y + 1.3 * first.h, start, first.x)
+    band = _row_band(first, boxes)
+    left = _words_between(words, *band, start, first.x)
+    # A line above or below that runs on past the box is a heading or a question of its own, not a
+    # wrapped row label.
+    level = (first.y - 0.3 * first.h, first.y + 1.3 * first.h)
+    runs_on = {w.line for w in words if band[0] <= w.y + w.h / 2 <= band[1] and w.x + w.w / 2 > first.x
+               and not level[0] <= w.y + w.h / 2 <= level[1]}
+    left = sorted((w for w in left if w.line not in runs_on), key=lambda w: (w.line, w.x))
     own = _clean(" ".join(w.text for w in left)) if left else ""
     own_is_label = bool(left) and not _is_question_text(left) and (
         len(question.boxes) == 1 or own == question.labels[0] or any(LEADER.search(w.text) for w in left))
