@@ -328,3 +328,12 @@ BLANK_COMB_MIN_ASPECT = 1.15
 # A row label in a table cell wraps above and below its boxes: a row of boxes owns the page halfway to
 # the next rows, up to 8 mm each way (Word's grid rows with 3-line labels are ~18 mm tall).
 BLANK_ROW_BAND_MM = 8.0
+# A pinned box's printed outline must be where it is read (omr/scan/printed_boxes.py): the outline band
+# is the edge +- 0.5 mm (registration leaves ~0.3 mm; Word's lines are 0.1-0.5 mm), compared with
+# paper 0.8-1.6 mm outside it.
+PRINTED_RIM_BAND_MM = 0.5
+# Outline ink minus the ink around it, below which the box is "not printed here". Measured on the
+# office blanks filled and photocopied (bench/blank_safety.py, 3 copies each): printed boxes 0.29-0.68,
+# whited-out boxes 0.007-0.023. Off for imported OMRChecker templates (their bubble areas are not
+# printed outlines: 31 % of printed bubbles measure below 0.1 at the template's size).
+PRINTED_MIN_OUTLINE_EVIDENCE = 0.1

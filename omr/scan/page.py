@@ -23,6 +23,7 @@ from omr.scan.comments import read_comment
 from omr.scan.identify import identify, is_blank, overview
 from omr.scan.ingest import RawPage
 from omr.scan.read import read_boxes, resolve_questions
+from omr.scan.printed_boxes import flag_unprinted
 from omr.scan.register import match_pinned, pinned_identity
 
 
@@ -113,6 +114,12 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         search = pinned_search(search, page, ink)
     result.alignment_mm = round(search.residual, 3) if np.isfinite(search.residual) else None
     result.boxes = read_pinned_boxes(search, page) if page.pinned else read_boxes(search, page.checkboxes)
+    if page.pinned and page.pinned.get("printed_check", True):
+        # A box not printed where the template says reads as paper: never blank, to review (#16).
+        result.boxes, unprinted = flag_unprinted(result.boxes, ink, page.pinned.get("shape") == "round")
+        if unprinted:
+            result.detail = (result.detail + "; " if result.detail else "") + \
+                f"{unprinted} ô không thấy in ở chỗ mẫu phiếu ghi"
     questions = [q for q in layout.questions if q.type != "text"]
     result.questions = resolve_questions(questions, result.boxes)
     blank = [q for q in result.questions if q.status == BLANK]

@@ -62,6 +62,8 @@ def write_pinned_template(out: Path, form_id: str, title: str, pages: list[dict]
         lines += [f"    - page: {i}", f"      reference: {_q(page['reference'])}",
                   f"      width: {page['width']}", f"      height: {page['height']}",
                   f"      anchor: {page.get('anchor', 'features')}", f"      shape: {page.get('shape', 'square')}"]
+        if page.get("printed_check") is False:
+            lines.append("      printed_check: false")
         if page.get("marker"):
             lines += [f"      marker: {_q(page['marker'])}", f"      marker_ratio: {page.get('marker_ratio', 17)}"]
         for kind in ("boxes", "frames"):
@@ -137,7 +139,7 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
     asset_dir = out.parent / form_id
     asset_dir.mkdir(parents=True, exist_ok=True)
     pages, groups, previews = [], [], []
-    box_number = frame_number = question_number = 0
+    box_number = frame_number = question_number = lettered = 0
     title = ""
     for page_no, (grey, px_per_mm) in enumerate(_pages_of(blank, page_width_mm), start=1):
         finding = detect_page(grey, px_per_mm, read_text=read_text, group_by=group_by)
@@ -169,6 +171,7 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
                 b = boxes[i]
                 box_rects[box_number] = (b.x, b.y, b.w, b.h)
                 shown_boxes.append((b, box_number))
+                lettered += b.kind == "round" and b.lettered
                 options.append((code, label, box_number))
             questions.append({"id": f"Q{question_number}", "text": q.text or f"Câu {question_number} (đặt tên)",
                               "type": "multiple" if q.multiple else "single", "options": options})
@@ -195,7 +198,10 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
         previews.append(str(preview))
     if box_number == 0 and frame_number == 0:
         raise InputFileError(f"{blank}: không tìm thấy ô đánh dấu hay khung viết nào trên phiếu trắng")
-    write_pinned_template(out, form_id, title or f"Phiếu {blank.stem}", pages, groups, marks="cross",
+    # Bubbles with a printed letter or digit are an answer sheet's: they are filled in, and read against
+    # the same printed letter elsewhere on the page (omr.scan.bubbles); boxes are crossed.
+    marks = "fill" if lettered * 2 > box_number else "cross"
+    write_pinned_template(out, form_id, title or f"Phiếu {blank.stem}", pages, groups, marks=marks,
                           note=f"Tạo từ phiếu trắng {blank.name} bởi omr template from-blank")
     return {"output": str(out), "boxes": box_number, "frames": frame_number, "questions": question_number,
             "pages": len(pages), "previews": previews, "form_id": form_id}
