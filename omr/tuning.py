@@ -337,3 +337,12 @@ PRINTED_RIM_BAND_MM = 0.5
 # whited-out boxes 0.007-0.023. Off for imported OMRChecker templates (their bubble areas are not
 # printed outlines: 31 % of printed bubbles measure below 0.1 at the template's size).
 PRINTED_MIN_OUTLINE_EVIDENCE = 0.1
+# Identifying a page among the forms designed elsewhere, cheaply first (omr/scan/register.py, #16):
+# the page's SIFT features are computed once and matched to every reference with FLANN (4 randomised
+# k-d trees, 32 checks: OpenCV's usual setting for SIFT; agreement with OMRChecker unchanged, see
+# docs/forms-elsewhere.md); only the best 2 references by RANSAC inliers (and any within 80 % of the
+# best: one form imported twice) are anchored and scored by similarity.
+REGISTER_FLANN_TREES = 4
+REGISTER_FLANN_CHECKS = 32
+IDENTIFY_CANDIDATES = 2
+IDENTIFY_KEEP_SHARE = 0.8
