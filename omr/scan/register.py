@@ -63,9 +63,8 @@ def load_reference(path: str) -> np.ndarray:
 
 @lru_cache(maxsize=32)
 def _reference_features(path: str):
-    small, scale = _shrink(load_reference(path), T.REGISTER_MAX_SIDE_PX)
-    keypoints, descriptors = _detector().detectAndCompute(small, None)
-    return np.float32([k.pt for k in keypoints]) / scale, descriptors
+    features = page_features(load_reference(path))
+    return features.points, features.descriptors
 
 
 def _detector():
@@ -90,53 +89,48 @@ def page_features(grey: np.ndarray, longest: int = 0, count: int = 0) -> PageFea
     detector = _detector() if not count else cv2.SIFT_create(nfeatures=count,
                                                              contrastThreshold=T.REGISTER_CONTRAST_THRESHOLD)
     keypoints, descriptors = detector.detectAndCompute(small, None)
-    return PageFeatures(np.float32([k.pt for k in keypoints]).reshape(-1, 2) / scale, descriptors, scale)
-
-
-def _matcher():
-    """Approximate nearest neighbours (FLANN, randomised k-d trees) instead of brute force: matching a
-    page's 4000 SIFT descriptors to a reference's was 90 % of the time spent identifying a page
-    (issue #16 profile: 0.58 s per reference under load, against ~0.05 s with 4 trees and 32 checks)."""
-    return cv2.FlannBasedMatcher({"algorithm": 1, "trees": T.REGISTER_FLANN_TREES},
-                                 {"checks": T.REGISTER_FLANN_CHECKS})
+    # Strongest first, so that a quick match can take the first few hundred.
+    order = sorted(range(len(keypoints)), key=lambda i: -keypoints[i].response)
+    points = np.float32([keypoints[i].pt for i in order]).reshape(-1, 2) / scale
+    return PageFeatures(points, descriptors[order] if descriptors is not None else None, scale)
 
 
 def shortlist(scored: list) -> list:
-    """The best registrations by feature inliers, the only ones scored in full (issue #16: identify
-    cheaply first): the best ``IDENTIFY_CANDIDATES``, and any other within ``IDENTIFY_KEEP_SHARE`` of the
-    best (one form imported twice scores alike; the full score then decides between them as before).
+    """Which references to register in full (issue #16: identify cheaply first), as (item, by features).
 
-    ``scored``: (inliers, item) pairs; items without a feature registration have 0 inliers and are kept
-    only while fewer than ``IDENTIFY_CANDIDATES`` have any (anchors may still place them)."""
+    ``scored``: (inliers of a quick match, anchored, item). The best ``IDENTIFY_CANDIDATES`` by inliers,
+    and any other within ``IDENTIFY_KEEP_SHARE`` of the best (one form imported twice scores alike), are
+    registered by features in full; references placed by printed anchors (sheet outline, corner markers:
+    features may miss them on a phone photo) are always scored, by their anchors alone when not among
+    those."""
     scored = sorted(scored, key=lambda s: s[0], reverse=True)
     best = scored[0][0] if scored else 0
-    return [item for rank, (inliers, item) in enumerate(scored)
-            if rank < T.IDENTIFY_CANDIDATES or (best > 0 and inliers >= T.IDENTIFY_KEEP_SHARE * best)
-            or inliers < 0]
+    out = []
+    for rank, (inliers, anchored, item) in enumerate(scored):
+        by_features = inliers > 0 and (rank < T.IDENTIFY_CANDIDATES or inliers >= T.IDENTIFY_KEEP_SHARE * best)
+        if by_features or anchored or rank < T.IDENTIFY_CANDIDATES:
+            out.append((item, by_features))
+    return out
 
 
-def _shortlist_score(found: Registration | None, pinned: dict) -> int:
-    """Feature inliers; -1 for a page placed by its printed anchors (sheet outline, corner markers),
-    which features may miss on a phone photo and which is always scored in full."""
-    if pinned.get("anchor", "features") != "features":
-        return -1
-    return found.inliers if found else 0
-
-
-def register_features(grey: np.ndarray, reference_path: str, features: PageFeatures | None = None
-                      ) -> Registration | None:
+def register_features(grey: np.ndarray, reference_path: str, features: PageFeatures | None = None,
+                      limit: int = 0) -> Registration | None:
     """Reference px -> page px from matched SIFT features and a RANSAC homography, or None.
 
-    ``features``: the page's features when already computed (one page, several references)."""
+    ``features``: the page's features when already computed (one page, several references);
+    ``limit``: match only the strongest ``limit`` features of each side (a quick, coarser match)."""
     ref_pts, ref_desc = _reference_features(reference_path)
     features = features or page_features(grey)
     descriptors, scale = features.descriptors, features.scale
     if descriptors is None or ref_desc is None or len(features.points) < 8:
         return None
     page_pts = features.points
+    if limit:  # a quick match on the strongest features only (identifying the form)
+        ref_pts, ref_desc = ref_pts[:limit], ref_desc[:limit]
+        page_pts, descriptors = page_pts[:limit], descriptors[:limit]
     if len(ref_desc) < 2 or len(descriptors) < 2:
         return None
-    pairs = _matcher().knnMatch(ref_desc, descriptors, k=2)
+    pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(ref_desc, descriptors, k=2)
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < T.REGISTER_RATIO * p[1].distance]
     if len(good) < T.REGISTER_MIN_INLIERS:
         return None
@@ -342,21 +336,23 @@ def mm_homography(registration: Registration, page) -> np.ndarray:
 def match_pinned(grey: np.ndarray, layouts) -> tuple[PinnedMatch | None, str]:
     """The pinned form page this page is a copy of, with a certainty; or None and why.
 
-    The page's features are computed once and matched to every reference; only the shortlist by
-    inliers (:func:`shortlist`) is anchored and scored by similarity. The best must look like its reference
+    The page's features are computed once; their strongest ``IDENTIFY_FEATURES`` are matched to each
+    reference's, and only the shortlist by inliers (:func:`shortlist`) is registered in full and scored
+    by similarity. The best must look like its reference
     (similarity at least ``PINNED_MIN_SIMILARITY``). Its certainty is its
     margin over the runner-up from another form page, scaled to 0..1.
     """
     pinned_pages = [(layout, page) for layout in layouts for page in layout.pages
                     if page.pinned and "_reference_path" in page.pinned]
     features = page_features(grey) if pinned_pages else None  # once, not once per reference
-    by_inliers = []
+    quick = []
     for layout, page in pinned_pages:
-        found = register_features(grey, page.pinned["_reference_path"], features)
-        by_inliers.append((_shortlist_score(found, page.pinned), (layout, page, found)))
+        found = register_features(grey, page.pinned["_reference_path"], features, limit=T.IDENTIFY_FEATURES)
+        quick.append((found.inliers if found else 0, page.pinned.get("anchor", "features") != "features",
+                      (layout, page)))
     scored = []
-    for layout, page, by_features in shortlist(by_inliers):
-        found = register_page(grey, page.pinned, features, by_features)
+    for (layout, page), by_features in shortlist(quick):
+        found = register_page(grey, page.pinned, features, _NOT_YET if by_features else None)
         if found is not None:
             scored.append((found.similarity, layout, page, found))
     if not scored:
