@@ -351,10 +351,21 @@ def match_pinned(grey: np.ndarray, layouts) -> tuple[PinnedMatch | None, str]:
         quick.append((found.inliers if found else 0, page.pinned.get("anchor", "features") != "features",
                       (layout, page)))
     scored = []
-    for (layout, page), by_features in shortlist(quick):
+    listed = shortlist(quick)
+    for (layout, page), by_features in listed:
         found = register_page(grey, page.pinned, features, _NOT_YET if by_features else None)
         if found is not None:
             scored.append((found.similarity, layout, page, found))
+    if not scored or max(item[0] for item in scored) < T.PINNED_MIN_SIMILARITY:
+        # The quick match found no good candidate (a hard photo): register to every reference in full,
+        # as before the shortlist, rather than set the page aside.
+        done = {id(page) for (_, page), by_features in listed if by_features}
+        scored = [item for item in scored if id(item[2]) in done]
+        for layout, page in pinned_pages:
+            if id(page) not in done:
+                found = register_page(grey, page.pinned, features)
+                if found is not None:
+                    scored.append((found.similarity, layout, page, found))
     if not scored:
         return None, "không khớp mẫu phiếu nào (không tìm được điểm tương ứng)"
     scored.sort(key=lambda item: item[0], reverse=True)
