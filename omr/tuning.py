@@ -243,12 +243,9 @@ BUBBLE_QUESTION_CONTRAST = 0.12
 BUBBLE_FIXED_THRESHOLD = 0.45
 # Bubbles within this of the decision go to review.
 BUBBLE_UNSURE = 0.03
-# Finding boxes on a blank form (omr template from-blank): a checkbox or bubble
-# is 3-12 mm (10 pt capitals are ~2.5 mm, so letters like O stay out), nearly
-# empty inside; a text frame is at least 40 x 8 mm; a bubble's circularity
-# (4 pi area / perimeter^2) is above 0.75 (a square's is 0.785 but it has four corners).
-BLANK_BOX_MM = (3.0, 12.0)
-BLANK_BOX_MAX_INNER_INK = 0.25
+# Finding boxes on a blank form (omr template from-blank; sizes and the rest: the #16 block at the end):
+# a text frame is at least 40 x 8 mm; a bubble's circularity (4 pi area / perimeter^2) is above 0.75
+# (a square's is 0.785 but it has four corners).
 BLANK_BUBBLE_MIN_CIRCULARITY = 0.75
 BLANK_FRAME_MIN_MM = (40.0, 8.0)
 # Boxes on one line belong to one question unless a gap this wide (or 2.5 times

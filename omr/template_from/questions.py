@@ -189,14 +189,14 @@ def _split_row(row: list[int], boxes: list, words: list, ink, px_per_mm: float) 
 
 
 def _question_start_after_label(inside: list) -> bool:
-    """Text between two boxes holds a question's start (its number, or a phrase ending in ':' or '?')."""
+    """Text between two boxes holds a question's start: a number after the left box's label ("… Nữ
+    A6. Độ tuổi"), or a phrase ending in ':' or '?' (the right box's question, "Giới tính:")."""
     for k, w in enumerate(inside):
         if k > 0 and QUESTION_START.match(w.text):
             return True
-        if w.text.endswith((":", "?")) and k < len(inside):
+        if w.text.endswith((":", "?")):
             return True
-    return bool(inside) and bool(QUESTION_START.match(inside[0].text)) and len(inside) > 1 and \
-        inside[0].text[-1] in ".):"
+    return False
 
 
 def _left_text(segment: list[int], boxes: list, words: list, previous_right: float = 0.0) -> list:
