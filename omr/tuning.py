@@ -239,12 +239,9 @@ BUBBLE_QUESTION_CONTRAST = 0.12
 BUBBLE_FIXED_THRESHOLD = 0.45
 # Bubbles within this of the decision go to review.
 BUBBLE_UNSURE = 0.03
-# Finding boxes on a blank form (omr template from-blank): a checkbox or bubble
-# is 3-12 mm (10 pt capitals are ~2.5 mm, so letters like O stay out), nearly
-# empty inside; a text frame is at least 40 x 8 mm; a bubble's circularity
-# (4 pi area / perimeter^2) is above 0.75 (a square's is 0.785 but it has four corners).
-BLANK_BOX_MM = (3.0, 12.0)
-BLANK_BOX_MAX_INNER_INK = 0.25
+# Finding boxes on a blank form (omr template from-blank; sizes and the rest: the #16 block at the end):
+# a text frame is at least 40 x 8 mm; a bubble's circularity (4 pi area / perimeter^2) is above 0.75
+# (a square's is 0.785 but it has four corners).
 BLANK_BUBBLE_MIN_CIRCULARITY = 0.75
 BLANK_FRAME_MIN_MM = (40.0, 8.0)
 # Boxes on one line belong to one question unless a gap this wide (or 2.5 times
@@ -572,3 +569,92 @@ JOB_QUEUE_STALLED_AFTER_S = 30.0
 # How often (s) each running worker looks for uploads of dead workers: as often as one can be
 # found dead, so a second machine's crash is noticed within a minute even if nothing restarts.
 JOB_QUEUE_RECOVERY_EVERY_S = 30.0
+
+# --- Issue #16: boxes on blank forms made elsewhere (omr/template_from/boxes.py, printed.py) -----------
+# Outside size of a printed box, mm: the issue's contract (2 to 8 mm), with 10 % for print and scan
+# scale. Below 2 mm a box cannot be ticked; above 8 mm a square is a table cell for writing.
+BLANK_BOX_OUTER_MM = (1.8, 8.8)
+# Width/height of a box's hole: squares and circles are ~1; comb cells for one digit are up to ~1.5 tall.
+BLANK_BOX_ASPECT = (0.6, 1.7)
+# A square's hole fills its bounding box (1.0; 0.85 leaves room for rounded corners and blur at 150 dpi);
+# a circle fills pi/4 = 0.785 of it.
+BLANK_SQUARE_MIN_EXTENT = 0.85
+# Ink (mean threshold): darker by BLANK_INK_CONTRAST grey levels than the mean within BLANK_INK_WINDOW_MM:
+# 4 mm is wider than any box line yet local enough for the uneven light of a scanned or photographed
+# blank; 15 keeps light-grey hairlines (Word's 0.25 pt table rules) and drops paper texture.
+BLANK_INK_WINDOW_MM = 4.0
+BLANK_INK_CONTRAST = 15
+# Hairline ink (second search): darker by this than the brightest paper within the window. It keeps
+# the anti-aliased pixels of a 0.2 mm ring at 150 dpi (20-55 levels below the paper) that the mean
+# threshold loses; a flatbed's paper noise is ~4 levels.
+BLANK_HAIRLINE_CONTRAST = 20
+# Anything darker than this is ink even where the local window sees no contrast (inside bold areas).
+BLANK_INK_DARK_LEVEL = 90
+# A box is drawn with a line: its rim is at most 0.8 mm (Word's 2.25 pt border is 0.79 mm) and at most
+# 18 % of its size (boxes of 2 to 8 mm measured 0.25-0.5 mm, 10-17 %; a bold O of 12 pt on 2.7 mm, 22 %). A bold O of a 14 pt title has a rim of ~0.6 mm on 3.5 mm (17 %), so the rim
+# alone does not tell glyphs from small boxes: the printed words do (BLANK_TEXT_MIN_CONFIDENCE).
+BLANK_RIM_MAX_MM = 0.8
+BLANK_RIM_MAX_SHARE = 0.18
+# Ink inside a box's hole: a lettered bubble's letter covers 5-30 % of it; more is a filled shape.
+BLANK_BOX_MAX_INSIDE_INK = 0.35
+BLANK_LETTERED_MIN_INK = 0.04
+# Tesseract's word confidence (0-100) above which a word of two or more letters is printed text, and
+# a hole inside it a letter's counter. Measured on omr's own blank: title words read at 85-96.
+BLANK_TEXT_MIN_CONFIDENCE = 60.0
+# A hole in a character read as a letter is a letter's counter when a neighbour in its word is at least
+# 0.55 as tall (lower-case letters beside capitals are ~0.7) and closer than 0.35 of its height (letters
+# are set ~0.1 apart; a box is set a space, ~0.4 of its height or more, from its label).
+BLANK_TEXT_NEIGHBOUR_HEIGHT = 0.55
+BLANK_TEXT_LETTER_GAP = 0.35
+# Ink inside a box that survives opening by a 0.5 mm square is a solid shape (a QR code's alignment
+# pattern has a one-module (0.6 mm) centre; a bullet), not a letter printed in a bubble (strokes of 7-10 pt type are 0.2-0.4 mm). Above
+# 8 % of the inside, the hole is not a box.
+BLANK_SOLID_MM = 0.5
+BLANK_BOX_MAX_SOLID_INSIDE = 0.08
+# A lettered ring found by its outline (its letter touches the ring): ring plus letter cover at most
+# 60 % of the disc (a circled digit at 10 pt and 150 dpi: 54-56 %; a solid dot 100 %). Letters (Ô, Ö) are
+# told apart by the printed words.
+BLANK_LETTERED_RING_MAX_INK = 0.6
+# ...and is at least 2.5 mm across: the outlines of letters of 10-12 pt body text with a counter
+# (o, d, Đ, Ô) measured 2.0-2.4 mm on omr's blank and the office blanks; circled digits at 10 pt 2.6 mm.
+BLANK_LETTERED_RING_MIN_MM = 2.5
+# Grouping boxes into questions by the print (omr/template_from/questions.py).
+# A printed vertical rule between two boxes of a row splits them (a date's tens | units) when it is
+# at least 1.2 box heights and at least this tall (mm): taller than any letter of 8-14 pt body text.
+BLANK_SEPARATOR_MIN_MM = 4.0
+# An unlabelled gap in a row (grid of bare boxes) wider than 1.6 times the row's usual unlabelled gap
+# starts another question (omr's date: 7.2 mm between units, 12+ mm between tens and units).
+BLANK_UNLABELLED_GAP_RATIO = 1.6
+# Options wrapped to a second line start at the same indent as the first line's, within 4 mm.
+BLANK_INDENT_MM = 4.0
+# A column heading is read up to 14 mm above a grid's top box (omr's heading of 3 lines is ~12 mm).
+BLANK_HEADING_MAX_MM = 14.0
+# A question's text is the nearest line without boxes up to 15 mm above its first box.
+BLANK_QUESTION_TEXT_MAX_MM = 15.0
+# Words of one label are set at most 4 mm apart (a space is ~1 mm at 11 pt); a wider blank ends it.
+BLANK_LABEL_WORD_GAP_MM = 4.0
+# A comb field (one written digit per cell): cells at most 1 mm apart (they share a ruled wall) and at
+# least 1.15 times as tall as wide (Word combs and OMRChecker's sample6: 5 x 7 mm, 4.5 x 7.2 mm); square
+# cells side by side stay choice boxes.
+BLANK_COMB_MAX_GAP_MM = 1.0
+BLANK_COMB_MIN_ASPECT = 1.15
+# A row label in a table cell wraps above and below its boxes: a row of boxes owns the page halfway to
+# the next rows, up to 8 mm each way (Word's grid rows with 3-line labels are ~18 mm tall).
+BLANK_ROW_BAND_MM = 8.0
+# A pinned box's printed outline must be where it is read (omr/scan/printed_boxes.py): the outline band
+# is the edge +- 0.5 mm (registration leaves ~0.3 mm; Word's lines are 0.1-0.5 mm), compared with
+# paper 0.8-1.6 mm outside it.
+PRINTED_RIM_BAND_MM = 0.5
+# Outline ink minus the ink around it, below which the box is "not printed here". Measured on the
+# office blanks filled and photocopied (bench/blank_safety.py, 3 copies each): printed boxes 0.29-0.68,
+# whited-out boxes 0.007-0.023. Off for imported OMRChecker templates (their bubble areas are not
+# printed outlines: 31 % of printed bubbles measure below 0.1 at the template's size).
+PRINTED_MIN_OUTLINE_EVIDENCE = 0.1
+# Identifying a page among the forms designed elsewhere, cheaply first (omr/scan/register.py, #16):
+# the page's SIFT features are computed once (not once per reference); the strongest 800 of the page and
+# of each reference are matched (brute force, deterministic: 1/25 of the work of 4000 x 4000, which was
+# 90 % of the time) and checked by RANSAC; only the best 2 references by inliers (and any within 80 % of
+# the best: one form imported twice) are registered with all features and scored by similarity.
+IDENTIFY_FEATURES = 800
+IDENTIFY_CANDIDATES = 2
+IDENTIFY_KEEP_SHARE = 0.8

@@ -12,8 +12,8 @@ import pytest
 from rapidfuzz.distance.Levenshtein import distance as edit_distance
 
 from omr.forms.simulate import PROFILES, simulate_batch
-from omr.scan.ingest import iter_pages
 from omr.scan import comments as C
+from omr.scan.ingest import iter_pages
 from omr.scan.page import process_page
 from omr.text.lexicon import find_terms, flags_of
 from omr.text.privacy import ID_LABEL, PHONE_LABEL, mask_personal_numbers

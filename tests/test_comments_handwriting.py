@@ -25,11 +25,11 @@ from omr import tuning as T
 from omr.data.schema import comments as comments_table
 from omr.forms import synthetic_handwriting as hand
 from omr.forms.simulate import PROFILES, simulate_batch
+from omr.scan import comments as C
+from omr.scan import recognise as R
 from omr.scan.ingest import iter_pages
 from omr.scan.ocr import OcrUnavailable
-from omr.scan import comments as C
 from omr.scan.page import process_page
-from omr.scan import recognise as R
 from omr.scan.postcorrect import correct_line, correct_word, flags_with_possible
 from omr.scan.recognise import CharRead, LineRead, ctc_characters, word_gap_cuts
 from omr.text.lexicon import find_terms

@@ -78,7 +78,8 @@ def check_pinned(doc, data: dict, groups) -> dict:
     if not isinstance(pages_raw, list) or not pages_raw:
         raise doc.error(line, "pinned.pages", "cần danh sách các trang, mỗi trang có ảnh mẫu trắng và các ô")
     pages, box_page, frame_page = [], {}, {}
-    allowed = {"page", "reference", "width", "height", "anchor", "marker", "marker_ratio", "shape", "boxes", "frames"}
+    allowed = {"page", "reference", "width", "height", "anchor", "marker", "marker_ratio", "shape", "boxes", "frames",
+               "printed_check"}
     for pi, page in enumerate(pages_raw):
         where = f"pinned.pages[{pi}]."
         pline = doc.line_of(page, line) if isinstance(page, (dict, list)) else line
@@ -111,6 +112,11 @@ def check_pinned(doc, data: dict, groups) -> dict:
         shape = page.get("shape", "square")
         if shape not in SHAPES:
             raise doc.error(pline, where + "shape", "chọn square (ô vuông) hoặc round (ô tròn)")
+        # Whether each box's printed outline is checked where it is read (#16): on unless the boxes are
+        # not drawn from the print (an OMRChecker template's bubble areas).
+        printed_check = page.get("printed_check", True)
+        if not isinstance(printed_check, bool):
+            raise doc.error(pline, where + "printed_check", "chọn true hoặc false")
         boxes = _rects(doc, data, where, page, "boxes")
         frames = _rects(doc, data, where, page, "frames")
         for n in boxes:
@@ -123,7 +129,8 @@ def check_pinned(doc, data: dict, groups) -> dict:
             frame_page[n] = pi + 1
         pages.append({"page": pi + 1, "reference": reference, "width": float(width), "height": float(height),
                       "anchor": anchor, "marker": marker,
-                      "marker_ratio": float(marker_ratio), "shape": shape, "boxes": boxes, "frames": frames})
+                      "marker_ratio": float(marker_ratio), "shape": shape, "boxes": boxes, "frames": frames,
+                      "printed_check": printed_check})
 
     assign: dict[int, tuple[str, str]] = {}
     frames_of: dict[int, str] = {}

@@ -37,7 +37,7 @@ def compute_pinned_layout(template):
                                 pinned={"reference": spec["reference"], "anchor": spec["anchor"],
                                         "marker": spec["marker"], "marker_ratio": spec["marker_ratio"],
                                         "shape": spec["shape"],
-                                        "marks": pinned["marks"]}))
+                                        "marks": pinned["marks"], "printed_check": spec["printed_check"]}))
     pages = [p for p in pages if p.checkboxes or p.text_regions]
     if not pages:
         raise TemplateError(f"{template.source}: không có câu hỏi nào gắn với ô nào")

@@ -24,6 +24,7 @@ from omr.scan.identify import is_blank, overview
 from omr.scan.ingest import RawPage
 from omr.scan.lighting import flatten_lighting
 from omr.scan.page_geometry import checked_homography, find_two_pages, identify_any_turn, page_share_of_image
+from omr.scan.printed_boxes import flag_unprinted
 from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve_questions
 from omr.scan.register import match_pinned, pinned_identity
 
@@ -159,6 +160,12 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         search = pinned_search(search, page, ink)
     result.alignment_mm = round(search.residual, 3) if np.isfinite(search.residual) else None
     result.boxes = read_pinned_boxes(search, page) if page.pinned else read_boxes(search, page.checkboxes)
+    if page.pinned and page.pinned.get("printed_check", True):
+        # A box not printed where the template says reads as paper: never blank, to review (#16).
+        result.boxes, unprinted = flag_unprinted(result.boxes, ink, page.pinned.get("shape") == "round")
+        if unprinted:
+            result.detail = (result.detail + "; " if result.detail else "") + \
+                f"{unprinted} ô không thấy in ở chỗ mẫu phiếu ghi"
     questions = [q for q in layout.questions if q.type != "text"]
     result.questions = resolve_questions(questions, result.boxes)
     blank = [q for q in result.questions if q.status == BLANK]

@@ -63,9 +63,8 @@ def load_reference(path: str) -> np.ndarray:
 
 @lru_cache(maxsize=32)
 def _reference_features(path: str):
-    small, scale = _shrink(load_reference(path), T.REGISTER_MAX_SIDE_PX)
-    keypoints, descriptors = _detector().detectAndCompute(small, None)
-    return np.float32([k.pt for k in keypoints]) / scale, descriptors
+    features = page_features(load_reference(path))
+    return features.points, features.descriptors
 
 
 def _detector():
@@ -75,14 +74,62 @@ def _detector():
     return cv2.SIFT_create(nfeatures=T.REGISTER_MAX_FEATURES, contrastThreshold=T.REGISTER_CONTRAST_THRESHOLD)
 
 
-def register_features(grey: np.ndarray, reference_path: str) -> Registration | None:
-    """Reference px -> page px from matched SIFT features and a RANSAC homography, or None."""
+@dataclass
+class PageFeatures:
+    """A page's SIFT features, computed once per page and matched against every candidate reference."""
+
+    points: np.ndarray  # (n, 2) page px
+    descriptors: np.ndarray | None
+    scale: float  # of the image they were found on, to page px
+
+
+def page_features(grey: np.ndarray, longest: int = 0, count: int = 0) -> PageFeatures:
+    """SIFT features of a page at ``longest`` px on its longer side (default ``REGISTER_MAX_SIDE_PX``)."""
+    small, scale = _shrink(grey, longest or T.REGISTER_MAX_SIDE_PX)
+    detector = _detector() if not count else cv2.SIFT_create(nfeatures=count,
+                                                             contrastThreshold=T.REGISTER_CONTRAST_THRESHOLD)
+    keypoints, descriptors = detector.detectAndCompute(small, None)
+    # Strongest first, so that a quick match can take the first few hundred.
+    order = sorted(range(len(keypoints)), key=lambda i: -keypoints[i].response)
+    points = np.float32([keypoints[i].pt for i in order]).reshape(-1, 2) / scale
+    return PageFeatures(points, descriptors[order] if descriptors is not None else None, scale)
+
+
+def shortlist(scored: list) -> list:
+    """Which references to register in full (issue #16: identify cheaply first), as (item, by features).
+
+    ``scored``: (inliers of a quick match, anchored, item). The best ``IDENTIFY_CANDIDATES`` by inliers,
+    and any other within ``IDENTIFY_KEEP_SHARE`` of the best (one form imported twice scores alike), are
+    registered by features in full; references placed by printed anchors (sheet outline, corner markers:
+    features may miss them on a phone photo) are always scored, by their anchors alone when not among
+    those."""
+    scored = sorted(scored, key=lambda s: s[0], reverse=True)
+    best = scored[0][0] if scored else 0
+    out = []
+    for rank, (inliers, anchored, item) in enumerate(scored):
+        by_features = inliers > 0 and (rank < T.IDENTIFY_CANDIDATES or inliers >= T.IDENTIFY_KEEP_SHARE * best)
+        if by_features or anchored or rank < T.IDENTIFY_CANDIDATES:
+            out.append((item, by_features))
+    return out
+
+
+def register_features(grey: np.ndarray, reference_path: str, features: PageFeatures | None = None,
+                      limit: int = 0) -> Registration | None:
+    """Reference px -> page px from matched SIFT features and a RANSAC homography, or None.
+
+    ``features``: the page's features when already computed (one page, several references);
+    ``limit``: match only the strongest ``limit`` features of each side (a quick, coarser match)."""
     ref_pts, ref_desc = _reference_features(reference_path)
-    small, scale = _shrink(grey, T.REGISTER_MAX_SIDE_PX)
-    keypoints, descriptors = _detector().detectAndCompute(small, None)
-    if descriptors is None or ref_desc is None or len(keypoints) < 8:
+    features = features or page_features(grey)
+    descriptors, scale = features.descriptors, features.scale
+    if descriptors is None or ref_desc is None or len(features.points) < 8:
         return None
-    page_pts = np.float32([k.pt for k in keypoints]) / scale
+    page_pts = features.points
+    if limit:  # a quick match on the strongest features only (identifying the form)
+        ref_pts, ref_desc = ref_pts[:limit], ref_desc[:limit]
+        page_pts, descriptors = page_pts[:limit], descriptors[:limit]
+    if len(ref_desc) < 2 or len(descriptors) < 2:
+        return None
     pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(ref_desc, descriptors, k=2)
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < T.REGISTER_RATIO * p[1].distance]
     if len(good) < T.REGISTER_MIN_INLIERS:
@@ -122,7 +169,23 @@ def _order_corners(pts: np.ndarray) -> np.ndarray:
     return np.array([pts[np.argmin(s)], pts[np.argmin(d)], pts[np.argmax(s)], pts[np.argmax(d)]])
 
 
+_sheet_cache: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
+
+
 def find_sheet(grey: np.ndarray) -> np.ndarray | None:
+    """The four corners of the sheet (see :func:`_find_sheet`), found once per page image: every
+    template anchored by the page outline asks for the same page's sheet."""
+    key = id(grey)
+    cached = _sheet_cache.get(key)
+    if cached is not None and cached[0] is grey:
+        return cached[1]
+    corners = _find_sheet(grey)
+    _sheet_cache.clear()  # one page at a time: keep only the latest
+    _sheet_cache[key] = (grey, corners)
+    return corners
+
+
+def _find_sheet(grey: np.ndarray) -> np.ndarray | None:
     """The four corners (TL, TR, BR, BL, px) of a sheet photographed on a darker background, or None.
 
     Text is closed away, the sheet's edge found with Canny, and the largest
@@ -241,15 +304,21 @@ def similarity(grey: np.ndarray, reference: np.ndarray, h_ref_to_page: np.ndarra
     return float((a * b).sum() / denominator) if denominator > 0 else 0.0
 
 
-def register_page(grey: np.ndarray, pinned: dict) -> Registration | None:
-    """The best registration of a page to one pinned page's reference, scored by similarity."""
+_NOT_YET = object()
+
+
+def register_page(grey: np.ndarray, pinned: dict, features: PageFeatures | None = None,
+                  by_features=_NOT_YET) -> Registration | None:
+    """The best registration of a page to one pinned page's reference, scored by similarity.
+
+    ``by_features``: the feature registration when already made (None if it failed)."""
     reference = load_reference(pinned["_reference_path"])
     candidates = []
     if pinned.get("anchor", "features") != "features":
         found = anchor_registration(grey, pinned, (reference.shape[1], reference.shape[0]))
         if found is not None:
             candidates.append(found)
-    found = register_features(grey, pinned["_reference_path"])
+    found = register_features(grey, pinned["_reference_path"], features) if by_features is _NOT_YET else by_features
     if found is not None:
         candidates.append(found)
     for candidate in candidates:
@@ -267,18 +336,36 @@ def mm_homography(registration: Registration, page) -> np.ndarray:
 def match_pinned(grey: np.ndarray, layouts) -> tuple[PinnedMatch | None, str]:
     """The pinned form page this page is a copy of, with a certainty; or None and why.
 
-    Every pinned page is tried; the best must look like its reference
+    The page's features are computed once; their strongest ``IDENTIFY_FEATURES`` are matched to each
+    reference's, and only the shortlist by inliers (:func:`shortlist`) is registered in full and scored
+    by similarity. The best must look like its reference
     (similarity at least ``PINNED_MIN_SIMILARITY``). Its certainty is its
     margin over the runner-up from another form page, scaled to 0..1.
     """
+    pinned_pages = [(layout, page) for layout in layouts for page in layout.pages
+                    if page.pinned and "_reference_path" in page.pinned]
+    features = page_features(grey) if pinned_pages else None  # once, not once per reference
+    quick = []
+    for layout, page in pinned_pages:
+        found = register_features(grey, page.pinned["_reference_path"], features, limit=T.IDENTIFY_FEATURES)
+        quick.append((found.inliers if found else 0, page.pinned.get("anchor", "features") != "features",
+                      (layout, page)))
     scored = []
-    for layout in layouts:
-        for page in layout.pages:
-            if not page.pinned or "_reference_path" not in page.pinned:
-                continue
-            found = register_page(grey, page.pinned)
-            if found is not None:
-                scored.append((found.similarity, layout, page, found))
+    listed = shortlist(quick)
+    for (layout, page), by_features in listed:
+        found = register_page(grey, page.pinned, features, _NOT_YET if by_features else None)
+        if found is not None:
+            scored.append((found.similarity, layout, page, found))
+    if not scored or max(item[0] for item in scored) < T.PINNED_MIN_SIMILARITY:
+        # The quick match found no good candidate (a hard photo): register to every reference in full,
+        # as before the shortlist, rather than set the page aside.
+        done = {id(page) for (_, page), by_features in listed if by_features}
+        scored = [item for item in scored if id(item[2]) in done]
+        for layout, page in pinned_pages:
+            if id(page) not in done:
+                found = register_page(grey, page.pinned, features)
+                if found is not None:
+                    scored.append((found.similarity, layout, page, found))
     if not scored:
         return None, "không khớp mẫu phiếu nào (không tìm được điểm tương ứng)"
     scored.sort(key=lambda item: item[0], reverse=True)

@@ -1,12 +1,15 @@
 """A template from a blank form designed elsewhere (``omr template from-blank``).
 
 Offices print their own survey forms from Word. From a blank copy (PDF or
-image) this finds the checkboxes (squares and round bubbles) and the text
-frames, groups the boxes into questions (a row of boxes is a question, or a
-column with ``--group columns``), and writes a pinned template
-(:mod:`omr.forms.pinned`): the boxes' positions in mm on the blank, which becomes the
-reference image scans are registered to (:mod:`omr.scan.register`), plus a preview
-PNG with every box numbered so the user can name the questions and options.
+image) this finds the boxes (squares, round and lettered bubbles, table and
+comb cells: :mod:`omr.template_from.boxes`) and the writing frames, reads the
+printed text once (:mod:`omr.template_from.printed`, Tesseract), groups the
+boxes into questions by the print and labels them from it
+(:mod:`omr.template_from.questions`), and writes a pinned template
+(:mod:`omr.forms.pinned`): the boxes' positions in mm on the blank, which
+becomes the reference image scans are registered to (:mod:`omr.scan.register`),
+the question and option labels as printed (for the user to check, not to
+type), plus a preview PNG with every box numbered.
 
 Sizes are in millimetres: a PDF page knows its size; an image is taken to be
 an A4 page (210 mm wide in portrait, 297 mm in landscape) unless told.
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -25,126 +28,15 @@ import numpy as np
 from omr import tuning as T
 from omr.errors import InputFileError
 from omr.scan.ingest import PageLoader, count_pages
+from omr.scan.ocr import OcrUnavailable
+from omr.template_from.boxes import Found, find_boxes, ink_of
+from omr.template_from.printed import read_words
+from omr.template_from.questions import group_by_print
 
 REFERENCE_PX_PER_MM = 6.0  # ~150 dpi: plenty for registration, small files
 
 
-@dataclass
-class Found:
-    kind: str  # square | round | frame
-    x: float  # mm, top-left
-    y: float
-    w: float
-    h: float
-
-    @property
-    def centre(self) -> tuple[float, float]:
-        return (self.x + self.w / 2, self.y + self.h / 2)
-
-
-# --- detection ----------------------------------------------------------------
-
-def detect(grey: np.ndarray, px_per_mm: float) -> list[Found]:
-    """Checkboxes, round bubbles and text frames on a blank page (mm, page top-left)."""
-    binary = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
-                                   int(px_per_mm * 4) | 1, 15)
-    contours, _ = cv2.findContours(binary, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-    found: list[Found] = []
-    lo, hi = T.BLANK_BOX_MM
-    for contour in contours:
-        x, y, w, h = cv2.boundingRect(contour)
-        wm, hm = w / px_per_mm, h / px_per_mm
-        area = cv2.contourArea(contour)
-        if area <= 0:
-            continue
-        perimeter = cv2.arcLength(contour, True)
-        inner = _inner_dark_share(binary, x, y, w, h)
-        if lo <= wm <= hi and lo <= hm <= hi and 0.7 <= wm / hm <= 1.45 and inner < T.BLANK_BOX_MAX_INNER_INK:
-            # A square fills ~all of its bounding box, a circle pi/4 (0.785) of it.
-            extent = area / (w * h)
-            circularity = 4 * np.pi * area / (perimeter * perimeter)
-            if extent > 0.86 and len(cv2.approxPolyDP(contour, 0.06 * perimeter, True)) == 4:
-                found.append(Found("square", x / px_per_mm, y / px_per_mm, wm, hm))
-            elif circularity > T.BLANK_BUBBLE_MIN_CIRCULARITY and 0.65 < extent < 0.86:
-                found.append(Found("round", x / px_per_mm, y / px_per_mm, wm, hm))
-        elif wm >= T.BLANK_FRAME_MIN_MM[0] and hm >= T.BLANK_FRAME_MIN_MM[1] and inner < 0.05:
-            approx = cv2.approxPolyDP(contour, 0.02 * perimeter, True)
-            if len(approx) == 4 and area > 0.9 * w * h:
-                found.append(Found("frame", x / px_per_mm, y / px_per_mm, wm, hm))
-    return _deduplicate(found)
-
-
-def _inner_dark_share(binary: np.ndarray, x: int, y: int, w: int, h: int) -> float:
-    """Share of ink inside a shape, away from its outline (a checkbox is empty, a bullet solid)."""
-    mx, my = max(2, w // 4), max(2, h // 4)
-    inside = binary[y + my:y + h - my, x + mx:x + w - mx]
-    return float(inside.mean() / 255) if inside.size else 1.0
-
-
-def _deduplicate(found: list[Found]) -> list[Found]:
-    """An outline has an outer and an inner contour; a frame's inside may hold a box: keep one each."""
-    kept: list[Found] = []
-    for f in sorted(found, key=lambda f: -f.w * f.h):
-        cx, cy = f.centre
-        if any(abs(cx - k.centre[0]) < k.w / 2 and abs(cy - k.centre[1]) < k.h / 2 and k.kind == f.kind
-               for k in kept):
-            continue
-        kept.append(f)
-    frames = [f for f in kept if f.kind == "frame"]
-    # A frame that holds checkboxes is a table or a box around a question, not a place to write.
-    boxes = [f for f in kept if f.kind != "frame"]
-    frames = [fr for fr in frames if not any(fr.x <= b.centre[0] <= fr.x + fr.w and fr.y <= b.centre[1] <= fr.y + fr.h
-                                             for b in boxes)]
-    return sorted(boxes, key=lambda f: (round(f.y), f.x)) + sorted(frames, key=lambda f: (f.y, f.x))
-
-
-# --- grouping -------------------------------------------------------------------
-
-def group_boxes(boxes: list[Found], by: str = "rows") -> list[list[int]]:
-    """Indices of ``boxes`` grouped into questions: rows (split at wide gaps) or columns."""
-    if not boxes:
-        return []
-    along, across = (1, 0) if by == "rows" else (0, 1)  # rows: same y, ordered by x
-    centres = np.array([b.centre for b in boxes])
-    size = float(np.median([max(b.w, b.h) for b in boxes]))
-    order = np.argsort(centres[:, along])
-    lines: list[list[int]] = []
-    for i in order:
-        if lines and abs(centres[i, along] - np.mean(centres[lines[-1], along])) < 0.6 * size:
-            lines[-1].append(int(i))
-        else:
-            lines.append([int(i)])
-    groups = []
-    for line in lines:
-        line.sort(key=lambda i: centres[i, across])
-        gaps = np.diff(centres[line, across])
-        limit = max(T.BLANK_QUESTION_GAP_MM, 2.5 * float(np.median(gaps))) if len(gaps) else 0
-        current = [line[0]]
-        for i, gap in zip(line[1:], gaps):
-            if gap > limit:
-                groups.append(current)
-                current = []
-            current.append(i)
-        groups.append(current)
-    return _merge_lone(groups, centres, size, along, across)
-
-
-def _merge_lone(groups: list[list[int]], centres: np.ndarray, size: float, along: int,
-                across: int) -> list[list[int]]:
-    """Options listed one per line (a common Word layout) are one question: lone boxes
-    stacked at the same indent, line after line, merge."""
-    merged: list[list[int]] = []
-    for group in groups:
-        if len(group) == 1 and merged:
-            last = merged[-1][-1]
-            stacked = abs(centres[group[0], across] - centres[last, across]) < 0.5 * size
-            close = 0 < centres[group[0], along] - centres[last, along] < T.BLANK_STACK_MAX_MM
-            single_column = all(abs(centres[i, across] - centres[last, across]) < 0.5 * size for i in merged[-1])
-            if stacked and close and single_column:
-                merged[-1].append(group[0])
-                continue
-        merged.append(list(group))
-    return merged
+# --- finding and grouping: omr.template_from.boxes (shapes), .printed (text), .questions (grouping) -----
 
 
 # --- template writing -------------------------------------------------------------
@@ -170,6 +62,8 @@ def write_pinned_template(out: Path, form_id: str, title: str, pages: list[dict]
         lines += [f"    - page: {i}", f"      reference: {_q(page['reference'])}",
                   f"      width: {page['width']}", f"      height: {page['height']}",
                   f"      anchor: {page.get('anchor', 'features')}", f"      shape: {page.get('shape', 'square')}"]
+        if page.get("printed_check") is False:
+            lines.append("      printed_check: false")
         if page.get("marker"):
             lines += [f"      marker: {_q(page['marker'])}", f"      marker_ratio: {page.get('marker_ratio', 17)}"]
         for kind in ("boxes", "frames"):
@@ -223,8 +117,21 @@ def _pages_of(path: Path, page_width_mm: float | None) -> list[tuple[np.ndarray,
 
 
 def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
-               page_width_mm: float | None = None) -> dict:
-    """Detect, group and write the template, the reference image(s) and the preview(s)."""
+               page_width_mm: float | None = None, read_text: bool = True) -> dict:
+    """Find, group and label the boxes of a blank form; write the template, reference image(s) and preview(s).
+
+    Args:
+        blank: the blank form (PDF, or an image taken to be A4 unless ``page_width_mm`` is given).
+        output: the template YAML to write; its reference images go to ``<folder>/<form id>/``.
+        group_by: ``rows`` (questions by the print) or ``columns`` (answer sheets).
+        read_text: read the print with Tesseract (labels; letters told from boxes).
+
+    Returns:
+        A summary: output, boxes, frames, questions, pages, previews, form_id.
+
+    Raises:
+        InputFileError: the file is missing or unreadable, or no box nor frame is found on it.
+    """
     blank, out = Path(blank), Path(output)
     if not blank.is_file():
         raise InputFileError(f"Không tìm thấy tệp phiếu trắng: {blank}")
@@ -232,35 +139,53 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
     asset_dir = out.parent / form_id
     asset_dir.mkdir(parents=True, exist_ok=True)
     pages, groups, previews = [], [], []
-    box_number = frame_number = question_number = 0
+    box_number = frame_number = question_number = lettered = 0
+    title = ""
     for page_no, (grey, px_per_mm) in enumerate(_pages_of(blank, page_width_mm), start=1):
-        found = detect(grey, px_per_mm)
-        boxes = [f for f in found if f.kind != "frame"]
-        frames = [f for f in found if f.kind == "frame"]
-        numbers = {}
+        finding = detect_page(grey, px_per_mm, read_text=read_text, group_by=group_by)
+        if page_no == 1:
+            title = _title_of(finding.words)
+        boxes = [f for f in finding.found if f.kind != "frame"]
+        frames = [f for f in finding.found if f.kind == "frame"]
+        numbers: dict[int, int] = {}
         box_rects, frame_rects = {}, {}
-        for i, b in enumerate(boxes):
-            box_number += 1
-            numbers[i] = box_number
-            box_rects[box_number] = (b.x, b.y, b.w, b.h)
-        questions = []
-        for members in group_boxes(boxes, group_by):
+        questions, frame_labels = [], []
+        shown_boxes: list = []
+        for q in finding.questions:
+            if q.comb:  # one written character per cell: the whole comb is one writing frame
+                frame_number += 1
+                cells = [boxes[i] for i in q.boxes]
+                x0, y0 = min(c.x for c in cells), min(c.y for c in cells)
+                x1, y1 = max(c.x + c.w for c in cells), max(c.y + c.h for c in cells)
+                comb = Found("frame", x0, y0, x1 - x0, y1 - y0)
+                frame_rects[frame_number] = (comb.x, comb.y, comb.w, comb.h)
+                frame_labels.append((frame_number, comb))
+                questions.append({"id": f"Y{frame_number}", "text": q.text or f"Ô viết {frame_number} (đặt tên)",
+                                  "type": "text", "frame": frame_number})
+                continue
             question_number += 1
-            options = [(str(k), f"Ô {numbers[i]}", numbers[i]) for k, i in enumerate(members, start=1)]
-            questions.append({"id": f"Q{question_number}", "text": f"Câu {question_number} (đặt tên)",
-                              "type": "single" if len(members) > 1 else "multiple", "options": options})
-        frame_labels = []
+            options = []
+            for i, code, label in zip(q.boxes, q.codes, q.labels):
+                box_number += 1
+                numbers[i] = box_number
+                b = boxes[i]
+                box_rects[box_number] = (b.x, b.y, b.w, b.h)
+                shown_boxes.append((b, box_number))
+                lettered += b.kind == "round" and b.lettered
+                options.append((code, label, box_number))
+            questions.append({"id": f"Q{question_number}", "text": q.text or f"Câu {question_number} (đặt tên)",
+                              "type": "multiple" if q.multiple else "single", "options": options})
         for f in frames:
             frame_number += 1
             frame_rects[frame_number] = (f.x, f.y, f.w, f.h)
-            questions.append({"id": f"Y{frame_number}", "text": f"Ý kiến {frame_number} (đặt tên)", "type": "text",
-                              "frame": frame_number})
+            questions.append({"id": f"Y{frame_number}", "text": _frame_text(f, finding.words) or
+                              f"Ý kiến {frame_number} (đặt tên)", "type": "text", "frame": frame_number})
             frame_labels.append((frame_number, f))
         reference = cv2.resize(grey, (int(round(grey.shape[1] / px_per_mm * REFERENCE_PX_PER_MM)),
                                       int(round(grey.shape[0] / px_per_mm * REFERENCE_PX_PER_MM))),
                                interpolation=cv2.INTER_AREA)
         cv2.imwrite(str(asset_dir / f"page-{page_no}.png"), reference)
-        kinds = {b.kind for b in boxes}
+        kinds = {b.kind for b, _ in shown_boxes}
         pages.append({"reference": f"{form_id}/page-{page_no}.png", "width": round(grey.shape[1] / px_per_mm, 2),
                       "height": round(grey.shape[0] / px_per_mm, 2), "anchor": "features",
                       "shape": "round" if kinds == {"round"} else "square", "boxes": box_rects,
@@ -268,16 +193,46 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
         if questions:
             groups.append({"id": f"P{page_no}", "title": f"Trang {page_no}", "questions": questions})
         preview = asset_dir / f"preview-{page_no}.png"
-        render_preview(reference, REFERENCE_PX_PER_MM, boxes, [numbers[i] for i in range(len(boxes))], frame_labels,
-                       questions, preview)
+        render_preview(reference, REFERENCE_PX_PER_MM, [b for b, _ in shown_boxes], [n for _, n in shown_boxes],
+                       frame_labels, questions, preview)
         previews.append(str(preview))
     if box_number == 0 and frame_number == 0:
         raise InputFileError(f"{blank}: không tìm thấy ô đánh dấu hay khung viết nào trên phiếu trắng")
-    title = f"Phiếu {blank.stem}"
-    write_pinned_template(out, form_id, title, pages, groups, marks="cross",
+    # Bubbles with a printed letter or digit are an answer sheet's: they are filled in, and read against
+    # the same printed letter elsewhere on the page (omr.scan.bubbles); boxes are crossed.
+    marks = "fill" if lettered * 2 > box_number else "cross"
+    write_pinned_template(out, form_id, title or f"Phiếu {blank.stem}", pages, groups, marks=marks,
                           note=f"Tạo từ phiếu trắng {blank.name} bởi omr template from-blank")
     return {"output": str(out), "boxes": box_number, "frames": frame_number, "questions": question_number,
             "pages": len(pages), "previews": previews, "form_id": form_id}
+
+
+def _title_of(words: list) -> str:
+    """The form's printed title: the lines set in the tallest letters in the top third of page 1,
+    skipping the national motto (CỘNG HÒA …, Độc lập …), joined in order."""
+    lines: dict[int, list] = {}
+    for w in words:
+        lines.setdefault(w.line, []).append(w)
+    heights = {}
+    for number, line_words in lines.items():
+        text = " ".join(w.text for w in sorted(line_words, key=lambda w: w.x))
+        if len(text) < 8 or min(w.y for w in line_words) > 100 or \
+                re.search(r"CỘNG HÒA|Độc lập|Hạnh phúc", text, re.IGNORECASE):
+            continue
+        heights[number] = (float(np.median([w.h for w in line_words])), text)
+    if not heights:
+        return ""
+    tallest = max(h for h, _ in heights.values())
+    return " ".join(text for n, (h, text) in sorted(heights.items()) if h >= 0.9 * tallest)
+
+
+def _frame_text(frame, words: list) -> str:
+    """The printed line right above a writing frame (its question: "Ý kiến khác:"), within 10 mm."""
+    above = [w for w in words if frame.y - 10 <= w.bottom <= frame.y + 1 and frame.x - 2 <= w.x <= frame.x + frame.w]
+    if not above:
+        return ""
+    last = max(w.line for w in above)
+    return " ".join(w.text for w in sorted((w for w in above if w.line == last), key=lambda w: w.x)).strip(" :")
 
 
 def render_preview(reference: np.ndarray, px_per_mm: float, boxes: list[Found], numbers: list[int],
@@ -302,3 +257,39 @@ def render_preview(reference: np.ndarray, px_per_mm: float, boxes: list[Found], 
         cv2.putText(canvas, f"K{n}", (p0[0] + 4, p0[1] + 18), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 120, 255), 2,
                     cv2.LINE_AA)
     cv2.imwrite(str(out), canvas)
+
+
+# --- one page: boxes, print, questions -------------------------------------------------------------
+
+@dataclass
+class PageFinding:
+    """What was found on one blank page: ``found`` (boxes, then frames; mm), the printed ``words``
+    (empty when Tesseract is unavailable), and ``groups`` (indices of boxes per question)."""
+
+    found: list
+    words: list
+    groups: list[list[int]] | None = None
+    questions: list = field(default_factory=list)
+
+
+def detect_page(grey: np.ndarray, px_per_mm: float, read_text: bool = True, group_by: str = "rows") -> PageFinding:
+    """Find the boxes of one blank page, read its print and group the boxes into questions by it.
+
+    Args:
+        grey: the blank page (grey uint8), 150-300 dpi.
+        px_per_mm: its scale.
+        read_text: read the printed text with Tesseract (labels, letters told from boxes); when False or
+            when Tesseract is unavailable, boxes are found and grouped by geometry alone.
+        group_by: ``rows`` or ``columns`` (see :func:`omr.template_from.questions.group_by_print`).
+    """
+    words: list = []
+    if read_text:
+        try:
+            words = read_words(grey, px_per_mm)
+        except OcrUnavailable:
+            words = []
+    ink = ink_of(grey, px_per_mm)
+    found = find_boxes(grey, px_per_mm, words)
+    boxes = [f for f in found if f.kind != "frame"]
+    questions = group_by_print(boxes, words, ink, px_per_mm, group_by)
+    return PageFinding(found, words, [q.boxes for q in questions], questions)

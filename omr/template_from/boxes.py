@@ -1,0 +1,280 @@
+"""Printed boxes on a blank form, found as the holes of the ink (issue #16, item 1).
+
+A checkbox, a round bubble, a table cell or a comb cell is an empty (or
+lettered) area enclosed by a thin ink line. Looking for the *holes* of the ink
+(the inner contours of its connected parts) instead of for outlines of their
+own finds a box whatever touches its outside: a dotted leader, a table rule,
+the next comb cell. Each hole is then judged by its shape (a square fills its
+bounding box; a circle fills pi/4 of it), its size (2 to 8 mm outside, from
+the issue's contract), how thin its rim is compared with its size (a box is
+drawn with a hairline; the rim of a bold letter O is a fifth of its size) and,
+when the printed text was read (:mod:`omr.template_from.printed`), whether it
+lies inside a printed word: the counters of letters (O, D, Đ, Ô, 0, 8…) are
+text, never boxes.
+
+Coordinates: the input is a grey page image (uint8, dark print on white) and
+its scale in px per mm; every result is in mm from the page's top-left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from omr import tuning as T
+
+
+@dataclass
+class Found:
+    """One printed shape on the blank: ``kind`` is square | round | frame; mm from the page's top-left."""
+
+    kind: str
+    x: float
+    y: float
+    w: float
+    h: float
+    rim_mm: float = 0.0  # thickness of the printed line around it
+    lettered: bool = False  # a letter or digit printed inside (a lettered bubble)
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (self.x + self.w / 2, self.y + self.h / 2)
+
+    def contains(self, x: float, y: float) -> bool:
+        return self.x <= x <= self.x + self.w and self.y <= y <= self.y + self.h
+
+
+def ink_of(grey: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """Binary ink map (255 = ink) of a blank page: darker than the mean of its surroundings.
+
+    A local (adaptive, mean) threshold keeps lines of any grey and leaves shaded areas (a grey table
+    cell) as paper; dark solid areas wider than the window (bold titles, corner marks) are kept by a
+    global cut.
+    """
+    block = int(px_per_mm * T.BLANK_INK_WINDOW_MM) | 1
+    local = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block,
+                                  T.BLANK_INK_CONTRAST)
+    dark = (grey < T.BLANK_INK_DARK_LEVEL).astype(np.uint8) * 255
+    return cv2.bitwise_or(local, dark)
+
+
+def hairline_ink_of(grey: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """Binary ink map that keeps hairlines: darker by ``BLANK_HAIRLINE_CONTRAST`` than the brightest
+    paper within the window. A 0.2 mm ring at 150 dpi is only 20-50 levels darker than the paper between
+    its anti-aliased pixels: under the mean threshold it breaks and its hole leaks. (Shaded cells
+    become ink here, so both maps are searched.)"""
+    size = max(3, int(px_per_mm * T.BLANK_INK_WINDOW_MM) | 1)
+    paper = cv2.dilate(cv2.medianBlur(grey, 3), cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
+    return (grey.astype(np.int16) < paper.astype(np.int16) - T.BLANK_HAIRLINE_CONTRAST).astype(np.uint8) * 255
+
+
+def find_holes(ink: np.ndarray, px_per_mm: float) -> list[Found]:
+    """Every box-like hole of the ink (squares, rounds, frames), before telling glyphs from boxes.
+
+    Args:
+        ink: binary ink map (uint8, 255 = ink), as from :func:`ink_of`.
+        px_per_mm: scale of the map.
+
+    Returns:
+        ``Found`` records in mm; squares and rounds carry ``rim_mm`` and ``lettered``.
+    """
+    contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return []
+    lo, hi = T.BLANK_BOX_OUTER_MM
+    found: list[Found] = []
+    for index, contour in enumerate(contours):
+        x, y, w, h = cv2.boundingRect(contour)
+        if hierarchy[0][index][3] < 0:  # an outer boundary: only a lettered ring is wanted from these
+            ring = _lettered_ring(ink, contour, hierarchy[0][index], x, y, w, h, px_per_mm)
+            if ring is not None:
+                found.append(ring)
+            continue
+        wm, hm = w / px_per_mm, h / px_per_mm
+        area = cv2.contourArea(contour)
+        if area <= 4:
+            continue
+        if wm >= T.BLANK_FRAME_MIN_MM[0] and hm >= T.BLANK_FRAME_MIN_MM[1]:
+            approx = cv2.approxPolyDP(contour, 0.02 * cv2.arcLength(contour, True), True)
+            if len(approx) == 4 and area > 0.9 * w * h:
+                found.append(Found("frame", x / px_per_mm, y / px_per_mm, wm, hm))
+            continue
+        # The hole is the inside of the line; the box as printed is larger by a rim on each side.
+        if not (lo - 2 * T.BLANK_RIM_MAX_MM <= wm <= hi and lo - 2 * T.BLANK_RIM_MAX_MM <= hm <= hi):
+            continue
+        if not (T.BLANK_BOX_ASPECT[0] <= wm / hm <= T.BLANK_BOX_ASPECT[1]):
+            continue
+        perimeter = cv2.arcLength(contour, True)
+        extent = area / float(w * h)
+        circularity = 4 * np.pi * area / (perimeter * perimeter)
+        if extent > T.BLANK_SQUARE_MIN_EXTENT and len(cv2.approxPolyDP(contour, 0.08 * perimeter, True)) == 4:
+            kind = "square"
+        # A pixelated small circle (15 px across) fills only ~0.62 of its box under CHAIN_APPROX_SIMPLE.
+        elif circularity > T.BLANK_BUBBLE_MIN_CIRCULARITY and 0.6 < extent <= T.BLANK_SQUARE_MIN_EXTENT + 0.05:
+            kind = "round"
+        else:
+            continue
+        rim = _rim_px(ink, contour, x, y, w, h)
+        rim_mm = rim / px_per_mm
+        # The contour's box already holds the rim's first pixel layer.
+        grow = (rim - 1) / px_per_mm
+        outer_w, outer_h = wm + 2 * grow, hm + 2 * grow
+        if not (lo <= outer_w <= hi and lo <= outer_h <= hi):
+            continue
+        if rim_mm > T.BLANK_RIM_MAX_MM or rim_mm > T.BLANK_RIM_MAX_SHARE * min(outer_w, outer_h):
+            continue  # a bold glyph's counter (O, D, 0), not a box drawn with a line
+        inside, solid = _inside_ink_share(ink, contour, x, y, w, h, px_per_mm)
+        if inside > T.BLANK_BOX_MAX_INSIDE_INK or solid > T.BLANK_BOX_MAX_SOLID_INSIDE:
+            continue  # a filled shape inside (a QR code's finder pattern, a bullet), not a letter
+        found.append(Found(kind, x / px_per_mm - grow, y / px_per_mm - grow, outer_w, outer_h, rim_mm,
+                           inside > T.BLANK_LETTERED_MIN_INK))
+    return found
+
+
+def _lettered_ring(ink: np.ndarray, contour: np.ndarray, links: np.ndarray, x: int, y: int, w: int, h: int,
+                   px_per_mm: float) -> Found | None:
+    """A small bubble whose printed letter or digit touches its ring (①, Ⓐ at 8-10 pt and 150-200 dpi):
+    its hole is cut in pieces, so it is found by its outline: round, 2-8 mm, with holes, and mostly
+    empty inside (a bold letter O or a solid dot is filled)."""
+    lo, hi = T.BLANK_LETTERED_RING_MIN_MM, T.BLANK_BOX_OUTER_MM[1]
+    wm, hm = w / px_per_mm, h / px_per_mm
+    if links[2] < 0 or not (lo <= wm <= hi and lo <= hm <= hi) or not 0.8 <= wm / hm <= 1.25:
+        return None
+    area = cv2.contourArea(contour)
+    perimeter = cv2.arcLength(contour, True)
+    if perimeter <= 0 or area <= 0:
+        return None
+    extent = area / float(w * h)
+    if 4 * np.pi * area / (perimeter * perimeter) < T.BLANK_BUBBLE_MIN_CIRCULARITY or not 0.62 < extent < 0.86:
+        return None
+    filled = np.zeros((h, w), np.uint8)
+    cv2.drawContours(filled, [contour - [x, y]], -1, 255, -1)
+    share = np.count_nonzero(ink[y:y + h, x:x + w][filled > 0]) / max(1, np.count_nonzero(filled))
+    if share > T.BLANK_LETTERED_RING_MAX_INK:
+        return None
+    return Found("round", x / px_per_mm, y / px_per_mm, wm, hm, 0.0, True)
+
+
+def _rim_px(ink: np.ndarray, contour: np.ndarray, x: int, y: int, w: int, h: int) -> int:
+    """Thickness (px) of the ink line around a hole: how many one-pixel rings, from the hole's own
+    boundary outwards, are mostly ink (a hole's contour runs on the ink's first pixel layer)."""
+    pad = max(4, int(0.3 * max(w, h)))
+    y0, x0 = max(0, y - pad), max(0, x - pad)
+    crop = ink[y0:y + h + pad, x0:x + w + pad]
+    filled = np.zeros(crop.shape, np.uint8)
+    cv2.drawContours(filled, [contour - [x0, y0]], -1, 255, -1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
+    inner = cv2.erode(filled, kernel)
+    thickness = 0
+    for _ in range(pad):
+        outer = filled if thickness == 0 else cv2.dilate(inner, kernel)
+        ring = cv2.subtract(outer, inner)
+        count = int(np.count_nonzero(ring))
+        if count == 0 or np.count_nonzero(crop[ring > 0]) / count < 0.5:
+            break
+        thickness += 1
+        inner = outer
+    return max(thickness, 1)
+
+
+def _inside_ink_share(ink: np.ndarray, contour: np.ndarray, x: int, y: int, w: int, h: int,
+                      px_per_mm: float) -> tuple[float, float]:
+    """Shares of ink inside a hole, away from its rim: all of it (a printed letter's strokes), and what
+    is left once strokes thinner than ``BLANK_SOLID_MM`` are opened away (a solid square or dot)."""
+    crop = ink[y:y + h, x:x + w]
+    hole = np.zeros(crop.shape, np.uint8)
+    cv2.drawContours(hole, [contour - [x, y]], -1, 255, -1)
+    hole = cv2.erode(hole, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    n = int(np.count_nonzero(hole))
+    if not n:
+        return 0.0, 0.0
+    inside = cv2.bitwise_and(crop, hole)
+    size = max(3, int(round(T.BLANK_SOLID_MM * px_per_mm)) | 1)
+    solid = cv2.morphologyEx(inside, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
+    return float(np.count_nonzero(inside) / n), float(np.count_nonzero(solid) / n)
+
+
+def keep_innermost(found: list[Found]) -> list[Found]:
+    """One record per printed box: of nested boxes (a ☐ inside a table cell, a double line), the innermost.
+
+    Frames that hold boxes (a table, a box drawn around a question) are not places to write and are dropped.
+    """
+    boxes = [f for f in found if f.kind != "frame"]
+    boxes.sort(key=lambda f: f.w * f.h)
+    kept: list[Found] = []
+    for b in boxes:
+        cx, cy = b.centre
+        if any(b.contains(*k.centre) or k.contains(cx, cy) for k in kept):
+            continue
+        kept.append(b)
+    frames = [f for f in found if f.kind == "frame"]
+    frames.sort(key=lambda f: f.w * f.h)
+    kept_frames: list[Found] = []
+    for fr in frames:
+        if any(fr.contains(*b.centre) for b in kept):
+            continue
+        if any(fr.contains(*k.centre) for k in kept_frames):
+            continue
+        kept_frames.append(fr)
+    return sorted(kept, key=lambda f: (round(f.y), f.x)) + sorted(kept_frames, key=lambda f: (f.y, f.x))
+
+
+def drop_glyphs(found: list[Found], words: list) -> list[Found]:
+    """Holes that are the counters of printed letters are dropped (the O's and D's of a title).
+
+    ``words``: printed words (:class:`omr.template_from.printed.PrintedWord`, mm) with their
+    characters' boxes. A hole is a letter when it lies in a character Tesseract read as a letter or
+    digit that has a neighbour in its word as tall as it and close to it, as letters are set. A box
+    glued by Tesseract to its label ("☐Nam") is twice as tall as the label's letters and set a space
+    apart, and a lone bubble read as "O" has no neighbour: both stay boxes.
+    """
+    kept = []
+    for f in found:
+        if f.kind == "frame" or not any(_is_letter_counter(f, w) for w in words):
+            kept.append(f)
+    return kept
+
+
+def _is_letter_counter(box: Found, word) -> bool:
+    cx, cy = box.centre
+    if not (word.x - 0.5 <= cx <= word.x + word.w + 0.5 and word.y - 0.5 <= cy <= word.y + word.h + 0.5):
+        return False
+    if word.confidence < T.BLANK_TEXT_MIN_CONFIDENCE:
+        return False
+    symbols = list(word.symbols)
+    for i, (char, x, y, w, h) in enumerate(symbols):
+        if not (x - 0.3 <= cx <= x + w + 0.3 and y - 0.3 <= cy <= y + h + 0.3) or not char.isalnum():
+            continue
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(symbols):
+                other, ox, oy, ow, oh = symbols[j]
+                gap = ox - (x + w) if j > i else x - (ox + ow)
+                # Tesseract reads a lone box as two overlapping phantom letters ("LÌ"): a real
+                # neighbour is beside the hole, not over it.
+                overlap = min(ox + ow, box.x + box.w) - max(ox, box.x)
+                beside = overlap < 0.4 * ow and gap > -0.25 * h
+                if other.isalnum() and beside and oh >= T.BLANK_TEXT_NEIGHBOUR_HEIGHT * h \
+                        and gap < T.BLANK_TEXT_LETTER_GAP * h:
+                    return True
+    return False
+
+
+def find_boxes(grey: np.ndarray, px_per_mm: float, words: list | None = None) -> list[Found]:
+    """Checkboxes, round bubbles, table and comb cells (2–8 mm) and writing frames on a blank page.
+
+    Args:
+        grey: the blank page, grey uint8, dark print on white, any scale from ~150 to 300 dpi.
+        px_per_mm: its scale (px per mm).
+        words: the page's printed words (mm), when read; letters' counters inside words are dropped.
+
+    Returns:
+        Boxes sorted by line then x, followed by frames; mm from the page's top-left.
+    """
+    found = find_holes(ink_of(grey, px_per_mm), px_per_mm)
+    # Hairline rings whose hole leaks under the mean threshold; duplicates are merged below.
+    found += [f for f in find_holes(hairline_ink_of(grey, px_per_mm), px_per_mm) if f.kind != "frame"]
+    if words:
+        found = drop_glyphs(found, words)
+    return keep_innermost(found)

@@ -1,0 +1,395 @@
+"""Boxes grouped into questions by the print, with the question and option labels read from it (#16, item 2).
+
+Input: the boxes found on a blank page (:mod:`omr.template_from.boxes`, mm), its printed words
+(:mod:`omr.template_from.printed`, mm) and its ink map (for printed separators). Rules, in order:
+
+1. **Rows.** Boxes whose centres are level (within 0.6 of a box) are one printed row.
+2. **Splits in a row.** A row is cut between two boxes where the print says a new question starts:
+   a vertical rule printed between them (the "|" between a date's tens and units), a question's own
+   text between them ("Câu 5.", "A4.", a phrase ending in ":" or "?"), or an empty gap wider than
+   ``BLANK_QUESTION_GAP_MM`` or than 1.6 times the row's usual unlabelled gap.
+3. **Rows joined.** A row continues the question above when it has no question text of its own,
+   follows within ``BLANK_STACK_MAX_MM``, and either starts at the same indent with nothing printed
+   to its left (options wrapped to a second line) or is a lone box under a box of that question (options
+   one per line, with or without dotted leaders).
+4. **Labels.** An option's label is the text right of its box up to the next box (or, when there is
+   none, left of it back to the previous box: "Trực tiếp ........ ☐"); a box with no text on its row
+   takes its column's heading (a satisfaction grid). A letter or digit printed inside a bubble is its
+   code. The question's text is the text left of its first box, joined to the nearest line above
+   without boxes when that is only a short heading ("Ngày:"), else that line above.
+
+Every result is a suggestion written into the YAML for a person to check (``omr template from-blank``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from omr import tuning as T
+
+# A question's own text starts with its number ("Câu 5.", "5.", "A4.", "II.", "a)") or ends with ":" / "?".
+QUESTION_START = re.compile(r"^(câu\s*\d+|[A-ZĐ]?\d{1,2}[.):]|[IVX]{1,4}[.)]|[a-zđ][.)])", re.IGNORECASE)
+# How Tesseract reads an empty square box printed before a word (omr's blank and Word's ☐ at 150-300 dpi).
+BOX_AS_LETTERS = {"L", "LI", "LÌ", "LỊ", "LÍ", "Lì", "IRị", "H", "O", "[", "]", "[]", "LJ", "U"}
+LEADER = re.compile(r"[._…·\-–—]{2,}|^[._…·]+$")
+
+
+@dataclass
+class Question:
+    """One question found on the page: its boxes (indices into the page's boxes), text and option labels."""
+
+    boxes: list[int]
+    text: str = ""
+    labels: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+    multiple: bool = False
+    comb: bool = False  # a comb field: cells sharing their walls, one written character each
+
+
+def _clean(text: str) -> str:
+    # Tesseract reads a box's edge glued to a word as a bracket or bar: "]Nam", "Nữ [", "|2025".
+    text = " ".join(re.sub(r"^[\[\]|Il]{1,2}(?=[\dA-ZĐÀ-Ỹa-zà-ỹ])|[\[\]|]+$", "", t) if re.match(r"^[\[\]|]", t)
+                    or re.search(r"[\[\]|]$", t) else t for t in text.split())
+    text = LEADER.sub(" ", text).replace("_", " ")
+    text = re.sub(r"[☐□○◯❑▢⬜◻|]+", " ", text)
+    tokens = [t for t in text.split() if not re.fullmatch(r"[‹›«»+*^~=]+", t)]
+    # A box read as letters ("L", "LÌ", "IRị") in front of its label.
+    while len(tokens) > 1 and tokens[0] in BOX_AS_LETTERS:
+        tokens = tokens[1:]
+    text = " ".join(tokens)
+    return re.sub(r"\s+", " ", text).strip(" :;,.-–")
+
+
+def _words_between(words, y0: float, y1: float, x0: float, x1: float):
+    """Words whose centre is level with the band y0..y1 and lies between x0 and x1, in x order."""
+    out = [w for w in words if y0 <= w.y + w.h / 2 <= y1 and x0 <= w.x + w.w / 2 <= x1]
+    return sorted(out, key=lambda w: w.x)
+
+
+def _is_question_text(words) -> bool:
+    if not words:
+        return False
+    # Leader dots read by Tesseract end in stray ":" ("....c-:"): they are not a question's colon.
+    text = " ".join(w.text for w in words if not LEADER.search(w.text))
+    return bool(QUESTION_START.match(words[0].text)) or text.rstrip().endswith((":", "?"))
+
+
+def _separator(ink: np.ndarray | None, px_per_mm: float, left, right) -> bool:
+    """A vertical rule printed between two boxes of a row, at least as tall as the boxes (1.2 x)."""
+    if ink is None:
+        return False
+    x0 = int((left.x + left.w + 0.4) * px_per_mm)
+    x1 = int((right.x - 0.4) * px_per_mm)
+    height = max(left.h, right.h)
+    cy = (left.centre[1] + right.centre[1]) / 2
+    y0 = int((cy - 0.9 * height) * px_per_mm)
+    y1 = int((cy + 0.9 * height) * px_per_mm)
+    if x1 <= x0 or y0 < 0 or y1 > ink.shape[0]:
+        return False
+    strip = ink[y0:y1, x0:x1] > 0
+    if strip.size == 0:
+        return False
+    needed = max(1.2 * height, T.BLANK_SEPARATOR_MIN_MM) * px_per_mm
+    return bool((strip.sum(axis=0) >= min(needed, strip.shape[0] - 1)).any())
+
+
+def group_by_print(boxes: list, words: list, ink: np.ndarray | None = None, px_per_mm: float = 1.0,
+                   by: str = "rows") -> list[Question]:
+    """Questions of one page, from its boxes (mm), printed words (mm) and ink map.
+
+    Args:
+        boxes: ``Found`` boxes (no frames), mm from the page's top-left.
+        words: ``PrintedWord`` list (may be empty: then only the geometry groups, labels stay empty).
+        ink: binary ink map of the page (255 = ink) at ``px_per_mm``, for printed separators; optional.
+        by: ``rows`` (the default) or ``columns`` (a column of boxes is a question: answer sheets).
+
+    Returns:
+        Questions in reading order, each with its boxes' indices, text, labels and codes.
+    """
+    if not boxes:
+        return []
+    if by == "columns":
+        return _by_columns(boxes, words)
+    size = float(np.median([max(b.w, b.h) for b in boxes]))
+    rows = _rows(boxes, size)
+    segments: list[list[int]] = []
+    for row in rows:
+        segments += _split_row(row, boxes, words, ink, px_per_mm)
+    questions = _join_rows(segments, boxes, words)
+    for q in questions:
+        _label(q, boxes, words)
+        q.comb = _is_comb(q.boxes, boxes)
+    return questions
+
+
+def _is_comb(members: list[int], boxes: list) -> bool:
+    """A comb field: at least three cells in a row that share their walls, each taller than wide
+    (a place to write one digit), not square choices set apart."""
+    if len(members) < 3:
+        return False
+    cells = sorted((boxes[i] for i in members), key=lambda b: b.x)
+    level = all(abs(c.centre[1] - cells[0].centre[1]) < 0.3 * c.h for c in cells)
+    touching = all(b.x - (a.x + a.w) < T.BLANK_COMB_MAX_GAP_MM for a, b in zip(cells, cells[1:]))
+    tall = all(c.h >= T.BLANK_COMB_MIN_ASPECT * c.w for c in cells)
+    return level and touching and tall
+
+
+def _rows(boxes: list, size: float) -> list[list[int]]:
+    order = sorted(range(len(boxes)), key=lambda i: boxes[i].centre[1])
+    rows: list[list[int]] = []
+    for i in order:
+        if rows and abs(boxes[i].centre[1] - np.mean([boxes[j].centre[1] for j in rows[-1]])) < 0.6 * size:
+            rows[-1].append(i)
+        else:
+            rows.append([i])
+    for row in rows:
+        row.sort(key=lambda i: boxes[i].x)
+    return rows
+
+
+def _split_row(row: list[int], boxes: list, words: list, ink, px_per_mm: float) -> list[list[int]]:
+    gaps = [boxes[b].x - (boxes[a].x + boxes[a].w) for a, b in zip(row, row[1:])]
+    empty_gaps = []
+    between = []
+    for a, b in zip(row, row[1:]):
+        A, B = boxes[a], boxes[b]
+        inside = _words_between(words, A.y - 0.3 * A.h, A.y + 1.3 * A.h, A.x + A.w, B.x)
+        between.append(inside)
+        if not inside:
+            empty_gaps.append(B.x - (A.x + A.w))
+    usual = float(np.median(empty_gaps)) if empty_gaps else None
+    rules = [_separator(ink, px_per_mm, boxes[a], boxes[b]) for a, b in zip(row, row[1:])]
+    # Rules between every pair of boxes are a table's cell borders, not a printed separator.
+    if len(rules) >= 2 and sum(rules) >= len(rules) / 2:
+        rules = [False] * len(rules)
+    segments = [[row[0]]]
+    for k, (a, b) in enumerate(zip(row, row[1:])):
+        gap, inside = gaps[k], between[k]
+        # The gap that counts is the blank after the left box's label: a long label is not a gap.
+        label_end = boxes[a].x + boxes[a].w
+        for w in inside:
+            if w.x - label_end > T.BLANK_LABEL_WORD_GAP_MM:
+                break
+            label_end = max(label_end, w.right)
+        blank = boxes[b].x - label_end
+        split = blank > T.BLANK_QUESTION_GAP_MM or rules[k]
+        if not split and inside:
+            # The text between two boxes is the left box's label, then maybe the right one's question.
+            split = _question_start_after_label(inside)
+        elif not split and usual is not None and not inside:
+            split = gap > T.BLANK_UNLABELLED_GAP_RATIO * usual + 0.5
+        if split:
+            segments.append([b])
+        else:
+            segments[-1].append(b)
+    return segments
+
+
+def _question_start_after_label(inside: list) -> bool:
+    """Text between two boxes holds a question's start: a number after the left box's label ("… Nữ
+    A6. Độ tuổi"), or a phrase ending in ':' or '?' (the right box's question, "Giới tính:")."""
+    for k, w in enumerate(inside):
+        if k > 0 and QUESTION_START.match(w.text):
+            return True
+        if w.text.endswith((":", "?")):
+            return True
+    return False
+
+
+def _left_text(segment: list[int], boxes: list, words: list, previous_right: float = 0.0) -> list:
+    first = boxes[segment[0]]
+    return _words_between(words, first.y - 0.3 * first.h, first.y + 1.3 * first.h, previous_right, first.x)
+
+
+def _join_rows(segments: list[list[int]], boxes: list, words: list) -> list[Question]:
+    questions: list[Question] = []
+    previous_right_of: dict[int, float] = {}
+    # Where each segment's own left text may start: after the previous segment on the same row.
+    for seg in segments:
+        first = boxes[seg[0]]
+        same_row = [s for s in segments if s is not seg and abs(boxes[s[-1]].centre[1] - first.centre[1]) < first.h * 0.6
+                    and boxes[s[-1]].x < first.x]
+        previous_right_of[id(seg)] = max((boxes[s[-1]].x + boxes[s[-1]].w for s in same_row), default=0.0)
+    for seg in segments:
+        left = _left_text(seg, boxes, words, previous_right_of[id(seg)])
+        own_question = _is_question_text(left)
+        if questions and not own_question and previous_right_of[id(seg)] == 0.0:
+            last = questions[-1]
+            last_box = boxes[last.boxes[-1]]
+            first = boxes[seg[0]]
+            close = 0 < first.centre[1] - last_box.centre[1] < T.BLANK_STACK_MAX_MM
+            wrapped = not left and abs(first.x - min(boxes[i].x for i in last.boxes)) < T.BLANK_INDENT_MM
+            # Options one per line: lone boxes one under another (labels right, or left with leaders
+            # that end wherever the label's dots end).
+            rows_of_last = [round(boxes[i].centre[1] / max(0.5, 0.6 * first.h)) for i in last.boxes]
+            lone_column = len(seg) == 1 and len(set(rows_of_last)) == len(rows_of_last)
+            if close and (wrapped or lone_column):
+                last.boxes += seg
+                continue
+        questions.append(Question(list(seg)))
+    return questions
+
+
+def _label(question: Question, boxes: list, words: list) -> None:
+    labels, codes = [], []
+    members = question.boxes
+    for k, i in enumerate(members):
+        box = boxes[i]
+        inside = [w for w in words if box.contains(w.x + w.w / 2, w.y + w.h / 2) and w.w < box.w]
+        letter = "".join(w.text for w in inside).strip()
+        row_boxes = sorted((b for b in boxes if abs(b.centre[1] - box.centre[1]) < 0.6 * box.h and b is not box),
+                           key=lambda b: b.x)
+        next_x = min((b.x for b in row_boxes if b.x > box.x), default=1e9)
+        prev_right = max((b.x + b.w for b in row_boxes if b.x < box.x), default=0.0)
+        band = (box.y - 0.3 * box.h, box.y + 1.3 * box.h)
+        right = _words_between(words, *band, box.x + box.w, next_x)
+        glued = [w for w in words if w.x < box.x + box.w <= w.right and band[0] <= w.y + w.h / 2 <= band[1]
+                 and w not in right]
+        right = [_outside(w, box) for w in glued] + right
+        text = _clean(" ".join(w.text for w in right))
+        if right and QUESTION_START.match(right[0].text) and not text[:1].isdigit():
+            text = ""
+        if _is_question_text(right):
+            # Text ending in ':' right of a box is the next question's: the label stops before it.
+            kept = []
+            for w in right:
+                if QUESTION_START.match(w.text) and kept:
+                    break
+                kept.append(w)
+            text = _clean(" ".join(w.text for w in kept)) if not QUESTION_START.match(right[0].text) else ""
+        if not text:
+            left = _words_between(words, *band, prev_right, box.x)
+            leader = any(LEADER.search(w.text) for w in left)
+            if left and leader and not _is_question_text(left):
+                text = _clean(" ".join(w.text for w in left))
+        if not text:
+            text = _column_heading(box, boxes, words)
+        if box.kind == "round" and box.lettered and letter and len(letter) <= 2 and letter.isalnum():
+            codes.append(letter)
+            text = text or letter
+        else:
+            codes.append(str(k + 1))
+        labels.append(text or f"Lựa chọn {k + 1}")
+    question.labels = labels
+    if len(set(codes)) != len(codes):
+        codes = [str(k + 1) for k in range(len(members))]
+    question.codes = codes
+    question.text = _question_text(question, boxes, words)
+    question.multiple = len(members) == 1 or bool(re.search(r"nhiều|có thể chọn|mọi ô phù hợp", question.text,
+                                                             re.IGNORECASE))
+
+
+def _outside(word, box):
+    """A word Tesseract read across a box and its label ("☐30" as "130"), keeping only the letters right
+    of the box (by their own boxes)."""
+    kept = "".join(ch for ch, x, _, w, _ in word.symbols if x + w / 2 > box.x + box.w)
+    return type(word)(kept, word.confidence, box.x + box.w, word.y, max(0.1, word.right - box.x - box.w), word.h,
+                      word.line, tuple(sym for sym in word.symbols if sym[1] + sym[3] / 2 > box.x + box.w))
+
+
+def _column_heading(box, boxes: list, words: list) -> str:
+    """The printed heading above a column of boxes (a satisfaction grid), up to 25 mm above its top box."""
+    column = [b for b in boxes if abs(b.centre[0] - box.centre[0]) < 0.6 * box.w]
+    top = min(b.y for b in column)
+    # The column's heading cell reaches halfway to the neighbouring columns' boxes.
+    row = sorted(b.centre[0] for b in boxes if abs(b.centre[1] - box.centre[1]) < 0.6 * box.h)
+    cx = box.centre[0]
+    left = max((x for x in row if x < cx - 0.5 * box.w), default=None)
+    right = min((x for x in row if x > cx + 0.5 * box.w), default=None)
+    pitch = (right - cx) if right is not None else (cx - left) if left is not None else 4 * box.w
+    left = cx - pitch if left is None else left
+    right = cx + pitch if right is None else right
+    x0, x1 = (cx + left) / 2, (cx + right) / 2
+    above = [w for w in words if top - T.BLANK_HEADING_MAX_MM <= w.y + w.h / 2 < top and x0 <= w.x + w.w / 2 <= x1]
+    # Only the lines right above: a heading, not a question far up the page.
+    if not above:
+        return ""
+    nearest = max(above, key=lambda w: w.y).y
+    kept = [w for w in above if w.y >= nearest - T.BLANK_HEADING_MAX_MM / 2]
+    kept.sort(key=lambda w: (w.line, w.x))
+    return _clean(" ".join(w.text for w in kept))
+
+
+def _row_band(box, boxes: list) -> tuple[float, float]:
+    """The band of the page a row of a grid of boxes owns: halfway to the rows above and below, at most
+    ``BLANK_ROW_BAND_MM`` each way, at least the box's own height (a row label in a tall table cell
+    wraps to lines above and below its boxes)."""
+    cy = box.centre[1]
+    level = (box.y - 0.3 * box.h, box.y + 1.3 * box.h)
+    row_x = [b.centre[0] for b in boxes if abs(b.centre[1] - cy) < 0.6 * box.h]
+    in_grid = len(row_x) >= 2 and any(
+        abs(b.centre[1] - cy) >= 0.6 * box.h and abs(b.centre[1] - cy) < 3 * T.BLANK_ROW_BAND_MM
+        and sum(abs(b.centre[0] - x) < 0.6 * box.w for x in row_x) > 0
+        and sum(abs(o.centre[0] - x) < 0.6 * box.w for o in boxes if abs(o.centre[1] - b.centre[1]) < 0.6 * box.h
+                for x in row_x) >= 2
+        for b in boxes)
+    if not in_grid:
+        return level
+    others = [b.centre[1] for b in boxes if abs(b.centre[1] - cy) >= 0.6 * box.h]
+    above = max((y for y in others if y < cy), default=cy - 2 * T.BLANK_ROW_BAND_MM)
+    below = min((y for y in others if y > cy), default=cy + 2 * T.BLANK_ROW_BAND_MM)
+    reach_up = min(T.BLANK_ROW_BAND_MM, max(0.8 * box.h, (cy - above) / 2))
+    reach_down = min(T.BLANK_ROW_BAND_MM, max(0.8 * box.h, (below - cy) / 2))
+    return cy - reach_up, cy + reach_down
+
+
+def _question_text(question: Question, boxes: list, words: list) -> str:
+    first = boxes[question.boxes[0]]
+    row = [b for b in boxes if abs(b.centre[1] - first.centre[1]) < 0.6 * first.h and b.x < first.x]
+    start = max((b.x + b.w for b in row), default=0.0)
+    band = _row_band(first, boxes)
+    left = _words_between(words, *band, start, first.x)
+    # A line above or below that runs on past the box is a heading or a question of its own, not a
+    # wrapped row label.
+    level = (first.y - 0.3 * first.h, first.y + 1.3 * first.h)
+    runs_on = {w.line for w in words if band[0] <= w.y + w.h / 2 <= band[1] and w.x + w.w / 2 > first.x
+               and not level[0] <= w.y + w.h / 2 <= level[1]}
+    left = sorted((w for w in left if w.line not in runs_on), key=lambda w: (w.line, w.x))
+    own = _clean(" ".join(w.text for w in left)) if left else ""
+    own_is_label = bool(left) and not _is_question_text(left) and (
+        len(question.boxes) == 1 or own == question.labels[0] or any(LEADER.search(w.text) for w in left))
+    above = _line_above(first, boxes, words)
+    if own and not own_is_label:
+        if len(own.split()) <= 2 and above:
+            return f"{above} – {own}"
+        return own
+    return above or own
+
+
+def _line_above(first, boxes: list, words: list) -> str:
+    """The nearest printed line above a box without boxes of its own (a question's text), within 15 mm."""
+    candidates: dict[int, list] = {}
+    for w in words:
+        if first.y - T.BLANK_QUESTION_TEXT_MAX_MM <= w.y + w.h / 2 < first.y:
+            candidates.setdefault(w.line, []).append(w)
+    for line in sorted(candidates, key=lambda n: -max(w.y for w in candidates[n])):
+        line_words = sorted(candidates[line], key=lambda w: w.x)
+        y0 = min(w.y for w in line_words)
+        y1 = max(w.bottom for w in line_words)
+        if any(y0 - 0.5 <= b.centre[1] <= y1 + 0.5 for b in boxes):
+            continue
+        text = _clean(" ".join(w.text for w in line_words))
+        if text:
+            return text
+    return ""
+
+
+def _by_columns(boxes: list, words: list) -> list[Question]:
+    size = float(np.median([max(b.w, b.h) for b in boxes]))
+    order = sorted(range(len(boxes)), key=lambda i: boxes[i].centre[0])
+    columns: list[list[int]] = []
+    for i in order:
+        if columns and abs(boxes[i].centre[0] - np.mean([boxes[j].centre[0] for j in columns[-1]])) < 0.6 * size:
+            columns[-1].append(i)
+        else:
+            columns.append([i])
+    questions = []
+    for column in columns:
+        column.sort(key=lambda i: boxes[i].y)
+        q = Question(column)
+        _label(q, boxes, words)
+        questions.append(q)
+    return questions

@@ -1,0 +1,176 @@
+"""Blank forms with known boxes, for the box-finding tests and bench (issue #16).
+
+Each source yields ``(name, grey page, px per mm, truth boxes [(x, y, w, h) mm], truth question of
+each box)``:
+- ``omr``: omr's own printed blank (its frozen layout is the truth; a date's tens and units are
+  separate questions, as a person answers them);
+- ``office``: the LibreOffice documents in ``tests/data/office-blanks/`` (see its README), converted
+  to PDF once per run; the truth is the position of every box character (☐ ○) in the PDF's text
+  layer, plus the drawn boxes listed in each document's ``.truth.json``;
+- ``omrchecker``: OMRChecker's blank ``sample6/reference.png`` from ../shared, its template's bubbles.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+OFFICE_DIR = ROOT / "tests" / "data" / "office-blanks"
+BOX_CHARS = "☐○①②③④✓"  # ✓: a white mark in a table cell that is itself the box
+
+
+def external_root() -> Path | None:
+    """../shared/data/external beside the checkout, or $OMR_EXTERNAL_DATA; None when absent."""
+    for p in ([Path(os.environ["OMR_EXTERNAL_DATA"])] if os.environ.get("OMR_EXTERNAL_DATA") else []) + [
+            ROOT.parent / "shared" / "data" / "external", Path("/work/shared/data/external")]:
+        if (p / "omrchecker").is_dir():
+            return p
+    return None
+
+
+def render_pdf(pdf: Path, dpi: int) -> list[tuple[np.ndarray, float]]:
+    """(grey page, px per mm) of every page of a PDF, rendered by pdfium."""
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(str(pdf))
+    out = []
+    try:
+        for page in doc:
+            bitmap = page.render(scale=dpi / 72, grayscale=True).to_numpy()
+            grey = bitmap if bitmap.ndim == 2 else bitmap[..., 0]
+            out.append((np.ascontiguousarray(grey), dpi / 25.4))
+    finally:
+        doc.close()
+    return out
+
+
+def omr_blank_pdf(folder: Path) -> Path:
+    """omr's own blank (serial 000001), printed into ``folder``."""
+    from omr.forms.layout import resolve_layout
+    from omr.forms.printing import print_forms
+    from omr.forms.template import load_template
+
+    pdf = folder / "motcua-blank.pdf"
+    if not pdf.is_file():
+        layout = resolve_layout(load_template(ROOT / "form_templates" / "motcua-2026.yaml"))
+        print_forms(layout, pdf, count=1, unit="30001")
+    return pdf
+
+
+def omr_truth() -> list[tuple[list, list]]:
+    from omr.forms.layout import resolve_layout
+    from omr.forms.template import load_template
+
+    layout = resolve_layout(load_template(ROOT / "form_templates" / "motcua-2026.yaml"))
+    out = []
+    for page in layout.pages:
+        boxes = [(c.x, c.y, c.w, c.h) for c in page.checkboxes]
+        questions = [c.question + ("/" + c.option.split(":")[0] if ":" in c.option else "") for c in page.checkboxes]
+        out.append((boxes, questions))
+    return out
+
+
+def office_pdfs(folder: Path) -> list[Path]:
+    """The office blanks converted to PDF by LibreOffice (skipped when LibreOffice is absent)."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    sources = sorted(p for p in OFFICE_DIR.glob("*") if p.suffix in (".fodt", ".html", ".odt", ".docx"))
+    if not soffice or not sources:
+        return []
+    missing = [p for p in sources if not (folder / (p.stem + ".pdf")).is_file()]
+    if missing:
+        profile = Path(tempfile.mkdtemp(prefix="lo-profile-"))
+        subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+                        "--outdir", str(folder)] + [str(p) for p in missing],
+                       check=True, capture_output=True, timeout=240)
+        shutil.rmtree(profile, ignore_errors=True)
+    return [folder / (p.stem + ".pdf") for p in sources]
+
+
+def char_boxes(pdf: Path) -> list[list[tuple[str, tuple[float, float, float, float]]]]:
+    """Per page, every box character (☐ ○) with its ink box (x, y, w, h) in mm from the top-left."""
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(str(pdf))
+    pages = []
+    try:
+        for page in doc:
+            height = page.get_height()
+            text = page.get_textpage()
+            found = []
+            for i in range(text.count_chars()):
+                ch = text.get_text_range(i, 1)
+                if ch and ch in BOX_CHARS:
+                    left, bottom, right, top = text.get_charbox(i, loose=False)
+                    mm = 25.4 / 72
+                    box = (left * mm, (height - top) * mm, (right - left) * mm, (top - bottom) * mm)
+                    if ch == "✓":  # a white mark inside a ~6 mm cell: the cell is the box, about there
+                        cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+                        box = (cx - 3, cy - 3, 6.0, 6.0)
+                    found.append((ch, box))
+            pages.append(found)
+    finally:
+        doc.close()
+    return pages
+
+
+def page_count(pdf: Path) -> int:
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(str(pdf))
+    try:
+        return len(doc)
+    finally:
+        doc.close()
+
+
+def pages(only: str | None, dpis: list[int], folder: Path | None = None):
+    """Every (name, grey, px_per_mm, truth boxes, truth questions) of the chosen sources."""
+    folder = folder or Path(tempfile.gettempdir()) / "omr-blank-sources"
+    folder.mkdir(parents=True, exist_ok=True)
+    if only in (None, "omr"):
+        truth = omr_truth()
+        for dpi in dpis:
+            for number, (grey, ppm) in enumerate(render_pdf(omr_blank_pdf(folder), dpi), start=1):
+                boxes, questions = truth[number - 1]
+                yield f"omr motcua-2026 p{number} {dpi}dpi", grey, ppm, boxes, questions
+    if only in (None, "office"):
+        for pdf in office_pdfs(folder):
+            chars = char_boxes(pdf)
+            extra_path = OFFICE_DIR / (pdf.stem + ".truth.json")
+            extra = json.loads(extra_path.read_text(encoding="utf-8")) if extra_path.is_file() else {}
+            for dpi in dpis:
+                for number, (grey, ppm) in enumerate(render_pdf(pdf, dpi), start=1):
+                    page_chars = chars[number - 1]
+                    boxes = [box for _, box in page_chars]
+                    page_extra = extra.get("pages", {}).get(str(number), {})
+                    questions = [f"Q{qi}" for qi, size in enumerate(page_extra.get("question_sizes", []))
+                                 for _ in range(size)]
+                    if len(questions) != len(boxes):
+                        questions = []
+                    yield f"office {pdf.stem} p{number} {dpi}dpi", grey, ppm, boxes, questions
+    if only in (None, "omrchecker"):
+        root = external_root()
+        if root is not None:
+            yield from _omrchecker_reference(root, folder)
+
+
+# OMRChecker's sample6/reference.png (a blank cover page at 300 dpi, A4) holds few boxes: its digit grid
+# was cleared from it. Its boxes, annotated by eye (mm at 210 mm wide): the seven shaded cells where the
+# student number is written, and the three empty rings U, HT, NT (the ring "A" is printed filled).
+SAMPLE6_BOXES = [((142.3 + 4.17 * i, 101.9, 4.5, 7.2), "student number") for i in range(7)] + [
+    ((138.5, 109.3, 3.5, 3.5), "status"), ((138.5, 117.7, 3.5, 3.5), "status"), ((138.5, 121.9, 3.5, 3.5), "status")]
+
+
+def _omrchecker_reference(root: Path, folder: Path):
+    import cv2
+
+    grey = cv2.imread(str(root / "omrchecker" / "samples" / "sample6" / "reference.png"), cv2.IMREAD_GRAYSCALE)
+    yield ("omrchecker sample6 reference.png", grey, grey.shape[1] / 210.0, [b for b, _ in SAMPLE6_BOXES],
+           [q for _, q in SAMPLE6_BOXES])

@@ -1,0 +1,229 @@
+"""Write the office-made blank forms of this folder (Word documents, as a commune office types them).
+
+    .venv/bin/python tests/data/office-blanks/make_blanks.py
+
+Each ``.docx`` is what an office makes in Word: ☐ and ○ typed as characters, options inline or one per
+line, dotted leaders and underscores running into the box, a satisfaction grid in a table, table
+cells used as boxes, small lettered bubbles (① ② ③ ④: circled digits, which DejaVu Sans has), a comb field for a number, a landscape page and
+a two-page form. Cells that are themselves the box hold a white "✓" (invisible on paper) so that the
+PDF's text layer says where they are: that is the truth ``tests/blank_sources.py`` reads.
+``<name>.truth.json`` gives, per page, how many boxes each question has, in document order.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+
+HERE = Path(__file__).resolve().parent
+FONT = "DejaVu Sans"
+
+
+def _doc(landscape: bool = False) -> Document:
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = (Mm(297), Mm(210)) if landscape else (Mm(210), Mm(297))
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Mm(15))
+    style = doc.styles["Normal"]
+    style.font.name = FONT
+    style.font.size = Pt(11)
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+    return doc
+
+
+def _p(doc, text: str = "", bold: bool = False, size: float = 11, centre: bool = False):
+    paragraph = doc.add_paragraph()
+    if centre:
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if text:
+        run = paragraph.add_run(text)
+        run.bold = bold
+        run.font.size = Pt(size)
+    paragraph.paragraph_format.space_after = Pt(4)
+    return paragraph
+
+
+def _run(paragraph, text: str, size: float = 11, bold: bool = False, white: bool = False):
+    run = paragraph.add_run(text)
+    run.font.size = Pt(size)
+    run.bold = bold
+    if white:
+        run.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+    return run
+
+
+def _borders(table, style: str = "single", size: int = 4) -> None:
+    """Table rules on every cell (Word's default table style has none in python-docx)."""
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        element = OxmlElement(f"w:{edge}")
+        element.set(qn("w:val"), style)
+        element.set(qn("w:sz"), str(size))
+        element.set(qn("w:color"), "000000")
+        borders.append(element)
+    table._tbl.tblPr.append(borders)
+
+
+def _widths(table, widths_mm: list[float]) -> None:
+    """Fixed column widths (grid and cells), as Word writes them when a user drags the rules."""
+    table.autofit = False
+    for column, width in zip(table.columns, widths_mm):
+        column.width = Mm(width)
+        for cell in column.cells:
+            cell.width = Mm(width)
+
+
+def _exact_row_height(row, mm: float) -> None:
+    tr_pr = row._tr.get_or_add_trPr()
+    height = OxmlElement("w:trHeight")
+    height.set(qn("w:val"), str(int(mm / 25.4 * 1440)))
+    height.set(qn("w:hRule"), "exact")
+    tr_pr.append(height)
+
+
+def _title(doc, lines: list[str]) -> None:
+    _p(doc, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, size=12, centre=True)
+    _p(doc, "Độc lập - Tự do - Hạnh phúc", bold=True, size=12, centre=True)
+    for line in lines:
+        _p(doc, line, bold=True, size=14, centre=True)
+
+
+def checkboxes_portrait() -> tuple[Document, dict]:
+    """☐ inline, one per line, with dotted leaders and underscores running into the box."""
+    doc = _doc()
+    _title(doc, ["PHIẾU KHẢO SÁT Ý KIẾN NGƯỜI DÂN", "VỀ BỘ PHẬN MỘT CỬA UBND XÃ ĐÔNG HÒA"])
+    _p(doc, "Ông/Bà vui lòng đánh dấu X vào ô phù hợp.")
+    sizes = []
+    p = _p(doc, "Câu 1. Giới tính:   ")
+    _run(p, "☐ Nam      ☐ Nữ")
+    sizes.append(2)
+    p = _p(doc, "Câu 2. Độ tuổi:   ")
+    _run(p, "☐ Dưới 30   ☐ 30 – 45   ☐ 46 – 60   ☐ Trên 60")
+    sizes.append(4)
+    _p(doc, "Câu 3. Ông/Bà nộp hồ sơ bằng cách nào?")
+    for label in ("Trực tiếp tại Bộ phận Một cửa", "Trực tuyến trên Cổng dịch vụ công", "Qua bưu chính công ích"):
+        p = _p(doc, "    ")
+        _run(p, f"{label} ........................................☐")
+    sizes.append(3)
+    _p(doc, "Câu 4. Thời gian giải quyết hồ sơ:")
+    for label in ("Sớm hơn hẹn", "Đúng hẹn", "Trễ hẹn"):
+        p = _p(doc, "    ")
+        _run(p, f"☐______{label}")
+    sizes.append(3)
+    p = _p(doc, "Câu 5. Ông/Bà có hài lòng không?   ")
+    _run(p, "○ Có        ○ Không        ○ Không ý kiến")
+    sizes.append(3)
+    _p(doc, "Câu 6. Ý kiến khác:")
+    _p(doc, "........................................................................................................")
+    _p(doc, "Xin cảm ơn Ông/Bà!", bold=True, centre=True)
+    return doc, {"pages": {"1": {"question_sizes": sizes}}}
+
+
+def grid_and_cells() -> tuple[Document, dict]:
+    """A satisfaction grid with ☐ in table cells, and a table whose small cells are the boxes."""
+    doc = _doc()
+    _title(doc, ["PHIẾU ĐÁNH GIÁ MỨC ĐỘ HÀI LÒNG"])
+    _p(doc, "Đánh dấu X vào ô tương ứng với mức độ hài lòng của Ông/Bà.")
+    items = ["Nơi ngồi chờ đủ chỗ, thoáng mát", "Công chức hướng dẫn tận tình", "Thủ tục được niêm yết công khai",
+             "Phí, lệ phí đúng quy định"]
+    levels = ["Rất không hài lòng", "Không hài lòng", "Bình thường", "Hài lòng", "Rất hài lòng"]
+    table = doc.add_table(rows=len(items) + 1, cols=len(levels) + 1)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    _borders(table)
+    table.cell(0, 0).text = "Nội dung"
+    for j, level in enumerate(levels, start=1):
+        cell = table.cell(0, j)
+        cell.text = ""
+        _run(cell.paragraphs[0], level, size=8)
+    for i, item in enumerate(items, start=1):
+        table.cell(i, 0).text = item
+        for j in range(1, len(levels) + 1):
+            cell = table.cell(i, j)
+            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+            _run(cell.paragraphs[0], "☐", size=14)
+    sizes = [len(levels)] * len(items)
+    _p(doc, "")
+    _p(doc, "Ông/Bà đã đến Bộ phận Một cửa mấy lần cho hồ sơ này? (đánh dấu X vào ô)")
+    cells = doc.add_table(rows=1, cols=8)
+    _borders(cells, size=6)
+    labels = ["1 lần", "", "2 lần", "", "3 lần", "", "Trên 3 lần", ""]
+    _widths(cells, [28 if label else 6 for label in labels])
+    for j, cell in enumerate(cells.rows[0].cells):
+        paragraph = cell.paragraphs[0]
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        if labels[j]:
+            _run(paragraph, labels[j], size=10)
+        else:
+            _run(paragraph, "✓", size=6, white=True)
+    _exact_row_height(cells.rows[0], 6)
+    sizes.append(4)
+    return doc, {"pages": {"1": {"question_sizes": sizes}}}
+
+
+def lettered_comb_landscape() -> tuple[Document, dict]:
+    """Landscape: small lettered bubbles ①–④ in rows, and a comb field for a 6-digit number."""
+    doc = _doc(landscape=True)
+    _p(doc, "BÀI KIỂM TRA KIẾN THỨC THỦ TỤC HÀNH CHÍNH", bold=True, size=14, centre=True)
+    _p(doc, "Số báo danh (viết mỗi chữ số vào một ô):")
+    comb = doc.add_table(rows=1, cols=6)
+    _borders(comb, size=8)
+    _widths(comb, [5] * 6)
+    for cell in comb.rows[0].cells:
+        paragraph = cell.paragraphs[0]
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        _run(paragraph, "✓", size=6, white=True)
+    _exact_row_height(comb.rows[0], 7)
+    sizes = [6]  # a comb field: one question, written (a text frame in the template)
+    _p(doc, "")
+    for n in range(1, 9):
+        p = _p(doc, f"Câu {n}.  ")
+        _run(p, "①   ②   ③   ④", size=10)
+        sizes.append(4)
+    return doc, {"pages": {"1": {"question_sizes": sizes}}}
+
+
+def two_pages() -> tuple[Document, dict]:
+    """Two pages, ○ bubbles on both, no serial printed."""
+    doc = _doc()
+    _title(doc, ["PHIẾU LẤY Ý KIẾN VỀ CẢI CÁCH HÀNH CHÍNH"])
+    pages = {}
+    sizes = []
+    for n in range(1, 9):
+        p = _p(doc, f"{n}. Ông/Bà đánh giá thế nào về tiêu chí số {n}?   ")
+        _run(p, "○ Tốt   ○ Khá   ○ Trung bình   ○ Kém")
+        sizes.append(4)
+    pages["1"] = {"question_sizes": sizes}
+    doc.paragraphs[-1].add_run().add_break(WD_BREAK.PAGE)
+    sizes = []
+    _p(doc, "PHẦN II. THÔNG TIN NGƯỜI TRẢ LỜI", bold=True, size=12)
+    p = _p(doc, "9. Giới tính:   ")
+    _run(p, "○ Nam   ○ Nữ")
+    sizes.append(2)
+    p = _p(doc, "10. Nghề nghiệp:   ")
+    _run(p, "☐ Công chức   ☐ Kinh doanh   ☐ Nông dân   ☐ Khác")
+    sizes.append(4)
+    pages["2"] = {"question_sizes": sizes}
+    return doc, {"pages": pages}
+
+
+def main() -> None:
+    for name, make in (("checkboxes-portrait", checkboxes_portrait), ("grid-and-cells", grid_and_cells),
+                       ("lettered-comb-landscape", lettered_comb_landscape), ("two-pages", two_pages)):
+        doc, truth = make()
+        doc.save(HERE / f"{name}.docx")
+        (HERE / f"{name}.truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n",
+                                                 encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""Finding every box on real-looking blank forms, and grouping them by the print (issue #16, items 1-2).
+
+Inputs with known truth (see tests/blank_sources.py): omr's own printed blank (its layout), office
+blanks typed in Word and converted by LibreOffice (the PDF's text layer says where each ☐ ○ ① is),
+OMRChecker's blank cover page (../shared, annotated by eye), and generated variants of the hard
+kinds: boxes joined to neighbours by dotted leaders or table rules, small rings, 150-300 dpi.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+
+import blank_sources  # noqa: E402
+from blank_boxes import questions_right, score  # noqa: E402
+
+from omr.template_from.blank import detect_page  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("blank-sources")
+
+
+def _check(name, grey, ppm, truth, truth_q, min_recall=1.0, max_false=0, min_questions=1.0):
+    page = detect_page(grey, ppm)
+    boxes = [f for f in page.found if f.kind != "frame"]
+    matched, false, pairs = score(boxes, truth)
+    assert matched >= min_recall * len(truth), f"{name}: {matched}/{len(truth)} boxes found"
+    assert false <= max_false, f"{name}: {false} false boxes"
+    if truth_q:
+        right, total = questions_right(page.groups, truth_q, pairs)
+        assert right >= min_questions * total, f"{name}: {right}/{total} questions grouped as printed"
+    return page, boxes, pairs
+
+
+@pytest.mark.parametrize("dpi", [150, 200, 300])
+def test_omr_blank_every_box_no_title_letters_and_date_digits_apart(folder, dpi):
+    """omr's own blank: its bold title's O's and D's are not boxes, and the day's tens and units are two
+    questions (they were one, and four title letters were boxes)."""
+    for name, grey, ppm, truth, truth_q in blank_sources.pages("omr", [dpi], folder):
+        page, boxes, pairs = _check(name, grey, ppm, truth, truth_q)
+        texts = [q.text for q in page.questions]
+        assert any(t.startswith("A5. Giới tính") for t in texts) or "p2" in name, texts
+        if "p1" in name:
+            q = next(q for q in page.questions if q.text.startswith("A5"))
+            assert q.labels == ["Nam", "Nữ"]
+
+
+@pytest.mark.parametrize("dpi", [150, 300])
+def test_office_blanks_made_in_word(folder, dpi):
+    """☐ and ○ typed in Word, leaders running into the box, a satisfaction grid, table cells as boxes,
+    circled digits, a comb field, landscape, two pages: ≥ 95 % of boxes, ≤ 3 false boxes a page."""
+    pages = list(blank_sources.pages("office", [dpi], folder))
+    assert len(pages) == 5, "LibreOffice must convert the four office blanks (five pages)"
+    for name, grey, ppm, truth, truth_q in pages:
+        _check(name, grey, ppm, truth, truth_q, min_recall=0.95, max_false=3, min_questions=0.75)
+
+
+def test_office_blank_labels_and_question_texts_are_read_in_vietnamese(folder):
+    pages = {name: (grey, ppm) for name, grey, ppm, _, _ in blank_sources.pages("office", [200], folder)}
+    grey, ppm = pages["office checkboxes-portrait p1 200dpi"]
+    questions = detect_page(grey, ppm).questions
+    assert [q.text for q in questions][:2] == ["Câu 1. Giới tính", "Câu 2. Độ tuổi"]
+    assert questions[0].labels == ["Nam", "Nữ"]
+    leaders = next(q for q in questions if q.text.startswith("Câu 3"))
+    assert len(leaders.boxes) == 3 and leaders.labels[2] == "Qua bưu chính công ích"
+    grey, ppm = pages["office grid-and-cells p1 200dpi"]
+    grid = detect_page(grey, ppm).questions
+    assert [len(q.boxes) for q in grid] == [5, 5, 5, 5, 4]
+    assert grid[0].labels[1:] == ["Không hài lòng", "Bình thường", "Hài lòng", "Rất hài lòng"]
+    assert grid[0].text.startswith("Nơi ngồi chờ")
+    grey, ppm = pages["office lettered-comb-landscape p1 200dpi"]
+    comb = detect_page(grey, ppm).questions[0]
+    assert comb.comb and len(comb.boxes) == 6
+
+
+def test_omrchecker_blank_cover_page(folder):
+    """OMRChecker's sample6 reference.png (a real blank at 300 dpi): its comb cells and rings."""
+    if blank_sources.external_root() is None:
+        if os.environ.get("OMR_REQUIRE_EXTERNAL_DATA") == "1":
+            raise RuntimeError("external data absent (CI requires it)")
+        pytest.skip("../shared/data/external absent")
+    for name, grey, ppm, truth, truth_q in blank_sources.pages("omrchecker", [300], folder):
+        _check(name, grey, ppm, truth, [], max_false=1)
+
+
+# --- generated variants of the hard kinds -------------------------------------------------------------
+
+def _variant(dpi: int, size_mm: float, line_mm: float, joined: str, round_: bool):
+    """A page with 4 rows of 5 boxes of ``size_mm``; each box joined to the next by ``joined``
+    (dots | rule | none), with a bold title of O's and D's above."""
+    ppm = dpi / 25.4
+    page = np.full((int(297 * ppm), int(210 * ppm)), 255, np.uint8)
+    thickness = max(1, int(round(line_mm * ppm)))
+    cv2.putText(page, "DOO QOD BOOO", (int(20 * ppm), int(25 * ppm)), cv2.FONT_HERSHEY_DUPLEX, 0.06 * ppm, 0,
+                max(2, int(0.7 * ppm)))
+    truth = []
+    for row in range(4):
+        y = 50 + row * 20
+        for k in range(5):
+            x = 30 + k * 28
+            truth.append((x, y, size_mm, size_mm))
+            p0, p1 = (int(x * ppm), int(y * ppm)), (int((x + size_mm) * ppm), int((y + size_mm) * ppm))
+            # Outlines of exactly ``line_mm``: a filled shape with a white one inside (cv2's thick
+            # outlines come out ~1.6 times as thick as asked).
+            if round_:
+                centre = ((p0[0] + p1[0]) // 2, (p0[1] + p1[1]) // 2)
+                radius = int(round(size_mm / 2 * ppm))
+                cv2.circle(page, centre, radius, 0, -1, cv2.LINE_AA)
+                cv2.circle(page, centre, radius - thickness, 255, -1, cv2.LINE_AA)
+            else:
+                cv2.rectangle(page, p0, p1, 0, -1)
+                cv2.rectangle(page, (p0[0] + thickness, p0[1] + thickness), (p1[0] - thickness, p1[1] - thickness),
+                              255, -1)
+            if k < 4:
+                ym = int((y + size_mm / 2) * ppm) if joined == "dots" else p1[1]
+                x_start = p1[0] if not round_ else int((x + size_mm) * ppm) - thickness
+                x_end = int((x + 28) * ppm)
+                if joined == "dots":
+                    for xd in range(x_start, x_end, max(2, int(0.8 * ppm))):
+                        cv2.circle(page, (xd, ym), max(1, thickness // 2), 0, -1)
+                elif joined == "rule":
+                    cv2.rectangle(page, (x_start, ym - thickness + 1), (x_end, ym), 0, -1)
+    return page, ppm, truth
+
+
+@pytest.mark.parametrize("dpi", [150, 200, 300])
+@pytest.mark.parametrize("size_mm, line_mm, round_", [(2.2, 0.2, False), (3.0, 0.25, False), (5.0, 0.4, False),
+                                                      (8.0, 0.5, False), (2.8, 0.2, True), (4.0, 0.3, True)])
+@pytest.mark.parametrize("joined", ["dots", "rule"])
+def test_generated_boxes_joined_to_neighbours(dpi, size_mm, line_mm, round_, joined):
+    """Boxes of 2 to 8 mm joined to their neighbour by dotted leaders or rules, squares and 2.8 mm rings,
+    at 150-300 dpi: every box found, the bold O's of the title never taken for boxes."""
+    page, ppm, truth = _variant(dpi, size_mm, line_mm, joined, round_)
+    found = [f for f in detect_page(page, ppm, read_text=False).found if f.kind != "frame"]
+    matched, false, _ = score(found, truth)
+    assert matched >= 0.95 * len(truth), (matched, len(truth))
+    assert false <= 3, [(f.kind, round(f.x, 1), round(f.y, 1)) for f in found]

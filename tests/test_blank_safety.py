@@ -1,0 +1,101 @@
+"""A printed box not found where the template says sends its question to review, never blank (#16, item 4).
+
+Templates made by ``omr template from-blank`` from the office blanks; filled copies photocopied, with
+printed boxes whited out in unanswered questions (tests/office_fill.py).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import blank_sources  # noqa: E402
+import office_fill  # noqa: E402
+
+from omr.model import BLANK, NEEDS_REVIEW, OK  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def office_forms(tmp_path_factory):
+    from omr.scan.page import Catalogue
+    from omr.template_from.blank import from_blank
+
+    folder = tmp_path_factory.mktemp("office-safety")
+    out = {}
+    for pdf in blank_sources.office_pdfs(folder):
+        if pdf.stem not in ("checkboxes-portrait", "two-pages"):
+            continue
+        templates = folder / pdf.stem
+        from_blank(pdf, templates / f"{pdf.stem}.yaml")
+        out[pdf.stem] = (pdf, office_fill.template_boxes(templates / f"{pdf.stem}.yaml"),
+                         Catalogue.from_folder(templates), folder)
+    assert set(out) == {"checkboxes-portrait", "two-pages"}
+    return out
+
+
+@pytest.mark.parametrize("name, page_no, seed", [("checkboxes-portrait", 1, 0), ("checkboxes-portrait", 1, 1),
+                                                 ("two-pages", 1, 2), ("two-pages", 2, 3)])
+def test_a_missing_printed_box_sends_its_question_to_review_and_the_rest_reads_right(office_forms, name, page_no,
+                                                                                     seed):
+    from omr.scan.ingest import PageLoader
+    from omr.scan.page import process_page
+
+    pdf, boxes, catalogue, folder = office_forms[name]
+    grey, ppm = blank_sources.render_pdf(pdf, 200)[page_no - 1]
+    image, truth, erased = office_fill.fill(grey, ppm, boxes, page_no, seed, erase=1)
+    path = folder / f"{name}-{page_no}-{seed}.png"
+    cv2.imwrite(str(path), image)
+    result = process_page(PageLoader().load(path, 0), catalogue)
+    assert result.set_aside is None, result.detail
+    assert "không thấy in ở chỗ mẫu phiếu ghi" in result.detail
+    reads = {q.question: q for q in result.questions}
+    for qid in erased:
+        assert reads[qid].status in NEEDS_REVIEW, (qid, reads[qid])
+    wrong = []
+    for qid, code in truth.items():
+        if qid in erased:
+            continue
+        q = reads[qid]
+        value = q.value[0] if isinstance(q.value, list) and len(q.value) == 1 else q.value
+        if q.status == OK and value != code or q.status == BLANK and code is not None:
+            wrong.append((qid, code, q.value, q.status))
+    assert not wrong, f"silent errors: {wrong}"
+
+
+def test_whited_out_box_measures_as_unprinted_and_printed_ones_as_printed(office_forms):
+    """The outline evidence itself: printed boxes well above the threshold, a whited-out one well below."""
+    import omr.scan.page as page_module
+    from omr import tuning as T
+    from omr.scan.ingest import PageLoader
+    from omr.scan.page import process_page
+    from omr.scan.printed_boxes import flag_unprinted, outline_evidence
+
+    pdf, boxes, catalogue, folder = office_forms["checkboxes-portrait"]
+    grey, ppm = blank_sources.render_pdf(pdf, 200)[0]
+    image, truth, erased = office_fill.fill(grey, ppm, boxes, 1, 5, erase=2)
+    path = folder / "evidence.png"
+    cv2.imwrite(str(path), image)
+    measured = {}
+
+    def recording(reads, ink, round_=False):
+        for r in reads:
+            measured[(r.question, r.option)] = outline_evidence(ink, r.x, r.y, r.w, r.h, round_)
+        return flag_unprinted(reads, ink, round_)
+
+    original = page_module.flag_unprinted
+    page_module.flag_unprinted = recording
+    try:
+        process_page(PageLoader().load(path, 0), catalogue)
+    finally:
+        page_module.flag_unprinted = original
+    gone = [measured[item] for item in erased.items()]
+    printed = [v for k, v in measured.items() if k not in set(erased.items())]
+    assert len(gone) == 2 and max(gone) < 0.5 * T.PRINTED_MIN_OUTLINE_EVIDENCE
+    assert min(printed) > 2 * T.PRINTED_MIN_OUTLINE_EVIDENCE
+    assert np.isfinite(printed).all()
