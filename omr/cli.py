@@ -322,8 +322,8 @@ def _existing_database(url: str | None) -> str | None:
     database = target.database or ""
     if (target.get_backend_name() == "sqlite" and database not in ("", ":memory:")
             and not database.startswith("file:") and not Path(database).expanduser().is_file()):
-        raise DatabaseError(f"Không có cơ sở dữ liệu «{database}»: kiểm tra lại --db (lệnh này chỉ đọc, "
-                            "không tạo cơ sở dữ liệu mới; đọc bản quét bằng «omr scan» trước)")
+        raise DatabaseError(f"Không có cơ sở dữ liệu «{database}»: kiểm tra lại --db (lệnh này không tạo "
+                            "cơ sở dữ liệu mới; hãy đọc bản quét bằng «omr scan» trước)")
     return url
 
 
@@ -440,12 +440,14 @@ def cmd_scan(args) -> int:
 
     from omr.data.store import open_store
     from omr.scan.batch import format_report, run_scan
+    from omr.scan.ingest import expand_paths
 
     if (args.collected_from is None) != (args.collected_to is None):
         raise BadArgumentsError("Cần cả --collected-from và --collected-to (hoặc bỏ cả hai)")
     if args.collected_from and args.collected_from > args.collected_to:
         raise BadArgumentsError("--collected-from phải trước hoặc bằng --collected-to")
     batch = args.batch or dt.datetime.now().strftime("dot-%Y-%m-%d-%H%M%S")
+    expand_paths(args.paths)  # a mistyped path fails here, before a database is created for nothing
     with open_store(args.db) as store:
         started = time.monotonic()
         bar = tqdm(unit=" trang", desc="Đang đọc", file=sys.stderr, dynamic_ncols=True,
@@ -593,7 +595,7 @@ def cmd_units_import(args) -> int:
 def cmd_review_serve(args) -> int:
     from omr.web import serve
 
-    serve(args.db, host=args.host, port=args.port, uploads_dir=args.uploads, template_dir=args.templates,
+    serve(_existing_database(args.db), host=args.host, port=args.port, uploads_dir=args.uploads, template_dir=args.templates,
           scan_workers=args.workers, https=args.https, behind_proxy=args.behind_proxy,
           queue_worker=not args.no_worker)
     return 0

@@ -67,7 +67,7 @@ from omr.data.schema import (
     split_flags,
 )
 from omr.errors import DatabaseError, OmrError
-from omr.model import OK, PageResult, PageSource, QuestionRead
+from omr.model import OK, VN_TZ, PageResult, PageSource, QuestionRead
 from omr.text.lexicon import find_terms, flags_json
 
 DEFAULT_SQLITE_PATH = Path("outputs") / "omr.sqlite"
@@ -382,7 +382,7 @@ class Store(StoreQueries):
         if not database or database == ":memory:" or database.startswith("file:"):
             return None
         source = Path(database).expanduser()
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        stamp = datetime.now(VN_TZ).strftime("%Y%m%d-%H%M%S")  # Vietnam time, as everywhere a user reads
         target = (backup_dir or source.parent) / f"{source.stem}.backup-{stamp}{source.suffix or '.sqlite'}"
         with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
             src.backup(dst)

@@ -246,7 +246,11 @@ def read_new_password(from_stdin: bool = False, name: str = "") -> str:
     else:
         if not sys.stdin.isatty():
             raise BadArgumentsError(f"Không có mật khẩu: dùng --password-stdin hoặc biến môi trường {PASSWORD_ENV}")
-        password = getpass.getpass("Mật khẩu: ")
-        if getpass.getpass("Nhập lại mật khẩu: ") != password:
+        try:
+            password = getpass.getpass("Mật khẩu: ")
+            again = getpass.getpass("Nhập lại mật khẩu: ")
+        except EOFError:  # Ctrl-D at the prompt
+            raise BadArgumentsError("Chưa nhập mật khẩu: không tạo tài khoản") from None
+        if again != password:
             raise BadArgumentsError("Hai lần nhập mật khẩu không giống nhau")
     return check_password(password, name)

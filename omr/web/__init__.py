@@ -33,6 +33,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from omr.data.store import open_store
+from omr.errors import BadArgumentsError
 from omr.scan.page import Catalogue
 from omr.web import views
 from omr.web.ids import DatabaseIdConverter
@@ -146,17 +147,22 @@ def serve(db_url: str | None = None, *, host: str = "127.0.0.1", port: int = 800
           uploads_dir: str | Path = DEFAULT_UPLOADS, template_dir: str | Path = "form_templates",
           scan_workers: int = 1, https: bool = False, behind_proxy: bool = False, queue_worker: bool = True) -> None:
     """Run the app with waitress until interrupted (Ctrl+C); other arguments as in create_app."""
-    from waitress import serve as waitress_serve
+    from waitress import create_server  # lazy: a heavy dependency, loaded only where used
 
     app = create_app(db_url, uploads_dir=uploads_dir, template_dir=template_dir, scan_workers=scan_workers,
                      https=https, behind_proxy=behind_proxy, queue_worker=queue_worker)
     store = app.extensions["omr_store"]
-    print(f"Ứng dụng kiểm tra phiếu: http://{host}:{port}/ — cơ sở dữ liệu {store.url}", flush=True)
-    print("Dừng: Ctrl+C", flush=True)
     try:
-        # Eight threads: a few reviewers and a scanner at once, each request short.
-        waitress_serve(app, host=host, port=port, threads=8, max_request_body_size=MAX_UPLOAD_BYTES,
-                       ident="omr")
+        try:
+            # Eight threads: a few reviewers and a scanner at once, each request short.
+            server = create_server(app, host=host, port=port, threads=8, max_request_body_size=MAX_UPLOAD_BYTES,
+                                   ident="omr")
+        except OSError as exc:  # the port is taken (another omr, another program) or not ours to bind
+            raise BadArgumentsError(f"Không mở được cổng {host}:{port} ({exc.strerror or exc}): cổng đang được "
+                                    "chương trình khác dùng? Chọn cổng khác bằng --port") from None
+        print(f"Ứng dụng kiểm tra phiếu: http://{host}:{port}/ — cơ sở dữ liệu {store.url}", flush=True)
+        print("Dừng: Ctrl+C", flush=True)
+        server.run()
     finally:
         app.extensions["omr_jobs"].stop()
         store.close()

@@ -1,0 +1,57 @@
+"""What a new user hits in the first hour, found by trying the README from a fresh clone."""
+
+from __future__ import annotations
+
+import getpass
+import socket
+import sys
+
+from omr.cli import main
+from omr.data.store import open_store
+
+
+def test_scanning_a_mistyped_folder_creates_no_database(tmp_path, capsys):
+    db = tmp_path / "omr.sqlite"
+    assert main(["scan", str(tmp_path / "scnas"), "--db", str(db)]) == 5
+    err = capsys.readouterr().err
+    assert "scnas" in err and "Traceback" not in err
+    assert not db.exists(), "a failed scan must not leave an empty database that later reports 0 sheets"
+    # ...so the report that follows still says the database is missing, instead of "0 phiếu".
+    assert main(["report", "--period", "2025-Q4", "--all-units", "--db", str(db), "-o",
+                 str(tmp_path / "r.html")]) == 7
+
+
+def test_serving_a_database_that_does_not_exist_is_refused(tmp_path, capsys):
+    db = tmp_path / "typo.sqlite"
+    assert main(["review", "serve", "--db", str(db), "--uploads", str(tmp_path / "up")]) == 7
+    assert "typo.sqlite" in capsys.readouterr().err
+    assert not db.exists()
+
+
+def test_a_port_in_use_is_one_vietnamese_line(tmp_path, capsys):
+    db = tmp_path / "omr.sqlite"
+    open_store(str(db)).close()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        code = main(["review", "serve", "--db", str(db), "--uploads", str(tmp_path / "up"),
+                     "--port", str(port)])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert f"127.0.0.1:{port}" in err and "--port" in err and "Traceback" not in err
+    assert "http://" not in out, "the app must not announce an address it could not open"
+
+
+def test_ctrl_d_at_the_password_prompt_creates_no_user(tmp_path, capsys, monkeypatch):
+    db = tmp_path / "omr.sqlite"
+    monkeypatch.delenv("OMR_PASSWORD", raising=False)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+
+    def ctrl_d(prompt=""):
+        raise EOFError
+
+    monkeypatch.setattr(getpass, "getpass", ctrl_d)
+    assert main(["users", "add", "lan", "--role", "reviewer", "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Lỗi: ") and "Traceback" not in err and "mật khẩu" in err
