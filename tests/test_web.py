@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from db_fixtures import PAGE1, PAGE2, page_result, record
 
 from omr.data import review, users
-from omr.data.schema import claims, comments, pages, upload_jobs
+from omr.data.schema import answers, claims, comments, pages, upload_jobs
 from omr.data.store import open_store
 from omr.model import AMBIGUOUS
 from omr.scan.batch import run_scan
@@ -449,3 +449,24 @@ def test_an_incomplete_sheet_is_declared_lost_from_the_queue(app):
     page = _text(client.get(f"/responses/{response_id}"))
     assert "Phiếu thiếu trang 2" in page and "trang thiếu đã được xác nhận là mất" in page
     assert "tờ bị mất" in page  # the reason, in the history
+
+
+def test_enter_accepts_a_blank_read_as_blank(app):
+    """The key list says Enter accepts the machine's read; when the machine read nothing, that is "blank"."""
+    store = _store(app)
+    batch = store.ensure_batch("dot-web")
+    record(store, batch, page_result(3, 1, {"A2": "1", "B1": None}, path="s3.pdf", statuses={"B1": AMBIGUOUS}))
+    response_id = next(r["id"] for r in store.responses() if r["serial"] == 3)
+    with store.reading() as conn:
+        answer_id = conn.execute(sa.select(answers.c.id).where(answers.c.response_id == response_id,
+                                                               answers.c.question == "B1")).scalar()
+    client = login(app, "lan")
+    url = f"/queue/item/answer/{answer_id}"
+    page = _text(client.get(url))
+    accept = re.search(r'<button[^>]*id="accept"[^>]*>', page)
+    assert accept and 'value="blank"' in accept.group(0), "Enter (the #accept button) must accept the blank read"
+    version = re.search(r'name="version" value="([^"]*)"', page).group(1)
+    saved = client.post(url, data={"action": "blank", "version": version, "csrf_token": _token(client, url)})
+    assert saved.status_code == 303
+    item = review.load_item(store, f"answer:{answer_id}")
+    assert item.data["value"] is None and item.data["set_by"] == "lan"
