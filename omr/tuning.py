@@ -340,3 +340,17 @@ RANKING_MIN_RESPONSES = 30
 CROP_TRIM_INK_LEVEL = 210
 # and this much paper (px of the ~200 dpi crop, ~1 mm) is kept around it so no stroke touches the edge.
 CROP_TRIM_MARGIN_PX = 8
+
+# --- Issue #18: throughput and memory of scanning -------------------------------------------------
+# Pages stored per database transaction. One commit per page cost ~4 ms of the parent's time on
+# SQLite (WAL append + lock round trip) and a server round trip on PostgreSQL; the parent must keep
+# up with two or more readers at 30+ pages/s each. 16 pages is ~0.3-0.5 s of reading with two
+# workers: a run killed at any moment re-reads at most that many pages on resume.
+STORE_PAGES_PER_TRANSACTION = 16
+# ... and no page waits uncommitted longer than this (s), so a slow batch (photos, OCR-heavy
+# sheets) still shows progress to a second reader (the web app) and loses little if killed.
+STORE_MAX_SECONDS_UNCOMMITTED = 2.0
+# Consecutive pages of one file handed to a worker at once. Longer runs mean fewer round trips and
+# the PDF kept open; shorter ones share the last pages of a batch fairly between the workers (the
+# tail of a 500-page batch is at most one run of one worker: 8 pages, ~0.3 s).
+PAGES_PER_WORKER_RUN = 8

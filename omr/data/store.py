@@ -14,8 +14,9 @@ batches, so recording is built to be repeated:
   response of its own and both are flagged ``serial_conflict`` for review;
 - an answer a person has set is never overwritten by a machine read.
 
-Each page is recorded in one transaction, so a run killed at any moment
-leaves whole pages only, and resuming skips what is done.
+Each page is recorded whole within one transaction (several pages may share
+one, :meth:`Store.record_pages`), so a run killed at any moment leaves whole
+pages only, and resuming skips what is done.
 
 Runs on SQLite (the default file ``outputs/omr.sqlite``) and PostgreSQL,
 through SQLAlchemy Core. SQLite writers take the write lock up front
@@ -456,6 +457,30 @@ class Store(StoreQueries):
                              "otherwise set result.set_aside")
         return self._run_write(lambda conn: self._record(
             conn, batch_id, file_path, file_sha256, file_size, result, pages_expected))
+
+    def record_pages(self, batch_id: int, pages_to_store: list[tuple[str, str, int, PageResult, int | None]]
+                     ) -> list[str]:
+        """Store several scanned pages in one transaction; what happened to each, in order.
+
+        ``pages_to_store`` holds ``(file_path, file_sha256, file_size, result,
+        pages_expected)`` tuples, each as :meth:`record_page` takes them. The
+        pages are committed together or not at all, so a run killed at any
+        moment still leaves whole pages only (those of the last transaction are
+        read again on resume). One commit for many pages is what makes the
+        store keep up with the readers: a commit costs a WAL write on SQLite
+        and a round trip and a flush on PostgreSQL (issue #18).
+        Outcomes as :meth:`record_page`. Raises ValueError for a read page
+        without its identity (before anything is written) and DatabaseError.
+        """
+        for _path, _sha, _size, result, _expected in pages_to_store:
+            if result.set_aside is None and None in (result.form_id, result.version, result.page, result.serial):
+                raise ValueError("a page that was read needs form_id, version, page and serial; "
+                                 "otherwise set result.set_aside")
+        if not pages_to_store:
+            return []
+        return self._run_write(lambda conn: [
+            self._record(conn, batch_id, path, sha, size, result, expected)
+            for path, sha, size, result, expected in pages_to_store])
 
     def _record(self, conn: sa.Connection, batch_id: int, file_path: str, file_sha256: str,
                 file_size: int, result: PageResult, pages_expected: int | None) -> str:

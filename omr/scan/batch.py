@@ -1,19 +1,22 @@
 """Run a scan batch: files in, pages read in worker processes, results stored.
 
 This is the I/O edge of the reading pipeline: it walks files, skips pages a
-previous (perhaps killed) run already stored, fans pages out to workers, and
-stores each result in its own transaction as it arrives, so that stopping at
-any moment loses nothing and duplicates nothing.
+previous (perhaps killed) run already stored, fans pages out to workers in runs, and
+stores the results a few pages to a transaction as they arrive (each page
+whole), so that stopping at any moment duplicates nothing and loses at most
+the pages of the last few seconds, which the next run reads again.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from omr import tuning as T
 from omr.errors import InputFileError, PageError
 from omr.model import NEEDS_REVIEW, SET_ASIDE_REASONS, PageResult
 from omr.scan.ingest import PageLoader, RawPage, count_pages_checked, expand_paths, file_sha256
@@ -75,7 +78,7 @@ def _tasks(files: list[Path], store, report: ScanReport) -> Iterator[tuple[tuple
             yield (str(path), index), digest, path.stat().st_size
 
 
-def _runs(tasks: list[tuple[str, int]], size: int = 8) -> list[list[tuple[str, int]]]:
+def _runs(tasks: list[tuple[str, int]], size: int = T.PAGES_PER_WORKER_RUN) -> list[list[tuple[str, int]]]:
     """Tasks in runs of up to ``size`` consecutive pages of one file (a worker keeps the file open)."""
     runs: list[list[tuple[str, int]]] = []
     for task in tasks:
@@ -112,12 +115,7 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
     tasks = [t for t, _, _ in pending]
     meta = {t: (digest, size) for t, digest, size in pending}
 
-    def handle(result: PageResult) -> None:
-        task = (result.source.path, result.source.page_index)
-        digest, size = meta[task]
-        layout = catalogue.layouts.get((result.form_id, result.version))
-        outcome = store.record_page(batch_id, result.source.path, digest, size, result,
-                                    pages_expected=len(layout.pages) if layout else None)
+    def account(result: PageResult, outcome: str) -> None:
         report.outcomes[outcome] += 1
         if result.set_aside:
             report.set_aside.append((result.source.path, result.source.page_index + 1, result.set_aside,
@@ -129,18 +127,66 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
             report.comments_flagged += sum(any(m.flagged for m in c.matches) for c in inked)
             for problem in {c.ocr_error for c in inked if c.ocr_error} - set(report.ocr_problems):
                 report.ocr_problems.append(problem)
-        if progress:
-            progress(1)
 
     if not tasks:
         return report
+    writer = _BatchedWriter(store, batch_id, account, progress)
+
+    def handle(result: PageResult) -> None:
+        task = (result.source.path, result.source.page_index)
+        digest, size = meta.pop(task)  # each page is handed in once; the map stays as small as what is left
+        layout = catalogue.layouts.get((result.form_id, result.version))
+        writer.add((result.source.path, digest, size, result, len(layout.pages) if layout else None))
+
     # Runs of consecutive pages keep each worker reading one PDF front to back.
     pool = PageWorkers(min(workers, len(tasks)), _init_worker, (template_dir, workers > 1), _read_task,
                        preload=["omr.scan.batch"])
-    with closing(pool.map(_runs(tasks))) as outcomes:  # workers stop even if handle() raises
-        for task, outcome in outcomes:
-            handle(_failed_page(task, outcome, catalogue) if isinstance(outcome, Failure) else outcome)
+    try:
+        with closing(pool.map(_runs(tasks))) as outcomes:  # workers stop even if we raise
+            for task, outcome in outcomes:
+                handle(_failed_page(task, outcome, catalogue) if isinstance(outcome, Failure) else outcome)
+                writer.flush_if_due()
+    finally:
+        # Whatever ends the loop (the last page, Ctrl-C, a database error), what was read is stored.
+        writer.flush()
     return report
+
+
+class _BatchedWriter:
+    """Pages stored several to a transaction: whole pages only, never held longer than a moment.
+
+    A commit per page made the parent the bottleneck (issue #18). Pages wait
+    here until ``T.STORE_PAGES_PER_TRANSACTION`` have come or the oldest has
+    waited ``T.STORE_MAX_SECONDS_UNCOMMITTED``; then all go in one transaction.
+    A run killed meanwhile loses at most those pages, which the next run reads
+    again (resume skips only what is stored).
+    """
+
+    def __init__(self, store, batch_id: int, account: Callable[[PageResult, str], None],
+                 progress: Callable[[int], None] | None):
+        self.store, self.batch_id, self.account, self.progress = store, batch_id, account, progress
+        self.waiting: list[tuple[str, str, int, PageResult, int | None]] = []
+        self.oldest = 0.0
+
+    def add(self, item: tuple[str, str, int, PageResult, int | None]) -> None:
+        if not self.waiting:
+            self.oldest = time.monotonic()
+        self.waiting.append(item)
+
+    def flush_if_due(self) -> None:
+        if self.waiting and (len(self.waiting) >= T.STORE_PAGES_PER_TRANSACTION
+                             or time.monotonic() - self.oldest >= T.STORE_MAX_SECONDS_UNCOMMITTED):
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.waiting:
+            return
+        items, self.waiting = self.waiting, []
+        outcomes = self.store.record_pages(self.batch_id, items)
+        for (_path, _digest, _size, result, _expected), outcome in zip(items, outcomes):
+            self.account(result, outcome)
+        if self.progress:
+            self.progress(len(items))
 
 
 def format_report(report: ScanReport, summary: dict) -> str:
