@@ -7,6 +7,7 @@ Speed and memory figures are in bench/speed.py, not here.
 
 from __future__ import annotations
 
+import json
 import shutil
 from itertools import count
 
@@ -160,3 +161,55 @@ def test_consecutive_pages_go_out_in_bounded_runs():
     runs = list(batch_module._runs(iter(tasks), size=8))
     assert [len(r) for r in runs] == [8, 8, 4, 1, 1]
     assert [t for r in runs for t in r] == tasks
+
+
+# --- decoding at the resolution the reading needs --------------------------------------------------
+
+@pytest.mark.parametrize("dpi, factor", [(150, 1), (200, 1), (300, 1), (400, 1), (600, 2), (1200, 4), (2400, 8)])
+def test_jpeg_reduction_keeps_what_the_comment_crops_need(dpi, factor):
+    from omr.scan.ingest import jpeg_reduction
+
+    assert jpeg_reduction(dpi / 25.4) == factor
+    assert dpi / 25.4 / factor >= min(T.DECODE_MIN_PX_PER_MM, dpi / 25.4)
+
+
+@pytest.fixture(scope="module")
+def sheet_600dpi(tmp_path_factory, default_layout):
+    """One sheet scanned at 600 dpi into a JPEG PDF, and its page 1 as a JPEG file of its own."""
+    import pikepdf
+
+    from omr.forms.simulate import simulate_batch
+
+    template, layout = default_layout
+    folder = tmp_path_factory.mktemp("hidpi")
+    pdf, truth = folder / "600dpi.pdf", folder / "truth.jsonl"
+    simulate_batch(template, layout, pdf, truth, count=1, seed=3, dpi=600, profile="clean")
+    with pikepdf.open(pdf) as doc:
+        image = next(iter(doc.pages[0].get_images().values()))
+        assert image.Filter == "/DCTDecode"
+        (folder / "page1-600dpi.jpg").write_bytes(image.read_raw_bytes())
+    return pdf, folder / "page1-600dpi.jpg", [json.loads(line) for line in truth.read_text().splitlines()][0]
+
+
+def _read_all(path, catalogue):
+    from omr.scan.ingest import iter_pages
+    from omr.scan.page import process_page
+
+    return [(raw.image.shape, process_page(raw, catalogue)) for raw in iter_pages(path)]
+
+
+def test_a_600_dpi_scan_is_decoded_at_half_size_and_read_right(sheet_600dpi):
+    from omr.scan.page import Catalogue
+
+    pdf, jpeg, truth = sheet_600dpi
+    catalogue = Catalogue.from_folder("form_templates")
+    pages = _read_all(pdf, catalogue) + _read_all(jpeg, catalogue)
+    assert len(pages) == 3
+    for shape, result in pages:
+        # 600 dpi A4 is 7016 px tall: half of it is 300 dpi, still above every stage's grid.
+        assert abs(shape[0] - 3508) <= 2 and abs(shape[1] - 2481) <= 2
+        assert result.set_aside is None and result.serial == truth["serial"]
+        for q in result.questions:
+            assert (q.value, q.status) == (truth["answers"][q.question], "ok" if q.value else "blank"), q.question
+    written = {c.field: c.inked for _, r in pages for c in r.comments}
+    assert written == {f: truth["answers"].get(f) is not None for f in written}

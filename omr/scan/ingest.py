@@ -336,13 +336,34 @@ def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:
             # missing rows with grey, which would read as a page of blank answers.
             raise ValueError("ảnh JPEG của trang bị cắt cụt (thiếu phần cuối); hãy quét lại trang này")
         digest = hashlib.sha256(encoded).hexdigest()
-        grey = cv2.imdecode(np.frombuffer(encoded, np.uint8), cv2.IMREAD_GRAYSCALE)
+        factor = jpeg_reduction(max(width, height) / (max(width_pt, height_pt) / 72.0 * 25.4))  # px per mm of page
+        flags = {1: cv2.IMREAD_GRAYSCALE, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2, 4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
+                 8: cv2.IMREAD_REDUCED_GRAYSCALE_8}
+        grey = cv2.imdecode(np.frombuffer(encoded, np.uint8), flags[factor])
+        # libjpeg scales each side to ceil(side / factor).
+        height, width = -(-height // factor), -(-width // factor)
     else:
         array = image.get_bitmap().to_numpy()
         grey = array if array.ndim == 2 else cv2.cvtColor(array[:, :, :3], cv2.COLOR_BGR2GRAY)
     if grey is None or grey.dtype != np.uint8 or grey.shape != (height, width):
         return None
     return np.ascontiguousarray(grey), None, digest
+
+
+def jpeg_reduction(px_per_mm: float) -> int:
+    """The JPEG decoder's scale-down (1, 2, 4 or 8) that still gives the reading what it needs.
+
+    ``px_per_mm`` is the scan's resolution along its long side. libjpeg
+    scales by 1/2, 1/4, 1/8 inside the inverse DCT, so a 600 dpi scan decoded
+    at half size costs about a quarter of the full decode, and every later
+    stage works on a quarter of the pixels. The largest factor keeping at
+    least ``T.DECODE_MIN_PX_PER_MM`` is chosen (source of that figure: the
+    finest resolution any stage resamples the scan to, see omr/tuning.py).
+    """
+    factor = 1
+    while factor < 8 and px_per_mm / (factor * 2) >= T.DECODE_MIN_PX_PER_MM:
+        factor *= 2
+    return factor
 
 
 _heif_registered = False
@@ -389,11 +410,27 @@ def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
                         f"{path}, trang {index + 1}: ảnh quá lớn ({img.width} × {img.height} điểm ảnh); "
                         "hãy quét ở 200–300 dpi", "unreadable"))
                     continue
+                _draft_jpeg(img)
                 grey = exif_upright(image_to_grey(img), exif_orientation(img))
                 yield RawPage(str(path), index, np.ascontiguousarray(grey))
             except Exception as exc:
                 yield RawPage(str(path), index, None,
                               PageError(f"{path}, trang {index + 1}: ảnh bị hỏng ({type(exc).__name__})"))
+
+
+def _draft_jpeg(img) -> None:
+    """Let a JPEG decode to grey only, and scaled down where the scan has resolution to spare.
+
+    Pillow's draft mode makes libjpeg skip the colour planes (a third of the
+    work for a colour photo) and scale in the inverse DCT; the page's
+    resolution is judged against an A4 sheet filling the image (a phone photo
+    with a border has more pixels per mm of paper, never fewer).
+    """
+    if getattr(img, "format", None) != "JPEG" or img.mode not in ("RGB", "YCbCr", "L"):
+        return
+    long_side_mm = max(T.PAGE_WIDTH, T.PAGE_HEIGHT)
+    factor = jpeg_reduction(max(img.size) / long_side_mm)
+    img.draft("L", (img.width // factor, img.height // factor))  # Pillow scales by side // requested side
 
 
 def image_to_grey(img) -> np.ndarray:
