@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from itertools import count
 
+import numpy as np
 import page_worker_tasks
 import pytest
 from db_fixtures import PAGE1, PAGE2, file_sha, page_result, set_aside_result
@@ -213,3 +215,33 @@ def test_a_600_dpi_scan_is_decoded_at_half_size_and_read_right(sheet_600dpi):
             assert (q.value, q.status) == (truth["answers"][q.question], "ok" if q.value else "blank"), q.question
     written = {c.field: c.inked for _, r in pages for c in r.comments}
     assert written == {f: truth["answers"].get(f) is not None for f in written}
+
+
+# --- memory flat in the batch size ---------------------------------------------------------------
+
+def _rss_mib() -> float:
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_reading_a_long_pdf_front_to_back_keeps_memory_flat(tmp_path):
+    """One worker reads a whole file in order: its memory must not grow with the pages read."""
+    from PIL import Image
+
+    from omr.scan.ingest import iter_pages
+
+    rng = np.random.default_rng(18)
+    # Noise compresses badly: each page is a ~1 MB JPEG stream of its own, like a grey office scan.
+    pages = [Image.fromarray(rng.integers(0, 256, (1100, 800), dtype=np.uint8)) for _ in range(4)]
+    pdf = tmp_path / "long.pdf"
+    pages[0].save(pdf, save_all=True, append_images=[pages[i % 4] for i in range(1, 120)], resolution=100,
+                  quality=92)
+    assert pdf.stat().st_size > 80 * 1024 ** 2
+    seen = {}
+    for raw in iter_pages(pdf):
+        assert raw.image is not None and raw.stream_sha256  # the fast path: the JPEG decoded directly
+        if raw.index in (T.PDF_PAGES_PER_OPENING, 119):
+            seen[raw.index] = _rss_mib()
+    # Kept streams would be ~64 MB more at page 119 than at page 32; a re-opened document stays level.
+    assert seen[119] - seen[T.PDF_PAGES_PER_OPENING] < 40, seen
