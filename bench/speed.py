@@ -175,6 +175,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--memory-pages", default="100,500,2000",
                         help="batch sizes for peak memory, comma-separated; above --pages, copies of that file")
+    parser.add_argument("--only", choices=("speed", "memory"), help="run one half (the other is skipped)")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     with open("/proc/loadavg") as fh:
@@ -187,6 +188,13 @@ def main() -> None:
     print(f"batch: {args.pages} pages, 200 dpi grey JPEG, office artefacts; the commented one has "
           f"{with_comments} of {len(truth)} sheets ({with_comments / len(truth):.0%}) with handwritten comments "
           f"({sum(len(t['comments']) for t in truth)} fields, each cropped and drafted by Tesseract)")
+    if args.only != "memory":
+        speed_figures(args, plain, commented)
+    if args.only != "speed":
+        memory_figures(args, commented)
+
+
+def speed_figures(args, plain: Path, commented: Path) -> None:
     floors = [decode_floor(plain, min(args.pages, 200)) for _ in range(args.repeat)]
     floor = statistics.median(floors)
     print(f"decode floor: median {floor:.1f} pages/s over {args.repeat} runs of 200 pages, one process "
@@ -199,10 +207,13 @@ def main() -> None:
             print(f"{label}, workers={workers}: median {rates[workers]:.1f} pages/s over {args.repeat} runs "
                   f"(all: {', '.join(f'{r.rate:.1f}' for r in runs)}); peak memory {mib(max(r.peak_pss_kib for r in runs))} "
                   f"PSS / {mib(max(r.peak_rss_kib for r in runs))} RSS summed over the process tree, "
-                  f"largest process {mib(max(r.peak_process_kib for r in runs))}")
+                  f"largest process {mib(max(r.peak_process_kib for r in runs))}", flush=True)
         print(f"{label}: 2 workers / 1 worker = {rates[2] / rates[1]:.2f}x; "
               f"1 worker = {rates[1] / floor:.2f} of the decode floor (decode floor / 1 worker = "
               f"{floor / rates[1]:.2f}x)")
+
+
+def memory_figures(args, commented: Path) -> None:
     sizes = [int(s) for s in args.memory_pages.split(",") if s.strip()]
     for workers in (1, 2):
         figures = []
@@ -214,12 +225,13 @@ def main() -> None:
             else:
                 target = copies(commented, -(-size // args.pages))
             run = run_scan(target, workers)
-            figures.append((run.pages, run))
-        print(f"peak memory, workers={workers}, 30 % commented: " + "; ".join(
-            f"{pages} pages: {mib(r.peak_pss_kib)} PSS / {mib(r.peak_rss_kib)} RSS tree, largest process "
-            f"{mib(r.peak_process_kib)} ({r.rate:.1f} pages/s)" for pages, r in figures)
-              + f"; ratio largest/smallest batch (PSS) {figures[-1][1].peak_pss_kib / figures[0][1].peak_pss_kib:.2f}")
-
+            figures.append(run)
+            print(f"peak memory, workers={workers}, 30 % commented, {run.pages} pages: {mib(run.peak_pss_kib)} PSS / "
+                  f"{mib(run.peak_rss_kib)} RSS summed over the process tree, largest process "
+                  f"{mib(run.peak_process_kib)} ({run.rate:.1f} pages/s)", flush=True)
+        print(f"peak memory, workers={workers}: {figures[-1].pages} pages / {figures[0].pages} pages = "
+              f"{figures[-1].peak_pss_kib / figures[0].peak_pss_kib:.2f} (PSS of the tree), "
+              f"{figures[-1].peak_process_kib / figures[0].peak_process_kib:.2f} (largest process)")
 
 if __name__ == "__main__":
     main()
