@@ -195,6 +195,10 @@ def main() -> None:
 
 
 def speed_figures(args, plain: Path, commented: Path) -> None:
+    tiny = first_pages(plain, 2)
+    starts = [run_scan(tiny, 2).seconds for _ in range(args.repeat)]
+    print(f"start-up: a 2-page batch end to end (python start, imports, fork server, 2 workers, database): "
+          f"median {statistics.median(starts):.2f} s (all: {', '.join(f'{t:.2f}' for t in starts)})", flush=True)
     floors = [decode_floor(plain, min(args.pages, 200)) for _ in range(args.repeat)]
     floor = statistics.median(floors)
     print(f"decode floor: median {floor:.1f} pages/s over {args.repeat} runs of 200 pages, one process "
