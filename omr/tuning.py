@@ -364,3 +364,7 @@ DECODE_MIN_PX_PER_MM = 11.5
 # grew by ~0.7 MB a page (86 MB at page 0, 217 MB at page 180). Opening costs a few ms (xref and
 # page tree), under 0.1 ms a page at 32; 32 pages of retained streams are ~25 MB.
 PDF_PAGES_PER_OPENING = 32
+# Runs a worker holds at once: the one it reads and one waiting in its pipe, so it never idles while
+# the parent stores a group of pages (~16 pages' worth of statements) before answering it. More would
+# only put more of the batch's tail on one worker.
+RUNS_AHEAD_PER_WORKER = 2

@@ -138,7 +138,7 @@ def test_runs_are_drawn_only_as_workers_free_up():
     try:
         first = next(outcomes)
         assert first[1] == first[0].upper()
-        assert len(drawn) <= 3  # the runs in flight and the next, not the batch
+        assert len(drawn) <= 2 * T.RUNS_AHEAD_PER_WORKER + 1  # the runs in flight and the next, not the batch
     finally:
         outcomes.close()
     assert len(drawn) < 200

@@ -89,7 +89,8 @@ def start_fork_server(preload: list[str]) -> None:
 class _Worker:
     process: multiprocessing.Process
     conn: object
-    run: deque = field(default_factory=deque)  # tasks sent, not yet answered
+    run: deque = field(default_factory=deque)  # tasks sent, not yet answered, in the order it reads them
+    runs_sent: int = 0  # runs sent whose end (_DONE) has not come back
     deadline: float = 0.0
 
 
@@ -168,10 +169,18 @@ class PageWorkers:
                     if run is None:
                         break
                     worker = idle.pop() if idle else self._start()
-                    worker.run = deque(run)
-                    worker.conn.send(list(worker.run))
                     worker.deadline = time.monotonic() + self.seconds
+                    self._send(worker, run)
                     busy.append(worker)
+                # A second run waits in each busy worker's pipe, so that a worker ending a run
+                # starts the next at once instead of waiting for this process to answer (it may be
+                # storing pages). Its clock starts when the first run's last page is answered.
+                for worker in busy:
+                    if worker.runs_sent < T.RUNS_AHEAD_PER_WORKER:
+                        run = next_run()
+                        if run is None:
+                            break
+                        self._send(worker, run)
                 if not busy:
                     return
                 timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
@@ -186,8 +195,10 @@ class PageWorkers:
                                                   "ảnh làm hỏng bộ giải mã)")
                             continue
                         if message == _DONE:
-                            busy.remove(worker)
-                            idle.append(worker)
+                            worker.runs_sent -= 1
+                            if worker.runs_sent == 0:
+                                busy.remove(worker)
+                                idle.append(worker)
                             continue
                         task, outcome = message
                         if worker.run and worker.run[0] == task:
@@ -200,6 +211,12 @@ class PageWorkers:
         finally:
             for worker in idle + busy:
                 self._stop(worker, kill=worker in busy)
+
+    @staticmethod
+    def _send(worker: _Worker, run: list) -> None:
+        worker.run.extend(run)
+        worker.runs_sent += 1
+        worker.conn.send(run)
 
     def _lost(self, worker: _Worker, busy: list, queue: deque, kind: str, message: str):
         """The worker's current task failed; the rest of its run goes back to the queue."""
