@@ -178,7 +178,10 @@ def test_jpeg_reduction_keeps_what_the_comment_crops_need(dpi, factor):
 @pytest.fixture(scope="module")
 def sheet_600dpi(tmp_path_factory, default_layout):
     """One sheet scanned at 600 dpi into a JPEG PDF, and its page 1 as a JPEG file of its own."""
+    import io
+
     import pikepdf
+    from PIL import Image
 
     from omr.forms.simulate import simulate_batch
 
@@ -189,8 +192,11 @@ def sheet_600dpi(tmp_path_factory, default_layout):
     with pikepdf.open(pdf) as doc:
         image = next(iter(doc.pages[0].get_images().values()))
         assert image.Filter == "/DCTDecode"
-        (folder / "page1-600dpi.jpg").write_bytes(image.read_raw_bytes())
-    return pdf, folder / "page1-600dpi.jpg", [json.loads(line) for line in truth.read_text().splitlines()][0]
+        page1 = Image.open(io.BytesIO(image.read_raw_bytes()))
+    # As a scanner saves it (600 dpi declared), and as a phone would (72 dpi: paper size unknown).
+    page1.save(folder / "page1-600dpi.jpg", quality=95, dpi=(600, 600))
+    page1.save(folder / "page1-72dpi.jpg", quality=95, dpi=(72, 72))
+    return pdf, folder, [json.loads(line) for line in truth.read_text().splitlines()][0]
 
 
 def _read_all(path, catalogue):
@@ -203,13 +209,16 @@ def _read_all(path, catalogue):
 def test_a_600_dpi_scan_is_decoded_at_half_size_and_read_right(sheet_600dpi):
     from omr.scan.page import Catalogue
 
-    pdf, jpeg, truth = sheet_600dpi
+    pdf, folder, truth = sheet_600dpi
     catalogue = Catalogue.from_folder("form_templates")
-    pages = _read_all(pdf, catalogue) + _read_all(jpeg, catalogue)
-    assert len(pages) == 3
-    for shape, result in pages:
-        # 600 dpi A4 is 7016 px tall: half of it is 300 dpi, still above every stage's grid.
-        assert abs(shape[0] - 3508) <= 2 and abs(shape[1] - 2481) <= 2
+    pages = _read_all(pdf, catalogue) + _read_all(folder / "page1-600dpi.jpg", catalogue)
+    whole = _read_all(folder / "page1-72dpi.jpg", catalogue)
+    assert len(pages) == 3 and len(whole) == 1
+    assert whole[0][0] == (7016, 4961)  # a photo's paper size is unknown: decoded whole
+    for shape, result in pages + whole:
+        if shape != (7016, 4961):
+            # 600 dpi A4 is 7016 px tall: half of it is 300 dpi, still above every stage's grid.
+            assert abs(shape[0] - 3508) <= 2 and abs(shape[1] - 2481) <= 2
         assert result.set_aside is None and result.serial == truth["serial"]
         for q in result.questions:
             assert (q.value, q.status) == (truth["answers"][q.question], "ok" if q.value else "blank"), q.question

@@ -426,17 +426,26 @@ def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
 
 
 def _draft_jpeg(img) -> None:
-    """Let a JPEG decode to grey only, and scaled down where the scan has resolution to spare.
+    """Let a scanner's JPEG with resolution to spare decode scaled down (and grey only).
 
-    Pillow's draft mode makes libjpeg skip the colour planes (a third of the
-    work for a colour photo) and scale in the inverse DCT; the page's
-    resolution is judged against an A4 sheet filling the image (a phone photo
-    with a border has more pixels per mm of paper, never fewer).
+    Pillow's draft mode makes libjpeg scale in the inverse DCT and skip the
+    colour planes. Only for a JPEG whose declared resolution (JFIF/EXIF dpi,
+    what scanners write) leaves at least ``T.DECODE_MIN_PX_PER_MM`` after
+    halving: a phone photo (72 dpi or none declared) may show the sheet on a
+    part of its frame only, so its pixels per mm of paper are unknown here,
+    and it is decoded whole.
     """
     if getattr(img, "format", None) != "JPEG" or img.mode not in ("RGB", "YCbCr", "L"):
         return
-    long_side_mm = max(T.PAGE_WIDTH, T.PAGE_HEIGHT)
-    factor = jpeg_reduction(max(img.size) / long_side_mm)
+    try:
+        declared_dpi = float(min(img.info.get("dpi", (0, 0))[:2]))
+    except (TypeError, ValueError):
+        return
+    factor = jpeg_reduction(declared_dpi / 25.4)
+    if factor == 1:
+        # Full size: keep the exact grey of the RGB -> L path (libjpeg's own luma differs by
+        # rounding, enough to move a mark near a threshold on a blurred 850 px scan).
+        return
     img.draft("L", (img.width // factor, img.height // factor))  # Pillow scales by side // requested side
 
 
