@@ -115,6 +115,24 @@ def _memory_kib(pid: int) -> tuple[int, int]:
     return rss, pss
 
 
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(pid: int, seen: dict[int, float]) -> None:
+    """Update ``seen`` with the CPU seconds (user + system) so far of a process and its descendants."""
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            seen[p] = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+            with open(f"/proc/{p}/task/{p}/children") as fh:
+                stack += [int(c) for c in fh.read().split()]
+        except (OSError, IndexError, ValueError):
+            continue
+
+
 def tree_memory(pid: int) -> tuple[int, int, int]:
     """(summed PSS, summed RSS, largest single RSS) of a process and all its descendants, KiB."""
     pss_total = rss_total = largest = 0
@@ -138,6 +156,8 @@ class Run:
     peak_pss_kib: int
     peak_rss_kib: int
     peak_process_kib: int
+    parent_cpu_s: float = 0.0  # CPU seconds of the `omr scan` process itself (storing, handing out pages)
+    others_cpu_s: float = 0.0  # of its descendants: fork server and workers (sampled every 50 ms)
 
     @property
     def rate(self) -> float:
@@ -153,8 +173,10 @@ def run_scan(path: Path, workers: int) -> Run:
                              "--workers", str(workers)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     peak = [0, 0, 0]
+    cpu: dict[int, float] = {}
     while proc.poll() is None:
         peak = [max(a, b) for a, b in zip(peak, tree_memory(proc.pid))]
+        tree_cpu(proc.pid, cpu)
         time.sleep(0.05)
     elapsed = time.perf_counter() - started
     out, err = proc.communicate()
@@ -162,7 +184,8 @@ def run_scan(path: Path, workers: int) -> Run:
         raise SystemExit(f"omr scan failed:\n{out}\n{err}")
     pages = sum(int(line.split(":")[1].split()[0]) for line in out.splitlines()
                 if line.startswith("Số trang trong các tệp:"))
-    return Run(elapsed, pages, *peak)
+    parent_cpu = cpu.pop(proc.pid, 0.0)
+    return Run(elapsed, pages, *peak, parent_cpu, sum(cpu.values()))
 
 
 def mib(kib: int) -> str:
@@ -212,6 +235,12 @@ def speed_figures(args, plain: Path, commented: Path) -> None:
                   f"(all: {', '.join(f'{r.rate:.1f}' for r in runs)}); peak memory {mib(max(r.peak_pss_kib for r in runs))} "
                   f"PSS / {mib(max(r.peak_rss_kib for r in runs))} RSS summed over the process tree, "
                   f"largest process {mib(max(r.peak_process_kib for r in runs))}", flush=True)
+            parent_ms = statistics.median(1000 * r.parent_cpu_s / r.pages for r in runs)
+            workers_ms = statistics.median(1000 * r.others_cpu_s / r.pages for r in runs)
+            print(f"{label}, workers={workers}: CPU per page {parent_ms:.1f} ms in the parent, {workers_ms:.1f} ms in "
+                  f"the workers and fork server (medians; CPU time does not depend much on the machine's load: "
+                  f"on an idle machine {workers} worker(s) would give about "
+                  f"{1000 / max(parent_ms, workers_ms / min(workers, os.cpu_count() or 1)):.0f} pages/s)", flush=True)
         print(f"{label}: 2 workers / 1 worker = {rates[2] / rates[1]:.2f}x; "
               f"1 worker = {rates[1] / floor:.2f} of the decode floor (decode floor / 1 worker = "
               f"{floor / rates[1]:.2f}x)")
