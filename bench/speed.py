@@ -89,17 +89,17 @@ def copies(source: Path, count: int) -> Path:
     return folder
 
 
-def decode_floor(pdf: Path, limit: int) -> float:
-    """Pages/s of decoding the page images alone (omr.scan.ingest), one process, one thread."""
+def decode_floor(pdf: Path, limit: int) -> tuple[float, float]:
+    """(pages/s, CPU ms per page) of decoding the page images alone (omr.scan.ingest), one process, one thread."""
     import cv2
 
     cv2.setNumThreads(1)
-    started, n = time.perf_counter(), 0
+    started, cpu_started, n = time.perf_counter(), time.process_time(), 0
     for _page in iter_pages(pdf):
         n += 1
         if n >= limit:
             break
-    return n / (time.perf_counter() - started)
+    return n / (time.perf_counter() - started), 1000 * (time.process_time() - cpu_started) / n
 
 
 def _memory_kib(pid: int) -> tuple[int, int]:
@@ -222,10 +222,12 @@ def speed_figures(args, plain: Path, commented: Path) -> None:
     starts = [run_scan(tiny, 2).seconds for _ in range(args.repeat)]
     print(f"start-up: a 2-page batch end to end (python start, imports, fork server, 2 workers, database): "
           f"median {statistics.median(starts):.2f} s (all: {', '.join(f'{t:.2f}' for t in starts)})", flush=True)
-    floors = [decode_floor(plain, min(args.pages, 200)) for _ in range(args.repeat)]
+    measured = [decode_floor(plain, min(args.pages, 200)) for _ in range(args.repeat)]
+    floors = [rate for rate, _ in measured]
     floor = statistics.median(floors)
     print(f"decode floor: median {floor:.1f} pages/s over {args.repeat} runs of 200 pages, one process "
-          f"(all: {', '.join(f'{f:.1f}' for f in floors)})")
+          f"(all: {', '.join(f'{f:.1f}' for f in floors)}); CPU {statistics.median(ms for _, ms in measured):.1f} ms "
+          f"a page", flush=True)
     for label, pdf in (("no comments", plain), ("30 % commented", commented)):
         rates = {}
         for workers in (1, 2):
