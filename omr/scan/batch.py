@@ -207,7 +207,8 @@ class _BatchedWriter:
         for (_path, _digest, _size, result, _expected), outcome in zip(items, outcomes):
             self.account(result, outcome)
         if self.progress:
-            self.progress(len(items))
+            for _ in items:  # once per page stored, as callers (progress bars, the web app) count
+                self.progress(1)
 
 
 def format_report(report: ScanReport, summary: dict) -> str:
