@@ -29,13 +29,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from omrchecker_agreement import DEFAULT_DATA, expected_reads, template_for  # noqa: E402
+
 import omr.scan.page as page_module  # noqa: E402
 from omr import tuning as T  # noqa: E402
 from omr.scan.ingest import PageLoader  # noqa: E402
 from omr.scan.page import Catalogue, process_page  # noqa: E402
 from omr.scan.printed_boxes import flag_unprinted, outline_evidence  # noqa: E402
 from omr.template_from.omrchecker import import_omrchecker  # noqa: E402
-from omrchecker_agreement import DEFAULT_DATA, expected_reads, template_for  # noqa: E402
 
 MEASURED: list[tuple[str, float, float]] = []
 
@@ -51,10 +52,10 @@ def _recording(reads, ink, round_=False):
 def office(copies: int) -> None:
     import shutil
 
-    import cv2
-
     import blank_sources
+    import cv2
     import office_fill
+
     from omr.model import NEEDS_REVIEW
     from omr.template_from.blank import from_blank
 

@@ -1,16 +1,29 @@
 #!/usr/bin/env python3
-"""Speed benchmark: a 200 dpi grey PDF end to end into the database with `omr scan`.
+"""Speed and memory benchmark of `omr scan` (issue #18): figures printed in one run.
 
-    .venv/bin/python bench/speed.py [--pages 500] [--repeat 3]
+    .venv/bin/python bench/speed.py [--pages 500] [--repeat 3] [--memory-pages 100,500,2000]
 
-Runs `omr scan` as a user would (a fresh SQLite database each run) with 1 and
-2 workers, and prints the median pages/s over the repeats and the peak
-resident memory of the whole process tree. It also scans a 100-page PDF, so
-that peak memory at 100 and 500 pages can be compared: it must not grow with
-the batch. Comments are written on 30 % of the sheets, and every written one is
-cropped and drafted by Tesseract during the scan. Targets: >= 40 pages/s with 2
-workers on a 2-core machine (issue #3, before comments were read); >= 25 pages/s
-with comments on 30 % of sheets (issue #4).
+Specimens: 200 dpi grey JPEG PDFs of the default form with the "office"
+scanner artefacts (``omr forms simulate --dpi 200 --profile office``), one
+with no comments and one with handwritten comments on 30 % of the sheets
+(every written field cropped and drafted by Tesseract during the scan).
+
+It prints, in one run:
+
+- the decode floor: pages/s of decoding the page images alone, in one
+  process (what no reader can beat on one core);
+- ``omr scan`` as a user runs it (a fresh SQLite database each run) at 1 and 2
+  workers, median pages/s over ``--repeat`` runs, their ratio, and 1 worker's
+  rate as a share of the decode floor, for both specimens;
+- the peak memory of the whole process tree (parent, fork server, workers)
+  and of the largest single process, at each of ``--memory-pages`` pages
+  (larger batches are copies of the 500-page file, each a different file to
+  omr, so every page is read and stored again).
+
+Targets (issue #18): 1 worker within 2x the decode floor; 2 workers >= 1.8x
+one; >= 60 pages/s with 2 workers; memory flat in the batch size; each worker
+under 200 MB. The machine is shared: run-to-run spread is printed, and ratios
+measured in the same run are the figures to compare.
 """
 
 from __future__ import annotations
@@ -19,6 +32,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -31,82 +45,228 @@ sys.path.insert(0, str(ROOT))
 from omr.forms.layout import resolve_layout  # noqa: E402
 from omr.forms.simulate import PROFILES, simulate_batch  # noqa: E402
 from omr.forms.template import load_template  # noqa: E402
+from omr.scan.ingest import iter_pages  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 # Office scanner artefacts, but every page grey (JPEG) as the issue asks, and no batch accidents.
 GREY_OFFICE = dataclasses.replace(PROFILES["office"], binarize_prob=0.0, batch_accidents=False)
 
 
-def specimen(pages: int) -> Path:
-    path = OUT / f"speed-{pages}.pdf"
+def specimen(pages: int, comment_share: float) -> Path:
+    """A ``pages``-page specimen PDF (made once, kept in bench/out)."""
+    stem = f"speed-{pages}-c{round(comment_share * 100)}"
+    path = OUT / f"{stem}.pdf"
     if not path.exists():
         template = load_template(ROOT / "form_templates" / "motcua-2026.yaml")
         layout = resolve_layout(template)
-        simulate_batch(template, layout, path, OUT / f"speed-{pages}.jsonl", count=pages // len(layout.pages),
-                       seed=pages, dpi=200, profile=GREY_OFFICE)
+        simulate_batch(template, layout, path, OUT / f"{stem}.jsonl", count=pages // len(layout.pages),
+                       seed=pages, dpi=200, profile=GREY_OFFICE, comment_share=comment_share)
     return path
 
 
-def tree_rss_kib(pid: int) -> int:
-    """Resident memory of a process and all its descendants (KiB)."""
-    total, stack = 0, [pid]
+def first_pages(source: Path, pages: int) -> Path:
+    """The first ``pages`` pages of ``source`` as a PDF of their own (images copied, not re-encoded)."""
+    import pikepdf
+
+    path = OUT / f"{source.stem}-first{pages}.pdf"
+    if not path.exists():
+        with pikepdf.open(source) as pdf, pikepdf.new() as out:
+            out.pages.extend(pdf.pages[:pages])
+            out.save(path)
+    return path
+
+
+def copies(source: Path, count: int) -> Path:
+    """A folder of ``count`` byte-different copies of ``source``: omr reads each as a new file."""
+    folder = OUT / f"{source.stem}-x{count}"
+    if not folder.exists():
+        folder.mkdir()
+        for n in range(count):
+            target = folder / f"copy{n:02d}.pdf"
+            shutil.copyfile(source, target)
+            with open(target, "ab") as fh:  # after %%EOF: ignored by readers, changes the file's hash
+                fh.write(f"\n% copy {n}\n".encode())
+    return folder
+
+
+def decode_floor(pdf: Path, limit: int) -> tuple[float, float]:
+    """(pages/s, CPU ms per page) of decoding the page images alone (omr.scan.ingest), one process, one thread."""
+    import cv2
+
+    cv2.setNumThreads(1)
+    started, cpu_started, n = time.perf_counter(), time.process_time(), 0
+    for _page in iter_pages(pdf):
+        n += 1
+        if n >= limit:
+            break
+    return n / (time.perf_counter() - started), 1000 * (time.process_time() - cpu_started) / n
+
+
+def _memory_kib(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of one process (KiB); PSS shares pages forked processes share instead of counting them twice."""
+    rss = pss = 0
+    with open(f"/proc/{pid}/status") as fh:
+        rss = next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            pss = next(int(line.split()[1]) for line in fh if line.startswith("Pss:"))
+    except (OSError, StopIteration):
+        pss = rss
+    return rss, pss
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(pid: int, seen: dict[int, float]) -> None:
+    """Update ``seen`` with the CPU seconds (user + system) so far of a process and its descendants."""
+    stack = [pid]
     while stack:
         p = stack.pop()
         try:
-            with open(f"/proc/{p}/status") as fh:
-                total += next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
+            with open(f"/proc/{p}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            seen[p] = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+            with open(f"/proc/{p}/task/{p}/children") as fh:
+                stack += [int(c) for c in fh.read().split()]
+        except (OSError, IndexError, ValueError):
+            continue
+
+
+def tree_memory(pid: int) -> tuple[int, int, int]:
+    """(summed PSS, summed RSS, largest single RSS) of a process and all its descendants, KiB."""
+    pss_total = rss_total = largest = 0
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            rss, pss = _memory_kib(p)
             with open(f"/proc/{p}/task/{p}/children") as fh:
                 stack += [int(c) for c in fh.read().split()]
         except (OSError, StopIteration):
             continue
-    return total
+        pss_total, rss_total, largest = pss_total + pss, rss_total + rss, max(largest, rss)
+    return pss_total, rss_total, largest
 
 
-def run_scan(pdf: Path, workers: int) -> tuple[float, int]:
+@dataclasses.dataclass
+class Run:
+    seconds: float
+    pages: int
+    peak_pss_kib: int
+    peak_rss_kib: int
+    peak_process_kib: int
+    parent_cpu_s: float = 0.0  # CPU seconds of the `omr scan` process itself (storing, handing out pages)
+    others_cpu_s: float = 0.0  # of its descendants: fork server and workers (sampled every 50 ms)
+
+    @property
+    def rate(self) -> float:
+        return self.pages / self.seconds
+
+
+def run_scan(path: Path, workers: int) -> Run:
     db = OUT / "speed.sqlite"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "omr", "scan", str(pdf), "--db", str(db), "--batch", "speed",
+    proc = subprocess.Popen([sys.executable, "-m", "omr", "scan", str(path), "--db", str(db), "--batch", "speed",
                              "--workers", str(workers)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
-    peak = 0
+    peak = [0, 0, 0]
+    cpu: dict[int, float] = {}
     while proc.poll() is None:
-        peak = max(peak, tree_rss_kib(proc.pid))
+        peak = [max(a, b) for a, b in zip(peak, tree_memory(proc.pid))]
+        tree_cpu(proc.pid, cpu)
         time.sleep(0.05)
     elapsed = time.perf_counter() - started
     out, err = proc.communicate()
     if proc.returncode != 0:
         raise SystemExit(f"omr scan failed:\n{out}\n{err}")
-    return elapsed, peak
+    pages = sum(int(line.split(":")[1].split()[0]) for line in out.splitlines()
+                if line.startswith("Số trang trong các tệp:"))
+    parent_cpu = cpu.pop(proc.pid, 0.0)
+    return Run(elapsed, pages, *peak, parent_cpu, sum(cpu.values()))
+
+
+def mib(kib: int) -> str:
+    return f"{kib / 1024:.0f} MiB"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--memory-pages", default="100,500,2000",
+                        help="batch sizes for peak memory, comma-separated; above --pages, copies of that file")
+    parser.add_argument("--only", choices=("speed", "memory"), help="run one half (the other is skipped)")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    big, small = specimen(args.pages), specimen(100)
-    truth = [json.loads(line) for line in (OUT / f"speed-{args.pages}.jsonl").read_text(encoding="utf-8").splitlines()]
-    commented = sum(bool(t["comments"]) for t in truth)
-    fields = sum(len(t["comments"]) for t in truth)
-    print(f"machine: {os.cpu_count()} cores; batch: {args.pages} pages, 200 dpi grey JPEG, office artefacts; "
-          f"{commented} of {len(truth)} sheets ({commented / len(truth):.0%}) with handwritten comments "
-          f"({fields} fields, each cropped and read by Tesseract)")
-    rates = {}
-    for workers in (1, 2):
-        runs = [run_scan(big, workers) for _ in range(args.repeat)]
-        rates[workers] = statistics.median(args.pages / t for t, _ in runs)
-        print(f"workers={workers}: median {rates[workers]:.1f} pages/s over {args.repeat} runs "
-              f"(all: {', '.join(f'{args.pages / t:.1f}' for t, _ in runs)}); "
-              f"peak RSS {max(p for _, p in runs) / 1024:.0f} MiB")
-    print(f"speed-up 2 vs 1 worker: {rates[2] / rates[1]:.2f}x")
-    _, peak_small = run_scan(small, 2)
-    _, peak_big = run_scan(big, 2)
-    print(f"peak RSS with 2 workers: {peak_small / 1024:.0f} MiB at 100 pages, {peak_big / 1024:.0f} MiB at "
-          f"{args.pages} pages (ratio {peak_big / peak_small:.2f})")
+    with open("/proc/loadavg") as fh:
+        load = fh.read().split()[:3]
+    print(f"machine: {os.cpu_count()} cores, load average {' '.join(load)} at start (shared with other work: "
+          "absolute figures vary from run to run; compare the ratios, measured in this run)")
+    plain, commented = specimen(args.pages, 0.0), specimen(args.pages, 0.3)
+    truth = [json.loads(line) for line in commented.with_suffix(".jsonl").read_text(encoding="utf-8").splitlines()]
+    with_comments = sum(bool(t["comments"]) for t in truth)
+    print(f"batch: {args.pages} pages, 200 dpi grey JPEG, office artefacts; the commented one has "
+          f"{with_comments} of {len(truth)} sheets ({with_comments / len(truth):.0%}) with handwritten comments "
+          f"({sum(len(t['comments']) for t in truth)} fields, each cropped and drafted by Tesseract)")
+    if args.only != "memory":
+        speed_figures(args, plain, commented)
+    if args.only != "speed":
+        memory_figures(args, commented)
 
+
+def speed_figures(args, plain: Path, commented: Path) -> None:
+    tiny = first_pages(plain, 2)
+    starts = [run_scan(tiny, 2).seconds for _ in range(args.repeat)]
+    print(f"start-up: a 2-page batch end to end (python start, imports, fork server, 2 workers, database): "
+          f"median {statistics.median(starts):.2f} s (all: {', '.join(f'{t:.2f}' for t in starts)})", flush=True)
+    measured = [decode_floor(plain, min(args.pages, 200)) for _ in range(args.repeat)]
+    floors = [rate for rate, _ in measured]
+    floor = statistics.median(floors)
+    print(f"decode floor: median {floor:.1f} pages/s over {args.repeat} runs of 200 pages, one process "
+          f"(all: {', '.join(f'{f:.1f}' for f in floors)}); CPU {statistics.median(ms for _, ms in measured):.1f} ms "
+          f"a page", flush=True)
+    for label, pdf in (("no comments", plain), ("30 % commented", commented)):
+        rates = {}
+        for workers in (1, 2):
+            runs = [run_scan(pdf, workers) for _ in range(args.repeat)]
+            rates[workers] = statistics.median(r.rate for r in runs)
+            print(f"{label}, workers={workers}: median {rates[workers]:.1f} pages/s over {args.repeat} runs "
+                  f"(all: {', '.join(f'{r.rate:.1f}' for r in runs)}); peak memory {mib(max(r.peak_pss_kib for r in runs))} "
+                  f"PSS / {mib(max(r.peak_rss_kib for r in runs))} RSS summed over the process tree, "
+                  f"largest process {mib(max(r.peak_process_kib for r in runs))}", flush=True)
+            parent_ms = statistics.median(1000 * r.parent_cpu_s / r.pages for r in runs)
+            workers_ms = statistics.median(1000 * r.others_cpu_s / r.pages for r in runs)
+            print(f"{label}, workers={workers}: CPU per page {parent_ms:.1f} ms in the parent, {workers_ms:.1f} ms in "
+                  f"the workers and fork server (medians; CPU time does not depend much on the machine's load: "
+                  f"on an idle machine {workers} worker(s) would give about "
+                  f"{1000 / max(parent_ms, workers_ms / min(workers, os.cpu_count() or 1)):.0f} pages/s)", flush=True)
+        print(f"{label}: 2 workers / 1 worker = {rates[2] / rates[1]:.2f}x; "
+              f"1 worker = {rates[1] / floor:.2f} of the decode floor (decode floor / 1 worker = "
+              f"{floor / rates[1]:.2f}x)")
+
+
+def memory_figures(args, commented: Path) -> None:
+    sizes = [int(s) for s in args.memory_pages.split(",") if s.strip()]
+    for workers in (1, 2):
+        figures = []
+        for size in sizes:
+            if size < args.pages:
+                target = first_pages(commented, size)
+            elif size == args.pages:
+                target = commented
+            else:
+                target = copies(commented, -(-size // args.pages))
+            run = run_scan(target, workers)
+            figures.append(run)
+            print(f"peak memory, workers={workers}, 30 % commented, {run.pages} pages: {mib(run.peak_pss_kib)} PSS / "
+                  f"{mib(run.peak_rss_kib)} RSS summed over the process tree, largest process "
+                  f"{mib(run.peak_process_kib)} ({run.rate:.1f} pages/s)", flush=True)
+        print(f"peak memory, workers={workers}: {figures[-1].pages} pages / {figures[0].pages} pages = "
+              f"{figures[-1].peak_pss_kib / figures[0].peak_pss_kib:.2f} (PSS of the tree), "
+              f"{figures[-1].peak_process_kib / figures[0].peak_process_kib:.2f} (largest process)")
 
 if __name__ == "__main__":
     main()

@@ -438,6 +438,10 @@ def cmd_scan(args) -> int:
 
     from tqdm import tqdm
 
+    from omr.scan.page_workers import start_fork_server
+
+    # The readers' fork server imports the reading modules while this process does (issue #18).
+    start_fork_server(["omr.scan.batch"])
     from omr.data.store import open_store
     from omr.scan.batch import format_report, run_scan
     from omr.scan.ingest import expand_paths

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from db_fixtures import PAGE1, PAGE2, page_result, record
 
+from omr import tuning as T
 from omr.data import review, users
 from omr.data.schema import answers, claims, comments, pages, upload_jobs
 from omr.data.store import open_store
@@ -210,8 +211,10 @@ def _wait_done(store, job_id, timeout=120):
 
 
 def test_an_upload_is_read_in_the_background_and_resumed_after_a_restart(app, store_url, tmp_path, repo_root,
-                                                                         office_batch):
+                                                                         office_batch, monkeypatch):
     pdf, _, summary = office_batch
+    # A transaction per page, so that the stop below falls after exactly five stored pages (#18 stores 16).
+    monkeypatch.setattr(T, "STORE_PAGES_PER_TRANSACTION", 1)
     client = login(app, "thu")
     with open(pdf, "rb") as handle:
         response = client.post("/batches", data={

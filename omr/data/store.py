@@ -14,8 +14,9 @@ batches, so recording is built to be repeated:
   response of its own and both are flagged ``serial_conflict`` for review;
 - an answer a person has set is never overwritten by a machine read.
 
-Each page is recorded in one transaction, so a run killed at any moment
-leaves whole pages only, and resuming skips what is done.
+Each page is recorded whole within one transaction (several pages may share
+one, :meth:`Store.record_pages`), so a run killed at any moment leaves whole
+pages only, and resuming skips what is done.
 
 Runs on SQLite (the default file ``outputs/omr.sqlite``) and PostgreSQL,
 through SQLAlchemy Core. SQLite writers take the write lock up front
@@ -84,6 +85,39 @@ LOCK_RETRIES = 6
 UNIQUE_RACE_RETRIES = 3
 # A database server that does not answer in 10 s is treated as unreachable.
 POSTGRES_CONNECT_TIMEOUT_S = 10
+
+# --- statements of the per-page path, built once ------------------------------------
+# Recording a page runs ~10 statements; building each from scratch (coercing
+# every value, computing its cache key) cost more of the parent's time than
+# SQLite did (profile of a 500-page batch, issue #18). These are built once;
+# values go in as bound parameters, and SQLAlchemy reuses their compiled form.
+
+_PAGE_DONE = (sa.select(pages.c.id)
+              .join(source_files, source_files.c.id == pages.c.source_file_id)
+              .where(source_files.c.sha256 == sa.bindparam("sha"), pages.c.page_index == sa.bindparam("index"))
+              .limit(1))
+_SOURCE_FILE = sa.select(source_files.c.id).where(source_files.c.sha256 == sa.bindparam("sha"))
+_INSERT_SOURCE_FILE = source_files.insert()
+_INSERT_PAGE = pages.insert()
+_INSERT_BOXES = boxes.insert()
+_SAME_SHEET_PAGE = (sa.select(pages.c.id)
+                    .join(response_pages, response_pages.c.page_id == pages.c.id)
+                    .where(pages.c.form_id == sa.bindparam("form_id"), pages.c.version == sa.bindparam("version"),
+                           pages.c.serial == sa.bindparam("serial"),
+                           response_pages.c.page_number == sa.bindparam("page_number"))
+                    .order_by(pages.c.id))
+_RESPONSE_MISSING_PAGE = (
+    sa.select(responses.c.id, responses.c.unit)
+    .where(responses.c.form_id == sa.bindparam("form_id"), responses.c.version == sa.bindparam("version"),
+           responses.c.serial == sa.bindparam("serial"),
+           ~sa.select(response_pages.c.id)
+           .where(response_pages.c.response_id == responses.c.id,
+                  response_pages.c.page_number == sa.bindparam("page_number")).exists())
+    .order_by(responses.c.id).limit(1))
+_INSERT_RESPONSE = responses.insert()
+_INSERT_RESPONSE_PAGE = response_pages.insert()
+_ANSWERS_OF = (sa.select(answers.c.id, answers.c.question, answers.c.set_by)
+               .where(answers.c.response_id == sa.bindparam("response_id")))
 
 # --- pure helpers ---------------------------------------------------------------
 
@@ -434,10 +468,7 @@ class Store(StoreQueries):
 
     @staticmethod
     def _page_done(conn: sa.Connection, file_sha256: str, page_index: int) -> bool:
-        query = (sa.select(pages.c.id)
-                 .join(source_files, source_files.c.id == pages.c.source_file_id)
-                 .where(source_files.c.sha256 == file_sha256, pages.c.page_index == page_index))
-        return conn.execute(query).first() is not None
+        return conn.execute(_PAGE_DONE, {"sha": file_sha256, "index": page_index}).first() is not None
 
     def record_page(self, batch_id: int, file_path: str, file_sha256: str, file_size: int,
                     result: PageResult, pages_expected: int | None = None) -> str:
@@ -461,6 +492,30 @@ class Store(StoreQueries):
                              "otherwise set result.set_aside")
         return self._run_write(lambda conn: self._record(
             conn, batch_id, file_path, file_sha256, file_size, result, pages_expected))
+
+    def record_pages(self, batch_id: int, pages_to_store: list[tuple[str, str, int, PageResult, int | None]]
+                     ) -> list[str]:
+        """Store several scanned pages in one transaction; what happened to each, in order.
+
+        ``pages_to_store`` holds ``(file_path, file_sha256, file_size, result,
+        pages_expected)`` tuples, each as :meth:`record_page` takes them. The
+        pages are committed together or not at all, so a run killed at any
+        moment still leaves whole pages only (those of the last transaction are
+        read again on resume). One commit for many pages is what makes the
+        store keep up with the readers: a commit costs a WAL write on SQLite
+        and a round trip and a flush on PostgreSQL (issue #18).
+        Outcomes as :meth:`record_page`. Raises ValueError for a read page
+        without its identity (before anything is written) and DatabaseError.
+        """
+        for _path, _sha, _size, result, _expected in pages_to_store:
+            if result.set_aside is None and None in (result.form_id, result.version, result.page, result.serial):
+                raise ValueError("a page that was read needs form_id, version, page and serial; "
+                                 "otherwise set result.set_aside")
+        if not pages_to_store:
+            return []
+        return self._run_write(lambda conn: [
+            self._record(conn, batch_id, path, sha, size, result, expected)
+            for path, sha, size, result, expected in pages_to_store])
 
     def _record(self, conn: sa.Connection, batch_id: int, file_path: str, file_sha256: str,
                 file_size: int, result: PageResult, pages_expected: int | None) -> str:
@@ -488,8 +543,8 @@ class Store(StoreQueries):
         outcome = CONFLICT if same_page else NEW
         response_id = self._response_for(conn, result, pages_expected)
         page_id = self._insert_page(conn, batch_id, source_id, result, outcome)
-        conn.execute(response_pages.insert().values(
-            response_id=response_id, page_id=page_id, page_number=result.page))
+        conn.execute(_INSERT_RESPONSE_PAGE, {"response_id": response_id, "page_id": page_id,
+                                             "page_number": result.page})
         if outcome == CONFLICT:
             self._flag_identity(conn, *identity, SERIAL_CONFLICT)
         self._write_answers(conn, response_id, page_id, result.questions)
@@ -498,16 +553,16 @@ class Store(StoreQueries):
 
     @staticmethod
     def _source_file_id(conn: sa.Connection, path: str, sha256: str, size: int) -> int:
-        row = conn.execute(sa.select(source_files.c.id).where(source_files.c.sha256 == sha256)).first()
+        row = conn.execute(_SOURCE_FILE, {"sha": sha256}).first()
         if row is not None:
             return row.id
-        return conn.execute(source_files.insert().values(
-            path=str(path), sha256=sha256, size=size, created_at=_now())).inserted_primary_key[0]
+        return conn.execute(_INSERT_SOURCE_FILE, {"path": str(path), "sha256": sha256, "size": size,
+                                                  "created_at": _now()}).inserted_primary_key[0]
 
     @staticmethod
     def _insert_page(conn: sa.Connection, batch_id: int, source_id: int, result: PageResult,
                      outcome: str, duplicate_of: int | None = None) -> int:
-        page_id = conn.execute(pages.insert().values(
+        page_id = conn.execute(_INSERT_PAGE, dict(
             batch_id=batch_id, source_file_id=source_id, page_index=result.source.page_index,
             image_sha256=result.source.image_sha256, form_id=result.form_id, version=result.version,
             page=result.page, serial=result.serial, unit=result.unit, rotated_180=bool(result.rotated_180),
@@ -516,7 +571,7 @@ class Store(StoreQueries):
             outcome=outcome, duplicate_of=duplicate_of, created_at=_now(),
         )).inserted_primary_key[0]
         if result.boxes:
-            conn.execute(boxes.insert(), [
+            conn.execute(_INSERT_BOXES, [
                 {"page_id": page_id, "question": b.question, "option": b.option, "state": b.state,
                  "fill": b.fill, "darkness": b.darkness, "confidence": b.confidence,
                  "x": b.x, "y": b.y, "w": b.w, "h": b.h}
@@ -536,17 +591,11 @@ class Store(StoreQueries):
     @staticmethod
     def _response_for(conn: sa.Connection, result: PageResult, pages_expected: int | None) -> int:
         """The oldest response of this sheet still missing this page, or a new one."""
-        has_page = (sa.select(response_pages.c.id)
-                    .where(response_pages.c.response_id == responses.c.id,
-                           response_pages.c.page_number == result.page)
-                    .exists())
-        row = conn.execute(
-            sa.select(responses.c.id, responses.c.unit)
-            .where(responses.c.form_id == result.form_id, responses.c.version == result.version,
-                   responses.c.serial == result.serial, ~has_page)
-            .order_by(responses.c.id).limit(1)).first()
+        row = conn.execute(_RESPONSE_MISSING_PAGE, {
+            "form_id": result.form_id, "version": result.version, "serial": result.serial,
+            "page_number": result.page}).first()
         if row is None:
-            return conn.execute(responses.insert().values(
+            return conn.execute(_INSERT_RESPONSE, dict(
                 form_id=result.form_id, version=result.version, serial=result.serial, unit=result.unit,
                 pages_expected=pages_expected, flags="", created_at=_now())).inserted_primary_key[0]
         changes: dict[str, Any] = {}
@@ -570,9 +619,7 @@ class Store(StoreQueries):
     @staticmethod
     def _write_answers(conn: sa.Connection, response_id: int, page_id: int,
                        reads: list[QuestionRead]) -> None:
-        existing = {row.question: row for row in conn.execute(
-            sa.select(answers.c.id, answers.c.question, answers.c.set_by)
-            .where(answers.c.response_id == response_id))}
+        existing = {row.question: row for row in conn.execute(_ANSWERS_OF, {"response_id": response_id})}
         now = _now()
         inserts, updates = [], []
         for read in reads:
@@ -777,12 +824,8 @@ class Store(StoreQueries):
     @staticmethod
     def _same_sheet_page(conn: sa.Connection, form_id: str, version: int, serial: int, page_number: int) -> list[int]:
         """Pages already joined to a response as this page of this sheet."""
-        return conn.execute(
-            sa.select(pages.c.id)
-            .join(response_pages, response_pages.c.page_id == pages.c.id)
-            .where(pages.c.form_id == form_id, pages.c.version == version,
-                   pages.c.serial == serial, response_pages.c.page_number == page_number)
-            .order_by(pages.c.id)).scalars().all()
+        return conn.execute(_SAME_SHEET_PAGE, {"form_id": form_id, "version": version, "serial": serial,
+                                               "page_number": page_number}).scalars().all()
 
     @staticmethod
     def _record_change(conn: sa.Connection, who: str, entity: str, entity_id: int, response_id: int | None,

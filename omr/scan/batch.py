@@ -1,25 +1,29 @@
 """Run a scan batch: files in, pages read in worker processes, results stored.
 
 This is the I/O edge of the reading pipeline: it walks files, skips pages a
-previous (perhaps killed) run already stored, fans pages out to workers, and
-stores each result in its own transaction as it arrives, so that stopping at
-any moment loses nothing and duplicates nothing.
+previous (perhaps killed) run already stored, fans pages out to workers in runs, and
+stores the results a few pages to a transaction as they arrive (each page
+whole), so that stopping at any moment duplicates nothing and loses at most
+the pages of the last few seconds, which the next run reads again.
 """
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from omr import tuning as T
 from omr.errors import InputFileError, PageError
 from omr.model import NEEDS_REVIEW, SET_ASIDE_REASONS, PageResult
 from omr.scan.comments import set_drafting_in_scan
 from omr.scan.ingest import PageLoader, RawPage, count_pages_checked, expand_paths, file_sha256
 from omr.scan.page import Catalogue, process_page
-from omr.scan.page_workers import Failure, PageWorkers
+from omr.scan.page_workers import Failure, PageWorkers, start_fork_server
 
 
 @dataclass
@@ -37,18 +41,23 @@ class ScanReport:
     comments_drafted: int = 0  # drafts made by the second pass (#15), earlier runs' leftovers included
 
 
+# Imported once in the workers' fork server, so each worker starts with them loaded.
+WORKER_PRELOAD = ["omr.scan.batch"]
+
 _catalogue: Catalogue | None = None
 _loader: PageLoader | None = None
 
 
-def _init_worker(template_dir: str, single_threaded: bool = False) -> None:
+def _init_worker(catalogue: Catalogue | str, single_threaded: bool = False) -> None:
+    """Set up a worker: ``catalogue`` as the parent built it (pickled, ~60 kB), or a template folder."""
     global _catalogue, _loader
     if single_threaded:
         # Worker processes already fill the cores; OpenCV's own threads would only contend.
         import cv2
 
         cv2.setNumThreads(1)
-    _catalogue = Catalogue.from_folder(template_dir)
+    # Handed over ready-made: resolving every template again took ~0.15 s per worker start.
+    _catalogue = catalogue if isinstance(catalogue, Catalogue) else Catalogue.from_folder(catalogue)
     _loader = PageLoader()
     # Marks first, at full speed: comments are drafted from the stored crops once the batch is in (#15).
     set_drafting_in_scan(False)
@@ -60,14 +69,26 @@ def _read_task(task: tuple[str, int]) -> PageResult:
     return process_page(raw, _catalogue)
 
 
-def _tasks(files: list[Path], store, report: ScanReport) -> Iterator[tuple[tuple[str, int], str, int]]:
-    """(path, page index) of every page not yet stored, with the file's hash and size."""
+def _tasks(files: list[Path], store, report: ScanReport,
+           meta: dict[tuple[str, int], tuple[str, int]]) -> Iterator[tuple[str, int]]:
+    """(path, page index) of every page not yet stored, file by file, lazily.
+
+    Each file is counted and hashed only when the workers need its first
+    pages, so hashing the next file overlaps reading this one. ``meta`` gets
+    each yielded page's (file hash, file size), for storing its result.
+    """
+    listed: set[Path] = set()
     for path in files:
+        if path.resolve() in listed:  # named twice (a file and its folder): read once
+            continue
+        listed.add(path.resolve())
         try:
             n, cut = count_pages_checked(path)
             digest = file_sha256(path)
-        except InputFileError as exc:
-            report.file_errors.append(exc.message)
+            size = path.stat().st_size
+        except (InputFileError, OSError) as exc:
+            report.file_errors.append(exc.message if isinstance(exc, InputFileError)
+                                      else f"{path}: không đọc được tệp ({exc.strerror})")
             continue
         if cut:
             report.file_errors.append(cut)
@@ -77,19 +98,20 @@ def _tasks(files: list[Path], store, report: ScanReport) -> Iterator[tuple[tuple
             if index in done:
                 report.pages_skipped_done += 1
                 continue
-            yield (str(path), index), digest, path.stat().st_size
+            meta[(str(path), index)] = (digest, size)
+            yield str(path), index
 
 
-def _runs(tasks: list[tuple[str, int]], size: int = 8) -> list[list[tuple[str, int]]]:
-    """Tasks in runs of up to ``size`` consecutive pages of one file (a worker keeps the file open)."""
-    runs: list[list[tuple[str, int]]] = []
+def _runs(tasks: Iterable[tuple[str, int]], size: int = T.PAGES_PER_WORKER_RUN) -> Iterator[list[tuple[str, int]]]:
+    """Tasks in runs of up to ``size`` consecutive pages of one file (a worker keeps the file open), lazily."""
+    run: list[tuple[str, int]] = []
     for task in tasks:
-        last = runs[-1][-1] if runs else None
-        if last and last[0] == task[0] and last[1] + 1 == task[1] and len(runs[-1]) < size:
-            runs[-1].append(task)
-        else:
-            runs.append([task])
-    return runs
+        if run and (run[-1][0] != task[0] or run[-1][1] + 1 != task[1] or len(run) >= size):
+            yield run
+            run = []
+        run.append(task)
+    if run:
+        yield run
 
 
 def _failed_page(task: tuple[str, int], failure: Failure, catalogue: Catalogue) -> PageResult:
@@ -110,19 +132,16 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
     named, and the batch goes on. Raises InputFileError for a missing path.
     """
     files = expand_paths(paths)
+    # The workers' fork server imports the reading modules while this process hashes and counts files.
+    start_fork_server(WORKER_PRELOAD)
     batch_id = store.ensure_batch(batch_name, collected_from, collected_to)
     catalogue = Catalogue.from_folder(template_dir)
     report = ScanReport()
-    pending = list(_tasks(files, store, report))
-    tasks = [t for t, _, _ in pending]
-    meta = {t: (digest, size) for t, digest, size in pending}
+    meta: dict[tuple[str, int], tuple[str, int]] = {}  # pages handed out, not yet stored: (hash, size)
+    runs = _runs(_tasks(files, store, report, meta))
+    first = next(runs, None)
 
-    def handle(result: PageResult) -> None:
-        task = (result.source.path, result.source.page_index)
-        digest, size = meta[task]
-        layout = catalogue.layouts.get((result.form_id, result.version))
-        outcome = store.record_page(batch_id, result.source.path, digest, size, result,
-                                    pages_expected=len(layout.pages) if layout else None)
+    def account(result: PageResult, outcome: str) -> None:
         report.outcomes[outcome] += 1
         if result.set_aside:
             report.set_aside.append((result.source.path, result.source.page_index + 1, result.set_aside,
@@ -134,16 +153,27 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
             report.comments_flagged += sum(any(m.flagged for m in c.matches) for c in inked)
             for problem in {c.ocr_error for c in inked if c.ocr_error} - set(report.ocr_problems):
                 report.ocr_problems.append(problem)
-        if progress:
-            progress(1)
 
-    if tasks:
+    if first is not None:
+        writer = _BatchedWriter(store, batch_id, account, progress)
+
+        def handle(result: PageResult) -> None:
+            task = (result.source.path, result.source.page_index)
+            digest, size = meta.pop(task)  # each page is handed in once; the map stays as small as what is left
+            layout = catalogue.layouts.get((result.form_id, result.version))
+            writer.add((result.source.path, digest, size, result, len(layout.pages) if layout else None))
+
         # Runs of consecutive pages keep each worker reading one PDF front to back.
-        pool = PageWorkers(min(workers, len(tasks)), _init_worker, (template_dir, workers > 1), _read_task,
-                           preload=["omr.scan.batch"])
-        with closing(pool.map(_runs(tasks))) as outcomes:  # workers stop even if handle() raises
-            for task, outcome in outcomes:
-                handle(_failed_page(task, outcome, catalogue) if isinstance(outcome, Failure) else outcome)
+        # Workers start as runs need them: a 3-page batch never starts a second one.
+        pool = PageWorkers(workers, _init_worker, (catalogue, workers > 1), _read_task, preload=WORKER_PRELOAD)
+        try:
+            with closing(pool.map(itertools.chain([first], runs))) as outcomes:  # workers stop even if we raise
+                for task, outcome in outcomes:
+                    handle(_failed_page(task, outcome, catalogue) if isinstance(outcome, Failure) else outcome)
+                    writer.flush_if_due()
+        finally:
+            # Whatever ends the loop (the last page, Ctrl-C, a database error), what was read is stored.
+            writer.flush()
     # The batch's marks are in: now its comments are drafted from their stored crops (#15), with
     # those a killed run left undrafted. The store runs the pass (omr.data.drafting).
     drafted = store.draft_pending(batch_id=batch_id)
@@ -152,6 +182,44 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
     report.comments_possible = drafted.possible
     report.ocr_problems = drafted.problems
     return report
+
+
+class _BatchedWriter:
+    """Pages stored several to a transaction: whole pages only, never held longer than a moment.
+
+    A commit per page made the parent the bottleneck (issue #18). Pages wait
+    here until ``T.STORE_PAGES_PER_TRANSACTION`` have come or the oldest has
+    waited ``T.STORE_MAX_SECONDS_UNCOMMITTED``; then all go in one transaction.
+    A run killed meanwhile loses at most those pages, which the next run reads
+    again (resume skips only what is stored).
+    """
+
+    def __init__(self, store, batch_id: int, account: Callable[[PageResult, str], None],
+                 progress: Callable[[int], None] | None):
+        self.store, self.batch_id, self.account, self.progress = store, batch_id, account, progress
+        self.waiting: list[tuple[str, str, int, PageResult, int | None]] = []
+        self.oldest = 0.0
+
+    def add(self, item: tuple[str, str, int, PageResult, int | None]) -> None:
+        if not self.waiting:
+            self.oldest = time.monotonic()
+        self.waiting.append(item)
+
+    def flush_if_due(self) -> None:
+        if self.waiting and (len(self.waiting) >= T.STORE_PAGES_PER_TRANSACTION
+                             or time.monotonic() - self.oldest >= T.STORE_MAX_SECONDS_UNCOMMITTED):
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.waiting:
+            return
+        items, self.waiting = self.waiting, []
+        outcomes = self.store.record_pages(self.batch_id, items)
+        for (_path, _digest, _size, result, _expected), outcome in zip(items, outcomes):
+            self.account(result, outcome)
+        if self.progress:
+            for _ in items:  # once per page stored, as callers (progress bars, the web app) count
+                self.progress(1)
 
 
 def format_report(report: ScanReport, summary: dict) -> str:

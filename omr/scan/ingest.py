@@ -164,6 +164,13 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
     dictionaries = _open_pdf_dictionaries(path)
     try:
         for index in range(start, min(_pdf_page_count(pdf, dictionaries), T.MAX_PAGES_PER_FILE)):
+            if index > start and (index - start) % T.PDF_PAGES_PER_OPENING == 0:
+                # pdfium keeps every image stream it has handed out until the document is
+                # closed (~0.7 MB a page of a 200 dpi JPEG scan): reopen, so memory stays flat.
+                pdf.close()
+                if dictionaries is not None:
+                    dictionaries.close()
+                pdf, dictionaries = _open_pdf(path), _open_pdf_dictionaries(path)
             try:
                 page = pdf[index]
             except Exception:  # a broken page object (pdfium: "Failed to load page"): name it, go on
@@ -336,13 +343,34 @@ def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:
             # missing rows with grey, which would read as a page of blank answers.
             raise ValueError("ảnh JPEG của trang bị cắt cụt (thiếu phần cuối); hãy quét lại trang này")
         digest = hashlib.sha256(encoded).hexdigest()
-        grey = cv2.imdecode(np.frombuffer(encoded, np.uint8), cv2.IMREAD_GRAYSCALE)
+        factor = jpeg_reduction(max(width, height) / (max(width_pt, height_pt) / 72.0 * 25.4))  # px per mm of page
+        flags = {1: cv2.IMREAD_GRAYSCALE, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2, 4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
+                 8: cv2.IMREAD_REDUCED_GRAYSCALE_8}
+        grey = cv2.imdecode(np.frombuffer(encoded, np.uint8), flags[factor])
+        # libjpeg scales each side to ceil(side / factor).
+        height, width = -(-height // factor), -(-width // factor)
     else:
         array = image.get_bitmap().to_numpy()
         grey = array if array.ndim == 2 else cv2.cvtColor(array[:, :, :3], cv2.COLOR_BGR2GRAY)
     if grey is None or grey.dtype != np.uint8 or grey.shape != (height, width):
         return None
     return np.ascontiguousarray(grey), None, digest
+
+
+def jpeg_reduction(px_per_mm: float) -> int:
+    """The JPEG decoder's scale-down (1, 2, 4 or 8) that still gives the reading what it needs.
+
+    ``px_per_mm`` is the scan's resolution along its long side. libjpeg
+    scales by 1/2, 1/4, 1/8 inside the inverse DCT, so a 600 dpi scan decoded
+    at half size costs about a quarter of the full decode, and every later
+    stage works on a quarter of the pixels. The largest factor keeping at
+    least ``T.DECODE_MIN_PX_PER_MM`` is chosen (source of that figure: the
+    finest resolution any stage resamples the scan to, see omr/tuning.py).
+    """
+    factor = 1
+    while factor < 8 and px_per_mm / (factor * 2) >= T.DECODE_MIN_PX_PER_MM:
+        factor *= 2
+    return factor
 
 
 _heif_registered = False
@@ -389,11 +417,36 @@ def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
                         f"{path}, trang {index + 1}: ảnh quá lớn ({img.width} × {img.height} điểm ảnh); "
                         "hãy quét ở 200–300 dpi", "unreadable"))
                     continue
+                _draft_jpeg(img)
                 grey = exif_upright(image_to_grey(img), exif_orientation(img))
                 yield RawPage(str(path), index, np.ascontiguousarray(grey))
             except Exception as exc:
                 yield RawPage(str(path), index, None,
                               PageError(f"{path}, trang {index + 1}: ảnh bị hỏng ({type(exc).__name__})"))
+
+
+def _draft_jpeg(img) -> None:
+    """Let a scanner's JPEG with resolution to spare decode scaled down (and grey only).
+
+    Pillow's draft mode makes libjpeg scale in the inverse DCT and skip the
+    colour planes. Only for a JPEG whose declared resolution (JFIF/EXIF dpi,
+    what scanners write) leaves at least ``T.DECODE_MIN_PX_PER_MM`` after
+    halving: a phone photo (72 dpi or none declared) may show the sheet on a
+    part of its frame only, so its pixels per mm of paper are unknown here,
+    and it is decoded whole.
+    """
+    if getattr(img, "format", None) != "JPEG" or img.mode not in ("RGB", "YCbCr", "L"):
+        return
+    try:
+        declared_dpi = float(min(img.info.get("dpi", (0, 0))[:2]))
+    except (TypeError, ValueError):
+        return
+    factor = jpeg_reduction(declared_dpi / 25.4)
+    if factor == 1:
+        # Full size: keep the exact grey of the RGB -> L path (libjpeg's own luma differs by
+        # rounding, enough to move a mark near a threshold on a blurred 850 px scan).
+        return
+    img.draft("L", (img.width // factor, img.height // factor))  # Pillow scales by side // requested side
 
 
 def image_to_grey(img) -> np.ndarray:

@@ -17,7 +17,7 @@ import multiprocessing
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 
@@ -68,11 +68,29 @@ def _worker_main(conn, initializer: Callable, initargs: tuple, func: Callable, m
         conn.send(_DONE)
 
 
+def start_fork_server(preload: list[str]) -> None:
+    """Start the fork server now, importing ``preload`` in it, so that its start-up overlaps other work.
+
+    The fork server is a fresh interpreter: importing omr's reading modules
+    in it (numpy, OpenCV, pdfium) takes ~0.7 s on an idle 2-core machine.
+    Started before a batch hashes and counts its files, that time is mostly
+    hidden; the server then stays up for the life of the process (the web
+    app's later jobs fork from it at once). Does nothing off Linux.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(preload)
+    forkserver.ensure_running()
+
+
 @dataclass
 class _Worker:
     process: multiprocessing.Process
     conn: object
-    run: deque = field(default_factory=deque)  # tasks sent, not yet answered
+    run: deque = field(default_factory=deque)  # tasks sent, not yet answered, in the order it reads them
+    runs_sent: int = 0  # runs sent whose end (_DONE) has not come back
     deadline: float = 0.0
 
 
@@ -121,23 +139,50 @@ class PageWorkers:
             worker.process.join(timeout=5)
         worker.conn.close()
 
-    def map(self, runs: list[list]) -> Iterator[tuple[object, object]]:
+    def map(self, runs: Iterable[list]) -> Iterator[tuple[object, object]]:
         """(task, result or Failure) for every task of ``runs``, as they finish.
 
         Each run (a list of tasks, usually consecutive pages of one file) goes
         to one worker in order. Results come as soon as each task ends.
+        ``runs`` is drawn lazily, a run whenever a worker is free, so it may be
+        a generator that does work of its own (hashing the next file) while
+        the workers read, and a batch of any size holds only the runs in
+        flight. Workers are started only when there is a run for them.
         """
-        queue = deque(list(run) for run in runs if run)
+        fresh = iter(runs)
+        queue: deque = deque()  # runs handed back by a lost worker, first in line
+
+        def next_run() -> list | None:
+            if queue:
+                return queue.popleft()
+            for run in fresh:
+                if run:
+                    return list(run)
+            return None
+
         idle: list[_Worker] = []
         busy: list[_Worker] = []
         try:
-            while queue or busy:
-                while queue and len(busy) < self.workers:
+            while True:
+                while len(busy) < self.workers:
+                    run = next_run()
+                    if run is None:
+                        break
                     worker = idle.pop() if idle else self._start()
-                    worker.run = deque(queue.popleft())
-                    worker.conn.send(list(worker.run))
                     worker.deadline = time.monotonic() + self.seconds
+                    self._send(worker, run)
                     busy.append(worker)
+                # A second run waits in each busy worker's pipe, so that a worker ending a run
+                # starts the next at once instead of waiting for this process to answer (it may be
+                # storing pages). Its clock starts when the first run's last page is answered.
+                for worker in busy:
+                    if worker.runs_sent < T.RUNS_AHEAD_PER_WORKER:
+                        run = next_run()
+                        if run is None:
+                            break
+                        self._send(worker, run)
+                if not busy:
+                    return
                 timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
                 ready = wait([w.conn for w in busy], timeout=timeout)
                 for worker in list(busy):
@@ -150,8 +195,10 @@ class PageWorkers:
                                                   "ảnh làm hỏng bộ giải mã)")
                             continue
                         if message == _DONE:
-                            busy.remove(worker)
-                            idle.append(worker)
+                            worker.runs_sent -= 1
+                            if worker.runs_sent == 0:
+                                busy.remove(worker)
+                                idle.append(worker)
                             continue
                         task, outcome = message
                         if worker.run and worker.run[0] == task:
@@ -164,6 +211,12 @@ class PageWorkers:
         finally:
             for worker in idle + busy:
                 self._stop(worker, kill=worker in busy)
+
+    @staticmethod
+    def _send(worker: _Worker, run: list) -> None:
+        worker.run.extend(run)
+        worker.runs_sent += 1
+        worker.conn.send(run)
 
     def _lost(self, worker: _Worker, busy: list, queue: deque, kind: str, message: str):
         """The worker's current task failed; the rest of its run goes back to the queue."""
