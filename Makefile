@@ -44,7 +44,7 @@ $(VENV)/.installed: pyproject.toml
 
 demo: install
 	@mkdir -p $(OUT)
-	$(BIN)/omr forms print $(TEMPLATE) --count 20 --unit 30001 -o $(OUT)/forms.pdf
+	$(BIN)/omr forms print $(TEMPLATE) --count 20 --unit 30001 --units examples/units/caolanh.csv -o $(OUT)/forms.pdf
 	$(BIN)/omr forms layout $(TEMPLATE) -o $(OUT)/layout.json
 	$(BIN)/omr forms simulate $(TEMPLATE) --count 20 --seed 1 --profile office --unit 30001 --survey-from 2025-09-15 --survey-to 2025-12-14 -o $(OUT)/scans.pdf --truth $(OUT)/truth.jsonl
 	rm -f $(OUT)/omr.sqlite*
