@@ -26,8 +26,8 @@ import numpy as np
 
 from . import tuning as T
 from .align import BoxSearch, locate_boxes, page_ink, warp_to_layout
-from .identify import (FIDUCIAL_CENTRES_MM, QR_RECT_MM, Identification, Overview, identify, locate_codes, map_points,
-                       own_codes)
+from .identify import (FIDUCIAL_CENTRES_MM, QR_RECT_MM, Identification, Overview, identify, is_blank, locate_codes,
+                       map_points, own_codes)
 from .layout import PageLayout
 
 # Quarter turn clockwise of an image h px high: turned px -> stored px is (x, y) -> (y, h - 1 - x).
@@ -108,6 +108,22 @@ def find_two_pages(grey: np.ndarray) -> list[Found]:
             placed = _compose(one.identification, shift)
             found.append(Found(placed, one.quarter_turn))
     return found
+
+
+def other_half_has_print(grey: np.ndarray, found: Identification) -> bool:
+    """Whether the half of the image away from the page ``found`` places holds print of its own.
+
+    Halves as in :func:`find_two_pages`. A second page whose code and marks
+    were not made out still shows as ink; a table around one photographed
+    page does not (the page is flattened first).
+    """
+    h, w = grey.shape
+    centre = map_points(found.homography, np.array([[T.PAGE_WIDTH / 2, T.PAGE_HEIGHT / 2]]))[0]
+    if w >= h:
+        other = grey[:, w // 2:] if centre[0] < w / 2 else grey[:, :w // 2]
+    else:
+        other = grey[h // 2:] if centre[1] < h / 2 else grey[:h // 2]
+    return other.size > 0 and not is_blank(np.ascontiguousarray(other))
 
 
 @dataclass
