@@ -332,3 +332,13 @@ def test_a_fit_one_scale_column_off_does_not_keep_its_anchors():
     nudge = np.array([[1.0, 0.0, 0.8 * px_per_mm], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
     assert not anchoring.kept_by(shift @ h)
     assert anchoring.kept_by(nudge @ h)
+
+
+def test_two_pages_in_one_image_with_one_code_unreadable_are_still_two_pages(catalogue, sheet):
+    """The second page's code smudged: the image is not read as its one legible page, the other lost."""
+    truth, pages, layout = sheet
+    right = pages[2].copy()
+    smudge_qr(right, layout.page(2), 200, np.random.default_rng(0))
+    result = process_page(RawPage("a3.jpg", 0, _scan(np.hstack([pages[1], right]), 2)), catalogue)
+    assert result.set_aside == "two_pages"
+    assert "trang 1 của phiếu số 004242" in result.detail

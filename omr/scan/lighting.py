@@ -31,7 +31,7 @@ def nominal_px_per_mm(grey: np.ndarray) -> float:
 
 def paper_background(grey: np.ndarray) -> tuple[np.ndarray, float]:
     """The paper's brightness under every pixel of ``grey`` (uint8, same shape), by a closing,
-    and the brightly lit paper's level (the 90th percentile of that estimate).
+    and the brightly lit paper's level (the 99th percentile of that estimate).
 
     Computed at ~``LIGHT_WORK_PX_PER_MM``, median-filtered over ``LIGHT_NOISE_MEDIAN_MM``,
     over a ``LIGHT_WINDOW_MM`` square, then resized back (bilinear). Shape
@@ -50,7 +50,7 @@ def paper_background(grey: np.ndarray) -> tuple[np.ndarray, float]:
     side = int(round(T.LIGHT_WINDOW_MM * work_px_per_mm)) | 1
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
     closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
-    lit = float(np.percentile(closed, 90))
+    lit = float(np.percentile(closed, 99))
     if factor > 1:
         # Resized back, a sharp edge of light would be spread over a work pixel: on its dark side
         # the paper taken too bright, and a line of false ink drawn along the edge. The darker
@@ -68,7 +68,7 @@ def flatten_lighting(grey: np.ndarray) -> np.ndarray:
 
     Each pixel is divided by the paper's brightness under it
     (:func:`paper_background`) and multiplied by the brightly lit paper level
-    (90th percentile of that background), so thresholds tuned on scans still
+    (99th percentile of that background), so thresholds tuned on scans still
     hold. The background is floored at ``LIGHT_MIN_BACKGROUND_SHARE`` of that
     level: beyond the sheet (a dark table, a scanner lid) noise is not
     amplified into blobs.

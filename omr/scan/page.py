@@ -23,7 +23,13 @@ from omr.scan.comments import read_comment
 from omr.scan.identify import is_blank, overview
 from omr.scan.ingest import RawPage
 from omr.scan.lighting import flatten_lighting
-from omr.scan.page_geometry import checked_homography, find_two_pages, identify_any_turn, page_share_of_image
+from omr.scan.page_geometry import (
+    checked_homography,
+    find_two_pages,
+    identify_any_turn,
+    other_half_has_print,
+    page_share_of_image,
+)
 from omr.scan.printed_boxes import flag_unprinted
 from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve_questions
 from omr.scan.register import match_pinned, pinned_identity
@@ -73,7 +79,8 @@ def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
     if found.reason in ("no_form", "misaligned") or small_page:
         # Only omr's own pages count: other forms have corner squares in each half too.
         halves = [half for half in find_two_pages(grey) if half.identification.identity is not None]
-        if len(halves) == 2 or (halves and not small_page):
+        if len(halves) == 2 or (halves and not small_page) or (
+                halves and other_half_has_print(grey, halves[0].identification)):
             # One image, two form pages: the store keeps one page per image.
             result.set_aside = "two_pages"
             result.detail = "; ".join(_describe(half.identification) for half in halves)

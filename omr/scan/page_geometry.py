@@ -33,6 +33,7 @@ from omr.scan.identify import (
     Identification,
     Overview,
     identify,
+    is_blank,
     locate_codes,
     map_points,
     own_codes,
@@ -116,6 +117,22 @@ def find_two_pages(grey: np.ndarray) -> list[Found]:
             placed = _compose(one.identification, shift)
             found.append(Found(placed, one.quarter_turn))
     return found
+
+
+def other_half_has_print(grey: np.ndarray, found: Identification) -> bool:
+    """Whether the half of the image away from the page ``found`` places holds print of its own.
+
+    Halves as in :func:`find_two_pages`. A second page whose code and marks
+    were not made out still shows as ink; a table around one photographed
+    page does not (the page is flattened first).
+    """
+    h, w = grey.shape
+    centre = map_points(found.homography, np.array([[T.PAGE_WIDTH / 2, T.PAGE_HEIGHT / 2]]))[0]
+    if w >= h:
+        other = grey[:, w // 2:] if centre[0] < w / 2 else grey[:, :w // 2]
+    else:
+        other = grey[h // 2:] if centre[1] < h / 2 else grey[:h // 2]
+    return other.size > 0 and not is_blank(np.ascontiguousarray(other))
 
 
 @dataclass
