@@ -155,3 +155,24 @@ def test_an_encoding_that_cannot_be_settled_is_named_not_the_mapping(store, exam
         import_online(store, path, "x", mapping)
     assert "koi8.csv" in err.value.message and "bảng mã" in err.value.message
     assert "ánh xạ" not in err.value.message
+
+
+@pytest.mark.parametrize("damage", ["stray_undefined_byte", "rows_pasted_as_utf8"])
+def test_a_windows_1258_file_with_real_world_noise_imports_like_the_utf8_file(store, example, tmp_path, damage):
+    """A stray byte Windows-1258 does not define, or rows pasted in from a UTF-8 export, must not turn
+    the file into mojibake read as TCVN3/VNI (which then blamed the mapping)."""
+    csv_path, mapping = example
+    text = csv_path.read_text(encoding="utf-8")
+    lines = excel_windows_1258(text).splitlines(keepends=True)
+    if damage == "stray_undefined_byte":
+        lines[20] = lines[20].rstrip(b"\r\n") + b"\x9d" + lines[20][len(lines[20].rstrip(b"\r\n")):]
+    else:
+        utf8_lines = text.encode("utf-8").splitlines(keepends=True)
+        for i in (5, 12, 30):
+            lines[i] = utf8_lines[i].rstrip(b"\r\n") + b"\r\n"
+    (tmp_path / "noisy.csv").write_bytes(b"".join(lines))
+    utf8 = import_online(store, csv_path, "utf8", mapping, rejects=tmp_path / "a.csv")
+    noisy = import_online(store, tmp_path / "noisy.csv", "noisy", mapping, rejects=tmp_path / "b.csv")
+    assert noisy.table.encoding == "cp1258"
+    assert (noisy.imported, noisy.rejected) == (utf8.imported, utf8.rejected)
+    assert _answers(store, "noisy") == _answers(store, "utf8")
