@@ -308,7 +308,7 @@ def _load(template_path: str):
     return template, resolve_layout(template)
 
 
-def _existing_database(url: str | None) -> str | None:
+def _existing_database(url: str | None, first: str = "đọc bản quét bằng «omr scan»") -> str | None:
     """``url`` unchanged, or DatabaseError (exit 7) when it names an SQLite file that does not exist.
 
     Commands that only read (report, export, comments, show, period close)
@@ -323,7 +323,7 @@ def _existing_database(url: str | None) -> str | None:
     if (target.get_backend_name() == "sqlite" and database not in ("", ":memory:")
             and not database.startswith("file:") and not Path(database).expanduser().is_file()):
         raise DatabaseError(f"Không có cơ sở dữ liệu «{database}»: kiểm tra lại --db (lệnh này không tạo "
-                            "cơ sở dữ liệu mới; hãy đọc bản quét bằng «omr scan» trước)")
+                            f"cơ sở dữ liệu mới; hãy {first} trước)")
     return url
 
 
@@ -599,7 +599,7 @@ def cmd_units_import(args) -> int:
 def cmd_review_serve(args) -> int:
     from omr.web import serve
 
-    serve(_existing_database(args.db), host=args.host, port=args.port, uploads_dir=args.uploads, template_dir=args.templates,
+    serve(_existing_database(args.db, "tạo tài khoản quản trị bằng «omr users add TÊN --role admin --db …»"), host=args.host, port=args.port, uploads_dir=args.uploads, template_dir=args.templates,
           scan_workers=args.workers, https=args.https, behind_proxy=args.behind_proxy,
           queue_worker=not args.no_worker)
     return 0

@@ -374,6 +374,7 @@ def test_review_serve_starts_the_app(tmp_path, repo_root):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     db = tmp_path / "omr.sqlite"
+    open_store(str(db)).close()  # serve refuses a database that does not exist (a mistyped --db)
     server = subprocess.Popen(
         [sys.executable, "-m", "omr", "review", "serve", "--db", str(db), "--port", str(port),
          "--uploads", str(tmp_path / "uploads"), "--templates", str(repo_root / "form_templates")],

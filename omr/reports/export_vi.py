@@ -25,7 +25,7 @@ COLUMN_LABELS = {
     "unit_status": "Tình trạng mã đơn vị", "date": "Ngày khảo sát", "date_source": "Ngày lấy từ",
     "submitted_at": "Thời điểm gửi (giờ Việt Nam)", "source_files": "Tệp gốc", "source_pages": "Trang gốc",
     "source_row": "Dòng trong tệp gốc", "batch": "Đợt quét", "flags": "Cảnh báo", "review": "Kiểm tra",
-    "to_review": "Số mục chờ kiểm tra",
+    "to_review": "Số mục chờ kiểm tra", "completeness": "Đủ trang", "missing_pages": "Trang thiếu",
 }
 COMMENT_COLUMN_LABELS = {"text_source": "nguồn nội dung", "crop": "ảnh chữ viết", "flags": "dấu hiệu tiêu cực"}
 STATUS_SUFFIX = "trạng thái"
@@ -34,17 +34,19 @@ STATUS_SUFFIX = "trạng thái"
 VALUE_LABELS = {
     "channel": {"paper": "giấy", "online": "trực tuyến"},
     "date_source": {"form": "ghi trên phiếu", "submitted": "ngày gửi trực tuyến", "batch": "thời gian thu phiếu của đợt"},
+    "completeness": {"complete": "đủ trang", "incomplete": "thiếu trang"},
     "review": {"pending": "chờ kiểm tra", "reviewed": "đã kiểm tra", "none": "không cần kiểm tra"},
     "unit_status": {"ok": "đúng", "outdated": "tên/mã cũ, đã quy về đơn vị mới", "unknown": "không có trong danh mục",
                     "ambiguous": "không rõ đơn vị nào", "not_yet": "đơn vị chưa thành lập vào ngày đó",
                     "blank": "không ghi", "no_registry": "chưa nhập danh mục đơn vị"},
     "status": {"ok": "hợp lệ", "blank": "để trống", "multiple": "nhiều ô được đánh dấu",
                "ambiguous": "không chắc chắn", "invalid": "ngày không hợp lệ", "pending": "chờ duyệt",
-               "reviewed": "đã duyệt"},
+               "reviewed": "đã duyệt", "missing_page": "trang thiếu (chưa có giá trị, không phải để trống)"},
     "text_source": {"reviewed": "đã duyệt", "draft": "bản nháp OCR", "online": "gõ trực tuyến"},
     "flags": {"serial_conflict": "trùng số phiếu, khác nội dung", "duplicate_submission": "gửi lặp lại",
               "excel_date_repaired": "đã sửa ô Excel đổi thành ngày", "legacy_encoding": "đã chuyển mã TCVN3/VNI",
-              "unit_outdated": "đơn vị cũ, đã quy về đơn vị mới", "rescan": "quét lại"},
+              "unit_outdated": "đơn vị cũ, đã quy về đơn vị mới", "rescan": "quét lại",
+              "pages_lost": "trang thiếu đã xác nhận là mất", "rejected": "không giữ (trùng số phiếu)"},
 }
 LIST_SEPARATOR = "; "
 

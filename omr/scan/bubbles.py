@@ -133,7 +133,8 @@ def inner_darkness(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> tu
     return fill, window.mean_ink(float(pixels.mean()))
 
 
-def printed_baselines(boxes: list[Checkbox], darkness: np.ndarray) -> np.ndarray:
+def printed_baselines(boxes: list[Checkbox], darkness: np.ndarray,
+                      solid: np.ndarray | None = None) -> np.ndarray:
     """What each bubble measures when empty, judged from the page itself.
 
     The same option of questions with the same options is the same printed
@@ -143,39 +144,16 @@ def printed_baselines(boxes: list[Checkbox], darkness: np.ndarray) -> np.ndarray
     A bubble without at least ``BUBBLE_BASELINE_MIN`` such peers is compared
     with its own question's median (at most one of three or more is marked in
     a single-choice row), else with the whole page's median.
+
+    Solid fills (``solid``: their inner part is nearly all ink; issue #14)
+    are never an empty level. When most bubbles of one option are filled (a
+    column of solid fills: a quiz where nearly everyone chose B, a roll-number
+    digit), their lower quartile would be a filled bubble and every fill of
+    that column measured against it would look empty; so each bubble is
+    compared with the open bubbles of its option, else of its own question,
+    else with the page's own level, the median of its open bubbles.
     """
-    by_question: dict[str, list[int]] = {}
-    for i, box in enumerate(boxes):
-        by_question.setdefault(box.question, []).append(i)
-    options = {q: tuple(boxes[i].option for i in members) for q, members in by_question.items()}
-    peers: dict[tuple, list[int]] = {}
-    for i, box in enumerate(boxes):
-        peers.setdefault((options[box.question], box.option), []).append(i)
-    page = float(np.median(darkness)) if len(darkness) else 0.0
-    base = np.full(len(boxes), page)
-    for i, box in enumerate(boxes):
-        same = peers[(options[box.question], box.option)]
-        own = by_question[box.question]
-        if len(same) >= T.BUBBLE_BASELINE_MIN:
-            base[i] = np.percentile(darkness[same], T.BUBBLE_BASELINE_PERCENTILE)
-        elif len(own) >= T.BUBBLE_BASELINE_MIN:
-            base[i] = np.median(darkness[own])
-    return base
-
-
-def open_baselines(boxes: list[Checkbox], darkness: np.ndarray, solid: np.ndarray) -> np.ndarray:
-    """:func:`printed_baselines` with solidly filled bubbles left out of every comparison (issue #14).
-
-    When most bubbles of one option are filled (a column of solid fills: a
-    quiz where nearly everyone chose B, a roll-number digit), their lower
-    quartile is a filled bubble and every fill of that column measured
-    against it looks empty. Solid fills (``solid``: their inner part is
-    nearly all ink) are never an empty level: each bubble is compared with
-    the open bubbles of its option, else of its own question, else with the
-    page's own level, the median of its open bubbles (its paper and print).
-    """
-    if not solid.any():
-        return printed_baselines(boxes, darkness)
+    solid = np.zeros(len(boxes), dtype=bool) if solid is None else solid
     by_question: dict[str, list[int]] = {}
     for i, box in enumerate(boxes):
         by_question.setdefault(box.question, []).append(i)
@@ -244,7 +222,7 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
     measured = [inner_darkness(w, b, dx, dy) for w, b, (dx, dy) in zip(search.windows, boxes, search.offsets)]
     darkness = np.array([d for _, d in measured]) if measured else np.zeros(0)
     solid = np.array([f >= T.BUBBLE_SOLID_FILL for f, _ in measured], dtype=bool)
-    excess = darkness - open_baselines(boxes, darkness, solid)
+    excess = darkness - printed_baselines(boxes, darkness, solid)
     threshold = page_threshold(excess)
     contrast = question_contrast(boxes, excess)
     reads = []
