@@ -70,7 +70,7 @@ demo: install
 	@echo "  omr.sqlite         cơ sở dữ liệu sau khi đọc bản quét"
 	@echo "  export.csv/.xlsx   dữ liệu xuất (phiếu giấy và trực tuyến), một dòng cho mỗi phiếu; .xlsx có bảng mã"
 	@echo "  export_crops/      ảnh ý kiến viết tay đã làm sạch (cột H3_crop, H4_crop của bản xuất)"
-	@echo "  export.parquet     cùng dữ liệu cho phân tích (pandas: omr.dataset.load)"
+	@echo "  export.parquet     cùng dữ liệu cho phân tích (pandas: omr.reports.dataset.load)"
 	@echo "  online-rejects.csv dòng trực tuyến bị từ chối (tệp, dòng, cột, lý do)"
 	@echo "  sheet-000001.png   phiếu số 000001 với kết quả đọc vẽ lên ảnh"
 	@echo "  report-2025-Q4.xlsx/.docx/.html  báo cáo mức độ hài lòng quý IV/2025 (kỳ chốt 15/09/2025 – 14/12/2025)"
