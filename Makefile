@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := fonts-dejavu-core tesseract-ocr tesseract-ocr-vie poppler-utils
+APT_PACKAGES := fonts-dejavu-core fonts-liberation2 tesseract-ocr tesseract-ocr-vie poppler-utils
 # Only the tests need these: a browser for the web app's tests, LibreOffice to open the DOCX report.
 TEST_APT_PACKAGES := chromium libreoffice-writer-nogui
 # apt waits this long (s) for another apt or unattended-upgrades to release its lock instead of failing at once.
