@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from db_fixtures import PAGE1, PAGE2, page_result, record, set_aside_result
 
 from omr.data import review
-from omr.data.schema import claims, comments, pages
+from omr.data.schema import answers, claims, comments, pages
 from omr.data.store import StaleWriteError, open_store
 from omr.model import AMBIGUOUS, BLANK, MULTIPLE, OK
 
@@ -241,3 +241,22 @@ def test_items_per_hour_counts_working_time_only():
     after_lunch = [t + timedelta(hours=2) for t in steady]
     _, rate_with_break = review.items_per_hour(steady + after_lunch)
     assert rate_with_break > 250  # the 2-hour gap counts as one 5-minute pause (else ~57 per hour)
+
+
+def test_an_answer_to_review_is_never_shown_as_certain(store):
+    """A database written before confidences were calibrated holds answers to review at confidence 1.0;
+    the review page must not say "không chắc chắn (độ tin cậy 100%)" (issue #14)."""
+    from omr import tuning as T
+
+    batch = store.ensure_batch("dot-cu")
+    record(store, batch, page_result(9, 1, {"A2": "1", "A3": "2"}, statuses={"A3": AMBIGUOUS}))
+    with store.reading() as conn:
+        answer_id, response_id = conn.execute(sa.select(answers.c.id, answers.c.response_id)
+                                              .where(answers.c.question == "A3")).first()
+    store.writing(lambda conn: conn.execute(answers.update().where(answers.c.id == answer_id)
+                                            .values(confidence=1.0)))  # as an old database holds it
+    shown = review.load_item(store, f"answer:{answer_id}").data["confidence"]
+    assert shown <= max(p for _, p in T.CONFIDENCE_BY_STATUS["ambiguous"]) < 0.7
+    with store.reading() as conn:
+        ok_id = conn.execute(sa.select(answers.c.id).where(answers.c.question == "A2")).scalar()
+    assert review.load_item(store, f"answer:{ok_id}").data["confidence"] == pytest.approx(0.95)

@@ -52,7 +52,7 @@ from omr.data.schema import (
 from omr.data.store import version_token
 from omr.errors import OmrError
 from omr.model import NEEDS_REVIEW, BoxRead
-from omr.scan.read import resolve_questions
+from omr.scan.read import resolve_questions, shown_confidence
 
 # Long enough to read a hard comment and type it; short enough that an item
 # left open in a closed browser comes back to the queue within a coffee break.
@@ -314,7 +314,7 @@ def load_item(store, key: str) -> Item | None:
                 .order_by(boxes.c.id)).mappings().all() if row.source_page_id else []
             return Item(key, kind, ident, row.response_id, row.source_page_id, row.batch, row.serial, row.unit, {
                 "question": row.question, "value": decode_value(row.value), "status": row.status,
-                "confidence": row.confidence, "set_by": row.set_by, "version": version_token(row.updated_at),
+                "confidence": shown_confidence(row.status, row.confidence), "set_by": row.set_by, "version": version_token(row.updated_at),
                 "form_id": row.form_id, "form_version": row.version, "alignment_mm": row.alignment_mm,
                 "boxes": [dict(b) for b in box_rows], "pending": row.set_by == MACHINE and row.status in NEEDS_REVIEW})
         if entity == "comment":

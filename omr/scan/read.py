@@ -26,6 +26,7 @@ from omr.model import (
     INVALID,
     MARKED,
     MULTIPLE,
+    NEEDS_REVIEW,
     OK,
     UNCERTAIN,
     BoxRead,
@@ -287,6 +288,21 @@ def calibrated_confidence(status: str, score: float) -> float:
     """
     table = T.CONFIDENCE_BY_STATUS.get(status, T.CONFIDENCE_BY_STATUS[AMBIGUOUS])
     return next(p for low, p in reversed(table) if score >= low or low == table[0][0])
+
+
+def shown_confidence(status: str, confidence: float | None) -> float | None:
+    """The confidence a person is shown for a stored answer: never above what its status can be.
+
+    A database written before confidences were calibrated (issue #14), or an
+    answer whose status a later rule changed, can hold an answer to review
+    with the confidence of a sure read ("không chắc chắn (độ tin cậy 100%)").
+    For a status that goes to review the figure is capped at the highest
+    share right measured for that status (:data:`omr.tuning.CONFIDENCE_BY_STATUS`).
+    """
+    if confidence is None or status not in NEEDS_REVIEW:
+        return confidence
+    table = T.CONFIDENCE_BY_STATUS.get(status, T.CONFIDENCE_BY_STATUS[AMBIGUOUS])
+    return min(confidence, max(p for _, p in table))
 
 
 def recalibrate(read: QuestionRead, status: str) -> None:
