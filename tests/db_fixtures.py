@@ -64,6 +64,16 @@ def store(store_url):
         yield opened
 
 
+@pytest.fixture
+def quick_hashes(monkeypatch):
+    """Argon2id at its smallest cost, for tests that log in dozens of times (the real cost is ~0.1 s each)."""
+    from argon2 import PasswordHasher
+
+    from omr.data import users
+
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
 def file_sha(path: str) -> str:
     """A stand-in content hash: one per file name, as if each file had its own content."""
     return hashlib.sha256(path.encode()).hexdigest()

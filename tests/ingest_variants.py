@@ -117,6 +117,11 @@ def pdf_with_image(width_px: int, height_px: int, image_dict: str, data: bytes, 
         objects.append(f"<< /Type /XObject /Subtype /Image /Width {width_px} /Height {height_px} /ColorSpace "
                        f"/DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /Length {len(packed_mask)} >>\n"
                        f"stream\n".encode() + packed_mask + b"\nendstream")
+    return pdf_file(objects)
+
+
+def pdf_file(objects: list[bytes]) -> bytes:
+    """A PDF file of numbered objects (1 0 obj, 2 0 obj, ...) with its cross-reference table; object 1 is the root."""
     out = bytearray(b"%PDF-1.7\n")
     offsets = []
     for number, body in enumerate(objects, start=1):

@@ -26,6 +26,7 @@ from omr.scan.page_workers import Failure, PageWorkers
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import page_worker_tasks  # noqa: E402
+from ingest_variants import pdf_file, pdf_with_image  # noqa: E402
 
 TEMPLATES = str(Path(__file__).resolve().parents[1] / "form_templates")
 
@@ -160,16 +161,7 @@ def minimal_pdf(pages: list[bytes], count: int | None = None, broken: set[int] =
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {count or len(pages)} >>".encode())
     for i, page in enumerate(pages):
         objects.append(b"<< /Type /Font >>" if i in broken else page)
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return pdf_file(objects)
 
 
 def test_broken_page_among_good_ones_is_named_and_the_others_are_read(tmp_path):
@@ -226,7 +218,6 @@ def test_memory_bomb_in_a_worker_is_one_failed_page():
 
 def test_pdf_page_whose_jpeg_is_cut_short_is_named_never_read_as_blank(tmp_path):
     """A scan's JPEG stream cut before its end: decoders fill the rest grey; the page is refused."""
-    from ingest_variants import pdf_with_image
 
     grey = np.full((400, 300), 240, np.uint8)
     grey[50:350:20, 40:260] = 30

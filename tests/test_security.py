@@ -35,12 +35,8 @@ PASSWORDS = {"quan": "ca-phe sua da Ben Tre 7", "lan": "lan-kiem-tra-phieu-dong-
 ROLES = {"quan": "admin", "lan": "reviewer", "thu": "scanner"}
 
 
-@pytest.fixture(autouse=True)
-def quick_hashes(monkeypatch):
-    """Argon2id with the smallest cost: dozens of logins per test."""
-    from argon2 import PasswordHasher
-
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+# Argon2id at its smallest cost (db_fixtures.quick_hashes): these tests log in dozens of times.
+pytestmark = pytest.mark.usefixtures("quick_hashes")
 
 
 def _fill(url: str, *, must_change: bool = False) -> None:

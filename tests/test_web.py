@@ -25,12 +25,8 @@ ROLES = {"quan": "admin", "thu": "scanner", "lan": "reviewer", "minh": "reviewer
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
-@pytest.fixture(autouse=True)
-def quick_hashes(monkeypatch):
-    """Argon2id with the smallest cost: these tests log in dozens of times (the real cost is ~0.1 s each)."""
-    from argon2 import PasswordHasher
-
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+# Argon2id at its smallest cost (db_fixtures.quick_hashes): these tests log in dozens of times.
+pytestmark = pytest.mark.usefixtures("quick_hashes")
 
 
 @pytest.fixture

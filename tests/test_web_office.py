@@ -21,11 +21,8 @@ PASSWORDS = {"quan": "mat-khau-admin", "thu": "mat-khau-scanner", "lan": "mat-kh
 ROLES = {"quan": "admin", "thu": "scanner", "lan": "reviewer"}
 
 
-@pytest.fixture(autouse=True)
-def quick_hashes(monkeypatch):
-    from argon2 import PasswordHasher
-
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+# Argon2id at its smallest cost (db_fixtures.quick_hashes): these tests log in dozens of times.
+pytestmark = pytest.mark.usefixtures("quick_hashes")
 
 
 @pytest.fixture
