@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import pytest
 from rapidfuzz.distance.Levenshtein import distance as edit_distance
-from test_web import _add_comment, _store, app, login, quick_hashes  # noqa: F401  (fixtures)
+from test_web import _add_comment, _store, app, login  # noqa: F401  (app is a fixture)
 
 from omr import tuning as T
 from omr.data.schema import comments as comments_table
@@ -34,7 +34,11 @@ from omr.scan.postcorrect import correct_line, correct_word, flags_with_possible
 from omr.scan.recognise import CharRead, LineRead, ctc_characters, word_gap_cuts
 from omr.text.lexicon import find_terms
 
-pytestmark = pytest.mark.skipif(not hand.available(), reason="handwriting fonts missing from tests/data")
+pytestmark = [
+    pytest.mark.skipif(not hand.available(), reason="handwriting fonts missing from tests/data"),
+    # Argon2id at its smallest cost (db_fixtures.quick_hashes): the review-page tests log in.
+    pytest.mark.usefixtures("quick_hashes"),
+]
 
 
 def cer(read: str, truth: str) -> float:
