@@ -109,9 +109,13 @@ class _Parser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", _VietnameseHelp)
         super().__init__(*args, **kwargs)
 
-    def error(self, message: str):  # argparse's own errors, as one line and exit 2
-        self.print_usage(sys.stderr)
-        raise BadArgumentsError(f"Lệnh không đúng: {message}")
+    def error(self, message: str):
+        """argparse's own errors: one Vietnamese line naming the help page, exit 2 (no usage line first).
+
+        Raises:
+            BadArgumentsError: always; ``main`` prints it as «Lỗi: …».
+        """
+        raise BadArgumentsError(f"Lệnh không đúng: {message} (xem «{self.prog} --help»)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -566,6 +570,12 @@ def cmd_online_mapping(args) -> int:
     out.write_text(mapping_yaml(template, args.template, sample), encoding="utf-8")
     basis = f"theo tệp mẫu {args.sample}" if sample else "theo nội dung câu hỏi"
     print(f"Đã đề xuất ánh xạ {basis} cho mẫu {template.form_id} v{template.version}: {out}")
+    if sample is None:
+        # Without a sample only the template's own labels are listed: an export's other wordings
+        # ("Rất hài lòng " with a space, an old form's labels) would be refused at import.
+        print("Chưa có --sample: ánh xạ chỉ gồm tiêu đề và nhãn của mẫu phiếu. Để đề xuất theo tiêu đề cột và "
+              f"nhãn thật của tệp xuất, chạy lại với --sample TỆP, ví dụ «omr online mapping {args.template} "
+              f"--sample tệp-xuất.csv -o {args.output}».")
     print("Hãy kiểm tra từng cột và các nhãn có mã null trước khi nhập.")
     return 0
 

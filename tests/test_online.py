@@ -251,6 +251,26 @@ def test_reimport_after_fixing_the_mapping_adds_only_the_rejected_rows(store, mi
     assert (second.imported, second.already, second.rejected) == (1, 1, 0)
 
 
+def test_an_unknown_label_points_at_a_mapping_from_the_file_itself(store_url, mini, tmp_path, capsys):
+    """A mapping made without --sample knows only the template's labels; the import says how to get the rest."""
+    mapping = tmp_path / "m.yaml"
+    assert main(["online", "mapping", str(mini), "-o", str(mapping)]) == 0
+    assert "--sample TỆP" in capsys.readouterr().out  # the proposal itself says it is only the template's labels
+    path = write_csv(tmp_path / "f.csv", [HEADER_VI[:4], ["01/08/2025 08:00:00", "", "", "Hộ gia đình"]])
+    assert main(["online", "import", str(path), "--source", "s", "--mapping", str(mapping), "--db", store_url,
+                 "--rejects", str(tmp_path / "rej.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "nhãn «Hộ gia đình» không có trong các lựa chọn" in out
+    assert f"1 ô có nhãn chưa có mã: đề xuất ánh xạ từ chính tệp này bằng «omr online mapping {mini} " \
+           f"--sample {path} -o ánh-xạ.yaml»" in out
+    # A row refused for another reason (a date where a choice belongs) gets no label hint.
+    other = write_csv(tmp_path / "g.csv", [HEADER_VI[:4], ["01/08/2025 08:00:00", "", "khong phai ngay", "Cá nhân"]])
+    assert main(["online", "import", str(other), "--source", "t", "--mapping", str(mapping), "--db", store_url,
+                 "--rejects", str(tmp_path / "rej2.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "Bị từ chối: 1 dòng" in out and "--sample" not in out
+
+
 def test_mapping_proposal_scores_grid_rows_and_flags_unknown_labels(mini, tmp_path, capsys):
     rows = [["Dấu thời gian", "Câu 2. Người trả lời là (chọn một)", f"{GRID} [Noi ngoi cho du cho, thoang mat]",
              "Cột lạ không liên quan"],

@@ -52,6 +52,7 @@ from omr.online.values import (
     SLASH_DATE,
     LabelError,
     LabelIndex,
+    UnknownLabelError,
     decide_date_order,
     excel_date_codes,
     parse_day,
@@ -116,6 +117,7 @@ class Normalised:
     used_columns: dict[str, str]  # header -> question id or field
     unused_columns: list[str]
     quirks: Counter
+    template_path: str = ""  # the template the mapping names, for the --sample hint
 
 
 def _cell_text(value) -> str:
@@ -232,6 +234,8 @@ def normalise(table: Table, mapping: Mapping, registry=None, today: date | None 
                         quirks["number_as_code"] += 1
             except LabelError as exc:
                 issues.append(Problem(number, header, str(exc), text))
+                if isinstance(exc, UnknownLabelError):
+                    quirks["unknown_label"] += 1
             except (ValueError, OverflowError):
                 issues.append(Problem(number, header, "ngày không đọc được", text))
         for qid in questions:
@@ -267,7 +271,7 @@ def normalise(table: Table, mapping: Mapping, registry=None, today: date | None 
     if table.legacy:
         for row in rows:
             row.flags.add(FLAG_LEGACY)
-    return Normalised(rows, problems, rejected, empty, order, why, used, unused, quirks)
+    return Normalised(rows, problems, rejected, empty, order, why, used, unused, quirks, mapping.template_path)
 
 
 def _label_known(indexes: dict, question: Question, text: str) -> bool:
@@ -519,6 +523,11 @@ def format_report(report: ImportReport) -> str:
             lines.append(f"    dòng {problem.row}, cột «{problem.column}»: {problem.reason}")
         if len(report.problems) > 5:
             lines.append("    …")
+        if norm.quirks.get("unknown_label"):
+            template = norm.template_path or "<mẫu phiếu>.yaml"
+            lines.append(f"  {norm.quirks['unknown_label']} ô có nhãn chưa có mã: đề xuất ánh xạ từ chính tệp này "
+                         f"bằng «omr online mapping {template} --sample {report.path} -o ánh-xạ.yaml», "
+                         "điền mã cho các nhãn null rồi nhập lại với --mapping ánh-xạ.yaml")
         lines.append("  Sửa tệp ánh xạ hoặc danh mục rồi nhập lại: các dòng đã nhập không bị nhập hai lần.")
     else:
         lines.append("  Bị từ chối: 0")

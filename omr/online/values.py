@@ -157,6 +157,14 @@ class LabelError(ValueError):
     """A cell holds a label the question and the mapping do not know."""
 
 
+class UnknownLabelError(LabelError):
+    """A label with no code: not an option of the question, or left ``null`` in the mapping file.
+
+    A mapping proposed from the export itself (``omr online mapping … --sample FILE``)
+    lists every label the file uses, so the import message points there.
+    """
+
+
 def whole_number_text(text: str) -> str | None:
     match = WHOLE_NUMBER.match(text.strip())
     return str(int(match.group(1))) if match else None
@@ -181,14 +189,14 @@ class LabelIndex:
         if key in self.mapped:
             code = self.mapped[key]
             if code is None:
-                raise LabelError(f"nhãn «{text}» chưa được gán mã trong tệp ánh xạ")
+                raise UnknownLabelError(f"nhãn «{text}» chưa được gán mã trong tệp ánh xạ")
             return code
         if key in self.known:
             return self.known[key]
         whole = whole_number_text(text)
         if whole is not None and whole in self.numeric:  # "01" for code "1", "4.0" from a number cell
             return self.numeric[whole]
-        raise LabelError(f"nhãn «{text}» không có trong các lựa chọn của câu {self.question.id}")
+        raise UnknownLabelError(f"nhãn «{text}» không có trong các lựa chọn của câu {self.question.id}")
 
     def codes(self, text: str) -> list[str]:
         """A checkbox cell: labels joined with ", " (labels may hold ", " themselves) or ';'."""
@@ -207,7 +215,7 @@ class LabelIndex:
                 except LabelError:
                     continue
             else:
-                raise LabelError(f"nhãn «{pieces[i]}» không có trong các lựa chọn của câu {self.question.id}")
+                raise UnknownLabelError(f"nhãn «{pieces[i]}» không có trong các lựa chọn của câu {self.question.id}")
         return list(dict.fromkeys(found))
 
 
