@@ -249,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("period", help="kỳ: 2026-11, 2026-Q3, 2026-6M, 2026-9M hoặc 2026")
     p.add_argument("--calendar", action="store_true", help="kỳ theo tháng dương lịch")
     p.add_argument("--by", default="", help="người chốt (mặc định: tài khoản đang dùng)")
+    p.add_argument("--force", action="store_true",
+                   help="chốt cả khi còn mục chưa kiểm tra, không hỏi lại (các mục đó không được tính)")
     p.add_argument("--db", help=DB_HELP)
     p.add_argument("--templates", default="form_templates", help=TEMPLATES_HELP)
 
@@ -673,14 +675,41 @@ def cmd_report(args) -> int:
 
 def cmd_period_close(args) -> int:
     from omr.data.store import open_store
-    from omr.reports.figures import close_period
+    from omr.reports.figures import UnreviewedItemsError, close_period, pending_review
 
     with open_store(_existing_database(args.db)) as store:
-        period, figures = close_period(store, args.period, args.templates, calendar=args.calendar, who=args.by)
+        try:
+            period, figures = close_period(store, args.period, args.templates, calendar=args.calendar, who=args.by,
+                                           unreviewed_ok=args.force)
+        except UnreviewedItemsError as exc:
+            # At a terminal the person closing decides; a script must say --force.
+            if not _confirm(exc.message, "Vẫn chốt số liệu bây giờ?"):
+                if sys.stdin.isatty():
+                    print("Chưa chốt số liệu.")
+                    return 0
+                raise
+            period, figures = close_period(store, args.period, args.templates, calendar=args.calendar, who=args.by,
+                                           unreviewed_ok=True)
     n = int(figures.responses["n"].sum()) if len(figures.responses) else 0
     print(f"Đã chốt số liệu {period.title} ({period.span}): {n} phiếu. Thay đổi sau thời điểm này sẽ được "
           "ghi thành số liệu điều chỉnh trong báo cáo sau.")
+    answers, comments = pending_review(figures)
+    if answers or comments:
+        print(f"Lưu ý: đã chốt khi còn {answers + comments} mục chưa kiểm tra ({answers} câu trả lời, "
+              f"{comments} ý kiến viết tay).")
     return 0
+
+
+def _confirm(warning: str, question: str) -> bool:
+    """Ask yes/no at a terminal (default no); False at once when stdin is not a terminal."""
+    if not sys.stdin.isatty():
+        return False
+    print(f"Cảnh báo: {warning}")
+    try:
+        answer = input(f"{question} [c/K] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("c", "có", "co", "y", "yes")
 
 
 def cmd_db_upgrade(args) -> int:

@@ -22,8 +22,10 @@ Previous (Q2): response 4 only: B 0 %, D 100 %, overall 50 %.
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -165,9 +167,54 @@ def test_units_merged_on_1_july_2025_roll_up(dataset):
     assert _question(one, "B1").n_valid == 3
 
 
+class _Terminal(io.StringIO):
+    """stdin of a person at a terminal, typing ``answer``."""
+
+    def isatty(self):
+        return True
+
+
+def test_closing_with_items_to_review_warns_and_needs_consent(dataset, monkeypatch, capsys):
+    def closed():
+        return closed_by(dataset)
+
+    # A script (stdin not a terminal): refused with the count, nothing stored.
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert main(["period", "close", "2025-Q3", "--db", dataset]) == 2
+    err = capsys.readouterr().err
+    assert "còn 2 mục chưa kiểm tra (1 câu trả lời, 1 ý kiến viết tay)" in err and "--force" in err
+    assert len(err.strip().splitlines()) == 1 and closed() is None
+    # A person at a terminal who answers no (or just presses Enter): not closed.
+    monkeypatch.setattr(sys, "stdin", _Terminal("\n"))
+    assert main(["period", "close", "2025-Q3", "--db", dataset]) == 0
+    out = capsys.readouterr().out
+    assert "còn 2 mục chưa kiểm tra" in out and "[c/K]" in out and "Chưa chốt số liệu." in out
+    assert closed() is None
+    # ... who answers yes: closed, and reminded of what was left out.
+    monkeypatch.setattr(sys, "stdin", _Terminal("c\n"))
+    assert main(["period", "close", "2025-Q3", "--db", dataset, "--by", "truongphong"]) == 0
+    assert "đã chốt khi còn 2 mục chưa kiểm tra" in capsys.readouterr().out
+    assert closed() == "truongphong"
+
+
+def test_closing_with_force_does_not_ask(dataset, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", _Terminal(""))  # would answer no if asked
+    assert main(["period", "close", "2025-Q3", "--force", "--by", "x", "--db", dataset]) == 0
+    assert "[c/K]" not in capsys.readouterr().out and closed_by(dataset) == "x"
+    # A period with nothing left to review closes without a question.
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert main(["period", "close", "2024-Q3", "--by", "y", "--db", dataset]) == 0
+
+
+def closed_by(url):
+    with open_store(url) as store:
+        report = build(store, "2025-Q3")
+    return report.closed["closed_by"] if report.closed else None
+
+
 def test_closing_freezes_figures_and_later_changes_become_revisions(dataset, tmp_path):
     with open_store(dataset) as store:
-        close_period(store, "2025-Q3", who="truongphong")
+        close_period(store, "2025-Q3", who="truongphong", unreviewed_ok=True)
         before = build(store, "2025-Q3")
         assert before.closed["closed_by"] == "truongphong" and before.revisions == []
         # After closing: a reviewer settles D1 of sheet 5, and a late online response dated in Q3 arrives.

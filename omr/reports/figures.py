@@ -313,9 +313,27 @@ def record_revision(store, closure: Closure, live: Aggregates, data: Responses, 
     return Revision(closure.period, found_at, delta, details)
 
 
+class UnreviewedItemsError(ReportError):
+    """Closing a period whose answers or comments still await a reviewer, without consent (exit 2)."""
+
+    def __init__(self, message: str, answers: int, comments: int):
+        super().__init__(message)
+        self.answers, self.comments = answers, comments
+
+
 def close_period(store, period_text: str, templates: str | Path = "form_templates", *, calendar: bool = False,
-                 who: str = "") -> tuple[Period, Aggregates]:
-    """Freeze a period's figures ("chốt số liệu"). Closing twice is refused."""
+                 who: str = "", unreviewed_ok: bool = False) -> tuple[Period, Aggregates]:
+    """Freeze a period's figures ("chốt số liệu") and return them.
+
+    Answers and comments still awaiting a reviewer are not counted in the frozen
+    figures (their review later becomes a revision). Closing with any of them
+    needs ``unreviewed_ok`` (the CLI's confirmation or ``--force``).
+
+    Raises:
+        ReportError: the period was closed before, or its text is not a period.
+        UnreviewedItemsError: items await review and ``unreviewed_ok`` is False;
+            nothing is stored.
+    """
     period = parse_period(period_text, calendar)
     if closure_of(store, period) is not None:
         raise ReportError(f"Kỳ {period.label} ({period.title}) đã được chốt số liệu trước đó; "
@@ -323,6 +341,13 @@ def close_period(store, period_text: str, templates: str | Path = "form_template
     layout = _layout(store, templates)
     data = load_responses(store, layout)
     figures = aggregate(store, data, period)
+    answers, comments = pending_review(figures)
+    if (answers or comments) and not unreviewed_ok:
+        raise UnreviewedItemsError(
+            f"Kỳ {period.label} ({period.title}) còn {answers + comments} mục chưa kiểm tra ({answers} câu trả lời, "
+            f"{comments} ý kiến viết tay); chúng không được tính vào số liệu chốt. Hãy kiểm tra xong rồi chốt, "
+            "hoặc chốt ngay bằng «omr period close … --force» (kết quả kiểm tra sau đó thành số liệu điều chỉnh).",
+            answers, comments)
 
     def work(conn: sa.Connection) -> None:
         conn.execute(period_closures.insert().values(
@@ -331,6 +356,13 @@ def close_period(store, period_text: str, templates: str | Path = "form_template
 
     store.writing(work)
     return period, figures
+
+
+def pending_review(figures: Aggregates) -> tuple[int, int]:
+    """(answers, handwritten comments) of ``figures`` still awaiting a reviewer."""
+    if not len(figures.review):
+        return 0, 0
+    return int(figures.review["answers"].sum()), int(figures.review["comments"].sum())
 
 
 def _user() -> str:
