@@ -113,7 +113,7 @@ def test_values_statuses_and_survey_dates(store, mini, tmp_path):
     assert (second["M5"], second["M5_status"]) == ("", "invalid")
     assert (third["A1"], third["A1_status"]) == ("KYK", "ambiguous")
     assert first["C3_status"] == "blank"
-    assert first["source_files"] == "mini.pdf" and third["source_pages"] == "1=other.pdf#0"
+    assert first["source_files"] == "mini.pdf" and third["source_pages"] == "1=other.pdf#1"
     assert first["batch"] == "Quý I" and third["batch"] == "Không ngày"
 
 
@@ -127,8 +127,9 @@ def test_conflict_flags_and_multi_file_sources_are_exported(store, motcua, tmp_p
     rows = [dict(zip(head, row)) for row in rows]
     assert [(r["serial"], r["flags"]) for r in rows] == [("000008", "serial_conflict")] * 2
     assert rows[0]["source_files"] == "/scans/a.pdf;/scans/b.pdf"
-    assert rows[0]["source_pages"] == "1=a.pdf#5;2=b.pdf#0"
-    assert rows[1]["source_pages"] == "1=c.pdf#0"
+    # The 6th page of a.pdf (stored index 5) is "#6", as a PDF viewer numbers it; the first page is "#1".
+    assert rows[0]["source_pages"] == "1=a.pdf#6;2=b.pdf#1"
+    assert rows[1]["source_pages"] == "1=c.pdf#1"
 
 
 def injected_store(store):

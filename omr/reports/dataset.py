@@ -199,7 +199,8 @@ def build_record(response: dict, template: Template | None, value_ids: list[str]
         "date_source": day_source,
         "submitted_at": local_time(submitted).isoformat() if submitted is not None else None,
         "source_files": files,
-        "source_pages": [f"{p['page']}={os.path.basename(p['file'])}#{p['page_index']}"
+        # Pages of a file counted from 1, as a PDF viewer and the scan summary count them (#17).
+        "source_pages": [f"{p['page']}={os.path.basename(p['file'])}#{p['page_index'] + 1}"
                          for p in response["pages"]],
         "source_row": response.get("source_row"),
         "batch": [b["name"] for b in response["batches"]],

@@ -38,7 +38,8 @@ otherwise empty.
 
 XLSX adds a codebook sheet: question codes and texts, option codes and labels.
 
-``source_pages`` lists ``<form page>=<file name>#<page index in file, from 0>``.
+``source_pages`` lists ``<form page>=<file name>#<page of the file, from 1>``, as a PDF viewer
+and the scan summary number pages.
 
 Spreadsheets run a cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a
 tab or carriage return) as a formula, so such cells get a leading ``'`` in CSV
