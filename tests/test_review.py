@@ -90,6 +90,21 @@ def test_queue_filters_by_batch_unit_and_kind(queue_store):
     assert (len(in_b2), item.serial, item.data["question"], item.unit) == (1, 2, "A2", "30002")
 
 
+def test_the_unit_filter_counts_queue_items_not_sheets(queue_store):
+    store, b1, b2, _ = queue_store
+    # 30001 holds 2 sheets (1 and 3); waiting there: 2 marks, 2 comments and the set-aside page = 5 items.
+    assert review.units(store) == [("30001", 2), ("30002", 1)]
+    assert review.queue_units(store) == [("30001", 5), ("30002", 1)]
+    assert review.queue_units(store, review.QueueFilter(kind="comment")) == [("30001", 2)]
+    assert review.queue_units(store, review.QueueFilter(batch_id=b2)) == [("30002", 1)]
+    # Each unit's count is what the queue holds when filtered to it.
+    for unit, n in review.queue_units(store):
+        assert sum(review.queue_counts(store, review.QueueFilter(unit=unit)).values()) == n
+    # The chosen unit stays in the list at 0 once its items are done.
+    assert review.queue_units(store, review.QueueFilter(unit="30002", kind="comment")) == [("30001", 2),
+                                                                                       ("30002", 0)]
+
+
 def test_a_decision_is_audited_leaves_the_queue_and_survives_a_rescan(queue_store):
     store, b1, *_ = queue_store
     key = review.claim_next(store, "lan", review.QueueFilter(kind="mark"))

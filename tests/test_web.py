@@ -269,6 +269,8 @@ def test_a_reviewer_clears_an_item_and_the_history_shows_it(app):
     after = client.post(item_url, data={"value": "4", "version": version, "reason": "dấu mờ",
                                         "csrf_token": _token(client, item_url)})
     assert after.status_code == 303 and after.headers["Location"].endswith("/queue/next")
+    # The unit filter counts what is left to review (1 mark), not the unit's 2 sheets.
+    assert re.search(r'<option value="30001"[^>]*>[^<]*\(1 mục\)</option>', _text(client.get("/queue")))
     key = "answer:" + item_url.rsplit("/", 1)[1]
     item = review.load_item(_store(app), key)
     history = _text(client.get(f"/responses/{item.response_id}"))

@@ -214,6 +214,27 @@ def queue_counts(store, flt: QueueFilter = QueueFilter()) -> dict[str, int]:
     return counts
 
 
+def queue_units(store, flt: QueueFilter = QueueFilter()) -> list[tuple[str, int]]:
+    """(unit code, items waiting) for the queue's unit filter, by code; the filter's unit itself is ignored.
+
+    Counts what the queue would hold with the same batch and kind for each unit,
+    so "30001 (12 mục)" means twelve items to review, not twelve sheets. Items of
+    pages with no unit yet are not listed. The filter's own unit stays listed
+    (count 0) after its last item is done, so the selection does not vanish.
+    """
+    counts: dict[str, int] = {}
+    every_unit = QueueFilter(flt.batch_id, None, flt.kind)
+    with store.reading() as conn:
+        for _kind, _entity, query in _sources(every_unit):
+            waiting = query.order_by(None).subquery()
+            for unit, n in conn.execute(sa.select(waiting.c.unit, sa.func.count())
+                                        .where(waiting.c.unit.is_not(None)).group_by(waiting.c.unit)):
+                counts[unit] = counts.get(unit, 0) + n
+    if flt.unit:
+        counts.setdefault(flt.unit, 0)
+    return sorted(counts.items())
+
+
 def _held_by_others(conn: sa.Connection, who: str, now: datetime) -> dict[str, set[int]]:
     held: dict[str, set[int]] = {"answer": set(), "comment": set(), "page": set(), "response": set()}
     for row in conn.execute(sa.select(claims.c.item).where(claims.c.who != who, claims.c.expires_at > now)):
