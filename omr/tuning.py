@@ -326,6 +326,11 @@ LOGIN_FAILURES_PER_ADDRESS = "20 per 15 minutes"
 # respondents move its index by several points and a ward can top the table on one form; 30 is the
 # usual minimum sample for comparing means (central limit rule of thumb). Others are listed unranked.
 RANKING_MIN_RESPONSES = 30
+# /progress shows a reviewer's items per hour only after this much working time (minutes). Before it
+# the rate rests on a handful of items and on the gap guessed for the first one: three answers in
+# 20 s would show ~500 per hour. At the 10-30 s a reviewer spends per item, 10 minutes is 20-60
+# items, so the one guessed gap is at most ~5 % of the time. Shorter spans show "—".
+RATE_MIN_WORKED_MINUTES = 10
 # Trimming a comment crop to its writing for the reports: a pixel darker than this grey (0-255) is
 # writing. Stored crops are whitened to exactly 255 around the writing (omr.comments); on the six
 # crops of a 12-sheet "office" specimen batch 97-98 % of pixels are 255, the other pixels have a

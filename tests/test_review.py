@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from db_fixtures import PAGE1, PAGE2, page_result, record, set_aside_result
 
+from omr import tuning as T
 from omr.data import review
 from omr.data.schema import answers, claims, comments, pages
 from omr.data.store import StaleWriteError, open_store
@@ -244,7 +245,8 @@ def test_progress_per_batch_and_per_reviewer(queue_store):
     after = {b["name"]: b for b in review.batch_progress(store)}
     assert (after["dot-1"]["pending"], after["dot-1"]["reviewed"]) == (3, 2)
     (lan,) = review.reviewer_progress(store)
-    assert lan["who"] == "lan" and lan["decided"] == 2 and lan["per_hour"] > 0
+    # Two answers a moment apart: no rate yet (it would be thousands per hour).
+    assert lan["who"] == "lan" and lan["decided"] == 2 and lan["per_hour"] is None and lan["hours"] > 0
 
 
 def test_items_per_hour_counts_working_time_only():
@@ -256,6 +258,21 @@ def test_items_per_hour_counts_working_time_only():
     after_lunch = [t + timedelta(hours=2) for t in steady]
     _, rate_with_break = review.items_per_hour(steady + after_lunch)
     assert rate_with_break > 250  # the 2-hour gap counts as one 5-minute pause (else ~57 per hour)
+
+
+def test_items_per_hour_waits_for_a_sensible_span():
+    """A reviewer's first minute: 3 items in 20 s would be 540 per hour; no rate is shown until enough work."""
+    start = datetime(2026, 11, 1, 8, 0, tzinfo=timezone.utc)
+    first_minute = [start + timedelta(seconds=s) for s in (0, 10, 20)]
+    hours, rate = review.items_per_hour(first_minute)
+    assert rate is None and hours * 60 < 1
+    # One item every 20 s: after the minimum working time the rate is shown, and it is the true 180 per hour.
+    minimum = timedelta(minutes=T.RATE_MIN_WORKED_MINUTES)
+    steady = [start + timedelta(seconds=20 * i) for i in range(int(minimum.total_seconds() // 20) + 1)]
+    _, rate = review.items_per_hour(steady)
+    assert rate == pytest.approx(180, rel=0.05)
+    _, rate = review.items_per_hour(steady[: len(steady) // 2])
+    assert rate is None
 
 
 def test_an_answer_to_review_is_never_shown_as_certain(store):

@@ -283,6 +283,8 @@ def test_a_reviewer_clears_an_item_and_the_history_shows_it(app):
     assert "Đã hết mục cần kiểm tra" in _text(client.get("/queue/next", follow_redirects=True))
     progress = _text(login(app, "quan").get("/progress"))
     assert re.search(r'<td class="reviewed">2</td>', progress)
+    # Two items a moment apart are no rate: "—", not thousands per hour.
+    assert re.search(r'<td class="per-hour"><span title="cần ít nhất 10 phút làm việc">—</span></td>', progress)
 
 
 def test_two_reviewers_racing_on_one_item(app):

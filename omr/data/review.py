@@ -50,6 +50,7 @@ from omr.data.schema import (
     responses,
 )
 from omr.data.store import version_token
+from omr import tuning
 from omr.errors import OmrError
 from omr.model import NEEDS_REVIEW, BoxRead
 from omr.scan.read import resolve_questions, shown_confidence
@@ -531,21 +532,25 @@ def batch_progress(store) -> list[dict]:
     return list(result.values())
 
 
-def items_per_hour(times: list[datetime]) -> tuple[float, float]:
-    """(working hours, items per hour) from the times of one person's changes.
+def items_per_hour(times: list[datetime]) -> tuple[float, float | None]:
+    """(working hours, items per hour or None) from the times of one person's changes.
 
     Working time is the sum of the gaps between consecutive changes, gaps
     longer than IDLE_GAP counted as IDLE_GAP (a pause); the first item of
     each stretch counts one typical gap so a single item is not infinitely fast.
+    The rate is None (shown "—") until the working time reaches
+    tuning.RATE_MIN_WORKED_MINUTES: a reviewer's first minute is no rate.
     """
     if not times:
-        return 0.0, 0.0
+        return 0.0, None
     times = sorted(times)
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     worked = sum((min(g, IDLE_GAP) for g in gaps), timedelta())
     typical = min(gaps) if gaps else timedelta(seconds=30)
     worked += max(typical, timedelta(seconds=1))
     hours = worked.total_seconds() / 3600
+    if worked < timedelta(minutes=tuning.RATE_MIN_WORKED_MINUTES):
+        return hours, None
     return hours, len(times) / hours
 
 

@@ -29,6 +29,7 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError
 
+from omr import tuning
 from omr.data import completeness, review, users
 from omr.data.drafting import drafting_progress
 from omr.data.schema import comments
@@ -665,6 +666,7 @@ def register(app: Flask) -> None:
         batch_rows = review.batch_progress(_store())
         return render_template("progress.html", batches=batch_rows,
                                reviewers=review.reviewer_progress(_store()),
+                               rate_min_minutes=tuning.RATE_MIN_WORKED_MINUTES,
                                drafts={b["id"]: drafting_progress(_store(), b["id"]) for b in batch_rows})
 
     # -- admin --
