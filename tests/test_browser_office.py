@@ -115,6 +115,17 @@ def test_a_new_office_user_in_chromium(server):
             page.click("button[type=submit]")
         assert page.url.endswith("/account/password")
         shot("01-doi-mat-khau-lan-dau")
+        # Each label sits above its own field, and the three fields line up in one column of one width.
+        fields = [page.locator(f"input[name={n}]").bounding_box()
+                  for n in ("current_password", "new_password", "new_password_again")]
+        assert len({round(f["x"]) for f in fields}) == 1 and len({round(f["width"]) for f in fields}) == 1, fields
+        for name in ("current_password", "new_password", "new_password_again"):
+            text_bottom = page.evaluate(
+                """name => { const label = document.querySelector(`input[name=${name}]`).parentElement;
+                             const range = document.createRange(); range.setStart(label.firstChild, 0);
+                             range.setEnd(label.firstChild, label.firstChild.textContent.trimEnd().length);
+                             return range.getBoundingClientRect().bottom; }""", name)
+            assert text_bottom <= page.locator(f"input[name={name}]").bounding_box()["y"] + 1, name
         page.fill("input[name=current_password]", "quantri-demo")
         page.fill("input[name=new_password]", "12345678")
         page.fill("input[name=new_password_again]", "12345678")
