@@ -46,7 +46,7 @@ demo: install
 	@mkdir -p $(OUT)
 	$(BIN)/omr forms print $(TEMPLATE) --count 20 --unit 30001 --units examples/units/caolanh.csv -o $(OUT)/forms.pdf
 	$(BIN)/omr forms layout $(TEMPLATE) -o $(OUT)/layout.json
-	$(BIN)/omr forms simulate $(TEMPLATE) --count 20 --seed 1 --profile office --unit 30001 --survey-from 2025-09-15 --survey-to 2025-12-14 -o $(OUT)/scans.pdf --truth $(OUT)/truth.jsonl
+	$(BIN)/omr forms simulate $(TEMPLATE) --count 20 --seed 1 --profile office --unit 30001 --units examples/units/caolanh.csv --survey-from 2025-09-15 --survey-to 2025-12-14 -o $(OUT)/scans.pdf --truth $(OUT)/truth.jsonl
 	rm -f $(OUT)/omr.sqlite*
 	$(BIN)/omr scan $(OUT)/scans.pdf --db $(OUT)/omr.sqlite --batch demo --collected-from 2025-09-15 --collected-to 2025-12-14
 	@echo "Ý kiến viết tay đọc được (bản nháp OCR, dấu hiệu tiêu cực):"

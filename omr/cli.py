@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--first-serial", type=_positive_int, default=1, help="số phiếu đầu tiên (mặc định 1)")
     p.add_argument("--survey-from", type=_iso_date, help="ngày khảo sát sớm nhất ghi trên phiếu (YYYY-MM-DD)")
     p.add_argument("--survey-to", type=_iso_date, help="ngày khảo sát muộn nhất ghi trên phiếu (YYYY-MM-DD)")
+    p.add_argument("--units", dest="units_file",
+                   help="danh mục đơn vị CSV/XLSX: vẽ cơ quan ban hành và tên đơn vị của --unit ở đầu phiếu, "
+                        "như «omr forms print --units»")
 
     template = sub.add_parser("template", help="tạo mẫu phiếu từ phiếu trắng thiết kế nơi khác, hoặc từ OMRChecker")
     template_sub = template.add_subparsers(dest="template_command", required=True, parser_class=_Parser,
@@ -365,7 +368,7 @@ def _form_header(args):
     """
     from omr.forms.printing import header_for_unit
 
-    if not args.unit or not (args.units_file or args.db):
+    if not args.unit or not (args.units_file or getattr(args, "db", None)):
         return None
     if args.units_file:
         from omr.online.table import read_table
@@ -408,10 +411,13 @@ def cmd_forms_simulate(args) -> int:
             args.survey_from and args.survey_from > args.survey_to):
         raise BadArgumentsError("Cần cả --survey-from và --survey-to, ngày đầu không sau ngày cuối")
     dates = (args.survey_from, args.survey_to) if args.survey_from else None
+    header = _form_header(args)
     summary = simulate_batch(template, layout, out, truth, count=args.count, seed=args.seed, dpi=args.dpi,
                              profile=args.profile, unit=args.unit, first_serial=args.first_serial,
-                             survey_dates=dates)
+                             survey_dates=dates, header=header)
     print(f"Đã tạo {args.count} phiếu mẫu ({summary.pages} trang quét, hồ sơ «{args.profile}», {args.dpi} dpi): {out}")
+    if header is not None:
+        print(f"Đơn vị trên phiếu: {header.unit_name} (mã {header.unit_code})")
     print(f"Đáp án: {truth}")
     return 0
 

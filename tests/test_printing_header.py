@@ -121,3 +121,43 @@ def test_a_printed_form_with_its_header_is_still_read(tmp_path, repo_root):
         report = run_scan([str(scans)], store, "in-thu", template_dir=str(repo_root / "form_templates"), workers=1)
         summary = store.summary()
     assert summary["pages_read"] == 4 and not summary["pages_set_aside"], (summary, report)
+
+
+def test_the_simulated_sheet_carries_the_printed_header(tmp_path, repo_root, default_layout, capsys):
+    """`make demo`'s scans show the issuing body and unit name as forms.pdf prints them, not a bare code."""
+    from omr.cli import main
+    from omr.forms.qrcodes import PageIdentity
+    from omr.forms.simulate import _BlankPages, _paste_identity
+
+    template, layout = default_layout
+    header = FormHeader("ỦY BAN NHÂN DÂN", "Phường Cao Lãnh", "30001")
+    printed = tmp_path / "printed.pdf"
+    print_forms(layout, printed, 1, 7, "30001", header)
+    printed_pages = _pages(printed)
+    px = DPI / 25.4
+    headed = _BlankPages(layout, DPI, header).pages
+    bare = _BlankPages(layout, DPI).pages
+    for page, on_paper in zip(layout.pages, printed_pages, strict=True):
+        sheets = {}
+        for name, blanks in (("headed", headed), ("bare", bare)):
+            rgb = blanks[page.number].copy()
+            _paste_identity(rgb, page, PageIdentity(template.form_id, template.version, page.number, 7, "30001"), DPI,
+                            header_printed=blanks is headed)
+            sheets[name] = np.asarray(rgb).mean(axis=2)
+        # The band above the questions, left of the QR code: where the header and the unit line are.
+        band = (slice(0, int((page.serial_anchor[1] + 1) * px)), slice(0, int((page.qr.x - 1) * px)))
+        printed_ink = on_paper[band] < 128
+        assert printed_ink.sum() > 50, page.number
+        for name, sheet in sheets.items():
+            same = ((sheet[band] < 128) == printed_ink).mean()
+            if name == "headed":
+                assert same > 0.999, (page.number, same)  # the very header of the printed form
+            else:
+                assert ((sheet[band] < 128) != printed_ink).sum() > 100, page.number  # the old bare code differs
+    # The command line: --units on `forms simulate`, as on `forms print`.
+    out, truth = tmp_path / "scans.pdf", tmp_path / "truth.jsonl"
+    units = str(repo_root / "examples" / "units" / "caolanh.csv")
+    assert main(["forms", "simulate", str(repo_root / "form_templates" / "motcua-2026.yaml"), "--count", "1",
+                 "--seed", "1", "--profile", "clean", "--unit", "30001", "--units", units,
+                 "-o", str(out), "--truth", str(truth)]) == 0
+    assert out.stat().st_size > 0 and "Đơn vị trên phiếu: Phường Cao Lãnh (mã 30001)" in capsys.readouterr().out

@@ -102,13 +102,14 @@ def draw_page(canvas: Canvas, layout: Layout, page: PageLayout, identity: PageId
         canvas.setFont(FONT_NAMES[True], 8)
         sx, sy = page.serial_anchor
         canvas.drawCentredString(sx * mm, _y(page, sy), f"Số phiếu: {format_serial(identity.serial)}")
-        issuer_drawn = header is not None and page.number == 1 and _draw_issuer(canvas, page, header)
-        if header is not None and not issuer_drawn:
-            _draw_unit_line(canvas, page, f"Đơn vị: {header.unit_name} (mã {header.unit_code})")
-        elif header is None and identity.unit:
+        if header is None and identity.unit:
             canvas.setFont(FONT_NAMES[False], 8)
             ux, uy = page.unit_anchor
             canvas.drawString(ux * mm, _y(page, uy), f"Đơn vị: {identity.unit}")
+    if header is not None:
+        issuer_drawn = page.number == 1 and _draw_issuer(canvas, page, header)
+        if not issuer_drawn:
+            _draw_unit_line(canvas, page, f"Đơn vị: {header.unit_name} (mã {header.unit_code})")
     if page.number == len(layout.pages):
         _draw_thank_you(canvas, page)
 
@@ -229,11 +230,15 @@ def print_forms(layout: Layout, out_path: str | Path, count: int, first_serial: 
     return pages
 
 
-def print_blank_pages(layout: Layout, out_path: str | Path) -> None:
-    """The form's pages without QR code or serial (the simulator's background)."""
+def print_blank_pages(layout: Layout, out_path: str | Path, header: FormHeader | None = None) -> None:
+    """The form's pages without QR code or serial (the simulator's background).
+
+    ``header``: the unit's issuing body and name, drawn exactly as
+    :func:`print_forms` draws them, so simulated scans carry the printed header.
+    """
     register_fonts()
     canvas = Canvas(str(out_path), pagesize=(T.PAGE_WIDTH * mm, T.PAGE_HEIGHT * mm), initialFontName=FONT_NAMES[False])
     for page in layout.pages:
-        draw_page(canvas, layout, page, None)
+        draw_page(canvas, layout, page, None, header)
         canvas.showPage()
     canvas.save()

@@ -27,7 +27,7 @@ from PIL import Image, ImageDraw, ImageFont
 from omr.forms import synthetic_handwriting as hand
 from omr.forms.fonts import font_path
 from omr.forms.layout import Checkbox, Layout, PageLayout
-from omr.forms.printing import print_blank_pages
+from omr.forms.printing import FormHeader, print_blank_pages
 from omr.forms.qrcodes import PageIdentity, encode_payload, format_serial, qr_matrix
 from omr.forms.template import NO_OPINION_CODE, Question, Template, box_codes, date_parts
 from omr.text.normalise import strip_diacritics
@@ -356,14 +356,19 @@ def _draw_handwriting(img: np.ndarray, region, text: str, dpi: int, colour, rng:
 
 
 class _BlankPages:
-    """Rasters of the printed form without QR code or serial, rendered once per batch."""
+    """Rasters of the printed form without QR code or serial, rendered once per batch.
 
-    def __init__(self, layout: Layout, dpi: int):
+    With ``header`` (the unit's issuing body and name) the rasters carry it as
+    ``omr forms print --units`` prints it; the QR code and serial are pasted per sheet.
+    """
+
+    def __init__(self, layout: Layout, dpi: int, header: FormHeader | None = None):
         import pypdfium2 as pdfium
 
+        self.header = header
         with tempfile.TemporaryDirectory() as tmp:
             pdf_path = Path(tmp) / "blank.pdf"
-            print_blank_pages(layout, pdf_path)
+            print_blank_pages(layout, pdf_path, header)
             pdf = pdfium.PdfDocument(str(pdf_path))
             self.pages = {}
             for index, page_layout in enumerate(layout.pages):
@@ -372,7 +377,9 @@ class _BlankPages:
             pdf.close()
 
 
-def _paste_identity(img: np.ndarray, page: PageLayout, identity: PageIdentity, dpi: int) -> None:
+def _paste_identity(img: np.ndarray, page: PageLayout, identity: PageIdentity, dpi: int,
+                    header_printed: bool = False) -> None:
+    """Paste the QR code, the serial and (unless the blank already carries the unit's header) "Đơn vị: code"."""
     matrix = qr_matrix(encode_payload(identity))
     x0, y0 = int(round(_px(page.qr.x, dpi))), int(round(_px(page.qr.y, dpi)))
     size = int(round(_px(page.qr.w, dpi)))
@@ -384,7 +391,7 @@ def _paste_identity(img: np.ndarray, page: PageLayout, identity: PageIdentity, d
     sx, sy = page.serial_anchor
     draw.text((_px(sx, dpi), _px(sy, dpi)), f"Số phiếu: {format_serial(identity.serial)}", fill=(0, 0, 0),
               font=bold, anchor="ms")
-    if identity.unit:
+    if identity.unit and not header_printed:
         regular = ImageFont.truetype(str(font_path()), int(_px(8 * 0.3528, dpi)))
         ux, uy = page.unit_anchor
         draw.text((_px(ux, dpi), _px(uy, dpi)), f"Đơn vị: {identity.unit}", fill=(0, 0, 0), font=regular,
@@ -393,10 +400,15 @@ def _paste_identity(img: np.ndarray, page: PageLayout, identity: PageIdentity, d
 
 
 def fill_page(blank: np.ndarray, page: PageLayout, truth: SheetTruth, dpi: int, rng: np.random.Generator,
-              faint: bool) -> np.ndarray:
-    """The page as the respondent hands it back (RGB, before scanning)."""
+              faint: bool, header_printed: bool = False) -> np.ndarray:
+    """The page as the respondent hands it back (RGB, before scanning).
+
+    ``header_printed``: ``blank`` came from ``_BlankPages(..., header)`` and
+    already shows the unit, so the bare unit code is not pasted over it.
+    """
     img = blank.copy()
-    _paste_identity(img, page, PageIdentity(truth.form, truth.version, page.number, truth.serial, truth.unit), dpi)
+    _paste_identity(img, page, PageIdentity(truth.form, truth.version, page.number, truth.serial, truth.unit), dpi,
+                    header_printed)
     colour = _ink_colour(truth, faint)
     pen_mm = rng.uniform(0.3, 0.6)
     for box in page.checkboxes:
@@ -517,8 +529,12 @@ def simulate_batch(template: Template, layout: Layout, pdf_path: str | Path, tru
                    count: int, seed: int, dpi: int = 200, profile: "str | Profile" = "office", unit: str | None = None,
                    first_serial: int = 1, comment_share: float = P_COMMENT_SHEET,
                    survey_dates: tuple[dt.date, dt.date] | None = None,
-                   comment_styles: tuple[str, ...] = ("print", "script")) -> BatchSummary:
+                   comment_styles: tuple[str, ...] = ("print", "script"),
+                   header: FormHeader | None = None) -> BatchSummary:
     """Write ``count`` filled and scanned sheets to one PDF and their truth to JSONL.
+
+    ``header``: the unit's issuing body and name (:func:`omr.forms.printing.header_for_unit`),
+    drawn as ``omr forms print --units`` draws it; without it the sheets show the bare unit code.
 
     ``comment_share`` is the share of sheets with a written comment (0 to 1);
     ``survey_dates`` (first, last) the days the survey dates are drawn from
@@ -530,7 +546,7 @@ def simulate_batch(template: Template, layout: Layout, pdf_path: str | Path, tru
 
     prof = profile if isinstance(profile, Profile) else PROFILES[profile]
     rng = np.random.default_rng(seed)
-    blanks = _BlankPages(layout, dpi).pages
+    blanks = _BlankPages(layout, dpi, header).pages
     shape = next(iter(blanks.values())).shape[:2]
     truths: list[SheetTruth] = []
     pages: list[tuple[SheetTruth | None, int, bytes, bool]] = []  # (sheet, page number, bytes, upside down)
@@ -542,7 +558,8 @@ def simulate_batch(template: Template, layout: Layout, pdf_path: str | Path, tru
         faint = truth.faint = bool(rng.random() < prof.faint_prob)
         truths.append(truth)
         sheet_pages = []
-        filled_pages = [fill_page(blanks[page.number], page, truth, dpi, rng, faint) for page in layout.pages]
+        filled_pages = [fill_page(blanks[page.number], page, truth, dpi, rng, faint, header is not None)
+                        for page in layout.pages]
         if len(filled_pages) > 1 and rng.random() < prof.bleed_prob:
             filled_pages = bleed_through(filled_pages, rng)
         for page, filled in zip(layout.pages, filled_pages):
