@@ -326,6 +326,15 @@ LOGIN_FAILURES_PER_ADDRESS = "20 per 15 minutes"
 # respondents move its index by several points and a ward can top the table on one form; 30 is the
 # usual minimum sample for comparing means (central limit rule of thumb). Others are listed unranked.
 RANKING_MIN_RESPONSES = 30
+# `omr show` draws the reads on the page at this resolution (dpi), never above the scan's own: at
+# 150 dpi a 5 mm box is 30 px and 3.6 mm handwriting ~21 px high, both legible; the demo's two-page
+# sheet-000001.png falls from 13 MB (200 dpi RGB) to ~0.6 MB with SHOW_GREY_LEVELS (measured on the
+# `make demo` office-profile scan: 2.3 MB at 150 dpi with 256 greys, 0.65 MB with 16).
+SHOW_DPI = 150
+# ... and with this many grey levels (a palette PNG, plus the state colours): scan noise in the paper
+# is what makes a PNG big; 16 levels (steps of 17) keep a faint pencil mark (~190-210 grey on
+# ~235 paper) apart from the paper.
+SHOW_GREY_LEVELS = 16
 # /progress shows a reviewer's items per hour only after this much working time (minutes). Before it
 # the rate rests on a handful of items and on the gap guessed for the first one: three answers in
 # 20 s would show ~500 per hour. At the 10-30 s a reviewer spends per item, 10 minutes is 20-60

@@ -40,6 +40,31 @@ def test_scan_twice_changes_nothing_and_exports(office_batch, tmp_path, capsys):
     png = tmp_path / "sheet.png"
     assert main(["show", "1", "--db", str(db), "-o", str(png)]) == 0
     assert png.read_bytes().startswith(b"\x89PNG")
+    _assert_shown_sheet_is_small_and_legible(png, serial=1)
+
+
+def _assert_shown_sheet_is_small_and_legible(png, serial):
+    """`omr show` of a 200 dpi two-page sheet: a palette PNG at ~T.SHOW_DPI, well under the 13 MB it was (#17),
+    with the reads in their colours and both pages' QR codes still decodable."""
+    import numpy as np
+    from PIL import Image
+
+    from omr import tuning as T
+    from omr.model import MARKED
+    from omr.scan.identify import decode_qr
+    from omr.scan.show import COLOURS
+
+    assert png.stat().st_size < 1_500_000, png.stat().st_size
+    picture = Image.open(png)
+    assert picture.mode == "P"
+    # Two A4 pages side by side; a fit-to-page print may make the paper ~7 % larger than 210 mm at SHOW_DPI.
+    a4_width = 210 / 25.4 * T.SHOW_DPI
+    assert 2 * a4_width * 0.95 < picture.size[0] < 2 * a4_width * 1.15 + 40, picture.size
+    rgb = np.asarray(picture.convert("RGB"))
+    marked = COLOURS[MARKED][::-1]  # BGR -> RGB
+    assert (rgb == marked).all(axis=2).sum() > 100  # the marked boxes are outlined in green
+    found = decode_qr(np.asarray(picture.convert("L")))
+    assert sorted((c.serial, c.page) for c in found) == [(serial, 1), (serial, 2)]
 
 
 def test_scan_missing_file_is_one_clear_line(tmp_path, capsys):
