@@ -240,6 +240,71 @@ def test_a_png_chart_marks_the_previous_period():
     assert orange(with_previous) > 20 and orange(without) == 0
 
 
+# Values close to their previous period: the old charts printed "54,98%" right at the bar's end, where the
+# previous period's mark (61,36 %) stands (#17).
+CLOSE_VALUES = [59.67, 54.98, 56.67, 100.0, 0.0]
+CLOSE_PREVIOUS = [58.54, 61.36, 64.29, 98.0, 3.0]
+
+
+def test_svg_chart_values_never_meet_a_bar_or_a_previous_mark():
+    svg = bar_svg([f"Nhóm {i}" for i in range(len(CLOSE_VALUES))], CLOSE_VALUES, "t", previous=CLOSE_PREVIOUS)
+    bar_ends = [float(x) + float(w) for x, w in re.findall(r'<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', svg)]
+    marks = [float(x) for x in re.findall(r'<line x1="([\d.]+)"[^>]*class="cp"', svg)]
+    values = re.findall(r'<text x="([\d.]+)" y="[\d.]+" class="cv">([^<]+)</text>', svg)
+    assert len(bar_ends) == len(marks) == len(values) == len(CLOSE_VALUES)
+    assert [text for _, text in values] == ["59,67%", "54,98%", "56,67%", "100,00%", "0,00%"]
+    width = float(re.search(r'viewBox="0 0 ([\d.]+) ', svg).group(1))
+    for (x, text), end, mark in zip(values, bar_ends, marks):
+        # 10 px type: a character is at most ~6.5 px wide; the value starts clear of the bar and the mark.
+        assert float(x) >= max(end, mark) + 4 and float(x) + 6.5 * len(text) <= width, (x, end, mark)
+
+
+def test_png_chart_values_never_meet_a_previous_mark():
+    """In each bar's band of the DOCX chart, the value's ink starts right of every orange mark pixel."""
+    import numpy as np
+
+    from omr.reports.render import bar_png
+
+    png = bar_png([f"Nhóm {i}" for i in range(len(CLOSE_VALUES))], CLOSE_VALUES, "t", width=7.5,
+                  previous=CLOSE_PREVIOUS)
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    blue = (abs(rgb[..., 0] - 0x2f) < 30) & (abs(rgb[..., 1] - 0x6d) < 30) & (abs(rgb[..., 2] - 0xb5) < 30)
+    orange = (rgb[..., 0] > 200) & (rgb[..., 1] > 90) & (rgb[..., 1] < 140) & (rgb[..., 2] < 40)
+    dark = rgb.sum(axis=2) < 250
+    axis_left = int(np.median(np.flatnonzero(blue.any(axis=0))[:5]))
+    # The y axis: the darkest column just left of the bars; its rows are the plot's height (the legend is outside).
+    spine = max(range(axis_left - 8, axis_left + 1), key=lambda c: dark[:, c].sum())
+    plot_rows = np.flatnonzero(dark[:, spine])
+    # Bars' bands: rows of the plot holding the orange marks (every bar has one), grouped into runs.
+    rows = np.flatnonzero(orange[plot_rows.min():plot_rows.max() + 1].any(axis=1)) + plot_rows.min()
+    bands = np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1)
+    for band in bands:
+        top, bottom = band[0], band[-1] + 1
+        mark_right = np.flatnonzero(orange[top:bottom].any(axis=0)).max()
+        ink = np.flatnonzero(dark[top:bottom, axis_left + 2:].any(axis=0)) + axis_left + 2
+        value_ink = ink[ink > np.flatnonzero(blue[top:bottom].any(axis=0)).max(initial=axis_left)]
+        assert len(value_ink) and value_ink.min() > mark_right + 3, (top, mark_right, value_ink.min(initial=-1))
+    assert len(bands) == len(CLOSE_VALUES)
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdfimages") is None,
+                    reason="LibreOffice or poppler missing (make test installs both)")
+def test_the_group_chart_follows_its_table_on_the_annex_first_page(db, tmp_path, repo_root):
+    """#17: the group chart did not fit under the group table and left the annex's first page half empty."""
+    out = tmp_path / "r.docx"
+    assert _cli("report", "--period", "2026-Q1", "--db", db, "-o", out, "--templates", repo_root / "form_templates") == 0
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(out)], check=True, capture_output=True, timeout=240)
+    pdf = str(tmp_path / "r.pdf")
+    pages = subprocess.run(["pdftotext", "-layout", pdf, "-"], check=True, capture_output=True,
+                           text=True).stdout.split("\f")
+    annex = next(i for i, text in enumerate(pages, start=1) if "1. Chỉ số theo nhóm tiêu chí" in text)
+    listing = subprocess.run(["pdfimages", "-list", pdf], check=True, capture_output=True, text=True).stdout
+    image_pages = [int(line.split()[0]) for line in listing.splitlines()[2:] if line.split()[2] == "image"]
+    assert image_pages and image_pages[0] == annex, (annex, image_pages)
+    assert "2. Kết quả từng câu hỏi" in pages[annex - 1] + pages[annex]  # no page left for the chart alone
+
+
 def test_comment_crops_are_trimmed_to_the_writing():
     image = Image.new("L", (600, 140), 255)
     ImageDraw.Draw(image).rectangle((200, 50, 330, 80), fill=30)

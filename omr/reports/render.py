@@ -26,7 +26,6 @@ CHANNEL_TITLES = {"paper": "Phiếu giấy", "online": "Trực tuyến"}
 STATE_TITLES = {"reviewed": "đã kiểm tra", "draft": "bản nháp OCR, chưa kiểm tra", "online": "trực tuyến"}
 SCORE_TITLES = ("Rất không hài lòng", "Không hài lòng", "Bình thường", "Hài lòng", "Rất hài lòng")
 SVG_LABEL_CHARS = 48  # characters per line of a chart label in HTML (330 px at 11 px type)
-PNG_LABEL_CHARS = 46  # characters per line of a chart label in DOCX (8 pt type, ~45 % of the chart's width)
 
 
 # --- formatting --------------------------------------------------------------------
@@ -230,10 +229,25 @@ UNIT_KINDS = ["", "", "", "", "pct", "pct", "pct", "pct"]
 
 
 # --- charts as PNG (DOCX) -------------------------------------------------------------
+# Both chart kinds print each bar's value in a column of its own right of the 0-100 % scale, never at the
+# bar's end: the previous period's mark sits on the scale (at most 100 %), so the two cannot collide (#17).
+
+CHART_PT = 8  # DOCX chart type: labels and values (the PNG is drawn at the size it is placed, so 8 pt prints as 8 pt)
+CHART_LINE_IN = 0.15  # one line of a wrapped label (8 pt type at ~1.35 line spacing), inches
+CHART_BAR_GAP_IN = 0.09  # between two bars' label blocks, inches
+CHART_FRAME_IN = 0.95  # title, x axis with its label and the legend below it, inches
+CHART_LABEL_SHARE = 0.42  # of the chart's width for the labels; the rest is the bars and the value column
+PREVIOUS_COLOUR = "#e07000"
+
 
 def bar_png(labels: list[str], values: list[float], title: str, width: float = 6.3,
             previous: list[float] | None = None) -> bytes:
-    """A horizontal bar chart as PNG (inches wide); labels wrapped whole, never cut; ``previous`` marked (#17)."""
+    """A horizontal bar chart as PNG, ``width`` inches wide as placed (type prints at CHART_PT).
+
+    Labels are wrapped whole, never cut; ``previous`` (one value or None per
+    bar) is an orange mark on the bar; values are printed in a column right of
+    the 100 % line, so no value meets a mark. The legend sits under the axis.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -241,28 +255,34 @@ def bar_png(labels: list[str], values: list[float], title: str, width: float = 6
 
     plt.rcParams["font.family"] = ["Liberation Serif", "DejaVu Serif", "serif"]
     clean = [0.0 if _missing(v) else float(v) for v in values]
-    wrapped = ["\n".join(textwrap.wrap(label, PNG_LABEL_CHARS)) or " " for label in labels]
+    # The labels take at most CHART_LABEL_SHARE of the width, wrapped by their printed width.
+    wrapped = ["\n".join(wrap_printed(label, width * 2.54 * CHART_LABEL_SHARE, CHART_PT)) or " " for label in labels]
     lines = sum(label.count("\n") + 1 for label in wrapped)
-    height = max(1.8, 0.2 * lines + 0.12 * len(labels) + 1.1)
-    fig, ax = plt.subplots(figsize=(width, height), dpi=150)
-    bars = ax.barh(range(len(labels)), clean, color="#2f6db5", label="Kỳ này")
-    ax.set_yticks(range(len(labels)), wrapped, fontsize=8)
+    height = max(1.6, CHART_LINE_IN * lines + CHART_BAR_GAP_IN * len(labels) + CHART_FRAME_IN)
+    fig, ax = plt.subplots(figsize=(width, height), dpi=200, layout="constrained")
+    bars = ax.barh(range(len(labels)), clean, height=0.62, color="#2f6db5", label="Kỳ này")
+    ax.set_yticks(range(len(labels)), wrapped, fontsize=CHART_PT)
+    ax.tick_params(axis="both", labelsize=CHART_PT, length=2)
     ax.invert_yaxis()
-    ax.set_xlim(0, 110)
+    ax.set_ylim(len(labels) - 0.5, -0.5)
+    ax.set_xlim(0, 100)
     ax.set_xticks(range(0, 101, 20))
-    ax.set_xlabel("% hài lòng", fontsize=8)
-    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("% hài lòng", fontsize=CHART_PT)
+    ax.set_title(title, fontsize=CHART_PT + 1.5)
+    handles = [bars]
     if previous is not None and any(not _missing(p) for p in previous):
         marks = [(float(p), i) for i, p in enumerate(previous) if not _missing(p)]
-        ax.scatter([m[0] for m in marks], [m[1] for m in marks], marker="|", s=260, linewidths=2.2,
-                   color="#e07000", zorder=3, label="Kỳ trước")
-        ax.legend(fontsize=7, loc="lower right", frameon=False)
-    for bar, value in zip(bars, values):
-        ax.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2, pct(value), va="center", fontsize=7)
+        handles.append(ax.scatter([m[0] for m in marks], [m[1] for m in marks], marker="|", s=170, linewidths=2.0,
+                                  color=PREVIOUS_COLOUR, zorder=3, label="Kỳ trước", clip_on=False))
+    for i, value in enumerate(values):
+        # x in axes fraction (1 = the 100 % line), y in data: the value column, clear of bars and marks.
+        ax.annotate(pct(value), xy=(1.0, i), xycoords=("axes fraction", "data"), xytext=(7, 0),
+                    textcoords="offset points", va="center", ha="left", fontsize=CHART_PT, annotation_clip=False)
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
+    # Under the axis and its label, never over a bar: the layout makes room for it.
+    fig.legend(handles=handles, fontsize=CHART_PT - 1, loc="outside lower right", ncol=len(handles), frameon=False)
     out = io.BytesIO()
-    fig.savefig(out, format="png")
+    fig.savefig(out, format="png", bbox_inches="tight", pad_inches=0.05)
     plt.close(fig)
     return out.getvalue()
 
@@ -270,14 +290,20 @@ def bar_png(labels: list[str], values: list[float], title: str, width: float = 6
 # --- charts as SVG (HTML) -------------------------------------------------------------
 
 def bar_svg(labels: list[str], values: list[float], title: str, previous: list[float] | None = None) -> str:
-    """A horizontal bar chart; labels are wrapped onto as many lines as they need, never cut (#17)."""
+    """A horizontal bar chart; labels are wrapped onto as many lines as they need, never cut (#17).
+
+    Values stand in a column right of the 100 % line, clear of the bars and of
+    the previous period's marks (which are at most at 100 %).
+    """
     line_height, left, width, chars = 13, 330, 340, SVG_LABEL_CHARS
+    values_x = left + width + 8  # the value column
     wrapped = [textwrap.wrap(label, chars) or [""] for label in labels]
     rows = [max(24, 10 + line_height * len(lines)) for lines in wrapped]
     height = 40 + sum(rows)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {left + width + 80} {height}" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {values_x + 60} {height}" '
              f'role="img" aria-label="{html.escape(title)}" class="chart">',
-             f'<text x="0" y="16" class="ct">{html.escape(title)}</text>']
+             f'<text x="0" y="16" class="ct">{html.escape(title)}</text>',
+             f'<line x1="{left + width}" x2="{left + width}" y1="26" y2="{height - 6}" class="cg"/>']
     y = 30
     for i, (lines, value, row) in enumerate(zip(wrapped, values, rows)):
         first = y + row / 2 - (len(lines) - 1) * line_height / 2 + 4
@@ -290,7 +316,7 @@ def bar_svg(labels: list[str], values: list[float], title: str, previous: list[f
         if previous is not None and not _missing(previous[i]):
             x = left + width * float(previous[i]) / 100
             parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{bar_top - 2:.1f}" y2="{bar_top + 18:.1f}" class="cp"/>')
-        parts.append(f'<text x="{left + width * v / 100 + 4:.1f}" y="{bar_top + 12:.1f}" class="cv">{pct(value)}</text>')
+        parts.append(f'<text x="{values_x}" y="{bar_top + 12:.1f}" class="cv">{pct(value)}</text>')
         y += row
     parts.append("</svg>")
     return "".join(parts)
@@ -310,7 +336,7 @@ font-size:14px}.ok{border:2px solid #1b7f3b;background:#e6f4ea;color:#1b5e20;pad
 table{border-collapse:collapse;width:100%;margin:6px 0}th,td{border:1px solid #bbb;padding:3px 5px;vertical-align:top}
 th{background:#e8eef7}td.n{text-align:right;white-space:nowrap}tr.total td{font-weight:bold;background:#f3f3f3}
 svg.chart{width:100%;max-width:760px;height:auto;margin:8px 0}.ct{font-size:13px;font-weight:bold}
-.cl{font-size:11px}.cv{font-size:10px}.cb{fill:#2f6db5}.cp{stroke:#d35400;stroke-width:2}
+.cl{font-size:11px}.cv{font-size:10px}.cb{fill:#2f6db5}.cp{stroke:#d35400;stroke-width:2}.cg{stroke:#ccc}
 img.crop{max-width:420px;border:1px solid #999}
 @media print{body{margin:0;max-width:none}h2{page-break-after:avoid}table,svg,.alert{page-break-inside:avoid}}
 """
@@ -585,6 +611,10 @@ CELL_PADDING_CM = 0.5  # Word's default cell margins (2 x 0.19 cm) and a little 
 PORTRAIT_WIDTH_CM = 21.0 - 3.0 - 1.5
 LANDSCAPE_WIDTH_CM = 29.7 - 2.0 - 2.0
 MAX_PICTURE_HEIGHT_CM = 21.0 - 2.0 - 2.0 - 1.0  # landscape page height less margins and a caption line
+# Charts are drawn at the width they are placed (their 8 pt type prints at 8 pt) and short enough that the
+# group chart fits under the group table on the annex's first page (#17: it used to leave that page half empty).
+CHART_WIDTH_CM = 19.0
+WIDE_CHART_WIDTH_CM = 22.0  # the per-question chart: its labels are whole questions
 # Liberation 2 first: the 1.x fonts lack Vietnamese glyphs such as "ư" (their fallback width is wrong), and
 # fontconfig gives LibreOffice the 2.x files for "Times New Roman".
 SERIF_FILES = {False: ("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
@@ -612,6 +642,17 @@ def text_width_cm(text: str, size_pt: float, bold: bool = False) -> float:
     if font is None:  # no serif font installed: an average Times glyph is ~0.5 em
         return len(text) * size_pt * 0.5 * 2.54 / 72
     return font.getlength(text) / 20 * 2.54 / 72
+
+
+def wrap_printed(text: str, width_cm: float, size_pt: float) -> list[str]:
+    """``text`` in lines no wider than ``width_cm`` when printed (Times metrics); words are never split."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and text_width_cm(f"{lines[-1]} {word}", size_pt) <= width_cm:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines
 
 
 def column_widths(header: list[str], texts: list[list[str]], usable_cm: float, wide: set[int],
@@ -850,21 +891,23 @@ def write_docx(report, path: Path) -> None:
         width_cm = min(width_cm, MAX_PICTURE_HEIGHT_CM / aspect)
         document.add_picture(io.BytesIO(png), width=Cm(width_cm))
         document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        # Clear of the table above it (LibreOffice otherwise draws the picture over the table's last border).
+        document.paragraphs[-1].paragraph_format.space_before = Pt(6)
 
     section_title("1. Chỉ số theo nhóm tiêu chí")
     header, rows = group_rows(report)
     table(header, rows, GROUP_KINDS, {1})
     picture(bar_png([f"{g.group}. {g.title.split('. ', 1)[-1]}" for g in report.groups.itertuples()],
-                    list(report.groups["index"]), "Chỉ số hài lòng theo nhóm (vạch cam: kỳ trước)", 8.0,
-                    list(report.groups["prev_index"])), 19)
+                    list(report.groups["index"]), "Chỉ số hài lòng theo nhóm (vạch cam: kỳ trước)",
+                    CHART_WIDTH_CM / 2.54, list(report.groups["prev_index"])), CHART_WIDTH_CM)
     section_title("2. Kết quả từng câu hỏi")
     para(document, "% hài lòng = (số phiếu chọn 4 + 5) / số phiếu hợp lệ (1–5) × 100; không tính ô bỏ trống, "
                    "«Không ý kiến» và câu chưa kiểm tra.", size=12, space_after=4)
     header, rows = question_rows(report)
     table(header, rows, QUESTION_KINDS, {2})
     picture(bar_png([f"{q.question}. {q.text}" for q in report.questions.itertuples()],
-                    list(report.questions["pct"]), "% hài lòng từng câu (vạch cam: kỳ trước)", 9.0,
-                    list(report.questions["prev_pct"])), 22)
+                    list(report.questions["pct"]), "% hài lòng từng câu (vạch cam: kỳ trước)",
+                    WIDE_CHART_WIDTH_CM / 2.54, list(report.questions["prev_pct"])), WIDE_CHART_WIDTH_CM)
     section_title("3. Thái độ, tác phong công chức")
     table(header, [r for r in rows if r[0] == "D"], QUESTION_KINDS, {2})
     for y in report.yesno.itertuples():
@@ -891,7 +934,8 @@ def write_docx(report, path: Path) -> None:
     top = ranked_units(report).head(30)
     if len(top) > 1:
         picture(bar_png([str(n) for n in top["name"]], list(top["index"]),
-                        "Chỉ số hài lòng chung theo đơn vị (vạch cam: kỳ trước)", 8.0, list(top["prev_index"])), 19)
+                        "Chỉ số hài lòng chung theo đơn vị (vạch cam: kỳ trước)", CHART_WIDTH_CM / 2.54,
+                        list(top["prev_index"])), CHART_WIDTH_CM)
     section_title("6. Số phiếu theo kênh và đơn vị")
     header, rows = channel_rows(report)
     table(header, rows, wide={1})
