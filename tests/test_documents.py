@@ -292,7 +292,8 @@ def test_png_chart_values_never_meet_a_previous_mark():
 def test_the_group_chart_follows_its_table_on_the_annex_first_page(db, tmp_path, repo_root):
     """#17: the group chart did not fit under the group table and left the annex's first page half empty."""
     out = tmp_path / "r.docx"
-    assert _cli("report", "--period", "2026-Q1", "--db", db, "-o", out, "--templates", repo_root / "form_templates") == 0
+    assert _cli("report", "--period", "2026-Q1", "--db", db, "-o", out,
+                "--templates", repo_root / "form_templates") == 0
     subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",
                     "--outdir", str(tmp_path), str(out)], check=True, capture_output=True, timeout=240)
     pdf = str(tmp_path / "r.pdf")

@@ -92,7 +92,7 @@ def test_queue_filters_by_batch_unit_and_kind(queue_store):
 
 
 def test_the_unit_filter_counts_queue_items_not_sheets(queue_store):
-    store, b1, b2, _ = queue_store
+    store, _, b2, _ = queue_store
     # 30001 holds 2 sheets (1 and 3); waiting there: 2 marks, 2 comments and the set-aside page = 5 items.
     assert review.units(store) == [("30001", 2), ("30002", 1)]
     assert review.queue_units(store) == [("30001", 5), ("30002", 1)]

@@ -32,6 +32,7 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
+from omr import tuning
 from omr.data import completeness
 from omr.data.schema import (
     MACHINE,
@@ -50,7 +51,6 @@ from omr.data.schema import (
     responses,
 )
 from omr.data.store import version_token
-from omr import tuning
 from omr.errors import OmrError
 from omr.model import NEEDS_REVIEW, BoxRead
 from omr.scan.read import resolve_questions, shown_confidence

@@ -435,7 +435,8 @@ def register(app: Flask) -> None:
             session["queue_skip"] = []
         flt = _queue_filter()
         return render_template("queue.html", counts=review.queue_counts(_store(), flt), kinds=review.KINDS,
-                               batches=review.batch_progress(_store()), units=review.queue_units(_store(), flt), flt=flt,
+                               batches=review.batch_progress(_store()),
+                               units=review.queue_units(_store(), flt), flt=flt,
                                done=request.args.get("done") == "1")
 
     @app.get("/queue/next")
