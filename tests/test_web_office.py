@@ -100,7 +100,7 @@ def test_units_are_shown_with_their_names(app):
     assert "Phường Cao Lãnh" in units_page
     assert re.search(r"99999</td>\s*<td><em>chưa có trong danh mục", units_page)
     queue = _text(admin.get("/queue"))
-    assert "30001 – Phường Cao Lãnh (1 phiếu)" in queue
+    assert "30001 – Phường Cao Lãnh (1 mục)" in queue  # one item to review (B1 of sheet 1), as the queue counts
     history = _text(admin.get(f"/responses/{_response_id(app)}"))
     assert "đơn vị 30001 – Phường Cao Lãnh" in history
     item = _text(admin.get(admin.get("/queue/next").headers["Location"]))
