@@ -45,6 +45,7 @@ SET_ASIDE_REASONS = {
 # Which part of a scanned image a page is (pages.part): the whole image, or one half of an
 # image holding two form pages (an A3 scan of an unstapled sheet, two pages stacked; #13).
 WHOLE_IMAGE, FIRST_HALF, SECOND_HALF = 0, 1, 2
+HALF_NAMES = ("nửa trái", "nửa phải", "nửa trên", "nửa dưới")  # left, right; top, bottom
 
 
 def half_name(part: int, landscape: bool) -> str:
@@ -55,8 +56,7 @@ def half_name(part: int, landscape: bool) -> str:
     """
     if part == WHOLE_IMAGE:
         return ""
-    names = ("nửa trái", "nửa phải") if landscape else ("nửa trên", "nửa dưới")
-    return names[part - 1]
+    return HALF_NAMES[(0 if landscape else 2) + part - 1]
 
 
 @dataclass(frozen=True)

@@ -200,7 +200,7 @@ def build_record(response: dict, template: Template | None, value_ids: list[str]
         "submitted_at": local_time(submitted).isoformat() if submitted is not None else None,
         "source_files": files,
         "source_pages": [f"{p['page']}={os.path.basename(p['file'])}#{p['page_index']}"
-                         for p in response["pages"]],
+                         + (f"@{p['part']}" if p.get("part") else "") for p in response["pages"]],
         "source_row": response.get("source_row"),
         "batch": [b["name"] for b in response["batches"]],
         "flags": list(response["flags"]),

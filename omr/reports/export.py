@@ -38,7 +38,9 @@ otherwise empty.
 
 XLSX adds a codebook sheet: question codes and texts, option codes and labels.
 
-``source_pages`` lists ``<form page>=<file name>#<page index in file, from 0>``.
+``source_pages`` lists ``<form page>=<file name>#<page index in file, from 0>``, with
+``@1`` (left or top half) or ``@2`` (right or bottom half) after a page read from one
+half of an image holding two form pages.
 
 Spreadsheets run a cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a
 tab or carriage return) as a formula, so such cells get a leading ``'`` in CSV

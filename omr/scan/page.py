@@ -27,6 +27,7 @@ from omr.scan.page_geometry import (
     checked_homography,
     crop_part,
     find_two_pages,
+    half_holding_page,
     identify_any_turn,
     other_half_has_print,
     page_share_of_image,
@@ -161,8 +162,10 @@ def _process(raw: RawPage, catalogue: Catalogue, *, split: bool,
         # Only omr's own pages count: other forms have corner squares in each half too.
         halves = [half for half in find_two_pages(grey) if half.identification.identity is not None]
         if len(halves) == 2 or (halves and not small_page) or (
-                halves and other_half_has_print(grey, halves[0].identification)):
-            # One image, two form pages (or one, beside print that is no form page): read half by half.
+                halves and other_half_has_print(grey, halves[0].identification)) or (
+                halves and half_holding_page(found.homography, grey.shape) != 0):
+            # One image, two form pages (or one beside print that is no form page, or beside a blank
+            # half: the page lies wholly in its half, so reading the half reads the same page).
             return _TwoPages(grey, halves)
     if found.identity is not None:
         ident = found.identity

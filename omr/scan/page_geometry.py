@@ -126,6 +126,25 @@ def to_whole_image(homography: np.ndarray, shape: tuple[int, int], part: int) ->
     return _shift_matrix(x0, y0) @ homography
 
 
+def half_holding_page(homography: np.ndarray, shape: tuple[int, int]) -> int:
+    """The half (1 or 2, :func:`half_region`) of an image of ``shape`` (h, w px) that holds the page
+    placed by ``homography`` (layout mm -> px), or 0 when the page reaches into both halves.
+
+    A page holds a half when at least ``T.TWO_UP_PAGE_IN_HALF_SHARE`` of its area lies in it (a
+    page scanned askew pokes its corners a few mm over the middle).
+    """
+    corners = map_points(homography, np.array([[0, 0], [T.PAGE_WIDTH, 0], [T.PAGE_WIDTH, T.PAGE_HEIGHT],
+                                               [0, T.PAGE_HEIGHT]], dtype=np.float64)).astype(np.float32)
+    area = float(cv2.contourArea(corners))
+    for part in (1, 2):
+        x0, y0, x1, y1 = half_region(shape, part)
+        half = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32)
+        inside, _ = cv2.intersectConvexConvex(corners, half)
+        if area > 0 and inside >= T.TWO_UP_PAGE_IN_HALF_SHARE * area:
+            return part
+    return 0
+
+
 def find_two_pages(grey: np.ndarray) -> list[Found]:
     """The form pages found in the two halves of an image, each placed in the whole image's px.
 
