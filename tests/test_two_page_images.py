@@ -10,17 +10,19 @@ counts nothing twice, the reviewer's page image is the half.
 from __future__ import annotations
 
 import io
+
 import cv2
 import numpy as np
 import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from omr.data.schema import answers, pages
+from omr.data import review
+from omr.data.schema import answers, page_reviews, pages
 from omr.forms.simulate import PROFILES, _BlankPages, choose_answers, fill_page, scan_page, smudge_qr
-from omr.model import BLANK, NEEDS_REVIEW, SET_ASIDE_REASONS
+from omr.model import BLANK, NEEDS_REVIEW, SET_ASIDE_REASONS, PageResult, PageSource
 from omr.scan.batch import format_report, run_scan
-from omr.scan.ingest import RawPage
+from omr.scan.ingest import RawPage, file_sha256
 from omr.scan.page import process_image
 from omr.web import images
 
@@ -236,3 +238,28 @@ def test_a_set_aside_half_is_named_in_the_scan_report_and_kept_for_review(store,
     assert aside.part == 2 and aside.homography is None
     shown = cv2.imdecode(np.frombuffer(images.whole_page(store, aside.id), np.uint8), cv2.IMREAD_GRAYSCALE)
     assert shown.shape[0] > 1.3 * shown.shape[1], "the reviewer sees the half that was set aside"
+
+
+def test_an_image_an_older_omr_set_aside_as_two_pages_is_read_on_the_next_scan(store, sheets, tmp_path,
+                                                                                repo_root):
+    """Stored whole as "two_pages" before halves were read: scanning the file again reads both halves,
+    the old page leaves the review queue (kept, decided "split"), and a third scan adds nothing."""
+    by_serial, _layout = sheets
+    _truth, filled = by_serial[4242]
+    path = tmp_path / "a3.jpg"
+    _write_jpeg(path, _scan(np.hstack([filled[1], filled[2]]), 2))
+    batch = store.ensure_batch("cũ")
+    old = PageResult(PageSource(str(path), 0, "x"), set_aside="two_pages", detail="trang 1; trang 2")
+    store.record_page(batch, str(path), file_sha256(path), path.stat().st_size, old)
+    assert review.queue_counts(store).get(review.PAGE) == 1
+    templates = str(repo_root / "form_templates")
+    report = run_scan([str(path)], store, "cũ", template_dir=templates)
+    assert report.outcomes["new"] == 2
+    with store.reading() as conn:
+        rows = conn.execute(sa.select(pages.c.part, pages.c.set_aside, page_reviews.c.decision)
+                            .outerjoin(page_reviews, page_reviews.c.page_id == pages.c.id)
+                            .order_by(pages.c.part)).all()
+    assert [tuple(r) for r in rows] == [(0, "two_pages", "split"), (1, None, None), (2, None, None)]
+    assert not review.queue_counts(store).get(review.PAGE)
+    again = run_scan([str(path)], store, "cũ", template_dir=templates)
+    assert sum(again.outcomes.values()) == 0 and again.pages_skipped_done == 1

@@ -250,7 +250,8 @@ claims = sa.Table(
 page_reviews = sa.Table(
     "page_reviews", metadata,
     sa.Column("page_id", sa.ForeignKey("pages.id"), primary_key=True),
-    sa.Column("decision", sa.String(20), nullable=False),  # rejected
+    # rejected (by a person); split (an old "two_pages" image read again half by half, #13)
+    sa.Column("decision", sa.String(20), nullable=False),
     sa.Column("decided_by", sa.String(100), nullable=False),
     sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
 )

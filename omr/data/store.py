@@ -73,6 +73,8 @@ from omr.model import OK, VN_TZ, PageResult, PageSource, QuestionRead
 from omr.text.lexicon import find_terms, flags_json
 
 DEFAULT_SQLITE_PATH = Path("outputs") / "omr.sqlite"
+# The set-aside reason an older omr gave a two-page image it could not split (#13).
+LEGACY_TWO_PAGES = "two_pages"
 
 
 
@@ -465,11 +467,13 @@ class Store(StoreQueries):
         """Indices of the page images of this file (by content) already recorded: one query per file.
 
         The pages of one image (its two halves) are stored in one transaction, so an index
-        here has all of its pages recorded.
+        here has all of its pages recorded. An image an older omr set aside as "two_pages"
+        is not done: it is read again, half by half (#13).
         """
         query = (sa.select(pages.c.page_index)
                  .join(source_files, source_files.c.id == pages.c.source_file_id)
-                 .where(source_files.c.sha256 == file_sha256))
+                 .where(source_files.c.sha256 == file_sha256,
+                        sa.or_(pages.c.set_aside.is_(None), pages.c.set_aside != LEGACY_TWO_PAGES)))
         with self._read() as conn:
             return set(conn.execute(query).scalars())
 
@@ -530,6 +534,8 @@ class Store(StoreQueries):
         if self._page_done(conn, file_sha256, page_index, result.source.part):
             return ALREADY
         source_id = self._source_file_id(conn, file_path, file_sha256, file_size)
+        if result.source.part:
+            self._settle_legacy_two_pages(conn, source_id, page_index)
         if result.set_aside is not None:
             page_id = self._insert_page(conn, batch_id, source_id, result, SET_ASIDE)
             self._write_comments(conn, None, page_id, result.comments)
@@ -557,6 +563,18 @@ class Store(StoreQueries):
         self._write_answers(conn, response_id, page_id, result.questions)
         self._write_comments(conn, response_id, page_id, result.comments)
         return outcome
+
+    @staticmethod
+    def _settle_legacy_two_pages(conn: sa.Connection, source_id: int, page_index: int) -> None:
+        """The image an older omr set aside whole as "two_pages" is now read half by half: its
+        old page leaves the review queue (decided "split" by the machine; the row stays)."""
+        old = conn.execute(sa.select(pages.c.id).where(
+            pages.c.source_file_id == source_id, pages.c.page_index == page_index, pages.c.part == 0,
+            pages.c.set_aside == LEGACY_TWO_PAGES,
+            pages.c.id.not_in(sa.select(page_reviews.c.page_id)))).scalars().all()
+        for page_id in old:
+            conn.execute(page_reviews.insert().values(page_id=page_id, decision="split", decided_by=MACHINE,
+                                                      decided_at=_now()))
 
     @staticmethod
     def _source_file_id(conn: sa.Connection, path: str, sha256: str, size: int) -> int:
