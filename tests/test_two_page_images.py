@@ -23,7 +23,7 @@ from omr.forms.simulate import PROFILES, _BlankPages, choose_answers, fill_page,
 from omr.model import BLANK, NEEDS_REVIEW, SET_ASIDE_REASONS, PageResult, PageSource
 from omr.scan.batch import format_report, run_scan
 from omr.scan.ingest import RawPage, file_sha256
-from omr.scan.page import process_image
+from omr.scan.page import process_image, process_page
 from omr.web import images
 
 DPI = 200
@@ -263,3 +263,17 @@ def test_an_image_an_older_omr_set_aside_as_two_pages_is_read_on_the_next_scan(s
     assert not review.queue_counts(store).get(review.PAGE)
     again = run_scan([str(path)], store, "cũ", template_dir=templates)
     assert sum(again.outcomes.values()) == 0 and again.pages_skipped_done == 1
+
+
+def test_the_one_page_entry_point_reads_a_page_beside_a_blank_half_and_sets_two_pages_aside(catalogue, sheets):
+    """process_page gives one page: the page of an image whose other half is blank, read on its half;
+    for an image holding two pages, nothing read as if it were the whole image ("two_pages")."""
+    by_serial, _layout = sheets
+    truth, filled = by_serial[4242]
+    alone = process_page(RawPage("a3.jpg", 0, _scan(np.hstack([np.full_like(filled[1], 250), filled[1]]), 8)),
+                         catalogue)
+    _assert_read_right(alone, truth, 1)
+    assert alone.source.part == 2
+    both = process_page(RawPage("a3.jpg", 0, _scan(np.vstack([filled[1], filled[2]]), 8)), catalogue)
+    assert both.set_aside == "two_pages" and not both.questions
+    assert "trang 1 của phiếu số 004242" in both.detail and "trang 2 của phiếu số 004242" in both.detail

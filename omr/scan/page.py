@@ -28,6 +28,7 @@ from omr.scan.page_geometry import (
     crop_part,
     find_two_pages,
     half_holding_page,
+    half_with_centre,
     identify_any_turn,
     other_half_has_print,
     page_share_of_image,
@@ -95,12 +96,19 @@ def process_image(raw: RawPage, catalogue: Catalogue) -> list[PageResult]:
 def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
     """Identify, align and read one page (pure but for the catalogue lookup).
 
-    An image holding two form pages comes back set aside as ``"two_pages"``,
-    its detail saying which pages are in it: :func:`process_image` reads both.
+    An image holding one form page in one half (the other blank or other
+    print) gives that page, read on its half. An image holding two form pages
+    comes back set aside as ``"two_pages"``, its detail saying which pages
+    are in it: :func:`process_image` reads both.
     """
     outcome = _process(raw, catalogue, split=True)
     if isinstance(outcome, PageResult):
         return outcome
+    if len(outcome.halves) == 1:
+        part = half_with_centre(outcome.halves[0].identification.homography, outcome.grey.shape)
+        read = _read_half(raw, outcome, part, catalogue)
+        if read is not None:
+            return read
     result = PageResult(PageSource(raw.path, raw.index, raw.sha256))
     result.set_aside = "two_pages"
     result.detail = "; ".join(_describe(half.identification) for half in outcome.halves)

@@ -145,6 +145,14 @@ def half_holding_page(homography: np.ndarray, shape: tuple[int, int]) -> int:
     return 0
 
 
+def half_with_centre(homography: np.ndarray, shape: tuple[int, int]) -> int:
+    """The half (1 or 2, :func:`half_region`) of an image of ``shape`` (h, w px) holding the centre of the
+    page placed by ``homography`` (layout mm -> px)."""
+    h, w = shape[:2]
+    x, y = map_points(homography, np.array([[T.PAGE_WIDTH / 2, T.PAGE_HEIGHT / 2]]))[0]
+    return 1 if (x < w / 2 if w >= h else y < h / 2) else 2
+
+
 def find_two_pages(grey: np.ndarray) -> list[Found]:
     """The form pages found in the two halves of an image, each placed in the whole image's px.
 
@@ -169,10 +177,7 @@ def other_half_has_print(grey: np.ndarray, found: Identification) -> bool:
     were not made out still shows as ink; a table around one photographed
     page does not (the page is flattened first).
     """
-    h, w = grey.shape
-    centre = map_points(found.homography, np.array([[T.PAGE_WIDTH / 2, T.PAGE_HEIGHT / 2]]))[0]
-    first = centre[0] < w / 2 if w >= h else centre[1] < h / 2
-    x0, y0, x1, y1 = half_region(grey.shape, 2 if first else 1)
+    x0, y0, x1, y1 = half_region(grey.shape, 3 - half_with_centre(found.homography, grey.shape))
     other = grey[y0:y1, x0:x1]
     return other.size > 0 and not is_blank(np.ascontiguousarray(other))
 
