@@ -181,6 +181,7 @@ def test_a_two_page_image_is_stored_as_two_pages_and_a_rescan_adds_nothing(store
     ticks = []
     report = run_scan([str(path)], store, "đợt A3", template_dir=templates, progress=ticks.append)
     assert report.pages_seen == 1 and report.outcomes["new"] == 2 and not report.set_aside
+    assert "Ảnh chứa hai trang phiếu (mỗi nửa ảnh đọc thành một trang): 1" in format_report(report, store.summary())
     assert sum(ticks) == 1, "progress counts page images of the file, as the web app's total does"
     with store.reading() as conn:
         rows = conn.execute(sa.select(pages.c.id, pages.c.page_index, pages.c.part, pages.c.page, pages.c.serial)

@@ -39,6 +39,7 @@ class ScanReport:
     ocr_problems: list[str] = field(default_factory=list)  # why drafts are missing, once per cause
     comments_possible: int = 0  # drafts flagged only in an alternative reading ("có thể", #15)
     comments_drafted: int = 0  # drafts made by the second pass (#15), earlier runs' leftovers included
+    images_split: int = 0  # images read half by half (two form pages in one image, #13)
 
 
 # Imported once in the workers' fork server, so each worker starts with them loaded.
@@ -160,6 +161,7 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
 
         def handle(task: tuple[str, int], results: list[PageResult]) -> None:
             digest, size = meta.pop(task)  # each image is handed in once; the map stays as small as what is left
+            report.images_split += any(result.source.part for result in results)
             for result in results:  # the halves of a two-page image go into one transaction
                 layout = catalogue.layouts.get((result.form_id, result.version))
                 writer.add((result.source.path, digest, size, result, len(layout.pages) if layout else None))
@@ -232,6 +234,8 @@ def format_report(report: ScanReport, summary: dict) -> str:
         + (f" (trong đó {report.pages_skipped_done} trang đã đọc từ lần trước, bỏ qua)" if report.pages_skipped_done else ""),
         f"Trang đọc được lần này: {report.outcomes['new'] + report.outcomes['conflict']}",
     ]
+    if report.images_split:
+        lines.append(f"Ảnh chứa hai trang phiếu (mỗi nửa ảnh đọc thành một trang): {report.images_split}")
     if report.outcomes["rescan"]:
         lines.append(f"Trang quét lại (trùng phiếu đã có, không tính hai lần): {report.outcomes['rescan']}")
     if report.outcomes["conflict"]:
