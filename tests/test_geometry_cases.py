@@ -29,7 +29,7 @@ from omr.forms.simulate import (
     scan_page,
     smudge_qr,
 )
-from omr.model import BLANK, NEEDS_REVIEW, OK, SET_ASIDE_REASONS
+from omr.model import BLANK, NEEDS_REVIEW, OK
 from omr.scan.identify import locate_codes
 from omr.scan.ingest import RawPage, iter_pages
 from omr.scan.lighting import flatten_lighting

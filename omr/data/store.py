@@ -588,8 +588,8 @@ class Store(StoreQueries):
     def _insert_page(conn: sa.Connection, batch_id: int, source_id: int, result: PageResult,
                      outcome: str, duplicate_of: int | None = None) -> int:
         page_id = conn.execute(_INSERT_PAGE, dict(
-            batch_id=batch_id, source_file_id=source_id, page_index=result.source.page_index,
-            part=result.source.part, image_sha256=result.source.image_sha256, form_id=result.form_id, version=result.version,
+            batch_id=batch_id, source_file_id=source_id, page_index=result.source.page_index, part=result.source.part,
+            image_sha256=result.source.image_sha256, form_id=result.form_id, version=result.version,
             page=result.page, serial=result.serial, unit=result.unit, rotated_180=bool(result.rotated_180),
             alignment_mm=result.alignment_mm, set_aside=result.set_aside, detail=result.detail or "",
             homography=None if result.homography is None else json.dumps(result.homography),
