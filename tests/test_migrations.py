@@ -19,11 +19,11 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from db_fixtures import PAGE1, PAGE2, file_sha, page_result, record, set_aside_result
 
 from omr.cli import main
 from omr.data import migrate
 from omr.data.job_queue_schema import is_omr_object
-from db_fixtures import PAGE1, PAGE2, file_sha, page_result, record, set_aside_result
 from omr.data.schema import metadata, pages
 from omr.data.store import open_store
 from omr.errors import DatabaseError
