@@ -17,7 +17,7 @@ Damage profiles (issue #13, omr.forms.simulate.simulate_damaged_batch): ``staple
 (a covered or broken corner mark: staple, sticker, tear, punch hole, fold; two
 marks on one page in five), ``shadow`` (phone photos with a hard shadow, one in
 three across a corner mark), ``turn`` (pages scanned turned 90°/270°), ``two_up``
-(both pages in one image: expected set aside as "two_pages"), ``show_through``
+(both pages in one image: each half read as its page, part 1 = page 1), ``show_through``
 (the back page's code showing through, the page's own smudged on half the
 pages). Pages read as another page of their sheet are counted as wrong pages.
 """
@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from omr import batch  # noqa: E402
+from omr.scan import batch  # noqa: E402
 from omr.forms.layout import resolve_layout  # noqa: E402
 from omr.forms.simulate import simulate_batch, simulate_damaged_batch  # noqa: E402
 from omr.forms.template import load_template  # noqa: E402
@@ -66,7 +66,8 @@ def evaluate(profile: str, sheets: int, workers: int, seed: int) -> dict:
         # The same worker set-up as `omr scan` (omr.scan.batch), without the database.
         with multiprocessing.get_context("forkserver").Pool(
                 workers, initializer=batch._init_worker, initargs=(str(ROOT / "form_templates"), True)) as pool:
-            results = list(pool.imap(batch._read_task, tasks, chunksize=8))
+            # Each task gives the pages of one image: two for an image holding two pages (two_up).
+            results = [page for image in pool.imap(batch._read_task, tasks, chunksize=8) for page in image]
         elapsed = time.perf_counter() - started
     confusion, questions, set_aside = Counter(), Counter(), Counter()
     reliability: Counter = Counter()  # (confidence bin, status group, right?) -> questions
@@ -80,7 +81,9 @@ def evaluate(profile: str, sheets: int, workers: int, seed: int) -> dict:
             set_aside[r.set_aside] += 1
             continue
         truth = truths[r.serial]
-        if page_at.get(r.source.page_index, r.page) != r.page:
+        # A half of a two-page image (two_up) holds page 1 on the left or top, page 2 on the right or bottom.
+        expected_page = r.source.part if r.source.part else page_at.get(r.source.page_index, r.page)
+        if expected_page != r.page:
             wrong_pages += 1  # e.g. identified by the back page's code seen through the paper
         for b in r.boxes:
             confusion[(truth["boxes"].get(b.question, {}).get(b.option, "empty"), b.state)] += 1
@@ -111,7 +114,7 @@ def evaluate(profile: str, sheets: int, workers: int, seed: int) -> dict:
             "review_share": questions["review"] / max(questions["all"], 1),
             "silent_share": questions["silent"] / max(questions["all"], 1), "silent": questions["silent"],
             "set_aside": dict(set_aside), "silent_examples": silent_examples[:8], "wrong_pages": wrong_pages,
-            "details": Counter(part.split(":")[0] for r in results if not r.set_aside
+            "details": Counter(part.split(":")[0].split(" (tệp ")[0] for r in results if not r.set_aside
                                for part in r.detail.split("; ") if part),
             "reliability": reliability, "habits": habit_outcomes, "calibration": calibration}
 

@@ -34,9 +34,29 @@ SET_ASIDE_REASONS = {
     "misaligned": "trang bị lệch, không căn chỉnh được",
     "unreadable": "không đọc được ảnh",
     "no_match": "không khớp mẫu phiếu nào (phiếu không có dấu định vị của omr)",
+    # Written before two-page images were split and read (#13); kept for pages stored then.
     "two_pages": "hai trang trong một ảnh: quét từng trang riêng",
+    # One half of a two-page image has print that omr cannot read as a form page (#13).
+    "half_not_form": "nửa ảnh này có nội dung in nhưng không phải trang phiếu đọc được",
     "page_mismatch": "mã QR không khớp với các ô của trang (có thể là mã của mặt sau hiện qua giấy mỏng): kiểm tra rồi quét lại trang",
 }
+
+
+# Which part of a scanned image a page is (pages.part): the whole image, or one half of an
+# image holding two form pages (an A3 scan of an unstapled sheet, two pages stacked; #13).
+WHOLE_IMAGE, FIRST_HALF, SECOND_HALF = 0, 1, 2
+HALF_NAMES = ("nửa trái", "nửa phải", "nửa trên", "nửa dưới")  # left, right; top, bottom
+
+
+def half_name(part: int, landscape: bool) -> str:
+    """The Vietnamese name of a half for the operator: "nửa trái" ... "nửa dưới" ("" for the whole image).
+
+    ``landscape``: the image is at least as wide as high, so its halves are left and right
+    (omr.scan.page_geometry.half_region); otherwise top and bottom.
+    """
+    if part == WHOLE_IMAGE:
+        return ""
+    return HALF_NAMES[(0 if landscape else 2) + part - 1]
 
 
 @dataclass(frozen=True)
@@ -46,6 +66,7 @@ class PageSource:
     path: str
     page_index: int  # 0-based within the file
     image_sha256: str
+    part: int = WHOLE_IMAGE  # 0 the whole image, 1 its left/top half, 2 its right/bottom half
 
 
 @dataclass

@@ -476,6 +476,11 @@ QR_ANCHOR_REACH_SHARE = 0.04
 # page: the image's halves are then identified too. One A4 page of a two-page
 # A3 image covers ~50 %; a scan covers ~100 %, a phone photo of one page 55-90 %.
 TWO_UP_MAX_PAGE_SHARE = 0.6
+# A page found in an image with a blank other half is read as its half (pages.part) when at
+# least this share of its area lies in that half. A page scanned 1.5° askew in its half of an
+# A3 scan (the office simulator profile) keeps 98-99.6 % in it; a photo of one page in the middle
+# of a table ~50 %.
+TWO_UP_PAGE_IN_HALF_SHARE = 0.95
 # A page whose boxes are found with a larger residual than this (mm; scans
 # measure 0.1-0.2) is re-fitted to its box outlines before reading: a page
 # anchored on its QR code, or a curled sheet, reads better for it.

@@ -29,11 +29,11 @@ from omr.forms.simulate import (
     scan_page,
     smudge_qr,
 )
-from omr.model import BLANK, NEEDS_REVIEW, OK, SET_ASIDE_REASONS
+from omr.model import BLANK, NEEDS_REVIEW, OK
 from omr.scan.identify import locate_codes
 from omr.scan.ingest import RawPage, iter_pages
 from omr.scan.lighting import flatten_lighting
-from omr.scan.page import process_page
+from omr.scan.page import process_image, process_page
 
 CASES = Path(os.environ.get("OMR_CASES_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "cases"))
 
@@ -83,12 +83,18 @@ def test_hard_shadow_photo_cases(catalogue, name, page_number, blank):
 
 
 def test_two_pages_side_by_side_case(catalogue):
-    """One image holding both pages: set aside, with what to do and what is in it."""
+    """One image holding both pages (an A3 scan of the unstapled sheet): both pages read, each as its half."""
     (raw,) = list(iter_pages(_case("two-pages-side-by-side.jpg")))
-    result = process_page(raw, catalogue)
-    assert result.set_aside == "two_pages"
-    assert SET_ASIDE_REASONS["two_pages"] == "hai trang trong một ảnh: quét từng trang riêng"
-    assert "trang 1 của phiếu số 000001" in result.detail and "trang 2 của phiếu số 000001" in result.detail
+    results = process_image(raw, catalogue)
+    assert [(r.source.part, r.page) for r in results] == [(1, 1), (2, 2)]
+    for result in results:
+        _assert_case_page(result, result.page)
+        assert result.source.page_index == 0 and result.source.path == raw.path
+    assert results[0].detail.startswith("nửa trái của ảnh") and results[1].detail.startswith("nửa phải của ảnh")
+    # The one-page entry point never reads one page of it as if it were the whole image.
+    alone = process_page(raw, catalogue)
+    assert alone.set_aside == "two_pages" and not alone.questions
+    assert "trang 1 của phiếu số 000001" in alone.detail and "trang 2 của phiếu số 000001" in alone.detail
 
 
 def _stored_pixels(path: Path) -> np.ndarray:
@@ -217,20 +223,6 @@ def test_pages_turned_90_180_270_are_read(catalogue, sheet, quarters, number):
     assert ("xoay 90°" in result.detail) == (quarters != 2)
 
 
-@pytest.mark.parametrize("arrangement", ["side_by_side", "stacked_turned", "stacked"])
-def test_two_pages_in_one_image_are_set_aside_with_what_to_do(catalogue, sheet, arrangement):
-    truth, pages, layout = sheet
-    if arrangement == "side_by_side":
-        rgb = np.hstack([pages[1], pages[2]])
-    elif arrangement == "stacked_turned":  # an A3 portrait scan of two A4 pages lying sideways
-        rgb = np.vstack([np.rot90(pages[1]), np.rot90(pages[2])])
-    else:
-        rgb = np.vstack([pages[1], pages[2]])
-    result = process_page(RawPage("a3.jpg", 0, _scan(np.ascontiguousarray(rgb), 2)), catalogue)
-    assert result.set_aside == "two_pages"
-    assert "trang 1 của phiếu số 004242" in result.detail and "trang 2 của phiếu số 004242" in result.detail
-
-
 # --- QR codes seen through the paper -----------------------------------------------------------
 
 def _symbol(payload: str, dark: int = 20, light: int = 235, px: int = 5) -> np.ndarray:
@@ -332,13 +324,3 @@ def test_a_fit_one_scale_column_off_does_not_keep_its_anchors():
     nudge = np.array([[1.0, 0.0, 0.8 * px_per_mm], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
     assert not anchoring.kept_by(shift @ h)
     assert anchoring.kept_by(nudge @ h)
-
-
-def test_two_pages_in_one_image_with_one_code_unreadable_are_still_two_pages(catalogue, sheet):
-    """The second page's code smudged: the image is not read as its one legible page, the other lost."""
-    truth, pages, layout = sheet
-    right = pages[2].copy()
-    smudge_qr(right, layout.page(2), 200, np.random.default_rng(0))
-    result = process_page(RawPage("a3.jpg", 0, _scan(np.hstack([pages[1], right]), 2)), catalogue)
-    assert result.set_aside == "two_pages"
-    assert "trang 1 của phiếu số 004242" in result.detail

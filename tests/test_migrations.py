@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from db_fixtures import PAGE1, PAGE2, file_sha, page_result, record, set_aside_result
 
 from omr.cli import main
 from omr.data import migrate
 from omr.data.job_queue_schema import is_omr_object
-from omr.data.schema import metadata
+from omr.data.schema import metadata, pages
 from omr.data.store import open_store
 from omr.errors import DatabaseError
+from omr.model import PageSource
+from omr.scan.comments import CommentRead
 
 LEGACY_DB = Path(__file__).parent / "data" / "db-before-migrations.sqlite"
 
@@ -132,3 +137,64 @@ def test_the_upgraded_legacy_database_matches_the_declared_schema(legacy_copy):
             assert _diff_against_metadata(conn) == []
     finally:
         engine.dispose()
+
+
+# --- 0004: pages.part (two form pages in one image, #13) ---------------------------------------
+
+_KEPT_TABLES = ("pages", "boxes", "responses", "response_pages", "answers", "comments", "changes")
+
+
+def _table_rows(conn: sa.Connection, table: str) -> list[tuple]:
+    """Every row of ``table`` by id, without the ``part`` column (absent before 0004)."""
+    columns = [c["name"] for c in sa.inspect(conn).get_columns(table) if c["name"] != "part"]
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    return [tuple(r) for r in conn.execute(sa.text(f'SELECT {quoted} FROM "{table}" ORDER BY id'))]
+
+
+def test_0004_keeps_every_page_answer_comment_and_change_and_old_pages_are_whole_images(store_url):
+    """A database at 0003 holding read pages, a set-aside page, a person's answer and comment
+    transcription upgrades with every row kept (ids and references too), every old page part 0,
+    and the new key takes the second half of an image while still refusing a page stored twice."""
+
+    with open_store(store_url) as store:
+        batch = store.ensure_batch("đợt 1")
+        first = page_result(7, 1, PAGE1, path="a.pdf")
+        first.comments = [CommentRead("Y1", True, 120.0, (20.0, 200.0, 170.0, 30.0), crop_png=b"png")]
+        record(store, batch, first)
+        record(store, batch, page_result(7, 2, PAGE2, path="a.pdf", index=1))
+        record(store, batch, set_aside_result("blank", path="a.pdf", index=2))
+        response = next(iter(store.responses()))
+        store.set_answer(response["id"], "B2", "3", set_by="lan", reason="sửa theo phiếu")
+        with store.reading() as conn:
+            comment_id = conn.execute(sa.text("SELECT id FROM comments")).scalar()
+        store.set_comment_text(comment_id, "Cán bộ nhiệt tình", "lan")
+        engine = store._engine
+        with engine.connect() as conn:
+            if store.backend == "sqlite":
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            with conn.begin():
+                command.downgrade(migrate.alembic_config(conn), "0003")
+        with engine.connect() as conn:
+            assert "part" not in {c["name"] for c in sa.inspect(conn).get_columns("pages")}
+            before = {t: _table_rows(conn, t) for t in _KEPT_TABLES}
+        assert len(before["pages"]) == 3 and len(before["changes"]) == 2 and before["comments"]
+        store.upgrade_schema(backup_dir=Path(store_url).parent if "://" not in store_url else None)
+        assert store.schema_revision() == migrate.head_revision()
+        with engine.connect() as conn:
+            after = {t: _table_rows(conn, t) for t in _KEPT_TABLES}
+            parts = conn.execute(sa.select(pages.c.part)).scalars().all()
+        assert after == before
+        assert parts == [0, 0, 0]
+        # The same file again: nothing recorded twice; the second half of its first image is a page of its own.
+        assert record(store, batch, page_result(7, 1, PAGE1, path="a.pdf")) == "already"
+        half = replace(page_result(8, 1, PAGE1, path="a.pdf"), source=PageSource("a.pdf", 0, "x", 2))
+        assert store.record_page(batch, "a.pdf", file_sha("a.pdf"), 1000, half, pages_expected=2) == "new"
+        assert store.record_page(batch, "a.pdf", file_sha("a.pdf"), 1000, half, pages_expected=2) == "already"
+
+
+def test_pages_of_a_database_written_before_migrations_become_whole_images(legacy_copy):
+    before = _rows(legacy_copy)["pages"]
+    assert main(["db", "upgrade", "--db", str(legacy_copy)]) == 0
+    with sqlite3.connect(legacy_copy) as conn:
+        parts = [p for (p,) in conn.execute("SELECT part FROM pages")]
+    assert len(parts) == len(before) > 0 and set(parts) == {0}

@@ -200,8 +200,8 @@ def test_responses_carry_what_export_needs(store):
     assert (response["form_id"], response["version"], response["serial"], response["unit"]) == \
         ("motcua-2026", 1, 5, "30007")
     assert response["pages"] == [
-        {"page": 1, "file": "/scans/a.pdf", "page_index": 0, "batch": "Quý I"},
-        {"page": 2, "file": "/scans/b.pdf", "page_index": 3, "batch": "Quý I"},
+        {"page": 1, "file": "/scans/a.pdf", "page_index": 0, "part": 0, "batch": "Quý I"},
+        {"page": 2, "file": "/scans/b.pdf", "page_index": 3, "part": 0, "batch": "Quý I"},
     ]
     assert [(b["name"], b["collected_from"].isoformat(), b["collected_to"].isoformat())
             for b in response["batches"]] == [("Quý I", "2026-01-01", "2026-03-31")]

@@ -98,7 +98,8 @@ class StoreQueries:
 
         Each is a dict: ``id``, ``form_id``, ``version``, ``serial`` (int),
         ``unit``, ``pages_expected``, ``flags`` (list), ``created_at``,
-        ``pages`` ([{page, file, page_index, batch}] by page number),
+        ``pages`` ([{page, file, page_index, part, batch}] by page number; ``part`` 0 the whole
+        image, 1-2 a half of a two-page image),
         ``batches`` ([{name, collected_from, collected_to}]), ``answers``
         ({question: (value, status, confidence)}) and ``set_by``
         ({question: 'machine' or a person}). Online responses (``channel``
@@ -117,7 +118,8 @@ class StoreQueries:
             import_paths = dict(conn.execute(sa.select(import_files.c.id, import_files.c.path)).all())
             page_rows = conn.execute(
                 sa.select(response_pages.c.response_id, response_pages.c.page_number, source_files.c.path,
-                          pages.c.page_index, batches.c.name, batches.c.collected_from, batches.c.collected_to)
+                          pages.c.page_index, pages.c.part, batches.c.name, batches.c.collected_from,
+                          batches.c.collected_to)
                 .join(pages, pages.c.id == response_pages.c.page_id)
                 .join(source_files, source_files.c.id == pages.c.source_file_id)
                 .join(batches, batches.c.id == pages.c.batch_id)
@@ -137,7 +139,8 @@ class StoreQueries:
         batches_of: dict[int, dict] = {}
         for row in page_rows:
             pages_of.setdefault(row.response_id, []).append(
-                {"page": row.page_number, "file": row.path, "page_index": row.page_index, "batch": row.name})
+                {"page": row.page_number, "file": row.path, "page_index": row.page_index, "part": row.part,
+                 "batch": row.name})
             batches_of.setdefault(row.response_id, {}).setdefault(row.name, {
                 "name": row.name, "collected_from": row.collected_from, "collected_to": row.collected_to})
         answers_of: dict[int, dict] = {}
@@ -201,14 +204,15 @@ class StoreQueries:
     def pages_of_serial(self, serial: int) -> list[dict]:
         """Every page read into a response with this serial, for audit images.
 
-        Each item: ``path``, ``page_index``, ``page``, ``rotated_180``,
-        ``homography`` (3x3, layout mm -> image px), ``boxes`` (dicts of the
+        Each item: ``path``, ``page_index``, ``part`` (0 the whole image, 1-2 a
+        half of a two-page image), ``page``, ``rotated_180``,
+        ``homography`` (3x3, layout mm -> px of the whole image), ``boxes`` (dicts of the
         boxes table) and ``review`` (questions of its response awaiting review).
         """
         with self._read() as conn:
             rows = conn.execute(
-                sa.select(pages.c.id, pages.c.page_index, pages.c.homography, pages.c.page, pages.c.rotated_180,
-                          source_files.c.path, response_pages.c.response_id)
+                sa.select(pages.c.id, pages.c.page_index, pages.c.part, pages.c.homography, pages.c.page,
+                          pages.c.rotated_180, source_files.c.path, response_pages.c.response_id)
                 .join(source_files, source_files.c.id == pages.c.source_file_id)
                 .join(response_pages, response_pages.c.page_id == pages.c.id)
                 .where(pages.c.serial == serial).order_by(pages.c.page, pages.c.id)).all()
@@ -218,7 +222,7 @@ class StoreQueries:
                 review = conn.execute(sa.select(answers.c.question).where(
                     answers.c.response_id == row.response_id,
                     answers.c.status.in_(NEEDS_REVIEW))).scalars().all()
-                found.append({"path": row.path, "page_index": row.page_index, "page": row.page,
+                found.append({"path": row.path, "page_index": row.page_index, "part": row.part, "page": row.page,
                               "rotated_180": bool(row.rotated_180), "homography": json.loads(row.homography),
                               "boxes": [dict(b) for b in box_rows], "review": set(review)})
         return found

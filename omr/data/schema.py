@@ -59,8 +59,11 @@ pages = sa.Table(
     sa.Column("outcome", sa.String(20), nullable=False),  # new | rescan | conflict | set_aside
     sa.Column("duplicate_of", sa.ForeignKey("pages.id")),  # the page a rescan repeats
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    # source_files.sha256 is unique, so this is UNIQUE(file sha256, page index).
-    sa.UniqueConstraint("source_file_id", "page_index", name="uq_pages_source_index"),
+    # Which part of the image (omr.model.WHOLE_IMAGE ...): 0 the whole image, 1 its left/top
+    # half, 2 its right/bottom half, for an image holding two form pages (#13, migration 0004).
+    sa.Column("part", sa.Integer, nullable=False, default=0, server_default="0"),
+    # source_files.sha256 is unique, so this is UNIQUE(file sha256, page index, part).
+    sa.UniqueConstraint("source_file_id", "page_index", "part", name="uq_pages_source_index_part"),
     sa.Index("ix_pages_identity", "form_id", "version", "serial", "page"),
     sa.Index("ix_pages_batch", "batch_id"),
 )
@@ -247,7 +250,8 @@ claims = sa.Table(
 page_reviews = sa.Table(
     "page_reviews", metadata,
     sa.Column("page_id", sa.ForeignKey("pages.id"), primary_key=True),
-    sa.Column("decision", sa.String(20), nullable=False),  # rejected
+    # rejected (by a person); split (an old "two_pages" image read again half by half, #13)
+    sa.Column("decision", sa.String(20), nullable=False),
     sa.Column("decided_by", sa.String(100), nullable=False),
     sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
 )

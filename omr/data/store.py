@@ -6,7 +6,8 @@ found by (form, version, serial). Each question read on the page becomes an
 *answer* of that response. Scanning staff rescan, re-run and interrupt
 batches, so recording is built to be repeated:
 
-- the same page of the same file (by content hash) is recorded once;
+- the same page of the same file (by content hash; one half of an image holding two
+  pages is a page of its own) is recorded once;
 - a different file showing the same sheet page with the same marks is kept as
   a page, but does not count as a second response (a rescan);
 - a different file showing the same sheet page with *different* marks is a
@@ -72,6 +73,8 @@ from omr.model import OK, VN_TZ, PageResult, PageSource, QuestionRead
 from omr.text.lexicon import find_terms, flags_json
 
 DEFAULT_SQLITE_PATH = Path("outputs") / "omr.sqlite"
+# The set-aside reason an older omr gave a two-page image it could not split (#13).
+LEGACY_TWO_PAGES = "two_pages"
 
 
 
@@ -94,7 +97,8 @@ POSTGRES_CONNECT_TIMEOUT_S = 10
 
 _PAGE_DONE = (sa.select(pages.c.id)
               .join(source_files, source_files.c.id == pages.c.source_file_id)
-              .where(source_files.c.sha256 == sa.bindparam("sha"), pages.c.page_index == sa.bindparam("index"))
+              .where(source_files.c.sha256 == sa.bindparam("sha"), pages.c.page_index == sa.bindparam("index"),
+                     pages.c.part == sa.bindparam("part"))
               .limit(1))
 _SOURCE_FILE = sa.select(source_files.c.id).where(source_files.c.sha256 == sa.bindparam("sha"))
 _INSERT_SOURCE_FILE = source_files.insert()
@@ -453,22 +457,29 @@ class Store(StoreQueries):
 
     # -- pages --
 
-    def page_done(self, file_sha256: str, page_index: int) -> bool:
-        """Whether this page of this file (by content) is recorded: resuming skips it."""
+    def page_done(self, file_sha256: str, page_index: int, part: int = 0) -> bool:
+        """Whether this page (``part`` of the image, omr.model.WHOLE_IMAGE ...) of this file (by content)
+        is recorded: resuming skips it."""
         with self._read() as conn:
-            return self._page_done(conn, file_sha256, page_index)
+            return self._page_done(conn, file_sha256, page_index, part)
 
     def pages_done(self, file_sha256: str) -> set[int]:
-        """Indices of the pages of this file (by content) already recorded: one query per file."""
+        """Indices of the page images of this file (by content) already recorded: one query per file.
+
+        The pages of one image (its two halves) are stored in one transaction, so an index
+        here has all of its pages recorded. An image an older omr set aside as "two_pages"
+        is not done: it is read again, half by half (#13).
+        """
         query = (sa.select(pages.c.page_index)
                  .join(source_files, source_files.c.id == pages.c.source_file_id)
-                 .where(source_files.c.sha256 == file_sha256))
+                 .where(source_files.c.sha256 == file_sha256,
+                        sa.or_(pages.c.set_aside.is_(None), pages.c.set_aside != LEGACY_TWO_PAGES)))
         with self._read() as conn:
             return set(conn.execute(query).scalars())
 
     @staticmethod
-    def _page_done(conn: sa.Connection, file_sha256: str, page_index: int) -> bool:
-        return conn.execute(_PAGE_DONE, {"sha": file_sha256, "index": page_index}).first() is not None
+    def _page_done(conn: sa.Connection, file_sha256: str, page_index: int, part: int = 0) -> bool:
+        return conn.execute(_PAGE_DONE, {"sha": file_sha256, "index": page_index, "part": part}).first() is not None
 
     def record_page(self, batch_id: int, file_path: str, file_sha256: str, file_size: int,
                     result: PageResult, pages_expected: int | None = None) -> str:
@@ -520,9 +531,11 @@ class Store(StoreQueries):
     def _record(self, conn: sa.Connection, batch_id: int, file_path: str, file_sha256: str,
                 file_size: int, result: PageResult, pages_expected: int | None) -> str:
         page_index = result.source.page_index
-        if self._page_done(conn, file_sha256, page_index):
+        if self._page_done(conn, file_sha256, page_index, result.source.part):
             return ALREADY
         source_id = self._source_file_id(conn, file_path, file_sha256, file_size)
+        if result.source.part:
+            self._settle_legacy_two_pages(conn, source_id, page_index)
         if result.set_aside is not None:
             page_id = self._insert_page(conn, batch_id, source_id, result, SET_ASIDE)
             self._write_comments(conn, None, page_id, result.comments)
@@ -552,6 +565,18 @@ class Store(StoreQueries):
         return outcome
 
     @staticmethod
+    def _settle_legacy_two_pages(conn: sa.Connection, source_id: int, page_index: int) -> None:
+        """The image an older omr set aside whole as "two_pages" is now read half by half: its
+        old page leaves the review queue (decided "split" by the machine; the row stays)."""
+        old = conn.execute(sa.select(pages.c.id).where(
+            pages.c.source_file_id == source_id, pages.c.page_index == page_index, pages.c.part == 0,
+            pages.c.set_aside == LEGACY_TWO_PAGES,
+            pages.c.id.not_in(sa.select(page_reviews.c.page_id)))).scalars().all()
+        for page_id in old:
+            conn.execute(page_reviews.insert().values(page_id=page_id, decision="split", decided_by=MACHINE,
+                                                      decided_at=_now()))
+
+    @staticmethod
     def _source_file_id(conn: sa.Connection, path: str, sha256: str, size: int) -> int:
         row = conn.execute(_SOURCE_FILE, {"sha": sha256}).first()
         if row is not None:
@@ -563,7 +588,7 @@ class Store(StoreQueries):
     def _insert_page(conn: sa.Connection, batch_id: int, source_id: int, result: PageResult,
                      outcome: str, duplicate_of: int | None = None) -> int:
         page_id = conn.execute(_INSERT_PAGE, dict(
-            batch_id=batch_id, source_file_id=source_id, page_index=result.source.page_index,
+            batch_id=batch_id, source_file_id=source_id, page_index=result.source.page_index, part=result.source.part,
             image_sha256=result.source.image_sha256, form_id=result.form_id, version=result.version,
             page=result.page, serial=result.serial, unit=result.unit, rotated_180=bool(result.rotated_180),
             alignment_mm=result.alignment_mm, set_aside=result.set_aside, detail=result.detail or "",

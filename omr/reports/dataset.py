@@ -199,9 +199,10 @@ def build_record(response: dict, template: Template | None, value_ids: list[str]
         "date_source": day_source,
         "submitted_at": local_time(submitted).isoformat() if submitted is not None else None,
         "source_files": files,
-        # Pages of a file counted from 1, as a PDF viewer and the scan summary count them (#17).
+        # Pages of a file counted from 1, as a PDF viewer and the scan summary count them (#17);
+        # "@1"/"@2": the left/top or right/bottom half of a two-page image (#13).
         "source_pages": [f"{p['page']}={os.path.basename(p['file'])}#{p['page_index'] + 1}"
-                         for p in response["pages"]],
+                         + (f"@{p['part']}" if p.get("part") else "") for p in response["pages"]],
         "source_row": response.get("source_row"),
         "batch": [b["name"] for b in response["batches"]],
         "flags": list(response["flags"]),

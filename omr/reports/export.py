@@ -39,7 +39,8 @@ otherwise empty.
 XLSX adds a codebook sheet: question codes and texts, option codes and labels.
 
 ``source_pages`` lists ``<form page>=<file name>#<page of the file, from 1>``, as a PDF viewer
-and the scan summary number pages.
+and the scan summary number pages, with ``@1`` (left or top half) or ``@2`` (right or bottom
+half) after a page read from one half of an image holding two form pages.
 
 Spreadsheets run a cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a
 tab or carriage return) as a formula, so such cells get a leading ``'`` in CSV

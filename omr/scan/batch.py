@@ -19,10 +19,10 @@ from pathlib import Path
 
 from omr import tuning as T
 from omr.errors import InputFileError, PageError
-from omr.model import NEEDS_REVIEW, SET_ASIDE_REASONS, PageResult
+from omr.model import HALF_NAMES, NEEDS_REVIEW, SET_ASIDE_REASONS, PageResult
 from omr.scan.comments import set_drafting_in_scan
 from omr.scan.ingest import PageLoader, RawPage, count_pages_checked, expand_paths, file_sha256
-from omr.scan.page import Catalogue, process_page
+from omr.scan.page import Catalogue, process_image, process_page
 from omr.scan.page_workers import Failure, PageWorkers, start_fork_server
 
 
@@ -39,6 +39,7 @@ class ScanReport:
     ocr_problems: list[str] = field(default_factory=list)  # why drafts are missing, once per cause
     comments_possible: int = 0  # drafts flagged only in an alternative reading ("có thể", #15)
     comments_drafted: int = 0  # drafts made by the second pass (#15), earlier runs' leftovers included
+    images_split: int = 0  # images read half by half (two form pages in one image, #13)
 
 
 # Imported once in the workers' fork server, so each worker starts with them loaded.
@@ -63,10 +64,11 @@ def _init_worker(catalogue: Catalogue | str, single_threaded: bool = False) -> N
     set_drafting_in_scan(False)
 
 
-def _read_task(task: tuple[str, int]) -> PageResult:
+def _read_task(task: tuple[str, int]) -> list[PageResult]:
+    """The form pages of one page image of a file: one, or one per half of a two-page image."""
     path, index = task
     raw = _loader.load(Path(path), index)
-    return process_page(raw, _catalogue)
+    return process_image(raw, _catalogue)
 
 
 def _tasks(files: list[Path], store, report: ScanReport,
@@ -157,11 +159,12 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
     if first is not None:
         writer = _BatchedWriter(store, batch_id, account, progress)
 
-        def handle(result: PageResult) -> None:
-            task = (result.source.path, result.source.page_index)
-            digest, size = meta.pop(task)  # each page is handed in once; the map stays as small as what is left
-            layout = catalogue.layouts.get((result.form_id, result.version))
-            writer.add((result.source.path, digest, size, result, len(layout.pages) if layout else None))
+        def handle(task: tuple[str, int], results: list[PageResult]) -> None:
+            digest, size = meta.pop(task)  # each image is handed in once; the map stays as small as what is left
+            report.images_split += any(result.source.part for result in results)
+            for result in results:  # the halves of a two-page image go into one transaction
+                layout = catalogue.layouts.get((result.form_id, result.version))
+                writer.add((result.source.path, digest, size, result, len(layout.pages) if layout else None))
 
         # Runs of consecutive pages keep each worker reading one PDF front to back.
         # Workers start as runs need them: a 3-page batch never starts a second one.
@@ -169,7 +172,7 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
         try:
             with closing(pool.map(itertools.chain([first], runs))) as outcomes:  # workers stop even if we raise
                 for task, outcome in outcomes:
-                    handle(_failed_page(task, outcome, catalogue) if isinstance(outcome, Failure) else outcome)
+                    handle(task, [_failed_page(task, outcome, catalogue)] if isinstance(outcome, Failure) else outcome)
                     writer.flush_if_due()
         finally:
             # Whatever ends the loop (the last page, Ctrl-C, a database error), what was read is stored.
@@ -218,7 +221,9 @@ class _BatchedWriter:
         for (_path, _digest, _size, result, _expected), outcome in zip(items, outcomes):
             self.account(result, outcome)
         if self.progress:
-            for _ in items:  # once per page stored, as callers (progress bars, the web app) count
+            # Once per page image stored, as callers (progress bars, the web app) count: the two
+            # halves of a two-page image are one image of the file.
+            for _ in {(result.source.path, result.source.page_index) for _p, _d, _s, result, _e in items}:
                 self.progress(1)
 
 
@@ -229,6 +234,8 @@ def format_report(report: ScanReport, summary: dict) -> str:
         + (f" (trong đó {report.pages_skipped_done} trang đã đọc từ lần trước, bỏ qua)" if report.pages_skipped_done else ""),
         f"Trang đọc được lần này: {report.outcomes['new'] + report.outcomes['conflict']}",
     ]
+    if report.images_split:
+        lines.append(f"Ảnh chứa hai trang phiếu (mỗi nửa ảnh đọc thành một trang): {report.images_split}")
     if report.outcomes["rescan"]:
         lines.append(f"Trang quét lại (trùng phiếu đã có, không tính hai lần): {report.outcomes['rescan']}")
     if report.outcomes["conflict"]:
@@ -248,7 +255,12 @@ def format_report(report: ScanReport, summary: dict) -> str:
         for path, page, reason, detail in report.set_aside:
             text = SET_ASIDE_REASONS.get(reason, reason)
             detail = detail.removeprefix(f"{path}, trang {page}: ")  # said once, at the start of the line
-            lines.append(f"  - {path}, trang {page}: {text}" + (f" ({detail})" if detail else ""))
+            where = f"{path}, trang {page}"
+            for half in HALF_NAMES:  # one half of a two-page image (omr.scan.page.process_image)
+                named = f"{half} của ảnh (tệp {Path(path).name}, trang {page})"
+                if detail.startswith(named):
+                    where, detail = f"{where}, {half}", detail.removeprefix(named).removeprefix("; ")
+            lines.append(f"  - {where}: {text}" + (f" ({detail})" if detail else ""))
     for message in report.file_errors:
         lines.append(f"Tệp không đọc được: {message}")
     return "\n".join(lines)

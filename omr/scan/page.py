@@ -1,4 +1,4 @@
-"""One scanned page in, one :class:`~omr.model.PageResult` out.
+"""One scanned image in, one :class:`~omr.model.PageResult` per form page in it out.
 
 The stages run in order: ingest (done by the caller) → identify → align →
 read. Nothing here touches the database, so pages can be processed in worker
@@ -16,7 +16,7 @@ from omr import tuning as T
 from omr.errors import TemplateError
 from omr.forms.layout import Layout, PageLayout, load_layouts, resolve_layout
 from omr.forms.template import Group, Template, load_template
-from omr.model import AMBIGUOUS, BLANK, OK, PageResult, PageSource
+from omr.model import AMBIGUOUS, BLANK, OK, SET_ASIDE_REASONS, PageResult, PageSource, half_name
 from omr.scan.align import locate_boxes, page_ink, warp_to_layout
 from omr.scan.bubbles import pinned_search, read_pinned_boxes
 from omr.scan.comments import read_comment
@@ -25,10 +25,14 @@ from omr.scan.ingest import RawPage
 from omr.scan.lighting import flatten_lighting
 from omr.scan.page_geometry import (
     checked_homography,
+    crop_part,
     find_two_pages,
+    half_holding_page,
+    half_with_centre,
     identify_any_turn,
     other_half_has_print,
     page_share_of_image,
+    to_whole_image,
 )
 from omr.scan.printed_boxes import flag_unprinted
 from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve_questions
@@ -60,14 +64,100 @@ class Catalogue:
                         layout.template_sha256)
 
 
+def process_image(raw: RawPage, catalogue: Catalogue) -> list[PageResult]:
+    """Every form page in one scanned image, each identified, aligned and read (pure but for the catalogue).
+
+    Usually one result, as :func:`process_page` gives it. An image holding two
+    form pages (an A3 scan of an unstapled sheet, two pages side by side or
+    stacked, either way up; :func:`omr.scan.page_geometry.find_two_pages`) gives
+    one result per half that holds print, in order (left/top first), each with
+    ``source.part`` 1 or 2 and its homography onto px of the whole image:
+
+    * a half holding a form page is read as a page of its own (or set aside
+      for its own reason, e.g. an unreadable QR code);
+    * a half with print that is not a form page is set aside as
+      ``"half_not_form"``;
+    * a blank half gives nothing: no page is invented.
+
+    Every half's detail names the half ("nửa trái" ... "nửa dưới" của ảnh).
+    """
+    outcome = _process(raw, catalogue, split=True)
+    if isinstance(outcome, PageResult):
+        return [outcome]
+    results = []
+    for part in (1, 2):
+        result = _read_half(raw, outcome, part, catalogue)
+        if result is not None:
+            results.append(result)
+    # Both halves blank after all (they were found otherwise): the image as one page, never nothing.
+    return results or [_process(raw, catalogue, split=False)]
+
+
 def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
-    """Identify, align and read one page (pure but for the catalogue lookup)."""
+    """Identify, align and read one page (pure but for the catalogue lookup).
+
+    An image holding one form page in one half (the other blank or other
+    print) gives that page, read on its half. An image holding two form pages
+    comes back set aside as ``"two_pages"``, its detail saying which pages
+    are in it: :func:`process_image` reads both.
+    """
+    outcome = _process(raw, catalogue, split=True)
+    if isinstance(outcome, PageResult):
+        return outcome
+    if len(outcome.halves) == 1:
+        part = half_with_centre(outcome.halves[0].identification.homography, outcome.grey.shape)
+        read = _read_half(raw, outcome, part, catalogue)
+        if read is not None:
+            return read
+    result = PageResult(PageSource(raw.path, raw.index, raw.sha256))
+    result.set_aside = "two_pages"
+    result.detail = "; ".join(_describe(half.identification) for half in outcome.halves)
+    return result
+
+
+@dataclass
+class _TwoPages:
+    """An image found to hold two form pages: its flattened pixels and the halves identified."""
+
+    grey: np.ndarray
+    halves: list
+
+
+def _read_half(raw: RawPage, two: _TwoPages, part: int, catalogue: Catalogue) -> PageResult | None:
+    """One half of a two-page image read as a page of its own, placed in the whole image; None if blank."""
+    grey = crop_part(two.grey, part)[0]
+    image = crop_part(raw.image, part)[0]
+    # Its own fingerprint (of its pixels): a form designed elsewhere takes its serial from it.
+    half = RawPage(raw.path, raw.index, image, raw.error)
+    result = _process(half, catalogue, split=False, grey=grey)
+    if result.set_aside == "blank":
+        return None
+    h, w = two.grey.shape
+    result.source = PageSource(raw.path, raw.index, raw.sha256, part)
+    if result.homography is not None:
+        result.homography = to_whole_image(np.array(result.homography), two.grey.shape, part).tolist()
+    if result.set_aside in ("no_form", "no_match"):
+        # Print, but no form page omr can read (a letter, a photo, another organisation's form).
+        why = SET_ASIDE_REASONS.get(result.set_aside, "") + (f": {result.detail}" if result.detail else "")
+        result.set_aside, result.detail = "half_not_form", why
+    where = f"{half_name(part, w >= h)} của ảnh (tệp {Path(raw.path).name}, trang {raw.index + 1})"
+    result.detail = where + ("; " + result.detail if result.detail else "")
+    return result
+
+
+def _process(raw: RawPage, catalogue: Catalogue, *, split: bool,
+             grey: np.ndarray | None = None) -> PageResult | _TwoPages:
+    """The reading of :func:`process_page`; with ``split``, a two-page image comes back as :class:`_TwoPages`.
+
+    ``grey``: the page already flattened (a half of a flattened image), else it is flattened here.
+    """
     result = PageResult(PageSource(raw.path, raw.index, raw.sha256))
     if raw.image is None:
         result.set_aside, result.detail = "unreadable", raw.error.message if raw.error else ""
         return result
     # Light is not ink: every later stage measures marks on the flattened page.
-    grey = flatten_lighting(raw.image)
+    if grey is None:
+        grey = flatten_lighting(raw.image)
     view = overview(grey)
     if is_blank(grey, view):
         result.set_aside = "blank"
@@ -76,15 +166,15 @@ def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
     found = located.identification
     small_page = (found.homography is not None
                   and page_share_of_image(found.homography, grey.shape) < T.TWO_UP_MAX_PAGE_SHARE)
-    if found.reason in ("no_form", "misaligned") or small_page:
+    if split and (found.reason in ("no_form", "misaligned") or small_page):
         # Only omr's own pages count: other forms have corner squares in each half too.
         halves = [half for half in find_two_pages(grey) if half.identification.identity is not None]
         if len(halves) == 2 or (halves and not small_page) or (
-                halves and other_half_has_print(grey, halves[0].identification)):
-            # One image, two form pages: the store keeps one page per image.
-            result.set_aside = "two_pages"
-            result.detail = "; ".join(_describe(half.identification) for half in halves)
-            return result
+                halves and other_half_has_print(grey, halves[0].identification)) or (
+                halves and half_holding_page(found.homography, grey.shape) != 0):
+            # One image, two form pages (or one beside print that is no form page, or beside a blank
+            # half: the page lies wholly in its half, so reading the half reads the same page).
+            return _TwoPages(grey, halves)
     if found.identity is not None:
         ident = found.identity
         result.form_id, result.version, result.page = ident.form_id, ident.version, ident.page

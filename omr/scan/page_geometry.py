@@ -96,25 +96,76 @@ def page_share_of_image(homography: np.ndarray, shape: tuple[int, int]) -> float
     return float(cv2.contourArea(corners.astype(np.float32))) / float(shape[0] * shape[1])
 
 
+def half_region(shape: tuple[int, int], part: int) -> tuple[int, int, int, int]:
+    """The px rectangle (x0, y0, x1, y1) of ``part`` of an image of ``shape`` (h, w px).
+
+    Part 0 is the whole image; 1 and 2 are its halves: left and right for a
+    landscape (or square) image, an A3 scan of two portrait pages; top and
+    bottom for a portrait one, two pages stacked or an A3 portrait scan of two
+    pages lying sideways. Raises ValueError for another part.
+    """
+    h, w = shape[:2]
+    if part == 0:
+        return 0, 0, w, h
+    if part not in (1, 2):
+        raise ValueError(f"no part {part} of an image")
+    if w >= h:
+        return (0, 0, w // 2, h) if part == 1 else (w // 2, 0, w, h)
+    return (0, 0, w, h // 2) if part == 1 else (0, h // 2, w, h)
+
+
+def crop_part(image: np.ndarray, part: int) -> tuple[np.ndarray, np.ndarray]:
+    """``part`` of ``image`` (see :func:`half_region`) and the 3x3 shift from whole-image px to its px."""
+    x0, y0, x1, y1 = half_region(image.shape, part)
+    return np.ascontiguousarray(image[y0:y1, x0:x1]), _shift_matrix(-x0, -y0)
+
+
+def to_whole_image(homography: np.ndarray, shape: tuple[int, int], part: int) -> np.ndarray:
+    """A homography onto px of ``part`` of an image of ``shape`` (h, w), made onto px of the whole image."""
+    x0, y0, _x1, _y1 = half_region(shape, part)
+    return _shift_matrix(x0, y0) @ homography
+
+
+def half_holding_page(homography: np.ndarray, shape: tuple[int, int]) -> int:
+    """The half (1 or 2, :func:`half_region`) of an image of ``shape`` (h, w px) that holds the page
+    placed by ``homography`` (layout mm -> px), or 0 when the page reaches into both halves.
+
+    A page holds a half when at least ``T.TWO_UP_PAGE_IN_HALF_SHARE`` of its area lies in it (a
+    page scanned askew pokes its corners a few mm over the middle).
+    """
+    corners = map_points(homography, np.array([[0, 0], [T.PAGE_WIDTH, 0], [T.PAGE_WIDTH, T.PAGE_HEIGHT],
+                                               [0, T.PAGE_HEIGHT]], dtype=np.float64)).astype(np.float32)
+    area = float(cv2.contourArea(corners))
+    for part in (1, 2):
+        x0, y0, x1, y1 = half_region(shape, part)
+        half = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32)
+        inside, _ = cv2.intersectConvexConvex(corners, half)
+        if area > 0 and inside >= T.TWO_UP_PAGE_IN_HALF_SHARE * area:
+            return part
+    return 0
+
+
+def half_with_centre(homography: np.ndarray, shape: tuple[int, int]) -> int:
+    """The half (1 or 2, :func:`half_region`) of an image of ``shape`` (h, w px) holding the centre of the
+    page placed by ``homography`` (layout mm -> px)."""
+    h, w = shape[:2]
+    x, y = map_points(homography, np.array([[T.PAGE_WIDTH / 2, T.PAGE_HEIGHT / 2]]))[0]
+    return 1 if (x < w / 2 if w >= h else y < h / 2) else 2
+
+
 def find_two_pages(grey: np.ndarray) -> list[Found]:
     """The form pages found in the two halves of an image, each placed in the whole image's px.
 
-    Halves are left/right for a landscape image (an A3 scan of two portrait
-    pages) and top/bottom for a portrait one (two pages stacked, or an A3
-    portrait scan of two pages turned sideways). Each half may itself lie
-    turned. Returns the halves where corner marks were found (0, 1 or 2).
+    Halves as in :func:`half_region`. Each half may itself lie turned.
+    Returns the halves where corner marks were found (0, 1 or 2), in order
+    (left/top first).
     """
-    h, w = grey.shape
-    if w >= h:
-        halves = [(grey[:, :w // 2], 0, 0), (grey[:, w // 2:], w // 2, 0)]
-    else:
-        halves = [(grey[:h // 2], 0, 0), (grey[h // 2:], 0, h // 2)]
     found = []
-    for part, dx, dy in halves:
-        one = identify_any_turn(np.ascontiguousarray(part))
+    for part in (1, 2):
+        x0, y0, x1, y1 = half_region(grey.shape, part)
+        one = identify_any_turn(np.ascontiguousarray(grey[y0:y1, x0:x1]))
         if _usable(one.identification):
-            shift = _shift_matrix(dx, dy)
-            placed = _compose(one.identification, shift)
+            placed = _compose(one.identification, _shift_matrix(x0, y0))
             found.append(Found(placed, one.quarter_turn))
     return found
 
@@ -122,16 +173,12 @@ def find_two_pages(grey: np.ndarray) -> list[Found]:
 def other_half_has_print(grey: np.ndarray, found: Identification) -> bool:
     """Whether the half of the image away from the page ``found`` places holds print of its own.
 
-    Halves as in :func:`find_two_pages`. A second page whose code and marks
+    Halves as in :func:`half_region`. A second page whose code and marks
     were not made out still shows as ink; a table around one photographed
     page does not (the page is flattened first).
     """
-    h, w = grey.shape
-    centre = map_points(found.homography, np.array([[T.PAGE_WIDTH / 2, T.PAGE_HEIGHT / 2]]))[0]
-    if w >= h:
-        other = grey[:, w // 2:] if centre[0] < w / 2 else grey[:, :w // 2]
-    else:
-        other = grey[h // 2:] if centre[1] < h / 2 else grey[:h // 2]
+    x0, y0, x1, y1 = half_region(grey.shape, 3 - half_with_centre(found.homography, grey.shape))
+    other = grey[y0:y1, x0:x1]
     return other.size > 0 and not is_blank(np.ascontiguousarray(other))
 
 

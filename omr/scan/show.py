@@ -13,6 +13,7 @@ from omr.errors import BadArgumentsError, InputFileError
 from omr.model import CANCELLED, EMPTY, MARKED
 from omr.scan.identify import map_points
 from omr.scan.ingest import PageLoader
+from omr.scan.page_geometry import crop_part
 
 # BGR colours
 COLOURS = {MARKED: (40, 160, 40), CANCELLED: (200, 90, 20), EMPTY: (170, 170, 170)}
@@ -43,7 +44,9 @@ def render_serial(store, catalogue, serial: int, out_path: str | Path) -> int:
             raw = loader.load(Path(page["path"]), page["page_index"])
             if raw.image is None:
                 raise InputFileError(f"{page['path']}, trang {page['page_index'] + 1}: không mở lại được ảnh gốc")
-            grey, homography = shown_size(raw.image, np.array(page["homography"]))
+            # A page read from one half of a two-page image is shown as that half.
+            image, to_part = crop_part(raw.image, page.get("part", 0))
+            grey, homography = shown_size(image, to_part @ np.array(page["homography"]))
             drawn = draw_reads(grey, homography, page["boxes"], page["review"])
             # Shown upright for the reader, whichever way the sheet went through the scanner.
             images.append(cv2.rotate(drawn, cv2.ROTATE_180) if page["rotated_180"] else drawn)

@@ -20,6 +20,7 @@ from omr.forms.fonts import font_path
 from omr.model import CANCELLED, EMPTY, MARKED, UNCERTAIN
 from omr.scan.identify import map_points
 from omr.scan.ingest import PageLoader
+from omr.scan.page_geometry import crop_part
 from omr.scan.show import draw_reads
 
 CROP_PX_PER_MM = 5.0  # 210 mm -> 1050 px: printed question text stays legible
@@ -38,12 +39,25 @@ class ImageMissing(Exception):
 
 def _page_row(conn: sa.Connection, page_id: int):
     return conn.execute(
-        sa.select(pages.c.id, pages.c.page_index, pages.c.homography, pages.c.rotated_180, source_files.c.path)
+        sa.select(pages.c.id, pages.c.page_index, pages.c.part, pages.c.homography, pages.c.rotated_180,
+                  source_files.c.path)
         .join(source_files, source_files.c.id == pages.c.source_file_id).where(pages.c.id == page_id)).first()
 
 
+def page_pixels(row) -> tuple[np.ndarray, np.ndarray | None]:
+    """A stored page's pixels and its homography (layout mm -> those px, or None), from its ``_page_row``.
+
+    A page read from one half of a two-page image (``part`` 1 or 2) is that
+    half: its homography, stored onto the whole image, is moved onto the half.
+    """
+    grey, to_part = crop_part(load_grey(row.path, row.page_index), row.part)
+    if row.homography is None:
+        return grey, None
+    return grey, to_part @ np.array(json.loads(row.homography))
+
+
 def load_grey(path: str, index: int) -> np.ndarray:
-    """The page's pixels; the last few pages decoded are kept, as consecutive items share pages."""
+    """The page image's pixels; the last few decoded are kept, as consecutive items share pages."""
     try:
         stamp = Path(path).stat().st_mtime_ns
     except OSError:
@@ -89,11 +103,10 @@ def _question_strip(store, page_id: int, question: str) -> bytes:
                                 ).mappings().all()
     if row is None or row.homography is None or not box_rows:
         raise ImageMissing("Trang này không có ô của câu hỏi")
-    grey = load_grey(row.path, row.page_index)
+    grey, homography = page_pixels(row)
     top = max(min(b["y"] for b in box_rows) - CROP_MARGIN_MM[0], 0.0)
     bottom = min(max(b["y"] + b["h"] for b in box_rows) + CROP_MARGIN_MM[1], T.PAGE_HEIGHT)
-    return encode_png(_warp_region(grey, np.array(json.loads(row.homography)), 0.0, top, T.PAGE_WIDTH, bottom,
-                                   box_rows))
+    return encode_png(_warp_region(grey, homography, 0.0, top, T.PAGE_WIDTH, bottom, box_rows))
 
 
 def _warp_region(grey: np.ndarray, homography: np.ndarray, x0: float, y0: float, x1: float, y1: float,
@@ -119,9 +132,8 @@ def whole_page(store, page_id: int, question: str | None = None, region: tuple |
         box_rows = conn.execute(sa.select(boxes).where(boxes.c.page_id == page_id)).mappings().all()
     if row is None:
         raise ImageMissing("Không có trang này")
-    grey = load_grey(row.path, row.page_index)
-    if row.homography is not None:
-        homography = np.array(json.loads(row.homography))
+    grey, homography = page_pixels(row)
+    if homography is not None:
         image = draw_reads(grey, homography, [dict(b) for b in box_rows], {question} if question else set())
         if region is not None:
             x, y, w, h = region

@@ -139,9 +139,11 @@ def create_job(store, uploads_dir: Path, batch_name: str, collected_from: date |
 def _pages_stored(conn: sa.Connection, hashes: list[str]) -> int:
     if not hashes:
         return 0
-    return conn.execute(sa.select(sa.func.count()).select_from(pages)
-                        .join(source_files, source_files.c.id == pages.c.source_file_id)
-                        .where(source_files.c.sha256.in_(hashes))).scalar()
+    # Page images, not pages: the two halves of a two-page image are one image of the file.
+    images = (sa.select(pages.c.source_file_id, pages.c.page_index).distinct()
+              .join(source_files, source_files.c.id == pages.c.source_file_id)
+              .where(source_files.c.sha256.in_(hashes)).subquery())
+    return conn.execute(sa.select(sa.func.count()).select_from(images)).scalar()
 
 
 def _aware(value: datetime | None) -> datetime | None:
