@@ -17,8 +17,10 @@
   var replaceVersion = null;
 
   function nid() { counter += 1; return counter; }
+  var colours = 0;  // each question keeps its colour while others are split, merged or removed
+  function newQuestion(q) { q.uid = nid(); q.colour = PALETTE[colours % PALETTE.length]; colours += 1; return q; }
   S.questions.forEach(function (q) {
-    q.uid = nid();
+    newQuestion(q);
     if (q.type === "text") { q.frame.uid = nid(); } else { q.options.forEach(function (o) { o.uid = nid(); }); }
   });
 
@@ -49,7 +51,7 @@
     }
     return null;
   }
-  function colourOf(q) { return PALETTE[S.questions.indexOf(q) % PALETTE.length]; }
+  function colourOf(q) { return q.colour; }
   function boxesOf(q) { return q.type === "text" ? [q.frame] : q.options; }
   function selectedUids() { return Object.keys(selected).map(Number); }
   function selectedQuestions() {
@@ -217,7 +219,7 @@
       if (box.w < lim.frame_min || box.h < lim.frame_min) {
         say("Khung viết phải rộng và cao ít nhất " + lim.frame_min + " mm.", "error"); return;
       }
-      var t = {uid: nid(), id: freeId("Y"), text: "Ý kiến (đặt tên)", type: "text", page: pageNumber, frame: box};
+      var t = newQuestion({id: freeId("Y"), text: "Ý kiến (đặt tên)", type: "text", page: pageNumber, frame: box});
       S.questions.push(t);
       current = t.uid;
     } else {
@@ -228,7 +230,7 @@
       }
       var q = current !== null ? questionOf(current) : null;
       if (!q || q.type === "text" || q.page !== pageNumber) {
-        q = {uid: nid(), id: freeId("Q"), text: "Câu mới (đặt tên)", type: "multiple", page: pageNumber, options: []};
+        q = newQuestion({id: freeId("Q"), text: "Câu mới (đặt tên)", type: "multiple", page: pageNumber, options: []});
         S.questions.push(q);
       }
       box.code = freeCode(q);
@@ -281,14 +283,14 @@
     if (uids.some(function (uid) { return questionOf(uid).page !== first.page; })) {
       say("Các ô của một câu phải cùng một trang.", "error"); return;
     }
-    var fresh = {uid: nid(), id: freeId("Q"), text: "Câu mới (đặt tên)", type: uids.length > 1 ? "single" : "multiple",
-                 page: first.page, options: []};
+    var fresh = newQuestion({id: freeId("Q"), text: "Câu mới (đặt tên)", type: uids.length > 1 ? "single" : "multiple",
+                             page: first.page, options: []});
     var moved = [];
     S.questions.forEach(function (q) {
       if (q.type === "text") { return; }
       q.options = q.options.filter(function (o) { if (selected[o.uid]) { moved.push(o); return false; } return true; });
     });
-    moved.forEach(function (o) { addOption(fresh, o); });
+    moved.forEach(function (o, i) { o.code = String(i + 1); fresh.options.push(o); });  // a new question: codes from 1
     S.questions.splice(S.questions.indexOf(first) + 1, 0, fresh);
     dropEmpty();
     current = fresh.uid;
@@ -353,9 +355,12 @@
       head.className = "row";
       head.appendChild(input("qid", q.id, "Mã câu hỏi", function (v) { q.id = v.trim(); card.setAttribute("data-qid", q.id); drawBoxes(); fillMoveTargets(); }));
       head.appendChild(input("qtext", q.text, "Nội dung câu hỏi", function (v) { q.text = v; }));
+      card.appendChild(head);
+      head = document.createElement("div");
+      head.className = "row";
       var tag = document.createElement("span");
       tag.className = "page-tag";
-      tag.textContent = "tr. " + q.page;
+      tag.textContent = "Trang " + q.page + (q.type === "text" ? "" : ", " + q.options.length + " ô");
       head.appendChild(tag);
       if (q.type !== "text") {
         var type = document.createElement("select");
@@ -487,11 +492,18 @@
   document.getElementById("split-question").addEventListener("click", splitSelected);
   document.getElementById("move-boxes").addEventListener("click", moveSelected);
   document.getElementById("save").addEventListener("click", save);
+  document.getElementById("zoom").addEventListener("change", function (event) {
+    svgs.forEach(function (item) { item.svg.style.width = event.target.value + "%"; });
+  });
   document.addEventListener("keydown", function (event) {
     var tag = event.target.tagName;
-    if ((event.key === "Delete" || event.key === "Backspace") && tag !== "INPUT" && tag !== "TEXTAREA" && tag !== "SELECT") {
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") { return; }
+    if (event.key === "Delete" || event.key === "Backspace") {
       event.preventDefault();
       removeSelected();
+    } else if (event.key === "Escape") {
+      selected = {};
+      render();
     }
   });
   buildPages();
