@@ -709,3 +709,6 @@ EDITOR_BOX_MAX_OVERLAP = 0.3
 EDITOR_MAX_QUESTIONS = 400
 EDITOR_MAX_OPTIONS = 40
 EDITOR_MAX_BODY_BYTES = 2 * 1024 ** 2
+# A draft (an uploaded blank being edited) left unsaved this long is removed when the next one is made:
+# a working week covers an edit left overnight or over a weekend; a draft holds ~0.5 MB a page.
+EDITOR_DRAFT_KEEP_DAYS = 7

@@ -234,6 +234,22 @@ def test_a_saved_edit_is_a_template_the_scanner_reads_and_labels_stay_text(app, 
     assert ("phieu-xa-dong-hoa", 1) in app.extensions["omr_catalogue"].layouts
     listing = client.get("/admin/templates").get_data(as_text=True)
     assert XSS not in listing and "&lt;script&gt;" in listing
+    reopened = client.post("/admin/templates/phieu-xa-dong-hoa/edit", data={"csrf_token": _token(client, "/admin/templates")})
+    editor = client.get(reopened.headers["Location"]).get_data(as_text=True)
+    assert "<script>alert" not in editor and "<img src=x" not in editor  # the state JSON escapes < and >
+    assert open_editor(client, reopened.headers["Location"])[0]["title"] == f"Phiếu {XSS}"
+
+
+def test_old_drafts_are_removed_and_new_ones_kept(app, drafted):
+    import time
+
+    from omr import tuning as T
+    from omr.web.template_drafts import drafts_dir, remove_old_drafts
+
+    uploads = Path(app.config["UPLOADS_DIR"])
+    assert remove_old_drafts(uploads) == 0
+    assert remove_old_drafts(uploads, now=time.time() + (T.EDITOR_DRAFT_KEEP_DAYS + 1) * 86400) == 1
+    assert not any(drafts_dir(uploads).iterdir())
 
 
 def test_saving_again_makes_a_new_version_keeps_the_old_one_and_is_audited(app, drafted):

@@ -24,6 +24,7 @@ import re
 import secrets
 import shutil
 import threading
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -113,10 +114,29 @@ def form_id_from_name(name: str) -> str:
 
 
 def _new_draft_folder(uploads_dir: Path) -> tuple[str, Path]:
+    remove_old_drafts(uploads_dir)
     draft_id = secrets.token_hex(12)
     folder = drafts_dir(uploads_dir) / draft_id
     folder.mkdir(parents=True)
     return draft_id, folder
+
+
+def remove_old_drafts(uploads_dir: Path, now: float | None = None) -> int:
+    """Delete drafts not touched for ``T.EDITOR_DRAFT_KEEP_DAYS`` days; returns how many."""
+    root = drafts_dir(uploads_dir)
+    if not root.is_dir():
+        return 0
+    limit = (now if now is not None else time.time()) - T.EDITOR_DRAFT_KEEP_DAYS * 86400
+    removed = 0
+    for folder in root.iterdir():
+        try:
+            stamp = max((p.stat().st_mtime for p in folder.rglob("*")), default=folder.stat().st_mtime)
+        except OSError:
+            continue
+        if DRAFT_ID.match(folder.name) and stamp < limit:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def _write_meta(folder: Path, meta: dict) -> None:

@@ -160,7 +160,7 @@ def draft_image(draft_id: str, number: int):
 @login_required(users.ADMIN)
 def save_draft(draft_id: str):
     draft = _draft_or_404(draft_id)
-    if (request.content_length or 0) > T.EDITOR_MAX_BODY_BYTES:
+    if request.content_length is None or request.content_length > T.EDITOR_MAX_BODY_BYTES:
         return jsonify(ok=False, problems=["Dữ liệu gửi lên quá lớn"]), 413
     payload = request.get_json(silent=True)
     try:
