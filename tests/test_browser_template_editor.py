@@ -145,7 +145,8 @@ def test_an_admin_makes_a_template_from_an_office_blank_and_tries_it(server, bla
 
         # Remove a box (Q4's third, "Trễ hẹn") and draw it again where it is printed.
         removed = _box(page, "Q4", "3")
-        where = {k: float(removed.get_attribute(a)) for k, a in (("x", "x"), ("y", "y"), ("w", "width"), ("h", "height"))}
+        where = {k: float(removed.get_attribute(a))
+                 for k, a in (("x", "x"), ("y", "y"), ("w", "width"), ("h", "height"))}
         removed.click()
         page.click("#remove-boxes")
         assert _options(page, "Q4") == ["1", "2"]

@@ -234,7 +234,8 @@ def test_a_saved_edit_is_a_template_the_scanner_reads_and_labels_stay_text(app, 
     assert ("phieu-xa-dong-hoa", 1) in app.extensions["omr_catalogue"].layouts
     listing = client.get("/admin/templates").get_data(as_text=True)
     assert XSS not in listing and "&lt;script&gt;" in listing
-    reopened = client.post("/admin/templates/phieu-xa-dong-hoa/edit", data={"csrf_token": _token(client, "/admin/templates")})
+    reopened = client.post("/admin/templates/phieu-xa-dong-hoa/edit",
+                           data={"csrf_token": _token(client, "/admin/templates")})
     editor = client.get(reopened.headers["Location"]).get_data(as_text=True)
     assert "<script>alert" not in editor and "<img src=x" not in editor  # the state JSON escapes < and >
     assert open_editor(client, reopened.headers["Location"])[0]["title"] == f"Phiếu {XSS}"
@@ -283,10 +284,23 @@ def test_saving_again_makes_a_new_version_keeps_the_old_one_and_is_audited(app, 
     history = client.get("/admin/templates").get_data(as_text=True)
     assert "phiên bản 1 (giữ ở phieu-xa-dong-hoa/history/v1.yaml)" in history
     # Reopening the saved template edits version 2.
-    reopened = client.post("/admin/templates/phieu-xa-dong-hoa/edit", data={"csrf_token": _token(client, "/admin/templates")})
+    reopened = client.post("/admin/templates/phieu-xa-dong-hoa/edit",
+                           data={"csrf_token": _token(client, "/admin/templates")})
     assert reopened.status_code == 303
     state2, _ = open_editor(client, reopened.headers["Location"])
     assert state2["base_version"] == 2 and state2["questions"][0]["options"][0]["label"] == "Nam giới"
+
+
+def test_a_draft_renamed_to_another_form_does_not_replace_it_unasked(drafted):
+    client, state, csrf = drafted
+    assert save(client, state, csrf, edit_of(state)).status_code == 200  # phieu-xa-dong-hoa v1
+    other = save(client, state, csrf, edit_of(state, form_id="phieu-khac", base_version=1))
+    assert other.status_code == 200 and other.get_json()["version"] == 1
+    # The draft is now phieu-khac v1: its base version says nothing about phieu-xa-dong-hoa v1.
+    back = save(client, state, csrf, edit_of(state, base_version=1))
+    assert back.status_code == 409
+    assert "Đã có mẫu phiếu «phieu-xa-dong-hoa» (phiên bản 1)" in back.get_json()["problems"][0]
+    assert save(client, state, csrf, edit_of(state, form_id="phieu-khac", base_version=1)).get_json()["version"] == 2
 
 
 def test_omr_own_form_is_not_replaced(drafted):
@@ -318,7 +332,8 @@ def test_a_filled_scan_is_tried_and_nothing_is_stored(app, drafted, repo_root):
     filled, truth, _ = office_fill.fill(drawn_blank(), PPM, boxes, 1, seed=5)
     url = "/admin/templates/phieu-xa-dong-hoa/try"
     response = client.post(url, content_type="multipart/form-data",
-                           data={"csrf_token": _token(client, url), "scan": (io.BytesIO(png_bytes(filled)), "da-dien.png")})
+                           data={"csrf_token": _token(client, url),
+                                 "scan": (io.BytesIO(png_bytes(filled)), "da-dien.png")})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "khớp ảnh mẫu phieu-xa-dong-hoa v1 trang 1" in html
@@ -334,6 +349,17 @@ def test_a_filled_scan_is_tried_and_nothing_is_stored(app, drafted, repo_root):
         assert conn.execute(sa.select(sa.func.count()).select_from(pages)).scalar() == 0
         assert conn.execute(sa.select(sa.func.count()).select_from(responses)).scalar() == 0
     assert not any((Path(app.config["UPLOADS_DIR"]) / "template-tries").iterdir())
+    # A white page is said to be one, never shown as blank answers; pages beyond the form's are named.
+    tiff = io.BytesIO()
+    Image.new("L", (1240, 1754), 255).save(tiff, "TIFF", save_all=True,
+                                           append_images=[Image.fromarray(filled)])
+    two = client.post(url, content_type="multipart/form-data",
+                      data={"csrf_token": _token(client, url), "scan": (io.BytesIO(tiff.getvalue()), "hai-trang.tif")})
+    shown = two.get_data(as_text=True)
+    assert two.status_code == 200
+    assert "Tệp «hai-trang.tif», trang 1: trang trắng" in shown
+    assert "Tệp «hai-trang.tif» có 2 trang, mẫu phiếu có 1: chỉ đọc thử 1 trang đầu" in shown
+    assert "read-box" not in shown
     # Not a scan: one message naming the file.
     bad = client.post(url, content_type="multipart/form-data",
                       data={"csrf_token": _token(client, url), "scan": (io.BytesIO(b"hello"), "ghi-chu.txt")})
@@ -346,7 +372,8 @@ def test_a_new_scan_is_matched_to_the_newest_version_of_a_pinned_form():
     from omr.scan.register import newest_pinned
 
     def layout(form, version, pinned=True):
-        return SimpleNamespace(form_id=form, version=version, pages=[SimpleNamespace(pinned={"a": 1} if pinned else None)])
+        return SimpleNamespace(form_id=form, version=version,
+                               pages=[SimpleNamespace(pinned={"a": 1} if pinned else None)])
 
     old, new, other, own_v1, own_v2 = (layout("xa", 1), layout("xa", 2), layout("phuong", 1),
                                        layout("motcua", 1, False), layout("motcua", 2, False))

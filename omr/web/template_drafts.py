@@ -173,7 +173,8 @@ def create_draft_from_blank(uploads_dir: Path, received: Path, client_name: str,
             raise InputFileError(f"Tệp «{shown}»: " + exc.message.replace(str(blank), "").lstrip(": ")) from None
         if n_pages > T.EDITOR_MAX_BLANK_PAGES:
             raise InputFileError(f"Tệp «{shown}» có {n_pages} trang; trình sửa mẫu nhận tối đa "
-                                 f"{T.EDITOR_MAX_BLANK_PAGES} trang (phiếu dài hơn: dùng lệnh «omr template from-blank»)")
+                                 f"{T.EDITOR_MAX_BLANK_PAGES} trang (phiếu dài hơn: dùng lệnh "
+                                 "«omr template from-blank»)")
         form_id = form_id_from_name(shown)
         try:
             summary = from_blank(blank, folder / f"{form_id}.yaml")
@@ -492,12 +493,15 @@ def save_edit(template_dir: Path, draft: Draft, edit: Edit, store, who: str) -> 
     with _SAVING:
         current = find_template(template_dir, edit.form_id)
         previous = current[1].version if current else None
+        # The version the edit started from counts only for the form the draft was opened from or last
+        # saved as: renamed to another form's id, the edit is new to that form and must be confirmed.
+        base = edit.base_version if edit.form_id == draft.meta.get("form_id") else None
         if current and not current[1].extra.get("pinned"):
             raise EditError([f"Mã «{edit.form_id}» là của một mẫu phiếu omr in (có mã QR); hãy chọn mã khác"])
-        if current and edit.base_version != previous and edit.replace_version != previous:
-            if edit.base_version is not None and draft.meta.get("form_id") == edit.form_id:
+        if current and base != previous and edit.replace_version != previous:
+            if base is not None:
                 raise EditError([f"Mẫu phiếu «{edit.form_id}» vừa được lưu thành phiên bản {previous} sau khi "
-                                 f"bạn mở (bạn sửa từ phiên bản {edit.base_version}). Lưu đè thành phiên bản mới? "
+                                 f"bạn mở (bạn sửa từ phiên bản {base}). Lưu đè thành phiên bản mới? "
                                  "(phiên bản kia vẫn được giữ; hoặc bấm Huỷ, mở lại bản mới nhất rồi sửa)"],
                                 status=409, current_version=previous)
             raise EditError([f"Đã có mẫu phiếu «{edit.form_id}» (phiên bản {previous}). Lưu thành phiên bản "
@@ -537,6 +541,8 @@ def save_edit(template_dir: Path, draft: Draft, edit: Edit, store, who: str) -> 
             raise
         saved = Saved(edit.form_id, version, target, previous, kept_as, *counts)
         record_save(store, who, saved, draft)
+        draft.meta.update(form_id=edit.form_id, base_version=version)  # the draft now edits what was saved
+        _write_meta(draft.folder, draft.meta)
         return saved
 
 
@@ -548,7 +554,8 @@ def _write_staged(draft: Draft, edit: Edit, version: int) -> tuple[Path, tuple[i
     pages, groups = [], []
     box_number = frame_number = 0
     for page in draft.pages:
-        shutil.copyfile(draft.folder / page["reference"], stage / edit.form_id / f"v{version}" / f"page-{page['page']}.png")
+        shutil.copyfile(draft.folder / page["reference"],
+                        stage / edit.form_id / f"v{version}" / f"page-{page['page']}.png")
         boxes, frames, questions = {}, {}, []
         for q in (q for q in edit.questions if q.page == page["page"]):
             if q.type == "text":
@@ -635,9 +642,10 @@ def try_scan(received: Path, client_name: str, layout, folder: Path) -> list[dic
         received.unlink(missing_ok=True)
     try:
         try:
-            n_pages = min(count_pages(scan), len(layout.pages))
+            in_file = count_pages(scan)
         except InputFileError as exc:
             raise InputFileError(f"Tệp «{shown}»: " + exc.message.replace(str(scan), "").lstrip(": ")) from None
+        n_pages = min(in_file, len(layout.pages))
         catalogue = Catalogue({(layout.form_id, layout.version): layout})
         questions = {q.id: q for q in layout.questions}
         loader = PageLoader()
@@ -649,6 +657,9 @@ def try_scan(received: Path, client_name: str, layout, folder: Path) -> list[dic
                 out.append(_tried_page(raw, result, layout, questions, shown, index))
         finally:
             loader.close()
+        if in_file > n_pages:
+            out.append({"number": n_pages + 1, "error": f"Tệp «{shown}» có {in_file} trang, mẫu phiếu có {n_pages}: "
+                                                         f"chỉ đọc thử {n_pages} trang đầu"})
         return out
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -679,7 +690,8 @@ def _tried_page(raw, result, layout, questions: dict, shown: str, index: int) ->
     for comment in result.comments:
         q = questions.get(comment.field)
         reads.append({"id": comment.field, "text": q.text if q else "", "value": "có chữ viết" if comment.inked
-                      else "(trống)", "status": "comment", "status_text": "ô viết", "at": _anchor_of(None, comment.region)})
+                      else "(trống)", "status": "comment", "status_text": "ô viết",
+                      "at": _anchor_of(None, comment.region)})
     return {"number": index + 1, "image": jpeg.tobytes() if ok else b"", "width": page.width, "height": page.height,
             "boxes": boxes, "questions": reads, "detail": result.detail}
 
