@@ -203,17 +203,11 @@ def create_draft_from_template(uploads_dir: Path, template_path: Path, who: str)
                          "sửa bằng tệp YAML"])
     draft_id, folder = _new_draft_folder(uploads_dir)
     try:
-        for page in pinned["pages"]:
-            target = folder / template.form_id / f"page-{page['page']}.png"
+        for page in pinned["pages"]:  # at the same relative paths: the YAML is copied as it is
+            target = folder / page["reference"]  # relative, no '..' (checked by omr.forms.pinned)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(template_path.parent / page["reference"], target)
-        text = template_path.read_text(encoding="utf-8")
-        for page in pinned["pages"]:  # the copy names the draft's images
-            text = text.replace(json.dumps(page["reference"], ensure_ascii=False),
-                                json.dumps(f"{template.form_id}/page-{page['page']}.png", ensure_ascii=False))
-            text = text.replace(f"reference: {page['reference']}\n",
-                                f"reference: {template.form_id}/page-{page['page']}.png\n")
-        (folder / f"{template.form_id}.yaml").write_text(text, encoding="utf-8")
+        shutil.copyfile(template_path, folder / f"{template.form_id}.yaml")
         _write_meta(folder, {"form_id": template.form_id, "yaml": f"{template.form_id}.yaml",
                              "source": template_path.name, "base_version": template.version, "created_by": who,
                              "created_at": datetime.now(timezone.utc).isoformat()})
