@@ -689,9 +689,9 @@ PDF_PAGES_PER_OPENING = 32
 RUNS_AHEAD_PER_WORKER = 2
 
 # --- The template editor of the web app (issue #16: omr/web/template_editor.py) ---
-# A blank is read while the admin waits: `from_blank` took 1.5-1.9 s a page on the office blanks
-# (tests/data/office-blanks/, PDF, this machine), so 6 pages stay under ~15 s. Longer forms: use
-# `omr template from-blank` on the command line.
+# A blank is read while the admin waits: `from_blank` took 0.85-1.34 s a page (median 1.18) on the
+# office blanks (bench/template_editor.py, 2-core machine at load ~11), so 6 pages stay under ~10 s.
+# Longer forms: use `omr template from-blank` on the command line.
 EDITOR_MAX_BLANK_PAGES = 6
 # A blank from Word is < 1 MB as PDF; a 300 dpi grey scan of 6 A4 pages is ~6 MB a page in PNG.
 EDITOR_MAX_FILE_BYTES = 50 * 1024 ** 2
