@@ -180,6 +180,11 @@ def test_an_admin_makes_a_template_from_an_office_blank_and_tries_it(server, bla
         page.check("input[name=draw-kind][value=frame]")
         _drag_mm(page, {"x": 18.0, "y": q5["y"] + 11.2, "w": 160.0, "h": 7.5})
         page.locator('.question-card[data-qid="Y1"] input.qtext').fill("Ý kiến khác")
+        order = "Array.from(document.querySelectorAll('.question-card')).map(c => c.dataset.qid)"
+        page.click('.question-card[data-qid="Y1"] button.move-up')
+        assert page.evaluate(order)[-2:] == ["Y1", "Q5"]
+        page.click('.question-card[data-qid="Y1"] button.move-down')
+        assert page.evaluate(order)[-2:] == ["Q5", "Y1"]
         _box(page, "Q2", "2").click()
         shot("04-da-sua")
         page.select_option("#zoom", "200")

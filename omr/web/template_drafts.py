@@ -616,8 +616,8 @@ def try_scan(received: Path, client_name: str, layout, folder: Path) -> list[dic
     """Read a filled scan with one saved template, nothing stored; one dict per page of the scan.
 
     Each page: ``number``, ``error`` (why it was not read, Vietnamese) or ``image`` (the page warped onto
-    the template, JPEG bytes at 6 px/mm), ``width``/``height`` (mm), ``boxes`` (x, y, w, h mm, state)
-    and ``questions`` (id, text, value shown, status, status text, where to draw it). At most as many
+    the template, JPEG bytes at 6 px/mm), ``width``/``height`` (mm), ``boxes`` (x, y, w, h mm, state),
+    ``frames`` (x, y, w, h mm, inked) and ``questions`` (id, text, value shown, status, status text, where to draw it). At most as many
     pages as the template has. Raises InputFileError (naming the file) for a file that is not a scan.
     """
     shown = jobs.display_name(client_name)
@@ -686,8 +686,10 @@ def _tried_page(raw, result, layout, questions: dict, shown: str, index: int) ->
         reads.append({"id": comment.field, "text": q.text if q else "", "value": "có chữ viết" if comment.inked
                       else "(trống)", "status": "comment", "status_text": "ô viết",
                       "at": _anchor_of(None, comment.region)})
+    frames = [{"x": c.region[0], "y": c.region[1], "w": c.region[2], "h": c.region[3], "inked": c.inked}
+              for c in result.comments]
     return {"number": index + 1, "image": jpeg.tobytes() if ok else b"", "width": page.width, "height": page.height,
-            "boxes": boxes, "questions": reads, "detail": result.detail}
+            "boxes": boxes, "frames": frames, "questions": reads, "detail": result.detail}
 
 
 def _anchor_of(box, region) -> dict:

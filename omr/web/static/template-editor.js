@@ -318,6 +318,16 @@
     render();
     say("Đã chuyển " + moved.length + " ô vào câu " + target.id + ".", "ok");
   }
+  function moveQuestion(q, step) {  // the order of the questions is the order of the export's columns
+    var at = S.questions.indexOf(q);
+    var to = at + step;
+    if (to < 0 || to >= S.questions.length) { return; }
+    S.questions.splice(at, 1);
+    S.questions.splice(to, 0, q);
+    current = q.uid;
+    changed();
+    render();
+  }
   function removeQuestion(q) {
     S.questions.splice(S.questions.indexOf(q), 1);
     boxesOf(q).forEach(function (b) { delete selected[b.uid]; });
@@ -380,6 +390,16 @@
         kind.textContent = "khung viết";
         head.appendChild(kind);
       }
+      [["up", "↑", "Đưa câu lên trước", -1], ["down", "↓", "Đưa câu xuống sau", 1]].forEach(function (m) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "move-" + m[0];
+        button.textContent = m[1];
+        button.title = m[2];
+        button.setAttribute("aria-label", m[2]);
+        button.addEventListener("click", function () { moveQuestion(q, m[3]); });
+        head.appendChild(button);
+      });
       var drop = document.createElement("button");
       drop.type = "button";
       drop.className = "remove-question";
