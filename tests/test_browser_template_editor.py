@@ -15,6 +15,7 @@ from pathlib import Path
 
 import blank_sources
 import cv2
+import office_fill
 import pytest
 import sqlalchemy as sa
 
@@ -205,8 +206,6 @@ def test_an_admin_makes_a_template_from_an_office_blank_and_tries_it(server, bla
         assert template.question("Q4").options[2].label == "Trễ hẹn"
 
         # Try it on a filled, photocopied copy of the blank.
-        import office_fill
-
         grey, ppm = blank_sources.render_pdf(blank_pdf, 200)[0]
         boxes = office_fill.template_boxes(server["templates"] / "phieu-xa-dong-hoa.yaml")
         filled, truth, _ = office_fill.fill(grey, ppm, boxes, 1, seed=11)

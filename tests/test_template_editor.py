@@ -15,6 +15,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import office_fill
 import pytest
 import sqlalchemy as sa
 from PIL import Image, ImageDraw, ImageFont
@@ -319,14 +320,9 @@ def test_no_client_text_becomes_a_path(drafted):
         assert client.get(url).status_code == 404, url
 
 
-def test_a_filled_scan_is_tried_and_nothing_is_stored(app, drafted, repo_root):
+def test_a_filled_scan_is_tried_and_nothing_is_stored(app, drafted):
     client, state, csrf = drafted
     assert save(client, state, csrf, edit_of(state)).status_code == 200
-    import sys
-
-    sys.path.insert(0, str(repo_root / "tests"))
-    import office_fill
-
     folder = Path(app.config["TEMPLATE_DIR"])
     boxes = office_fill.template_boxes(folder / "phieu-xa-dong-hoa.yaml")
     filled, truth, _ = office_fill.fill(drawn_blank(), PPM, boxes, 1, seed=5)

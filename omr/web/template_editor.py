@@ -171,8 +171,11 @@ def save_draft(draft_id: str):
                        current_version=exc.current_version), exc.status
     except OmrError as exc:
         return jsonify(ok=False, problems=[exc.message]), 400
-    reload_catalogue()
     kept = f" Phiên bản {saved.previous} được giữ ở {saved.kept_as}." if saved.previous else ""
+    try:
+        reload_catalogue()
+    except OmrError as exc:  # another template of the folder is broken: the save stands, the app says so
+        kept += f" Chưa nạp lại được thư mục mẫu phiếu: {exc.message}"
     return jsonify(ok=True, form_id=saved.form_id, version=saved.version,
                    message=f"Đã lưu mẫu phiếu «{saved.form_id}» phiên bản {saved.version}: {saved.questions} câu hỏi, "
                            f"{saved.boxes} ô, {saved.frames} khung viết.{kept}",

@@ -416,7 +416,9 @@
           var c1 = document.createElement("td");
           c1.appendChild(input("code", o.code, "Mã lựa chọn", function (v) { o.code = v.trim(); drawBoxes(); }));
           var c2 = document.createElement("td");
-          c2.appendChild(input("label", o.label, "Nhãn lựa chọn", function (v) { o.label = v; }));
+          var label = input("label", o.label, "Nhãn lựa chọn", function (v) { o.label = v; });
+          label.placeholder = "nhãn in cạnh ô (bắt buộc)";
+          c2.appendChild(label);
           tr.appendChild(c1);
           tr.appendChild(c2);
           tr.addEventListener("click", function (event) {
