@@ -154,7 +154,7 @@ def test_a_save_needs_the_csrf_token(drafted):
     assert not list(Path(client.application.config["TEMPLATE_DIR"]).glob("phieu-xa-dong-hoa*"))
 
 
-def test_bad_uploads_are_refused_with_the_file_named(app):
+def test_bad_uploads_are_refused_with_the_file_named(app, monkeypatch):
     client = login(app, "quan")
     text = upload_blank(client, b"not a form at all", name="ghi-chu.txt")
     assert text.status_code == 400
@@ -162,6 +162,13 @@ def test_bad_uploads_are_refused_with_the_file_named(app):
     empty = upload_blank(client, png_bytes(np.full((800, 600), 255, np.uint8)), name="trang-trang.png")
     assert empty.status_code == 400
     assert "Tệp «trang-trang.png»: không tìm thấy ô đánh dấu" in empty.get_data(as_text=True)
+    from omr import tuning as T
+
+    token = _token(client, "/admin/templates")
+    monkeypatch.setattr(T, "EDITOR_MAX_FILE_BYTES", 1000)  # refused before it is read, CSRF check included
+    huge = client.post("/admin/templates/blank", content_type="multipart/form-data",
+                       data={"csrf_token": token, "blank": (io.BytesIO(b"%PDF-" + b"0" * 200_000), "to.pdf")})
+    assert huge.status_code == 413 and "Tệp quá lớn" in huge.get_data(as_text=True)
     drafts = Path(app.config["UPLOADS_DIR"]) / "template-drafts"
     assert not drafts.exists() or not any(drafts.iterdir())
 
