@@ -617,8 +617,9 @@ def try_scan(received: Path, client_name: str, layout, folder: Path) -> list[dic
 
     Each page: ``number``, ``error`` (why it was not read, Vietnamese) or ``image`` (the page warped onto
     the template, JPEG bytes at 6 px/mm), ``width``/``height`` (mm), ``boxes`` (x, y, w, h mm, state),
-    ``frames`` (x, y, w, h mm, inked) and ``questions`` (id, text, value shown, status, status text, where to draw it). At most as many
-    pages as the template has. Raises InputFileError (naming the file) for a file that is not a scan.
+    ``frames`` (x, y, w, h mm, inked) and ``questions`` (id, text, value shown, status, status text,
+    where to draw it). At most as many pages as the template has; a last entry with an ``error`` names
+    the pages beyond them. Raises InputFileError (naming the file) for a file that is not a scan.
     """
     shown = jobs.display_name(client_name)
     try:
