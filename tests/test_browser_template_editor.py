@@ -231,6 +231,12 @@ def test_an_admin_makes_a_template_from_an_office_blank_and_tries_it(server, bla
                 assert status == "status-comment"  # writing: see docs/forms-elsewhere.md, the editor's limits)
         assert page.locator("svg.tried-svg rect.read-box").count() == 15
         shot("06-thu-phieu-da-dien")
+
+        page.click("text=Về danh sách mẫu phiếu")
+        assert "phiên bản 1" not in page.inner_text("#template-history")  # a new form: nothing replaced
+        assert "mẫu mới" in page.inner_text("#template-history")
+        assert page.locator('#template-list td', has_text='phieu-xa-dong-hoa.yaml').count() == 1
+        shot("07-lich-su")
         chromium.close()
 
     with server["app"].extensions["omr_store"].reading() as conn:
