@@ -2,8 +2,10 @@
 
 A LibreOffice blank of tests/data/office-blanks/ (checkboxes-portrait, converted to PDF once) is
 uploaded; in the editor a box is removed and drawn again where it is printed, a question is split
-and merged back, a question and two misread labels are renamed, the form is saved, and a filled,
-photocopied copy (tests/office_fill.py) is tried. Screenshots: outputs/test-screenshots/template-editor-*.png.
+and merged back, a question and two misread labels are renamed, a writing frame is drawn, the form is
+saved, and a filled, photocopied copy (tests/office_fill.py) is tried; the blank uploaded again and saved
+under the same form id asks first and becomes version 2. Screenshots:
+outputs/test-screenshots/template-editor-*.png.
 """
 
 from __future__ import annotations
@@ -237,9 +239,34 @@ def test_an_admin_makes_a_template_from_an_office_blank_and_tries_it(server, bla
         assert "mẫu mới" in page.inner_text("#template-history")
         assert page.locator('#template-list td', has_text='phieu-xa-dong-hoa.yaml').count() == 1
         shot("07-lich-su")
+
+        # The same blank uploaded again and saved under the same form id: asked first, then version 2.
+        page.set_input_files("input[name=blank]", str(named))
+        with page.expect_navigation():
+            page.click("#upload-blank button[type=submit]")
+        page.wait_for_selector("svg rect.box")
+        page.fill("#form-id", "phieu-xa-dong-hoa")
+        for card in ("Q2", "Q3", "Q5"):  # the labels OCR read wrong or cut short
+            card_inputs = page.locator(f'.question-card[data-qid="{card}"] input.label')
+            for i in range(card_inputs.count()):
+                if not card_inputs.nth(i).input_value().strip():
+                    card_inputs.nth(i).fill("Khác")
+        asked = []
+        page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+        page.click("#save")
+        page.wait_for_selector("#try-link")
+        assert asked and "Đã có mẫu phiếu «phieu-xa-dong-hoa» (phiên bản 1). Lưu thành phiên bản 2" in asked[0]
+        assert "phiên bản 2" in page.inner_text("#editor-message")
+        assert "Phiên bản 1 được giữ ở phieu-xa-dong-hoa/history/v1.yaml" in page.inner_text("#editor-message")
+        shot("08-phien-ban-2", full=False)
+        # The only console line: the browser noting the 409 that asked before replacing version 1.
+        assert [e for e in errors if "409" not in e] == [], errors
         chromium.close()
 
     with server["app"].extensions["omr_store"].reading() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(pages)).scalar() == 0  # tried, not stored
         saved = conn.execute(sa.select(changes).where(changes.c.entity == "template")).all()
-    assert [(r.who, r.field, r.entity_id) for r in saved] == [("quan", "phieu-xa-dong-hoa", 1)]
+    assert [(r.who, r.field, r.entity_id) for r in saved] == [("quan", "phieu-xa-dong-hoa", 1),
+                                                              ("quan", "phieu-xa-dong-hoa", 2)]
+    assert load_template(server["templates"] / "phieu-xa-dong-hoa" / "history" / "v1.yaml").version == 1
+    assert load_template(server["templates"] / "phieu-xa-dong-hoa.yaml").version == 2
