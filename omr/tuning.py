@@ -706,3 +706,28 @@ PDF_PAGES_PER_OPENING = 32
 # the parent stores a group of pages (~16 pages' worth of statements) before answering it. More would
 # only put more of the batch's tail on one worker.
 RUNS_AHEAD_PER_WORKER = 2
+
+# --- The template editor of the web app (issue #16: omr/web/template_editor.py) ---
+# A blank is read while the admin waits: `from_blank` took 0.85-1.34 s a page (median 1.18) on the
+# office blanks (bench/template_editor.py, 2-core machine at load ~11), so 6 pages stay under ~10 s.
+# Longer forms: use `omr template from-blank` on the command line.
+EDITOR_MAX_BLANK_PAGES = 6
+# A blank from Word is < 1 MB as PDF; a 300 dpi grey scan of 6 A4 pages is ~6 MB a page in PNG.
+EDITOR_MAX_FILE_BYTES = 50 * 1024 ** 2
+# A box drawn or kept in the editor: from_blank finds boxes of 2 to 8 mm (+-10 %); below 1.5 mm no
+# pen mark can be told from the outline, above 30 mm it is a writing frame, not a box.
+EDITOR_BOX_MIN_MM = 1.5
+EDITOR_BOX_MAX_MM = 30.0
+# A writing frame holds at least one written word: 5 mm is one line of handwriting.
+EDITOR_FRAME_MIN_MM = 5.0
+# Two boxes that share more than this of the smaller one's area are the same printed box drawn twice
+# (a box's neighbour is >= 1 mm away on every form measured), which would read one mark twice.
+EDITOR_BOX_MAX_OVERLAP = 0.3
+# Bounds on an edit posted by the browser: omr's own form has 25 questions and 104 boxes; the
+# OMRChecker answer sheets ~200 questions of 4-5 bubbles.
+EDITOR_MAX_QUESTIONS = 400
+EDITOR_MAX_OPTIONS = 40
+EDITOR_MAX_BODY_BYTES = 2 * 1024 ** 2
+# A draft (an uploaded blank being edited) left unsaved this long is removed when the next one is made:
+# a working week covers an edit left overnight or over a weekend; a draft holds ~0.5 MB a page.
+EDITOR_DRAFT_KEEP_DAYS = 7

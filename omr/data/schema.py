@@ -226,7 +226,7 @@ changes = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("who", sa.String(100), nullable=False),
-    sa.Column("entity", sa.String(20), nullable=False),  # answer | comment | page | user | response
+    sa.Column("entity", sa.String(20), nullable=False),  # answer | comment | page | user | response | template
     sa.Column("entity_id", sa.Integer, nullable=False),
     sa.Column("response_id", sa.Integer, index=True),  # the response it belongs to, for its history
     sa.Column("field", sa.String(40), nullable=False),

@@ -333,6 +333,24 @@ def mm_homography(registration: Registration, page) -> np.ndarray:
     return registration.homography @ px_per_mm
 
 
+def newest_pinned(layouts) -> list:
+    """The layouts a new scan may be matched to: of each pinned form, only its newest version.
+
+    A pinned form carries no version on the paper, and a new version (regrouped, renamed, a box
+    removed in the web app's template editor) keeps the same blank reference: two versions would
+    score the same and the older could win the tie, reading the page with the boxes that were
+    corrected. Older versions stay in the catalogue for the pages already read with them.
+    Layouts without pinned pages (omr's own forms: the QR code names the version) pass unchanged.
+    """
+    layouts = list(layouts)
+    newest: dict[str, int] = {}
+    for layout in layouts:
+        if any(page.pinned for page in layout.pages):
+            newest[layout.form_id] = max(newest.get(layout.form_id, 0), layout.version)
+    return [layout for layout in layouts if newest.get(layout.form_id, layout.version) == layout.version
+            or not any(page.pinned for page in layout.pages)]
+
+
 def match_pinned(grey: np.ndarray, layouts) -> tuple[PinnedMatch | None, str]:
     """The pinned form page this page is a copy of, with a certainty; or None and why.
 
@@ -340,9 +358,10 @@ def match_pinned(grey: np.ndarray, layouts) -> tuple[PinnedMatch | None, str]:
     reference's, and only the shortlist by inliers (:func:`shortlist`) is registered in full and scored
     by similarity. The best must look like its reference
     (similarity at least ``PINNED_MIN_SIMILARITY``). Its certainty is its
-    margin over the runner-up from another form page, scaled to 0..1.
+    margin over the runner-up from another form page, scaled to 0..1. Of each pinned form only
+    the newest version is tried (:func:`newest_pinned`).
     """
-    pinned_pages = [(layout, page) for layout in layouts for page in layout.pages
+    pinned_pages = [(layout, page) for layout in newest_pinned(layouts) for page in layout.pages
                     if page.pinned and "_reference_path" in page.pinned]
     features = page_features(grey) if pinned_pages else None  # once, not once per reference
     quick = []

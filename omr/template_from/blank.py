@@ -46,17 +46,20 @@ def _q(text: str) -> str:
 
 
 def write_pinned_template(out: Path, form_id: str, title: str, pages: list[dict], groups: list[dict],
-                          marks: str = "cross", note: str = "") -> None:
+                          marks: str = "cross", note: str = "", version: int = 1) -> None:
     """Write a pinned template YAML that a person can read and edit.
 
     ``pages``: reference, width, height, anchor, shape, boxes {n: rect}, frames
     {n: rect} (and marker, marker_ratio); ``groups``: id, title, questions with
-    id, text, type and options [(code, label, box)] or frame.
+    id, text, type and options [(code, label, box)] or frame. Every text is written
+    JSON-quoted (a valid YAML double-quoted string, whatever it holds); ids and codes
+    are the caller's to check (omr.forms.template patterns), as ``load_template`` does after.
+    ``version``: the template version (a new one for every saved change, see omr.web.template_drafts).
     """
     lines = [f"# {note}" if note else "# Mẫu phiếu ghim vị trí ô (pinned)",
              "# Sửa tên câu hỏi (text), mã và nhãn lựa chọn (code, label); số ô (box) khớp với ảnh xem trước.",
              "# Có thể gộp, tách, xoá câu hỏi; không cần sửa toạ độ trong mục pinned.",
-             f"form: {form_id}", "version: 1", f"title: {_q(title)}", f"max_pages: {len(pages)}",
+             f"form: {form_id}", f"version: {int(version)}", f"title: {_q(title)}", f"max_pages: {len(pages)}",
              "pinned:", f"  marks: {marks}", "  pages:"]
     for i, page in enumerate(pages, start=1):
         lines += [f"    - page: {i}", f"      reference: {_q(page['reference'])}",

@@ -81,6 +81,11 @@ def read_words(grey: np.ndarray, px_per_mm: float) -> list[PrintedWord]:
         api.SetImage(Image.fromarray(grey))
         api.Recognize()
         iterator = api.GetIterator()
+        if iterator is None or not (api.GetUTF8Text() or "").strip():
+            # A page with no print (a white page uploaded as a blank): tesserocr's iterator raises
+            # "No text returned" on its first symbol.
+            api.Clear()
+            return []
         line = 0
         current: dict | None = None
         symbols: list = []

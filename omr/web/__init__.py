@@ -35,7 +35,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from omr.data.store import open_store
 from omr.errors import BadArgumentsError
 from omr.scan.page import Catalogue
-from omr.web import views
+from omr.web import template_editor, views
 from omr.web.ids import DatabaseIdConverter
 from omr.web.jobs import JobRunner
 from omr.web.queue import QueueRunner, uses_job_queue
@@ -138,6 +138,7 @@ def create_app(db_url: str | None = None, *, uploads_dir: str | Path = DEFAULT_U
     # right for the one waitress process `omr review serve` runs.
     app.extensions["omr_login_throttle"] = LoginThrottle()
     views.register(app)
+    app.register_blueprint(template_editor.bp)  # the template editor (admin, issue #16)
     if start_jobs:
         runner.start()
     return app

@@ -1,0 +1,714 @@
+"""The template editor's work, without Flask: drafts, checking an edit, saving a version, trying a scan.
+
+A *draft* is a folder of its own under ``<uploads>/template-drafts/<24 hex>/`` (a name the server
+chose): the uploaded blank, the template ``omr template from-blank`` made from it (same code, same
+YAML) or a copy of a saved pinned template, its reference images, and ``meta.json`` (who, when,
+the version it started from). The browser edits questions and boxes and posts the whole edit as
+JSON; :func:`check_edit` trusts none of it (ids, codes, texts, every rectangle in mm inside its
+page, overlaps, sizes), :func:`save_edit` writes it with :func:`omr.template_from.blank.write_pinned_template`,
+loads it back with :func:`omr.forms.template.load_template` and lays it out with the same code as
+the command line before anything in the templates folder changes.
+
+Saving never overwrites: each save is a new template version (the frozen layout of the old one is
+kept, so pages already read with it still show), the YAML it replaces is kept as
+``<form>/history/v<N>.yaml``, the reference images of each version live in ``<form>/v<N>/``, and the
+``changes`` table records who saved which version over which (entity ``template``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import secrets
+import shutil
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import cv2
+import numpy as np
+import sqlalchemy as sa
+
+from omr import tuning as T
+from omr.data.schema import changes
+from omr.errors import InputFileError, OmrError, TemplateError
+from omr.forms.layout import resolve_layout
+from omr.forms.template import CODE_PATTERN, FORM_ID_PATTERN, ID_PATTERN, Template, load_template
+from omr.model import BLANK, MULTIPLE, OK, SET_ASIDE_REASONS
+from omr.scan.ingest import PageLoader, count_pages
+from omr.scan.page import Catalogue, process_page
+from omr.template_from.blank import from_blank, write_pinned_template
+from omr.text.normalise import fold, nfc
+from omr.web import jobs
+
+DRAFT_ID = re.compile(r"^[0-9a-f]{24}$")
+DRAFTS = "template-drafts"
+BLANK_SUFFIXES = (".pdf", ".png", ".jpg", ".tif")
+EDIT_TYPES = ("single", "multiple", "text")
+TYPE_LABELS = {"single": "một lựa chọn", "multiple": "nhiều lựa chọn", "text": "ô viết"}
+FORM_ID_MAX = 40  # the audit table's field column is 40 characters
+QUESTION_ID_MAX = 20
+TEXT_MAX = 500
+LABEL_MAX = 200
+TRY_PX_PER_MM = 6.0  # the try-on page at the reference images' scale
+_SAVING = threading.Lock()  # one save at a time in this process: versions are numbered in order
+
+
+class EditError(OmrError):
+    """An edit the server refuses: ``problems`` lists what is wrong, in Vietnamese, one per line."""
+
+    def __init__(self, problems: list[str], status: int = 400, current_version: int | None = None):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+        self.status = status
+        self.current_version = current_version  # on a conflict (409): the saved version to confirm replacing
+
+
+@dataclass
+class Draft:
+    id: str
+    folder: Path
+    meta: dict
+    template: Template
+
+    @property
+    def pages(self) -> list[dict]:
+        return self.template.extra["pinned"]["pages"]
+
+
+@dataclass
+class EditQuestion:
+    id: str
+    text: str
+    type: str
+    page: int
+    options: list[tuple[str, str, tuple[float, float, float, float]]] = field(default_factory=list)
+    frame: tuple[float, float, float, float] | None = None
+
+
+@dataclass
+class Edit:
+    form_id: str
+    title: str
+    questions: list[EditQuestion]
+    base_version: int | None  # the saved version the edit started from; None for a new blank
+    replace_version: int | None  # the user confirmed saving over this version (a new blank, a form id taken)
+
+
+# --- drafts ---------------------------------------------------------------------------------
+
+def drafts_dir(uploads_dir: Path) -> Path:
+    return Path(uploads_dir) / DRAFTS
+
+
+def form_id_from_name(name: str) -> str:
+    """A form id from a file name: 'Phiếu khảo sát Xã Đông Hòa.pdf' -> 'phieu-khao-sat-xa-dong-hoa'."""
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    text = re.sub(r"[^a-z0-9]+", "-", fold(stem)).strip("-")[:FORM_ID_MAX].strip("-")
+    return text if text and text[0].isalnum() else "phieu"
+
+
+def _new_draft_folder(uploads_dir: Path) -> tuple[str, Path]:
+    remove_old_drafts(uploads_dir)
+    draft_id = secrets.token_hex(12)
+    folder = drafts_dir(uploads_dir) / draft_id
+    folder.mkdir(parents=True)
+    return draft_id, folder
+
+
+def remove_old_drafts(uploads_dir: Path, now: float | None = None) -> int:
+    """Delete drafts not touched for ``T.EDITOR_DRAFT_KEEP_DAYS`` days; returns how many."""
+    root = drafts_dir(uploads_dir)
+    if not root.is_dir():
+        return 0
+    limit = (now if now is not None else time.time()) - T.EDITOR_DRAFT_KEEP_DAYS * 86400
+    removed = 0
+    for folder in root.iterdir():
+        try:
+            stamp = max((p.stat().st_mtime for p in folder.rglob("*")), default=folder.stat().st_mtime)
+        except OSError:
+            continue
+        if DRAFT_ID.match(folder.name) and stamp < limit:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _write_meta(folder: Path, meta: dict) -> None:
+    (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def create_draft_from_blank(uploads_dir: Path, received: Path, client_name: str, who: str) -> str:
+    """Read an uploaded blank form with ``from_blank`` into a new draft; returns the draft id.
+
+    ``received``: the uploaded file (moved or deleted here). Bounds: ``T.EDITOR_MAX_FILE_BYTES``,
+    PDF / PNG / JPEG / TIFF by their first bytes, at most ``T.EDITOR_MAX_BLANK_PAGES`` pages.
+    Raises InputFileError with one Vietnamese message naming the file (and page) for a bad upload.
+    """
+    shown = jobs.display_name(client_name)
+    try:
+        size = received.stat().st_size
+        if size == 0:
+            raise InputFileError(f"Tệp «{shown}» rỗng (0 byte)")
+        if size > T.EDITOR_MAX_FILE_BYTES:
+            raise InputFileError(f"Tệp «{shown}» lớn hơn {T.EDITOR_MAX_FILE_BYTES // 1024 ** 2} MB: "
+                                 "phiếu trắng chỉ cần một bản PDF hoặc ảnh quét 150–300 dpi")
+        suffix = jobs.scan_suffix(received)
+        if suffix not in BLANK_SUFFIXES:
+            raise InputFileError(f"Tệp «{shown}» không phải phiếu trắng dạng PDF, PNG, JPEG hay TIFF")
+        draft_id, folder = _new_draft_folder(uploads_dir)
+        blank = folder / f"blank{suffix}"
+        shutil.move(str(received), blank)
+    finally:
+        received.unlink(missing_ok=True)
+    try:
+        try:
+            n_pages = count_pages(blank)
+        except InputFileError as exc:
+            raise InputFileError(f"Tệp «{shown}»: " + exc.message.replace(str(blank), "").lstrip(": ")) from None
+        if n_pages > T.EDITOR_MAX_BLANK_PAGES:
+            raise InputFileError(f"Tệp «{shown}» có {n_pages} trang; trình sửa mẫu nhận tối đa "
+                                 f"{T.EDITOR_MAX_BLANK_PAGES} trang (phiếu dài hơn: dùng lệnh "
+                                 "«omr template from-blank»)")
+        form_id = form_id_from_name(shown)
+        try:
+            summary = from_blank(blank, folder / f"{form_id}.yaml")
+        except InputFileError as exc:
+            raise InputFileError(f"Tệp «{shown}»: " + exc.message.replace(str(blank), "").lstrip(": ")) from None
+        _write_meta(folder, {"form_id": summary["form_id"], "yaml": f"{form_id}.yaml", "source": shown,
+                             "base_version": None, "created_by": who,
+                             "created_at": datetime.now(timezone.utc).isoformat()})
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return draft_id
+
+
+def create_draft_from_template(uploads_dir: Path, template_path: Path, who: str) -> str:
+    """A draft holding a copy of a saved pinned template (its YAML and reference images); returns its id.
+
+    Raises EditError for a template the editor cannot open (not pinned, anchored by corner markers).
+    """
+    template = load_template(template_path)
+    pinned = template.extra.get("pinned")
+    if not pinned:
+        raise EditError([f"Mẫu phiếu «{template.form_id}» do omr in (có dấu định vị và mã QR): sửa bằng tệp YAML"])
+    if any(page["anchor"] != "features" for page in pinned["pages"]):
+        raise EditError([f"Mẫu phiếu «{template.form_id}» nhập từ OMRChecker (căn theo viền hoặc dấu góc): "
+                         "sửa bằng tệp YAML"])
+    draft_id, folder = _new_draft_folder(uploads_dir)
+    try:
+        for page in pinned["pages"]:  # at the same relative paths: the YAML is copied as it is
+            target = folder / page["reference"]  # relative, no '..' (checked by omr.forms.pinned)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(template_path.parent / page["reference"], target)
+        shutil.copyfile(template_path, folder / f"{template.form_id}.yaml")
+        _write_meta(folder, {"form_id": template.form_id, "yaml": f"{template.form_id}.yaml",
+                             "source": template_path.name, "base_version": template.version, "created_by": who,
+                             "created_at": datetime.now(timezone.utc).isoformat()})
+        load_template(folder / f"{template.form_id}.yaml")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return draft_id
+
+
+def load_draft(uploads_dir: Path, draft_id: str) -> Draft | None:
+    """The draft named ``draft_id`` (24 hex digits, else None: no client text reaches the disk)."""
+    if not isinstance(draft_id, str) or not DRAFT_ID.match(draft_id):
+        return None
+    folder = drafts_dir(uploads_dir) / draft_id
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        template = load_template(folder / meta["yaml"])
+    except (OSError, ValueError, KeyError, TemplateError):
+        return None
+    return Draft(draft_id, folder, meta, template)
+
+
+def page_image(draft: Draft, number: int) -> Path | None:
+    """The reference image of page ``number`` of a draft, or None."""
+    pages = draft.pages
+    if not 1 <= number <= len(pages):
+        return None
+    path = (draft.folder / pages[number - 1]["reference"]).resolve()
+    return path if path.is_file() and draft.folder.resolve() in path.parents else None
+
+
+def editor_state(draft: Draft) -> dict:
+    """What the browser edits: the form, its pages (mm) and its questions with their boxes (mm).
+
+    Questions of types the editor does not offer (scale, yes/no) become single-choice questions with
+    the same codes and labels; boxes in no question are gathered in one question to regroup.
+    """
+    template, pinned = draft.template, draft.template.extra["pinned"]
+    box_page = {n: page["page"] for page in pinned["pages"] for n in page["boxes"]}
+    rects = {n: rect for page in pinned["pages"] for n, rect in page["boxes"].items()}
+    frame_page = {n: page["page"] for page in pinned["pages"] for n in page["frames"]}
+    frame_rects = {n: rect for page in pinned["pages"] for n, rect in page["frames"].items()}
+    by_option = {value: n for n, value in pinned["assign"].items()}
+    questions = []
+    for q in template.questions:
+        if q.type == "text":
+            frame = next((n for n, qid in pinned["frames_of"].items() if qid == q.id), None)
+            if frame is None:
+                continue
+            questions.append({"id": q.id, "text": q.text, "type": "text", "page": frame_page[frame],
+                              "frame": _rect_json(frame_rects[frame])})
+            continue
+        options = []
+        for o in q.options:
+            n = by_option.get((q.id, o.code))
+            if n is not None:
+                options.append({"code": o.code, "label": o.label, **_rect_json(rects[n])})
+        if options:
+            numbers = [by_option[(q.id, o["code"])] for o in options]
+            questions.append({"id": q.id, "text": q.text, "type": "multiple" if q.type == "multiple" else "single",
+                              "page": box_page[numbers[0]], "options": options})
+    loose = [n for n in sorted(rects) if n not in pinned["assign"]]
+    for page in sorted({box_page[n] for n in loose}):
+        numbers = [n for n in loose if box_page[n] == page]
+        questions.append({"id": f"X{page}", "text": "Ô chưa thuộc câu hỏi nào", "type": "multiple", "page": page,
+                          "options": [{"code": str(i), "label": "", **_rect_json(rects[n])}
+                                      for i, n in enumerate(numbers, start=1)]})
+    return {"draft": draft.id, "form_id": template.form_id, "title": template.title,
+            "base_version": draft.meta.get("base_version"), "source": draft.meta.get("source", ""),
+            "marks": pinned["marks"],
+            "pages": [{"number": p["page"], "width": p["width"], "height": p["height"]} for p in pinned["pages"]],
+            "questions": questions,
+            "limits": {"box_min": T.EDITOR_BOX_MIN_MM, "box_max": T.EDITOR_BOX_MAX_MM,
+                       "frame_min": T.EDITOR_FRAME_MIN_MM}}
+
+
+def _rect_json(rect) -> dict:
+    x, y, w, h = rect
+    return {"x": round(x, 2), "y": round(y, 2), "w": round(w, 2), "h": round(h, 2)}
+
+
+# --- checking an edit ----------------------------------------------------------------------
+
+def _clean_text(value, what: str, problems: list[str], limit: int, required: bool = True) -> str:
+    if not isinstance(value, str):
+        problems.append(f"{what}: phải là chữ")
+        return ""
+    text = nfc(" ".join(value.split()))  # newlines and tabs are one space: a label is one line
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs"))
+    if required and not text:
+        problems.append(f"{what}: không được để trống")
+    if len(text) > limit:
+        problems.append(f"{what}: dài quá {limit} ký tự")
+    return text[:limit]
+
+
+def _rect(value, page: dict, what: str, problems: list[str], frame: bool = False):
+    """(x, y, w, h) mm inside the page, of a box's or a frame's size; None (a problem noted) otherwise."""
+    keys = ("x", "y", "w", "h")
+    if not isinstance(value, dict) or not all(
+            isinstance(value.get(k), (int, float)) and not isinstance(value.get(k), bool)
+            and math.isfinite(value[k]) for k in keys):
+        problems.append(f"{what}: cần toạ độ x, y, rộng, cao (mm)")
+        return None
+    x, y, w, h = (round(float(value[k]), 2) for k in keys)
+    low = T.EDITOR_FRAME_MIN_MM if frame else T.EDITOR_BOX_MIN_MM
+    high = max(page["width"], page["height"]) if frame else T.EDITOR_BOX_MAX_MM
+    if not (low <= w <= high and low <= h <= high):
+        kind = "khung viết" if frame else "ô đánh dấu"
+        problems.append(f"{what}: {kind} phải rộng và cao từ {low:g} đến {high:g} mm (đang là {w:g} × {h:g} mm)")
+        return None
+    if x < 0 or y < 0 or x + w > page["width"] + 0.01 or y + h > page["height"] + 0.01:
+        problems.append(f"{what}: nằm ngoài trang ({page['width']:g} × {page['height']:g} mm)")
+        return None
+    return (x, y, w, h)
+
+
+def check_edit(payload, draft: Draft) -> Edit:
+    """The edit posted by the browser, checked in full; raises EditError listing every problem.
+
+    Checked: the form id (lower-case ASCII, digits, '-', at most 40), the title, each question's id
+    (unique, a letter then letters, digits, '_'), text, type (single / multiple / text) and page, each
+    option's code (unique in its question) and label, every rectangle (numbers, inside its page, a box
+    1.5-30 mm, a frame at least 5 mm), two boxes overlapping, and the counts (``T.EDITOR_MAX_*``).
+    Page sizes come from the draft, never from the client.
+    """
+    problems: list[str] = []
+    if not isinstance(payload, dict):
+        raise EditError(["Dữ liệu gửi lên không phải một mẫu phiếu"])
+    form_id = payload.get("form_id")
+    if not isinstance(form_id, str) or not FORM_ID_PATTERN.match(form_id) or len(form_id) > FORM_ID_MAX:
+        problems.append("Mã mẫu phiếu: chỉ dùng chữ thường không dấu, số và dấu '-', tối đa 40 ký tự "
+                        "(ví dụ phieu-xa-dong-hoa)")
+        form_id = ""
+    title = _clean_text(payload.get("title"), "Tên phiếu", problems, LABEL_MAX)
+    versions = []
+    for key in ("base_version", "replace_version"):
+        value = payload.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 10_000):
+            problems.append("Phiên bản không hợp lệ")
+            value = None
+        versions.append(value)
+    raw_questions = payload.get("questions")
+    if not isinstance(raw_questions, list) or not raw_questions:
+        raise EditError(problems + ["Cần ít nhất một câu hỏi"])
+    if len(raw_questions) > T.EDITOR_MAX_QUESTIONS:
+        raise EditError(problems + [f"Nhiều hơn {T.EDITOR_MAX_QUESTIONS} câu hỏi"])
+    pages = draft.pages
+    questions: list[EditQuestion] = []
+    seen_ids: set[str] = set()
+    placed: dict[int, list[tuple[str, tuple]]] = {}
+    for qi, raw in enumerate(raw_questions, start=1):
+        if not isinstance(raw, dict):
+            problems.append(f"Câu thứ {qi}: không hợp lệ")
+            continue
+        qid = raw.get("id")
+        where = f"Câu «{qid}»" if isinstance(qid, str) and len(qid) <= QUESTION_ID_MAX else f"Câu thứ {qi}"
+        if not isinstance(qid, str) or not ID_PATTERN.match(qid) or len(qid) > QUESTION_ID_MAX:
+            problems.append(f"{where}: mã câu hỏi phải bắt đầu bằng chữ cái, chỉ gồm chữ không dấu, số, '_' "
+                            f"(tối đa {QUESTION_ID_MAX} ký tự), ví dụ Q1")
+            qid = ""
+        elif qid in seen_ids:
+            problems.append(f"{where}: mã câu hỏi bị trùng")
+        seen_ids.add(qid)
+        text = _clean_text(raw.get("text"), f"{where}, nội dung câu hỏi", problems, TEXT_MAX)
+        qtype = raw.get("type")
+        if qtype not in EDIT_TYPES:
+            problems.append(f"{where}: loại câu hỏi phải là một lựa chọn, nhiều lựa chọn hoặc ô viết")
+            continue
+        page_no = raw.get("page")
+        if not isinstance(page_no, int) or isinstance(page_no, bool) or not 1 <= page_no <= len(pages):
+            problems.append(f"{where}: trang không có trên phiếu")
+            continue
+        page = pages[page_no - 1]
+        question = EditQuestion(qid, text, qtype, page_no)
+        if qtype == "text":
+            question.frame = _rect(raw.get("frame"), page, f"{where}, khung viết", problems, frame=True)
+            questions.append(question)
+            continue
+        options = raw.get("options")
+        if not isinstance(options, list) or not options:
+            problems.append(f"{where}: không có ô nào")
+            continue
+        if len(options) > T.EDITOR_MAX_OPTIONS:
+            problems.append(f"{where}: nhiều hơn {T.EDITOR_MAX_OPTIONS} ô")
+            continue
+        if len(options) < 2 and qtype == "single":
+            problems.append(f"{where}: câu một lựa chọn cần ít nhất hai ô (một ô đứng riêng: chọn «nhiều lựa chọn»)")
+        codes: set[str] = set()
+        for oi, option in enumerate(options, start=1):
+            owhere = f"{where}, ô thứ {oi}"
+            if not isinstance(option, dict):
+                problems.append(f"{owhere}: không hợp lệ")
+                continue
+            code = option.get("code")
+            if not isinstance(code, str) or not CODE_PATTERN.match(code) or len(code) > 20:
+                problems.append(f"{owhere}: mã lựa chọn chỉ gồm chữ không dấu, số, '_' (tối đa 20 ký tự)")
+                code = ""
+            elif code in codes:
+                problems.append(f"{owhere}: mã lựa chọn «{code}» bị trùng trong câu")
+            codes.add(code)
+            label = _clean_text(option.get("label"), f"{owhere}, nhãn", problems, LABEL_MAX)
+            rect = _rect(option, page, owhere, problems)
+            if rect is not None:
+                question.options.append((code, label, rect))
+                placed.setdefault(page_no, []).append((f"{qid or where}/{code}", rect))
+        questions.append(question)
+    for page_no, items in placed.items():
+        problems += _overlaps(items, page_no)
+    if problems:
+        raise EditError(problems)
+    return Edit(form_id, title, questions, versions[0], versions[1])
+
+
+def _overlaps(items: list[tuple[str, tuple]], page_no: int) -> list[str]:
+    """Boxes of one page that cover each other (more than ``T.EDITOR_BOX_MAX_OVERLAP`` of the smaller)."""
+    if len(items) < 2:
+        return []
+    r = np.array([rect for _, rect in items], dtype=float)
+    x0, y0, x1, y1 = r[:, 0], r[:, 1], r[:, 0] + r[:, 2], r[:, 1] + r[:, 3]
+    iw = np.clip(np.minimum(x1[:, None], x1[None]) - np.maximum(x0[:, None], x0[None]), 0, None)
+    ih = np.clip(np.minimum(y1[:, None], y1[None]) - np.maximum(y0[:, None], y0[None]), 0, None)
+    area = r[:, 2] * r[:, 3]
+    share = iw * ih / np.minimum(area[:, None], area[None])
+    pairs = np.argwhere(np.triu(share > T.EDITOR_BOX_MAX_OVERLAP, k=1))
+    return [f"Trang {page_no}: ô {items[i][0]} và ô {items[j][0]} chồng lên nhau" for i, j in pairs[:10]]
+
+
+# --- saving a version ---------------------------------------------------------------------------
+
+@dataclass
+class Saved:
+    form_id: str
+    version: int
+    path: Path
+    previous: int | None
+    kept_as: str | None
+    questions: int
+    boxes: int
+    frames: int
+
+
+def find_template(template_dir: Path, form_id: str) -> tuple[Path, Template] | None:
+    """The YAML file in ``template_dir`` (not its subfolders) that defines ``form_id``, or None."""
+    for path in sorted(Path(template_dir).glob("*.yaml")):
+        try:
+            template = load_template(path)
+        except TemplateError:
+            continue
+        if template.form_id == form_id:
+            return path, template
+    return None
+
+
+def _frozen_versions(template_dir: Path, form_id: str) -> list[int]:
+    found = []
+    for path in Path(template_dir).rglob(f"layouts/{form_id}-v*.json"):
+        tail = path.stem[len(form_id) + 2:]
+        if tail.isdecimal():
+            found.append(int(tail))
+    return found
+
+
+def save_edit(template_dir: Path, draft: Draft, edit: Edit, store, who: str) -> Saved:
+    """Write ``edit`` as a new version of its form in ``template_dir``; returns what was saved.
+
+    The template is written by ``write_pinned_template`` into the draft, loaded back by
+    ``load_template`` and laid out (``resolve_layout``) before the templates folder is touched.
+    Then: reference images to ``<form>/v<N>/``, the YAML it replaces kept as
+    ``<form>/history/v<old>.yaml``, the new YAML in its place, one ``changes`` row (who, when,
+    the version before). Raises EditError: 409 when the form was saved by someone else since the
+    draft was opened, or when the form id is taken and the user has not confirmed a new version of it;
+    400 when the form id belongs to one of omr's own printed forms or the template does not load.
+    """
+    template_dir = Path(template_dir)
+    with _SAVING:
+        current = find_template(template_dir, edit.form_id)
+        previous = current[1].version if current else None
+        # The version the edit started from counts only for the form the draft was opened from or last
+        # saved as: renamed to another form's id, the edit is new to that form and must be confirmed.
+        base = edit.base_version if edit.form_id == draft.meta.get("form_id") else None
+        if current and not current[1].extra.get("pinned"):
+            raise EditError([f"Mã «{edit.form_id}» là của một mẫu phiếu omr in (có mã QR); hãy chọn mã khác"])
+        if current and base != previous and edit.replace_version != previous:
+            if base is not None:
+                raise EditError([f"Mẫu phiếu «{edit.form_id}» vừa được lưu thành phiên bản {previous} sau khi "
+                                 f"bạn mở (bạn sửa từ phiên bản {base}). Lưu đè thành phiên bản mới? "
+                                 "(phiên bản kia vẫn được giữ; hoặc bấm Huỷ, mở lại bản mới nhất rồi sửa)"],
+                                status=409, current_version=previous)
+            raise EditError([f"Đã có mẫu phiếu «{edit.form_id}» (phiên bản {previous}). Lưu thành phiên bản "
+                             f"{max([previous] + _frozen_versions(template_dir, edit.form_id)) + 1} của mẫu này? "
+                             "Phiên bản cũ vẫn được giữ."], status=409, current_version=previous)
+        if current is None and (template_dir / f"{edit.form_id}.yaml").exists():
+            raise EditError([f"Tệp {edit.form_id}.yaml đã có nhưng không đọc được; hãy chọn mã khác"])
+        version = max([previous or 0] + _frozen_versions(template_dir, edit.form_id)) + 1
+        staged, counts = _write_staged(draft, edit, version)
+        target = current[0] if current else template_dir / f"{edit.form_id}.yaml"
+        if current:
+            resolve_layout(current[1])  # the old version's layout frozen (if it was not yet): its pages stay readable
+        images = template_dir / edit.form_id / f"v{version}"
+        images.mkdir(parents=True, exist_ok=True)
+        for page in draft.pages:
+            shutil.copyfile(staged.parent / edit.form_id / f"v{version}" / f"page-{page['page']}.png",
+                            images / f"page-{page['page']}.png")
+        kept_as = None
+        if current:
+            history = template_dir / edit.form_id / "history"
+            history.mkdir(parents=True, exist_ok=True)
+            kept = history / f"v{previous}.yaml"
+            if kept.exists():  # never overwritten: a second copy gets the time it was replaced
+                kept = history / f"v{previous}-{datetime.now(timezone.utc):%Y%m%d%H%M%S}.yaml"
+            shutil.copyfile(target, kept)
+            kept_as = kept.relative_to(template_dir).as_posix()
+        incoming = target.with_name(target.name + ".saving")
+        shutil.copyfile(staged, incoming)
+        os.replace(incoming, target)
+        try:
+            resolve_layout(load_template(target))  # freezes the new version's layout
+        except OmrError:
+            if kept_as:
+                shutil.copyfile(template_dir / kept_as, target)
+            else:
+                target.unlink(missing_ok=True)
+            raise
+        saved = Saved(edit.form_id, version, target, previous, kept_as, *counts)
+        record_save(store, who, saved, draft)
+        draft.meta.update(form_id=edit.form_id, base_version=version)  # the draft now edits what was saved
+        _write_meta(draft.folder, draft.meta)
+        return saved
+
+
+def _write_staged(draft: Draft, edit: Edit, version: int) -> tuple[Path, tuple[int, int, int]]:
+    """The new template written and loaded back inside the draft folder; (its path, (questions, boxes, frames))."""
+    stage = draft.folder / "saving"
+    shutil.rmtree(stage, ignore_errors=True)
+    (stage / edit.form_id / f"v{version}").mkdir(parents=True)
+    pages, groups = [], []
+    box_number = frame_number = 0
+    for page in draft.pages:
+        shutil.copyfile(draft.folder / page["reference"],
+                        stage / edit.form_id / f"v{version}" / f"page-{page['page']}.png")
+        boxes, frames, questions = {}, {}, []
+        for q in (q for q in edit.questions if q.page == page["page"]):
+            if q.type == "text":
+                frame_number += 1
+                frames[frame_number] = q.frame
+                questions.append({"id": q.id, "text": q.text, "type": "text", "frame": frame_number})
+                continue
+            options = []
+            for code, label, rect in q.options:
+                box_number += 1
+                boxes[box_number] = rect
+                options.append((code, label, box_number))
+            questions.append({"id": q.id, "text": q.text, "type": q.type, "options": options})
+        pages.append({"reference": f"{edit.form_id}/v{version}/page-{page['page']}.png", "width": page["width"],
+                      "height": page["height"], "anchor": "features", "shape": page["shape"],
+                      "printed_check": page["printed_check"], "boxes": boxes, "frames": frames})
+        if questions:
+            groups.append({"id": f"P{page['page']}", "title": f"Trang {page['page']}", "questions": questions})
+    staged = stage / f"{edit.form_id}.yaml"
+    write_pinned_template(staged, edit.form_id, edit.title, pages, groups,
+                          marks=draft.template.extra["pinned"]["marks"], version=version,
+                          note="Sửa trong trình sửa mẫu phiếu của ứng dụng web (omr review serve)")
+    try:
+        template = load_template(staged)
+        resolve_layout(template, freeze=False)
+    except TemplateError as exc:
+        raise EditError([exc.message.replace(str(staged), f"{edit.form_id}.yaml")]) from None
+    return staged, (len(edit.questions), box_number, frame_number)
+
+
+# --- the audit trail -----------------------------------------------------------------------
+
+def record_save(store, who: str, saved: Saved, draft: Draft) -> None:
+    """One ``changes`` row: entity 'template', entity_id the new version, field the form id."""
+    old = None if saved.previous is None else {"version": saved.previous, "kept_as": saved.kept_as}
+    new = {"version": saved.version, "file": saved.path.name, "questions": saved.questions, "boxes": saved.boxes,
+           "frames": saved.frames, "from": draft.meta.get("source", "")}
+    store.writing(lambda conn: store._record_change(conn, who, "template", saved.version, None, saved.form_id,
+                                                    old, new))
+
+
+def template_history(store, limit: int = 50) -> list[dict]:
+    """The latest template saves, newest first: at, who, form, version, previous version, where it is kept."""
+    with store.reading() as conn:
+        rows = conn.execute(sa.select(changes).where(changes.c.entity == "template")
+                            .order_by(changes.c.at.desc(), changes.c.id.desc()).limit(limit)).mappings().all()
+    out = []
+    for row in rows:
+        old = json.loads(row["old_value"]) if row["old_value"] else None
+        new = json.loads(row["new_value"]) if row["new_value"] else {}
+        out.append({"at": row["at"], "who": row["who"], "form_id": row["field"], "version": row["entity_id"],
+                    "previous": old.get("version") if old else None, "kept_as": old.get("kept_as") if old else None,
+                    "questions": new.get("questions"), "boxes": new.get("boxes"), "source": new.get("from", "")})
+    return out
+
+
+# --- trying a filled scan ------------------------------------------------------------------------
+
+STATUS_TEXT = {OK: "đọc được", BLANK: "để trống", MULTIPLE: "nhiều ô", "ambiguous": "không chắc: cần kiểm tra",
+               "invalid": "không hợp lệ"}
+
+
+def try_scan(received: Path, client_name: str, layout, folder: Path) -> list[dict]:
+    """Read a filled scan with one saved template, nothing stored; one dict per page of the scan.
+
+    Each page: ``number``, ``error`` (why it was not read, Vietnamese) or ``image`` (the page warped onto
+    the template, JPEG bytes at 6 px/mm), ``width``/``height`` (mm), ``boxes`` (x, y, w, h mm, state),
+    ``frames`` (x, y, w, h mm, inked) and ``questions`` (id, text, value shown, status, status text,
+    where to draw it). At most as many pages as the template has; a last entry with an ``error`` names
+    the pages beyond them. Raises InputFileError (naming the file) for a file that is not a scan.
+    """
+    shown = jobs.display_name(client_name)
+    try:
+        if received.stat().st_size == 0:
+            raise InputFileError(f"Tệp «{shown}» rỗng (0 byte)")
+        if received.stat().st_size > T.EDITOR_MAX_FILE_BYTES:
+            raise InputFileError(f"Tệp «{shown}» lớn hơn {T.EDITOR_MAX_FILE_BYTES // 1024 ** 2} MB")
+        suffix = jobs.scan_suffix(received)
+        if suffix is None:
+            raise InputFileError(f"Tệp «{shown}» không phải bản quét (PDF, TIFF, PNG, JPEG, HEIC)")
+        folder.mkdir(parents=True, exist_ok=True)
+        scan = folder / f"thu{suffix}"
+        shutil.move(str(received), scan)
+    finally:
+        received.unlink(missing_ok=True)
+    try:
+        try:
+            in_file = count_pages(scan)
+        except InputFileError as exc:
+            raise InputFileError(f"Tệp «{shown}»: " + exc.message.replace(str(scan), "").lstrip(": ")) from None
+        n_pages = min(in_file, len(layout.pages))
+        catalogue = Catalogue({(layout.form_id, layout.version): layout})
+        questions = {q.id: q for q in layout.questions}
+        loader = PageLoader()
+        out = []
+        try:
+            for index in range(n_pages):
+                raw = loader.load(scan, index)
+                result = process_page(raw, catalogue)
+                out.append(_tried_page(raw, result, layout, questions, shown, index))
+        finally:
+            loader.close()
+        if in_file > n_pages:
+            out.append({"number": n_pages + 1, "error": f"Tệp «{shown}» có {in_file} trang, mẫu phiếu có {n_pages}: "
+                                                         f"chỉ đọc thử {n_pages} trang đầu"})
+        return out
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _tried_page(raw, result, layout, questions: dict, shown: str, index: int) -> dict:
+    if result.set_aside or result.homography is None or raw.image is None:
+        reason = SET_ASIDE_REASONS.get(result.set_aside, result.set_aside or "không căn được")
+        detail = f" ({result.detail})" if result.detail else ""
+        return {"number": index + 1, "error": f"Tệp «{shown}», trang {index + 1}: {reason}{detail}"}
+    page = next(p for p in layout.pages if p.number == result.page)
+    size = (int(round(page.width * TRY_PX_PER_MM)), int(round(page.height * TRY_PX_PER_MM)))
+    to_px = np.diag([TRY_PX_PER_MM, TRY_PX_PER_MM, 1.0]) @ np.linalg.inv(np.array(result.homography, dtype=float))
+    warped = cv2.warpPerspective(raw.image, to_px, size, flags=cv2.INTER_AREA, borderValue=255)
+    ok, jpeg = cv2.imencode(".jpg", warped, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    boxes = [{"x": b.x, "y": b.y, "w": b.w, "h": b.h, "state": b.state, "question": b.question}
+             for b in result.boxes]
+    first_box = {}
+    for b in result.boxes:
+        first_box.setdefault(b.question, b)
+    regions = {c.field: c.region for c in result.comments}
+    reads = []
+    for read in result.questions:
+        q = questions.get(read.question)
+        reads.append({"id": read.question, "text": q.text if q else "", "value": _value_text(q, read.value),
+                      "status": read.status, "status_text": STATUS_TEXT.get(read.status, read.status),
+                      "at": _anchor_of(first_box.get(read.question), regions.get(read.question))})
+    for comment in result.comments:
+        q = questions.get(comment.field)
+        reads.append({"id": comment.field, "text": q.text if q else "", "value": "có chữ viết" if comment.inked
+                      else "(trống)", "status": "comment", "status_text": "ô viết",
+                      "at": _anchor_of(None, comment.region)})
+    frames = [{"x": c.region[0], "y": c.region[1], "w": c.region[2], "h": c.region[3], "inked": c.inked}
+              for c in result.comments]
+    return {"number": index + 1, "image": jpeg.tobytes() if ok else b"", "width": page.width, "height": page.height,
+            "boxes": boxes, "frames": frames, "questions": reads, "detail": result.detail}
+
+
+def _anchor_of(box, region) -> dict:
+    if box is not None:
+        return {"x": round(box.x, 1), "y": round(box.y, 1)}
+    if region is not None:
+        return {"x": round(region[0], 1), "y": round(region[1], 1)}
+    return {"x": 0.0, "y": 0.0}
+
+
+def _value_text(question, value) -> str:
+    if value is None or value == []:
+        return "(trống)"
+    codes = value if isinstance(value, list) else [value]
+    labels = []
+    for code in codes:
+        try:
+            labels.append(f"{code} – {question.option_label(str(code))}" if question else str(code))
+        except KeyError:
+            labels.append(str(code))
+    return "; ".join(labels)

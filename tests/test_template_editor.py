@@ -1,0 +1,383 @@
+"""The template editor (issue #16) through Flask's test client: roles, CSRF, checks, versions, audit, try-on.
+
+The blank is drawn here (PIL, DejaVu Sans): three questions of square boxes with Vietnamese labels on
+an A4 page at 150 dpi, so the tests need neither LibreOffice nor a scanner. The browser test
+(tests/test_browser_template_editor.py) uses a LibreOffice blank of tests/data/office-blanks/.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import office_fill
+import pytest
+import sqlalchemy as sa
+from PIL import Image, ImageDraw, ImageFont
+
+from omr.data import users
+from omr.data.schema import changes, pages, responses
+from omr.data.store import open_store
+from omr.forms.fonts import font_path
+from omr.forms.template import load_template
+from omr.web import create_app
+
+PASSWORDS = {"quan": "mat-khau-admin", "thu": "mat-khau-scanner", "lan": "mat-khau-lan"}
+ROLES = {"quan": "admin", "thu": "scanner", "lan": "reviewer"}
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+PPM = 150 / 25.4
+# (question text, y mm, [(label, x mm)]) of the drawn blank; boxes are 4 mm squares.
+QUESTIONS = [("Câu 1. Giới tính", 60, [("Nam", 30), ("Nữ", 70)]),
+             ("Câu 2. Độ tuổi", 90, [("Trẻ", 30), ("Trung niên", 70), ("Cao tuổi", 110)]),
+             ("Câu 3. Có hài lòng không?", 120, [("Có", 30), ("Không", 70)])]
+
+pytestmark = pytest.mark.usefixtures("quick_hashes")
+
+
+def drawn_blank() -> np.ndarray:
+    """The blank page, grey, 150 dpi A4."""
+    image = Image.new("L", (int(210 * PPM), int(297 * PPM)), 255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(str(font_path()), int(3.6 * PPM))
+    title = ImageFont.truetype(str(font_path(bold=True)), int(5 * PPM))
+    draw.text((25 * PPM, 25 * PPM), "PHIẾU KHẢO SÁT Ý KIẾN NGƯỜI DÂN", font=title, fill=0)
+    for text, y, options in QUESTIONS:
+        draw.text((25 * PPM, (y - 10) * PPM), text, font=font, fill=0)
+        for label, x in options:
+            draw.rectangle([x * PPM, y * PPM, (x + 4) * PPM, (y + 4) * PPM], outline=0, width=2)
+            draw.text(((x + 6) * PPM, (y - 0.3) * PPM), label, font=font, fill=0)
+    return np.array(image)
+
+
+def png_bytes(grey: np.ndarray) -> bytes:
+    ok, data = cv2.imencode(".png", grey)
+    assert ok
+    return data.tobytes()
+
+
+@pytest.fixture
+def app(store_url, tmp_path, repo_root):
+    with open_store(store_url) as store:
+        for name, role in ROLES.items():
+            users.add_user(store, name, PASSWORDS[name], role)
+    templates = tmp_path / "form_templates"
+    shutil.copytree(repo_root / "form_templates", templates)
+    application = create_app(store_url, uploads_dir=tmp_path / "uploads", template_dir=templates, start_jobs=False)
+    yield application
+    application.extensions["omr_jobs"].stop()
+    application.extensions["omr_store"].close()
+
+
+def _token(client, path="/login") -> str:
+    page = client.get(path)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+
+
+def login(app, name):
+    client = app.test_client()
+    response = client.post("/login", data={"name": name, "password": PASSWORDS[name], "csrf_token": _token(client)})
+    assert response.status_code == 302
+    return client
+
+
+def upload_blank(client, data: bytes, name="Phiếu Xã Đông Hòa.png"):
+    return client.post("/admin/templates/blank", content_type="multipart/form-data",
+                       data={"csrf_token": _token(client, "/admin/templates"), "blank": (io.BytesIO(data), name)})
+
+
+def open_editor(client, location: str) -> tuple[dict, str]:
+    page = client.get(location).get_data(as_text=True)
+    state = json.loads(re.search(r'id="editor-state">(.*?)</script>', page, re.S).group(1))
+    return state, re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+def edit_of(state: dict, **changes_) -> dict:
+    payload = {"form_id": state["form_id"], "title": state["title"], "base_version": state["base_version"],
+               "questions": json.loads(json.dumps(state["questions"]))}
+    payload.update(changes_)
+    return payload
+
+
+@pytest.fixture
+def drafted(app):
+    client = login(app, "quan")
+    response = upload_blank(client, png_bytes(drawn_blank()))
+    assert response.status_code == 303, response.get_data(as_text=True)
+    state, csrf = open_editor(client, response.headers["Location"])
+    return client, state, csrf
+
+
+def save(client, state, csrf, payload):
+    return client.post(state["save_url"], json=payload, headers={"X-CSRFToken": csrf})
+
+
+def test_only_an_admin_reaches_the_editor(app, drafted):
+    _, state, _ = drafted
+    anonymous = app.test_client()
+    assert anonymous.get("/admin/templates").status_code == 302
+    for name in ("thu", "lan"):
+        client = login(app, name)
+        token = _token(client, "/account/password")
+        assert client.get("/admin/templates").status_code == 403
+        assert client.get(f"/admin/templates/drafts/{state['draft']}").status_code == 403
+        assert client.get(f"/admin/templates/drafts/{state['draft']}/page-1.png").status_code == 403
+        refused = client.post("/admin/templates/blank", content_type="multipart/form-data",
+                              data={"csrf_token": token, "blank": (io.BytesIO(png_bytes(drawn_blank())), "b.png")})
+        assert refused.status_code == 403
+        assert client.post(state["save_url"], json=edit_of(state), headers={"X-CSRFToken": token}).status_code == 403
+        assert client.get("/admin/templates/motcua-2026/try").status_code == 403
+    assert "Mẫu phiếu" not in login(app, "lan").get("/queue").get_data(as_text=True)
+
+
+def test_the_blank_is_read_into_questions_and_its_page_shown(drafted):
+    client, state, _ = drafted
+    assert state["form_id"] == "phieu-xa-dong-hoa"  # from the file name, diacritics folded
+    assert [len(q["options"]) for q in state["questions"]] == [len(o) for _, _, o in QUESTIONS]
+    first = state["questions"][0]["options"][0]
+    assert abs(first["x"] - 30) < 1 and abs(first["y"] - 60) < 1 and abs(first["w"] - 4) < 0.8
+    image = client.get(f"/admin/templates/drafts/{state['draft']}/page-1.png")
+    assert image.status_code == 200 and image.mimetype == "image/png"
+    assert client.get(f"/admin/templates/drafts/{state['draft']}/page-2.png").status_code == 404
+
+
+def test_a_save_needs_the_csrf_token(drafted):
+    client, state, _ = drafted
+    for headers in ({}, {"X-CSRFToken": "bogus"}):
+        refused = client.post(state["save_url"], json=edit_of(state), headers=headers)
+        assert refused.status_code == 400
+        assert "CSRF" in refused.get_data(as_text=True)
+    assert not list(Path(client.application.config["TEMPLATE_DIR"]).glob("phieu-xa-dong-hoa*"))
+
+
+def test_bad_uploads_are_refused_with_the_file_named(app, monkeypatch):
+    client = login(app, "quan")
+    text = upload_blank(client, b"not a form at all", name="ghi-chu.txt")
+    assert text.status_code == 400
+    assert "Tệp «ghi-chu.txt» không phải phiếu trắng" in text.get_data(as_text=True)
+    empty = upload_blank(client, png_bytes(np.full((800, 600), 255, np.uint8)), name="trang-trang.png")
+    assert empty.status_code == 400
+    assert "Tệp «trang-trang.png»: không tìm thấy ô đánh dấu" in empty.get_data(as_text=True)
+    from omr import tuning as T
+
+    token = _token(client, "/admin/templates")
+    monkeypatch.setattr(T, "EDITOR_MAX_FILE_BYTES", 1000)  # refused before it is read, CSRF check included
+    huge = client.post("/admin/templates/blank", content_type="multipart/form-data",
+                       data={"csrf_token": token, "blank": (io.BytesIO(b"%PDF-" + b"0" * 200_000), "to.pdf")})
+    assert huge.status_code == 413 and "Tệp quá lớn" in huge.get_data(as_text=True)
+    drafts = Path(app.config["UPLOADS_DIR"]) / "template-drafts"
+    assert not drafts.exists() or not any(drafts.iterdir())
+
+
+def test_every_field_of_an_edit_is_checked(drafted):
+    client, state, csrf = drafted
+    q = state["questions"]
+
+    def problems(payload):
+        response = save(client, state, csrf, payload)
+        assert response.status_code == 400, response.get_json()
+        return " | ".join(response.get_json()["problems"])
+
+    assert "Mã mẫu phiếu" in problems(edit_of(state, form_id="../../etc/passwd"))
+    assert "Mã mẫu phiếu" in problems(edit_of(state, form_id="x" * 41))
+    bad = edit_of(state)
+    bad["questions"][1]["id"] = q[0]["id"]
+    assert "mã câu hỏi bị trùng" in problems(bad)
+    bad = edit_of(state)
+    bad["questions"][0]["id"] = "1 câu"
+    assert "mã câu hỏi phải bắt đầu bằng chữ cái" in problems(bad)
+    bad = edit_of(state)
+    bad["questions"][0]["options"][0]["x"] = 208.0
+    assert "nằm ngoài trang" in problems(bad)
+    bad = edit_of(state)
+    bad["questions"][0]["options"][0]["w"] = 0.5
+    assert "từ 1.5 đến 30 mm" in problems(bad)
+    bad = edit_of(state)
+    bad["questions"][0]["options"][0]["y"] = float("nan")
+    response = client.post(state["save_url"], data=json.dumps(bad).replace("NaN", "1e999"),
+                           content_type="application/json", headers={"X-CSRFToken": csrf})
+    assert response.status_code == 400
+    bad = edit_of(state)
+    bad["questions"][1]["options"][0].update({k: bad["questions"][0]["options"][0][k] for k in "xywh"})
+    assert "chồng lên nhau" in problems(bad)
+    bad = edit_of(state)
+    bad["questions"][0]["options"][1]["code"] = bad["questions"][0]["options"][0]["code"]
+    assert "bị trùng trong câu" in problems(bad)
+    bad = edit_of(state)
+    bad["questions"][0]["page"] = 2
+    assert "trang không có trên phiếu" in problems(bad)
+    bad = edit_of(state)
+    bad["questions"][0]["type"] = "date"
+    assert "loại câu hỏi" in problems(bad)
+    assert "Cần ít nhất một câu hỏi" in problems(edit_of(state, questions=[]))
+    # Nothing reached the templates folder.
+    assert not list(Path(client.application.config["TEMPLATE_DIR"]).glob("phieu-xa-dong-hoa*"))
+
+
+def test_a_saved_edit_is_a_template_the_scanner_reads_and_labels_stay_text(app, drafted):
+    client, state, csrf = drafted
+    payload = edit_of(state, title=f"Phiếu {XSS}")
+    payload["questions"][0].update(id="GIOI_TINH", text=f"Giới tính\n{XSS}")
+    payload["questions"][0]["options"][1]["label"] = "Nữ: \"x\"\n  - {a: b}"
+    moved = payload["questions"][2]["options"].pop()  # a box moved from Câu 3 to a new question
+    payload["questions"].append({"id": "Q9", "text": "Một ô riêng", "type": "multiple", "page": 1,
+                                 "options": [{**moved, "code": "1", "label": "Đồng ý"}]})
+    payload["questions"][2]["type"] = "multiple"  # one box left: a lone tick
+    payload["questions"].append({"id": "Y1", "text": "Ý kiến khác", "type": "text", "page": 1,
+                                 "frame": {"x": 25.0, "y": 150.0, "w": 160.0, "h": 30.0}})
+    response = save(client, state, csrf, payload)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["version"] == 1
+    template = load_template(Path(app.config["TEMPLATE_DIR"]) / "phieu-xa-dong-hoa.yaml")
+    assert template.title == f"Phiếu {XSS}"
+    assert template.question("GIOI_TINH").text == f"Giới tính {XSS}"  # one line
+    assert template.question("GIOI_TINH").options[1].label == 'Nữ: "x" - {a: b}'
+    assert [q.id for q in template.questions] == ["GIOI_TINH", "Q2", "Q3", "Q9", "Y1"]
+    assert template.extra["pinned"]["frames_of"] == {1: "Y1"}
+    # The app reads it at once; the list escapes what was typed.
+    assert ("phieu-xa-dong-hoa", 1) in app.extensions["omr_catalogue"].layouts
+    listing = client.get("/admin/templates").get_data(as_text=True)
+    assert XSS not in listing and "&lt;script&gt;" in listing
+    reopened = client.post("/admin/templates/phieu-xa-dong-hoa/edit",
+                           data={"csrf_token": _token(client, "/admin/templates")})
+    editor = client.get(reopened.headers["Location"]).get_data(as_text=True)
+    assert "<script>alert" not in editor and "<img src=x" not in editor  # the state JSON escapes < and >
+    assert open_editor(client, reopened.headers["Location"])[0]["title"] == f"Phiếu {XSS}"
+
+
+def test_old_drafts_are_removed_and_new_ones_kept(app, drafted):
+    import time
+
+    from omr import tuning as T
+    from omr.web.template_drafts import drafts_dir, remove_old_drafts
+
+    uploads = Path(app.config["UPLOADS_DIR"])
+    assert remove_old_drafts(uploads) == 0
+    assert remove_old_drafts(uploads, now=time.time() + (T.EDITOR_DRAFT_KEEP_DAYS + 1) * 86400) == 1
+    assert not any(drafts_dir(uploads).iterdir())
+
+
+def test_saving_again_makes_a_new_version_keeps_the_old_one_and_is_audited(app, drafted):
+    client, state, csrf = drafted
+    assert save(client, state, csrf, edit_of(state)).status_code == 200
+    # The same draft saved again without saying which version it replaces: asked, not overwritten.
+    again = save(client, state, csrf, edit_of(state))
+    assert again.status_code == 409 and again.get_json()["current_version"] == 1
+    assert "phiên bản 2" in again.get_json()["problems"][0]
+    payload = edit_of(state, base_version=1)
+    payload["questions"][0]["options"][0]["label"] = "Nam giới"
+    second = save(client, state, csrf, payload)
+    assert second.status_code == 200 and second.get_json()["version"] == 2
+    folder = Path(app.config["TEMPLATE_DIR"])
+    assert load_template(folder / "phieu-xa-dong-hoa" / "history" / "v1.yaml").questions[0].options[0].label != \
+        "Nam giới"
+    assert load_template(folder / "phieu-xa-dong-hoa.yaml").version == 2
+    assert (folder / "phieu-xa-dong-hoa" / "v1" / "page-1.png").is_file()
+    assert (folder / "layouts" / "phieu-xa-dong-hoa-v1.json").is_file()
+    layouts = app.extensions["omr_catalogue"].layouts
+    assert ("phieu-xa-dong-hoa", 1) in layouts and ("phieu-xa-dong-hoa", 2) in layouts
+    # A second editor still working from version 1 is told, not silently overwritten.
+    stale = save(client, state, csrf, edit_of(state, base_version=1))
+    assert stale.status_code == 409 and "vừa được lưu thành phiên bản 2" in stale.get_json()["problems"][0]
+    with app.extensions["omr_store"].reading() as conn:
+        rows = conn.execute(sa.select(changes).where(changes.c.entity == "template").order_by(changes.c.id)).all()
+    assert [(r.who, r.field, r.entity_id) for r in rows] == [("quan", "phieu-xa-dong-hoa", 1),
+                                                             ("quan", "phieu-xa-dong-hoa", 2)]
+    assert rows[0].old_value is None
+    assert json.loads(rows[1].old_value) == {"version": 1, "kept_as": "phieu-xa-dong-hoa/history/v1.yaml"}
+    history = client.get("/admin/templates").get_data(as_text=True)
+    assert "phiên bản 1 (giữ ở phieu-xa-dong-hoa/history/v1.yaml)" in history
+    # Reopening the saved template edits version 2.
+    reopened = client.post("/admin/templates/phieu-xa-dong-hoa/edit",
+                           data={"csrf_token": _token(client, "/admin/templates")})
+    assert reopened.status_code == 303
+    state2, _ = open_editor(client, reopened.headers["Location"])
+    assert state2["base_version"] == 2 and state2["questions"][0]["options"][0]["label"] == "Nam giới"
+
+
+def test_a_draft_renamed_to_another_form_does_not_replace_it_unasked(drafted):
+    client, state, csrf = drafted
+    assert save(client, state, csrf, edit_of(state)).status_code == 200  # phieu-xa-dong-hoa v1
+    other = save(client, state, csrf, edit_of(state, form_id="phieu-khac", base_version=1))
+    assert other.status_code == 200 and other.get_json()["version"] == 1
+    # The draft is now phieu-khac v1: its base version says nothing about phieu-xa-dong-hoa v1.
+    back = save(client, state, csrf, edit_of(state, base_version=1))
+    assert back.status_code == 409
+    assert "Đã có mẫu phiếu «phieu-xa-dong-hoa» (phiên bản 1)" in back.get_json()["problems"][0]
+    assert save(client, state, csrf, edit_of(state, form_id="phieu-khac", base_version=1)).get_json()["version"] == 2
+
+
+def test_omr_own_form_is_not_replaced(drafted):
+    client, state, csrf = drafted
+    refused = save(client, state, csrf, edit_of(state, form_id="motcua-2026", replace_version=1))
+    assert refused.status_code == 400 and "mẫu phiếu omr in" in refused.get_json()["problems"][0]
+    assert client.post("/admin/templates/motcua-2026/edit",
+                       data={"csrf_token": _token(client, "/admin/templates")}).status_code == 400
+
+
+def test_no_client_text_becomes_a_path(drafted):
+    client, state, _ = drafted
+    for url in ("/admin/templates/drafts/..%2F..%2Fetc/page-1.png", "/admin/templates/drafts/../meta.json",
+                "/admin/templates/drafts/" + "0" * 23 + "g", "/admin/templates/..%2Fmotcua-2026/try",
+                "/admin/templates/MOTCUA/try"):
+        assert client.get(url).status_code == 404, url
+
+
+def test_a_filled_scan_is_tried_and_nothing_is_stored(app, drafted):
+    client, state, csrf = drafted
+    assert save(client, state, csrf, edit_of(state)).status_code == 200
+    folder = Path(app.config["TEMPLATE_DIR"])
+    boxes = office_fill.template_boxes(folder / "phieu-xa-dong-hoa.yaml")
+    filled, truth, _ = office_fill.fill(drawn_blank(), PPM, boxes, 1, seed=5)
+    url = "/admin/templates/phieu-xa-dong-hoa/try"
+    response = client.post(url, content_type="multipart/form-data",
+                           data={"csrf_token": _token(client, url),
+                                 "scan": (io.BytesIO(png_bytes(filled)), "da-dien.png")})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "khớp ảnh mẫu phieu-xa-dong-hoa v1 trang 1" in html
+    rows = re.findall(r'<tr class="status-(\w+)"><td><strong>(\w+)</strong>.*?</td>\s*<td>(.*?)</td>', html, re.S)
+    assert [qid for _, qid, _ in rows] == ["Q1", "Q2", "Q3"]
+    for status, qid, shown in rows:
+        if status == "ok":  # a read shown as sure is the truth
+            assert shown.split(" – ")[0] == truth[qid], (qid, shown, truth)
+        elif status == "blank":
+            assert truth[qid] is None
+    assert html.count('class="read-box') == 7
+    with app.extensions["omr_store"].reading() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(pages)).scalar() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(responses)).scalar() == 0
+    assert not any((Path(app.config["UPLOADS_DIR"]) / "template-tries").iterdir())
+    # A white page is said to be one, never shown as blank answers; pages beyond the form's are named.
+    tiff = io.BytesIO()
+    Image.new("L", (1240, 1754), 255).save(tiff, "TIFF", save_all=True,
+                                           append_images=[Image.fromarray(filled)])
+    two = client.post(url, content_type="multipart/form-data",
+                      data={"csrf_token": _token(client, url), "scan": (io.BytesIO(tiff.getvalue()), "hai-trang.tif")})
+    shown = two.get_data(as_text=True)
+    assert two.status_code == 200
+    assert "Tệp «hai-trang.tif», trang 1: trang trắng" in shown
+    assert "Tệp «hai-trang.tif» có 2 trang, mẫu phiếu có 1: chỉ đọc thử 1 trang đầu" in shown
+    assert "read-box" not in shown
+    # Not a scan: one message naming the file.
+    bad = client.post(url, content_type="multipart/form-data",
+                      data={"csrf_token": _token(client, url), "scan": (io.BytesIO(b"hello"), "ghi-chu.txt")})
+    assert bad.status_code == 400 and "Tệp «ghi-chu.txt» không phải bản quét" in bad.get_data(as_text=True)
+
+
+def test_a_new_scan_is_matched_to_the_newest_version_of_a_pinned_form():
+    from types import SimpleNamespace
+
+    from omr.scan.register import newest_pinned
+
+    def layout(form, version, pinned=True):
+        return SimpleNamespace(form_id=form, version=version,
+                               pages=[SimpleNamespace(pinned={"a": 1} if pinned else None)])
+
+    old, new, other, own_v1, own_v2 = (layout("xa", 1), layout("xa", 2), layout("phuong", 1),
+                                       layout("motcua", 1, False), layout("motcua", 2, False))
+    assert newest_pinned([new, old, other, own_v1, own_v2]) == [new, other, own_v1, own_v2]
