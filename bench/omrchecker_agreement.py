@@ -9,8 +9,9 @@ columns) are joined the same way here.
 
     .venv/bin/python bench/omrchecker_agreement.py [--data DIR] [--verbose]
 
-Prints one row per sample: sheets, fields, agreeing fields, and the fields
-omr sends to review.
+Prints one row per sample: sheets, fields, agreeing fields, the fields
+omr sends to review, and the fields read otherwise than OMRChecker without
+review ("differ ok": silent errors, unless OMRChecker is the one wrong).
 """
 
 from __future__ import annotations
@@ -84,10 +85,11 @@ def main() -> int:
     snapshots = expected_reads(args.data / "expected_reads.ambr")
     scratch = Path(tempfile.mkdtemp(prefix="omrchecker-bench-"))
     loader = PageLoader()
-    totals = [0, 0, 0, 0]
-    print(f"{'sample':28} {'sheets':>6} {'fields':>6} {'agree':>6} {'%':>6} {'review':>6} {'sec/sheet':>9}")
+    totals = [0, 0, 0, 0, 0]
+    print(f"{'sample':28} {'sheets':>6} {'fields':>6} {'agree':>6} {'%':>6} {'review':>6} {'differ ok':>9} "
+          f"{'sec/sheet':>9}")
     for name, rows in snapshots.items():
-        sheets = fields = agree = review = 0
+        sheets = fields = agree = review = silent = 0
         seconds = []
         catalogues: dict[Path, tuple[Catalogue, dict]] = {}
         for row in rows:
@@ -116,7 +118,11 @@ def main() -> int:
                 theirs = row[column]
                 fields += 1
                 agree += ours == theirs
-                review += any(r is not None and r.status in NEEDS_REVIEW for r in reads)
+                to_review = any(r is not None and r.status in NEEDS_REVIEW for r in reads)
+                review += to_review
+                # Read otherwise than OMRChecker and not sent to a person: a silent error unless
+                # OMRChecker is the one wrong (the notes in docs/forms-elsewhere.md say which).
+                silent += ours != theirs and not to_review
                 if ours != theirs and args.verbose:
                     statuses = ",".join(r.status if r else "-" for r in reads)
                     print(f"    {image.name} {column}: omr «{ours}» ({statuses}) OMRChecker «{theirs}»")
@@ -124,10 +130,10 @@ def main() -> int:
                 print(f"    {image.name}: để riêng ({result.set_aside}: {result.detail})")
         pct = 100.0 * agree / fields if fields else 0.0
         median = sorted(seconds)[len(seconds) // 2] if seconds else 0.0
-        print(f"{name:28} {sheets:6d} {fields:6d} {agree:6d} {pct:6.1f} {review:6d} {median:9.2f}")
-        totals = [totals[0] + sheets, totals[1] + fields, totals[2] + agree, totals[3] + review]
+        print(f"{name:28} {sheets:6d} {fields:6d} {agree:6d} {pct:6.1f} {review:6d} {silent:9d} {median:9.2f}")
+        totals = [a + b for a, b in zip(totals, (sheets, fields, agree, review, silent))]
     pct = 100.0 * totals[2] / totals[1] if totals[1] else 0.0
-    print(f"{'ALL':28} {totals[0]:6d} {totals[1]:6d} {totals[2]:6d} {pct:6.1f} {totals[3]:6d}")
+    print(f"{'ALL':28} {totals[0]:6d} {totals[1]:6d} {totals[2]:6d} {pct:6.1f} {totals[3]:6d} {totals[4]:9d}")
     loader.close()
     return 0
 

@@ -677,6 +677,23 @@ PRINTED_MIN_OUTLINE_EVIDENCE = 0.1
 IDENTIFY_FEATURES = 800
 IDENTIFY_CANDIDATES = 2
 IDENTIFY_KEEP_SHARE = 0.8
+# Before any features: every reference is ranked by a global descriptor, the page stretched to
+# 48 x 64 px (a 4.4 mm cell on A4: text is texture, blocks of print remain), high-passed (Gaussian
+# sigma 6 px, the size of a block) and correlated with the reference's. Only the best
+# IDENTIFY_CANDIDATES (and any within 0.1 of the best: one form imported twice) are registered; if
+# none of those registers with IDENTIFY_SURE_SIMILARITY the full feature search runs, so a wrong
+# ranking costs time, never a wrong form. Measured on the OMRChecker samples (bench/omrchecker_speed.py):
+# another form registered by its sheet outline to a phone photo scored up to 0.32 (sample1's
+# MobileCamera sheet against sample3), above PINNED_MIN_SIMILARITY; 0.5 leaves a margin over that.
+IDENTIFY_THUMB_PX = (48, 64)
+IDENTIFY_THUMB_BLUR_PX = 6.0
+IDENTIFY_THUMB_KEEP = 0.1
+IDENTIFY_SURE_SIMILARITY = 0.5
+# ... or a feature registration with this many RANSAC inliers: true copies of the OMRChecker samples
+# gave 82-438 (photos and photocopies whose similarity is only 0.27-0.46); other forms give a few
+# dozen at most (forms sharing one printed sheet, UPSC-mock and sample3, match each other: they are
+# one design, and either template's reading is then the template's own matter).
+IDENTIFY_SURE_INLIERS = 100
 
 
 # --- Issue #18: throughput and memory of scanning -------------------------------------------------

@@ -261,3 +261,61 @@ def test_a_painted_column_of_fills_on_a_real_scan_is_read(tmp_path_factory):
         assert "B" in value or q.status != "ok", f"{row}: {q.value!r} {q.status}: the painted B is hidden"
     # Rows that chose B already read B alone; the others now carry two fills: never ok with one of them.
     assert sum(1 for row in rows if reads[row].status == "ok" and reads[row].value == "B") >= 5
+
+
+# --- Identifying the form among many, cheaply first (issue #16, item 6) ----------------------------
+
+@pytest.fixture(scope="module")
+def all_samples_catalogue(tmp_path_factory):
+    """Every OMRChecker sample's template in one catalogue, as an office keeps all its forms."""
+    from omr.scan.page import Catalogue
+
+    folder = tmp_path_factory.mktemp("all-omrchecker") / "form_templates"
+    for index, template in enumerate(sorted(SAMPLES.rglob("template.json"))):
+        name = "-".join(template.parent.relative_to(SAMPLES).parts).lower().replace("_", "-")
+        try:
+            import_omrchecker(template, folder / f"{index:02d}-{name}.yaml")
+        except TemplateError:  # a field type omr does not import (right-to-left MCQ): not this test's matter
+            continue
+    return Catalogue.from_folder(folder)
+
+
+def _read_counting_registrations(monkeypatch, catalogue, image):
+    from omr.scan import register
+    from omr.scan.ingest import PageLoader
+    from omr.scan.page import process_page
+
+    registered = []
+    original = register.register_page
+
+    def counted(grey, pinned, *args, **kwargs):
+        registered.append(pinned["_reference_path"])
+        return original(grey, pinned, *args, **kwargs)
+
+    monkeypatch.setattr(register, "register_page", counted)
+    loader = PageLoader()
+    try:
+        return process_page(loader.load(image, 0), catalogue), registered
+    finally:
+        loader.close()
+
+
+@needs_samples
+def test_a_clean_scan_is_registered_only_to_the_forms_that_look_like_it(all_samples_catalogue, monkeypatch):
+    references = sum(1 for lay in all_samples_catalogue.layouts.values() for p in lay.pages if p.pinned)
+    assert references >= 10
+    result, registered = _read_counting_registrations(
+        monkeypatch, all_samples_catalogue, SAMPLES / "community" / "Shamanth" / "omr_sheet_01.png")
+    assert "shamanth" in result.form_id
+    # Ranked by a 48 x 64 px descriptor first: two references registered, not every one.
+    assert len(registered) <= 3 < references
+
+
+@needs_samples
+def test_a_photo_the_quick_ranking_misjudges_still_finds_its_own_form(all_samples_catalogue, monkeypatch):
+    # A phone photo on a desk: its thumbnail ranks other forms first (its own about 12th of 15);
+    # none of those registers surely, so every reference is searched, and its own form wins.
+    result, registered = _read_counting_registrations(
+        monkeypatch, all_samples_catalogue, SAMPLES / "sample1" / "MobileCamera" / "sheet1.jpg")
+    assert result.form_id.endswith("sample1"), (result.form_id, result.set_aside, result.detail)
+    assert len(registered) > 3

@@ -56,6 +56,12 @@ class Catalogue:
             layouts[(layout.form_id, layout.version)] = layout
         return cls(layouts)
 
+    @property
+    def pinned_only(self) -> bool:
+        """True when every form here is designed elsewhere (read by registration to a blank
+        reference): no page can carry omr's QR code and corner marks worth searching for first."""
+        return bool(self.layouts) and all(p.pinned for lay in self.layouts.values() for p in lay.pages)
+
     @staticmethod
     def template_of(layout: Layout) -> Template:
         """The questions of a frozen layout as a Template (enough to export and report)."""
@@ -162,6 +168,16 @@ def _process(raw: RawPage, catalogue: Catalogue, *, split: bool,
     if is_blank(grey, view):
         result.set_aside = "blank"
         return result
+    pinned_tried = None
+    if catalogue.pinned_only:
+        # Only forms designed elsewhere are expected: register first (issue #16, item 6: identify
+        # cheaply), and search for omr's own marks only to say why a page matched none of them.
+        pinned_tried = match_pinned(raw.image, catalogue.layouts.values())
+        match = pinned_tried[0]
+        if match is not None:
+            pinned_identity(result, match)
+            _read_page(raw.image, match.homography_mm, match.layout, match.page, result)
+            return result
     located = identify_any_turn(grey, view)
     found = located.identification
     small_page = (found.homography is not None
@@ -196,7 +212,7 @@ def _process(raw: RawPage, catalogue: Catalogue, *, split: bool,
         # None of omr's marks: a form designed elsewhere? Register it to each blank reference.
 
         # Read on the scan as it is: bubble reading there was tuned on unflattened pages.
-        match, why = match_pinned(raw.image, catalogue.layouts.values())
+        match, why = pinned_tried or match_pinned(raw.image, catalogue.layouts.values())
         if match is None:
             result.set_aside, result.detail = "no_match", why
             return result

@@ -311,7 +311,7 @@ def register_page(grey: np.ndarray, pinned: dict, features: PageFeatures | None 
                   by_features=_NOT_YET) -> Registration | None:
     """The best registration of a page to one pinned page's reference, scored by similarity.
 
-    ``by_features``: the feature registration when already made (None if it failed)."""
+    ``by_features``: the feature registration when already made, or None to use the printed anchors only."""
     reference = load_reference(pinned["_reference_path"])
     candidates = []
     if pinned.get("anchor", "features") != "features":
@@ -322,7 +322,8 @@ def register_page(grey: np.ndarray, pinned: dict, features: PageFeatures | None 
     if found is not None:
         candidates.append(found)
     for candidate in candidates:
-        candidate.similarity = similarity(grey, reference, candidate.homography)
+        if not candidate.similarity:
+            candidate.similarity = similarity(grey, reference, candidate.homography)
     return max(candidates, key=lambda c: c.similarity, default=None)
 
 
@@ -351,19 +352,99 @@ def newest_pinned(layouts) -> list:
             or not any(page.pinned for page in layout.pages)]
 
 
+def thumbnail(grey: np.ndarray) -> np.ndarray:
+    """A page's global descriptor: ``IDENTIFY_THUMB_PX`` (w, h) high-passed, zero-mean, unit-norm, float32.
+
+    ``grey``: (h, w) uint8, any size. The page is stretched to the thumbnail's fixed shape (another
+    page size then scores low on its own); at this size text is texture and the blocks of print (grids
+    of bubbles, tables, headings) are what is compared. Costs ~1 ms."""
+    width, height = T.IDENTIFY_THUMB_PX
+    small = cv2.resize(grey, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32)
+    small -= cv2.GaussianBlur(small, (0, 0), T.IDENTIFY_THUMB_BLUR_PX)
+    small -= small.mean()
+    norm = float(np.linalg.norm(small))
+    return (small / norm if norm > 0 else small).ravel()
+
+
+@lru_cache(maxsize=64)
+def _reference_thumbnail(path: str) -> np.ndarray:
+    return thumbnail(load_reference(path))
+
+
+def thumbnail_scores(grey: np.ndarray, reference_paths: list[str]) -> list[float]:
+    """Correlation (-1..1) of the page's :func:`thumbnail` with each reference's, upright or turned 180°.
+
+    The sheet is cut out of a photo first when its outline shows (:func:`find_sheet`), so a darker
+    background does not decide. A ranking, not a decision: the best few are registered and scored."""
+    sheet = find_sheet(grey)
+    if sheet is not None:
+        width = int(np.linalg.norm(sheet[1] - sheet[0]) + np.linalg.norm(sheet[2] - sheet[3])) // 2
+        height = int(np.linalg.norm(sheet[3] - sheet[0]) + np.linalg.norm(sheet[2] - sheet[1])) // 2
+        grey = cv2.warpPerspective(grey, _canvas_to_quad(sheet, width, height), (max(width, 1), max(height, 1)),
+                                   flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP)
+    upright = thumbnail(grey)
+    turned = upright[::-1]  # the thumbnail of the page turned 180 degrees
+    return [max(float(upright @ ref), float(turned @ ref)) for ref in map(_reference_thumbnail, reference_paths)]
+
+
+def _by_thumbnail(grey: np.ndarray, pinned_pages: list) -> list:
+    """The pinned pages worth registering first: the best ``IDENTIFY_CANDIDATES`` by thumbnail score
+    and any other within ``IDENTIFY_THUMB_KEEP`` of the best (one form imported twice scores alike)."""
+    scores = thumbnail_scores(grey, [page.pinned["_reference_path"] for _, page in pinned_pages])
+    ranked = sorted(zip(scores, range(len(pinned_pages))), reverse=True)
+    best = ranked[0][0] if ranked else 0.0
+    return [pinned_pages[i] for rank, (score, i) in enumerate(ranked)
+            if rank < T.IDENTIFY_CANDIDATES or score >= best - T.IDENTIFY_THUMB_KEEP]
+
+
+def _scored(grey: np.ndarray, candidates: list, features: PageFeatures) -> list:
+    """(similarity, layout, page, registration) of each candidate page that registers (:func:`register_page`:
+    printed anchors and features, the better kept)."""
+    scored = []
+    for layout, page in candidates:
+        found = register_page(grey, page.pinned, features)
+        if found is not None:
+            scored.append((found.similarity, layout, page, found))
+    return scored
+
+
+def _sure(found: Registration) -> bool:
+    """A registration that no other form reaches: the page warped looks like the reference
+    (``IDENTIFY_SURE_SIMILARITY``), or enough features agree on one homography
+    (``IDENTIFY_SURE_INLIERS``) with at least ``PINNED_MIN_SIMILARITY``."""
+    return found.similarity >= T.IDENTIFY_SURE_SIMILARITY or (
+        found.inliers >= T.IDENTIFY_SURE_INLIERS and found.similarity >= T.PINNED_MIN_SIMILARITY)
+
+
 def match_pinned(grey: np.ndarray, layouts) -> tuple[PinnedMatch | None, str]:
     """The pinned form page this page is a copy of, with a certainty; or None and why.
 
-    The page's features are computed once; their strongest ``IDENTIFY_FEATURES`` are matched to each
-    reference's, and only the shortlist by inliers (:func:`shortlist`) is registered in full and scored
-    by similarity. The best must look like its reference
-    (similarity at least ``PINNED_MIN_SIMILARITY``). Its certainty is its
-    margin over the runner-up from another form page, scaled to 0..1. Of each pinned form only
-    the newest version is tried (:func:`newest_pinned`).
+    Cheaply first (issue #16, item 6): every reference is ranked by a global descriptor
+    (:func:`thumbnail_scores`, ~1 ms each) and only the best few (:func:`_by_thumbnail`) are registered
+    (:func:`register_page`) and scored by similarity.
+    When none of those looks like its reference (a hard photo the thumbnail misjudged), the page's
+    features are matched to every reference's: their strongest ``IDENTIFY_FEATURES`` first, then the
+    shortlist by inliers (:func:`shortlist`) registered in full. The best must look like its reference
+    (similarity at least ``PINNED_MIN_SIMILARITY``). The shortlist is enough only when one of its
+    registrations is :func:`_sure`, well above what another form reaches, so a shortlist without the
+    right form falls through to the full search. Its certainty is its margin over the runner-up from
+    another form page, scaled to 0..1. Of each pinned form only the newest version is tried
+    (:func:`newest_pinned`).
     """
     pinned_pages = [(layout, page) for layout in newest_pinned(layouts) for page in layout.pages
                     if page.pinned and "_reference_path" in page.pinned]
-    features = page_features(grey) if pinned_pages else None  # once, not once per reference
+    if not pinned_pages:
+        return None, "không khớp mẫu phiếu nào (không có mẫu phiếu đăng ký bằng ảnh mẫu)"
+    features = page_features(grey)  # once, not once per reference
+    first = _by_thumbnail(grey, pinned_pages)
+    scored = _scored(grey, first, features)
+    if len(first) == len(pinned_pages) or any(_sure(found) for *_, found in scored):
+        return _best_of(scored)
+    return _full_search(grey, pinned_pages, features)
+
+
+def _full_search(grey: np.ndarray, pinned_pages: list, features: PageFeatures) -> tuple[PinnedMatch | None, str]:
+    """:func:`match_pinned` by features against every reference (the page's features computed once)."""
     quick = []
     for layout, page in pinned_pages:
         found = register_features(grey, page.pinned["_reference_path"], features, limit=T.IDENTIFY_FEATURES)
@@ -385,6 +466,11 @@ def match_pinned(grey: np.ndarray, layouts) -> tuple[PinnedMatch | None, str]:
                 found = register_page(grey, page.pinned, features)
                 if found is not None:
                     scored.append((found.similarity, layout, page, found))
+    return _best_of(scored)
+
+
+def _best_of(scored: list) -> tuple[PinnedMatch | None, str]:
+    """The best-scored (similarity, layout, page, registration) as a match with its certainty, or why not."""
     if not scored:
         return None, "không khớp mẫu phiếu nào (không tìm được điểm tương ứng)"
     scored.sort(key=lambda item: item[0], reverse=True)
