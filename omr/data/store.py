@@ -68,7 +68,7 @@ from omr.data.schema import (
     split_flags,
 )
 from omr.errors import DatabaseError, OmrError
-from omr.model import OK, VN_TZ, PageResult, PageSource, QuestionRead
+from omr.model import OK, PAGE_ORDER, VN_TZ, PageResult, PageSource, QuestionRead
 from omr.text.lexicon import find_terms, flags_json
 
 DEFAULT_SQLITE_PATH = Path("outputs") / "omr.sqlite"
@@ -114,6 +114,11 @@ _RESPONSE_MISSING_PAGE = (
            .where(response_pages.c.response_id == responses.c.id,
                   response_pages.c.page_number == sa.bindparam("page_number")).exists())
     .order_by(responses.c.id).limit(1))
+# The last page stored in a batch that is not a blank page: a page joined by page order follows it (#16).
+_PAGE_BEFORE = (sa.select(pages.c.form_id, pages.c.version, pages.c.page, pages.c.serial, pages.c.set_aside)
+                .where(pages.c.batch_id == sa.bindparam("batch_id"),
+                       sa.or_(pages.c.set_aside.is_(None), pages.c.set_aside != "blank"))
+                .order_by(pages.c.id.desc()).limit(1))
 _INSERT_RESPONSE = responses.insert()
 _INSERT_RESPONSE_PAGE = response_pages.insert()
 _ANSWERS_OF = (sa.select(answers.c.id, answers.c.question, answers.c.set_by)
@@ -528,6 +533,8 @@ class Store(StoreQueries):
             self._write_comments(conn, None, page_id, result.comments)
             return SET_ASIDE
 
+        if result.join is not None:
+            result.serial = self._joined_serial(conn, batch_id, result)
         identity = (result.form_id, result.version, result.serial)
         if conn.dialect.name == "postgresql":
             # Held to commit: a concurrent page of the same sheet waits, then sees ours.
@@ -550,6 +557,34 @@ class Store(StoreQueries):
         self._write_answers(conn, response_id, page_id, result.questions)
         self._write_comments(conn, response_id, page_id, result.comments)
         return outcome
+
+    @staticmethod
+    def _joined_serial(conn: sa.Connection, batch_id: int, result: PageResult) -> int:
+        """The serial of the response a page of a form joined by page order joins (issue #16).
+
+        The page stored just before it in the batch (blank pages left out: the
+        backs of a duplex scan) decides. ``page_order``: page n joins the
+        response of the page before when that is page n-1 of the same form
+        version. ``cover_sheet``: a page other than the cover (page 1) joins
+        the response of the page before when that is of the same form version
+        and the response does not have this page yet. Otherwise the page keeps
+        its own serial and starts a response of its own, incomplete (a page out
+        of order, a page missing, another form between): its missing pages are
+        ``missing_page`` in exports, never blank answers. Batch runs store
+        pages in batch order (omr.scan.batch), a resumed run after what the
+        killed one stored, so the page before is the page before on paper.
+        """
+        if result.page is None or result.page <= 1:
+            return result.serial
+        before = conn.execute(_PAGE_BEFORE, {"batch_id": batch_id}).first()
+        if before is None or before.set_aside is not None or (before.form_id, before.version) != (
+                result.form_id, result.version):
+            return result.serial
+        if result.join == PAGE_ORDER:
+            return before.serial if before.page == result.page - 1 else result.serial
+        taken = conn.execute(_SAME_SHEET_PAGE, {"form_id": result.form_id, "version": result.version,
+                                                "serial": before.serial, "page_number": result.page}).first()
+        return before.serial if taken is None else result.serial
 
     @staticmethod
     def _source_file_id(conn: sa.Connection, path: str, sha256: str, size: int) -> int:

@@ -46,18 +46,30 @@ def _q(text: str) -> str:
 
 
 def write_pinned_template(out: Path, form_id: str, title: str, pages: list[dict], groups: list[dict],
-                          marks: str = "cross", note: str = "") -> None:
+                          marks: str = "cross", note: str = "", labels: dict[str, list[str]] | None = None) -> None:
     """Write a pinned template YAML that a person can read and edit.
 
     ``pages``: reference, width, height, anchor, shape, boxes {n: rect}, frames
     {n: rect} (and marker, marker_ratio); ``groups``: id, title, questions with
-    id, text, type and options [(code, label, box)] or frame.
+    id, text, type and options [(code, label, box)] or frame; ``labels``: name ->
+    question ids whose values an export joins (omr.forms.pinned.check_labels).
+    A form of several pages gets ``join: page_order``, the default, written out
+    so that a person sees where to change it (docs/templates.md).
     """
     lines = [f"# {note}" if note else "# Mẫu phiếu ghim vị trí ô (pinned)",
              "# Sửa tên câu hỏi (text), mã và nhãn lựa chọn (code, label); số ô (box) khớp với ảnh xem trước.",
              "# Có thể gộp, tách, xoá câu hỏi; không cần sửa toạ độ trong mục pinned.",
              f"form: {form_id}", "version: 1", f"title: {_q(title)}", f"max_pages: {len(pages)}",
              "pinned:", f"  marks: {marks}", "  pages:"]
+    head = []
+    if len(pages) > 1:
+        head = ["# Ghép các trang thành một phiếu: page_order (các trang 1, 2, … liền nhau trong đợt quét),",
+                "# {serial_field: [MÃ trang 1, MÃ trang 2, …]} (số phiếu ghi trên từng trang) hoặc cover_sheet (trang bìa).",
+                "join: page_order"]
+    if labels:
+        head.append("labels:  # giá trị ghép từ nhiều câu (ví dụ số báo danh mỗi cột một chữ số)")
+        head += [f"  {name}: [{', '.join(parts)}]" for name, parts in labels.items()]
+    lines[-3:-3] = head
     for i, page in enumerate(pages, start=1):
         lines += [f"    - page: {i}", f"      reference: {_q(page['reference'])}",
                   f"      width: {page['width']}", f"      height: {page['height']}",
