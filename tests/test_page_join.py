@@ -260,3 +260,25 @@ def test_labels_are_columns_beside_their_parts_in_every_export(store, tmp_path):
     sheet_rows = list(book["Phiếu"].iter_rows(values_only=True))
     statuses = [row[sheet_rows[0].index("SoBD – trạng thái")] for row in sheet_rows[1:]]
     assert "cần kiểm tra (có phần để trống, nhiều ô hoặc không chắc chắn)" in statuses
+
+
+def test_a_page_whose_serial_was_not_read_joins_its_sheet_once_a_person_types_the_serial(store):
+    from omr.data import review
+    from omr.forms.layout import compute_layout
+    from omr.scan.page import Catalogue
+
+    template = parse_template(_template_text(join="{serial_field: [Q1, Q2]}"))
+    catalogue = Catalogue({(FORM, 1): compute_layout(template)})
+    batch = store.ensure_batch("dot-1")
+    first = _pinned_page("a1.png", 1, {"Q1": "7", "R1": "1"}, join=None)
+    first.serial = 7
+    unsure = _pinned_page("a2.png", 2, {"Q2": None, "R2": "5"}, join=None)
+    unsure.set_aside, unsure.serial = "serial_unreadable", None  # as omr.scan.join leaves it
+    _store_in_order(store, batch, [first, unsure])
+    assert [r["serial"] for r in store.responses()] == [7] and store.summary()["responses_complete"] == 0
+    key = review.claim_next(store, "ana")
+    assert key is not None and key.startswith("page:")
+    review.assign_page(store, catalogue, int(key.split(":")[1]), "ana", FORM, 1, 2, 7, reason="số 7 viết mờ")
+    (response,) = store.responses()
+    assert [p["file"] for p in response["pages"]] == ["a1.png", "a2.png"]
+    assert response["answers"]["R2"][0] == "5" and store.summary()["responses_complete"] == 1
