@@ -282,3 +282,17 @@ def test_a_page_whose_serial_was_not_read_joins_its_sheet_once_a_person_types_th
     (response,) = store.responses()
     assert [p["file"] for p in response["pages"]] == ["a1.png", "a2.png"]
     assert response["answers"]["R2"][0] == "5" and store.summary()["responses_complete"] == 1
+
+
+def test_a_cover_number_an_earlier_sheet_carries_keeps_its_pages_and_goes_to_a_person(store):
+    from omr.data.schema import SERIAL_CONFLICT
+
+    batch = store.ensure_batch("dot-1")
+    sheets = []
+    for name, answer in (("a", "1"), ("b", "2")):  # two covers with the number 5 bubbled, other answers
+        cover = _pinned_page(f"{name}0.png", 1, {"Q1": "5", "R1": answer}, join=COVER_SHEET)
+        cover.serial = 5  # as omr.scan.join sets it from the cover's number
+        sheets += [cover, _pinned_page(f"{name}2.png", 2, {"Q2": answer}, join=COVER_SHEET)]
+    _store_in_order(store, batch, sheets)
+    assert _by_files(store) == [([1, 2], ["a0.png", "a2.png"]), ([1, 2], ["b0.png", "b2.png"])]
+    assert all(SERIAL_CONFLICT in r["flags"] for r in store.responses())

@@ -115,10 +115,19 @@ _RESPONSE_MISSING_PAGE = (
                   response_pages.c.page_number == sa.bindparam("page_number")).exists())
     .order_by(responses.c.id).limit(1))
 # The last page stored in a batch that is not a blank page: a page joined by page order follows it (#16).
-_PAGE_BEFORE = (sa.select(pages.c.form_id, pages.c.version, pages.c.page, pages.c.serial, pages.c.set_aside)
+_PAGE_BEFORE = (sa.select(pages.c.id, pages.c.form_id, pages.c.version, pages.c.page, pages.c.serial,
+                          pages.c.set_aside)
                 .where(pages.c.batch_id == sa.bindparam("batch_id"),
                        sa.or_(pages.c.set_aside.is_(None), pages.c.set_aside != "blank"))
                 .order_by(pages.c.id.desc()).limit(1))
+# Whether the response a page joined already has a page of this number (a cover sheet's group is full).
+_rp_other = response_pages.alias("rp_other")
+_RESPONSE_OF_PAGE_HAS = (
+    sa.select(_rp_other.c.id)
+    .join(response_pages, response_pages.c.response_id == _rp_other.c.response_id)
+    .where(response_pages.c.page_id == sa.bindparam("page_id"),
+           _rp_other.c.page_number == sa.bindparam("page_number"))
+    .limit(1))
 _INSERT_RESPONSE = responses.insert()
 _INSERT_RESPONSE_PAGE = response_pages.insert()
 _ANSWERS_OF = (sa.select(answers.c.id, answers.c.question, answers.c.set_by)
@@ -567,7 +576,9 @@ class Store(StoreQueries):
         response of the page before when that is page n-1 of the same form
         version. ``cover_sheet``: a page other than the cover (page 1) joins
         the response of the page before when that is of the same form version
-        and the response does not have this page yet. Otherwise the page keeps
+        and that response does not have this page yet (by response, not
+        serial: a cover whose number an earlier sheet carries is a serial
+        conflict, and its pages join its own response). Otherwise the page keeps
         its own serial and starts a response of its own, incomplete (a page out
         of order, a page missing, another form between): its missing pages are
         ``missing_page`` in exports, never blank answers. Batch runs store
@@ -582,8 +593,7 @@ class Store(StoreQueries):
             return result.serial
         if result.join == PAGE_ORDER:
             return before.serial if before.page == result.page - 1 else result.serial
-        taken = conn.execute(_SAME_SHEET_PAGE, {"form_id": result.form_id, "version": result.version,
-                                                "serial": before.serial, "page_number": result.page}).first()
+        taken = conn.execute(_RESPONSE_OF_PAGE_HAS, {"page_id": before.id, "page_number": result.page}).first()
         return before.serial if taken is None else result.serial
 
     @staticmethod

@@ -200,9 +200,10 @@ class _InOrder:
 
     The store joins a page of a form joined by page order to the page stored
     before it (issue #16), so pages must be stored in batch order. Results that
-    finish early wait here (at most the runs in flight); a run stopped
-    meanwhile stores only the pages before the first unfinished one, and the
-    next run reads the rest again.
+    finish early wait here: at most what the other workers read while one page
+    is still being read, which the per-page time limit bounds
+    (``T.MAX_SECONDS_PER_PAGE``). A run stopped meanwhile stores only the pages
+    before the first unfinished one, and the next run reads the rest again.
     """
 
     def __init__(self) -> None:
