@@ -59,7 +59,8 @@ def templates_with_two_page_form() -> tuple[Path, Path]:
                   "      height: 297", "      boxes: {" + ", ".join(f"{k}: {v}" for k, v in boxes[page].items()) + "}"]
     lines += ["groups:", "  - id: A", "    title: Câu hỏi", "    questions:"]
     for n in range(1, 13):
-        lines.append(f"      - {{id: Q{n}, text: Câu {n}, type: multiple, options: [{{code: '1', label: Có, box: {n}}}]}}")
+        option = f"{{code: '1', label: Có, box: {n}}}"
+        lines.append(f"      - {{id: Q{n}, text: Câu {n}, type: multiple, options: [{option}]}}")
     (joined / "hai-trang.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return plain, joined
 

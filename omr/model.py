@@ -45,7 +45,8 @@ SET_ASIDE_REASONS = {
     "unreadable": "không đọc được ảnh",
     "no_match": "không khớp mẫu phiếu nào (phiếu không có dấu định vị của omr)",
     "two_pages": "hai trang trong một ảnh: quét từng trang riêng",
-    "serial_unreadable": "không đọc chắc được số phiếu ghi trên trang (cần để ghép các trang của một phiếu): nhập số phiếu",
+    "serial_unreadable": ("không đọc chắc được số phiếu ghi trên trang (cần để ghép các trang của một phiếu): "
+                          "nhập số phiếu"),
     "page_mismatch": "mã QR không khớp với các ô của trang (có thể là mã của mặt sau hiện qua giấy mỏng): kiểm tra rồi quét lại trang",
 }
 

@@ -22,7 +22,8 @@ are columns too, just before their parts (which stay, to trace the value):
 the parts' codes concatenated when every part is ``ok``; otherwise empty with
 the status ``review`` (a blank, double or unsure part: never a partial
 number), ``blank`` (every part blank) or ``missing_page``. The codebook lists
-each label with its parts; JSON Lines records carry ``label_parts``. Questions follow the template's order; when several forms or
+each label with its parts; JSON Lines records carry ``label_parts``.
+Questions follow the template's order; when several forms or
 versions are exported together their questions are merged in order of first
 appearance.
 

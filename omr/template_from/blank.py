@@ -64,7 +64,8 @@ def write_pinned_template(out: Path, form_id: str, title: str, pages: list[dict]
     head = []
     if len(pages) > 1:
         head = ["# Ghép các trang thành một phiếu: page_order (các trang 1, 2, … liền nhau trong đợt quét),",
-                "# {serial_field: [MÃ trang 1, MÃ trang 2, …]} (số phiếu ghi trên từng trang) hoặc cover_sheet (trang bìa).",
+                "# {serial_field: [MÃ trang 1, MÃ trang 2, …]} (số phiếu ghi trên từng trang)",
+                "# hoặc cover_sheet (trang bìa).",
                 "join: page_order"]
     if labels:
         head.append("labels:  # giá trị ghép từ nhiều câu (ví dụ số báo danh mỗi cột một chữ số)")
