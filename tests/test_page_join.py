@@ -296,3 +296,24 @@ def test_a_cover_number_an_earlier_sheet_carries_keeps_its_pages_and_goes_to_a_p
     _store_in_order(store, batch, sheets)
     assert _by_files(store) == [([1, 2], ["a0.png", "a2.png"]), ([1, 2], ["b0.png", "b2.png"])]
     assert all(SERIAL_CONFLICT in r["flags"] for r in store.responses())
+
+
+@pytest.mark.parametrize("join", ["{serial_field: [SO1, Q2]}", "{cover_sheet: SO1}", "cover_sheet", "page_order"])
+def test_a_template_written_again_keeps_its_join_and_labels(tmp_path, join):
+    """A program that rewrites a pinned template (the web editor) passes them through write_pinned_template."""
+    from omr.forms.template import load_template
+    from omr.template_from.blank import write_pinned_template
+
+    template = parse_template(_template_text(join=join, labels="{SO1: [Q1, R1]}"))
+    pinned = template.extra["pinned"]
+    pages = [{**page, "boxes": page["boxes"], "frames": {}} for page in pinned["pages"]]
+    by_box = {n: qc for n, qc in pinned["assign"].items()}
+    groups = [{"id": "A", "title": "Câu hỏi", "questions": [
+        {"id": q.id, "text": q.text, "type": q.type,
+         "options": [(o.code, o.label, next(n for n, qc in by_box.items() if qc == (q.id, o.code)))
+                     for o in q.options]} for q in template.questions]}]
+    out = tmp_path / "again.yaml"
+    write_pinned_template(out, FORM, "Phiếu", pages, groups, marks="fill", labels=template.extra["labels"],
+                          join=template.extra["join"])
+    again = load_template(out)
+    assert again.extra["join"] == template.extra["join"] and again.extra["labels"] == template.extra["labels"]

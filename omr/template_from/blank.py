@@ -46,15 +46,19 @@ def _q(text: str) -> str:
 
 
 def write_pinned_template(out: Path, form_id: str, title: str, pages: list[dict], groups: list[dict],
-                          marks: str = "cross", note: str = "", labels: dict[str, list[str]] | None = None) -> None:
+                          marks: str = "cross", note: str = "", labels: dict[str, list[str]] | None = None,
+                          join: dict | None = None) -> None:
     """Write a pinned template YAML that a person can read and edit.
 
     ``pages``: reference, width, height, anchor, shape, boxes {n: rect}, frames
     {n: rect} (and marker, marker_ratio); ``groups``: id, title, questions with
     id, text, type and options [(code, label, box)] or frame; ``labels``: name ->
-    question ids whose values an export joins (omr.forms.pinned.check_labels).
-    A form of several pages gets ``join: page_order``, the default, written out
-    so that a person sees where to change it (docs/templates.md).
+    question ids whose values an export joins (omr.forms.pinned.check_labels);
+    ``join``: how pages join (omr.forms.pinned.check_join's result; a program
+    rewriting a template passes its ``extra["join"]`` and ``extra["labels"]``
+    so that neither is lost). A form of several pages without ``join`` gets
+    ``join: page_order``, the default, written out so that a person sees where
+    to change it (docs/templates.md).
     """
     lines = [f"# {note}" if note else "# Mẫu phiếu ghim vị trí ô (pinned)",
              "# Sửa tên câu hỏi (text), mã và nhãn lựa chọn (code, label); số ô (box) khớp với ảnh xem trước.",
@@ -62,7 +66,11 @@ def write_pinned_template(out: Path, form_id: str, title: str, pages: list[dict]
              f"form: {form_id}", "version: 1", f"title: {_q(title)}", f"max_pages: {len(pages)}",
              "pinned:", f"  marks: {marks}", "  pages:"]
     head = []
-    if len(pages) > 1:
+    if join and join["mode"] == "serial_field":
+        head = [f"join: {{serial_field: [{', '.join(join['fields'])}]}}"]
+    elif join and join["mode"] == "cover_sheet":
+        head = [f"join: {{cover_sheet: {join['id']}}}" if join.get("id") else "join: cover_sheet"]
+    elif len(pages) > 1:
         head = ["# Ghép các trang thành một phiếu: page_order (các trang 1, 2, … liền nhau trong đợt quét),",
                 "# {serial_field: [MÃ trang 1, MÃ trang 2, …]} (số phiếu ghi trên từng trang)",
                 "# hoặc cover_sheet (trang bìa).",
