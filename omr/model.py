@@ -24,6 +24,16 @@ NEEDS_REVIEW = (MULTIPLE, AMBIGUOUS, INVALID)
 # A question on a page of the sheet that never arrived or was set aside (issue #14): no value
 # until the page is assigned; never a blank. Only in exports (derived, never stored).
 MISSING_PAGE = "missing_page"
+# A value joined from several questions (an OMRChecker customLabel: a roll number of one-digit
+# columns, issue #16) when a part is blank, multiple or unsure: no value, a person looks. Derived
+# in exports only, never stored; a partial number is never marked ok.
+PART_REVIEW = "review"
+
+# How the pages of a multi-page form without omr's QR serials join into one response (issue #16):
+# the template's ``join`` (omr.forms.pinned). PAGE_ORDER and COVER_SHEET are decided when pages
+# are stored, from the page stored before (omr.data.store); SERIAL_FIELD when a page is read.
+PAGE_ORDER, SERIAL_FIELD, COVER_SHEET = "page_order", "serial_field", "cover_sheet"
+JOIN_MODES = (PAGE_ORDER, SERIAL_FIELD, COVER_SHEET)
 
 # Why a page was set aside (not read into a response)
 SET_ASIDE_REASONS = {
@@ -38,6 +48,8 @@ SET_ASIDE_REASONS = {
     "two_pages": "hai trang trong một ảnh: quét từng trang riêng",
     # One half of a two-page image has print that omr cannot read as a form page (#13).
     "half_not_form": "nửa ảnh này có nội dung in nhưng không phải trang phiếu đọc được",
+    "serial_unreadable": ("không đọc chắc được số phiếu ghi trên trang (cần để ghép các trang của một phiếu): "
+                          "nhập số phiếu"),
     "page_mismatch": "mã QR không khớp với các ô của trang (có thể là mã của mặt sau hiện qua giấy mỏng): kiểm tra rồi quét lại trang",
 }
 
@@ -108,3 +120,6 @@ class PageResult:
     boxes: list[BoxRead] = field(default_factory=list)
     questions: list[QuestionRead] = field(default_factory=list)
     comments: list = field(default_factory=list)  # omr.scan.comments.CommentRead, one per comment field
+    # PAGE_ORDER or COVER_SHEET: the store joins this page to the response of the page stored before
+    # it in the batch and replaces ``serial`` with that response's (omr.data.store); None: by serial.
+    join: str | None = None

@@ -29,9 +29,11 @@ def template_boxes(template_path: Path):
     return out
 
 
-def fill(grey: np.ndarray, ppm: float, boxes, page_no: int, seed: int, erase: int = 0):
+def fill(grey: np.ndarray, ppm: float, boxes, page_no: int, seed: int, erase: int = 0,
+         answers: dict[str, str | None] | None = None):
     """A filled copy of a blank page: returns (image, truth {question: code or None},
-    whited-out boxes {question: code})."""
+    whited-out boxes {question: code}). ``answers`` chooses the code crossed (None: left blank) for
+    the questions it names; the others are answered at random."""
     rng = np.random.default_rng(seed)
     page = grey.copy()
     by_question: dict[str, list] = {}
@@ -54,10 +56,17 @@ def fill(grey: np.ndarray, ppm: float, boxes, page_no: int, seed: int, erase: in
             truth[qid] = None
             erased[qid] = code
             continue
-        if rng.random() < 0.15:
+        if answers is not None and qid in answers:
+            chosen = [o for o in options if o[2] == answers[qid]]
+            if not chosen:
+                truth[qid] = None
+                continue
+            number, (x, y, w, h), code = chosen[0]
+        elif rng.random() < 0.15:
             truth[qid] = None  # skipped
             continue
-        number, (x, y, w, h), code = options[int(rng.integers(len(options)))]
+        else:
+            number, (x, y, w, h), code = options[int(rng.integers(len(options)))]
         jitter = rng.normal(0, 0.15 * w, 2)
         cx, cy = x + w / 2 + jitter[0], y + h / 2 + jitter[1]
         arm = 0.38 * min(w, h)

@@ -319,3 +319,67 @@ def test_a_photo_the_quick_ranking_misjudges_still_finds_its_own_form(all_sample
         monkeypatch, all_samples_catalogue, SAMPLES / "sample1" / "MobileCamera" / "sheet1.jpg")
     assert result.form_id.endswith("sample1"), (result.form_id, result.set_aside, result.detail)
     assert len(registered) > 3
+
+
+# --- customLabels joined on export (#16, item 5) -----------------------------------------------------
+
+# OMRChecker's own joined values for these sheets (expected_reads.ambr, its maintainers' snapshot).
+# Sandeep-1507's omr-2 has blank booklet digits ("no" is its template's emptyValue): OMRChecker writes
+# "0no22nonono", omr leaves the number empty and sends it to review.
+LABELLED = {
+    ("sample1", "MobileCamera/sheet1.jpg"): {"Roll": "E503110026"},
+    ("sample5", "ScanBatch1/camscanner-1.jpg"): {"Roll": "E204420102", "q6": "08", "q7": "52", "q8": "21",
+                                                 "q9": "85", "q10": "36"},
+    ("sample5", "ScanBatch2/camscanner-2.jpg"): {"Roll": "E204420109", "q6": "01", "q7": "19", "q8": "10",
+                                                 "q9": "10", "q10": "18"},
+    ("community/Sandeep-1507", "omr-2.png"): {"Booklet_No": None},
+}
+
+
+@pytest.fixture(scope="module")
+def labelled_reads(tmp_path_factory):
+    """Each sheet of LABELLED read once: (template folder, result) by sheet."""
+    from omr.scan.ingest import PageLoader
+    from omr.scan.page import Catalogue, process_page
+
+    out = {}
+    for index, (sample, image) in enumerate(LABELLED):
+        folder = tmp_path_factory.mktemp("omrchecker-labels") / "form_templates"
+        summary = import_omrchecker(SAMPLES / sample / "template.json", folder / f"sheet-{index}.yaml")
+        assert set(LABELLED[(sample, image)]) <= set(summary["labels"])
+        result = process_page(PageLoader().load(SAMPLES / sample / image, 0), Catalogue.from_folder(folder))
+        assert result.set_aside is None, result.detail
+        out[(sample, image)] = (folder, result)
+    return out
+
+
+@needs_samples
+def test_custom_labels_are_joined_on_export_as_omrchecker_joins_them_or_sent_to_review(labelled_reads, store,
+                                                                                        tmp_path):
+    import csv
+
+    from omr.model import OK, PART_REVIEW
+    from omr.reports.dataset import catalogue_lookup
+    from omr.reports.export import export_responses
+    from omr.template_from.omrchecker import read_template_json
+
+    batch = store.ensure_batch("omrchecker")
+    for (sample, image), (folder, result) in labelled_reads.items():
+        store.record_pages(batch, [(f"{sample}/{image}", result.source.image_sha256, 1, result, 1)])
+    for (sample, image), expected in LABELLED.items():
+        folder, result = labelled_reads[(sample, image)]
+        out = tmp_path / f"{result.form_id}.csv"
+        export_responses(store, "csv", out, catalogue_lookup(folder))
+        with out.open(encoding="utf-8-sig") as handle:
+            (row,) = [r for r in csv.DictReader(handle) if r["form"] == result.form_id]
+        custom = read_template_json(SAMPLES / sample / "template.json")["customLabels"]
+        for label, value in expected.items():
+            # The parts stay as columns of their own (OMRChecker's field labels), in the label's order.
+            name = next(n for n in custom if n.replace(" ", "_") == label)
+            parts = [row[p] for p in expand_labels(custom[name])]
+            if value is None:
+                assert (row[label], row[f"{label}_status"]) == ("", PART_REVIEW), (image, label)
+                assert "" in parts
+            else:
+                assert (row[label], row[f"{label}_status"]) == (value, OK), (image, label)
+                assert "".join(parts) == value

@@ -69,7 +69,7 @@ from omr.data.schema import (
     split_flags,
 )
 from omr.errors import DatabaseError, OmrError
-from omr.model import OK, VN_TZ, PageResult, PageSource, QuestionRead
+from omr.model import OK, PAGE_ORDER, VN_TZ, PageResult, PageSource, QuestionRead
 from omr.text.lexicon import find_terms, flags_json
 
 DEFAULT_SQLITE_PATH = Path("outputs") / "omr.sqlite"
@@ -118,6 +118,20 @@ _RESPONSE_MISSING_PAGE = (
            .where(response_pages.c.response_id == responses.c.id,
                   response_pages.c.page_number == sa.bindparam("page_number")).exists())
     .order_by(responses.c.id).limit(1))
+# The last page stored in a batch that is not a blank page: a page joined by page order follows it (#16).
+_PAGE_BEFORE = (sa.select(pages.c.id, pages.c.form_id, pages.c.version, pages.c.page, pages.c.serial,
+                          pages.c.set_aside)
+                .where(pages.c.batch_id == sa.bindparam("batch_id"),
+                       sa.or_(pages.c.set_aside.is_(None), pages.c.set_aside != "blank"))
+                .order_by(pages.c.id.desc()).limit(1))
+# Whether the response a page joined already has a page of this number (a cover sheet's group is full).
+_rp_other = response_pages.alias("rp_other")
+_RESPONSE_OF_PAGE_HAS = (
+    sa.select(_rp_other.c.id)
+    .join(response_pages, response_pages.c.response_id == _rp_other.c.response_id)
+    .where(response_pages.c.page_id == sa.bindparam("page_id"),
+           _rp_other.c.page_number == sa.bindparam("page_number"))
+    .limit(1))
 _INSERT_RESPONSE = responses.insert()
 _INSERT_RESPONSE_PAGE = response_pages.insert()
 _ANSWERS_OF = (sa.select(answers.c.id, answers.c.question, answers.c.set_by)
@@ -541,6 +555,8 @@ class Store(StoreQueries):
             self._write_comments(conn, None, page_id, result.comments)
             return SET_ASIDE
 
+        if result.join is not None:
+            result.serial = self._joined_serial(conn, batch_id, result)
         identity = (result.form_id, result.version, result.serial)
         if conn.dialect.name == "postgresql":
             # Held to commit: a concurrent page of the same sheet waits, then sees ours.
@@ -575,6 +591,35 @@ class Store(StoreQueries):
         for page_id in old:
             conn.execute(page_reviews.insert().values(page_id=page_id, decision="split", decided_by=MACHINE,
                                                       decided_at=_now()))
+
+    @staticmethod
+    def _joined_serial(conn: sa.Connection, batch_id: int, result: PageResult) -> int:
+        """The serial of the response a page of a form joined by page order joins (issue #16).
+
+        The page stored just before it in the batch (blank pages left out: the
+        backs of a duplex scan) decides. ``page_order``: page n joins the
+        response of the page before when that is page n-1 of the same form
+        version. ``cover_sheet``: a page other than the cover (page 1) joins
+        the response of the page before when that is of the same form version
+        and that response does not have this page yet (by response, not
+        serial: a cover whose number an earlier sheet carries is a serial
+        conflict, and its pages join its own response). Otherwise the page keeps
+        its own serial and starts a response of its own, incomplete (a page out
+        of order, a page missing, another form between): its missing pages are
+        ``missing_page`` in exports, never blank answers. Batch runs store
+        pages in batch order (omr.scan.batch), a resumed run after what the
+        killed one stored, so the page before is the page before on paper.
+        """
+        if result.page is None or result.page <= 1:
+            return result.serial
+        before = conn.execute(_PAGE_BEFORE, {"batch_id": batch_id}).first()
+        if before is None or before.set_aside is not None or (before.form_id, before.version) != (
+                result.form_id, result.version):
+            return result.serial
+        if result.join == PAGE_ORDER:
+            return before.serial if before.page == result.page - 1 else result.serial
+        taken = conn.execute(_RESPONSE_OF_PAGE_HAS, {"page_id": before.id, "page_number": result.page}).first()
+        return before.serial if taken is None else result.serial
 
     @staticmethod
     def _source_file_id(conn: sa.Connection, path: str, sha256: str, size: int) -> int:

@@ -86,6 +86,11 @@ class Layout:
     # The questions, kept with the frozen layout so that sheets of an old
     # version can be read after the YAML has moved on.
     questions: list[Question] = field(default_factory=list)
+    # The template's ``join`` and ``labels`` (omr.forms.pinned.check_join, check_labels): how pages
+    # of a form without omr's serials make one response, and values an export joins (issue #16).
+    # Not part of the frozen contract's hash: the current template's settings apply.
+    join: dict | None = None
+    labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def page(self, number: int) -> PageLayout:
         for page in self.pages:

@@ -295,7 +295,8 @@ def compute_layout(template: Template) -> Layout:
             note += " — xin mời xem tiếp trang sau"
         page.decor.append(Decor("text", T.PAGE_WIDTH / 2, T.PAGE_HEIGHT - T.FIDUCIAL_INSET - 1.5, text=note,
                                 size=7.5, align="center"))
-    return Layout(template.form_id, template.version, template.content_hash, pages, list(template.questions))
+    return Layout(template.form_id, template.version, template.content_hash, pages, list(template.questions),
+                  labels=dict(template.extra.get("labels", {})))
 
 
 # --- JSON contract and frozen layouts --------------------------------------
@@ -332,6 +333,8 @@ def layout_to_dict(layout: Layout) -> dict:
              "lines": q.lines}
             for q in layout.questions
         ],
+        **({"join": layout.join} if layout.join else {}),
+        **({"labels": {name: list(parts) for name, parts in layout.labels.items()}} if layout.labels else {}),
     }
 
 
@@ -352,7 +355,8 @@ def layout_from_dict(data: dict) -> Layout:
         ))
     questions = [Question(q["id"], q["text"], q["type"], tuple(Option(o["code"], o["label"]) for o in q["options"]),
                           tuple(q.get("years", ())), q.get("lines", 0)) for q in data.get("questions", [])]
-    return Layout(data["form"], data["version"], data["template_sha256"], pages, questions)
+    return Layout(data["form"], data["version"], data["template_sha256"], pages, questions, join=data.get("join"),
+                  labels={name: tuple(parts) for name, parts in (data.get("labels") or {}).items()})
 
 
 def frozen_layout_path(template: Template) -> Path:
@@ -374,6 +378,9 @@ def resolve_layout(template: Template, freeze: bool = True) -> Layout:
                 f"{template.source}: nội dung mẫu phiếu đã thay đổi nhưng version vẫn là {template.version}. "
                 f"Phiếu đã in theo version {template.version} sẽ không đọc đúng: hãy tăng version "
                 f"(bố cục cũ được giữ trong {path}).")
+        # Not in the hash: the template's current join and labels apply to its frozen layout.
+        layout.join = template.extra.get("join")
+        layout.labels = dict(template.extra.get("labels", {}))
         return layout
     layout = compute_layout(template)
     if path and freeze:

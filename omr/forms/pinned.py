@@ -26,11 +26,25 @@ and renames freely without touching a coordinate::
              options: [{code: "1", label: Nam, box: 1}, {code: "2", label: Nữ, box: 2}]}
           - {id: Q2, text: Mức độ hài lòng, type: scale, boxes: [3, 4, 5, 6, 7]}
           - {id: Y1, text: Góp ý, type: text, frame: 1}
+
+Two settings of the template itself say what the pages and boxes make together
+(issue #16; docs/templates.md, "Forms designed elsewhere")::
+
+    join: page_order              # pages 1, 2, .. n consecutive in a batch are one response (the default)
+    join: {serial_field: [SBD1, SBD2]}   # a number written on each page, one question or label per page
+    join: cover_sheet             # page 1 is a cover: it starts a response, the pages after it join it
+    join: {cover_sheet: MA}       # the same, the cover's number MA (a question or label) is the serial
+    labels:                       # values joined from several questions (OMRChecker's customLabels)
+      Roll: [roll1, roll2, roll3]
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import Path
+
+from omr.model import BLANK, COVER_SHEET, JOIN_MODES, MISSING_PAGE, OK, PAGE_ORDER, PART_REVIEW, SERIAL_FIELD
 
 MARK_STYLES = ("cross", "fill")
 ANCHORS = ("features", "page", "markers", "none")
@@ -183,3 +197,147 @@ def reject_positions(doc, data: dict) -> None:
             if "boxes" in qraw or "frame" in qraw or any(isinstance(o, dict) and "box" in o for o in options):
                 raise doc.error(doc.line_of(qraw), str(qraw.get("id", "?")),
                                 "số ô (box/boxes/frame) chỉ dùng trong mẫu phiếu có mục pinned")
+
+
+LABEL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
+
+
+def check_labels(doc, data: dict, groups) -> dict[str, tuple[str, ...]]:
+    """Validate ``labels``: name → the questions whose values join into it, in order.
+
+    A label is a column of its own in exports (OMRChecker's ``customLabels``:
+    a roll number bubbled one digit per column). Its name may not be a
+    question id; its parts are choice questions of the template, each in one
+    label at most. Raises TemplateError naming the line.
+    """
+    raw = data.get("labels")
+    if raw is None:
+        return {}
+    line = doc.line_of_key(data, "labels")
+    if not isinstance(raw, dict):
+        raise doc.error(line, "labels", "phải là bảng: tên → danh sách mã câu hỏi được ghép")
+    questions = {q.id: q for g in groups for q in g.questions}
+    found: dict[str, tuple[str, ...]] = {}
+    used: dict[str, str] = {}
+    for name, parts in raw.items():
+        where = f"labels.{name}"
+        if not isinstance(name, str) or not LABEL_NAME.fullmatch(name):
+            raise doc.error(line, where, "tên phải bắt đầu bằng chữ cái, chỉ gồm chữ không dấu, số và '_'")
+        if name in questions:
+            raise doc.error(line, where, f"trùng mã câu hỏi {name}; đặt tên khác")
+        if not isinstance(parts, list) or not parts:
+            raise doc.error(doc.line_of(parts, line), where, "cần danh sách các mã câu hỏi được ghép, theo thứ tự")
+        for part in parts:
+            if part not in questions:
+                raise doc.error(doc.line_of(parts, line), where, f"không có câu hỏi «{part}»")
+            if questions[part].type in ("text", "date"):
+                raise doc.error(doc.line_of(parts, line), where, f"câu {part} không phải câu chọn ô")
+            if part in used:
+                raise doc.error(doc.line_of(parts, line), where, f"câu {part} đã thuộc nhãn {used[part]}")
+            used[part] = name
+        found[name] = tuple(parts)
+    return found
+
+
+def question_pages(pinned: dict) -> dict[str, int]:
+    """Question id → its page number (1-based) in a checked ``pinned`` section."""
+    out: dict[str, int] = {}
+    for page in pinned["pages"]:
+        for number in page["boxes"]:
+            if number in pinned["assign"]:
+                out[pinned["assign"][number][0]] = page["page"]
+        for number in page["frames"]:
+            if number in pinned["frames_of"]:
+                out[pinned["frames_of"][number]] = page["page"]
+    return out
+
+
+def check_join(doc, data: dict, pinned: dict | None, labels: dict[str, tuple[str, ...]]) -> dict | None:
+    """Validate ``join``: how the pages of a multi-page form without omr's serials make one response.
+
+    Returns ``{"mode": PAGE_ORDER}``, ``{"mode": SERIAL_FIELD, "fields":
+    [one question or label per page]}`` or ``{"mode": COVER_SHEET, "id": a
+    question or label on page 1, or None}``; the default for a pinned form
+    of several pages is PAGE_ORDER, for one page None (nothing to join).
+    Only pinned templates take it: omr's own forms join by their QR serials.
+    Raises TemplateError naming the line.
+    """
+    if "join" not in data:
+        return {"mode": PAGE_ORDER} if pinned is not None and len(pinned["pages"]) > 1 else None
+    line = doc.line_of_key(data, "join")
+    raw = data["join"]
+    if pinned is None:
+        raise doc.error(line, "join", "chỉ dùng cho mẫu phiếu có mục pinned; phiếu của omr ghép trang theo mã QR")
+    choices = "chọn page_order, cover_sheet, {cover_sheet: MÃ}, hoặc {serial_field: [MÃ trang 1, MÃ trang 2, …]}"
+    if isinstance(raw, str):
+        if raw == PAGE_ORDER:
+            return {"mode": PAGE_ORDER}
+        if raw == COVER_SHEET:
+            return {"mode": COVER_SHEET, "id": None}
+        raise doc.error(line, "join", choices)
+    if not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in JOIN_MODES:
+        raise doc.error(line, "join", choices)
+    mode, value = next(iter(raw.items()))
+    on_page = question_pages(pinned)
+
+    def page_of(name: str, where: str) -> int:
+        if name in labels:
+            found = {on_page.get(part) for part in labels[name]}
+            if len(found) != 1:
+                raise doc.error(line, where, f"các câu của nhãn {name} phải cùng một trang")
+            return found.pop()
+        if name not in on_page:
+            raise doc.error(line, where, f"không có câu hỏi hay nhãn (labels) «{name}» gắn với ô nào")
+        return on_page[name]
+
+    if mode == PAGE_ORDER:
+        if value not in (None, True):
+            raise doc.error(line, "join.page_order", "không nhận giá trị; viết join: page_order")
+        return {"mode": PAGE_ORDER}
+    if mode == COVER_SHEET:
+        if value is None:
+            return {"mode": COVER_SHEET, "id": None}
+        if not isinstance(value, str) or page_of(value, "join.cover_sheet") != 1:
+            raise doc.error(line, "join.cover_sheet", "cần mã câu hỏi hay nhãn ghi số phiếu, nằm ở trang 1 (trang bìa)")
+        return {"mode": COVER_SHEET, "id": value}
+    fields = [value] if isinstance(value, str) else value
+    if not isinstance(fields, list) or len(fields) != len(pinned["pages"]) or \
+            not all(isinstance(f, str) for f in fields):
+        raise doc.error(line, "join.serial_field",
+                        f"cần danh sách {len(pinned['pages'])} mã câu hỏi hay nhãn, mỗi trang một, theo thứ tự trang")
+    for number, name in enumerate(fields, start=1):
+        if page_of(name, "join.serial_field") != number:
+            raise doc.error(line, "join.serial_field", f"«{name}» không nằm ở trang {number}")
+    return {"mode": SERIAL_FIELD, "fields": fields}
+
+
+def joined_value(parts: list[tuple[object, str | None]]) -> tuple[str | None, str]:
+    """One value from several questions' (value, status), in order: (text, status).
+
+    Every part read ``ok`` with one code: the codes concatenated and ``ok``
+    (roll digits 0,1,9,0 → "0190"). Every part blank: (None, ``blank``). A part
+    on a page that never arrived: (None, ``missing_page``). Anything else (a
+    blank digit among others, two marks, an unsure mark, a part never read):
+    (None, PART_REVIEW), never a partial number marked ok.
+    """
+    statuses = [status for _, status in parts]
+    if statuses and all(status == BLANK for status in statuses):
+        return None, BLANK
+    if MISSING_PAGE in statuses:
+        return None, MISSING_PAGE
+    codes = []
+    for value, status in parts:
+        if isinstance(value, (list, tuple)):
+            value = value[0] if len(value) == 1 else None
+        if status != OK or value is None or str(value) == "":
+            return None, PART_REVIEW
+        codes.append(str(value))
+    return ("".join(codes), OK) if codes else (None, PART_REVIEW)
+
+
+def serial_of_value(text: str) -> int:
+    """A response serial from a number read on the form: the number itself when it fits
+    (digits, at most 9: an INTEGER column of every database), else a stable hash (< 2**28)."""
+    if text.isdigit() and len(text) <= 9:
+        return int(text)
+    return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:7], 16)

@@ -41,7 +41,8 @@ def compute_pinned_layout(template):
     pages = [p for p in pages if p.checkboxes or p.text_regions]
     if not pages:
         raise TemplateError(f"{template.source}: không có câu hỏi nào gắn với ô nào")
-    return Layout(template.form_id, template.version, template.content_hash, pages, list(template.questions))
+    return Layout(template.form_id, template.version, template.content_hash, pages, list(template.questions),
+                  join=template.extra.get("join"), labels=dict(template.extra.get("labels", {})))
 
 
 def resolve_references(layout, base: Path) -> None:

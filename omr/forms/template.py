@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from omr.errors import TemplateError
-from omr.forms.pinned import check_pinned, reject_positions
+from omr.forms.pinned import check_join, check_labels, check_pinned, reject_positions
 from omr.text.normalise import nfc
 
 QUESTION_TYPES = ("single", "multiple", "scale", "yesno", "date", "text")
@@ -203,7 +203,7 @@ def _check_keys(doc: _Doc, mapping: dict, allowed: set[str], where: str) -> None
 
 def _build_template(data: dict, doc: _Doc) -> Template:
     _check_keys(doc, data, {"form", "version", "title", "header", "instructions", "groups", "max_pages",
-                            "pinned"}, "")
+                            "pinned", "join", "labels"}, "")
     form_id = _require(doc, data, "form", str, "")
     if not FORM_ID_PATTERN.match(form_id):
         raise doc.error(doc.line_of(data), "form", "chỉ dùng chữ thường không dấu, số và dấu '-' (ví dụ motcua-2026)")
@@ -242,7 +242,12 @@ def _build_template(data: dict, doc: _Doc) -> Template:
         extra["pinned"] = check_pinned(doc, data, groups)
     else:
         reject_positions(doc, data)
-    canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
+    extra["labels"] = check_labels(doc, data, groups)
+    extra["join"] = check_join(doc, data, extra.get("pinned"), extra["labels"])
+    # How pages join and which answers an export joins say nothing about where a box is
+    # printed: changing them needs no new version (the frozen layout takes them from here).
+    hashed = {k: v for k, v in data.items() if k not in ("join", "labels")}
+    canonical = json.dumps(hashed, ensure_ascii=False, sort_keys=True, default=str)
     content_hash = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     return Template(form_id, version, title, header, instructions, tuple(groups), max_pages,
                     content_hash, source=doc.source, extra=extra)

@@ -25,6 +25,7 @@ from pathlib import Path
 from omr.data.completeness import REJECTED, missing_pages, pages_lost
 from omr.data.schema import MACHINE
 from omr.data.store import open_store
+from omr.forms.pinned import joined_value
 from omr.forms.qrcodes import format_serial
 from omr.forms.template import Template
 from omr.model import MISSING_PAGE, NEEDS_REVIEW, OK, VN_TZ
@@ -83,6 +84,9 @@ def question_columns(templates: Iterable[Template | None],
                      answered: Iterable[str]) -> tuple[list[str], list[str], list[str]]:
     """(value columns, status columns, free-text questions) as question ids, in template order.
 
+    A template's ``labels`` (values joined from several questions, such as an
+    OMRChecker roll number) are columns too, each just before its first part.
+
     Questions no template names (a response whose template is unknown) come
     last, sorted, so nothing read is silently dropped.
     """
@@ -98,6 +102,12 @@ def question_columns(templates: Iterable[Template | None],
                 values.append(question.id)
                 if question.type == "text":
                     texts.append(question.id)
+        for name, parts in template.extra.get("labels", {}).items():
+            # A joined value (issue #16) stands just before its parts, which stay for tracing it.
+            if name not in statuses:
+                at = min(values.index(p) for p in parts)
+                values.insert(at, name)
+                statuses.insert(min(statuses.index(p) for p in parts), name)
     for qid in sorted(set(answered) - set(statuses)):
         statuses.append(qid)
         values.append(qid)
@@ -188,6 +198,7 @@ def build_record(response: dict, template: Template | None, value_ids: list[str]
     for qid in text_ids:
         if missing and comments[qid]["status"] is None:
             comments[qid]["status"] = MISSING_PAGE
+    joined = label_cells(response, template, missing)
     return {
         "serial": "" if response["serial"] is None else format_serial(response["serial"]),
         "form": response["form_id"],
@@ -208,14 +219,35 @@ def build_record(response: dict, template: Template | None, value_ids: list[str]
         "flags": list(response["flags"]),
         "review": review,
         "to_review": waiting,
-        "answers": {qid: comments[qid]["text"] if qid in comments else answers[qid][0] if qid in answers else None
-                    for qid in value_ids},
-        "status": {qid: comments[qid]["status"] if qid in comments else answers[qid][1] if qid in answers
-                   else MISSING_PAGE if missing else None for qid in status_ids},
+        "answers": {qid: comments[qid]["text"] if qid in comments else joined[qid][0] if qid in joined
+                    else answers[qid][0] if qid in answers else None for qid in value_ids},
+        "status": {qid: comments[qid]["status"] if qid in comments else joined[qid][1] if qid in joined
+                   else answers[qid][1] if qid in answers else MISSING_PAGE if missing else None
+                   for qid in status_ids},
+        "label_parts": {name: list(parts) for name, parts in labels_of(template).items()},
         "comments": comments,
         "completeness": "incomplete" if missing else "complete",
         "missing_pages": missing,
     }
+
+
+def labels_of(template: Template | None) -> dict[str, tuple[str, ...]]:
+    """The template's labels: name -> the questions joined into it (omr.forms.pinned.check_labels)."""
+    return template.extra.get("labels", {}) if template is not None else {}
+
+
+def label_cells(response: dict, template: Template | None, missing: list[int]) -> dict[str, tuple[str | None, str]]:
+    """Label name -> (joined value, status) of one response (:func:`omr.forms.pinned.joined_value`).
+
+    A part with no answer is ``missing_page`` when a page of the sheet is
+    missing, else unread (review): a partial number is never ``ok``.
+    """
+    answers = response["answers"]
+    out = {}
+    for name, parts in labels_of(template).items():
+        reads = [answers[p][:2] if p in answers else (None, MISSING_PAGE if missing else None) for p in parts]
+        out[name] = joined_value(reads)
+    return out
 
 
 def header(value_ids: list[str], status_ids: list[str], text_ids: Iterable[str] = ()) -> list[str]:

@@ -16,7 +16,14 @@ in the file), ``batch``, ``flags``, ``review`` (pending | reviewed | none),
 or set aside, issue #14) and ``missing_pages`` (their numbers; each question
 on them has the status ``missing_page``, never ``blank``); then one column per question
 holding its option code (multiple choice joined with ``;``, dates ISO), then
-one ``<qid>_status`` column per question. Questions follow the template's order; when several forms or
+one ``<qid>_status`` column per question. A template's ``labels`` (values
+joined from several questions: an OMRChecker ``customLabels`` roll number)
+are columns too, just before their parts (which stay, to trace the value):
+the parts' codes concatenated when every part is ``ok``; otherwise empty with
+the status ``review`` (a blank, double or unsure part: never a partial
+number), ``blank`` (every part blank) or ``missing_page``. The codebook lists
+each label with its parts; JSON Lines records carry ``label_parts``.
+Questions follow the template's order; when several forms or
 versions are exported together their questions are merged in order of first
 appearance.
 
@@ -165,6 +172,10 @@ def codebook_rows(templates: Iterable[Template]) -> list[list[str]]:
     rows: list[list[str]] = []
     seen: set[tuple[str, str]] = set()
     for template in templates:
+        for name, parts in template.extra.get("labels", {}).items():
+            if (name, "") not in seen:  # a joined value: which columns it is made of, in order
+                seen.add((name, ""))
+                rows.append([name, " + ".join(parts), "label", "", ""])
         for question in template.questions:
             options = question.options or ((None),)
             for option in options:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from omr import tuning as T
 from omr.errors import InputFileError, PageError
-from omr.model import HALF_NAMES, NEEDS_REVIEW, SET_ASIDE_REASONS, PageResult
+from omr.model import COVER_SHEET, HALF_NAMES, NEEDS_REVIEW, PAGE_ORDER, SET_ASIDE_REASONS, PageResult
 from omr.scan.comments import set_drafting_in_scan
 from omr.scan.ingest import PageLoader, RawPage, count_pages_checked, expand_paths, file_sha256
 from omr.scan.page import Catalogue, process_image, process_page
@@ -140,7 +140,10 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
     catalogue = Catalogue.from_folder(template_dir)
     report = ScanReport()
     meta: dict[tuple[str, int], tuple[str, int]] = {}  # pages handed out, not yet stored: (hash, size)
-    runs = _runs(_tasks(files, store, report, meta))
+    # Forms joined by page order need their pages stored in batch order (#16); others in any order.
+    in_order = _InOrder() if _joins_by_order(catalogue) else None
+    tasks = _tasks(files, store, report, meta)
+    runs = _runs(in_order.numbered(tasks) if in_order else tasks)
     first = next(runs, None)
 
     def account(result: PageResult, outcome: str) -> None:
@@ -172,7 +175,10 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
         try:
             with closing(pool.map(itertools.chain([first], runs))) as outcomes:  # workers stop even if we raise
                 for task, outcome in outcomes:
-                    handle(task, [_failed_page(task, outcome, catalogue)] if isinstance(outcome, Failure) else outcome)
+                    results = [_failed_page(task, outcome, catalogue)] if isinstance(outcome, Failure) else outcome
+                    # An image's pages (two halves of one image, #13) are released together, in batch order.
+                    for ready in in_order.release(task, (task, results)) if in_order else ((task, results),):
+                        handle(*ready)
                     writer.flush_if_due()
         finally:
             # Whatever ends the loop (the last page, Ctrl-C, a database error), what was read is stored.
@@ -185,6 +191,46 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
     report.comments_possible = drafted.possible
     report.ocr_problems = drafted.problems
     return report
+
+
+def _joins_by_order(catalogue: Catalogue) -> bool:
+    """Whether a form of the catalogue joins its pages by their order in the batch (omr.scan.join)."""
+    return any(layout.join and layout.join["mode"] in (PAGE_ORDER, COVER_SHEET) and len(layout.pages) > 1
+               for layout in catalogue.layouts.values())
+
+
+class _InOrder:
+    """Results handed on in the order their pages were handed out, whatever order workers finish in.
+
+    The store joins a page of a form joined by page order to the page stored
+    before it (issue #16), so pages must be stored in batch order. Results that
+    finish early wait here: at most what the other workers read while one page
+    is still being read, which the per-page time limit bounds
+    (``T.MAX_SECONDS_PER_PAGE``). A run stopped meanwhile stores only the pages
+    before the first unfinished one, and the next run reads the rest again.
+    """
+
+    def __init__(self) -> None:
+        self.number: dict[tuple[str, int], int] = {}
+        self.handed = 0
+        self.next = 0
+        self.waiting: dict[int, object] = {}
+
+    def numbered(self, tasks: Iterable[tuple[str, int]]) -> Iterator[tuple[str, int]]:
+        for task in tasks:
+            self.number[task] = self.handed
+            self.handed += 1
+            yield task
+
+    def release(self, task: tuple[str, int], result: object) -> list:
+        """The results now in order: ``result`` (what the task gave) and any waiting behind it (none
+        while an earlier page reads)."""
+        self.waiting[self.number.pop(task)] = result
+        ready = []
+        while self.next in self.waiting:
+            ready.append(self.waiting.pop(self.next))
+            self.next += 1
+        return ready
 
 
 class _BatchedWriter:

@@ -36,6 +36,7 @@ from omr.scan.page_geometry import (
 )
 from omr.scan.printed_boxes import flag_unprinted
 from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve_questions
+from omr.scan.join import join_pages
 from omr.scan.register import match_pinned, pinned_identity
 
 
@@ -67,7 +68,7 @@ class Catalogue:
         """The questions of a frozen layout as a Template (enough to export and report)."""
         group = Group("", "", tuple(layout.questions))
         return Template(layout.form_id, layout.version, "", (), (), (group,), len(layout.pages),
-                        layout.template_sha256)
+                        layout.template_sha256, extra={"join": layout.join, "labels": dict(layout.labels)})
 
 
 def process_image(raw: RawPage, catalogue: Catalogue) -> list[PageResult]:
@@ -218,6 +219,7 @@ def _process(raw: RawPage, catalogue: Catalogue, *, split: bool,
             return result
         pinned_identity(result, match)
         _read_page(raw.image, match.homography_mm, match.layout, match.page, result)
+        join_pages(result, match.layout)
         return result
     if found.reason is not None:
         result.set_aside = found.reason

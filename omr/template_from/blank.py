@@ -46,7 +46,8 @@ def _q(text: str) -> str:
 
 
 def write_pinned_template(out: Path, form_id: str, title: str, pages: list[dict], groups: list[dict],
-                          marks: str = "cross", note: str = "", version: int = 1) -> None:
+                          marks: str = "cross", note: str = "", version: int = 1,
+                          labels: dict[str, list[str]] | None = None, join: dict | None = None) -> None:
     """Write a pinned template YAML that a person can read and edit.
 
     ``pages``: reference, width, height, anchor, shape, boxes {n: rect}, frames
@@ -55,12 +56,32 @@ def write_pinned_template(out: Path, form_id: str, title: str, pages: list[dict]
     JSON-quoted (a valid YAML double-quoted string, whatever it holds); ids and codes
     are the caller's to check (omr.forms.template patterns), as ``load_template`` does after.
     ``version``: the template version (a new one for every saved change, see omr.web.template_drafts).
+    ``labels``: name -> question ids whose values an export joins (omr.forms.pinned.check_labels);
+    ``join``: how pages join (omr.forms.pinned.check_join's result; a program
+    rewriting a template passes its ``extra["join"]`` and ``extra["labels"]``
+    so that neither is lost). A form of several pages without ``join`` gets
+    ``join: page_order``, the default, written out so that a person sees where
+    to change it (docs/templates.md).
     """
     lines = [f"# {note}" if note else "# Mẫu phiếu ghim vị trí ô (pinned)",
              "# Sửa tên câu hỏi (text), mã và nhãn lựa chọn (code, label); số ô (box) khớp với ảnh xem trước.",
              "# Có thể gộp, tách, xoá câu hỏi; không cần sửa toạ độ trong mục pinned.",
              f"form: {form_id}", f"version: {int(version)}", f"title: {_q(title)}", f"max_pages: {len(pages)}",
              "pinned:", f"  marks: {marks}", "  pages:"]
+    head = []
+    if join and join["mode"] == "serial_field":
+        head = [f"join: {{serial_field: [{', '.join(join['fields'])}]}}"]
+    elif join and join["mode"] == "cover_sheet":
+        head = [f"join: {{cover_sheet: {join['id']}}}" if join.get("id") else "join: cover_sheet"]
+    elif len(pages) > 1:
+        head = ["# Ghép các trang thành một phiếu: page_order (các trang 1, 2, … liền nhau trong đợt quét),",
+                "# {serial_field: [MÃ trang 1, MÃ trang 2, …]} (số phiếu ghi trên từng trang)",
+                "# hoặc cover_sheet (trang bìa).",
+                "join: page_order"]
+    if labels:
+        head.append("labels:  # giá trị ghép từ nhiều câu (ví dụ số báo danh mỗi cột một chữ số)")
+        head += [f"  {name}: [{', '.join(parts)}]" for name, parts in labels.items()]
+    lines[-3:-3] = head
     for i, page in enumerate(pages, start=1):
         lines += [f"    - page: {i}", f"      reference: {_q(page['reference'])}",
                   f"      width: {page['width']}", f"      height: {page['height']}",

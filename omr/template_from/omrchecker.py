@@ -161,6 +161,38 @@ def _safe_id(label: str, used: set[str], index: int) -> str:
     return candidate
 
 
+def custom_labels(data: dict, ids: dict[str, str], used: set[str], source: str) -> dict[str, list[str]]:
+    """OMRChecker's ``customLabels`` as omr ``labels``: name -> the question ids joined, in order.
+
+    OMRChecker concatenates the values of a label's fields (``"Roll":
+    ["roll1..9"]`` gives one roll number); omr keeps the fields as questions
+    and exports the joined value beside them (issue #16). Names become
+    identifiers (``Subject Code`` -> ``Subject_Code``), distinct from every
+    question id. An empty label is left out; a field no block defines is a
+    TemplateError naming it.
+    """
+    raw = data.get("customLabels") or {}
+    if not isinstance(raw, dict):
+        raise TemplateError(f"{source}: customLabels phải là bảng: tên -> danh sách trường")
+    labels: dict[str, list[str]] = {}
+    for name, parts in raw.items():
+        fields = expand_labels(parts if isinstance(parts, list) else [parts])
+        unknown = [f for f in fields if f not in ids]
+        if unknown:
+            raise TemplateError(f"{source}: customLabels.{name}: không có trường «{unknown[0]}» trong fieldBlocks")
+        if not fields:
+            continue
+        base = re.sub(r"[^A-Za-z0-9_]", "_", str(name)).strip("_")[:32]
+        if not base or not base[0].isalpha():
+            base = "label_" + base
+        candidate, n = base, 2
+        while candidate in used:
+            candidate, n = f"{base}_{n}", n + 1
+        used.add(candidate)
+        labels[candidate] = [ids[f] for f in fields]
+    return labels
+
+
 def import_omrchecker(template_json: str | Path, output: str | Path, reference: str | None = None) -> dict:
     """Write a pinned omr template (YAML + reference image) from an OMRChecker template.
 
@@ -201,6 +233,7 @@ def import_omrchecker(template_json: str | Path, output: str | Path, reference: 
     sizes = [b[2] for f in fields for b in f.bubbles] + [b[3] for f in fields for b in f.bubbles]
     mm_per_px = BUBBLE_MM / float(np.median(sizes))
     used: set[str] = set()
+    ids: dict[str, str] = {}  # OMRChecker field label -> question id
     groups: dict[str, dict] = {}
     boxes: dict[int, tuple[float, float, float, float]] = {}
     number = 0
@@ -213,7 +246,8 @@ def import_omrchecker(template_json: str | Path, output: str | Path, reference: 
             options.append((code, value, number))
         group = groups.setdefault(f.block, {"id": re.sub(r"[^A-Za-z0-9_]", "_", f.block) or "G",
                                             "title": f.block, "questions": []})
-        group["questions"].append({"id": _safe_id(f.label, used, index), "text": f.label,
+        ids[f.label] = _safe_id(f.label, used, index)
+        group["questions"].append({"id": ids[f.label], "text": f.label,
                                    "type": "single" if len(options) > 1 else "multiple",
                                    "options": options})
     form_id = re.sub(r"[^a-z0-9-]+", "-", out.stem.lower()).strip("-") or "omrchecker"
@@ -233,7 +267,8 @@ def import_omrchecker(template_json: str | Path, output: str | Path, reference: 
         page["marker"] = f"{form_id}/marker{marker.suffix.lower()}"
         page["marker_ratio"] = ratio
     title = f"Phiếu nhập từ OMRChecker: {source.parent.name}"
+    labels = custom_labels(data, ids, used, str(source))
     write_pinned_template(out, form_id, title, [page], list(groups.values()), marks="fill",
-                          note=f"Nhập từ {source}; ảnh mẫu: {reference_path}")
+                          note=f"Nhập từ {source}; ảnh mẫu: {reference_path}", labels=labels)
     return {"fields": len(fields), "boxes": number, "anchor": anchor, "reference": str(reference_path),
-            "form_id": form_id, "output": str(out)}
+            "form_id": form_id, "output": str(out), "labels": labels}

@@ -569,8 +569,14 @@ def _write_staged(draft: Draft, edit: Edit, version: int) -> tuple[Path, tuple[i
         if questions:
             groups.append({"id": f"P{page['page']}", "title": f"Trang {page['page']}", "questions": questions})
     staged = stage / f"{edit.form_id}.yaml"
+    # How pages join and which questions an export joins (#16 item 5) are kept from the blank's
+    # template; a label whose questions the edit removed or renamed is dropped, not left dangling.
+    ids = {q.id for q in edit.questions}
+    labels = {name: parts for name, parts in (draft.template.extra.get("labels") or {}).items()
+              if set(parts) <= ids}
     write_pinned_template(staged, edit.form_id, edit.title, pages, groups,
                           marks=draft.template.extra["pinned"]["marks"], version=version,
+                          labels=labels or None, join=draft.template.extra.get("join"),
                           note="Sửa trong trình sửa mẫu phiếu của ứng dụng web (omr review serve)")
     try:
         template = load_template(staged)
