@@ -694,6 +694,12 @@ IDENTIFY_SURE_SIMILARITY = 0.5
 # dozen at most (forms sharing one printed sheet, UPSC-mock and sample3, match each other: they are
 # one design, and either template's reading is then the template's own matter).
 IDENTIFY_SURE_INLIERS = 100
+# A page matched to a form designed elsewhere is read silently only when its similarity beats the
+# runner-up from another form page by this share of itself ((best - second) / best). One blank saved
+# under two form ids scores 0 %; two templates of one printed sheet (OMRChecker's sample3 and
+# UPSC-mock) 3-5 %, and their reads differ; distinct forms 49-100 % (bench/omrchecker_speed.py
+# --verbose on the OMRChecker samples). Below it every answer on the page goes to review.
+PINNED_MIN_CERTAINTY = 0.2
 
 
 # --- Issue #18: throughput and memory of scanning -------------------------------------------------

@@ -383,3 +383,26 @@ def test_custom_labels_are_joined_on_export_as_omrchecker_joins_them_or_sent_to_
             else:
                 assert (row[label], row[f"{label}_status"]) == (value, OK), (image, label)
                 assert "".join(parts) == value
+
+
+@needs_samples
+def test_one_blank_under_two_form_ids_sends_every_answer_to_review(tmp_path):
+    # An office imports (or saves in the template editor) the same blank twice under two names: a
+    # scan matches both alike, and the boxes of either could be the wrong ones. Nothing is read
+    # silently; the detail names the other form.
+    from omr.model import NEEDS_REVIEW
+    from omr.scan.ingest import PageLoader
+    from omr.scan.page import Catalogue, process_page
+
+    folder = tmp_path / "form_templates"
+    import_omrchecker(SAMPLES / "sample4" / "template.json", folder / "sample4.yaml")
+    import_omrchecker(SAMPLES / "sample4" / "template.json", folder / "sample4-copy.yaml")
+    catalogue = Catalogue.from_folder(folder)
+    assert len(catalogue.layouts) == 2
+    loader = PageLoader()
+    result = process_page(loader.load(SAMPLES / "sample4" / "IMG_20201116_143512.jpg", 0), catalogue)
+    loader.close()
+    assert result.set_aside is None and result.form_id in ("sample4", "sample4-copy")
+    assert result.questions and all(q.status in NEEDS_REVIEW for q in result.questions)
+    assert all(q.confidence < 0.9 for q in result.questions)  # status and confidence agree (#14)
+    assert "không chắc là mẫu phiếu nào" in result.detail

@@ -176,8 +176,7 @@ def _process(raw: RawPage, catalogue: Catalogue, *, split: bool,
         pinned_tried = match_pinned(raw.image, catalogue.layouts.values())
         match = pinned_tried[0]
         if match is not None:
-            pinned_identity(result, match)
-            _read_page(raw.image, match.homography_mm, match.layout, match.page, result)
+            _read_pinned(raw.image, match, result)
             return result
     located = identify_any_turn(grey, view)
     found = located.identification
@@ -211,15 +210,11 @@ def _process(raw: RawPage, catalogue: Catalogue, *, split: bool,
         return result
     if found.reason == "no_form" and any(p.pinned for lay in catalogue.layouts.values() for p in lay.pages):
         # None of omr's marks: a form designed elsewhere? Register it to each blank reference.
-
-        # Read on the scan as it is: bubble reading there was tuned on unflattened pages.
         match, why = pinned_tried or match_pinned(raw.image, catalogue.layouts.values())
         if match is None:
             result.set_aside, result.detail = "no_match", why
             return result
-        pinned_identity(result, match)
-        _read_page(raw.image, match.homography_mm, match.layout, match.page, result)
-        join_pages(result, match.layout)
+        _read_pinned(raw.image, match, result)
         return result
     if found.reason is not None:
         result.set_aside = found.reason
@@ -252,8 +247,25 @@ def _process(raw: RawPage, catalogue: Catalogue, *, split: bool,
         result.detail = (result.detail + "; " if result.detail else "") + "misaligned"
         for q in result.questions:
             if q.status in (OK, BLANK):
-                q.status = AMBIGUOUS
+                recalibrate(q, AMBIGUOUS)
     return result
+
+
+def _read_pinned(image: np.ndarray, match, result: PageResult) -> None:
+    """A page of a form designed elsewhere, matched by registration (:func:`match_pinned`), read on the
+    scan as it is (bubble reading there was tuned on unflattened pages), its pages joined (#16 item 5).
+
+    A match that barely beats another form's page (certainty under ``PINNED_MIN_CERTAINTY``: one
+    blank imported or saved under two form ids, or two templates of one printed sheet) could be read
+    with the wrong boxes: nothing on the page is then read silently, every answer goes to a person."""
+    pinned_identity(result, match)
+    _read_page(image, match.homography_mm, match.layout, match.page, result)
+    if match.runner_up and match.certainty < T.PINNED_MIN_CERTAINTY:
+        result.detail += f"; không chắc là mẫu phiếu nào: giống gần như nhau với {match.runner_up}"
+        for q in result.questions:
+            if q.status in (OK, BLANK):
+                recalibrate(q, AMBIGUOUS)
+    join_pages(result, match.layout)
 
 
 def _describe(found) -> str:
