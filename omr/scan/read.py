@@ -178,7 +178,8 @@ def _line_steps() -> tuple[list[np.ndarray], list[tuple[int, int]], int, int]:
         angle = np.pi * step / T.RIDGE_DIRECTIONS
         t = np.arange(-half, half + 1)
         lines.append(np.stack([np.round(t * np.sin(angle)), np.round(t * np.cos(angle))], axis=1).astype(int))
-        sides.append((int(round(T.RIDGE_OFFSET_MM * K * np.cos(angle))), int(round(-T.RIDGE_OFFSET_MM * K * np.sin(angle)))))
+        offset = T.RIDGE_OFFSET_MM * K
+        sides.append((int(round(offset * np.cos(angle))), int(round(-offset * np.sin(angle)))))
     side = int(np.ceil(T.RIDGE_OFFSET_MM * K))
     return lines, sides, side, half + side
 
@@ -186,13 +187,16 @@ def _line_steps() -> tuple[list[np.ndarray], list[tuple[int, int]], int, int]:
 def thin_line_contrast(cores: np.ndarray) -> np.ndarray:
     """Best thin-line contrast in each of a stack of box cores (n, h, w; ink 0..1): (n,).
 
-    For every position and RIDGE_DIRECTIONS directions: the mean ink along a
-    RIDGE_LENGTH_MM line, minus the darker of the two parallel lines
-    RIDGE_OFFSET_MM to either side (edges mirrored). A thin stroke gives its own
-    ink even when it is under TRACE_INK_LEVEL (averaging along the line takes out
-    pixel noise); a uniform haze, the edge of a wide blot and a stroke wider than
+    For every position and RIDGE_DIRECTIONS directions: the ink along a
+    RIDGE_LENGTH_MM line (averaged in RIDGE_SEGMENTS pieces, the faintest piece
+    kept), minus the darker of the two parallel lines RIDGE_OFFSET_MM to either
+    side (edges mirrored). A thin stroke gives its own ink even when it is under
+    TRACE_INK_LEVEL (averaging along the line takes out pixel noise); a uniform
+    haze, a speck of dust, the edge of a wide blot and a stroke wider than
     ~2 x RIDGE_OFFSET_MM give ~0. Ink is clipped at 2 x INK_THRESHOLD: only faint
-    strokes are looked for here.
+    strokes are looked for here. Cost (loaded 2-core machine): ~1.5 ms for a
+    stack of one core, ~3.4 ms for 16; :func:`read_boxes` measures only the
+    boxes that need it (office profile: 3.3 a page on average, none on most pages).
     """
     if cores.size == 0:
         return np.zeros(len(cores))
