@@ -102,7 +102,12 @@ MARK_MAX_FILL = 0.75
 CANCEL_MIN_FILL = 0.86
 # A box too lightly filled to count as marked, but darker than the page's
 # empty boxes by this much (mean ink), may hold a faint mark: it goes to
-# review instead of being read as empty.
+# review instead of being read as empty, when the darkness has a stroke in it
+# (a trace of TRACE_SHORT_MIN_MM or a thin line of RIDGE_MIN_CONTRAST, issue
+# #14). Darkness without one is the back's print showing through: on the
+# office profile (300 sheets, seed 2026) page 2's bold heading behind boxes 7
+# and 8 of question A2 made them 0.036-0.054 darker on 1 sheet in 15, 31 of
+# the 207 questions sent to review.
 FAINT_EXCESS_DARKNESS = 0.035
 # A page on which at least this share of the questions read blank has its
 # blank answers reviewed: on specimen batches a filled page has at most ~30 %
@@ -555,6 +560,29 @@ RING_FAR_MM = 2.2
 RING_DIRECTIONS = 16
 CIRCLE_MIN_RING = 0.9
 CIRCLE_ROW_MAX_RING = 0.65
+# A thin line too light for TRACE_INK_LEVEL (omr.read.thin_line_contrast): the
+# ink along a RIDGE_LENGTH_MM line minus the darker of two parallel lines
+# RIDGE_OFFSET_MM beside it, best over RIDGE_DIRECTIONS directions and every
+# position. 1.5 mm (12 px) averages pixel noise out and fits inside the 3.5 mm
+# core of a 5 mm box (faint single strokes measure 2-3.5 mm). Lines beside at
+# 0.4 mm lie on paper next to a stroke of 0.1-0.3 mm (~0.5 mm once blurred),
+# while a uniform haze, the edge of a blot and anything wider than ~0.8 mm
+# give ~0. 8 directions: 22.5 deg apart, a 1.5 mm line 11 deg off a stroke
+# leaves it by <= 0.15 mm at its ends. The line is averaged in 3 pieces and the
+# faintest kept, so a speck of dust (0.2-0.6 mm) on it is not a line.
+RIDGE_LENGTH_MM = 1.5
+RIDGE_OFFSET_MM = 0.4
+RIDGE_DIRECTIONS = 8
+RIDGE_SEGMENTS = 3
+# An empty box with this thin-line contrast (page black = 1) holds a faint
+# stroke: uncertain. Measured (bench/accuracy.py habits, 300 sheets, seed 2026):
+# faint single strokes 0.13-0.33 (the 4 read blank before had 0.13-0.15, no ink
+# above TRACE_INK_LEVEL); empty boxes of questions with no other ink: 99th
+# percentile 0.11, highest 0.15 (the back's marks showing through, 5-15 % of
+# their darkness); noise alone (harsh profile's sigma) <= 0.05. Lighter strokes
+# than this are the level of show-through and are not told from it: a 0.1 mm
+# ballpoint line at a quarter of its black reads ~0.08 and is lost.
+RIDGE_MIN_CONTRAST = 0.11
 # Confidence of a question's read: the share of reads right, per status and raw
 # score bin (the least certain box's confidence; bins by lower bound), measured by
 # `bench/accuracy.py --calibrate --seed 7 --sheets 200` over the five profiles

@@ -184,3 +184,100 @@ def test_own_drawings_other_pens_and_hands(default_layout, blanks, catalogue, dp
     reads = {q.question: q for q in result.questions}
     assert reads["B2"].status != BLANK, "a faint pencil stroke read as blank"
     assert reads["B3"].status in NEEDS_REVIEW or reads["B3"].value == "4"
+
+
+# --- thin faint strokes of other pens, and show-through (issue #14, h14b) --------------------------
+
+def _faint_line(img, a, b, dpi, colour, share, width_mm, *, skip=0.0, blur_mm=0.0, rng=None):
+    """A stroke from ``a`` to ``b`` (px) ``width_mm`` wide at ``share`` of ``colour``'s darkness.
+
+    ``skip``: share of the length a ballpoint running dry leaves out, in short gaps;
+    ``blur_mm``: the soft edge of a felt tip. Drawn on a layer, so it darkens the paper only.
+    """
+    layer = np.zeros(img.shape[:2], np.float32)
+    width = max(1, int(round(_px(width_mm, dpi))))
+    n = 12
+    for i in range(n):
+        if rng is not None and rng.random() < skip:
+            continue
+        p = (int(a[0] + (b[0] - a[0]) * i / n), int(a[1] + (b[1] - a[1]) * i / n))
+        q = (int(a[0] + (b[0] - a[0]) * (i + 1) / n), int(a[1] + (b[1] - a[1]) * (i + 1) / n))
+        cv2.line(layer, p, q, 1.0, width, cv2.LINE_AA)
+    if blur_mm:
+        layer = cv2.GaussianBlur(layer, (0, 0), _px(blur_mm, dpi))
+    layer *= share
+    ink = np.array(colour, np.float32)
+    img[:] = np.clip(img * (1 - layer[:, :, None]) + ink * layer[:, :, None], 0, 255).astype(np.uint8)
+
+
+# (pen, colour, share of its darkness, width mm, skipped share, edge blur mm): none is the simulator's drawing.
+# Two thirds of these shares are still read blank (thin-line contrast ~0.07-0.1 of the page's black, the
+# level of the back's marks showing through the paper): the limit of RIDGE_MIN_CONTRAST, see omr/tuning.py.
+FAINT_PENS = {
+    "B1": ("ballpoint blue running dry", (30, 60, 160), 0.45, 0.2, 0.25, 0.0),
+    "B2": ("felt tip nearly dry", (60, 60, 60), 0.22, 0.6, 0.0, 0.15),
+    "B3": ("hard pencil", (90, 90, 90), 0.5, 0.15, 0.0, 0.05),
+    "C1": ("fine black ballpoint, light hand", (20, 20, 20), 0.38, 0.1, 0.0, 0.0),
+    "C2": ("blue gel pen, barely touching", (40, 70, 180), 0.3, 0.3, 0.1, 0.0),
+    "C3": ("grey pencil tick", (100, 100, 100), 0.45, 0.2, 0.0, 0.05),
+}
+
+
+def _answer_the_rest(img, page, dpi, rng, colour, skip):
+    """A cross in one box of every other question of the page (one per part of a date): a page answered
+    throughout, so that a lost mark is not caught by the mostly-blank page rule instead of by its own box."""
+    for q in sorted({b.question for b in page.checkboxes} - set(skip)):
+        parts = {}
+        for code, box in _boxes(page, q).items():
+            parts.setdefault(code.split(":")[0], box)
+        for box in parts.values():
+            _draw_mark(img, box, "cross", dpi, colour, rng, 0.45)
+
+
+@pytest.mark.parametrize("dpi", [200, 300])
+def test_thin_faint_strokes_of_other_pens_are_never_blank(default_layout, blanks, catalogue, dpi):
+    """One thin light stroke, alone in its question, by pens the simulator does not draw: never blank."""
+    rng = np.random.default_rng(dpi + 14)
+    img, page = _page(default_layout, blanks, dpi)
+    expected = {}
+    for qid, (_, colour, share, width, skip, blur) in FAINT_PENS.items():
+        b = _boxes(page, qid)["3"]
+        x0, y0, w, h = _px(b.x, dpi), _px(b.y, dpi), _px(b.w, dpi), _px(b.h, dpi)
+        if qid == "C3":  # a tick: two strokes
+            _faint_line(img, (x0 + 0.2 * w, y0 + 0.55 * h), (x0 + 0.4 * w, y0 + 0.8 * h), dpi, colour, share, width,
+                        blur_mm=blur)
+            _faint_line(img, (x0 + 0.4 * w, y0 + 0.8 * h), (x0 + 0.8 * w, y0 + 0.2 * h), dpi, colour, share, width,
+                        blur_mm=blur)
+        else:
+            _faint_line(img, (x0 + 0.25 * w, y0 + 0.75 * h), (x0 + 0.75 * w, y0 + 0.25 * h), dpi, colour, share,
+                        width, skip=skip, blur_mm=blur, rng=rng)
+        expected[qid] = "3"
+    expected.update(_respondent(img, page, dpi, rng, (25, 25, 25), set(FAINT_PENS)))
+    _answer_the_rest(img, page, dpi, rng, (25, 25, 25), set(expected))
+    result = process_page(_as_raw(img, dpi, rng), catalogue)
+    assert result.set_aside is None and "mostly_blank" not in result.detail
+    _check(result, expected)
+    reads = {q.question: q for q in result.questions}
+    lost = [FAINT_PENS[q][0] for q in FAINT_PENS if reads[q].status == BLANK]
+    assert not lost, f"faint strokes read as blank: {lost}"
+
+
+def test_the_back_page_showing_through_is_not_a_mark(default_layout, blanks, catalogue):
+    """A grey haze from the back's solid print behind answered questions' empty boxes: read, not sent to review.
+
+    Before the thin-line rule, darkness alone sent such a question to a person (the office
+    profile's show-through of page 2's bold heading behind question A2 did this on 1 sheet in 15).
+    """
+    dpi = 200
+    rng = np.random.default_rng(5)
+    img, page = _page(default_layout, blanks, dpi)
+    expected = _respondent(img, page, dpi, rng, (25, 25, 25), set())
+    for qid in list(expected)[:4]:
+        empty = next(b for code, b in _boxes(page, qid).items() if code != expected[qid])
+        x0, y0 = int(_px(empty.x - 3, dpi)), int(_px(empty.y - 2, dpi))
+        x1, y1 = int(_px(empty.x + empty.w + 3, dpi)), int(_px(empty.y + empty.h + 2, dpi))
+        block = img[y0:y1, x0:x1].astype(np.float32)
+        img[y0:y1, x0:x1] = (block * 0.9).astype(np.uint8)  # 10 % of a solid black block behind the paper
+    result = process_page(_as_raw(img, dpi, rng), catalogue)
+    assert result.set_aside is None
+    _check(result, expected, exact=set(list(expected)[:4]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -305,3 +306,23 @@ def test_confidence_is_a_probability_that_never_contradicts_the_status():
     # A page-level rule that sends a sure read to review takes the confidence that goes with review.
     recalibrate(sure, AMBIGUOUS)
     assert sure.status == AMBIGUOUS and sure.confidence < accepted_floor
+
+
+def test_thin_line_contrast_sees_a_faint_stroke_not_noise_dust_or_haze():
+    """Issue #14: a stroke lighter than the trace level still stands out as a line; noise, a speck and a
+    haze of show-through do not (ink on the page's scale, 0 paper .. 1 black, 8 px/mm)."""
+    from omr import tuning as T
+    from omr.scan.read import thin_line_contrast
+
+    rng = np.random.default_rng(14)
+    paper = np.clip(rng.normal(0.0, 0.04, (6, 26, 26)), 0, 1).astype(np.float32)  # harsh-profile noise
+    stroke, tick, speck, haze, wide = (paper[i].copy() for i in range(1, 6))
+    cv2.line(stroke, (5, 20), (20, 5), 0.14, 1, cv2.LINE_AA)  # 0.12 mm at 14 % of black: under TRACE_INK_LEVEL
+    cv2.line(tick, (4, 14), (9, 20), 0.14, 2, cv2.LINE_AA)
+    cv2.line(tick, (9, 20), (21, 4), 0.14, 2, cv2.LINE_AA)
+    cv2.circle(speck, (13, 13), 2, 0.7, -1)  # dust, 0.5 mm
+    haze += 0.1  # a solid block behind the paper showing through
+    wide[:, 6:20] += 0.12  # a blot 1.75 mm wide
+    got = thin_line_contrast(np.stack([paper[0], stroke, tick, speck, haze, wide]))
+    assert got[1] >= T.RIDGE_MIN_CONTRAST and got[2] >= T.RIDGE_MIN_CONTRAST
+    assert max(got[0], got[3], got[4], got[5]) < T.RIDGE_MIN_CONTRAST
