@@ -53,15 +53,17 @@ STAGES = ("flatten_lighting", "overview", "is_blank", "identify_any_turn", "chec
           "page_ink", "locate_boxes", "read_boxes", "resolve_questions", "read_comment")
 
 
-def specimen(pages: int, comment_share: float, profile: str) -> Path:
-    """A ``pages``-page grey JPEG PDF at 200 dpi (made once, kept in bench/out)."""
-    stem = f"profile-{profile}-{pages}-c{round(comment_share * 100)}"
+def specimen(pages: int, comment_share: float, profile: str, as_is: bool = False) -> Path:
+    """A ``pages``-page PDF at 200 dpi (made once, kept in bench/out): grey JPEG without batch
+    accidents as bench/speed.py's, or with the profile's own 1-bit pages and accidents (``as_is``)."""
+    stem = f"profile-{profile}{'-as-is' if as_is else ''}-{pages}-c{round(comment_share * 100)}"
     path = OUT / f"{stem}.pdf"
     if not path.exists():
         OUT.mkdir(parents=True, exist_ok=True)
         template = load_template(ROOT / "form_templates" / "motcua-2026.yaml")
         layout = resolve_layout(template)
-        prof = dataclasses.replace(PROFILES[profile], binarize_prob=0.0, batch_accidents=False)
+        prof = PROFILES[profile] if as_is else dataclasses.replace(PROFILES[profile], binarize_prob=0.0,
+                                                                   batch_accidents=False)
         simulate_batch(template, layout, path, OUT / f"{stem}.jsonl", count=pages // len(layout.pages),
                        seed=pages, dpi=200, profile=prof, comment_share=comment_share)
     return path
@@ -129,17 +131,19 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=300)
     parser.add_argument("--comments", type=float, default=0.3, help="share of sheets with a written comment")
     parser.add_argument("--profile", default="office", choices=sorted(PROFILES))
+    parser.add_argument("--as-is", action="store_true",
+                        help="the profile's own 1-bit pages and batch accidents, not only grey JPEG pages")
     parser.add_argument("--pdf", type=Path, help="read this PDF instead of a simulated one")
     parser.add_argument("--save", type=Path)
     parser.add_argument("--compare", type=Path)
     parser.add_argument("--cprofile", type=int, default=0, metavar="N")
     args = parser.parse_args()
-    pdf = args.pdf or specimen(args.pages, args.comments, args.profile)
+    pdf = args.pdf or specimen(args.pages, args.comments, args.profile, args.as_is)
     cv2.setNumThreads(1)
     set_drafting_in_scan(False)
     catalogue = Catalogue.from_folder(ROOT / "form_templates")
     clock = StageClock()
-    for name in STAGES:
+    for name in (name for name in STAGES if hasattr(page_module, name)):
         setattr(page_module, name, clock.wrap(name, getattr(page_module, name)))
     loader = PageLoader()
     per_stage: dict[str, list[float]] = defaultdict(list)
