@@ -127,7 +127,10 @@ def handwriting(ink: np.ndarray, px_per_mm: float) -> tuple[np.ndarray, np.ndarr
     scale = T.TEXT_DENSITY_PX_PER_MM / px_per_mm
     coarse = cv2.resize(written_strokes, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     density = cv2.GaussianBlur(coarse, (0, 0), T.TEXT_DENSITY_SIGMA_MM * T.TEXT_DENSITY_PX_PER_MM)
-    written = remove_specks((density > T.TEXT_MIN_DENSITY).astype(np.uint8), T.TEXT_DENSITY_PX_PER_MM)
+    dense = (density > T.TEXT_MIN_DENSITY).astype(np.uint8)
+    if not dense.any():  # a blank field's usual case: nothing written, the same empty mask sooner (#18)
+        return np.zeros_like(strokes), printed
+    written = remove_specks(dense, T.TEXT_DENSITY_PX_PER_MM)
     size = (strokes.shape[1], strokes.shape[0])
     return cv2.resize(written, size, interpolation=cv2.INTER_NEAREST), printed
 
@@ -137,6 +140,8 @@ def field_ink(ink: PageInk, region: TextRegion) -> FieldInk:
     m = T.CROP_MARGIN_MM
     area = ink.region_mm(region.x - m, region.y - m, region.w + 2 * m, region.h + 2 * m)
     written, printed = handwriting(area, K)
+    if not written.any():  # nothing written anywhere near the field (#18: skips the labelling below)
+        return FieldInk(written, printed, 0.0)
     inside = int(round((m + T.TEXT_FRAME_MARGIN_MM) * K))
     core = np.zeros_like(written)
     core[inside:written.shape[0] - inside, inside:written.shape[1] - inside] = 1

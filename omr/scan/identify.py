@@ -14,6 +14,7 @@ import numpy as np
 
 from omr import tuning as T
 from omr.forms.qrcodes import PageIdentity, parse_payload, qr_matrix
+from omr.scan.lighting import grey_percentile
 
 # Centres of the four fiducials in mm, order top-left, top-right, bottom-left, bottom-right.
 _F_NEAR = T.FIDUCIAL_INSET + T.FIDUCIAL_SIZE / 2
@@ -69,7 +70,7 @@ def is_blank(grey: np.ndarray, view: Overview | None = None) -> bool:
     before counting.
     """
     small = cv2.medianBlur((view or overview(grey)).image, 3)
-    paper = float(np.percentile(small, 90))
+    paper = grey_percentile(small, 90)
     dark = small < paper - 60
     return float(dark.mean()) < T.BLANK_MAX_INK_SHARE
 
