@@ -112,12 +112,61 @@ _NO_EVIDENCE = BoxEvidence(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 def page_evidence(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxEvidence]:
     """:func:`box_evidence` of every box of a page (one per box, in order), the same values,
-    with the windows' ink and the rings around the boxes computed for all boxes of one size
-    at once: ~100 boxes a page cost ~35 ms of CPU box by box, ~10 ms so (issue #18).
+    measured for all windows of one size at once (issue #18: ~100 boxes a page cost ~35 ms of
+    CPU box by box): the windows' ink and the rings around the boxes as stacks; fill, darkness
+    and whether any ink is there at all from rectangle sums; the stroke measures only for boxes
+    holding some ink.
     """
-    inks, rings = _window_inks_and_rings(search.windows, boxes, search.offsets)
-    return [_NO_EVIDENCE if ink is None else _evidence_on(window, box, dx, dy, ink, ring)
-            for window, box, (dx, dy), ink, ring in zip(search.windows, boxes, search.offsets, inks, rings)]
+    windows, offsets = search.windows, search.offsets
+    evidence = [_NO_EVIDENCE] * len(boxes)
+    by_shape: dict[tuple[int, int], list[int]] = {}
+    for i, window in enumerate(windows):
+        if window.paper > 0 and window.grey.size:
+            by_shape.setdefault(window.grey.shape, []).append(i)
+    m = T.BOX_INNER_MARGIN_MM
+    faint = min(T.TRACE_INK_LEVEL, T.INK_THRESHOLD)
+    for members in by_shape.values():
+        stack = [windows[i] for i in members]
+        ink, rings = _stack_inks_and_rings(stack, [boxes[i] for i in members], offsets[members])
+        height, width = ink.shape[1:]
+        # The inside of each box on its window, as measure_box cuts it (rounded the same way).
+        bx, by = np.array([boxes[i].x for i in members]), np.array([boxes[i].y for i in members])
+        bw, bh = np.array([boxes[i].w for i in members]), np.array([boxes[i].h for i in members])
+        dx, dy = offsets[members, 0], offsets[members, 1]
+        x0, y0 = np.array([w.x0 for w in stack]), np.array([w.y0 for w in stack])
+        left = np.clip(np.round((bx + dx + m) * K).astype(np.int64) - x0, 0, width)
+        top = np.clip(np.round((by + dy + m) * K).astype(np.int64) - y0, 0, height)
+        right = np.clip(np.round((bx + dx + bw - m) * K).astype(np.int64) - x0, 0, width)
+        bottom = np.clip(np.round((by + dy + bh - m) * K).astype(np.int64) - y0, 0, height)
+        size = np.maximum(right - left, 0) * np.maximum(bottom - top, 0)
+        # Rectangle sums on the windows stacked into one tall image: grey < the ink cut-off
+        # (grey is whole, so < ceil(cut-off) is the same test), grey itself, and any faint ink.
+        grey = np.stack([w.grey for w in stack])
+        cutoff = np.ceil([w.ink_cutoff(T.INK_THRESHOLD) for w in stack]).astype(np.int64)
+        rows = top + np.arange(len(members)) * height
+        row_ends = bottom + np.arange(len(members)) * height
+
+        def rect_sums(image: np.ndarray) -> np.ndarray:
+            # float64 sums: exact for any page (a 32-bit sum of grey could overflow on a very large one).
+            total = cv2.integral(image.reshape(-1, width), sdepth=cv2.CV_64F)
+            return (total[row_ends, right] - total[rows, right] - total[row_ends, left]
+                    + total[rows, left]).astype(np.int64)
+
+        dark = rect_sums((grey < cutoff[:, None, None]).view(np.uint8))
+        grey_sum = rect_sums(grey)
+        inked = rect_sums((ink >= faint).view(np.uint8))
+        for j, i in enumerate(members):
+            if size[j] == 0:
+                continue
+            window, n = stack[j], int(size[j])
+            fill, darkness = int(dark[j]) / n, window.mean_ink(int(grey_sum[j]) / n)
+            if not inked[j]:
+                # Most boxes of a page: no ink even at the faintest level looked at, so no stroke
+                # core, trace, coverage or stroke across (the zeros those measures give).
+                evidence[i] = BoxEvidence(fill, darkness, 0.0, 0.0, 0.0, rings[j], 0.0)
+            else:
+                evidence[i] = _inked_evidence(ink[j, top[j]:bottom[j], left[j]:right[j]], fill, darkness, rings[j])
+    return evidence
 
 
 def box_evidence(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> BoxEvidence:
@@ -152,56 +201,40 @@ def _evidence_on(window: BoxWindow, box: Checkbox, dx: float, dy: float, ink: np
     inside = ink[max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)]
     if inside.size == 0:
         return _NO_EVIDENCE
-    if inside.max() < min(T.TRACE_INK_LEVEL, T.INK_THRESHOLD):
-        # Most boxes of a page: no ink even at the faintest level looked at, so no stroke core,
-        # trace, coverage or stroke across (the zeros the measures below give, sooner: issue #18).
-        return BoxEvidence(fill, darkness, 0.0, 0.0, 0.0, ring, 0.0)
+    return _inked_evidence(inside, fill, darkness, ring)
+
+
+def _inked_evidence(inside: np.ndarray, fill: float, darkness: float, ring: float) -> BoxEvidence:
+    """The evidence of a box from its inside's ink (float32 0..1, non-empty), fill, darkness and ring."""
     inked = inside[inside >= T.INK_THRESHOLD]
     stroke = float(np.percentile(inked, T.STROKE_CORE_PERCENTILE)) if inked.size >= T.STROKE_CORE_MIN_PX else 0.0
     return BoxEvidence(fill, darkness, stroke, _longest_trace_mm(inside), _coverage(inside), ring,
                        _strokes_across(inside))
 
 
-def _window_inks_and_rings(windows: list[BoxWindow], boxes: list[Checkbox],
-                           offsets: np.ndarray) -> tuple[list[np.ndarray | None], list[float]]:
-    """Each window's ink (:func:`_window_ink`; None off the page) and each box's :func:`_ring_share`
-    (0.0 off the page), computed for all windows of one size at once: the same values as box by
-    box, at a fraction of the cost (a page has ~100 boxes; issue #18).
-    """
-    inks: list[np.ndarray | None] = [None] * len(windows)
-    rings = [0.0] * len(windows)
-    by_shape: dict[tuple[int, int], list[int]] = {}
-    for i, window in enumerate(windows):
-        if window.paper > 0 and window.grey.size:
-            by_shape.setdefault(window.grey.shape, []).append(i)
-    for members in by_shape.values():
-        # float32 as _window_ink computes it (the paper level and scale rounded to float32 first).
-        paper = np.array([windows[i].paper for i in members], np.float32)[:, None, None]
-        scale = np.array([max(windows[i].paper * (1.0 - windows[i].black_ratio), 1e-6) for i in members],
-                         np.float32)[:, None, None]
-        grey = np.stack([windows[i].grey for i in members]).astype(np.float32)
-        ink = np.clip((paper - grey) / scale, 0.0, 1.0)
-        for j, i in enumerate(members):
-            inks[i] = ink[j]
-        # _ring_share for every box of the stack: its geometry per box, then per inked pixel.
-        bx = np.array([boxes[i].x for i in members])
-        by = np.array([boxes[i].y for i in members])
-        bw = np.array([boxes[i].w for i in members])
-        bh = np.array([boxes[i].h for i in members])
-        dx = offsets[members, 0] - np.array([windows[i].x0 for i in members]) / K
-        dy = offsets[members, 1] - np.array([windows[i].y0 for i in members]) / K
-        cx, cy = (bx + dx + bw / 2) * K, (by + dy + bh / 2) * K
-        n, ys, xs = np.nonzero(ink >= T.INK_THRESHOLD)
-        ox, oy = np.abs(xs - cx[n]) - (bw * K / 2)[n], np.abs(ys - cy[n]) - (bh * K / 2)[n]
-        outside = np.hypot(np.maximum(ox, 0), np.maximum(oy, 0)) / K
-        band = (outside >= T.RING_NEAR_MM) & (outside <= T.RING_FAR_MM)
-        n = n[band]
-        angles = np.arctan2(ys[band] - cy[n], xs[band] - cx[n])
-        sectors = ((angles + np.pi) / (2 * np.pi) * T.RING_DIRECTIONS).astype(int) % T.RING_DIRECTIONS
-        seen = np.bincount(np.unique(n * T.RING_DIRECTIONS + sectors) // T.RING_DIRECTIONS, minlength=len(members))
-        for j, i in enumerate(members):
-            rings[i] = int(seen[j]) / T.RING_DIRECTIONS
-    return inks, rings
+def _stack_inks_and_rings(windows: list[BoxWindow], boxes: list[Checkbox],
+                          offsets: np.ndarray) -> tuple[np.ndarray, list[float]]:
+    """The ink of equal-sized on-page windows (n, h, w), float32 as :func:`_window_ink` computes
+    it, and each box's :func:`_ring_share`, for the whole stack at once (the same values)."""
+    # The paper level and scale rounded to float32 first, as NumPy does for a Python float.
+    paper = np.array([w.paper for w in windows], np.float32)[:, None, None]
+    scale = np.array([max(w.paper * (1.0 - w.black_ratio), 1e-6) for w in windows], np.float32)[:, None, None]
+    ink = np.clip((paper - np.stack([w.grey for w in windows]).astype(np.float32)) / scale, 0.0, 1.0)
+    # _ring_share for every box of the stack: its geometry per box, then per inked pixel.
+    bx, by = np.array([b.x for b in boxes]), np.array([b.y for b in boxes])
+    bw, bh = np.array([b.w for b in boxes]), np.array([b.h for b in boxes])
+    dx = offsets[:, 0] - np.array([w.x0 for w in windows]) / K
+    dy = offsets[:, 1] - np.array([w.y0 for w in windows]) / K
+    cx, cy = (bx + dx + bw / 2) * K, (by + dy + bh / 2) * K
+    n, ys, xs = np.nonzero(ink >= T.INK_THRESHOLD)
+    ox, oy = np.abs(xs - cx[n]) - (bw * K / 2)[n], np.abs(ys - cy[n]) - (bh * K / 2)[n]
+    outside = np.hypot(np.maximum(ox, 0), np.maximum(oy, 0)) / K
+    band = (outside >= T.RING_NEAR_MM) & (outside <= T.RING_FAR_MM)
+    n = n[band]
+    angles = np.arctan2(ys[band] - cy[n], xs[band] - cx[n])
+    sectors = ((angles + np.pi) / (2 * np.pi) * T.RING_DIRECTIONS).astype(int) % T.RING_DIRECTIONS
+    seen = np.bincount(np.unique(n * T.RING_DIRECTIONS + sectors) // T.RING_DIRECTIONS, minlength=len(windows))
+    return ink, [int(count) / T.RING_DIRECTIONS for count in seen]
 
 
 def _strokes_across(inside: np.ndarray) -> float:
