@@ -226,7 +226,14 @@ def _stack_inks_and_rings(windows: list[BoxWindow], boxes: list[Checkbox],
     dx = offsets[:, 0] - np.array([w.x0 for w in windows]) / K
     dy = offsets[:, 1] - np.array([w.y0 for w in windows]) / K
     cx, cy = (bx + dx + bw / 2) * K, (by + dy + bh / 2) * K
-    n, ys, xs = np.nonzero(ink >= T.INK_THRESHOLD)
+    # Only pixels that can lie in the band are looked at: within RING_FAR_MM of the outline along
+    # both axes, and not within RING_NEAR_MM / sqrt(2) along both (a pixel margin either way).
+    far, near = T.RING_FAR_MM * K + 1.0, T.RING_NEAR_MM * K / np.sqrt(2.0) - 1.0
+    across = np.abs(np.arange(ink.shape[2])[None, :] - cx[:, None]) - (bw * K / 2)[:, None]
+    down = np.abs(np.arange(ink.shape[1])[None, :] - cy[:, None]) - (bh * K / 2)[:, None]
+    reach = (down <= far)[:, :, None] & (across <= far)[:, None, :]
+    reach &= ~((down < near)[:, :, None] & (across < near)[:, None, :])
+    n, ys, xs = np.nonzero((ink >= T.INK_THRESHOLD) & reach)
     ox, oy = np.abs(xs - cx[n]) - (bw * K / 2)[n], np.abs(ys - cy[n]) - (bh * K / 2)[n]
     outside = np.hypot(np.maximum(ox, 0), np.maximum(oy, 0)) / K
     band = (outside >= T.RING_NEAR_MM) & (outside <= T.RING_FAR_MM)
