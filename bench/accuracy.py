@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from omr import batch  # noqa: E402
+from omr.scan import batch  # noqa: E402
 from omr.forms.layout import resolve_layout  # noqa: E402
 from omr.forms.simulate import simulate_batch, simulate_damaged_batch  # noqa: E402
 from omr.forms.template import load_template  # noqa: E402

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from ingest_variants import IMAGE_KINDS, PDF_KINDS, exif_jpeg, pdf_variant, write_variant  # noqa: E402
 
-from omr import batch  # noqa: E402
+from omr.scan import batch  # noqa: E402
 from omr.forms.layout import resolve_layout  # noqa: E402
 from omr.forms.simulate import PROFILES, simulate_batch  # noqa: E402
 from omr.forms.template import load_template  # noqa: E402
