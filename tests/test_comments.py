@@ -295,3 +295,58 @@ def test_cli_lists_comments_flagged_first(written_batch, store_url, repo_root, c
     flagged = ["Dấu hiệu tiêu cực" in block for block in blocks]
     assert flagged == sorted(flagged, reverse=True)  # every flagged comment before the others
     assert "0912 345 678" not in out
+
+
+def _field_ink_full_size(ink, region):
+    """field_ink as it was before #18: the written areas labelled on the full-size mask."""
+    m, K = C.T.CROP_MARGIN_MM, C.K
+    area = ink.region_mm(region.x - m, region.y - m, region.w + 2 * m, region.h + 2 * m)
+    written, printed = C.handwriting(area, K)
+    inside = int(round((m + C.T.TEXT_FRAME_MARGIN_MM) * K))
+    core = np.zeros_like(written)
+    core[inside:written.shape[0] - inside, inside:written.shape[1] - inside] = 1
+    count, labels = cv2.connectedComponents(written, connectivity=8)
+    touching = np.zeros(count, np.uint8)
+    touching[np.unique(labels[(core > 0) & (written > 0)])] = 1
+    touching[0] = 0
+    written = touching[labels]
+    return written, printed, float((written & core).sum()) / (K * K)
+
+
+@pytest.mark.parametrize("shift_mm", [0.0, 0.13, 0.37])  # odd sizes of the field's crop, not only even ones
+def test_written_areas_counted_on_the_density_grid_are_the_full_size_ones(default_layout, shift_mm):
+    """Issue #18: field_ink finds the written areas on the density grid; the mask and the mm² inside the
+    frame are exactly those of labelling the full-size mask, for writing inside the frame, across it,
+    wholly outside it (the question above), specks, and nothing at all."""
+    from omr.scan.align import PageInk
+
+    _, layout = default_layout
+    region = dataclasses.replace(layout.page(2).text_regions[0])
+    region = dataclasses.replace(region, x=region.x + shift_mm, y=region.y + shift_mm, h=region.h + shift_mm)
+    K = 8
+    rng = np.random.default_rng(int(shift_mm * 100))
+    x0, y0, x1, y1 = (int(v * K) for v in (region.x, region.y, region.x + region.w, region.y + region.h))
+    pages = []
+    for kind in ("inside", "across", "outside", "specks", "nothing"):
+        canonical = np.full((int(297 * K), int(210 * K)), 235, np.uint8)
+        cv2.rectangle(canonical, (x0, y0), (x1, y1), 40, 2)  # the printed frame
+        if kind == "inside":
+            for _ in range(40):
+                x, y = int(rng.uniform(x0 + 20, x1 - 60)), int(rng.uniform(y0 + 20, y1 - 20))
+                cv2.line(canonical, (x, y), (x + int(rng.uniform(8, 40)), y + int(rng.uniform(-12, 12))), 30, 2)
+        elif kind == "across":  # a stroke from the margin over the frame into the field
+            cv2.line(canonical, (x0 + 200, y0 - 14), (x0 + 260, y0 + 40), 30, 2)
+        elif kind == "outside":  # writing in the margin above the frame only
+            cv2.line(canonical, (x0 + 300, y0 - 14), (x0 + 400, y0 - 10), 30, 2)
+        elif kind == "specks":
+            for _ in range(30):
+                x, y = int(rng.uniform(x0 - 10, x1 + 10)), int(rng.uniform(y0 - 10, y1 + 10))
+                canonical[y:y + 2, x:x + 2] = 30
+        pages.append((kind, PageInk(canonical, np.full((297, 210), 235.0, np.float32), black_ratio=0.1)))
+    for kind, ink in pages:
+        found = C.field_ink(ink, region)
+        written, printed, inside_mm2 = _field_ink_full_size(ink, region)
+        assert np.array_equal(found.written, written), kind
+        assert np.array_equal(found.printed, printed), kind
+        assert found.inside_mm2 == inside_mm2, kind
+        assert (found.inside_mm2 >= C.T.TEXT_MIN_INK_MM2) == (kind in ("inside", "across")), kind

@@ -281,3 +281,33 @@ def test_the_back_page_showing_through_is_not_a_mark(default_layout, blanks, cat
     result = process_page(_as_raw(img, dpi, rng), catalogue)
     assert result.set_aside is None
     _check(result, expected, exact=set(list(expected)[:4]))
+
+
+def test_a_page_measured_all_at_once_gives_each_box_its_own_evidence(default_layout, blanks, catalogue,
+                                                                     monkeypatch):
+    """Issue #18: read_boxes measures a page's boxes in stacks; every box's evidence (fill, darkness,
+    stroke core, trace, coverage, ring, strokes across) is exactly what measuring it alone gives,
+    on a page with every habit the rules look at, and boxes pushed off the page."""
+    from omr.scan import page as page_module
+    from omr.scan.read import box_evidence, page_evidence
+
+    rng = np.random.default_rng(3)
+    img, page = _page(default_layout, blanks, 200)
+    black = (25, 25, 25)
+    for qid, habit in {"B1": "scribble", "B2": "circled", "C1": "faint_stroke", "C2": "erasure",
+                       "C3": "struck_tick", "D1": "tick_out"}.items():
+        draw_habit(img, _boxes(page, qid)["4"], habit, 200, black, rng, 0.45)
+    _draw_mark(img, _boxes(page, "B3")["2"], "fill", 200, black, rng, 0.45)
+    _respondent(img, page, 200, rng, black, {"B1", "B2", "B3", "C1", "C2", "C3", "D1"})
+    seen = []
+    real = page_module.read_boxes
+    monkeypatch.setattr(page_module, "read_boxes", lambda search, boxes: seen.append((search, boxes))
+                        or real(search, boxes))
+    assert process_page(_as_raw(img, 200, rng), catalogue).set_aside is None
+    search, boxes = seen[0]
+    one_by_one = [box_evidence(w, b, dx, dy) for w, b, (dx, dy) in zip(search.windows, boxes, search.offsets)]
+    assert page_evidence(search, boxes) == one_by_one
+    assert sum(e.ring > 0.5 for e in one_by_one) >= 1 and sum(e.coverage > 0.5 for e in one_by_one) >= 2
+    # Windows off the page (paper 0) measure nothing, in a stack or alone.
+    search.windows[0] = dataclasses.replace(search.windows[0], paper=0.0)
+    assert page_evidence(search, boxes)[0] == box_evidence(search.windows[0], boxes[0], *search.offsets[0])

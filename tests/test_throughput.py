@@ -254,3 +254,17 @@ def test_reading_a_long_pdf_front_to_back_keeps_memory_flat(tmp_path):
             seen[raw.index] = _rss_mib()
     # Kept streams would be ~64 MB more at page 119 than at page 32; a re-opened document stays level.
     assert seen[119] - seen[T.PDF_PAGES_PER_OPENING] < 40, seen
+
+
+@pytest.mark.parametrize("q", [0, 0.5, 50, 90, 99, 100])
+def test_grey_percentile_from_the_histogram_is_numpys(q):
+    """Issue #18: the lighting and blank tests take percentiles from the histogram; same values as NumPy's."""
+    from omr.scan.lighting import grey_percentile
+
+    rng = np.random.default_rng(int(q * 10))
+    images = [np.clip(rng.normal(225, 25, (300, 200)), 0, 255).astype(np.uint8),  # paper and noise
+              rng.integers(0, 256, (7, 5), dtype=np.uint8),  # few pixels: levels differ around the rank
+              np.full((40, 30), 17, np.uint8), np.array([[0, 255]], np.uint8),
+              np.repeat(np.arange(256, dtype=np.uint8), 3)[None, :]]
+    for image in images:
+        assert grey_percentile(image, q) == float(np.percentile(image, q))

@@ -90,11 +90,17 @@ def strokes_reach(strokes: np.ndarray) -> np.ndarray:
 
 def remove_specks(strokes: np.ndarray, px_per_mm: float) -> np.ndarray:
     """``strokes`` (uint8 0/1) without connected ink smaller than a stroke on both sides."""
+    labels, keep = _speck_labels(strokes, px_per_mm)
+    return keep[labels]
+
+
+def _speck_labels(strokes: np.ndarray, px_per_mm: float) -> tuple[np.ndarray, np.ndarray]:
+    """(labels of the 8-connected ink of ``strokes``, uint8 0/1 per label: kept, not a speck or paper)."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
     min_extent = T.TEXT_MIN_STROKE_EXTENT_MM * px_per_mm
     keep = np.zeros(count, np.uint8)
     keep[1:] = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]) >= min_extent
-    return keep[labels]
+    return labels, keep
 
 
 @dataclass
@@ -121,33 +127,65 @@ def handwriting(ink: np.ndarray, px_per_mm: float) -> tuple[np.ndarray, np.ndarr
     a millimetre wide need no finer grid, and a quarter of the pixels is a
     quarter of the time.
     """
+    labels, keep, printed = _written_labels(ink, px_per_mm)
+    if labels is None:
+        return np.zeros(ink.shape, np.uint8), printed
+    return cv2.resize(keep[labels], (ink.shape[1], ink.shape[0]), interpolation=cv2.INTER_NEAREST), printed
+
+
+def _written_labels(ink: np.ndarray, px_per_mm: float) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """:func:`handwriting` at the density grid: (labels of the dense areas, or None when there is
+    none; uint8 0/1 per label: a written area, not a speck; the printed lines at full size)."""
     strokes = (ink > T.TEXT_STROKE_LEVEL).astype(np.uint8)
     printed = printed_lines(strokes, px_per_mm)
     written_strokes = (strokes & (1 - printed)).astype(np.float32)
     scale = T.TEXT_DENSITY_PX_PER_MM / px_per_mm
     coarse = cv2.resize(written_strokes, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     density = cv2.GaussianBlur(coarse, (0, 0), T.TEXT_DENSITY_SIGMA_MM * T.TEXT_DENSITY_PX_PER_MM)
-    written = remove_specks((density > T.TEXT_MIN_DENSITY).astype(np.uint8), T.TEXT_DENSITY_PX_PER_MM)
-    size = (strokes.shape[1], strokes.shape[0])
-    return cv2.resize(written, size, interpolation=cv2.INTER_NEAREST), printed
+    dense = (density > T.TEXT_MIN_DENSITY).astype(np.uint8)
+    if not dense.any():  # a blank field's usual case: nothing written
+        return None, np.zeros(1, np.uint8), printed
+    labels, keep = _speck_labels(dense, T.TEXT_DENSITY_PX_PER_MM)
+    return labels, keep, printed
+
+
+def _nearest_source(source: int, target: int) -> np.ndarray:
+    """For each of ``target`` rows (or columns), the source row ``cv2.resize`` with INTER_NEAREST
+    copies it from when it stretches ``source`` rows to ``target`` (asked of OpenCV itself)."""
+    index = np.arange(source, dtype=np.int32).reshape(-1, 1)
+    return cv2.resize(index, (1, target), interpolation=cv2.INTER_NEAREST).ravel()
 
 
 def field_ink(ink: PageInk, region: TextRegion) -> FieldInk:
-    """Handwriting and print in a comment field and its crop margin, on the aligned page."""
+    """Handwriting and print in a comment field and its crop margin, on the aligned page.
+
+    Writing may run over the frame, but what lies wholly outside it is the
+    form's own print (the question above) or another field's: only written
+    areas reaching inside the frame count. They are found and counted on the
+    density grid (a quarter of the pixels, issue #18): stretching that grid to
+    the page's resolution (nearest neighbour) keeps which areas touch, so the
+    areas, and the written mm² inside the frame, are those of the full-size mask.
+    """
     m = T.CROP_MARGIN_MM
     area = ink.region_mm(region.x - m, region.y - m, region.w + 2 * m, region.h + 2 * m)
-    written, printed = handwriting(area, K)
+    labels, keep, printed = _written_labels(area, K)
+    height, width = area.shape
+    if labels is None or not keep.any():  # nothing written anywhere near the field
+        return FieldInk(np.zeros((height, width), np.uint8), printed, 0.0)
     inside = int(round((m + T.TEXT_FRAME_MARGIN_MM) * K))
-    core = np.zeros_like(written)
-    core[inside:written.shape[0] - inside, inside:written.shape[1] - inside] = 1
-    # Writing may run over the frame, but what lies wholly outside it is the
-    # form's own print (the question above) or another field's.
-    count, labels = cv2.connectedComponents(written, connectivity=8)
-    touching = np.zeros(count, np.uint8)
-    touching[np.unique(labels[(core > 0) & (written > 0)])] = 1
-    touching[0] = 0
+    # Full-size rows and columns inside the frame, as the grid's rows and columns they come from.
+    rows = _nearest_source(labels.shape[0], height)[inside:height - inside]
+    cols = _nearest_source(labels.shape[1], width)[inside:width - inside]
+    touching = np.zeros(len(keep), np.uint8)
+    if rows.size and cols.size:
+        touching[np.bincount(labels[np.unique(rows)][:, np.unique(cols)].ravel(), minlength=len(keep)) > 0] = 1
+    touching &= keep
     written = touching[labels]
-    return FieldInk(written, printed, float((written & core).sum()) / (K * K))
+    # Each grid cell stands for (its full-size rows inside the frame) x (its columns inside it) px.
+    inside_px = int(np.bincount(rows, minlength=labels.shape[0]) @ written.astype(np.int64)
+                    @ np.bincount(cols, minlength=labels.shape[1]))
+    return FieldInk(cv2.resize(written, (width, height), interpolation=cv2.INTER_NEAREST), printed,
+                    float(inside_px) / (K * K))
 
 
 def crop_field(grey: np.ndarray, homography_mm_to_px: np.ndarray, region: TextRegion,

@@ -14,6 +14,7 @@ import numpy as np
 
 from omr import tuning as T
 from omr.forms.qrcodes import PageIdentity, parse_payload, qr_matrix
+from omr.scan.lighting import grey_percentile
 
 # Centres of the four fiducials in mm, order top-left, top-right, bottom-left, bottom-right.
 _F_NEAR = T.FIDUCIAL_INSET + T.FIDUCIAL_SIZE / 2
@@ -69,7 +70,7 @@ def is_blank(grey: np.ndarray, view: Overview | None = None) -> bool:
     before counting.
     """
     small = cv2.medianBlur((view or overview(grey)).image, 3)
-    paper = float(np.percentile(small, 90))
+    paper = grey_percentile(small, 90)
     dark = small < paper - 60
     return float(dark.mean()) < T.BLANK_MAX_INK_SHARE
 
@@ -275,12 +276,25 @@ def locate_codes(grey: np.ndarray, origin: tuple[int, int] = (0, 0)) -> list[Loc
         p = barcode.position
         corners = np.array([[q.x, q.y] for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)],
                            dtype=np.float64)
-        mirrored, contrast = _symbol_check(grey, corners, barcode.text)
+        mirrored, contrast = _symbol_check(grey, corners, barcode.text, _data_mask(barcode))
         found.append(LocatedCode(identity, corners + np.asarray(origin, np.float64), mirrored, contrast))
     return found
 
 
-def _symbol_check(grey: np.ndarray, corners: np.ndarray, text: str) -> tuple[bool, float]:
+def _data_mask(barcode) -> int | None:
+    """The data mask (0-7) zxing-cpp read off a QR symbol, or None when it does not say.
+
+    A symbol it decoded had its mask read right (a wrong one scrambles the
+    data beyond what error correction repairs), and omr's symbols are printed
+    with the mask segno chose (:func:`omr.forms.qrcodes.qr_matrix`).
+    """
+    extra = getattr(barcode, "extra", None)
+    mask = extra.get("DataMask") if isinstance(extra, dict) else None
+    return mask if isinstance(mask, int) and 0 <= mask <= 7 else None
+
+
+def _symbol_check(grey: np.ndarray, corners: np.ndarray, text: str,
+                  mask: int | None = None) -> tuple[bool, float]:
     """(mirrored, contrast) of the symbol at ``corners``, compared module by module with its own print.
 
     omr prints the payload with :func:`omr.forms.qrcodes.qr_matrix`, so the symbol
@@ -288,10 +302,11 @@ def _symbol_check(grey: np.ndarray, corners: np.ndarray, text: str) -> tuple[boo
     reader reports corners clockwise either way, so only this comparison tells
     a code seen through the paper from the page's own. When the print cannot
     be reproduced (another encoder), neither side wins and the code counts as
-    not mirrored.
+    not mirrored. ``mask``: the symbol's data mask as the decoder read it
+    (drawing the symbol again then skips choosing a mask).
     """
     try:
-        modules = qr_matrix(text)
+        modules = qr_matrix(text, mask)
     except Exception:  # not a payload segno can encode the same way: nothing to compare with
         return False, 1.0
     n = modules.shape[0]

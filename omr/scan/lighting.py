@@ -29,6 +29,28 @@ def nominal_px_per_mm(grey: np.ndarray) -> float:
     return max(grey.shape) / T.PAGE_HEIGHT
 
 
+def grey_percentile(grey: np.ndarray, q: float) -> float:
+    """``np.percentile(grey, q)`` of a uint8 image, the same value, from its histogram where it can.
+
+    ``q`` in 0-100. NumPy interpolates linearly between the two order
+    statistics around ``(n - 1) q / 100``; when the grey levels around them are
+    all equal (nearly always on a page: a million pixels, 256 levels) that level
+    is the answer, read off the cumulative histogram (~0.3 ms instead of
+    ~1 ms for a sort, issue #18). Otherwise, or beyond 2^24 pixels (OpenCV
+    counts in float32), NumPy computes it.
+    """
+    n = grey.size
+    if n < 4 or n >= 1 << 24 or grey.dtype != np.uint8:
+        return float(np.percentile(grey, q))
+    low = int(np.floor((n - 1) * (q / 100)))
+    hist = cv2.calcHist([np.ascontiguousarray(grey)], [0], None, [256], [0, 256]).ravel()
+    # The levels of the order statistics one either side of the pair NumPy interpolates between.
+    first, last = np.searchsorted(np.cumsum(hist), [max(low - 1, 0), min(low + 2, n - 1)], side="right")
+    if first == last:
+        return float(first)
+    return float(np.percentile(grey, q))
+
+
 def paper_background(grey: np.ndarray) -> tuple[np.ndarray, float]:
     """The paper's brightness under every pixel of ``grey`` (uint8, same shape), by a closing,
     and the brightly lit paper's level (the 99th percentile of that estimate).
@@ -50,7 +72,7 @@ def paper_background(grey: np.ndarray) -> tuple[np.ndarray, float]:
     side = int(round(T.LIGHT_WINDOW_MM * work_px_per_mm)) | 1
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
     closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
-    lit = float(np.percentile(closed, 99))
+    lit = grey_percentile(closed, 99)
     if factor > 1:
         # Resized back, a sharp edge of light would be spread over a work pixel: on its dark side
         # the paper taken too bright, and a line of false ink drawn along the edge. The darker
@@ -59,7 +81,7 @@ def paper_background(grey: np.ndarray) -> tuple[np.ndarray, float]:
                            borderType=cv2.BORDER_REPLICATE)
     background = cv2.resize(closed, (w, h), interpolation=cv2.INTER_LINEAR)
     if factor > 1:
-        np.maximum(background, grey, out=background)
+        cv2.max(background, grey, dst=background)
     return background, lit
 
 
@@ -78,6 +100,7 @@ def flatten_lighting(grey: np.ndarray) -> np.ndarray:
     background, lit = paper_background(grey)
     if lit <= 0:
         return grey
-    np.maximum(background, np.uint8(min(255.0, T.LIGHT_MIN_BACKGROUND_SHARE * lit)), out=background)
+    # OpenCV's max, not NumPy's: ~10x faster against a scalar on a whole page (issue #18).
+    cv2.max(background, float(np.uint8(min(255.0, T.LIGHT_MIN_BACKGROUND_SHARE * lit))), dst=background)
     # One saturating pass in OpenCV: grey * lit / background, rounded, clipped to 0-255.
     return cv2.divide(grey, background, scale=lit)

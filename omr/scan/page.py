@@ -24,7 +24,8 @@ from omr.scan.identify import is_blank, overview
 from omr.scan.ingest import RawPage
 from omr.scan.lighting import flatten_lighting
 from omr.scan.page_geometry import (
-    checked_homography,
+    BoxFit,
+    checked_fit,
     crop_part,
     find_two_pages,
     half_holding_page,
@@ -225,7 +226,8 @@ def _process(raw: RawPage, catalogue: Catalogue, *, split: bool,
         result.detail = f"{result.form_id} v{result.version} trang {result.page}"
         return result
     page = layout.page(result.page)
-    homography, note, fits = checked_homography(grey, found.homography, page)
+    fit, note, fits = checked_fit(grey, found.homography, page)
+    homography = fit.homography
     if not fits:
         # The boxes are not where this page's layout puts them: does the QR code name the wrong page?
         match = match_layout(grey, homography, catalogue)
@@ -241,7 +243,7 @@ def _process(raw: RawPage, catalogue: Catalogue, *, split: bool,
         result.rotated_180 = False
     if note:
         result.detail = (result.detail + "; " if result.detail else "") + note
-    _read_page(grey, homography, layout, page, result)
+    _read_page(grey, homography, layout, page, result, fit)
     if not fits and "misaligned" not in result.detail:
         # Most boxes are not where any placing of the page puts them: nothing on it is read silently.
         result.detail = (result.detail + "; " if result.detail else "") + "misaligned"
@@ -277,11 +279,19 @@ def _describe(found) -> str:
 
 
 def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: PageLayout,
-               result: PageResult) -> None:
-    """Align the page to its layout and read every box, question and comment field into ``result``."""
+               result: PageResult, fit: BoxFit | None = None) -> None:
+    """Align the page to its layout and read every box, question and comment field into ``result``.
+
+    ``fit``: the aligned ink (and box search) already made with this very
+    homography while checking it, reused instead of warping the page again.
+    """
     result.homography = homography.tolist()
-    ink = page_ink(warp_to_layout(grey, homography, page), page)
-    search = locate_boxes(ink, page.checkboxes)
+    if fit is not None and fit.homography is homography:
+        ink = fit.ink
+        search = fit.search if fit.search_mm == T.LOCAL_SEARCH_MM else locate_boxes(ink, page.checkboxes)
+    else:
+        ink = page_ink(warp_to_layout(grey, homography, page), page)
+        search = locate_boxes(ink, page.checkboxes)
     if page.pinned:  # a form designed elsewhere: round bubbles, filled-in marks (omr.scan.bubbles)
 
         search = pinned_search(search, page, ink)

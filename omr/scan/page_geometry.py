@@ -26,7 +26,7 @@ import numpy as np
 
 from omr import tuning as T
 from omr.forms.layout import PageLayout
-from omr.scan.align import BoxSearch, locate_boxes, page_ink, warp_to_layout
+from omr.scan.align import BoxSearch, PageInk, locate_boxes, page_ink, warp_to_layout
 from omr.scan.identify import (
     FIDUCIAL_CENTRES_MM,
     QR_RECT_MM,
@@ -188,6 +188,8 @@ class BoxFit:
 
     homography: np.ndarray
     search: BoxSearch
+    ink: PageInk  # the page warped by ``homography`` (what ``search`` measured): read on as it is
+    search_mm: float = T.LOCAL_SEARCH_MM  # how far around its layout place each outline was searched for
 
     @property
     def good(self) -> bool:
@@ -204,7 +206,7 @@ def box_fit(grey: np.ndarray, homography: np.ndarray, page: PageLayout,
             search_mm: float = T.LOCAL_SEARCH_MM) -> BoxFit:
     """Search the page's box outlines around where ``homography`` (layout mm -> px) puts them."""
     ink = page_ink(warp_to_layout(grey, homography, page), page)
-    return BoxFit(homography, locate_boxes(ink, page.checkboxes, search_mm))
+    return BoxFit(homography, locate_boxes(ink, page.checkboxes, search_mm), ink, search_mm)
 
 
 def fit_to_boxes(grey: np.ndarray, homography: np.ndarray, page: PageLayout) -> BoxFit:
@@ -326,6 +328,20 @@ def checked_homography(grey: np.ndarray, homography: np.ndarray,
                        page: PageLayout) -> tuple[np.ndarray, str, bool]:
     """The homography that puts ``page``'s printed boxes where the image shows them, a note, and whether it fits.
 
+    :func:`checked_fit` without the fit.
+    """
+    fit, note, fits = checked_fit(grey, homography, page)
+    return fit.homography, note, fits
+
+
+def checked_fit(grey: np.ndarray, homography: np.ndarray, page: PageLayout) -> tuple[BoxFit, str, bool]:
+    """The fit (homography, aligned page ink, box search at ``LOCAL_SEARCH_MM``) that puts ``page``'s
+    printed boxes where the image shows them, a note, and whether it fits.
+
+    The fit's ink and box search are what reading the page needs
+    (:func:`omr.scan.page.process_page` reads on them rather than warping the
+    page again: ~11 ms of a worker's ~90 ms a page, issue #18).
+
     The corner marks' homography is kept when its boxes are found where it
     puts them. Otherwise (a staple over a mark, a torn corner: another square
     taken for the mark), the alternatives of :func:`rebuilt_homographies`,
@@ -338,7 +354,7 @@ def checked_homography(grey: np.ndarray, homography: np.ndarray,
     """
     first = box_fit(grey, homography, page)
     if first.good and first.search.residual <= T.CORNER_CHECK_MAX_RESIDUAL_MM:
-        return homography, "", True
+        return first, "", True
     best = first
     marks_px = map_points(homography, FIDUCIAL_CENTRES_MM)
     # The page as placed (loosely: anchored on the QR code, paper curl), fitted to its boxes: at
@@ -354,7 +370,7 @@ def checked_homography(grey: np.ndarray, homography: np.ndarray,
                 and best.search.residual <= T.CORNER_CHECK_MAX_RESIDUAL_MM):
             break  # the boxes are all where this one puts them: no other can do better
     if first.good:
-        return best.homography, "", True
+        return best, "", True
     if best is first or not best.good:
-        return homography, "", False
-    return best.homography, "dấu định vị góc bị che hoặc hỏng: căn theo mã QR và các ô in sẵn", True
+        return first, "", False
+    return best, "dấu định vị góc bị che hoặc hỏng: căn theo mã QR và các ô in sẵn", True
