@@ -8,7 +8,10 @@ page, so the batch can go on.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -92,9 +95,9 @@ def _count_pages(path: Path) -> tuple[int, bool]:
     _check_not_empty(path)
     if path.suffix.lower() == ".pdf":
         pdf = _open_pdf(path)
-        dictionaries = _open_pdf_dictionaries(path)
+        dictionaries = None
         try:
-            found = _pdf_page_count(pdf, dictionaries)
+            found, dictionaries = _pdf_pages(pdf, path)
         finally:
             pdf.close()
             if dictionaries is not None:
@@ -161,16 +164,18 @@ def iter_pages(path: Path, start: int = 0) -> Iterator[RawPage]:
 
 def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
     pdf = _open_pdf(path)
-    dictionaries = _open_pdf_dictionaries(path)
+    dictionaries = None
     try:
-        for index in range(start, min(_pdf_page_count(pdf, dictionaries), T.MAX_PAGES_PER_FILE)):
+        count, dictionaries = _pdf_pages(pdf, path)
+        for index in range(start, min(count, T.MAX_PAGES_PER_FILE)):
             if index > start and (index - start) % T.PDF_PAGES_PER_OPENING == 0:
                 # pdfium keeps every image stream it has handed out until the document is
                 # closed (~0.7 MB a page of a 200 dpi JPEG scan): reopen, so memory stays flat.
                 pdf.close()
                 if dictionaries is not None:
                     dictionaries.close()
-                pdf, dictionaries = _open_pdf(path), _open_pdf_dictionaries(path)
+                pdf = _open_pdf(path)
+                dictionaries = _pdf_pages(pdf, path)[1]
             try:
                 page = pdf[index]
             except Exception:  # a broken page object (pdfium: "Failed to load page"): name it, go on
@@ -196,19 +201,94 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
             dictionaries.close()
 
 
-def _pdf_page_count(pdf, dictionaries) -> int:
-    """Pages of a PDF: the page objects qpdf finds walking the page tree, never more than pdfium's count.
+class _QpdfMessages(logging.Filter):
+    """Keeps qpdf's English messages (logged by pikepdf as "pikepdf._core") off the user's terminal.
 
-    pdfium believes a /Count larger than the tree (a 2-page file declaring 7
-    gives 5 phantom pages); qpdf walks /Kids. Without qpdf, pdfium's count.
+    pikepdf sends qpdf's warnings to Python logging, whose last-resort handler
+    prints them on stderr ("Pages tree includes non-dictionary object;
+    ignoring"). omr names every page it cannot read in Vietnamese instead, so
+    they are dropped; while :func:`_qpdf_messages` is active in a thread they
+    are collected there to be counted.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        collected = getattr(self.local, "messages", None)
+        if collected is not None:
+            collected.append(record.getMessage())
+        return False
+
+
+_QPDF_FILTER = _QpdfMessages()
+logging.getLogger("pikepdf._core").addFilter(_QPDF_FILTER)
+
+# qpdf's words for a /Kids entry it drops from the page tree (QPDF_pages.cc): each is a page slot.
+_QPDF_DROPPED_PAGE = "Pages tree includes non-dictionary object"
+
+
+@contextlib.contextmanager
+def _qpdf_messages():
+    """Collect, in this thread, the qpdf messages logged inside the block (a list of str)."""
+    messages: list[str] = []
+    outer = getattr(_QPDF_FILTER.local, "messages", None)
+    _QPDF_FILTER.local.messages = messages
+    try:
+        yield messages
+    finally:
+        _QPDF_FILTER.local.messages = outer
+
+
+def _pdf_pages(pdf, path: Path):
+    """(pages to read, the qpdf document aligned with pdfium's page positions or None).
+
+    Pages are read by pdfium position, so the count must be the page tree's
+    entries, broken ones included: a broken entry is a page the user must be
+    told about, and dropping it would shift and lose the last page.
+
+    * pdfium believes a /Count larger than the tree (a 2-page file declaring 7
+      gives 5 phantom pages, which fail to load);
+    * qpdf walks /Kids but silently leaves out entries that are not page
+      dictionaries (a null or damaged object), so its count is short by those.
+
+    The count is qpdf's pages plus the entries qpdf dropped, at most pdfium's
+    count; then every further page pdfium can load is added (a page that loads
+    is always read). The qpdf document is returned only when its pages are
+    exactly pdfium's (else its i-th page would be another page's dictionary);
+    callers close it. Without qpdf: pdfium's count.
     """
     found = len(pdf)
-    if dictionaries is not None:
+    with _qpdf_messages() as messages:
+        dictionaries = _open_pdf_dictionaries(path)
+        if dictionaries is None:
+            return found, None
         try:
-            found = min(found, len(dictionaries.pages))
+            tree = len(dictionaries.pages)
+            warnings = list(messages) + [str(w) for w in dictionaries.get_warnings()]
         except Exception:  # a page tree qpdf cannot walk: pdfium's count, each bad page named when read
-            pass
-    return found
+            dictionaries.close()
+            return found, None
+    dropped = sum(_QPDF_DROPPED_PAGE in w for w in warnings)
+    count = min(found, tree + dropped)
+    for index in range(min(found, T.MAX_PAGES_PER_FILE + 1) - 1, count - 1, -1):
+        if _pdfium_loads(pdf, index):
+            count = index + 1
+            break
+    if tree != count:
+        dictionaries.close()
+        dictionaries = None
+    return count, dictionaries
+
+
+def _pdfium_loads(pdf, index: int) -> bool:
+    """Whether pdfium can load page ``index`` (no rendering)."""
+    try:
+        pdf[index].close()
+    except Exception:  # pdfium: "Failed to load page"
+        return False
+    return True
 
 
 def _open_pdf_dictionaries(path: Path):
