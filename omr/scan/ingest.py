@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import struct
 import logging
 import threading
 import time
@@ -187,9 +188,16 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
                 embedded = _embedded_scan(page)
                 if embedded is not None and (_image_painted_as_stored(dictionaries, index)
                                              or _painted_as_decoded(page, embedded[0])):
-                    yield RawPage(str(path), index, *embedded)
-                    continue
-                yield RawPage(str(path), index, render_pdf_page(page, _render_dpi(page)))
+                    raw = RawPage(str(path), index, *embedded)
+                else:
+                    raw = RawPage(str(path), index, render_pdf_page(page, _render_dpi(page)))
+                damage = _uniform_page_damage(raw.image, dictionaries, index)
+                if damage is not None:
+                    # Drawn as one flat colour because the page is broken: never a "blank page".
+                    raw = RawPage(str(path), index, None, PageError(
+                        f"{path}, trang {index + 1}: trang PDF bị hỏng ({damage}); "
+                        "hãy quét lại hoặc xuất lại tệp PDF"))
+                yield raw
             except Exception as exc:  # pdfium errors for one broken page: go on
                 yield RawPage(str(path), index, None,
                               PageError(f"{path}, trang {index + 1}: không đọc được trang ({exc})"))
@@ -299,6 +307,45 @@ def _open_pdf_dictionaries(path: Path):
         return pikepdf.open(path)
     except Exception:  # qpdf refuses what pdfium opens (or the reverse): then every page image is checked
         return None
+
+
+def _uniform_page_damage(image: np.ndarray, dictionaries, index: int) -> str | None:
+    """Why a PDF page that came out as one flat colour is broken (Vietnamese), or None if it is not.
+
+    pdfium draws what it can and silently leaves out the rest: a page whose
+    /Contents is not a content stream, whose /Resources lack the image its
+    content paints, or whose image stream has corrupt Flate data comes out
+    white or black, which would be set aside as a blank page and thrown away.
+    Checked (with qpdf) only for a page whose every pixel is within
+    ``T.PDF_FLAT_PAGE_RANGE`` grey levels; a page qpdf cannot align is not checked.
+    """
+    import pikepdf
+
+    if dictionaries is None or image is None or image.size == 0:
+        return None
+    sample = image[::8, ::8]
+    if int(sample.max()) - int(sample.min()) > T.PDF_FLAT_PAGE_RANGE:
+        return None
+    try:
+        page = dictionaries.pages[index]
+        contents = page.obj.get("/Contents")
+        if contents is not None and not (isinstance(contents, pikepdf.Stream) or (
+                isinstance(contents, pikepdf.Array) and all(isinstance(c, pikepdf.Stream) for c in contents))):
+            return "nội dung trang không hợp lệ"
+        resources = page.obj.get("/Resources")
+        xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
+        for operands, operator in pikepdf.parse_content_stream(page, "Do"):
+            name = operands[0] if operands else None
+            if xobjects is None or name is None or name not in xobjects:
+                return "thiếu ảnh mà trang cần vẽ (tài nguyên trang hỏng)"
+            xobject = xobjects[name]
+            if isinstance(xobject, pikepdf.Stream) and xobject.get("/Subtype") == "/Image":
+                xobject.read_bytes()  # decodes the stream: corrupt data raises
+    except pikepdf.DataDecodingError:
+        return "dữ liệu ảnh quét bị hỏng, không giải nén được"
+    except Exception:  # qpdf cannot parse the page: it is broken
+        return "cấu trúc trang không đọc được"
+    return None
 
 
 # Image dictionary keys that make a page paint something other than the
@@ -498,7 +545,8 @@ def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
                         "hãy quét ở 200–300 dpi", "unreadable"))
                     continue
                 _draft_jpeg(img)
-                grey = exif_upright(image_to_grey(img), exif_orientation(img))
+                bits = _png_significant_bits(path) if img.mode.startswith("I;16") else None
+                grey = exif_upright(image_to_grey(img, bits), exif_orientation(img))
                 yield RawPage(str(path), index, np.ascontiguousarray(grey))
             except Exception as exc:
                 yield RawPage(str(path), index, None,
@@ -529,11 +577,14 @@ def _draft_jpeg(img) -> None:
     img.draft("L", (img.width // factor, img.height // factor))  # Pillow scales by side // requested side
 
 
-def image_to_grey(img) -> np.ndarray:
+def image_to_grey(img, significant_bits: int | None = None) -> np.ndarray:
     """Any PIL image as grey uint8 (H, W), its full range scaled, never clipped.
 
-    - 1-bit, 8-bit grey: as is. 16-bit grey (``I;16*``): divided by 257, so
-      65535 is white; 32-bit ``I`` by its declared bits (TIFF BitsPerSample),
+    - 1-bit, 8-bit grey: as is. 16-bit grey (``I;16*``): scaled by its
+      ``significant_bits`` (PNG sBIT, PNG 1.2 section 4.2.6) when they hold its
+      values, else by the fewest bits of 8-16 that hold its brightest value
+      (a 12-bit scanner's 0-4095 becomes 0-255, a full 16-bit page is divided by
+      257); 32-bit ``I`` by its declared bits (TIFF BitsPerSample),
       else by the smallest of 8/16/32 bits that holds its values; float ``F``
       as 0-1 when it stays within it, else like ``I``.
     - Colour (RGB, 16-bit RGB as Pillow reduces it, CMYK incl. Adobe's
@@ -548,8 +599,17 @@ def image_to_grey(img) -> np.ndarray:
     if mode in ("1", "L"):
         return np.asarray(img.convert("L"))
     if mode.startswith("I;16"):
-        # rint(v / 257) in integers: (v + 128) // 257, a third of the float path's time.
-        return ((np.asarray(img).astype(np.uint32) + 128) // 257).astype(np.uint8)
+        values = np.asarray(img).astype(np.uint32)
+        top = int(values.max()) if values.size else 0
+        # A 10-, 12- or 14-bit scan stored in 16 bits (values 0-4095 for 12 bits): scaled by its
+        # significant bits (PNG sBIT), else by the fewest bits (8-16) that hold its brightest value,
+        # never by 16 bits, which would leave the page nearly black.
+        bits = significant_bits if significant_bits and 8 <= significant_bits <= 16 else None
+        if bits is None or top >= 1 << bits:
+            bits = min(16, max(8, top.bit_length()))
+        full = (1 << bits) - 1
+        # rint(v * 255 / full) in integers, a third of the float path's time.
+        return ((values * 255 + full // 2) // full).astype(np.uint8)
     if mode.startswith("I") or mode == "F":
         values = np.asarray(img).astype(np.float64)
         if mode == "F" and (values.size == 0 or (values.min() >= 0 and values.max() <= 1.0)):
@@ -570,6 +630,31 @@ def image_to_grey(img) -> np.ndarray:
     if mode in ("RGB", "L", "P", "CMYK", "YCbCr", "HSV"):
         return np.asarray(img.convert("RGB").convert("L"))
     return np.asarray(img.convert("L"))
+
+
+def _png_significant_bits(path: Path) -> int | None:
+    """The grey sample's significant bits from a PNG's sBIT chunk (PNG 1.2, 4.2.6), or None.
+
+    Reads chunk headers only, up to the first IDAT (at most 64 chunks).
+    """
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(8) != b"\x89PNG\r\n\x1a\n":
+                return None
+            for _ in range(64):
+                header = handle.read(8)
+                if len(header) < 8:
+                    return None
+                length, kind = struct.unpack(">I4s", header)
+                if kind == b"IDAT":
+                    return None
+                if kind == b"sBIT":
+                    data = handle.read(min(length, 4))
+                    return int(data[0]) if data else None
+                handle.seek(length + 4, 1)  # the data and its CRC
+    except OSError:
+        return None
+    return None
 
 
 def _declared_bits(img) -> int | None:
