@@ -143,3 +143,9 @@ def test_good_and_empty_pdf_pages_are_not_called_broken(tmp_path):
                                 b"<< /Length 0 >>\nstream\n\nendstream"]))
     page = next(iter_pages(empty))
     assert page.image is not None and page.error is None
+    _, white = cv2.imencode(".jpg", np.full((400, 300), 255, np.uint8))  # a blank sheet scanned to JPEG
+    jpeg = tmp_path / "white-jpeg.pdf"
+    jpeg.write_bytes(pdf_with_image(300, 400, "/ColorSpace /DeviceGray /BitsPerComponent 8", white.tobytes(),
+                                    encoded_as="DCTDecode"))
+    page = next(iter_pages(jpeg))
+    assert page.image is not None and page.error is None

@@ -309,6 +309,11 @@ def _open_pdf_dictionaries(path: Path):
         return None
 
 
+# Filters qpdf decodes itself (its "generalized" level); JPEG, JPEG 2000, JBIG2 and CCITT
+# images are checked by pdfium's decoding and the fast path's own checks instead.
+_QPDF_DECODES = ("/FlateDecode", "/LZWDecode", "/ASCII85Decode", "/ASCIIHexDecode", "/RunLengthDecode")
+
+
 def _uniform_page_damage(image: np.ndarray, dictionaries, index: int) -> str | None:
     """Why a PDF page that came out as one flat colour is broken (Vietnamese), or None if it is not.
 
@@ -323,8 +328,7 @@ def _uniform_page_damage(image: np.ndarray, dictionaries, index: int) -> str | N
 
     if dictionaries is None or image is None or image.size == 0:
         return None
-    sample = image[::8, ::8]
-    if int(sample.max()) - int(sample.min()) > T.PDF_FLAT_PAGE_RANGE:
+    if int(image.max()) - int(image.min()) > T.PDF_FLAT_PAGE_RANGE:
         return None
     try:
         page = dictionaries.pages[index]
@@ -340,7 +344,10 @@ def _uniform_page_damage(image: np.ndarray, dictionaries, index: int) -> str | N
                 return "thiếu ảnh mà trang cần vẽ (tài nguyên trang hỏng)"
             xobject = xobjects[name]
             if isinstance(xobject, pikepdf.Stream) and xobject.get("/Subtype") == "/Image":
-                xobject.read_bytes()  # decodes the stream: corrupt data raises
+                filters = xobject.get("/Filter")
+                names = [str(f) for f in filters] if isinstance(filters, pikepdf.Array) else [str(filters or "")]
+                if all(name in _QPDF_DECODES for name in names if name):
+                    xobject.read_bytes()  # decodes the stream: corrupt data raises
     except pikepdf.DataDecodingError:
         return "dữ liệu ảnh quét bị hỏng, không giải nén được"
     except Exception:  # qpdf cannot parse the page: it is broken
