@@ -38,6 +38,10 @@ JOIN_MODES = (PAGE_ORDER, SERIAL_FIELD, COVER_SHEET)
 # Why a page was set aside (not read into a response)
 SET_ASIDE_REASONS = {
     "blank": "trang trắng",
+    # Print or marks on the page, too faint to read even stretched to the page's own range (F4/F5):
+    # never "blank", which would invite the operator to throw the sheet away.
+    "too_dark": "ảnh quá tối, không đọc được: chỉnh độ sáng của máy quét rồi quét lại trang (đừng bỏ phiếu)",
+    "too_light": "ảnh quá nhạt, không đọc được: chỉnh độ đậm của máy quét rồi quét lại trang (đừng bỏ phiếu)",
     "no_form": "không tìm thấy phiếu (không thấy dấu định vị)",
     "qr_unreadable": "không đọc được mã QR",
     "unknown_form": "mẫu phiếu không có trong hệ thống",

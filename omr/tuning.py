@@ -63,6 +63,18 @@ FIDUCIAL_ASPECT_TOLERANCE = 0.12
 QR_CROP_MARGIN_MM = 4.0
 # A page is blank when less than this share of it is darker than the paper.
 BLANK_MAX_INK_SHARE = 0.002
+# A page "blank" by the rule above whose darkest 0.2 % still lies this many grey levels under its paper
+# holds print too faint to count as ink (a washed-out scan of 233-255, a dark one): it is stretched and
+# read, or set aside as too dark/light, never as blank. Empty paper after the 3x3 median at 50 dpi:
+# measured 0-3 levels (tests/test_faint_pages.py: uniform paper with Gaussian noise sigma 8, JPEG
+# quality 60); the washed-out form page: 19 levels. 10 sits between.
+FAINT_MIN_CONTRAST = 10
+# Paper darker than this (0-255) is a too-dark scan, lighter a too-light one: the middle grey.
+FAINT_DARK_PAPER_LEVEL = 128
+# stretch_to_range maps this percentile of the page to black: the darkest 0.1 %, so one speck of dust
+# or a scanner's black edge line does not set the range (a form page's corner marks and QR code are
+# ~1 % of it).
+STRETCH_INK_PERCENTILE = 0.1
 
 # Local search: after the homography, each box may still be off by paper curl
 # or a scanner's uneven feed; look this far around the predicted position.
@@ -753,6 +765,11 @@ DECODE_MIN_PX_PER_MM = 11.5
 # grew by ~0.7 MB a page (86 MB at page 0, 217 MB at page 180). Opening costs a few ms (xref and
 # page tree), under 0.1 ms a page at 32; 32 pages of retained streams are ~25 MB.
 PDF_PAGES_PER_OPENING = 32
+# A PDF page whose pixels all lie within this many grey levels is flat: pdfium draws a broken
+# /Contents, /Resources or corrupt Flate image as pure white or black (0 levels apart), while a
+# scanned sheet has paper texture and noise. The check (decoding the page's images with qpdf) only
+# costs time, so it runs on flat pages alone; 4 levels allows for pdfium's anti-aliasing at edges.
+PDF_FLAT_PAGE_RANGE = 4
 # Runs a worker holds at once: the one it reads and one waiting in its pipe, so it never idles while
 # the parent stores a group of pages (~16 pages' worth of statements) before answering it. More would
 # only put more of the batch's tail on one worker.
@@ -782,3 +799,10 @@ EDITOR_MAX_BODY_BYTES = 2 * 1024 ** 2
 # A draft (an uploaded blank being edited) left unsaved this long is removed when the next one is made:
 # a working week covers an edit left overnight or over a weekend; a draft holds ~0.5 MB a page.
 EDITOR_DRAFT_KEEP_DAYS = 7
+
+# A CSV saved in a Western code page (Windows-1252, "CSV (Comma delimited)" on a non-Vietnamese Windows)
+# has "?" for each Vietnamese letter the code page lacks. A "?" followed by a letter inside a word never
+# occurs in Vietnamese text (a question's "?" ends its word); the demo export saved so has 962 such words
+# of 2,263 (42 %), the UTF-8 original none. An URL's "?id=" or two in answers stay far under these bounds.
+LOST_LETTERS_MIN_WORDS = 3
+LOST_LETTERS_MIN_SHARE = 0.02

@@ -176,3 +176,39 @@ def test_a_windows_1258_file_with_real_world_noise_imports_like_the_utf8_file(st
     assert noisy.table.encoding == "cp1258"
     assert (noisy.imported, noisy.rejected) == (utf8.imported, utf8.rejected)
     assert _answers(store, "noisy") == _answers(store, "utf8")
+
+
+# --- a CSV saved in a Western code page: Vietnamese letters lost as "?" (tester's F2) -----------
+
+@pytest.mark.parametrize("codec", ["cp1252", "ascii"])
+@pytest.mark.parametrize("with_mapping", [False, True])
+def test_csv_with_vietnamese_letters_lost_as_question_marks_names_the_cause(tmp_path, example, codec,
+                                                                          with_mapping, capsys):
+    """Saved as Windows-1252 (or plain ASCII) with "?" for letters it lacks: one Vietnamese line naming the
+    lost letters and "CSV UTF-8", the input-error exit code; never the mapping blamed, never TCVN3/VNI."""
+    from omr.cli import main
+
+    csv_path, _ = example
+    mapping_path = csv_path.with_name("google-forms-vi.mapping.yaml")
+    lossy = tmp_path / "lossy.csv"
+    lossy.write_bytes(csv_path.read_text(encoding="utf-8").encode(codec, errors="replace"))
+    args = ["online", "import", str(lossy), "--source", "gf", "--db", str(tmp_path / "o.sqlite")]
+    if with_mapping:
+        args += ["--mapping", str(mapping_path)]
+    assert main(args) == InputFileError.exit_code
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "lossy.csv" in err
+    assert "«?»" in err and "CSV UTF-8" in err and "Windows-1252" in err
+    assert "ánh xạ" not in err and "TCVN3" not in err and "Traceback" not in err
+
+
+def test_a_few_question_marks_in_answers_are_not_lost_letters(tmp_path, example):
+    """A question's own "?" and an URL's "?id=" in a UTF-8 export are text, not lost letters."""
+    from omr.online.table import read_table
+
+    csv_path, _ = example
+    lines = csv_path.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace(",", ",Vì sao? https://dichvucong.gov.vn/p?id=1 ", 1)
+    ok = tmp_path / "ok.csv"
+    ok.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert read_table(ok).encoding == "utf-8"

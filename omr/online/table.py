@@ -10,11 +10,13 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from omr import tuning as T
 from omr.errors import InputFileError
 from omr.online.legacy_vn import convert_column
 from omr.online.windows1258 import decode_windows_1258
@@ -23,6 +25,8 @@ from omr.text.normalise import nfc
 # Tuning of reading a table.
 SNIFF_LINES = 50  # records read to choose the separator and find the header
 HEADER_MIN_SHARE = 0.6  # the header is the first row with at least this share of the widest row's cells
+_LOST_LETTER = re.compile(r"\?+[^\W\d_]", re.UNICODE)
+_HAS_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 # --- reading files --------------------------------------------------------------
 
@@ -59,6 +63,8 @@ def read_table(path: str | Path) -> Table:
                              "hãy mở bằng Excel và lưu thành .xlsx hoặc CSV UTF-8")
     else:
         text, encoding = decode_bytes(data, path)
+        if encoding in ("cp1252", "utf-8"):
+            _check_letters_not_lost(text, path)
         separator = sniff_separator(text)
         grid = [(i + 1, row) for i, row in enumerate(csv.reader(io.StringIO(text, newline=""),
                                                                 delimiter=separator))]
@@ -87,6 +93,26 @@ def decode_bytes(data: bytes, path: Path | str = "") -> tuple[str, str]:
     if text is not None:
         return text, "cp1258"
     return data.decode("cp1252", errors="replace").replace("\ufffd", ""), "cp1252"
+
+
+def _check_letters_not_lost(text: str, path: Path) -> None:
+    """InputFileError (one Vietnamese line naming the file) when the CSV's Vietnamese letters were saved as "?".
+
+    A Western code page cannot hold ă, ơ, ư, đ, ạ, ế ...: the spreadsheet wrote "?" for each
+    ("Dấu thời gian" became "D?u th?i gian"); the letters are gone from the file and no mapping can
+    match its headers, so the user must save it again as "CSV UTF-8". Words with a "?" followed by a
+    letter: at least ``T.LOST_LETTERS_MIN_WORDS`` and ``T.LOST_LETTERS_MIN_SHARE`` of the words with letters.
+    (Windows-1258 files lose only some letters and are repaired instead: omr.online.windows1258.)
+    """
+    words = [w for w in text.split() if _HAS_LETTER.search(w)]
+    lost = [w for w in words if _LOST_LETTER.search(w)]
+    if len(lost) < T.LOST_LETTERS_MIN_WORDS or len(lost) < T.LOST_LETTERS_MIN_SHARE * len(words):
+        return
+    example = next((w for w in lost if len(w) <= 30), lost[0][:30]).strip(',;"')
+    raise InputFileError(
+        f"{path}: {len(lost)} chữ bị mất chữ cái tiếng Việt, thay bằng dấu «?» (ví dụ «{example}»): tệp đã được "
+        "lưu bằng bảng mã phương Tây (Windows-1252), không giữ được chữ tiếng Việt, nên không đọc được; "
+        "hãy mở tệp gốc (hoặc tải lại từ Google Forms) và lưu lại dạng «CSV UTF-8 (Comma delimited)»")
 
 
 def _decode_utf16(data: bytes, codec: str, path) -> str:

@@ -75,6 +75,25 @@ def is_blank(grey: np.ndarray, view: Overview | None = None) -> bool:
     return float(dark.mean()) < T.BLANK_MAX_INK_SHARE
 
 
+def faint_print(grey: np.ndarray, view: Overview | None = None) -> str | None:
+    """For a page :func:`is_blank` calls blank: ``"too_dark"`` or ``"too_light"`` when it holds print
+    or marks too faint to count as ink, None for truly empty paper.
+
+    The contrast is the paper level (90th percentile of the median-filtered
+    overview) less the level of its darkest ``T.BLANK_MAX_INK_SHARE``: the
+    corner marks and QR code of a form page keep the page's full contrast
+    however little of it there is (a washed-out scan of 233-255 gives ~20
+    levels), while empty paper's noise is gone after the median
+    (``T.FAINT_MIN_CONTRAST``). Dark or light by the paper's level.
+    """
+    small = cv2.medianBlur((view or overview(grey)).image, 3)
+    paper = float(np.percentile(small, 90))
+    ink = float(np.percentile(small, T.BLANK_MAX_INK_SHARE * 100))
+    if paper - ink < T.FAINT_MIN_CONTRAST:
+        return None
+    return "too_dark" if paper < T.FAINT_DARK_PAPER_LEVEL else "too_light"
+
+
 def find_fiducials(grey: np.ndarray, view: Overview | None = None) -> np.ndarray | None:
     """Centres (px) of the four corner marks in image order TL, TR, BL, BR, or None.
 

@@ -8,7 +8,11 @@ page, so the batch can go on.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import struct
+import logging
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -92,9 +96,9 @@ def _count_pages(path: Path) -> tuple[int, bool]:
     _check_not_empty(path)
     if path.suffix.lower() == ".pdf":
         pdf = _open_pdf(path)
-        dictionaries = _open_pdf_dictionaries(path)
+        dictionaries = None
         try:
-            found = _pdf_page_count(pdf, dictionaries)
+            found, dictionaries = _pdf_pages(pdf, path)
         finally:
             pdf.close()
             if dictionaries is not None:
@@ -161,16 +165,18 @@ def iter_pages(path: Path, start: int = 0) -> Iterator[RawPage]:
 
 def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
     pdf = _open_pdf(path)
-    dictionaries = _open_pdf_dictionaries(path)
+    dictionaries = None
     try:
-        for index in range(start, min(_pdf_page_count(pdf, dictionaries), T.MAX_PAGES_PER_FILE)):
+        count, dictionaries = _pdf_pages(pdf, path)
+        for index in range(start, min(count, T.MAX_PAGES_PER_FILE)):
             if index > start and (index - start) % T.PDF_PAGES_PER_OPENING == 0:
                 # pdfium keeps every image stream it has handed out until the document is
                 # closed (~0.7 MB a page of a 200 dpi JPEG scan): reopen, so memory stays flat.
                 pdf.close()
                 if dictionaries is not None:
                     dictionaries.close()
-                pdf, dictionaries = _open_pdf(path), _open_pdf_dictionaries(path)
+                pdf = _open_pdf(path)
+                dictionaries = _pdf_pages(pdf, path)[1]
             try:
                 page = pdf[index]
             except Exception:  # a broken page object (pdfium: "Failed to load page"): name it, go on
@@ -182,9 +188,16 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
                 embedded = _embedded_scan(page)
                 if embedded is not None and (_image_painted_as_stored(dictionaries, index)
                                              or _painted_as_decoded(page, embedded[0])):
-                    yield RawPage(str(path), index, *embedded)
-                    continue
-                yield RawPage(str(path), index, render_pdf_page(page, _render_dpi(page)))
+                    raw = RawPage(str(path), index, *embedded)
+                else:
+                    raw = RawPage(str(path), index, render_pdf_page(page, _render_dpi(page)))
+                damage = _uniform_page_damage(raw.image, dictionaries, index)
+                if damage is not None:
+                    # Drawn as one flat colour because the page is broken: never a "blank page".
+                    raw = RawPage(str(path), index, None, PageError(
+                        f"{path}, trang {index + 1}: trang PDF bị hỏng ({damage}); "
+                        "hãy quét lại hoặc xuất lại tệp PDF"))
+                yield raw
             except Exception as exc:  # pdfium errors for one broken page: go on
                 yield RawPage(str(path), index, None,
                               PageError(f"{path}, trang {index + 1}: không đọc được trang ({exc})"))
@@ -196,19 +209,94 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
             dictionaries.close()
 
 
-def _pdf_page_count(pdf, dictionaries) -> int:
-    """Pages of a PDF: the page objects qpdf finds walking the page tree, never more than pdfium's count.
+class _QpdfMessages(logging.Filter):
+    """Keeps qpdf's English messages (logged by pikepdf as "pikepdf._core") off the user's terminal.
 
-    pdfium believes a /Count larger than the tree (a 2-page file declaring 7
-    gives 5 phantom pages); qpdf walks /Kids. Without qpdf, pdfium's count.
+    pikepdf sends qpdf's warnings to Python logging, whose last-resort handler
+    prints them on stderr ("Pages tree includes non-dictionary object;
+    ignoring"). omr names every page it cannot read in Vietnamese instead, so
+    they are dropped; while :func:`_qpdf_messages` is active in a thread they
+    are collected there to be counted.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        collected = getattr(self.local, "messages", None)
+        if collected is not None:
+            collected.append(record.getMessage())
+        return False
+
+
+_QPDF_FILTER = _QpdfMessages()
+logging.getLogger("pikepdf._core").addFilter(_QPDF_FILTER)
+
+# qpdf's words for a /Kids entry it drops from the page tree (QPDF_pages.cc): each is a page slot.
+_QPDF_DROPPED_PAGE = "Pages tree includes non-dictionary object"
+
+
+@contextlib.contextmanager
+def _qpdf_messages():
+    """Collect, in this thread, the qpdf messages logged inside the block (a list of str)."""
+    messages: list[str] = []
+    outer = getattr(_QPDF_FILTER.local, "messages", None)
+    _QPDF_FILTER.local.messages = messages
+    try:
+        yield messages
+    finally:
+        _QPDF_FILTER.local.messages = outer
+
+
+def _pdf_pages(pdf, path: Path):
+    """(pages to read, the qpdf document aligned with pdfium's page positions or None).
+
+    Pages are read by pdfium position, so the count must be the page tree's
+    entries, broken ones included: a broken entry is a page the user must be
+    told about, and dropping it would shift and lose the last page.
+
+    * pdfium believes a /Count larger than the tree (a 2-page file declaring 7
+      gives 5 phantom pages, which fail to load);
+    * qpdf walks /Kids but silently leaves out entries that are not page
+      dictionaries (a null or damaged object), so its count is short by those.
+
+    The count is qpdf's pages plus the entries qpdf dropped, at most pdfium's
+    count; then every further page pdfium can load is added (a page that loads
+    is always read). The qpdf document is returned only when its pages are
+    exactly pdfium's (else its i-th page would be another page's dictionary);
+    callers close it. Without qpdf: pdfium's count.
     """
     found = len(pdf)
-    if dictionaries is not None:
+    with _qpdf_messages() as messages:
+        dictionaries = _open_pdf_dictionaries(path)
+        if dictionaries is None:
+            return found, None
         try:
-            found = min(found, len(dictionaries.pages))
+            tree = len(dictionaries.pages)
+            warnings = list(messages) + [str(w) for w in dictionaries.get_warnings()]
         except Exception:  # a page tree qpdf cannot walk: pdfium's count, each bad page named when read
-            pass
-    return found
+            dictionaries.close()
+            return found, None
+    dropped = sum(_QPDF_DROPPED_PAGE in w for w in warnings)
+    count = min(found, tree + dropped)
+    for index in range(min(found, T.MAX_PAGES_PER_FILE + 1) - 1, count - 1, -1):
+        if _pdfium_loads(pdf, index):
+            count = index + 1
+            break
+    if tree != count:
+        dictionaries.close()
+        dictionaries = None
+    return count, dictionaries
+
+
+def _pdfium_loads(pdf, index: int) -> bool:
+    """Whether pdfium can load page ``index`` (no rendering)."""
+    try:
+        pdf[index].close()
+    except Exception:  # pdfium: "Failed to load page"
+        return False
+    return True
 
 
 def _open_pdf_dictionaries(path: Path):
@@ -219,6 +307,52 @@ def _open_pdf_dictionaries(path: Path):
         return pikepdf.open(path)
     except Exception:  # qpdf refuses what pdfium opens (or the reverse): then every page image is checked
         return None
+
+
+# Filters qpdf decodes itself (its "generalized" level); JPEG, JPEG 2000, JBIG2 and CCITT
+# images are checked by pdfium's decoding and the fast path's own checks instead.
+_QPDF_DECODES = ("/FlateDecode", "/LZWDecode", "/ASCII85Decode", "/ASCIIHexDecode", "/RunLengthDecode")
+
+
+def _uniform_page_damage(image: np.ndarray, dictionaries, index: int) -> str | None:
+    """Why a PDF page that came out as one flat colour is broken (Vietnamese), or None if it is not.
+
+    pdfium draws what it can and silently leaves out the rest: a page whose
+    /Contents is not a content stream, whose /Resources lack the image its
+    content paints, or whose image stream has corrupt Flate data comes out
+    white or black, which would be set aside as a blank page and thrown away.
+    Checked (with qpdf) only for a page whose every pixel is within
+    ``T.PDF_FLAT_PAGE_RANGE`` grey levels; a page qpdf cannot align is not checked.
+    """
+    import pikepdf
+
+    if dictionaries is None or image is None or image.size == 0:
+        return None
+    if int(image.max()) - int(image.min()) > T.PDF_FLAT_PAGE_RANGE:
+        return None
+    try:
+        page = dictionaries.pages[index]
+        contents = page.obj.get("/Contents")
+        if contents is not None and not (isinstance(contents, pikepdf.Stream) or (
+                isinstance(contents, pikepdf.Array) and all(isinstance(c, pikepdf.Stream) for c in contents))):
+            return "nội dung trang không hợp lệ"
+        resources = page.obj.get("/Resources")
+        xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
+        for operands, operator in pikepdf.parse_content_stream(page, "Do"):
+            name = operands[0] if operands else None
+            if xobjects is None or name is None or name not in xobjects:
+                return "thiếu ảnh mà trang cần vẽ (tài nguyên trang hỏng)"
+            xobject = xobjects[name]
+            if isinstance(xobject, pikepdf.Stream) and xobject.get("/Subtype") == "/Image":
+                filters = xobject.get("/Filter")
+                names = [str(f) for f in filters] if isinstance(filters, pikepdf.Array) else [str(filters or "")]
+                if all(name in _QPDF_DECODES for name in names if name):
+                    xobject.read_bytes()  # decodes the stream: corrupt data raises
+    except pikepdf.DataDecodingError:
+        return "dữ liệu ảnh quét bị hỏng, không giải nén được"
+    except Exception:  # qpdf cannot parse the page: it is broken
+        return "cấu trúc trang không đọc được"
+    return None
 
 
 # Image dictionary keys that make a page paint something other than the
@@ -418,7 +552,8 @@ def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
                         "hãy quét ở 200–300 dpi", "unreadable"))
                     continue
                 _draft_jpeg(img)
-                grey = exif_upright(image_to_grey(img), exif_orientation(img))
+                bits = _png_significant_bits(path) if img.mode.startswith("I;16") else None
+                grey = exif_upright(image_to_grey(img, bits), exif_orientation(img))
                 yield RawPage(str(path), index, np.ascontiguousarray(grey))
             except Exception as exc:
                 yield RawPage(str(path), index, None,
@@ -449,11 +584,14 @@ def _draft_jpeg(img) -> None:
     img.draft("L", (img.width // factor, img.height // factor))  # Pillow scales by side // requested side
 
 
-def image_to_grey(img) -> np.ndarray:
+def image_to_grey(img, significant_bits: int | None = None) -> np.ndarray:
     """Any PIL image as grey uint8 (H, W), its full range scaled, never clipped.
 
-    - 1-bit, 8-bit grey: as is. 16-bit grey (``I;16*``): divided by 257, so
-      65535 is white; 32-bit ``I`` by its declared bits (TIFF BitsPerSample),
+    - 1-bit, 8-bit grey: as is. 16-bit grey (``I;16*``): scaled by its
+      ``significant_bits`` (PNG sBIT, PNG 1.2 section 4.2.6) when they hold its
+      values, else by the fewest bits of 8-16 that hold its brightest value
+      (a 12-bit scanner's 0-4095 becomes 0-255, a full 16-bit page is divided by
+      257); 32-bit ``I`` by its declared bits (TIFF BitsPerSample),
       else by the smallest of 8/16/32 bits that holds its values; float ``F``
       as 0-1 when it stays within it, else like ``I``.
     - Colour (RGB, 16-bit RGB as Pillow reduces it, CMYK incl. Adobe's
@@ -468,8 +606,19 @@ def image_to_grey(img) -> np.ndarray:
     if mode in ("1", "L"):
         return np.asarray(img.convert("L"))
     if mode.startswith("I;16"):
-        # rint(v / 257) in integers: (v + 128) // 257, a third of the float path's time.
-        return ((np.asarray(img).astype(np.uint32) + 128) // 257).astype(np.uint8)
+        stored = np.asarray(img)
+        top = int(stored.max()) if stored.size else 0
+        # A 10-, 12- or 14-bit scan stored in 16 bits (values 0-4095 for 12 bits): scaled by its
+        # significant bits (PNG sBIT), else by the fewest bits (8-16) that hold its brightest value,
+        # never by 16 bits, which would leave the page nearly black.
+        bits = significant_bits if significant_bits and 8 <= significant_bits <= 16 else None
+        if bits is None or top >= 1 << bits:
+            bits = min(16, max(8, top.bit_length()))
+        values = stored.astype(np.uint32)
+        if bits == 16:  # rint(v / 257) in integers: (v + 128) // 257, a third of the float path's time
+            return ((values + 128) // 257).astype(np.uint8)
+        full = (1 << bits) - 1
+        return ((values * 255 + full // 2) // full).astype(np.uint8)  # rint(v * 255 / full)
     if mode.startswith("I") or mode == "F":
         values = np.asarray(img).astype(np.float64)
         if mode == "F" and (values.size == 0 or (values.min() >= 0 and values.max() <= 1.0)):
@@ -490,6 +639,31 @@ def image_to_grey(img) -> np.ndarray:
     if mode in ("RGB", "L", "P", "CMYK", "YCbCr", "HSV"):
         return np.asarray(img.convert("RGB").convert("L"))
     return np.asarray(img.convert("L"))
+
+
+def _png_significant_bits(path: Path) -> int | None:
+    """The grey sample's significant bits from a PNG's sBIT chunk (PNG 1.2, 4.2.6), or None.
+
+    Reads chunk headers only, up to the first IDAT (at most 64 chunks).
+    """
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(8) != b"\x89PNG\r\n\x1a\n":
+                return None
+            for _ in range(64):
+                header = handle.read(8)
+                if len(header) < 8:
+                    return None
+                length, kind = struct.unpack(">I4s", header)
+                if kind == b"IDAT":
+                    return None
+                if kind == b"sBIT":
+                    data = handle.read(min(length, 4))
+                    return int(data[0]) if data else None
+                handle.seek(length + 4, 1)  # the data and its CRC
+    except OSError:
+        return None
+    return None
 
 
 def _declared_bits(img) -> int | None:

@@ -104,3 +104,22 @@ def flatten_lighting(grey: np.ndarray) -> np.ndarray:
     cv2.max(background, float(np.uint8(min(255.0, T.LIGHT_MIN_BACKGROUND_SHARE * lit))), dst=background)
     # One saturating pass in OpenCV: grey * lit / background, rounded, clipped to 0-255.
     return cv2.divide(grey, background, scale=lit)
+
+
+def stretch_to_range(grey: np.ndarray) -> np.ndarray:
+    """``grey`` (uint8, h × w) stretched linearly to its own range: its darkest
+    ``T.STRETCH_INK_PERCENTILE`` % to 0 and its paper (99th percentile) to 255.
+
+    For a page scanned far too dark or too light (ink and paper a few dozen
+    levels apart) so that thresholds tuned on scans hold again. Percentiles
+    of every 4th pixel each way; a page of one level comes back unchanged.
+    """
+    if grey.size == 0:
+        return grey
+    sample = grey[::4, ::4]
+    low = float(np.percentile(sample, T.STRETCH_INK_PERCENTILE))
+    high = float(np.percentile(sample, 99))
+    if high - low < 1:
+        return grey
+    levels = np.clip(np.rint((np.arange(256, dtype=np.float64) - low) * (255.0 / (high - low))), 0, 255)
+    return cv2.LUT(grey, levels.astype(np.uint8))

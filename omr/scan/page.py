@@ -20,9 +20,9 @@ from omr.model import AMBIGUOUS, BLANK, OK, SET_ASIDE_REASONS, PageResult, PageS
 from omr.scan.align import locate_boxes, page_ink, warp_to_layout
 from omr.scan.bubbles import pinned_search, read_pinned_boxes
 from omr.scan.comments import read_comment
-from omr.scan.identify import is_blank, overview
+from omr.scan.identify import faint_print, is_blank, overview
 from omr.scan.ingest import RawPage
-from omr.scan.lighting import flatten_lighting
+from omr.scan.lighting import flatten_lighting, stretch_to_range
 from omr.scan.page_geometry import (
     BoxFit,
     checked_fit,
@@ -167,9 +167,35 @@ def _process(raw: RawPage, catalogue: Catalogue, *, split: bool,
     if grey is None:
         grey = flatten_lighting(raw.image)
     view = overview(grey)
+    faint = None
     if is_blank(grey, view):
-        result.set_aside = "blank"
-        return result
+        faint = faint_print(grey, view)
+        if faint is None:  # truly empty paper
+            result.set_aside = "blank"
+            return result
+        # Print too faint (a washed-out or far too dark scan): stretched to its own range and read.
+        raw = RawPage(raw.path, raw.index, stretch_to_range(raw.image), raw.error, raw.stream_sha256)
+        grey = stretch_to_range(grey)
+        view = overview(grey)
+        if is_blank(grey, view):
+            result.set_aside = faint
+            return result
+    outcome = _process_page(raw, catalogue, split, grey, view, result)
+    if faint is not None and isinstance(outcome, PageResult) and outcome.set_aside in _FAINT_MASKS:
+        # Stretched, yet no form page found on it: say the scan is too faint, with what failed.
+        why = SET_ASIDE_REASONS.get(outcome.set_aside, outcome.set_aside)
+        outcome.set_aside = faint
+        outcome.detail = why + (f"; {outcome.detail}" if outcome.detail else "")
+    return outcome
+
+
+# What a stretched too-dark or too-light page may fail with because it is too faint.
+_FAINT_MASKS = ("no_form", "no_match", "misaligned")
+
+
+def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndarray, view,
+                  result: PageResult) -> PageResult | _TwoPages:
+    """:func:`_process` from the flattened, non-blank page ``grey`` and its overview ``view`` on."""
     pinned_tried = None
     if catalogue.pinned_only:
         # Only forms designed elsewhere are expected: register first (issue #16, item 6: identify
