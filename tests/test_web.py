@@ -145,6 +145,24 @@ def test_html_in_a_comment_is_shown_as_text(app):
     assert "<script>alert" not in history and "&lt;script&gt;" in history and "&lt;b&gt;đậm&lt;/b&gt;" in history
 
 
+def test_a_flag_the_reviewer_removes_is_said_and_shown_in_the_history(app):
+    from omr.text.lexicon import find_terms, flags_json
+
+    draft = "Phai di lai nhieulan moi xong ho so."
+    comment_id = _add_comment(app, draft, field="H4")
+    _store(app).writing(lambda conn: conn.execute(comments.update().where(comments.c.id == comment_id).values(
+        flags=flags_json(find_terms(draft, source="draft")))))
+    client = login(app, "lan")
+    item_url = f"/queue/item/comment/{comment_id}"
+    version = re.search(r'name="version" value="([^"]*)"', _text(client.get(item_url))).group(1)
+    saved = client.post(item_url, data={"text": "Cán bộ tận tình", "version": version,
+                                        "csrf_token": _token(client, item_url)}, follow_redirects=True)
+    assert "không còn dấu hiệu «đi lại nhiều lần»" in _text(saved)
+    response_id = next(r["id"] for r in _store(app).responses() if r["serial"] == 1)
+    history = _text(client.get(f"/responses/{response_id}"))
+    assert "(dấu hiệu: đi lại nhiều lần)" in history and "Cán bộ tận tình (không có dấu hiệu)" in history
+
+
 def test_no_path_from_the_client_reaches_the_disk(app, tmp_path, office_batch):
     client = login(app, "lan")
     for path in ("/img/page/..%2F..%2F..%2Fetc%2Fpasswd.png", "/img/page/-1.png", "/static/../../omr/store.py",

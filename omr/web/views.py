@@ -485,6 +485,10 @@ def register(app: Flask) -> None:
                     # An inked box is never recorded as saying nothing; illegible is a statement too.
                     raise review.ReviewError("Hãy gõ nội dung ý kiến; nếu không đọc được, gõ «[không đọc được]».")
                 review.transcribe_comment(_store(), ident, g.user.name, text, expected=expected, reason=reason)
+                dropped = review.flags_dropped(item.data["flags"], text)
+                if dropped:
+                    flash("Nội dung đã lưu không còn dấu hiệu " + ", ".join(f"«{t}»" for t in dropped)
+                          + " mà bản đọc trước có; thay đổi này được ghi trong lịch sử của phiếu.", "info")
             elif entity == "response":
                 _decide_sheet(ident, request.form, expected, reason)
             elif request.form.get("action") == "reject":
@@ -647,6 +651,9 @@ def register(app: Flask) -> None:
                                               + f" ({STATUS_LABELS.get(data.get('status'), data.get('status'))})")
                 elif isinstance(data, dict) and "text" in data:
                     change[side + "_text"] = data["text"] if data["text"] is not None else "(chưa có)"
+                    if "flags" in data:  # the flagged terms: a flag the text dropped shows
+                        change[side + "_text"] += (" (dấu hiệu: " + ", ".join(data["flags"]) + ")"
+                                                   if data["flags"] else " (không có dấu hiệu)")
                 elif isinstance(data, dict) and "flags" in data:  # a decision on the whole sheet (#14)
                     labels = [FLAG_LABELS.get(f, f) for f in data["flags"].split(",") if f]
                     change[side + "_text"] = (f"số phiếu {_serial_text(data.get('serial'))}"
