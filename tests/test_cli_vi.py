@@ -59,6 +59,12 @@ def test_help_pages_have_no_english(path, capsys):
      "tham số --seed: giá trị 'x' không hợp lệ"),
     (["report", "--period", "2026", "-o", "r.xlsx", "--unit", "1", "--all-units"], "không dùng cùng với --unit"),
     (["comments", "--extra"], "tham số không nhận ra: --extra"),
+    # The subcommand's own help is named, and a mistyped option is named even when a required one is missing.
+    (["forms", "print", "t.yaml", "--count", "3", "-o", "x.pdf", "--unti", "30001"],
+     "tuỳ chọn không có: «--unti» (có phải «--unit»?) (xem «omr forms print --help»)"),
+    (["forms", "print", "t.yaml", "--cuont", "3", "-o", "x.pdf"],
+     "thiếu tham số bắt buộc: --count; tuỳ chọn không có: «--cuont» (có phải «--count»?) "
+     "(xem «omr forms print --help»)"),
 ])
 def test_argument_errors_are_one_vietnamese_line_and_exit_2(argv, expected, capsys):
     assert main(argv) == 2

@@ -306,7 +306,10 @@ def format_report(report: ScanReport, summary: dict) -> str:
                 named = f"{half} của ảnh (tệp {Path(path).name}, trang {page})"
                 if detail.startswith(named):
                     where, detail = f"{where}, {half}", detail.removeprefix(named).removeprefix("; ")
-            lines.append(f"  - {where}: {text}" + (f" ({detail})" if detail else ""))
+            if detail and text.endswith(")"):  # one parenthesis, not two nested: "… (reason; detail)"
+                lines.append(f"  - {where}: {text[:-1]}; {detail})")
+            else:
+                lines.append(f"  - {where}: {text}" + (f" ({detail})" if detail else ""))
     for message in report.file_errors:
         lines.append(f"Tệp không đọc được: {message}")
     return "\n".join(lines)

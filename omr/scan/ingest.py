@@ -387,14 +387,28 @@ def _register_heif() -> None:
 
 
 def _open_image(path: Path):
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
     _register_heif()
     Image.MAX_IMAGE_PIXELS = None  # we check the size ourselves, with a clearer message
     try:
         return Image.open(path)
-    except Exception as exc:
-        raise InputFileError(f"{path}: không phải tệp ảnh đọc được ({type(exc).__name__})") from None
+    except UnidentifiedImageError:
+        raise InputFileError(_not_an_image(path)) from None
+    except Exception:
+        raise InputFileError(f"{path}: không mở được tệp ảnh (tệp bị hỏng hoặc không đọc được)") from None
+
+
+# Office documents people send instead of a scan: they must be saved as PDF first.
+DOCUMENT_SUFFIXES = {".doc", ".docx", ".odt", ".rtf", ".xls", ".xlsx", ".ods", ".ppt", ".pptx"}
+
+
+def _not_an_image(path: Path) -> str:
+    """The Vietnamese message for a file no image reader recognises (never an exception's English name)."""
+    if path.suffix.lower() in DOCUMENT_SUFFIXES:
+        return (f"{path}: là tệp văn bản ({path.suffix.lower()}), không phải ảnh quét; hãy mở bằng Word hoặc "
+                "LibreOffice và «Lưu thành PDF» (Save as PDF), rồi đọc tệp PDF đó")
+    return f"{path}: không phải tệp ảnh hay PDF đọc được (định dạng không nhận ra)"
 
 
 def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
@@ -422,7 +436,7 @@ def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
                 yield RawPage(str(path), index, np.ascontiguousarray(grey))
             except Exception as exc:
                 yield RawPage(str(path), index, None,
-                              PageError(f"{path}, trang {index + 1}: ảnh bị hỏng ({type(exc).__name__})"))
+                              PageError(f"{path}, trang {index + 1}: ảnh bị hỏng, không giải mã được"))
 
 
 def _draft_jpeg(img) -> None:
