@@ -224,6 +224,26 @@ def _wait_done(store, job_id, timeout=120):
     raise AssertionError("upload job did not finish")
 
 
+def test_the_same_file_uploaded_again_says_its_pages_were_read_before(app, office_batch, repo_root):
+    from omr.web.jobs import read_taken_job, take_job
+
+    pdf, _, summary = office_batch
+    client = login(app, "thu")
+    job_ids = []
+    for _ in range(2):
+        with open(pdf, "rb") as handle:
+            response = client.post("/batches", data={
+                "name": "dot-lap", "csrf_token": _token(client, "/batches"), "files": [(handle, "quét 1.pdf")]},
+                content_type="multipart/form-data")
+        assert response.status_code == 303
+        job_ids.append(int(response.headers["Location"].rsplit("/", 1)[1]))
+        job = take_job(_store(app), job_ids[-1])  # read now, as the background reader would
+        read_taken_job(_store(app), job, Path(job["folder"]), str(repo_root / "form_templates"))
+    first, again = (_text(client.get(f"/batches/jobs/{i}")) for i in job_ids)
+    assert "đã xong" in again and 'id="pages-skipped"' not in first
+    assert f"<strong>{summary.pages}</strong> trang đã đọc từ lần trước, bỏ qua" in again
+
+
 def test_an_upload_is_read_in_the_background_and_resumed_after_a_restart(app, store_url, tmp_path, repo_root,
                                                                          office_batch, monkeypatch):
     pdf, _, summary = office_batch
