@@ -361,6 +361,23 @@ def _export_csv(client) -> str:
         return bundle.read("omr-export.csv").decode("utf-8")
 
 
+def test_the_web_export_is_in_vietnamese_and_dated_in_vietnam(app):
+    import csv
+    import io
+    import zipfile
+
+    from omr.model import VN_TZ
+    from omr.web.views import export_zip_name
+
+    # 18:00 UTC on 5 March is already 6 March in Vietnam.
+    assert export_zip_name("csv", datetime(2026, 3, 5, 18, 0, tzinfo=timezone.utc)) == "omr-export-csv-2026-03-06.zip"
+    response = login(app, "quan").get("/admin/export.csv")
+    assert datetime.now(VN_TZ).date().isoformat() in response.headers["Content-Disposition"]
+    with zipfile.ZipFile(io.BytesIO(response.data)) as bundle:
+        rows = list(csv.DictReader(io.StringIO(bundle.read("omr-export.csv").decode("utf-8-sig"))))
+    assert rows and {row["Đủ trang"] for row in rows} <= {"đủ trang", "thiếu trang"}
+
+
 def test_the_export_follows_review_decisions(app):
     admin = login(app, "quan")
     before = _export_csv(admin)
