@@ -378,6 +378,12 @@ def test_the_web_export_is_in_vietnamese_and_dated_in_vietnam(app):
     assert rows and {row["Đủ trang"] for row in rows} <= {"đủ trang", "thiếu trang"}
 
 
+def test_pages_are_found_with_a_trailing_slash(app):
+    admin = login(app, "quan")
+    for path in ("/admin/templates/", "/admin/users/", "/batches/", "/queue/"):
+        assert admin.get(path).status_code == 200, path
+
+
 def test_the_export_follows_review_decisions(app):
     admin = login(app, "quan")
     before = _export_csv(admin)
