@@ -123,3 +123,13 @@ def test_make_waits_for_the_apt_lock(repo_root):
     assert done.returncode == 0, done.stderr
     for verb in ("update", "install"):
         assert re.search(rf"apt-get -o DPkg::Lock::Timeout=\d+ {verb}", done.stdout), done.stdout
+
+
+def test_make_serve_takes_a_port(repo_root):
+    def serve_line(*extra):
+        done = subprocess.run(["make", "-n", "-C", str(repo_root), "serve", *extra], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return next(line for line in done.stdout.splitlines() if "review serve" in line)
+
+    assert serve_line().endswith("--port 8000")
+    assert serve_line("PORT=8123").endswith("--port 8123")
