@@ -92,7 +92,8 @@ def test_a_word_file_is_refused_in_vietnamese_with_how_to_make_a_pdf(tmp_path, c
     code = main(["scan", str(document), str(picture), "--db", str(tmp_path / "x.sqlite"), "--workers", "1"])
     out = capsys.readouterr().out
     assert code == 5
-    assert "phieu.docx: là tệp văn bản (.docx)" in out and "Lưu thành PDF" in out
+    assert "phieu.docx: không phải tệp ảnh hay PDF đọc được; đây là tệp văn bản (.docx)" in out
+    assert "«Lưu thành PDF»" in out
     assert "anh.png: không phải tệp ảnh hay PDF đọc được" in out
     assert "Error" not in out and "Traceback" not in out
 

@@ -384,6 +384,22 @@ def test_pages_are_found_with_a_trailing_slash(app):
         assert admin.get(path).status_code == 200, path
 
 
+def test_a_word_file_for_a_blank_form_or_a_batch_says_how_to_make_a_pdf(app):
+    import io
+
+    admin = login(app, "quan")
+    refused = admin.post("/admin/templates/blank", content_type="multipart/form-data", data={
+        "csrf_token": _token(admin, "/admin/templates"), "blank": (io.BytesIO(b"PK\x03\x04 word"), "phieu.docx")})
+    assert refused.status_code == 400
+    text = _text(refused)
+    assert "Tệp «phieu.docx» không phải phiếu trắng" in text and "«Lưu thành PDF»" in text
+    scanner = login(app, "thu")
+    batch = scanner.post("/batches", data={"name": "dot-word", "csrf_token": _token(scanner, "/batches"),
+                                           "files": [(io.BytesIO(b"PK\x03\x04 word"), "phieu.docx")]},
+                         content_type="multipart/form-data", follow_redirects=True)
+    assert "«Lưu thành PDF»" in _text(batch)
+
+
 def test_the_export_follows_review_decisions(app):
     admin = login(app, "quan")
     before = _export_csv(admin)

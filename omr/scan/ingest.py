@@ -403,12 +403,18 @@ def _open_image(path: Path):
 DOCUMENT_SUFFIXES = {".doc", ".docx", ".odt", ".rtf", ".xls", ".xlsx", ".ods", ".ppt", ".pptx"}
 
 
+def pdf_hint(name: str) -> str:
+    """For an office document's file name ("phieu.docx"), how to make the PDF omr reads; "" for others."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in DOCUMENT_SUFFIXES:
+        return ""
+    return (f"; đây là tệp văn bản ({suffix}): hãy mở bằng Word hoặc LibreOffice và «Lưu thành PDF» "
+            "(Save as PDF), rồi dùng tệp PDF đó")
+
+
 def _not_an_image(path: Path) -> str:
     """The Vietnamese message for a file no image reader recognises (never an exception's English name)."""
-    if path.suffix.lower() in DOCUMENT_SUFFIXES:
-        return (f"{path}: là tệp văn bản ({path.suffix.lower()}), không phải ảnh quét; hãy mở bằng Word hoặc "
-                "LibreOffice và «Lưu thành PDF» (Save as PDF), rồi đọc tệp PDF đó")
-    return f"{path}: không phải tệp ảnh hay PDF đọc được (định dạng không nhận ra)"
+    return f"{path}: không phải tệp ảnh hay PDF đọc được" + (pdf_hint(path.name) or " (định dạng không nhận ra)")
 
 
 def _iter_image(path: Path, start: int) -> Iterator[RawPage]:

@@ -37,7 +37,7 @@ from omr.data.schema import pages, source_files, upload_jobs
 from omr.errors import InputFileError, OmrError
 from omr.model import SET_ASIDE_REASONS
 from omr.scan import batch
-from omr.scan.ingest import count_pages, file_sha256
+from omr.scan.ingest import count_pages, file_sha256, pdf_hint
 from omr.text.normalise import nfc
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,8 @@ def accept_files(uploads: list[tuple[str, Path]], folder: Path) -> tuple[list[di
                 continue
             suffix = scan_suffix(tmp)
             if suffix is None:
-                refused.append(Refused(shown, "không phải bản quét (chỉ nhận PDF, TIFF, PNG, JPEG, HEIC)"))
+                refused.append(Refused(shown, "không phải bản quét (chỉ nhận PDF, TIFF, PNG, JPEG, HEIC)"
+                                       + pdf_hint(shown)))
                 continue
             folder.mkdir(parents=True, exist_ok=True)
             stored = folder / f"{len(accepted) + 1:03d}{suffix}"
