@@ -400,6 +400,20 @@ def test_a_word_file_for_a_blank_form_or_a_batch_says_how_to_make_a_pdf(app):
     assert "«Lưu thành PDF»" in _text(batch)
 
 
+def test_two_boxes_on_a_one_answer_question_say_a_number_key_chooses(app):
+    from omr.model import MULTIPLE
+
+    store = _store(app)
+    record(store, store.ensure_batch("dot-web"), page_result(3, 1, dict(PAGE1, B1=["2", "4"]), path="s3.pdf",
+                                                            statuses={"B1": MULTIPLE}))
+    with store.reading() as conn:
+        answer_id = conn.execute(sa.select(answers.c.id).where(answers.c.status == MULTIPLE)).scalar_one()
+    html = _text(login(app, "lan").get(f"/queue/item/answer/{answer_id}"))
+    # No value to accept with Enter: the page says which keys decide instead.
+    assert 'id="accept"' not in html and 'id="choose-hint"' in html
+    assert "Nhấn phím số của câu trả lời đúng" in html and "<kbd>1</kbd>" in html
+
+
 def test_the_export_follows_review_decisions(app):
     admin = login(app, "quan")
     before = _export_csv(admin)
