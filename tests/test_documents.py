@@ -96,7 +96,8 @@ def test_unknown_codes_are_kept_not_blanked():
 
     scale = Question("B1", "Nơi ngồi", "scale", (Option("1", "Rất không hài lòng"), Option("5", "Rất hài lòng")))
     assert answer_label(scale, "9") == "9" and answer_label(scale, ["1", "5"]) == "Rất không hài lòng; Rất hài lòng"
-    record = {"channel": "fax", "date_source": "form", "completeness": "incomplete", "review": "none", "unit_status": "ok",
+    record = {"channel": "fax", "date_source": "form", "completeness": "incomplete", "review": "none",
+              "unit_status": "ok",
               "flags": ["serial_conflict", "something_new"], "date": "2026-03-05..2026-03-09", "submitted_at": None,
               "answers": {"B1": "5"}, "status": {"B1": "weird"}, "comments": {}}
     shown = labelled(record, {"B1": scale})

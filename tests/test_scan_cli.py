@@ -104,7 +104,8 @@ def test_a_page_matching_no_form_is_told_once_with_a_decimal_comma():
 
     assert (vn_decimal(0.333), vn_decimal(-0.001), vn_decimal(0.93)) == ("0,33", "0,00", "0,93")
     report = ScanReport(pages_seen=1)
-    report.set_aside.append(("khac.png", 1, "no_match", f"giống nhất: mau-a v1 trang 1, độ tương đồng {vn_decimal(-0.001)}"))
+    why = f"giống nhất: mau-a v1 trang 1, độ tương đồng {vn_decimal(-0.001)}"
+    report.set_aside.append(("khac.png", 1, "no_match", why))
     line = format_report(report, {"responses": 0}).splitlines()[-1]
     assert line == ("  - khac.png, trang 1: không khớp mẫu phiếu nào (phiếu không có dấu định vị của omr; "
                     "giống nhất: mau-a v1 trang 1, độ tương đồng 0,00)")
