@@ -12,6 +12,8 @@ APT_LOCK_TIMEOUT_S := 600
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT := outputs/demo
 TEMPLATE := form_templates/motcua-2026.yaml
+# Port of `make serve` (another one: `make serve PORT=8080`).
+PORT ?= 8000
 
 .PHONY: demo test install apt apt-test clean serve
 # Demo logins for the review app (printed by `make demo`; change them for real use).
@@ -79,14 +81,14 @@ demo: install
 	@OMR_PASSWORD=$(DEMO_PASSWORD_REVIEWER) $(BIN)/omr users add reviewer --role reviewer --db $(OUT)/omr.sqlite
 	@echo
 	@echo "Ứng dụng web kiểm tra phiếu trên cơ sở dữ liệu demo:"
-	@echo "  chạy:  make serve   (hoặc: $(BIN)/omr review serve --db $(OUT)/omr.sqlite --uploads $(OUT)/uploads)"
-	@echo "  mở:    http://127.0.0.1:8000/"
+	@echo "  chạy:  make serve   (cổng khác: make serve PORT=8080; hoặc: $(BIN)/omr review serve --db $(OUT)/omr.sqlite --uploads $(OUT)/uploads)"
+	@echo "  mở:    http://127.0.0.1:$(PORT)/"
 	@echo "  đăng nhập: admin / $(DEMO_PASSWORD_ADMIN)  (quản trị)"
 	@echo "             scanner / $(DEMO_PASSWORD_SCANNER)  (nhân viên quét)"
 	@echo "             reviewer / $(DEMO_PASSWORD_REVIEWER)  (người kiểm tra)"
 
 serve: install
-	$(BIN)/omr review serve --db $(OUT)/omr.sqlite --uploads $(OUT)/uploads
+	$(BIN)/omr review serve --db $(OUT)/omr.sqlite --uploads $(OUT)/uploads --port $(PORT)
 
 test: install apt-test
 	@# The stage packages stay layered, without import cycles (contracts in pyproject.toml).

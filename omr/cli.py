@@ -12,6 +12,7 @@ are checked by ``lint-imports``).
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
@@ -105,17 +106,59 @@ class _VietnameseHelp(argparse.HelpFormatter):
 
 
 class _Parser(argparse.ArgumentParser):
+    """argparse in Vietnamese; an error names the subcommand's own help and any option mistyped."""
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("formatter_class", _VietnameseHelp)
         super().__init__(*args, **kwargs)
+        self._deepest: list = [self]  # shared with the subcommand parsers: the last one that parsed
+
+    def add_subparsers(self, **kwargs):
+        action = super().add_subparsers(**kwargs)
+        parent = self
+        add_parser = action.add_parser
+
+        def add(name, **options):
+            child = add_parser(name, **options)
+            child._deepest = parent._deepest  # one record for the whole command line
+            return child
+
+        action.add_parser = add
+        return action
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._deepest[0] = self
+        self._arguments = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
+    def _mistyped(self) -> list[str]:
+        """Options of this command line that this parser does not know, each with the nearest one it does."""
+        known = [o for action in self._actions for o in action.option_strings]
+        found = []
+        for word in getattr(self, "_arguments", []):
+            option = word.split("=", 1)[0]
+            if not option.startswith("--") or option == "--":
+                continue
+            if any(k == option or k.startswith(option) for k in known):
+                continue
+            near = difflib.get_close_matches(option, known, n=1)
+            found.append(f"«{option}»" + (f" (có phải «{near[0]}»?)" if near else ""))
+        return found
 
     def error(self, message: str):
         """argparse's own errors: one Vietnamese line naming the help page, exit 2 (no usage line first).
 
+        The help named is the subcommand's («omr forms print --help»), and an option typed that the
+        subcommand does not have is named too, even when argparse only reports a missing one.
+
         Raises:
             BadArgumentsError: always; ``main`` prints it as «Lỗi: …».
         """
-        raise BadArgumentsError(f"Lệnh không đúng: {message} (xem «{self.prog} --help»)")
+        deepest = self._deepest[0]
+        mistyped = deepest._mistyped()
+        if mistyped:
+            message += "; tuỳ chọn không có: " + ", ".join(mistyped)
+        raise BadArgumentsError(f"Lệnh không đúng: {message} (xem «{deepest.prog} --help»)")
 
 
 def build_parser() -> argparse.ArgumentParser:

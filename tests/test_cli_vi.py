@@ -59,6 +59,12 @@ def test_help_pages_have_no_english(path, capsys):
      "tham số --seed: giá trị 'x' không hợp lệ"),
     (["report", "--period", "2026", "-o", "r.xlsx", "--unit", "1", "--all-units"], "không dùng cùng với --unit"),
     (["comments", "--extra"], "tham số không nhận ra: --extra"),
+    # The subcommand's own help is named, and a mistyped option is named even when a required one is missing.
+    (["forms", "print", "t.yaml", "--count", "3", "-o", "x.pdf", "--unti", "30001"],
+     "tuỳ chọn không có: «--unti» (có phải «--unit»?) (xem «omr forms print --help»)"),
+    (["forms", "print", "t.yaml", "--cuont", "3", "-o", "x.pdf"],
+     "thiếu tham số bắt buộc: --count; tuỳ chọn không có: «--cuont» (có phải «--count»?) "
+     "(xem «omr forms print --help»)"),
 ])
 def test_argument_errors_are_one_vietnamese_line_and_exit_2(argv, expected, capsys):
     assert main(argv) == 2
@@ -117,3 +123,13 @@ def test_make_waits_for_the_apt_lock(repo_root):
     assert done.returncode == 0, done.stderr
     for verb in ("update", "install"):
         assert re.search(rf"apt-get -o DPkg::Lock::Timeout=\d+ {verb}", done.stdout), done.stdout
+
+
+def test_make_serve_takes_a_port(repo_root):
+    def serve_line(*extra):
+        done = subprocess.run(["make", "-n", "-C", str(repo_root), "serve", *extra], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return next(line for line in done.stdout.splitlines() if "review serve" in line)
+
+    assert serve_line().endswith("--port 8000")
+    assert serve_line("PORT=8123").endswith("--port 8123")

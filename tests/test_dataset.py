@@ -131,3 +131,16 @@ def test_fuzzed_exports_never_crash_and_every_row_is_accounted_for(data, repo_ro
             assert sum(1 for r in store.responses() if r["channel"] == "online") == first.imported
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_scan_summary_counts_paper_sheets_not_online_answers(store_url, repo_root, tmp_path):
+    from omr.scan.batch import ScanReport, format_report
+
+    report = build_merged(store_url, repo_root, tmp_path)
+    with open_store(store_url) as store:
+        summary = store.summary()
+    online = summary["responses"] - 2
+    assert online == report.imported > 0 and summary["responses_paper"] == 2
+    text = format_report(ScanReport(), summary)
+    assert (f"Phiếu trong cơ sở dữ liệu: 2, đủ trang: 2 (chỉ tính phiếu giấy; ngoài ra {online} phiếu trả lời "
+            "trực tuyến)") in text

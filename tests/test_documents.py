@@ -61,6 +61,9 @@ def test_the_export_speaks_vietnamese_by_default_and_keeps_the_codes_on_request(
     assert raw["A1"] == "2026-03-05" and first["Ngày khảo sát"] == "05/03/2026"
     assert raw["B1_status"] == "ok" and first["B1 – trạng thái"] == "hợp lệ"
     assert raw["unit_name"] == first["Tên đơn vị"] == "Phường Cao Lãnh"
+    assert {r["completeness"] for r in codes} <= {"complete", "incomplete"}
+    assert [r["Đủ trang"] for r in vi] == [{"complete": "đủ trang", "incomplete": "thiếu trang"}[r["completeness"]]
+                                           for r in codes]
     second = vi[1]
     assert second["B2 – trạng thái"] == "không chắc chắn" and second["Kiểm tra"] == "chờ kiểm tra"
     # English codes appear nowhere in the Vietnamese file's headers.
@@ -81,6 +84,10 @@ def test_the_xlsx_codebook_maps_every_column_and_value_to_its_code(db, tmp_path,
     assert ["B1_status", "B1 – trạng thái", "cột", None, None] in codebook
     assert ["channel", None, "giá trị", "paper", "giấy"] in codebook
     assert any(row[0] == "B1" and row[3] == "5" and row[4] == "Rất hài lòng" for row in codebook)
+    # Question types by their Vietnamese names, never the codes.
+    kinds = {row[2] for row in codebook[1:]}
+    assert "thang đo" in kinds and not {"scale", "single", "yesno", "text", "date", "multiple"} & kinds
+    assert ["completeness", None, "giá trị", "incomplete", "thiếu trang"] in codebook
 
 
 def test_unknown_codes_are_kept_not_blanked():
@@ -89,12 +96,14 @@ def test_unknown_codes_are_kept_not_blanked():
 
     scale = Question("B1", "Nơi ngồi", "scale", (Option("1", "Rất không hài lòng"), Option("5", "Rất hài lòng")))
     assert answer_label(scale, "9") == "9" and answer_label(scale, ["1", "5"]) == "Rất không hài lòng; Rất hài lòng"
-    record = {"channel": "fax", "date_source": "form", "review": "none", "unit_status": "ok",
+    record = {"channel": "fax", "date_source": "form", "completeness": "incomplete", "review": "none",
+              "unit_status": "ok",
               "flags": ["serial_conflict", "something_new"], "date": "2026-03-05..2026-03-09", "submitted_at": None,
               "answers": {"B1": "5"}, "status": {"B1": "weird"}, "comments": {}}
     shown = labelled(record, {"B1": scale})
     assert shown["channel"] == "fax" and shown["flags"] == ["trùng số phiếu, khác nội dung", "something_new"]
     assert shown["date"] == "05/03/2026 – 09/03/2026" and shown["status"]["B1"] == "weird"
+    assert shown["completeness"] == "thiếu trang"
 
 
 def test_the_vietnamese_headers_name_the_same_columns():

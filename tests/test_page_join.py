@@ -256,7 +256,8 @@ def test_labels_are_columns_beside_their_parts_in_every_export(store, tmp_path):
     from openpyxl import load_workbook
 
     book = load_workbook(xlsx, read_only=True)
-    assert ("SoBD", "Q1 + R1", "label") in [tuple(r[:3]) for r in book["Bảng mã"].iter_rows(values_only=True)]
+    codebook = [tuple(r[:3]) for r in book["Bảng mã"].iter_rows(values_only=True)]
+    assert ("SoBD", "Q1 + R1", "giá trị ghép từ nhiều cột") in codebook
     sheet_rows = list(book["Phiếu"].iter_rows(values_only=True))
     statuses = [row[sheet_rows[0].index("SoBD – trạng thái")] for row in sheet_rows[1:]]
     assert "cần kiểm tra (có phần để trống, nhiều ô hoặc không chắc chắn)" in statuses

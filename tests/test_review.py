@@ -226,10 +226,40 @@ def test_a_transcription_is_audited_and_flagged(queue_store):
     # Flags from the person's text; the negated term is not shown as one.
     assert [f["term"] for f in after.data["flags"]] == ["nhũng nhiễu"]
     change = review.response_history(store, item.response_id)[-1]
-    assert change["old"] == {"text": None, "status": "pending"}
+    assert change["old"] == {"text": None, "status": "pending", "flags": []}
+    assert change["new"]["flags"] == ["nhũng nhiễu"]
     assert change["new"]["text"].startswith("Cán bộ <b>")
     with pytest.raises(StaleWriteError):
         review.transcribe_comment(store, high, "minh", "khác", expected=item.data["version"])
+
+
+def test_accepting_an_unaccented_draft_keeps_its_flag_and_a_dropped_flag_is_audited(queue_store):
+    from omr.text.lexicon import find_terms, flags_json
+
+    store, *_ = queue_store
+    draft = "Phai di lai nhieulan moi xong ho so."
+    drafted = find_terms(draft, source="draft")
+    assert [m.term for m in drafted] == ["đi lại nhiều lần"]  # the OCR draft's loose match
+    comment = _add_comment(store, _response_id(store, 2), "H4", priority=2.0, draft=draft)
+    store.writing(lambda conn: conn.execute(comments.update().where(comments.c.id == comment)
+                                            .values(flags=flags_json(drafted))))
+    key = f"comment:{comment}"
+    assert review.claim(store, key, "lan")
+    item = review.load_item(store, key)
+    # The reviewer presses Enter: the draft's text, unchanged and without diacritics, is saved.
+    review.transcribe_comment(store, comment, "lan", item.data["draft_text"], expected=item.data["version"])
+    after = review.load_item(store, key)
+    assert [f["term"] for f in after.data["flags"]] == ["đi lại nhiều lần"]
+    assert review.flags_dropped(item.data["flags"], item.data["draft_text"]) == []
+    # A later edit that removes the complaint drops the flag: visible in the audit trail, old and new.
+    assert review.claim(store, key, "minh")
+    text = "Cán bộ hướng dẫn tận tình."
+    assert review.flags_dropped(after.data["flags"], text) == ["đi lại nhiều lần"]
+    review.transcribe_comment(store, comment, "minh", text, expected=after.data["version"], reason="đọc lại ảnh")
+    change = review.response_history(store, item.response_id)[-1]
+    assert change["old"]["flags"] == ["đi lại nhiều lần"] and change["new"]["flags"] == []
+    # Typed with diacritics, the person's own marks decide: "những nhiều" is not "nhũng nhiễu".
+    assert [m.term for m in find_terms("Nhân viên những nhiều việc", source="text")] == []
 
 
 def test_progress_per_batch_and_per_reviewer(queue_store):

@@ -82,3 +82,31 @@ def test_scan_goes_on_after_a_corrupt_file(office_batch, tmp_path, capsys):
     assert code == 5  # told something was wrong …
     assert "broken.pdf" in out and "hỏng" in out
     assert "Phiếu trong cơ sở dữ liệu: 8" in out  # … and the good file was read all the same
+
+
+def test_a_word_file_is_refused_in_vietnamese_with_how_to_make_a_pdf(tmp_path, capsys):
+    document = tmp_path / "phieu.docx"
+    document.write_bytes(b"PK\x03\x04 not a scan")
+    picture = tmp_path / "anh.png"
+    picture.write_bytes(b"not a picture at all")
+    code = main(["scan", str(document), str(picture), "--db", str(tmp_path / "x.sqlite"), "--workers", "1"])
+    out = capsys.readouterr().out
+    assert code == 5
+    assert "phieu.docx: không phải tệp ảnh hay PDF đọc được; đây là tệp văn bản (.docx)" in out
+    assert "«Lưu thành PDF»" in out
+    assert "anh.png: không phải tệp ảnh hay PDF đọc được" in out
+    assert "Error" not in out and "Traceback" not in out
+
+
+def test_a_page_matching_no_form_is_told_once_with_a_decimal_comma():
+    from omr.scan.batch import ScanReport, format_report
+    from omr.scan.register import vn_decimal
+
+    assert (vn_decimal(0.333), vn_decimal(-0.001), vn_decimal(0.93)) == ("0,33", "0,00", "0,93")
+    report = ScanReport(pages_seen=1)
+    why = f"giống nhất: mau-a v1 trang 1, độ tương đồng {vn_decimal(-0.001)}"
+    report.set_aside.append(("khac.png", 1, "no_match", why))
+    line = format_report(report, {"responses": 0}).splitlines()[-1]
+    assert line == ("  - khac.png, trang 1: không khớp mẫu phiếu nào (phiếu không có dấu định vị của omr; "
+                    "giống nhất: mau-a v1 trang 1, độ tương đồng 0,00)")
+    assert line.count("không khớp mẫu phiếu nào") == 1

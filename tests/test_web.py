@@ -145,6 +145,24 @@ def test_html_in_a_comment_is_shown_as_text(app):
     assert "<script>alert" not in history and "&lt;script&gt;" in history and "&lt;b&gt;đậm&lt;/b&gt;" in history
 
 
+def test_a_flag_the_reviewer_removes_is_said_and_shown_in_the_history(app):
+    from omr.text.lexicon import find_terms, flags_json
+
+    draft = "Phai di lai nhieulan moi xong ho so."
+    comment_id = _add_comment(app, draft, field="H4")
+    _store(app).writing(lambda conn: conn.execute(comments.update().where(comments.c.id == comment_id).values(
+        flags=flags_json(find_terms(draft, source="draft")))))
+    client = login(app, "lan")
+    item_url = f"/queue/item/comment/{comment_id}"
+    version = re.search(r'name="version" value="([^"]*)"', _text(client.get(item_url))).group(1)
+    saved = client.post(item_url, data={"text": "Cán bộ tận tình", "version": version,
+                                        "csrf_token": _token(client, item_url)}, follow_redirects=True)
+    assert "không còn dấu hiệu «đi lại nhiều lần»" in _text(saved)
+    response_id = next(r["id"] for r in _store(app).responses() if r["serial"] == 1)
+    history = _text(client.get(f"/responses/{response_id}"))
+    assert "(dấu hiệu: đi lại nhiều lần)" in history and "Cán bộ tận tình (không có dấu hiệu)" in history
+
+
 def test_no_path_from_the_client_reaches_the_disk(app, tmp_path, office_batch):
     client = login(app, "lan")
     for path in ("/img/page/..%2F..%2F..%2Fetc%2Fpasswd.png", "/img/page/-1.png", "/static/../../omr/store.py",
@@ -204,6 +222,26 @@ def _wait_done(store, job_id, timeout=120):
             return status
         time.sleep(0.2)
     raise AssertionError("upload job did not finish")
+
+
+def test_the_same_file_uploaded_again_says_its_pages_were_read_before(app, office_batch, repo_root):
+    from omr.web.jobs import read_taken_job, take_job
+
+    pdf, _, summary = office_batch
+    client = login(app, "thu")
+    job_ids = []
+    for _ in range(2):
+        with open(pdf, "rb") as handle:
+            response = client.post("/batches", data={
+                "name": "dot-lap", "csrf_token": _token(client, "/batches"), "files": [(handle, "quét 1.pdf")]},
+                content_type="multipart/form-data")
+        assert response.status_code == 303
+        job_ids.append(int(response.headers["Location"].rsplit("/", 1)[1]))
+        job = take_job(_store(app), job_ids[-1])  # read now, as the background reader would
+        read_taken_job(_store(app), job, Path(job["folder"]), str(repo_root / "form_templates"))
+    first, again = (_text(client.get(f"/batches/jobs/{i}")) for i in job_ids)
+    assert "đã xong" in again and 'id="pages-skipped"' not in first
+    assert f"<strong>{summary.pages}</strong> trang đã đọc từ lần trước, bỏ qua" in again
 
 
 def test_an_upload_is_read_in_the_background_and_resumed_after_a_restart(app, store_url, tmp_path, repo_root,
@@ -321,6 +359,59 @@ def _export_csv(client) -> str:
 
     with zipfile.ZipFile(io.BytesIO(client.get("/admin/export.csv?codes=1").data)) as bundle:
         return bundle.read("omr-export.csv").decode("utf-8")
+
+
+def test_the_web_export_is_in_vietnamese_and_dated_in_vietnam(app):
+    import csv
+    import io
+    import zipfile
+
+    from omr.model import VN_TZ
+    from omr.web.views import export_zip_name
+
+    # 18:00 UTC on 5 March is already 6 March in Vietnam.
+    assert export_zip_name("csv", datetime(2026, 3, 5, 18, 0, tzinfo=timezone.utc)) == "omr-export-csv-2026-03-06.zip"
+    response = login(app, "quan").get("/admin/export.csv")
+    assert datetime.now(VN_TZ).date().isoformat() in response.headers["Content-Disposition"]
+    with zipfile.ZipFile(io.BytesIO(response.data)) as bundle:
+        rows = list(csv.DictReader(io.StringIO(bundle.read("omr-export.csv").decode("utf-8-sig"))))
+    assert rows and {row["Đủ trang"] for row in rows} <= {"đủ trang", "thiếu trang"}
+
+
+def test_pages_are_found_with_a_trailing_slash(app):
+    admin = login(app, "quan")
+    for path in ("/admin/templates/", "/admin/users/", "/batches/", "/queue/"):
+        assert admin.get(path).status_code == 200, path
+
+
+def test_a_word_file_for_a_blank_form_or_a_batch_says_how_to_make_a_pdf(app):
+    import io
+
+    admin = login(app, "quan")
+    refused = admin.post("/admin/templates/blank", content_type="multipart/form-data", data={
+        "csrf_token": _token(admin, "/admin/templates"), "blank": (io.BytesIO(b"PK\x03\x04 word"), "phieu.docx")})
+    assert refused.status_code == 400
+    text = _text(refused)
+    assert "Tệp «phieu.docx» không phải phiếu trắng" in text and "«Lưu thành PDF»" in text
+    scanner = login(app, "thu")
+    batch = scanner.post("/batches", data={"name": "dot-word", "csrf_token": _token(scanner, "/batches"),
+                                           "files": [(io.BytesIO(b"PK\x03\x04 word"), "phieu.docx")]},
+                         content_type="multipart/form-data", follow_redirects=True)
+    assert "«Lưu thành PDF»" in _text(batch)
+
+
+def test_two_boxes_on_a_one_answer_question_say_a_number_key_chooses(app):
+    from omr.model import MULTIPLE
+
+    store = _store(app)
+    record(store, store.ensure_batch("dot-web"), page_result(3, 1, dict(PAGE1, B1=["2", "4"]), path="s3.pdf",
+                                                            statuses={"B1": MULTIPLE}))
+    with store.reading() as conn:
+        answer_id = conn.execute(sa.select(answers.c.id).where(answers.c.status == MULTIPLE)).scalar_one()
+    html = _text(login(app, "lan").get(f"/queue/item/answer/{answer_id}"))
+    # No value to accept with Enter: the page says which keys decide instead.
+    assert 'id="accept"' not in html and 'id="choose-hint"' in html
+    assert "Nhấn phím số của câu trả lời đúng" in html and "<kbd>1</kbd>" in html
 
 
 def test_the_export_follows_review_decisions(app):

@@ -49,7 +49,8 @@ class StoreQueries:
         """Counts for the end-of-run report, for one batch or the whole database.
 
         Keys: ``pages``, ``pages_read``, ``pages_set_aside`` ({reason: count}),
-        ``responses``, ``responses_complete`` (all ``pages_expected`` pages
+        ``responses``, ``responses_paper`` (of those, paper sheets: not online answers),
+        ``responses_complete`` (all ``pages_expected`` pages
         present), ``answers_to_review`` (machine answers with a status in
         model.NEEDS_REVIEW), ``duplicates`` (rescans), ``conflicts`` (pages
         that repeat a serial with other marks), ``responses_in_conflict``.
@@ -63,6 +64,8 @@ class StoreQueries:
                 sa.select(pages.c.outcome, pages.c.set_aside, sa.func.count())
                 .where(page_filter).group_by(pages.c.outcome, pages.c.set_aside)).all()
             n_responses = conn.execute(sa.select(sa.func.count()).select_from(responses).where(in_scope)).scalar()
+            n_paper = conn.execute(sa.select(sa.func.count()).select_from(responses)
+                                   .where(in_scope, responses.c.channel == "paper")).scalar()
             complete = conn.execute(
                 sa.select(sa.func.count()).select_from(responses)
                 .where(in_scope, responses.c.pages_expected.is_not(None),
@@ -86,6 +89,7 @@ class StoreQueries:
             "pages_read": n_pages - totals[SET_ASIDE],
             "pages_set_aside": dict(sorted(set_aside.items())),
             "responses": n_responses,
+            "responses_paper": n_paper,
             "responses_complete": complete,
             "answers_to_review": to_review,
             "duplicates": totals[RESCAN],

@@ -54,6 +54,7 @@ from omr.data.store import version_token
 from omr.errors import OmrError
 from omr.model import NEEDS_REVIEW, BoxRead
 from omr.scan.read import resolve_questions, shown_confidence
+from omr.text.lexicon import TEXT, flags_of
 
 # Long enough to read a hard comment and type it; short enough that an item
 # left open in a closed browser comes back to the queue within a coffee break.
@@ -433,11 +434,21 @@ def resolve_answer(store, answer_id: int, who: str, value: object, status: str, 
 
 
 def transcribe_comment(store, comment_id: int, who: str, text: str, *, expected: str, reason: str = "") -> str:
+    """A reviewer's text for a comment (flags recomputed from it, change audited); the new version token."""
     key = f"comment:{comment_id}"
     _check_claim(store, key, who)
     token = store.set_comment_text(comment_id, text, who, reason=reason, expected_updated_at=expected)
     release(store, key, who)
     return token
+
+
+def flags_dropped(before: list[dict], text: str) -> list[str]:
+    """Terms flagged before (``Item.data["flags"]`` of a comment) that ``text`` no longer flags, sorted.
+
+    Possible flags (seen only in an alternative OCR reading) are left out: they never were a flag.
+    """
+    now = {m.term for m in flags_of(text, source=TEXT)}
+    return sorted({f["term"] for f in before if not f.get("possible") and not f.get("negated")} - now)
 
 
 def page_reads(store, layout, page_id: int, page_number: int):

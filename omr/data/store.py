@@ -70,7 +70,7 @@ from omr.data.schema import (
 )
 from omr.errors import DatabaseError, OmrError
 from omr.model import OK, PAGE_ORDER, VN_TZ, PageResult, PageSource, QuestionRead
-from omr.text.lexicon import find_terms, flags_json
+from omr.text.lexicon import TEXT, find_terms, flags_from_json, flags_json
 
 DEFAULT_SQLITE_PATH = Path("outputs") / "omr.sqlite"
 # The set-aside reason an older omr gave a two-page image it could not split (#13).
@@ -779,6 +779,9 @@ class Store(StoreQueries):
                          expected_updated_at: str | None = None) -> str:
         """A person's transcription of a comment: stored, flags recomputed, change audited.
 
+        Flags come from ``text`` (:func:`omr.text.lexicon.find_terms`, source ``text``: loose
+        matching when typed without diacritics); the audit row keeps the flagged terms before
+        and after, so a flag the person's text removes shows in the history.
         Same stale-write rule and return value as :meth:`set_answer`.
         """
         if not set_by or set_by == MACHINE:
@@ -794,11 +797,15 @@ class Store(StoreQueries):
                     "thay đổi của bạn chưa được lưu. Hãy xem nội dung mới rồi quyết định lại.",
                     {"text": old.text, "status": old.status, "set_by": old.reviewed_by})
             now = _now()
+            matches = find_terms(text, source=TEXT)
             conn.execute(comments.update().where(comments.c.id == comment_id).values(
                 text=text, status="reviewed", reviewed_by=set_by, reviewed_at=now,
-                flags=flags_json(find_terms(text, source="text")), updated_at=now))
+                flags=flags_json(matches), updated_at=now))
+            # The flags before and after are audited too: a flag the person's text drops is a visible change.
             self._record_change(conn, set_by, "comment", comment_id, old.response_id, old.field,
-                                {"text": old.text, "status": old.status}, {"text": text, "status": "reviewed"},
+                                {"text": old.text, "status": old.status,
+                                 "flags": [m.term for m in flags_from_json(old.flags) if m.flagged]},
+                                {"text": text, "status": "reviewed", "flags": [m.term for m in matches if m.flagged]},
                                 reason, now)
             return version_token(now)
 

@@ -167,15 +167,18 @@ def write_crops(store, records: list[dict], out_path: Path) -> int:
     return written
 
 
-def codebook_rows(templates: Iterable[Template]) -> list[list[str]]:
-    """Question codes and texts, option codes and labels: one row per option (per question without options)."""
+def codebook_rows(templates: Iterable[Template], labels: bool = False) -> list[list[str]]:
+    """Question codes and texts, option codes and labels: one row per option (per question without options).
+
+    ``labels``: the type column in Vietnamese ("thang đo" for ``scale``, :data:`export_vi.TYPE_LABELS`)."""
+    kind = export_vi.type_label if labels else str
     rows: list[list[str]] = []
     seen: set[tuple[str, str]] = set()
     for template in templates:
         for name, parts in template.extra.get("labels", {}).items():
             if (name, "") not in seen:  # a joined value: which columns it is made of, in order
                 seen.add((name, ""))
-                rows.append([name, " + ".join(parts), "label", "", ""])
+                rows.append([name, " + ".join(parts), kind("label"), "", ""])
         for question in template.questions:
             options = question.options or ((None),)
             for option in options:
@@ -183,7 +186,7 @@ def codebook_rows(templates: Iterable[Template]) -> list[list[str]]:
                 if key in seen:
                     continue
                 seen.add(key)
-                rows.append([question.id, question.text, question.type,
+                rows.append([question.id, question.text, kind(question.type),
                              option.code if option else "", option.label if option else ""])
     return rows
 
@@ -262,7 +265,7 @@ def _write_xlsx(path: Path, records: list[dict], value_ids: list[str], status_id
     codebook.append(list(CODEBOOK_HEADER if questions is None else CODEBOOK_HEADER_VI))
     extra = (export_vi.codebook_extra_rows(header(value_ids, status_ids, text_ids), value_ids, status_ids, text_ids,
                                            questions) if questions is not None else [])
-    for row in codebook_rows(templates) + extra:
+    for row in codebook_rows(templates, labels=questions is not None) + extra:
         codebook.append([neutralise(clean(cell)) or None for cell in row])
     workbook.save(path)
 

@@ -51,6 +51,16 @@ VALUE_LABELS = {
 }
 LIST_SEPARATOR = "; "
 
+# The "Loại" column of the "Bảng mã" sheet: question types (omr.forms.template.QUESTION_TYPES) and a joined
+# value ("label", omr.reports.export.codebook_rows), as a person reads them.
+TYPE_LABELS = {"single": "một lựa chọn", "multiple": "nhiều lựa chọn", "scale": "thang đo", "yesno": "có/không",
+               "date": "ngày", "text": "văn bản", "label": "giá trị ghép từ nhiều cột"}
+
+
+def type_label(code: str) -> str:
+    """A question type code ("scale") as its Vietnamese name ("thang đo"); an unknown code as it is."""
+    return TYPE_LABELS.get(code, code)
+
 
 def questions_of(templates: Iterable[Template | None]) -> dict[str, Question]:
     """Question id -> its question, the first template that has it winning (as the column order does)."""
@@ -123,7 +133,7 @@ def answer_label(question: Question | None, value):
 def labelled(record: dict, questions: dict[str, Question]) -> dict:
     """A copy of an export record (omr.reports.export.build_record) with labels in place of codes."""
     out = dict(record)
-    for column in ("channel", "date_source", "review", "unit_status", "flags"):
+    for column in ("channel", "date_source", "completeness", "review", "unit_status", "flags"):
         out[column] = _mapped(column, record[column])
     out["date"] = vn_day(record["date"] or "")
     out["submitted_at"] = vn_day(record["submitted_at"] or "")

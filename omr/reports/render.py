@@ -199,6 +199,8 @@ def change_text(stored: str | None) -> str:
     shown = value.get("value", value.get("text"))
     shown = "(trống)" if shown in (None, "", []) else "; ".join(map(str, shown)) if isinstance(shown, list) else str(shown)
     status = value.get("status")
+    if isinstance(value.get("flags"), list) and "text" in value:  # a comment's flagged terms (audited)
+        shown += f" [dấu hiệu: {', '.join(value['flags'])}]" if value["flags"] else " [không có dấu hiệu]"
     return f"{shown} ({STATUS_TITLES.get(status, status)})" if status else shown
 
 

@@ -294,8 +294,10 @@ def format_report(report: ScanReport, summary: dict) -> str:
         lines.append(f"Ý kiến có thể có dấu hiệu tiêu cực (chỉ thấy ở cách đọc khác của máy): {report.comments_possible}")
     for problem in report.ocr_problems:
         lines.append(f"Cảnh báo: chưa đọc nháp được ý kiến viết tay ({problem}); ảnh vẫn được lưu để duyệt")
-    lines.append(f"Phiếu trong cơ sở dữ liệu: {summary.get('responses', 0)}, "
-                 f"đủ trang: {summary.get('responses_complete', 0)}")
+    paper = summary.get("responses_paper", summary.get("responses", 0))
+    online = summary.get("responses", 0) - paper
+    lines.append(f"Phiếu trong cơ sở dữ liệu: {paper}, đủ trang: {summary.get('responses_complete', 0)}"
+                 + (f" (chỉ tính phiếu giấy; ngoài ra {online} phiếu trả lời trực tuyến)" if online else ""))
     if report.set_aside:
         lines.append(f"Trang để riêng: {len(report.set_aside)}")
         for path, page, reason, detail in report.set_aside:
@@ -306,7 +308,10 @@ def format_report(report: ScanReport, summary: dict) -> str:
                 named = f"{half} của ảnh (tệp {Path(path).name}, trang {page})"
                 if detail.startswith(named):
                     where, detail = f"{where}, {half}", detail.removeprefix(named).removeprefix("; ")
-            lines.append(f"  - {where}: {text}" + (f" ({detail})" if detail else ""))
+            if detail and text.endswith(")"):  # one parenthesis, not two nested: "… (reason; detail)"
+                lines.append(f"  - {where}: {text[:-1]}; {detail})")
+            else:
+                lines.append(f"  - {where}: {text}" + (f" ({detail})" if detail else ""))
     for message in report.file_errors:
         lines.append(f"Tệp không đọc được: {message}")
     return "\n".join(lines)

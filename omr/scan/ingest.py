@@ -521,14 +521,34 @@ def _register_heif() -> None:
 
 
 def _open_image(path: Path):
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
     _register_heif()
     Image.MAX_IMAGE_PIXELS = None  # we check the size ourselves, with a clearer message
     try:
         return Image.open(path)
-    except Exception as exc:
-        raise InputFileError(f"{path}: không phải tệp ảnh đọc được ({type(exc).__name__})") from None
+    except UnidentifiedImageError:
+        raise InputFileError(_not_an_image(path)) from None
+    except Exception:
+        raise InputFileError(f"{path}: không mở được tệp ảnh (tệp bị hỏng hoặc không đọc được)") from None
+
+
+# Office documents people send instead of a scan: they must be saved as PDF first.
+DOCUMENT_SUFFIXES = {".doc", ".docx", ".odt", ".rtf", ".xls", ".xlsx", ".ods", ".ppt", ".pptx"}
+
+
+def pdf_hint(name: str) -> str:
+    """For an office document's file name ("phieu.docx"), how to make the PDF omr reads; "" for others."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in DOCUMENT_SUFFIXES:
+        return ""
+    return (f"; đây là tệp văn bản ({suffix}): hãy mở bằng Word hoặc LibreOffice và «Lưu thành PDF» "
+            "(Save as PDF), rồi dùng tệp PDF đó")
+
+
+def _not_an_image(path: Path) -> str:
+    """The Vietnamese message for a file no image reader recognises (never an exception's English name)."""
+    return f"{path}: không phải tệp ảnh hay PDF đọc được" + (pdf_hint(path.name) or " (định dạng không nhận ra)")
 
 
 def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
@@ -557,7 +577,7 @@ def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
                 yield RawPage(str(path), index, np.ascontiguousarray(grey))
             except Exception as exc:
                 yield RawPage(str(path), index, None,
-                              PageError(f"{path}, trang {index + 1}: ảnh bị hỏng ({type(exc).__name__})"))
+                              PageError(f"{path}, trang {index + 1}: ảnh bị hỏng, không giải mã được"))
 
 
 def _draft_jpeg(img) -> None:

@@ -63,7 +63,8 @@ def _worker_main(conn, initializer: Callable, initargs: tuple, func: Callable, m
             except MemoryError:
                 outcome = Failure("memory", "trang cần quá nhiều bộ nhớ để đọc")
             except Exception as exc:  # a bug or a decoder error on one page must not end the batch
-                outcome = Failure("error", f"lỗi khi đọc trang ({type(exc).__name__}: {exc})")
+                outcome = Failure("error", "lỗi không mong đợi của chương trình khi đọc trang này; hãy báo cho "
+                                           f"người quản trị (chi tiết kỹ thuật: {type(exc).__name__}: {exc})")
             conn.send((task, outcome))
         conn.send(_DONE)
 

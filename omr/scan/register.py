@@ -434,7 +434,7 @@ def match_pinned(grey: np.ndarray, layouts) -> tuple[PinnedMatch | None, str]:
     pinned_pages = [(layout, page) for layout in newest_pinned(layouts) for page in layout.pages
                     if page.pinned and "_reference_path" in page.pinned]
     if not pinned_pages:
-        return None, "không khớp mẫu phiếu nào (không có mẫu phiếu đăng ký bằng ảnh mẫu)"
+        return None, "không có mẫu phiếu đăng ký bằng ảnh mẫu"
     features = page_features(grey)  # once, not once per reference
     first = _by_thumbnail(grey, pinned_pages)
     scored = _scored(grey, first, features)
@@ -469,21 +469,31 @@ def _full_search(grey: np.ndarray, pinned_pages: list, features: PageFeatures) -
     return _best_of(scored)
 
 
+def vn_decimal(value: float) -> str:
+    """A similarity as Vietnamese text writes it: two decimals, decimal comma, never "-0,00".
+
+    >>> vn_decimal(0.333), vn_decimal(-0.001)
+    ('0,33', '0,00')
+    """
+    text = f"{value:.2f}"
+    return ("0.00" if text == "-0.00" else text).replace(".", ",")
+
+
 def _best_of(scored: list) -> tuple[PinnedMatch | None, str]:
     """The best-scored (similarity, layout, page, registration) as a match with its certainty, or why not."""
     if not scored:
-        return None, "không khớp mẫu phiếu nào (không tìm được điểm tương ứng)"
+        return None, "không tìm được điểm tương ứng với ảnh mẫu nào"
     scored.sort(key=lambda item: item[0], reverse=True)
     best, layout, page, found = scored[0]
     second = scored[1][0] if len(scored) > 1 else 0.0
     label = f"{layout.form_id} v{layout.version} trang {page.number}"
     if best < T.PINNED_MIN_SIMILARITY:
-        return None, f"không khớp mẫu phiếu nào (giống nhất: {label}, độ tương đồng {best:.2f})"
+        return None, f"giống nhất: {label}, độ tương đồng {vn_decimal(best)}"
     certainty = float(np.clip((best - max(second, 0.0)) / max(best, 1e-6), 0.0, 1.0))
     runner = ""
     if len(scored) > 1:
         _, l2, p2, _ = scored[1]
-        runner = f"{l2.form_id} v{l2.version} trang {p2.number} ({second:.2f})"
+        runner = f"{l2.form_id} v{l2.version} trang {p2.number} ({vn_decimal(second)})"
     return PinnedMatch(layout, page, mm_homography(found, page), found, certainty, runner), ""
 
 
@@ -497,7 +507,7 @@ def pinned_identity(result, match: PinnedMatch) -> None:
     result.form_id, result.version, result.page = match.layout.form_id, match.layout.version, match.page.number
     result.serial = int(result.source.image_sha256[:7], 16)  # < 2**28: fits every database's INTEGER
     detail = (f"khớp ảnh mẫu {match.layout.form_id} v{match.layout.version} trang {match.page.number} "
-              f"(độ tương đồng {match.registration.similarity:.2f}, độ chắc chắn {match.certainty:.0%}")
+              f"(độ tương đồng {vn_decimal(match.registration.similarity)}, độ chắc chắn {match.certainty:.0%}")
     if match.runner_up:
         detail += f"; kế tiếp: {match.runner_up}"
     result.detail = detail + ")"

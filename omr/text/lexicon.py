@@ -30,6 +30,7 @@ from rapidfuzz.distance import Levenshtein
 from omr.text.normalise import fold, fold_with_map, nfc, strip_diacritics
 
 DRAFT = "draft"
+TEXT = "text"  # a reviewer's transcription (omr.data.store.set_comment_text)
 OFFICIAL = "official"
 COLLOQUIAL = "colloquial"
 
@@ -162,10 +163,17 @@ def find_terms(text: str | None, source: str = "draft") -> list[Match]:
     True
     >>> find_terms("can bo hach dich")[0].term
     'hách dịch'
+
+    ``source``: ``draft`` (OCR), ``text`` (a reviewer's transcription) or
+    ``online``. A draft, and a reviewer's text typed without any Vietnamese
+    diacritics (accepted from the draft unchanged, or typed without accents),
+    is matched loosely: near misses of long phrases count ("di lai nhieulan").
+    Otherwise a person's text must carry the term's own letters.
     """
     if not text:
         return []
     original = nfc(text)
+    loose = source == DRAFT or (source == TEXT and strip_diacritics(original) == original)
     folded, index = fold_with_map(original)
     lowered = original.lower()
     taken: list[tuple[int, int]] = []
@@ -177,14 +185,14 @@ def find_terms(text: str | None, source: str = "draft") -> list[Match]:
             start, end = index[hit.start()], index[hit.end() - 1] + 1
             written = original[start:end]
             if not _diacritics_agree(lowered[start:end], term, single_word=" " not in folded_term,
-                                     trust_marks=source != DRAFT):
+                                     trust_marks=not loose):
                 continue
             if ambiguous and _innocent(folded, hit.start(), hit.end(), folded_term):
                 continue
             taken.append((hit.start(), hit.end()))
             found.append(Match(term, category, start, end, written, _negated(original, start),
                                ambiguous, source))
-    if source == DRAFT:
+    if loose:
         found += _near_matches(original, folded, index, taken, source)
     return sorted(found, key=lambda m: m.start)
 

@@ -104,6 +104,7 @@ def create_app(db_url: str | None = None, *, uploads_dir: str | Path = DEFAULT_U
     uploads_dir = Path(uploads_dir).resolve()
     app = Flask(__name__)
     app.url_map.converters["int"] = DatabaseIdConverter
+    app.url_map.strict_slashes = False  # "/admin/templates/" as typed or bookmarked finds the page, not a 404
     if behind_proxy:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 

@@ -37,7 +37,7 @@ from omr.data.schema import pages, source_files, upload_jobs
 from omr.errors import InputFileError, OmrError
 from omr.model import SET_ASIDE_REASONS
 from omr.scan import batch
-from omr.scan.ingest import count_pages, file_sha256
+from omr.scan.ingest import count_pages, file_sha256, pdf_hint
 from omr.text.normalise import nfc
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,8 @@ def accept_files(uploads: list[tuple[str, Path]], folder: Path) -> tuple[list[di
                 continue
             suffix = scan_suffix(tmp)
             if suffix is None:
-                refused.append(Refused(shown, "không phải bản quét (chỉ nhận PDF, TIFF, PNG, JPEG, HEIC)"))
+                refused.append(Refused(shown, "không phải bản quét (chỉ nhận PDF, TIFF, PNG, JPEG, HEIC)"
+                                       + pdf_hint(shown)))
                 continue
             folder.mkdir(parents=True, exist_ok=True)
             stored = folder / f"{len(accepted) + 1:03d}{suffix}"
@@ -175,6 +176,7 @@ def job_status(store, job_id: int) -> dict | None:
         if elapsed > 0:
             rate = max(done - job["pages_at_start"], 0) / elapsed
     job.update(files=files, pages_done=done, pages_per_s=rate, status_label=STATUS_LABELS.get(job["status"], ""),
+               pages_skipped=sum(f.get("skipped", 0) for f in files),
                set_aside=[{"file": name_of.get(a.sha256, "?"), "page": a.page_index + 1, "page_id": a.id,
                            "reason": SET_ASIDE_REASONS.get(a.set_aside, a.set_aside), "detail": a.detail}
                           for a in aside])
@@ -276,14 +278,15 @@ def read_taken_job(store, job: dict, folder: Path, template_dir: str, workers: i
                                     workers=workers, template_dir=template_dir)
             # The server's path of the file means nothing to the user: name it as they did.
             messages += [m.replace(str(folder / entry["stored"]), entry["name"]) for m in report.file_errors]
-            store.writing(lambda conn, n=number: _set_file_state(conn, job["id"], n, FILE_DONE,
-                                                                 "\n".join(messages)))
+            store.writing(lambda conn, n=number, k=report.pages_skipped_done: _set_file_state(
+                conn, job["id"], n, FILE_DONE, "\n".join(messages), skipped=k))
         error = "\n".join(messages)
     except OmrError as exc:
         status, error = FAILED, exc.message
     except Exception as exc:  # the reader must survive any one job; the job shows what failed
         log.exception("upload job %s failed", job["id"])
-        status, error = FAILED, f"Lỗi không mong đợi: {type(exc).__name__}: {exc}"
+        status, error = FAILED, ("Lỗi không mong đợi của chương trình (chi tiết đã ghi vào nhật ký máy chủ); "
+                                 "hãy báo cho người quản trị, kèm tên tệp.")
     finish_job(store, job["id"], status, error)
 
 
@@ -293,13 +296,18 @@ def finish_job(store, job_id: int, status: str, error: str) -> None:
         status=status, error=error, finished_at=datetime.now(timezone.utc))))
 
 
-def _set_file_state(conn: sa.Connection, job_id: int, number: int, state: str, error: str | None = None) -> None:
+def _set_file_state(conn: sa.Connection, job_id: int, number: int, state: str, error: str | None = None,
+                    skipped: int | None = None) -> None:
     """Mark file ``number`` of a job; 'reading' also counts an attempt (committed before reading starts).
 
     ``error``, when given, is the job's message so far (kept if the server stops before the job ends).
+    ``skipped``: pages of the file already read by an earlier run and not read again (the same file uploaded
+    twice), shown on the job page.
     """
     files = json.loads(conn.execute(sa.select(upload_jobs.c.files).where(upload_jobs.c.id == job_id)).scalar())
     files[number]["state"] = state
+    if skipped is not None:
+        files[number]["skipped"] = skipped
     if state == FILE_READING:
         files[number]["attempts"] = files[number].get("attempts", 0) + 1
     values = {"files": json.dumps(files, ensure_ascii=False)}

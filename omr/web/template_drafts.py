@@ -160,7 +160,8 @@ def create_draft_from_blank(uploads_dir: Path, received: Path, client_name: str,
                                  "phiếu trắng chỉ cần một bản PDF hoặc ảnh quét 150–300 dpi")
         suffix = jobs.scan_suffix(received)
         if suffix not in BLANK_SUFFIXES:
-            raise InputFileError(f"Tệp «{shown}» không phải phiếu trắng dạng PDF, PNG, JPEG hay TIFF")
+            raise InputFileError(f"Tệp «{shown}» không phải phiếu trắng dạng PDF, PNG, JPEG hay TIFF"
+                                 + jobs.pdf_hint(shown))
         draft_id, folder = _new_draft_folder(uploads_dir)
         blank = folder / f"blank{suffix}"
         shutil.move(str(received), blank)

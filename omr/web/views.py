@@ -8,7 +8,7 @@ import posixpath
 import tempfile
 import unicodedata
 import zipfile
-from datetime import date
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -38,7 +38,7 @@ from omr.data.store import StaleWriteError
 from omr.errors import OmrError
 from omr.forms.qrcodes import format_serial
 from omr.forms.template import NO_OPINION_CODE, Question
-from omr.model import BLANK, MULTIPLE, NEEDS_REVIEW, OK, SET_ASIDE_REASONS
+from omr.model import BLANK, MULTIPLE, NEEDS_REVIEW, OK, SET_ASIDE_REASONS, VN_TZ
 from omr.reports.export import export_responses
 from omr.scan.comments import draft_shown
 from omr.text.lexicon import flags_from_json
@@ -485,6 +485,10 @@ def register(app: Flask) -> None:
                     # An inked box is never recorded as saying nothing; illegible is a statement too.
                     raise review.ReviewError("Hãy gõ nội dung ý kiến; nếu không đọc được, gõ «[không đọc được]».")
                 review.transcribe_comment(_store(), ident, g.user.name, text, expected=expected, reason=reason)
+                dropped = review.flags_dropped(item.data["flags"], text)
+                if dropped:
+                    flash("Nội dung đã lưu không còn dấu hiệu " + ", ".join(f"«{t}»" for t in dropped)
+                          + " mà bản đọc trước có; thay đổi này được ghi trong lịch sử của phiếu.", "info")
             elif entity == "response":
                 _decide_sheet(ident, request.form, expected, reason)
             elif request.form.get("action") == "reject":
@@ -647,6 +651,9 @@ def register(app: Flask) -> None:
                                               + f" ({STATUS_LABELS.get(data.get('status'), data.get('status'))})")
                 elif isinstance(data, dict) and "text" in data:
                     change[side + "_text"] = data["text"] if data["text"] is not None else "(chưa có)"
+                    if "flags" in data:  # the flagged terms: a flag the text dropped shows
+                        change[side + "_text"] += (" (dấu hiệu: " + ", ".join(data["flags"]) + ")"
+                                                   if data["flags"] else " (không có dấu hiệu)")
                 elif isinstance(data, dict) and "flags" in data:  # a decision on the whole sheet (#14)
                     labels = [FLAG_LABELS.get(f, f) for f in data["flags"].split(",") if f]
                     change[side + "_text"] = (f"số phiếu {_serial_text(data.get('serial'))}"
@@ -727,7 +734,14 @@ def register(app: Flask) -> None:
         # Vietnamese headers and labels for people; ?codes=1 for the codes (programs, old macros).
         archive = export_zip(_store(), fmt, lookup, labels=request.args.get("codes") != "1")
         return send_file(archive, mimetype="application/zip", as_attachment=True,
-                         download_name=f"omr-export-{fmt}-{date.today().isoformat()}.zip")
+                         download_name=export_zip_name(fmt))
+
+
+def export_zip_name(fmt: str, now: datetime | None = None) -> str:
+    """The download name of an export, dated in Vietnam (omr.model.VN_TZ), not the server's clock:
+    'omr-export-csv-2026-03-06.zip' at 01:00 on 6 March in Vietnam (18:00 UTC on the 5th)."""
+    today = (now or datetime.now(timezone.utc)).astimezone(VN_TZ).date()
+    return f"omr-export-{fmt}-{today.isoformat()}.zip"
 
 
 def export_zip(store, fmt: str, template_lookup, *, labels: bool = True, work_dir: str | None = None):
@@ -781,7 +795,7 @@ def _batches_context() -> dict:
     uploads = jobs.list_jobs(_store())
     uploaded = {job["batch_name"] for job in uploads}
     from_cli = [b for b in review.batch_progress(_store()) if b["name"] not in uploaded]
-    return {"jobs": uploads, "cli_batches": from_cli, "today": display.vn_date(date.today())}
+    return {"jobs": uploads, "cli_batches": from_cli, "today": display.vn_date(datetime.now(VN_TZ).date())}
 
 
 def _unit_label(code: str | None) -> str:

@@ -48,7 +48,10 @@
     if (e.key === "Enter") {
       e.preventDefault();
       var accept = document.getElementById("accept") || document.getElementById("save");
-      if (accept) { submitWith(accept); }  // no machine value to accept: a key must choose
+      if (accept) { submitWith(accept); return; }
+      // No machine value to accept (two boxes marked on a one-answer question): a key must choose; say so.
+      var hint = document.getElementById("choose-hint");
+      if (hint) { hint.classList.add("attention"); hint.setAttribute("role", "alert"); }
       return;
     }
     if (e.key === "Delete" || e.key === "Backspace") {
