@@ -233,11 +233,74 @@ def _join_rows(segments: list[list[int]], boxes: list, words: list) -> list[Ques
     return questions
 
 
+def _labels_precede(members: list[int], boxes: list, words: list) -> set[int]:
+    """Boxes of a question whose label is printed before them ("1 lần ☐ 2 lần ☐ 3 lần ☐").
+
+    Decided per printed row of the question's boxes: labels precede the boxes when the row has two
+    boxes or more, every box has text right before it (after the previous box), and nothing is printed
+    after the last box up to the next box of the page (or the row's end). A label after each box
+    ("☐ Nam ☐ Nữ") leaves text after the last box; bubbles with nothing between them ("① ② ③")
+    lack text before the second. Returns the indices (into ``boxes``) of those rows' boxes.
+    """
+    rows: dict[int, list[int]] = {}
+    for i in members:
+        level = next((r for r in rows if abs(boxes[r].centre[1] - boxes[i].centre[1]) < 0.6 * boxes[i].h), i)
+        rows.setdefault(level, []).append(i)
+    before: set[int] = set()
+    for row in rows.values():
+        if len(row) < 2:
+            continue
+        row.sort(key=lambda i: boxes[i].x)
+        ok = True
+        for i in row:
+            box = boxes[i]
+            band = (box.y - 0.3 * box.h, box.y + 1.3 * box.h)
+            level = [b for b in boxes if abs(b.centre[1] - box.centre[1]) < 0.6 * box.h and b is not box]
+            prev_right = max((b.x + b.w for b in level if b.x < box.x), default=0.0)
+            left = [w for w in _words_between(words, *band, prev_right, box.x) if _clean(w.text)]
+            if not left:
+                ok = False
+                break
+        last = boxes[row[-1]]
+        band = (last.y - 0.3 * last.h, last.y + 1.3 * last.h)
+        level = [b for b in boxes if abs(b.centre[1] - last.centre[1]) < 0.6 * last.h and b is not last]
+        next_x = min((b.x for b in level if b.x > last.x), default=1e9)
+        after = [w for w in _words_between(words, *band, last.x + last.w, next_x) if _clean(w.text)]
+        if ok and not after:
+            before.update(row)
+    return before
+
+
+def _label_before(box, boxes: list, words: list, first: bool) -> str:
+    """The label printed right before ``box``: the words after the previous box on its row; for a row's
+    first box only those after the question's own text (a word ending in ':' or '?') and after the last
+    blank wider than ``BLANK_LABEL_WORD_GAP_MM``."""
+    band = (box.y - 0.3 * box.h, box.y + 1.3 * box.h)
+    level = [b for b in boxes if abs(b.centre[1] - box.centre[1]) < 0.6 * box.h and b is not box]
+    prev_right = max((b.x + b.w for b in level if b.x < box.x), default=0.0)
+    left = _words_between(words, *band, prev_right, box.x)
+    if first:
+        for k in range(len(left) - 1, -1, -1):
+            if left[k].text.endswith((":", "?")) or (k + 1 < len(left) and
+                                                      left[k + 1].x - left[k].right > T.BLANK_LABEL_WORD_GAP_MM):
+                left = left[k + 1:]
+                break
+    return _clean(" ".join(w.text for w in left))
+
+
 def _label(question: Question, boxes: list, words: list) -> None:
     labels, codes = [], []
     members = question.boxes
+    precede = _labels_precede(members, boxes, words)
+    heading_of: dict[int, str] = {}
+    letter_of: dict[int, str] = {}  # the letter or digit printed in a lettered bubble
     for k, i in enumerate(members):
         box = boxes[i]
+        if i in precede:
+            first = all(boxes[j].x >= box.x for j in precede if abs(boxes[j].centre[1] - box.centre[1]) < 0.6 * box.h)
+            labels.append(_label_before(box, boxes, words, first) or f"Lựa chọn {k + 1}")
+            codes.append(str(k + 1))
+            continue
         inside = [w for w in words if box.contains(w.x + w.w / 2, w.y + w.h / 2) and w.w < box.w]
         letter = "".join(w.text for w in inside).strip()
         row_boxes = sorted((b for b in boxes if abs(b.centre[1] - box.centre[1]) < 0.6 * box.h and b is not box),
@@ -267,12 +330,21 @@ def _label(question: Question, boxes: list, words: list) -> None:
                 text = _clean(" ".join(w.text for w in left))
         if not text:
             text = _column_heading(box, boxes, words)
+            heading_of[k] = text
         if box.kind == "round" and box.lettered and letter and len(letter) <= 2 and letter.isalnum():
             codes.append(letter)
+            letter_of[k] = letter
             text = text or letter
         else:
             codes.append(str(k + 1))
         labels.append(text or f"Lựa chọn {k + 1}")
+    # A column's heading labels a grid's boxes only when most of the boxes that need one have one: a
+    # line above a row that reaches only its first box ("Số báo danh" over "① ② ③ ④") is a heading
+    # of something else, not a label.
+    if len(heading_of) >= 2 and sum(bool(t) for t in heading_of.values()) * 2 <= len(heading_of):
+        for k, text in heading_of.items():
+            if text and labels[k] == text:
+                labels[k] = letter_of.get(k) or f"Lựa chọn {k + 1}"
     question.labels = labels
     if len(set(codes)) != len(codes):
         codes = [str(k + 1) for k in range(len(members))]
