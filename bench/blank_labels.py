@@ -57,7 +57,10 @@ def main() -> None:
                 page = (blank_module.detect_page(grey, ppm, words=words) if words is not None
                         else blank_module.detect_page(grey, ppm))
                 if number == 1:
-                    title = blank_module._title_of(page.words)
+                    try:
+                        title = blank_module._title_of(page.words, page.found)
+                    except TypeError:  # an older checkout
+                        title = blank_module._title_of(page.words)
                 r, t = labels_right(page.questions, truth["pages"][str(number)]["labels"])
                 right, total = right + r, total + t
             title_ok = title == truth["title"]

@@ -170,7 +170,7 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
         layer = read_pdf_words(blank, page_no - 1) if read_text and blank.suffix.lower() == ".pdf" else None
         finding = detect_page(grey, px_per_mm, read_text=read_text, group_by=group_by, words=layer)
         if page_no == 1:
-            title = _title_of(finding.words)
+            title = _title_of(finding.words, finding.found)
         boxes = [f for f in finding.found if f.kind != "frame"]
         frames = [f for f in finding.found if f.kind == "frame"]
         numbers: dict[int, int] = {}
@@ -233,9 +233,18 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
             "pages": len(pages), "previews": previews, "form_id": form_id}
 
 
-def _title_of(words: list) -> str:
+def _title_of(words: list, found: list | None = None) -> str:
     """The form's printed title: the lines set in the tallest letters in the top third of page 1,
-    skipping the national motto (CỘNG HÒA …, Độc lập …), joined in order."""
+    above its first box (``found``, mm: Tesseract reads a row of bubbles or a grid's boxes as tall
+    junk, "œ@ mD5Ø", and joins a table row to the title's line), skipping the national motto
+    (CỘNG HÒA …, Độc lập …), joined in order. When no such line lies above the first box (a box in
+    the page's heading), the whole top third is looked at."""
+    boxes = [f for f in found or [] if f.kind != "frame"]
+    first_box = min((b.y for b in boxes), default=1e9)
+    return _tallest_lines([w for w in words if w.bottom <= first_box]) or _tallest_lines(words)
+
+
+def _tallest_lines(words: list) -> str:
     lines: dict[int, list] = {}
     for w in words:
         lines.setdefault(w.line, []).append(w)
