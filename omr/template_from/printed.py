@@ -138,8 +138,8 @@ def read_pdf_words(path, index: int) -> list[PrintedWord] | None:
 
     Word and LibreOffice exports carry every character with its box; reading them is exact where
     Tesseract reads a bold title or a row of bubbles as junk ("œ@ mD5Ø", issue #16). The records are
-    those :func:`read_words` makes: words split at spaces and line ends (a box character ☐ ○ is a word
-    of its own), ``confidence`` 100, boxes from the characters' glyph boxes (pdfium, points) turned into
+    those :func:`read_words` makes: words split at spaces, line ends and blanks wider than
+    ``BLANK_TEXT_LAYER_WORD_GAP`` of the font's line height (a box character ☐ ○ is a word of its own), ``confidence`` 100, boxes from the characters' glyph boxes (pdfium, points) turned into
     mm from the page's top-left, and ``line`` counted from 1 in the text layer's order, a new line
     wherever the text layer ends one or the next character is not level with the line (a table cell).
     Characters drawn white (invisible on paper) are skipped; a circled digit (①) reads as its digit.
@@ -228,6 +228,8 @@ def read_pdf_words(path, index: int) -> list[PrintedWord] | None:
             line_centre, line_height, line_right, new_line = centre, h, x, False
         elif c[0] in BOX_CHARACTERS or (current and current[-1][0] in BOX_CHARACTERS):
             close()  # a box typed against its label ("☐Nam") is a word of its own
+        elif current and x - (current[-1][1] + current[-1][3]) > T.BLANK_TEXT_LAYER_WORD_GAP * h:
+            close()  # characters set apart without a space (digits placed one per bubble) are words apart
         current.append(c)
         line_right = max(line_right, x + w)
         line_height = max(line_height, h)

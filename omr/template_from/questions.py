@@ -160,6 +160,8 @@ def _split_row(row: list[int], boxes: list, words: list, ink, px_per_mm: float) 
         between.append(inside)
         if not inside:
             empty_gaps.append(B.x - (A.x + A.w))
+        elif _is_code(inside):
+            empty_gaps.append(B.x - inside[-1].right)
     usual = float(np.median(empty_gaps)) if empty_gaps else None
     rules = [_separator(ink, px_per_mm, boxes[a], boxes[b]) for a, b in zip(row, row[1:])]
     # Rules between every pair of boxes are a table's cell borders, not a printed separator.
@@ -176,16 +178,23 @@ def _split_row(row: list[int], boxes: list, words: list, ink, px_per_mm: float) 
             label_end = max(label_end, w.right)
         blank = boxes[b].x - label_end
         split = blank > T.BLANK_QUESTION_GAP_MM or rules[k]
-        if not split and inside:
+        if not split and usual is not None and (not inside or _is_code(inside)):
+            # Boxes without labels, or with a digit or letter each (a date's digits read from a PDF's
+            # text layer): a blank wider than the row's usual one parts two questions.
+            split = (blank if inside else gap) > T.BLANK_UNLABELLED_GAP_RATIO * usual + 0.5
+        elif not split and inside:
             # The text between two boxes is the left box's label, then maybe the right one's question.
             split = _question_start_after_label(inside)
-        elif not split and usual is not None and not inside:
-            split = gap > T.BLANK_UNLABELLED_GAP_RATIO * usual + 0.5
         if split:
             segments.append([b])
         else:
             segments[-1].append(b)
     return segments
+
+
+def _is_code(inside: list) -> bool:
+    """The text between two boxes is one digit or letter or two (the left box's code, "0" … "9")."""
+    return len(inside) == 1 and len(inside[0].text) <= 2 and inside[0].text.isalnum()
 
 
 def _question_start_after_label(inside: list) -> bool:
@@ -251,16 +260,7 @@ def _labels_precede(members: list[int], boxes: list, words: list) -> set[int]:
         if len(row) < 2:
             continue
         row.sort(key=lambda i: boxes[i].x)
-        ok = True
-        for i in row:
-            box = boxes[i]
-            band = (box.y - 0.3 * box.h, box.y + 1.3 * box.h)
-            level = [b for b in boxes if abs(b.centre[1] - box.centre[1]) < 0.6 * box.h and b is not box]
-            prev_right = max((b.x + b.w for b in level if b.x < box.x), default=0.0)
-            left = [w for w in _words_between(words, *band, prev_right, box.x) if _clean(w.text)]
-            if not left:
-                ok = False
-                break
+        ok = all(_label_before(boxes[i], boxes, words, first=i == row[0]) for i in row)
         last = boxes[row[-1]]
         band = (last.y - 0.3 * last.h, last.y + 1.3 * last.h)
         level = [b for b in boxes if abs(b.centre[1] - last.centre[1]) < 0.6 * last.h and b is not last]
@@ -420,6 +420,8 @@ def _question_text(question: Question, boxes: list, words: list) -> str:
     runs_on = {w.line for w in words if band[0] <= w.y + w.h / 2 <= band[1] and w.x + w.w / 2 > first.x
                and not level[0] <= w.y + w.h / 2 <= level[1]}
     left = sorted((w for w in left if w.line not in runs_on), key=lambda w: (w.line, w.x))
+    if row and _is_code(left):
+        left = []  # the code printed after the previous box on the row ("… ☐3 | ☐0"): that box's label
     own = _clean(" ".join(w.text for w in left)) if left else ""
     own_is_label = bool(left) and not _is_question_text(left) and (
         len(question.boxes) == 1 or own == question.labels[0] or any(LEADER.search(w.text) for w in left))
