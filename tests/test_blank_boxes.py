@@ -55,6 +55,29 @@ def test_omr_blank_every_box_no_title_letters_and_date_digits_apart(folder, dpi)
             assert q.labels == ["Nam", "Nữ"]
 
 
+def test_omr_blank_from_its_text_layer(folder):
+    """omr's own blank PDF read from its text layer: every box, the questions grouped as printed (a date's
+    tens and units apart though each digit is printed as text beside its bubble), labels exact."""
+    from omr.template_from.printed import read_pdf_words
+
+    pdf = blank_sources.omr_blank_pdf(folder)
+    truth = blank_sources.omr_truth()
+    for number, (grey, ppm) in enumerate(blank_sources.render_pdf(pdf, 150), start=1):
+        words = read_pdf_words(pdf, number - 1)
+        assert words
+        page = detect_page(grey, ppm, words=words)
+        boxes = [f for f in page.found if f.kind != "frame"]
+        matched, false, pairs = score(boxes, truth[number - 1][0])
+        assert matched == len(truth[number - 1][0]) and false == 0
+        right, total = questions_right(page.groups, truth[number - 1][1], pairs)
+        assert right == total, f"p{number}: {right}/{total} questions grouped as printed"
+        if number == 1:
+            labels = {q.text: q.labels for q in page.questions}
+            assert labels["A5. Giới tính"] == ["Nam", "Nữ"]
+            assert labels["A6. Độ tuổi"] == ["Dưới 30", "30 – 45", "46 – 60", "Trên 60"]
+            assert [q.labels for q in page.questions[:2]] == [["0", "1", "2", "3"], [str(d) for d in range(10)]]
+
+
 @pytest.mark.parametrize("dpi", [150, 300])
 def test_office_blanks_made_in_word(folder, dpi):
     """☐ and ○ typed in Word, leaders running into the box, a satisfaction grid, table cells as boxes,
