@@ -1,22 +1,26 @@
-"""The printed text of a blank form, read once with Tesseract's layout analysis (issue #16).
+"""The printed text of a blank form: a PDF's own text layer, or Tesseract's layout analysis (issue #16).
 
 From a blank page this gives every printed word with its box (mm) and the
 text line it belongs to. :mod:`omr.template_from.boxes` uses the words to
 tell the counters of letters (O, D, Đ, 0) from boxes, and
-:mod:`omr.template_from.labels` to give each box and question its printed
+:mod:`omr.template_from.questions` to give each box and question its printed
 label, in Vietnamese (Debian's ``tesseract-ocr-vie`` data).
 
-When Tesseract or its Vietnamese data is missing, :func:`read_words` raises
+:func:`read_pdf_words` takes the words from a PDF's text layer (Word and LibreOffice exports have
+one); :func:`read_words` reads a rendered page (a scanned blank) with Tesseract. Both give the same
+:class:`PrintedWord` records. When Tesseract or its Vietnamese data is missing, :func:`read_words` raises
 :class:`omr.scan.ocr.OcrUnavailable`; callers then go on without labels.
 """
 
 from __future__ import annotations
 
+import ctypes
 import threading
 from dataclasses import dataclass
 
 import numpy as np
 
+from omr import tuning as T
 from omr.scan.ocr import LANGUAGE, OcrUnavailable, tessdata_dir
 from omr.text.normalise import nfc
 
@@ -29,7 +33,7 @@ BOX_CHARACTERS = set("☐□○◯❑❒▢⬜◻◽〇☑☒⃝")
 
 @dataclass(frozen=True)
 class PrintedWord:
-    """A printed word: its text (NFC), Tesseract's confidence (0-100), box in mm, and its line's number."""
+    """A printed word: its text (NFC), confidence (0-100: Tesseract's; 100 from a text layer), box in mm, its line's number."""
 
     text: str
     confidence: float
@@ -152,12 +156,8 @@ def read_pdf_words(path, index: int) -> list[PrintedWord] | None:
     Raises:
         Nothing for a broken PDF: pdfium's errors give None (OCR then reads the page).
     """
-    import ctypes
-
     import pypdfium2  # lazy: a heavy dependency, loaded only where used
     import pypdfium2.raw as pdfium_c  # lazy: as above
-
-    from omr import tuning as T
 
     try:
         doc = pypdfium2.PdfDocument(str(path))
