@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -33,7 +34,8 @@ BOX_CHARACTERS = set("☐□○◯❑❒▢⬜◻◽〇☑☒⃝")
 
 @dataclass(frozen=True)
 class PrintedWord:
-    """A printed word: its text (NFC), confidence (0-100: Tesseract's; 100 from a text layer), box in mm, its line's number."""
+    """A printed word: its text (NFC), confidence (0-100: Tesseract's; 100 from a text layer), box in mm,
+    and its line's number."""
 
     text: str
     confidence: float
@@ -137,14 +139,15 @@ def _circled_digit(char: str) -> str:
     return char
 
 
-def read_pdf_words(path, index: int) -> list[PrintedWord] | None:
+def read_pdf_words(path: str | Path, index: int) -> list[PrintedWord] | None:
     """Every printed word of page ``index`` of a PDF, from the PDF's own text layer, with its box in mm.
 
     Word and LibreOffice exports carry every character with its box; reading them is exact where
     Tesseract reads a bold title or a row of bubbles as junk ("œ@ mD5Ø", issue #16). The records are
     those :func:`read_words` makes: words split at spaces, line ends and blanks wider than
-    ``BLANK_TEXT_LAYER_WORD_GAP`` of the font's line height (a box character ☐ ○ is a word of its own), ``confidence`` 100, boxes from the characters' glyph boxes (pdfium, points) turned into
-    mm from the page's top-left, and ``line`` counted from 1 in the text layer's order, a new line
+    ``BLANK_TEXT_LAYER_WORD_GAP`` of the font's line height (a box character ☐ ○ is a word of its own),
+    ``confidence`` 100, boxes from the characters' glyph boxes (pdfium, points) turned into mm from the
+    page's top-left, and ``line`` counted from 1 in the text layer's order, a new line
     wherever the text layer ends one or the next character is not level with the line (a table cell).
     Characters drawn white (invisible on paper) are skipped; a circled digit (①) reads as its digit.
 
