@@ -659,6 +659,10 @@ BLANK_TEXT_LAYER_MAX_CHARS = 50_000
 # leave 0.05-0.15 of it (DejaVu Sans 11 pt in the office blanks: 1.2 pt of 12.8 pt), a space ~0.3;
 # omr's own blank places each date digit in its bubble as separate text, 2-3 line heights apart.
 BLANK_TEXT_LAYER_WORD_GAP = 0.35
+# Tesseract reads a box's right wall glued to its label as a letter ("☐30" as "[130"): a character
+# that starts more than this inside the box is the wall, not the label's (office blanks at 200 dpi: the
+# phantom "1" starts 1.0 mm inside a 3 mm box; a label's first letter starts >= 0.8 mm right of it).
+BLANK_EDGE_AS_LETTER_MM = 0.3
 # A hole in a character read as a letter is a letter's counter when a neighbour in its word is at least
 # 0.55 as tall (lower-case letters beside capitals are ~0.7) and closer than 0.35 of its height (letters
 # are set ~0.1 apart; a box is set a space, ~0.4 of its height or more, from its label).

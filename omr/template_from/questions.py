@@ -311,7 +311,9 @@ def _label(question: Question, boxes: list, words: list) -> None:
         right = _words_between(words, *band, box.x + box.w, next_x)
         glued = [w for w in words if w.x < box.x + box.w <= w.right and band[0] <= w.y + w.h / 2 <= band[1]
                  and w not in right]
-        right = [_outside(w, box) for w in glued] + right
+        # A word that starts inside the box holds the box's edge read as letters ("[130-45").
+        right = [_outside(w, box) for w in glued] + [_outside(w, box) if w.x < box.x + box.w and w.symbols else w
+                                                     for w in right]
         text = _clean(" ".join(w.text for w in right))
         if right and QUESTION_START.match(right[0].text) and not text[:1].isdigit():
             text = ""
@@ -356,10 +358,13 @@ def _label(question: Question, boxes: list, words: list) -> None:
 
 def _outside(word, box):
     """A word Tesseract read across a box and its label ("☐30" as "130"), keeping only the letters right
-    of the box (by their own boxes)."""
-    kept = "".join(ch for ch, x, _, w, _ in word.symbols if x + w / 2 > box.x + box.w)
+    of the box (by their own boxes): a character starting inside the box is its edge read as a letter
+    ("☐30" read "[130": the "1" begins 1 mm inside the box's right wall), within ``BLANK_EDGE_AS_LETTER_MM``."""
+    edge = box.x + box.w - T.BLANK_EDGE_AS_LETTER_MM
+    symbols = tuple(sym for sym in word.symbols if sym[1] >= edge and sym[1] + sym[3] / 2 > box.x + box.w)
+    kept = "".join(sym[0] for sym in symbols)
     return type(word)(kept, word.confidence, box.x + box.w, word.y, max(0.1, word.right - box.x - box.w), word.h,
-                      word.line, tuple(sym for sym in word.symbols if sym[1] + sym[3] / 2 > box.x + box.w))
+                      word.line, symbols)
 
 
 def _column_heading(box, boxes: list, words: list) -> str:
