@@ -660,6 +660,21 @@ BLANK_LETTERED_MIN_INK = 0.04
 # Tesseract's word confidence (0-100) above which a word of two or more letters is printed text, and
 # a hole inside it a letter's counter. Measured on omr's own blank: title words read at 85-96.
 BLANK_TEXT_MIN_CONFIDENCE = 60.0
+# A blank PDF's own text layer is used for its labels when its page holds at least this many visible
+# characters (#16): Word/LibreOffice exports of the office blanks hold 180-700 a page; a scanned blank
+# has none, or a handful from a scanner's stamp, and is read with Tesseract instead.
+BLANK_TEXT_LAYER_MIN_CHARS = 20
+# Bound on the characters read from one page's text layer: a dense A4 page of 8 pt text holds ~10 000.
+BLANK_TEXT_LAYER_MAX_CHARS = 50_000
+# Two characters of a text layer without a space between them are still two words when the blank
+# between their glyphs is wider than this share of the font's line height: a letter's side bearings
+# leave 0.05-0.15 of it (DejaVu Sans 11 pt in the office blanks: 1.2 pt of 12.8 pt), a space ~0.3;
+# omr's own blank places each date digit in its bubble as separate text, 2-3 line heights apart.
+BLANK_TEXT_LAYER_WORD_GAP = 0.35
+# Tesseract reads a box's right wall glued to its label as a letter ("☐30" as "[130"): a character
+# that starts more than this inside the box is the wall, not the label's (office blanks at 200 dpi: the
+# phantom "1" starts 1.0 mm inside a 3 mm box; a label's first letter starts >= 0.8 mm right of it).
+BLANK_EDGE_AS_LETTER_MM = 0.3
 # A hole in a character read as a letter is a letter's counter when a neighbour in its word is at least
 # 0.55 as tall (lower-case letters beside capitals are ~0.7) and closer than 0.35 of its height (letters
 # are set ~0.1 apart; a box is set a space, ~0.4 of its height or more, from its label).

@@ -55,6 +55,29 @@ def test_omr_blank_every_box_no_title_letters_and_date_digits_apart(folder, dpi)
             assert q.labels == ["Nam", "Nữ"]
 
 
+def test_omr_blank_from_its_text_layer(folder):
+    """omr's own blank PDF read from its text layer: every box, the questions grouped as printed (a date's
+    tens and units apart though each digit is printed as text beside its bubble), labels exact."""
+    from omr.template_from.printed import read_pdf_words
+
+    pdf = blank_sources.omr_blank_pdf(folder)
+    truth = blank_sources.omr_truth()
+    for number, (grey, ppm) in enumerate(blank_sources.render_pdf(pdf, 150), start=1):
+        words = read_pdf_words(pdf, number - 1)
+        assert words
+        page = detect_page(grey, ppm, words=words)
+        boxes = [f for f in page.found if f.kind != "frame"]
+        matched, false, pairs = score(boxes, truth[number - 1][0])
+        assert matched == len(truth[number - 1][0]) and false == 0
+        right, total = questions_right(page.groups, truth[number - 1][1], pairs)
+        assert right == total, f"p{number}: {right}/{total} questions grouped as printed"
+        if number == 1:
+            labels = {q.text: q.labels for q in page.questions}
+            assert labels["A5. Giới tính"] == ["Nam", "Nữ"]
+            assert labels["A6. Độ tuổi"] == ["Dưới 30", "30 – 45", "46 – 60", "Trên 60"]
+            assert [q.labels for q in page.questions[:2]] == [["0", "1", "2", "3"], [str(d) for d in range(10)]]
+
+
 @pytest.mark.parametrize("dpi", [150, 300])
 def test_office_blanks_made_in_word(folder, dpi):
     """☐ and ○ typed in Word, leaders running into the box, a satisfaction grid, table cells as boxes,
@@ -145,3 +168,107 @@ def test_generated_boxes_joined_to_neighbours(dpi, size_mm, line_mm, round_, joi
     matched, false, _ = score(found, truth)
     assert matched >= 0.95 * len(truth), (matched, len(truth))
     assert false <= 3, [(f.kind, round(f.x, 1), round(f.y, 1)) for f in found]
+
+
+# --- labels and titles of the office blanks (issue #16, items 1-3) ---------------------------------------
+
+def _truth(stem: str) -> dict:
+    import json
+
+    return json.loads((blank_sources.OFFICE_DIR / f"{stem}.truth.json").read_text(encoding="utf-8"))
+
+
+def _options(template_path):
+    """[(question text, [option labels])] of every question with options in a written template, in order."""
+    import yaml
+
+    data = yaml.safe_load(template_path.read_text(encoding="utf-8"))
+    return data["title"], [[(q["text"], [o["label"] for o in q["options"]]) for q in g["questions"] if "options" in q]
+                           for g in data["groups"]]
+
+
+@pytest.mark.parametrize("stem", ["checkboxes-portrait", "grid-and-cells", "lettered-comb-landscape", "two-pages"])
+def test_office_pdf_labels_and_title_from_its_text_layer(folder, tmp_path, stem):
+    """A Word/LibreOffice PDF: every option label and the title exactly as printed, from the PDF's own
+    text layer (OCR read "œ@ mD5Ø 0b 0 MP" for the title, "Nà không hài ng", and shifted "1 lần ☐ 2 lần ☐"
+    labels by one box)."""
+    from omr.template_from.blank import from_blank
+
+    pdfs = {p.stem: p for p in blank_sources.office_pdfs(folder)}
+    if not pdfs:
+        pytest.skip("LibreOffice absent: the office blanks cannot be converted")
+    truth = _truth(stem)
+    from_blank(pdfs[stem], tmp_path / f"{stem}.yaml")
+    title, pages = _options(tmp_path / f"{stem}.yaml")
+    assert title == truth["title"]
+    assert [[labels for _, labels in page] for page in pages] == \
+        [truth["pages"][str(n)]["labels"] for n in range(1, len(pages) + 1)]
+    if stem == "grid-and-cells":
+        # The label before its box is the box's, not glued to the question's text.
+        assert pages[0][-1][0] == "Ông/Bà đã đến Bộ phận Một cửa mấy lần cho hồ sơ này? (đánh dấu X vào ô)"
+    if stem == "two-pages":
+        assert [text for text, _ in pages[0]][:2] == ["1. Ông/Bà đánh giá thế nào về tiêu chí số 1?",
+                                                     "2. Ông/Bà đánh giá thế nào về tiêu chí số 2?"]
+    if stem == "checkboxes-portrait":
+        assert pages[0][1][1][1:3] == ["30 – 45", "46 – 60"]
+
+
+def test_office_pdf_text_layer_words(folder):
+    """The text layer's words: invisible white ✓ in table cells are not print, a circled digit reads
+    as its digit, and boxes are in mm where the rendered page shows them."""
+    from omr.template_from.printed import read_pdf_words
+
+    pdfs = {p.stem: p for p in blank_sources.office_pdfs(folder)}
+    if not pdfs:
+        pytest.skip("LibreOffice absent: the office blanks cannot be converted")
+    words = read_pdf_words(pdfs["grid-and-cells"], 0)
+    assert not any("✓" in w.text for w in words)
+    title = [w for w in words if w.text == "PHIẾU"]
+    assert len(title) == 1 and title[0].x > 15 and title[0].y > 15
+    lettered = read_pdf_words(pdfs["lettered-comb-landscape"], 0)
+    assert [w.text for w in lettered if w.text in "1234"][:4] == ["1", "2", "3", "4"]
+    # Each circled digit's box is one of the bubbles found on the rendered page.
+    (grey, ppm), = blank_sources.render_pdf(pdfs["lettered-comb-landscape"], 150)
+    found = [f for f in detect_page(grey, ppm, words=lettered).found if f.kind != "frame"]
+    digits = [w for w in lettered if w.text in ("1", "2", "3", "4") and w.line > 3]
+    assert digits and all(any(f.contains(w.x + w.w / 2, w.y + w.h / 2) for f in found) for w in digits)
+
+
+def test_scanned_pdf_without_text_layer_is_read_by_ocr(folder, tmp_path):
+    """A scanned blank (a PDF holding only an image) has no text layer: its print is read with OCR."""
+    from PIL import Image
+
+    from omr.template_from.blank import from_blank
+    from omr.template_from.printed import read_pdf_words
+
+    pdfs = {p.stem: p for p in blank_sources.office_pdfs(folder)}
+    if not pdfs:
+        pytest.skip("LibreOffice absent: the office blanks cannot be converted")
+    (grey, _), = blank_sources.render_pdf(pdfs["grid-and-cells"], 200)
+    scan = tmp_path / "scan.pdf"
+    Image.fromarray(grey).save(scan, resolution=200)
+    assert read_pdf_words(scan, 0) is None
+    from_blank(scan, tmp_path / "scan.yaml")
+    _, pages = _options(tmp_path / "scan.yaml")
+    assert pages[0][-1][1] == ["1 lần", "2 lần", "3 lần", "Trên 3 lần"]
+
+
+def test_office_png_labels_by_ocr_are_not_shifted(folder):
+    """A rendered page (a scanned blank, OCR): each label is its own box's, whatever OCR makes of the
+    letters: "1 lần ☐ 2 lần ☐ …" (label before the box) keeps "1 lần" on box 1, and the line above a
+    row of bubbles ("Số báo danh") is no bubble's label."""
+    pages = {name: (grey, ppm) for name, grey, ppm, _, _ in blank_sources.pages("office", [200], folder)}
+    if not pages:
+        pytest.skip("LibreOffice absent: the office blanks cannot be converted")
+    grey, ppm = pages["office grid-and-cells p1 200dpi"]
+    cells = detect_page(grey, ppm).questions[-1]
+    assert cells.labels == ["1 lần", "2 lần", "3 lần", "Trên 3 lần"]
+    assert "1 lần" not in cells.text and cells.text.startswith("Ông/Bà đã đến Bộ phận Một cửa")
+    grey, ppm = pages["office lettered-comb-landscape p1 200dpi"]
+    for q in detect_page(grey, ppm).questions[1:]:
+        assert not any("danh" in label for label in q.labels), q.labels
+    grey, ppm = pages["office checkboxes-portrait p1 200dpi"]
+    age = detect_page(grey, ppm).questions[1]
+    assert age.labels[0] == "Dưới 30" and age.labels[3] == "Trên 60"
+    # The box's wall read as "1" in front of "30-45" is not part of the label.
+    assert age.labels[1].startswith("30")

@@ -30,7 +30,7 @@ from omr.errors import InputFileError
 from omr.scan.ingest import PageLoader, count_pages
 from omr.scan.ocr import OcrUnavailable
 from omr.template_from.boxes import Found, find_boxes, ink_of
-from omr.template_from.printed import read_words
+from omr.template_from.printed import read_pdf_words, read_words
 from omr.template_from.questions import group_by_print
 
 REFERENCE_PX_PER_MM = 6.0  # ~150 dpi: plenty for registration, small files
@@ -148,7 +148,8 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
         blank: the blank form (PDF, or an image taken to be A4 unless ``page_width_mm`` is given).
         output: the template YAML to write; its reference images go to ``<folder>/<form id>/``.
         group_by: ``rows`` (questions by the print) or ``columns`` (answer sheets).
-        read_text: read the print with Tesseract (labels; letters told from boxes).
+        read_text: read the print (labels; letters told from boxes): from a PDF's own text layer when it
+            has one (Word/LibreOffice exports), else with Tesseract.
 
     Returns:
         A summary: output, boxes, frames, questions, pages, previews, form_id.
@@ -166,9 +167,10 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
     box_number = frame_number = question_number = lettered = 0
     title = ""
     for page_no, (grey, px_per_mm) in enumerate(_pages_of(blank, page_width_mm), start=1):
-        finding = detect_page(grey, px_per_mm, read_text=read_text, group_by=group_by)
+        layer = read_pdf_words(blank, page_no - 1) if read_text and blank.suffix.lower() == ".pdf" else None
+        finding = detect_page(grey, px_per_mm, read_text=read_text, group_by=group_by, words=layer)
         if page_no == 1:
-            title = _title_of(finding.words)
+            title = _title_of(finding.words, finding.found)
         boxes = [f for f in finding.found if f.kind != "frame"]
         frames = [f for f in finding.found if f.kind == "frame"]
         numbers: dict[int, int] = {}
@@ -231,9 +233,18 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
             "pages": len(pages), "previews": previews, "form_id": form_id}
 
 
-def _title_of(words: list) -> str:
+def _title_of(words: list, found: list | None = None) -> str:
     """The form's printed title: the lines set in the tallest letters in the top third of page 1,
-    skipping the national motto (CỘNG HÒA …, Độc lập …), joined in order."""
+    above its first box (``found``, mm: Tesseract reads a row of bubbles or a grid's boxes as tall
+    junk, "œ@ mD5Ø", and joins a table row to the title's line), skipping the national motto
+    (CỘNG HÒA …, Độc lập …), joined in order. When no such line lies above the first box (a box in
+    the page's heading), the whole top third is looked at."""
+    boxes = [f for f in found or [] if f.kind != "frame"]
+    first_box = min((b.y for b in boxes), default=1e9)
+    return _tallest_lines([w for w in words if w.bottom <= first_box]) or _tallest_lines(words)
+
+
+def _tallest_lines(words: list) -> str:
     lines: dict[int, list] = {}
     for w in words:
         lines.setdefault(w.line, []).append(w)
@@ -296,7 +307,8 @@ class PageFinding:
     questions: list = field(default_factory=list)
 
 
-def detect_page(grey: np.ndarray, px_per_mm: float, read_text: bool = True, group_by: str = "rows") -> PageFinding:
+def detect_page(grey: np.ndarray, px_per_mm: float, read_text: bool = True, group_by: str = "rows",
+                words: list | None = None) -> PageFinding:
     """Find the boxes of one blank page, read its print and group the boxes into questions by it.
 
     Args:
@@ -305,13 +317,16 @@ def detect_page(grey: np.ndarray, px_per_mm: float, read_text: bool = True, grou
         read_text: read the printed text with Tesseract (labels, letters told from boxes); when False or
             when Tesseract is unavailable, boxes are found and grouped by geometry alone.
         group_by: ``rows`` or ``columns`` (see :func:`omr.template_from.questions.group_by_print`).
+        words: the page's printed words already read (a PDF's text layer,
+            :func:`omr.template_from.printed.read_pdf_words`, mm); when None they are read with Tesseract.
     """
-    words: list = []
-    if read_text:
-        try:
-            words = read_words(grey, px_per_mm)
-        except OcrUnavailable:
-            words = []
+    if words is None:
+        words = []
+        if read_text:
+            try:
+                words = read_words(grey, px_per_mm)
+            except OcrUnavailable:
+                words = []
     ink = ink_of(grey, px_per_mm)
     found = find_boxes(grey, px_per_mm, words)
     boxes = [f for f in found if f.kind != "frame"]

@@ -1,22 +1,27 @@
-"""The printed text of a blank form, read once with Tesseract's layout analysis (issue #16).
+"""The printed text of a blank form: a PDF's own text layer, or Tesseract's layout analysis (issue #16).
 
 From a blank page this gives every printed word with its box (mm) and the
 text line it belongs to. :mod:`omr.template_from.boxes` uses the words to
 tell the counters of letters (O, D, Đ, 0) from boxes, and
-:mod:`omr.template_from.labels` to give each box and question its printed
+:mod:`omr.template_from.questions` to give each box and question its printed
 label, in Vietnamese (Debian's ``tesseract-ocr-vie`` data).
 
-When Tesseract or its Vietnamese data is missing, :func:`read_words` raises
+:func:`read_pdf_words` takes the words from a PDF's text layer (Word and LibreOffice exports have
+one); :func:`read_words` reads a rendered page (a scanned blank) with Tesseract. Both give the same
+:class:`PrintedWord` records. When Tesseract or its Vietnamese data is missing, :func:`read_words` raises
 :class:`omr.scan.ocr.OcrUnavailable`; callers then go on without labels.
 """
 
 from __future__ import annotations
 
+import ctypes
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from omr import tuning as T
 from omr.scan.ocr import LANGUAGE, OcrUnavailable, tessdata_dir
 from omr.text.normalise import nfc
 
@@ -29,7 +34,8 @@ BOX_CHARACTERS = set("☐□○◯❑❒▢⬜◻◽〇☑☒⃝")
 
 @dataclass(frozen=True)
 class PrintedWord:
-    """A printed word: its text (NFC), Tesseract's confidence (0-100), box in mm, and its line's number."""
+    """A printed word: its text (NFC), confidence (0-100: Tesseract's; 100 from a text layer), box in mm,
+    and its line's number."""
 
     text: str
     confidence: float
@@ -124,3 +130,111 @@ def is_box_text(text: str) -> bool:
     """True for a word that is only box characters (☐, ○ …), which offices type as boxes."""
     stripped = text.strip()
     return bool(stripped) and all(ch in BOX_CHARACTERS for ch in stripped)
+
+
+def _circled_digit(char: str) -> str:
+    """A circled digit typed as a bubble (① … ⑳) as the digit printed in it ("1"); other characters as they are."""
+    if "\u2460" <= char <= "\u2473":
+        return str(ord(char) - 0x2460 + 1)
+    return char
+
+
+def read_pdf_words(path: str | Path, index: int) -> list[PrintedWord] | None:
+    """Every printed word of page ``index`` of a PDF, from the PDF's own text layer, with its box in mm.
+
+    Word and LibreOffice exports carry every character with its box; reading them is exact where
+    Tesseract reads a bold title or a row of bubbles as junk ("œ@ mD5Ø", issue #16). The records are
+    those :func:`read_words` makes: words split at spaces, line ends and blanks wider than
+    ``BLANK_TEXT_LAYER_WORD_GAP`` of the font's line height (a box character ☐ ○ is a word of its own),
+    ``confidence`` 100, boxes from the characters' glyph boxes (pdfium, points) turned into mm from the
+    page's top-left, and ``line`` counted from 1 in the text layer's order, a new line
+    wherever the text layer ends one or the next character is not level with the line (a table cell).
+    Characters drawn white (invisible on paper) are skipped; a circled digit (①) reads as its digit.
+
+    Returns:
+        The words, or None when the page has no usable text layer (a scanned blank, a rotated page,
+        fewer than ``BLANK_TEXT_LAYER_MIN_CHARS`` visible characters): the caller then reads the
+        rendered page with :func:`read_words`.
+
+    Raises:
+        Nothing for a broken PDF: pdfium's errors give None (OCR then reads the page).
+    """
+    import pypdfium2  # lazy: a heavy dependency, loaded only where used
+    import pypdfium2.raw as pdfium_c  # lazy: as above
+
+    try:
+        doc = pypdfium2.PdfDocument(str(path))
+    except Exception:  # pdfium cannot open it: OCR reads the rendered page instead
+        return None
+    try:
+        if not 0 <= index < len(doc):
+            return None
+        page = doc[index]
+        if page.get_rotation() % 360:
+            return None
+        left, _, _, top = page.get_cropbox()
+        textpage = page.get_textpage()
+        mm = 25.4 / 72
+        count = min(textpage.count_chars(), T.BLANK_TEXT_LAYER_MAX_CHARS)
+        chars: list = []  # (char, x, y, w, h mm) or None at a word break
+        red, green, blue, alpha = (ctypes.c_uint() for _ in range(4))
+        for i in range(count):
+            char = textpage.get_text_range(i, 1)
+            if not char or char.isspace():
+                chars.append("\n" if char in ("\r", "\n") else None)
+                continue
+            pdfium_c.FPDFText_GetFillColor(textpage.raw, i, red, green, blue, alpha)
+            if min(red.value, green.value, blue.value) >= 240 or alpha.value == 0:
+                chars.append(None)  # white text: a cell's invisible marker, not print
+                continue
+            x0, y0, x1, y1 = textpage.get_charbox(i, loose=False)
+            if x1 <= x0 or y1 <= y0:
+                chars.append(None)
+                continue
+            _, loose_bottom, _, loose_top = textpage.get_charbox(i, loose=True)
+            chars.append((_circled_digit(char), (x0 - left) * mm, (top - y1) * mm, (x1 - x0) * mm, (y1 - y0) * mm,
+                          (top - (loose_top + loose_bottom) / 2) * mm, (loose_top - loose_bottom) * mm))
+        textpage.close()
+    except Exception:  # a page pdfium cannot read: OCR reads it instead
+        return None
+    finally:
+        doc.close()
+    visible = [c for c in chars if isinstance(c, tuple)]
+    if len(visible) < T.BLANK_TEXT_LAYER_MIN_CHARS:
+        return None
+    words: list[PrintedWord] = []
+    line, current = 0, []
+    line_centre, line_height, line_right = None, 0.0, 0.0
+
+    def close() -> None:
+        if current:
+            x0 = min(c[1] for c in current)
+            y0 = min(c[2] for c in current)
+            x1 = max(c[1] + c[3] for c in current)
+            y1 = max(c[2] + c[4] for c in current)
+            words.append(PrintedWord(nfc("".join(c[0] for c in current)), 100.0, x0, y0, x1 - x0, y1 - y0, line,
+                                     tuple(c[:5] for c in current)))
+            current.clear()
+
+    new_line = True
+    for c in chars:
+        if c is None or c == "\n":
+            close()
+            new_line = new_line or c == "\n"
+            continue
+        _, x, _, w, _, centre, h = c  # level by the font's line box (same for accents and commas)
+        if line_centre is None or abs(centre - line_centre) > 0.5 * max(line_height, h) or x < line_right - 1.0:
+            new_line = True
+        if new_line:
+            close()
+            line += 1
+            line_centre, line_height, line_right, new_line = centre, h, x, False
+        elif c[0] in BOX_CHARACTERS or (current and current[-1][0] in BOX_CHARACTERS):
+            close()  # a box typed against its label ("☐Nam") is a word of its own
+        elif current and x - (current[-1][1] + current[-1][3]) > T.BLANK_TEXT_LAYER_WORD_GAP * h:
+            close()  # characters set apart without a space (digits placed one per bubble) are words apart
+        current.append(c)
+        line_right = max(line_right, x + w)
+        line_height = max(line_height, h)
+    close()
+    return words

@@ -160,6 +160,8 @@ def _split_row(row: list[int], boxes: list, words: list, ink, px_per_mm: float) 
         between.append(inside)
         if not inside:
             empty_gaps.append(B.x - (A.x + A.w))
+        elif _is_code(inside):
+            empty_gaps.append(B.x - inside[-1].right)
     usual = float(np.median(empty_gaps)) if empty_gaps else None
     rules = [_separator(ink, px_per_mm, boxes[a], boxes[b]) for a, b in zip(row, row[1:])]
     # Rules between every pair of boxes are a table's cell borders, not a printed separator.
@@ -176,16 +178,23 @@ def _split_row(row: list[int], boxes: list, words: list, ink, px_per_mm: float) 
             label_end = max(label_end, w.right)
         blank = boxes[b].x - label_end
         split = blank > T.BLANK_QUESTION_GAP_MM or rules[k]
-        if not split and inside:
+        if not split and usual is not None and (not inside or _is_code(inside)):
+            # Boxes without labels, or with a digit or letter each (a date's digits read from a PDF's
+            # text layer): a blank wider than the row's usual one parts two questions.
+            split = (blank if inside else gap) > T.BLANK_UNLABELLED_GAP_RATIO * usual + 0.5
+        elif not split and inside:
             # The text between two boxes is the left box's label, then maybe the right one's question.
             split = _question_start_after_label(inside)
-        elif not split and usual is not None and not inside:
-            split = gap > T.BLANK_UNLABELLED_GAP_RATIO * usual + 0.5
         if split:
             segments.append([b])
         else:
             segments[-1].append(b)
     return segments
+
+
+def _is_code(inside: list) -> bool:
+    """The text between two boxes is one digit or letter or two (the left box's code, "0" … "9")."""
+    return len(inside) == 1 and len(inside[0].text) <= 2 and inside[0].text.isalnum()
 
 
 def _question_start_after_label(inside: list) -> bool:
@@ -233,11 +242,65 @@ def _join_rows(segments: list[list[int]], boxes: list, words: list) -> list[Ques
     return questions
 
 
+def _labels_precede(members: list[int], boxes: list, words: list) -> set[int]:
+    """Boxes of a question whose label is printed before them ("1 lần ☐ 2 lần ☐ 3 lần ☐").
+
+    Decided per printed row of the question's boxes: labels precede the boxes when the row has two
+    boxes or more, every box has text right before it (after the previous box), and nothing is printed
+    after the last box up to the next box of the page (or the row's end). A label after each box
+    ("☐ Nam ☐ Nữ") leaves text after the last box; bubbles with nothing between them ("① ② ③")
+    lack text before the second. Returns the indices (into ``boxes``) of those rows' boxes.
+    """
+    rows: dict[int, list[int]] = {}
+    for i in members:
+        level = next((r for r in rows if abs(boxes[r].centre[1] - boxes[i].centre[1]) < 0.6 * boxes[i].h), i)
+        rows.setdefault(level, []).append(i)
+    before: set[int] = set()
+    for row in rows.values():
+        if len(row) < 2:
+            continue
+        row.sort(key=lambda i: boxes[i].x)
+        ok = all(_label_before(boxes[i], boxes, words, first=i == row[0]) for i in row)
+        last = boxes[row[-1]]
+        band = (last.y - 0.3 * last.h, last.y + 1.3 * last.h)
+        level = [b for b in boxes if abs(b.centre[1] - last.centre[1]) < 0.6 * last.h and b is not last]
+        next_x = min((b.x for b in level if b.x > last.x), default=1e9)
+        after = [w for w in _words_between(words, *band, last.x + last.w, next_x) if _clean(w.text)]
+        if ok and not after:
+            before.update(row)
+    return before
+
+
+def _label_before(box, boxes: list, words: list, first: bool) -> str:
+    """The label printed right before ``box``: the words after the previous box on its row; for a row's
+    first box only those after the question's own text (a word ending in ':' or '?') and after the last
+    blank wider than ``BLANK_LABEL_WORD_GAP_MM``."""
+    band = (box.y - 0.3 * box.h, box.y + 1.3 * box.h)
+    level = [b for b in boxes if abs(b.centre[1] - box.centre[1]) < 0.6 * box.h and b is not box]
+    prev_right = max((b.x + b.w for b in level if b.x < box.x), default=0.0)
+    left = _words_between(words, *band, prev_right, box.x)
+    if first:
+        for k in range(len(left) - 1, -1, -1):
+            if left[k].text.endswith((":", "?")) or (k + 1 < len(left) and
+                                                      left[k + 1].x - left[k].right > T.BLANK_LABEL_WORD_GAP_MM):
+                left = left[k + 1:]
+                break
+    return _clean(" ".join(w.text for w in left))
+
+
 def _label(question: Question, boxes: list, words: list) -> None:
     labels, codes = [], []
     members = question.boxes
+    precede = _labels_precede(members, boxes, words)
+    heading_of: dict[int, str] = {}
+    letter_of: dict[int, str] = {}  # the letter or digit printed in a lettered bubble
     for k, i in enumerate(members):
         box = boxes[i]
+        if i in precede:
+            first = all(boxes[j].x >= box.x for j in precede if abs(boxes[j].centre[1] - box.centre[1]) < 0.6 * box.h)
+            labels.append(_label_before(box, boxes, words, first) or f"Lựa chọn {k + 1}")
+            codes.append(str(k + 1))
+            continue
         inside = [w for w in words if box.contains(w.x + w.w / 2, w.y + w.h / 2) and w.w < box.w]
         letter = "".join(w.text for w in inside).strip()
         row_boxes = sorted((b for b in boxes if abs(b.centre[1] - box.centre[1]) < 0.6 * box.h and b is not box),
@@ -248,7 +311,9 @@ def _label(question: Question, boxes: list, words: list) -> None:
         right = _words_between(words, *band, box.x + box.w, next_x)
         glued = [w for w in words if w.x < box.x + box.w <= w.right and band[0] <= w.y + w.h / 2 <= band[1]
                  and w not in right]
-        right = [_outside(w, box) for w in glued] + right
+        # A word that starts inside the box holds the box's edge read as letters ("[130-45").
+        right = [_outside(w, box) for w in glued] + [_outside(w, box) if w.x < box.x + box.w and w.symbols else w
+                                                     for w in right]
         text = _clean(" ".join(w.text for w in right))
         if right and QUESTION_START.match(right[0].text) and not text[:1].isdigit():
             text = ""
@@ -267,12 +332,21 @@ def _label(question: Question, boxes: list, words: list) -> None:
                 text = _clean(" ".join(w.text for w in left))
         if not text:
             text = _column_heading(box, boxes, words)
+            heading_of[k] = text
         if box.kind == "round" and box.lettered and letter and len(letter) <= 2 and letter.isalnum():
             codes.append(letter)
+            letter_of[k] = letter
             text = text or letter
         else:
             codes.append(str(k + 1))
         labels.append(text or f"Lựa chọn {k + 1}")
+    # A column's heading labels a grid's boxes only when most of the boxes that need one have one: a
+    # line above a row that reaches only its first box ("Số báo danh" over "① ② ③ ④") is a heading
+    # of something else, not a label.
+    if len(heading_of) >= 2 and sum(bool(t) for t in heading_of.values()) * 2 <= len(heading_of):
+        for k, text in heading_of.items():
+            if text and labels[k] == text:
+                labels[k] = letter_of.get(k) or f"Lựa chọn {k + 1}"
     question.labels = labels
     if len(set(codes)) != len(codes):
         codes = [str(k + 1) for k in range(len(members))]
@@ -284,10 +358,13 @@ def _label(question: Question, boxes: list, words: list) -> None:
 
 def _outside(word, box):
     """A word Tesseract read across a box and its label ("☐30" as "130"), keeping only the letters right
-    of the box (by their own boxes)."""
-    kept = "".join(ch for ch, x, _, w, _ in word.symbols if x + w / 2 > box.x + box.w)
+    of the box (by their own boxes): a character starting inside the box is its edge read as a letter
+    ("☐30" read "[130": the "1" begins 1 mm inside the box's right wall), within ``BLANK_EDGE_AS_LETTER_MM``."""
+    edge = box.x + box.w - T.BLANK_EDGE_AS_LETTER_MM
+    symbols = tuple(sym for sym in word.symbols if sym[1] >= edge and sym[1] + sym[3] / 2 > box.x + box.w)
+    kept = "".join(sym[0] for sym in symbols)
     return type(word)(kept, word.confidence, box.x + box.w, word.y, max(0.1, word.right - box.x - box.w), word.h,
-                      word.line, tuple(sym for sym in word.symbols if sym[1] + sym[3] / 2 > box.x + box.w))
+                      word.line, symbols)
 
 
 def _column_heading(box, boxes: list, words: list) -> str:
@@ -348,6 +425,8 @@ def _question_text(question: Question, boxes: list, words: list) -> str:
     runs_on = {w.line for w in words if band[0] <= w.y + w.h / 2 <= band[1] and w.x + w.w / 2 > first.x
                and not level[0] <= w.y + w.h / 2 <= level[1]}
     left = sorted((w for w in left if w.line not in runs_on), key=lambda w: (w.line, w.x))
+    if row and _is_code(left):
+        left = []  # the code printed after the previous box on the row ("… ☐3 | ☐0"): that box's label
     own = _clean(" ".join(w.text for w in left)) if left else ""
     own_is_label = bool(left) and not _is_question_text(left) and (
         len(question.boxes) == 1 or own == question.labels[0] or any(LEADER.search(w.text) for w in left))

@@ -7,7 +7,8 @@ line, dotted leaders and underscores running into the box, a satisfaction grid i
 cells used as boxes, small lettered bubbles (① ② ③ ④: circled digits, which DejaVu Sans has), a comb field for a number, a landscape page and
 a two-page form. Cells that are themselves the box hold a white "✓" (invisible on paper) so that the
 PDF's text layer says where they are: that is the truth ``tests/blank_sources.py`` reads.
-``<name>.truth.json`` gives, per page, how many boxes each question has, in document order.
+``<name>.truth.json`` gives, per page, how many boxes each question has, in document order, and the
+option labels as printed (``labels``, per question with options), and the form's ``title``.
 """
 
 from __future__ import annotations
@@ -126,7 +127,11 @@ def checkboxes_portrait() -> tuple[Document, dict]:
     _p(doc, "Câu 6. Ý kiến khác:")
     _p(doc, "........................................................................................................")
     _p(doc, "Xin cảm ơn Ông/Bà!", bold=True, centre=True)
-    return doc, {"pages": {"1": {"question_sizes": sizes}}}
+    labels = [["Nam", "Nữ"], ["Dưới 30", "30 – 45", "46 – 60", "Trên 60"],
+              ["Trực tiếp tại Bộ phận Một cửa", "Trực tuyến trên Cổng dịch vụ công", "Qua bưu chính công ích"],
+              ["Sớm hơn hẹn", "Đúng hẹn", "Trễ hẹn"], ["Có", "Không", "Không ý kiến"]]
+    return doc, {"pages": {"1": {"question_sizes": sizes, "labels": labels}},
+                 "title": "PHIẾU KHẢO SÁT Ý KIẾN NGƯỜI DÂN VỀ BỘ PHẬN MỘT CỬA UBND XÃ ĐÔNG HÒA"}
 
 
 def grid_and_cells() -> tuple[Document, dict]:
@@ -167,7 +172,9 @@ def grid_and_cells() -> tuple[Document, dict]:
             _run(paragraph, "✓", size=6, white=True)
     _exact_row_height(cells.rows[0], 6)
     sizes.append(4)
-    return doc, {"pages": {"1": {"question_sizes": sizes}}}
+    truth_labels = [levels] * len(items) + [[label for label in labels if label]]
+    return doc, {"pages": {"1": {"question_sizes": sizes, "labels": truth_labels}},
+                 "title": "PHIẾU ĐÁNH GIÁ MỨC ĐỘ HÀI LÒNG"}
 
 
 def lettered_comb_landscape() -> tuple[Document, dict]:
@@ -189,7 +196,9 @@ def lettered_comb_landscape() -> tuple[Document, dict]:
         p = _p(doc, f"Câu {n}.  ")
         _run(p, "①   ②   ③   ④", size=10)
         sizes.append(4)
-    return doc, {"pages": {"1": {"question_sizes": sizes}}}
+    # A circled digit's label is the digit printed in it; the comb is a writing frame, not options.
+    return doc, {"pages": {"1": {"question_sizes": sizes, "labels": [["1", "2", "3", "4"]] * 8}},
+                 "title": "BÀI KIỂM TRA KIẾN THỨC THỦ TỤC HÀNH CHÍNH"}
 
 
 def two_pages() -> tuple[Document, dict]:
@@ -202,7 +211,7 @@ def two_pages() -> tuple[Document, dict]:
         p = _p(doc, f"{n}. Ông/Bà đánh giá thế nào về tiêu chí số {n}?   ")
         _run(p, "○ Tốt   ○ Khá   ○ Trung bình   ○ Kém")
         sizes.append(4)
-    pages["1"] = {"question_sizes": sizes}
+    pages["1"] = {"question_sizes": sizes, "labels": [["Tốt", "Khá", "Trung bình", "Kém"]] * 8}
     doc.paragraphs[-1].add_run().add_break(WD_BREAK.PAGE)
     sizes = []
     _p(doc, "PHẦN II. THÔNG TIN NGƯỜI TRẢ LỜI", bold=True, size=12)
@@ -212,8 +221,8 @@ def two_pages() -> tuple[Document, dict]:
     p = _p(doc, "10. Nghề nghiệp:   ")
     _run(p, "☐ Công chức   ☐ Kinh doanh   ☐ Nông dân   ☐ Khác")
     sizes.append(4)
-    pages["2"] = {"question_sizes": sizes}
-    return doc, {"pages": pages}
+    pages["2"] = {"question_sizes": sizes, "labels": [["Nam", "Nữ"], ["Công chức", "Kinh doanh", "Nông dân", "Khác"]]}
+    return doc, {"pages": pages, "title": "PHIẾU LẤY Ý KIẾN VỀ CẢI CÁCH HÀNH CHÍNH"}
 
 
 def main() -> None:
