@@ -1,0 +1,22 @@
+"""Checks shared by the tests that read simulated sheets (helper, not a test module)."""
+
+from __future__ import annotations
+
+from omr.model import BLANK, NEEDS_REVIEW
+
+
+def assert_no_silent_error(result, truth, max_review: int) -> None:
+    """Every answer of ``result`` not sent to review is the simulator's ``truth`` (a blank only where
+    nothing was marked), at most ``max_review`` questions go to review, and no comment field reads
+    as written (the truth has no comments)."""
+    review = [q.question for q in result.questions if q.status in NEEDS_REVIEW]
+    for q in result.questions:
+        if q.status in NEEDS_REVIEW:
+            continue
+        expected = truth.answers[q.question]
+        if q.status == BLANK:
+            assert expected in (None, []), (q.question, expected)
+        else:
+            assert q.value == expected, (q.question, q.value, expected)
+    assert len(review) <= max_review, review
+    assert not any(c.inked for c in result.comments)
