@@ -246,3 +246,15 @@ def test_truncated_jpeg_and_png_files_are_named(tmp_path):
             assert path.name in exc.message
             continue
         assert pages[0].image is None and f"{path.name}, trang 1" in pages[0].error.message
+
+
+def test_pdf_page_painting_an_image_beyond_the_pixel_bound_is_refused_before_decoding(tmp_path):
+    """A 40 000 x 40 000 image drawn small on an A4 page: pdfium would decode it whole (1.6 GB) to paint it."""
+    path = tmp_path / "bom.pdf"
+    path.write_bytes(pdf_with_image(40_000, 40_000, "/ColorSpace /DeviceGray /BitsPerComponent 8", b"\x00" * 4096,
+                                    place=(100, 100, 200, 200)))
+    started = time.monotonic()
+    pages = list(iter_pages(path))
+    assert time.monotonic() - started < 5
+    assert len(pages) == 1 and pages[0].image is None
+    assert "bom.pdf, trang 1: ảnh trong trang quá lớn (1600 triệu điểm ảnh)" in pages[0].error.message

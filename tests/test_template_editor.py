@@ -381,3 +381,27 @@ def test_a_new_scan_is_matched_to_the_newest_version_of_a_pinned_form():
     old, new, other, own_v1, own_v2 = (layout("xa", 1), layout("xa", 2), layout("phuong", 1),
                                        layout("motcua", 1, False), layout("motcua", 2, False))
     assert newest_pinned([new, old, other, own_v1, own_v2]) == [new, other, own_v1, own_v2]
+
+
+def test_the_editor_reads_uploads_in_a_bounded_worker_and_names_the_file_and_page(app, drafted, monkeypatch):
+    """A blank or a try-on scan that overruns the time bound stops its worker: a Vietnamese message, no hang."""
+    from omr import tuning as T
+
+    client, state, csrf = drafted
+    assert save(client, state, csrf, edit_of(state)).status_code == 200
+    monkeypatch.setattr(T, "MAX_SECONDS_PER_PAGE", 0.05)
+    refused = upload_blank(client, png_bytes(drawn_blank()), name="Phiếu chậm.png")
+    assert refused.status_code == 400
+    assert "Tệp «Phiếu chậm.png», trang 1: đọc quá 0 giây, đã dừng" in refused.get_data(as_text=True)
+    url = "/admin/templates/phieu-xa-dong-hoa/try"
+    tried = client.post(url, content_type="multipart/form-data",
+                        data={"csrf_token": _token(client, url), "scan": (io.BytesIO(png_bytes(drawn_blank())), "thu.png")})
+    html = tried.get_data(as_text=True)
+    assert tried.status_code == 200 and "Tệp «thu.png», trang 1: đọc quá 0 giây, đã dừng" in html
+    assert "read-box" not in html
+    monkeypatch.setattr(T, "MAX_SECONDS_PER_PAGE", 60.0)
+    # The memory cap: a worker allowed too little memory to read the page ends as one named page.
+    monkeypatch.setattr(T, "WORKER_MAX_MEMORY_BYTES", 64 * 1024 ** 2)
+    small = client.post(url, content_type="multipart/form-data",
+                        data={"csrf_token": _token(client, url), "scan": (io.BytesIO(png_bytes(drawn_blank())), "thu.png")})
+    assert "Tệp «thu.png», trang 1: cần quá nhiều bộ nhớ để đọc" in small.get_data(as_text=True)

@@ -179,6 +179,13 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
                     "hãy quét lại hoặc xuất lại tệp PDF"))
                 continue
             try:
+                pixels = _largest_image_pixels(page)
+                if pixels > T.MAX_PAGE_PIXELS:
+                    # pdfium decodes an image whole to paint it, whatever the render size: refuse first.
+                    yield RawPage(str(path), index, None, PageError(
+                        f"{path}, trang {index + 1}: ảnh trong trang quá lớn ({pixels / 1e6:.0f} triệu điểm ảnh); "
+                        "hãy quét ở 200–300 dpi", "unreadable"))
+                    continue
                 embedded = _embedded_scan(page)
                 if embedded is not None and (_image_painted_as_stored(dictionaries, index)
                                              or _painted_as_decoded(page, embedded[0])):
@@ -310,6 +317,21 @@ def _painted_as_decoded(page, grey: np.ndarray) -> bool:
     diff = np.abs(small - check)
     return bool(diff.mean() <= T.PDF_CHECK_MAX_MEAN_DIFF
                 and (diff > T.PDF_CHECK_PIXEL_DIFF).mean() <= T.PDF_CHECK_MAX_DIFF_SHARE)
+
+
+def _largest_image_pixels(page) -> int:
+    """Pixels (width x height, as the image dictionaries declare them) of the page's largest image.
+
+    Read from the dictionaries, nothing decoded; images inside form XObjects are counted too.
+    """
+    import pypdfium2.raw as pdfium_c
+
+    largest = 0
+    for obj in page.get_objects(max_depth=8):
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            width, height = obj.get_px_size()
+            largest = max(largest, int(width) * int(height))
+    return largest
 
 
 def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:

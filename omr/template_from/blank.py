@@ -120,7 +120,8 @@ def _pages_of(path: Path, page_width_mm: float | None) -> list[tuple[np.ndarray,
         for index in range(count_pages(path)):
             raw = loader.load(path, index)
             if raw.image is None:
-                raise InputFileError(f"{path}, trang {index + 1}: {raw.error.message if raw.error else 'không đọc được'}")
+                # The ingest's message already names the file and the page.
+                raise InputFileError(raw.error.message if raw.error else f"{path}, trang {index + 1}: không đọc được")
             grey = raw.image
             if page_width_mm:
                 width_mm = page_width_mm

@@ -41,7 +41,9 @@ from omr.forms.layout import resolve_layout
 from omr.forms.template import CODE_PATTERN, FORM_ID_PATTERN, ID_PATTERN, Template, load_template
 from omr.model import BLANK, MULTIPLE, OK, SET_ASIDE_REASONS
 from omr.scan.ingest import PageLoader, count_pages
+from omr.scan.batch import WORKER_PRELOAD
 from omr.scan.page import Catalogue, process_page
+from omr.scan.page_workers import Failure, run_bounded
 from omr.template_from.blank import from_blank, write_pinned_template
 from omr.text.normalise import fold, nfc
 from omr.web import jobs
@@ -170,16 +172,22 @@ def create_draft_from_blank(uploads_dir: Path, received: Path, client_name: str,
         try:
             n_pages = count_pages(blank)
         except InputFileError as exc:
-            raise InputFileError(f"Tệp «{shown}»: " + exc.message.replace(str(blank), "").lstrip(": ")) from None
+            raise InputFileError(_named(exc.message, blank, shown)) from None
         if n_pages > T.EDITOR_MAX_BLANK_PAGES:
             raise InputFileError(f"Tệp «{shown}» có {n_pages} trang; trình sửa mẫu nhận tối đa "
                                  f"{T.EDITOR_MAX_BLANK_PAGES} trang (phiếu dài hơn: dùng lệnh "
                                  "«omr template from-blank»)")
         form_id = form_id_from_name(shown)
-        try:
-            summary = from_blank(blank, folder / f"{form_id}.yaml")
-        except InputFileError as exc:
-            raise InputFileError(f"Tệp «{shown}»: " + exc.message.replace(str(blank), "").lstrip(": ")) from None
+        # Read in a watched worker process (memory cap, time bound), never in the web server's own.
+        seconds = T.MAX_SECONDS_PER_PAGE * n_pages
+        [(_, outcome)] = run_bounded(_blank_task, [(str(blank), str(folder / f"{form_id}.yaml"))],
+                                     seconds_per_task=seconds, preload=WORKER_PRELOAD)
+        pages = "trang 1" if n_pages == 1 else f"trang 1–{n_pages}"
+        if isinstance(outcome, Failure):
+            raise InputFileError(f"Tệp «{shown}», {pages}: {_bound_reason(outcome, seconds)}")
+        if isinstance(outcome, InputFileError):
+            raise InputFileError(_named(outcome.message, blank, shown))
+        summary = outcome
         _write_meta(folder, {"form_id": summary["form_id"], "yaml": f"{form_id}.yaml", "source": shown,
                              "base_version": None, "created_by": who,
                              "created_at": datetime.now(timezone.utc).isoformat()})
@@ -187,6 +195,30 @@ def create_draft_from_blank(uploads_dir: Path, received: Path, client_name: str,
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return draft_id
+
+
+def _blank_task(task: tuple[str, str]):
+    """In a worker: ``from_blank`` of (blank path, YAML path); its summary, or the InputFileError it raised."""
+    try:
+        return from_blank(task[0], task[1])
+    except InputFileError as exc:
+        return exc
+
+
+def _bound_reason(failure: Failure, seconds: float) -> str:
+    """Why reading an upload in a worker stopped, for the admin (Vietnamese, no server path)."""
+    if failure.kind == "timeout":
+        return f"đọc quá {seconds:.0f} giây, đã dừng (tệp quá lớn hoặc quá phức tạp; hãy quét lại ở 200–300 dpi)"
+    if failure.kind in ("memory", "crashed") or any(
+            sign in failure.message.lower() for sign in ("memory", "map segment", "cannot allocate")):
+        return "cần quá nhiều bộ nhớ để đọc, đã dừng (ảnh quá lớn; hãy quét lại ở 200–300 dpi)"
+    return "không đọc được trang (lỗi của chương trình đọc ảnh; hãy quét lại hoặc xuất lại tệp)"
+
+
+def _named(message: str, path: Path, shown: str) -> str:
+    """An ingest message about ``path`` (which names the server's path) with the client's file name instead."""
+    rest = message.replace(str(path), "").lstrip(":, ")
+    return f"Tệp «{shown}», {rest}" if rest.startswith("trang ") else f"Tệp «{shown}»: {rest}"
 
 
 def create_draft_from_template(uploads_dir: Path, template_path: Path, who: str) -> str:
@@ -645,19 +677,17 @@ def try_scan(received: Path, client_name: str, layout, folder: Path) -> list[dic
         try:
             in_file = count_pages(scan)
         except InputFileError as exc:
-            raise InputFileError(f"Tệp «{shown}»: " + exc.message.replace(str(scan), "").lstrip(": ")) from None
+            raise InputFileError(_named(exc.message, scan, shown)) from None
         n_pages = min(in_file, len(layout.pages))
-        catalogue = Catalogue({(layout.form_id, layout.version): layout})
-        questions = {q.id: q for q in layout.questions}
-        loader = PageLoader()
+        # Each page read in a watched worker process (memory cap, time bound per page), as in a batch.
+        done = run_bounded(_try_task, [(str(scan), index, shown) for index in range(n_pages)],
+                           initializer=_init_try, initargs=(layout,), preload=WORKER_PRELOAD)
         out = []
-        try:
-            for index in range(n_pages):
-                raw = loader.load(scan, index)
-                result = process_page(raw, catalogue)
-                out.append(_tried_page(raw, result, layout, questions, shown, index))
-        finally:
-            loader.close()
+        for (_, index, _), outcome in done:
+            if isinstance(outcome, Failure):
+                outcome = {"number": index + 1, "error": f"Tệp «{shown}», trang {index + 1}: "
+                                                         f"{_bound_reason(outcome, T.MAX_SECONDS_PER_PAGE)}"}
+            out.append(outcome)
         if in_file > n_pages:
             out.append({"number": n_pages + 1, "error": f"Tệp «{shown}» có {in_file} trang, mẫu phiếu có {n_pages}: "
                                                          f"chỉ đọc thử {n_pages} trang đầu"})
@@ -666,10 +696,29 @@ def try_scan(received: Path, client_name: str, layout, folder: Path) -> list[dic
         shutil.rmtree(folder, ignore_errors=True)
 
 
+_try_layout = None
+_try_loader: PageLoader | None = None
+
+
+def _init_try(layout) -> None:
+    """Set up a try-on worker with the template's layout."""
+    global _try_layout, _try_loader
+    _try_layout, _try_loader = layout, PageLoader()
+
+
+def _try_task(task: tuple[str, int, str]) -> dict:
+    """In a worker: one page of a filled scan read with the template (see :func:`try_scan`)."""
+    path, index, shown = task
+    layout = _try_layout
+    raw = _try_loader.load(Path(path), index)
+    result = process_page(raw, Catalogue({(layout.form_id, layout.version): layout}))
+    return _tried_page(raw, result, layout, {q.id: q for q in layout.questions}, shown, index)
+
+
 def _tried_page(raw, result, layout, questions: dict, shown: str, index: int) -> dict:
     if result.set_aside or result.homography is None or raw.image is None:
         reason = SET_ASIDE_REASONS.get(result.set_aside, result.set_aside or "không căn được")
-        detail = f" ({result.detail})" if result.detail else ""
+        detail = f" ({_shown_detail(result.detail, raw.path)})" if result.detail else ""
         return {"number": index + 1, "error": f"Tệp «{shown}», trang {index + 1}: {reason}{detail}"}
     page = next(p for p in layout.pages if p.number == result.page)
     size = (int(round(page.width * TRY_PX_PER_MM)), int(round(page.height * TRY_PX_PER_MM)))
@@ -697,6 +746,16 @@ def _tried_page(raw, result, layout, questions: dict, shown: str, index: int) ->
               for c in result.comments]
     return {"number": index + 1, "image": jpeg.tobytes() if ok else b"", "width": page.width, "height": page.height,
             "boxes": boxes, "frames": frames, "questions": reads, "detail": result.detail}
+
+
+def _shown_detail(detail: str, path: str) -> str:
+    """A set-aside detail for the admin: the server's path and a decoder's raw text left out."""
+    detail = detail.replace(str(path), "").lstrip(":, ")
+    if detail.startswith("trang "):
+        detail = detail.split(": ", 1)[-1]
+    if "cv2.error" in detail or "error: (-" in detail or "OpenCV" in detail:
+        return "ảnh không đọc được"
+    return detail
 
 
 def _anchor_of(box, region) -> dict:
