@@ -745,6 +745,10 @@ EDITOR_BOX_MAX_OVERLAP = 0.3
 EDITOR_MAX_QUESTIONS = 400
 EDITOR_MAX_OPTIONS = 40
 EDITOR_MAX_BODY_BYTES = 2 * 1024 ** 2
+# Boxes on one page of an edit: the OMRChecker answer sheets, the densest forms measured, hold ~1000
+# bubbles on a page (200 questions x 4-5); omr's own form 104 over two pages. 1500 leaves room and
+# bounds the overlap check (a sort-and-sweep, O(N) memory) to milliseconds.
+EDITOR_MAX_BOXES_PER_PAGE = 1500
 # A draft (an uploaded blank being edited) left unsaved this long is removed when the next one is made:
 # a working week covers an edit left overnight or over a weekend; a draft holds ~0.5 MB a page.
 EDITOR_DRAFT_KEEP_DAYS = 7

@@ -405,3 +405,38 @@ def test_the_editor_reads_uploads_in_a_bounded_worker_and_names_the_file_and_pag
     small = client.post(url, content_type="multipart/form-data",
                         data={"csrf_token": _token(client, url), "scan": (io.BytesIO(png_bytes(drawn_blank())), "thu.png")})
     assert "Tệp «thu.png», trang 1: cần quá nhiều bộ nhớ để đọc" in small.get_data(as_text=True)
+
+
+def test_overlap_check_finds_covering_boxes_in_linear_memory():
+    """8000 boxes in one column once took an 8000 x 8000 array (2.4 GB); the sweep keeps memory O(N)."""
+    import tracemalloc
+
+    from omr.web.template_drafts import _overlaps
+
+    column = [(f"Q{i}/a", (10.0, 1.0 + i * 0.035, 2.0, 2.0)) for i in range(8000)]  # each covers its neighbours
+    grid = [(f"Q{i}/a", (5.0 + (i % 40) * 5.0, 5.0 + (i // 40) * 5.0, 3.0, 3.0)) for i in range(1500)]
+    tracemalloc.start()
+    try:
+        assert _overlaps(grid, 1) == []
+        found = _overlaps(column, 1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 1024 ** 2
+    assert len(found) == 10 and found[0] == "Trang 1: ô Q0/a và ô Q1/a chồng lên nhau"
+    shifted = grid + [("Q9/b", (5.2, 5.2, 3.0, 3.0))]  # over the first box of the grid
+    assert _overlaps(shifted, 2) == ["Trang 2: ô Q0/a và ô Q9/b chồng lên nhau"]
+
+
+def test_an_edit_with_too_many_boxes_on_a_page_is_refused(drafted):
+    from omr import tuning as T
+
+    client, state, csrf = drafted
+    payload = edit_of(state)
+    template = payload["questions"][0]
+    payload["questions"] = [{**template, "id": f"Q{n}", "options": [
+        {**template["options"][0], "code": f"c{k}", "x": 5.0 + k * 5.0, "y": 5.0 + n * 1.0}
+        for k in range(T.EDITOR_MAX_OPTIONS)]} for n in range(T.EDITOR_MAX_BOXES_PER_PAGE // T.EDITOR_MAX_OPTIONS + 1)]
+    response = save(client, state, csrf, payload)
+    assert response.status_code == 400
+    assert f"nhiều hơn {T.EDITOR_MAX_BOXES_PER_PAGE} ô một trang" in " ".join(response.get_json()["problems"])

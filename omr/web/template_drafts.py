@@ -448,7 +448,10 @@ def check_edit(payload, draft: Draft) -> Edit:
                 question.options.append((code, label, rect))
                 placed.setdefault(page_no, []).append((f"{qid or where}/{code}", rect))
         questions.append(question)
-    for page_no, items in placed.items():
+    for page_no, items in sorted(placed.items()):
+        if len(items) > T.EDITOR_MAX_BOXES_PER_PAGE:
+            problems.append(f"Trang {page_no}: {len(items)} ô, nhiều hơn {T.EDITOR_MAX_BOXES_PER_PAGE} ô một trang")
+            continue
         problems += _overlaps(items, page_no)
     if problems:
         raise EditError(problems)
@@ -456,17 +459,33 @@ def check_edit(payload, draft: Draft) -> Edit:
 
 
 def _overlaps(items: list[tuple[str, tuple]], page_no: int) -> list[str]:
-    """Boxes of one page that cover each other (more than ``T.EDITOR_BOX_MAX_OVERLAP`` of the smaller)."""
+    """Boxes of one page that cover each other (more than ``T.EDITOR_BOX_MAX_OVERLAP`` of the smaller).
+
+    Sort and sweep along x: each box is compared only with the boxes that start before it ends, so
+    memory is O(N) (a box is at most ``T.EDITOR_BOX_MAX_MM`` wide). At most 10 pairs are named.
+    """
     if len(items) < 2:
         return []
     r = np.array([rect for _, rect in items], dtype=float)
-    x0, y0, x1, y1 = r[:, 0], r[:, 1], r[:, 0] + r[:, 2], r[:, 1] + r[:, 3]
-    iw = np.clip(np.minimum(x1[:, None], x1[None]) - np.maximum(x0[:, None], x0[None]), 0, None)
-    ih = np.clip(np.minimum(y1[:, None], y1[None]) - np.maximum(y0[:, None], y0[None]), 0, None)
-    area = r[:, 2] * r[:, 3]
-    share = iw * ih / np.minimum(area[:, None], area[None])
-    pairs = np.argwhere(np.triu(share > T.EDITOR_BOX_MAX_OVERLAP, k=1))
-    return [f"Trang {page_no}: ô {items[i][0]} và ô {items[j][0]} chồng lên nhau" for i, j in pairs[:10]]
+    order = np.argsort(r[:, 0], kind="stable")
+    x0, y0 = r[order, 0], r[order, 1]
+    x1, y1 = x0 + r[order, 2], y0 + r[order, 3]
+    area = r[order, 2] * r[order, 3]
+    found = []
+    for i in range(len(order) - 1):
+        end = int(np.searchsorted(x0, x1[i], side="left"))  # boxes i+1 .. end-1 start before box i ends
+        if end <= i + 1:
+            continue
+        j = np.arange(i + 1, end)
+        iw = np.clip(np.minimum(x1[i], x1[j]) - np.maximum(x0[i], x0[j]), 0, None)
+        ih = np.clip(np.minimum(y1[i], y1[j]) - np.maximum(y0[i], y0[j]), 0, None)
+        share = iw * ih / np.minimum(area[i], area[j])
+        for k in j[share > T.EDITOR_BOX_MAX_OVERLAP]:
+            a, b = sorted((int(order[i]), int(order[k])))
+            found.append((a, b))
+        if len(found) >= 10:
+            break
+    return [f"Trang {page_no}: ô {items[a][0]} và ô {items[b][0]} chồng lên nhau" for a, b in sorted(found)[:10]]
 
 
 # --- saving a version ---------------------------------------------------------------------------
