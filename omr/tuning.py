@@ -48,6 +48,14 @@ QUESTION_GAP = 1.2
 CANONICAL_PX_PER_MM = 8.0
 # Largest page image we decode (pixels): an A4 page at 600 dpi is 35 MP.
 MAX_PAGE_PIXELS = 60_000_000
+# An image is not a scan of a form page when its shorter side is under this many pixels (an A4
+# page at 200 px is under 1 px per mm: no 2 mm box, no fiducial can be seen; OpenCV's thresholds
+# and resizes fail outright on 1 px sides) ...
+MIN_PAGE_SIDE_PX = 200
+# ... or when its long side is more than this many times its short side: paper is 1.41 (A-series),
+# a phone photo 1.78 (16:9), two form pages in one image 1.41; 6 leaves room for a strip of pages
+# scanned together and refuses a 100000 x 1 image.
+MAX_PAGE_ASPECT = 6.0
 # Fiducial search works at ~50 dpi where a 6 mm mark is 12 px: fast, and
 # blurs away text and QR modules.
 FIDUCIAL_SEARCH_PX_PER_MM = 2.0

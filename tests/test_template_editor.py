@@ -440,3 +440,28 @@ def test_an_edit_with_too_many_boxes_on_a_page_is_refused(drafted):
     response = save(client, state, csrf, payload)
     assert response.status_code == 400
     assert f"nhiều hơn {T.EDITOR_MAX_BOXES_PER_PAGE} ô một trang" in " ".join(response.get_json()["problems"])
+
+
+def test_bad_input_to_the_editor_is_a_clean_400_in_vietnamese(app, drafted):
+    client, state, csrf = drafted
+    deep = client.post(state["save_url"], data="[" * 100_000 + "]" * 100_000, content_type="application/json",
+                       headers={"X-CSRFToken": csrf})
+    assert deep.status_code == 400 and "lồng nhau quá sâu" in " ".join(deep.get_json()["problems"])
+    huge = edit_of(state)
+    huge["questions"][0]["options"][0]["x"] = 1
+    body = json.dumps(huge).replace('"x": 1,', '"x": ' + "9" * 400 + ",", 1)
+    number = client.post(state["save_url"], data=body, content_type="application/json", headers={"X-CSRFToken": csrf})
+    assert number.status_code == 400 and "cần toạ độ" in " ".join(number.get_json()["problems"])
+    # Images too small or too thin to be a page: refused by the ingest, named, never an OpenCV error.
+    for size, name, why in (((1, 1), "mot-diem.png", "ảnh quá nhỏ"), ((1, 100_000), "soi-chi.png", "ảnh quá dài và hẹp")):
+        blank = upload_blank(client, png_bytes(np.full(size, 255, np.uint8)), name=name)
+        html = blank.get_data(as_text=True)
+        assert blank.status_code == 400 and f"Tệp «{name}», trang 1: {why}" in html, re.findall(r"flash[^<]*", html)
+    assert save(client, state, csrf, edit_of(state)).status_code == 200
+    url = "/admin/templates/phieu-xa-dong-hoa/try"
+    tried = client.post(url, content_type="multipart/form-data", data={
+        "csrf_token": _token(client, url), "scan": (io.BytesIO(png_bytes(np.full((1, 100_000), 255, np.uint8))),
+                                                     "soi-chi.png")})
+    html = tried.get_data(as_text=True)
+    assert tried.status_code == 200 and "Tệp «soi-chi.png», trang 1: không đọc được" in html
+    assert "quá dài và hẹp" in html and "/tmp" not in html and str(app.config["UPLOADS_DIR"]) not in html

@@ -189,9 +189,14 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
                 embedded = _embedded_scan(page)
                 if embedded is not None and (_image_painted_as_stored(dictionaries, index)
                                              or _painted_as_decoded(page, embedded[0])):
-                    yield RawPage(str(path), index, *embedded)
-                    continue
-                yield RawPage(str(path), index, render_pdf_page(page, _render_dpi(page)))
+                    raw = RawPage(str(path), index, *embedded)
+                else:
+                    raw = RawPage(str(path), index, render_pdf_page(page, _render_dpi(page)))
+                not_scan = not_a_page(raw.image.shape[1], raw.image.shape[0])
+                if not_scan:
+                    raw = RawPage(str(path), index, None,
+                                  PageError(f"{path}, trang {index + 1}: {not_scan}", "unreadable"))
+                yield raw
             except Exception as exc:  # pdfium errors for one broken page: go on
                 yield RawPage(str(path), index, None,
                               PageError(f"{path}, trang {index + 1}: không đọc được trang ({exc})"))
@@ -319,6 +324,21 @@ def _painted_as_decoded(page, grey: np.ndarray) -> bool:
                 and (diff > T.PDF_CHECK_PIXEL_DIFF).mean() <= T.PDF_CHECK_MAX_DIFF_SHARE)
 
 
+def not_a_page(width: int, height: int) -> str | None:
+    """Why an image of ``width`` x ``height`` px is not a scanned page (Vietnamese), or None if it may be one.
+
+    Bounds: ``T.MIN_PAGE_SIDE_PX`` on the shorter side, ``T.MAX_PAGE_ASPECT`` long side / short side.
+    No later stage (thresholds, resizes, the overview) then sees a 1 px or 100000 x 1 image.
+    """
+    short, long = min(width, height), max(width, height)
+    if long > T.MAX_PAGE_ASPECT * short:
+        return f"ảnh quá dài và hẹp để là một trang phiếu ({width} × {height} điểm ảnh)"
+    if short < T.MIN_PAGE_SIDE_PX:
+        return (f"ảnh quá nhỏ để là một trang quét ({width} × {height} điểm ảnh, cần ít nhất "
+                f"{T.MIN_PAGE_SIDE_PX} điểm ảnh mỗi cạnh)")
+    return None
+
+
 def _largest_image_pixels(page) -> int:
     """Pixels (width x height, as the image dictionaries declare them) of the page's largest image.
 
@@ -434,6 +454,11 @@ def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
                     f"trang hơn số trang có thật); các trang trước đã được đọc"))
                 return
             try:
+                not_scan = not_a_page(img.width, img.height)
+                if not_scan:
+                    yield RawPage(str(path), index, None, PageError(f"{path}, trang {index + 1}: {not_scan}",
+                                                                    "unreadable"))
+                    continue
                 if img.width * img.height > T.MAX_PAGE_PIXELS:
                     yield RawPage(str(path), index, None, PageError(
                         f"{path}, trang {index + 1}: ảnh quá lớn ({img.width} × {img.height} điểm ảnh); "

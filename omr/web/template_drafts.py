@@ -337,12 +337,19 @@ def _clean_text(value, what: str, problems: list[str], limit: int, required: boo
     return text[:limit]
 
 
+def _is_coordinate(value) -> bool:
+    """A number a coordinate in mm can be: finite, not a bool, not a 400-digit integer (no float holds it)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= 1_000_000
+    return math.isfinite(value)
+
+
 def _rect(value, page: dict, what: str, problems: list[str], frame: bool = False):
     """(x, y, w, h) mm inside the page, of a box's or a frame's size; None (a problem noted) otherwise."""
     keys = ("x", "y", "w", "h")
-    if not isinstance(value, dict) or not all(
-            isinstance(value.get(k), (int, float)) and not isinstance(value.get(k), bool)
-            and math.isfinite(value[k]) for k in keys):
+    if not isinstance(value, dict) or not all(_is_coordinate(value.get(k)) for k in keys):
         problems.append(f"{what}: cần toạ độ x, y, rộng, cao (mm)")
         return None
     x, y, w, h = (round(float(value[k]), 2) for k in keys)

@@ -573,6 +573,9 @@ def register(app: Flask) -> None:
             data = render()
         except images.ImageMissing as exc:
             data = images.message_png(str(exc))
+        except Exception:  # a stored page that cannot be drawn (an OpenCV error): a message, never a 500
+            app.logger.exception("image of a stored page not drawn")
+            data = images.message_png("Không vẽ được ảnh của trang này (ảnh gốc không hợp lệ)")
         response = Response(data, mimetype="image/png")
         response.headers["Cache-Control"] = "private, max-age=300"
         return response
