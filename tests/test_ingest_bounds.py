@@ -35,7 +35,7 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
-def apng_declaring(frames_declared: int, frames_real: int = 1, size: int = 16) -> bytes:
+def apng_declaring(frames_declared: int, frames_real: int = 1, size: int = 256) -> bytes:
     """An animated PNG whose acTL says ``frames_declared`` frames but that holds ``frames_real``."""
     raw = b"".join(b"\x00" + b"\xff" * size for _ in range(size))
     out = [b"\x89PNG\r\n\x1a\n", _png_chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0)),
@@ -72,7 +72,7 @@ def test_apng_declaring_huge_frame_counts_is_counted_by_its_real_frames(tmp_path
 def test_tiff_whose_directories_loop_ends(tmp_path):
     """A TIFF whose last directory points back at the first: an endless page list, read once."""
     path = tmp_path / "loop.tif"
-    frames = [Image.new("L", (40, 30), 255) for _ in range(3)]
+    frames = [Image.new("L", (400, 300), 255) for _ in range(3)]
     frames[0].save(path, save_all=True, append_images=frames[1:])
     data = bytearray(path.read_bytes())
     first_ifd = struct.unpack("<I", data[4:8])[0]
