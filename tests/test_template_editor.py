@@ -465,3 +465,13 @@ def test_bad_input_to_the_editor_is_a_clean_400_in_vietnamese(app, drafted):
     html = tried.get_data(as_text=True)
     assert tried.status_code == 200 and "Tệp «soi-chi.png», trang 1: không đọc được" in html
     assert "quá dài và hẹp" in html and "/tmp" not in html and str(app.config["UPLOADS_DIR"]) not in html
+
+
+def test_the_editor_refuses_question_ids_that_clash_with_export_columns(drafted):
+    client, state, csrf = drafted
+    for qid in ("unit", "Q7_status"):
+        bad = edit_of(state)
+        bad["questions"][0]["id"] = qid
+        response = save(client, state, csrf, bad)
+        assert response.status_code == 400
+        assert f"mã câu hỏi «{qid}»" in " ".join(response.get_json()["problems"])

@@ -38,7 +38,14 @@ from omr import tuning as T
 from omr.data.schema import changes
 from omr.errors import InputFileError, OmrError, TemplateError
 from omr.forms.layout import resolve_layout
-from omr.forms.template import CODE_PATTERN, FORM_ID_PATTERN, ID_PATTERN, Template, load_template
+from omr.forms.template import (
+    CODE_PATTERN,
+    FORM_ID_PATTERN,
+    ID_PATTERN,
+    Template,
+    load_template,
+    reserved_question_id,
+)
 from omr.model import BLANK, MULTIPLE, OK, SET_ASIDE_REASONS
 from omr.scan.ingest import PageLoader, count_pages
 from omr.scan.batch import WORKER_PRELOAD
@@ -409,6 +416,8 @@ def check_edit(payload, draft: Draft) -> Edit:
             problems.append(f"{where}: mã câu hỏi phải bắt đầu bằng chữ cái, chỉ gồm chữ không dấu, số, '_' "
                             f"(tối đa {QUESTION_ID_MAX} ký tự), ví dụ Q1")
             qid = ""
+        elif reserved_question_id(qid):
+            problems.append(f"{where}: {reserved_question_id(qid)}")
         elif qid in seen_ids:
             problems.append(f"{where}: mã câu hỏi bị trùng")
         seen_ids.add(qid)
