@@ -475,3 +475,28 @@ def test_the_editor_refuses_question_ids_that_clash_with_export_columns(drafted)
         response = save(client, state, csrf, bad)
         assert response.status_code == 400
         assert f"mã câu hỏi «{qid}»" in " ".join(response.get_json()["problems"])
+
+
+def test_form_ids_of_printed_forms_folders_and_yaml_words_are_safe(app, drafted):
+    client, state, csrf = drafted
+    folder = Path(app.config["TEMPLATE_DIR"])
+    # omr's printed form whose YAML is gone but whose frozen layout (and read pages) remain: still its id.
+    (folder / "motcua-2026.yaml").rename(folder.parent / "motcua-2026.yaml")
+    assert (folder / "layouts" / "motcua-2026-v1.json").exists()
+    taken = save(client, state, csrf, edit_of(state, form_id="motcua-2026", replace_version=1))
+    assert taken.status_code == 400 and "mẫu phiếu omr in" in " ".join(taken.get_json()["problems"])
+    assert not (folder / "motcua-2026.yaml").exists()
+    for name in ("layouts", "history"):
+        refused = save(client, state, csrf, edit_of(state, form_id=name))
+        assert refused.status_code == 400 and "tên một thư mục" in " ".join(refused.get_json()["problems"])
+    # Words YAML would read as booleans, null or numbers stay ids: quoted when written.
+    payload = edit_of(state, form_id="0x1f")
+    payload["questions"][0]["id"] = "on"
+    payload["questions"][1]["id"] = "null"
+    payload["questions"][0]["options"][0]["code"] = "no"
+    saved = save(client, state, csrf, payload)
+    assert saved.status_code == 200, saved.get_json()
+    template = load_template(folder / "0x1f.yaml")
+    assert template.form_id == "0x1f"
+    assert [q.id for q in template.questions][:2] == ["on", "null"]
+    assert template.questions[0].options[0].code == "no"

@@ -60,6 +60,8 @@ DRAFTS = "template-drafts"
 BLANK_SUFFIXES = (".pdf", ".png", ".jpg", ".tif")
 EDIT_TYPES = ("single", "multiple", "text")
 TYPE_LABELS = {"single": "một lựa chọn", "multiple": "nhiều lựa chọn", "text": "ô viết"}
+# Folder names inside the templates folder (frozen layouts; a form's kept versions): never a form id.
+RESERVED_FORM_IDS = ("layouts", "history")
 FORM_ID_MAX = 40  # the audit table's field column is 40 characters
 QUESTION_ID_MAX = 20
 TEXT_MAX = 500
@@ -389,6 +391,9 @@ def check_edit(payload, draft: Draft) -> Edit:
         problems.append("Mã mẫu phiếu: chỉ dùng chữ thường không dấu, số và dấu '-', tối đa 40 ký tự "
                         "(ví dụ phieu-xa-dong-hoa)")
         form_id = ""
+    elif form_id in RESERVED_FORM_IDS:
+        problems.append(f"Mã mẫu phiếu «{form_id}» là tên một thư mục của thư mục mẫu phiếu; hãy chọn mã khác")
+        form_id = ""
     title = _clean_text(payload.get("title"), "Tên phiếu", problems, LABEL_MAX)
     versions = []
     for key in ("base_version", "replace_version"):
@@ -539,6 +544,24 @@ def _frozen_versions(template_dir: Path, form_id: str) -> list[int]:
     return found
 
 
+def _printed_layout_frozen(template_dir: Path, form_id: str) -> bool:
+    """Whether a frozen layout of ``form_id`` (``layouts/<form>-v<N>.json``) is of an omr printed form.
+
+    Its YAML may be gone (moved, renamed) while pages read with it stay in the database: the id stays
+    that form's. A layout that cannot be read counts as printed (refused, never taken over).
+    """
+    for path in Path(template_dir).rglob(f"layouts/{form_id}-v*.json"):
+        if not path.stem[len(form_id) + 2:].isdecimal():
+            continue
+        try:
+            pages = json.loads(path.read_text(encoding="utf-8")).get("pages") or []
+        except (OSError, ValueError, AttributeError):
+            return True
+        if not pages or any(not isinstance(page, dict) or not page.get("pinned") for page in pages):
+            return True
+    return False
+
+
 def save_edit(template_dir: Path, draft: Draft, edit: Edit, store, who: str) -> Saved:
     """Write ``edit`` as a new version of its form in ``template_dir``; returns what was saved.
 
@@ -557,7 +580,8 @@ def save_edit(template_dir: Path, draft: Draft, edit: Edit, store, who: str) -> 
         # The version the edit started from counts only for the form the draft was opened from or last
         # saved as: renamed to another form's id, the edit is new to that form and must be confirmed.
         base = edit.base_version if edit.form_id == draft.meta.get("form_id") else None
-        if current and not current[1].extra.get("pinned"):
+        if (current and not current[1].extra.get("pinned")) or (
+                current is None and _printed_layout_frozen(template_dir, edit.form_id)):
             raise EditError([f"Mã «{edit.form_id}» là của một mẫu phiếu omr in (có mã QR); hãy chọn mã khác"])
         if current and base != previous and edit.replace_version != previous:
             if base is not None:
