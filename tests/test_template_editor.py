@@ -500,3 +500,29 @@ def test_form_ids_of_printed_forms_folders_and_yaml_words_are_safe(app, drafted)
     assert template.form_id == "0x1f"
     assert [q.id for q in template.questions][:2] == ["on", "null"]
     assert template.questions[0].options[0].code == "no"
+
+
+def test_messages_name_the_original_file_never_a_server_path(app, drafted):
+    from omr.web.display import page_detail
+
+    client, state, csrf = drafted
+    # A name holding '/' is kept whole (and escaped), not cut at the '/'.
+    odd = upload_blank(client, png_bytes(np.full((1, 1), 255, np.uint8)), name="Phiếu <b>x</b>.png")
+    html = odd.get_data(as_text=True)
+    assert odd.status_code == 400 and "Tệp «Phiếu &lt;b&gt;x&lt;/b&gt;.png», trang 1: ảnh quá nhỏ" in html
+    # A JPEG declaring 65000 x 65000 px: one fragment naming file and page, no doubled ", trang 1".
+    ok, small = cv2.imencode(".jpg", np.full((300, 300), 255, np.uint8))
+    data = bytearray(small.tobytes())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5:sof + 9] = (65000).to_bytes(2, "big") * 2
+    big = upload_blank(client, bytes(data), name="bigdecl.jpg")
+    html = big.get_data(as_text=True)
+    assert big.status_code == 400 and "Tệp «bigdecl.jpg», trang 1: ảnh quá lớn (65000 × 65000 điểm ảnh)" in html
+    assert html.count("trang 1") == 1 and str(app.config["UPLOADS_DIR"]) not in html
+    # Set-aside details shown to people: no server path, no OpenCV assertion text.
+    assert page_detail("/srv/omr/uploads/job-7/001.pdf, trang 3: ảnh bị hỏng (OSError)") == "ảnh bị hỏng (OSError)"
+    raw = ("/srv/omr/uploads/job-7/002.png, trang 1: lỗi khi đọc trang (error: OpenCV(4.10.0) "
+           "/io/opencv/modules/imgproc/src/thresh.cpp:1675: error: (-215:Assertion failed) blockSize % 2 == 1)")
+    assert page_detail(raw) == "ảnh không hợp lệ, chương trình xử lý ảnh không đọc được (hãy quét lại trang này)"
+    assert page_detail("lỗi khi đọc trang (ImportError: /work/x/lib/_heif.so: failed)") == \
+        "lỗi khi đọc trang (ImportError: _heif.so: failed)"

@@ -54,6 +54,7 @@ from omr.scan.page_workers import Failure, run_bounded
 from omr.template_from.blank import from_blank, write_pinned_template
 from omr.text.normalise import fold, nfc
 from omr.web import jobs
+from omr.web.display import page_detail
 
 DRAFT_ID = re.compile(r"^[0-9a-f]{24}$")
 DRAFTS = "template-drafts"
@@ -777,7 +778,7 @@ def _try_task(task: tuple[str, int, str]) -> dict:
 def _tried_page(raw, result, layout, questions: dict, shown: str, index: int) -> dict:
     if result.set_aside or result.homography is None or raw.image is None:
         reason = SET_ASIDE_REASONS.get(result.set_aside, result.set_aside or "không căn được")
-        detail = f" ({_shown_detail(result.detail, raw.path)})" if result.detail else ""
+        detail = f" ({page_detail(result.detail)})" if result.detail else ""
         return {"number": index + 1, "error": f"Tệp «{shown}», trang {index + 1}: {reason}{detail}"}
     page = next(p for p in layout.pages if p.number == result.page)
     size = (int(round(page.width * TRY_PX_PER_MM)), int(round(page.height * TRY_PX_PER_MM)))
@@ -805,16 +806,6 @@ def _tried_page(raw, result, layout, questions: dict, shown: str, index: int) ->
               for c in result.comments]
     return {"number": index + 1, "image": jpeg.tobytes() if ok else b"", "width": page.width, "height": page.height,
             "boxes": boxes, "frames": frames, "questions": reads, "detail": result.detail}
-
-
-def _shown_detail(detail: str, path: str) -> str:
-    """A set-aside detail for the admin: the server's path and a decoder's raw text left out."""
-    detail = detail.replace(str(path), "").lstrip(":, ")
-    if detail.startswith("trang "):
-        detail = detail.split(": ", 1)[-1]
-    if "cv2.error" in detail or "error: (-" in detail or "OpenCV" in detail:
-        return "ảnh không đọc được"
-    return detail
 
 
 def _anchor_of(box, region) -> dict:
