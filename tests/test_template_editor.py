@@ -526,3 +526,23 @@ def test_messages_name_the_original_file_never_a_server_path(app, drafted):
     assert page_detail(raw) == "ảnh không hợp lệ, chương trình xử lý ảnh không đọc được (hãy quét lại trang này)"
     assert page_detail("lỗi khi đọc trang (ImportError: /work/x/lib/_heif.so: failed)") == \
         "lỗi khi đọc trang (ImportError: _heif.so: failed)"
+
+
+def test_a_save_after_the_session_ended_says_so_in_json_and_too_large_is_named(app, drafted):
+    from omr import tuning as T
+
+    client, state, csrf = drafted
+    client.post("/logout", data={"csrf_token": _token(client, "/admin/templates")})
+    ended = save(client, state, csrf, edit_of(state))  # the token belonged to the session that ended
+    answer = ended.get_json()
+    assert ended.status_code in (400, 401) and answer["session_ended"] is True
+    assert "Phiên đăng nhập đã hết" in answer["problems"][0] and "tải lại trang" in answer["problems"][0]
+    fresh = app.test_client()  # no session at all, a token from another: still JSON, never the login page
+    anonymous = fresh.post(state["save_url"], json=edit_of(state), headers={"X-CSRFToken": _token(fresh)})
+    assert anonymous.status_code in (400, 401) and anonymous.get_json()["session_ended"] is True
+    client = login(app, "quan")
+    page = client.get(f"/admin/templates/drafts/{state['draft']}").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    big = client.post(state["save_url"], data=b'{"x": "' + b"a" * T.EDITOR_MAX_BODY_BYTES + b'"}',
+                      content_type="application/json", headers={"X-CSRFToken": token})
+    assert big.status_code == 413 and "quá lớn" in big.get_json()["problems"][0]

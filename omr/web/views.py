@@ -20,6 +20,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -66,11 +67,17 @@ def _catalogue():
 
 # --- login and roles ---------------------------------------------------------------
 
+SESSION_ENDED = ("Phiên đăng nhập đã hết. Bản sửa vẫn được giữ trong trình duyệt: hãy đăng nhập lại "
+                 "(trong thẻ mới), rồi tải lại trang này để lưu.")
+
+
 def login_required(*roles: str):
     def decorate(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
             if g.user is None:
+                if request.is_json:  # the template editor's save: the page keeps the edit and says why
+                    return jsonify(ok=False, session_ended=True, problems=[SESSION_ENDED]), 401
                 return redirect(url_for("login", next=request.full_path if request.method == "GET" else None))
             if roles and g.user.role not in roles:
                 abort(403)
@@ -276,6 +283,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc):
+        if request.is_json:  # the session that held the token ended (template editor's save)
+            return jsonify(ok=False, session_ended=True, problems=[SESSION_ENDED]), 400
         return render_template("error.html", title="Yêu cầu bị từ chối",
                                message="Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ (thiếu mã bảo vệ CSRF). "
                                        "Hãy tải lại trang rồi thử lại."), 400
@@ -291,6 +300,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(413)
     def _too_large(exc):
+        if request.is_json:
+            return jsonify(ok=False, too_large=True, problems=[
+                "Bản sửa quá lớn để gửi lên máy chủ; hãy bớt câu hỏi hoặc ô rồi lưu lại."]), 413
         return render_template("error.html", title="Tệp quá lớn",
                                message="Tổng dung lượng tải lên vượt giới hạn; hãy chia thành nhiều lần."), 413
 
