@@ -737,6 +737,12 @@ RUNS_AHEAD_PER_WORKER = 2
 # office blanks (bench/template_editor.py, 2-core machine at load ~11), so 6 pages stay under ~10 s.
 # Longer forms: use `omr template from-blank` on the command line.
 EDITOR_MAX_BLANK_PAGES = 6
+# Seconds per page for the editor's reads (a blank, a try-on scan), done in a watched worker while an
+# admin's request waits: from_blank takes a median 1.2 s a page on the office blanks and a try-on page
+# 3.1 s (bench/template_editor.py); 20 s is 6x the slower on a loaded 2-core machine, and stops a
+# hostile blank sooner than MAX_SECONDS_PER_PAGE (a security test's 6-page PDF of 14400 pt pages held
+# the server 233 s, ~40 s a page).
+EDITOR_SECONDS_PER_PAGE = 20.0
 # A blank from Word is < 1 MB as PDF; a 300 dpi grey scan of 6 A4 pages is ~6 MB a page in PNG.
 EDITOR_MAX_FILE_BYTES = 50 * 1024 ** 2
 # A box drawn or kept in the editor: from_blank finds boxes of 2 to 8 mm (+-10 %); below 1.5 mm no

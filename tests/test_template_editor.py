@@ -389,7 +389,7 @@ def test_the_editor_reads_uploads_in_a_bounded_worker_and_names_the_file_and_pag
 
     client, state, csrf = drafted
     assert save(client, state, csrf, edit_of(state)).status_code == 200
-    monkeypatch.setattr(T, "MAX_SECONDS_PER_PAGE", 0.05)
+    monkeypatch.setattr(T, "EDITOR_SECONDS_PER_PAGE", 0.05)
     refused = upload_blank(client, png_bytes(drawn_blank()), name="Phiếu chậm.png")
     assert refused.status_code == 400
     assert "Tệp «Phiếu chậm.png», trang 1: đọc quá 0 giây, đã dừng" in refused.get_data(as_text=True)
@@ -399,7 +399,7 @@ def test_the_editor_reads_uploads_in_a_bounded_worker_and_names_the_file_and_pag
     html = tried.get_data(as_text=True)
     assert tried.status_code == 200 and "Tệp «thu.png», trang 1: đọc quá 0 giây, đã dừng" in html
     assert "read-box" not in html
-    monkeypatch.setattr(T, "MAX_SECONDS_PER_PAGE", 60.0)
+    monkeypatch.setattr(T, "EDITOR_SECONDS_PER_PAGE", 20.0)
     # The memory cap: a worker allowed too little memory to read the page ends as one named page.
     monkeypatch.setattr(T, "WORKER_MAX_MEMORY_BYTES", 64 * 1024 ** 2)
     small = client.post(url, content_type="multipart/form-data",

@@ -189,7 +189,7 @@ def create_draft_from_blank(uploads_dir: Path, received: Path, client_name: str,
                                  "«omr template from-blank»)")
         form_id = form_id_from_name(shown)
         # Read in a watched worker process (memory cap, time bound), never in the web server's own.
-        seconds = T.MAX_SECONDS_PER_PAGE * n_pages
+        seconds = T.EDITOR_SECONDS_PER_PAGE * n_pages
         [(_, outcome)] = run_bounded(_blank_task, [(str(blank), str(folder / f"{form_id}.yaml"))],
                                      seconds_per_task=seconds, preload=WORKER_PRELOAD)
         pages = "trang 1" if n_pages == 1 else f"trang 1–{n_pages}"
@@ -741,12 +741,13 @@ def try_scan(received: Path, client_name: str, layout, folder: Path) -> list[dic
         n_pages = min(in_file, len(layout.pages))
         # Each page read in a watched worker process (memory cap, time bound per page), as in a batch.
         done = run_bounded(_try_task, [(str(scan), index, shown) for index in range(n_pages)],
-                           initializer=_init_try, initargs=(layout,), preload=WORKER_PRELOAD)
+                           initializer=_init_try, initargs=(layout,), seconds_per_task=T.EDITOR_SECONDS_PER_PAGE,
+                           preload=WORKER_PRELOAD)
         out = []
         for (_, index, _), outcome in done:
             if isinstance(outcome, Failure):
                 outcome = {"number": index + 1, "error": f"Tệp «{shown}», trang {index + 1}: "
-                                                         f"{_bound_reason(outcome, T.MAX_SECONDS_PER_PAGE)}"}
+                                                         f"{_bound_reason(outcome, T.EDITOR_SECONDS_PER_PAGE)}"}
             out.append(outcome)
         if in_file > n_pages:
             out.append({"number": n_pages + 1, "error": f"Tệp «{shown}» có {in_file} trang, mẫu phiếu có {n_pages}: "
