@@ -284,7 +284,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_error(exc):
         if request.is_json:  # the session that held the token ended (template editor's save)
-            return jsonify(ok=False, session_ended=True, problems=[SESSION_ENDED]), 400
+            return jsonify(ok=False, session_ended=True, problems=[
+                "Phiên đăng nhập đã hết (hoặc mã bảo vệ CSRF không hợp lệ). " + SESSION_ENDED.split(". ", 1)[1]]), 400
         return render_template("error.html", title="Yêu cầu bị từ chối",
                                message="Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ (thiếu mã bảo vệ CSRF). "
                                        "Hãy tải lại trang rồi thử lại."), 400
