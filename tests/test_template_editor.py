@@ -395,7 +395,8 @@ def test_the_editor_reads_uploads_in_a_bounded_worker_and_names_the_file_and_pag
     assert "Tệp «Phiếu chậm.png», trang 1: đọc quá 0 giây, đã dừng" in refused.get_data(as_text=True)
     url = "/admin/templates/phieu-xa-dong-hoa/try"
     tried = client.post(url, content_type="multipart/form-data",
-                        data={"csrf_token": _token(client, url), "scan": (io.BytesIO(png_bytes(drawn_blank())), "thu.png")})
+                        data={"csrf_token": _token(client, url),
+                              "scan": (io.BytesIO(png_bytes(drawn_blank())), "thu.png")})
     html = tried.get_data(as_text=True)
     assert tried.status_code == 200 and "Tệp «thu.png», trang 1: đọc quá 0 giây, đã dừng" in html
     assert "read-box" not in html
@@ -403,7 +404,8 @@ def test_the_editor_reads_uploads_in_a_bounded_worker_and_names_the_file_and_pag
     # The memory cap: a worker allowed too little memory to read the page ends as one named page.
     monkeypatch.setattr(T, "WORKER_MAX_MEMORY_BYTES", 64 * 1024 ** 2)
     small = client.post(url, content_type="multipart/form-data",
-                        data={"csrf_token": _token(client, url), "scan": (io.BytesIO(png_bytes(drawn_blank())), "thu.png")})
+                        data={"csrf_token": _token(client, url),
+                              "scan": (io.BytesIO(png_bytes(drawn_blank())), "thu.png")})
     assert "Tệp «thu.png», trang 1: cần quá nhiều bộ nhớ để đọc" in small.get_data(as_text=True)
 
 
@@ -453,7 +455,8 @@ def test_bad_input_to_the_editor_is_a_clean_400_in_vietnamese(app, drafted):
     number = client.post(state["save_url"], data=body, content_type="application/json", headers={"X-CSRFToken": csrf})
     assert number.status_code == 400 and "cần toạ độ" in " ".join(number.get_json()["problems"])
     # Images too small or too thin to be a page: refused by the ingest, named, never an OpenCV error.
-    for size, name, why in (((1, 1), "mot-diem.png", "ảnh quá nhỏ"), ((1, 100_000), "soi-chi.png", "ảnh quá dài và hẹp")):
+    for size, name, why in (((1, 1), "mot-diem.png", "ảnh quá nhỏ"),
+                            ((1, 100_000), "soi-chi.png", "ảnh quá dài và hẹp")):
         blank = upload_blank(client, png_bytes(np.full(size, 255, np.uint8)), name=name)
         html = blank.get_data(as_text=True)
         assert blank.status_code == 400 and f"Tệp «{name}», trang 1: {why}" in html, re.findall(r"flash[^<]*", html)

@@ -54,7 +54,8 @@ def write_pinned_template(out: Path, form_id: str, title: str, pages: list[dict]
     {n: rect} (and marker, marker_ratio); ``groups``: id, title, questions with
     id, text, type and options [(code, label, box)] or frame. Every text is written
     JSON-quoted (a valid YAML double-quoted string, whatever it holds), ids and codes too
-    (``no``, ``on``, ``null``, ``0x1f`` stay strings, never YAML's booleans or numbers); they are the caller's to check (omr.forms.template patterns), as ``load_template`` does after.
+    (``no``, ``on``, ``null``, ``0x1f`` stay strings, never YAML's booleans or numbers);
+    they are the caller's to check (omr.forms.template patterns), as ``load_template`` does after.
     ``version``: the template version (a new one for every saved change, see omr.web.template_drafts).
     ``labels``: name -> question ids whose values an export joins (omr.forms.pinned.check_labels);
     ``join``: how pages join (omr.forms.pinned.check_join's result; a program
