@@ -127,3 +127,14 @@ class PageResult:
     # PAGE_ORDER or COVER_SHEET: the store joins this page to the response of the page stored before
     # it in the batch and replaces ``serial`` with that response's (omr.data.store); None: by serial.
     join: str | None = None
+
+
+# Columns of the response export (omr.reports.dataset): one row per response, these base columns, then
+# a column per question, ``<question>_status`` and, per free-text question, ``<question>_<comment column>``.
+EXPORT_BASE_COLUMNS = ("serial", "form", "version", "channel", "source", "unit", "unit_recorded", "unit_name",
+                       "unit_today", "unit_today_name", "unit_status", "date", "date_source", "submitted_at",
+                       "source_files", "source_pages", "source_row", "batch", "flags", "review", "to_review",
+                       "completeness", "missing_pages")
+EXPORT_COMMENT_COLUMNS = ("text_source", "crop", "flags")
+# Endings of the export's per-question columns: a question id ending so would name another's column.
+EXPORT_QUESTION_SUFFIXES = ("status", *EXPORT_COMMENT_COLUMNS)

@@ -48,6 +48,14 @@ QUESTION_GAP = 1.2
 CANONICAL_PX_PER_MM = 8.0
 # Largest page image we decode (pixels): an A4 page at 600 dpi is 35 MP.
 MAX_PAGE_PIXELS = 60_000_000
+# An image is not a scan of a form page when its shorter side is under this many pixels (an A4
+# page at 200 px is under 1 px per mm: no 2 mm box, no fiducial can be seen; OpenCV's thresholds
+# and resizes fail outright on 1 px sides) ...
+MIN_PAGE_SIDE_PX = 200
+# ... or when its long side is more than this many times its short side: paper is 1.41 (A-series),
+# a phone photo 1.78 (16:9), two form pages in one image 1.41; 6 leaves room for a strip of pages
+# scanned together and refuses a 100000 x 1 image.
+MAX_PAGE_ASPECT = 6.0
 # Fiducial search works at ~50 dpi where a 6 mm mark is 12 px: fast, and
 # blurs away text and QR modules.
 FIDUCIAL_SEARCH_PX_PER_MM = 2.0
@@ -795,6 +803,12 @@ RUNS_AHEAD_PER_WORKER = 2
 # office blanks (bench/template_editor.py, 2-core machine at load ~11), so 6 pages stay under ~10 s.
 # Longer forms: use `omr template from-blank` on the command line.
 EDITOR_MAX_BLANK_PAGES = 6
+# Seconds per page for the editor's reads (a blank, a try-on scan), done in a watched worker while an
+# admin's request waits: from_blank takes a median 1.2 s a page on the office blanks and a try-on page
+# 3.1 s (bench/template_editor.py); 20 s is 6x the slower on a loaded 2-core machine, and stops a
+# hostile blank sooner than MAX_SECONDS_PER_PAGE (a security test's 6-page PDF of 14400 pt pages held
+# the server 233 s, ~40 s a page).
+EDITOR_SECONDS_PER_PAGE = 20.0
 # A blank from Word is < 1 MB as PDF; a 300 dpi grey scan of 6 A4 pages is ~6 MB a page in PNG.
 EDITOR_MAX_FILE_BYTES = 50 * 1024 ** 2
 # A box drawn or kept in the editor: from_blank finds boxes of 2 to 8 mm (+-10 %); below 1.5 mm no
@@ -811,6 +825,10 @@ EDITOR_BOX_MAX_OVERLAP = 0.3
 EDITOR_MAX_QUESTIONS = 400
 EDITOR_MAX_OPTIONS = 40
 EDITOR_MAX_BODY_BYTES = 2 * 1024 ** 2
+# Boxes on one page of an edit: the OMRChecker answer sheets, the densest forms measured, hold ~1000
+# bubbles on a page (200 questions x 4-5); omr's own form 104 over two pages. 1500 leaves room and
+# bounds the overlap check (a sort-and-sweep, O(N) memory) to milliseconds.
+EDITOR_MAX_BOXES_PER_PAGE = 1500
 # A draft (an uploaded blank being edited) left unsaved this long is removed when the next one is made:
 # a working week covers an edit left overnight or over a weekend; a draft holds ~0.5 MB a page.
 EDITOR_DRAFT_KEEP_DAYS = 7

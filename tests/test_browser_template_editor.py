@@ -270,3 +270,47 @@ def test_an_admin_makes_a_template_from_an_office_blank_and_tries_it(server, bla
                                                               ("quan", "phieu-xa-dong-hoa", 2)]
     assert load_template(server["templates"] / "phieu-xa-dong-hoa" / "history" / "v1.yaml").version == 1
     assert load_template(server["templates"] / "phieu-xa-dong-hoa.yaml").version == 2
+
+
+def test_an_edit_survives_the_session_ending_and_a_reload(server, blank_pdf):
+    with playwright_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = chromium.new_context(viewport={"width": 1400, "height": 950}, locale="vi-VN")
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.on("dialog", lambda dialog: dialog.accept())  # "leave the page with unsaved changes?"
+
+        def log_in(tab):
+            tab.goto(server["url"] + "/login")
+            tab.fill("input[name=name]", "quan")
+            tab.fill("input[name=password]", "mat-khau-quan-tri")
+            with tab.expect_navigation():
+                tab.click("button[type=submit]")
+
+        log_in(page)
+        page.goto(server["url"] + "/admin/templates")
+        named = Path(tempfile.mkdtemp()) / "Phiếu phiên hết.pdf"
+        named.write_bytes(blank_pdf.read_bytes())
+        page.set_input_files("input[name=blank]", str(named))
+        with page.expect_navigation():
+            page.click("#upload-blank button[type=submit]")
+        page.wait_for_selector("svg rect.box")
+        page.fill("#form-title", "Tiêu đề sửa trước khi phiên hết")
+        page.fill("#form-id", "phieu-phien-het")
+        page.wait_for_timeout(500)
+        context.clear_cookies()  # the session ends (timeout, logout elsewhere)
+        page.click("#save")
+        page.wait_for_selector("#login-again")
+        said = page.inner_text("#editor-message")
+        assert "Phiên đăng nhập đã hết" in said and "Máy chủ trả lời" not in said
+        assert page.get_attribute("#login-again", "target") == "_blank"
+        log_in(context.new_page())  # logged in again in another tab
+        page.reload()
+        page.wait_for_selector("svg rect.box")
+        assert page.input_value("#form-title") == "Tiêu đề sửa trước khi phiên hết"
+        assert "Đã khôi phục bản sửa chưa lưu" in page.inner_text("#editor-message")
+        page.click("#save")
+        page.wait_for_selector("#try-link")
+        assert "Đã lưu mẫu phiếu «phieu-phien-het»" in page.inner_text("#editor-message")
+        assert page.evaluate("() => window.sessionStorage.length") == 0
+        chromium.close()

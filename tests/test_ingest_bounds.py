@@ -35,7 +35,7 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
-def apng_declaring(frames_declared: int, frames_real: int = 1, size: int = 16) -> bytes:
+def apng_declaring(frames_declared: int, frames_real: int = 1, size: int = 256) -> bytes:
     """An animated PNG whose acTL says ``frames_declared`` frames but that holds ``frames_real``."""
     raw = b"".join(b"\x00" + b"\xff" * size for _ in range(size))
     out = [b"\x89PNG\r\n\x1a\n", _png_chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0)),
@@ -72,7 +72,7 @@ def test_apng_declaring_huge_frame_counts_is_counted_by_its_real_frames(tmp_path
 def test_tiff_whose_directories_loop_ends(tmp_path):
     """A TIFF whose last directory points back at the first: an endless page list, read once."""
     path = tmp_path / "loop.tif"
-    frames = [Image.new("L", (40, 30), 255) for _ in range(3)]
+    frames = [Image.new("L", (400, 300), 255) for _ in range(3)]
     frames[0].save(path, save_all=True, append_images=frames[1:])
     data = bytearray(path.read_bytes())
     first_ifd = struct.unpack("<I", data[4:8])[0]
@@ -246,3 +246,15 @@ def test_truncated_jpeg_and_png_files_are_named(tmp_path):
             assert path.name in exc.message
             continue
         assert pages[0].image is None and f"{path.name}, trang 1" in pages[0].error.message
+
+
+def test_pdf_page_painting_an_image_beyond_the_pixel_bound_is_refused_before_decoding(tmp_path):
+    """A 40 000 x 40 000 image drawn small on an A4 page: pdfium would decode it whole (1.6 GB) to paint it."""
+    path = tmp_path / "bom.pdf"
+    path.write_bytes(pdf_with_image(40_000, 40_000, "/ColorSpace /DeviceGray /BitsPerComponent 8", b"\x00" * 4096,
+                                    place=(100, 100, 200, 200)))
+    started = time.monotonic()
+    pages = list(iter_pages(path))
+    assert time.monotonic() - started < 5
+    assert len(pages) == 1 and pages[0].image is None
+    assert "bom.pdf, trang 1: ảnh trong trang quá lớn (1600 triệu điểm ảnh)" in pages[0].error.message

@@ -344,3 +344,17 @@ def test_missing_file_is_named(tmp_path):
     message = load_error(tmp_path / "khong-co.yaml")
     assert "khong-co.yaml" in message
     assert "Không tìm thấy" in message
+
+
+@pytest.mark.parametrize("qid", ["unit", "Serial", "date", "batch", "flags", "A1_status", "A4_text_source", "B_crop"])
+def test_question_ids_that_would_name_an_export_column_are_refused(tmp_path, qid):
+    """An id equal to an export column (or ending like a question's own columns) gave duplicate columns."""
+    text = replace_once(MINIMAL, "      - id: A3\n", f"      - id: {qid}\n")
+    message = load_error(write_template(tmp_path, text))
+    assert f"mã câu hỏi «{qid}»" in message and "bảng xuất dữ liệu" in message
+    assert reported_line(message) == line_number(text, f"id: {qid}")
+
+
+def test_question_ids_like_export_columns_but_not_equal_are_accepted(tmp_path):
+    text = replace_once(MINIMAL, "      - id: A3\n", "      - id: unit2\n")
+    assert [q.id for q in load_template(write_template(tmp_path, text)).questions][2] == "unit2"

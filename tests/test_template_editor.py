@@ -381,3 +381,171 @@ def test_a_new_scan_is_matched_to_the_newest_version_of_a_pinned_form():
     old, new, other, own_v1, own_v2 = (layout("xa", 1), layout("xa", 2), layout("phuong", 1),
                                        layout("motcua", 1, False), layout("motcua", 2, False))
     assert newest_pinned([new, old, other, own_v1, own_v2]) == [new, other, own_v1, own_v2]
+
+
+def test_the_editor_reads_uploads_in_a_bounded_worker_and_names_the_file_and_page(app, drafted, monkeypatch):
+    """A blank or a try-on scan that overruns the time bound stops its worker: a Vietnamese message, no hang."""
+    from omr import tuning as T
+
+    client, state, csrf = drafted
+    assert save(client, state, csrf, edit_of(state)).status_code == 200
+    monkeypatch.setattr(T, "EDITOR_SECONDS_PER_PAGE", 0.05)
+    refused = upload_blank(client, png_bytes(drawn_blank()), name="Phiếu chậm.png")
+    assert refused.status_code == 400
+    assert "Tệp «Phiếu chậm.png», trang 1: đọc quá 0 giây, đã dừng" in refused.get_data(as_text=True)
+    url = "/admin/templates/phieu-xa-dong-hoa/try"
+    tried = client.post(url, content_type="multipart/form-data",
+                        data={"csrf_token": _token(client, url),
+                              "scan": (io.BytesIO(png_bytes(drawn_blank())), "thu.png")})
+    html = tried.get_data(as_text=True)
+    assert tried.status_code == 200 and "Tệp «thu.png», trang 1: đọc quá 0 giây, đã dừng" in html
+    assert "read-box" not in html
+    monkeypatch.setattr(T, "EDITOR_SECONDS_PER_PAGE", 20.0)
+    # The memory cap: a worker allowed too little memory to read the page ends as one named page.
+    monkeypatch.setattr(T, "WORKER_MAX_MEMORY_BYTES", 64 * 1024 ** 2)
+    small = client.post(url, content_type="multipart/form-data",
+                        data={"csrf_token": _token(client, url),
+                              "scan": (io.BytesIO(png_bytes(drawn_blank())), "thu.png")})
+    assert "Tệp «thu.png», trang 1: cần quá nhiều bộ nhớ để đọc" in small.get_data(as_text=True)
+
+
+def test_overlap_check_finds_covering_boxes_in_linear_memory():
+    """8000 boxes in one column once took an 8000 x 8000 array (2.4 GB); the sweep keeps memory O(N)."""
+    import tracemalloc
+
+    from omr.web.template_drafts import _overlaps
+
+    column = [(f"Q{i}/a", (10.0, 1.0 + i * 0.035, 2.0, 2.0)) for i in range(8000)]  # each covers its neighbours
+    grid = [(f"Q{i}/a", (5.0 + (i % 40) * 5.0, 5.0 + (i // 40) * 5.0, 3.0, 3.0)) for i in range(1500)]
+    tracemalloc.start()
+    try:
+        assert _overlaps(grid, 1) == []
+        found = _overlaps(column, 1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 1024 ** 2
+    assert len(found) == 10 and found[0] == "Trang 1: ô Q0/a và ô Q1/a chồng lên nhau"
+    shifted = grid + [("Q9/b", (5.2, 5.2, 3.0, 3.0))]  # over the first box of the grid
+    assert _overlaps(shifted, 2) == ["Trang 2: ô Q0/a và ô Q9/b chồng lên nhau"]
+
+
+def test_an_edit_with_too_many_boxes_on_a_page_is_refused(drafted):
+    from omr import tuning as T
+
+    client, state, csrf = drafted
+    payload = edit_of(state)
+    template = payload["questions"][0]
+    payload["questions"] = [{**template, "id": f"Q{n}", "options": [
+        {**template["options"][0], "code": f"c{k}", "x": 5.0 + k * 5.0, "y": 5.0 + n * 1.0}
+        for k in range(T.EDITOR_MAX_OPTIONS)]} for n in range(T.EDITOR_MAX_BOXES_PER_PAGE // T.EDITOR_MAX_OPTIONS + 1)]
+    response = save(client, state, csrf, payload)
+    assert response.status_code == 400
+    assert f"nhiều hơn {T.EDITOR_MAX_BOXES_PER_PAGE} ô một trang" in " ".join(response.get_json()["problems"])
+
+
+def test_bad_input_to_the_editor_is_a_clean_400_in_vietnamese(app, drafted):
+    client, state, csrf = drafted
+    deep = client.post(state["save_url"], data="[" * 100_000 + "]" * 100_000, content_type="application/json",
+                       headers={"X-CSRFToken": csrf})
+    assert deep.status_code == 400 and "lồng nhau quá sâu" in " ".join(deep.get_json()["problems"])
+    huge = edit_of(state)
+    huge["questions"][0]["options"][0]["x"] = 1
+    body = json.dumps(huge).replace('"x": 1,', '"x": ' + "9" * 400 + ",", 1)
+    number = client.post(state["save_url"], data=body, content_type="application/json", headers={"X-CSRFToken": csrf})
+    assert number.status_code == 400 and "cần toạ độ" in " ".join(number.get_json()["problems"])
+    # Images too small or too thin to be a page: refused by the ingest, named, never an OpenCV error.
+    for size, name, why in (((1, 1), "mot-diem.png", "ảnh quá nhỏ"),
+                            ((1, 100_000), "soi-chi.png", "ảnh quá dài và hẹp")):
+        blank = upload_blank(client, png_bytes(np.full(size, 255, np.uint8)), name=name)
+        html = blank.get_data(as_text=True)
+        assert blank.status_code == 400 and f"Tệp «{name}», trang 1: {why}" in html, re.findall(r"flash[^<]*", html)
+    assert save(client, state, csrf, edit_of(state)).status_code == 200
+    url = "/admin/templates/phieu-xa-dong-hoa/try"
+    tried = client.post(url, content_type="multipart/form-data", data={
+        "csrf_token": _token(client, url), "scan": (io.BytesIO(png_bytes(np.full((1, 100_000), 255, np.uint8))),
+                                                     "soi-chi.png")})
+    html = tried.get_data(as_text=True)
+    assert tried.status_code == 200 and "Tệp «soi-chi.png», trang 1: không đọc được" in html
+    assert "quá dài và hẹp" in html and "/tmp" not in html and str(app.config["UPLOADS_DIR"]) not in html
+
+
+def test_the_editor_refuses_question_ids_that_clash_with_export_columns(drafted):
+    client, state, csrf = drafted
+    for qid in ("unit", "Q7_status"):
+        bad = edit_of(state)
+        bad["questions"][0]["id"] = qid
+        response = save(client, state, csrf, bad)
+        assert response.status_code == 400
+        assert f"mã câu hỏi «{qid}»" in " ".join(response.get_json()["problems"])
+
+
+def test_form_ids_of_printed_forms_folders_and_yaml_words_are_safe(app, drafted):
+    client, state, csrf = drafted
+    folder = Path(app.config["TEMPLATE_DIR"])
+    # omr's printed form whose YAML is gone but whose frozen layout (and read pages) remain: still its id.
+    (folder / "motcua-2026.yaml").rename(folder.parent / "motcua-2026.yaml")
+    assert (folder / "layouts" / "motcua-2026-v1.json").exists()
+    taken = save(client, state, csrf, edit_of(state, form_id="motcua-2026", replace_version=1))
+    assert taken.status_code == 400 and "mẫu phiếu omr in" in " ".join(taken.get_json()["problems"])
+    assert not (folder / "motcua-2026.yaml").exists()
+    for name in ("layouts", "history"):
+        refused = save(client, state, csrf, edit_of(state, form_id=name))
+        assert refused.status_code == 400 and "tên một thư mục" in " ".join(refused.get_json()["problems"])
+    # Words YAML would read as booleans, null or numbers stay ids: quoted when written.
+    payload = edit_of(state, form_id="0x1f")
+    payload["questions"][0]["id"] = "on"
+    payload["questions"][1]["id"] = "null"
+    payload["questions"][0]["options"][0]["code"] = "no"
+    saved = save(client, state, csrf, payload)
+    assert saved.status_code == 200, saved.get_json()
+    template = load_template(folder / "0x1f.yaml")
+    assert template.form_id == "0x1f"
+    assert [q.id for q in template.questions][:2] == ["on", "null"]
+    assert template.questions[0].options[0].code == "no"
+
+
+def test_messages_name_the_original_file_never_a_server_path(app, drafted):
+    from omr.web.display import page_detail
+
+    client, state, csrf = drafted
+    # A name holding '/' is kept whole (and escaped), not cut at the '/'.
+    odd = upload_blank(client, png_bytes(np.full((1, 1), 255, np.uint8)), name="Phiếu <b>x</b>.png")
+    html = odd.get_data(as_text=True)
+    assert odd.status_code == 400 and "Tệp «Phiếu &lt;b&gt;x&lt;/b&gt;.png», trang 1: ảnh quá nhỏ" in html
+    # A JPEG declaring 65000 x 65000 px: one fragment naming file and page, no doubled ", trang 1".
+    ok, small = cv2.imencode(".jpg", np.full((300, 300), 255, np.uint8))
+    data = bytearray(small.tobytes())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5:sof + 9] = (65000).to_bytes(2, "big") * 2
+    big = upload_blank(client, bytes(data), name="bigdecl.jpg")
+    html = big.get_data(as_text=True)
+    assert big.status_code == 400 and "Tệp «bigdecl.jpg», trang 1: ảnh quá lớn (65000 × 65000 điểm ảnh)" in html
+    assert html.count("trang 1") == 1 and str(app.config["UPLOADS_DIR"]) not in html
+    # Set-aside details shown to people: no server path, no OpenCV assertion text.
+    assert page_detail("/srv/omr/uploads/job-7/001.pdf, trang 3: ảnh bị hỏng (OSError)") == "ảnh bị hỏng (OSError)"
+    raw = ("/srv/omr/uploads/job-7/002.png, trang 1: lỗi khi đọc trang (error: OpenCV(4.10.0) "
+           "/io/opencv/modules/imgproc/src/thresh.cpp:1675: error: (-215:Assertion failed) blockSize % 2 == 1)")
+    assert page_detail(raw) == "ảnh không hợp lệ, chương trình xử lý ảnh không đọc được (hãy quét lại trang này)"
+    assert page_detail("lỗi khi đọc trang (ImportError: /work/x/lib/_heif.so: failed)") == \
+        "lỗi khi đọc trang (ImportError: _heif.so: failed)"
+
+
+def test_a_save_after_the_session_ended_says_so_in_json_and_too_large_is_named(app, drafted):
+    from omr import tuning as T
+
+    client, state, csrf = drafted
+    client.post("/logout", data={"csrf_token": _token(client, "/admin/templates")})
+    ended = save(client, state, csrf, edit_of(state))  # the token belonged to the session that ended
+    answer = ended.get_json()
+    assert ended.status_code in (400, 401) and answer["session_ended"] is True
+    assert "Phiên đăng nhập đã hết" in answer["problems"][0] and "tải lại trang" in answer["problems"][0]
+    fresh = app.test_client()  # no session at all, a token from another: still JSON, never the login page
+    anonymous = fresh.post(state["save_url"], json=edit_of(state), headers={"X-CSRFToken": _token(fresh)})
+    assert anonymous.status_code in (400, 401) and anonymous.get_json()["session_ended"] is True
+    client = login(app, "quan")
+    page = client.get(f"/admin/templates/drafts/{state['draft']}").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    big = client.post(state["save_url"], data=b'{"x": "' + b"a" * T.EDITOR_MAX_BODY_BYTES + b'"}',
+                      content_type="application/json", headers={"X-CSRFToken": token})
+    assert big.status_code == 413 and "quá lớn" in big.get_json()["problems"][0]

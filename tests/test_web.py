@@ -565,3 +565,28 @@ def test_enter_accepts_a_blank_read_as_blank(app):
     assert saved.status_code == 303
     item = review.load_item(store, f"answer:{answer_id}")
     assert item.data["value"] is None and item.data["set_by"] == "lan"
+
+
+def test_a_page_from_a_thin_image_is_set_aside_and_its_picture_is_never_a_500(app, tmp_path, repo_root,
+                                                                              monkeypatch):
+    import cv2
+    import numpy as np
+
+    from omr.web import images
+
+    thin = tmp_path / "soi-chi.png"
+    cv2.imwrite(str(thin), np.full((1, 100_000), 255, np.uint8))
+    report = run_scan([str(thin)], _store(app), "dot-mong", template_dir=str(repo_root / "form_templates"))
+    assert report.set_aside and "quá dài và hẹp" in report.set_aside[0][3]
+    with _store(app).reading() as conn:
+        page_id = conn.execute(sa.select(sa.func.max(pages.c.id))).scalar()
+    client = login(app, "lan")
+    shown = client.get(f"/img/page/{page_id}.png")
+    assert shown.status_code == 200 and shown.mimetype == "image/png"
+
+    def broken(*args, **kwargs):
+        raise cv2.error("OpenCV(4.x) resize.cpp:4065: error: (-215:Assertion failed) !dsize.empty()")
+
+    monkeypatch.setattr(images, "whole_page", broken)
+    still = client.get(f"/img/page/{page_id}.png")
+    assert still.status_code == 200 and still.mimetype == "image/png"

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from omr.errors import TemplateError
+from omr.model import EXPORT_BASE_COLUMNS, EXPORT_QUESTION_SUFFIXES
 from omr.forms.pinned import check_join, check_labels, check_pinned, reject_positions
 from omr.text.normalise import nfc
 
@@ -36,6 +37,26 @@ YESNO_OPTIONS = (("Y", "Có"), ("N", "Không"))
 
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 FORM_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def reserved_question_id(qid: str) -> str | None:
+    """Why ``qid`` cannot be a question id (Vietnamese), or None.
+
+    The export (omr.reports.dataset) has one column per question next to its own columns
+    (``omr.model.EXPORT_BASE_COLUMNS``: serial, form, unit, batch, date, flags, ...) and
+    ``<question>_status``, ``_text_source``, ``_crop``, ``_flags``: a question named like one of
+    them would give two columns of one name (parquet refuses the file). Compared ignoring case,
+    as a spreadsheet does.
+    """
+    folded = qid.casefold()
+    if folded in EXPORT_BASE_COLUMNS:
+        return (f"mã câu hỏi «{qid}» trùng tên một cột của bảng xuất dữ liệu "
+                f"({', '.join(EXPORT_BASE_COLUMNS)}); hãy đặt mã khác, ví dụ Q_{qid}")
+    for suffix in EXPORT_QUESTION_SUFFIXES:
+        if folded.endswith(f"_{suffix}"):
+            return (f"mã câu hỏi «{qid}» kết thúc bằng «_{suffix}», trùng tên cột của bảng xuất dữ liệu "
+                    f"dành cho câu khác; hãy đặt mã khác")
+    return None
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_]+$")
 
 
@@ -262,6 +283,9 @@ def _build_question(doc: _Doc, raw: Any, where: str, seen_ids: set[str]) -> Ques
     if not ID_PATTERN.match(qid):
         raise doc.error(doc.line_of_key(raw, "id"), f"{where}id",
                         f"«{qid}» không hợp lệ: dùng chữ không dấu và số, ví dụ B1")
+    reserved = reserved_question_id(qid)
+    if reserved:
+        raise doc.error(doc.line_of_key(raw, "id"), f"{where}id", reserved)
     if qid in seen_ids:
         raise doc.error(doc.line_of_key(raw, "id"), f"{where}id", f"mã câu hỏi «{qid}» đã dùng ở câu khác")
     seen_ids.add(qid)

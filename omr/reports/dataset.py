@@ -28,7 +28,7 @@ from omr.data.store import open_store
 from omr.forms.pinned import joined_value
 from omr.forms.qrcodes import format_serial
 from omr.forms.template import Template
-from omr.model import MISSING_PAGE, NEEDS_REVIEW, OK, VN_TZ
+from omr.model import EXPORT_BASE_COLUMNS, EXPORT_COMMENT_COLUMNS, MISSING_PAGE, NEEDS_REVIEW, OK, VN_TZ
 from omr.online.importer import IMPORTED_BY
 from omr.online.units import load_registry
 from omr.scan.page import Catalogue
@@ -37,11 +37,10 @@ from omr.text.privacy import mask_personal_numbers
 
 TemplateLookup = Callable[[str, int], "Template | None"]
 
-BASE_COLUMNS = ("serial", "form", "version", "channel", "source", "unit", "unit_recorded", "unit_name",
-                "unit_today", "unit_today_name", "unit_status", "date", "date_source", "submitted_at",
-                "source_files", "source_pages", "source_row", "batch", "flags", "review", "to_review",
-                "completeness", "missing_pages")
-COMMENT_COLUMNS = ("text_source", "crop", "flags")  # per free-text question, after the status columns
+# The export's own columns live in omr.model, so that a template's question ids are checked against
+# them where templates are loaded (omr.forms.template), below this layer.
+BASE_COLUMNS = EXPORT_BASE_COLUMNS
+COMMENT_COLUMNS = EXPORT_COMMENT_COLUMNS  # per free-text question, after the status columns
 LIST_SEPARATOR = ";"
 
 

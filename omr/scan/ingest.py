@@ -185,6 +185,13 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
                     "hãy quét lại hoặc xuất lại tệp PDF"))
                 continue
             try:
+                pixels = _largest_image_pixels(page)
+                if pixels > T.MAX_PAGE_PIXELS:
+                    # pdfium decodes an image whole to paint it, whatever the render size: refuse first.
+                    yield RawPage(str(path), index, None, PageError(
+                        f"{path}, trang {index + 1}: ảnh trong trang quá lớn ({pixels / 1e6:.0f} triệu điểm ảnh); "
+                        "hãy quét ở 200–300 dpi", "unreadable"))
+                    continue
                 embedded = _embedded_scan(page)
                 if embedded is not None and (_image_painted_as_stored(dictionaries, index)
                                              or _painted_as_decoded(page, embedded[0])):
@@ -192,11 +199,15 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
                 else:
                     raw = RawPage(str(path), index, render_pdf_page(page, _render_dpi(page)))
                 damage = _uniform_page_damage(raw.image, dictionaries, index)
+                not_scan = not_a_page(raw.image.shape[1], raw.image.shape[0]) if damage is None else None
                 if damage is not None:
                     # Drawn as one flat colour because the page is broken: never a "blank page".
                     raw = RawPage(str(path), index, None, PageError(
                         f"{path}, trang {index + 1}: trang PDF bị hỏng ({damage}); "
                         "hãy quét lại hoặc xuất lại tệp PDF"))
+                elif not_scan:
+                    raw = RawPage(str(path), index, None,
+                                  PageError(f"{path}, trang {index + 1}: {not_scan}", "unreadable"))
                 yield raw
             except Exception as exc:  # pdfium errors for one broken page: go on
                 yield RawPage(str(path), index, None,
@@ -446,6 +457,36 @@ def _painted_as_decoded(page, grey: np.ndarray) -> bool:
                 and (diff > T.PDF_CHECK_PIXEL_DIFF).mean() <= T.PDF_CHECK_MAX_DIFF_SHARE)
 
 
+def not_a_page(width: int, height: int) -> str | None:
+    """Why an image of ``width`` x ``height`` px is not a scanned page (Vietnamese), or None if it may be one.
+
+    Bounds: ``T.MIN_PAGE_SIDE_PX`` on the shorter side, ``T.MAX_PAGE_ASPECT`` long side / short side.
+    No later stage (thresholds, resizes, the overview) then sees a 1 px or 100000 x 1 image.
+    """
+    short, long = min(width, height), max(width, height)
+    if long > T.MAX_PAGE_ASPECT * short:
+        return f"ảnh quá dài và hẹp để là một trang phiếu ({width} × {height} điểm ảnh)"
+    if short < T.MIN_PAGE_SIDE_PX:
+        return (f"ảnh quá nhỏ để là một trang quét ({width} × {height} điểm ảnh, cần ít nhất "
+                f"{T.MIN_PAGE_SIDE_PX} điểm ảnh mỗi cạnh)")
+    return None
+
+
+def _largest_image_pixels(page) -> int:
+    """Pixels (width x height, as the image dictionaries declare them) of the page's largest image.
+
+    Read from the dictionaries, nothing decoded; images inside form XObjects are counted too.
+    """
+    import pypdfium2.raw as pdfium_c
+
+    largest = 0
+    for obj in page.get_objects(max_depth=8):
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            width, height = obj.get_px_size()
+            largest = max(largest, int(width) * int(height))
+    return largest
+
+
 def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:
     """The page's scanned image decoded directly, when the page is just that image.
 
@@ -566,6 +607,11 @@ def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
                     f"trang hơn số trang có thật); các trang trước đã được đọc"))
                 return
             try:
+                not_scan = not_a_page(img.width, img.height)
+                if not_scan:
+                    yield RawPage(str(path), index, None, PageError(f"{path}, trang {index + 1}: {not_scan}",
+                                                                    "unreadable"))
+                    continue
                 if img.width * img.height > T.MAX_PAGE_PIXELS:
                     yield RawPage(str(path), index, None, PageError(
                         f"{path}, trang {index + 1}: ảnh quá lớn ({img.width} × {img.height} điểm ảnh); "

@@ -86,6 +86,25 @@ def start_fork_server(preload: list[str]) -> None:
     forkserver.ensure_running()
 
 
+def no_setup() -> None:
+    """An initializer for workers that need none (``PageWorkers`` takes a module-level function)."""
+
+
+def run_bounded(func: Callable, tasks: list, *, initializer: Callable = no_setup, initargs: tuple = (),
+                seconds_per_task: float | None = None, preload: list[str] | None = None) -> list[tuple]:
+    """``func(task)`` for ``tasks`` in order, in one watched worker: [(task, result or Failure), ...].
+
+    For work done on behalf of a web request (the template editor's blank and try-on), which must
+    not read an upload in the server process: the same memory cap (``T.WORKER_MAX_MEMORY_BYTES``)
+    and per-task time bound (``seconds_per_task``, default ``T.MAX_SECONDS_PER_PAGE``) as a batch.
+    """
+    if not tasks:
+        return []
+    pool = PageWorkers(1, initializer, initargs, func, seconds_per_task=seconds_per_task, preload=preload)
+    answered = dict(pool.map([list(tasks)]))
+    return [(task, answered.get(task, Failure("crashed", "không có kết quả"))) for task in tasks]
+
+
 @dataclass
 class _Worker:
     process: multiprocessing.Process

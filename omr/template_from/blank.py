@@ -53,8 +53,9 @@ def write_pinned_template(out: Path, form_id: str, title: str, pages: list[dict]
     ``pages``: reference, width, height, anchor, shape, boxes {n: rect}, frames
     {n: rect} (and marker, marker_ratio); ``groups``: id, title, questions with
     id, text, type and options [(code, label, box)] or frame. Every text is written
-    JSON-quoted (a valid YAML double-quoted string, whatever it holds); ids and codes
-    are the caller's to check (omr.forms.template patterns), as ``load_template`` does after.
+    JSON-quoted (a valid YAML double-quoted string, whatever it holds), ids and codes too
+    (``no``, ``on``, ``null``, ``0x1f`` stay strings, never YAML's booleans or numbers);
+    they are the caller's to check (omr.forms.template patterns), as ``load_template`` does after.
     ``version``: the template version (a new one for every saved change, see omr.web.template_drafts).
     ``labels``: name -> question ids whose values an export joins (omr.forms.pinned.check_labels);
     ``join``: how pages join (omr.forms.pinned.check_join's result; a program
@@ -66,13 +67,13 @@ def write_pinned_template(out: Path, form_id: str, title: str, pages: list[dict]
     lines = [f"# {note}" if note else "# Mẫu phiếu ghim vị trí ô (pinned)",
              "# Sửa tên câu hỏi (text), mã và nhãn lựa chọn (code, label); số ô (box) khớp với ảnh xem trước.",
              "# Có thể gộp, tách, xoá câu hỏi; không cần sửa toạ độ trong mục pinned.",
-             f"form: {form_id}", f"version: {int(version)}", f"title: {_q(title)}", f"max_pages: {len(pages)}",
+             f"form: {_q(form_id)}", f"version: {int(version)}", f"title: {_q(title)}", f"max_pages: {len(pages)}",
              "pinned:", f"  marks: {marks}", "  pages:"]
     head = []
     if join and join["mode"] == "serial_field":
-        head = [f"join: {{serial_field: [{', '.join(join['fields'])}]}}"]
+        head = [f"join: {{serial_field: [{', '.join(_q(f) for f in join['fields'])}]}}"]
     elif join and join["mode"] == "cover_sheet":
-        head = [f"join: {{cover_sheet: {join['id']}}}" if join.get("id") else "join: cover_sheet"]
+        head = [f"join: {{cover_sheet: {_q(join['id'])}}}" if join.get("id") else "join: cover_sheet"]
     elif len(pages) > 1:
         head = ["# Ghép các trang thành một phiếu: page_order (các trang 1, 2, … liền nhau trong đợt quét),",
                 "# {serial_field: [MÃ trang 1, MÃ trang 2, …]} (số phiếu ghi trên từng trang)",
@@ -80,7 +81,7 @@ def write_pinned_template(out: Path, form_id: str, title: str, pages: list[dict]
                 "join: page_order"]
     if labels:
         head.append("labels:  # giá trị ghép từ nhiều câu (ví dụ số báo danh mỗi cột một chữ số)")
-        head += [f"  {name}: [{', '.join(parts)}]" for name, parts in labels.items()]
+        head += [f"  {_q(name)}: [{', '.join(_q(p) for p in parts)}]" for name, parts in labels.items()]
     lines[-3:-3] = head
     for i, page in enumerate(pages, start=1):
         lines += [f"    - page: {i}", f"      reference: {_q(page['reference'])}",
@@ -99,9 +100,9 @@ def write_pinned_template(out: Path, form_id: str, title: str, pages: list[dict]
             lines += [f"        {n}: [{', '.join(f'{v:.2f}' for v in rect)}]" for n, rect in sorted(items.items())]
     lines.append("groups:")
     for group in groups:
-        lines += [f"  - id: {group['id']}", f"    title: {_q(group['title'])}", "    questions:"]
+        lines += [f"  - id: {_q(group['id'])}", f"    title: {_q(group['title'])}", "    questions:"]
         for q in group["questions"]:
-            lines += [f"      - id: {q['id']}", f"        text: {_q(q['text'])}", f"        type: {q['type']}"]
+            lines += [f"      - id: {_q(q['id'])}", f"        text: {_q(q['text'])}", f"        type: {q['type']}"]
             if q["type"] == "text":
                 lines.append(f"        frame: {q['frame']}")
                 continue
@@ -120,7 +121,8 @@ def _pages_of(path: Path, page_width_mm: float | None) -> list[tuple[np.ndarray,
         for index in range(count_pages(path)):
             raw = loader.load(path, index)
             if raw.image is None:
-                raise InputFileError(f"{path}, trang {index + 1}: {raw.error.message if raw.error else 'không đọc được'}")
+                # The ingest's message already names the file and the page.
+                raise InputFileError(raw.error.message if raw.error else f"{path}, trang {index + 1}: không đọc được")
             grey = raw.image
             if page_width_mm:
                 width_mm = page_width_mm

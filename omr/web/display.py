@@ -76,3 +76,24 @@ def unit_label(code: str | None, names: dict[str, str]) -> str:
         return ""
     name = names.get(code) or names.get(code.lstrip("0"))
     return f"{code} – {name}" if name else code
+
+
+_PATH_LEAD = re.compile(r"^(?:/|[A-Za-z]:[\\/]).*?, trang \d+: ")
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.])(?:/|[A-Za-z]:[\\/])(?:[^\s/\\:,()«»]+[/\\])+([^\s/\\:,()«»]+)")
+_DECODER_TEXT = ("cv2.error", "OpenCV(", "error: (-", "Assertion failed")
+
+
+def page_detail(detail: str | None) -> str:
+    """A stored page's set-aside detail as shown to people: no server path, no decoder's raw text.
+
+    The ingest's messages start with the file's path on the server and the page ("/srv/uploads/…/001.pdf,
+    trang 3: …"): the screen already names the file (its original name) and the page, so that lead
+    is dropped and any other absolute path shortened to its last part. An OpenCV assertion
+    ("cv2.error … (-215:Assertion failed) …") becomes one Vietnamese reason.
+    """
+    if not detail:
+        return ""
+    text = _PATH_LEAD.sub("", detail)
+    if any(sign in text for sign in _DECODER_TEXT):
+        return "ảnh không hợp lệ, chương trình xử lý ảnh không đọc được (hãy quét lại trang này)"
+    return _ABSOLUTE_PATH.sub(r"\1", text)

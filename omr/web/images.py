@@ -146,8 +146,9 @@ def whole_page(store, page_id: int, question: str | None = None, region: tuple |
     if row.rotated_180:
         image = cv2.rotate(image, cv2.ROTATE_180)
     scale = PAGE_WIDTH_PX / image.shape[1]
-    if scale < 1:
-        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    if scale < 1:  # never a side of 0 px (a very wide, thin image): OpenCV would refuse it
+        size = (PAGE_WIDTH_PX, max(1, int(round(image.shape[0] * scale))))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     return encode_png(image)
 
 

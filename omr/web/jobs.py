@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import threading
 import uuid
@@ -39,6 +40,7 @@ from omr.model import SET_ASIDE_REASONS
 from omr.scan import batch
 from omr.scan.ingest import count_pages, file_sha256, pdf_hint
 from omr.text.normalise import nfc
+from omr.web.display import page_detail
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +75,15 @@ def scan_suffix(path: Path) -> str | None:
 
 
 def display_name(name: str | None) -> str:
-    """A client's file name for showing: last path part, NFC, printable, at most 200 characters."""
-    name = nfc((name or "").replace("\\", "/").rsplit("/", 1)[-1])
+    """A client's file name for showing (never used as a path): NFC, printable, at most 200 characters.
+
+    The whole name is kept ("Phiếu <b>x</b>.pdf" stays so, escaped where shown), except the folders of
+    a full path that old browsers send ("C:\\Users\\…\\phieu.pdf", "/home/…/phieu.pdf"): its last part.
+    """
+    name = name or ""
+    if re.match(r"^(?:[A-Za-z]:[\\/]|\\\\|/)", name) or name.startswith(("../", "..\\")):
+        name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = nfc(name)
     name = "".join(ch for ch in name if ch.isprintable())
     return name[:200] or "(không tên)"
 
@@ -178,7 +187,8 @@ def job_status(store, job_id: int) -> dict | None:
     job.update(files=files, pages_done=done, pages_per_s=rate, status_label=STATUS_LABELS.get(job["status"], ""),
                pages_skipped=sum(f.get("skipped", 0) for f in files),
                set_aside=[{"file": name_of.get(a.sha256, "?"), "page": a.page_index + 1, "page_id": a.id,
-                           "reason": SET_ASIDE_REASONS.get(a.set_aside, a.set_aside), "detail": a.detail}
+                           "reason": SET_ASIDE_REASONS.get(a.set_aside, a.set_aside),
+                           "detail": page_detail(a.detail)}
                           for a in aside])
     return job
 

@@ -38,19 +38,31 @@ from omr import tuning as T
 from omr.data.schema import changes
 from omr.errors import InputFileError, OmrError, TemplateError
 from omr.forms.layout import resolve_layout
-from omr.forms.template import CODE_PATTERN, FORM_ID_PATTERN, ID_PATTERN, Template, load_template
+from omr.forms.template import (
+    CODE_PATTERN,
+    FORM_ID_PATTERN,
+    ID_PATTERN,
+    Template,
+    load_template,
+    reserved_question_id,
+)
 from omr.model import BLANK, MULTIPLE, OK, SET_ASIDE_REASONS
 from omr.scan.ingest import PageLoader, count_pages
+from omr.scan.batch import WORKER_PRELOAD
 from omr.scan.page import Catalogue, process_page
+from omr.scan.page_workers import Failure, run_bounded
 from omr.template_from.blank import from_blank, write_pinned_template
 from omr.text.normalise import fold, nfc
 from omr.web import jobs
+from omr.web.display import page_detail
 
 DRAFT_ID = re.compile(r"^[0-9a-f]{24}$")
 DRAFTS = "template-drafts"
 BLANK_SUFFIXES = (".pdf", ".png", ".jpg", ".tif")
 EDIT_TYPES = ("single", "multiple", "text")
 TYPE_LABELS = {"single": "một lựa chọn", "multiple": "nhiều lựa chọn", "text": "ô viết"}
+# Folder names inside the templates folder (frozen layouts; a form's kept versions): never a form id.
+RESERVED_FORM_IDS = ("layouts", "history")
 FORM_ID_MAX = 40  # the audit table's field column is 40 characters
 QUESTION_ID_MAX = 20
 TEXT_MAX = 500
@@ -171,16 +183,22 @@ def create_draft_from_blank(uploads_dir: Path, received: Path, client_name: str,
         try:
             n_pages = count_pages(blank)
         except InputFileError as exc:
-            raise InputFileError(f"Tệp «{shown}»: " + exc.message.replace(str(blank), "").lstrip(": ")) from None
+            raise InputFileError(_named(exc.message, blank, shown)) from None
         if n_pages > T.EDITOR_MAX_BLANK_PAGES:
             raise InputFileError(f"Tệp «{shown}» có {n_pages} trang; trình sửa mẫu nhận tối đa "
                                  f"{T.EDITOR_MAX_BLANK_PAGES} trang (phiếu dài hơn: dùng lệnh "
                                  "«omr template from-blank»)")
         form_id = form_id_from_name(shown)
-        try:
-            summary = from_blank(blank, folder / f"{form_id}.yaml")
-        except InputFileError as exc:
-            raise InputFileError(f"Tệp «{shown}»: " + exc.message.replace(str(blank), "").lstrip(": ")) from None
+        # Read in a watched worker process (memory cap, time bound), never in the web server's own.
+        seconds = T.EDITOR_SECONDS_PER_PAGE * n_pages
+        [(_, outcome)] = run_bounded(_blank_task, [(str(blank), str(folder / f"{form_id}.yaml"))],
+                                     seconds_per_task=seconds, preload=WORKER_PRELOAD)
+        pages = "trang 1" if n_pages == 1 else f"trang 1–{n_pages}"
+        if isinstance(outcome, Failure):
+            raise InputFileError(f"Tệp «{shown}», {pages}: {_bound_reason(outcome, seconds)}")
+        if isinstance(outcome, InputFileError):
+            raise InputFileError(_named(outcome.message, blank, shown))
+        summary = outcome
         _write_meta(folder, {"form_id": summary["form_id"], "yaml": f"{form_id}.yaml", "source": shown,
                              "base_version": None, "created_by": who,
                              "created_at": datetime.now(timezone.utc).isoformat()})
@@ -188,6 +206,30 @@ def create_draft_from_blank(uploads_dir: Path, received: Path, client_name: str,
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return draft_id
+
+
+def _blank_task(task: tuple[str, str]):
+    """In a worker: ``from_blank`` of (blank path, YAML path); its summary, or the InputFileError it raised."""
+    try:
+        return from_blank(task[0], task[1])
+    except InputFileError as exc:
+        return exc
+
+
+def _bound_reason(failure: Failure, seconds: float) -> str:
+    """Why reading an upload in a worker stopped, for the admin (Vietnamese, no server path)."""
+    if failure.kind == "timeout":
+        return f"đọc quá {seconds:.0f} giây, đã dừng (tệp quá lớn hoặc quá phức tạp; hãy quét lại ở 200–300 dpi)"
+    if failure.kind in ("memory", "crashed") or any(
+            sign in failure.message.lower() for sign in ("memory", "map segment", "cannot allocate")):
+        return "cần quá nhiều bộ nhớ để đọc, đã dừng (ảnh quá lớn; hãy quét lại ở 200–300 dpi)"
+    return "không đọc được trang (lỗi của chương trình đọc ảnh; hãy quét lại hoặc xuất lại tệp)"
+
+
+def _named(message: str, path: Path, shown: str) -> str:
+    """An ingest message about ``path`` (which names the server's path) with the client's file name instead."""
+    rest = message.replace(str(path), "").lstrip(":, ")
+    return f"Tệp «{shown}», {rest}" if rest.startswith("trang ") else f"Tệp «{shown}»: {rest}"
 
 
 def create_draft_from_template(uploads_dir: Path, template_path: Path, who: str) -> str:
@@ -306,12 +348,19 @@ def _clean_text(value, what: str, problems: list[str], limit: int, required: boo
     return text[:limit]
 
 
+def _is_coordinate(value) -> bool:
+    """A number a coordinate in mm can be: finite, not a bool, not a 400-digit integer (no float holds it)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= 1_000_000
+    return math.isfinite(value)
+
+
 def _rect(value, page: dict, what: str, problems: list[str], frame: bool = False):
     """(x, y, w, h) mm inside the page, of a box's or a frame's size; None (a problem noted) otherwise."""
     keys = ("x", "y", "w", "h")
-    if not isinstance(value, dict) or not all(
-            isinstance(value.get(k), (int, float)) and not isinstance(value.get(k), bool)
-            and math.isfinite(value[k]) for k in keys):
+    if not isinstance(value, dict) or not all(_is_coordinate(value.get(k)) for k in keys):
         problems.append(f"{what}: cần toạ độ x, y, rộng, cao (mm)")
         return None
     x, y, w, h = (round(float(value[k]), 2) for k in keys)
@@ -344,6 +393,9 @@ def check_edit(payload, draft: Draft) -> Edit:
         problems.append("Mã mẫu phiếu: chỉ dùng chữ thường không dấu, số và dấu '-', tối đa 40 ký tự "
                         "(ví dụ phieu-xa-dong-hoa)")
         form_id = ""
+    elif form_id in RESERVED_FORM_IDS:
+        problems.append(f"Mã mẫu phiếu «{form_id}» là tên một thư mục của thư mục mẫu phiếu; hãy chọn mã khác")
+        form_id = ""
     title = _clean_text(payload.get("title"), "Tên phiếu", problems, LABEL_MAX)
     versions = []
     for key in ("base_version", "replace_version"):
@@ -371,6 +423,8 @@ def check_edit(payload, draft: Draft) -> Edit:
             problems.append(f"{where}: mã câu hỏi phải bắt đầu bằng chữ cái, chỉ gồm chữ không dấu, số, '_' "
                             f"(tối đa {QUESTION_ID_MAX} ký tự), ví dụ Q1")
             qid = ""
+        elif reserved_question_id(qid):
+            problems.append(f"{where}: {reserved_question_id(qid)}")
         elif qid in seen_ids:
             problems.append(f"{where}: mã câu hỏi bị trùng")
         seen_ids.add(qid)
@@ -417,7 +471,10 @@ def check_edit(payload, draft: Draft) -> Edit:
                 question.options.append((code, label, rect))
                 placed.setdefault(page_no, []).append((f"{qid or where}/{code}", rect))
         questions.append(question)
-    for page_no, items in placed.items():
+    for page_no, items in sorted(placed.items()):
+        if len(items) > T.EDITOR_MAX_BOXES_PER_PAGE:
+            problems.append(f"Trang {page_no}: {len(items)} ô, nhiều hơn {T.EDITOR_MAX_BOXES_PER_PAGE} ô một trang")
+            continue
         problems += _overlaps(items, page_no)
     if problems:
         raise EditError(problems)
@@ -425,17 +482,33 @@ def check_edit(payload, draft: Draft) -> Edit:
 
 
 def _overlaps(items: list[tuple[str, tuple]], page_no: int) -> list[str]:
-    """Boxes of one page that cover each other (more than ``T.EDITOR_BOX_MAX_OVERLAP`` of the smaller)."""
+    """Boxes of one page that cover each other (more than ``T.EDITOR_BOX_MAX_OVERLAP`` of the smaller).
+
+    Sort and sweep along x: each box is compared only with the boxes that start before it ends, so
+    memory is O(N) (a box is at most ``T.EDITOR_BOX_MAX_MM`` wide). At most 10 pairs are named.
+    """
     if len(items) < 2:
         return []
     r = np.array([rect for _, rect in items], dtype=float)
-    x0, y0, x1, y1 = r[:, 0], r[:, 1], r[:, 0] + r[:, 2], r[:, 1] + r[:, 3]
-    iw = np.clip(np.minimum(x1[:, None], x1[None]) - np.maximum(x0[:, None], x0[None]), 0, None)
-    ih = np.clip(np.minimum(y1[:, None], y1[None]) - np.maximum(y0[:, None], y0[None]), 0, None)
-    area = r[:, 2] * r[:, 3]
-    share = iw * ih / np.minimum(area[:, None], area[None])
-    pairs = np.argwhere(np.triu(share > T.EDITOR_BOX_MAX_OVERLAP, k=1))
-    return [f"Trang {page_no}: ô {items[i][0]} và ô {items[j][0]} chồng lên nhau" for i, j in pairs[:10]]
+    order = np.argsort(r[:, 0], kind="stable")
+    x0, y0 = r[order, 0], r[order, 1]
+    x1, y1 = x0 + r[order, 2], y0 + r[order, 3]
+    area = r[order, 2] * r[order, 3]
+    found = []
+    for i in range(len(order) - 1):
+        end = int(np.searchsorted(x0, x1[i], side="left"))  # boxes i+1 .. end-1 start before box i ends
+        if end <= i + 1:
+            continue
+        j = np.arange(i + 1, end)
+        iw = np.clip(np.minimum(x1[i], x1[j]) - np.maximum(x0[i], x0[j]), 0, None)
+        ih = np.clip(np.minimum(y1[i], y1[j]) - np.maximum(y0[i], y0[j]), 0, None)
+        share = iw * ih / np.minimum(area[i], area[j])
+        for k in j[share > T.EDITOR_BOX_MAX_OVERLAP]:
+            a, b = sorted((int(order[i]), int(order[k])))
+            found.append((a, b))
+        if len(found) >= 10:
+            break
+    return [f"Trang {page_no}: ô {items[a][0]} và ô {items[b][0]} chồng lên nhau" for a, b in sorted(found)[:10]]
 
 
 # --- saving a version ---------------------------------------------------------------------------
@@ -473,6 +546,24 @@ def _frozen_versions(template_dir: Path, form_id: str) -> list[int]:
     return found
 
 
+def _printed_layout_frozen(template_dir: Path, form_id: str) -> bool:
+    """Whether a frozen layout of ``form_id`` (``layouts/<form>-v<N>.json``) is of an omr printed form.
+
+    Its YAML may be gone (moved, renamed) while pages read with it stay in the database: the id stays
+    that form's. A layout that cannot be read counts as printed (refused, never taken over).
+    """
+    for path in Path(template_dir).rglob(f"layouts/{form_id}-v*.json"):
+        if not path.stem[len(form_id) + 2:].isdecimal():
+            continue
+        try:
+            pages = json.loads(path.read_text(encoding="utf-8")).get("pages") or []
+        except (OSError, ValueError, AttributeError):
+            return True
+        if not pages or any(not isinstance(page, dict) or not page.get("pinned") for page in pages):
+            return True
+    return False
+
+
 def save_edit(template_dir: Path, draft: Draft, edit: Edit, store, who: str) -> Saved:
     """Write ``edit`` as a new version of its form in ``template_dir``; returns what was saved.
 
@@ -491,7 +582,8 @@ def save_edit(template_dir: Path, draft: Draft, edit: Edit, store, who: str) -> 
         # The version the edit started from counts only for the form the draft was opened from or last
         # saved as: renamed to another form's id, the edit is new to that form and must be confirmed.
         base = edit.base_version if edit.form_id == draft.meta.get("form_id") else None
-        if current and not current[1].extra.get("pinned"):
+        if (current and not current[1].extra.get("pinned")) or (
+                current is None and _printed_layout_frozen(template_dir, edit.form_id)):
             raise EditError([f"Mã «{edit.form_id}» là của một mẫu phiếu omr in (có mã QR); hãy chọn mã khác"])
         if current and base != previous and edit.replace_version != previous:
             if base is not None:
@@ -646,19 +738,18 @@ def try_scan(received: Path, client_name: str, layout, folder: Path) -> list[dic
         try:
             in_file = count_pages(scan)
         except InputFileError as exc:
-            raise InputFileError(f"Tệp «{shown}»: " + exc.message.replace(str(scan), "").lstrip(": ")) from None
+            raise InputFileError(_named(exc.message, scan, shown)) from None
         n_pages = min(in_file, len(layout.pages))
-        catalogue = Catalogue({(layout.form_id, layout.version): layout})
-        questions = {q.id: q for q in layout.questions}
-        loader = PageLoader()
+        # Each page read in a watched worker process (memory cap, time bound per page), as in a batch.
+        done = run_bounded(_try_task, [(str(scan), index, shown) for index in range(n_pages)],
+                           initializer=_init_try, initargs=(layout,), seconds_per_task=T.EDITOR_SECONDS_PER_PAGE,
+                           preload=WORKER_PRELOAD)
         out = []
-        try:
-            for index in range(n_pages):
-                raw = loader.load(scan, index)
-                result = process_page(raw, catalogue)
-                out.append(_tried_page(raw, result, layout, questions, shown, index))
-        finally:
-            loader.close()
+        for (_, index, _), outcome in done:
+            if isinstance(outcome, Failure):
+                outcome = {"number": index + 1, "error": f"Tệp «{shown}», trang {index + 1}: "
+                                                         f"{_bound_reason(outcome, T.EDITOR_SECONDS_PER_PAGE)}"}
+            out.append(outcome)
         if in_file > n_pages:
             out.append({"number": n_pages + 1, "error": f"Tệp «{shown}» có {in_file} trang, mẫu phiếu có {n_pages}: "
                                                          f"chỉ đọc thử {n_pages} trang đầu"})
@@ -667,10 +758,29 @@ def try_scan(received: Path, client_name: str, layout, folder: Path) -> list[dic
         shutil.rmtree(folder, ignore_errors=True)
 
 
+_try_layout = None
+_try_loader: PageLoader | None = None
+
+
+def _init_try(layout) -> None:
+    """Set up a try-on worker with the template's layout."""
+    global _try_layout, _try_loader
+    _try_layout, _try_loader = layout, PageLoader()
+
+
+def _try_task(task: tuple[str, int, str]) -> dict:
+    """In a worker: one page of a filled scan read with the template (see :func:`try_scan`)."""
+    path, index, shown = task
+    layout = _try_layout
+    raw = _try_loader.load(Path(path), index)
+    result = process_page(raw, Catalogue({(layout.form_id, layout.version): layout}))
+    return _tried_page(raw, result, layout, {q.id: q for q in layout.questions}, shown, index)
+
+
 def _tried_page(raw, result, layout, questions: dict, shown: str, index: int) -> dict:
     if result.set_aside or result.homography is None or raw.image is None:
         reason = SET_ASIDE_REASONS.get(result.set_aside, result.set_aside or "không căn được")
-        detail = f" ({result.detail})" if result.detail else ""
+        detail = f" ({page_detail(result.detail)})" if result.detail else ""
         return {"number": index + 1, "error": f"Tệp «{shown}», trang {index + 1}: {reason}{detail}"}
     page = next(p for p in layout.pages if p.number == result.page)
     size = (int(round(page.width * TRY_PX_PER_MM)), int(round(page.height * TRY_PX_PER_MM)))

@@ -171,7 +171,10 @@ def draft_image(draft_id: str, number: int):
 @login_required(users.ADMIN)
 def save_draft(draft_id: str):
     draft = _draft_or_404(draft_id)
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # JSON nested thousands deep: Python's parser gives up
+        return jsonify(ok=False, problems=["Dữ liệu gửi lên lồng nhau quá sâu, không phải một mẫu phiếu"]), 400
     try:
         edit = drafts.check_edit(payload, draft)
         saved = drafts.save_edit(_template_dir(), draft, edit, current_app.extensions["omr_store"], g.user.name)

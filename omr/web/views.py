@@ -20,6 +20,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -66,11 +67,17 @@ def _catalogue():
 
 # --- login and roles ---------------------------------------------------------------
 
+SESSION_ENDED = ("Phiên đăng nhập đã hết. Bản sửa vẫn được giữ trong trình duyệt: hãy đăng nhập lại "
+                 "(trong thẻ mới), rồi tải lại trang này để lưu.")
+
+
 def login_required(*roles: str):
     def decorate(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
             if g.user is None:
+                if request.is_json:  # the template editor's save: the page keeps the edit and says why
+                    return jsonify(ok=False, session_ended=True, problems=[SESSION_ENDED]), 401
                 return redirect(url_for("login", next=request.full_path if request.method == "GET" else None))
             if roles and g.user.role not in roles:
                 abort(403)
@@ -264,6 +271,7 @@ def register(app: Flask) -> None:
 
     app.jinja_env.filters["vn_time"] = display.vn_time
     app.jinja_env.filters["vn_date"] = display.vn_date
+    app.jinja_env.filters["page_detail"] = display.page_detail
 
     @app.context_processor
     def _globals():
@@ -275,6 +283,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc):
+        if request.is_json:  # the session that held the token ended (template editor's save)
+            return jsonify(ok=False, session_ended=True, problems=[
+                "Phiên đăng nhập đã hết (hoặc mã bảo vệ CSRF không hợp lệ). " + SESSION_ENDED.split(". ", 1)[1]]), 400
         return render_template("error.html", title="Yêu cầu bị từ chối",
                                message="Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ (thiếu mã bảo vệ CSRF). "
                                        "Hãy tải lại trang rồi thử lại."), 400
@@ -290,6 +301,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(413)
     def _too_large(exc):
+        if request.is_json:
+            return jsonify(ok=False, too_large=True, problems=[
+                "Bản sửa quá lớn để gửi lên máy chủ; hãy bớt câu hỏi hoặc ô rồi lưu lại."]), 413
         return render_template("error.html", title="Tệp quá lớn",
                                message="Tổng dung lượng tải lên vượt giới hạn; hãy chia thành nhiều lần."), 413
 
@@ -577,6 +591,9 @@ def register(app: Flask) -> None:
             data = render()
         except images.ImageMissing as exc:
             data = images.message_png(str(exc))
+        except Exception:  # a stored page that cannot be drawn (an OpenCV error): a message, never a 500
+            app.logger.exception("image of a stored page not drawn")
+            data = images.message_png("Không vẽ được ảnh của trang này (ảnh gốc không hợp lệ)")
         response = Response(data, mimetype="image/png")
         response.headers["Cache-Control"] = "private, max-age=300"
         return response

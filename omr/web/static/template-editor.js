@@ -34,10 +34,47 @@
   formId.addEventListener("input", function () { S.form_id = formId.value.trim(); changed(); });
   formTitle.addEventListener("input", function () { S.title = formTitle.value; changed(); });
 
-  function changed() { dirty = true; }
+  // The unsaved edit is kept in this tab's sessionStorage (keyed by draft id), so that a session that
+  // ends while editing, a reload or a re-login loses nothing: the page restores it when opened again.
+  var KEPT = "omr-template-edit:" + S.draft;
+  var keepPending = false;
+  function keepEdit() {
+    try {
+      window.sessionStorage.setItem(KEPT, JSON.stringify({
+        base_version: S.base_version, form_id: S.form_id, title: S.title, questions: payload().questions,
+        replace_version: replaceVersion}));
+    } catch (e) { /* storage full or off: the edit stays on this page only */ }
+  }
+  function forgetEdit() { try { window.sessionStorage.removeItem(KEPT); } catch (e) { /* off */ } }
+  function changed() {
+    dirty = true;
+    if (!keepPending) {  // once per burst of changes, after the change is made
+      keepPending = true;
+      window.setTimeout(function () { keepPending = false; if (dirty) { keepEdit(); } }, 300);
+    }
+  }
   window.addEventListener("beforeunload", function (event) {
-    if (dirty) { event.preventDefault(); event.returnValue = ""; }
+    if (dirty) { keepEdit(); event.preventDefault(); event.returnValue = ""; }
   });
+  var restored = false;
+  (function restore() {
+    var kept = null;
+    try { kept = JSON.parse(window.sessionStorage.getItem(KEPT) || "null"); } catch (e) { kept = null; }
+    // Only an edit of the same saved version: one made before a newer save would undo it.
+    if (!kept || kept.base_version !== S.base_version || !Array.isArray(kept.questions)) { return; }
+    S.form_id = kept.form_id;
+    S.title = kept.title;
+    S.questions = kept.questions.map(function (q) {
+      newQuestion(q);
+      if (q.type === "text") { q.frame.uid = nid(); } else { q.options.forEach(function (o) { o.uid = nid(); }); }
+      return q;
+    });
+    replaceVersion = kept.replace_version || null;
+    formId.value = S.form_id;
+    formTitle.value = S.title;
+    dirty = true;
+    restored = true;
+  }());
 
   // --- the model ---------------------------------------------------------------------------
   function questionOf(uid) {
@@ -476,13 +513,21 @@
                        headers: {"Content-Type": "application/json", "X-CSRFToken": token},
                        body: JSON.stringify(payload())})
       .then(function (response) {
-        return response.json().catch(function () { return {ok: false, problems: ["Máy chủ trả lời " + response.status]}; });
+        if (response.status === 413) {
+          return {ok: false, problems: ["Bản sửa quá lớn để gửi lên máy chủ; hãy bớt câu hỏi hoặc ô rồi lưu lại."]};
+        }
+        return response.json().catch(function () {
+          // Not the editor's answer: the login page or the CSRF refusal of a session that ended.
+          return {ok: false, session_ended: response.redirected || response.status === 400 || response.status === 401,
+                  problems: ["Máy chủ trả lời " + response.status]};
+        });
       })
       .then(function (answer) {
         saving = false;
         document.body.classList.remove("busy");
         if (answer.ok) {
           dirty = false;
+          forgetEdit();
           replaceVersion = null;
           S.base_version = answer.version;
           say(answer.message, "ok");
@@ -498,6 +543,21 @@
         if (answer.conflict && answer.current_version && window.confirm(answer.problems.join("\n"))) {
           replaceVersion = answer.current_version;
           save();
+          return;
+        }
+        keepEdit();
+        if (answer.session_ended) {
+          say("Phiên đăng nhập đã hết; mẫu phiếu chưa được lưu. Bản sửa vẫn được giữ trong trình duyệt: "
+              + "hãy đăng nhập lại trong thẻ mới, rồi tải lại trang này và bấm «Lưu».", "error");
+          var login = document.createElement("a");
+          login.href = "/login?next=" + encodeURIComponent(window.location.pathname);
+          login.target = "_blank";
+          login.rel = "noopener";
+          login.id = "login-again";
+          login.className = "button";
+          login.textContent = "Đăng nhập lại (thẻ mới)";
+          message.firstChild.appendChild(document.createTextNode(" "));
+          message.firstChild.appendChild(login);
           return;
         }
         say("Chưa lưu được mẫu phiếu:", "error", answer.problems || []);
@@ -530,4 +590,7 @@
   });
   buildPages();
   render();
+  if (restored) {
+    say("Đã khôi phục bản sửa chưa lưu của mẫu phiếu này (từ trước khi tải lại trang). Bấm «Lưu» để lưu.", "ok");
+  }
 }());
