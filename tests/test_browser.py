@@ -14,7 +14,6 @@ import csv
 import io
 import os
 import shutil
-import threading
 import time
 from collections import Counter
 from datetime import datetime, timezone
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from web_helpers import live_server
 
 from omr.data import users
 from omr.data.schema import answers, comments, pages
@@ -45,8 +45,6 @@ if not Path(CHROMIUM).exists():  # `make test` installs Debian's chromium; say s
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, repo_root):
-    from waitress.server import create_server
-
     from omr.web import create_app
 
     folder = tmp_path_factory.mktemp("browser")
@@ -55,13 +53,8 @@ def server(tmp_path_factory, repo_root):
         for name, (role, password) in LOGINS.items():
             users.add_user(store, name, password, role)
     app = create_app(db, uploads_dir=folder / "uploads", template_dir=repo_root / "form_templates")
-    httpd = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=httpd.run, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{httpd.effective_port}", "db": db, "app": app, "folder": folder}
-    httpd.close()
-    app.extensions["omr_jobs"].stop()
-    app.extensions["omr_store"].close()
+    with live_server(app) as url:
+        yield {"url": url, "db": db, "app": app, "folder": folder}
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from db_fixtures import PAGE1, PAGE2, page_result, record
+from web_helpers import live_server
 
 from omr.data import users
 from omr.data.schema import comments, pages, upload_jobs
@@ -47,8 +47,6 @@ def _crop_png() -> bytes:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, repo_root):
-    from waitress.server import create_server
-
     from omr.online.units import import_units
     from omr.web import create_app
 
@@ -75,24 +73,8 @@ def server(tmp_path_factory, repo_root):
             created_by="admin", created_at=datetime(2026, 3, 1, 17, 30, tzinfo=timezone.utc),
             finished_at=datetime(2026, 3, 1, 17, 31, tzinfo=timezone.utc), pages_at_start=0)).inserted_primary_key[0])
     app = create_app(db, uploads_dir=folder / "uploads", template_dir=repo_root / "form_templates", start_jobs=False)
-    httpd = create_server(app, host="127.0.0.1", port=0, threads=4)
-    closing = threading.Event()
-
-    def run():
-        try:
-            httpd.run()
-        except (OSError, ValueError):
-            if not closing.is_set():
-                raise
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{httpd.effective_port}", "response_id": response_id, "job_id": job_id}
-    closing.set()
-    httpd.task_dispatcher.shutdown()
-    httpd.close()
-    app.extensions["omr_jobs"].stop()
-    app.extensions["omr_store"].close()
+    with live_server(app) as url:
+        yield {"url": url, "response_id": response_id, "job_id": job_id}
 
 
 def test_a_new_office_user_in_chromium(server):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
 from pathlib import Path
 
 import blank_sources
@@ -20,6 +19,7 @@ import cv2
 import office_fill
 import pytest
 import sqlalchemy as sa
+from web_helpers import live_server
 
 from omr.data import users
 from omr.data.schema import changes, pages
@@ -49,8 +49,6 @@ def blank_pdf(tmp_path_factory) -> Path:
 def server(tmp_path_factory, repo_root):
     import shutil
 
-    from waitress.server import create_server
-
     from omr.web import create_app
 
     folder = tmp_path_factory.mktemp("editor")
@@ -60,24 +58,8 @@ def server(tmp_path_factory, repo_root):
     with open_store(db) as store:
         users.add_user(store, "quan", "mat-khau-quan-tri", "admin")
     app = create_app(db, uploads_dir=folder / "uploads", template_dir=templates, start_jobs=False)
-    httpd = create_server(app, host="127.0.0.1", port=0, threads=4)
-    closing = threading.Event()
-
-    def run():
-        try:
-            httpd.run()
-        except (OSError, ValueError):
-            if not closing.is_set():
-                raise
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{httpd.effective_port}", "templates": templates, "app": app}
-    closing.set()
-    httpd.task_dispatcher.shutdown()
-    httpd.close()
-    app.extensions["omr_jobs"].stop()
-    app.extensions["omr_store"].close()
+    with live_server(app) as url:
+        yield {"url": url, "templates": templates, "app": app}
 
 
 def _box(page, question: str, code: str):

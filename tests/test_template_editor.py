@@ -19,6 +19,7 @@ import office_fill
 import pytest
 import sqlalchemy as sa
 from PIL import Image, ImageDraw, ImageFont
+from web_helpers import csrf_token, logged_in
 
 from omr.data import users
 from omr.data.schema import changes, pages, responses
@@ -74,15 +75,11 @@ def app(store_url, tmp_path, repo_root):
 
 
 def _token(client, path="/login") -> str:
-    page = client.get(path)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    return csrf_token(client, path)
 
 
 def login(app, name):
-    client = app.test_client()
-    response = client.post("/login", data={"name": name, "password": PASSWORDS[name], "csrf_token": _token(client)})
-    assert response.status_code == 302
-    return client
+    return logged_in(app, name, PASSWORDS[name])
 
 
 def upload_blank(client, data: bytes, name="Phiếu Xã Đông Hòa.png"):

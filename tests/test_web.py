@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from db_fixtures import PAGE1, PAGE2, page_result, record
+from web_helpers import csrf_token, logged_in
 
 from omr import tuning as T
 from omr.data import review, users
@@ -47,15 +48,11 @@ def app(store_url, tmp_path, repo_root, catalogue):
 
 
 def _token(client, path="/login") -> str:
-    page = client.get(path)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    return csrf_token(client, path)
 
 
 def login(app, name):
-    client = app.test_client()
-    response = client.post("/login", data={"name": name, "password": PASSWORDS[name], "csrf_token": _token(client)})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
+    return logged_in(app, name, PASSWORDS[name])
 
 
 def _store(app):

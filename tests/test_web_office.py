@@ -9,6 +9,7 @@ from datetime import date, datetime, timezone
 import pytest
 import sqlalchemy as sa
 from db_fixtures import PAGE1, PAGE2, page_result, record
+from web_helpers import csrf_token, logged_in
 
 from omr.data import users
 from omr.data.schema import changes, comments, pages, upload_jobs
@@ -46,14 +47,11 @@ def app(store_url, tmp_path, repo_root, catalogue):
 
 
 def _token(client, path="/login") -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+    return csrf_token(client, path)
 
 
 def login(app, name):
-    client = app.test_client()
-    response = client.post("/login", data={"name": name, "password": PASSWORDS[name], "csrf_token": _token(client)})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
+    return logged_in(app, name, PASSWORDS[name])
 
 
 def _store(app):

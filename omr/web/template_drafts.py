@@ -180,10 +180,7 @@ def create_draft_from_blank(uploads_dir: Path, received: Path, client_name: str,
     finally:
         received.unlink(missing_ok=True)
     try:
-        try:
-            n_pages = count_pages(blank)
-        except InputFileError as exc:
-            raise InputFileError(_named(exc.message, blank, shown)) from None
+        n_pages = _page_count(blank, shown)
         if n_pages > T.EDITOR_MAX_BLANK_PAGES:
             raise InputFileError(f"Tệp «{shown}» có {n_pages} trang; trình sửa mẫu nhận tối đa "
                                  f"{T.EDITOR_MAX_BLANK_PAGES} trang (phiếu dài hơn: dùng lệnh "
@@ -224,6 +221,17 @@ def _bound_reason(failure: Failure, seconds: float) -> str:
             sign in failure.message.lower() for sign in ("memory", "map segment", "cannot allocate")):
         return "cần quá nhiều bộ nhớ để đọc, đã dừng (ảnh quá lớn; hãy quét lại ở 200–300 dpi)"
     return "không đọc được trang (lỗi của chương trình đọc ảnh; hãy quét lại hoặc xuất lại tệp)"
+
+
+def _page_count(path: Path, shown: str) -> int:
+    """Pages in an uploaded file (streamed, bounded: omr.scan.ingest.count_pages), its errors naming
+    the file as the user called it (``shown``), not the server's copy.
+
+    Raises InputFileError."""
+    try:
+        return count_pages(path)
+    except InputFileError as exc:
+        raise InputFileError(_named(exc.message, path, shown)) from None
 
 
 def _named(message: str, path: Path, shown: str) -> str:
@@ -735,10 +743,7 @@ def try_scan(received: Path, client_name: str, layout, folder: Path) -> list[dic
     finally:
         received.unlink(missing_ok=True)
     try:
-        try:
-            in_file = count_pages(scan)
-        except InputFileError as exc:
-            raise InputFileError(_named(exc.message, scan, shown)) from None
+        in_file = _page_count(scan, shown)
         n_pages = min(in_file, len(layout.pages))
         # Each page read in a watched worker process (memory cap, time bound per page), as in a batch.
         done = run_bounded(_try_task, [(str(scan), index, shown) for index in range(n_pages)],

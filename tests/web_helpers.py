@@ -1,0 +1,49 @@
+"""The web app in tests: a live waitress server, a logged-in test client (helper, not a test module)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from contextlib import contextmanager
+
+from waitress.server import create_server
+
+
+@contextmanager
+def live_server(app, threads: int = 4):
+    """``app`` served by waitress on a free port of 127.0.0.1 in a daemon thread; yields its base URL.
+
+    On leaving: the server closed, then the app's background jobs and store."""
+    httpd = create_server(app, host="127.0.0.1", port=0, threads=threads)
+    closing = threading.Event()
+
+    def run():
+        try:
+            httpd.run()
+        except (OSError, ValueError):  # the socket closed under the loop when the test ends
+            if not closing.is_set():
+                raise
+
+    threading.Thread(target=run, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.effective_port}"
+    finally:
+        closing.set()
+        httpd.task_dispatcher.shutdown()
+        httpd.close()
+        app.extensions["omr_jobs"].stop()
+        app.extensions["omr_store"].close()
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token of the form on ``path``, as a browser would post it back."""
+    page = client.get(path)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+
+
+def logged_in(app, name: str, password: str):
+    """A Flask test client logged in as ``name`` (the login must succeed: a redirect)."""
+    client = app.test_client()
+    response = client.post("/login", data={"name": name, "password": password, "csrf_token": csrf_token(client)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
