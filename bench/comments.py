@@ -54,7 +54,7 @@ import numpy as np  # noqa: E402
 from rapidfuzz.distance.Levenshtein import distance as edit_distance  # noqa: E402
 
 from omr import scan  # noqa: E402
-from omr import synthetic_handwriting as hand  # noqa: E402
+from omr.forms import synthetic_handwriting as hand  # noqa: E402
 from omr import tuning as T  # noqa: E402
 from omr.forms.layout import resolve_layout  # noqa: E402
 from omr.forms.simulate import simulate_batch  # noqa: E402

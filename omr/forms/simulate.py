@@ -86,17 +86,7 @@ P_SECOND_COMMENT = 0.3  # a commenting sheet fills each further comment box with
 BLEED_ALPHA = (0.05, 0.15)
 MARK_STYLES = ("cross", "cross", "cross", "tick", "tick", "dot", "slash")
 
-COMMENT_BANK = (
-    "Cán bộ hướng dẫn tận tình, chu đáo.",
-    "Công chức không nhũng nhiễu, rất nhiệt tình.",
-    "Phải đi lại nhiều lần mới xong hồ sơ.",
-    "Cán bộ có thái độ hách dịch, gây khó khăn cho dân.",
-    "Bị yêu cầu bổ sung giấy tờ ngoài quy định.",
-    "Nơi chờ hơi chật, cần thêm ghế ngồi.",
-    "Hẹn lên hẹn xuống, trễ hẹn hai tuần.",
-    "Đề nghị có thêm máy lấy số tự động.",
-    "Phải đưa tiền trà nước thì mới được giải quyết nhanh.",
-    "Không có tiêu cực, mọi việc đúng hẹn.",
+COMMENT_BANK = hand.SENTENCES[:10] + (  # the handwriting generator's first ten, then the simulator's own
     "Liên hệ tôi qua số 0912 345 678 nếu cần.",
     "Dịch vụ công trực tuyến còn khó sử dụng.",
     "Nhân viên quát nạt người dân, cần chấn chỉnh.",
