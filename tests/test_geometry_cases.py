@@ -9,13 +9,13 @@ turns, both two-page arrangements) are read right too, or sent to review, never 
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from case_files import require_cases
 from read_checks import assert_no_silent_error
 
 from omr.forms.qrcodes import PageIdentity, encode_payload, qr_matrix
@@ -36,7 +36,6 @@ from omr.scan.ingest import RawPage, iter_pages
 from omr.scan.lighting import flatten_lighting
 from omr.scan.page import process_image, process_page
 
-CASES = Path(os.environ.get("OMR_CASES_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "cases"))
 
 # The answers drawn on every case sheet (serial 000001), from the cases' README.
 CASE_ANSWERS = {
@@ -48,10 +47,7 @@ CASE_ANSWERS = {
 
 
 def _case(name: str) -> Path:
-    path = CASES / name
-    if not path.exists():
-        pytest.skip(f"{path} not present (set OMR_CASES_DATA)")
-    return path
+    return require_cases() / name
 
 
 def _assert_case_page(result, page_number: int, blank: tuple[str, ...] = ()):
