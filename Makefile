@@ -14,6 +14,9 @@ OUT := outputs/demo
 TEMPLATE := form_templates/motcua-2026.yaml
 # Port of `make serve` (another one: `make serve PORT=8080`).
 PORT ?= 8000
+# Database `make serve` shows: the demo's; your own scans (`omr scan` writes outputs/omr.sqlite by default):
+# `make serve DB=outputs/omr.sqlite`.
+DB ?= $(OUT)/omr.sqlite
 
 .PHONY: demo test install apt apt-test clean serve
 # Demo logins for the review app (printed by `make demo`; change them for real use).
@@ -88,7 +91,7 @@ demo: install
 	@echo "             reviewer / $(DEMO_PASSWORD_REVIEWER)  (người kiểm tra)"
 
 serve: install
-	$(BIN)/omr review serve --db $(OUT)/omr.sqlite --uploads $(OUT)/uploads --port $(PORT)
+	$(BIN)/omr review serve --db $(DB) --uploads $(dir $(DB))uploads --port $(PORT)
 
 test: install apt-test
 	@# The stage packages stay layered, without import cycles (contracts in pyproject.toml).
