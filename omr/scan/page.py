@@ -312,6 +312,7 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
     homography while checking it, reused instead of warping the page again.
     """
     result.homography = homography.tolist()
+    unprinted_questions: set[str] = set()  # questions with a box not printed where the template says (#16)
     if fit is not None and fit.homography is homography:
         ink = fit.ink
         search = fit.search if fit.search_mm == T.LOCAL_SEARCH_MM else locate_boxes(ink, page.checkboxes)
@@ -323,11 +324,9 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         search = pinned_search(search, page, ink)
     result.alignment_mm = round(search.residual, 3) if np.isfinite(search.residual) else None
     result.boxes = read_pinned_boxes(search, page) if page.pinned else read_boxes(search, page.checkboxes)
-    unprinted_questions: set[str] = set()
     if page.pinned and page.pinned.get("printed_check", True):
         # A box not printed where the template says reads as paper: never blank, to review (#16).
-        read_before = result.boxes
-        result.boxes, unprinted = flag_unprinted(result.boxes, ink, page.pinned.get("shape") == "round")
+        result.boxes, unprinted = flag_unprinted(read_before := result.boxes, ink, page.pinned.get("shape") == "round")
         # flag_unprinted gives a new read for each box it flags and keeps the others as they were.
         unprinted_questions = {new.question for new, old in zip(result.boxes, read_before) if new is not old}
         if unprinted:

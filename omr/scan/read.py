@@ -57,22 +57,6 @@ def measure_box(window: BoxWindow, box: Checkbox, dx: float, dy: float,
     return fill, window.mean_ink(float(inside.mean()))
 
 
-def classify_fill(fill: float) -> tuple[str, float]:
-    """Box state and confidence (0.5-1 inside a zone, 0.25 between zones)."""
-    def inside(distance: float) -> float:
-        return 0.5 + 0.5 * min(1.0, distance / 0.03)
-
-    if fill <= T.EMPTY_MAX_FILL:
-        return EMPTY, inside(T.EMPTY_MAX_FILL - fill + 0.01)
-    if fill < T.MARK_MIN_FILL:
-        return UNCERTAIN, 0.25
-    if fill <= T.MARK_MAX_FILL:
-        return MARKED, inside(min(fill - T.MARK_MIN_FILL, T.MARK_MAX_FILL - fill))
-    if fill < T.CANCEL_MIN_FILL:
-        return UNCERTAIN, 0.25
-    return CANCELLED, inside(fill - T.CANCEL_MIN_FILL + 0.01)
-
-
 def small_box_state(window: BoxWindow, box: Checkbox, dx: float, dy: float, fill: float,
                     state: str, confidence: float) -> tuple[str, float]:
     """A small box's state, where its fill alone cannot tell a pen's cross from a solid fill (issue #16).
@@ -96,6 +80,22 @@ def small_box_state(window: BoxWindow, box: Checkbox, dx: float, dy: float, fill
     if wide >= T.SMALL_BOX_SOLID_MIN_FILL:
         return CANCELLED, 0.5 + 0.5 * min(1.0, (wide - T.SMALL_BOX_SOLID_MIN_FILL + 0.01) / 0.03)
     return UNCERTAIN, 0.25
+
+
+def classify_fill(fill: float) -> tuple[str, float]:
+    """Box state and confidence (0.5-1 inside a zone, 0.25 between zones)."""
+    def inside(distance: float) -> float:
+        return 0.5 + 0.5 * min(1.0, distance / 0.03)
+
+    if fill <= T.EMPTY_MAX_FILL:
+        return EMPTY, inside(T.EMPTY_MAX_FILL - fill + 0.01)
+    if fill < T.MARK_MIN_FILL:
+        return UNCERTAIN, 0.25
+    if fill <= T.MARK_MAX_FILL:
+        return MARKED, inside(min(fill - T.MARK_MIN_FILL, T.MARK_MAX_FILL - fill))
+    if fill < T.CANCEL_MIN_FILL:
+        return UNCERTAIN, 0.25
+    return CANCELLED, inside(fill - T.CANCEL_MIN_FILL + 0.01)
 
 
 def read_boxes(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
