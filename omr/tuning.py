@@ -120,6 +120,29 @@ EMPTY_MAX_FILL = 0.04
 MARK_MIN_FILL = 0.075
 MARK_MAX_FILL = 0.75
 CANCEL_MIN_FILL = 0.86
+# Small boxes (issue #16, omr.scan.read.small_box_state). A cross of two strokes w wide over an
+# inside s across fills about 2*sqrt(2)*w/s - (w/s)^2 of it: with w = 0.4-0.6 mm (a ballpoint once
+# scanned) 0.28-0.45 of omr's 3.5 mm insides, but 0.75-1.0 of the 1.0-2.5 mm insides of the 2.5-4 mm
+# boxes that offices print (measured, office blanks of tests/data at 200 dpi: crosses in 3 mm boxes
+# 0.70-0.93), where the fill alone cannot tell a cross from a box filled in. That is where a
+# cross of SMALL_BOX_PEN_MM strokes (a heavy ballpoint once scanned) fills MARK_MAX_FILL of the
+# inside: w/s = sqrt(2) - sqrt(2 - MARK_MAX_FILL), an inside of ~2.0 mm (boxes under ~3.5 mm; omr's
+# 5 mm boxes are never judged so). There a box fuller than MARK_MAX_FILL is measured again over
+# the box less SMALL_BOX_WIDE_MARGIN_MM: 0.3 mm printed outlines and their blur stay out (empty
+# 2.5-4 mm boxes fill <= 0.05 there, drawn at 150-300 dpi), and a cross leaves paper between its arms.
+SMALL_BOX_PEN_MM = 0.6
+SMALL_BOX_MAX_CORE_MM = SMALL_BOX_PEN_MM / (2 ** 0.5 - (2 - MARK_MAX_FILL) ** 0.5)
+SMALL_BOX_WIDE_MARGIN_MM = 0.4
+# Fill of that wider inside, drawn at 150-300 dpi with 0.3-0.5 mm pens (tests/test_small_boxes.py):
+# crosses in 3 mm boxes 0.44-0.86 (2.5 mm: up to 0.97, a heavy pen fills them), ticks <= 0.82;
+# solid fills 0.99-1.0; scribbles 0.82-1.0; office blanks of tests/data (200 dpi): crosses in 2.9-3.7 mm
+# boxes <= 0.80. A cross is a mark up to SMALL_BOX_CROSS_MAX_FILL; a box filled in from
+# SMALL_BOX_SOLID_MIN_FILL; between, a person looks (never a sure mark). Of the boxes past
+# MARK_MAX_FILL in 2.5-3.5 mm boxes (pens 0.3-0.7 mm): 88 % of crosses are marks at 0.92 (83 % at 0.88);
+# 22 % of zigzag scribbles that leave paper too (10 % at 0.88): beside a mark they make the question
+# 'multiple' (review), alone they read as a mark, as a lone scribble in omr's own boxes does (#14).
+SMALL_BOX_CROSS_MAX_FILL = 0.92
+SMALL_BOX_SOLID_MIN_FILL = 0.97
 # A box too lightly filled to count as marked, but darker than the page's
 # empty boxes by this much (mean ink), may hold a faint mark: it goes to
 # review instead of being read as empty, when the darkness has a stroke in it

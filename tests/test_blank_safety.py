@@ -99,3 +99,38 @@ def test_whited_out_box_measures_as_unprinted_and_printed_ones_as_printed(office
     assert len(gone) == 2 and max(gone) < 0.5 * T.PRINTED_MIN_OUTLINE_EVIDENCE
     assert min(printed) > 2 * T.PRINTED_MIN_OUTLINE_EVIDENCE
     assert np.isfinite(printed).all()
+
+
+@pytest.mark.parametrize("blank_count, page_reviewed", [(1, False), (3, True)])
+def test_whited_out_questions_do_not_make_a_page_look_mostly_blank(office_forms, blank_count, page_reviewed):
+    """A page of 5 questions, 2 with a printed box whited out (to review): one question skipped of the 3 others
+    is read blank, as a respondent left it; all 3 left blank still sends the page's blanks to a person
+    (faint marks a scan lost look like that)."""
+    from omr.model import BLANK
+    from omr.scan.ingest import PageLoader
+    from omr.scan.page import process_page
+
+    pdf, boxes, catalogue, folder = office_forms["checkboxes-portrait"]
+    grey, ppm = blank_sources.render_pdf(pdf, 200)[0]
+    codes: dict[str, list[str]] = {}
+    for page_no, _, _, qid, code, _ in boxes:
+        if page_no == 1:
+            codes.setdefault(qid, []).append(code)
+    assert len(codes) == 5
+    _, _, erased = office_fill.fill(grey, ppm, boxes, 1, 0, erase=2)  # which two questions the seed whites out
+    readable = sorted(set(codes) - set(erased))
+    answers = {qid: (None if n < blank_count else codes[qid][-1]) for n, qid in enumerate(readable)}
+    image, truth, erased_again = office_fill.fill(grey, ppm, boxes, 1, 0, erase=2, answers=answers)
+    assert set(erased_again) == set(erased)
+    path = folder / f"mostly-blank-{blank_count}.png"
+    cv2.imwrite(str(path), image)
+    result = process_page(PageLoader().load(path, 0), catalogue)
+    reads = {q.question: q for q in result.questions}
+    for qid in erased:
+        assert reads[qid].status in NEEDS_REVIEW, (qid, reads[qid])
+    for qid, code in answers.items():
+        if code is None:
+            assert reads[qid].status == (BLANK if not page_reviewed else "ambiguous"), (qid, reads[qid], result.detail)
+        else:
+            assert (reads[qid].value, reads[qid].status) == (code, OK), (qid, reads[qid])
+    assert ("mostly_blank" in result.detail) == page_reviewed, result.detail

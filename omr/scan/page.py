@@ -312,6 +312,7 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
     homography while checking it, reused instead of warping the page again.
     """
     result.homography = homography.tolist()
+    unprinted_questions: set[str] = set()  # questions with a box not printed where the template says (#16)
     if fit is not None and fit.homography is homography:
         ink = fit.ink
         search = fit.search if fit.search_mm == T.LOCAL_SEARCH_MM else locate_boxes(ink, page.checkboxes)
@@ -325,7 +326,9 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
     result.boxes = read_pinned_boxes(search, page) if page.pinned else read_boxes(search, page.checkboxes)
     if page.pinned and page.pinned.get("printed_check", True):
         # A box not printed where the template says reads as paper: never blank, to review (#16).
-        result.boxes, unprinted = flag_unprinted(result.boxes, ink, page.pinned.get("shape") == "round")
+        result.boxes, unprinted = flag_unprinted(read_before := result.boxes, ink, page.pinned.get("shape") == "round")
+        # flag_unprinted gives a new read for each box it flags and keeps the others as they were.
+        unprinted_questions = {new.question for new, old in zip(result.boxes, read_before) if new is not old}
         if unprinted:
             result.detail = (result.detail + "; " if result.detail else "") + \
                 f"{unprinted} ô không thấy in ở chỗ mẫu phiếu ghi"
@@ -334,8 +337,13 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
     blank = [q for q in result.questions if q.status == BLANK]
     # Questions without one sure mark (blank, or only uncertain boxes): faint pencil that a
     # 1-bit scan broke up leaves a page of uncertain boxes and blanks, and no marks (#14).
-    unsure = [q for q in result.questions if q.question not in questions_with_marks(result.boxes)]
-    if len(result.questions) >= 5 and len(unsure) >= T.MOSTLY_BLANK_PAGE_SHARE * len(result.questions):
+    # A question whose printed box is missing already goes to review, and its lack of a mark
+    # says nothing about the respondent's pen: the share is taken over the other questions
+    # (issue #16: 2 whited-out questions of 5 sent a page's one skipped question to review).
+    marked = questions_with_marks(result.boxes)
+    judged = [q for q in result.questions if q.question in marked or q.question not in unprinted_questions]
+    unsure = [q for q in judged if q.question not in marked]
+    if len(result.questions) >= 5 and len(unsure) >= T.MOSTLY_BLANK_PAGE_SHARE * len(judged):
         # Respondents skip a question or three, not most of a page: faint pencil lost
         # in a 1-bit scan looks exactly like this, so a person glances at the page.
         result.detail = (result.detail + "; " if result.detail else "") + "mostly_blank"

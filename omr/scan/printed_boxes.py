@@ -64,7 +64,8 @@ def outline_evidence(ink: PageInk, x: float, y: float, w: float, h: float, round
 
 def flag_unprinted(reads: list[BoxRead], ink: PageInk, round_: bool = False) -> tuple[list[BoxRead], int]:
     """Reads whose printed box is not found where they were read become uncertain (their question goes to
-    review, never blank). Returns the new reads and how many boxes were not found."""
+    review, never blank). Returns the new reads and how many boxes were not found; a read that is not
+    flagged is returned as it was (the same object), a flagged one is a new read."""
     out, missing = [], 0
     for read in reads:
         if outline_evidence(ink, read.x, read.y, read.w, read.h, round_) < T.PRINTED_MIN_OUTLINE_EVIDENCE:

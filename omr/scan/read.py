@@ -36,15 +36,17 @@ from omr.model import (
 from omr.scan.align import BoxSearch, BoxWindow, K
 
 
-def measure_box(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> tuple[float, float]:
+def measure_box(window: BoxWindow, box: Checkbox, dx: float, dy: float,
+                margin: float = T.BOX_INNER_MARGIN_MM) -> tuple[float, float]:
     """(fill share, mean ink) of the inside of a box moved by (dx, dy) mm.
 
     ``window`` holds the canonical pixels around the box, from
-    :func:`omr.scan.align.locate_boxes`.
+    :func:`omr.scan.align.locate_boxes`; the inside is the box less ``margin`` mm
+    on every side (BOX_INNER_MARGIN_MM: clear of the printed outline and its blur).
     """
     if window.paper <= 0:
         return 0.0, 0.0  # off the page
-    m = T.BOX_INNER_MARGIN_MM
+    m = margin
     left, top = int(round((box.x + dx + m) * K)) - window.x0, int(round((box.y + dy + m) * K)) - window.y0
     right = int(round((box.x + dx + box.w - m) * K)) - window.x0
     bottom = int(round((box.y + dy + box.h - m) * K)) - window.y0
@@ -53,6 +55,31 @@ def measure_box(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> tuple
         return 0.0, 0.0
     fill = float(np.count_nonzero(inside < window.ink_cutoff(T.INK_THRESHOLD))) / inside.size
     return fill, window.mean_ink(float(inside.mean()))
+
+
+def small_box_state(window: BoxWindow, box: Checkbox, dx: float, dy: float, fill: float,
+                    state: str, confidence: float) -> tuple[str, float]:
+    """A small box's state, where its fill alone cannot tell a pen's cross from a solid fill (issue #16).
+
+    The inside that :func:`classify_fill` judges is the box less BOX_INNER_MARGIN_MM a side:
+    3.5 mm across in omr's own 5 mm boxes, where a cross's two strokes (0.4-0.6 mm wide once
+    scanned) cover 28-49 %, but only 1.0-2.5 mm across in the 2.5-4 mm boxes of forms made in an
+    office, where the same strokes cover 75-100 % of it, as much as a box filled in to cancel it.
+    So for a box whose inside is under SMALL_BOX_MAX_CORE_MM across and fuller than MARK_MAX_FILL,
+    the fill is measured again over the box less SMALL_BOX_WIDE_MARGIN_MM (just clear of a printed
+    outline), where a cross leaves paper between its arms and a solid fill or a scribble does not:
+    at most SMALL_BOX_CROSS_MAX_FILL is a mark, at least SMALL_BOX_SOLID_MIN_FILL a box filled in,
+    between uncertain. Any other box keeps ``state`` and ``confidence`` (:func:`classify_fill`).
+    """
+    core = min(box.w, box.h) - 2 * T.BOX_INNER_MARGIN_MM
+    if fill <= T.MARK_MAX_FILL or core >= T.SMALL_BOX_MAX_CORE_MM:
+        return state, confidence
+    wide, _ = measure_box(window, box, dx, dy, T.SMALL_BOX_WIDE_MARGIN_MM)
+    if wide <= T.SMALL_BOX_CROSS_MAX_FILL:
+        return MARKED, 0.5 + 0.5 * min(1.0, (T.SMALL_BOX_CROSS_MAX_FILL - wide) / 0.1)
+    if wide >= T.SMALL_BOX_SOLID_MIN_FILL:
+        return CANCELLED, 0.5 + 0.5 * min(1.0, (wide - T.SMALL_BOX_SOLID_MIN_FILL + 0.01) / 0.03)
+    return UNCERTAIN, 0.25
 
 
 def classify_fill(fill: float) -> tuple[str, float]:
@@ -75,7 +102,8 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
     """Measure and classify every box, then judge each against this respondent's own marks.
 
     Returns one :class:`BoxRead` per box, in order. First each box alone
-    (:func:`classify_fill`), then :func:`judge_against_respondent`. An 'empty'
+    (:func:`classify_fill`; small boxes filled past a mark's share by :func:`small_box_state`),
+    then :func:`judge_against_respondent`. An 'empty'
     box darker than its page's empty boxes (FAINT_EXCESS_DARKNESS) is uncertain
     when that darkness has a stroke in it: a trace of TRACE_SHORT_MIN_MM or a
     thin line (RIDGE_MIN_CONTRAST). Darkness without either is the back page's
@@ -90,7 +118,8 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
     baseline = float(np.median(empty_darkness)) if empty_darkness else 0.0
     spread = float(np.median(np.abs(np.array(empty_darkness) - baseline))) if empty_darkness else 0.0
     faint_limit = baseline + max(T.FAINT_EXCESS_DARKNESS, 6 * spread)
-    states = [classify_fill(e.fill) for e in evidence]
+    states = [small_box_state(window, box, dx, dy, e.fill, *classify_fill(e.fill))
+              for window, box, (dx, dy), e in zip(search.windows, boxes, offsets, evidence)]
     inked_questions = {box.question for box, (state, _) in zip(boxes, states) if state != EMPTY}
     wanted = [i for i, (box, e, (state, _)) in enumerate(zip(boxes, evidence, states))
               if state == EMPTY and e.core is not None
