@@ -16,6 +16,7 @@ import textwrap
 from dataclasses import replace
 from pathlib import Path
 
+from omr.model import INVALID_MULTIPLE, INVALID_MULTIPLE_TEXT
 from omr.reports.dataset import local_time
 from omr.reports.heading import BLANK_BODY, BLANK_PLACE, DocumentHeading
 from omr.reports.periods import DATE_SOURCES
@@ -98,10 +99,10 @@ def incomplete_line(n: int) -> str:
 
 
 def question_rows(report) -> tuple[list[str], list[list]]:
-    header = ["Nhóm", "Câu", "Nội dung", "1", "2", "3", "4", "5", "Không ý kiến", "Bỏ trống", "Chưa kiểm tra",
-              "n hợp lệ", "% hài lòng", "Điểm TB", "Kỳ trước", "Thay đổi"]
-    rows = [[r.group, r.question, r.text, r.n1, r.n2, r.n3, r.n4, r.n5, r.kyk, r.blank, r.pending, r.n_valid,
-             r.pct, r.mean, r.prev_pct, r.delta] for r in report.questions.itertuples()]
+    header = ["Nhóm", "Câu", "Nội dung", "1", "2", "3", "4", "5", "Không ý kiến", "Bỏ trống",
+              "Không hợp lệ (nhiều ô)", "Chưa kiểm tra", "n hợp lệ", "% hài lòng", "Điểm TB", "Kỳ trước", "Thay đổi"]
+    rows = [[r.group, r.question, r.text, r.n1, r.n2, r.n3, r.n4, r.n5, r.kyk, r.blank, r.invalid, r.pending,
+             r.n_valid, r.pct, r.mean, r.prev_pct, r.delta] for r in report.questions.itertuples()]
     return header, rows
 
 
@@ -181,7 +182,8 @@ def edit_rows(report) -> tuple[list[str], list[list]]:
 
 
 STATUS_TITLES = {"ok": "đã xác nhận", "blank": "bỏ trống", "multiple": "nhiều dấu", "ambiguous": "chưa chắc chắn",
-                 "invalid": "không hợp lệ", "pending": "chờ kiểm tra", "reviewed": "đã kiểm tra"}
+                 "invalid": "không hợp lệ", "pending": "chờ kiểm tra", "reviewed": "đã kiểm tra",
+                 INVALID_MULTIPLE: INVALID_MULTIPLE_TEXT.lower()}
 
 
 def change_text(stored: str | None) -> str:
@@ -225,7 +227,9 @@ def cell_text(value, kind: str = "") -> str:
     return "" if value is None else str(value)
 
 
-QUESTION_KINDS = [""] * 12 + ["pct", "mean", "pct", "delta"]
+# What % satisfied leaves out, as every writer says it.
+NOT_COUNTED = "không tính ô bỏ trống, câu đánh nhiều ô (không hợp lệ), «Không ý kiến» và câu chưa kiểm tra"
+QUESTION_KINDS = [""] * 13 + ["pct", "mean", "pct", "delta"]
 GROUP_KINDS = ["", "", "pct", "pct", "delta"]
 UNIT_KINDS = ["", "", "", "", "pct", "pct", "pct", "pct"]
 
@@ -381,7 +385,7 @@ def write_html(report, path: Path) -> None:
                          list(report.groups["index"]), "Chỉ số hài lòng theo nhóm (vạch cam: kỳ trước)",
                          list(report.groups["prev_index"])))
     parts.append("<h2>2. Kết quả từng câu hỏi</h2><p class='meta'>% hài lòng = (số phiếu chọn 4 + 5) / số phiếu hợp lệ "
-                 "(1–5) × 100; không tính ô bỏ trống, «Không ý kiến» và câu chưa kiểm tra.</p>")
+                 f"(1–5) × 100; {esc(NOT_COUNTED)}.</p>")
     header, rows = question_rows(report)
     parts.append(_html_table(header, rows, QUESTION_KINDS))
     parts.append(bar_svg([f"{q.question}. {q.text}" for q in report.questions.itertuples()],
@@ -393,7 +397,8 @@ def write_html(report, path: Path) -> None:
     parts.append(_html_table(header, staff_rows, QUESTION_KINDS))
     for y in report.yesno.itertuples():
         parts.append(f"<p><b>{esc(y.question)}. {esc(y.text)}</b> Có: {count(y.yes)}; Không: {count(y.no)}; "
-                     f"bỏ trống: {count(y.blank)}; chưa kiểm tra: {count(y.pending)} – tỷ lệ trả lời «Có»: "
+                     f"bỏ trống: {count(y.blank)}; không hợp lệ (đánh nhiều ô): {count(y.invalid)}; "
+                     f"chưa kiểm tra: {count(y.pending)} – tỷ lệ trả lời «Có»: "
                      f"{pct(y.pct_yes)}.</p>")
     parts.append(f"<h2>4. Ý kiến phản ánh cần chú ý ({count(len(report.flags))})</h2>"
                  "<p class='meta'>Từ ngữ được đánh dấu để người có trách nhiệm đọc và xác minh, không phải kết luận. "
@@ -522,7 +527,7 @@ def write_xlsx(report, path: Path) -> None:
     sheet = book.create_sheet("Câu hỏi")
     header, rows = question_rows(report)
     end = table(sheet, 1, header, rows, QUESTION_KINDS)
-    chart(sheet, "% hài lòng từng câu", 3, 13, 2, end, f"B{end + 2}", height=max(12, 0.8 * (end - 1) + 2))
+    chart(sheet, "% hài lòng từng câu", 3, 14, 2, end, f"B{end + 2}", height=max(12, 0.8 * (end - 1) + 2))
     sheet.column_dimensions["C"].width = 60
     sheet.freeze_panes = "D2"
 
@@ -535,7 +540,8 @@ def write_xlsx(report, path: Path) -> None:
     for y in report.yesno.itertuples():
         sheet.cell(row, 1, f"{y.question}. {y.text}").font = bold
         for c, (label, value) in enumerate((("Có", y.yes), ("Không", y.no), ("Bỏ trống", y.blank),
-                                             ("Chưa kiểm tra", y.pending), ("Tỷ lệ «Có» (%)", y.pct_yes)), 0):
+                                             ("Không hợp lệ (nhiều ô)", y.invalid), ("Chưa kiểm tra", y.pending),
+                                             ("Tỷ lệ «Có» (%)", y.pct_yes)), 0):
             sheet.cell(row + 1, 2 + c, label).font = bold
             sheet.cell(row + 2, 2 + c, safe(value))
         row += 4
@@ -903,8 +909,8 @@ def write_docx(report, path: Path) -> None:
                     list(report.groups["index"]), "Chỉ số hài lòng theo nhóm (vạch cam: kỳ trước)",
                     CHART_WIDTH_CM / 2.54, list(report.groups["prev_index"])), CHART_WIDTH_CM)
     section_title("2. Kết quả từng câu hỏi")
-    para(document, "% hài lòng = (số phiếu chọn 4 + 5) / số phiếu hợp lệ (1–5) × 100; không tính ô bỏ trống, "
-                   "«Không ý kiến» và câu chưa kiểm tra.", size=12, space_after=4)
+    para(document, f"% hài lòng = (số phiếu chọn 4 + 5) / số phiếu hợp lệ (1–5) × 100; {NOT_COUNTED}.",
+         size=12, space_after=4)
     header, rows = question_rows(report)
     table(header, rows, QUESTION_KINDS, {2})
     picture(bar_png([f"{q.question}. {q.text}" for q in report.questions.itertuples()],
@@ -914,7 +920,8 @@ def write_docx(report, path: Path) -> None:
     table(header, [r for r in rows if r[0] == "D"], QUESTION_KINDS, {2})
     for y in report.yesno.itertuples():
         para(document, f"{y.question}. {y.text} Có: {count(y.yes)}; Không: {count(y.no)}; bỏ trống: "
-                       f"{count(y.blank)}; chưa kiểm tra: {count(y.pending)} – tỷ lệ «Có»: {pct(y.pct_yes)}.",
+                       f"{count(y.blank)}; không hợp lệ (đánh nhiều ô): {count(y.invalid)}; chưa kiểm tra: "
+                       f"{count(y.pending)} – tỷ lệ «Có»: {pct(y.pct_yes)}.",
              size=12, space_after=2)
     section_title(f"4. Ý kiến phản ánh cần chú ý ({count(len(report.flags))})")
     para(document, "Từ ngữ được đánh dấu để đọc và xác minh, không phải kết luận; số điện thoại, số giấy tờ "
