@@ -362,3 +362,38 @@ def test_a_double_mark_a_reviewer_finds_invalid_is_left_out_of_n_valid_and_count
     assert d1_row[header.index("n hợp lệ")] == 3
     html = write_report(report, tmp_path / "r.html").read_text(encoding="utf-8")
     assert "Không hợp lệ (nhiều ô)" in html and "câu đánh nhiều ô (không hợp lệ)" in html
+
+
+def test_the_overall_index_row_names_the_groups_it_averages_and_h1_stands_beside(dataset, tmp_path):
+    """An official who averages the group rows above "CHỈ SỐ HÀI LÒNG CHUNG" gets its number: the row
+    names the groups it averages (B and D here: the others have no valid answer), H is not one of the
+    rows above it, and H1 comes after it as the question shown beside, in every format."""
+    from docx import Document
+
+    with open_store(dataset) as store:
+        report = build(store, "2025-Q3")
+    label = "CHỈ SỐ HÀI LÒNG CHUNG = trung bình chỉ số 2 nhóm B, D"
+    sheet = openpyxl.load_workbook(write_report(report, tmp_path / "r.xlsx"))["Tổng hợp"]
+    rows = [r for r in sheet.iter_rows(values_only=True) if any(c is not None for c in r)]
+    at = next(i for i, r in enumerate(rows) if r[1] == label)
+    top = next(i for i, r in enumerate(rows) if r[:2] == ("Nhóm", "Nội dung"))
+    above = rows[top + 1:at]
+    assert [r[0] for r in above] == ["B", "C", "D", "E", "F", "G"]  # the factor groups, H not among them
+    values = [r[2] for r in above if isinstance(r[2], (int, float))]
+    assert sum(values) / len(values) == pytest.approx(rows[at][2]) == pytest.approx(report.overall)
+    assert rows[at + 1][0] == "H1" and rows[at + 1][1].startswith("Đối chiếu – câu H1 (câu hỏi hài lòng chung, "
+                                                                   "trình bày bên cạnh, không tính vào trung bình)")
+    note = ("Chỉ số hài lòng chung là trung bình cộng chỉ số của 2 nhóm tiêu chí B, D (chỉ số mỗi nhóm là trung "
+            "bình % hài lòng các câu của nhóm). Nhóm C, E, F, G chưa có câu trả lời hợp lệ nên không tính. Câu H1 "
+            "là câu hỏi riêng về mức độ hài lòng chung")
+    assert rows[at + 2][1].startswith(note)
+    document = Document(write_report(report, tmp_path / "r.docx"))
+    group_table = next(t for t in document.tables if t.rows[0].cells[0].text == "Nhóm"
+                       and t.rows[0].cells[1].text == "Nội dung")
+    firsts = [row.cells[0].text for row in group_table.rows[1:]]
+    labels = [row.cells[1].text for row in group_table.rows[1:]]
+    assert firsts == ["B", "C", "D", "E", "F", "G", "", "H1"] and labels[6] == label
+    assert any(p.text.startswith(note) for p in document.paragraphs)
+    page = write_report(report, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert label in page and "Đối chiếu – câu H1" in page and note in page
+    assert page.index(label) < page.index("Đối chiếu – câu H1")
