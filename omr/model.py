@@ -20,6 +20,11 @@ BLANK = "blank"  # no mark at all: a value of its own, not sent to review
 MULTIPLE = "multiple"  # two or more marks on a single-answer question
 AMBIGUOUS = "ambiguous"  # a mark the reader is unsure of, or a lone filled box
 INVALID = "invalid"  # a date whose digits make no date
+# A person's decision on a one-answer question with two or more boxes really ticked (no value):
+# not a blank (the respondent did answer) and no valid answer. Reports leave it out of n_valid like
+# a blank and count it in a column of its own; exports show INVALID_MULTIPLE_TEXT.
+INVALID_MULTIPLE = "invalid_multiple"
+INVALID_MULTIPLE_TEXT = "Không hợp lệ (đánh nhiều ô)"
 NEEDS_REVIEW = (MULTIPLE, AMBIGUOUS, INVALID)
 # A question on a page of the sheet that never arrived or was set aside (issue #14): no value
 # until the page is assigned; never a blank. Only in exports (derived, never stored).

@@ -309,3 +309,35 @@ def test_html_in_a_comment_stays_inert_in_the_browser(browser, server):
         _shot(page, "11-history")
     finally:
         context.close()
+
+
+def test_two_boxes_really_ticked_recorded_invalid_by_the_insert_key(browser, server):
+    """A one-answer question with two boxes really ticked: Insert records «Không hợp lệ (đánh nhiều ô)»
+    (never a blank), and the admin's export says so."""
+    store = server["app"].extensions["omr_store"]
+    with store.reading() as conn:
+        answer_id, response_id, question = conn.execute(
+            sa.select(answers.c.id, answers.c.response_id, answers.c.question)
+            .where(answers.c.status == "ok", answers.c.question.in_(("B1", "B2", "C1", "D1")))
+            .order_by(answers.c.id)).first()
+    store.writing(lambda conn: conn.execute(answers.update().where(answers.c.id == answer_id).values(
+        status="multiple", value='["2", "4"]', set_by="machine")))
+    context, page = _session(browser, server, "lan")
+    admin_ctx, admin = _session(browser, server, "quan")
+    try:
+        page.goto(server["url"] + f"/queue/item/answer/{answer_id}")
+        assert page.is_visible("#choose-hint") and page.is_visible("#invalid")
+        assert "Không hợp lệ (đánh nhiều ô)" in page.inner_text("#invalid")
+        _shot(page, "10-two-boxes-invalid")
+        with page.expect_navigation():
+            page.keyboard.press("Insert")
+        with store.reading() as conn:
+            stored = conn.execute(sa.select(answers.c.value, answers.c.status, answers.c.set_by)
+                                  .where(answers.c.id == answer_id)).one()
+        assert tuple(stored) == (None, "invalid_multiple", "lan")
+        rows = _export_rows(admin, server)
+        serial = next(r for r in rows if r[f"{question}_status"] == "invalid_multiple")
+        assert serial[question] == ""
+    finally:
+        context.close()
+        admin_ctx.close()

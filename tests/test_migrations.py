@@ -198,3 +198,55 @@ def test_pages_of_a_database_written_before_migrations_become_whole_images(legac
     with sqlite3.connect(legacy_copy) as conn:
         parts = [p for (p,) in conn.execute("SELECT part FROM pages")]
     assert len(parts) == len(before) > 0 and set(parts) == {0}
+
+
+# --- 0006: online submissions known by their content, whatever the source name (hux2) --------
+
+def test_0006_recomputes_online_fingerprints_and_keeps_every_row(store_url, repo_root, tmp_path):
+    """Online rows stored before 0006 (fingerprints of the old definition) get the new fingerprint from
+    the answers as imported, even where a reviewer changed an answer since; nothing else changes, and a
+    re-saved export imported afterwards under a new source name adds nothing."""
+    from omr.online.importer import import_online
+    from omr.online.mapping import load_mapping
+
+    folder = repo_root / "examples" / "online"
+    mapping = load_mapping(folder / "google-forms-vi.mapping.yaml")
+    with open_store(store_url) as store:
+        assert import_online(store, folder / "google-forms-vi.csv", "google-forms-fb", mapping,
+                             rejects=tmp_path / "r.csv").imported == 36
+        edited = next(r for r in store.responses() if r["channel"] == "online")
+        store.set_answer(edited["id"], "H1", "1", set_by="lan", reason="sửa theo phiếu")
+        engine = store._engine
+        with engine.connect() as conn:
+            expected = dict(conn.execute(sa.text("SELECT id, content_sha FROM responses")).all())
+        with engine.connect() as conn:
+            with conn.begin():
+                command.downgrade(migrate.alembic_config(conn), "0004")
+                conn.execute(sa.text("UPDATE responses SET content_sha = 'old-' || id, answers_sha = 'old'"))
+        with engine.connect() as conn:
+            before = {t: _table_rows(conn, t) for t in ("answers", "changes", "import_files")}
+            count = conn.execute(sa.text("SELECT COUNT(*) FROM responses")).scalar()
+        store.upgrade_schema(backup_dir=Path(store_url).parent if "://" not in store_url else None)
+        assert store.schema_revision() == migrate.head_revision()
+        with engine.connect() as conn:
+            assert {t: _table_rows(conn, t) for t in before} == before
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM responses")).scalar() == count == 36
+            assert dict(conn.execute(sa.text("SELECT id, content_sha FROM responses")).all()) == expected
+        resaved = tmp_path / "resaved.csv"
+        resaved.write_text((folder / "google-forms-vi.csv").read_text(encoding="utf-8").replace("\n", "\r\n"),
+                           encoding="utf-8-sig")
+        again = import_online(store, resaved, "google-forms-2026", mapping, rejects=tmp_path / "r2.csv")
+        assert (again.imported, again.seen_elsewhere) == (0, 36)
+
+
+def test_online_answers_of_a_database_written_before_migrations_are_not_imported_again(legacy_copy, repo_root,
+                                                                                     tmp_path):
+    assert main(["db", "upgrade", "--db", str(legacy_copy)]) == 0
+    folder = repo_root / "examples" / "online"
+    resaved = tmp_path / "google-forms-q4.csv"
+    resaved.write_text((folder / "google-forms-vi.csv").read_text(encoding="utf-8"), encoding="utf-8-sig")
+    before = len(_rows(legacy_copy)["responses"])
+    assert main(["online", "import", str(resaved), "--source", "google-forms-2026", "--db", str(legacy_copy),
+                 "--mapping", str(folder / "google-forms-vi.mapping.yaml"),
+                 "--rejects", str(tmp_path / "r.csv")]) == 0
+    assert len(_rows(legacy_copy)["responses"]) == before

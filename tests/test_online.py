@@ -13,7 +13,7 @@ import yaml
 
 from omr.cli import main
 from omr.forms.template import parse_template
-from omr.online.importer import import_online
+from omr.online.importer import format_report, import_online
 from omr.online.legacy_vn import TCVN3
 from omr.online.mapping import load_mapping, mapping_yaml
 from omr.online.table import decode_bytes, read_table, sniff_separator
@@ -327,3 +327,33 @@ def test_encoding_and_separator_sniffing():
     # ';' with decimal commas inside cells, as Vietnamese regional settings save it.
     assert sniff_separator("A;B;C\n4,5;1;2\n3,0;2;1\n") == ";"
     assert sniff_separator('A,B,C\n"x; y",1,2\n') == ","
+
+
+def test_each_quarters_download_under_a_new_source_name_adds_only_the_new_rows(store, mini, tmp_path):
+    """The usual case: each quarter's download of the same Google Sheet holds every earlier row, and
+    the help's example invites a new --source per period. A response is counted once whatever the
+    source name; text differing only in spacing is the same answer; two people who answered alike at
+    different times are two responses, and so are two identical rows of one file."""
+    mapping = load_mapping(mapping_for(mini, tmp_path))
+    header = HEADER_VI[:4] + ["Mức độ hài lòng chung", "Ý kiến khác"]
+    q3 = [["20/08/2025 08:00:00", "", "", "Cá nhân", "5", "Cán bộ  nhiệt tình"],
+          ["21/08/2025 09:00:00", "", "", "Cá nhân", "4", ""],
+          ["21/08/2025 09:30:00", "", "", "Cá nhân", "4", ""]]  # answered like the row above: another person
+    first = import_online(store, write_csv(tmp_path / "q3.csv", [header] + q3), "google-forms-2025-q3", mapping)
+    assert first.imported == 3
+    # Q4's download: the Q3 rows re-saved by Excel (spacing changed), then new ones.
+    q4 = [[*q3[0][:5], " Cán bộ nhiệt tình "], q3[1], q3[2],
+          ["01/10/2025 10:00:00", "", "", "Cá nhân", "4", ""],  # alike again, another day: new
+          ["02/10/2025 11:00:00", "", "", "Tổ chức, doanh nghiệp", "3", ""],
+          ["02/10/2025 11:00:00", "", "", "Tổ chức, doanh nghiệp", "3", ""]]  # same second, twice in one file
+    second = import_online(store, write_csv(tmp_path / "q4.csv", [header] + q4, delimiter=";"),
+                           "google-forms-2025-q4", mapping)
+    assert (second.imported, second.seen_elsewhere, second.seen_sources) == (3, 3, ["google-forms-2025-q3"])
+    summary = format_report(second)
+    assert "3 dòng đã có sẵn trong cơ sở dữ liệu" in summary and "google-forms-2025-q3" in summary
+    # The same Q4 file under yet another name, and a later download holding everything: nothing new.
+    third = import_online(store, write_csv(tmp_path / "q4b.csv", [header] + q4), "sheet", mapping)
+    assert (third.imported, third.seen_elsewhere) == (0, 6)
+    online = [r for r in store.responses() if r["channel"] == "online"]
+    assert len(online) == 6
+    assert sorted(r["source"] for r in online) == ["google-forms-2025-q3"] * 3 + ["google-forms-2025-q4"] * 3

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sys
 import unicodedata
+from datetime import UTC
 from pathlib import Path
 
 import pytest
 
+from omr.data.store import open_store
 from omr.errors import InputFileError
 from omr.online.importer import format_report, import_online
 from omr.online.mapping import load_mapping
@@ -51,8 +53,18 @@ def lossy_windows_1258(text: str) -> bytes:
 
 
 def _answers(store, source):
-    return {r["source_row"]: (r["answers"], r["unit_recorded"], r["submitted_at"], sorted(r["flags"]))
+    """Online answers by file row; times as naive UTC (SQLite hands them back naive, PostgreSQL aware)."""
+    def utc(t):
+        return t if t is None or t.tzinfo is None else t.astimezone(UTC).replace(tzinfo=None)
+    return {r["source_row"]: (r["answers"], r["unit_recorded"], utc(r["submitted_at"]), sorted(r["flags"]))
             for r in store.responses() if r["channel"] == "online" and r["source"] == source}
+
+
+@pytest.fixture
+def other_store(tmp_path):
+    """A second, empty database: the same answers imported into one store are recognised as already there."""
+    with open_store(str(tmp_path / "other" / "omr.sqlite")) as opened:
+        yield opened
 
 
 @pytest.fixture
@@ -68,19 +80,24 @@ def test_case_file_is_the_excel_save_of_the_example(example, cases):
     assert excel_windows_1258(csv_path.read_text(encoding="utf-8")) == case.read_bytes()
 
 
-def test_case_windows_1258_imports_exactly_like_the_utf8_file(store, example, tmp_path, cases):
+def test_case_windows_1258_imports_exactly_like_the_utf8_file(store, other_store, example, tmp_path, cases):
     csv_path, mapping = example
     case = cases / "online-windows-1258.csv"
     utf8 = import_online(store, csv_path, "utf8", mapping, rejects=tmp_path / "a.csv")
-    legacy = import_online(store, case, "win", mapping, rejects=tmp_path / "b.csv")
+    legacy = import_online(other_store, case, "win", mapping, rejects=tmp_path / "b.csv")
     assert legacy.table.encoding == "cp1258"
     assert legacy.table.header == utf8.table.header
     assert (legacy.imported, legacy.rejected) == (utf8.imported, utf8.rejected) == (36, 1)
-    assert _answers(store, "win") == _answers(store, "utf8")
+    assert _answers(other_store, "win") == _answers(store, "utf8")
     assert "Windows-1258" in format_report(legacy)
+    # Into the store that holds the UTF-8 import, under a new source name: the same 36 answers, none added.
+    again = import_online(store, case, "google-forms-2026", mapping, rejects=tmp_path / "c.csv")
+    assert (again.imported, again.seen_elsewhere, again.seen_sources) == (0, 36, ["utf8"])
+    assert sum(r["channel"] == "online" for r in store.responses()) == 36
+    assert "36 dòng đã có sẵn trong cơ sở dữ liệu" in format_report(again)
 
 
-def test_generated_windows_1258_without_a_mapping_file(store, example, tmp_path):
+def test_generated_windows_1258_without_a_mapping_file(store, other_store, example, tmp_path):
     """A variant: only some rows, no mapping given (columns proposed from the template)."""
     csv_path, _ = example
     lines = csv_path.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -88,23 +105,23 @@ def test_generated_windows_1258_without_a_mapping_file(store, example, tmp_path)
     (tmp_path / "u.csv").write_text(text, encoding="utf-8")
     (tmp_path / "w.csv").write_bytes(excel_windows_1258(text))
     a = import_online(store, tmp_path / "u.csv", "u", None, rejects=tmp_path / "ra.csv")
-    b = import_online(store, tmp_path / "w.csv", "w", None, rejects=tmp_path / "rb.csv")
+    b = import_online(other_store, tmp_path / "w.csv", "w", None, rejects=tmp_path / "rb.csv")
     assert b.table.encoding == "cp1258" and a.imported == b.imported > 10
-    assert _answers(store, "w") == _answers(store, "u")
+    assert _answers(other_store, "w") == _answers(store, "u")
 
 
-def test_lossy_windows_1258_with_question_marks_imports_like_the_utf8_file(store, example, tmp_path):
+def test_lossy_windows_1258_with_question_marks_imports_like_the_utf8_file(store, other_store, example, tmp_path):
     csv_path, mapping = example
     text = csv_path.read_text(encoding="utf-8")
     lossy = tmp_path / "lossy.csv"
     lossy.write_bytes(lossy_windows_1258(text))
     assert b"R?t h\xe0i l?ng" in lossy.read_bytes()  # "Rất hài lòng" lost its "ấ" and "ò"
     utf8 = import_online(store, csv_path, "utf8", mapping, rejects=tmp_path / "a.csv")
-    report = import_online(store, lossy, "lossy", mapping, rejects=tmp_path / "b.csv")
+    report = import_online(other_store, lossy, "lossy", mapping, rejects=tmp_path / "b.csv")
     assert report.table.encoding == "cp1258"
     assert report.table.header == utf8.table.header
     assert (report.imported, report.rejected) == (utf8.imported, utf8.rejected)
-    ours, theirs = _answers(store, "lossy"), _answers(store, "utf8")
+    ours, theirs = _answers(other_store, "lossy"), _answers(store, "utf8")
     free_text = {q.id for q in mapping.template.questions if q.type == "text"}
     assert ours.keys() == theirs.keys() and free_text
     coded = 0
@@ -158,7 +175,8 @@ def test_an_encoding_that_cannot_be_settled_is_named_not_the_mapping(store, exam
 
 
 @pytest.mark.parametrize("damage", ["stray_undefined_byte", "rows_pasted_as_utf8"])
-def test_a_windows_1258_file_with_real_world_noise_imports_like_the_utf8_file(store, example, tmp_path, damage):
+def test_a_windows_1258_file_with_real_world_noise_imports_like_the_utf8_file(store, other_store, example, tmp_path,
+                                                                             damage):
     """A stray byte Windows-1258 does not define, or rows pasted in from a UTF-8 export, must not turn
     the file into mojibake read as TCVN3/VNI (which then blamed the mapping)."""
     csv_path, mapping = example
@@ -172,10 +190,10 @@ def test_a_windows_1258_file_with_real_world_noise_imports_like_the_utf8_file(st
             lines[i] = utf8_lines[i].rstrip(b"\r\n") + b"\r\n"
     (tmp_path / "noisy.csv").write_bytes(b"".join(lines))
     utf8 = import_online(store, csv_path, "utf8", mapping, rejects=tmp_path / "a.csv")
-    noisy = import_online(store, tmp_path / "noisy.csv", "noisy", mapping, rejects=tmp_path / "b.csv")
+    noisy = import_online(other_store, tmp_path / "noisy.csv", "noisy", mapping, rejects=tmp_path / "b.csv")
     assert noisy.table.encoding == "cp1258"
     assert (noisy.imported, noisy.rejected) == (utf8.imported, utf8.rejected)
-    assert _answers(store, "noisy") == _answers(store, "utf8")
+    assert _answers(other_store, "noisy") == _answers(store, "utf8")
 
 
 # --- a CSV saved in a Western code page: Vietnamese letters lost as "?" (tester's F2) -----------

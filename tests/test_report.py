@@ -255,7 +255,7 @@ def test_writers_lay_out_the_figures_and_neutralise_formulas(dataset, tmp_path):
     assert any(isinstance(c, str) and c.startswith("CÒN 2 MỤC CHƯA KIỂM TRA") for c in summary)
     assert book["Tổng hợp"]._charts and book["Câu hỏi"]._charts
     questions = {r[1]: r for r in book["Câu hỏi"].iter_rows(min_row=2, values_only=True)}
-    assert questions["B1"][12] == pytest.approx(75.0) and questions["B1"][11] == 4
+    assert questions["B1"][13] == pytest.approx(75.0) and questions["B1"][12] == 4  # % hài lòng, n hợp lệ
     texts = [r[7] for r in book["Ý kiến cần chú ý"].iter_rows(min_row=4, values_only=True) if r[7]]
     assert any(t.startswith("'=HYPERLINK") for t in texts)  # shown as text, never run
     assert book["Ý kiến cần chú ý"]._images  # the paper comment's crop
@@ -338,3 +338,62 @@ def test_a_sheet_missing_a_page_is_stated_and_not_counted_as_blanks(store, repo_
     assert report.review["incomplete"] == 1
     out = write_report(report, tmp_path / "report.html")
     assert "Có 1 phiếu giấy thiếu trang" in out.read_text(encoding="utf-8")
+
+
+def test_a_double_mark_a_reviewer_finds_invalid_is_left_out_of_n_valid_and_counted_apart(dataset, tmp_path):
+    """D1 of sheet 5 (awaiting review) really has two boxes ticked: the reviewer records "Không hợp
+    lệ (đánh nhiều ô)". It is no valid answer (n_valid stays 3, 66.67 %), not a blank either, and
+    every writer counts it in its own column."""
+    from omr.model import INVALID_MULTIPLE
+
+    with open_store(dataset) as store:
+        response_id = next(r["id"] for r in store.responses() if r["serial"] == 5)
+        store.set_answer(response_id, "D1", None, "lan", INVALID_MULTIPLE, reason="hai ô 3 và 5")
+        report = build(store, "2025-Q3")
+    d1 = _question(report, "D1")
+    assert (d1.n_valid, d1.blank, d1.invalid, d1.pending) == (3, 0, 1, 0)
+    assert d1.pct == pytest.approx(200 / 3)
+    assert report.review["answers"] == 0
+    xlsx = write_report(report, tmp_path / "r.xlsx")
+    sheet = openpyxl.load_workbook(xlsx)["Câu hỏi"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header, d1_row = rows[0], next(r for r in rows if r[1] == "D1")
+    assert d1_row[header.index("Không hợp lệ (nhiều ô)")] == 1 and d1_row[header.index("Bỏ trống")] == 0
+    assert d1_row[header.index("n hợp lệ")] == 3
+    html = write_report(report, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Không hợp lệ (nhiều ô)" in html and "câu đánh nhiều ô (không hợp lệ)" in html
+
+
+def test_the_overall_index_row_names_the_groups_it_averages_and_h1_stands_beside(dataset, tmp_path):
+    """An official who averages the group rows above "CHỈ SỐ HÀI LÒNG CHUNG" gets its number: the row
+    names the groups it averages (B and D here: the others have no valid answer), H is not one of the
+    rows above it, and H1 comes after it as the question shown beside, in every format."""
+    from docx import Document
+
+    with open_store(dataset) as store:
+        report = build(store, "2025-Q3")
+    label = "CHỈ SỐ HÀI LÒNG CHUNG = trung bình chỉ số 2 nhóm B, D"
+    sheet = openpyxl.load_workbook(write_report(report, tmp_path / "r.xlsx"))["Tổng hợp"]
+    rows = [r for r in sheet.iter_rows(values_only=True) if any(c is not None for c in r)]
+    at = next(i for i, r in enumerate(rows) if r[1] == label)
+    top = next(i for i, r in enumerate(rows) if r[:2] == ("Nhóm", "Nội dung"))
+    above = rows[top + 1:at]
+    assert [r[0] for r in above] == ["B", "C", "D", "E", "F", "G"]  # the factor groups, H not among them
+    values = [r[2] for r in above if isinstance(r[2], (int, float))]
+    assert sum(values) / len(values) == pytest.approx(rows[at][2]) == pytest.approx(report.overall)
+    assert rows[at + 1][0] == "H1" and rows[at + 1][1].startswith("Đối chiếu – câu H1 (câu hỏi hài lòng chung, "
+                                                                   "trình bày bên cạnh, không tính vào trung bình)")
+    note = ("Chỉ số hài lòng chung là trung bình cộng chỉ số của 2 nhóm tiêu chí B, D (chỉ số mỗi nhóm là trung "
+            "bình % hài lòng các câu của nhóm). Nhóm C, E, F, G chưa có câu trả lời hợp lệ nên không tính. Câu H1 "
+            "là câu hỏi riêng về mức độ hài lòng chung")
+    assert rows[at + 2][1].startswith(note)
+    document = Document(write_report(report, tmp_path / "r.docx"))
+    group_table = next(t for t in document.tables if t.rows[0].cells[0].text == "Nhóm"
+                       and t.rows[0].cells[1].text == "Nội dung")
+    firsts = [row.cells[0].text for row in group_table.rows[1:]]
+    labels = [row.cells[1].text for row in group_table.rows[1:]]
+    assert firsts == ["B", "C", "D", "E", "F", "G", "", "H1"] and labels[6] == label
+    assert any(p.text.startswith(note) for p in document.paragraphs)
+    page = write_report(report, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert label in page and "Đối chiếu – câu H1" in page and note in page
+    assert page.index(label) < page.index("Đối chiếu – câu H1")

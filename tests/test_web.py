@@ -587,3 +587,52 @@ def test_a_page_from_a_thin_image_is_set_aside_and_its_picture_is_never_a_500(ap
     monkeypatch.setattr(images, "whole_page", broken)
     still = client.get(f"/img/page/{page_id}.png")
     assert still.status_code == 200 and still.mimetype == "image/png"
+
+
+def test_two_boxes_really_ticked_are_recorded_invalid_never_as_a_skipped_question(app):
+    """The respondent ticked 2 and 4 on a one-answer question: the reviewer records "Không hợp lệ
+    (đánh nhiều ô)", audited like any correction; the export says so in words, not an empty cell."""
+    import csv
+    import io
+    import zipfile
+
+    from omr.model import INVALID_MULTIPLE, MULTIPLE
+
+    store = _store(app)
+    record(store, store.ensure_batch("dot-web"), page_result(3, 1, dict(PAGE1, B1=["2", "4"]), path="s3.pdf",
+                                                            statuses={"B1": MULTIPLE}))
+    with store.reading() as conn:
+        answer_id = conn.execute(sa.select(answers.c.id).where(answers.c.status == MULTIPLE)).scalar_one()
+    reviewer = login(app, "lan")
+    url = f"/queue/item/answer/{answer_id}"
+    page = _text(reviewer.get(url))
+    assert re.search(r'<button[^>]*value="invalid"[^>]*id="invalid"', page) and "Không hợp lệ (đánh nhiều ô)" in page
+    version = re.search(r'name="version" value="([^"]*)"', page).group(1)
+    saved = reviewer.post(url, data={"action": "invalid", "version": version, "reason": "đánh cả ô 2 và ô 4",
+                                     "csrf_token": _token(reviewer, url)})
+    assert saved.status_code == 303
+    item = review.load_item(store, f"answer:{answer_id}")
+    assert (item.data["value"], item.data["status"], item.data["set_by"]) == (None, INVALID_MULTIPLE, "lan")
+    assert not item.data["pending"]
+    history = _text(reviewer.get(f"/responses/{item.response_id}"))
+    assert "không hợp lệ (đánh nhiều ô)" in history and "đánh cả ô 2 và ô 4" in history
+    admin = login(app, "quan")
+    codes = _export_csv(admin).lstrip("\ufeff").splitlines()
+    header = codes[0].split(",")
+    row = next(line.split(",") for line in codes[1:] if line.split(",")[header.index("serial")] == "000003")
+    assert (row[header.index("B1")], row[header.index("B1_status")]) == ("", INVALID_MULTIPLE)
+    with zipfile.ZipFile(io.BytesIO(admin.get("/admin/export.csv").data)) as bundle:
+        rows = list(csv.reader(io.StringIO(bundle.read("omr-export.csv").decode("utf-8-sig"))))
+    shown = [cell for r in rows[1:] for cell in r]
+    assert shown.count("Không hợp lệ (đánh nhiều ô)") == 2  # the answer and its status column
+    # A question that is not one-answer cannot be recorded so.
+    with store.reading() as conn:
+        date_id = conn.execute(sa.select(answers.c.id).where(answers.c.question == "A1")).scalars().first()
+    date_url = f"/queue/item/answer/{date_id}"
+    page = _text(reviewer.get(date_url))
+    assert 'id="invalid"' not in page
+    version = re.search(r'name="version" value="([^"]*)"', page).group(1)
+    refused = _text(reviewer.post(date_url, data={"action": "invalid", "version": version,
+                                                  "csrf_token": _token(reviewer, date_url)}, follow_redirects=True))
+    assert "Chỉ câu chọn một đáp án" in refused
+    assert review.load_item(store, f"answer:{date_id}").data["status"] != INVALID_MULTIPLE

@@ -102,9 +102,12 @@ responses = sa.Table(
     sa.Column("submitted_at", sa.DateTime(timezone=True)),
     sa.Column("unit_recorded", sa.Text),  # the unit as written in the file, before matching
     sa.Column("answers_sha", sa.String(64)),  # unit and answers: repeated submissions share it
-    sa.Column("content_sha", sa.String(64)),  # answers_sha and submitted_at: the same submission
+    # answers_sha and submitted_at: the same submission under any source name (migration 0006)
+    sa.Column("content_sha", sa.String(64)),
     sa.Index("ix_responses_identity", "form_id", "version", "serial"),
     sa.Index("ix_responses_online", "source", "answers_sha"),
+    sa.Index("ix_responses_content", "content_sha"),
+    sa.Index("ix_responses_answers", "answers_sha"),
     sa.UniqueConstraint("import_file_id", "source_row", name="uq_responses_import_row"),
 )
 

@@ -15,9 +15,14 @@ Normalising a row never guesses: a label, unit or date that cannot be read
 sends the row to the rejects file (file, row, column, reason) and the rest of
 the file imports. Rows are keyed by (file content, row number), so importing a
 file again adds nothing, and after fixing the mapping a second import adds
-exactly the rows rejected the first time. The same submission found in a
-later, longer export of the same source (same time and answers) is not added
-again; the same answers submitted again within minutes are kept and flagged.
+exactly the rows rejected the first time. A submission is known by its
+content (time and answers after the mapping, text NFC with whitespace
+collapsed: :func:`content_fingerprint`), not by the file or the source name:
+a later export of the same sheet holding every earlier row, or the same
+export imported again under another ``--source``, adds only the new rows and
+says how many were already there. Two people who answered alike at different
+times are two responses; the same answers submitted again within minutes are
+kept and flagged.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import sqlalchemy as sa
 from omr.data.schema import add_flag, answers, encode_value, import_files, responses
 from omr.errors import BadArgumentsError, InputFileError, TemplateError
 from omr.forms.template import Question, Template, load_template
+from omr.model import VN_TZ
 from omr.online.mapping import (
     AUTO_MIN_SCORE,
     IGNORE,
@@ -95,15 +101,48 @@ class OnlineRow:
     flags: set[str] = field(default_factory=set)
 
     def answers_sha(self, form_id: str, version: int) -> str:
-        payload = json.dumps([form_id, version, fold(self.unit_recorded or ""), sorted(self.answers.items())],
-                             ensure_ascii=False, default=str)
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        """The unit and answers (not the time): repeated submissions share it; see :func:`answers_fingerprint`."""
+        return answers_fingerprint(form_id, version, self.unit_recorded, self.answers)
 
     def content_sha(self, form_id: str, version: int) -> str | None:
-        if self.submitted_at is None:
-            return None  # without a time two identical rows may be two people
-        return hashlib.sha256(f"{self.answers_sha(form_id, version)}|{self.submitted_at.isoformat()}"
-                              .encode()).hexdigest()
+        """The submission itself (answers and time), whatever file or source name it came in; None without a time."""
+        return content_fingerprint(self.answers_sha(form_id, version), self.submitted_at)
+
+
+def _fingerprint_value(value: object) -> object:
+    """An answer as the fingerprint sees it: text NFC with whitespace runs made one space.
+
+    Lists of codes keep their order (the export's option order), so fingerprints stored before
+    migration 0006 stay valid; so does any text without stray whitespace."""
+    if isinstance(value, str):
+        return " ".join(nfc(value).split())
+    return value
+
+
+def answers_fingerprint(form_id: str, version: int, unit_recorded: str | None, answers: dict[str, object]) -> str:
+    """SHA-256 hex of a response's content without its time.
+
+    ``answers`` maps question id -> code, [codes], ISO date, text or None, as
+    the mapping turned the row's labels into codes (so a relabelled or
+    re-encoded export of the same answers gives the same value). Text is NFC
+    with whitespace collapsed, the unit folded (no diacritics, lower case).
+    Migration 0006_online_fingerprint keeps a frozen copy: change both or neither.
+    """
+    payload = json.dumps([form_id, version, fold(unit_recorded or ""),
+                          sorted((q, _fingerprint_value(v)) for q, v in answers.items())],
+                         ensure_ascii=False, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def content_fingerprint(answers_sha: str, submitted_at: datetime | None) -> str | None:
+    """SHA-256 hex of the answers and the submission time (ISO 8601 in Vietnam time, UTC+7, as the
+    importer has always written it; a naive time is UTC, as SQLite hands it back); None without a
+    time, because two identical untimed rows may be two people."""
+    if submitted_at is None:
+        return None
+    stamp = submitted_at if submitted_at.tzinfo else submitted_at.replace(tzinfo=UTC)
+    stamp = stamp.astimezone(VN_TZ)
+    return hashlib.sha256(f"{answers_sha}|{stamp.isoformat()}".encode()).hexdigest()
 
 
 @dataclass
@@ -301,7 +340,7 @@ class ImportReport:
     rows: int
     imported: int
     already: int  # rows of this file imported before
-    seen_elsewhere: int  # the same submission imported from another file of the source
+    seen_elsewhere: int  # the same submission already stored from another file, under any source name
     repeated: int  # flagged as a repeated submission
     rejected: int
     empty: int
@@ -310,6 +349,7 @@ class ImportReport:
     table: Table
     normalised: Normalised
     registry_empty: bool
+    seen_sources: list[str] = field(default_factory=list)  # source names the seen_elsewhere rows were under
 
 
 def file_sha256(path: str | Path) -> str:
@@ -360,7 +400,7 @@ def import_online(store, path: str | Path, source: str, mapping: Mapping | None 
     return ImportReport(str(path), source.strip(), len(table.rows), counts["imported"], counts["already"],
                         counts["seen_elsewhere"], counts["repeated"], len(result.rejected_rows),
                         len(result.empty_rows), result.problems, None if rejects_path is None else str(rejects_path),
-                        table, result, len(registry) == 0)
+                        table, result, len(registry) == 0, counts["seen_sources"])
 
 
 def repair_lossy_table(table: Table, template: Template, mapping: Mapping | None, registry) -> None:
@@ -410,8 +450,18 @@ def write_rejects(path: Path, source_file: str, problems: list[Problem]) -> None
 
 def record_online(store, path: Path, sha: str, source: str, template: Template, rows: list[OnlineRow],
                   total_rows: int, details: dict) -> dict:
-    """Store the rows in one transaction; counts: imported, already, seen_elsewhere, repeated."""
+    """Store the rows in one transaction; returns the counts.
 
+    ``imported`` rows added; ``already`` rows of this very file imported
+    before; ``seen_elsewhere`` rows whose submission (time and answers, see
+    :func:`content_fingerprint`) is already stored from another file, under
+    any source name: an overlapping later export, or the same export imported
+    under a new ``--source``; ``seen_sources`` the source names they were
+    found under; ``repeated`` rows added but flagged as the same answers sent
+    again within DUPLICATE_WINDOW. Matching counts copies: a file holding a
+    submission twice (two people at the same second with the same answers)
+    adds the second copy when the store holds only one.
+    """
 
     def work(conn) -> dict:
         now = datetime.now(UTC)
@@ -424,24 +474,35 @@ def record_online(store, path: Path, sha: str, source: str, template: Template, 
             file_id = found.id
         done_rows = set(conn.execute(sa.select(responses.c.source_row)
                                      .where(responses.c.import_file_id == file_id)).scalars())
-        earlier = conn.execute(sa.select(responses.c.id, responses.c.answers_sha, responses.c.content_sha,
-                                         responses.c.submitted_at, responses.c.flags)
-                               .where(responses.c.channel == "online", responses.c.source == source)).all()
-        contents = {r.content_sha for r in earlier if r.content_sha}
+        todo = [(row, row.answers_sha(template.form_id, template.version)) for row in rows
+                if row.row not in done_rows]
+        todo = [(row, a_sha, content_fingerprint(a_sha, row.submitted_at)) for row, a_sha in todo]
+        # Stored copies of each submission from other files (any source), and the times of the same answers.
+        stored: Counter = Counter()
+        stored_sources: dict[str, str] = {}
         times_of: dict[str, list[datetime]] = {}
-        for r in earlier:
-            if r.submitted_at is not None:
+        wanted_content = sorted({c for _, _, c in todo if c})
+        wanted_answers = sorted({a for _, a, _ in todo})
+        for chunk in _chunks(wanted_content):
+            for r in conn.execute(sa.select(responses.c.content_sha, responses.c.source)
+                                  .where(responses.c.channel == "online", responses.c.content_sha.in_(chunk),
+                                         sa.or_(responses.c.import_file_id.is_(None),
+                                                responses.c.import_file_id != file_id))):
+                stored[r.content_sha] += 1
+                stored_sources.setdefault(r.content_sha, r.source or "")
+        for chunk in _chunks(wanted_answers):
+            for r in conn.execute(sa.select(responses.c.answers_sha, responses.c.submitted_at)
+                                  .where(responses.c.channel == "online", responses.c.answers_sha.in_(chunk),
+                                         responses.c.submitted_at.is_not(None))):
                 stamp = r.submitted_at if r.submitted_at.tzinfo else r.submitted_at.replace(tzinfo=UTC)
                 times_of.setdefault(r.answers_sha, []).append(stamp)
-        counts = {"imported": 0, "already": 0, "seen_elsewhere": 0, "repeated": 0}
-        for row in rows:
-            if row.row in done_rows:
-                counts["already"] += 1
-                continue
-            answers_sha = row.answers_sha(template.form_id, template.version)
-            content_sha = row.content_sha(template.form_id, template.version)
-            if content_sha is not None and content_sha in contents:
+        counts = {"imported": 0, "already": len(rows) - len(todo), "seen_elsewhere": 0, "repeated": 0,
+                  "seen_sources": set()}
+        for row, answers_sha, content_sha in todo:
+            if content_sha is not None and stored[content_sha] > 0:
+                stored[content_sha] -= 1
                 counts["seen_elsewhere"] += 1
+                counts["seen_sources"].add(stored_sources[content_sha])
                 continue
             flags = ""
             for flag in sorted(row.flags):
@@ -463,14 +524,19 @@ def record_online(store, path: Path, sha: str, source: str, template: Template, 
                  "status": "blank" if value in (None, [], "") else "ok", "confidence": 1.0,
                  "source_page_id": None, "set_by": IMPORTED_BY, "updated_at": now}
                 for qid, value in row.answers.items()])
-            if content_sha is not None:
-                contents.add(content_sha)
             if row.submitted_at is not None:
                 times_of.setdefault(answers_sha, []).append(row.submitted_at)
             counts["imported"] += 1
+        counts["seen_sources"] = sorted(counts["seen_sources"])
         return counts
 
     return store.writing(work)
+
+
+def _chunks(values: list[str], size: int = 500):
+    """``values`` in slices small enough for one IN (...) on every backend."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 # --- the summary -------------------------------------------------------------------
@@ -504,6 +570,11 @@ def format_report(report: ImportReport) -> str:
                     if norm.unused_columns else ""))
     lines.append(f"  Dòng dữ liệu: {report.rows}; đã nhập mới: {report.imported}; đã có từ lần nhập trước: "
                  f"{report.already}; trùng bài đã nhập từ tệp khác: {report.seen_elsewhere}")
+    if report.seen_elsewhere:
+        names = ", ".join(f"«{name}»" for name in report.seen_sources)
+        lines.append(f"  {report.seen_elsewhere} dòng đã có sẵn trong cơ sở dữ liệu (cùng thời điểm gửi và cùng câu "
+                     f"trả lời, đã nhập từ nguồn {names}) nên không nhập lại: mỗi bài chỉ được tính một lần dù "
+                     "tệp xuất sau chứa lại các dòng cũ hay được nhập với tên nguồn khác")
     if report.repeated:
         lines.append(f"  Gửi lặp lại trong vòng {int(DUPLICATE_WINDOW.total_seconds() // 60)} phút "
                      f"(đã nhập, gắn cờ {FLAG_DUPLICATE}): {report.repeated}")

@@ -41,7 +41,7 @@ import sqlalchemy as sa
 
 from omr.data.completeness import REJECTED
 from omr.data.schema import MACHINE, report_blocks, report_state
-from omr.model import NEEDS_REVIEW
+from omr.model import INVALID_MULTIPLE, NEEDS_REVIEW
 from omr.text.lexicon import flags_from_json, flags_of
 
 # Blocks of 10,000 responses: a review edit rewrites one ~300 KB blob, and a
@@ -59,6 +59,7 @@ CODE_MISSING = ord(" ")  # no answer row (the question is not on that form)
 CODE_BLANK = ord(".")  # no mark / empty
 CODE_PENDING = ord("?")  # a machine read awaiting review
 CODE_OTHER = ord("x")  # a value that is no option of the question
+CODE_INVALID = ord("!")  # a person's decision: several boxes ticked on a one-answer question (model.INVALID_MULTIPLE)
 CODE_NO_OPINION = ord("K")  # "Không ý kiến"
 SCALE_CODES = {f'"{n}"': ord(str(n)) for n in range(1, 6)}
 VALUE_CODES = {**SCALE_CODES, '"KYK"': CODE_NO_OPINION, '"Y"': ord("Y"), '"N"': ord("N")}
@@ -195,8 +196,9 @@ def compute_rows(conn: sa.Connection, layout: CacheLayout, ids: list[int] | tupl
         value_code = frame["value"].map(VALUE_CODES).fillna(CODE_OTHER).to_numpy(dtype=np.uint8)
         blank = (status == "blank") | frame["value"].isna().to_numpy()
         code = np.where(waiting, CODE_PENDING,
-                        np.where(status == "ok", np.where(blank, CODE_BLANK, value_code),
-                                 np.where(blank, CODE_BLANK, CODE_OTHER))).astype(np.uint8)
+                        np.where(status == INVALID_MULTIPLE, CODE_INVALID,
+                                 np.where(status == "ok", np.where(blank, CODE_BLANK, value_code),
+                                          np.where(blank, CODE_BLANK, CODE_OTHER)))).astype(np.uint8)
         keep = column >= 0
         codes[row[keep], column[keep]] = code[keep]
         is_date = frame["question"].isin(layout.date_questions).to_numpy() & (status == "ok")

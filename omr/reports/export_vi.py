@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from omr.forms.template import Question, Template
+from omr.model import INVALID_MULTIPLE, INVALID_MULTIPLE_TEXT
 
 # Column headers of the base columns (omr.reports.export.BASE_COLUMNS), in the same order.
 COLUMN_LABELS = {
@@ -42,7 +43,8 @@ VALUE_LABELS = {
     "status": {"ok": "hợp lệ", "blank": "để trống", "multiple": "nhiều ô được đánh dấu",
                "ambiguous": "không chắc chắn", "invalid": "ngày không hợp lệ", "pending": "chờ duyệt",
                "reviewed": "đã duyệt", "missing_page": "trang thiếu (chưa có giá trị, không phải để trống)",
-               "review": "cần kiểm tra (có phần để trống, nhiều ô hoặc không chắc chắn)"},
+               "review": "cần kiểm tra (có phần để trống, nhiều ô hoặc không chắc chắn)",
+               INVALID_MULTIPLE: INVALID_MULTIPLE_TEXT},
     "text_source": {"reviewed": "đã duyệt", "draft": "bản nháp OCR", "online": "gõ trực tuyến"},
     "flags": {"serial_conflict": "trùng số phiếu, khác nội dung", "duplicate_submission": "gửi lặp lại",
               "excel_date_repaired": "đã sửa ô Excel đổi thành ngày", "legacy_encoding": "đã chuyển mã TCVN3/VNI",
@@ -137,7 +139,9 @@ def labelled(record: dict, questions: dict[str, Question]) -> dict:
         out[column] = _mapped(column, record[column])
     out["date"] = vn_day(record["date"] or "")
     out["submitted_at"] = vn_day(record["submitted_at"] or "")
-    out["answers"] = {qid: (value if questions.get(qid) is not None and questions[qid].type == "text"
+    # A reviewer's "several boxes ticked" has no value: the answer cell says so, never looks skipped.
+    out["answers"] = {qid: (INVALID_MULTIPLE_TEXT if record["status"].get(qid) == INVALID_MULTIPLE
+                            else value if questions.get(qid) is not None and questions[qid].type == "text"
                             else answer_label(questions.get(qid), value))
                       for qid, value in record["answers"].items()}
     out["status"] = {qid: _mapped("status", status) for qid, status in record["status"].items()}

@@ -4,10 +4,11 @@
 
 The figures follow the ministry's index (SIPAS practice, shared/docs/domain.md):
 
-- per scale question: the distribution 1-5, "Không ý kiến", blanks and
+- per scale question: the distribution 1-5, "Không ý kiến", blanks, answers
+  a reviewer found invalid (several boxes ticked, model.INVALID_MULTIPLE) and
   answers awaiting review; % satisfied = (n4 + n5) / n_valid x 100 where
-  n_valid counts answers 1-5 only (blanks, KYK and unreviewed marks are
-  excluded); the mean score on 1-5 and n_valid;
+  n_valid counts answers 1-5 only (blanks, invalid, KYK and unreviewed marks
+  are excluded); the mean score on 1-5 and n_valid;
 - per group: the mean of its questions' indices; overall: the mean of the
   group indices, shown beside the overall-satisfaction question;
 - the staff-attitude section (group D and "asked to pay beyond fees"),
@@ -82,7 +83,7 @@ class ReportError(OmrError):
 class Aggregates:
     """A period's counts per stored unit code: the raw material of every figure, and what closing freezes."""
 
-    answers: pd.DataFrame  # unit, question, code, n  (code: 1-5, K, Y, N, '.', '?', 'x')
+    answers: pd.DataFrame  # unit, question, code, n  (code: 1-5, K, Y, N, '.', '?', 'x', '!' invalid)
     responses: pd.DataFrame  # unit, channel, date_source, n
     review: pd.DataFrame  # unit, answers, comments  (awaiting a person)
     flags: list[dict] = field(default_factory=list)
@@ -445,13 +446,14 @@ def question_table(answers: pd.DataFrame, infos: dict[str, QuestionInfo]) -> pd.
     scale = [q for q in infos.values() if q.type == "scale"]
     counts = (answers[answers["question"].isin([q.id for q in scale])]
               .pivot_table(index="question", columns="code", values="n", aggfunc="sum", fill_value=0))
-    counts = counts.reindex(index=[q.id for q in scale], columns=list(SCALE) + ["K", ".", "?", "x"], fill_value=0)
+    counts = counts.reindex(index=[q.id for q in scale], columns=list(SCALE) + ["K", ".", "!", "?", "x"],
+                            fill_value=0)
     table = pd.DataFrame({
         "group": [q.group for q in scale], "question": [q.id for q in scale], "text": [q.text for q in scale]},
         index=counts.index)
     for code in SCALE:
         table[f"n{code}"] = counts[code]
-    table["kyk"], table["blank"] = counts["K"], counts["."]
+    table["kyk"], table["blank"], table["invalid"] = counts["K"], counts["."], counts["!"]
     table["pending"], table["other"] = counts["?"], counts["x"]
     table["n_valid"] = counts[list(SCALE)].sum(axis=1)
     valid = table["n_valid"].replace(0, np.nan)
@@ -508,7 +510,7 @@ class Report:
     overall: float
     overall_prev: float
     overall_question: dict  # id, text, pct, prev
-    yesno: pd.DataFrame  # question, text, yes, no, blank, pct_yes
+    yesno: pd.DataFrame  # question, text, yes, no, blank, invalid, pending, pct_yes
     units: pd.DataFrame  # rank, unit, name, responses, index, staff, overall_question, prev_index
     staff_questions: pd.DataFrame
     flags: list[dict]
@@ -633,8 +635,9 @@ def build(store, period_text: str, *, unit: str | None = None, roll_up: bool = F
         a = answers[answers["question"] == q.id].groupby("code")["n"].sum()
         yes, no = int(a.get("Y", 0)), int(a.get("N", 0))
         yes_rows.append({"question": q.id, "text": q.text, "yes": yes, "no": no, "blank": int(a.get(".", 0)),
-                         "pending": int(a.get("?", 0)), "pct_yes": yes / (yes + no) * 100 if yes + no else np.nan})
-    yesno = pd.DataFrame(yes_rows, columns=["question", "text", "yes", "no", "blank", "pending", "pct_yes"])
+                         "invalid": int(a.get("!", 0)), "pending": int(a.get("?", 0)),
+                         "pct_yes": yes / (yes + no) * 100 if yes + no else np.nan})
+    yesno = pd.DataFrame(yes_rows, columns=["question", "text", "yes", "no", "blank", "invalid", "pending", "pct_yes"])
 
     units = unit_indices(answers, infos)
     prev_units = unit_indices(prev_answers, infos)[["unit", "index"]].rename(columns={"index": "prev_index"})

@@ -16,6 +16,7 @@ import textwrap
 from dataclasses import replace
 from pathlib import Path
 
+from omr.model import INVALID_MULTIPLE, INVALID_MULTIPLE_TEXT
 from omr.reports.dataset import local_time
 from omr.reports.heading import BLANK_BODY, BLANK_PLACE, DocumentHeading
 from omr.reports.periods import DATE_SOURCES
@@ -98,21 +99,67 @@ def incomplete_line(n: int) -> str:
 
 
 def question_rows(report) -> tuple[list[str], list[list]]:
-    header = ["Nhóm", "Câu", "Nội dung", "1", "2", "3", "4", "5", "Không ý kiến", "Bỏ trống", "Chưa kiểm tra",
-              "n hợp lệ", "% hài lòng", "Điểm TB", "Kỳ trước", "Thay đổi"]
-    rows = [[r.group, r.question, r.text, r.n1, r.n2, r.n3, r.n4, r.n5, r.kyk, r.blank, r.pending, r.n_valid,
-             r.pct, r.mean, r.prev_pct, r.delta] for r in report.questions.itertuples()]
+    header = ["Nhóm", "Câu", "Nội dung", "1", "2", "3", "4", "5", "Không ý kiến", "Bỏ trống",
+              "Không hợp lệ (nhiều ô)", "Chưa kiểm tra", "n hợp lệ", "% hài lòng", "Điểm TB", "Kỳ trước", "Thay đổi"]
+    rows = [[r.group, r.question, r.text, r.n1, r.n2, r.n3, r.n4, r.n5, r.kyk, r.blank, r.invalid, r.pending,
+             r.n_valid, r.pct, r.mean, r.prev_pct, r.delta] for r in report.questions.itertuples()]
     return header, rows
 
 
-def group_rows(report) -> tuple[list[str], list[list]]:
-    header = ["Nhóm", "Nội dung", "Chỉ số (%)", "Kỳ trước (%)", "Thay đổi"]
-    rows = [[g.group, g.title, g.index, g.prev_index, g.delta] for g in report.groups.itertuples()]
+def factor_groups(report):
+    """The factor groups the overall index averages (report.groups without the group of the
+    overall-satisfaction question), as a DataFrame in template order."""
     oq = report.overall_question
-    rows.append(["", "CHỈ SỐ HÀI LÒNG CHUNG (trung bình các nhóm)", report.overall, report.overall_prev,
+    questions = report.questions
+    own = set(questions.loc[questions["question"] == oq["id"], "group"]) if oq["id"] else set()
+    return report.groups[~report.groups["group"].isin(own)]
+
+
+def overall_averaged(report) -> tuple[list[str], list[str]]:
+    """(groups averaged into the overall index, factor groups left out for having no valid answer)."""
+    factors = factor_groups(report)
+    averaged = [g.group for g in factors.itertuples() if not _missing(g.index)]
+    return averaged, [g.group for g in factors.itertuples() if _missing(g.index)]
+
+
+def overall_label(report) -> str:
+    """The overall row's label, naming exactly the groups it averages (domain.md: overall = mean of the
+    factor indices, the overall-satisfaction question shown beside, not averaged)."""
+    averaged, _ = overall_averaged(report)
+    return (f"CHỈ SỐ HÀI LÒNG CHUNG = trung bình chỉ số {len(averaged)} nhóm {', '.join(averaged)}"
+            if averaged else "CHỈ SỐ HÀI LÒNG CHUNG (chưa có nhóm nào có câu trả lời hợp lệ)")
+
+
+def overall_question_label(report) -> str:
+    oq = report.overall_question
+    return (f"Đối chiếu – câu {oq['id']} (câu hỏi hài lòng chung, trình bày bên cạnh, không tính vào "
+            f"trung bình): {oq['text']}")
+
+
+def overall_note(report) -> str:
+    """One sentence under the group table saying what the overall index is and what H1 is, for every format."""
+    averaged, empty = overall_averaged(report)
+    oq = report.overall_question
+    text = (f"Chỉ số hài lòng chung là trung bình cộng chỉ số của {len(averaged)} nhóm tiêu chí "
+            f"{', '.join(averaged)} (chỉ số mỗi nhóm là trung bình % hài lòng các câu của nhóm).")
+    if empty:
+        text += f" Nhóm {', '.join(empty)} chưa có câu trả lời hợp lệ nên không tính."
+    if oq["id"]:
+        text += (f" Câu {oq['id']} là câu hỏi riêng về mức độ hài lòng chung, được trình bày bên cạnh để đối "
+                 "chiếu, không phải một nhóm được cộng vào trung bình.")
+    return text
+
+
+def group_rows(report) -> tuple[list[str], list[list]]:
+    """The factor groups, then the overall index (naming the groups it averages), then the
+    overall-satisfaction question beside it: the first len(factor_groups(report)) rows are the averaged ones."""
+    header = ["Nhóm", "Nội dung", "Chỉ số (%)", "Kỳ trước (%)", "Thay đổi"]
+    rows = [[g.group, g.title, g.index, g.prev_index, g.delta] for g in factor_groups(report).itertuples()]
+    oq = report.overall_question
+    rows.append(["", overall_label(report), report.overall, report.overall_prev,
                  report.overall - report.overall_prev])
     if oq["id"]:
-        rows.append([oq["id"], f"Câu {oq['id']}: {oq['text']}", oq["pct"], oq["prev"], oq["pct"] - oq["prev"]])
+        rows.append([oq["id"], overall_question_label(report), oq["pct"], oq["prev"], oq["pct"] - oq["prev"]])
     return header, rows
 
 
@@ -181,7 +228,8 @@ def edit_rows(report) -> tuple[list[str], list[list]]:
 
 
 STATUS_TITLES = {"ok": "đã xác nhận", "blank": "bỏ trống", "multiple": "nhiều dấu", "ambiguous": "chưa chắc chắn",
-                 "invalid": "không hợp lệ", "pending": "chờ kiểm tra", "reviewed": "đã kiểm tra"}
+                 "invalid": "không hợp lệ", "pending": "chờ kiểm tra", "reviewed": "đã kiểm tra",
+                 INVALID_MULTIPLE: INVALID_MULTIPLE_TEXT.lower()}
 
 
 def change_text(stored: str | None) -> str:
@@ -225,7 +273,9 @@ def cell_text(value, kind: str = "") -> str:
     return "" if value is None else str(value)
 
 
-QUESTION_KINDS = [""] * 12 + ["pct", "mean", "pct", "delta"]
+# What % satisfied leaves out, as every writer says it.
+NOT_COUNTED = "không tính ô bỏ trống, câu đánh nhiều ô (không hợp lệ), «Không ý kiến» và câu chưa kiểm tra"
+QUESTION_KINDS = [""] * 13 + ["pct", "mean", "pct", "delta"]
 GROUP_KINDS = ["", "", "pct", "pct", "delta"]
 UNIT_KINDS = ["", "", "", "", "pct", "pct", "pct", "pct"]
 
@@ -377,11 +427,13 @@ def write_html(report, path: Path) -> None:
     parts.append("<h2>1. Chỉ số theo nhóm tiêu chí</h2>")
     header, rows = group_rows(report)
     parts.append(_html_table(header, rows, GROUP_KINDS))
-    parts.append(bar_svg([f"{g.group}. {g.title.split('. ', 1)[-1]}" for g in report.groups.itertuples()],
-                         list(report.groups["index"]), "Chỉ số hài lòng theo nhóm (vạch cam: kỳ trước)",
-                         list(report.groups["prev_index"])))
+    parts.append(f"<p class='meta' id='overall-note'>{esc(overall_note(report))}</p>")
+    factors = factor_groups(report)
+    parts.append(bar_svg([f"{g.group}. {g.title.split('. ', 1)[-1]}" for g in factors.itertuples()],
+                         list(factors["index"]), "Chỉ số hài lòng theo nhóm (vạch cam: kỳ trước)",
+                         list(factors["prev_index"])))
     parts.append("<h2>2. Kết quả từng câu hỏi</h2><p class='meta'>% hài lòng = (số phiếu chọn 4 + 5) / số phiếu hợp lệ "
-                 "(1–5) × 100; không tính ô bỏ trống, «Không ý kiến» và câu chưa kiểm tra.</p>")
+                 f"(1–5) × 100; {esc(NOT_COUNTED)}.</p>")
     header, rows = question_rows(report)
     parts.append(_html_table(header, rows, QUESTION_KINDS))
     parts.append(bar_svg([f"{q.question}. {q.text}" for q in report.questions.itertuples()],
@@ -393,7 +445,8 @@ def write_html(report, path: Path) -> None:
     parts.append(_html_table(header, staff_rows, QUESTION_KINDS))
     for y in report.yesno.itertuples():
         parts.append(f"<p><b>{esc(y.question)}. {esc(y.text)}</b> Có: {count(y.yes)}; Không: {count(y.no)}; "
-                     f"bỏ trống: {count(y.blank)}; chưa kiểm tra: {count(y.pending)} – tỷ lệ trả lời «Có»: "
+                     f"bỏ trống: {count(y.blank)}; không hợp lệ (đánh nhiều ô): {count(y.invalid)}; "
+                     f"chưa kiểm tra: {count(y.pending)} – tỷ lệ trả lời «Có»: "
                      f"{pct(y.pct_yes)}.</p>")
     parts.append(f"<h2>4. Ý kiến phản ánh cần chú ý ({count(len(report.flags))})</h2>"
                  "<p class='meta'>Từ ngữ được đánh dấu để người có trách nhiệm đọc và xác minh, không phải kết luận. "
@@ -511,7 +564,10 @@ def write_xlsx(report, path: Path) -> None:
     header, rows = group_rows(report)
     top = kpi + 2
     end = table(sheet, top, header, rows, GROUP_KINDS)
-    n_groups = len(report.groups)
+    sheet.cell(end + 1, 2, overall_note(report)).alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.row_dimensions[end + 1].height = 60
+    end += 1
+    n_groups = len(factor_groups(report))  # the chart shows the averaged groups only
     chart(sheet, "Chỉ số hài lòng theo nhóm", 2, 3, top + 1, top + n_groups, f"A{end + 2}",
           height=max(7.5, 1.0 * n_groups + 2))
     sheet.column_dimensions["A"].width = 8
@@ -522,7 +578,7 @@ def write_xlsx(report, path: Path) -> None:
     sheet = book.create_sheet("Câu hỏi")
     header, rows = question_rows(report)
     end = table(sheet, 1, header, rows, QUESTION_KINDS)
-    chart(sheet, "% hài lòng từng câu", 3, 13, 2, end, f"B{end + 2}", height=max(12, 0.8 * (end - 1) + 2))
+    chart(sheet, "% hài lòng từng câu", 3, 14, 2, end, f"B{end + 2}", height=max(12, 0.8 * (end - 1) + 2))
     sheet.column_dimensions["C"].width = 60
     sheet.freeze_panes = "D2"
 
@@ -535,7 +591,8 @@ def write_xlsx(report, path: Path) -> None:
     for y in report.yesno.itertuples():
         sheet.cell(row, 1, f"{y.question}. {y.text}").font = bold
         for c, (label, value) in enumerate((("Có", y.yes), ("Không", y.no), ("Bỏ trống", y.blank),
-                                             ("Chưa kiểm tra", y.pending), ("Tỷ lệ «Có» (%)", y.pct_yes)), 0):
+                                             ("Không hợp lệ (nhiều ô)", y.invalid), ("Chưa kiểm tra", y.pending),
+                                             ("Tỷ lệ «Có» (%)", y.pct_yes)), 0):
             sheet.cell(row + 1, 2 + c, label).font = bold
             sheet.cell(row + 2, 2 + c, safe(value))
         row += 4
@@ -799,9 +856,11 @@ def write_docx(report, path: Path) -> None:
     para(document, review_line(report), bold=True, align=justify, indent=True, space_after=3,
          color=RGBColor(0xB0, 0x00, 0x20) if report.awaiting_review else RGBColor(0x1B, 0x5E, 0x20))
     oq = report.overall_question
+    averaged, _ = overall_averaged(report)
     para(document, f"Tổng số phiếu khảo sát hợp lệ trong kỳ: {count(report.n_responses)} phiếu. Chỉ số hài lòng "
-                   f"chung đạt {pct(report.overall)} ({delta(report.overall - report.overall_prev)} so với kỳ trước); "
-                   f"câu {oq['id']} (mức độ hài lòng chung) đạt {pct(oq['pct'])}.", align=justify, indent=True,
+                   f"chung (trung bình {len(averaged)} nhóm {', '.join(averaged)}) đạt {pct(report.overall)} "
+                   f"({delta(report.overall - report.overall_prev)} so với kỳ trước); câu {oq['id']} (câu hỏi "
+                   f"mức độ hài lòng chung, trình bày bên cạnh) đạt {pct(oq['pct'])}.", align=justify, indent=True,
          space_after=3)
     para(document, f"Có {count(len(report.flags))} ý kiến chứa từ ngữ cần chú ý, được liệt kê để người có trách "
                    "nhiệm đọc và xác minh (không phải kết luận).", align=justify, indent=True, space_after=3)
@@ -899,12 +958,15 @@ def write_docx(report, path: Path) -> None:
     section_title("1. Chỉ số theo nhóm tiêu chí")
     header, rows = group_rows(report)
     table(header, rows, GROUP_KINDS, {1})
-    picture(bar_png([f"{g.group}. {g.title.split('. ', 1)[-1]}" for g in report.groups.itertuples()],
-                    list(report.groups["index"]), "Chỉ số hài lòng theo nhóm (vạch cam: kỳ trước)",
-                    CHART_WIDTH_CM / 2.54, list(report.groups["prev_index"])), CHART_WIDTH_CM)
+    factors = factor_groups(report)
+    picture(bar_png([f"{g.group}. {g.title.split('. ', 1)[-1]}" for g in factors.itertuples()],
+                    list(factors["index"]), "Chỉ số hài lòng theo nhóm (vạch cam: kỳ trước)",
+                    CHART_WIDTH_CM / 2.54, list(factors["prev_index"])), CHART_WIDTH_CM)
+    # Under the chart (the chart keeps its place beside the table on the annex's first page, #17).
+    para(document, overall_note(report), size=12, space_after=4)
     section_title("2. Kết quả từng câu hỏi")
-    para(document, "% hài lòng = (số phiếu chọn 4 + 5) / số phiếu hợp lệ (1–5) × 100; không tính ô bỏ trống, "
-                   "«Không ý kiến» và câu chưa kiểm tra.", size=12, space_after=4)
+    para(document, f"% hài lòng = (số phiếu chọn 4 + 5) / số phiếu hợp lệ (1–5) × 100; {NOT_COUNTED}.",
+         size=12, space_after=4)
     header, rows = question_rows(report)
     table(header, rows, QUESTION_KINDS, {2})
     picture(bar_png([f"{q.question}. {q.text}" for q in report.questions.itertuples()],
@@ -914,7 +976,8 @@ def write_docx(report, path: Path) -> None:
     table(header, [r for r in rows if r[0] == "D"], QUESTION_KINDS, {2})
     for y in report.yesno.itertuples():
         para(document, f"{y.question}. {y.text} Có: {count(y.yes)}; Không: {count(y.no)}; bỏ trống: "
-                       f"{count(y.blank)}; chưa kiểm tra: {count(y.pending)} – tỷ lệ «Có»: {pct(y.pct_yes)}.",
+                       f"{count(y.blank)}; không hợp lệ (đánh nhiều ô): {count(y.invalid)}; chưa kiểm tra: "
+                       f"{count(y.pending)} – tỷ lệ «Có»: {pct(y.pct_yes)}.",
              size=12, space_after=2)
     section_title(f"4. Ý kiến phản ánh cần chú ý ({count(len(report.flags))})")
     para(document, "Từ ngữ được đánh dấu để đọc và xác minh, không phải kết luận; số điện thoại, số giấy tờ "

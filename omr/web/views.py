@@ -39,7 +39,8 @@ from omr.data.store import StaleWriteError
 from omr.errors import OmrError
 from omr.forms.qrcodes import format_serial
 from omr.forms.template import NO_OPINION_CODE, Question
-from omr.model import BLANK, MULTIPLE, NEEDS_REVIEW, OK, SET_ASIDE_REASONS, VN_TZ
+from omr.model import (BLANK, INVALID_MULTIPLE, INVALID_MULTIPLE_TEXT, MULTIPLE, NEEDS_REVIEW, OK, SET_ASIDE_REASONS,
+                       VN_TZ)
 from omr.reports.export import export_responses
 from omr.scan.comments import draft_shown
 from omr.text.lexicon import flags_from_json
@@ -48,7 +49,8 @@ from omr.web.ids import db_id
 from omr.web.throttle import LoginThrottled
 
 STATUS_LABELS = {OK: "hợp lệ", BLANK: "để trống", MULTIPLE: "nhiều ô được đánh dấu",
-                 "ambiguous": "không chắc chắn", "invalid": "ngày không hợp lệ", "missing_page": "thiếu trang"}
+                 "ambiguous": "không chắc chắn", "invalid": "ngày không hợp lệ", "missing_page": "thiếu trang",
+                 INVALID_MULTIPLE: INVALID_MULTIPLE_TEXT.lower()}
 # responses.flags as a reviewer reads them (issue #14)
 FLAG_LABELS = {"serial_conflict": "hai tờ trùng số phiếu, chờ quyết định",
                "pages_lost": "trang thiếu đã được xác nhận là mất",
@@ -237,6 +239,11 @@ def _parse_answer(question: Question, form) -> tuple[object, str]:
     action = form.get("action", "")
     if action == "blank":
         return ([] if question.type == "multiple" else None), BLANK
+    if action == "invalid":
+        # Two or more boxes really ticked on a one-answer question: no value, and not a blank either.
+        if not question.single_answer:
+            raise review.ReviewError("Chỉ câu chọn một đáp án mới có thể ghi «không hợp lệ (đánh nhiều ô)».")
+        return None, INVALID_MULTIPLE
     if question.type == "date":
         text = (form.get("date") or "").strip()
         try:

@@ -54,6 +54,11 @@
       if (hint) { hint.classList.add("attention"); hint.setAttribute("role", "alert"); }
       return;
     }
+    if (e.key === "Insert") {  // two boxes really ticked on a one-answer question: not valid, not blank
+      var invalid = document.getElementById("invalid");
+      if (invalid) { e.preventDefault(); submitWith(invalid); }
+      return;
+    }
     if (e.key === "Delete" || e.key === "Backspace") {
       var blank = document.getElementById("blank");
       if (blank) { e.preventDefault(); submitWith(blank); }
