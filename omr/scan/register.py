@@ -454,22 +454,43 @@ def _scored(grey: np.ndarray, candidates: list, features: PageFeatures, memo: di
 
 
 def _by_anchors(grey: np.ndarray, candidates: list, memo: dict) -> tuple[PinnedMatch, str] | None:
-    """:func:`match_pinned` without any feature work, or None: every candidate is placed by its printed
-    anchors alone (sheet outline, corner markers, or the whole image: what OMRChecker itself does) and
-    verified by :func:`similarity`. Taken only when every candidate has anchors that were found, so each
-    one's similarity is known and the certainty compares like with like, and the best is
-    :func:`_sure` by similarity (``IDENTIFY_SURE_SIMILARITY``: above what another form placed by its
-    outline reaches). Else the features decide (a photo whose outline is lost, a misplaced anchor)."""
-    scored = []
+    """:func:`match_pinned` with feature work only for the forms that look like the page, or None: every
+    candidate is first placed by its printed anchors alone (sheet outline, corner markers, or the whole
+    image: what OMRChecker itself does) and verified by :func:`similarity`. Taken only when every candidate has printed anchors (a template
+    registered by features alone needs them), so each one's similarity is known and the certainty
+    compares like with like, and the best, placed by its own anchors, is :func:`_sure` by similarity
+    (``IDENTIFY_SURE_SIMILARITY``: above what another form placed by its outline reaches). Else the
+    features decide (a photo whose outline is lost, a misplaced anchor)."""
+    scored, whole_image = [], set()
     for layout, page in candidates:
         if page.pinned.get("anchor", "features") == "features":
             return None
         found = _register_once(grey, page.pinned, None, memo, by_features=False)
         if found is None:
-            return None
+            # Its outline or markers not on this page (a flat scan of another form): scored as
+            # OMRChecker would place it, on the whole image, only to weigh it as the runner-up.
+            reference = load_reference(page.pinned["_reference_path"])
+            found = anchor_registration(grey, {"anchor": "none"}, (reference.shape[1], reference.shape[0]))
+            found.similarity = similarity(grey, reference, found.homography)
+            whole_image.add(id(page))
         scored.append((found.similarity, layout, page, found))
-    if not scored or max(item[0] for item in scored) < T.IDENTIFY_SURE_SIMILARITY:
+    if not scored:
         return None
+    best = max(scored, key=lambda item: item[0])
+    if best[0] < T.IDENTIFY_SURE_SIMILARITY or id(best[2]) in whole_image:
+        return None
+    # The page is read with the registration the full path would give (a shift of 0.2 px flips a
+    # borderline bubble on UmarFarootAPS's blurred scan), and every candidate that looks like the page
+    # at all (PINNED_MIN_SIMILARITY: one blank imported twice, two templates of one printed sheet) is
+    # registered in full too, so the certainty weighs it as before; other forms keep their anchors'
+    # score (below 0.15 by features too) and cost no feature matching.
+    features = None
+    for index, (score, layout, page, found) in enumerate(scored):
+        if score >= T.PINNED_MIN_SIMILARITY and id(page) not in whole_image:
+            features = features or page_features(grey)
+            full = _register_once(grey, page.pinned, features, memo)
+            if full is not None:
+                scored[index] = (full.similarity, layout, page, full)
     return _best_of(scored)
 
 
