@@ -456,11 +456,13 @@ def _scored(grey: np.ndarray, candidates: list, features: PageFeatures, memo: di
 def _by_anchors(grey: np.ndarray, candidates: list, memo: dict) -> tuple[PinnedMatch, str] | None:
     """:func:`match_pinned` with feature work only for the forms that look like the page, or None: every
     candidate is first placed by its printed anchors alone (sheet outline, corner markers, or the whole
-    image: what OMRChecker itself does) and verified by :func:`similarity`. Taken only when every candidate has printed anchors (a template
-    registered by features alone needs them), so each one's similarity is known and the certainty
-    compares like with like, and the best, placed by its own anchors, is :func:`_sure` by similarity
-    (``IDENTIFY_SURE_SIMILARITY``: above what another form placed by its outline reaches). Else the
-    features decide (a photo whose outline is lost, a misplaced anchor)."""
+    image: what OMRChecker itself does) and verified by :func:`similarity`. Taken only when every
+    candidate has printed anchors (a template registered by features alone needs them), so each one's
+    similarity is known and the certainty compares like with like, and the best, placed by its own
+    anchors, is :func:`_sure` by similarity (``IDENTIFY_SURE_SIMILARITY``: above what another form placed
+    by its outline reaches). Else the features decide (a photo whose outline is lost, a misplaced
+    anchor). ``grey``: (h, w) uint8 page; ``candidates``: (layout, page) pairs; ``memo``: registrations
+    made for this page, by (reference pixels, anchors, by features)."""
     scored, whole_image = [], set()
     for layout, page in candidates:
         if page.pinned.get("anchor", "features") == "features":
