@@ -321,6 +321,36 @@ def test_a_photo_the_quick_ranking_misjudges_still_finds_its_own_form(all_sample
     assert len(registered) > 3
 
 
+@needs_samples
+def test_a_sheet_placed_by_its_anchors_is_feature_matched_only_to_its_own_form(all_samples_catalogue,
+                                                                             monkeypatch):
+    # Shamanth's flat scan fills its image (the template's anchor): that placing alone looks like its
+    # reference, so only its own form is matched by features (the runner-up, another form, is not),
+    # and the page reads exactly as when every shortlisted form is matched by features.
+    from omr import tuning
+    from omr.scan import register
+
+    sheet = SAMPLES / "community" / "Shamanth" / "omr_sheet_01.png"
+    matched = []
+    original = register.register_features
+
+    def counted(grey, reference_path, *args, **kwargs):
+        if not kwargs.get("limit"):
+            matched.append(reference_path)
+        return original(grey, reference_path, *args, **kwargs)
+
+    monkeypatch.setattr(register, "register_features", counted)
+    fast, _ = _read_counting_registrations(monkeypatch, all_samples_catalogue, sheet)
+    assert "shamanth" in fast.form_id and len(matched) == 1 and "shamanth" in matched[0]
+    monkeypatch.setattr(tuning, "IDENTIFY_ANCHORS_FIRST", False)
+    matched.clear()
+    slow, _ = _read_counting_registrations(monkeypatch, all_samples_catalogue, sheet)
+    assert len(matched) >= 2  # the shortlist's runner-up too
+    assert [(q.question, q.value, q.status) for q in fast.questions] == \
+        [(q.question, q.value, q.status) for q in slow.questions]
+    assert fast.homography == slow.homography
+
+
 # --- customLabels joined on export (#16, item 5) -----------------------------------------------------
 
 # OMRChecker's own joined values for these sheets (expected_reads.ambr, its maintainers' snapshot).

@@ -79,7 +79,9 @@ def ring_search(ink: PageInk, boxes: list[Checkbox]) -> BoxSearch:
         windows.append(BoxWindow(x0, y0, grey, paper, ink.black_ratio))
         if grey.shape != (height, width):
             continue
-        kernel = kernels.setdefault((bw, bh), ring_kernel(bw, bh, band))
+        kernel = kernels.get((bw, bh))
+        if kernel is None:  # one kernel per bubble size (not setdefault: it would build one per bubble)
+            kernel = kernels[(bw, bh)] = ring_kernel(bw, bh, band)
         scores = cv2.matchTemplate(grey.astype(np.float32), kernel, cv2.TM_CCORR)
         _, top, _, (mx, my) = cv2.minMaxLoc(scores)
         top /= paper * (1.0 - ink.black_ratio)

@@ -17,6 +17,7 @@ set aside. All functions take grey ``uint8`` images.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -59,6 +60,15 @@ def load_reference(path: str) -> np.ndarray:
     if image is None:
         raise TemplateError(f"Không đọc được ảnh mẫu trắng: {path}")
     return image
+
+
+@lru_cache(maxsize=64)
+def reference_digest(path: str) -> str:
+    """A digest of the reference image's pixels: two templates made from one blank (OMRChecker's
+    sample2 and answer-key/weighted-answers) share it, and a page registered to one is registered
+    to the other (:func:`match_pinned` registers each distinct reference once per page)."""
+    image = load_reference(path)
+    return hashlib.sha1(image.tobytes() + repr(image.shape).encode()).hexdigest()
 
 
 @lru_cache(maxsize=32)
@@ -244,7 +254,24 @@ def find_markers(grey: np.ndarray, marker: np.ndarray, width_ratio: float) -> np
     return np.array(best[1]) / scale
 
 
-def _markers_on_sheet(grey: np.ndarray, marker: np.ndarray, ratio: float) -> np.ndarray | None:
+_markers_cache: dict[tuple, tuple[np.ndarray, np.ndarray | None]] = {}
+
+
+def _markers_on_sheet(grey: np.ndarray, marker_path: str, ratio: float) -> np.ndarray | None:
+    """:func:`_find_markers_on_sheet`, once per page image and marker: templates that share one
+    marker image and ratio (three of OMRChecker's samples) ask for the same page's markers."""
+    key = (id(grey), reference_digest(marker_path), ratio)
+    cached = _markers_cache.get(key)
+    if cached is not None and cached[0] is grey:
+        return cached[1]
+    if any(k[0] != id(grey) or v[0] is not grey for k, v in _markers_cache.items()):
+        _markers_cache.clear()  # one page at a time: keep only the latest page's
+    centres = _find_markers_on_sheet(grey, load_reference(marker_path), ratio)
+    _markers_cache[key] = (grey, centres)
+    return centres
+
+
+def _find_markers_on_sheet(grey: np.ndarray, marker: np.ndarray, ratio: float) -> np.ndarray | None:
     """Markers searched on the sheet cut out of the photo (its width is what the ratio refers
     to, as in OMRChecker, which crops the page first); on the whole image if no sheet shows."""
     sheet = find_sheet(grey)
@@ -270,7 +297,7 @@ def anchor_registration(grey: np.ndarray, pinned: dict, canvas: tuple[int, int])
     if anchor == "page":
         quad = find_sheet(grey)
     elif anchor == "markers" and pinned.get("_marker_path"):
-        quad = _markers_on_sheet(grey, load_reference(pinned["_marker_path"]), float(pinned.get("marker_ratio", 17)))
+        quad = _markers_on_sheet(grey, pinned["_marker_path"], float(pinned.get("marker_ratio", 17)))
     else:
         return None
     if quad is None:
@@ -397,15 +424,76 @@ def _by_thumbnail(grey: np.ndarray, pinned_pages: list) -> list:
             if rank < T.IDENTIFY_CANDIDATES or score >= best - T.IDENTIFY_THUMB_KEEP]
 
 
-def _scored(grey: np.ndarray, candidates: list, features: PageFeatures) -> list:
+def _registration_key(pinned: dict, by_features: bool) -> tuple:
+    """What a page's registration to a pinned page depends on: the reference's pixels and its anchors."""
+    anchor = pinned.get("anchor", "features")
+    marker = (reference_digest(pinned["_marker_path"]), float(pinned.get("marker_ratio", 17))) \
+        if anchor == "markers" and pinned.get("_marker_path") else None
+    return reference_digest(pinned["_reference_path"]), anchor, marker, by_features
+
+
+def _register_once(grey: np.ndarray, pinned: dict, features: PageFeatures, memo: dict,
+                   by_features: bool = True) -> Registration | None:
+    """:func:`register_page`, once per page for each distinct reference and anchors (``memo``): one blank
+    imported under two form ids, or a candidate of the first pass met again in the full search."""
+    key = _registration_key(pinned, by_features)
+    if key not in memo:
+        memo[key] = register_page(grey, pinned, features, _NOT_YET if by_features else None)
+    return memo[key]
+
+
+def _scored(grey: np.ndarray, candidates: list, features: PageFeatures, memo: dict) -> list:
     """(similarity, layout, page, registration) of each candidate page that registers (:func:`register_page`:
     printed anchors and features, the better kept)."""
     scored = []
     for layout, page in candidates:
-        found = register_page(grey, page.pinned, features)
+        found = _register_once(grey, page.pinned, features, memo)
         if found is not None:
             scored.append((found.similarity, layout, page, found))
     return scored
+
+
+def _by_anchors(grey: np.ndarray, candidates: list, memo: dict) -> tuple[PinnedMatch, str] | None:
+    """:func:`match_pinned` with feature work only for the forms that look like the page, or None: every
+    candidate is first placed by its printed anchors alone (sheet outline, corner markers, or the whole
+    image: what OMRChecker itself does) and verified by :func:`similarity`. Taken only when every
+    candidate has printed anchors (a template registered by features alone needs them), so each one's
+    similarity is known and the certainty compares like with like, and the best, placed by its own
+    anchors, is :func:`_sure` by similarity (``IDENTIFY_SURE_SIMILARITY``: above what another form placed
+    by its outline reaches). Else the features decide (a photo whose outline is lost, a misplaced
+    anchor). ``grey``: (h, w) uint8 page; ``candidates``: (layout, page) pairs; ``memo``: registrations
+    made for this page, by (reference pixels, anchors, by features)."""
+    scored, whole_image = [], set()
+    for layout, page in candidates:
+        if page.pinned.get("anchor", "features") == "features":
+            return None
+        found = _register_once(grey, page.pinned, None, memo, by_features=False)
+        if found is None:
+            # Its outline or markers not on this page (a flat scan of another form): scored as
+            # OMRChecker would place it, on the whole image, only to weigh it as the runner-up.
+            reference = load_reference(page.pinned["_reference_path"])
+            found = anchor_registration(grey, {"anchor": "none"}, (reference.shape[1], reference.shape[0]))
+            found.similarity = similarity(grey, reference, found.homography)
+            whole_image.add(id(page))
+        scored.append((found.similarity, layout, page, found))
+    if not scored:
+        return None
+    best = max(scored, key=lambda item: item[0])
+    if best[0] < T.IDENTIFY_SURE_SIMILARITY or id(best[2]) in whole_image:
+        return None
+    # The page is read with the registration the full path would give (a shift of 0.2 px flips a
+    # borderline bubble on UmarFarootAPS's blurred scan), and every candidate that looks like the page
+    # at all (PINNED_MIN_SIMILARITY: one blank imported twice, two templates of one printed sheet) is
+    # registered in full too, so the certainty weighs it as before; other forms keep their anchors'
+    # score (below 0.15 by features too) and cost no feature matching.
+    features = None
+    for index, (score, layout, page, found) in enumerate(scored):
+        if score >= T.PINNED_MIN_SIMILARITY and id(page) not in whole_image:
+            features = features or page_features(grey)
+            full = _register_once(grey, page.pinned, features, memo)
+            if full is not None:
+                scored[index] = (full.similarity, layout, page, full)
+    return _best_of(scored)
 
 
 def _sure(found: Registration) -> bool:
@@ -435,15 +523,21 @@ def match_pinned(grey: np.ndarray, layouts) -> tuple[PinnedMatch | None, str]:
                     if page.pinned and "_reference_path" in page.pinned]
     if not pinned_pages:
         return None, "không có mẫu phiếu đăng ký bằng ảnh mẫu"
-    features = page_features(grey)  # once, not once per reference
+    memo: dict = {}  # each distinct reference registered once per page
     first = _by_thumbnail(grey, pinned_pages)
-    scored = _scored(grey, first, features)
+    if T.IDENTIFY_ANCHORS_FIRST:
+        found = _by_anchors(grey, first, memo)
+        if found is not None:
+            return found
+    features = page_features(grey)  # once, not once per reference
+    scored = _scored(grey, first, features, memo)
     if len(first) == len(pinned_pages) or any(_sure(found) for *_, found in scored):
         return _best_of(scored)
-    return _full_search(grey, pinned_pages, features)
+    return _full_search(grey, pinned_pages, features, memo)
 
 
-def _full_search(grey: np.ndarray, pinned_pages: list, features: PageFeatures) -> tuple[PinnedMatch | None, str]:
+def _full_search(grey: np.ndarray, pinned_pages: list, features: PageFeatures,
+                 memo: dict) -> tuple[PinnedMatch | None, str]:
     """:func:`match_pinned` by features against every reference (the page's features computed once)."""
     quick = []
     for layout, page in pinned_pages:
@@ -453,7 +547,7 @@ def _full_search(grey: np.ndarray, pinned_pages: list, features: PageFeatures) -
     scored = []
     listed = shortlist(quick)
     for (layout, page), by_features in listed:
-        found = register_page(grey, page.pinned, features, _NOT_YET if by_features else None)
+        found = _register_once(grey, page.pinned, features, memo, by_features)
         if found is not None:
             scored.append((found.similarity, layout, page, found))
     if not scored or max(item[0] for item in scored) < T.PINNED_MIN_SIMILARITY:
@@ -463,7 +557,7 @@ def _full_search(grey: np.ndarray, pinned_pages: list, features: PageFeatures) -
         scored = [item for item in scored if id(item[2]) in done]
         for layout, page in pinned_pages:
             if id(page) not in done:
-                found = register_page(grey, page.pinned, features)
+                found = _register_once(grey, page.pinned, features, memo)
                 if found is not None:
                     scored.append((found.similarity, layout, page, found))
     return _best_of(scored)
