@@ -37,6 +37,7 @@ from omr.scan.page_geometry import (
 )
 from omr.scan.printed_boxes import flag_unprinted
 from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve_questions
+from omr.scan.duplicates import ink_print, marks_key
 from omr.scan.join import join_pages
 from omr.scan.register import match_pinned, pinned_identity
 
@@ -348,6 +349,9 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
             if q.status in (OK, BLANK):
                 recalibrate(q, AMBIGUOUS)
     result.comments = [read_comment(grey, homography, ink, region, page) for region in page.text_regions]
+    if page.pinned:  # no serial on the paper: a rescan is recognised by its ink (omr.scan.duplicates)
+        result.ink_print = ink_print(ink, result.boxes, [c.region for c in result.comments])
+        result.marks_key = marks_key(result.boxes)
 
 
 # Layout mm -> layout mm of the same sheet turned 180°: the fiducials sit symmetrically on the page.
