@@ -161,3 +161,35 @@ def test_pages_stored_before_have_no_print_and_are_never_compared(store):
     with store.reading() as conn:
         assert conn.execute(sa.select(pages.c.ink_print, pages.c.marks_key)).all() == [(None, None), (None, None)]
     assert not any(POSSIBLE_DUPLICATE in r["flags"] for r in store.responses())
+
+
+def test_the_store_asks_about_a_look_alike_only_within_its_form_page_unit_and_period(store):
+    """Candidates are the same form page with the same inked boxes, in the same unit, from a batch whose
+    collection dates overlap; another respondent's ink is a new sheet; a rejected sheet is no candidate."""
+    from db_fixtures import PAGE1, page_result, record, with_ink
+
+    march = store.ensure_batch("Tháng 3", "2026-03-01", "2026-03-31")
+    march_again = store.ensure_batch("Tháng 3 quét lại", "2026-03-01", "2026-03-31")
+    june = store.ensure_batch("Tháng 6", "2026-06-01", "2026-06-30")
+    assert record(store, march, with_ink(page_result(11, 1, PAGE1, path="a.pdf"), seed=1)) == "new"
+    assert record(store, march_again, with_ink(page_result(12, 1, PAGE1, path="b.pdf"), seed=1, rescan=1)) == "duplicate"
+    # Another hand, the same boxes: a sheet of its own, counted.
+    assert record(store, march_again, with_ink(page_result(13, 1, PAGE1, path="c.pdf"), seed=2)) == "new"
+    # The same ink in another unit, or in a period that does not overlap: not compared.
+    assert record(store, march_again, with_ink(page_result(14, 1, PAGE1, path="d.pdf", unit="30002"), seed=1,
+                                               rescan=2)) == "new"
+    assert record(store, june, with_ink(page_result(15, 1, PAGE1, path="e.pdf"), seed=1, rescan=3)) == "new"
+    flagged = {r["serial"] for r in store.responses() if POSSIBLE_DUPLICATE in r["flags"]}
+    assert flagged == {12}
+    assert store.summary()["possible_duplicates"] == 1
+    with store.reading() as conn:
+        (later,) = [r for r in conn.execute(sa.select(pages.c.serial, pages.c.duplicate_of)) if r.serial == 12]
+        first_id = conn.execute(sa.select(pages.c.id).where(pages.c.serial == 11)).scalar()
+    assert later.duplicate_of == first_id
+    # The person decides sheet 12 is the one to keep: sheet 11 is rejected, and no longer a candidate.
+    by_serial = {r["serial"]: r["id"] for r in store.responses()}
+    completeness.resolve_duplicate(store, by_serial[12], "lan", completeness.KEEP_ONE, keep_id=by_serial[12])
+    flags = {r["serial"]: r["flags"] for r in store.responses()}
+    assert completeness.REJECTED in flags[11] and POSSIBLE_DUPLICATE not in flags[12]
+    assert record(store, march_again, with_ink(page_result(16, 1, PAGE1, path="f.pdf"), seed=1, rescan=4)) \
+        == "duplicate"  # of sheet 12, the one kept

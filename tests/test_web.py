@@ -587,3 +587,27 @@ def test_a_page_from_a_thin_image_is_set_aside_and_its_picture_is_never_a_500(ap
     monkeypatch.setattr(images, "whole_page", broken)
     still = client.get(f"/img/page/{page_id}.png")
     assert still.status_code == 200 and still.mimetype == "image/png"
+
+
+def test_a_possible_rescan_is_shown_beside_the_stored_sheet_and_kept_once(app):
+    """#16: a sheet of a form without serials that looks like another scan of a stored one reaches a
+    person side by side with it; keeping one leaves the sheet counted once."""
+    from db_fixtures import with_ink
+
+    store = _store(app)
+    batch = store.ensure_batch("dot-web-dup")
+    record(store, batch, with_ink(page_result(21, 1, PAGE1, path="first.pdf"), seed=5))
+    record(store, batch, with_ink(page_result(22, 1, PAGE1, path="again.pdf"), seed=5, rescan=1))
+    ids = {r["serial"]: r["id"] for r in store.responses()}
+    client = login(app, "lan")
+    assert re.search(r'id="count-duplicate">1<', _text(client.get("/queue?kind=duplicate")))
+    item_url = client.get("/queue/next?kind=duplicate").headers["Location"]
+    assert item_url.endswith(f"/queue/item/response/{ids[22]}")
+    html = _text(client.get(item_url))
+    assert "Có thể là bản quét lại của một tờ phiếu đã có" in html
+    assert f'id="sheet-{ids[21]}"' in html and f'id="sheet-{ids[22]}"' in html
+    done = client.post(item_url, data={"action": "keep", "keep": str(ids[21]), "csrf_token": _token(client, item_url)})
+    assert done.status_code == 303
+    flags = {r["serial"]: r["flags"] for r in store.responses()}
+    assert flags[22] == ["rejected"] and flags[21] == []
+    assert re.search(r'id="count-duplicate">0<', _text(client.get("/queue")))
