@@ -338,3 +338,26 @@ def test_a_sheet_missing_a_page_is_stated_and_not_counted_as_blanks(store, repo_
     assert report.review["incomplete"] == 1
     out = write_report(report, tmp_path / "report.html")
     assert "Có 1 phiếu giấy thiếu trang" in out.read_text(encoding="utf-8")
+
+
+def test_a_possible_rescan_is_not_counted_and_the_report_says_so(store, repo_root, monkeypatch, tmp_path):
+    """#16: a sheet of a form without serials that looks like another scan of a stored sheet is left out of
+    the figures until a person decides, and the report states how many such sheets wait; once a person
+    keeps both (two respondents), both count."""
+    from db_fixtures import with_ink
+
+    from omr.data import completeness
+
+    monkeypatch.chdir(repo_root)
+    batch = store.ensure_batch("Đợt quý III", "2025-07-01", "2025-09-30")
+    record(store, batch, with_ink(page_result(1, 1, {"A1": "2025-08-01", "B1": "5"}, path="s1.pdf"), seed=3), 1)
+    record(store, batch, with_ink(page_result(2, 1, {"A1": "2025-08-01", "B1": "5"}, path="s1-again.pdf"), seed=3,
+                                  rescan=1), 1)
+    report = build(store, "2025-Q3")
+    assert _question(report, "B1").n_valid == 1 and report.review["possible_duplicates"] == 1
+    out = write_report(report, tmp_path / "report.html")
+    assert "Có 1 phiếu giấy có thể là bản quét lại của phiếu đã có" in out.read_text(encoding="utf-8")
+    later = next(r["id"] for r in store.responses() if r["serial"] == 2)
+    completeness.resolve_duplicate(store, later, "lan", completeness.KEEP_BOTH)
+    report = build(store, "2025-Q3")
+    assert _question(report, "B1").n_valid == 2 and report.review["possible_duplicates"] == 0

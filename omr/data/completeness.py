@@ -36,7 +36,15 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from omr.data.schema import POSSIBLE_DUPLICATE, SERIAL_CONFLICT, pages, response_pages, responses, split_flags
+from omr.data.schema import (
+    POSSIBLE_DUPLICATE,
+    SERIAL_CONFLICT,
+    batches,
+    pages,
+    response_pages,
+    responses,
+    split_flags,
+)
 from omr.errors import OmrError
 
 # responses.flags set by a person (issue #14)
@@ -201,6 +209,19 @@ def resolve_conflict(store, response_id: int, who: str, decision: str, *, keep_i
             g["id"], who, add_flags=() if kept else (REJECTED,), remove_flags=(SERIAL_CONFLICT,),
             serial=new_serial if decision == KEEP_BOTH and g["id"] != keep_id else None,
             reason=reason, expected_flags=g["flags_text"])
+
+
+def awaiting_duplicate_sheets(store) -> list[tuple[int, str | None, object, object]]:
+    """(response id, unit, earliest collection start, latest collection end) of every possible duplicate
+    still waiting for a person: the report says how many of its period are not counted yet."""
+    query = (sa.select(responses.c.id, responses.c.unit, sa.func.min(batches.c.collected_from),
+                       sa.func.max(batches.c.collected_to))
+             .join(response_pages, response_pages.c.response_id == responses.c.id)
+             .join(pages, pages.c.id == response_pages.c.page_id)
+             .join(batches, batches.c.id == pages.c.batch_id)
+             .where(awaiting_duplicate()).group_by(responses.c.id, responses.c.unit))
+    with store.reading() as conn:
+        return [tuple(row) for row in conn.execute(query)]
 
 
 def duplicate_group(conn: sa.Connection, response_id: int) -> list[dict]:

@@ -180,6 +180,12 @@ def compute_rows(conn: sa.Connection, layout: CacheLayout, ids: list[int] | tupl
     if not heads:
         return pa.Table.from_pylist([], schema=_schema())
     heads.sort()
+    # Rows of responses left out above (rejected, possible duplicates) are dropped too: their answers
+    # must not land on another response's row.
+    kept = {h[0] for h in heads}
+    answer_rows = [r for r in answer_rows if r[0] in kept]
+    batch_rows = [r for r in batch_rows if r[0] in kept]
+    comment_rows = [r for r in comment_rows if r[0] in kept]
     response_ids = np.fromiter((h[0] for h in heads), dtype=np.int64, count=len(heads))
     index = pd.Index(response_ids)
     n = len(heads)
