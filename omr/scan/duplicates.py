@@ -9,7 +9,7 @@ respondents is the ink itself: where in the box the cross sits, its arms,
 the handwriting in the writing frames. Another scan of the same paper
 repeats it, up to scanner noise and the remaining alignment error.
 
-The ink print keeps that ink, small and aligned: for each box as the reader
+The ink print keeps that ink, small and aligned: for each inked box as the reader
 located it (layout mm), its ink on a ``DUP_BOX_CELLS`` square grid; for each
 writing frame, its ink on a ``DUP_FRAME_CELLS`` grid. :func:`print_similarity`
 compares two prints of one form page, only where there is ink: the shape of
@@ -48,7 +48,7 @@ def ink_print(ink, boxes, frames) -> bytes:
     """The ink print of an aligned page: bytes, header then uint8 ink cells (0 paper, 255 black).
 
     ``ink`` is the page's :class:`omr.scan.align.PageInk`; ``boxes`` the page's
-    :class:`omr.model.BoxRead` (x, y, w, h mm where the reader found them);
+    :class:`omr.model.BoxRead` (x, y, w, h mm where the reader found them; the empty ones are left out);
     ``frames`` (x, y, w, h) mm of its writing frames. Boxes are taken in
     (question, option) order and frames as given, so two prints of one form
     page line up cell for cell. A box's edge (``DUP_BOX_INSET`` of its size)
@@ -56,6 +56,9 @@ def ink_print(ink, boxes, frames) -> bytes:
     """
     cells = []
     b = T.DUP_BOX_CELLS
+    # Only the inked boxes: prints are compared between pages of one marks_key (the same inked boxes),
+    # and an empty box has no ink to tell two sheets apart. ~1-2 kB a page instead of ~10-20.
+    boxes = [box for box in boxes if box.state != EMPTY]
     for box in sorted(boxes, key=lambda r: (r.question, r.option)):
         dx, dy = box.w * T.DUP_BOX_INSET, box.h * T.DUP_BOX_INSET
         cells.append(_cells(ink.region_mm(box.x + dx, box.y + dy, box.w - 2 * dx, box.h - 2 * dy), (b, b)))
