@@ -853,10 +853,11 @@ DUP_FRAME_CELLS = (12, 48)
 # cell is ~0.4-0.9, paper noise and a photocopy's grey stay under 0.15.
 DUP_INKED = 0.35
 # Two scans of one sheet whose ink prints are at least this alike go to a person as a possible duplicate.
-# Measured (tests/office_fill.py, three office forms from-blank, 200 dpi photocopies, 12 pairs each):
-# another scan of the same paper 0.89-0.99; another respondent crossing exactly the same boxes (the same
-# pen cross, only placed differently: closer than two people's hands) 0.14-0.86. 0.8 keeps every rescan
-# with a margin; the few look-alike sheets above it cost a person one look, never a merged response.
+# Measured (tests/office_fill.py on three office forms of tests/data/office-blanks made by from-blank,
+# 200 dpi photocopies, 4 sheets each: bench/duplicates.py): another scan of the same
+# paper 0.94-0.99 (12 pairs); another respondent given the same answers (the same pen cross, only placed
+# differently: closer than two people's hands) -0.31-0.49 (12 pairs). 0.8 keeps every rescan with a
+# margin; a look-alike sheet above it costs a person one look, never a merged response.
 DUP_MIN_SIMILARITY = 0.8
 # Stored pages compared per new page (the newest with the same form page, inked boxes, unit and
 # period): a rescan follows its first scan within days, and a print comparison is ~50 µs.
