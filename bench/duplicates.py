@@ -55,7 +55,8 @@ def main() -> None:
             seed = 1000 + sheet
             image, truth, _ = office_fill.fill(grey, ppm, boxes, 1, seed)
             again, _, _ = office_fill.fill(grey, ppm, boxes, 1, seed, scan_seed=7)
-            other, _, _ = office_fill.fill(grey, ppm, boxes, 1, seed + 500, answers={q: truth.get(q) for q in questions})
+            same = {q: truth.get(q) for q in questions}
+            other, _, _ = office_fill.fill(grey, ppm, boxes, 1, seed + 500, answers=same)
             first = read(image)
             rescans.append((name, print_similarity(first, read(again))))
             others.append((name, print_similarity(first, read(other))))

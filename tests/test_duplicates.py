@@ -175,7 +175,8 @@ def test_the_store_asks_about_a_look_alike_only_within_its_form_page_unit_and_pe
     march_again = store.ensure_batch("Tháng 3 quét lại", "2026-03-01", "2026-03-31")
     june = store.ensure_batch("Tháng 6", "2026-06-01", "2026-06-30")
     assert record(store, march, with_ink(page_result(11, 1, PAGE1, path="a.pdf"), seed=1)) == "new"
-    assert record(store, march_again, with_ink(page_result(12, 1, PAGE1, path="b.pdf"), seed=1, rescan=1)) == "duplicate"
+    rescan = with_ink(page_result(12, 1, PAGE1, path="b.pdf"), seed=1, rescan=1)
+    assert record(store, march_again, rescan) == "duplicate"
     # Another hand, the same boxes: a sheet of its own, counted.
     assert record(store, march_again, with_ink(page_result(13, 1, PAGE1, path="c.pdf"), seed=2)) == "new"
     # The same ink in another unit, or in a period that does not overlap: not compared.

@@ -278,7 +278,7 @@ def format_report(report: ScanReport, summary: dict) -> str:
     lines = [
         f"Số trang trong các tệp: {report.pages_seen}"
         + (f" (trong đó {report.pages_skipped_done} trang đã đọc từ lần trước, bỏ qua)" if report.pages_skipped_done else ""),
-        f"Trang đọc được lần này: {report.outcomes['new'] + report.outcomes['conflict'] + report.outcomes['duplicate']}",
+        f"Trang đọc được lần này: {sum(report.outcomes[k] for k in ('new', 'conflict', 'duplicate'))}",
     ]
     if report.images_split:
         lines.append(f"Ảnh chứa hai trang phiếu (mỗi nửa ảnh đọc thành một trang): {report.images_split}")
