@@ -141,7 +141,8 @@ def test_figures_match_the_hand_calculation(dataset):
     h2 = report.yesno.set_index("question").loc["H2"]
     assert (h2.yes, h2.no, h2.pct_yes) == (1, 1, 50.0)
     assert report.date_sources == {"form": 3, "batch": 1, "online": 1}
-    assert report.review == {"answers": 1, "comments": 1, "incomplete": 0} and report.awaiting_review == 2
+    assert report.review == {"answers": 1, "comments": 1, "incomplete": 0, "possible_duplicates": 0}
+    assert report.awaiting_review == 2
     # Flagged: the online text and the pending paper draft; "Không có tiêu cực" is praise.
     flags = {f["field"]: f for f in report.flags}
     assert set(flags) == {"H3", "H4"}
