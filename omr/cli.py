@@ -522,7 +522,9 @@ def cmd_scan(args) -> int:
         print(f"Đợt quét «{batch}» — cơ sở dữ liệu {store.url}")
         print(format_report(report, store.summary()))
         if done:
-            print(f"Thời gian: {elapsed:.1f} giây ({done / elapsed:.1f} trang/giây)")
+            from omr.text.numbers import vn_decimal
+
+            print(f"Thời gian: {vn_decimal(elapsed, 1)} giây ({vn_decimal(done / elapsed, 1)} trang/giây)")
     return 0 if not report.file_errors else 5
 
 

@@ -870,3 +870,26 @@ EDITOR_DRAFT_KEEP_DAYS = 7
 # of 2,263 (42 %), the UTF-8 original none. An URL's "?id=" or two in answers stay far under these bounds.
 LOST_LETTERS_MIN_WORDS = 3
 LOST_LETTERS_MIN_SHARE = 0.02
+
+# --- another scan of a stored sheet of a form without serials (omr.scan.duplicates, #16) ---
+# Each box's ink on a 10 x 10 grid: a box of 4-5 mm gives ~0.4 mm cells, finer than where two
+# respondents' crosses differ (the arms, the centre, ~1 mm) and coarser than what a rescan's
+# remaining alignment error moves (median residual ~0.1-0.2 mm).
+DUP_BOX_CELLS = 10
+# The outer 12 % of a box is left out: its printed outline is on every sheet, not the respondent's ink.
+DUP_BOX_INSET = 0.12
+# A writing frame's ink on 12 x 48 cells (rows x columns): handwriting lines and their words, not strokes.
+DUP_FRAME_CELLS = (12, 48)
+# A box or frame counts when a cell reaches this ink (0 paper, 1 black): a pen stroke averaged into a
+# cell is ~0.4-0.9, paper noise and a photocopy's grey stay under 0.15.
+DUP_INKED = 0.35
+# Two scans of one sheet whose ink prints are at least this alike go to a person as a possible duplicate.
+# Measured (tests/office_fill.py on three office forms of tests/data/office-blanks made by from-blank,
+# 200 dpi photocopies, 4 sheets each: bench/duplicates.py): another scan of the same
+# paper 0.94-0.99 (12 pairs); another respondent given the same answers (the same pen cross, only placed
+# differently: closer than two people's hands) -0.31-0.49 (12 pairs). 0.8 keeps every rescan with a
+# margin; a look-alike sheet above it costs a person one look, never a merged response.
+DUP_MIN_SIMILARITY = 0.8
+# Stored pages compared per new page (the newest with the same form page, inked boxes, unit and
+# period): a rescan follows its first scan within days, and a print comparison is ~50 µs.
+DUP_MAX_CANDIDATES = 500

@@ -119,3 +119,36 @@ def record(store, batch_id: int, result: PageResult, pages_expected: int | None 
 # A page 1 and a page 2 of the default form, as dictionaries of answers.
 PAGE1 = {"A1": "2026-03-05", "A2": "1", "A3": "2", "B1": "5", "B2": "4", "C1": "KYK"}
 PAGE2 = {"D1": "5", "E1": "2", "H1": "4", "H2": "N"}
+
+
+def with_ink(result: PageResult, seed: int, rescan: int = 0) -> PageResult:
+    """``result`` as a page of a form without serials: its ink print and inked boxes (omr.scan.duplicates).
+
+    Each box and frame holds a stroke drawn from ``seed`` (one respondent's hand); ``rescan`` > 0 adds
+    scanner noise and a slight shift, as the same paper scanned again gives.
+    """
+    import numpy as np
+
+    from omr.scan.duplicates import ink_print, marks_key
+
+    class _Ink:
+        def __init__(self):
+            self.n = 0
+
+        def region_mm(self, x, y, w, h):
+            self.n += 1
+            rng = np.random.default_rng([seed, self.n])
+            size = 40
+            ink = np.zeros((size, size), np.float32)
+            a, b = rng.integers(4, size - 4, 2), rng.integers(4, size - 4, 2)
+            for t in np.linspace(0.0, 1.0, 80):
+                px, py = (a + (b - a) * t).astype(int)
+                ink[max(py - 2, 0):py + 2, max(px - 2, 0):px + 2] = 0.9
+            if rescan:
+                noise = np.random.default_rng([seed, self.n, rescan])
+                ink = np.roll(ink, 1, axis=1) + noise.normal(0, 0.03, ink.shape).astype(np.float32)
+            return np.clip(ink, 0, 1)
+
+    result.ink_print = ink_print(_Ink(), result.boxes, [])
+    result.marks_key = marks_key(result.boxes)
+    return result

@@ -30,10 +30,12 @@ def template_boxes(template_path: Path):
 
 
 def fill(grey: np.ndarray, ppm: float, boxes, page_no: int, seed: int, erase: int = 0,
-         answers: dict[str, str | None] | None = None):
+         answers: dict[str, str | None] | None = None, scan_seed: int | None = None):
     """A filled copy of a blank page: returns (image, truth {question: code or None},
     whited-out boxes {question: code}). ``answers`` chooses the code crossed (None: left blank) for
-    the questions it names; the others are answered at random."""
+    the questions it names; the others are answered at random. ``scan_seed`` scans the same filled
+    paper again (another turn, scale and noise): the same ``seed`` with another ``scan_seed`` is the
+    operator rescanning one sheet."""
     rng = np.random.default_rng(seed)
     page = grey.copy()
     by_question: dict[str, list] = {}
@@ -75,7 +77,7 @@ def fill(grey: np.ndarray, ppm: float, boxes, page_no: int, seed: int, erase: in
             cv2.line(page, (int((cx - arm) * ppm), int((cy - sx * arm) * ppm)),
                      (int((cx + arm) * ppm), int((cy + sx * arm) * ppm)), 25, thickness, cv2.LINE_AA)
         truth[qid] = code
-    return photocopy(page, rng), truth, erased
+    return photocopy(page, rng if scan_seed is None else np.random.default_rng([seed, scan_seed])), truth, erased
 
 
 def photocopy(page: np.ndarray, rng) -> np.ndarray:

@@ -82,3 +82,31 @@ def test_declared_count_beyond_the_tree_still_gives_no_phantom_pages(tmp_path):
     path.write_bytes(_pages_pdf(2, ["3 0 R", "4 0 R"], count=7))
     pages = list(iter_pages(path))
     assert _bar_pages(pages) == [1, 2] and all(p.error is None for p in pages)
+
+
+def test_flat_broken_page_in_a_file_whose_page_tree_lost_an_entry_is_named_broken_not_blank(tmp_path):
+    """qpdf dropped a /Kids entry, so its page list no longer lines up with pdfium's positions; a page that
+    is drawn flat white because its image is missing from its resources must still be named broken:
+    set aside as "blank", the sheet's answers would be lost without a word."""
+    kids = [f"{3 + i} 0 R" for i in range(4)]
+    kids[1] = "0 0 R"  # the entry qpdf drops
+    pdf = _pages_pdf(4, kids)
+    # Page 3 paints an image its /Resources do not hold: pdfium draws nothing, the page comes out white.
+    pdf = pdf.replace(b"0 g 0 0 150 842 re f", b"q 595 0 0 842 0 0 cm /Im0 Do Q")
+    pdf = pdf_file([obj for obj in _objects(pdf)])
+    path = tmp_path / "badkid-flat.pdf"
+    path.write_bytes(pdf)
+    pages = list(iter_pages(path))
+    assert [p.index for p in pages] == [0, 1, 2, 3]
+    assert pages[0].error is None and pages[3].error is None  # the good pages are read
+    assert pages[1].error is not None  # the null entry
+    flat = pages[2]
+    assert flat.image is None and flat.error is not None, "a broken page drawn flat must not look like a blank page"
+    assert "badkid-flat.pdf, trang 3" in flat.error.message and "hỏng" in flat.error.message
+
+
+def _objects(pdf: bytes) -> list[bytes]:
+    """The bodies of the numbered objects of a PDF written by ``pdf_file`` (to rewrite one and its offsets)."""
+    import re
+
+    return [m.group(1) for m in re.finditer(rb"\d+ 0 obj\n(.*?)\nendobj", pdf, re.S)]

@@ -144,9 +144,11 @@ def test_the_upgraded_legacy_database_matches_the_declared_schema(legacy_copy):
 _KEPT_TABLES = ("pages", "boxes", "responses", "response_pages", "answers", "comments", "changes")
 
 
-def _table_rows(conn: sa.Connection, table: str) -> list[tuple]:
-    """Every row of ``table`` by id, without the ``part`` column (absent before 0004)."""
-    columns = [c["name"] for c in sa.inspect(conn).get_columns(table) if c["name"] != "part"]
+def _table_rows(conn: sa.Connection, table: str, leave_out: tuple[str, ...] = ("part", "marks_key", "ink_print")
+                ) -> list[tuple]:
+    """Every row of ``table`` by id, without the columns ``leave_out`` (``part`` is absent before 0004,
+    ``marks_key`` and ``ink_print`` before 0005)."""
+    columns = [c["name"] for c in sa.inspect(conn).get_columns(table) if c["name"] not in leave_out]
     quoted = ", ".join(f'"{c}"' for c in columns)
     return [tuple(r) for r in conn.execute(sa.text(f'SELECT {quoted} FROM "{table}" ORDER BY id'))]
 
@@ -221,7 +223,7 @@ def test_0006_recomputes_online_fingerprints_and_keeps_every_row(store_url, repo
             expected = dict(conn.execute(sa.text("SELECT id, content_sha FROM responses")).all())
         with engine.connect() as conn:
             with conn.begin():
-                command.downgrade(migrate.alembic_config(conn), "0004")
+                command.downgrade(migrate.alembic_config(conn), "0005")
                 conn.execute(sa.text("UPDATE responses SET content_sha = 'old-' || id, answers_sha = 'old'"))
         with engine.connect() as conn:
             before = {t: _table_rows(conn, t) for t in ("answers", "changes", "import_files")}
@@ -250,3 +252,44 @@ def test_online_answers_of_a_database_written_before_migrations_are_not_imported
                  "--mapping", str(folder / "google-forms-vi.mapping.yaml"),
                  "--rejects", str(tmp_path / "r.csv")]) == 0
     assert len(_rows(legacy_copy)["responses"]) == before
+
+
+# --- 0005: pages.marks_key, pages.ink_print (another scan of a sheet without serials, #16) ---------
+
+
+def test_0005_keeps_every_row_and_old_pages_are_never_compared(store_url):
+    """A database at 0004 holding read pages (one of a pinned form with its ink print), a set-aside page,
+    a person's answer and a serial conflict upgrades with every row of every table kept; pages stored
+    before carry no print and no key, so none of them is ever called a duplicate."""
+    from omr.data.schema import POSSIBLE_DUPLICATE
+
+    with open_store(store_url) as store:
+        batch = store.ensure_batch("đợt 1")
+        record(store, batch, page_result(7, 1, PAGE1, path="a.pdf"))
+        record(store, batch, page_result(7, 2, PAGE2, path="a.pdf", index=1))
+        record(store, batch, page_result(7, 1, {**PAGE1, "B1": "2"}, path="b.pdf"))  # a serial conflict
+        record(store, batch, set_aside_result("blank", path="a.pdf", index=2))
+        response = next(iter(store.responses()))
+        store.set_answer(response["id"], "B2", "3", set_by="lan", reason="sửa theo phiếu")
+        engine = store._engine
+        with engine.connect() as conn:
+            if store.backend == "sqlite":
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            with conn.begin():
+                command.downgrade(migrate.alembic_config(conn), "0004")
+        with engine.connect() as conn:
+            assert not {"marks_key", "ink_print"} & {c["name"] for c in sa.inspect(conn).get_columns("pages")}
+            before = {t: _table_rows(conn, t, ("marks_key", "ink_print")) for t in _KEPT_TABLES}
+            flags_before = conn.execute(sa.text("SELECT id, flags FROM responses ORDER BY id")).all()
+        assert len(before["pages"]) == 4 and before["answers"] and before["changes"]
+        store.upgrade_schema(backup_dir=Path(store_url).parent if "://" not in store_url else None)
+        assert store.schema_revision() == migrate.head_revision()
+        with engine.connect() as conn:
+            after = {t: _table_rows(conn, t, ("marks_key", "ink_print")) for t in _KEPT_TABLES}
+            prints = conn.execute(sa.select(pages.c.marks_key, pages.c.ink_print)).all()
+            flags_after = conn.execute(sa.text("SELECT id, flags FROM responses ORDER BY id")).all()
+        assert after == before and flags_after == flags_before
+        assert set(prints) == {(None, None)}
+        # A new page of the same sheet after the upgrade: recorded as before, not taken for a duplicate.
+        assert record(store, batch, page_result(7, 2, PAGE2, path="c.pdf")) == "rescan"
+        assert not any(POSSIBLE_DUPLICATE in r["flags"] for r in store.responses())

@@ -141,7 +141,8 @@ def test_figures_match_the_hand_calculation(dataset):
     h2 = report.yesno.set_index("question").loc["H2"]
     assert (h2.yes, h2.no, h2.pct_yes) == (1, 1, 50.0)
     assert report.date_sources == {"form": 3, "batch": 1, "online": 1}
-    assert report.review == {"answers": 1, "comments": 1, "incomplete": 0} and report.awaiting_review == 2
+    assert report.review == {"answers": 1, "comments": 1, "incomplete": 0, "possible_duplicates": 0}
+    assert report.awaiting_review == 2
     # Flagged: the online text and the pending paper draft; "Không có tiêu cực" is praise.
     flags = {f["field"]: f for f in report.flags}
     assert set(flags) == {"H3", "H4"}
@@ -397,3 +398,26 @@ def test_the_overall_index_row_names_the_groups_it_averages_and_h1_stands_beside
     page = write_report(report, tmp_path / "r.html").read_text(encoding="utf-8")
     assert label in page and "Đối chiếu – câu H1" in page and note in page
     assert page.index(label) < page.index("Đối chiếu – câu H1")
+
+
+def test_a_possible_rescan_is_not_counted_and_the_report_says_so(store, repo_root, monkeypatch, tmp_path):
+    """#16: a sheet of a form without serials that looks like another scan of a stored sheet is left out of
+    the figures until a person decides, and the report states how many such sheets wait; once a person
+    keeps both (two respondents), both count."""
+    from db_fixtures import with_ink
+
+    from omr.data import completeness
+
+    monkeypatch.chdir(repo_root)
+    batch = store.ensure_batch("Đợt quý III", "2025-07-01", "2025-09-30")
+    record(store, batch, with_ink(page_result(1, 1, {"A1": "2025-08-01", "B1": "5"}, path="s1.pdf"), seed=3), 1)
+    record(store, batch, with_ink(page_result(2, 1, {"A1": "2025-08-01", "B1": "5"}, path="s1-again.pdf"), seed=3,
+                                  rescan=1), 1)
+    report = build(store, "2025-Q3")
+    assert _question(report, "B1").n_valid == 1 and report.review["possible_duplicates"] == 1
+    out = write_report(report, tmp_path / "report.html")
+    assert "Có 1 phiếu giấy có thể là bản quét lại của phiếu đã có" in out.read_text(encoding="utf-8")
+    later = next(r["id"] for r in store.responses() if r["serial"] == 2)
+    completeness.resolve_duplicate(store, later, "lan", completeness.KEEP_BOTH)
+    report = build(store, "2025-Q3")
+    assert _question(report, "B1").n_valid == 2 and report.review["possible_duplicates"] == 0

@@ -110,3 +110,38 @@ def test_a_page_matching_no_form_is_told_once_with_a_decimal_comma():
     assert line == ("  - khac.png, trang 1: không khớp mẫu phiếu nào (phiếu không có dấu định vị của omr; "
                     "giống nhất: mau-a v1 trang 1, độ tương đồng 0,00)")
     assert line.count("không khớp mẫu phiếu nào") == 1
+
+
+def test_a_pinned_match_with_no_rival_claims_no_certainty_and_the_read_says_how_sure_it_is():
+    """One template tried (the editor's try-on): the margin over a runner-up is no probability, so a low
+    similarity is never shown next to "độ chắc chắn 100%"; the certainty shown is the reads' own,
+    capped by their status (a question to review is never 100 %)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from omr.model import AMBIGUOUS, OK, PageResult, PageSource, QuestionRead
+    from omr.scan.page import read_certainty_text
+    from omr.scan.register import PinnedMatch, Registration, pinned_identity
+
+    layout = SimpleNamespace(form_id="mau-a", version=1)
+    match = PinnedMatch(layout, SimpleNamespace(number=1), np.eye(3), Registration(np.eye(3), "features",
+                                                                                   similarity=0.31), 1.0)
+    result = PageResult(PageSource("a.png", 0, "ab" * 32))
+    pinned_identity(result, match)
+    assert "100%" not in result.detail and "0,31" in result.detail and "thấp" in result.detail
+    result.questions = [QuestionRead("Q1", "1", OK, 0.995), QuestionRead("Q2", None, AMBIGUOUS, 1.0)]
+    text = read_certainty_text(result)
+    assert "câu Q2" in text and "100%" not in text
+    # With a rival form page, the margin is told as a margin, with a decimal comma under 10 %.
+    match.runner_up, match.certainty = "mau-b v1 trang 1 (0,30)", 0.032
+    pinned_identity(result, match)
+    assert "hơn mẫu kế tiếp 3,2%: mau-b v1 trang 1 (0,30)" in result.detail
+
+
+def test_numbers_shown_in_vietnamese_take_a_decimal_comma():
+    from omr.text.numbers import vn_decimal, vn_number, vn_percent
+
+    assert (vn_decimal(12.345, 1), vn_decimal(-0.04, 1)) == ("12,3", "0,0")
+    assert (vn_number(1.5), vn_number(30.0)) == ("1,5", "30")
+    assert (vn_percent(0.999), vn_percent(0.05), vn_percent(0.0)) == ("100%", "5,0%", "0,0%")

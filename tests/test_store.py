@@ -169,12 +169,12 @@ def test_summary_counts_one_batch_and_the_whole_database(store):
     assert store.summary() == {
         "pages": 8, "pages_read": 7, "pages_set_aside": {"no_form": 1},
         "responses": 4, "responses_paper": 4, "responses_complete": 2, "answers_to_review": 2,
-        "duplicates": 1, "conflicts": 1, "responses_in_conflict": 2,
+        "duplicates": 1, "conflicts": 1, "responses_in_conflict": 2, "possible_duplicates": 0,
     }
     assert store.summary(march) == {
         "pages": 4, "pages_read": 3, "pages_set_aside": {"no_form": 1},
         "responses": 2, "responses_paper": 2, "responses_complete": 2, "answers_to_review": 2,
-        "duplicates": 0, "conflicts": 0, "responses_in_conflict": 0,
+        "duplicates": 0, "conflicts": 0, "responses_in_conflict": 0, "possible_duplicates": 0,
     }
     # April holds a page of sheet 2, so that response counts for April too.
     april_summary = store.summary(april)

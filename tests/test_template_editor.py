@@ -192,7 +192,7 @@ def test_every_field_of_an_edit_is_checked(drafted):
     assert "nằm ngoài trang" in problems(bad)
     bad = edit_of(state)
     bad["questions"][0]["options"][0]["w"] = 0.5
-    assert "từ 1.5 đến 30 mm" in problems(bad)
+    assert "từ 1,5 đến 30 mm (đang là 0,5 ×" in problems(bad)  # decimal commas, as Vietnamese writes them
     bad = edit_of(state)
     bad["questions"][0]["options"][0]["y"] = float("nan")
     response = client.post(state["save_url"], data=json.dumps(bad).replace("NaN", "1e999"),
@@ -345,6 +345,13 @@ def test_a_filled_scan_is_tried_and_nothing_is_stored(app, drafted):
         elif status == "blank":
             assert truth[qid] is None
     assert html.count('class="read-box') == 7
+    # The certainty shown is each read's own probability: a question not read as sure is never at 100 %.
+    shown_conf = re.findall(r'<tr class="status-(\w+)">.*?<td class="confidence">(.*?)</td>', html, re.S)
+    assert len(shown_conf) == 3 and all(c.endswith("%") for _, c in shown_conf)
+    assert all(c != "100%" for status, c in shown_conf if status not in ("ok", "blank"))
+    told = re.search(r"độ chắc chắn của lần đọc: thấp nhất ([\d,]+%) \(câu (\w+)\)", html)
+    assert told and told.group(1) == dict((q, c) for q, c in re.findall(
+        r'<strong>(\w+)</strong>.*?<td class="confidence">(.*?)</td>', html, re.S))[told.group(2)]
     with app.extensions["omr_store"].reading() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(pages)).scalar() == 0
         assert conn.execute(sa.select(sa.func.count()).select_from(responses)).scalar() == 0

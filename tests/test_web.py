@@ -636,3 +636,27 @@ def test_two_boxes_really_ticked_are_recorded_invalid_never_as_a_skipped_questio
                                                   "csrf_token": _token(reviewer, date_url)}, follow_redirects=True))
     assert "Chỉ câu chọn một đáp án" in refused
     assert review.load_item(store, f"answer:{date_id}").data["status"] != INVALID_MULTIPLE
+
+
+def test_a_possible_rescan_is_shown_beside_the_stored_sheet_and_kept_once(app):
+    """#16: a sheet of a form without serials that looks like another scan of a stored one reaches a
+    person side by side with it; keeping one leaves the sheet counted once."""
+    from db_fixtures import with_ink
+
+    store = _store(app)
+    batch = store.ensure_batch("dot-web-dup")
+    record(store, batch, with_ink(page_result(21, 1, PAGE1, path="first.pdf"), seed=5))
+    record(store, batch, with_ink(page_result(22, 1, PAGE1, path="again.pdf"), seed=5, rescan=1))
+    ids = {r["serial"]: r["id"] for r in store.responses()}
+    client = login(app, "lan")
+    assert re.search(r'id="count-duplicate">1<', _text(client.get("/queue?kind=duplicate")))
+    item_url = client.get("/queue/next?kind=duplicate").headers["Location"]
+    assert item_url.endswith(f"/queue/item/response/{ids[22]}")
+    html = _text(client.get(item_url))
+    assert "Có thể là bản quét lại của một tờ phiếu đã có" in html
+    assert f'id="sheet-{ids[21]}"' in html and f'id="sheet-{ids[22]}"' in html
+    done = client.post(item_url, data={"action": "keep", "keep": str(ids[21]), "csrf_token": _token(client, item_url)})
+    assert done.status_code == 303
+    flags = {r["serial"]: r["flags"] for r in store.responses()}
+    assert flags[22] == ["rejected"] and flags[21] == []
+    assert re.search(r'id="count-duplicate">0<', _text(client.get("/queue")))

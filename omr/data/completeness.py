@@ -19,13 +19,32 @@ Two different sheets carrying one serial (``serial_conflict``) are put in
 front of a person side by side (:func:`conflict_group`), who keeps one
 (:data:`REJECTED` on the others), keeps both (one gets a new serial) or
 neither (:func:`resolve_conflict`).
+
+A sheet of a form without serials whose page looks like another scan of a
+stored sheet (same inked boxes, same ink: :mod:`omr.scan.duplicates`) is
+flagged ``possible_duplicate`` (:data:`POSSIBLE_DUPLICATE`) when it is
+stored. Until a person decides it is left out of exports and reports (the
+stored sheet is counted): an operator who rescans a crooked stack expects
+each sheet once, and a report counting it twice would go out wrong, while
+one short by a sheet waiting in the queue is stated as such. The person sees
+both side by side (:func:`duplicate_group`) and keeps one (:data:`REJECTED`
+on the other) or both (two respondents who answered alike)
+(:func:`resolve_duplicate`). Two sheets are never merged without a person.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from omr.data.schema import SERIAL_CONFLICT, pages, response_pages, responses, split_flags
+from omr.data.schema import (
+    POSSIBLE_DUPLICATE,
+    SERIAL_CONFLICT,
+    batches,
+    pages,
+    response_pages,
+    responses,
+    split_flags,
+)
 from omr.errors import OmrError
 
 # responses.flags set by a person (issue #14)
@@ -75,7 +94,18 @@ def _has_flag(flag: str):
 def awaiting_pages():
     """SQL condition: incomplete, no decision yet, and not part of an undecided serial conflict."""
     return sa.and_(incomplete(), sa.not_(_has_flag(PAGES_LOST)), sa.not_(_has_flag(REJECTED)),
-                   sa.not_(_has_flag(SERIAL_CONFLICT)))
+                   sa.not_(_has_flag(SERIAL_CONFLICT)), sa.not_(_has_flag(POSSIBLE_DUPLICATE)))
+
+
+def awaiting_duplicate():
+    """SQL condition on ``responses``: a possible duplicate no person has decided on yet."""
+    return sa.and_(_has_flag(POSSIBLE_DUPLICATE), sa.not_(_has_flag(REJECTED)))
+
+
+def counted(flags: list[str]) -> bool:
+    """Whether a response with these flags is in exports and reports: not rejected, not a possible
+    duplicate still waiting for a person."""
+    return REJECTED not in flags and POSSIBLE_DUPLICATE not in flags
 
 
 def conflict_heads():
@@ -179,3 +209,57 @@ def resolve_conflict(store, response_id: int, who: str, decision: str, *, keep_i
             g["id"], who, add_flags=() if kept else (REJECTED,), remove_flags=(SERIAL_CONFLICT,),
             serial=new_serial if decision == KEEP_BOTH and g["id"] != keep_id else None,
             reason=reason, expected_flags=g["flags_text"])
+
+
+def awaiting_duplicate_sheets(store) -> list[tuple[int, str | None, object, object]]:
+    """(response id, unit, earliest collection start, latest collection end) of every possible duplicate
+    still waiting for a person: the report says how many of its period are not counted yet."""
+    query = (sa.select(responses.c.id, responses.c.unit, sa.func.min(batches.c.collected_from),
+                       sa.func.max(batches.c.collected_to))
+             .join(response_pages, response_pages.c.response_id == responses.c.id)
+             .join(pages, pages.c.id == response_pages.c.page_id)
+             .join(batches, batches.c.id == pages.c.batch_id)
+             .where(awaiting_duplicate()).group_by(responses.c.id, responses.c.unit))
+    with store.reading() as conn:
+        return [tuple(row) for row in conn.execute(query)]
+
+
+def duplicate_group(conn: sa.Connection, response_id: int) -> list[dict]:
+    """The stored sheets ``response_id``'s pages look like another scan of (oldest first), then the
+    response itself; [] when it is not a possible duplicate."""
+    head = conn.execute(sa.select(responses.c.flags).where(responses.c.id == response_id)).first()
+    if head is None or POSSIBLE_DUPLICATE not in split_flags(head.flags):
+        return []
+    earlier = (sa.select(pages.c.duplicate_of).join(response_pages, response_pages.c.page_id == pages.c.id)
+               .where(response_pages.c.response_id == response_id, pages.c.duplicate_of.is_not(None)))
+    ids = conn.execute(sa.select(response_pages.c.response_id).distinct()
+                       .where(response_pages.c.page_id.in_(earlier), response_pages.c.response_id != response_id)
+                       ).scalars().all()
+    return [s for s in (sheet(conn, i) for i in sorted(ids) + [response_id]) if s is not None]
+
+
+def resolve_duplicate(store, response_id: int, who: str, decision: str, *, keep_id: int | None = None,
+                      reason: str = "") -> None:
+    """A person's decision on a possible duplicate (``response_id``, the later scan) and the sheets it looks like.
+
+    KEEP_ONE: ``keep_id`` stays, every other sheet of the group is REJECTED (kept in the
+    database, out of exports and reports). KEEP_BOTH: different respondents who answered alike,
+    every sheet is counted. Either way the later one loses its ``possible_duplicate`` flag; each
+    change is audited. Raises DecisionError on a decision that does not fit the group.
+    """
+    with store.reading() as conn:
+        group = duplicate_group(conn, response_id)
+    ids = [g["id"] for g in group]
+    if len(group) < 2:
+        raise DecisionError("Phiếu này không còn chờ quyết định trùng bản quét; tải lại hàng đợi.")
+    if decision == KEEP_ONE and keep_id not in ids:
+        raise DecisionError("Hãy chọn tờ phiếu được giữ")
+    if decision not in (KEEP_ONE, KEEP_BOTH):
+        raise DecisionError("Quyết định không hợp lệ")
+    for g in group:
+        kept = decision == KEEP_BOTH or g["id"] == keep_id
+        if kept and g["id"] != response_id:
+            continue  # a stored sheet that stays as it is: nothing to write
+        store.decide_response(g["id"], who, add_flags=() if kept else (REJECTED,),
+                              remove_flags=(POSSIBLE_DUPLICATE,) if g["id"] == response_id else (),
+                              reason=reason, expected_flags=g["flags_text"])

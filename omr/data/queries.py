@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from omr.data.schema import (
     CONFLICT,
     NEW,
+    POSSIBLE_DUPLICATE,
     RESCAN,
     SERIAL_CONFLICT,
     SET_ASIDE,
@@ -53,7 +54,8 @@ class StoreQueries:
         ``responses_complete`` (all ``pages_expected`` pages
         present), ``answers_to_review`` (machine answers with a status in
         model.NEEDS_REVIEW), ``duplicates`` (rescans), ``conflicts`` (pages
-        that repeat a serial with other marks), ``responses_in_conflict``.
+        that repeat a serial with other marks), ``responses_in_conflict``, ``possible_duplicates``
+        (sheets of a form without serials that may be another scan of a stored one, awaiting a person).
         """
         page_filter = sa.true() if batch_id is None else pages.c.batch_id == batch_id
         in_scope = responses.c.id.in_(self._response_ids(batch_id))
@@ -73,6 +75,10 @@ class StoreQueries:
             conflicting = conn.execute(
                 sa.select(sa.func.count()).select_from(responses)
                 .where(in_scope, responses.c.flags.contains(SERIAL_CONFLICT, autoescape=True))).scalar()
+            possible_duplicates = conn.execute(
+                sa.select(sa.func.count()).select_from(responses)
+                .where(in_scope, responses.c.flags.contains(POSSIBLE_DUPLICATE, autoescape=True),
+                       sa.not_(responses.c.flags.contains("rejected", autoescape=True)))).scalar()
             to_review = conn.execute(
                 sa.select(sa.func.count()).select_from(answers)
                 .where(answers.c.response_id.in_(self._response_ids(batch_id)),
@@ -95,6 +101,7 @@ class StoreQueries:
             "duplicates": totals[RESCAN],
             "conflicts": totals[CONFLICT],
             "responses_in_conflict": conflicting,
+            "possible_duplicates": possible_duplicates,
         }
 
     def responses(self, batch_id: int | None = None) -> Iterator[dict]:

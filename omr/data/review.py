@@ -13,7 +13,10 @@ Queue items, in the order a reviewer meets them:
 4. ``conflict``: two or more different sheets carrying one serial, shown side
    by side; the reviewer keeps one, both (one gets a new serial) or neither
    (:mod:`omr.completeness`, issue #14).
-5. ``incomplete``: a paper response missing a page; the reviewer assigns the
+5. ``duplicate``: a sheet of a form without serials that looks like another
+   scan of a stored sheet (#16), shown side by side with it; the reviewer
+   keeps one or both (:func:`omr.data.completeness.resolve_duplicate`).
+6. ``incomplete``: a paper response missing a page; the reviewer assigns the
    set-aside page (a ``page`` item) or declares the missing pages lost.
 
 An item is known by a key ``"<entity>:<id>"`` (entity answer, comment or
@@ -36,6 +39,7 @@ from omr import tuning
 from omr.data import completeness
 from omr.data.schema import (
     MACHINE,
+    POSSIBLE_DUPLICATE,
     SERIAL_CONFLICT,
     answers,
     awaits_review,
@@ -67,16 +71,18 @@ NOT_ASKED = ("blank",)
 
 PAGE, MARK, MISALIGNED, COMMENT = "page", "mark", "misaligned", "comment"
 CONFLICT, INCOMPLETE = "conflict", "incomplete"  # whole sheets (issue #14), entity "response"
+DUPLICATE = "duplicate"  # a sheet that looks like another scan of a stored one (#16), entity "response"
 KINDS = {
     MARK: "ô đánh dấu cần kiểm tra",
     MISALIGNED: "trang bị lệch",
     PAGE: "trang chưa nhận dạng",
     COMMENT: "ý kiến viết tay",
     CONFLICT: "hai tờ trùng số phiếu",
+    DUPLICATE: "có thể là bản quét lại",
     INCOMPLETE: "phiếu thiếu trang",
 }
 ENTITY_OF_KIND = {PAGE: "page", MARK: "answer", MISALIGNED: "answer", COMMENT: "comment",
-                  CONFLICT: "response", INCOMPLETE: "response"}
+                  CONFLICT: "response", DUPLICATE: "response", INCOMPLETE: "response"}
 
 
 class ClaimedError(OmrError):
@@ -194,6 +200,8 @@ def _sources(flt: QueueFilter):
         yield COMMENT, "comment", _comment_query(flt)
     if flt.kind in (None, "", CONFLICT):
         yield CONFLICT, "response", _response_query(flt, responses.c.id.in_(completeness.conflict_heads()))
+    if flt.kind in (None, "", DUPLICATE):
+        yield DUPLICATE, "response", _response_query(flt, completeness.awaiting_duplicate())
     if flt.kind in (None, "", INCOMPLETE):
         yield INCOMPLETE, "response", _response_query(flt, completeness.awaiting_pages())
 
@@ -384,6 +392,12 @@ def _sheet_item(conn: sa.Connection, key: str, response_id: int) -> Item | None:
     record = completeness.sheet(conn, response_id)
     if record is None:
         return None
+    if POSSIBLE_DUPLICATE in record["flags"] and completeness.REJECTED not in record["flags"]:
+        group = completeness.duplicate_group(conn, response_id)
+        return Item(key, DUPLICATE, response_id, response_id,
+                    record["pages"][0]["page_id"] if record["pages"] else None, None, record["serial"],
+                    record["unit"], {**record, "group": group, "version": record["flags_text"],
+                                     "pending": len(group) > 1})
     group = completeness.conflict_group(conn, response_id) if SERIAL_CONFLICT in record["flags"] else []
     kind = CONFLICT if len(group) > 1 else INCOMPLETE
     pending = (len(group) > 1 if kind == CONFLICT else
@@ -412,6 +426,18 @@ def resolve_conflict(store, response_id: int, who: str, decision: str, *, keep_i
     try:
         completeness.resolve_conflict(store, response_id, who, decision, keep_id=keep_id, new_serial=new_serial,
                                       reason=reason)
+    except completeness.DecisionError as exc:
+        raise ReviewError(exc.message) from None
+    release(store, key, who)
+
+
+def resolve_duplicate(store, response_id: int, who: str, decision: str, *, keep_id: int | None = None,
+                      reason: str = "") -> None:
+    """The reviewer's decision on a possible duplicate (see omr.data.completeness.resolve_duplicate)."""
+    key = f"response:{response_id}"
+    _check_claim(store, key, who)
+    try:
+        completeness.resolve_duplicate(store, response_id, who, decision, keep_id=keep_id, reason=reason)
     except completeness.DecisionError as exc:
         raise ReviewError(exc.message) from None
     release(store, key, who)

@@ -15,8 +15,12 @@ from omr.model import NEEDS_REVIEW
 
 MACHINE = "machine"  # answers.set_by of a machine read; anything else is a person
 SERIAL_CONFLICT = "serial_conflict"  # responses.flags: two sheets carry one serial
+# responses.flags: a sheet of a form without serials whose page looks like another scan of a stored sheet
+# (same marks, same ink: omr.scan.duplicates); not exported or counted until a person decides (#16).
+POSSIBLE_DUPLICATE = "possible_duplicate"
 # pages.outcome: what recording a page did (Store.record_page)
 NEW, ALREADY, RESCAN, CONFLICT, SET_ASIDE = "new", "already", "rescan", "conflict", "set_aside"
+DUPLICATE = "duplicate"  # pages.outcome: joined a response flagged POSSIBLE_DUPLICATE (duplicate_of: the stored page)
 
 metadata = sa.MetaData()
 
@@ -62,10 +66,15 @@ pages = sa.Table(
     # Which part of the image (omr.model.WHOLE_IMAGE ...): 0 the whole image, 1 its left/top
     # half, 2 its right/bottom half, for an image holding two form pages (#13, migration 0004).
     sa.Column("part", sa.Integer, nullable=False, default=0, server_default="0"),
+    # Forms designed elsewhere (no serial on the paper, #16, migration 0005): the page's inked boxes
+    # (omr.scan.duplicates.marks_key) and the ink print that tells another scan of the same sheet.
+    sa.Column("marks_key", sa.String(16)),
+    sa.Column("ink_print", sa.LargeBinary),
     # source_files.sha256 is unique, so this is UNIQUE(file sha256, page index, part).
     sa.UniqueConstraint("source_file_id", "page_index", "part", name="uq_pages_source_index_part"),
     sa.Index("ix_pages_identity", "form_id", "version", "serial", "page"),
     sa.Index("ix_pages_batch", "batch_id"),
+    sa.Index("ix_pages_marks", "form_id", "version", "page", "marks_key"),
 )
 
 boxes = sa.Table(

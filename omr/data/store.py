@@ -43,12 +43,15 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from omr.data import drafting, migrate
+from omr.data.completeness import REJECTED
 from omr.data.queries import StoreQueries
 from omr.data.schema import (
     ALREADY,
     CONFLICT,
+    DUPLICATE,
     MACHINE,
     NEW,
+    POSSIBLE_DUPLICATE,
     RESCAN,
     SERIAL_CONFLICT,
     SET_ASIDE,
@@ -68,8 +71,10 @@ from omr.data.schema import (
     source_files,
     split_flags,
 )
+from omr import tuning as T
 from omr.errors import DatabaseError, OmrError
 from omr.model import OK, PAGE_ORDER, VN_TZ, PageResult, PageSource, QuestionRead
+from omr.scan.duplicates import print_similarity
 from omr.text.lexicon import TEXT, find_terms, flags_from_json, flags_json
 
 DEFAULT_SQLITE_PATH = Path("outputs") / "omr.sqlite"
@@ -132,6 +137,27 @@ _RESPONSE_OF_PAGE_HAS = (
     .where(response_pages.c.page_id == sa.bindparam("page_id"),
            _rp_other.c.page_number == sa.bindparam("page_number"))
     .limit(1))
+# Stored pages that may be another scan of a page of a form without serials (#16): the same form page
+# and inked boxes, the same unit, joined to another response not rejected, from a batch whose collection
+# dates (when both are known) overlap this one's; the newest first.
+_other_batch = batches.alias("other_batch")
+_this_batch = batches.alias("this_batch")
+_DUPLICATE_CANDIDATES = (
+    sa.select(pages.c.id, pages.c.ink_print)
+    .join(response_pages, response_pages.c.page_id == pages.c.id)
+    .join(responses, responses.c.id == response_pages.c.response_id)
+    .join(_other_batch, _other_batch.c.id == pages.c.batch_id)
+    .join(_this_batch, _this_batch.c.id == sa.bindparam("batch_id"))
+    .where(pages.c.form_id == sa.bindparam("form_id"), pages.c.version == sa.bindparam("version"),
+           pages.c.page == sa.bindparam("page"), pages.c.marks_key == sa.bindparam("marks_key"),
+           pages.c.unit.is_not_distinct_from(sa.bindparam("unit", type_=sa.String)),
+           pages.c.ink_print.is_not(None), responses.c.id != sa.bindparam("response_id"),
+           sa.not_(responses.c.flags.contains(REJECTED, autoescape=True)),
+           sa.or_(_other_batch.c.collected_from.is_(None), _this_batch.c.collected_to.is_(None),
+                  _other_batch.c.collected_from <= _this_batch.c.collected_to),
+           sa.or_(_other_batch.c.collected_to.is_(None), _this_batch.c.collected_from.is_(None),
+                  _other_batch.c.collected_to >= _this_batch.c.collected_from))
+    .order_by(pages.c.id.desc()).limit(sa.bindparam("limit")))
 _INSERT_RESPONSE = responses.insert()
 _INSERT_RESPONSE_PAGE = response_pages.insert()
 _ANSWERS_OF = (sa.select(answers.c.id, answers.c.question, answers.c.set_by)
@@ -571,7 +597,13 @@ class Store(StoreQueries):
 
         outcome = CONFLICT if same_page else NEW
         response_id = self._response_for(conn, result, pages_expected)
-        page_id = self._insert_page(conn, batch_id, source_id, result, outcome)
+        duplicate_of = None
+        if outcome == NEW and result.ink_print is not None:
+            duplicate_of = self._looks_like(conn, batch_id, result, response_id)
+            if duplicate_of is not None:
+                outcome = DUPLICATE
+                self._flag_response(conn, response_id, POSSIBLE_DUPLICATE)
+        page_id = self._insert_page(conn, batch_id, source_id, result, outcome, duplicate_of=duplicate_of)
         conn.execute(_INSERT_RESPONSE_PAGE, {"response_id": response_id, "page_id": page_id,
                                              "page_number": result.page})
         if outcome == CONFLICT:
@@ -579,6 +611,32 @@ class Store(StoreQueries):
         self._write_answers(conn, response_id, page_id, result.questions)
         self._write_comments(conn, response_id, page_id, result.comments)
         return outcome
+
+    @staticmethod
+    def _looks_like(conn: sa.Connection, batch_id: int, result: PageResult, response_id: int) -> int | None:
+        """The stored page of another response this page looks like another scan of (#16), or None.
+
+        A page of a form without serials (``result.ink_print`` set) whose inked boxes are those of a
+        stored page of the same form page, unit and period, and whose ink print is at least
+        ``DUP_MIN_SIMILARITY`` alike (:func:`omr.scan.duplicates.print_similarity`): the most alike.
+        """
+        best, best_id = T.DUP_MIN_SIMILARITY, None
+        rows = conn.execute(_DUPLICATE_CANDIDATES, {
+            "batch_id": batch_id, "form_id": result.form_id, "version": result.version, "page": result.page,
+            "marks_key": result.marks_key, "unit": result.unit, "response_id": response_id,
+            "limit": T.DUP_MAX_CANDIDATES})
+        for row in rows:
+            score = print_similarity(result.ink_print, row.ink_print)
+            if score is not None and score >= best:
+                best, best_id = score, row.id
+        return best_id
+
+    @staticmethod
+    def _flag_response(conn: sa.Connection, response_id: int, flag: str) -> None:
+        row = conn.execute(sa.select(responses.c.flags).where(responses.c.id == response_id)).first()
+        flags = add_flag(row.flags, flag)
+        if flags != row.flags:
+            conn.execute(responses.update().where(responses.c.id == response_id).values(flags=flags))
 
     @staticmethod
     def _settle_legacy_two_pages(conn: sa.Connection, source_id: int, page_index: int) -> None:
@@ -639,6 +697,7 @@ class Store(StoreQueries):
             alignment_mm=result.alignment_mm, set_aside=result.set_aside, detail=result.detail or "",
             homography=None if result.homography is None else json.dumps(result.homography),
             outcome=outcome, duplicate_of=duplicate_of, created_at=_now(),
+            marks_key=result.marks_key, ink_print=result.ink_print,
         )).inserted_primary_key[0]
         if result.boxes:
             conn.execute(_INSERT_BOXES, [

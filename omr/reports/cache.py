@@ -40,6 +40,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from omr.data.completeness import REJECTED
+from omr.data.schema import POSSIBLE_DUPLICATE
 from omr.data.schema import MACHINE, report_blocks, report_state
 from omr.model import INVALID_MULTIPLE, NEEDS_REVIEW
 from omr.text.lexicon import flags_from_json, flags_of
@@ -160,9 +161,11 @@ def compute_rows(conn: sa.Connection, layout: CacheLayout, ids: list[int] | tupl
     heads, answer_rows, batch_rows, comment_rows = [], [], [], []
     for part in _id_sets(ids):
         where, params = _where_ids("id", part)
-        # A sheet a person decided not to keep (omr.completeness.REJECTED) counts nowhere.
+        # A sheet a person decided not to keep (omr.completeness.REJECTED) counts nowhere, nor one that
+        # may be another scan of a stored sheet until a person decides (POSSIBLE_DUPLICATE, #16).
         heads += raw.all(f"SELECT id, unit, channel, submitted_at FROM responses WHERE {where} "
-                         "AND flags NOT LIKE %P", params + [f"%{REJECTED}%"])
+                         "AND flags NOT LIKE %P AND flags NOT LIKE %P",
+                         params + [f"%{REJECTED}%", f"%{POSSIBLE_DUPLICATE}%"])
         where, params = _where_ids("response_id", part)
         answer_rows += raw.all(f"SELECT response_id, question, value, status, set_by FROM answers WHERE {where}",
                                params)
@@ -178,6 +181,12 @@ def compute_rows(conn: sa.Connection, layout: CacheLayout, ids: list[int] | tupl
     if not heads:
         return pa.Table.from_pylist([], schema=_schema())
     heads.sort()
+    # Rows of responses left out above (rejected, possible duplicates) are dropped too: their answers
+    # must not land on another response's row.
+    kept = {h[0] for h in heads}
+    answer_rows = [r for r in answer_rows if r[0] in kept]
+    batch_rows = [r for r in batch_rows if r[0] in kept]
+    comment_rows = [r for r in comment_rows if r[0] in kept]
     response_ids = np.fromiter((h[0] for h in heads), dtype=np.int64, count=len(heads))
     index = pd.Index(response_ids)
     n = len(heads)

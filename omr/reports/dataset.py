@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from omr.data.completeness import REJECTED, missing_pages, pages_lost
+from omr.data.completeness import counted, missing_pages, pages_lost
 from omr.data.schema import MACHINE
 from omr.data.store import open_store
 from omr.forms.pinned import joined_value
@@ -271,8 +271,9 @@ class Dataset:
 
 def collect(store, template_lookup: TemplateLookup, today: date | None = None) -> Dataset:
     """Every response of ``store`` as records of the merged schema."""
-    # A sheet a person decided not to keep (a serial conflict) is in no dataset.
-    items = [r for r in store.responses() if REJECTED not in r["flags"]]
+    # A sheet a person decided not to keep (a serial conflict, a rescan) is in no dataset, nor one that may
+    # be another scan of a stored sheet until a person decides (omr.data.completeness, #16).
+    items = [r for r in store.responses() if counted(r["flags"])]
     templates: dict[tuple[str, int], Template | None] = {}
     for response in items:
         key = (response["form_id"], response["version"])

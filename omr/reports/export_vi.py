@@ -49,7 +49,8 @@ VALUE_LABELS = {
     "flags": {"serial_conflict": "trùng số phiếu, khác nội dung", "duplicate_submission": "gửi lặp lại",
               "excel_date_repaired": "đã sửa ô Excel đổi thành ngày", "legacy_encoding": "đã chuyển mã TCVN3/VNI",
               "unit_outdated": "đơn vị cũ, đã quy về đơn vị mới", "rescan": "quét lại",
-              "pages_lost": "trang thiếu đã xác nhận là mất", "rejected": "không giữ (trùng số phiếu)"},
+              "pages_lost": "trang thiếu đã xác nhận là mất", "rejected": "không giữ (trùng số phiếu)",
+              "possible_duplicate": "có thể là bản quét lại, chờ quyết định"},
 }
 LIST_SEPARATOR = "; "
 

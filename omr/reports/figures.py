@@ -656,6 +656,7 @@ def build(store, period_text: str, *, unit: str | None = None, roll_up: bool = F
         review["answers_now"] = int(live_review["answers"].sum()) if len(live_review) else 0
         review["comments_now"] = int(live_review["comments"].sum()) if len(live_review) else 0
     review["incomplete"] = incomplete_sheets(store, data, period, mapped, unit)
+    review["possible_duplicates"] = possible_duplicate_sheets(store, period, mapped, unit)
     crops = _crops(store, [f["crop_comment"] for f in flags if f.get("crop_comment")])
     scope = "tất cả đơn vị" if unit is None else f"{mapped(unit)[1]} (mã {unit})"
     return Report(period, previous, scope, roll_up, datetime.now(UTC), int(channels["total"].sum()) if len(channels)
@@ -690,6 +691,22 @@ def incomplete_sheets(store, data: Responses, period: Period, mapped: Callable, 
     frame = data.frame
     inside = frame[(frame["day"] >= pd.Timestamp(period.start)) & (frame["day"] <= pd.Timestamp(period.end))
                    & frame["response_id"].isin(completeness.incomplete_ids(store))]
+    return len(_apply_units(inside[["unit"]], mapped, unit))
+
+
+def possible_duplicate_sheets(store, period: Period, mapped: Callable, unit: str | None) -> int:
+    """Paper sheets (of the unit) that may be another scan of a stored sheet and wait for a person (#16),
+    collected in the period (by their batches' dates; a batch without dates counts in every period).
+
+    They are not in the figures until a person decides, so the report states how many there are.
+    """
+    rows = completeness.awaiting_duplicate_sheets(store)
+    if not rows:
+        return 0
+    frame = pd.DataFrame(rows, columns=["id", "unit", "start", "end"])
+    start, end = pd.to_datetime(frame["start"]), pd.to_datetime(frame["end"])
+    inside = frame[(start.isna() | (start <= pd.Timestamp(period.end)))
+                   & (end.isna() | (end >= pd.Timestamp(period.start)))]
     return len(_apply_units(inside[["unit"]], mapped, unit))
 
 

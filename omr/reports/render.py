@@ -87,7 +87,15 @@ def review_line(report) -> str:
         text += (f" (Lúc chốt; hiện còn {count(r['answers_now'])} câu trả lời và "
                  f"{count(r['comments_now'])} ý kiến chưa kiểm tra.)")
     text += " " + incomplete_line(r.get("incomplete", 0))
+    if r.get("possible_duplicates"):
+        text += " " + duplicate_line(r["possible_duplicates"])
     return text
+
+
+def duplicate_line(n: int) -> str:
+    """The report's statement on sheets that may be another scan of a stored sheet (#16), when there are any."""
+    return (f"Có {count(n)} phiếu giấy có thể là bản quét lại của phiếu đã có, đang chờ người quyết định: "
+            "chưa được tính vào số liệu.")
 
 
 def incomplete_line(n: int) -> str:

@@ -30,7 +30,7 @@ from omr.scan.page_workers import Failure, PageWorkers, start_fork_server
 class ScanReport:
     pages_seen: int = 0
     pages_skipped_done: int = 0  # already stored by an earlier run
-    outcomes: Counter = field(default_factory=Counter)  # new | rescan | conflict | set_aside | already
+    outcomes: Counter = field(default_factory=Counter)  # new | rescan | conflict | duplicate | set_aside | already
     set_aside: list[tuple[str, int, str, str]] = field(default_factory=list)  # path, page (1-based), reason, detail
     file_errors: list[str] = field(default_factory=list)
     answers_to_review: int = 0
@@ -278,7 +278,7 @@ def format_report(report: ScanReport, summary: dict) -> str:
     lines = [
         f"Số trang trong các tệp: {report.pages_seen}"
         + (f" (trong đó {report.pages_skipped_done} trang đã đọc từ lần trước, bỏ qua)" if report.pages_skipped_done else ""),
-        f"Trang đọc được lần này: {report.outcomes['new'] + report.outcomes['conflict']}",
+        f"Trang đọc được lần này: {sum(report.outcomes[k] for k in ('new', 'conflict', 'duplicate'))}",
     ]
     if report.images_split:
         lines.append(f"Ảnh chứa hai trang phiếu (mỗi nửa ảnh đọc thành một trang): {report.images_split}")
@@ -286,6 +286,9 @@ def format_report(report: ScanReport, summary: dict) -> str:
         lines.append(f"Trang quét lại (trùng phiếu đã có, không tính hai lần): {report.outcomes['rescan']}")
     if report.outcomes["conflict"]:
         lines.append(f"Trang trùng số phiếu nhưng khác nội dung (cần kiểm tra): {report.outcomes['conflict']}")
+    if report.outcomes["duplicate"]:
+        lines.append(f"Trang có thể là bản quét lại của phiếu đã có (chưa tính vào số liệu, chờ người quyết định "
+                     f"trong hàng đợi kiểm tra): {report.outcomes['duplicate']}")
     lines.append(f"Câu trả lời cần người kiểm tra (lần này): {report.answers_to_review}")
     if report.comments_inked:
         lines.append(f"Ý kiến viết tay (lần này): {report.comments_inked} ô có chữ, đã cắt ảnh và đọc nháp, "

@@ -98,7 +98,7 @@ def _count_pages(path: Path) -> tuple[int, bool]:
         pdf = _open_pdf(path)
         dictionaries = None
         try:
-            found, dictionaries = _pdf_pages(pdf, path)
+            found, dictionaries, _ = _pdf_pages(pdf, path)
         finally:
             pdf.close()
             if dictionaries is not None:
@@ -167,7 +167,7 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
     pdf = _open_pdf(path)
     dictionaries = None
     try:
-        count, dictionaries = _pdf_pages(pdf, path)
+        count, dictionaries, tree_damaged = _pdf_pages(pdf, path)
         for index in range(start, min(count, T.MAX_PAGES_PER_FILE)):
             if index > start and (index - start) % T.PDF_PAGES_PER_OPENING == 0:
                 # pdfium keeps every image stream it has handed out until the document is
@@ -199,6 +199,11 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
                 else:
                     raw = RawPage(str(path), index, render_pdf_page(page, _render_dpi(page)))
                 damage = _uniform_page_damage(raw.image, dictionaries, index)
+                if damage is None and dictionaries is None and tree_damaged and _flat(raw.image):
+                    # qpdf's page list no longer lines up with pdfium's positions, so this page's own
+                    # dictionary cannot be checked; a flat page in a file whose page tree lost entries
+                    # is most likely broken, and called blank its answers would vanish: a person looks.
+                    damage = "trang ra một màu trong tệp có cây trang bị hỏng"
                 not_scan = not_a_page(raw.image.shape[1], raw.image.shape[0]) if damage is None else None
                 if damage is not None:
                     # Drawn as one flat colour because the page is broken: never a "blank page".
@@ -261,7 +266,8 @@ def _qpdf_messages():
 
 
 def _pdf_pages(pdf, path: Path):
-    """(pages to read, the qpdf document aligned with pdfium's page positions or None).
+    """(pages to read, the qpdf document aligned with pdfium's page positions or None, whether the
+    page tree is damaged: qpdf dropped entries or disagrees with pdfium's count).
 
     Pages are read by pdfium position, so the count must be the page tree's
     entries, broken ones included: a broken entry is a page the user must be
@@ -282,23 +288,24 @@ def _pdf_pages(pdf, path: Path):
     with _qpdf_messages() as messages:
         dictionaries = _open_pdf_dictionaries(path)
         if dictionaries is None:
-            return found, None
+            return found, None, False
         try:
             tree = len(dictionaries.pages)
             warnings = list(messages) + [str(w) for w in dictionaries.get_warnings()]
         except Exception:  # a page tree qpdf cannot walk: pdfium's count, each bad page named when read
             dictionaries.close()
-            return found, None
+            return found, None, True
     dropped = sum(_QPDF_DROPPED_PAGE in w for w in warnings)
     count = min(found, tree + dropped)
     for index in range(min(found, T.MAX_PAGES_PER_FILE + 1) - 1, count - 1, -1):
         if _pdfium_loads(pdf, index):
             count = index + 1
             break
+    damaged = tree != count or dropped > 0
     if tree != count:
         dictionaries.close()
         dictionaries = None
-    return count, dictionaries
+    return count, dictionaries, damaged
 
 
 def _pdfium_loads(pdf, index: int) -> bool:
@@ -325,6 +332,11 @@ def _open_pdf_dictionaries(path: Path):
 _QPDF_DECODES = ("/FlateDecode", "/LZWDecode", "/ASCII85Decode", "/ASCIIHexDecode", "/RunLengthDecode")
 
 
+def _flat(image: np.ndarray | None) -> bool:
+    """Whether a page came out as one flat colour (every pixel within ``T.PDF_FLAT_PAGE_RANGE`` levels)."""
+    return image is not None and image.size > 0 and int(image.max()) - int(image.min()) <= T.PDF_FLAT_PAGE_RANGE
+
+
 def _uniform_page_damage(image: np.ndarray, dictionaries, index: int) -> str | None:
     """Why a PDF page that came out as one flat colour is broken (Vietnamese), or None if it is not.
 
@@ -337,9 +349,7 @@ def _uniform_page_damage(image: np.ndarray, dictionaries, index: int) -> str | N
     """
     import pikepdf
 
-    if dictionaries is None or image is None or image.size == 0:
-        return None
-    if int(image.max()) - int(image.min()) > T.PDF_FLAT_PAGE_RANGE:
+    if dictionaries is None or not _flat(image):
         return None
     try:
         page = dictionaries.pages[index]

@@ -36,7 +36,9 @@ from omr.scan.page_geometry import (
     to_whole_image,
 )
 from omr.scan.printed_boxes import flag_unprinted
-from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve_questions
+from omr.text.numbers import vn_percent
+from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve_questions, shown_confidence
+from omr.scan.duplicates import ink_print, marks_key
 from omr.scan.join import join_pages
 from omr.scan.register import match_pinned, pinned_identity
 
@@ -293,7 +295,24 @@ def _read_pinned(image: np.ndarray, match, result: PageResult) -> None:
         for q in result.questions:
             if q.status in (OK, BLANK):
                 recalibrate(q, AMBIGUOUS)
+    result.detail += read_certainty_text(result)
     join_pages(result, match.layout)
+
+
+def read_certainty_text(result: PageResult) -> str:
+    """How sure the reads of a page are, for its detail line: the lowest confidence a person would be
+    shown for one of its answers (:func:`omr.scan.read.shown_confidence`, never above what the answer's
+    status allows), and which question; "" for a page without questions.
+
+    This is the reads' own probability of being right, so it cannot say 100 % next to a question sent to
+    review, whatever the match to the blank reference scored.
+    """
+    shown = [(shown_confidence(q.status, q.confidence), q.question) for q in result.questions
+             if q.confidence is not None]
+    if not shown:
+        return ""
+    lowest, question = min(shown)
+    return f"; độ chắc chắn của lần đọc: thấp nhất {vn_percent(lowest)} (câu {question})"
 
 
 def _describe(found) -> str:
@@ -356,6 +375,9 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
             if q.status in (OK, BLANK):
                 recalibrate(q, AMBIGUOUS)
     result.comments = [read_comment(grey, homography, ink, region, page) for region in page.text_regions]
+    if page.pinned:  # no serial on the paper: a rescan is recognised by its ink (omr.scan.duplicates)
+        result.ink_print = ink_print(ink, result.boxes, [c.region for c in result.comments])
+        result.marks_key = marks_key(result.boxes)
 
 
 # Layout mm -> layout mm of the same sheet turned 180°: the fiducials sit symmetrically on the page.

@@ -26,6 +26,7 @@ import numpy as np
 
 from omr import tuning as T
 from omr.errors import TemplateError
+from omr.text.numbers import vn_decimal, vn_percent  # noqa: F401 (vn_decimal: also imported from here)
 
 
 @dataclass
@@ -563,16 +564,6 @@ def _full_search(grey: np.ndarray, pinned_pages: list, features: PageFeatures,
     return _best_of(scored)
 
 
-def vn_decimal(value: float) -> str:
-    """A similarity as Vietnamese text writes it: two decimals, decimal comma, never "-0,00".
-
-    >>> vn_decimal(0.333), vn_decimal(-0.001)
-    ('0,33', '0,00')
-    """
-    text = f"{value:.2f}"
-    return ("0.00" if text == "-0.00" else text).replace(".", ",")
-
-
 def _best_of(scored: list) -> tuple[PinnedMatch | None, str]:
     """The best-scored (similarity, layout, page, registration) as a match with its certainty, or why not."""
     if not scored:
@@ -600,8 +591,12 @@ def pinned_identity(result, match: PinnedMatch) -> None:
     """
     result.form_id, result.version, result.page = match.layout.form_id, match.layout.version, match.page.number
     result.serial = int(result.source.image_sha256[:7], 16)  # < 2**28: fits every database's INTEGER
+    similarity = match.registration.similarity
     detail = (f"khớp ảnh mẫu {match.layout.form_id} v{match.layout.version} trang {match.page.number} "
-              f"(độ tương đồng {vn_decimal(match.registration.similarity)}, độ chắc chắn {match.certainty:.0%}")
+              f"(độ tương đồng {vn_decimal(similarity)}")
+    if similarity < T.IDENTIFY_SURE_SIMILARITY:
+        detail += ", thấp: ảnh khác nhiều so với ảnh mẫu"
     if match.runner_up:
-        detail += f"; kế tiếp: {match.runner_up}"
+        # The margin over another form page, not a probability: with no other page it says nothing.
+        detail += f"; hơn mẫu kế tiếp {vn_percent(match.certainty)}: {match.runner_up}"
     result.detail = detail + ")"

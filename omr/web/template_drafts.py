@@ -49,6 +49,8 @@ from omr.forms.template import (
 from omr.model import BLANK, MULTIPLE, OK, SET_ASIDE_REASONS
 from omr.scan.ingest import PageLoader, count_pages
 from omr.scan.batch import WORKER_PRELOAD
+from omr.scan.read import shown_confidence
+from omr.text.numbers import vn_number, vn_percent
 from omr.scan.page import Catalogue, process_page
 from omr.scan.page_workers import Failure, run_bounded
 from omr.template_from.blank import from_blank, write_pinned_template
@@ -376,10 +378,11 @@ def _rect(value, page: dict, what: str, problems: list[str], frame: bool = False
     high = max(page["width"], page["height"]) if frame else T.EDITOR_BOX_MAX_MM
     if not (low <= w <= high and low <= h <= high):
         kind = "khung viết" if frame else "ô đánh dấu"
-        problems.append(f"{what}: {kind} phải rộng và cao từ {low:g} đến {high:g} mm (đang là {w:g} × {h:g} mm)")
+        problems.append(f"{what}: {kind} phải rộng và cao từ {vn_number(low)} đến {vn_number(high)} mm "
+                        f"(đang là {vn_number(w)} × {vn_number(h)} mm)")
         return None
     if x < 0 or y < 0 or x + w > page["width"] + 0.01 or y + h > page["height"] + 0.01:
-        problems.append(f"{what}: nằm ngoài trang ({page['width']:g} × {page['height']:g} mm)")
+        problems.append(f"{what}: nằm ngoài trang ({vn_number(page['width'])} × {vn_number(page['height'])} mm)")
         return None
     return (x, y, w, h)
 
@@ -801,13 +804,16 @@ def _tried_page(raw, result, layout, questions: dict, shown: str, index: int) ->
     reads = []
     for read in result.questions:
         q = questions.get(read.question)
+        # The read's own probability, never above what its status allows (a question to review is no 100 %).
+        confidence = shown_confidence(read.status, read.confidence)
         reads.append({"id": read.question, "text": q.text if q else "", "value": _value_text(q, read.value),
                       "status": read.status, "status_text": STATUS_TEXT.get(read.status, read.status),
+                      "confidence_text": "" if confidence is None else vn_percent(confidence),
                       "at": _anchor_of(first_box.get(read.question), regions.get(read.question))})
     for comment in result.comments:
         q = questions.get(comment.field)
         reads.append({"id": comment.field, "text": q.text if q else "", "value": "có chữ viết" if comment.inked
-                      else "(trống)", "status": "comment", "status_text": "ô viết",
+                      else "(trống)", "status": "comment", "status_text": "ô viết", "confidence_text": "",
                       "at": _anchor_of(None, comment.region)})
     frames = [{"x": c.region[0], "y": c.region[1], "w": c.region[2], "h": c.region[3], "inked": c.inked}
               for c in result.comments]

@@ -54,7 +54,9 @@ STATUS_LABELS = {OK: "hợp lệ", BLANK: "để trống", MULTIPLE: "nhiều ô
 # responses.flags as a reviewer reads them (issue #14)
 FLAG_LABELS = {"serial_conflict": "hai tờ trùng số phiếu, chờ quyết định",
                "pages_lost": "trang thiếu đã được xác nhận là mất",
-               "rejected": "không giữ (trùng số phiếu): không xuất, không tính vào báo cáo"}
+               "rejected": "không giữ (trùng số phiếu hoặc bản quét lại): không xuất, không tính vào báo cáo",
+               "possible_duplicate": "có thể là bản quét lại của phiếu đã có, chờ quyết định: chưa xuất, "
+                                     "chưa tính vào báo cáo"}
 HISTORY_LIMIT = 30  # items kept for the "previous" key (the session is a cookie: keep it small)
 SKIP_LIMIT = 100
 
@@ -511,7 +513,7 @@ def register(app: Flask) -> None:
                     flash("Nội dung đã lưu không còn dấu hiệu " + ", ".join(f"«{t}»" for t in dropped)
                           + " mà bản đọc trước có; thay đổi này được ghi trong lịch sử của phiếu.", "info")
             elif entity == "response":
-                _decide_sheet(ident, request.form, expected, reason)
+                _decide_sheet(item, ident, request.form, expected, reason)
             elif request.form.get("action") == "reject":
                 review.reject_page(_store(), ident, g.user.name, reason=reason)
             else:
@@ -559,10 +561,17 @@ def register(app: Flask) -> None:
             return redirect(url_for("queue_next"))
         return redirect(_item_url(keys[-1]))
 
-    def _decide_sheet(ident: int, form, expected: str, reason: str) -> None:
-        """A decision on a whole sheet (issue #14): missing pages lost, or a serial conflict settled."""
+    def _decide_sheet(item, ident: int, form, expected: str, reason: str) -> None:
+        """A decision on a whole sheet (issue #14): missing pages lost, a serial conflict settled, or a
+        possible duplicate (#16) kept once or twice."""
         action = form.get("action", "")
-        if action == "lost":
+        if item.kind == review.DUPLICATE:
+            keep = form.get("keep", "")
+            if action not in ("keep", "both"):
+                raise review.ReviewError("Hãy chọn một quyết định cho tờ phiếu")
+            review.resolve_duplicate(_store(), ident, g.user.name, action,
+                                     keep_id=int(keep) if keep.isdecimal() else None, reason=reason)
+        elif action == "lost":
             review.mark_pages_lost(_store(), ident, g.user.name, expected=expected, reason=reason)
         elif action in ("keep", "both", "neither"):
             keep = form.get("keep", "")

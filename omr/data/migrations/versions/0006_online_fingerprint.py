@@ -16,7 +16,7 @@ The two functions below are a frozen copy of omr.online.importer's
 answers_fingerprint / content_fingerprint at this revision.
 
 Revision ID: 0006
-Revises: 0004 (the lead rebases it onto 0005_duplicates when merging)
+Revises: 0005
 Create Date: 2026-12-01
 """
 
@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
