@@ -575,13 +575,18 @@ def register(app: Flask) -> None:
             question = _question(item.data["form_id"], item.data["form_version"], item.data["question"])
             keys = option_keys(question) if question is not None else {}
         forms = sorted(_catalogue().layouts)
+        source = None
+        if item.kind == review.PAGE:
+            with _store().reading() as conn:
+                source = display.page_source(conn, item.entity_id)
         history = [k for k in session.get("queue_history", []) if k != item.key]
         return render_template(
             "item.html", item=item, question=question, keys=keys, held_by=held_by,
             status_label=STATUS_LABELS.get(item.data.get("status"), item.data.get("status")),
             value_text=_value_text(question, item.data.get("value")), kinds=review.KINDS,
             set_aside_label=SET_ASIDE_REASONS.get(item.data.get("set_aside"), item.data.get("set_aside")),
-            forms=forms, counts=review.queue_counts(_store(), _queue_filter()), has_previous=bool(history),
+            forms=forms, source=source, counts=review.queue_counts(_store(), _queue_filter()),
+            has_previous=bool(history),
             no_opinion=NO_OPINION_CODE, needs_review=NEEDS_REVIEW)
 
     # -- images, by id only --
