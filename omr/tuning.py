@@ -839,3 +839,8 @@ EDITOR_DRAFT_KEEP_DAYS = 7
 # of 2,263 (42 %), the UTF-8 original none. An URL's "?id=" or two in answers stay far under these bounds.
 LOST_LETTERS_MIN_WORDS = 3
 LOST_LETTERS_MIN_SHARE = 0.02
+
+# Sheets missing pages named one by one in the `omr scan` summary (serial, pages it lacks), the rest
+# counted ("và N phiếu khác"): ten lines fit a terminal screen beside the other counts, and a batch with
+# more incomplete sheets than that has a systematic cause (a tray of page 2s not scanned) shown by the count.
+SUMMARY_SHEETS_LISTED = 10
