@@ -663,3 +663,20 @@ def test_a_set_aside_detail_names_the_file_as_uploaded():
     assert page_detail(detail, stored, "tổ 3.pdf") == "trang hỏng; xem thêm tổ 3.pdf và 0001.pdf"
     assert page_detail(f"đọc lại {stored} sau", stored, "tổ 3.pdf") == "đọc lại tổ 3.pdf sau"
     assert page_detail(f"đọc lại {stored} sau") == "đọc lại 001.pdf sau"  # no upload: its own name
+
+
+def test_the_web_export_names_uploaded_files_as_their_user_named_them(app, office_batch, repo_root):
+    import csv
+    import io
+    import zipfile
+
+    pdf, _, _ = office_batch
+    _upload_and_read(app, login(app, "thu"), repo_root, pdf, "quét tổ 1.pdf", "dot-ten-tep")
+    response = login(app, "quan").get("/admin/export.csv?codes=1")
+    with zipfile.ZipFile(io.BytesIO(response.data)) as bundle:
+        rows = list(csv.DictReader(io.StringIO(bundle.read("omr-export.csv").decode("utf-8-sig"))))
+    uploaded = [r for r in rows if "quét tổ 1.pdf" in r["source_files"]]
+    assert len(uploaded) == 8  # the office batch's eight sheets
+    assert all(r["source_pages"].startswith("1=quét tổ 1.pdf#") for r in uploaded)
+    assert not any("001.pdf" in r["source_files"] + r["source_pages"] for r in rows)
+    assert {r["source_files"] for r in rows} - {r["source_files"] for r in uploaded} == {"s1.pdf", "s2.pdf"}

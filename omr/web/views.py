@@ -33,7 +33,7 @@ from flask_wtf.csrf import CSRFError
 from omr import tuning
 from omr.data import completeness, review, users
 from omr.data.drafting import drafting_progress
-from omr.data.schema import comments
+from omr.data.schema import comments, source_files
 from omr.data.schema import responses as responses_table
 from omr.data.store import StaleWriteError
 from omr.errors import OmrError
@@ -779,7 +779,7 @@ def export_zip(store, fmt: str, template_lookup, *, labels: bool = True, work_di
     try:
         with tempfile.TemporaryDirectory(prefix="omr-export-", dir=work_dir) as folder:
             out = Path(folder) / f"omr-export.{fmt}"
-            export_responses(store, fmt, out, template_lookup, labels=labels)
+            export_responses(store, fmt, out, template_lookup, labels=labels, file_names=_uploaded_file_names(store))
             with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
                 for path in sorted(Path(folder).rglob("*")):
                     if path.is_file():
@@ -789,6 +789,14 @@ def export_zip(store, fmt: str, template_lookup, *, labels: bool = True, work_di
         raise
     archive.seek(0)
     return archive
+
+
+def _uploaded_file_names(store) -> dict[str, str]:
+    """Stored path -> the name its user gave, for every scan file uploaded in the web app (omr.web.display)."""
+    with store.reading() as conn:
+        rows = conn.execute(sa.select(source_files.c.path, source_files.c.sha256)).all()
+        names = display.uploaded_names(conn, [r.sha256 for r in rows])
+    return {r.path: names[r.sha256] for r in rows if r.sha256 in names}
 
 
 COMMENT_STATUS_LABELS = {"pending": "chờ duyệt", "reviewed": "đã duyệt"}
