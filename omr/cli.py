@@ -497,6 +497,7 @@ def cmd_scan(args) -> int:
 
     # The readers' fork server imports the reading modules while this process does (issue #18).
     start_fork_server(["omr.scan.batch"])
+    from omr import tuning as T
     from omr.data.store import open_store
     from omr.scan.batch import format_report, run_scan
     from omr.scan.ingest import expand_paths
@@ -520,7 +521,7 @@ def cmd_scan(args) -> int:
         elapsed = time.monotonic() - started
         done = sum(report.outcomes.values())
         print(f"Đợt quét «{batch}» — cơ sở dữ liệu {store.url}")
-        print(format_report(report, store.summary()))
+        print(format_report(report, store.summary(), store.incomplete_sheets(T.SUMMARY_SHEETS_LISTED)))
         if done:
             from omr.text.numbers import vn_decimal
 

@@ -893,3 +893,8 @@ DUP_MIN_SIMILARITY = 0.8
 # Stored pages compared per new page (the newest with the same form page, inked boxes, unit and
 # period): a rescan follows its first scan within days, and a print comparison is ~50 µs.
 DUP_MAX_CANDIDATES = 500
+
+# Sheets missing pages named one by one in the `omr scan` summary (serial, pages it lacks), the rest
+# counted ("và N phiếu khác"): ten lines fit a terminal screen beside the other counts, and a batch with
+# more incomplete sheets than that has a systematic cause (a tray of page 2s not scanned) shown by the count.
+SUMMARY_SHEETS_LISTED = 10

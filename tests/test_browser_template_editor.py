@@ -296,3 +296,70 @@ def test_an_edit_survives_the_session_ending_and_a_reload(server, blank_pdf):
         assert "Đã lưu mẫu phiếu «phieu-phien-het»" in page.inner_text("#editor-message")
         assert page.evaluate("() => window.sessionStorage.length") == 0
         chromium.close()
+
+
+def test_renamed_questions_show_in_the_list_and_new_ids_are_renumbered_without_touching_saved_ones(server,
+                                                                                                   blank_pdf):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with playwright_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = chromium.new_context(viewport={"width": 1400, "height": 950}, locale="vi-VN")
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(server["url"] + "/login")
+        page.fill("input[name=name]", "quan")
+        page.fill("input[name=password]", "mat-khau-quan-tri")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        page.goto(server["url"] + "/admin/templates")
+        named = Path(tempfile.mkdtemp()) / "Phiếu đánh số.pdf"
+        named.write_bytes(blank_pdf.read_bytes())
+        page.set_input_files("input[name=blank]", str(named))
+        with page.expect_navigation():
+            page.click("#upload-blank button[type=submit]")
+        page.wait_for_selector("svg rect.box")
+
+        def ids():
+            return page.evaluate("Array.from(document.querySelectorAll('.question-card')).map(c => c.dataset.qid)")
+
+        def targets():
+            return page.eval_on_selector_all("#move-target option", "os => os.map(o => o.textContent)")
+
+        # A renamed question is listed under its new text where boxes are moved to it.
+        page.locator('.question-card[data-qid="Q1"] input.qtext').fill("Giới tính")
+        assert targets()[0] == "Q1 – Giới tính"
+
+        # Two questions deleted leave gaps; renumbering closes them (none of these was ever saved).
+        for qid in ("Q2", "Q4"):
+            page.click(f'.question-card[data-qid="{qid}"] button.remove-question')
+        assert ids() == ["Q1", "Q3", "Q5"]
+        page.click("#renumber")
+        assert ids() == ["Q1", "Q2", "Q3"]
+        assert [t.split(" – ")[0] for t in targets()] == ["Q1", "Q2", "Q3"] and targets()[0] == "Q1 – Giới tính"
+        assert _options(page, "Q2") and not _options(page, "Q5")  # the boxes follow their question's new id
+        page.screenshot(path=str(SHOTS / "template-editor-09-danh-so-lai.png"), full_page=True)
+
+        for i in range(page.locator("input.label").count()):  # labels OCR missed
+            if not page.locator("input.label").nth(i).input_value().strip():
+                page.locator("input.label").nth(i).fill("Khác")
+        page.fill("#form-id", "phieu-danh-so")
+        page.click("#save")
+        page.wait_for_selector("#try-link")
+        assert [q.id for q in load_template(server["templates"] / "phieu-danh-so.yaml").questions] == [
+            "Q1", "Q2", "Q3"]
+
+        # Saved ids are never renumbered nor given to a new question: answers are stored under them.
+        page.click('.question-card[data-qid="Q2"] button.remove-question')
+        q1 = {k: float(_box(page, "Q1", "1").get_attribute(k)) for k in ("x", "y", "width", "height")}
+        page.check("input[name=draw-kind][value=box]")
+        _box(page, "Q1", "1").scroll_into_view_if_needed()
+        _drag_mm(page, {"x": 160.0, "y": q1["y"], "w": q1["width"], "h": q1["height"]})
+        assert ids() == ["Q1", "Q3", "Q4"], page.inner_text("#editor-message")
+        page.click("#renumber")
+        assert ids() == ["Q1", "Q3", "Q4"]
+        assert "mã các câu đã lưu không đổi" in page.inner_text("#editor-message")
+        page.screenshot(path=str(SHOTS / "template-editor-10-ma-da-luu-giu-nguyen.png"), full_page=True)
+        assert not errors, errors
+        chromium.close()

@@ -145,3 +145,45 @@ def test_numbers_shown_in_vietnamese_take_a_decimal_comma():
     assert (vn_decimal(12.345, 1), vn_decimal(-0.04, 1)) == ("12,3", "0,0")
     assert (vn_number(1.5), vn_number(30.0)) == ("1,5", "30")
     assert (vn_percent(0.999), vn_percent(0.05), vn_percent(0.0)) == ("100%", "5,0%", "0,0%")
+
+
+def test_a_one_page_file_of_a_two_page_form_names_the_sheet_and_its_missing_page(office_batch, tmp_path, capsys):
+    import cv2
+
+    from omr.scan.ingest import PageLoader
+
+    pdf, _, _ = office_batch
+    loader = PageLoader()
+    try:
+        page = loader.load(pdf, 0).image  # the first sheet's page 1, alone
+    finally:
+        loader.close()
+    one_page = tmp_path / "tờ-1.png"
+    cv2.imencode(".png", page)[1].tofile(str(one_page))
+    assert main(["scan", str(one_page), "--db", str(tmp_path / "omr.sqlite"), "--batch", "b1"]) == 0
+    out = capsys.readouterr().out
+    assert "Phiếu trong cơ sở dữ liệu: 1, đủ trang: 0" in out
+    assert "Phiếu thiếu trang: 1" in out
+    assert f"  - Phiếu số 000001 (motcua-2026 v1): thiếu trang 2; có trang 1 ({one_page}, trang 1)" in out
+
+
+def test_the_summary_lists_ten_incomplete_sheets_then_counts_the_rest(store):
+    from db_fixtures import PAGE1, PAGE2, page_result, record
+
+    from omr import tuning as T
+    from omr.scan.batch import ScanReport, format_report
+
+    batch = store.ensure_batch("b")
+    for serial in range(1, 13):  # twelve sheets with page 1 only
+        record(store, batch, page_result(serial, 1, PAGE1, path=f"to-{serial}.pdf"))
+    record(store, batch, page_result(13, 1, PAGE1, path="du.pdf"))
+    record(store, batch, page_result(13, 2, PAGE2, path="du.pdf", index=1))
+    record(store, batch, page_result(14, 2, PAGE2, path="chi-trang-2.pdf"))
+    text = format_report(ScanReport(), store.summary(), store.incomplete_sheets(T.SUMMARY_SHEETS_LISTED))
+    listed = [line for line in text.splitlines() if line.startswith("  - Phiếu số")]
+    assert "Phiếu thiếu trang: 13" in text and "  và 3 phiếu khác" in text
+    assert len(listed) == T.SUMMARY_SHEETS_LISTED == 10
+    assert listed[0] == "  - Phiếu số 000001 (motcua-2026 v1): thiếu trang 2; có trang 1 (to-1.pdf, trang 1)"
+    assert "000013" not in text  # complete: not named
+    sheets, total = store.incomplete_sheets(20)
+    assert total == 13 and {s["serial"]: s["missing"] for s in sheets}[14] == [1]

@@ -15,7 +15,7 @@ from web_helpers import csrf_token, logged_in
 
 from omr import tuning as T
 from omr.data import review, users
-from omr.data.schema import answers, claims, comments, pages, upload_jobs
+from omr.data.schema import answers, claims, comments, pages, source_files, upload_jobs
 from omr.data.store import open_store
 from omr.model import AMBIGUOUS
 from omr.scan.batch import run_scan
@@ -592,6 +592,85 @@ def test_a_page_from_a_thin_image_is_set_aside_and_its_picture_is_never_a_500(ap
 def test_two_boxes_really_ticked_are_recorded_invalid_never_as_a_skipped_question(app):
     """The respondent ticked 2 and 4 on a one-answer question: the reviewer records "Không hợp lệ
     (đánh nhiều ô)", audited like any correction; the export says so in words, not an empty cell."""
+
+
+def _upload_and_read(app, client, repo_root, path: Path, shown_name: str, batch: str) -> int:
+    """Upload ``path`` as ``shown_name`` and read it now, as the background reader would; the job id."""
+    from omr.web.jobs import read_taken_job, take_job
+
+    with open(path, "rb") as handle:
+        response = client.post("/batches", data={
+            "name": batch, "csrf_token": _token(client, "/batches"), "files": [(handle, shown_name)]},
+            content_type="multipart/form-data")
+    assert response.status_code == 303, _text(response)
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    job = take_job(_store(app), job_id)
+    read_taken_job(_store(app), job, Path(job["folder"]), str(repo_root / "form_templates"))
+    return job_id
+
+
+def test_an_unreadable_uploaded_page_is_named_as_uploaded_and_cannot_be_assigned(app, repo_root):
+    from case_files import require_cases
+
+    from omr.web import images
+
+    case = require_cases() / "pdf-unloadable-page.pdf"
+    scanner = login(app, "thu")
+    job_id = _upload_and_read(app, scanner, repo_root, case, "phiếu tổ 3.pdf", "dot-hong")
+    job_html = _text(scanner.get(f"/batches/jobs/{job_id}"))
+    assert "<td>phiếu tổ 3.pdf</td><td>1</td>" in job_html and "001.pdf" not in job_html
+    with _store(app).reading() as conn:
+        page_id, stored_path = conn.execute(
+            sa.select(pages.c.id, source_files.c.path).join(source_files, source_files.c.id == pages.c.source_file_id)
+            .where(pages.c.set_aside == "unreadable")).one()
+    assert Path(stored_path).name == "001.pdf"  # the stored name stays the data's trace
+
+    client = login(app, "lan")
+    url = f"/queue/item/page/{page_id}"
+    html = _text(client.get(url))
+    assert "Tệp «phiếu tổ 3.pdf», trang 1" in html
+    assert "001.pdf" not in html and "job-" not in html
+    # No picture: the page can only be rejected; assigning it is neither offered nor accepted.
+    assert 'value="assign"' not in html and "Gán cho phiếu" not in html and 'id="reject"' in html
+    refused = client.post(url, data={"action": "assign", "form": "demo@1", "page": "1", "serial": "7",
+                                     "csrf_token": _token(client, url)})
+    assert refused.status_code == 409
+    assert "Không đọc được ảnh của trang này nên không thể gán cho phiếu nào" in _text(refused)
+    assert review.load_item(_store(app), f"page:{page_id}").data["pending"]
+    # The picture's place says which file, by the user's name.
+    with pytest.raises(images.ImageMissing, match="Không đọc được ảnh trang 1 của tệp phiếu tổ 3.pdf"):
+        images.whole_page(_store(app), page_id)
+    rejected = client.post(url, data={"action": "reject", "csrf_token": _token(client, url)})
+    assert rejected.status_code == 303
+
+
+def test_a_readable_set_aside_page_still_offers_assigning(app):
+    with _store(app).reading() as conn:
+        batch_id = conn.execute(sa.select(sa.func.min(pages.c.batch_id))).scalar()
+    store = _store(app)
+    result = page_result(3, 1, PAGE1, path="/srv/uploads/job-0001/001.pdf")
+    result.set_aside, result.detail = "qr_unreadable", "/srv/uploads/job-0001/001.pdf, trang 1: mã QR bị che"
+    result.serial = None
+    record(store, batch_id, result)
+    with store.reading() as conn:
+        page_id = conn.execute(sa.select(sa.func.max(pages.c.id))).scalar()
+    html = _text(login(app, "lan").get(f"/queue/item/page/{page_id}"))
+    assert 'value="assign"' in html and 'id="no-image"' not in html
+    # A file read on the command line (no upload) is named by its own name; the path never shows.
+    assert "Tệp «001.pdf», trang 1" in html and "/srv/uploads" not in html and "mã QR bị che" in html
+
+
+def test_a_set_aside_detail_names_the_file_as_uploaded():
+    from omr.web.display import page_detail
+
+    stored = "/srv/omr/uploads/job-0007/001.pdf"
+    detail = f"{stored}, trang 2: trang hỏng; xem thêm 001.pdf và 0001.pdf"
+    assert page_detail(detail, stored, "tổ 3.pdf") == "trang hỏng; xem thêm tổ 3.pdf và 0001.pdf"
+    assert page_detail(f"đọc lại {stored} sau", stored, "tổ 3.pdf") == "đọc lại tổ 3.pdf sau"
+    assert page_detail(f"đọc lại {stored} sau") == "đọc lại 001.pdf sau"  # no upload: its own name
+
+
+def test_the_web_export_names_uploaded_files_as_their_user_named_them(app, office_batch, repo_root):
     import csv
     import io
     import zipfile
@@ -660,3 +739,15 @@ def test_a_possible_rescan_is_shown_beside_the_stored_sheet_and_kept_once(app):
     flags = {r["serial"]: r["flags"] for r in store.responses()}
     assert flags[22] == ["rejected"] and flags[21] == []
     assert re.search(r'id="count-duplicate">0<', _text(client.get("/queue")))
+
+
+    pdf, _, _ = office_batch
+    _upload_and_read(app, login(app, "thu"), repo_root, pdf, "quét tổ 1.pdf", "dot-ten-tep")
+    response = login(app, "quan").get("/admin/export.csv?codes=1")
+    with zipfile.ZipFile(io.BytesIO(response.data)) as bundle:
+        rows = list(csv.DictReader(io.StringIO(bundle.read("omr-export.csv").decode("utf-8-sig"))))
+    uploaded = [r for r in rows if "quét tổ 1.pdf" in r["source_files"]]
+    assert len(uploaded) == 8  # the office batch's eight sheets
+    assert all(r["source_pages"].startswith("1=quét tổ 1.pdf#") for r in uploaded)
+    assert not any("001.pdf" in r["source_files"] + r["source_pages"] for r in rows)
+    assert {r["source_files"] for r in rows} - {r["source_files"] for r in uploaded} == {"s1.pdf", "s2.pdf"}

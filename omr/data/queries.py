@@ -31,6 +31,7 @@ from omr.data.schema import (
     source_files,
     split_flags,
 )
+from omr.data import completeness
 from omr.model import NEEDS_REVIEW
 
 
@@ -103,6 +104,42 @@ class StoreQueries:
             "responses_in_conflict": conflicting,
             "possible_duplicates": possible_duplicates,
         }
+
+    def incomplete_sheets(self, limit: int) -> tuple[list[dict], int]:
+        """Paper responses missing pages (omr.data.completeness.incomplete): the first ``limit``, and how many in all.
+
+        Ordered by form, version, serial, id. Each is ``{"form_id", "version", "serial"
+        (None when unknown), "missing": [page numbers, 1-based], "lost": declared lost by a person,
+        "pages": [{"page", "file" (source_files.path), "page_index" (0-based)}]}``, the pages it has.
+        """
+        with self._read() as conn:
+            total = conn.execute(sa.select(sa.func.count()).select_from(responses)
+                                 .where(completeness.incomplete())).scalar()
+            heads = conn.execute(
+                sa.select(responses.c.id, responses.c.form_id, responses.c.version, responses.c.serial,
+                          responses.c.pages_expected, responses.c.flags)
+                .where(completeness.incomplete())
+                .order_by(responses.c.form_id, responses.c.version, responses.c.serial, responses.c.id)
+                .limit(limit)).all()
+            joined = conn.execute(
+                sa.select(response_pages.c.response_id, response_pages.c.page_number, source_files.c.path,
+                          pages.c.page_index)
+                .join(pages, pages.c.id == response_pages.c.page_id)
+                .join(source_files, source_files.c.id == pages.c.source_file_id)
+                .where(response_pages.c.response_id.in_([h.id for h in heads]))
+                .order_by(response_pages.c.page_number)).all() if heads else []
+        pages_of: dict[int, list[dict]] = {}
+        for row in joined:
+            pages_of.setdefault(row.response_id, []).append(
+                {"page": row.page_number, "file": row.path, "page_index": row.page_index})
+        sheets = []
+        for head in heads:
+            sheet = {"form_id": head.form_id, "version": head.version, "serial": head.serial,
+                     "pages_expected": head.pages_expected, "pages": pages_of.get(head.id, []),
+                     "lost": completeness.PAGES_LOST in split_flags(head.flags)}
+            sheet["missing"] = completeness.missing_pages(sheet)
+            sheets.append(sheet)
+        return sheets, total
 
     def responses(self, batch_id: int | None = None) -> Iterator[dict]:
         """Every response (with a page in ``batch_id``), ordered by form, version, serial.

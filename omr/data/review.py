@@ -68,6 +68,9 @@ CLAIM_TTL = timedelta(minutes=10)
 IDLE_GAP = timedelta(minutes=5)
 # Set-aside reasons that do not need a person: a blank page is a blank page.
 NOT_ASKED = ("blank",)
+# The set-aside reason of a page whose picture could not be decoded (omr.scan.page, omr.scan.ingest):
+# such a page can be rejected (the sheet rescanned or declared lost), never assigned to a sheet.
+UNREADABLE_IMAGE = "unreadable"
 
 PAGE, MARK, MISALIGNED, COMMENT = "page", "mark", "misaligned", "comment"
 CONFLICT, INCOMPLETE = "conflict", "incomplete"  # whole sheets (issue #14), entity "response"
@@ -382,6 +385,8 @@ def load_item(store, key: str) -> Item | None:
         return Item(key, PAGE, ident, None, ident, row.batch, row.serial, row.unit, {
             "set_aside": row.set_aside, "detail": row.detail, "form_id": row.form_id, "form_version": row.version,
             "page": row.page, "page_index": row.page_index, "has_boxes": n_boxes > 0,
+            # No picture was decoded from the file's page: nothing to look at or to assign to a sheet.
+            "has_image": row.set_aside != UNREADABLE_IMAGE,
             "homography": row.homography is not None,
             "decision": decided.decision if decided else None,
             "pending": row.set_aside is not None and row.set_aside not in NOT_ASKED and decided is None})
@@ -492,12 +497,15 @@ def assign_page(store, catalogue, page_id: int, who: str, form_id: str, version:
     """Give an unidentified page its form, page and serial; its stored marks become answers."""
     key = f"page:{page_id}"
     _check_claim(store, key, who)
-    layout = catalogue.layouts.get((form_id, version))
-    if layout is None or page_number not in {p.number for p in layout.pages}:
-        raise ReviewError(f"Không có mẫu phiếu {form_id} phiên bản {version} trang {page_number}")
     item = load_item(store, key)
     if item is None:
         raise ReviewError("Trang này không còn trong cơ sở dữ liệu")
+    if not item.data["has_image"]:
+        raise ReviewError("Không đọc được ảnh của trang này nên không thể gán cho phiếu nào: hãy loại bỏ trang, "
+                          "rồi quét lại tờ phiếu (nếu tờ đã mất, đánh dấu trang đã mất ở phiếu thiếu trang)")
+    layout = catalogue.layouts.get((form_id, version))
+    if layout is None or page_number not in {p.number for p in layout.pages}:
+        raise ReviewError(f"Không có mẫu phiếu {form_id} phiên bản {version} trang {page_number}")
     if not item.data["has_boxes"]:
         raise ReviewError("Trang này không đọc được ô nào (không thấy dấu định vị): hãy quét lại tờ phiếu "
                           "hoặc loại bỏ trang")

@@ -17,7 +17,7 @@ dataset is built, so importing a newer registry updates every row.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -182,11 +182,16 @@ def unit_columns(response: dict, day: str, registry) -> dict:
 
 def build_record(response: dict, template: Template | None, value_ids: list[str],
                  status_ids: list[str], registry=None, today: date | None = None,
-                 text_ids: Iterable[str] = ()) -> dict:
-    """One response as a plain record (typed values, not neutralised)."""
+                 text_ids: Iterable[str] = (), file_names: Mapping[str, str] | None = None) -> dict:
+    """One response as a plain record (typed values, not neutralised).
+
+    ``file_names``: a scan file's stored path -> the name to show for it (the web app's uploads,
+    stored as ``job-…/001.pdf``, under the name their user gave); paths not in it are shown as stored.
+    """
     comments = {qid: comment_cells(response, qid) for qid in text_ids}
     day, day_source = survey_date(response, template)
-    files = list(dict.fromkeys(p["file"] for p in response["pages"]))
+    shown = file_names or {}
+    files = list(dict.fromkeys(shown.get(p["file"], p["file"]) for p in response["pages"]))
     if response.get("source_file"):
         files.append(response["source_file"])
     answers = response["answers"]
@@ -211,7 +216,7 @@ def build_record(response: dict, template: Template | None, value_ids: list[str]
         "source_files": files,
         # Pages of a file counted from 1, as a PDF viewer and the scan summary count them (#17);
         # "@1"/"@2": the left/top or right/bottom half of a two-page image (#13).
-        "source_pages": [f"{p['page']}={os.path.basename(p['file'])}#{p['page_index'] + 1}"
+        "source_pages": [f"{p['page']}={os.path.basename(shown.get(p['file'], p['file']))}#{p['page_index'] + 1}"
                          + (f"@{p['part']}" if p.get("part") else "") for p in response["pages"]],
         "source_row": response.get("source_row"),
         "batch": [b["name"] for b in response["batches"]],
@@ -269,8 +274,9 @@ class Dataset:
         return header(self.value_ids, self.status_ids, self.text_ids)
 
 
-def collect(store, template_lookup: TemplateLookup, today: date | None = None) -> Dataset:
-    """Every response of ``store`` as records of the merged schema."""
+def collect(store, template_lookup: TemplateLookup, today: date | None = None,
+            file_names: Mapping[str, str] | None = None) -> Dataset:
+    """Every response of ``store`` as records of the merged schema (``file_names``: see :func:`build_record`)."""
     # A sheet a person decided not to keep (a serial conflict, a rescan) is in no dataset, nor one that may
     # be another scan of a stored sheet until a person decides (omr.data.completeness, #16).
     items = [r for r in store.responses() if counted(r["flags"])]
@@ -284,7 +290,7 @@ def collect(store, template_lookup: TemplateLookup, today: date | None = None) -
     value_ids, status_ids, text_ids = question_columns(known, answered)
     registry = load_registry(store)
     records = [build_record(r, templates[(r["form_id"], r["version"])], value_ids, status_ids, registry, today,
-                            text_ids) for r in items]
+                            text_ids, file_names) for r in items]
     return Dataset(records, value_ids, status_ids, [t for t in known if t is not None], text_ids)
 
 

@@ -62,7 +62,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -103,7 +103,7 @@ def flat_row(record: dict, value_ids: list[str], status_ids: list[str],
 # --- I/O ----------------------------------------------------------------------
 
 def export_responses(store, fmt: str, out_path: str | Path, template_lookup: TemplateLookup,
-                     labels: bool = False) -> int:
+                     labels: bool = False, file_names: Mapping[str, str] | None = None) -> int:
     """Write every response of ``store`` to ``out_path`` as ``fmt``; return how many.
 
     ``template_lookup(form_id, version)`` gives the template (for question
@@ -111,14 +111,15 @@ def export_responses(store, fmt: str, out_path: str | Path, template_lookup: Tem
     ``labels``: CSV and XLSX get Vietnamese headers and option labels instead
     of codes (:mod:`omr.reports.export_vi`; the XLSX "Bảng mã" sheet then also maps
     every column and coded value to its code). JSON Lines and Parquet always
-    keep the codes.
+    keep the codes. ``file_names``: stored scan path -> the name shown in ``source_files`` and
+    ``source_pages`` (the web app's uploads under their user's name; others as stored).
     The file is written to a temporary name first and moved into place, so an
     interrupted export never leaves half a file where the old one was.
     """
     if fmt not in FORMATS:
         raise BadArgumentsError(f"Định dạng xuất «{fmt}» không được hỗ trợ; chọn một trong: {', '.join(FORMATS)}")
 
-    dataset = collect(store, template_lookup)
+    dataset = collect(store, template_lookup, file_names=file_names)
     records, value_ids, status_ids, text_ids = (dataset.records, dataset.value_ids, dataset.status_ids,
                                                 dataset.text_ids)
     write_crops(store, records, Path(out_path))

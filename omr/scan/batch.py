@@ -19,6 +19,7 @@ from pathlib import Path
 
 from omr import tuning as T
 from omr.errors import InputFileError, PageError
+from omr.forms.qrcodes import format_serial
 from omr.model import COVER_SHEET, HALF_NAMES, NEEDS_REVIEW, PAGE_ORDER, SET_ASIDE_REASONS, PageResult
 from omr.scan.comments import set_drafting_in_scan
 from omr.scan.ingest import PageLoader, RawPage, count_pages_checked, expand_paths, file_sha256
@@ -273,8 +274,14 @@ class _BatchedWriter:
                 self.progress(1)
 
 
-def format_report(report: ScanReport, summary: dict) -> str:
-    """The end-of-run summary for scanning staff, in Vietnamese."""
+def format_report(report: ScanReport, summary: dict, incomplete: tuple[list[dict], int] | None = None) -> str:
+    """The end-of-run summary for scanning staff, in Vietnamese.
+
+    ``summary``: :meth:`omr.data.queries.StoreQueries.summary`; ``incomplete``: the sheets
+    missing pages and how many in all (:meth:`~omr.data.queries.StoreQueries.incomplete_sheets`):
+    each listed sheet is named (serial, else the file and page it has) with the pages it lacks,
+    and the rest counted ("và N phiếu khác").
+    """
     lines = [
         f"Số trang trong các tệp: {report.pages_seen}"
         + (f" (trong đó {report.pages_skipped_done} trang đã đọc từ lần trước, bỏ qua)" if report.pages_skipped_done else ""),
@@ -301,6 +308,12 @@ def format_report(report: ScanReport, summary: dict) -> str:
     online = summary.get("responses", 0) - paper
     lines.append(f"Phiếu trong cơ sở dữ liệu: {paper}, đủ trang: {summary.get('responses_complete', 0)}"
                  + (f" (chỉ tính phiếu giấy; ngoài ra {online} phiếu trả lời trực tuyến)" if online else ""))
+    if incomplete and incomplete[1]:
+        sheets, total = incomplete
+        lines.append(f"Phiếu thiếu trang: {total}")
+        lines += [f"  - {_incomplete_line(sheet)}" for sheet in sheets]
+        if total > len(sheets):
+            lines.append(f"  và {total - len(sheets)} phiếu khác")
     if report.set_aside:
         lines.append(f"Trang để riêng: {len(report.set_aside)}")
         for path, page, reason, detail in report.set_aside:
@@ -318,3 +331,16 @@ def format_report(report: ScanReport, summary: dict) -> str:
     for message in report.file_errors:
         lines.append(f"Tệp không đọc được: {message}")
     return "\n".join(lines)
+
+
+def _incomplete_line(sheet: dict) -> str:
+    """'Phiếu số 000123 (motcua-2026 v1): thiếu trang 2; có trang 1 (a.pdf, trang 1)'."""
+    where = "; ".join(f"trang {p['page']} ({p['file']}, trang {p['page_index'] + 1})" for p in sheet["pages"])
+    if sheet["serial"] is not None:
+        who = f"Phiếu số {format_serial(sheet['serial'])}"
+    else:  # joined by page order (a form without serials): the file and page are its only name
+        who = "Phiếu không có số"
+    missing = ", ".join(str(n) for n in sheet["missing"])
+    return (f"{who} ({sheet['form_id']} v{sheet['version']}): thiếu trang {missing}"
+            + (f"; có {where}" if where else "")
+            + ("; trang thiếu đã được đánh dấu là mất" if sheet.get("lost") else ""))

@@ -5,14 +5,23 @@
   everywhere on screen);
 - times in Vietnam time (UTC+7, no daylight saving), the database keeps UTC;
 - a unit as its registry name beside its code ("30001 – Phường Cao Lãnh"),
-  the code alone only when the registry does not know it.
+  the code alone only when the registry does not know it;
+- a scan file by the name its user gave it on upload ("pdf-unloadable-page.pdf"),
+  never the name it was stored under (uploads/job-…/001.pdf): ``source_files.path``
+  keeps the stored path as the data's trace, the name is found at display time.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
+from pathlib import PurePath
 
+import sqlalchemy as sa
+
+from omr.data.schema import pages, source_files, upload_jobs
 from omr.online.units import stored_units
 
 VN_TZ = timezone(timedelta(hours=7), "UTC+7")
@@ -83,17 +92,65 @@ _ABSOLUTE_PATH = re.compile(r"(?<![\w.])(?:/|[A-Za-z]:[\\/])(?:[^\s/\\:,()«»]+
 _DECODER_TEXT = ("cv2.error", "OpenCV(", "error: (-", "Assertion failed")
 
 
-def page_detail(detail: str | None) -> str:
+def uploaded_names(conn: sa.Connection, digests: Iterable[str]) -> dict[str, str]:
+    """File sha256 -> the name its user gave it in the web upload form (the first upload carrying it).
+
+    Web uploads are stored as ``uploads/job-…/001.pdf`` (omr.web.jobs); the user's
+    name is in ``upload_jobs.files`` (JSON ``[{name, stored, sha256, …}]``). Files read
+    on the command line have no upload and are absent from the result.
+    """
+    wanted = set(digests)
+    found: dict[str, str] = {}
+    if not wanted:
+        return found
+    query = sa.select(upload_jobs.c.files).order_by(upload_jobs.c.id)
+    if len(wanted) <= 20:  # a page or a few: only the jobs whose file list names one of them
+        query = query.where(sa.or_(*(upload_jobs.c.files.contains(d) for d in wanted)))
+    for (files_json,) in conn.execute(query):
+        for entry in json.loads(files_json or "[]"):
+            digest = entry.get("sha256")
+            if digest in wanted and digest not in found and entry.get("name"):
+                found[digest] = entry["name"]
+    return found
+
+
+def shown_file_name(path: str, name: str | None) -> str:
+    """A scan file as people know it: the uploaded ``name`` when there is one, else the path's last part."""
+    return name or PurePath(path.replace("\\", "/")).name
+
+
+def page_source(conn: sa.Connection, page_id: int) -> dict | None:
+    """The file of a stored page as shown to people: ``{"path", "name", "page"}`` (page counted from 1), or None.
+
+    ``path`` is the stored path (``source_files.path``, for matching in messages), ``name``
+    the user's name of the file (:func:`uploaded_names`), else the path's last part.
+    """
+    row = conn.execute(sa.select(source_files.c.path, source_files.c.sha256, pages.c.page_index)
+                       .join(source_files, source_files.c.id == pages.c.source_file_id)
+                       .where(pages.c.id == page_id)).first()
+    if row is None:
+        return None
+    name = uploaded_names(conn, [row.sha256]).get(row.sha256)
+    return {"path": row.path, "name": shown_file_name(row.path, name), "page": row.page_index + 1}
+
+
+def page_detail(detail: str | None, path: str | None = None, name: str | None = None) -> str:
     """A stored page's set-aside detail as shown to people: no server path, no decoder's raw text.
 
     The ingest's messages start with the file's path on the server and the page ("/srv/uploads/…/001.pdf,
     trang 3: …"): the screen already names the file (its original name) and the page, so that lead
     is dropped and any other absolute path shortened to its last part. An OpenCV assertion
-    ("cv2.error … (-215:Assertion failed) …") becomes one Vietnamese reason.
+    ("cv2.error … (-215:Assertion failed) …") becomes one Vietnamese reason. With the page's
+    stored ``path`` and the file's shown ``name`` (:func:`page_source`), any mention of the
+    stored file (its path or its stored name, "001.pdf") says the user's name instead.
     """
     if not detail:
         return ""
     text = _PATH_LEAD.sub("", detail)
     if any(sign in text for sign in _DECODER_TEXT):
         return "ảnh không hợp lệ, chương trình xử lý ảnh không đọc được (hãy quét lại trang này)"
+    if path and name:
+        stored = PurePath(path.replace("\\", "/")).name
+        text = text.replace(path, name)
+        text = re.sub(rf"(?<![\w.]){re.escape(stored)}(?![\w.])", lambda _m: name, text)
     return _ABSOLUTE_PATH.sub(r"\1", text)

@@ -22,6 +22,7 @@ from omr.scan.identify import map_points
 from omr.scan.ingest import PageLoader
 from omr.scan.page_geometry import crop_part
 from omr.scan.show import draw_reads
+from omr.web.display import shown_file_name, uploaded_names
 
 CROP_PX_PER_MM = 5.0  # 210 mm -> 1050 px: printed question text stays legible
 CROP_MARGIN_MM = (7.0, 4.0)  # above, below the question's boxes: room for its printed text
@@ -37,32 +38,55 @@ class ImageMissing(Exception):
     """The scan file of a page cannot be opened (moved or deleted): the message says which."""
 
 
+class _NotLoaded(Exception):
+    """Raised inside the cache: the file could not be opened (``opened`` False) or the page not decoded."""
+
+    def __init__(self, opened: bool):
+        super().__init__(opened)
+        self.opened = opened
+
+
 def _page_row(conn: sa.Connection, page_id: int):
-    return conn.execute(
+    row = conn.execute(
         sa.select(pages.c.id, pages.c.page_index, pages.c.part, pages.c.homography, pages.c.rotated_180,
-                  source_files.c.path)
+                  source_files.c.path, source_files.c.sha256)
         .join(source_files, source_files.c.id == pages.c.source_file_id).where(pages.c.id == page_id)).first()
+    if row is None:
+        return None
+    # Messages name the file as its user named it on upload, not its stored name (omr.web.display).
+    shown = shown_file_name(row.path, uploaded_names(conn, [row.sha256]).get(row.sha256))
+    return row, shown
 
 
-def page_pixels(row) -> tuple[np.ndarray, np.ndarray | None]:
+def page_pixels(row, shown_name: str | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """A stored page's pixels and its homography (layout mm -> those px, or None), from its ``_page_row``.
 
     A page read from one half of a two-page image (``part`` 1 or 2) is that
     half: its homography, stored onto the whole image, is moved onto the half.
+    ``shown_name``: the file's name in ImageMissing messages (default: the stored path's last part).
     """
-    grey, to_part = crop_part(load_grey(row.path, row.page_index), row.part)
+    grey, to_part = crop_part(load_grey(row.path, row.page_index, shown_name), row.part)
     if row.homography is None:
         return grey, None
     return grey, to_part @ np.array(json.loads(row.homography))
 
 
-def load_grey(path: str, index: int) -> np.ndarray:
-    """The page image's pixels; the last few decoded are kept, as consecutive items share pages."""
+def load_grey(path: str, index: int, shown_name: str | None = None) -> np.ndarray:
+    """The page image's pixels; the last few decoded are kept, as consecutive items share pages.
+
+    Raises ImageMissing naming the file as ``shown_name`` (default: ``path``'s last part) and the page.
+    """
     try:
         stamp = Path(path).stat().st_mtime_ns
     except OSError:
         stamp = None
-    return _load_grey(path, index, stamp)
+    try:
+        return _load_grey(path, index, stamp)
+    except _NotLoaded as exc:
+        name = shown_name or Path(path).name
+        if not exc.opened:
+            raise ImageMissing(f"Không mở được tệp quét gốc ({name}, trang {index + 1})") from exc.__cause__
+        raise ImageMissing(f"Không đọc được ảnh trang {index + 1} của tệp {name}") from None
 
 
 @functools.lru_cache(maxsize=PAGES_KEPT)
@@ -71,11 +95,11 @@ def _load_grey(path: str, index: int, _stamp: int | None) -> np.ndarray:
     try:
         raw = loader.load(Path(path), index)
     except Exception as exc:  # a missing or changed file: say so in the picture's place
-        raise ImageMissing(f"Không mở được tệp quét gốc ({Path(path).name}, trang {index + 1})") from exc
+        raise _NotLoaded(opened=False) from exc
     finally:
         loader.close()
     if raw.image is None:
-        raise ImageMissing(f"Không đọc được ảnh trang {index + 1} của tệp {Path(path).name}")
+        raise _NotLoaded(opened=True)
     raw.image.setflags(write=False)  # shared by the cache: nobody may draw on it
     return raw.image
 
@@ -98,12 +122,12 @@ def question_strip(store, page_id: int, question: str) -> bytes:
 @functools.lru_cache(maxsize=STRIPS_KEPT)
 def _question_strip(store, page_id: int, question: str) -> bytes:
     with store.reading() as conn:
-        row = _page_row(conn, page_id)
+        found = _page_row(conn, page_id)
         box_rows = conn.execute(sa.select(boxes).where(boxes.c.page_id == page_id, boxes.c.question == question)
                                 ).mappings().all()
-    if row is None or row.homography is None or not box_rows:
+    if found is None or found[0].homography is None or not box_rows:
         raise ImageMissing("Trang này không có ô của câu hỏi")
-    grey, homography = page_pixels(row)
+    grey, homography = page_pixels(*found)
     top = max(min(b["y"] for b in box_rows) - CROP_MARGIN_MM[0], 0.0)
     bottom = min(max(b["y"] + b["h"] for b in box_rows) + CROP_MARGIN_MM[1], T.PAGE_HEIGHT)
     return encode_png(_warp_region(grey, homography, 0.0, top, T.PAGE_WIDTH, bottom, box_rows))
@@ -128,11 +152,12 @@ def _warp_region(grey: np.ndarray, homography: np.ndarray, x0: float, y0: float,
 def whole_page(store, page_id: int, question: str | None = None, region: tuple | None = None) -> bytes:
     """The whole page upright, boxes drawn by state; ``question``'s boxes (or a comment ``region``) in red."""
     with store.reading() as conn:
-        row = _page_row(conn, page_id)
+        found = _page_row(conn, page_id)
         box_rows = conn.execute(sa.select(boxes).where(boxes.c.page_id == page_id)).mappings().all()
-    if row is None:
+    if found is None:
         raise ImageMissing("Không có trang này")
-    grey, homography = page_pixels(row)
+    row, shown = found
+    grey, homography = page_pixels(row, shown)
     if homography is not None:
         image = draw_reads(grey, homography, [dict(b) for b in box_rows], {question} if question else set())
         if region is not None:

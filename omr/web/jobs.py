@@ -172,7 +172,8 @@ def job_status(store, job_id: int) -> dict | None:
         hashes = [f["sha256"] for f in files]
         done = _pages_stored(conn, hashes)
         aside = conn.execute(
-            sa.select(source_files.c.sha256, pages.c.page_index, pages.c.set_aside, pages.c.detail, pages.c.id)
+            sa.select(source_files.c.sha256, source_files.c.path, pages.c.page_index, pages.c.set_aside,
+                      pages.c.detail, pages.c.id)
             .join(source_files, source_files.c.id == pages.c.source_file_id)
             .where(source_files.c.sha256.in_(hashes), pages.c.set_aside.is_not(None))
             .order_by(pages.c.id)).all() if hashes else []
@@ -188,7 +189,8 @@ def job_status(store, job_id: int) -> dict | None:
                pages_skipped=sum(f.get("skipped", 0) for f in files),
                set_aside=[{"file": name_of.get(a.sha256, "?"), "page": a.page_index + 1, "page_id": a.id,
                            "reason": SET_ASIDE_REASONS.get(a.set_aside, a.set_aside),
-                           "detail": page_detail(a.detail)}
+                           # the stored name (001.pdf) said as the user's, should the detail mention it
+                           "detail": page_detail(a.detail, a.path, name_of.get(a.sha256))}
                           for a in aside])
     return job
 

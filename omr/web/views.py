@@ -33,7 +33,7 @@ from flask_wtf.csrf import CSRFError
 from omr import tuning
 from omr.data import completeness, review, users
 from omr.data.drafting import drafting_progress
-from omr.data.schema import comments
+from omr.data.schema import comments, source_files
 from omr.data.schema import responses as responses_table
 from omr.data.store import StaleWriteError
 from omr.errors import OmrError
@@ -591,13 +591,18 @@ def register(app: Flask) -> None:
             question = _question(item.data["form_id"], item.data["form_version"], item.data["question"])
             keys = option_keys(question) if question is not None else {}
         forms = sorted(_catalogue().layouts)
+        source = None
+        if item.kind == review.PAGE:
+            with _store().reading() as conn:
+                source = display.page_source(conn, item.entity_id)
         history = [k for k in session.get("queue_history", []) if k != item.key]
         return render_template(
             "item.html", item=item, question=question, keys=keys, held_by=held_by,
             status_label=STATUS_LABELS.get(item.data.get("status"), item.data.get("status")),
             value_text=_value_text(question, item.data.get("value")), kinds=review.KINDS,
             set_aside_label=SET_ASIDE_REASONS.get(item.data.get("set_aside"), item.data.get("set_aside")),
-            forms=forms, counts=review.queue_counts(_store(), _queue_filter()), has_previous=bool(history),
+            forms=forms, source=source, counts=review.queue_counts(_store(), _queue_filter()),
+            has_previous=bool(history),
             no_opinion=NO_OPINION_CODE, needs_review=NEEDS_REVIEW)
 
     # -- images, by id only --
@@ -790,7 +795,7 @@ def export_zip(store, fmt: str, template_lookup, *, labels: bool = True, work_di
     try:
         with tempfile.TemporaryDirectory(prefix="omr-export-", dir=work_dir) as folder:
             out = Path(folder) / f"omr-export.{fmt}"
-            export_responses(store, fmt, out, template_lookup, labels=labels)
+            export_responses(store, fmt, out, template_lookup, labels=labels, file_names=_uploaded_file_names(store))
             with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
                 for path in sorted(Path(folder).rglob("*")):
                     if path.is_file():
@@ -800,6 +805,14 @@ def export_zip(store, fmt: str, template_lookup, *, labels: bool = True, work_di
         raise
     archive.seek(0)
     return archive
+
+
+def _uploaded_file_names(store) -> dict[str, str]:
+    """Stored path -> the name its user gave, for every scan file uploaded in the web app (omr.web.display)."""
+    with store.reading() as conn:
+        rows = conn.execute(sa.select(source_files.c.path, source_files.c.sha256)).all()
+        names = display.uploaded_names(conn, [r.sha256 for r in rows])
+    return {r.path: names[r.sha256] for r in rows if r.sha256 in names}
 
 
 COMMENT_STATUS_LABELS = {"pending": "chờ duyệt", "reviewed": "đã duyệt"}

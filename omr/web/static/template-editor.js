@@ -24,6 +24,13 @@
     if (q.type === "text") { q.frame.uid = nid(); } else { q.options.forEach(function (o) { o.uid = nid(); }); }
   });
 
+  // Ids of the saved version this edit started from (none for a new blank), then of each save: answers
+  // stored under them, so they never change and are never given to another question. Only questions
+  // never saved may be renumbered (renumberNew).
+  var savedIds = {};
+  function rememberSaved(questions) { savedIds = {}; questions.forEach(function (q) { savedIds[q.id] = true; }); }
+  if (S.base_version) { rememberSaved(S.questions); }
+
   var pagesBox = document.getElementById("pages");
   var panel = document.getElementById("questions");
   var message = document.getElementById("editor-message");
@@ -99,9 +106,10 @@
     });
     return found.sort(function (a, b) { return S.questions.indexOf(a) - S.questions.indexOf(b); });
   }
-  function freeId(prefix) {
+  function freeId(prefix) {  // never the id of a saved question, even deleted: its answers are stored under it
     var n = 1;
     var taken = {};
+    Object.keys(savedIds).forEach(function (id) { taken[id] = true; });
     S.questions.forEach(function (q) { taken[q.id] = true; });
     while (taken[prefix + n]) { n += 1; }
     return prefix + n;
@@ -365,6 +373,28 @@
     changed();
     render();
   }
+  // Q1, Q3, Q5 after deleting Q2 and Q4: the questions never saved get the lowest free numbers again, in
+  // the panel's order (Q… for choice questions, Y… for writing frames); saved ids, and ids the user
+  // typed in another form, are kept.
+  var AUTO_ID = /^([QY])(\d+)$/;
+  function renumberNew() {
+    var movable = S.questions.filter(function (q) { return !savedIds[q.id] && AUTO_ID.test(q.id); });
+    var taken = {};
+    Object.keys(savedIds).forEach(function (id) { taken[id] = true; });
+    S.questions.forEach(function (q) { if (movable.indexOf(q) < 0) { taken[q.id] = true; } });
+    var renamed = 0;
+    movable.forEach(function (q) {
+      var prefix = AUTO_ID.exec(q.id)[1];
+      var n = 1;
+      while (taken[prefix + n]) { n += 1; }
+      taken[prefix + n] = true;
+      if (q.id !== prefix + n) { q.id = prefix + n; renamed += 1; }
+    });
+    if (renamed) { changed(); }
+    render();
+    say(renamed ? "Đã đánh số lại " + renamed + " câu chưa lưu lần nào; mã các câu đã lưu giữ nguyên." :
+        "Các câu mới đã được đánh số liền nhau; mã các câu đã lưu không đổi.", "ok");
+  }
   function removeQuestion(q) {
     S.questions.splice(S.questions.indexOf(q), 1);
     boxesOf(q).forEach(function (b) { delete selected[b.uid]; });
@@ -401,7 +431,7 @@
       var head = document.createElement("div");
       head.className = "row";
       head.appendChild(input("qid", q.id, "Mã câu hỏi", function (v) { q.id = v.trim(); card.setAttribute("data-qid", q.id); drawBoxes(); fillMoveTargets(); }));
-      head.appendChild(input("qtext", q.text, "Nội dung câu hỏi", function (v) { q.text = v; }));
+      head.appendChild(input("qtext", q.text, "Nội dung câu hỏi", function (v) { q.text = v; fillMoveTargets(); }));
       card.appendChild(head);
       head = document.createElement("div");
       head.className = "row";
@@ -530,6 +560,7 @@
           forgetEdit();
           replaceVersion = null;
           S.base_version = answer.version;
+          rememberSaved(S.questions);
           say(answer.message, "ok");
           var link = document.createElement("a");
           link.href = answer.try_url;
@@ -573,6 +604,7 @@
   document.getElementById("merge-questions").addEventListener("click", mergeSelected);
   document.getElementById("split-question").addEventListener("click", splitSelected);
   document.getElementById("move-boxes").addEventListener("click", moveSelected);
+  document.getElementById("renumber").addEventListener("click", renumberNew);
   document.getElementById("save").addEventListener("click", save);
   document.getElementById("zoom").addEventListener("change", function (event) {
     svgs.forEach(function (item) { item.svg.style.width = event.target.value + "%"; });
