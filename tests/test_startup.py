@@ -71,3 +71,25 @@ def test_a_function_named_to_a_worker_pickles_as_a_name_and_runs():
     named = pickle.loads(pickle.dumps(ByName("numpy", "add")))
     assert named == ByName("numpy", "add")
     assert named(np.int64(2), 3) == 5
+
+
+def test_a_new_database_is_stamped_as_alembic_stamps_it(tmp_path):
+    from alembic.runtime.migration import MigrationContext
+
+    open_store(str(tmp_path / "ours.sqlite")).close()
+    theirs = sa.create_engine(f"sqlite:///{tmp_path / 'theirs.sqlite'}")
+    with theirs.begin() as conn:
+        MigrationContext.configure(conn).stamp(migrate.scripts(), migrate.head_revision())
+    theirs.dispose()
+
+    def version_table(name: str) -> tuple:
+        engine = sa.create_engine(f"sqlite:///{tmp_path / name}")
+        with engine.connect() as conn:
+            ddl = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'alembic_version'").scalar()
+            rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").fetchall()
+            alembic_reads = MigrationContext.configure(conn).get_current_revision()
+        engine.dispose()
+        return ddl, rows, alembic_reads
+
+    assert version_table("ours.sqlite") == version_table("theirs.sqlite")
+    assert version_table("ours.sqlite")[2] == migrate.head_revision()

@@ -123,6 +123,16 @@ def stamp(conn: sa.Connection, revision: str) -> None:
     MigrationContext.configure(conn).stamp(scripts(), revision)
 
 
+def _stamp_new(conn: sa.Connection, revision: str) -> None:
+    """:func:`stamp` of a database that holds no revision yet, without importing Alembic: its
+    version table as Alembic defines it (``alembic.ddl.impl.DefaultImpl.version_table_impl``,
+    the same for every dialect) and the one row Alembic's stamp inserts."""
+    table = sa.Table("alembic_version", sa.MetaData(), sa.Column("version_num", sa.String(32), nullable=False),
+                     sa.PrimaryKeyConstraint("version_num", name="alembic_version_pkc"))
+    table.create(conn, checkfirst=True)
+    conn.execute(table.insert().values(version_num=revision))
+
+
 def prepare(conn: sa.Connection) -> tuple[str, str | None]:
     """Make a new database, stamp a legacy one; report the state found (in one write transaction).
 
@@ -135,7 +145,7 @@ def prepare(conn: sa.Connection) -> tuple[str, str | None]:
     if state == EMPTY:
         metadata.create_all(conn)
         apply_queue_schema(conn)  # PostgreSQL only: what migration 0003 creates on an older database
-        stamp(conn, head_revision())
+        _stamp_new(conn, head_revision())
         return CURRENT, head_revision()
     if state == LEGACY:
         stamp(conn, BASELINE)
