@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import sqlalchemy as sa
 
 from omr.data.schema import comments, pages
-from omr.scan.comments import Draft, draft_stored_crop
 from omr.text.lexicon import flags_json
+
+if TYPE_CHECKING:  # annotations only: the drafting code itself is imported where a crop is drafted
+    from omr.scan.comments import Draft
 
 
 @dataclass
@@ -63,6 +65,11 @@ def drafting_progress(store, batch_id: int | None = None) -> tuple[int, int]:
 
 def draft_task(task: tuple[int, bytes]) -> tuple[int, Draft]:
     """Worker side: one stored crop in, its draft out (a crop that is no image: an empty draft)."""
+    # Here, not at the top: it brings OpenCV and the OCR engine, which `omr scan`'s parent process
+    # (which imports this module through the store) needs only when a batch has comments to draft
+    # (start-up time, issue #18).
+    from omr.scan.comments import Draft, draft_stored_crop
+
     comment_id, crop_png = task
     try:
         return comment_id, draft_stored_crop(crop_png)

@@ -16,17 +16,24 @@ with an upgrade test. A database is in one of five states:
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 from omr.data.job_queue_schema import apply_queue_schema
 from omr.data.schema import metadata
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+# Alembic is imported in the functions that need it, not here: opening a database already at the
+# newest revision (every command, every day) needs only its stamped revision and the newest one's
+# name, and importing Alembic costs ~170 ms of CPU at each start (issue #18). A new, legacy or
+# outdated database still goes through Alembic.
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BASELINE = "0001"  # the schema of omr before migrations
@@ -38,6 +45,8 @@ EMPTY, LEGACY, CURRENT, OUTDATED, NEWER = "empty", "legacy", "current", "outdate
 
 def alembic_config(connection: sa.Connection | None = None) -> Config:
     """An Alembic configuration for omr's migrations (no alembic.ini), bound to ``connection``."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -47,16 +56,49 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
 @lru_cache(maxsize=1)
 def scripts() -> ScriptDirectory:
     """The migration scripts (parsed once per process)."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
 
 
+# How each revision file names itself and the revision it follows ("0004" after "0003"; None first).
+_REVISION_LINE = re.compile(r"""^revision\s*(?::[^=]*)?=\s*["']([^"']+)["']\s*$""", re.MULTILINE)
+_DOWN_LINE = re.compile(r"""^down_revision\s*(?::[^=]*)?=\s*(None|["']([^"']+)["'])\s*$""", re.MULTILINE)
+
+
+@lru_cache(maxsize=1)
 def head_revision() -> str:
-    """The newest revision this omr knows."""
-    return scripts().get_current_head()
+    """The newest revision this omr knows.
+
+    Read from the revision files' ``revision`` and ``down_revision`` lines: the
+    one revision no other follows (a single line of revisions, as omr's are).
+    Anything else (a branch, a line written another way) is left to Alembic.
+    """
+    named, followed = [], set()
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        revision, down = _REVISION_LINE.findall(text), _DOWN_LINE.findall(text)
+        if len(revision) != 1 or len(down) != 1:
+            return scripts().get_current_head()
+        named.append(revision[0])
+        if down[0][1]:
+            followed.add(down[0][1])
+    heads = [r for r in named if r not in followed]
+    if len(heads) != 1 or len(set(named)) != len(named) or not followed <= set(named):
+        return scripts().get_current_head()
+    return heads[0]
 
 
 def current_revision(conn: sa.Connection) -> str | None:
-    """The revision stamped in the database, or None when it has no ``alembic_version``."""
+    """The revision stamped in the database, or None when it has no ``alembic_version``
+    (or an empty one). A table holding several (branches) is read by Alembic, which refuses it."""
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return None
+    rows = conn.execute(sa.text("SELECT version_num FROM alembic_version")).fetchall()
+    if len(rows) <= 1:
+        return rows[0][0] if rows else None
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(conn).get_current_revision()
 
 
@@ -76,7 +118,19 @@ def schema_state(conn: sa.Connection) -> tuple[str, str | None]:
 
 def stamp(conn: sa.Connection, revision: str) -> None:
     """Record ``revision`` as the database's schema version, running nothing."""
+    from alembic.runtime.migration import MigrationContext
+
     MigrationContext.configure(conn).stamp(scripts(), revision)
+
+
+def _stamp_new(conn: sa.Connection, revision: str) -> None:
+    """:func:`stamp` of a database that holds no revision yet, without importing Alembic: its
+    version table as Alembic defines it (``alembic.ddl.impl.DefaultImpl.version_table_impl``,
+    the same for every dialect) and the one row Alembic's stamp inserts."""
+    table = sa.Table("alembic_version", sa.MetaData(), sa.Column("version_num", sa.String(32), nullable=False),
+                     sa.PrimaryKeyConstraint("version_num", name="alembic_version_pkc"))
+    table.create(conn, checkfirst=True)
+    conn.execute(table.insert().values(version_num=revision))
 
 
 def prepare(conn: sa.Connection) -> tuple[str, str | None]:
@@ -91,7 +145,7 @@ def prepare(conn: sa.Connection) -> tuple[str, str | None]:
     if state == EMPTY:
         metadata.create_all(conn)
         apply_queue_schema(conn)  # PostgreSQL only: what migration 0003 creates on an older database
-        stamp(conn, head_revision())
+        _stamp_new(conn, head_revision())
         return CURRENT, head_revision()
     if state == LEGACY:
         stamp(conn, BASELINE)
@@ -102,4 +156,6 @@ def prepare(conn: sa.Connection) -> tuple[str, str | None]:
 
 def upgrade(conn: sa.Connection) -> None:
     """Run every migration from the database's revision to the newest, in the caller's transaction."""
+    from alembic import command
+
     command.upgrade(alembic_config(conn), "head")

@@ -18,13 +18,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from omr import tuning as T
-from omr.errors import InputFileError, PageError
+from omr.errors import InputFileError
 from omr.forms.qrcodes import format_serial
-from omr.model import COVER_SHEET, HALF_NAMES, NEEDS_REVIEW, PAGE_ORDER, SET_ASIDE_REASONS, PageResult
-from omr.scan.comments import set_drafting_in_scan
-from omr.scan.ingest import PageLoader, RawPage, count_pages_checked, expand_paths, file_sha256
-from omr.scan.page import Catalogue, process_image, process_page
-from omr.scan.page_workers import Failure, PageWorkers, start_fork_server
+from omr.model import (
+    COVER_SHEET,
+    HALF_NAMES,
+    NEEDS_REVIEW,
+    PAGE_ORDER,
+    SET_ASIDE_REASONS,
+    PageResult,
+    PageSource,
+)
+from omr.scan.catalogue import Catalogue
+from omr.scan.ingest import count_pages_checked, expand_paths, file_sha256
+from omr.scan.page_workers import ByName, Failure, PageWorkers, start_fork_server
 
 
 @dataclass
@@ -43,33 +50,11 @@ class ScanReport:
     images_split: int = 0  # images read half by half (two form pages in one image, #13)
 
 
-# Imported once in the workers' fork server, so each worker starts with them loaded.
-WORKER_PRELOAD = ["omr.scan.batch"]
-
-_catalogue: Catalogue | None = None
-_loader: PageLoader | None = None
-
-
-def _init_worker(catalogue: Catalogue | str, single_threaded: bool = False) -> None:
-    """Set up a worker: ``catalogue`` as the parent built it (pickled, ~60 kB), or a template folder."""
-    global _catalogue, _loader
-    if single_threaded:
-        # Worker processes already fill the cores; OpenCV's own threads would only contend.
-        import cv2
-
-        cv2.setNumThreads(1)
-    # Handed over ready-made: resolving every template again took ~0.15 s per worker start.
-    _catalogue = catalogue if isinstance(catalogue, Catalogue) else Catalogue.from_folder(catalogue)
-    _loader = PageLoader()
-    # Marks first, at full speed: comments are drafted from the stored crops once the batch is in (#15).
-    set_drafting_in_scan(False)
-
-
-def _read_task(task: tuple[str, int]) -> list[PageResult]:
-    """The form pages of one page image of a file: one, or one per half of a two-page image."""
-    path, index = task
-    raw = _loader.load(Path(path), index)
-    return process_image(raw, _catalogue)
+# Imported once in the workers' fork server, so each worker starts with them loaded. This
+# process names the worker's functions (ByName) and never imports the reading code itself.
+WORKER_PRELOAD = ["omr.scan.batch_worker"]
+_INIT_WORKER = ByName("omr.scan.batch_worker", "init_worker")
+_READ_TASK = ByName("omr.scan.batch_worker", "read_task")
 
 
 def _tasks(files: list[Path], store, report: ScanReport,
@@ -117,11 +102,13 @@ def _runs(tasks: Iterable[tuple[str, int]], size: int = T.PAGES_PER_WORKER_RUN) 
         yield run
 
 
-def _failed_page(task: tuple[str, int], failure: Failure, catalogue: Catalogue) -> PageResult:
-    """The result of a page whose reader hung, died or failed: set aside as unreadable, with why."""
+def _failed_page(task: tuple[str, int], failure: Failure) -> PageResult:
+    """The result of a page whose reader hung, died or failed: set aside as unreadable, with why
+    (what :func:`omr.scan.page.process_page` gives for a page that could not be decoded)."""
     path, index = task
-    raw = RawPage(path, index, None, PageError(f"{path}, trang {index + 1}: {failure.message}"))
-    return process_page(raw, catalogue)
+    result = PageResult(PageSource(path, index, ""))
+    result.set_aside, result.detail = "unreadable", f"{path}, trang {index + 1}: {failure.message}"
+    return result
 
 
 def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, collected_to=None,
@@ -172,11 +159,11 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
 
         # Runs of consecutive pages keep each worker reading one PDF front to back.
         # Workers start as runs need them: a 3-page batch never starts a second one.
-        pool = PageWorkers(workers, _init_worker, (catalogue, workers > 1), _read_task, preload=WORKER_PRELOAD)
+        pool = PageWorkers(workers, _INIT_WORKER, (catalogue, workers > 1), _READ_TASK, preload=WORKER_PRELOAD)
         try:
             with closing(pool.map(itertools.chain([first], runs))) as outcomes:  # workers stop even if we raise
                 for task, outcome in outcomes:
-                    results = [_failed_page(task, outcome, catalogue)] if isinstance(outcome, Failure) else outcome
+                    results = [_failed_page(task, outcome)] if isinstance(outcome, Failure) else outcome
                     # An image's pages (two halves of one image, #13) are released together, in batch order.
                     for ready in in_order.release(task, (task, results)) if in_order else ((task, results),):
                         handle(*ready)

@@ -7,18 +7,17 @@ processes and stored by the parent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from omr import tuning as T
-from omr.errors import TemplateError
-from omr.forms.layout import Layout, PageLayout, load_layouts, resolve_layout
-from omr.forms.template import Group, Template, load_template
+from omr.forms.layout import Layout, PageLayout
 from omr.model import AMBIGUOUS, BLANK, OK, SET_ASIDE_REASONS, PageResult, PageSource, half_name
 from omr.scan.align import locate_boxes, page_ink, warp_to_layout
 from omr.scan.bubbles import pinned_search, read_pinned_boxes
+from omr.scan.catalogue import Catalogue
 from omr.scan.comments import read_comment
 from omr.scan.identify import faint_print, is_blank, overview
 from omr.scan.ingest import RawPage
@@ -41,37 +40,6 @@ from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve
 from omr.scan.duplicates import ink_print, marks_key
 from omr.scan.join import join_pages
 from omr.scan.register import match_pinned, pinned_identity
-
-
-@dataclass
-class Catalogue:
-    """Every form version omr can read, keyed by (form id, version)."""
-
-    layouts: dict[tuple[str, int], Layout] = field(default_factory=dict)
-
-    @classmethod
-    def from_folder(cls, folder: str | Path = "form_templates") -> "Catalogue":
-        folder = Path(folder)
-        if not folder.is_dir():
-            raise TemplateError(f"Không tìm thấy thư mục mẫu phiếu: {folder}")
-        layouts = load_layouts(folder)
-        for path in sorted(folder.glob("*.yaml")):
-            layout = resolve_layout(load_template(path))
-            layouts[(layout.form_id, layout.version)] = layout
-        return cls(layouts)
-
-    @property
-    def pinned_only(self) -> bool:
-        """True when every form here is designed elsewhere (read by registration to a blank
-        reference): no page can carry omr's QR code and corner marks worth searching for first."""
-        return bool(self.layouts) and all(p.pinned for lay in self.layouts.values() for p in lay.pages)
-
-    @staticmethod
-    def template_of(layout: Layout) -> Template:
-        """The questions of a frozen layout as a Template (enough to export and report)."""
-        group = Group("", "", tuple(layout.questions))
-        return Template(layout.form_id, layout.version, "", (), (), (group,), len(layout.pages),
-                        layout.template_sha256, extra={"join": layout.join, "labels": dict(layout.labels)})
 
 
 def process_image(raw: RawPage, catalogue: Catalogue) -> list[PageResult]:

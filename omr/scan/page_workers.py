@@ -13,6 +13,7 @@ decompression bomb ends as a failed page, not as the machine's memory.
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import sys
 import time
@@ -32,6 +33,23 @@ class Failure:
 
     kind: str
     message: str
+
+
+@dataclass(frozen=True)
+class ByName:
+    """A module-level function named by its module and name, imported where it is first called.
+
+    For a worker's functions: the process that starts workers pickles this name
+    and never imports the (heavy) module itself; the worker, forked from a fork
+    server that preloaded the module, finds it already imported. Calling it
+    calls the function (AttributeError / ImportError if there is none).
+    """
+
+    module: str
+    name: str
+
+    def __call__(self, *args, **kwargs):
+        return getattr(importlib.import_module(self.module), self.name)(*args, **kwargs)
 
 
 def _limit_memory(max_bytes: int | None) -> None:

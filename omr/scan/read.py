@@ -267,9 +267,27 @@ def _evidence_on(window: BoxWindow, box: Checkbox, dx: float, dy: float, ink: np
 def _inked_evidence(inside: np.ndarray, fill: float, darkness: float, ring: float) -> BoxEvidence:
     """The evidence of a box from its inside's ink (float32 0..1, non-empty), fill, darkness and ring."""
     inked = inside[inside >= T.INK_THRESHOLD]
-    stroke = float(np.percentile(inked, T.STROKE_CORE_PERCENTILE)) if inked.size >= T.STROKE_CORE_MIN_PX else 0.0
+    stroke = _percentile(inked, T.STROKE_CORE_PERCENTILE) if inked.size >= T.STROKE_CORE_MIN_PX else 0.0
     return BoxEvidence(fill, darkness, stroke, _longest_trace_mm(inside), _coverage(inside), ring,
                        _strokes_across(inside), core=_core(inside))
+
+
+def _percentile(values: np.ndarray, q: float) -> float:
+    """``float(np.percentile(values, q))`` of a 1-d array, the same value, cheaply where it can be.
+
+    NumPy interpolates between the two order statistics around ``(n - 1) q / 100``;
+    when they are equal (a dark mark's core: ink clipped at 1), that value is the
+    answer, found by one partition (~10x less overhead, ~20 inked boxes a page,
+    issue #18). Otherwise NumPy computes it.
+    """
+    n = values.size
+    position = (n - 1) * (q / 100)
+    low = int(np.floor(position))
+    high = min(low + 1, n - 1)
+    ordered = np.partition(values, (low, high))
+    if ordered[low] == ordered[high]:
+        return float(ordered[low])
+    return float(np.percentile(values, q))
 
 
 def _core(inside: np.ndarray) -> np.ndarray | None:
@@ -421,11 +439,20 @@ def _coverage(inside: np.ndarray) -> float:
     inked = inside >= T.INK_THRESHOLD
     if not inked.any():
         return 0.0
+    rows, cols, areas = _coverage_cells(h, w)
+    counts = np.add.reduceat(np.add.reduceat(inked, rows, axis=0, dtype=np.int64), cols, axis=1)
+    return float(np.count_nonzero(counts / areas >= T.COVERAGE_CELL_FILL)) / (n * n)
+
+
+@lru_cache(maxsize=64)
+def _coverage_cells(h: int, w: int) -> tuple[list[int], list[int], np.ndarray]:
+    """The first row and column of every COVERAGE_GRID cell of an h x w inside, and each cell's area (px)."""
+    n = T.COVERAGE_GRID
     # Cell [h*i//n : h*(i+1)//n] x [w*j//n : w*(j+1)//n], all cells' ink counted at once.
     rows, cols = [h * i // n for i in range(n)], [w * j // n for j in range(n)]
-    counts = np.add.reduceat(np.add.reduceat(inked, rows, axis=0, dtype=np.int64), cols, axis=1)
     areas = np.diff(rows + [h])[:, None] * np.diff(cols + [w])[None, :]
-    return float(np.count_nonzero(counts / areas >= T.COVERAGE_CELL_FILL)) / (n * n)
+    areas.setflags(write=False)
+    return rows, cols, areas
 
 
 def _ring_share(ink: np.ndarray, box: Checkbox, dx: float, dy: float) -> float:

@@ -1,0 +1,95 @@
+"""`omr scan` starts in well under a second (issue #18): the process that hands pages out
+and stores them loads neither the page reader nor Alembic, and what it does instead of
+them gives the same answers."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import sqlalchemy as sa
+
+from omr.data import migrate
+from omr.data.store import open_store
+from omr.errors import PageError
+from omr.scan import batch as batch_module
+from omr.scan.ingest import RawPage
+from omr.scan.page import Catalogue, process_page
+from omr.scan.page_workers import ByName, Failure
+
+# Heavy modules the parent of `omr scan` has no use for (the fork server and workers load them).
+READING_ONLY = ("cv2", "omr.scan.page", "omr.scan.comments", "omr.scan.batch_worker", "alembic", "tqdm")
+
+
+def test_the_scan_parent_does_not_load_the_reader_alembic_or_tqdm(repo_root, tmp_path):
+    # An existing database at the newest revision, as on an office's scanning PC the second day.
+    open_store(str(tmp_path / "omr.sqlite")).close()
+    code = ("import sys\n"
+            "import omr.cli, omr.data.store, omr.scan.batch\n"
+            "from omr.scan.catalogue import Catalogue\n"
+            f"omr.data.store.open_store({str(tmp_path / 'omr.sqlite')!r}).close()\n"
+            f"Catalogue.from_folder({str(repo_root / 'form_templates')!r})\n"
+            f"print(sorted(m for m in {READING_ONLY!r} if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=repo_root)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_the_newest_revision_read_from_the_files_is_alembics():
+    assert migrate.head_revision() == migrate.scripts().get_current_head()
+
+
+def test_the_stamped_revision_read_without_alembic_is_alembics(tmp_path):
+    from alembic.runtime.migration import MigrationContext
+
+    store = open_store(str(tmp_path / "omr.sqlite"))
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'omr.sqlite'}")
+    with engine.connect() as conn:
+        assert migrate.current_revision(conn) == MigrationContext.configure(conn).get_current_revision() \
+            == migrate.head_revision()
+        conn.exec_driver_sql("DELETE FROM alembic_version")
+        assert migrate.current_revision(conn) is None  # an emptied table: as Alembic says, no revision
+    engine.dispose()
+    store.close()
+    fresh = sa.create_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    with fresh.connect() as conn:
+        assert migrate.current_revision(conn) is None
+    fresh.dispose()
+
+
+def test_a_page_whose_reader_died_is_set_aside_as_the_reader_would(repo_root):
+    catalogue = Catalogue.from_folder(repo_root / "form_templates")
+    failure = Failure("crashed", "chương trình đọc trang bị dừng đột ngột")
+    built = batch_module._failed_page(("scan.pdf", 4), failure)
+    read = process_page(RawPage("scan.pdf", 4, None, PageError(f"scan.pdf, trang 5: {failure.message}")), catalogue)
+    assert built == read
+    assert built.set_aside == "unreadable" and "trang 5" in built.detail and built.questions == []
+
+
+def test_a_function_named_to_a_worker_pickles_as_a_name_and_runs():
+    named = pickle.loads(pickle.dumps(ByName("numpy", "add")))
+    assert named == ByName("numpy", "add")
+    assert named(np.int64(2), 3) == 5
+
+
+def test_a_new_database_is_stamped_as_alembic_stamps_it(tmp_path):
+    from alembic.runtime.migration import MigrationContext
+
+    open_store(str(tmp_path / "ours.sqlite")).close()
+    theirs = sa.create_engine(f"sqlite:///{tmp_path / 'theirs.sqlite'}")
+    with theirs.begin() as conn:
+        MigrationContext.configure(conn).stamp(migrate.scripts(), migrate.head_revision())
+    theirs.dispose()
+
+    def version_table(name: str) -> tuple:
+        engine = sa.create_engine(f"sqlite:///{tmp_path / name}")
+        with engine.connect() as conn:
+            ddl = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'alembic_version'").scalar()
+            rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").fetchall()
+            alembic_reads = MigrationContext.configure(conn).get_current_revision()
+        engine.dispose()
+        return ddl, rows, alembic_reads
+
+    assert version_table("ours.sqlite") == version_table("theirs.sqlite")
+    assert version_table("ours.sqlite")[2] == migrate.head_revision()
