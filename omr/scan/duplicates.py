@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import struct
 
-import cv2
 import numpy as np
 
 from omr import tuning as T
@@ -72,6 +71,10 @@ def ink_print(ink, boxes, frames) -> bytes:
 def _cells(region: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     if region.size == 0:
         return np.zeros(shape[0] * shape[1], np.uint8)
+    # OpenCV only where prints are made (the reader): the store compares prints (print_similarity) in the
+    # parent of `omr scan`, which never loads OpenCV (start-up, issue #18; tests/test_startup.py).
+    import cv2
+
     small = cv2.resize(region, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
     return np.clip(small * 255.0 + 0.5, 0, 255).astype(np.uint8).ravel()
 
