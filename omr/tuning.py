@@ -688,6 +688,12 @@ BLANK_EDGE_AS_LETTER_MM = 0.3
 # are set ~0.1 apart; a box is set a space, ~0.4 of its height or more, from its label).
 BLANK_TEXT_NEIGHBOUR_HEIGHT = 0.55
 BLANK_TEXT_LETTER_GAP = 0.35
+# A PDF's text layer gives each glyph's own box: a hole lying at least 60 % inside a letter's or digit's
+# box (grown by 0.2 mm for anti-aliasing and the rim added to the hole) is its counter. A serif Ô's
+# counter lies 85-100 % inside its box (Times New Roman 13 pt); a letter printed in a drawn bubble covers
+# at most ~45 % of the bubble (a 7 pt letter in a 3 mm ring), so the bubble stays.
+BLANK_GLYPH_COVER = 0.6
+BLANK_GLYPH_PAD_MM = 0.2
 # Ink inside a box that survives opening by a 0.5 mm square is a solid shape (a QR code's alignment
 # pattern has a one-module (0.6 mm) centre; a bullet), not a letter printed in a bubble (strokes of 7-10 pt type are 0.2-0.4 mm). Above
 # 8 % of the inside, the hole is not a box.

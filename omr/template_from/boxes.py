@@ -18,6 +18,7 @@ its scale in px per mm; every result is in mm from the page's top-left.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import cv2
@@ -232,9 +233,36 @@ def drop_glyphs(found: list[Found], words: list) -> list[Found]:
     """
     kept = []
     for f in found:
-        if f.kind == "frame" or not any(_is_letter_counter(f, w) for w in words):
+        if f.kind == "frame" or not any(_in_printed_glyph(f, w) if w.exact else _is_letter_counter(f, w)
+                                        for w in words):
             kept.append(f)
     return kept
+
+
+def _is_glyph_character(char: str) -> bool:
+    """A letter or decimal digit: a character whose holes are counters (not ☐ ○, not a circled ① Ⓐ,
+    whose ring is the bubble)."""
+    return unicodedata.category(char)[0] == "L" or unicodedata.category(char) == "Nd"
+
+
+def _in_printed_glyph(box: Found, word) -> bool:
+    """A hole inside a letter or digit of a PDF's text layer (``word.exact``): the glyph boxes are the
+    print's own, so a hole whose centre lies in one and that lies mostly (``BLANK_GLYPH_COVER``) inside
+    it is that glyph's counter, whatever its neighbours. (A serif Ô's box reaches up over its
+    circumflex, so the old rule's neighbour, a lower-case "n", was under 0.55 of its height.) A letter
+    printed inside a drawn bubble covers far less of the bubble's box: the bubble stays."""
+    cx, cy = box.centre
+    if not (word.x - 0.5 <= cx <= word.right + 0.5 and word.y - 0.5 <= cy <= word.bottom + 0.5):
+        return False
+    pad = T.BLANK_GLYPH_PAD_MM
+    for char, x, y, w, h in word.symbols:
+        if not _is_glyph_character(char) or not (x - pad <= cx <= x + w + pad and y - pad <= cy <= y + h + pad):
+            continue
+        across = max(0.0, min(x + w + pad, box.x + box.w) - max(x - pad, box.x))
+        down = max(0.0, min(y + h + pad, box.y + box.h) - max(y - pad, box.y))
+        if across * down >= T.BLANK_GLYPH_COVER * box.w * box.h:
+            return True
+    return False
 
 
 def _is_letter_counter(box: Found, word) -> bool:
