@@ -692,7 +692,17 @@ BLANK_TEXT_LETTER_GAP = 0.35
 # box (grown by 0.2 mm for anti-aliasing and the rim added to the hole) is its counter. A serif Ô's
 # counter lies 85-100 % inside its box (Times New Roman 13 pt); a letter printed in a drawn bubble covers
 # at most ~45 % of the bubble (a 7 pt letter in a 3 mm ring), so the bubble stays.
+# A symbol Tesseract reads over a box by more than 15 % of the box's width is the box read as a letter
+# ("☐Nam" read "LÌNam" at 200 dpi: the "Ì" lies 1.1 mm, 24 %, over a 4.6 mm box), not a letter beside a
+# counter: a real neighbour of a letter O reaches at most ~0.3 mm (7 %) into the O's box.
+BLANK_PHANTOM_OVERLAP = 0.15
 BLANK_GLYPH_COVER = 0.6
+# A round hole whose side walls are more than 1.3 times as thick as its top and bottom is a serif letter's
+# counter (wall_contrast): Times New Roman O, Ô, D at 13-15 pt measured 1.33-2.5 (150-300 dpi, the trial's
+# 200 dpi scan too); every true ring and bubble of the office blanks, omr's blank, OMRChecker's sample6
+# and the generated variants measured 0.67-1.0; DejaVu Sans letters (1.1-1.2) are left to the words.
+# Squares are not judged by it: true squares measured up to 1.5 at 150-200 dpi (2 px against 3 px).
+BLANK_SERIF_WALLS = 1.3
 BLANK_GLYPH_PAD_MM = 0.2
 # Ink inside a box that survives opening by a 0.5 mm square is a solid shape (a QR code's alignment
 # pattern has a one-module (0.6 mm) centre; a bullet), not a letter printed in a bubble (strokes of 7-10 pt type are 0.2-0.4 mm). Above

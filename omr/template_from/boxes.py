@@ -38,6 +38,7 @@ class Found:
     h: float
     rim_mm: float = 0.0  # thickness of the printed line around it
     lettered: bool = False  # a letter or digit printed inside (a lettered bubble)
+    walls: float = 1.0  # side walls' thickness over top and bottom's (wall_contrast; a serif glyph's stress)
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -129,8 +130,11 @@ def find_holes(ink: np.ndarray, px_per_mm: float) -> list[Found]:
         inside, solid = _inside_ink_share(ink, contour, x, y, w, h, px_per_mm)
         if inside > T.BLANK_BOX_MAX_INSIDE_INK or solid > T.BLANK_BOX_MAX_SOLID_INSIDE:
             continue  # a filled shape inside (a QR code's finder pattern, a bullet), not a letter
+        walls = wall_contrast(ink, contour, x, y, w, h)
+        if kind == "round" and walls > T.BLANK_SERIF_WALLS:
+            continue  # a serif letter's counter (O, Ô, D, Q, 0): thick sides, hairline top and bottom
         found.append(Found(kind, x / px_per_mm - grow, y / px_per_mm - grow, outer_w, outer_h, rim_mm,
-                           inside > T.BLANK_LETTERED_MIN_INK))
+                           inside > T.BLANK_LETTERED_MIN_INK, walls))
     return found
 
 
@@ -155,7 +159,10 @@ def _lettered_ring(ink: np.ndarray, contour: np.ndarray, links: np.ndarray, x: i
     share = np.count_nonzero(ink[y:y + h, x:x + w][filled > 0]) / max(1, np.count_nonzero(filled))
     if share > T.BLANK_LETTERED_RING_MAX_INK:
         return None
-    return Found("round", x / px_per_mm, y / px_per_mm, wm, hm, 0.0, True)
+    walls = wall_contrast(ink, contour, x, y, w, h)  # the paper inside the outline, walled by the ring
+    if walls > T.BLANK_SERIF_WALLS:
+        return None  # a serif capital's outline (Ô, Q): thick sides, hairline top and bottom
+    return Found("round", x / px_per_mm, y / px_per_mm, wm, hm, 0.0, True, walls)
 
 
 def _rim_px(ink: np.ndarray, contour: np.ndarray, x: int, y: int, w: int, h: int) -> int:
@@ -178,6 +185,53 @@ def _rim_px(ink: np.ndarray, contour: np.ndarray, x: int, y: int, w: int, h: int
         thickness += 1
         inner = outer
     return max(thickness, 1)
+
+
+def wall_contrast(ink: np.ndarray, contour: np.ndarray, x: int, y: int, w: int, h: int) -> float:
+    """How much thicker a hole's left and right walls are than its top and bottom (the thinner side wall
+    over the thicker of top and bottom; 1.0 for an even line).
+
+    ``contour``: a hole's (its walls are the ink around it) or a lettered ring's outline (its walls are
+    the ink between the paper inside and the outside).
+
+    A box or a ring is drawn with one pen: its four walls are equally thick. A serif letter's counter
+    (O, Ô, D, Q, 0 in Times New Roman) has the font's stress: vertical strokes ~2-3 times as thick as
+    its hairline top and bottom. Each wall is the median length of the ink runs leaving the hole outwards
+    across the middle half of that side (a leader or a rule touching a wall moves few of them).
+    """
+    pad = max(4, int(0.5 * max(w, h)))
+    y0, x0 = max(0, y - pad), max(0, x - pad)
+    crop = ink[y0:y + h + pad, x0:x + w + pad] > 0
+    hole = np.zeros(crop.shape, np.uint8)
+    cv2.drawContours(hole, [contour - [x0, y0]], -1, 255, -1)
+    # The hole's contour runs on the ink's first layer: the hole proper is what is not ink inside it.
+    inside = (hole > 0) & ~crop
+    if not inside.any():
+        return 1.0
+
+    def runs(mask: np.ndarray, lines: range, flip: bool) -> float:
+        lengths = []
+        for k in lines:
+            row = mask[k]
+            cols = np.flatnonzero(inside[k] if not flip else inside[:, k])
+            if not len(cols):
+                continue
+            for start, step in ((cols[0] - 1, -1), (cols[-1] + 1, 1)):
+                n, c = 0, start
+                while 0 <= c < len(row) and row[c]:
+                    n, c = n + 1, c + step
+                lengths.append((step, n))
+        before = [n for step, n in lengths if step < 0]
+        after = [n for step, n in lengths if step > 0]
+        return (float(np.median(before)) if before else 0.0, float(np.median(after)) if after else 0.0)
+
+    rows_in = np.flatnonzero(inside.any(axis=1))
+    cols_in = np.flatnonzero(inside.any(axis=0))
+    r0, r1 = rows_in[0], rows_in[-1]
+    c0, c1 = cols_in[0], cols_in[-1]
+    left, right = runs(crop, range(r0 + (r1 - r0) // 4, r1 - (r1 - r0) // 4 + 1), False)
+    top, bottom = runs(crop.T, range(c0 + (c1 - c0) // 4, c1 - (c1 - c0) // 4 + 1), True)
+    return min(left, right) / max(1.0, top, bottom)
 
 
 def _inside_ink_share(ink: np.ndarray, contour: np.ndarray, x: int, y: int, w: int, h: int,
@@ -275,18 +329,29 @@ def _is_letter_counter(box: Found, word) -> bool:
     for i, (char, x, y, w, h) in enumerate(symbols):
         if not (x - 0.3 <= cx <= x + w + 0.3 and y - 0.3 <= cy <= y + h + 0.3) or not char.isalnum():
             continue
-        for j in (i - 1, i + 1):
-            if 0 <= j < len(symbols):
-                other, ox, oy, ow, oh = symbols[j]
-                gap = ox - (x + w) if j > i else x - (ox + ow)
-                # Tesseract reads a lone box as two overlapping phantom letters ("LÌ"): a real
-                # neighbour is beside the hole, not over it.
-                overlap = min(ox + ow, box.x + box.w) - max(ox, box.x)
-                beside = overlap < 0.4 * ow and gap > -0.25 * h
-                if other.isalnum() and beside and oh >= T.BLANK_TEXT_NEIGHBOUR_HEIGHT * h \
-                        and gap < T.BLANK_TEXT_LETTER_GAP * h:
-                    return True
+        for step in (-1, 1):
+            j = i + step
+            # Tesseract reads a box as overlapping phantom letters ("LÌNam": the "Ì" covers the box's
+            # right wall): a symbol over the box is part of it, and the letter beside is the next one.
+            while 0 <= j < len(symbols) and _over_box(symbols[j], box):
+                j += step
+            if not 0 <= j < len(symbols):
+                continue
+            other, ox, oy, ow, oh = symbols[j]
+            gap = ox - (x + w) if j > i else x - (ox + ow)
+            overlap = min(ox + ow, box.x + box.w) - max(ox, box.x)
+            beside = overlap < 0.4 * ow and gap > -0.25 * h
+            if other.isalnum() and beside and oh >= T.BLANK_TEXT_NEIGHBOUR_HEIGHT * h \
+                    and gap < T.BLANK_TEXT_LETTER_GAP * h:
+                return True
     return False
+
+
+def _over_box(symbol, box: Found) -> bool:
+    """A symbol lying over a box by more than ``BLANK_PHANTOM_OVERLAP`` of the box's width: Tesseract's
+    reading of the box's own wall, not a letter beside it."""
+    _, x, _, w, _ = symbol
+    return min(x + w, box.x + box.w) - max(x, box.x) > T.BLANK_PHANTOM_OVERLAP * box.w
 
 
 def find_boxes(grey: np.ndarray, px_per_mm: float, words: list | None = None) -> list[Found]:
