@@ -35,10 +35,10 @@ from omr.scan.page_geometry import (
     page_share_of_image,
     to_whole_image,
 )
-from omr.scan.printed_boxes import flag_unprinted
+from omr.scan.printed_boxes import flag_unprinted, unexplained_marks
 from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve_questions
 from omr.scan.join import join_pages
-from omr.scan.register import match_pinned, pinned_identity
+from omr.scan.register import load_reference, match_pinned, pinned_identity
 
 
 @dataclass
@@ -331,6 +331,8 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
                 f"{unprinted} ô không thấy in ở chỗ mẫu phiếu ghi"
     questions = [q for q in layout.questions if q.type != "text"]
     result.questions = resolve_questions(questions, result.boxes)
+    if page.pinned:
+        _review_unexplained_marks(result, ink, page)
     blank = [q for q in result.questions if q.status == BLANK]
     # Questions without one sure mark (blank, or only uncertain boxes): faint pencil that a
     # 1-bit scan broke up leaves a page of uncertain boxes and blanks, and no marks (#14).
@@ -348,6 +350,26 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
             if q.status in (OK, BLANK):
                 recalibrate(q, AMBIGUOUS)
     result.comments = [read_comment(grey, homography, ink, region, page) for region in page.text_regions]
+
+
+def _review_unexplained_marks(result: PageResult, ink, page: PageLayout) -> None:
+    """A question read blank on a pinned page while a pen mark lies on its rows outside every box of the
+    template (a box the template missed, ticked): to review, never blank (issue #16;
+    :func:`omr.scan.printed_boxes.unexplained_marks`)."""
+    blank = {q.question: q for q in result.questions if q.status == BLANK}
+    if not blank or "_reference_path" not in page.pinned:
+        return
+    try:
+        reference = load_reference(page.pinned["_reference_path"])
+    except TemplateError:
+        return
+    reads = [r for r in result.boxes]
+    marked = [q for q in unexplained_marks(reads, ink, reference, float(page.width)) if q in blank]
+    for question in marked:
+        recalibrate(blank[question], AMBIGUOUS)
+    if marked:
+        result.detail = (result.detail + "; " if result.detail else "") + \
+            f"dấu bút ngoài mọi ô của mẫu ở câu {', '.join(sorted(marked))}"
 
 
 # Layout mm -> layout mm of the same sheet turned 180°: the fiducials sit symmetrically on the page.
