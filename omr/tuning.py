@@ -682,6 +682,9 @@ BLANK_TEXT_LAYER_WORD_GAP = 0.35
 # Tesseract reads a box's right wall glued to its label as a letter ("☐30" as "[130"): a character
 # that starts more than this inside the box is the wall, not the label's (office blanks at 200 dpi: the
 # phantom "1" starts 1.0 mm inside a 3 mm box; a label's first letter starts >= 0.8 mm right of it).
+# The same bound tells a box's wall read as a letter beside a hole ("☐Nam" read "LÌNam": the "Ì" starts
+# 1.1 mm inside a 4.6 mm box at 200 dpi, 0.5 mm inside a 3.4 mm one) from the letter beside a counter,
+# which starts where the counter's letter ends (boxes.drop_glyphs).
 BLANK_EDGE_AS_LETTER_MM = 0.3
 # A hole in a character read as a letter is a letter's counter when a neighbour in its word is at least
 # 0.55 as tall (lower-case letters beside capitals are ~0.7) and closer than 0.35 of its height (letters
@@ -692,10 +695,6 @@ BLANK_TEXT_LETTER_GAP = 0.35
 # box (grown by 0.2 mm for anti-aliasing and the rim added to the hole) is its counter. A serif Ô's
 # counter lies 85-100 % inside its box (Times New Roman 13 pt); a letter printed in a drawn bubble covers
 # at most ~45 % of the bubble (a 7 pt letter in a 3 mm ring), so the bubble stays.
-# A symbol Tesseract reads over a box by more than 15 % of the box's width is the box read as a letter
-# ("☐Nam" read "LÌNam" at 200 dpi: the "Ì" lies 1.1 mm, 24 %, over a 4.6 mm box), not a letter beside a
-# counter: a real neighbour of a letter O reaches at most ~0.3 mm (7 %) into the O's box.
-BLANK_PHANTOM_OVERLAP = 0.15
 BLANK_GLYPH_COVER = 0.6
 # A round hole whose side walls are more than 1.3 times as thick as its top and bottom is a serif letter's
 # counter (wall_contrast): Times New Roman O, Ô, D at 13-15 pt measured 1.33-2.5 (150-300 dpi, the trial's

@@ -333,7 +333,7 @@ def _is_letter_counter(box: Found, word) -> bool:
             j = i + step
             # Tesseract reads a box as overlapping phantom letters ("LÌNam": the "Ì" covers the box's
             # right wall): a symbol over the box is part of it, and the letter beside is the next one.
-            while 0 <= j < len(symbols) and _over_box(symbols[j], box):
+            while 0 <= j < len(symbols) and _over_box(symbols[j], box, step):
                 j += step
             if not 0 <= j < len(symbols):
                 continue
@@ -347,11 +347,14 @@ def _is_letter_counter(box: Found, word) -> bool:
     return False
 
 
-def _over_box(symbol, box: Found) -> bool:
-    """A symbol lying over a box by more than ``BLANK_PHANTOM_OVERLAP`` of the box's width: Tesseract's
-    reading of the box's own wall, not a letter beside it."""
+def _over_box(symbol, box: Found, step: int) -> bool:
+    """A symbol after (``step`` 1) or before (-1) a hole's symbol that reaches more than
+    ``BLANK_EDGE_AS_LETTER_MM`` into the hole's box: Tesseract's reading of the box's own wall, not a
+    letter beside it (a letter's neighbour starts where the letter's ink, and so its counter's box, ends)."""
     _, x, _, w, _ = symbol
-    return min(x + w, box.x + box.w) - max(x, box.x) > T.BLANK_PHANTOM_OVERLAP * box.w
+    if step > 0:
+        return x < box.x + box.w - T.BLANK_EDGE_AS_LETTER_MM
+    return x + w > box.x + T.BLANK_EDGE_AS_LETTER_MM
 
 
 def find_boxes(grey: np.ndarray, px_per_mm: float, words: list | None = None) -> list[Found]:

@@ -29,6 +29,9 @@ from docx.shared import Mm, Pt, RGBColor
 HERE = Path(__file__).resolve().parent
 FONT = "DejaVu Sans"
 SERIF = "Times New Roman"
+# Body text of administrative documents is set at 13-14 pt in Times New Roman (the serif variants scale
+# every size by 13/11); the DejaVu Sans blanks keep 11 pt.
+_scale = 1.0
 
 
 def _doc(landscape: bool = False, font: str = FONT) -> Document:
@@ -40,7 +43,7 @@ def _doc(landscape: bool = False, font: str = FONT) -> Document:
         setattr(section, side, Mm(15))
     style = doc.styles["Normal"]
     style.font.name = font
-    style.font.size = Pt(11)
+    style.font.size = Pt(11 * _scale)
     style.element.rPr.rFonts.set(qn("w:eastAsia"), font)
     return doc
 
@@ -52,14 +55,14 @@ def _p(doc, text: str = "", bold: bool = False, size: float = 11, centre: bool =
     if text:
         run = paragraph.add_run(text)
         run.bold = bold
-        run.font.size = Pt(size)
+        run.font.size = Pt(size * _scale)
     paragraph.paragraph_format.space_after = Pt(4)
     return paragraph
 
 
 def _run(paragraph, text: str, size: float = 11, bold: bool = False, white: bool = False):
     run = paragraph.add_run(text)
-    run.font.size = Pt(size)
+    run.font.size = Pt(size * _scale)
     run.bold = bold
     if white:
         run.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
@@ -229,10 +232,12 @@ def two_pages() -> tuple[Document, dict]:
 
 
 def main() -> None:
+    global _scale
     for name, make in (("checkboxes-portrait", checkboxes_portrait), ("grid-and-cells", grid_and_cells),
                        ("lettered-comb-landscape", lettered_comb_landscape), ("two-pages", two_pages),
                        ("checkboxes-portrait-serif", lambda: checkboxes_portrait(SERIF)),
                        ("grid-and-cells-serif", lambda: grid_and_cells(SERIF))):
+        _scale = 13 / 11 if name.endswith("-serif") else 1.0
         doc, truth = make()
         doc.save(HERE / f"{name}.docx")
         (HERE / f"{name}.truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n",
