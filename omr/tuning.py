@@ -744,17 +744,20 @@ BLANK_ROW_BAND_MM = 8.0
 PRINTED_RIM_BAND_MM = 0.5
 # A pen mark the template cannot explain (omr/scan/printed_boxes.py, unexplained_marks): ink of the
 # aligned page (at least 0.5 of the page's black) that is not the blank's print (its reference: darker than
-# its paper by 60 levels, grown by 0.8 mm for the registration's 0.3-0.5 mm error and a copier's thicker
-# print), not within 1.5 mm of any box (a tick's arm runs 1-4 mm out of its box: the margin keeps the
-# common short ones), on a question's rows of boxes up to 40 mm beyond its first and last box, and at
-# least 1.5 mm² in one stroke: a cross of 3 mm arms in a 0.35 mm ballpoint line is ~2 mm², a tick
-# ~1.5-2 mm²; a speck of dust or toner is under 0.3 mm².
+# its paper by 60 levels, grown by 0.4 mm for the registration's ~0.3 mm error), not within 1.5 mm of any
+# box of the template (a tick's arm running out of its box: the margin keeps the common short ones), on a
+# question's rows of boxes up to 40 mm beyond its first and last box, at least 0.2 mm wide (opened: slivers
+# of misregistered print are thinner, a ballpoint line is 0.3-0.5 mm) and at least 0.5 mm² in one stroke.
+# Measured on the Times New Roman office blank filled and photocopied (8 seeds, 200 dpi): a cross in a
+# 3.4 mm box the template missed left 0.84-2.8 mm² once its printed walls are taken out; every question
+# without such a mark measured 0.0.
 UNEXPLAINED_INK = 0.5
 UNEXPLAINED_PRINT_CONTRAST = 60
-UNEXPLAINED_PRINT_SLACK_MM = 0.8
+UNEXPLAINED_PRINT_SLACK_MM = 0.4
+UNEXPLAINED_MIN_LINE_MM = 0.2
 UNEXPLAINED_BOX_MARGIN_MM = 1.5
 UNEXPLAINED_BAND_MM = 40.0
-UNEXPLAINED_MIN_MM2 = 1.5
+UNEXPLAINED_MIN_MM2 = 0.5
 # Outline ink minus the ink around it, below which the box is "not printed here". Measured on the
 # office blanks filled and photocopied (bench/blank_safety.py, 3 copies each): printed boxes 0.29-0.68,
 # whited-out boxes 0.007-0.023. Off for imported OMRChecker templates (their bubble areas are not

@@ -145,6 +145,9 @@ def _largest_new_stroke(page_ink_: np.ndarray, reference: np.ndarray, scale: flo
     slack = max(1, int(round(T.UNEXPLAINED_PRINT_SLACK_MM * K)))
     printed = cv2.dilate(printed, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * slack + 1, 2 * slack + 1)))
     new = ((page_ink_ >= T.UNEXPLAINED_INK) & (printed == 0) & (boxes == 0)).astype(np.uint8)
+    # Slivers of print left by the registration's error are thinner than a pen's line: opened away.
+    width = max(2, int(round(T.UNEXPLAINED_MIN_LINE_MM * K)))
+    new = cv2.morphologyEx(new, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (width, width)))
     count, _, stats, _ = cv2.connectedComponentsWithStats(new, connectivity=8)
     if count <= 1:
         return 0.0
