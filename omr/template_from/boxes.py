@@ -329,6 +329,10 @@ def _is_letter_counter(box: Found, word) -> bool:
     for i, (char, x, y, w, h) in enumerate(symbols):
         if not (x - 0.3 <= cx <= x + w + 0.3 and y - 0.3 <= cy <= y + h + 0.3) or not char.isalnum():
             continue
+        # A letter holds its counter from side to side; a symbol over part of the box is a phantom
+        # reading of the box's wall ("☐Nữ" read "LINữ": the "I" covers only the box's right half).
+        if x > box.x + 0.3 * box.w or x + w < box.x + 0.7 * box.w:
+            continue
         for step in (-1, 1):
             j = i + step
             # Tesseract reads a box as overlapping phantom letters ("LÌNam": the "Ì" covers the box's
