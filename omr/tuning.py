@@ -696,12 +696,13 @@ BLANK_TEXT_LETTER_GAP = 0.35
 # counter lies 85-100 % inside its box (Times New Roman 13 pt); a letter printed in a drawn bubble covers
 # at most ~45 % of the bubble (a 7 pt letter in a 3 mm ring), so the bubble stays.
 BLANK_GLYPH_COVER = 0.6
-# A round hole whose side walls are more than 1.3 times as thick as its top and bottom is a serif letter's
-# counter (wall_contrast): Times New Roman O, Ô, D at 13-15 pt measured 1.33-2.5 (150-300 dpi, the trial's
-# 200 dpi scan too); every true ring and bubble of the office blanks, omr's blank, OMRChecker's sample6
-# and the generated variants measured 0.67-1.0; DejaVu Sans letters (1.1-1.2) are left to the words.
-# Squares are not judged by it: true squares measured up to 1.5 at 150-200 dpi (2 px against 3 px).
-BLANK_SERIF_WALLS = 1.3
+# A round hole whose side walls are more than 1.4 times as thick as its top and bottom is a serif letter's
+# counter (wall_contrast, walls summed in darkness to a fraction of a pixel): Liberation Serif (Times New
+# Roman's metrics) O, Ô, D, Q, 0 of 13-18 pt measured 1.62-3.0 at 150-300 dpi, the trial's 200 dpi scan
+# 1.73-3.04; every true ring of the office blanks, omr's blank, OMRChecker's sample6 and the generated
+# variants (2.8-5 mm, 0.2-0.3 mm lines, joined to dots or rules) measured 0.67-1.08, DejaVu Sans letters
+# 1.24-1.28 (those are left to the words). Squares are not judged by it (none of the serif counters is one).
+BLANK_SERIF_WALLS = 1.4
 BLANK_GLYPH_PAD_MM = 0.2
 # Ink inside a box that survives opening by a 0.5 mm square is a solid shape (a QR code's alignment
 # pattern has a one-module (0.6 mm) centre; a bullet), not a letter printed in a bubble (strokes of 7-10 pt type are 0.2-0.4 mm). Above
