@@ -7,8 +7,9 @@ line, dotted leaders and underscores running into the box, a satisfaction grid i
 cells used as boxes, small lettered bubbles (① ② ③ ④: circled digits, which DejaVu Sans has), a comb field for a number, a landscape page and
 a two-page form. The ``-serif`` variants are the same forms typed in Times New Roman, the standard font of
 Vietnamese administrative documents (LibreOffice sets it in Liberation Serif, metric-compatible): its
-letters' counters (Ô, O, D, Q, 0) are ellipses with thick sides, not the even rings of DejaVu Sans. Cells that are themselves the box hold a white "✓" (invisible on paper) so that the
-PDF's text layer says where they are: that is the truth ``tests/blank_sources.py`` reads.
+letters' counters (Ô, O, D, Q, 0) are ellipses with thick sides, not the even rings of DejaVu Sans; their
+sizes are 13/11 of the others' (13 pt body text, as administrative documents are set). Cells that are
+themselves the box hold a white "✓" (invisible on paper) so that the PDF's text layer says where they are: that is the truth ``tests/blank_sources.py`` reads.
 ``<name>.truth.json`` gives, per page, how many boxes each question has, in document order, and the
 option labels as printed (``labels``, per question with options), and the form's ``title``.
 """
