@@ -38,7 +38,7 @@ class Found:
     h: float
     rim_mm: float = 0.0  # thickness of the printed line around it
     lettered: bool = False  # a letter or digit printed inside (a lettered bubble)
-    walls: float = 1.0  # side walls' thickness over top and bottom's (wall_contrast; a serif glyph's stress)
+    walls: float = 1.0  # a round's side walls' thickness over top and bottom's (wall_contrast; a serif's stress)
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -132,9 +132,11 @@ def find_holes(ink: np.ndarray, px_per_mm: float, grey: np.ndarray | None = None
         inside, solid = _inside_ink_share(ink, contour, x, y, w, h, px_per_mm)
         if inside > T.BLANK_BOX_MAX_INSIDE_INK or solid > T.BLANK_BOX_MAX_SOLID_INSIDE:
             continue  # a filled shape inside (a QR code's finder pattern, a bullet), not a letter
-        walls = wall_contrast(ink, contour, x, y, w, h, grey)
-        if kind == "round" and walls > T.BLANK_SERIF_WALLS:
-            continue  # a serif letter's counter (O, Ô, D, Q, 0): thick sides, hairline top and bottom
+        walls = 1.0  # squares are not judged by their walls (see BLANK_SERIF_WALLS)
+        if kind == "round":
+            walls = wall_contrast(ink, contour, x, y, w, h, grey)
+            if walls > T.BLANK_SERIF_WALLS:
+                continue  # a serif letter's counter (O, Ô, D, Q, 0): thick sides, hairline top and bottom
         found.append(Found(kind, x / px_per_mm - grow, y / px_per_mm - grow, outer_w, outer_h, rim_mm,
                            inside > T.BLANK_LETTERED_MIN_INK, walls))
     return found
@@ -224,7 +226,8 @@ def wall_contrast(ink: np.ndarray, contour: np.ndarray, x: int, y: int, w: int, 
     dark = None
     if grey is not None:
         region = grey[y0:y + h + pad, x0:x + w + pad].astype(np.float32)
-        paper, black = np.percentile(region, 90), np.percentile(region, 2)
+        values = np.sort(region, axis=None)  # np.percentile costs ~5 ms a call here, a sort ~20 us
+        paper, black = values[int(0.9 * (values.size - 1))], values[int(0.02 * (values.size - 1))]
         dark = np.clip((paper - region) / max(1.0, paper - black), 0.0, 1.0)
     left, right = _wall_runs(crop[rows], inside[rows], None if dark is None else dark[rows])
     top, bottom = _wall_runs(crop[:, cols].T, inside[:, cols].T, None if dark is None else dark[:, cols].T)
