@@ -12,7 +12,10 @@ Inputs, each with its truth:
 Prints, per page: truth boxes, found, matched (recall %), false boxes, and questions right
 (boxes grouped exactly as the truth groups them), for the old detector and the new one.
 
-    .venv/bin/python bench/blank_boxes.py [--only omr|office|omrchecker] [--dpi 150 200 300]
+    .venv/bin/python bench/blank_boxes.py [--only omr|office|serif-scan|omrchecker] [--dpi 150 200 300] [--layer]
+
+``serif-scan``: the Times New Roman office blanks printed and scanned at 200 dpi (tests/blank_sources.py).
+``--layer``: words from a PDF's text layer where the page has one (``omr template from-blank`` on a PDF).
 """
 
 from __future__ import annotations
@@ -65,15 +68,22 @@ def questions_right(groups_found: list[list[int]], truth_questions: list[str], p
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", choices=["omr", "office", "omrchecker"])
+    parser.add_argument("--only", choices=["omr", "office", "serif-scan", "omrchecker"])
     parser.add_argument("--dpi", type=int, nargs="*", default=[150, 200, 300])
+    parser.add_argument("--layer", action="store_true",
+                        help="read a PDF's words from its text layer, as omr template from-blank does (else OCR)")
     args = parser.parse_args()
+    try:
+        from omr.template_from.printed import read_pdf_words
+    except ImportError:  # an older checkout: OCR only
+        read_pdf_words = None
     totals = {"truth": 0, "matched": 0, "false": 0, "pages": 0, "q_right": 0, "q_all": 0}
-    print(f"{'input':48s} {'truth':>5s} {'found':>5s} {'recall%':>7s} {'false':>5s} {'q right':>9s} {'s':>5s}")
-    for name, grey, px_per_mm, truth, truth_q in truth_sources.pages(args.only, args.dpi):
-        start = time.perf_counter()
-        page = detect_page(grey, px_per_mm)
-        seconds = time.perf_counter() - start
+    print(f"{'input':48s} {'truth':>5s} {'found':>5s} {'recall%':>7s} {'false':>5s} {'q right':>9s} {'cpu s':>5s}")
+    for name, grey, px_per_mm, truth, truth_q, source in truth_sources.pages(args.only, args.dpi, with_pdf=True):
+        start = time.process_time()
+        words = read_pdf_words(*source) if args.layer and source and read_pdf_words else None
+        page = detect_page(grey, px_per_mm, words=words) if words is not None else detect_page(grey, px_per_mm)
+        seconds = time.process_time() - start
         boxes = [f for f in page.found if f.kind != "frame"]
         matched, false, pairs = score(boxes, truth)
         groups = page.groups or []

@@ -705,12 +705,28 @@ BLANK_TEXT_LAYER_WORD_GAP = 0.35
 # Tesseract reads a box's right wall glued to its label as a letter ("☐30" as "[130"): a character
 # that starts more than this inside the box is the wall, not the label's (office blanks at 200 dpi: the
 # phantom "1" starts 1.0 mm inside a 3 mm box; a label's first letter starts >= 0.8 mm right of it).
+# The same bound tells a box's wall read as a letter beside a hole ("☐Nam" read "LÌNam": the "Ì" starts
+# 1.1 mm inside a 4.6 mm box at 200 dpi, 0.5 mm inside a 3.4 mm one) from the letter beside a counter,
+# which starts where the counter's letter ends (boxes.drop_glyphs).
 BLANK_EDGE_AS_LETTER_MM = 0.3
 # A hole in a character read as a letter is a letter's counter when a neighbour in its word is at least
 # 0.55 as tall (lower-case letters beside capitals are ~0.7) and closer than 0.35 of its height (letters
 # are set ~0.1 apart; a box is set a space, ~0.4 of its height or more, from its label).
 BLANK_TEXT_NEIGHBOUR_HEIGHT = 0.55
 BLANK_TEXT_LETTER_GAP = 0.35
+# A PDF's text layer gives each glyph's own box: a hole lying at least 60 % inside a letter's or digit's
+# box (grown by 0.2 mm for anti-aliasing and the rim added to the hole) is its counter. A serif Ô's
+# counter lies 85-100 % inside its box (Times New Roman 13 pt); a letter printed in a drawn bubble covers
+# at most ~45 % of the bubble (a 7 pt letter in a 3 mm ring), so the bubble stays.
+BLANK_GLYPH_COVER = 0.6
+# A round hole whose side walls are more than 1.4 times as thick as its top and bottom is a serif letter's
+# counter (wall_contrast, walls summed in darkness to a fraction of a pixel): Liberation Serif (Times New
+# Roman's metrics) O, Ô, D, Q, 0 of 13-18 pt measured 1.62-3.0 at 150-300 dpi, the trial's 200 dpi scan
+# 1.73-3.04; every true ring of the office blanks, omr's blank, OMRChecker's sample6 and the generated
+# variants (2.8-5 mm, 0.2-0.3 mm lines, joined to dots or rules) measured 0.67-1.08, DejaVu Sans letters
+# 1.24-1.28 (those are left to the words). Squares are not judged by it (none of the serif counters is one).
+BLANK_SERIF_WALLS = 1.4
+BLANK_GLYPH_PAD_MM = 0.2
 # Ink inside a box that survives opening by a 0.5 mm square is a solid shape (a QR code's alignment
 # pattern has a one-module (0.6 mm) centre; a bullet), not a letter printed in a bubble (strokes of 7-10 pt type are 0.2-0.4 mm). Above
 # 8 % of the inside, the hole is not a box.
@@ -750,6 +766,22 @@ BLANK_ROW_BAND_MM = 8.0
 # is the edge +- 0.5 mm (registration leaves ~0.3 mm; Word's lines are 0.1-0.5 mm), compared with
 # paper 0.8-1.6 mm outside it.
 PRINTED_RIM_BAND_MM = 0.5
+# A pen mark the template cannot explain (omr/scan/printed_boxes.py, unexplained_marks): ink of the
+# aligned page (at least 0.5 of the page's black) that is not the blank's print (its reference: darker than
+# its paper by 60 levels, grown by 0.4 mm for the registration's ~0.3 mm error), not within 1.5 mm of any
+# box of the template (a tick's arm running out of its box: the margin keeps the common short ones), on a
+# question's rows of boxes up to 40 mm beyond its first and last box, at least 0.2 mm wide (opened: slivers
+# of misregistered print are thinner, a ballpoint line is 0.3-0.5 mm) and at least 0.5 mm² in one stroke.
+# Measured on the Times New Roman office blank filled and photocopied (8 seeds, 200 dpi): a cross in a
+# 3.4 mm box the template missed left 0.84-2.8 mm² once its printed walls are taken out; every question
+# without such a mark measured 0.0.
+UNEXPLAINED_INK = 0.5
+UNEXPLAINED_PRINT_CONTRAST = 60
+UNEXPLAINED_PRINT_SLACK_MM = 0.4
+UNEXPLAINED_MIN_LINE_MM = 0.2
+UNEXPLAINED_BOX_MARGIN_MM = 1.5
+UNEXPLAINED_BAND_MM = 40.0
+UNEXPLAINED_MIN_MM2 = 0.5
 # Outline ink minus the ink around it, below which the box is "not printed here". Measured on the
 # office blanks filled and photocopied (bench/blank_safety.py, 3 copies each): printed boxes 0.29-0.68,
 # whited-out boxes 0.007-0.023. Off for imported OMRChecker templates (their bubble areas are not

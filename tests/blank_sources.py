@@ -7,7 +7,13 @@ each box)``:
 - ``office``: the LibreOffice documents in ``tests/data/office-blanks/`` (see its README), converted
   to PDF once per run; the truth is the position of every box character (☐ ○) in the PDF's text
   layer, plus the drawn boxes listed in each document's ``.truth.json``;
+  (the ``-serif`` ones are typed in Times New Roman, which LibreOffice sets in Liberation Serif);
+- ``serif-scan``: those serif blanks printed and scanned at 200 dpi (:func:`scanned`: blur, grey paper,
+  noise; no turn, so the text layer's truth stays where it is);
 - ``omrchecker``: OMRChecker's blank ``sample6/reference.png`` from ../shared, its template's bubbles.
+
+With ``with_pdf`` each record also carries ``(pdf, page index)`` of a page rendered from a PDF with a
+text layer (None otherwise), for reading its words as ``omr template from-blank`` does.
 """
 
 from __future__ import annotations
@@ -130,35 +136,67 @@ def page_count(pdf: Path) -> int:
         doc.close()
 
 
-def pages(only: str | None, dpis: list[int], folder: Path | None = None):
-    """Every (name, grey, px_per_mm, truth boxes, truth questions) of the chosen sources."""
+def scanned(grey: np.ndarray, seed: int = 16) -> np.ndarray:
+    """A printed page as an office flatbed scans it: the print softened (3 x 3 blur), the paper grey
+    (~235), the print darker, sensor noise (sigma 4 levels). Nothing moves: boxes stay where the PDF has them."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    soft = cv2.GaussianBlur(grey, (3, 3), 0).astype(np.float32)
+    page = 20 + soft * (215 / 255) + rng.normal(0, 4, grey.shape)
+    return np.clip(page, 0, 255).astype(np.uint8)
+
+
+def _office_truth(pdf: Path):
+    chars = char_boxes(pdf)
+    extra_path = OFFICE_DIR / (pdf.stem + ".truth.json")
+    extra = json.loads(extra_path.read_text(encoding="utf-8")) if extra_path.is_file() else {}
+    out = []
+    for number, page_chars in enumerate(chars, start=1):
+        boxes = [box for _, box in page_chars]
+        page_extra = extra.get("pages", {}).get(str(number), {})
+        questions = [f"Q{qi}" for qi, size in enumerate(page_extra.get("question_sizes", [])) for _ in range(size)]
+        out.append((boxes, questions if len(questions) == len(boxes) else []))
+    return out
+
+
+def pages(only: str | None, dpis: list[int], folder: Path | None = None, with_pdf: bool = False):
+    """Every (name, grey, px_per_mm, truth boxes, truth questions[, (pdf, page index) or None]) of the
+    chosen sources (``only``: omr | office | serif-scan | omrchecker, or None for all)."""
     folder = folder or Path(tempfile.gettempdir()) / "omr-blank-sources"
     folder.mkdir(parents=True, exist_ok=True)
+
+    def record(name, grey, ppm, boxes, questions, source=None):
+        return (name, grey, ppm, boxes, questions) + ((source,) if with_pdf else ())
+
     if only in (None, "omr"):
         truth = omr_truth()
+        pdf = omr_blank_pdf(folder)
         for dpi in dpis:
-            for number, (grey, ppm) in enumerate(render_pdf(omr_blank_pdf(folder), dpi), start=1):
+            for number, (grey, ppm) in enumerate(render_pdf(pdf, dpi), start=1):
                 boxes, questions = truth[number - 1]
-                yield f"omr motcua-2026 p{number} {dpi}dpi", grey, ppm, boxes, questions
+                yield record(f"omr motcua-2026 p{number} {dpi}dpi", grey, ppm, boxes, questions, (pdf, number - 1))
     if only in (None, "office"):
         for pdf in office_pdfs(folder):
-            chars = char_boxes(pdf)
-            extra_path = OFFICE_DIR / (pdf.stem + ".truth.json")
-            extra = json.loads(extra_path.read_text(encoding="utf-8")) if extra_path.is_file() else {}
+            truth = _office_truth(pdf)
             for dpi in dpis:
                 for number, (grey, ppm) in enumerate(render_pdf(pdf, dpi), start=1):
-                    page_chars = chars[number - 1]
-                    boxes = [box for _, box in page_chars]
-                    page_extra = extra.get("pages", {}).get(str(number), {})
-                    questions = [f"Q{qi}" for qi, size in enumerate(page_extra.get("question_sizes", []))
-                                 for _ in range(size)]
-                    if len(questions) != len(boxes):
-                        questions = []
-                    yield f"office {pdf.stem} p{number} {dpi}dpi", grey, ppm, boxes, questions
+                    boxes, questions = truth[number - 1]
+                    yield record(f"office {pdf.stem} p{number} {dpi}dpi", grey, ppm, boxes, questions,
+                                 (pdf, number - 1))
+    if only in (None, "serif-scan"):
+        for pdf in office_pdfs(folder):
+            if not pdf.stem.endswith("-serif"):
+                continue
+            truth = _office_truth(pdf)
+            for number, (grey, ppm) in enumerate(render_pdf(pdf, 200), start=1):
+                boxes, questions = truth[number - 1]
+                yield record(f"serif-scan {pdf.stem} p{number} 200dpi", scanned(grey), ppm, boxes, questions)
     if only in (None, "omrchecker"):
         root = external_root()
         if root is not None:
-            yield from _omrchecker_reference(root, folder)
+            for item in _omrchecker_reference(root, folder):
+                yield record(*item)
 
 
 # OMRChecker's sample6/reference.png (a blank cover page at 300 dpi, A4) holds few boxes: its digit grid

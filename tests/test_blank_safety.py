@@ -134,3 +134,68 @@ def test_whited_out_questions_do_not_make_a_page_look_mostly_blank(office_forms,
         else:
             assert (reads[qid].value, reads[qid].status) == (code, OK), (qid, reads[qid])
     assert ("mostly_blank" in result.detail) == page_reviewed, result.detail
+
+
+@pytest.fixture(scope="module")
+def serif_missed_box(tmp_path_factory):
+    """The Times New Roman blank's template from its PDF, and a copy of it that missed the "Nam" box (as
+    the trial's template made from a 200 dpi scan did): its box and option deleted, the print unchanged."""
+    import shutil
+
+    import yaml
+
+    from omr.scan.page import Catalogue
+    from omr.template_from.blank import from_blank
+
+    folder = tmp_path_factory.mktemp("serif-missed")
+    pdfs = {p.stem: p for p in blank_sources.office_pdfs(folder)}
+    if not pdfs:
+        pytest.skip("LibreOffice absent: the office blanks cannot be converted")
+    pdf = pdfs["checkboxes-portrait-serif"]
+    full = folder / "full" / "phieu.yaml"
+    from_blank(pdf, full)
+    data = yaml.safe_load(full.read_text(encoding="utf-8"))
+    question = data["groups"][0]["questions"][0]
+    assert question["text"] == "Câu 1. Giới tính" and question["options"][0]["label"] == "Nam"
+    missed = question["options"].pop(0)
+    question["type"] = "multiple"  # one box left: a lone tick box, as the trial's template had it
+    del data["pinned"]["pages"][0]["boxes"][missed["box"]]
+    trimmed = folder / "trimmed" / "phieu.yaml"
+    shutil.copytree(full.parent / "phieu", trimmed.parent / "phieu")
+    trimmed.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return pdf, office_fill.template_boxes(full), Catalogue.from_folder(trimmed.parent), question["id"], folder
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_a_tick_in_a_box_the_template_missed_goes_to_review_never_blank(serif_missed_box, seed):
+    """"Nam" ticked in the box the template does not know: its question reads no box marked, yet a pen
+    mark lies on its row outside every box of the template: to review (it read "để trống", blank, with
+    full confidence). Left unticked, no question is flagged (the printed "Nam" and its box are the blank's
+    print, not a mark), and no answer is silently wrong either way."""
+    from omr.scan.ingest import PageLoader
+    from omr.scan.page import process_page
+
+    pdf, boxes, catalogue, qid, folder = serif_missed_box
+    grey, ppm = blank_sources.render_pdf(pdf, 200)[0]
+    for nam in ("1", None):
+        image, truth, _ = office_fill.fill(grey, ppm, boxes, 1, seed, answers={qid: nam})
+        path = folder / f"filled-{seed}-{nam}.png"
+        cv2.imwrite(str(path), image)
+        result = process_page(PageLoader().load(path, 0), catalogue)
+        reads = {q.question: q for q in result.questions}
+        flagged = [part for part in result.detail.split("; ") if part.startswith("dấu bút ngoài mọi ô")]
+        if nam:
+            assert reads[qid].status in NEEDS_REVIEW, (reads[qid], result.detail)
+            assert flagged == [f"dấu bút ngoài mọi ô của mẫu ở câu {qid}"], result.detail
+        else:
+            assert flagged == [], result.detail
+            assert reads[qid].status != OK
+        wrong = []
+        for other, code in truth.items():
+            if other == qid:
+                continue
+            q = reads[other]
+            value = q.value[0] if isinstance(q.value, list) and len(q.value) == 1 else q.value
+            if q.status == OK and value != code or q.status == BLANK and code is not None:
+                wrong.append((other, code, q.value, q.status))
+        assert not wrong, f"silent errors: {wrong}"

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from omr import tuning as T
+from omr.errors import TemplateError
 from omr.forms.layout import Layout, PageLayout
 from omr.model import AMBIGUOUS, BLANK, OK, SET_ASIDE_REASONS, PageResult, PageSource, half_name
 from omr.scan.align import locate_boxes, page_ink, warp_to_layout
@@ -34,12 +35,12 @@ from omr.scan.page_geometry import (
     page_share_of_image,
     to_whole_image,
 )
-from omr.scan.printed_boxes import flag_unprinted
-from omr.text.numbers import vn_percent
-from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve_questions, shown_confidence
 from omr.scan.duplicates import ink_print, marks_key
 from omr.scan.join import join_pages
-from omr.scan.register import match_pinned, pinned_identity
+from omr.scan.printed_boxes import flag_unprinted, unexplained_marks
+from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve_questions, shown_confidence
+from omr.scan.register import load_reference, match_pinned, pinned_identity
+from omr.text.numbers import vn_percent
 
 
 def process_image(raw: RawPage, catalogue: Catalogue) -> list[PageResult]:
@@ -321,6 +322,8 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
                 f"{unprinted} ô không thấy in ở chỗ mẫu phiếu ghi"
     questions = [q for q in layout.questions if q.type != "text"]
     result.questions = resolve_questions(questions, result.boxes)
+    if page.pinned:
+        _review_unexplained_marks(result, ink, page)
     blank = [q for q in result.questions if q.status == BLANK]
     # Questions without one sure mark (blank, or only uncertain boxes): faint pencil that a
     # 1-bit scan broke up leaves a page of uncertain boxes and blanks, and no marks (#14).
@@ -346,6 +349,26 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
     if page.pinned:  # no serial on the paper: a rescan is recognised by its ink (omr.scan.duplicates)
         result.ink_print = ink_print(ink, result.boxes, [c.region for c in result.comments])
         result.marks_key = marks_key(result.boxes)
+
+
+def _review_unexplained_marks(result: PageResult, ink, page: PageLayout) -> None:
+    """A question read blank on a pinned page while a pen mark lies on its rows outside every box of the
+    template (a box the template missed, ticked): to review, never blank (issue #16;
+    :func:`omr.scan.printed_boxes.unexplained_marks`)."""
+    blank = {q.question: q for q in result.questions if q.status == BLANK}
+    if not blank or "_reference_path" not in page.pinned:
+        return
+    try:
+        reference = load_reference(page.pinned["_reference_path"])
+    except TemplateError:
+        return
+    reads = [r for r in result.boxes]
+    marked = [q for q in unexplained_marks(reads, ink, reference, float(page.width)) if q in blank]
+    for question in marked:
+        recalibrate(blank[question], AMBIGUOUS)
+    if marked:
+        result.detail = (result.detail + "; " if result.detail else "") + \
+            f"dấu bút ngoài mọi ô của mẫu ở câu {', '.join(sorted(marked))}"
 
 
 # Layout mm -> layout mm of the same sheet turned 180°: the fiducials sit symmetrically on the page.

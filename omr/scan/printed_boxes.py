@@ -74,3 +74,82 @@ def flag_unprinted(reads: list[BoxRead], ink: PageInk, round_: bool = False) -> 
         else:
             out.append(read)
     return out, missing
+
+
+def unexplained_marks(reads: list[BoxRead], ink: PageInk, reference: np.ndarray | None,
+                      width_mm: float) -> dict[str, float]:
+    """Questions with a pen mark near their boxes but outside every box of the template (issue #16).
+
+    A box the template missed (a blank's box not found, or another version of the form) is still
+    ticked by respondents: its question, reading only the boxes it knows, is confidently blank. So along
+    each question's rows of boxes (their height, ``UNEXPLAINED_BAND_MM`` either side of its first and
+    last box) the page's ink is compared with the blank's print (the template's reference image,
+    registered to the page): ink that is not print, not within ``UNEXPLAINED_BOX_MARGIN_MM`` of any box
+    of the page (a tick running out of its box) and forms a stroke of at least
+    ``UNEXPLAINED_MIN_MM2`` is a mark the template cannot explain.
+
+    Args:
+        reads: the page's box reads (their question, and position on the aligned page, mm).
+        ink: the aligned page's ink.
+        reference: the blank's reference image (grey, its width spanning ``width_mm``), or None.
+        width_mm: the page's width in mm.
+
+    Returns:
+        Question id -> area (mm²) of its largest unexplained mark, for the questions that have one.
+    """
+    if reference is None or not reads:
+        return {}
+    scale = reference.shape[1] / width_mm  # reference px per mm
+    rows: dict[str, list[BoxRead]] = {}
+    for read in reads:
+        rows.setdefault(read.question, []).append(read)
+    page_h, page_w = ink.canonical.shape
+    boxes_mask = np.zeros((page_h, page_w), np.uint8)
+    pad = T.UNEXPLAINED_BOX_MARGIN_MM
+    for r in reads:
+        boxes_mask[max(0, int((r.y - pad) * K)):int((r.y + r.h + pad) * K) + 1,
+                   max(0, int((r.x - pad) * K)):int((r.x + r.w + pad) * K) + 1] = 1
+    found: dict[str, float] = {}
+    for question, members in rows.items():
+        size = max(max(r.w, r.h) for r in members)
+        y0 = min(r.y for r in members) - 0.3 * size
+        y1 = max(r.y + r.h for r in members) + 0.3 * size
+        x0 = min(r.x for r in members) - T.UNEXPLAINED_BAND_MM
+        x1 = max(r.x + r.w for r in members) + T.UNEXPLAINED_BAND_MM
+        px0, py0 = max(0, int(x0 * K)), max(0, int(y0 * K))
+        px1, py1 = min(page_w, int(x1 * K)), min(page_h, int(y1 * K))
+        if px1 <= px0 or py1 <= py0:
+            continue
+        area = _largest_new_stroke(ink.region(px0, py0, px1, py1), reference, scale, (px0, py0, px1, py1),
+                                   boxes_mask[py0:py1, px0:px1])
+        if area >= T.UNEXPLAINED_MIN_MM2:
+            found[question] = area
+    return found
+
+
+def _largest_new_stroke(page_ink_: np.ndarray, reference: np.ndarray, scale: float, window: tuple,
+                        boxes: np.ndarray) -> float:
+    """Area (mm²) of the largest stroke of ``page_ink_`` (a window of the aligned page at K px/mm) that
+    is neither the blank's print (``reference``, dilated by ``UNEXPLAINED_PRINT_SLACK_MM`` for the
+    registration's error and a copier's thicker print) nor near a box."""
+    import cv2  # lazy: as elsewhere in omr.scan, only where used
+
+    px0, py0, px1, py1 = window
+    rx0, ry0 = int(px0 / K * scale), int(py0 / K * scale)
+    rx1, ry1 = int(np.ceil(px1 / K * scale)), int(np.ceil(py1 / K * scale))
+    crop = reference[max(0, ry0):ry1, max(0, rx0):rx1]
+    if crop.size == 0 or crop.shape != (ry1 - ry0, rx1 - rx0):
+        return 0.0
+    printed = cv2.resize(crop, (px1 - px0, py1 - py0), interpolation=cv2.INTER_LINEAR)
+    paper = float(np.percentile(reference[::4, ::4], 90))
+    printed = (printed.astype(np.float32) < paper - T.UNEXPLAINED_PRINT_CONTRAST).astype(np.uint8)
+    slack = max(1, int(round(T.UNEXPLAINED_PRINT_SLACK_MM * K)))
+    printed = cv2.dilate(printed, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * slack + 1, 2 * slack + 1)))
+    new = ((page_ink_ >= T.UNEXPLAINED_INK) & (printed == 0) & (boxes == 0)).astype(np.uint8)
+    # Slivers of print left by the registration's error are thinner than a pen's line: opened away.
+    width = max(2, int(round(T.UNEXPLAINED_MIN_LINE_MM * K)))
+    new = cv2.morphologyEx(new, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (width, width)))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(new, connectivity=8)
+    if count <= 1:
+        return 0.0
+    return float(stats[1:, cv2.CC_STAT_AREA].max()) / (K * K)

@@ -18,6 +18,7 @@ its scale in px per mm; every result is in mm from the page's top-left.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import cv2
@@ -37,6 +38,7 @@ class Found:
     h: float
     rim_mm: float = 0.0  # thickness of the printed line around it
     lettered: bool = False  # a letter or digit printed inside (a lettered bubble)
+    walls: float = 1.0  # a round's side walls' thickness over top and bottom's (wall_contrast; a serif's stress)
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -70,15 +72,17 @@ def hairline_ink_of(grey: np.ndarray, px_per_mm: float) -> np.ndarray:
     return (grey.astype(np.int16) < paper.astype(np.int16) - T.BLANK_HAIRLINE_CONTRAST).astype(np.uint8) * 255
 
 
-def find_holes(ink: np.ndarray, px_per_mm: float) -> list[Found]:
+def find_holes(ink: np.ndarray, px_per_mm: float, grey: np.ndarray | None = None) -> list[Found]:
     """Every box-like hole of the ink (squares, rounds, frames), before telling glyphs from boxes.
 
     Args:
         ink: binary ink map (uint8, 255 = ink), as from :func:`ink_of`.
         px_per_mm: scale of the map.
+        grey: the page the map was made from, when at hand: walls are then measured to a fraction of a
+            pixel (:func:`wall_contrast`).
 
     Returns:
-        ``Found`` records in mm; squares and rounds carry ``rim_mm`` and ``lettered``.
+        ``Found`` records in mm; squares and rounds carry ``rim_mm``, ``lettered`` and ``walls``.
     """
     contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
@@ -88,7 +92,7 @@ def find_holes(ink: np.ndarray, px_per_mm: float) -> list[Found]:
     for index, contour in enumerate(contours):
         x, y, w, h = cv2.boundingRect(contour)
         if hierarchy[0][index][3] < 0:  # an outer boundary: only a lettered ring is wanted from these
-            ring = _lettered_ring(ink, contour, hierarchy[0][index], x, y, w, h, px_per_mm)
+            ring = _lettered_ring(ink, contour, hierarchy[0][index], x, y, w, h, px_per_mm, grey)
             if ring is not None:
                 found.append(ring)
             continue
@@ -128,13 +132,18 @@ def find_holes(ink: np.ndarray, px_per_mm: float) -> list[Found]:
         inside, solid = _inside_ink_share(ink, contour, x, y, w, h, px_per_mm)
         if inside > T.BLANK_BOX_MAX_INSIDE_INK or solid > T.BLANK_BOX_MAX_SOLID_INSIDE:
             continue  # a filled shape inside (a QR code's finder pattern, a bullet), not a letter
+        walls = 1.0  # squares are not judged by their walls (see BLANK_SERIF_WALLS)
+        if kind == "round":
+            walls = wall_contrast(ink, contour, x, y, w, h, grey)
+            if walls > T.BLANK_SERIF_WALLS:
+                continue  # a serif letter's counter (O, Ô, D, Q, 0): thick sides, hairline top and bottom
         found.append(Found(kind, x / px_per_mm - grow, y / px_per_mm - grow, outer_w, outer_h, rim_mm,
-                           inside > T.BLANK_LETTERED_MIN_INK))
+                           inside > T.BLANK_LETTERED_MIN_INK, walls))
     return found
 
 
 def _lettered_ring(ink: np.ndarray, contour: np.ndarray, links: np.ndarray, x: int, y: int, w: int, h: int,
-                   px_per_mm: float) -> Found | None:
+                   px_per_mm: float, grey: np.ndarray | None = None) -> Found | None:
     """A small bubble whose printed letter or digit touches its ring (①, Ⓐ at 8-10 pt and 150-200 dpi):
     its hole is cut in pieces, so it is found by its outline: round, 2-8 mm, with holes, and mostly
     empty inside (a bold letter O or a solid dot is filled)."""
@@ -154,7 +163,10 @@ def _lettered_ring(ink: np.ndarray, contour: np.ndarray, links: np.ndarray, x: i
     share = np.count_nonzero(ink[y:y + h, x:x + w][filled > 0]) / max(1, np.count_nonzero(filled))
     if share > T.BLANK_LETTERED_RING_MAX_INK:
         return None
-    return Found("round", x / px_per_mm, y / px_per_mm, wm, hm, 0.0, True)
+    walls = wall_contrast(ink, contour, x, y, w, h, grey)  # the paper inside the outline, walled by the ring
+    if walls > T.BLANK_SERIF_WALLS:
+        return None  # a serif capital's outline (Ô, Q): thick sides, hairline top and bottom
+    return Found("round", x / px_per_mm, y / px_per_mm, wm, hm, 0.0, True, walls)
 
 
 def _rim_px(ink: np.ndarray, contour: np.ndarray, x: int, y: int, w: int, h: int) -> int:
@@ -177,6 +189,79 @@ def _rim_px(ink: np.ndarray, contour: np.ndarray, x: int, y: int, w: int, h: int
         thickness += 1
         inner = outer
     return max(thickness, 1)
+
+
+def wall_contrast(ink: np.ndarray, contour: np.ndarray, x: int, y: int, w: int, h: int,
+                  grey: np.ndarray | None = None) -> float:
+    """How much thicker a hole's left and right walls are than its top and bottom (the thinner side wall
+    over the thicker of top and bottom; 1.0 for an even line).
+
+    ``contour``: a hole's (its walls are the ink around it) or a lettered ring's outline (its walls are
+    the ink between the paper inside and the outside).
+
+    A box or a ring is drawn with one pen: its four walls are equally thick. A serif letter's counter
+    (O, Ô, D, Q, 0 in Times New Roman) has the font's stress: vertical strokes ~2-3 times as thick as
+    its hairline top and bottom. Each wall is the median length of the ink runs leaving the hole outwards
+    across the middle half of that side (a leader or a rule touching a wall moves few of them); with
+    ``grey`` (the page the ink map was made from), a run's length is its darkness summed over the run and
+    the pixel at each end (0 paper .. 1 the darkest print nearby), a fraction of a pixel: a 2 px ring
+    rasterised 3 px here and 4 px there no longer reads as a serif's stress.
+    """
+    pad = max(4, int(0.5 * max(w, h)))
+    y0, x0 = max(0, y - pad), max(0, x - pad)
+    crop = ink[y0:y + h + pad, x0:x + w + pad] > 0
+    hole = np.zeros(crop.shape, np.uint8)
+    cv2.drawContours(hole, [contour - [x0, y0]], -1, 255, -1)
+    # The hole's contour runs on the ink's first layer: the hole proper is what is not ink inside it.
+    inside = (hole > 0) & ~crop
+    if not inside.any():
+        return 1.0
+
+    rows_in = np.flatnonzero(inside.any(axis=1))
+    cols_in = np.flatnonzero(inside.any(axis=0))
+    r0, r1 = rows_in[0], rows_in[-1]
+    c0, c1 = cols_in[0], cols_in[-1]
+    rows = np.arange(r0 + (r1 - r0) // 4, r1 - (r1 - r0) // 4 + 1)
+    cols = np.arange(c0 + (c1 - c0) // 4, c1 - (c1 - c0) // 4 + 1)
+    dark = None
+    if grey is not None:
+        region = grey[y0:y + h + pad, x0:x + w + pad].astype(np.float32)
+        values = np.sort(region, axis=None)  # np.percentile costs ~5 ms a call here, a sort ~20 us
+        paper, black = values[int(0.9 * (values.size - 1))], values[int(0.02 * (values.size - 1))]
+        dark = np.clip((paper - region) / max(1.0, paper - black), 0.0, 1.0)
+    left, right = _wall_runs(crop[rows], inside[rows], None if dark is None else dark[rows])
+    top, bottom = _wall_runs(crop[:, cols].T, inside[:, cols].T, None if dark is None else dark[:, cols].T)
+    return min(left, right) / max(1.0, top, bottom)
+
+
+def _wall_runs(ink: np.ndarray, inside: np.ndarray, dark: np.ndarray | None = None) -> tuple[float, float]:
+    """Median thickness (px) of the ink leaving ``inside`` to the left and to the right, over the lines
+    (rows) of ``ink`` that cross it: the run's length, or with ``dark`` its darkness summed over the run
+    and the pixel at each end."""
+    width = ink.shape[1]
+    index = np.arange(width)
+    # Length of the ink run ending at each pixel, going right (and, reversed, going left).
+    last_paper = np.maximum.accumulate(np.where(ink, -1, index[None, :]), axis=1)
+    run_right_end = index[None, :] - last_paper
+    first_paper = np.minimum.accumulate(np.where(ink, width, index[None, :])[:, ::-1], axis=1)[:, ::-1]
+    run_left_end = first_paper - index[None, :]
+    has = inside.any(axis=1)
+    if not has.any():
+        return 0.0, 0.0
+    lines = np.flatnonzero(has)
+    first = np.argmax(inside, axis=1)[lines]
+    last = (width - 1 - np.argmax(inside[:, ::-1], axis=1))[lines]
+    before = np.where(first > 0, run_right_end[lines, np.maximum(first - 1, 0)], 0)
+    after = np.where(last < width - 1, run_left_end[lines, np.minimum(last + 1, width - 1)], 0)
+    if dark is not None:
+        sums = np.concatenate([np.zeros((dark.shape[0], 1), np.float32), np.cumsum(dark, axis=1)], axis=1)[lines]
+        a = np.maximum(first - before - 1, 0)
+        b = np.minimum(first + 1, width)
+        before = sums[np.arange(len(lines)), b] - sums[np.arange(len(lines)), a]
+        a = last
+        b = np.minimum(last + after + 2, width)
+        after = sums[np.arange(len(lines)), b] - sums[np.arange(len(lines)), a]
+    return float(np.median(before)), float(np.median(after))
 
 
 def _inside_ink_share(ink: np.ndarray, contour: np.ndarray, x: int, y: int, w: int, h: int,
@@ -232,9 +317,36 @@ def drop_glyphs(found: list[Found], words: list) -> list[Found]:
     """
     kept = []
     for f in found:
-        if f.kind == "frame" or not any(_is_letter_counter(f, w) for w in words):
+        if f.kind == "frame" or not any(_in_printed_glyph(f, w) if w.exact else _is_letter_counter(f, w)
+                                        for w in words):
             kept.append(f)
     return kept
+
+
+def _is_glyph_character(char: str) -> bool:
+    """A letter or decimal digit: a character whose holes are counters (not ☐ ○, not a circled ① Ⓐ,
+    whose ring is the bubble)."""
+    return unicodedata.category(char)[0] == "L" or unicodedata.category(char) == "Nd"
+
+
+def _in_printed_glyph(box: Found, word) -> bool:
+    """A hole inside a letter or digit of a PDF's text layer (``word.exact``): the glyph boxes are the
+    print's own, so a hole whose centre lies in one and that lies mostly (``BLANK_GLYPH_COVER``) inside
+    it is that glyph's counter, whatever its neighbours. (A serif Ô's box reaches up over its
+    circumflex, so the old rule's neighbour, a lower-case "n", was under 0.55 of its height.) A letter
+    printed inside a drawn bubble covers far less of the bubble's box: the bubble stays."""
+    cx, cy = box.centre
+    if not (word.x - 0.5 <= cx <= word.right + 0.5 and word.y - 0.5 <= cy <= word.bottom + 0.5):
+        return False
+    pad = T.BLANK_GLYPH_PAD_MM
+    for char, x, y, w, h in word.symbols:
+        if not _is_glyph_character(char) or not (x - pad <= cx <= x + w + pad and y - pad <= cy <= y + h + pad):
+            continue
+        across = max(0.0, min(x + w + pad, box.x + box.w) - max(x - pad, box.x))
+        down = max(0.0, min(y + h + pad, box.y + box.h) - max(y - pad, box.y))
+        if across * down >= T.BLANK_GLYPH_COVER * box.w * box.h:
+            return True
+    return False
 
 
 def _is_letter_counter(box: Found, word) -> bool:
@@ -247,18 +359,36 @@ def _is_letter_counter(box: Found, word) -> bool:
     for i, (char, x, y, w, h) in enumerate(symbols):
         if not (x - 0.3 <= cx <= x + w + 0.3 and y - 0.3 <= cy <= y + h + 0.3) or not char.isalnum():
             continue
-        for j in (i - 1, i + 1):
-            if 0 <= j < len(symbols):
-                other, ox, oy, ow, oh = symbols[j]
-                gap = ox - (x + w) if j > i else x - (ox + ow)
-                # Tesseract reads a lone box as two overlapping phantom letters ("LÌ"): a real
-                # neighbour is beside the hole, not over it.
-                overlap = min(ox + ow, box.x + box.w) - max(ox, box.x)
-                beside = overlap < 0.4 * ow and gap > -0.25 * h
-                if other.isalnum() and beside and oh >= T.BLANK_TEXT_NEIGHBOUR_HEIGHT * h \
-                        and gap < T.BLANK_TEXT_LETTER_GAP * h:
-                    return True
+        # A letter holds its counter from side to side; a symbol over part of the box is a phantom
+        # reading of the box's wall ("☐Nữ" read "LINữ": the "I" covers only the box's right half).
+        if x > box.x + 0.3 * box.w or x + w < box.x + 0.7 * box.w:
+            continue
+        for step in (-1, 1):
+            j = i + step
+            # Tesseract reads a box as overlapping phantom letters ("LÌNam": the "Ì" covers the box's
+            # right wall): a symbol over the box is part of it, and the letter beside is the next one.
+            while 0 <= j < len(symbols) and _over_box(symbols[j], box, step):
+                j += step
+            if not 0 <= j < len(symbols):
+                continue
+            other, ox, oy, ow, oh = symbols[j]
+            gap = ox - (x + w) if j > i else x - (ox + ow)
+            overlap = min(ox + ow, box.x + box.w) - max(ox, box.x)
+            beside = overlap < 0.4 * ow and gap > -0.25 * h
+            if other.isalnum() and beside and oh >= T.BLANK_TEXT_NEIGHBOUR_HEIGHT * h \
+                    and gap < T.BLANK_TEXT_LETTER_GAP * h:
+                return True
     return False
+
+
+def _over_box(symbol, box: Found, step: int) -> bool:
+    """A symbol after (``step`` 1) or before (-1) a hole's symbol that reaches more than
+    ``BLANK_EDGE_AS_LETTER_MM`` into the hole's box: Tesseract's reading of the box's own wall, not a
+    letter beside it (a letter's neighbour starts where the letter's ink, and so its counter's box, ends)."""
+    _, x, _, w, _ = symbol
+    if step > 0:
+        return x < box.x + box.w - T.BLANK_EDGE_AS_LETTER_MM
+    return x + w > box.x + T.BLANK_EDGE_AS_LETTER_MM
 
 
 def find_boxes(grey: np.ndarray, px_per_mm: float, words: list | None = None) -> list[Found]:
@@ -272,9 +402,9 @@ def find_boxes(grey: np.ndarray, px_per_mm: float, words: list | None = None) ->
     Returns:
         Boxes sorted by line then x, followed by frames; mm from the page's top-left.
     """
-    found = find_holes(ink_of(grey, px_per_mm), px_per_mm)
+    found = find_holes(ink_of(grey, px_per_mm), px_per_mm, grey)
     # Hairline rings whose hole leaks under the mean threshold; duplicates are merged below.
-    found += [f for f in find_holes(hairline_ink_of(grey, px_per_mm), px_per_mm) if f.kind != "frame"]
+    found += [f for f in find_holes(hairline_ink_of(grey, px_per_mm), px_per_mm, grey) if f.kind != "frame"]
     if words:
         found = drop_glyphs(found, words)
     return keep_innermost(found)

@@ -45,6 +45,8 @@ class PrintedWord:
     h: float
     line: int
     symbols: tuple = ()  # ((character, x, y, w, h) mm, ...): each printed character and its box
+    # True for a PDF's text layer: the characters and their glyph boxes are the print's own, not a reading.
+    exact: bool = False
 
     @property
     def right(self) -> float:
@@ -132,7 +134,7 @@ def is_box_text(text: str) -> bool:
     return bool(stripped) and all(ch in BOX_CHARACTERS for ch in stripped)
 
 
-def _circled_digit(char: str) -> str:
+def circled_digit(char: str) -> str:
     """A circled digit typed as a bubble (① … ⑳) as the digit printed in it ("1"); other characters as they are."""
     if "\u2460" <= char <= "\u2473":
         return str(ord(char) - 0x2460 + 1)
@@ -146,8 +148,9 @@ def read_pdf_words(path: str | Path, index: int) -> list[PrintedWord] | None:
     Tesseract reads a bold title or a row of bubbles as junk ("œ@ mD5Ø", issue #16). The records are
     those :func:`read_words` makes: words split at spaces, line ends and blanks wider than
     ``BLANK_TEXT_LAYER_WORD_GAP`` of the font's line height (a box character ☐ ○ is a word of its own),
-    ``confidence`` 100, boxes from the characters' glyph boxes (pdfium, points) turned into mm from the
-    page's top-left, and ``line`` counted from 1 in the text layer's order, a new line
+    ``confidence`` 100, ``exact`` True, boxes from the characters' glyph boxes (pdfium, points) turned
+    into mm from the page's top-left (a symbol keeps its character as printed: "①", where the word reads
+    "1"), and ``line`` counted from 1 in the text layer's order, a new line
     wherever the text layer ends one or the next character is not level with the line (a table cell).
     Characters drawn white (invisible on paper) are skipped; a circled digit (①) reads as its digit.
 
@@ -192,8 +195,8 @@ def read_pdf_words(path: str | Path, index: int) -> list[PrintedWord] | None:
                 chars.append(None)
                 continue
             _, loose_bottom, _, loose_top = textpage.get_charbox(i, loose=True)
-            chars.append((_circled_digit(char), (x0 - left) * mm, (top - y1) * mm, (x1 - x0) * mm, (y1 - y0) * mm,
-                          (top - (loose_top + loose_bottom) / 2) * mm, (loose_top - loose_bottom) * mm))
+            chars.append((circled_digit(char), (x0 - left) * mm, (top - y1) * mm, (x1 - x0) * mm, (y1 - y0) * mm,
+                          (top - (loose_top + loose_bottom) / 2) * mm, (loose_top - loose_bottom) * mm, char))
         textpage.close()
     except Exception:  # a page pdfium cannot read: OCR reads it instead
         return None
@@ -212,8 +215,9 @@ def read_pdf_words(path: str | Path, index: int) -> list[PrintedWord] | None:
             y0 = min(c[2] for c in current)
             x1 = max(c[1] + c[3] for c in current)
             y1 = max(c[2] + c[4] for c in current)
+            # Symbols keep the character as printed (a circled digit stays "①": a ring, not a glyph's counter).
             words.append(PrintedWord(nfc("".join(c[0] for c in current)), 100.0, x0, y0, x1 - x0, y1 - y0, line,
-                                     tuple(c[:5] for c in current)))
+                                     tuple((c[7],) + c[1:5] for c in current), exact=True))
             current.clear()
 
     new_line = True
@@ -222,7 +226,7 @@ def read_pdf_words(path: str | Path, index: int) -> list[PrintedWord] | None:
             close()
             new_line = new_line or c == "\n"
             continue
-        _, x, _, w, _, centre, h = c  # level by the font's line box (same for accents and commas)
+        _, x, _, w, _, centre, h, _ = c  # level by the font's line box (same for accents and commas)
         if line_centre is None or abs(centre - line_centre) > 0.5 * max(line_height, h) or x < line_right - 1.0:
             new_line = True
         if new_line:

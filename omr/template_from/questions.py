@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from omr import tuning as T
+from omr.template_from.printed import circled_digit
+from omr.text.normalise import nfc
 
 # A question's own text starts with its number ("Câu 5.", "5.", "A4.", "II.", "a)") or ends with ":" / "?".
 QUESTION_START = re.compile(r"^(câu\s*\d+|[A-ZĐ]?\d{1,2}[.):]|[IVX]{1,4}[.)]|[a-zđ][.)])", re.IGNORECASE)
@@ -362,9 +364,9 @@ def _outside(word, box):
     ("☐30" read "[130": the "1" begins 1 mm inside the box's right wall), within ``BLANK_EDGE_AS_LETTER_MM``."""
     edge = box.x + box.w - T.BLANK_EDGE_AS_LETTER_MM
     symbols = tuple(sym for sym in word.symbols if sym[1] >= edge and sym[1] + sym[3] / 2 > box.x + box.w)
-    kept = "".join(sym[0] for sym in symbols)
+    kept = nfc("".join(circled_digit(sym[0]) for sym in symbols))  # a text layer's symbols are as printed ("①")
     return type(word)(kept, word.confidence, box.x + box.w, word.y, max(0.1, word.right - box.x - box.w), word.h,
-                      word.line, symbols)
+                      word.line, symbols, word.exact)
 
 
 def _column_heading(box, boxes: list, words: list) -> str:

@@ -5,8 +5,11 @@
 Each ``.docx`` is what an office makes in Word: ☐ and ○ typed as characters, options inline or one per
 line, dotted leaders and underscores running into the box, a satisfaction grid in a table, table
 cells used as boxes, small lettered bubbles (① ② ③ ④: circled digits, which DejaVu Sans has), a comb field for a number, a landscape page and
-a two-page form. Cells that are themselves the box hold a white "✓" (invisible on paper) so that the
-PDF's text layer says where they are: that is the truth ``tests/blank_sources.py`` reads.
+a two-page form. The ``-serif`` variants are the same forms typed in Times New Roman, the standard font of
+Vietnamese administrative documents (LibreOffice sets it in Liberation Serif, metric-compatible): its
+letters' counters (Ô, O, D, Q, 0) are ellipses with thick sides, not the even rings of DejaVu Sans; their
+sizes are 13/11 of the others' (13 pt body text, as administrative documents are set). Cells that are
+themselves the box hold a white "✓" (invisible on paper) so that the PDF's text layer says where they are: that is the truth ``tests/blank_sources.py`` reads.
 ``<name>.truth.json`` gives, per page, how many boxes each question has, in document order, and the
 option labels as printed (``labels``, per question with options), and the form's ``title``.
 """
@@ -26,9 +29,13 @@ from docx.shared import Mm, Pt, RGBColor
 
 HERE = Path(__file__).resolve().parent
 FONT = "DejaVu Sans"
+SERIF = "Times New Roman"
+# Body text of administrative documents is set at 13-14 pt in Times New Roman (the serif variants scale
+# every size by 13/11); the DejaVu Sans blanks keep 11 pt.
+_scale = 1.0
 
 
-def _doc(landscape: bool = False) -> Document:
+def _doc(landscape: bool = False, font: str = FONT) -> Document:
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = (Mm(297), Mm(210)) if landscape else (Mm(210), Mm(297))
@@ -36,9 +43,9 @@ def _doc(landscape: bool = False) -> Document:
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Mm(15))
     style = doc.styles["Normal"]
-    style.font.name = FONT
-    style.font.size = Pt(11)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+    style.font.name = font
+    style.font.size = Pt(11 * _scale)
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), font)
     return doc
 
 
@@ -49,14 +56,14 @@ def _p(doc, text: str = "", bold: bool = False, size: float = 11, centre: bool =
     if text:
         run = paragraph.add_run(text)
         run.bold = bold
-        run.font.size = Pt(size)
+        run.font.size = Pt(size * _scale)
     paragraph.paragraph_format.space_after = Pt(4)
     return paragraph
 
 
 def _run(paragraph, text: str, size: float = 11, bold: bool = False, white: bool = False):
     run = paragraph.add_run(text)
-    run.font.size = Pt(size)
+    run.font.size = Pt(size * _scale)
     run.bold = bold
     if white:
         run.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
@@ -99,9 +106,9 @@ def _title(doc, lines: list[str]) -> None:
         _p(doc, line, bold=True, size=14, centre=True)
 
 
-def checkboxes_portrait() -> tuple[Document, dict]:
+def checkboxes_portrait(font: str = FONT) -> tuple[Document, dict]:
     """☐ inline, one per line, with dotted leaders and underscores running into the box."""
-    doc = _doc()
+    doc = _doc(font=font)
     _title(doc, ["PHIẾU KHẢO SÁT Ý KIẾN NGƯỜI DÂN", "VỀ BỘ PHẬN MỘT CỬA UBND XÃ ĐÔNG HÒA"])
     _p(doc, "Ông/Bà vui lòng đánh dấu X vào ô phù hợp.")
     sizes = []
@@ -134,9 +141,9 @@ def checkboxes_portrait() -> tuple[Document, dict]:
                  "title": "PHIẾU KHẢO SÁT Ý KIẾN NGƯỜI DÂN VỀ BỘ PHẬN MỘT CỬA UBND XÃ ĐÔNG HÒA"}
 
 
-def grid_and_cells() -> tuple[Document, dict]:
+def grid_and_cells(font: str = FONT) -> tuple[Document, dict]:
     """A satisfaction grid with ☐ in table cells, and a table whose small cells are the boxes."""
-    doc = _doc()
+    doc = _doc(font=font)
     _title(doc, ["PHIẾU ĐÁNH GIÁ MỨC ĐỘ HÀI LÒNG"])
     _p(doc, "Đánh dấu X vào ô tương ứng với mức độ hài lòng của Ông/Bà.")
     items = ["Nơi ngồi chờ đủ chỗ, thoáng mát", "Công chức hướng dẫn tận tình", "Thủ tục được niêm yết công khai",
@@ -226,8 +233,12 @@ def two_pages() -> tuple[Document, dict]:
 
 
 def main() -> None:
+    global _scale
     for name, make in (("checkboxes-portrait", checkboxes_portrait), ("grid-and-cells", grid_and_cells),
-                       ("lettered-comb-landscape", lettered_comb_landscape), ("two-pages", two_pages)):
+                       ("lettered-comb-landscape", lettered_comb_landscape), ("two-pages", two_pages),
+                       ("checkboxes-portrait-serif", lambda: checkboxes_portrait(SERIF)),
+                       ("grid-and-cells-serif", lambda: grid_and_cells(SERIF))):
+        _scale = 13 / 11 if name.endswith("-serif") else 1.0
         doc, truth = make()
         doc.save(HERE / f"{name}.docx")
         (HERE / f"{name}.truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n",
