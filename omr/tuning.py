@@ -603,6 +603,23 @@ RIDGE_SEGMENTS = 3
 # than this are the level of show-through and are not told from it: a 0.1 mm
 # ballpoint line at a quarter of its black reads ~0.08 and is lost.
 RIDGE_MIN_CONTRAST = 0.11
+# The back's print showing through a box (omr/scan/show_through.py): the form's other page,
+# printed as `omr forms print` prints it, mirrored left-right. Paper diffuses what shows
+# through: the predicted print is softened by a Gaussian of this sigma (mm), about the blur
+# of a 200-300 dpi scan, so a print line ~0.2 mm wide is matched by its blurred trace.
+SHOW_THROUGH_BLUR_MM = 0.1
+# Office duplex printers put the back within about 1 mm of where the front says it is, and the
+# box search has already taken out the scan's own shift: the predicted print is tried within
+# this many mm either way (a back further off is not discounted: its boxes go to review).
+SHOW_THROUGH_SHIFT_MM = 1.0
+# The most of the back's darkness that shows through: office paper (70-80 g/m2) is 85-94 %
+# opaque, so 6-15 % shows; thin 60 g/m2 paper and a darker scan up to ~25 %. The fit may take
+# at most this share, so a real stroke lying along the print is not taken as show-through
+# unless it is as light as show-through can be.
+SHOW_THROUGH_MAX_ALPHA = 0.25
+# Below this ink (0..1, the print's black = 1) nothing of the back is printed near the box:
+# paper grain of the render, the blur's far tails. Nothing is discounted there.
+SHOW_THROUGH_MIN_PRINT = 0.2
 # Confidence of a question's read: the share of reads right, per status and raw
 # score bin (the least certain box's confidence; bins by lower bound), measured by
 # `bench/accuracy.py --calibrate --seed 7 --sheets 200` over the five profiles
