@@ -620,6 +620,14 @@ SHOW_THROUGH_MAX_ALPHA = 0.25
 # Below this ink (0..1, the print's black = 1) nothing of the back is printed near the box:
 # paper grain of the render, the blur's far tails. Nothing is discounted there.
 SHOW_THROUGH_MIN_PRINT = 0.2
+# The back's print is taken to explain a box's ink only when, fitted (shift and share), it leaves
+# at most this share of the ink's energy (sum of squares over the box core); else nothing is
+# discounted. Measured on tests/test_habits.py's drawings (page 2 behind page 1 at 15 % of its
+# darkness, shifted up to 0.7 mm, softened 0.05 mm; a pencil or fine ballpoint stroke, 0.1-0.15 mm,
+# at 0.38-0.5 of its darkness): the back's heading alone leaves 0.02-0.07; a faint stroke crossing
+# print leaves 0.74-0.80 (a fine ballpoint's ridge 0.126 fell to 0.109 and read blank when the fit
+# was allowed to take part of it). 0.25 is far from both.
+SHOW_THROUGH_MAX_REST = 0.25
 # Confidence of a question's read: the share of reads right, per status and raw
 # score bin (the least certain box's confidence; bins by lower bound), measured by
 # `bench/accuracy.py --calibrate --seed 7 --sheets 200` over the five profiles

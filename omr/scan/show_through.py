@@ -86,9 +86,10 @@ def explained_by_back(core: np.ndarray, back: np.ndarray, x_mm: float, y_mm: flo
     to ~1 mm; the scan's own alignment adds a little) and scaled by the share alpha of its
     darkness that best fits the core (least squares, 0 <= alpha <= SHOW_THROUGH_MAX_ALPHA); the
     shift that leaves the least ink wins and the core minus alpha x print (clipped at 0) is
-    returned. A stroke that does not lie along the print stays whole; ink shaped like the
-    back's print goes away. None when no print lies behind the core at any shift
-    (nothing to discount: the caller keeps the core as it is).
+    returned. Only when that explains the box's ink, i.e. what is left holds at most
+    SHOW_THROUGH_MAX_REST of the core's ink energy (sum of squares): a stroke crossing the print
+    leaves most of its ink, and then nothing is discounted. None when no print lies behind the
+    core at any shift, or the print does not explain its ink (the caller keeps the core as it is).
     """
     h, w = core.shape
     s = int(round(T.SHOW_THROUGH_SHIFT_MM * K))
@@ -114,6 +115,6 @@ def explained_by_back(core: np.ndarray, back: np.ndarray, x_mm: float, y_mm: flo
             energy = float(np.vdot(rest, rest))
             if energy < best_energy:
                 best, best_energy = rest, energy
-    if best is None:
-        return None
+    if best is None or best_energy > T.SHOW_THROUGH_MAX_REST * float(np.vdot(c, c)):
+        return None  # the print does not explain the box's ink: a stroke is there too, keep it all
     return np.clip(best, 0.0, 1.0)
