@@ -541,7 +541,12 @@ def _resolve_single(reads: list[BoxRead]) -> tuple[object, str]:
         return marked[0], OK
     if len(marked) > 1:
         return marked, MULTIPLE
-    if cancelled:  # filled in, nothing else: an answer in bubble style, or a cancelled one?
+    # Filled in, nothing else: an answer in bubble style, or a cancelled one? It stays in review
+    # even as the only ink of its question (issue #14 looked at reading it ok): omr's forms print
+    # "Muốn sửa: tô kín ô đã đánh dấu nhầm, rồi đánh dấu X vào ô khác", so a solid fill is how a
+    # respondent who follows the form cancels: one who cancels and answers nothing else would be
+    # read, silently, as giving the answer they withdrew.
+    if cancelled:
         return (cancelled[0].option if len(cancelled) == 1 else None), AMBIGUOUS
     return None, BLANK
 
