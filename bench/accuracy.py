@@ -73,7 +73,7 @@ def evaluate(profile: str, sheets: int, workers: int, seed: int) -> dict:
     reliability: Counter = Counter()  # (confidence bin, status group, right?) -> questions
     calibration: Counter = Counter()  # (status, raw score bin, right?) -> questions
     habit_outcomes: Counter = Counter()  # (habit, correct | review | silent) -> questions
-    silent_examples = []
+    silent_examples, review_list = [], []
     page_at = {p["index"]: p["page"] for t in truths.values() for p in t["scan_pages"]}
     wrong_pages = 0
     for r in results:
@@ -97,6 +97,12 @@ def evaluate(profile: str, sheets: int, workers: int, seed: int) -> dict:
             if q.status in NEEDS_REVIEW:
                 questions["review"] += 1
                 outcome = "review"
+                review_list.append((r.serial, r.page, q.question, q.status, q.value, expected,
+                                    truth.get("habits", {}).get(q.question, ""), r.detail,
+                                    [(b.option, b.state, b.fill, b.darkness,
+                                      truth["boxes"].get(b.question, {}).get(b.option, "empty"))
+                                     for b in r.boxes if b.question == q.question
+                                     and (b.state != "empty" or b.option in truth["boxes"].get(b.question, {}))]))
             elif right:
                 questions["correct"] += 1
                 outcome = "correct"
@@ -116,7 +122,8 @@ def evaluate(profile: str, sheets: int, workers: int, seed: int) -> dict:
             "set_aside": dict(set_aside), "silent_examples": silent_examples[:8], "wrong_pages": wrong_pages,
             "details": Counter(part.split(":")[0].split(" (tệp ")[0] for r in results if not r.set_aside
                                for part in r.detail.split("; ") if part),
-            "reliability": reliability, "habits": habit_outcomes, "calibration": calibration}
+            "reliability": reliability, "habits": habit_outcomes, "calibration": calibration,
+            "review_list": review_list}
 
 
 # Raw score bins (lower bounds) of omr.tuning.CONFIDENCE_BY_STATUS.
@@ -176,6 +183,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--calibrate", action="store_true",
                         help="print omr.tuning.CONFIDENCE_BY_STATUS measured over the profiles run")
+    parser.add_argument("--list-review", action="store_true",
+                        help="list every question sent to review: sheet, page, question, status, value read, "
+                             "truth, habit, page notes, and its boxes (option, state read, fill, darkness, truth)")
     args = parser.parse_args()
     pooled: Counter = Counter()
     for profile in args.profiles.split(","):
@@ -199,6 +209,9 @@ def main() -> None:
         for example in r["silent_examples"]:
             print(f"  silent: sheet {example[0]} {example[1]} read {example[2]!r} ({example[3]}), truth {example[4]!r}"
                   + (f", habit {example[5]}" if example[5] else ""))
+        if args.list_review:
+            for item in r["review_list"]:
+                print("  review: sheet {} p{} {} {} read {!r} truth {!r} habit {!r} notes {!r} boxes {}".format(*item))
     if args.calibrate:
         print_calibration(pooled)
 

@@ -40,6 +40,7 @@ from omr.scan.join import join_pages
 from omr.scan.printed_boxes import flag_unprinted, unexplained_marks
 from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve_questions, shown_confidence
 from omr.scan.register import load_reference, match_pinned, pinned_identity
+from omr.scan.show_through import back_print
 from omr.text.numbers import vn_percent
 
 
@@ -311,7 +312,8 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
 
         search = pinned_search(search, page, ink)
     result.alignment_mm = round(search.residual, 3) if np.isfinite(search.residual) else None
-    result.boxes = read_pinned_boxes(search, page) if page.pinned else read_boxes(search, page.checkboxes)
+    result.boxes = read_pinned_boxes(search, page) if page.pinned else \
+        read_boxes(search, page.checkboxes, back=lambda: back_print(layout, page))
     if page.pinned and page.pinned.get("printed_check", True):
         # A box not printed where the template says reads as paper: never blank, to review (#16).
         result.boxes, unprinted = flag_unprinted(read_before := result.boxes, ink, page.pinned.get("shape") == "round")

@@ -10,6 +10,7 @@ empty, marked, cancelled (filled in completely), or uncertain. A question is
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -34,6 +35,7 @@ from omr.model import (
     QuestionRead,
 )
 from omr.scan.align import BoxSearch, BoxWindow, K
+from omr.scan.show_through import explained_by_back
 
 
 def measure_box(window: BoxWindow, box: Checkbox, dx: float, dy: float,
@@ -98,7 +100,8 @@ def classify_fill(fill: float) -> tuple[str, float]:
     return CANCELLED, inside(fill - T.CANCEL_MIN_FILL + 0.01)
 
 
-def read_boxes(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
+def read_boxes(search: BoxSearch, boxes: list[Checkbox],
+               back: Callable[[], np.ndarray | None] | None = None) -> list[BoxRead]:
     """Measure and classify every box, then judge each against this respondent's own marks.
 
     Returns one :class:`BoxRead` per box, in order. First each box alone
@@ -111,6 +114,11 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
     The thin-line contrast (:func:`thin_line_contrast`) is measured only where it
     can change an answer: those dark empty boxes, and the empty boxes of a
     question with no other ink (where a faint stroke would otherwise read blank).
+    ``back``: gives the print of the sheet's other side as it shows through this page
+    (:func:`omr.scan.show_through.back_print`; called only when a box needs it). An empty box
+    whose trace or thin line would make it uncertain is measured again without the ink that
+    print explains (:func:`omr.scan.show_through.explained_by_back`): the back's heading
+    showing through a box is not a stroke; a stroke elsewhere in the box still is.
     """
     offsets = search.offsets
     evidence = page_evidence(search, boxes)
@@ -126,6 +134,8 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
               and (e.darkness > faint_limit or box.question not in inked_questions)]
     for i, contrast in zip(wanted, _contrasts([evidence[i].core for i in wanted])):
         evidence[i] = replace(evidence[i], ridge=contrast)
+    if back is not None:
+        _discount_back(boxes, offsets, evidence, states, faint_limit, set(wanted), back)
     reads = []
     for box, (dx, dy), e, (state, confidence) in zip(boxes, offsets, evidence, states):
         if state == EMPTY and e.darkness > faint_limit and (
@@ -135,6 +145,40 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
                              round(confidence, 3), round(box.x + dx, 2), round(box.y + dy, 2), box.w, box.h))
     judge_against_respondent(reads, evidence)
     return reads
+
+
+def _faint_stroke(e: BoxEvidence, faint_limit: float) -> bool:
+    """Whether an 'empty' box's trace or thin line makes it uncertain (:func:`read_boxes`'
+    dark-box rule or :func:`judge_against_respondent`'s rule 1)."""
+    dark = e.darkness > faint_limit and (e.trace_mm >= T.TRACE_SHORT_MIN_MM or e.ridge >= T.RIDGE_MIN_CONTRAST)
+    return dark or e.trace_mm >= T.TRACE_MIN_MM or e.ridge >= T.RIDGE_MIN_CONTRAST or (
+        e.trace_mm >= T.TRACE_SHORT_MIN_MM and e.fill >= T.TRACE_SHORT_MIN_FILL)
+
+
+def _discount_back(boxes: list[Checkbox], offsets: np.ndarray, evidence: list[BoxEvidence],
+                   states: list[tuple[str, float]], faint_limit: float, measured: set[int],
+                   back: Callable[[], np.ndarray | None]) -> None:
+    """Measure again, without the back's predicted print, the trace and thin line of each empty
+    box that they would make uncertain (in place on ``evidence``). The thin line is measured
+    again only where it was measured (``measured``)."""
+    todo = [i for i, (e, (state, _)) in enumerate(zip(evidence, states))
+            if state == EMPTY and e.core is not None and _faint_stroke(e, faint_limit)]
+    if not todo:
+        return
+    print_ = back()
+    if print_ is None:
+        return
+    trim = int(round(T.TRACE_EDGE_TRIM_MM * K)) / K
+    for i in todo:
+        box, (dx, dy), e = boxes[i], offsets[i], evidence[i]
+        # The core's top-left pixel as page_evidence cuts it (rounded to the pixel grid).
+        x_mm = round((box.x + dx + T.BOX_INNER_MARGIN_MM) * K) / K + trim
+        y_mm = round((box.y + dy + T.BOX_INNER_MARGIN_MM) * K) / K + trim
+        rest = explained_by_back(e.core, print_, x_mm, y_mm)
+        if rest is None:
+            continue
+        ridge = float(thin_line_contrast(rest[None])[0]) if i in measured else e.ridge
+        evidence[i] = replace(e, trace_mm=_core_trace_mm(rest), ridge=ridge)
 
 
 def _contrasts(cores: list[np.ndarray]) -> list[float]:
@@ -416,7 +460,11 @@ def _longest_trace_mm(inside: np.ndarray) -> float:
     Dots at most ~0.25 mm apart (3 px closing at 8 px/mm) count as one trace.
     """
     trim = int(round(T.TRACE_EDGE_TRIM_MM * K))
-    core = inside[trim:inside.shape[0] - trim, trim:inside.shape[1] - trim]
+    return _core_trace_mm(inside[trim:inside.shape[0] - trim, trim:inside.shape[1] - trim])
+
+
+def _core_trace_mm(core: np.ndarray) -> float:
+    """:func:`_longest_trace_mm` of an inside already trimmed (a box core, ink 0..1)."""
     if core.size == 0:
         return 0.0
     trace = (core >= T.TRACE_INK_LEVEL).astype(np.uint8)
@@ -549,7 +597,12 @@ def _resolve_single(reads: list[BoxRead]) -> tuple[object, str]:
         return marked[0], OK
     if len(marked) > 1:
         return marked, MULTIPLE
-    if cancelled:  # filled in, nothing else: an answer in bubble style, or a cancelled one?
+    # Filled in, nothing else: an answer in bubble style, or a cancelled one? It stays in review
+    # even as the only ink of its question (issue #14 looked at reading it ok): omr's forms print
+    # "Muốn sửa: tô kín ô đã đánh dấu nhầm, rồi đánh dấu X vào ô khác", so a solid fill is how a
+    # respondent who follows the form cancels: one who cancels and answers nothing else would be
+    # read, silently, as giving the answer they withdrew.
+    if cancelled:
         return (cancelled[0].option if len(cancelled) == 1 else None), AMBIGUOUS
     return None, BLANK
 
