@@ -930,6 +930,11 @@ EDITOR_DRAFT_KEEP_DAYS = 7
 # of 2,263 (42 %), the UTF-8 original none. An URL's "?id=" or two in answers stay far under these bounds.
 LOST_LETTERS_MIN_WORDS = 3
 LOST_LETTERS_MIN_SHARE = 0.02
+# A UTF-8 CSV opened as Windows-1252 and saved again ("Dáº¥u thá»i gian"): words that turn back into
+# Vietnamese when their characters are taken as Windows-1252 bytes. The demo export so saved has 1,000+
+# such words; a correct UTF-8 file none (any letter beyond Latin-1 stops the check), and a Western
+# name or two ("Nguyá»…n" typed on a foreign keyboard) stay under 3.
+DOUBLE_UTF8_MIN_WORDS = 3
 
 # --- another scan of a stored sheet of a form without serials (omr.scan.duplicates, #16) ---
 # Each box's ink on a 10 x 10 grid: a box of 4-5 mm gives ~0.4 mm cells, finer than where two

@@ -542,6 +542,7 @@ def _chunks(values: list[str], size: int = 500):
 # --- the summary -------------------------------------------------------------------
 
 ENCODING_NAMES = {"utf-8": "UTF-8 (không BOM)", "utf-8-sig": "UTF-8 có BOM", "utf-16": "UTF-16",
+                  "utf-8-double": "UTF-8 bị mã hoá hai lần (mở bằng bảng mã phương Tây rồi lưu lại; đã sửa)",
                   "cp1252": "không phải Unicode (đọc theo Windows-1252)", "xlsx": "XLSX",
                   "cp1258": "Windows-1258 (CSV của Excel trên Windows tiếng Việt)"}
 SEPARATOR_NAMES = {",": "dấu phẩy", ";": "dấu chấm phẩy", "\t": "tab", "|": "dấu |"}

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from omr import tuning as T
 from omr.errors import InputFileError
-from omr.online.legacy_vn import convert_column
+from omr.online.legacy_vn import convert_column, has_unicode_vietnamese
 from omr.online.windows1258 import decode_windows_1258
 from omr.text.normalise import nfc
 
@@ -37,7 +37,7 @@ class Table:
     path: str
     header: list[str]
     rows: list[tuple[int, list]]  # (row number, cells): str, int, float, datetime or None
-    encoding: str  # utf-8, utf-8-sig, utf-16, cp1258, cp1252 or xlsx
+    encoding: str  # utf-8, utf-8-sig, utf-8-double, utf-16, cp1258, cp1252 or xlsx
     separator: str | None = None
     header_row: int = 1
     legacy: dict[str, int] = field(default_factory=dict)  # {'tcvn3'|'vni': cells converted}
@@ -63,6 +63,8 @@ def read_table(path: str | Path) -> Table:
                              "hãy mở bằng Excel và lưu thành .xlsx hoặc CSV UTF-8")
     else:
         text, encoding = decode_bytes(data, path)
+        if encoding in ("utf-8", "utf-8-sig"):
+            text, encoding = _undo_double_encoding(text, encoding, path)
         if encoding in ("cp1252", "utf-8"):
             _check_letters_not_lost(text, path)
         separator = sniff_separator(text)
@@ -113,6 +115,45 @@ def _check_letters_not_lost(text: str, path: Path) -> None:
         f"{path}: {len(lost)} chữ bị mất chữ cái tiếng Việt, thay bằng dấu «?» (ví dụ «{example}»): tệp đã được "
         "lưu bằng bảng mã phương Tây (Windows-1252), không giữ được chữ tiếng Việt, nên không đọc được; "
         "hãy mở tệp gốc (hoặc tải lại từ Google Forms) và lưu lại dạng «CSV UTF-8 (Comma delimited)»")
+
+
+def _undo_double_encoding(text: str, encoding: str, path: Path) -> tuple[str, str]:
+    """(text, encoding) with UTF-8 that was read as Windows-1252 and saved again turned back into Vietnamese.
+
+    Excel opens a UTF-8 CSV without a BOM as Windows-1252 and "Save as CSV UTF-8" keeps the garbage
+    ("Dấu thời gian" becomes "Dáº¥u thá»i gian"). When every character maps back to one Windows-1252
+    (or Latin-1) byte and those bytes are valid UTF-8 holding Vietnamese letters, the file is repaired
+    (encoding "utf-8-double"). When the bytes Windows-1252 has no character for were dropped (shown as
+    U+FFFD), the letters cannot be settled: InputFileError names the encoding as the cause, in
+    Vietnamese, at least ``T.DOUBLE_UTF8_MIN_WORDS`` damaged words. Otherwise the text is unchanged.
+    """
+    if not any(0xC0 <= ord(ch) <= 0xFF for ch in text):
+        return text, encoding
+    raw = bytearray()
+    lost = False
+    for ch in text:
+        if ch == "\ufffd":
+            raw += b"\x81"  # a byte Windows-1252 has no character for: lost
+            lost = True
+            continue
+        try:
+            raw += ch.encode("cp1252")
+        except UnicodeEncodeError:
+            if ord(ch) > 0xFF:
+                return text, encoding  # a real Unicode letter: not double-encoded
+            raw += bytes([ord(ch)])
+    repaired = bytes(raw).decode("utf-8", errors="replace")
+    damaged = [w for w, r in zip(text.split(), repaired.split()) if w != r and has_unicode_vietnamese(r)]
+    if len(damaged) < T.DOUBLE_UTF8_MIN_WORDS:
+        return text, encoding
+    if lost or "\ufffd" in repaired:
+        example = next((w for w in damaged if len(w) <= 30), damaged[0][:30]).strip(',;"')
+        raise InputFileError(
+            f"{path}: {len(damaged)} chữ tiếng Việt bị mã hoá hai lần (ví dụ «{example}»): tệp UTF-8 đã được mở "
+            "bằng bảng mã phương Tây (Windows-1252) rồi lưu lại, một số chữ cái bị mất nên không đọc được; "
+            "hãy tải lại tệp gốc từ Google Forms, hoặc mở tệp gốc bằng Excel qua «Dữ liệu → Từ văn bản/CSV» "
+            "chọn mã UTF-8, rồi lưu dạng «CSV UTF-8 (Comma delimited)»")
+    return repaired, "utf-8-double"
 
 
 def _decode_utf16(data: bytes, codec: str, path) -> str:
