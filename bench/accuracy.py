@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from omr.scan import batch  # noqa: E402
+from omr.scan import batch_worker  # noqa: E402
 from omr.forms.layout import resolve_layout  # noqa: E402
 from omr.forms.simulate import simulate_batch, simulate_damaged_batch  # noqa: E402
 from omr.forms.template import load_template  # noqa: E402
@@ -63,11 +63,11 @@ def evaluate(profile: str, sheets: int, workers: int, seed: int) -> dict:
         truths = {json.loads(line)["serial"]: json.loads(line) for line in truth_path.read_text().splitlines()}
         tasks = [(str(pdf), i) for i in range(count_pages(pdf))]
         started = time.perf_counter()
-        # The same worker set-up as `omr scan` (omr.scan.batch), without the database.
+        # The same worker set-up as `omr scan` (omr.scan.batch_worker), without the database.
         with multiprocessing.get_context("forkserver").Pool(
-                workers, initializer=batch._init_worker, initargs=(str(ROOT / "form_templates"), True)) as pool:
+                workers, initializer=batch_worker.init_worker, initargs=(str(ROOT / "form_templates"), True)) as pool:
             # Each task gives the pages of one image: two for an image holding two pages (two_up).
-            results = [page for image in pool.imap(batch._read_task, tasks, chunksize=8) for page in image]
+            results = [page for image in pool.imap(batch_worker.read_task, tasks, chunksize=8) for page in image]
         elapsed = time.perf_counter() - started
     confusion, questions, set_aside = Counter(), Counter(), Counter()
     reliability: Counter = Counter()  # (confidence bin, status group, right?) -> questions

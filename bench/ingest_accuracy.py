@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from ingest_variants import IMAGE_KINDS, PDF_KINDS, exif_jpeg, pdf_variant, write_variant  # noqa: E402
 
-from omr.scan import batch  # noqa: E402
+from omr.scan import batch_worker  # noqa: E402
 from omr.forms.layout import resolve_layout  # noqa: E402
 from omr.forms.simulate import PROFILES, simulate_batch  # noqa: E402
 from omr.forms.template import load_template  # noqa: E402
@@ -90,11 +90,11 @@ def main() -> None:
         print(f"{args.sheets} sheets, {len(pages)} pages per kind (office profile, grey)")
         print(f"{'kind':<30} {'pages':>5} {'read':>5} {'to review':>10} {'silent':>7}  set aside")
         with multiprocessing.get_context("forkserver").Pool(
-                args.workers, initializer=batch._init_worker, initargs=(str(ROOT / "form_templates"), True)) as pool:
+                args.workers, initializer=batch_worker.init_worker, initargs=(str(ROOT / "form_templates"), True)) as pool:
             for kind in kinds:
                 tasks = [(str(write_kind(kind, grey, folder, n)), 0) for n, grey in enumerate(pages)]
                 # Each task gives the pages of one image (two for an image holding two pages).
-                r = score([p for image in pool.map(batch._read_task, tasks, chunksize=4) for p in image], truths)
+                r = score([p for image in pool.map(batch_worker.read_task, tasks, chunksize=4) for p in image], truths)
                 share = r["review"] / max(r["questions"], 1)
                 print(f"{kind:<30} {r['pages']:>5} {r['read']:>5} {share:>9.2%} {r['silent']:>7}  {r['set_aside'] or '-'}")
 
