@@ -589,11 +589,6 @@ def test_a_page_from_a_thin_image_is_set_aside_and_its_picture_is_never_a_500(ap
     assert still.status_code == 200 and still.mimetype == "image/png"
 
 
-def test_two_boxes_really_ticked_are_recorded_invalid_never_as_a_skipped_question(app):
-    """The respondent ticked 2 and 4 on a one-answer question: the reviewer records "Không hợp lệ
-    (đánh nhiều ô)", audited like any correction; the export says so in words, not an empty cell."""
-
-
 def _upload_and_read(app, client, repo_root, path: Path, shown_name: str, batch: str) -> int:
     """Upload ``path`` as ``shown_name`` and read it now, as the background reader would; the job id."""
     from omr.web.jobs import read_taken_job, take_job
@@ -670,7 +665,9 @@ def test_a_set_aside_detail_names_the_file_as_uploaded():
     assert page_detail(f"đọc lại {stored} sau") == "đọc lại 001.pdf sau"  # no upload: its own name
 
 
-def test_the_web_export_names_uploaded_files_as_their_user_named_them(app, office_batch, repo_root):
+def test_two_boxes_really_ticked_are_recorded_invalid_never_as_a_skipped_question(app):
+    """The respondent ticked 2 and 4 on a one-answer question: the reviewer records "Không hợp lệ
+    (đánh nhiều ô)", audited like any correction; the export says so in words, not an empty cell."""
     import csv
     import io
     import zipfile
@@ -740,6 +737,11 @@ def test_a_possible_rescan_is_shown_beside_the_stored_sheet_and_kept_once(app):
     assert flags[22] == ["rejected"] and flags[21] == []
     assert re.search(r'id="count-duplicate">0<', _text(client.get("/queue")))
 
+
+def test_the_web_export_names_uploaded_files_as_their_user_named_them(app, office_batch, repo_root):
+    import csv
+    import io
+    import zipfile
 
     pdf, _, _ = office_batch
     _upload_and_read(app, login(app, "thu"), repo_root, pdf, "quét tổ 1.pdf", "dot-ten-tep")
