@@ -159,3 +159,49 @@ def test_keep_neither(conflict, repo_root):
     assert not [r for r in rows if r["serial"] == "000005"]
     history = review.response_history(store, first)
     assert history and history[-1]["entity"] == "response"
+
+
+def test_two_decisions_on_one_sheet_at_once_keep_only_the_first(conflict, monkeypatch):
+    """Two reviewers (or one double click) decide the same sheet at the same moment, each from the flags
+    they were shown: the second must be refused, not silently overwrite the first with a history row
+    whose "before" is wrong (PostgreSQL reads without waiting for the other's uncommitted write)."""
+    import threading
+    import time
+
+    import omr.data.store as store_module
+    from omr.data.store import StaleWriteError
+
+    store = conflict
+    first, _ = _response_ids(store, 5)
+    with store.reading() as conn:
+        shown = completeness.sheet(conn, first)["flags_text"]
+    real_split = store_module.split_flags
+    both_read = threading.Barrier(2, timeout=5)
+
+    def slow_split(text):  # both decisions have read the row before either writes
+        try:
+            both_read.wait()
+        except threading.BrokenBarrierError:
+            pass  # the row was locked: the other decision waits for this one, as it should
+        time.sleep(0.2)
+        return real_split(text)
+
+    monkeypatch.setattr(store_module, "split_flags", slow_split)
+    outcomes = []
+
+    def decide(**change):
+        try:
+            store.decide_response(first, "lan", reason="", expected_flags=shown, **change)
+            outcomes.append("saved")
+        except StaleWriteError:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=decide, kwargs={"add_flags": (completeness.REJECTED,)}),
+               threading.Thread(target=decide, kwargs={"remove_flags": (SERIAL_CONFLICT,)})]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused", "saved"]
+    history = [c for c in review.response_history(store, first) if c["entity"] == "response"]
+    assert len(history) == 1 and history[0]["old"]["flags"] == shown

@@ -939,8 +939,10 @@ class Store(StoreQueries):
         response changed meanwhile, StaleWriteError. Audited as entity 'response'.
         """
         def work(conn: sa.Connection) -> None:
+            # Locked until commit: a second decision at the same moment waits, then sees this one's flags
+            # and is refused as stale (without the lock, PostgreSQL lets both pass the check).
             row = conn.execute(sa.select(responses.c.flags, responses.c.serial)
-                               .where(responses.c.id == response_id)).first()
+                               .where(responses.c.id == response_id).with_for_update()).first()
             if row is None or (expected_flags is not None and row.flags != expected_flags):
                 raise StaleWriteError("Phiếu này vừa được người khác xử lý; tải lại hàng đợi.")
             flags = row.flags
