@@ -203,7 +203,8 @@ def resolve_conflict(store, response_id: int, who: str, decision: str, *, keep_i
             raise DecisionError(f"Số phiếu {new_serial:06d} đã có phiếu khác dùng; hãy chọn số khác")
     elif decision not in (KEEP_ONE, KEEP_NEITHER):
         raise DecisionError("Quyết định không hợp lệ")
-    for g in group:
+    # The sheet that takes a new serial first: if that serial was taken meanwhile, nothing is written yet.
+    for g in sorted(group, key=lambda g: not (decision == KEEP_BOTH and g["id"] != keep_id)):
         kept = decision == KEEP_BOTH or (decision == KEEP_ONE and g["id"] == keep_id)
         store.decide_response(
             g["id"], who, add_flags=() if kept else (REJECTED,), remove_flags=(SERIAL_CONFLICT,),
