@@ -494,6 +494,11 @@ def test_huge_ids_in_urls_are_not_found_not_errors(server):
         assert status == 404 and "Không tìm thấy" in body.decode(), path
     for path in (f"/img/page/1.png?comment={huge}", f"/queue?batch={huge}"):
         assert reviewer.request("GET", path)[0] == 200, path
+    # Skipping an item of no kind the queue has: not found, not a server error.
+    token = reviewer.token("/queue")
+    for path in ("/queue/item/evil/1/skip", "/queue/item/answers/1/skip"):
+        status, _, body = reviewer.request("POST", path, {"csrf_token": token})
+        assert status == 404 and "Không tìm thấy" in body.decode(), path
 
 
 @pytest.mark.parametrize("url", ["mysql://u:secret@db.example/omr", "oracle://u@h/x", "mssql+pyodbc://h/x"])

@@ -568,8 +568,9 @@ def register(app: Flask) -> None:
     @app.post("/queue/item/<entity>/<int:ident>/skip")
     @login_required(*users.CAN_REVIEW)
     def queue_skip(entity: str, ident: int):
+        if entity not in review.ENTITY_OF_KIND.values():
+            abort(404)  # no kind of queue item (was a ReviewError escaping as a 500)
         key = f"{entity}:{ident}"
-        review.parse_key(key)
         review.release(_store(), key, g.user.name)
         _remember(key, "queue_skip", SKIP_LIMIT)
         _remember(key, "queue_history", HISTORY_LIMIT)
