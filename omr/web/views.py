@@ -591,12 +591,14 @@ def register(app: Flask) -> None:
         """A decision on a whole sheet (issue #14): missing pages lost, a serial conflict settled, or a
         possible duplicate (#16) kept once or twice."""
         action = form.get("action", "")
+        # The sheets the page showed: a sheet scanned since is never decided unseen.
+        shown = [int(part) for part in form.get("shown", "").split(",") if part.isascii() and part.isdecimal()]
         if item.kind == review.DUPLICATE:
             keep = form.get("keep", "")
             if action not in ("keep", "both"):
                 raise review.ReviewError("Hãy chọn một quyết định cho tờ phiếu")
             review.resolve_duplicate(_store(), ident, g.user.name, action,
-                                     keep_id=int(keep) if keep.isdecimal() else None, reason=reason)
+                                     keep_id=int(keep) if keep.isdecimal() else None, reason=reason, shown=shown)
         elif action == "lost":
             review.mark_pages_lost(_store(), ident, g.user.name, expected=expected, reason=reason)
         elif action in ("keep", "both", "neither"):
@@ -606,7 +608,8 @@ def register(app: Flask) -> None:
                 raise review.ReviewError("Cần số phiếu mới (chữ số) cho tờ không được giữ số cũ")
             review.resolve_conflict(_store(), ident, g.user.name, action,
                                     keep_id=int(keep) if keep.isdecimal() else None,
-                                    new_serial=int(serial_text) if serial_text.isdecimal() else None, reason=reason)
+                                    new_serial=int(serial_text) if serial_text.isdecimal() else None, reason=reason,
+                                    shown=shown)
         else:
             raise review.ReviewError("Hãy chọn một quyết định cho tờ phiếu")
 
