@@ -370,6 +370,17 @@ LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
 # Failed logins allowed from one address over all names: an office behind one NAT address has a
 # few dozen staff, so this is several people's mistakes, and stops one machine trying many names.
 LOGIN_FAILURES_PER_ADDRESS = "20 per 15 minutes"
+# A login nobody uses for this long ends (the next request goes to the login page). Longer than the
+# office lunch break and nap (11:30-13:30) with a margin, so a reviewer who comes back stays in;
+# shorter than an evening, so a browser left open on a shared office PC, or a cookie copied from it,
+# does not open the app the next morning (before, a cookie lived Flask's default 31 days).
+SESSION_IDLE_HOURS = 3
+# A login ends this long after it started, however busy: a copied cookie kept in use still dies
+# within a working day. The same 12 hours as a page's CSRF token (omr.web.CSRF_TIME_LIMIT_S).
+SESSION_MAX_HOURS = 12
+# The last-seen time in the cookie is renewed at most this often: not every image request rewrites the
+# cookie, and the idle limit is still exact to a minute.
+SESSION_SEEN_STEP_S = 60
 # Reports rank a unit only with at least this many responses in the period. With fewer, one or two
 # respondents move its index by several points and a ward can top the table on one form; 30 is the
 # usual minimum sample for comparing means (central limit rule of thumb). Others are listed unranked.

@@ -9,6 +9,7 @@ from db_fixtures import PAGE1, PAGE2, page_result, record
 
 from omr.data import completeness, review
 from omr.data.schema import SERIAL_CONFLICT
+from omr.data.store import StaleWriteError
 from omr.model import MISSING_PAGE
 from omr.reports.dataset import catalogue_lookup, collect
 from omr.reports.export import export_responses
@@ -159,3 +160,95 @@ def test_keep_neither(conflict, repo_root):
     assert not [r for r in rows if r["serial"] == "000005"]
     history = review.response_history(store, first)
     assert history and history[-1]["entity"] == "response"
+
+
+def test_two_decisions_on_one_sheet_at_once_keep_only_the_first(conflict, monkeypatch):
+    """Two reviewers (or one double click) decide the same sheet at the same moment, each from the flags
+    they were shown: the second must be refused, not silently overwrite the first with a history row
+    whose "before" is wrong (PostgreSQL reads without waiting for the other's uncommitted write)."""
+    import threading
+    import time
+
+    import omr.data.store as store_module
+
+    store = conflict
+    first, _ = _response_ids(store, 5)
+    with store.reading() as conn:
+        shown = completeness.sheet(conn, first)["flags_text"]
+    real_split = store_module.split_flags
+    both_read = threading.Barrier(2, timeout=5)
+
+    def slow_split(text):  # both decisions have read the row before either writes
+        try:
+            both_read.wait()
+        except threading.BrokenBarrierError:
+            pass  # the row was locked: the other decision waits for this one, as it should
+        time.sleep(0.2)
+        return real_split(text)
+
+    monkeypatch.setattr(store_module, "split_flags", slow_split)
+    outcomes = []
+
+    def decide(**change):
+        try:
+            store.decide_response(first, "lan", reason="", expected_flags=shown, **change)
+            outcomes.append("saved")
+        except StaleWriteError:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=decide, kwargs={"add_flags": (completeness.REJECTED,)}),
+               threading.Thread(target=decide, kwargs={"remove_flags": (SERIAL_CONFLICT,)})]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused", "saved"]
+    history = [c for c in review.response_history(store, first) if c["entity"] == "response"]
+    assert len(history) == 1 and history[0]["old"]["flags"] == shown
+
+
+def test_two_conflicts_given_the_same_new_serial_at_once_do_not_both_keep_it(conflict, monkeypatch):
+    """Two reviewers settle two serial conflicts at the same moment and both choose 777 for the second
+    sheet: both saw 777 free; only one may get it, the other is told, and nothing of its decision is half
+    written (without the check in the writing transaction, two sheets 777 were counted, no flag)."""
+    import threading
+
+    store = conflict
+    batch = store.ensure_batch("dot-2")
+    record(store, batch, page_result(6, 1, PAGE1, path="c.pdf"))
+    record(store, batch, page_result(6, 2, PAGE2, path="c.pdf", index=1))
+    record(store, batch, page_result(6, 1, {**PAGE1, "B1": "2"}, path="d.pdf"))
+    record(store, batch, page_result(6, 2, {**PAGE2, "H1": "3"}, path="d.pdf", index=1))
+    real_decide = store.decide_response
+    both_checked = threading.Barrier(2, timeout=5)
+    first_write = threading.local()
+
+    def decide_after_both_checked(*args, **kwargs):
+        if not getattr(first_write, "done", False):
+            first_write.done = True
+            both_checked.wait()  # each reviewer's "777 is free" check is behind them
+        return real_decide(*args, **kwargs)
+
+    monkeypatch.setattr(store, "decide_response", decide_after_both_checked)
+    outcomes = {}
+
+    def settle(serial):
+        first, _ = _response_ids(store, serial)
+        try:
+            review.resolve_conflict(store, first, f"nguoi{serial}", completeness.KEEP_BOTH, keep_id=first,
+                                    new_serial=777)
+            outcomes[serial] = "saved"
+        except StaleWriteError:
+            outcomes[serial] = "refused"
+
+    threads = [threading.Thread(target=settle, args=(serial,)) for serial in (5, 6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes.values()) == ["refused", "saved"]
+    assert len(_response_ids(store, 777)) == 1
+    refused = next(serial for serial, outcome in outcomes.items() if outcome == "refused")
+    # The refused pair is untouched: still two sheets in conflict, still waiting for a person.
+    assert len(_response_ids(store, refused)) == 2
+    assert all(SERIAL_CONFLICT in r["flags"] for r in store.responses() if r["serial"] == refused)

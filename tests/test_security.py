@@ -216,6 +216,40 @@ def test_a_saved_cookie_dies_at_logout_password_change_and_disabling(server):
     assert scanner.request("GET", "/batches")[0] == 302
 
 
+def test_a_login_ends_after_idle_hours_and_after_a_working_day_however_busy(server, monkeypatch):
+    """A browser left open on a shared office PC (or a cookie copied from it) must not open the app the
+    next morning; before, a cookie lived Flask's default 31 days."""
+    from omr import tuning
+    from omr.web import views
+
+    start = 1_800_000_000.0
+    clock = {"now": start}
+    monkeypatch.setattr(views, "_clock", lambda: clock["now"])
+    idle_s, max_s = tuning.SESSION_IDLE_HOURS * 3600, tuning.SESSION_MAX_HOURS * 3600
+
+    left_open = Browser(server.port)
+    assert left_open.login("lan")[0] == 302
+    copied = dict(left_open.cookies)
+    clock["now"] = start + idle_s - 60  # back from a long lunch: still in
+    assert left_open.request("GET", "/queue")[0] == 200
+    clock["now"] += idle_s + 1  # the next morning after that: out, and so is any copy of the cookie
+    status, headers, _ = left_open.request("GET", "/queue")
+    assert status == 302 and headers["location"].startswith("/login")
+    thief = Browser(server.port)
+    thief.cookies = copied
+    assert thief.request("GET", "/queue")[0] == 302
+
+    # Busy all day: every request within the idle limit, and still out once the working day is over.
+    busy = Browser(server.port)
+    clock["now"] = start
+    assert busy.login("lan")[0] == 302
+    while clock["now"] + idle_s / 2 <= start + max_s:
+        clock["now"] += idle_s / 2
+        assert busy.request("GET", "/queue")[0] == 200
+    clock["now"] = start + max_s + 1
+    assert busy.request("GET", "/queue")[0] == 302
+
+
 def test_session_versions_on_both_backends(store_url):
     with open_store(store_url) as store:
         user = users.add_user(store, "hoa", "hoa-quet-phieu-sang-thu-hai", "reviewer")
@@ -460,6 +494,11 @@ def test_huge_ids_in_urls_are_not_found_not_errors(server):
         assert status == 404 and "Không tìm thấy" in body.decode(), path
     for path in (f"/img/page/1.png?comment={huge}", f"/queue?batch={huge}"):
         assert reviewer.request("GET", path)[0] == 200, path
+    # Skipping an item of no kind the queue has: not found, not a server error.
+    token = reviewer.token("/queue")
+    for path in ("/queue/item/evil/1/skip", "/queue/item/answers/1/skip"):
+        status, _, body = reviewer.request("POST", path, {"csrf_token": token})
+        assert status == 404 and "Không tìm thấy" in body.decode(), path
 
 
 @pytest.mark.parametrize("url", ["mysql://u:secret@db.example/omr", "oracle://u@h/x", "mssql+pyodbc://h/x"])

@@ -24,6 +24,7 @@ from web_helpers import csrf_token, logged_in
 from omr.data import users
 from omr.data.schema import changes, pages, responses
 from omr.data.store import open_store
+from omr.errors import BadArgumentsError
 from omr.forms.fonts import font_path
 from omr.forms.template import load_template
 from omr.web import create_app
@@ -482,6 +483,29 @@ def test_the_editor_refuses_question_ids_that_clash_with_export_columns(drafted)
         response = save(client, state, csrf, bad)
         assert response.status_code == 400
         assert f"mã câu hỏi «{qid}»" in " ".join(response.get_json()["problems"])
+
+
+def test_ids_ending_in_a_newline_are_refused(app, drafted):
+    """Python's "$" also matches before a final newline: "phieu\n", "Q1\n" and "1\n" passed the id
+    checks, so a form saved as a file and folder whose names end in a newline, and a question or option
+    that looks the same as another one in every list and export header."""
+    client, state, csrf = drafted
+    folder = Path(app.config["TEMPLATE_DIR"])
+    before = sorted(p.name for p in folder.iterdir())
+    with_option = next(i for i, q in enumerate(state["questions"]) if q.get("options"))
+    for change in ("form_id", "question", "code"):
+        bad = edit_of(state)
+        if change == "form_id":
+            bad["form_id"] = "phieu-moi\n"
+        elif change == "question":
+            bad["questions"][0]["id"] += "\n"
+        else:
+            bad["questions"][with_option]["options"][0]["code"] += "\n"
+        response = save(client, state, csrf, bad)
+        assert response.status_code == 400, (change, response.get_json())
+    assert sorted(p.name for p in folder.iterdir()) == before
+    with pytest.raises(BadArgumentsError):
+        users.add_user(app.extensions["omr_store"], "tam\n", "mat-khau-tam-thoi-dai-du", "reviewer")
 
 
 def test_form_ids_of_printed_forms_folders_and_yaml_words_are_safe(app, drafted):

@@ -512,15 +512,45 @@ def test_sheets_sharing_a_serial_are_decided_side_by_side(app):
     html = _text(client.get(item_url))
     assert "2 tờ phiếu khác nhau cùng mang số 000001" in html
     assert all(f'id="sheet-{i}"' in html for i in ids) and html.count("/img/page/") == 4
-    refused = client.post(item_url, data={"action": "both", "keep": str(ids[0]), "new_serial": "2",
+    shown = re.search(r'name="shown" value="([^"]*)"', html).group(1)  # the sheets the page showed
+    refused = client.post(item_url, data={"action": "both", "keep": str(ids[0]), "new_serial": "2", "shown": shown,
                                           "csrf_token": _token(client, item_url)})
     assert refused.status_code == 409 and "đã có phiếu khác dùng" in _text(refused)
-    done = client.post(item_url, data={"action": "both", "keep": str(ids[0]), "new_serial": "42",
+    done = client.post(item_url, data={"action": "both", "keep": str(ids[0]), "new_serial": "42", "shown": shown,
                                        "csrf_token": _token(client, item_url)})
     assert done.status_code == 303
     serials = sorted(r["serial"] for r in store.responses())
     assert serials == [1, 2, 42]
     assert re.search(r'id="count-conflict">0<', _text(client.get("/queue")))
+
+
+def test_a_sheet_scanned_after_the_page_was_opened_is_never_decided_unseen(app):
+    """A reviewer opens a serial conflict of two sheets; meanwhile a batch read in the background adds a
+    third sheet of that serial. "Keep sheet 1" must not reject the third, which the reviewer never saw
+    (before, it was rejected: out of exports and reports)."""
+    store = _store(app)
+    batch = store.ensure_batch("dot-web-late")
+    for n, path in enumerate(("a.pdf", "b.pdf")):
+        record(store, batch, page_result(3, 1, {**PAGE1, "B1": str(n + 1)}, path=path))
+        record(store, batch, page_result(3, 2, PAGE2, path=path, index=1))
+    ids = [r["id"] for r in store.responses() if r["serial"] == 3]
+    client = login(app, "lan")
+    item_url = f"/queue/item/response/{ids[0]}"
+    html = _text(client.get(item_url))
+    assert "2 tờ phiếu khác nhau cùng mang số 000003" in html
+    shown = re.search(r'name="shown" value="([^"]*)"', html).group(1)
+    token = _token(client, item_url)
+    record(store, batch, page_result(3, 1, {**PAGE1, "B1": "3"}, path="c.pdf"))  # scanned meanwhile
+    refused = client.post(item_url, data={"action": "keep", "keep": str(ids[0]), "shown": shown, "csrf_token": token})
+    assert refused.status_code == 409 and "Nhóm tờ phiếu đã thay đổi" in _text(refused)
+    assert all("rejected" not in r["flags"] for r in store.responses() if r["serial"] == 3)
+    # Seen again with the third sheet, the decision covers all three.
+    html = _text(client.get(item_url))
+    assert "3 tờ phiếu khác nhau cùng mang số 000003" in html
+    shown = re.search(r'name="shown" value="([^"]*)"', html).group(1)
+    done = client.post(item_url, data={"action": "keep", "keep": str(ids[0]), "shown": shown, "csrf_token": token})
+    assert done.status_code == 303
+    assert sorted(bool(r["flags"]) for r in store.responses() if r["serial"] == 3) == [False, True, True]
 
 
 def test_an_incomplete_sheet_is_declared_lost_from_the_queue(app):
@@ -731,7 +761,9 @@ def test_a_possible_rescan_is_shown_beside_the_stored_sheet_and_kept_once(app):
     html = _text(client.get(item_url))
     assert "Có thể là bản quét lại của một tờ phiếu đã có" in html
     assert f'id="sheet-{ids[21]}"' in html and f'id="sheet-{ids[22]}"' in html
-    done = client.post(item_url, data={"action": "keep", "keep": str(ids[21]), "csrf_token": _token(client, item_url)})
+    shown = re.search(r'name="shown" value="([^"]*)"', html).group(1)  # the sheets the page showed
+    done = client.post(item_url, data={"action": "keep", "keep": str(ids[21]), "shown": shown,
+                                       "csrf_token": _token(client, item_url)})
     assert done.status_code == 303
     flags = {r["serial"]: r["flags"] for r in store.responses()}
     assert flags[22] == ["rejected"] and flags[21] == []

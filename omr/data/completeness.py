@@ -173,14 +173,16 @@ def mark_pages_lost(store, response_id: int, who: str, *, reason: str = "", expe
 
 
 def resolve_conflict(store, response_id: int, who: str, decision: str, *, keep_id: int | None = None,
-                     new_serial: int | None = None, reason: str = "") -> None:
+                     new_serial: int | None = None, reason: str = "", shown: list[int] | None = None) -> None:
     """A person's decision on the sheets that share ``response_id``'s serial.
 
     ``decision``: KEEP_ONE (``keep_id`` stays, the others are REJECTED),
     KEEP_BOTH (two sheets: ``keep_id`` keeps the serial, the other gets
     ``new_serial``, which no response of the form may carry), KEEP_NEITHER
     (all REJECTED). Every sheet of the group loses its ``serial_conflict``
-    flag. Raises DecisionError on a decision that does not fit the group.
+    flag. ``shown``: the ids of the sheets the person saw; when the group is no longer those (a sheet
+    of that serial scanned since), nothing is written. Raises DecisionError on a decision that does
+    not fit the group.
     """
     with store.reading() as conn:
         group = conflict_group(conn, response_id)
@@ -192,6 +194,7 @@ def resolve_conflict(store, response_id: int, who: str, decision: str, *, keep_i
             taken = None
     if len(group) < 2:
         raise DecisionError("Không còn hai tờ trùng số phiếu này để quyết định; tải lại hàng đợi.")
+    _check_shown(ids, shown)
     if decision in (KEEP_ONE, KEEP_BOTH) and keep_id not in ids:
         raise DecisionError("Hãy chọn tờ phiếu được giữ")
     if decision == KEEP_BOTH:
@@ -203,12 +206,20 @@ def resolve_conflict(store, response_id: int, who: str, decision: str, *, keep_i
             raise DecisionError(f"Số phiếu {new_serial:06d} đã có phiếu khác dùng; hãy chọn số khác")
     elif decision not in (KEEP_ONE, KEEP_NEITHER):
         raise DecisionError("Quyết định không hợp lệ")
-    for g in group:
+    # The sheet that takes a new serial first: if that serial was taken meanwhile, nothing is written yet.
+    for g in sorted(group, key=lambda g: not (decision == KEEP_BOTH and g["id"] != keep_id)):
         kept = decision == KEEP_BOTH or (decision == KEEP_ONE and g["id"] == keep_id)
         store.decide_response(
             g["id"], who, add_flags=() if kept else (REJECTED,), remove_flags=(SERIAL_CONFLICT,),
             serial=new_serial if decision == KEEP_BOTH and g["id"] != keep_id else None,
             reason=reason, expected_flags=g["flags_text"])
+
+
+def _check_shown(ids: list[int], shown: list[int] | None) -> None:
+    """DecisionError when the person decided on other sheets than the group now holds (None: not checked)."""
+    if shown is not None and sorted(shown) != sorted(ids):
+        raise DecisionError("Nhóm tờ phiếu đã thay đổi từ khi bạn mở trang (có tờ mới quét cùng số, hoặc một tờ "
+                            "đã được xử lý); chưa lưu gì. Hãy xem lại các tờ rồi quyết định.")
 
 
 def awaiting_duplicate_sheets(store) -> list[tuple[int, str | None, object, object]]:
@@ -239,19 +250,21 @@ def duplicate_group(conn: sa.Connection, response_id: int) -> list[dict]:
 
 
 def resolve_duplicate(store, response_id: int, who: str, decision: str, *, keep_id: int | None = None,
-                      reason: str = "") -> None:
+                      reason: str = "", shown: list[int] | None = None) -> None:
     """A person's decision on a possible duplicate (``response_id``, the later scan) and the sheets it looks like.
 
     KEEP_ONE: ``keep_id`` stays, every other sheet of the group is REJECTED (kept in the
     database, out of exports and reports). KEEP_BOTH: different respondents who answered alike,
     every sheet is counted. Either way the later one loses its ``possible_duplicate`` flag; each
-    change is audited. Raises DecisionError on a decision that does not fit the group.
+    change is audited. ``shown`` as in :func:`resolve_conflict`. Raises DecisionError on a decision that
+    does not fit the group.
     """
     with store.reading() as conn:
         group = duplicate_group(conn, response_id)
     ids = [g["id"] for g in group]
     if len(group) < 2:
         raise DecisionError("Phiếu này không còn chờ quyết định trùng bản quét; tải lại hàng đợi.")
+    _check_shown(ids, shown)
     if decision == KEEP_ONE and keep_id not in ids:
         raise DecisionError("Hãy chọn tờ phiếu được giữ")
     if decision not in (KEEP_ONE, KEEP_BOTH):

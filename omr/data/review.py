@@ -424,25 +424,26 @@ def mark_pages_lost(store, response_id: int, who: str, *, expected: str, reason:
 
 
 def resolve_conflict(store, response_id: int, who: str, decision: str, *, keep_id: int | None = None,
-                     new_serial: int | None = None, reason: str = "") -> None:
+                     new_serial: int | None = None, reason: str = "", shown: list[int] | None = None) -> None:
     """The reviewer's decision on sheets sharing a serial (see omr.completeness.resolve_conflict)."""
     key = f"response:{response_id}"
     _check_claim(store, key, who)
     try:
         completeness.resolve_conflict(store, response_id, who, decision, keep_id=keep_id, new_serial=new_serial,
-                                      reason=reason)
+                                      reason=reason, shown=shown)
     except completeness.DecisionError as exc:
         raise ReviewError(exc.message) from None
     release(store, key, who)
 
 
 def resolve_duplicate(store, response_id: int, who: str, decision: str, *, keep_id: int | None = None,
-                      reason: str = "") -> None:
+                      reason: str = "", shown: list[int] | None = None) -> None:
     """The reviewer's decision on a possible duplicate (see omr.data.completeness.resolve_duplicate)."""
     key = f"response:{response_id}"
     _check_claim(store, key, who)
     try:
-        completeness.resolve_duplicate(store, response_id, who, decision, keep_id=keep_id, reason=reason)
+        completeness.resolve_duplicate(store, response_id, who, decision, keep_id=keep_id, reason=reason,
+                                       shown=shown)
     except completeness.DecisionError as exc:
         raise ReviewError(exc.message) from None
     release(store, key, who)

@@ -939,10 +939,24 @@ class Store(StoreQueries):
         response changed meanwhile, StaleWriteError. Audited as entity 'response'.
         """
         def work(conn: sa.Connection) -> None:
-            row = conn.execute(sa.select(responses.c.flags, responses.c.serial)
-                               .where(responses.c.id == response_id)).first()
+            # Locked until commit: a second decision at the same moment waits, then sees this one's flags
+            # and is refused as stale (without the lock, PostgreSQL lets both pass the check).
+            row = conn.execute(sa.select(responses.c.flags, responses.c.serial, responses.c.form_id,
+                                         responses.c.version)
+                               .where(responses.c.id == response_id).with_for_update()).first()
             if row is None or (expected_flags is not None and row.flags != expected_flags):
                 raise StaleWriteError("Phiếu này vừa được người khác xử lý; tải lại hàng đợi.")
+            if serial is not None and serial != row.serial:
+                # The new serial is checked free here, in the writing transaction (held against pages of
+                # that serial being stored meanwhile), not only before it: two sheets given the same new
+                # serial at once would otherwise both keep it, with no conflict flag to show it.
+                if conn.dialect.name == "postgresql":
+                    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(
+                        serial_lock_key(row.form_id, row.version, serial))))
+                if conn.execute(sa.select(responses.c.id).where(
+                        responses.c.form_id == row.form_id, responses.c.serial == serial,
+                        responses.c.id != response_id)).first() is not None:
+                    raise StaleWriteError(f"Số phiếu {serial:06d} vừa được phiếu khác dùng; hãy chọn số khác.")
             flags = row.flags
             for flag in add_flags:
                 flags = add_flag(flags, flag)

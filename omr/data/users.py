@@ -32,7 +32,7 @@ ROLE_LABELS = {ADMIN: "quản trị", SCANNER: "nhân viên quét", REVIEWER: "n
 CAN_UPLOAD = (ADMIN, SCANNER)
 CAN_REVIEW = (ADMIN, REVIEWER)
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9._-]{2,50}$")
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9._-]{2,50}\Z")
 # Long enough to resist guessing by the people around the office; a pass phrase is welcome.
 MIN_PASSWORD_LENGTH = 8
 

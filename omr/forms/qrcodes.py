@@ -13,7 +13,7 @@ import numpy as np
 import segno
 
 PREFIX = "OMR1"
-UNIT_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+UNIT_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,32}\Z")
 SERIAL_DIGITS = 6
 
 

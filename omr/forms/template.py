@@ -35,8 +35,8 @@ NO_OPINION_CODE = "KYK"
 NO_OPINION_LABEL = "Không ý kiến"
 YESNO_OPTIONS = (("Y", "Có"), ("N", "Không"))
 
-ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-FORM_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\Z")
+FORM_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")
 
 
 def reserved_question_id(qid: str) -> str | None:
@@ -57,7 +57,7 @@ def reserved_question_id(qid: str) -> str | None:
             return (f"mã câu hỏi «{qid}» kết thúc bằng «_{suffix}», trùng tên cột của bảng xuất dữ liệu "
                     f"dành cho câu khác; hãy đặt mã khác")
     return None
-CODE_PATTERN = re.compile(r"^[A-Za-z0-9_]+$")
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9_]+\Z")
 
 
 @dataclass(frozen=True)

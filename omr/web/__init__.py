@@ -7,7 +7,9 @@ Security in one place:
 
 - login sessions in a signed cookie (HttpOnly, SameSite=Lax, Secure with
   ``https=True``) that carries the user's session version: logout, a password
-  change or disabling the user ends every cookie issued before; users and
+  change or disabling the user ends every cookie issued before; a login
+  ends after ``T.SESSION_IDLE_HOURS`` unused or ``T.SESSION_MAX_HOURS`` after
+  it began (omr.web.views._session_expired); users and
   roles from the store (omr.data.users), Argon2id password hashes;
 - failed logins throttled per account name and per client address
   (omr.web.throttle: the ``limits`` library of Flask-Limiter, in-memory

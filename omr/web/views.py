@@ -6,6 +6,7 @@ import functools
 import json
 import posixpath
 import tempfile
+import time
 import unicodedata
 import zipfile
 from datetime import datetime, timezone
@@ -127,10 +128,39 @@ def safe_local_path(target: str | None) -> str | None:
 PASSWORD_CHANGE_ENDPOINTS = ("account_password", "logout", "login", "static", "favicon")
 
 
+_clock = time.time  # seconds; tests move it to age a session
+
+
+def _start_session(user) -> None:
+    """A fresh login cookie for ``user``: id, session version, when it started and was last used."""
+    now = int(_clock())
+    session.clear()
+    session["uid"] = user.id
+    session["sv"] = user.session_version
+    session["at"] = session["seen"] = now
+
+
+def _session_expired() -> bool:
+    """Whether the login in the cookie was idle over T.SESSION_IDLE_HOURS or began over
+    T.SESSION_MAX_HOURS ago; a cookie without these times (issued before they existed) is expired."""
+    now = int(_clock())
+    started, seen = session.get("at"), session.get("seen")
+    if not isinstance(started, int) or not isinstance(seen, int):
+        return True
+    if now - seen > tuning.SESSION_IDLE_HOURS * 3600 or now - started > tuning.SESSION_MAX_HOURS * 3600:
+        return True
+    if now - seen >= tuning.SESSION_SEEN_STEP_S:
+        session["seen"] = now
+    return False
+
+
 def _load_user() -> None:
     g.user = None
     user_id = session.get("uid")
     if isinstance(user_id, int):
+        if _session_expired():
+            session.clear()
+            return
         user = users.get_user(_store(), user_id)
         # A cookie from before a logout, a password change or disabling carries an older session version.
         if user is not None and user.active and session.get("sv") == user.session_version:
@@ -345,9 +375,7 @@ def register(app: Flask) -> None:
             if user is None:
                 flash("Sai tên đăng nhập hoặc mật khẩu.", "error")
                 return render_template("login.html", name=name), 401
-            session.clear()
-            session["uid"] = user.id
-            session["sv"] = user.session_version
+            _start_session(user)
             if user.must_change_password:
                 return redirect(url_for("account_password"))
             return redirect(_safe_next(request.args.get("next")))
@@ -381,10 +409,7 @@ def register(app: Flask) -> None:
                 status = 400
             else:
                 # The change ended every session, this one too: start a fresh one under the new version.
-                fresh = users.get_user(_store(), g.user.id)
-                session.clear()
-                session["uid"] = fresh.id
-                session["sv"] = fresh.session_version
+                _start_session(users.get_user(_store(), g.user.id))
                 flash("Đã đổi mật khẩu. Các phiên đăng nhập khác của bạn đã kết thúc.", "ok")
                 return redirect(url_for("home"), 303)
         return render_template("account.html", must_change=g.user.must_change_password), status
@@ -543,8 +568,9 @@ def register(app: Flask) -> None:
     @app.post("/queue/item/<entity>/<int:ident>/skip")
     @login_required(*users.CAN_REVIEW)
     def queue_skip(entity: str, ident: int):
+        if entity not in review.ENTITY_OF_KIND.values():
+            abort(404)  # no kind of queue item (was a ReviewError escaping as a 500)
         key = f"{entity}:{ident}"
-        review.parse_key(key)
         review.release(_store(), key, g.user.name)
         _remember(key, "queue_skip", SKIP_LIMIT)
         _remember(key, "queue_history", HISTORY_LIMIT)
@@ -565,12 +591,14 @@ def register(app: Flask) -> None:
         """A decision on a whole sheet (issue #14): missing pages lost, a serial conflict settled, or a
         possible duplicate (#16) kept once or twice."""
         action = form.get("action", "")
+        # The sheets the page showed: a sheet scanned since is never decided unseen.
+        shown = [int(part) for part in form.get("shown", "").split(",") if part.isascii() and part.isdecimal()]
         if item.kind == review.DUPLICATE:
             keep = form.get("keep", "")
             if action not in ("keep", "both"):
                 raise review.ReviewError("Hãy chọn một quyết định cho tờ phiếu")
             review.resolve_duplicate(_store(), ident, g.user.name, action,
-                                     keep_id=int(keep) if keep.isdecimal() else None, reason=reason)
+                                     keep_id=int(keep) if keep.isdecimal() else None, reason=reason, shown=shown)
         elif action == "lost":
             review.mark_pages_lost(_store(), ident, g.user.name, expected=expected, reason=reason)
         elif action in ("keep", "both", "neither"):
@@ -580,7 +608,8 @@ def register(app: Flask) -> None:
                 raise review.ReviewError("Cần số phiếu mới (chữ số) cho tờ không được giữ số cũ")
             review.resolve_conflict(_store(), ident, g.user.name, action,
                                     keep_id=int(keep) if keep.isdecimal() else None,
-                                    new_serial=int(serial_text) if serial_text.isdecimal() else None, reason=reason)
+                                    new_serial=int(serial_text) if serial_text.isdecimal() else None, reason=reason,
+                                    shown=shown)
         else:
             raise review.ReviewError("Hãy chọn một quyết định cho tờ phiếu")
 
