@@ -88,13 +88,39 @@ def _drag_mm(page, rect: dict) -> None:
     page.mouse.up()
 
 
+def _open_tab(pw):
+    """Headless Chromium with one tab the size of an office screen: (browser, context, tab)."""
+    chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    context = chromium.new_context(viewport={"width": 1400, "height": 950}, locale="vi-VN")
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    return chromium, context, tab
+
+
+def _log_in(tab, url: str) -> None:
+    """Log in as the admin from the login page."""
+    tab.goto(url + "/login")
+    tab.fill("input[name=name]", "quan")
+    tab.fill("input[name=password]", "mat-khau-quan-tri")
+    with tab.expect_navigation():
+        tab.click("button[type=submit]")
+
+
+def _upload_blank(tab, url: str, blank_pdf: Path, name: str) -> None:
+    """Upload ``blank_pdf`` as the file ``name`` from the templates page and wait for the boxes found."""
+    tab.goto(url + "/admin/templates")
+    named = Path(tempfile.mkdtemp()) / name
+    named.write_bytes(blank_pdf.read_bytes())
+    tab.set_input_files("input[name=blank]", str(named))
+    with tab.expect_navigation():
+        tab.click("#upload-blank button[type=submit]")
+    tab.wait_for_selector("svg rect.box")
+
+
 def test_an_admin_makes_a_template_from_an_office_blank_and_tries_it(server, blank_pdf, repo_root):
     SHOTS.mkdir(parents=True, exist_ok=True)
     with playwright_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = chromium.new_context(viewport={"width": 1400, "height": 950}, locale="vi-VN")
-        page = context.new_page()
-        page.set_default_timeout(30_000)
+        chromium, _, page = _open_tab(pw)
         errors = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
@@ -102,11 +128,7 @@ def test_an_admin_makes_a_template_from_an_office_blank_and_tries_it(server, bla
         def shot(name, full=True):
             page.screenshot(path=str(SHOTS / f"template-editor-{name}.png"), full_page=full)
 
-        page.goto(server["url"] + "/login")
-        page.fill("input[name=name]", "quan")
-        page.fill("input[name=password]", "mat-khau-quan-tri")
-        with page.expect_navigation():
-            page.click("button[type=submit]")
+        _log_in(page, server["url"])
         page.click("header nav >> text=Mẫu phiếu")
         assert "Tạo mẫu từ phiếu trắng" in page.inner_text("main")
         shot("01-danh-sach")
@@ -256,27 +278,10 @@ def test_an_admin_makes_a_template_from_an_office_blank_and_tries_it(server, bla
 
 def test_an_edit_survives_the_session_ending_and_a_reload(server, blank_pdf):
     with playwright_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = chromium.new_context(viewport={"width": 1400, "height": 950}, locale="vi-VN")
-        page = context.new_page()
-        page.set_default_timeout(30_000)
+        chromium, context, page = _open_tab(pw)
         page.on("dialog", lambda dialog: dialog.accept())  # "leave the page with unsaved changes?"
-
-        def log_in(tab):
-            tab.goto(server["url"] + "/login")
-            tab.fill("input[name=name]", "quan")
-            tab.fill("input[name=password]", "mat-khau-quan-tri")
-            with tab.expect_navigation():
-                tab.click("button[type=submit]")
-
-        log_in(page)
-        page.goto(server["url"] + "/admin/templates")
-        named = Path(tempfile.mkdtemp()) / "Phiếu phiên hết.pdf"
-        named.write_bytes(blank_pdf.read_bytes())
-        page.set_input_files("input[name=blank]", str(named))
-        with page.expect_navigation():
-            page.click("#upload-blank button[type=submit]")
-        page.wait_for_selector("svg rect.box")
+        _log_in(page, server["url"])
+        _upload_blank(page, server["url"], blank_pdf, "Phiếu phiên hết.pdf")
         page.fill("#form-title", "Tiêu đề sửa trước khi phiên hết")
         page.fill("#form-id", "phieu-phien-het")
         page.wait_for_timeout(500)
@@ -286,7 +291,7 @@ def test_an_edit_survives_the_session_ending_and_a_reload(server, blank_pdf):
         said = page.inner_text("#editor-message")
         assert "Phiên đăng nhập đã hết" in said and "Máy chủ trả lời" not in said
         assert page.get_attribute("#login-again", "target") == "_blank"
-        log_in(context.new_page())  # logged in again in another tab
+        _log_in(context.new_page(), server["url"])  # logged in again in another tab
         page.reload()
         page.wait_for_selector("svg rect.box")
         assert page.input_value("#form-title") == "Tiêu đề sửa trước khi phiên hết"
@@ -302,24 +307,11 @@ def test_renamed_questions_show_in_the_list_and_new_ids_are_renumbered_without_t
                                                                                                    blank_pdf):
     SHOTS.mkdir(parents=True, exist_ok=True)
     with playwright_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = chromium.new_context(viewport={"width": 1400, "height": 950}, locale="vi-VN")
-        page = context.new_page()
-        page.set_default_timeout(30_000)
+        chromium, _, page = _open_tab(pw)
         errors = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(server["url"] + "/login")
-        page.fill("input[name=name]", "quan")
-        page.fill("input[name=password]", "mat-khau-quan-tri")
-        with page.expect_navigation():
-            page.click("button[type=submit]")
-        page.goto(server["url"] + "/admin/templates")
-        named = Path(tempfile.mkdtemp()) / "Phiếu đánh số.pdf"
-        named.write_bytes(blank_pdf.read_bytes())
-        page.set_input_files("input[name=blank]", str(named))
-        with page.expect_navigation():
-            page.click("#upload-blank button[type=submit]")
-        page.wait_for_selector("svg rect.box")
+        _log_in(page, server["url"])
+        _upload_blank(page, server["url"], blank_pdf, "Phiếu đánh số.pdf")
 
         def ids():
             return page.evaluate("Array.from(document.querySelectorAll('.question-card')).map(c => c.dataset.qid)")
