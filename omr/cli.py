@@ -655,12 +655,13 @@ def cmd_online_mapping(args) -> int:
 
 
 def cmd_online_import(args) -> int:
-    from omr.data.store import open_store
+    from omr.data.store import open_store_or_nothing
     from omr.online.importer import format_report, import_online
     from omr.online.mapping import load_mapping
 
     mapping = load_mapping(args.mapping) if args.mapping else None
-    with open_store(args.db) as store:
+    # An import that fails on its file or mapping leaves no new, empty database behind.
+    with open_store_or_nothing(args.db) as store:
         report = import_online(store, args.file, args.source, mapping, templates=args.templates,
                                rejects=args.rejects)
         print(format_report(report))
@@ -668,10 +669,10 @@ def cmd_online_import(args) -> int:
 
 
 def cmd_units_import(args) -> int:
-    from omr.data.store import open_store
+    from omr.data.store import open_store_or_nothing
     from omr.online.units import import_units
 
-    with open_store(args.db) as store:
+    with open_store_or_nothing(args.db) as store:
         counts = import_units(store, args.file)
     print(f"Danh mục đơn vị từ {args.file}: {counts['rows']} dòng, thêm {counts['added']}, "
           f"cập nhật {counts['changed']}; cơ sở dữ liệu có {counts['total']} đơn vị.")
@@ -710,11 +711,11 @@ def cmd_worker(args) -> int:
 
 
 def cmd_users_add(args) -> int:
-    from omr.data.store import open_store
+    from omr.data.store import open_store_or_nothing
     from omr.data.users import ROLE_LABELS, add_user, read_new_password
 
     password = read_new_password(args.password_stdin, args.name)
-    with open_store(args.db) as store:
+    with open_store_or_nothing(args.db) as store:
         # A password typed by whoever runs the command is the user's first one, to be replaced at first login.
         add_user(store, args.name, password, args.role, must_change_password=True)
         print(f"Đã tạo tài khoản «{args.name}» ({ROLE_LABELS[args.role]}) trong {store.url}; "

@@ -9,7 +9,7 @@ import json
 
 import openpyxl
 import pytest
-from db_fixtures import PAGE1, PAGE2, page_result, record
+from db_fixtures import PAGE1, PAGE2, file_sha, page_result, record
 
 from omr.errors import BadArgumentsError
 from omr.forms.template import load_template, parse_template
@@ -214,3 +214,35 @@ def test_unknown_format_is_refused_in_vietnamese(store, tmp_path):
 def test_empty_database_exports_a_header_only(store, motcua, tmp_path):
     assert export_responses(store, "csv", tmp_path / "sub" / "out.csv", lookup_for(motcua)) == 0
     assert read_csv(tmp_path / "sub" / "out.csv")[0][:2] == ["serial", "form"]
+
+
+def test_the_command_line_export_names_web_uploads_as_their_user_named_them(store, store_url, tmp_path):
+    """A sheet uploaded in the web app (stored as uploads/job-…/001.pdf) is exported by ``omr export``
+    under the name its user uploaded, as the web export does; a file read with ``omr scan`` keeps its own."""
+    import datetime as dt
+
+    from omr.cli import main
+    from omr.data.schema import upload_jobs
+
+    stored = str(tmp_path / "uploads" / "job-0123456789ab" / "001.pdf")
+    batch = store.ensure_batch("Đợt 1")
+    record(store, batch, mini_page(1, {"Z9": "1", "M5": None, "K2": None, "A1": "4", "C3": None}, path=stored))
+    record(store, batch, mini_page(2, {"Z9": "2", "M5": None, "K2": None, "A1": "5", "C3": None},
+                                   path="quet-may-tram.pdf"))
+    files = [{"name": "Phiếu tổ 1 (bản quét).pdf", "stored": "001.pdf", "sha256": file_sha(stored), "size": 1000,
+              "pages": 1}]
+    store.writing(lambda conn: conn.execute(upload_jobs.insert().values(
+        batch_name="Đợt 1", folder=str(tmp_path / "uploads" / "job-0123456789ab"),
+        files=json.dumps(files, ensure_ascii=False), pages_total=1, status="done", error="", created_by="thu",
+        created_at=dt.datetime.now(dt.timezone.utc), pages_at_start=0)))
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "mini.yaml").write_text(MINI_TEMPLATE, encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert main(["export", "--codes", "-o", str(out), "--db", store_url, "--templates", str(templates)]) == 0
+    head, *rows = read_csv(out)
+    by_serial = {row[0]: dict(zip(head, row)) for row in rows}
+    assert by_serial["000001"]["source_files"] == "Phiếu tổ 1 (bản quét).pdf"
+    assert by_serial["000001"]["source_pages"] == "1=Phiếu tổ 1 (bản quét).pdf#1"
+    assert by_serial["000002"]["source_files"] == "quet-may-tram.pdf"
+    assert "001.pdf" not in out.read_text(encoding="utf-8-sig")

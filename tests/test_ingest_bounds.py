@@ -186,6 +186,45 @@ def test_truncated_pdf_names_the_file_and_the_batch_goes_on(tmp_path, office_bat
     assert report.outcomes["new"] + report.outcomes["rescan"] + report.outcomes["conflict"] >= 14
 
 
+def _docx_bytes() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("content,kind,advice", [
+    ("Danh sách phiếu đã thu, đợt 1\nTổ 1: 25 phiếu\n".encode(), "văn bản thuần (text)", "không có trang phiếu"),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "ảnh PNG", "đổi đuôi tên tệp thành .png"),
+    (_docx_bytes(), "tài liệu Word (.docx)", "Lưu thành PDF"),
+], ids=["text", "png", "docx"])
+def test_a_file_named_pdf_that_is_not_one_says_what_it_is(tmp_path, content, kind, advice):
+    path = tmp_path / "phiếu đợt 1.pdf"
+    path.write_bytes(content)
+    for read in (count_pages, lambda p: list(iter_pages(p))):
+        with pytest.raises(InputFileError) as raised:
+            read(path)
+        message = raised.value.message
+        assert message.startswith(f"{path}: không phải tệp PDF") and f"nội dung là {kind}" in message, message
+        assert advice in message and "cắt cụt" not in message and "bị hỏng" not in message, message
+
+
+def test_a_text_file_named_pdf_is_named_and_the_batch_goes_on(tmp_path, store):
+    notes = tmp_path / "ghi-chu.pdf"
+    notes.write_text("Ghi chú: đợt quét tháng 3, còn thiếu 2 phiếu.", encoding="utf-8")
+    blank = tmp_path / "trang.png"
+    Image.fromarray(np.full((2339, 1654), 250, np.uint8)).save(blank)
+    report = run_scan([str(notes), str(blank)], store, "b", template_dir=TEMPLATES)
+    assert report.pages_seen == 1 and report.set_aside[0][2] == "blank", "the next file was read"
+    text = format_report(report, store.summary())
+    assert (f"Tệp không đọc được: {notes}: không phải tệp PDF dù tên có đuôi .pdf "
+            "(nội dung là văn bản thuần (text))") in text, text
+
+
 # --- seconds and crashes: watched workers ----------------------------------------------------
 
 def _run(tasks, **kwargs):

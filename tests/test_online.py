@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from omr.cli import main
+from omr.data.store import open_store
 from omr.forms.template import parse_template
 from omr.online.importer import format_report, import_online
 from omr.online.legacy_vn import TCVN3
@@ -305,6 +306,37 @@ def test_bad_files_give_one_vietnamese_line(store_url, mini, tmp_path, capsys):
     assert main(["online", "import", str(unrelated), "--source", "x", "--db", store_url,
                  "--mapping", str(bad_mapping)]) == 3
     assert "Z9" in capsys.readouterr().err
+
+
+def test_a_failed_import_creates_no_database(mini, tmp_path, capsys):
+    """An import that fails on its file or mapping leaves nothing where no database was (a later «omr report»
+    would otherwise take the empty file for real data); a database that was there stays, and a good import
+    creates it."""
+    db = tmp_path / "mới" / "omr.sqlite"
+    templates = str(mini.parent)
+    broken = tmp_path / "hong.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    assert main(["online", "import", str(broken), "--source", "x", "--db", str(db), "--templates", templates]) == 5
+    unrelated = write_csv(tmp_path / "khac.csv", [["a", "b"], ["1", "2"]])
+    assert main(["online", "import", str(unrelated), "--source", "x", "--db", str(db), "--templates", templates]) == 5
+    assert "không có cột nào khớp" in capsys.readouterr().err
+    bad_mapping = tmp_path / "ánh xạ" / "m.yaml"  # not among the templates
+    bad_mapping.parent.mkdir()
+    bad_mapping.write_text(f"template: {mini}\ncolumns:\n  - {{column: X, question: Z9}}\n", encoding="utf-8")
+    assert main(["online", "import", str(unrelated), "--source", "x", "--db", str(db), "--mapping",
+                 str(bad_mapping)]) == 3
+    assert main(["units", "import", str(unrelated), "--db", str(db)]) == 5
+    assert not db.parent.exists(), "no database and no folder for it"
+
+    good = write_csv(tmp_path / "f.csv", [HEADER_VI[:4], ["01/08/2025 08:00:00", "", "", "Cá nhân"]])
+    assert main(["online", "import", str(good), "--source", "s", "--db", str(db), "--templates", templates,
+                 "--rejects", str(tmp_path / "rej.csv")]) == 0
+    assert db.is_file()
+    capsys.readouterr()
+    assert main(["online", "import", str(unrelated), "--source", "x", "--db", str(db), "--templates", templates]) == 5
+    assert db.is_file(), "a database that was there is never removed"
+    with open_store(str(db)) as store:
+        assert len(list(store.responses())) == 1, "the response imported before is still there"
 
 
 @pytest.mark.parametrize("text,expected", [

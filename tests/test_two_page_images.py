@@ -108,6 +108,30 @@ def test_a_blank_half_is_no_page(catalogue, sheets, blank_side):
     assert len(results) == 1
     _assert_read_right(results[0], truth, 2)
     assert results[0].source.part == 3 - blank_side
+    assert "nửa" not in results[0].detail, "the image's one page: no half of a two-page image"
+
+
+def test_one_page_on_a_double_width_image_is_read_and_called_one_page(store, sheets, tmp_path, repo_root):
+    """One page of the form on the left half of a double-width image, the right half blank paper (an A3
+    scan of one A4 page): the page is read, and neither the scan summary nor the page says two pages."""
+    by_serial, _layout = sheets
+    truth, filled = by_serial[4242]
+    paper = np.full_like(filled[1], 250)
+    path = tmp_path / "a3-mot-trang.jpg"
+    _write_jpeg(path, _scan(np.hstack([filled[1], paper]), 11))
+    report = run_scan([str(path)], store, "đợt", template_dir=str(repo_root / "form_templates"))
+    assert report.pages_seen == 1 and report.outcomes["new"] == 1 and not report.set_aside
+    text = format_report(report, store.summary())
+    assert "hai trang" not in text and "nửa" not in text, text
+    assert report.images_split == 0
+    (response,) = list(store.responses())
+    assert response["serial"] == truth.serial and len(response["pages"]) == 1
+    with store.reading() as conn:
+        (detail,) = conn.execute(sa.select(pages.c.detail)).scalars().all()
+    assert "nửa" not in (detail or "") and "hai trang" not in (detail or "")
+    for question, (value, status, _confidence) in response["answers"].items():
+        if status not in NEEDS_REVIEW and status != BLANK:
+            assert value == truth.answers[question], question
 
 
 def _printed_letter(shape: tuple[int, ...], seed: int) -> np.ndarray:
@@ -265,7 +289,7 @@ def test_the_one_page_entry_point_reads_a_page_beside_a_blank_half_and_sets_two_
     alone = process_page(RawPage("a3.jpg", 0, _scan(np.hstack([np.full_like(filled[1], 250), filled[1]]), 8)),
                          catalogue)
     _assert_read_right(alone, truth, 1)
-    assert alone.source.part == 2
+    assert alone.source.part == 2 and "nửa" not in alone.detail
     both = process_page(RawPage("a3.jpg", 0, _scan(np.vstack([filled[1], filled[2]]), 8)), catalogue)
     assert both.set_aside == "two_pages" and not both.questions
     assert "trang 1 của phiếu số 004242" in both.detail and "trang 2 của phiếu số 004242" in both.detail

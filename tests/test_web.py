@@ -201,7 +201,7 @@ def test_an_upload_that_is_not_a_scan_is_refused_cleanly(app, tmp_path):
             "files": [(a, "bao-cao.pdf"), (b, "hỏng.pdf")]}, content_type="multipart/form-data")
     html = _text(response)
     assert response.status_code == 400
-    assert "Tệp «bao-cao.pdf» bị từ chối: không phải bản quét" in html
+    assert "Tệp «bao-cao.pdf» bị từ chối: không phải bản quét (nội dung là văn bản thuần (text);" in html
     assert "Tệp «hỏng.pdf» bị từ chối" in html and "hỏng" in html and "Traceback" not in html
     with _store(app).reading() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(upload_jobs)).scalar() == 0
@@ -785,3 +785,87 @@ def test_the_web_export_names_uploaded_files_as_their_user_named_them(app, offic
     assert all(r["source_pages"].startswith("1=quét tổ 1.pdf#") for r in uploaded)
     assert not any("001.pdf" in r["source_files"] + r["source_pages"] for r in rows)
     assert {r["source_files"] for r in rows} - {r["source_files"] for r in uploaded} == {"s1.pdf", "s2.pdf"}
+
+
+# --- purging old uploads (admin only, audited) -------------------------------------------------
+
+def _old_upload(app, tmp_path, batch_name: str, *, days_ago: float, statuses=None, pages_stored: int = 2,
+                serial: int = 50) -> tuple[int, Path, list[int]]:
+    """An upload job finished ``days_ago`` days ago: its file on disk and ``pages_stored`` of its two pages
+    stored in ``batch_name`` (answers with ``statuses``); (job id, the stored file, the page ids)."""
+    from db_fixtures import file_sha
+
+    store = _store(app)
+    folder = tmp_path / "uploads" / f"job-{batch_name}"
+    folder.mkdir(parents=True)
+    stored = folder / "001.pdf"
+    stored.write_bytes(b"%PDF-1.4 scan " * 100)
+    batch = store.ensure_batch(batch_name)
+    for index, (number, answers_) in enumerate(((1, PAGE1), (2, PAGE2))[:pages_stored]):
+        record(store, batch, page_result(serial, number, answers_, path=str(stored), index=index,
+                                         statuses=statuses if number == 1 else None))
+    finished = datetime.now(timezone.utc) - timedelta(days=days_ago)
+    files = [{"name": f"quét {batch_name}.pdf", "stored": "001.pdf", "sha256": file_sha(str(stored)),
+              "size": stored.stat().st_size, "pages": 2, "state": "done"}]
+    job_id = store.writing(lambda conn: conn.execute(upload_jobs.insert().values(
+        batch_name=batch_name, folder=str(folder), files=json.dumps(files, ensure_ascii=False), pages_total=2,
+        status="done", error="", created_by="thu", created_at=finished, started_at=finished,
+        finished_at=finished, pages_at_start=0)).inserted_primary_key[0])
+    with store.reading() as conn:
+        page_ids = conn.execute(sa.select(pages.c.id).join(source_files, source_files.c.id == pages.c.source_file_id)
+                                .where(source_files.c.path == str(stored)).order_by(pages.c.id)).scalars().all()
+    return job_id, stored, page_ids
+
+
+def test_only_an_admin_purges_old_uploads_and_each_purge_is_recorded(app, tmp_path):
+    from omr.data.schema import changes
+    from omr.web import images
+
+    old_id, old_file, old_pages = _old_upload(app, tmp_path, "cu", days_ago=100, serial=50)
+    waiting_id, waiting_file, _ = _old_upload(app, tmp_path, "cho", days_ago=100, serial=51,
+                                              statuses={"B1": AMBIGUOUS})
+    partial_id, partial_file, _ = _old_upload(app, tmp_path, "thieu", days_ago=100, serial=52, pages_stored=1)
+    _recent_id, recent_file, _ = _old_upload(app, tmp_path, "moi", days_ago=10, serial=53)
+    for name in ("thu", "lan"):  # scanning staff and reviewers cannot
+        client = login(app, name)
+        refused = client.post("/admin/uploads/purge", data={"days": "90",
+                                                            "csrf_token": _token(client, "/account/password")})
+        assert refused.status_code == 403
+    admin = login(app, "quan")
+    assert 'id="purge-form"' in _text(admin.get("/batches"))
+    assert 'id="purge-form"' not in _text(login(app, "thu").get("/batches"))
+    bad = admin.post("/admin/uploads/purge", data={"days": "0", "csrf_token": _token(admin, "/batches")},
+                     follow_redirects=True)
+    assert "không phải số ngày hợp lệ" in _text(bad)
+    assert all(p.exists() for p in (old_file, waiting_file, partial_file, recent_file))
+
+    before = list(_store(app).responses())
+    done = admin.post("/admin/uploads/purge", data={"days": "90", "csrf_token": _token(admin, "/batches")},
+                      follow_redirects=True)
+    html = _text(done)
+    assert "Đã xoá 1 tệp của 1 lần tải lên đã đọc xong quá 90 ngày" in html
+    assert f"Giữ lại lần tải lên #{waiting_id}: đợt còn 1 mục chờ kiểm tra" in html
+    assert f"Giữ lại lần tải lên #{partial_id}: tệp quét thieu.pdf chưa lưu đủ trang" in html
+    assert not old_file.exists() and not old_file.parent.exists()
+    assert waiting_file.exists() and partial_file.exists() and recent_file.exists(), "only what may go, goes"
+    # The reads stay: every response as it was.
+    assert list(_store(app).responses()) == before
+    with _store(app).reading() as conn:
+        entry = json.loads(conn.execute(sa.select(upload_jobs.c.files).where(upload_jobs.c.id == old_id)).scalar())[0]
+        audit = conn.execute(sa.select(changes).where(changes.c.entity == "upload")).mappings().all()
+    assert entry["purged_by"] == "quan" and entry["purged_at"]
+    assert [(a["who"], a["entity_id"], a["field"]) for a in audit] == [("quan", old_id, "files_purged")]
+    assert "quét cu.pdf" in audit[0]["old_value"]
+    # The page's picture says the file was purged, by whom and when (Vietnam time), never a broken image.
+    with pytest.raises(images.ImageMissing, match=r"Ảnh gốc \(quét cu\.pdf, trang 1\) đã được quan xoá khỏi "
+                                                   r"máy chủ lúc \d\d/\d\d/\d{4} \d\d:\d\d \(giờ Việt Nam\)"):
+        images.whole_page(_store(app), old_pages[0])
+    shown = login(app, "lan").get(f"/img/page/{old_pages[0]}.png")
+    assert shown.status_code == 200 and shown.mimetype == "image/png"
+    # A second purge finds nothing more to do and records nothing more.
+    again = admin.post("/admin/uploads/purge", data={"days": "90", "csrf_token": _token(admin, "/batches")},
+                       follow_redirects=True)
+    assert "Đã xoá 0 tệp của 0 lần tải lên" in _text(again)
+    with _store(app).reading() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(changes)
+                            .where(changes.c.entity == "upload")).scalar() == 1

@@ -64,6 +64,7 @@ from omr.data.schema import (
     decode_value,
     encode_value,
     mark_signature,
+    metadata,
     page_reviews,
     pages,
     response_pages,
@@ -298,6 +299,74 @@ def open_store(url: str | None = None, *, upgrading: bool = False) -> Store:
         engine.dispose()
         raise DatabaseError(_schema_message(state, revision, target))
     return store
+
+
+@contextmanager
+def open_store_or_nothing(url: str | None = None) -> Iterator[Store]:
+    """:func:`open_store` for a command that writes, as a with-block that closes the store: when the block
+    fails (raises) and the database is an SQLite file this very opening created, in which nothing was
+    stored, the file and the folders made for it are removed again.
+
+    So a command that fails on its input (a bad export file or mapping) leaves no empty database
+    behind that a later command would take for real data ("0 phiếu"). A database that existed, or
+    that holds any row, is never touched; PostgreSQL databases are left as they are. Raises what
+    :func:`open_store` and the block raise.
+    """
+    made = _sqlite_paths_to_make(database_url(url))
+    try:
+        store = open_store(url)
+    except BaseException:
+        _remove_made(made)
+        raise
+    try:
+        yield store
+    except BaseException:
+        unused = bool(made) and _holds_nothing(store)
+        store.close()
+        if unused:
+            _remove_made(made)
+        raise
+    store.close()
+
+
+def _sqlite_paths_to_make(target: sa.URL) -> list[Path]:
+    """The SQLite file ``target`` names and its missing folders (innermost first), when the file does not exist."""
+    database = target.database or ""
+    if (target.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:")):
+        return []
+    path = Path(database).expanduser()
+    if path.exists():
+        return []
+    made = [path]
+    folder = path.parent
+    while not folder.exists():
+        made.append(folder)
+        folder = folder.parent
+    return made
+
+
+def _holds_nothing(store: Store) -> bool:
+    """Whether no table of omr's schema holds a row (the Alembic stamp is not in the schema)."""
+    try:
+        with store._read() as conn:
+            return not any(conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first()
+                           for table in metadata.sorted_tables)
+    except sa.exc.DBAPIError:
+        return False  # unsure: keep it
+
+
+def _remove_made(made: list[Path]) -> None:
+    """Remove an SQLite file made by this process (with its WAL and journal) and then its folders, if empty."""
+    if not made:
+        return
+    database = made[0]
+    for path in (database, *(database.with_name(database.name + s) for s in ("-wal", "-shm", "-journal"))):
+        path.unlink(missing_ok=True)
+    for folder in made[1:]:
+        try:
+            folder.rmdir()
+        except OSError:  # something else was put in it meanwhile
+            break
 
 
 def _schema_message(state: str, revision: str | None, target: sa.URL) -> str:

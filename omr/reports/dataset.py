@@ -25,6 +25,7 @@ from pathlib import Path
 from omr.data.completeness import counted, missing_pages, pages_lost
 from omr.data.schema import MACHINE
 from omr.data.store import open_store
+from omr.data.uploads import uploaded_file_names
 from omr.forms.pinned import joined_value
 from omr.forms.qrcodes import format_serial
 from omr.forms.template import Template
@@ -276,7 +277,11 @@ class Dataset:
 
 def collect(store, template_lookup: TemplateLookup, today: date | None = None,
             file_names: Mapping[str, str] | None = None) -> Dataset:
-    """Every response of ``store`` as records of the merged schema (``file_names``: see :func:`build_record`)."""
+    """Every response of ``store`` as records of the merged schema.
+
+    ``file_names``: see :func:`build_record`; by default every scan file uploaded in the web app is
+    named as its user named it (omr.data.uploads), so ``omr export`` and the web export agree.
+    """
     # A sheet a person decided not to keep (a serial conflict, a rescan) is in no dataset, nor one that may
     # be another scan of a stored sheet until a person decides (omr.data.completeness, #16).
     items = [r for r in store.responses() if counted(r["flags"])]
@@ -289,6 +294,9 @@ def collect(store, template_lookup: TemplateLookup, today: date | None = None,
     known = [templates[k] for k in sorted(templates)]
     value_ids, status_ids, text_ids = question_columns(known, answered)
     registry = load_registry(store)
+    if file_names is None:
+        with store.reading() as conn:
+            file_names = uploaded_file_names(conn)
     records = [build_record(r, templates[(r["form_id"], r["version"])], value_ids, status_ids, registry, today,
                             text_ids, file_names) for r in items]
     return Dataset(records, value_ids, status_ids, [t for t in known if t is not None], text_ids)

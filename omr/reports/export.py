@@ -112,7 +112,8 @@ def export_responses(store, fmt: str, out_path: str | Path, template_lookup: Tem
     of codes (:mod:`omr.reports.export_vi`; the XLSX "Bảng mã" sheet then also maps
     every column and coded value to its code). JSON Lines and Parquet always
     keep the codes. ``file_names``: stored scan path -> the name shown in ``source_files`` and
-    ``source_pages`` (the web app's uploads under their user's name; others as stored).
+    ``source_pages``; by default the web app's uploads under their user's name, others as stored
+    (omr.data.uploads).
     The file is written to a temporary name first and moved into place, so an
     interrupted export never leaves half a file where the old one was.
     """

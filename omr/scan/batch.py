@@ -152,7 +152,8 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
 
         def handle(task: tuple[str, int], results: list[PageResult]) -> None:
             digest, size = meta.pop(task)  # each image is handed in once; the map stays as small as what is left
-            report.images_split += any(result.source.part for result in results)
+            # Two form pages in the image: a page beside a blank half (or beside print that is no form) is not.
+            report.images_split += sum(bool(r.source.part) and r.set_aside != "half_not_form" for r in results) >= 2
             for result in results:  # the halves of a two-page image go into one transaction
                 layout = catalogue.layouts.get((result.form_id, result.version))
                 writer.add((result.source.path, digest, size, result, len(layout.pages) if layout else None))

@@ -138,11 +138,125 @@ def _open_pdf(path: Path):
         text = str(exc).lower()
         if "password" in text:
             raise InputFileError(f"{path}: tệp PDF có mật khẩu, hãy quét lại không đặt mật khẩu") from None
+        kind = content_kind(path)
+        if kind != PDF_KIND:
+            # Named .pdf but something else (a text file, a photo, a Word document renamed): not a damaged PDF.
+            raise InputFileError(not_a_pdf_message(path, kind)) from None
         if _looks_truncated(path):
             raise InputFileError(f"{path}: tệp PDF bị hỏng, có vẻ bị cắt cụt (thiếu phần cuối tệp, thường do "
                                  "chép hoặc tải lên chưa xong), không mở được; "
                                  "hãy chép lại tệp gốc từ máy quét") from None
         raise InputFileError(f"{path}: tệp PDF bị hỏng, không mở được") from None
+
+
+PDF_KIND = "tệp PDF"
+# What a file holds, told by its first bytes: (signature at byte 0, what it is in Vietnamese). Signatures:
+# PNG, JPEG, TIFF (both byte orders), GIF, RTF, OLE2 (Office 97-2003 documents); ZIP, BMP, HEIC and WebP
+# are told below.
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "ảnh PNG"),
+    (b"\xff\xd8\xff", "ảnh JPEG"),
+    (b"II*\x00", "ảnh TIFF"),
+    (b"MM\x00*", "ảnh TIFF"),
+    (b"GIF87a", "ảnh GIF"),
+    (b"GIF89a", "ảnh GIF"),
+    (b"{\\rtf", "văn bản RTF"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "tài liệu Office cũ (Word .doc, Excel .xls hoặc PowerPoint .ppt)"),
+)
+# The suffix under which omr reads an image that was named .pdf.
+_IMAGE_SUFFIXES = {"ảnh PNG": ".png", "ảnh JPEG": ".jpg", "ảnh TIFF": ".tif", "ảnh BMP": ".bmp", "ảnh HEIC": ".heic"}
+# Office Open XML files are ZIP archives: their first folder says which; OpenDocument ones name their type first.
+_ZIP_KINDS = (("word/", "tài liệu Word (.docx)"), ("xl/", "bảng tính Excel (.xlsx)"),
+              ("ppt/", "bản trình chiếu PowerPoint (.pptx)"))
+_OPENDOCUMENT = {b"application/vnd.oasis.opendocument.text": "văn bản OpenDocument (.odt)",
+                 b"application/vnd.oasis.opendocument.spreadsheet": "bảng tính OpenDocument (.ods)"}
+_DOCUMENT_KINDS = ("Word", "Office", "OpenDocument", "RTF", "PowerPoint", "Excel")
+# The PDF header may follow a few bytes of junk: readers look for it in the first kilobyte
+# (PDF 32000-1, 7.5.2, and Adobe's implementation note to it).
+_PDF_HEADER_WITHIN = 1024
+
+
+def content_kind(path: Path) -> str | None:
+    """What a file seems to hold, from its first bytes, said in Vietnamese: ``PDF_KIND``, "ảnh PNG",
+    "tài liệu Word (.docx)", "văn bản thuần (text)", ...; None when nothing is recognised.
+
+    Used to tell a user that a file named ``.pdf`` is not one (a text file, a photo or a Word document
+    renamed), rather than calling it a damaged PDF. Reads 4 KiB (and a ZIP's list of files).
+    Raises OSError when the file cannot be read.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if b"%PDF-" in head[:_PDF_HEADER_WITHIN]:
+        return PDF_KIND
+    for signature, kind in _SIGNATURES:
+        if head.startswith(signature):
+            return kind
+    if head.startswith(b"BM") and head[6:10] == b"\x00\x00\x00\x00":  # size, then 4 reserved zero bytes
+        return "ảnh BMP"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1"):
+        return "ảnh HEIC"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "ảnh WebP"
+    if head.startswith(b"PK\x03\x04"):
+        return _zip_kind(path, head)
+    return _text_kind(head)
+
+
+def _zip_kind(path: Path, head: bytes) -> str:
+    import zipfile
+
+    for mimetype, kind in _OPENDOCUMENT.items():
+        if mimetype in head[:200]:
+            return kind
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()[:1000]
+    except (zipfile.BadZipFile, OSError, ValueError):
+        names = []
+    for folder, kind in _ZIP_KINDS:
+        if any(name.startswith(folder) for name in names):
+            return kind
+    return "tệp nén ZIP"
+
+
+def _text_kind(head: bytes) -> str | None:
+    """Plain text (UTF-8, UTF-16 with its mark, an 8-bit code page), a web page or XML; else None."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "văn bản thuần (text)"
+    if not head or b"\x00" in head:
+        return None
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A character cut where the 4 KiB end is still UTF-8; otherwise an 8-bit code page (TCVN3, 1258).
+        text = head[:exc.start].decode("utf-8") if exc.start >= len(head) - 3 else head.decode("cp1252", "replace")
+    controls = sum(ord(ch) < 32 and ch not in "\t\n\f\r" for ch in text)
+    if controls > len(text) // 100:  # binary data of some kind
+        return None
+    start = text.lstrip("\ufeff \t\r\n").lower()
+    if start.startswith(("<!doctype html", "<html")):
+        return "trang web (HTML)"
+    if start.startswith("<?xml"):
+        return "tệp XML"
+    return "văn bản thuần (text)"
+
+
+def not_a_pdf_message(path: Path | str, kind: str | None) -> str:
+    """The Vietnamese line for a file named .pdf that holds something else (``kind``: :func:`content_kind`).
+
+    Names the file, says what it seems to be and what to do: an image is read under its own suffix,
+    an office document is saved as PDF first, anything else holds no scanned page.
+    """
+    what = f"nội dung là {kind}" if kind else "không nhận ra nội dung"
+    if kind in _IMAGE_SUFFIXES:
+        advice = f"hãy đổi đuôi tên tệp thành {_IMAGE_SUFFIXES[kind]} rồi đọc lại"
+    elif kind and kind.startswith("ảnh "):  # GIF, WebP: formats omr does not read
+        advice = "hãy lưu ảnh thành PNG hoặc JPEG rồi đọc lại"
+    elif kind and any(word in kind for word in _DOCUMENT_KINDS):
+        advice = "hãy mở bằng Word hoặc LibreOffice và «Lưu thành PDF» (Save as PDF), rồi dùng tệp PDF đó"
+    else:
+        advice = "tệp này không có trang phiếu quét nào để đọc; hãy kiểm tra đã chọn đúng tệp chưa"
+    return f"{path}: không phải tệp PDF dù tên có đuôi .pdf ({what}); {advice}"
 
 
 def _looks_truncated(path: Path) -> bool:

@@ -59,7 +59,9 @@ def process_image(raw: RawPage, catalogue: Catalogue) -> list[PageResult]:
       ``"half_not_form"``;
     * a blank half gives nothing: no page is invented.
 
-    Every half's detail names the half ("nửa trái" ... "nửa dưới" của ảnh).
+    When both halves give a page, each one's detail names its half ("nửa trái" ... "nửa dưới" của
+    ảnh). A page alone beside a blank half (an A3 scan of one A4 page) is the image's one page: it
+    is read on its half (``source.part``), but nothing tells the user of a second page or a half.
     """
     outcome = _process(raw, catalogue, split=True)
     if isinstance(outcome, PageResult):
@@ -69,6 +71,9 @@ def process_image(raw: RawPage, catalogue: Catalogue) -> list[PageResult]:
         result = _read_half(raw, outcome, part, catalogue)
         if result is not None:
             results.append(result)
+    for result in results:
+        if len(results) == 2 or result.set_aside == "half_not_form":  # its reason is about its half
+            _name_half(result, raw, outcome.grey.shape)
     # Both halves blank after all (they were found otherwise): the image as one page, never nothing.
     return results or [_process(raw, catalogue, split=False)]
 
@@ -85,9 +90,12 @@ def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:
     if isinstance(outcome, PageResult):
         return outcome
     if len(outcome.halves) == 1:
-        part = half_with_centre(outcome.halves[0].identification.homography, outcome.grey.shape)
+        found = outcome.halves[0].identification
+        part = half_with_centre(found.homography, outcome.grey.shape)
         read = _read_half(raw, outcome, part, catalogue)
         if read is not None:
+            if other_half_has_print(outcome.grey, found):  # beside other print: say which half it is
+                _name_half(read, raw, outcome.grey.shape)
             return read
     result = PageResult(PageSource(raw.path, raw.index, raw.sha256))
     result.set_aside = "two_pages"
@@ -104,7 +112,11 @@ class _TwoPages:
 
 
 def _read_half(raw: RawPage, two: _TwoPages, part: int, catalogue: Catalogue) -> PageResult | None:
-    """One half of a two-page image read as a page of its own, placed in the whole image; None if blank."""
+    """One half of a two-page image read as a page of its own, placed in the whole image; None if blank.
+
+    The half is not named in the detail: :func:`_name_half` does that when the other half holds
+    something too.
+    """
     grey = crop_part(two.grey, part)[0]
     image = crop_part(raw.image, part)[0]
     # Its own fingerprint (of its pixels): a form designed elsewhere takes its serial from it.
@@ -112,7 +124,6 @@ def _read_half(raw: RawPage, two: _TwoPages, part: int, catalogue: Catalogue) ->
     result = _process(half, catalogue, split=False, grey=grey)
     if result.set_aside == "blank":
         return None
-    h, w = two.grey.shape
     result.source = PageSource(raw.path, raw.index, raw.sha256, part)
     if result.homography is not None:
         result.homography = to_whole_image(np.array(result.homography), two.grey.shape, part).tolist()
@@ -120,9 +131,14 @@ def _read_half(raw: RawPage, two: _TwoPages, part: int, catalogue: Catalogue) ->
         # Print, but no form page omr can read (a letter, a photo, another organisation's form).
         why = SET_ASIDE_REASONS.get(result.set_aside, "") + (f": {result.detail}" if result.detail else "")
         result.set_aside, result.detail = "half_not_form", why
-    where = f"{half_name(part, w >= h)} của ảnh (tệp {Path(raw.path).name}, trang {raw.index + 1})"
-    result.detail = where + ("; " + result.detail if result.detail else "")
     return result
+
+
+def _name_half(result: PageResult, raw: RawPage, shape: tuple[int, int]) -> None:
+    """Start ``result``'s detail with the half of the image it is ("nửa trái của ảnh (tệp …, trang …)")."""
+    h, w = shape[:2]
+    where = f"{half_name(result.source.part, w >= h)} của ảnh (tệp {Path(raw.path).name}, trang {raw.index + 1})"
+    result.detail = where + ("; " + result.detail if result.detail else "")
 
 
 def _process(raw: RawPage, catalogue: Catalogue, *, split: bool,

@@ -8,20 +8,20 @@
   the code alone only when the registry does not know it;
 - a scan file by the name its user gave it on upload ("pdf-unloadable-page.pdf"),
   never the name it was stored under (uploads/job-…/001.pdf): ``source_files.path``
-  keeps the stored path as the data's trace, the name is found at display time.
+  keeps the stored path as the data's trace, the name is found at display time
+  (omr.data.uploads, which ``omr export`` uses too).
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import PurePath
 
 import sqlalchemy as sa
 
-from omr.data.schema import pages, source_files, upload_jobs
+from omr.data.schema import pages, source_files
+from omr.data.uploads import shown_file_name, uploaded_names
 from omr.online.units import stored_units
 
 VN_TZ = timezone(timedelta(hours=7), "UTC+7")
@@ -90,33 +90,6 @@ def unit_label(code: str | None, names: dict[str, str]) -> str:
 _PATH_LEAD = re.compile(r"^(?:/|[A-Za-z]:[\\/]).*?, trang \d+: ")
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.])(?:/|[A-Za-z]:[\\/])(?:[^\s/\\:,()«»]+[/\\])+([^\s/\\:,()«»]+)")
 _DECODER_TEXT = ("cv2.error", "OpenCV(", "error: (-", "Assertion failed")
-
-
-def uploaded_names(conn: sa.Connection, digests: Iterable[str]) -> dict[str, str]:
-    """File sha256 -> the name its user gave it in the web upload form (the first upload carrying it).
-
-    Web uploads are stored as ``uploads/job-…/001.pdf`` (omr.web.jobs); the user's
-    name is in ``upload_jobs.files`` (JSON ``[{name, stored, sha256, …}]``). Files read
-    on the command line have no upload and are absent from the result.
-    """
-    wanted = set(digests)
-    found: dict[str, str] = {}
-    if not wanted:
-        return found
-    query = sa.select(upload_jobs.c.files).order_by(upload_jobs.c.id)
-    if len(wanted) <= 20:  # a page or a few: only the jobs whose file list names one of them
-        query = query.where(sa.or_(*(upload_jobs.c.files.contains(d) for d in wanted)))
-    for (files_json,) in conn.execute(query):
-        for entry in json.loads(files_json or "[]"):
-            digest = entry.get("sha256")
-            if digest in wanted and digest not in found and entry.get("name"):
-                found[digest] = entry["name"]
-    return found
-
-
-def shown_file_name(path: str, name: str | None) -> str:
-    """A scan file as people know it: the uploaded ``name`` when there is one, else the path's last part."""
-    return name or PurePath(path.replace("\\", "/")).name
 
 
 def page_source(conn: sa.Connection, page_id: int) -> dict | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import textwrap
 from pathlib import Path
 
 import cv2
@@ -16,13 +17,14 @@ import sqlalchemy as sa
 
 from omr import tuning as T
 from omr.data.schema import boxes, pages, source_files
+from omr.data.uploads import purged_upload, shown_file_name, uploaded_names
 from omr.forms.fonts import font_path
 from omr.model import CANCELLED, EMPTY, MARKED, UNCERTAIN
 from omr.scan.identify import map_points
 from omr.scan.ingest import PageLoader
 from omr.scan.page_geometry import crop_part
 from omr.scan.show import draw_reads
-from omr.web.display import shown_file_name, uploaded_names
+from omr.web.display import vn_time
 
 CROP_PX_PER_MM = 5.0  # 210 mm -> 1050 px: printed question text stays legible
 CROP_MARGIN_MM = (7.0, 4.0)  # above, below the question's boxes: room for its printed text
@@ -30,6 +32,7 @@ PAGE_WIDTH_PX = 1100  # whole-page view, enough to see a box and its neighbours
 # A 200 dpi A4 grey page is ~4 MB decoded: six pages cover the items of a few sheets in a row.
 PAGES_KEPT = 6
 STRIPS_KEPT = 512  # ~20 kB each
+MESSAGE_CHARS_PER_LINE = 80  # DejaVu Sans at 20 px: ~10 px a character, the message picture is 900 px wide
 # BGR
 BOX_COLOURS = {MARKED: (40, 160, 40), CANCELLED: (200, 90, 20), UNCERTAIN: (0, 140, 255), EMPTY: (160, 160, 160)}
 
@@ -53,8 +56,15 @@ def _page_row(conn: sa.Connection, page_id: int):
         .join(source_files, source_files.c.id == pages.c.source_file_id).where(pages.c.id == page_id)).first()
     if row is None:
         return None
-    # Messages name the file as its user named it on upload, not its stored name (omr.web.display).
+    # Messages name the file as its user named it on upload, not its stored name (omr.data.uploads).
     shown = shown_file_name(row.path, uploaded_names(conn, [row.sha256]).get(row.sha256))
+    if not Path(row.path).exists():
+        purged = purged_upload(conn, row.path, row.sha256)
+        if purged is not None:  # deleted on purpose (omr.web.purge): say by whom and when
+            who, when = purged
+            raise ImageMissing(f"Ảnh gốc ({shown}, trang {row.page_index + 1}) đã được {who} xoá khỏi máy chủ "
+                               f"lúc {vn_time(when)} (giờ Việt Nam), khi dọn tệp tải lên cũ; "
+                               "kết quả đọc và ảnh ý kiến viết tay vẫn được giữ.")
     return row, shown
 
 
@@ -102,6 +112,12 @@ def _load_grey(path: str, index: int, _stamp: int | None) -> np.ndarray:
         raise _NotLoaded(opened=True)
     raw.image.setflags(write=False)  # shared by the cache: nobody may draw on it
     return raw.image
+
+
+def forget_pictures() -> None:
+    """Drop the pages and question strips kept in memory (after scan files were purged: omr.web.purge)."""
+    _load_grey.cache_clear()
+    _question_strip.cache_clear()
 
 
 def encode_png(image: np.ndarray) -> bytes:
@@ -182,7 +198,8 @@ def message_png(text: str) -> bytes:
     from PIL import Image, ImageDraw  # lazy: a heavy dependency, loaded only where used
 
 
-    image = Image.new("RGB", (900, 80), (255, 245, 230))
+    lines = textwrap.wrap(text, MESSAGE_CHARS_PER_LINE) or [""]
+    image = Image.new("RGB", (900, 80 + 26 * (len(lines) - 1)), (255, 245, 230))
     draw = ImageDraw.Draw(image)
     try:
         from PIL import ImageFont  # lazy: a heavy dependency, loaded only where used
@@ -190,6 +207,6 @@ def message_png(text: str) -> bytes:
         font = ImageFont.truetype(str(font_path()), 20)
     except Exception:  # no DejaVu: Pillow's own font still shows the message (without diacritics)
         font = None
-    draw.text((16, 28), text, fill=(150, 40, 0), font=font)
+    draw.multiline_text((16, 28), "\n".join(lines), fill=(150, 40, 0), font=font, spacing=6)
     out = np.array(image)[:, :, ::-1]
     return encode_png(out)

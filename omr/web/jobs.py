@@ -38,7 +38,7 @@ from omr.data.schema import pages, source_files, upload_jobs
 from omr.errors import InputFileError, OmrError
 from omr.model import SET_ASIDE_REASONS
 from omr.scan import batch
-from omr.scan.ingest import count_pages, file_sha256, pdf_hint
+from omr.scan.ingest import content_kind, count_pages, file_sha256, pdf_hint
 from omr.text.normalise import nfc
 from omr.web.display import page_detail
 
@@ -110,8 +110,10 @@ def accept_files(uploads: list[tuple[str, Path]], folder: Path) -> tuple[list[di
                 continue
             suffix = scan_suffix(tmp)
             if suffix is None:
-                refused.append(Refused(shown, "không phải bản quét (chỉ nhận PDF, TIFF, PNG, JPEG, HEIC)"
-                                       + pdf_hint(shown)))
+                kind = content_kind(tmp)  # what it is, as the command line says it (omr.scan.ingest)
+                refused.append(Refused(shown, "không phải bản quét ("
+                                       + (f"nội dung là {kind}; " if kind else "")
+                                       + "chỉ nhận PDF, TIFF, PNG, JPEG, HEIC)" + pdf_hint(shown)))
                 continue
             folder.mkdir(parents=True, exist_ok=True)
             stored = folder / f"{len(accepted) + 1:03d}{suffix}"
@@ -367,3 +369,4 @@ def remove_incoming(paths: list[Path]) -> None:
             os.unlink(path)
         except FileNotFoundError:
             pass
+

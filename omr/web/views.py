@@ -34,7 +34,7 @@ from flask_wtf.csrf import CSRFError
 from omr import tuning
 from omr.data import completeness, review, users
 from omr.data.drafting import drafting_progress
-from omr.data.schema import comments, source_files
+from omr.data.schema import comments
 from omr.data.schema import responses as responses_table
 from omr.data.store import StaleWriteError
 from omr.errors import OmrError
@@ -45,7 +45,8 @@ from omr.model import (BLANK, INVALID_MULTIPLE, INVALID_MULTIPLE_TEXT, MULTIPLE,
 from omr.reports.export import export_responses
 from omr.scan.comments import draft_shown
 from omr.text.lexicon import flags_from_json
-from omr.web import display, images, jobs
+from omr.text.numbers import vn_decimal
+from omr.web import display, images, jobs, purge
 from omr.web.ids import db_id
 from omr.web.throttle import LoginThrottled
 
@@ -782,6 +783,21 @@ def register(app: Flask) -> None:
         return render_template("users.html", users=users.list_users(_store()),
                                roles=(users.REVIEWER, users.SCANNER, users.ADMIN)), status
 
+    @app.post("/admin/uploads/purge")
+    @login_required(users.ADMIN)
+    def admin_purge_uploads():
+        text = (request.form.get("days") or "").strip()
+        if not text.isdecimal() or int(text) < 1:
+            flash(f"«{text}» không phải số ngày hợp lệ (số nguyên từ 1 trở lên).", "error")
+            return redirect(url_for("batches_page"), 303)
+        done = purge.purge_uploads(_store(), int(text), g.user.name)
+        images.forget_pictures()  # pictures kept in memory of the files just deleted
+        flash(f"Đã xoá {done.files} tệp của {done.jobs} lần tải lên đã đọc xong quá {int(text)} ngày "
+              f"({vn_decimal(done.freed_bytes / 1e6, 1)} MB); kết quả đọc và ảnh ý kiến viết tay vẫn được giữ.", "ok")
+        for job_id, why in done.kept:
+            flash(f"Giữ lại lần tải lên #{job_id}: {why}.", "info")
+        return redirect(url_for("batches_page"), 303)
+
     @app.get("/admin/units")
     @login_required(users.ADMIN)
     def admin_units():
@@ -824,7 +840,7 @@ def export_zip(store, fmt: str, template_lookup, *, labels: bool = True, work_di
     try:
         with tempfile.TemporaryDirectory(prefix="omr-export-", dir=work_dir) as folder:
             out = Path(folder) / f"omr-export.{fmt}"
-            export_responses(store, fmt, out, template_lookup, labels=labels, file_names=_uploaded_file_names(store))
+            export_responses(store, fmt, out, template_lookup, labels=labels)
             with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
                 for path in sorted(Path(folder).rglob("*")):
                     if path.is_file():
@@ -834,14 +850,6 @@ def export_zip(store, fmt: str, template_lookup, *, labels: bool = True, work_di
         raise
     archive.seek(0)
     return archive
-
-
-def _uploaded_file_names(store) -> dict[str, str]:
-    """Stored path -> the name its user gave, for every scan file uploaded in the web app (omr.web.display)."""
-    with store.reading() as conn:
-        rows = conn.execute(sa.select(source_files.c.path, source_files.c.sha256)).all()
-        names = display.uploaded_names(conn, [r.sha256 for r in rows])
-    return {r.path: names[r.sha256] for r in rows if r.sha256 in names}
 
 
 COMMENT_STATUS_LABELS = {"pending": "chờ duyệt", "reviewed": "đã duyệt"}
