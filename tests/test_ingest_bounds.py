@@ -221,8 +221,8 @@ def test_a_text_file_named_pdf_is_named_and_the_batch_goes_on(tmp_path, store):
     report = run_scan([str(notes), str(blank)], store, "b", template_dir=TEMPLATES)
     assert report.pages_seen == 1 and report.set_aside[0][2] == "blank", "the next file was read"
     text = format_report(report, store.summary())
-    assert (f"Tệp không đọc được: {notes}: không phải tệp PDF dù tên có đuôi .pdf "
-            "(nội dung là văn bản thuần (text))") in text, text
+    assert (f"Tệp không đọc được: {notes}: không phải tệp PDF dù tên có đuôi .pdf: "
+            "nội dung là văn bản thuần (text); tệp này không có trang phiếu quét nào để đọc") in text, text
 
 
 # --- seconds and crashes: watched workers ----------------------------------------------------

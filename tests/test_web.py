@@ -201,7 +201,7 @@ def test_an_upload_that_is_not_a_scan_is_refused_cleanly(app, tmp_path):
             "files": [(a, "bao-cao.pdf"), (b, "hỏng.pdf")]}, content_type="multipart/form-data")
     html = _text(response)
     assert response.status_code == 400
-    assert "Tệp «bao-cao.pdf» bị từ chối: không phải bản quét (nội dung là văn bản thuần (text);" in html
+    assert "Tệp «bao-cao.pdf» bị từ chối: không phải bản quét: nội dung là văn bản thuần (text); chỉ nhận PDF" in html
     assert "Tệp «hỏng.pdf» bị từ chối" in html and "hỏng" in html and "Traceback" not in html
     with _store(app).reading() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(upload_jobs)).scalar() == 0

@@ -247,7 +247,7 @@ def not_a_pdf_message(path: Path | str, kind: str | None) -> str:
     Names the file, says what it seems to be and what to do: an image is read under its own suffix,
     an office document is saved as PDF first, anything else holds no scanned page.
     """
-    what = f"nội dung là {kind}" if kind else "không nhận ra nội dung"
+    what = f"nội dung là {kind}" if kind else "không nhận ra nội dung của tệp"
     if kind in _IMAGE_SUFFIXES:
         advice = f"hãy đổi đuôi tên tệp thành {_IMAGE_SUFFIXES[kind]} rồi đọc lại"
     elif kind and kind.startswith("ảnh "):  # GIF, WebP: formats omr does not read
@@ -256,7 +256,7 @@ def not_a_pdf_message(path: Path | str, kind: str | None) -> str:
         advice = "hãy mở bằng Word hoặc LibreOffice và «Lưu thành PDF» (Save as PDF), rồi dùng tệp PDF đó"
     else:
         advice = "tệp này không có trang phiếu quét nào để đọc; hãy kiểm tra đã chọn đúng tệp chưa"
-    return f"{path}: không phải tệp PDF dù tên có đuôi .pdf ({what}); {advice}"
+    return f"{path}: không phải tệp PDF dù tên có đuôi .pdf: {what}; {advice}"
 
 
 def _looks_truncated(path: Path) -> bool:

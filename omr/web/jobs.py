@@ -111,9 +111,10 @@ def accept_files(uploads: list[tuple[str, Path]], folder: Path) -> tuple[list[di
             suffix = scan_suffix(tmp)
             if suffix is None:
                 kind = content_kind(tmp)  # what it is, as the command line says it (omr.scan.ingest)
-                refused.append(Refused(shown, "không phải bản quét ("
-                                       + (f"nội dung là {kind}; " if kind else "")
-                                       + "chỉ nhận PDF, TIFF, PNG, JPEG, HEIC)" + pdf_hint(shown)))
+                refused.append(Refused(shown, (f"không phải bản quét: nội dung là {kind}; chỉ nhận PDF, TIFF, PNG, "
+                                               "JPEG, HEIC" if kind else
+                                               "không phải bản quét (chỉ nhận PDF, TIFF, PNG, JPEG, HEIC)")
+                                       + pdf_hint(shown)))
                 continue
             folder.mkdir(parents=True, exist_ok=True)
             stored = folder / f"{len(accepted) + 1:03d}{suffix}"
