@@ -17,6 +17,7 @@ from omr import tuning as T
 from omr.data import review, users
 from omr.data.schema import answers, claims, comments, pages, source_files, upload_jobs
 from omr.data.store import open_store
+from omr.errors import OmrError
 from omr.model import AMBIGUOUS
 from omr.scan.batch import run_scan
 from omr.web import create_app
@@ -790,7 +791,8 @@ def test_the_web_export_names_uploaded_files_as_their_user_named_them(app, offic
 # --- purging old uploads (admin only, audited) -------------------------------------------------
 
 def _old_upload(app, tmp_path, batch_name: str, *, days_ago: float, statuses=None, pages_stored: int = 2,
-                serial: int = 50) -> tuple[int, Path, list[int]]:
+                serial: int = 50, status: str = "done", file_state: str = "done",
+                extra_entries: tuple = ()) -> tuple[int, Path, list[int]]:
     """An upload job finished ``days_ago`` days ago: its file on disk and ``pages_stored`` of its two pages
     stored in ``batch_name`` (answers with ``statuses``); (job id, the stored file, the page ids)."""
     from db_fixtures import file_sha
@@ -806,10 +808,11 @@ def _old_upload(app, tmp_path, batch_name: str, *, days_ago: float, statuses=Non
                                          statuses=statuses if number == 1 else None))
     finished = datetime.now(timezone.utc) - timedelta(days=days_ago)
     files = [{"name": f"quét {batch_name}.pdf", "stored": "001.pdf", "sha256": file_sha(str(stored)),
-              "size": stored.stat().st_size, "pages": 2, "state": "done"}]
+              "size": stored.stat().st_size, "pages": 2, "state": file_state}]
+    files += [dict(files[0], **entry) for entry in extra_entries]
     job_id = store.writing(lambda conn: conn.execute(upload_jobs.insert().values(
         batch_name=batch_name, folder=str(folder), files=json.dumps(files, ensure_ascii=False), pages_total=2,
-        status="done", error="", created_by="thu", created_at=finished, started_at=finished,
+        status=status, error="", created_by="thu", created_at=finished, started_at=finished,
         finished_at=finished, pages_at_start=0)).inserted_primary_key[0])
     with store.reading() as conn:
         page_ids = conn.execute(sa.select(pages.c.id).join(source_files, source_files.c.id == pages.c.source_file_id)
@@ -869,3 +872,23 @@ def test_only_an_admin_purges_old_uploads_and_each_purge_is_recorded(app, tmp_pa
     with _store(app).reading() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(changes)
                             .where(changes.c.entity == "upload")).scalar() == 1
+
+
+def test_a_purge_keeps_unfinished_uploads_and_never_deletes_outside_the_job_folder(app, tmp_path):
+    from omr.web.purge import purge_uploads
+
+    failed_id, failed_file, _ = _old_upload(app, tmp_path, "loi", days_ago=100, serial=60, status="failed")
+    aside_id, aside_file, _ = _old_upload(app, tmp_path, "treo", days_ago=100, serial=61, file_state="set_aside")
+    victim = tmp_path / "uploads" / "khac.pdf"  # a file of someone else, beside the job folders
+    victim.write_bytes(b"%PDF-1.4 not ours")
+    odd_id, odd_file, _ = _old_upload(app, tmp_path, "la", days_ago=100, serial=62,
+                                      extra_entries=({"name": "lạ.pdf", "stored": "../khac.pdf"},))
+    with pytest.raises(OmrError, match="Số ngày"):
+        purge_uploads(_store(app), 0, "quan")
+    done = purge_uploads(_store(app), 30, "quan")
+    kept = dict(done.kept)
+    assert kept[failed_id] == "lần tải lên bị lỗi, chưa đọc xong"
+    assert kept[aside_id] == "có tệp chưa đọc xong: quét treo.pdf"
+    assert failed_file.exists() and aside_file.exists()
+    assert (done.jobs, done.files) == (1, 1) and odd_id not in kept and not odd_file.exists()
+    assert victim.exists(), "a stored name never leads out of the job's own folder"

@@ -97,7 +97,7 @@ def _why_kept(store, status: str, files: list[dict]) -> str | None:
 def _purge_job(store, job_id: int, folder: Path, files: list[dict], who: str, now: datetime,
                days: int) -> tuple[int, int]:
     """Record the purge of a job's files (audit row and entries, one transaction), then delete them;
-    (files purged, bytes freed)."""
+    (files deleted or already gone, bytes freed)."""
     stamp = now.isoformat()
     going = [entry for entry in files if not entry.get("purged_at")]
 
@@ -114,12 +114,13 @@ def _purge_job(store, job_id: int, folder: Path, files: list[dict], who: str, no
                              None, reason=f"xoá tệp tải lên đã đọc xong quá {days} ngày", at=now)
 
     store.writing(record)
-    freed = 0
+    freed = removed = 0
     root = folder.resolve()
     for entry in going:
         path = (folder / entry["stored"]).resolve()
         if path.parent != root:  # a name the server never chose: never follow it out of the folder
             continue
+        removed += 1
         try:
             freed += path.stat().st_size
             path.unlink()
@@ -129,4 +130,4 @@ def _purge_job(store, job_id: int, folder: Path, files: list[dict], who: str, no
         folder.rmdir()  # empty now: nothing else was ever kept there
     except OSError:
         pass
-    return len(going), freed
+    return removed, freed
