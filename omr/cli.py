@@ -725,7 +725,7 @@ def cmd_users_add(args) -> int:
 def cmd_report(args) -> int:
     from omr.data.store import open_store
     from omr.online.units import stored_units
-    from omr.reports.figures import build, output_format, write_report
+    from omr.reports.figures import build, open_items_line, output_format, write_report
     from omr.reports.heading import heading_for
     from omr.reports.render import pct
 
@@ -740,19 +740,18 @@ def cmd_report(args) -> int:
     print(f"Báo cáo {report.period.title} ({report.period.span}), {report.scope}: {report.n_responses} phiếu, "
           f"chỉ số hài lòng chung {pct(report.overall)}: {out}")
     if report.awaiting_review:
-        print(f"Lưu ý: còn {report.awaiting_review} mục chưa kiểm tra ({report.review['answers']} câu trả lời, "
-              f"{report.review['comments']} ý kiến); chúng không được tính vào chỉ số.")
+        print(f"Lưu ý: còn {open_items_line(report.review['open'])}; chúng không được tính vào chỉ số.")
     return 0
 
 
 def cmd_period_close(args) -> int:
     from omr.data.store import open_store
-    from omr.reports.figures import UnreviewedItemsError, close_period, pending_review
+    from omr.reports.figures import UnreviewedItemsError, close_period, open_items_line
 
     with open_store(_existing_database(args.db)) as store:
         try:
-            period, figures = close_period(store, args.period, args.templates, calendar=args.calendar, who=args.by,
-                                           unreviewed_ok=args.force)
+            period, figures, waiting = close_period(store, args.period, args.templates, calendar=args.calendar,
+                                                    who=args.by, unreviewed_ok=args.force)
         except UnreviewedItemsError as exc:
             # At a terminal the person closing decides; a script must say --force.
             if not _confirm(exc.message, "Vẫn chốt số liệu bây giờ?"):
@@ -760,15 +759,13 @@ def cmd_period_close(args) -> int:
                     print("Chưa chốt số liệu.")
                     return 0
                 raise
-            period, figures = close_period(store, args.period, args.templates, calendar=args.calendar, who=args.by,
-                                           unreviewed_ok=True)
+            period, figures, waiting = close_period(store, args.period, args.templates, calendar=args.calendar,
+                                                    who=args.by, unreviewed_ok=True)
     n = int(figures.responses["n"].sum()) if len(figures.responses) else 0
     print(f"Đã chốt số liệu {period.title} ({period.span}): {n} phiếu. Thay đổi sau thời điểm này sẽ được "
           "ghi thành số liệu điều chỉnh trong báo cáo sau.")
-    answers, comments = pending_review(figures)
-    if answers or comments:
-        print(f"Lưu ý: đã chốt khi còn {answers + comments} mục chưa kiểm tra ({answers} câu trả lời, "
-              f"{comments} ý kiến viết tay).")
+    if waiting:
+        print(f"Lưu ý: đã chốt khi còn {open_items_line(waiting)}.")
     return 0
 
 

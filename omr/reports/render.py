@@ -76,16 +76,22 @@ def title_lines(report) -> list[str]:
 
 
 def review_line(report) -> str:
+    """What the period still has open in the review queue, by kind (omr.data.review.open_items), and for a
+    closed period what was unreviewed in the frozen figures."""
     r = report.review
-    if not report.awaiting_review:
-        text = "Tất cả câu trả lời và ý kiến trong kỳ đã được kiểm tra."
+    open_now = r["open"]
+    if report.closed:
+        frozen = r["answers"] + r["comments"]
+        text = ("Lúc chốt số liệu, mọi câu trả lời và ý kiến trong kỳ đã được kiểm tra." if not frozen else
+                f"Lúc chốt số liệu còn {count(r['answers'])} câu trả lời và {count(r['comments'])} ý kiến viết "
+                "tay chưa kiểm tra: chúng không được tính vào số liệu đã chốt.")
+        text += (f" Hiện còn {count(open_now.total)} mục chưa kiểm tra: {open_now.text()}; kết quả kiểm tra "
+                 "được ghi thành số liệu điều chỉnh." if open_now else " Hiện không còn mục nào chưa kiểm tra.")
+    elif not open_now:
+        text = "Tất cả mục của kỳ trong hàng đợi kiểm tra đã được xử lý."
     else:
-        text = (f"CÒN {count(report.awaiting_review)} MỤC CHƯA KIỂM TRA: {count(r['answers'])} câu trả lời "
-                f"và {count(r['comments'])} ý kiến viết tay đang chờ người kiểm tra. Câu chưa kiểm tra không "
+        text = (f"CÒN {count(open_now.total)} MỤC CHƯA KIỂM TRA: {open_now.text()}. Mục chưa kiểm tra không "
                 "được tính vào chỉ số; số liệu có thể thay đổi sau khi kiểm tra xong.")
-    if "answers_now" in r:
-        text += (f" (Lúc chốt; hiện còn {count(r['answers_now'])} câu trả lời và "
-                 f"{count(r['comments_now'])} ý kiến chưa kiểm tra.)")
     text += " " + incomplete_line(r.get("incomplete", 0))
     if r.get("possible_duplicates"):
         text += " " + duplicate_line(r["possible_duplicates"])
@@ -422,7 +428,7 @@ def write_html(report, path: Path) -> None:
              f"<title>Báo cáo mức độ hài lòng – {esc(report.period.title)}</title><style>{CSS}</style></head><body>",
              "<h1>BÁO CÁO KẾT QUẢ KHẢO SÁT MỨC ĐỘ HÀI LÒNG ĐỐI VỚI SỰ PHỤC VỤ CỦA BỘ PHẬN MỘT CỬA</h1>"]
     parts += [f"<p class='meta'>{esc(line)}</p>" for line in title_lines(report)]
-    parts.append(f"<div class='{'alert' if report.awaiting_review else 'ok'}'>{esc(review_line(report))}</div>")
+    parts.append(f"<div class='{'alert' if report.needs_attention else 'ok'}'>{esc(review_line(report))}</div>")
     if report.closed:
         parts.append(f"<div class='closed'>Số liệu kỳ này đã chốt lúc {esc(local(report.closed['closed_at']))}. "
                      "Các thay đổi phát hiện sau khi chốt không làm thay đổi số liệu đã chốt; xem mục Điều chỉnh.</div>")
@@ -553,8 +559,8 @@ def write_xlsx(report, path: Path) -> None:
         sheet.cell(i, 1, line)
     alert_row = len(lines) + 3
     alert = sheet.cell(alert_row, 1, review_line(report))
-    alert.font = Font(bold=True, size=13, color="FFFFFF" if report.awaiting_review else "1B5E20")
-    alert.fill = PatternFill("solid", fgColor="B00020" if report.awaiting_review else "E6F4EA")
+    alert.font = Font(bold=True, size=13, color="FFFFFF" if report.needs_attention else "1B5E20")
+    alert.fill = PatternFill("solid", fgColor="B00020" if report.needs_attention else "E6F4EA")
     sheet.merge_cells(start_row=alert_row, start_column=1, end_row=alert_row, end_column=8)
     sheet.row_dimensions[alert_row].height = 48
     alert.alignment = Alignment(wrap_text=True, vertical="center")
@@ -862,7 +868,7 @@ def write_docx(report, path: Path) -> None:
     for line in title_lines(report):
         para(document, line, align=justify, indent=True, space_after=3)
     para(document, review_line(report), bold=True, align=justify, indent=True, space_after=3,
-         color=RGBColor(0xB0, 0x00, 0x20) if report.awaiting_review else RGBColor(0x1B, 0x5E, 0x20))
+         color=RGBColor(0xB0, 0x00, 0x20) if report.needs_attention else RGBColor(0x1B, 0x5E, 0x20))
     oq = report.overall_question
     averaged, _ = overall_averaged(report)
     para(document, f"Tổng số phiếu khảo sát hợp lệ trong kỳ: {count(report.n_responses)} phiếu. Chỉ số hài lòng "
