@@ -700,6 +700,12 @@ def batch_progress(store) -> list[dict]:
     return list(result.values())
 
 
+def batch_named(store, name: str) -> int | None:
+    """The id of the batch called ``name`` (None: no such batch)."""
+    with store.reading() as conn:
+        return conn.execute(sa.select(batches.c.id).where(batches.c.name == name)).scalar()
+
+
 def items_per_hour(times: list[datetime]) -> tuple[float, float | None]:
     """(working hours, items per hour or None) from the times of one person's changes.
 
