@@ -66,6 +66,14 @@ def _response_id(app, serial=1) -> int:
     return next(r["id"] for r in _store(app).responses() if r["serial"] == serial)
 
 
+def test_the_queue_page_lists_every_key_the_item_page_uses(app):
+    queue = _text(login(app, "lan").get("/queue"))
+    keys = queue[queue.index("Phím tắt"):]
+    assert re.search(r'<li id="key-invalid"><kbd>Insert</kbd>: không hợp lệ', keys)
+    for key in ("Enter", "Delete", "Backspace", "→", "←"):
+        assert f"<kbd>{key}</kbd>" in keys
+
+
 def test_the_sheet_history_shows_the_handwritten_comments(app):
     store = _store(app)
     response_id = _response_id(app)

@@ -12,6 +12,7 @@ import base64
 import html
 import io
 import math
+import re
 import textwrap
 from dataclasses import replace
 from pathlib import Path
@@ -51,11 +52,17 @@ def pct(value) -> str:
     return "–" if _missing(value) else number(value) + "%"
 
 
-def delta(value) -> str:
+def delta(value, unit: bool = True) -> str:
+    """A change of a percentage, signed: "+6,74 điểm phần trăm" (``unit`` False: "+6,74", for a table
+    column whose header names the unit, DELTA_HEADER)."""
     if _missing(value):
         return "–"
     sign = "+" if value > 0 else ("−" if value < 0 else "±")
-    return f"{sign}{number(abs(value))} điểm %"
+    return f"{sign}{number(abs(value))}" + (" điểm phần trăm" if unit else "")
+
+
+# The header of a table column of changes (cells written by delta(value, unit=False)).
+DELTA_HEADER = "Thay đổi (điểm phần trăm)"
 
 
 def local(moment) -> str:
@@ -112,9 +119,22 @@ def incomplete_line(n: int) -> str:
             "trang thiếu không được tính là bỏ trống và không được tính vào chỉ số.")
 
 
+INVALID_HEADER = "Không hợp lệ (nhiều ô)"
+# Phrases a DOCX table header keeps on one line (a non-breaking space): a narrow column must not wrap
+# "(nhiều / ô)". Only the DOCX: XLSX and HTML headers keep plain spaces, so a search for them finds them.
+UNBROKEN = ("(nhiều ô)", "phần trăm")
+
+
+def unbroken(text: str) -> str:
+    """``text`` with the spaces inside UNBROKEN phrases made non-breaking."""
+    for phrase in UNBROKEN:
+        text = text.replace(phrase, phrase.replace(" ", "\u00a0"))
+    return text
+
+
 def question_rows(report) -> tuple[list[str], list[list]]:
     header = ["Nhóm", "Câu", "Nội dung", "1", "2", "3", "4", "5", "Không ý kiến", "Bỏ trống",
-              "Không hợp lệ (nhiều ô)", "Chưa kiểm tra", "n hợp lệ", "% hài lòng", "Điểm TB", "Kỳ trước", "Thay đổi"]
+              INVALID_HEADER, "Chưa kiểm tra", "n hợp lệ", "% hài lòng", "Điểm TB", "Kỳ trước", DELTA_HEADER]
     rows = [[r.group, r.question, r.text, r.n1, r.n2, r.n3, r.n4, r.n5, r.kyk, r.blank, r.invalid, r.pending,
              r.n_valid, r.pct, r.mean, r.prev_pct, r.delta] for r in report.questions.itertuples()]
     return header, rows
@@ -167,7 +187,7 @@ def overall_note(report) -> str:
 def group_rows(report) -> tuple[list[str], list[list]]:
     """The factor groups, then the overall index (naming the groups it averages), then the
     overall-satisfaction question beside it: the first len(factor_groups(report)) rows are the averaged ones."""
-    header = ["Nhóm", "Nội dung", "Chỉ số (%)", "Kỳ trước (%)", "Thay đổi"]
+    header = ["Nhóm", "Nội dung", "Chỉ số (%)", "Kỳ trước (%)", DELTA_HEADER]
     rows = [[g.group, g.title, g.index, g.prev_index, g.delta] for g in factor_groups(report).itertuples()]
     oq = report.overall_question
     rows.append(["", overall_label(report), report.overall, report.overall_prev,
@@ -277,7 +297,7 @@ def cell_text(value, kind: str = "") -> str:
     if kind == "pct":
         return pct(value)
     if kind == "delta":
-        return delta(value)
+        return delta(value, unit=False)
     if kind == "mean":
         return number(value)
     if isinstance(value, float):
@@ -737,7 +757,7 @@ def column_widths(header: list[str], texts: list[list[str]], usable_cm: float, w
     ``wide`` (text) columns share what is left.
     """
     def longest(cells, whole: bool, bold: bool) -> float:
-        parts = [c if whole else w for c in cells for w in (c.split() or [""])] if not whole else cells
+        parts = [c if whole else w for c in cells for w in (_words(c) or [""])] if not whole else cells
         return max((text_width_cm(p, size_pt, bold) for p in parts), default=0.0) + CELL_PADDING_CM
 
     n = len(header)
@@ -750,6 +770,11 @@ def column_widths(header: list[str], texts: list[list[str]], usable_cm: float, w
     spare = usable_cm - sum(widths)
     targets = [i for i in range(n) if i in wide] or list(range(n))
     return [w + (spare / len(targets) if i in targets else 0.0) for i, w in enumerate(widths)]
+
+
+def _words(text: str) -> list[str]:
+    """The words a printed cell may break between: at spaces, never at a non-breaking space."""
+    return [w for w in re.split(r"[^\S\u00a0]+", text) if w]
 
 
 def _numeric(value, kind: str) -> bool:
@@ -920,6 +945,7 @@ def write_docx(report, path: Path) -> None:
 
     def table(header: list[str], rows: list[list], kinds: list[str] | None = None, wide: set[int] | None = None):
         kinds = kinds or [""] * len(header)
+        header = [unbroken(h) for h in header]
         wide = wide if wide is not None else set()
         texts = [[cell_text(value, kind) for value, kind in zip(row, kinds)] for row in rows]
         size = TABLE_PT
