@@ -150,3 +150,21 @@ def test_batch_progress_counts_what_the_batch_has_in_the_queue(open_store_url):
         batch = next(b for b in review.batch_progress(store) if b["name"] == "dot-q3")
         assert batch["pending"] == 8 == review.open_items(store, review.QueueFilter(batch_id=batch["id"])).total
         assert batch["open"].counts[review.CONFLICT] == 1
+
+
+def test_a_serial_conflict_counts_in_the_batch_of_each_of_its_sheets(store_url, repo_root, monkeypatch):
+    """A new upload whose sheet carries a serial stored before: its job page must count the conflict."""
+    monkeypatch.chdir(repo_root)
+    with open_store(store_url) as store:
+        first, upload = store.ensure_batch("dot-truoc"), store.ensure_batch("dot-tai-len")
+        _sheet(store, first, 7)
+        assert record(store, upload, page_result(7, 1, {**PAGE1, "A1": "2025-08-01", "B1": "1"}, path="u7.pdf")) \
+            == "conflict"
+        record(store, upload, page_result(7, 2, {**PAGE2, "H1": "2"}, path="u7.pdf", index=1))
+        for batch in (first, upload):
+            assert review.open_items(store, review.QueueFilter(batch_id=batch)).counts[review.CONFLICT] == 1
+            assert review.claim_next(store, "lan", review.QueueFilter(batch_id=batch, kind=review.CONFLICT))
+            review.release(store, review.claim_next(store, "lan", review.QueueFilter(batch_id=batch)), "lan")
+        progress = {b["name"]: b["open"].counts[review.CONFLICT] for b in review.batch_progress(store)}
+        assert progress == {"dot-truoc": 1, "dot-tai-len": 1}
+        assert review.open_items(store).counts[review.CONFLICT] == 1  # one item, not one per batch

@@ -270,19 +270,31 @@ def _page_query(flt: QueueFilter, period: Period | None = None):
     return query.order_by(pages.c.id)
 
 
-def _response_query(flt: QueueFilter, condition, period: Period | None = None):
+def _sheets_on(page_condition, group: bool):
+    """SQL condition on ``responses``: a page of the sheet meets ``page_condition``; with ``group`` (a serial
+    conflict, shown by its lowest response id), a page of any sheet of its group does, so the conflict
+    counts in the batch of the new sheet as well as in the batch of the one stored before."""
+    on_pages = (sa.select(response_pages.c.response_id).join(pages, pages.c.id == response_pages.c.page_id)
+                .where(page_condition))
+    if not group:
+        return responses.c.id.in_(on_pages)
+    member = responses.alias("member")
+    groups = sa.select(member.c.form_id, member.c.version, member.c.serial).where(
+        member.c.id.in_(on_pages), member.c.flags.contains(SERIAL_CONFLICT, autoescape=True),
+        sa.not_(member.c.flags.contains(completeness.REJECTED, autoescape=True)))
+    return sa.tuple_(responses.c.form_id, responses.c.version, responses.c.serial).in_(groups)
+
+
+def _response_query(flt: QueueFilter, condition, period: Period | None = None, *, group: bool = False):
     query = sa.select(responses.c.id, responses.c.serial, responses.c.unit).where(condition)
     if flt.batch_id is not None:
-        in_batch = (sa.select(response_pages.c.response_id).join(pages, pages.c.id == response_pages.c.page_id)
-                    .where(pages.c.batch_id == flt.batch_id))
-        query = query.where(responses.c.id.in_(in_batch))
+        query = query.where(_sheets_on(pages.c.batch_id == flt.batch_id, group))
     if flt.unit:
         query = query.where(responses.c.unit == flt.unit)
     if period is not None:
         # A whole sheet is in the period when any of its pages' batches is (or the report dates it there).
-        batch_ids = (sa.select(response_pages.c.response_id).join(pages, pages.c.id == response_pages.c.page_id)
-                     .where(_in_period(pages.c.batch_id, period)))
-        query = _scoped(query, period, responses.c.unit, responses.c.id.in_(batch_ids), responses.c.id)
+        query = _scoped(query, period, responses.c.unit, _sheets_on(_in_period(pages.c.batch_id, period), group),
+                        responses.c.id)
     return query.order_by(responses.c.serial, responses.c.id)
 
 
@@ -295,7 +307,8 @@ def _sources(flt: QueueFilter, period: Period | None = None):
     if flt.kind in (None, "", COMMENT):
         yield COMMENT, "comment", _comment_query(flt, period)
     if flt.kind in (None, "", CONFLICT):
-        yield CONFLICT, "response", _response_query(flt, responses.c.id.in_(completeness.conflict_heads()), period)
+        yield CONFLICT, "response", _response_query(flt, responses.c.id.in_(completeness.conflict_heads()), period,
+                                                    group=True)
     if flt.kind in (None, "", DUPLICATE):
         yield DUPLICATE, "response", _response_query(flt, completeness.awaiting_duplicate(), period)
     if flt.kind in (None, "", INCOMPLETE):
