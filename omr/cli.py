@@ -196,8 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "thói quen đánh dấu thật (nét mờ, gạch xoá, tẩy, khoanh tròn)")
     p.add_argument("--unit", type=_unit_code, help="mã đơn vị ghi vào mã QR")
     p.add_argument("--first-serial", type=_positive_int, default=1, help="số phiếu đầu tiên (mặc định 1)")
-    p.add_argument("--survey-from", type=_iso_date, help="ngày khảo sát sớm nhất ghi trên phiếu (YYYY-MM-DD)")
-    p.add_argument("--survey-to", type=_iso_date, help="ngày khảo sát muộn nhất ghi trên phiếu (YYYY-MM-DD)")
+    p.add_argument("--survey-from", type=_day,
+                   help="ngày khảo sát sớm nhất ghi trên phiếu (ngày/tháng/năm hoặc năm-tháng-ngày)")
+    p.add_argument("--survey-to", type=_day,
+                   help="ngày khảo sát muộn nhất ghi trên phiếu (ngày/tháng/năm hoặc năm-tháng-ngày)")
     p.add_argument("--units", dest="units_file",
                    help="danh mục đơn vị CSV/XLSX: vẽ cơ quan ban hành và tên đơn vị của --unit ở đầu phiếu, "
                         "như «omr forms print --units»")
@@ -220,8 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", help="tệp quét (PDF, TIFF, PNG, JPEG) hoặc thư mục")
     p.add_argument("--db", help="cơ sở dữ liệu (mặc định outputs/omr.sqlite; PostgreSQL: postgresql://…)")
     p.add_argument("--batch", help="tên đợt quét (mặc định: ngày giờ hiện tại)")
-    p.add_argument("--collected-from", type=_iso_date, help="ngày bắt đầu thu phiếu (YYYY-MM-DD)")
-    p.add_argument("--collected-to", type=_iso_date, help="ngày kết thúc thu phiếu (YYYY-MM-DD)")
+    p.add_argument("--collected-from", type=_day,
+                   help="ngày bắt đầu thu phiếu (ngày/tháng/năm, ví dụ 15/09/2025, hoặc năm-tháng-ngày 2025-09-15)")
+    p.add_argument("--collected-to", type=_day,
+                   help="ngày kết thúc thu phiếu (ngày/tháng/năm, ví dụ 14/12/2025, hoặc năm-tháng-ngày 2025-12-14)")
     p.add_argument("--workers", type=_positive_int, default=min(2, os.cpu_count() or 1),
                    help="số tiến trình đọc trang song song (mặc định: tối đa 2)")
     p.add_argument("--templates", default="form_templates", help="thư mục mẫu phiếu (mặc định form_templates)")
@@ -343,13 +347,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _iso_date(text: str):
-    import datetime as dt
+def _day(text: str):
+    """A day typed dd/mm/yyyy as the web app and the guide write it, or ISO yyyy-mm-dd (omr.text.dates)."""
+    from omr.text.dates import ACCEPTED, parse_day
 
     try:
-        return dt.date.fromisoformat(text)
+        day = parse_day(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"«{text}» không phải ngày dạng YYYY-MM-DD") from None
+        day = None
+    if day is None:
+        raise argparse.ArgumentTypeError(f"«{text}» không phải một ngày: hãy viết {ACCEPTED}")
+    return day
 
 
 def _load(template_path: str):
@@ -497,6 +505,7 @@ def cmd_scan(args) -> int:
     # (The name of omr.scan.batch.WORKER_PRELOAD's module, so that it starts before anything else loads.)
     start_fork_server(["omr.scan.batch_worker"])
     from omr import tuning as T
+    from omr.data import review
     from omr.data.store import open_store
     from omr.scan.batch import format_report, run_scan
     from omr.scan.ingest import expand_paths
@@ -520,6 +529,12 @@ def cmd_scan(args) -> int:
         done = sum(report.outcomes.values())
         print(f"Đợt quét «{batch}» — cơ sở dữ liệu {store.url}")
         print(format_report(report, store.summary(), store.incomplete_sheets(T.SUMMARY_SHEETS_LISTED)))
+        batch_id = review.batch_named(store, batch)
+        waiting = review.open_items(store, review.QueueFilter(batch_id=batch_id)) if batch_id else None
+        if waiting:  # what the review queue holds for this batch (every run of it), as the web app counts it
+            print(f"Hàng đợi kiểm tra của đợt: {waiting.total} mục ({waiting.text()})")
+        else:
+            print("Hàng đợi kiểm tra của đợt: không còn mục nào")
         if done:
             from omr.text.numbers import vn_decimal
 
@@ -726,7 +741,7 @@ def cmd_users_add(args) -> int:
 def cmd_report(args) -> int:
     from omr.data.store import open_store
     from omr.online.units import stored_units
-    from omr.reports.figures import build, output_format, write_report
+    from omr.reports.figures import build, open_items_line, output_format, write_report
     from omr.reports.heading import heading_for
     from omr.reports.render import pct
 
@@ -741,19 +756,18 @@ def cmd_report(args) -> int:
     print(f"Báo cáo {report.period.title} ({report.period.span}), {report.scope}: {report.n_responses} phiếu, "
           f"chỉ số hài lòng chung {pct(report.overall)}: {out}")
     if report.awaiting_review:
-        print(f"Lưu ý: còn {report.awaiting_review} mục chưa kiểm tra ({report.review['answers']} câu trả lời, "
-              f"{report.review['comments']} ý kiến); chúng không được tính vào chỉ số.")
+        print(f"Lưu ý: còn {open_items_line(report.review['open'])}; chúng không được tính vào chỉ số.")
     return 0
 
 
 def cmd_period_close(args) -> int:
     from omr.data.store import open_store
-    from omr.reports.figures import UnreviewedItemsError, close_period, pending_review
+    from omr.reports.figures import UnreviewedItemsError, close_period, open_items_line
 
     with open_store(_existing_database(args.db)) as store:
         try:
-            period, figures = close_period(store, args.period, args.templates, calendar=args.calendar, who=args.by,
-                                           unreviewed_ok=args.force)
+            period, figures, waiting = close_period(store, args.period, args.templates, calendar=args.calendar,
+                                                    who=args.by, unreviewed_ok=args.force)
         except UnreviewedItemsError as exc:
             # At a terminal the person closing decides; a script must say --force.
             if not _confirm(exc.message, "Vẫn chốt số liệu bây giờ?"):
@@ -761,15 +775,13 @@ def cmd_period_close(args) -> int:
                     print("Chưa chốt số liệu.")
                     return 0
                 raise
-            period, figures = close_period(store, args.period, args.templates, calendar=args.calendar, who=args.by,
-                                           unreviewed_ok=True)
+            period, figures, waiting = close_period(store, args.period, args.templates, calendar=args.calendar,
+                                                    who=args.by, unreviewed_ok=True)
     n = int(figures.responses["n"].sum()) if len(figures.responses) else 0
     print(f"Đã chốt số liệu {period.title} ({period.span}): {n} phiếu. Thay đổi sau thời điểm này sẽ được "
           "ghi thành số liệu điều chỉnh trong báo cáo sau.")
-    answers, comments = pending_review(figures)
-    if answers or comments:
-        print(f"Lưu ý: đã chốt khi còn {answers + comments} mục chưa kiểm tra ({answers} câu trả lời, "
-              f"{comments} ý kiến viết tay).")
+    if waiting:
+        print(f"Lưu ý: đã chốt khi còn {open_items_line(waiting)}.")
     return 0
 
 

@@ -11,6 +11,7 @@ outputs/test-screenshots/template-editor-*.png.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -140,6 +141,8 @@ def test_an_admin_makes_a_template_from_an_office_blank_and_tries_it(server, bla
             page.click("#upload-blank button[type=submit]")
         page.wait_for_selector("svg rect.box")
         assert page.input_value("#form-id") == "phieu-khao-sat-xa-dong-hoa"
+        # The page size as Vietnamese writes numbers: to 0.1 mm, decimal comma, never "210.01".
+        assert re.fullmatch(r"Trang 1 \(\d+(,\d)? × \d+(,\d)? mm\)", page.inner_text(".editor-page h2"))
         assert "ĐÔNG HÒA" in page.input_value("#form-title")
         # Every found box over the page, grouped by question as printed (truth: 2, 4, 3, 3, 3).
         assert [len(_options(page, q)) for q in ("Q1", "Q2", "Q3", "Q4", "Q5")] == [2, 4, 3, 3, 3]

@@ -141,7 +141,9 @@ def test_figures_match_the_hand_calculation(dataset):
     h2 = report.yesno.set_index("question").loc["H2"]
     assert (h2.yes, h2.no, h2.pct_yes) == (1, 1, 50.0)
     assert report.date_sources == {"form": 3, "batch": 1, "online": 1}
-    assert report.review == {"answers": 1, "comments": 1, "incomplete": 0, "possible_duplicates": 0}
+    assert {k: v for k, v in report.review.items() if k != "open"} == {
+        "answers": 1, "comments": 1, "incomplete": 0, "possible_duplicates": 0}
+    assert report.review["open"].by_kind() == [("mark", 1), ("comment", 1)]
     assert report.awaiting_review == 2
     # Flagged: the online text and the pending paper draft; "Không có tiêu cực" is praise.
     flags = {f["field"]: f for f in report.flags}
@@ -183,7 +185,7 @@ def test_closing_with_items_to_review_warns_and_needs_consent(dataset, monkeypat
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     assert main(["period", "close", "2025-Q3", "--db", dataset]) == 2
     err = capsys.readouterr().err
-    assert "còn 2 mục chưa kiểm tra (1 câu trả lời, 1 ý kiến viết tay)" in err and "--force" in err
+    assert "còn 2 mục chưa kiểm tra (1 câu cần xem lại ô đánh dấu, 1 ý kiến viết tay)" in err and "--force" in err
     assert len(err.strip().splitlines()) == 1 and closed() is None
     # A person at a terminal who answers no (or just presses Enter): not closed.
     monkeypatch.setattr(sys, "stdin", _Terminal("\n"))

@@ -4,16 +4,33 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import date
+
+import sqlalchemy as sa
 
 from omr.cli import main
+from omr.data import review
+from omr.data.schema import batches
+from omr.data.store import open_store
 
 
 def test_scan_twice_changes_nothing_and_exports(office_batch, tmp_path, capsys):
     pdf, truth_path, summary = office_batch
     db = tmp_path / "omr.sqlite"
+    # Dates as the web app and the guide write them (day first), or ISO.
     assert main(["scan", str(pdf), "--db", str(db), "--batch", "b1", "--workers", "2",
-                 "--collected-from", "2026-09-15", "--collected-to", "2026-10-14"]) == 0
+                 "--collected-from", "15/09/2026", "--collected-to", "2026-10-14"]) == 0
     first = capsys.readouterr().out
+    with open_store(str(db)) as store:
+        batch = review.batch_named(store, "b1")
+        with store.reading() as conn:
+            stored = conn.execute(sa.select(batches.c.collected_from, batches.c.collected_to)
+                                  .where(batches.c.id == batch)).one()
+        waiting = review.open_items(store, review.QueueFilter(batch_id=batch))
+    assert tuple(stored) == (date(2026, 9, 15), date(2026, 10, 14))
+    # The summary ends with what the review queue holds for the batch, as the web app counts it.
+    assert (f"Hàng đợi kiểm tra của đợt: {waiting.total} mục ({waiting.text()})" if waiting
+            else "Hàng đợi kiểm tra của đợt: không còn mục nào") in first
     assert "Phiếu trong cơ sở dữ liệu: 8, đủ trang: 8" in first
     assert "trang trắng" in first  # the blank page, named with its page number
     assert "Trang quét lại" in first  # the duplicated page, not counted twice
@@ -65,6 +82,15 @@ def _assert_shown_sheet_is_small_and_legible(png, serial):
     assert (rgb == marked).all(axis=2).sum() > 100  # the marked boxes are outlined in green
     found = decode_qr(np.asarray(picture.convert("L")))
     assert sorted((c.serial, c.page) for c in found) == [(serial, 1), (serial, 2)]
+
+
+def test_a_date_that_is_not_one_names_the_accepted_forms(tmp_path, capsys):
+    code = main(["scan", str(tmp_path), "--db", str(tmp_path / "x.sqlite"), "--collected-from", "31/02/2026",
+                 "--collected-to", "2026-03-01"])
+    err = capsys.readouterr().err
+    assert code != 0 and "--collected-from: «31/02/2026» không phải một ngày" in err
+    assert "ngày/tháng/năm (ví dụ 15/09/2025) hoặc năm-tháng-ngày (2025-09-15)" in err
+    assert not (tmp_path / "x.sqlite").exists()
 
 
 def test_scan_missing_file_is_one_clear_line(tmp_path, capsys):

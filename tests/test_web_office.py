@@ -66,6 +66,14 @@ def _response_id(app, serial=1) -> int:
     return next(r["id"] for r in _store(app).responses() if r["serial"] == serial)
 
 
+def test_the_queue_page_lists_every_key_the_item_page_uses(app):
+    queue = _text(login(app, "lan").get("/queue"))
+    keys = queue[queue.index("Phím tắt"):]
+    assert re.search(r'<li id="key-invalid"><kbd>Insert</kbd>: không hợp lệ', keys)
+    for key in ("Enter", "Delete", "Backspace", "→", "←"):
+        assert f"<kbd>{key}</kbd>" in keys
+
+
 def test_the_sheet_history_shows_the_handwritten_comments(app):
     store = _store(app)
     response_id = _response_id(app)
@@ -171,6 +179,14 @@ def test_a_finished_job_counts_what_is_left_to_review_and_links_to_its_queue(app
     page = _text(admin.get(f"/batches/jobs/{job_id}"))
     batch_id = next(b.id for b in _batch_rows(app) if b.name == "dot-dong-lenh")
     assert re.search(r'id="to-review">2</strong> mục cần kiểm tra', page), page
+    # The kinds, as the queue counts them (omr.data.review.open_items), and the progress page agrees.
+    from omr.data import review
+
+    waiting = review.open_items(store, review.QueueFilter(batch_id=batch_id))
+    assert waiting.total == 2 and f'id="to-review-kinds">{waiting.text()}</span>' in page
+    progress = _text(admin.get("/progress"))
+    row = progress[progress.index('data-batch="dot-dong-lenh"'):]
+    assert re.search(r'<td class="pending" title="[^"]+">2</td>', row[:row.index("</tr>")])
     assert f'href="/queue?batch={batch_id}"' in page
     # Uploaded 17:30 UTC on 1 March is 00:30 on 2 March in Vietnam.
     assert "Tải lên lúc 02/03/2026 00:30 (giờ Việt Nam)" in page and "đọc xong lúc 02/03/2026 00:45" in page

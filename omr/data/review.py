@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from collections.abc import Collection
+from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
@@ -84,6 +85,17 @@ KINDS = {
     DUPLICATE: "có thể là bản quét lại",
     INCOMPLETE: "phiếu thiếu trang",
 }
+# A kind's items as a count reads in a sentence ("18 câu trên trang bị lệch"): a misaligned page sends each of
+# its questions, so the queue's column "trang bị lệch" counts questions, not pages.
+KIND_COUNTED = {
+    PAGE: "trang chưa nhận dạng",
+    MARK: "câu cần xem lại ô đánh dấu",
+    MISALIGNED: "câu trên trang bị lệch",
+    COMMENT: "ý kiến viết tay",
+    CONFLICT: "nhóm tờ trùng số phiếu",
+    DUPLICATE: "tờ có thể là bản quét lại",
+    INCOMPLETE: "phiếu thiếu trang",
+}
 ENTITY_OF_KIND = {PAGE: "page", MARK: "answer", MISALIGNED: "answer", COMMENT: "comment",
                   CONFLICT: "response", DUPLICATE: "response", INCOMPLETE: "response"}
 
@@ -101,6 +113,57 @@ class QueueFilter:
     batch_id: int | None = None
     unit: str | None = None
     kind: str | None = None  # a key of KINDS
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period's scope for :func:`open_items` (omr.reports.periods decides the dates).
+
+    An item of a response the report dates (by the survey date read from the
+    form, else its batch's dates) is in the period when the response is one of
+    ``responses`` (dated in the period) and out when it is one of
+    ``elsewhere`` (dated in another period). Any other item (a set-aside
+    page, a sheet not in the figures) is in the period when a batch that
+    carries it was collected in days overlapping ``start``..``end``
+    (inclusive) or has no collection dates: it may belong to any period, so
+    every period mentions it. ``units``, when given, keeps the items of these
+    unit codes only (a report's unit with the old codes rolled up into it).
+    """
+
+    start: date
+    end: date
+    responses: frozenset[int] = frozenset()
+    elsewhere: frozenset[int] = frozenset()
+    units: frozenset[str] | None = None
+
+    def holds(self, response_id: int | None, batch_in_period: bool) -> bool:
+        """Whether an item (of this response, or None; its batch dated in the period or not) is in it."""
+        if response_id in self.responses:
+            return True
+        return bool(batch_in_period) and response_id not in self.elsewhere
+
+
+@dataclass(frozen=True)
+class OpenItems:
+    """What is open in the review queue, by kind (every key of KINDS, in queue order)."""
+
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def by_kind(self) -> list[tuple[str, int]]:
+        """(kind, count) of the kinds with open items, in the order the queue shows them."""
+        return [(kind, self.counts[kind]) for kind in KINDS if self.counts.get(kind)]
+
+    def text(self) -> str:
+        """The open items by kind in Vietnamese, e.g. "18 câu trên trang bị lệch, 2 trang chưa nhận dạng"
+        ("" when nothing is open). Counts use the Vietnamese thousands separator."""
+        return ", ".join(f"{n:,}".replace(",", ".") + f" {KIND_COUNTED[kind]}" for kind, n in self.by_kind())
 
 
 @dataclass
@@ -137,7 +200,29 @@ def _misaligned(detail_col):
     return detail_col.contains("misaligned", autoescape=True)
 
 
-def _answer_query(flt: QueueFilter):
+def _in_period(batch_id_col, period: Period | None):
+    """SQL: the batch of ``batch_id_col`` was collected in days overlapping the period, or has no dates."""
+    if period is None:
+        return sa.true()
+    # A missing end is open: a batch with only a start date counts from that day on, one with neither always.
+    dated = sa.select(batches.c.id).where(
+        sa.or_(batches.c.collected_from.is_(None), batches.c.collected_from <= period.end),
+        sa.or_(batches.c.collected_to.is_(None), batches.c.collected_to >= period.start))
+    return batch_id_col.in_(dated)
+
+
+def _scoped(query, period: Period | None, unit_col, batch_cond, response_col=None):
+    """The query with the period's units, and columns ``in_period`` (by batch dates) and
+    ``period_response`` (its response id, or null) that :func:`open_items` checks against the period."""
+    if period is None:
+        return query
+    if period.units is not None:
+        query = query.where(unit_col.in_(sorted(period.units)))
+    response = response_col if response_col is not None else sa.null()
+    return query.add_columns(batch_cond.label("in_period"), response.label("period_response"))
+
+
+def _answer_query(flt: QueueFilter, period: Period | None = None):
     query = (sa.select(answers.c.id, answers.c.response_id, answers.c.source_page_id, pages.c.detail,
                        batches.c.name.label("batch"), responses.c.serial, responses.c.unit)
              .join(responses, responses.c.id == answers.c.response_id)
@@ -152,10 +237,11 @@ def _answer_query(flt: QueueFilter):
         query = query.where(sa.not_(_misaligned(pages.c.detail)))
     elif flt.kind == MISALIGNED:
         query = query.where(_misaligned(pages.c.detail))
+    query = _scoped(query, period, responses.c.unit, _in_period(pages.c.batch_id, period), answers.c.response_id)
     return query.order_by(responses.c.serial, answers.c.response_id, answers.c.id)
 
 
-def _comment_query(flt: QueueFilter):
+def _comment_query(flt: QueueFilter, period: Period | None = None):
     query = (sa.select(comments.c.id, comments.c.response_id, comments.c.page_id, batches.c.name.label("batch"),
                        responses.c.serial, responses.c.unit)
              .join(responses, responses.c.id == comments.c.response_id)
@@ -166,10 +252,11 @@ def _comment_query(flt: QueueFilter):
         query = query.where(pages.c.batch_id == flt.batch_id)
     if flt.unit:
         query = query.where(responses.c.unit == flt.unit)
+    query = _scoped(query, period, responses.c.unit, _in_period(pages.c.batch_id, period), comments.c.response_id)
     return query.order_by(comments.c.review_priority.desc(), comments.c.id)
 
 
-def _page_query(flt: QueueFilter):
+def _page_query(flt: QueueFilter, period: Period | None = None):
     decided = sa.select(page_reviews.c.page_id)
     query = (sa.select(pages.c.id, pages.c.serial, pages.c.unit, batches.c.name.label("batch"))
              .join(batches, batches.c.id == pages.c.batch_id)
@@ -179,42 +266,80 @@ def _page_query(flt: QueueFilter):
         query = query.where(pages.c.batch_id == flt.batch_id)
     if flt.unit:
         query = query.where(pages.c.unit == flt.unit)
+    query = _scoped(query, period, pages.c.unit, _in_period(pages.c.batch_id, period))
     return query.order_by(pages.c.id)
 
 
-def _response_query(flt: QueueFilter, condition):
+def _sheets_on(page_condition, group: bool):
+    """SQL condition on ``responses``: a page of the sheet meets ``page_condition``; with ``group`` (a serial
+    conflict, shown by its lowest response id), a page of any sheet of its group does, so the conflict
+    counts in the batch of the new sheet as well as in the batch of the one stored before."""
+    on_pages = (sa.select(response_pages.c.response_id).join(pages, pages.c.id == response_pages.c.page_id)
+                .where(page_condition))
+    if not group:
+        return responses.c.id.in_(on_pages)
+    member = responses.alias("member")
+    groups = sa.select(member.c.form_id, member.c.version, member.c.serial).where(
+        member.c.id.in_(on_pages), member.c.flags.contains(SERIAL_CONFLICT, autoescape=True),
+        sa.not_(member.c.flags.contains(completeness.REJECTED, autoescape=True)))
+    return sa.tuple_(responses.c.form_id, responses.c.version, responses.c.serial).in_(groups)
+
+
+def _response_query(flt: QueueFilter, condition, period: Period | None = None, *, group: bool = False):
     query = sa.select(responses.c.id, responses.c.serial, responses.c.unit).where(condition)
     if flt.batch_id is not None:
-        in_batch = (sa.select(response_pages.c.response_id).join(pages, pages.c.id == response_pages.c.page_id)
-                    .where(pages.c.batch_id == flt.batch_id))
-        query = query.where(responses.c.id.in_(in_batch))
+        query = query.where(_sheets_on(pages.c.batch_id == flt.batch_id, group))
     if flt.unit:
         query = query.where(responses.c.unit == flt.unit)
+    if period is not None:
+        # A whole sheet is in the period when any of its pages' batches is (or the report dates it there).
+        query = _scoped(query, period, responses.c.unit, _sheets_on(_in_period(pages.c.batch_id, period), group),
+                        responses.c.id)
     return query.order_by(responses.c.serial, responses.c.id)
 
 
-def _sources(flt: QueueFilter):
-    """(kind, entity, query) in queue order, as the filter allows."""
+def _sources(flt: QueueFilter, period: Period | None = None):
+    """(kind, entity, query) in queue order, as the filter (and the period, for counts) allows."""
     if flt.kind in (None, "", PAGE):
-        yield PAGE, "page", _page_query(flt)
+        yield PAGE, "page", _page_query(flt, period)
     if flt.kind in (None, "", MARK, MISALIGNED):
-        yield MARK, "answer", _answer_query(flt)
+        yield MARK, "answer", _answer_query(flt, period)
     if flt.kind in (None, "", COMMENT):
-        yield COMMENT, "comment", _comment_query(flt)
+        yield COMMENT, "comment", _comment_query(flt, period)
     if flt.kind in (None, "", CONFLICT):
-        yield CONFLICT, "response", _response_query(flt, responses.c.id.in_(completeness.conflict_heads()))
+        yield CONFLICT, "response", _response_query(flt, responses.c.id.in_(completeness.conflict_heads()), period,
+                                                    group=True)
     if flt.kind in (None, "", DUPLICATE):
-        yield DUPLICATE, "response", _response_query(flt, completeness.awaiting_duplicate())
+        yield DUPLICATE, "response", _response_query(flt, completeness.awaiting_duplicate(), period)
     if flt.kind in (None, "", INCOMPLETE):
-        yield INCOMPLETE, "response", _response_query(flt, completeness.awaiting_pages())
+        yield INCOMPLETE, "response", _response_query(flt, completeness.awaiting_pages(), period)
 
 
 def queue_counts(store, flt: QueueFilter = QueueFilter()) -> dict[str, int]:
-    """Items waiting, by kind (claimed ones included)."""
+    """Items waiting, by kind (claimed ones included): :func:`open_items` as a dict."""
+    return open_items(store, flt).counts
+
+
+def open_items(store, flt: QueueFilter = QueueFilter(), *, period: Period | None = None) -> OpenItems:
+    """What is open in the review queue, by kind: the one count every page, report and command shows.
+
+    ``flt`` scopes it as the queue page does (batch, unit, kind); ``period``
+    to a reporting period (see :class:`Period`). Claimed items are included:
+    a claim is someone looking, not a decision. The counts are exactly the
+    items :func:`claim_next` would hand out under the same filter (a serial
+    conflict is one item whatever the number of sheets in it; a misaligned
+    page one item per question it sends).
+    """
     counts = {kind: 0 for kind in KINDS}
     with store.reading() as conn:
-        for kind, entity, query in _sources(flt):
-            if entity == "answer":
+        for kind, entity, query in _sources(flt, period):
+            if period is not None:
+                # Checked here, not in SQL: a period's responses can be more than a query may bind.
+                for row in conn.execute(query.order_by(None)):
+                    if period.holds(row.period_response, row.in_period):
+                        detail = row.detail if entity == "answer" else None
+                        counts[MISALIGNED if "misaligned" in (detail or "") else kind] += 1
+            elif entity == "answer":
                 rows = conn.execute(query.with_only_columns(pages.c.detail, sa.func.count())
                                     .group_by(pages.c.detail).order_by(None)).all()
                 for detail, n in rows:
@@ -224,7 +349,7 @@ def queue_counts(store, flt: QueueFilter = QueueFilter()) -> dict[str, int]:
                     sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar()
     if flt.kind in KINDS:
         counts = {k: (v if k == flt.kind else 0) for k, v in counts.items()}
-    return counts
+    return OpenItems(counts)
 
 
 def queue_units(store, flt: QueueFilter = QueueFilter()) -> list[tuple[str, int]]:
@@ -540,7 +665,12 @@ def response_history(store, response_id: int) -> list[dict]:
 
 
 def batch_progress(store) -> list[dict]:
-    """Per batch: pages, answers auto-accepted, items pending and items reviewed."""
+    """Per batch: pages, answers auto-accepted, items open in the queue and items reviewed.
+
+    ``pending`` is the batch's open queue items (:func:`open_items`, every kind:
+    serial conflicts and sheets missing a page included) and ``open`` the same
+    by kind, so the job and progress pages agree with the queue.
+    """
     with store.reading() as conn:
         result = {row.id: {"id": row.id, "name": row.name, "created_at": row.created_at, "pages": 0,
                            "set_aside": 0, "auto_accepted": 0, "pending": 0, "reviewed": 0}
@@ -556,26 +686,37 @@ def batch_progress(store) -> list[dict]:
                      .join(pages, pages.c.id == answers.c.source_page_id)
                      .group_by(pages.c.batch_id, answers.c.set_by, answers.c.status))
         for batch_id, set_by, status, n in conn.execute(by_answer):
-            key = "reviewed" if set_by != MACHINE else "pending" if status in NEEDS_REVIEW else "auto_accepted"
-            result[batch_id][key] += n
-        for batch_id, status, n in conn.execute(
-                sa.select(pages.c.batch_id, comments.c.status, sa.func.count())
-                .join(pages, pages.c.id == comments.c.page_id).group_by(pages.c.batch_id, comments.c.status)):
-            if status in ("pending", "reviewed"):
-                result[batch_id][status] += n
-        for batch_id, decided, n in conn.execute(
-                sa.select(pages.c.batch_id, page_reviews.c.page_id.is_not(None), sa.func.count())
-                .outerjoin(page_reviews, page_reviews.c.page_id == pages.c.id)
+            if set_by != MACHINE:
+                result[batch_id]["reviewed"] += n
+            elif status not in NEEDS_REVIEW:
+                result[batch_id]["auto_accepted"] += n
+        for batch_id, n in conn.execute(
+                sa.select(pages.c.batch_id, sa.func.count())
+                .join(pages, pages.c.id == comments.c.page_id).where(comments.c.status == "reviewed")
+                .group_by(pages.c.batch_id)):
+            result[batch_id]["reviewed"] += n
+        for batch_id, n in conn.execute(
+                sa.select(pages.c.batch_id, sa.func.count())
+                .join(page_reviews, page_reviews.c.page_id == pages.c.id)
                 .where(pages.c.set_aside.is_not(None), pages.c.set_aside.not_in(NOT_ASKED))
-                .group_by(pages.c.batch_id, page_reviews.c.page_id.is_not(None))):
-            result[batch_id]["reviewed" if decided else "pending"] += n
+                .group_by(pages.c.batch_id)):
+            result[batch_id]["reviewed"] += n
         assigned = conn.execute(
             sa.select(pages.c.batch_id, sa.func.count(sa.distinct(changes.c.entity_id)))
             .join(pages, pages.c.id == changes.c.entity_id)
             .where(changes.c.entity == "page", changes.c.field == "identity").group_by(pages.c.batch_id))
         for batch_id, n in assigned:
             result[batch_id]["reviewed"] += n
+    for row in result.values():
+        row["open"] = open_items(store, QueueFilter(batch_id=row["id"]))
+        row["pending"] = row["open"].total
     return list(result.values())
+
+
+def batch_named(store, name: str) -> int | None:
+    """The id of the batch called ``name`` (None: no such batch)."""
+    with store.reading() as conn:
+        return conn.execute(sa.select(batches.c.id).where(batches.c.name == name)).scalar()
 
 
 def items_per_hour(times: list[datetime]) -> tuple[float, float | None]:

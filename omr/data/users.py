@@ -88,7 +88,7 @@ def check_password(password: str, name: str = "", *, chosen: bool = False) -> st
         raise BadArgumentsError("Mật khẩu quá phổ biến, dễ đoán; hãy chọn mật khẩu khác")
     if chosen and password_score(password, name, PASSWORD_PUBLIC_WORDS) < MIN_CHOSEN_PASSWORD_SCORE:
         raise BadArgumentsError("Mật khẩu quá dễ đoán; hãy dùng một cụm gồm vài từ không liên quan "
-                                "đến tên đăng nhập hay phần mềm (ví dụ: «ca-phe sang Ben Tre mua 9»)")
+                                "đến tên đăng nhập hay phần mềm (ví dụ: «cà phê sáng Bến Tre mua 9»)")
     return password
 
 

@@ -44,7 +44,7 @@ VALUE_LABELS = {
                "ambiguous": "không chắc chắn", "invalid": "ngày không hợp lệ", "pending": "chờ duyệt",
                "reviewed": "đã duyệt", "missing_page": "trang thiếu (chưa có giá trị, không phải để trống)",
                "review": "cần kiểm tra (có phần để trống, nhiều ô hoặc không chắc chắn)",
-               INVALID_MULTIPLE: INVALID_MULTIPLE_TEXT},
+               INVALID_MULTIPLE: INVALID_MULTIPLE_TEXT.lower()},  # status words are lower-case, as "hợp lệ"
     "text_source": {"reviewed": "đã duyệt", "draft": "bản nháp OCR", "online": "gõ trực tuyến"},
     "flags": {"serial_conflict": "trùng số phiếu, khác nội dung", "duplicate_submission": "gửi lặp lại",
               "excel_date_repaired": "đã sửa ô Excel đổi thành ngày", "legacy_encoding": "đã chuyển mã TCVN3/VNI",

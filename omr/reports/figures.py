@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from omr.data import completeness
+from omr.data import completeness, review as review_queue
 from omr.data.schema import answers as answers_table
 from omr.data.schema import changes, comments, period_closures, period_revisions, responses
 from omr.data.store import open_store
@@ -315,20 +315,52 @@ def record_revision(store, closure: Closure, live: Aggregates, data: Responses, 
 
 
 class UnreviewedItemsError(ReportError):
-    """Closing a period whose answers or comments still await a reviewer, without consent (exit 2)."""
+    """Closing a period with items open in the review queue, without consent (exit 2).
 
-    def __init__(self, message: str, answers: int, comments: int):
+    ``open`` is what is open, by kind (:class:`omr.data.review.OpenItems`).
+    """
+
+    def __init__(self, message: str, open_items: review_queue.OpenItems):
         super().__init__(message)
-        self.answers, self.comments = answers, comments
+        self.open = open_items
+
+
+def open_review(store, data: Responses, period: Period, mapped: Callable | None = None,
+                unit: str | None = None) -> review_queue.OpenItems:
+    """What is open in the review queue for this period (and unit), by kind (:func:`omr.data.review.open_items`).
+
+    An item of a dated response is in the period its response is dated in
+    (``data``); any other when its batch was collected in the period or has
+    no dates (:class:`omr.data.review.Period`); with
+    ``unit``, the unit codes that ``mapped`` shows as it (old codes rolled up).
+    """
+    frame = data.frame
+    inside = (frame["day"] >= pd.Timestamp(period.start)) & (frame["day"] <= pd.Timestamp(period.end))
+    dated = frame["day"].notna()
+    units = None
+    if unit is not None:
+        units = frozenset(code for code, _n in review_queue.queue_units(store)
+                          if (mapped(code)[0] if mapped else code) == unit) | {unit}
+    return review_queue.open_items(store, period=review_queue.Period(
+        period.start, period.end, frozenset(int(i) for i in frame.loc[inside, "response_id"]),
+        frozenset(int(i) for i in frame.loc[dated & ~inside, "response_id"]), units))
+
+
+def open_items_line(open_items: review_queue.OpenItems) -> str:
+    """"25 mục chưa kiểm tra (18 câu trên trang bị lệch, …)" for the CLI's messages."""
+    return f"{open_items.total} mục chưa kiểm tra ({open_items.text()})"
 
 
 def close_period(store, period_text: str, templates: str | Path = "form_templates", *, calendar: bool = False,
-                 who: str = "", unreviewed_ok: bool = False) -> tuple[Period, Aggregates]:
-    """Freeze a period's figures ("chốt số liệu") and return them.
+                 who: str = "", unreviewed_ok: bool = False
+                 ) -> tuple[Period, Aggregates, review_queue.OpenItems]:
+    """Freeze a period's figures ("chốt số liệu"); return them and what was open in the queue then.
 
     Answers and comments still awaiting a reviewer are not counted in the frozen
-    figures (their review later becomes a revision). Closing with any of them
-    needs ``unreviewed_ok`` (the CLI's confirmation or ``--force``).
+    figures (their review later becomes a revision). Closing with anything open
+    in the review queue for the period (:func:`open_review`: answers, comments,
+    unidentified pages, serial conflicts, possible rescans, sheets missing a
+    page) needs ``unreviewed_ok`` (the CLI's confirmation or ``--force``).
 
     Raises:
         ReportError: the period was closed before, or its text is not a period.
@@ -342,13 +374,12 @@ def close_period(store, period_text: str, templates: str | Path = "form_template
     layout = _layout(store, templates)
     data = load_responses(store, layout)
     figures = aggregate(store, data, period)
-    answers, comments = pending_review(figures)
-    if (answers or comments) and not unreviewed_ok:
+    waiting = open_review(store, data, period)
+    if waiting and not unreviewed_ok:
         raise UnreviewedItemsError(
-            f"Kỳ {period.label} ({period.title}) còn {answers + comments} mục chưa kiểm tra ({answers} câu trả lời, "
-            f"{comments} ý kiến viết tay); chúng không được tính vào số liệu chốt. Hãy kiểm tra xong rồi chốt, "
-            "hoặc chốt ngay bằng «omr period close … --force» (kết quả kiểm tra sau đó thành số liệu điều chỉnh).",
-            answers, comments)
+            f"Kỳ {period.label} ({period.title}) còn {open_items_line(waiting)}; chúng không được tính vào số "
+            "liệu chốt. Hãy kiểm tra xong rồi chốt, hoặc chốt ngay bằng «omr period close … --force» (kết quả "
+            "kiểm tra sau đó thành số liệu điều chỉnh).", waiting)
 
     def work(conn: sa.Connection) -> None:
         conn.execute(period_closures.insert().values(
@@ -356,7 +387,7 @@ def close_period(store, period_text: str, templates: str | Path = "form_template
             closed_by=who or _user(), figures=figures.to_json()))
 
     store.writing(work)
-    return period, figures
+    return period, figures, waiting
 
 
 def pending_review(figures: Aggregates) -> tuple[int, int]:
@@ -526,7 +557,13 @@ class Report:
 
     @property
     def awaiting_review(self) -> int:
-        return int(self.review["answers"] + self.review["comments"])
+        """Items open in the review queue for the period now, every kind (``review["open"]``)."""
+        return self.review["open"].total
+
+    @property
+    def needs_attention(self) -> bool:
+        """Something is open now, or the frozen figures were closed with answers or comments unreviewed."""
+        return bool(self.awaiting_review or self.review["answers"] or self.review["comments"])
 
 
 def unit_mapper(registry, period: Period, roll_up: bool) -> Callable[[str], tuple[str, str]]:
@@ -651,10 +688,7 @@ def build(store, period_text: str, *, unit: str | None = None, roll_up: bool = F
     review_rows = _apply_units(current.review, mapped, unit)
     review = {"answers": int(review_rows["answers"].sum()) if len(review_rows) else 0,
               "comments": int(review_rows["comments"].sum()) if len(review_rows) else 0}
-    if closure is not None:  # what awaits review now, not when the period was closed
-        live_review = _apply_units(current_live.review, mapped, unit)
-        review["answers_now"] = int(live_review["answers"].sum()) if len(live_review) else 0
-        review["comments_now"] = int(live_review["comments"].sum()) if len(live_review) else 0
+    review["open"] = open_review(store, data, period, mapped, unit)
     review["incomplete"] = incomplete_sheets(store, data, period, mapped, unit)
     review["possible_duplicates"] = possible_duplicate_sheets(store, period, mapped, unit)
     crops = _crops(store, [f["crop_comment"] for f in flags if f.get("crop_comment")])

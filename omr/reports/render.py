@@ -12,6 +12,7 @@ import base64
 import html
 import io
 import math
+import re
 import textwrap
 from dataclasses import replace
 from pathlib import Path
@@ -51,11 +52,17 @@ def pct(value) -> str:
     return "–" if _missing(value) else number(value) + "%"
 
 
-def delta(value) -> str:
+def delta(value, unit: bool = True) -> str:
+    """A change of a percentage, signed: "+6,74 điểm phần trăm" (``unit`` False: "+6,74", for a table
+    column whose header names the unit, DELTA_HEADER)."""
     if _missing(value):
         return "–"
     sign = "+" if value > 0 else ("−" if value < 0 else "±")
-    return f"{sign}{number(abs(value))} điểm %"
+    return f"{sign}{number(abs(value))}" + (" điểm phần trăm" if unit else "")
+
+
+# The header of a table column of changes (cells written by delta(value, unit=False)).
+DELTA_HEADER = "Thay đổi (điểm phần trăm)"
 
 
 def local(moment) -> str:
@@ -76,16 +83,22 @@ def title_lines(report) -> list[str]:
 
 
 def review_line(report) -> str:
+    """What the period still has open in the review queue, by kind (omr.data.review.open_items), and for a
+    closed period what was unreviewed in the frozen figures."""
     r = report.review
-    if not report.awaiting_review:
-        text = "Tất cả câu trả lời và ý kiến trong kỳ đã được kiểm tra."
+    open_now = r["open"]
+    if report.closed:
+        frozen = r["answers"] + r["comments"]
+        text = ("Lúc chốt số liệu, mọi câu trả lời và ý kiến trong kỳ đã được kiểm tra." if not frozen else
+                f"Lúc chốt số liệu còn {count(r['answers'])} câu trả lời và {count(r['comments'])} ý kiến viết "
+                "tay chưa kiểm tra: chúng không được tính vào số liệu đã chốt.")
+        text += (f" Hiện còn {count(open_now.total)} mục chưa kiểm tra: {open_now.text()}; kết quả kiểm tra "
+                 "được ghi thành số liệu điều chỉnh." if open_now else " Hiện không còn mục nào chưa kiểm tra.")
+    elif not open_now:
+        text = "Tất cả mục của kỳ trong hàng đợi kiểm tra đã được xử lý."
     else:
-        text = (f"CÒN {count(report.awaiting_review)} MỤC CHƯA KIỂM TRA: {count(r['answers'])} câu trả lời "
-                f"và {count(r['comments'])} ý kiến viết tay đang chờ người kiểm tra. Câu chưa kiểm tra không "
+        text = (f"CÒN {count(open_now.total)} MỤC CHƯA KIỂM TRA: {open_now.text()}. Mục chưa kiểm tra không "
                 "được tính vào chỉ số; số liệu có thể thay đổi sau khi kiểm tra xong.")
-    if "answers_now" in r:
-        text += (f" (Lúc chốt; hiện còn {count(r['answers_now'])} câu trả lời và "
-                 f"{count(r['comments_now'])} ý kiến chưa kiểm tra.)")
     text += " " + incomplete_line(r.get("incomplete", 0))
     if r.get("possible_duplicates"):
         text += " " + duplicate_line(r["possible_duplicates"])
@@ -106,9 +119,22 @@ def incomplete_line(n: int) -> str:
             "trang thiếu không được tính là bỏ trống và không được tính vào chỉ số.")
 
 
+INVALID_HEADER = "Không hợp lệ (nhiều ô)"
+# Phrases a DOCX table header keeps on one line (a non-breaking space): a narrow column must not wrap
+# "(nhiều / ô)". Only the DOCX: XLSX and HTML headers keep plain spaces, so a search for them finds them.
+UNBROKEN = ("(nhiều ô)", "phần trăm")
+
+
+def unbroken(text: str) -> str:
+    """``text`` with the spaces inside UNBROKEN phrases made non-breaking."""
+    for phrase in UNBROKEN:
+        text = text.replace(phrase, phrase.replace(" ", "\u00a0"))
+    return text
+
+
 def question_rows(report) -> tuple[list[str], list[list]]:
     header = ["Nhóm", "Câu", "Nội dung", "1", "2", "3", "4", "5", "Không ý kiến", "Bỏ trống",
-              "Không hợp lệ (nhiều ô)", "Chưa kiểm tra", "n hợp lệ", "% hài lòng", "Điểm TB", "Kỳ trước", "Thay đổi"]
+              INVALID_HEADER, "Chưa kiểm tra", "n hợp lệ", "% hài lòng", "Điểm TB", "Kỳ trước", DELTA_HEADER]
     rows = [[r.group, r.question, r.text, r.n1, r.n2, r.n3, r.n4, r.n5, r.kyk, r.blank, r.invalid, r.pending,
              r.n_valid, r.pct, r.mean, r.prev_pct, r.delta] for r in report.questions.itertuples()]
     return header, rows
@@ -161,7 +187,7 @@ def overall_note(report) -> str:
 def group_rows(report) -> tuple[list[str], list[list]]:
     """The factor groups, then the overall index (naming the groups it averages), then the
     overall-satisfaction question beside it: the first len(factor_groups(report)) rows are the averaged ones."""
-    header = ["Nhóm", "Nội dung", "Chỉ số (%)", "Kỳ trước (%)", "Thay đổi"]
+    header = ["Nhóm", "Nội dung", "Chỉ số (%)", "Kỳ trước (%)", DELTA_HEADER]
     rows = [[g.group, g.title, g.index, g.prev_index, g.delta] for g in factor_groups(report).itertuples()]
     oq = report.overall_question
     rows.append(["", overall_label(report), report.overall, report.overall_prev,
@@ -271,7 +297,7 @@ def cell_text(value, kind: str = "") -> str:
     if kind == "pct":
         return pct(value)
     if kind == "delta":
-        return delta(value)
+        return delta(value, unit=False)
     if kind == "mean":
         return number(value)
     if isinstance(value, float):
@@ -422,7 +448,7 @@ def write_html(report, path: Path) -> None:
              f"<title>Báo cáo mức độ hài lòng – {esc(report.period.title)}</title><style>{CSS}</style></head><body>",
              "<h1>BÁO CÁO KẾT QUẢ KHẢO SÁT MỨC ĐỘ HÀI LÒNG ĐỐI VỚI SỰ PHỤC VỤ CỦA BỘ PHẬN MỘT CỬA</h1>"]
     parts += [f"<p class='meta'>{esc(line)}</p>" for line in title_lines(report)]
-    parts.append(f"<div class='{'alert' if report.awaiting_review else 'ok'}'>{esc(review_line(report))}</div>")
+    parts.append(f"<div class='{'alert' if report.needs_attention else 'ok'}'>{esc(review_line(report))}</div>")
     if report.closed:
         parts.append(f"<div class='closed'>Số liệu kỳ này đã chốt lúc {esc(local(report.closed['closed_at']))}. "
                      "Các thay đổi phát hiện sau khi chốt không làm thay đổi số liệu đã chốt; xem mục Điều chỉnh.</div>")
@@ -553,8 +579,8 @@ def write_xlsx(report, path: Path) -> None:
         sheet.cell(i, 1, line)
     alert_row = len(lines) + 3
     alert = sheet.cell(alert_row, 1, review_line(report))
-    alert.font = Font(bold=True, size=13, color="FFFFFF" if report.awaiting_review else "1B5E20")
-    alert.fill = PatternFill("solid", fgColor="B00020" if report.awaiting_review else "E6F4EA")
+    alert.font = Font(bold=True, size=13, color="FFFFFF" if report.needs_attention else "1B5E20")
+    alert.fill = PatternFill("solid", fgColor="B00020" if report.needs_attention else "E6F4EA")
     sheet.merge_cells(start_row=alert_row, start_column=1, end_row=alert_row, end_column=8)
     sheet.row_dimensions[alert_row].height = 48
     alert.alignment = Alignment(wrap_text=True, vertical="center")
@@ -731,7 +757,7 @@ def column_widths(header: list[str], texts: list[list[str]], usable_cm: float, w
     ``wide`` (text) columns share what is left.
     """
     def longest(cells, whole: bool, bold: bool) -> float:
-        parts = [c if whole else w for c in cells for w in (c.split() or [""])] if not whole else cells
+        parts = [c if whole else w for c in cells for w in (_words(c) or [""])] if not whole else cells
         return max((text_width_cm(p, size_pt, bold) for p in parts), default=0.0) + CELL_PADDING_CM
 
     n = len(header)
@@ -744,6 +770,11 @@ def column_widths(header: list[str], texts: list[list[str]], usable_cm: float, w
     spare = usable_cm - sum(widths)
     targets = [i for i in range(n) if i in wide] or list(range(n))
     return [w + (spare / len(targets) if i in targets else 0.0) for i, w in enumerate(widths)]
+
+
+def _words(text: str) -> list[str]:
+    """The words a printed cell may break between: at spaces, never at a non-breaking space."""
+    return [w for w in re.split(r"[^\S\u00a0]+", text) if w]
 
 
 def _numeric(value, kind: str) -> bool:
@@ -862,7 +893,7 @@ def write_docx(report, path: Path) -> None:
     for line in title_lines(report):
         para(document, line, align=justify, indent=True, space_after=3)
     para(document, review_line(report), bold=True, align=justify, indent=True, space_after=3,
-         color=RGBColor(0xB0, 0x00, 0x20) if report.awaiting_review else RGBColor(0x1B, 0x5E, 0x20))
+         color=RGBColor(0xB0, 0x00, 0x20) if report.needs_attention else RGBColor(0x1B, 0x5E, 0x20))
     oq = report.overall_question
     averaged, _ = overall_averaged(report)
     para(document, f"Tổng số phiếu khảo sát hợp lệ trong kỳ: {count(report.n_responses)} phiếu. Chỉ số hài lòng "
@@ -914,6 +945,7 @@ def write_docx(report, path: Path) -> None:
 
     def table(header: list[str], rows: list[list], kinds: list[str] | None = None, wide: set[int] | None = None):
         kinds = kinds or [""] * len(header)
+        header = [unbroken(h) for h in header]
         wide = wide if wide is not None else set()
         texts = [[cell_text(value, kind) for value, kind in zip(row, kinds)] for row in rows]
         size = TABLE_PT

@@ -23,12 +23,11 @@ import sqlalchemy as sa
 from omr.data.schema import pages, source_files
 from omr.data.uploads import shown_file_name, uploaded_names
 from omr.online.units import stored_units
+from omr.text.dates import parse_day  # noqa: F401  (the web app's date fields: views call display.parse_day)
 
 VN_TZ = timezone(timedelta(hours=7), "UTC+7")
 DATE_FORMAT = "%d/%m/%Y"
 TIME_FORMAT = "%d/%m/%Y %H:%M"
-_DMY = re.compile(r"^\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})\s*$")
-_ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
 
 
 def vn_time(moment: datetime | None, with_seconds: bool = False) -> str:
@@ -52,23 +51,6 @@ def vn_date(day: date | datetime | str | None) -> str:
         except ValueError:
             return day
     return day.strftime(DATE_FORMAT)
-
-
-def parse_day(text: str | None) -> date | None:
-    """A day typed as dd/mm/yyyy (also d/m/yyyy, with '.' or '-') or as ISO yyyy-mm-dd; None for empty.
-
-    Raises ValueError for anything else, or a day that does not exist (31/02/2026).
-    """
-    text = (text or "").strip()
-    if not text:
-        return None
-    iso = _ISO.match(text)
-    if iso:
-        return date(int(iso[1]), int(iso[2]), int(iso[3]))
-    dmy = _DMY.match(text)
-    if dmy:
-        return date(int(dmy[3]), int(dmy[2]), int(dmy[1]))
-    raise ValueError(text)
 
 
 def unit_names(store) -> dict[str, str]:

@@ -715,8 +715,12 @@ def register(app: Flask) -> None:
             for side in ("old", "new"):
                 data = change[side]
                 if isinstance(data, dict) and "value" in data:
-                    change[side + "_text"] = (_value_text(question, data["value"])
-                                              + f" ({STATUS_LABELS.get(data.get('status'), data.get('status'))})")
+                    status = STATUS_LABELS.get(data.get("status"), data.get("status"))
+                    if data["value"] in (None, []) and status:  # "để trống", "không hợp lệ (đánh nhiều ô)"
+                        change[side + "_text"] = status
+                    else:
+                        change[side + "_text"] = _value_text(question, data["value"]) + (f" ({status})"
+                                                                                          if status else "")
                 elif isinstance(data, dict) and "text" in data:
                     change[side + "_text"] = data["text"] if data["text"] is not None else "(chưa có)"
                     if "flags" in data:  # the flagged terms: a flag the text dropped shows

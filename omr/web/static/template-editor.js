@@ -153,12 +153,14 @@
     Object.keys(attrs).forEach(function (k) { el.setAttribute(k, attrs[k]); });
     return el;
   }
+  // Millimetres as Vietnamese writes a number: to 0.1 mm, decimal comma (210,01 -> "210", 12.5 -> "12,5").
+  function vnMm(v) { return String(Math.round(Number(v) * 10) / 10).replace(".", ","); }
   function buildPages() {
     S.pages.forEach(function (page) {
       var wrap = document.createElement("section");
       wrap.className = "editor-page";
       var h = document.createElement("h2");
-      h.textContent = "Trang " + page.number + " (" + page.width + " × " + page.height + " mm)";
+      h.textContent = "Trang " + page.number + " (" + vnMm(page.width) + " × " + vnMm(page.height) + " mm)";
       wrap.appendChild(h);
       var svg = svgEl("svg", {viewBox: "0 0 " + page.width + " " + page.height, "data-page": page.number,
                               role: "img", "aria-label": "Trang " + page.number + " của phiếu trắng"});
@@ -262,14 +264,14 @@
     var lim = S.limits;
     if (kind === "frame") {
       if (box.w < lim.frame_min || box.h < lim.frame_min) {
-        say("Khung viết phải rộng và cao ít nhất " + lim.frame_min + " mm.", "error"); return;
+        say("Khung viết phải rộng và cao ít nhất " + vnMm(lim.frame_min) + " mm.", "error"); return;
       }
       var t = newQuestion({id: freeId("Y"), text: "Ý kiến (đặt tên)", type: "text", page: pageNumber, frame: box});
       S.questions.push(t);
       current = t.uid;
     } else {
       if (box.w < lim.box_min || box.h < lim.box_min || box.w > lim.box_max || box.h > lim.box_max) {
-        say("Ô đánh dấu phải rộng và cao từ " + lim.box_min + " đến " + lim.box_max +
+        say("Ô đánh dấu phải rộng và cao từ " + vnMm(lim.box_min) + " đến " + vnMm(lim.box_max) +
             " mm; ô lớn hơn là khung viết (chọn «khung viết» rồi kéo lại).", "error");
         return;
       }
