@@ -974,3 +974,10 @@ DUP_MAX_CANDIDATES = 500
 # counted ("và N phiếu khác"): ten lines fit a terminal screen beside the other counts, and a batch with
 # more incomplete sheets than that has a systematic cause (a tray of page 2s not scanned) shown by the count.
 SUMMARY_SHEETS_LISTED = 10
+
+# --- bounds on what a reviewer types (omr.data.review, task hattack3) ---
+# A reviewer's transcription of one handwritten comment: a comment box holds 3 guide lines, a few
+# hundred characters when written small (TEXT_LINE_SPACING); 10,000 is thirty times that, so no real
+# transcription meets it, and far below Excel's cell limit of 32,767 characters, so the XLSX export never
+# has to cut a comment (a longer text is refused whole, with the bound, never shortened silently).
+MAX_COMMENT_TEXT = 10_000

@@ -54,6 +54,7 @@ from omr.data.schema import (
     response_pages,
     responses,
 )
+from omr.data.schema import units as unit_registry
 from omr.data.store import version_token
 from omr.errors import OmrError
 from omr.model import NEEDS_REVIEW, BoxRead
@@ -465,9 +466,40 @@ def resolve_answer(store, answer_id: int, who: str, value: object, status: str, 
     return token
 
 
+def editable(item: Item) -> bool:
+    """Whether a reviewer may save a decision on ``item``: it waits in the queue, or a person decided it
+    before (a correction through the "previous" key). Items the machine settled and never queued (a
+    comment box read as empty, a mark read with confidence) are not written through their URL."""
+    if item.data.get("pending"):
+        return True
+    if item.kind == COMMENT:
+        return item.data["status"] == "reviewed"
+    if item.kind in (MARK, MISALIGNED):
+        return item.data["set_by"] != MACHINE
+    if item.kind == PAGE:
+        return item.data["decision"] is not None
+    return True  # whole sheets: omr.data.completeness checks each decision against the sheet's state
+
+
+NOT_IN_QUEUE = ("Mục này không nằm trong hàng đợi kiểm tra (máy đã đọc xong, không cần người xem): "
+                "không thể sửa qua hàng đợi.")
+
+
 def transcribe_comment(store, comment_id: int, who: str, text: str, *, expected: str, reason: str = "") -> str:
-    """A reviewer's text for a comment (flags recomputed from it, change audited); the new version token."""
+    """A reviewer's text for a comment (flags recomputed from it, change audited); the new version token.
+
+    Raises ReviewError when the comment is not in the queue (see :func:`editable`) or ``text`` is longer
+    than ``tuning.MAX_COMMENT_TEXT`` characters (refused whole: the export never cuts a comment).
+    """
     key = f"comment:{comment_id}"
+    if len(text) > tuning.MAX_COMMENT_TEXT:
+        raise ReviewError(f"Nội dung ý kiến dài {len(text):,} ký tự, tối đa {tuning.MAX_COMMENT_TEXT:,} ký tự "
+                          "(chưa lưu): hãy rút gọn.".replace(",", "."))
+    item = load_item(store, key)
+    if item is None:
+        raise ReviewError("Ý kiến này không còn trong cơ sở dữ liệu")
+    if not editable(item):
+        raise ReviewError(NOT_IN_QUEUE)
     _check_claim(store, key, who)
     token = store.set_comment_text(comment_id, text, who, reason=reason, expected_updated_at=expected)
     release(store, key, who)
@@ -495,12 +527,21 @@ def page_reads(store, layout, page_id: int, page_number: int):
 
 def assign_page(store, catalogue, page_id: int, who: str, form_id: str, version: int, page_number: int,
                 serial: int, *, unit: str | None = None, reason: str = "") -> str:
-    """Give an unidentified page its form, page and serial; its stored marks become answers."""
+    """Give an unidentified page its form, page and serial; its stored marks become answers.
+
+    ``unit``: a code of the unit registry (omr.online.units, ``units`` table), or None. Raises ReviewError
+    for a code longer than the column holds (MAX_UNIT_CODE), a code not in the registry, any code while the
+    registry is empty (nothing to check it against: the message says to import the list), and a page not
+    waiting in the queue (see :func:`editable`).
+    """
     key = f"page:{page_id}"
+    unit = check_unit_code(store, unit)
     _check_claim(store, key, who)
     item = load_item(store, key)
     if item is None:
         raise ReviewError("Trang này không còn trong cơ sở dữ liệu")
+    if not editable(item):
+        raise ReviewError(NOT_IN_QUEUE)
     if not item.data["has_image"]:
         raise ReviewError("Không đọc được ảnh của trang này nên không thể gán cho phiếu nào: hãy loại bỏ trang, "
                           "rồi quét lại tờ phiếu (nếu tờ đã mất, đánh dấu trang đã mất ở phiếu thiếu trang)")
@@ -519,6 +560,33 @@ def assign_page(store, catalogue, page_id: int, who: str, form_id: str, version:
                                 reason=reason, pages_expected=len(layout.pages))
     release(store, key, who)
     return outcome
+
+
+# responses.unit and pages.unit are String(100); registry codes (units.code) are String(40).
+MAX_UNIT_CODE = 100
+
+
+def check_unit_code(store, code: str | None) -> str | None:
+    """``code`` stripped (None for none) when the unit registry has it; else ReviewError in Vietnamese.
+
+    With an empty registry every code is refused: a typed code could not be told from a typo, and a
+    wrong unit on a sheet moves it into another unit's report. The page can still be assigned with no unit.
+    """
+    code = (code or "").strip()
+    if not code:
+        return None
+    if len(code) > MAX_UNIT_CODE:
+        raise ReviewError(f"Mã đơn vị dài quá {MAX_UNIT_CODE} ký tự; hãy gõ mã trong danh mục đơn vị (ví dụ 30001).")
+    with store.reading() as conn:
+        known = conn.execute(sa.select(unit_registry.c.code).where(unit_registry.c.code == code).limit(1)).first()
+        if known is None and conn.execute(sa.select(unit_registry.c.id).limit(1)).first() is None:
+            raise ReviewError("Danh mục đơn vị chưa được nạp nên chưa kiểm tra được mã đơn vị: quản trị viên "
+                              "cần nạp danh sách xã, phường (tệp CSV mã và tên đơn vị) bằng lệnh "
+                              "«omr units import units.csv». Có thể để trống mã đơn vị và gán trang ngay.")
+    if known is None:
+        raise ReviewError(f"Mã đơn vị «{code[:40]}» không có trong danh mục đơn vị (xem trang Đơn vị); "
+                          "hãy kiểm tra lại mã trên tờ phiếu, hoặc để trống.")
+    return code
 
 
 def reject_page(store, page_id: int, who: str, *, reason: str = "") -> None:

@@ -515,6 +515,8 @@ def register(app: Flask) -> None:
         reason = (request.form.get("reason") or "").strip()[:500]
         expected = request.form.get("version", "")
         try:
+            if not review.editable(item):  # a URL typed by hand for something the machine settled
+                raise review.ReviewError(review.NOT_IN_QUEUE)
             if entity == "answer":
                 question = _question(item.data["form_id"], item.data["form_version"], item.data["question"])
                 if question is None:

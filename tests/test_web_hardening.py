@@ -1,0 +1,160 @@
+"""What an attack on the review app found (task hattack3), each written as a user would meet it."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+from db_fixtures import PAGE1, PAGE2, page_result, record
+from web_helpers import csrf_token, logged_in
+
+from omr.data import review, users
+from omr.data.schema import comments, pages, responses
+from omr.data.schema import units as units_table
+from omr.data.store import open_store
+from omr.model import AMBIGUOUS
+from omr.web import create_app
+
+PASSWORDS = {"quan": "ca-phe sua da Ben Tre 7", "lan": "lan-kiem-tra-phieu-dong-thap", "thu": "thu-quet-phieu-ca-ngay"}
+ROLES = {"quan": "admin", "lan": "reviewer", "thu": "scanner"}
+
+pytestmark = pytest.mark.usefixtures("quick_hashes")
+
+
+@pytest.fixture
+def app(store_url, tmp_path, repo_root, catalogue):
+    with open_store(store_url) as store:
+        for name, role in ROLES.items():
+            users.add_user(store, name, PASSWORDS[name], role)
+        batch = store.ensure_batch("dot-tan-cong")
+        record(store, batch, page_result(1, 1, PAGE1, path="s1.pdf", statuses={"B1": AMBIGUOUS}))
+        record(store, batch, page_result(1, 2, PAGE2, path="s1.pdf", index=1))
+    application = create_app(store_url, uploads_dir=tmp_path / "uploads",
+                             template_dir=repo_root / "form_templates", start_jobs=False, catalogue=catalogue)
+    yield application
+    application.extensions["omr_jobs"].stop()
+    application.extensions["omr_store"].close()
+
+
+def _store(app):
+    return app.extensions["omr_store"]
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def login(app, name):
+    return logged_in(app, name, PASSWORDS[name])
+
+
+def _qr_less_page(app) -> int:
+    """A page whose QR code could not be read (its boxes were read): it waits for a reviewer to assign it."""
+    store = _store(app)
+    with store.reading() as conn:
+        batch_id = conn.execute(sa.select(sa.func.min(pages.c.batch_id))).scalar()
+    result = page_result(3, 1, PAGE1, path="s3.pdf", unit=None)
+    result.set_aside, result.detail, result.serial = "qr_unreadable", "s3.pdf, trang 1: mã QR bị che", None
+    record(store, batch_id, result)
+    with store.reading() as conn:
+        return conn.execute(sa.select(sa.func.max(pages.c.id))).scalar()
+
+
+def _add_units(app, *codes):
+    _store(app).writing(lambda conn: conn.execute(units_table.insert(), [
+        {"code": code, "name": f"Phường {code}", "kind": "phường", "predecessors": "", "note": ""} for code in codes]))
+
+
+def _assign(client, page_id, unit):
+    url = f"/queue/item/page/{page_id}"
+    return client.post(url, data={"action": "assign", "form": "motcua-2026@1", "page": "1", "serial": "777",
+                                  "unit": unit, "csrf_token": csrf_token(client, url)})
+
+
+def _serial_777(app):
+    with _store(app).reading() as conn:
+        return conn.execute(sa.select(responses.c.unit).where(responses.c.serial == 777)).all()
+
+
+# --- 1. the unit typed for a page without QR code ----------------------------------------------------
+
+def test_a_unit_code_not_in_the_registry_is_refused_and_a_known_one_is_kept(app):
+    _add_units(app, "30001", "30004")
+    page_id = _qr_less_page(app)
+    client = login(app, "lan")
+    for typed in ("99999", "=1+2<script>", "Đ" * 101):
+        refused = _assign(client, page_id, typed)
+        assert refused.status_code == 409, typed
+        assert "không có trong danh mục đơn vị" in _text(refused) or "dài quá" in _text(refused), typed
+        assert _serial_777(app) == []
+    assert review.load_item(_store(app), f"page:{page_id}").data["pending"]
+    saved = _assign(client, page_id, " 30004 ")
+    assert saved.status_code == 303
+    assert _serial_777(app) == [("30004",)]
+
+
+def test_with_an_empty_registry_a_typed_unit_says_which_list_to_import(app):
+    page_id = _qr_less_page(app)
+    client = login(app, "lan")
+    refused = _assign(client, page_id, "30001")
+    assert refused.status_code == 409
+    assert "Danh mục đơn vị chưa được nạp" in _text(refused) and "omr units import" in _text(refused)
+    assert _serial_777(app) == []
+    # The page can still be assigned without a unit.
+    assert _assign(client, page_id, "").status_code == 303
+    assert _serial_777(app) == [(None,)]
+
+
+# --- 2. comments outside the queue, and long comments ---------------------------------------------------
+
+def _comment(app, status: str, draft: str | None) -> int:
+    store = _store(app)
+    response_id = next(r["id"] for r in store.responses() if r["serial"] == 1)
+    with store.reading() as conn:
+        page_id = conn.execute(sa.select(pages.c.id).where(pages.c.serial == 1).limit(1)).scalar()
+    return store.writing(lambda conn: conn.execute(comments.insert().values(
+        response_id=response_id, page_id=page_id, field="H3" if status == "blank" else "H4",
+        inked=status != "blank", ink_mm2=0.0 if status == "blank" else 40.0, x=10, y=200, w=190, h=20,
+        crop_png=None, draft_text=draft, draft_confidence=30.0, likely_correct=False, review_priority=1.0,
+        status=status, flags="[]", updated_at=datetime.now(timezone.utc))).inserted_primary_key[0])
+
+
+def _post_comment(client, comment_id, text):
+    url = f"/queue/item/comment/{comment_id}"
+    page = _text(client.get(url))
+    version = re.search(r'name="version" value="([^"]*)"', page).group(1)
+    return client.post(url, data={"text": text, "version": version, "csrf_token": csrf_token(client, url)})
+
+
+def _comment_row(app, comment_id):
+    with _store(app).reading() as conn:
+        return conn.execute(sa.select(comments.c.status, comments.c.text).where(comments.c.id == comment_id)).first()
+
+
+def test_a_comment_box_read_as_empty_cannot_be_written_through_its_url(app):
+    blank = _comment(app, "blank", None)
+    client = login(app, "lan")
+    refused = _post_comment(client, blank, "Ý kiến chèn vào")
+    assert refused.status_code == 409 and "không nằm trong hàng đợi" in _text(refused)
+    assert tuple(_comment_row(app, blank)) == ("blank", None)
+    # A comment in the queue is saved, and can be corrected again afterwards (the "previous" key).
+    pending = _comment(app, "pending", "Can bo tan tinh")
+    assert _post_comment(client, pending, "Cán bộ tận tình").status_code == 303
+    assert _post_comment(client, pending, "Cán bộ rất tận tình").status_code == 303
+    assert tuple(_comment_row(app, pending)) == ("reviewed", "Cán bộ rất tận tình")
+
+
+def test_a_comment_longer_than_the_bound_is_refused_whole_never_cut(app):
+    from omr.tuning import MAX_COMMENT_TEXT
+
+    assert MAX_COMMENT_TEXT < 32_767  # Excel's cell limit: the export never has to cut a comment
+    pending = _comment(app, "pending", "")
+    client = login(app, "lan")
+    refused = _post_comment(client, pending, "Ý kiến dài " * 4000)
+    assert refused.status_code == 409 and f"tối đa {MAX_COMMENT_TEXT:,}".replace(",", ".") in _text(refused)
+    assert tuple(_comment_row(app, pending)) == ("pending", None)
+    longest = "ý" * MAX_COMMENT_TEXT
+    assert _post_comment(client, pending, longest).status_code == 303
+    assert _comment_row(app, pending).text == longest
