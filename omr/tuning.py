@@ -981,3 +981,13 @@ SUMMARY_SHEETS_LISTED = 10
 # transcription meets it, and far below Excel's cell limit of 32,767 characters, so the XLSX export never
 # has to cut a comment (a longer text is refused whole, with the bound, never shortened silently).
 MAX_COMMENT_TEXT = 10_000
+
+# --- files and jobs that would hold the reader for hours (omr.scan.batch, omr.web.jobs) ---
+# Pages of one file in a row that each hit MAX_SECONDS_PER_PAGE before the rest of the file is given up
+# on (not read, named in one message with how many pages). A real scan page takes 0.2-2 s; one slow page
+# (a huge photo) happens, three in a row is a file built to stall the reader (a 382 KB PDF of 2,000 such
+# pages held it for ~33 hours). Three costs at most 3 minutes of the reader before it moves on.
+TIMEOUTS_IN_A_ROW_GIVE_UP = 3
+# How often a reading batch asks whether its upload was cancelled (one small query): a cancel takes
+# effect within this plus the pages being read.
+STOP_CHECK_EVERY_S = 2.0

@@ -734,6 +734,8 @@ def test_two_boxes_really_ticked_are_recorded_invalid_never_as_a_skipped_questio
     # A question that is not one-answer cannot be recorded so.
     with store.reading() as conn:
         date_id = conn.execute(sa.select(answers.c.id).where(answers.c.question == "A1")).scalars().first()
+    # (a date the machine doubted: one it read surely is not in the queue, and not written through its URL)
+    store.writing(lambda conn: conn.execute(answers.update().where(answers.c.id == date_id).values(status=AMBIGUOUS)))
     date_url = f"/queue/item/answer/{date_id}"
     page = _text(reviewer.get(date_url))
     assert 'id="invalid"' not in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from datetime import datetime, timezone
 
 import pytest
@@ -158,3 +159,106 @@ def test_a_comment_longer_than_the_bound_is_refused_whole_never_cut(app):
     longest = "ý" * MAX_COMMENT_TEXT
     assert _post_comment(client, pending, longest).status_code == 303
     assert _comment_row(app, pending).text == longest
+
+
+# --- 3. a file whose pages each take the time limit; cancelling an upload -------------------------------
+
+def _tiff(path, pages: int, size=(1240, 1754)):
+    """A multi-page TIFF of white pages (A4 at 150 dpi by default)."""
+    from PIL import Image
+
+    frames = [Image.new("L", size, 255) for _ in range(pages)]
+    frames[0].save(path, save_all=True, append_images=frames[1:], dpi=(150, 150))
+    return path
+
+
+class _HangingWorkers:
+    """PageWorkers whose every page hits the time limit (pages of files named 'slow*') or fails at once."""
+
+    def __init__(self, *args, **kwargs):
+        self.handed = []
+
+    def map(self, runs, skip=None):
+        from omr.scan.page_workers import Failure
+
+        for run in runs:
+            for task in run:
+                if skip is not None and skip(task):
+                    yield task, Failure("skipped", "không đọc")
+                    continue
+                self.handed.append(task)
+                slow = "slow" in task[0]
+                yield task, Failure("timeout" if slow else "error", "đọc trang quá 60 giây, đã dừng" if slow else "hỏng")
+
+
+def test_a_file_whose_pages_keep_hitting_the_time_limit_is_given_up_named_with_its_unread_pages(
+        tmp_path, store, monkeypatch):
+    from omr import tuning
+    from omr.scan import batch
+
+    monkeypatch.setattr(batch, "PageWorkers", _HangingWorkers)
+    slow = _tiff(tmp_path / "slow.tif", 12)
+    fine = _tiff(tmp_path / "fine.tif", 2)
+    report = batch.run_scan([str(slow), str(fine)], store, "dot-cham", template_dir="form_templates")
+    given_up = tuning.TIMEOUTS_IN_A_ROW_GIVE_UP
+    assert report.pages_not_read == {str(slow): 12 - given_up}
+    message = next(m for m in report.file_errors if str(slow) in m)
+    assert f"{12 - given_up} trang còn lại của tệp không được đọc" in message
+    # Only the pages that hit the limit were stored (set aside, unreadable); the next file was still read.
+    assert store.summary()["pages_set_aside"] == {"unreadable": given_up + 2}
+
+
+def _uploaded_job(app, tmp_path, who="thu"):
+    from omr.web import jobs
+
+    received = [("phiếu chậm.tif", _tiff(tmp_path / "a.tif", 3)), ("tổ 2.tif", _tiff(tmp_path / "b.tif", 2))]
+    job_id, accepted, _ = jobs.create_job(_store(app), app.config["UPLOADS_DIR"], "Quý IV", None, None, received, who)
+    assert len(accepted) == 2
+    return job_id
+
+
+def test_the_scanner_who_uploaded_or_an_admin_cancels_a_queued_upload_audited(app, tmp_path):
+    from omr.data.schema import changes, upload_jobs
+
+    job_id = _uploaded_job(app, tmp_path)
+    users.add_user(_store(app), "tam", "tam-quet-phieu-buoi-sang", "scanner")
+    other = logged_in(app, "tam", "tam-quet-phieu-buoi-sang")
+    url = f"/batches/jobs/{job_id}/cancel"
+    assert other.post(url, data={"confirm": "1", "csrf_token": csrf_token(other, "/batches")}).status_code == 403
+    owner = login(app, "thu")
+    page = _text(owner.get(f"/batches/jobs/{job_id}"))
+    assert 'id="cancel-job"' in page
+    unconfirmed = owner.post(url, data={"csrf_token": csrf_token(owner, "/batches")}, follow_redirects=True)
+    assert "ô xác nhận" in _text(unconfirmed)
+    done = owner.post(url, data={"confirm": "1", "reason": "tệp thử", "csrf_token": csrf_token(owner, "/batches")},
+                      follow_redirects=True)
+    assert "đã huỷ" in _text(done) and "5 trang không được đọc" in _text(done)
+    with _store(app).reading() as conn:
+        assert conn.execute(sa.select(upload_jobs.c.status).where(upload_jobs.c.id == job_id)).scalar() == "cancelled"
+        audit = conn.execute(sa.select(changes.c.who, changes.c.entity, changes.c.new_value, changes.c.reason)
+                             .where(changes.c.entity == "upload")).all()
+    assert [tuple(a) for a in audit] == [("thu", "upload", '"cancelled"', "tệp thử")]
+    again = owner.post(url, data={"confirm": "1", "csrf_token": csrf_token(owner, "/batches")}, follow_redirects=True)
+    assert "không còn gì để huỷ" in _text(again)
+
+
+def test_a_running_upload_cancelled_stops_and_says_how_many_pages_were_not_read(app, tmp_path, monkeypatch):
+    from omr.scan.batch import ScanReport
+    from omr.web import jobs
+
+    job_id = _uploaded_job(app, tmp_path)
+    job = jobs.take_job(_store(app), job_id)
+    assert jobs.cancel_job(_store(app), job_id, "quan") == jobs.CANCELLING
+    calls = []
+
+    def run_scan(paths, store, name, *, stop=None, **kwargs):
+        calls.append(paths)
+        assert stop is not None and stop()  # the reader is asked to stop before its next page
+        return ScanReport(stopped=True)
+
+    monkeypatch.setattr(jobs.batch, "run_scan", run_scan)
+    jobs.read_taken_job(_store(app), job, Path(job["folder"]), "form_templates")
+    ended = jobs.job_status(_store(app), job_id)
+    assert ended["status"] == "cancelled" and ended["status_label"] == "đã huỷ"
+    assert "Đã dừng theo yêu cầu: 5 trang chưa được đọc." in ended["error"]
+    assert len(calls) <= 1  # the second file was never started

@@ -469,6 +469,27 @@ def register(app: Flask) -> None:
         batch = next((b for b in review.batch_progress(_store()) if b["name"] == job["batch_name"]), None)
         return render_template("job.html", job=job, batch=batch)
 
+    @app.post("/batches/jobs/<int:job_id>/cancel")
+    @login_required(*users.CAN_UPLOAD)
+    def job_cancel(job_id: int):
+        job = jobs.job_status(_store(), job_id)
+        if job is None:
+            abort(404)
+        if g.user.role != users.ADMIN and job["created_by"] != g.user.name:
+            abort(403)  # a scanner cancels only their own uploads
+        if request.form.get("confirm") != "1":
+            flash("Hãy đánh dấu ô xác nhận để huỷ việc đọc lần tải lên này.", "error")
+            return redirect(url_for("job_page", job_id=job_id), 303)
+        try:
+            status = jobs.cancel_job(_store(), job_id, g.user.name,
+                                     reason=(request.form.get("reason") or "").strip()[:500])
+        except jobs.CancelError as exc:
+            flash(exc.message, "error")
+        else:
+            flash("Đã huỷ: không trang nào được đọc." if status == jobs.CANCELLED else
+                  "Đang dừng: các trang đang đọc dở sẽ xong trong ít phút, các trang còn lại không được đọc.", "ok")
+        return redirect(url_for("job_page", job_id=job_id), 303)
+
     # -- the queue (reviewers) --
 
     @app.get("/queue")
