@@ -262,3 +262,64 @@ def test_a_running_upload_cancelled_stops_and_says_how_many_pages_were_not_read(
     assert ended["status"] == "cancelled" and ended["status_label"] == "đã huỷ"
     assert "Đã dừng theo yêu cầu: 5 trang chưa được đọc." in ended["error"]
     assert len(calls) <= 1  # the second file was never started
+
+
+# --- 4. pages far too small to be scans; rejecting a file's unidentified pages at once ---------------------
+
+def test_tiny_pages_are_set_aside_as_not_a_scan_with_their_size_and_never_queued(tmp_path):
+    from omr.scan.ingest import iter_pages
+    from omr.scan.page import process_page
+    from omr.scan.catalogue import Catalogue
+
+    tiny = _tiff(tmp_path / "tiny.tif", 3, size=(8, 8))
+    raws = list(iter_pages(tiny))
+    assert len(raws) == 3 and all(r.image is None and r.error.reason == "not_scan" for r in raws)
+    message = raws[0].error.message
+    assert "8 × 8 điểm ảnh, 1,4 × 1,4 mm ở 150 dpi" in message and "ít nhất 200 điểm ảnh" in message
+    assert "33,9 mm ở 150 dpi" in message
+    result = process_page(raws[0], Catalogue.from_folder("form_templates"))
+    assert result.set_aside == "not_scan"
+
+
+def test_not_a_scan_pages_are_not_queue_items(store):
+    from db_fixtures import set_aside_result
+
+    batch = store.ensure_batch("dot-nho")
+    for index in range(3):
+        record(store, batch, set_aside_result("not_scan", path="tiny.tif", index=index))
+    record(store, batch, set_aside_result("no_form", path="tiny.tif", index=3))
+    assert review.queue_counts(store)["page"] == 1
+
+
+def test_the_uploader_rejects_every_unidentified_page_of_one_file_at_once_confirmed_and_audited(app, tmp_path):
+    from db_fixtures import set_aside_result
+
+    from omr.data.schema import changes, source_files
+
+    job_id = _uploaded_job(app, tmp_path)
+    store = _store(app)
+    with store.reading() as conn:
+        batch_id = conn.execute(sa.select(sa.func.min(pages.c.batch_id))).scalar()
+    from omr.web import jobs
+
+    first = jobs.job_status(store, job_id)["files"][0]
+    for index in range(3):
+        record(store, batch_id, set_aside_result("no_form", path="noise.tif", index=index))
+    store.writing(lambda conn: conn.execute(source_files.update().where(source_files.c.path == "noise.tif")
+                                            .values(sha256=first["sha256"])))
+    reviewer = login(app, "lan")
+    assert review.queue_counts(store)["page"] == 3
+    owner = login(app, "thu")
+    page = _text(owner.get(f"/batches/jobs/{job_id}"))
+    assert "Loại bỏ 3 trang" in page
+    url = f"/batches/jobs/{job_id}/files/1/reject"
+    unconfirmed = owner.post(url, data={"csrf_token": csrf_token(owner, "/batches")}, follow_redirects=True)
+    assert "ô xác nhận" in _text(unconfirmed) and review.queue_counts(store)["page"] == 3
+    assert reviewer.post(url, data={"confirm": "1", "csrf_token": csrf_token(reviewer, "/queue")}).status_code == 403
+    done = owner.post(url, data={"confirm": "1", "reason": "ảnh rác", "csrf_token": csrf_token(owner, "/batches")},
+                      follow_redirects=True)
+    assert "Đã loại bỏ 3 trang chưa nhận dạng của tệp «phiếu chậm.tif»" in _text(done)
+    assert review.queue_counts(store)["page"] == 0
+    with store.reading() as conn:
+        audit = conn.execute(sa.select(changes.c.who, changes.c.reason).where(changes.c.entity == "page")).all()
+    assert [tuple(a) for a in audit] == [("thu", "ảnh rác")] * 3

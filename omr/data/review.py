@@ -53,6 +53,7 @@ from omr.data.schema import (
     pages,
     response_pages,
     responses,
+    source_files,
 )
 from omr.data.schema import units as unit_registry
 from omr.data.store import version_token
@@ -68,7 +69,7 @@ CLAIM_TTL = timedelta(minutes=10)
 # (items per hour counts working time only).
 IDLE_GAP = timedelta(minutes=5)
 # Set-aside reasons that do not need a person: a blank page is a blank page.
-NOT_ASKED = ("blank",)
+NOT_ASKED = ("blank", "not_scan")
 # The set-aside reason of a page whose picture could not be decoded (omr.scan.page, omr.scan.ingest):
 # such a page can be rejected (the sheet rescanned or declared lost), never assigned to a sheet.
 UNREADABLE_IMAGE = "unreadable"
@@ -387,7 +388,7 @@ def load_item(store, key: str) -> Item | None:
             "set_aside": row.set_aside, "detail": row.detail, "form_id": row.form_id, "form_version": row.version,
             "page": row.page, "page_index": row.page_index, "has_boxes": n_boxes > 0,
             # No picture was decoded from the file's page: nothing to look at or to assign to a sheet.
-            "has_image": row.set_aside != UNREADABLE_IMAGE,
+            "has_image": row.set_aside not in (UNREADABLE_IMAGE, "not_scan"),
             "homography": row.homography is not None,
             "decision": decided.decision if decided else None,
             "pending": row.set_aside is not None and row.set_aside not in NOT_ASKED and decided is None})
@@ -594,6 +595,39 @@ def reject_page(store, page_id: int, who: str, *, reason: str = "") -> None:
     _check_claim(store, key, who)
     store.reject_page(page_id, who, reason=reason)
     release(store, key, who)
+
+
+def unidentified_pages(store, file_sha256: str) -> list[int]:
+    """Ids of the pages of one scanned file (by content hash) that wait in the queue as unidentified."""
+    with store.reading() as conn:
+        return list(conn.execute(
+            sa.select(pages.c.id).join(source_files, source_files.c.id == pages.c.source_file_id)
+            .outerjoin(page_reviews, page_reviews.c.page_id == pages.c.id)
+            .where(source_files.c.sha256 == file_sha256, pages.c.set_aside.is_not(None),
+                   pages.c.set_aside.not_in(NOT_ASKED), page_reviews.c.page_id.is_(None))
+            .order_by(pages.c.id)).scalars())
+
+
+def reject_file_pages(store, file_sha256: str, who: str, *, reason: str = "") -> int:
+    """Reject every unidentified page of one scanned file at once (one audit row per page, one
+    transaction); how many. For a file that is no batch of forms (2,000 pages of noise)."""
+    def work(conn: sa.Connection) -> int:
+        ids = list(conn.execute(
+            sa.select(pages.c.id, pages.c.set_aside).join(source_files, source_files.c.id == pages.c.source_file_id)
+            .outerjoin(page_reviews, page_reviews.c.page_id == pages.c.id)
+            .where(source_files.c.sha256 == file_sha256, pages.c.set_aside.is_not(None),
+                   pages.c.set_aside.not_in(NOT_ASKED), page_reviews.c.page_id.is_(None))).all())
+        now = _now()
+        for page_id, set_aside in ids:
+            conn.execute(page_reviews.insert().values(page_id=page_id, decision="rejected", decided_by=who,
+                                                      decided_at=now))
+            store._record_change(conn, who, "page", page_id, None, "decision", {"set_aside": set_aside},
+                                 {"decision": "rejected", "whole_file": True}, reason, now)
+        if ids:
+            conn.execute(claims.delete().where(claims.c.item.in_([f"page:{i}" for i, _ in ids])))
+        return len(ids)
+
+    return store.writing(work)
 
 
 # --- history and progress ------------------------------------------------------

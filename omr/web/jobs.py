@@ -34,6 +34,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from omr import tuning as T
+from omr.data import review
 from omr.data.schema import pages, source_files, upload_jobs
 from omr.errors import InputFileError, OmrError
 from omr.model import SET_ASIDE_REASONS
@@ -182,6 +183,8 @@ def job_status(store, job_id: int) -> dict | None:
             .where(source_files.c.sha256.in_(hashes), pages.c.set_aside.is_not(None))
             .order_by(pages.c.id)).all() if hashes else []
     job = dict(row)
+    for entry in files:  # pages of the file waiting as unidentified: rejected at once on the job page
+        entry["unidentified"] = len(review.unidentified_pages(store, entry["sha256"]))
     name_of = {f["sha256"]: f["name"] for f in files}
     started, finished = _aware(job["started_at"]), _aware(job["finished_at"])
     rate = None

@@ -490,6 +490,24 @@ def register(app: Flask) -> None:
                   "Đang dừng: các trang đang đọc dở sẽ xong trong ít phút, các trang còn lại không được đọc.", "ok")
         return redirect(url_for("job_page", job_id=job_id), 303)
 
+    @app.post("/batches/jobs/<int:job_id>/files/<int:number>/reject")
+    @login_required(*users.CAN_UPLOAD)
+    def job_file_reject(job_id: int, number: int):
+        job = jobs.job_status(_store(), job_id)
+        if job is None or not 1 <= number <= len(job["files"]):
+            abort(404)
+        if g.user.role != users.ADMIN and job["created_by"] != g.user.name:
+            abort(403)  # a scanner decides only on their own uploads
+        entry = job["files"][number - 1]
+        if request.form.get("confirm") != "1":
+            flash("Hãy đánh dấu ô xác nhận để loại bỏ các trang chưa nhận dạng của tệp này.", "error")
+        else:
+            rejected = review.reject_file_pages(_store(), entry["sha256"], g.user.name,
+                                                reason=(request.form.get("reason") or "").strip()[:500])
+            flash(f"Đã loại bỏ {rejected} trang chưa nhận dạng của tệp «{entry['name']}» khỏi hàng đợi "
+                  "(mỗi trang được ghi lại trong lịch sử).", "ok")
+        return redirect(url_for("job_page", job_id=job_id), 303)
+
     # -- the queue (reviewers) --
 
     @app.get("/queue")
