@@ -363,7 +363,8 @@ MIN_CHOSEN_PASSWORD_SCORE = 3
 PASSWORD_PUBLIC_WORDS = ("omr", "motcua", "mot-cua", "quantri", "quantri-demo", "nhanvien", "nhanvien-demo",
                          "kiemtra", "kiemtra-demo", "demo", "matkhau", "mat-khau", "admin", "scanner",
                          "reviewer", "phuong", "ubnd", "hanhchinh", "vietnam")
-# Failed logins allowed for one account name: five typing mistakes in a quarter of an hour is a
+# Failed logins allowed for one account name from one client address (omr.web.throttle: counted per
+# address, so a guesser elsewhere cannot lock a user out): five typing mistakes in a quarter of an hour is a
 # person; more is guessing. After that the account answers 429 until the window ends, even to the
 # right password (OWASP Authentication Cheat Sheet: lock out after a small number of failures).
 LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
