@@ -323,3 +323,46 @@ def test_the_uploader_rejects_every_unidentified_page_of_one_file_at_once_confir
     with store.reading() as conn:
         audit = conn.execute(sa.select(changes.c.who, changes.c.reason).where(changes.c.entity == "page")).all()
     assert [tuple(a) for a in audit] == [("thu", "ảnh rác")] * 3
+
+
+# --- 5. a NUL character in anything a user sends -----------------------------------------------------------
+
+NUL_REFUSED = "ký tự NUL"
+
+
+def test_a_nul_character_anywhere_in_a_request_is_refused_in_vietnamese(app):
+    anonymous = app.test_client()
+    refused = anonymous.post("/login", data={"name": "quan\x00", "password": "x",
+                                             "csrf_token": csrf_token(anonymous)})
+    assert refused.status_code == 400 and NUL_REFUSED in _text(refused)
+    reviewer = login(app, "lan")
+    for url in ("/queue?unit=3\x000", "/queue?kind=page&batch=%00", "/progress?x\x00=1"):
+        got = reviewer.get(url)
+        assert got.status_code == 400 and NUL_REFUSED in _text(got), url
+    pending = _comment(app, "pending", "")
+    url = f"/queue/item/comment/{pending}"
+    version = re.search(r'name="version" value="([^"]*)"', _text(reviewer.get(url))).group(1)
+    posted = reviewer.post(url, data={"text": "Tốt\x00", "version": version, "reason": "a",
+                                      "csrf_token": csrf_token(reviewer, url)})
+    assert posted.status_code == 400 and NUL_REFUSED in _text(posted)
+    assert tuple(_comment_row(app, pending)) == ("pending", None)
+    # The template editor's JSON saves carry it escaped.
+    admin = login(app, "quan")
+    saved = admin.post("/admin/templates/drafts/1/save", data='{"name": "a\\u0000"}',
+                       headers={"Content-Type": "application/json", "X-CSRFToken": csrf_token(admin, "/progress")})
+    assert saved.status_code == 400 and NUL_REFUSED in saved.get_json()["problems"][0]
+
+
+def test_a_batch_name_that_cannot_be_stored_leaves_no_file_behind(app, tmp_path):
+    scanner = login(app, "thu")
+    uploads = app.config["UPLOADS_DIR"]
+    for name in ("Quý IV\x00", "Quý\x07IV"):
+        with open(_tiff(tmp_path / "a.tif", 1), "rb") as handle:
+            refused = scanner.post("/batches", data={"name": name, "files": (handle, "a.tif"),
+                                                     "csrf_token": csrf_token(scanner, "/batches")},
+                                   content_type="multipart/form-data")
+        assert refused.status_code == 400, name
+        assert not list(uploads.glob("job-*")) and not list((uploads / ".incoming").glob("*"))
+    from omr.web import jobs
+
+    assert jobs.list_jobs(_store(app)) == []

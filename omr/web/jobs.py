@@ -143,11 +143,15 @@ def create_job(store, uploads_dir: Path, batch_name: str, collected_from: date |
     if not accepted:
         shutil.rmtree(folder, ignore_errors=True)
         return None, accepted, refused
-    job_id = store.writing(lambda conn: conn.execute(upload_jobs.insert().values(
-        batch_name=batch_name, collected_from=collected_from, collected_to=collected_to,
-        folder=str(folder.resolve()), files=json.dumps(accepted, ensure_ascii=False),
-        pages_total=sum(f["pages"] for f in accepted), status=QUEUED, error="", created_by=created_by,
-        created_at=datetime.now(timezone.utc), pages_at_start=0)).inserted_primary_key[0])
+    try:
+        job_id = store.writing(lambda conn: conn.execute(upload_jobs.insert().values(
+            batch_name=batch_name, collected_from=collected_from, collected_to=collected_to,
+            folder=str(folder.resolve()), files=json.dumps(accepted, ensure_ascii=False),
+            pages_total=sum(f["pages"] for f in accepted), status=QUEUED, error="", created_by=created_by,
+            created_at=datetime.now(timezone.utc), pages_at_start=0)).inserted_primary_key[0])
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # no job row: no files of it are kept either
+        raise
     return job_id, accepted, refused
 
 

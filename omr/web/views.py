@@ -302,7 +302,35 @@ def _parse_answer(question: Question, form) -> tuple[object, str]:
 
 # --- routes ---------------------------------------------------------------------
 
+NUL_MESSAGE = ("Dữ liệu gửi lên có ký tự NUL (mã 0), không phải chữ gõ được, nên không được nhận. Hãy gõ lại "
+               "hoặc dán lại từ văn bản thường (không dán từ tệp nhị phân).")
+
+
+def _has_nul(values) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in values.getlist(key)) for key in values.keys())
+
+
+def _refuse_nul():
+    """400 for a request whose query, form or JSON body holds a NUL character, before any view reads it.
+
+    No user text of omr holds one, and PostgreSQL refuses it in text columns (a 500 before this check);
+    uploaded files' contents are not form text and are not looked at here."""
+    nul = "\x00" in request.path or _has_nul(request.args)
+    if not nul and request.method in ("POST", "PUT", "PATCH"):
+        if request.is_json:
+            body = request.get_data(as_text=True)
+            nul = "\x00" in body or "\\u0000" in body
+        else:
+            nul = _has_nul(request.form)
+    if not nul:
+        return None
+    if request.is_json:
+        return jsonify(ok=False, problems=[NUL_MESSAGE]), 400
+    return render_template("error.html", title="Yêu cầu không hợp lệ", message=NUL_MESSAGE), 400
+
+
 def register(app: Flask) -> None:
+    app.before_request(_refuse_nul)
     app.before_request(_load_user)
     app.before_request(_require_password_change)
     app.after_request(_security_headers)
@@ -428,6 +456,8 @@ def register(app: Flask) -> None:
         errors = []
         if not name or len(name) > 200:
             errors.append("Cần tên đợt quét (tối đa 200 ký tự).")
+        elif not name.isprintable():  # checked before any uploaded file is kept
+            errors.append("Tên đợt quét có ký tự điều khiển (không in được); hãy gõ lại tên.")
         collected = []
         for field, label in (("collected_from", "ngày bắt đầu thu"), ("collected_to", "ngày kết thúc thu")):
             text = (request.form.get(field) or "").strip()
