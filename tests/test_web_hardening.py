@@ -366,3 +366,33 @@ def test_a_batch_name_that_cannot_be_stored_leaves_no_file_behind(app, tmp_path)
     from omr.web import jobs
 
     assert jobs.list_jobs(_store(app)) == []
+
+
+# --- 7. Vietnamese passwords an attacker guesses first ----------------------------------------------------
+
+@pytest.mark.parametrize("weak", ["Hà Nội 2026", "Việt Nam 2026", "ha noi 2026", "HANOI2026", "motcuaxa2026",
+                                  "xinchao2026", "anhyeuem123", "Cao Lãnh 1", "hanhchinh2026"])
+def test_guessable_vietnamese_passwords_are_refused_when_a_user_chooses_one(weak):
+    from omr.errors import BadArgumentsError
+
+    with pytest.raises(BadArgumentsError, match="quá dễ đoán|quá phổ biến"):
+        users.check_password(weak, "lan", chosen=True)
+
+
+@pytest.mark.parametrize("good", ["ca-phe sang Ben Tre mua 9", "con mèo vàng ngủ trên mái nhà 7",
+                                  "Bàn phím xanh, đèn vàng 42"])
+def test_a_pass_phrase_of_unrelated_words_is_still_accepted(good):
+    assert users.check_password(good, "lan", chosen=True) == good
+
+
+def test_the_units_own_name_is_refused_as_a_password_once_the_registry_holds_it(store):
+    from omr.errors import BadArgumentsError
+
+    users.add_user(store, "lan", "mat-khau-tam-thoi-9x", "reviewer", must_change_password=True)
+    user = users.list_users(store)[0]
+    assert users.check_password("Tân Khánh Đông 9", "lan", chosen=True)  # unknown before the import
+    store.writing(lambda conn: conn.execute(units_table.insert().values(
+        code="29911", name="Xã Tân Khánh Đông", kind="xã", predecessors="", note="")))
+    with pytest.raises(BadArgumentsError, match="quá dễ đoán"):
+        users.change_own_password(store, user.id, "mat-khau-tam-thoi-9x", "Tân Khánh Đông 9")
+    users.change_own_password(store, user.id, "mat-khau-tam-thoi-9x", "ca-phe sang Ben Tre mua 9")
