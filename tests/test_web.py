@@ -55,6 +55,12 @@ def login(app, name):
     return logged_in(app, name, PASSWORDS[name])
 
 
+def _start_queue(client, **flt):
+    """The reviewer presses "Bắt đầu kiểm tra" with this filter (saved by a POST with its token)."""
+    started = client.post("/queue", data={**flt, "csrf_token": _token(client, "/queue")})
+    assert started.status_code == 303 and started.headers["Location"].endswith("/queue/next")
+
+
 def _store(app):
     return app.extensions["omr_store"]
 
@@ -507,6 +513,7 @@ def test_sheets_sharing_a_serial_are_decided_side_by_side(app):
     client = login(app, "lan")
     queue = _text(client.get("/queue?kind=conflict"))
     assert re.search(r'id="count-conflict">1<', queue)
+    _start_queue(client, kind="conflict")
     item_url = client.get("/queue/next").headers["Location"]
     assert item_url.endswith(f"/queue/item/response/{ids[0]}")
     html = _text(client.get(item_url))
@@ -558,7 +565,7 @@ def test_an_incomplete_sheet_is_declared_lost_from_the_queue(app):
     batch = store.ensure_batch("dot-web-3")
     record(store, batch, page_result(7, 1, PAGE1, path="half.pdf"))
     client = login(app, "lan")
-    client.get("/queue?kind=incomplete")
+    _start_queue(client, kind="incomplete")
     item_url = client.get("/queue/next").headers["Location"]
     html = _text(client.get(item_url))
     assert "Phiếu số 000007 thiếu trang 2" in html

@@ -396,3 +396,25 @@ def test_the_units_own_name_is_refused_as_a_password_once_the_registry_holds_it(
     with pytest.raises(BadArgumentsError, match="quá dễ đoán"):
         users.change_own_password(store, user.id, "mat-khau-tam-thoi-9x", "Tân Khánh Đông 9")
     users.change_own_password(store, user.id, "mat-khau-tam-thoi-9x", "ca-phe sang Ben Tre mua 9")
+
+
+# --- 8. a link cannot change the reviewer's saved queue filter --------------------------------------------
+
+def test_a_filter_in_a_link_is_shown_but_only_a_posted_start_saves_it(app):
+    store = _store(app)
+    comment_id = _comment(app, "pending", "")
+    reviewer = login(app, "lan")
+    # A link (from anywhere) shows the comments only, and changes nothing stored.
+    shown = _text(reviewer.get("/queue?kind=comment&unit=30001"))
+    assert re.search(r'id="count-total">1<', shown)
+    assert 'name="kind" value="comment"' in shown
+    assert re.search(r'id="count-total">2<', _text(reviewer.get("/queue")))  # the saved filter: all kinds
+    first = reviewer.get("/queue/next").headers["Location"]
+    assert "/queue/item/answer/" in first  # the saved filter still holds: the answer comes first
+    review.release(store, "answer:" + first.rsplit("/", 1)[1], "lan")
+    # Without its token the start is refused; with it, the filter is saved.
+    assert reviewer.post("/queue", data={"kind": "comment"}).status_code == 400
+    started = reviewer.post("/queue", data={"kind": "comment", "csrf_token": csrf_token(reviewer, "/queue")})
+    assert started.status_code == 303
+    assert re.search(r'id="count-total">1<', _text(reviewer.get("/queue")))
+    assert reviewer.get("/queue/next").headers["Location"].endswith(f"/queue/item/comment/{comment_id}")

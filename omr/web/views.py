@@ -540,17 +540,28 @@ def register(app: Flask) -> None:
 
     # -- the queue (reviewers) --
 
+    def _filter_from(values) -> dict:
+        kind = values.get("kind", "")
+        return {"batch_id": db_id(values.get("batch", "")), "unit": (values.get("unit") or "").strip()[:100],
+                "kind": kind if kind in review.KINDS else ""}
+
+    @app.post("/queue")
+    @login_required(*users.CAN_REVIEW)
+    def queue_start():
+        """The reviewer starts with the filter shown: saved in the session (a POST with its CSRF token)."""
+        session["queue_filter"] = _filter_from(request.form)
+        session["queue_skip"] = []
+        return redirect(url_for("queue_next"), 303)
+
     @app.get("/queue")
     @login_required(*users.CAN_REVIEW)
     def queue_page():
+        # A filter in the URL is shown, never saved: a GET (a link on another site) changes nothing.
         if "kind" in request.args or "batch" in request.args or "unit" in request.args:
-            batch = request.args.get("batch", "")
-            kind = request.args.get("kind", "")
-            session["queue_filter"] = {"batch_id": db_id(batch),
-                                       "unit": (request.args.get("unit") or "").strip()[:100],
-                                       "kind": kind if kind in review.KINDS else ""}
-            session["queue_skip"] = []
-        flt = _queue_filter()
+            shown = _filter_from(request.args)
+            flt = review.QueueFilter(shown["batch_id"], shown["unit"] or None, shown["kind"] or None)
+        else:
+            flt = _queue_filter()
         return render_template("queue.html", counts=review.queue_counts(_store(), flt), kinds=review.KINDS,
                                batches=review.batch_progress(_store()),
                                units=review.queue_units(_store(), flt), flt=flt,
