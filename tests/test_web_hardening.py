@@ -418,3 +418,40 @@ def test_a_filter_in_a_link_is_shown_but_only_a_posted_start_saves_it(app):
     assert started.status_code == 303
     assert re.search(r'id="count-total">1<', _text(reviewer.get("/queue")))
     assert reviewer.get("/queue/next").headers["Location"].endswith(f"/queue/item/comment/{comment_id}")
+
+
+# --- 9. a 31-digit serial; every error page in Vietnamese -----------------------------------------------
+
+def test_a_serial_too_long_for_the_database_is_a_message_not_a_500(app):
+    store = _store(app)
+    batch = store.ensure_batch("dot-trung")
+    record(store, batch, page_result(1, 1, {**PAGE1, "B1": "1"}, path="copy.pdf"))
+    record(store, batch, page_result(1, 2, {**PAGE2, "H1": "1"}, path="copy.pdf", index=1))
+    ids = [r["id"] for r in store.responses() if r["serial"] == 1]
+    client = login(app, "lan")
+    url = f"/queue/item/response/{ids[0]}"
+    shown = re.search(r'name="shown" value="([^"]*)"', _text(client.get(url))).group(1)
+    refused = client.post(url, data={"action": "both", "keep": str(ids[0]), "new_serial": "9" * 31,
+                                     "shown": shown, "csrf_token": csrf_token(client, url)})
+    assert refused.status_code == 409 and "Cần số phiếu mới (1 đến 999999)" in _text(refused)
+    assert sorted(r["id"] for r in store.responses() if r["serial"] == 1) == sorted(ids)
+
+
+def test_error_pages_are_vietnamese_and_a_500_shows_no_trace(app, monkeypatch):
+    client = login(app, "lan")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("/srv/omr/secret.py line 12: boom")
+
+    monkeypatch.setattr(review, "queue_counts", broken)
+    failed = client.get("/queue")
+    body = _text(failed)
+    assert failed.status_code == 500 and "Máy chủ gặp lỗi không mong đợi" in body
+    assert "Traceback" not in body and "/srv/omr" not in body and "boom" not in body
+    missing = client.get("/khong-co-trang-nay")
+    assert missing.status_code == 404 and "Trang hoặc mục này không có" in _text(missing)
+    wrong = client.get("/logout")
+    assert wrong.status_code == 405 and "không nhận kiểu yêu cầu" in _text(wrong)
+    app.config["MAX_CONTENT_LENGTH"] = 100
+    large = client.post("/login", data={"name": "x" * 500, "password": "y"})
+    assert large.status_code == 413 and "vượt giới hạn" in _text(large)

@@ -302,6 +302,8 @@ def _parse_answer(question: Question, form) -> tuple[object, str]:
 
 # --- routes ---------------------------------------------------------------------
 
+SERVER_ERROR = ("Máy chủ gặp lỗi không mong đợi nên chưa làm được việc này (chi tiết đã ghi vào nhật ký máy chủ). "
+                "Hãy tải lại trang rồi thử lại; nếu vẫn lỗi, báo cho người quản trị kèm thời điểm và việc đang làm.")
 NUL_MESSAGE = ("Dữ liệu gửi lên có ký tự NUL (mã 0), không phải chữ gõ được, nên không được nhận. Hãy gõ lại "
                "hoặc dán lại từ văn bản thường (không dán từ tệp nhị phân).")
 
@@ -365,6 +367,18 @@ def register(app: Flask) -> None:
     @app.errorhandler(404)
     def _not_found(exc):
         return render_template("error.html", title="Không tìm thấy", message="Trang hoặc mục này không có."), 404
+
+    @app.errorhandler(405)
+    def _method_not_allowed(exc):
+        return render_template("error.html", title="Không thực hiện được",
+                               message="Trang này không nhận kiểu yêu cầu đó; hãy mở trang từ trình đơn."), 405
+
+    @app.errorhandler(500)
+    def _server_error(exc):
+        # Flask logged the exception with its traceback; the user reads what to do, never a path or code.
+        if request.is_json:
+            return jsonify(ok=False, problems=[SERVER_ERROR]), 500
+        return render_template("error.html", title="Lỗi máy chủ", message=SERVER_ERROR), 500
 
     @app.errorhandler(413)
     def _too_large(exc):
