@@ -455,3 +455,20 @@ def test_error_pages_are_vietnamese_and_a_500_shows_no_trace(app, monkeypatch):
     app.config["MAX_CONTENT_LENGTH"] = 100
     large = client.post("/login", data={"name": "x" * 500, "password": "y"})
     assert large.status_code == 413 and "vượt giới hạn" in _text(large)
+
+
+# --- 10. nothing with personal data is kept in a cache ---------------------------------------------------
+
+def test_pages_and_page_images_are_never_stored_in_a_cache(app):
+    client = login(app, "lan")
+    item_url = client.get("/queue/next").headers["Location"]
+    for url in ("/queue", item_url, "/progress", "/login"):
+        assert client.get(url).headers["Cache-Control"] == "no-store", url
+    with _store(app).reading() as conn:
+        page_id = conn.execute(sa.select(sa.func.min(pages.c.id))).scalar()
+    image = client.get(f"/img/page/{page_id}.png")
+    assert image.status_code == 200 and image.headers["Cache-Control"] == "private, no-store"
+    export = login(app, "quan").get("/admin/export.csv")
+    assert export.headers["Cache-Control"] == "private, no-store"
+    # The app's own style sheet may be cached.
+    assert "no-store" not in client.get("/static/app.css").headers.get("Cache-Control", "")

@@ -177,7 +177,15 @@ def _require_password_change():
     return None
 
 
+# Pages and page images hold respondents' answers and handwriting: no cache (the browser's disk, a shared
+# proxy) keeps them after the reviewer leaves. Static files (CSS, scripts) stay cacheable.
+PRIVATE_NO_STORE = "private, no-store"
+
+
 def _security_headers(response: Response) -> Response:
+    if response.mimetype in ("text/html", "application/json") or (
+            response.headers.get("Content-Disposition", "").startswith("attachment")):
+        response.headers["Cache-Control"] = "no-store" if response.mimetype == "text/html" else PRIVATE_NO_STORE
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -741,7 +749,7 @@ def register(app: Flask) -> None:
             app.logger.exception("image of a stored page not drawn")
             data = images.message_png("Không vẽ được ảnh của trang này (ảnh gốc không hợp lệ)")
         response = Response(data, mimetype="image/png")
-        response.headers["Cache-Control"] = "private, max-age=300"
+        response.headers["Cache-Control"] = PRIVATE_NO_STORE
         return response
 
     @app.get("/img/answer/<int:answer_id>.png")
@@ -761,7 +769,7 @@ def register(app: Flask) -> None:
         if row is None or row.crop_png is None:
             abort(404)
         response = Response(bytes(row.crop_png), mimetype="image/png")
-        response.headers["Cache-Control"] = "private, max-age=300"
+        response.headers["Cache-Control"] = PRIVATE_NO_STORE
         return response
 
     @app.get("/img/page/<int:page_id>.png")
