@@ -472,3 +472,14 @@ def test_pages_and_page_images_are_never_stored_in_a_cache(app):
     assert export.headers["Cache-Control"] == "private, no-store"
     # The app's own style sheet may be cached.
     assert "no-store" not in client.get("/static/app.css").headers.get("Cache-Control", "")
+
+
+def test_a_text_longer_than_an_excel_cell_is_cut_with_a_note_never_silently():
+    from omr.reports.export import EXCEL_CELL_LIMIT, fit_excel_cell
+
+    assert fit_excel_cell("Cán bộ tận tình") == "Cán bộ tận tình"
+    long = "Ý kiến dài " * 4000
+    cell = fit_excel_cell(long)
+    assert len(cell) <= EXCEL_CELL_LIMIT and cell.startswith("Ý kiến dài")
+    missing = len(long) - cell.index(" … [còn ")
+    assert f"còn {missing:,} ký tự".replace(",", ".") in cell and "bản xuất CSV" in cell
