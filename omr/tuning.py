@@ -56,6 +56,9 @@ MIN_PAGE_SIDE_PX = 200
 # a phone photo 1.78 (16:9), two form pages in one image 1.41; 6 leaves room for a strip of pages
 # scanned together and refuses a 100000 x 1 image.
 MAX_PAGE_ASPECT = 6.0
+# A resolution an image file declares is believed, to say a page's size in mm, only within this range:
+# fax and phone photos declare 72-96 dpi, scanners 100-1200; some writers put 1 dpi (meaning none).
+DECLARED_DPI_RANGE = (50.0, 2400.0)
 # Fiducial search works at ~50 dpi where a 6 mm mark is 12 px: fast, and
 # blurs away text and QR modules.
 FIDUCIAL_SEARCH_PX_PER_MM = 2.0

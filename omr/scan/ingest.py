@@ -498,7 +498,8 @@ def _declared_dpi(img) -> float | None:
         dpi = float(min(img.info.get("dpi", (0, 0))[:2]))
     except (TypeError, ValueError):
         return None
-    return dpi if dpi > 0 else None
+    low, high = T.DECLARED_DPI_RANGE
+    return dpi if low <= dpi <= high else None  # "1 dpi" (a default of some writers) says nothing
 
 
 def _largest_image_pixels(page) -> int:
