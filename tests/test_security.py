@@ -350,7 +350,16 @@ def test_demo_passwords_must_be_changed_at_first_login(tmp_path, repo_root, cata
 OFFSITE = ["%2F%09%2Fevil.example%2F", "/%09/evil.example/", "/%0a/evil.example", "/%0d%0a/evil.example",
            "%5C%5Cevil.example", "/%5Cevil.example", "//evil.example", "https://evil.example/",
            "/a/../..//evil.example", "/%E2%80%8B/evil.example", "%20//evil.example", "/.//evil.example",
-           "http:/evil.example", "/%00/evil.example"]
+           "http:/evil.example"]
+
+
+def test_a_nul_in_a_redirect_target_is_refused_before_any_redirect(server):
+    browser = Browser(server.port)
+    status, headers, body = browser.login("quan", next_path="/%00/evil.example")
+    assert status == 400 and "location" not in headers and "ký tự NUL" in body.decode()
+    browser.login("lan")
+    status, _, body = browser.request("GET", "/pages/1?back=/%00/evil.example")
+    assert status == 400 and "evil.example" not in body.decode()
 
 
 @pytest.mark.parametrize("target", OFFSITE)

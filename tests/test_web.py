@@ -765,6 +765,7 @@ def test_a_possible_rescan_is_shown_beside_the_stored_sheet_and_kept_once(app):
     ids = {r["serial"]: r["id"] for r in store.responses()}
     client = login(app, "lan")
     assert re.search(r'id="count-duplicate">1<', _text(client.get("/queue?kind=duplicate")))
+    _start_queue(client, kind="duplicate")
     item_url = client.get("/queue/next?kind=duplicate").headers["Location"]
     assert item_url.endswith(f"/queue/item/response/{ids[22]}")
     html = _text(client.get(item_url))
