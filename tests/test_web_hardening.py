@@ -482,4 +482,5 @@ def test_a_text_longer_than_an_excel_cell_is_cut_with_a_note_never_silently():
     cell = fit_excel_cell(long)
     assert len(cell) <= EXCEL_CELL_LIMIT and cell.startswith("Ý kiến dài")
     missing = len(long) - cell.index(" … [còn ")
-    assert f"còn {missing:,} ký tự".replace(",", ".") in cell and "bản xuất CSV" in cell
+    assert f"còn {missing:,}".replace(",", ".") + " ký tự, quá giới hạn một ô Excel" in cell
+    assert cell.endswith("đọc đủ trong bản xuất CSV]")

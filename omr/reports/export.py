@@ -250,10 +250,13 @@ def fit_excel_cell(text: str) -> str:
     to read it whole (the CSV export keeps every character): never cut silently."""
     if len(text) <= EXCEL_CELL_LIMIT:
         return text
-    note = f" … [còn {len(text):,} ký tự, quá giới hạn một ô Excel; đọc đủ trong bản xuất CSV]".replace(",", ".")
-    kept = EXCEL_CELL_LIMIT - len(note)
-    note = note.replace(f"{len(text):,}".replace(",", "."), f"{len(text) - kept:,}".replace(",", "."), 1)
-    return text[:EXCEL_CELL_LIMIT - len(note)] + note
+
+    def note(missing: int) -> str:
+        count = f"{missing:,}".replace(",", ".")  # Vietnamese thousands separator
+        return f" … [còn {count} ký tự, quá giới hạn một ô Excel; đọc đủ trong bản xuất CSV]"
+
+    kept = EXCEL_CELL_LIMIT - len(note(len(text)))  # the count only shrinks: the note never gets longer
+    return text[:kept] + note(len(text) - kept)
 
 
 def _write_xlsx(path: Path, records: list[dict], value_ids: list[str], status_ids: list[str],
