@@ -56,6 +56,9 @@ MIN_PAGE_SIDE_PX = 200
 # a phone photo 1.78 (16:9), two form pages in one image 1.41; 6 leaves room for a strip of pages
 # scanned together and refuses a 100000 x 1 image.
 MAX_PAGE_ASPECT = 6.0
+# A resolution an image file declares is believed, to say a page's size in mm, only within this range:
+# fax and phone photos declare 72-96 dpi, scanners 100-1200; some writers put 1 dpi (meaning none).
+DECLARED_DPI_RANGE = (50.0, 2400.0)
 # Fiducial search works at ~50 dpi where a 6 mm mark is 12 px: fast, and
 # blurs away text and QR modules.
 FIDUCIAL_SEARCH_PX_PER_MM = 2.0
@@ -363,7 +366,8 @@ MIN_CHOSEN_PASSWORD_SCORE = 3
 PASSWORD_PUBLIC_WORDS = ("omr", "motcua", "mot-cua", "quantri", "quantri-demo", "nhanvien", "nhanvien-demo",
                          "kiemtra", "kiemtra-demo", "demo", "matkhau", "mat-khau", "admin", "scanner",
                          "reviewer", "phuong", "ubnd", "hanhchinh", "vietnam")
-# Failed logins allowed for one account name: five typing mistakes in a quarter of an hour is a
+# Failed logins allowed for one account name from one client address (omr.web.throttle: counted per
+# address, so a guesser elsewhere cannot lock a user out): five typing mistakes in a quarter of an hour is a
 # person; more is guessing. After that the account answers 429 until the window ends, even to the
 # right password (OWASP Authentication Cheat Sheet: lock out after a small number of failures).
 LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
@@ -974,3 +978,20 @@ DUP_MAX_CANDIDATES = 500
 # counted ("và N phiếu khác"): ten lines fit a terminal screen beside the other counts, and a batch with
 # more incomplete sheets than that has a systematic cause (a tray of page 2s not scanned) shown by the count.
 SUMMARY_SHEETS_LISTED = 10
+
+# --- bounds on what a reviewer types (omr.data.review, task hattack3) ---
+# A reviewer's transcription of one handwritten comment: a comment box holds 3 guide lines, a few
+# hundred characters when written small (TEXT_LINE_SPACING); 10,000 is thirty times that, so no real
+# transcription meets it, and far below Excel's cell limit of 32,767 characters, so the XLSX export never
+# has to cut a comment (a longer text is refused whole, with the bound, never shortened silently).
+MAX_COMMENT_TEXT = 10_000
+
+# --- files and jobs that would hold the reader for hours (omr.scan.batch, omr.web.jobs) ---
+# Pages of one file in a row that each hit MAX_SECONDS_PER_PAGE before the rest of the file is given up
+# on (not read, named in one message with how many pages). A real scan page takes 0.2-2 s; one slow page
+# (a huge photo) happens, three in a row is a file built to stall the reader (a 382 KB PDF of 2,000 such
+# pages held it for ~33 hours). Three costs at most 3 minutes of the reader before it moves on.
+TIMEOUTS_IN_A_ROW_GIVE_UP = 3
+# How often a reading batch asks whether its upload was cancelled (one small query): a cancel takes
+# effect within this plus the pages being read.
+STOP_CHECK_EVERY_S = 2.0

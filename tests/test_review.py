@@ -11,7 +11,7 @@ from db_fixtures import PAGE1, PAGE2, page_result, record, set_aside_result
 
 from omr import tuning as T
 from omr.data import review
-from omr.data.schema import answers, claims, comments, pages
+from omr.data.schema import answers, claims, comments, pages, units
 from omr.data.store import StaleWriteError, open_store
 from omr.model import AMBIGUOUS, BLANK, MULTIPLE, OK
 
@@ -194,6 +194,7 @@ def test_assigning_an_unidentified_page_reads_it_into_its_sheet(queue_store, cat
     # The page's boxes were read for page 1: it cannot be filed as page 2.
     with pytest.raises(review.ReviewError):
         review.assign_page(store, catalogue, item.entity_id, "lan", "motcua-2026", 1, 2, 42)
+    store.writing(lambda conn: conn.execute(units.insert().values(code="30001", name="Phường 1", kind="phường")))
     outcome = review.assign_page(store, catalogue, item.entity_id, "lan", "motcua-2026", 1, 1, 42, unit="30001",
                                  reason="số phiếu viết tay ở góc")
     assert outcome == "new"

@@ -51,11 +51,15 @@ def _fill(url: str, *, must_change: bool = False) -> None:
 class Server:
     """waitress serving the app on 127.0.0.1:<free port> in a thread."""
 
-    def __init__(self, app):
+    def __init__(self, app, behind_proxy: bool = False):
         from waitress import create_server
 
+        from omr.web import waitress_options
+
         self.app = app
-        self.server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="omr")
+        # as omr.web.serve starts it
+        self.server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="omr",
+                                    **waitress_options(behind_proxy))
         self.port = self.server.effective_port
         self.closing = False
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -129,7 +133,7 @@ def db_url(tmp_path):
 def _serve(db_url, tmp_path, repo_root, catalogue, **options) -> Server:
     app = create_app(db_url, uploads_dir=tmp_path / "uploads", template_dir=repo_root / "form_templates",
                      start_jobs=False, catalogue=catalogue, **options)
-    return Server(app)
+    return Server(app, options.get("behind_proxy", False))
 
 
 @pytest.fixture
@@ -166,15 +170,19 @@ def test_guessing_many_names_from_one_address_is_throttled(server):
     assert forged.login("lan")[0] == 429
 
 
-def test_behind_a_proxy_the_account_stays_locked_whatever_address_the_guesser_uses(db_url, tmp_path, repo_root,
-                                                                                   catalogue):
+def test_behind_a_proxy_a_guesser_elsewhere_cannot_lock_the_user_out(db_url, tmp_path, repo_root, catalogue):
     proxied = _serve(db_url, tmp_path, repo_root, catalogue, behind_proxy=True)
     try:
-        results = [Browser(proxied.port, {"X-Forwarded-For": f"10.0.0.{i}"}).login("lan", f"sai-{i}-lan")[0]
-                   for i in range(8)]
+        guesser = {"X-Forwarded-For": "10.0.0.66"}
+        results = [Browser(proxied.port, guesser).login("quan", f"sai-{i}-quan")[0] for i in range(8)]
         assert results == [401] * 5 + [429] * 3
-        # A colleague at another address logs into their own account normally.
-        assert Browser(proxied.port, {"X-Forwarded-For": "10.0.1.50"}).login("thu")[0] == 302
+        # The guesser is locked out of that name, the right password included ...
+        assert Browser(proxied.port, guesser).login("quan")[0] == 429
+        # ... but the admin at their own desk logs in.
+        assert Browser(proxied.port, {"X-Forwarded-For": "10.0.1.50"}).login("quan")[0] == 302
+        # One address still has LOGIN_FAILURES_PER_ADDRESS tries in all, whatever names it guesses.
+        more = [Browser(proxied.port, guesser).login(f"nguoi{i}", "sai-mat-khau-roi")[0] for i in range(16)]
+        assert more == [401] * 15 + [429]
     finally:
         proxied.close()
 
@@ -342,7 +350,16 @@ def test_demo_passwords_must_be_changed_at_first_login(tmp_path, repo_root, cata
 OFFSITE = ["%2F%09%2Fevil.example%2F", "/%09/evil.example/", "/%0a/evil.example", "/%0d%0a/evil.example",
            "%5C%5Cevil.example", "/%5Cevil.example", "//evil.example", "https://evil.example/",
            "/a/../..//evil.example", "/%E2%80%8B/evil.example", "%20//evil.example", "/.//evil.example",
-           "http:/evil.example", "/%00/evil.example"]
+           "http:/evil.example"]
+
+
+def test_a_nul_in_a_redirect_target_is_refused_before_any_redirect(server):
+    browser = Browser(server.port)
+    status, headers, body = browser.login("quan", next_path="/%00/evil.example")
+    assert status == 400 and "location" not in headers and "ký tự NUL" in body.decode()
+    browser.login("lan")
+    status, _, body = browser.request("GET", "/pages/1?back=/%00/evil.example")
+    assert status == 400 and "evil.example" not in body.decode()
 
 
 @pytest.mark.parametrize("target", OFFSITE)

@@ -56,6 +56,12 @@ def login(app, name):
     return logged_in(app, name, PASSWORDS[name])
 
 
+def _start_queue(client, **flt):
+    """The reviewer presses "Bắt đầu kiểm tra" with this filter (saved by a POST with its token)."""
+    started = client.post("/queue", data={**flt, "csrf_token": _token(client, "/queue")})
+    assert started.status_code == 303 and started.headers["Location"].endswith("/queue/next")
+
+
 def _store(app):
     return app.extensions["omr_store"]
 
@@ -508,6 +514,7 @@ def test_sheets_sharing_a_serial_are_decided_side_by_side(app):
     client = login(app, "lan")
     queue = _text(client.get("/queue?kind=conflict"))
     assert re.search(r'id="count-conflict">1<', queue)
+    _start_queue(client, kind="conflict")
     item_url = client.get("/queue/next").headers["Location"]
     assert item_url.endswith(f"/queue/item/response/{ids[0]}")
     html = _text(client.get(item_url))
@@ -559,7 +566,7 @@ def test_an_incomplete_sheet_is_declared_lost_from_the_queue(app):
     batch = store.ensure_batch("dot-web-3")
     record(store, batch, page_result(7, 1, PAGE1, path="half.pdf"))
     client = login(app, "lan")
-    client.get("/queue?kind=incomplete")
+    _start_queue(client, kind="incomplete")
     item_url = client.get("/queue/next").headers["Location"]
     html = _text(client.get(item_url))
     assert "Phiếu số 000007 thiếu trang 2" in html
@@ -740,6 +747,8 @@ def test_two_boxes_really_ticked_are_recorded_invalid_never_as_a_skipped_questio
     # A question that is not one-answer cannot be recorded so.
     with store.reading() as conn:
         date_id = conn.execute(sa.select(answers.c.id).where(answers.c.question == "A1")).scalars().first()
+    # (a date the machine doubted: one it read surely is not in the queue, and not written through its URL)
+    store.writing(lambda conn: conn.execute(answers.update().where(answers.c.id == date_id).values(status=AMBIGUOUS)))
     date_url = f"/queue/item/answer/{date_id}"
     page = _text(reviewer.get(date_url))
     assert 'id="invalid"' not in page
@@ -762,6 +771,7 @@ def test_a_possible_rescan_is_shown_beside_the_stored_sheet_and_kept_once(app):
     ids = {r["serial"]: r["id"] for r in store.responses()}
     client = login(app, "lan")
     assert re.search(r'id="count-duplicate">1<', _text(client.get("/queue?kind=duplicate")))
+    _start_queue(client, kind="duplicate")
     item_url = client.get("/queue/next?kind=duplicate").headers["Location"]
     assert item_url.endswith(f"/queue/item/response/{ids[22]}")
     html = _text(client.get(item_url))

@@ -184,6 +184,9 @@ def resolve_conflict(store, response_id: int, who: str, decision: str, *, keep_i
     of that serial scanned since), nothing is written. Raises DecisionError on a decision that does
     not fit the group.
     """
+    if decision == KEEP_BOTH and new_serial is not None and not 1 <= new_serial <= 999_999:
+        # before any query: a 31-digit serial overflowed the database's integer (a 500, not a message)
+        raise DecisionError("Cần số phiếu mới (1 đến 999999) cho tờ thứ hai")
     with store.reading() as conn:
         group = conflict_group(conn, response_id)
         ids = [g["id"] for g in group]

@@ -54,7 +54,9 @@ from omr.data.schema import (
     pages,
     response_pages,
     responses,
+    source_files,
 )
+from omr.data.schema import units as unit_registry
 from omr.data.store import version_token
 from omr.errors import OmrError
 from omr.model import NEEDS_REVIEW, BoxRead
@@ -68,7 +70,7 @@ CLAIM_TTL = timedelta(minutes=10)
 # (items per hour counts working time only).
 IDLE_GAP = timedelta(minutes=5)
 # Set-aside reasons that do not need a person: a blank page is a blank page.
-NOT_ASKED = ("blank",)
+NOT_ASKED = ("blank", "not_scan")
 # The set-aside reason of a page whose picture could not be decoded (omr.scan.page, omr.scan.ingest):
 # such a page can be rejected (the sheet rescanned or declared lost), never assigned to a sheet.
 UNREADABLE_IMAGE = "unreadable"
@@ -511,7 +513,7 @@ def load_item(store, key: str) -> Item | None:
             "set_aside": row.set_aside, "detail": row.detail, "form_id": row.form_id, "form_version": row.version,
             "page": row.page, "page_index": row.page_index, "has_boxes": n_boxes > 0,
             # No picture was decoded from the file's page: nothing to look at or to assign to a sheet.
-            "has_image": row.set_aside != UNREADABLE_IMAGE,
+            "has_image": row.set_aside not in (UNREADABLE_IMAGE, "not_scan"),
             "homography": row.homography is not None,
             "decision": decided.decision if decided else None,
             "pending": row.set_aside is not None and row.set_aside not in NOT_ASKED and decided is None})
@@ -590,9 +592,40 @@ def resolve_answer(store, answer_id: int, who: str, value: object, status: str, 
     return token
 
 
+def editable(item: Item) -> bool:
+    """Whether a reviewer may save a decision on ``item``: it waits in the queue, or a person decided it
+    before (a correction through the "previous" key). Items the machine settled and never queued (a
+    comment box read as empty, a mark read with confidence) are not written through their URL."""
+    if item.data.get("pending"):
+        return True
+    if item.kind == COMMENT:
+        return item.data["status"] == "reviewed"
+    if item.kind in (MARK, MISALIGNED):
+        return item.data["set_by"] != MACHINE
+    if item.kind == PAGE:
+        return item.data["decision"] is not None
+    return True  # whole sheets: omr.data.completeness checks each decision against the sheet's state
+
+
+NOT_IN_QUEUE = ("Mục này không nằm trong hàng đợi kiểm tra (máy đã đọc xong, không cần người xem): "
+                "không thể sửa qua hàng đợi.")
+
+
 def transcribe_comment(store, comment_id: int, who: str, text: str, *, expected: str, reason: str = "") -> str:
-    """A reviewer's text for a comment (flags recomputed from it, change audited); the new version token."""
+    """A reviewer's text for a comment (flags recomputed from it, change audited); the new version token.
+
+    Raises ReviewError when the comment is not in the queue (see :func:`editable`) or ``text`` is longer
+    than ``tuning.MAX_COMMENT_TEXT`` characters (refused whole: the export never cuts a comment).
+    """
     key = f"comment:{comment_id}"
+    if len(text) > tuning.MAX_COMMENT_TEXT:
+        raise ReviewError(f"Nội dung ý kiến dài {len(text):,} ký tự, tối đa {tuning.MAX_COMMENT_TEXT:,} ký tự "
+                          "(chưa lưu): hãy rút gọn.".replace(",", "."))
+    item = load_item(store, key)
+    if item is None:
+        raise ReviewError("Ý kiến này không còn trong cơ sở dữ liệu")
+    if not editable(item):
+        raise ReviewError(NOT_IN_QUEUE)
     _check_claim(store, key, who)
     token = store.set_comment_text(comment_id, text, who, reason=reason, expected_updated_at=expected)
     release(store, key, who)
@@ -620,12 +653,21 @@ def page_reads(store, layout, page_id: int, page_number: int):
 
 def assign_page(store, catalogue, page_id: int, who: str, form_id: str, version: int, page_number: int,
                 serial: int, *, unit: str | None = None, reason: str = "") -> str:
-    """Give an unidentified page its form, page and serial; its stored marks become answers."""
+    """Give an unidentified page its form, page and serial; its stored marks become answers.
+
+    ``unit``: a code of the unit registry (omr.online.units, ``units`` table), or None. Raises ReviewError
+    for a code longer than the column holds (MAX_UNIT_CODE), a code not in the registry, any code while the
+    registry is empty (nothing to check it against: the message says to import the list), and a page not
+    waiting in the queue (see :func:`editable`).
+    """
     key = f"page:{page_id}"
+    unit = check_unit_code(store, unit)
     _check_claim(store, key, who)
     item = load_item(store, key)
     if item is None:
         raise ReviewError("Trang này không còn trong cơ sở dữ liệu")
+    if not editable(item):
+        raise ReviewError(NOT_IN_QUEUE)
     if not item.data["has_image"]:
         raise ReviewError("Không đọc được ảnh của trang này nên không thể gán cho phiếu nào: hãy loại bỏ trang, "
                           "rồi quét lại tờ phiếu (nếu tờ đã mất, đánh dấu trang đã mất ở phiếu thiếu trang)")
@@ -646,11 +688,71 @@ def assign_page(store, catalogue, page_id: int, who: str, form_id: str, version:
     return outcome
 
 
+# responses.unit and pages.unit are String(100); registry codes (units.code) are String(40).
+MAX_UNIT_CODE = 100
+
+
+def check_unit_code(store, code: str | None) -> str | None:
+    """``code`` stripped (None for none) when the unit registry has it; else ReviewError in Vietnamese.
+
+    With an empty registry every code is refused: a typed code could not be told from a typo, and a
+    wrong unit on a sheet moves it into another unit's report. The page can still be assigned with no unit.
+    """
+    code = (code or "").strip()
+    if not code:
+        return None
+    if len(code) > MAX_UNIT_CODE:
+        raise ReviewError(f"Mã đơn vị dài quá {MAX_UNIT_CODE} ký tự; hãy gõ mã trong danh mục đơn vị (ví dụ 30001).")
+    with store.reading() as conn:
+        known = conn.execute(sa.select(unit_registry.c.code).where(unit_registry.c.code == code).limit(1)).first()
+        if known is None and conn.execute(sa.select(unit_registry.c.id).limit(1)).first() is None:
+            raise ReviewError("Danh mục đơn vị chưa được nạp nên chưa kiểm tra được mã đơn vị: quản trị viên "
+                              "cần nạp danh sách xã, phường (tệp CSV mã và tên đơn vị) bằng lệnh "
+                              "«omr units import units.csv». Có thể để trống mã đơn vị và gán trang ngay.")
+    if known is None:
+        raise ReviewError(f"Mã đơn vị «{code[:40]}» không có trong danh mục đơn vị (xem trang Đơn vị); "
+                          "hãy kiểm tra lại mã trên tờ phiếu, hoặc để trống.")
+    return code
+
+
 def reject_page(store, page_id: int, who: str, *, reason: str = "") -> None:
     key = f"page:{page_id}"
     _check_claim(store, key, who)
     store.reject_page(page_id, who, reason=reason)
     release(store, key, who)
+
+
+def unidentified_pages(store, file_sha256: str) -> list[int]:
+    """Ids of the pages of one scanned file (by content hash) that wait in the queue as unidentified."""
+    with store.reading() as conn:
+        return list(conn.execute(
+            sa.select(pages.c.id).join(source_files, source_files.c.id == pages.c.source_file_id)
+            .outerjoin(page_reviews, page_reviews.c.page_id == pages.c.id)
+            .where(source_files.c.sha256 == file_sha256, pages.c.set_aside.is_not(None),
+                   pages.c.set_aside.not_in(NOT_ASKED), page_reviews.c.page_id.is_(None))
+            .order_by(pages.c.id)).scalars())
+
+
+def reject_file_pages(store, file_sha256: str, who: str, *, reason: str = "") -> int:
+    """Reject every unidentified page of one scanned file at once (one audit row per page, one
+    transaction); how many. For a file that is no batch of forms (2,000 pages of noise)."""
+    def work(conn: sa.Connection) -> int:
+        ids = list(conn.execute(
+            sa.select(pages.c.id, pages.c.set_aside).join(source_files, source_files.c.id == pages.c.source_file_id)
+            .outerjoin(page_reviews, page_reviews.c.page_id == pages.c.id)
+            .where(source_files.c.sha256 == file_sha256, pages.c.set_aside.is_not(None),
+                   pages.c.set_aside.not_in(NOT_ASKED), page_reviews.c.page_id.is_(None))).all())
+        now = _now()
+        for page_id, set_aside in ids:
+            conn.execute(page_reviews.insert().values(page_id=page_id, decision="rejected", decided_by=who,
+                                                      decided_at=now))
+            store._record_change(conn, who, "page", page_id, None, "decision", {"set_aside": set_aside},
+                                 {"decision": "rejected", "whole_file": True}, reason, now)
+        if ids:
+            conn.execute(claims.delete().where(claims.c.item.in_([f"page:{i}" for i, _ in ids])))
+        return len(ids)
+
+    return store.writing(work)
 
 
 # --- history and progress ------------------------------------------------------

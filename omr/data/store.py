@@ -128,7 +128,7 @@ _RESPONSE_MISSING_PAGE = (
 _PAGE_BEFORE = (sa.select(pages.c.id, pages.c.form_id, pages.c.version, pages.c.page, pages.c.serial,
                           pages.c.set_aside)
                 .where(pages.c.batch_id == sa.bindparam("batch_id"),
-                       sa.or_(pages.c.set_aside.is_(None), pages.c.set_aside != "blank"))
+                       sa.or_(pages.c.set_aside.is_(None), pages.c.set_aside.not_in(("blank", "not_scan"))))
                 .order_by(pages.c.id.desc()).limit(1))
 # Whether the response a page joined already has a page of this number (a cover sheet's group is full).
 _rp_other = response_pages.alias("rp_other")

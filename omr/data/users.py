@@ -16,7 +16,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from zxcvbn import zxcvbn
 
+from omr.data.password_words import COMMON, PROVINCES, YEARS
+from omr.data.schema import units as unit_registry
 from omr.data.schema import users
+from omr.text.normalise import nfc, strip_diacritics
 from omr.errors import BadArgumentsError
 from omr.tuning import (
     MAX_PASSWORD_LENGTH,
@@ -67,7 +70,8 @@ def check_name(name: str) -> str:
     return name
 
 
-def check_password(password: str, name: str = "", *, chosen: bool = False) -> str:
+def check_password(password: str, name: str = "", *, chosen: bool = False,
+                   known_words: tuple[str, ...] = ()) -> str:
     """``password`` if it may be used, else BadArgumentsError saying why, in Vietnamese.
 
     Every password: at least MIN_PASSWORD_LENGTH characters that are not
@@ -77,7 +81,9 @@ def check_password(password: str, name: str = "", *, chosen: bool = False) -> st
     for themselves must also resist guessing (zxcvbn score at least
     MIN_CHOSEN_PASSWORD_SCORE, i.e. ~10^8 guesses, counting the user's name,
     the demo passwords and words of this application as known to an
-    attacker). Source of the scores: zxcvbn (Wheeler, USENIX Security 2016).
+    attacker, and Vietnamese place and domain words: ``known_words``, by default
+    :func:`guessable_words` without the registry). Source of the scores: zxcvbn
+    (Wheeler, USENIX Security 2016).
     """
     password = password or ""
     if len(password.replace(" ", "").strip()) < MIN_PASSWORD_LENGTH:
@@ -86,15 +92,56 @@ def check_password(password: str, name: str = "", *, chosen: bool = False) -> st
         raise BadArgumentsError(f"Mật khẩu dài quá {MAX_PASSWORD_LENGTH} ký tự")
     if password_score(password, name) < MIN_INITIAL_PASSWORD_SCORE:
         raise BadArgumentsError("Mật khẩu quá phổ biến, dễ đoán; hãy chọn mật khẩu khác")
-    if chosen and password_score(password, name, PASSWORD_PUBLIC_WORDS) < MIN_CHOSEN_PASSWORD_SCORE:
+    if chosen and password_score(password, name, PASSWORD_PUBLIC_WORDS,
+                                 known_words or guessable_words()) < MIN_CHOSEN_PASSWORD_SCORE:
         raise BadArgumentsError("Mật khẩu quá dễ đoán; hãy dùng một cụm gồm vài từ không liên quan "
                                 "đến tên đăng nhập hay phần mềm (ví dụ: «cà phê sáng Bến Tre mua 9»)")
     return password
 
 
-def password_score(password: str, name: str = "", public_words: tuple[str, ...] = ()) -> int:
-    """zxcvbn's score 0-4 of ``password``; ``name`` and ``public_words`` count as known to an attacker."""
-    return int(zxcvbn(password[:MAX_PASSWORD_LENGTH], user_inputs=[w for w in (name, *public_words) if w])["score"])
+def _variants(text: str) -> set[str]:
+    """``text`` lower-cased, without diacritics, and without spaces or hyphens too ("Hà Nội" gives
+    "hà nội", "ha noi", "hanoi", "hànội")."""
+    lowered = nfc(text).lower().strip()
+    plain = strip_diacritics(lowered)
+    out = {lowered, plain}
+    out |= {re.sub(r"[\s\-_.]+", "", v) for v in (lowered, plain)}
+    out |= {re.sub(r"[\s\-_.]+", " ", v) for v in (lowered, plain)}
+    return {v for v in out if v}
+
+
+def password_score(password: str, name: str = "", public_words: tuple[str, ...] = (),
+                   known_words: tuple[str, ...] = ()) -> int:
+    """zxcvbn's score 0-4 of ``password``; ``name``, ``public_words`` and ``known_words`` (Vietnamese
+    words, unit names) count as known to an attacker, with and without diacritics and spaces.
+
+    The lowest score of the password as typed, without its diacritics, and without spaces too: zxcvbn
+    knows no Vietnamese, so "Hà Nội 2026" is scored as "ha noi 2026" against "ha noi".
+    """
+    password = password[:MAX_PASSWORD_LENGTH]
+    plain = strip_diacritics(nfc(password))
+    candidates = {password, plain, re.sub(r"\s+", "", plain)}
+    # zxcvbn ranks a user input by its place in the list (guesses ~ rank): of a few hundred known words,
+    # only those found in the password are given, first, as an attacker's short list would try them.
+    lowered = " ".join(c.lower() for c in candidates)
+    found = sorted({v for w in known_words if w for v in _variants(w) if len(v) >= 2 and v in lowered}, key=len,
+                   reverse=True)
+    inputs = found + [w for w in (name, *public_words) if w]
+    return min(int(zxcvbn(c, user_inputs=inputs)["score"]) for c in candidates if c)
+
+
+def guessable_words(store=None) -> tuple[str, ...]:
+    """Vietnamese words an attacker tries first (omr.data.password_words) and, with a ``store``, the names
+    of the units in its registry (with their kind dropped: "Phường Cao Lãnh" gives "Cao Lãnh" too)."""
+    words = list(PROVINCES + COMMON + YEARS)
+    if store is not None:
+        with store.reading() as conn:
+            names = conn.execute(sa.select(unit_registry.c.name).distinct()).scalars().all()
+        for unit_name in names:
+            words.append(unit_name)
+            words.append(re.sub(r"^(xã|phường|thị trấn|đặc khu|huyện|quận|thị xã|thành phố|tỉnh)\s+", "",
+                                nfc(unit_name), flags=re.IGNORECASE))
+    return tuple(words)
 
 
 def add_user(store, name: str, password: str, role: str = REVIEWER, *, created_by: str = "cli",
@@ -149,7 +196,7 @@ def change_own_password(store, user_id: int, current: str, new: str) -> None:
         raise BadArgumentsError("Mật khẩu hiện tại không đúng")
     if new == current:
         raise BadArgumentsError("Mật khẩu mới phải khác mật khẩu hiện tại")
-    check_password(new, user.name, chosen=True)
+    check_password(new, user.name, chosen=True, known_words=guessable_words(store))
     _store_password(store, user_id, new, changed_by=user.name, must_change_password=False)
 
 

@@ -241,6 +241,25 @@ def _write_csv(path: Path, records: list[dict], value_ids: list[str], status_ids
             writer.writerow(flat_row(shown, value_ids, status_ids, text_ids=text_ids))
 
 
+# Excel's limit on the characters of one cell (Microsoft, "Excel specifications and limits");
+# openpyxl cuts longer text there without a word.
+EXCEL_CELL_LIMIT = 32_767
+
+
+def fit_excel_cell(text: str) -> str:
+    """``text`` if it fits one Excel cell, else cut with a visible note saying how much is missing and where
+    to read it whole (the CSV export keeps every character): never cut silently."""
+    if len(text) <= EXCEL_CELL_LIMIT:
+        return text
+
+    def note(missing: int) -> str:
+        count = f"{missing:,}".replace(",", ".")  # Vietnamese thousands separator
+        return f" … [còn {count} ký tự, quá giới hạn một ô Excel; đọc đủ trong bản xuất CSV]"
+
+    kept = EXCEL_CELL_LIMIT - len(note(len(text)))  # the count only shrinks: the note never gets longer
+    return text[:kept] + note(len(text) - kept)
+
+
 def _write_xlsx(path: Path, records: list[dict], value_ids: list[str], status_ids: list[str],
                 templates: Iterable[Template], text_ids: list[str], labels: bool = False) -> None:
     from openpyxl import Workbook  # lazy: a heavy dependency, loaded only where used
@@ -248,7 +267,7 @@ def _write_xlsx(path: Path, records: list[dict], value_ids: list[str], status_id
 
     def clean(text: str) -> str:
         # Control characters other than tab and newlines are not allowed in XLSX.
-        return ILLEGAL_CHARACTERS_RE.sub("", text)
+        return fit_excel_cell(ILLEGAL_CHARACTERS_RE.sub("", text))
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(XLSX_SHEET)

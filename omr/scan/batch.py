@@ -48,6 +48,39 @@ class ScanReport:
     comments_possible: int = 0  # drafts flagged only in an alternative reading ("có thể", #15)
     comments_drafted: int = 0  # drafts made by the second pass (#15), earlier runs' leftovers included
     images_split: int = 0  # images read half by half (two form pages in one image, #13)
+    pages_not_read: Counter = field(default_factory=Counter)  # path -> pages of a file given up on, not stored
+    stopped: bool = False  # ``stop`` said so (a job cancelled): the pages not reached were not read
+
+
+class _Gate:
+    """Which pages are still handed out: none of a file whose pages keep hitting the time limit
+    (``T.TIMEOUTS_IN_A_ROW_GIVE_UP`` in a row), none at all once ``stop()`` says so (checked at most
+    every ``T.STOP_CHECK_EVERY_S``)."""
+
+    def __init__(self, report: ScanReport, stop: Callable[[], bool] | None):
+        self.report = report
+        self.stop = stop
+        self.in_a_row: Counter = Counter()
+        self.given_up: list[str] = []
+        self._checked = 0.0
+
+    def closed(self, path: str) -> bool:
+        if self.stop is not None and not self.report.stopped and time.monotonic() - self._checked >= T.STOP_CHECK_EVERY_S:
+            self._checked = time.monotonic()
+            self.report.stopped = bool(self.stop())
+        return self.report.stopped or path in self.given_up
+
+    def skip(self, task: tuple[str, int]) -> bool:
+        return self.closed(task[0])
+
+    def outcome(self, path: str, outcome) -> None:
+        """Count a page's outcome: a timeout more in a row, or a row broken."""
+        if isinstance(outcome, Failure) and outcome.kind == "timeout":
+            self.in_a_row[path] += 1
+            if self.in_a_row[path] >= T.TIMEOUTS_IN_A_ROW_GIVE_UP and path not in self.given_up:
+                self.given_up.append(path)
+        elif not (isinstance(outcome, Failure) and outcome.kind == "skipped"):
+            self.in_a_row[path] = 0
 
 
 # Imported once in the workers' fork server, so each worker starts with them loaded. This
@@ -58,7 +91,7 @@ _READ_TASK = ByName("omr.scan.batch_worker", "read_task")
 
 
 def _tasks(files: list[Path], store, report: ScanReport,
-           meta: dict[tuple[str, int], tuple[str, int]]) -> Iterator[tuple[str, int]]:
+           meta: dict[tuple[str, int], tuple[str, int]], gate: _Gate | None = None) -> Iterator[tuple[str, int]]:
     """(path, page index) of every page not yet stored, file by file, lazily.
 
     Each file is counted and hashed only when the workers need its first
@@ -67,6 +100,8 @@ def _tasks(files: list[Path], store, report: ScanReport,
     """
     listed: set[Path] = set()
     for path in files:
+        if gate is not None and gate.report.stopped:
+            return
         if path.resolve() in listed:  # named twice (a file and its folder): read once
             continue
         listed.add(path.resolve())
@@ -85,6 +120,11 @@ def _tasks(files: list[Path], store, report: ScanReport,
             report.pages_seen += 1
             if index in done:
                 report.pages_skipped_done += 1
+                continue
+            if gate is not None and gate.closed(str(path)):
+                if report.stopped:
+                    return
+                report.pages_not_read[str(path)] += 1
                 continue
             meta[(str(path), index)] = (digest, size)
             yield str(path), index
@@ -113,13 +153,18 @@ def _failed_page(task: tuple[str, int], failure: Failure) -> PageResult:
 
 def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, collected_to=None,
              workers: int = 1, template_dir: str = "form_templates",
-             progress: Callable[[int], None] | None = None) -> ScanReport:
+             progress: Callable[[int], None] | None = None, stop: Callable[[], bool] | None = None) -> ScanReport:
     """Read ``paths`` (files or folders) into ``store`` as batch ``batch_name``; the report of the run.
 
     Pages are read in ``workers`` watched worker processes (omr.scan.page_workers),
     even for one worker: a page that takes more than ``T.MAX_SECONDS_PER_PAGE``,
     exhausts its worker's memory or kills it is set aside as unreadable,
-    named, and the batch goes on. Raises InputFileError for a missing path.
+    named, and the batch goes on. When ``T.TIMEOUTS_IN_A_ROW_GIVE_UP`` pages
+    of one file in a row take that long, the rest of the file is not read: one
+    line of ``report.file_errors`` names the file and how many pages were not
+    read (``report.pages_not_read``), and the next file is read. ``stop()``
+    True (a cancelled upload) ends the run after the pages being read:
+    ``report.stopped``. Raises InputFileError for a missing path.
     """
     files = expand_paths(paths)
     # The workers' fork server imports the reading modules while this process hashes and counts files.
@@ -130,7 +175,8 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
     meta: dict[tuple[str, int], tuple[str, int]] = {}  # pages handed out, not yet stored: (hash, size)
     # Forms joined by page order need their pages stored in batch order (#16); others in any order.
     in_order = _InOrder() if _joins_by_order(catalogue) else None
-    tasks = _tasks(files, store, report, meta)
+    gate = _Gate(report, stop)
+    tasks = _tasks(files, store, report, meta, gate)
     runs = _runs(in_order.numbered(tasks) if in_order else tasks)
     first = next(runs, None)
 
@@ -152,6 +198,10 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
 
         def handle(task: tuple[str, int], results: list[PageResult]) -> None:
             digest, size = meta.pop(task)  # each image is handed in once; the map stays as small as what is left
+            if not results:  # not read (its file given up on, or the run stopped): nothing is stored
+                if not report.stopped:
+                    report.pages_not_read[task[0]] += 1
+                return
             # Two form pages in the image: a page beside a blank half (or beside print that is no form) is not.
             report.images_split += sum(bool(r.source.part) and r.set_aside != "half_not_form" for r in results) >= 2
             for result in results:  # the halves of a two-page image go into one transaction
@@ -162,9 +212,13 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
         # Workers start as runs need them: a 3-page batch never starts a second one.
         pool = PageWorkers(workers, _INIT_WORKER, (catalogue, workers > 1), _READ_TASK, preload=WORKER_PRELOAD)
         try:
-            with closing(pool.map(itertools.chain([first], runs))) as outcomes:  # workers stop even if we raise
+            with closing(pool.map(itertools.chain([first], runs), skip=gate.skip)) as outcomes:  # workers stop even if we raise
                 for task, outcome in outcomes:
-                    results = [_failed_page(task, outcome)] if isinstance(outcome, Failure) else outcome
+                    gate.outcome(task[0], outcome)
+                    if isinstance(outcome, Failure) and outcome.kind == "skipped":
+                        results = []
+                    else:
+                        results = [_failed_page(task, outcome)] if isinstance(outcome, Failure) else outcome
                     # An image's pages (two halves of one image, #13) are released together, in batch order.
                     for ready in in_order.release(task, (task, results)) if in_order else ((task, results),):
                         handle(*ready)
@@ -172,6 +226,11 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
         finally:
             # Whatever ends the loop (the last page, Ctrl-C, a database error), what was read is stored.
             writer.flush()
+    for path in gate.given_up:
+        report.file_errors.append(
+            f"{path}: {T.TIMEOUTS_IN_A_ROW_GIVE_UP} trang liền nhau đều đọc quá {T.MAX_SECONDS_PER_PAGE:.0f} giây; "
+            f"{report.pages_not_read[path]} trang còn lại của tệp không được đọc (chưa lưu, không vào hàng đợi). "
+            "Hãy mở thử tệp, quét lại rồi tải lên trong một đợt mới")
     # The batch's marks are in: now its comments are drafted from their stored crops (#15), with
     # those a killed run left undrafted. The store runs the pass (omr.data.drafting).
     drafted = store.draft_pending(batch_id=batch_id)

@@ -28,6 +28,9 @@ SCAN_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
 PDF_RENDER_DPI = 200
 
 
+NOT_SCAN = "not_scan"  # omr.model.SET_ASIDE_REASONS: too small or too thin to be a page scan
+
+
 @dataclass
 class RawPage:
     path: str
@@ -318,7 +321,8 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
                     # dictionary cannot be checked; a flat page in a file whose page tree lost entries
                     # is most likely broken, and called blank its answers would vanish: a person looks.
                     damage = "trang ra một màu trong tệp có cây trang bị hỏng"
-                not_scan = not_a_page(raw.image.shape[1], raw.image.shape[0]) if damage is None else None
+                not_scan = (not_a_page(raw.image.shape[1], raw.image.shape[0], _render_dpi(page))
+                            if damage is None else None)
                 if damage is not None:
                     # Drawn as one flat colour because the page is broken: never a "blank page".
                     raw = RawPage(str(path), index, None, PageError(
@@ -326,7 +330,7 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
                         "hãy quét lại hoặc xuất lại tệp PDF"))
                 elif not_scan:
                     raw = RawPage(str(path), index, None,
-                                  PageError(f"{path}, trang {index + 1}: {not_scan}", "unreadable"))
+                                  PageError(f"{path}, trang {index + 1}: {not_scan}", NOT_SCAN))
                 yield raw
             except Exception as exc:  # pdfium errors for one broken page: go on
                 yield RawPage(str(path), index, None,
@@ -581,19 +585,35 @@ def _painted_as_decoded(page, grey: np.ndarray) -> bool:
                 and (diff > T.PDF_CHECK_PIXEL_DIFF).mean() <= T.PDF_CHECK_MAX_DIFF_SHARE)
 
 
-def not_a_page(width: int, height: int) -> str | None:
+def not_a_page(width: int, height: int, dpi: float | None = None) -> str | None:
     """Why an image of ``width`` x ``height`` px is not a scanned page (Vietnamese), or None if it may be one.
 
     Bounds: ``T.MIN_PAGE_SIDE_PX`` on the shorter side, ``T.MAX_PAGE_ASPECT`` long side / short side.
-    No later stage (thresholds, resizes, the overview) then sees a 1 px or 100000 x 1 image.
+    No later stage (thresholds, resizes, the overview) then sees a 1 px or 100000 x 1 image. ``dpi``, the
+    resolution the file declares (or a PDF page is drawn at), puts the sizes in millimetres too. Such a
+    page is set aside as "not_scan" (omr.model.SET_ASIDE_REASONS): not asked of a reviewer.
     """
     short, long = min(width, height), max(width, height)
+    mm = (lambda px: f"{px * 25.4 / dpi:.1f}".replace(".", ",")) if dpi and dpi > 0 else None
+    size = f"{width} × {height} điểm ảnh" + (f", {mm(width)} × {mm(height)} mm ở {dpi:.0f} dpi" if mm else "")
     if long > T.MAX_PAGE_ASPECT * short:
-        return f"ảnh quá dài và hẹp để là một trang phiếu ({width} × {height} điểm ảnh)"
+        return f"ảnh quá dài và hẹp để là một trang phiếu ({size})"
     if short < T.MIN_PAGE_SIDE_PX:
-        return (f"ảnh quá nhỏ để là một trang quét ({width} × {height} điểm ảnh, cần ít nhất "
-                f"{T.MIN_PAGE_SIDE_PX} điểm ảnh mỗi cạnh)")
+        return (f"ảnh quá nhỏ để là một trang quét ({size}); một trang phiếu cần ít nhất {T.MIN_PAGE_SIDE_PX} "
+                "điểm ảnh mỗi cạnh" + (f" ({mm(T.MIN_PAGE_SIDE_PX)} mm ở {dpi:.0f} dpi)" if mm else "")
+                + ": nhỏ hơn thế thì trên một trang A5 hay A4 mỗi milimét chưa được một điểm ảnh, "
+                  "không thấy được ô đánh dấu hay dấu định vị nào")
     return None
+
+
+def _declared_dpi(img) -> float | None:
+    """The resolution an image file declares (the smaller of x and y), or None when it declares none."""
+    try:
+        dpi = float(min(img.info.get("dpi", (0, 0))[:2]))
+    except (TypeError, ValueError):
+        return None
+    low, high = T.DECLARED_DPI_RANGE
+    return dpi if low <= dpi <= high else None  # "1 dpi" (a default of some writers) says nothing
 
 
 def _largest_image_pixels(page) -> int:
@@ -731,10 +751,10 @@ def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
                     f"trang hơn số trang có thật); các trang trước đã được đọc"))
                 return
             try:
-                not_scan = not_a_page(img.width, img.height)
+                not_scan = not_a_page(img.width, img.height, _declared_dpi(img))
                 if not_scan:
                     yield RawPage(str(path), index, None, PageError(f"{path}, trang {index + 1}: {not_scan}",
-                                                                    "unreadable"))
+                                                                    NOT_SCAN))
                     continue
                 if img.width * img.height > T.MAX_PAGE_PIXELS:
                     yield RawPage(str(path), index, None, PageError(

@@ -149,7 +149,7 @@ def _process(raw: RawPage, catalogue: Catalogue, *, split: bool,
     """
     result = PageResult(PageSource(raw.path, raw.index, raw.sha256))
     if raw.image is None:
-        result.set_aside, result.detail = "unreadable", raw.error.message if raw.error else ""
+        result.set_aside, result.detail = ((raw.error.reason, raw.error.message) if raw.error else ("unreadable", ""))
         return result
     # Light is not ink: every later stage measures marks on the flattened page.
     if grey is None:

@@ -29,7 +29,7 @@ _DONE = "__run_done__"
 
 @dataclass
 class Failure:
-    """Why one task produced no result: ``kind`` is "timeout", "crashed" or "error"."""
+    """Why one task produced no result: ``kind`` is "timeout", "crashed", "error" or "skipped"."""
 
     kind: str
     message: str
@@ -177,7 +177,7 @@ class PageWorkers:
             worker.process.join(timeout=5)
         worker.conn.close()
 
-    def map(self, runs: Iterable[list]) -> Iterator[tuple[object, object]]:
+    def map(self, runs: Iterable[list], skip: Callable[[object], bool] | None = None) -> Iterator[tuple[object, object]]:
         """(task, result or Failure) for every task of ``runs``, as they finish.
 
         Each run (a list of tasks, usually consecutive pages of one file) goes
@@ -186,17 +186,27 @@ class PageWorkers:
         a generator that does work of its own (hashing the next file) while
         the workers read, and a batch of any size holds only the runs in
         flight. Workers are started only when there is a run for them.
+        ``skip(task)``, asked as each run is handed to a worker, True: the
+        task is not read and comes back as ``Failure("skipped", ...)`` (pages
+        of a file given up on, omr.scan.batch).
         """
         fresh = iter(runs)
         queue: deque = deque()  # runs handed back by a lost worker, first in line
+        skipped: list = []
 
         def next_run() -> list | None:
-            if queue:
-                return queue.popleft()
-            for run in fresh:
+            while True:
+                if queue:
+                    run = list(queue.popleft())
+                else:
+                    run = next((list(r) for r in fresh if r), None)
+                    if run is None:
+                        return None
+                if skip is not None:
+                    skipped.extend(task for task in run if skip(task))
+                    run = [task for task in run if task not in skipped]
                 if run:
-                    return list(run)
-            return None
+                    return run
 
         idle: list[_Worker] = []
         busy: list[_Worker] = []
@@ -219,6 +229,8 @@ class PageWorkers:
                         if run is None:
                             break
                         self._send(worker, run)
+                while skipped:
+                    yield skipped.pop(0), Failure("skipped", "không đọc (tệp đã bị bỏ dở)")
                 if not busy:
                     return
                 timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())

@@ -147,6 +147,14 @@ def create_app(db_url: str | None = None, *, uploads_dir: str | Path = DEFAULT_U
     return app
 
 
+def waitress_options(behind_proxy: bool) -> dict:
+    """Options of waitress's server for ``behind_proxy``: waitress 3 removes X-Forwarded-* headers unless
+    told otherwise, which left ProxyFix (create_app) nothing to read: behind a proxy every client had the
+    proxy's address, and one guesser's failed logins locked everyone out. The proxy's headers are kept
+    only behind a proxy; reached directly, a client's forged X-Forwarded-For is still dropped."""
+    return {"clear_untrusted_proxy_headers": not behind_proxy}
+
+
 def serve(db_url: str | None = None, *, host: str = "127.0.0.1", port: int = 8000,
           uploads_dir: str | Path = DEFAULT_UPLOADS, template_dir: str | Path = "form_templates",
           scan_workers: int = 1, https: bool = False, behind_proxy: bool = False, queue_worker: bool = True) -> None:
@@ -160,7 +168,7 @@ def serve(db_url: str | None = None, *, host: str = "127.0.0.1", port: int = 800
         try:
             # Eight threads: a few reviewers and a scanner at once, each request short.
             server = create_server(app, host=host, port=port, threads=8, max_request_body_size=MAX_UPLOAD_BYTES,
-                                   ident="omr")
+                                   ident="omr", **waitress_options(behind_proxy))
         except OSError as exc:  # the port is taken (another omr, another program) or not ours to bind
             raise BadArgumentsError(f"Không mở được cổng {host}:{port} ({exc.strerror or exc}): cổng đang được "
                                     "chương trình khác dùng? Chọn cổng khác bằng --port") from None

@@ -34,6 +34,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from omr import tuning as T
+from omr.data import review
 from omr.data.schema import pages, source_files, upload_jobs
 from omr.errors import InputFileError, OmrError
 from omr.model import SET_ASIDE_REASONS
@@ -45,7 +46,11 @@ from omr.web.display import page_detail
 log = logging.getLogger(__name__)
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
-STATUS_LABELS = {QUEUED: "đang chờ", RUNNING: "đang đọc", DONE: "đã xong", FAILED: "lỗi"}
+# Cancelled by an admin or the scanner who uploaded (cancel_job): 'cancelling' while the pages being
+# read finish, then 'cancelled'.
+CANCELLING, CANCELLED = "cancelling", "cancelled"
+STATUS_LABELS = {QUEUED: "đang chờ", RUNNING: "đang đọc", DONE: "đã xong", FAILED: "lỗi",
+                 CANCELLING: "đang dừng theo yêu cầu", CANCELLED: "đã huỷ"}
 
 # Scans are recognised by their first bytes, not by the name a client sends.
 MAGIC = (
@@ -141,11 +146,15 @@ def create_job(store, uploads_dir: Path, batch_name: str, collected_from: date |
     if not accepted:
         shutil.rmtree(folder, ignore_errors=True)
         return None, accepted, refused
-    job_id = store.writing(lambda conn: conn.execute(upload_jobs.insert().values(
-        batch_name=batch_name, collected_from=collected_from, collected_to=collected_to,
-        folder=str(folder.resolve()), files=json.dumps(accepted, ensure_ascii=False),
-        pages_total=sum(f["pages"] for f in accepted), status=QUEUED, error="", created_by=created_by,
-        created_at=datetime.now(timezone.utc), pages_at_start=0)).inserted_primary_key[0])
+    try:
+        job_id = store.writing(lambda conn: conn.execute(upload_jobs.insert().values(
+            batch_name=batch_name, collected_from=collected_from, collected_to=collected_to,
+            folder=str(folder.resolve()), files=json.dumps(accepted, ensure_ascii=False),
+            pages_total=sum(f["pages"] for f in accepted), status=QUEUED, error="", created_by=created_by,
+            created_at=datetime.now(timezone.utc), pages_at_start=0)).inserted_primary_key[0])
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # no job row: no files of it are kept either
+        raise
     return job_id, accepted, refused
 
 
@@ -181,6 +190,8 @@ def job_status(store, job_id: int) -> dict | None:
             .where(source_files.c.sha256.in_(hashes), pages.c.set_aside.is_not(None))
             .order_by(pages.c.id)).all() if hashes else []
     job = dict(row)
+    for entry in files:  # pages of the file waiting as unidentified: rejected at once on the job page
+        entry["unidentified"] = len(review.unidentified_pages(store, entry["sha256"]))
     name_of = {f["sha256"]: f["name"] for f in files}
     started, finished = _aware(job["started_at"]), _aware(job["finished_at"])
     rate = None
@@ -221,6 +232,9 @@ class JobRunner:
         self.store.writing(set_aside_files_that_stopped_the_server)
         self.store.writing(lambda conn: conn.execute(
             upload_jobs.update().where(upload_jobs.c.status == RUNNING).values(status=QUEUED)))
+        # A job being cancelled when the server stopped: cancelled (its pages not read stay unread).
+        self.store.writing(lambda conn: conn.execute(upload_jobs.update().where(
+            upload_jobs.c.status == CANCELLING).values(status=CANCELLED, finished_at=datetime.now(timezone.utc))))
         self._thread = threading.Thread(target=self._loop, name="omr-upload-jobs", daemon=True)
         self._thread.start()
         self._wake.set()
@@ -248,6 +262,46 @@ class JobRunner:
             return False
         read_taken_job(self.store, job, Path(job["folder"]), self.template_dir, self.workers)
         return True
+
+
+class CancelError(OmrError):
+    """A job that cannot be cancelled (already ended); the message is Vietnamese."""
+
+
+def cancel_job(store, job_id: int, who: str, reason: str = "") -> str:
+    """Cancel upload ``job_id`` for ``who`` (audited: entity 'upload', field 'status'); its new status.
+
+    A queued job ends 'cancelled' at once, none of its pages read. A running one becomes 'cancelling':
+    its reader stops handing out pages (omr.scan.batch.run_scan's ``stop``) and ends it 'cancelled' with
+    how many pages were not read. Raises CancelError for a job that has ended or does not exist.
+    """
+    def work(conn: sa.Connection) -> str:
+        row = conn.execute(sa.select(upload_jobs.c.status, upload_jobs.c.pages_total, upload_jobs.c.error)
+                           .where(upload_jobs.c.id == job_id)).first()
+        if row is None:
+            raise CancelError(f"Không có lần tải lên số {job_id}")
+        if row.status not in (QUEUED, RUNNING):
+            raise CancelError(f"Lần tải lên này đã {STATUS_LABELS.get(row.status, row.status)}: không còn gì để huỷ.")
+        now = datetime.now(timezone.utc)
+        if row.status == QUEUED:
+            values = {"status": CANCELLED, "finished_at": now, "error": "\n".join(
+                [line for line in (row.error or "").splitlines() if line]
+                + [f"Đã huỷ bởi {who} trước khi đọc: {row.pages_total} trang không được đọc."])}
+        else:
+            values = {"status": CANCELLING}
+        changed = conn.execute(upload_jobs.update().where(upload_jobs.c.id == job_id,
+                                                          upload_jobs.c.status == row.status).values(**values))
+        if changed.rowcount != 1:  # taken or ended meanwhile: the user tries again and sees its state
+            raise CancelError("Trạng thái lần tải lên vừa thay đổi; hãy tải lại trang rồi thử lại.")
+        store._record_change(conn, who, "upload", job_id, None, "status", row.status, values["status"], reason)
+        return values["status"]
+
+    return store.writing(work)
+
+
+def _cancel_requested(store, job_id: int) -> bool:
+    with store.reading() as conn:
+        return conn.execute(sa.select(upload_jobs.c.status).where(upload_jobs.c.id == job_id)).scalar() == CANCELLING
 
 
 def take_job(store, job_id: int | None = None) -> dict | None:
@@ -287,14 +341,26 @@ def read_taken_job(store, job: dict, folder: Path, template_dir: str, workers: i
         for number, entry in enumerate(json.loads(job["files"])):
             if entry.get("state") in (FILE_DONE, FILE_SET_ASIDE):
                 continue
+            if _cancel_requested(store, job["id"]):
+                break
             store.writing(lambda conn, n=number: _set_file_state(conn, job["id"], n, FILE_READING))
             report = batch.run_scan([str(folder / entry["stored"])], store, job["batch_name"],
                                     collected_from=job["collected_from"], collected_to=job["collected_to"],
-                                    workers=workers, template_dir=template_dir)
+                                    workers=workers, template_dir=template_dir,
+                                    stop=lambda: _cancel_requested(store, job["id"]))
             # The server's path of the file means nothing to the user: name it as they did.
             messages += [m.replace(str(folder / entry["stored"]), entry["name"]) for m in report.file_errors]
+            if report.stopped:
+                store.writing(lambda conn: _set_file_state(conn, job["id"], number, FILE_SET_ASIDE,
+                                                           "\n".join(messages)))
+                break
             store.writing(lambda conn, n=number, k=report.pages_skipped_done: _set_file_state(
                 conn, job["id"], n, FILE_DONE, "\n".join(messages), skipped=k))
+        if _cancel_requested(store, job["id"]):
+            status = CANCELLED
+            ended = job_status(store, job["id"])
+            not_read = max(ended["pages_total"] - ended["pages_done"] - ended["pages_skipped"], 0)
+            messages.append(f"Đã dừng theo yêu cầu: {not_read} trang chưa được đọc.")
         error = "\n".join(messages)
     except OmrError as exc:
         status, error = FAILED, exc.message

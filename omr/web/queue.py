@@ -217,6 +217,9 @@ def _requeue_upload(store, upload_id: int) -> bool:
     def work(conn: sa.Connection) -> bool:
         for message in jobs.set_aside_files_that_stopped_the_server(conn, [upload_id]):
             log.warning("Lần tải lên số %s: %s", upload_id, message)
+        # Cancelled while its worker died: it ends cancelled, not read again.
+        conn.execute(upload_jobs.update().where(upload_jobs.c.id == upload_id, upload_jobs.c.status == jobs.CANCELLING)
+                     .values(status=jobs.CANCELLED))
         return conn.execute(upload_jobs.update().where(
             upload_jobs.c.id == upload_id, upload_jobs.c.status == jobs.RUNNING).values(
             status=jobs.QUEUED)).rowcount == 1

@@ -1,9 +1,13 @@
-"""Throttling of failed logins, per account name and per client address.
+"""Throttling of failed logins, per (account name, client address) and per client address.
 
-A password guesser gets LOGIN_FAILURES_PER_ACCOUNT tries at one name and
-LOGIN_FAILURES_PER_ADDRESS tries from one address in a moving window; after
-that every login there is refused (HTTP 429), the right password included,
-until the window has moved on. A successful login does not clear the counts:
+A password guesser gets LOGIN_FAILURES_PER_ACCOUNT tries at one name from one
+address and LOGIN_FAILURES_PER_ADDRESS tries from one address over all names
+in a moving window; after that every login of that name from that address
+(or every login from that address) is refused (HTTP 429), the right password
+included, until the window has moved on. The name is counted per address, so
+a guesser elsewhere cannot lock the admin out of their own desk; a guesser
+with many addresses still needs ~10^8 guesses against a password a user chose
+(omr.data.users.check_password, zxcvbn score 3). A successful login does not clear the counts:
 a guesser who also has an account of their own must not reset them.
 
 Counting uses the ``limits`` library (the engine of Flask-Limiter) with its
@@ -50,7 +54,7 @@ class LoginThrottle:
         self._lock = threading.Lock()
 
     def _keys(self, name: str, address: str):
-        return ((self._per_account, ("account", name.casefold()[:MAX_NAME_KEY])),
+        return ((self._per_account, ("account", name.casefold()[:MAX_NAME_KEY], address or "?")),
                 (self._per_address, ("address", address or "?")))
 
     def attempt(self, name: str, address: str, verify: Callable[[], T | None]) -> T | None:

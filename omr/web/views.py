@@ -178,7 +178,15 @@ def _require_password_change():
     return None
 
 
+# Pages and page images hold respondents' answers and handwriting: no cache (the browser's disk, a shared
+# proxy) keeps them after the reviewer leaves. Static files (CSS, scripts) stay cacheable.
+PRIVATE_NO_STORE = "private, no-store"
+
+
 def _security_headers(response: Response) -> Response:
+    if response.mimetype in ("text/html", "application/json") or (
+            response.headers.get("Content-Disposition", "").startswith("attachment")):
+        response.headers["Cache-Control"] = "no-store" if response.mimetype == "text/html" else PRIVATE_NO_STORE
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -303,7 +311,37 @@ def _parse_answer(question: Question, form) -> tuple[object, str]:
 
 # --- routes ---------------------------------------------------------------------
 
+SERVER_ERROR = ("Máy chủ gặp lỗi không mong đợi nên chưa làm được việc này (chi tiết đã ghi vào nhật ký máy chủ). "
+                "Hãy tải lại trang rồi thử lại; nếu vẫn lỗi, báo cho người quản trị kèm thời điểm và việc đang làm.")
+NUL_MESSAGE = ("Dữ liệu gửi lên có ký tự NUL (mã 0), không phải chữ gõ được, nên không được nhận. Hãy gõ lại "
+               "hoặc dán lại từ văn bản thường (không dán từ tệp nhị phân).")
+
+
+def _has_nul(values) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in values.getlist(key)) for key in values.keys())
+
+
+def _refuse_nul():
+    """400 for a request whose query, form or JSON body holds a NUL character, before any view reads it.
+
+    No user text of omr holds one, and PostgreSQL refuses it in text columns (a 500 before this check);
+    uploaded files' contents are not form text and are not looked at here."""
+    nul = "\x00" in request.path or _has_nul(request.args)
+    if not nul and request.method in ("POST", "PUT", "PATCH"):
+        if request.is_json:
+            body = request.get_data(as_text=True)
+            nul = "\x00" in body or "\\u0000" in body
+        else:
+            nul = _has_nul(request.form)
+    if not nul:
+        return None
+    if request.is_json:
+        return jsonify(ok=False, problems=[NUL_MESSAGE]), 400
+    return render_template("error.html", title="Yêu cầu không hợp lệ", message=NUL_MESSAGE), 400
+
+
 def register(app: Flask) -> None:
+    app.before_request(_refuse_nul)
     app.before_request(_load_user)
     app.before_request(_require_password_change)
     app.after_request(_security_headers)
@@ -338,6 +376,18 @@ def register(app: Flask) -> None:
     @app.errorhandler(404)
     def _not_found(exc):
         return render_template("error.html", title="Không tìm thấy", message="Trang hoặc mục này không có."), 404
+
+    @app.errorhandler(405)
+    def _method_not_allowed(exc):
+        return render_template("error.html", title="Không thực hiện được",
+                               message="Trang này không nhận kiểu yêu cầu đó; hãy mở trang từ trình đơn."), 405
+
+    @app.errorhandler(500)
+    def _server_error(exc):
+        # Flask logged the exception with its traceback; the user reads what to do, never a path or code.
+        if request.is_json:
+            return jsonify(ok=False, problems=[SERVER_ERROR]), 500
+        return render_template("error.html", title="Lỗi máy chủ", message=SERVER_ERROR), 500
 
     @app.errorhandler(413)
     def _too_large(exc):
@@ -429,6 +479,8 @@ def register(app: Flask) -> None:
         errors = []
         if not name or len(name) > 200:
             errors.append("Cần tên đợt quét (tối đa 200 ký tự).")
+        elif not name.isprintable():  # checked before any uploaded file is kept
+            errors.append("Tên đợt quét có ký tự điều khiển (không in được); hãy gõ lại tên.")
         collected = []
         for field, label in (("collected_from", "ngày bắt đầu thu"), ("collected_to", "ngày kết thúc thu")):
             text = (request.form.get(field) or "").strip()
@@ -470,19 +522,69 @@ def register(app: Flask) -> None:
         batch = next((b for b in review.batch_progress(_store()) if b["name"] == job["batch_name"]), None)
         return render_template("job.html", job=job, batch=batch)
 
+    @app.post("/batches/jobs/<int:job_id>/cancel")
+    @login_required(*users.CAN_UPLOAD)
+    def job_cancel(job_id: int):
+        job = jobs.job_status(_store(), job_id)
+        if job is None:
+            abort(404)
+        if g.user.role != users.ADMIN and job["created_by"] != g.user.name:
+            abort(403)  # a scanner cancels only their own uploads
+        if request.form.get("confirm") != "1":
+            flash("Hãy đánh dấu ô xác nhận để huỷ việc đọc lần tải lên này.", "error")
+            return redirect(url_for("job_page", job_id=job_id), 303)
+        try:
+            status = jobs.cancel_job(_store(), job_id, g.user.name,
+                                     reason=(request.form.get("reason") or "").strip()[:500])
+        except jobs.CancelError as exc:
+            flash(exc.message, "error")
+        else:
+            flash("Đã huỷ: không trang nào được đọc." if status == jobs.CANCELLED else
+                  "Đang dừng: các trang đang đọc dở sẽ xong trong ít phút, các trang còn lại không được đọc.", "ok")
+        return redirect(url_for("job_page", job_id=job_id), 303)
+
+    @app.post("/batches/jobs/<int:job_id>/files/<int:number>/reject")
+    @login_required(*users.CAN_UPLOAD)
+    def job_file_reject(job_id: int, number: int):
+        job = jobs.job_status(_store(), job_id)
+        if job is None or not 1 <= number <= len(job["files"]):
+            abort(404)
+        if g.user.role != users.ADMIN and job["created_by"] != g.user.name:
+            abort(403)  # a scanner decides only on their own uploads
+        entry = job["files"][number - 1]
+        if request.form.get("confirm") != "1":
+            flash("Hãy đánh dấu ô xác nhận để loại bỏ các trang chưa nhận dạng của tệp này.", "error")
+        else:
+            rejected = review.reject_file_pages(_store(), entry["sha256"], g.user.name,
+                                                reason=(request.form.get("reason") or "").strip()[:500])
+            flash(f"Đã loại bỏ {rejected} trang chưa nhận dạng của tệp «{entry['name']}» khỏi hàng đợi "
+                  "(mỗi trang được ghi lại trong lịch sử).", "ok")
+        return redirect(url_for("job_page", job_id=job_id), 303)
+
     # -- the queue (reviewers) --
+
+    def _filter_from(values) -> dict:
+        kind = values.get("kind", "")
+        return {"batch_id": db_id(values.get("batch", "")), "unit": (values.get("unit") or "").strip()[:100],
+                "kind": kind if kind in review.KINDS else ""}
+
+    @app.post("/queue")
+    @login_required(*users.CAN_REVIEW)
+    def queue_start():
+        """The reviewer starts with the filter shown: saved in the session (a POST with its CSRF token)."""
+        session["queue_filter"] = _filter_from(request.form)
+        session["queue_skip"] = []
+        return redirect(url_for("queue_next"), 303)
 
     @app.get("/queue")
     @login_required(*users.CAN_REVIEW)
     def queue_page():
+        # A filter in the URL is shown, never saved: a GET (a link on another site) changes nothing.
         if "kind" in request.args or "batch" in request.args or "unit" in request.args:
-            batch = request.args.get("batch", "")
-            kind = request.args.get("kind", "")
-            session["queue_filter"] = {"batch_id": db_id(batch),
-                                       "unit": (request.args.get("unit") or "").strip()[:100],
-                                       "kind": kind if kind in review.KINDS else ""}
-            session["queue_skip"] = []
-        flt = _queue_filter()
+            shown = _filter_from(request.args)
+            flt = review.QueueFilter(shown["batch_id"], shown["unit"] or None, shown["kind"] or None)
+        else:
+            flt = _queue_filter()
         return render_template("queue.html", counts=review.queue_counts(_store(), flt), kinds=review.KINDS,
                                batches=review.batch_progress(_store()),
                                units=review.queue_units(_store(), flt), flt=flt,
@@ -516,6 +618,8 @@ def register(app: Flask) -> None:
         reason = (request.form.get("reason") or "").strip()[:500]
         expected = request.form.get("version", "")
         try:
+            if not review.editable(item):  # a URL typed by hand for something the machine settled
+                raise review.ReviewError(review.NOT_IN_QUEUE)
             if entity == "answer":
                 question = _question(item.data["form_id"], item.data["form_version"], item.data["question"])
                 if question is None:
@@ -646,7 +750,7 @@ def register(app: Flask) -> None:
             app.logger.exception("image of a stored page not drawn")
             data = images.message_png("Không vẽ được ảnh của trang này (ảnh gốc không hợp lệ)")
         response = Response(data, mimetype="image/png")
-        response.headers["Cache-Control"] = "private, max-age=300"
+        response.headers["Cache-Control"] = PRIVATE_NO_STORE
         return response
 
     @app.get("/img/answer/<int:answer_id>.png")
@@ -666,7 +770,7 @@ def register(app: Flask) -> None:
         if row is None or row.crop_png is None:
             abort(404)
         response = Response(bytes(row.crop_png), mimetype="image/png")
-        response.headers["Cache-Control"] = "private, max-age=300"
+        response.headers["Cache-Control"] = PRIVATE_NO_STORE
         return response
 
     @app.get("/img/page/<int:page_id>.png")

@@ -1,0 +1,486 @@
+"""What an attack on the review app found (task hattack3), each written as a user would meet it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+from db_fixtures import PAGE1, PAGE2, page_result, record
+from web_helpers import csrf_token, logged_in
+
+from omr.data import review, users
+from omr.data.schema import comments, pages, responses
+from omr.data.schema import units as units_table
+from omr.data.store import open_store
+from omr.model import AMBIGUOUS
+from omr.web import create_app
+
+PASSWORDS = {"quan": "ca-phe sua da Ben Tre 7", "lan": "lan-kiem-tra-phieu-dong-thap", "thu": "thu-quet-phieu-ca-ngay"}
+ROLES = {"quan": "admin", "lan": "reviewer", "thu": "scanner"}
+
+pytestmark = pytest.mark.usefixtures("quick_hashes")
+
+
+@pytest.fixture
+def app(store_url, tmp_path, repo_root, catalogue):
+    with open_store(store_url) as store:
+        for name, role in ROLES.items():
+            users.add_user(store, name, PASSWORDS[name], role)
+        batch = store.ensure_batch("dot-tan-cong")
+        record(store, batch, page_result(1, 1, PAGE1, path="s1.pdf", statuses={"B1": AMBIGUOUS}))
+        record(store, batch, page_result(1, 2, PAGE2, path="s1.pdf", index=1))
+    application = create_app(store_url, uploads_dir=tmp_path / "uploads",
+                             template_dir=repo_root / "form_templates", start_jobs=False, catalogue=catalogue)
+    yield application
+    application.extensions["omr_jobs"].stop()
+    application.extensions["omr_store"].close()
+
+
+def _store(app):
+    return app.extensions["omr_store"]
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def login(app, name):
+    return logged_in(app, name, PASSWORDS[name])
+
+
+def _qr_less_page(app) -> int:
+    """A page whose QR code could not be read (its boxes were read): it waits for a reviewer to assign it."""
+    store = _store(app)
+    with store.reading() as conn:
+        batch_id = conn.execute(sa.select(sa.func.min(pages.c.batch_id))).scalar()
+    result = page_result(3, 1, PAGE1, path="s3.pdf", unit=None)
+    result.set_aside, result.detail, result.serial = "qr_unreadable", "s3.pdf, trang 1: mã QR bị che", None
+    record(store, batch_id, result)
+    with store.reading() as conn:
+        return conn.execute(sa.select(sa.func.max(pages.c.id))).scalar()
+
+
+def _add_units(app, *codes):
+    _store(app).writing(lambda conn: conn.execute(units_table.insert(), [
+        {"code": code, "name": f"Phường {code}", "kind": "phường", "predecessors": "", "note": ""} for code in codes]))
+
+
+def _assign(client, page_id, unit):
+    url = f"/queue/item/page/{page_id}"
+    return client.post(url, data={"action": "assign", "form": "motcua-2026@1", "page": "1", "serial": "777",
+                                  "unit": unit, "csrf_token": csrf_token(client, url)})
+
+
+def _serial_777(app):
+    with _store(app).reading() as conn:
+        return conn.execute(sa.select(responses.c.unit).where(responses.c.serial == 777)).all()
+
+
+# --- 1. the unit typed for a page without QR code ----------------------------------------------------
+
+def test_a_unit_code_not_in_the_registry_is_refused_and_a_known_one_is_kept(app):
+    _add_units(app, "30001", "30004")
+    page_id = _qr_less_page(app)
+    client = login(app, "lan")
+    for typed in ("99999", "=1+2<script>", "Đ" * 101):
+        refused = _assign(client, page_id, typed)
+        assert refused.status_code == 409, typed
+        assert "không có trong danh mục đơn vị" in _text(refused) or "dài quá" in _text(refused), typed
+        assert _serial_777(app) == []
+    assert review.load_item(_store(app), f"page:{page_id}").data["pending"]
+    saved = _assign(client, page_id, " 30004 ")
+    assert saved.status_code == 303
+    assert _serial_777(app) == [("30004",)]
+
+
+def test_with_an_empty_registry_a_typed_unit_says_which_list_to_import(app):
+    page_id = _qr_less_page(app)
+    client = login(app, "lan")
+    refused = _assign(client, page_id, "30001")
+    assert refused.status_code == 409
+    assert "Danh mục đơn vị chưa được nạp" in _text(refused) and "omr units import" in _text(refused)
+    assert _serial_777(app) == []
+    # The page can still be assigned without a unit.
+    assert _assign(client, page_id, "").status_code == 303
+    assert _serial_777(app) == [(None,)]
+
+
+# --- 2. comments outside the queue, and long comments ---------------------------------------------------
+
+def _comment(app, status: str, draft: str | None) -> int:
+    store = _store(app)
+    response_id = next(r["id"] for r in store.responses() if r["serial"] == 1)
+    with store.reading() as conn:
+        page_id = conn.execute(sa.select(pages.c.id).where(pages.c.serial == 1).limit(1)).scalar()
+    return store.writing(lambda conn: conn.execute(comments.insert().values(
+        response_id=response_id, page_id=page_id, field="H3" if status == "blank" else "H4",
+        inked=status != "blank", ink_mm2=0.0 if status == "blank" else 40.0, x=10, y=200, w=190, h=20,
+        crop_png=None, draft_text=draft, draft_confidence=30.0, likely_correct=False, review_priority=1.0,
+        status=status, flags="[]", updated_at=datetime.now(timezone.utc))).inserted_primary_key[0])
+
+
+def _post_comment(client, comment_id, text):
+    url = f"/queue/item/comment/{comment_id}"
+    page = _text(client.get(url))
+    version = re.search(r'name="version" value="([^"]*)"', page).group(1)
+    return client.post(url, data={"text": text, "version": version, "csrf_token": csrf_token(client, url)})
+
+
+def _comment_row(app, comment_id):
+    with _store(app).reading() as conn:
+        return conn.execute(sa.select(comments.c.status, comments.c.text).where(comments.c.id == comment_id)).first()
+
+
+def test_a_comment_box_read_as_empty_cannot_be_written_through_its_url(app):
+    blank = _comment(app, "blank", None)
+    client = login(app, "lan")
+    refused = _post_comment(client, blank, "Ý kiến chèn vào")
+    assert refused.status_code == 409 and "không nằm trong hàng đợi" in _text(refused)
+    assert tuple(_comment_row(app, blank)) == ("blank", None)
+    # A comment in the queue is saved, and can be corrected again afterwards (the "previous" key).
+    pending = _comment(app, "pending", "Can bo tan tinh")
+    assert _post_comment(client, pending, "Cán bộ tận tình").status_code == 303
+    assert _post_comment(client, pending, "Cán bộ rất tận tình").status_code == 303
+    assert tuple(_comment_row(app, pending)) == ("reviewed", "Cán bộ rất tận tình")
+
+
+def test_a_comment_longer_than_the_bound_is_refused_whole_never_cut(app):
+    from omr.tuning import MAX_COMMENT_TEXT
+
+    assert MAX_COMMENT_TEXT < 32_767  # Excel's cell limit: the export never has to cut a comment
+    pending = _comment(app, "pending", "")
+    client = login(app, "lan")
+    refused = _post_comment(client, pending, "Ý kiến dài " * 4000)
+    assert refused.status_code == 409 and f"tối đa {MAX_COMMENT_TEXT:,}".replace(",", ".") in _text(refused)
+    assert tuple(_comment_row(app, pending)) == ("pending", None)
+    longest = "ý" * MAX_COMMENT_TEXT
+    assert _post_comment(client, pending, longest).status_code == 303
+    assert _comment_row(app, pending).text == longest
+
+
+# --- 3. a file whose pages each take the time limit; cancelling an upload -------------------------------
+
+def _tiff(path, pages: int, size=(1240, 1754)):
+    """A multi-page TIFF of white pages (A4 at 150 dpi by default)."""
+    from PIL import Image
+
+    frames = [Image.new("L", size, 255) for _ in range(pages)]
+    frames[0].save(path, save_all=True, append_images=frames[1:], dpi=(150, 150))
+    return path
+
+
+class _HangingWorkers:
+    """PageWorkers whose every page hits the time limit (pages of files named 'slow*') or fails at once."""
+
+    def __init__(self, *args, **kwargs):
+        self.handed = []
+
+    def map(self, runs, skip=None):
+        from omr.scan.page_workers import Failure
+
+        for run in runs:
+            for task in run:
+                if skip is not None and skip(task):
+                    yield task, Failure("skipped", "không đọc")
+                    continue
+                self.handed.append(task)
+                slow = "slow" in task[0]
+                yield task, Failure("timeout" if slow else "error", "đọc trang quá 60 giây, đã dừng" if slow else "hỏng")
+
+
+def test_a_file_whose_pages_keep_hitting_the_time_limit_is_given_up_named_with_its_unread_pages(
+        tmp_path, store, monkeypatch):
+    from omr import tuning
+    from omr.scan import batch
+
+    monkeypatch.setattr(batch, "PageWorkers", _HangingWorkers)
+    slow = _tiff(tmp_path / "slow.tif", 12)
+    fine = _tiff(tmp_path / "fine.tif", 2)
+    report = batch.run_scan([str(slow), str(fine)], store, "dot-cham", template_dir="form_templates")
+    given_up = tuning.TIMEOUTS_IN_A_ROW_GIVE_UP
+    assert report.pages_not_read == {str(slow): 12 - given_up}
+    message = next(m for m in report.file_errors if str(slow) in m)
+    assert f"{12 - given_up} trang còn lại của tệp không được đọc" in message
+    # Only the pages that hit the limit were stored (set aside, unreadable); the next file was still read.
+    assert store.summary()["pages_set_aside"] == {"unreadable": given_up + 2}
+
+
+def _uploaded_job(app, tmp_path, who="thu"):
+    from omr.web import jobs
+
+    received = [("phiếu chậm.tif", _tiff(tmp_path / "a.tif", 3)), ("tổ 2.tif", _tiff(tmp_path / "b.tif", 2))]
+    job_id, accepted, _ = jobs.create_job(_store(app), app.config["UPLOADS_DIR"], "Quý IV", None, None, received, who)
+    assert len(accepted) == 2
+    return job_id
+
+
+def test_the_scanner_who_uploaded_or_an_admin_cancels_a_queued_upload_audited(app, tmp_path):
+    from omr.data.schema import changes, upload_jobs
+
+    job_id = _uploaded_job(app, tmp_path)
+    users.add_user(_store(app), "tam", "tam-quet-phieu-buoi-sang", "scanner")
+    other = logged_in(app, "tam", "tam-quet-phieu-buoi-sang")
+    url = f"/batches/jobs/{job_id}/cancel"
+    assert other.post(url, data={"confirm": "1", "csrf_token": csrf_token(other, "/batches")}).status_code == 403
+    owner = login(app, "thu")
+    page = _text(owner.get(f"/batches/jobs/{job_id}"))
+    assert 'id="cancel-job"' in page
+    unconfirmed = owner.post(url, data={"csrf_token": csrf_token(owner, "/batches")}, follow_redirects=True)
+    assert "ô xác nhận" in _text(unconfirmed)
+    done = owner.post(url, data={"confirm": "1", "reason": "tệp thử", "csrf_token": csrf_token(owner, "/batches")},
+                      follow_redirects=True)
+    assert "đã huỷ" in _text(done) and "5 trang không được đọc" in _text(done)
+    with _store(app).reading() as conn:
+        assert conn.execute(sa.select(upload_jobs.c.status).where(upload_jobs.c.id == job_id)).scalar() == "cancelled"
+        audit = conn.execute(sa.select(changes.c.who, changes.c.entity, changes.c.new_value, changes.c.reason)
+                             .where(changes.c.entity == "upload")).all()
+    assert [tuple(a) for a in audit] == [("thu", "upload", '"cancelled"', "tệp thử")]
+    again = owner.post(url, data={"confirm": "1", "csrf_token": csrf_token(owner, "/batches")}, follow_redirects=True)
+    assert "không còn gì để huỷ" in _text(again)
+
+
+def test_a_running_upload_cancelled_stops_and_says_how_many_pages_were_not_read(app, tmp_path, monkeypatch):
+    from omr.scan.batch import ScanReport
+    from omr.web import jobs
+
+    job_id = _uploaded_job(app, tmp_path)
+    job = jobs.take_job(_store(app), job_id)
+    assert jobs.cancel_job(_store(app), job_id, "quan") == jobs.CANCELLING
+    calls = []
+
+    def run_scan(paths, store, name, *, stop=None, **kwargs):
+        calls.append(paths)
+        assert stop is not None and stop()  # the reader is asked to stop before its next page
+        return ScanReport(stopped=True)
+
+    monkeypatch.setattr(jobs.batch, "run_scan", run_scan)
+    jobs.read_taken_job(_store(app), job, Path(job["folder"]), "form_templates")
+    ended = jobs.job_status(_store(app), job_id)
+    assert ended["status"] == "cancelled" and ended["status_label"] == "đã huỷ"
+    assert "Đã dừng theo yêu cầu: 5 trang chưa được đọc." in ended["error"]
+    assert len(calls) <= 1  # the second file was never started
+
+
+# --- 4. pages far too small to be scans; rejecting a file's unidentified pages at once ---------------------
+
+def test_tiny_pages_are_set_aside_as_not_a_scan_with_their_size_and_never_queued(tmp_path):
+    from omr.scan.ingest import iter_pages
+    from omr.scan.page import process_page
+    from omr.scan.catalogue import Catalogue
+
+    tiny = _tiff(tmp_path / "tiny.tif", 3, size=(8, 8))
+    raws = list(iter_pages(tiny))
+    assert len(raws) == 3 and all(r.image is None and r.error.reason == "not_scan" for r in raws)
+    message = raws[0].error.message
+    assert "8 × 8 điểm ảnh, 1,4 × 1,4 mm ở 150 dpi" in message and "ít nhất 200 điểm ảnh" in message
+    assert "33,9 mm ở 150 dpi" in message
+    result = process_page(raws[0], Catalogue.from_folder("form_templates"))
+    assert result.set_aside == "not_scan"
+
+
+def test_not_a_scan_pages_are_not_queue_items(store):
+    from db_fixtures import set_aside_result
+
+    batch = store.ensure_batch("dot-nho")
+    for index in range(3):
+        record(store, batch, set_aside_result("not_scan", path="tiny.tif", index=index))
+    record(store, batch, set_aside_result("no_form", path="tiny.tif", index=3))
+    assert review.queue_counts(store)["page"] == 1
+
+
+def test_the_uploader_rejects_every_unidentified_page_of_one_file_at_once_confirmed_and_audited(app, tmp_path):
+    from db_fixtures import set_aside_result
+
+    from omr.data.schema import changes, source_files
+
+    job_id = _uploaded_job(app, tmp_path)
+    store = _store(app)
+    with store.reading() as conn:
+        batch_id = conn.execute(sa.select(sa.func.min(pages.c.batch_id))).scalar()
+    from omr.web import jobs
+
+    first = jobs.job_status(store, job_id)["files"][0]
+    for index in range(3):
+        record(store, batch_id, set_aside_result("no_form", path="noise.tif", index=index))
+    store.writing(lambda conn: conn.execute(source_files.update().where(source_files.c.path == "noise.tif")
+                                            .values(sha256=first["sha256"])))
+    reviewer = login(app, "lan")
+    assert review.queue_counts(store)["page"] == 3
+    owner = login(app, "thu")
+    page = _text(owner.get(f"/batches/jobs/{job_id}"))
+    assert "Loại bỏ 3 trang" in page
+    url = f"/batches/jobs/{job_id}/files/1/reject"
+    unconfirmed = owner.post(url, data={"csrf_token": csrf_token(owner, "/batches")}, follow_redirects=True)
+    assert "ô xác nhận" in _text(unconfirmed) and review.queue_counts(store)["page"] == 3
+    assert reviewer.post(url, data={"confirm": "1", "csrf_token": csrf_token(reviewer, "/queue")}).status_code == 403
+    done = owner.post(url, data={"confirm": "1", "reason": "ảnh rác", "csrf_token": csrf_token(owner, "/batches")},
+                      follow_redirects=True)
+    assert "Đã loại bỏ 3 trang chưa nhận dạng của tệp «phiếu chậm.tif»" in _text(done)
+    assert review.queue_counts(store)["page"] == 0
+    with store.reading() as conn:
+        audit = conn.execute(sa.select(changes.c.who, changes.c.reason).where(changes.c.entity == "page")).all()
+    assert [tuple(a) for a in audit] == [("thu", "ảnh rác")] * 3
+
+
+# --- 5. a NUL character in anything a user sends -----------------------------------------------------------
+
+NUL_REFUSED = "ký tự NUL"
+
+
+def test_a_nul_character_anywhere_in_a_request_is_refused_in_vietnamese(app):
+    anonymous = app.test_client()
+    refused = anonymous.post("/login", data={"name": "quan\x00", "password": "x",
+                                             "csrf_token": csrf_token(anonymous)})
+    assert refused.status_code == 400 and NUL_REFUSED in _text(refused)
+    reviewer = login(app, "lan")
+    for url in ("/queue?unit=3\x000", "/queue?kind=page&batch=%00", "/progress?x\x00=1"):
+        got = reviewer.get(url)
+        assert got.status_code == 400 and NUL_REFUSED in _text(got), url
+    pending = _comment(app, "pending", "")
+    url = f"/queue/item/comment/{pending}"
+    version = re.search(r'name="version" value="([^"]*)"', _text(reviewer.get(url))).group(1)
+    posted = reviewer.post(url, data={"text": "Tốt\x00", "version": version, "reason": "a",
+                                      "csrf_token": csrf_token(reviewer, url)})
+    assert posted.status_code == 400 and NUL_REFUSED in _text(posted)
+    assert tuple(_comment_row(app, pending)) == ("pending", None)
+    # The template editor's JSON saves carry it escaped.
+    admin = login(app, "quan")
+    saved = admin.post("/admin/templates/drafts/1/save", data='{"name": "a\\u0000"}',
+                       headers={"Content-Type": "application/json", "X-CSRFToken": csrf_token(admin, "/progress")})
+    assert saved.status_code == 400 and NUL_REFUSED in saved.get_json()["problems"][0]
+
+
+def test_a_batch_name_that_cannot_be_stored_leaves_no_file_behind(app, tmp_path):
+    scanner = login(app, "thu")
+    uploads = app.config["UPLOADS_DIR"]
+    for name in ("Quý IV\x00", "Quý\x07IV"):
+        with open(_tiff(tmp_path / "a.tif", 1), "rb") as handle:
+            refused = scanner.post("/batches", data={"name": name, "files": (handle, "a.tif"),
+                                                     "csrf_token": csrf_token(scanner, "/batches")},
+                                   content_type="multipart/form-data")
+        assert refused.status_code == 400, name
+        assert not list(uploads.glob("job-*")) and not list((uploads / ".incoming").glob("*"))
+    from omr.web import jobs
+
+    assert jobs.list_jobs(_store(app)) == []
+
+
+# --- 7. Vietnamese passwords an attacker guesses first ----------------------------------------------------
+
+@pytest.mark.parametrize("weak", ["Hà Nội 2026", "Việt Nam 2026", "ha noi 2026", "HANOI2026", "motcuaxa2026",
+                                  "xinchao2026", "anhyeuem123", "Cao Lãnh 1", "hanhchinh2026"])
+def test_guessable_vietnamese_passwords_are_refused_when_a_user_chooses_one(weak):
+    from omr.errors import BadArgumentsError
+
+    with pytest.raises(BadArgumentsError, match="quá dễ đoán|quá phổ biến"):
+        users.check_password(weak, "lan", chosen=True)
+
+
+@pytest.mark.parametrize("good", ["ca-phe sang Ben Tre mua 9", "con mèo vàng ngủ trên mái nhà 7",
+                                  "Bàn phím xanh, đèn vàng 42"])
+def test_a_pass_phrase_of_unrelated_words_is_still_accepted(good):
+    assert users.check_password(good, "lan", chosen=True) == good
+
+
+def test_the_units_own_name_is_refused_as_a_password_once_the_registry_holds_it(store):
+    from omr.errors import BadArgumentsError
+
+    users.add_user(store, "lan", "mat-khau-tam-thoi-9x", "reviewer", must_change_password=True)
+    user = users.list_users(store)[0]
+    assert users.check_password("Tân Khánh Đông 9", "lan", chosen=True)  # unknown before the import
+    store.writing(lambda conn: conn.execute(units_table.insert().values(
+        code="29911", name="Xã Tân Khánh Đông", kind="xã", predecessors="", note="")))
+    with pytest.raises(BadArgumentsError, match="quá dễ đoán"):
+        users.change_own_password(store, user.id, "mat-khau-tam-thoi-9x", "Tân Khánh Đông 9")
+    users.change_own_password(store, user.id, "mat-khau-tam-thoi-9x", "ca-phe sang Ben Tre mua 9")
+
+
+# --- 8. a link cannot change the reviewer's saved queue filter --------------------------------------------
+
+def test_a_filter_in_a_link_is_shown_but_only_a_posted_start_saves_it(app):
+    store = _store(app)
+    comment_id = _comment(app, "pending", "")
+    reviewer = login(app, "lan")
+    # A link (from anywhere) shows the comments only, and changes nothing stored.
+    shown = _text(reviewer.get("/queue?kind=comment&unit=30001"))
+    assert re.search(r'id="count-total">1<', shown)
+    assert 'name="kind" value="comment"' in shown
+    assert re.search(r'id="count-total">2<', _text(reviewer.get("/queue")))  # the saved filter: all kinds
+    first = reviewer.get("/queue/next").headers["Location"]
+    assert "/queue/item/answer/" in first  # the saved filter still holds: the answer comes first
+    review.release(store, "answer:" + first.rsplit("/", 1)[1], "lan")
+    # Without its token the start is refused; with it, the filter is saved.
+    assert reviewer.post("/queue", data={"kind": "comment"}).status_code == 400
+    started = reviewer.post("/queue", data={"kind": "comment", "csrf_token": csrf_token(reviewer, "/queue")})
+    assert started.status_code == 303
+    assert re.search(r'id="count-total">1<', _text(reviewer.get("/queue")))
+    assert reviewer.get("/queue/next").headers["Location"].endswith(f"/queue/item/comment/{comment_id}")
+
+
+# --- 9. a 31-digit serial; every error page in Vietnamese -----------------------------------------------
+
+def test_a_serial_too_long_for_the_database_is_a_message_not_a_500(app):
+    store = _store(app)
+    batch = store.ensure_batch("dot-trung")
+    record(store, batch, page_result(1, 1, {**PAGE1, "B1": "1"}, path="copy.pdf"))
+    record(store, batch, page_result(1, 2, {**PAGE2, "H1": "1"}, path="copy.pdf", index=1))
+    ids = [r["id"] for r in store.responses() if r["serial"] == 1]
+    client = login(app, "lan")
+    url = f"/queue/item/response/{ids[0]}"
+    shown = re.search(r'name="shown" value="([^"]*)"', _text(client.get(url))).group(1)
+    refused = client.post(url, data={"action": "both", "keep": str(ids[0]), "new_serial": "9" * 31,
+                                     "shown": shown, "csrf_token": csrf_token(client, url)})
+    assert refused.status_code == 409 and "Cần số phiếu mới (1 đến 999999)" in _text(refused)
+    assert sorted(r["id"] for r in store.responses() if r["serial"] == 1) == sorted(ids)
+
+
+def test_error_pages_are_vietnamese_and_a_500_shows_no_trace(app, monkeypatch):
+    client = login(app, "lan")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("/srv/omr/secret.py line 12: boom")
+
+    monkeypatch.setattr(review, "queue_counts", broken)
+    failed = client.get("/queue")
+    body = _text(failed)
+    assert failed.status_code == 500 and "Máy chủ gặp lỗi không mong đợi" in body
+    assert "Traceback" not in body and "/srv/omr" not in body and "boom" not in body
+    missing = client.get("/khong-co-trang-nay")
+    assert missing.status_code == 404 and "Trang hoặc mục này không có" in _text(missing)
+    wrong = client.get("/logout")
+    assert wrong.status_code == 405 and "không nhận kiểu yêu cầu" in _text(wrong)
+    app.config["MAX_CONTENT_LENGTH"] = 100
+    large = client.post("/login", data={"name": "x" * 500, "password": "y"})
+    assert large.status_code == 413 and "vượt giới hạn" in _text(large)
+
+
+# --- 10. nothing with personal data is kept in a cache ---------------------------------------------------
+
+def test_pages_and_page_images_are_never_stored_in_a_cache(app):
+    client = login(app, "lan")
+    item_url = client.get("/queue/next").headers["Location"]
+    for url in ("/queue", item_url, "/progress", "/login"):
+        assert client.get(url).headers["Cache-Control"] == "no-store", url
+    with _store(app).reading() as conn:
+        page_id = conn.execute(sa.select(sa.func.min(pages.c.id))).scalar()
+    image = client.get(f"/img/page/{page_id}.png")
+    assert image.status_code == 200 and image.headers["Cache-Control"] == "private, no-store"
+    export = login(app, "quan").get("/admin/export.csv")
+    assert export.headers["Cache-Control"] == "private, no-store"
+    # The app's own style sheet may be cached.
+    assert "no-store" not in client.get("/static/app.css").headers.get("Cache-Control", "")
+
+
+def test_a_text_longer_than_an_excel_cell_is_cut_with_a_note_never_silently():
+    from omr.reports.export import EXCEL_CELL_LIMIT, fit_excel_cell
+
+    assert fit_excel_cell("Cán bộ tận tình") == "Cán bộ tận tình"
+    long = "Ý kiến dài " * 4000
+    cell = fit_excel_cell(long)
+    assert len(cell) <= EXCEL_CELL_LIMIT and cell.startswith("Ý kiến dài")
+    missing = len(long) - cell.index(" … [còn ")
+    assert f"còn {missing:,}".replace(",", ".") + " ký tự, quá giới hạn một ô Excel" in cell
+    assert cell.endswith("đọc đủ trong bản xuất CSV]")
