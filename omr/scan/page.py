@@ -29,6 +29,7 @@ from omr.scan.page_geometry import (
     crop_part,
     half_with_centre,
     identify_any_turn,
+    other_half_has_print,  # noqa: F401 -- kept for branch hminor3's process_page, which names a page's half with it
     page_share_of_image,
     pages_apart_in_halves,
     to_whole_image,
