@@ -4,7 +4,6 @@ Every test runs on SQLite and on PostgreSQL (see db_fixtures.store_url)."""
 
 from __future__ import annotations
 
-import dataclasses
 import multiprocessing
 import sqlite3
 
@@ -111,36 +110,6 @@ def test_same_serial_with_different_marks_makes_two_flagged_responses(store):
     assert record(store, batch, page_result(40, 2, PAGE2, path="a.pdf", index=1)) == "new"
     assert store.summary()["responses"] == 2
     assert [len(r["pages"]) for r in store.responses()] == [2, 1]
-
-
-def _part(result, part: int):
-    """``result`` as read from half ``part`` of its image."""
-    result.source = dataclasses.replace(result.source, part=part)
-    return result
-
-
-def test_the_same_photo_read_again_in_other_parts_is_a_rescan_not_a_conflict(store):
-    """An older omr split a phone photo of one page: its top half read as the page (other marks: half
-    the boxes were off the half) and its bottom half set aside. Read again whole by a newer omr, the
-    same picture is the same sheet: a rescan of the half's page, never a serial conflict with itself."""
-    batch = store.ensure_batch("Đợt 1")
-    half_read = {**PAGE1, "B1": None, "C1": "KY"}
-    assert record(store, batch, _part(page_result(50, 1, half_read, path="anh.jpg"), 1)) == "new"
-    bottom = _part(set_aside_result("half_not_form", path="anh.jpg"), 2)
-    assert record(store, batch, bottom) == "set_aside"
-    assert record(store, batch, page_result(50, 1, PAGE1, path="anh.jpg")) == "rescan"
-    (response,) = store.responses()
-    assert response["flags"] == [] and store.summary()["conflicts"] == 0
-    # Another picture with these other marks is still another sheet with the same serial.
-    assert record(store, batch, page_result(50, 1, {**PAGE1, "A2": "3"}, path="khac.jpg")) == "conflict"
-
-
-def test_two_halves_of_one_image_with_one_serial_and_other_marks_are_still_a_conflict(store):
-    """Two copies of one sheet page side by side, marked differently: the halves share no pixels, so
-    one image is no proof of one sheet."""
-    batch = store.ensure_batch("Đợt 1")
-    assert record(store, batch, _part(page_result(51, 1, PAGE1, path="a3.jpg"), 1)) == "new"
-    assert record(store, batch, _part(page_result(51, 1, {**PAGE1, "B1": "1"}, path="a3.jpg"), 2)) == "conflict"
 
 
 def test_set_aside_pages_are_counted_by_reason_and_make_no_response(store):

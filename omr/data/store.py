@@ -10,9 +10,6 @@ batches, so recording is built to be repeated:
   pages is a page of its own) is recorded once;
 - a different file showing the same sheet page with the same marks is kept as
   a page, but does not count as a second response (a rescan);
-- the same image read again in other parts (an older omr read one photo as two
-  halves, a newer one as the whole page) is a rescan too, whatever it reads now:
-  one picture is one sheet, never a serial conflict with itself;
 - a different file showing the same sheet page with *different* marks is a
   second sheet carrying the same serial (a photocopied form): it becomes a
   response of its own and both are flagged ``serial_conflict`` for review;
@@ -118,14 +115,6 @@ _SAME_SHEET_PAGE = (sa.select(pages.c.id)
                            pages.c.serial == sa.bindparam("serial"),
                            response_pages.c.page_number == sa.bindparam("page_number"))
                     .order_by(pages.c.id))
-# Of the pages given, one read from the same image of the same file, from pixels the new read shares:
-# the whole image (part 0) shares every half's, halves 1 and 2 share none.
-_SAME_PICTURE = (sa.select(pages.c.id)
-                 .where(pages.c.id.in_(sa.bindparam("page_ids", expanding=True)),
-                        pages.c.source_file_id == sa.bindparam("source_id"),
-                        pages.c.page_index == sa.bindparam("index"),
-                        pages.c.part.in_(sa.bindparam("parts", expanding=True)))
-                 .order_by(pages.c.id).limit(1))
 _RESPONSE_MISSING_PAGE = (
     sa.select(responses.c.id, responses.c.unit)
     .where(responses.c.form_id == sa.bindparam("form_id"), responses.c.version == sa.bindparam("version"),
@@ -541,9 +530,8 @@ class Store(StoreQueries):
 
         Returns one of ``'new'`` (joined a response), ``'already'`` (this page
         of this file was recorded before: nothing changed), ``'rescan'`` (the
-        same sheet page with the same marks from another file, or read from
-        the same image before, in other parts: stored, not counted again),
-        ``'conflict'`` (the same sheet page with other marks from another file:
+        same sheet page with the same marks from another file: stored, not
+        counted again), ``'conflict'`` (the same sheet page with other marks:
         a response of its own, flagged), ``'set_aside'``.
 
         After a conflict, further pages with that serial join the oldest
@@ -605,15 +593,6 @@ class Store(StoreQueries):
         for page_id in same_page:
             if stored[page_id] == marks:
                 self._insert_page(conn, batch_id, source_id, result, RESCAN, duplicate_of=page_id)
-                return RESCAN
-        if same_page:
-            # The same picture read before, differently (another omr split it into halves): the same sheet.
-            earlier = conn.execute(_SAME_PICTURE, {"page_ids": same_page, "source_id": source_id,
-                                                   "index": page_index,
-                                                   "parts": [0, 1, 2] if not result.source.part
-                                                   else [0, result.source.part]}).scalar()
-            if earlier is not None:
-                self._insert_page(conn, batch_id, source_id, result, RESCAN, duplicate_of=earlier)
                 return RESCAN
 
         outcome = CONFLICT if same_page else NEW
