@@ -537,7 +537,10 @@ QR_ANCHOR_REACH_MM = 3.0
 QR_ANCHOR_REACH_SHARE = 0.04
 # A page covering less than this share of its image may share it with a second
 # page: the image's halves are then identified too. One A4 page of a two-page
-# A3 image covers ~50 %; a scan covers ~100 %, a phone photo of one page 55-90 %.
+# A3 image covers ~50 %; a scan covers ~100 %, a phone photo of one page ~20-90 %
+# (a 12 MP 3:4 photo with the page at 70 % of the width: 51 %). Only a gate for
+# looking: the image is split only when a page lies in each half
+# (omr.scan.page_geometry.pages_apart_in_halves), never for its page's share.
 TWO_UP_MAX_PAGE_SHARE = 0.6
 # A page found in an image with a blank other half is read as its half (pages.part) when at
 # least this share of its area lies in that half. A page scanned 1.5° askew in its half of an

@@ -15,7 +15,7 @@ from web_helpers import csrf_token, logged_in
 
 from omr import tuning as T
 from omr.data import review, users
-from omr.data.schema import answers, claims, comments, pages, source_files, upload_jobs
+from omr.data.schema import answers, claims, comments, pages, responses, source_files, upload_jobs
 from omr.data.store import open_store
 from omr.errors import OmrError
 from omr.model import AMBIGUOUS
@@ -416,6 +416,29 @@ def test_two_boxes_on_a_one_answer_question_say_a_number_key_chooses(app):
     # No value to accept with Enter: the page says which keys decide instead.
     assert 'id="accept"' not in html and 'id="choose-hint"' in html
     assert "Nhấn phím số của câu trả lời đúng" in html and "<kbd>1</kbd>" in html
+
+
+def test_a_page_sent_whole_to_review_says_why_not_a_small_offset(app):
+    """A page whose answers all went to review says the reason: "lệch 1,4 mm" only when the offset passed
+    the bound; a page with a 0,5 mm residual went for its boxes not found, and never reads "lệch 0,5 mm"
+    (the trial's phone photo, read on its top half)."""
+    store = _store(app)
+    batch = store.ensure_batch("dot-web")
+    for serial, alignment in ((61, 0.5), (62, 1.4)):
+        result = page_result(serial, 1, PAGE1, path=f"lech{serial}.jpg", statuses={q: AMBIGUOUS for q in PAGE1})
+        result.alignment_mm, result.detail = alignment, "misaligned"
+        record(store, batch, result)
+    reviewer = login(app, "lan")
+    shown = {}
+    for serial in (61, 62):
+        with store.reading() as conn:
+            answer_id = conn.execute(sa.select(answers.c.id).join(responses, responses.c.id == answers.c.response_id)
+                                     .where(responses.c.serial == serial, answers.c.question == "A2")).scalar_one()
+        html = _text(reviewer.get(f"/queue/item/answer/{answer_id}"))
+        shown[serial] = re.search(r'<span id="misaligned-why">([^<]*)</span>', html).group(1)
+    assert "lệch" not in shown[61] and "Phần lớn các ô in sẵn không thấy" in shown[61], shown[61]
+    assert shown[62].startswith("Trang bị lệch 1,4 mm (quá 1,0 mm cho phép)"), shown[62]
+    assert all(text.endswith("mọi câu của trang được đưa đi kiểm tra.") for text in shown.values())
 
 
 def test_the_export_follows_review_decisions(app):

@@ -62,6 +62,7 @@ from omr.errors import OmrError
 from omr.model import NEEDS_REVIEW, BoxRead
 from omr.scan.read import resolve_questions, shown_confidence
 from omr.text.lexicon import TEXT, flags_of
+from omr.text.numbers import vn_decimal
 
 # Long enough to read a hard comment and type it; short enough that an item
 # left open in a closed browser comes back to the queue within a coffee break.
@@ -100,6 +101,25 @@ KIND_COUNTED = {
 }
 ENTITY_OF_KIND = {PAGE: "page", MARK: "answer", MISALIGNED: "answer", COMMENT: "comment",
                   CONFLICT: "response", DUPLICATE: "response", INCOMPLETE: "response"}
+
+
+def misaligned_text(alignment_mm: float | None) -> str:
+    """Why every question of a page went to a person, in Vietnamese, from the page's residual (mm).
+
+    Two things send a whole page ("misaligned" in its detail): the boxes found lie on average more
+    than ``ALIGN_REVIEW_MM`` off their layout places (or none was found: ``None``), or too few of
+    the printed boxes (under ``CORNER_CHECK_MIN_BOX_SHARE``) are found where any placing of the page
+    puts them, whatever the residual of those found (a page cut off, folded, covered, or read on
+    the wrong part of a photo). Only the first is "trang bị lệch N mm": a 0,5 mm residual is well
+    within the bound, and saying it sent the page misleads the reviewer (trial of a phone photo).
+    """
+    if alignment_mm is not None and alignment_mm > tuning.ALIGN_REVIEW_MM:
+        why = (f"Trang bị lệch {vn_decimal(alignment_mm, 1)} mm (quá {vn_decimal(tuning.ALIGN_REVIEW_MM, 1)} mm "
+               "cho phép)")
+    else:
+        why = ("Phần lớn các ô in sẵn không thấy ở chỗ mẫu phiếu đặt chúng (trang bị che, gấp, thiếu một phần "
+               "hoặc không căn được)")
+    return why + ": mọi câu của trang được đưa đi kiểm tra."
 
 
 class ClaimedError(OmrError):
@@ -477,6 +497,7 @@ def load_item(store, key: str) -> Item | None:
                 "question": row.question, "value": decode_value(row.value), "status": row.status,
                 "confidence": shown_confidence(row.status, row.confidence), "set_by": row.set_by, "version": version_token(row.updated_at),
                 "form_id": row.form_id, "form_version": row.version, "alignment_mm": row.alignment_mm,
+                "misaligned_text": misaligned_text(row.alignment_mm) if kind == MISALIGNED else "",
                 "boxes": [dict(b) for b in box_rows], "pending": row.set_by == MACHINE and row.status in NEEDS_REVIEW})
         if entity == "comment":
             row = conn.execute(

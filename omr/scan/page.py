@@ -27,12 +27,11 @@ from omr.scan.page_geometry import (
     BoxFit,
     checked_fit,
     crop_part,
-    find_two_pages,
-    half_holding_page,
     half_with_centre,
     identify_any_turn,
-    other_half_has_print,
+    other_half_has_print,  # noqa: F401 -- main's process_page (branch hminor3) names a page's half with it
     page_share_of_image,
+    pages_apart_in_halves,
     to_whole_image,
 )
 from omr.scan.duplicates import ink_print, marks_key
@@ -49,7 +48,7 @@ def process_image(raw: RawPage, catalogue: Catalogue) -> list[PageResult]:
 
     Usually one result, as :func:`process_page` gives it. An image holding two
     form pages (an A3 scan of an unstapled sheet, two pages side by side or
-    stacked, either way up; :func:`omr.scan.page_geometry.find_two_pages`) gives
+    stacked, either way up; :func:`omr.scan.page_geometry.pages_apart_in_halves`) gives
     one result per half that holds print, in order (left/top first), each with
     ``source.part`` 1 or 2 and its homography onto px of the whole image:
 
@@ -198,11 +197,10 @@ def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndar
     small_page = (found.homography is not None
                   and page_share_of_image(found.homography, grey.shape) < T.TWO_UP_MAX_PAGE_SHARE)
     if split and (found.reason in ("no_form", "misaligned") or small_page):
-        # Only omr's own pages count: other forms have corner squares in each half too.
-        halves = [half for half in find_two_pages(grey) if half.identification.identity is not None]
-        if len(halves) == 2 or (halves and not small_page) or (
-                halves and other_half_has_print(grey, halves[0].identification)) or (
-                halves and half_holding_page(found.homography, grey.shape) != 0):
+        # Only omr's own pages, each lying in its half, count: other forms have corner squares in
+        # each half too, and a photo's one page shows its QR code in one half and reaches into both.
+        halves = pages_apart_in_halves(grey)
+        if halves:
             # One image, two form pages (or one beside print that is no form page, or beside a blank
             # half: the page lies wholly in its half, so reading the half reads the same page).
             return _TwoPages(grey, halves)

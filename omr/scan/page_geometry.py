@@ -170,6 +170,27 @@ def find_two_pages(grey: np.ndarray) -> list[Found]:
     return found
 
 
+def pages_apart_in_halves(grey: np.ndarray) -> list[Found]:
+    """The form pages of an image that holds pages apart, one per half, or [] for an image of one page.
+
+    Evidence, not the image's shape: a half counts only when a page of omr's own forms (its QR code
+    read) is found in it and lies in that half (:func:`half_holding_page`: at least
+    ``TWO_UP_PAGE_IN_HALF_SHARE`` of its area). A phone photo of one page filling 55-70 % of a 3:4
+    frame shows that page's QR code and top marks in the top half too; placed by them the page
+    reaches far into the bottom half, so it is no page of that half, and the image is one page
+    (issue: a 12 MP photo at 70 % width was split and its bottom half set aside). Two pages, one in
+    each half, are split; one page lying in its half (the other half blank paper, print that is no
+    form, or a page whose code and marks were not made out) is read on its half, which reads the
+    same page. ``grey``: uint8 (h, w), flattened. Returns the halves in order (left/top first), each
+    placed in the whole image's px, as :func:`find_two_pages` gives them.
+    """
+    halves = [half for half in find_two_pages(grey) if half.identification.identity is not None]
+    inside = [half for half in halves if half_holding_page(half.identification.homography, grey.shape) != 0]
+    if len({half_holding_page(half.identification.homography, grey.shape) for half in inside}) < len(inside):
+        return []  # two pages placed in one half: one page found twice, no evidence of two
+    return inside
+
+
 def other_half_has_print(grey: np.ndarray, found: Identification) -> bool:
     """Whether the half of the image away from the page ``found`` places holds print of its own.
 
