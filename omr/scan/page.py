@@ -29,7 +29,7 @@ from omr.scan.page_geometry import (
     crop_part,
     half_with_centre,
     identify_any_turn,
-    other_half_has_print,  # noqa: F401 -- main's process_page (branch hminor3) names a page's half with it
+    other_half_has_print,
     page_share_of_image,
     pages_apart_in_halves,
     to_whole_image,
