@@ -801,6 +801,11 @@ BLANK_COMB_MIN_ASPECT = 1.15
 # A row label in a table cell wraps above and below its boxes: a row of boxes owns the page halfway to
 # the next rows, up to 8 mm each way (Word's grid rows with 3-line labels are ~18 mm tall).
 BLANK_ROW_BAND_MM = 8.0
+# A grid row's label cell (omr.template_from.questions._cell_text): lines of one cell follow each other
+# with the font's leading (gap ~0.2-0.4 of a line's height in Word and LibreOffice at 10-13 pt); between
+# two cells lie the cell padding and the rule, ~0.6-1.2 of a line. 0.5 line heights cuts there; rows
+# printed with less padding are still cut at a question's number or at a line level with another row's boxes.
+BLANK_CELL_GAP_LINES = 0.5
 # A pinned box's printed outline must be where it is read (omr/scan/printed_boxes.py): the outline band
 # is the edge +- 0.5 mm (registration leaves ~0.3 mm; Word's lines are 0.1-0.5 mm), compared with
 # paper 0.8-1.6 mm outside it.

@@ -89,7 +89,17 @@ def review_line(report) -> str:
     text += " " + incomplete_line(r.get("incomplete", 0))
     if r.get("possible_duplicates"):
         text += " " + duplicate_line(r["possible_duplicates"])
+    for form in getattr(report, "uncounted_forms", None) or []:
+        text += " " + uncounted_line(form)
     return text
+
+
+def uncounted_line(form: dict) -> str:
+    """The report's statement on a form whose sheets count in "Số phiếu" but in no indicator (omr.forms.links)."""
+    return (f"{count(form['sheets'])} phiếu của mẫu «{form['title']}» ({form['form']} phiên bản {form['version']}) "
+            "được tính vào «Số phiếu» nhưng không vào chỉ số nào: chưa câu nào của mẫu này được gắn với câu "
+            "của phiếu khảo sát chuẩn (Mẫu phiếu → Sửa → «Tính vào chỉ số»), nên các câu trả lời của nó "
+            "không có trong bảng câu hỏi.")
 
 
 def duplicate_line(n: int) -> str:
