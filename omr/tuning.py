@@ -979,3 +979,15 @@ DUP_MAX_CANDIDATES = 500
 # counted ("và N phiếu khác"): ten lines fit a terminal screen beside the other counts, and a batch with
 # more incomplete sheets than that has a systematic cause (a tray of page 2s not scanned) shown by the count.
 SUMMARY_SHEETS_LISTED = 10
+
+# Review strips (omr.web.images): a question's strip grows upward from 7 mm above its boxes to the
+# nearest row of empty paper, at most this far, so that column headings printed over the boxes (two
+# lines of 7.5 pt, ~6 mm on omr's form; Word tables' heading rows up to ~10 mm) are read whole:
+# the trial's strip cut "Không / hài lòng" after its first line.
+REVIEW_STRIP_GROW_MM = 12.0
+# ... and it stops in a band of empty paper at least this tall: measured on omr's form scanned (office
+# profile, 5 px/mm), the empty rows between the lines of one column heading ("Rất / không / hài lòng")
+# are 1.2 mm and the space above the heading 2.4 mm; 1.8 mm lies between. (Word's single spacing at
+# 9-11 pt leaves under 1 mm between a cell's lines.)
+REVIEW_STRIP_GAP_MM = 1.8
+
