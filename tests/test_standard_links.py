@@ -157,6 +157,22 @@ def test_unlinked_office_form_is_counted_in_sheets_only_then_linked_answers_coun
         yaml_path.write_text(original, encoding="utf-8")
 
 
+def test_the_serial_omr_assigned_is_shown_as_such_in_the_export(office, tmp_path):
+    """The sheet's "Số phiếu" is a number derived from its image: the export says omr assigned it."""
+    import json
+
+    from omr.forms.pinned import ASSIGNED_SERIAL_PREFIX
+
+    templates, _, db = office
+    out = tmp_path / "xuat.jsonl"
+    assert main(["export", "--format", "jsonl", "-o", str(out), "--db", db, "--templates", str(templates)]) == 0
+    (row,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert row["serial"].startswith(ASSIGNED_SERIAL_PREFIX) and row["serial"][len(ASSIGNED_SERIAL_PREFIX):].isdigit()
+    with open_store(db) as store:
+        (response,) = list(store.responses())
+    assert response["serial_assigned"] and row["serial"] == f"{ASSIGNED_SERIAL_PREFIX}{response['serial']}"
+
+
 def test_a_link_that_does_not_fit_is_refused(tmp_path):
     standard = load_template(Path(__file__).resolve().parent.parent / "form_templates" / "motcua-2026.yaml")
     scale = standard.question("D3")

@@ -46,6 +46,7 @@ from omr.data.schema import answers as answers_table
 from omr.data.schema import changes, comments, period_closures, period_revisions, responses
 from omr.data.store import open_store
 from omr.errors import BadArgumentsError, OmrError, TemplateError
+from omr.forms.pinned import is_assigned_serial, shown_serial
 from omr.forms.template import Group, load_template
 from omr.online.units import load_registry
 from omr.reports import cache as report_cache
@@ -194,6 +195,7 @@ def flagged_comments(store, layout: report_cache.CacheLayout, days: dict[int, pd
             heads = {r.id: r for r in conn.execute(
                 sa.select(responses.c.id, responses.c.unit, responses.c.serial, responses.c.channel)
                 .where(responses.c.id.in_(chunk)))}
+            assigned = assigned_serial_ids(conn, chunk)
             for row in conn.execute(
                     sa.select(comments.c.id, comments.c.response_id, comments.c.field, comments.c.status,
                               comments.c.text, comments.c.draft_text, comments.c.flags,
@@ -206,7 +208,7 @@ def flagged_comments(store, layout: report_cache.CacheLayout, days: dict[int, pd
                     found.append(_flag_item(f"comment:{row.id}", heads[row.response_id], row.field,
                                             row.text if reviewed else row.draft_text,
                                             "reviewed" if reviewed else "draft", matches, days, row.id
-                                            if row.has_crop else None))
+                                            if row.has_crop else None, row.response_id in assigned))
             if layout.text_questions:
                 for row in conn.execute(
                         sa.select(answers_table.c.response_id, answers_table.c.question, answers_table.c.value)
@@ -222,10 +224,22 @@ def flagged_comments(store, layout: report_cache.CacheLayout, days: dict[int, pd
     return found
 
 
+def assigned_serial_ids(conn: sa.Connection, response_ids: list[int]) -> set[int]:
+    """Of these responses, those whose serial omr assigned from a page image (omr.forms.pinned.hash_serial)."""
+    from omr.data.schema import pages, response_pages
+
+    rows = conn.execute(sa.select(responses.c.id, responses.c.serial, pages.c.image_sha256)
+                        .join(response_pages, response_pages.c.response_id == responses.c.id)
+                        .join(pages, pages.c.id == response_pages.c.page_id)
+                        .where(responses.c.id.in_(response_ids))).all()
+    return {r.id for r in rows if is_assigned_serial(r.serial, [r.image_sha256])}
+
+
 def _flag_item(key: str, head, field_id: str, text: str | None, state: str, matches: list, days: dict,
-               crop_comment: int | None) -> dict:
+               crop_comment: int | None, assigned: bool = False) -> dict:
     day = days.get(head.id)
     return {"key": key, "response_id": head.id, "unit": head.unit or NO_UNIT, "serial": head.serial,
+            "serial_shown": shown_serial(head.serial, assigned) if head.serial is not None else "",
             "channel": head.channel or "paper", "field": field_id,
             "date": None if day is None or pd.isna(day) else pd.Timestamp(day).date().isoformat(),
             "text": mask_personal_numbers(text or ""), "state": state,
