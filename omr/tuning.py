@@ -801,11 +801,13 @@ BLANK_COMB_MIN_ASPECT = 1.15
 # A row label in a table cell wraps above and below its boxes: a row of boxes owns the page halfway to
 # the next rows, up to 8 mm each way (Word's grid rows with 3-line labels are ~18 mm tall).
 BLANK_ROW_BAND_MM = 8.0
-# A grid row's label cell (omr.template_from.questions._cell_text): lines of one cell follow each other
-# with the font's leading (gap ~0.2-0.4 of a line's height in Word and LibreOffice at 10-13 pt); between
-# two cells lie the cell padding and the rule, ~0.6-1.2 of a line. 0.5 line heights cuts there; rows
-# printed with less padding are still cut at a question's number or at a line level with another row's boxes.
-BLANK_CELL_GAP_LINES = 0.5
+# A grid row's label cell (omr.template_from.questions._cell_text): a gap between two lines wider than
+# this many line heights (glyph-box heights, median) starts a new cell. Measured from the PDF text
+# layers: lines of one cell are 0.2-0.3 line apart in DejaVu Sans (the trial's form) and up to 0.6 in
+# Liberation Serif (grid-and-cells-serif, 2.1 mm under 3.6 mm glyphs); two cells of the serif grid 1.8
+# apart, but those of the trial's table only 0.25. So the gap is a last resort at 1.2: the table's rule,
+# a question's number and a line level with another row's boxes cut the cells first.
+BLANK_CELL_GAP_LINES = 1.2
 # A pinned box's printed outline must be where it is read (omr/scan/printed_boxes.py): the outline band
 # is the edge +- 0.5 mm (registration leaves ~0.3 mm; Word's lines are 0.1-0.5 mm), compared with
 # paper 0.8-1.6 mm outside it.

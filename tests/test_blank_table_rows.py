@@ -50,8 +50,10 @@ def _table(doc, rows: list[str], first_col_mm: float, centred: bool) -> None:
             paragraph.add_run("☐").font.size = Pt(18)
 
 
-@pytest.fixture(scope="module")
-def blank_pdf(tmp_path_factory) -> Path:
+@pytest.fixture(scope="module", params=["DejaVu Sans", "Times New Roman"])
+def blank_pdf(tmp_path_factory, request) -> Path:
+    """The blank in the trial's font and in the administrative standard font (set by LibreOffice in
+    Liberation Serif, whose lines stand further apart)."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     assert soffice, "LibreOffice (libreoffice-writer-nogui) is needed to make the Word blank"
     folder = tmp_path_factory.mktemp("table-rows")
@@ -60,7 +62,7 @@ def blank_pdf(tmp_path_factory) -> Path:
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.left_margin = section.right_margin = Mm(20)
     style = doc.styles["Normal"]
-    style.font.name, style.font.size = "DejaVu Sans", Pt(11)
+    style.font.name, style.font.size = request.param, Pt(11)
     doc.add_paragraph("PHIẾU LẤY Ý KIẾN NGƯỜI DÂN").runs[0].font.size = Pt(14)
     doc.add_paragraph("Câu 4–7. Mức độ hài lòng của Ông/Bà:")
     _table(doc, NUMBERED, 25, centred=False)  # the user's form: boxes at the top of 2-4 line cells

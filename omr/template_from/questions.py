@@ -448,8 +448,12 @@ def _cell_text(first, boxes: list, words: list, start: float, ink: np.ndarray | 
         lines.setdefault(w.line, []).append(w)
     rows_y = sorted({round(b.centre[1], 1) for b in boxes if b.x >= start})
     found = []
+    def in_a_box(w) -> bool:  # a text layer's ☐ glyph is on its line: the box, not text running on
+        cx, cy_ = w.x + w.w / 2, w.y + w.h / 2
+        return any(b.x - 0.5 <= cx <= b.x + b.w + 0.5 and b.y - 0.5 <= cy_ <= b.y + b.h + 0.5 for b in boxes)
+
     for line_words in lines.values():
-        if any(w.x + w.w / 2 > first.x for w in line_words):
+        if any(w.x + w.w / 2 > first.x and not in_a_box(w) for w in line_words):
             continue  # runs on past the box: a heading or a question of its own
         own = sorted((w for w in line_words if start <= w.x + w.w / 2 <= first.x), key=lambda w: w.x)
         if not own:
@@ -469,7 +473,7 @@ def _cell_text(first, boxes: list, words: list, start: float, ink: np.ndarray | 
     previous_x = (0.0, 0.0)
     for y0, y1, row, own in found:
         x0, x1 = min(w.x for w in own), max(w.x + w.w for w in own)
-        span = (max(x0, previous_x[0]), min(x1, previous_x[1]))
+        span = (min(x0, previous_x[0]), max(x1, previous_x[1]))  # a table's rule runs across both lines
         new = (not cells or QUESTION_START.match(" ".join(w.text for w in own[:2])) is not None
                or (previous_bottom is not None and y0 - previous_bottom > gap_max)
                or (previous_bottom is not None and _rule_between(ink, px_per_mm, span[0], span[1], previous_bottom,
