@@ -23,14 +23,17 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
 from blank_sources import render_pdf
 from office_fill import fill, template_boxes
+from web_helpers import logged_in
 
 from omr.cli import main
+from omr.data import users
 from omr.data.store import open_store
 from omr.errors import TemplateError
 from omr.forms.links import check_link, proposed_codes
 from omr.forms.template import load_template
 from omr.reports.figures import build, write_report
 from omr.reports.render import review_line
+from omr.web import create_app
 
 BOX = "☐"
 TABLE_ROWS = ["Câu 4. Công chức hướng dẫn rõ ràng, tận tình", "Câu 5. Không phải nộp giấy tờ ngoài quy định",
@@ -170,7 +173,16 @@ def test_the_serial_omr_assigned_is_shown_as_such_in_the_export(office, tmp_path
     assert row["serial"].startswith(ASSIGNED_SERIAL_PREFIX) and row["serial"][len(ASSIGNED_SERIAL_PREFIX):].isdigit()
     with open_store(db) as store:
         (response,) = list(store.responses())
+        users.add_user(store, "lan", "mat-khau-lan-1", "reviewer")
     assert response["serial_assigned"] and row["serial"] == f"{ASSIGNED_SERIAL_PREFIX}{response['serial']}"
+    # The review app's sheet page says the number is omr's, not one to look for on the paper.
+    app = create_app(db, uploads_dir=tmp_path / "uploads", template_dir=templates, start_jobs=False)
+    try:
+        page = logged_in(app, "lan", "mat-khau-lan-1").get(f"/responses/{response['id']}").get_data(as_text=True)
+    finally:
+        app.extensions["omr_jobs"].stop()
+        app.extensions["omr_store"].close()
+    assert f"Phiếu số {row['serial']} (số do omr tự đặt vì phiếu không in số, không ghi trên tờ phiếu)" in page
 
 
 def test_a_link_that_does_not_fit_is_refused(tmp_path):

@@ -347,7 +347,7 @@ def serial_of_value(text: str) -> int:
 # (omr.scan.register.pinned_identity). Wherever a person sees such a number it is shown with this
 # prefix, so that nobody looks for it on the paper; the stored number is unchanged.
 ASSIGNED_SERIAL_PREFIX = "omr-"
-ASSIGNED_SERIAL_NOTE = "số do omr tự đặt (phiếu không in số), không ghi trên tờ phiếu"
+ASSIGNED_SERIAL_NOTE = "số do omr tự đặt vì phiếu không in số, không ghi trên tờ phiếu"
 
 
 def hash_serial(image_sha256: str) -> int:
