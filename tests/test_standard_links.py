@@ -196,7 +196,8 @@ def test_a_link_that_does_not_fit_is_refused(tmp_path):
     path = tmp_path / "x.yaml"
     path.write_text(
         'form: "x"\nversion: 1\ntitle: "X"\ngroups:\n  - id: P1\n    title: "Trang 1"\n    questions:\n'
-        '      - {id: Q1, text: "Hài lòng?", type: single, options: [{code: "1", label: Có}, {code: "2", label: Không}]}\n'
+        '      - {id: Q1, text: "Hài lòng?", type: single,\n'
+        '         options: [{code: "1", label: Có}, {code: "2", label: Không}]}\n'
         'standard:\n  form: "motcua-2026"\n  questions:\n    "Q1": {question: "H2", codes: {"1": "Y", "9": "N"}}\n',
         encoding="utf-8")
     with pytest.raises(TemplateError, match="mã «9» không phải lựa chọn của câu Q1"):

@@ -219,7 +219,8 @@ def flag_rows(report) -> tuple[list[str], list[list]]:
     for i, f in enumerate(report.flags, 1):
         terms = ", ".join(f["terms"]) + (" (cần đọc kỹ: từ nhiều nghĩa)" if f["ambiguous"] else "")
         rows.append([i, f.get("unit_name") or f["unit"], CHANNEL_TITLES.get(f["channel"], f["channel"]),
-                     f.get("serial_shown") or (f"{f['serial']:06d}" if f.get("serial") is not None else ""), _vn_date(f.get("date")),
+                     f.get("serial_shown") or (f"{f['serial']:06d}" if f.get("serial") is not None else ""),
+                     _vn_date(f.get("date")),
                      f["field"], terms, f["text"], STATE_TITLES.get(f["state"], f["state"])])
     return header, rows
 

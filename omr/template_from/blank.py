@@ -113,7 +113,8 @@ def write_pinned_template(out: Path, form_id: str, title: str, pages: list[dict]
             lines += [f"          - {{code: {_q(code)}, label: {_q(label)}, box: {box}}}"
                       for code, label, box in q["options"]]
     if standard and standard.get("questions"):
-        lines += ["# Câu nào của phiếu chuẩn mỗi câu trả lời (để báo cáo tính vào chỉ số), và mã chuẩn của từng lựa chọn.",
+        lines += ["# Câu nào của phiếu chuẩn mỗi câu trả lời (để báo cáo tính vào chỉ số),",
+                  "# và mã chuẩn của từng lựa chọn.",
                   "standard:", f"  form: {_q(standard['form'])}", "  questions:"]
         for qid, link in standard["questions"].items():
             codes = ", ".join(f"{_q(k)}: {_q(v)}" for k, v in link["codes"].items())
