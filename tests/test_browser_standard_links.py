@@ -65,10 +65,18 @@ def test_an_admin_links_questions_to_the_standard_survey_and_names_every_frame(s
         assert texts == TABLE_ROWS
         q4 = page.locator('.question-card[data-qid="Q4"]')
         options = q4.locator("select.qlink option").all_inner_texts()
-        assert "D3. Công chức hướng dẫn một lần, rõ ràng, tận tình (thang 1–5)" in options
+        assert "D3 (thang 1–5). Công chức hướng dẫn một lần, rõ ràng, tận tình" in options
+        assert "H2 (Có / Không). Ông/Bà có bị yêu cầu trả thêm khoản tiền nào ngoài phí, lệ phí không?" in options
         assert q4.locator("select.qlink optgroup").count() >= 6  # the standard form's groups, B to H
         q4.locator("select.qlink").select_option("D3")
         assert _std_codes(page, "Q4") == ["1", "2", "3", "4", "5"]  # 5 boxes onto 1..5, "Không ý kiến" unused
+        # As an online import proposes a column's question, the editor suggests one; the admin takes it.
+        suggest = page.locator('.question-card[data-qid="Q5"] button.link-suggest')
+        assert suggest.inner_text().startswith("Gợi ý: C2")
+        assert page.locator('.question-card[data-qid="Q5"] select.qlink').input_value() == ""  # never chosen alone
+        suggest.click()
+        assert page.locator('.question-card[data-qid="Q5"] select.qlink').input_value() == "C2"
+        assert _std_codes(page, "Q5") == ["1", "2", "3", "4", "5"]
         page.locator('.question-card[data-qid="Q7"] select.qlink').select_option("H1")
         page.locator('.question-card[data-qid="Q8"] select.qlink').select_option("H2")
         assert _std_codes(page, "Q8") == ["N", "Y"]  # by the printed labels: "Không" first, then "Có"
@@ -101,6 +109,7 @@ def test_an_admin_links_questions_to_the_standard_survey_and_names_every_frame(s
     template = load_template(server["templates"] / "phieu-xa-my-tho.yaml")
     links = template.extra["standard"]["questions"]
     assert links == {"Q4": {"question": "D3", "codes": {str(n): str(n) for n in range(1, 6)}},
+                     "Q5": {"question": "C2", "codes": {str(n): str(n) for n in range(1, 6)}},
                      "Q7": {"question": "H1", "codes": {str(n): str(n) for n in range(1, 6)}},
                      "Q8": {"question": "H2", "codes": {"1": "N", "2": "Y"}}}
     assert template.question("Y1").text == "Ý kiến khác của Ông/Bà"

@@ -39,6 +39,7 @@ from omr.data.schema import changes
 from omr.errors import InputFileError, OmrError, TemplateError
 from omr.forms.layout import resolve_layout
 from omr.forms.links import check_link
+from omr.online.mapping import PROPOSE_MIN_SCORE, similarity
 from omr.forms.template import (
     CODE_PATTERN,
     FORM_ID_PATTERN,
@@ -338,6 +339,17 @@ def standard_choices(standard: Template | None) -> dict | None:
     return {"form": standard.form_id, "title": standard.title, "questions": questions}
 
 
+def _suggest(text: str, standard: Template | None) -> dict | None:
+    """The standard question whose text is most like ``text``, as an online import proposes a column's
+    question (omr.online.mapping.similarity, at least PROPOSE_MIN_SCORE), or None. Only shown: the
+    admin chooses; a question is never linked on a guess."""
+    if standard is None:
+        return None
+    scored = [(similarity(text, q.text), q.id) for q in standard.questions if q.type in STANDARD_TYPE_WORDS]
+    score, qid = max(scored, default=(0.0, ""))
+    return {"question": qid, "score": score} if score >= PROPOSE_MIN_SCORE else None
+
+
 def editor_state(draft: Draft, standard: Template | None = None) -> dict:
     """What the browser edits: the form, its pages (mm) and its questions with their boxes (mm).
 
@@ -370,7 +382,8 @@ def editor_state(draft: Draft, standard: Template | None = None) -> dict:
         if options:
             numbers = [by_option[(q.id, o["code"])] for o in options]
             questions.append({"id": q.id, "text": q.text, "type": "multiple" if q.type == "multiple" else "single",
-                              "page": box_page[numbers[0]], "options": options, "link": links.get(q.id)})
+                              "page": box_page[numbers[0]], "options": options, "link": links.get(q.id),
+                              "suggest": None if q.id in links or q.type == "multiple" else _suggest(q.text, standard)})
     loose = [n for n in sorted(rects) if n not in pinned["assign"]]
     for page in sorted({box_page[n] for n in loose}):
         numbers = [n for n in loose if box_page[n] == page]

@@ -562,7 +562,7 @@
       }
       var opt = document.createElement("option");
       opt.value = t.id;
-      opt.textContent = t.id + ". " + t.text + " (" + t.scale + ")";
+      opt.textContent = t.id + " (" + t.scale + "). " + t.text;  // the scale first: a long text is cut
       opt.selected = !!(q.link && q.link.question === t.id);
       optgroup.appendChild(opt);
     });
@@ -576,6 +576,20 @@
     });
     label.appendChild(select);
     row.appendChild(label);
+    var hint = q.suggest && !q.link && q.type === "single" ? standardQuestion(q.suggest.question) : null;
+    if (hint) {  // as an online import proposes a column's question: shown, never chosen for the admin
+      var take = document.createElement("button");
+      take.type = "button";
+      take.className = "link-suggest";
+      take.textContent = "Gợi ý: " + hint.id + " (giống " + String(q.suggest.score.toFixed(2)).replace(".", ",") + ")";
+      take.title = hint.id + ". " + hint.text;
+      take.addEventListener("click", function () {
+        q.link = {question: hint.id, codes: proposedCodes(q, hint) || {}};
+        changed();
+        buildPanel();
+      });
+      row.appendChild(take);
+    }
     var problem = q.type === "single" ? linkProblem(q) : "";
     if (problem) {
       var note = document.createElement("span");
