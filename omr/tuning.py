@@ -808,6 +808,13 @@ BLANK_COMB_MIN_ASPECT = 1.15
 # A row label in a table cell wraps above and below its boxes: a row of boxes owns the page halfway to
 # the next rows, up to 8 mm each way (Word's grid rows with 3-line labels are ~18 mm tall).
 BLANK_ROW_BAND_MM = 8.0
+# A grid row's label cell (omr.template_from.questions._cell_text): a gap between two lines wider than
+# this many line heights (glyph-box heights, median) starts a new cell. Measured from the PDF text
+# layers: lines of one cell are 0.2-0.3 line apart in DejaVu Sans (the trial's form) and up to 0.6 in
+# Liberation Serif (grid-and-cells-serif, 2.1 mm under 3.6 mm glyphs); two cells of the serif grid 1.8
+# apart, but those of the trial's table only 0.25. So the gap is a last resort at 1.2: the table's rule,
+# a question's number and a line level with another row's boxes cut the cells first.
+BLANK_CELL_GAP_LINES = 1.2
 # A pinned box's printed outline must be where it is read (omr/scan/printed_boxes.py): the outline band
 # is the edge +- 0.5 mm (registration leaves ~0.3 mm; Word's lines are 0.1-0.5 mm), compared with
 # paper 0.8-1.6 mm outside it.
@@ -998,3 +1005,15 @@ TIMEOUTS_IN_A_ROW_GIVE_UP = 3
 # How often a reading batch asks whether its upload was cancelled (one small query): a cancel takes
 # effect within this plus the pages being read.
 STOP_CHECK_EVERY_S = 2.0
+
+# Review strips (omr.web.images): a question's strip grows upward from 7 mm above its boxes to the
+# nearest row of empty paper, at most this far, so that column headings printed over the boxes (two
+# lines of 7.5 pt, ~6 mm on omr's form; Word tables' heading rows up to ~10 mm) are read whole:
+# the trial's strip cut "Không / hài lòng" after its first line.
+REVIEW_STRIP_GROW_MM = 12.0
+# ... and it stops in a band of empty paper at least this tall: measured on omr's form scanned (office
+# profile, 5 px/mm), the empty rows between the lines of one column heading ("Rất / không / hài lòng")
+# are 1.2 mm and the space above the heading 2.4 mm; 1.8 mm lies between. (Word's single spacing at
+# 9-11 pt leaves under 1 mm between a cell's lines.)
+REVIEW_STRIP_GAP_MM = 1.8
+

@@ -226,7 +226,7 @@ def test_an_admin_makes_a_template_from_an_office_blank_and_tries_it(server, bla
         with page.expect_navigation():
             page.click("#try-form button[type=submit]")
         text = page.inner_text("main")
-        assert "khớp ảnh mẫu phieu-xa-dong-hoa v1 trang 1" in text
+        assert "Trang này khớp trang 1 của mẫu phiếu." in text
         rows = page.eval_on_selector_all("table.tried-reads tbody tr", """rows => rows.map(r => [r.className,
             r.querySelector('strong').textContent, r.children[1].textContent])""")
         assert [qid for _, qid, _ in rows] == ["GIOI_TINH", "Q2", "Q3", "Q4", "Q5", "Y1"]

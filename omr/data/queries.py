@@ -32,6 +32,7 @@ from omr.data.schema import (
     split_flags,
 )
 from omr.data import completeness
+from omr.forms.pinned import is_assigned_serial
 from omr.model import NEEDS_REVIEW
 
 
@@ -144,7 +145,8 @@ class StoreQueries:
     def responses(self, batch_id: int | None = None) -> Iterator[dict]:
         """Every response (with a page in ``batch_id``), ordered by form, version, serial.
 
-        Each is a dict: ``id``, ``form_id``, ``version``, ``serial`` (int),
+        Each is a dict: ``id``, ``form_id``, ``version``, ``serial`` (int), ``serial_assigned`` (True when
+        omr gave the serial from a page image: a form without printed serials),
         ``unit``, ``pages_expected``, ``flags`` (list), ``created_at``,
         ``pages`` ([{page, file, page_index, part, batch}] by page number; ``part`` 0 the whole
         image, 1-2 a half of a two-page image),
@@ -167,7 +169,7 @@ class StoreQueries:
             page_rows = conn.execute(
                 sa.select(response_pages.c.response_id, response_pages.c.page_number, source_files.c.path,
                           pages.c.page_index, pages.c.part, batches.c.name, batches.c.collected_from,
-                          batches.c.collected_to)
+                          batches.c.collected_to, pages.c.image_sha256)
                 .join(pages, pages.c.id == response_pages.c.page_id)
                 .join(source_files, source_files.c.id == pages.c.source_file_id)
                 .join(batches, batches.c.id == pages.c.batch_id)
@@ -188,7 +190,7 @@ class StoreQueries:
         for row in page_rows:
             pages_of.setdefault(row.response_id, []).append(
                 {"page": row.page_number, "file": row.path, "page_index": row.page_index, "part": row.part,
-                 "batch": row.name})
+                 "batch": row.name, "image_sha256": row.image_sha256})
             batches_of.setdefault(row.response_id, {}).setdefault(row.name, {
                 "name": row.name, "collected_from": row.collected_from, "collected_to": row.collected_to})
         answers_of: dict[int, dict] = {}
@@ -208,6 +210,9 @@ class StoreQueries:
                 "form_id": head.form_id,
                 "version": head.version,
                 "serial": head.serial,
+                # omr gave the serial from a page's image (a form without printed serials, omr.forms.pinned)
+                "serial_assigned": is_assigned_serial(head.serial, [p["image_sha256"] for p in
+                                                                    pages_of.get(head.id, [])]),
                 "unit": head.unit,
                 "pages_expected": head.pages_expected,
                 "flags": split_flags(head.flags),

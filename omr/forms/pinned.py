@@ -341,3 +341,28 @@ def serial_of_value(text: str) -> int:
     if text.isdigit() and len(text) <= 9:
         return int(text)
     return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:7], 16)
+
+
+# A form designed elsewhere carries no serial: omr gives each page one from its image hash
+# (omr.scan.register.pinned_identity). Wherever a person sees such a number it is shown with this
+# prefix, so that nobody looks for it on the paper; the stored number is unchanged.
+ASSIGNED_SERIAL_PREFIX = "omr-"
+ASSIGNED_SERIAL_NOTE = "số do omr tự đặt vì phiếu không in số, không ghi trên tờ phiếu"
+
+
+def hash_serial(image_sha256: str) -> int:
+    """The serial omr assigns a page without one: the first 28 bits of its image's SHA-256 (< 2**28)."""
+    return int(image_sha256[:7], 16)
+
+
+def is_assigned_serial(serial: int | None, image_sha256s) -> bool:
+    """True when ``serial`` is the number omr assigned from one of these page images (not one printed or written)."""
+    return serial is not None and any(s and hash_serial(s) == serial for s in image_sha256s)
+
+
+def shown_serial(serial: int | None, assigned: bool, digits: int = 6) -> str:
+    """A serial as people read it: zero-padded, with ``ASSIGNED_SERIAL_PREFIX`` when omr assigned it."""
+    if serial is None:
+        return ""
+    return f"{ASSIGNED_SERIAL_PREFIX}{serial}" if assigned else str(serial).zfill(digits)
+

@@ -18,6 +18,7 @@ import yaml
 
 from omr.errors import TemplateError
 from omr.model import EXPORT_BASE_COLUMNS, EXPORT_QUESTION_SUFFIXES
+from omr.forms.links import check_standard
 from omr.forms.pinned import check_join, check_labels, check_pinned, reject_positions
 from omr.text.normalise import nfc
 
@@ -224,7 +225,7 @@ def _check_keys(doc: _Doc, mapping: dict, allowed: set[str], where: str) -> None
 
 def _build_template(data: dict, doc: _Doc) -> Template:
     _check_keys(doc, data, {"form", "version", "title", "header", "instructions", "groups", "max_pages",
-                            "pinned", "join", "labels"}, "")
+                            "pinned", "join", "labels", "standard"}, "")
     form_id = _require(doc, data, "form", str, "")
     if not FORM_ID_PATTERN.match(form_id):
         raise doc.error(doc.line_of(data), "form", "chỉ dùng chữ thường không dấu, số và dấu '-' (ví dụ motcua-2026)")
@@ -265,9 +266,11 @@ def _build_template(data: dict, doc: _Doc) -> Template:
         reject_positions(doc, data)
     extra["labels"] = check_labels(doc, data, groups)
     extra["join"] = check_join(doc, data, extra.get("pinned"), extra["labels"])
+    extra["standard"] = check_standard(doc, data, groups)
     # How pages join and which answers an export joins say nothing about where a box is
     # printed: changing them needs no new version (the frozen layout takes them from here).
-    hashed = {k: v for k, v in data.items() if k not in ("join", "labels")}
+    # Nor do links to the standard survey's questions (omr.forms.links): they only say how the report counts.
+    hashed = {k: v for k, v in data.items() if k not in ("join", "labels", "standard")}
     canonical = json.dumps(hashed, ensure_ascii=False, sort_keys=True, default=str)
     content_hash = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     return Template(form_id, version, title, header, instructions, tuple(groups), max_pages,

@@ -76,10 +76,16 @@ class CacheLayout:
     questions: tuple[str, ...]  # scale and yes/no questions: one code byte each
     date_questions: tuple[str, ...]  # survey-date questions
     text_questions: tuple[str, ...]  # free text (online answers are checked for flags)
+    # Questions of other forms linked to a report question (omr.forms.links): (form, version, own id,
+    # report question, ((own code, report code), ...)). Their answers count under the report question.
+    links: tuple[tuple[str, int, str, str, tuple[tuple[str, str], ...]], ...] = ()
 
     @property
     def signature(self) -> str:
-        return "|".join(",".join(part) for part in (self.questions, self.date_questions, self.text_questions))
+        parts = [",".join(part) for part in (self.questions, self.date_questions, self.text_questions)]
+        if self.links:  # a link added or changed recounts every response
+            parts.append(json.dumps(self.links))
+        return "|".join(parts)
 
     @classmethod
     def from_templates(cls, templates: Iterable) -> CacheLayout:
@@ -90,7 +96,14 @@ class CacheLayout:
                           else texts if q.type == "text" else None)
                 if target is not None and q.id not in target:
                     target.append(q.id)
-        return cls(tuple(questions), tuple(dates), tuple(texts))
+        links = []
+        for template in templates:
+            standard = (getattr(template, "extra", None) or {}).get("standard") or {}
+            for qid, link in (standard.get("questions") or {}).items():
+                if link["question"] in questions:
+                    links.append((template.form_id, template.version, qid, link["question"],
+                                  tuple(sorted(link["codes"].items()))))
+        return cls(tuple(questions), tuple(dates), tuple(texts), tuple(sorted(links)))
 
 
 def _now() -> datetime:
@@ -163,7 +176,7 @@ def compute_rows(conn: sa.Connection, layout: CacheLayout, ids: list[int] | tupl
         where, params = _where_ids("id", part)
         # A sheet a person decided not to keep (omr.completeness.REJECTED) counts nowhere, nor one that
         # may be another scan of a stored sheet until a person decides (POSSIBLE_DUPLICATE, #16).
-        heads += raw.all(f"SELECT id, unit, channel, submitted_at FROM responses WHERE {where} "
+        heads += raw.all(f"SELECT id, unit, channel, submitted_at, form_id, version FROM responses WHERE {where} "
                          "AND flags NOT LIKE %P AND flags NOT LIKE %P",
                          params + [f"%{REJECTED}%", f"%{POSSIBLE_DUPLICATE}%"])
         where, params = _where_ids("response_id", part)
@@ -196,6 +209,8 @@ def compute_rows(conn: sa.Connection, layout: CacheLayout, ids: list[int] | tupl
     flagged = np.zeros(n, dtype=np.int8)
     if answer_rows:
         frame = pd.DataFrame(answer_rows, columns=["response_id", "question", "value", "status", "set_by"])
+        if layout.links:
+            frame = _linked(frame, layout, {h[0]: (h[4], h[5]) for h in heads})
         row = index.get_indexer(frame["response_id"])
         machine = (frame["set_by"] == MACHINE).to_numpy()
         status = frame["status"].to_numpy()
@@ -239,6 +254,31 @@ def compute_rows(conn: sa.Connection, layout: CacheLayout, ids: list[int] | tupl
         "pending": pending, "comments_pending": comments_pending, "flagged": flagged,
     }
     return pa.Table.from_pydict(columns, schema=_schema())
+
+
+def _linked(frame, layout: CacheLayout, forms: dict[int, tuple[str, int]]):
+    """Answers to linked questions (omr.forms.links) renamed to their report question, values to its codes.
+
+    A code the link does not map stays as it is (then counted as no option of the report question).
+    """
+    links = {(form, version, qid): (target, dict(codes)) for form, version, qid, target, codes in layout.links}
+    linked_questions = {qid for _, _, qid in links}
+    rows = frame.index[frame["question"].isin(linked_questions)]
+    if not len(rows):
+        return frame
+    frame = frame.copy()
+    for i in rows:
+        form = forms.get(frame.at[i, "response_id"])
+        link = links.get((form[0], form[1], frame.at[i, "question"])) if form else None
+        if link is None:
+            continue
+        frame.at[i, "question"] = link[0]
+        value = frame.at[i, "value"]
+        if isinstance(value, str):
+            code = json.loads(value)
+            if isinstance(code, str) and code in link[1]:
+                frame.at[i, "value"] = json.dumps(link[1][code])
+    return frame
 
 
 # --- blocks ----------------------------------------------------------------------

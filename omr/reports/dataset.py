@@ -27,7 +27,7 @@ from omr.data.schema import MACHINE
 from omr.data.store import open_store
 from omr.data.uploads import uploaded_file_names
 from omr.forms.pinned import joined_value
-from omr.forms.qrcodes import format_serial
+from omr.forms.pinned import shown_serial
 from omr.forms.template import Template
 from omr.model import EXPORT_BASE_COLUMNS, EXPORT_COMMENT_COLUMNS, MISSING_PAGE, NEEDS_REVIEW, OK, VN_TZ
 from omr.online.importer import IMPORTED_BY
@@ -205,7 +205,8 @@ def build_record(response: dict, template: Template | None, value_ids: list[str]
             comments[qid]["status"] = MISSING_PAGE
     joined = label_cells(response, template, missing)
     return {
-        "serial": "" if response["serial"] is None else format_serial(response["serial"]),
+        # A number omr assigned (no serial on the form) is shown as such: "omr-169220897".
+        "serial": shown_serial(response["serial"], response.get("serial_assigned", False)),
         "form": response["form_id"],
         "version": response["version"],
         "channel": response.get("channel", "paper"),

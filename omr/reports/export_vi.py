@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from omr.forms.pinned import ASSIGNED_SERIAL_NOTE, ASSIGNED_SERIAL_PREFIX
 from omr.forms.template import Question, Template
 from omr.model import INVALID_MULTIPLE, INVALID_MULTIPLE_TEXT
 
@@ -162,4 +163,5 @@ def codebook_extra_rows(code_header: list[str], value_ids: list[str], status_ids
     for column in (*[c for c in BASE_COLUMNS if c in VALUE_LABELS], "status", "text_source"):
         for code, label in VALUE_LABELS[column].items():
             rows.append([column if column != "status" else "<câu hỏi>_status", "", "giá trị", code, label])
+    rows.append(["serial", "", "giá trị", f"{ASSIGNED_SERIAL_PREFIX}…", ASSIGNED_SERIAL_NOTE])
     return rows

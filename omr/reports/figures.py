@@ -46,6 +46,7 @@ from omr.data.schema import answers as answers_table
 from omr.data.schema import changes, comments, period_closures, period_revisions, responses
 from omr.data.store import open_store
 from omr.errors import BadArgumentsError, OmrError, TemplateError
+from omr.forms.pinned import is_assigned_serial, shown_serial
 from omr.forms.template import Group, load_template
 from omr.online.units import load_registry
 from omr.reports import cache as report_cache
@@ -194,6 +195,7 @@ def flagged_comments(store, layout: report_cache.CacheLayout, days: dict[int, pd
             heads = {r.id: r for r in conn.execute(
                 sa.select(responses.c.id, responses.c.unit, responses.c.serial, responses.c.channel)
                 .where(responses.c.id.in_(chunk)))}
+            assigned = assigned_serial_ids(conn, chunk)
             for row in conn.execute(
                     sa.select(comments.c.id, comments.c.response_id, comments.c.field, comments.c.status,
                               comments.c.text, comments.c.draft_text, comments.c.flags,
@@ -206,7 +208,7 @@ def flagged_comments(store, layout: report_cache.CacheLayout, days: dict[int, pd
                     found.append(_flag_item(f"comment:{row.id}", heads[row.response_id], row.field,
                                             row.text if reviewed else row.draft_text,
                                             "reviewed" if reviewed else "draft", matches, days, row.id
-                                            if row.has_crop else None))
+                                            if row.has_crop else None, row.response_id in assigned))
             if layout.text_questions:
                 for row in conn.execute(
                         sa.select(answers_table.c.response_id, answers_table.c.question, answers_table.c.value)
@@ -222,10 +224,22 @@ def flagged_comments(store, layout: report_cache.CacheLayout, days: dict[int, pd
     return found
 
 
+def assigned_serial_ids(conn: sa.Connection, response_ids: list[int]) -> set[int]:
+    """Of these responses, those whose serial omr assigned from a page image (omr.forms.pinned.hash_serial)."""
+    from omr.data.schema import pages, response_pages
+
+    rows = conn.execute(sa.select(responses.c.id, responses.c.serial, pages.c.image_sha256)
+                        .join(response_pages, response_pages.c.response_id == responses.c.id)
+                        .join(pages, pages.c.id == response_pages.c.page_id)
+                        .where(responses.c.id.in_(response_ids))).all()
+    return {r.id for r in rows if is_assigned_serial(r.serial, [r.image_sha256])}
+
+
 def _flag_item(key: str, head, field_id: str, text: str | None, state: str, matches: list, days: dict,
-               crop_comment: int | None) -> dict:
+               crop_comment: int | None, assigned: bool = False) -> dict:
     day = days.get(head.id)
     return {"key": key, "response_id": head.id, "unit": head.unit or NO_UNIT, "serial": head.serial,
+            "serial_shown": shown_serial(head.serial, assigned) if head.serial is not None else "",
             "channel": head.channel or "paper", "field": field_id,
             "date": None if day is None or pd.isna(day) else pd.Timestamp(day).date().isoformat(),
             "text": mask_personal_numbers(text or ""), "state": state,
@@ -456,6 +470,14 @@ def _templates(store, templates: str | Path) -> list:
             if q.id not in placed:
                 groups.append(Group(q.id[:1], q.id[:1], (q,)))
         found.append(replace(frozen, groups=tuple(groups)))
+    # The standard form a form's questions are linked to (omr.forms.links) is computed even when none
+    # of its own sheets is stored: the linked answers count under its questions.
+    for template in list(found):
+        standard = template.extra.get("standard") or {}
+        if standard.get("questions") and not any(t.form_id == standard["form"] for t in found):
+            model = max((t for t in written if t.form_id == standard["form"]), key=lambda t: t.version, default=None)
+            if model is not None:
+                found.append(model)
     return found
 
 
@@ -554,6 +576,9 @@ class Report:
     min_ranked: int = 1
     # (#17) who issues the DOCX report, where and when (omr.reports.heading); None: placeholders
     heading: object = None
+    # Forms none of whose questions counts in an indicator (an office's own form not linked to the
+    # standard survey): form, version, title, sheets of the period. Counted in "Số phiếu" only.
+    uncounted_forms: list = field(default_factory=list)
 
     @property
     def awaiting_review(self) -> int:
@@ -692,12 +717,43 @@ def build(store, period_text: str, *, unit: str | None = None, roll_up: bool = F
     review["incomplete"] = incomplete_sheets(store, data, period, mapped, unit)
     review["possible_duplicates"] = possible_duplicate_sheets(store, period, mapped, unit)
     crops = _crops(store, [f["crop_comment"] for f in flags if f.get("crop_comment")])
+    uncounted = uncounted_forms(store, template_list, layout, data, period, mapped, unit)
     scope = "tất cả đơn vị" if unit is None else f"{mapped(unit)[1]} (mã {unit})"
     return Report(period, previous, scope, roll_up, datetime.now(UTC), int(channels["total"].sum()) if len(channels)
                   else 0, channels, date_sources, questions, groups, overall_index(groups),
                   overall_index(prev_groups), overall_question, yesno, units,
                   questions[questions["group"] == STAFF_GROUP].reset_index(drop=True), flags, review, closed,
-                  revisions, previous_source, crops, min_ranked)
+                  revisions, previous_source, crops, min_ranked, uncounted_forms=uncounted)
+
+
+def uncounted_forms(store, template_list: list, layout: report_cache.CacheLayout, data: Responses, period: Period,
+                    mapped: Callable, unit: str | None) -> list[dict]:
+    """Forms whose sheets of the period count in "Số phiếu" but in no indicator, with their sheet counts.
+
+    A form counts in an indicator when one of its questions is a report question (scale, yes/no) or is
+    linked to one (omr.forms.links). The others, an office's own form not linked yet, add sheets but no
+    answer: they are not in any indicator's base (n_valid counts answers), and the report says so.
+    Returns [{"form", "version", "title", "sheets"}], the forms with at least one sheet in the period.
+    """
+    counted = set(layout.questions)
+    linked = {(form, version) for form, version, *_ in layout.links}
+    forms = [t for t in template_list
+             if (t.form_id, t.version) not in linked and not any(q.id in counted for q in t.questions)]
+    if not forms:
+        return []
+    frame = data.frame
+    inside = frame[(frame["day"] >= pd.Timestamp(period.start)) & (frame["day"] <= pd.Timestamp(period.end))]
+    out = []
+    with store.reading() as conn:
+        for template in forms:
+            ids = set(conn.execute(sa.select(responses.c.id).where(
+                responses.c.form_id == template.form_id, responses.c.version == template.version)).scalars())
+            rows = inside[inside["response_id"].isin(ids)]
+            sheets = len(_apply_units(rows[["unit"]], mapped, unit)) if len(rows) else 0
+            if sheets:
+                out.append({"form": template.form_id, "version": template.version, "title": template.title,
+                            "sheets": sheets})
+    return out
 
 
 def rank_units(units: pd.DataFrame, min_ranked: int) -> pd.DataFrame:

@@ -102,7 +102,17 @@ def review_line(report) -> str:
     text += " " + incomplete_line(r.get("incomplete", 0))
     if r.get("possible_duplicates"):
         text += " " + duplicate_line(r["possible_duplicates"])
+    for form in getattr(report, "uncounted_forms", None) or []:
+        text += " " + uncounted_line(form)
     return text
+
+
+def uncounted_line(form: dict) -> str:
+    """The report's statement on a form whose sheets count in "Số phiếu" but in no indicator (omr.forms.links)."""
+    return (f"{count(form['sheets'])} phiếu của mẫu «{form['title']}» ({form['form']} phiên bản {form['version']}) "
+            "được tính vào «Số phiếu» nhưng không vào chỉ số nào: chưa câu nào của mẫu này được gắn với câu "
+            "của phiếu khảo sát chuẩn (Mẫu phiếu → Sửa → «Tính vào chỉ số»), nên các câu trả lời của nó "
+            "không có trong bảng câu hỏi.")
 
 
 def duplicate_line(n: int) -> str:
@@ -235,7 +245,8 @@ def flag_rows(report) -> tuple[list[str], list[list]]:
     for i, f in enumerate(report.flags, 1):
         terms = ", ".join(f["terms"]) + (" (cần đọc kỹ: từ nhiều nghĩa)" if f["ambiguous"] else "")
         rows.append([i, f.get("unit_name") or f["unit"], CHANNEL_TITLES.get(f["channel"], f["channel"]),
-                     f"{f['serial']:06d}" if f.get("serial") is not None else "", _vn_date(f.get("date")),
+                     f.get("serial_shown") or (f"{f['serial']:06d}" if f.get("serial") is not None else ""),
+                     _vn_date(f.get("date")),
                      f["field"], terms, f["text"], STATE_TITLES.get(f["state"], f["state"])])
     return header, rows
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from omr import tuning as T
 from omr.errors import TemplateError
+from omr.forms.pinned import hash_serial
 from omr.text.numbers import vn_decimal, vn_percent  # noqa: F401 (vn_decimal: also imported from here)
 
 
@@ -590,7 +591,7 @@ def pinned_identity(result, match: PinnedMatch) -> None:
     says which reference matched and how sure the match is.
     """
     result.form_id, result.version, result.page = match.layout.form_id, match.layout.version, match.page.number
-    result.serial = int(result.source.image_sha256[:7], 16)  # < 2**28: fits every database's INTEGER
+    result.serial = hash_serial(result.source.image_sha256)  # < 2**28: fits every database's INTEGER
     similarity = match.registration.similarity
     detail = (f"khớp ảnh mẫu {match.layout.form_id} v{match.layout.version} trang {match.page.number} "
               f"(độ tương đồng {vn_decimal(similarity)}")

@@ -47,7 +47,8 @@ def _q(text: str) -> str:
 
 def write_pinned_template(out: Path, form_id: str, title: str, pages: list[dict], groups: list[dict],
                           marks: str = "cross", note: str = "", version: int = 1,
-                          labels: dict[str, list[str]] | None = None, join: dict | None = None) -> None:
+                          labels: dict[str, list[str]] | None = None, join: dict | None = None,
+                          standard: dict | None = None) -> None:
     """Write a pinned template YAML that a person can read and edit.
 
     ``pages``: reference, width, height, anchor, shape, boxes {n: rect}, frames
@@ -63,6 +64,8 @@ def write_pinned_template(out: Path, form_id: str, title: str, pages: list[dict]
     so that neither is lost). A form of several pages without ``join`` gets
     ``join: page_order``, the default, written out so that a person sees where
     to change it (docs/templates.md).
+    ``standard``: links of questions to the standard survey's (omr.forms.links.check_standard's result),
+    written after the groups.
     """
     lines = [f"# {note}" if note else "# Mẫu phiếu ghim vị trí ô (pinned)",
              "# Sửa tên câu hỏi (text), mã và nhãn lựa chọn (code, label); số ô (box) khớp với ảnh xem trước.",
@@ -109,6 +112,13 @@ def write_pinned_template(out: Path, form_id: str, title: str, pages: list[dict]
             lines.append("        options:")
             lines += [f"          - {{code: {_q(code)}, label: {_q(label)}, box: {box}}}"
                       for code, label, box in q["options"]]
+    if standard and standard.get("questions"):
+        lines += ["# Câu nào của phiếu chuẩn mỗi câu trả lời (để báo cáo tính vào chỉ số),",
+                  "# và mã chuẩn của từng lựa chọn.",
+                  "standard:", f"  form: {_q(standard['form'])}", "  questions:"]
+        for qid, link in standard["questions"].items():
+            codes = ", ".join(f"{_q(k)}: {_q(v)}" for k, v in link["codes"].items())
+            lines.append(f"    {_q(qid)}: {{question: {_q(link['question'])}, codes: {{{codes}}}}}")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

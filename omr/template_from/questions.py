@@ -122,7 +122,7 @@ def group_by_print(boxes: list, words: list, ink: np.ndarray | None = None, px_p
         segments += _split_row(row, boxes, words, ink, px_per_mm)
     questions = _join_rows(segments, boxes, words)
     for q in questions:
-        _label(q, boxes, words)
+        _label(q, boxes, words, ink, px_per_mm)
         q.comb = _is_comb(q.boxes, boxes)
     return questions
 
@@ -290,7 +290,8 @@ def _label_before(box, boxes: list, words: list, first: bool) -> str:
     return _clean(" ".join(w.text for w in left))
 
 
-def _label(question: Question, boxes: list, words: list) -> None:
+def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None = None,
+           px_per_mm: float = 1.0) -> None:
     labels, codes = [], []
     members = question.boxes
     precede = _labels_precede(members, boxes, words)
@@ -353,7 +354,7 @@ def _label(question: Question, boxes: list, words: list) -> None:
     if len(set(codes)) != len(codes):
         codes = [str(k + 1) for k in range(len(members))]
     question.codes = codes
-    question.text = _question_text(question, boxes, words)
+    question.text = _question_text(question, boxes, words, ink, px_per_mm)
     question.multiple = len(members) == 1 or bool(re.search(r"nhiều|có thể chọn|mọi ô phù hợp", question.text,
                                                              re.IGNORECASE))
 
@@ -415,7 +416,84 @@ def _row_band(box, boxes: list) -> tuple[float, float]:
     return cy - reach_up, cy + reach_down
 
 
-def _question_text(question: Question, boxes: list, words: list) -> str:
+def _rule_between(ink: np.ndarray | None, px_per_mm: float, x0: float, x1: float, y0: float, y1: float) -> bool:
+    """A horizontal rule printed across x0..x1 (mm) between y0 and y1 (mm): a table's cell border."""
+    if ink is None or y1 <= y0:
+        return False
+    c0, c1 = max(0, int(x0 * px_per_mm)), min(ink.shape[1], int(x1 * px_per_mm))
+    r0, r1 = max(0, int(y0 * px_per_mm)), min(ink.shape[0], int(np.ceil(y1 * px_per_mm)))
+    if c1 - c0 < 2 or r1 <= r0:
+        return False
+    strip = ink[r0:r1, c0:c1] > 0
+    return bool((strip.mean(axis=1) >= 0.8).any())
+
+
+def _cell_text(first, boxes: list, words: list, start: float, ink: np.ndarray | None = None,
+               px_per_mm: float = 1.0) -> list | None:
+    """The words of a grid row's own label cell, its wrapped lines all together, or None when no line of
+    text is level with the row's boxes (then the row's band decides, :func:`_row_band`).
+
+    The lines left of the box, within 3 bands above and below, are cut into cells: a new cell starts at
+    a question's number ("Câu 5."), at a rule printed across the lines' width between two lines (the
+    table's border, from ``ink``), at a gap wider than ``BLANK_CELL_GAP_LINES`` line heights (the
+    cell's padding), or at a line level with another row's boxes. A cell of 3 lines whose
+    boxes sit by its first line (Word's top-aligned cells) owns its last line, which the band halfway
+    to the next row would give to that row ("tận tình Câu 5. …").
+    """
+    reach = 3 * T.BLANK_ROW_BAND_MM
+    cy = first.centre[1]
+    near = [w for w in words if cy - reach <= w.y + w.h / 2 <= cy + reach]
+    lines: dict[int, list] = {}
+    for w in near:
+        lines.setdefault(w.line, []).append(w)
+    rows_y = sorted({round(b.centre[1], 1) for b in boxes if b.x >= start})
+    found = []
+    def in_a_box(w) -> bool:  # a text layer's ☐ glyph is on its line: the box, not text running on
+        cx, cy_ = w.x + w.w / 2, w.y + w.h / 2
+        return any(b.x - 0.5 <= cx <= b.x + b.w + 0.5 and b.y - 0.5 <= cy_ <= b.y + b.h + 0.5 for b in boxes)
+
+    for line_words in lines.values():
+        if any(w.x + w.w / 2 > first.x and not in_a_box(w) for w in line_words):
+            continue  # runs on past the box: a heading or a question of its own
+        own = sorted((w for w in line_words if start <= w.x + w.w / 2 <= first.x), key=lambda w: w.x)
+        if not own:
+            continue
+        y0, y1 = min(w.y for w in own), max(w.y + w.h for w in own)
+        height = y1 - y0
+        row = next((y for y in rows_y if y0 - 0.25 * height <= y <= y1 + 0.25 * height), None)
+        found.append((y0, y1, row, own))
+    if not found:
+        return None
+    found.sort(key=lambda t: t[0])
+    heights = [t[1] - t[0] for t in found]
+    gap_max = T.BLANK_CELL_GAP_LINES * float(np.median(heights))
+    cells: list[list] = []
+    cell_row = None
+    previous_bottom = None
+    previous_x = (0.0, 0.0)
+    for y0, y1, row, own in found:
+        x0, x1 = min(w.x for w in own), max(w.x + w.w for w in own)
+        span = (min(x0, previous_x[0]), max(x1, previous_x[1]))  # a table's rule runs across both lines
+        new = (not cells or QUESTION_START.match(" ".join(w.text for w in own[:2])) is not None
+               or (previous_bottom is not None and y0 - previous_bottom > gap_max)
+               or (previous_bottom is not None and _rule_between(ink, px_per_mm, span[0], span[1], previous_bottom,
+                                                                  y0))
+               or (row is not None and cell_row is not None and row != cell_row))
+        if new:
+            cells.append([])
+            cell_row = None
+        cells[-1].append((y0, y1, row, own))
+        cell_row = row if row is not None else cell_row
+        previous_bottom, previous_x = y1, (x0, x1)
+    mine = round(cy, 1)
+    for cell in cells:
+        if any(row is not None and abs(row - mine) < 0.6 * first.h for _, _, row, _ in cell):
+            return [w for *_, own in cell for w in own]
+    return None
+
+
+def _question_text(question: Question, boxes: list, words: list, ink: np.ndarray | None = None,
+                   px_per_mm: float = 1.0) -> str:
     first = boxes[question.boxes[0]]
     row = [b for b in boxes if abs(b.centre[1] - first.centre[1]) < 0.6 * first.h and b.x < first.x]
     start = max((b.x + b.w for b in row), default=0.0)
@@ -427,6 +505,10 @@ def _question_text(question: Question, boxes: list, words: list) -> str:
     runs_on = {w.line for w in words if band[0] <= w.y + w.h / 2 <= band[1] and w.x + w.w / 2 > first.x
                and not level[0] <= w.y + w.h / 2 <= level[1]}
     left = sorted((w for w in left if w.line not in runs_on), key=lambda w: (w.line, w.x))
+    if band != level:  # a grid row: its label cell's lines, however they wrap
+        cell = _cell_text(first, boxes, words, start, ink, px_per_mm)
+        if cell is not None:
+            left = sorted(cell, key=lambda w: (w.line, w.x))
     if row and _is_code(left):
         left = []  # the code printed after the previous box on the row ("… ☐3 | ☐0"): that box's label
     own = _clean(" ".join(w.text for w in left)) if left else ""

@@ -38,6 +38,8 @@ from omr import tuning as T
 from omr.data.schema import changes
 from omr.errors import InputFileError, OmrError, TemplateError
 from omr.forms.layout import resolve_layout
+from omr.forms.links import check_link
+from omr.online.mapping import PROPOSE_MIN_SCORE, similarity
 from omr.forms.template import (
     CODE_PATTERN,
     FORM_ID_PATTERN,
@@ -103,6 +105,7 @@ class EditQuestion:
     page: int
     options: list[tuple[str, str, tuple[float, float, float, float]]] = field(default_factory=list)
     frame: tuple[float, float, float, float] | None = None
+    link: dict | None = None  # {"question": standard id, "codes": {own code: standard code}} (omr.forms.links)
 
 
 @dataclass
@@ -112,6 +115,13 @@ class Edit:
     questions: list[EditQuestion]
     base_version: int | None  # the saved version the edit started from; None for a new blank
     replace_version: int | None  # the user confirmed saving over this version (a new blank, a form id taken)
+    standard_form: str | None = None  # the standard form the links point to
+
+    @property
+    def standard(self) -> dict | None:
+        """The template's ``standard`` section (omr.forms.links), or None when no question is linked."""
+        links = {q.id: q.link for q in self.questions if q.link}
+        return {"form": self.standard_form, "questions": links} if links and self.standard_form else None
 
 
 # --- drafts ---------------------------------------------------------------------------------
@@ -293,13 +303,63 @@ def page_image(draft: Draft, number: int) -> Path | None:
     return path if path.is_file() and draft.folder.resolve() in path.parents else None
 
 
-def editor_state(draft: Draft) -> dict:
+# Words of the placeholders the editor gives a new question or frame: never saved as a name.
+PLACEHOLDER_MARK = "(đặt tên)"
+STANDARD_TYPE_WORDS = {"scale": "thang 1–5", "yesno": "Có / Không"}
+
+
+def standard_template(template_dir: Path) -> Template | None:
+    """The standard survey whose questions the report computes: the newest omr-printed template with the most
+    scale and yes/no questions in ``template_dir`` (form_templates/motcua-2026.yaml), or None."""
+    best = None
+    for path in sorted(Path(template_dir).glob("*.yaml")):
+        try:
+            template = load_template(path)
+        except TemplateError:
+            continue
+        if template.extra.get("pinned"):
+            continue
+        counted = sum(q.type in STANDARD_TYPE_WORDS for q in template.questions)
+        if counted and (best is None or (counted, template.version) > best[0]):
+            best = ((counted, template.version), template)
+    return best[1] if best else None
+
+
+def standard_choices(standard: Template | None) -> dict | None:
+    """The standard questions offered in the editor's "Tính vào chỉ số" list: id, text, group, scale, codes."""
+    if standard is None:
+        return None
+    questions = []
+    for group in standard.groups:
+        for q in group.questions:
+            if q.type in STANDARD_TYPE_WORDS:
+                questions.append({"id": q.id, "text": q.text, "group": group.title, "type": q.type,
+                                  "scale": STANDARD_TYPE_WORDS[q.type],
+                                  "codes": [{"code": o.code, "label": o.label} for o in q.options]})
+    return {"form": standard.form_id, "title": standard.title, "questions": questions}
+
+
+def _suggest(text: str, standard: Template | None) -> dict | None:
+    """The standard question whose text is most like ``text``, as an online import proposes a column's
+    question (omr.online.mapping.similarity, at least PROPOSE_MIN_SCORE), or None. Only shown: the
+    admin chooses; a question is never linked on a guess."""
+    if standard is None:
+        return None
+    scored = [(similarity(text, q.text), q.id) for q in standard.questions if q.type in STANDARD_TYPE_WORDS]
+    score, qid = max(scored, default=(0.0, ""))
+    return {"question": qid, "score": score} if score >= PROPOSE_MIN_SCORE else None
+
+
+def editor_state(draft: Draft, standard: Template | None = None) -> dict:
     """What the browser edits: the form, its pages (mm) and its questions with their boxes (mm).
 
     Questions of types the editor does not offer (scale, yes/no) become single-choice questions with
     the same codes and labels; boxes in no question are gathered in one question to regroup.
+    ``standard`` (:func:`standard_template`): the questions a question can be linked to, and each
+    question's saved link (omr.forms.links) as ``link``.
     """
     template, pinned = draft.template, draft.template.extra["pinned"]
+    links = (template.extra.get("standard") or {}).get("questions") or {}
     box_page = {n: page["page"] for page in pinned["pages"] for n in page["boxes"]}
     rects = {n: rect for page in pinned["pages"] for n, rect in page["boxes"].items()}
     frame_page = {n: page["page"] for page in pinned["pages"] for n in page["frames"]}
@@ -322,7 +382,8 @@ def editor_state(draft: Draft) -> dict:
         if options:
             numbers = [by_option[(q.id, o["code"])] for o in options]
             questions.append({"id": q.id, "text": q.text, "type": "multiple" if q.type == "multiple" else "single",
-                              "page": box_page[numbers[0]], "options": options})
+                              "page": box_page[numbers[0]], "options": options, "link": links.get(q.id),
+                              "suggest": None if q.id in links or q.type == "multiple" else _suggest(q.text, standard)})
     loose = [n for n in sorted(rects) if n not in pinned["assign"]]
     for page in sorted({box_page[n] for n in loose}):
         numbers = [n for n in loose if box_page[n] == page]
@@ -333,7 +394,7 @@ def editor_state(draft: Draft) -> dict:
             "base_version": draft.meta.get("base_version"), "source": draft.meta.get("source", ""),
             "marks": pinned["marks"],
             "pages": [{"number": p["page"], "width": p["width"], "height": p["height"]} for p in pinned["pages"]],
-            "questions": questions,
+            "questions": questions, "standard": standard_choices(standard), "placeholder": PLACEHOLDER_MARK,
             "limits": {"box_min": T.EDITOR_BOX_MIN_MM, "box_max": T.EDITOR_BOX_MAX_MM,
                        "frame_min": T.EDITOR_FRAME_MIN_MM}}
 
@@ -387,14 +448,16 @@ def _rect(value, page: dict, what: str, problems: list[str], frame: bool = False
     return (x, y, w, h)
 
 
-def check_edit(payload, draft: Draft) -> Edit:
+def check_edit(payload, draft: Draft, standard: Template | None = None) -> Edit:
     """The edit posted by the browser, checked in full; raises EditError listing every problem.
 
     Checked: the form id (lower-case ASCII, digits, '-', at most 40), the title, each question's id
     (unique, a letter then letters, digits, '_'), text, type (single / multiple / text) and page, each
     option's code (unique in its question) and label, every rectangle (numbers, inside its page, a box
     1.5-30 mm, a frame at least 5 mm), two boxes overlapping, and the counts (``T.EDITOR_MAX_*``).
-    Page sizes come from the draft, never from the client.
+    Page sizes come from the draft, never from the client. A name still holding the editor's placeholder
+    ("Ý kiến (đặt tên)") is refused: it would become an export header. A question's ``link`` to a
+    question of ``standard`` (:func:`standard_template`) is checked by omr.forms.links.check_link.
     """
     problems: list[str] = []
     if not isinstance(payload, dict):
@@ -440,6 +503,9 @@ def check_edit(payload, draft: Draft) -> Edit:
             problems.append(f"{where}: mã câu hỏi bị trùng")
         seen_ids.add(qid)
         text = _clean_text(raw.get("text"), f"{where}, nội dung câu hỏi", problems, TEXT_MAX)
+        if PLACEHOLDER_MARK in text:
+            problems.append(f"{where}: hãy đặt tên câu hỏi thay cho «{text}» (tên này thành tiêu đề cột khi xuất "
+                            "dữ liệu)")
         qtype = raw.get("type")
         if qtype not in EDIT_TYPES:
             problems.append(f"{where}: loại câu hỏi phải là một lựa chọn, nhiều lựa chọn hoặc ô viết")
@@ -481,6 +547,22 @@ def check_edit(payload, draft: Draft) -> Edit:
             if rect is not None:
                 question.options.append((code, label, rect))
                 placed.setdefault(page_no, []).append((f"{qid or where}/{code}", rect))
+        link = raw.get("link")
+        if link is not None:
+            if standard is None:
+                problems.append(f"{where}: không có phiếu khảo sát chuẩn trong thư mục mẫu phiếu để gắn câu hỏi")
+            elif qtype != "single":
+                problems.append(f"{where}: chỉ câu một lựa chọn mới tính được vào chỉ số của phiếu chuẩn")
+            elif not isinstance(link, dict) or not isinstance(link.get("question"), str) or not isinstance(
+                    link.get("codes"), dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                        for k, v in link["codes"].items()):
+                problems.append(f"{where}: liên kết với phiếu chuẩn không hợp lệ")
+            else:
+                own = [code for code, _, _ in question.options]
+                found = check_link(qid or where, own, link, standard)
+                problems += found
+                if not found:
+                    question.link = {"question": link["question"], "codes": {c: link["codes"][c] for c in own}}
         questions.append(question)
     for page_no, items in sorted(placed.items()):
         if len(items) > T.EDITOR_MAX_BOXES_PER_PAGE:
@@ -489,7 +571,8 @@ def check_edit(payload, draft: Draft) -> Edit:
         problems += _overlaps(items, page_no)
     if problems:
         raise EditError(problems)
-    return Edit(form_id, title, questions, versions[0], versions[1])
+    return Edit(form_id, title, questions, versions[0], versions[1],
+                standard.form_id if standard is not None else None)
 
 
 def _overlaps(items: list[tuple[str, tuple]], page_no: int) -> list[str]:
@@ -680,7 +763,7 @@ def _write_staged(draft: Draft, edit: Edit, version: int) -> tuple[Path, tuple[i
               if set(parts) <= ids}
     write_pinned_template(staged, edit.form_id, edit.title, pages, groups,
                           marks=draft.template.extra["pinned"]["marks"], version=version,
-                          labels=labels or None, join=draft.template.extra.get("join"),
+                          labels=labels or None, join=draft.template.extra.get("join"), standard=edit.standard,
                           note="Sửa trong trình sửa mẫu phiếu của ứng dụng web (omr review serve)")
     try:
         template = load_template(staged)
@@ -785,7 +868,52 @@ def _try_task(task: tuple[str, int, str]) -> dict:
     return _tried_page(raw, result, layout, {q.id: q for q in layout.questions}, shown, index)
 
 
+# The identification note of a pinned page (omr.scan.register.pinned_identity): which blank, how similar.
+_MATCH_NOTE = re.compile(r"khớp ảnh mẫu (?P<form>\S+) v(?P<version>\d+) trang (?P<page>\d+) "
+                         r"\(độ tương đồng (?P<similarity>[0-9]+,?[0-9]*)(?P<low>, thấp)?[^()]*\)")
+
+
+def _try_detail(detail: str, needs_look: bool) -> str:
+    """The page's note as an admin trying a template reads it.
+
+    The similarity (0-1: the filled page against the blank, once aligned) is lowered by every tick,
+    handwriting, a fold or a darker scan, so on a well-read page it only worries: it is shown, in
+    words, when it is low and some box needs a look (``needs_look``: a question to review, a box
+    not found where printed); otherwise the note says the page matched, and any other remark stays.
+    """
+    found = _MATCH_NOTE.search(detail or "")
+    if not found:
+        return detail
+    rest = (detail[:found.start()] + detail[found.end():]).strip(" ;")
+    note = f"Trang này khớp trang {found['page']} của mẫu phiếu."
+    if found["low"] and needs_look:
+        note += (f" Ảnh trang chỉ giống phiếu trắng ở mức {found['similarity']} (thang 0–1, sau khi căn thẳng; "
+                 "dấu tích, chữ viết, nếp gấp và độ sáng của bản quét đều làm giảm số này, nên dưới 0,5 là thấp). "
+                 "Hãy xem các ô trên hình có nằm đúng chỗ in không; nếu lệch, quét lại trang phẳng và rõ hơn.")
+    return f"{note} {rest}." if rest else note
+
+
+def name_other_form(page: dict, title: str) -> None:
+    """Put the other form's title (found by the web app in its templates folder) into a tried page's error."""
+    form = page.get("other_form")
+    if form and title:
+        page["error"] = page["error"].replace(f"mẫu omr in «{form}»", f"mẫu omr in «{title}» ({form})", 1)
+
+
+def _other_form_page(result, layout) -> str | None:
+    """Why a page carrying omr's QR code of another form is not read: it belongs to that form."""
+    if result.set_aside != "unknown_form" or not result.form_id or result.form_id == layout.form_id:
+        return None
+    return (f"đây là trang {result.page} của một mẫu phiếu khác, mẫu omr in «{result.form_id}» phiên bản "
+            f"{result.version} (đọc từ mã QR trên trang), không phải của mẫu «{layout.form_id}» đang thử. Hãy "
+            "thử bằng một phiếu đã điền của chính mẫu này.")
+
+
 def _tried_page(raw, result, layout, questions: dict, shown: str, index: int) -> dict:
+    other = _other_form_page(result, layout)
+    if other:
+        return {"number": index + 1, "error": f"Tệp «{shown}», trang {index + 1}: {other}",
+                "other_form": result.form_id}
     if result.set_aside or result.homography is None or raw.image is None:
         reason = SET_ASIDE_REASONS.get(result.set_aside, result.set_aside or "không căn được")
         detail = f" ({page_detail(result.detail)})" if result.detail else ""
@@ -818,7 +946,9 @@ def _tried_page(raw, result, layout, questions: dict, shown: str, index: int) ->
     frames = [{"x": c.region[0], "y": c.region[1], "w": c.region[2], "h": c.region[3], "inked": c.inked}
               for c in result.comments]
     return {"number": index + 1, "image": jpeg.tobytes() if ok else b"", "width": page.width, "height": page.height,
-            "boxes": boxes, "frames": frames, "questions": reads, "detail": result.detail}
+            "boxes": boxes, "frames": frames, "questions": reads,
+            "detail": _try_detail(result.detail, any(r["status"] not in (OK, BLANK, "comment") for r in reads)
+                                  or "không thấy in" in (result.detail or ""))}
 
 
 def _anchor_of(box, region) -> dict:

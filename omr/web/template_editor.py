@@ -149,7 +149,7 @@ def edit_saved(form_id: str):
 @login_required(users.ADMIN)
 def editor_page(draft_id: str):
     draft = _draft_or_404(draft_id)
-    state = drafts.editor_state(draft)
+    state = drafts.editor_state(draft, drafts.standard_template(_template_dir()))
     for page in state["pages"]:
         page["image"] = url_for("template_editor.draft_image", draft_id=draft.id, number=page["number"])
     state["save_url"] = url_for("template_editor.save_draft", draft_id=draft.id)
@@ -176,7 +176,7 @@ def save_draft(draft_id: str):
     except RecursionError:  # JSON nested thousands deep: Python's parser gives up
         return jsonify(ok=False, problems=["Dữ liệu gửi lên lồng nhau quá sâu, không phải một mẫu phiếu"]), 400
     try:
-        edit = drafts.check_edit(payload, draft)
+        edit = drafts.check_edit(payload, draft, drafts.standard_template(_template_dir()))
         saved = drafts.save_edit(_template_dir(), draft, edit, current_app.extensions["omr_store"], g.user.name)
     except drafts.EditError as exc:
         return jsonify(ok=False, problems=exc.problems, conflict=exc.status == 409,
@@ -218,6 +218,9 @@ def try_page(form_id: str):
                 status = 400
             else:
                 for page in pages:
+                    if page.get("other_form"):
+                        other = drafts.find_template(_template_dir(), page["other_form"])
+                        drafts.name_other_form(page, other[1].title if other else "")
                     if page.get("image"):
                         page["image_url"] = "data:image/jpeg;base64," + base64.b64encode(page.pop("image")).decode()
     return render_template("template_try.html", template=template, file=path.name, pages=pages), status

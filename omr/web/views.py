@@ -35,9 +35,11 @@ from omr import tuning
 from omr.data import completeness, review, users
 from omr.data.drafting import drafting_progress
 from omr.data.schema import comments
+from omr.data.schema import pages as pages_table
 from omr.data.schema import responses as responses_table
 from omr.data.store import StaleWriteError
 from omr.errors import OmrError
+from omr.forms.pinned import ASSIGNED_SERIAL_NOTE, is_assigned_serial, shown_serial
 from omr.forms.qrcodes import format_serial
 from omr.forms.template import NO_OPINION_CODE, Question
 from omr.model import (BLANK, INVALID_MULTIPLE, INVALID_MULTIPLE_TEXT, MULTIPLE, NEEDS_REVIEW, OK, SET_ASIDE_REASONS,
@@ -997,5 +999,13 @@ def _unit_label(code: str | None) -> str:
 
 
 def _serial_text(serial) -> str:
-    return format_serial(serial) if serial else "—"
+    """A sheet's serial as shown: a number omr assigned (a form without printed serials) says so."""
+    if not serial:
+        return "—"
+    with _store().reading() as conn:
+        images_of = conn.execute(sa.select(pages_table.c.image_sha256).where(pages_table.c.serial == serial)
+                                 ).scalars().all()
+    if is_assigned_serial(serial, images_of):
+        return f"{shown_serial(serial, True)} ({ASSIGNED_SERIAL_NOTE})"
+    return format_serial(serial)
 

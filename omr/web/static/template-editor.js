@@ -452,7 +452,7 @@
           opt.selected = q.type === t[0];
           type.appendChild(opt);
         });
-        type.addEventListener("change", function () { q.type = type.value; changed(); });
+        type.addEventListener("change", function () { q.type = type.value; changed(); buildPanel(); });
         head.appendChild(type);
       } else {
         var kind = document.createElement("span");
@@ -476,8 +476,10 @@
       drop.addEventListener("click", function () { removeQuestion(q); });
       head.appendChild(drop);
       card.appendChild(head);
+      if (q.type !== "text") { card.appendChild(linkRow(q)); }
       if (q.type !== "text") {
         var table = document.createElement("table");
+        var target = q.type === "single" && q.link ? standardQuestion(q.link.question) : null;
         q.options.forEach(function (o) {
           var tr = document.createElement("tr");
           tr.className = selected[o.uid] ? "selected" : "";
@@ -490,6 +492,7 @@
           c2.appendChild(label);
           tr.appendChild(c1);
           tr.appendChild(c2);
+          if (target) { tr.appendChild(codeCell(q, o, target)); }
           tr.addEventListener("click", function (event) {
             if (event.target.tagName !== "INPUT") { clickBox(o.uid, event.shiftKey || event.ctrlKey); }
           });
@@ -499,6 +502,128 @@
       }
       panel.appendChild(card);
     });
+  }
+  // --- links to the standard survey (omr.forms.links): which indicator a question counts in ---------
+  function standardQuestion(id) {
+    var found = null;
+    (S.standard ? S.standard.questions : []).forEach(function (t) { if (t.id === id) { found = t; } });
+    return found;
+  }
+  function fold(text) {
+    return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[đĐ]/g, "d")
+      .toLowerCase().replace(/\s+/g, " ").trim();
+  }
+  function proposedCodes(q, target) {  // by the printed labels when they are the standard's, else in order
+    var byLabel = {};
+    target.codes.forEach(function (c) { byLabel[fold(c.label)] = c.code; });
+    var named = {}, seen = {}, all = true;
+    q.options.forEach(function (o) {
+      var c = byLabel[fold(o.label)];
+      if (!c || seen[c]) { all = false; } else { seen[c] = true; named[o.code] = c; }
+    });
+    if (all && q.options.length) { return named; }
+    var codes = target.codes.map(function (c) { return c.code; });
+    if (q.options.length === codes.length - 1 && target.type === "scale") { codes = codes.slice(0, -1); }
+    if (q.options.length !== codes.length) { return null; }
+    var out = {};
+    q.options.forEach(function (o, i) { out[o.code] = codes[i]; });
+    return out;
+  }
+  function linkProblem(q) {
+    if (!q.link) { return ""; }
+    var target = standardQuestion(q.link.question);
+    if (!target) { return "Câu " + q.link.question + " không có trong phiếu chuẩn."; }
+    var used = {};
+    var missing = q.options.filter(function (o) { return !q.link.codes[o.code]; });
+    if (missing.length) {
+      return "Câu này có " + q.options.length + " ô, câu " + target.id + " có " + target.codes.length +
+        " mức: chọn mã chuẩn cho từng ô.";
+    }
+    var twice = q.options.some(function (o) { var c = q.link.codes[o.code]; if (used[c]) { return true; } used[c] = true; return false; });
+    return twice ? "Hai ô cùng một mã chuẩn: mỗi ô một mã." : "";
+  }
+  function linkRow(q) {
+    var row = document.createElement("div");
+    row.className = "row link-row";
+    var label = document.createElement("label");
+    label.textContent = "Tính vào chỉ số: ";
+    var select = document.createElement("select");
+    select.className = "qlink";
+    select.setAttribute("aria-label", "Câu của phiếu khảo sát chuẩn");
+    var none = document.createElement("option");
+    none.value = "";
+    none.textContent = S.standard ? "— không tính vào chỉ số nào —" : "— không có phiếu chuẩn —";
+    select.appendChild(none);
+    var group = null, optgroup = null;
+    (S.standard ? S.standard.questions : []).forEach(function (t) {
+      if (t.group !== group) {
+        group = t.group;
+        optgroup = document.createElement("optgroup");
+        optgroup.label = t.group;
+        select.appendChild(optgroup);
+      }
+      var opt = document.createElement("option");
+      opt.value = t.id;
+      opt.textContent = t.id + " (" + t.scale + "). " + t.text;  // the scale first: a long text is cut
+      opt.selected = !!(q.link && q.link.question === t.id);
+      optgroup.appendChild(opt);
+    });
+    select.disabled = q.type !== "single" || !S.standard;
+    if (q.type !== "single") { select.title = "Chỉ câu một lựa chọn mới tính được vào chỉ số"; }
+    select.addEventListener("change", function () {
+      var target = standardQuestion(select.value);
+      q.link = target ? {question: target.id, codes: proposedCodes(q, target) || {}} : null;
+      changed();
+      buildPanel();
+    });
+    label.appendChild(select);
+    row.appendChild(label);
+    var hint = q.suggest && !q.link && q.type === "single" ? standardQuestion(q.suggest.question) : null;
+    if (hint) {  // as an online import proposes a column's question: shown, never chosen for the admin
+      var take = document.createElement("button");
+      take.type = "button";
+      take.className = "link-suggest";
+      take.textContent = "Gợi ý: " + hint.id + " (giống " + String(q.suggest.score.toFixed(2)).replace(".", ",") + ")";
+      take.title = hint.id + ". " + hint.text;
+      take.addEventListener("click", function () {
+        q.link = {question: hint.id, codes: proposedCodes(q, hint) || {}};
+        changed();
+        buildPanel();
+      });
+      row.appendChild(take);
+    }
+    var problem = q.type === "single" ? linkProblem(q) : "";
+    if (problem) {
+      var note = document.createElement("span");
+      note.className = "link-problem";
+      note.textContent = problem;
+      row.appendChild(note);
+    }
+    return row;
+  }
+  function codeCell(q, o, target) {
+    var cell = document.createElement("td");
+    var select = document.createElement("select");
+    select.className = "std-code";
+    select.setAttribute("aria-label", "Mã chuẩn của ô " + o.code);
+    var blank = document.createElement("option");
+    blank.value = "";
+    blank.textContent = "→ ?";
+    select.appendChild(blank);
+    target.codes.forEach(function (c) {
+      var opt = document.createElement("option");
+      opt.value = c.code;
+      opt.textContent = "→ " + c.code + " " + c.label;
+      opt.selected = q.link.codes[o.code] === c.code;
+      select.appendChild(opt);
+    });
+    select.addEventListener("change", function () {
+      if (select.value) { q.link.codes[o.code] = select.value; } else { delete q.link.codes[o.code]; }
+      changed();
+      buildPanel();
+    });
+    cell.appendChild(select);
+    return cell;
   }
   function markCurrent() {
     Array.prototype.forEach.call(panel.querySelectorAll(".question-card"), function (card) {
@@ -530,6 +655,7 @@
         if (q.type === "text") { out.frame = {x: q.frame.x, y: q.frame.y, w: q.frame.w, h: q.frame.h}; }
         else {
           out.options = q.options.map(function (o) { return {code: o.code, label: o.label, x: o.x, y: o.y, w: o.w, h: o.h}; });
+          if (q.link && q.type === "single") { out.link = {question: q.link.question, codes: q.link.codes}; }
         }
         return out;
       })
