@@ -35,6 +35,15 @@ def init_worker(catalogue: Catalogue | str, single_threaded: bool = False) -> No
     set_drafting_in_scan(False)
 
 
+def init_drafting(single_threaded: bool = False) -> None:
+    """Set up a worker that drafts stored comment crops (:func:`omr.scan.comments.draft_stored_task`);
+    the handwriting recogniser loads with its first crop."""
+    if single_threaded:
+        import cv2
+
+        cv2.setNumThreads(1)
+
+
 def read_task(task: tuple[str, int]) -> list[PageResult]:
     """The form pages of one page image of a file: one, or one per half of a two-page image."""
     path, index = task
