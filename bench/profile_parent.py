@@ -9,7 +9,7 @@ prints this process's CPU milliseconds per page (``time.process_time``: the
 workers are other processes and do not count; another engineer's load hardly
 moves it), split into the marks (reading handed out, pages stored) and the
 comments' drafting pass, and with ``--cprofile N`` cProfile's top N functions
-of this process. The workers' CPU is in bench/profile_page.py and bench/speed.py.
+of this process (timed in CPU). The workers' CPU is in bench/profile_page.py and bench/speed.py.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def main() -> None:
             return real_draft(self, **options)
 
         Store.draft_pending = timed_draft
-        profiler = cProfile.Profile() if args.cprofile else None
+        profiler = cProfile.Profile(time.process_time) if args.cprofile else None  # CPU, not wall
         started = time.process_time()
         if profiler:
             profiler.enable()
