@@ -1,4 +1,5 @@
-"""The worker side of a scan batch (:mod:`omr.scan.batch`): set up once, then read page after page.
+"""The worker side of a scan batch (:mod:`omr.scan.batch`): set up once, then read page after page;
+after the batch's marks, workers set up by :func:`init_drafting` draft its stored comment crops.
 
 Apart from :mod:`omr.scan.batch` so that the process handing pages out and
 storing them never imports the reading code (OpenCV, the page reader): it names
