@@ -894,6 +894,10 @@ STORE_MAX_SECONDS_UNCOMMITTED = 2.0
 # the PDF kept open; shorter ones share the last pages of a batch fairly between the workers (the
 # tail of a 500-page batch is at most one run of one worker: 8 pages, ~0.3 s).
 PAGES_PER_WORKER_RUN = 8
+# Stored comment crops handed to a drafting worker at once (omr.scan.batch, after a batch's marks are
+# in). A crop takes ~0.1-0.3 s to draft, so a round trip per crop costs nothing, and one or two
+# crops a run share the last ones fairly between the workers (the tail is one run of one worker).
+COMMENTS_PER_WORKER_RUN = 1
 # JPEG pages are decoded at 1/2, 1/4 or 1/8 of their size when this many px/mm (the long side) remain.
 # The finest resampling any stage does from the scan is the comment crop at OCR_PX_PER_MM (12 px/mm,
 # 305 dpi); 11.5 lets a 600 dpi scan (23.6 px/mm) decode at 300 dpi, 4 % under the crop's grid, which

@@ -359,8 +359,10 @@ def scanned_batch(tmp_path, default_layout, repo_root, monkeypatch):
         return original(store, **kwargs)
 
     monkeypatch.setattr(Store, "draft_pending", draft_after_marks)
+    monkeypatch.setattr(R, "_engines", {})  # this process's recognisers, none made yet
     store = open_store(f"sqlite:///{tmp_path / 'omr.sqlite'}")
     report = batch.run_scan([str(pdf)], store, "dot-viet-tay", template_dir=str(repo_root / "form_templates"))
+    seen["recognisers_here"] = sorted(R._engines)
     yield store, truths, report, seen, pdf
     store.close()
 
@@ -387,6 +389,9 @@ def test_a_batch_stores_every_mark_before_drafting_its_comments(scanned_batch, c
         final_answers = conn.execute(sa.select(sa.func.count()).select_from(answers)).scalar()
     assert final_answers > 0 and seen["answers"] == final_answers  # every answer was in before any draft
     assert seen["undrafted"] == len(written)  # no comment drafted during the scan
+    # Drafted by the scan's workers: the process storing pages (the web server, for uploads) never
+    # loaded a recogniser, nor spent its CPU drafting (issue #18).
+    assert seen["recognisers_here"] == []
     stored = _stored_comments(store)
     assert set(stored) == set(written) and report.comments_drafted == len(written)
     for key, comment in written.items():
@@ -395,6 +400,32 @@ def test_a_batch_stores_every_mark_before_drafting_its_comments(scanned_batch, c
     # The process that ran the batch reads single pages with drafts again.
     raw = next(iter(iter_pages(pdf)))
     assert all(c.draft_text is not None for c in process_page(raw, catalogue).comments if c.inked)
+
+
+def test_a_drafting_worker_that_dies_loses_no_comment(scanned_batch, monkeypatch):
+    import page_worker_tasks
+
+    from omr.data.drafting import draft_pending
+    from omr.scan import batch
+    from omr.scan.page_workers import ByName
+
+    store, truths, _, _, _ = scanned_batch
+    ids = sorted(row.id for row in _stored_comments(store).values())
+    odd = {i for i in ids if i % 2}
+    assert odd and len(odd) < len(ids)  # the batch (fixed seed) has comments of both kinds
+    store.writing(lambda conn: conn.execute(comments_table.update().values(draft_text=None)))
+    with monkeypatch.context() as patch:
+        # Its worker dies on every comment of an odd id: the others are drafted by fresh workers.
+        patch.setattr(batch, "_DRAFT_TASK", ByName("page_worker_tasks", "draft_or_die_on_odd_ids"))
+        report = draft_pending(store, drafter=batch._drafting_workers(2))
+    assert report.drafted == len(ids) - len(odd)
+    assert report.problems == ["chương trình đọc nháp bị dừng đột ngột (hết bộ nhớ hoặc lỗi của bộ nhận dạng)"]
+    drafted = {row.id for row in _stored_comments(store).values() if row.draft_text is not None}
+    assert drafted == set(ids) - odd
+    # The next pass (`omr comments draft`, or the next scan) drafts what was left.
+    assert draft_pending(store, drafter=batch._drafting_workers(1)).drafted == len(odd)
+    assert all(row.draft_text is not None for row in _stored_comments(store).values())
+    assert page_worker_tasks.draft_or_die_on_odd_ids((2, b"not a png"))[1].error  # an even id is drafted
 
 
 def test_redrafting_never_touches_a_persons_transcription(scanned_batch):

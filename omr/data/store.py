@@ -35,6 +35,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,41 @@ _INSERT_RESPONSE = responses.insert()
 _INSERT_RESPONSE_PAGE = response_pages.insert()
 _ANSWERS_OF = (sa.select(answers.c.id, answers.c.question, answers.c.set_by)
                .where(answers.c.response_id == sa.bindparam("response_id")))
+
+# Which of some page images of files (by content) are recorded: their (page index, part).
+_PAGES_DONE_OF = (sa.select(pages.c.page_index, pages.c.part)
+                  .join(source_files, source_files.c.id == pages.c.source_file_id)
+                  .where(source_files.c.sha256 == sa.bindparam("sha"),
+                         pages.c.page_index.in_(sa.bindparam("indices", expanding=True))))
+
+
+def page_index_of(result: PageResult) -> int:
+    """The index of the page image a result was read from, in its file."""
+    return result.source.page_index
+
+
+@dataclass
+class _KnownInTransaction:
+    """What one write transaction storing pages knows of their files: the (page index, part) recorded,
+    by file hash, and the files' ``source_files`` ids. Asked once per file for all its pages in the
+    transaction, not once per page (the store's CPU per page, issue #18), and kept up to date as
+    pages are written, so a page named twice in one transaction is still stored once."""
+
+    done: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
+    sources: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, conn: sa.Connection, wanted: list[tuple[str, int]]) -> _KnownInTransaction:
+        """For the (file hash, page index) pairs of the pages about to be stored."""
+        by_file: dict[str, set[int]] = {}
+        for sha, index in wanted:
+            by_file.setdefault(sha, set()).add(index)
+        known = cls()
+        for sha, indices in by_file.items():
+            known.done[sha] = {(row.page_index, row.part)
+                               for row in conn.execute(_PAGES_DONE_OF, {"sha": sha, "indices": sorted(indices)})}
+        return known
+
 
 # --- pure helpers ---------------------------------------------------------------
 
@@ -611,7 +647,8 @@ class Store(StoreQueries):
             raise ValueError("a page that was read needs form_id, version, page and serial; "
                              "otherwise set result.set_aside")
         return self._run_write(lambda conn: self._record(
-            conn, batch_id, file_path, file_sha256, file_size, result, pages_expected))
+            conn, batch_id, file_path, file_sha256, file_size, result, pages_expected,
+            _KnownInTransaction.of(conn, [(file_sha256, page_index_of(result))])))
 
     def record_pages(self, batch_id: int, pages_to_store: list[tuple[str, str, int, PageResult, int | None]]
                      ) -> list[str]:
@@ -633,16 +670,27 @@ class Store(StoreQueries):
                                  "otherwise set result.set_aside")
         if not pages_to_store:
             return []
-        return self._run_write(lambda conn: [
-            self._record(conn, batch_id, path, sha, size, result, expected)
-            for path, sha, size, result, expected in pages_to_store])
+
+        def work(conn: sa.Connection) -> list[str]:
+            # Asked once for all the pages (inside the transaction, so what another process
+            # committed before it began counts): which are recorded, and their files' rows.
+            known = _KnownInTransaction.of(conn, [(sha, page_index_of(result))
+                                                  for _path, sha, _size, result, _expected in pages_to_store])
+            return [self._record(conn, batch_id, path, sha, size, result, expected, known)
+                    for path, sha, size, result, expected in pages_to_store]
+
+        return self._run_write(work)
 
     def _record(self, conn: sa.Connection, batch_id: int, file_path: str, file_sha256: str,
-                file_size: int, result: PageResult, pages_expected: int | None) -> str:
+                file_size: int, result: PageResult, pages_expected: int | None,
+                known: _KnownInTransaction) -> str:
         page_index = result.source.page_index
-        if self._page_done(conn, file_sha256, page_index, result.source.part):
+        if (page_index, result.source.part) in known.done.get(file_sha256, ()):
             return ALREADY
-        source_id = self._source_file_id(conn, file_path, file_sha256, file_size)
+        known.done.setdefault(file_sha256, set()).add((page_index, result.source.part))
+        source_id = known.sources.get(file_sha256)
+        if source_id is None:
+            source_id = known.sources[file_sha256] = self._source_file_id(conn, file_path, file_sha256, file_size)
         if result.source.part:
             self._settle_legacy_two_pages(conn, source_id, page_index)
         if result.set_aside is not None:
@@ -665,7 +713,7 @@ class Store(StoreQueries):
                 return RESCAN
 
         outcome = CONFLICT if same_page else NEW
-        response_id = self._response_for(conn, result, pages_expected)
+        response_id, created = self._response_for(conn, result, pages_expected)
         duplicate_of = None
         if outcome == NEW and result.ink_print is not None:
             duplicate_of = self._looks_like(conn, batch_id, result, response_id)
@@ -677,7 +725,7 @@ class Store(StoreQueries):
                                              "page_number": result.page})
         if outcome == CONFLICT:
             self._flag_identity(conn, *identity, SERIAL_CONFLICT)
-        self._write_answers(conn, response_id, page_id, result.questions)
+        self._write_answers(conn, response_id, page_id, result.questions, new_response=created)
         self._write_comments(conn, response_id, page_id, result.comments)
         return outcome
 
@@ -787,15 +835,15 @@ class Store(StoreQueries):
         return {pid: mark_signature(r) for pid, r in reads.items()}
 
     @staticmethod
-    def _response_for(conn: sa.Connection, result: PageResult, pages_expected: int | None) -> int:
-        """The oldest response of this sheet still missing this page, or a new one."""
+    def _response_for(conn: sa.Connection, result: PageResult, pages_expected: int | None) -> tuple[int, bool]:
+        """The oldest response of this sheet still missing this page, or a new one; and whether it is new."""
         row = conn.execute(_RESPONSE_MISSING_PAGE, {
             "form_id": result.form_id, "version": result.version, "serial": result.serial,
             "page_number": result.page}).first()
         if row is None:
             return conn.execute(_INSERT_RESPONSE, dict(
                 form_id=result.form_id, version=result.version, serial=result.serial, unit=result.unit,
-                pages_expected=pages_expected, flags="", created_at=_now())).inserted_primary_key[0]
+                pages_expected=pages_expected, flags="", created_at=_now())).inserted_primary_key[0], True
         changes: dict[str, Any] = {}
         if row.unit is None and result.unit is not None:
             changes["unit"] = result.unit
@@ -803,7 +851,7 @@ class Store(StoreQueries):
             changes["pages_expected"] = pages_expected
         if changes:
             conn.execute(responses.update().where(responses.c.id == row.id).values(**changes))
-        return row.id
+        return row.id, False
 
     @staticmethod
     def _flag_identity(conn: sa.Connection, form_id: str, version: int, serial: int, flag: str) -> None:
@@ -816,8 +864,11 @@ class Store(StoreQueries):
 
     @staticmethod
     def _write_answers(conn: sa.Connection, response_id: int, page_id: int,
-                       reads: list[QuestionRead]) -> None:
-        existing = {row.question: row for row in conn.execute(_ANSWERS_OF, {"response_id": response_id})}
+                       reads: list[QuestionRead], *, new_response: bool = False) -> None:
+        """The page's answers: new ones inserted, the machine's earlier ones replaced, a person's kept.
+        ``new_response``: the response was created in this transaction, so it has no answers yet."""
+        existing = {} if new_response else {
+            row.question: row for row in conn.execute(_ANSWERS_OF, {"response_id": response_id})}
         now = _now()
         inserts, updates = [], []
         for read in reads:
@@ -962,7 +1013,7 @@ class Store(StoreQueries):
             result = PageResult(PageSource(str(row.id), row.page_index, row.image_sha256 or ""),
                                 form_id=form_id, version=version, page=page_number, serial=serial,
                                 unit=unit or row.unit)
-            response_id = self._response_for(conn, result, pages_expected)
+            response_id, _created = self._response_for(conn, result, pages_expected)
             conn.execute(pages.update().where(pages.c.id == page_id).values(
                 form_id=form_id, version=version, page=page_number, serial=serial, unit=unit or row.unit,
                 set_aside=None, outcome=outcome))

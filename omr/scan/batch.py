@@ -88,6 +88,8 @@ class _Gate:
 WORKER_PRELOAD = ["omr.scan.batch_worker"]
 _INIT_WORKER = ByName("omr.scan.batch_worker", "init_worker")
 _READ_TASK = ByName("omr.scan.batch_worker", "read_task")
+_INIT_DRAFTING = ByName("omr.scan.batch_worker", "init_drafting")
+_DRAFT_TASK = ByName("omr.scan.comments", "draft_stored_task")
 
 
 def _tasks(files: list[Path], store, report: ScanReport,
@@ -139,6 +141,13 @@ def _runs(tasks: Iterable[tuple[str, int]], size: int = T.PAGES_PER_WORKER_RUN) 
             run = []
         run.append(task)
     if run:
+        yield run
+
+
+def _in_runs(tasks: Iterable, size: int) -> Iterator[list]:
+    """``tasks`` in lists of up to ``size``, drawn lazily."""
+    items = iter(tasks)
+    while run := list(itertools.islice(items, size)):
         yield run
 
 
@@ -232,13 +241,52 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
             f"{report.pages_not_read[path]} trang còn lại của tệp không được đọc (chưa lưu, không vào hàng đợi). "
             "Hãy mở thử tệp, quét lại rồi tải lên trong một đợt mới")
     # The batch's marks are in: now its comments are drafted from their stored crops (#15), with
-    # those a killed run left undrafted. The store runs the pass (omr.data.drafting).
-    drafted = store.draft_pending(batch_id=batch_id)
+    # those a killed run left undrafted. The store runs the pass (omr.data.drafting); the drafting
+    # itself is done in worker processes, this one only reads crops and writes drafts (#18).
+    drafted = store.draft_pending(batch_id=batch_id, drafter=_drafting_workers(workers))
     report.comments_drafted = drafted.drafted
     report.comments_flagged = drafted.flagged
     report.comments_possible = drafted.possible
     report.ocr_problems = drafted.problems
     return report
+
+
+@dataclass
+class _Undrafted:
+    """A comment whose drafting worker hung, died or failed: no draft, and why (it stays undrafted)."""
+
+    error: str
+
+
+# Why a drafting worker gave no draft, by omr.scan.page_workers.Failure kind (its own messages speak of pages).
+_DRAFT_FAILURES = {
+    "timeout": f"đọc nháp một ý kiến quá {T.MAX_SECONDS_PER_PAGE:.0f} giây, đã dừng",
+    "crashed": "chương trình đọc nháp bị dừng đột ngột (hết bộ nhớ hoặc lỗi của bộ nhận dạng)",
+    "memory": "đọc nháp một ý kiến cần quá nhiều bộ nhớ",
+}
+
+
+def _drafting_workers(workers: int) -> Callable[[Iterable[tuple[int, bytes]]], Iterator[tuple[int, object]]]:
+    """A drafter for :func:`omr.data.drafting.draft_pending`: the crops drafted in ``workers`` watched
+    worker processes (forked from the scan's fork server, each loading the recogniser with its first
+    crop), none in this process, which stores pages and drafts and never loads the recogniser (#18).
+
+    Crops go out ``T.COMMENTS_PER_WORKER_RUN`` at a time, drawn lazily; workers start only as there
+    are crops for them (one comment starts one worker). A crop whose worker hangs
+    (``T.MAX_SECONDS_PER_PAGE``), dies or fails comes back without a draft, with why.
+    """
+    def drafter(tasks: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, object]]:
+        pool = PageWorkers(workers, _INIT_DRAFTING, (workers > 1,), _DRAFT_TASK, preload=WORKER_PRELOAD)
+        with closing(pool.map(_in_runs(tasks, T.COMMENTS_PER_WORKER_RUN))) as outcomes:  # workers stop even if the caller stops early
+            for (comment_id, _crop), outcome in outcomes:
+                if isinstance(outcome, Failure):
+                    why = _DRAFT_FAILURES.get(outcome.kind) or outcome.message.replace(
+                        "khi đọc trang này", "khi đọc nháp ý kiến")
+                    yield comment_id, _Undrafted(why)
+                else:
+                    yield outcome
+
+    return drafter
 
 
 def _joins_by_order(catalogue: Catalogue) -> bool:

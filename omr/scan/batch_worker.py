@@ -1,4 +1,5 @@
-"""The worker side of a scan batch (:mod:`omr.scan.batch`): set up once, then read page after page.
+"""The worker side of a scan batch (:mod:`omr.scan.batch`): set up once, then read page after page;
+after the batch's marks, workers set up by :func:`init_drafting` draft its stored comment crops.
 
 Apart from :mod:`omr.scan.batch` so that the process handing pages out and
 storing them never imports the reading code (OpenCV, the page reader): it names
@@ -33,6 +34,15 @@ def init_worker(catalogue: Catalogue | str, single_threaded: bool = False) -> No
     _loader = PageLoader()
     # Marks first, at full speed: comments are drafted from the stored crops once the batch is in (#15).
     set_drafting_in_scan(False)
+
+
+def init_drafting(single_threaded: bool = False) -> None:
+    """Set up a worker that drafts stored comment crops (:func:`omr.scan.comments.draft_stored_task`);
+    the handwriting recogniser loads with its first crop."""
+    if single_threaded:
+        import cv2
+
+        cv2.setNumThreads(1)
 
 
 def read_task(task: tuple[str, int]) -> list[PageResult]:

@@ -452,6 +452,17 @@ def draft_stored_crop(crop_png: bytes) -> Draft:
     return draft_clean(cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR))
 
 
+def draft_stored_task(task: tuple[int, bytes]) -> tuple[int, Draft]:
+    """(comment id, stored crop PNG) in, (comment id, its draft) out: the second pass's task, run in
+    a scan worker (:mod:`omr.scan.batch`) or by :func:`omr.data.drafting.draft_task`. A crop that is
+    no image gives an empty draft whose ``error`` names the comment; never raises for a crop."""
+    comment_id, crop_png = task
+    try:
+        return comment_id, draft_stored_crop(crop_png)
+    except ValueError as exc:
+        return comment_id, Draft("", [], None, False, [], 0.0, f"Ảnh ý kiến số {comment_id}: {exc}")
+
+
 def apply_draft(result: CommentRead, draft: Draft) -> None:
     result.words = draft.words
     result.draft_text = draft.text
