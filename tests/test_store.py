@@ -4,6 +4,7 @@ Every test runs on SQLite and on PostgreSQL (see db_fixtures.store_url)."""
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import sqlite3
 
@@ -199,9 +200,12 @@ def test_responses_carry_what_export_needs(store):
     (response,) = store.responses()
     assert (response["form_id"], response["version"], response["serial"], response["unit"]) == \
         ("motcua-2026", 1, 5, "30007")
+    # Each page carries its image's hash: a serial omr assigned from it is told from one printed on the form.
     assert response["pages"] == [
-        {"page": 1, "file": "/scans/a.pdf", "page_index": 0, "part": 0, "batch": "Quý I"},
-        {"page": 2, "file": "/scans/b.pdf", "page_index": 3, "part": 0, "batch": "Quý I"},
+        {"page": 1, "file": "/scans/a.pdf", "page_index": 0, "part": 0, "batch": "Quý I",
+         "image_sha256": hashlib.sha256(b"/scans/a.pdf#0").hexdigest()},
+        {"page": 2, "file": "/scans/b.pdf", "page_index": 3, "part": 0, "batch": "Quý I",
+         "image_sha256": hashlib.sha256(b"/scans/b.pdf#3").hexdigest()},
     ]
     assert [(b["name"], b["collected_from"].isoformat(), b["collected_to"].isoformat())
             for b in response["batches"]] == [("Quý I", "2026-01-01", "2026-03-31")]

@@ -916,7 +916,7 @@ def _tried_page(raw, result, layout, questions: dict, shown: str, index: int) ->
                 "other_form": result.form_id}
     if result.set_aside or result.homography is None or raw.image is None:
         reason = SET_ASIDE_REASONS.get(result.set_aside, result.set_aside or "không căn được")
-        detail = f" ({page_detail(result.detail)})" if result.detail else ""
+        detail = f": {page_detail(result.detail)}" if result.detail else ""  # as the scan summary says it
         return {"number": index + 1, "error": f"Tệp «{shown}», trang {index + 1}: {reason}{detail}"}
     page = next(p for p in layout.pages if p.number == result.page)
     size = (int(round(page.width * TRY_PX_PER_MM)), int(round(page.height * TRY_PX_PER_MM)))
