@@ -393,8 +393,14 @@ def similarity(grey: np.ndarray, reference: np.ndarray, h_ref_to_page: np.ndarra
     ``SIMILARITY_SIDE_PX`` on the reference's longer side.
     """
     ref_small = _resized(reference, T.SIMILARITY_SIDE_PX)
-    to_small = _resampling(ref_small.shape[1] / reference.shape[1], ref_small.shape[0] / reference.shape[0])
-    warped = warp_onto_reference(grey, h_ref_to_page, (ref_small.shape[1], ref_small.shape[0]), to_small)
+    if T.IDENTIFY_REFINE:
+        to_small = _resampling(ref_small.shape[1] / reference.shape[1], ref_small.shape[0] / reference.shape[0])
+        warped = warp_onto_reference(grey, h_ref_to_page, (ref_small.shape[1], ref_small.shape[0]), to_small)
+    else:  # as before the refinement (the thresholds were measured so): the page point-sampled
+        scale = T.SIMILARITY_SIDE_PX / max(reference.shape)
+        warped = cv2.warpPerspective(grey, h_ref_to_page @ np.diag([1 / scale, 1 / scale, 1.0]),
+                                     (ref_small.shape[1], ref_small.shape[0]),
+                                     flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
     a, b = _high_pass(warped).ravel(), _high_pass(ref_small).ravel()
     a, b = a - a.mean(), b - b.mean()
     denominator = float(np.sqrt((a * a).sum() * (b * b).sum()))
@@ -403,7 +409,7 @@ def similarity(grey: np.ndarray, reference: np.ndarray, h_ref_to_page: np.ndarra
 
 def refine(grey: np.ndarray, reference_path: str, found: Registration) -> Registration | None:
     """``found`` refined by intensity (issue #16, item 6): the page is warped onto the reference at
-    ``REFINE_SIDE_PX`` by ``found`` and the residual homography that best aligns it with the reference
+    each size of ``REFINE_LEVELS`` (coarse to fine) by the placing so far and the residual homography that best aligns it with the reference
     is found by OpenCV's ECC (enhanced correlation coefficient, :func:`cv2.findTransformECC`). Returns
     the refined registration (method ``found.method + "+ecc"``, its similarity scored), or None when
     ECC does not converge or moves the page implausibly far (``REFINE_MAX_MOVE``: it slid to another
@@ -568,6 +574,8 @@ def _by_anchors(grey: np.ndarray, candidates: list, memo: dict) -> tuple[PinnedM
     The page is read with the refined registration. ``grey``: (h, w) uint8 page; ``candidates``:
     (layout, page) pairs; ``memo``: registrations made for this page, by (reference pixels, anchors,
     how)."""
+    if not T.IDENTIFY_REFINE:
+        return _by_anchors_then_features(grey, candidates, memo)
     scored, whole_image = [], set()
     for layout, page in candidates:
         if page.pinned.get("anchor", "features") == "features":
@@ -599,6 +607,51 @@ def _by_anchors(grey: np.ndarray, candidates: list, memo: dict) -> tuple[PinnedM
     if best[0] < T.IDENTIFY_SURE_SIMILARITY or id(best[2]) in whole_image or id(best[2]) not in converged:
         return None
     return _best_of(scored)
+
+
+def _by_anchors_then_features(grey: np.ndarray, candidates: list, memo: dict) -> tuple[PinnedMatch, str] | None:
+    """(``IDENTIFY_REFINE`` False, the default) :func:`match_pinned` with feature work only for the forms that look like the page, or None: every
+    candidate is first placed by its printed anchors alone (sheet outline, corner markers, or the whole
+    image: what OMRChecker itself does) and verified by :func:`similarity`. Taken only when every
+    candidate has printed anchors (a template registered by features alone needs them), so each one's
+    similarity is known and the certainty compares like with like, and the best, placed by its own
+    anchors, is :func:`_sure` by similarity (``IDENTIFY_SURE_SIMILARITY``: above what another form placed
+    by its outline reaches). Else the features decide (a photo whose outline is lost, a misplaced
+    anchor). ``grey``: (h, w) uint8 page; ``candidates``: (layout, page) pairs; ``memo``: registrations
+    made for this page, by (reference pixels, anchors, by features)."""
+    scored, whole_image = [], set()
+    for layout, page in candidates:
+        if page.pinned.get("anchor", "features") == "features":
+            return None
+        found = _register_once(grey, page.pinned, None, memo, by_features=False)
+        if found is None:
+            # Its outline or markers not on this page (a flat scan of another form): scored as
+            # OMRChecker would place it, on the whole image, only to weigh it as the runner-up.
+            reference = load_reference(page.pinned["_reference_path"])
+            found = anchor_registration(grey, {"anchor": "none"}, (reference.shape[1], reference.shape[0]))
+            found.similarity = similarity(grey, reference, found.homography)
+            whole_image.add(id(page))
+        scored.append((found.similarity, layout, page, found))
+    if not scored:
+        return None
+    best = max(scored, key=lambda item: item[0])
+    if best[0] < T.IDENTIFY_SURE_SIMILARITY or id(best[2]) in whole_image:
+        return None
+    # The page is read with the registration the full path would give (a shift of 0.2 px flips a
+    # borderline bubble on UmarFarootAPS's blurred scan), and every candidate that looks like the page
+    # at all (PINNED_MIN_SIMILARITY: one blank imported twice, two templates of one printed sheet) is
+    # registered in full too, so the certainty weighs it as before; other forms keep their anchors'
+    # score (below 0.15 by features too) and cost no feature matching.
+    features = None
+    for index, (score, layout, page, found) in enumerate(scored):
+        if score >= T.PINNED_MIN_SIMILARITY and id(page) not in whole_image:
+            features = features or page_features(grey)
+            full = _register_once(grey, page.pinned, features, memo)
+            if full is not None:
+                scored[index] = (full.similarity, layout, page, full)
+    return _best_of(scored)
+
+
 
 
 def _sure(found: Registration) -> bool:
