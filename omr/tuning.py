@@ -873,6 +873,23 @@ IDENTIFY_ANCHORS_FIRST = True
 # dozen at most (forms sharing one printed sheet, UPSC-mock and sample3, match each other: they are
 # one design, and either template's reading is then the template's own matter).
 IDENTIFY_SURE_INLIERS = 100
+# Refinement by intensity (register.refine, issue #16 item 6): the page placed by its printed anchors is
+# aligned with its reference by ECC at this size (longer side of the reference), ECC's own Gaussian
+# blur (px, odd) and its stopping rule; a refinement that moves a corner by more than this share of the
+# reference's longer side has slid to another part of the print and is dropped.
+# Off by default: with it on, bench/omrchecker_agreement.py gave 1,729 of 1,765 agreeing (1,723 off), 154
+# to review (177), 13 differing without review (13, other fields of UmarFarootAPS's photo), CPU 0.6-0.7
+# s/sheet against 1.2, but tests/test_omrchecker.py's painted column on scan-type-1 read q41 "D" ok with
+# its painted B hidden (a silent error), and the roll's first digit went to review: not safe yet.
+IDENTIFY_REFINE = False
+REFINE_LEVELS = ((250, 40), (500, 10))
+REFINE_MIN_SIMILARITY = 0.15
+REFINE_BLUR_PX = 5
+REFINE_HIGH_PASS_PX = 3.0
+REFINE_EPSILON = 1e-4
+REFINE_MAX_MOVE = 0.05
+# A page more than this much larger than the frame it is warped onto is first shrunk by area averaging.
+WARP_PRESHRINK_BELOW = 0.8
 # A page matched to a form designed elsewhere is read silently only when its similarity beats the
 # runner-up from another form page by this share of itself ((best - second) / best). One blank saved
 # under two form ids scores 0 %; two templates of one printed sheet (OMRChecker's sample3 and

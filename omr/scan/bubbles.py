@@ -166,13 +166,21 @@ def printed_baselines(boxes: list[Checkbox], darkness: np.ndarray,
     open_darkness = darkness[~solid]
     page = float(np.median(open_darkness)) if open_darkness.size else 0.0
     base = np.full(len(boxes), page)
+    levels: dict[tuple, float | None] = {}  # one level per group of peers (then per question), not per box
     for i, box in enumerate(boxes):
-        same = [j for j in peers[(options[box.question], box.option)] if not solid[j]]
-        own = [j for j in by_question[box.question] if not solid[j]]
-        if len(same) >= T.BUBBLE_BASELINE_MIN:
-            base[i] = np.percentile(darkness[same], T.BUBBLE_BASELINE_PERCENTILE)
-        elif len(own) >= T.BUBBLE_BASELINE_MIN:
-            base[i] = np.median(darkness[own])
+        key = (options[box.question], box.option)
+        if key not in levels:
+            same = [j for j in peers[key] if not solid[j]]
+            levels[key] = float(np.percentile(darkness[same], T.BUBBLE_BASELINE_PERCENTILE)) \
+                if len(same) >= T.BUBBLE_BASELINE_MIN else None
+        if levels[key] is not None:
+            base[i] = levels[key]
+            continue
+        if box.question not in levels:
+            own = [j for j in by_question[box.question] if not solid[j]]
+            levels[box.question] = float(np.median(darkness[own])) if len(own) >= T.BUBBLE_BASELINE_MIN else None
+        if levels[box.question] is not None:
+            base[i] = levels[box.question]
     return base
 
 

@@ -109,6 +109,7 @@ def unexplained_marks(reads: list[BoxRead], ink: PageInk, reference: np.ndarray 
     for r in reads:
         boxes_mask[max(0, int((r.y - pad) * K)):int((r.y + r.h + pad) * K) + 1,
                    max(0, int((r.x - pad) * K)):int((r.x + r.w + pad) * K) + 1] = 1
+    paper = float(np.percentile(reference[::4, ::4], 90))  # the blank's paper, once per page
     found: dict[str, float] = {}
     for question, members in rows.items():
         size = max(max(r.w, r.h) for r in members)
@@ -121,17 +122,18 @@ def unexplained_marks(reads: list[BoxRead], ink: PageInk, reference: np.ndarray 
         if px1 <= px0 or py1 <= py0:
             continue
         area = _largest_new_stroke(ink.region(px0, py0, px1, py1), reference, scale, (px0, py0, px1, py1),
-                                   boxes_mask[py0:py1, px0:px1])
+                                   boxes_mask[py0:py1, px0:px1], paper)
         if area >= T.UNEXPLAINED_MIN_MM2:
             found[question] = area
     return found
 
 
 def _largest_new_stroke(page_ink_: np.ndarray, reference: np.ndarray, scale: float, window: tuple,
-                        boxes: np.ndarray) -> float:
+                        boxes: np.ndarray, paper: float) -> float:
     """Area (mm²) of the largest stroke of ``page_ink_`` (a window of the aligned page at K px/mm) that
-    is neither the blank's print (``reference``, dilated by ``UNEXPLAINED_PRINT_SLACK_MM`` for the
-    registration's error and a copier's thicker print) nor near a box."""
+    is neither the blank's print (``reference``, whose paper is ``paper``, dilated by
+    ``UNEXPLAINED_PRINT_SLACK_MM`` for the registration's error and a copier's thicker print) nor near
+    a box."""
     import cv2  # lazy: as elsewhere in omr.scan, only where used
 
     px0, py0, px1, py1 = window
@@ -141,7 +143,6 @@ def _largest_new_stroke(page_ink_: np.ndarray, reference: np.ndarray, scale: flo
     if crop.size == 0 or crop.shape != (ry1 - ry0, rx1 - rx0):
         return 0.0
     printed = cv2.resize(crop, (px1 - px0, py1 - py0), interpolation=cv2.INTER_LINEAR)
-    paper = float(np.percentile(reference[::4, ::4], 90))
     printed = (printed.astype(np.float32) < paper - T.UNEXPLAINED_PRINT_CONTRAST).astype(np.uint8)
     slack = max(1, int(round(T.UNEXPLAINED_PRINT_SLACK_MM * K)))
     printed = cv2.dilate(printed, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * slack + 1, 2 * slack + 1)))

@@ -307,30 +307,138 @@ def anchor_registration(grey: np.ndarray, pinned: dict, canvas: tuple[int, int])
     return Registration(_canvas_to_quad(quad, width, height), anchor)
 
 
+def _page_scale(h_ref_to_page: np.ndarray, reference_shape: tuple[int, int]) -> float:
+    """Page px per reference px at the reference's centre under ``h_ref_to_page`` (the square root of
+    the local area ratio)."""
+    rh, rw = reference_shape[:2]
+    c = np.array([rw / 2, rh / 2])
+    pts = cv2.perspectiveTransform(np.float64([[c, c + [1, 0], c + [0, 1]]]), h_ref_to_page)[0]
+    d1, d2 = pts[1] - pts[0], pts[2] - pts[0]
+    return float(np.sqrt(abs(d1[0] * d2[1] - d1[1] * d2[0])))
+
+
+def _resampling(sx: float, sy: float) -> np.ndarray:
+    """Pixel coordinates of an image -> those of the image resized by (sx, sy), pixel centres kept
+    (``cv2.resize``'s convention: x' = sx (x + 0.5) - 0.5); a plain scaling would shift the resized
+    image by half a pixel less half a source pixel, a bias that a refinement would then "correct"."""
+    return np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, 0.5 * sy - 0.5], [0.0, 0.0, 1.0]])
+
+
+_shrunk_cache: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _shrunk_page(grey: np.ndarray, shrink: float) -> np.ndarray:
+    """``grey`` resized by at least ``shrink`` (area averaging), on steps of 2^(1/4) so that one page's
+    copies are shared by every reference and call (one page at a time is kept)."""
+    step = int(np.ceil(np.log2(shrink) * 4))
+    key = (id(grey), step)
+    cached = _shrunk_cache.get(key)
+    if cached is not None and cached[0] is grey:
+        return cached[1]
+    if any(k[0] != id(grey) or v[0] is not grey for k, v in _shrunk_cache.items()):
+        _shrunk_cache.clear()
+    factor = 2.0 ** (step / 4)
+    small = cv2.resize(grey, (max(1, round(grey.shape[1] * factor)), max(1, round(grey.shape[0] * factor))),
+                       interpolation=cv2.INTER_AREA)
+    _shrunk_cache[key] = (grey, small)
+    return small
+
+
+def warp_onto_reference(grey: np.ndarray, h_ref_to_page: np.ndarray, size: tuple[int, int],
+                        to_small: np.ndarray, interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+    """The page resampled onto a copy of the reference resized to ``size`` (w, h) (uint8).
+
+    ``h_ref_to_page``: reference px -> page px; ``to_small``: reference px -> that copy's px
+    (:func:`_resampling`). A page larger than the copy (a 4,160 px photo onto a 400 px frame) is
+    first shrunk by area averaging: a warp samples points, and 10:1 point sampling aliases printed
+    text into noise (sample6's own blank scored 0.33 against itself that way, 0.89 now)."""
+    zoom = np.sqrt(abs(np.linalg.det(to_small[:2, :2])))
+    shrink = min(1.0, zoom / max(_page_scale(h_ref_to_page, (size[1] / zoom, size[0] / zoom)), 1e-6))
+    from_page = np.eye(3)
+    if shrink < T.WARP_PRESHRINK_BELOW:
+        small = _shrunk_page(grey, shrink)
+        from_page = _resampling(small.shape[1] / grey.shape[1], small.shape[0] / grey.shape[0])
+        grey = small
+    h = from_page @ h_ref_to_page @ np.linalg.inv(to_small)
+    return cv2.warpPerspective(grey, h, size, flags=interpolation | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_REPLICATE)
+
+
+@lru_cache(maxsize=64)
+def _reference_small(path: str, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """The reference resized to ``side`` px on its longer side (area averaging), and the matrix from
+    the reference's px to the copy's (:func:`_resampling`)."""
+    reference = load_reference(path)
+    small = _resized(reference, side)
+    return small, _resampling(small.shape[1] / reference.shape[1], small.shape[0] / reference.shape[0])
+
+
+def _resized(image: np.ndarray, side: int) -> np.ndarray:
+    scale = side / max(image.shape)
+    size = (max(1, int(image.shape[1] * scale)), max(1, int(image.shape[0] * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def _high_pass(img: np.ndarray, sigma: float = 4.0) -> np.ndarray:
+    """``img`` as float32 less its Gaussian blur (``sigma`` px): print kept, paper and light taken out."""
+    img = img.astype(np.float32)
+    return img - cv2.GaussianBlur(img, (0, 0), sigma) if sigma else img
+
+
 def similarity(grey: np.ndarray, reference: np.ndarray, h_ref_to_page: np.ndarray) -> float:
     """Correlation of the page warped onto the reference with the reference, both high-passed.
 
     Printed lines and text dominate both images, so a filled copy of the same
     form scores high (marks and handwriting cover a small share), another
-    form or a misregistration scores near zero.
+    form or a misregistration scores near zero. Both are compared at
+    ``SIMILARITY_SIDE_PX`` on the reference's longer side.
     """
-    side = T.SIMILARITY_SIDE_PX
-    rh, rw = reference.shape
-    scale = side / max(rh, rw)
-    size = (max(1, int(rw * scale)), max(1, int(rh * scale)))
-    to_small = np.diag([1 / scale, 1 / scale, 1.0])
-    warped = cv2.warpPerspective(grey, h_ref_to_page @ to_small, size, flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP,
-                                 borderMode=cv2.BORDER_REPLICATE)
-    ref_small = cv2.resize(reference, size, interpolation=cv2.INTER_AREA)
-
-    def high_pass(img):
-        img = img.astype(np.float32)
-        return img - cv2.GaussianBlur(img, (0, 0), 4)
-
-    a, b = high_pass(warped).ravel(), high_pass(ref_small).ravel()
+    ref_small = _resized(reference, T.SIMILARITY_SIDE_PX)
+    if T.IDENTIFY_REFINE:
+        to_small = _resampling(ref_small.shape[1] / reference.shape[1], ref_small.shape[0] / reference.shape[0])
+        warped = warp_onto_reference(grey, h_ref_to_page, (ref_small.shape[1], ref_small.shape[0]), to_small)
+    else:  # as before the refinement (the thresholds were measured so): the page point-sampled
+        scale = T.SIMILARITY_SIDE_PX / max(reference.shape)
+        warped = cv2.warpPerspective(grey, h_ref_to_page @ np.diag([1 / scale, 1 / scale, 1.0]),
+                                     (ref_small.shape[1], ref_small.shape[0]),
+                                     flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+    a, b = _high_pass(warped).ravel(), _high_pass(ref_small).ravel()
     a, b = a - a.mean(), b - b.mean()
     denominator = float(np.sqrt((a * a).sum() * (b * b).sum()))
     return float((a * b).sum() / denominator) if denominator > 0 else 0.0
+
+
+def refine(grey: np.ndarray, reference_path: str, found: Registration) -> Registration | None:
+    """``found`` refined by intensity (issue #16, item 6): the page is warped onto the reference at
+    each size of ``REFINE_LEVELS`` (coarse to fine) by the placing so far and the residual homography that best aligns it with the reference
+    is found by OpenCV's ECC (enhanced correlation coefficient, :func:`cv2.findTransformECC`). Returns
+    the refined registration (method ``found.method + "+ecc"``, its similarity scored), or None when
+    ECC does not converge or moves the page implausibly far (``REFINE_MAX_MOVE``: it slid to another
+    part of the print). ``grey``: (h, w) uint8 page; costs ~20-100 ms on a 2,000 px page."""
+    full = load_reference(reference_path)
+    h = found.homography
+    for side, iterations in T.REFINE_LEVELS:  # coarse to fine: the coarse level's pixels are 4x fewer
+        reference, to_small = _reference_small(reference_path, side)
+        warped = warp_onto_reference(grey, h, (reference.shape[1], reference.shape[0]), to_small)
+        criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, T.REFINE_EPSILON)
+        try:
+            _, residual = cv2.findTransformECC(_high_pass(warped, T.REFINE_HIGH_PASS_PX),
+                                               _high_pass(reference, T.REFINE_HIGH_PASS_PX),
+                                               np.eye(3, dtype=np.float32), cv2.MOTION_HOMOGRAPHY, criteria, None,
+                                               T.REFINE_BLUR_PX)
+        except cv2.error:  # "did not converge": images uncorrelated (another form) or too far off
+            return None
+        # residual: the warped page's px -> the small reference's px (both in the reference's frame).
+        h = h @ np.linalg.inv(to_small) @ np.linalg.inv(residual.astype(np.float64)) @ to_small
+        h /= h[2, 2]
+    rh, rw = full.shape
+    corners = np.float64([[[0, 0], [rw, 0], [rw, rh], [0, rh]]])
+    moved = np.abs(cv2.perspectiveTransform(corners, np.linalg.inv(found.homography) @ h)[0] - corners[0]).max()
+    if moved > T.REFINE_MAX_MOVE * max(rh, rw) or not _plausible(h, full.shape):
+        return None
+    refined = Registration(h, found.method + "+ecc", found.inliers)
+    refined.similarity = similarity(grey, full, h)
+    return refined
 
 
 _NOT_YET = object()
@@ -456,7 +564,54 @@ def _scored(grey: np.ndarray, candidates: list, features: PageFeatures, memo: di
 
 
 def _by_anchors(grey: np.ndarray, candidates: list, memo: dict) -> tuple[PinnedMatch, str] | None:
-    """:func:`match_pinned` with feature work only for the forms that look like the page, or None: every
+    """:func:`match_pinned` without feature matching, or None: every candidate is placed by its printed
+    anchors alone (sheet outline, corner markers, or the whole image: what OMRChecker itself does),
+    scored by :func:`similarity`, and refined by intensity (:func:`refine`, ECC) when it looks like the
+    page at all (``REFINE_MIN_SIMILARITY``, the best always). Taken only when every candidate has
+    printed anchors (a template registered by features alone needs them), so each one's similarity is
+    known and the certainty compares like with like, and the best is a refinement that converged, placed
+    from its own anchors, and :func:`_sure` by similarity (``IDENTIFY_SURE_SIMILARITY``). Else the
+    features decide (a photo whose outline is lost, a misplaced anchor, a page like no reference).
+    The page is read with the refined registration. ``grey``: (h, w) uint8 page; ``candidates``:
+    (layout, page) pairs; ``memo``: registrations made for this page, by (reference pixels, anchors,
+    how)."""
+    if not T.IDENTIFY_REFINE:
+        return _by_anchors_then_features(grey, candidates, memo)
+    scored, whole_image = [], set()
+    for layout, page in candidates:
+        if page.pinned.get("anchor", "features") == "features":
+            return None
+        found = _register_once(grey, page.pinned, None, memo, by_features=False)
+        if found is None:
+            # Its outline or markers not on this page (a flat scan of another form): scored as
+            # OMRChecker would place it, on the whole image, only to weigh it as the runner-up.
+            reference = load_reference(page.pinned["_reference_path"])
+            found = anchor_registration(grey, {"anchor": "none"}, (reference.shape[1], reference.shape[0]))
+            found.similarity = similarity(grey, reference, found.homography)
+            whole_image.add(id(page))
+        scored.append((found.similarity, layout, page, found))
+    if not scored:
+        return None
+    first = max(item[0] for item in scored)
+    converged = set()  # pages whose refinement converged: the intensities agree with the anchors' placing
+    for index, (score, layout, page, found) in enumerate(scored):
+        if score >= T.REFINE_MIN_SIMILARITY or score == first:
+            key = (_registration_key(page.pinned, False), "refined", id(page) in whole_image)
+            if key not in memo:
+                memo[key] = refine(grey, page.pinned["_reference_path"], found)
+            refined = memo[key]
+            if refined is not None:
+                converged.add(id(page))
+                if refined.similarity >= score:  # else the anchors already placed it as well
+                    scored[index] = (refined.similarity, layout, page, refined)
+    best = max(scored, key=lambda item: item[0])
+    if best[0] < T.IDENTIFY_SURE_SIMILARITY or id(best[2]) in whole_image or id(best[2]) not in converged:
+        return None
+    return _best_of(scored)
+
+
+def _by_anchors_then_features(grey: np.ndarray, candidates: list, memo: dict) -> tuple[PinnedMatch, str] | None:
+    """(``IDENTIFY_REFINE`` False, the default) :func:`match_pinned` with feature work only for the forms that look like the page, or None: every
     candidate is first placed by its printed anchors alone (sheet outline, corner markers, or the whole
     image: what OMRChecker itself does) and verified by :func:`similarity`. Taken only when every
     candidate has printed anchors (a template registered by features alone needs them), so each one's
@@ -496,6 +651,8 @@ def _by_anchors(grey: np.ndarray, candidates: list, memo: dict) -> tuple[PinnedM
             if full is not None:
                 scored[index] = (full.similarity, layout, page, full)
     return _best_of(scored)
+
+
 
 
 def _sure(found: Registration) -> bool:
