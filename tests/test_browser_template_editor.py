@@ -19,7 +19,7 @@ import cv2
 import office_fill
 import pytest
 import sqlalchemy as sa
-from web_helpers import live_server
+from web_helpers import SCREENSHOTS, live_server, screenshot_folder
 
 from omr.data import users
 from omr.data.schema import changes, pages
@@ -29,7 +29,7 @@ from omr.forms.template import load_template
 CHROMIUM = os.environ.get("OMR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SHOTS = Path(__file__).resolve().parent.parent / "outputs" / "test-screenshots"
+SHOTS = SCREENSHOTS
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
@@ -118,7 +118,7 @@ def _upload_blank(tab, url: str, blank_pdf: Path, name: str) -> None:
 
 
 def test_an_admin_makes_a_template_from_an_office_blank_and_tries_it(server, blank_pdf, repo_root):
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    screenshot_folder()
     with playwright_api.sync_playwright() as pw:
         chromium, _, page = _open_tab(pw)
         errors = []
@@ -305,7 +305,7 @@ def test_an_edit_survives_the_session_ending_and_a_reload(server, blank_pdf):
 
 def test_renamed_questions_show_in_the_list_and_new_ids_are_renumbered_without_touching_saved_ones(server,
                                                                                                    blank_pdf):
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    screenshot_folder()
     with playwright_api.sync_playwright() as pw:
         chromium, _, page = _open_tab(pw)
         errors = []
