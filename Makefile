@@ -17,6 +17,9 @@ PORT ?= 8000
 # Database `make serve` shows: the demo's; your own scans (`omr scan` writes outputs/omr.sqlite by default):
 # `make serve DB=outputs/omr.sqlite`.
 DB ?= $(OUT)/omr.sqlite
+# Processes `make test` runs the tests in (pytest-xdist): one per core (`make test TEST_WORKERS=1`: one only).
+# Each test file stays in one worker (--dist loadfile), so a module's fixtures are built once.
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 
 .PHONY: demo test install apt apt-test clean serve
 # Demo logins for the review app (printed by `make demo`; change them for real use).
@@ -96,7 +99,7 @@ serve: install
 test: install apt-test
 	@# The stage packages stay layered, without import cycles (contracts in pyproject.toml).
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 clean:
 	rm -rf $(VENV) outputs/demo

@@ -18,6 +18,8 @@ text layer (None otherwise), for reading its words as ``omr template from-blank`
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -30,6 +32,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 OFFICE_DIR = ROOT / "tests" / "data" / "office-blanks"
 BOX_CHARS = "☐○①②③④✓"  # ✓: a white mark in a table cell that is itself the box
+# A folder that every pytest-xdist worker of one test run shares (set by tests/conftest.py): the office
+# blanks are converted into it once per run, keyed by their content, instead of once per test module.
+PDF_CACHE: Path | None = None
 
 
 def external_root() -> Path | None:
@@ -90,13 +95,32 @@ def office_pdfs(folder: Path) -> list[Path]:
     if not soffice or not sources:
         return []
     missing = [p for p in sources if not (folder / (p.stem + ".pdf")).is_file()]
-    if missing:
-        profile = Path(tempfile.mkdtemp(prefix="lo-profile-"))
-        subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
-                        "--outdir", str(folder)] + [str(p) for p in missing],
-                       check=True, capture_output=True, timeout=240)
-        shutil.rmtree(profile, ignore_errors=True)
+    if missing and PDF_CACHE is not None:
+        key = hashlib.sha256(soffice.encode() + b"".join(p.name.encode() + p.read_bytes() for p in missing))
+        cached = PDF_CACHE / key.hexdigest()[:24]
+        PDF_CACHE.mkdir(parents=True, exist_ok=True)
+        with open(PDF_CACHE / (cached.name + ".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be converting the same blanks
+            if not (cached / ".done").is_file():
+                _convert(soffice, missing, cached)
+                (cached / ".done").touch()
+        folder.mkdir(parents=True, exist_ok=True)
+        for p in missing:
+            shutil.copyfile(cached / (p.stem + ".pdf"), folder / (p.stem + ".pdf"))
+    elif missing:
+        _convert(soffice, missing, folder)
     return [folder / (p.stem + ".pdf") for p in sources]
+
+
+def _convert(soffice: str, sources: list[Path], folder: Path) -> None:
+    """``sources`` to PDF files in ``folder`` by LibreOffice, with a profile of its own."""
+    profile = Path(tempfile.mkdtemp(prefix="lo-profile-"))
+    try:
+        subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+                        "--outdir", str(folder)] + [str(p) for p in sources],
+                       check=True, capture_output=True, timeout=240)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 def char_boxes(pdf: Path) -> list[list[tuple[str, tuple[float, float, float, float]]]]:

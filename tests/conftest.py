@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,21 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # The database fixtures (store_url, store, postgres_url) for every test module.
 pytest_plugins = ["db_fixtures"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def run_folder(tmp_path_factory) -> Path:
+    """A temporary folder shared by every pytest-xdist worker of this run (this process's own without xdist).
+
+    Things expensive to build and the same for every worker are built there once, under a file lock:
+    the office blanks converted to PDF by LibreOffice (tests/blank_sources.py).
+    """
+    import blank_sources
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    blank_sources.PDF_CACHE = shared / "office-pdf-cache"
+    return shared
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
 import time
 from collections import Counter
 from datetime import datetime, timezone
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from web_helpers import live_server
+from web_helpers import SCREENSHOTS, live_server, screenshot_folder
 
 from omr.data import users
 from omr.data.schema import answers, comments, pages
@@ -32,7 +31,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LOGINS = {"quan": ("admin", "mat-khau-admin"), "thu": ("scanner", "mat-khau-scanner"),
           "lan": ("reviewer", "mat-khau-lan")}
-SHOTS = Path(__file__).resolve().parent.parent / "outputs" / "test-screenshots"
+SHOTS = SCREENSHOTS
 # Generous: a loaded 2-core CI machine reads the ~12 specimen pages in a few seconds.
 UPLOAD_TIMEOUT_MS = 180_000
 TORN_SERIAL = "78"  # the serial printed on the torn sheet, as a person reads it
@@ -59,9 +58,7 @@ def server(tmp_path_factory, repo_root):
 
 @pytest.fixture(scope="module")
 def browser():
-    if SHOTS.exists():
-        shutil.rmtree(SHOTS)
-    SHOTS.mkdir(parents=True)
+    screenshot_folder()
     with playwright_api.sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium

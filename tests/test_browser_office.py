@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from db_fixtures import PAGE1, PAGE2, page_result, record
-from web_helpers import live_server
+from web_helpers import SCREENSHOTS, live_server, screenshot_folder
 
 from omr.data import users
 from omr.data.schema import comments, pages, upload_jobs
@@ -25,7 +25,7 @@ from omr.model import AMBIGUOUS
 CHROMIUM = os.environ.get("OMR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SHOTS = Path(__file__).resolve().parent.parent / "outputs" / "test-screenshots" / "office"
+SHOTS = SCREENSHOTS / "office"
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
@@ -78,7 +78,7 @@ def server(tmp_path_factory, repo_root):
 
 
 def test_a_new_office_user_in_chromium(server):
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    screenshot_folder("office")
     with playwright_api.sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 from test_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, _session, _shot, playwright_api, server  # noqa: F401
+from web_helpers import screenshot_folder
 
 from omr import tuning as T
 from omr.data.schema import comments, pages
@@ -20,8 +21,8 @@ pytestmark = pytest.mark.skipif(not hand.available(), reason="handwriting fonts 
 
 @pytest.fixture(scope="module")
 def browser():
-    """Chromium as test_browser starts it, without emptying the screenshot folder (test_browser's shots stay)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    """Chromium as test_browser starts it."""
+    screenshot_folder()
     with playwright_api.sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium

@@ -245,10 +245,11 @@ def test_reimport_after_fixing_the_mapping_adds_only_the_rejected_rows(store, mi
     mapping_path = mapping_for(mini, tmp_path, read_table(path))
     text = mapping_path.read_text(encoding="utf-8")
     assert '"Hộ gia đình": null' in text  # proposed with no code: a person decides
-    first = import_online(store, path, "s", load_mapping(mapping_path))
+    # The refused row's file goes to tmp_path (by default it is outputs/f.rejects.csv, inside the repository).
+    first = import_online(store, path, "s", load_mapping(mapping_path), rejects=tmp_path / "rej.csv")
     assert (first.imported, first.rejected) == (1, 1)
     mapping_path.write_text(text.replace('"Hộ gia đình": null', '"Hộ gia đình": "1"'), encoding="utf-8")
-    second = import_online(store, path, "s", load_mapping(mapping_path))
+    second = import_online(store, path, "s", load_mapping(mapping_path), rejects=tmp_path / "rej2.csv")
     assert (second.imported, second.already, second.rejected) == (1, 1, 0)
 
 

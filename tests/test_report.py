@@ -294,7 +294,9 @@ def test_cli_report_and_bad_input(dataset, tmp_path, capsys):
 def test_docx_renders_through_libreoffice(dataset, tmp_path):
     with open_store(dataset) as store:
         path = write_report(build(store, "2025-Q3"), tmp_path / "r.docx")
-    subprocess.run(["libreoffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+    # A profile of its own: another test may run LibreOffice at the same time (pytest-xdist).
+    subprocess.run(["libreoffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(path)],
                    check=True, capture_output=True, timeout=180)
     # LibreOffice (standing in for Word) lays it out with its Vietnamese text intact.
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "r.pdf"), "-"], check=True,

@@ -2,11 +2,41 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
+import shutil
 import threading
+import uuid
 from contextlib import contextmanager
+from pathlib import Path
 
 from waitress.server import create_server
+
+# Where the browser tests leave their screenshots for a person to look at (README: outputs/ is not tracked).
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "outputs" / "test-screenshots"
+# One id per test run: the same in every pytest-xdist worker of the run, else this process's own.
+_RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+
+
+def screenshot_folder(sub: str = "") -> Path:
+    """``outputs/test-screenshots/`` (or its folder ``sub``), emptied of an earlier run's shots.
+
+    The browser test modules share the folder, and under pytest-xdist they run at the same time in
+    different workers: the first of them in a run empties it (under a file lock, the run's id written in
+    it), so no module deletes the shots another one is taking.
+    """
+    SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
+    stamp = SCREENSHOTS / ".test-run"
+    with open(SCREENSHOTS.parent / ".test-screenshots.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not stamp.is_file() or stamp.read_text() != _RUN_ID:
+            shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+            SCREENSHOTS.mkdir()
+            stamp.write_text(_RUN_ID)
+    folder = SCREENSHOTS / sub
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @contextmanager
