@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from web_helpers import screenshot_folder
 from test_browser_template_editor import (  # noqa: F401  (the server fixture)
     SHOTS,
     _drag_mm,
@@ -49,7 +50,7 @@ def _std_codes(page, qid: str) -> list[str]:
 
 
 def test_an_admin_links_questions_to_the_standard_survey_and_names_every_frame(server, word_blank):
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    screenshot_folder()  # made once per run, never emptied under another worker's shots (xdist)
     with playwright_api.sync_playwright() as pw:
         chromium, _, page = _open_tab(pw)
         errors = []
