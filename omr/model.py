@@ -53,8 +53,9 @@ SET_ASIDE_REASONS = {
     "misaligned": "trang bị lệch, không căn chỉnh được",
     "unreadable": "không đọc được ảnh",
     # An image far too small (or thin) to be a scan of a form page (omr.scan.ingest.not_a_page): not a
-    # reviewer's question, shown on the upload's page with its size.
-    "not_scan": "không phải bản quét trang phiếu (ảnh quá nhỏ hoặc quá hẹp)",
+    # reviewer's question, shown on the upload's page with its size. Its detail always says why (too small,
+    # too thin), so the reason does not say it again.
+    "not_scan": "không phải bản quét trang phiếu",
     "no_match": "không khớp mẫu phiếu nào (phiếu không có dấu định vị của omr)",
     # Written before two-page images were split and read (#13); kept for pages stored then.
     "two_pages": "hai trang trong một ảnh: quét từng trang riêng",

@@ -10,6 +10,7 @@ from db_fixtures import PAGE1, PAGE2, page_result, record
 from omr.data import completeness, review
 from omr.data.schema import SERIAL_CONFLICT
 from omr.data.store import StaleWriteError
+from omr.forms.template import parse_template
 from omr.model import MISSING_PAGE
 from omr.reports.dataset import catalogue_lookup, collect
 from omr.reports.export import export_responses
@@ -35,6 +36,28 @@ def half_sheets(store):
     record(store, batch, lost)
     record(store, batch, page_result(3, 2, PAGE2, path="s3.pdf", index=1))
     return store, batch
+
+
+def test_a_missing_page_marks_only_its_own_forms_questions(half_sheets, repo_root):
+    """Another form's columns stay empty on an incomplete sheet (a new user's export marked an office form's
+    questions "trang thiếu" on a motcua sheet missing its page 2)."""
+    store, batch = half_sheets
+    other = page_result(7, 1, {"Q1": "2"}, path="office.png", form_id="phieu-xa", unit="30001")
+    record(store, batch, other, pages_expected=1)
+    motcua = catalogue_lookup(repo_root / "form_templates")
+    office = parse_template("""form: phieu-xa
+version: 1
+title: Phiếu của xã
+groups:
+  - id: A
+    title: Chung
+    questions:
+      - {id: Q1, text: "Câu 1", type: single, options: [{code: "1", label: Có}, {code: "2", label: Không}]}
+""")
+    rows = {r["serial"]: r for r in collect(store, lambda f, v: office if f == "phieu-xa" else motcua(f, v)).records}
+    two = rows["000002"]
+    assert two["status"]["D1"] == MISSING_PAGE, "its own page-2 question still waits on the page"
+    assert two["status"]["Q1"] is None and two["answers"]["Q1"] is None, two["status"]["Q1"]
 
 
 def test_missing_page_is_incomplete_in_export_not_blank(half_sheets, repo_root):

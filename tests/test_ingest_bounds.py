@@ -225,6 +225,23 @@ def test_a_text_file_named_pdf_is_named_and_the_batch_goes_on(tmp_path, store):
             "nội dung là văn bản thuần (text); tệp này không có trang phiếu quét nào để đọc") in text, text
 
 
+def test_a_gif_of_many_frames_is_refused_once_for_the_whole_file(tmp_path, store):
+    """A GIF given by name was counted frame by frame, then refused once per frame (a 3,000-frame GIF made
+    2,000 "unexpected error" lines and 2,000 queue items; found by re-running the cases' variants)."""
+    gif = tmp_path / "ảnh chụp.gif"
+    frames = [Image.fromarray(np.full((40, 30), 40 * k % 255, np.uint8)) for k in range(30)]
+    frames[0].save(gif, save_all=True, append_images=frames[1:])
+    blank = tmp_path / "trang.png"
+    Image.fromarray(np.full((2339, 1654), 250, np.uint8)).save(blank)
+    report = run_scan([str(gif), str(blank)], store, "b", template_dir=TEMPLATES)
+    assert report.pages_seen == 1 and report.set_aside[0][2] == "blank", "the next file was read"
+    text = format_report(report, store.summary())
+    assert text.count(str(gif)) == 1, text
+    assert (f"{gif}: không phải tệp quét (PDF, TIFF, PNG, JPEG, HEIC): nội dung là ảnh GIF; "
+            "hãy lưu ảnh thành PNG hoặc JPEG rồi đọc lại") in text, text
+    assert "không mong đợi" not in text and store.summary()["pages"] == 1
+
+
 # --- seconds and crashes: watched workers ----------------------------------------------------
 
 def _run(tasks, **kwargs):

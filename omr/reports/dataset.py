@@ -200,8 +200,15 @@ def build_record(response: dict, template: Template | None, value_ids: list[str]
     review, waiting = review_state(response)
     submitted = response.get("submitted_at")
     missing = missing_pages(response)
+    # Only the response's own form's questions wait on its missing pages; another form's columns stay empty
+    # (a new user's trial saw an office form's questions marked "trang thiếu" on a motcua sheet).
+    own = {q.id for q in template.questions} if template is not None else None
+
+    def waits_on_missing_page(qid: str) -> bool:
+        return bool(missing) and (own is None or qid in own)
+
     for qid in text_ids:
-        if missing and comments[qid]["status"] is None:
+        if waits_on_missing_page(qid) and comments[qid]["status"] is None:
             comments[qid]["status"] = MISSING_PAGE
     joined = label_cells(response, template, missing)
     return {
@@ -228,7 +235,7 @@ def build_record(response: dict, template: Template | None, value_ids: list[str]
         "answers": {qid: comments[qid]["text"] if qid in comments else joined[qid][0] if qid in joined
                     else answers[qid][0] if qid in answers else None for qid in value_ids},
         "status": {qid: comments[qid]["status"] if qid in comments else joined[qid][1] if qid in joined
-                   else answers[qid][1] if qid in answers else MISSING_PAGE if missing else None
+                   else answers[qid][1] if qid in answers else MISSING_PAGE if waits_on_missing_page(qid) else None
                    for qid in status_ids},
         "label_parts": {name: list(parts) for name, parts in labels_of(template).items()},
         "comments": comments,

@@ -355,8 +355,25 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
         codes = [str(k + 1) for k in range(len(members))]
     question.codes = codes
     question.text = _question_text(question, boxes, words, ink, px_per_mm)
-    question.multiple = len(members) == 1 or bool(re.search(r"nhiều|có thể chọn|mọi ô phù hợp", question.text,
-                                                             re.IGNORECASE))
+    question.multiple = len(members) == 1 or asks_for_several(question.text)
+
+
+# Printed phrases that ask for several answers. "nhiều" alone is not one: "đi lại nhiều lần" (many times) is a
+# yes/no question, and taking it for "choose several" reads both boxes ticked as a valid answer, silently (a new
+# user's trial: «Ông/Bà có phải đi lại nhiều lần không?» ☐ Có ☐ Không). A question wrongly left single-choice
+# only sends a double mark to review, so the phrases are the explicit ones.
+_SEVERAL = re.compile(
+    r"(?:chọn|đánh dấu|tích|khoanh)\s+(?:được\s+)?nhiều"
+    r"|nhiều\s+(?:lựa\s+chọn|phương\s+án|đáp\s+án|ô|câu\s+trả\s+lời)"
+    r"|có\s+thể\s+(?:chọn|đánh\s+dấu|tích)"
+    r"|(?:mọi|tất\s+cả(?:\s+các)?)\s+(?:ô|phương\s+án|lựa\s+chọn)\s+phù\s+hợp",
+    re.IGNORECASE)
+
+
+def asks_for_several(text: str) -> bool:
+    """Whether a question's printed text asks for several answers ("có thể chọn nhiều", "chọn nhiều phương án",
+    "đánh dấu mọi ô phù hợp"), in NFC Vietnamese. "nhiều" on its own ("nhiều lần") does not."""
+    return bool(_SEVERAL.search(nfc(text)))
 
 
 def _outside(word, box):
