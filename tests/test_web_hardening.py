@@ -238,6 +238,7 @@ def test_the_scanner_who_uploaded_or_an_admin_cancels_a_queued_upload_audited(ap
         audit = conn.execute(sa.select(changes.c.who, changes.c.entity, changes.c.new_value, changes.c.reason)
                              .where(changes.c.entity == "upload")).all()
     assert [tuple(a) for a in audit] == [("thu", "upload", '"cancelled"', "tệp thử")]
+    assert "lý do: «tệp thử»" in _text(owner.get(f"/batches/jobs/{job_id}"))
     again = owner.post(url, data={"confirm": "1", "csrf_token": csrf_token(owner, "/batches")}, follow_redirects=True)
     assert "không còn gì để huỷ" in _text(again)
 
@@ -262,6 +263,10 @@ def test_a_running_upload_cancelled_stops_and_says_how_many_pages_were_not_read(
     assert ended["status"] == "cancelled" and ended["status_label"] == "đã huỷ"
     assert "Đã dừng theo yêu cầu: 5 trang chưa được đọc." in ended["error"]
     assert len(calls) <= 1  # the second file was never started
+    # The job page says who stopped it and when, as information, not as an error (a new user's trial).
+    page = _text(login(app, "thu").get(f"/batches/jobs/{job_id}"))
+    assert 'id="job-cancelled"' in page and "huỷ bởi <strong>quan</strong>" in page and ", dừng lúc " in page
+    assert 'class="flash info" id="job-messages"' in page and "đọc xong lúc" not in page
 
 
 # --- 4. pages far too small to be scans; rejecting a file's unidentified pages at once ---------------------

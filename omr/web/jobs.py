@@ -35,7 +35,7 @@ import sqlalchemy as sa
 
 from omr import tuning as T
 from omr.data import review
-from omr.data.schema import pages, source_files, upload_jobs
+from omr.data.schema import changes, pages, source_files, upload_jobs
 from omr.errors import InputFileError, OmrError
 from omr.model import SET_ASIDE_REASONS
 from omr.scan import batch
@@ -297,6 +297,20 @@ def cancel_job(store, job_id: int, who: str, reason: str = "") -> str:
         return values["status"]
 
     return store.writing(work)
+
+
+def cancellation(store, job_id: int) -> dict | None:
+    """Who cancelled upload ``job_id``, when (UTC) and why, from its audit row; None if nobody did.
+
+    Returns ``{"who": str, "at": datetime, "reason": str}``: the job page says it beside what was not read.
+    """
+    with store.reading() as conn:
+        row = conn.execute(sa.select(changes.c.who, changes.c.at, changes.c.reason)
+                           .where(changes.c.entity == "upload", changes.c.entity_id == job_id,
+                                  changes.c.field == "status", changes.c.new_value.in_(
+                                      (json.dumps(CANCELLING), json.dumps(CANCELLED))))
+                           .order_by(changes.c.id).limit(1)).first()
+    return None if row is None else {"who": row.who, "at": row.at, "reason": row.reason or ""}
 
 
 def _cancel_requested(store, job_id: int) -> bool:
