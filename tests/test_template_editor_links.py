@@ -112,7 +112,7 @@ def test_the_similarity_is_explained_only_when_a_read_needs_a_look():
               "độ chắc chắn của lần đọc: thấp nhất 100% (câu Q1)")
     sure = _try_detail(detail, needs_look=False)
     assert sure.startswith("Trang này khớp trang 1 của mẫu phiếu.") and "0,31" not in sure
-    assert "độ chắc chắn của lần đọc" in sure
+    assert "mẫu phiếu. Độ chắc chắn của lần đọc" in sure, sure  # a new sentence starts with a capital
     doubtful = _try_detail(detail, needs_look=True)
     assert "Ảnh trang chỉ giống phiếu trắng ở mức 0,31 (thang 0–1" in doubtful
     assert "dấu tích, chữ viết" in doubtful

@@ -890,7 +890,8 @@ def _try_detail(detail: str, needs_look: bool) -> str:
         note += (f" Ảnh trang chỉ giống phiếu trắng ở mức {found['similarity']} (thang 0–1, sau khi căn thẳng; "
                  "dấu tích, chữ viết, nếp gấp và độ sáng của bản quét đều làm giảm số này, nên dưới 0,5 là thấp). "
                  "Hãy xem các ô trên hình có nằm đúng chỗ in không; nếu lệch, quét lại trang phẳng và rõ hơn.")
-    return f"{note} {rest}." if rest else note
+    # The rest is a remark of its own ("độ chắc chắn …"): a sentence, so it starts with a capital.
+    return f"{note} {rest[:1].upper()}{rest[1:]}." if rest else note
 
 
 def name_other_form(page: dict, title: str) -> None:
