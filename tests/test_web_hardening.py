@@ -325,6 +325,8 @@ def test_the_uploader_rejects_every_unidentified_page_of_one_file_at_once_confir
                       follow_redirects=True)
     assert "Đã loại bỏ 3 trang chưa nhận dạng của tệp «phiếu chậm.tif»" in _text(done)
     assert review.queue_counts(store)["page"] == 0
+    # The set-aside pages still listed on the job page say they were rejected, and by whom.
+    assert _text(owner.get(f"/batches/jobs/{job_id}")).count("<td>đã loại bỏ (thu)</td>") == 3
     with store.reading() as conn:
         audit = conn.execute(sa.select(changes.c.who, changes.c.reason).where(changes.c.entity == "page")).all()
     assert [tuple(a) for a in audit] == [("thu", "ảnh rác")] * 3

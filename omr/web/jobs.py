@@ -35,7 +35,7 @@ import sqlalchemy as sa
 
 from omr import tuning as T
 from omr.data import review
-from omr.data.schema import changes, pages, source_files, upload_jobs
+from omr.data.schema import changes, page_reviews, pages, source_files, upload_jobs
 from omr.errors import InputFileError, OmrError
 from omr.model import SET_ASIDE_REASONS
 from omr.scan import batch
@@ -185,8 +185,9 @@ def job_status(store, job_id: int) -> dict | None:
         done = _pages_stored(conn, hashes)
         aside = conn.execute(
             sa.select(source_files.c.sha256, source_files.c.path, pages.c.page_index, pages.c.set_aside,
-                      pages.c.detail, pages.c.id)
+                      pages.c.detail, pages.c.id, page_reviews.c.decision, page_reviews.c.decided_by)
             .join(source_files, source_files.c.id == pages.c.source_file_id)
+            .outerjoin(page_reviews, page_reviews.c.page_id == pages.c.id)
             .where(source_files.c.sha256.in_(hashes), pages.c.set_aside.is_not(None))
             .order_by(pages.c.id)).all() if hashes else []
     job = dict(row)
@@ -204,7 +205,11 @@ def job_status(store, job_id: int) -> dict | None:
                set_aside=[{"file": name_of.get(a.sha256, "?"), "page": a.page_index + 1, "page_id": a.id,
                            "reason": SET_ASIDE_REASONS.get(a.set_aside, a.set_aside),
                            # the stored name (001.pdf) said as the user's, should the detail mention it
-                           "detail": page_detail(a.detail, a.path, name_of.get(a.sha256))}
+                           "detail": page_detail(a.detail, a.path, name_of.get(a.sha256)),
+                           # a person's decision on it since (a new user's trial: rejected pages looked pending)
+                           "decided": (f"đã loại bỏ ({a.decided_by})" if a.decision == "rejected"
+                                       else f"đã đọc lại từng nửa ({a.decided_by})" if a.decision == "split"
+                                       else "")}
                           for a in aside])
     return job
 
