@@ -85,3 +85,17 @@ def test_label_cells_are_not_writing_frames_but_the_comment_frame_is(blank_pdf, 
     assert texts[0].text.startswith("Ý kiến khác")
     choices = [q for q in template.questions if q.type != "text"]
     assert len(choices) == 4
+    # The 1-5 headings are read for some narrow columns only: the scale is labelled 1..5 throughout.
+    assert [[o.label for o in q.options] for q in choices] == \
+        [["1", "2", "3", "4", "5"]] * 4
+
+
+def test_a_scale_read_in_part_is_labelled_by_its_digits():
+    from omr.template_from.questions import _digit_scale
+
+    # The trial's 1-5 table: headings 2 and 3 not read.
+    assert _digit_scale(["1", "Lựa chọn 2", "Lựa chọn 3", "4", "5"]) == ["1", "2", "3", "4", "5"]
+    # Any label that is not its place's digit leaves the labels alone (a person names them in the editor).
+    assert _digit_scale(["1", "Lựa chọn 2", "Khác"]) == ["1", "Lựa chọn 2", "Khác"]
+    assert _digit_scale(["2", "Lựa chọn 2", "3"]) == ["2", "Lựa chọn 2", "3"]
+    assert _digit_scale(["Lựa chọn 1", "Lựa chọn 2"]) == ["Lựa chọn 1", "Lựa chọn 2"]
