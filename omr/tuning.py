@@ -295,6 +295,14 @@ BUBBLE_UNSURE = 0.03
 # (a square's is 0.785 but it has four corners).
 BLANK_BUBBLE_MIN_CIRCULARITY = 0.75
 BLANK_FRAME_MIN_MM = (40.0, 8.0)
+# A frame whose inside (less 0.5 mm from its line, the line's blur at 150-300 dpi) is inked above
+# this share holds print: a table cell with a label, not a writing frame (second new-user trial: the
+# 75 x 9 mm label cells of a 1-5 table, two wrapped lines of 11 pt text, ink 0.19 of their inside at
+# 200 dpi and were proposed as 4 writing frames Y1-Y4). An empty frame inks 0; dotted writing guides
+# (0.3 mm every 6-8 mm) about 0.02; a short label "Ý kiến khác:" beside the writing space (a quarter
+# of the width) about 0.05, and stays a frame. Half the measured label cells' share, above these.
+BLANK_FRAME_MAX_INSIDE_INK = 0.09
+BLANK_FRAME_INSIDE_MARGIN_MM = 0.5
 # Boxes on one line belong to one question unless a gap this wide (or 2.5 times
 # the line's usual gap) separates them: two questions side by side.
 BLANK_QUESTION_GAP_MM = 40.0

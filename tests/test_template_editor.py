@@ -171,6 +171,28 @@ def test_bad_uploads_are_refused_with_the_file_named(app, monkeypatch):
     assert not drafts.exists() or not any(drafts.iterdir())
 
 
+def test_a_writing_frame_drawn_over_check_boxes_is_refused(drafted):
+    """Second new-user trial: a writing frame drawn over a question's boxes was saved silently; its ticks
+    would be read as handwriting. The save is refused, naming the question whose boxes it holds."""
+    client, state, csrf = drafted
+    payload = edit_of(state)
+    first = next(q for q in payload["questions"] if q["type"] != "text")
+    xs = [o["x"] for o in first["options"]] + [o["x"] + o["w"] for o in first["options"]]
+    ys = [o["y"] for o in first["options"]] + [o["y"] + o["h"] for o in first["options"]]
+    frame = {"x": min(xs) - 2, "y": min(ys) - 2, "w": max(xs) - min(xs) + 4, "h": max(ys) - min(ys) + 4}
+    payload["questions"].append({"id": "Y9", "text": "Ý kiến khác", "type": "text", "page": first["page"],
+                                 "frame": frame})
+    response = save(client, state, csrf, payload)
+    assert response.status_code == 400, response.get_json()
+    problems = " | ".join(response.get_json()["problems"])
+    assert f"Câu «Y9»: khung viết chứa {len(first['options'])} ô đánh dấu của câu «{first['id']}»" in problems
+    assert not list(Path(client.application.config["TEMPLATE_DIR"]).glob(f"{state['form_id']}*"))
+    # The same frame moved below the boxes saves.
+    frame["y"] = max(ys) + 5
+    frame["h"] = 20
+    assert save(client, state, csrf, payload).status_code == 200
+
+
 def test_every_field_of_an_edit_is_checked(drafted):
     client, state, csrf = drafted
     q = state["questions"]

@@ -102,7 +102,7 @@ def find_holes(ink: np.ndarray, px_per_mm: float, grey: np.ndarray | None = None
             continue
         if wm >= T.BLANK_FRAME_MIN_MM[0] and hm >= T.BLANK_FRAME_MIN_MM[1]:
             approx = cv2.approxPolyDP(contour, 0.02 * cv2.arcLength(contour, True), True)
-            if len(approx) == 4 and area > 0.9 * w * h:
+            if len(approx) == 4 and area > 0.9 * w * h and not _holds_print(ink, x, y, w, h, px_per_mm):
                 found.append(Found("frame", x / px_per_mm, y / px_per_mm, wm, hm))
             continue
         # The hole is the inside of the line; the box as printed is larger by a rim on each side.
@@ -140,6 +140,17 @@ def find_holes(ink: np.ndarray, px_per_mm: float, grey: np.ndarray | None = None
         found.append(Found(kind, x / px_per_mm - grow, y / px_per_mm - grow, outer_w, outer_h, rim_mm,
                            inside > T.BLANK_LETTERED_MIN_INK, walls))
     return found
+
+
+def _holds_print(ink: np.ndarray, x: int, y: int, w: int, h: int, px_per_mm: float) -> bool:
+    """Whether a frame's inside (px box ``x, y, w, h`` of its hole, less a margin of
+    ``T.BLANK_FRAME_INSIDE_MARGIN_MM`` for the line's blur) is inked above ``T.BLANK_FRAME_MAX_INSIDE_INK``:
+    a table cell holding a printed label, not an empty place to write."""
+    m = int(round(T.BLANK_FRAME_INSIDE_MARGIN_MM * px_per_mm))
+    inside = ink[y + m:y + h - m, x + m:x + w - m]
+    if inside.size == 0:
+        return False
+    return float(np.count_nonzero(inside)) / inside.size > T.BLANK_FRAME_MAX_INSIDE_INK
 
 
 def _lettered_ring(ink: np.ndarray, contour: np.ndarray, links: np.ndarray, x: int, y: int, w: int, h: int,

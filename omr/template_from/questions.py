@@ -350,12 +350,25 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
         for k, text in heading_of.items():
             if text and labels[k] == text:
                 labels[k] = letter_of.get(k) or f"Lựa chọn {k + 1}"
-    question.labels = labels
+    question.labels = _digit_scale(labels)
     if len(set(codes)) != len(codes):
         codes = [str(k + 1) for k in range(len(members))]
     question.codes = codes
     question.text = _question_text(question, boxes, words, ink, px_per_mm)
     question.multiple = len(members) == 1 or asks_for_several(question.text)
+
+
+def _digit_scale(labels: list[str]) -> list[str]:
+    """A scale's labels made consistent: when every label read is the digit of its place (1..n in order,
+    the column headings of a 1-5 table) and the others were not read ("Lựa chọn k"), all become digits.
+
+    A second new-user trial's 1-5 table was proposed as 1, «Lựa chọn 2», «Lựa chọn 3», 4, 5: the headings
+    of the narrow columns were read for some columns only. Any other label read leaves the labels as they are.
+    """
+    read = [k for k, text in enumerate(labels) if text != f"Lựa chọn {k + 1}"]
+    if len(labels) < 2 or not read or any(labels[k] != str(k + 1) for k in read):
+        return labels
+    return [str(k + 1) for k in range(len(labels))]
 
 
 # Printed phrases that ask for several answers. "nhiều" alone is not one: "đi lại nhiều lần" (many times) is a

@@ -569,10 +569,34 @@ def check_edit(payload, draft: Draft, standard: Template | None = None) -> Edit:
             problems.append(f"Trang {page_no}: {len(items)} ô, nhiều hơn {T.EDITOR_MAX_BOXES_PER_PAGE} ô một trang")
             continue
         problems += _overlaps(items, page_no)
+    problems += _frames_over_boxes(questions)
     if problems:
         raise EditError(problems)
     return Edit(form_id, title, questions, versions[0], versions[1],
                 standard.form_id if standard is not None else None)
+
+
+def _frames_over_boxes(questions: list[EditQuestion]) -> list[str]:
+    """Writing frames that hold check boxes of a question (a box's centre inside the frame, on its page).
+
+    A frame drawn over boxes reads their ticks as handwriting and their marks are read twice (second
+    new-user trial: the editor saved one silently), so the save is refused with the boxes named.
+    """
+    found = []
+    for frame_q in questions:
+        if frame_q.type != "text" or frame_q.frame is None:
+            continue
+        fx, fy, fw, fh = frame_q.frame
+        for q in questions:
+            if q.type == "text" or q.page != frame_q.page:
+                continue
+            inside = [code for code, _, (x, y, w, h) in q.options
+                      if fx <= x + w / 2 <= fx + fw and fy <= y + h / 2 <= fy + fh]
+            if inside:
+                boxes = ", ".join(f"«{c}»" for c in inside[:5]) + ("…" if len(inside) > 5 else "")
+                found.append(f"Câu «{frame_q.id}»: khung viết chứa {len(inside)} ô đánh dấu của câu «{q.id}» "
+                             f"({boxes}); hãy thu khung viết lại cho khỏi các ô, hoặc xoá khung")
+    return found
 
 
 def _overlaps(items: list[tuple[str, tuple]], page_no: int) -> list[str]:
