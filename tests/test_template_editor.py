@@ -374,7 +374,7 @@ def test_a_filled_scan_is_tried_and_nothing_is_stored(app, drafted):
     shown_conf = re.findall(r'<tr class="status-(\w+)">.*?<td class="confidence">(.*?)</td>', html, re.S)
     assert len(shown_conf) == 3 and all(c.endswith("%") for _, c in shown_conf)
     assert all(c != "100%" for status, c in shown_conf if status not in ("ok", "blank"))
-    told = re.search(r"độ chắc chắn của lần đọc: thấp nhất ([\d,]+%) \(câu (\w+)\)", html)
+    told = re.search(r"Độ chắc chắn của lần đọc: thấp nhất ([\d,]+%) \(câu (\w+)\)", html)
     assert told and told.group(1) == dict((q, c) for q, c in re.findall(
         r'<strong>(\w+)</strong>.*?<td class="confidence">(.*?)</td>', html, re.S))[told.group(2)]
     with app.extensions["omr_store"].reading() as conn:
