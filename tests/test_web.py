@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from db_fixtures import PAGE1, PAGE2, page_result, record
-from web_helpers import csrf_token, logged_in
+from web_helpers import csrf_token, logged_in, review_app
 
 from omr import tuning as T
 from omr.data import review, users
@@ -33,19 +33,16 @@ pytestmark = pytest.mark.usefixtures("quick_hashes")
 
 @pytest.fixture
 def app(store_url, tmp_path, repo_root, catalogue):
-    with open_store(store_url) as store:
-        for name, role in ROLES.items():
-            users.add_user(store, name, PASSWORDS[name], role)
+    def seed(store):
         batch = store.ensure_batch("dot-web")
         for serial in (1, 2):
             record(store, batch, page_result(serial, 1, PAGE1, path=f"s{serial}.pdf",
                                              statuses={"B1": AMBIGUOUS}))
             record(store, batch, page_result(serial, 2, PAGE2, path=f"s{serial}.pdf", index=1))
-    application = create_app(store_url, uploads_dir=tmp_path / "uploads",
-                             template_dir=repo_root / "form_templates", start_jobs=False, catalogue=catalogue)
-    yield application
-    application.extensions["omr_jobs"].stop()
-    application.extensions["omr_store"].close()
+
+    people = {name: (PASSWORDS[name], role) for name, role in ROLES.items()}
+    with review_app(store_url, tmp_path, repo_root, catalogue, people, seed) as application:
+        yield application
 
 
 def _token(client, path="/login") -> str:

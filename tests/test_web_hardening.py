@@ -9,14 +9,12 @@ from datetime import datetime, timezone
 import pytest
 import sqlalchemy as sa
 from db_fixtures import PAGE1, PAGE2, page_result, record
-from web_helpers import csrf_token, logged_in
+from web_helpers import csrf_token, logged_in, review_app
 
 from omr.data import review, users
 from omr.data.schema import comments, pages, responses
 from omr.data.schema import units as units_table
-from omr.data.store import open_store
 from omr.model import AMBIGUOUS
-from omr.web import create_app
 
 PASSWORDS = {"quan": "ca-phe sua da Ben Tre 7", "lan": "lan-kiem-tra-phieu-dong-thap", "thu": "thu-quet-phieu-ca-ngay"}
 ROLES = {"quan": "admin", "lan": "reviewer", "thu": "scanner"}
@@ -26,17 +24,14 @@ pytestmark = pytest.mark.usefixtures("quick_hashes")
 
 @pytest.fixture
 def app(store_url, tmp_path, repo_root, catalogue):
-    with open_store(store_url) as store:
-        for name, role in ROLES.items():
-            users.add_user(store, name, PASSWORDS[name], role)
+    def seed(store):
         batch = store.ensure_batch("dot-tan-cong")
         record(store, batch, page_result(1, 1, PAGE1, path="s1.pdf", statuses={"B1": AMBIGUOUS}))
         record(store, batch, page_result(1, 2, PAGE2, path="s1.pdf", index=1))
-    application = create_app(store_url, uploads_dir=tmp_path / "uploads",
-                             template_dir=repo_root / "form_templates", start_jobs=False, catalogue=catalogue)
-    yield application
-    application.extensions["omr_jobs"].stop()
-    application.extensions["omr_store"].close()
+
+    people = {name: (PASSWORDS[name], role) for name, role in ROLES.items()}
+    with review_app(store_url, tmp_path, repo_root, catalogue, people, seed) as application:
+        yield application
 
 
 def _store(app):

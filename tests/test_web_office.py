@@ -9,13 +9,11 @@ from datetime import date, datetime, timezone
 import pytest
 import sqlalchemy as sa
 from db_fixtures import PAGE1, PAGE2, page_result, record
-from web_helpers import csrf_token, logged_in
+from web_helpers import csrf_token, logged_in, review_app
 
 from omr.data import users
 from omr.data.schema import changes, comments, pages, upload_jobs
-from omr.data.store import open_store
 from omr.model import AMBIGUOUS
-from omr.web import create_app
 from omr.web.display import parse_day, unit_label, vn_date, vn_time
 
 PASSWORDS = {"quan": "mat-khau-admin", "thu": "mat-khau-scanner", "lan": "mat-khau-lan"}
@@ -30,20 +28,17 @@ pytestmark = pytest.mark.usefixtures("quick_hashes")
 def app(store_url, tmp_path, repo_root, catalogue):
     from omr.online.units import import_units
 
-    with open_store(store_url) as store:
-        for name, role in ROLES.items():
-            users.add_user(store, name, PASSWORDS[name], role)
+    def seed(store):
         import_units(store, repo_root / "examples" / "units" / "caolanh.csv")
         batch = store.ensure_batch("dot-dong-lenh")
         for serial, unit in ((1, "30001"), (2, "99999")):
             record(store, batch, page_result(serial, 1, PAGE1, path=f"s{serial}.pdf", statuses={"B1": AMBIGUOUS},
                                              unit=unit))
             record(store, batch, page_result(serial, 2, PAGE2, path=f"s{serial}.pdf", index=1, unit=unit))
-    application = create_app(store_url, uploads_dir=tmp_path / "uploads",
-                             template_dir=repo_root / "form_templates", start_jobs=False, catalogue=catalogue)
-    yield application
-    application.extensions["omr_jobs"].stop()
-    application.extensions["omr_store"].close()
+
+    people = {name: (PASSWORDS[name], role) for name, role in ROLES.items()}
+    with review_app(store_url, tmp_path, repo_root, catalogue, people, seed) as application:
+        yield application
 
 
 def _token(client, path="/login") -> str:

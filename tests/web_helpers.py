@@ -65,6 +65,29 @@ def live_server(app, threads: int = 4):
         app.extensions["omr_store"].close()
 
 
+@contextmanager
+def review_app(store_url: str, tmp_path: Path, repo_root: Path, catalogue, people: dict[str, tuple[str, str]],
+               seed=None):
+    """The review web app on ``store_url`` (jobs not started), with ``people`` (name -> (password, role))
+    added and ``seed(store)`` run first; closed after. One set-up for the web tests' ``app`` fixtures."""
+    from omr.data import users
+    from omr.data.store import open_store
+    from omr.web import create_app
+
+    with open_store(store_url) as store:
+        for name, (password, role) in people.items():
+            users.add_user(store, name, password, role)
+        if seed is not None:
+            seed(store)
+    application = create_app(store_url, uploads_dir=tmp_path / "uploads",
+                             template_dir=repo_root / "form_templates", start_jobs=False, catalogue=catalogue)
+    try:
+        yield application
+    finally:
+        application.extensions["omr_jobs"].stop()
+        application.extensions["omr_store"].close()
+
+
 def csrf_token(client, path: str = "/login") -> str:
     """The CSRF token of the form on ``path``, as a browser would post it back."""
     page = client.get(path)

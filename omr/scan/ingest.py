@@ -791,7 +791,7 @@ def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
                 bits = _png_significant_bits(path) if img.mode.startswith("I;16") else None
                 grey = exif_upright(image_to_grey(img, bits), exif_orientation(img))
                 yield RawPage(str(path), index, np.ascontiguousarray(grey))
-            except Exception as exc:
+            except Exception:
                 yield RawPage(str(path), index, None,
                               PageError(f"{path}, trang {index + 1}: ảnh bị hỏng, không giải mã được"))
 

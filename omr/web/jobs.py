@@ -383,7 +383,7 @@ def read_taken_job(store, job: dict, folder: Path, template_dir: str, workers: i
         error = "\n".join(messages)
     except OmrError as exc:
         status, error = FAILED, exc.message
-    except Exception as exc:  # the reader must survive any one job; the job shows what failed
+    except Exception:  # the reader must survive any one job; the job shows what failed
         log.exception("upload job %s failed", job["id"])
         status, error = FAILED, ("Lỗi không mong đợi của chương trình (chi tiết đã ghi vào nhật ký máy chủ); "
                                  "hãy báo cho người quản trị, kèm tên tệp.")
