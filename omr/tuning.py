@@ -687,6 +687,14 @@ CONFIDENCE_BY_STATUS = {
 # samples cover 0.9-1.0 of the inner part; bold printed letters in empty bubbles
 # cover well under half of it. Solid fills are never an "empty" level.
 BUBBLE_SOLID_FILL = 0.9
+# ... or whose inner part's mean ink is at least this (relative to the page's black; issue #16): a fill
+# share alone is a cliff on a blurred scan. A painted column on UmarFarootAPS's 850 px scan measured
+# 0.86-0.94 of its inner part ink, the side of 0.9 depending on a 0.1 mm shift of the placement (the ECC
+# refinement's), and the fills under 0.9 were their own option's "empty" level: B read empty, ok. Those
+# fills' mean ink: 0.87-0.94. Empty bubbles on all 29 sheets of bench/omrchecker_agreement.py: at most
+# 0.522 (bold D on scan-type-1, whose share of ink reaches 0.82). Pen fills go down to 0.47, so this is
+# only what is surely ink, not a line between fills and print.
+BUBBLE_SOLID_DARKNESS = 0.75
 
 # --- #17 job queue (procrastinate workers on PostgreSQL, omr.web.queue) ----------------------------
 # A worker tells the database it is alive this often (s): procrastinate's own default.

@@ -231,7 +231,7 @@ def question_contrast(boxes: list[Checkbox], excess: np.ndarray) -> np.ndarray:
 def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
     measured = [inner_darkness(w, b, dx, dy) for w, b, (dx, dy) in zip(search.windows, boxes, search.offsets)]
     darkness = np.array([d for _, d in measured]) if measured else np.zeros(0)
-    solid = np.array([f >= T.BUBBLE_SOLID_FILL for f, _ in measured], dtype=bool)
+    solid = np.array([f >= T.BUBBLE_SOLID_FILL or d >= T.BUBBLE_SOLID_DARKNESS for f, d in measured], dtype=bool)
     excess = darkness - printed_baselines(boxes, darkness, solid)
     threshold = page_threshold(excess)
     contrast = question_contrast(boxes, excess)
@@ -247,7 +247,7 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
         else:
             state = UNCERTAIN
         if state == EMPTY and solid[i]:
-            state = UNCERTAIN  # a solid fill is never read as empty, whatever the comparison says
+            state = UNCERTAIN  # a solid fill (share or darkness) is never read as empty, whatever the comparison says
         confidence = 0.25 if state == UNCERTAIN else 0.5 + 0.5 * min(1.0, abs(margin) / 0.1)
         reads.append(BoxRead(box.question, box.option, state, round(fill, 4), round(dark, 4), round(confidence, 3),
                              round(box.x + dx, 2), round(box.y + dy, 2), box.w, box.h))
