@@ -874,7 +874,9 @@ IDENTIFY_SURE_INLIERS = 100
 # Off by default: with it on, bench/omrchecker_agreement.py gave 1,729 of 1,765 agreeing (1,723 off), 154
 # to review (177), 13 differing without review (13, other fields of UmarFarootAPS's photo), CPU 0.6-0.7
 # s/sheet against 1.2, but tests/test_omrchecker.py's painted column on scan-type-1 read q41 "D" ok with
-# its painted B hidden (a silent error), and the roll's first digit went to review: not safe yet.
+# its painted B hidden (a silent error; fixed by BUBBLE_SOLID_DARKNESS, it was the fill-share cliff, not
+# ECC), and the roll's first digit goes to review (the ring kernel smaller than the printed rings, see
+# docs/benchmarks.md #16): still off.
 IDENTIFY_REFINE = False
 REFINE_LEVELS = ((250, 40), (500, 10))
 REFINE_MIN_SIMILARITY = 0.15
