@@ -364,7 +364,7 @@ def test_a_sheet_placed_by_its_anchors_is_refined_without_feature_matching(all_s
         return original(grey, reference_path, *args, **kwargs)
 
     monkeypatch.setattr(register, "register_features", counted)
-    monkeypatch.setattr(tuning, "IDENTIFY_REFINE", True)  # off by default: see omr/tuning.py
+    monkeypatch.setattr(tuning, "IDENTIFY_REFINE", True)  # as by default (omr/tuning.py)
     fast, _ = _read_counting_registrations(monkeypatch, all_samples_catalogue, sheet)
     assert "shamanth" in fast.form_id and matched == []
     assert "độ tương đồng 1,00" in fast.detail or "độ tương đồng 0,99" in fast.detail
@@ -508,3 +508,38 @@ def test_one_blank_under_two_form_ids_sends_every_answer_to_review(tmp_path):
     assert result.questions and all(q.status in NEEDS_REVIEW for q in result.questions)
     assert all(q.confidence < 0.9 for q in result.questions)  # status and confidence agree (#14)
     assert "không chắc là mẫu phiếu nào" in result.detail
+
+
+def test_rings_printed_larger_than_the_template_says_are_found_and_measured_inside():
+    """UmarFarootAPS's template gives 5 mm bubbles for ~7-8 mm printed rings: a 5 mm ring kernel fit either
+    side of a ring, so one option's peers were measured over different parts of their bold digits (the
+    roll digit r1 read 2, 8, 9). The rings are found at their printed size and their inside measured."""
+    import cv2
+
+    from omr.forms.layout import Checkbox
+    from omr.scan.align import K, PageInk
+    from omr.scan.bubbles import read_filled, ring_search
+
+    rng = np.random.default_rng(7)
+    canvas = np.full((int(120 * K), int(80 * K)), 235, np.uint8)
+    boxes, true_offset, chosen = [], (0.8, 0.2), {}
+    for q in range(10):
+        chosen[f"q{q + 1}"] = "ABCD"[q % 4]
+        for o, option in enumerate("ABCD"):
+            box = Checkbox(f"q{q + 1}", option, 10.0 + 14.0 * o, 10.0 + 10.0 * q, 5.0, 5.0)
+            boxes.append(box)
+            cx, cy = (box.x + 2.5 + true_offset[0]) * K, (box.y + 2.5 + true_offset[1]) * K
+            centre = (int(round(cx)), int(round(cy)))
+            cv2.circle(canvas, centre, int(3.5 * K), 70, 3, cv2.LINE_AA)  # a 7 mm printed ring
+            cv2.putText(canvas, option, (centre[0] - 9, centre[1] + 9), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 80, 3,
+                        cv2.LINE_AA)  # a bold letter, as dark as a light fill
+            if chosen[box.question] == option:
+                cv2.circle(canvas, centre, int(3.1 * K), 45, -1, cv2.LINE_AA)
+    noisy = np.clip(canvas + rng.normal(0, 3, canvas.shape), 0, 255).astype(np.uint8)
+    ink = PageInk(noisy, np.full((120, 80), 235.0, np.float32), black_ratio=0.1)
+    search = ring_search(ink, boxes)
+    assert np.abs(search.offsets - true_offset).max() < 0.3  # every bubble on its ring, not beside it
+    reads = read_filled(search, boxes)
+    marked = {(r.question, r.option) for r in reads if r.state == "marked"}
+    assert marked == set(chosen.items())
+    assert all(r.state == "empty" for r in reads if (r.question, r.option) not in marked)
