@@ -260,6 +260,16 @@ BUBBLE_RING_CLEARANCE_MM = 0.25
 # positions are used when at least this share of the page's bubbles is found
 # (others take their neighbours' offset), else registration alone places them.
 BUBBLE_RING_MIN_SCORE = 0.15
+# Printed rings may be larger than a template drawn elsewhere says (UmarFarootAPS: 5 mm bubbles for rings
+# of ~7 mm on its roll grid and ~8 mm on its MCQ rows): the ring kernel is tried at these multiples of the
+# template's bubble, per block of bubbles with the same options (roll digits, MCQ rows), on about this
+# many of the block's bubbles, and a larger one kept only when its mean score is this share above the
+# best so far. A 5 mm kernel in a 7 mm ring fits either side of it (r1's fits on scan-type-1: x -1.1 or
+# +2.4 mm; with 1.3, all ten at +0.84 +-0.1), so peers were measured over different parts of their bold
+# digits, and the inside measured (BUBBLE_INNER_SHARE) is then that of the ring found.
+BUBBLE_RING_SCALES = (1.0, 1.15, 1.3, 1.45)
+BUBBLE_RING_SCALE_SAMPLE = 60
+BUBBLE_RING_SCALE_MARGIN = 0.1
 BUBBLE_RING_MIN_SHARE = 0.5
 # Each bubble's offset is the median of the rings found nearest to it: one fit
 # is noisy (+-1 mm on a blurred 850 px scan), the misplacement varies slowly.
@@ -702,6 +712,14 @@ CONFIDENCE_BY_STATUS = {
 # samples cover 0.9-1.0 of the inner part; bold printed letters in empty bubbles
 # cover well under half of it. Solid fills are never an "empty" level.
 BUBBLE_SOLID_FILL = 0.9
+# ... or whose inner part's mean ink is at least this (relative to the page's black; issue #16): a fill
+# share alone is a cliff on a blurred scan. A painted column on UmarFarootAPS's 850 px scan measured
+# 0.86-0.94 of its inner part ink, the side of 0.9 depending on a 0.1 mm shift of the placement (the ECC
+# refinement's), and the fills under 0.9 were their own option's "empty" level: B read empty, ok. Those
+# fills' mean ink: 0.87-0.94. Empty bubbles on all 29 sheets of bench/omrchecker_agreement.py: at most
+# 0.522 (bold D on scan-type-1, whose share of ink reaches 0.82). Pen fills go down to 0.47, so this is
+# only what is surely ink, not a line between fills and print.
+BUBBLE_SOLID_DARKNESS = 0.75
 
 # --- #17 job queue (procrastinate workers on PostgreSQL, omr.web.queue) ----------------------------
 # A worker tells the database it is alive this often (s): procrastinate's own default.
@@ -885,11 +903,12 @@ IDENTIFY_SURE_INLIERS = 100
 # aligned with its reference by ECC at this size (longer side of the reference), ECC's own Gaussian
 # blur (px, odd) and its stopping rule; a refinement that moves a corner by more than this share of the
 # reference's longer side has slid to another part of the print and is dropped.
-# Off by default: with it on, bench/omrchecker_agreement.py gave 1,729 of 1,765 agreeing (1,723 off), 154
-# to review (177), 13 differing without review (13, other fields of UmarFarootAPS's photo), CPU 0.6-0.7
-# s/sheet against 1.2, but tests/test_omrchecker.py's painted column on scan-type-1 read q41 "D" ok with
-# its painted B hidden (a silent error), and the roll's first digit went to review: not safe yet.
-IDENTIFY_REFINE = False
+# On since branch h16t: with it on (and the rings found at their printed size, BUBBLE_RING_SCALES),
+# bench/omrchecker_agreement.py gives 1,760 of 1,765 agreeing, 128 to review, 1 differing without review
+# (13 before); branch h16s had it off because tests/test_omrchecker.py's painted column read q41 "D" ok
+# with its painted B hidden (the fill-share cliff, fixed by BUBBLE_SOLID_DARKNESS) and the roll's first
+# digit went to review (the ring kernel smaller than the printed rings): docs/benchmarks.md #16.
+IDENTIFY_REFINE = True
 REFINE_LEVELS = ((250, 40), (500, 10))
 REFINE_MIN_SIMILARITY = 0.15
 REFINE_BLUR_PX = 5

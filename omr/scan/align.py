@@ -123,6 +123,7 @@ class BoxSearch:
     found_share: float = 0.0  # share of boxes whose printed outline was clearly found
     reliable: np.ndarray | None = None  # (n,) bool: the box's outline itself was found (raw offset kept)
     raw_offsets: np.ndarray | None = None  # (n, 2) mm where each outline scored best, before smoothing
+    scales: np.ndarray | None = None  # (n,) printed ring / template bubble size (round bubbles), else None
 
 
 def _rect_sums(integral: np.ndarray, y0: int, x0: int, y1: int, x1: int, n: int) -> np.ndarray:

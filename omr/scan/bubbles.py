@@ -51,6 +51,55 @@ def ring_kernel(bw: int, bh: int, band: int) -> np.ndarray:
     return kernel
 
 
+def ring_scale(padded: np.ndarray, pad: int, boxes: list[Checkbox], ink: PageInk, band: int, search: int) -> float:
+    """How much larger than the template's bubbles ``boxes`` (one block) are printed: one of ``BUBBLE_RING_SCALES``.
+
+    Templates drawn elsewhere give each bubble's size by hand: UmarFarootAPS's says 5 mm for rings of
+    about 7 mm, and a 5 mm ring kernel then fits against either side of the printed ring (its fits on
+    the roll digits scattered -1.2 / +2.4 mm), so peers of one option were measured over different
+    parts of their printed digits. The scale whose kernel matches a sample of the page's bubbles best
+    on average (the kernel's score is scale-free: weights sum to -1 on the ring and +1 outside), a
+    larger one only when ``BUBBLE_RING_SCALE_MARGIN`` better. ``padded``: the canonical page padded by
+    ``pad`` px; ``band``, ``search``: px as in :func:`ring_search`."""
+    if not boxes:
+        return 1.0
+    sample = boxes[::max(1, len(boxes) // T.BUBBLE_RING_SCALE_SAMPLE)]
+    best, best_score = 1.0, -np.inf
+    for scale in T.BUBBLE_RING_SCALES:
+        scores = []
+        for box in sample:
+            bw, bh = int(round(box.w * K * scale)), int(round(box.h * K * scale))
+            grey, _ = _match_window(padded, pad, box, bw, bh, band, search)
+            if grey is None:
+                continue
+            top = cv2.minMaxLoc(cv2.matchTemplate(grey, ring_kernel(bw, bh, band), cv2.TM_CCORR))[1]
+            scores.append(top / (_paper_at(ink, box) * (1.0 - ink.black_ratio) or 1.0))
+        score = float(np.mean(scores)) if scores else -np.inf
+        better = score > best_score * (1.0 + T.BUBBLE_RING_SCALE_MARGIN) if best_score > 0 else score > best_score
+        if better:
+            best, best_score = scale, score
+    return best
+
+
+def _paper_at(ink: PageInk, box: Checkbox) -> float:
+    ph, pw = ink.paper.shape
+    cx, cy = box.x + box.w / 2, box.y + box.h / 2
+    return float(ink.paper[min(max(int(cy), 0), ph - 1), min(max(int(cx), 0), pw - 1)])
+
+
+def _match_window(padded: np.ndarray, pad: int, box: Checkbox, bw: int, bh: int, band: int,
+                  search: int) -> tuple[np.ndarray | None, tuple[int, int]]:
+    """The grey (float32) around a box's centre where a kernel of a (bw, bh) bubble is searched
+    (``search`` px each way), and its top-left corner on the page (px); None when cut by the padding."""
+    cx, cy = (box.x + box.w / 2) * K, (box.y + box.h / 2) * K
+    width, height = bw + 2 * (band + search), bh + 2 * (band + search)
+    x0, y0 = int(round(cx - width / 2)), int(round(cy - height / 2))
+    grey = padded[y0 + pad:y0 + pad + height, x0 + pad:x0 + pad + width]
+    if grey.shape != (height, width):
+        return None, (x0, y0)
+    return grey.astype(np.float32), (x0, y0)
+
+
 def ring_search(ink: PageInk, boxes: list[Checkbox]) -> BoxSearch:
     """Each round bubble's printed ring within ``BUBBLE_SEARCH_MM`` of where registration put it.
 
@@ -58,12 +107,23 @@ def ring_search(ink: PageInk, boxes: list[Checkbox]) -> BoxSearch:
     registration alone places the bubbles (offsets zero). Rings found at the
     edge of the search are not trusted (something else pulled them there).
     The windows are cut from the page padded by its own edge, so a bubble at
-    the page's edge is still measured.
+    the page's edge is still measured. The ring kernel is sized to the printed
+    rings (:func:`ring_scale`), not to the template's bubbles.
     """
     search = int(round(T.BUBBLE_SEARCH_MM * K))
     band = max(2, int(round(T.OUTLINE_PAPER_BAND_MM * K)))
-    pad = search + band + int(round(max((max(b.w, b.h) for b in boxes), default=0.0) * K))
+    largest = max((max(b.w, b.h) for b in boxes), default=0.0)
+    pad = search + band + int(round(largest * K * max(T.BUBBLE_RING_SCALES)))
     padded = cv2.copyMakeBorder(ink.canonical, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    options: dict[str, list[str]] = {}
+    for box in boxes:
+        options.setdefault(box.question, []).append(box.option)
+    blocks: dict[tuple, list[int]] = {}
+    for i, box in enumerate(boxes):
+        blocks.setdefault((tuple(options[box.question]), box.w, box.h), []).append(i)
+    scales = np.ones(len(boxes))
+    for members in blocks.values():
+        scales[members] = ring_scale(padded, pad, [boxes[i] for i in members], ink, band, search)
     ph, pw = ink.paper.shape
     offsets = np.zeros((len(boxes), 2))
     reliable = np.zeros(len(boxes), bool)
@@ -79,13 +139,24 @@ def ring_search(ink: PageInk, boxes: list[Checkbox]) -> BoxSearch:
         windows.append(BoxWindow(x0, y0, grey, paper, ink.black_ratio))
         if grey.shape != (height, width):
             continue
-        kernel = kernels.get((bw, bh))
+        scale = float(scales[i])
+        kw, kh = int(round(box.w * K * scale)), int(round(box.h * K * scale))
+        window, (mx0, my0) = (grey.astype(np.float32), (x0, y0)) if scale == 1.0 else \
+            _match_window(padded, pad, box, kw, kh, band, search)
+        if window is None:
+            continue
+        kernel = kernels.get((kw, kh))
         if kernel is None:  # one kernel per bubble size (not setdefault: it would build one per bubble)
-            kernel = kernels[(bw, bh)] = ring_kernel(bw, bh, band)
-        scores = cv2.matchTemplate(grey.astype(np.float32), kernel, cv2.TM_CCORR)
+            kernel = kernels[(kw, kh)] = ring_kernel(kw, kh, band)
+        scores = cv2.matchTemplate(window, kernel, cv2.TM_CCORR)
         _, top, _, (mx, my) = cv2.minMaxLoc(scores)
         top /= paper * (1.0 - ink.black_ratio)
-        offsets[i] = ((mx - search) / K, (my - search) / K)
+        # The kernel's centre where it fits, less the box's centre where registration put it (px).
+        fx = mx0 + mx + kernel.shape[1] / 2 - (box.x + box.w / 2) * K
+        fy = my0 + my + kernel.shape[0] / 2 - (box.y + box.h / 2) * K
+        if scale == 1.0:
+            fx, fy = mx - search, my - search
+        offsets[i] = (fx / K, fy / K)
         reliable[i] = top >= T.BUBBLE_RING_MIN_SCORE and max(abs(mx - search), abs(my - search)) < search
     if not boxes or reliable.mean() < T.BUBBLE_RING_MIN_SHARE:
         return BoxSearch(np.zeros((len(boxes), 2)), 0.0, windows, float(reliable.mean()) if boxes else 0.0)
@@ -93,7 +164,7 @@ def ring_search(ink: PageInk, boxes: list[Checkbox]) -> BoxSearch:
     # A shift shared by the whole page is the template's own offset from the print
     # (OMRChecker templates are drawn by hand), not misregistration: the residual is what varies.
     residual = float(np.median(np.hypot(*(final - np.median(final, axis=0)).T)))
-    return BoxSearch(final, residual, windows, float(reliable.mean()))
+    return BoxSearch(final, residual, windows, float(reliable.mean()), scales=scales)
 
 
 def offset_field(boxes: list[Checkbox], offsets: np.ndarray, reliable: np.ndarray) -> np.ndarray:
@@ -118,12 +189,15 @@ def pinned_search(search: BoxSearch, page: PageLayout, ink: PageInk) -> BoxSearc
     return ring_search(ink, page.checkboxes)
 
 
-def inner_darkness(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> tuple[float, float]:
-    """(fill share, mean ink) over the inner part of a box (an ellipse), moved by (dx, dy) mm."""
+def inner_darkness(window: BoxWindow, box: Checkbox, dx: float, dy: float,
+                   scale: float = 1.0) -> tuple[float, float]:
+    """(fill share, mean ink) over the inner part of a box (an ellipse), moved by (dx, dy) mm; ``scale``:
+    the printed ring's size over the template's box (:func:`ring_scale`), so that the inside of the
+    ring found is measured (a 5 mm box inside an 8 mm ring measured only the bold letter's middle)."""
     if window.paper <= 0:
         return 0.0, 0.0
     cx, cy = (box.x + dx + box.w / 2) * K - window.x0, (box.y + dy + box.h / 2) * K - window.y0
-    rx, ry = box.w * K * T.BUBBLE_INNER_SHARE / 2, box.h * K * T.BUBBLE_INNER_SHARE / 2
+    rx, ry = box.w * K * scale * T.BUBBLE_INNER_SHARE / 2, box.h * K * scale * T.BUBBLE_INNER_SHARE / 2
     ys, xs = np.ogrid[:window.grey.shape[0], :window.grey.shape[1]]
     inside = ((xs - cx) / max(rx, 1.0)) ** 2 + ((ys - cy) / max(ry, 1.0)) ** 2 <= 1.0
     pixels = window.grey[inside]
@@ -229,9 +303,11 @@ def question_contrast(boxes: list[Checkbox], excess: np.ndarray) -> np.ndarray:
 
 
 def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
-    measured = [inner_darkness(w, b, dx, dy) for w, b, (dx, dy) in zip(search.windows, boxes, search.offsets)]
+    scales = search.scales if search.scales is not None else np.ones(len(boxes))
+    measured = [inner_darkness(w, b, dx, dy, s)
+                for w, b, (dx, dy), s in zip(search.windows, boxes, search.offsets, scales)]
     darkness = np.array([d for _, d in measured]) if measured else np.zeros(0)
-    solid = np.array([f >= T.BUBBLE_SOLID_FILL for f, _ in measured], dtype=bool)
+    solid = np.array([f >= T.BUBBLE_SOLID_FILL or d >= T.BUBBLE_SOLID_DARKNESS for f, d in measured], dtype=bool)
     excess = darkness - printed_baselines(boxes, darkness, solid)
     threshold = page_threshold(excess)
     contrast = question_contrast(boxes, excess)

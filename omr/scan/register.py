@@ -611,7 +611,7 @@ def _by_anchors(grey: np.ndarray, candidates: list, memo: dict) -> tuple[PinnedM
 
 
 def _by_anchors_then_features(grey: np.ndarray, candidates: list, memo: dict) -> tuple[PinnedMatch, str] | None:
-    """(``IDENTIFY_REFINE`` False, the default) :func:`match_pinned` with feature work only for the forms that look like the page, or None: every
+    """(``IDENTIFY_REFINE`` False) :func:`match_pinned` with feature work only for the forms that look like the page, or None: every
     candidate is first placed by its printed anchors alone (sheet outline, corner markers, or the whole
     image: what OMRChecker itself does) and verified by :func:`similarity`. Taken only when every
     candidate has printed anchors (a template registered by features alone needs them), so each one's
