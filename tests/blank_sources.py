@@ -102,17 +102,17 @@ def office_pdfs(folder: Path) -> list[Path]:
         with open(PDF_CACHE / (cached.name + ".lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be converting the same blanks
             if not (cached / ".done").is_file():
-                _convert(soffice, missing, cached)
+                libreoffice_to_pdf(soffice, missing, cached)
                 (cached / ".done").touch()
         folder.mkdir(parents=True, exist_ok=True)
         for p in missing:
             shutil.copyfile(cached / (p.stem + ".pdf"), folder / (p.stem + ".pdf"))
     elif missing:
-        _convert(soffice, missing, folder)
+        libreoffice_to_pdf(soffice, missing, folder)
     return [folder / (p.stem + ".pdf") for p in sources]
 
 
-def _convert(soffice: str, sources: list[Path], folder: Path) -> None:
+def libreoffice_to_pdf(soffice: str, sources: list[Path], folder: Path) -> None:
     """``sources`` to PDF files in ``folder`` by LibreOffice, with a profile of its own."""
     profile = Path(tempfile.mkdtemp(prefix="lo-profile-"))
     try:

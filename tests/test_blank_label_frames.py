@@ -10,11 +10,10 @@ converted by LibreOffice, as an office would.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
+from blank_sources import libreoffice_to_pdf
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
@@ -64,12 +63,7 @@ def blank_pdf(tmp_path_factory) -> Path:
     frame.columns[0].width = frame.cell(0, 0).width = Mm(170)
     source = folder / "nhan.docx"
     doc.save(source)
-    profile = Path(tempfile.mkdtemp(prefix="lo-profile-"))
-    try:
-        subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
-                        "--outdir", str(folder), str(source)], check=True, capture_output=True, timeout=240)
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+    libreoffice_to_pdf(soffice, [source], folder)
     return folder / "nhan.pdf"
 
 

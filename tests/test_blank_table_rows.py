@@ -9,11 +9,10 @@ converted by LibreOffice, as an office would.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
+from blank_sources import libreoffice_to_pdf
 from docx import Document
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -71,12 +70,7 @@ def blank_pdf(tmp_path_factory, request) -> Path:
     _table(doc, PLAIN, 30, centred=True)  # Word's "centre" cells: the box level with a middle line
     source = folder / "bang.docx"
     doc.save(source)
-    profile = Path(tempfile.mkdtemp(prefix="lo-profile-"))
-    try:
-        subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
-                        "--outdir", str(folder), str(source)], check=True, capture_output=True, timeout=240)
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+    libreoffice_to_pdf(soffice, [source], folder)
     return folder / "bang.pdf"
 
 

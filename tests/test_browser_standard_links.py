@@ -8,11 +8,10 @@ wrap, a yes/no question printed "Không" before "Có"), converted by LibreOffice
 from __future__ import annotations
 
 import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
+from blank_sources import libreoffice_to_pdf
 from web_helpers import screenshot_folder
 from test_browser_template_editor import (  # noqa: F401  (the server fixture)
     SHOTS,
@@ -34,13 +33,7 @@ def word_blank(tmp_path_factory) -> Path:
     assert soffice, "LibreOffice (libreoffice-writer-nogui) is needed to make the Word blank"
     folder = tmp_path_factory.mktemp("word-blank")
     _word_form(folder / "phieu-xa.docx")
-    profile = Path(tempfile.mkdtemp(prefix="lo-profile-"))
-    try:
-        subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
-                        "--outdir", str(folder), str(folder / "phieu-xa.docx")], check=True, capture_output=True,
-                       timeout=240)
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+    libreoffice_to_pdf(soffice, [folder / "phieu-xa.docx"], folder)
     return folder / "phieu-xa.pdf"
 
 

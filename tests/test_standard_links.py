@@ -11,17 +11,14 @@ section), count its answers under the standard questions, with no rescan.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import cv2
-import numpy as np
 import pytest
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
-from blank_sources import render_pdf
+from blank_sources import libreoffice_to_pdf, render_pdf
 from office_fill import fill, template_boxes
 from web_helpers import logged_in
 
@@ -90,12 +87,7 @@ def office(tmp_path_factory):
     work = tmp_path_factory.mktemp("office-form")
     source = work / "phieu-xa.docx"
     _word_form(source)
-    profile = Path(tempfile.mkdtemp(prefix="lo-profile-"))
-    try:
-        subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
-                        "--outdir", str(work), str(source)], check=True, capture_output=True, timeout=240)
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+    libreoffice_to_pdf(soffice, [source], work)
     repo_root = Path(__file__).resolve().parent.parent
     templates = work / "form_templates"
     shutil.copytree(repo_root / "form_templates", templates)

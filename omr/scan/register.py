@@ -563,6 +563,27 @@ def _scored(grey: np.ndarray, candidates: list, features: PageFeatures, memo: di
     return scored
 
 
+def _placed_by_anchors(grey: np.ndarray, candidates: list, memo: dict) -> tuple[list, set] | None:
+    """Every candidate placed by its printed anchors alone and scored by :func:`similarity`:
+    (``[(similarity, layout, page, Registration)]``, ids of the pages placed on the whole image because
+    their outline or markers are not on this page), or None when there is no candidate or one is
+    registered by features alone (then every candidate's similarity is not known by anchors)."""
+    scored, whole_image = [], set()
+    for layout, page in candidates:
+        if page.pinned.get("anchor", "features") == "features":
+            return None
+        found = _register_once(grey, page.pinned, None, memo, by_features=False)
+        if found is None:
+            # Its outline or markers not on this page (a flat scan of another form): scored as
+            # OMRChecker would place it, on the whole image, only to weigh it as the runner-up.
+            reference = load_reference(page.pinned["_reference_path"])
+            found = anchor_registration(grey, {"anchor": "none"}, (reference.shape[1], reference.shape[0]))
+            found.similarity = similarity(grey, reference, found.homography)
+            whole_image.add(id(page))
+        scored.append((found.similarity, layout, page, found))
+    return (scored, whole_image) if scored else None
+
+
 def _by_anchors(grey: np.ndarray, candidates: list, memo: dict) -> tuple[PinnedMatch, str] | None:
     """:func:`match_pinned` without feature matching, or None: every candidate is placed by its printed
     anchors alone (sheet outline, corner markers, or the whole image: what OMRChecker itself does),
@@ -577,21 +598,10 @@ def _by_anchors(grey: np.ndarray, candidates: list, memo: dict) -> tuple[PinnedM
     how)."""
     if not T.IDENTIFY_REFINE:
         return _by_anchors_then_features(grey, candidates, memo)
-    scored, whole_image = [], set()
-    for layout, page in candidates:
-        if page.pinned.get("anchor", "features") == "features":
-            return None
-        found = _register_once(grey, page.pinned, None, memo, by_features=False)
-        if found is None:
-            # Its outline or markers not on this page (a flat scan of another form): scored as
-            # OMRChecker would place it, on the whole image, only to weigh it as the runner-up.
-            reference = load_reference(page.pinned["_reference_path"])
-            found = anchor_registration(grey, {"anchor": "none"}, (reference.shape[1], reference.shape[0]))
-            found.similarity = similarity(grey, reference, found.homography)
-            whole_image.add(id(page))
-        scored.append((found.similarity, layout, page, found))
-    if not scored:
+    placed = _placed_by_anchors(grey, candidates, memo)
+    if placed is None:
         return None
+    scored, whole_image = placed
     first = max(item[0] for item in scored)
     converged = set()  # pages whose refinement converged: the intensities agree with the anchors' placing
     for index, (score, layout, page, found) in enumerate(scored):
@@ -620,21 +630,10 @@ def _by_anchors_then_features(grey: np.ndarray, candidates: list, memo: dict) ->
     by its outline reaches). Else the features decide (a photo whose outline is lost, a misplaced
     anchor). ``grey``: (h, w) uint8 page; ``candidates``: (layout, page) pairs; ``memo``: registrations
     made for this page, by (reference pixels, anchors, by features)."""
-    scored, whole_image = [], set()
-    for layout, page in candidates:
-        if page.pinned.get("anchor", "features") == "features":
-            return None
-        found = _register_once(grey, page.pinned, None, memo, by_features=False)
-        if found is None:
-            # Its outline or markers not on this page (a flat scan of another form): scored as
-            # OMRChecker would place it, on the whole image, only to weigh it as the runner-up.
-            reference = load_reference(page.pinned["_reference_path"])
-            found = anchor_registration(grey, {"anchor": "none"}, (reference.shape[1], reference.shape[0]))
-            found.similarity = similarity(grey, reference, found.homography)
-            whole_image.add(id(page))
-        scored.append((found.similarity, layout, page, found))
-    if not scored:
+    placed = _placed_by_anchors(grey, candidates, memo)
+    if placed is None:
         return None
+    scored, whole_image = placed
     best = max(scored, key=lambda item: item[0])
     if best[0] < T.IDENTIFY_SURE_SIMILARITY or id(best[2]) in whole_image:
         return None
