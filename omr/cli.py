@@ -602,7 +602,7 @@ def cmd_comments_draft(args) -> int:
 
 def cmd_comments(args) -> int:
     from omr.data.store import open_store
-    from omr.forms.qrcodes import format_serial
+    from omr.forms.pinned import shown_serial
     from omr.text.lexicon import flags_from_json
     from omr.text.privacy import mask_personal_numbers
 
@@ -622,7 +622,7 @@ def cmd_comments(args) -> int:
             else ", chưa có nháp OCR")
         if row["likely_correct"] and not reviewed:
             hint += ", có thể đúng"
-        print(f"Phiếu {format_serial(row['serial'])} · {row['field']} · {status_text.get(row['status'], row['status'])}{hint}")
+        print(f"Phiếu {shown_serial(row['serial'], row['serial_assigned'])} · {row['field']} · {status_text.get(row['status'], row['status'])}{hint}")
         print(f"  «{mask_personal_numbers(text or '') or '—'}»")
         if flags:
             print("  Dấu hiệu tiêu cực: " + "; ".join(

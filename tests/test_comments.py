@@ -353,3 +353,31 @@ def test_written_areas_counted_on_the_density_grid_are_the_full_size_ones(defaul
         assert np.array_equal(found.printed, printed), kind
         assert found.inside_mm2 == inside_mm2, kind
         assert (found.inside_mm2 >= C.T.TEXT_MIN_INK_MM2) == (kind in ("inside", "across")), kind
+
+
+def test_omr_comments_shows_a_serial_omr_assigned_as_such(store, store_url, capsys):
+    """A form without printed serials takes its serial from the page image's hash; `omr comments` says so
+    ("omr-…") as the export, report and review app do (a new user saw a bare number nobody wrote)."""
+    import hashlib
+
+    from db_fixtures import page_result, record
+
+    from omr.cli import main
+    from omr.forms.pinned import hash_serial
+    from omr.scan.comments import CommentRead
+
+    batch = store.ensure_batch("dot-1")
+    office = page_result(0, 1, {"Q1": "1"}, path="office.png", form_id="phieu-xa", unit=None)
+    office.serial = hash_serial(hashlib.sha256(b"office.png#0").hexdigest())  # as the reader gives it
+    office.comments = [CommentRead("Y1", True, 120.0, (20.0, 200.0, 170.0, 30.0), crop_png=b"png",
+                                   draft_text="Cán bộ nhiệt tình")]
+    record(store, batch, office, pages_expected=1)
+    printed = page_result(42, 1, {"A1": "2026-03-05"}, path="motcua.pdf")
+    printed.comments = [CommentRead("H3", True, 90.0, (20.0, 200.0, 170.0, 30.0), crop_png=b"png",
+                                    draft_text="Tốt")]
+    record(store, batch, printed, pages_expected=2)
+    rows = {row["field"]: row for row in store.inked_comments()}
+    assert rows["Y1"]["serial_assigned"] and not rows["H3"]["serial_assigned"]
+    assert main(["comments", "--db", store_url]) == 0
+    out = capsys.readouterr().out
+    assert f"Phiếu omr-{office.serial} · Y1" in out and "Phiếu 000042 · H3" in out

@@ -233,18 +233,27 @@ class StoreQueries:
     def inked_comments(self) -> list[dict]:
         """Every comment with handwriting, in review order (flagged first, clearest drafts next).
 
-        Dicts: ``id``, ``serial``, ``field``, ``status``, ``draft_text``,
-        ``draft_confidence``, ``likely_correct``, ``text``, ``flags`` (JSON).
+        Dicts: ``id``, ``serial``, ``serial_assigned`` (omr gave it from a page's image: shown as such),
+        ``field``, ``status``, ``draft_text``, ``draft_confidence``, ``likely_correct``, ``text``,
+        ``flags`` (JSON).
         """
         with self._read() as conn:
             rows = conn.execute(
-                sa.select(comments.c.id, responses.c.serial, comments.c.field, comments.c.status,
-                          comments.c.draft_text, comments.c.draft_confidence, comments.c.likely_correct,
-                          comments.c.text, comments.c.flags)
+                sa.select(comments.c.id, comments.c.response_id, responses.c.serial, comments.c.field,
+                          comments.c.status, comments.c.draft_text, comments.c.draft_confidence,
+                          comments.c.likely_correct, comments.c.text, comments.c.flags)
                 .join(responses, responses.c.id == comments.c.response_id)
                 .where(comments.c.inked.is_(True))
                 .order_by(comments.c.review_priority.desc(), comments.c.id)).all()
-        return [dict(row._mapping) for row in rows]
+            images: dict[int, list[str]] = {}
+            for response_id, image in conn.execute(
+                    sa.select(response_pages.c.response_id, pages.c.image_sha256)
+                    .join(pages, pages.c.id == response_pages.c.page_id)
+                    .where(response_pages.c.response_id.in_(
+                        sa.select(comments.c.response_id).where(comments.c.inked.is_(True))))):
+                images.setdefault(response_id, []).append(image)
+        return [{**row._mapping, "serial_assigned": is_assigned_serial(row.serial, images.get(row.response_id, []))}
+                for row in rows]
 
     def comment_crops(self, comment_ids: list[int]) -> Iterator[tuple[int, bytes]]:
         """(comment id, PNG bytes) of those comments that have a crop, a few at a time."""
