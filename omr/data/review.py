@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from collections.abc import Collection
 from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
@@ -55,6 +54,7 @@ from omr.data.schema import (
     response_pages,
     responses,
     source_files,
+    stored_time,
 )
 from omr.data.schema import units as unit_registry
 from omr.data.store import version_token
@@ -203,10 +203,6 @@ class Item:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def parse_key(key: str) -> tuple[str, int]:
@@ -872,7 +868,7 @@ def reviewer_progress(store) -> list[dict]:
                             .order_by(changes.c.who, changes.c.at)).all()
     times: dict[str, list[datetime]] = {}
     for row in rows:
-        times.setdefault(row.who, []).append(_aware(row.at))
+        times.setdefault(row.who, []).append(stored_time(row.at))
     result = []
     for who, seen in times.items():
         hours, rate = items_per_hour(seen)

@@ -7,6 +7,8 @@ needs an Alembic migration in :mod:`omr.data.migrations` and an upgrade test
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import json
 
 import sqlalchemy as sa
@@ -361,3 +363,14 @@ def encode_value(value: object) -> str | None:
 
 def decode_value(text: str | None) -> object:
     return None if text is None else json.loads(text)
+
+
+def stored_time(value: datetime | None) -> datetime | None:
+    """A time read from a ``DateTime(timezone=True)`` column as an aware UTC datetime (None stays None).
+
+    PostgreSQL returns aware times; SQLite returns the stored UTC time naive, so it is marked UTC here.
+    """
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+

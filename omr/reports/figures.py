@@ -43,7 +43,7 @@ import sqlalchemy as sa
 
 from omr.data import completeness, review as review_queue
 from omr.data.schema import answers as answers_table
-from omr.data.schema import changes, comments, period_closures, period_revisions, responses
+from omr.data.schema import changes, comments, period_closures, period_revisions, responses, stored_time
 from omr.data.store import open_store
 from omr.errors import BadArgumentsError, OmrError, TemplateError
 from omr.forms.pinned import is_assigned_serial, shown_serial
@@ -267,17 +267,13 @@ class Revision:
     details: dict
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def closure_of(store, period: Period) -> Closure | None:
     with store.reading() as conn:
         row = conn.execute(sa.select(period_closures).where(period_closures.c.period == period.label,
                                                             period_closures.c.convention == period.convention)).first()
     if row is None:
         return None
-    return Closure(row.id, row.period, row.convention, _aware(row.closed_at), row.closed_by,
+    return Closure(row.id, row.period, row.convention, stored_time(row.closed_at), row.closed_by,
                    Aggregates.from_json(row.figures))
 
 
@@ -285,7 +281,7 @@ def revisions_of(store, closure: Closure) -> list[Revision]:
     with store.reading() as conn:
         rows = conn.execute(sa.select(period_revisions).where(period_revisions.c.closure_id == closure.id)
                             .order_by(period_revisions.c.id)).all()
-    return [Revision(closure.period, _aware(r.found_at), Aggregates.from_json(r.delta), json.loads(r.details))
+    return [Revision(closure.period, stored_time(r.found_at), Aggregates.from_json(r.delta), json.loads(r.details))
             for r in rows]
 
 
@@ -313,7 +309,7 @@ def record_revision(store, closure: Closure, live: Aggregates, data: Responses, 
     details = {
         "responses_added": int(delta.responses["n"].sum()) if len(delta.responses) else 0,
         "edits": len(edits),
-        "edit_rows": [{"at": _aware(e.at).isoformat(), "who": e.who, "entity": e.entity,
+        "edit_rows": [{"at": stored_time(e.at).isoformat(), "who": e.who, "entity": e.entity,
                        "response_id": e.response_id, "field": e.field, "old": e.old_value, "new": e.new_value}
                       for e in edits[:REVISION_DETAIL_ROWS]],
     }

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 
 from omr import tuning as T
 from omr.data import review
-from omr.data.schema import changes, page_reviews, pages, source_files, upload_jobs
+from omr.data.schema import changes, page_reviews, pages, source_files, stored_time, upload_jobs
 from omr.errors import InputFileError, OmrError
 from omr.model import SET_ASIDE_REASONS
 from omr.scan import batch
@@ -158,7 +158,9 @@ def create_job(store, uploads_dir: Path, batch_name: str, collected_from: date |
     return job_id, accepted, refused
 
 
-def _pages_stored(conn: sa.Connection, hashes: list[str]) -> int:
+def pages_stored(conn: sa.Connection, hashes: list[str]) -> int:
+    """How many page images of the files with these SHA-256 hashes are stored (the halves of a two-page
+    image count once): an upload's progress, and whether every page of it is in before a purge."""
     if not hashes:
         return 0
     # Page images, not pages: the two halves of a two-page image are one image of the file.
@@ -166,12 +168,6 @@ def _pages_stored(conn: sa.Connection, hashes: list[str]) -> int:
               .join(source_files, source_files.c.id == pages.c.source_file_id)
               .where(source_files.c.sha256.in_(hashes)).subquery())
     return conn.execute(sa.select(sa.func.count()).select_from(images)).scalar()
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def job_status(store, job_id: int) -> dict | None:
@@ -182,7 +178,7 @@ def job_status(store, job_id: int) -> dict | None:
             return None
         files = json.loads(row["files"])
         hashes = [f["sha256"] for f in files]
-        done = _pages_stored(conn, hashes)
+        done = pages_stored(conn, hashes)
         aside = conn.execute(
             sa.select(source_files.c.sha256, source_files.c.path, pages.c.page_index, pages.c.set_aside,
                       pages.c.detail, pages.c.id, page_reviews.c.decision, page_reviews.c.decided_by)
@@ -194,7 +190,7 @@ def job_status(store, job_id: int) -> dict | None:
     for entry in files:  # pages of the file waiting as unidentified: rejected at once on the job page
         entry["unidentified"] = len(review.unidentified_pages(store, entry["sha256"]))
     name_of = {f["sha256"]: f["name"] for f in files}
-    started, finished = _aware(job["started_at"]), _aware(job["finished_at"])
+    started, finished = stored_time(job["started_at"]), stored_time(job["finished_at"])
     rate = None
     if started is not None:
         elapsed = ((finished or datetime.now(timezone.utc)) - started).total_seconds()
@@ -341,7 +337,7 @@ def take_job(store, job_id: int | None = None) -> dict | None:
         taken = conn.execute(upload_jobs.update().where(
             upload_jobs.c.id == row["id"], upload_jobs.c.status == QUEUED).values(
             status=RUNNING, started_at=datetime.now(timezone.utc), finished_at=None,
-            pages_at_start=_pages_stored(conn, hashes))).rowcount
+            pages_at_start=pages_stored(conn, hashes))).rowcount
         return dict(row) if taken else None
 
     return store.writing(work)

@@ -16,9 +16,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from omr.data import review
-from omr.data.schema import pages, source_files, upload_jobs
+from omr.data.schema import pages, source_files, stored_time, upload_jobs
 from omr.errors import BadArgumentsError
-from omr.web.jobs import DONE, FILE_DONE, _aware, _pages_stored
+from omr.web.jobs import DONE, FILE_DONE, pages_stored
 
 PURGE_FIELD = "files_purged"  # changes.field of a purge (entity "upload", entity_id the job)
 
@@ -57,7 +57,7 @@ def purge_uploads(store, days: int, who: str, now: datetime | None = None) -> Pu
                                       upload_jobs.c.files, upload_jobs.c.finished_at)
                             .order_by(upload_jobs.c.id)).all()
     for row in rows:
-        finished = _aware(row.finished_at)
+        finished = stored_time(row.finished_at)
         files = json.loads(row.files or "[]")
         if finished is None or finished > cutoff or all(entry.get("purged_at") for entry in files):
             continue
@@ -82,7 +82,7 @@ def _why_kept(store, status: str, files: list[dict]) -> str | None:
         return "có tệp chưa đọc xong: " + ", ".join(unread)
     with store.reading() as conn:
         for entry in waiting:
-            if _pages_stored(conn, [entry["sha256"]]) < entry.get("pages", 0):
+            if pages_stored(conn, [entry["sha256"]]) < entry.get("pages", 0):
                 return f"tệp {entry['name']} chưa lưu đủ trang"
         batch_ids = conn.execute(
             sa.select(pages.c.batch_id).distinct().join(source_files, source_files.c.id == pages.c.source_file_id)
