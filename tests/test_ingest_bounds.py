@@ -237,7 +237,7 @@ def test_a_gif_of_many_frames_is_refused_once_for_the_whole_file(tmp_path, store
     assert report.pages_seen == 1 and report.set_aside[0][2] == "blank", "the next file was read"
     text = format_report(report, store.summary())
     assert text.count(str(gif)) == 1, text
-    assert (f"{gif}: không phải tệp quét (PDF, TIFF, PNG, JPEG, HEIC): nội dung là ảnh GIF; "
+    assert (f"{gif}: không phải tệp ảnh hay PDF đọc được; nội dung là ảnh GIF; "
             "hãy lưu ảnh thành PNG hoặc JPEG rồi đọc lại") in text, text
     assert "không mong đợi" not in text and store.summary()["pages"] == 1
 

@@ -142,7 +142,9 @@ def _check_scan_suffix(path: Path) -> None:
             kind = content_kind(path)
         except OSError:
             kind = None
-        raise InputFileError(not_a_scan_message(path, kind))
+        # Said as an unreadable image is (_not_an_image), with how to make the PDF for an office document.
+        raise InputFileError(f"{path}: không phải tệp ảnh hay PDF đọc được"
+                             + (pdf_hint(path.name) or f"; {_what_and_advice(kind)}"))
 
 
 def _open_pdf(path: Path):
@@ -264,15 +266,6 @@ def not_a_pdf_message(path: Path | str, kind: str | None) -> str:
     an office document is saved as PDF first, anything else holds no scanned page.
     """
     return f"{path}: không phải tệp PDF dù tên có đuôi .pdf: {_what_and_advice(kind)}"
-
-
-def not_a_scan_message(path: Path | str, kind: str | None) -> str:
-    """The Vietnamese line for a file whose suffix omr does not read (a GIF, a Word file given by name).
-
-    Names the file, the formats omr reads, what the file seems to be and what to do (as
-    :func:`not_a_pdf_message`).
-    """
-    return f"{path}: không phải tệp quét (PDF, TIFF, PNG, JPEG, HEIC): {_what_and_advice(kind)}"
 
 
 def _what_and_advice(kind: str | None) -> str:
