@@ -172,11 +172,6 @@ _PAGES_DONE_OF = (sa.select(pages.c.page_index, pages.c.part)
                          pages.c.page_index.in_(sa.bindparam("indices", expanding=True))))
 
 
-def page_index_of(result: PageResult) -> int:
-    """The index of the page image a result was read from, in its file."""
-    return result.source.page_index
-
-
 @dataclass
 class _KnownInTransaction:
     """What one write transaction storing pages knows of their files: the (page index, part) recorded,
@@ -648,7 +643,7 @@ class Store(StoreQueries):
                              "otherwise set result.set_aside")
         return self._run_write(lambda conn: self._record(
             conn, batch_id, file_path, file_sha256, file_size, result, pages_expected,
-            _KnownInTransaction.of(conn, [(file_sha256, page_index_of(result))])))
+            _KnownInTransaction.of(conn, [(file_sha256, result.source.page_index)])))
 
     def record_pages(self, batch_id: int, pages_to_store: list[tuple[str, str, int, PageResult, int | None]]
                      ) -> list[str]:
@@ -674,7 +669,7 @@ class Store(StoreQueries):
         def work(conn: sa.Connection) -> list[str]:
             # Asked once for all the pages (inside the transaction, so what another process
             # committed before it began counts): which are recorded, and their files' rows.
-            known = _KnownInTransaction.of(conn, [(sha, page_index_of(result))
+            known = _KnownInTransaction.of(conn, [(sha, result.source.page_index)
                                                   for _path, sha, _size, result, _expected in pages_to_store])
             return [self._record(conn, batch_id, path, sha, size, result, expected, known)
                     for path, sha, size, result, expected in pages_to_store]

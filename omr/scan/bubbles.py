@@ -65,6 +65,7 @@ def ring_scale(padded: np.ndarray, pad: int, boxes: list[Checkbox], ink: PageInk
         return 1.0
     sample = boxes[::max(1, len(boxes) // T.BUBBLE_RING_SCALE_SAMPLE)]
     best, best_score = 1.0, -np.inf
+    kernels: dict[tuple[int, int], np.ndarray] = {}  # one per size, not one per sampled bubble
     for scale in T.BUBBLE_RING_SCALES:
         scores = []
         for box in sample:
@@ -72,7 +73,10 @@ def ring_scale(padded: np.ndarray, pad: int, boxes: list[Checkbox], ink: PageInk
             grey, _ = _match_window(padded, pad, box, bw, bh, band, search)
             if grey is None:
                 continue
-            top = cv2.minMaxLoc(cv2.matchTemplate(grey, ring_kernel(bw, bh, band), cv2.TM_CCORR))[1]
+            kernel = kernels.get((bw, bh))
+            if kernel is None:
+                kernel = kernels[(bw, bh)] = ring_kernel(bw, bh, band)
+            top = cv2.minMaxLoc(cv2.matchTemplate(grey, kernel, cv2.TM_CCORR))[1]
             scores.append(top / (_paper_at(ink, box) * (1.0 - ink.black_ratio) or 1.0))
         score = float(np.mean(scores)) if scores else -np.inf
         better = score > best_score * (1.0 + T.BUBBLE_RING_SCALE_MARGIN) if best_score > 0 else score > best_score
@@ -151,11 +155,11 @@ def ring_search(ink: PageInk, boxes: list[Checkbox]) -> BoxSearch:
         scores = cv2.matchTemplate(window, kernel, cv2.TM_CCORR)
         _, top, _, (mx, my) = cv2.minMaxLoc(scores)
         top /= paper * (1.0 - ink.black_ratio)
-        # The kernel's centre where it fits, less the box's centre where registration put it (px).
-        fx = mx0 + mx + kernel.shape[1] / 2 - (box.x + box.w / 2) * K
-        fy = my0 + my + kernel.shape[0] / 2 - (box.y + box.h / 2) * K
         if scale == 1.0:
             fx, fy = mx - search, my - search
+        else:  # the kernel's centre where it fits, less the box's centre where registration put it (px)
+            fx = mx0 + mx + kernel.shape[1] / 2 - (box.x + box.w / 2) * K
+            fy = my0 + my + kernel.shape[0] / 2 - (box.y + box.h / 2) * K
         offsets[i] = (fx / K, fy / K)
         reliable[i] = top >= T.BUBBLE_RING_MIN_SCORE and max(abs(mx - search), abs(my - search)) < search
     if not boxes or reliable.mean() < T.BUBBLE_RING_MIN_SHARE:
