@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -95,6 +99,37 @@ def test_a_long_line_is_read_in_pieces_cut_between_words(aster):
     line = hand.bare_line(text, np.random.default_rng(3), writer=hand.Writer("itim", 2.2, 0, 0, 0, 0, 0.2))
     assert line.shape[1] / line.shape[0] > T.ASTER_MAX_WIDTH_PX / T.ASTER_INPUT_HEIGHT_PX  # more than one piece
     assert cer(aster.read_line(line).text, text) < 0.1
+
+
+_MEMORY_PROBE = """
+import sys
+import numpy as np
+from omr.forms import synthetic_handwriting as hand
+from omr.scan.recognise import AsterRecogniser
+
+rng = np.random.default_rng(5)
+lines = [hand.bare_line(hand.SENTENCES[n % len(hand.SENTENCES)] * (1 + n % 3), rng) for n in range(36)]
+
+def peak_mib():
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
+
+before = peak_mib()
+engine = AsterRecogniser()
+for line in lines:
+    engine.read_line(line)
+print(peak_mib() - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the peak memory from /proc")
+def test_a_drafting_worker_stays_small_over_lines_of_every_width():
+    # A drafting worker starts at ~80 MiB (numpy, OpenCV, pdfium, onnxruntime); the recogniser and
+    # its buffers must fit in what is left of 200 MB (issue #18). A buffer plan kept per line width
+    # grew it by ~150 MiB over lines of many widths.
+    probe = subprocess.run([sys.executable, "-c", _MEMORY_PROBE], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    assert float(probe.stdout.split()[-1]) < 115
 
 
 def test_word_gap_cuts_fall_in_the_widest_gap_and_respect_the_limit():

@@ -24,6 +24,7 @@ and a lock keeps threads of one process from sharing an engine at once.
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import json
 import os
@@ -158,7 +159,14 @@ class AsterRecogniser:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # Lines differ in width, so onnxruntime's memory pattern (a buffer plan kept per input shape)
+        # is seldom reused and only grows the drafting worker (#18: 216-218 MiB peak with it, under
+        # 190 without, same drafts; its arena stays: without it drafting took 2.3x the CPU).
+        options.enable_mem_pattern = False
         self._session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        # Loading parses the 42 MB model into copies that are freed at once, but glibc keeps the
+        # freed heap: handing it back lowers the worker's peak by ~30 MiB (#18).
+        release_freed_memory()
         self._input = self._session.get_inputs()[0].name
         self._alphabet = [nfc(c) for c in json.loads(vocab.read_text(encoding="utf-8"))["chars"]]
         self._alphabet[0] = ""  # "<blank>": CTC's blank, index 0 in asterocr's vocabulary
@@ -207,6 +215,14 @@ def _strip_spaces(chars: list[CharRead]) -> list[CharRead]:
         if not (c.char.isspace() and kept and kept[-1].char.isspace()):
             kept.append(c)
     return kept
+
+
+def release_freed_memory() -> None:
+    """Hand the C heap's freed memory back to the system (glibc ``malloc_trim``); nothing elsewhere."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, musl): its allocator keeps what it keeps
+        pass
 
 
 # --- Tesseract --------------------------------------------------------------------
