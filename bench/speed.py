@@ -229,7 +229,7 @@ def speed_figures(args, plain: Path, commented: Path) -> None:
           f"(all: {', '.join(f'{f:.1f}' for f in floors)}); CPU {statistics.median(ms for _, ms in measured):.1f} ms "
           f"a page", flush=True)
     for label, pdf in (("no comments", plain), ("30 % commented", commented)):
-        rates = {}
+        rates, cpu_ms = {}, {}
         for workers in (1, 2):
             runs = [run_scan(pdf, workers) for _ in range(args.repeat)]
             rates[workers] = statistics.median(r.rate for r in runs)
@@ -239,10 +239,17 @@ def speed_figures(args, plain: Path, commented: Path) -> None:
                   f"largest process {mib(max(r.peak_process_kib for r in runs))}", flush=True)
             parent_ms = statistics.median(1000 * r.parent_cpu_s / r.pages for r in runs)
             workers_ms = statistics.median(1000 * r.others_cpu_s / r.pages for r in runs)
+            cpu_ms[workers] = parent_ms + workers_ms
             print(f"{label}, workers={workers}: CPU per page {parent_ms:.1f} ms in the parent, {workers_ms:.1f} ms in "
                   f"the workers and fork server (medians; CPU time does not depend much on the machine's load: "
                   f"on an idle machine {workers} worker(s) would give about "
                   f"{1000 / max(parent_ms, workers_ms / min(workers, os.cpu_count() or 1)):.0f} pages/s)", flush=True)
+        cores = os.cpu_count() or 1
+        busy = rates[1] * cpu_ms[1] / 1000
+        print(f"{label}: 1 worker keeps {busy:.2f} cores busy (the parent storing and OpenCV's own threads beside "
+              f"the worker); 2 workers at {cpu_ms[2]:.1f} ms CPU a page can give at most {1000 * cores / cpu_ms[2]:.1f} "
+              f"pages/s on {cores} cores = {1000 * cores / cpu_ms[2] / rates[1]:.2f}x one worker "
+              f"(the ceiling of the ratio below; bench/scaling.py: what two processes give)")
         print(f"{label}: 2 workers / 1 worker = {rates[2] / rates[1]:.2f}x; "
               f"1 worker = {rates[1] / floor:.2f} of the decode floor (decode floor / 1 worker = "
               f"{floor / rates[1]:.2f}x)")
