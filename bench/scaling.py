@@ -106,9 +106,9 @@ def at_once(kind: str, processes: int, arg: int, pdf: str = "") -> list[tuple[fl
 
 
 def scans_at_once(pdfs: list[Path]) -> list[tuple[float, float]]:
-    """[(pages/s, CPU ms a page of the whole scan's process tree)] of ``omr scan --workers 1`` of each
-    of ``pdfs`` at once, each into its own database."""
-    from speed import OUT
+    """[(pages/s, CPU ms a page of the whole scan's process tree: parent, fork server, workers)] of
+    ``omr scan --workers 1`` of each of ``pdfs`` at once, each into its own database."""
+    from speed import OUT, tree_cpu
 
     procs = []
     for n, pdf in enumerate(pdfs):
@@ -116,20 +116,26 @@ def scans_at_once(pdfs: list[Path]) -> list[tuple[float, float]]:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         procs.append(subprocess.Popen(
-            ["/usr/bin/time", "-f", "%U %S", sys.executable, "-m", "omr", "scan", str(pdf), "--db", str(db),
-             "--batch", "scaling", "--workers", "1"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True))
+            [sys.executable, "-m", "omr", "scan", str(pdf), "--db", str(db), "--batch", "scaling", "--workers", "1"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     started = time.perf_counter()
+    cpu: list[dict[int, float]] = [{} for _ in procs]
+    ended: list[float | None] = [None] * len(procs)
+    while None in ended:  # the workers are the fork server's children: sampled, not waited for
+        for n, proc in enumerate(procs):
+            if ended[n] is None:
+                tree_cpu(proc.pid, cpu[n])
+                if proc.poll() is not None:
+                    ended[n] = time.perf_counter() - started
+        time.sleep(0.05)
     figures = []
-    for proc in procs:
+    for n, proc in enumerate(procs):
         out, err = proc.communicate()
-        elapsed = time.perf_counter() - started
         if proc.returncode != 0:
             raise SystemExit(f"omr scan failed:\n{out}\n{err}")
         pages = sum(int(line.split(":")[1].split()[0]) for line in out.splitlines()
                     if line.startswith("Số trang trong các tệp:"))
-        user, system = (float(x) for x in err.strip().splitlines()[-1].split())
-        figures.append((pages / elapsed, 1000 * (user + system) / pages))
+        figures.append((pages / ended[n], 1000 * sum(cpu[n].values()) / pages))
     return figures
 
 
