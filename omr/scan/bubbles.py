@@ -186,8 +186,9 @@ def offset_field(boxes: list[Checkbox], offsets: np.ndarray, reliable: np.ndarra
     return np.median(trusted_offsets[nearest], axis=1)
 
 
-def pinned_search(search: BoxSearch, page: PageLayout, ink: PageInk) -> BoxSearch:
-    """Round bubbles: placed on their printed rings (the square outline search does not fit them)."""
+def pinned_search(search: BoxSearch | None, page: PageLayout, ink: PageInk) -> BoxSearch:
+    """Round bubbles: placed on their printed rings (the square outline search does not fit them, and
+    ``search`` may be None for them: it is not used); other shapes keep ``search``."""
     if page.pinned.get("shape") != "round":
         return search
     return ring_search(ink, page.checkboxes)

@@ -77,7 +77,7 @@ def flag_unprinted(reads: list[BoxRead], ink: PageInk, round_: bool = False) -> 
 
 
 def unexplained_marks(reads: list[BoxRead], ink: PageInk, reference: np.ndarray | None,
-                      width_mm: float) -> dict[str, float]:
+                      width_mm: float, questions: set[str] | None = None) -> dict[str, float]:
     """Questions with a pen mark near their boxes but outside every box of the template (issue #16).
 
     A box the template missed (a blank's box not found, or another version of the form) is still
@@ -93,6 +93,8 @@ def unexplained_marks(reads: list[BoxRead], ink: PageInk, reference: np.ndarray 
         ink: the aligned page's ink.
         reference: the blank's reference image (grey, its width spanning ``width_mm``), or None.
         width_mm: the page's width in mm.
+        questions: only these questions' rows are searched (the caller's blank ones: a mark beside a
+            question already read is not looked for); None: every question's.
 
     Returns:
         Question id -> area (mm²) of its largest unexplained mark, for the questions that have one.
@@ -112,6 +114,8 @@ def unexplained_marks(reads: list[BoxRead], ink: PageInk, reference: np.ndarray 
     paper = float(np.percentile(reference[::4, ::4], 90))  # the blank's paper, once per page
     found: dict[str, float] = {}
     for question, members in rows.items():
+        if questions is not None and question not in questions:
+            continue
         size = max(max(r.w, r.h) for r in members)
         y0 = min(r.y for r in members) - 0.3 * size
         y1 = max(r.y + r.h for r in members) + 0.3 * size
