@@ -60,6 +60,11 @@ class CanonicalPage:
     def shape(self) -> tuple[int, int]:
         return self._pixels.shape
 
+    @property
+    def warped_share(self) -> float:
+        """Share of the page's tiles warped so far (1.0 when built from a whole array)."""
+        return 1.0 if self._done is None or self._source is None else float(self._done.mean())
+
     def ensure(self, rects) -> None:
         """Warp every tile the rectangles ``(x0, y0, x1, y1)`` (canonical px, end exclusive) touch."""
         if self._source is None:
