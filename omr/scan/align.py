@@ -102,9 +102,9 @@ class CanonicalPage:
             for top, bottom in blocks:
                 x0, y0, x1, y1 = start * tile, top * tile, min(end * tile, w), min(bottom * tile, h)
                 shift = np.array([[1.0, 0.0, x0], [0.0, 1.0, y0], [0.0, 0.0, 1.0]])
-                self._pixels[y0:y1, x0:x1] = cv2.warpPerspective(
-                    grey, to_scan @ shift, (x1 - x0, y1 - y0), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
-                    borderMode=cv2.BORDER_REPLICATE)
+                # Written straight into the page (OpenCV takes the strided view as its output).
+                cv2.warpPerspective(grey, to_scan @ shift, (x1 - x0, y1 - y0), dst=self._pixels[y0:y1, x0:x1],
+                                    flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
         self._done |= need
         if self._done.all():
             self._source = None
