@@ -252,8 +252,10 @@ def _ink_on_paper(canonical: CanonicalPage, small: np.ndarray, page: PageLayout)
         # was lifted: capped. Forms designed elsewhere are read on the scan as it is.
         paper = np.minimum(paper, float(np.median(paper)) * T.PAPER_MAX_OVER_MEDIAN)
     ratios = []
+    m = 1.2  # mm inside the mark, away from its blurred edge
+    canonical.ensure([(int((f.x + m) * K), int((f.y + m) * K), int((f.x + f.w - m) * K), int((f.y + f.h - m) * K))
+                      for f in page.fiducials])  # the four marks' tiles in one pass
     for f in page.fiducials:
-        m = 1.2  # mm inside the mark, away from its blurred edge
         inside = canonical.pixels(int((f.x + m) * K), int((f.y + m) * K), int((f.x + f.w - m) * K),
                                   int((f.y + f.h - m) * K))
         ratios.append(np.median(inside) / paper[int(f.y + f.h / 2), int(f.x + f.w / 2)])
