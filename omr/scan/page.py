@@ -16,7 +16,7 @@ from omr import tuning as T
 from omr.errors import TemplateError
 from omr.forms.layout import Layout, PageLayout
 from omr.model import AMBIGUOUS, BLANK, OK, SET_ASIDE_REASONS, PageResult, PageSource, half_name
-from omr.scan.align import locate_boxes, page_ink, warp_to_layout
+from omr.scan.align import aligned_ink, locate_boxes, page_ink, warp_to_layout
 from omr.scan.bubbles import pinned_search, read_pinned_boxes
 from omr.scan.catalogue import Catalogue
 from omr.scan.comments import read_comment
@@ -319,12 +319,14 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
     if fit is not None and fit.homography is homography:
         ink = fit.ink
         search = fit.search if fit.search_mm == T.LOCAL_SEARCH_MM else locate_boxes(ink, page.checkboxes)
-    else:
+    elif page.pinned:  # read on the scan as it is, the whole page warped (bubbles look all over it)
         ink = page_ink(warp_to_layout(grey, homography, page), page)
         # Round bubbles are placed on their printed rings (pinned_search), which replaces the square
         # outline search: not made for them (~15 ms a page on OMRChecker's samples).
-        round_bubbles = bool(page.pinned) and page.pinned.get("shape") == "round"
-        search = None if round_bubbles else locate_boxes(ink, page.checkboxes)
+        search = None if page.pinned.get("shape") == "round" else locate_boxes(ink, page.checkboxes)
+    else:
+        ink = aligned_ink(grey, homography, page)
+        search = locate_boxes(ink, page.checkboxes)
     if page.pinned:  # a form designed elsewhere: round bubbles, filled-in marks (omr.scan.bubbles)
         search = pinned_search(search, page, ink)
     result.alignment_mm = round(search.residual, 3) if np.isfinite(search.residual) else None
@@ -405,7 +407,7 @@ def match_layout(grey: np.ndarray, homography: np.ndarray,
         for page in layout.pages:
             for rotated in (False, True):
                 h = homography @ _TURN_180 if rotated else homography
-                search = locate_boxes(page_ink(warp_to_layout(grey, h, page), page), page.checkboxes)
+                search = locate_boxes(aligned_ink(grey, h, page), page.checkboxes)
                 if np.isfinite(search.residual) and search.residual <= T.ALIGN_REVIEW_MM:
                     scored.append((search.found_share, layout, page, rotated, h))
     scored.sort(key=lambda item: item[0], reverse=True)

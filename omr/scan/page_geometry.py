@@ -26,7 +26,7 @@ import numpy as np
 
 from omr import tuning as T
 from omr.forms.layout import PageLayout
-from omr.scan.align import BoxSearch, PageInk, locate_boxes, page_ink, warp_to_layout
+from omr.scan.align import BoxSearch, PageInk, aligned_ink, locate_boxes
 from omr.scan.identify import (
     FIDUCIAL_CENTRES_MM,
     QR_RECT_MM,
@@ -226,7 +226,7 @@ class BoxFit:
 def box_fit(grey: np.ndarray, homography: np.ndarray, page: PageLayout,
             search_mm: float = T.LOCAL_SEARCH_MM) -> BoxFit:
     """Search the page's box outlines around where ``homography`` (layout mm -> px) puts them."""
-    ink = page_ink(warp_to_layout(grey, homography, page), page)
+    ink = aligned_ink(grey, homography, page)
     return BoxFit(homography, locate_boxes(ink, page.checkboxes, search_mm), ink, search_mm)
 
 
