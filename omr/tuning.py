@@ -1036,6 +1036,13 @@ DUP_MAX_CANDIDATES = 500
 # counted ("và N phiếu khác"): ten lines fit a terminal screen beside the other counts, and a batch with
 # more incomplete sheets than that has a systematic cause (a tray of page 2s not scanned) shown by the count.
 SUMMARY_SHEETS_LISTED = 10
+# Set-aside pages of one file with one reason said in one line of the `omr scan` summary ("1.997 trang
+# của tệp X được để riêng: …"), their page numbers as ranges ("trang 3–1.999"): at most this many ranges
+# and this many different details per line, the rest counted ("và N trang khác"). A 2,000-page TIFF of
+# tiny pages printed 2,000 lines, scrolling the counts off the screen; five ranges fit one terminal line
+# and name the pages of a few misfed sheets, while the stored pages keep every page's own reason and detail.
+SUMMARY_ASIDE_RANGES_LISTED = 5
+SUMMARY_ASIDE_DETAILS_LISTED = 5
 
 # --- bounds on what a reviewer types (omr.data.review, task hattack3) ---
 # A reviewer's transcription of one handwritten comment: a comment box holds 3 guide lines, a few
