@@ -1060,6 +1060,15 @@ TIMEOUTS_IN_A_ROW_GIVE_UP = 3
 # How often a reading batch asks whether its upload was cancelled (one small query): a cancel takes
 # effect within this plus the pages being read.
 STOP_CHECK_EVERY_S = 2.0
+# Seconds one upload job may read for, from when its reader takes it (a server restart resumes it with
+# a new budget), before the pages it has not reached are left unread, counted in one message, to be
+# read by uploading the same files again (the pages stored are skipped). Pages that each stay under
+# MAX_SECONDS_PER_PAGE, never TIMEOUTS_IN_A_ROW_GIVE_UP in a row, could otherwise hold the one reader
+# (and every upload queued behind it) for days: 2,000 pages of 50 s are 28 hours. The largest honest
+# upload, 4 GB (omr.web.MAX_UPLOAD_BYTES) of 300 dpi grey scans at ~0.5 MB a page, is ~8,000 pages; at
+# the slowest real page (2 s, handwriting drafted, one worker on the loaded 2-core build machine)
+# that is ~4.4 hours. Six hours leaves room above it and still ends a stalling job within a working day.
+MAX_SECONDS_PER_JOB = 6 * 3600.0
 
 # Review strips (omr.web.images): a question's strip grows upward from 7 mm above its boxes to the
 # nearest row of empty paper, at most this far, so that column headings printed over the boxes (two
