@@ -963,6 +963,10 @@ PDF_FLAT_PAGE_RANGE = 4
 RUNS_AHEAD_PER_WORKER = 2
 
 # --- The template editor of the web app (issue #16: omr/web/template_editor.py) ---
+# Questions named in the editor's save message as counted in no indicator (not linked to the standard
+# survey), the rest counted ("và N câu khác"): a form has 10-30 one-answer questions, and ten ids are
+# one line of the message; with more left unlinked the count says what matters (link them).
+EDITOR_UNLINKED_LISTED = 10
 # A blank is read while the admin waits: `from_blank` took 0.85-1.34 s a page (median 1.18) on the
 # office blanks (bench/template_editor.py, 2-core machine at load ~11), so 6 pages stay under ~10 s.
 # Longer forms: use `omr template from-blank` on the command line.
