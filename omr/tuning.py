@@ -970,6 +970,10 @@ PDF_FLAT_PAGE_RANGE = 4
 RUNS_AHEAD_PER_WORKER = 2
 
 # --- The template editor of the web app (issue #16: omr/web/template_editor.py) ---
+# Questions named in the editor's save message as counted in no indicator (not linked to the standard
+# survey), the rest counted ("và N câu khác"): a form has 10-30 one-answer questions, and ten ids are
+# one line of the message; with more left unlinked the count says what matters (link them).
+EDITOR_UNLINKED_LISTED = 10
 # A blank is read while the admin waits: `from_blank` took 0.85-1.34 s a page (median 1.18) on the
 # office blanks (bench/template_editor.py, 2-core machine at load ~11), so 6 pages stay under ~10 s.
 # Longer forms: use `omr template from-blank` on the command line.
@@ -1043,6 +1047,13 @@ DUP_MAX_CANDIDATES = 500
 # counted ("và N phiếu khác"): ten lines fit a terminal screen beside the other counts, and a batch with
 # more incomplete sheets than that has a systematic cause (a tray of page 2s not scanned) shown by the count.
 SUMMARY_SHEETS_LISTED = 10
+# Set-aside pages of one file with one reason said in one line of the `omr scan` summary ("1.997 trang
+# của tệp X được để riêng: …"), their page numbers as ranges ("trang 3–1.999"): at most this many ranges
+# and this many different details per line, the rest counted ("và N trang khác"). A 2,000-page TIFF of
+# tiny pages printed 2,000 lines, scrolling the counts off the screen; five ranges fit one terminal line
+# and name the pages of a few misfed sheets, while the stored pages keep every page's own reason and detail.
+SUMMARY_ASIDE_RANGES_LISTED = 5
+SUMMARY_ASIDE_DETAILS_LISTED = 5
 
 # --- bounds on what a reviewer types (omr.data.review, task hattack3) ---
 # A reviewer's transcription of one handwritten comment: a comment box holds 3 guide lines, a few
@@ -1060,6 +1071,15 @@ TIMEOUTS_IN_A_ROW_GIVE_UP = 3
 # How often a reading batch asks whether its upload was cancelled (one small query): a cancel takes
 # effect within this plus the pages being read.
 STOP_CHECK_EVERY_S = 2.0
+# Seconds one upload job may read for, from when its reader takes it (a server restart resumes it with
+# a new budget), before the pages it has not reached are left unread, counted in one message, to be
+# read by uploading the same files again (the pages stored are skipped). Pages that each stay under
+# MAX_SECONDS_PER_PAGE, never TIMEOUTS_IN_A_ROW_GIVE_UP in a row, could otherwise hold the one reader
+# (and every upload queued behind it) for days: 2,000 pages of 50 s are 28 hours. The largest honest
+# upload, 4 GB (omr.web.MAX_UPLOAD_BYTES) of 300 dpi grey scans at ~0.5 MB a page, is ~8,000 pages; at
+# the slowest real page (2 s, handwriting drafted, one worker on the loaded 2-core build machine)
+# that is ~4.4 hours. Six hours leaves room above it and still ends a stalling job within a working day.
+MAX_SECONDS_PER_JOB = 6 * 3600.0
 
 # Review strips (omr.web.images): a question's strip grows upward from 7 mm above its boxes to the
 # nearest row of empty paper, at most this far, so that column headings printed over the boxes (two

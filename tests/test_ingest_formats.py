@@ -161,3 +161,44 @@ def test_ordinary_scanner_jpeg_keeps_the_fast_path(sheet, tmp_path):
     path.write_bytes(img2pdf.convert(buffer.getvalue()))
     raw = next(iter_pages(path))
     assert raw.stream_sha256 and raw.image.shape == pages[0].shape
+
+
+# --- TIFF PhotometricInterpretation MinIsWhite (0): 0 is white, the largest value black -------------------
+
+def _min_is_white_tiff(grey: np.ndarray, bits: int) -> bytes:
+    """``grey`` (uint8, 255 = paper) as an uncompressed one-strip little-endian TIFF of ``bits`` per sample
+    (1, 8, 16, or 32 for float 0..1) declaring MinIsWhite, its samples stored that way: ink is the
+    largest value. Written byte by byte, as no writer installed here stores such samples on request."""
+    import struct
+
+    darkness = 255 - grey.astype(np.uint32)  # MinIsWhite: 0 paper, the full scale ink
+    height, width = grey.shape
+    if bits == 1:
+        data = np.packbits(darkness >= 128, axis=1).tobytes()
+    elif bits == 8:
+        data = darkness.astype(np.uint8).tobytes()
+    elif bits == 16:
+        data = (darkness * 257).astype("<u2").tobytes()
+    else:
+        data = (darkness / 255.0).astype("<f4").tobytes()
+    entries = [(256, width), (257, height), (258, bits), (259, 1), (262, 0), (273, None), (277, 1),
+               (278, height), (279, len(data)), (339, 3 if bits == 32 else 1)]
+    start = 8 + 2 + 12 * len(entries) + 4
+    ifd = struct.pack("<H", len(entries)) + b"".join(
+        struct.pack("<HHII", tag, 4, 1, start if value is None else value) for tag, value in entries)
+    return b"II*\x00" + struct.pack("<I", 8) + ifd + struct.pack("<I", 0) + data
+
+
+@pytest.mark.parametrize("bits", [1, 8, 16, 32])
+def test_a_min_is_white_tiff_reads_as_the_page_never_its_negative(bits, sheet, catalogue, tmp_path):
+    """A 16-bit MinIsWhite TIFF was read as a negative (black paper, then set aside); 1- and 8-bit ones
+    Pillow inverts itself, and must stay inverted once only."""
+    pages, reads = sheet
+    path = tmp_path / f"miw{bits}.tif"
+    path.write_bytes(_min_is_white_tiff(pages[0], bits))
+    assert Image.open(path).tag_v2[262] == 0
+    raw, result = _read_file(path, catalogue)
+    assert np.median(raw.image) > 200  # paper is white
+    if bits != 1:
+        assert np.abs(raw.image.astype(int) - pages[0]).max() <= 1
+    assert_reads_like(result, reads[0], exact=bits != 1)

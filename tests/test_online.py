@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -338,6 +339,82 @@ def test_a_failed_import_creates_no_database(mini, tmp_path, capsys):
     assert db.is_file(), "a database that was there is never removed"
     with open_store(str(db)) as store:
         assert len(list(store.responses())) == 1, "the response imported before is still there"
+
+
+def _tables_and_objects(url: str) -> set[str]:
+    """What the database at ``url`` holds: its tables, and on PostgreSQL its functions and own types too."""
+    import sqlalchemy as sa
+
+    from omr.data.store import database_url
+
+    engine = sa.create_engine(database_url(url))
+    try:
+        with engine.connect() as conn:
+            found = set(sa.inspect(conn).get_table_names())
+            if conn.dialect.name == "postgresql":
+                found |= set(conn.execute(sa.text(
+                    "SELECT proname FROM pg_proc WHERE pronamespace = current_schema()::regnamespace "
+                    "UNION SELECT typname FROM pg_type WHERE typnamespace = current_schema()::regnamespace "
+                    "AND typtype IN ('e', 'c')")).scalars())
+    finally:
+        engine.dispose()
+    return found
+
+
+def test_a_failed_command_into_an_empty_database_leaves_no_tables(store_url, mini, tmp_path, capsys, monkeypatch):
+    """PostgreSQL too: a failed online import, units import or users add into an empty database left omr's
+    tables (and the job queue's) there; a later command took them for a database in use. Anything that was
+    in the database before stays."""
+    import sqlalchemy as sa
+
+    from omr.data.store import database_url
+
+    postgres = store_url.startswith("postgresql")
+    if postgres:  # something of another program's, in the same schema: never touched
+        engine = sa.create_engine(database_url(store_url))
+        with engine.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE other_app (id integer)"))
+            conn.execute(sa.text("INSERT INTO other_app VALUES (1)"))
+        engine.dispose()
+    before = _tables_and_objects(store_url) if postgres else set()
+    unrelated = write_csv(tmp_path / "khac.csv", [["a", "b"], ["1", "2"]])
+    assert main(["online", "import", str(unrelated), "--source", "x", "--db", store_url,
+                 "--templates", str(mini.parent)]) == 5
+    assert main(["units", "import", str(unrelated), "--db", store_url]) == 5
+    monkeypatch.setenv("OMR_PASSWORD", "mot-mat-khau-du-dai-cho-thu")
+    assert main(["users", "add", "tên có dấu cách!", "--role", "admin", "--db", store_url]) == 2
+    err = capsys.readouterr().err
+    assert "vẫn còn lại" not in err
+    if postgres:
+        assert _tables_and_objects(store_url) == before
+        engine = sa.create_engine(database_url(store_url))
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT id FROM other_app")).scalars().all() == [1]
+        engine.dispose()
+    else:
+        assert not Path(store_url).parent.exists()
+    good = write_csv(tmp_path / "f.csv", [HEADER_VI[:4], ["01/08/2025 08:00:00", "", "", "Cá nhân"]])
+    assert main(["online", "import", str(good), "--source", "s", "--db", store_url, "--templates", str(mini.parent),
+                 "--rejects", str(tmp_path / "rej.csv")]) == 0
+    with open_store(store_url) as store:
+        assert len(list(store.responses())) == 1
+
+
+def test_tables_a_failed_command_made_and_stored_into_stay_and_it_says_so(store_url):
+    from omr.data.store import open_store_or_nothing
+    from omr.errors import BadArgumentsError
+
+    with pytest.raises(BadArgumentsError) as raised:
+        with open_store_or_nothing(store_url) as store:
+            store.ensure_batch("dot-1")
+            raise BadArgumentsError("dòng 3 sai")
+    message = raised.value.message
+    assert message.startswith("dòng 3 sai\nCác bảng của omr mà lệnh này vừa tạo trong cơ sở dữ liệu ")
+    assert "vẫn còn lại (đã có dữ liệu được lưu vào trước khi lỗi xảy ra)" in message
+    from omr.data import review
+
+    with open_store(store_url) as store:
+        assert review.batch_named(store, "dot-1") is not None
 
 
 @pytest.mark.parametrize("text,expected", [

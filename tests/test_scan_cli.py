@@ -8,9 +8,10 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from omr import tuning as T
 from omr.cli import main
 from omr.data import review
-from omr.data.schema import batches
+from omr.data.schema import batches, pages
 from omr.data.store import open_store
 
 
@@ -213,3 +214,63 @@ def test_the_summary_lists_ten_incomplete_sheets_then_counts_the_rest(store):
     assert "000013" not in text  # complete: not named
     sheets, total = store.incomplete_sheets(20)
     assert total == 13 and {s["serial"]: s["missing"] for s in sheets}[14] == [1]
+
+
+def test_a_tiff_of_many_tiny_pages_is_said_in_one_line_and_every_page_stays_stored(tmp_path, capsys):
+    """A multi-page TIFF of tiny pages printed one line per page (2,000 lines for 2,000 pages): the pages
+    of one file set aside for one reason are one line with the count and the pages as ranges, while the
+    store keeps each page with its own reason and detail."""
+    from PIL import Image
+
+    tiff = tmp_path / "nho.tif"
+    tiny = [Image.new("L", (40, 30), 255) for _ in range(40)]
+    tiny[0].save(tiff, save_all=True, append_images=tiny[1:])
+    db = tmp_path / "x.sqlite"
+    main(["scan", str(tiff), "--db", str(db), "--workers", "1"])
+    out = capsys.readouterr().out
+    assert "Trang để riêng: 40" in out
+    listed = [line for line in out.splitlines() if str(tiff) in line]
+    assert listed == [f"  - 40 trang của tệp {tiff} được để riêng: không phải bản quét trang phiếu "
+                      "(ảnh quá nhỏ để là một trang quét (40 × 30 điểm ảnh); một trang phiếu cần ít nhất "
+                      f"{T.MIN_PAGE_SIDE_PX} điểm ảnh mỗi cạnh: nhỏ hơn thế thì trên một trang A5 hay A4 mỗi "
+                      "milimét chưa được một điểm ảnh, không thấy được ô đánh dấu hay dấu định vị nào): trang 1–40"]
+    with open_store(str(db)) as store, store.reading() as conn:
+        stored = conn.execute(sa.select(pages.c.page_index, pages.c.set_aside, pages.c.detail)).all()
+    assert sorted(p.page_index for p in stored) == list(range(40))
+    assert {p.set_aside for p in stored} == {"not_scan"}
+    assert all(f"trang {p.page_index + 1}: ảnh quá nhỏ" in p.detail for p in stored)
+
+
+def test_set_aside_pages_are_grouped_per_file_and_reason_with_ranges_and_each_detail():
+    from omr.scan.batch import ScanReport, format_report
+
+    report = ScanReport(pages_seen=2004)
+    report.set_aside.append(("a.pdf", 7, "blank", ""))  # alone with its reason: its own line, as before
+    for page in [*range(1, 1998), 2000, 2002]:
+        report.set_aside.append(("x.tif", page, "not_scan", f"x.tif, trang {page}: ảnh quá nhỏ (10 × 10 điểm ảnh)"))
+    for page, size in ((3, "0,31"), (4, "0,31"), (9, "0,12")):
+        report.set_aside.append(("y.pdf", page, "no_match", f"giống nhất: mau-a v1 trang 1, độ tương đồng {size}"))
+    lines = format_report(report, {"responses": 0}).splitlines()
+    start = lines.index("Trang để riêng: 2.003")
+    assert lines[start + 1:] == [
+        "  - a.pdf, trang 7: trang trắng",
+        "  - 1.999 trang của tệp x.tif được để riêng: không phải bản quét trang phiếu "
+        "(ảnh quá nhỏ (10 × 10 điểm ảnh)): trang 1–1.997, 2.000, 2.002",
+        "  - 3 trang của tệp y.pdf được để riêng: không khớp mẫu phiếu nào (phiếu không có dấu định vị của omr): "
+        "trang 3–4, 9",
+        "      trang 3–4: giống nhất: mau-a v1 trang 1, độ tương đồng 0,31",
+        "      trang 9: giống nhất: mau-a v1 trang 1, độ tương đồng 0,12",
+    ]
+
+
+def test_page_ranges_beyond_the_few_listed_are_counted_and_so_are_details():
+    from omr.scan.batch import ScanReport, format_report
+
+    report = ScanReport()
+    odd = range(1, 2 * T.SUMMARY_ASIDE_RANGES_LISTED + 7, 2)  # every other page: one range each
+    for page in odd:
+        report.set_aside.append(("z.tif", page, "unreadable", f"lỗi {page}"))
+    lines = format_report(report, {"responses": 0}).splitlines()
+    head = next(line for line in lines if "z.tif" in line)
+    assert head.endswith(f"và {len(odd) - T.SUMMARY_ASIDE_RANGES_LISTED} trang khác")
+    assert lines[-1] == f"      và {len(odd) - T.SUMMARY_ASIDE_DETAILS_LISTED} trang khác, mỗi trang một chi tiết khác"

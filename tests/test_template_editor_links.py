@@ -116,3 +116,32 @@ def test_the_similarity_is_explained_only_when_a_read_needs_a_look():
     doubtful = _try_detail(detail, needs_look=True)
     assert "Ảnh trang chỉ giống phiếu trắng ở mức 0,31 (thang 0–1" in doubtful
     assert "dấu tích, chữ viết" in doubtful
+
+
+def test_the_save_message_counts_the_questions_no_indicator_counts(drafted):
+    """Saved with one question linked: the message names the one-answer questions left unlinked and says
+    the period report will not count them (it said nothing, and the report then left them out silently)."""
+    client, state, csrf = drafted
+    payload = edit_of(state)
+    next(q for q in payload["questions"] if q["id"] == "Q3")["link"] = {"question": "H2", "codes": {"1": "Y", "2": "N"}}
+    unlinked = [q["id"] for q in payload["questions"] if q["type"] == "single" and q["id"] != "Q3"]
+    assert unlinked  # the drawn blank has other one-answer questions
+    response = save(client, state, csrf, payload)
+    assert response.status_code == 200, response.get_json()
+    message = response.get_json()["message"]
+    assert (f"{len(unlinked)} câu một lựa chọn không được tính vào chỉ số nào ({', '.join(unlinked)}): chưa gắn "
+            "với câu nào của phiếu khảo sát chuẩn (chọn ở «Tính vào chỉ số»); báo cáo theo kỳ sẽ không tính các "
+            "câu này.") in message
+    assert "Q3" not in message.split("chỉ số nào", 1)[1]
+
+
+def test_the_unlinked_note_lists_a_few_and_counts_the_rest_or_says_nothing_when_all_count():
+    from omr import tuning as T
+    from omr.web.template_drafts import Saved
+
+    many = tuple(f"Q{n}" for n in range(1, T.EDITOR_UNLINKED_LISTED + 4))
+    saved = Saved("f", 1, Path("f.yaml"), None, None, len(many), 50, 0, unlinked=many, standard=False)
+    note = saved.unlinked_note()
+    assert note.startswith(f"{len(many)} câu một lựa chọn không được tính vào chỉ số nào (Q1, Q2, ")
+    assert f"Q{T.EDITOR_UNLINKED_LISTED} và 3 câu khác): thư mục mẫu phiếu chưa có phiếu khảo sát chuẩn" in note
+    assert Saved("f", 1, Path("f.yaml"), None, None, 2, 10, 0).unlinked_note() == ""

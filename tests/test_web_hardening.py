@@ -264,6 +264,73 @@ def test_a_running_upload_cancelled_stops_and_says_how_many_pages_were_not_read(
     assert 'class="flash info" id="job-messages"' in page and "đọc xong lúc" not in page
 
 
+class _SlowBlankWorkers:
+    """PageWorkers that read every page as blank, each taking ``SECONDS`` of the job's clock."""
+
+    SECONDS = 10.0
+    clock = [0.0]
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def map(self, runs, skip=None):
+        from omr.model import PageResult, PageSource
+        from omr.scan.page_workers import Failure
+
+        for run in runs:
+            for task in run:
+                if skip is not None and skip(task):
+                    yield task, Failure("skipped", "không đọc")
+                    continue
+                self.clock[0] += self.SECONDS
+                yield task, [PageResult(PageSource(task[0], task[1], ""), set_aside="blank")]
+
+
+def test_an_upload_out_of_reading_time_stops_says_how_many_pages_were_not_read_and_reads_them_uploaded_again(
+        app, tmp_path, monkeypatch):
+    """A job of many slow pages (each under the page limit, never three in a row) held the reader for hours:
+    after T.MAX_SECONDS_PER_JOB the pages not reached are left unread, counted in one message; every page
+    stored is whole, and uploading the same files again reads only the rest."""
+    from omr import tuning
+    from omr.scan import batch
+    from omr.web import jobs
+
+    store = _store(app)
+    clock = _SlowBlankWorkers.clock
+    clock[0] = 0.0
+    monkeypatch.setattr(batch, "PageWorkers", _SlowBlankWorkers)
+    monkeypatch.setattr(jobs, "_clock", lambda: clock[0])
+    monkeypatch.setattr(tuning, "STOP_CHECK_EVERY_S", 0.0)  # the budget is looked at before every page
+    monkeypatch.setattr(tuning, "MAX_SECONDS_PER_JOB", 15.0)  # two pages of 10 s: the third is not begun
+    job_id = _uploaded_job(app, tmp_path)  # 3 pages, then 2
+    job = jobs.take_job(store, job_id)
+    jobs.read_taken_job(store, job, Path(job["folder"]), "form_templates")
+    ended = jobs.job_status(store, job_id)
+    assert ended["status"] == "done" and ended["pages_done"] == 2
+    message = ended["error"]
+    assert message.count("trang chưa được đọc") == 1
+    assert "Đã dừng đọc sau 15 giây, thời gian tối đa cho một lần tải lên: 3 trang chưa được đọc (chưa lưu, không vào hàng đợi kiểm tra" in message
+    assert "hãy tải lên lại chính các tệp này vào đợt «Quý IV»" in message
+    assert [f.get("state") for f in ended["files"]] == ["set_aside", None]  # the second file never begun
+    page = _text(login(app, "thu").get(f"/batches/jobs/{job_id}"))
+    assert "3 trang chưa được đọc" in page and ", dừng lúc " in page and "đọc xong lúc" not in page
+
+    # The same files uploaded again, with time enough: only the three pages left are read.
+    monkeypatch.setattr(tuning, "MAX_SECONDS_PER_JOB", 3600.0)
+    (tmp_path / "again").mkdir()
+    again_id = _uploaded_job(app, tmp_path / "again")
+    again = jobs.take_job(store, again_id)
+    before = clock[0]
+    jobs.read_taken_job(store, again, Path(again["folder"]), "form_templates")
+    done = jobs.job_status(store, again_id)
+    assert done["status"] == "done" and not done["error"], done["error"]
+    assert clock[0] - before == 3 * _SlowBlankWorkers.SECONDS
+    assert done["pages_skipped"] == 2 and done["pages_done"] == 5
+    with store.reading() as conn:
+        stored = conn.execute(sa.select(pages.c.source_file_id, pages.c.page_index)).all()
+    assert len(stored) == len(set(stored)) == 5 + 2  # the seeded sheet's two pages, and each upload page once
+
+
 # --- 4. pages far too small to be scans; rejecting a file's unidentified pages at once ---------------------
 
 def test_tiny_pages_are_set_aside_as_not_a_scan_with_their_size_and_never_queued(tmp_path):

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from omr.data.job_queue_schema import apply_queue_schema
+from omr.data.job_queue_schema import QUEUE_PREFIX, apply_queue_schema
 from omr.data.schema import metadata
 
 if TYPE_CHECKING:
@@ -136,8 +136,8 @@ def _stamp_new(conn: sa.Connection, revision: str) -> None:
 def prepare(conn: sa.Connection) -> tuple[str, str | None]:
     """Make a new database, stamp a legacy one; report the state found (in one write transaction).
 
-    Returns ``(state, revision)`` as found; the caller refuses ``outdated``
-    and ``newer``. A legacy database is stamped with :data:`BASELINE` even
+    Returns ``(state, revision)`` as found (``empty`` for a database this call
+    made, at the newest revision); the caller refuses ``outdated`` and ``newer``. A legacy database is stamped with :data:`BASELINE` even
     when newer revisions exist: that records what it is and changes nothing
     else, and ``omr db upgrade`` goes on from there.
     """
@@ -146,12 +146,33 @@ def prepare(conn: sa.Connection) -> tuple[str, str | None]:
         metadata.create_all(conn)
         apply_queue_schema(conn)  # PostgreSQL only: what migration 0003 creates on an older database
         _stamp_new(conn, head_revision())
-        return CURRENT, head_revision()
+        return EMPTY, head_revision()
     if state == LEGACY:
         stamp(conn, BASELINE)
         revision = BASELINE
         state = CURRENT if BASELINE == head_revision() else OUTDATED
     return state, revision
+
+
+def drop_made(conn: sa.Connection) -> None:
+    """Drop what :func:`prepare` makes in an empty database: omr's tables, ``alembic_version`` and the job
+    queue's objects (PostgreSQL: its tables, functions and types, all named ``procrastinate_*``), in the
+    caller's transaction. Only for a database :func:`prepare` found empty: anything else in it is kept."""
+    metadata.drop_all(conn)
+    sa.Table("alembic_version", sa.MetaData()).drop(conn, checkfirst=True)
+    if conn.dialect.name != "postgresql":
+        return
+    prefix = QUEUE_PREFIX.replace("_", r"\_") + "%"
+    for kind, query in (
+            ("TABLE", "SELECT quote_ident(c.relname) FROM pg_class c WHERE c.relkind = 'r' "
+                      "AND c.relnamespace = current_schema()::regnamespace AND c.relname LIKE :prefix"),
+            ("FUNCTION", "SELECT p.oid::regprocedure::text FROM pg_proc p "
+                         "WHERE p.pronamespace = current_schema()::regnamespace AND p.proname LIKE :prefix"),
+            ("TYPE", "SELECT quote_ident(t.typname) FROM pg_type t WHERE t.typtype IN ('e', 'c') "
+                     "AND t.typnamespace = current_schema()::regnamespace AND t.typname LIKE :prefix "
+                     "AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind <> 'c')")):
+        for name in conn.execute(sa.text(query), {"prefix": prefix}).scalars().all():
+            conn.execute(sa.text(f"DROP {kind} IF EXISTS {name} CASCADE"))
 
 
 def upgrade(conn: sa.Connection) -> None:

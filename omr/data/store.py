@@ -339,9 +339,12 @@ def open_store_or_nothing(url: str | None = None) -> Iterator[Store]:
     stored, the file and the folders made for it are removed again.
 
     So a command that fails on its input (a bad export file or mapping) leaves no empty database
-    behind that a later command would take for real data ("0 phiếu"). A database that existed, or
-    that holds any row, is never touched; PostgreSQL databases are left as they are. Raises what
-    :func:`open_store` and the block raise.
+    behind that a later command would take for real data ("0 phiếu"). On PostgreSQL (a database
+    exists before omr is pointed at it) the schema this opening made in an empty database is dropped
+    again (:func:`omr.data.migrate.drop_made`), in one transaction. A database that existed, or that
+    holds any row, is never touched; when a file or schema this opening made has to stay (a row was
+    stored, the drop failed), an :class:`~omr.errors.OmrError` raised by the block says so in its message.
+    Raises what :func:`open_store` and the block raise.
     """
     made = _sqlite_paths_to_make(database_url(url))
     try:
@@ -351,13 +354,47 @@ def open_store_or_nothing(url: str | None = None) -> Iterator[Store]:
         raise
     try:
         yield store
-    except BaseException:
-        unused = bool(made) and _holds_nothing(store)
+    except BaseException as exc:
+        if made:  # an SQLite file this opening made: removed, unless something was stored in it
+            why_kept = None if _holds_nothing(store) else _ROWS_STORED
+        elif store.schema_made:  # a database that was there (PostgreSQL's always is), empty: its new tables go
+            why_kept = _drop_made_schema(store)
+        else:
+            why_kept = None
         store.close()
-        if unused:
+        if made and not why_kept:
             _remove_made(made)
+        if why_kept and isinstance(exc, OmrError):  # said plainly: the next command finds these tables
+            exc.message = (f"{exc.message}\nCác bảng của omr mà lệnh này vừa tạo trong cơ sở dữ liệu {store.url} "
+                           f"vẫn còn lại ({why_kept}); các lệnh sau sẽ dùng tiếp các bảng này.")
         raise
     store.close()
+
+
+_ROWS_STORED = "đã có dữ liệu được lưu vào trước khi lỗi xảy ra"
+
+
+class _RowsStored(Exception):
+    """A row is in a table of the schema to drop: the drop is called off (its transaction rolled back)."""
+
+
+def _drop_made_schema(store: Store) -> str | None:
+    """Drop the schema that opening ``store`` made (PostgreSQL) if no table of it holds a row, in one
+    transaction holding the tables locked from the check to the drop; why it stays (Vietnamese), or None."""
+    try:
+        with store._write() as conn:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(conn.dialect.identifier_preparer.format_table(t) for t in metadata.sorted_tables)
+                conn.execute(sa.text(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE"))
+            if any(conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first()
+                   for table in metadata.sorted_tables):
+                raise _RowsStored
+            migrate.drop_made(conn)
+    except _RowsStored:
+        return _ROWS_STORED
+    except sa.exc.DBAPIError as exc:
+        return f"không xoá được: {_reason(exc)}"
+    return None
 
 
 def _sqlite_paths_to_make(target: sa.URL) -> list[Path]:
@@ -450,6 +487,7 @@ class Store(StoreQueries):
     def __init__(self, engine: sa.Engine, shown_url: str):
         self._engine = engine
         self.url = shown_url  # password masked
+        self.schema_made = False  # this opening found the database empty and made omr's schema in it
 
     @property
     def backend(self) -> str:
@@ -501,12 +539,16 @@ class Store(StoreQueries):
         """Create or stamp the schema (see :func:`omr.data.migrate.prepare`); return (state, revision)."""
         try:
             with self._write() as conn:
-                return migrate.prepare(conn)
+                state, revision = migrate.prepare(conn)
         except (sa.exc.IntegrityError, sa.exc.ProgrammingError):
             # Another process created the same tables between our check and
             # our CREATE (PostgreSQL); checking again finds them made.
             with self._write() as conn:
-                return migrate.prepare(conn)
+                state, revision = migrate.prepare(conn)
+        if state == migrate.EMPTY:
+            self.schema_made = True
+            return migrate.CURRENT, revision
+        return state, revision
 
     def schema_revision(self) -> str | None:
         """The schema revision stamped in the database."""

@@ -32,6 +32,7 @@ from omr.model import (
 from omr.scan.catalogue import Catalogue
 from omr.scan.ingest import count_pages_checked, expand_paths, file_sha256
 from omr.scan.page_workers import ByName, Failure, PageWorkers, start_fork_server
+from omr.text.numbers import vn_integer
 
 
 @dataclass
@@ -410,22 +411,80 @@ def format_report(report: ScanReport, summary: dict, incomplete: tuple[list[dict
         if total > len(sheets):
             lines.append(f"  và {total - len(sheets)} phiếu khác")
     if report.set_aside:
-        lines.append(f"Trang để riêng: {len(report.set_aside)}")
-        for path, page, reason, detail in report.set_aside:
-            text = SET_ASIDE_REASONS.get(reason, reason)
-            detail = detail.removeprefix(f"{path}, trang {page}: ")  # said once, at the start of the line
-            where = f"{path}, trang {page}"
-            for half in HALF_NAMES:  # one half of a two-page image (omr.scan.page.process_image)
-                named = f"{half} của ảnh (tệp {Path(path).name}, trang {page})"
-                if detail.startswith(named):
-                    where, detail = f"{where}, {half}", detail.removeprefix(named).removeprefix("; ")
-            if detail and text.endswith(")"):  # one parenthesis, not two nested: "… (reason; detail)"
-                lines.append(f"  - {where}: {text[:-1]}; {detail})")
-            else:
-                lines.append(f"  - {where}: {text}" + (f" ({detail})" if detail else ""))
+        lines.append(f"Trang để riêng: {vn_integer(len(report.set_aside))}")
+        lines += _set_aside_lines(report.set_aside)
     for message in report.file_errors:
         lines.append(f"Tệp không đọc được: {message}")
     return "\n".join(lines)
+
+
+def _set_aside_lines(set_aside: list[tuple[str, int, str, str]]) -> list[str]:
+    """The summary's lines for the set-aside pages (``ScanReport.set_aside``), in Vietnamese.
+
+    A page alone with its reason in its file gets its own line ("  - a.pdf, trang 3: trang trắng"); the
+    pages of one file set aside for one reason (and one half of two-page images) get one line with how
+    many they are and their pages as ranges ("  - 1.997 trang của tệp x.tif được để riêng: không phải bản
+    quét trang phiếu (ảnh quá nhỏ …): trang 1–1.997"), at most ``T.SUMMARY_ASIDE_RANGES_LISTED`` ranges
+    and, when the pages' details differ, one indented line per detail for up to
+    ``T.SUMMARY_ASIDE_DETAILS_LISTED`` of them, the rest counted. Every page stays stored with its own
+    reason and detail; this is only what is printed.
+    """
+    groups: dict[tuple[str, str, str], list[tuple[int, str]]] = {}
+    for path, page, reason, detail in set_aside:
+        detail = detail.removeprefix(f"{path}, trang {page}: ")  # said once, at the start of the line
+        half = ""
+        for name in HALF_NAMES:  # one half of a two-page image (omr.scan.page.process_image)
+            named = f"{name} của ảnh (tệp {Path(path).name}, trang {page})"
+            if detail.startswith(named):
+                half, detail = name, detail.removeprefix(named).removeprefix("; ")
+        groups.setdefault((path, reason, half), []).append((page, detail))
+    lines = []
+    for (path, reason, half), entries in groups.items():
+        text = SET_ASIDE_REASONS.get(reason, reason)
+        if len(entries) == 1:
+            page, detail = entries[0]
+            lines.append(f"  - {path}, trang {page}" + (f", {half}" if half else "") + f": {_reason_with(text, detail)}")
+            continue
+        by_detail: dict[str, list[int]] = {}
+        for page, detail in entries:
+            by_detail.setdefault(detail, []).append(page)
+        head = (f"  - {vn_integer(len(entries))} trang của tệp {path} được để riêng"
+                + (f" ({half} của ảnh)" if half else "") + ": ")
+        if len(by_detail) == 1:
+            lines.append(head + f"{_reason_with(text, entries[0][1])}: {_page_ranges([p for p, _ in entries])}")
+            continue
+        lines.append(head + f"{text}: {_page_ranges([p for p, _ in entries])}")
+        listed = list(by_detail.items())[:T.SUMMARY_ASIDE_DETAILS_LISTED]
+        lines += [f"      {_page_ranges(pages)}: {detail or 'không có chi tiết'}" for detail, pages in listed]
+        rest = len(entries) - sum(len(pages) for _, pages in listed)
+        if rest:
+            lines.append(f"      và {vn_integer(rest)} trang khác, mỗi trang một chi tiết khác")
+    return lines
+
+
+def _reason_with(text: str, detail: str) -> str:
+    """A set-aside reason with its detail: one parenthesis, never two nested ("… (reason; detail)")."""
+    if detail and text.endswith(")"):
+        return f"{text[:-1]}; {detail})"
+    return text + (f" ({detail})" if detail else "")
+
+
+def _page_ranges(pages: list[int]) -> str:
+    """Page numbers (1-based) as ranges, the first ``T.SUMMARY_ASIDE_RANGES_LISTED`` of them named.
+
+    >>> _page_ranges([1, 2, 3, 5, 9, 10])
+    'trang 1–3, 5, 9–10'
+    """
+    ranges: list[list[int]] = []
+    for page in sorted(set(pages)):
+        if ranges and page == ranges[-1][1] + 1:
+            ranges[-1][1] = page
+        else:
+            ranges.append([page, page])
+    shown = ranges[:T.SUMMARY_ASIDE_RANGES_LISTED]
+    text = ", ".join(vn_integer(a) if a == b else f"{vn_integer(a)}–{vn_integer(b)}" for a, b in shown)
+    rest = sum(b - a + 1 for a, b in ranges[len(shown):])
+    return f"trang {text}" + (f" và {vn_integer(rest)} trang khác" if rest else "")
 
 
 def _incomplete_line(sheet: dict) -> str:

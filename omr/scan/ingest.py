@@ -828,7 +828,34 @@ def image_to_grey(img, significant_bits: int | None = None) -> np.ndarray:
       ``convert("L")``.
     - Alpha (RGBA, LA, PA, palette transparency): composited over white paper,
       since a transparent scan background is paper, not ink.
+    - A TIFF whose PhotometricInterpretation is 0 (MinIsWhite, TIFF 6.0 section 4:
+      0 is white, the largest value black) is inverted where Pillow leaves its
+      samples as stored (16-bit, 32-bit, float); Pillow inverts 1- to 8-bit itself.
     """
+    grey = _grey_of(img, significant_bits)
+    if _min_is_white_as_stored(img):
+        return 255 - grey  # a negative otherwise: paper black, ink white, then set aside as too dark
+    return grey
+
+
+# Modes Pillow decodes a MinIsWhite TIFF into already inverted (raw modes "1;I", "L;I", "L;2I", "L;4I").
+_INVERTED_BY_PILLOW = ("1", "L")
+
+
+def _min_is_white_as_stored(img) -> bool:
+    """Whether ``img`` is a TIFF frame declaring MinIsWhite (tag 262 = 0) that Pillow decoded as stored."""
+    tags = getattr(img, "tag_v2", None)
+    if tags is None or getattr(img, "format", None) != "TIFF":
+        return False
+    try:
+        photometric = int(tags.get(262, -1))
+    except (TypeError, ValueError):
+        return False
+    return photometric == 0 and img.mode not in _INVERTED_BY_PILLOW
+
+
+def _grey_of(img, significant_bits: int | None) -> np.ndarray:
+    """:func:`image_to_grey` before a MinIsWhite TIFF is inverted: the samples as Pillow decodes them."""
     from PIL import Image
 
     mode = img.mode

@@ -28,6 +28,15 @@ def vn_number(value: float) -> str:
     return f"{value:g}".replace(".", ",")
 
 
+def vn_integer(value: int) -> str:
+    """A count with the Vietnamese thousands separator (a dot).
+
+    >>> vn_integer(1997), vn_integer(12), vn_integer(1234567)
+    ('1.997', '12', '1.234.567')
+    """
+    return f"{value:,}".replace(",", ".")
+
+
 def vn_percent(share: float) -> str:
     """A share (0..1) as a whole percent, or with one decimal (comma) below 10 %.
 

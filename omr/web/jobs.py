@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -196,7 +197,7 @@ def job_status(store, job_id: int) -> dict | None:
         elapsed = ((finished or datetime.now(timezone.utc)) - started).total_seconds()
         if elapsed > 0:
             rate = max(done - job["pages_at_start"], 0) / elapsed
-    job.update(files=files, pages_done=done, pages_per_s=rate, status_label=STATUS_LABELS.get(job["status"], ""),
+    job.update(files=files, pages_done=done, all_files_read=all(f.get("state") == FILE_DONE for f in files), pages_per_s=rate, status_label=STATUS_LABELS.get(job["status"], ""),
                pages_skipped=sum(f.get("skipped", 0) for f in files),
                set_aside=[{"file": name_of.get(a.sha256, "?"), "page": a.page_index + 1, "page_id": a.id,
                            "reason": SET_ASIDE_REASONS.get(a.set_aside, a.set_aside),
@@ -352,17 +353,18 @@ def read_taken_job(store, job: dict, folder: Path, template_dir: str, workers: i
     """
     status, error = DONE, ""
     messages = [line for line in (job["error"] or "").splitlines() if line]
+    budget = _Budget(T.MAX_SECONDS_PER_JOB)
     try:
         for number, entry in enumerate(json.loads(job["files"])):
             if entry.get("state") in (FILE_DONE, FILE_SET_ASIDE):
                 continue
-            if _cancel_requested(store, job["id"]):
+            if _cancel_requested(store, job["id"]) or budget.spent():
                 break
             store.writing(lambda conn, n=number: _set_file_state(conn, job["id"], n, FILE_READING))
             report = batch.run_scan([str(folder / entry["stored"])], store, job["batch_name"],
                                     collected_from=job["collected_from"], collected_to=job["collected_to"],
                                     workers=workers, template_dir=template_dir,
-                                    stop=lambda: _cancel_requested(store, job["id"]))
+                                    stop=lambda: _cancel_requested(store, job["id"]) or budget.spent())
             # The server's path of the file means nothing to the user: name it as they did.
             messages += [m.replace(str(folder / entry["stored"]), entry["name"]) for m in report.file_errors]
             if report.stopped:
@@ -373,9 +375,9 @@ def read_taken_job(store, job: dict, folder: Path, template_dir: str, workers: i
                 conn, job["id"], n, FILE_DONE, "\n".join(messages), skipped=k))
         if _cancel_requested(store, job["id"]):
             status = CANCELLED
-            ended = job_status(store, job["id"])
-            not_read = max(ended["pages_total"] - ended["pages_done"] - ended["pages_skipped"], 0)
-            messages.append(f"Đã dừng theo yêu cầu: {not_read} trang chưa được đọc.")
+            messages.append(f"Đã dừng theo yêu cầu: {pages_not_stored(store, job)} trang chưa được đọc.")
+        elif budget.ran_out and (not_read := pages_not_stored(store, job)):
+            messages.append(out_of_time_message(not_read, job["batch_name"]))
         error = "\n".join(messages)
     except OmrError as exc:
         status, error = FAILED, exc.message
@@ -384,6 +386,44 @@ def read_taken_job(store, job: dict, folder: Path, template_dir: str, workers: i
         status, error = FAILED, ("Lỗi không mong đợi của chương trình (chi tiết đã ghi vào nhật ký máy chủ); "
                                  "hãy báo cho người quản trị, kèm tên tệp.")
     finish_job(store, job["id"], status, error)
+
+
+def pages_not_stored(store, job: dict) -> int:
+    """Page images of ``job``'s files that are not stored: the pages a stopped job did not read.
+
+    Counted file by file (a page stored by an earlier upload of the same file is read, not missing).
+    """
+    pages_of = {entry["sha256"]: entry["pages"] for entry in json.loads(job["files"])}  # a file uploaded twice: once
+    with store.reading() as conn:
+        return sum(max(count - pages_stored(conn, [sha]), 0) for sha, count in pages_of.items())
+
+
+def _clock() -> float:
+    """Seconds (monotonic) for a job's time budget; a function of its own so that tests can move it."""
+    return time.monotonic()
+
+
+class _Budget:
+    """The reading time left to one upload job: ``spent()`` is True from ``seconds`` after it was made on."""
+
+    def __init__(self, seconds: float):
+        self.deadline = _clock() + seconds
+        self.ran_out = False
+
+    def spent(self) -> bool:
+        self.ran_out = self.ran_out or _clock() >= self.deadline
+        return self.ran_out
+
+
+def out_of_time_message(not_read: int, batch_name: str) -> str:
+    """The job's message when ``T.MAX_SECONDS_PER_JOB`` ran out with ``not_read`` pages not read (Vietnamese)."""
+    seconds = T.MAX_SECONDS_PER_JOB
+    said = (f"{seconds / 3600:.3g} giờ" if seconds >= 3600 else f"{seconds / 60:.3g} phút" if seconds >= 60
+            else f"{seconds:.3g} giây").replace(".", ",")
+    return (f"Đã dừng đọc sau {said}, thời gian tối đa cho một lần tải lên: {not_read} trang chưa được đọc "
+            "(chưa lưu, không vào hàng đợi kiểm tra; các trang đã đọc được lưu đầy đủ). Để đọc nốt, hãy tải lên "
+            f"lại chính các tệp này vào đợt «{batch_name}»: các trang đã lưu được bỏ qua, chỉ các trang còn lại "
+            "được đọc. Nếu lần sau vẫn chậm như vậy, hãy mở thử tệp và quét lại ở 200–300 dpi.")
 
 
 def finish_job(store, job_id: int, status: str, error: str) -> None:

@@ -38,7 +38,7 @@ from omr import tuning as T
 from omr.data.schema import changes
 from omr.errors import InputFileError, OmrError, TemplateError
 from omr.forms.layout import resolve_layout
-from omr.forms.links import check_link
+from omr.forms.links import LINK_TYPES, check_link
 from omr.online.mapping import PROPOSE_MIN_SCORE, similarity
 from omr.forms.template import (
     CODE_PATTERN,
@@ -641,6 +641,22 @@ class Saved:
     questions: int
     boxes: int
     frames: int
+    # One-answer questions linked to no standard question (omr.forms.links): the report counts them in no
+    # indicator. ``standard``: whether a standard survey was there to link them to.
+    unlinked: tuple[str, ...] = ()
+    standard: bool = True
+
+    def unlinked_note(self) -> str:
+        """The save message's sentence on the questions the period report will not count, or ""."""
+        if not self.unlinked:
+            return ""
+        shown = ", ".join(self.unlinked[:T.EDITOR_UNLINKED_LISTED])
+        more = len(self.unlinked) - T.EDITOR_UNLINKED_LISTED
+        names = shown + (f" và {more} câu khác" if more > 0 else "")
+        why = ("chưa gắn với câu nào của phiếu khảo sát chuẩn (chọn ở «Tính vào chỉ số»)" if self.standard else
+               "thư mục mẫu phiếu chưa có phiếu khảo sát chuẩn để gắn")
+        return (f"{len(self.unlinked)} câu một lựa chọn không được tính vào chỉ số nào ({names}): {why}; "
+                "báo cáo theo kỳ sẽ không tính các câu này.")
 
 
 def find_template(template_dir: Path, form_id: str) -> tuple[Path, Template] | None:
@@ -744,7 +760,9 @@ def save_edit(template_dir: Path, draft: Draft, edit: Edit, store, who: str) -> 
             else:
                 target.unlink(missing_ok=True)
             raise
-        saved = Saved(edit.form_id, version, target, previous, kept_as, *counts)
+        unlinked = tuple(q.id for q in edit.questions if q.type in LINK_TYPES and not q.link)
+        saved = Saved(edit.form_id, version, target, previous, kept_as, *counts, unlinked=unlinked,
+                      standard=edit.standard_form is not None)
         record_save(store, who, saved, draft)
         draft.meta.update(form_id=edit.form_id, base_version=version)  # the draft now edits what was saved
         _write_meta(draft.folder, draft.meta)

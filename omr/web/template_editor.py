@@ -190,7 +190,8 @@ def save_draft(draft_id: str):
         kept += f" Chưa nạp lại được thư mục mẫu phiếu: {exc.message}"
     return jsonify(ok=True, form_id=saved.form_id, version=saved.version,
                    message=f"Đã lưu mẫu phiếu «{saved.form_id}» phiên bản {saved.version}: {saved.questions} câu hỏi, "
-                           f"{saved.boxes} ô, {saved.frames} khung viết.{kept}",
+                           f"{saved.boxes} ô, {saved.frames} khung viết.{kept}"
+                           + (f" {saved.unlinked_note()}" if saved.unlinked else ""),
                    try_url=url_for("template_editor.try_page", form_id=saved.form_id))
 
 
