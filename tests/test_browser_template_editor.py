@@ -367,3 +367,73 @@ def test_renamed_questions_show_in_the_list_and_new_ids_are_renumbered_without_t
         page.screenshot(path=str(SHOTS / "template-editor-10-ma-da-luu-giu-nguyen.png"), full_page=True)
         assert not errors, errors
         chromium.close()
+
+
+OMRCHECKER = (blank_sources.external_root() or Path("/nonexistent")) / "omrchecker" / "samples"
+if not OMRCHECKER.is_dir() and os.environ.get("OMR_REQUIRE_EXTERNAL_DATA") == "1":
+    raise RuntimeError(f"OMRChecker samples absent: {OMRCHECKER} (CI requires them)")
+
+
+@pytest.mark.skipif(not OMRCHECKER.is_dir(), reason=f"OMRChecker samples absent: {OMRCHECKER}")
+def test_an_omrchecker_template_aligned_by_corner_markers_is_edited_in_the_browser(server):
+    """sample5 imported (``anchor: markers``, its marker image, labels): opened from the list, a question
+    renamed, saved as version 2 with its alignment, and tried on one of OMRChecker's scans."""
+    from omr.template_from.omrchecker import import_omrchecker
+
+    screenshot_folder()
+    templates = server["templates"]
+    summary = import_omrchecker(OMRCHECKER / "sample5" / "template.json", templates / "sample5.yaml")
+    with playwright_api.sync_playwright() as pw:
+        chromium, _, page = _open_tab(pw)
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        _log_in(page, server["url"])
+        page.click("header nav >> text=Mẫu phiếu")
+        row = page.locator("#template-list tr", has_text="sample5.yaml")
+        assert "sửa tệp YAML" not in row.inner_text()
+        with page.expect_navigation():
+            row.locator("button", has_text="Sửa").click()
+        page.wait_for_selector("svg rect.box")
+        assert page.input_value("#form-id") == "sample5"
+        assert page.locator("svg rect.box").count() == summary["boxes"]
+        assert "Từ tệp «sample5.yaml», phiên bản 1" in page.inner_text("main")
+        page.screenshot(path=str(SHOTS / "template-editor-11-omrchecker-mo.png"), full_page=True)
+
+        card = page.locator('.question-card[data-qid="q1"]')
+        card.locator("input.qid").fill("CAU_1")
+        page.locator('.question-card[data-qid="CAU_1"] input.qtext').fill("Câu 1. Môn Toán – đáp án đúng")
+        assert _options(page, "CAU_1") == ["A", "B", "C", "D"]
+        _box(page, "CAU_1", "A").click()
+        page.click("#save")
+        page.wait_for_selector("#try-link")
+        assert "Đã lưu mẫu phiếu «sample5» phiên bản 2" in page.inner_text("#editor-message")
+        assert "Phiên bản 1 được giữ ở sample5/history/v1.yaml" in page.inner_text("#editor-message")
+        page.screenshot(path=str(SHOTS / "template-editor-12-omrchecker-da-luu.png"), full_page=False)
+
+        text = (templates / "sample5.yaml").read_text(encoding="utf-8")
+        assert "version: 2" in text and 'id: "CAU_1"' in text and 'text: "Câu 1. Môn Toán – đáp án đúng"' in text
+        assert 'id: "q1"' not in text
+        assert "anchor: markers" in text and 'marker: "sample5/v2/page-1-marker.jpg"' in text
+        assert "marks: fill" in text and "shape: round" in text and "printed_check: false" in text
+        template = load_template(templates / "sample5.yaml")
+        assert template.extra["labels"] == {name: tuple(parts) for name, parts in summary["labels"].items()}
+        assert (templates / "sample5" / "v2" / "page-1-marker.jpg").read_bytes() == \
+            (templates / "sample5" / "marker.jpg").read_bytes()
+
+        # Tried on OMRChecker's scan: aligned by its corner markers, the renamed question read (D, OMRChecker's read).
+        with page.expect_navigation():
+            page.click("#try-link")
+        page.set_input_files("input[name=scan]", str(OMRCHECKER / "sample5" / "ScanBatch1" / "camscanner-1.jpg"))
+        with page.expect_navigation():
+            page.click("#try-form button[type=submit]")
+        assert "Trang này khớp trang 1 của mẫu phiếu." in page.inner_text("main")
+        rows = page.eval_on_selector_all("table.tried-reads tbody tr", """rows => rows.map(r => [r.className,
+            r.querySelector('strong').textContent, r.children[1].textContent])""")
+        assert ["status-ok", "CAU_1", "D – D"] in [list(r) for r in rows]
+        page.screenshot(path=str(SHOTS / "template-editor-13-omrchecker-thu.png"), full_page=True)
+        assert [e for e in errors if "409" not in e] == [], errors
+        chromium.close()
+    with server["app"].extensions["omr_store"].reading() as conn:
+        saved = conn.execute(sa.select(changes).where(changes.c.entity == "template", changes.c.field == "sample5")).all()
+    assert [(r.who, r.entity_id) for r in saved] == [("quan", 2)]

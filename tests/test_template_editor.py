@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shutil
 from pathlib import Path
 
+import blank_sources
 import cv2
 import numpy as np
 import office_fill
@@ -39,6 +41,12 @@ QUESTIONS = [("Câu 1. Giới tính", 60, [("Nam", 30), ("Nữ", 70)]),
              ("Câu 3. Có hài lòng không?", 120, [("Có", 30), ("Không", 70)])]
 
 pytestmark = pytest.mark.usefixtures("quick_hashes")
+# OMRChecker's sample sheets (../shared/data/external, see README): CI has them and refuses to skip.
+EXTERNAL = blank_sources.external_root()
+if EXTERNAL is None and os.environ.get("OMR_REQUIRE_EXTERNAL_DATA") == "1":
+    raise RuntimeError("OMRChecker samples absent (CI requires them)")
+SAMPLES = (EXTERNAL or Path("/nonexistent")) / "omrchecker" / "samples"
+needs_samples = pytest.mark.skipif(EXTERNAL is None, reason="OMRChecker samples absent (../shared/data/external)")
 
 
 def drawn_blank() -> np.ndarray:
@@ -602,3 +610,155 @@ def test_a_save_after_the_session_ended_says_so_in_json_and_too_large_is_named(a
     big = client.post(state["save_url"], data=b'{"x": "' + b"a" * T.EDITOR_MAX_BODY_BYTES + b'"}',
                       content_type="application/json", headers={"X-CSRFToken": token})
     assert big.status_code == 413 and "quá lớn" in big.get_json()["problems"][0]
+
+
+# --- Templates aligned by the sheet outline or corner markers (OMRChecker imports, #16 item 3) -----------
+
+def _aligned_elsewhere(folder: Path) -> bytes:
+    """A two-page pinned template as ``omr template import-omrchecker`` writes one, in ``folder``: page 1
+    aligned by four corner markers (its marker image, sheet / marker width 12), page 2 by the sheet's
+    outline; round bubbles, filled marks, no printed-outline check, and a label joining two questions.
+    Returns the marker image's bytes."""
+    from omr.template_from.blank import write_pinned_template
+
+    assets = folder / "nhap-omrchecker"
+    assets.mkdir(parents=True)
+    for number in (1, 2):
+        page = np.full((600, 400), 255, np.uint8)  # 100 x 150 mm at 4 px/mm
+        for x, y in ((20, 30), (30, 30), (20, 40), (30, 40)):
+            cv2.circle(page, ((x + 2) * 4 + 2, (y + 2) * 4 + 2), 9, 0, 2)
+        cv2.imwrite(str(assets / f"page-{number}.png"), page)
+    marker = np.full((40, 40), 255, np.uint8)
+    cv2.rectangle(marker, (8, 8), (31, 31), 0, -1)
+    cv2.imwrite(str(assets / "marker.png"), marker)
+    common = {"width": 100.0, "height": 150.0, "shape": "round", "printed_check": False, "frames": {}}
+    pages = [{**common, "reference": "nhap-omrchecker/page-1.png", "anchor": "markers",
+              "marker": "nhap-omrchecker/marker.png", "marker_ratio": 12.0,
+              "boxes": {1: (20, 30, 5, 5), 2: (30, 30, 5, 5), 3: (20, 40, 5, 5), 4: (30, 40, 5, 5)}},
+             {**common, "reference": "nhap-omrchecker/page-2.png", "anchor": "page",
+              "boxes": {5: (20, 30, 5, 5), 6: (30, 30, 5, 5)}}]
+    groups = [{"id": "Roll", "title": "Roll", "questions": [
+                  {"id": "roll1", "text": "roll1", "type": "single", "options": [("0", "0", 1), ("1", "1", 2)]},
+                  {"id": "roll2", "text": "roll2", "type": "single", "options": [("0", "0", 3), ("1", "1", 4)]}]},
+              {"id": "MCQ", "title": "MCQ", "questions": [
+                  {"id": "q1", "text": "q1", "type": "single", "options": [("A", "A", 5), ("B", "B", 6)]}]}]
+    write_pinned_template(folder / "nhap-omrchecker.yaml", "nhap-omrchecker", "Phiếu nhập từ OMRChecker: thử",
+                          pages, groups, marks="fill", labels={"Roll": ["roll1", "roll2"]})
+    return (assets / "marker.png").read_bytes()
+
+
+def test_a_template_aligned_by_corner_markers_or_the_sheet_outline_is_edited_and_keeps_its_alignment(app):
+    folder = Path(app.config["TEMPLATE_DIR"])
+    marker = _aligned_elsewhere(folder)
+    client = login(app, "quan")
+    listing = client.get("/admin/templates").get_data(as_text=True)
+    assert 'action="/admin/templates/nhap-omrchecker/edit"' in listing and "sửa tệp YAML" not in listing
+    assert 'href="/admin/templates/nhap-omrchecker/try"' in listing
+    opened = client.post("/admin/templates/nhap-omrchecker/edit", data={"csrf_token": _token(client, "/admin/templates")})
+    assert opened.status_code == 303, opened.get_data(as_text=True)
+    state, csrf = open_editor(client, opened.headers["Location"])
+    assert state["base_version"] == 1 and [q["id"] for q in state["questions"]] == ["roll1", "roll2", "q1"]
+    assert [p["number"] for p in state["pages"]] == [1, 2]
+    assert client.get(f"/admin/templates/drafts/{state['draft']}/page-2.png").status_code == 200
+
+    payload = edit_of(state)
+    payload["questions"][2].update(id="CAU_1", text="Câu 1. Mức độ hài lòng")  # renamed
+    payload["questions"][1]["options"][1]["x"] = 45.0  # roll2's "1" moved
+    response = save(client, state, csrf, payload)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["version"] == 2
+
+    template = load_template(folder / "nhap-omrchecker.yaml")
+    pinned = template.extra["pinned"]
+    first, second = pinned["pages"]
+    assert (first["anchor"], first["marker"], first["marker_ratio"], first["shape"], first["printed_check"]) == \
+        ("markers", "nhap-omrchecker/v2/page-1-marker.png", 12.0, "round", False)
+    assert (folder / first["marker"]).read_bytes() == marker  # the marker image copied with the version
+    assert (second["anchor"], second["marker"], second["shape"], second["printed_check"]) == \
+        ("page", None, "round", False)
+    assert pinned["marks"] == "fill"
+    assert template.extra["labels"] == {"Roll": ("roll1", "roll2")}
+    assert template.question("CAU_1").text == "Câu 1. Mức độ hài lòng" and "q1" not in [q.id for q in
+                                                                                         template.questions]
+    box = {value: n for n, value in pinned["assign"].items()}
+    assert first["boxes"][box[("roll2", "1")]] == (45.0, 40.0, 5.0, 5.0)
+    # The layout scans are read with finds the markers with the copied image; version 1 stays readable.
+    layouts = app.extensions["omr_catalogue"].layouts
+    assert layouts[("nhap-omrchecker", 2)].pages[0].pinned["_marker_path"] == str((folder / first["marker"]).resolve())
+    assert ("nhap-omrchecker", 1) in layouts and (folder / "nhap-omrchecker" / "marker.png").is_file()
+    assert load_template(folder / "nhap-omrchecker" / "history" / "v1.yaml").question("q1")
+    with app.extensions["omr_store"].reading() as conn:
+        (row,) = conn.execute(sa.select(changes).where(changes.c.entity == "template")).all()
+    assert (row.who, row.field, row.entity_id) == ("quan", "nhap-omrchecker", 2)
+    assert json.loads(row.old_value) == {"version": 1, "kept_as": "nhap-omrchecker/history/v1.yaml"}
+    # Opened again: version 2, its marker in the draft, saved again as version 3 with the same alignment.
+    again = client.post("/admin/templates/nhap-omrchecker/edit", data={"csrf_token": _token(client, "/admin/templates")})
+    state3, csrf3 = open_editor(client, again.headers["Location"])
+    assert state3["base_version"] == 2 and state3["questions"][2]["id"] == "CAU_1"
+    assert save(client, state3, csrf3, edit_of(state3)).get_json()["version"] == 3
+    third = load_template(folder / "nhap-omrchecker.yaml").extra["pinned"]["pages"][0]
+    assert third["marker"] == "nhap-omrchecker/v3/page-1-marker.png" and (folder / third["marker"]).read_bytes() == marker
+
+
+def test_a_corner_marker_image_outside_the_templates_folder_is_refused(tmp_path):
+    from omr.errors import TemplateError
+
+    _aligned_elsewhere(tmp_path)
+    path = tmp_path / "nhap-omrchecker.yaml"
+    text = path.read_text(encoding="utf-8")
+    for where in ("../marker.png", "/etc/passwd"):  # the editor copies the marker into its drafts and versions
+        path.write_text(text.replace('"nhap-omrchecker/marker.png"', json.dumps(where)), encoding="utf-8")
+        with pytest.raises(TemplateError, match="ảnh dấu góc phải nằm trong thư mục mẫu phiếu"):
+            load_template(path)
+
+
+@needs_samples
+@pytest.mark.parametrize("sample, sheet", [("sample5", "ScanBatch1/camscanner-1.jpg"),  # corner markers, labels
+                                           ("sample4", "IMG_20201116_143512.jpg")])  # the sheet's outline
+def test_an_omrchecker_template_saved_unchanged_reads_as_before_and_an_edit_takes_effect(app, sample, sheet):
+    from omr.scan.ingest import PageLoader
+    from omr.scan.page import Catalogue, process_page
+    from omr.template_from.omrchecker import import_omrchecker
+
+    folder = Path(app.config["TEMPLATE_DIR"])
+    labels = import_omrchecker(SAMPLES / sample / "template.json", folder / f"{sample}.yaml")["labels"]
+    loader = PageLoader()
+
+    def read(catalogue) -> tuple[int, dict]:
+        result = process_page(loader.load(SAMPLES / sample / sheet, 0), catalogue)
+        assert result.set_aside is None and result.form_id == sample, result.detail
+        return result.version, {q.question: (q.value, q.status, q.confidence) for q in result.questions}
+
+    _, before = read(Catalogue.from_folder(folder))
+    client = login(app, "quan")
+    opened = client.post(f"/admin/templates/{sample}/edit", data={"csrf_token": _token(client, "/admin/templates")})
+    assert opened.status_code == 303, opened.get_data(as_text=True)
+    state, csrf = open_editor(client, opened.headers["Location"])
+    saved = save(client, state, csrf, edit_of(state))
+    assert saved.status_code == 200 and saved.get_json()["version"] == 2, saved.get_json()
+    # Saved back unchanged: every answer, status and confidence as the imported template read them.
+    assert read(app.extensions["omr_catalogue"]) == (2, before)
+
+    # One question renamed; the box of the answer another question read removed. (Neither is a part of
+    # a label: a label whose question is renamed is dropped, not left naming a question that is gone.)
+    parts = {part for joined in labels.values() for part in joined}
+    sure = [qid for qid, (value, status, _) in before.items() if status == "ok" and isinstance(value, str)
+            and qid not in parts and len(next(q for q in state["questions"] if q["id"] == qid)["options"]) > 2]
+    renamed, cut = sure[0], sure[-1]
+    payload = edit_of(state, base_version=2)
+    for question in payload["questions"]:
+        if question["id"] == renamed:
+            question.update(id="CAU_DOI_TEN", text="Câu đã đổi tên")
+        if question["id"] == cut:
+            question["options"] = [o for o in question["options"] if o["code"] != before[cut][0]]
+    edited = save(client, state, csrf, payload)
+    assert edited.status_code == 200 and edited.get_json()["version"] == 3, edited.get_json()
+    template = load_template(folder / f"{sample}.yaml")
+    assert template.question("CAU_DOI_TEN").text == "Câu đã đổi tên"
+    assert template.extra.get("labels", {}) == {name: tuple(parts) for name, parts in labels.items()}
+    version, after = read(app.extensions["omr_catalogue"])
+    assert version == 3 and after["CAU_DOI_TEN"] == before[renamed] and renamed not in after
+    assert after[cut][:2] == (None, "blank")  # its marked box is gone: nothing of it is read as the answer
+    # Every other question reads the same answer (a confidence may move: one bubble fewer on the page).
+    assert {q: v[:2] for q, v in after.items() if q not in ("CAU_DOI_TEN", cut)} == \
+        {q: v[:2] for q, v in before.items() if q not in (renamed, cut)}

@@ -120,6 +120,10 @@ def check_pinned(doc, data: dict, groups) -> dict:
         marker = page.get("marker")
         if anchor == "markers" and not isinstance(marker, str):
             raise doc.error(pline, where + "marker", "cần ảnh dấu góc khi anchor là markers")
+        # Checked as the reference is: the web editor copies both into its drafts and versions.
+        if marker is not None and (not isinstance(marker, str) or not marker or Path(marker).is_absolute()
+                                   or ".." in Path(marker).parts):
+            raise doc.error(pline, where + "marker", "đường dẫn ảnh dấu góc phải nằm trong thư mục mẫu phiếu")
         marker_ratio = page.get("marker_ratio", 17)
         if not _number(marker_ratio) or marker_ratio <= 1:
             raise doc.error(pline, where + "marker_ratio", "tỉ lệ chiều rộng trang / dấu góc phải lớn hơn 1")

@@ -2,7 +2,8 @@
 
 A *draft* is a folder of its own under ``<uploads>/template-drafts/<24 hex>/`` (a name the server
 chose): the uploaded blank, the template ``omr template from-blank`` made from it (same code, same
-YAML) or a copy of a saved pinned template, its reference images, and ``meta.json`` (who, when,
+YAML) or a copy of a saved pinned template (made by the editor, ``from-blank`` or ``import-omrchecker``,
+whatever its pages' anchor), its reference and corner-marker images, and ``meta.json`` (who, when,
 the version it started from). The browser edits questions and boxes and posts the whole edit as
 JSON; :func:`check_edit` trusts none of it (ids, codes, texts, every rectangle in mm inside its
 page, overlaps, sizes), :func:`save_edit` writes it with :func:`omr.template_from.blank.write_pinned_template`,
@@ -253,23 +254,24 @@ def _named(message: str, path: Path, shown: str) -> str:
 
 
 def create_draft_from_template(uploads_dir: Path, template_path: Path, who: str) -> str:
-    """A draft holding a copy of a saved pinned template (its YAML and reference images); returns its id.
+    """A draft holding a copy of a saved pinned template (its YAML, reference and corner-marker images);
+    returns its id.
 
-    Raises EditError for a template the editor cannot open (not pinned, anchored by corner markers).
+    Every anchor opens: ``features`` (``omr template from-blank``, the editor), and ``page``, ``markers``
+    and ``none`` (``omr template import-omrchecker``); the draft keeps each page's anchor, marker image
+    and ratio, box shape and printed-outline check, and :func:`save_edit` writes them back.
+    Raises EditError for a template the editor cannot open (omr's own printed forms: not pinned).
     """
     template = load_template(template_path)
     pinned = template.extra.get("pinned")
     if not pinned:
         raise EditError([f"Mẫu phiếu «{template.form_id}» do omr in (có dấu định vị và mã QR): sửa bằng tệp YAML"])
-    if any(page["anchor"] != "features" for page in pinned["pages"]):
-        raise EditError([f"Mẫu phiếu «{template.form_id}» nhập từ OMRChecker (căn theo viền hoặc dấu góc): "
-                         "sửa bằng tệp YAML"])
     draft_id, folder = _new_draft_folder(uploads_dir)
     try:
-        for page in pinned["pages"]:  # at the same relative paths: the YAML is copied as it is
-            target = folder / page["reference"]  # relative, no '..' (checked by omr.forms.pinned)
+        for name in _page_files(pinned["pages"]):  # at the same relative paths: the YAML is copied as it is
+            target = folder / name  # relative, no '..' (checked by omr.forms.pinned)
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(template_path.parent / page["reference"], target)
+            shutil.copyfile(template_path.parent / name, target)
         shutil.copyfile(template_path, folder / f"{template.form_id}.yaml")
         _write_meta(folder, {"form_id": template.form_id, "yaml": f"{template.form_id}.yaml",
                              "source": template_path.name, "base_version": template.version, "created_by": who,
@@ -279,6 +281,13 @@ def create_draft_from_template(uploads_dir: Path, template_path: Path, who: str)
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return draft_id
+
+
+def _page_files(pages: list[dict]) -> list[str]:
+    """The files the pages of a checked ``pinned`` section name, relative to the template: each page's
+    reference image, then its corner-marker image (``anchor: markers``), each once."""
+    names = [name for page in pages for name in (page["reference"], page.get("marker")) if name]
+    return list(dict.fromkeys(names))
 
 
 def load_draft(uploads_dir: Path, draft_id: str) -> Draft | None:
@@ -703,7 +712,7 @@ def save_edit(template_dir: Path, draft: Draft, edit: Edit, store, who: str) -> 
 
     The template is written by ``write_pinned_template`` into the draft, loaded back by
     ``load_template`` and laid out (``resolve_layout``) before the templates folder is touched.
-    Then: reference images to ``<form>/v<N>/``, the YAML it replaces kept as
+    Then: reference (and corner-marker) images to ``<form>/v<N>/``, the YAML it replaces kept as
     ``<form>/history/v<old>.yaml``, the new YAML in its place, one ``changes`` row (who, when,
     the version before). Raises EditError: 409 when the form was saved by someone else since the
     draft was opened, or when the form id is taken and the user has not confirmed a new version of it;
@@ -737,9 +746,8 @@ def save_edit(template_dir: Path, draft: Draft, edit: Edit, store, who: str) -> 
             resolve_layout(current[1])  # the old version's layout frozen (if it was not yet): its pages stay readable
         images = template_dir / edit.form_id / f"v{version}"
         images.mkdir(parents=True, exist_ok=True)
-        for page in draft.pages:
-            shutil.copyfile(staged.parent / edit.form_id / f"v{version}" / f"page-{page['page']}.png",
-                            images / f"page-{page['page']}.png")
+        for staged_image in sorted((staged.parent / edit.form_id / f"v{version}").iterdir()):  # pages, markers
+            shutil.copyfile(staged_image, images / staged_image.name)
         kept_as = None
         if current:
             history = template_dir / edit.form_id / "history"
@@ -779,6 +787,13 @@ def _write_staged(draft: Draft, edit: Edit, version: int) -> tuple[Path, tuple[i
     for page in draft.pages:
         shutil.copyfile(draft.folder / page["reference"],
                         stage / edit.form_id / f"v{version}" / f"page-{page['page']}.png")
+        # How a scan is aligned to the page is the template's, never the edit's: kept as it was
+        # (an OMRChecker import's sheet outline or corner markers, their image and size ratio).
+        kept = {"anchor": page["anchor"], "shape": page["shape"], "printed_check": page["printed_check"]}
+        if page.get("marker"):
+            marker = f"page-{page['page']}-marker{Path(page['marker']).suffix.lower()}"
+            shutil.copyfile(draft.folder / page["marker"], stage / edit.form_id / f"v{version}" / marker)
+            kept.update(marker=f"{edit.form_id}/v{version}/{marker}", marker_ratio=page["marker_ratio"])
         boxes, frames, questions = {}, {}, []
         for q in (q for q in edit.questions if q.page == page["page"]):
             if q.type == "text":
@@ -793,8 +808,7 @@ def _write_staged(draft: Draft, edit: Edit, version: int) -> tuple[Path, tuple[i
                 options.append((code, label, box_number))
             questions.append({"id": q.id, "text": q.text, "type": q.type, "options": options})
         pages.append({"reference": f"{edit.form_id}/v{version}/page-{page['page']}.png", "width": page["width"],
-                      "height": page["height"], "anchor": "features", "shape": page["shape"],
-                      "printed_check": page["printed_check"], "boxes": boxes, "frames": frames})
+                      "height": page["height"], **kept, "boxes": boxes, "frames": frames})
         if questions:
             groups.append({"id": f"P{page['page']}", "title": f"Trang {page['page']}", "questions": questions})
     staged = stage / f"{edit.form_id}.yaml"

@@ -95,8 +95,7 @@ def _templates() -> list[dict]:
         shown.append({"file": path.name, "form_id": template.form_id, "version": template.version,
                       "title": template.title, "questions": len(template.questions),
                       "pages": len(pinned["pages"]) if pinned else template.max_pages,
-                      "editable": bool(pinned) and all(p["anchor"] == "features" for p in pinned["pages"]),
-                      "pinned": bool(pinned)})
+                      "editable": bool(pinned)})
     return shown
 
 
