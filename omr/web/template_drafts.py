@@ -38,7 +38,7 @@ from omr import tuning as T
 from omr.data.schema import changes
 from omr.errors import InputFileError, OmrError, TemplateError
 from omr.forms.layout import resolve_layout
-from omr.forms.links import check_link
+from omr.forms.links import check_link, shared_link_problems
 from omr.online.mapping import PROPOSE_MIN_SCORE, similarity
 from omr.forms.template import (
     CODE_PATTERN,
@@ -570,6 +570,7 @@ def check_edit(payload, draft: Draft, standard: Template | None = None) -> Edit:
             continue
         problems += _overlaps(items, page_no)
     problems += _frames_over_boxes(questions)
+    problems += shared_link_problems({q.id: q.link["question"] for q in questions if q.link})
     if problems:
         raise EditError(problems)
     return Edit(form_id, title, questions, versions[0], versions[1],
