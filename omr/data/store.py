@@ -271,6 +271,10 @@ class StaleWriteError(OmrError):
         self.current = current or {}
 
 
+class UnitClashError(StaleWriteError):
+    """A page given a unit other than the one its sheet's other pages carry (a person must decide which)."""
+
+
 def _is_lock_error(exc: sa.exc.DBAPIError) -> bool:
     """Waiting longer may help: SQLite busy/locked, PostgreSQL deadlock or serialisation."""
     if getattr(exc.orig, "sqlstate", None) in ("40P01", "40001"):
@@ -1008,6 +1012,19 @@ class Store(StoreQueries):
             result = PageResult(PageSource(str(row.id), row.page_index, row.image_sha256 or ""),
                                 form_id=form_id, version=version, page=page_number, serial=serial,
                                 unit=unit or row.unit)
+            sheet = conn.execute(_RESPONSE_MISSING_PAGE, {"form_id": form_id, "version": version, "serial": serial,
+                                                          "page_number": page_number}).first()
+            unit_have = sheet.unit if sheet is not None else None
+            if unit_have is not None and result.unit is not None and unit_have != result.unit:
+                # The sheet's other pages say another unit: a person must say which is right, never the
+                # order the pages were assigned in (a page 2 given 866 made the whole sheet 866, silently).
+                others = conn.execute(sa.select(response_pages.c.page_number).where(
+                    response_pages.c.response_id == sheet.id)).scalars().all()
+                shown = ", ".join(str(n) for n in sorted(set(others))) or "khác"
+                raise UnitClashError(
+                    f"Phiếu số {serial:06d} đã có trang {shown} mang mã đơn vị {unit_have}, khác mã {result.unit} "
+                    "của trang này: các trang của một tờ phiếu phải cùng một đơn vị. Hãy xem lại mã đơn vị "
+                    "trên tờ phiếu (gõ lại mã đúng) hoặc số phiếu; trang này vẫn chờ trong hàng đợi.")
             response_id, _created = self._response_for(conn, result, pages_expected)
             conn.execute(pages.update().where(pages.c.id == page_id).values(
                 form_id=form_id, version=version, page=page_number, serial=serial, unit=unit or row.unit,
