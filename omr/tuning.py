@@ -997,6 +997,12 @@ EDITOR_MAX_BOXES_PER_PAGE = 1500
 # a working week covers an edit left overnight or over a weekend; a draft holds ~0.5 MB a page.
 EDITOR_DRAFT_KEEP_DAYS = 7
 
+# --- Request bodies of the web app (omr/web/__init__.py: body_limit) ---
+# A body posted anywhere but an upload (a login, a review decision, a comment of at most 10,000
+# characters: ~90 KB percent-encoded at 9 bytes a Vietnamese letter) is far below 1 MiB; a larger one
+# is refused before it is read (waitress used to spool a 4 GB body of POST /login to disk first).
+WEB_MAX_FORM_BYTES = 1024 ** 2
+
 # A CSV saved in a Western code page (Windows-1252, "CSV (Comma delimited)" on a non-Vietnamese Windows)
 # has "?" for each Vietnamese letter the code page lacks. A "?" followed by a letter inside a word never
 # occurs in Vietnamese text (a question's "?" ends its word); the demo export saved so has 962 such words

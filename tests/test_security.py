@@ -52,14 +52,11 @@ class Server:
     """waitress serving the app on 127.0.0.1:<free port> in a thread."""
 
     def __init__(self, app, behind_proxy: bool = False):
-        from waitress import create_server
-
-        from omr.web import waitress_options
+        from omr.web import create_waitress_server
 
         self.app = app
         # as omr.web.serve starts it
-        self.server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="omr",
-                                    **waitress_options(behind_proxy))
+        self.server = create_waitress_server(app, host="127.0.0.1", port=0, behind_proxy=behind_proxy)
         self.port = self.server.effective_port
         self.closing = False
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -526,3 +523,42 @@ def test_an_unsupported_database_is_one_vietnamese_line(url, repo_root, tmp_path
     assert done.returncode == 7 and "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "Không hỗ trợ cơ sở dữ liệu" in lines[0] and "secret" not in lines[0]
+
+
+def _raw(port: int, head: bytes, body: bytes = b"", wait: float = 10.0) -> bytes:
+    """Send a request's head (and some body) on a raw socket; what the server answered within ``wait`` s."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as sock:
+        sock.sendall(head + body)
+        try:
+            return sock.recv(4096)
+        except TimeoutError:
+            return b""
+
+
+@pytest.mark.parametrize("path", ["/login", "/queue", "/khong-co-trang-nay"])
+def test_a_huge_body_is_refused_before_waitress_reads_it_except_on_an_upload(server, path):
+    """A 4 GB POST to /login (no login needed) was spooled whole to disk before Flask said 413."""
+    answer = _raw(server.port, f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-"
+                               "urlencoded\r\nContent-Length: 4000000000\r\n\r\n".encode(), b"a" * 1000)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    # Chunked, with no length given: stopped once past the bound (1 MiB), not at 4 GB.
+    chunk = b"100000\r\n" + b"a" * 0x100000 + b"\r\n"
+    answer = _raw(server.port, f"POST {path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".encode(),
+                  chunk * 2)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+
+
+def test_the_batch_upload_still_takes_a_large_body(server):
+    """The upload route keeps its bound: waitress waits for the body rather than refusing it."""
+    answer = _raw(server.port, b"POST /batches HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n",
+                  b"a" * 1000, wait=2.0)
+    assert answer == b""  # still reading the 20 MB it was promised
+
+
+def test_a_form_over_the_bound_is_refused_by_flask_too(server):
+    """Under another WSGI server (or a test client) Flask holds non-upload routes to the same bound."""
+    client = server.app.test_client()
+    response = client.post("/login", data={"name": "x" * (2 * 1024 ** 2), "password": "y"})
+    assert response.status_code == 413
