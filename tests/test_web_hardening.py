@@ -298,8 +298,7 @@ def test_the_uploader_rejects_every_unidentified_page_of_one_file_at_once_confir
 
     job_id = _uploaded_job(app, tmp_path)
     store = _store(app)
-    with store.reading() as conn:
-        batch_id = conn.execute(sa.select(sa.func.min(pages.c.batch_id))).scalar()
+    batch_id = store.ensure_batch("Quý IV")  # the job's batch: the pages it stores
     from omr.web import jobs
 
     first = jobs.job_status(store, job_id)["files"][0]
@@ -325,6 +324,65 @@ def test_the_uploader_rejects_every_unidentified_page_of_one_file_at_once_confir
     with store.reading() as conn:
         audit = conn.execute(sa.select(changes.c.who, changes.c.reason).where(changes.c.entity == "page")).all()
     assert [tuple(a) for a in audit] == [("thu", "ảnh rác")] * 3
+
+
+def test_a_bulk_reject_touches_only_this_uploads_pages_that_match_no_form_and_an_admin_can_undo_it(
+        app, tmp_path):
+    """Pages of the same file stored by another upload (skipped here as already stored) are not this
+    scanner's to reject; a page matched to a form by its layout (waiting for its serial) is a form page;
+    a rejected page's comment box does not stay "pending" for ever; an admin puts a page back."""
+    from db_fixtures import set_aside_result
+
+    from omr.data.schema import changes, source_files
+    from omr.web import jobs
+
+    job_id = _uploaded_job(app, tmp_path)
+    store = _store(app)
+    sha = jobs.job_status(store, job_id)["files"][0]["sha256"]
+    other_batch = store.ensure_batch("đợt của người khác")
+    record(store, other_batch, set_aside_result("no_form", path="noise.tif", index=0))  # another upload's
+    own_batch = store.ensure_batch("Quý IV")
+    record(store, own_batch, set_aside_result("no_form", path="noise.tif", index=1))
+    by_layout = page_result(5, 1, PAGE1, path="noise.tif", unit=None, index=2)
+    by_layout.set_aside, by_layout.serial = "qr_unreadable", None
+    by_layout.detail = "nhận dạng theo bố cục: motcua-2026 v1 trang 1; cần nhập số phiếu"
+    record(store, own_batch, by_layout)
+    store.writing(lambda conn: conn.execute(source_files.update().where(source_files.c.path == "noise.tif")
+                                            .values(sha256=sha)))  # one file, the job's first
+    with store.reading() as conn:
+        noise_id, = conn.execute(sa.select(pages.c.id).where(pages.c.batch_id == own_batch,
+                                                             pages.c.form_id.is_(None))).scalars()
+        other_id, = conn.execute(sa.select(pages.c.id).where(pages.c.batch_id == other_batch)).scalars()
+    comment_id = store.writing(lambda conn: conn.execute(comments.insert().values(
+        response_id=None, page_id=noise_id, field="H4", inked=True, ink_mm2=40.0, x=10, y=200, w=190, h=20,
+        crop_png=None, draft_text="chữ", draft_confidence=30.0, likely_correct=False, review_priority=1.0,
+        status="pending", flags="[]", updated_at=datetime.now(timezone.utc))).inserted_primary_key[0])
+    assert review.queue_counts(store)["page"] == 3
+    owner = login(app, "thu")
+    assert "Loại bỏ 1 trang" in _text(owner.get(f"/batches/jobs/{job_id}"))
+    done = owner.post(f"/batches/jobs/{job_id}/files/1/reject",
+                      data={"confirm": "1", "csrf_token": csrf_token(owner, "/batches")}, follow_redirects=True)
+    text = _text(done)
+    assert "Đã loại bỏ 1 trang chưa nhận dạng" in text
+    assert "1 trang đã nhận ra mẫu phiếu (chỉ cần nhập số phiếu) vẫn chờ người kiểm tra" in text
+    assert review.queue_counts(store)["page"] == 2  # the other upload's page and the form page wait
+    with store.reading() as conn:
+        assert conn.execute(sa.select(comments.c.status).where(comments.c.id == comment_id)).scalar() == "rejected"
+    # Undone by an admin, audited; the comment box waits again with its page.
+    admin = login(app, "quan")
+    assert owner.post(f"/pages/{noise_id}/restore", data={"csrf_token": csrf_token(owner, "/batches")}
+                      ).status_code == 403
+    restored = admin.post(f"/pages/{noise_id}/restore", data={"job": str(job_id), "reason": "nhầm",
+                                                              "csrf_token": csrf_token(admin, "/batches")},
+                          follow_redirects=True)
+    assert "Đã đưa trang trở lại hàng đợi kiểm tra" in _text(restored)
+    assert review.queue_counts(store)["page"] == 3
+    with store.reading() as conn:
+        assert conn.execute(sa.select(comments.c.status).where(comments.c.id == comment_id)).scalar() == "pending"
+        audit = conn.execute(sa.select(changes.c.who, changes.c.reason).where(
+            changes.c.entity == "page", changes.c.entity_id == noise_id).order_by(changes.c.id)).all()
+    assert [tuple(a) for a in audit] == [("thu", ""), ("quan", "nhầm")]
+    assert other_id != noise_id
 
 
 # --- 5. a NUL character in anything a user sends -----------------------------------------------------------

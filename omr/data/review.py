@@ -739,37 +739,54 @@ def reject_page(store, page_id: int, who: str, *, reason: str = "") -> None:
     release(store, key, who)
 
 
-def unidentified_pages(store, file_sha256: str) -> list[int]:
-    """Ids of the pages of one scanned file (by content hash) that wait in the queue as unidentified."""
+def _waiting_pages_of_file(file_sha256: str, batch_name: str | None, since: datetime | None):
+    """SELECT of (page id, set_aside, form_id) of the pages of one scanned file (by content hash) that wait in
+    the queue; with ``batch_name`` / ``since``, only those an upload job stored itself (into its batch, once
+    it was made): the same file uploaded again by someone else has its pages skipped as already stored, and
+    those belong to the other upload."""
+    query = (sa.select(pages.c.id, pages.c.set_aside, pages.c.form_id)
+             .join(source_files, source_files.c.id == pages.c.source_file_id)
+             .outerjoin(page_reviews, page_reviews.c.page_id == pages.c.id)
+             .where(source_files.c.sha256 == file_sha256, pages.c.set_aside.is_not(None),
+                    pages.c.set_aside.not_in(NOT_ASKED), page_reviews.c.page_id.is_(None)))
+    if batch_name is not None:
+        query = query.join(batches, batches.c.id == pages.c.batch_id).where(batches.c.name == batch_name)
+    if since is not None:
+        query = query.where(pages.c.created_at >= since)
+    return query.order_by(pages.c.id)
+
+
+def unidentified_pages(store, file_sha256: str, batch_name: str | None = None,
+                       since: datetime | None = None) -> tuple[list[int], int]:
+    """(ids of the pages of one scanned file waiting in the queue as no form page at all, how many of its
+    waiting pages were matched to a form: by layout, awaiting a serial, ...). Scoped as
+    :func:`_waiting_pages_of_file`."""
     with store.reading() as conn:
-        return list(conn.execute(
-            sa.select(pages.c.id).join(source_files, source_files.c.id == pages.c.source_file_id)
-            .outerjoin(page_reviews, page_reviews.c.page_id == pages.c.id)
-            .where(source_files.c.sha256 == file_sha256, pages.c.set_aside.is_not(None),
-                   pages.c.set_aside.not_in(NOT_ASKED), page_reviews.c.page_id.is_(None))
-            .order_by(pages.c.id)).scalars())
+        rows = conn.execute(_waiting_pages_of_file(file_sha256, batch_name, since)).all()
+    return [r.id for r in rows if r.form_id is None], sum(r.form_id is not None for r in rows)
 
 
-def reject_file_pages(store, file_sha256: str, who: str, *, reason: str = "") -> int:
-    """Reject every unidentified page of one scanned file at once (one audit row per page, one
-    transaction); how many. For a file that is no batch of forms (2,000 pages of noise)."""
-    def work(conn: sa.Connection) -> int:
-        ids = list(conn.execute(
-            sa.select(pages.c.id, pages.c.set_aside).join(source_files, source_files.c.id == pages.c.source_file_id)
-            .outerjoin(page_reviews, page_reviews.c.page_id == pages.c.id)
-            .where(source_files.c.sha256 == file_sha256, pages.c.set_aside.is_not(None),
-                   pages.c.set_aside.not_in(NOT_ASKED), page_reviews.c.page_id.is_(None))).all())
-        now = _now()
-        for page_id, set_aside in ids:
-            conn.execute(page_reviews.insert().values(page_id=page_id, decision="rejected", decided_by=who,
-                                                      decided_at=now))
-            store._record_change(conn, who, "page", page_id, None, "decision", {"set_aside": set_aside},
-                                 {"decision": "rejected", "whole_file": True}, reason, now)
-        if ids:
-            conn.execute(claims.delete().where(claims.c.item.in_([f"page:{i}" for i, _ in ids])))
-        return len(ids)
+def reject_file_pages(store, file_sha256: str, who: str, *, reason: str = "", batch_name: str | None = None,
+                      since: datetime | None = None) -> tuple[int, int]:
+    """Reject at once the pages of one scanned file that are no form page (one audit row per page, one
+    transaction): for a file that is no batch of forms (2,000 pages of noise). Pages matched to a form (by
+    layout, waiting for their serial) are form pages and stay in the queue for a reviewer. Scoped to one
+    upload as :func:`_waiting_pages_of_file`. Returns (pages rejected, form pages left in the queue)."""
+    def work(conn: sa.Connection) -> tuple[int, int]:
+        rows = conn.execute(_waiting_pages_of_file(file_sha256, batch_name, since)).all()
+        chosen = [(r.id, r.set_aside) for r in rows if r.form_id is None]
+        store.reject_pages_in(conn, chosen, who, reason, whole_file=True)
+        if chosen:
+            conn.execute(claims.delete().where(claims.c.item.in_([f"page:{i}" for i, _ in chosen])))
+        return len(chosen), len(rows) - len(chosen)
 
     return store.writing(work)
+
+
+def restore_page(store, page_id: int, who: str, *, reason: str = "") -> None:
+    """An admin puts a rejected page back in the queue (audited). Raises StaleWriteError (omr.data.store)
+    when the page is not rejected."""
+    store.restore_page(page_id, who, reason=reason)
 
 
 # --- history and progress ------------------------------------------------------

@@ -271,6 +271,10 @@ class StaleWriteError(OmrError):
         self.current = current or {}
 
 
+# The status of a comment box on a page a person rejected (schema: blank | pending | reviewed | rejected).
+COMMENT_REJECTED = "rejected"
+
+
 class UnitClashError(StaleWriteError):
     """A page given a unit other than the one its sheet's other pages carry (a person must decide which)."""
 
@@ -1054,11 +1058,42 @@ class Store(StoreQueries):
             decided = conn.execute(sa.select(page_reviews.c.page_id).where(page_reviews.c.page_id == page_id)).first()
             if row is None or row.set_aside is None or decided is not None:
                 raise StaleWriteError("Trang này vừa được người khác xử lý; tải lại hàng đợi.")
-            now = _now()
+            self.reject_pages_in(conn, [(page_id, row.set_aside)], who, reason)
+
+        self._run_write(work)
+
+    def reject_pages_in(self, conn: sa.Connection, rows: list[tuple[int, str]], who: str, reason: str = "",
+                        **audit) -> None:
+        """In an open transaction: reject set-aside pages ``(page id, set_aside)`` (one audit row each,
+        ``audit`` added to its new value); their comment boxes, which no sheet will ever hold, are
+        rejected with them (a rejected page's comment stayed "pending" forever)."""
+        now = _now()
+        for page_id, set_aside in rows:
             conn.execute(page_reviews.insert().values(page_id=page_id, decision="rejected", decided_by=who,
                                                       decided_at=now))
-            self._record_change(conn, who, "page", page_id, None, "decision", {"set_aside": row.set_aside},
-                                {"decision": "rejected"}, reason, now)
+            self._record_change(conn, who, "page", page_id, None, "decision", {"set_aside": set_aside},
+                                {"decision": "rejected", **audit}, reason, now)
+        ids = [page_id for page_id, _ in rows]
+        for start in range(0, len(ids), 500):
+            conn.execute(comments.update().where(comments.c.page_id.in_(ids[start:start + 500]),
+                                                 comments.c.response_id.is_(None), comments.c.status == "pending")
+                         .values(status=COMMENT_REJECTED))
+
+    def restore_page(self, page_id: int, who: str, *, reason: str = "") -> None:
+        """Undo a page's rejection (an admin's decision): it waits in the queue again, its comment boxes
+        pending again; audited. Raises StaleWriteError when the page is not rejected (any more)."""
+        def work(conn: sa.Connection) -> None:
+            row = conn.execute(sa.select(pages.c.set_aside).where(pages.c.id == page_id)).first()
+            decided = conn.execute(sa.select(page_reviews.c.decision, page_reviews.c.decided_by).where(
+                page_reviews.c.page_id == page_id)).first()
+            if row is None or row.set_aside is None or decided is None or decided.decision != "rejected":
+                raise StaleWriteError("Trang này không còn ở trạng thái bị loại bỏ; tải lại trang.")
+            conn.execute(page_reviews.delete().where(page_reviews.c.page_id == page_id))
+            conn.execute(comments.update().where(comments.c.page_id == page_id, comments.c.response_id.is_(None),
+                                                 comments.c.status == COMMENT_REJECTED).values(status="pending"))
+            self._record_change(conn, who, "page", page_id, None, "decision",
+                                {"decision": "rejected", "decided_by": decided.decided_by},
+                                {"decision": None, "set_aside": row.set_aside, "restored": True}, reason)
 
         self._run_write(work)
 

@@ -187,8 +187,12 @@ def job_status(store, job_id: int) -> dict | None:
             .where(source_files.c.sha256.in_(hashes), pages.c.set_aside.is_not(None))
             .order_by(pages.c.id)).all() if hashes else []
     job = dict(row)
-    for entry in files:  # pages of the file waiting as unidentified: rejected at once on the job page
-        entry["unidentified"] = len(review.unidentified_pages(store, entry["sha256"]))
+    for entry in files:  # pages of the file waiting as no form page: rejected at once on the job page
+        # Only the pages this upload stored itself (its batch, since it was made), not the same file's
+        # pages another upload stored; pages matched to a form are a reviewer's, never rejected in bulk.
+        unidentified, entry["form_pages"] = review.unidentified_pages(
+            store, entry["sha256"], row["batch_name"], stored_time(row["created_at"]))
+        entry["unidentified"] = len(unidentified)
     name_of = {f["sha256"]: f["name"] for f in files}
     started, finished = stored_time(job["started_at"]), stored_time(job["finished_at"])
     rate = None
@@ -205,7 +209,8 @@ def job_status(store, job_id: int) -> dict | None:
                            # a person's decision on it since (a new user's trial: rejected pages looked pending)
                            "decided": (f"đã loại bỏ ({a.decided_by})" if a.decision == "rejected"
                                        else f"đã đọc lại từng nửa ({a.decided_by})" if a.decision == "split"
-                                       else "")}
+                                       else ""),
+                           "rejected": a.decision == "rejected"}
                           for a in aside])
     return job
 

@@ -34,7 +34,7 @@ from flask_wtf.csrf import CSRFError
 from omr import tuning
 from omr.data import completeness, review, users
 from omr.data.drafting import drafting_progress
-from omr.data.schema import comments
+from omr.data.schema import comments, stored_time
 from omr.data.schema import pages as pages_table
 from omr.data.schema import responses as responses_table
 from omr.data.store import StaleWriteError
@@ -557,11 +557,28 @@ def register(app: Flask) -> None:
         if request.form.get("confirm") != "1":
             flash("Hãy đánh dấu ô xác nhận để loại bỏ các trang chưa nhận dạng của tệp này.", "error")
         else:
-            rejected = review.reject_file_pages(_store(), entry["sha256"], g.user.name,
-                                                reason=(request.form.get("reason") or "").strip()[:500])
+            rejected, kept = review.reject_file_pages(
+                _store(), entry["sha256"], g.user.name, reason=(request.form.get("reason") or "").strip()[:500],
+                batch_name=job["batch_name"], since=stored_time(job["created_at"]))
             flash(f"Đã loại bỏ {rejected} trang chưa nhận dạng của tệp «{entry['name']}» khỏi hàng đợi "
-                  "(mỗi trang được ghi lại trong lịch sử).", "ok")
+                  "(mỗi trang được ghi lại trong lịch sử; quản trị viên có thể đưa lại trang vào hàng đợi)."
+                  + (f" {kept} trang đã nhận ra mẫu phiếu (chỉ cần nhập số phiếu) vẫn chờ người kiểm tra: "
+                     "đó là trang phiếu, không loại bỏ hàng loạt." if kept else ""), "ok")
         return redirect(url_for("job_page", job_id=job_id), 303)
+
+    @app.post("/pages/<int:page_id>/restore")
+    @login_required(users.ADMIN)
+    def page_restore(page_id: int):
+        """An admin undoes a page's rejection: it waits in the queue again (audited)."""
+        try:
+            review.restore_page(_store(), page_id, g.user.name,
+                                reason=(request.form.get("reason") or "").strip()[:500])
+        except StaleWriteError as exc:
+            flash(exc.message, "error")
+        else:
+            flash("Đã đưa trang trở lại hàng đợi kiểm tra (được ghi lại trong lịch sử).", "ok")
+        job_id = db_id(request.form.get("job", ""))
+        return redirect(url_for("job_page", job_id=job_id) if job_id else url_for("queue_page"), 303)
 
     # -- the queue (reviewers) --
 
