@@ -997,6 +997,11 @@ EDITOR_MAX_BOXES_PER_PAGE = 1500
 # a working week covers an edit left overnight or over a weekend; a draft holds ~0.5 MB a page.
 EDITOR_DRAFT_KEEP_DAYS = 7
 
+# --- Purging old uploads (omr/web/purge.py) ---
+# The days an admin may type: 100 years is beyond any keeping rule (a timedelta of 99,999,999,999 days
+# overflowed into a 500). Decree 30/2020/ND-CP keeps most records 5-20 years.
+PURGE_MAX_DAYS = 36_500
+
 # --- Telling what a ZIP file named .pdf is (omr/scan/ingest.py: zip_first_names) ---
 # A .docx / .xlsx / .pptx is told by its first folder (word/, xl/, ppt/), named among the first few
 # entries of the directory ([Content_Types].xml, _rels/, then the folder: ~15 entries in files Word

@@ -914,13 +914,14 @@ def register(app: Flask) -> None:
     @login_required(users.ADMIN)
     def admin_purge_uploads():
         text = (request.form.get("days") or "").strip()
-        if not text.isdecimal() or int(text) < 1:
-            flash(f"«{text}» không phải số ngày hợp lệ (số nguyên từ 1 trở lên).", "error")
+        if not text.isdecimal() or len(text) > 9 or not 1 <= int(text) <= tuning.PURGE_MAX_DAYS:
+            flash(f"«{text[:20]}» không phải số ngày hợp lệ (số nguyên từ 1 đến {vn_thousands(tuning.PURGE_MAX_DAYS)}).",
+                  "error")
             return redirect(url_for("batches_page"), 303)
         done = purge.purge_uploads(_store(), int(text), g.user.name)
         images.forget_pictures()  # pictures kept in memory of the files just deleted
-        flash(f"Đã xoá {done.files} tệp của {done.jobs} lần tải lên đã đọc xong quá {int(text)} ngày "
-              f"({vn_decimal(done.freed_bytes / 1e6, 1)} MB); kết quả đọc và ảnh ý kiến viết tay vẫn được giữ.", "ok")
+        flash(f"Đã xoá {done.files} tệp của {done.jobs} lần tải lên đã kết thúc quá {int(text)} ngày "
+              f"({_size_text(done.freed_bytes)}); kết quả đọc và ảnh ý kiến viết tay vẫn được giữ.", "ok")
         for job_id, why in done.kept:
             flash(f"Giữ lại lần tải lên #{job_id}: {why}.", "info")
         return redirect(url_for("batches_page"), 303)
@@ -1006,6 +1007,18 @@ def _batches_context() -> dict:
     uploaded = {job["batch_name"] for job in uploads}
     from_cli = [b for b in review.batch_progress(_store()) if b["name"] not in uploaded]
     return {"jobs": uploads, "cli_batches": from_cli, "today": display.vn_date(datetime.now(VN_TZ).date())}
+
+
+def vn_thousands(value: int) -> str:
+    """An integer with a dot between thousands, as Vietnamese writes it: 36.500."""
+    return f"{value:,}".replace(",", ".")
+
+
+def _size_text(size: int) -> str:
+    """Bytes freed, said in MB, or in KB under one MB (45 KB was "0,0 MB")."""
+    if size < 1_000_000:
+        return f"{vn_decimal(size / 1e3, 0) if size else '0'} KB"
+    return f"{vn_decimal(size / 1e6, 1)} MB"
 
 
 def _unit_label(code: str | None) -> str:
