@@ -150,10 +150,22 @@ def test_a_comment_longer_than_the_bound_is_refused_whole_never_cut(app):
     client = login(app, "lan")
     refused = _post_comment(client, pending, "Ý kiến dài " * 4000)
     assert refused.status_code == 409 and f"tối đa {MAX_COMMENT_TEXT:,}".replace(",", ".") in _text(refused)
+    # One sentence, its comma a comma (the thousands' dots were made by replacing every comma).
+    assert "dài 43.999 ký tự; tối đa" in _text(refused) and "tự. tối đa" not in _text(refused)
     assert tuple(_comment_row(app, pending)) == ("pending", None)
     longest = "ý" * MAX_COMMENT_TEXT
     assert _post_comment(client, pending, longest).status_code == 303
     assert _comment_row(app, pending).text == longest
+
+
+def test_a_comment_keeps_its_lines_but_no_control_or_bidi_characters(app):
+    """A transcription with a bidi override (shown reversed in the export), a terminal escape and a bell
+    was stored as typed; batch names and the editor's labels already refused or dropped them."""
+    pending = _comment(app, "pending", "")
+    client = login(app, "lan")
+    typed = "Cán bộ\u202e tận tình\x1b[2J\x07\r\nlần sau\u200b nhanh hơn"
+    assert _post_comment(client, pending, typed).status_code == 303
+    assert _comment_row(app, pending).text == "Cán bộ tận tình[2J\nlần sau nhanh hơn"
 
 
 # --- 3. a file whose pages each take the time limit; cancelling an upload -------------------------------

@@ -62,6 +62,7 @@ from omr.errors import OmrError
 from omr.model import NEEDS_REVIEW, BoxRead
 from omr.scan.read import resolve_questions, shown_confidence
 from omr.text.lexicon import TEXT, flags_of
+from omr.text.normalise import printed_text
 from omr.text.numbers import vn_decimal
 
 # Long enough to read a hard comment and type it; short enough that an item
@@ -635,9 +636,12 @@ def transcribe_comment(store, comment_id: int, who: str, text: str, *, expected:
     than ``tuning.MAX_COMMENT_TEXT`` characters (refused whole: the export never cuts a comment).
     """
     key = f"comment:{comment_id}"
+    # What a reviewer typed, without control or format characters (a terminal escape, a bidi override
+    # that shows the text reversed in the export): the same rule as the editor's labels.
+    text = printed_text(text, keep_newlines=True)
     if len(text) > tuning.MAX_COMMENT_TEXT:
-        raise ReviewError(f"Nội dung ý kiến dài {len(text):,} ký tự, tối đa {tuning.MAX_COMMENT_TEXT:,} ký tự "
-                          "(chưa lưu): hãy rút gọn.".replace(",", "."))
+        raise ReviewError(f"Nội dung ý kiến dài {_thousands(len(text))} ký tự; tối đa "
+                          f"{_thousands(tuning.MAX_COMMENT_TEXT)} ký tự (chưa lưu): hãy rút gọn.")
     item = load_item(store, key)
     if item is None:
         raise ReviewError("Ý kiến này không còn trong cơ sở dữ liệu")
@@ -647,6 +651,11 @@ def transcribe_comment(store, comment_id: int, who: str, text: str, *, expected:
     token = store.set_comment_text(comment_id, text, who, reason=reason, expected_updated_at=expected)
     release(store, key, who)
     return token
+
+
+def _thousands(value: int) -> str:
+    """10001 -> "10.001" (a dot between thousands, as Vietnamese writes it)."""
+    return f"{value:,}".replace(",", ".")
 
 
 def flags_dropped(before: list[dict], text: str) -> list[str]:

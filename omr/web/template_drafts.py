@@ -25,7 +25,6 @@ import secrets
 import shutil
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -56,7 +55,7 @@ from omr.text.numbers import vn_number, vn_percent
 from omr.scan.page import Catalogue, process_page
 from omr.scan.page_workers import Failure, run_bounded
 from omr.template_from.blank import from_blank, write_pinned_template
-from omr.text.normalise import fold, nfc
+from omr.text.normalise import fold, printed_text
 from omr.web import jobs
 from omr.web.display import page_detail
 
@@ -410,8 +409,7 @@ def _clean_text(value, what: str, problems: list[str], limit: int, required: boo
     if not isinstance(value, str):
         problems.append(f"{what}: phải là chữ")
         return ""
-    text = nfc(" ".join(value.split()))  # newlines and tabs are one space: a label is one line
-    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs"))
+    text = printed_text(" ".join(value.split()))  # newlines and tabs are one space: a label is one line
     if required and not text:
         problems.append(f"{what}: không được để trống")
     if len(text) > limit:
