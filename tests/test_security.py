@@ -15,6 +15,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -562,3 +563,44 @@ def test_a_form_over_the_bound_is_refused_by_flask_too(server):
     client = server.app.test_client()
     response = client.post("/login", data={"name": "x" * (2 * 1024 ** 2), "password": "y"})
     assert response.status_code == 413
+
+
+def test_password_checks_run_side_by_side_and_the_limit_still_holds_exactly():
+    """The throttle's lock was held through the (slow) password check: every login in the office waited
+    for the one before it. Two checks must run at once, and racing wrong guesses still get only the
+    limit's number of tries."""
+    from omr.web.throttle import LoginThrottle, LoginThrottled
+
+    throttle = LoginThrottle(per_account="2/minute", per_address="100/minute")
+    both_checking = threading.Barrier(2, timeout=10)
+
+    def side_by_side(name):
+        return throttle.attempt(name, "10.0.0.1", lambda: (both_checking.wait(), "ok")[1])
+
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(side_by_side, ["lan", "thu"])) == ["ok", "ok"]  # a held lock: BrokenBarrierError
+
+    release = threading.Event()
+    started = threading.Semaphore(0)
+
+    def wrong_guess(i):
+        def verify():
+            started.release()
+            release.wait(10)
+            return None
+        try:
+            throttle.attempt("quan", "10.0.0.2", verify)
+            return "checked"
+        except LoginThrottled:
+            return "throttled"
+
+    with ThreadPoolExecutor(6) as pool:
+        futures = [pool.submit(wrong_guess, i) for i in range(6)]
+        assert started.acquire(timeout=10) and started.acquire(timeout=10)
+        # Two guesses are being checked; the other four are refused without a check meanwhile.
+        deadline = time.monotonic() + 10
+        while sum(f.done() for f in futures) < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert [f.result() for f in futures if f.done()] == ["throttled"] * 4
+        release.set()
+        assert sorted(f.result(10) for f in futures) == ["checked"] * 2 + ["throttled"] * 4
