@@ -247,7 +247,27 @@ def test_the_scanner_who_uploaded_or_an_admin_cancels_a_queued_upload_audited(ap
     assert [tuple(a) for a in audit] == [("thu", "upload", '"cancelled"', "tệp thử")]
     assert "lý do: «tệp thử»" in _text(owner.get(f"/batches/jobs/{job_id}"))
     again = owner.post(url, data={"confirm": "1", "csrf_token": csrf_token(owner, "/batches")}, follow_redirects=True)
-    assert "không còn gì để huỷ" in _text(again)
+    assert "Lần tải lên này đã bị huỷ: không còn gì để huỷ" in _text(again) and "đã đã" not in _text(again)
+
+
+def test_a_cancel_landing_after_the_readers_last_look_is_not_overwritten_by_done(app, tmp_path):
+    """The reader checks for a cancel between files; one arriving after its last check was overwritten by
+    finish_job's 'done', and the scanner's cancel vanished."""
+    from omr.data.schema import upload_jobs
+    from omr.web import jobs
+
+    job_id = _uploaded_job(app, tmp_path)
+    jobs.take_job(_store(app), job_id)
+    assert jobs.cancel_job(_store(app), job_id, "thu") == jobs.CANCELLING  # after the reader's last check
+    jobs.finish_job(_store(app), job_id, jobs.DONE, "")
+    with _store(app).reading() as conn:
+        row = conn.execute(sa.select(upload_jobs.c.status, upload_jobs.c.error, upload_jobs.c.finished_at)
+                           .where(upload_jobs.c.id == job_id)).first()
+    assert row.status == "cancelled" and row.finished_at is not None
+    assert "Yêu cầu huỷ đến khi mọi trang đã được đọc" in row.error
+    jobs.finish_job(_store(app), job_id, jobs.DONE, "lần hai")  # never over an ended cancel either
+    with _store(app).reading() as conn:
+        assert conn.execute(sa.select(upload_jobs.c.status).where(upload_jobs.c.id == job_id)).scalar() == "cancelled"
 
 
 def test_a_running_upload_cancelled_stops_and_says_how_many_pages_were_not_read(app, tmp_path, monkeypatch):
