@@ -84,11 +84,26 @@ def test_a_unit_code_not_in_the_registry_is_refused_and_a_known_one_is_kept(app)
         refused = _assign(client, page_id, typed)
         assert refused.status_code == 409, typed
         assert "không có trong danh mục đơn vị" in _text(refused) or "dài quá" in _text(refused), typed
+        assert "đang được lan kiểm tra" not in _text(refused), "the reviewer's own claim is not another's work"
         assert _serial_777(app) == []
     assert review.load_item(_store(app), f"page:{page_id}").data["pending"]
     saved = _assign(client, page_id, " 30004 ")
     assert saved.status_code == 303
     assert _serial_777(app) == [("30004",)]
+
+
+def test_a_rejected_page_says_it_cannot_be_saved_and_who_can_restore_it(app):
+    """After a rejection the page said «lưu lại sẽ ghi đè» (saving again overwrites), yet every save failed."""
+    _add_units(app, "30001")
+    page_id = _qr_less_page(app)
+    review.reject_page(_store(app), page_id, "thu", reason="ảnh rác")
+    client = login(app, "lan")
+    shown = _text(client.get(f"/queue/item/page/{page_id}"))
+    assert "lưu lại sẽ ghi đè" not in shown
+    assert "Trang này đã bị loại bỏ bởi thu, không nhận quyết định khác" in shown
+    refused = _assign(client, page_id, "30001")
+    assert refused.status_code == 409 and "Trang này đã bị loại bỏ bởi thu" in _text(refused)
+    assert "lưu lại sẽ ghi đè" not in _text(refused) and _serial_777(app) == []
 
 
 def test_with_an_empty_registry_a_typed_unit_says_which_list_to_import(app):

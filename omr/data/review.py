@@ -534,6 +534,7 @@ def load_item(store, key: str) -> Item | None:
             "has_image": row.set_aside not in (UNREADABLE_IMAGE, "not_scan"),
             "homography": row.homography is not None,
             "decision": decided.decision if decided else None,
+            "decided_by": decided.decided_by if decided else None,
             "pending": row.set_aside is not None and row.set_aside not in NOT_ASKED and decided is None})
 
 
@@ -621,12 +622,23 @@ def editable(item: Item) -> bool:
     if item.kind in (MARK, MISALIGNED):
         return item.data["set_by"] != MACHINE
     if item.kind == PAGE:
-        return item.data["decision"] is not None
+        return False  # a page decided (rejected, read half by half) takes no other decision: an admin restores it
     return True  # whole sheets: omr.data.completeness checks each decision against the sheet's state
 
 
 NOT_IN_QUEUE = ("Mục này không nằm trong hàng đợi kiểm tra (máy đã đọc xong, không cần người xem): "
                 "không thể sửa qua hàng đợi.")
+
+
+def not_editable_reason(item: Item) -> str:
+    """Why a decision on ``item`` (not :func:`editable`) cannot be saved, in Vietnamese."""
+    if item.kind == PAGE and item.data.get("decision") == "rejected":
+        by = f" bởi {item.data['decided_by']}" if item.data.get("decided_by") else ""
+        return (f"Trang này đã bị loại bỏ{by}, không nhận quyết định khác: quản trị viên có thể đưa trang "
+                "trở lại hàng đợi (nút «Đưa lại vào hàng đợi» ở trang của lần tải lên).")
+    if item.kind == PAGE and item.data.get("decision"):
+        return "Trang này đã được xử lý (đọc lại từng nửa ảnh), không nhận quyết định khác."
+    return NOT_IN_QUEUE
 
 
 def transcribe_comment(store, comment_id: int, who: str, text: str, *, expected: str, reason: str = "") -> str:
@@ -693,7 +705,7 @@ def assign_page(store, catalogue, page_id: int, who: str, form_id: str, version:
     if item is None:
         raise ReviewError("Trang này không còn trong cơ sở dữ liệu")
     if not editable(item):
-        raise ReviewError(NOT_IN_QUEUE)
+        raise ReviewError(not_editable_reason(item))
     if not item.data["has_image"]:
         raise ReviewError("Không đọc được ảnh của trang này nên không thể gán cho phiếu nào: hãy loại bỏ trang, "
                           "rồi quét lại tờ phiếu (nếu tờ đã mất, đánh dấu trang đã mất ở phiếu thiếu trang)")

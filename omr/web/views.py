@@ -637,8 +637,8 @@ def register(app: Flask) -> None:
         reason = (request.form.get("reason") or "").strip()[:500]
         expected = request.form.get("version", "")
         try:
-            if not review.editable(item):  # a URL typed by hand for something the machine settled
-                raise review.ReviewError(review.NOT_IN_QUEUE)
+            if not review.editable(item):  # a URL typed by hand for something the machine settled, a decided page
+                raise review.ReviewError(review.not_editable_reason(item))
             if entity == "answer":
                 question = _question(item.data["form_id"], item.data["form_version"], item.data["question"])
                 if question is None:
@@ -685,7 +685,9 @@ def register(app: Flask) -> None:
         except (StaleWriteError, review.ClaimedError, review.ReviewError) as exc:
             flash(exc.message, "error")
             fresh = review.load_item(_store(), key)
-            return _render_item(fresh or item, review.holder(_store(), key) if fresh else None), 409
+            holder = review.holder(_store(), key) if fresh else None
+            # The reviewer's own claim is no one else's work to mention («đang được lan kiểm tra» to lan).
+            return _render_item(fresh or item, holder if holder != g.user.name else None), 409
         _remember(key, "queue_history", HISTORY_LIMIT)
         return redirect(url_for("queue_next"), 303)
 
@@ -751,6 +753,7 @@ def register(app: Flask) -> None:
         history = [k for k in session.get("queue_history", []) if k != item.key]
         return render_template(
             "item.html", item=item, question=question, keys=keys, held_by=held_by,
+            can_save=review.editable(item), not_editable=review.not_editable_reason(item),
             status_label=STATUS_LABELS.get(item.data.get("status"), item.data.get("status")),
             value_text=_value_text(question, item.data.get("value")), kinds=review.KINDS,
             set_aside_label=SET_ASIDE_REASONS.get(item.data.get("set_aside"), item.data.get("set_aside")),
