@@ -154,6 +154,8 @@ def test_an_office_question_named_like_a_standard_one_counts_only_through_a_link
     q2["id"] = "H1"
     response = save(client, state, csrf, payload)
     assert response.status_code == 200, response.get_json()
+    assert ("Lưu ý: Câu «H1» trùng mã với câu H1 của phiếu chuẩn nhưng không gắn với câu đó: câu trả lời của nó "
+            "không được tính vào chỉ số H1") in response.get_json()["message"]
     _online_sheet(store_url, "motcua-2026", {"H1": "5"})
     _online_sheet(store_url, "phieu-xa-dong-hoa", {"H1": "1", "Q3": "1"})
     report = _report(app, store_url)

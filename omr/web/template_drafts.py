@@ -575,6 +575,18 @@ def check_edit(payload, draft: Draft, standard: Template | None = None) -> Edit:
                 standard.form_id if standard is not None else None)
 
 
+def standard_id_notes(edit: Edit, standard: Template | None) -> list[str]:
+    """Notes (Vietnamese) on questions named like a question of the standard survey without being linked
+    to it: their answers count in no indicator (omr.reports.cache counts an office form's answers only
+    through its links), which an admin naming a question "H1" may not expect. Empty when none."""
+    if standard is None:
+        return []
+    counted = {q.id for q in standard.questions if q.type in STANDARD_TYPE_WORDS}
+    return [f"Câu «{q.id}» trùng mã với câu {q.id} của phiếu chuẩn nhưng không gắn với câu đó: câu trả lời "
+            f"của nó không được tính vào chỉ số {q.id} (muốn tính, hãy chọn câu ở mục «Tính vào chỉ số»)."
+            for q in edit.questions if q.id in counted and (q.link or {}).get("question") != q.id]
+
+
 def _frames_over_boxes(questions: list[EditQuestion]) -> list[str]:
     """Writing frames that hold check boxes of a question (a box's centre inside the frame, on its page).
 
