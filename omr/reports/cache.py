@@ -238,7 +238,8 @@ def compute_rows(conn: sa.Connection, layout: CacheLayout, ids: list[int] | tupl
                                  np.where(status == "ok", np.where(blank, CODE_BLANK, value_code),
                                           np.where(blank, CODE_BLANK, CODE_OTHER)))).astype(np.uint8)
         keep = column >= 0
-        code = _one_answer_per_cell(row, column, code, keep, len(layout.questions))
+        if layout.links:  # answers are unique per (response, question): only links can make two meet
+            code = _one_answer_per_cell(row, column, code, keep, len(layout.questions))
         codes[row[keep], column[keep]] = code[keep]
         is_date = frame["counted"].isin(layout.date_questions).to_numpy() & (status == "ok")
         for r, value in zip(row[is_date], frame["value"].to_numpy()[is_date]):
@@ -272,7 +273,8 @@ def compute_rows(conn: sa.Connection, layout: CacheLayout, ids: list[int] | tupl
 
 
 def _counted(frame, layout: CacheLayout, forms: dict[int, tuple[str, int]]):
-    """``frame`` with a ``counted`` column: the report question each answer counts under, or None.
+    """``frame`` (changed in place) with a ``counted`` column: the report question each answer counts under,
+    or None.
 
     An answer of a form omr printed (``layout.own_forms``) counts under its own question id; an answer
     to a linked question (omr.forms.links) under its link's report question, its value turned into the
@@ -281,12 +283,12 @@ def _counted(frame, layout: CacheLayout, forms: dict[int, tuple[str, int]]):
     in no report question, whatever its id: an "H1" of an office's form is not the standard H1.
     ``forms``: response id -> (form, version).
     """
-    import pandas as pd
-
-    frame = frame.copy()
     own = set(layout.own_forms)
-    own_response = {rid for rid, form in forms.items() if form in own}
-    frame["counted"] = frame["question"].where(frame["response_id"].isin(own_response), None)
+    own_response = [rid for rid, form in forms.items() if form in own]
+    if len(own_response) == len(forms):  # every response of a form omr printed (the usual case)
+        frame["counted"] = frame["question"]
+    else:
+        frame["counted"] = frame["question"].where(frame["response_id"].isin(own_response), None)
     links = {(form, version, qid): (target, dict(codes)) for form, version, qid, target, codes in layout.links}
     linked_questions = {qid for _, _, qid in links}
     for i in frame.index[frame["question"].isin(linked_questions)]:
@@ -300,7 +302,6 @@ def _counted(frame, layout: CacheLayout, forms: dict[int, tuple[str, int]]):
             code = json.loads(value)
             if isinstance(code, str) and code in link[1]:
                 frame.at[i, "value"] = json.dumps(link[1][code])
-    frame["counted"] = frame["counted"].astype(object).where(pd.notna(frame["counted"]), None)
     return frame
 
 
