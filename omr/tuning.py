@@ -1008,6 +1008,25 @@ EDITOR_MAX_BOXES_PER_PAGE = 1500
 # a working week covers an edit left overnight or over a weekend; a draft holds ~0.5 MB a page.
 EDITOR_DRAFT_KEEP_DAYS = 7
 
+# --- Purging old uploads (omr/web/purge.py) ---
+# The days an admin may type: 100 years is beyond any keeping rule (a timedelta of 99,999,999,999 days
+# overflowed into a 500). Decree 30/2020/ND-CP keeps most records 5-20 years.
+PURGE_MAX_DAYS = 36_500
+
+# --- Telling what a ZIP file named .pdf is (omr/scan/ingest.py: zip_first_names) ---
+# A .docx / .xlsx / .pptx is told by its first folder (word/, xl/, ppt/), named among the first few
+# entries of the directory ([Content_Types].xml, _rels/, then the folder: ~15 entries in files Word
+# and LibreOffice write); 1000 is ample. 1 MiB holds 1000 entries with names of ~1000 bytes, and bounds
+# what a fake archive claiming millions of entries can make omr read (a 2M-entry one exhausted memory).
+ZIP_KIND_MAX_ENTRIES = 1000
+ZIP_KIND_MAX_DIRECTORY_BYTES = 1024 ** 2
+
+# --- Request bodies of the web app (omr/web/__init__.py: body_limit) ---
+# A body posted anywhere but an upload (a login, a review decision, a comment of at most 10,000
+# characters: ~90 KB percent-encoded at 9 bytes a Vietnamese letter) is far below 1 MiB; a larger one
+# is refused before it is read (waitress used to spool a 4 GB body of POST /login to disk first).
+WEB_MAX_FORM_BYTES = 1024 ** 2
+
 # A CSV saved in a Western code page (Windows-1252, "CSV (Comma delimited)" on a non-Vietnamese Windows)
 # has "?" for each Vietnamese letter the code page lacks. A "?" followed by a letter inside a word never
 # occurs in Vietnamese text (a question's "?" ends its word); the demo export saved so has 962 such words

@@ -275,3 +275,27 @@ def test_two_conflicts_given_the_same_new_serial_at_once_do_not_both_keep_it(con
     # The refused pair is untouched: still two sheets in conflict, still waiting for a person.
     assert len(_response_ids(store, refused)) == 2
     assert all(SERIAL_CONFLICT in r["flags"] for r in store.responses() if r["serial"] == refused)
+
+
+def test_a_page_given_another_unit_than_its_sheets_other_page_is_refused(half_sheets, repo_root, catalogue):
+    """Sheet 2's page 1 says unit 30001; its set-aside page 2 typed as 866 must not move the sheet (or
+    silently keep either): the reviewer is told the other page's unit and the page stays in the queue."""
+    import sqlalchemy as sa
+
+    from omr.data.schema import units
+
+    store, _ = half_sheets
+    store.writing(lambda conn: conn.execute(units.insert(), [
+        {"code": "30001", "name": "Phường Cao Lãnh", "kind": "phường"}, {"code": "866", "name": "Xã Mỹ An",
+                                                                        "kind": "xã"}]))
+    item = review.load_item(store, f"response:{_response_ids(store, 2)[0]}")
+    page_id = item.data["candidates"][0]
+    assert review.claim(store, f"page:{page_id}", "lan")
+    with pytest.raises(StaleWriteError, match="Phiếu số 000002 đã có trang 1 mang mã đơn vị 30001, khác mã 866"):
+        review.assign_page(store, catalogue, page_id, "lan", "motcua-2026", 1, 2, 2, unit="866")
+    assert [r["unit"] for r in store.responses() if r["serial"] == 2] == ["30001"]
+    with store.reading() as conn:
+        from omr.data.schema import pages
+        assert conn.execute(sa.select(pages.c.set_aside).where(pages.c.id == page_id)).scalar() == "qr_unreadable"
+    review.assign_page(store, catalogue, page_id, "lan", "motcua-2026", 1, 2, 2, unit="30001")
+    assert _dataset(store, repo_root)["000002"]["completeness"] == "complete"

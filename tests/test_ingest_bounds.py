@@ -314,3 +314,41 @@ def test_pdf_page_painting_an_image_beyond_the_pixel_bound_is_refused_before_dec
     assert time.monotonic() - started < 5
     assert len(pages) == 1 and pages[0].image is None
     assert "bom.pdf, trang 1: ảnh trong trang quá lớn (1600 triệu điểm ảnh)" in pages[0].error.message
+
+
+def _fake_zip64(path: Path, entries: int, first: bytes = b"a") -> None:
+    """A ZIP (Zip64 end records) whose directory lists ``entries`` one-byte-named empty entries."""
+    local = b"PK\x03\x04" + struct.pack("<HHHHHIIIHH", 20, 0, 0, 0, 0, 0, 0, 0, 1, 0) + b"a"
+
+    def entry(name: bytes) -> bytes:
+        return b"PK\x01\x02" + struct.pack("<HHHHHHIIIHHHHHII", 20, 20, 0, 0, 0, 0, 0, 0, 0, len(name), 0, 0, 0, 0,
+                                           0, 0) + name
+    directory = entry(first) + entry(b"a") * (entries - 1)
+    with open(path, "wb") as out:
+        out.write(local + directory)
+        z64 = len(local) + len(directory)
+        out.write(b"PK\x06\x06" + struct.pack("<QHHIIQQQQ", 44, 45, 45, 0, 0, entries, entries, len(directory),
+                                               len(local)))
+        out.write(b"PK\x06\x07" + struct.pack("<IQI", 0, z64, 1))
+        out.write(b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0))
+
+
+def test_a_zip_listing_a_huge_number_of_entries_is_told_apart_in_bounded_memory(tmp_path):
+    """A fake .docx whose directory lists 2 million entries made content_kind build every entry (zipfile):
+    gigabytes. Only the first entries are read now; the kind is still told from them."""
+    import tracemalloc
+
+    from omr.scan.ingest import content_kind
+
+    path = tmp_path / "phiếu.pdf"
+    _fake_zip64(path, 300_000, first=b"word/document.xml")
+    tracemalloc.start()
+    try:
+        kind = content_kind(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert kind == "tài liệu Word (.docx)"
+    assert peak < 4 * T.ZIP_KIND_MAX_DIRECTORY_BYTES, peak  # zipfile took > 100 MB for this one
+    path.write_bytes(_docx_bytes())  # an ordinary .docx is still named
+    assert content_kind(path) == "tài liệu Word (.docx)"

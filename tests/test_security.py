@@ -15,6 +15,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -52,14 +53,11 @@ class Server:
     """waitress serving the app on 127.0.0.1:<free port> in a thread."""
 
     def __init__(self, app, behind_proxy: bool = False):
-        from waitress import create_server
-
-        from omr.web import waitress_options
+        from omr.web import create_waitress_server
 
         self.app = app
         # as omr.web.serve starts it
-        self.server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="omr",
-                                    **waitress_options(behind_proxy))
+        self.server = create_waitress_server(app, host="127.0.0.1", port=0, behind_proxy=behind_proxy)
         self.port = self.server.effective_port
         self.closing = False
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -526,3 +524,83 @@ def test_an_unsupported_database_is_one_vietnamese_line(url, repo_root, tmp_path
     assert done.returncode == 7 and "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "Không hỗ trợ cơ sở dữ liệu" in lines[0] and "secret" not in lines[0]
+
+
+def _raw(port: int, head: bytes, body: bytes = b"", wait: float = 10.0) -> bytes:
+    """Send a request's head (and some body) on a raw socket; what the server answered within ``wait`` s."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as sock:
+        sock.sendall(head + body)
+        try:
+            return sock.recv(4096)
+        except TimeoutError:
+            return b""
+
+
+@pytest.mark.parametrize("path", ["/login", "/queue", "/khong-co-trang-nay"])
+def test_a_huge_body_is_refused_before_waitress_reads_it_except_on_an_upload(server, path):
+    """A 4 GB POST to /login (no login needed) was spooled whole to disk before Flask said 413."""
+    answer = _raw(server.port, f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-"
+                               "urlencoded\r\nContent-Length: 4000000000\r\n\r\n".encode(), b"a" * 1000)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    # Chunked, with no length given: stopped once past the bound (1 MiB), not at 4 GB.
+    chunk = b"100000\r\n" + b"a" * 0x100000 + b"\r\n"
+    answer = _raw(server.port, f"POST {path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".encode(),
+                  chunk * 2)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+
+
+def test_the_batch_upload_still_takes_a_large_body(server):
+    """The upload route keeps its bound: waitress waits for the body rather than refusing it."""
+    answer = _raw(server.port, b"POST /batches HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n",
+                  b"a" * 1000, wait=2.0)
+    assert answer == b""  # still reading the 20 MB it was promised
+
+
+def test_a_form_over_the_bound_is_refused_by_flask_too(server):
+    """Under another WSGI server (or a test client) Flask holds non-upload routes to the same bound."""
+    client = server.app.test_client()
+    response = client.post("/login", data={"name": "x" * (2 * 1024 ** 2), "password": "y"})
+    assert response.status_code == 413
+
+
+def test_password_checks_run_side_by_side_and_the_limit_still_holds_exactly():
+    """The throttle's lock was held through the (slow) password check: every login in the office waited
+    for the one before it. Two checks must run at once, and racing wrong guesses still get only the
+    limit's number of tries."""
+    from omr.web.throttle import LoginThrottle, LoginThrottled
+
+    throttle = LoginThrottle(per_account="2/minute", per_address="100/minute")
+    both_checking = threading.Barrier(2, timeout=10)
+
+    def side_by_side(name):
+        return throttle.attempt(name, "10.0.0.1", lambda: (both_checking.wait(), "ok")[1])
+
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(side_by_side, ["lan", "thu"])) == ["ok", "ok"]  # a held lock: BrokenBarrierError
+
+    release = threading.Event()
+    started = threading.Semaphore(0)
+
+    def wrong_guess(i):
+        def verify():
+            started.release()
+            release.wait(10)
+            return None
+        try:
+            throttle.attempt("quan", "10.0.0.2", verify)
+            return "checked"
+        except LoginThrottled:
+            return "throttled"
+
+    with ThreadPoolExecutor(6) as pool:
+        futures = [pool.submit(wrong_guess, i) for i in range(6)]
+        assert started.acquire(timeout=10) and started.acquire(timeout=10)
+        # Two guesses are being checked; the other four are refused without a check meanwhile.
+        deadline = time.monotonic() + 10
+        while sum(f.done() for f in futures) < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert [f.result() for f in futures if f.done()] == ["throttled"] * 4
+        release.set()
+        assert sorted(f.result(10) for f in futures) == ["checked"] * 2 + ["throttled"] * 4

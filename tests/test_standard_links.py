@@ -194,3 +194,50 @@ def test_a_link_that_does_not_fit_is_refused(tmp_path):
         encoding="utf-8")
     with pytest.raises(TemplateError, match="mã «9» không phải lựa chọn của câu Q1"):
         load_template(path)
+
+
+def test_a_template_linking_two_questions_to_one_standard_question_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "x.yaml"
+    path.write_text(
+        'form: "x"\nversion: 1\ntitle: "X"\ngroups:\n  - id: P1\n    title: "Trang 1"\n    questions:\n'
+        '      - {id: Q1, text: "Hài lòng?", type: single,\n'
+        '         options: [{code: "1", label: Có}, {code: "2", label: Không}]}\n'
+        '      - {id: Q2, text: "Có phải trả thêm?", type: single,\n'
+        '         options: [{code: "1", label: Có}, {code: "2", label: Không}]}\n'
+        'standard:\n  form: "motcua-2026"\n  questions:\n'
+        '    "Q1": {question: "H2", codes: {"1": "Y", "2": "N"}}\n'
+        '    "Q2": {question: "H2", codes: {"1": "Y", "2": "N"}}\n',
+        encoding="utf-8")
+    with pytest.raises(TemplateError, match="Câu «Q1» và câu «Q2» cùng gắn với câu H2 của phiếu chuẩn") as caught:
+        load_template(path)
+    assert ", dòng 1" in str(caught.value), str(caught.value)
+
+
+def test_a_stored_sheet_answering_one_report_question_twice_is_not_counted_by_row_order(store):
+    """Data written before two links to one standard question were refused: the two answers differ,
+    so neither is counted as a valid answer (the cache must not keep whichever row came last)."""
+    import json
+    from datetime import UTC, datetime
+
+    from omr.data.schema import answers, responses
+    from omr.reports.cache import CODE_OTHER, CacheLayout, compute_rows
+
+    def work(conn):
+        ids = []
+        for q1, q3 in (("1", "2"), ("2", "1"), ("1", "1")):
+            rid = conn.execute(responses.insert().values(
+                form_id="x", version=1, serial=None, unit="30001", flags="", created_at=datetime.now(UTC),
+                channel="online", source="t", submitted_at=datetime.now(UTC))).inserted_primary_key[0]
+            conn.execute(answers.insert(), [
+                {"response_id": rid, "question": q, "value": json.dumps(v), "status": "ok", "confidence": 1.0,
+                 "source_page_id": None, "set_by": "import", "updated_at": datetime.now(UTC)}
+                for q, v in (("Q1", q1), ("Q3", q3))])
+            ids.append(rid)
+        return ids
+
+    ids = store.writing(work)
+    codes = (("1", "Y"), ("2", "N"))
+    layout = CacheLayout(("H2",), (), (), (("x", 1, "Q1", "H2", codes), ("x", 1, "Q3", "H2", codes)))
+    with store.reading() as conn:
+        rows = compute_rows(conn, layout, ids).to_pydict()
+    assert [c[0] for c in rows["codes"]] == [CODE_OTHER, CODE_OTHER, ord("Y")]

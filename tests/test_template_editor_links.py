@@ -145,3 +145,62 @@ def test_the_unlinked_note_lists_a_few_and_counts_the_rest_or_says_nothing_when_
     assert note.startswith(f"{len(many)} câu một lựa chọn không được tính vào chỉ số nào (Q1, Q2, ")
     assert f"Q{T.EDITOR_UNLINKED_LISTED} và 3 câu khác): thư mục mẫu phiếu chưa có phiếu khảo sát chuẩn" in note
     assert Saved("f", 1, Path("f.yaml"), None, None, 2, 10, 0).unlinked_note() == ""
+
+
+def _online_sheet(store_url, form, values, when="2025-08-01T09:00:00+07:00"):
+    """One online response of ``form`` v1 with these answers (the form's own ids and codes)."""
+    import json
+    from datetime import UTC, datetime
+
+    from omr.data.schema import answers, responses
+    from omr.data.store import open_store
+
+    with open_store(store_url) as store:
+        def work(conn):
+            rid = conn.execute(responses.insert().values(
+                form_id=form, version=1, serial=None, unit="30001", flags="", created_at=datetime.now(UTC),
+                channel="online", source="test", submitted_at=datetime.fromisoformat(when))).inserted_primary_key[0]
+            conn.execute(answers.insert(), [
+                {"response_id": rid, "question": q, "value": json.dumps(v), "status": "ok", "confidence": 1.0,
+                 "source_page_id": None, "set_by": "import", "updated_at": datetime.now(UTC)}
+                for q, v in values.items()])
+        store.writing(work)
+
+
+def _report(app, store_url):
+    from omr.data.store import open_store
+    from omr.reports.figures import build
+
+    with open_store(store_url) as store:
+        return build(store, "2025-Q3", templates=app.config["TEMPLATE_DIR"])
+
+
+def test_an_office_question_named_like_a_standard_one_counts_only_through_a_link(app, drafted, store_url):
+    """An office form's question called "H1" is not the standard H1: unlinked, its answers count nowhere."""
+    client, state, csrf = drafted
+    payload = edit_of(state)
+    q2 = next(q for q in payload["questions"] if q["id"] == "Q2")  # Trẻ, Trung niên, Cao tuổi
+    q2["id"] = "H1"
+    response = save(client, state, csrf, payload)
+    assert response.status_code == 200, response.get_json()
+    assert ("Lưu ý: Câu «H1» trùng mã với câu H1 của phiếu chuẩn nhưng không gắn với câu đó: câu trả lời của nó "
+            "không được tính vào chỉ số H1") in response.get_json()["message"]
+    _online_sheet(store_url, "motcua-2026", {"H1": "5"})
+    _online_sheet(store_url, "phieu-xa-dong-hoa", {"H1": "1", "Q3": "1"})
+    report = _report(app, store_url)
+    h1 = report.questions.set_index("question").loc["H1"]
+    assert h1["text"] == "Mức độ hài lòng chung của Ông/Bà đối với Bộ phận Một cửa"
+    assert (h1["n_valid"], h1["n5"], h1["n1"]) == (1, 1, 0)  # only the standard form's answer
+    assert [f["form"] for f in report.uncounted_forms] == ["phieu-xa-dong-hoa"]
+
+
+def test_two_questions_linked_to_one_standard_question_are_refused(drafted):
+    client, state, csrf = drafted
+    payload = edit_of(state)
+    for qid in ("Q1", "Q3"):  # two options each
+        next(q for q in payload["questions"] if q["id"] == qid)["link"] = {"question": "H2",
+                                                                           "codes": {"1": "Y", "2": "N"}}
+    response = save(client, state, csrf, payload)
+    assert response.status_code == 400
+    assert any("Câu «Q1» và câu «Q3» cùng gắn với câu H2 của phiếu chuẩn" in p
+               for p in response.get_json()["problems"]), response.get_json()

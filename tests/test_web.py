@@ -875,13 +875,17 @@ def test_only_an_admin_purges_old_uploads_and_each_purge_is_recorded(app, tmp_pa
     bad = admin.post("/admin/uploads/purge", data={"days": "0", "csrf_token": _token(admin, "/batches")},
                      follow_redirects=True)
     assert "không phải số ngày hợp lệ" in _text(bad)
+    for days in ("99999999999", "36501", "9" * 5000):  # was a 500 (OverflowError; int() of 5000 digits)
+        huge = admin.post("/admin/uploads/purge", data={"days": days, "csrf_token": _token(admin, "/batches")},
+                          follow_redirects=True)
+        assert huge.status_code == 200 and "(số nguyên từ 1 đến 36.500)" in _text(huge), days
     assert all(p.exists() for p in (old_file, waiting_file, partial_file, recent_file))
 
     before = list(_store(app).responses())
     done = admin.post("/admin/uploads/purge", data={"days": "90", "csrf_token": _token(admin, "/batches")},
                       follow_redirects=True)
     html = _text(done)
-    assert "Đã xoá 1 tệp của 1 lần tải lên đã đọc xong quá 90 ngày" in html
+    assert "Đã xoá 1 tệp của 1 lần tải lên đã kết thúc quá 90 ngày (1 KB)" in html  # 1,400 bytes, not "0,0 MB"
     assert f"Giữ lại lần tải lên #{waiting_id}: đợt còn 1 mục chờ kiểm tra" in html
     assert f"Giữ lại lần tải lên #{partial_id}: tệp quét thieu.pdf chưa lưu đủ trang" in html
     assert not old_file.exists() and not old_file.parent.exists()
@@ -927,3 +931,20 @@ def test_a_purge_keeps_unfinished_uploads_and_never_deletes_outside_the_job_fold
     assert failed_file.exists() and aside_file.exists()
     assert (done.jobs, done.files) == (1, 1) and odd_id not in kept and not odd_file.exists()
     assert victim.exists(), "a stored name never leads out of the job's own folder"
+
+
+def test_a_cancelled_upload_is_purged_when_its_stored_files_are_whole_and_kept_saying_why_otherwise(app, tmp_path):
+    """A cancelled job was kept for ever as «lần tải lên bị lỗi, chưa đọc xong», which it is not."""
+    from omr.web.purge import purge_uploads
+
+    whole_id, whole_file, _ = _old_upload(app, tmp_path, "huy-du", days_ago=100, serial=70, status="cancelled")
+    none_id, none_file, _ = _old_upload(app, tmp_path, "huy-som", days_ago=100, serial=71, status="cancelled",
+                                        pages_stored=0, file_state="reading")
+    half_id, half_file, _ = _old_upload(app, tmp_path, "huy-do", days_ago=100, serial=72, status="cancelled",
+                                        pages_stored=1, file_state="reading")
+    done = purge_uploads(_store(app), 30, "quan")
+    assert dict(done.kept) == {half_id: "lần tải lên đã bị huỷ khi tệp quét huy-do.pdf mới lưu 1/2 trang "
+                                        "(tải lại tệp này để đọc nốt, rồi xoá)"}
+    assert (done.jobs, done.files) == (2, 2)
+    assert not whole_file.exists() and not none_file.exists() and half_file.exists()
+    assert whole_id != none_id

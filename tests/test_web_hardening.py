@@ -84,11 +84,26 @@ def test_a_unit_code_not_in_the_registry_is_refused_and_a_known_one_is_kept(app)
         refused = _assign(client, page_id, typed)
         assert refused.status_code == 409, typed
         assert "không có trong danh mục đơn vị" in _text(refused) or "dài quá" in _text(refused), typed
+        assert "đang được lan kiểm tra" not in _text(refused), "the reviewer's own claim is not another's work"
         assert _serial_777(app) == []
     assert review.load_item(_store(app), f"page:{page_id}").data["pending"]
     saved = _assign(client, page_id, " 30004 ")
     assert saved.status_code == 303
     assert _serial_777(app) == [("30004",)]
+
+
+def test_a_rejected_page_says_it_cannot_be_saved_and_who_can_restore_it(app):
+    """After a rejection the page said «lưu lại sẽ ghi đè» (saving again overwrites), yet every save failed."""
+    _add_units(app, "30001")
+    page_id = _qr_less_page(app)
+    review.reject_page(_store(app), page_id, "thu", reason="ảnh rác")
+    client = login(app, "lan")
+    shown = _text(client.get(f"/queue/item/page/{page_id}"))
+    assert "lưu lại sẽ ghi đè" not in shown
+    assert "Trang này đã bị loại bỏ bởi thu, không nhận quyết định khác" in shown
+    refused = _assign(client, page_id, "30001")
+    assert refused.status_code == 409 and "Trang này đã bị loại bỏ bởi thu" in _text(refused)
+    assert "lưu lại sẽ ghi đè" not in _text(refused) and _serial_777(app) == []
 
 
 def test_with_an_empty_registry_a_typed_unit_says_which_list_to_import(app):
@@ -150,10 +165,22 @@ def test_a_comment_longer_than_the_bound_is_refused_whole_never_cut(app):
     client = login(app, "lan")
     refused = _post_comment(client, pending, "Ý kiến dài " * 4000)
     assert refused.status_code == 409 and f"tối đa {MAX_COMMENT_TEXT:,}".replace(",", ".") in _text(refused)
+    # One sentence, its comma a comma (the thousands' dots were made by replacing every comma).
+    assert "dài 43.999 ký tự; tối đa" in _text(refused) and "tự. tối đa" not in _text(refused)
     assert tuple(_comment_row(app, pending)) == ("pending", None)
     longest = "ý" * MAX_COMMENT_TEXT
     assert _post_comment(client, pending, longest).status_code == 303
     assert _comment_row(app, pending).text == longest
+
+
+def test_a_comment_keeps_its_lines_but_no_control_or_bidi_characters(app):
+    """A transcription with a bidi override (shown reversed in the export), a terminal escape and a bell
+    was stored as typed; batch names and the editor's labels already refused or dropped them."""
+    pending = _comment(app, "pending", "")
+    client = login(app, "lan")
+    typed = "Cán bộ\u202e tận tình\x1b[2J\x07\r\nlần sau\u200b nhanh hơn"
+    assert _post_comment(client, pending, typed).status_code == 303
+    assert _comment_row(app, pending).text == "Cán bộ tận tình[2J\nlần sau nhanh hơn"
 
 
 # --- 3. a file whose pages each take the time limit; cancelling an upload -------------------------------
@@ -235,7 +262,27 @@ def test_the_scanner_who_uploaded_or_an_admin_cancels_a_queued_upload_audited(ap
     assert [tuple(a) for a in audit] == [("thu", "upload", '"cancelled"', "tệp thử")]
     assert "lý do: «tệp thử»" in _text(owner.get(f"/batches/jobs/{job_id}"))
     again = owner.post(url, data={"confirm": "1", "csrf_token": csrf_token(owner, "/batches")}, follow_redirects=True)
-    assert "không còn gì để huỷ" in _text(again)
+    assert "Lần tải lên này đã bị huỷ: không còn gì để huỷ" in _text(again) and "đã đã" not in _text(again)
+
+
+def test_a_cancel_landing_after_the_readers_last_look_is_not_overwritten_by_done(app, tmp_path):
+    """The reader checks for a cancel between files; one arriving after its last check was overwritten by
+    finish_job's 'done', and the scanner's cancel vanished."""
+    from omr.data.schema import upload_jobs
+    from omr.web import jobs
+
+    job_id = _uploaded_job(app, tmp_path)
+    jobs.take_job(_store(app), job_id)
+    assert jobs.cancel_job(_store(app), job_id, "thu") == jobs.CANCELLING  # after the reader's last check
+    jobs.finish_job(_store(app), job_id, jobs.DONE, "")
+    with _store(app).reading() as conn:
+        row = conn.execute(sa.select(upload_jobs.c.status, upload_jobs.c.error, upload_jobs.c.finished_at)
+                           .where(upload_jobs.c.id == job_id)).first()
+    assert row.status == "cancelled" and row.finished_at is not None
+    assert "Yêu cầu huỷ đến khi mọi trang đã được đọc" in row.error
+    jobs.finish_job(_store(app), job_id, jobs.DONE, "lần hai")  # never over an ended cancel either
+    with _store(app).reading() as conn:
+        assert conn.execute(sa.select(upload_jobs.c.status).where(upload_jobs.c.id == job_id)).scalar() == "cancelled"
 
 
 def test_a_running_upload_cancelled_stops_and_says_how_many_pages_were_not_read(app, tmp_path, monkeypatch):
@@ -365,8 +412,7 @@ def test_the_uploader_rejects_every_unidentified_page_of_one_file_at_once_confir
 
     job_id = _uploaded_job(app, tmp_path)
     store = _store(app)
-    with store.reading() as conn:
-        batch_id = conn.execute(sa.select(sa.func.min(pages.c.batch_id))).scalar()
+    batch_id = store.ensure_batch("Quý IV")  # the job's batch: the pages it stores
     from omr.web import jobs
 
     first = jobs.job_status(store, job_id)["files"][0]
@@ -392,6 +438,65 @@ def test_the_uploader_rejects_every_unidentified_page_of_one_file_at_once_confir
     with store.reading() as conn:
         audit = conn.execute(sa.select(changes.c.who, changes.c.reason).where(changes.c.entity == "page")).all()
     assert [tuple(a) for a in audit] == [("thu", "ảnh rác")] * 3
+
+
+def test_a_bulk_reject_touches_only_this_uploads_pages_that_match_no_form_and_an_admin_can_undo_it(
+        app, tmp_path):
+    """Pages of the same file stored by another upload (skipped here as already stored) are not this
+    scanner's to reject; a page matched to a form by its layout (waiting for its serial) is a form page;
+    a rejected page's comment box does not stay "pending" for ever; an admin puts a page back."""
+    from db_fixtures import set_aside_result
+
+    from omr.data.schema import changes, source_files
+    from omr.web import jobs
+
+    job_id = _uploaded_job(app, tmp_path)
+    store = _store(app)
+    sha = jobs.job_status(store, job_id)["files"][0]["sha256"]
+    other_batch = store.ensure_batch("đợt của người khác")
+    record(store, other_batch, set_aside_result("no_form", path="noise.tif", index=0))  # another upload's
+    own_batch = store.ensure_batch("Quý IV")
+    record(store, own_batch, set_aside_result("no_form", path="noise.tif", index=1))
+    by_layout = page_result(5, 1, PAGE1, path="noise.tif", unit=None, index=2)
+    by_layout.set_aside, by_layout.serial = "qr_unreadable", None
+    by_layout.detail = "nhận dạng theo bố cục: motcua-2026 v1 trang 1; cần nhập số phiếu"
+    record(store, own_batch, by_layout)
+    store.writing(lambda conn: conn.execute(source_files.update().where(source_files.c.path == "noise.tif")
+                                            .values(sha256=sha)))  # one file, the job's first
+    with store.reading() as conn:
+        noise_id, = conn.execute(sa.select(pages.c.id).where(pages.c.batch_id == own_batch,
+                                                             pages.c.form_id.is_(None))).scalars()
+        other_id, = conn.execute(sa.select(pages.c.id).where(pages.c.batch_id == other_batch)).scalars()
+    comment_id = store.writing(lambda conn: conn.execute(comments.insert().values(
+        response_id=None, page_id=noise_id, field="H4", inked=True, ink_mm2=40.0, x=10, y=200, w=190, h=20,
+        crop_png=None, draft_text="chữ", draft_confidence=30.0, likely_correct=False, review_priority=1.0,
+        status="pending", flags="[]", updated_at=datetime.now(timezone.utc))).inserted_primary_key[0])
+    assert review.queue_counts(store)["page"] == 3
+    owner = login(app, "thu")
+    assert "Loại bỏ 1 trang" in _text(owner.get(f"/batches/jobs/{job_id}"))
+    done = owner.post(f"/batches/jobs/{job_id}/files/1/reject",
+                      data={"confirm": "1", "csrf_token": csrf_token(owner, "/batches")}, follow_redirects=True)
+    text = _text(done)
+    assert "Đã loại bỏ 1 trang chưa nhận dạng" in text
+    assert "1 trang đã nhận ra mẫu phiếu (chỉ cần nhập số phiếu) vẫn chờ người kiểm tra" in text
+    assert review.queue_counts(store)["page"] == 2  # the other upload's page and the form page wait
+    with store.reading() as conn:
+        assert conn.execute(sa.select(comments.c.status).where(comments.c.id == comment_id)).scalar() == "rejected"
+    # Undone by an admin, audited; the comment box waits again with its page.
+    admin = login(app, "quan")
+    assert owner.post(f"/pages/{noise_id}/restore", data={"csrf_token": csrf_token(owner, "/batches")}
+                      ).status_code == 403
+    restored = admin.post(f"/pages/{noise_id}/restore", data={"job": str(job_id), "reason": "nhầm",
+                                                              "csrf_token": csrf_token(admin, "/batches")},
+                          follow_redirects=True)
+    assert "Đã đưa trang trở lại hàng đợi kiểm tra" in _text(restored)
+    assert review.queue_counts(store)["page"] == 3
+    with store.reading() as conn:
+        assert conn.execute(sa.select(comments.c.status).where(comments.c.id == comment_id)).scalar() == "pending"
+        audit = conn.execute(sa.select(changes.c.who, changes.c.reason).where(
+            changes.c.entity == "page", changes.c.entity_id == noise_id).order_by(changes.c.id)).all()
+    assert [tuple(a) for a in audit] == [("thu", ""), ("quan", "nhầm")]
+    assert other_id != noise_id
 
 
 # --- 5. a NUL character in anything a user sends -----------------------------------------------------------

@@ -62,6 +62,7 @@ from omr.errors import OmrError
 from omr.model import NEEDS_REVIEW, BoxRead
 from omr.scan.read import resolve_questions, shown_confidence
 from omr.text.lexicon import TEXT, flags_of
+from omr.text.normalise import printed_text
 from omr.text.numbers import vn_decimal
 
 # Long enough to read a hard comment and type it; short enough that an item
@@ -533,6 +534,7 @@ def load_item(store, key: str) -> Item | None:
             "has_image": row.set_aside not in (UNREADABLE_IMAGE, "not_scan"),
             "homography": row.homography is not None,
             "decision": decided.decision if decided else None,
+            "decided_by": decided.decided_by if decided else None,
             "pending": row.set_aside is not None and row.set_aside not in NOT_ASKED and decided is None})
 
 
@@ -620,12 +622,23 @@ def editable(item: Item) -> bool:
     if item.kind in (MARK, MISALIGNED):
         return item.data["set_by"] != MACHINE
     if item.kind == PAGE:
-        return item.data["decision"] is not None
+        return False  # a page decided (rejected, read half by half) takes no other decision: an admin restores it
     return True  # whole sheets: omr.data.completeness checks each decision against the sheet's state
 
 
 NOT_IN_QUEUE = ("Mục này không nằm trong hàng đợi kiểm tra (máy đã đọc xong, không cần người xem): "
                 "không thể sửa qua hàng đợi.")
+
+
+def not_editable_reason(item: Item) -> str:
+    """Why a decision on ``item`` (not :func:`editable`) cannot be saved, in Vietnamese."""
+    if item.kind == PAGE and item.data.get("decision") == "rejected":
+        by = f" bởi {item.data['decided_by']}" if item.data.get("decided_by") else ""
+        return (f"Trang này đã bị loại bỏ{by}, không nhận quyết định khác: quản trị viên có thể đưa trang "
+                "trở lại hàng đợi (nút «Đưa lại vào hàng đợi» ở trang của lần tải lên).")
+    if item.kind == PAGE and item.data.get("decision"):
+        return "Trang này đã được xử lý (đọc lại từng nửa ảnh), không nhận quyết định khác."
+    return NOT_IN_QUEUE
 
 
 def transcribe_comment(store, comment_id: int, who: str, text: str, *, expected: str, reason: str = "") -> str:
@@ -635,9 +648,12 @@ def transcribe_comment(store, comment_id: int, who: str, text: str, *, expected:
     than ``tuning.MAX_COMMENT_TEXT`` characters (refused whole: the export never cuts a comment).
     """
     key = f"comment:{comment_id}"
+    # What a reviewer typed, without control or format characters (a terminal escape, a bidi override
+    # that shows the text reversed in the export): the same rule as the editor's labels.
+    text = printed_text(text, keep_newlines=True)
     if len(text) > tuning.MAX_COMMENT_TEXT:
-        raise ReviewError(f"Nội dung ý kiến dài {len(text):,} ký tự, tối đa {tuning.MAX_COMMENT_TEXT:,} ký tự "
-                          "(chưa lưu): hãy rút gọn.".replace(",", "."))
+        raise ReviewError(f"Nội dung ý kiến dài {_thousands(len(text))} ký tự; tối đa "
+                          f"{_thousands(tuning.MAX_COMMENT_TEXT)} ký tự (chưa lưu): hãy rút gọn.")
     item = load_item(store, key)
     if item is None:
         raise ReviewError("Ý kiến này không còn trong cơ sở dữ liệu")
@@ -647,6 +663,11 @@ def transcribe_comment(store, comment_id: int, who: str, text: str, *, expected:
     token = store.set_comment_text(comment_id, text, who, reason=reason, expected_updated_at=expected)
     release(store, key, who)
     return token
+
+
+def _thousands(value: int) -> str:
+    """10001 -> "10.001" (a dot between thousands, as Vietnamese writes it)."""
+    return f"{value:,}".replace(",", ".")
 
 
 def flags_dropped(before: list[dict], text: str) -> list[str]:
@@ -684,7 +705,7 @@ def assign_page(store, catalogue, page_id: int, who: str, form_id: str, version:
     if item is None:
         raise ReviewError("Trang này không còn trong cơ sở dữ liệu")
     if not editable(item):
-        raise ReviewError(NOT_IN_QUEUE)
+        raise ReviewError(not_editable_reason(item))
     if not item.data["has_image"]:
         raise ReviewError("Không đọc được ảnh của trang này nên không thể gán cho phiếu nào: hãy loại bỏ trang, "
                           "rồi quét lại tờ phiếu (nếu tờ đã mất, đánh dấu trang đã mất ở phiếu thiếu trang)")
@@ -739,37 +760,54 @@ def reject_page(store, page_id: int, who: str, *, reason: str = "") -> None:
     release(store, key, who)
 
 
-def unidentified_pages(store, file_sha256: str) -> list[int]:
-    """Ids of the pages of one scanned file (by content hash) that wait in the queue as unidentified."""
+def _waiting_pages_of_file(file_sha256: str, batch_name: str | None, since: datetime | None):
+    """SELECT of (page id, set_aside, form_id) of the pages of one scanned file (by content hash) that wait in
+    the queue; with ``batch_name`` / ``since``, only those an upload job stored itself (into its batch, once
+    it was made): the same file uploaded again by someone else has its pages skipped as already stored, and
+    those belong to the other upload."""
+    query = (sa.select(pages.c.id, pages.c.set_aside, pages.c.form_id)
+             .join(source_files, source_files.c.id == pages.c.source_file_id)
+             .outerjoin(page_reviews, page_reviews.c.page_id == pages.c.id)
+             .where(source_files.c.sha256 == file_sha256, pages.c.set_aside.is_not(None),
+                    pages.c.set_aside.not_in(NOT_ASKED), page_reviews.c.page_id.is_(None)))
+    if batch_name is not None:
+        query = query.join(batches, batches.c.id == pages.c.batch_id).where(batches.c.name == batch_name)
+    if since is not None:
+        query = query.where(pages.c.created_at >= since)
+    return query.order_by(pages.c.id)
+
+
+def unidentified_pages(store, file_sha256: str, batch_name: str | None = None,
+                       since: datetime | None = None) -> tuple[list[int], int]:
+    """(ids of the pages of one scanned file waiting in the queue as no form page at all, how many of its
+    waiting pages were matched to a form: by layout, awaiting a serial, ...). Scoped as
+    :func:`_waiting_pages_of_file`."""
     with store.reading() as conn:
-        return list(conn.execute(
-            sa.select(pages.c.id).join(source_files, source_files.c.id == pages.c.source_file_id)
-            .outerjoin(page_reviews, page_reviews.c.page_id == pages.c.id)
-            .where(source_files.c.sha256 == file_sha256, pages.c.set_aside.is_not(None),
-                   pages.c.set_aside.not_in(NOT_ASKED), page_reviews.c.page_id.is_(None))
-            .order_by(pages.c.id)).scalars())
+        rows = conn.execute(_waiting_pages_of_file(file_sha256, batch_name, since)).all()
+    return [r.id for r in rows if r.form_id is None], sum(r.form_id is not None for r in rows)
 
 
-def reject_file_pages(store, file_sha256: str, who: str, *, reason: str = "") -> int:
-    """Reject every unidentified page of one scanned file at once (one audit row per page, one
-    transaction); how many. For a file that is no batch of forms (2,000 pages of noise)."""
-    def work(conn: sa.Connection) -> int:
-        ids = list(conn.execute(
-            sa.select(pages.c.id, pages.c.set_aside).join(source_files, source_files.c.id == pages.c.source_file_id)
-            .outerjoin(page_reviews, page_reviews.c.page_id == pages.c.id)
-            .where(source_files.c.sha256 == file_sha256, pages.c.set_aside.is_not(None),
-                   pages.c.set_aside.not_in(NOT_ASKED), page_reviews.c.page_id.is_(None))).all())
-        now = _now()
-        for page_id, set_aside in ids:
-            conn.execute(page_reviews.insert().values(page_id=page_id, decision="rejected", decided_by=who,
-                                                      decided_at=now))
-            store._record_change(conn, who, "page", page_id, None, "decision", {"set_aside": set_aside},
-                                 {"decision": "rejected", "whole_file": True}, reason, now)
-        if ids:
-            conn.execute(claims.delete().where(claims.c.item.in_([f"page:{i}" for i, _ in ids])))
-        return len(ids)
+def reject_file_pages(store, file_sha256: str, who: str, *, reason: str = "", batch_name: str | None = None,
+                      since: datetime | None = None) -> tuple[int, int]:
+    """Reject at once the pages of one scanned file that are no form page (one audit row per page, one
+    transaction): for a file that is no batch of forms (2,000 pages of noise). Pages matched to a form (by
+    layout, waiting for their serial) are form pages and stay in the queue for a reviewer. Scoped to one
+    upload as :func:`_waiting_pages_of_file`. Returns (pages rejected, form pages left in the queue)."""
+    def work(conn: sa.Connection) -> tuple[int, int]:
+        rows = conn.execute(_waiting_pages_of_file(file_sha256, batch_name, since)).all()
+        chosen = [(r.id, r.set_aside) for r in rows if r.form_id is None]
+        store.reject_pages_in(conn, chosen, who, reason, whole_file=True)
+        if chosen:
+            conn.execute(claims.delete().where(claims.c.item.in_([f"page:{i}" for i, _ in chosen])))
+        return len(chosen), len(rows) - len(chosen)
 
     return store.writing(work)
+
+
+def restore_page(store, page_id: int, who: str, *, reason: str = "") -> None:
+    """An admin puts a rejected page back in the queue (audited). Raises StaleWriteError (omr.data.store)
+    when the page is not rejected."""
+    store.restore_page(page_id, who, reason=reason)
 
 
 # --- history and progress ------------------------------------------------------

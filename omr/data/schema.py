@@ -204,7 +204,7 @@ comments = sa.Table(
     sa.Column("draft_words", sa.Text),  # JSON [[word, confidence, line], ...]
     sa.Column("likely_correct", sa.Boolean, nullable=False, default=False),
     sa.Column("review_priority", sa.Float, nullable=False, default=0.0),  # higher: reviewed sooner
-    sa.Column("status", sa.String(20), nullable=False),  # blank | pending | reviewed
+    sa.Column("status", sa.String(20), nullable=False),  # blank | pending | reviewed | rejected (its page)
     sa.Column("text", sa.Text),  # a person's transcription; NULL until reviewed
     sa.Column("reviewed_by", sa.String(100)),
     sa.Column("reviewed_at", sa.DateTime(timezone=True)),

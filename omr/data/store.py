@@ -271,6 +271,14 @@ class StaleWriteError(OmrError):
         self.current = current or {}
 
 
+# The status of a comment box on a page a person rejected (schema: blank | pending | reviewed | rejected).
+COMMENT_REJECTED = "rejected"
+
+
+class UnitClashError(StaleWriteError):
+    """A page given a unit other than the one its sheet's other pages carry (a person must decide which)."""
+
+
 def _is_lock_error(exc: sa.exc.DBAPIError) -> bool:
     """Waiting longer may help: SQLite busy/locked, PostgreSQL deadlock or serialisation."""
     if getattr(exc.orig, "sqlstate", None) in ("40P01", "40001"):
@@ -1050,6 +1058,19 @@ class Store(StoreQueries):
             result = PageResult(PageSource(str(row.id), row.page_index, row.image_sha256 or ""),
                                 form_id=form_id, version=version, page=page_number, serial=serial,
                                 unit=unit or row.unit)
+            sheet = conn.execute(_RESPONSE_MISSING_PAGE, {"form_id": form_id, "version": version, "serial": serial,
+                                                          "page_number": page_number}).first()
+            unit_have = sheet.unit if sheet is not None else None
+            if unit_have is not None and result.unit is not None and unit_have != result.unit:
+                # The sheet's other pages say another unit: a person must say which is right, never the
+                # order the pages were assigned in (a page 2 given 866 made the whole sheet 866, silently).
+                others = conn.execute(sa.select(response_pages.c.page_number).where(
+                    response_pages.c.response_id == sheet.id)).scalars().all()
+                shown = ", ".join(str(n) for n in sorted(set(others))) or "khác"
+                raise UnitClashError(
+                    f"Phiếu số {serial:06d} đã có trang {shown} mang mã đơn vị {unit_have}, khác mã {result.unit} "
+                    "của trang này: các trang của một tờ phiếu phải cùng một đơn vị. Hãy xem lại mã đơn vị "
+                    "trên tờ phiếu (gõ lại mã đúng) hoặc số phiếu; trang này vẫn chờ trong hàng đợi.")
             response_id, _created = self._response_for(conn, result, pages_expected)
             conn.execute(pages.update().where(pages.c.id == page_id).values(
                 form_id=form_id, version=version, page=page_number, serial=serial, unit=unit or row.unit,
@@ -1079,11 +1100,42 @@ class Store(StoreQueries):
             decided = conn.execute(sa.select(page_reviews.c.page_id).where(page_reviews.c.page_id == page_id)).first()
             if row is None or row.set_aside is None or decided is not None:
                 raise StaleWriteError("Trang này vừa được người khác xử lý; tải lại hàng đợi.")
-            now = _now()
+            self.reject_pages_in(conn, [(page_id, row.set_aside)], who, reason)
+
+        self._run_write(work)
+
+    def reject_pages_in(self, conn: sa.Connection, rows: list[tuple[int, str]], who: str, reason: str = "",
+                        **audit) -> None:
+        """In an open transaction: reject set-aside pages ``(page id, set_aside)`` (one audit row each,
+        ``audit`` added to its new value); their comment boxes, which no sheet will ever hold, are
+        rejected with them (a rejected page's comment stayed "pending" forever)."""
+        now = _now()
+        for page_id, set_aside in rows:
             conn.execute(page_reviews.insert().values(page_id=page_id, decision="rejected", decided_by=who,
                                                       decided_at=now))
-            self._record_change(conn, who, "page", page_id, None, "decision", {"set_aside": row.set_aside},
-                                {"decision": "rejected"}, reason, now)
+            self._record_change(conn, who, "page", page_id, None, "decision", {"set_aside": set_aside},
+                                {"decision": "rejected", **audit}, reason, now)
+        ids = [page_id for page_id, _ in rows]
+        for start in range(0, len(ids), 500):
+            conn.execute(comments.update().where(comments.c.page_id.in_(ids[start:start + 500]),
+                                                 comments.c.response_id.is_(None), comments.c.status == "pending")
+                         .values(status=COMMENT_REJECTED))
+
+    def restore_page(self, page_id: int, who: str, *, reason: str = "") -> None:
+        """Undo a page's rejection (an admin's decision): it waits in the queue again, its comment boxes
+        pending again; audited. Raises StaleWriteError when the page is not rejected (any more)."""
+        def work(conn: sa.Connection) -> None:
+            row = conn.execute(sa.select(pages.c.set_aside).where(pages.c.id == page_id)).first()
+            decided = conn.execute(sa.select(page_reviews.c.decision, page_reviews.c.decided_by).where(
+                page_reviews.c.page_id == page_id)).first()
+            if row is None or row.set_aside is None or decided is None or decided.decision != "rejected":
+                raise StaleWriteError("Trang này không còn ở trạng thái bị loại bỏ; tải lại trang.")
+            conn.execute(page_reviews.delete().where(page_reviews.c.page_id == page_id))
+            conn.execute(comments.update().where(comments.c.page_id == page_id, comments.c.response_id.is_(None),
+                                                 comments.c.status == COMMENT_REJECTED).values(status="pending"))
+            self._record_change(conn, who, "page", page_id, None, "decision",
+                                {"decision": "rejected", "decided_by": decided.decided_by},
+                                {"decision": None, "set_aside": row.set_aside, "restored": True}, reason)
 
         self._run_write(work)
 

@@ -25,6 +25,18 @@ from __future__ import annotations
 from omr.text.normalise import fold
 
 LINK_TYPES = ("single", "scale", "yesno")  # one answer per question: a multiple choice cannot be one code
+# The mark omr.scan.catalogue puts in the ``extra`` of a template rebuilt from a frozen layout whose pages
+# are pinned (a form designed elsewhere): such a template has no ``pinned`` section of its own.
+PINNED_LAYOUT = "pinned_layout"
+
+
+def counts_under_own_ids(template) -> bool:
+    """True when the template's questions count in the report under their own ids: a form omr printed
+    (the standard survey, its versions). A form designed elsewhere (``pinned``: the web editor,
+    ``omr template from-blank``, OMRChecker) has ids of its own choosing: an "H1" there is not the
+    standard H1, so its answers count only through its links (``standard`` section)."""
+    extra = getattr(template, "extra", None) or {}
+    return not extra.get("pinned") and not extra.get(PINNED_LAYOUT)
 
 
 def check_standard(doc, data: dict, groups) -> dict | None:
@@ -65,6 +77,9 @@ def check_standard(doc, data: dict, groups) -> dict | None:
             raise doc.error(line, where, f"mã «{unknown[0]}» không phải lựa chọn của câu {qid} "
                                          f"({', '.join(sorted(known))})")
         links[qid] = {"question": link["question"], "codes": codes}
+    shared = shared_link_problems({qid: link["question"] for qid, link in links.items()})
+    if shared:
+        raise doc.error(line, "standard.questions", shared[0])
     return {"form": raw["form"], "questions": links}
 
 
@@ -117,3 +132,19 @@ def check_link(question_id: str, own_codes: list[str], link: dict, standard_temp
     if len(set(values)) != len(values):
         problems.append(f"Câu «{question_id}»: hai lựa chọn cùng gắn một mã của câu {target.id}")
     return problems
+
+
+def shared_link_problems(targets: dict[str, str]) -> list[str]:
+    """Problems (Vietnamese) of links of one form that point at the same standard question.
+
+    ``targets``: own question id -> standard question id, in the form's order. A sheet would then
+    give that standard question two answers and the report could count only one of them, so two
+    questions never link to one standard question.
+    """
+    by_target: dict[str, list[str]] = {}
+    for qid, target in targets.items():
+        by_target.setdefault(target, []).append(qid)
+    return [f"Câu «{qids[0]}» và câu «{qids[1]}» cùng gắn với câu {target} của phiếu chuẩn: mỗi câu của "
+            "phiếu chuẩn chỉ nhận câu trả lời của một câu; hãy bỏ một liên kết"
+            + (f" (còn {', '.join(f'«{q}»' for q in qids[2:])} cũng gắn với câu này)" if len(qids) > 2 else "")
+            for target, qids in by_target.items() if len(qids) > 1]

@@ -42,6 +42,7 @@ import sqlalchemy as sa
 from omr.data.completeness import REJECTED
 from omr.data.schema import POSSIBLE_DUPLICATE
 from omr.data.schema import MACHINE, report_blocks, report_state
+from omr.forms.links import counts_under_own_ids
 from omr.model import INVALID_MULTIPLE, NEEDS_REVIEW
 from omr.text.lexicon import flags_from_json, flags_of
 
@@ -71,7 +72,7 @@ COLUMNS = ("response_id", "unit", "channel", "form_date", "batch_from", "batch_t
 
 @dataclass(frozen=True)
 class CacheLayout:
-    """Which questions the cache holds, from the templates."""
+    """Which questions the cache holds, from the templates, and which forms' answers count in them."""
 
     questions: tuple[str, ...]  # scale and yes/no questions: one code byte each
     date_questions: tuple[str, ...]  # survey-date questions
@@ -79,21 +80,32 @@ class CacheLayout:
     # Questions of other forms linked to a report question (omr.forms.links): (form, version, own id,
     # report question, ((own code, report code), ...)). Their answers count under the report question.
     links: tuple[tuple[str, int, str, str, tuple[tuple[str, str], ...]], ...] = ()
+    # Forms whose answers count under their own question ids (omr.forms.links.counts_under_own_ids: forms
+    # omr printed), as (form, version). Any other form's answers count only through its links: an
+    # office's own form may call a question "H1" without it being the standard H1.
+    own_forms: tuple[tuple[str, int], ...] = ()
 
     @property
     def signature(self) -> str:
         parts = [",".join(part) for part in (self.questions, self.date_questions, self.text_questions)]
         if self.links:  # a link added or changed recounts every response
             parts.append(json.dumps(self.links))
+        parts.append("own:" + json.dumps(self.own_forms))  # a form added or dropped recounts too
         return "|".join(parts)
 
     @classmethod
     def from_templates(cls, templates: Iterable) -> CacheLayout:
-        questions, dates, texts = [], [], []
+        templates = list(templates)
+        questions, dates, texts, own_forms = [], [], [], []
         for template in templates:
+            own = counts_under_own_ids(template)
+            if own:
+                own_forms.append((template.form_id, template.version))
             for q in template.questions:
-                target = (questions if q.type in ("scale", "yesno") else dates if q.type == "date"
-                          else texts if q.type == "text" else None)
+                # A form designed elsewhere adds no report question of its own (its links count instead);
+                # its free text is still checked for flags (a flag counts nothing).
+                target = (questions if q.type in ("scale", "yesno") and own else
+                          dates if q.type == "date" and own else texts if q.type == "text" else None)
                 if target is not None and q.id not in target:
                     target.append(q.id)
         links = []
@@ -103,7 +115,8 @@ class CacheLayout:
                 if link["question"] in questions:
                     links.append((template.form_id, template.version, qid, link["question"],
                                   tuple(sorted(link["codes"].items()))))
-        return cls(tuple(questions), tuple(dates), tuple(texts), tuple(sorted(links)))
+        return cls(tuple(questions), tuple(dates), tuple(texts), tuple(sorted(links)),
+                   tuple(sorted(set(own_forms))))
 
 
 def _now() -> datetime:
@@ -209,14 +222,15 @@ def compute_rows(conn: sa.Connection, layout: CacheLayout, ids: list[int] | tupl
     flagged = np.zeros(n, dtype=np.int8)
     if answer_rows:
         frame = pd.DataFrame(answer_rows, columns=["response_id", "question", "value", "status", "set_by"])
-        if layout.links:
-            frame = _linked(frame, layout, {h[0]: (h[4], h[5]) for h in heads})
+        # "counted": the report question each answer counts under (its own id on a form omr printed, its
+        # link's target otherwise), None when it counts in none.
+        frame = _counted(frame, layout, {h[0]: (h[4], h[5]) for h in heads})
         row = index.get_indexer(frame["response_id"])
         machine = (frame["set_by"] == MACHINE).to_numpy()
         status = frame["status"].to_numpy()
         waiting = machine & np.isin(status, NEEDS_REVIEW)
         np.add.at(pending, row[waiting], 1)
-        column = pd.Index(layout.questions).get_indexer(frame["question"])
+        column = pd.Index(layout.questions).get_indexer(frame["counted"])
         value_code = frame["value"].map(VALUE_CODES).fillna(CODE_OTHER).to_numpy(dtype=np.uint8)
         blank = (status == "blank") | frame["value"].isna().to_numpy()
         code = np.where(waiting, CODE_PENDING,
@@ -224,8 +238,10 @@ def compute_rows(conn: sa.Connection, layout: CacheLayout, ids: list[int] | tupl
                                  np.where(status == "ok", np.where(blank, CODE_BLANK, value_code),
                                           np.where(blank, CODE_BLANK, CODE_OTHER)))).astype(np.uint8)
         keep = column >= 0
+        if layout.links:  # answers are unique per (response, question): only links can make two meet
+            code = _one_answer_per_cell(row, column, code, keep, len(layout.questions))
         codes[row[keep], column[keep]] = code[keep]
-        is_date = frame["question"].isin(layout.date_questions).to_numpy() & (status == "ok")
+        is_date = frame["counted"].isin(layout.date_questions).to_numpy() & (status == "ok")
         for r, value in zip(row[is_date], frame["value"].to_numpy()[is_date]):
             if isinstance(value, str) and len(value) >= 12:
                 form_date[r] = _as_date(value[1:11])
@@ -256,29 +272,57 @@ def compute_rows(conn: sa.Connection, layout: CacheLayout, ids: list[int] | tupl
     return pa.Table.from_pydict(columns, schema=_schema())
 
 
-def _linked(frame, layout: CacheLayout, forms: dict[int, tuple[str, int]]):
-    """Answers to linked questions (omr.forms.links) renamed to their report question, values to its codes.
+def _counted(frame, layout: CacheLayout, forms: dict[int, tuple[str, int]]):
+    """``frame`` (changed in place) with a ``counted`` column: the report question each answer counts under,
+    or None.
 
-    A code the link does not map stays as it is (then counted as no option of the report question).
+    An answer of a form omr printed (``layout.own_forms``) counts under its own question id; an answer
+    to a linked question (omr.forms.links) under its link's report question, its value turned into the
+    report question's code (a code the link does not map stays as it is, then counted as no option of
+    the report question); any other answer (an office's own form, a form no template describes) counts
+    in no report question, whatever its id: an "H1" of an office's form is not the standard H1.
+    ``forms``: response id -> (form, version).
     """
+    own = set(layout.own_forms)
+    own_response = [rid for rid, form in forms.items() if form in own]
+    if len(own_response) == len(forms):  # every response of a form omr printed (the usual case)
+        frame["counted"] = frame["question"]
+    else:
+        frame["counted"] = frame["question"].where(frame["response_id"].isin(own_response), None)
     links = {(form, version, qid): (target, dict(codes)) for form, version, qid, target, codes in layout.links}
     linked_questions = {qid for _, _, qid in links}
-    rows = frame.index[frame["question"].isin(linked_questions)]
-    if not len(rows):
-        return frame
-    frame = frame.copy()
-    for i in rows:
+    for i in frame.index[frame["question"].isin(linked_questions)]:
         form = forms.get(frame.at[i, "response_id"])
         link = links.get((form[0], form[1], frame.at[i, "question"])) if form else None
         if link is None:
             continue
-        frame.at[i, "question"] = link[0]
+        frame.at[i, "counted"] = link[0]
         value = frame.at[i, "value"]
         if isinstance(value, str):
             code = json.loads(value)
             if isinstance(code, str) and code in link[1]:
                 frame.at[i, "value"] = json.dumps(link[1][code])
     return frame
+
+
+def _one_answer_per_cell(row, column, code, keep, width: int):
+    """``code`` with answers that land on one response's one report question and disagree made CODE_OTHER.
+
+    Two questions of a form linked to one standard question (refused by the editor and the template
+    loader, but a store may hold such answers) give a response two answers to count there: the cache
+    never keeps one of them by row order; when they differ neither counts as a valid answer (shown as
+    "no option" in the report, beside the valid ones).
+    """
+    import pandas as pd
+
+    at = np.flatnonzero(keep)
+    cell = row[at].astype(np.int64) * max(width, 1) + column[at]
+    if not pd.Index(cell).has_duplicates:
+        return code
+    differing = pd.Series(code[at]).groupby(cell).transform("nunique").to_numpy() > 1
+    code = code.copy()
+    code[at[differing]] = CODE_OTHER
+    return code
 
 
 # --- blocks ----------------------------------------------------------------------

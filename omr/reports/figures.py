@@ -46,6 +46,7 @@ from omr.data.schema import answers as answers_table
 from omr.data.schema import changes, comments, period_closures, period_revisions, responses, stored_time
 from omr.data.store import open_store
 from omr.errors import BadArgumentsError, OmrError, TemplateError
+from omr.forms.links import counts_under_own_ids
 from omr.forms.pinned import is_assigned_serial, shown_serial
 from omr.forms.template import Group, load_template
 from omr.online.units import load_registry
@@ -482,8 +483,12 @@ def _layout(store, templates: str | Path) -> report_cache.CacheLayout:
 
 
 def question_infos(template_list: list) -> dict[str, QuestionInfo]:
+    """The report questions' texts and groups, from the forms omr printed only: an office's own form
+    (omr.forms.links.counts_under_own_ids) may name a question "H1" that is not the standard H1."""
     infos: dict[str, QuestionInfo] = {}
     for template in template_list:
+        if not counts_under_own_ids(template):
+            continue
         for group in template.groups:
             for q in group.questions:
                 infos.setdefault(q.id, QuestionInfo(q.id, q.text, q.type, group.id, group.title))
@@ -733,8 +738,10 @@ def uncounted_forms(store, template_list: list, layout: report_cache.CacheLayout
     """
     counted = set(layout.questions)
     linked = {(form, version) for form, version, *_ in layout.links}
+    own = set(layout.own_forms)  # an office's own form counts through its links only, whatever its ids
     forms = [t for t in template_list
-             if (t.form_id, t.version) not in linked and not any(q.id in counted for q in t.questions)]
+             if (t.form_id, t.version) not in linked
+             and not ((t.form_id, t.version) in own and any(q.id in counted for q in t.questions))]
     if not forms:
         return []
     frame = data.frame

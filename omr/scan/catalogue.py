@@ -12,6 +12,7 @@ from pathlib import Path
 
 from omr.errors import TemplateError
 from omr.forms.layout import Layout, load_layouts, resolve_layout
+from omr.forms.links import PINNED_LAYOUT
 from omr.forms.template import Group, Template, load_template
 
 
@@ -47,5 +48,8 @@ class Catalogue:
     def template_of(layout: Layout) -> Template:
         """The questions of a frozen layout as a Template (enough to export and report)."""
         group = Group("", "", tuple(layout.questions))
+        extra = {"join": layout.join, "labels": dict(layout.labels)}
+        if any(p.pinned for p in layout.pages):  # a form designed elsewhere: the report counts it by its links
+            extra[PINNED_LAYOUT] = True
         return Template(layout.form_id, layout.version, "", (), (), (group,), len(layout.pages),
-                        layout.template_sha256, extra={"join": layout.join, "labels": dict(layout.labels)})
+                        layout.template_sha256, extra=extra)

@@ -29,6 +29,26 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+# Unicode categories never kept in text a person typed: control characters (a terminal's escape
+# sequences, a bell), format characters (bidi overrides such as U+202E that reverse what is shown,
+# zero-width characters), private-use and lone surrogates.
+UNPRINTED_CATEGORIES = ("Cc", "Cf", "Co", "Cs")
+
+
+def printed_text(text: str, keep_newlines: bool = False) -> str:
+    r"""``text`` (NFC) without the characters of ``UNPRINTED_CATEGORIES``; with ``keep_newlines`` its
+    line breaks (CR LF, CR) kept as "\n" and tabs as spaces, for text of several lines (a comment).
+
+    >>> printed_text("Cán bộ\u202e tốt\x1b[31m\x07"), printed_text("a\r\nb\tc", keep_newlines=True)
+    ('Cán bộ tốt[31m', 'a\nb c')
+    """
+    text = nfc(text)
+    if keep_newlines:
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    return "".join(ch for ch in text if (keep_newlines and ch == "\n")
+                   or unicodedata.category(ch) not in UNPRINTED_CATEGORIES)
+
+
 def strip_diacritics(text: str) -> str:
     """``"Nhũng nhiễu, Đà"`` -> ``"Nhung nhieu, Da"``; one character per character of NFC input."""
     out = []

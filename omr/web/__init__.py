@@ -25,15 +25,18 @@ Security in one place:
 
 from __future__ import annotations
 
+import copy
 import os
+import re
 import secrets
 import tempfile
 from pathlib import Path
 
-from flask import Flask, Request
+from flask import Flask, Request, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from omr import tuning as T
 from omr.data.store import open_store
 from omr.errors import BadArgumentsError
 from omr.scan.page import Catalogue
@@ -47,6 +50,11 @@ DEFAULT_UPLOADS = Path("outputs") / "uploads"
 # A scanner batch of 500 pages at 300 dpi grey is a few hundred MB; 4 GB covers
 # several at once and still stops a runaway client filling the disk.
 MAX_UPLOAD_BYTES = 4 * 1024 ** 3
+# Paths that take uploads: the scanner's batches (MAX_UPLOAD_BYTES), the template editor's blank and
+# try-on scans (T.EDITOR_MAX_FILE_BYTES plus its form fields; its saves are JSON under
+# T.EDITOR_MAX_BODY_BYTES). Anything else is a form: T.WEB_MAX_FORM_BYTES.
+_BATCH_UPLOAD = re.compile(r"^/batches/?$")
+_EDITOR = re.compile(r"^/admin/templates/")
 # A reviewer's page stays valid for a working day; tokens still die with the session.
 CSRF_TIME_LIMIT_S = 12 * 3600
 
@@ -69,6 +77,17 @@ class UploadRequest(Request):
             self.incoming_files = []
         self.incoming_files.append(Path(handle.name))
         return handle
+
+
+def body_limit(path: str) -> int:
+    """The largest request body (bytes) accepted at ``path`` (the URL path, no query): the upload routes'
+    own bounds, ``T.WEB_MAX_FORM_BYTES`` everywhere else. Used twice: by waitress, before it reads (and
+    spools to disk) a body, and by Flask (``request.max_content_length``) for servers other than waitress."""
+    if _BATCH_UPLOAD.match(path):
+        return MAX_UPLOAD_BYTES
+    if _EDITOR.match(path):
+        return max(T.EDITOR_MAX_FILE_BYTES + 64 * 1024, T.EDITOR_MAX_BODY_BYTES)
+    return T.WEB_MAX_FORM_BYTES
 
 
 def _secret_key(uploads_dir: Path) -> str:
@@ -136,6 +155,14 @@ def create_app(db_url: str | None = None, *, uploads_dir: str | Path = DEFAULT_U
     else:
         runner = JobRunner(store, str(template_dir), workers=scan_workers)
     app.extensions["omr_jobs"] = runner
+    @app.url_value_preprocessor
+    def _bound_body(endpoint, values) -> None:
+        # Before any before_request hook (the CSRF check reads the form): a body over the route's bound is
+        # refused with 413 unread. The template editor's blueprint narrows its own routes further.
+        configured = app.config.get("MAX_CONTENT_LENGTH")
+        limit = body_limit(request.path)
+        request.max_content_length = min(limit, configured) if configured else limit
+
     csrf.init_app(app)
     # One throttle per app (tests build many apps); in memory, shared by the server's threads, which is
     # right for the one waitress process `omr review serve` runs.
@@ -155,20 +182,57 @@ def waitress_options(behind_proxy: bool) -> dict:
     return {"clear_untrusted_proxy_headers": not behind_proxy}
 
 
+def _route_bounded_parser():
+    """waitress's request parser with the body bound of the request's path (:func:`body_limit`).
+
+    waitress reads a whole body (spooling it to a temporary file) before the app sees the request, and
+    its ``max_request_body_size`` is one number for every path: the batch upload's 4 GB let anyone,
+    logged in or not, make it write 4 GB to disk with a POST to /login. Once the request line is parsed,
+    this parser holds the request to its path's bound, for a Content-Length (refused before any body
+    byte is read) and for a chunked body alike (stopped when it passes the bound): 413 either way.
+    """
+    from waitress.parser import HTTPRequestParser
+
+    class RouteBoundedParser(HTTPRequestParser):
+        def parse_header(self, header_plus):
+            super().parse_header(header_plus)
+            limit = body_limit(self.path or "/")
+            if limit < self.adj.max_request_body_size:
+                self.adj = copy.copy(self.adj)  # this request's own: waitress reads the bound from here
+                self.adj.max_request_body_size = limit
+
+    return RouteBoundedParser
+
+
+def create_waitress_server(app: Flask, *, host: str, port: int, behind_proxy: bool = False, **options):
+    """waitress's server for ``app`` (eight threads), every request's body bounded by its path
+    (:func:`body_limit`). Raises OSError when the address cannot be bound."""
+    from waitress import create_server
+    from waitress.channel import HTTPChannel
+
+    class Channel(HTTPChannel):
+        parser_class = _route_bounded_parser()
+
+    # Eight threads: a few reviewers and a scanner at once, each request short.
+    server = create_server(app, host=host, port=port, threads=8, max_request_body_size=MAX_UPLOAD_BYTES,
+                           ident="omr", **waitress_options(behind_proxy), **options)
+    listeners = [server] if hasattr(server, "channel_class") else [
+        s for s in server.map.values() if hasattr(s, "channel_class") and hasattr(s, "effective_port")]
+    for listener in listeners:
+        listener.channel_class = Channel
+    return server
+
+
 def serve(db_url: str | None = None, *, host: str = "127.0.0.1", port: int = 8000,
           uploads_dir: str | Path = DEFAULT_UPLOADS, template_dir: str | Path = "form_templates",
           scan_workers: int = 1, https: bool = False, behind_proxy: bool = False, queue_worker: bool = True) -> None:
     """Run the app with waitress until interrupted (Ctrl+C); other arguments as in create_app."""
-    from waitress import create_server  # lazy: a heavy dependency, loaded only where used
-
     app = create_app(db_url, uploads_dir=uploads_dir, template_dir=template_dir, scan_workers=scan_workers,
                      https=https, behind_proxy=behind_proxy, queue_worker=queue_worker)
     store = app.extensions["omr_store"]
     try:
         try:
-            # Eight threads: a few reviewers and a scanner at once, each request short.
-            server = create_server(app, host=host, port=port, threads=8, max_request_body_size=MAX_UPLOAD_BYTES,
-                                   ident="omr", **waitress_options(behind_proxy))
+            server = create_waitress_server(app, host=host, port=port, behind_proxy=behind_proxy)
         except OSError as exc:  # the port is taken (another omr, another program) or not ours to bind
             raise BadArgumentsError(f"Không mở được cổng {host}:{port} ({exc.strerror or exc}): cổng đang được "
                                     "chương trình khác dùng? Chọn cổng khác bằng --port") from None

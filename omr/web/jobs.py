@@ -53,6 +53,10 @@ CANCELLING, CANCELLED = "cancelling", "cancelled"
 STATUS_LABELS = {QUEUED: "đang chờ", RUNNING: "đang đọc", DONE: "đã xong", FAILED: "lỗi",
                  CANCELLING: "đang dừng theo yêu cầu", CANCELLED: "đã huỷ"}
 
+# How an ended job is said after "Lần tải lên này" (the labels already hold "đã": «đã đã xong» was shown).
+ENDED_WORDS = {DONE: "đã đọc xong", FAILED: "đã dừng vì lỗi", CANCELLING: "đang dừng theo yêu cầu",
+               CANCELLED: "đã bị huỷ"}
+
 # Scans are recognised by their first bytes, not by the name a client sends.
 MAGIC = (
     (b"%PDF-", ".pdf"),
@@ -188,8 +192,12 @@ def job_status(store, job_id: int) -> dict | None:
             .where(source_files.c.sha256.in_(hashes), pages.c.set_aside.is_not(None))
             .order_by(pages.c.id)).all() if hashes else []
     job = dict(row)
-    for entry in files:  # pages of the file waiting as unidentified: rejected at once on the job page
-        entry["unidentified"] = len(review.unidentified_pages(store, entry["sha256"]))
+    for entry in files:  # pages of the file waiting as no form page: rejected at once on the job page
+        # Only the pages this upload stored itself (its batch, since it was made), not the same file's
+        # pages another upload stored; pages matched to a form are a reviewer's, never rejected in bulk.
+        unidentified, entry["form_pages"] = review.unidentified_pages(
+            store, entry["sha256"], row["batch_name"], stored_time(row["created_at"]))
+        entry["unidentified"] = len(unidentified)
     name_of = {f["sha256"]: f["name"] for f in files}
     started, finished = stored_time(job["started_at"]), stored_time(job["finished_at"])
     rate = None
@@ -206,7 +214,8 @@ def job_status(store, job_id: int) -> dict | None:
                            # a person's decision on it since (a new user's trial: rejected pages looked pending)
                            "decided": (f"đã loại bỏ ({a.decided_by})" if a.decision == "rejected"
                                        else f"đã đọc lại từng nửa ({a.decided_by})" if a.decision == "split"
-                                       else "")}
+                                       else ""),
+                           "rejected": a.decision == "rejected"}
                           for a in aside])
     return job
 
@@ -283,7 +292,8 @@ def cancel_job(store, job_id: int, who: str, reason: str = "") -> str:
         if row is None:
             raise CancelError(f"Không có lần tải lên số {job_id}")
         if row.status not in (QUEUED, RUNNING):
-            raise CancelError(f"Lần tải lên này đã {STATUS_LABELS.get(row.status, row.status)}: không còn gì để huỷ.")
+            raise CancelError(f"Lần tải lên này {ENDED_WORDS.get(row.status, STATUS_LABELS.get(row.status, row.status))}: "
+                              "không còn gì để huỷ.")
         now = datetime.now(timezone.utc)
         if row.status == QUEUED:
             values = {"status": CANCELLED, "finished_at": now, "error": "\n".join(
@@ -427,9 +437,26 @@ def out_of_time_message(not_read: int, batch_name: str) -> str:
 
 
 def finish_job(store, job_id: int, status: str, error: str) -> None:
-    """Record a job's end: ``status`` (done / failed) and its message for the user (Vietnamese)."""
-    store.writing(lambda conn: conn.execute(upload_jobs.update().where(upload_jobs.c.id == job_id).values(
-        status=status, error=error, finished_at=datetime.now(timezone.utc))))
+    """Record a job's end: ``status`` (done / failed / cancelled) and its message for the user (Vietnamese).
+
+    A cancel that landed after the reader last looked (between its last check and this call) is never
+    written over: a job 'cancelling' ends 'cancelled' (its message says every page was read, when ``status``
+    is done), unless reading failed; a job already 'cancelled' is left as it is.
+    """
+    def work(conn: sa.Connection) -> None:
+        current = conn.execute(sa.select(upload_jobs.c.status).where(upload_jobs.c.id == job_id)).scalar()
+        if current == CANCELLED:
+            return
+        final, message = status, error
+        if current == CANCELLING and status != FAILED:
+            final = CANCELLED
+            if status == DONE:
+                message = "\n".join(line for line in (error, "Yêu cầu huỷ đến khi mọi trang đã được đọc: "
+                                                               "không còn trang nào chưa đọc.") if line)
+        conn.execute(upload_jobs.update().where(upload_jobs.c.id == job_id, upload_jobs.c.status == current)
+                     .values(status=final, error=message, finished_at=datetime.now(timezone.utc)))
+
+    store.writing(work)
 
 
 def _set_file_state(conn: sa.Connection, job_id: int, number: int, state: str, error: str | None = None,

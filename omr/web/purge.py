@@ -17,8 +17,9 @@ import sqlalchemy as sa
 
 from omr.data import review
 from omr.data.schema import pages, source_files, stored_time, upload_jobs
+from omr import tuning as T
 from omr.errors import BadArgumentsError
-from omr.web.jobs import DONE, FILE_DONE, pages_stored
+from omr.web.jobs import CANCELLED, DONE, FAILED, FILE_DONE, STATUS_LABELS, pages_stored
 
 PURGE_FIELD = "files_purged"  # changes.field of a purge (entity "upload", entity_id the job)
 
@@ -45,10 +46,10 @@ def purge_uploads(store, days: int, who: str, now: datetime | None = None) -> Pu
     ``purged_at`` (ISO 8601, UTC), and one audit row per job (``changes``: entity "upload", field
     ``PURGE_FIELD``, the files' names before) is written in the same transaction, before any file is
     deleted, so no file goes without its record. Only files inside the job's own folder are touched.
-    Raises BadArgumentsError for ``days`` under 1.
+    Raises BadArgumentsError for ``days`` under 1 or over ``T.PURGE_MAX_DAYS``.
     """
-    if not isinstance(days, int) or days < 1:
-        raise BadArgumentsError("Số ngày phải là số nguyên từ 1 trở lên")
+    if not isinstance(days, int) or not 1 <= days <= T.PURGE_MAX_DAYS:
+        raise BadArgumentsError(f"Số ngày phải là số nguyên từ 1 đến {T.PURGE_MAX_DAYS}")
     now = now or datetime.now(timezone.utc)
     cutoff = now - timedelta(days=days)
     report = PurgeReport()
@@ -74,15 +75,24 @@ def purge_uploads(store, days: int, who: str, now: datetime | None = None) -> Pu
 
 def _why_kept(store, status: str, files: list[dict]) -> str | None:
     """Why a finished job's files must stay (Vietnamese), or None when they may go."""
-    if status != DONE:
+    if status == FAILED:
         return "lần tải lên bị lỗi, chưa đọc xong"
+    if status not in (DONE, CANCELLED):
+        return f"lần tải lên chưa kết thúc ({STATUS_LABELS.get(status, status)})"
     waiting = [entry for entry in files if not entry.get("purged_at")]
-    unread = [entry["name"] for entry in waiting if entry.get("state") != FILE_DONE]
-    if unread:
-        return "có tệp chưa đọc xong: " + ", ".join(unread)
+    if status == DONE:
+        unread = [entry["name"] for entry in waiting if entry.get("state") != FILE_DONE]
+        if unread:
+            return "có tệp chưa đọc xong: " + ", ".join(unread)
     with store.reading() as conn:
         for entry in waiting:
-            if pages_stored(conn, [entry["sha256"]]) < entry.get("pages", 0):
+            stored, total = pages_stored(conn, [entry["sha256"]]), entry.get("pages", 0)
+            if status == CANCELLED and stored == 0:
+                continue  # cancelled before any page of it was read: nothing of it is in the data
+            if stored < total:
+                if status == CANCELLED:
+                    return (f"lần tải lên đã bị huỷ khi tệp {entry['name']} mới lưu {stored}/{total} trang "
+                            "(tải lại tệp này để đọc nốt, rồi xoá)")
                 return f"tệp {entry['name']} chưa lưu đủ trang"
         batch_ids = conn.execute(
             sa.select(pages.c.batch_id).distinct().join(source_files, source_files.c.id == pages.c.source_file_id)
@@ -111,7 +121,7 @@ def _purge_job(store, job_id: int, folder: Path, files: list[dict], who: str, no
                      .values(files=json.dumps(current, ensure_ascii=False)))
         store._record_change(conn, who, "upload", job_id, None, PURGE_FIELD,
                              [{"name": e["name"], "stored": e["stored"], "sha256": e["sha256"]} for e in going],
-                             None, reason=f"xoá tệp tải lên đã đọc xong quá {days} ngày", at=now)
+                             None, reason=f"xoá tệp tải lên đã kết thúc quá {days} ngày", at=now)
 
     store.writing(record)
     freed = removed = 0

@@ -26,7 +26,6 @@ import secrets
 import shutil
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,7 +38,7 @@ from omr import tuning as T
 from omr.data.schema import changes
 from omr.errors import InputFileError, OmrError, TemplateError
 from omr.forms.layout import resolve_layout
-from omr.forms.links import LINK_TYPES, check_link
+from omr.forms.links import LINK_TYPES, check_link, shared_link_problems
 from omr.online.mapping import PROPOSE_MIN_SCORE, similarity
 from omr.forms.template import (
     CODE_PATTERN,
@@ -57,7 +56,7 @@ from omr.text.numbers import vn_number, vn_percent
 from omr.scan.page import Catalogue, process_page
 from omr.scan.page_workers import Failure, run_bounded
 from omr.template_from.blank import from_blank, write_pinned_template
-from omr.text.normalise import fold, nfc
+from omr.text.normalise import fold, printed_text
 from omr.web import jobs
 from omr.web.display import page_detail
 
@@ -419,8 +418,7 @@ def _clean_text(value, what: str, problems: list[str], limit: int, required: boo
     if not isinstance(value, str):
         problems.append(f"{what}: phải là chữ")
         return ""
-    text = nfc(" ".join(value.split()))  # newlines and tabs are one space: a label is one line
-    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs"))
+    text = printed_text(" ".join(value.split()))  # newlines and tabs are one space: a label is one line
     if required and not text:
         problems.append(f"{what}: không được để trống")
     if len(text) > limit:
@@ -579,10 +577,23 @@ def check_edit(payload, draft: Draft, standard: Template | None = None) -> Edit:
             continue
         problems += _overlaps(items, page_no)
     problems += _frames_over_boxes(questions)
+    problems += shared_link_problems({q.id: q.link["question"] for q in questions if q.link})
     if problems:
         raise EditError(problems)
     return Edit(form_id, title, questions, versions[0], versions[1],
                 standard.form_id if standard is not None else None)
+
+
+def standard_id_notes(edit: Edit, standard: Template | None) -> list[str]:
+    """Notes (Vietnamese) on questions named like a question of the standard survey without being linked
+    to it: their answers count in no indicator (omr.reports.cache counts an office form's answers only
+    through its links), which an admin naming a question "H1" may not expect. Empty when none."""
+    if standard is None:
+        return []
+    counted = {q.id for q in standard.questions if q.type in STANDARD_TYPE_WORDS}
+    return [f"Câu «{q.id}» trùng mã với câu {q.id} của phiếu chuẩn nhưng không gắn với câu đó: câu trả lời "
+            f"của nó không được tính vào chỉ số {q.id} (muốn tính, hãy chọn câu ở mục «Tính vào chỉ số»)."
+            for q in edit.questions if q.id in counted and (q.link or {}).get("question") != q.id]
 
 
 def _frames_over_boxes(questions: list[EditQuestion]) -> list[str]:

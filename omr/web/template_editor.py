@@ -175,7 +175,8 @@ def save_draft(draft_id: str):
     except RecursionError:  # JSON nested thousands deep: Python's parser gives up
         return jsonify(ok=False, problems=["Dữ liệu gửi lên lồng nhau quá sâu, không phải một mẫu phiếu"]), 400
     try:
-        edit = drafts.check_edit(payload, draft, drafts.standard_template(_template_dir()))
+        standard = drafts.standard_template(_template_dir())
+        edit = drafts.check_edit(payload, draft, standard)
         saved = drafts.save_edit(_template_dir(), draft, edit, current_app.extensions["omr_store"], g.user.name)
     except drafts.EditError as exc:
         return jsonify(ok=False, problems=exc.problems, conflict=exc.status == 409,
@@ -183,6 +184,7 @@ def save_draft(draft_id: str):
     except OmrError as exc:
         return jsonify(ok=False, problems=[exc.message]), 400
     kept = f" Phiên bản {saved.previous} được giữ ở {saved.kept_as}." if saved.previous else ""
+    kept += "".join(f" Lưu ý: {note}" for note in drafts.standard_id_notes(edit, standard))
     try:
         reload_catalogue()
     except OmrError as exc:  # another template of the folder is broken: the save stands, the app says so

@@ -11,9 +11,12 @@ with many addresses still needs ~10^8 guesses against a password a user chose
 a guesser who also has an account of their own must not reset them.
 
 Counting uses the ``limits`` library (the engine of Flask-Limiter) with its
-in-memory storage. A lock makes "check, verify the password, count the
-failure" one step, so requests racing on the server's threads cannot slip in
-between a check and its count: the limits hold exactly under concurrency.
+in-memory storage. The limits hold exactly under concurrency without making
+logins wait on each other: under a lock, a try is checked with the tries
+still being verified on other threads counted as failures (``_inflight``)
+and reserved; the password is verified (Argon2, ~0.1-0.5 s) outside the
+lock; then, under the lock again, the reservation is released and a failure
+counted. Holding the lock through the Argon2 check serialised every login.
 The counts live in the one server process (``omr review serve`` runs one)
 and start again when it restarts.
 """
@@ -51,7 +54,8 @@ class LoginThrottle:
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
         self._per_account = parse(per_account)
         self._per_address = parse(per_address)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held around the counters only, never while a password is checked
+        self._inflight: dict[tuple, int] = {}  # tries being verified now, per counter key
 
     def _keys(self, name: str, address: str):
         return ((self._per_account, ("account", name.casefold()[:MAX_NAME_KEY], address or "?")),
@@ -64,12 +68,28 @@ class LoginThrottle:
         """
         keys = self._keys(name, address)
         with self._lock:
-            blocked = [(limit, key) for limit, key in keys if not self._limiter.test(limit, *key)]
+            blocked = [(limit, key) for limit, key in keys
+                       if not self._limiter.test(limit, *key, cost=1 + self._inflight.get(key, 0))]
             if blocked:
                 reset_at = max(self._limiter.get_window_stats(limit, *key).reset_time for limit, key in blocked)
                 raise LoginThrottled(max(1, math.ceil(reset_at - time.time())))
+            for _, key in keys:  # this try counts as a failure for others until it is known
+                self._inflight[key] = self._inflight.get(key, 0) + 1
+        try:
             result = verify()
-            if result is None:
-                for limit, key in keys:
+        except BaseException:
+            self._release(keys, failed=False)  # an error checking is no wrong password
+            raise
+        self._release(keys, failed=result is None)
+        return result
+
+    def _release(self, keys, failed: bool) -> None:
+        with self._lock:
+            for limit, key in keys:
+                left = self._inflight[key] - 1
+                if left:
+                    self._inflight[key] = left
+                else:
+                    del self._inflight[key]
+                if failed:
                     self._limiter.hit(limit, *key)
-            return result

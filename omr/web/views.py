@@ -34,7 +34,7 @@ from flask_wtf.csrf import CSRFError
 from omr import tuning
 from omr.data import completeness, review, users
 from omr.data.drafting import drafting_progress
-from omr.data.schema import comments
+from omr.data.schema import comments, stored_time
 from omr.data.schema import pages as pages_table
 from omr.data.schema import responses as responses_table
 from omr.data.store import StaleWriteError
@@ -557,11 +557,28 @@ def register(app: Flask) -> None:
         if request.form.get("confirm") != "1":
             flash("Hãy đánh dấu ô xác nhận để loại bỏ các trang chưa nhận dạng của tệp này.", "error")
         else:
-            rejected = review.reject_file_pages(_store(), entry["sha256"], g.user.name,
-                                                reason=(request.form.get("reason") or "").strip()[:500])
+            rejected, kept = review.reject_file_pages(
+                _store(), entry["sha256"], g.user.name, reason=(request.form.get("reason") or "").strip()[:500],
+                batch_name=job["batch_name"], since=stored_time(job["created_at"]))
             flash(f"Đã loại bỏ {rejected} trang chưa nhận dạng của tệp «{entry['name']}» khỏi hàng đợi "
-                  "(mỗi trang được ghi lại trong lịch sử).", "ok")
+                  "(mỗi trang được ghi lại trong lịch sử; quản trị viên có thể đưa lại trang vào hàng đợi)."
+                  + (f" {kept} trang đã nhận ra mẫu phiếu (chỉ cần nhập số phiếu) vẫn chờ người kiểm tra: "
+                     "đó là trang phiếu, không loại bỏ hàng loạt." if kept else ""), "ok")
         return redirect(url_for("job_page", job_id=job_id), 303)
+
+    @app.post("/pages/<int:page_id>/restore")
+    @login_required(users.ADMIN)
+    def page_restore(page_id: int):
+        """An admin undoes a page's rejection: it waits in the queue again (audited)."""
+        try:
+            review.restore_page(_store(), page_id, g.user.name,
+                                reason=(request.form.get("reason") or "").strip()[:500])
+        except StaleWriteError as exc:
+            flash(exc.message, "error")
+        else:
+            flash("Đã đưa trang trở lại hàng đợi kiểm tra (được ghi lại trong lịch sử).", "ok")
+        job_id = db_id(request.form.get("job", ""))
+        return redirect(url_for("job_page", job_id=job_id) if job_id else url_for("queue_page"), 303)
 
     # -- the queue (reviewers) --
 
@@ -620,8 +637,8 @@ def register(app: Flask) -> None:
         reason = (request.form.get("reason") or "").strip()[:500]
         expected = request.form.get("version", "")
         try:
-            if not review.editable(item):  # a URL typed by hand for something the machine settled
-                raise review.ReviewError(review.NOT_IN_QUEUE)
+            if not review.editable(item):  # a URL typed by hand for something the machine settled, a decided page
+                raise review.ReviewError(review.not_editable_reason(item))
             if entity == "answer":
                 question = _question(item.data["form_id"], item.data["form_version"], item.data["question"])
                 if question is None:
@@ -668,7 +685,9 @@ def register(app: Flask) -> None:
         except (StaleWriteError, review.ClaimedError, review.ReviewError) as exc:
             flash(exc.message, "error")
             fresh = review.load_item(_store(), key)
-            return _render_item(fresh or item, review.holder(_store(), key) if fresh else None), 409
+            holder = review.holder(_store(), key) if fresh else None
+            # The reviewer's own claim is no one else's work to mention («đang được lan kiểm tra» to lan).
+            return _render_item(fresh or item, holder if holder != g.user.name else None), 409
         _remember(key, "queue_history", HISTORY_LIMIT)
         return redirect(url_for("queue_next"), 303)
 
@@ -734,6 +753,7 @@ def register(app: Flask) -> None:
         history = [k for k in session.get("queue_history", []) if k != item.key]
         return render_template(
             "item.html", item=item, question=question, keys=keys, held_by=held_by,
+            can_save=review.editable(item), not_editable=review.not_editable_reason(item),
             status_label=STATUS_LABELS.get(item.data.get("status"), item.data.get("status")),
             value_text=_value_text(question, item.data.get("value")), kinds=review.KINDS,
             set_aside_label=SET_ASIDE_REASONS.get(item.data.get("set_aside"), item.data.get("set_aside")),
@@ -897,13 +917,14 @@ def register(app: Flask) -> None:
     @login_required(users.ADMIN)
     def admin_purge_uploads():
         text = (request.form.get("days") or "").strip()
-        if not text.isdecimal() or int(text) < 1:
-            flash(f"«{text}» không phải số ngày hợp lệ (số nguyên từ 1 trở lên).", "error")
+        if not text.isdecimal() or len(text) > 9 or not 1 <= int(text) <= tuning.PURGE_MAX_DAYS:
+            flash(f"«{text[:20]}» không phải số ngày hợp lệ (số nguyên từ 1 đến {vn_thousands(tuning.PURGE_MAX_DAYS)}).",
+                  "error")
             return redirect(url_for("batches_page"), 303)
         done = purge.purge_uploads(_store(), int(text), g.user.name)
         images.forget_pictures()  # pictures kept in memory of the files just deleted
-        flash(f"Đã xoá {done.files} tệp của {done.jobs} lần tải lên đã đọc xong quá {int(text)} ngày "
-              f"({vn_decimal(done.freed_bytes / 1e6, 1)} MB); kết quả đọc và ảnh ý kiến viết tay vẫn được giữ.", "ok")
+        flash(f"Đã xoá {done.files} tệp của {done.jobs} lần tải lên đã kết thúc quá {int(text)} ngày "
+              f"({_size_text(done.freed_bytes)}); kết quả đọc và ảnh ý kiến viết tay vẫn được giữ.", "ok")
         for job_id, why in done.kept:
             flash(f"Giữ lại lần tải lên #{job_id}: {why}.", "info")
         return redirect(url_for("batches_page"), 303)
@@ -989,6 +1010,18 @@ def _batches_context() -> dict:
     uploaded = {job["batch_name"] for job in uploads}
     from_cli = [b for b in review.batch_progress(_store()) if b["name"] not in uploaded]
     return {"jobs": uploads, "cli_batches": from_cli, "today": display.vn_date(datetime.now(VN_TZ).date())}
+
+
+def vn_thousands(value: int) -> str:
+    """An integer with a dot between thousands, as Vietnamese writes it: 36.500."""
+    return f"{value:,}".replace(",", ".")
+
+
+def _size_text(size: int) -> str:
+    """Bytes freed, said in MB, or in KB under one MB (45 KB was "0,0 MB")."""
+    if size < 1_000_000:
+        return f"{vn_decimal(size / 1e3, 0) if size else '0'} KB"
+    return f"{vn_decimal(size / 1e6, 1)} MB"
 
 
 def _unit_label(code: str | None) -> str:
