@@ -194,8 +194,8 @@ def _tiff(path, pages: int, size=(1240, 1754)):
     return path
 
 
-class _HangingWorkers:
-    """PageWorkers whose every page hits the time limit (pages of files named 'slow*') or fails at once."""
+class _FakeWorkers:
+    """PageWorkers double: pages the batch skips are skipped as the real pool does; the rest go to ``read``."""
 
     def __init__(self, *args, **kwargs):
         self.handed = []
@@ -209,8 +209,17 @@ class _HangingWorkers:
                     yield task, Failure("skipped", "không đọc")
                     continue
                 self.handed.append(task)
-                slow = "slow" in task[0]
-                yield task, Failure("timeout" if slow else "error", "đọc trang quá 60 giây, đã dừng" if slow else "hỏng")
+                yield task, self.read(task)
+
+
+class _HangingWorkers(_FakeWorkers):
+    """PageWorkers whose every page hits the time limit (pages of files named 'slow*') or fails at once."""
+
+    def read(self, task):
+        from omr.scan.page_workers import Failure
+
+        slow = "slow" in task[0]
+        return Failure("timeout" if slow else "error", "đọc trang quá 60 giây, đã dừng" if slow else "hỏng")
 
 
 def test_a_file_whose_pages_keep_hitting_the_time_limit_is_given_up_named_with_its_unread_pages(
@@ -311,26 +320,17 @@ def test_a_running_upload_cancelled_stops_and_says_how_many_pages_were_not_read(
     assert 'class="flash info" id="job-messages"' in page and "đọc xong lúc" not in page
 
 
-class _SlowBlankWorkers:
+class _SlowBlankWorkers(_FakeWorkers):
     """PageWorkers that read every page as blank, each taking ``SECONDS`` of the job's clock."""
 
     SECONDS = 10.0
     clock = [0.0]
 
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def map(self, runs, skip=None):
+    def read(self, task):
         from omr.model import PageResult, PageSource
-        from omr.scan.page_workers import Failure
 
-        for run in runs:
-            for task in run:
-                if skip is not None and skip(task):
-                    yield task, Failure("skipped", "không đọc")
-                    continue
-                self.clock[0] += self.SECONDS
-                yield task, [PageResult(PageSource(task[0], task[1], ""), set_aside="blank")]
+        self.clock[0] += self.SECONDS
+        return [PageResult(PageSource(task[0], task[1], ""), set_aside="blank")]
 
 
 def test_an_upload_out_of_reading_time_stops_says_how_many_pages_were_not_read_and_reads_them_uploaded_again(
