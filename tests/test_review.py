@@ -12,7 +12,7 @@ from db_fixtures import PAGE1, PAGE2, page_result, record, set_aside_result
 from omr import tuning as T
 from omr.data import review
 from omr.data.schema import answers, claims, comments, pages, units
-from omr.data.store import StaleWriteError, open_store
+from omr.data.store import StaleWriteError, database_url, open_store
 from omr.model import AMBIGUOUS, BLANK, MULTIPLE, OK
 
 
@@ -323,3 +323,54 @@ def test_an_answer_to_review_is_never_shown_as_certain(store):
     with store.reading() as conn:
         ok_id = conn.execute(sa.select(answers.c.id).where(answers.c.question == "A2")).scalar()
     assert review.load_item(store, f"answer:{ok_id}").data["confidence"] == pytest.approx(0.95)
+
+
+def test_assigning_a_page_audits_the_unit_it_was_given(queue_store, catalogue):
+    store, *_ = queue_store
+    key = review.claim_next(store, "lan", review.QueueFilter(kind="page"))
+    store.writing(lambda conn: conn.execute(units.insert().values(code="30002", name="Phường 2", kind="phường")))
+    review.assign_page(store, catalogue, int(key.split(":")[1]), "lan", "motcua-2026", 1, 1, 43, unit="30002")
+    sheet = next(r for r in store.responses() if r["serial"] == 43)
+    change = review.response_history(store, sheet["id"])[0]
+    assert change["new"]["unit"] == "30002" and "unit" in change["old"]
+
+
+def test_a_reviewer_holds_one_item_at_a_time_so_opening_urls_cannot_hoard_the_queue(queue_store):
+    store, *_ = queue_store
+    first, second = _keys_in_order(store, "lan", review.QueueFilter(kind="mark"))[:2]
+    assert review.claim(store, first, "lan") and review.holder(store, first) == "lan"
+    assert review.claim(store, second, "lan")  # the next item opened, as by its URL
+    assert review.holder(store, first) is None and review.holder(store, second) == "lan"
+    assert review.claim_next(store, "minh", review.QueueFilter(kind="mark")) == first
+
+
+@pytest.mark.parametrize("store_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_a_rejection_waits_for_an_assignment_in_progress_and_is_then_refused(queue_store, store_url):
+    """Two tabs: "assign" and "reject" on one page at the same moment. The rejection must wait for the
+    assignment's lock and then find the page decided (before: both passed, the page was in a sheet AND
+    listed as rejected)."""
+    store, *_ = queue_store
+    page_id = int(review.claim_next(store, "lan", review.QueueFilter(kind="page")).split(":")[1])
+    outcome = {}
+    engine = sa.create_engine(database_url(store_url))
+    with engine.connect() as other:
+        tx = other.begin()
+        # As assign_page holds it: the page row locked, set aside no more, not yet committed.
+        other.execute(sa.select(pages.c.id).where(pages.c.id == page_id).with_for_update())
+        other.execute(pages.update().where(pages.c.id == page_id).values(set_aside=None))
+
+        def reject():
+            try:
+                store.reject_page(page_id, "lan")
+                outcome["result"] = "rejected"
+            except StaleWriteError:
+                outcome["result"] = "stale"
+
+        thread = threading.Thread(target=reject)
+        thread.start()
+        thread.join(1.0)
+        assert thread.is_alive(), "the rejection did not wait for the page's lock"
+        tx.commit()
+    thread.join(30)
+    engine.dispose()
+    assert outcome["result"] == "stale"

@@ -12,8 +12,10 @@ from db_fixtures import PAGE1, PAGE2, page_result, record
 from web_helpers import csrf_token, logged_in, review_app
 
 from omr.data import review, users
-from omr.data.schema import comments, pages, responses
+from omr.data.schema import IMPORTED_BY, comments, pages, responses
+from omr.data.schema import answers as answers_table
 from omr.data.schema import units as units_table
+from omr.errors import OmrError
 from omr.model import AMBIGUOUS
 
 PASSWORDS = {"quan": "ca-phe sua da Ben Tre 7", "lan": "lan-kiem-tra-phieu-dong-thap", "thu": "thu-quet-phieu-ca-ngay"}
@@ -658,3 +660,44 @@ def test_a_text_longer_than_an_excel_cell_is_cut_with_a_note_never_silently():
     missing = len(long) - cell.index(" … [còn ")
     assert f"còn {missing:,}".replace(",", ".") + " ký tự, quá giới hạn một ô Excel" in cell
     assert cell.endswith("đọc đủ trong bản xuất CSV]")
+
+
+# --- web attack of stop 24 -------------------------------------------------------------------------------
+
+def test_guessing_the_current_password_from_a_borrowed_session_is_throttled_like_a_login(app):
+    client = login(app, "lan")
+    url = "/account/password"
+    answers = [client.post(url, data={"current_password": f"doan-sai-{i}", "new_password": "mat khau moi rat dai 9",
+                                      "new_password_again": "mat khau moi rat dai 9",
+                                      "csrf_token": csrf_token(client, url)}).status_code for i in range(8)]
+    assert answers[0] == 400 and answers[-1] == 429, answers
+    # Even the right password now waits: the guesses counted against the account.
+    right = client.post(url, data={"current_password": PASSWORDS["lan"], "new_password": "mat khau moi rat dai 9",
+                                   "new_password_again": "mat khau moi rat dai 9", "csrf_token": csrf_token(client, url)})
+    assert right.status_code == 429 and "thử lại sau" in _text(right)
+    assert users.authenticate(_store(app), "lan", PASSWORDS["lan"]) is not None  # unchanged
+
+
+def test_an_online_answer_opened_by_its_url_shows_no_scan_and_cannot_be_overwritten(app):
+    store = _store(app)
+    response_id = next(r["id"] for r in store.responses() if r["serial"] == 1)
+    with store.reading() as conn:
+        answer_id = conn.execute(sa.select(answers_table.c.id).where(
+            answers_table.c.response_id == response_id, answers_table.c.question == "B2")).scalar()
+    # As the importer stores a respondent's online answer: no page, set by the import.
+    store.writing(lambda conn: conn.execute(answers_table.update().where(answers_table.c.id == answer_id).values(
+        source_page_id=None, set_by=IMPORTED_BY)))
+    client = login(app, "lan")
+    url = f"/queue/item/answer/{answer_id}"
+    page = client.get(url)
+    assert page.status_code == 200 and "không có ảnh quét" in _text(page)
+    item = review.load_item(store, f"answer:{answer_id}")
+    posted = client.post(url, data={"choice": "1", "version": item.data["version"], "csrf_token": csrf_token(client, url)})
+    assert posted.status_code in (400, 409) and "không nằm trong hàng đợi" in _text(posted)
+    assert review.load_item(store, f"answer:{answer_id}").data["set_by"] == IMPORTED_BY
+
+
+def test_a_user_name_differing_only_in_case_is_refused(app):
+    with pytest.raises(OmrError) as refused:
+        users.add_user(_store(app), "LAN", "mot mat khau rat dai khac 5")
+    assert "«lan»" in refused.value.message

@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from omr import tuning
 from omr.data import completeness
 from omr.data.schema import (
+    IMPORTED_BY,
     MACHINE,
     POSSIBLE_DUPLICATE,
     SERIAL_CONFLICT,
@@ -432,12 +433,16 @@ def claim_next(store, who: str, flt: QueueFilter = QueueFilter(), *, skip: set[s
 
 
 def claim(store, key: str, who: str) -> bool:
-    """Hold ``key`` for ``who`` for CLAIM_TTL (renewing their own claim); False if someone else holds it."""
+    """Hold ``key`` for ``who`` for CLAIM_TTL (renewing their own claim), letting go of any other item
+    ``who`` held; False if someone else holds ``key``."""
     parse_key(key)
 
     def work(conn: sa.Connection) -> bool:
         now = _now()
         expires = now + CLAIM_TTL
+        # One claim per reviewer: opening an item lets go of the one they held before, so nobody can
+        # hoard the queue by opening item URLs one after another (web attack of stop 24).
+        conn.execute(claims.delete().where(claims.c.who == who, claims.c.item != key))
         taken = conn.execute(claims.update().where(
             claims.c.item == key, sa.or_(claims.c.who == who, claims.c.expires_at <= now))
             .values(who=who, expires_at=expires)).rowcount
@@ -620,7 +625,8 @@ def editable(item: Item) -> bool:
     if item.kind == COMMENT:
         return item.data["status"] == "reviewed"
     if item.kind in (MARK, MISALIGNED):
-        return item.data["set_by"] != MACHINE
+        # An imported online answer is the respondent's own, never queued: not written through its URL.
+        return item.data["set_by"] not in (MACHINE, IMPORTED_BY)
     if item.kind == PAGE:
         return False  # a page decided (rejected, read half by half) takes no other decision: an admin restores it
     return True  # whole sheets: omr.data.completeness checks each decision against the sheet's state

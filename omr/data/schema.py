@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from omr.model import NEEDS_REVIEW
 
 MACHINE = "machine"  # answers.set_by of a machine read; anything else is a person
+IMPORTED_BY = "import"  # answers.set_by of imported online answers: the respondent's own, a person's review overrides
 SERIAL_CONFLICT = "serial_conflict"  # responses.flags: two sheets carry one serial
 # responses.flags: a sheet of a form without serials whose page looks like another scan of a stored sheet
 # (same marks, same ink: omr.scan.duplicates); not exported or counted until a person decides (#16).

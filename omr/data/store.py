@@ -1086,9 +1086,9 @@ class Store(StoreQueries):
             self._record_change(
                 conn, who, "page", page_id, response_id, "identity",
                 {"form_id": row.form_id, "version": row.version, "page": row.page, "serial": row.serial,
-                 "set_aside": row.set_aside},
+                 "unit": row.unit, "set_aside": row.set_aside},
                 {"form_id": form_id, "version": version, "page": page_number, "serial": serial,
-                 "set_aside": None}, reason)
+                 "unit": result.unit, "set_aside": None}, reason)
             return outcome
 
         return self._run_write(work)
@@ -1096,7 +1096,10 @@ class Store(StoreQueries):
     def reject_page(self, page_id: int, who: str, *, reason: str = "") -> None:
         """A person decided a set-aside page is no form page (or unusable): it leaves the queue."""
         def work(conn: sa.Connection) -> None:
-            row = conn.execute(sa.select(pages.c.set_aside).where(pages.c.id == page_id)).first()
+            # Locked until commit, as assign_page locks it: without the lock PostgreSQL let an assignment
+            # and a rejection of the same page both pass their checks (the page joined a sheet AND was
+            # listed as rejected; web attack of stop 24).
+            row = conn.execute(sa.select(pages.c.set_aside).where(pages.c.id == page_id).with_for_update()).first()
             decided = conn.execute(sa.select(page_reviews.c.page_id).where(page_reviews.c.page_id == page_id)).first()
             if row is None or row.set_aside is None or decided is not None:
                 raise StaleWriteError("Trang này vừa được người khác xử lý; tải lại hàng đợi.")
@@ -1125,7 +1128,7 @@ class Store(StoreQueries):
         """Undo a page's rejection (an admin's decision): it waits in the queue again, its comment boxes
         pending again; audited. Raises StaleWriteError when the page is not rejected (any more)."""
         def work(conn: sa.Connection) -> None:
-            row = conn.execute(sa.select(pages.c.set_aside).where(pages.c.id == page_id)).first()
+            row = conn.execute(sa.select(pages.c.set_aside).where(pages.c.id == page_id).with_for_update()).first()
             decided = conn.execute(sa.select(page_reviews.c.decision, page_reviews.c.decided_by).where(
                 page_reviews.c.page_id == page_id)).first()
             if row is None or row.set_aside is None or decided is None or decided.decision != "rejected":

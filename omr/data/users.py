@@ -158,8 +158,13 @@ def add_user(store, name: str, password: str, role: str = REVIEWER, *, created_b
     password_hash = hash_password(password)
 
     def work(conn: sa.Connection) -> int:
-        if conn.execute(sa.select(users.c.id).where(users.c.name == name)).first() is not None:
-            raise BadArgumentsError(f"Đã có người dùng «{name}»")
+        # Names differing only in case (rev1, REV1) would be look-alike "who" values in the audit trail
+        # and share one login-throttle counter (it casefolds): refused like the same name.
+        wanted = nfc(name).casefold()
+        for taken in conn.execute(sa.select(users.c.name)).scalars():
+            if nfc(taken).casefold() == wanted:
+                raise BadArgumentsError(f"Đã có người dùng «{taken}»" + ("" if taken == name else
+                                        f" (tên «{name}» chỉ khác chữ hoa, chữ thường)"))
         user_id = conn.execute(users.insert().values(
             name=name, role=role, password_hash=password_hash, active=True, session_version=0,
             must_change_password=must_change_password,

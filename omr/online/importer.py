@@ -37,7 +37,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from omr.data.schema import add_flag, answers, encode_value, import_files, responses
+from omr.data.schema import IMPORTED_BY, add_flag, answers, encode_value, import_files, responses
 from omr.errors import BadArgumentsError, InputFileError, TemplateError
 from omr.forms.template import Question, Template, load_template
 from omr.model import VN_TZ
@@ -73,7 +73,6 @@ from omr.text.normalise import fold, nfc
 # Facebook-shared forms get submitted twice by an impatient tap or a reload:
 # the same answers within this window are flagged as a repeated submission.
 DUPLICATE_WINDOW = timedelta(minutes=10)
-IMPORTED_BY = "import"  # answers.set_by of imported answers: a person's review still overrides them
 # Response flags set by the importer
 FLAG_DUPLICATE = "duplicate_submission"
 FLAG_EXCEL_REPAIRED = "excel_date_repaired"

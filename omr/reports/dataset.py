@@ -23,14 +23,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from omr.data.completeness import counted, missing_pages, pages_lost
-from omr.data.schema import MACHINE
+from omr.data.schema import IMPORTED_BY, MACHINE
 from omr.data.store import open_store
 from omr.data.uploads import uploaded_file_names
 from omr.forms.pinned import joined_value
 from omr.forms.pinned import shown_serial
 from omr.forms.template import Template
 from omr.model import EXPORT_BASE_COLUMNS, EXPORT_COMMENT_COLUMNS, MISSING_PAGE, NEEDS_REVIEW, OK, VN_TZ
-from omr.online.importer import IMPORTED_BY
 from omr.online.units import load_registry
 from omr.scan.page import Catalogue
 from omr.text.lexicon import find_terms, flags_from_json

@@ -456,7 +456,18 @@ def register(app: Flask) -> None:
             try:
                 if new != (request.form.get("new_password_again") or ""):
                     raise review.ReviewError("Hai lần nhập mật khẩu mới không giống nhau")
-                users.change_own_password(_store(), g.user.id, request.form.get("current_password") or "", new)
+                current = request.form.get("current_password") or ""
+                # A wrong current password counts as a failed login of this account from this address: a
+                # borrowed session (an unlocked desk, a copied cookie) cannot guess it without limit.
+                throttle = current_app.extensions["omr_login_throttle"]
+                if throttle.attempt(g.user.name, request.remote_addr or "",
+                                    lambda: users.authenticate(_store(), g.user.name, current)) is None:
+                    raise review.ReviewError("Mật khẩu hiện tại không đúng")
+                users.change_own_password(_store(), g.user.id, current, new)
+            except LoginThrottled as exc:
+                flash(f"Nhập sai mật khẩu quá nhiều lần; hãy thử lại sau khoảng "
+                      f"{max(1, round(exc.retry_after_s / 60))} phút.", "error")
+                status = 429
             except OmrError as exc:
                 flash(exc.message, "error")
                 status = 400
