@@ -151,7 +151,7 @@ def _open_pdf(path: Path):
     import pypdfium2 as pdfium
 
     try:
-        return pdfium.PdfDocument(str(path))
+        pdf = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
         text = str(exc).lower()
         if "password" in text:
@@ -165,6 +165,21 @@ def _open_pdf(path: Path):
                                  "chép hoặc tải lên chưa xong), không mở được; "
                                  "hãy chép lại tệp gốc từ máy quét") from None
         raise InputFileError(f"{path}: tệp PDF bị hỏng, không mở được") from None
+    _init_forms(pdf)
+    return pdf
+
+
+def _init_forms(pdf) -> None:
+    """Let pdfium draw the document's form fields (AcroForm widgets: a ticked checkbox, typed text) as a viewer does.
+
+    Without a form environment pdfium draws every annotation but the widgets, so a checkbox
+    ticked in a PDF app would vanish from the render. pypdfium2 wants this before any page
+    is loaded; it does nothing for a document without forms. A form pdfium cannot set up is
+    left without one: :func:`_page_overlay` then names its pages with widgets for the
+    caller to set aside instead of reading them without their ticks.
+    """
+    with contextlib.suppress(Exception):  # pdfium refuses the form: see _page_overlay
+        pdf.init_forms()
 
 
 PDF_KIND = "tệp PDF"
@@ -346,6 +361,7 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
     dictionaries = None
     try:
         count, dictionaries, tree_damaged = _pdf_pages(pdf, path)
+        optional_content = _has_optional_content(dictionaries)
         for index in range(start, min(count, T.MAX_PAGES_PER_FILE)):
             if index > start and (index - start) % T.PDF_PAGES_PER_OPENING == 0:
                 # pdfium keeps every image stream it has handed out until the document is
@@ -370,7 +386,17 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
                         f"{path}, trang {index + 1}: ảnh trong trang quá lớn ({pixels / 1e6:.0f} triệu điểm ảnh); "
                         "hãy quét ở 200–300 dpi", "unreadable"))
                     continue
-                embedded = _embedded_scan(page)
+                shown = _shown_annotations(page)
+                if _WIDGET in shown and not page.formenv:
+                    # A form field pdfium has no form environment to draw: read without it, a ticked
+                    # box would come out blank. A person looks at the page instead.
+                    yield RawPage(str(path), index, None, PageError(
+                        f"{path}, trang {index + 1}: trang có ô biểu mẫu (form) điền trên máy mà omr không vẽ "
+                        "được; hãy in trang ra PDF («Print to PDF», làm phẳng biểu mẫu) rồi đọc lại tệp đó"))
+                    continue
+                # Drawn over the page (annotations, form fields) or with optional content: the embedded
+                # image is not what a viewer shows, so the page is rendered with all of it.
+                embedded = None if shown or optional_content else _embedded_scan(page)
                 if embedded is not None and (_image_painted_as_stored(dictionaries, index)
                                              or _painted_as_decoded(page, embedded[0])):
                     raw = RawPage(str(path), index, *embedded)
@@ -555,6 +581,57 @@ def _uniform_page_damage(image: np.ndarray, dictionaries, index: int) -> str | N
     return None
 
 
+# pdfium's annotation subtype for a form field (FPDF_ANNOT_WIDGET), and the annotation flags under
+# which a viewer does not show an annotation on screen: Hidden and NoView (PDF 32000-1:2008,
+# 12.5.3, Table 165: bits 2 and 6; pdfium's FPDF_ANNOT_FLAG_HIDDEN and FPDF_ANNOT_FLAG_NOVIEW).
+_WIDGET = 20
+_NOT_SHOWN_FLAGS = (1 << 1) | (1 << 5)
+# pdfium's marker for an annotation it cannot classify (FPDF_ANNOT_UNKNOWN).
+_UNKNOWN_ANNOTATION = 0
+
+
+def _shown_annotations(page) -> set[int]:
+    """pdfium subtypes (FPDF_ANNOT_*) of the annotations a viewer shows on ``page``; empty for none.
+
+    Ink, shapes, stamps, typed text and form fields that phone PDF apps and
+    Acrobat's pen or «fill & sign» put on a scanned page are annotations, not
+    page content: a viewer draws them over the scan, the embedded image does
+    not hold them. Annotations flagged Hidden or NoView are left out, as a
+    viewer leaves them; one pdfium cannot load counts as shown (when in doubt,
+    the page is rendered). Reads the annotation dictionaries only (no drawing).
+    """
+    import pypdfium2.raw as pdfium_c
+
+    shown: set[int] = set()
+    for i in range(pdfium_c.FPDFPage_GetAnnotCount(page)):
+        annot = pdfium_c.FPDFPage_GetAnnot(page, i)
+        if not annot:
+            shown.add(_UNKNOWN_ANNOTATION)
+            continue
+        try:
+            if not pdfium_c.FPDFAnnot_GetFlags(annot) & _NOT_SHOWN_FLAGS:
+                shown.add(int(pdfium_c.FPDFAnnot_GetSubtype(annot)))
+        finally:
+            pdfium_c.FPDFPage_CloseAnnot(annot)
+    return shown
+
+
+def _has_optional_content(dictionaries) -> bool:
+    """Whether the document declares optional content (layers, /OCProperties in its catalogue).
+
+    A viewer shows or hides such content by the layers' default state, which
+    the embedded image knows nothing of: its pages are rendered. Without qpdf's
+    view of the file (``dictionaries`` None) it cannot be told, and False is
+    returned; pages then still go through :func:`_painted_as_decoded`'s check.
+    """
+    if dictionaries is None:
+        return False
+    try:
+        return "/OCProperties" in dictionaries.Root
+    except Exception:  # a catalogue qpdf cannot read: in doubt, render
+        return True
+
+
 # Image dictionary keys that make a page paint something other than the
 # image's decoded samples (PDF 32000-1:2008, 8.9.5 Table 89, 11.6.5.3).
 _PAINTING_KEYS = ("/ImageMask", "/Decode", "/SMask", "/Mask", "/SMaskInData")
@@ -708,9 +785,11 @@ def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:
     if len(objects) != 1 or objects[0].type != pdfium_c.FPDF_PAGEOBJ_IMAGE:
         return None
     image = objects[0]
+    if pdfium_c.FPDFPageObj_HasTransparency(image):  # painted see-through (alpha, blend mode, mask)
+        return None
     m = image.get_matrix()
     width_pt, height_pt = page.get_size()
-    if abs(m.b) > 1e-3 or abs(m.c) > 1e-3 or m.a < 0.95 * width_pt or m.d < 0.95 * height_pt:
+    if not _covers_shown_page(m, page.get_bbox(), width_pt, height_pt):
         return None
     width, height = image.get_px_size()
     if width * height > T.MAX_PAGE_PIXELS:
@@ -735,6 +814,25 @@ def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:
     if grey is None or grey.dtype != np.uint8 or grey.shape != (height, width):
         return None
     return np.ascontiguousarray(grey), None, digest
+
+
+def _covers_shown_page(m, shown: tuple[float, float, float, float], width_pt: float, height_pt: float) -> bool:
+    """Whether an image placed by matrix ``m`` (pdfium's, points) is, give or take, the page a viewer shows.
+
+    ``shown``: the page's visible box (left, bottom, right, top; the crop box
+    within the media box), ``width_pt`` x ``height_pt`` its size. The image,
+    upright and unturned, must cover all but ``T.PDF_IMAGE_FIT_SHARE`` of each
+    side and stick out of it by no more than that on any edge: a page cropped
+    to a part of its scan (half of an A3 sheet, a phone app's crop) shows that
+    part only, and decoding the whole image would read what the viewer hides.
+    """
+    left, bottom, right, top = shown
+    share = T.PDF_IMAGE_FIT_SHARE
+    slack_x, slack_y = share * width_pt, share * height_pt
+    if abs(m.b) > 1e-3 or abs(m.c) > 1e-3 or m.a < (1 - share) * width_pt or m.d < (1 - share) * height_pt:
+        return False
+    return (m.e >= left - slack_x and m.e + m.a <= right + slack_x
+            and m.f >= bottom - slack_y and m.f + m.d <= top + slack_y)
 
 
 def jpeg_reduction(px_per_mm: float) -> int:
