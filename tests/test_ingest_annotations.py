@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import cv2
+import pikepdf
 import numpy as np
 import pytest
 
@@ -218,3 +219,44 @@ def test_page_cropped_to_part_of_its_scan_reads_the_part_shown(blank_scan, catal
     assert raw.image is not None, raw.error
     height, width = raw.image.shape
     assert abs(width / height - 0.7 * pw / ph) < 0.01  # the shown part, not the whole scan
+
+
+def test_form_fields_pdfium_cannot_draw_set_the_page_aside(blank_scan, tmp_path):
+    # Checkbox widgets on the page but no /AcroForm in the catalogue: pdfium has no form to draw
+    # them with, and reading the page without its ticks would give blank answers with status ok.
+    annots = []
+    for question, option in MARKED.items():
+        rect, drawing, _ = _cross(blank_scan, question, option)
+        annots.append((f"<< /Type /Annot /Subtype /Widget /FT /Btn /T ({question}) /V /Yes /AS /Yes "
+                       f"/Rect [{rect}] /F 4 /AP << /N << /Yes AP >> >> >>", drawing))
+    raw, = list(iter_pages(_scan_pdf(tmp_path / "loose-fields.pdf", blank_scan, annots=annots)))
+    assert raw.image is None and raw.error.reason == "unreadable"
+    assert "trang 1: trang có ô biểu mẫu" in raw.error.message
+
+
+@pytest.mark.parametrize("shown", [True, False])
+def test_optional_content_is_read_as_its_layers_show_by_default(shown, blank_scan, catalogue, tmp_path):
+    # Marks drawn into the scan; the scan sits on a layer (optional content) shown or hidden by default.
+    jpeg, size, page = blank_scan
+    grey = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+    for question, option in MARKED.items():
+        box = next(b for b in page.checkboxes if (b.question, b.option) == (question, option))
+        x0, y0 = int(box.x * DPI / 25.4), int(box.y * DPI / 25.4)
+        x1, y1 = int((box.x + box.w) * DPI / 25.4), int((box.y + box.h) * DPI / 25.4)
+        cv2.line(grey, (x0 + 4, y0 + 4), (x1 - 4, y1 - 4), 30, 4)
+        cv2.line(grey, (x1 - 4, y0 + 4), (x0 + 4, y1 - 4), 30, 4)
+    marked = (cv2.imencode(".jpg", grey, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes(), size, page)
+    path = _scan_pdf(tmp_path / "layers.pdf", marked)
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        layer = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.OCG, Name=pikepdf.String("Scan")))
+        pdf.Root.OCProperties = pikepdf.Dictionary(
+            OCGs=[layer], D=pikepdf.Dictionary(ON=[layer] if shown else [], OFF=[] if shown else [layer]))
+        first = pdf.pages[0]
+        first.obj.Resources.Properties = pikepdf.Dictionary(Scan=layer)
+        first.obj.Contents = pdf.make_stream(b"/OC /Scan BDC " + first.obj.Contents.read_bytes() + b" EMC")
+        pdf.save(path)
+    raw, = list(iter_pages(path))
+    if shown:
+        assert _answers(process_page(raw, catalogue)) == MARKED
+    else:  # the viewer shows an empty page: never the hidden layer's answers
+        assert raw.image is not None and raw.image.min() > 200

@@ -454,6 +454,10 @@ class _QpdfMessages(logging.Filter):
 _QPDF_FILTER = _QpdfMessages()
 logging.getLogger("pikepdf._core").addFilter(_QPDF_FILTER)
 
+# pypdfium2 logs an English warning when forms are set up on an XFA document (pdfium is built without
+# XFA): kept off the user's terminal like qpdf's; such a page is drawn from its AcroForm part.
+logging.getLogger("pypdfium2._helpers.document").addFilter(lambda record: "XFA" not in record.getMessage())
+
 # qpdf's words for a /Kids entry it drops from the page tree (QPDF_pages.cc): each is a page slot.
 _QPDF_DROPPED_PAGE = "Pages tree includes non-dictionary object"
 
