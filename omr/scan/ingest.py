@@ -175,10 +175,10 @@ def _init_forms(pdf) -> None:
     Without a form environment pdfium draws every annotation but the widgets, so a checkbox
     ticked in a PDF app would vanish from the render. pypdfium2 wants this before any page
     is loaded; it does nothing for a document without forms. A form pdfium cannot set up is
-    left without one: :func:`_page_overlay` then names its pages with widgets for the
-    caller to set aside instead of reading them without their ticks.
+    left without one: :func:`_iter_pdf` then sets aside each page with a form field shown
+    (:func:`_shown_annotations`) instead of reading it without its ticks.
     """
-    with contextlib.suppress(Exception):  # pdfium refuses the form: see _page_overlay
+    with contextlib.suppress(Exception):  # pdfium refuses the form: such pages are set aside when read
         pdf.init_forms()
 
 
