@@ -9,6 +9,7 @@ page, so the batch can go on.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import struct
 import logging
@@ -793,7 +794,7 @@ def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:
         return None
     m = image.get_matrix()
     width_pt, height_pt = page.get_size()
-    if not _covers_shown_page(m, page.get_bbox(), width_pt, height_pt):
+    if not _covers_shown_page(m, _clipped(page.get_bbox(), _clip_box(image)), width_pt, height_pt):
         return None
     width, height = image.get_px_size()
     if width * height > T.MAX_PAGE_PIXELS:
@@ -824,11 +825,13 @@ def _covers_shown_page(m, shown: tuple[float, float, float, float], width_pt: fl
     """Whether an image placed by matrix ``m`` (pdfium's, points) is, give or take, the page a viewer shows.
 
     ``shown``: the page's visible box (left, bottom, right, top; the crop box
-    within the media box), ``width_pt`` x ``height_pt`` its size. The image,
+    within the media box, and within the image's clipping path), ``width_pt`` x
+    ``height_pt`` the page's size. The image,
     upright and unturned, must cover all but ``T.PDF_IMAGE_FIT_SHARE`` of each
     side and stick out of it by no more than that on any edge: a page cropped
-    to a part of its scan (half of an A3 sheet, a phone app's crop) shows that
-    part only, and decoding the whole image would read what the viewer hides.
+    to a part of its scan (half of an A3 sheet, a phone app's crop, by crop box
+    or clipping path) shows that part only, and decoding the whole image would
+    read what the viewer hides.
     """
     left, bottom, right, top = shown
     share = T.PDF_IMAGE_FIT_SHARE
@@ -837,6 +840,38 @@ def _covers_shown_page(m, shown: tuple[float, float, float, float], width_pt: fl
         return False
     return (m.e >= left - slack_x and m.e + m.a <= right + slack_x
             and m.f >= bottom - slack_y and m.f + m.d <= top + slack_y)
+
+
+def _clip_box(obj) -> tuple[float, float, float, float] | None:
+    """The box (left, bottom, right, top; page points) a page object's clipping paths leave, or None for none.
+
+    The clip is the intersection of its paths: the intersection of their
+    bounding boxes holds it. pdfium drops a clip that is the whole page.
+    """
+    import pypdfium2.raw as pdfium_c
+
+    clip = pdfium_c.FPDFPageObj_GetClipPath(obj)
+    if not clip:
+        return None
+    box = None
+    x, y = ctypes.c_float(), ctypes.c_float()
+    for i in range(pdfium_c.FPDFClipPath_CountPaths(clip)):
+        xs, ys = [], []
+        for j in range(pdfium_c.FPDFClipPath_CountPathSegments(clip, i)):
+            segment = pdfium_c.FPDFClipPath_GetPathSegment(clip, i, j)
+            if segment and pdfium_c.FPDFPathSegment_GetPoint(segment, x, y):
+                xs.append(x.value)
+                ys.append(y.value)
+        if xs:
+            box = _clipped(box, (min(xs), min(ys), max(xs), max(ys)))
+    return box
+
+
+def _clipped(box, clip):
+    """The intersection of two (left, bottom, right, top) boxes; either may be None (no bound)."""
+    if box is None or clip is None:
+        return clip if box is None else box
+    return (max(box[0], clip[0]), max(box[1], clip[1]), min(box[2], clip[2]), min(box[3], clip[3]))
 
 
 def jpeg_reduction(px_per_mm: float) -> int:
