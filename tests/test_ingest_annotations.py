@@ -97,7 +97,8 @@ def _scan_pdf(path: Path, scan, *, annots=(), overdraw: bytes = b"", fields: boo
     objects[0] = f"<< /Type /Catalog /Pages 2 0 R{acroform} >>".encode()
     cropbox = f" /CropBox [{' '.join(f'{v:.3f}' for v in crop)}]" if crop else ""
     objects[2] = (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {pw:.3f} {ph:.3f}]{cropbox} "
-                  f"/Resources << /XObject << /Im0 5 0 R >> >> /Contents 4 0 R /Annots [{' '.join(refs)}] >>").encode()
+                  f"/Resources << /XObject << /Im0 5 0 R >> /Font << /F1 << /Type /Font /Subtype /Type1 "
+                  f"/BaseFont /Helvetica >> >> >> /Contents 4 0 R /Annots [{' '.join(refs)}] >>").encode()
     path.write_bytes(pdf_file(objects))
     return path
 
@@ -206,6 +207,31 @@ def test_form_checkbox_widgets_ticked_in_an_app_read_as_ticked(blank_scan, catal
 def test_vector_drawing_over_the_scan_marks_boxes(blank_scan, catalogue, renders, tmp_path):
     overdraw = b" ".join(_cross(blank_scan, q, o)[1] for q, o in MARKED.items())
     _, result = _read(_scan_pdf(tmp_path / "drawn.pdf", blank_scan, overdraw=b"q " + overdraw + b" Q"), catalogue)
+    assert renders
+    assert _answers(result) == MARKED
+
+
+def _typed_x(scan, question, option, mode: int) -> bytes:
+    """An "X" typed over a box's middle in Helvetica, text render mode ``mode`` (0 painted, 3 invisible)."""
+    left, bottom, right, top = _box_pt(scan, question, option)
+    size = 1.3 * (top - bottom)
+    return (f"BT {mode} Tr 0 0 0.6 rg /F1 {size:.2f} Tf {(left + right) / 2 - 0.33 * size:.2f} "
+            f"{(bottom + top) / 2 - 0.36 * size:.2f} Td (X) Tj ET").encode()
+
+
+def test_searchable_pdf_with_invisible_ocr_text_keeps_the_fast_path(blank_scan, catalogue, renders, tmp_path):
+    # A scanner's «searchable PDF»: the OCR'd words over the scan, invisible (render mode 3), even over boxes.
+    words = b" ".join(_typed_x(blank_scan, q, o, 3) for q, o in MARKED.items())
+    words += b" BT 3 Tr /F1 14 Tf 60 780 Td (PHIEU KHAO SAT MUC DO HAI LONG) Tj ET"
+    raw, result = _read(_scan_pdf(tmp_path / "searchable.pdf", blank_scan, overdraw=words), catalogue)
+    assert renders == [] and raw.stream_sha256 is not None
+    assert _answers(result) == {}
+
+
+def test_text_typed_over_boxes_is_read_as_marks(blank_scan, catalogue, renders, tmp_path):
+    # The same "X" painted (render mode 0), as a PDF editor's «add text» writes it into the page.
+    typed = b" ".join(_typed_x(blank_scan, q, o, 0) for q, o in MARKED.items())
+    _, result = _read(_scan_pdf(tmp_path / "typed.pdf", blank_scan, overdraw=typed), catalogue)
     assert renders
     assert _answers(result) == MARKED
 

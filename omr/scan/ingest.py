@@ -775,11 +775,12 @@ def _largest_image_pixels(page) -> int:
 
 
 def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:
-    """The page's scanned image decoded directly, when the page is just that image.
+    """The page's scanned image decoded directly, when the page is just that image (and invisible OCR text).
 
     Scanners write one image per page; decoding it (a JPEG, usually) costs a
     quarter of rendering the page, and keeps the scanner's own resolution.
-    Anything else (text, several images, rotation) returns None: render it.
+    Anything else (visible text, drawing, several images, rotation, transparency,
+    a crop box or clipping path hiding part of the image) returns None: render it.
     """
     import cv2
     import pypdfium2.raw as pdfium_c
@@ -787,9 +788,10 @@ def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:
     if page.get_rotation() != 0:
         return None
     objects = list(page.get_objects(max_depth=1))
-    if len(objects) != 1 or objects[0].type != pdfium_c.FPDF_PAGEOBJ_IMAGE:
+    images = [o for o in objects if o.type == pdfium_c.FPDF_PAGEOBJ_IMAGE]
+    if len(images) != 1 or any(not _invisible_text(o) for o in objects if o is not images[0]):
         return None
-    image = objects[0]
+    image = images[0]
     if pdfium_c.FPDFPageObj_HasTransparency(image):  # painted see-through (alpha, blend mode, mask)
         return None
     m = image.get_matrix()
@@ -840,6 +842,19 @@ def _covers_shown_page(m, shown: tuple[float, float, float, float], width_pt: fl
         return False
     return (m.e >= left - slack_x and m.e + m.a <= right + slack_x
             and m.f >= bottom - slack_y and m.f + m.d <= top + slack_y)
+
+
+def _invisible_text(obj) -> bool:
+    """Whether a page object is text painted invisibly (render mode 3, PDF 32000-1:2008, 9.3.6).
+
+    A scanner's «searchable PDF» lays the OCR'd words over the scan that way:
+    nothing of it shows, so the page is still just its image. Any other mode
+    paints (or clips, modes 4-7) and is not invisible.
+    """
+    import pypdfium2.raw as pdfium_c
+
+    return (obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT
+            and pdfium_c.FPDFTextObj_GetTextRenderMode(obj) == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE)
 
 
 def _clip_box(obj) -> tuple[float, float, float, float] | None:
