@@ -364,6 +364,13 @@ PDF_CHECK_PIXEL_DIFF = 96
 # where boxes and handwriting still read (see CANONICAL_PX_PER_MM), above
 # 400 dpi only costs memory.
 PDF_RENDER_DPI_RANGE = (200.0, 400.0)
+# A PDF page's one image is decoded directly (not rendered) only when it is,
+# within this share of each side, the page a viewer shows: it covers at least
+# 95 % of the shown width and height (a scan placed fit-to-page at 96 % still
+# holds every mark; the 0.95 this replaces, kept) and sticks out of the shown
+# box (crop box) by at most 5 % on any edge. A page cropped to half of an A3
+# scan sticks out by 100 %: rendered, so only the half the viewer shows is read.
+PDF_IMAGE_FIT_SHARE = 0.05
 # Data memory of one page-reading worker process (bytes, RLIMIT_DATA: heap and
 # private writable mappings, not the address space reserved for thread
 # arenas, which grows with the cores): a worker reading specimen and case

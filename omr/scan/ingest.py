@@ -9,6 +9,7 @@ page, so the batch can go on.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import struct
 import logging
@@ -151,7 +152,7 @@ def _open_pdf(path: Path):
     import pypdfium2 as pdfium
 
     try:
-        return pdfium.PdfDocument(str(path))
+        pdf = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
         text = str(exc).lower()
         if "password" in text:
@@ -165,6 +166,21 @@ def _open_pdf(path: Path):
                                  "chép hoặc tải lên chưa xong), không mở được; "
                                  "hãy chép lại tệp gốc từ máy quét") from None
         raise InputFileError(f"{path}: tệp PDF bị hỏng, không mở được") from None
+    _init_forms(pdf)
+    return pdf
+
+
+def _init_forms(pdf) -> None:
+    """Let pdfium draw the document's form fields (AcroForm widgets: a ticked checkbox, typed text) as a viewer does.
+
+    Without a form environment pdfium draws every annotation but the widgets, so a checkbox
+    ticked in a PDF app would vanish from the render. pypdfium2 wants this before any page
+    is loaded; it does nothing for a document without forms. A form pdfium cannot set up is
+    left without one: :func:`_iter_pdf` then sets aside each page with a form field shown
+    (:func:`_shown_annotations`) instead of reading it without its ticks.
+    """
+    with contextlib.suppress(Exception):  # pdfium refuses the form: such pages are set aside when read
+        pdf.init_forms()
 
 
 PDF_KIND = "tệp PDF"
@@ -346,6 +362,7 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
     dictionaries = None
     try:
         count, dictionaries, tree_damaged = _pdf_pages(pdf, path)
+        optional_content = _has_optional_content(dictionaries)
         for index in range(start, min(count, T.MAX_PAGES_PER_FILE)):
             if index > start and (index - start) % T.PDF_PAGES_PER_OPENING == 0:
                 # pdfium keeps every image stream it has handed out until the document is
@@ -370,7 +387,17 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
                         f"{path}, trang {index + 1}: ảnh trong trang quá lớn ({pixels / 1e6:.0f} triệu điểm ảnh); "
                         "hãy quét ở 200–300 dpi", "unreadable"))
                     continue
-                embedded = _embedded_scan(page)
+                shown = _shown_annotations(page)
+                if _WIDGET in shown and not page.formenv:
+                    # A form field pdfium has no form environment to draw: read without it, a ticked
+                    # box would come out blank. A person looks at the page instead.
+                    yield RawPage(str(path), index, None, PageError(
+                        f"{path}, trang {index + 1}: trang có ô biểu mẫu (form) điền trên máy mà omr không vẽ "
+                        "được; hãy in trang ra PDF («Print to PDF», làm phẳng biểu mẫu) rồi đọc lại tệp đó"))
+                    continue
+                # Drawn over the page (annotations, form fields) or with optional content: the embedded
+                # image is not what a viewer shows, so the page is rendered with all of it.
+                embedded = None if shown or optional_content else _embedded_scan(page)
                 if embedded is not None and (_image_painted_as_stored(dictionaries, index)
                                              or _painted_as_decoded(page, embedded[0])):
                     raw = RawPage(str(path), index, *embedded)
@@ -427,6 +454,10 @@ class _QpdfMessages(logging.Filter):
 
 _QPDF_FILTER = _QpdfMessages()
 logging.getLogger("pikepdf._core").addFilter(_QPDF_FILTER)
+
+# pypdfium2 logs an English warning when forms are set up on an XFA document (pdfium is built without
+# XFA): kept off the user's terminal like qpdf's; such a page is drawn from its AcroForm part.
+logging.getLogger("pypdfium2._helpers.document").addFilter(lambda record: "XFA" not in record.getMessage())
 
 # qpdf's words for a /Kids entry it drops from the page tree (QPDF_pages.cc): each is a page slot.
 _QPDF_DROPPED_PAGE = "Pages tree includes non-dictionary object"
@@ -553,6 +584,57 @@ def _uniform_page_damage(image: np.ndarray, dictionaries, index: int) -> str | N
     except Exception:  # qpdf cannot parse the page: it is broken
         return "cấu trúc trang không đọc được"
     return None
+
+
+# pdfium's annotation subtype for a form field (FPDF_ANNOT_WIDGET), and the annotation flags under
+# which a viewer does not show an annotation on screen: Hidden and NoView (PDF 32000-1:2008,
+# 12.5.3, Table 165: bits 2 and 6; pdfium's FPDF_ANNOT_FLAG_HIDDEN and FPDF_ANNOT_FLAG_NOVIEW).
+_WIDGET = 20
+_NOT_SHOWN_FLAGS = (1 << 1) | (1 << 5)
+# pdfium's marker for an annotation it cannot classify (FPDF_ANNOT_UNKNOWN).
+_UNKNOWN_ANNOTATION = 0
+
+
+def _shown_annotations(page) -> set[int]:
+    """pdfium subtypes (FPDF_ANNOT_*) of the annotations a viewer shows on ``page``; empty for none.
+
+    Ink, shapes, stamps, typed text and form fields that phone PDF apps and
+    Acrobat's pen or «fill & sign» put on a scanned page are annotations, not
+    page content: a viewer draws them over the scan, the embedded image does
+    not hold them. Annotations flagged Hidden or NoView are left out, as a
+    viewer leaves them; one pdfium cannot load counts as shown (when in doubt,
+    the page is rendered). Reads the annotation dictionaries only (no drawing).
+    """
+    import pypdfium2.raw as pdfium_c
+
+    shown: set[int] = set()
+    for i in range(pdfium_c.FPDFPage_GetAnnotCount(page)):
+        annot = pdfium_c.FPDFPage_GetAnnot(page, i)
+        if not annot:
+            shown.add(_UNKNOWN_ANNOTATION)
+            continue
+        try:
+            if not pdfium_c.FPDFAnnot_GetFlags(annot) & _NOT_SHOWN_FLAGS:
+                shown.add(int(pdfium_c.FPDFAnnot_GetSubtype(annot)))
+        finally:
+            pdfium_c.FPDFPage_CloseAnnot(annot)
+    return shown
+
+
+def _has_optional_content(dictionaries) -> bool:
+    """Whether the document declares optional content (layers, /OCProperties in its catalogue).
+
+    A viewer shows or hides such content by the layers' default state, which
+    the embedded image knows nothing of: its pages are rendered. Without qpdf's
+    view of the file (``dictionaries`` None) it cannot be told, and False is
+    returned; pages then still go through :func:`_painted_as_decoded`'s check.
+    """
+    if dictionaries is None:
+        return False
+    try:
+        return "/OCProperties" in dictionaries.Root
+    except Exception:  # a catalogue qpdf cannot read: in doubt, render
+        return True
 
 
 # Image dictionary keys that make a page paint something other than the
@@ -693,11 +775,12 @@ def _largest_image_pixels(page) -> int:
 
 
 def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:
-    """The page's scanned image decoded directly, when the page is just that image.
+    """The page's scanned image decoded directly, when the page is just that image (and invisible OCR text).
 
     Scanners write one image per page; decoding it (a JPEG, usually) costs a
     quarter of rendering the page, and keeps the scanner's own resolution.
-    Anything else (text, several images, rotation) returns None: render it.
+    Anything else (visible text, drawing, several images, rotation, transparency,
+    a crop box or clipping path hiding part of the image) returns None: render it.
     """
     import cv2
     import pypdfium2.raw as pdfium_c
@@ -705,12 +788,15 @@ def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:
     if page.get_rotation() != 0:
         return None
     objects = list(page.get_objects(max_depth=1))
-    if len(objects) != 1 or objects[0].type != pdfium_c.FPDF_PAGEOBJ_IMAGE:
+    images = [o for o in objects if o.type == pdfium_c.FPDF_PAGEOBJ_IMAGE]
+    if len(images) != 1 or any(not _invisible_text(o) for o in objects if o is not images[0]):
         return None
-    image = objects[0]
+    image = images[0]
+    if pdfium_c.FPDFPageObj_HasTransparency(image):  # painted see-through (alpha, blend mode, mask)
+        return None
     m = image.get_matrix()
     width_pt, height_pt = page.get_size()
-    if abs(m.b) > 1e-3 or abs(m.c) > 1e-3 or m.a < 0.95 * width_pt or m.d < 0.95 * height_pt:
+    if not _covers_shown_page(m, _clipped(page.get_bbox(), _clip_box(image)), width_pt, height_pt):
         return None
     width, height = image.get_px_size()
     if width * height > T.MAX_PAGE_PIXELS:
@@ -735,6 +821,72 @@ def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:
     if grey is None or grey.dtype != np.uint8 or grey.shape != (height, width):
         return None
     return np.ascontiguousarray(grey), None, digest
+
+
+def _covers_shown_page(m, shown: tuple[float, float, float, float], width_pt: float, height_pt: float) -> bool:
+    """Whether an image placed by matrix ``m`` (pdfium's, points) is, give or take, the page a viewer shows.
+
+    ``shown``: the page's visible box (left, bottom, right, top; the crop box
+    within the media box, and within the image's clipping path), ``width_pt`` x
+    ``height_pt`` the page's size. The image,
+    upright and unturned, must cover all but ``T.PDF_IMAGE_FIT_SHARE`` of each
+    side and stick out of it by no more than that on any edge: a page cropped
+    to a part of its scan (half of an A3 sheet, a phone app's crop, by crop box
+    or clipping path) shows that part only, and decoding the whole image would
+    read what the viewer hides.
+    """
+    left, bottom, right, top = shown
+    share = T.PDF_IMAGE_FIT_SHARE
+    slack_x, slack_y = share * width_pt, share * height_pt
+    if abs(m.b) > 1e-3 or abs(m.c) > 1e-3 or m.a < (1 - share) * width_pt or m.d < (1 - share) * height_pt:
+        return False
+    return (m.e >= left - slack_x and m.e + m.a <= right + slack_x
+            and m.f >= bottom - slack_y and m.f + m.d <= top + slack_y)
+
+
+def _invisible_text(obj) -> bool:
+    """Whether a page object is text painted invisibly (render mode 3, PDF 32000-1:2008, 9.3.6).
+
+    A scanner's «searchable PDF» lays the OCR'd words over the scan that way:
+    nothing of it shows, so the page is still just its image. Any other mode
+    paints (or clips, modes 4-7) and is not invisible.
+    """
+    import pypdfium2.raw as pdfium_c
+
+    return (obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT
+            and pdfium_c.FPDFTextObj_GetTextRenderMode(obj) == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE)
+
+
+def _clip_box(obj) -> tuple[float, float, float, float] | None:
+    """The box (left, bottom, right, top; page points) a page object's clipping paths leave, or None for none.
+
+    The clip is the intersection of its paths: the intersection of their
+    bounding boxes holds it. pdfium drops a clip that is the whole page.
+    """
+    import pypdfium2.raw as pdfium_c
+
+    clip = pdfium_c.FPDFPageObj_GetClipPath(obj)
+    if not clip:
+        return None
+    box = None
+    x, y = ctypes.c_float(), ctypes.c_float()
+    for i in range(pdfium_c.FPDFClipPath_CountPaths(clip)):
+        xs, ys = [], []
+        for j in range(pdfium_c.FPDFClipPath_CountPathSegments(clip, i)):
+            segment = pdfium_c.FPDFClipPath_GetPathSegment(clip, i, j)
+            if segment and pdfium_c.FPDFPathSegment_GetPoint(segment, x, y):
+                xs.append(x.value)
+                ys.append(y.value)
+        if xs:
+            box = _clipped(box, (min(xs), min(ys), max(xs), max(ys)))
+    return box
+
+
+def _clipped(box, clip):
+    """The intersection of two (left, bottom, right, top) boxes; either may be None (no bound)."""
+    if box is None or clip is None:
+        return clip if box is None else box
+    return (max(box[0], clip[0]), max(box[1], clip[1]), min(box[2], clip[2]), min(box[3], clip[3]))
 
 
 def jpeg_reduction(px_per_mm: float) -> int:
