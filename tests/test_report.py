@@ -142,7 +142,7 @@ def test_figures_match_the_hand_calculation(dataset):
     assert (h2.yes, h2.no, h2.pct_yes) == (1, 1, 50.0)
     assert report.date_sources == {"form": 3, "batch": 1, "online": 1}
     assert {k: v for k, v in report.review.items() if k != "open"} == {
-        "answers": 1, "comments": 1, "incomplete": 0, "possible_duplicates": 0}
+        "answers": 1, "comments": 1, "incomplete": 0, "possible_duplicates": 0, "conflicts": 0}
     assert report.review["open"].by_kind() == [("mark", 1), ("comment", 1)]
     assert report.awaiting_review == 2
     # Flagged: the online text and the pending paper draft; "Không có tiêu cực" is praise.
@@ -425,3 +425,38 @@ def test_a_possible_rescan_is_not_counted_and_the_report_says_so(store, repo_roo
     completeness.resolve_duplicate(store, later, "lan", completeness.KEEP_BOTH)
     report = build(store, "2025-Q3")
     assert _question(report, "B1").n_valid == 2 and report.review["possible_duplicates"] == 0
+
+
+def test_an_undecided_serial_conflict_counts_no_copy_and_the_report_says_so(store, repo_root, monkeypatch, tmp_path):
+    """A second sheet scanned with serial 1 but other marks: until a reviewer decides which is the
+    respondent's, neither copy is in «Số phiếu» or an indicator (the red box says unchecked items are not
+    counted), and every format says how many sheets wait. The report run before the second scan built the
+    cache: the first copy must leave it all the same. Once a person keeps one, it counts once."""
+    from omr.data import completeness
+
+    monkeypatch.chdir(repo_root)
+    batch = store.ensure_batch("Đợt quý III", "2025-07-01", "2025-09-30")
+    record(store, batch, page_result(1, 1, {"A1": "2025-08-01", "B1": "5"}, path="s1.pdf"), 1)
+    record(store, batch, page_result(2, 1, {"A1": "2025-08-02", "B1": "4"}, path="s2.pdf"), 1)
+    assert build(store, "2025-Q3").n_responses == 2
+    record(store, batch, page_result(1, 1, {"A1": "2025-08-01", "B1": "1"}, path="s1-other.pdf"), 1)
+    report = build(store, "2025-Q3")
+    assert report.n_responses == 1 and _question(report, "B1").n_valid == 1
+    assert report.review["conflicts"] == 2
+    for suffix in ("html", "xlsx", "docx"):
+        out = write_report(report, tmp_path / f"report.{suffix}")
+        if suffix == "html":
+            text = out.read_text(encoding="utf-8")
+        elif suffix == "xlsx":
+            book = openpyxl.load_workbook(out)
+            text = " ".join(str(c.value) for ws in book for row in ws.iter_rows() for c in row if c.value)
+        else:
+            import docx
+
+            text = " ".join(p.text for p in docx.Document(str(out)).paragraphs)
+        assert "Có 2 tờ phiếu giấy trùng số phiếu nhưng khác nội dung" in text, suffix
+    first = min(r["id"] for r in store.responses() if r["serial"] == 1)
+    completeness.resolve_conflict(store, first, "lan", completeness.KEEP_ONE, keep_id=first)
+    report = build(store, "2025-Q3")
+    assert report.n_responses == 2 and report.review["conflicts"] == 0
+    assert _question(report, "B1").n5 == 1 and _question(report, "B1").n1 == 0

@@ -717,6 +717,7 @@ def build(store, period_text: str, *, unit: str | None = None, roll_up: bool = F
     review["open"] = open_review(store, data, period, mapped, unit)
     review["incomplete"] = incomplete_sheets(store, data, period, mapped, unit)
     review["possible_duplicates"] = possible_duplicate_sheets(store, period, mapped, unit)
+    review["conflicts"] = conflict_sheets(store, period, mapped, unit)
     crops = _crops(store, [f["crop_comment"] for f in flags if f.get("crop_comment")])
     uncounted = uncounted_forms(store, template_list, layout, data, period, mapped, unit)
     scope = "tất cả đơn vị" if unit is None else f"{mapped(unit)[1]} (mã {unit})"
@@ -793,7 +794,20 @@ def possible_duplicate_sheets(store, period: Period, mapped: Callable, unit: str
 
     They are not in the figures until a person decides, so the report states how many there are.
     """
-    rows = completeness.awaiting_duplicate_sheets(store)
+    return _waiting_in_period(completeness.awaiting_duplicate_sheets(store), period, mapped, unit)
+
+
+def conflict_sheets(store, period: Period, mapped: Callable, unit: str | None) -> int:
+    """Paper sheets (of the unit) of serial conflicts waiting for a person (every sheet of each group),
+    collected in the period as :func:`possible_duplicate_sheets` counts them.
+
+    No sheet of an undecided conflict is in the figures (omr.data.completeness.NOT_IN_FIGURES), so the
+    report states how many sheets that leaves out.
+    """
+    return _waiting_in_period(completeness.awaiting_conflict_sheets(store), period, mapped, unit)
+
+
+def _waiting_in_period(rows: list, period: Period, mapped: Callable, unit: str | None) -> int:
     if not rows:
         return 0
     frame = pd.DataFrame(rows, columns=["id", "unit", "start", "end"])

@@ -102,6 +102,8 @@ def review_line(report) -> str:
     text += " " + incomplete_line(r.get("incomplete", 0))
     if r.get("possible_duplicates"):
         text += " " + duplicate_line(r["possible_duplicates"])
+    if r.get("conflicts"):
+        text += " " + conflict_line(r["conflicts"])
     for form in getattr(report, "uncounted_forms", None) or []:
         text += " " + uncounted_line(form)
     return text
@@ -119,6 +121,12 @@ def duplicate_line(n: int) -> str:
     """The report's statement on sheets that may be another scan of a stored sheet (#16), when there are any."""
     return (f"Có {count(n)} phiếu giấy có thể là bản quét lại của phiếu đã có, đang chờ người quyết định: "
             "chưa được tính vào số liệu.")
+
+
+def conflict_line(n: int) -> str:
+    """The report's statement on sheets of serial conflicts waiting for a person, when there are any."""
+    return (f"Có {count(n)} tờ phiếu giấy trùng số phiếu nhưng khác nội dung, đang chờ người quyết định giữ tờ "
+            "nào: chưa tờ nào được tính vào «Số phiếu» và chỉ số.")
 
 
 def incomplete_line(n: int) -> str:
