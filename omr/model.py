@@ -29,6 +29,9 @@ NEEDS_REVIEW = (MULTIPLE, AMBIGUOUS, INVALID)
 # A question on a page of the sheet that never arrived or was set aside (issue #14): no value
 # until the page is assigned; never a blank. Only in exports (derived, never stored).
 MISSING_PAGE = "missing_page"
+# What a labelled export (CSV/XLSX in Vietnamese) writes in the answer cell of such a question, so the cell
+# never looks like an unanswered one (blank answers stay empty cells).
+MISSING_PAGE_TEXT = "(trang thiếu)"
 # A value joined from several questions (an OMRChecker customLabel: a roll number of one-digit
 # columns, issue #16) when a part is blank, multiple or unsure: no value, a person looks. Derived
 # in exports only, never stored; a partial number is never marked ok.

@@ -136,6 +136,23 @@ def incomplete_ids(store) -> set[int]:
                    .scalars())
 
 
+def incomplete_missing_pages(store) -> dict[int, list[int]]:
+    """Every incomplete paper response of the store (rejected ones left out): id -> the page numbers
+    (1-based, ascending) it lacks, so a report can say «1 phiếu thiếu trang 2»."""
+    with store.reading() as conn:
+        heads = conn.execute(sa.select(responses.c.id, responses.c.pages_expected)
+                             .where(incomplete(), sa.not_(_has_flag(REJECTED)))).all()
+        present: dict[int, set[int]] = {row.id: set() for row in heads}
+        ids = list(present)
+        for i in range(0, len(ids), 500):  # bound parameters per query
+            for response_id, page in conn.execute(
+                    sa.select(response_pages.c.response_id, response_pages.c.page_number)
+                    .where(response_pages.c.response_id.in_(ids[i:i + 500]))):
+                present[response_id].add(page)
+    return {row.id: [n for n in range(1, int(row.pages_expected) + 1) if n not in present[row.id]]
+            for row in heads}
+
+
 def sheet(conn: sa.Connection, response_id: int) -> dict | None:
     """One response as the review page shows it: identity, flags and its pages ({page, page_id}), or None."""
     head = conn.execute(sa.select(responses).where(responses.c.id == response_id)).first()
