@@ -56,6 +56,7 @@ from omr.reports.dataset import catalogue_lookup
 from omr.reports.export import replacing
 from omr.reports.periods import DATE_SOURCES, Period, parse_period, previous_period, response_dates
 from omr.text.lexicon import flags_from_json, flags_of
+from omr.text.numbers import vn_integer
 from omr.text.privacy import mask_personal_numbers
 from omr.tuning import CROP_TRIM_INK_LEVEL, CROP_TRIM_MARGIN_PX, RANKING_MIN_RESPONSES
 
@@ -645,7 +646,8 @@ def build(store, period_text: str, *, unit: str | None = None, roll_up: bool = F
     previous = previous_period(period)
     template_list = _templates(store, templates)
     if not template_list:
-        raise ReportError("Không tìm thấy mẫu phiếu nào để lập báo cáo (thư mục mẫu phiếu trống?)")
+        raise ReportError(f"Không tìm thấy mẫu phiếu nào để lập báo cáo trong thư mục «{templates}»: chỉ thư mục "
+                          "mẫu phiếu đã dùng khi quét bằng --templates THƯ_MỤC")
     infos = question_infos(template_list)
     layout = report_cache.CacheLayout.from_templates(template_list)
     data = data or load_responses(store, layout)
