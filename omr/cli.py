@@ -524,12 +524,13 @@ def cmd_scan(args) -> int:
     from omr.data.store import open_store
     from omr.scan.batch import format_report, run_scan
     from omr.scan.ingest import expand_paths
+    from omr.text.numbers import vn_decimal, vn_integer
 
     if (args.collected_from is None) != (args.collected_to is None):
         raise BadArgumentsError("Cần cả --collected-from và --collected-to (hoặc bỏ cả hai)")
     if args.collected_from and args.collected_from > args.collected_to:
         raise BadArgumentsError("--collected-from phải trước hoặc bằng --collected-to")
-    batch = args.batch or dt.datetime.now().strftime("dot-%Y-%m-%d-%H%M%S")
+    batch = args.batch or default_batch_name(dt.datetime.now())
     expand_paths(args.paths)  # a mistyped path fails here, before a database is created for nothing
     with open_store(args.db) as store:
         started = time.monotonic()
@@ -547,14 +548,19 @@ def cmd_scan(args) -> int:
         batch_id = review.batch_named(store, batch)
         waiting = review.open_items(store, review.QueueFilter(batch_id=batch_id)) if batch_id else None
         if waiting:  # what the review queue holds for this batch (every run of it), as the web app counts it
-            print(f"Hàng đợi kiểm tra của đợt: {waiting.total} mục ({waiting.text()})")
+            print(f"Hàng đợi kiểm tra của đợt: {vn_integer(waiting.total)} mục ({waiting.text()})")
         else:
             print("Hàng đợi kiểm tra của đợt: không còn mục nào")
         if done:
-            from omr.text.numbers import vn_decimal
 
             print(f"Thời gian: {vn_decimal(elapsed, 1)} giây ({vn_decimal(done / elapsed, 1)} trang/giây)")
     return 0 if not report.file_errors else 5
+
+
+def default_batch_name(now) -> str:
+    """The name of a batch scanned without --batch, as people read it in the web app, exports and reports:
+    «Đợt quét 02/12/2026 08:15:30» (was the ASCII slug «dot-2026-12-02-081530»; ``now``: a local datetime)."""
+    return now.strftime("Đợt quét %d/%m/%Y %H:%M:%S")
 
 
 class _NoBar:

@@ -360,7 +360,7 @@ def open_review(store, data: Responses, period: Period, mapped: Callable | None 
 
 def open_items_line(open_items: review_queue.OpenItems) -> str:
     """"25 mục chưa kiểm tra (18 câu trên trang bị lệch, …)" for the CLI's messages."""
-    return f"{open_items.total} mục chưa kiểm tra ({open_items.text()})"
+    return f"{vn_integer(open_items.total)} mục chưa kiểm tra ({open_items.text()})"
 
 
 def close_period(store, period_text: str, templates: str | Path = "form_templates", *, calendar: bool = False,
