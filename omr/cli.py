@@ -364,14 +364,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _day(text: str):
     """A day typed dd/mm/yyyy as the web app and the guide write it, or ISO yyyy-mm-dd (omr.text.dates)."""
-    from omr.text.dates import ACCEPTED, parse_day
+    from omr.text.dates import not_a_day, parse_day
 
     try:
         day = parse_day(text)
     except ValueError:
         day = None
     if day is None:
-        raise argparse.ArgumentTypeError(f"«{text}» không phải một ngày: hãy viết {ACCEPTED}")
+        raise argparse.ArgumentTypeError(not_a_day(text))
     return day
 
 

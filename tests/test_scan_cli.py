@@ -89,9 +89,14 @@ def test_a_date_that_is_not_one_names_the_accepted_forms(tmp_path, capsys):
     code = main(["scan", str(tmp_path), "--db", str(tmp_path / "x.sqlite"), "--collected-from", "31/02/2026",
                  "--collected-to", "2026-03-01"])
     err = capsys.readouterr().err
-    assert code != 0 and "--collected-from: «31/02/2026» không phải một ngày" in err
-    assert "ngày/tháng/năm (ví dụ 15/09/2025) hoặc năm-tháng-ngày (2025-09-15)" in err
+    # Written the right way, but February has no 31st: said as such, not as a wrong way of writing a day.
+    assert code != 0 and "--collected-from: ngày 31/02/2026 không có trong lịch: tháng 2 năm 2026 chỉ có 28 ngày" in err
     assert not (tmp_path / "x.sqlite").exists()
+    code = main(["scan", str(tmp_path), "--db", str(tmp_path / "x.sqlite"), "--collected-from", "hôm qua",
+                 "--collected-to", "2026-03-01"])
+    err = capsys.readouterr().err
+    assert code != 0 and "--collected-from: «hôm qua» không phải một ngày" in err
+    assert "ngày/tháng/năm (ví dụ 15/09/2025) hoặc năm-tháng-ngày (2025-09-15)" in err
 
 
 def test_scan_missing_file_is_one_clear_line(tmp_path, capsys):
