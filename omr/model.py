@@ -67,6 +67,9 @@ SET_ASIDE_REASONS = {
     "serial_unreadable": ("không đọc chắc được số phiếu ghi trên trang (cần để ghép các trang của một phiếu): "
                           "nhập số phiếu"),
     "page_mismatch": "mã QR không khớp với các ô của trang (có thể là mã của mặt sau hiện qua giấy mỏng): kiểm tra rồi quét lại trang",
+    # A page whose printed unit differs from the unit of the sheet it would join (omr.data.store): two sheets
+    # of different units sharing a serial, or a misprint; a person decides, the first unit never wins silently.
+    "unit_clash": "mã đơn vị in trên trang này khác mã của các trang khác cùng số phiếu",
 }
 
 
