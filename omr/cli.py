@@ -796,7 +796,8 @@ def cmd_report(args) -> int:
         heading = heading_for(stored_units(store), args.unit, [str(u) for u in report.units["unit"]],
                               issuer=args.issuer.replace("\\n", "\n") if args.issuer else None, place=args.place)
     write_report(report, out, heading)
-    print(f"Báo cáo {report.period.title} ({report.period.span}), {report.scope}: {vn_integer(report.n_responses)} phiếu, "
+    print(f"Báo cáo {report.period.title} ({report.period.span}), {report.scope}: "
+          f"{vn_integer(report.n_responses)} phiếu, "
           f"chỉ số hài lòng chung {pct(report.overall)}: {out}")
     if report.awaiting_review:
         print(f"Lưu ý: còn {open_items_line(report.review['open'])}; chúng không được tính vào chỉ số.")
