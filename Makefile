@@ -56,7 +56,7 @@ demo: install
 	$(BIN)/omr forms layout $(TEMPLATE) -o $(OUT)/layout.json
 	$(BIN)/omr forms simulate $(TEMPLATE) --count 20 --seed 1 --profile office --unit 30001 --units examples/units/caolanh.csv --survey-from 2025-09-15 --survey-to 2025-12-14 -o $(OUT)/scans.pdf --truth $(OUT)/truth.jsonl
 	rm -f $(OUT)/omr.sqlite*
-	$(BIN)/omr scan $(OUT)/scans.pdf --db $(OUT)/omr.sqlite --batch demo --collected-from 2025-09-15 --collected-to 2025-12-14
+	$(BIN)/omr scan $(OUT)/scans.pdf --db $(OUT)/omr.sqlite --batch "Đợt quét mẫu" --collected-from 2025-09-15 --collected-to 2025-12-14
 	@echo "Ý kiến viết tay đọc được (bản nháp OCR, dấu hiệu tiêu cực):"
 	$(BIN)/omr comments --db $(OUT)/omr.sqlite
 	$(BIN)/omr units import examples/units/caolanh.csv --db $(OUT)/omr.sqlite

@@ -41,7 +41,22 @@ def _unit_code(text: str) -> str:
 
 
 DB_HELP = "cơ sở dữ liệu: tệp SQLite (mặc định outputs/omr.sqlite) hoặc postgresql://người_dùng@máy/tên"
-TEMPLATES_HELP = "thư mục mẫu phiếu (mặc định form_templates)"
+TEMPLATES_HELP = ("thư mục mẫu phiếu (mặc định: form_templates trong thư mục đang làm việc, nếu không có thì "
+                  "form_templates cài kèm omr)")
+# The templates folder every command uses when --templates is not given: ./form_templates as always, else the
+# folder installed beside the omr package (omr run from another directory used to report an empty or
+# missing folder, or export without labels). DEFAULT_TEMPLATES is what default_templates() tries first.
+DEFAULT_TEMPLATES = "form_templates"
+PROJECT_TEMPLATES = Path(__file__).resolve().parent.parent / "form_templates"
+
+
+def default_templates() -> str:
+    """The templates folder of a command run without --templates: ``./form_templates`` when it is a
+    folder, else the project's own (:data:`PROJECT_TEMPLATES`) when present, else ``form_templates``
+    (the command then says it is missing and what to pass)."""
+    if Path(DEFAULT_TEMPLATES).is_dir() or not PROJECT_TEMPLATES.is_dir():
+        return DEFAULT_TEMPLATES
+    return str(PROJECT_TEMPLATES)
 
 
 # argparse's own words (usage line, section titles, its error messages) in Vietnamese. argparse looks
@@ -228,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ngày kết thúc thu phiếu (ngày/tháng/năm, ví dụ 14/12/2025, hoặc năm-tháng-ngày 2025-12-14)")
     p.add_argument("--workers", type=_positive_int, default=min(2, os.cpu_count() or 1),
                    help="số tiến trình đọc trang song song (mặc định: tối đa 2)")
-    p.add_argument("--templates", default="form_templates", help="thư mục mẫu phiếu (mặc định form_templates)")
+    p.add_argument("--templates", help=TEMPLATES_HELP)
 
     online = sub.add_parser("online", help="phiếu trả lời trực tuyến (Google Forms, cổng dịch vụ công, bảng tính)")
     online_sub = online.add_subparsers(dest="online_command", required=True, parser_class=_Parser,
@@ -243,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mapping", help="tệp ánh xạ YAML (từ «omr online mapping»)")
     p.add_argument("--db", help=DB_HELP)
     p.add_argument("--rejects", help="tệp CSV ghi các dòng bị từ chối (mặc định outputs/<tên tệp>.rejects.csv)")
-    p.add_argument("--templates", default="form_templates", help="thư mục mẫu phiếu khi không có --mapping")
+    p.add_argument("--templates", help="thư mục mẫu phiếu khi không có --mapping (mặc định như các lệnh khác)")
 
     units = sub.add_parser("units", help="danh mục đơn vị hành chính (xã, phường) theo thời gian")
     units_sub = units.add_subparsers(dest="units_command", required=True, parser_class=_Parser,
@@ -260,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CSV/XLSX ghi mã (serial, paper, ok, 1–5) thay cho tiêu đề và nhãn tiếng Việt; "
                         "JSONL/Parquet luôn ghi mã")
     p.add_argument("--db", help=DB_HELP)
-    p.add_argument("--templates", default="form_templates", help=TEMPLATES_HELP)
+    p.add_argument("--templates", help=TEMPLATES_HELP)
 
     p = sub.add_parser("comments", help="liệt kê ý kiến viết tay: bản nháp OCR và dấu hiệu tiêu cực")
     p.add_argument("--db", help=DB_HELP)
@@ -275,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("serial", type=_positive_int, help="số phiếu, ví dụ 1 hoặc 000001")
     p.add_argument("-o", "--output", required=True, help="tệp ảnh PNG ghi ra (nhiều trang: thêm số trang vào tên)")
     p.add_argument("--db", help=DB_HELP)
-    p.add_argument("--templates", default="form_templates", help=TEMPLATES_HELP)
+    p.add_argument("--templates", help=TEMPLATES_HELP)
 
     p = sub.add_parser("report", help="báo cáo mức độ hài lòng theo kỳ (XLSX, DOCX hoặc HTML)")
     p.add_argument("--period", required=True, help="kỳ: 2026-11, 2026-Q3, 2026-6M, 2026-9M hoặc 2026")
@@ -290,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--place", help="địa danh ở dòng ngày tháng của báo cáo DOCX, ví dụ «Cao Lãnh» "
                                    "(mặc định: theo danh mục đơn vị)")
     p.add_argument("--db", help=DB_HELP)
-    p.add_argument("--templates", default="form_templates", help=TEMPLATES_HELP)
+    p.add_argument("--templates", help=TEMPLATES_HELP)
 
     period = sub.add_parser("period", help="chốt số liệu một kỳ báo cáo")
     period_sub = period.add_subparsers(dest="period_command", required=True, parser_class=_Parser,
@@ -302,7 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true",
                    help="chốt cả khi còn mục chưa kiểm tra, không hỏi lại (các mục đó không được tính)")
     p.add_argument("--db", help=DB_HELP)
-    p.add_argument("--templates", default="form_templates", help=TEMPLATES_HELP)
+    p.add_argument("--templates", help=TEMPLATES_HELP)
 
     review = sub.add_parser("review", help="ứng dụng web cho nhân viên quét và người kiểm tra")
     review_sub = review.add_subparsers(dest="review_command", required=True, parser_class=_Parser,
@@ -313,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="địa chỉ lắng nghe (mặc định 127.0.0.1: chỉ máy này; mạng LAN: xem docs/guide.md)")
     p.add_argument("--port", type=_positive_int, default=8000, help="cổng (mặc định 8000)")
     p.add_argument("--uploads", default="outputs/uploads", help="thư mục lưu tệp tải lên (mặc định outputs/uploads)")
-    p.add_argument("--templates", default="form_templates", help=TEMPLATES_HELP)
+    p.add_argument("--templates", help=TEMPLATES_HELP)
     p.add_argument("--workers", type=_positive_int, default=1, help="số tiến trình đọc trang của đợt tải lên")
     p.add_argument("--https", action="store_true",
                    help="người dùng mở ứng dụng qua HTTPS (proxy TLS phía trước): cookie đăng nhập chỉ gửi qua HTTPS")
@@ -326,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="cơ sở dữ liệu PostgreSQL dùng chung với «omr review serve» (postgresql://...)")
     p.add_argument("--uploads", help="thư mục tải lên của máy chủ, chia sẻ sang máy này (SMB/NFS); "
                                      "mặc định: đường dẫn máy chủ đã ghi")
-    p.add_argument("--templates", default="form_templates", help=TEMPLATES_HELP)
+    p.add_argument("--templates", help=TEMPLATES_HELP)
     p.add_argument("--workers", type=_positive_int, default=1, help="số tiến trình đọc trang của mỗi đợt")
 
     users = sub.add_parser("users", help="tài khoản của ứng dụng web")
@@ -349,14 +364,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _day(text: str):
     """A day typed dd/mm/yyyy as the web app and the guide write it, or ISO yyyy-mm-dd (omr.text.dates)."""
-    from omr.text.dates import ACCEPTED, parse_day
+    from omr.text.dates import not_a_day, parse_day
 
     try:
         day = parse_day(text)
     except ValueError:
         day = None
     if day is None:
-        raise argparse.ArgumentTypeError(f"«{text}» không phải một ngày: hãy viết {ACCEPTED}")
+        raise argparse.ArgumentTypeError(not_a_day(text))
     return day
 
 
@@ -509,12 +524,13 @@ def cmd_scan(args) -> int:
     from omr.data.store import open_store
     from omr.scan.batch import format_report, run_scan
     from omr.scan.ingest import expand_paths
+    from omr.text.numbers import vn_decimal, vn_integer
 
     if (args.collected_from is None) != (args.collected_to is None):
         raise BadArgumentsError("Cần cả --collected-from và --collected-to (hoặc bỏ cả hai)")
     if args.collected_from and args.collected_from > args.collected_to:
         raise BadArgumentsError("--collected-from phải trước hoặc bằng --collected-to")
-    batch = args.batch or dt.datetime.now().strftime("dot-%Y-%m-%d-%H%M%S")
+    batch = args.batch or default_batch_name(dt.datetime.now())
     expand_paths(args.paths)  # a mistyped path fails here, before a database is created for nothing
     with open_store(args.db) as store:
         started = time.monotonic()
@@ -532,14 +548,19 @@ def cmd_scan(args) -> int:
         batch_id = review.batch_named(store, batch)
         waiting = review.open_items(store, review.QueueFilter(batch_id=batch_id)) if batch_id else None
         if waiting:  # what the review queue holds for this batch (every run of it), as the web app counts it
-            print(f"Hàng đợi kiểm tra của đợt: {waiting.total} mục ({waiting.text()})")
+            print(f"Hàng đợi kiểm tra của đợt: {vn_integer(waiting.total)} mục ({waiting.text()})")
         else:
             print("Hàng đợi kiểm tra của đợt: không còn mục nào")
         if done:
-            from omr.text.numbers import vn_decimal
 
             print(f"Thời gian: {vn_decimal(elapsed, 1)} giây ({vn_decimal(done / elapsed, 1)} trang/giây)")
     return 0 if not report.file_errors else 5
+
+
+def default_batch_name(now) -> str:
+    """The name of a batch scanned without --batch, as people read it in the web app, exports and reports:
+    «Đợt quét 02/12/2026 08:15:30» (was the ASCII slug «dot-2026-12-02-081530»; ``now``: a local datetime)."""
+    return now.strftime("Đợt quét %d/%m/%Y %H:%M:%S")
 
 
 class _NoBar:
@@ -568,13 +589,31 @@ def cmd_export(args) -> int:
     from omr.data.store import open_store
     from omr.reports.dataset import catalogue_lookup
     from omr.reports.export import export_responses
+    from omr.text.numbers import vn_integer
 
     out = _output_path(args.output or f"outputs/export.{args.format}")
     lookup = catalogue_lookup(args.templates)
     with open_store(_existing_database(args.db)) as store:
+        _warn_missing_templates(store, lookup, args.templates, "cột của mẫu đó không có nội dung câu hỏi và nhãn")
         n = export_responses(store, args.format, out, lookup, labels=not args.codes)
-    print(f"Đã xuất {n} phiếu: {out}")
+    print(f"Đã xuất {vn_integer(n)} phiếu: {out}")
     return 0
+
+
+def _warn_missing_templates(store, lookup, folder: str, consequence: str, fails_without_any: bool = False) -> None:
+    """One Vietnamese line on stderr when forms of stored responses are not in the templates folder:
+    which forms, what it costs (``consequence``) and the option to pass. ``fails_without_any``: the
+    command stops with its own error when the folder has none of them, so say nothing then."""
+    import sqlalchemy as sa
+
+    from omr.data.schema import responses
+
+    with store.reading() as conn:
+        keys = conn.execute(sa.select(responses.c.form_id, responses.c.version).distinct()).all()
+    missing = sorted(f"{form} phiên bản {version}" for form, version in keys if lookup(form, version) is None)
+    if missing and (len(missing) < len(keys) or not fails_without_any):
+        print(f"Lưu ý: thư mục mẫu phiếu «{folder}» không có mẫu {', '.join(missing)} của phiếu đã lưu: "
+              f"{consequence}; chỉ thư mục mẫu phiếu đã dùng khi quét bằng --templates THƯ_MỤC.", file=sys.stderr)
 
 
 def cmd_comments_draft(args) -> int:
@@ -741,19 +780,24 @@ def cmd_users_add(args) -> int:
 def cmd_report(args) -> int:
     from omr.data.store import open_store
     from omr.online.units import stored_units
+    from omr.reports.dataset import catalogue_lookup
     from omr.reports.figures import build, open_items_line, output_format, write_report
     from omr.reports.heading import heading_for
     from omr.reports.render import pct
+    from omr.text.numbers import vn_integer
 
     output_format(args.output)  # a wrong extension fails before any work
     out = _output_path(args.output)
     with open_store(_existing_database(args.db)) as store:
+        _warn_missing_templates(store, catalogue_lookup(args.templates), args.templates,
+                                "câu trả lời của mẫu đó không có trong bảng câu hỏi và chỉ số", fails_without_any=True)
         report = build(store, args.period, unit=args.unit, roll_up=args.roll_up, calendar=args.calendar,
                        templates=args.templates)
         heading = heading_for(stored_units(store), args.unit, [str(u) for u in report.units["unit"]],
                               issuer=args.issuer.replace("\\n", "\n") if args.issuer else None, place=args.place)
     write_report(report, out, heading)
-    print(f"Báo cáo {report.period.title} ({report.period.span}), {report.scope}: {report.n_responses} phiếu, "
+    print(f"Báo cáo {report.period.title} ({report.period.span}), {report.scope}: "
+          f"{vn_integer(report.n_responses)} phiếu, "
           f"chỉ số hài lòng chung {pct(report.overall)}: {out}")
     if report.awaiting_review:
         print(f"Lưu ý: còn {open_items_line(report.review['open'])}; chúng không được tính vào chỉ số.")
@@ -837,6 +881,8 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        if hasattr(args, "templates") and args.templates is None:
+            args.templates = default_templates()
         key = (args.command, getattr(args, f"{args.command}_command", None))
         return COMMANDS[key](args)
     except OmrError as exc:

@@ -29,6 +29,9 @@ NEEDS_REVIEW = (MULTIPLE, AMBIGUOUS, INVALID)
 # A question on a page of the sheet that never arrived or was set aside (issue #14): no value
 # until the page is assigned; never a blank. Only in exports (derived, never stored).
 MISSING_PAGE = "missing_page"
+# What a labelled export (CSV/XLSX in Vietnamese) writes in the answer cell of such a question, so the cell
+# never looks like an unanswered one (blank answers stay empty cells).
+MISSING_PAGE_TEXT = "(trang thiếu)"
 # A value joined from several questions (an OMRChecker customLabel: a roll number of one-digit
 # columns, issue #16) when a part is blank, multiple or unsure: no value, a person looks. Derived
 # in exports only, never stored; a partial number is never marked ok.
@@ -64,6 +67,9 @@ SET_ASIDE_REASONS = {
     "serial_unreadable": ("không đọc chắc được số phiếu ghi trên trang (cần để ghép các trang của một phiếu): "
                           "nhập số phiếu"),
     "page_mismatch": "mã QR không khớp với các ô của trang (có thể là mã của mặt sau hiện qua giấy mỏng): kiểm tra rồi quét lại trang",
+    # A page whose printed unit differs from the unit of the sheet it would join (omr.data.store): two sheets
+    # of different units sharing a serial, or a misprint; a person decides, the first unit never wins silently.
+    "unit_clash": "mã đơn vị in trên trang này khác mã của các trang khác cùng số phiếu",
 }
 
 

@@ -579,6 +579,14 @@ TWO_UP_MAX_PAGE_SHARE = 0.6
 # A3 scan (the office simulator profile) keeps 98-99.6 % in it; a photo of one page in the middle
 # of a table ~50 %.
 TWO_UP_PAGE_IN_HALF_SHARE = 0.95
+# A page read from an image it covers less than TWO_UP_MAX_PAGE_SHARE of, and not split: the strip of the
+# image beyond the page's edge is looked at when it is at least this share of the page's width (one page
+# of an A3 scan cut 22 mm, its QR code lost, leaves ~90 %; the margins of a phone photo of one page at 70 %
+# of the frame ~20 % each side). Print there is said to the operator (a cut-off second page, dropped
+# silently before), never read.
+CUT_PAGE_MIN_STRIP_SHARE = 0.5
+# ... and starts this share of the page's width beyond its edge (the page's own edge and shadow).
+CUT_PAGE_EDGE_SHARE = 0.04
 # A page whose boxes are found with a larger residual than this (mm; scans
 # measure 0.1-0.2) is re-fitted to its box outlines before reading: a page
 # anchored on its QR code, or a curled sheet, reads better for it.

@@ -55,3 +55,30 @@ def test_ctrl_d_at_the_password_prompt_creates_no_user(tmp_path, capsys, monkeyp
     assert main(["users", "add", "lan", "--role", "reviewer", "--db", str(db)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("Lỗi: ") and "Traceback" not in err and "mật khẩu" in err
+
+
+def test_export_and_report_from_another_folder_use_the_project_templates(tmp_path, capsys, monkeypatch):
+    """A user who runs `omr export` / `omr report` outside the project folder without --templates got
+    «Không tìm thấy thư mục mẫu phiếu: form_templates»; a folder without the stored form exported no labels
+    and said nothing. Now the project's form_templates is the default there, and a folder lacking a stored
+    form is named in one line with the option to pass."""
+    from db_fixtures import page_result, record
+
+    db = tmp_path / "omr.sqlite"
+    with open_store(str(db)) as store:
+        batch = store.ensure_batch("Đợt một", "2025-07-01", "2025-09-30")
+        record(store, batch, page_result(1, 1, {"A1": "2025-08-01", "B1": "5"}, path="s1.pdf"), 1)
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert main(["export", "--format", "csv", "-o", "e.csv", "--db", str(db)]) == 0
+    assert "B1. Nơi ngồi chờ đủ chỗ" in (work / "e.csv").read_text(encoding="utf-8-sig")
+    assert main(["report", "--period", "2025-Q3", "-o", "r.html", "--db", str(db)]) == 0
+    assert "1 phiếu" in capsys.readouterr().out
+    (work / "empty").mkdir()
+    assert main(["export", "--format", "csv", "-o", "e2.csv", "--db", str(db), "--templates", "empty"]) == 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "motcua-2026 phiên bản 1" in err and "--templates" in err
+    assert main(["report", "--period", "2025-Q3", "-o", "r.html", "--db", str(db), "--templates", "missing"]) == 3
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--templates THƯ_MỤC" in err

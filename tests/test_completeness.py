@@ -90,6 +90,21 @@ def test_csv_export_shows_completeness(half_sheets, repo_root, tmp_path):
     assert rows["000001"]["completeness"] == "complete" and rows["000001"]["D1_status"] == "ok"
 
 
+def test_labelled_export_never_shows_a_missing_page_as_empty_answers(half_sheets, repo_root, tmp_path):
+    """The Vietnamese CSV a user opens: page-2 answers of sheet 2 say «(trang thiếu)», a blank stays empty."""
+    store, batch = half_sheets
+    record(store, batch, page_result(4, 1, {**PAGE1, "B2": None}, path="s4.pdf"))
+    record(store, batch, page_result(4, 2, PAGE2, path="s4.pdf", index=1))
+    out = tmp_path / "export.csv"
+    export_responses(store, "csv", out, catalogue_lookup(repo_root / "form_templates"), labels=True)
+    with out.open(encoding="utf-8-sig") as fh:
+        rows = {r["Số phiếu"]: r for r in csv.DictReader(fh)}
+    d1 = next(h for h in rows["000002"] if h.startswith("D1. "))
+    b2 = next(h for h in rows["000004"] if h.startswith("B2. "))
+    assert rows["000002"][d1] == "(trang thiếu)" and rows["000001"][d1] == "Rất hài lòng"
+    assert rows["000004"][b2] == "" and rows["000004"]["B2 – trạng thái"] == "để trống"
+
+
 def test_incomplete_sheet_is_queued_until_a_person_decides(half_sheets, repo_root):
     store, _ = half_sheets
     two, three = _response_ids(store, 2)[0], _response_ids(store, 3)[0]

@@ -130,6 +130,8 @@ def test_figures_match_the_hand_calculation(dataset):
     assert (b1.n_valid, b1.n4 + b1.n5, b1.blank) == (4, 3, 1)
     assert b1.pct == pytest.approx(75.0) and b1["mean"] == pytest.approx(4.25)
     assert (b2.n_valid, b2.kyk) == (2, 1) and b2.pct == pytest.approx(50.0) and b2["mean"] == pytest.approx(3.0)
+    # Sheets 6 (online) and 8 have no B2 at all: counted apart, so that the row adds up to «Số phiếu».
+    assert b2.absent == 2 and b1.absent == 0
     assert (d1.n_valid, d1.pending) == (3, 1) and d1.pct == pytest.approx(200 / 3)
     assert h1.pct == pytest.approx(80.0) and h1["mean"] == pytest.approx(4.2)
     groups = report.groups.set_index("group")["index"]
@@ -142,7 +144,8 @@ def test_figures_match_the_hand_calculation(dataset):
     assert (h2.yes, h2.no, h2.pct_yes) == (1, 1, 50.0)
     assert report.date_sources == {"form": 3, "batch": 1, "online": 1}
     assert {k: v for k, v in report.review.items() if k != "open"} == {
-        "answers": 1, "comments": 1, "incomplete": 0, "possible_duplicates": 0}
+        "answers": 1, "comments": 1, "incomplete": 0, "incomplete_pages": {}, "possible_duplicates": 0,
+        "conflicts": 0}
     assert report.review["open"].by_kind() == [("mark", 1), ("comment", 1)]
     assert report.awaiting_review == 2
     # Flagged: the online text and the pending paper draft; "Không có tiêu cực" is praise.
@@ -257,8 +260,10 @@ def test_writers_lay_out_the_figures_and_neutralise_formulas(dataset, tmp_path):
     summary = [c for row in book["Tổng hợp"].iter_rows(values_only=True) for c in row if c is not None]
     assert any(isinstance(c, str) and c.startswith("CÒN 2 MỤC CHƯA KIỂM TRA") for c in summary)
     assert book["Tổng hợp"]._charts and book["Câu hỏi"]._charts
-    questions = {r[1]: r for r in book["Câu hỏi"].iter_rows(min_row=2, values_only=True)}
-    assert questions["B1"][13] == pytest.approx(75.0) and questions["B1"][12] == 4  # % hài lòng, n hợp lệ
+    header = [c.value for c in book["Câu hỏi"][1]]
+    questions = {r[1]: r for r in book["Câu hỏi"].iter_rows(min_row=2, values_only=True) if r[1]}
+    assert questions["B1"][header.index("% hài lòng")] == pytest.approx(75.0)
+    assert questions["B1"][header.index("n hợp lệ")] == 4
     texts = [r[7] for r in book["Ý kiến cần chú ý"].iter_rows(min_row=4, values_only=True) if r[7]]
     assert any(t.startswith("'=HYPERLINK") for t in texts)  # shown as text, never run
     assert book["Ý kiến cần chú ý"]._images  # the paper comment's crop
@@ -340,9 +345,29 @@ def test_a_sheet_missing_a_page_is_stated_and_not_counted_as_blanks(store, repo_
     h1 = _question(report, "H1")
     assert (h1.blank, h1.n_valid, h1.n4) == (0, 1, 1)  # the missing page is no blank answer
     assert _question(report, "B1").n_valid == 2
-    assert report.review["incomplete"] == 1
-    out = write_report(report, tmp_path / "report.html")
-    assert "Có 1 phiếu giấy thiếu trang" in out.read_text(encoding="utf-8")
+    assert report.review["incomplete"] == 1 and report.review["incomplete_pages"] == {2: 1}
+    # Every row adds up to «Số phiếu»: the sheet without its page 2 is counted apart, never as a blank.
+    assert (_question(report, "H1").absent, _question(report, "B1").absent) == (1, 0)
+    assert report.yesno.set_index("question").loc["H2"].absent == 2  # no sheet answered H2 at all
+    for suffix in ("html", "xlsx", "docx"):
+        out = write_report(report, tmp_path / f"report.{suffix}")
+        if suffix == "html":
+            text = out.read_text(encoding="utf-8")
+        elif suffix == "xlsx":
+            book = openpyxl.load_workbook(out)
+            sheet = book["Câu hỏi"]
+            header = [c.value for c in sheet[1]]
+            h1 = next(row for row in sheet.iter_rows(values_only=True) if row[1] == "H1")
+            assert h1[header.index("Không có câu trả lời")] == 1 and h1[header.index("Bỏ trống")] == 0
+            text = " ".join(str(c.value) for ws in book for row in ws.iter_rows() for c in row if c.value)
+        else:
+            import docx
+
+            document = docx.Document(str(out))
+            text = " ".join(p.text for p in document.paragraphs)
+            text += " ".join(c.text for t in document.tables for row in t.rows for c in row.cells)
+        assert "Có 1 phiếu giấy thiếu trang (1 phiếu thiếu trang 2)" in text, suffix
+        assert "Không có câu trả lời" in text and "Mỗi dòng cộng lại bằng «Số phiếu»" in text, suffix
 
 
 def test_a_double_mark_a_reviewer_finds_invalid_is_left_out_of_n_valid_and_counted_apart(dataset, tmp_path):
@@ -425,3 +450,38 @@ def test_a_possible_rescan_is_not_counted_and_the_report_says_so(store, repo_roo
     completeness.resolve_duplicate(store, later, "lan", completeness.KEEP_BOTH)
     report = build(store, "2025-Q3")
     assert _question(report, "B1").n_valid == 2 and report.review["possible_duplicates"] == 0
+
+
+def test_an_undecided_serial_conflict_counts_no_copy_and_the_report_says_so(store, repo_root, monkeypatch, tmp_path):
+    """A second sheet scanned with serial 1 but other marks: until a reviewer decides which is the
+    respondent's, neither copy is in «Số phiếu» or an indicator (the red box says unchecked items are not
+    counted), and every format says how many sheets wait. The report run before the second scan built the
+    cache: the first copy must leave it all the same. Once a person keeps one, it counts once."""
+    from omr.data import completeness
+
+    monkeypatch.chdir(repo_root)
+    batch = store.ensure_batch("Đợt quý III", "2025-07-01", "2025-09-30")
+    record(store, batch, page_result(1, 1, {"A1": "2025-08-01", "B1": "5"}, path="s1.pdf"), 1)
+    record(store, batch, page_result(2, 1, {"A1": "2025-08-02", "B1": "4"}, path="s2.pdf"), 1)
+    assert build(store, "2025-Q3").n_responses == 2
+    record(store, batch, page_result(1, 1, {"A1": "2025-08-01", "B1": "1"}, path="s1-other.pdf"), 1)
+    report = build(store, "2025-Q3")
+    assert report.n_responses == 1 and _question(report, "B1").n_valid == 1
+    assert report.review["conflicts"] == 2
+    for suffix in ("html", "xlsx", "docx"):
+        out = write_report(report, tmp_path / f"report.{suffix}")
+        if suffix == "html":
+            text = out.read_text(encoding="utf-8")
+        elif suffix == "xlsx":
+            book = openpyxl.load_workbook(out)
+            text = " ".join(str(c.value) for ws in book for row in ws.iter_rows() for c in row if c.value)
+        else:
+            import docx
+
+            text = " ".join(p.text for p in docx.Document(str(out)).paragraphs)
+        assert "Có 2 tờ phiếu giấy trùng số phiếu nhưng khác nội dung" in text, suffix
+    first = min(r["id"] for r in store.responses() if r["serial"] == 1)
+    completeness.resolve_conflict(store, first, "lan", completeness.KEEP_ONE, keep_id=first)
+    report = build(store, "2025-Q3")
+    assert report.n_responses == 2 and report.review["conflicts"] == 0
+    assert _question(report, "B1").n5 == 1 and _question(report, "B1").n1 == 0

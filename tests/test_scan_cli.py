@@ -89,9 +89,14 @@ def test_a_date_that_is_not_one_names_the_accepted_forms(tmp_path, capsys):
     code = main(["scan", str(tmp_path), "--db", str(tmp_path / "x.sqlite"), "--collected-from", "31/02/2026",
                  "--collected-to", "2026-03-01"])
     err = capsys.readouterr().err
-    assert code != 0 and "--collected-from: «31/02/2026» không phải một ngày" in err
-    assert "ngày/tháng/năm (ví dụ 15/09/2025) hoặc năm-tháng-ngày (2025-09-15)" in err
+    # Written the right way, but February has no 31st: said as such, not as a wrong way of writing a day.
+    assert code != 0 and "--collected-from: ngày 31/02/2026 không có trong lịch: tháng 2 năm 2026 chỉ có 28 ngày" in err
     assert not (tmp_path / "x.sqlite").exists()
+    code = main(["scan", str(tmp_path), "--db", str(tmp_path / "x.sqlite"), "--collected-from", "hôm qua",
+                 "--collected-to", "2026-03-01"])
+    err = capsys.readouterr().err
+    assert code != 0 and "--collected-from: «hôm qua» không phải một ngày" in err
+    assert "ngày/tháng/năm (ví dụ 15/09/2025) hoặc năm-tháng-ngày (2025-09-15)" in err
 
 
 def test_scan_missing_file_is_one_clear_line(tmp_path, capsys):
@@ -274,3 +279,35 @@ def test_page_ranges_beyond_the_few_listed_are_counted_and_so_are_details():
     head = next(line for line in lines if "z.tif" in line)
     assert head.endswith(f"và {len(odd) - T.SUMMARY_ASIDE_RANGES_LISTED} trang khác")
     assert lines[-1] == f"      và {len(odd) - T.SUMMARY_ASIDE_DETAILS_LISTED} trang khác, mỗi trang một chi tiết khác"
+
+
+def test_every_count_of_the_scan_summary_takes_the_vietnamese_thousands_dot():
+    """A trial's summary read «Số trang trong các tệp: 1997» above «1.997 trang của tệp …»: one format."""
+    import re
+    from collections import Counter
+
+    from omr.scan.batch import ScanReport, format_report
+
+    report = ScanReport()
+    report.pages_seen, report.pages_skipped_done, report.images_split = 2400, 1200, 1100
+    report.outcomes = Counter(new=1997, rescan=1001, conflict=1002, duplicate=1003)
+    report.answers_to_review, report.comments_inked, report.comments_flagged = 12345, 1500, 1001
+    report.comments_possible = 1004
+    report.set_aside = [("a.tif", n, "too_small", "") for n in range(1, 1998)]
+    summary = {"responses": 5000, "responses_paper": 3500, "responses_complete": 2499}
+    sheet = {"serial": None, "form_id": "motcua-2026", "version": 1, "missing": [2],
+             "pages": [{"page": 1, "file": "b.pdf", "page_index": 1999}]}
+    text = format_report(report, summary, ([sheet], 1001))
+    assert "Số trang trong các tệp: 2.400 (trong đó 1.200 trang" in text
+    assert "Phiếu trong cơ sở dữ liệu: 3.500, đủ trang: 2.499 (chỉ tính phiếu giấy; ngoài ra 1.500" in text
+    assert "trang 1 (b.pdf, trang 2.000)" in text and "và 1.000 phiếu khác" in text
+    assert re.findall(r"(?<![\d.,-])\d{4,}(?![\d.,])", text) == [], text
+
+
+def test_a_batch_scanned_without_a_name_gets_a_vietnamese_one():
+    """The default batch name is what people read in the web app, exports and reports: with diacritics."""
+    from datetime import datetime
+
+    from omr.cli import default_batch_name
+
+    assert default_batch_name(datetime(2026, 12, 2, 8, 5, 3)) == "Đợt quét 02/12/2026 08:05:03"

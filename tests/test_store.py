@@ -332,3 +332,24 @@ def test_unparseable_url_is_a_database_error_without_the_password():
     with pytest.raises(DatabaseError) as caught:
         open_store("postgresql+psycopg://omr:bimat123@host:notaport/db")
     assert "bimat123" not in caught.value.message
+
+
+def test_a_page_printing_another_unit_than_its_sheet_waits_for_a_person(store):
+    """Page 2 of sheet 5 prints unit 30002, its page 1 printed 30001: the first unit used to win silently.
+    Now the page is set aside for a person, saying both units and what to do, and the sheet keeps its
+    own unit and waits for its page 2; the page is in the review queue."""
+    from db_fixtures import page_result, record
+
+    from omr.data import review
+    from omr.data.schema import pages
+
+    batch = store.ensure_batch("Đợt một")
+    assert record(store, batch, page_result(5, 1, {"B1": "5"}, path="s5.pdf", unit="30001")) == "new"
+    assert record(store, batch, page_result(5, 2, {"H1": "4"}, path="s5.pdf", index=1, unit="30002")) == "set_aside"
+    (sheet,) = store.responses()
+    assert sheet["unit"] == "30001" and [p["page"] for p in sheet["pages"]] == [1]
+    with store.reading() as conn:
+        aside = conn.execute(sa.select(pages.c.set_aside, pages.c.detail).where(pages.c.set_aside.is_not(None))).one()
+    assert aside.set_aside == "unit_clash"
+    assert "mã đơn vị 30001" in aside.detail and "mang mã 30002" in aside.detail and "hàng đợi kiểm tra" in aside.detail
+    assert review.open_items(store).counts[review.PAGE] == 1

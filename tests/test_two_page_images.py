@@ -293,3 +293,22 @@ def test_the_one_page_entry_point_reads_a_page_beside_a_blank_half_and_sets_two_
     both = process_page(RawPage("a3.jpg", 0, _scan(np.vstack([filled[1], filled[2]]), 8)), catalogue)
     assert both.set_aside == "two_pages" and not both.questions
     assert "trang 1 của phiếu số 004242" in both.detail and "trang 2 của phiếu số 004242" in both.detail
+
+
+@pytest.mark.parametrize("cut_mm", [22, 44])
+def test_a_second_page_cut_off_at_the_edge_is_told_with_what_to_do(catalogue, sheets, cut_mm):
+    """An A3 scan whose right edge was cut (page 2's QR code and right marks lost): page 1 is read, and
+    page 2 is never dropped without a word (at 44 mm the image was read as one page and the rest
+    ignored): a set-aside half naming the file, page and half, and saying what to do."""
+    by_serial, _layout = sheets
+    truth, filled = by_serial[4242]
+    whole = np.hstack([filled[1], filled[2]])
+    cut = whole[:, : whole.shape[1] - round(cut_mm / 25.4 * DPI)]
+    results = process_image(RawPage("a3-cat.jpg", 6, _scan(cut, 11)), catalogue)
+    read = [r for r in results if r.set_aside is None]
+    aside = [r for r in results if r.set_aside is not None]
+    assert len(read) == 1 and len(aside) == 1, [(r.set_aside, r.detail) for r in results]
+    _assert_read_right(read[0], truth, 1)
+    assert aside[0].set_aside == "half_not_form" and aside[0].source.part == 2
+    assert aside[0].detail.startswith("nửa phải của ảnh (tệp a3-cat.jpg, trang 7)"), aside[0].detail
+    assert "quét lại tờ này cho đủ trang" in aside[0].detail

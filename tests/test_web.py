@@ -777,6 +777,15 @@ def test_two_boxes_really_ticked_are_recorded_invalid_never_as_a_skipped_questio
                                                   "csrf_token": _token(reviewer, date_url)}, follow_redirects=True))
     assert "Chỉ câu chọn một đáp án" in refused
     assert review.load_item(store, f"answer:{date_id}").data["status"] != INVALID_MULTIPLE
+    # 31/02 is written the right way but is no day: the reviewer is told that, and their own claim on the
+    # item is not shown as someone else's («Mục này đang được lan kiểm tra» to lan).
+    page = _text(reviewer.get(date_url))
+    version = re.search(r'name="version" value="([^"]*)"', page).group(1)
+    refused = reviewer.post(date_url, data={"action": "save", "date": "31/02/2026", "version": version,
+                                            "csrf_token": _token(reviewer, date_url)}, follow_redirects=True)
+    text = _text(refused)
+    assert "Ngày 31/02/2026 không có trong lịch: tháng 2 năm 2026 chỉ có 28 ngày" in text
+    assert "không phải ngày dạng" not in text and "đang được lan" not in text and 'id="held"' not in text
 
 
 def test_a_possible_rescan_is_shown_beside_the_stored_sheet_and_kept_once(app):

@@ -53,6 +53,14 @@ REJECTED = "rejected"  # this sheet is not kept (a serial conflict decided again
 
 KEEP_ONE, KEEP_BOTH, KEEP_NEITHER = "keep", "both", "neither"
 
+# Flags that keep a response out of every report figure (omr.reports.cache builds the figures of the XLSX,
+# DOCX and HTML reports from this one list): a sheet not kept, a possible rescan and a serial conflict both
+# still waiting for a person. A conflict's sheets carry one serial and different marks: which of them is the
+# respondent's is the reviewer's decision, and the report's red box says items not yet checked are not
+# counted, so no copy counts until then (counting both put 33 sheets in a report of 31; counting one
+# would be a guess). The report says how many sheets wait (omr.reports.figures.conflict_sheets).
+NOT_IN_FIGURES = (REJECTED, POSSIBLE_DUPLICATE, SERIAL_CONFLICT)
+
 
 class DecisionError(OmrError):
     """A person's decision on a sheet cannot be applied (the message says why, in Vietnamese)."""
@@ -103,9 +111,15 @@ def awaiting_duplicate():
 
 
 def counted(flags: list[str]) -> bool:
-    """Whether a response with these flags is in exports and reports: not rejected, not a possible
-    duplicate still waiting for a person."""
+    """Whether a response with these flags is in exports: not rejected, not a possible duplicate still
+    waiting for a person. (A sheet of an undecided serial conflict is exported, flagged; it is in no
+    report figure: :func:`in_figures`.)"""
     return REJECTED not in flags and POSSIBLE_DUPLICATE not in flags
+
+
+def in_figures(flags: list[str]) -> bool:
+    """Whether a response with these flags counts in report figures: none of :data:`NOT_IN_FIGURES`."""
+    return not any(flag in flags for flag in NOT_IN_FIGURES)
 
 
 def conflict_heads():
@@ -120,6 +134,23 @@ def incomplete_ids(store) -> set[int]:
     with store.reading() as conn:
         return set(conn.execute(sa.select(responses.c.id).where(incomplete(), sa.not_(_has_flag(REJECTED))))
                    .scalars())
+
+
+def incomplete_missing_pages(store) -> dict[int, list[int]]:
+    """Every incomplete paper response of the store (rejected ones left out): id -> the page numbers
+    (1-based, ascending) it lacks, so a report can say «1 phiếu thiếu trang 2»."""
+    with store.reading() as conn:
+        heads = conn.execute(sa.select(responses.c.id, responses.c.pages_expected)
+                             .where(incomplete(), sa.not_(_has_flag(REJECTED)))).all()
+        present: dict[int, set[int]] = {row.id: set() for row in heads}
+        ids = list(present)
+        for i in range(0, len(ids), 500):  # bound parameters per query
+            for response_id, page in conn.execute(
+                    sa.select(response_pages.c.response_id, response_pages.c.page_number)
+                    .where(response_pages.c.response_id.in_(ids[i:i + 500]))):
+                present[response_id].add(page)
+    return {row.id: [n for n in range(1, int(row.pages_expected) + 1) if n not in present[row.id]]
+            for row in heads}
 
 
 def sheet(conn: sa.Connection, response_id: int) -> dict | None:
@@ -225,15 +256,30 @@ def _check_shown(ids: list[int], shown: list[int] | None) -> None:
                             "đã được xử lý); chưa lưu gì. Hãy xem lại các tờ rồi quyết định.")
 
 
+def awaiting_conflict():
+    """SQL condition on ``responses``: a sheet of a serial conflict no person has decided on yet."""
+    return sa.and_(_has_flag(SERIAL_CONFLICT), sa.not_(_has_flag(REJECTED)))
+
+
 def awaiting_duplicate_sheets(store) -> list[tuple[int, str | None, object, object]]:
     """(response id, unit, earliest collection start, latest collection end) of every possible duplicate
     still waiting for a person: the report says how many of its period are not counted yet."""
+    return _waiting_sheets(store, awaiting_duplicate())
+
+
+def awaiting_conflict_sheets(store) -> list[tuple[int, str | None, object, object]]:
+    """As :func:`awaiting_duplicate_sheets`, for every sheet of a serial conflict still waiting for a
+    person (each sheet of a group, so a group of two gives two rows)."""
+    return _waiting_sheets(store, awaiting_conflict())
+
+
+def _waiting_sheets(store, condition) -> list[tuple[int, str | None, object, object]]:
     query = (sa.select(responses.c.id, responses.c.unit, sa.func.min(batches.c.collected_from),
                        sa.func.max(batches.c.collected_to))
              .join(response_pages, response_pages.c.response_id == responses.c.id)
              .join(pages, pages.c.id == response_pages.c.page_id)
              .join(batches, batches.c.id == pages.c.batch_id)
-             .where(awaiting_duplicate()).group_by(responses.c.id, responses.c.unit))
+             .where(condition).group_by(responses.c.id, responses.c.unit))
     with store.reading() as conn:
         return [tuple(row) for row in conn.execute(query)]
 

@@ -64,7 +64,7 @@ from omr.model import NEEDS_REVIEW, BoxRead
 from omr.scan.read import resolve_questions, shown_confidence
 from omr.text.lexicon import TEXT, flags_of
 from omr.text.normalise import printed_text
-from omr.text.numbers import vn_decimal
+from omr.text.numbers import vn_decimal, vn_integer
 
 # Long enough to read a hard comment and type it; short enough that an item
 # left open in a closed browser comes back to the queue within a coffee break.
@@ -187,7 +187,7 @@ class OpenItems:
     def text(self) -> str:
         """The open items by kind in Vietnamese, e.g. "18 câu trên trang bị lệch, 2 trang chưa nhận dạng"
         ("" when nothing is open). Counts use the Vietnamese thousands separator."""
-        return ", ".join(f"{n:,}".replace(",", ".") + f" {KIND_COUNTED[kind]}" for kind, n in self.by_kind())
+        return ", ".join(f"{vn_integer(n)} {KIND_COUNTED[kind]}" for kind, n in self.by_kind())
 
 
 @dataclass

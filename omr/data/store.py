@@ -273,6 +273,8 @@ class StaleWriteError(OmrError):
 
 # The status of a comment box on a page a person rejected (schema: blank | pending | reviewed | rejected).
 COMMENT_REJECTED = "rejected"
+# pages.set_aside of a page whose printed unit differs from its sheet's (omr.model.SET_ASIDE_REASONS).
+UNIT_CLASH = "unit_clash"
 
 
 class UnitClashError(StaleWriteError):
@@ -757,6 +759,12 @@ class Store(StoreQueries):
                 self._insert_page(conn, batch_id, source_id, result, RESCAN, duplicate_of=page_id)
                 return RESCAN
 
+        clash = self._unit_clash(conn, result)
+        if clash:  # the sheet's other pages print another unit: a person decides, never the page order
+            result.set_aside, result.detail = UNIT_CLASH, clash
+            page_id = self._insert_page(conn, batch_id, source_id, result, SET_ASIDE)
+            self._write_comments(conn, None, page_id, result.comments)
+            return SET_ASIDE
         outcome = CONFLICT if same_page else NEW
         response_id, created = self._response_for(conn, result, pages_expected)
         duplicate_of = None
@@ -878,6 +886,24 @@ class Store(StoreQueries):
             for row in rows:
                 reads[row.page_id].append((row.question, row.option, row.state))
         return {pid: mark_signature(r) for pid, r in reads.items()}
+
+    @staticmethod
+    def _unit_clash(conn: sa.Connection, result: PageResult) -> str:
+        """Why the page cannot join its sheet: the response it would join (:meth:`_response_for`) carries
+        another unit than the one printed on the page ("" when they agree or either is unknown)."""
+        if result.unit is None:
+            return ""
+        row = conn.execute(_RESPONSE_MISSING_PAGE, {
+            "form_id": result.form_id, "version": result.version, "serial": result.serial,
+            "page_number": result.page}).first()
+        if row is None or row.unit is None or row.unit == result.unit:
+            return ""
+        others = sorted(set(conn.execute(sa.select(response_pages.c.page_number).where(
+            response_pages.c.response_id == row.id)).scalars()))
+        shown = ", ".join(str(n) for n in others) or "khác"
+        return (f"phiếu số {result.serial:06d} đã có trang {shown} mang mã đơn vị {row.unit}, trang {result.page} "
+                f"này mang mã {result.unit} (hai tờ khác đơn vị trùng số phiếu, hoặc mã in sai): xem tờ phiếu rồi "
+                "nhập số phiếu và mã đơn vị đúng cho trang này ở hàng đợi kiểm tra")
 
     @staticmethod
     def _response_for(conn: sa.Connection, result: PageResult, pages_expected: int | None) -> tuple[int, bool]:

@@ -39,9 +39,8 @@ from datetime import UTC, datetime
 import numpy as np
 import sqlalchemy as sa
 
-from omr.data.completeness import REJECTED
-from omr.data.schema import POSSIBLE_DUPLICATE
-from omr.data.schema import MACHINE, report_blocks, report_state
+from omr.data.completeness import NOT_IN_FIGURES
+from omr.data.schema import MACHINE, SERIAL_CONFLICT, report_blocks, report_state
 from omr.forms.links import counts_under_own_ids
 from omr.model import INVALID_MULTIPLE, NEEDS_REVIEW
 from omr.text.lexicon import flags_from_json, flags_of
@@ -56,6 +55,10 @@ MAX_GAPS = 50_000
 STATE_KEY = "cache"
 # Above this share of responses changed (a mass import), rebuilding is cheaper than patching.
 REBUILD_SHARE = 0.3
+# Which responses the cache holds (omr.data.completeness.NOT_IN_FIGURES), part of the layout signature:
+# raised when that rule changes, so a cache built under the old rule is rebuilt once. 2: sheets of an
+# undecided serial conflict left out.
+ROW_RULES = 2
 
 CODE_MISSING = ord(" ")  # no answer row (the question is not on that form)
 CODE_BLANK = ord(".")  # no mark / empty
@@ -91,6 +94,7 @@ class CacheLayout:
         if self.links:  # a link added or changed recounts every response
             parts.append(json.dumps(self.links))
         parts.append("own:" + json.dumps(self.own_forms))  # a form added or dropped recounts too
+        parts.append(f"rows:{ROW_RULES}")
         return "|".join(parts)
 
     @classmethod
@@ -187,11 +191,11 @@ def compute_rows(conn: sa.Connection, layout: CacheLayout, ids: list[int] | tupl
     heads, answer_rows, batch_rows, comment_rows = [], [], [], []
     for part in _id_sets(ids):
         where, params = _where_ids("id", part)
-        # A sheet a person decided not to keep (omr.completeness.REJECTED) counts nowhere, nor one that
-        # may be another scan of a stored sheet until a person decides (POSSIBLE_DUPLICATE, #16).
+        # A sheet a person decided not to keep counts nowhere, nor one waiting for a person: a possible
+        # rescan of a stored sheet (#16) or a sheet of a serial conflict (omr.data.completeness.NOT_IN_FIGURES).
         heads += raw.all(f"SELECT id, unit, channel, submitted_at, form_id, version FROM responses WHERE {where} "
-                         "AND flags NOT LIKE %P AND flags NOT LIKE %P",
-                         params + [f"%{REJECTED}%", f"%{POSSIBLE_DUPLICATE}%"])
+                         + "".join(" AND flags NOT LIKE %P" for _ in NOT_IN_FIGURES),
+                         params + [f"%{flag}%" for flag in NOT_IN_FIGURES])
         where, params = _where_ids("response_id", part)
         answer_rows += raw.all(f"SELECT response_id, question, value, status, set_by FROM answers WHERE {where}",
                                params)
@@ -390,6 +394,7 @@ def _dirty(conn: sa.Connection, state: dict) -> tuple[set[int], dict, dict, dict
         top = max([mark] + [r[0] for r in rows])
         missing = [i for i in old_gaps if i not in seen] + [i for i in range(mark + 1, top + 1) if i not in seen]
         marks[table], gaps[table] = top, missing[-MAX_GAPS:]
+    dirty |= _conflict_partners(raw, dirty)
     batches_now = _batch_dates(raw)
     changed = [int(b) for b, dates in batches_now.items() if state["batches"].get(b) != dates]
     for chunk in [changed[i:i + IN_CHUNK] for i in range(0, len(changed), IN_CHUNK)]:
@@ -397,6 +402,24 @@ def _dirty(conn: sa.Connection, state: dict) -> tuple[set[int], dict, dict, dict
         dirty.update(r[0] for r in raw.all(
             f"SELECT x.response_id FROM response_pages x JOIN pages p ON p.id = x.page_id WHERE {where}", params))
     return dirty, marks, gaps, batches_now
+
+
+def _conflict_partners(raw: _Raw, dirty: set[int]) -> set[int]:
+    """Responses sharing a serial conflict with a dirty response. Storing a second sheet with a serial
+    flags the first one too (omr.data.store) without writing a row the marks see; that first sheet
+    leaves the figures (NOT_IN_FIGURES) all the same."""
+    keys = set()
+    ids = sorted(dirty)
+    for chunk in [ids[i:i + IN_CHUNK] for i in range(0, len(ids), IN_CHUNK)]:
+        where, params = _where_ids("id", chunk)
+        keys.update(raw.all(f"SELECT form_id, version, serial FROM responses WHERE {where} AND flags LIKE %P",
+                            params + [f"%{SERIAL_CONFLICT}%"]))
+    partners: set[int] = set()
+    for form_id, version, serial in keys:
+        partners.update(r[0] for r in raw.all(
+            "SELECT id FROM responses WHERE form_id = %P AND version = %P AND serial = %P",
+            [form_id, version, serial]))
+    return partners
 
 
 def _marks_now(conn: sa.Connection) -> dict:

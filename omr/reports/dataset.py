@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from omr.data.completeness import counted, missing_pages, pages_lost
+from omr.data.completeness import counted, in_figures, missing_pages, pages_lost
 from omr.data.schema import IMPORTED_BY, MACHINE
 from omr.data.store import open_store
 from omr.data.uploads import uploaded_file_names
@@ -151,6 +151,8 @@ def review_state(response: dict) -> tuple[str, int]:
     waiting += sum(1 for c in response.get("comments", {}).values() if c["status"] == "pending")
     if not pages_lost(response):  # a missing page waits for a person: assign it, or declare it lost
         waiting += len(missing_pages(response))
+    if not in_figures(response.get("flags", [])):  # a serial conflict waits for a person: keep which sheet
+        waiting += 1
     if waiting:
         return "pending", waiting
     people = [who for who in set_by.values() if who not in (MACHINE, IMPORTED_BY)]

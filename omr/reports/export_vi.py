@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from omr.forms.pinned import ASSIGNED_SERIAL_NOTE, ASSIGNED_SERIAL_PREFIX
 from omr.forms.template import Question, Template
-from omr.model import INVALID_MULTIPLE, INVALID_MULTIPLE_TEXT
+from omr.model import INVALID_MULTIPLE, INVALID_MULTIPLE_TEXT, MISSING_PAGE, MISSING_PAGE_TEXT
 
 # Column headers of the base columns (omr.reports.export.BASE_COLUMNS), in the same order.
 COLUMN_LABELS = {
@@ -142,7 +142,9 @@ def labelled(record: dict, questions: dict[str, Question]) -> dict:
     out["date"] = vn_day(record["date"] or "")
     out["submitted_at"] = vn_day(record["submitted_at"] or "")
     # A reviewer's "several boxes ticked" has no value: the answer cell says so, never looks skipped.
+    # A question on a page that never arrived says so too: an empty cell would read as a blank answer.
     out["answers"] = {qid: (INVALID_MULTIPLE_TEXT if record["status"].get(qid) == INVALID_MULTIPLE
+                            else MISSING_PAGE_TEXT if record["status"].get(qid) == MISSING_PAGE and value is None
                             else value if questions.get(qid) is not None and questions[qid].type == "text"
                             else answer_label(questions.get(qid), value))
                       for qid, value in record["answers"].items()}

@@ -56,6 +56,7 @@ from omr.reports.dataset import catalogue_lookup
 from omr.reports.export import replacing
 from omr.reports.periods import DATE_SOURCES, Period, parse_period, previous_period, response_dates
 from omr.text.lexicon import flags_from_json, flags_of
+from omr.text.numbers import vn_integer
 from omr.text.privacy import mask_personal_numbers
 from omr.tuning import CROP_TRIM_INK_LEVEL, CROP_TRIM_MARGIN_PX, RANKING_MIN_RESPONSES
 
@@ -359,7 +360,7 @@ def open_review(store, data: Responses, period: Period, mapped: Callable | None 
 
 def open_items_line(open_items: review_queue.OpenItems) -> str:
     """"25 mục chưa kiểm tra (18 câu trên trang bị lệch, …)" for the CLI's messages."""
-    return f"{open_items.total} mục chưa kiểm tra ({open_items.text()})"
+    return f"{vn_integer(open_items.total)} mục chưa kiểm tra ({open_items.text()})"
 
 
 def close_period(store, period_text: str, templates: str | Path = "form_templates", *, calendar: bool = False,
@@ -516,6 +517,11 @@ def question_table(answers: pd.DataFrame, infos: dict[str, QuestionInfo]) -> pd.
     return table.reset_index(drop=True)
 
 
+# The question table's counts of answer rows (every code a sheet can give a scale question); a sheet of
+# «Số phiếu» not in one of them has no answer row for the question ("absent").
+ANSWER_CODES_SHOWN = [f"n{code}" for code in SCALE] + ["kyk", "blank", "invalid", "pending", "other"]
+
+
 def group_table(questions: pd.DataFrame, infos: dict[str, QuestionInfo]) -> pd.DataFrame:
     titles = {q.group: q.group_title for q in infos.values()}
     groups = questions.groupby("group", sort=False).agg(index=("pct", "mean"), n_valid=("n_valid", "sum"))
@@ -640,7 +646,8 @@ def build(store, period_text: str, *, unit: str | None = None, roll_up: bool = F
     previous = previous_period(period)
     template_list = _templates(store, templates)
     if not template_list:
-        raise ReportError("Không tìm thấy mẫu phiếu nào để lập báo cáo (thư mục mẫu phiếu trống?)")
+        raise ReportError(f"Không tìm thấy mẫu phiếu nào để lập báo cáo trong thư mục «{templates}»: chỉ thư mục "
+                          "mẫu phiếu đã dùng khi quét bằng --templates THƯ_MỤC")
     infos = question_infos(template_list)
     layout = report_cache.CacheLayout.from_templates(template_list)
     data = data or load_responses(store, layout)
@@ -685,6 +692,10 @@ def build(store, period_text: str, *, unit: str | None = None, roll_up: bool = F
                         "prev": float(overall_row["prev_pct"].iloc[0]) if len(overall_row) else float("nan")}
 
     resp = _apply_units(current.responses, mapped, unit)
+    # Sheets in «Số phiếu» with no answer row for a question: a page of theirs is missing, or their form
+    # (an online form, an office's own form) does not ask it. Never blanks; shown so that every row of the
+    # question table adds up to «Số phiếu».
+    questions["absent"] = (int(resp["n"].sum()) - questions[ANSWER_CODES_SHOWN].sum(axis=1)).clip(lower=0)
     channels = (resp.pivot_table(index=["unit", "name"], columns="channel", values="n", aggfunc="sum", fill_value=0)
                 .reindex(columns=list(CHANNEL_NAMES), fill_value=0) if len(resp) else
                 pd.DataFrame(columns=list(CHANNEL_NAMES)))
@@ -699,8 +710,10 @@ def build(store, period_text: str, *, unit: str | None = None, roll_up: bool = F
         yes, no = int(a.get("Y", 0)), int(a.get("N", 0))
         yes_rows.append({"question": q.id, "text": q.text, "yes": yes, "no": no, "blank": int(a.get(".", 0)),
                          "invalid": int(a.get("!", 0)), "pending": int(a.get("?", 0)),
+                         "absent": max(0, int(resp["n"].sum()) - int(a.sum())),  # as questions["absent"]
                          "pct_yes": yes / (yes + no) * 100 if yes + no else np.nan})
-    yesno = pd.DataFrame(yes_rows, columns=["question", "text", "yes", "no", "blank", "invalid", "pending", "pct_yes"])
+    yesno = pd.DataFrame(yes_rows, columns=["question", "text", "yes", "no", "blank", "invalid", "pending", "absent",
+                                            "pct_yes"])
 
     units = unit_indices(answers, infos)
     prev_units = unit_indices(prev_answers, infos)[["unit", "index"]].rename(columns={"index": "prev_index"})
@@ -715,8 +728,9 @@ def build(store, period_text: str, *, unit: str | None = None, roll_up: bool = F
     review = {"answers": int(review_rows["answers"].sum()) if len(review_rows) else 0,
               "comments": int(review_rows["comments"].sum()) if len(review_rows) else 0}
     review["open"] = open_review(store, data, period, mapped, unit)
-    review["incomplete"] = incomplete_sheets(store, data, period, mapped, unit)
+    review["incomplete_pages"], review["incomplete"] = incomplete_sheets(store, data, period, mapped, unit)
     review["possible_duplicates"] = possible_duplicate_sheets(store, period, mapped, unit)
+    review["conflicts"] = conflict_sheets(store, period, mapped, unit)
     crops = _crops(store, [f["crop_comment"] for f in flags if f.get("crop_comment")])
     uncounted = uncounted_forms(store, template_list, layout, data, period, mapped, unit)
     scope = "tất cả đơn vị" if unit is None else f"{mapped(unit)[1]} (mã {unit})"
@@ -775,16 +789,26 @@ def rank_units(units: pd.DataFrame, min_ranked: int) -> pd.DataFrame:
     return units.drop(columns="_eligible").reset_index(drop=True)
 
 
-def incomplete_sheets(store, data: Responses, period: Period, mapped: Callable, unit: str | None) -> int:
-    """Paper sheets of the period (and unit) missing a page (omr.completeness), counted live.
+def incomplete_sheets(store, data: Responses, period: Period, mapped: Callable,
+                      unit: str | None) -> tuple[dict[int, int], int]:
+    """Paper sheets of the period (and unit) missing a page (omr.completeness), counted live, by missing
+    page number, and all of them: ({2: 3}, 3) is three sheets without their page 2 (a sheet missing two
+    pages counts under both numbers, once in the total).
 
     Their missing questions have no answer and count nowhere (not as blanks);
-    the report states how many sheets this is.
+    the report states how many sheets lack which page, and each question's
+    «Không có câu trả lời» column counts them.
     """
+    missing = completeness.incomplete_missing_pages(store)
     frame = data.frame
     inside = frame[(frame["day"] >= pd.Timestamp(period.start)) & (frame["day"] <= pd.Timestamp(period.end))
-                   & frame["response_id"].isin(completeness.incomplete_ids(store))]
-    return len(_apply_units(inside[["unit"]], mapped, unit))
+                   & frame["response_id"].isin(list(missing))]
+    shown = _apply_units(inside[["response_id", "unit"]], mapped, unit)
+    by_page: dict[int, int] = {}
+    for response_id in shown["response_id"]:
+        for page in missing[int(response_id)]:
+            by_page[page] = by_page.get(page, 0) + 1
+    return dict(sorted(by_page.items())), len(shown)
 
 
 def possible_duplicate_sheets(store, period: Period, mapped: Callable, unit: str | None) -> int:
@@ -793,7 +817,20 @@ def possible_duplicate_sheets(store, period: Period, mapped: Callable, unit: str
 
     They are not in the figures until a person decides, so the report states how many there are.
     """
-    rows = completeness.awaiting_duplicate_sheets(store)
+    return _waiting_in_period(completeness.awaiting_duplicate_sheets(store), period, mapped, unit)
+
+
+def conflict_sheets(store, period: Period, mapped: Callable, unit: str | None) -> int:
+    """Paper sheets (of the unit) of serial conflicts waiting for a person (every sheet of each group),
+    collected in the period as :func:`possible_duplicate_sheets` counts them.
+
+    No sheet of an undecided conflict is in the figures (omr.data.completeness.NOT_IN_FIGURES), so the
+    report states how many sheets that leaves out.
+    """
+    return _waiting_in_period(completeness.awaiting_conflict_sheets(store), period, mapped, unit)
+
+
+def _waiting_in_period(rows: list, period: Period, mapped: Callable, unit: str | None) -> int:
     if not rows:
         return 0
     frame = pd.DataFrame(rows, columns=["id", "unit", "start", "end"])

@@ -99,9 +99,11 @@ def review_line(report) -> str:
     else:
         text = (f"CÒN {count(open_now.total)} MỤC CHƯA KIỂM TRA: {open_now.text()}. Mục chưa kiểm tra không "
                 "được tính vào chỉ số; số liệu có thể thay đổi sau khi kiểm tra xong.")
-    text += " " + incomplete_line(r.get("incomplete", 0))
+    text += " " + incomplete_line(r.get("incomplete", 0), r.get("incomplete_pages"))
     if r.get("possible_duplicates"):
         text += " " + duplicate_line(r["possible_duplicates"])
+    if r.get("conflicts"):
+        text += " " + conflict_line(r["conflicts"])
     for form in getattr(report, "uncounted_forms", None) or []:
         text += " " + uncounted_line(form)
     return text
@@ -121,15 +123,29 @@ def duplicate_line(n: int) -> str:
             "chưa được tính vào số liệu.")
 
 
-def incomplete_line(n: int) -> str:
-    """The report's statement on paper sheets missing a page (issue #14), always given."""
+def conflict_line(n: int) -> str:
+    """The report's statement on sheets of serial conflicts waiting for a person, when there are any."""
+    return (f"Có {count(n)} tờ phiếu giấy trùng số phiếu nhưng khác nội dung, đang chờ người quyết định giữ tờ "
+            "nào: chưa tờ nào được tính vào «Số phiếu» và chỉ số.")
+
+
+def incomplete_line(n: int, by_page: dict[int, int] | None = None) -> str:
+    """The report's statement on paper sheets missing a page (issue #14), always given; ``by_page``
+    (missing page number -> sheets) names the pages: «1 phiếu thiếu trang 2»."""
     if not n:
         return "Không có phiếu giấy nào thiếu trang."
-    return (f"Có {count(n)} phiếu giấy thiếu trang (trang thất lạc hoặc chưa nhận dạng được): các câu trên "
-            "trang thiếu không được tính là bỏ trống và không được tính vào chỉ số.")
+    pages = "; ".join(f"{count(k)} phiếu thiếu trang {page}" for page, k in sorted((by_page or {}).items()))
+    return (f"Có {count(n)} phiếu giấy thiếu trang" + (f" ({pages})" if pages else "")
+            + " (trang thất lạc hoặc chưa nhận dạng được): các câu trên trang thiếu không được tính là bỏ trống "
+            "và không được tính vào chỉ số; bảng câu hỏi đếm chúng ở cột «Không có câu trả lời».")
 
 
 INVALID_HEADER = "Không hợp lệ (nhiều ô)"
+# Sheets of «Số phiếu» with no answer to the question (a page missing, or a form that does not ask it):
+# with it every row of the question table adds up to «Số phiếu» (ABSENT_NOTE says so under the table).
+ABSENT_HEADER = "Không có câu trả lời"
+ABSENT_NOTE = ("«Không có câu trả lời»: phiếu thiếu trang có câu này, hoặc mẫu phiếu / biểu mẫu trực tuyến không "
+               "hỏi câu này; không phải bỏ trống. Mỗi dòng cộng lại bằng «Số phiếu»")
 # Phrases a DOCX table header keeps on one line (a non-breaking space): a narrow column must not wrap
 # "(nhiều / ô)". Only the DOCX: XLSX and HTML headers keep plain spaces, so a search for them finds them.
 UNBROKEN = ("(nhiều ô)", "phần trăm")
@@ -144,9 +160,11 @@ def unbroken(text: str) -> str:
 
 def question_rows(report) -> tuple[list[str], list[list]]:
     header = ["Nhóm", "Câu", "Nội dung", "1", "2", "3", "4", "5", "Không ý kiến", "Bỏ trống",
-              INVALID_HEADER, "Chưa kiểm tra", "n hợp lệ", "% hài lòng", "Điểm TB", "Kỳ trước", DELTA_HEADER]
+              INVALID_HEADER, "Chưa kiểm tra", ABSENT_HEADER, "n hợp lệ", "% hài lòng", "Điểm TB", "Kỳ trước",
+              DELTA_HEADER]
     rows = [[r.group, r.question, r.text, r.n1, r.n2, r.n3, r.n4, r.n5, r.kyk, r.blank, r.invalid, r.pending,
-             r.n_valid, r.pct, r.mean, r.prev_pct, r.delta] for r in report.questions.itertuples()]
+             getattr(r, "absent", 0), r.n_valid, r.pct, r.mean, r.prev_pct, r.delta]
+            for r in report.questions.itertuples()]
     return header, rows
 
 
@@ -320,7 +338,7 @@ def cell_text(value, kind: str = "") -> str:
 
 # What % satisfied leaves out, as every writer says it.
 NOT_COUNTED = "không tính ô bỏ trống, câu đánh nhiều ô (không hợp lệ), «Không ý kiến» và câu chưa kiểm tra"
-QUESTION_KINDS = [""] * 13 + ["pct", "mean", "pct", "delta"]
+QUESTION_KINDS = [""] * 14 + ["pct", "mean", "pct", "delta"]
 GROUP_KINDS = ["", "", "pct", "pct", "delta"]
 UNIT_KINDS = ["", "", "", "", "pct", "pct", "pct", "pct"]
 
@@ -478,7 +496,7 @@ def write_html(report, path: Path) -> None:
                          list(factors["index"]), "Chỉ số hài lòng theo nhóm (vạch cam: kỳ trước)",
                          list(factors["prev_index"])))
     parts.append("<h2>2. Kết quả từng câu hỏi</h2><p class='meta'>% hài lòng = (số phiếu chọn 4 + 5) / số phiếu hợp lệ "
-                 f"(1–5) × 100; {esc(NOT_COUNTED)}.</p>")
+                 f"(1–5) × 100; {esc(NOT_COUNTED)}. {esc(ABSENT_NOTE)}.</p>")
     header, rows = question_rows(report)
     parts.append(_html_table(header, rows, QUESTION_KINDS))
     parts.append(bar_svg([f"{q.question}. {q.text}" for q in report.questions.itertuples()],
@@ -491,7 +509,8 @@ def write_html(report, path: Path) -> None:
     for y in report.yesno.itertuples():
         parts.append(f"<p><b>{esc(y.question)}. {esc(y.text)}</b> Có: {count(y.yes)}; Không: {count(y.no)}; "
                      f"bỏ trống: {count(y.blank)}; không hợp lệ (đánh nhiều ô): {count(y.invalid)}; "
-                     f"chưa kiểm tra: {count(y.pending)} – tỷ lệ trả lời «Có»: "
+                     f"chưa kiểm tra: {count(y.pending)}; {ABSENT_HEADER.lower()}: {count(getattr(y, 'absent', 0))}"
+                     " – tỷ lệ trả lời «Có»: "
                      f"{pct(y.pct_yes)}.</p>")
     parts.append(f"<h2>4. Ý kiến phản ánh cần chú ý ({count(len(report.flags))})</h2>"
                  "<p class='meta'>Từ ngữ được đánh dấu để người có trách nhiệm đọc và xác minh, không phải kết luận. "
@@ -623,7 +642,9 @@ def write_xlsx(report, path: Path) -> None:
     sheet = book.create_sheet("Câu hỏi")
     header, rows = question_rows(report)
     end = table(sheet, 1, header, rows, QUESTION_KINDS)
-    chart(sheet, "% hài lòng từng câu", 3, 14, 2, end, f"B{end + 2}", height=max(12, 0.8 * (end - 1) + 2))
+    sheet.cell(end + 1, 1, f"{NOT_COUNTED[:1].upper()}{NOT_COUNTED[1:]}. {ABSENT_NOTE}.")
+    chart(sheet, "% hài lòng từng câu", 3, header.index("% hài lòng") + 1, 2, end, f"B{end + 2}",
+          height=max(12, 0.8 * (end - 1) + 2))
     sheet.column_dimensions["C"].width = 60
     sheet.freeze_panes = "D2"
 
@@ -637,6 +658,7 @@ def write_xlsx(report, path: Path) -> None:
         sheet.cell(row, 1, f"{y.question}. {y.text}").font = bold
         for c, (label, value) in enumerate((("Có", y.yes), ("Không", y.no), ("Bỏ trống", y.blank),
                                              ("Không hợp lệ (nhiều ô)", y.invalid), ("Chưa kiểm tra", y.pending),
+                                             (ABSENT_HEADER, getattr(y, "absent", 0)),
                                              ("Tỷ lệ «Có» (%)", y.pct_yes)), 0):
             sheet.cell(row + 1, 2 + c, label).font = bold
             sheet.cell(row + 2, 2 + c, safe(value))
@@ -1016,8 +1038,8 @@ def write_docx(report, path: Path) -> None:
     # Under the chart (the chart keeps its place beside the table on the annex's first page, #17).
     para(document, overall_note(report), size=12, space_after=4)
     section_title("2. Kết quả từng câu hỏi")
-    para(document, f"% hài lòng = (số phiếu chọn 4 + 5) / số phiếu hợp lệ (1–5) × 100; {NOT_COUNTED}.",
-         size=12, space_after=4)
+    para(document, f"% hài lòng = (số phiếu chọn 4 + 5) / số phiếu hợp lệ (1–5) × 100; {NOT_COUNTED}. "
+                   f"{ABSENT_NOTE}.", size=12, space_after=4)
     header, rows = question_rows(report)
     table(header, rows, QUESTION_KINDS, {2})
     picture(bar_png([f"{q.question}. {q.text}" for q in report.questions.itertuples()],
@@ -1028,7 +1050,8 @@ def write_docx(report, path: Path) -> None:
     for y in report.yesno.itertuples():
         para(document, f"{y.question}. {y.text} Có: {count(y.yes)}; Không: {count(y.no)}; bỏ trống: "
                        f"{count(y.blank)}; không hợp lệ (đánh nhiều ô): {count(y.invalid)}; chưa kiểm tra: "
-                       f"{count(y.pending)} – tỷ lệ «Có»: {pct(y.pct_yes)}.",
+                       f"{count(y.pending)}; {ABSENT_HEADER.lower()}: {count(getattr(y, 'absent', 0))} – tỷ lệ «Có»: "
+                       f"{pct(y.pct_yes)}.",
              size=12, space_after=2)
     section_title(f"4. Ý kiến phản ánh cần chú ý ({count(len(report.flags))})")
     para(document, "Từ ngữ được đánh dấu để đọc và xác minh, không phải kết luận; số điện thoại, số giấy tờ "

@@ -379,37 +379,43 @@ def format_report(report: ScanReport, summary: dict, incomplete: tuple[list[dict
     and the rest counted ("và N phiếu khác").
     """
     lines = [
-        f"Số trang trong các tệp: {report.pages_seen}"
-        + (f" (trong đó {report.pages_skipped_done} trang đã đọc từ lần trước, bỏ qua)" if report.pages_skipped_done else ""),
-        f"Trang đọc được lần này: {sum(report.outcomes[k] for k in ('new', 'conflict', 'duplicate'))}",
+        f"Số trang trong các tệp: {vn_integer(report.pages_seen)}"
+        + (f" (trong đó {vn_integer(report.pages_skipped_done)} trang đã đọc từ lần trước, bỏ qua)"
+           if report.pages_skipped_done else ""),
+        f"Trang đọc được lần này: {vn_integer(sum(report.outcomes[k] for k in ('new', 'conflict', 'duplicate')))}",
     ]
     if report.images_split:
-        lines.append(f"Ảnh chứa hai trang phiếu (mỗi nửa ảnh đọc thành một trang): {report.images_split}")
+        lines.append(f"Ảnh chứa hai trang phiếu (mỗi nửa ảnh đọc thành một trang): {vn_integer(report.images_split)}")
     if report.outcomes["rescan"]:
-        lines.append(f"Trang quét lại (trùng phiếu đã có, không tính hai lần): {report.outcomes['rescan']}")
+        lines.append(f"Trang quét lại (trùng phiếu đã có, không tính hai lần): {vn_integer(report.outcomes['rescan'])}")
     if report.outcomes["conflict"]:
-        lines.append(f"Trang trùng số phiếu nhưng khác nội dung (cần kiểm tra): {report.outcomes['conflict']}")
+        lines.append("Trang trùng số phiếu nhưng khác nội dung (cần kiểm tra): "
+                     f"{vn_integer(report.outcomes['conflict'])}")
     if report.outcomes["duplicate"]:
         lines.append(f"Trang có thể là bản quét lại của phiếu đã có (chưa tính vào số liệu, chờ người quyết định "
-                     f"trong hàng đợi kiểm tra): {report.outcomes['duplicate']}")
-    lines.append(f"Câu trả lời cần người kiểm tra (lần này): {report.answers_to_review}")
+                     f"trong hàng đợi kiểm tra): {vn_integer(report.outcomes['duplicate'])}")
+    lines.append(f"Câu trả lời cần người kiểm tra (lần này): {vn_integer(report.answers_to_review)}")
     if report.comments_inked:
-        lines.append(f"Ý kiến viết tay (lần này): {report.comments_inked} ô có chữ, đã cắt ảnh và đọc nháp, "
-                     f"chờ người duyệt; {report.comments_flagged} ô có dấu hiệu tiêu cực cần xem trước")
+        lines.append(f"Ý kiến viết tay (lần này): {vn_integer(report.comments_inked)} ô có chữ, "
+                     "đã cắt ảnh và đọc nháp, "
+                     f"chờ người duyệt; {vn_integer(report.comments_flagged)} ô có dấu hiệu tiêu cực cần xem trước")
     if report.comments_possible:
-        lines.append(f"Ý kiến có thể có dấu hiệu tiêu cực (chỉ thấy ở cách đọc khác của máy): {report.comments_possible}")
+        lines.append("Ý kiến có thể có dấu hiệu tiêu cực (chỉ thấy ở cách đọc khác của máy): "
+                     f"{vn_integer(report.comments_possible)}")
     for problem in report.ocr_problems:
         lines.append(f"Cảnh báo: chưa đọc nháp được ý kiến viết tay ({problem}); ảnh vẫn được lưu để duyệt")
     paper = summary.get("responses_paper", summary.get("responses", 0))
     online = summary.get("responses", 0) - paper
-    lines.append(f"Phiếu trong cơ sở dữ liệu: {paper}, đủ trang: {summary.get('responses_complete', 0)}"
-                 + (f" (chỉ tính phiếu giấy; ngoài ra {online} phiếu trả lời trực tuyến)" if online else ""))
+    complete = vn_integer(summary.get("responses_complete", 0))
+    lines.append(f"Phiếu trong cơ sở dữ liệu: {vn_integer(paper)}, đủ trang: {complete}"
+                 + (f" (chỉ tính phiếu giấy; ngoài ra {vn_integer(online)} phiếu trả lời trực tuyến)"
+                    if online else ""))
     if incomplete and incomplete[1]:
         sheets, total = incomplete
-        lines.append(f"Phiếu thiếu trang: {total}")
+        lines.append(f"Phiếu thiếu trang: {vn_integer(total)}")
         lines += [f"  - {_incomplete_line(sheet)}" for sheet in sheets]
         if total > len(sheets):
-            lines.append(f"  và {total - len(sheets)} phiếu khác")
+            lines.append(f"  và {vn_integer(total - len(sheets))} phiếu khác")
     if report.set_aside:
         lines.append(f"Trang để riêng: {vn_integer(len(report.set_aside))}")
         lines += _set_aside_lines(report.set_aside)
@@ -489,7 +495,8 @@ def _page_ranges(pages: list[int]) -> str:
 
 def _incomplete_line(sheet: dict) -> str:
     """'Phiếu số 000123 (motcua-2026 v1): thiếu trang 2; có trang 1 (a.pdf, trang 1)'."""
-    where = "; ".join(f"trang {p['page']} ({p['file']}, trang {p['page_index'] + 1})" for p in sheet["pages"])
+    where = "; ".join(f"trang {p['page']} ({p['file']}, trang {vn_integer(p['page_index'] + 1)})"
+                      for p in sheet["pages"])
     if sheet["serial"] is not None:
         who = f"Phiếu số {format_serial(sheet['serial'])}"
     else:  # joined by page order (a form without serials): the file and page are its only name

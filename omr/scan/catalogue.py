@@ -31,7 +31,8 @@ class Catalogue:
         """
         folder = Path(folder)
         if not folder.is_dir():
-            raise TemplateError(f"Không tìm thấy thư mục mẫu phiếu: {folder}")
+            raise TemplateError(f"Không tìm thấy thư mục mẫu phiếu: {folder}; chỉ thư mục chứa các tệp mẫu phiếu "
+                                "YAML (thư mục đã dùng khi quét) bằng --templates THƯ_MỤC")
         layouts = load_layouts(folder)
         for path in sorted(folder.glob("*.yaml")):
             layout = resolve_layout(load_template(path))

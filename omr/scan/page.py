@@ -20,7 +20,7 @@ from omr.scan.align import aligned_ink, locate_boxes, page_ink, warp_to_layout
 from omr.scan.bubbles import pinned_search, read_pinned_boxes
 from omr.scan.catalogue import Catalogue
 from omr.scan.comments import read_comment
-from omr.scan.identify import faint_print, is_blank, overview
+from omr.scan.identify import faint_print, is_blank, map_points, overview
 from omr.scan.ingest import RawPage
 from omr.scan.lighting import flatten_lighting, stretch_to_range
 from omr.scan.page_geometry import (
@@ -64,7 +64,8 @@ def process_image(raw: RawPage, catalogue: Catalogue) -> list[PageResult]:
     """
     outcome = _process(raw, catalogue, split=True)
     if isinstance(outcome, PageResult):
-        return [outcome]
+        beside = _print_beside(raw, outcome)
+        return [outcome] + ([beside] if beside is not None else [])
     results = []
     for part in (1, 2):
         result = _read_half(raw, outcome, part, catalogue)
@@ -73,8 +74,54 @@ def process_image(raw: RawPage, catalogue: Catalogue) -> list[PageResult]:
     for result in results:
         if len(results) == 2 or result.set_aside == "half_not_form":  # its reason is about its half
             _name_half(result, raw, outcome.grey.shape)
+        if result.set_aside == "half_not_form" and len(results) == 2 and any(r.set_aside is None for r in results):
+            result.detail += f"; {CUT_PAGE_HINT}"  # beside a form page: most likely its other page, cut
     # Both halves blank after all (they were found otherwise): the image as one page, never nothing.
     return results or [_process(raw, catalogue, split=False)]
+
+
+# What the operator is told of print beside a form page that is no page omr can read (#19: one page of an A3
+# scan cut 22 mm, its QR code lost, was dropped without a word).
+CUT_PAGE_HINT = ("có thể là trang kia của tờ phiếu bị cắt mép khi quét (mất mã QR): quét lại tờ này cho đủ trang, "
+                 "hoặc nhập số phiếu và số trang cho trang này ở hàng đợi kiểm tra")
+
+
+def _print_beside(raw: RawPage, read: PageResult) -> PageResult | None:
+    """A set-aside result for print beside the page ``read`` found in ``raw`` when the page covers little of
+    the image and the image was not split (:func:`process_image`), or None.
+
+    Only the strip beyond the page's edge is looked at, when it is wide enough to hold a page
+    (``T.CUT_PAGE_MIN_STRIP_SHARE`` of the page's width); it becomes "half_not_form" of the image half it
+    lies in, with what to do (:data:`CUT_PAGE_HINT`). Costs one flattening, only for such images.
+    """
+    if raw.image is None or read.homography is None or read.set_aside is not None:
+        return None
+    shape = raw.image.shape[:2]
+    homography = np.array(read.homography)
+    if page_share_of_image(homography, shape) >= T.TWO_UP_MAX_PAGE_SHARE:
+        return None
+    h, w = shape
+    corners = map_points(homography, np.array([[0, 0], [T.PAGE_WIDTH, 0], [T.PAGE_WIDTH, T.PAGE_HEIGHT],
+                                               [0, T.PAGE_HEIGHT]], dtype=np.float64))
+    across = 0 if w >= h else 1  # pages side by side in a landscape image, stacked in a portrait one
+    low, high = float(corners[:, across].min()), float(corners[:, across].max())
+    size = high - low
+    edge = T.CUT_PAGE_EDGE_SHARE * size
+    length = w if across == 0 else h
+    strips = [(part, a, b) for part, a, b in ((1, 0, int(low - edge)), (2, int(high + edge), length))
+              if b - a >= T.CUT_PAGE_MIN_STRIP_SHARE * size]
+    if not strips:
+        return None
+    grey = flatten_lighting(raw.image)
+    for part, a, b in strips:
+        strip = grey[:, a:b] if across == 0 else grey[a:b, :]
+        if strip.size and not is_blank(np.ascontiguousarray(strip)):
+            result = PageResult(PageSource(raw.path, raw.index, raw.sha256, part))
+            result.set_aside = "half_not_form"
+            result.detail = f"bên cạnh trang phiếu đã đọc; {CUT_PAGE_HINT}"
+            _name_half(result, raw, shape)
+            return result
+    return None
 
 
 def process_page(raw: RawPage, catalogue: Catalogue) -> PageResult:

@@ -27,3 +27,36 @@ def parse_day(text: str | None) -> date | None:
     if dmy:
         return date(int(dmy[3]), int(dmy[2]), int(dmy[1]))
     raise ValueError(text)
+
+
+def not_a_day(text: str) -> str:
+    """Why ``text`` is no day, in Vietnamese, for a message that follows «…»: a day the calendar lacks
+    is said as such («tháng 2 năm 2026 chỉ có 28 ngày»), not as a wrong way of writing one.
+
+    >>> not_a_day("31/02/2026")
+    'ngày 31/02/2026 không có trong lịch: tháng 2 năm 2026 chỉ có 28 ngày'
+    >>> not_a_day("15/13/2026")
+    'ngày 15/13/2026 không có trong lịch: không có tháng 13'
+    >>> not_a_day("mai")
+    '«mai» không phải một ngày: hãy viết ngày/tháng/năm (ví dụ 15/09/2025) hoặc năm-tháng-ngày (2025-09-15)'
+    """
+    parts = None
+    iso, dmy = ISO.match(text or ""), DMY.match(text or "")
+    if iso:
+        parts = int(iso[3]), int(iso[2]), int(iso[1])
+    elif dmy:
+        parts = int(dmy[1]), int(dmy[2]), int(dmy[3])
+    if parts is None:
+        return f"«{(text or '').strip()}» không phải một ngày: hãy viết {ACCEPTED}"
+    day, month, year = parts
+    shown = f"{day:02d}/{month:02d}/{year}"
+    if not 1 <= month <= 12:
+        return f"ngày {shown} không có trong lịch: không có tháng {month}"
+    if day < 1:
+        return f"ngày {shown} không có trong lịch: không có ngày {day}"
+    if not 1 <= year <= 9999:
+        return f"ngày {shown} không có trong lịch: năm {year} không hợp lệ"
+    last = (date(year + (month == 12), month % 12 + 1, 1) - date(year, month, 1)).days if year < 9999 or month < 12 \
+        else 31
+    return f"ngày {shown} không có trong lịch: tháng {month} năm {year} chỉ có {last} ngày"
+

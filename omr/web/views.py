@@ -46,6 +46,7 @@ from omr.model import (BLANK, INVALID_MULTIPLE, INVALID_MULTIPLE_TEXT, MULTIPLE,
                        VN_TZ)
 from omr.reports.export import export_responses
 from omr.scan.comments import draft_shown
+from omr.text.dates import not_a_day
 from omr.text.lexicon import flags_from_json
 from omr.text.numbers import vn_decimal
 from omr.web import display, images, jobs, purge
@@ -293,8 +294,9 @@ def _parse_answer(question: Question, form) -> tuple[object, str]:
             day = display.parse_day(text)
         except ValueError:
             day = None
-        if day is None:
-            raise review.ReviewError(f"«{text}» không phải ngày dạng ngày/tháng/năm (ví dụ 05/03/2026)")
+        if day is None:  # 31/02 is no wrong way of writing a day: the message says what is wrong
+            why = not_a_day(text)
+            raise review.ReviewError(f"{why[:1].upper()}{why[1:]}; hãy gõ lại ngày ghi trên phiếu.")
         if question.years and day.year not in question.years:
             raise review.ReviewError(f"Năm {day.year} không có trên phiếu ({', '.join(map(str, question.years))})")
         return day.isoformat(), OK
@@ -500,7 +502,8 @@ def register(app: Flask) -> None:
             try:
                 collected.append(display.parse_day(text))
             except ValueError:
-                errors.append(f"«{text}» không phải ngày hợp lệ ({label}); viết ngày/tháng/năm, ví dụ 15/09/2025.")
+                why = not_a_day(text)
+                errors.append(f"{why[:1].upper()}{why[1:]} ({label}).")
                 collected.append(None)
         if (collected[0] is None) != (collected[1] is None):
             errors.append("Cần cả ngày bắt đầu và ngày kết thúc thu phiếu, hoặc bỏ trống cả hai.")
