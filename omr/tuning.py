@@ -635,6 +635,10 @@ MIN_MARKS_FOR_HABIT = 4
 # A mark whose core is lighter than this share of the respondent's typical
 # core is doubtful: erased pencil leaves ~0.4-0.55 of the mark's darkness,
 # while one pen on one sheet varies by < 20 % (blur of thin strokes included).
+# The typical core is taken over every box holding a mark's share of ink, boxes
+# too full for a mark included: a felt tip's crosses all are (fill ~0.8), and
+# its ink soaked through from the other side (0.25-0.6 of its darkness) was
+# otherwise the page's only "marks", their own typical (hunter, felt_soak40/60).
 LIGHT_MARK_SHARE = 0.62
 # Coverage: the inside is cut into a grid of this many cells a side; a cell is
 # covered when this share of it is ink. A cross covers its two diagonals (7-10
@@ -651,6 +655,18 @@ SCRIBBLE_MIN_COVERAGE = 0.85
 SCRIBBLE_MIN_FILL = 0.35
 SCRIBBLE_MIN_STROKES = 3
 SCRIBBLE_FILL_EXCESS = 0.3
+# A scribble cancels its box only when the question's plain mark is sure to be the answer
+# (omr.scan.read._sure_cancellation). Its stroke core must be at least this share of the
+# scribble's: one pen on one sheet varies by < 20 % (LIGHT_MARK_SHARE's reason), while a felt
+# tip's cross soaked through to the other side shows at 0.25-0.6 of its darkness (hunter's
+# felt_soak40/60: ghosts' cores 0.36 of the page's black against the crosses' 0.91).
+CANCEL_PLAIN_MIN_SHARE = LIGHT_MARK_SHARE
+# A box only denser than the rest (no back and forth) is a cancellation only beside a plain
+# mark met by at least this many strokes across (median over lines): a cross is met twice,
+# while one stroke through a box (striking out an option not chosen), a slash or a dot is met
+# once, and beside those the heavy box is as likely the cross meant (hunter, strike_box: the
+# crosses 0.5-0.54 full with 2 strokes across, the strokes 0.18-0.25 with 1).
+CANCEL_PLAIN_MIN_STROKES = 2
 # A circle around the box: ink RING_NEAR_MM to RING_FAR_MM outside the outline
 # in at least this share of RING_DIRECTIONS directions, while the median box of
 # its row and the question's other marks show ink in at most CIRCLE_ROW_MAX_RING

@@ -364,3 +364,155 @@ def test_a_page_measured_all_at_once_gives_each_box_its_own_evidence(default_lay
     # Windows off the page (paper 0) measure nothing, in a stack or alone.
     search.windows[0] = dataclasses.replace(search.windows[0], paper=0.0)
     assert page_evidence(search, boxes)[0] == box_evidence(search.windows[0], boxes[0], *search.offsets[0])
+
+
+# --- striking out the options not chosen; a felt tip soaking through (hunter, hstrike) -----------
+
+def _sheet(default_layout, blanks, dpi, serial=11):
+    """Both pages of one sheet, printed with their codes: [(image, page layout)]."""
+    template, layout = default_layout
+    out = []
+    for page in layout.pages:
+        img = blanks[dpi][page.number].copy()
+        _paste_identity(img, page, PageIdentity(template.form_id, template.version, page.number, serial, None), dpi)
+        out.append((img, page))
+    return out
+
+
+def _choices(page, rng):
+    """One answer for every single-choice question of the page (dates and comments left out)."""
+    answers = {}
+    for q in sorted({b.question for b in page.checkboxes if ":" not in b.option}):
+        answers[q] = str(rng.choice(sorted(_boxes(page, q))))
+    return answers
+
+
+@pytest.mark.parametrize("dpi", [200, 300])
+def test_options_struck_out_beside_the_cross_are_never_the_answer(default_layout, blanks, catalogue, dpi):
+    """A respondent crosses the answer and strikes out every other option with one stroke through
+    its box. On a two-option question (A4, A5, H2: «Có / Không» on paying beyond the fees) the
+    cross was taken for a scribbled cancellation (it is fuller than the page's typical mark, a
+    stroke) and the stroke read as the answer, ok. Now each question is right or goes to review;
+    a heavy cross (a 0.6 mm gel pen, corner to corner) is what made the rule fire."""
+    rng = np.random.default_rng(dpi + 40)
+    black = (25, 25, 25)
+    expected = {}
+    sheet = _sheet(default_layout, blanks, dpi)
+    for img, page in sheet:
+        answers = _choices(page, rng)
+        for qid, answer in answers.items():
+            for code, box in _boxes(page, qid).items():
+                if code == answer:
+                    x0, y0, w, h = _px(box.x, dpi), _px(box.y, dpi), _px(box.w, dpi), _px(box.h, dpi)
+                    pen = int(round(_px(0.6, dpi)))
+                    cv2.line(img, (int(x0 + 0.05 * w), int(y0 + 0.05 * h)),
+                             (int(x0 + 0.95 * w), int(y0 + 0.95 * h)), black, pen, cv2.LINE_AA)
+                    cv2.line(img, (int(x0 + 0.95 * w), int(y0 + 0.05 * h)),
+                             (int(x0 + 0.05 * w), int(y0 + 0.95 * h)), black, pen, cv2.LINE_AA)
+                else:
+                    draw_habit(img, box, "struck_out", dpi, black, rng, 0.45)
+        expected[page.number] = answers
+    two_option = 0
+    for img, page in sheet:
+        result = process_page(_as_raw(img, dpi, rng), catalogue)
+        assert result.set_aside is None
+        _check(result, expected[page.number])
+        reads = {q.question: q for q in result.questions}
+        for qid in expected[page.number]:
+            if len(_boxes(page, qid)) == 2:
+                two_option += 1
+                assert reads[qid].value != next(c for c in _boxes(page, qid) if c != expected[page.number][qid]) \
+                    or reads[qid].status in NEEDS_REVIEW, f"{qid}: the struck-out option read as the answer"
+    assert two_option >= 3  # A4, A5 and H2 were looked at
+
+
+def _felt_cross(img, box, dpi, darkness=1.0):
+    """A felt-tip cross (0.9 mm, corner to corner) as darkness on ``img`` (float32 0..1, in place)."""
+    x0, y0, w, h = _px(box.x, dpi), _px(box.y, dpi), _px(box.w, dpi), _px(box.h, dpi)
+    pen = int(round(_px(0.9, dpi)))
+    cv2.line(img, (int(x0 + 0.05 * w), int(y0 + 0.05 * h)), (int(x0 + 0.95 * w), int(y0 + 0.95 * h)), darkness, pen)
+    cv2.line(img, (int(x0 + 0.95 * w), int(y0 + 0.05 * h)), (int(x0 + 0.05 * w), int(y0 + 0.95 * h)), darkness, pen)
+
+
+@pytest.mark.parametrize("share", [0.4, 0.6])
+def test_a_felt_tips_ink_soaked_through_is_never_the_answer(default_layout, blanks, catalogue, share):
+    """Felt-tip crosses (fill ~0.8: neither a mark nor a box filled in) on both sides of a sheet,
+    each side's ink soaked through to the other, mirrored, at ``share`` of its darkness. The cross
+    was taken for a cancellation and the ghost of the back's cross in another box (darkness
+    0.08-0.17) read as the answer, ok 0.99. Now no question is ok on a ghost: each is right or in
+    review. Drawn here with OpenCV's hard lines and a Gaussian for the paper, not the simulator's
+    soak_through, which test_simulated_felt_tip_sheet_soaking_through uses."""
+    dpi = 200
+    rng = np.random.default_rng(int(share * 10))
+    sheet = _sheet(default_layout, blanks, dpi)
+    inks, expected = [None, None], {}
+    # The back first; the front's answers then lie beside the back's crosses as they show through,
+    # so that the ghosts fall in empty boxes of answered questions (where they were read as the answer).
+    ghosts = 0
+    for i in (1, 0):
+        img, page = sheet[i]
+        ink = np.zeros(img.shape[:2], np.float32)
+        answers = _choices(page, rng)
+        if inks[i ^ 1] is None:  # the back: crosses where they show through into a box of the front
+            width_mm = img.shape[1] / dpi * MM
+            front = sheet[i ^ 1][1].checkboxes
+            for qid in answers:
+                behind = [code for code, b in _boxes(page, qid).items()
+                          if any(abs(width_mm - b.x - b.w - f.x) < 3 and abs(b.y - f.y) < 3 for f in front)]
+                if behind:
+                    answers[qid] = str(rng.choice(behind))
+        else:
+            ghost = inks[i ^ 1][:, ::-1] * share
+            for qid in answers:
+                options = _boxes(page, qid)
+                haunted = [code for code, box in options.items() if _mean_in(ghost, box, dpi) > 0.05]
+                if haunted and len(haunted) < len(options):
+                    answers[qid] = str(rng.choice(sorted(set(options) - set(haunted))))
+                    ghosts += 1
+        for qid, answer in answers.items():
+            _felt_cross(ink, _boxes(page, qid)[answer], dpi)
+        inks[i] = cv2.GaussianBlur(ink, (0, 0), 1.2)
+        expected[page.number] = answers
+    assert ghosts >= 2  # else the test tests nothing
+    for i, (img, page) in enumerate(sheet):
+        dark = np.clip(inks[i] + inks[i ^ 1][:, ::-1] * share, 0, 1)
+        soaked = np.clip(img.astype(np.float32) * (1 - 0.9 * dark[:, :, None]), 0, 255).astype(np.uint8)
+        result = process_page(_as_raw(soaked, dpi, rng), catalogue)
+        assert result.set_aside is None
+        _check(result, expected[page.number])
+
+
+def _mean_in(layer, box, dpi):
+    """Mean of ``layer`` (float, page pixels) over the inside of ``box`` less 1 mm a side."""
+    x0, y0 = int(_px(box.x + 1, dpi)), int(_px(box.y + 1, dpi))
+    x1, y1 = int(_px(box.x + box.w - 1, dpi)), int(_px(box.y + box.h - 1, dpi))
+    return float(layer[y0:y1, x0:x1].mean())
+
+
+def test_simulated_felt_tip_sheet_soaking_through(default_layout, tmp_path, catalogue):
+    """The simulator's felt-tip sheets (omr.forms.simulate: FELT_PEN_MM crosses, soak_through at
+    25-60 %) with its strike-out habit: read back, nothing is silently wrong."""
+    import json
+
+    from omr.forms.simulate import simulate_batch
+    from omr.scan.ingest import PageLoader, count_pages
+    from omr.scan.page import process_image
+
+    template, layout = default_layout
+    profile = dataclasses.replace(PROFILES["habits"], felt_prob=1.0, habits=0.3, bleed_prob=0.0, dust_specks=0.0)
+    pdf, truth_path = tmp_path / "felt.pdf", tmp_path / "felt.jsonl"
+    simulate_batch(template, layout, pdf, truth_path, count=3, seed=4, profile=profile, comment_share=0.0)
+    truths = {t["serial"]: t for t in map(json.loads, truth_path.read_text().splitlines())}
+    assert all(t["felt"] for t in truths.values()) and any(t["soaked"] for t in truths.values())
+    loader, seen = PageLoader(), 0
+    for i in range(count_pages(pdf)):
+        for result in process_image(loader.load(pdf, i), catalogue):
+            assert result.set_aside is None
+            truth = truths[result.serial]
+            for q in result.questions:
+                seen += 1
+                if q.status == OK:
+                    assert q.value == truth["answers"][q.question], (result.serial, q.question, q.value)
+                elif q.status == BLANK:
+                    assert truth["answers"][q.question] in (None, []), (result.serial, q.question)
+    assert seen >= 60

@@ -56,6 +56,7 @@ class Profile:
     bleed_prob: float = 0.0  # per sheet: thin paper, the other side shows through
     dust_specks: float = 0.0  # mean number of dust specks per page
     habits: float = 0.0  # per answered question: a real marking habit (see add_habits), issue #14
+    felt_prob: float = 0.0  # per sheet: a felt-tip pen (FELT_PEN_MM) whose crosses may soak through (soak_through)
 
 
 PROFILES = {
@@ -69,7 +70,7 @@ PROFILES = {
     # strokes, scribbled and struck-through cancellations, erased pencil, ticks running
     # out of the box, a circle around the box meant.
     "habits": Profile("habits", 2.0, 3.0, 0.95, 4.0, 0.8, (75, 92), 0.0, 0.05, 0.0, False,
-                      faint_prob=0.05, bleed_prob=0.2, dust_specks=2.0, habits=0.08),
+                      faint_prob=0.05, bleed_prob=0.2, dust_specks=2.0, habits=0.08, felt_prob=0.05),
 }
 
 # Sheet-level answering habits (per question unless stated).
@@ -85,6 +86,13 @@ P_SECOND_COMMENT = 0.3  # a commenting sheet fills each further comment box with
 # paper (70-80 g/m2) is 85-94 % opaque, so 5-15 % of the back shows.
 BLEED_ALPHA = (0.05, 0.15)
 MARK_STYLES = ("cross", "cross", "cross", "tick", "tick", "dot", "slash")
+# A felt-tip pen's line (mm): its crosses fill 0.75-0.85 of a 5 mm box's inside, more than a
+# ballpoint's mark and less than a box filled in (hunter's felt variants drew 0.9-1.1 mm).
+FELT_PEN_MM = 0.9
+# Share of felt-tip sheets whose ink soaks through to the other side, and how dark it shows
+# there (share of its own darkness): cheap felt pens on 70 g/m2 paper, 25-60 %.
+FELT_SOAK_PROB = 0.5
+FELT_SOAK_SHARE = (0.25, 0.6)
 
 COMMENT_BANK = hand.SENTENCES[:10] + (  # the handwriting generator's first ten, then the simulator's own
     "Liên hệ tôi qua số 0912 345 678 nếu cần.",
@@ -110,13 +118,15 @@ class SheetTruth:
     faint: bool = False  # pencil or a pen running dry
     scan_kinds: dict = field(default_factory=dict)  # page number -> "jpeg" | "1-bit"
     habits: dict = field(default_factory=dict)  # question -> marking habit drawn (add_habits)
+    felt: bool = False  # a felt-tip pen (FELT_PEN_MM)
+    soaked: float = 0.0  # share of the felt ink's darkness that soaked through to the other side
 
     def to_json(self) -> dict:
         return {"serial": self.serial, "serial_text": format_serial(self.serial), "form": self.form,
                 "version": self.version, "unit": self.unit, "answers": self.answers, "intent": self.intent,
                 "boxes": self.boxes, "mark_styles": self.mark_styles, "comments": self.comments, "ink": self.ink,
                 "scan_pages": self.scan_pages, "faint": self.faint, "scan_kinds": self.scan_kinds,
-                "habits": self.habits}
+                "habits": self.habits, "felt": self.felt, "soaked": self.soaked}
 
 
 @dataclass
@@ -401,6 +411,8 @@ def fill_page(blank: np.ndarray, page: PageLayout, truth: SheetTruth, dpi: int, 
                     header_printed)
     colour = _ink_colour(truth, faint)
     pen_mm = rng.uniform(0.3, 0.6)
+    if truth.felt:
+        pen_mm = FELT_PEN_MM
     for box in page.checkboxes:
         state = truth.boxes.get(box.question, {}).get(box.option)
         if state:
@@ -432,6 +444,35 @@ def bleed_through(pages: list[np.ndarray], rng: np.random.Generator) -> list[np.
         alpha = rng.uniform(*BLEED_ALPHA)
         darkness = 1.0 - other[:, ::-1].astype(np.float32) / 255.0  # the back, seen through the paper
         out.append(np.clip(img.astype(np.float32) * (1.0 - alpha * darkness), 0, 255).astype(np.uint8))
+    return out
+
+
+def soak_through(pages: list[np.ndarray], blanks: list[np.ndarray], layout_pages: list[PageLayout], dpi: int,
+                 share: float) -> list[np.ndarray]:
+    """Each page (RGB uint8) with the respondent's marks of its sheet's other side soaked through.
+
+    A felt tip's ink goes through the paper, not just its shadow (:func:`bleed_through`): the
+    marks of the other side (what the respondent added to its boxes: the filled page less its
+    ``blanks`` page, within 1 mm of a box) appear mirrored left-right at ``share`` of their
+    darkness, softened by the paper (0.15 mm). Pages 1 and 2 are the two sides of one sheet.
+    """
+    inks = []
+    margin = _px(1.0, dpi)
+    for img, blank, page in zip(pages, blanks, layout_pages):
+        added = np.clip(blank.astype(np.float32) - img.astype(np.float32), 0, 255).max(axis=2) / 255.0
+        near = np.zeros(added.shape, np.float32)
+        for box in page.checkboxes:
+            x0, y0 = int(_px(box.x, dpi) - margin), int(_px(box.y, dpi) - margin)
+            x1, y1 = int(_px(box.x + box.w, dpi) + margin), int(_px(box.y + box.h, dpi) + margin)
+            near[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)] = 1.0
+        inks.append(cv2.GaussianBlur(added * near, (0, 0), _px(0.15, dpi)))
+    out = []
+    for i, img in enumerate(pages):
+        if (i ^ 1) >= len(pages):
+            out.append(img)
+            continue
+        back = inks[i ^ 1][:, ::-1] * share
+        out.append(np.clip(img.astype(np.float32) * (1.0 - back[:, :, None]), 0, 255).astype(np.uint8))
     return out
 
 
@@ -546,10 +587,17 @@ def simulate_batch(template: Template, layout: Layout, pdf_path: str | Path, tru
             add_habits(template, truth, rng, prof.habits)
         truth.ink = "blue" if rng.random() < prof.blue_prob else "black"
         faint = truth.faint = bool(rng.random() < prof.faint_prob)
+        if prof.felt_prob:  # drawn only then: the other profiles' sheets stay as they were
+            truth.felt = bool(rng.random() < prof.felt_prob) and not faint
+            if truth.felt and rng.random() < FELT_SOAK_PROB:
+                truth.soaked = float(rng.uniform(*FELT_SOAK_SHARE))
         truths.append(truth)
         sheet_pages = []
         filled_pages = [fill_page(blanks[page.number], page, truth, dpi, rng, faint, header is not None)
                         for page in layout.pages]
+        if truth.soaked and len(filled_pages) > 1:
+            filled_pages = soak_through(filled_pages, [blanks[page.number] for page in layout.pages],
+                                        layout.pages, dpi, truth.soaked)
         if len(filled_pages) > 1 and rng.random() < prof.bleed_prob:
             filled_pages = bleed_through(filled_pages, rng)
         for page, filled in zip(layout.pages, filled_pages):
@@ -780,9 +828,10 @@ def simulate_damaged_batch(template: Template, layout: Layout, pdf_path: str | P
 # striking through a box, erasing pencil, a tick running out of its box, a
 # circle around the box they finally meant.
 
-HABIT_STYLES = ("faint_stroke", "scribble", "struck_tick", "erasure", "tick_out", "circled")
-# Habits add_habits draws; "fill" is the solid cancellation the ordinary styles already have.
-HABITS = ("faint_stroke", "scribble", "struck_tick", "erasure", "tick_out", "circled", "fill")
+HABIT_STYLES = ("faint_stroke", "scribble", "struck_tick", "erasure", "tick_out", "circled", "struck_out")
+# Habits add_habits draws; "fill" is the solid cancellation the ordinary styles already have;
+# "strike_out": every option not chosen struck out with one stroke through its box, the answer crossed.
+HABITS = ("faint_stroke", "scribble", "struck_tick", "erasure", "tick_out", "circled", "fill", "strike_out")
 
 
 def _lighter(colour, share: float) -> tuple[int, int, int]:
@@ -842,6 +891,13 @@ def draw_habit(img: np.ndarray, box: Checkbox, style: str, dpi: int, colour, rng
         out = rng.uniform(2.0, 4.0) / box.w
         cv2.line(img, pt(0.2, 0.5), pt(0.45, 0.85), colour, pen, cv2.LINE_AA)
         cv2.line(img, pt(0.45, 0.85), pt(0.95 + out * 0.6, -out), colour, pen, cv2.LINE_AA)
+    elif style == "struck_out":
+        # An option not chosen struck out: one firm stroke through the box, across its outline,
+        # level or a little sloped ("gạch bỏ phương án không chọn").
+        fy = rng.uniform(0.35, 0.65)
+        slope = rng.uniform(-0.15, 0.15)
+        cv2.line(img, pt(rng.uniform(-0.3, -0.05), fy - slope, 0.1), pt(rng.uniform(1.05, 1.3), fy + slope, 0.1),
+                 colour, pen, cv2.LINE_AA)
     elif style == "circled":
         # The box meant, crossed and then circled (another box is crossed too).
         a, b = rng.uniform(0.05, 0.25), rng.uniform(0.75, 1.0)
@@ -875,6 +931,11 @@ def add_habits(template: Template, truth: SheetTruth, rng: np.random.Generator, 
         truth.habits[q.id] = habit
         if habit in ("faint_stroke", "tick_out"):
             truth.mark_styles[q.id] = {answer: habit}
+            continue
+        if habit == "strike_out":
+            for other in others:
+                marks[other] = "cancelled"
+            truth.mark_styles[q.id] = {answer: "cross", **{other: "struck_out" for other in others}}
             continue
         other = str(rng.choice(others))
         marks[other] = "cancelled"

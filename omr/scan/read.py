@@ -542,23 +542,34 @@ def judge_against_respondent(reads: list[BoxRead], evidence: list[BoxEvidence]) 
        question holds ink), is uncertain (a thin light stroke fills ~4 %, under
        EMPTY_MAX_FILL, and must never be blank with confidence).
     2. A light mark: a marked or filled box whose strokes' core is lighter than
-       LIGHT_MARK_SHARE of the respondent's typical mark (the median core of
-       the page's marks, once there are MIN_MARKS_FOR_HABIT of them) is
-       uncertain: erased pencil, or a mark the respondent did not mean.
+       LIGHT_MARK_SHARE of the respondent's typical ink (the median core of
+       the page's inked boxes: marks, and boxes too full for a mark, since a
+       felt pen's crosses all are; once there are MIN_MARKS_FOR_HABIT of them)
+       is uncertain: erased pencil, a mark the respondent did not mean, or the
+       back's ink soaked through the paper.
     3. A scribble: in a question with another plain mark, a box covered
        nearly everywhere (SCRIBBLE_MIN_COVERAGE), at least SCRIBBLE_MIN_FILL
        full and either met by SCRIBBLE_MIN_STROKES strokes across (back and
        forth) or denser than the respondent's typical mark and the question's
-       plain marks by SCRIBBLE_FILL_EXCESS, is cancelled.
+       plain marks by SCRIBBLE_FILL_EXCESS, is cancelled, only when the
+       evidence is sure (:func:`_sure_cancellation`): the plain marks are as
+       dark as the scribble's ink (not a faint ghost), and a box that is only
+       denser (no back and forth) is cancelled only beside a plain mark of two
+       strokes or more (a cross or a tick, not one stroke through the box or a
+       dot). Otherwise both stay as read and the question goes to review.
     4. A circle: in a question with more than one mark, a marked box with ink
        all around it (CIRCLE_MIN_RING) while its row's median box and the
        question's other marks show at most CIRCLE_ROW_MAX_RING is the one
        meant; the question's other marks are cancelled.
     """
     marks = [i for i, r in enumerate(reads) if r.state == MARKED]
-    typical_stroke = float(np.median([evidence[i].stroke for i in marks])) if marks else 0.0
+    # The respondent's ink: every box holding a mark's share of ink, however full (a felt pen's
+    # crosses are too full for a mark, and a box filled in to cancel is the same pen).
+    inks = [i for i, r in enumerate(reads) if r.state in (MARKED, UNCERTAIN, CANCELLED)
+            and evidence[i].fill >= T.MARK_MIN_FILL and evidence[i].stroke > 0]
+    typical_stroke = float(np.median([evidence[i].stroke for i in inks])) if inks else 0.0
     typical_fill = float(np.median([evidence[i].fill for i in marks])) if marks else 0.0
-    know_habit = len(marks) >= T.MIN_MARKS_FOR_HABIT
+    know_habit = len(inks) >= T.MIN_MARKS_FOR_HABIT
     for i, (r, e) in enumerate(zip(reads, evidence)):
         if r.state == EMPTY and (e.trace_mm >= T.TRACE_MIN_MM or e.ridge >= T.RIDGE_MIN_CONTRAST or (
                 e.trace_mm >= T.TRACE_SHORT_MIN_MM and e.fill >= T.TRACE_SHORT_MIN_FILL)):
@@ -580,7 +591,8 @@ def judge_against_respondent(reads: list[BoxRead], evidence: list[BoxEvidence]) 
         scribbled = [i for i in dense if evidence[i].strokes_across >= T.SCRIBBLE_MIN_STROKES
                      or heavier_than_the_rest(i)]
         plain = [i for i in inked if i not in scribbled and reads[i].state == MARKED]
-        if scribbled and plain:
+        if scribbled and plain and _sure_cancellation([evidence[i] for i in scribbled],
+                                                      [evidence[i] for i in plain]):
             for i in scribbled:
                 reads[i].state, reads[i].confidence = CANCELLED, 0.6
         marked = [i for i in members if reads[i].state == MARKED]
@@ -592,6 +604,31 @@ def judge_against_respondent(reads: list[BoxRead], evidence: list[BoxEvidence]) 
                 for i in marked:
                     if i != circled[0]:
                         reads[i].state, reads[i].confidence = CANCELLED, 0.6
+
+
+def _sure_cancellation(scribbled: list[BoxEvidence], plain: list[BoxEvidence]) -> bool:
+    """Whether rule 3 of :func:`judge_against_respondent` may cancel the ``scribbled`` boxes of a
+    question beside its ``plain`` marks (both non-empty), or must leave the question to a person.
+
+    A cancellation reads the plain mark as the answer with confidence, so both sides must be sure:
+
+    * every plain mark's stroke core is at least CANCEL_PLAIN_MIN_SHARE of the darkest scribbled
+      box's: the felt-tip cross of one side soaks through the paper as a ghost at 25-60 % of its
+      darkness (hunter, damage4.py felt_soak40/60), which must never become the answer while the
+      cross itself is taken for a scribble;
+    * a box taken for a scribble only because it is denser than the rest (fewer than
+      SCRIBBLE_MIN_STROKES strokes across it: no back and forth) is told from a heavy cross by
+      comparison alone; that comparison holds only against a plain mark that is a mark itself, of
+      at least CANCEL_PLAIN_MIN_STROKES strokes across (a cross, a tick). Beside one stroke through
+      the box (a respondent striking out the options not chosen, hunter pens_habits.py strike_box)
+      the heavy box is the cross meant and the stroke the cancellation, the reverse of the rule.
+    """
+    darkest = max(e.stroke for e in scribbled)
+    if any(e.stroke < T.CANCEL_PLAIN_MIN_SHARE * darkest for e in plain):
+        return False
+    if all(e.strokes_across >= T.SCRIBBLE_MIN_STROKES for e in scribbled):
+        return True
+    return all(e.strokes_across >= T.CANCEL_PLAIN_MIN_STROKES for e in plain)
 
 
 def _resolve_single(reads: list[BoxRead]) -> tuple[object, str]:
