@@ -206,9 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="tệp PDF bản quét mẫu ghi ra")
     p.add_argument("--truth", required=True, help="tệp JSONL ghi đáp án đã điền của từng phiếu")
     p.add_argument("--dpi", type=int, choices=(200, 300), default=200, help="độ phân giải bản quét (mặc định 200)")
-    p.add_argument("--profile", choices=("clean", "office", "harsh", "phone", "habits"), default="office",
+    p.add_argument("--profile", choices=("clean", "office", "harsh", "phone", "habits", "offbox"), default="office",
                    help="kiểu bản quét: sạch, máy văn phòng (mặc định), xấu, ảnh điện thoại, "
-                        "thói quen đánh dấu thật (nét mờ, gạch xoá, tẩy, khoanh tròn)")
+                        "thói quen đánh dấu thật (nét mờ, gạch xoá, tẩy, khoanh tròn), "
+                        "đánh dấu cạnh ô thay vì trong ô (khoanh quanh ô, đánh dấu bên cạnh, bên trên)")
     p.add_argument("--unit", type=_unit_code, help="mã đơn vị ghi vào mã QR")
     p.add_argument("--first-serial", type=_positive_int, default=1, help="số phiếu đầu tiên (mặc định 1)")
     p.add_argument("--survey-from", type=_day,

@@ -899,6 +899,33 @@ UNEXPLAINED_MIN_LINE_MM = 0.2
 UNEXPLAINED_BOX_MARGIN_MM = 1.5
 UNEXPLAINED_BAND_MM = 40.0
 UNEXPLAINED_MIN_MM2 = 0.5
+# The same search on omr's own forms (omr/scan/printed_boxes.py, marks_beside_boxes), whose print is known
+# from the layout (omr/scan/form_print.py): a respondent who circles a box (0.6-1.6 mm clear of it, or
+# touching only its corners), ticks beside it (0.5-2 mm off) or crosses just above or below it leaves the
+# box empty, and the question read blank with full confidence. Looked for within OWN_MARK_NEAR_MM of the
+# question's boxes, all sides: a loop clear of a 5 mm box by 1.6 mm reaches 1.6 + 0.3 mm (half a thick
+# pen) beyond it, a tick or cross beside it starts 0.3-2 mm off; 3 mm holds a stroke of each and stays
+# under the simulator's stray notes (>= 3 mm beside and >= 5 mm above or below any box) and the next row
+# of the default form's scale grid (6.5 mm pitch: its boxes, 1.5 mm away, excuse their own marks' ink).
+OWN_MARK_NEAR_MM = 3.0
+# Ink from 0.3 of the page's black (INK_THRESHOLD, 0.25, is a box's mark; faint pencil measures 0.3-0.45):
+# at 0.5, as for forms designed elsewhere, the simulator's pencil sheets lost 5 of 75 marks beside a box.
+OWN_MARK_INK = 0.3
+# The form's print is grown by 1 px (0.125 mm) only, not UNEXPLAINED_PRINT_SLACK_MM: it is drawn from the
+# layout and moved with the question's boxes as found (their median offset), so what is left of the
+# registration's error is ~1 px, and on the default form a tick beside a box of section A lies over the
+# option's printed label: with 0.4 mm of slack the label's mask swallowed it (0.27 mm² left, at 200 dpi),
+# with 0.125 mm 0.78 mm².
+OWN_PRINT_SLACK_MM = 0.125
+# A stroke left of at least 0.7 mm² (a 0.3 mm line 2.3 mm long). Measured (40 sheets each, seed 5, every
+# question read blank or on one weak mark, print grown by 0.125 mm): office and harsh with no such mark
+# drawn, the largest stroke left 0.19 and 0.47 mm² (dust, JPEG and blur at the print's edges); marks
+# beside a box of the offbox profile 1.0-25 mm², a tick over a section A label 0.78 mm².
+OWN_MARK_MIN_MM2 = 0.7
+# A question read ok on one mark is searched too when that mark is weak: its box's confidence under
+# this (classify_fill: a fill within ~0.02 of the edges of the marked zone), as a cross drawn just
+# above a box leaves when one arm dips into it.
+OWN_WEAK_MARK_CONFIDENCE = 0.85
 # Outline ink minus the ink around it, below which the box is "not printed here". Measured on the
 # office blanks filled and photocopied (bench/blank_safety.py, 3 copies each): printed boxes 0.29-0.68,
 # whited-out boxes 0.007-0.023. Off for imported OMRChecker templates (their bubble areas are not

@@ -57,6 +57,7 @@ class Profile:
     dust_specks: float = 0.0  # mean number of dust specks per page
     habits: float = 0.0  # per answered question: a real marking habit (see add_habits), issue #14
     felt_prob: float = 0.0  # per sheet: a felt-tip pen (FELT_PEN_MM) whose crosses may soak through (soak_through)
+    habit_kinds: tuple[str, ...] = ()  # the habits add_habits draws from; () = HABITS
 
 
 PROFILES = {
@@ -71,6 +72,12 @@ PROFILES = {
     # out of the box, a circle around the box meant.
     "habits": Profile("habits", 2.0, 3.0, 0.95, 4.0, 0.8, (75, 92), 0.0, 0.05, 0.0, False,
                       faint_prob=0.05, bleed_prob=0.2, dust_specks=2.0, habits=0.08, felt_prob=0.05),
+    # Office scanning of sheets where a respondent marks beside the box instead of in it: a circle
+    # around it with a gap or touching its corners, a tick beside it, a cross above or below it.
+    # The box itself stays empty: read blank, that is a silent error (the answer meant is lost).
+    "offbox": Profile("offbox", 3.0, 4.0, 0.93, 5.0, 0.8, (70, 90), 0.25, 0.1, 0.0, False,
+                      bleed_prob=0.2, dust_specks=3.0, habits=0.08,
+                      habit_kinds=("circle_gap", "circle_corners", "tick_beside", "mark_above", "mark_below")),
 }
 
 # Sheet-level answering habits (per question unless stated).
@@ -418,7 +425,7 @@ def fill_page(blank: np.ndarray, page: PageLayout, truth: SheetTruth, dpi: int, 
         if state:
             style = truth.mark_styles[box.question][box.option]
             if style in HABIT_STYLES:
-                draw_habit(img, box, style, dpi, colour, rng, pen_mm)
+                draw_habit(img, box, style, dpi, colour, rng, pen_mm, page.checkboxes)
             else:
                 _draw_mark(img, box, style, dpi, colour, rng, pen_mm)
     for region in page.text_regions:
@@ -584,7 +591,7 @@ def simulate_batch(template: Template, layout: Layout, pdf_path: str | Path, tru
     for serial in range(first_serial, first_serial + count):
         truth = choose_answers(template, serial, rng, unit, comment_share, survey_dates, comment_styles)
         if prof.habits:
-            add_habits(template, truth, rng, prof.habits)
+            add_habits(template, truth, rng, prof.habits, prof.habit_kinds or HABITS)
         truth.ink = "blue" if rng.random() < prof.blue_prob else "black"
         faint = truth.faint = bool(rng.random() < prof.faint_prob)
         if prof.felt_prob:  # drawn only then: the other profiles' sheets stay as they were
@@ -828,8 +835,13 @@ def simulate_damaged_batch(template: Template, layout: Layout, pdf_path: str | P
 # striking through a box, erasing pencil, a tick running out of its box, a
 # circle around the box they finally meant.
 
-HABIT_STYLES = ("faint_stroke", "scribble", "struck_tick", "erasure", "tick_out", "circled", "struck_out")
-# Habits add_habits draws; "fill" is the solid cancellation the ordinary styles already have;
+# Marks beside the box instead of in it (the box meant stays empty): a circle around it, clear of it
+# by 0.6-1.6 mm, or one that only touches its corners; a tick beside it; a small cross just above or
+# below it (on the side with room, else beside it: rows of omr's scale questions are 1.5 mm apart).
+OFF_BOX_HABITS = ("circle_gap", "circle_corners", "tick_beside", "mark_above", "mark_below")
+HABIT_STYLES = ("faint_stroke", "scribble", "struck_tick", "erasure", "tick_out", "circled",
+                "struck_out") + OFF_BOX_HABITS
+# Habits add_habits draws by default; "fill" is the solid cancellation the ordinary styles already have;
 # "strike_out": every option not chosen struck out with one stroke through its box, the answer crossed.
 HABITS = ("faint_stroke", "scribble", "struck_tick", "erasure", "tick_out", "circled", "fill", "strike_out")
 
@@ -840,8 +852,15 @@ def _lighter(colour, share: float) -> tuple[int, int, int]:
 
 
 def draw_habit(img: np.ndarray, box: Checkbox, style: str, dpi: int, colour, rng: np.random.Generator,
-               pen_mm: float) -> None:
-    """Draw one habit (a name of ``HABIT_STYLES``) on the box, in place (RGB uint8 page at ``dpi``)."""
+               pen_mm: float, others: list[Checkbox] | tuple = ()) -> None:
+    """Draw one habit (a name of ``HABIT_STYLES``) on the box, in place (RGB uint8 page at ``dpi``).
+
+    ``others``: the page's boxes; a mark above or below the box (``mark_above``, ``mark_below``)
+    goes to the other side when that side has no room for it before the next box, beside the box
+    when neither has, and a tick beside it to the side with room."""
+    if style in OFF_BOX_HABITS:
+        _draw_off_box(img, box, style, dpi, colour, rng, pen_mm, others)
+        return
     x0, y0 = _px(box.x, dpi), _px(box.y, dpi)
     w, h = _px(box.w, dpi), _px(box.h, dpi)
     pen = max(1, int(round(_px(pen_mm, dpi))))
@@ -912,12 +931,111 @@ def draw_habit(img: np.ndarray, box: Checkbox, style: str, dpi: int, colour, rng
         raise ValueError(style)
 
 
-def add_habits(template: Template, truth: SheetTruth, rng: np.random.Generator, share: float) -> None:
+def _room_mm(box: Checkbox, others, side: str) -> float:
+    """Free paper (mm) on one ``side`` of ``box`` ("above", "below", "left", "right") before another
+    box of ``others`` that faces it there (20 mm when none is within reach)."""
+    room = 20.0
+    for other in others:
+        if other is box:
+            continue
+        if side in ("above", "below"):
+            if other.x >= box.x + box.w or other.x + other.w <= box.x:
+                continue
+            gap = other.y - (box.y + box.h) if side == "below" else box.y - (other.y + other.h)
+        else:
+            if other.y >= box.y + box.h or other.y + other.h <= box.y:
+                continue
+            gap = other.x - (box.x + box.w) if side == "right" else box.x - (other.x + other.w)
+        if gap >= 0:
+            room = min(room, gap)
+    return room
+
+
+def _off_box_place(box: Checkbox, others, sides: tuple[str, ...], gap: float,
+                   size: float) -> tuple[str, float, float] | None:
+    """Where a mark of ``size`` mm, ``gap`` mm off the box, goes: the first of ``sides`` with room for
+    it (0.3 mm short of the next box), else the roomier side with the gap and mark shrunk to fit (the
+    mark at least 1.2 mm); None when no side has room even so (a respondent does not draw into the
+    next question's box)."""
+    rooms = {side: _room_mm(box, others, side) for side in sides}
+    for side in sides:
+        if rooms[side] >= gap + size + 0.3:
+            return side, gap, size
+    side = max(sides, key=rooms.get)
+    gap = min(gap, 0.4)
+    if rooms[side] < gap + 1.2 + 0.3:
+        return None
+    return side, gap, min(size, rooms[side] - gap - 0.3)
+
+
+def _draw_off_box(img: np.ndarray, box: Checkbox, style: str, dpi: int, colour, rng: np.random.Generator,
+                  pen_mm: float, others) -> None:
+    """One of ``OFF_BOX_HABITS`` drawn around or beside ``box``, never inside it (in place)."""
+    pen = max(1, int(round(_px(pen_mm, dpi))))
+    cx, cy = box.x + box.w / 2, box.y + box.h / 2
+
+    def p(x_mm: float, y_mm: float, jitter_mm: float = 0.1) -> tuple[int, int]:
+        return (int(round(_px(x_mm + rng.normal(0, jitter_mm), dpi))),
+                int(round(_px(y_mm + rng.normal(0, jitter_mm), dpi))))
+
+    if style in ("circle_gap", "circle_corners"):
+        start = rng.uniform(0, 2 * np.pi)
+        t = start + np.linspace(0, rng.uniform(1.95, 2.2) * np.pi, 120)  # a hand's loop closes or overlaps
+        if style == "circle_gap":
+            # A loop hugging the box 0.6-1.6 mm clear of its outline all round: the outline grown by
+            # the gap, its corners rounded (radius 1-1.5 gaps: still >= 0.79 gap clear of the corner).
+            gap = rng.uniform(0.6, 1.6)
+            hw, hh = box.w / 2 + gap + rng.uniform(0, 0.15), box.h / 2 + gap + rng.uniform(0, 0.15)
+            r = gap * rng.uniform(1.0, 1.5)
+            corners = ((1, 1), (-1, 1), (-1, -1), (1, -1))  # bottom right first, then clockwise on screen
+            arcs = [(sx * (hw - r) + r * np.cos(a), sy * (hh - r) + r * np.sin(a))
+                    for k, (sx, sy) in enumerate(corners)
+                    for a in np.linspace(k * np.pi / 2, (k + 1) * np.pi / 2, 8)]
+            start = int(rng.integers(0, len(arcs)))
+            arcs = arcs[start:] + arcs[:start]
+            loop = np.array(arcs + arcs[:int(rng.integers(1, 6))])  # closed, the pen running on a little
+            xs, ys = loop[:, 0], loop[:, 1]
+        else:
+            # A round circle through the corners (radius the half diagonal, +-0.1 mm): it only
+            # touches the box there.
+            radius = float(np.hypot(box.w, box.h)) / 2 + rng.uniform(-0.05, 0.1)
+            xs, ys = radius * np.cos(t), radius * np.sin(t)
+        wobble = rng.normal(0, 0.05, 2)
+        points = np.stack([_px(cx + wobble[0] + xs, dpi), _px(cy + wobble[1] + ys, dpi)], axis=1)
+        cv2.polylines(img, [np.round(points).astype(np.int32)], False, colour, pen, cv2.LINE_AA)
+    elif style == "tick_beside":
+        # A tick of about the box's size, 0.5-2 mm to its right (or left), clear of it.
+        sides = ("right", "left") if rng.random() < 0.6 else ("left", "right")
+        side, gap, size = _off_box_place(box, others, sides, rng.uniform(0.5, 2.0),
+                                         box.h * rng.uniform(0.7, 1.0)) or ("right", 0.5, 1.2)
+        left = box.x + box.w + gap if side == "right" else box.x - gap - size
+        top = cy - size / 2
+        cv2.line(img, p(left, top + 0.5 * size), p(left + 0.3 * size, top + size), colour, pen, cv2.LINE_AA)
+        cv2.line(img, p(left + 0.3 * size, top + size), p(left + size, top), colour, pen, cv2.LINE_AA)
+    else:  # mark_above / mark_below: a small cross just off the box's top or bottom edge
+        sides = ("above", "below") if style == "mark_above" else ("below", "above")
+        # Between two rows of boxes 1.5 mm apart there is no room: the cross goes beside the box.
+        side, gap, size = _off_box_place(box, others, sides + ("right", "left"), rng.uniform(0.3, 1.0),
+                                         rng.uniform(2.2, 3.2)) or ("right", 0.5, 1.2)
+        if side in ("above", "below"):
+            top = box.y - gap - size if side == "above" else box.y + box.h + gap
+            left = cx - size / 2 + rng.uniform(-0.5, 0.5)
+        else:
+            top = cy - size / 2
+            left = box.x + box.w + gap if side == "right" else box.x - gap - size
+        cv2.line(img, p(left, top), p(left + size, top + size), colour, pen, cv2.LINE_AA)
+        cv2.line(img, p(left + size, top), p(left, top + size), colour, pen, cv2.LINE_AA)
+
+
+def add_habits(template: Template, truth: SheetTruth, rng: np.random.Generator, share: float,
+               kinds: tuple[str, ...] = HABITS) -> None:
     """Redraw ``share`` of the sheet's plainly answered single-choice questions with one habit each.
 
     The intended answer stays the truth; boxes meant as cancelled are recorded
     ``cancelled`` (erased and struck-through included). Habits are chosen
-    uniformly from ``HABITS``; ``truth.habits`` records which was drawn where.
+    uniformly from ``kinds`` (``HABITS`` by default); ``truth.habits`` records which was drawn
+    where. A habit of ``OFF_BOX_HABITS`` is drawn beside the box meant, which stays empty on paper
+    while the truth keeps it as the answer: read blank, that is a silent error.
     """
     for q in template.questions:
         if q.type not in ("single", "scale", "yesno") or truth.intent.get(q.id) != "answered":
@@ -926,10 +1044,10 @@ def add_habits(template: Template, truth: SheetTruth, rng: np.random.Generator, 
         if len(marks) != 1 or rng.random() >= share:
             continue
         answer = next(iter(marks))
-        habit = str(rng.choice(HABITS))
+        habit = str(rng.choice(kinds))
         others = [o.code for o in q.options if o.code != answer]
         truth.habits[q.id] = habit
-        if habit in ("faint_stroke", "tick_out"):
+        if habit in ("faint_stroke", "tick_out") + OFF_BOX_HABITS:
             truth.mark_styles[q.id] = {answer: habit}
             continue
         if habit == "strike_out":

@@ -15,7 +15,7 @@ import numpy as np
 from omr import tuning as T
 from omr.errors import TemplateError
 from omr.forms.layout import Layout, PageLayout
-from omr.model import AMBIGUOUS, BLANK, OK, SET_ASIDE_REASONS, PageResult, PageSource, half_name
+from omr.model import AMBIGUOUS, BLANK, EMPTY, MARKED, OK, SET_ASIDE_REASONS, PageResult, PageSource, half_name
 from omr.scan.align import aligned_ink, locate_boxes, page_ink, warp_to_layout
 from omr.scan.bubbles import pinned_search, read_pinned_boxes
 from omr.scan.catalogue import Catalogue
@@ -36,7 +36,8 @@ from omr.scan.page_geometry import (
 )
 from omr.scan.duplicates import ink_print, marks_key
 from omr.scan.join import join_pages
-from omr.scan.printed_boxes import flag_unprinted, unexplained_marks
+from omr.scan.form_print import printed_mask
+from omr.scan.printed_boxes import flag_unprinted, marks_beside_boxes, unexplained_marks
 from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve_questions, shown_confidence
 from omr.scan.register import load_reference, match_pinned, pinned_identity
 from omr.scan.show_through import back_print
@@ -391,6 +392,8 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
     result.questions = resolve_questions(questions, result.boxes)
     if page.pinned:
         _review_unexplained_marks(result, ink, page)
+    else:
+        _review_marks_beside_boxes(result, ink, layout, page)
     blank = [q for q in result.questions if q.status == BLANK]
     # Questions without one sure mark (blank, or only uncertain boxes): faint pencil that a
     # 1-bit scan broke up leaves a page of uncertain boxes and blanks, and no marks (#14).
@@ -436,6 +439,41 @@ def _review_unexplained_marks(result: PageResult, ink, page: PageLayout) -> None
     if marked:
         result.detail = (result.detail + "; " if result.detail else "") + \
             f"dấu bút ngoài mọi ô của mẫu ở câu {', '.join(sorted(marked))}"
+
+
+def _review_marks_beside_boxes(result: PageResult, ink, layout: Layout, page: PageLayout) -> None:
+    """A question of omr's own form read blank, or on one weak mark, while a pen mark lies beside its
+    boxes that neither a box nor the form's print explains (a circle around a box, a tick beside it, a
+    cross above it): to review, never blank-ok or a guessed answer-ok
+    (:func:`omr.scan.printed_boxes.marks_beside_boxes`). Only those questions are searched, each
+    within a few mm of its boxes: most pages have one or two, and none costs more than ~1 ms."""
+    by_question: dict[str, list[int]] = {}
+    for i, read in enumerate(result.boxes):
+        by_question.setdefault(read.question, []).append(i)
+    candidates = {}
+    for q in result.questions:
+        members = by_question.get(q.question, [])
+        inked = [result.boxes[i] for i in members if result.boxes[i].state != EMPTY]
+        weak_single = (q.status == OK and len(inked) == 1 and inked[0].state == MARKED
+                       and inked[0].confidence < T.OWN_WEAK_MARK_CONFIDENCE)
+        if q.status == BLANK or weak_single:
+            candidates[q.question] = q
+    if not candidates:
+        return
+    # The print near a question moved with its boxes: their median offset from the layout (mm).
+    shifts = {}
+    for question in candidates:
+        members = by_question.get(question, [])
+        dx = [result.boxes[i].x - page.checkboxes[i].x for i in members]
+        dy = [result.boxes[i].y - page.checkboxes[i].y for i in members]
+        if members:
+            shifts[question] = (float(np.median(dx)), float(np.median(dy)))
+    found = marks_beside_boxes(result.boxes, ink, printed_mask(layout, page), set(candidates), shifts)
+    for question in found:
+        recalibrate(candidates[question], AMBIGUOUS)
+    if found:
+        result.detail = (result.detail + "; " if result.detail else "") + \
+            f"nét bút cạnh các ô mà không nằm trong ô nào ở câu {', '.join(sorted(found))}"
 
 
 # Layout mm -> layout mm of the same sheet turned 180°: the fiducials sit symmetrically on the page.

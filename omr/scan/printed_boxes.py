@@ -10,16 +10,23 @@ read, and a box whose outline is not there is read as uncertain: its question go
 The check: along the box's outline (a band of ``PRINTED_RIM_BAND_MM`` either side of its edge, at the
 read position) the page holds clearly more ink than a ring of paper just outside it. A tick or a cross
 across the box does not remove its outline; a filled bubble makes the outline darker, never lighter.
+
+The other silent error of the same kind is a mark that no box of the template holds: ink near a
+question's boxes that the blank's print does not explain either. On a form designed elsewhere it
+is a box the template missed (:func:`unexplained_marks`); on omr's own forms, whose print is known
+from the layout, a circle around a box, a tick beside it, a cross above it
+(:func:`marks_beside_boxes`). Both are one search (:func:`_unexplained`).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+import cv2
 import numpy as np
 
 from omr import tuning as T
-from omr.model import UNCERTAIN, BoxRead
+from omr.model import EMPTY, UNCERTAIN, BoxRead
 from omr.scan.align import K, PageInk
 
 
@@ -86,7 +93,8 @@ def unexplained_marks(reads: list[BoxRead], ink: PageInk, reference: np.ndarray 
     last box) the page's ink is compared with the blank's print (the template's reference image,
     registered to the page): ink that is not print, not within ``UNEXPLAINED_BOX_MARGIN_MM`` of any box
     of the page (a tick running out of its box) and forms a stroke of at least
-    ``UNEXPLAINED_MIN_MM2`` is a mark the template cannot explain.
+    ``UNEXPLAINED_MIN_MM2`` is a mark the template cannot explain. (:func:`marks_beside_boxes` is the
+    same search on omr's own forms.)
 
     Args:
         reads: the page's box reads (their question, and position on the aligned page, mm).
@@ -102,55 +110,129 @@ def unexplained_marks(reads: list[BoxRead], ink: PageInk, reference: np.ndarray 
     if reference is None or not reads:
         return {}
     scale = reference.shape[1] / width_mm  # reference px per mm
+    paper = float(np.percentile(reference[::4, ::4], 90))  # the blank's paper, once per page
+
+    def window(members: list[BoxRead]) -> tuple[float, float, float, float]:
+        size = max(max(r.w, r.h) for r in members)
+        return (min(r.x for r in members) - T.UNEXPLAINED_BAND_MM, min(r.y for r in members) - 0.3 * size,
+                max(r.x + r.w for r in members) + T.UNEXPLAINED_BAND_MM,
+                max(r.y + r.h for r in members) + 0.3 * size)
+
+    def printed_at(question: str, px0: int, py0: int, px1: int, py1: int) -> np.ndarray | None:
+        return _scanned_print(reference, scale, (px0, py0, px1, py1), paper)
+
+    return _unexplained(reads, ink, questions, window, printed_at, reads, T.UNEXPLAINED_INK, T.UNEXPLAINED_MIN_MM2)
+
+
+def marks_beside_boxes(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, questions: set[str],
+                       shifts: dict[str, tuple[float, float]] | None = None) -> dict[str, float]:
+    """Questions of omr's own form with a pen mark beside their boxes that no box explains.
+
+    A respondent who circles a box (clear of it, or touching only its corners), ticks beside it or
+    crosses just above or below it leaves every box empty: read alone, the question is blank with
+    full confidence, the answer meant lost without anyone seeing it. The search of
+    :func:`unexplained_marks`, on omr's own print, nearer and more sensitive: within
+    ``OWN_MARK_NEAR_MM`` of the question's boxes (all sides) the page's ink of at least
+    ``OWN_MARK_INK`` that is not the form's print (``printed``) and not within
+    ``UNEXPLAINED_BOX_MARGIN_MM`` of a box *holding ink* (an empty box explains nothing around
+    it: a circle around it is exactly what is looked for) forms a stroke of at least
+    ``OWN_MARK_MIN_MM2``.
+
+    Args:
+        reads: the page's box reads (question, state, and position on the aligned page, mm).
+        ink: the aligned page's ink (only the questions' windows are looked at).
+        printed: :func:`omr.scan.form_print.printed_mask` of the page (uint8 0/1 at K px/mm of the
+            layout).
+        questions: the questions searched (the caller's: read blank, or on one weak mark).
+        shifts: question -> (dx, dy) mm, how far the page's boxes of that question were found from
+            their layout places (the print around them moved with them); None: no shift.
+
+    Returns:
+        Question id -> area (mm²) of its largest unexplained mark, for the questions that have one.
+    """
+    near = T.OWN_MARK_NEAR_MM
+    shifts = shifts or {}
+
+    def window(members: list[BoxRead]) -> tuple[float, float, float, float]:
+        return (min(r.x for r in members) - near, min(r.y for r in members) - near,
+                max(r.x + r.w for r in members) + near, max(r.y + r.h for r in members) + near)
+
+    def printed_at(question: str, px0: int, py0: int, px1: int, py1: int) -> np.ndarray | None:
+        dx, dy = shifts.get(question, (0.0, 0.0))
+        sx, sy = int(round(dx * K)), int(round(dy * K))
+        out = np.ones((py1 - py0, px1 - px0), np.uint8)  # beyond the print's page: nothing is looked at
+        h, w = printed.shape
+        x0, y0, x1, y1 = max(px0 - sx, 0), max(py0 - sy, 0), min(px1 - sx, w), min(py1 - sy, h)
+        if x1 > x0 and y1 > y0:
+            out[y0 + sy - py0:y1 + sy - py0, x0 + sx - px0:x1 + sx - px0] = printed[y0:y1, x0:x1]
+        return out
+
+    inked = [r for r in reads if r.state != EMPTY]
+    return _unexplained(reads, ink, questions, window, printed_at, inked, T.OWN_MARK_INK, T.OWN_MARK_MIN_MM2)
+
+
+def _unexplained(reads: list[BoxRead], ink: PageInk, questions: set[str] | None, window, printed_at,
+                 excusing: list[BoxRead], ink_level: float, min_mm2: float) -> dict[str, float]:
+    """The search both :func:`unexplained_marks` and :func:`marks_beside_boxes` make: per question
+    (of ``questions``, or all) its ``window(members)`` (mm on the aligned page), the page's ink there
+    at ``ink_level`` less ``printed_at(question, px0, py0, px1, py1)`` (the grown print, uint8 0/1; None:
+    nothing to compare with) and less UNEXPLAINED_BOX_MARGIN_MM around each box of ``excusing``; the
+    questions whose largest stroke left is at least ``min_mm2`` (mm²) -> that area."""
     rows: dict[str, list[BoxRead]] = {}
     for read in reads:
         rows.setdefault(read.question, []).append(read)
-    page_h, page_w = ink.canonical.shape
-    boxes_mask = np.zeros((page_h, page_w), np.uint8)
+    page_h, page_w = ink.shape
     pad = T.UNEXPLAINED_BOX_MARGIN_MM
-    for r in reads:
-        boxes_mask[max(0, int((r.y - pad) * K)):int((r.y + r.h + pad) * K) + 1,
-                   max(0, int((r.x - pad) * K)):int((r.x + r.w + pad) * K) + 1] = 1
-    paper = float(np.percentile(reference[::4, ::4], 90))  # the blank's paper, once per page
     found: dict[str, float] = {}
     for question, members in rows.items():
         if questions is not None and question not in questions:
             continue
-        size = max(max(r.w, r.h) for r in members)
-        y0 = min(r.y for r in members) - 0.3 * size
-        y1 = max(r.y + r.h for r in members) + 0.3 * size
-        x0 = min(r.x for r in members) - T.UNEXPLAINED_BAND_MM
-        x1 = max(r.x + r.w for r in members) + T.UNEXPLAINED_BAND_MM
+        x0, y0, x1, y1 = window(members)
         px0, py0 = max(0, int(x0 * K)), max(0, int(y0 * K))
         px1, py1 = min(page_w, int(x1 * K)), min(page_h, int(y1 * K))
         if px1 <= px0 or py1 <= py0:
             continue
-        area = _largest_new_stroke(ink.region(px0, py0, px1, py1), reference, scale, (px0, py0, px1, py1),
-                                   boxes_mask[py0:py1, px0:px1], paper)
-        if area >= T.UNEXPLAINED_MIN_MM2:
+        printed = printed_at(question, px0, py0, px1, py1)
+        if printed is None:
+            continue
+        boxes = np.zeros((py1 - py0, px1 - px0), np.uint8)
+        for r in excusing:
+            top, left = max(0, int((r.y - pad) * K)), max(0, int((r.x - pad) * K))
+            bottom, right = int((r.y + r.h + pad) * K) + 1, int((r.x + r.w + pad) * K) + 1
+            if bottom > py0 and top < py1 and right > px0 and left < px1:
+                boxes[max(top - py0, 0):bottom - py0, max(left - px0, 0):right - px0] = 1
+        area = _largest_new_stroke(ink.region(px0, py0, px1, py1), printed, boxes, ink_level)
+        if area >= min_mm2:
             found[question] = area
     return found
 
 
-def _largest_new_stroke(page_ink_: np.ndarray, reference: np.ndarray, scale: float, window: tuple,
-                        boxes: np.ndarray, paper: float) -> float:
-    """Area (mm²) of the largest stroke of ``page_ink_`` (a window of the aligned page at K px/mm) that
-    is neither the blank's print (``reference``, whose paper is ``paper``, dilated by
-    ``UNEXPLAINED_PRINT_SLACK_MM`` for the registration's error and a copier's thicker print) nor near
-    a box."""
-    import cv2  # lazy: as elsewhere in omr.scan, only where used
+def grow_print(printed: np.ndarray, slack_mm: float = T.UNEXPLAINED_PRINT_SLACK_MM) -> np.ndarray:
+    """A print mask (uint8 0/1 at K px/mm) grown by ``slack_mm``: the registration's error and a
+    copier's thicker print do not leave print beside the mask."""
+    slack = max(1, int(round(slack_mm * K)))
+    return cv2.dilate(printed, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * slack + 1, 2 * slack + 1)))
 
+
+def _scanned_print(reference: np.ndarray, scale: float, window: tuple, paper: float) -> np.ndarray | None:
+    """The grown print (:func:`grow_print`) of a blank's scan ``reference`` (``scale`` px per mm, its
+    paper ``paper``; print is UNEXPLAINED_PRINT_CONTRAST darker) over ``window`` (px0, py0, px1, py1)
+    of the aligned page at K px/mm; None when the window leaves the reference."""
     px0, py0, px1, py1 = window
     rx0, ry0 = int(px0 / K * scale), int(py0 / K * scale)
     rx1, ry1 = int(np.ceil(px1 / K * scale)), int(np.ceil(py1 / K * scale))
     crop = reference[max(0, ry0):ry1, max(0, rx0):rx1]
     if crop.size == 0 or crop.shape != (ry1 - ry0, rx1 - rx0):
-        return 0.0
+        return None
     printed = cv2.resize(crop, (px1 - px0, py1 - py0), interpolation=cv2.INTER_LINEAR)
-    printed = (printed.astype(np.float32) < paper - T.UNEXPLAINED_PRINT_CONTRAST).astype(np.uint8)
-    slack = max(1, int(round(T.UNEXPLAINED_PRINT_SLACK_MM * K)))
-    printed = cv2.dilate(printed, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * slack + 1, 2 * slack + 1)))
-    new = ((page_ink_ >= T.UNEXPLAINED_INK) & (printed == 0) & (boxes == 0)).astype(np.uint8)
+    return grow_print((printed.astype(np.float32) < paper - T.UNEXPLAINED_PRINT_CONTRAST).astype(np.uint8))
+
+
+def _largest_new_stroke(page_ink_: np.ndarray, printed: np.ndarray, boxes: np.ndarray, ink_level: float) -> float:
+    """Area (mm²) of the largest stroke of ``page_ink_`` (a window of the aligned page at K px/mm, ink
+    0..1) at ``ink_level`` or darker that is neither print (``printed``, grown) nor near a box
+    (``boxes``), both masks of the window."""
+    new = ((page_ink_ >= ink_level) & (printed == 0) & (boxes == 0)).astype(np.uint8)
     # Slivers of print left by the registration's error are thinner than a pen's line: opened away.
     width = max(2, int(round(T.UNEXPLAINED_MIN_LINE_MM * K)))
     new = cv2.morphologyEx(new, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (width, width)))

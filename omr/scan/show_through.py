@@ -14,14 +14,11 @@ predicted: they are never discounted.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
-import cv2
 import numpy as np
 
 from omr import tuning as T
 from omr.forms.layout import Layout, PageLayout
+from omr.scan.form_print import back_ink
 
 K = T.CANONICAL_PX_PER_MM
 
@@ -45,36 +42,15 @@ def back_print(layout: Layout, page: PageLayout) -> np.ndarray | None:
     """The back's print as seen through ``page``, float32 ink 0..1 (1 = the print's black),
     at CANONICAL_PX_PER_MM on ``page``'s layout coordinates (row = y mm x K, column = x mm x K).
 
-    Rendered once per form page and process (~0.3 s) from the form's print, mirrored left-right,
-    softened by SHOW_THROUGH_BLUR_MM (paper diffuses what shows through). None without a back.
+    Made once per form page and process from the form's print (:func:`omr.scan.form_print.back_ink`:
+    mirrored left-right, softened by SHOW_THROUGH_BLUR_MM, as paper diffuses what shows through).
+    None without a back.
     """
     key = (layout.form_id, layout.version, page.number)
     if key not in _BACKS:
         other = back_page(layout, page)
-        _BACKS[key] = None if other is None else _render_mirrored(layout, other)
+        _BACKS[key] = None if other is None else back_ink(layout, other)
     return _BACKS[key]
-
-
-def _render_mirrored(layout: Layout, other: PageLayout) -> np.ndarray:
-    import pypdfium2 as pdfium
-
-    from omr.forms.printing import print_blank_pages
-
-    with tempfile.TemporaryDirectory() as tmp:
-        pdf_path = Path(tmp) / "blank.pdf"
-        print_blank_pages(layout, pdf_path)
-        pdf = pdfium.PdfDocument(str(pdf_path))
-        try:
-            index = [p.number for p in layout.pages].index(other.number)
-            grey = pdf[index].render(scale=K * 25.4 / 72.0, grayscale=True).to_numpy()
-        finally:
-            pdf.close()
-    grey = grey[:, :, 0] if grey.ndim == 3 else grey
-    ink = 1.0 - grey.astype(np.float32) / 255.0
-    sigma = T.SHOW_THROUGH_BLUR_MM * K
-    if sigma > 0:
-        ink = cv2.GaussianBlur(ink, (0, 0), sigma)
-    return np.ascontiguousarray(ink[:, ::-1])
 
 
 def explained_by_back(core: np.ndarray, back: np.ndarray, x_mm: float, y_mm: float) -> np.ndarray | None:
