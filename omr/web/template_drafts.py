@@ -48,7 +48,7 @@ from omr.forms.template import (
     load_template,
     reserved_question_id,
 )
-from omr.model import BLANK, MULTIPLE, OK, SET_ASIDE_REASONS
+from omr.model import BLANK, COVER_SHEET, MULTIPLE, OK, SERIAL_FIELD, SET_ASIDE_REASONS
 from omr.scan.ingest import PageLoader, count_pages
 from omr.scan.batch import WORKER_PRELOAD
 from omr.scan.read import shown_confidence
@@ -106,6 +106,7 @@ class EditQuestion:
     options: list[tuple[str, str, tuple[float, float, float, float]]] = field(default_factory=list)
     frame: tuple[float, float, float, float] | None = None
     link: dict | None = None  # {"question": standard id, "codes": {own code: standard code}} (omr.forms.links)
+    was: str | None = None  # the id this question had in the draft's template (the browser's rename), if any
 
 
 @dataclass
@@ -522,7 +523,9 @@ def check_edit(payload, draft: Draft, standard: Template | None = None) -> Edit:
             problems.append(f"{where}: trang không có trên phiếu")
             continue
         page = pages[page_no - 1]
-        question = EditQuestion(qid, text, qtype, page_no)
+        was = raw.get("was")
+        question = EditQuestion(qid, text, qtype, page_no,
+                                was=was if isinstance(was, str) and len(was) <= QUESTION_ID_MAX else None)
         if qtype == "text":
             question.frame = _rect(raw.get("frame"), page, f"{where}, khung viết", problems, frame=True)
             questions.append(question)
@@ -649,6 +652,91 @@ def _overlaps(items: list[tuple[str, tuple]], page_no: int) -> list[str]:
     return [f"Trang {page_no}: ô {items[a][0]} và ô {items[b][0]} chồng lên nhau" for a, b in sorted(found)[:10]]
 
 
+# --- renames: labels and join follow --------------------------------------------------------------
+
+def renames(draft: Draft, edit: Edit) -> dict[str, str]:
+    """Old id (in the draft's template) -> new id (in the edit) of every question the edit renamed.
+
+    The browser sends each question's id in the draft as ``was``; a question without one (an edit kept
+    from an older page) whose boxes are exactly those of a question of the draft that is gone from the
+    edit is that question renamed. A ``was`` naming no question of the draft, or claimed twice, counts
+    for nothing.
+    """
+    template = draft.template
+    old_ids = {q.id for q in template.questions}
+    new_ids = {q.id for q in edit.questions}
+    out: dict[str, str] = {}
+    claimed: set[str] = set()
+    for q in edit.questions:
+        if q.was in old_ids and q.was not in claimed:
+            claimed.add(q.was)
+            if q.was != q.id:
+                out[q.was] = q.id
+    pinned = template.extra["pinned"]
+    rects = {n: (page["page"], tuple(round(v, 2) for v in rect)) for page in pinned["pages"]
+             for n, rect in page["boxes"].items()}
+    boxes_of: dict[str, frozenset] = {}
+    for n, (qid, _) in pinned["assign"].items():
+        boxes_of[qid] = boxes_of.get(qid, frozenset()) | {rects[n]}
+    gone = {qid: boxes for qid, boxes in boxes_of.items() if qid not in new_ids and qid not in claimed}
+    for q in edit.questions:
+        if q.was is not None or q.type == "text" or q.id in old_ids:
+            continue
+        mine = frozenset((q.page, tuple(round(v, 2) for v in rect)) for _, _, rect in q.options)
+        same = [qid for qid, boxes in gone.items() if boxes == mine]
+        if len(same) == 1:
+            out[same[0]] = q.id
+            del gone[same[0]]
+    return out
+
+
+def carried_labels_and_join(draft: Draft, edit: Edit) -> tuple[dict[str, list[str]], dict | None, list[str]]:
+    """The draft template's ``labels`` and ``join`` (#16 item 5) for the edit: (labels, join, notes).
+
+    Renamed questions (:func:`renames`) are renamed in both. A label one of whose questions the edit
+    removed (deleted, merged into another, made a writing frame) is dropped, and ``notes`` says so in
+    Vietnamese (the save's message shows it: an export column the admin would otherwise lose silently).
+    Raises EditError naming what to fix when ``join`` names a question or label that is gone, or when a
+    question was renamed to a label's name.
+    """
+    renamed = renames(draft, edit)
+    choice = {q.id for q in edit.questions if q.type != "text"}
+    labels: dict[str, list[str]] = {}
+    notes: list[str] = []
+    problems: list[str] = []
+    for name, parts in (draft.template.extra.get("labels") or {}).items():
+        new_parts = [renamed.get(p, p) for p in parts]
+        missing = [old for old, new in zip(parts, new_parts) if new not in choice]
+        if missing:
+            notes.append(f"nhãn «{name}» (ghép các câu {', '.join(parts)} thành một cột khi xuất) đã bỏ vì "
+                         f"câu {', '.join(missing)} không còn là câu chọn ô trong bản sửa.")
+            continue
+        if name in {q.id for q in edit.questions}:
+            problems.append(f"Câu «{name}»: trùng tên nhãn «{name}» (ghép các câu {', '.join(new_parts)} khi xuất); "
+                            "hãy đặt mã câu hỏi khác")
+            continue
+        labels[name] = new_parts
+    join = draft.template.extra.get("join")
+    if join and join["mode"] in (SERIAL_FIELD, COVER_SHEET):
+        names = join["fields"] if join["mode"] == SERIAL_FIELD else [join["id"]] if join.get("id") else []
+        shown = "join: serial_field (số phiếu ghi trên từng trang)" if join["mode"] == SERIAL_FIELD else \
+            "join: cover_sheet (trang bìa)"
+        moved = []
+        for name in names:
+            new = renamed.get(name, name)
+            if new not in labels and new not in choice:
+                gone = (f"nhãn «{name}» đã bỏ" if name in (draft.template.extra.get("labels") or {})
+                        else f"câu «{name}» không còn trong bản sửa")
+                problems.append(f"Cách ghép trang ({shown}) dùng «{name}», nhưng {gone}: hãy giữ lại câu đó "
+                                "(tải lại trang để bỏ bản sửa), hoặc sửa mục join trong tệp YAML của mẫu phiếu")
+            moved.append(new)
+        join = {"mode": SERIAL_FIELD, "fields": moved} if join["mode"] == SERIAL_FIELD else \
+            {"mode": COVER_SHEET, "id": moved[0] if moved else None}
+    if problems:
+        raise EditError(problems)
+    return labels, join, notes
+
+
 # --- saving a version ---------------------------------------------------------------------------
 
 @dataclass
@@ -665,6 +753,7 @@ class Saved:
     # indicator. ``standard``: whether a standard survey was there to link them to.
     unlinked: tuple[str, ...] = ()
     standard: bool = True
+    notes: tuple[str, ...] = ()  # what the save changed that the admin did not ask for (a label dropped), Vietnamese
 
     def unlinked_note(self) -> str:
         """The save message's sentence on the questions the period report will not count, or ""."""
@@ -751,7 +840,8 @@ def save_edit(template_dir: Path, draft: Draft, edit: Edit, store, who: str) -> 
         if current is None and (template_dir / f"{edit.form_id}.yaml").exists():
             raise EditError([f"Tệp {edit.form_id}.yaml đã có nhưng không đọc được; hãy chọn mã khác"])
         version = max([previous or 0] + _frozen_versions(template_dir, edit.form_id)) + 1
-        staged, counts = _write_staged(draft, edit, version)
+        labels, join, notes = carried_labels_and_join(draft, edit)
+        staged, counts = _write_staged(draft, edit, version, labels, join)
         target = current[0] if current else template_dir / f"{edit.form_id}.yaml"
         if current:
             resolve_layout(current[1])  # the old version's layout frozen (if it was not yet): its pages stay readable
@@ -781,15 +871,18 @@ def save_edit(template_dir: Path, draft: Draft, edit: Edit, store, who: str) -> 
             raise
         unlinked = tuple(q.id for q in edit.questions if q.type in LINK_TYPES and not q.link)
         saved = Saved(edit.form_id, version, target, previous, kept_as, *counts, unlinked=unlinked,
-                      standard=edit.standard_form is not None)
+                      standard=edit.standard_form is not None, notes=tuple(notes))
         record_save(store, who, saved, draft)
         draft.meta.update(form_id=edit.form_id, base_version=version)  # the draft now edits what was saved
         _write_meta(draft.folder, draft.meta)
         return saved
 
 
-def _write_staged(draft: Draft, edit: Edit, version: int) -> tuple[Path, tuple[int, int, int]]:
-    """The new template written and loaded back inside the draft folder; (its path, (questions, boxes, frames))."""
+def _write_staged(draft: Draft, edit: Edit, version: int, labels: dict[str, list[str]] | None = None,
+                  join: dict | None = None) -> tuple[Path, tuple[int, int, int]]:
+    """The new template written and loaded back inside the draft folder; (its path, (questions, boxes, frames)).
+
+    ``labels`` and ``join``: the blank's, with the edit's renames followed (:func:`carried_labels_and_join`)."""
     stage = draft.folder / "saving"
     shutil.rmtree(stage, ignore_errors=True)
     (stage / edit.form_id / f"v{version}").mkdir(parents=True)
@@ -823,14 +916,9 @@ def _write_staged(draft: Draft, edit: Edit, version: int) -> tuple[Path, tuple[i
         if questions:
             groups.append({"id": f"P{page['page']}", "title": f"Trang {page['page']}", "questions": questions})
     staged = stage / f"{edit.form_id}.yaml"
-    # How pages join and which questions an export joins (#16 item 5) are kept from the blank's
-    # template; a label whose questions the edit removed or renamed is dropped, not left dangling.
-    ids = {q.id for q in edit.questions}
-    labels = {name: parts for name, parts in (draft.template.extra.get("labels") or {}).items()
-              if set(parts) <= ids}
     write_pinned_template(staged, edit.form_id, edit.title, pages, groups,
                           marks=draft.template.extra["pinned"]["marks"], version=version,
-                          labels=labels or None, join=draft.template.extra.get("join"), standard=edit.standard,
+                          labels=labels or None, join=join, standard=edit.standard,
                           note="Sửa trong trình sửa mẫu phiếu của ứng dụng web (omr review serve)")
     try:
         template = load_template(staged)

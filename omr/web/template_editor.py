@@ -184,7 +184,7 @@ def save_draft(draft_id: str):
     except OmrError as exc:
         return jsonify(ok=False, problems=[exc.message]), 400
     kept = f" Phiên bản {saved.previous} được giữ ở {saved.kept_as}." if saved.previous else ""
-    kept += "".join(f" Lưu ý: {note}" for note in drafts.standard_id_notes(edit, standard))
+    kept += "".join(f" Lưu ý: {note}" for note in drafts.standard_id_notes(edit, standard) + list(saved.notes))
     try:
         reload_catalogue()
     except OmrError as exc:  # another template of the folder is broken: the save stands, the app says so
