@@ -437,3 +437,44 @@ def test_an_omrchecker_template_aligned_by_corner_markers_is_edited_in_the_brows
     with server["app"].extensions["omr_store"].reading() as conn:
         saved = conn.execute(sa.select(changes).where(changes.c.entity == "template", changes.c.field == "sample5")).all()
     assert [(r.who, r.entity_id) for r in saved] == [("quan", 2)]
+
+
+def test_renaming_questions_in_the_browser_carries_the_label_and_the_page_join(server):
+    """A two-page form whose roll-number label and page join name two questions: both renamed in the panel,
+    saved, and the template's ``labels`` and ``join`` follow the new ids (#16: the label's column was
+    dropped silently and the join refused to save)."""
+    from test_template_editor_renames import _two_page_form
+
+    screenshot_folder()
+    templates = server["templates"]
+    _two_page_form(templates, {"mode": "serial_field", "fields": ["Roll", "q2"]})
+    with playwright_api.sync_playwright() as pw:
+        chromium, _, page = _open_tab(pw)
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        _log_in(page, server["url"])
+        page.click("header nav >> text=Mẫu phiếu")
+        row = page.locator("#template-list tr", has_text="ghep-trang.yaml")
+        with page.expect_navigation():
+            row.locator("button", has_text="Sửa").click()
+        page.wait_for_selector("svg rect.box")
+        page.locator('.question-card[data-qid="roll2"] input.qid').fill("SO_2")
+        page.locator('.question-card[data-qid="q2"] input.qid').fill("SO_T2")
+        page.click("#save")
+        page.wait_for_selector("#try-link")
+        assert "Đã lưu mẫu phiếu «ghep-trang» phiên bản 2" in page.inner_text("#editor-message")
+        page.screenshot(path=str(SHOTS / "template-editor-14-doi-ma-nhan-ghep.png"), full_page=False)
+        template = load_template(templates / "ghep-trang.yaml")
+        assert template.extra["labels"] == {"Roll": ("roll1", "SO_2")}
+        assert template.extra["join"] == {"mode": "serial_field", "fields": ["Roll", "SO_T2"]}
+
+        # A question the join needs, deleted: the save says what to fix, in Vietnamese, and nothing is saved.
+        page.click('.question-card[data-qid="SO_T2"] button.remove-question')
+        page.click("#save")
+        page.locator("#editor-message", has_text="Cách ghép trang").wait_for()
+        shown = page.inner_text("#editor-message")
+        assert "Cách ghép trang theo số phiếu ghi trên từng trang (join: serial_field) cần câu «q2», mà bản sửa đã xoá" in shown
+        page.screenshot(path=str(SHOTS / "template-editor-15-ghep-trang-thieu-cau.png"), full_page=False)
+        assert load_template(templates / "ghep-trang.yaml").version == 2
+        assert not errors, errors
+        chromium.close()

@@ -88,7 +88,7 @@ def test_a_join_naming_a_removed_question_says_what_to_fix_and_a_dropped_label_i
     response = save(client, state, csrf, payload)
     assert response.status_code == 400
     problems = " ".join(response.get_json()["problems"])
-    assert "Cách ghép trang (join: serial_field" in problems and "câu «q2» không còn trong bản sửa" in problems
+    assert "Cách ghép trang theo số phiếu ghi trên từng trang (join: serial_field) cần câu «q2», mà bản sửa đã xoá" in problems
     assert "sửa mục join" in problems
 
     # Without a join, removing a digit of the roll number drops its label, and the save says so.

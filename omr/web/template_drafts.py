@@ -719,16 +719,18 @@ def carried_labels_and_join(draft: Draft, edit: Edit) -> tuple[dict[str, list[st
     join = draft.template.extra.get("join")
     if join and join["mode"] in (SERIAL_FIELD, COVER_SHEET):
         names = join["fields"] if join["mode"] == SERIAL_FIELD else [join["id"]] if join.get("id") else []
-        shown = "join: serial_field (số phiếu ghi trên từng trang)" if join["mode"] == SERIAL_FIELD else \
-            "join: cover_sheet (trang bìa)"
+        shown = "theo số phiếu ghi trên từng trang (join: serial_field)" if join["mode"] == SERIAL_FIELD else \
+            "theo trang bìa (join: cover_sheet)"
         moved = []
         for name in names:
             new = renamed.get(name, name)
             if new not in labels and new not in choice:
-                gone = (f"nhãn «{name}» đã bỏ" if name in (draft.template.extra.get("labels") or {})
-                        else f"câu «{name}» không còn trong bản sửa")
-                problems.append(f"Cách ghép trang ({shown}) dùng «{name}», nhưng {gone}: hãy giữ lại câu đó "
-                                "(tải lại trang để bỏ bản sửa), hoặc sửa mục join trong tệp YAML của mẫu phiếu")
+                if name in (draft.template.extra.get("labels") or {}):
+                    gone = f"nhãn «{name}», mà bản sửa đã xoá một câu của nhãn: hãy giữ lại các câu của nhãn"
+                else:
+                    gone = f"câu «{name}», mà bản sửa đã xoá: hãy giữ lại câu đó"
+                problems.append(f"Cách ghép trang {shown} cần {gone}, hoặc sửa mục join trong tệp YAML "
+                                "của mẫu phiếu")
             moved.append(new)
         join = {"mode": SERIAL_FIELD, "fields": moved} if join["mode"] == SERIAL_FIELD else \
             {"mode": COVER_SHEET, "id": moved[0] if moved else None}
