@@ -201,6 +201,13 @@ TEXT_MIN_STROKE_EXTENT_MM = 1.0
 # lines, dust and bleed-through leave <= 1.1 mm2; written fields >= 50 mm2
 # (a single word is ~15 mm2) unless a 1-bit scan erased faint pencil entirely.
 TEXT_MIN_INK_MM2 = 3.0
+# A writing frame of a form designed elsewhere may be drawn over printed text (a heading inside the box,
+# a label cell taken for a frame in the editor): inside it the blank's print (its reference image, darker
+# than its paper by 60 levels, grown by 0.4 mm for the registration's ~0.3 mm error and a copier's thicker
+# print) is never handwriting. The same contrast and slack as a pen mark outside the boxes
+# (UNEXPLAINED_PRINT_CONTRAST, _SLACK_MM below), measured there on the photocopied office blanks.
+TEXT_BLANK_PRINT_CONTRAST = 60
+TEXT_BLANK_PRINT_SLACK_MM = 0.4
 # A clean crop keeps ink within this distance of the written areas (tone marks
 # sit ~1 mm above their letter) and above this floor (paper noise is < 0.1).
 WRITING_REACH_MM = 1.5

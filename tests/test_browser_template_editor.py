@@ -478,3 +478,30 @@ def test_renaming_questions_in_the_browser_carries_the_label_and_the_page_join(s
         assert load_template(templates / "ghep-trang.yaml").version == 2
         assert not errors, errors
         chromium.close()
+
+
+def test_a_writing_frame_over_printed_text_is_warned_of_on_upload_and_on_saving(server, tmp_path):
+    """The blank's comment box drawn around a printed hint (#16): the editor says so, naming the frame,
+    when the blank is uploaded and when the form is saved."""
+    from test_blank_frame_print import frame_blank_pdf
+
+    screenshot_folder()
+    pdf = frame_blank_pdf(tmp_path)
+    with playwright_api.sync_playwright() as pw:
+        chromium, _, page = _open_tab(pw)
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        _log_in(page, server["url"])
+        _upload_blank(page, server["url"], pdf, "Phiếu khung đè chữ.pdf")
+        warned = page.locator("p.flash.info", has_text="nằm đè lên chữ in")
+        assert warned.count() == 1
+        assert re.match(r"Lưu ý: Khung viết Y\d+ \(«Ý kiến khác», trang 1\) nằm đè lên chữ in", warned.inner_text())
+        page.screenshot(path=str(SHOTS / "template-editor-16-khung-de-chu-in.png"), full_page=False)
+        page.fill("#form-id", "phieu-khung-de-chu")
+        page.click("#save")
+        page.wait_for_selector("#try-link")
+        message = page.inner_text("#editor-message")
+        assert "Lưu ý: Khung viết" in message and "nằm đè lên chữ in" in message, message
+        page.screenshot(path=str(SHOTS / "template-editor-17-khung-de-chu-in-da-luu.png"), full_page=False)
+        assert not errors, errors
+        chromium.close()

@@ -55,7 +55,7 @@ from omr.scan.read import shown_confidence
 from omr.text.numbers import vn_number, vn_percent
 from omr.scan.page import Catalogue, process_page
 from omr.scan.page_workers import Failure, run_bounded
-from omr.template_from.blank import from_blank, write_pinned_template
+from omr.template_from.blank import from_blank, frames_over_print, write_pinned_template
 from omr.text.normalise import fold, printed_text
 from omr.web import jobs
 from omr.web.display import page_detail
@@ -211,7 +211,8 @@ def create_draft_from_blank(uploads_dir: Path, received: Path, client_name: str,
         summary = outcome
         _write_meta(folder, {"form_id": summary["form_id"], "yaml": f"{form_id}.yaml", "source": shown,
                              "base_version": None, "created_by": who,
-                             "created_at": datetime.now(timezone.utc).isoformat()})
+                             "created_at": datetime.now(timezone.utc).isoformat(),
+                             "warnings": summary.get("warnings", [])})
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -739,6 +740,22 @@ def carried_labels_and_join(draft: Draft, edit: Edit) -> tuple[dict[str, list[st
     return labels, join, notes
 
 
+def frames_over_print_notes(draft: Draft, edit: Edit) -> list[str]:
+    """Warnings (Vietnamese) for the edit's writing frames drawn over the blank's printed text, naming each
+    (:func:`omr.template_from.blank.frames_over_print`, on the draft's reference images). The save stands:
+    the reader leaves the print out of the frame; the admin is told to shrink it."""
+    notes = []
+    for page in draft.pages:
+        frames = [(q.id, q.text, q.frame) for q in edit.questions
+                  if q.type == "text" and q.page == page["page"] and q.frame is not None]
+        if not frames:
+            continue
+        reference = cv2.imread(str(draft.folder / page["reference"]), cv2.IMREAD_GRAYSCALE)
+        if reference is not None:
+            notes += frames_over_print(reference, float(page["width"]), frames, page["page"])
+    return notes
+
+
 # --- saving a version ---------------------------------------------------------------------------
 
 @dataclass
@@ -843,6 +860,7 @@ def save_edit(template_dir: Path, draft: Draft, edit: Edit, store, who: str) -> 
             raise EditError([f"Tệp {edit.form_id}.yaml đã có nhưng không đọc được; hãy chọn mã khác"])
         version = max([previous or 0] + _frozen_versions(template_dir, edit.form_id)) + 1
         labels, join, notes = carried_labels_and_join(draft, edit)
+        notes += frames_over_print_notes(draft, edit)
         staged, counts = _write_staged(draft, edit, version, labels, join)
         target = current[0] if current else template_dir / f"{edit.form_id}.yaml"
         if current:

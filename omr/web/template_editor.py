@@ -129,6 +129,9 @@ def upload_blank():
     except InputFileError as exc:
         flash(exc.message, "error")
         return _list_page(400)
+    draft = drafts.load_draft(_uploads(), draft_id)
+    for warning in (draft.meta.get("warnings") or []) if draft else []:  # frames over print (from_blank)
+        flash(f"Lưu ý: {warning}", "info")
     return redirect(url_for("template_editor.editor_page", draft_id=draft_id), 303)
 
 
