@@ -750,6 +750,17 @@ JOB_QUEUE_RECOVERY_EVERY_S = 30.0
 # Outside size of a printed box, mm: the issue's contract (2 to 8 mm), with 10 % for print and scan
 # scale. Below 2 mm a box cannot be ticked; above 8 mm a square is a table cell for writing.
 BLANK_BOX_OUTER_MM = (1.8, 8.8)
+# ...but a round bubble may be smaller: the character ○ typed in an 11 pt Times New Roman line (Liberation
+# Serif) is a ring 1.71 mm across (its hole 1.5 mm), which respondents tick as they do a ☐; 1.5 mm keeps it
+# at 150-300 dpi with room for the scale of a print and scan. Letters' counters of that size (o, 0, D of
+# 11-14 pt text) are told apart by the printed words (drop_glyphs), as the larger ones always were.
+BLANK_ROUND_MIN_MM = 1.5
+# A hole under 2 mm fills less of its bounding box once pixelated: the 1.5 mm hole of that ○ at 150 dpi
+# (12 px) fills 0.57 of it (0.65 at 200 dpi), under the 0.6 that larger rounds need; small holes down to
+# 0.55 are judged as rounds (a diamond, extent 0.5, stays out). Such a small ring holds no printed letter
+# (circled digits at 10 pt are 2.6 mm): Tesseract reads the ring itself as "o", never its code.
+BLANK_SMALL_ROUND_MM = 2.0
+BLANK_SMALL_ROUND_MIN_EXTENT = 0.55
 # Width/height of a box's hole: squares and circles are ~1; comb cells for one digit are up to ~1.5 tall.
 BLANK_BOX_ASPECT = (0.6, 1.7)
 # A square's hole fills its bounding box (1.0; 0.85 leaves room for rounded corners and blur at 150 dpi);
