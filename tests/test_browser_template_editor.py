@@ -383,6 +383,7 @@ def test_an_omrchecker_template_aligned_by_corner_markers_is_edited_in_the_brows
     screenshot_folder()
     templates = server["templates"]
     summary = import_omrchecker(OMRCHECKER / "sample5" / "template.json", templates / "sample5.yaml")
+    blocks = [(g.id, g.title, len(g.questions)) for g in load_template(templates / "sample5.yaml").groups]
     with playwright_api.sync_playwright() as pw:
         chromium, _, page = _open_tab(pw)
         errors = []
@@ -418,6 +419,8 @@ def test_an_omrchecker_template_aligned_by_corner_markers_is_edited_in_the_brows
         assert "marks: fill" in text and "shape: round" in text and "printed_check: false" in text
         template = load_template(templates / "sample5.yaml")
         assert template.extra["labels"] == {name: tuple(parts) for name, parts in summary["labels"].items()}
+        # OMRChecker's field blocks stay the template's groups (they were one group per page after an edit).
+        assert len(blocks) > 1 and [(g.id, g.title, len(g.questions)) for g in template.groups] == blocks
         assert (templates / "sample5" / "v2" / "page-1-marker.jpg").read_bytes() == \
             (templates / "sample5" / "marker.jpg").read_bytes()
 

@@ -104,3 +104,43 @@ def test_a_join_naming_a_removed_question_says_what_to_fix_and_a_dropped_label_i
     assert "labels" not in load_template(folder / "ghep-trang.yaml").extra or \
         not load_template(folder / "ghep-trang.yaml").extra["labels"]
     assert json.dumps(payload)  # the payload stayed JSON (no stray objects)
+
+
+def test_an_imported_templates_groups_are_kept_through_an_edit(app):  # noqa: F811
+    """OMRChecker's field blocks become groups on import («Roll», «MCQ»); saving an edit kept them as one
+    group per page («Trang 1»). They stay, renamed questions in theirs and a new question in the group of
+    the question before it."""
+    from omr.template_from.blank import write_pinned_template
+
+    folder = Path(app.config["TEMPLATE_DIR"])
+    assets = folder / "nhom"
+    assets.mkdir(parents=True)
+    page = np.full((600, 400), 255, np.uint8)
+    cv2.imwrite(str(assets / "page-1.png"), page)
+    rects = {n: (20 + 10 * ((n - 1) % 2), 20 + 10 * ((n - 1) // 2), 5, 5) for n in range(1, 9)}
+    pages = [{"reference": "nhom/page-1.png", "width": 100.0, "height": 150.0, "frames": {}, "boxes": rects,
+              "shape": "round"}]
+    groups = [{"id": "Roll", "title": "Roll", "questions": [
+                  {"id": "roll1", "text": "roll1", "type": "single", "options": [("0", "0", 1), ("1", "1", 2)]},
+                  {"id": "roll2", "text": "roll2", "type": "single", "options": [("0", "0", 3), ("1", "1", 4)]}]},
+              {"id": "MCQ_Block_Q1", "title": "MCQ_Block_Q1", "questions": [
+                  {"id": "q1", "text": "q1", "type": "single", "options": [("A", "A", 5), ("B", "B", 6)]},
+                  {"id": "q2", "text": "q2", "type": "single", "options": [("A", "A", 7), ("B", "B", 8)]}]}]
+    write_pinned_template(folder / "nhom.yaml", "nhom", "Phiếu nhập từ OMRChecker: nhóm", pages, groups,
+                          marks="fill", labels={"Roll": ["roll1", "roll2"]})
+    client = login(app, "quan")
+    opened = client.post("/admin/templates/nhom/edit", data={"csrf_token": _token(client, "/admin/templates")})
+    state, csrf = open_editor(client, opened.headers["Location"])
+    payload = edit_of(state)
+    for q in payload["questions"]:
+        q["was"] = q["id"]
+    payload["questions"][2]["id"] = "CAU_1"
+    payload["questions"].append({"id": "Q3", "text": "Câu 3", "type": "single", "page": 1, "options": [
+        {"code": "A", "label": "A", "x": 20, "y": 70, "w": 5, "h": 5},
+        {"code": "B", "label": "B", "x": 30, "y": 70, "w": 5, "h": 5}]})
+    response = save(client, state, csrf, payload)
+    assert response.status_code == 200, response.get_json()
+    template = load_template(folder / "nhom.yaml")
+    assert [(g.id, g.title, [q.id for q in g.questions]) for g in template.groups] == [
+        ("Roll", "Roll", ["roll1", "roll2"]), ("MCQ_Block_Q1", "MCQ_Block_Q1", ["CAU_1", "q2", "Q3"])]
+    assert template.extra["labels"] == {"Roll": ("roll1", "roll2")}

@@ -756,6 +756,38 @@ def frames_over_print_notes(draft: Draft, edit: Edit) -> list[str]:
     return notes
 
 
+def kept_groups(draft: Draft, edit: Edit, placed: list[tuple[int, dict]]) -> list[dict]:
+    """The edit's questions (``placed``: (page, question dict) in order) in the groups of the draft's template.
+
+    Each question stays in its group (an OMRChecker import's blocks: «Roll», «MCQ_Block_Q1»; a blank's
+    pages), followed through renames (:func:`renames`); a new question joins the group of the question
+    before it on its page, or its page's group («Trang N»). The order of the questions (the export's
+    columns) is kept: a group whose questions the edit moved apart is written as several groups with the
+    same title (ids made unique with "_2", "_3", …).
+    """
+    back = {new: old for old, new in renames(draft, edit).items()}
+    group_of = {q.id: (g.id, g.title) for g in draft.template.groups for q in g.questions}
+    was = {q.id: q.was for q in edit.questions if q.was in group_of}
+    groups: list[dict] = []
+    used: set[str] = set()
+    previous: tuple[int, tuple[str, str]] | None = None
+    for page_no, question in placed:
+        own = group_of.get(was.get(question["id"]) or back.get(question["id"], question["id"]))
+        if own is None:
+            own = previous[1] if previous and previous[0] == page_no else (f"P{page_no}", f"Trang {page_no}")
+        if groups and previous and previous[1] == own:
+            groups[-1]["questions"].append(question)
+        else:
+            gid, n = own[0], 1
+            while gid in used:
+                n += 1
+                gid = f"{own[0]}_{n}"
+            used.add(gid)
+            groups.append({"id": gid, "title": own[1], "questions": [question]})
+        previous = (page_no, own)
+    return groups
+
+
 # --- saving a version ---------------------------------------------------------------------------
 
 @dataclass
@@ -906,7 +938,8 @@ def _write_staged(draft: Draft, edit: Edit, version: int, labels: dict[str, list
     stage = draft.folder / "saving"
     shutil.rmtree(stage, ignore_errors=True)
     (stage / edit.form_id / f"v{version}").mkdir(parents=True)
-    pages, groups = [], []
+    pages: list[dict] = []
+    placed: list[tuple[int, dict]] = []  # (page, question as written), in the template's order
     box_number = frame_number = 0
     for page in draft.pages:
         shutil.copyfile(draft.folder / page["reference"],
@@ -933,8 +966,8 @@ def _write_staged(draft: Draft, edit: Edit, version: int, labels: dict[str, list
             questions.append({"id": q.id, "text": q.text, "type": q.type, "options": options})
         pages.append({"reference": f"{edit.form_id}/v{version}/page-{page['page']}.png", "width": page["width"],
                       "height": page["height"], **kept, "boxes": boxes, "frames": frames})
-        if questions:
-            groups.append({"id": f"P{page['page']}", "title": f"Trang {page['page']}", "questions": questions})
+        placed += [(page["page"], question) for question in questions]
+    groups = kept_groups(draft, edit, placed)
     staged = stage / f"{edit.form_id}.yaml"
     write_pinned_template(staged, edit.form_id, edit.title, pages, groups,
                           marks=draft.template.extra["pinned"]["marks"], version=version,
