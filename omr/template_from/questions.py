@@ -328,6 +328,11 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
                     break
                 kept.append(w)
             text = _clean(" ".join(w.text for w in kept)) if not QUESTION_START.match(right[0].text) else ""
+        if (text in BOX_AS_LETTERS or (len(text.replace(" ", "")) <= 2 and not text.isdigit()
+                                       and _in_grid(box, boxes))) and _column_heading(box, boxes, words):
+            # A grid's box read by Tesseract as one or two letters ("L", "T", "ỊL") beside this one: not a
+            # label; the column's heading is (a 1-5 table's rows read "L 2 3 L L", "1 T 3 4 5" from a scan).
+            text = ""
         if not text:
             left = _words_between(words, *band, prev_right, box.x)
             leader = any(LEADER.search(w.text) for w in left)
@@ -398,6 +403,14 @@ def _outside(word, box):
     kept = nfc("".join(circled_digit(sym[0]) for sym in symbols))  # a text layer's symbols are as printed ("①")
     return type(word)(kept, word.confidence, box.x + box.w, word.y, max(0.1, word.right - box.x - box.w), word.h,
                       word.line, symbols, word.exact)
+
+
+def _in_grid(box, boxes: list) -> bool:
+    """Whether ``box`` is in a grid: another box level with it, and another in its column on another row."""
+    level = any(b is not box and abs(b.centre[1] - box.centre[1]) < 0.6 * box.h for b in boxes)
+    column = any(abs(b.centre[0] - box.centre[0]) < 0.6 * box.w and abs(b.centre[1] - box.centre[1]) >= 0.6 * box.h
+                 for b in boxes)
+    return level and column
 
 
 def _column_heading(box, boxes: list, words: list) -> str:
