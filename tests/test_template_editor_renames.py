@@ -8,7 +8,6 @@ a renamed question could not be saved at all. The browser sends each question's 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import cv2
@@ -101,9 +100,7 @@ def test_a_join_naming_a_removed_question_says_what_to_fix_and_a_dropped_label_i
     assert response.status_code == 200, response.get_json()
     message = response.get_json()["message"]
     assert "nhãn «Roll» (ghép các câu roll1, roll2 thành một cột khi xuất) đã bỏ vì câu roll2" in message
-    assert "labels" not in load_template(folder / "ghep-trang.yaml").extra or \
-        not load_template(folder / "ghep-trang.yaml").extra["labels"]
-    assert json.dumps(payload)  # the payload stayed JSON (no stray objects)
+    assert not load_template(folder / "ghep-trang.yaml").extra.get("labels")
 
 
 def test_an_imported_templates_groups_are_kept_through_an_edit(app):  # noqa: F811
