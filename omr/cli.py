@@ -497,6 +497,8 @@ def cmd_template_from_blank(args) -> int:
           f"{summary['frames']} khung viết, {summary['questions']} câu hỏi")
     for preview in summary["previews"]:
         print(f"Ảnh xem trước (số thứ tự từng ô): {preview}")
+    for warning in summary.get("warnings", []):
+        print(f"Lưu ý: {warning}")
     print("Tên câu hỏi và nhãn lựa chọn đã được đọc từ bản in: hãy mở tệp YAML và kiểm tra chúng "
           "theo số ô trên ảnh xem trước.")
     return 0

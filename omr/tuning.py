@@ -201,6 +201,13 @@ TEXT_MIN_STROKE_EXTENT_MM = 1.0
 # lines, dust and bleed-through leave <= 1.1 mm2; written fields >= 50 mm2
 # (a single word is ~15 mm2) unless a 1-bit scan erased faint pencil entirely.
 TEXT_MIN_INK_MM2 = 3.0
+# A writing frame of a form designed elsewhere may be drawn over printed text (a heading inside the box,
+# a label cell taken for a frame in the editor): inside it the blank's print (its reference image, darker
+# than its paper by 60 levels, grown by 0.4 mm for the registration's ~0.3 mm error and a copier's thicker
+# print) is never handwriting. The same contrast and slack as a pen mark outside the boxes
+# (UNEXPLAINED_PRINT_CONTRAST, _SLACK_MM below), measured there on the photocopied office blanks.
+TEXT_BLANK_PRINT_CONTRAST = 60
+TEXT_BLANK_PRINT_SLACK_MM = 0.4
 # A clean crop keeps ink within this distance of the written areas (tone marks
 # sit ~1 mm above their letter) and above this floor (paper noise is < 0.1).
 WRITING_REACH_MM = 1.5
@@ -774,6 +781,17 @@ JOB_QUEUE_RECOVERY_EVERY_S = 30.0
 # Outside size of a printed box, mm: the issue's contract (2 to 8 mm), with 10 % for print and scan
 # scale. Below 2 mm a box cannot be ticked; above 8 mm a square is a table cell for writing.
 BLANK_BOX_OUTER_MM = (1.8, 8.8)
+# ...but a round bubble may be smaller: the character ○ typed in an 11 pt Times New Roman line (Liberation
+# Serif) is a ring 1.71 mm across (its hole 1.5 mm), which respondents tick as they do a ☐; 1.5 mm keeps it
+# at 150-300 dpi with room for the scale of a print and scan. Letters' counters of that size (o, 0, D of
+# 11-14 pt text) are told apart by the printed words (drop_glyphs), as the larger ones always were.
+BLANK_ROUND_MIN_MM = 1.5
+# A hole under 2 mm fills less of its bounding box once pixelated: the 1.5 mm hole of that ○ at 150 dpi
+# (12 px) fills 0.57 of it (0.65 at 200 dpi), under the 0.6 that larger rounds need; small holes down to
+# 0.55 are judged as rounds (a diamond, extent 0.5, stays out). Such a small ring holds no printed letter
+# (circled digits at 10 pt are 2.6 mm): Tesseract reads the ring itself as "o", never its code.
+BLANK_SMALL_ROUND_MM = 2.0
+BLANK_SMALL_ROUND_MIN_EXTENT = 0.55
 # Width/height of a box's hole: squares and circles are ~1; comb cells for one digit are up to ~1.5 tall.
 BLANK_BOX_ASPECT = (0.6, 1.7)
 # A square's hole fills its bounding box (1.0; 0.85 leaves room for rounded corners and blur at 150 dpi);

@@ -383,6 +383,7 @@ def test_an_omrchecker_template_aligned_by_corner_markers_is_edited_in_the_brows
     screenshot_folder()
     templates = server["templates"]
     summary = import_omrchecker(OMRCHECKER / "sample5" / "template.json", templates / "sample5.yaml")
+    blocks = [(g.id, g.title, len(g.questions)) for g in load_template(templates / "sample5.yaml").groups]
     with playwright_api.sync_playwright() as pw:
         chromium, _, page = _open_tab(pw)
         errors = []
@@ -418,6 +419,8 @@ def test_an_omrchecker_template_aligned_by_corner_markers_is_edited_in_the_brows
         assert "marks: fill" in text and "shape: round" in text and "printed_check: false" in text
         template = load_template(templates / "sample5.yaml")
         assert template.extra["labels"] == {name: tuple(parts) for name, parts in summary["labels"].items()}
+        # OMRChecker's field blocks stay the template's groups (they were one group per page after an edit).
+        assert len(blocks) > 1 and [(g.id, g.title, len(g.questions)) for g in template.groups] == blocks
         assert (templates / "sample5" / "v2" / "page-1-marker.jpg").read_bytes() == \
             (templates / "sample5" / "marker.jpg").read_bytes()
 
@@ -437,3 +440,71 @@ def test_an_omrchecker_template_aligned_by_corner_markers_is_edited_in_the_brows
     with server["app"].extensions["omr_store"].reading() as conn:
         saved = conn.execute(sa.select(changes).where(changes.c.entity == "template", changes.c.field == "sample5")).all()
     assert [(r.who, r.entity_id) for r in saved] == [("quan", 2)]
+
+
+def test_renaming_questions_in_the_browser_carries_the_label_and_the_page_join(server):
+    """A two-page form whose roll-number label and page join name two questions: both renamed in the panel,
+    saved, and the template's ``labels`` and ``join`` follow the new ids (#16: the label's column was
+    dropped silently and the join refused to save)."""
+    from test_template_editor_renames import _two_page_form
+
+    screenshot_folder()
+    templates = server["templates"]
+    _two_page_form(templates, {"mode": "serial_field", "fields": ["Roll", "q2"]})
+    with playwright_api.sync_playwright() as pw:
+        chromium, _, page = _open_tab(pw)
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        _log_in(page, server["url"])
+        page.click("header nav >> text=Mẫu phiếu")
+        row = page.locator("#template-list tr", has_text="ghep-trang.yaml")
+        with page.expect_navigation():
+            row.locator("button", has_text="Sửa").click()
+        page.wait_for_selector("svg rect.box")
+        page.locator('.question-card[data-qid="roll2"] input.qid').fill("SO_2")
+        page.locator('.question-card[data-qid="q2"] input.qid').fill("SO_T2")
+        page.click("#save")
+        page.wait_for_selector("#try-link")
+        assert "Đã lưu mẫu phiếu «ghep-trang» phiên bản 2" in page.inner_text("#editor-message")
+        page.screenshot(path=str(SHOTS / "template-editor-14-doi-ma-nhan-ghep.png"), full_page=False)
+        template = load_template(templates / "ghep-trang.yaml")
+        assert template.extra["labels"] == {"Roll": ("roll1", "SO_2")}
+        assert template.extra["join"] == {"mode": "serial_field", "fields": ["Roll", "SO_T2"]}
+
+        # A question the join needs, deleted: the save says what to fix, in Vietnamese, and nothing is saved.
+        page.click('.question-card[data-qid="SO_T2"] button.remove-question')
+        page.click("#save")
+        page.locator("#editor-message", has_text="Cách ghép trang").wait_for()
+        shown = page.inner_text("#editor-message")
+        assert "Cách ghép trang theo số phiếu ghi trên từng trang (join: serial_field) cần câu «q2», mà bản sửa đã xoá" in shown
+        page.screenshot(path=str(SHOTS / "template-editor-15-ghep-trang-thieu-cau.png"), full_page=False)
+        assert load_template(templates / "ghep-trang.yaml").version == 2
+        assert not errors, errors
+        chromium.close()
+
+
+def test_a_writing_frame_over_printed_text_is_warned_of_on_upload_and_on_saving(server, tmp_path):
+    """The blank's comment box drawn around a printed hint (#16): the editor says so, naming the frame,
+    when the blank is uploaded and when the form is saved."""
+    from test_blank_frame_print import frame_blank_pdf
+
+    screenshot_folder()
+    pdf = frame_blank_pdf(tmp_path)
+    with playwright_api.sync_playwright() as pw:
+        chromium, _, page = _open_tab(pw)
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        _log_in(page, server["url"])
+        _upload_blank(page, server["url"], pdf, "Phiếu khung đè chữ.pdf")
+        warned = page.locator("p.flash.info", has_text="nằm đè lên chữ in")
+        assert warned.count() == 1
+        assert re.match(r"Lưu ý: Khung viết Y\d+ \(«Ý kiến khác», trang 1\) nằm đè lên chữ in", warned.inner_text())
+        page.screenshot(path=str(SHOTS / "template-editor-16-khung-de-chu-in.png"), full_page=False)
+        page.fill("#form-id", "phieu-khung-de-chu")
+        page.click("#save")
+        page.wait_for_selector("#try-link")
+        message = page.inner_text("#editor-message")
+        assert "Lưu ý: Khung viết" in message and "nằm đè lên chữ in" in message, message
+        page.screenshot(path=str(SHOTS / "template-editor-17-khung-de-chu-in-da-luu.png"), full_page=False)
+        assert not errors, errors
+        chromium.close()

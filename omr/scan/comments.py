@@ -156,7 +156,7 @@ def _nearest_source(source: int, target: int) -> np.ndarray:
     return cv2.resize(index, (1, target), interpolation=cv2.INTER_NEAREST).ravel()
 
 
-def field_ink(ink: PageInk, region: TextRegion) -> FieldInk:
+def field_ink(ink: PageInk, region: TextRegion, blank: BlankPrint | None = None) -> FieldInk:
     """Handwriting and print in a comment field and its crop margin, on the aligned page.
 
     Writing may run over the frame, but what lies wholly outside it is the
@@ -165,9 +165,21 @@ def field_ink(ink: PageInk, region: TextRegion) -> FieldInk:
     density grid (a quarter of the pixels, issue #18): stretching that grid to
     the page's resolution (nearest neighbour) keeps which areas touch, so the
     areas, and the written mm² inside the frame, are those of the full-size mask.
+
+    ``blank``: the blank form's print (a form designed elsewhere, :class:`BlankPrint`); where it has
+    print the page's ink is not handwriting, so a frame drawn over printed text is not "written" on
+    every sheet (issue #16).
     """
     m = T.CROP_MARGIN_MM
     area = ink.region_mm(region.x - m, region.y - m, region.w + 2 * m, region.h + 2 * m)
+    if blank is not None:
+        area = np.where(blank.mask(region.x - m, region.y - m, area.shape) > 0, 0.0, area).astype(np.float32)
+    return _field_written(area, region)
+
+
+def _field_written(area: np.ndarray, region: TextRegion) -> FieldInk:
+    """:func:`field_ink` on the ink (float 0..1, K px/mm) of the field and its crop margin."""
+    m = T.CROP_MARGIN_MM
     labels, keep, printed = _written_labels(area, K)
     height, width = area.shape
     if labels is None or not keep.any():  # nothing written anywhere near the field
@@ -186,6 +198,50 @@ def field_ink(ink: PageInk, region: TextRegion) -> FieldInk:
                     @ np.bincount(cols, minlength=labels.shape[1]))
     return FieldInk(cv2.resize(written, (width, height), interpolation=cv2.INTER_NEAREST), printed,
                     float(inside_px) / (K * K))
+
+
+class BlankPrint:
+    """The print of a blank form designed elsewhere (its template's reference image), for its writing frames.
+
+    ``reference``: the blank (grey uint8, dark print on white) whose width spans ``width_mm`` of the
+    page; it is registered to the aligned page (layout mm are the reference's mm).
+    """
+
+    def __init__(self, reference: np.ndarray, width_mm: float):
+        self.reference = reference
+        self.scale = reference.shape[1] / width_mm  # reference px per mm
+        values = np.sort(reference[::4, ::4], axis=None)
+        self.paper = float(values[int(0.9 * (values.size - 1))])
+        self.black = float(values[int(0.002 * (values.size - 1))])
+
+    def _grey(self, x0_mm: float, y0_mm: float, shape: tuple[int, int]) -> np.ndarray:
+        """The blank's grey over ``shape`` (h, w) px at K px/mm from (x0, y0) mm; paper outside it."""
+        h, w = shape
+        to_ref = np.array([[self.scale / K, 0.0, x0_mm * self.scale], [0.0, self.scale / K, y0_mm * self.scale]])
+        return cv2.warpAffine(self.reference, to_ref, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=int(self.paper))
+
+    def mask(self, x0_mm: float, y0_mm: float, shape: tuple[int, int]) -> np.ndarray:
+        """uint8 0/1 over ``shape`` (h, w) px at K px/mm from (x0, y0) mm: where the blank has print,
+        grown by ``TEXT_BLANK_PRINT_SLACK_MM`` for the registration's error and a copier's thicker print."""
+        grey = self._grey(x0_mm, y0_mm, shape)
+        printed = (grey.astype(np.float32) < self.paper - T.TEXT_BLANK_PRINT_CONTRAST).astype(np.uint8)
+        slack = max(1, int(round(T.TEXT_BLANK_PRINT_SLACK_MM * K)))
+        return cv2.dilate(printed, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * slack + 1, 2 * slack + 1)))
+
+    def ink(self, x0_mm: float, y0_mm: float, shape: tuple[int, int]) -> np.ndarray:
+        """The blank's own ink (float32 0 paper .. 1 its darkest print) over ``shape`` px at K px/mm."""
+        grey = self._grey(x0_mm, y0_mm, shape).astype(np.float32)
+        return np.clip((self.paper - grey) / max(1.0, self.paper - self.black), 0.0, 1.0)
+
+    def read_as_writing_mm2(self, region: TextRegion) -> float:
+        """mm² of the blank's own print inside the writing frame ``region`` that the comment reader would
+        take for handwriting without :meth:`mask` (its print less long ruled lines, :func:`field_ink`):
+        printed text under the frame. At least ``TEXT_MIN_INK_MM2``: the frame is drawn over print, and
+        the designer is warned (``omr template from-blank``, the template editor)."""
+        m = T.CROP_MARGIN_MM
+        shape = (int(round((region.h + 2 * m) * K)), int(round((region.w + 2 * m) * K)))
+        return _field_written(self.ink(region.x - m, region.y - m, shape), region).inside_mm2
 
 
 def crop_field(grey: np.ndarray, homography_mm_to_px: np.ndarray, region: TextRegion,
@@ -488,15 +544,16 @@ def set_drafting_in_scan(enabled: bool) -> None:
 # --- the stage ------------------------------------------------------------------
 
 def read_comment(grey: np.ndarray, homography_mm_to_px: np.ndarray, ink: PageInk, region: TextRegion,
-                 page: PageLayout) -> CommentRead:
+                 page: PageLayout, blank: BlankPrint | None = None) -> CommentRead:
     """Decide, crop, clean and draft one comment field of an aligned page.
 
     ``page`` is kept for the callers' sake: since #15 the writing lines come
     from the ink, not from the page's printed guide lines. With drafting in
     the scan switched off (:func:`set_drafting_in_scan`) the draft is left
-    None for the second pass.
+    None for the second pass. ``blank``: the print of a form designed elsewhere, never handwriting
+    (:func:`field_ink`).
     """
-    found = field_ink(ink, region)
+    found = field_ink(ink, region, blank)
     result = CommentRead(region.field, found.inside_mm2 >= T.TEXT_MIN_INK_MM2, round(found.inside_mm2, 2),
                          (region.x, region.y, region.w, region.h))
     if not result.inked:

@@ -8,6 +8,7 @@ processes and stored by the parent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from omr.model import AMBIGUOUS, BLANK, EMPTY, MARKED, OK, SET_ASIDE_REASONS, Pa
 from omr.scan.align import aligned_ink, locate_boxes, page_ink, warp_to_layout
 from omr.scan.bubbles import pinned_search, read_pinned_boxes
 from omr.scan.catalogue import Catalogue
-from omr.scan.comments import read_comment
+from omr.scan.comments import BlankPrint, read_comment
 from omr.scan.identify import faint_print, is_blank, map_points, overview
 from omr.scan.ingest import RawPage
 from omr.scan.lighting import flatten_lighting, stretch_to_range
@@ -415,10 +416,26 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         for q in result.questions:
             if q.status in (OK, BLANK):
                 recalibrate(q, AMBIGUOUS)
-    result.comments = [read_comment(grey, homography, ink, region, page) for region in page.text_regions]
+    blank = _blank_print(page) if page.pinned and page.text_regions else None
+    result.comments = [read_comment(grey, homography, ink, region, page, blank) for region in page.text_regions]
     if page.pinned:  # no serial on the paper: a rescan is recognised by its ink (omr.scan.duplicates)
         result.ink_print = ink_print(ink, result.boxes, [c.region for c in result.comments])
         result.marks_key = marks_key(result.boxes)
+
+
+@lru_cache(maxsize=16)
+def _blank_print_of(path: str, width_mm: float) -> BlankPrint | None:
+    try:
+        return BlankPrint(load_reference(path), width_mm)
+    except TemplateError:
+        return None
+
+
+def _blank_print(page: PageLayout) -> BlankPrint | None:
+    """The print of a pinned page's blank (its reference image), read once per process: printed text inside
+    a writing frame is never handwriting (omr.scan.comments.field_ink). None when the page has none."""
+    path = page.pinned.get("_reference_path")
+    return _blank_print_of(path, float(page.width)) if path else None
 
 
 def _review_unexplained_marks(result: PageResult, ink, page: PageLayout) -> None:

@@ -27,6 +27,8 @@ import numpy as np
 
 from omr import tuning as T
 from omr.errors import InputFileError
+from omr.forms.geometry import TextRegion
+from omr.scan.comments import BlankPrint
 from omr.scan.ingest import PageLoader, count_pages
 from omr.scan.ocr import OcrUnavailable
 from omr.template_from.boxes import Found, find_boxes, ink_of
@@ -178,6 +180,7 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
     pages, groups, previews = [], [], []
     box_number = frame_number = question_number = lettered = 0
     title = ""
+    warnings: list[str] = []
     for page_no, (grey, px_per_mm) in enumerate(_pages_of(blank, page_width_mm), start=1):
         layer = read_pdf_words(blank, page_no - 1) if read_text and blank.suffix.lower() == ".pdf" else None
         finding = detect_page(grey, px_per_mm, read_text=read_text, group_by=group_by, words=layer)
@@ -222,6 +225,8 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
         reference = cv2.resize(grey, (int(round(grey.shape[1] / px_per_mm * REFERENCE_PX_PER_MM)),
                                       int(round(grey.shape[0] / px_per_mm * REFERENCE_PX_PER_MM))),
                                interpolation=cv2.INTER_AREA)
+        warnings += frames_over_print(reference, grey.shape[1] / px_per_mm, [
+            (q["id"], q["text"], frame_rects[q["frame"]]) for q in questions if q["type"] == "text"], page_no)
         cv2.imwrite(str(asset_dir / f"page-{page_no}.png"), reference)
         kinds = {b.kind for b, _ in shown_boxes}
         pages.append({"reference": f"{form_id}/page-{page_no}.png", "width": round(grey.shape[1] / px_per_mm, 2),
@@ -242,7 +247,34 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
     write_pinned_template(out, form_id, title or f"Phiếu {blank.stem}", pages, groups, marks=marks,
                           note=f"Tạo từ phiếu trắng {blank.name} bởi omr template from-blank")
     return {"output": str(out), "boxes": box_number, "frames": frame_number, "questions": question_number,
-            "pages": len(pages), "previews": previews, "form_id": form_id}
+            "pages": len(pages), "previews": previews, "form_id": form_id, "warnings": warnings}
+
+
+def frames_over_print(reference: np.ndarray, width_mm: float, frames: list[tuple[str, str, tuple]],
+                      page_no: int) -> list[str]:
+    """Warnings (Vietnamese, one per frame) for the writing frames drawn over the blank's printed text.
+
+    Args:
+        reference: the blank page (grey uint8) whose width spans ``width_mm``.
+        frames: (question id, question text, (x, y, w, h) mm) of each writing frame of the page.
+        page_no: the page's number, for the message.
+
+    A frame is over print when the comment reader would take at least ``TEXT_MIN_INK_MM2`` of the
+    blank's own print inside it for handwriting (:meth:`omr.scan.comments.BlankPrint.read_as_writing_mm2`).
+    The reader leaves the blank's print out of every frame, but handwriting over printed text is hard
+    to read and to review: the designer is told which frame to shrink.
+    """
+    if not frames:
+        return []
+    blank = BlankPrint(reference, width_mm)
+    out = []
+    for qid, text, (x, y, w, h) in frames:
+        area = blank.read_as_writing_mm2(TextRegion(qid, x, y, w, h))
+        if area >= T.TEXT_MIN_INK_MM2:
+            out.append(f"Khung viết {qid} («{text}», trang {page_no}) nằm đè lên chữ in của phiếu (khoảng "
+                       f"{area:.0f} mm² chữ in trong khung): chữ in không được tính là chữ viết tay, nhưng chữ viết "
+                       "đè lên chữ in khó đọc; hãy thu khung lại cho khỏi chữ in.")
+    return out
 
 
 def _title_of(words: list, found: list | None = None) -> str:

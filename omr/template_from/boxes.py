@@ -106,7 +106,8 @@ def find_holes(ink: np.ndarray, px_per_mm: float, grey: np.ndarray | None = None
                 found.append(Found("frame", x / px_per_mm, y / px_per_mm, wm, hm))
             continue
         # The hole is the inside of the line; the box as printed is larger by a rim on each side.
-        if not (lo - 2 * T.BLANK_RIM_MAX_MM <= wm <= hi and lo - 2 * T.BLANK_RIM_MAX_MM <= hm <= hi):
+        least = min(lo, T.BLANK_ROUND_MIN_MM) - 2 * T.BLANK_RIM_MAX_MM
+        if not (least <= wm <= hi and least <= hm <= hi):
             continue
         if not (T.BLANK_BOX_ASPECT[0] <= wm / hm <= T.BLANK_BOX_ASPECT[1]):
             continue
@@ -116,7 +117,8 @@ def find_holes(ink: np.ndarray, px_per_mm: float, grey: np.ndarray | None = None
         if extent > T.BLANK_SQUARE_MIN_EXTENT and len(cv2.approxPolyDP(contour, 0.08 * perimeter, True)) == 4:
             kind = "square"
         # A pixelated small circle (15 px across) fills only ~0.62 of its box under CHAIN_APPROX_SIMPLE.
-        elif circularity > T.BLANK_BUBBLE_MIN_CIRCULARITY and 0.6 < extent <= T.BLANK_SQUARE_MIN_EXTENT + 0.05:
+        elif circularity > T.BLANK_BUBBLE_MIN_CIRCULARITY and extent <= T.BLANK_SQUARE_MIN_EXTENT + 0.05 and (
+                extent > 0.6 or (max(wm, hm) < T.BLANK_SMALL_ROUND_MM and extent > T.BLANK_SMALL_ROUND_MIN_EXTENT)):
             kind = "round"
         else:
             continue
@@ -125,7 +127,8 @@ def find_holes(ink: np.ndarray, px_per_mm: float, grey: np.ndarray | None = None
         # The contour's box already holds the rim's first pixel layer.
         grow = (rim - 1) / px_per_mm
         outer_w, outer_h = wm + 2 * grow, hm + 2 * grow
-        if not (lo <= outer_w <= hi and lo <= outer_h <= hi):
+        least = T.BLANK_ROUND_MIN_MM if kind == "round" else lo
+        if not (least <= outer_w <= hi and least <= outer_h <= hi):
             continue
         if rim_mm > T.BLANK_RIM_MAX_MM or rim_mm > T.BLANK_RIM_MAX_SHARE * min(outer_w, outer_h):
             continue  # a bold glyph's counter (O, D, 0), not a box drawn with a line
@@ -137,8 +140,10 @@ def find_holes(ink: np.ndarray, px_per_mm: float, grey: np.ndarray | None = None
             walls = wall_contrast(ink, contour, x, y, w, h, grey)
             if walls > T.BLANK_SERIF_WALLS:
                 continue  # a serif letter's counter (O, Ô, D, Q, 0): thick sides, hairline top and bottom
+        # A ring under BLANK_SMALL_ROUND_MM holds no printed letter: what Tesseract reads in it is the ring ("o").
+        lettered = inside > T.BLANK_LETTERED_MIN_INK and max(outer_w, outer_h) >= T.BLANK_SMALL_ROUND_MM
         found.append(Found(kind, x / px_per_mm - grow, y / px_per_mm - grow, outer_w, outer_h, rim_mm,
-                           inside > T.BLANK_LETTERED_MIN_INK, walls))
+                           lettered, walls))
     return found
 
 

@@ -328,6 +328,11 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
                     break
                 kept.append(w)
             text = _clean(" ".join(w.text for w in kept)) if not QUESTION_START.match(right[0].text) else ""
+        if (text in BOX_AS_LETTERS or (len(text.replace(" ", "")) <= 2 and not text.isdigit()
+                                       and _in_grid(box, boxes))) and _column_heading(box, boxes, words):
+            # A grid's box read by Tesseract as one or two letters ("L", "T", "ỊL") beside this one: not a
+            # label; the column's heading is (a 1-5 table's rows read "L 2 3 L L", "1 T 3 4 5" from a scan).
+            text = ""
         if not text:
             left = _words_between(words, *band, prev_right, box.x)
             leader = any(LEADER.search(w.text) for w in left)
@@ -400,6 +405,14 @@ def _outside(word, box):
                       word.line, symbols, word.exact)
 
 
+def _in_grid(box, boxes: list) -> bool:
+    """Whether ``box`` is in a grid: another box level with it, and another in its column on another row."""
+    level = any(b is not box and abs(b.centre[1] - box.centre[1]) < 0.6 * box.h for b in boxes)
+    column = any(abs(b.centre[0] - box.centre[0]) < 0.6 * box.w and abs(b.centre[1] - box.centre[1]) >= 0.6 * box.h
+                 for b in boxes)
+    return level and column
+
+
 def _column_heading(box, boxes: list, words: list) -> str:
     """The printed heading above a column of boxes (a satisfaction grid), up to 25 mm above its top box."""
     column = [b for b in boxes if abs(b.centre[0] - box.centre[0]) < 0.6 * box.w]
@@ -413,7 +426,9 @@ def _column_heading(box, boxes: list, words: list) -> str:
     left = cx - pitch if left is None else left
     right = cx + pitch if right is None else right
     x0, x1 = (cx + left) / 2, (cx + right) / 2
-    above = [w for w in words if top - T.BLANK_HEADING_MAX_MM <= w.y + w.h / 2 < top and x0 <= w.x + w.w / 2 <= x1]
+    header = _header_lines(top, row, pitch, boxes, words)
+    above = [w for w in words if top - T.BLANK_HEADING_MAX_MM <= w.y + w.h / 2 < top and x0 <= w.x + w.w / 2 <= x1
+             and w.line in header]
     # Only the lines right above: a heading, not a question far up the page.
     if not above:
         return ""
@@ -421,6 +436,53 @@ def _column_heading(box, boxes: list, words: list) -> str:
     kept = [w for w in above if w.y >= nearest - T.BLANK_HEADING_MAX_MM / 2]
     kept.sort(key=lambda w: (w.line, w.x))
     return _clean(" ".join(w.text for w in kept))
+
+
+def _header_lines(top: float, row_x: list[float], pitch: float, boxes: list, words: list) -> set[int]:
+    """The printed lines that make a grid's own header row: the lines right above its top box (within
+    ``BLANK_HEADING_MAX_MM``), nearest first, up to the first line that is not a heading.
+
+    A line is not a grid's heading when it holds boxes (another question's options: «☐ Dưới 30 … ☐ Trên
+    60» printed above a 1-5 table), reads as a question's text ("Câu 3.", ends in ':' or '?'), or runs
+    across a border between the grid's columns (a sentence: words closer than ``BLANK_LABEL_WORD_GAP_MM``
+    on both sides of a border; a header cell's words stay in their cell). So a column whose heading was
+    not read (an OCR miss, an empty cell) gets none, never the text of another question (issue #16).
+
+    Args:
+        top: the top (mm) of the grid's top box.
+        row_x: the centres (mm) of the boxes of one row of the grid, in x order.
+        pitch: the distance (mm) between neighbouring columns (or a box's width times 4 for a lone box).
+    Returns:
+        The ``line`` numbers of the header's lines (empty when none).
+    """
+    lines: dict[int, list] = {}
+    for w in words:
+        if top - T.BLANK_HEADING_MAX_MM <= w.y + w.h / 2 < top:
+            lines.setdefault(w.line, []).append(w)
+    borders = [(a + b) / 2 for a, b in zip(row_x, row_x[1:])]
+    if row_x:
+        borders += [row_x[0] - pitch / 2, row_x[-1] + pitch / 2]
+    header: set[int] = set()
+    for number in sorted(lines, key=lambda n: -max(w.bottom for w in lines[n])):
+        line = sorted(lines[number], key=lambda w: w.x)
+        y0, y1 = min(w.y for w in line), max(w.bottom for w in line)
+        holds_boxes = any(y0 - 0.5 <= b.centre[1] <= y1 + 0.5 for b in boxes if b.y + b.h <= top + 0.01)
+        if holds_boxes or _is_question_text(line) or _runs_across(line, borders):
+            break
+        header.add(number)
+    return header
+
+
+def _runs_across(line: list, borders: list[float]) -> bool:
+    """A printed line (words in x order) that runs across one of ``borders`` (mm): a word over it, or two
+    words either side of it set as one phrase (less than ``BLANK_LABEL_WORD_GAP_MM`` apart)."""
+    for border in borders:
+        if any(w.x < border < w.right for w in line):
+            return True
+        for a, b in zip(line, line[1:]):
+            if a.right <= border <= b.x and b.x - a.right < T.BLANK_LABEL_WORD_GAP_MM:
+                return True
+    return False
 
 
 def _row_band(box, boxes: list) -> tuple[float, float]:

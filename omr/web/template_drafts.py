@@ -48,14 +48,14 @@ from omr.forms.template import (
     load_template,
     reserved_question_id,
 )
-from omr.model import BLANK, MULTIPLE, OK, SET_ASIDE_REASONS
+from omr.model import BLANK, COVER_SHEET, MULTIPLE, OK, SERIAL_FIELD, SET_ASIDE_REASONS
 from omr.scan.ingest import PageLoader, count_pages
 from omr.scan.batch import WORKER_PRELOAD
 from omr.scan.read import shown_confidence
 from omr.text.numbers import vn_number, vn_percent
 from omr.scan.page import Catalogue, process_page
 from omr.scan.page_workers import Failure, run_bounded
-from omr.template_from.blank import from_blank, write_pinned_template
+from omr.template_from.blank import from_blank, frames_over_print, write_pinned_template
 from omr.text.normalise import fold, printed_text
 from omr.web import jobs
 from omr.web.display import page_detail
@@ -106,6 +106,7 @@ class EditQuestion:
     options: list[tuple[str, str, tuple[float, float, float, float]]] = field(default_factory=list)
     frame: tuple[float, float, float, float] | None = None
     link: dict | None = None  # {"question": standard id, "codes": {own code: standard code}} (omr.forms.links)
+    was: str | None = None  # the id this question had in the draft's template (the browser's rename), if any
 
 
 @dataclass
@@ -210,7 +211,8 @@ def create_draft_from_blank(uploads_dir: Path, received: Path, client_name: str,
         summary = outcome
         _write_meta(folder, {"form_id": summary["form_id"], "yaml": f"{form_id}.yaml", "source": shown,
                              "base_version": None, "created_by": who,
-                             "created_at": datetime.now(timezone.utc).isoformat()})
+                             "created_at": datetime.now(timezone.utc).isoformat(),
+                             "warnings": summary.get("warnings", [])})
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -522,7 +524,9 @@ def check_edit(payload, draft: Draft, standard: Template | None = None) -> Edit:
             problems.append(f"{where}: trang không có trên phiếu")
             continue
         page = pages[page_no - 1]
-        question = EditQuestion(qid, text, qtype, page_no)
+        was = raw.get("was")
+        question = EditQuestion(qid, text, qtype, page_no,
+                                was=was if isinstance(was, str) and len(was) <= QUESTION_ID_MAX else None)
         if qtype == "text":
             question.frame = _rect(raw.get("frame"), page, f"{where}, khung viết", problems, frame=True)
             questions.append(question)
@@ -649,6 +653,141 @@ def _overlaps(items: list[tuple[str, tuple]], page_no: int) -> list[str]:
     return [f"Trang {page_no}: ô {items[a][0]} và ô {items[b][0]} chồng lên nhau" for a, b in sorted(found)[:10]]
 
 
+# --- renames: labels and join follow --------------------------------------------------------------
+
+def renames(draft: Draft, edit: Edit) -> dict[str, str]:
+    """Old id (in the draft's template) -> new id (in the edit) of every question the edit renamed.
+
+    The browser sends each question's id in the draft as ``was``; a question without one (an edit kept
+    from an older page) whose boxes are exactly those of a question of the draft that is gone from the
+    edit is that question renamed. A ``was`` naming no question of the draft, or claimed twice, counts
+    for nothing.
+    """
+    template = draft.template
+    old_ids = {q.id for q in template.questions}
+    new_ids = {q.id for q in edit.questions}
+    out: dict[str, str] = {}
+    claimed: set[str] = set()
+    for q in edit.questions:
+        if q.was in old_ids and q.was not in claimed:
+            claimed.add(q.was)
+            if q.was != q.id:
+                out[q.was] = q.id
+    pinned = template.extra["pinned"]
+    rects = {n: (page["page"], tuple(round(v, 2) for v in rect)) for page in pinned["pages"]
+             for n, rect in page["boxes"].items()}
+    boxes_of: dict[str, frozenset] = {}
+    for n, (qid, _) in pinned["assign"].items():
+        boxes_of[qid] = boxes_of.get(qid, frozenset()) | {rects[n]}
+    gone = {qid: boxes for qid, boxes in boxes_of.items() if qid not in new_ids and qid not in claimed}
+    for q in edit.questions:
+        if q.was is not None or q.type == "text" or q.id in old_ids:
+            continue
+        mine = frozenset((q.page, tuple(round(v, 2) for v in rect)) for _, _, rect in q.options)
+        same = [qid for qid, boxes in gone.items() if boxes == mine]
+        if len(same) == 1:
+            out[same[0]] = q.id
+            del gone[same[0]]
+    return out
+
+
+def carried_labels_and_join(draft: Draft, edit: Edit) -> tuple[dict[str, list[str]], dict | None, list[str]]:
+    """The draft template's ``labels`` and ``join`` (#16 item 5) for the edit: (labels, join, notes).
+
+    Renamed questions (:func:`renames`) are renamed in both. A label one of whose questions the edit
+    removed (deleted, merged into another, made a writing frame) is dropped, and ``notes`` says so in
+    Vietnamese (the save's message shows it: an export column the admin would otherwise lose silently).
+    Raises EditError naming what to fix when ``join`` names a question or label that is gone, or when a
+    question was renamed to a label's name.
+    """
+    renamed = renames(draft, edit)
+    choice = {q.id for q in edit.questions if q.type != "text"}
+    labels: dict[str, list[str]] = {}
+    notes: list[str] = []
+    problems: list[str] = []
+    for name, parts in (draft.template.extra.get("labels") or {}).items():
+        new_parts = [renamed.get(p, p) for p in parts]
+        missing = [old for old, new in zip(parts, new_parts) if new not in choice]
+        if missing:
+            notes.append(f"nhãn «{name}» (ghép các câu {', '.join(parts)} thành một cột khi xuất) đã bỏ vì "
+                         f"câu {', '.join(missing)} không còn là câu chọn ô trong bản sửa.")
+            continue
+        if name in {q.id for q in edit.questions}:
+            problems.append(f"Câu «{name}»: trùng tên nhãn «{name}» (ghép các câu {', '.join(new_parts)} khi xuất); "
+                            "hãy đặt mã câu hỏi khác")
+            continue
+        labels[name] = new_parts
+    join = draft.template.extra.get("join")
+    if join and join["mode"] in (SERIAL_FIELD, COVER_SHEET):
+        names = join["fields"] if join["mode"] == SERIAL_FIELD else [join["id"]] if join.get("id") else []
+        shown = "theo số phiếu ghi trên từng trang (join: serial_field)" if join["mode"] == SERIAL_FIELD else \
+            "theo trang bìa (join: cover_sheet)"
+        moved = []
+        for name in names:
+            new = renamed.get(name, name)
+            if new not in labels and new not in choice:
+                if name in (draft.template.extra.get("labels") or {}):
+                    gone = f"nhãn «{name}», mà bản sửa đã xoá một câu của nhãn: hãy giữ lại các câu của nhãn"
+                else:
+                    gone = f"câu «{name}», mà bản sửa đã xoá: hãy giữ lại câu đó"
+                problems.append(f"Cách ghép trang {shown} cần {gone}, hoặc sửa mục join trong tệp YAML "
+                                "của mẫu phiếu")
+            moved.append(new)
+        join = {"mode": SERIAL_FIELD, "fields": moved} if join["mode"] == SERIAL_FIELD else \
+            {"mode": COVER_SHEET, "id": moved[0] if moved else None}
+    if problems:
+        raise EditError(problems)
+    return labels, join, notes
+
+
+def frames_over_print_notes(draft: Draft, edit: Edit) -> list[str]:
+    """Warnings (Vietnamese) for the edit's writing frames drawn over the blank's printed text, naming each
+    (:func:`omr.template_from.blank.frames_over_print`, on the draft's reference images). The save stands:
+    the reader leaves the print out of the frame; the admin is told to shrink it."""
+    notes = []
+    for page in draft.pages:
+        frames = [(q.id, q.text, q.frame) for q in edit.questions
+                  if q.type == "text" and q.page == page["page"] and q.frame is not None]
+        if not frames:
+            continue
+        reference = cv2.imread(str(draft.folder / page["reference"]), cv2.IMREAD_GRAYSCALE)
+        if reference is not None:
+            notes += frames_over_print(reference, float(page["width"]), frames, page["page"])
+    return notes
+
+
+def kept_groups(draft: Draft, edit: Edit, placed: list[tuple[int, dict]]) -> list[dict]:
+    """The edit's questions (``placed``: (page, question dict) in order) in the groups of the draft's template.
+
+    Each question stays in its group (an OMRChecker import's blocks: «Roll», «MCQ_Block_Q1»; a blank's
+    pages), followed through renames (:func:`renames`); a new question joins the group of the question
+    before it on its page, or its page's group («Trang N»). The order of the questions (the export's
+    columns) is kept: a group whose questions the edit moved apart is written as several groups with the
+    same title (ids made unique with "_2", "_3", …).
+    """
+    back = {new: old for old, new in renames(draft, edit).items()}
+    group_of = {q.id: (g.id, g.title) for g in draft.template.groups for q in g.questions}
+    was = {q.id: q.was for q in edit.questions if q.was in group_of}
+    groups: list[dict] = []
+    used: set[str] = set()
+    previous: tuple[int, tuple[str, str]] | None = None
+    for page_no, question in placed:
+        own = group_of.get(was.get(question["id"]) or back.get(question["id"], question["id"]))
+        if own is None:
+            own = previous[1] if previous and previous[0] == page_no else (f"P{page_no}", f"Trang {page_no}")
+        if groups and previous and previous[1] == own:
+            groups[-1]["questions"].append(question)
+        else:
+            gid, n = own[0], 1
+            while gid in used:
+                n += 1
+                gid = f"{own[0]}_{n}"
+            used.add(gid)
+            groups.append({"id": gid, "title": own[1], "questions": [question]})
+        previous = (page_no, own)
+    return groups
+
+
 # --- saving a version ---------------------------------------------------------------------------
 
 @dataclass
@@ -665,6 +804,7 @@ class Saved:
     # indicator. ``standard``: whether a standard survey was there to link them to.
     unlinked: tuple[str, ...] = ()
     standard: bool = True
+    notes: tuple[str, ...] = ()  # what the save changed that the admin did not ask for (a label dropped), Vietnamese
 
     def unlinked_note(self) -> str:
         """The save message's sentence on the questions the period report will not count, or ""."""
@@ -751,7 +891,9 @@ def save_edit(template_dir: Path, draft: Draft, edit: Edit, store, who: str) -> 
         if current is None and (template_dir / f"{edit.form_id}.yaml").exists():
             raise EditError([f"Tệp {edit.form_id}.yaml đã có nhưng không đọc được; hãy chọn mã khác"])
         version = max([previous or 0] + _frozen_versions(template_dir, edit.form_id)) + 1
-        staged, counts = _write_staged(draft, edit, version)
+        labels, join, notes = carried_labels_and_join(draft, edit)
+        notes += frames_over_print_notes(draft, edit)
+        staged, counts = _write_staged(draft, edit, version, labels, join)
         target = current[0] if current else template_dir / f"{edit.form_id}.yaml"
         if current:
             resolve_layout(current[1])  # the old version's layout frozen (if it was not yet): its pages stay readable
@@ -781,19 +923,23 @@ def save_edit(template_dir: Path, draft: Draft, edit: Edit, store, who: str) -> 
             raise
         unlinked = tuple(q.id for q in edit.questions if q.type in LINK_TYPES and not q.link)
         saved = Saved(edit.form_id, version, target, previous, kept_as, *counts, unlinked=unlinked,
-                      standard=edit.standard_form is not None)
+                      standard=edit.standard_form is not None, notes=tuple(notes))
         record_save(store, who, saved, draft)
         draft.meta.update(form_id=edit.form_id, base_version=version)  # the draft now edits what was saved
         _write_meta(draft.folder, draft.meta)
         return saved
 
 
-def _write_staged(draft: Draft, edit: Edit, version: int) -> tuple[Path, tuple[int, int, int]]:
-    """The new template written and loaded back inside the draft folder; (its path, (questions, boxes, frames))."""
+def _write_staged(draft: Draft, edit: Edit, version: int, labels: dict[str, list[str]] | None = None,
+                  join: dict | None = None) -> tuple[Path, tuple[int, int, int]]:
+    """The new template written and loaded back inside the draft folder; (its path, (questions, boxes, frames)).
+
+    ``labels`` and ``join``: the blank's, with the edit's renames followed (:func:`carried_labels_and_join`)."""
     stage = draft.folder / "saving"
     shutil.rmtree(stage, ignore_errors=True)
     (stage / edit.form_id / f"v{version}").mkdir(parents=True)
-    pages, groups = [], []
+    pages: list[dict] = []
+    placed: list[tuple[int, dict]] = []  # (page, question as written), in the template's order
     box_number = frame_number = 0
     for page in draft.pages:
         shutil.copyfile(draft.folder / page["reference"],
@@ -820,17 +966,12 @@ def _write_staged(draft: Draft, edit: Edit, version: int) -> tuple[Path, tuple[i
             questions.append({"id": q.id, "text": q.text, "type": q.type, "options": options})
         pages.append({"reference": f"{edit.form_id}/v{version}/page-{page['page']}.png", "width": page["width"],
                       "height": page["height"], **kept, "boxes": boxes, "frames": frames})
-        if questions:
-            groups.append({"id": f"P{page['page']}", "title": f"Trang {page['page']}", "questions": questions})
+        placed += [(page["page"], question) for question in questions]
+    groups = kept_groups(draft, edit, placed)
     staged = stage / f"{edit.form_id}.yaml"
-    # How pages join and which questions an export joins (#16 item 5) are kept from the blank's
-    # template; a label whose questions the edit removed or renamed is dropped, not left dangling.
-    ids = {q.id for q in edit.questions}
-    labels = {name: parts for name, parts in (draft.template.extra.get("labels") or {}).items()
-              if set(parts) <= ids}
     write_pinned_template(staged, edit.form_id, edit.title, pages, groups,
                           marks=draft.template.extra["pinned"]["marks"], version=version,
-                          labels=labels or None, join=draft.template.extra.get("join"), standard=edit.standard,
+                          labels=labels or None, join=join, standard=edit.standard,
                           note="Sửa trong trình sửa mẫu phiếu của ứng dụng web (omr review serve)")
     try:
         template = load_template(staged)

@@ -129,6 +129,9 @@ def upload_blank():
     except InputFileError as exc:
         flash(exc.message, "error")
         return _list_page(400)
+    draft = drafts.load_draft(_uploads(), draft_id)
+    for warning in (draft.meta.get("warnings") or []) if draft else []:  # frames over print (from_blank)
+        flash(f"Lưu ý: {warning}", "info")
     return redirect(url_for("template_editor.editor_page", draft_id=draft_id), 303)
 
 
@@ -184,7 +187,7 @@ def save_draft(draft_id: str):
     except OmrError as exc:
         return jsonify(ok=False, problems=[exc.message]), 400
     kept = f" Phiên bản {saved.previous} được giữ ở {saved.kept_as}." if saved.previous else ""
-    kept += "".join(f" Lưu ý: {note}" for note in drafts.standard_id_notes(edit, standard))
+    kept += "".join(f" Lưu ý: {note}" for note in drafts.standard_id_notes(edit, standard) + list(saved.notes))
     try:
         reload_catalogue()
     except OmrError as exc:  # another template of the folder is broken: the save stands, the app says so

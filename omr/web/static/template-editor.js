@@ -21,6 +21,9 @@
   function newQuestion(q) { q.uid = nid(); q.colour = PALETTE[colours % PALETTE.length]; colours += 1; return q; }
   S.questions.forEach(function (q) {
     newQuestion(q);
+    // The id the question has in the draft's template: sent with every save, so that a rename carries the
+    // labels and page join naming it (the server renames them; omr.web.template_drafts.renames).
+    q.was = q.id;
     if (q.type === "text") { q.frame.uid = nid(); } else { q.options.forEach(function (o) { o.uid = nid(); }); }
   });
 
@@ -652,6 +655,7 @@
       form_id: S.form_id, title: S.title, base_version: S.base_version, replace_version: replaceVersion,
       questions: S.questions.map(function (q) {
         var out = {id: q.id, text: q.text, type: q.type, page: q.page};
+        if (q.was) { out.was = q.was; }
         if (q.type === "text") { out.frame = {x: q.frame.x, y: q.frame.y, w: q.frame.w, h: q.frame.h}; }
         else {
           out.options = q.options.map(function (o) { return {code: o.code, label: o.label, x: o.x, y: o.y, w: o.w, h: o.h}; });
