@@ -838,7 +838,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         key = (args.command, getattr(args, f"{args.command}_command", None))
-        return COMMANDS[key](args)
+        code = COMMANDS[key](args)
+        sys.stdout.flush()  # a closed reader fails here, inside the handler below, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (`omr comments | head -3`): stop quietly like other Unix tools. Point stdout at
+        # /dev/null so the interpreter's final flush of what is still buffered cannot raise a second time.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 0
     except OmrError as exc:
         print(f"Lỗi: {exc.message}", file=sys.stderr)
         return exc.exit_code
