@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from omr.errors import BadArgumentsError, OmrError
+from omr.model import STRAY_WRITING_TEXT, is_stray_writing
 
 
 def _positive_int(text: str) -> int:
@@ -481,6 +482,8 @@ def cmd_template_from_blank(args) -> int:
           f"{summary['frames']} khung viết, {summary['questions']} câu hỏi")
     for preview in summary["previews"]:
         print(f"Ảnh xem trước (số thứ tự từng ô): {preview}")
+    for warning in summary["warnings"]:
+        print(f"Cảnh báo: {warning}")
     print("Tên câu hỏi và nhãn lựa chọn đã được đọc từ bản in: hãy mở tệp YAML và kiểm tra chúng "
           "theo số ô trên ảnh xem trước.")
     return 0
@@ -622,7 +625,8 @@ def cmd_comments(args) -> int:
             else ", chưa có nháp OCR")
         if row["likely_correct"] and not reviewed:
             hint += ", có thể đúng"
-        print(f"Phiếu {shown_serial(row['serial'], row['serial_assigned'])} · {row['field']} · {status_text.get(row['status'], row['status'])}{hint}")
+        field_ = f"{row['field']} ({STRAY_WRITING_TEXT.lower()})" if is_stray_writing(row['field']) else row['field']
+        print(f"Phiếu {shown_serial(row['serial'], row['serial_assigned'])} · {field_} · {status_text.get(row['status'], row['status'])}{hint}")
         print(f"  «{mask_personal_numbers(text or '') or '—'}»")
         if flags:
             print("  Dấu hiệu tiêu cực: " + "; ".join(

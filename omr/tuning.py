@@ -1111,3 +1111,32 @@ REVIEW_STRIP_GROW_MM = 12.0
 # 9-11 pt leaves under 1 mm between a cell's lines.)
 REVIEW_STRIP_GAP_MM = 1.8
 
+# Handwriting far from every box and frame of a form designed elsewhere (omr/scan/printed_boxes.py,
+# stray_writing; the trial's Writer form had «Câu 5. Ý kiến khác:» and empty lines, no frame): the page's
+# ink that is not the blank's print (as UNEXPLAINED_* above), more than 5 mm from any box (a tick's arm or
+# a circled label beside a box is the box's: unexplained_marks looks there), outside each question's rows
+# of boxes (unexplained_marks' band), 3 mm around a frame (writing over a frame's edge is the frame's) and
+# 8 mm in from the page's edge (a scanner's dark border, a punched hole). Strokes of at least 0.3 mm² each
+# (dust and photocopier speckle are smaller; a handwritten letter at 3-4 mm is 1-3 mm²), at least 8 mm²
+# together: one short handwritten word. Measured: the trial's line «Phải đi lại nhiều lần, cán bộ hẹn lên
+# hẹn xuống» (DejaVu Oblique, 200 dpi) 64-65 mm² on its scan and on its upside-down phone photo; the six
+# office blanks of tests/data/office-blanks filled and photocopied as tests/office_fill.py does (21 pages,
+# 3 seeds each) 0 mm² (no stroke at all) away from the boxes.
+STRAY_BOX_MARGIN_MM = 5.0
+STRAY_FRAME_MARGIN_MM = 3.0
+STRAY_PAGE_EDGE_MM = 8.0
+STRAY_MIN_STROKE_MM2 = 0.3
+STRAY_MIN_MM2 = 8.0
+# The crop of stray handwriting (above) reaches 3 mm past its strokes: a letter's faint tail, and enough
+# paper around it to read the line.
+STRAY_CROP_MARGIN_MM = 3.0
+# A free-text question printed with no frame on a blank (omr/template_from/blank.py, free_text_prompts): a
+# frame is proposed over the paper under it, 1 mm clear of the print above and below, down to the next
+# print and at most 60 mm (a half page of lines is one answer's room, not the rest of the page), kept
+# 10 mm above the page's foot; at least 12 mm tall (two handwritten lines of ~5 mm) or the question is
+# named in a warning instead. A frame starting within 15 mm under the prompt is its own frame already.
+FREE_TEXT_GAP_MM = 1.0
+FREE_TEXT_MAX_MM = 60.0
+FREE_TEXT_PAGE_MARGIN_MM = 10.0
+FREE_TEXT_MIN_MM = 12.0
+FREE_TEXT_FRAME_NEAR_MM = 15.0

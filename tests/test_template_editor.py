@@ -762,3 +762,17 @@ def test_an_omrchecker_template_saved_unchanged_reads_as_before_and_an_edit_take
     # Every other question reads the same answer (a confidence may move: one bubble fewer on the page).
     assert {q: v[:2] for q, v in after.items() if q not in ("CAU_DOI_TEN", cut)} == \
         {q: v[:2] for q, v in before.items() if q not in (renamed, cut)}
+
+
+def test_a_free_text_question_with_no_room_for_a_frame_is_named_in_a_warning(app):
+    """«Câu 4. Góp ý khác:» printed at the page's foot: no frame can be proposed under it, so the editor
+    says which question needs one drawn (the trial's writing under such a question vanished)."""
+    blank = Image.fromarray(drawn_blank())
+    draw = ImageDraw.Draw(blank)
+    draw.text((25 * PPM, 280 * PPM), "Câu 4. Góp ý khác:", font=ImageFont.truetype(str(font_path()), int(3.6 * PPM)),
+              fill=0)
+    client = login(app, "quan")
+    response = upload_blank(client, png_bytes(np.array(blank)), name="Phiếu góp ý.png")
+    assert response.status_code == 303, response.get_data(as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "editor-warning" in page and "Câu 4. Góp ý khác" in page and "khung viết" in page

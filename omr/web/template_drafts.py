@@ -209,7 +209,7 @@ def create_draft_from_blank(uploads_dir: Path, received: Path, client_name: str,
             raise InputFileError(_named(outcome.message, blank, shown))
         summary = outcome
         _write_meta(folder, {"form_id": summary["form_id"], "yaml": f"{form_id}.yaml", "source": shown,
-                             "base_version": None, "created_by": who,
+                             "base_version": None, "created_by": who, "warnings": summary.get("warnings", []),
                              "created_at": datetime.now(timezone.utc).isoformat()})
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
@@ -400,6 +400,7 @@ def editor_state(draft: Draft, standard: Template | None = None) -> dict:
                                       for i, n in enumerate(numbers, start=1)]})
     return {"draft": draft.id, "form_id": template.form_id, "title": template.title,
             "base_version": draft.meta.get("base_version"), "source": draft.meta.get("source", ""),
+            "warnings": draft.meta.get("warnings", []),
             "marks": pinned["marks"],
             "pages": [{"number": p["page"], "width": p["width"], "height": p["height"]} for p in pinned["pages"]],
             "questions": questions, "standard": standard_choices(standard), "placeholder": PLACEHOLDER_MARK,
