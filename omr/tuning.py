@@ -337,6 +337,12 @@ MAX_PAGES_PER_FILE = 2000
 # leaves room for a machine shared by other work, and is still short enough
 # that a page that hangs a decoder is named and skipped, not the batch stopped.
 MAX_SECONDS_PER_PAGE = 60.0
+# The page's seconds above (and EDITOR_SECONDS_PER_PAGE) do not count the time a worker waited for a CPU
+# held by other programs (omr.scan.page_workers, Linux schedstat): the fresh-user trial's 1-page 200 dpi
+# try-on (3 s of CPU) failed its 20 s on a machine with a load of ~15 on 2 cores, and a batch of the
+# trial's Writer form lost both pages to the 60 s at a load of 31. A page still stops after 4 times its
+# bound of wall time in all, whatever the load (a reader must not hold an upload for ever).
+WORKER_WALL_BOUND_FACTOR = 4.0
 # Seconds to count a file's pages (frames are walked, never taken from the
 # header): a TIFF's 1000 directories are walked in 0.4 s.
 MAX_SECONDS_TO_COUNT_PAGES = 30.0

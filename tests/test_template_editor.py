@@ -764,6 +764,17 @@ def test_an_omrchecker_template_saved_unchanged_reads_as_before_and_an_edit_take
         {q: v[:2] for q, v in before.items() if q not in (renamed, cut)}
 
 
+def test_a_try_on_stopped_because_the_machine_was_busy_does_not_blame_the_file():
+    """The trial's fine 200 dpi page was told «tệp quá lớn … hãy quét lại» when the machine was loaded."""
+    from omr.scan.page_workers import Failure
+    from omr.web.template_drafts import _bound_reason
+
+    busy = _bound_reason(Failure("timeout", "máy đang quá bận", busy=True), 20)
+    assert "máy chủ đang quá bận" in busy and "tệp không có lỗi" in busy and "quét lại" not in busy
+    slow = _bound_reason(Failure("timeout", "đọc trang quá 20 giây, đã dừng"), 20)
+    assert "đọc quá 20 giây" in slow
+
+
 def test_a_free_text_question_with_no_room_for_a_frame_is_named_in_a_warning(app):
     """«Câu 4. Góp ý khác:» printed at the page's foot: no frame can be proposed under it, so the editor
     says which question needs one drawn (the trial's writing under such a question vanished)."""

@@ -227,6 +227,9 @@ def _blank_task(task: tuple[str, str]):
 
 def _bound_reason(failure: Failure, seconds: float) -> str:
     """Why reading an upload in a worker stopped, for the admin (Vietnamese, no server path)."""
+    if failure.kind == "timeout" and failure.busy:  # the machine's load, not the file: never blame the file
+        return ("máy chủ đang quá bận nên chưa đọc xong trong thời gian cho phép, đã dừng; tệp không có lỗi, "
+                "hãy thử lại sau ít phút")
     if failure.kind == "timeout":
         return f"đọc quá {seconds:.0f} giây, đã dừng (tệp quá lớn hoặc quá phức tạp; hãy quét lại ở 200–300 dpi)"
     if failure.kind in ("memory", "crashed") or any(
