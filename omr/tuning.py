@@ -1146,3 +1146,10 @@ FREE_TEXT_MAX_MM = 60.0
 FREE_TEXT_PAGE_MARGIN_MM = 10.0
 FREE_TEXT_MIN_MM = 12.0
 FREE_TEXT_FRAME_NEAR_MM = 15.0
+# The editor's «Gợi ý» (omr/web/template_drafts.py, _suggest): a drafted question is offered the standard
+# question of its own kind (yes/no, or a 5-level scale) whose text, its "Câu 4." left out, is at least this
+# like its own. Measured on the trial's Writer form against motcua-2026: «Mức độ hài lòng chung» -> H1
+# 0.90, «Ông/Bà có phải nộp tiền ngoài quy định không?» -> H2 0.595 (the only yes/no question), «Cán bộ
+# tiếp nhận có thái độ lịch sự, tôn trọng không?» -> D1 0.667; an unrelated «Mức độ sạch sẽ của nhà vệ
+# sinh» scores 0.465 at best (H1) and gets no suggestion.
+EDITOR_SUGGEST_MIN_SCORE = 0.55

@@ -39,7 +39,7 @@ from omr.data.schema import changes
 from omr.errors import InputFileError, OmrError, TemplateError
 from omr.forms.layout import resolve_layout
 from omr.forms.links import LINK_TYPES, check_link, shared_link_problems
-from omr.online.mapping import PROPOSE_MIN_SCORE, similarity
+from omr.online.mapping import similarity
 from omr.forms.template import (
     CODE_PATTERN,
     FORM_ID_PATTERN,
@@ -350,15 +350,33 @@ def standard_choices(standard: Template | None) -> dict | None:
     return {"form": standard.form_id, "title": standard.title, "questions": questions}
 
 
-def _suggest(text: str, standard: Template | None) -> dict | None:
-    """The standard question whose text is most like ``text``, as an online import proposes a column's
-    question (omr.online.mapping.similarity, at least PROPOSE_MIN_SCORE), or None. Only shown: the
-    admin chooses; a question is never linked on a guess."""
-    if standard is None:
+# A question's own number printed before its text ("Câu 4.", "A4.", "II."): not part of what it asks.
+_NUMBERING = re.compile(r"^\s*(câu\s*\d+\s*[.:)]?|[A-ZĐ]?\d{1,2}[.):]|[IVX]{1,4}[.)])\s*", re.IGNORECASE)
+
+
+def _kind_of(labels: list[str]) -> str | None:
+    """The standard question type a drafted question's options can be linked as: ``yesno`` for two options
+    Có / Không (either order), ``scale`` for five levels (a "Không ý kiến" box aside), else None."""
+    folded = [fold(label).strip(" .:") for label in labels]
+    if sorted(folded) == ["co", "khong"]:
+        return "yesno"
+    if len([f for f in folded if f != "khong y kien"]) == 5:
+        return "scale"
+    return None
+
+
+def _suggest(text: str, labels: list[str], standard: Template | None) -> dict | None:
+    """The standard question of the same kind (:func:`_kind_of`: a yes/no question is never offered a 1–5
+    scale, nor a three-box question either) whose text, its printed number left out, is most like
+    ``text`` (omr.online.mapping.similarity, at least ``EDITOR_SUGGEST_MIN_SCORE``), or None. Only shown:
+    the admin chooses; a question is never linked on a guess."""
+    kind = _kind_of(labels)
+    if standard is None or kind is None:
         return None
-    scored = [(similarity(text, q.text), q.id) for q in standard.questions if q.type in STANDARD_TYPE_WORDS]
+    asked = _NUMBERING.sub("", text).strip(" :")
+    scored = [(similarity(asked, q.text), q.id) for q in standard.questions if q.type == kind]
     score, qid = max(scored, default=(0.0, ""))
-    return {"question": qid, "score": score} if score >= PROPOSE_MIN_SCORE else None
+    return {"question": qid, "score": score} if score >= T.EDITOR_SUGGEST_MIN_SCORE else None
 
 
 def editor_state(draft: Draft, standard: Template | None = None) -> dict:
@@ -394,7 +412,8 @@ def editor_state(draft: Draft, standard: Template | None = None) -> dict:
             numbers = [by_option[(q.id, o["code"])] for o in options]
             questions.append({"id": q.id, "text": q.text, "type": "multiple" if q.type == "multiple" else "single",
                               "page": box_page[numbers[0]], "options": options, "link": links.get(q.id),
-                              "suggest": None if q.id in links or q.type == "multiple" else _suggest(q.text, standard)})
+                              "suggest": None if q.id in links or q.type == "multiple" else
+                              _suggest(q.text, [o["label"] for o in options], standard)})
     loose = [n for n in sorted(rects) if n not in pinned["assign"]]
     for page in sorted({box_page[n] for n in loose}):
         numbers = [n for n in loose if box_page[n] == page]
