@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from omr.errors import BadArgumentsError, OmrError
+from omr.model import STRAY_WRITING_TEXT, is_stray_writing
 
 
 def _positive_int(text: str) -> int:
@@ -664,7 +665,8 @@ def cmd_comments(args) -> int:
             else ", chưa có nháp OCR")
         if row["likely_correct"] and not reviewed:
             hint += ", có thể đúng"
-        print(f"Phiếu {shown_serial(row['serial'], row['serial_assigned'])} · {row['field']} · {status_text.get(row['status'], row['status'])}{hint}")
+        field_ = f"{row['field']} ({STRAY_WRITING_TEXT.lower()})" if is_stray_writing(row['field']) else row['field']
+        print(f"Phiếu {shown_serial(row['serial'], row['serial_assigned'])} · {field_} · {status_text.get(row['status'], row['status'])}{hint}")
         print(f"  «{mask_personal_numbers(text or '') or '—'}»")
         if flags:
             print("  Dấu hiệu tiêu cực: " + "; ".join(
@@ -887,7 +889,16 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(args, "templates") and args.templates is None:
             args.templates = default_templates()
         key = (args.command, getattr(args, f"{args.command}_command", None))
-        return COMMANDS[key](args)
+        code = COMMANDS[key](args)
+        sys.stdout.flush()  # a closed reader fails here, inside the handler below, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (`omr comments | head -3`): stop quietly like other Unix tools. Point stdout at
+        # /dev/null so the interpreter's final flush of what is still buffered cannot raise a second time.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 0
     except OmrError as exc:
         print(f"Lỗi: {exc.message}", file=sys.stderr)
         return exc.exit_code

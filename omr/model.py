@@ -26,6 +26,17 @@ INVALID = "invalid"  # a date whose digits make no date
 INVALID_MULTIPLE = "invalid_multiple"
 INVALID_MULTIPLE_TEXT = "Không hợp lệ (đánh nhiều ô)"
 NEEDS_REVIEW = (MULTIPLE, AMBIGUOUS, INVALID)
+# The comment field of handwriting found far from every box and frame of a form designed elsewhere
+# (omr.scan.printed_boxes.stray_writing): a free-text question the template has no frame for. It goes to
+# the comment review with its crop, never dropped; people read it as STRAY_WRITING_TEXT. One per page:
+# the field is this prefix and the page's number (a response holds one comment per field).
+STRAY_WRITING_FIELD = "ngoai_o_khung_"
+STRAY_WRITING_TEXT = "Có chữ viết ngoài các ô/khung của mẫu phiếu"
+
+
+def is_stray_writing(field_: str) -> bool:
+    """Whether a comment field is handwriting found outside every box and frame (STRAY_WRITING_FIELD)."""
+    return field_.startswith(STRAY_WRITING_FIELD)
 # A question on a page of the sheet that never arrived or was set aside (issue #14): no value
 # until the page is assigned; never a blank. Only in exports (derived, never stored).
 MISSING_PAGE = "missing_page"

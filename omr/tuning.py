@@ -344,6 +344,12 @@ MAX_PAGES_PER_FILE = 2000
 # leaves room for a machine shared by other work, and is still short enough
 # that a page that hangs a decoder is named and skipped, not the batch stopped.
 MAX_SECONDS_PER_PAGE = 60.0
+# The page's seconds above (and EDITOR_SECONDS_PER_PAGE) do not count the time a worker waited for a CPU
+# held by other programs (omr.scan.page_workers, Linux schedstat): the fresh-user trial's 1-page 200 dpi
+# try-on (3 s of CPU) failed its 20 s on a machine with a load of ~15 on 2 cores, and a batch of the
+# trial's Writer form lost both pages to the 60 s at a load of 31. A page still stops after 4 times its
+# bound of wall time in all, whatever the load (a reader must not hold an upload for ever).
+WORKER_WALL_BOUND_FACTOR = 4.0
 # Seconds to count a file's pages (frames are walked, never taken from the
 # header): a TIFF's 1000 directories are walked in 0.4 s.
 MAX_SECONDS_TO_COUNT_PAGES = 30.0
@@ -1187,3 +1193,39 @@ REVIEW_STRIP_GROW_MM = 12.0
 # 9-11 pt leaves under 1 mm between a cell's lines.)
 REVIEW_STRIP_GAP_MM = 1.8
 
+# Handwriting far from every box and frame of a form designed elsewhere (omr/scan/printed_boxes.py,
+# stray_writing; the trial's Writer form had «Câu 5. Ý kiến khác:» and empty lines, no frame): the page's
+# ink that is not the blank's print (as UNEXPLAINED_* above), more than 5 mm from any box (a tick's arm or
+# a circled label beside a box is the box's: unexplained_marks looks there), outside each question's rows
+# of boxes (unexplained_marks' band), 3 mm around a frame (writing over a frame's edge is the frame's) and
+# 8 mm in from the page's edge (a scanner's dark border, a punched hole). Strokes of at least 0.3 mm² each
+# (dust and photocopier speckle are smaller; a handwritten letter at 3-4 mm is 1-3 mm²), at least 8 mm²
+# together: one short handwritten word. Measured: the trial's line «Phải đi lại nhiều lần, cán bộ hẹn lên
+# hẹn xuống» (DejaVu Oblique, 200 dpi) 64-65 mm² on its scan and on its upside-down phone photo; the six
+# office blanks of tests/data/office-blanks filled and photocopied as tests/office_fill.py does (21 pages,
+# 3 seeds each) 0 mm² (no stroke at all) away from the boxes.
+STRAY_BOX_MARGIN_MM = 5.0
+STRAY_FRAME_MARGIN_MM = 3.0
+STRAY_PAGE_EDGE_MM = 8.0
+STRAY_MIN_STROKE_MM2 = 0.3
+STRAY_MIN_MM2 = 8.0
+# The crop of stray handwriting (above) reaches 3 mm past its strokes: a letter's faint tail, and enough
+# paper around it to read the line.
+STRAY_CROP_MARGIN_MM = 3.0
+# A free-text question printed with no frame on a blank (omr/template_from/blank.py, free_text_prompts): a
+# frame is proposed over the paper under it, 1 mm clear of the print above and below, down to the next
+# print and at most 60 mm (a half page of lines is one answer's room, not the rest of the page), kept
+# 10 mm above the page's foot; at least 12 mm tall (two handwritten lines of ~5 mm) or the question is
+# named in a warning instead. A frame starting within 15 mm under the prompt is its own frame already.
+FREE_TEXT_GAP_MM = 1.0
+FREE_TEXT_MAX_MM = 60.0
+FREE_TEXT_PAGE_MARGIN_MM = 10.0
+FREE_TEXT_MIN_MM = 12.0
+FREE_TEXT_FRAME_NEAR_MM = 15.0
+# The editor's «Gợi ý» (omr/web/template_drafts.py, _suggest): a drafted question is offered the standard
+# question of its own kind (yes/no, or a 5-level scale) whose text, its "Câu 4." left out, is at least this
+# like its own. Measured on the trial's Writer form against motcua-2026: «Mức độ hài lòng chung» -> H1
+# 0.90, «Ông/Bà có phải nộp tiền ngoài quy định không?» -> H2 0.595 (the only yes/no question), «Cán bộ
+# tiếp nhận có thái độ lịch sự, tôn trọng không?» -> D1 0.667; an unrelated «Mức độ sạch sẽ của nhà vệ
+# sinh» scores 0.465 at best (H1) and gets no suggestion.
+EDITOR_SUGGEST_MIN_SCORE = 0.55

@@ -30,14 +30,24 @@ def template_boxes(template_path: Path):
 
 
 def fill(grey: np.ndarray, ppm: float, boxes, page_no: int, seed: int, erase: int = 0,
-         answers: dict[str, str | None] | None = None, scan_seed: int | None = None):
+         answers: dict[str, str | None] | None = None, scan_seed: int | None = None,
+         writing: tuple[str, float, float] | None = None):
     """A filled copy of a blank page: returns (image, truth {question: code or None},
     whited-out boxes {question: code}). ``answers`` chooses the code crossed (None: left blank) for
     the questions it names; the others are answered at random. ``scan_seed`` scans the same filled
     paper again (another turn, scale and noise): the same ``seed`` with another ``scan_seed`` is the
-    operator rescanning one sheet."""
+    operator rescanning one sheet. ``writing``: (text, x mm, y mm) handwritten (synthetic handwriting,
+    a random writer) with its top left there."""
     rng = np.random.default_rng(seed)
     page = grey.copy()
+    if writing is not None:
+        from omr.forms.synthetic_handwriting import bare_line
+
+        text, x, y = writing
+        line = bare_line(text, np.random.default_rng([seed, 7]), ppm)
+        x0, y0 = int(x * ppm), int(y * ppm)
+        h, w = min(line.shape[0], page.shape[0] - y0), min(line.shape[1], page.shape[1] - x0)
+        page[y0:y0 + h, x0:x0 + w] = np.minimum(page[y0:y0 + h, x0:x0 + w], line[:h, :w])
     by_question: dict[str, list] = {}
     for p, number, rect, qid, code, _ in boxes:
         if p == page_no:

@@ -16,6 +16,8 @@ def task(name: str) -> str:
     """Misbehave as the task's name says: hang, die, fail, eat memory, or answer."""
     if name.startswith("slow"):
         time.sleep(60)
+    if name.startswith("wait"):  # "wait2.5": 2.5 s before answering (the tests say whether it was for a CPU)
+        time.sleep(float(name[4:]))
     if name.startswith("die"):
         os._exit(1)
     if name.startswith("bug"):

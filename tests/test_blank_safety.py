@@ -199,3 +199,36 @@ def test_a_tick_in_a_box_the_template_missed_goes_to_review_never_blank(serif_mi
             if q.status == OK and value != code or q.status == BLANK and code is not None:
                 wrong.append((other, code, q.value, q.status))
         assert not wrong, f"silent errors: {wrong}"
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_handwriting_far_from_every_box_and_frame_goes_to_review_never_dropped(office_forms, seed):
+    """The trial's Writer form: «Ý kiến khác:» printed with empty lines under it and no frame in the
+    template. A line written there used to vanish (no comment, no review, nothing exported); it is kept
+    as a comment of its own, inked and with its crop (the comment review shows it). The same page without
+    the line makes no such comment."""
+    from omr.model import is_stray_writing
+    from omr.scan.ingest import PageLoader
+    from omr.scan.page import process_page
+
+    pdf, boxes, catalogue, folder = office_forms["checkboxes-portrait"]
+    grey, ppm = blank_sources.render_pdf(pdf, 200)[0]
+    lowest = max(y + h for page, _, (x, y, w, h), *_ in boxes if page == 1)
+    page_h = grey.shape[0] / ppm
+    assert lowest + 40 < page_h, "no empty paper under the boxes to write on"
+    for text in ("Cán bộ hẹn lên hẹn xuống, phải đi lại nhiều lần", None):
+        writing = (text, 30.0, lowest + 20.0) if text else None
+        image, truth, _ = office_fill.fill(grey, ppm, boxes, 1, seed, writing=writing)
+        path = folder / f"stray-{seed}-{bool(text)}.png"
+        cv2.imwrite(str(path), image)
+        result = process_page(PageLoader().load(path, 0), catalogue)
+        assert result.set_aside is None, result.detail
+        stray = [c for c in result.comments if is_stray_writing(c.field)]
+        if text:
+            assert len(stray) == 1, result.detail
+            assert stray[0].inked and stray[0].crop_png, stray[0]
+            x, y, w, h = stray[0].region
+            assert y <= lowest + 22 and y + h >= lowest + 22 and w > 40, stray[0].region
+            assert "có chữ viết ngoài các ô/khung" in result.detail
+        else:
+            assert stray == [], result.detail

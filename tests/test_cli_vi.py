@@ -133,3 +133,18 @@ def test_make_serve_takes_a_port(repo_root):
 
     assert serve_line().endswith("--port 8000")
     assert serve_line("PORT=8123").endswith("--port 8123")
+
+
+def test_output_piped_to_a_closed_reader_ends_quietly():
+    """`omr comments | head -3`: the reader closes early; omr must not print a BrokenPipeError traceback."""
+    script = ("import sys, omr.cli as c\n"
+              "c.COMMANDS[('comments', None)] = lambda args: [print('dòng', i) for i in range(200000)] and 0\n"
+              "sys.exit(c.main(['comments']))\n")
+    writer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = writer.stdout.readline()
+    writer.stdout.close()  # what `head -1` does after its line
+    err = writer.stderr.read().decode()
+    writer.wait(timeout=60)
+    assert first.startswith("dòng 0".encode())
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert writer.returncode == 0

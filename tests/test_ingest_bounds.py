@@ -352,3 +352,30 @@ def test_a_zip_listing_a_huge_number_of_entries_is_told_apart_in_bounded_memory(
     assert peak < 4 * T.ZIP_KIND_MAX_DIRECTORY_BYTES, peak  # zipfile took > 100 MB for this one
     path.write_bytes(_docx_bytes())  # an ordinary .docx is still named
     assert content_kind(path) == "tài liệu Word (.docx)"
+
+
+def test_time_spent_waiting_for_a_busy_machine_is_not_counted_against_a_page(monkeypatch):
+    """The trial's 1-page try-on failed its 20 s on a machine loaded by other work. A page's bound counts
+    its time less its wait for a CPU (the worker's run-queue wait, faked here as all of its time): a page
+    that took 4 s of wall time, all of it waiting, is read under a 3 s bound; one that waits past 4 times
+    the bound is stopped, and the message says the machine was busy, not the page at fault. With no wait
+    (a hang), the bound is the bound."""
+    from omr.scan import page_workers
+
+    starts: dict[int, float] = {}
+
+    def all_waiting(pid):
+        return time.monotonic() - starts.setdefault(pid, time.monotonic())
+
+    monkeypatch.setattr(page_workers, "_run_queue_wait", all_waiting)
+    out = _run(["a", "wait4"], seconds_per_task=3)
+    assert out == {"a": "A", "wait4": "WAIT4"}
+    started = time.monotonic()
+    out = _run(["wait60"], seconds_per_task=3)
+    assert time.monotonic() - started < 40
+    failure = out["wait60"]
+    assert isinstance(failure, Failure) and failure.kind == "timeout" and failure.busy
+    assert "máy đang quá bận" in failure.message
+    monkeypatch.setattr(page_workers, "_run_queue_wait", lambda pid: 0.0)
+    out = _run(["wait6"], seconds_per_task=3)
+    assert isinstance(out["wait6"], Failure) and not out["wait6"].busy and "3 giây" in out["wait6"].message

@@ -307,6 +307,28 @@ def test_docx_renders_through_libreoffice(dataset, tmp_path):
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "r.pdf"), "-"], check=True,
                           capture_output=True, text=True).stdout
     assert "MỨC ĐỘ HÀI LÒNG" in text.upper() and "Quý III năm 2025" in text
+    # No empty page (the trial's report had one after the signature: the section break's paragraph).
+    pages = text.rstrip("\f").split("\f")
+    assert all(page.strip() for page in pages), [i + 1 for i, page in enumerate(pages) if not page.strip()]
+
+
+def test_the_section_break_after_the_signature_cannot_push_an_empty_page(dataset, tmp_path):
+    """python-docx ends the portrait part with an empty paragraph after the signature table; at a 12 pt
+    line it overflowed a full page 1 and LibreOffice showed an empty page 2 (fresh-user trial). It is
+    1 pt high with no spacing."""
+    from docx import Document
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    with open_store(dataset) as store:
+        path = write_report(build(store, "2025-Q3"), tmp_path / "r.docx")
+    body = Document(str(path)).element.body
+    breaks = [p for p in body.iterchildren(qn("w:p")) if p.pPr is not None and p.pPr.find(qn("w:sectPr")) is not None]
+    assert len(breaks) == 1 and not "".join(breaks[0].itertext()).strip()
+    spacing = breaks[0].pPr.find(qn("w:spacing"))
+    assert spacing is not None and int(spacing.get(qn("w:line"))) <= Pt(1).twips
+    assert spacing.get(qn("w:lineRule")) == "exact"
+    assert int(spacing.get(qn("w:after"), "0")) == 0 and int(spacing.get(qn("w:before"), "0")) == 0
 
 
 def test_cache_refresh_matches_a_rebuild_after_edits(dataset):

@@ -424,9 +424,14 @@ def test_the_editor_reads_uploads_in_a_bounded_worker_and_names_the_file_and_pag
     """A blank or a try-on scan that overruns the time bound stops its worker: a Vietnamese message, no hang."""
     from omr import tuning as T
 
+    from omr.scan import page_workers
+
     client, state, csrf = drafted
     assert save(client, state, csrf, edit_of(state)).status_code == 200
     monkeypatch.setattr(T, "EDITOR_SECONDS_PER_PAGE", 0.05)
+    # The page overruns its own bound, not the machine's load (a loaded test machine's wait for a CPU
+    # would otherwise be left out of the bound, and the message would say the server was busy).
+    monkeypatch.setattr(page_workers, "_run_queue_wait", lambda pid: 0.0)
     refused = upload_blank(client, png_bytes(drawn_blank()), name="Phiếu chậm.png")
     assert refused.status_code == 400
     assert "Tệp «Phiếu chậm.png», trang 1: đọc quá 0 giây, đã dừng" in refused.get_data(as_text=True)
@@ -762,3 +767,28 @@ def test_an_omrchecker_template_saved_unchanged_reads_as_before_and_an_edit_take
     # Every other question reads the same answer (a confidence may move: one bubble fewer on the page).
     assert {q: v[:2] for q, v in after.items() if q not in ("CAU_DOI_TEN", cut)} == \
         {q: v[:2] for q, v in before.items() if q not in (renamed, cut)}
+
+
+def test_a_try_on_stopped_because_the_machine_was_busy_does_not_blame_the_file():
+    """The trial's fine 200 dpi page was told «tệp quá lớn … hãy quét lại» when the machine was loaded."""
+    from omr.scan.page_workers import Failure
+    from omr.web.template_drafts import _bound_reason
+
+    busy = _bound_reason(Failure("timeout", "máy đang quá bận", busy=True), 20)
+    assert "máy chủ đang quá bận" in busy and "tệp không có lỗi" in busy and "quét lại" not in busy
+    slow = _bound_reason(Failure("timeout", "đọc trang quá 20 giây, đã dừng"), 20)
+    assert "đọc quá 20 giây" in slow
+
+
+def test_a_free_text_question_with_no_room_for_a_frame_is_named_in_a_warning(app):
+    """«Câu 4. Góp ý khác:» printed at the page's foot: no frame can be proposed under it, so the editor
+    says which question needs one drawn (the trial's writing under such a question vanished)."""
+    blank = Image.fromarray(drawn_blank())
+    draw = ImageDraw.Draw(blank)
+    draw.text((25 * PPM, 280 * PPM), "Câu 4. Góp ý khác:", font=ImageFont.truetype(str(font_path()), int(3.6 * PPM)),
+              fill=0)
+    client = login(app, "quan")
+    response = upload_blank(client, png_bytes(np.array(blank)), name="Phiếu góp ý.png")
+    assert response.status_code == 303, response.get_data(as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "editor-warning" in page and "Câu 4. Góp ý khác" in page and "khung viết" in page

@@ -146,6 +146,17 @@ def test_html_in_a_comment_is_shown_as_text(app):
     assert "<script>alert" not in history and "&lt;script&gt;" in history and "&lt;b&gt;đậm&lt;/b&gt;" in history
 
 
+def test_handwriting_outside_every_box_and_frame_is_named_for_the_reviewer(app):
+    """A comment of handwriting found outside the template's boxes and frames (omr.scan.page) is titled as
+    such in the review, not by its technical field name; an ordinary comment keeps «Ý kiến H3»."""
+    stray = _add_comment(app, "Phải đi lại nhiều lần", field="ngoai_o_khung_1")
+    ordinary = _add_comment(app, "", field="H3")
+    client = login(app, "lan")
+    html = _text(client.get(f"/queue/item/comment/{stray}"))
+    assert "Có chữ viết ngoài các ô/khung của mẫu phiếu" in html and "ngoai_o_khung_1</h1>" not in html
+    assert "Ý kiến H3" in _text(client.get(f"/queue/item/comment/{ordinary}"))
+
+
 def test_a_flag_the_reviewer_removes_is_said_and_shown_in_the_history(app):
     from omr.text.lexicon import find_terms, flags_json
 

@@ -60,7 +60,7 @@ from omr.data.schema import (
 from omr.data.schema import units as unit_registry
 from omr.data.store import version_token
 from omr.errors import OmrError
-from omr.model import NEEDS_REVIEW, BoxRead
+from omr.model import NEEDS_REVIEW, STRAY_WRITING_TEXT, BoxRead, is_stray_writing
 from omr.scan.read import resolve_questions, shown_confidence
 from omr.text.lexicon import TEXT, flags_of
 from omr.text.normalise import printed_text
@@ -517,6 +517,8 @@ def load_item(store, key: str) -> Item | None:
                 return None
             return Item(key, COMMENT, ident, row.response_id, row.page_id, row.batch, row.serial, row.unit, {
                 "field": row.field, "draft_text": row.draft_text or "", "draft_confidence": row.draft_confidence,
+                # Handwriting outside every box and frame of the form (omr.scan.page): named for what it is.
+                "title": STRAY_WRITING_TEXT if is_stray_writing(row.field) else f"Ý kiến {row.field}",
                 "likely_correct": bool(row.likely_correct),
                 # Negated matches ("không nhũng nhiễu") are kept in the row but ask for no attention.
                 "flags": [f for f in json.loads(row.flags or "[]") if not f.get("negated")],

@@ -821,10 +821,11 @@ def write_docx(report, path: Path) -> None:
     from docx import Document
     from docx.enum.section import WD_ORIENT, WD_SECTION
     from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Cm, Pt, RGBColor
+    from docx.text.paragraph import Paragraph
 
 
     heading = report.heading or DocumentHeading("", (BLANK_BODY,), BLANK_PLACE)
@@ -963,6 +964,20 @@ def write_docx(report, path: Path) -> None:
 
     # -- the annex, landscape --
     annex = document.add_section(WD_SECTION.NEW_PAGE)
+    # The portrait section now ends in an empty paragraph after the signature table (python-docx puts its
+    # section break there). At the usual 12 pt line that paragraph did not fit under the table's 60 pt
+    # signing space and LibreOffice gave it a page of its own: an empty page 2 (the fresh-user trial). It
+    # is made 1 pt high with no spacing, so it stays on the signature's page.
+    breaker = [p for p in document.element.body.iterchildren(qn("w:p"))
+               if p.pPr is not None and p.pPr.find(qn("w:sectPr")) is not None][-1]
+    fmt = Paragraph(breaker, document).paragraph_format
+    fmt.space_before = fmt.space_after = Pt(0)
+    fmt.line_spacing, fmt.line_spacing_rule = Pt(1), WD_LINE_SPACING.EXACTLY
+    mark = OxmlElement("w:rPr")  # the paragraph mark's own size, 1 pt
+    size = OxmlElement("w:sz")
+    size.set(qn("w:val"), "2")
+    mark.append(size)
+    breaker.pPr.insert_element_before(mark, "w:sectPr")
     annex.orientation = WD_ORIENT.LANDSCAPE
     annex.page_width, annex.page_height = Cm(29.7), Cm(21.0)
     annex.top_margin, annex.bottom_margin = Cm(2.0), Cm(2.0)

@@ -15,12 +15,13 @@ import numpy as np
 
 from omr import tuning as T
 from omr.errors import TemplateError
-from omr.forms.layout import Layout, PageLayout
-from omr.model import AMBIGUOUS, BLANK, EMPTY, MARKED, OK, SET_ASIDE_REASONS, PageResult, PageSource, half_name
+from omr.forms.layout import Layout, PageLayout, TextRegion
+from omr.model import (AMBIGUOUS, BLANK, EMPTY, MARKED, OK, SET_ASIDE_REASONS, STRAY_WRITING_FIELD, PageResult, PageSource,
+                       half_name)
 from omr.scan.align import aligned_ink, locate_boxes, page_ink, warp_to_layout
 from omr.scan.bubbles import pinned_search, read_pinned_boxes
 from omr.scan.catalogue import Catalogue
-from omr.scan.comments import BlankPrint, read_comment
+from omr.scan.comments import BlankPrint, crop_field, png_bytes, read_comment
 from omr.scan.identify import faint_print, is_blank, map_points, overview
 from omr.scan.ingest import RawPage
 from omr.scan.lighting import flatten_lighting, stretch_to_range
@@ -38,7 +39,7 @@ from omr.scan.page_geometry import (
 from omr.scan.duplicates import ink_print, marks_key
 from omr.scan.join import join_pages
 from omr.scan.form_print import printed_mask
-from omr.scan.printed_boxes import flag_unprinted, marks_beside_boxes, unexplained_marks
+from omr.scan.printed_boxes import flag_unprinted, marks_beside_boxes, stray_writing, unexplained_marks
 from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve_questions, shown_confidence
 from omr.scan.register import load_reference, match_pinned, pinned_identity
 from omr.scan.show_through import back_print
@@ -418,6 +419,8 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
                 recalibrate(q, AMBIGUOUS)
     blank = _blank_print(page) if page.pinned and page.text_regions else None
     result.comments = [read_comment(grey, homography, ink, region, page, blank) for region in page.text_regions]
+    if page.pinned and page.pinned.get("printed_check", True):
+        _review_stray_writing(result, grey, homography, ink, page)
     if page.pinned:  # no serial on the paper: a rescan is recognised by its ink (omr.scan.duplicates)
         result.ink_print = ink_print(ink, result.boxes, [c.region for c in result.comments])
         result.marks_key = marks_key(result.boxes)
@@ -491,6 +494,36 @@ def _review_marks_beside_boxes(result: PageResult, ink, layout: Layout, page: Pa
     if found:
         result.detail = (result.detail + "; " if result.detail else "") + \
             f"nét bút cạnh các ô mà không nằm trong ô nào ở câu {', '.join(sorted(found))}"
+
+
+def _review_stray_writing(result: PageResult, grey: np.ndarray, homography: np.ndarray, ink,
+                          page: PageLayout) -> None:
+    """Handwriting far from every box and frame of a form designed elsewhere (a free-text question the
+    template has no frame for): kept as a comment of field ``STRAY_WRITING_FIELD`` + the page's number,
+    with its crop, so it
+    goes to the comment review instead of vanishing (:func:`omr.scan.printed_boxes.stray_writing`)."""
+    if "_reference_path" not in page.pinned:
+        return
+    try:
+        reference = load_reference(page.pinned["_reference_path"])
+    except TemplateError:
+        return
+    found = stray_writing(result.boxes, ink, reference, float(page.width),
+                          [(r.x, r.y, r.w, r.h) for r in page.text_regions])
+    if found is None:
+        return
+    area, (x, y, w, h) = found
+    m = T.STRAY_CROP_MARGIN_MM
+    region = TextRegion(f"{STRAY_WRITING_FIELD}{page.number}", round(x - m, 2), round(y - m, 2), round(w + 2 * m, 2),
+                        round(h + 2 * m, 2))
+    comment = read_comment(grey, homography, ink, region, page)
+    if not comment.inked or comment.crop_png is None:
+        # Never dropped: what the comment reader did not count as writing is still shown to a person.
+        comment.inked, comment.ink_mm2 = True, round(area, 2)
+        comment.crop_png = png_bytes(crop_field(grey, homography, region, T.CANONICAL_PX_PER_MM))
+    result.comments.append(comment)
+    result.detail = (result.detail + "; " if result.detail else "") + \
+        f"có chữ viết ngoài các ô/khung của mẫu ({area:.0f} mm²)"
 
 
 # Layout mm -> layout mm of the same sheet turned 180°: the fiducials sit symmetrically on the page.

@@ -4,7 +4,9 @@
 for memory, a crash in a C decoder) and cannot stop a task that hangs. Here
 each worker takes a run of consecutive pages (so a PDF stays open in it), and
 answers page by page. The supervisor gives every page ``seconds_per_task``
-seconds: a worker that overruns is killed, a worker that dies is noticed, and
+seconds, not counting the time it waited for a CPU that other programs held (a loaded machine;
+up to ``T.WORKER_WALL_BOUND_FACTOR`` times the bound in all): a worker that overruns is killed,
+a worker that dies is noticed, and
 in both cases the page it was on comes back as a failure with a Vietnamese
 reason, the rest of its run goes to a fresh worker, and the batch goes on.
 Each worker's data memory is bounded (``T.WORKER_MAX_MEMORY_BYTES``), so a
@@ -33,6 +35,7 @@ class Failure:
 
     kind: str
     message: str
+    busy: bool = False  # a "timeout" of a page that was mostly waiting for a busy machine's CPU, not reading
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,22 @@ class _Worker:
     run: deque = field(default_factory=deque)  # tasks sent, not yet answered, in the order it reads them
     runs_sent: int = 0  # runs sent whose end (_DONE) has not come back
     deadline: float = 0.0
+    started: float = 0.0  # time.monotonic() when its current task started
+    waited: float = 0.0  # its run-queue wait (s, _run_queue_wait) when its current task started
+
+
+def _run_queue_wait(pid: int | None) -> float:
+    """Seconds process ``pid`` has spent ready to run but waiting for a CPU (Linux schedstat); 0 elsewhere.
+
+    On a machine shared by other work a page that needs 3 s of CPU may take a minute of wall time: that
+    waiting is the machine's, not the page's, and is not counted against the page's time bound."""
+    if pid is None:
+        return 0.0
+    try:
+        with open(f"/proc/{pid}/schedstat", encoding="ascii") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 class PageWorkers:
@@ -217,7 +236,7 @@ class PageWorkers:
                     if run is None:
                         break
                     worker = idle.pop() if idle else self._start()
-                    worker.deadline = time.monotonic() + self.seconds
+                    self._arm(worker)
                     self._send(worker, run)
                     busy.append(worker)
                 # A second run waits in each busy worker's pipe, so that a worker ending a run
@@ -253,14 +272,36 @@ class PageWorkers:
                         task, outcome = message
                         if worker.run and worker.run[0] == task:
                             worker.run.popleft()
-                        worker.deadline = time.monotonic() + self.seconds
+                        self._arm(worker)
                         yield task, outcome
                     elif time.monotonic() >= worker.deadline:
-                        yield from self._lost(worker, busy, queue, "timeout",
-                                              f"đọc trang quá {self.seconds:.0f} giây, đã dừng")
+                        # The bound counts the task's time less its wait for a CPU (another program's
+                        # load), up to WORKER_WALL_BOUND_FACTOR times the bound of wall time in all.
+                        elapsed = time.monotonic() - worker.started
+                        waited = _run_queue_wait(worker.process.pid) - worker.waited
+                        own = elapsed - waited
+                        wall_cap = self.seconds * T.WORKER_WALL_BOUND_FACTOR
+                        if own < self.seconds and elapsed < wall_cap:
+                            worker.deadline = time.monotonic() + min(max(self.seconds - own, 0.05),
+                                                                     wall_cap - elapsed)
+                            continue
+                        if own >= self.seconds:
+                            yield from self._lost(worker, busy, queue, "timeout",
+                                                  f"đọc trang quá {self.seconds:.0f} giây, đã dừng")
+                        else:
+                            yield from self._lost(worker, busy, queue, "timeout",
+                                                  f"máy đang quá bận: sau {elapsed:.0f} giây (chờ CPU "
+                                                  f"{waited:.0f} giây) trang vẫn chưa đọc xong, đã dừng; "
+                                                  "hãy đọc lại khi máy rảnh hơn", busy_machine=True)
         finally:
             for worker in idle + busy:
                 self._stop(worker, kill=worker in busy)
+
+    def _arm(self, worker: _Worker) -> None:
+        """Start the clock of the worker's next task."""
+        worker.started = time.monotonic()
+        worker.deadline = worker.started + self.seconds
+        worker.waited = _run_queue_wait(worker.process.pid)
 
     @staticmethod
     def _send(worker: _Worker, run: list) -> None:
@@ -268,7 +309,7 @@ class PageWorkers:
         worker.runs_sent += 1
         worker.conn.send(run)
 
-    def _lost(self, worker: _Worker, busy: list, queue: deque, kind: str, message: str):
+    def _lost(self, worker: _Worker, busy: list, queue: deque, kind: str, message: str, busy_machine: bool = False):
         """The worker's current task failed; the rest of its run goes back to the queue."""
         busy.remove(worker)
         self._stop(worker, kill=True)
@@ -276,4 +317,4 @@ class PageWorkers:
             task = worker.run.popleft()
             if worker.run:
                 queue.appendleft(list(worker.run))
-            yield task, Failure(kind, message)
+            yield task, Failure(kind, message, busy_machine)

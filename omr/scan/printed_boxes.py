@@ -207,6 +207,74 @@ def _unexplained(reads: list[BoxRead], ink: PageInk, questions: set[str] | None,
     return found
 
 
+def stray_writing(reads: list[BoxRead], ink: PageInk, reference: np.ndarray | None, width_mm: float,
+                  frames: list[tuple[float, float, float, float]]
+                  ) -> tuple[float, tuple[float, float, float, float]] | None:
+    """Handwriting far from every box and frame of a form designed elsewhere (a free-text question the
+    template has no frame for: the trial's Writer form, «Câu 5. Ý kiến khác:» with empty lines under it).
+
+    The page's ink that is not the blank's print (as :func:`unexplained_marks` tells them apart) is
+    looked for away from the boxes: outside every question's rows of boxes (the band
+    :func:`unexplained_marks` searches, so a tick beside a box the template missed is left to it), more
+    than ``STRAY_BOX_MARGIN_MM`` from any box, outside every frame (grown by ``STRAY_FRAME_MARGIN_MM``:
+    writing running over a frame is the frame's) and ``STRAY_PAGE_EDGE_MM`` in from the page's edge
+    (a scanner's dark border). Strokes of at least ``STRAY_MIN_STROKE_MM2`` each (dust and speckle are
+    smaller) are summed.
+
+    Args:
+        reads: the page's box reads (their question, and position on the aligned page, mm).
+        ink: the aligned page's ink.
+        reference: the blank's reference image (grey, its width spanning ``width_mm``), or None.
+        width_mm: the page's width in mm.
+        frames: the template's comment frames on this page, (x, y, w, h) mm.
+
+    Returns:
+        (total stroke area mm², (x, y, w, h) mm of the box around those strokes) when the area is at least
+        ``STRAY_MIN_MM2``; None otherwise (or without a reference).
+    """
+    if reference is None:
+        return None
+    page_h, page_w = ink.canonical.shape
+    away = np.zeros((page_h, page_w), np.uint8)
+
+    def block(x0: float, y0: float, x1: float, y1: float) -> None:
+        away[max(0, int(y0 * K)):max(0, int(np.ceil(y1 * K))), max(0, int(x0 * K)):max(0, int(np.ceil(x1 * K)))] = 1
+
+    pad = T.STRAY_BOX_MARGIN_MM
+    rows: dict[str, list[BoxRead]] = {}
+    for r in reads:
+        block(r.x - pad, r.y - pad, r.x + r.w + pad, r.y + r.h + pad)
+        rows.setdefault(r.question, []).append(r)
+    for members in rows.values():  # the band unexplained_marks searches
+        size = max(max(r.w, r.h) for r in members)
+        block(min(r.x for r in members) - T.UNEXPLAINED_BAND_MM, min(r.y for r in members) - 0.3 * size,
+              max(r.x + r.w for r in members) + T.UNEXPLAINED_BAND_MM, max(r.y + r.h for r in members) + 0.3 * size)
+    m = T.STRAY_FRAME_MARGIN_MM
+    for x, y, w, h in frames:
+        block(x - m, y - m, x + w + m, y + h + m)
+    edge = int(T.STRAY_PAGE_EDGE_MM * K)
+    away[:edge], away[-edge:], away[:, :edge], away[:, -edge:] = 1, 1, 1, 1
+    paper = float(np.percentile(reference[::4, ::4], 90))
+    # The reference spans the page's width (width_mm); its height follows at the same scale.
+    scale = page_w / reference.shape[1]
+    printed = cv2.resize(reference, (page_w, max(1, int(round(reference.shape[0] * scale)))),
+                         interpolation=cv2.INTER_LINEAR)[:page_h]
+    if printed.shape[0] < page_h:  # a reference a little short of the page: its paper below
+        printed = np.vstack([printed, np.full((page_h - printed.shape[0], page_w), 255, np.uint8)])
+    printed = grow_print((printed.astype(np.float32) < paper - T.UNEXPLAINED_PRINT_CONTRAST).astype(np.uint8))
+    new = _new_strokes(ink.region(0, 0, page_w, page_h), printed, away, T.UNEXPLAINED_INK)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(new, connectivity=8)
+    keep = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= T.STRAY_MIN_STROKE_MM2 * K * K]
+    total = float(sum(stats[i, cv2.CC_STAT_AREA] for i in keep)) / (K * K)
+    if not keep or total < T.STRAY_MIN_MM2:
+        return None
+    x0 = min(stats[i, cv2.CC_STAT_LEFT] for i in keep) / K
+    y0 = min(stats[i, cv2.CC_STAT_TOP] for i in keep) / K
+    x1 = max(stats[i, cv2.CC_STAT_LEFT] + stats[i, cv2.CC_STAT_WIDTH] for i in keep) / K
+    y1 = max(stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] for i in keep) / K
+    return total, (round(float(x0), 2), round(float(y0), 2), round(float(x1 - x0), 2), round(float(y1 - y0), 2))
+
+
 def grow_print(printed: np.ndarray, slack_mm: float = T.UNEXPLAINED_PRINT_SLACK_MM) -> np.ndarray:
     """A print mask (uint8 0/1 at K px/mm) grown by ``slack_mm``: the registration's error and a
     copier's thicker print do not leave print beside the mask."""
@@ -228,14 +296,21 @@ def _scanned_print(reference: np.ndarray, scale: float, window: tuple, paper: fl
     return grow_print((printed.astype(np.float32) < paper - T.UNEXPLAINED_PRINT_CONTRAST).astype(np.uint8))
 
 
+def _new_strokes(page_ink_: np.ndarray, printed: np.ndarray, excluded: np.ndarray, ink_level: float) -> np.ndarray:
+    """The strokes of ``page_ink_`` (a window of the aligned page at K px/mm, ink 0..1) at ``ink_level``
+    or darker that are neither print (``printed``, grown) nor ``excluded`` (near a box, ...), both uint8
+    0/1 masks of the window: a uint8 0/1 mask, opened to a pen's width."""
+    new = ((page_ink_ >= ink_level) & (printed == 0) & (excluded == 0)).astype(np.uint8)
+    # Slivers of print left by the registration's error are thinner than a pen's line: opened away.
+    width = max(2, int(round(T.UNEXPLAINED_MIN_LINE_MM * K)))
+    return cv2.morphologyEx(new, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (width, width)))
+
+
 def _largest_new_stroke(page_ink_: np.ndarray, printed: np.ndarray, boxes: np.ndarray, ink_level: float) -> float:
     """Area (mm²) of the largest stroke of ``page_ink_`` (a window of the aligned page at K px/mm, ink
     0..1) at ``ink_level`` or darker that is neither print (``printed``, grown) nor near a box
-    (``boxes``), both masks of the window."""
-    new = ((page_ink_ >= ink_level) & (printed == 0) & (boxes == 0)).astype(np.uint8)
-    # Slivers of print left by the registration's error are thinner than a pen's line: opened away.
-    width = max(2, int(round(T.UNEXPLAINED_MIN_LINE_MM * K)))
-    new = cv2.morphologyEx(new, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (width, width)))
+    (``boxes``), both masks of the window (:func:`_new_strokes`)."""
+    new = _new_strokes(page_ink_, printed, boxes, ink_level)
     count, _, stats, _ = cv2.connectedComponentsWithStats(new, connectivity=8)
     if count <= 1:
         return 0.0

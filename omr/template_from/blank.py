@@ -166,7 +166,8 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
             has one (Word/LibreOffice exports), else with Tesseract.
 
     Returns:
-        A summary: output, boxes, frames, questions, pages, previews, form_id.
+        A summary: output, boxes, frames, questions, pages, previews, form_id, and warnings (Vietnamese
+        sentences for the person checking the template: a free-text question left without a frame).
 
     Raises:
         InputFileError: the file is missing or unreadable, or no box nor frame is found on it.
@@ -216,6 +217,12 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
                 options.append((code, label, box_number))
             questions.append({"id": f"Q{question_number}", "text": q.text or f"Câu {question_number} (đặt tên)",
                               "type": "multiple" if q.multiple else "single", "options": options})
+        page_w, page_h = grey.shape[1] / px_per_mm, grey.shape[0] / px_per_mm
+        proposed, unframed = free_text_prompts(finding.words, finding.found, page_w, page_h)
+        frames = frames + proposed
+        warnings += [f"Trang {page_no}: câu «{text}» có vẻ là câu hỏi ghi ý kiến nhưng không tìm thấy khung viết "
+                     "hay chỗ trống bên dưới; hãy vẽ khung viết cho câu này trong trình sửa mẫu, nếu không chữ viết "
+                     "ở đó chỉ được đưa đi kiểm tra như «chữ viết ngoài các ô/khung»" for text in unframed]
         for f in frames:
             frame_number += 1
             frame_rects[frame_number] = (f.x, f.y, f.w, f.h)
@@ -303,6 +310,69 @@ def _tallest_lines(words: list) -> str:
         return ""
     tallest = max(h for h, _ in heights.values())
     return " ".join(text for n, (h, text) in sorted(heights.items()) if h >= 0.9 * tallest)
+
+
+# A printed free-text prompt: "Ý kiến khác:", "Góp ý", "Kiến nghị", "Đề xuất", "Lý do …", "… (ghi rõ):".
+FREE_TEXT_PROMPT = re.compile(r"ý\s*kiến|góp\s*ý|kiến\s*nghị|đề\s*xuất|đề\s*nghị|phản\s*ánh|lý\s*do|ghi\s*rõ|"
+                              r"\bkhác\s*:", re.IGNORECASE)
+PROMPT_NUMBER = re.compile(r"^(câu\s*\d+|[A-ZĐ]?\d{1,2}[.):]|[IVX]{1,4}[.)]|[a-zđ][.)])", re.IGNORECASE)
+DOTTED = re.compile(r"^[._…·\-–—]+$")
+
+
+def free_text_prompts(words: list, found: list, page_w: float, page_h: float) -> tuple[list[Found], list[str]]:
+    """Writing frames proposed under printed free-text questions that have none (a form typed in Word:
+    «Câu 5. Ý kiến khác:» followed by empty, dotted or ruled lines), and the prompts left without one.
+
+    A prompt is a printed line naming a free-text answer (:data:`FREE_TEXT_PROMPT`) that is set as a
+    question (it starts with its number, "Câu 5.", or ends with ":" or "?"), with no box on its line and no
+    frame below it within ``FREE_TEXT_FRAME_NEAR_MM``. Under it, the paper down to the next printed word
+    (dotted leader lines count as paper), box or frame, at most ``FREE_TEXT_MAX_MM``, becomes a frame
+    from the prompt's left to the page's text's right edge when it is at least ``FREE_TEXT_MIN_MM`` tall.
+
+    Args:
+        words: the page's printed words (mm, :class:`omr.template_from.printed.PrintedWord`).
+        found: the boxes and frames found on the page (mm).
+        page_w, page_h: the page's size, mm.
+
+    Returns:
+        (frames proposed, texts of the prompts with no room for one).
+    """
+    lines: dict[int, list] = {}
+    for w in words:
+        lines.setdefault(w.line, []).append(w)
+    shapes = list(found)
+    printed = [w for w in words if not DOTTED.match(w.text)]
+    right = max((w.right for w in printed), default=page_w - 20.0)
+    right = max(right, max((f.x + f.w for f in shapes), default=0.0))
+    proposed: list[Found] = []
+    unframed: list[str] = []
+    for members in sorted(lines.values(), key=lambda ws: min(w.y for w in ws)):
+        members = sorted(members, key=lambda w: w.x)
+        text = " ".join(w.text for w in members if not DOTTED.match(w.text)).strip()
+        if not text or not FREE_TEXT_PROMPT.search(text):
+            continue
+        if not (PROMPT_NUMBER.match(text) or text.endswith((":", "?"))):
+            continue  # a title or an instruction ("PHIẾU LẤY Ý KIẾN …"), not a question
+        top = min(w.y for w in members)
+        bottom = max(w.bottom for w in members)
+        left = members[0].x
+        if any(f.y < bottom and f.y + f.h > top for f in shapes if f.kind != "frame"):
+            continue  # boxes on its line: a choice question ("Khác: ☐")
+        if any(f.kind == "frame" and bottom - 2 <= f.y <= bottom + T.FREE_TEXT_FRAME_NEAR_MM for f in shapes):
+            continue  # it has its frame
+        own_lines = {m.line for m in members}
+        below = [w.y for w in printed if w.y > bottom + 0.5 and w.right > left and w.line not in own_lines]
+        below += [f.y for f in shapes if f.y > bottom + 0.5 and f.x + f.w > left]
+        end = min(min(below, default=page_h - T.FREE_TEXT_PAGE_MARGIN_MM), bottom + T.FREE_TEXT_MAX_MM,
+                  page_h - T.FREE_TEXT_PAGE_MARGIN_MM)
+        y0, y1 = bottom + T.FREE_TEXT_GAP_MM, end - T.FREE_TEXT_GAP_MM
+        if y1 - y0 >= T.FREE_TEXT_MIN_MM and right - left >= T.FREE_TEXT_MIN_MM:
+            frame = Found("frame", round(left, 2), round(y0, 2), round(right - left, 2), round(y1 - y0, 2))
+            proposed.append(frame)
+            shapes.append(frame)
+        else:
+            unframed.append(text.strip(" :"))
+    return proposed, unframed
 
 
 def _frame_text(frame, words: list) -> str:

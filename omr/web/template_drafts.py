@@ -39,7 +39,7 @@ from omr.data.schema import changes
 from omr.errors import InputFileError, OmrError, TemplateError
 from omr.forms.layout import resolve_layout
 from omr.forms.links import LINK_TYPES, check_link, shared_link_problems
-from omr.online.mapping import PROPOSE_MIN_SCORE, similarity
+from omr.online.mapping import similarity
 from omr.forms.template import (
     CODE_PATTERN,
     FORM_ID_PATTERN,
@@ -229,6 +229,9 @@ def _blank_task(task: tuple[str, str]):
 
 def _bound_reason(failure: Failure, seconds: float) -> str:
     """Why reading an upload in a worker stopped, for the admin (Vietnamese, no server path)."""
+    if failure.kind == "timeout" and failure.busy:  # the machine's load, not the file: never blame the file
+        return ("máy chủ đang quá bận nên chưa đọc xong trong thời gian cho phép, đã dừng; tệp không có lỗi, "
+                "hãy thử lại sau ít phút")
     if failure.kind == "timeout":
         return f"đọc quá {seconds:.0f} giây, đã dừng (tệp quá lớn hoặc quá phức tạp; hãy quét lại ở 200–300 dpi)"
     if failure.kind in ("memory", "crashed") or any(
@@ -349,15 +352,33 @@ def standard_choices(standard: Template | None) -> dict | None:
     return {"form": standard.form_id, "title": standard.title, "questions": questions}
 
 
-def _suggest(text: str, standard: Template | None) -> dict | None:
-    """The standard question whose text is most like ``text``, as an online import proposes a column's
-    question (omr.online.mapping.similarity, at least PROPOSE_MIN_SCORE), or None. Only shown: the
-    admin chooses; a question is never linked on a guess."""
-    if standard is None:
+# A question's own number printed before its text ("Câu 4.", "A4.", "II."): not part of what it asks.
+_NUMBERING = re.compile(r"^\s*(câu\s*\d+\s*[.:)]?|[A-ZĐ]?\d{1,2}[.):]|[IVX]{1,4}[.)])\s*", re.IGNORECASE)
+
+
+def _kind_of(labels: list[str]) -> str | None:
+    """The standard question type a drafted question's options can be linked as: ``yesno`` for two options
+    Có / Không (either order), ``scale`` for five levels (a "Không ý kiến" box aside), else None."""
+    folded = [fold(label).strip(" .:") for label in labels]
+    if sorted(folded) == ["co", "khong"]:
+        return "yesno"
+    if len([f for f in folded if f != "khong y kien"]) == 5:
+        return "scale"
+    return None
+
+
+def _suggest(text: str, labels: list[str], standard: Template | None) -> dict | None:
+    """The standard question of the same kind (:func:`_kind_of`: a yes/no question is never offered a 1–5
+    scale, nor a three-box question either) whose text, its printed number left out, is most like
+    ``text`` (omr.online.mapping.similarity, at least ``EDITOR_SUGGEST_MIN_SCORE``), or None. Only shown:
+    the admin chooses; a question is never linked on a guess."""
+    kind = _kind_of(labels)
+    if standard is None or kind is None:
         return None
-    scored = [(similarity(text, q.text), q.id) for q in standard.questions if q.type in STANDARD_TYPE_WORDS]
+    asked = _NUMBERING.sub("", text).strip(" :")
+    scored = [(similarity(asked, q.text), q.id) for q in standard.questions if q.type == kind]
     score, qid = max(scored, default=(0.0, ""))
-    return {"question": qid, "score": score} if score >= PROPOSE_MIN_SCORE else None
+    return {"question": qid, "score": score} if score >= T.EDITOR_SUGGEST_MIN_SCORE else None
 
 
 def editor_state(draft: Draft, standard: Template | None = None) -> dict:
@@ -393,7 +414,8 @@ def editor_state(draft: Draft, standard: Template | None = None) -> dict:
             numbers = [by_option[(q.id, o["code"])] for o in options]
             questions.append({"id": q.id, "text": q.text, "type": "multiple" if q.type == "multiple" else "single",
                               "page": box_page[numbers[0]], "options": options, "link": links.get(q.id),
-                              "suggest": None if q.id in links or q.type == "multiple" else _suggest(q.text, standard)})
+                              "suggest": None if q.id in links or q.type == "multiple" else
+                              _suggest(q.text, [o["label"] for o in options], standard)})
     loose = [n for n in sorted(rects) if n not in pinned["assign"]]
     for page in sorted({box_page[n] for n in loose}):
         numbers = [n for n in loose if box_page[n] == page]
@@ -402,6 +424,7 @@ def editor_state(draft: Draft, standard: Template | None = None) -> dict:
                                       for i, n in enumerate(numbers, start=1)]})
     return {"draft": draft.id, "form_id": template.form_id, "title": template.title,
             "base_version": draft.meta.get("base_version"), "source": draft.meta.get("source", ""),
+            "warnings": draft.meta.get("warnings", []),
             "marks": pinned["marks"],
             "pages": [{"number": p["page"], "width": p["width"], "height": p["height"]} for p in pinned["pages"]],
             "questions": questions, "standard": standard_choices(standard), "placeholder": PLACEHOLDER_MARK,
