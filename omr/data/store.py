@@ -237,8 +237,10 @@ class _PageRows:
             if not rows:
                 continue
             sql, processors = _page_row_sql(conn.dialect, name)
-            if any(processors):
-                rows = [tuple(v if f is None else f(v) for f, v in zip(processors, row)) for row in rows]
+            if any(processors):  # column by column (map: a C loop), then back into rows
+                columns = [list(values) if f is None else list(map(f, values))
+                           for f, values in zip(processors, zip(*rows))]
+                rows = list(zip(*columns))
             if sql is None:  # a driver whose parameter style is not positional: through SQLAlchemy
                 conn.execute(_PAGE_ROW_TABLES[name].insert(), [dict(zip(_PAGE_ROW_COLUMNS[name], row))
                                                                for row in rows])
