@@ -181,6 +181,9 @@ class _KnownInTransaction:
     done: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
     sources: dict[str, int] = field(default_factory=dict)
     rows: _PageRows = field(default_factory=lambda: _PageRows())  # the pages' many-row tables, inserted at the end
+    # Responses created in this transaction, with the questions it gave them answers for: only this
+    # transaction can have answered them, so a later page of one is not asked for its answers.
+    answered: dict[int, set[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, conn: sa.Connection, wanted: list[tuple[str, int]]) -> _KnownInTransaction:
@@ -846,7 +849,14 @@ class Store(StoreQueries):
                                              "page_number": result.page})
         if outcome == CONFLICT:
             self._flag_identity(conn, *identity, SERIAL_CONFLICT)
-        self._write_answers(conn, response_id, page_id, result.questions, new_response=created, rows=known.rows)
+        if created:
+            known.answered[response_id] = set()
+        questions = {q.question for q in result.questions}
+        mine = known.answered.get(response_id)
+        self._write_answers(conn, response_id, page_id, result.questions,
+                            new_response=mine is not None and not (mine & questions), rows=known.rows)
+        if mine is not None:
+            mine |= questions
         self._write_comments(known.rows, response_id, page_id, result.comments)
         return outcome
 
