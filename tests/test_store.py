@@ -113,6 +113,29 @@ def test_same_serial_with_different_marks_makes_two_flagged_responses(store):
     assert [len(r["pages"]) for r in store.responses()] == [2, 1]
 
 
+def test_pages_stored_in_one_transaction_see_each_other(store):
+    """Issue #18: a transaction's boxes, answers and comments are inserted together at its end; a page
+    still sees the pages before it in the same transaction: a rescan of one is a rescan, a page of the
+    same serial with other marks a conflict, a page 2 joins the response of its page 1, with its answers."""
+    batch = store.ensure_batch("Đợt 1")
+    pages = [page_result(50, 1, PAGE1, path="a.pdf"), page_result(50, 2, PAGE2, path="a.pdf", index=1),
+             page_result(50, 1, PAGE1, path="b.pdf"), page_result(50, 1, {**PAGE1, "B1": "1"}, path="c.pdf"),
+             set_aside_result("blank", path="a.pdf", index=2)]
+    items = [(p.source.path, file_sha(p.source.path), 1000, p, 2) for p in pages]
+    assert store.record_pages(batch, items) == ["new", "new", "rescan", "conflict", "set_aside"]
+
+    first, second = store.responses()
+    assert [p["page"] for p in first["pages"]] == [1, 2] and [p["page"] for p in second["pages"]] == [1]
+    assert first["flags"] == second["flags"] == ["serial_conflict"]
+    assert {q: a[0] for q, a in first["answers"].items()} == {**PAGE1, **PAGE2}
+    assert (first["answers"]["B1"][0], second["answers"]["B1"][0]) == ("5", "1")
+    summary = store.summary()
+    assert (summary["pages"], summary["duplicates"], summary["responses"]) == (5, 1, 2)
+    # Stored again in one transaction: every page already there, nothing added.
+    assert store.record_pages(batch, items) == ["already"] * 5
+    assert store.summary() == summary
+
+
 def test_set_aside_pages_are_counted_by_reason_and_make_no_response(store):
     batch = store.ensure_batch("Đợt 1")
     for index, reason in enumerate(["blank", "qr_unreadable", "blank"]):

@@ -110,7 +110,6 @@ _PAGE_DONE = (sa.select(pages.c.id)
 _SOURCE_FILE = sa.select(source_files.c.id).where(source_files.c.sha256 == sa.bindparam("sha"))
 _INSERT_SOURCE_FILE = source_files.insert()
 _INSERT_PAGE = pages.insert()
-_INSERT_BOXES = boxes.insert()
 _SAME_SHEET_PAGE = (sa.select(pages.c.id)
                     .join(response_pages, response_pages.c.page_id == pages.c.id)
                     .where(pages.c.form_id == sa.bindparam("form_id"), pages.c.version == sa.bindparam("version"),
@@ -181,6 +180,10 @@ class _KnownInTransaction:
 
     done: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
     sources: dict[str, int] = field(default_factory=dict)
+    rows: _PageRows = field(default_factory=lambda: _PageRows())  # the pages' many-row tables, inserted at the end
+    # Responses created in this transaction, with the questions it gave them answers for: only this
+    # transaction can have answered them, so a later page of one is not asked for its answers.
+    answered: dict[int, set[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, conn: sa.Connection, wanted: list[tuple[str, int]]) -> _KnownInTransaction:
@@ -193,6 +196,74 @@ class _KnownInTransaction:
             known.done[sha] = {(row.page_index, row.part)
                                for row in conn.execute(_PAGES_DONE_OF, {"sha": sha, "indices": sorted(indices)})}
         return known
+
+
+# The many-row tables of a stored page, in the order their rows are given to :class:`_PageRows`.
+_PAGE_ROW_COLUMNS = {
+    "boxes": ("page_id", "question", "option", "state", "fill", "darkness", "confidence", "x", "y", "w", "h"),
+    "answers": ("response_id", "question", "value", "status", "confidence", "source_page_id", "set_by",
+                "updated_at"),
+    "comments": ("response_id", "page_id", "field", "inked", "ink_mm2", "x", "y", "w", "h", "crop_png",
+                 "draft_text", "draft_confidence", "draft_words", "likely_correct", "review_priority", "status",
+                 "flags", "updated_at"),
+}
+_PAGE_ROW_TABLES = {"boxes": boxes, "answers": answers, "comments": comments}
+# Statements of _PageRows by dialect name and table: (driver SQL or None, each column's bind processor).
+_PAGE_ROW_SQL: dict[tuple[str, str], tuple[str | None, tuple]] = {}
+
+
+class _PageRows:
+    """The rows of boxes, answers and comments of the pages stored in one transaction, inserted
+    together: one driver-level executemany per table (issue #18).
+
+    A page has ~100 boxes, ~20 answers and a few comment fields. Inserted page by page through
+    SQLAlchemy, each row's parameters were built one by one (most of the storing parent's CPU);
+    here rows are tuples in the table's column order, given to the driver as they are, after
+    the bind processors SQLAlchemy itself would apply (SQLite's date-times, say), so the stored
+    values are the same. Rows wait until :meth:`flush`: whatever reads one of these tables in the
+    transaction flushes it first (:meth:`flush` with its name), and the transaction flushes all
+    before it commits, so a commit still holds whole pages only.
+    """
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[tuple]] = {name: [] for name in _PAGE_ROW_COLUMNS}
+
+    def add(self, table: str, rows: list[tuple]) -> None:
+        """Rows of ``table`` ("boxes", "answers" or "comments"), tuples in ``_PAGE_ROW_COLUMNS`` order."""
+        self.rows[table].extend(rows)
+
+    def flush(self, conn: sa.Connection, *tables: str) -> None:
+        """Insert the waiting rows of ``tables`` (all when none named). Raises what the insert
+        raises (IntegrityError for a row a unique key refuses, as SQLAlchemy wraps it)."""
+        for name in tables or tuple(self.rows):
+            rows, self.rows[name] = self.rows[name], []
+            if not rows:
+                continue
+            sql, processors = _page_row_sql(conn.dialect, name)
+            if any(processors):  # column by column (map: a C loop), then back into rows
+                columns = [list(values) if f is None else list(map(f, values))
+                           for f, values in zip(processors, zip(*rows))]
+                rows = list(zip(*columns))
+            if sql is None:  # a driver whose parameter style is not positional: through SQLAlchemy
+                conn.execute(_PAGE_ROW_TABLES[name].insert(), [dict(zip(_PAGE_ROW_COLUMNS[name], row))
+                                                               for row in rows])
+            else:
+                conn.exec_driver_sql(sql, rows)
+
+
+def _page_row_sql(dialect: sa.Dialect, name: str) -> tuple[str | None, tuple]:
+    """The driver's INSERT of ``_PAGE_ROW_COLUMNS[name]`` (positional parameters; None when the
+    driver takes none) and each column's bind processor (None where SQLAlchemy binds as is)."""
+    key = (dialect.name, name)
+    if key not in _PAGE_ROW_SQL:
+        table, columns = _PAGE_ROW_TABLES[name], _PAGE_ROW_COLUMNS[name]
+        mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+        quote = dialect.identifier_preparer.quote
+        sql = None if mark is None else (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+                                         f"VALUES ({', '.join([mark] * len(columns))})")
+        processors = tuple(table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns)
+        _PAGE_ROW_SQL[key] = (sql, processors)
+    return _PAGE_ROW_SQL[key]
 
 
 # --- pure helpers ---------------------------------------------------------------
@@ -693,9 +764,13 @@ class Store(StoreQueries):
         if result.set_aside is None and None in (result.form_id, result.version, result.page, result.serial):
             raise ValueError("a page that was read needs form_id, version, page and serial; "
                              "otherwise set result.set_aside")
-        return self._run_write(lambda conn: self._record(
-            conn, batch_id, file_path, file_sha256, file_size, result, pages_expected,
-            _KnownInTransaction.of(conn, [(file_sha256, result.source.page_index)])))
+        def work(conn: sa.Connection) -> str:
+            known = _KnownInTransaction.of(conn, [(file_sha256, result.source.page_index)])
+            outcome = self._record(conn, batch_id, file_path, file_sha256, file_size, result, pages_expected, known)
+            known.rows.flush(conn)
+            return outcome
+
+        return self._run_write(work)
 
     def record_pages(self, batch_id: int, pages_to_store: list[tuple[str, str, int, PageResult, int | None]]
                      ) -> list[str]:
@@ -723,8 +798,10 @@ class Store(StoreQueries):
             # committed before it began counts): which are recorded, and their files' rows.
             known = _KnownInTransaction.of(conn, [(sha, result.source.page_index)
                                                   for _path, sha, _size, result, _expected in pages_to_store])
-            return [self._record(conn, batch_id, path, sha, size, result, expected, known)
-                    for path, sha, size, result, expected in pages_to_store]
+            outcomes = [self._record(conn, batch_id, path, sha, size, result, expected, known)
+                        for path, sha, size, result, expected in pages_to_store]
+            known.rows.flush(conn)  # the pages' boxes, answers and comments, one insert per table
+            return outcomes
 
         return self._run_write(work)
 
@@ -741,8 +818,8 @@ class Store(StoreQueries):
         if result.source.part:
             self._settle_legacy_two_pages(conn, source_id, page_index)
         if result.set_aside is not None:
-            page_id = self._insert_page(conn, batch_id, source_id, result, SET_ASIDE)
-            self._write_comments(conn, None, page_id, result.comments)
+            page_id = self._insert_page(conn, batch_id, source_id, result, SET_ASIDE, known.rows)
+            self._write_comments(known.rows, None, page_id, result.comments)
             return SET_ASIDE
 
         if result.join is not None:
@@ -753,10 +830,12 @@ class Store(StoreQueries):
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(serial_lock_key(*identity))))
         same_page = self._same_sheet_page(conn, result.form_id, result.version, result.serial, result.page)
         marks = mark_signature([(b.question, b.option, b.state) for b in result.boxes])
+        if same_page:
+            known.rows.flush(conn, "boxes")  # the stored pages' boxes, those of this transaction's too
         stored = self._signatures(conn, same_page)
         for page_id in same_page:
             if stored[page_id] == marks:
-                self._insert_page(conn, batch_id, source_id, result, RESCAN, duplicate_of=page_id)
+                self._insert_page(conn, batch_id, source_id, result, RESCAN, known.rows, duplicate_of=page_id)
                 return RESCAN
 
         clash = self._unit_clash(conn, result)
@@ -773,13 +852,20 @@ class Store(StoreQueries):
             if duplicate_of is not None:
                 outcome = DUPLICATE
                 self._flag_response(conn, response_id, POSSIBLE_DUPLICATE)
-        page_id = self._insert_page(conn, batch_id, source_id, result, outcome, duplicate_of=duplicate_of)
+        page_id = self._insert_page(conn, batch_id, source_id, result, outcome, known.rows, duplicate_of=duplicate_of)
         conn.execute(_INSERT_RESPONSE_PAGE, {"response_id": response_id, "page_id": page_id,
                                              "page_number": result.page})
         if outcome == CONFLICT:
             self._flag_identity(conn, *identity, SERIAL_CONFLICT)
-        self._write_answers(conn, response_id, page_id, result.questions, new_response=created)
-        self._write_comments(conn, response_id, page_id, result.comments)
+        if created:
+            known.answered[response_id] = set()
+        questions = {q.question for q in result.questions}
+        mine = known.answered.get(response_id)
+        self._write_answers(conn, response_id, page_id, result.questions,
+                            new_response=mine is not None and not (mine & questions), rows=known.rows)
+        if mine is not None:
+            mine |= questions
+        self._write_comments(known.rows, response_id, page_id, result.comments)
         return outcome
 
     @staticmethod
@@ -859,7 +945,8 @@ class Store(StoreQueries):
 
     @staticmethod
     def _insert_page(conn: sa.Connection, batch_id: int, source_id: int, result: PageResult,
-                     outcome: str, duplicate_of: int | None = None) -> int:
+                     outcome: str, rows: _PageRows, duplicate_of: int | None = None) -> int:
+        """The page's row (inserted now: its id is returned) and its boxes' rows (added to ``rows``)."""
         page_id = conn.execute(_INSERT_PAGE, dict(
             batch_id=batch_id, source_file_id=source_id, page_index=result.source.page_index, part=result.source.part,
             image_sha256=result.source.image_sha256, form_id=result.form_id, version=result.version,
@@ -869,12 +956,8 @@ class Store(StoreQueries):
             outcome=outcome, duplicate_of=duplicate_of, created_at=_now(),
             marks_key=result.marks_key, ink_print=result.ink_print,
         )).inserted_primary_key[0]
-        if result.boxes:
-            conn.execute(_INSERT_BOXES, [
-                {"page_id": page_id, "question": b.question, "option": b.option, "state": b.state,
-                 "fill": b.fill, "darkness": b.darkness, "confidence": b.confidence,
-                 "x": b.x, "y": b.y, "w": b.w, "h": b.h}
-                for b in result.boxes])
+        rows.add("boxes", [(page_id, b.question, b.option, b.state, b.fill, b.darkness, b.confidence,
+                            b.x, b.y, b.w, b.h) for b in result.boxes])
         return page_id
 
     @staticmethod
@@ -935,32 +1018,40 @@ class Store(StoreQueries):
 
     @staticmethod
     def _write_answers(conn: sa.Connection, response_id: int, page_id: int,
-                       reads: list[QuestionRead], *, new_response: bool = False) -> None:
+                       reads: list[QuestionRead], *, new_response: bool = False, rows: _PageRows | None = None) -> None:
         """The page's answers: new ones inserted, the machine's earlier ones replaced, a person's kept.
-        ``new_response``: the response was created in this transaction, so it has no answers yet."""
+        ``new_response``: the response was created in this transaction, so it has no answers yet.
+        ``rows``: the transaction's waiting rows, where new answers wait (else inserted now)."""
+        if rows is None:
+            rows, now_too = _PageRows(), True
+        else:
+            now_too = False
+        if not new_response:
+            rows.flush(conn, "answers")  # answers of this transaction's earlier pages count as stored
         existing = {} if new_response else {
             row.question: row for row in conn.execute(_ANSWERS_OF, {"response_id": response_id})}
         now = _now()
         inserts, updates = [], []
         for read in reads:
-            values = {"value": encode_value(read.value), "status": read.status,
-                      "confidence": float(read.confidence), "source_page_id": page_id,
-                      "set_by": MACHINE, "updated_at": now}
             old = existing.get(read.question)
             if old is None:
-                inserts.append({"response_id": response_id, "question": read.question, **values})
+                inserts.append((response_id, read.question, encode_value(read.value), read.status,
+                                float(read.confidence), page_id, MACHINE, now))
             elif old.set_by == MACHINE:
-                updates.append({"answer_id": old.id, **values})
+                updates.append({"answer_id": old.id, "value": encode_value(read.value), "status": read.status,
+                                "confidence": float(read.confidence), "source_page_id": page_id,
+                                "set_by": MACHINE, "updated_at": now})
             # else: a person decided this answer; a machine read never overrides them.
         # One statement each, executed for many rows: a page has ~20 questions.
-        if inserts:
-            conn.execute(answers.insert(), inserts)
+        rows.add("answers", inserts)
+        if now_too:
+            rows.flush(conn)
         if updates:
             conn.execute(answers.update().where(answers.c.id == sa.bindparam("answer_id")), updates)
 
     @staticmethod
-    def _write_comments(conn: sa.Connection, response_id: int | None, page_id: int, reads: list) -> None:
-        """The page's comment fields (omr.scan.comments.CommentRead).
+    def _write_comments(rows: _PageRows, response_id: int | None, page_id: int, reads: list) -> None:
+        """The page's comment fields (omr.scan.comments.CommentRead), added to the transaction's ``rows``.
 
         Only ever for a page new to its response (a rescan keeps the first
         page's comments), so no row of these fields exists yet, and none a
@@ -969,14 +1060,12 @@ class Store(StoreQueries):
         if not reads:
             return
         now = _now()
-        conn.execute(comments.insert(), [
-            {"response_id": response_id, "page_id": page_id, "field": r.field, "inked": bool(r.inked),
-             "ink_mm2": float(r.ink_mm2), "x": r.region[0], "y": r.region[1], "w": r.region[2],
-             "h": r.region[3], "crop_png": r.crop_png, "draft_text": r.draft_text,
-             "draft_confidence": r.draft_confidence,
-             "draft_words": json.dumps([[w.text, w.confidence, w.line] for w in r.words], ensure_ascii=False),
-             "likely_correct": bool(r.likely_correct), "review_priority": float(r.review_priority),
-             "status": "pending" if r.inked else "blank", "flags": flags_json(r.matches), "updated_at": now}
+        rows.add("comments", [
+            (response_id, page_id, r.field, bool(r.inked), float(r.ink_mm2), r.region[0], r.region[1], r.region[2],
+             r.region[3], r.crop_png, r.draft_text, r.draft_confidence,
+             json.dumps([[w.text, w.confidence, w.line] for w in r.words], ensure_ascii=False),
+             bool(r.likely_correct), float(r.review_priority), "pending" if r.inked else "blank",
+             flags_json(r.matches), now)
             for r in reads])
 
     # -- answers set by people --

@@ -227,6 +227,7 @@ def page_evidence(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxEvidence]
             by_shape.setdefault(window.grey.shape, []).append(i)
     m = T.BOX_INNER_MARGIN_MM
     faint = min(T.TRACE_INK_LEVEL, T.INK_THRESHOLD)
+    inked_boxes: list[tuple[int, np.ndarray, float, float, float]] = []  # measured together below
     for members in by_shape.values():
         stack = [windows[i] for i in members]
         ink, rings = _stack_inks_and_rings(stack, [boxes[i] for i in members], offsets[members])
@@ -270,7 +271,12 @@ def page_evidence(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxEvidence]
                 evidence[i] = BoxEvidence(fill, darkness, 0.0, 0.0, 0.0, rings[j], 0.0,
                                           core=_core(ink[j, top[j]:bottom[j], left[j]:right[j]]))
             else:
-                evidence[i] = _inked_evidence(ink[j, top[j]:bottom[j], left[j]:right[j]], fill, darkness, rings[j])
+                inked_boxes.append((i, ink[j, top[j]:bottom[j], left[j]:right[j]], fill, darkness, rings[j]))
+    if inked_boxes:
+        found = _inked_evidences([inside for _, inside, _, _, _ in inked_boxes],
+                                 [(fill, darkness, ring) for _, _, fill, darkness, ring in inked_boxes])
+        for (i, _, _, _, _), e in zip(inked_boxes, found):
+            evidence[i] = e
     return evidence
 
 
@@ -315,6 +321,50 @@ def _inked_evidence(inside: np.ndarray, fill: float, darkness: float, ring: floa
     stroke = _percentile(inked, T.STROKE_CORE_PERCENTILE) if inked.size >= T.STROKE_CORE_MIN_PX else 0.0
     return BoxEvidence(fill, darkness, stroke, _longest_trace_mm(inside), _coverage(inside), ring,
                        _strokes_across(inside), core=_core(inside))
+
+
+def _inked_evidences(insides: list[np.ndarray], measured: list[tuple[float, float, float]]) -> list[BoxEvidence]:
+    """:func:`_inked_evidence` of several boxes (insides: ink float32 0..1, non-empty; ``measured``:
+    each one's (fill, darkness, ring)), the same values: the grid coverage and the strokes across
+    of the insides of one shape measured as a stack, the rest box by box (issue #18)."""
+    out: list[BoxEvidence | None] = [None] * len(insides)
+    by_shape: dict[tuple[int, int], list[int]] = {}
+    for i, inside in enumerate(insides):
+        by_shape.setdefault(inside.shape, []).append(i)
+    for members in by_shape.values():
+        stack = np.stack([insides[i] for i in members])
+        inked = stack >= T.INK_THRESHOLD
+        coverage, across = _stack_coverage(inked), _stack_strokes_across(inked)
+        for j, i in enumerate(members):
+            inside, (fill, darkness, ring) = insides[i], measured[i]
+            values = inside[inked[j]]
+            stroke = _percentile(values, T.STROKE_CORE_PERCENTILE) if values.size >= T.STROKE_CORE_MIN_PX else 0.0
+            out[i] = BoxEvidence(fill, darkness, stroke, _longest_trace_mm(inside), coverage[j], ring, across[j],
+                                 core=_core(inside))
+    return out
+
+
+def _stack_coverage(inked: np.ndarray) -> list[float]:
+    """:func:`_coverage` of each of a stack of insides, given as their pixels at INK_THRESHOLD (m, h, w bool)."""
+    n = T.COVERAGE_GRID
+    count, h, w = inked.shape
+    if h < n or w < n:
+        return [0.0] * count
+    rows, cols, areas = _coverage_cells(h, w)
+    counts = np.add.reduceat(np.add.reduceat(inked, rows, axis=1, dtype=np.int64), cols, axis=2)
+    # A box without ink has no cell at COVERAGE_CELL_FILL (> 0): 0, as _coverage says of it.
+    return [float(c) / (n * n) for c in np.count_nonzero(counts / areas >= T.COVERAGE_CELL_FILL, axis=(1, 2))]
+
+
+def _stack_strokes_across(inked: np.ndarray) -> list[float]:
+    """:func:`_strokes_across` of each of a stack of insides, given as their pixels at INK_THRESHOLD (m, h, w bool)."""
+    best = [0.0] * len(inked)
+    for lines in (inked, inked.transpose(0, 2, 1)):
+        starts = np.count_nonzero(lines[:, :, 1:] & ~lines[:, :, :-1], axis=2) + lines[:, :, 0]
+        crossed = lines.any(axis=2)
+        for j in np.flatnonzero(crossed.any(axis=1)):
+            best[j] = max(best[j], _median(starts[j][crossed[j]]))
+    return best
 
 
 def _percentile(values: np.ndarray, q: float) -> float:
