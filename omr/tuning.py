@@ -55,6 +55,10 @@ CANONICAL_PX_PER_MM = 8.0
 CANONICAL_TILE_PX = 32
 # Largest page image we decode (pixels): an A4 page at 600 dpi is 35 MP.
 MAX_PAGE_PIXELS = 60_000_000
+# Pixels count as square when the declared x and y resolutions differ by at most this share: scanners
+# write equal values; a fax in standard mode declares 204 x 98 dpi (a ratio of 2.08), fine mode 204 x 196
+# (4 %, within: the page's own corner marks absorb a 4 % stretch, as they do a scanner's feed error).
+SQUARE_PIXEL_TOLERANCE = 0.05
 # An image is not a scan of a form page when its shorter side is under this many pixels (an A4
 # page at 200 px is under 1 px per mm: no 2 mm box, no fiducial can be seen; OpenCV's thresholds
 # and resizes fail outright on 1 px sides) ...
@@ -331,6 +335,13 @@ BLANK_STACK_MAX_MM = 12.0
 # sheets (1000 pages, both sides); twice that is still a real file, more is
 # not a scan batch but a hostile or broken file (a PNG declaring 2^31 frames).
 MAX_PAGES_PER_FILE = 2000
+# A PDF cut short is rescued page by page (omr.scan.ingest.salvage_truncated_pdf) only up to this size,
+# as it is read whole into memory: 500 pages of a 300 dpi JPEG scan are ~400 MB; larger files are
+# refused whole as before, with the advice to copy the file again.
+PDF_SALVAGE_MAX_BYTES = 512 * 1024 * 1024
+# How many objects one rescued page may draw on (its contents, resources, images, fonts): a scanned
+# page has 3-10; a bound keeps a crafted file's reference web from being walked for long.
+PDF_SALVAGE_MAX_REFERENCES = 10_000
 # Seconds to load and read one page: a page reads in 0.1-0.5 s on one core
 # (specimen pages at 200 dpi, the 300 dpi cases; measured on the 2-core build
 # machine under load), a few seconds with Tesseract drafting comments; 60 s
