@@ -37,6 +37,9 @@ class Identification:
     rotated_180: bool
     reason: str | None  # None when identified; else a key of model.SET_ASIDE_REASONS
     anchored_on_qr: bool = False  # placed by its QR code and the marks it predicts (some marks covered)
+    # Not identified, but a code of ours shows mirrored at print's contrast: the image is flipped left-right
+    # (a scan app's flip, a selfie camera), not a back page's code seen faintly through the paper.
+    mirrored: bool = False
 
 
 def paper_and_ink(grey: np.ndarray) -> tuple[float, float]:
@@ -341,6 +344,13 @@ def _symbol_check(grey: np.ndarray, corners: np.ndarray, text: str,
     return flipped > plain + T.QR_MIRROR_MARGIN, max(contrast, 0.0)
 
 
+def mirrored_print(codes: list[LocatedCode]) -> bool:
+    """Whether ``codes`` hold a code of ours seen mirrored yet as dark as print (``T.QR_MIN_CONTRAST``)
+    and none of the page's own: the image itself is mirrored. A back page's code seen through thin
+    paper is mirrored too, but faint, and beside the page's own code."""
+    return not own_codes(codes) and any(c.mirrored and c.contrast >= T.QR_MIN_CONTRAST for c in codes)
+
+
 def own_codes(codes: list[LocatedCode]) -> list[LocatedCode]:
     """The codes that can be the page's own: printed on this side (not mirrored) and dark enough."""
     return [c for c in codes if not c.mirrored and c.contrast >= T.QR_MIN_CONTRAST]
@@ -400,14 +410,15 @@ def identify(grey: np.ndarray, view: Overview | None = None) -> Identification:
     view = view or overview(grey)
     pts = find_fiducials(grey, view)
     if pts is None:
-        codes = own_codes(locate_codes(grey))
+        located = locate_codes(grey)
+        codes = own_codes(located)
         if len(codes) == 1:  # a form of ours, but its corner marks are cut off or covered
             homography = anchor_on_qr(grey, view, codes[0])
             if homography is not None:
                 return Identification(codes[0].identity, homography, upside_down(homography), None, True)
         if codes:  # no two marks to anchor on, or two codes: two pages in one image?
             return Identification(codes[0].identity, None, False, "misaligned")
-        return Identification(None, None, False, "no_form")
+        return Identification(None, None, False, "no_form", mirrored=mirrored_print(located))
     for rotated in (False, True):
         h = homography_from_fiducials(pts, rotated)
         x0, y0, x1, y1 = _qr_crop_box(grey, h)
@@ -420,7 +431,8 @@ def identify(grey: np.ndarray, view: Overview | None = None) -> Identification:
     # Last try before giving up: the whole page (a QR code displaced by a bad print),
     # of the size the corner marks imply.
     h = homography_from_fiducials(pts, False)
-    codes = own_codes(locate_codes(grey))
+    located = locate_codes(grey)
+    codes = own_codes(located)
     fitting = [c for c in codes if qr_scale_error(h, c) <= T.QR_SIZE_TOLERANCE]
     if fitting:
         return Identification(fitting[0].identity, h, False, None)
@@ -430,4 +442,5 @@ def identify(grey: np.ndarray, view: Overview | None = None) -> Identification:
             return Identification(codes[0].identity, homography, upside_down(homography), None, True)
     if codes:
         return Identification(codes[0].identity, None, False, "misaligned")
-    return Identification(None, homography_from_fiducials(pts, False), False, "qr_unreadable")
+    return Identification(None, homography_from_fiducials(pts, False), False, "qr_unreadable",
+                          mirrored=mirrored_print(located))

@@ -181,8 +181,11 @@ _FAINT_MASKS = ("no_form", "no_match", "misaligned")
 
 
 def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndarray, view,
-                  result: PageResult) -> PageResult | _TwoPages:
-    """:func:`_process` from the flattened, non-blank page ``grey`` and its overview ``view`` on."""
+                  result: PageResult, flipped: bool = False) -> PageResult | _TwoPages:
+    """:func:`_process` from the flattened, non-blank page ``grey`` and its overview ``view`` on.
+
+    ``flipped``: ``grey`` is the image flipped left-right back from a mirrored scan (done once).
+    """
     pinned_tried = None
     if catalogue.pinned_only:
         # Only forms designed elsewhere are expected: register first (issue #16, item 6: identify
@@ -194,6 +197,8 @@ def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndar
             return result
     located = identify_any_turn(grey, view)
     found = located.identification
+    if found.mirrored and not flipped:
+        return _read_mirrored(raw, catalogue, grey, result, found.reason)
     small_page = (found.homography is not None
                   and page_share_of_image(found.homography, grey.shape) < T.TWO_UP_MAX_PAGE_SHARE)
     if split and (found.reason in ("no_form", "misaligned") or small_page):
@@ -263,6 +268,42 @@ def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndar
             if q.status in (OK, BLANK):
                 recalibrate(q, AMBIGUOUS)
     return result
+
+
+MIRRORED_NOTE = "ảnh bị lật ngược như qua gương (trái sang phải): đã lật lại để đọc"
+MIRRORED_ADVICE = ("ảnh bị lật ngược như qua gương (trái sang phải), ví dụ do ứng dụng quét lật ảnh hoặc chụp "
+                   "bằng camera trước của điện thoại: hãy tắt chế độ lật ảnh rồi quét hoặc chụp lại phiếu")
+
+
+def _read_mirrored(raw: RawPage, catalogue: Catalogue, grey: np.ndarray, result: PageResult,
+                   reason: str) -> PageResult:
+    """A page whose image is mirrored left-right (its QR code reads only mirrored, at print's contrast:
+    :func:`omr.scan.identify.mirrored_print`), flipped back and read like any page.
+
+    Read only when the flipped page is found as a page is (its code at its printed place, its marks
+    and boxes checked as usual), its detail saying it was flipped, and its homography placing it on the
+    image as stored. Otherwise it is set aside for what failed flipped (``reason``, why the image as
+    stored was not identified, when nothing was found flipped either), its detail saying first that the
+    image is mirrored and what to do.
+    """
+    width = grey.shape[1]
+    flipped_raw = RawPage(raw.path, raw.index, np.ascontiguousarray(raw.image[:, ::-1]), raw.error,
+                          raw.stream_sha256)
+    flipped_grey = np.ascontiguousarray(grey[:, ::-1])
+    outcome = _process_page(flipped_raw, catalogue, False, flipped_grey, overview(flipped_grey), result,
+                            flipped=True)
+    if outcome.set_aside is not None:
+        # Not readable flipped either: the first thing to fix is the mirroring, said first.
+        if outcome.set_aside in ("no_form", "no_match"):
+            outcome.set_aside = reason
+        outcome.detail = MIRRORED_ADVICE + ("; " + outcome.detail if outcome.detail else "")
+        outcome.homography = None  # placed on the flipped image, which nobody sees
+        return outcome
+    if outcome.homography is not None:
+        mirror = np.array([[-1.0, 0.0, width - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+        outcome.homography = (mirror @ np.array(outcome.homography)).tolist()
+    outcome.detail = MIRRORED_NOTE + ("; " + outcome.detail if outcome.detail else "")
+    return outcome
 
 
 def _read_pinned(image: np.ndarray, match, result: PageResult) -> None:
