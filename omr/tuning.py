@@ -79,6 +79,25 @@ FIDUCIAL_AREA_RANGE = (0.35, 2.2)
 # Filled squares; QR finder rings are ~0.5. At the ~50 dpi search scale a mark
 # turned 1.5° fills only 80 % of its 13 x 13 px bounding box, so 0.8 lost it.
 FIDUCIAL_MIN_SOLIDITY = 0.7
+# A corner mark on a page lying at any turn (a phone photo taken crooked, found from its QR code:
+# omr.scan.identify._compact_solid): the spread (mu20 + mu02) / area^2 of a solid square is 1/6 = 0.167
+# whatever its turn; 0.19 leaves room for blur and a 1.6:1 perspective stretch (0.185), while a box
+# outline (~0.33), a cross or a word (well above 0.25) stay out. The elongation (square root of the
+# moment matrix's eigenvalue ratio) is the side ratio of a rectangle: 1.6 as the upright test allows.
+MARK_ANY_TURN_MAX_SPREAD = 0.19
+MARK_ANY_TURN_MAX_ELONGATION = 1.6
+# A page found by its QR code turned more than this from upright (or from a quarter turn) is said to be
+# crooked in its detail, not to have covered corner marks: the corner-mark search sees upright squares
+# to ~10° of turn (FIDUCIAL_MIN_SOLIDITY), so a QR-anchored page beyond it is most likely just crooked.
+CROOKED_PAGE_MIN_DEG = 10.0
+# The turn of a page set aside without marks or QR code is searched every this many degrees (-45..45),
+# then degree by degree around the best: rows of text keep a clear peak within ±3° of the page's turn
+# (measured on omr's form: a 3° step finds the 12° and 30° turns), at a third of the 1° search's cost.
+SKEW_SEARCH_COARSE_DEG = 3.0
+# ... and said only when the rows of ink are this many times straighter at that turn than upright:
+# printed text gives 3-10x at 12-30°; an upright page gives 1 (the best turn is 0); a photo or a
+# blank-ish page has no rows to speak of (below 1.5).
+SKEW_MIN_GAIN = 2.0
 # Centre-to-centre distances of the fiducials must keep the printed aspect
 # ratio within this tolerance (perspective of phone photos included).
 FIDUCIAL_ASPECT_TOLERANCE = 0.12

@@ -146,3 +146,43 @@ def test_a_pdf_cut_short_gives_its_readable_pages_and_names_the_first_lost(sheet
 
     with pytest.raises(InputFileError, match="early.pdf: tệp PDF bị hỏng, có vẻ bị cắt cụt"):
         list(iter_pages(early))
+
+
+# --- 4. a page photographed crooked -------------------------------------------------------------------
+
+def _turned(grey: np.ndarray, degrees: float, whole: bool) -> np.ndarray:
+    """``grey`` turned ``degrees`` counter-clockwise on white; ``whole``: the frame grown to show all of it."""
+    h, w = grey.shape
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    size = (w, h)
+    if whole:
+        c, s = abs(turn[0, 0]), abs(turn[0, 1])
+        size = (int(h * s + w * c), int(h * c + w * s))
+        turn[0, 2] += size[0] / 2 - w / 2
+        turn[1, 2] += size[1] / 2 - h / 2
+    return cv2.warpAffine(grey, turn, size, borderValue=255)
+
+
+@pytest.mark.parametrize("degrees", [12, 30, -30, 45])
+def test_a_crooked_page_is_found_at_any_turn(degrees, sheet, catalogue):
+    pages, reads = sheet
+    result = process_page(RawPage("crooked.jpg", 0, _turned(pages[0], degrees, whole=True)), catalogue)
+    assert_reads_like(result, reads[0], share=0.9)
+    if abs(degrees) > 12:
+        assert f"trang bị nghiêng khoảng {abs(degrees)}°" in result.detail
+
+
+@pytest.mark.parametrize("degrees", [12, 30])
+def test_a_crooked_page_whose_corners_are_cut_off_says_so(degrees, sheet, catalogue):
+    pages, _ = sheet
+    result = process_page(RawPage("crooked.jpg", 0, _turned(pages[0], degrees, whole=False)), catalogue)
+    assert result.set_aside == "no_form"
+    assert f"trang bị nghiêng khoảng {degrees}°" in result.detail and "thấy đủ bốn góc phiếu" in result.detail
+
+
+def test_an_upright_page_set_aside_is_not_called_crooked(catalogue):
+    letter = np.full((2339, 1654), 255, np.uint8)
+    for y in range(200, 2200, 60):  # rows of "text", upright, no form marks
+        letter[y:y + 14, 150:1500] = 40
+    result = process_page(RawPage("letter.png", 0, letter), catalogue)
+    assert result.set_aside == "no_form" and "nghiêng" not in result.detail

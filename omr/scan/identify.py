@@ -124,11 +124,15 @@ def find_fiducials(grey: np.ndarray, view: Overview | None = None) -> np.ndarray
     return refined
 
 
-def _mark_blobs(view: Overview, px_per_mm: float) -> np.ndarray:
+def _mark_blobs(view: Overview, px_per_mm: float, any_turn: bool = False) -> np.ndarray:
     """Centres (overview px, (n, 2)) of solid, nearly square blobs of a corner mark's size.
 
     ``px_per_mm``: full-resolution px per mm of the page, which sets the
-    expected size (``FIDUCIAL_AREA_RANGE`` around a 6 mm square).
+    expected size (``FIDUCIAL_AREA_RANGE`` around a 6 mm square). Squares are
+    told by their bounding box (upright, or turned up to ~10°); with
+    ``any_turn``, a blob of the right size failing that is also kept when it is
+    a compact solid at any turn (:func:`_compact_solid`): a mark on a page
+    photographed crooked (20-45°) fills only 50-70 % of its bounding box.
     """
     small = view.image
     search_px_per_mm = px_per_mm / view.factor
@@ -137,9 +141,33 @@ def _mark_blobs(view: Overview, px_per_mm: float) -> np.ndarray:
     nominal = (T.FIDUCIAL_SIZE * search_px_per_mm) ** 2
     lo, hi = T.FIDUCIAL_AREA_RANGE
     x, y, bw, bh, area = (stats[1:, k] for k in range(5))  # every blob but the background
-    keep = ((area >= lo * nominal) & (area <= hi * nominal) & (bw <= 1.6 * bh) & (bh <= 1.6 * bw)
-            & (area >= T.FIDUCIAL_MIN_SOLIDITY * bw * bh))
+    sized = (area >= lo * nominal) & (area <= hi * nominal)
+    keep = sized & (bw <= 1.6 * bh) & (bh <= 1.6 * bw) & (area >= T.FIDUCIAL_MIN_SOLIDITY * bw * bh)
+    if any_turn:
+        for k in np.flatnonzero(sized & ~keep):
+            crop = labels[y[k]:y[k] + bh[k], x[k]:x[k] + bw[k]] == k + 1
+            keep[k] = _compact_solid(crop)
     return centroids[1:][keep]
+
+
+def _compact_solid(mask: np.ndarray) -> bool:
+    """Whether a blob (bool mask) is a solid square-ish shape at any turn, by its second moments.
+
+    The spread (mu20 + mu02) / area² is 1/6 for a solid square whatever its
+    turn (1/(2π) for a disc, more for anything hollow, crossed or long); the
+    eigenvalues of the moment matrix give its elongation. Bounds:
+    ``T.MARK_ANY_TURN_MAX_SPREAD``, ``T.MARK_ANY_TURN_MAX_ELONGATION``.
+    """
+    moments = cv2.moments(mask.astype(np.uint8), binaryImage=True)
+    area = moments["m00"]
+    if area <= 0:
+        return False
+    mu20, mu02, mu11 = moments["mu20"], moments["mu02"], moments["mu11"]
+    spread = (mu20 + mu02) / area ** 2
+    root = np.sqrt(((mu20 - mu02) / 2) ** 2 + mu11 ** 2)
+    major, minor = (mu20 + mu02) / 2 + root, (mu20 + mu02) / 2 - root
+    return (spread <= T.MARK_ANY_TURN_MAX_SPREAD and minor > 0
+            and np.sqrt(major / minor) <= T.MARK_ANY_TURN_MAX_ELONGATION)
 
 
 def anchor_on_qr(grey: np.ndarray, view: Overview, code: "LocatedCode") -> np.ndarray | None:
@@ -158,7 +186,7 @@ def anchor_on_qr(grey: np.ndarray, view: Overview, code: "LocatedCode") -> np.nd
     qr_mm = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], dtype=np.float64)
     side_px = float(np.mean(np.hypot(*(code.corners - np.roll(code.corners, -1, axis=0)).T)))
     px_per_mm = side_px / T.QR_SIZE
-    blobs = (_mark_blobs(view, px_per_mm) + 0.5) * view.factor - 0.5
+    blobs = (_mark_blobs(view, px_per_mm, any_turn=True) + 0.5) * view.factor - 0.5
     if len(blobs) < 2:
         return None
     qr_centre = qr_mm.mean(axis=0)

@@ -29,9 +29,12 @@ from omr.scan.page_geometry import (
     crop_part,
     half_with_centre,
     identify_any_turn,
+    ink_skew_degrees,
     other_half_has_print,
     page_share_of_image,
+    page_turn_degrees,
     pages_apart_in_halves,
+    tilt_from_square,
     to_whole_image,
 )
 from omr.scan.duplicates import ink_print, marks_key
@@ -236,6 +239,8 @@ def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndar
         return result
     if found.reason is not None:
         result.set_aside = found.reason
+        if found.reason in ("no_form", "misaligned"):
+            result.detail = _crooked_advice(view)
         return result
     layout = catalogue.layouts.get((result.form_id, result.version))
     if layout is None or result.page not in {p.number for p in layout.pages}:
@@ -254,7 +259,10 @@ def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndar
                              f"{match[0].form_id} v{match[0].version} trang {match[1].number}")
             return result
     if found.anchored_on_qr and not note:
-        note = "dấu định vị góc bị che hoặc hỏng: căn theo mã QR và các dấu còn lại"
+        tilt = tilt_from_square(page_turn_degrees(homography))
+        note = (f"trang bị nghiêng khoảng {tilt:.0f}°: căn theo mã QR và các dấu định vị góc"
+                if tilt > T.CROOKED_PAGE_MIN_DEG else
+                "dấu định vị góc bị che hoặc hỏng: căn theo mã QR và các dấu còn lại")
     if located.quarter_turn:
         note = "trang bị xoay 90°" + ("; " + note if note else "")
         result.rotated_180 = False
@@ -268,6 +276,16 @@ def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndar
             if q.status in (OK, BLANK):
                 recalibrate(q, AMBIGUOUS)
     return result
+
+
+def _crooked_advice(view) -> str:
+    """For a page set aside without its corner marks placed: "" or, when its rows of print lie crooked
+    (:func:`omr.scan.page_geometry.ink_skew_degrees`), the Vietnamese line saying so and what to do."""
+    degrees, gain = ink_skew_degrees(view)
+    if tilt_from_square(degrees) <= T.CROOKED_PAGE_MIN_DEG or gain < T.SKEW_MIN_GAIN:
+        return ""
+    return (f"trang bị nghiêng khoảng {tilt_from_square(degrees):.0f}° nên không tìm đủ dấu định vị góc và mã QR "
+            "(có thể một phần phiếu nằm ngoài ảnh): hãy quét hoặc chụp lại cho thẳng, thấy đủ bốn góc phiếu")
 
 
 MIRRORED_NOTE = "ảnh bị lật ngược như qua gương (trái sang phải): đã lật lại để đọc"
