@@ -567,6 +567,17 @@ QR_MIRROR_MARGIN = 0.1
 # photocopies, a back page seen through 70-80 g/m2 paper 0.05-0.15 (BLEED_ALPHA
 # in omr.simulate), yet zxing-cpp decodes it.
 QR_MIN_CONTRAST = 0.3
+# A QR code read module by module (omr.scan.identify.read_code_by_modules, for halftone photocopies):
+# the symbol sizes omr's payloads take (versions 1-4: 21-33 modules; a payload with a unit code is
+# version 3 or 4 at error correction M), ...
+QR_MODULE_COUNTS = (29, 33, 25, 21)
+# ... the grid's shifts tried, in modules (the corner marks place the code to ~0.2 mm, a third of a
+# 0.6 mm module; a half-module shift each way covers a worse print or feed), ...
+QR_MODULE_SHIFTS = ((0.0, 0.0), (0.35, 0.0), (-0.35, 0.0), (0.0, 0.35), (0.0, -0.35),
+                    (0.35, 0.35), (-0.35, -0.35), (0.35, -0.35), (-0.35, 0.35))
+# ... and the share of modules that must agree with the decoded payload's own print: error correction M
+# repairs ~15 % of codewords, so a decode from modules agreeing less is not trusted as the page's code.
+QR_MODULE_MIN_AGREEMENT = 0.85
 # ... and when its centre lies within this distance of the printed QR place
 # under the corner marks' homography (the crop searched is the QR plus 4 mm).
 QR_PLACE_TOLERANCE_MM = 5.0

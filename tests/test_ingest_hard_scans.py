@@ -186,3 +186,35 @@ def test_an_upright_page_set_aside_is_not_called_crooked(catalogue):
         letter[y:y + 14, 150:1500] = 40
     result = process_page(RawPage("letter.png", 0, letter), catalogue)
     assert result.set_aside == "no_form" and "nghiêng" not in result.detail
+
+
+# --- 3. a halftone photocopy ---------------------------------------------------------------------------
+
+def _halftone(grey: np.ndarray, period: float) -> np.ndarray:
+    """A photocopier's 45° dot screen of ``period`` px: every grey level (print included) drawn as dots."""
+    level = 40 + grey.astype(np.float32) * 0.8
+    h, w = grey.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    u, v = (xx + yy) / np.sqrt(2), (xx - yy) / np.sqrt(2)
+    screen = (np.cos(2 * np.pi * u / period) + np.cos(2 * np.pi * v / period) + 2) * 63.75
+    return cv2.GaussianBlur(np.where(level > screen, 250, 15).astype(np.uint8), (0, 0), 0.6)
+
+
+@pytest.mark.parametrize("period", [3.5, 5.0])
+def test_a_halftone_photocopy_has_its_qr_code_read(period, sheet, catalogue):
+    pages, reads = sheet
+    copy = _halftone(pages[0], period)
+    result = process_page(RawPage("copy.jpg", 0, copy), catalogue)
+    assert result.set_aside is None, (result.set_aside, result.detail)
+    assert (result.serial, result.unit, result.page) == (reads[0].serial, reads[0].unit, reads[0].page)
+    want = _answers(reads[0])
+    assert not [q.question for q in result.questions if q.status == OK and q.value != want[q.question][0]]
+
+
+def test_a_code_too_damaged_to_read_by_modules_stays_unreadable(sheet, catalogue):
+    pages, _ = sheet
+    copy = _halftone(pages[0], 5.0)
+    h, w = copy.shape
+    copy[int(h * 0.03):int(h * 0.06), int(w * 0.83):int(w * 0.92)] = 255  # a third of the code under paper
+    result = process_page(RawPage("copy.jpg", 0, copy), catalogue)
+    assert result.set_aside == "qr_unreadable" and result.serial is None

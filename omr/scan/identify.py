@@ -470,5 +470,81 @@ def identify(grey: np.ndarray, view: Overview | None = None) -> Identification:
             return Identification(codes[0].identity, homography, upside_down(homography), None, True)
     if codes:
         return Identification(codes[0].identity, None, False, "misaligned")
+    mirrored = mirrored_print(located)
+    if not mirrored:
+        for rotated in (False, True):
+            # A halftone photocopy breaks the code's modules into dots: each module averaged over its cell.
+            h = homography_from_fiducials(pts, rotated)
+            identity = read_code_by_modules(grey, h)
+            if identity is not None:
+                return Identification(identity, h, rotated, None)
     return Identification(None, homography_from_fiducials(pts, False), False, "qr_unreadable",
-                          mirrored=mirrored_print(located))
+                          mirrored=mirrored)
+
+
+def _with_function_patterns(modules: np.ndarray) -> np.ndarray:
+    """``modules`` (n x n bool, dark True) with the finder, separator, timing and (version 2 and up)
+    alignment patterns set as every QR symbol of that size has them (ISO/IEC 18004, 6.3): they carry no
+    data, and a few of their modules read wrong keep a decoder from finding the symbol at all."""
+    out = modules.copy()
+    n = out.shape[0]
+    finder = np.zeros((9, 9), bool)  # 7 x 7 finder with its one-module light separator around it
+    finder[1:8, 1:8] = True
+    finder[2:7, 2:7] = False
+    finder[3:6, 3:6] = True
+    for r, c in ((0, 0), (0, n - 7), (n - 7, 0)):
+        r0, c0 = max(r - 1, 0), max(c - 1, 0)
+        r1, c1 = min(r + 8, n), min(c + 8, n)
+        out[r0:r1, c0:c1] = finder[r0 - r + 1:r1 - r + 1, c0 - c + 1:c1 - c + 1]
+    out[6, 8:n - 8] = np.arange(8, n - 8) % 2 == 0
+    out[8:n - 8, 6] = np.arange(8, n - 8) % 2 == 0
+    if n >= 25 and (n - 17) // 4 <= 6:  # versions 2-6: one alignment pattern, centred 7 modules in from the far corner
+        a = n - 7
+        out[a - 2:a + 3, a - 2:a + 3] = True
+        out[a - 1:a + 2, a - 1:a + 2] = False
+        out[a, a] = True
+    return out
+
+
+def read_code_by_modules(grey: np.ndarray, homography: np.ndarray) -> PageIdentity | None:
+    """The identity in the page's QR code read module by module where ``homography`` (layout mm -> px)
+    puts it, or None; for a code the decoder cannot read as scanned (a halftone photocopy's dots).
+
+    For each symbol size omr may print (``T.QR_MODULE_COUNTS``), and for small shifts of the grid
+    (``T.QR_MODULE_SHIFTS``, in modules: the corner marks place the code to a fraction of a module),
+    each module's middle is averaged over its cell, which smooths any screen finer than a module,
+    thresholded halfway between the light and dark medians, drawn again as a clean symbol and
+    decoded. Only a decoded payload of ours whose own print (:func:`qr_matrix`) agrees with the
+    modules read on at least ``T.QR_MODULE_MIN_AGREEMENT`` of them counts. ``grey``: uint8 (h, w).
+    """
+    import zxingcpp
+
+    x, y, w, h = QR_RECT_MM
+    cell = 8
+    for n in T.QR_MODULE_COUNTS:
+        for dx, dy in T.QR_MODULE_SHIFTS:
+            module = w / n
+            x0, y0 = x + dx * module, y + dy * module
+            corners_px = map_points(homography, np.array([[x0, y0], [x0 + w, y0], [x0 + w, y0 + h], [x0, y0 + h]]))
+            target = np.float32([[0, 0], [n * cell, 0], [n * cell, n * cell], [0, n * cell]])
+            warp = cv2.getPerspectiveTransform(corners_px.astype(np.float32), target)
+            sampled = cv2.warpPerspective(grey, warp, (n * cell, n * cell), flags=cv2.INTER_AREA,
+                                          borderValue=255)
+            centres = sampled.reshape(n, cell, n, cell)[:, 1:7, :, 1:7].mean(axis=(1, 3))
+            light, dark = np.percentile(centres, 80), np.percentile(centres, 20)
+            if light - dark < T.QR_MIN_CONTRAST * max(light, 1.0):
+                continue
+            modules = _with_function_patterns(centres < (light + dark) / 2)
+            clean = np.pad(np.where(modules, 0, 255).astype(np.uint8), 4, constant_values=255)
+            clean = cv2.resize(clean, None, fx=4, fy=4, interpolation=cv2.INTER_NEAREST)
+            for barcode in zxingcpp.read_barcodes(clean, formats=zxingcpp.BarcodeFormat.QRCode):
+                identity = parse_payload(barcode.text)
+                if identity is None:
+                    continue
+                try:
+                    printed = qr_matrix(barcode.text, _data_mask(barcode))
+                except Exception:  # not a payload omr prints: not the page's own code
+                    continue
+                if printed.shape == modules.shape and np.mean(printed == modules) >= T.QR_MODULE_MIN_AGREEMENT:
+                    return identity
+    return None
