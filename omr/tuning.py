@@ -59,6 +59,12 @@ MAX_PAGE_PIXELS = 60_000_000
 # write equal values; a fax in standard mode declares 204 x 98 dpi (a ratio of 2.08), fine mode 204 x 196
 # (4 %, within: the page's own corner marks absorb a 4 % stretch, as they do a scanner's feed error).
 SQUARE_PIXEL_TOLERANCE = 0.05
+# A page not found whose one QR code is this much wider than tall (or taller than wide) in pixels has
+# non-square pixels its file did not declare (omr.scan.page._read_stretched): 15 % is beyond what a
+# phone's perspective does to an 18 mm code that the corner marks could not place anyway (a 2.08 fax
+# is far above); up to 2.5, the largest declared ratio omr stretches (a 204 x 98 fax is 2.08).
+ASPECT_FROM_CODE_MIN_STRETCH = 0.15
+ASPECT_FROM_CODE_MAX_STRETCH = 2.5
 # An image is not a scan of a form page when its shorter side is under this many pixels (an A4
 # page at 200 px is under 1 px per mm: no 2 mm box, no fiducial can be seen; OpenCV's thresholds
 # and resizes fail outright on 1 px sides) ...

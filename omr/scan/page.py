@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from omr import tuning as T
@@ -20,7 +21,7 @@ from omr.scan.align import aligned_ink, locate_boxes, page_ink, warp_to_layout
 from omr.scan.bubbles import pinned_search, read_pinned_boxes
 from omr.scan.catalogue import Catalogue
 from omr.scan.comments import read_comment
-from omr.scan.identify import faint_print, is_blank, overview
+from omr.scan.identify import faint_print, is_blank, locate_codes, overview, own_codes
 from omr.scan.ingest import RawPage
 from omr.scan.lighting import flatten_lighting, stretch_to_range
 from omr.scan.page_geometry import (
@@ -187,7 +188,8 @@ def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndar
                   result: PageResult, flipped: bool = False) -> PageResult | _TwoPages:
     """:func:`_process` from the flattened, non-blank page ``grey`` and its overview ``view`` on.
 
-    ``flipped``: ``grey`` is the image flipped left-right back from a mirrored scan (done once).
+    ``flipped``: ``grey`` is the image flipped back from a mirrored scan or stretched to square pixels
+    (each done once, never both).
     """
     pinned_tried = None
     if catalogue.pinned_only:
@@ -202,6 +204,10 @@ def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndar
     found = located.identification
     if found.mirrored and not flipped:
         return _read_mirrored(raw, catalogue, grey, result, found.reason)
+    if found.reason in ("misaligned", "no_form") and not flipped:
+        stretched = _read_stretched(raw, catalogue, grey, result)
+        if stretched is not None:
+            return stretched
     small_page = (found.homography is not None
                   and page_share_of_image(found.homography, grey.shape) < T.TWO_UP_MAX_PAGE_SHARE)
     if split and (found.reason in ("no_form", "misaligned") or small_page):
@@ -286,6 +292,48 @@ def _crooked_advice(view) -> str:
         return ""
     return (f"trang bị nghiêng khoảng {tilt_from_square(degrees):.0f}° nên không tìm đủ dấu định vị góc và mã QR "
             "(có thể một phần phiếu nằm ngoài ảnh): hãy quét hoặc chụp lại cho thẳng, thấy đủ bốn góc phiếu")
+
+
+def _read_stretched(raw: RawPage, catalogue: Catalogue, grey: np.ndarray,
+                    result: PageResult) -> PageResult | None:
+    """A page whose pixels are not square and whose file did not say so (a fax saved without its
+    resolution), stretched to square pixels by its own QR code and read; None when that does not apply.
+
+    The code is square on paper: the extents of its corners along the image's x and y are equal at any
+    turn, so their ratio is the pixels' aspect. Applies when exactly one code of ours is found and the
+    ratio is beyond ``1 ± T.ASPECT_FROM_CODE_MIN_STRETCH`` (within ``T.ASPECT_FROM_CODE_MAX_STRETCH``);
+    the axis of lower resolution is stretched, as for a declared one
+    (:func:`omr.scan.ingest.square_pixels`). The result's homography places the page on the image as
+    stored, and its detail says what was done.
+    """
+    codes = own_codes(locate_codes(grey))
+    if len(codes) != 1:
+        return None
+    corners = codes[0].corners
+    extent_x, extent_y = np.ptp(corners[:, 0]), np.ptp(corners[:, 1])
+    if min(extent_x, extent_y) <= 0:
+        return None
+    ratio = float(extent_x / extent_y)
+    stretch = max(ratio, 1 / ratio)
+    if not (1 + T.ASPECT_FROM_CODE_MIN_STRETCH < stretch <= T.ASPECT_FROM_CODE_MAX_STRETCH):
+        return None
+    sx, sy = (1.0, ratio) if ratio > 1 else (1 / ratio, 1.0)
+    h, w = grey.shape
+    size = (int(round(w * sx)), int(round(h * sy)))
+    if size[0] * size[1] > T.MAX_PAGE_PIXELS:
+        return None
+    image = cv2.resize(raw.image, size, interpolation=cv2.INTER_LINEAR)
+    square = cv2.resize(grey, size, interpolation=cv2.INTER_LINEAR)
+    outcome = _process_page(RawPage(raw.path, raw.index, image, raw.error, raw.stream_sha256), catalogue, False,
+                            square, overview(square), result, flipped=True)
+    if outcome.set_aside is not None:
+        return None
+    back = np.diag([w / size[0], h / size[1], 1.0])  # stretched px -> stored px
+    outcome.homography = (back @ np.array(outcome.homography)).tolist()
+    note = (f"điểm ảnh không vuông (ảnh fax hoặc tệp không ghi độ phân giải): đã kéo giãn ảnh {stretch:.2f} lần "
+            f"theo chiều {'dọc' if ratio > 1 else 'ngang'} để đọc")
+    outcome.detail = note + ("; " + outcome.detail if outcome.detail else "")
+    return outcome
 
 
 MIRRORED_NOTE = "ảnh bị lật ngược như qua gương (trái sang phải): đã lật lại để đọc"
