@@ -336,8 +336,8 @@ def _read_stretched(raw: RawPage, catalogue: Catalogue, grey: np.ndarray,
     return outcome
 
 
-MIRRORED_NOTE = "ảnh bị lật ngược như qua gương (trái sang phải): đã lật lại để đọc"
-MIRRORED_ADVICE = ("ảnh bị lật ngược như qua gương (trái sang phải), ví dụ do ứng dụng quét lật ảnh hoặc chụp "
+MIRRORED_NOTE = "ảnh bị lật ngược như qua gương: đã lật lại để đọc"
+MIRRORED_ADVICE = ("ảnh bị lật ngược như qua gương, ví dụ do ứng dụng quét lật ảnh hoặc chụp "
                    "bằng camera trước của điện thoại: hãy tắt chế độ lật ảnh rồi quét hoặc chụp lại phiếu")
 
 
