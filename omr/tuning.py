@@ -101,9 +101,9 @@ CROOKED_PAGE_MIN_DEG = 10.0
 # (measured on omr's form: a 3° step finds the 12° and 30° turns), at a third of the 1° search's cost.
 SKEW_SEARCH_COARSE_DEG = 3.0
 # ... and said only when the rows of ink are this many times straighter at that turn than upright:
-# printed text gives 3-10x at 12-30°; an upright page gives 1 (the best turn is 0); a photo or a
-# blank-ish page has no rows to speak of (below 1.5).
-SKEW_MIN_GAIN = 2.0
+# omr's form gives 2.1-2.8 at 12-45° (measured on the ~50 dpi overview); an upright page gives 1 (the
+# best turn is 0); print without rows of text (a photo, a drawing) has no clear best turn.
+SKEW_MIN_GAIN = 1.6
 # Centre-to-centre distances of the fiducials must keep the printed aspect
 # ratio within this tolerance (perspective of phone photos included).
 FIDUCIAL_ASPECT_TOLERANCE = 0.12

@@ -514,7 +514,8 @@ def read_code_by_modules(grey: np.ndarray, homography: np.ndarray) -> PageIdenti
     (``T.QR_MODULE_SHIFTS``, in modules: the corner marks place the code to a fraction of a module),
     each module's middle is averaged over its cell, which smooths any screen finer than a module,
     thresholded halfway between the light and dark medians, drawn again as a clean symbol and
-    decoded. Only a decoded payload of ours whose own print (:func:`qr_matrix`) agrees with the
+    decoded (only a grid whose three finder patterns agree with the modules read, on
+    ``T.QR_MODULE_MIN_AGREEMENT`` of them, is decoded). Only a decoded payload of ours whose own print (:func:`qr_matrix`) agrees with the
     modules read on at least ``T.QR_MODULE_MIN_AGREEMENT`` of them counts. ``grey``: uint8 (h, w).
     """
     import zxingcpp
@@ -528,13 +529,17 @@ def read_code_by_modules(grey: np.ndarray, homography: np.ndarray) -> PageIdenti
             corners_px = map_points(homography, np.array([[x0, y0], [x0 + w, y0], [x0 + w, y0 + h], [x0, y0 + h]]))
             target = np.float32([[0, 0], [n * cell, 0], [n * cell, n * cell], [0, n * cell]])
             warp = cv2.getPerspectiveTransform(corners_px.astype(np.float32), target)
-            sampled = cv2.warpPerspective(grey, warp, (n * cell, n * cell), flags=cv2.INTER_AREA,
+            sampled = cv2.warpPerspective(grey, warp, (n * cell, n * cell), flags=cv2.INTER_LINEAR,
                                           borderValue=255)
             centres = sampled.reshape(n, cell, n, cell)[:, 1:7, :, 1:7].mean(axis=(1, 3))
             light, dark = np.percentile(centres, 80), np.percentile(centres, 20)
             if light - dark < T.QR_MIN_CONTRAST * max(light, 1.0):
                 continue
-            modules = _with_function_patterns(centres < (light + dark) / 2)
+            read = centres < (light + dark) / 2
+            modules = _with_function_patterns(read)
+            corners = [(slice(0, 8), slice(0, 8)), (slice(0, 8), slice(n - 8, n)), (slice(n - 8, n), slice(0, 8))]
+            if min(np.mean(read[c] == modules[c]) for c in corners) < T.QR_MODULE_MIN_AGREEMENT:
+                continue  # no finder pattern where this grid puts them: not the code's size or place
             clean = np.pad(np.where(modules, 0, 255).astype(np.uint8), 4, constant_values=255)
             clean = cv2.resize(clean, None, fx=4, fy=4, interpolation=cv2.INTER_NEAREST)
             for barcode in zxingcpp.read_barcodes(clean, formats=zxingcpp.BarcodeFormat.QRCode):

@@ -107,24 +107,23 @@ def ink_skew_degrees(view: Overview) -> tuple[float, float]:
     and how much straighter than upright (the ratio of the row profiles' variances, >= 1).
 
     For a page whose corner marks and QR code were not found: printed lines of text give rows of ink
-    at the page's own turn. The ~50 dpi overview is halved, then turned every
-    ``T.SKEW_SEARCH_COARSE_DEG`` from -45 to 45 degrees and every degree around the best (row sums'
-    variance compared): ~0.03 s of CPU, spent on pages set aside only.
+    at the page's own turn. The ink pixels of the ~50 dpi overview are projected onto rows turned every
+    ``T.SKEW_SEARCH_COARSE_DEG`` from -45 to 45 degrees, then every degree around the best (the row
+    counts' variance compared): ~10 ms of CPU, spent on pages set aside only. Positive: the page lies
+    turned counter-clockwise in the image.
     """
-    small = cv2.resize(view.image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-    _, ink = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    h, w = ink.shape
-    side = int(np.hypot(h, w)) + 2
-    canvas = np.zeros((side, side), np.float32)
-    y0, x0 = (side - h) // 2, (side - w) // 2
-    canvas[y0:y0 + h, x0:x0 + w] = ink
+    _, ink = cv2.threshold(view.image, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    ys, xs = np.nonzero(ink)
+    xs, ys = xs.astype(np.float64), ys.astype(np.float64)
+    reach = int(np.hypot(*ink.shape)) + 2
     scores: dict[float, float] = {}
 
     def score(angle: float) -> float:
+        # Each ink pixel's row once the image is turned back by ``angle``: the rows' ink counts' variance.
         if angle not in scores:
-            turn = cv2.getRotationMatrix2D((side / 2, side / 2), angle, 1.0)
-            scores[angle] = float(cv2.warpAffine(canvas, turn, (side, side), flags=cv2.INTER_LINEAR)
-                                  .sum(axis=1).var())
+            theta = np.radians(angle)
+            rows = np.rint(ys * np.cos(theta) + xs * np.sin(theta)).astype(np.int64) + reach
+            scores[angle] = float(np.bincount(rows, minlength=2 * reach).var()) if len(rows) else 0.0
         return scores[angle]
 
     step = T.SKEW_SEARCH_COARSE_DEG
