@@ -55,6 +55,16 @@ CANONICAL_PX_PER_MM = 8.0
 CANONICAL_TILE_PX = 32
 # Largest page image we decode (pixels): an A4 page at 600 dpi is 35 MP.
 MAX_PAGE_PIXELS = 60_000_000
+# Pixels count as square when the declared x and y resolutions differ by at most this share: scanners
+# write equal values; a fax in standard mode declares 204 x 98 dpi (a ratio of 2.08), fine mode 204 x 196
+# (4 %, within: the page's own corner marks absorb a 4 % stretch, as they do a scanner's feed error).
+SQUARE_PIXEL_TOLERANCE = 0.05
+# A page not found whose one QR code is this much wider than tall (or taller than wide) in pixels has
+# non-square pixels its file did not declare (omr.scan.page._read_stretched): 15 % is beyond what a
+# phone's perspective does to an 18 mm code that the corner marks could not place anyway (a 2.08 fax
+# is far above); up to 2.5, the largest declared ratio omr stretches (a 204 x 98 fax is 2.08).
+ASPECT_FROM_CODE_MIN_STRETCH = 0.15
+ASPECT_FROM_CODE_MAX_STRETCH = 2.5
 # An image is not a scan of a form page when its shorter side is under this many pixels (an A4
 # page at 200 px is under 1 px per mm: no 2 mm box, no fiducial can be seen; OpenCV's thresholds
 # and resizes fail outright on 1 px sides) ...
@@ -75,6 +85,25 @@ FIDUCIAL_AREA_RANGE = (0.35, 2.2)
 # Filled squares; QR finder rings are ~0.5. At the ~50 dpi search scale a mark
 # turned 1.5° fills only 80 % of its 13 x 13 px bounding box, so 0.8 lost it.
 FIDUCIAL_MIN_SOLIDITY = 0.7
+# A corner mark on a page lying at any turn (a phone photo taken crooked, found from its QR code:
+# omr.scan.identify._compact_solid): the spread (mu20 + mu02) / area^2 of a solid square is 1/6 = 0.167
+# whatever its turn; 0.19 leaves room for blur and a 1.6:1 perspective stretch (0.185), while a box
+# outline (~0.33), a cross or a word (well above 0.25) stay out. The elongation (square root of the
+# moment matrix's eigenvalue ratio) is the side ratio of a rectangle: 1.6 as the upright test allows.
+MARK_ANY_TURN_MAX_SPREAD = 0.19
+MARK_ANY_TURN_MAX_ELONGATION = 1.6
+# A page found by its QR code turned more than this from upright (or from a quarter turn) is said to be
+# crooked in its detail, not to have covered corner marks: the corner-mark search sees upright squares
+# to ~10° of turn (FIDUCIAL_MIN_SOLIDITY), so a QR-anchored page beyond it is most likely just crooked.
+CROOKED_PAGE_MIN_DEG = 10.0
+# The turn of a page set aside without marks or QR code is searched every this many degrees (-45..45),
+# then degree by degree around the best: rows of text keep a clear peak within ±3° of the page's turn
+# (measured on omr's form: a 3° step finds the 12° and 30° turns), at a third of the 1° search's cost.
+SKEW_SEARCH_COARSE_DEG = 3.0
+# ... and said only when the rows of ink are this many times straighter at that turn than upright:
+# omr's form gives 2.1-2.8 at 12-45° (measured on the ~50 dpi overview); an upright page gives 1 (the
+# best turn is 0); print without rows of text (a photo, a drawing) has no clear best turn.
+SKEW_MIN_GAIN = 1.6
 # Centre-to-centre distances of the fiducials must keep the printed aspect
 # ratio within this tolerance (perspective of phone photos included).
 FIDUCIAL_ASPECT_TOLERANCE = 0.12
@@ -338,6 +367,13 @@ BLANK_STACK_MAX_MM = 12.0
 # sheets (1000 pages, both sides); twice that is still a real file, more is
 # not a scan batch but a hostile or broken file (a PNG declaring 2^31 frames).
 MAX_PAGES_PER_FILE = 2000
+# A PDF cut short is rescued page by page (omr.scan.ingest.salvage_truncated_pdf) only up to this size,
+# as it is read whole into memory: 500 pages of a 300 dpi JPEG scan are ~400 MB; larger files are
+# refused whole as before, with the advice to copy the file again.
+PDF_SALVAGE_MAX_BYTES = 512 * 1024 * 1024
+# How many objects one rescued page may draw on (its contents, resources, images, fonts): a scanned
+# page has 3-10; a bound keeps a crafted file's reference web from being walked for long.
+PDF_SALVAGE_MAX_REFERENCES = 10_000
 # Seconds to load and read one page: a page reads in 0.1-0.5 s on one core
 # (specimen pages at 200 dpi, the 300 dpi cases; measured on the 2-core build
 # machine under load), a few seconds with Tesseract drafting comments; 60 s
@@ -550,6 +586,17 @@ QR_MIRROR_MARGIN = 0.1
 # photocopies, a back page seen through 70-80 g/m2 paper 0.05-0.15 (BLEED_ALPHA
 # in omr.simulate), yet zxing-cpp decodes it.
 QR_MIN_CONTRAST = 0.3
+# A QR code read module by module (omr.scan.identify.read_code_by_modules, for halftone photocopies):
+# the symbol sizes omr's payloads take (versions 1-4: 21-33 modules; a payload with a unit code is
+# version 3 or 4 at error correction M), ...
+QR_MODULE_COUNTS = (29, 33, 25, 21)
+# ... the grid's shifts tried, in modules (the corner marks place the code to ~0.2 mm, a third of a
+# 0.6 mm module; a half-module shift each way covers a worse print or feed), ...
+QR_MODULE_SHIFTS = ((0.0, 0.0), (0.35, 0.0), (-0.35, 0.0), (0.0, 0.35), (0.0, -0.35),
+                    (0.35, 0.35), (-0.35, -0.35), (0.35, -0.35), (-0.35, 0.35))
+# ... and the share of modules that must agree with the decoded payload's own print: error correction M
+# repairs ~15 % of codewords, so a decode from modules agreeing less is not trusted as the page's code.
+QR_MODULE_MIN_AGREEMENT = 0.85
 # ... and when its centre lies within this distance of the printed QR place
 # under the corner marks' homography (the crop searched is the QR plus 4 mm).
 QR_PLACE_TOLERANCE_MM = 5.0

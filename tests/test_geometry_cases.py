@@ -130,6 +130,10 @@ def _assert_no_silent_error(result, truth, page_number: int, max_review: int = 2
     if qr_legible:
         assert result.set_aside is None, (result.set_aside, result.detail)
         assert (result.page, result.serial) == (page_number, truth.serial)
+    elif result.set_aside is None:
+        # The damage reached the QR code, yet it was read module by module (error correction repairs the
+        # part covered): it must then be this page's own code, never another serial.
+        assert (result.page, result.serial) == (page_number, truth.serial)
     else:  # the damage reached the QR code: matched by its boxes, read, set aside for its serial
         assert (result.set_aside, result.page) == ("qr_unreadable", page_number), (result.set_aside, result.detail)
     assert_no_silent_error(result, truth, max_review)

@@ -37,6 +37,9 @@ class Identification:
     rotated_180: bool
     reason: str | None  # None when identified; else a key of model.SET_ASIDE_REASONS
     anchored_on_qr: bool = False  # placed by its QR code and the marks it predicts (some marks covered)
+    # Not identified, but a code of ours shows mirrored at print's contrast: the image is flipped left-right
+    # (a scan app's flip, a selfie camera), not a back page's code seen faintly through the paper.
+    mirrored: bool = False
 
 
 def paper_and_ink(grey: np.ndarray) -> tuple[float, float]:
@@ -121,11 +124,15 @@ def find_fiducials(grey: np.ndarray, view: Overview | None = None) -> np.ndarray
     return refined
 
 
-def _mark_blobs(view: Overview, px_per_mm: float) -> np.ndarray:
+def _mark_blobs(view: Overview, px_per_mm: float, any_turn: bool = False) -> np.ndarray:
     """Centres (overview px, (n, 2)) of solid, nearly square blobs of a corner mark's size.
 
     ``px_per_mm``: full-resolution px per mm of the page, which sets the
-    expected size (``FIDUCIAL_AREA_RANGE`` around a 6 mm square).
+    expected size (``FIDUCIAL_AREA_RANGE`` around a 6 mm square). Squares are
+    told by their bounding box (upright, or turned up to ~10°); with
+    ``any_turn``, a blob of the right size failing that is also kept when it is
+    a compact solid at any turn (:func:`_compact_solid`): a mark on a page
+    photographed crooked (20-45°) fills only 50-70 % of its bounding box.
     """
     small = view.image
     search_px_per_mm = px_per_mm / view.factor
@@ -134,9 +141,33 @@ def _mark_blobs(view: Overview, px_per_mm: float) -> np.ndarray:
     nominal = (T.FIDUCIAL_SIZE * search_px_per_mm) ** 2
     lo, hi = T.FIDUCIAL_AREA_RANGE
     x, y, bw, bh, area = (stats[1:, k] for k in range(5))  # every blob but the background
-    keep = ((area >= lo * nominal) & (area <= hi * nominal) & (bw <= 1.6 * bh) & (bh <= 1.6 * bw)
-            & (area >= T.FIDUCIAL_MIN_SOLIDITY * bw * bh))
+    sized = (area >= lo * nominal) & (area <= hi * nominal)
+    keep = sized & (bw <= 1.6 * bh) & (bh <= 1.6 * bw) & (area >= T.FIDUCIAL_MIN_SOLIDITY * bw * bh)
+    if any_turn:
+        for k in np.flatnonzero(sized & ~keep):
+            crop = labels[y[k]:y[k] + bh[k], x[k]:x[k] + bw[k]] == k + 1
+            keep[k] = _compact_solid(crop)
     return centroids[1:][keep]
+
+
+def _compact_solid(mask: np.ndarray) -> bool:
+    """Whether a blob (bool mask) is a solid square-ish shape at any turn, by its second moments.
+
+    The spread (mu20 + mu02) / area² is 1/6 for a solid square whatever its
+    turn (1/(2π) for a disc, more for anything hollow, crossed or long); the
+    eigenvalues of the moment matrix give its elongation. Bounds:
+    ``T.MARK_ANY_TURN_MAX_SPREAD``, ``T.MARK_ANY_TURN_MAX_ELONGATION``.
+    """
+    moments = cv2.moments(mask.astype(np.uint8), binaryImage=True)
+    area = moments["m00"]
+    if area <= 0:
+        return False
+    mu20, mu02, mu11 = moments["mu20"], moments["mu02"], moments["mu11"]
+    spread = (mu20 + mu02) / area ** 2
+    root = np.sqrt(((mu20 - mu02) / 2) ** 2 + mu11 ** 2)
+    major, minor = (mu20 + mu02) / 2 + root, (mu20 + mu02) / 2 - root
+    return (spread <= T.MARK_ANY_TURN_MAX_SPREAD and minor > 0
+            and np.sqrt(major / minor) <= T.MARK_ANY_TURN_MAX_ELONGATION)
 
 
 def anchor_on_qr(grey: np.ndarray, view: Overview, code: "LocatedCode") -> np.ndarray | None:
@@ -155,7 +186,7 @@ def anchor_on_qr(grey: np.ndarray, view: Overview, code: "LocatedCode") -> np.nd
     qr_mm = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], dtype=np.float64)
     side_px = float(np.mean(np.hypot(*(code.corners - np.roll(code.corners, -1, axis=0)).T)))
     px_per_mm = side_px / T.QR_SIZE
-    blobs = (_mark_blobs(view, px_per_mm) + 0.5) * view.factor - 0.5
+    blobs = (_mark_blobs(view, px_per_mm, any_turn=True) + 0.5) * view.factor - 0.5
     if len(blobs) < 2:
         return None
     qr_centre = qr_mm.mean(axis=0)
@@ -341,6 +372,13 @@ def _symbol_check(grey: np.ndarray, corners: np.ndarray, text: str,
     return flipped > plain + T.QR_MIRROR_MARGIN, max(contrast, 0.0)
 
 
+def mirrored_print(codes: list[LocatedCode]) -> bool:
+    """Whether ``codes`` hold a code of ours seen mirrored yet as dark as print (``T.QR_MIN_CONTRAST``)
+    and none of the page's own: the image itself is mirrored. A back page's code seen through thin
+    paper is mirrored too, but faint, and beside the page's own code."""
+    return not own_codes(codes) and any(c.mirrored and c.contrast >= T.QR_MIN_CONTRAST for c in codes)
+
+
 def own_codes(codes: list[LocatedCode]) -> list[LocatedCode]:
     """The codes that can be the page's own: printed on this side (not mirrored) and dark enough."""
     return [c for c in codes if not c.mirrored and c.contrast >= T.QR_MIN_CONTRAST]
@@ -400,14 +438,15 @@ def identify(grey: np.ndarray, view: Overview | None = None) -> Identification:
     view = view or overview(grey)
     pts = find_fiducials(grey, view)
     if pts is None:
-        codes = own_codes(locate_codes(grey))
+        located = locate_codes(grey)
+        codes = own_codes(located)
         if len(codes) == 1:  # a form of ours, but its corner marks are cut off or covered
             homography = anchor_on_qr(grey, view, codes[0])
             if homography is not None:
                 return Identification(codes[0].identity, homography, upside_down(homography), None, True)
         if codes:  # no two marks to anchor on, or two codes: two pages in one image?
             return Identification(codes[0].identity, None, False, "misaligned")
-        return Identification(None, None, False, "no_form")
+        return Identification(None, None, False, "no_form", mirrored=mirrored_print(located))
     for rotated in (False, True):
         h = homography_from_fiducials(pts, rotated)
         x0, y0, x1, y1 = _qr_crop_box(grey, h)
@@ -420,7 +459,8 @@ def identify(grey: np.ndarray, view: Overview | None = None) -> Identification:
     # Last try before giving up: the whole page (a QR code displaced by a bad print),
     # of the size the corner marks imply.
     h = homography_from_fiducials(pts, False)
-    codes = own_codes(locate_codes(grey))
+    located = locate_codes(grey)
+    codes = own_codes(located)
     fitting = [c for c in codes if qr_scale_error(h, c) <= T.QR_SIZE_TOLERANCE]
     if fitting:
         return Identification(fitting[0].identity, h, False, None)
@@ -430,4 +470,86 @@ def identify(grey: np.ndarray, view: Overview | None = None) -> Identification:
             return Identification(codes[0].identity, homography, upside_down(homography), None, True)
     if codes:
         return Identification(codes[0].identity, None, False, "misaligned")
-    return Identification(None, homography_from_fiducials(pts, False), False, "qr_unreadable")
+    mirrored = mirrored_print(located)
+    if not mirrored:
+        for rotated in (False, True):
+            # A halftone photocopy breaks the code's modules into dots: each module averaged over its cell.
+            h = homography_from_fiducials(pts, rotated)
+            identity = read_code_by_modules(grey, h)
+            if identity is not None:
+                return Identification(identity, h, rotated, None)
+    return Identification(None, homography_from_fiducials(pts, False), False, "qr_unreadable",
+                          mirrored=mirrored)
+
+
+def _with_function_patterns(modules: np.ndarray) -> np.ndarray:
+    """``modules`` (n x n bool, dark True) with the finder, separator, timing and (version 2 and up)
+    alignment patterns set as every QR symbol of that size has them (ISO/IEC 18004, 6.3): they carry no
+    data, and a few of their modules read wrong keep a decoder from finding the symbol at all."""
+    out = modules.copy()
+    n = out.shape[0]
+    finder = np.zeros((9, 9), bool)  # 7 x 7 finder with its one-module light separator around it
+    finder[1:8, 1:8] = True
+    finder[2:7, 2:7] = False
+    finder[3:6, 3:6] = True
+    for r, c in ((0, 0), (0, n - 7), (n - 7, 0)):
+        r0, c0 = max(r - 1, 0), max(c - 1, 0)
+        r1, c1 = min(r + 8, n), min(c + 8, n)
+        out[r0:r1, c0:c1] = finder[r0 - r + 1:r1 - r + 1, c0 - c + 1:c1 - c + 1]
+    out[6, 8:n - 8] = np.arange(8, n - 8) % 2 == 0
+    out[8:n - 8, 6] = np.arange(8, n - 8) % 2 == 0
+    if n >= 25 and (n - 17) // 4 <= 6:  # versions 2-6: one alignment pattern, centred 7 modules in from the far corner
+        a = n - 7
+        out[a - 2:a + 3, a - 2:a + 3] = True
+        out[a - 1:a + 2, a - 1:a + 2] = False
+        out[a, a] = True
+    return out
+
+
+def read_code_by_modules(grey: np.ndarray, homography: np.ndarray) -> PageIdentity | None:
+    """The identity in the page's QR code read module by module where ``homography`` (layout mm -> px)
+    puts it, or None; for a code the decoder cannot read as scanned (a halftone photocopy's dots).
+
+    For each symbol size omr may print (``T.QR_MODULE_COUNTS``), and for small shifts of the grid
+    (``T.QR_MODULE_SHIFTS``, in modules: the corner marks place the code to a fraction of a module),
+    each module's middle is averaged over its cell, which smooths any screen finer than a module,
+    thresholded halfway between the light and dark medians, drawn again as a clean symbol and
+    decoded (only a grid whose three finder patterns agree with the modules read, on
+    ``T.QR_MODULE_MIN_AGREEMENT`` of them, is decoded). Only a decoded payload of ours whose own print (:func:`qr_matrix`) agrees with the
+    modules read on at least ``T.QR_MODULE_MIN_AGREEMENT`` of them counts. ``grey``: uint8 (h, w).
+    """
+    import zxingcpp
+
+    x, y, w, h = QR_RECT_MM
+    cell = 8
+    for n in T.QR_MODULE_COUNTS:
+        for dx, dy in T.QR_MODULE_SHIFTS:
+            module = w / n
+            x0, y0 = x + dx * module, y + dy * module
+            corners_px = map_points(homography, np.array([[x0, y0], [x0 + w, y0], [x0 + w, y0 + h], [x0, y0 + h]]))
+            target = np.float32([[0, 0], [n * cell, 0], [n * cell, n * cell], [0, n * cell]])
+            warp = cv2.getPerspectiveTransform(corners_px.astype(np.float32), target)
+            sampled = cv2.warpPerspective(grey, warp, (n * cell, n * cell), flags=cv2.INTER_LINEAR,
+                                          borderValue=255)
+            centres = sampled.reshape(n, cell, n, cell)[:, 1:7, :, 1:7].mean(axis=(1, 3))
+            light, dark = np.percentile(centres, 80), np.percentile(centres, 20)
+            if light - dark < T.QR_MIN_CONTRAST * max(light, 1.0):
+                continue
+            read = centres < (light + dark) / 2
+            modules = _with_function_patterns(read)
+            corners = [(slice(0, 8), slice(0, 8)), (slice(0, 8), slice(n - 8, n)), (slice(n - 8, n), slice(0, 8))]
+            if min(np.mean(read[c] == modules[c]) for c in corners) < T.QR_MODULE_MIN_AGREEMENT:
+                continue  # no finder pattern where this grid puts them: not the code's size or place
+            clean = np.pad(np.where(modules, 0, 255).astype(np.uint8), 4, constant_values=255)
+            clean = cv2.resize(clean, None, fx=4, fy=4, interpolation=cv2.INTER_NEAREST)
+            for barcode in zxingcpp.read_barcodes(clean, formats=zxingcpp.BarcodeFormat.QRCode):
+                identity = parse_payload(barcode.text)
+                if identity is None:
+                    continue
+                try:
+                    printed = qr_matrix(barcode.text, _data_mask(barcode))
+                except Exception:  # not a payload omr prints: not the page's own code
+                    continue
+                if printed.shape == modules.shape and np.mean(printed == modules) >= T.QR_MODULE_MIN_AGREEMENT:
+                    return identity
+    return None

@@ -9,16 +9,19 @@ page, so the batch can go on.
 from __future__ import annotations
 
 import contextlib
+import functools
 import ctypes
 import hashlib
 import struct
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from omr import tuning as T
@@ -108,6 +111,8 @@ def _count_pages(path: Path) -> tuple[int, bool]:
             pdf.close()
             if dictionaries is not None:
                 dictionaries.close()
+        if _cut_short(path) is not None:
+            found += 1  # the first page that could not be read: named when it is read
         return min(found, T.MAX_PAGES_PER_FILE), found > T.MAX_PAGES_PER_FILE
     img = _open_image(path)
     with img:
@@ -162,6 +167,11 @@ def _open_pdf(path: Path):
             # Named .pdf but something else (a text file, a photo, a Word document renamed): not a damaged PDF.
             raise InputFileError(not_a_pdf_message(path, kind)) from None
         if _looks_truncated(path):
+            salvaged = salvage_truncated_pdf(path)
+            if salvaged is not None:
+                pdf = pdfium.PdfDocument(salvaged[0])
+                _init_forms(pdf)
+                return pdf
             raise InputFileError(f"{path}: tệp PDF bị hỏng, có vẻ bị cắt cụt (thiếu phần cuối tệp, thường do "
                                  "chép hoặc tải lên chưa xong), không mở được; "
                                  "hãy chép lại tệp gốc từ máy quét") from None
@@ -425,6 +435,12 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
                               PageError(f"{path}, trang {index + 1}: không đọc được trang ({exc})"))
             finally:
                 page.close()
+        read = _cut_short(path)
+        if read is not None and start <= read < T.MAX_PAGES_PER_FILE:
+            yield RawPage(str(path), read, None, PageError(
+                f"{path}: tệp PDF bị cắt cụt (thiếu phần cuối tệp, thường do chép hoặc tải lên chưa xong): "
+                f"đã đọc {read} trang đầu, từ trang {read + 1} trở đi không đọc được; hãy chép lại tệp gốc "
+                "từ máy quét rồi đọc lại tệp đó"))
     finally:
         pdf.close()
         if dictionaries is not None:
@@ -473,6 +489,121 @@ def _qpdf_messages():
         yield messages
     finally:
         _QPDF_FILTER.local.messages = outer
+
+
+_PDF_OBJECT = re.compile(rb"(?<![0-9])(\d{1,10})[ \t\r\n]+(\d{1,5})[ \t\r\n]+obj\b")
+_PDF_REF = re.compile(rb"(?<![0-9])(\d{1,10})[ \t\r\n]+\d{1,5}[ \t\r\n]+R\b")
+_PDF_PARENT = re.compile(rb"/Parent[ \t\r\n]*(\d{1,10})[ \t\r\n]+\d{1,5}[ \t\r\n]+R\b")
+_PDF_PAGE_TYPE = re.compile(rb"/Type[ \t\r\n]*/Page(?![A-Za-z])")
+
+
+def salvage_truncated_pdf(path: Path) -> tuple[bytes, int] | None:
+    """The readable first pages of a PDF cut short (a download or copy that did not finish), as a new
+    PDF in memory, and how many pages it holds; None when no page can be rescued.
+
+    pdfium refuses such a file whole (its cross-reference table and often its page tree were in the
+    lost tail). The objects written completely (``N G obj ... endobj``, a stream with its
+    ``endstream``) are found in file order; the pages among them are taken in that order up to the
+    first one that needs an object that was cut, and a page tree, catalogue and cross-reference table
+    are written after them. Bounds: files up to ``T.PDF_SALVAGE_MAX_BYTES`` (read whole into memory),
+    ``T.MAX_PAGES_PER_FILE`` pages. Cached per file (size and modification time), as the batch asks
+    once to count and again per opening.
+    """
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _salvage_cached(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _salvage_cached(path: str, size: int, _mtime: int) -> tuple[bytes, int] | None:
+    if size > T.PDF_SALVAGE_MAX_BYTES:
+        return None
+    with open(path, "rb") as handle:
+        data = handle.read()
+    objects: dict[int, tuple[int, int, bytes]] = {}  # number -> (start, end, the object's text before any stream)
+    order: list[int] = []
+    at = 0
+    while True:
+        match = _PDF_OBJECT.search(data, at)
+        if match is None:
+            break
+        end = data.find(b"endobj", match.end())
+        if end < 0:
+            break
+        body = data[match.end():end]
+        stream = body.find(b"stream")
+        if stream >= 0 and body.find(b"endstream", stream) < 0:
+            break  # a stream cut short
+        number = int(match.group(1))
+        objects[number] = (match.start(), end + len(b"endobj"), body if stream < 0 else body[:stream])
+        order.append(number)
+        at = end + len(b"endobj")
+    pages: list[int] = []
+    parents: set[int] = set()
+    for number in order:
+        head = objects[number][2]
+        if not _PDF_PAGE_TYPE.search(head) or number in pages:
+            continue
+        if not _needs_only(number, objects) or len(pages) >= T.MAX_PAGES_PER_FILE:
+            break
+        pages.append(number)
+        parents.update(int(m.group(1)) for m in _PDF_PARENT.finditer(head))
+    if not pages:
+        return None
+    cut = max(objects[n][1] for n in objects)
+    top = max(objects) + 1
+    # The pages name their lost parent: the new page tree takes its number when it is free and the same for all.
+    tree = parents.pop() if len(parents) == 1 and next(iter(parents)) not in objects else top
+    catalogue = top + 1
+    out = bytearray(data[:cut])
+    offsets = {n: objects[n][0] for n in objects}
+    kids = b" ".join(b"%d 0 R" % n for n in pages)
+    offsets[tree] = len(out) + 1
+    out += b"\n%d 0 obj\n<< /Type /Pages /Kids [%s] /Count %d >>\nendobj\n" % (tree, kids, len(pages))
+    offsets[catalogue] = len(out)
+    out += b"%d 0 obj\n<< /Type /Catalog /Pages %d 0 R >>\nendobj\n" % (catalogue, tree)
+    xref = len(out)
+    out += b"xref\n0 %d\n" % (catalogue + 1)
+    for n in range(catalogue + 1):
+        out += (b"%010d 00000 n\r\n" % offsets[n]) if n in offsets else b"0000000000 65535 f\r\n"
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (catalogue + 1, catalogue, xref)
+    return bytes(out), len(pages)
+
+
+def _needs_only(number: int, objects: dict) -> bool:
+    """Whether every object page ``number`` refers to (through its resources and contents, not its parent)
+    was written completely (at most ``T.PDF_SALVAGE_MAX_REFERENCES`` of them looked at)."""
+    seen, todo = {number}, [number]
+    while todo:
+        head = _PDF_PARENT.sub(b"", objects[todo.pop()][2])
+        for match in _PDF_REF.finditer(head):
+            ref = int(match.group(1))
+            if ref in seen:
+                continue
+            if ref not in objects:
+                return False
+            seen.add(ref)
+            if len(seen) > T.PDF_SALVAGE_MAX_REFERENCES:
+                return False
+            todo.append(ref)
+    return True
+
+
+def _cut_short(path: Path) -> int | None:
+    """For a PDF cut short that :func:`salvage_truncated_pdf` rescued: how many pages it reads; else None."""
+    if not _looks_truncated(path):
+        return None
+    try:
+        import pypdfium2 as pdfium
+
+        pdfium.PdfDocument(str(path)).close()
+        return None  # pdfium opens it as it is
+    except Exception:
+        pass
+    salvaged = salvage_truncated_pdf(path)
+    return None if salvaged is None else salvaged[1]
 
 
 def _pdf_pages(pdf, path: Path):
@@ -759,6 +890,38 @@ def _declared_dpi(img) -> float | None:
     return dpi if low <= dpi <= high else None  # "1 dpi" (a default of some writers) says nothing
 
 
+def _declared_xy_dpi(img) -> tuple[float, float] | None:
+    """The (x, y) resolution an image file declares (TIFF X/YResolution, PNG pHYs, JPEG density, as
+    Pillow gives them in ``info["dpi"]``), or None when it declares none or one outside
+    ``T.DECLARED_DPI_RANGE``."""
+    try:
+        x, y = (float(v) for v in img.info.get("dpi", (0, 0))[:2])
+    except (TypeError, ValueError):
+        return None
+    low, high = T.DECLARED_DPI_RANGE
+    return (x, y) if low <= x <= high and low <= y <= high else None
+
+
+def square_pixels(grey: np.ndarray, dpi: tuple[float, float] | None) -> np.ndarray:
+    """``grey`` (H, W uint8) resampled so that its pixels are square, from its declared (x, y) dpi.
+
+    A fax in standard mode is 204 x 98 dpi: each pixel twice as tall as wide, the page half as tall in
+    pixels as it is. The axis of lower resolution is stretched to the higher one (nothing the scan holds
+    is lost). Unchanged when ``dpi`` is None or its two values are within ``T.SQUARE_PIXEL_TOLERANCE``
+    of each other (every ordinary scan: no copy made). The result may be up to
+    ``T.DECLARED_DPI_RANGE[1] / T.DECLARED_DPI_RANGE[0]`` times larger: the caller checks its size.
+    """
+    if dpi is None:
+        return grey
+    x, y = dpi
+    if abs(x / y - 1.0) <= T.SQUARE_PIXEL_TOLERANCE:
+        return grey
+    h, w = grey.shape[:2]
+    top = max(x, y)
+    size = (int(round(w * top / x)), int(round(h * top / y)))
+    return cv2.resize(grey, size, interpolation=cv2.INTER_LINEAR)
+
+
 def _largest_image_pixels(page) -> int:
     """Pixels (width x height, as the image dictionaries declare them) of the page's largest image.
 
@@ -976,7 +1139,13 @@ def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
                     continue
                 _draft_jpeg(img)
                 bits = _png_significant_bits(path) if img.mode.startswith("I;16") else None
-                grey = exif_upright(image_to_grey(img, bits), exif_orientation(img))
+                grey = square_pixels(image_to_grey(img, bits), _declared_xy_dpi(img))
+                if grey.size > T.MAX_PAGE_PIXELS:
+                    yield RawPage(str(path), index, None, PageError(
+                        f"{path}, trang {index + 1}: ảnh quá lớn sau khi đưa về điểm ảnh vuông "
+                        f"({grey.shape[1]} × {grey.shape[0]} điểm ảnh); hãy quét ở 200–300 dpi", "unreadable"))
+                    continue
+                grey = exif_upright(grey, exif_orientation(img))
                 yield RawPage(str(path), index, np.ascontiguousarray(grey))
             except Exception:
                 yield RawPage(str(path), index, None,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from omr import tuning as T
@@ -22,7 +23,7 @@ from omr.scan.align import aligned_ink, locate_boxes, page_ink, warp_to_layout
 from omr.scan.bubbles import pinned_search, read_pinned_boxes
 from omr.scan.catalogue import Catalogue
 from omr.scan.comments import BlankPrint, crop_field, png_bytes, read_comment
-from omr.scan.identify import faint_print, is_blank, map_points, overview
+from omr.scan.identify import faint_print, is_blank, locate_codes, map_points, overview, own_codes
 from omr.scan.ingest import RawPage
 from omr.scan.lighting import flatten_lighting, stretch_to_range
 from omr.scan.page_geometry import (
@@ -31,9 +32,12 @@ from omr.scan.page_geometry import (
     crop_part,
     half_with_centre,
     identify_any_turn,
+    ink_skew_degrees,
     other_half_has_print,
     page_share_of_image,
+    page_turn_degrees,
     pages_apart_in_halves,
+    tilt_from_square,
     to_whole_image,
 )
 from omr.scan.duplicates import ink_print, marks_key
@@ -231,8 +235,12 @@ _FAINT_MASKS = ("no_form", "no_match", "misaligned")
 
 
 def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndarray, view,
-                  result: PageResult) -> PageResult | _TwoPages:
-    """:func:`_process` from the flattened, non-blank page ``grey`` and its overview ``view`` on."""
+                  result: PageResult, flipped: bool = False) -> PageResult | _TwoPages:
+    """:func:`_process` from the flattened, non-blank page ``grey`` and its overview ``view`` on.
+
+    ``flipped``: ``grey`` is the image flipped back from a mirrored scan or stretched to square pixels
+    (each done once, never both).
+    """
     pinned_tried = None
     if catalogue.pinned_only:
         # Only forms designed elsewhere are expected: register first (issue #16, item 6: identify
@@ -244,6 +252,12 @@ def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndar
             return result
     located = identify_any_turn(grey, view)
     found = located.identification
+    if found.mirrored and not flipped:
+        return _read_mirrored(raw, catalogue, grey, result, found.reason)
+    if found.reason in ("misaligned", "no_form") and not flipped:
+        stretched = _read_stretched(raw, catalogue, grey, result)
+        if stretched is not None:
+            return stretched
     small_page = (found.homography is not None
                   and page_share_of_image(found.homography, grey.shape) < T.TWO_UP_MAX_PAGE_SHARE)
     if split and (found.reason in ("no_form", "misaligned") or small_page):
@@ -281,6 +295,8 @@ def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndar
         return result
     if found.reason is not None:
         result.set_aside = found.reason
+        if found.reason in ("no_form", "misaligned"):
+            result.detail = _crooked_advice(view)
         return result
     layout = catalogue.layouts.get((result.form_id, result.version))
     if layout is None or result.page not in {p.number for p in layout.pages}:
@@ -299,7 +315,10 @@ def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndar
                              f"{match[0].form_id} v{match[0].version} trang {match[1].number}")
             return result
     if found.anchored_on_qr and not note:
-        note = "dấu định vị góc bị che hoặc hỏng: căn theo mã QR và các dấu còn lại"
+        tilt = tilt_from_square(page_turn_degrees(homography))
+        note = (f"trang bị nghiêng khoảng {tilt:.0f}°: căn theo mã QR và các dấu định vị góc"
+                if tilt > T.CROOKED_PAGE_MIN_DEG else
+                "dấu định vị góc bị che hoặc hỏng: căn theo mã QR và các dấu còn lại")
     if located.quarter_turn:
         note = "trang bị xoay 90°" + ("; " + note if note else "")
         result.rotated_180 = False
@@ -313,6 +332,94 @@ def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndar
             if q.status in (OK, BLANK):
                 recalibrate(q, AMBIGUOUS)
     return result
+
+
+def _crooked_advice(view) -> str:
+    """For a page set aside without its corner marks placed: "" or, when its rows of print lie crooked
+    (:func:`omr.scan.page_geometry.ink_skew_degrees`), the Vietnamese line saying so and what to do."""
+    degrees, gain = ink_skew_degrees(view)
+    if tilt_from_square(degrees) <= T.CROOKED_PAGE_MIN_DEG or gain < T.SKEW_MIN_GAIN:
+        return ""
+    return (f"trang bị nghiêng khoảng {tilt_from_square(degrees):.0f}° nên không tìm đủ dấu định vị góc và mã QR "
+            "(có thể một phần phiếu nằm ngoài ảnh): hãy quét hoặc chụp lại cho thẳng, thấy đủ bốn góc phiếu")
+
+
+def _read_stretched(raw: RawPage, catalogue: Catalogue, grey: np.ndarray,
+                    result: PageResult) -> PageResult | None:
+    """A page whose pixels are not square and whose file did not say so (a fax saved without its
+    resolution), stretched to square pixels by its own QR code and read; None when that does not apply.
+
+    The code is square on paper: the extents of its corners along the image's x and y are equal at any
+    turn, so their ratio is the pixels' aspect. Applies when exactly one code of ours is found and the
+    ratio is beyond ``1 ± T.ASPECT_FROM_CODE_MIN_STRETCH`` (within ``T.ASPECT_FROM_CODE_MAX_STRETCH``);
+    the axis of lower resolution is stretched, as for a declared one
+    (:func:`omr.scan.ingest.square_pixels`). The result's homography places the page on the image as
+    stored, and its detail says what was done.
+    """
+    codes = own_codes(locate_codes(grey))
+    if len(codes) != 1:
+        return None
+    corners = codes[0].corners
+    extent_x, extent_y = np.ptp(corners[:, 0]), np.ptp(corners[:, 1])
+    if min(extent_x, extent_y) <= 0:
+        return None
+    ratio = float(extent_x / extent_y)
+    stretch = max(ratio, 1 / ratio)
+    if not (1 + T.ASPECT_FROM_CODE_MIN_STRETCH < stretch <= T.ASPECT_FROM_CODE_MAX_STRETCH):
+        return None
+    sx, sy = (1.0, ratio) if ratio > 1 else (1 / ratio, 1.0)
+    h, w = grey.shape
+    size = (int(round(w * sx)), int(round(h * sy)))
+    if size[0] * size[1] > T.MAX_PAGE_PIXELS:
+        return None
+    image = cv2.resize(raw.image, size, interpolation=cv2.INTER_LINEAR)
+    square = cv2.resize(grey, size, interpolation=cv2.INTER_LINEAR)
+    outcome = _process_page(RawPage(raw.path, raw.index, image, raw.error, raw.stream_sha256), catalogue, False,
+                            square, overview(square), result, flipped=True)
+    if outcome.set_aside is not None:
+        return None
+    back = np.diag([w / size[0], h / size[1], 1.0])  # stretched px -> stored px
+    outcome.homography = (back @ np.array(outcome.homography)).tolist()
+    note = (f"điểm ảnh không vuông (ảnh fax hoặc tệp không ghi độ phân giải): đã kéo giãn ảnh {stretch:.2f} lần "
+            f"theo chiều {'dọc' if ratio > 1 else 'ngang'} để đọc")
+    outcome.detail = note + ("; " + outcome.detail if outcome.detail else "")
+    return outcome
+
+
+MIRRORED_NOTE = "ảnh bị lật ngược như qua gương: đã lật lại để đọc"
+MIRRORED_ADVICE = ("ảnh bị lật ngược như qua gương, ví dụ do ứng dụng quét lật ảnh hoặc chụp "
+                   "bằng camera trước của điện thoại: hãy tắt chế độ lật ảnh rồi quét hoặc chụp lại phiếu")
+
+
+def _read_mirrored(raw: RawPage, catalogue: Catalogue, grey: np.ndarray, result: PageResult,
+                   reason: str) -> PageResult:
+    """A page whose image is mirrored left-right (its QR code reads only mirrored, at print's contrast:
+    :func:`omr.scan.identify.mirrored_print`), flipped back and read like any page.
+
+    Read only when the flipped page is found as a page is (its code at its printed place, its marks
+    and boxes checked as usual), its detail saying it was flipped, and its homography placing it on the
+    image as stored. Otherwise it is set aside for what failed flipped (``reason``, why the image as
+    stored was not identified, when nothing was found flipped either), its detail saying first that the
+    image is mirrored and what to do.
+    """
+    width = grey.shape[1]
+    flipped_raw = RawPage(raw.path, raw.index, np.ascontiguousarray(raw.image[:, ::-1]), raw.error,
+                          raw.stream_sha256)
+    flipped_grey = np.ascontiguousarray(grey[:, ::-1])
+    outcome = _process_page(flipped_raw, catalogue, False, flipped_grey, overview(flipped_grey), result,
+                            flipped=True)
+    if outcome.set_aside is not None:
+        # Not readable flipped either: the first thing to fix is the mirroring, said first.
+        if outcome.set_aside in ("no_form", "no_match"):
+            outcome.set_aside = reason
+        outcome.detail = MIRRORED_ADVICE + ("; " + outcome.detail if outcome.detail else "")
+        outcome.homography = None  # placed on the flipped image, which nobody sees
+        return outcome
+    if outcome.homography is not None:
+        mirror = np.array([[-1.0, 0.0, width - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+        outcome.homography = (mirror @ np.array(outcome.homography)).tolist()
+    outcome.detail = MIRRORED_NOTE + ("; " + outcome.detail if outcome.detail else "")
+    return outcome
 
 
 def _read_pinned(image: np.ndarray, match, result: PageResult) -> None:
