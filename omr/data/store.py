@@ -841,8 +841,8 @@ class Store(StoreQueries):
         clash = self._unit_clash(conn, result)
         if clash:  # the sheet's other pages print another unit: a person decides, never the page order
             result.set_aside, result.detail = UNIT_CLASH, clash
-            page_id = self._insert_page(conn, batch_id, source_id, result, SET_ASIDE)
-            self._write_comments(conn, None, page_id, result.comments)
+            page_id = self._insert_page(conn, batch_id, source_id, result, SET_ASIDE, known.rows)
+            self._write_comments(known.rows, None, page_id, result.comments)
             return SET_ASIDE
         outcome = CONFLICT if same_page else NEW
         response_id, created = self._response_for(conn, result, pages_expected)
