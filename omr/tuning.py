@@ -1111,3 +1111,15 @@ REVIEW_STRIP_GROW_MM = 12.0
 # 9-11 pt leaves under 1 mm between a cell's lines.)
 REVIEW_STRIP_GAP_MM = 1.8
 
+# omr's own forms: a box whose printed outline scores under this in the box search (outline_scores: outline
+# ink minus the paper band just outside it, where the box is finally placed) is hidden, not empty: a sticky
+# note, a torn or folded-under corner, glare or a stamp over it (hhidden). Measured: see the comment's numbers.
+OWN_MIN_OUTLINE_SCORE = 0.1
+# ... or under this share of the page's median box score (glare lifting the outline, and the marks in the
+# box with it, towards paper).
+OWN_MIN_OUTLINE_SHARE = 0.5
+# A box whose local paper level is under this share of the page's median box's is not on paper (a black
+# lid behind a torn or folded-under part): hidden, whatever its outline scores against that dark "paper".
+OWN_MIN_PAPER_SHARE = 0.6
+# How many questions with a hidden box the page's detail names before "…".
+HIDDEN_BOXES_NAMED = 12

@@ -19,7 +19,7 @@ from dataclasses import replace
 import numpy as np
 
 from omr import tuning as T
-from omr.model import UNCERTAIN, BoxRead
+from omr.model import CANCELLED, UNCERTAIN, BoxRead
 from omr.scan.align import K, PageInk
 
 
@@ -62,18 +62,75 @@ def outline_evidence(ink: PageInk, x: float, y: float, w: float, h: float, round
     return strong - float(np.median(region[around]))
 
 
-def flag_unprinted(reads: list[BoxRead], ink: PageInk, round_: bool = False) -> tuple[list[BoxRead], int]:
+def flag_unprinted(reads: list[BoxRead], ink: PageInk | None, round_: bool = False,
+                   evidence: np.ndarray | None = None,
+                   min_evidence: float = T.PRINTED_MIN_OUTLINE_EVIDENCE) -> tuple[list[BoxRead], int]:
     """Reads whose printed box is not found where they were read become uncertain (their question goes to
     review, never blank). Returns the new reads and how many boxes were not found; a read that is not
-    flagged is returned as it was (the same object), a flagged one is a new read."""
+    flagged is returned as it was (the same object), a flagged one is a new read.
+
+    Args:
+        reads: the page's box reads (position on the aligned page, mm).
+        ink: the aligned page's ink, measured by :func:`outline_evidence` at each read's position;
+            unused when ``evidence`` is given.
+        round_: the boxes are rings (bubbles).
+        evidence: (len(reads),) each box's outline evidence already measured (omr's own forms: the box
+            search's outline score where the box was placed, :attr:`omr.scan.align.BoxSearch.outline`),
+            or None to measure it here.
+        min_evidence: the evidence under which a box is "not printed here" (each measure has its own:
+            PRINTED_MIN_OUTLINE_EVIDENCE, OWN_MIN_OUTLINE_SCORE).
+    """
+    if evidence is None:
+        evidence = [outline_evidence(ink, r.x, r.y, r.w, r.h, round_) for r in reads]
     out, missing = [], 0
-    for read in reads:
-        if outline_evidence(ink, read.x, read.y, read.w, read.h, round_) < T.PRINTED_MIN_OUTLINE_EVIDENCE:
+    for read, seen in zip(reads, evidence):
+        if seen < min_evidence:
             out.append(replace(read, state=UNCERTAIN, confidence=min(read.confidence, 0.2)))
             missing += 1
         else:
             out.append(read)
     return out, missing
+
+
+def own_outline_evidence(reads: list[BoxRead], outline: np.ndarray, paper: np.ndarray, ink: PageInk) -> np.ndarray:
+    """How plainly each box of omr's own page shows its printed outline, as a share of the page's typical
+    box (1 typical, 0 not seen): the evidence :func:`flag_unprinted` compares with OWN_MIN_OUTLINE_SHARE.
+
+    ``outline`` is the box search's score where each box was placed (:attr:`omr.scan.align.BoxSearch.outline`,
+    (n,) per read, in ``reads``' order): computed anyway, so the check costs nothing. A box scores 0 when its
+    score is under OWN_MIN_OUTLINE_SCORE (paper, a sticky note, a scanner's lid), else its score over the
+    page's median score: glare or a half-transparent cover lifts the outline towards paper, and the marks
+    with it, while the page's other boxes keep theirs. A box whose local paper level is under
+    OWN_MIN_PAPER_SHARE of the page's median one is not on paper at all (a black lid behind a torn or
+    folded-under part, a dark cover; a window off the page has level 0): 0, whatever its score (ink is
+    measured against the local paper, so a dark region's noise can pass for an outline or a mark). A box
+    read as filled in (cancelled) whose ink spills over the paper band the search compares with is
+    measured again as a pinned box is (:func:`outline_evidence`: the rim's most inked half against the
+    median around it), and counts as seen (1) if that finds its outline.
+
+    Args:
+        reads: the page's box reads (state, position on the aligned page, mm).
+        outline: (len(reads),) outline scores, share of the page's black.
+        paper: (len(reads),) the paper level (grey) around each box (its search window's), 0 off the page.
+        ink: the aligned page's ink.
+
+    Returns:
+        (len(reads),) float array.
+    """
+    outline = np.asarray(outline, dtype=float)
+    if outline.size == 0:
+        return outline
+    typical = max(float(np.median(outline)), T.OWN_MIN_OUTLINE_SCORE)
+    evidence = np.where(outline < T.OWN_MIN_OUTLINE_SCORE, 0.0, outline / typical)
+    paper = np.asarray(paper, dtype=float)
+    off_paper = paper < T.OWN_MIN_PAPER_SHARE * float(np.median(paper))
+    for i in np.flatnonzero((evidence < T.OWN_MIN_OUTLINE_SHARE) & ~off_paper):
+        read = reads[i]
+        if read.state == CANCELLED and outline_evidence(
+                ink, read.x, read.y, read.w, read.h) >= T.PRINTED_MIN_OUTLINE_EVIDENCE:
+            evidence[i] = 1.0
+    evidence[off_paper] = 0.0
+    return evidence
 
 
 def unexplained_marks(reads: list[BoxRead], ink: PageInk, reference: np.ndarray | None,
