@@ -19,7 +19,7 @@ from dataclasses import replace
 import numpy as np
 
 from omr import tuning as T
-from omr.model import CANCELLED, UNCERTAIN, BoxRead
+from omr.model import CANCELLED, MARKED, UNCERTAIN, BoxRead
 from omr.scan.align import K, PageInk
 
 
@@ -104,8 +104,8 @@ def own_outline_evidence(reads: list[BoxRead], outline: np.ndarray, paper: np.nd
     OWN_MIN_PAPER_SHARE of the page's median one is not on paper at all (a black lid behind a torn or
     folded-under part, a dark cover; a window off the page has level 0): 0, whatever its score (ink is
     measured against the local paper, so a dark region's noise can pass for an outline or a mark). A box
-    read as filled in (cancelled) whose ink spills over the paper band the search compares with is
-    measured again as a pinned box is (:func:`outline_evidence`: the rim's most inked half against the
+    read as surely marked or filled in whose ink spills over the paper band the search compares with (a
+    solid fill, a large cross) is measured again as a pinned box is (:func:`outline_evidence`: the rim's most inked half against the
     median around it), and counts as seen (1) if that finds its outline.
 
     Args:
@@ -126,7 +126,7 @@ def own_outline_evidence(reads: list[BoxRead], outline: np.ndarray, paper: np.nd
     off_paper = paper < T.OWN_MIN_PAPER_SHARE * float(np.median(paper))
     for i in np.flatnonzero((evidence < T.OWN_MIN_OUTLINE_SHARE) & ~off_paper):
         read = reads[i]
-        if read.state == CANCELLED and outline_evidence(
+        if read.state in (MARKED, CANCELLED) and outline_evidence(
                 ink, read.x, read.y, read.w, read.h) >= T.PRINTED_MIN_OUTLINE_EVIDENCE:
             evidence[i] = 1.0
     evidence[off_paper] = 0.0
