@@ -1129,5 +1129,10 @@ OWN_MIN_OUTLINE_SHARE = 0.5
 # (a black corner's JPEG noise read as marks and an outline in tests/test_hidden_boxes.py). Simulated phone
 # and harsh pages (flattened lighting): every box's paper 0.99-1.0 of its page's median.
 OWN_MIN_PAPER_SHARE = 0.6
+# A surely marked or filled box scoring low in the search (its ink over the paper band) still counts as
+# printed when ink runs along at least this share of each of its four sides (printed_boxes.outline_continuity):
+# a printed outline runs all the way round (1.0 bar a JPEG dropout), a stamp's letters over a hidden box or a
+# cover's edge ink a part of a side only.
+OWN_RIM_MIN_SHARE = 0.9
 # How many questions with a hidden box the page's detail names before "…".
 HIDDEN_BOXES_NAMED = 12

@@ -82,14 +82,15 @@ def _glare(img, dpi, strength):
     return {"C2"}
 
 
-def _stamp(img, dpi, _):
-    """A digital "ĐÃ NHẬN" stamp: an opaque white image with a red frame and red letters over C3-C5's boxes."""
+def _stamp(img, dpi, colour):
+    """A digital "ĐÃ NHẬN" stamp: an opaque white image with a frame and letters (red, or black: its letters
+    then cross the hidden boxes as a mark would) over C4's and C5's boxes and C3's first three."""
     x0, y0, x1, y1 = _px(84, dpi), _px(226, dpi), _px(160, dpi), _px(248, dpi)
     img[y0:y1, x0:x1] = 255
-    cv2.rectangle(img, (x0 + 4, y0 + 4), (x1 - 4, y1 - 4), (200, 30, 30), max(2, _px(0.8, dpi)))
+    cv2.rectangle(img, (x0 + 4, y0 + 4), (x1 - 4, y1 - 4), colour, max(2, _px(0.8, dpi)))
     cv2.putText(img, "DA NHAN", (x0 + _px(8, dpi), y1 - _px(6, dpi)), cv2.FONT_HERSHEY_SIMPLEX,
-                dpi / 130, (200, 30, 30), max(2, _px(0.6, dpi)))
-    return {"C4", "C5"}  # C3's boxes lie right of the stamp (x >= 126.5)
+                dpi / 130, colour, max(2, _px(0.6, dpi)))
+    return {"C3", "C4", "C5"}
 
 
 VARIANTS = {
@@ -99,7 +100,8 @@ VARIANTS = {
     "torn_black": (_torn_corner, (15, 15, 15)),
     "glare": (_glare, 1.0),
     "glare_80": (_glare, 0.8),
-    "stamp": (_stamp, None),
+    "stamp_red": (_stamp, (200, 30, 30)),
+    "stamp_black": (_stamp, (20, 20, 20)),
 }
 
 

@@ -105,8 +105,9 @@ def own_outline_evidence(reads: list[BoxRead], outline: np.ndarray, paper: np.nd
     folded-under part, a dark cover; a window off the page has level 0): 0, whatever its score (ink is
     measured against the local paper, so a dark region's noise can pass for an outline or a mark). A box
     read as surely marked or filled in whose ink spills over the paper band the search compares with (a
-    solid fill, a large cross) is measured again as a pinned box is (:func:`outline_evidence`: the rim's most inked half against the
-    median around it), and counts as seen (1) if that finds its outline.
+    solid fill, a large cross) counts as seen (1) when its outline runs unbroken around it
+    (:func:`outline_continuity` at least OWN_RIM_MIN_SHARE): a mark adds ink, never removes the print,
+    while letters of a stamp over a hidden box, or a cover's edge, ink only parts of the rim.
 
     Args:
         reads: the page's box reads (state, position on the aligned page, mm).
@@ -126,11 +127,43 @@ def own_outline_evidence(reads: list[BoxRead], outline: np.ndarray, paper: np.nd
     off_paper = paper < T.OWN_MIN_PAPER_SHARE * float(np.median(paper))
     for i in np.flatnonzero((evidence < T.OWN_MIN_OUTLINE_SHARE) & ~off_paper):
         read = reads[i]
-        if read.state in (MARKED, CANCELLED) and outline_evidence(
-                ink, read.x, read.y, read.w, read.h) >= T.PRINTED_MIN_OUTLINE_EVIDENCE:
+        if read.state in (MARKED, CANCELLED) and outline_continuity(
+                ink, read.x, read.y, read.w, read.h) >= T.OWN_RIM_MIN_SHARE:
             evidence[i] = 1.0
     evidence[off_paper] = 0.0
     return evidence
+
+
+def outline_continuity(ink: PageInk, x: float, y: float, w: float, h: float) -> float:
+    """Share of a square box's outline along which the page holds ink (0..1): the printed outline runs
+    all around a box, a cross or a fill only adds to it.
+
+    Along each side, every position (canonical px) counts as inked when the darkest pixel of the band
+    ``PRINTED_RIM_BAND_MM`` either side of the side's line reaches INK_THRESHOLD.
+
+    Args:
+        ink: the aligned page's ink.
+        x, y, w, h: the box as read, mm on the aligned page.
+
+    Returns:
+        The inked share of the four sides' positions, the sides' least (a cover hides one side); 0 off the page.
+    """
+    band = T.PRINTED_RIM_BAND_MM
+    x0, y0 = int(np.floor((x - band) * K)), int(np.floor((y - band) * K))
+    x1, y1 = int(np.ceil((x + w + band) * K)), int(np.ceil((y + h + band) * K))
+    region = ink.region(x0, y0, x1, y1)
+    if region.size == 0 or region.shape != (y1 - y0, x1 - x0):
+        return 0.0
+    reach = max(1, int(round(2 * band * K)))  # the band's width, px
+    inked = region >= T.INK_THRESHOLD
+    # Along each side only its own length, the band's width in from both ends (past the corner, the
+    # band holds no outline; at the corner, the other side's).
+    along_x, along_y = slice(reach, inked.shape[1] - reach), slice(reach, inked.shape[0] - reach)
+    sides = (inked[:reach, along_x].any(axis=0), inked[-reach:, along_x].any(axis=0),  # top, bottom: per column
+             inked[along_y, :reach].any(axis=1), inked[along_y, -reach:].any(axis=1))  # left, right: per row
+    if min(side.size for side in sides) == 0:
+        return 0.0
+    return float(min(side.mean() for side in sides))
 
 
 def unexplained_marks(reads: list[BoxRead], ink: PageInk, reference: np.ndarray | None,
