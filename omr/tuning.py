@@ -1276,3 +1276,28 @@ FREE_TEXT_FRAME_NEAR_MM = 15.0
 # tiếp nhận có thái độ lịch sự, tôn trọng không?» -> D1 0.667; an unrelated «Mức độ sạch sẽ của nhà vệ
 # sinh» scores 0.465 at best (H1) and gets no suggestion.
 EDITOR_SUGGEST_MIN_SCORE = 0.55
+# omr's own forms: a box whose printed outline scores under this in the box search (outline_scores: outline
+# ink minus the paper band just outside it, where the box is finally placed) is hidden, not empty: a sticky
+# note, a torn or folded-under corner, glare or a stamp over it (hhidden; omr/scan/printed_boxes.py,
+# own_outline_evidence). 0.1 as PRINTED_MIN_OUTLINE_EVIDENCE: a printed 0.3 mm outline scores 0.5-0.9, paper
+# and an opaque cover ~0. Measured on simulated sheets (5-6 each of office, harsh, phone, habits, 200 dpi,
+# ~4000 boxes): unmarked boxes 0.23-0.95 (page medians 0.47-0.81); only solidly filled boxes whose ink
+# spills over the paper band scored under 0.1 (0.09; they get own_outline_evidence's second measure).
+OWN_MIN_OUTLINE_SCORE = 0.1
+# ... or under this share of the page's median box score (glare lifting the outline, and the marks in the
+# box with it, towards paper). The same sheets: unmarked boxes 0.84-1.0+ of their page's median, marked ones
+# from 0.2 (a cross's strokes over the paper band: second measure); a glare spot at 80 % white left the
+# outlines under it at 0.16-0.31 while a cross there read uncertain or not at all. Half is far from both.
+OWN_MIN_OUTLINE_SHARE = 0.5
+# A box whose local paper level is under this share of the page's median box's is not on paper (a black
+# lid behind a torn or folded-under part): hidden, whatever its outline scores against that dark "paper"
+# (a black corner's JPEG noise read as marks and an outline in tests/test_hidden_boxes.py). Simulated phone
+# and harsh pages (flattened lighting): every box's paper 0.99-1.0 of its page's median.
+OWN_MIN_PAPER_SHARE = 0.6
+# A surely marked or filled box scoring low in the search (its ink over the paper band) still counts as
+# printed when ink runs along at least this share of each of its four sides (printed_boxes.outline_continuity):
+# a printed outline runs all the way round (1.0 bar a JPEG dropout), a stamp's letters over a hidden box or a
+# cover's edge ink a part of a side only.
+OWN_RIM_MIN_SHARE = 0.9
+# How many questions with a hidden box the page's detail names before "…".
+HIDDEN_BOXES_NAMED = 12

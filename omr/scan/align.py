@@ -296,6 +296,9 @@ class BoxSearch:
     reliable: np.ndarray | None = None  # (n,) bool: the box's outline itself was found (raw offset kept)
     raw_offsets: np.ndarray | None = None  # (n, 2) mm where each outline scored best, before smoothing
     scales: np.ndarray | None = None  # (n,) printed ring / template bubble size (round bubbles), else None
+    # (n,) the outline's score (:func:`outline_scores`) where each box is finally placed (``offsets``,
+    # nearest px of the search): is its printed outline there? (omr.scan.printed_boxes); None if not measured.
+    outline: np.ndarray | None = None
 
 
 def _rect_sums(integral: np.ndarray, y0: int, x0: int, y1: int, x1: int, n: int) -> np.ndarray:
@@ -359,6 +362,7 @@ def locate_boxes(ink: PageInk, boxes: list[Checkbox], search_mm: float = T.LOCAL
     band = max(2, int(round(T.OUTLINE_PAPER_BAND_MM * K)))
     offsets = np.zeros((len(boxes), 2))
     scores = np.zeros(len(boxes))
+    grids: list[tuple[np.ndarray, np.ndarray]] = []  # (box indices, their scores at every shift)
     windows: list[BoxWindow] = [BoxWindow(0, 0, np.zeros((0, 0), np.uint8), 1.0, 0.0)] * len(boxes)
     sizes: dict[tuple[int, int], list[int]] = {}
     for i, box in enumerate(boxes):
@@ -375,11 +379,14 @@ def locate_boxes(ink: PageInk, boxes: list[Checkbox], search_mm: float = T.LOCAL
         by, bx = np.unravel_index(flat, result.shape[1:])
         offsets[index, 0], offsets[index, 1] = (bx - search) / K, (by - search) / K
         scores[index] = result[np.arange(len(members)), by, bx]
+        grids.append((index, result))
         for j, i in enumerate(members):
             windows[i] = BoxWindow(int(x0[j]), int(y0[j]), grey[j], float(paper[j]), ink.black_ratio)
     reliable = scores > T.OUTLINE_FOUND_MIN_SCORE
     if not reliable.any():
-        return BoxSearch(offsets * 0, float("inf"), windows, 0.0, reliable, offsets)
+        final = offsets * 0
+        return BoxSearch(final, float("inf"), windows, 0.0, reliable, offsets,
+                         outline=_outline_at(grids, final, search, len(boxes)))
     centres = np.array([(b.x + b.w / 2, b.y + b.h / 2) for b in boxes])
     trusted_centres, trusted_offsets = centres[reliable], offsets[reliable]
     # Each box's neighbourhood: the (up to) 8 nearest reliable boxes other than itself.
@@ -394,4 +401,19 @@ def locate_boxes(ink: PageInk, boxes: list[Checkbox], search_mm: float = T.LOCAL
     disagree = np.hypot(*(offsets - local).T) > T.LOCAL_OFFSET_OUTLIER_MM
     final = np.where((~reliable | disagree)[:, None], local, offsets)
     residual = float(np.median(np.hypot(*offsets[reliable].T)))
-    return BoxSearch(final, residual, windows, float(reliable.mean()), reliable, offsets)
+    return BoxSearch(final, residual, windows, float(reliable.mean()), reliable, offsets,
+                     outline=_outline_at(grids, final, search, len(boxes)))
+
+
+def _outline_at(grids: list[tuple[np.ndarray, np.ndarray]], offsets: np.ndarray, search: int, n: int) -> np.ndarray:
+    """Each box's outline score at its final offset (mm, rounded to the search's px grid): (n,).
+
+    ``grids``: per box size, the boxes' indices and :func:`outline_scores`' (m, 2s+1, 2s+1) scores.
+    Taken from the scores the search computed anyway: no pixel is looked at again (issue #18).
+    """
+    out = np.zeros(n)
+    for index, result in grids:
+        sx = np.clip(np.round(offsets[index, 0] * K).astype(np.int64) + search, 0, 2 * search)
+        sy = np.clip(np.round(offsets[index, 1] * K).astype(np.int64) + search, 0, 2 * search)
+        out[index] = result[np.arange(len(index)), sy, sx]
+    return out

@@ -43,7 +43,8 @@ from omr.scan.page_geometry import (
 from omr.scan.duplicates import ink_print, marks_key
 from omr.scan.join import join_pages
 from omr.scan.form_print import printed_mask
-from omr.scan.printed_boxes import flag_unprinted, marks_beside_boxes, stray_writing, unexplained_marks
+from omr.scan.printed_boxes import (flag_unprinted, marks_beside_boxes, own_outline_evidence, stray_writing,
+                                    unexplained_marks)
 from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve_questions, shown_confidence
 from omr.scan.register import load_reference, match_pinned, pinned_identity
 from omr.scan.show_through import back_print
@@ -497,6 +498,11 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         if unprinted:
             result.detail = (result.detail + "; " if result.detail else "") + \
                 f"{unprinted} ô không thấy in ở chỗ mẫu phiếu ghi"
+    elif search.outline is not None:
+        # omr's own form: a box whose printed outline is not seen is hidden (a sticky note, a torn or
+        # folded-under corner, glare): its inside reads paper, never blank-ok (hhidden).
+        paper = np.array([w.paper for w in search.windows])
+        unprinted_questions = _flag_hidden_boxes(result, search.outline, paper, ink)
     questions = [q for q in layout.questions if q.type != "text"]
     result.questions = resolve_questions(questions, result.boxes)
     if page.pinned:
@@ -546,6 +552,28 @@ def _blank_print(page: PageLayout) -> BlankPrint | None:
     a writing frame is never handwriting (omr.scan.comments.field_ink). None when the page has none."""
     path = page.pinned.get("_reference_path")
     return _blank_print_of(path, float(page.width)) if path else None
+
+
+def _flag_hidden_boxes(result: PageResult, outline: np.ndarray, paper: np.ndarray, ink) -> set[str]:
+    """Boxes of omr's own page whose printed outline is not plainly where the page was read (``outline``:
+    the box search's score, (n,) per box of ``result.boxes``; ``paper``: (n,) the paper level around each
+    box, 0 off the page; judged by
+    :func:`omr.scan.printed_boxes.own_outline_evidence`) become uncertain
+    (:func:`omr.scan.printed_boxes.flag_unprinted`): their questions go to review, never blank and never
+    an answer chosen among the boxes still seen. Says which questions in the page's detail.
+
+    Returns the questions with a hidden box."""
+    before = result.boxes
+    evidence = own_outline_evidence(before, outline, paper, ink)
+    result.boxes, hidden = flag_unprinted(before, ink, evidence=evidence, min_evidence=T.OWN_MIN_OUTLINE_SHARE)
+    if not hidden:
+        return set()
+    questions = {new.question for new, old in zip(result.boxes, before) if new is not old}
+    named = sorted(questions)
+    listed = ", ".join(named[:T.HIDDEN_BOXES_NAMED]) + ("…" if len(named) > T.HIDDEN_BOXES_NAMED else "")
+    result.detail = (result.detail + "; " if result.detail else "") + \
+        f"ô bị che hoặc mất nét in (giấy dán, góc rách, gấp mép, lóa sáng…): {hidden} ô ở câu {listed}, cần xem lại"
+    return questions
 
 
 def _review_unexplained_marks(result: PageResult, ink, page: PageLayout) -> None:

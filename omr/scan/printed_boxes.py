@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from omr import tuning as T
-from omr.model import EMPTY, UNCERTAIN, BoxRead
+from omr.model import CANCELLED, EMPTY, MARKED, UNCERTAIN, BoxRead
 from omr.scan.align import K, PageInk
 
 
@@ -69,18 +69,108 @@ def outline_evidence(ink: PageInk, x: float, y: float, w: float, h: float, round
     return strong - float(np.median(region[around]))
 
 
-def flag_unprinted(reads: list[BoxRead], ink: PageInk, round_: bool = False) -> tuple[list[BoxRead], int]:
+def flag_unprinted(reads: list[BoxRead], ink: PageInk | None, round_: bool = False,
+                   evidence: np.ndarray | None = None,
+                   min_evidence: float = T.PRINTED_MIN_OUTLINE_EVIDENCE) -> tuple[list[BoxRead], int]:
     """Reads whose printed box is not found where they were read become uncertain (their question goes to
     review, never blank). Returns the new reads and how many boxes were not found; a read that is not
-    flagged is returned as it was (the same object), a flagged one is a new read."""
+    flagged is returned as it was (the same object), a flagged one is a new read.
+
+    Args:
+        reads: the page's box reads (position on the aligned page, mm).
+        ink: the aligned page's ink, measured by :func:`outline_evidence` at each read's position;
+            unused when ``evidence`` is given.
+        round_: the boxes are rings (bubbles).
+        evidence: (len(reads),) each box's outline evidence already measured (omr's own forms: the box
+            search's outline score where the box was placed, :attr:`omr.scan.align.BoxSearch.outline`),
+            or None to measure it here.
+        min_evidence: the evidence under which a box is "not printed here" (each measure has its own:
+            PRINTED_MIN_OUTLINE_EVIDENCE, OWN_MIN_OUTLINE_SCORE).
+    """
+    if evidence is None:
+        evidence = [outline_evidence(ink, r.x, r.y, r.w, r.h, round_) for r in reads]
     out, missing = [], 0
-    for read in reads:
-        if outline_evidence(ink, read.x, read.y, read.w, read.h, round_) < T.PRINTED_MIN_OUTLINE_EVIDENCE:
+    for read, seen in zip(reads, evidence):
+        if seen < min_evidence:
             out.append(replace(read, state=UNCERTAIN, confidence=min(read.confidence, 0.2)))
             missing += 1
         else:
             out.append(read)
     return out, missing
+
+
+def own_outline_evidence(reads: list[BoxRead], outline: np.ndarray, paper: np.ndarray, ink: PageInk) -> np.ndarray:
+    """How plainly each box of omr's own page shows its printed outline, as a share of the page's typical
+    box (1 typical, 0 not seen): the evidence :func:`flag_unprinted` compares with OWN_MIN_OUTLINE_SHARE.
+
+    ``outline`` is the box search's score where each box was placed (:attr:`omr.scan.align.BoxSearch.outline`,
+    (n,) per read, in ``reads``' order): computed anyway, so the check costs nothing. A box scores 0 when its
+    score is under OWN_MIN_OUTLINE_SCORE (paper, a sticky note, a scanner's lid), else its score over the
+    page's median score: glare or a half-transparent cover lifts the outline towards paper, and the marks
+    with it, while the page's other boxes keep theirs. A box whose local paper level is under
+    OWN_MIN_PAPER_SHARE of the page's median one is not on paper at all (a black lid behind a torn or
+    folded-under part, a dark cover; a window off the page has level 0): 0, whatever its score (ink is
+    measured against the local paper, so a dark region's noise can pass for an outline or a mark). A box
+    read as surely marked or filled in whose ink spills over the paper band the search compares with (a
+    solid fill, a large cross) counts as seen (1) when its outline runs unbroken around it
+    (:func:`outline_continuity` at least OWN_RIM_MIN_SHARE): a mark adds ink, never removes the print,
+    while letters of a stamp over a hidden box, or a cover's edge, ink only parts of the rim.
+
+    Args:
+        reads: the page's box reads (state, position on the aligned page, mm).
+        outline: (len(reads),) outline scores, share of the page's black.
+        paper: (len(reads),) the paper level (grey) around each box (its search window's), 0 off the page.
+        ink: the aligned page's ink.
+
+    Returns:
+        (len(reads),) float array.
+    """
+    outline = np.asarray(outline, dtype=float)
+    if outline.size == 0:
+        return outline
+    typical = max(float(np.median(outline)), T.OWN_MIN_OUTLINE_SCORE)
+    evidence = np.where(outline < T.OWN_MIN_OUTLINE_SCORE, 0.0, outline / typical)
+    paper = np.asarray(paper, dtype=float)
+    off_paper = paper < T.OWN_MIN_PAPER_SHARE * float(np.median(paper))
+    for i in np.flatnonzero((evidence < T.OWN_MIN_OUTLINE_SHARE) & ~off_paper):
+        read = reads[i]
+        if read.state in (MARKED, CANCELLED) and outline_continuity(
+                ink, read.x, read.y, read.w, read.h) >= T.OWN_RIM_MIN_SHARE:
+            evidence[i] = 1.0
+    evidence[off_paper] = 0.0
+    return evidence
+
+
+def outline_continuity(ink: PageInk, x: float, y: float, w: float, h: float) -> float:
+    """Share of a square box's outline along which the page holds ink (0..1): the printed outline runs
+    all around a box, a cross or a fill only adds to it.
+
+    Along each side, every position (canonical px) counts as inked when the darkest pixel of the band
+    ``PRINTED_RIM_BAND_MM`` either side of the side's line reaches INK_THRESHOLD.
+
+    Args:
+        ink: the aligned page's ink.
+        x, y, w, h: the box as read, mm on the aligned page.
+
+    Returns:
+        The inked share of the four sides' positions, the sides' least (a cover hides one side); 0 off the page.
+    """
+    band = T.PRINTED_RIM_BAND_MM
+    x0, y0 = int(np.floor((x - band) * K)), int(np.floor((y - band) * K))
+    x1, y1 = int(np.ceil((x + w + band) * K)), int(np.ceil((y + h + band) * K))
+    region = ink.region(x0, y0, x1, y1)
+    if region.size == 0 or region.shape != (y1 - y0, x1 - x0):
+        return 0.0
+    reach = max(1, int(round(2 * band * K)))  # the band's width, px
+    inked = region >= T.INK_THRESHOLD
+    # Along each side only its own length, the band's width in from both ends (past the corner, the
+    # band holds no outline; at the corner, the other side's).
+    along_x, along_y = slice(reach, inked.shape[1] - reach), slice(reach, inked.shape[0] - reach)
+    sides = (inked[:reach, along_x].any(axis=0), inked[-reach:, along_x].any(axis=0),  # top, bottom: per column
+             inked[along_y, :reach].any(axis=1), inked[along_y, -reach:].any(axis=1))  # left, right: per row
+    if min(side.size for side in sides) == 0:
+        return 0.0
+    return float(min(side.mean() for side in sides))
 
 
 def unexplained_marks(reads: list[BoxRead], ink: PageInk, reference: np.ndarray | None,
