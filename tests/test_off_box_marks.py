@@ -101,7 +101,10 @@ def test_a_mark_beside_the_box_goes_to_review(default_layout, blanks, catalogue,
         q = reads[qid]
         assert q.status in NEEDS_REVIEW, f"{habit} at {dpi} dpi: {qid} read {q.value!r} {q.status} ({result.detail})"
         assert q.confidence < 0.9
-    assert "nét bút cạnh các ô" in result.detail
+    # The page says why. A circle through a box's corners covers the paper band round its outline, so the
+    # hidden-box check (test_hidden_boxes.py) may take the box first: to review either way, named as covered.
+    reasons = ("nét bút cạnh các ô", "ô bị che") if habit == "circle_corners" else ("nét bút cạnh các ô",)
+    assert any(reason in result.detail for reason in reasons), result.detail
     for qid, option in answers.items():  # the other questions: right, or with a person
         q = reads[qid]
         assert q.status in NEEDS_REVIEW or (q.status == OK and q.value == option), (qid, q.value, q.status)
