@@ -236,3 +236,26 @@ def _omrchecker_reference(root: Path, folder: Path):
     grey = cv2.imread(str(root / "omrchecker" / "samples" / "sample6" / "reference.png"), cv2.IMREAD_GRAYSCALE)
     yield ("omrchecker sample6 reference.png", grey, grey.shape[1] / 210.0, [b for b, _ in SAMPLE6_BOXES],
            [q for _, q in SAMPLE6_BOXES])
+
+
+def soffice() -> str:
+    """The LibreOffice command; fails the test (never skips) when it is missing."""
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    assert found, "LibreOffice (libreoffice-writer-nogui) is needed to make the Word blank"
+    return found
+
+
+def word_blank(title: str = "PHIẾU LẤY Ý KIẾN NGƯỜI DÂN"):
+    """A python-docx Document as an office types a form: A4, 20 mm side margins, DejaVu Sans 11 pt, the
+    title at 14 pt as its first paragraph."""
+    from docx import Document  # python-docx: only the tests that build Word blanks need it
+    from docx.shared import Mm, Pt
+
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin = section.right_margin = Mm(20)
+    style = doc.styles["Normal"]
+    style.font.name, style.font.size = "DejaVu Sans", Pt(11)
+    doc.add_paragraph(title).runs[0].font.size = Pt(14)
+    return doc

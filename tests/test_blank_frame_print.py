@@ -9,14 +9,12 @@ and converted by LibreOffice, as an office would; the filled copy is photocopied
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import blank_sources
 import cv2
 import office_fill
 import pytest
-from docx import Document
 from docx.shared import Mm, Pt
 
 HINT = "Ghi rõ ý kiến, kiến nghị của Ông/Bà về thái độ phục vụ và thời gian giải quyết hồ sơ"
@@ -24,15 +22,8 @@ HINT = "Ghi rõ ý kiến, kiến nghị của Ông/Bà về thái độ phục 
 
 def frame_blank_pdf(folder: Path) -> Path:
     """The Word blank with its comment box drawn around a printed hint, as a PDF in ``folder``."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    assert soffice, "LibreOffice (libreoffice-writer-nogui) is needed to make the Word blank"
-    doc = Document()
-    section = doc.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.left_margin = section.right_margin = Mm(20)
-    style = doc.styles["Normal"]
-    style.font.name, style.font.size = "DejaVu Sans", Pt(11)
-    doc.add_paragraph("PHIẾU LẤY Ý KIẾN NGƯỜI DÂN").runs[0].font.size = Pt(14)
+    soffice = blank_sources.soffice()
+    doc = blank_sources.word_blank()
     doc.add_paragraph("Câu 1. Ông/Bà có hài lòng không?   ☐ Có      ☐ Không")
     doc.add_paragraph("Câu 2. Hồ sơ được trả đúng hẹn?   ☐ Có      ☐ Không")
     doc.add_paragraph("Ý kiến khác:")

@@ -9,12 +9,11 @@ converted by LibreOffice, as an office would.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
+import blank_sources
 import pytest
 from blank_sources import libreoffice_to_pdf
-from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
 
@@ -26,16 +25,9 @@ LABELS = ["Thái độ của công chức tiếp nhận hồ sơ lịch sự, t�
 
 @pytest.fixture(scope="module")
 def blank_pdf(tmp_path_factory) -> Path:
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    assert soffice, "LibreOffice (libreoffice-writer-nogui) is needed to make the Word blank"
+    soffice = blank_sources.soffice()
     folder = tmp_path_factory.mktemp("label-frames")
-    doc = Document()
-    section = doc.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.left_margin = section.right_margin = Mm(20)
-    style = doc.styles["Normal"]
-    style.font.name, style.font.size = "DejaVu Sans", Pt(11)
-    doc.add_paragraph("PHIẾU LẤY Ý KIẾN NGƯỜI DÂN").runs[0].font.size = Pt(14)
+    doc = blank_sources.word_blank()
     doc.add_paragraph("Câu 1–4. Mức độ hài lòng của Ông/Bà (1 = rất không hài lòng, 5 = rất hài lòng):")
     table = doc.add_table(rows=len(LABELS) + 1, cols=6)
     table.style = "Table Grid"
