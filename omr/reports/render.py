@@ -989,7 +989,9 @@ def write_docx(report, path: Path) -> None:
          italic=True, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=6)
 
     def section_title(text):
-        para(document, text, bold=True, space_after=4, keep=True).paragraph_format.space_before = Pt(8)
+        # Not kept with the table that follows: LibreOffice then left a whole empty page when the table
+        # before ended near the foot of a page (the annex of tests/test_report.py, page 6 of 8).
+        para(document, text, bold=True, space_after=4, keep=False).paragraph_format.space_before = Pt(8)
 
     def table(header: list[str], rows: list[list], kinds: list[str] | None = None, wide: set[int] | None = None):
         kinds = kinds or [""] * len(header)

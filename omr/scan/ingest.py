@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from omr import tuning as T
@@ -919,6 +918,8 @@ def square_pixels(grey: np.ndarray, dpi: tuple[float, float] | None) -> np.ndarr
     h, w = grey.shape[:2]
     top = max(x, y)
     size = (int(round(w * top / x)), int(round(h * top / y)))
+    import cv2  # as the other readers here: the scan parent never loads OpenCV (tests/test_startup.py)
+
     return cv2.resize(grey, size, interpolation=cv2.INTER_LINEAR)
 
 
