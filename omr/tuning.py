@@ -65,6 +65,10 @@ SQUARE_PIXEL_TOLERANCE = 0.05
 # is far above); up to 2.5, the largest declared ratio omr stretches (a 204 x 98 fax is 2.08).
 ASPECT_FROM_CODE_MIN_STRETCH = 0.15
 ASPECT_FROM_CODE_MAX_STRETCH = 2.5
+# Pixel aspects a fax is sent at whose code may not be found as stored (omr.scan.page._pixel_aspect_from_code):
+# ITU-T T.4 standard resolution, 8 pels/mm across and 3.85 lines/mm down (204 x 98 dpi). "Fine" (7.7
+# lines/mm) is square to within 4 % and found as stored.
+FAX_PIXEL_ASPECTS = (8 / 3.85,)
 # An image is not a scan of a form page when its shorter side is under this many pixels (an A4
 # page at 200 px is under 1 px per mm: no 2 mm box, no fiducial can be seen; OpenCV's thresholds
 # and resizes fail outright on 1 px sides) ...

@@ -259,3 +259,32 @@ def word_blank(title: str = "PHIẾU LẤY Ý KIẾN NGƯỜI DÂN"):
     style.font.name, style.font.size = "DejaVu Sans", Pt(11)
     doc.add_paragraph(title).runs[0].font.size = Pt(14)
     return doc
+
+
+def word_box_grid(doc, labels: list[str], heading: str = "Nội dung", missing_heading: int | None = None,
+                  widths_mm: tuple[float, ...] = (75, 14, 14, 14, 14, 14)):
+    """Adds to ``doc`` a 1-5 satisfaction table as offices type it: a label column, then one ☐ (16 pt, centred)
+    per scale point under headings 1..5 (``missing_heading``: that column's heading cell left empty, as a
+    heading the reader missed). Widths in mm, set on columns and cells (LibreOffice reads the columns', Word
+    the cells'). Returns the python-docx table."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Mm, Pt
+
+    table = doc.add_table(rows=len(labels) + 1, cols=len(widths_mm))
+    table.style = "Table Grid"
+    table.autofit = False
+    for c, width in enumerate(widths_mm):
+        table.columns[c].width = Mm(width)
+    for row in table.rows:
+        for c, cell in enumerate(row.cells):
+            cell.width = Mm(widths_mm[c])
+    table.cell(0, 0).text = heading
+    for i in range(1, len(widths_mm)):
+        table.cell(0, i).text = "" if i == missing_heading else str(i)
+    for j, label in enumerate(labels, start=1):
+        table.cell(j, 0).text = label
+        for i in range(1, len(widths_mm)):
+            paragraph = table.cell(j, i).paragraphs[0]
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            paragraph.add_run("☐").font.size = Pt(16)
+    return table

@@ -58,6 +58,36 @@ def default_layout(default_template_path):
 
 
 @pytest.fixture(scope="session")
+def blanks(default_layout):
+    """The printed blank pages of the default form, as the simulator renders them before any fill:
+    {dpi: {page number: RGB uint8 (H, W, 3)}} at 200 and 300 dpi, read-only."""
+    from omr.forms.simulate import _BlankPages
+
+    _, layout = default_layout
+    pages = {dpi: _BlankPages(layout, dpi).pages for dpi in (200, 300)}
+    for by_number in pages.values():
+        for image in by_number.values():
+            image.flags.writeable = False  # shared by every test of a worker: draw on a copy
+    return pages
+
+
+@pytest.fixture(scope="session")
+def clean_sheet(tmp_path_factory, default_layout, catalogue):
+    """Pages 1 and 2 of one clean simulated sheet (grey uint8, 200 dpi) and how they read: (pages, reads)."""
+    from omr.forms.simulate import simulate_batch
+    from omr.scan.ingest import RawPage, iter_pages
+    from omr.scan.page import process_page
+
+    template, layout = default_layout
+    folder = tmp_path_factory.mktemp("sheet")
+    simulate_batch(template, layout, folder / "s.pdf", folder / "s.jsonl", count=1, seed=11, profile="clean")
+    pages = [p.image for p in iter_pages(folder / "s.pdf")]
+    reads = [process_page(RawPage("ref.png", i, g), catalogue) for i, g in enumerate(pages)]
+    assert all(r.set_aside is None for r in reads)
+    return pages, reads
+
+
+@pytest.fixture(scope="session")
 def catalogue(repo_root):
     from omr.scan.page import Catalogue
 

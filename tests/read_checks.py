@@ -20,3 +20,8 @@ def assert_no_silent_error(result, truth, max_review: int) -> None:
             assert q.value == expected, (q.question, q.value, expected)
     assert len(review) <= max_review, review
     assert not any(c.inked for c in result.comments)
+
+
+def answers_of(result) -> dict[str, tuple]:
+    """{question id: (value, status)} of one page's read (a PageResult)."""
+    return {q.question: (q.value, q.status) for q in result.questions}

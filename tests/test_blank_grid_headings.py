@@ -14,31 +14,8 @@ from pathlib import Path
 import blank_sources
 import pytest
 from blank_sources import libreoffice_to_pdf
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Mm, Pt
 
 ITEMS = ["Thái độ của công chức", "Thời gian giải quyết hồ sơ"]
-
-
-def _grid(doc, items: list[str], missing: int) -> None:
-    table = doc.add_table(rows=len(items) + 1, cols=6)
-    table.style = "Table Grid"
-    table.autofit = False
-    widths = [75] + [14] * 5
-    for c, width in enumerate(widths):
-        table.columns[c].width = Mm(width)
-    for row in table.rows:
-        for c, cell in enumerate(row.cells):
-            cell.width = Mm(widths[c])
-    table.cell(0, 0).text = "Nội dung"
-    for i in range(1, 6):
-        table.cell(0, i).text = "" if i == missing else str(i)
-    for j, label in enumerate(items, start=1):
-        table.cell(j, 0).text = label
-        for i in range(1, 6):
-            paragraph = table.cell(j, i).paragraphs[0]
-            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            paragraph.add_run("☐").font.size = Pt(16)
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +25,10 @@ def blank_pdf(tmp_path_factory) -> Path:
     doc = blank_sources.word_blank()
     doc.add_paragraph("Câu 1. Giới tính:   ☐ Nam      ☐ Nữ")
     doc.add_paragraph("Câu 2. Độ tuổi:   ☐ Dưới 30      ☐ 30 – 45      ☐ 46 – 60      ☐ Trên 60")
-    _grid(doc, ITEMS, missing=4)
+    blank_sources.word_box_grid(doc, ITEMS, missing_heading=4)
     doc.add_paragraph("")
     doc.add_paragraph("Mức độ hài lòng của Ông/Bà đối với cán bộ tiếp nhận và trả kết quả hồ sơ tại xã")
-    _grid(doc, ["Tiếp nhận hồ sơ", "Trả kết quả"], missing=4)
+    blank_sources.word_box_grid(doc, ["Tiếp nhận hồ sơ", "Trả kết quả"], missing_heading=4)
     source = folder / "luoi.docx"
     doc.save(source)
     libreoffice_to_pdf(soffice, [source], folder)

@@ -14,8 +14,7 @@ from pathlib import Path
 import blank_sources
 import pytest
 from blank_sources import libreoffice_to_pdf
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Mm, Pt
+from docx.shared import Mm
 
 LABELS = ["Thái độ của công chức tiếp nhận hồ sơ lịch sự, tận tình, chu đáo",
           "Công chức hướng dẫn kê khai hồ sơ đầy đủ, dễ hiểu, một lần là đủ",
@@ -29,24 +28,7 @@ def blank_pdf(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("label-frames")
     doc = blank_sources.word_blank()
     doc.add_paragraph("Câu 1–4. Mức độ hài lòng của Ông/Bà (1 = rất không hài lòng, 5 = rất hài lòng):")
-    table = doc.add_table(rows=len(LABELS) + 1, cols=6)
-    table.style = "Table Grid"
-    table.autofit = False
-    widths = [75] + [14] * 5  # the trial's widths (LibreOffice reads the columns', Word the cells')
-    for c, width in enumerate(widths):
-        table.columns[c].width = Mm(width)
-    for row in table.rows:
-        for c, cell in enumerate(row.cells):
-            cell.width = Mm(widths[c])
-    table.cell(0, 0).text = "Nội dung"
-    for i in range(1, 6):
-        table.cell(0, i).text = str(i)
-    for j, label in enumerate(LABELS, start=1):
-        table.cell(j, 0).text = label
-        for i in range(1, 6):
-            paragraph = table.cell(j, i).paragraphs[0]
-            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            paragraph.add_run("☐").font.size = Pt(16)
+    blank_sources.word_box_grid(doc, LABELS)  # the trial's widths
     doc.add_paragraph("")
     doc.add_paragraph("Ý kiến khác:")
     frame = doc.add_table(rows=1, cols=1)

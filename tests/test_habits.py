@@ -18,18 +18,12 @@ import pytest
 from PIL import Image
 
 from omr.forms.qrcodes import PageIdentity
-from omr.forms.simulate import PROFILES, _BlankPages, _draw_mark, _paste_identity, draw_habit, scan_page
+from omr.forms.simulate import PROFILES, _draw_mark, _paste_identity, draw_habit, scan_page
 from omr.model import BLANK, NEEDS_REVIEW, OK
 from omr.scan.ingest import RawPage
 from omr.scan.page import process_page
 
 MM = 25.4
-
-
-@pytest.fixture(scope="module")
-def blanks(default_layout):
-    _, layout = default_layout
-    return {dpi: _BlankPages(layout, dpi).pages for dpi in (200, 300)}
 
 
 def _page(default_layout, blanks, dpi, serial=7):

@@ -1,6 +1,6 @@
 """Issue 13 item 1: ingest reads what scanners and phones write.
 
-Generated variants of one simulated sheet, each read and compared with the
+Generated variants of one simulated clean_sheet, each read and compared with the
 plain 8-bit page: bit depths and colour models (16-bit grey and RGB, CMYK,
 palette, alpha, 1-bit, float), EXIF orientations, HEIC, and PDFs whose page
 image must be used as the page paints it (/Decode [1 0], /ImageMask, SMask,
@@ -18,8 +18,9 @@ import pytest
 from PIL import Image
 
 from omr.model import OK
-from omr.scan.ingest import RawPage, image_to_grey, iter_pages
+from omr.scan.ingest import image_to_grey, iter_pages
 from omr.scan.page import process_page
+from read_checks import answers_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest_variants import (  # noqa: E402
@@ -32,29 +33,13 @@ from ingest_variants import (  # noqa: E402
 )
 
 
-@pytest.fixture(scope="session")
-def sheet(tmp_path_factory, default_layout, catalogue):
-    """Page 1 and 2 of one clean simulated sheet (grey uint8, 200 dpi) and how they read."""
-    from omr.forms.simulate import simulate_batch
-
-    template, layout = default_layout
-    folder = tmp_path_factory.mktemp("sheet")
-    simulate_batch(template, layout, folder / "s.pdf", folder / "s.jsonl", count=1, seed=11, profile="clean")
-    pages = [p.image for p in iter_pages(folder / "s.pdf")]
-    reads = [process_page(RawPage("ref.png", i, g), catalogue) for i, g in enumerate(pages)]
-    assert all(r.set_aside is None for r in reads)
-    return pages, reads
-
-
-def _answers(result):
-    return {q.question: (q.value, q.status) for q in result.questions}
 
 
 def assert_reads_like(result, reference, *, exact=True):
     """Same page, same answers; where not exact (1-bit, lossy), a difference must be in review, never ok."""
     assert result.set_aside is None, result.detail
     assert (result.serial, result.page) == (reference.serial, reference.page)
-    got, want = _answers(result), _answers(reference)
+    got, want = answers_of(result), answers_of(reference)
     assert got.keys() == want.keys()
     if exact:
         assert got == want
@@ -79,8 +64,8 @@ assert sorted(EXACT + LOSSY) == sorted(IMAGE_KINDS)
 
 
 @pytest.mark.parametrize("kind", EXACT + LOSSY)
-def test_bit_depths_and_colour_models_read_like_the_8bit_page(kind, sheet, catalogue, tmp_path):
-    pages, reads = sheet
+def test_bit_depths_and_colour_models_read_like_the_8bit_page(kind, clean_sheet, catalogue, tmp_path):
+    pages, reads = clean_sheet
     path = write_variant(kind, pages[0], tmp_path)
     raw, result = _read_file(path, catalogue)
     if kind in EXACT and kind != "palette-png":
@@ -107,8 +92,8 @@ def test_grey_conversion_scales_every_depth_to_the_full_range():
 # --- EXIF orientation ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("orientation", [2, 3, 4, 5, 6, 7, 8])
-def test_exif_orientation_gives_the_page_upright(orientation, sheet, tmp_path):
-    pages, _ = sheet
+def test_exif_orientation_gives_the_page_upright(orientation, clean_sheet, tmp_path):
+    pages, _ = clean_sheet
     path = exif_jpeg(pages[0], orientation, tmp_path / f"o{orientation}.jpg")
     raw = next(iter_pages(path))
     assert raw.image.shape == pages[0].shape
@@ -116,17 +101,17 @@ def test_exif_orientation_gives_the_page_upright(orientation, sheet, tmp_path):
 
 
 @pytest.mark.parametrize("orientation", [3, 6, 8])
-def test_exif_rotated_photos_read(orientation, sheet, catalogue, tmp_path):
-    pages, reads = sheet
+def test_exif_rotated_photos_read(orientation, clean_sheet, catalogue, tmp_path):
+    pages, reads = clean_sheet
     _, result = _read_file(exif_jpeg(pages[1], orientation, tmp_path / "p.jpg"), catalogue)
     assert_reads_like(result, reads[1], exact=False)
 
 
-def test_heic_with_exif_orientation_is_upright(sheet, tmp_path):
+def test_heic_with_exif_orientation_is_upright(clean_sheet, tmp_path):
     import pillow_heif
 
     pillow_heif.register_heif_opener()
-    pages, _ = sheet
+    pages, _ = clean_sheet
     path = tmp_path / "iphone.heic"
     exif = Image.Exif()
     exif[0x0112] = 6
@@ -139,8 +124,8 @@ def test_heic_with_exif_orientation_is_upright(sheet, tmp_path):
 # --- PDF page images used as the page paints them ---------------------------------------------
 
 @pytest.mark.parametrize("kind", PDF_KINDS)
-def test_pdf_page_image_is_used_as_the_page_paints_it(kind, sheet, catalogue, tmp_path):
-    pages, reads = sheet
+def test_pdf_page_image_is_used_as_the_page_paints_it(kind, clean_sheet, catalogue, tmp_path):
+    pages, reads = clean_sheet
     for index in (0, 1):
         path = tmp_path / f"{kind}-{index}.pdf"
         path.write_bytes(pdf_variant(kind, pages[index]))
@@ -150,11 +135,11 @@ def test_pdf_page_image_is_used_as_the_page_paints_it(kind, sheet, catalogue, tm
         assert_reads_like(result, reads[index], exact=kind in ("plain", "8bit-decode-1-0", "smask", "rotate-90"))
 
 
-def test_ordinary_scanner_jpeg_keeps_the_fast_path(sheet, tmp_path):
+def test_ordinary_scanner_jpeg_keeps_the_fast_path(clean_sheet, tmp_path):
     """A page that is one JPEG painted as is: decoded directly (its stream hashed), not rendered."""
     import img2pdf
 
-    pages, _ = sheet
+    pages, _ = clean_sheet
     buffer = io.BytesIO()
     Image.fromarray(pages[0]).save(buffer, format="JPEG", quality=90, dpi=(200, 200))
     path = tmp_path / "scanner.pdf"
@@ -190,10 +175,10 @@ def _min_is_white_tiff(grey: np.ndarray, bits: int) -> bytes:
 
 
 @pytest.mark.parametrize("bits", [1, 8, 16, 32])
-def test_a_min_is_white_tiff_reads_as_the_page_never_its_negative(bits, sheet, catalogue, tmp_path):
+def test_a_min_is_white_tiff_reads_as_the_page_never_its_negative(bits, clean_sheet, catalogue, tmp_path):
     """A 16-bit MinIsWhite TIFF was read as a negative (black paper, then set aside); 1- and 8-bit ones
     Pillow inverts itself, and must stay inverted once only."""
-    pages, reads = sheet
+    pages, reads = clean_sheet
     path = tmp_path / f"miw{bits}.tif"
     path.write_bytes(_min_is_white_tiff(pages[0], bits))
     assert Image.open(path).tag_v2[262] == 0

@@ -23,7 +23,6 @@ from omr.forms.simulate import (
     OFF_BOX_HABITS,
     PROFILES,
     SheetTruth,
-    _BlankPages,
     _draw_mark,
     _paste_identity,
     add_habits,
@@ -41,12 +40,6 @@ BLACK = (25, 25, 25)
 TARGETS = {1: ("A3", "A5", "B2", "C1", "C4", "D2"), 2: ("D4", "E1", "F3", "G2", "H2")}
 # Office scanning, grey (a 1-bit scan is tested by the accuracy bench's office profile).
 GREY_OFFICE = dataclasses.replace(PROFILES["office"], binarize_prob=0.0)
-
-
-@pytest.fixture(scope="module")
-def blanks(default_layout):
-    _, layout = default_layout
-    return {dpi: _BlankPages(layout, dpi).pages for dpi in (200, 300)}
 
 
 def _px(mm: float, dpi: int) -> float:
