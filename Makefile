@@ -2,6 +2,8 @@
 # Both install what is missing first (Debian packages, a virtualenv, the project).
 
 PYTHON ?= python3
+# bash for `set -o pipefail` (pip's output is filtered, its exit status kept: see pip_install).
+SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := fonts-dejavu-core fonts-liberation2 tesseract-ocr tesseract-ocr-vie poppler-utils
@@ -44,10 +46,21 @@ apt:
 apt-test:
 	$(call apt_install,$(TEST_APT_PACKAGES))
 
+# A pip configuration may name local package folders as extra indexes (file:///…/simple) that hold
+# only some packages; pip then warns twice for every other package ("WARNING: Location
+# 'file:///…/simple/segno/' is ignored: it is neither a file nor a directory") although it takes the
+# package from the next index. Those lines alone are dropped; every other line pip prints is shown
+# and its exit status kept (pipefail).
+PIP_UNFOUND_LOCAL := ^WARNING: Location 'file://[^']*' is ignored: it is neither a file nor a directory\.$$
+define pip_install
+	@set -o pipefail; $(BIN)/python -m pip install -q $(1) 2>&1 | { grep -v "$(PIP_UNFOUND_LOCAL)" || true; }
+endef
+
 $(VENV)/.installed: pyproject.toml
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[test]"
+	@echo "Cài các gói Python vào $(VENV) (lần đầu mất vài phút)..."
+	$(call pip_install,--upgrade pip)
+	$(call pip_install,-e ".[test]")
 	@touch $@
 
 demo: install

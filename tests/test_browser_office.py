@@ -124,7 +124,7 @@ def test_a_new_office_user_in_chromium(server):
 
         page.goto(server["url"] + "/batches")
         collected = page.locator("input[name=collected_from]")
-        assert collected.get_attribute("type") == "text" and collected.get_attribute("placeholder") == "15/09/2025"
+        assert collected.get_attribute("type") == "text" and collected.get_attribute("placeholder") == "ngày/tháng/năm"
         assert "dot-doc-bang-dong-lenh" in page.inner_text("#cli-batches")
         shot("03-dot-quet")
 

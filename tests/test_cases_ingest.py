@@ -85,6 +85,12 @@ def test_case_png_declaring_two_billion_frames_in_a_batch(store, cases):
     assert report.outcomes["new"] == 1  # the 16-bit scan is read
     aside = [(Path(p).name, n) for p, n, _, _ in report.set_aside]
     assert ("png-declares-2-billion-frames.png", 1) in aside
+    # The declared frame that is not there: one line naming file and page, saying "không đọc được" once
+    # (it was "không đọc được ảnh (không đọc được trang này (…); …)"), and what to do.
+    (line,) = [line for line in format_report(report, store.summary()).splitlines()
+               if "png-declares-2-billion-frames.png, trang 2:" in line]
+    assert line.count("không đọc được") == 1 and line.count("(") == 1, line
+    assert "ảnh động" in line and "chép lại tệp gốc" in line
 
 
 def test_case_unloadable_pdf_page_in_a_batch(store, cases):

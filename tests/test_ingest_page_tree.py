@@ -103,6 +103,9 @@ def test_flat_broken_page_in_a_file_whose_page_tree_lost_an_entry_is_named_broke
     flat = pages[2]
     assert flat.image is None and flat.error is not None, "a broken page drawn flat must not look like a blank page"
     assert "badkid-flat.pdf, trang 3" in flat.error.message and "hỏng" in flat.error.message
+    # Plain words (not "trang ra một màu trong tệp có cây trang bị hỏng") and what to do.
+    assert "cây trang" not in flat.error.message and "trang để trống hay trang mất nội dung" in flat.error.message
+    assert "hãy quét lại tờ phiếu này" in flat.error.message
 
 
 def _objects(pdf: bytes) -> list[bytes]:

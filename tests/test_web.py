@@ -783,6 +783,8 @@ def test_two_boxes_really_ticked_are_recorded_invalid_never_as_a_skipped_questio
     date_url = f"/queue/item/answer/{date_id}"
     page = _text(reviewer.get(date_url))
     assert 'id="invalid"' not in page
+    # The format hint is words, not an example day a reviewer could take for the value read.
+    assert 'placeholder="ngày/tháng/năm"' in page and not re.search(r'placeholder="[^"]*\d+/\d+/\d{4}', page)
     version = re.search(r'name="version" value="([^"]*)"', page).group(1)
     refused = _text(reviewer.post(date_url, data={"action": "invalid", "version": version,
                                                   "csrf_token": _token(reviewer, date_url)}, follow_redirects=True))

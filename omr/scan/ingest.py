@@ -417,21 +417,23 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
                     # qpdf's page list no longer lines up with pdfium's positions, so this page's own
                     # dictionary cannot be checked; a flat page in a file whose page tree lost entries
                     # is most likely broken, and called blank its answers would vanish: a person looks.
-                    damage = "trang ra một màu trong tệp có cây trang bị hỏng"
+                    damage = ("trang hiện ra toàn một màu, mà danh sách trang của tệp lại bị hỏng, nên không "
+                              "biết đó là trang để trống hay trang mất nội dung")
                 not_scan = (not_a_page(raw.image.shape[1], raw.image.shape[0], _render_dpi(page))
                             if damage is None else None)
                 if damage is not None:
                     # Drawn as one flat colour because the page is broken: never a "blank page".
                     raw = RawPage(str(path), index, None, PageError(
-                        f"{path}, trang {index + 1}: trang PDF bị hỏng ({damage}); "
-                        "hãy quét lại hoặc xuất lại tệp PDF"))
+                        f"{path}, trang {index + 1}: trang PDF bị hỏng: {damage}; "
+                        "hãy quét lại tờ phiếu này hoặc xuất lại tệp PDF từ máy quét, rồi đọc lại tệp đó"))
                 elif not_scan:
                     raw = RawPage(str(path), index, None,
                                   PageError(f"{path}, trang {index + 1}: {not_scan}", NOT_SCAN))
                 yield raw
             except Exception as exc:  # pdfium errors for one broken page: go on
                 yield RawPage(str(path), index, None,
-                              PageError(f"{path}, trang {index + 1}: không đọc được trang ({exc})"))
+                              PageError(f"{path}, trang {index + 1}: trang PDF bị hỏng, trình đọc PDF báo: {exc}; "
+                                        "hãy quét lại tờ phiếu này hoặc xuất lại tệp PDF từ máy quét"))
             finally:
                 page.close()
         read = _cut_short(path)
@@ -1092,7 +1094,8 @@ def _open_image(path: Path):
     except UnidentifiedImageError:
         raise InputFileError(_not_an_image(path)) from None
     except Exception:
-        raise InputFileError(f"{path}: không mở được tệp ảnh (tệp bị hỏng hoặc không đọc được)") from None
+        raise InputFileError(f"{path}: tệp ảnh bị hỏng, không mở được; hãy chép lại tệp gốc từ máy quét "
+                             "hoặc quét lại") from None
 
 
 # Office documents people send instead of a scan: they must be saved as PDF first.
@@ -1123,9 +1126,12 @@ def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
             except EOFError:
                 return
             except Exception:  # a frame whose header is broken (or missing) ends the file
+                # Said without "không đọc được" nor parentheses: the summary puts it inside
+                # "không đọc được ảnh (…)" (omr.scan.batch._reason_with).
                 yield RawPage(str(path), index, None, PageError(
-                    f"{path}, trang {index + 1}: không đọc được trang này (tệp bị cắt cụt, hoặc khai báo nhiều "
-                    f"trang hơn số trang có thật); các trang trước đã được đọc"))
+                    f"{path}, trang {index + 1}: tệp ghi là có trang {index + 1} nhưng không có ảnh của trang đó, "
+                    "vì tệp bị cắt cụt hoặc là ảnh động khai báo nhiều trang hơn số trang có thật; các trang "
+                    "trước đã được đọc; nếu tờ phiếu có trang này, hãy chép lại tệp gốc từ máy quét hoặc quét lại"))
                 return
             try:
                 not_scan = not_a_page(img.width, img.height, _declared_dpi(img))

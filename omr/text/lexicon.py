@@ -75,7 +75,49 @@ TERMS: tuple[tuple[str, str, bool], ...] = (
     ("quát nạt", COLLOQUIAL, False),
     ("cáu gắt", COLLOQUIAL, False),
     ("bỏ vị trí", COLLOQUIAL, False),
+    ("đút lót", COLLOQUIAL, False),
+    ("lo lót", COLLOQUIAL, False),
 )
+
+# Phrasings too varied for a term list: (term reported, category, pattern). A pattern is
+# written with diacritics, lower case, words separated by one space; its only regex syntax
+# is groups, "|", "?" and the {NUM} ({TRIPS}) placeholders below. It matches folded text
+# (the pattern's diacritics stripped) and, where a person typed marks, the text as written
+# (see _diacritics_agree). The term reported is the lexicon's word for what the phrase says,
+# so reports count "đi lại ba lần" and "đi lại nhiều lần" together.
+# Counts of two or more: "hai", "3", "3-4" (folded "3 4"), "nhiều", "mấy", "vài".
+_COUNT = r"(hai|ba|bốn|năm|sáu|bảy|tám|chín|mười|[2-9]|[1-9]\d)"
+NUM = rf"({_COUNT}( {_COUNT})?|nhiều|mấy|vài|bao nhiêu|mấy chục|cả chục|chục)"
+TRIPS = r"(lần|lượt|bận|chuyến|buổi)"
+# Giving money to get a file through: "phải đưa tiền", "chi tiền", "biếu thêm tiền".
+# Not "gửi tiền" (paying a fee by post) nor "nộp tiền" (paying the fee itself).
+_GIVE = r"(đưa|chi|biếu|đút|dúi|lo)"
+PATTERNS: tuple[tuple[str, str, str], ...] = (
+    ("đưa tiền", COLLOQUIAL, rf"{_GIVE}( thêm)?( cho (cán bộ|công chức|nhân viên|người ta|họ|anh ấy|chị ấy))? tiền"),
+    ("đưa tiền", COLLOQUIAL, r"(phải|cần|bắt) có tiền"),
+    ("đưa tiền", COLLOQUIAL, rf"{_GIVE}( thêm)? phong bì"),
+    ("đòi tiền", COLLOQUIAL, r"((đòi|vòi|xin|gợi ý|ra giá)( thêm)?|thu thêm) tiền"),
+    ("đòi tiền", COLLOQUIAL, r"(đòi|vòi|xin)( thêm)? phong bì"),
+    # Coming back again and again: "bắt đi lại ba lần", "phải lên xã 3-4 lần", "đi đi lại lại".
+    # The one with "phải/bắt/bị" first: its span starts there, within reach of a negator before it.
+    ("đi lại nhiều lần", COLLOQUIAL,
+     rf"(phải|bắt|bị|mất công)( bắt| phải)?( đi)? (đi lại|đi|lên|xuống|đến|tới|về|ra|vào|quay lại|trở lại|chạy)"
+     rf"( (xã|phường|huyện|tỉnh|ủy ban|bộ phận một cửa|một cửa))?( (tới|đến|mất|cả|hơn|gần|thêm))? {NUM} {TRIPS}"),
+    ("đi lại nhiều lần", COLLOQUIAL,
+     rf"(đi lại|đi về|quay lại|quay về|trở lại|chạy|chạy đi chạy lại|lên xuống|đi tới đi lui)"
+     rf"( (tới|đến|mất|cả|hơn|gần|thêm))? {NUM} {TRIPS}"),
+    ("đi lại nhiều lần", COLLOQUIAL, r"(đi đi lại lại|đi đi về về|đi lên đi xuống|đi tới đi lui)"),
+    ("hẹn lên hẹn xuống", COLLOQUIAL, r"hẹn (tới hẹn lui|đi hẹn lại|tới hẹn lại|hết lần này đến lần khác)"),
+    ("hẹn lên hẹn xuống", COLLOQUIAL, rf"hẹn( lại)? {NUM} {TRIPS}"),
+    # Asked for more papers again and again: "bắt bổ sung nhiều lần", "bổ sung hồ sơ 3 lần".
+    ("bổ sung nhiều lần", COLLOQUIAL,
+     rf"(bổ sung|sửa|làm lại|nộp lại|sửa đi sửa lại)( (hồ sơ|giấy tờ|giấy|lại))?( (tới|đến|mất|cả|hơn|gần|thêm))?"
+     rf" {NUM} {TRIPS}"),
+    ("bổ sung nhiều lần", COLLOQUIAL, r"(bổ sung đi bổ sung lại|bổ sung tới bổ sung lui|sửa đi sửa lại)"),
+)
+# Words right after a money pattern that make it an ordinary payment: cash ("tiền mặt"),
+# fees and taxes set by law, change given back.
+INNOCENT_AFTER_MONEY = ("mat", "le phi", "phi", "thue", "thua", "theo quy dinh", "dung quy dinh")
 
 # Words of the domain that post-correction of handwriting drafts prefers when the
 # recogniser's alternatives allow (omr.postcorrect): the terms above, negators, service
@@ -102,8 +144,12 @@ FUZZY_TWO_EDITS_CHARS = 20
 NEGATORS = ("không hề", "không có", "không bị", "không thấy", "chưa từng", "chưa bao giờ", "chưa có",
             "chưa thấy", "không", "ko", "k", "khong", "chẳng", "chả", "chưa", "hết", "không còn")
 # "không những X mà còn Y", "không chỉ X": emphasis, not negation.
-NOT_NEGATORS = ("không những", "không chỉ", "chẳng những")
+NOT_NEGATORS = ("không những", "không chỉ", "chẳng những",
+                # "nếu không đưa tiền thì ...": a condition someone was put under, a complaint.
+                "nếu không", "nếu ko", "nếu chưa")
 NEGATION_WINDOW_WORDS = 4  # "không có ai (gây) nhũng nhiễu": the negator may be a few words back
+# "(không đưa tiền) thì không / thì bị / là chưa ...": the negated act is a condition (folded text).
+CONDITION_AFTER = re.compile(r"(\S+ ){0,3}(thi|la|se) (khong|ko|chua|bi|phai|moi|se|cu|van)\b")
 # A negator does not reach across a clause: "Không chờ lâu, nhưng cán bộ hách dịch".
 PUNCTUATION_BREAK = re.compile(r"[.,;:!?\n]")
 # With diacritics only: folded "nhung" is also "những" (of "không những") and "nhũng".
@@ -149,7 +195,21 @@ def _folded_terms() -> list[tuple[str, str, str, bool, re.Pattern]]:
             for folded, term, category, ambiguous in sorted(items, key=lambda item: -len(item[0]))]
 
 
+def _compiled_patterns() -> list[tuple[str, str, re.Pattern, re.Pattern]]:
+    out = []
+    for term, category, pattern in PATTERNS:
+        # strip_diacritics maps one character to one, leaving the regex syntax as it is.
+        folded = strip_diacritics(pattern)
+        out.append((term, category,
+                    re.compile(r"(?<![a-z0-9])" + folded + r"(?![a-z0-9])"),
+                    re.compile(pattern)))
+    return out
+
+
 _FOLDED_TERMS = _folded_terms()
+_PATTERNS = _compiled_patterns()
+_MONEY_TERMS = ("đưa tiền", "đòi tiền")
+_WORD_BREAKS = re.compile(r"[\W_]+")
 _FOLDED_NEGATORS = sorted({fold(n) for n in NEGATORS}, key=len, reverse=True)
 _FOLDED_NOT_NEGATORS = tuple(fold(n) for n in NOT_NEGATORS)
 
@@ -178,23 +238,59 @@ def find_terms(text: str | None, source: str = "draft") -> list[Match]:
     lowered = original.lower()
     taken: list[tuple[int, int]] = []
     found: list[Match] = []
-    for folded_term, term, category, ambiguous, pattern in _FOLDED_TERMS:
-        for hit in pattern.finditer(folded):
-            if any(hit.start() < end and start < hit.end() for start, end in taken):
+    # Plain terms, longest first; then the phrasings of PATTERNS; the ambiguous terms last, so
+    # "đưa phong bì" is a bribe, not an envelope to read closely.
+    for ambiguous_pass in (False, True):
+        for folded_term, term, category, ambiguous, pattern in _FOLDED_TERMS:
+            if ambiguous != ambiguous_pass:
                 continue
-            start, end = index[hit.start()], index[hit.end() - 1] + 1
-            written = original[start:end]
-            if not _diacritics_agree(lowered[start:end], term, single_word=" " not in folded_term,
-                                     trust_marks=not loose):
-                continue
-            if ambiguous and _innocent(folded, hit.start(), hit.end(), folded_term):
-                continue
-            taken.append((hit.start(), hit.end()))
-            found.append(Match(term, category, start, end, written, _negated(original, start),
-                               ambiguous, source))
+            for hit in pattern.finditer(folded):
+                if _overlaps(hit, taken):
+                    continue
+                start, end = index[hit.start()], index[hit.end() - 1] + 1
+                if not _diacritics_agree(lowered[start:end], term, single_word=" " not in folded_term,
+                                         trust_marks=not loose):
+                    continue
+                if ambiguous and _innocent(folded, hit.start(), hit.end(), folded_term):
+                    continue
+                taken.append((hit.start(), hit.end()))
+                found.append(Match(term, category, start, end, original[start:end],
+                                   _negated(original, start, end), ambiguous, source))
+        if not ambiguous_pass:
+            found += _pattern_matches(original, folded, index, lowered, taken, loose, source)
     if loose:
         found += _near_matches(original, folded, index, taken, source)
     return sorted(found, key=lambda m: m.start)
+
+
+def _overlaps(hit: re.Match, taken: list[tuple[int, int]]) -> bool:
+    return any(hit.start() < end and start < hit.end() for start, end in taken)
+
+
+def _pattern_matches(original: str, folded: str, index: list[int], lowered: str,
+                     taken: list[tuple[int, int]], loose: bool, source: str) -> list[Match]:
+    """Matches of :data:`PATTERNS` not overlapping ``taken`` (which grows with them).
+
+    As for terms, text without diacritics (and an OCR draft) matches on letters;
+    text a person typed with diacritics must match the pattern as written
+    ("đi lại bà Lan" is a visit, "di lai ba lan" may be three trips).
+    """
+    found: list[Match] = []
+    for term, category, pattern, written_pattern in _PATTERNS:
+        for hit in pattern.finditer(folded):
+            if _overlaps(hit, taken):
+                continue
+            start, end = index[hit.start()], index[hit.end() - 1] + 1
+            written = " ".join(_WORD_BREAKS.sub(" ", lowered[start:end]).split())
+            if not (loose or strip_diacritics(written) == written or written_pattern.fullmatch(written)):
+                continue
+            after = f" {folded[hit.end():].strip()} "
+            if term in _MONEY_TERMS and any(after.startswith(f" {w} ") for w in INNOCENT_AFTER_MONEY):
+                continue
+            taken.append((hit.start(), hit.end()))
+            found.append(Match(term, category, start, end, original[start:end],
+                               _negated(original, start, end), False, source))
+    return found
 
 
 def _diacritics_agree(written_lower: str, term: str, single_word: bool, trust_marks: bool) -> bool:
@@ -252,14 +348,24 @@ def flags_from_json(text: str | None) -> list[Match]:
     return [Match(**item) for item in json.loads(text or "[]")]
 
 
-def _negated(original: str, term_start: int) -> bool:
+def _negated(original: str, term_start: int, term_end: int | None = None) -> bool:
+    """Whether a negator shortly before ``term_start``, in the same clause, negates the term.
+
+    "không đưa tiền thì không nhận hồ sơ" is no praise but a condition put on
+    someone: a negated term followed in its clause by "thì/là không ..." (see
+    :data:`CONDITION_AFTER`) stays flagged.
+    """
     clause = PUNCTUATION_BREAK.split(original[:term_start])[-1]
     clause = fold(CONJUNCTION_BREAK.split(clause)[-1])
     window = " ".join(clause.split()[-NEGATION_WINDOW_WORDS:])
     padded = f" {window} "
     for not_negator in _FOLDED_NOT_NEGATORS:
         padded = padded.replace(f" {not_negator} ", " ")
-    return any(f" {negator} " in padded for negator in _FOLDED_NEGATORS)
+    negated = any(f" {negator} " in padded for negator in _FOLDED_NEGATORS)
+    if negated and term_end is not None:
+        rest = fold(PUNCTUATION_BREAK.split(original[term_end:])[0])
+        negated = not CONDITION_AFTER.match(rest)
+    return negated
 
 
 def _innocent(folded: str, start: int, end: int, folded_term: str) -> bool:

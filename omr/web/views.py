@@ -1023,7 +1023,7 @@ def _batches_context() -> dict:
     uploads = jobs.list_jobs(_store())
     uploaded = {job["batch_name"] for job in uploads}
     from_cli = [b for b in review.batch_progress(_store()) if b["name"] not in uploaded]
-    return {"jobs": uploads, "cli_batches": from_cli, "today": display.vn_date(datetime.now(VN_TZ).date())}
+    return {"jobs": uploads, "cli_batches": from_cli}
 
 
 def vn_thousands(value: int) -> str:
