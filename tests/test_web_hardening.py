@@ -138,7 +138,7 @@ def _post_comment(client, comment_id, text):
     url = f"/queue/item/comment/{comment_id}"
     page = _text(client.get(url))
     version = re.search(r'name="version" value="([^"]*)"', page).group(1)
-    return client.post(url, data={"text": text, "version": version, "csrf_token": csrf_token(client, url)})
+    return client.post(url, data={"image_shown": "1", "text": text, "version": version, "csrf_token": csrf_token(client, url)})
 
 
 def _comment_row(app, comment_id):
@@ -518,7 +518,7 @@ def test_a_nul_character_anywhere_in_a_request_is_refused_in_vietnamese(app):
     pending = _comment(app, "pending", "")
     url = f"/queue/item/comment/{pending}"
     version = re.search(r'name="version" value="([^"]*)"', _text(reviewer.get(url))).group(1)
-    posted = reviewer.post(url, data={"text": "Tốt\x00", "version": version, "reason": "a",
+    posted = reviewer.post(url, data={"image_shown": "1", "text": "Tốt\x00", "version": version, "reason": "a",
                                       "csrf_token": csrf_token(reviewer, url)})
     assert posted.status_code == 400 and NUL_REFUSED in _text(posted)
     assert tuple(_comment_row(app, pending)) == ("pending", None)
