@@ -129,7 +129,7 @@ def test_a_decision_is_audited_leaves_the_queue_and_survives_a_rescan(queue_stor
     assert (reopened.data["value"], reopened.data["set_by"]) == ("4", "lan")
     assert reopened.data["machine_read"] == {"value": "5", "status": AMBIGUOUS,
                                              "confidence": item.data["confidence"]}
-    assert reopened.data["last_change"]["who"] == "lan" and reopened.data["last_change"]["at"] == stored_time(change["at"])
+    assert reopened.data["last_change"] == {"who": "lan", "at": stored_time(change["at"])}
     # The same sheet scanned again from another file: the person's value stays.
     record(store, b1, page_result(1, 1, {**PAGE1, "B1": "2"}, path="rescan.pdf",
                                   statuses={"B1": AMBIGUOUS}))

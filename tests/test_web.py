@@ -105,7 +105,8 @@ def test_a_write_without_csrf_token_is_refused(app):
     key = "answer:" + item_url.rsplit("/", 1)[1]
     assert review.load_item(_store(app), key).data["set_by"] == "machine"
     # With its token the same write goes through.
-    accepted = client.post(item_url, data={"image_shown": "1", "value": "3", "version": version, "csrf_token": _token(client, item_url)})
+    accepted = client.post(item_url, data={"image_shown": "1",
+                                           "value": "3", "version": version, "csrf_token": _token(client, item_url)})
     assert accepted.status_code == 303
     assert review.load_item(_store(app), key).data["value"] == "3"
 
@@ -329,7 +330,8 @@ def test_a_reviewer_clears_an_item_and_the_history_shows_it(app):
     # Blank by key, then the queue is empty.
     next_url = client.get("/queue/next").headers["Location"]
     version = re.search(r'name="version" value="([^"]*)"', _text(client.get(next_url))).group(1)
-    client.post(next_url, data={"image_shown": "1", "action": "blank", "version": version, "csrf_token": _token(client, next_url)})
+    client.post(next_url, data={"image_shown": "1",
+                                "action": "blank", "version": version, "csrf_token": _token(client, next_url)})
     assert "Đã hết mục cần kiểm tra" in _text(client.get("/queue/next", follow_redirects=True))
     progress = _text(login(app, "quan").get("/progress"))
     assert re.search(r'<td class="reviewed">2</td>', progress)
@@ -347,7 +349,8 @@ def test_two_reviewers_racing_on_one_item(app):
     # minh opens lan's item directly: told who holds it; a save is refused.
     held = _text(minh.get(lan_url))
     assert "đang được lan kiểm tra" in held
-    refused = minh.post(lan_url, data={"image_shown": "1", "value": "1", "version": lan_version, "csrf_token": _token(minh, lan_url)})
+    refused = minh.post(lan_url, data={"image_shown": "1",
+                                       "value": "1", "version": lan_version, "csrf_token": _token(minh, lan_url)})
     assert refused.status_code == 409 and "đang được lan kiểm tra" in _text(refused)
     # lan's claim runs out (browser closed); minh takes the item, lan comes back and saves first.
     store = _store(app)
@@ -358,7 +361,8 @@ def test_two_reviewers_racing_on_one_item(app):
     store.writing(lambda conn: conn.execute(claims.update().values(expires_at=past)))
     assert lan.post(lan_url, data={"image_shown": "1", "value": "2", "version": lan_version,
                                    "csrf_token": _token(lan, "/queue")}).status_code == 303
-    stale = minh.post(lan_url, data={"image_shown": "1", "value": "5", "version": minh_version, "csrf_token": _token(minh, "/queue")})
+    stale = minh.post(lan_url, data={"image_shown": "1",
+                                     "value": "5", "version": minh_version, "csrf_token": _token(minh, "/queue")})
     assert stale.status_code == 409 and "vừa được lan sửa" in _text(stale) and "chưa được lưu" in _text(stale)
     key = "answer:" + lan_url.rsplit("/", 1)[1]
     assert review.load_item(store, key).data["value"] == "2"
@@ -459,7 +463,8 @@ def test_the_export_follows_review_decisions(app):
     for _ in range(2):
         url = reviewer.get("/queue/next").headers["Location"]
         version = re.search(r'name="version" value="([^"]*)"', _text(reviewer.get(url))).group(1)
-        reviewer.post(url, data={"image_shown": "1", "value": "3", "version": version, "csrf_token": _token(reviewer, url)})
+        reviewer.post(url, data={"image_shown": "1",
+                                 "value": "3", "version": version, "csrf_token": _token(reviewer, url)})
     after = _export_csv(admin).splitlines()[1:]
     assert [line.split(",")[column] for line in after] == ["ok", "ok"]
     assert [line.split(",")[header.index("B1")] for line in after] == ["3", "3"]
@@ -764,7 +769,8 @@ def test_two_boxes_really_ticked_are_recorded_invalid_never_as_a_skipped_questio
     page = _text(reviewer.get(url))
     assert re.search(r'<button[^>]*value="invalid"[^>]*id="invalid"', page) and "Không hợp lệ (đánh nhiều ô)" in page
     version = re.search(r'name="version" value="([^"]*)"', page).group(1)
-    saved = reviewer.post(url, data={"image_shown": "1", "action": "invalid", "version": version, "reason": "đánh cả ô 2 và ô 4",
+    saved = reviewer.post(url, data={"image_shown": "1",
+                                     "action": "invalid", "version": version, "reason": "đánh cả ô 2 và ô 4",
                                      "csrf_token": _token(reviewer, url)})
     assert saved.status_code == 303
     item = review.load_item(store, f"answer:{answer_id}")
@@ -803,7 +809,8 @@ def test_two_boxes_really_ticked_are_recorded_invalid_never_as_a_skipped_questio
     # item is not shown as someone else's («Mục này đang được lan kiểm tra» to lan).
     page = _text(reviewer.get(date_url))
     version = re.search(r'name="version" value="([^"]*)"', page).group(1)
-    refused = reviewer.post(date_url, data={"image_shown": "1", "action": "save", "date": "31/02/2026", "version": version,
+    refused = reviewer.post(date_url, data={"image_shown": "1",
+                                            "action": "save", "date": "31/02/2026", "version": version,
                                             "csrf_token": _token(reviewer, date_url)}, follow_redirects=True)
     text = _text(refused)
     assert "Ngày 31/02/2026 không có trong lịch: tháng 2 năm 2026 chỉ có 28 ngày" in text

@@ -138,7 +138,8 @@ def _post_comment(client, comment_id, text):
     url = f"/queue/item/comment/{comment_id}"
     page = _text(client.get(url))
     version = re.search(r'name="version" value="([^"]*)"', page).group(1)
-    return client.post(url, data={"image_shown": "1", "text": text, "version": version, "csrf_token": csrf_token(client, url)})
+    return client.post(url, data={"image_shown": "1",
+                                  "text": text, "version": version, "csrf_token": csrf_token(client, url)})
 
 
 def _comment_row(app, comment_id):

@@ -111,6 +111,7 @@
     if (e.key === "ArrowLeft") { e.preventDefault(); window.location = document.getElementById("previous").getAttribute("href"); return; }
     if (e.key === "Enter") {
       e.preventDefault();
+      if (imageState === "loading" || imageState === "failed") { mayDecide(null); return; }  // says why
       var accept = document.getElementById("accept") || document.getElementById("save");
       if (accept) { submitWith(accept); return; }
       // No machine value to accept (two boxes marked on a one-answer question): a key must choose; say so.
