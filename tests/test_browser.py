@@ -405,13 +405,15 @@ def test_no_decision_is_saved_before_the_picture_is_on_screen(browser, server):
         # 1. A doubtful blank, the picture still loading.
         open_slowly(blank_id)
         url, before = page.url, _stored(store, blank_id)
-        assert page.is_visible("#image-state") and "Đang tải ảnh…" in page.inner_text("#image-state")
-        assert page.is_disabled("#blank")
-        for key in ("Enter", "Delete", page.get_attribute("[data-key]", "data-key")):
+        assert before == (None, "ambiguous", "machine")
+        page.keyboard.press("Enter")
+        nothing_saved(blank_id, url, before)
+        for key in ("Delete", page.get_attribute("[data-key]", "data-key")):
             page.keyboard.press(key)
         page.locator("#blank").click(force=True)  # a click on the greyed button
         nothing_saved(blank_id, url, before)
-        assert before == (None, "ambiguous", "machine")
+        assert page.is_visible("#image-state") and "Đang tải ảnh…" in page.inner_text("#image-state")
+        assert page.is_disabled("#blank")
         _shot(page, "12-picture-loading")
         release()
         page.wait_for_selector("#image-state", state="hidden")
