@@ -692,6 +692,8 @@ def test_an_online_answer_opened_by_its_url_shows_no_scan_and_cannot_be_overwrit
     url = f"/queue/item/answer/{answer_id}"
     page = client.get(url)
     assert page.status_code == 200 and "không có ảnh quét" in _text(page)
+    # The respondent's own answer, never shown as a machine read «hợp lệ (độ tin cậy 100%)».
+    assert "người trả lời (nhận trực tuyến)" in _text(page) and "độ tin cậy 100%" not in _text(page)
     item = review.load_item(store, f"answer:{answer_id}")
     posted = client.post(url, data={"choice": "1", "version": item.data["version"], "csrf_token": csrf_token(client, url)})
     assert posted.status_code in (400, 409) and "không nằm trong hàng đợi" in _text(posted)
