@@ -338,3 +338,143 @@ def test_two_boxes_really_ticked_recorded_invalid_by_the_insert_key(browser, ser
     finally:
         context.close()
         admin_ctx.close()
+
+
+def _machine_answers(store, count: int) -> list[tuple[int, str]]:
+    """(id, value) of ``count`` single-choice answers the machine read sure, on a scanned page, untouched."""
+    with store.reading() as conn:
+        return [tuple(row) for row in conn.execute(
+            sa.select(answers.c.id, answers.c.value).where(
+                answers.c.status == "ok", answers.c.set_by == "machine", answers.c.source_page_id.is_not(None),
+                answers.c.value.like('"%"'), ~answers.c.value.like('"____-__-__"'), answers.c.question != "A1")
+            .order_by(answers.c.id.desc()).limit(count)).all()]
+
+
+def _stored(store, answer_id: int) -> tuple:
+    """(value as a code or None, status, set_by) of an answer."""
+    with store.reading() as conn:
+        value, status, set_by = conn.execute(sa.select(answers.c.value, answers.c.status, answers.c.set_by)
+                                             .where(answers.c.id == answer_id)).one()
+    return (None if value is None else json_value(value)), status, set_by
+
+
+def test_no_decision_is_saved_before_the_picture_is_on_screen(browser, server):
+    """The crop still loading (held back here): Enter, Delete, a number key and a click save nothing and the
+    page says «Đang tải ảnh…»; once it shows, the keys work. Enter never accepts a doubtful blank; a picture
+    that fails to load says so and only a ticked, chosen key saves. Reopened, a decided item shows the
+    machine's read as it was beside the reviewer's value."""
+    store = server["app"].extensions["omr_store"]
+    (blank_id, _), (valued_id, valued), (failing_id, failing_value) = _machine_answers(store, 3)
+    store.writing(lambda conn: conn.execute(answers.update().where(answers.c.id == blank_id).values(
+        status="ambiguous", value=None)))
+    store.writing(lambda conn: conn.execute(answers.update().where(answers.c.id.in_((valued_id, failing_id)))
+                                            .values(status="ambiguous")))
+    context, page = _session(browser, server, "lan")
+    held, mode = [], {"images": "pass"}  # pass, hold (a slow picture) or abort (a failed one)
+
+    def route_image(route):
+        if mode["images"] == "hold":
+            held.append(route)
+        elif mode["images"] == "abort":
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/img/**", route_image)
+
+    def open_slowly(answer_id, images="hold"):
+        held.clear()
+        mode["images"] = images
+        page.goto(f"{server['url']}/queue/item/answer/{answer_id}", wait_until="domcontentloaded")
+        for _ in range(100):  # the picture's request reaches the route (and waits there)
+            if held or images != "hold":
+                break
+            page.wait_for_timeout(50)
+        assert held or images != "hold"
+
+    def release():
+        mode["images"] = "pass"  # the next item's picture comes at once
+        for route in held:
+            route.continue_()
+
+    def nothing_saved(answer_id, url, before):
+        page.wait_for_timeout(700)  # time enough for a form to be sent
+        assert page.url == url and _stored(store, answer_id) == before
+
+    try:
+        # 1. A doubtful blank, the picture still loading.
+        open_slowly(blank_id)
+        url, before = page.url, _stored(store, blank_id)
+        assert before == (None, "ambiguous", "machine")
+        page.keyboard.press("Enter")
+        nothing_saved(blank_id, url, before)
+        for key in ("Delete", page.get_attribute("[data-key]", "data-key")):
+            page.keyboard.press(key)
+        page.locator("#blank").click(force=True)  # a click on the greyed button
+        nothing_saved(blank_id, url, before)
+        assert page.is_visible("#image-state") and "Đang tải ảnh…" in page.inner_text("#image-state")
+        assert page.is_disabled("#blank")
+        _shot(page, "12-picture-loading")
+        release()
+        page.wait_for_selector("#image-state", state="hidden")
+        assert page.input_value("#image-shown") == "1"
+        assert page.is_enabled("#blank")
+        # Shown now; still no Enter for «nothing marked»: the hint asks for a deliberate key.
+        assert page.query_selector("#accept") is None
+        page.keyboard.press("Enter")
+        nothing_saved(blank_id, url, before)
+        assert "attention" in page.get_attribute("#choose-hint", "class")
+        _shot(page, "13-picture-shown-blank-read")
+        with page.expect_navigation():
+            page.keyboard.press("Delete")
+        assert _stored(store, blank_id) == (None, "blank", "lan")
+
+        # 2. A doubtful value: Enter waits for the picture, then accepts it as before.
+        open_slowly(valued_id)
+        url, before = page.url, _stored(store, valued_id)
+        page.keyboard.press("Enter")
+        nothing_saved(valued_id, url, before)
+        release()
+        page.wait_for_selector("#image-state", state="hidden")
+        assert page.input_value("#image-shown") == "1"
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert _stored(store, valued_id) == (json_value(valued), "ok", "lan")
+
+        # 3. The picture fails: said in Vietnamese, nothing saved until the reviewer ticks and chooses.
+        open_slowly(failing_id, images="abort")
+        page.wait_for_selector("#image-failed", state="visible")
+        assert "Không tải được ảnh" in page.inner_text("#image-failed")
+        url, before = page.url, _stored(store, failing_id)
+        other = page.locator("button.option:not(.machine)").first
+        other_key, other_value = other.get_attribute("data-key"), other.get_attribute("value")
+        for key in ("Enter", other_key):
+            page.keyboard.press(key)
+        nothing_saved(failing_id, url, before)
+        _shot(page, "14-picture-failed")
+        page.check("#decide-without-image")
+        page.keyboard.press("Enter")  # never the machine's read accepted unseen
+        nothing_saved(failing_id, url, before)
+        mode["images"] = "pass"
+        with page.expect_navigation():
+            page.keyboard.press(other_key)
+        assert _stored(store, failing_id) == (other_value, "ok", "lan")
+
+        # 4. Reopened: the machine's read as it was, and the reviewer's value with who set it and when.
+        page.unroute("**/img/**")
+        page.goto(f"{server['url']}/queue/item/answer/{failing_id}")
+        machine = page.inner_text("#machine-read")
+        assert f"{json_value(failing_value)} –" in machine and "không chắc chắn" in machine
+        assert "độ tin cậy" in machine and "100%" not in machine
+        current = page.inner_text("#current-value")
+        assert f"{other_value} –" in current and "hợp lệ" in current and "lan" in current and " lúc " in current
+        _shot(page, "15-reopened-item")
+    finally:
+        context.close()
+
+
+def json_value(stored: str) -> str:
+    """An answer's value column ('"3"') as the code it holds ('3')."""
+    import json
+
+    return json.loads(stored)

@@ -11,7 +11,7 @@ from db_fixtures import PAGE1, PAGE2, page_result, record, set_aside_result
 
 from omr import tuning as T
 from omr.data import review
-from omr.data.schema import answers, claims, comments, pages, units
+from omr.data.schema import answers, claims, comments, pages, stored_time, units
 from omr.data.store import StaleWriteError, database_url, open_store
 from omr.model import AMBIGUOUS, BLANK, MULTIPLE, OK
 
@@ -119,9 +119,17 @@ def test_a_decision_is_audited_leaves_the_queue_and_survives_a_rescan(queue_stor
     change = history[0]
     assert (change["who"], change["entity"], change["field"], change["reason"]) == ("lan", "answer", "B1",
                                                                                      "dấu X mờ ở ô 4")
+    machine_confidence = change["old"].pop("confidence")  # kept: a reopened item shows the machine's read
     assert change["old"] == {"value": "5", "status": AMBIGUOUS, "set_by": "machine"}
+    assert isinstance(machine_confidence, float) and 0 <= machine_confidence < 1
     assert change["new"] == {"value": "4", "status": OK}
     assert change["at"] is not None
+    # Reopened, the item shows the machine's read as it was beside the person's value and who set it.
+    reopened = review.load_item(store, key)
+    assert (reopened.data["value"], reopened.data["set_by"]) == ("4", "lan")
+    assert reopened.data["machine_read"] == {"value": "5", "status": AMBIGUOUS,
+                                             "confidence": item.data["confidence"]}
+    assert reopened.data["last_change"] == {"who": "lan", "at": stored_time(change["at"])}
     # The same sheet scanned again from another file: the person's value stays.
     record(store, b1, page_result(1, 1, {**PAGE1, "B1": "2"}, path="rescan.pdf",
                                   statuses={"B1": AMBIGUOUS}))

@@ -105,7 +105,8 @@ def test_a_write_without_csrf_token_is_refused(app):
     key = "answer:" + item_url.rsplit("/", 1)[1]
     assert review.load_item(_store(app), key).data["set_by"] == "machine"
     # With its token the same write goes through.
-    accepted = client.post(item_url, data={"value": "3", "version": version, "csrf_token": _token(client, item_url)})
+    accepted = client.post(item_url, data={"image_shown": "1",
+                                           "value": "3", "version": version, "csrf_token": _token(client, item_url)})
     assert accepted.status_code == 303
     assert review.load_item(_store(app), key).data["value"] == "3"
 
@@ -131,13 +132,13 @@ def test_html_in_a_comment_is_shown_as_text(app):
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     version = re.search(r'name="version" value="([^"]*)"', html).group(1)
-    saved = client.post(item_url, data={"text": XSS + " nhũng nhiễu", "version": version,
+    saved = client.post(item_url, data={"image_shown": "1", "text": XSS + " nhũng nhiễu", "version": version,
                                         "reason": "<b>đậm</b>", "csrf_token": _token(client, item_url)})
     assert saved.status_code == 303
     response_id = next(r["id"] for r in _store(app).responses() if r["serial"] == 1)
     # An inked comment is never saved as empty.
     comment_two = _add_comment(app, "", field="H4")
-    empty = client.post(f"/queue/item/comment/{comment_two}", data={
+    empty = client.post(f"/queue/item/comment/{comment_two}", data={"image_shown": "1",
         "text": "  ", "version": re.search(r'name="version" value="([^"]*)"',
                                             _text(client.get(f"/queue/item/comment/{comment_two}"))).group(1),
         "csrf_token": _token(client, "/queue")})
@@ -167,7 +168,7 @@ def test_a_flag_the_reviewer_removes_is_said_and_shown_in_the_history(app):
     client = login(app, "lan")
     item_url = f"/queue/item/comment/{comment_id}"
     version = re.search(r'name="version" value="([^"]*)"', _text(client.get(item_url))).group(1)
-    saved = client.post(item_url, data={"text": "Cán bộ tận tình", "version": version,
+    saved = client.post(item_url, data={"image_shown": "1", "text": "Cán bộ tận tình", "version": version,
                                         "csrf_token": _token(client, item_url)}, follow_redirects=True)
     assert "không còn dấu hiệu «đi lại nhiều lần»" in _text(saved)
     response_id = next(r["id"] for r in _store(app).responses() if r["serial"] == 1)
@@ -316,7 +317,7 @@ def test_a_reviewer_clears_an_item_and_the_history_shows_it(app):
     html = _text(client.get(item_url))
     assert "B1." in html and "không chắc chắn" in html and 'data-key="4"' in html
     version = re.search(r'name="version" value="([^"]*)"', html).group(1)
-    after = client.post(item_url, data={"value": "4", "version": version, "reason": "dấu mờ",
+    after = client.post(item_url, data={"image_shown": "1", "value": "4", "version": version, "reason": "dấu mờ",
                                         "csrf_token": _token(client, item_url)})
     assert after.status_code == 303 and after.headers["Location"].endswith("/queue/next")
     # The unit filter counts what is left to review (1 mark), not the unit's 2 sheets.
@@ -329,7 +330,8 @@ def test_a_reviewer_clears_an_item_and_the_history_shows_it(app):
     # Blank by key, then the queue is empty.
     next_url = client.get("/queue/next").headers["Location"]
     version = re.search(r'name="version" value="([^"]*)"', _text(client.get(next_url))).group(1)
-    client.post(next_url, data={"action": "blank", "version": version, "csrf_token": _token(client, next_url)})
+    client.post(next_url, data={"image_shown": "1",
+                                "action": "blank", "version": version, "csrf_token": _token(client, next_url)})
     assert "Đã hết mục cần kiểm tra" in _text(client.get("/queue/next", follow_redirects=True))
     progress = _text(login(app, "quan").get("/progress"))
     assert re.search(r'<td class="reviewed">2</td>', progress)
@@ -347,7 +349,8 @@ def test_two_reviewers_racing_on_one_item(app):
     # minh opens lan's item directly: told who holds it; a save is refused.
     held = _text(minh.get(lan_url))
     assert "đang được lan kiểm tra" in held
-    refused = minh.post(lan_url, data={"value": "1", "version": lan_version, "csrf_token": _token(minh, lan_url)})
+    refused = minh.post(lan_url, data={"image_shown": "1",
+                                       "value": "1", "version": lan_version, "csrf_token": _token(minh, lan_url)})
     assert refused.status_code == 409 and "đang được lan kiểm tra" in _text(refused)
     # lan's claim runs out (browser closed); minh takes the item, lan comes back and saves first.
     store = _store(app)
@@ -356,9 +359,10 @@ def test_two_reviewers_racing_on_one_item(app):
     minh_html = _text(minh.get(lan_url))
     minh_version = re.search(r'name="version" value="([^"]*)"', minh_html).group(1)
     store.writing(lambda conn: conn.execute(claims.update().values(expires_at=past)))
-    assert lan.post(lan_url, data={"value": "2", "version": lan_version,
+    assert lan.post(lan_url, data={"image_shown": "1", "value": "2", "version": lan_version,
                                    "csrf_token": _token(lan, "/queue")}).status_code == 303
-    stale = minh.post(lan_url, data={"value": "5", "version": minh_version, "csrf_token": _token(minh, "/queue")})
+    stale = minh.post(lan_url, data={"image_shown": "1",
+                                     "value": "5", "version": minh_version, "csrf_token": _token(minh, "/queue")})
     assert stale.status_code == 409 and "vừa được lan sửa" in _text(stale) and "chưa được lưu" in _text(stale)
     key = "answer:" + lan_url.rsplit("/", 1)[1]
     assert review.load_item(store, key).data["value"] == "2"
@@ -459,7 +463,8 @@ def test_the_export_follows_review_decisions(app):
     for _ in range(2):
         url = reviewer.get("/queue/next").headers["Location"]
         version = re.search(r'name="version" value="([^"]*)"', _text(reviewer.get(url))).group(1)
-        reviewer.post(url, data={"value": "3", "version": version, "csrf_token": _token(reviewer, url)})
+        reviewer.post(url, data={"image_shown": "1",
+                                 "value": "3", "version": version, "csrf_token": _token(reviewer, url)})
     after = _export_csv(admin).splitlines()[1:]
     assert [line.split(",")[column] for line in after] == ["ok", "ok"]
     assert [line.split(",")[header.index("B1")] for line in after] == ["3", "3"]
@@ -612,8 +617,9 @@ def test_an_incomplete_sheet_is_declared_lost_from_the_queue(app):
     assert "tờ bị mất" in page  # the reason, in the history
 
 
-def test_enter_accepts_a_blank_read_as_blank(app):
-    """The key list says Enter accepts the machine's read; when the machine read nothing, that is "blank"."""
+def test_enter_never_accepts_a_doubtful_blank_and_delete_saves_it_once_the_picture_was_shown(app):
+    """A doubtful read of nothing marked has no Enter button (a faint mark looks like nothing): the page
+    asks for a number key or Delete. A save from a page that never showed the crop is refused whole."""
     store = _store(app)
     batch = store.ensure_batch("dot-web")
     record(store, batch, page_result(3, 1, {"A2": "1", "B1": None}, path="s3.pdf", statuses={"B1": AMBIGUOUS}))
@@ -624,10 +630,20 @@ def test_enter_accepts_a_blank_read_as_blank(app):
     client = login(app, "lan")
     url = f"/queue/item/answer/{answer_id}"
     page = _text(client.get(url))
-    accept = re.search(r'<button[^>]*id="accept"[^>]*>', page)
-    assert accept and 'value="blank"' in accept.group(0), "Enter (the #accept button) must accept the blank read"
+    assert 'id="accept"' not in page and 'id="choose-hint"' in page
+    assert "Phím Enter không chấp nhận «để trống»" in page and "<kbd>Delete</kbd>" in page
+    assert 'name="image_shown"' in page and "Đang tải ảnh…" in page
     version = re.search(r'name="version" value="([^"]*)"', page).group(1)
-    saved = client.post(url, data={"action": "blank", "version": version, "csrf_token": _token(client, url)})
+    unseen = client.post(url, data={"action": "blank", "version": version, "csrf_token": _token(client, url)})
+    assert unseen.status_code == 409 and "ảnh của mục này chưa hiện xong" in _text(unseen)
+    assert review.load_item(store, f"answer:{answer_id}").data["set_by"] == "machine"
+    # The picture failed and the reviewer ticked that they decide without it: a chosen key saves, but
+    # never the machine's read accepted unseen.
+    failed = client.post(url, data={"image_shown": "failed-confirmed", "action": "accept", "version": version,
+                                    "csrf_token": _token(client, url)})
+    assert failed.status_code == 409 and review.load_item(store, f"answer:{answer_id}").data["set_by"] == "machine"
+    saved = client.post(url, data={"image_shown": "1", "action": "blank", "version": version,
+                                   "csrf_token": _token(client, url)})
     assert saved.status_code == 303
     item = review.load_item(store, f"answer:{answer_id}")
     assert item.data["value"] is None and item.data["set_by"] == "lan"
@@ -753,7 +769,8 @@ def test_two_boxes_really_ticked_are_recorded_invalid_never_as_a_skipped_questio
     page = _text(reviewer.get(url))
     assert re.search(r'<button[^>]*value="invalid"[^>]*id="invalid"', page) and "Không hợp lệ (đánh nhiều ô)" in page
     version = re.search(r'name="version" value="([^"]*)"', page).group(1)
-    saved = reviewer.post(url, data={"action": "invalid", "version": version, "reason": "đánh cả ô 2 và ô 4",
+    saved = reviewer.post(url, data={"image_shown": "1",
+                                     "action": "invalid", "version": version, "reason": "đánh cả ô 2 và ô 4",
                                      "csrf_token": _token(reviewer, url)})
     assert saved.status_code == 303
     item = review.load_item(store, f"answer:{answer_id}")
@@ -786,7 +803,7 @@ def test_two_boxes_really_ticked_are_recorded_invalid_never_as_a_skipped_questio
     # The format hint is words, not an example day a reviewer could take for the value read.
     assert 'placeholder="ngày/tháng/năm"' in page and not re.search(r'placeholder="[^"]*\d+/\d+/\d{4}', page)
     version = re.search(r'name="version" value="([^"]*)"', page).group(1)
-    refused = _text(reviewer.post(date_url, data={"action": "invalid", "version": version,
+    refused = _text(reviewer.post(date_url, data={"image_shown": "1", "action": "invalid", "version": version,
                                                   "csrf_token": _token(reviewer, date_url)}, follow_redirects=True))
     assert "Chỉ câu chọn một đáp án" in refused
     assert review.load_item(store, f"answer:{date_id}").data["status"] != INVALID_MULTIPLE
@@ -794,7 +811,8 @@ def test_two_boxes_really_ticked_are_recorded_invalid_never_as_a_skipped_questio
     # item is not shown as someone else's («Mục này đang được lan kiểm tra» to lan).
     page = _text(reviewer.get(date_url))
     version = re.search(r'name="version" value="([^"]*)"', page).group(1)
-    refused = reviewer.post(date_url, data={"action": "save", "date": "31/02/2026", "version": version,
+    refused = reviewer.post(date_url, data={"image_shown": "1",
+                                            "action": "save", "date": "31/02/2026", "version": version,
                                             "csrf_token": _token(reviewer, date_url)}, follow_redirects=True)
     text = _text(refused)
     assert "Ngày 31/02/2026 không có trong lịch: tháng 2 năm 2026 chỉ có 28 ngày" in text

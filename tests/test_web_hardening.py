@@ -138,7 +138,8 @@ def _post_comment(client, comment_id, text):
     url = f"/queue/item/comment/{comment_id}"
     page = _text(client.get(url))
     version = re.search(r'name="version" value="([^"]*)"', page).group(1)
-    return client.post(url, data={"text": text, "version": version, "csrf_token": csrf_token(client, url)})
+    return client.post(url, data={"image_shown": "1",
+                                  "text": text, "version": version, "csrf_token": csrf_token(client, url)})
 
 
 def _comment_row(app, comment_id):
@@ -518,7 +519,7 @@ def test_a_nul_character_anywhere_in_a_request_is_refused_in_vietnamese(app):
     pending = _comment(app, "pending", "")
     url = f"/queue/item/comment/{pending}"
     version = re.search(r'name="version" value="([^"]*)"', _text(reviewer.get(url))).group(1)
-    posted = reviewer.post(url, data={"text": "Tốt\x00", "version": version, "reason": "a",
+    posted = reviewer.post(url, data={"image_shown": "1", "text": "Tốt\x00", "version": version, "reason": "a",
                                       "csrf_token": csrf_token(reviewer, url)})
     assert posted.status_code == 400 and NUL_REFUSED in _text(posted)
     assert tuple(_comment_row(app, pending)) == ("pending", None)
@@ -691,6 +692,8 @@ def test_an_online_answer_opened_by_its_url_shows_no_scan_and_cannot_be_overwrit
     url = f"/queue/item/answer/{answer_id}"
     page = client.get(url)
     assert page.status_code == 200 and "không có ảnh quét" in _text(page)
+    # The respondent's own answer, never shown as a machine read «hợp lệ (độ tin cậy 100%)».
+    assert "người trả lời (nhận trực tuyến)" in _text(page) and "độ tin cậy 100%" not in _text(page)
     item = review.load_item(store, f"answer:{answer_id}")
     posted = client.post(url, data={"choice": "1", "version": item.data["version"], "csrf_token": csrf_token(client, url)})
     assert posted.status_code in (400, 409) and "không nằm trong hàng đợi" in _text(posted)

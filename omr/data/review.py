@@ -492,6 +492,7 @@ def load_item(store, key: str) -> Item | None:
             if row is None:
                 return None
             kind = MISALIGNED if "misaligned" in (row.detail or "") else MARK
+            machine_read, last_change = (None, None) if row.set_by == MACHINE else _answer_trail(conn, ident)
             box_rows = conn.execute(sa.select(boxes).where(
                 boxes.c.page_id == row.source_page_id, boxes.c.question == row.question)
                 .order_by(boxes.c.id)).mappings().all() if row.source_page_id else []
@@ -500,7 +501,9 @@ def load_item(store, key: str) -> Item | None:
                 "confidence": shown_confidence(row.status, row.confidence), "set_by": row.set_by, "version": version_token(row.updated_at),
                 "form_id": row.form_id, "form_version": row.version, "alignment_mm": row.alignment_mm,
                 "misaligned_text": misaligned_text(row.alignment_mm) if kind == MISALIGNED else "",
-                "boxes": [dict(b) for b in box_rows], "pending": row.set_by == MACHINE and row.status in NEEDS_REVIEW})
+                "boxes": [dict(b) for b in box_rows], "pending": row.set_by == MACHINE and row.status in NEEDS_REVIEW,
+                # A person's answer: what the machine had read before it, and who changed it last, when.
+                "machine_read": machine_read, "last_change": last_change})
         if entity == "comment":
             row = conn.execute(
                 sa.select(comments.c.id, comments.c.response_id, comments.c.page_id, comments.c.field,
@@ -543,6 +546,35 @@ def load_item(store, key: str) -> Item | None:
             "decision": decided.decision if decided else None,
             "decided_by": decided.decided_by if decided else None,
             "pending": row.set_aside is not None and row.set_aside not in NOT_ASKED and decided is None})
+
+
+def _answer_trail(conn: sa.Connection, answer_id: int) -> tuple[dict | None, dict | None]:
+    """(the machine's read a person replaced, the last change) of an answer, from the audit trail.
+
+    The machine's read is the ``old`` side of the latest change that replaced an answer set by
+    the machine: ``{"value", "status", "confidence"}``; confidence is the shown one
+    (omr.scan.read.shown_confidence, 0..1) or None when the audit row predates its recording.
+    None when no change replaced a machine read (an answer a person typed in). The last change
+    is ``{"who", "at"}`` (at: aware UTC datetime) or None when the answer has no audited change.
+    """
+    rows = conn.execute(sa.select(changes.c.who, changes.c.at, changes.c.old_value)
+                        .where(changes.c.entity == "answer", changes.c.entity_id == answer_id)
+                        .order_by(changes.c.at.desc(), changes.c.id.desc())).all()
+    if not rows:
+        return None, None
+    last_change = {"who": rows[0].who, "at": stored_time(rows[0].at)}
+    for row in rows:
+        try:
+            old = json.loads(row.old_value) if row.old_value else None
+        except ValueError:
+            continue
+        if isinstance(old, dict) and old.get("set_by") == MACHINE:
+            confidence = old.get("confidence")
+            status = old.get("status")
+            return {"value": old.get("value"), "status": status,
+                    "confidence": shown_confidence(status, confidence) if isinstance(confidence, (int, float))
+                    else None}, last_change
+    return None, last_change
 
 
 def _sheet_item(conn: sa.Connection, key: str, response_id: int) -> Item | None:

@@ -1087,7 +1087,8 @@ class Store(StoreQueries):
             if conn.execute(sa.select(responses.c.id).where(responses.c.id == response_id)).first() is None:
                 raise KeyError(f"no response {response_id}")
             old = conn.execute(
-                sa.select(answers.c.id, answers.c.value, answers.c.status, answers.c.set_by, answers.c.updated_at)
+                sa.select(answers.c.id, answers.c.value, answers.c.status, answers.c.confidence, answers.c.set_by,
+                          answers.c.updated_at)
                 .where(answers.c.response_id == response_id, answers.c.question == question)
                 .with_for_update()).first()
             if expected_updated_at is not None and version_token(old and old.updated_at) != expected_updated_at:
@@ -1107,8 +1108,10 @@ class Store(StoreQueries):
                 conn.execute(answers.update().where(answers.c.id == old.id).values(**values))
             self._record_change(
                 conn, set_by, "answer", answer_id, response_id, question,
+                # The confidence too: a reopened item shows the machine's read as it was (value, status,
+                # confidence), after the answer row holds the person's.
                 None if old is None else {"value": decode_value(old.value), "status": old.status,
-                                          "set_by": old.set_by},
+                                          "confidence": old.confidence, "set_by": old.set_by},
                 {"value": value, "status": status}, reason, now)
             return version_token(now)
 

@@ -62,8 +62,23 @@ FLAG_LABELS = {"serial_conflict": "hai tờ trùng số phiếu, chờ quyết �
                "rejected": "không giữ (trùng số phiếu hoặc bản quét lại): không xuất, không tính vào báo cáo",
                "possible_duplicate": "có thể là bản quét lại của phiếu đã có, chờ quyết định: chưa xuất, "
                                      "chưa tính vào báo cáo"}
+# The item page's hidden field ``image_shown`` (set by static/keys.js): the crop loaded and shown, or it
+# failed to load and the reviewer ticked «quyết định không có ảnh».
+IMAGE_SHOWN = "1"
+IMAGE_FAILED_CONFIRMED = "failed-confirmed"
+IMAGE_NOT_SHOWN = ("Chưa lưu: ảnh của mục này chưa hiện xong trên trang khi bạn lưu (ảnh còn đang tải). "
+                   "Hãy đợi ảnh hiện ra, xem ảnh rồi quyết định lại.")
 HISTORY_LIMIT = 30  # items kept for the "previous" key (the session is a cookie: keep it small)
 SKIP_LIMIT = 100
+
+
+def _shows_image(item: review.Item) -> bool:
+    """Whether the item page shows a crop of the scan the reviewer must see before deciding."""
+    if item.kind in (review.MARK, review.MISALIGNED):
+        return item.page_id is not None
+    if item.kind == review.COMMENT:
+        return bool(item.data.get("has_crop"))
+    return False
 
 
 def _store():
@@ -653,6 +668,7 @@ def register(app: Flask) -> None:
         try:
             if not review.editable(item):  # a URL typed by hand for something the machine settled, a decided page
                 raise review.ReviewError(review.not_editable_reason(item))
+            _check_image_shown(item, request.form)
             if entity == "answer":
                 question = _question(item.data["form_id"], item.data["form_version"], item.data["question"])
                 if question is None:
@@ -727,6 +743,21 @@ def register(app: Flask) -> None:
             return redirect(url_for("queue_next"))
         return redirect(_item_url(keys[-1]))
 
+    def _check_image_shown(item: review.Item, form) -> None:
+        """Refuse a decision from a page that never showed the item's picture (ReviewError, nothing saved).
+
+        The item page's script sets the hidden field ``image_shown`` to IMAGE_SHOWN once the crop has
+        loaded and is drawn, or to IMAGE_FAILED_CONFIRMED when it could not load and the reviewer ticked
+        that they decide without it; a save sent before (Enter pressed while the picture was still
+        loading) would record a decision nobody looked at. The machine's read is never accepted unseen.
+        """
+        if not _shows_image(item):
+            return
+        shown = form.get("image_shown", "")
+        if shown == IMAGE_SHOWN or (shown == IMAGE_FAILED_CONFIRMED and form.get("action") != "accept"):
+            return
+        raise review.ReviewError(IMAGE_NOT_SHOWN)
+
     def _decide_sheet(item, ident: int, form, expected: str, reason: str) -> None:
         """A decision on a whole sheet (issue #14): missing pages lost, a serial conflict settled, or a
         possible duplicate (#16) kept once or twice."""
@@ -770,10 +801,19 @@ def register(app: Flask) -> None:
             can_save=review.editable(item), not_editable=review.not_editable_reason(item),
             status_label=STATUS_LABELS.get(item.data.get("status"), item.data.get("status")),
             value_text=_value_text(question, item.data.get("value")), kinds=review.KINDS,
+            machine=_machine_read(item, question), needs_image=_shows_image(item),
             set_aside_label=SET_ASIDE_REASONS.get(item.data.get("set_aside"), item.data.get("set_aside")),
             forms=forms, source=source, counts=review.queue_counts(_store(), _queue_filter()),
             has_previous=bool(history),
             no_opinion=NO_OPINION_CODE, needs_review=NEEDS_REVIEW)
+
+    def _machine_read(item: review.Item, question) -> dict | None:
+        """A person's answer reopened: the machine's read it replaced, in words (None if none recorded)."""
+        read = item.data.get("machine_read")
+        if item.kind not in (review.MARK, review.MISALIGNED) or read is None:
+            return None
+        return {"text": _value_text(question, read["value"]),
+                "status": STATUS_LABELS.get(read["status"], read["status"]), "confidence": read["confidence"]}
 
     # -- images, by id only --
 

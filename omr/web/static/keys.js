@@ -5,8 +5,72 @@
   var form = document.getElementById("item-form");
   var busy = false;
 
+  // No decision before the item's picture is on screen: a reviewer pressing Enter while the crop still
+  // loads would save the machine's doubtful read unseen. "shown" when the page has no picture to wait for
+  // (an online answer, a page item); else "loading" until the crop is drawn (complete, naturalWidth > 0),
+  // "failed" if it cannot load, "failed-confirmed" once the reviewer ticks that they decide without it
+  // (then a chosen button saves; accepting the machine's read never does). The hidden field tells the
+  // server which (omr.web.views._check_image_shown refuses a save without it).
+  var crop = document.getElementById("crop");
+  var shownField = document.getElementById("image-shown");
+  var stateLine = document.getElementById("image-state");
+  var failedBox = document.getElementById("image-failed");
+  var withoutImage = document.getElementById("decide-without-image");
+  var imageState = (form && crop && shownField) ? "loading" : "shown";
+
+  function enableSaving(exceptAccept) {
+    if (!form) { return; }
+    var buttons = form.querySelectorAll("button[type=submit]");
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].disabled = imageState === "loading" || imageState === "failed" ||
+        (exceptAccept && buttons[i].id === "accept");
+    }
+  }
+
+  function setImageState(state) {
+    imageState = state;
+    if (shownField) { shownField.value = state === "shown" ? "1" : state === "failed-confirmed" ? state : ""; }
+    if (stateLine) { stateLine.hidden = state !== "loading"; }
+    if (failedBox) { failedBox.hidden = state !== "failed" && state !== "failed-confirmed"; }
+    enableSaving(state === "failed-confirmed");
+  }
+
+  function mayDecide(button) {
+    if (imageState === "shown") { return true; }
+    if (imageState === "failed-confirmed") { return !(button && button.id === "accept"); }
+    var warn = imageState === "loading" ? stateLine : failedBox;
+    if (warn) { warn.classList.add("attention"); }
+    return false;
+  }
+
+  if (imageState === "loading") {
+    var drawn = function () { setImageState(crop.naturalWidth > 0 ? "shown" : "failed"); };
+    if (crop.complete && crop.naturalWidth > 0) {
+      setImageState("shown");
+    } else {
+      setImageState("loading");
+      crop.addEventListener("load", drawn);
+      crop.addEventListener("error", function () { setImageState("failed"); });
+      if (crop.complete) { setImageState("failed"); }  // finished before this script ran, and broken
+    }
+    if (withoutImage) {
+      withoutImage.addEventListener("change", function () {
+        if (imageState === "failed" || imageState === "failed-confirmed") {
+          setImageState(withoutImage.checked ? "failed-confirmed" : "failed");
+        }
+      });
+    }
+  }
+  if (form) {
+    // Every way a form is sent (a click, Enter in a text field, the keys below) passes here.
+    form.addEventListener("submit", function (e) {
+      if (!mayDecide(e.submitter)) { e.preventDefault(); busy = false; document.body.classList.remove("busy"); }
+    });
+  }
+
   function submitWith(button) {
     if (busy || !form) { return; }
+    if (!mayDecide(button)) { return; }
     busy = true;  // one decision per page: a second key press before the next item loads is ignored
     document.body.classList.add("busy");
     if (form.requestSubmit) { form.requestSubmit(button || undefined); } else if (button) { button.click(); } else { form.submit(); }
@@ -47,6 +111,7 @@
     if (e.key === "ArrowLeft") { e.preventDefault(); window.location = document.getElementById("previous").getAttribute("href"); return; }
     if (e.key === "Enter") {
       e.preventDefault();
+      if (imageState === "loading" || imageState === "failed") { mayDecide(null); return; }  // says why
       var accept = document.getElementById("accept") || document.getElementById("save");
       if (accept) { submitWith(accept); return; }
       // No machine value to accept (two boxes marked on a one-answer question): a key must choose; say so.
