@@ -156,12 +156,8 @@ def compare(answers: dict, truths: dict[int, dict], expect: dict[int, set[int]],
         got = answers.get(serial, {})
         for qid, want in truth["answers"].items():
             page = where.get(qid)
-            if qid in truth.get("comments", {}) or (truth["intent"].get(qid) and qid not in truth["boxes"]
-                                                    and not isinstance(want, (list, str, type(None)))):
-                continue
-            if qid not in truth["boxes"] and qid not in truth["mark_styles"] and want is None and page is not None \
-                    and _is_text(qid):
-                continue  # text questions: comments are not hunted here
+            if _is_text(qid):
+                continue  # comments are not hunted here
             if page in missing.get(serial, set()):
                 if qid in got and got[qid][1] not in REVIEW:
                     counts["MISSING-AS-BLANK" if got[qid][1] == "blank" else "SILENT"] += 1
@@ -191,8 +187,10 @@ def compare(answers: dict, truths: dict[int, dict], expect: dict[int, set[int]],
 
 
 def _is_text(qid: str) -> bool:
-    template, _, _ = form()
-    return any(q.id == qid and q.type == "text" for q in template.questions)
+    if "text_ids" not in _CACHE:
+        template, _, _ = form()
+        _CACHE["text_ids"] = {q.id for q in template.questions if q.type == "text"}
+    return qid in _CACHE["text_ids"]
 
 
 def _same(value, status: str, want) -> bool:
@@ -250,3 +248,26 @@ def truths_of(sheets: list[Sheet]) -> dict[int, dict]:
 
 def all_pages(sheets: list[Sheet]) -> dict[int, set[int]]:
     return {s.truth.serial: set(s.pages) for s in sheets}
+
+
+def pdf_bytes(images: list[bytes]) -> bytes:
+    """The bytes of a PDF holding ``images`` (see write_pdf)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "x.pdf"
+        write_pdf(images, path)
+        return path.read_bytes()
+
+
+def px(mm: float) -> int:
+    return int(round(mm * DPI / 25.4))
+
+
+def boxes_of(page_number: int):
+    """The printed checkboxes of a page (omr.forms Checkbox: x, y, w, h mm; question; option)."""
+    _, layout, _ = form()
+    return next(p for p in layout.pages if p.number == page_number).checkboxes
+
+
+def marked_boxes(sheet: Sheet, page_number: int, states=("marked",)):
+    """Checkboxes of a page the truth marks (state in ``states``)."""
+    return [b for b in boxes_of(page_number) if sheet.truth.boxes.get(b.question, {}).get(b.option) in states]
