@@ -39,6 +39,7 @@ from omr.forms.simulate import (PROFILES, Profile, SheetTruth, _BlankPages, choo
 from omr.forms.template import load_template  # noqa: E402
 
 DPI = 200
+REVIEW = ("multiple", "ambiguous", "invalid", "flagged")
 TEMPLATE = ROOT / "form_templates" / "motcua-2026.yaml"
 # Office scanning without the simulator's own accidents (no upside-down page, no photocopy): the
 # hunt's damage is the only thing tested.
@@ -127,18 +128,25 @@ def run_omr(inputs: list[Path], db: Path, workers: int = 1) -> subprocess.Comple
 
 
 def stored(db: Path) -> tuple[dict, list]:
-    """({serial: {question: (value, status)}}, [page rows (serial, page, set_aside, outcome, detail)])."""
+    """({serial: {question: (value, status)}}, [page rows (serial, page, set_aside, outcome, detail, index)]).
+
+    An answer of a response carrying a flag (serial_conflict...) gets the status "flagged": a
+    person decides on that response before its answers count. With two responses on one serial
+    the last one read wins here (batch.py looks at those itself).
+    """
     con = sqlite3.connect(str(db))
     answers: dict = {}
+    flagged = {serial for serial, flags in con.execute("select serial, flags from responses") if flags}
     for serial, question, value, status in con.execute(
             "select r.serial, a.question, a.value, a.status from answers a join responses r on r.id = a.response_id"):
+        if serial in flagged and status not in REVIEW:
+            status = "flagged"  # the response waits for a person's decision (e.g. serial_conflict)
         answers.setdefault(serial, {})[question] = (json.loads(value) if value is not None else None, status)
     pages = list(con.execute("select serial, page, set_aside, outcome, detail, page_index from pages order by id"))
     con.close()
     return answers, pages
 
 
-REVIEW = ("multiple", "ambiguous", "invalid")
 
 
 def compare(answers: dict, truths: dict[int, dict], expect: dict[int, set[int]], missing: dict[int, set[int]],
