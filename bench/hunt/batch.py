@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from common import (all_pages, encode_jpeg, make_sheets, office_scan, parser, pdf_bytes,  # noqa
                     run_and_compare, truths_of)
-from omr.forms.printing import font_path
+from omr.forms.fonts import font_path
 
 
 def letter(rng) -> np.ndarray:
@@ -91,15 +91,17 @@ def photocopy(args, rng, same_p2: bool) -> None:
         copies = make_sheets(3, rng, first_serial=100 + g)  # serials 100+g, 101+g, 102+g: re-serial below
         for c in copies:
             c.truth.serial = 100 + g
-            if same_p2:
+            if same_p2 and c is not copies[0]:  # page 2 marked exactly as the first copy's
                 template, layout, blanks = form()
                 page2 = next(p for p in layout.pages if p.number == 2)
-                for q in {b.question for b in page2.checkboxes}:
-                    qt = next(t for t in template.questions if t.id == q)
-                    if qt.type == "scale":
-                        c.truth.answers[q], c.truth.boxes[q] = "4", {"4": "marked"}
-                        c.truth.mark_styles[q] = {"4": "cross"}
-                        c.truth.intent[q] = "answered"
+                first = copies[0].truth
+                for q in {b.question for b in page2.checkboxes} | {r.field for r in page2.text_regions}:
+                    for attr in ("answers", "boxes", "mark_styles", "intent", "comments"):
+                        src, dst = getattr(first, attr), getattr(c.truth, attr)
+                        if q in src:
+                            dst[q] = src[q]
+                        else:
+                            dst.pop(q, None)
             # Redraw with the shared serial in the QR code.
             _, layout, blanks = form()
             c.pages = {pl.number: fill_page(blanks[pl.number], pl, c.truth, 200, rng, False) for pl in layout.pages}
