@@ -30,11 +30,15 @@ def crease(img: np.ndarray, p0, p1, rng, width_mm: float, depth: float) -> None:
     img[:] = np.clip(img.astype(np.float32) * factor[:, :, None], 0, 255).astype(np.uint8)
 
 
+DEPTH = (0.35, 0.7)  # darkness of the crease's core (set by --depth)
+VERTICAL = 0.4  # share of folds down a column (set by --vertical)
+
+
 def fold_through_boxes(img: np.ndarray, page: int, rng, kind: str) -> None:
     boxes = boxes_of(page)
     box = boxes[int(rng.integers(len(boxes)))]
     h, w = img.shape[:2]
-    horizontal = rng.random() < 0.6
+    horizontal = rng.random() >= VERTICAL
     if horizontal:  # through the middle of a row of boxes, a slight slope
         y = px(box.y + box.h * rng.uniform(0.2, 0.8))
         slope = rng.uniform(-0.01, 0.01) * w
@@ -53,7 +57,7 @@ def fold_through_boxes(img: np.ndarray, page: int, rng, kind: str) -> None:
         else:
             cut = (p0[0] + p1[0]) // 2
             img[:, cut:] = moved[:, cut:]
-    crease(img, p0, p1, rng, rng.uniform(0.3, 0.8), rng.uniform(0.35, 0.7))
+    crease(img, p0, p1, rng, rng.uniform(0.3, 0.8), rng.uniform(*DEPTH))
 
 
 def crumple(img: np.ndarray, rng) -> None:
@@ -72,7 +76,12 @@ def crumple(img: np.ndarray, rng) -> None:
 def main() -> None:
     p = parser(__doc__)
     p.add_argument("--kind", default="fold,shift,crumple")
+    p.add_argument("--depth", default="0.35,0.7", help="crease core darkness range, e.g. 0.15,0.3")
+    p.add_argument("--vertical", type=float, default=0.4, help="share of folds down a column of boxes")
     args = p.parse_args()
+    global DEPTH, VERTICAL
+    DEPTH = tuple(map(float, args.depth.split(",")))
+    VERTICAL = args.vertical
     for kind in args.kind.split(","):
         rng = np.random.default_rng([args.seed, sum(map(ord, kind))])
         sheets = make_sheets(args.n, rng)

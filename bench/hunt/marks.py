@@ -119,8 +119,7 @@ def main() -> None:
                         one.comments = {}
                         pen = np.full_like(img, 255)
                         pen = fill_page(pen, pl, one, DPI, np.random.default_rng(rng.integers(1 << 30)), False)
-                        img = np.minimum(img, np.where(pen < 250, pen, 255).astype(np.uint8)) \
-                            if False else _overlay_marks(img, pen, pl)
+                        img = _overlay_marks(img, pen, pl)
                 images.append(office_scan(img, rng))
         args.keep = f"{keep}/{kind}" if keep else None
         run_and_compare(args, {"batch.pdf": pdf_bytes(images)}, truths_of(sheets), all_pages(sheets), label=kind)
