@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 
 from omr.forms.layout import resolve_layout  # noqa: E402
-from omr.forms.simulate import (PROFILES, Profile, SheetTruth, _BlankPages, choose_answers,  # noqa: E402
+from omr.forms.simulate import (Profile, SheetTruth, _BlankPages, choose_answers,  # noqa: E402
                                 fill_page, scan_page)
 from omr.forms.template import load_template  # noqa: E402
 

@@ -17,7 +17,7 @@ import copy
 import cv2
 import numpy as np
 
-from common import (DPI, all_pages, boxes_of, form, make_sheets, office_scan, parser, pdf_bytes, px,  # noqa
+from common import (DPI, all_pages, form, make_sheets, office_scan, parser, pdf_bytes, px,  # noqa
                     run_and_compare, truths_of)
 from omr.forms.simulate import fill_page
 

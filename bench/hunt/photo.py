@@ -13,8 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from common import (all_pages, encode_jpeg, make_sheets, office_scan, parser, pdf_bytes,  # noqa
-                    run_and_compare, truths_of)
+from common import all_pages, encode_jpeg, make_sheets, office_scan, parser, run_and_compare, truths_of  # noqa
 
 
 def wood(h: int, w: int, rng) -> np.ndarray:
@@ -48,8 +47,7 @@ def photograph(rgb: np.ndarray, rng, *, steep: float = 0.0, out_scale: float = 1
         dst[1, 0] -= shrink
         dst[0, 1] += steep * h * 0.15
         dst[1, 1] += steep * h * 0.15
-        if rng.random() < 0.5:  # or the side edge
-            dst = dst[[1, 3, 0, 2]][:, ::-1] * 0 + dst  # keep; side tilt below
+        if rng.random() < 0.5:  # and a side tilt: the left edge shorter too
             dst[0, 1] += steep * h * 0.1
             dst[2, 1] -= steep * h * 0.1
     m = cv2.getPerspectiveTransform(src, dst)

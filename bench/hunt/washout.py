@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common import (QUIET_OFFICE, all_pages, encode_jpeg, make_sheets, office_scan, parser, pdf_bytes,  # noqa
+from common import (all_pages, encode_jpeg, make_sheets, office_scan, parser, pdf_bytes,  # noqa
                     run_and_compare, truths_of)
 
 
