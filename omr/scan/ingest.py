@@ -1139,6 +1139,7 @@ def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
                         "hãy quét ở 200–300 dpi", "unreadable"))
                     continue
                 _draft_jpeg(img)
+                _decode_turned_tiff_unmapped(img)
                 bits = _png_significant_bits(path) if img.mode.startswith("I;16") else None
                 grey = square_pixels(image_to_grey(img, bits), _declared_xy_dpi(img))
                 if grey.size > T.MAX_PAGE_PIXELS:
@@ -1151,6 +1152,18 @@ def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
             except Exception:
                 yield RawPage(str(path), index, None,
                               PageError(f"{path}, trang {index + 1}: ảnh bị hỏng, không giải mã được"))
+
+
+def _decode_turned_tiff_unmapped(img) -> None:
+    """Keep Pillow from memory-mapping a TIFF frame stored turned (Orientation tag 5-8, TIFF 6.0 tag 274).
+
+    Pillow (13.0) gives such a frame its upright size (width and height swapped) before decoding, and
+    its memory-map shortcut for one uncompressed strip maps the stored rows with that swapped size:
+    the pixels come out sheared, and the page was set aside as too light. Without a file name Pillow
+    reads the strip through its ordinary decoder, which it then turns upright itself.
+    """
+    if getattr(img, "format", None) == "TIFF" and getattr(img, "tag_v2", {}).get(274) in (5, 6, 7, 8):
+        img.filename = ""
 
 
 def _draft_jpeg(img) -> None:
@@ -1184,9 +1197,10 @@ def image_to_grey(img, significant_bits: int | None = None) -> np.ndarray:
       ``significant_bits`` (PNG sBIT, PNG 1.2 section 4.2.6) when they hold its
       values, else by the fewest bits of 8-16 that hold its brightest value
       (a 12-bit scanner's 0-4095 becomes 0-255, a full 16-bit page is divided by
-      257); 32-bit ``I`` by its declared bits (TIFF BitsPerSample),
-      else by the smallest of 8/16/32 bits that holds its values; float ``F``
-      as 0-1 when it stays within it, else like ``I``.
+      257); 32-bit ``I`` and float ``F`` beyond 0-1 by the fewest bits (8-32)
+      that hold the brightest value (a 32-bit TIFF's BitsPerSample is its
+      container, not its range: 8-bit values in it stay as they are); float
+      ``F`` as 0-1 when it stays within it.
     - Colour (RGB, 16-bit RGB as Pillow reduces it, CMYK incl. Adobe's
       inverted JPEGs, YCbCr, palette): luma by ITU-R 601-2, as Pillow's
       ``convert("L")``.
@@ -1246,10 +1260,13 @@ def _grey_of(img, significant_bits: int | None) -> np.ndarray:
         elif mode.startswith("I;16"):
             full = 65535.0
         else:
-            bits = _declared_bits(img)
+            # The fewest bits (8-32) that hold the brightest value, as for 16-bit above: a TIFF's
+            # BitsPerSample (32) is the size of the sample's container, not the range of its values
+            # (ImageJ, numpy and scientific scanner software store 8- or 16-bit values in 32-bit
+            # integers or floats 0-255 / 0-65535). Divided by 2^32 such a page came out black and was
+            # set aside as a blank page.
             top = float(values.max()) if values.size else 0.0
-            if bits is None:
-                bits = 8 if top <= 255 else 16 if top <= 65535 else 32
+            bits = min(32, max(8, int(np.ceil(np.log2(max(top, 0.0) + 1.0)))))
             full = float(2 ** bits - 1)
         return np.clip(np.rint(values * (255.0 / full)), 0, 255).astype(np.uint8)
     if mode in ("RGBA", "LA", "PA", "La", "RGBa") or (mode == "P" and "transparency" in img.info):
@@ -1284,16 +1301,6 @@ def _png_significant_bits(path: Path) -> int | None:
     except OSError:
         return None
     return None
-
-
-def _declared_bits(img) -> int | None:
-    tags = getattr(img, "tag_v2", None)
-    if tags is None:
-        return None
-    bits = tags.get(258)  # BitsPerSample
-    if isinstance(bits, (tuple, list)):
-        bits = bits[0] if bits else None
-    return int(bits) if isinstance(bits, int) and 1 <= bits <= 32 else None
 
 
 # EXIF Orientation (0x0112) -> the PIL transpose that shows the image upright,
