@@ -1,0 +1,113 @@
+"""Variants of the failing-input cases (../shared/data/cases/) that still failed once the cases themselves
+were fixed: other ways scanners, image software and spreadsheets store the same page or export.
+
+- 32-bit integer and float TIFFs holding 8- or 16-bit values (ImageJ, numpy, scientific scanner software):
+  divided by 2^32 they came out black and were set aside as blank pages.
+- An uncompressed TIFF stored turned, with its Orientation tag (5-8): Pillow's memory map sheared it and
+  the page was set aside as too light.
+- A Windows-1258 CSV saved lossily (letters the code page lacks written as "?") imported without a
+  mapping: the time, unit and overall-satisfaction (H1) columns were not recognised, H1 came in blank.
+"""
+
+from __future__ import annotations
+
+import sys
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, TiffImagePlugin
+
+from omr.data.store import open_store
+from omr.online.importer import import_online
+from omr.online.windows1258 import repair_word, vocabulary
+from omr.scan.ingest import iter_pages
+from omr.scan.page import process_page
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ingest_variants import STORED_FOR_ORIENTATION  # noqa: E402
+from test_ingest_formats import assert_reads_like  # noqa: E402
+from test_online_windows1258 import _answers, lossy_windows_1258  # noqa: E402
+
+
+def _only_page(path: Path) -> np.ndarray:
+    pages = list(iter_pages(path))
+    assert len(pages) == 1 and pages[0].image is not None, pages[0].error
+    return pages[0].image
+
+
+# --- 32-bit integer and float samples ---------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["int32-8bit-values", "float-0-255", "float-0-65535"])
+def test_wide_samples_holding_narrow_values_read_like_the_8bit_page(kind, clean_sheet, catalogue, tmp_path):
+    pages, reads = clean_sheet
+    grey = pages[0]
+    path = tmp_path / f"{kind}.tif"
+    if kind == "int32-8bit-values":
+        Image.fromarray(grey.astype(np.int32), "I").save(path)
+    elif kind == "float-0-255":
+        Image.fromarray(grey.astype(np.float32), "F").save(path)
+    else:
+        Image.fromarray(grey.astype(np.float32) * 257, "F").save(path)
+    image = _only_page(path)
+    assert np.abs(image.astype(int) - grey).max() <= 1  # scaled by its values' range, never black
+    if kind == "float-0-255":
+        from omr.scan.ingest import RawPage
+
+        assert_reads_like(process_page(RawPage(str(path), 0, image), catalogue), reads[0])
+
+
+# --- TIFF Orientation 5-8, uncompressed (one strip) --------------------------------------------------
+
+@pytest.mark.parametrize("orientation", [5, 6, 7, 8])
+def test_an_uncompressed_tiff_stored_turned_comes_out_upright(orientation, clean_sheet, catalogue, tmp_path):
+    pages, reads = clean_sheet
+    stored = Image.fromarray(pages[0]).transpose(STORED_FOR_ORIENTATION[orientation])
+    tags = TiffImagePlugin.ImageFileDirectory_v2()
+    tags[274] = orientation
+    path = tmp_path / f"turned{orientation}.tif"
+    stored.save(path, tiffinfo=tags)  # no compression: one strip Pillow would memory-map
+    image = _only_page(path)
+    assert image.shape == pages[0].shape and np.array_equal(image, pages[0])
+    if orientation == 6:
+        from omr.scan.ingest import RawPage
+
+        assert_reads_like(process_page(RawPage(str(path), 0, image), catalogue), reads[0])
+
+
+# --- lossy Windows-1258 CSV without a mapping ----------------------------------------------------------
+
+def test_lossy_windows_1258_without_a_mapping_keeps_every_coded_answer_and_time(repo_root, tmp_path):
+    example = repo_root / "examples" / "online" / "google-forms-vi.csv"
+    text = example.read_text(encoding="utf-8")
+    lossy = tmp_path / "lossy.csv"
+    lossy.write_bytes(lossy_windows_1258(text))
+    assert b"D?u th?i gian" in lossy.read_bytes() and b"M?c \xf0? h\xe0i l?ng chung" in lossy.read_bytes()
+    templates = repo_root / "form_templates"
+    with open_store(str(tmp_path / "u.sqlite")) as a, open_store(str(tmp_path / "l.sqlite")) as b:
+        utf8 = import_online(a, example, "s", None, templates=templates, rejects=tmp_path / "ra.csv")
+        report = import_online(b, lossy, "s", None, templates=templates, rejects=tmp_path / "rb.csv")
+        theirs, ours = _answers(a, "s"), _answers(b, "s")
+    assert report.table.encoding == "cp1258" and report.imported == utf8.imported == 36
+    assert ours.keys() == theirs.keys()
+    free_text = {"H3", "H4"}
+    for row in theirs:
+        # Every coded answer (H1, overall satisfaction, included) and the time of sending are the file's.
+        assert {q: v for q, v in ours[row][0].items() if q not in free_text} == \
+               {q: v for q, v in theirs[row][0].items() if q not in free_text}, row
+        assert ours[row][2] == theirs[row][2] is not None, row
+        assert ours[row][1] is not None  # the unit column is used
+    assert sum(v[0]["H1"][0] is not None for v in ours.values()) > 30
+
+
+def test_a_lost_letter_is_only_one_windows_1258_cannot_hold():
+    words = vocabulary(["cán bộ tiếp nhận", "cận", "Mức độ"])
+    # "c?n": á and â are bytes of Windows-1258, so only "cận" (ậ) could have lost its letter.
+    assert repair_word("c?n", words) == "cận"
+    assert repair_word("nh?n", words) == "nhận"
+    assert repair_word("M?c", words) == "Mức"
+    # "cán" saved lossily stays "cán": nothing to repair, and "c?n" never becomes it.
+    only_can = vocabulary(["cán bộ"])
+    assert repair_word("c?n", only_can) is None
+    assert unicodedata.normalize("NFC", "ậ").encode("cp1258", errors="replace") == b"?"
