@@ -111,3 +111,19 @@ def test_a_lost_letter_is_only_one_windows_1258_cannot_hold():
     only_can = vocabulary(["cán bộ"])
     assert repair_word("c?n", only_can) is None
     assert unicodedata.normalize("NFC", "ậ").encode("cp1258", errors="replace") == b"?"
+
+
+# --- a PDF under an image's name ------------------------------------------------------------------------
+
+def test_a_pdf_named_as_a_jpeg_is_read_as_the_pdf_it_is(clean_sheet, tmp_path):
+    """A phone scanning app's "scan.jpg" holding a PDF was refused as an unknown format."""
+    from ingest_variants import pdf_variant
+
+    from omr.scan.ingest import count_pages
+
+    pages, _ = clean_sheet
+    data = pdf_variant("plain", pages[0])
+    (tmp_path / "scan.pdf").write_bytes(data)
+    (tmp_path / "scan.jpg").write_bytes(data)
+    assert count_pages(tmp_path / "scan.jpg") == 1
+    assert np.array_equal(_only_page(tmp_path / "scan.jpg"), _only_page(tmp_path / "scan.pdf"))

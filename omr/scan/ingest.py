@@ -101,7 +101,7 @@ def _count_pages(path: Path) -> tuple[int, bool]:
     """(pages, more beyond the bound?) without decoding pixels where the format allows."""
     _check_not_empty(path)
     _check_scan_suffix(path)
-    if path.suffix.lower() == ".pdf":
+    if _reads_as_pdf(path):
         pdf = _open_pdf(path)
         dictionaries = None
         try:
@@ -131,6 +131,19 @@ def _count_pages(path: Path) -> tuple[int, bool]:
         except Exception:
             return count, False
         return count, True
+
+
+def _reads_as_pdf(path: Path) -> bool:
+    """Whether ``path`` is read as a PDF: named .pdf, or named as an image but holding a PDF (a phone
+    app's "scan.jpg" that is a PDF; no image reader opens it, and it was refused as an unknown format).
+    Reads the first kilobyte of an image-named file (OSError propagates)."""
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return True
+    if suffix not in IMAGE_SUFFIXES:
+        return False
+    with open(path, "rb") as handle:
+        return b"%PDF-" in handle.read(_PDF_HEADER_WITHIN)
 
 
 def _check_not_empty(path: Path) -> None:
@@ -358,7 +371,7 @@ def _looks_truncated(path: Path) -> bool:
 def iter_pages(path: Path, start: int = 0) -> Iterator[RawPage]:
     """Yield the pages of one file from ``start`` on, decoding each on demand."""
     _check_not_empty(path)
-    if path.suffix.lower() == ".pdf":
+    if _reads_as_pdf(path):
         yield from _iter_pdf(path, start)
     elif path.suffix.lower() in IMAGE_SUFFIXES:
         yield from _iter_image(path, start)
