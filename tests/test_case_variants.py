@@ -176,3 +176,25 @@ def test_an_all_black_page_is_never_called_blank(clean_sheet, catalogue):
     pages, _ = clean_sheet
     result = process_page(RawPage("black.png", 0, np.zeros_like(pages[0])), catalogue)
     assert result.set_aside not in (None, "blank")
+
+
+# --- 16-bit colour holding fewer significant bits ---------------------------------------------------------
+
+@pytest.mark.parametrize("name,bits", [("rgb10.png", 10), ("rgb12.png", 12), ("rgb12-lzw.tif", 12),
+                                       ("rgb16.tif", 16)])
+def test_sixteen_bit_colour_keeps_all_its_bits(name, bits, clean_sheet, catalogue, tmp_path):
+    """Pillow keeps the high byte of a 16-bit colour sample: a 10-bit scan came out 0-3, set aside as blank."""
+    import cv2
+
+    pages, reads = clean_sheet
+    grey = pages[0]
+    values = (grey.astype(np.uint32) * ((1 << bits) - 1) // 255).astype(np.uint16)
+    path = tmp_path / name
+    params = [cv2.IMWRITE_TIFF_COMPRESSION, 5] if "lzw" in name else []
+    cv2.imwrite(str(path), np.dstack([values] * 3), params)
+    image = _only_page(path)
+    assert np.abs(image.astype(int) - grey).max() <= 1
+    if bits == 10:
+        from omr.scan.ingest import RawPage
+
+        assert_reads_like(process_page(RawPage(str(path), 0, image), catalogue), reads[0])

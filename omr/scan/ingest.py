@@ -1252,6 +1252,10 @@ def _grey_of(img, significant_bits: int | None) -> np.ndarray:
     mode = img.mode
     if mode in ("1", "L"):
         return np.asarray(img.convert("L"))
+    if mode in ("RGB", "RGBA"):
+        wide = _sixteen_bit_colour_grey(img)
+        if wide is not None:
+            return wide
     if mode.startswith("I;16"):
         stored = np.asarray(img)
         top = int(stored.max()) if stored.size else 0
@@ -1289,6 +1293,45 @@ def _grey_of(img, significant_bits: int | None) -> np.ndarray:
     if mode in ("RGB", "L", "P", "CMYK", "YCbCr", "HSV"):
         return np.asarray(img.convert("RGB").convert("L"))
     return np.asarray(img.convert("L"))
+
+
+def _sixteen_bit_colour_grey(img) -> np.ndarray | None:
+    """A 16-bit-per-sample colour PNG or TIFF frame (not yet decoded) as grey uint8 (H, W) from all its
+    16 bits, scaled like 16-bit grey (the fewest bits of 8-16 holding its brightest luma); None for
+    any other image, or one OpenCV cannot decode as stored.
+
+    Pillow keeps only the high byte of each sample: a 10-bit scanner's 0-1023 in 16 bits came out
+    0-3, a black page set aside as blank. Luma by ITU-R 601-2, alpha over white paper.
+    """
+    import cv2
+
+    tile = getattr(img, "tile", None)
+    path = getattr(img, "filename", "")
+    if not tile or not path or img.format not in ("PNG", "TIFF"):
+        return None
+    rawmode = tile[0].args[0] if isinstance(tile[0].args, tuple) else tile[0].args
+    if not isinstance(rawmode, str) or ";16" not in rawmode:
+        return None
+    flags = cv2.IMREAD_UNCHANGED  # as stored: 16 bits, alpha kept, EXIF orientation left to exif_upright
+    try:
+        if img.format == "PNG":
+            stored = cv2.imread(str(path), flags)
+        else:
+            ok, frames = cv2.imreadmulti(str(path), start=img.tell(), count=1, flags=flags)
+            stored = frames[0] if ok and frames else None
+    except cv2.error:  # what OpenCV cannot decode Pillow may: its 8-bit reading is used instead
+        return None
+    if stored is None or stored.dtype != np.uint16 or stored.ndim != 3 or stored.shape[2] not in (3, 4) \
+            or stored.shape[:2] not in ((img.height, img.width), (img.width, img.height)):
+        return None
+    samples = stored.astype(np.float64)
+    luma = samples[..., 2] * 0.299 + samples[..., 1] * 0.587 + samples[..., 0] * 0.114  # BGR(A)
+    if stored.shape[2] == 4:
+        alpha = samples[..., 3] / 65535.0
+        luma = luma * alpha + 65535.0 * (1.0 - alpha)
+    top = float(luma.max()) if luma.size else 0.0
+    full = float((1 << min(16, max(8, int(np.ceil(np.log2(top + 1.0)))))) - 1)
+    return np.clip(np.rint(luma * (255.0 / full)), 0, 255).astype(np.uint8)
 
 
 def _png_significant_bits(path: Path) -> int | None:
