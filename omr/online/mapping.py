@@ -18,6 +18,7 @@ from omr.errors import BadArgumentsError, TemplateError
 from omr.forms.template import Question, Template, load_template
 from omr.online.table import Table, is_blank_cell
 from omr.online.values import LabelError, LabelIndex
+from omr.online.windows1258 import lossy_contains, lossy_fits, lossy_fold
 from omr.text.normalise import fold, nfc
 
 PROPOSE_MIN_SCORE = 0.6  # below this a column is proposed as unused
@@ -35,6 +36,7 @@ TIMESTAMP_HEADERS = {"timestamp", "dau thoi gian", "thoi gian", "thoi gian gui",
 UNIT_HEADERS = {"don vi", "ten don vi", "xa phuong", "phuong xa", "xa phuong dac khu", "xa phuong thi tran",
                 "unit", "ward", "commune", "don vi giai quyet", "noi giai quyet ho so", "co quan giai quyet",
                 "ma don vi", "bo phan mot cua"}
+UNIT_HEADER_STARTS = ("don vi ", "xa phuong ", "phuong xa ")
 # Personal data a form may collect: never imported (the survey is anonymous).
 PERSONAL_HEADERS = {"email address", "dia chi email", "email", "ho ten", "ho va ten", "ten", "so dien thoai",
                     "dien thoai", "sdt", "cccd", "so cccd", "dia chi", "score", "diem", "tong diem"}
@@ -89,6 +91,14 @@ def similarity(a: str, b: str) -> float:
     # One text inside the other: a header with a hint added, "Câu 5. ..." numbering.
     shorter, longer = sorted((fa, fb), key=len)
     contained = CONTAINED_SCORE if len(shorter) >= CONTAINED_MIN_CHARS and shorter in longer else 0.0
+    # A header from a lossy Windows-1258 save ("M?c đ? hài l?ng"): each "?" is one lost letter.
+    la, lb = lossy_fold(a), lossy_fold(b)
+    if (la is None) != (lb is None):
+        lossy, clean = (la, fb) if la is not None else (lb, fa)
+        if lossy_fits(lossy, clean):
+            return 1.0
+        if min(len(lossy), len(clean)) >= CONTAINED_MIN_CHARS and lossy_contains(lossy, clean):
+            contained = CONTAINED_SCORE
     return round(max(chars, words, contained), 3)
 
 
@@ -103,11 +113,17 @@ def _header_score(header: str, question: Question) -> float:
 def _field_of(header: str) -> str | None:
     key = fold(header)
     grid = GRID_HEADER.match(header)
-    if key in TIMESTAMP_HEADERS:
+    lossy = lossy_fold(header)  # a lossy Windows-1258 header ("D?u th?i gian"): "?" is any one letter
+
+    def known(keys) -> bool:
+        return key in keys or (lossy is not None and any(lossy_fits(lossy, k) for k in keys))
+
+    if known(TIMESTAMP_HEADERS):
         return SUBMITTED_AT
-    if key in PERSONAL_HEADERS:
+    if known(PERSONAL_HEADERS):
         return IGNORE
-    if not grid and (key in UNIT_HEADERS or key.startswith(("don vi ", "xa phuong ", "phuong xa "))):
+    if not grid and (known(UNIT_HEADERS) or key.startswith(UNIT_HEADER_STARTS) or (
+            lossy is not None and any(lossy_fits(lossy, start, prefix=True) for start in UNIT_HEADER_STARTS))):
         return UNIT
     return None
 

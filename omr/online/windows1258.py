@@ -127,6 +127,35 @@ def phrase_pattern(text: str) -> re.Pattern | None:
     return re.compile(".".join(re.escape(part) for part in folded.split(_PLACEHOLDER)))
 
 
+def lossy_fold(text: str) -> str | None:
+    """``text`` folded (:func:`omr.text.normalise.fold`) with "?" left for each letter a lossy save lost,
+    or None when it has no "?" inside a word. Each lost letter folds to one letter, so the result lines
+    up character by character with the folded original."""
+    if "?" not in text:
+        return None
+    folded = fold(text.replace("?", _PLACEHOLDER))
+    if _PLACEHOLDER not in folded:
+        return None
+    return folded.replace(_PLACEHOLDER, "?")
+
+
+def lossy_fits(lossy: str, folded: str, *, prefix: bool = False) -> bool:
+    """Whether folded text ``folded`` could be what a :func:`lossy_fold` text was (each "?" one letter);
+    with ``prefix``, whether ``lossy`` starts with such a text."""
+    if len(lossy) != len(folded) and not (prefix and len(lossy) >= len(folded)):
+        return False
+    return all(a == b or (a == "?" and b.isalnum()) for a, b in zip(lossy, folded))
+
+
+def lossy_contains(lossy: str, folded: str) -> bool:
+    """Whether one of a :func:`lossy_fold` text and a folded text holds the other (each "?" one letter)."""
+    if len(folded) <= len(lossy):
+        pattern = "".join(f"[{re.escape(ch)}?]" if ch.isalnum() else re.escape(ch) for ch in folded)
+        return re.search(pattern, lossy) is not None
+    pattern = "".join("[^\\W_]" if ch == "?" else re.escape(ch) for ch in lossy)
+    return re.search(pattern, folded) is not None
+
+
 def repair_phrase(text: str, phrases: dict[str, str]) -> str | None:
     """The one phrase (``phrases``: folded -> as written) a lossy ``text`` fits, or None."""
     for candidate in (text, text.rstrip().rstrip("?")):  # a last "?" may be the question's own
@@ -139,8 +168,21 @@ def repair_phrase(text: str, phrases: dict[str, str]) -> str | None:
     return None
 
 
+def _lost_in_1258(letter: str) -> bool:
+    """Whether a lossy Windows-1258 save turns ``letter`` (one NFC character) into "?": only letters
+    the code page has no byte for (ấ, ậ, ỹ ...); â, á, ư ... it holds are written as they are."""
+    try:
+        letter.encode("cp1258")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _fits(word: str, candidate: str) -> bool:
-    return all(w == "?" or w.lower() == c.lower() for w, c in zip(word, candidate))
+    """``word`` (with "?" for lost letters) could be ``candidate`` saved lossily: equal letters (case aside)
+    where it has no "?", and at each "?" a letter Windows-1258 cannot hold ("c?n" fits "cận", never "cán",
+    whose "á" would have been kept)."""
+    return all(w.lower() == c.lower() if w != "?" else _lost_in_1258(c) for w, c in zip(word, candidate))
 
 
 def repair_word(word: str, words: dict[int, list[str]]) -> str | None:

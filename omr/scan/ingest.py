@@ -101,7 +101,7 @@ def _count_pages(path: Path) -> tuple[int, bool]:
     """(pages, more beyond the bound?) without decoding pixels where the format allows."""
     _check_not_empty(path)
     _check_scan_suffix(path)
-    if path.suffix.lower() == ".pdf":
+    if _reads_as_pdf(path):
         pdf = _open_pdf(path)
         dictionaries = None
         try:
@@ -131,6 +131,19 @@ def _count_pages(path: Path) -> tuple[int, bool]:
         except Exception:
             return count, False
         return count, True
+
+
+def _reads_as_pdf(path: Path) -> bool:
+    """Whether ``path`` is read as a PDF: named .pdf, or named as an image but holding a PDF (a phone
+    app's "scan.jpg" that is a PDF; no image reader opens it, and it was refused as an unknown format).
+    Reads the first kilobyte of an image-named file (OSError propagates)."""
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return True
+    if suffix not in IMAGE_SUFFIXES:
+        return False
+    with open(path, "rb") as handle:
+        return b"%PDF-" in handle.read(_PDF_HEADER_WITHIN)
 
 
 def _check_not_empty(path: Path) -> None:
@@ -358,7 +371,7 @@ def _looks_truncated(path: Path) -> bool:
 def iter_pages(path: Path, start: int = 0) -> Iterator[RawPage]:
     """Yield the pages of one file from ``start`` on, decoding each on demand."""
     _check_not_empty(path)
-    if path.suffix.lower() == ".pdf":
+    if _reads_as_pdf(path):
         yield from _iter_pdf(path, start)
     elif path.suffix.lower() in IMAGE_SUFFIXES:
         yield from _iter_image(path, start)
@@ -1145,6 +1158,7 @@ def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
                         "hãy quét ở 200–300 dpi", "unreadable"))
                     continue
                 _draft_jpeg(img)
+                _decode_turned_tiff_unmapped(img)
                 bits = _png_significant_bits(path) if img.mode.startswith("I;16") else None
                 grey = square_pixels(image_to_grey(img, bits), _declared_xy_dpi(img))
                 if grey.size > T.MAX_PAGE_PIXELS:
@@ -1157,6 +1171,18 @@ def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
             except Exception:
                 yield RawPage(str(path), index, None,
                               PageError(f"{path}, trang {index + 1}: ảnh bị hỏng, không giải mã được"))
+
+
+def _decode_turned_tiff_unmapped(img) -> None:
+    """Keep Pillow from memory-mapping a TIFF frame stored turned (Orientation tag 5-8, TIFF 6.0 tag 274).
+
+    Pillow (13.0) gives such a frame its upright size (width and height swapped) before decoding, and
+    its memory-map shortcut for one uncompressed strip maps the stored rows with that swapped size:
+    the pixels come out sheared, and the page was set aside as too light. Without a file name Pillow
+    reads the strip through its ordinary decoder, which it then turns upright itself.
+    """
+    if getattr(img, "format", None) == "TIFF" and getattr(img, "tag_v2", {}).get(274) in (5, 6, 7, 8):
+        img.filename = ""
 
 
 def _draft_jpeg(img) -> None:
@@ -1190,9 +1216,10 @@ def image_to_grey(img, significant_bits: int | None = None) -> np.ndarray:
       ``significant_bits`` (PNG sBIT, PNG 1.2 section 4.2.6) when they hold its
       values, else by the fewest bits of 8-16 that hold its brightest value
       (a 12-bit scanner's 0-4095 becomes 0-255, a full 16-bit page is divided by
-      257); 32-bit ``I`` by its declared bits (TIFF BitsPerSample),
-      else by the smallest of 8/16/32 bits that holds its values; float ``F``
-      as 0-1 when it stays within it, else like ``I``.
+      257); 32-bit ``I`` and float ``F`` beyond 0-1 by the fewest bits (8-32)
+      that hold the brightest value (a 32-bit TIFF's BitsPerSample is its
+      container, not its range: 8-bit values in it stay as they are); float
+      ``F`` as 0-1 when it stays within it.
     - Colour (RGB, 16-bit RGB as Pillow reduces it, CMYK incl. Adobe's
       inverted JPEGs, YCbCr, palette): luma by ITU-R 601-2, as Pillow's
       ``convert("L")``.
@@ -1231,6 +1258,10 @@ def _grey_of(img, significant_bits: int | None) -> np.ndarray:
     mode = img.mode
     if mode in ("1", "L"):
         return np.asarray(img.convert("L"))
+    if mode in ("RGB", "RGBA"):
+        wide = _sixteen_bit_colour_grey(img)
+        if wide is not None:
+            return wide
     if mode.startswith("I;16"):
         stored = np.asarray(img)
         top = int(stored.max()) if stored.size else 0
@@ -1252,10 +1283,13 @@ def _grey_of(img, significant_bits: int | None) -> np.ndarray:
         elif mode.startswith("I;16"):
             full = 65535.0
         else:
-            bits = _declared_bits(img)
+            # The fewest bits (8-32) that hold the brightest value, as for 16-bit above: a TIFF's
+            # BitsPerSample (32) is the size of the sample's container, not the range of its values
+            # (ImageJ, numpy and scientific scanner software store 8- or 16-bit values in 32-bit
+            # integers or floats 0-255 / 0-65535). Divided by 2^32 such a page came out black and was
+            # set aside as a blank page.
             top = float(values.max()) if values.size else 0.0
-            if bits is None:
-                bits = 8 if top <= 255 else 16 if top <= 65535 else 32
+            bits = min(32, max(8, int(np.ceil(np.log2(max(top, 0.0) + 1.0)))))
             full = float(2 ** bits - 1)
         return np.clip(np.rint(values * (255.0 / full)), 0, 255).astype(np.uint8)
     if mode in ("RGBA", "LA", "PA", "La", "RGBa") or (mode == "P" and "transparency" in img.info):
@@ -1265,6 +1299,45 @@ def _grey_of(img, significant_bits: int | None) -> np.ndarray:
     if mode in ("RGB", "L", "P", "CMYK", "YCbCr", "HSV"):
         return np.asarray(img.convert("RGB").convert("L"))
     return np.asarray(img.convert("L"))
+
+
+def _sixteen_bit_colour_grey(img) -> np.ndarray | None:
+    """A 16-bit-per-sample colour PNG or TIFF frame (not yet decoded) as grey uint8 (H, W) from all its
+    16 bits, scaled like 16-bit grey (the fewest bits of 8-16 holding its brightest luma); None for
+    any other image, or one OpenCV cannot decode as stored.
+
+    Pillow keeps only the high byte of each sample: a 10-bit scanner's 0-1023 in 16 bits came out
+    0-3, a black page set aside as blank. Luma by ITU-R 601-2, alpha over white paper.
+    """
+    import cv2
+
+    tile = getattr(img, "tile", None)
+    path = getattr(img, "filename", "")
+    if not tile or not path or img.format not in ("PNG", "TIFF"):
+        return None
+    rawmode = tile[0].args[0] if isinstance(tile[0].args, tuple) else tile[0].args
+    if not isinstance(rawmode, str) or ";16" not in rawmode:
+        return None
+    flags = cv2.IMREAD_UNCHANGED  # as stored: 16 bits, alpha kept, EXIF orientation left to exif_upright
+    try:
+        if img.format == "PNG":
+            stored = cv2.imread(str(path), flags)
+        else:
+            ok, frames = cv2.imreadmulti(str(path), start=img.tell(), count=1, flags=flags)
+            stored = frames[0] if ok and frames else None
+    except cv2.error:  # what OpenCV cannot decode Pillow may: its 8-bit reading is used instead
+        return None
+    if stored is None or stored.dtype != np.uint16 or stored.ndim != 3 or stored.shape[2] not in (3, 4) \
+            or stored.shape[:2] not in ((img.height, img.width), (img.width, img.height)):
+        return None
+    samples = stored.astype(np.float64)
+    luma = samples[..., 2] * 0.299 + samples[..., 1] * 0.587 + samples[..., 0] * 0.114  # BGR(A)
+    if stored.shape[2] == 4:
+        alpha = samples[..., 3] / 65535.0
+        luma = luma * alpha + 65535.0 * (1.0 - alpha)
+    top = float(luma.max()) if luma.size else 0.0
+    full = float((1 << min(16, max(8, int(np.ceil(np.log2(top + 1.0)))))) - 1)
+    return np.clip(np.rint(luma * (255.0 / full)), 0, 255).astype(np.uint8)
 
 
 def _png_significant_bits(path: Path) -> int | None:
@@ -1290,16 +1363,6 @@ def _png_significant_bits(path: Path) -> int | None:
     except OSError:
         return None
     return None
-
-
-def _declared_bits(img) -> int | None:
-    tags = getattr(img, "tag_v2", None)
-    if tags is None:
-        return None
-    bits = tags.get(258)  # BitsPerSample
-    if isinstance(bits, (tuple, list)):
-        bits = bits[0] if bits else None
-    return int(bits) if isinstance(bits, int) and 1 <= bits <= 32 else None
 
 
 # EXIF Orientation (0x0112) -> the PIL transpose that shows the image upright,
