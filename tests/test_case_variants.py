@@ -168,14 +168,17 @@ def test_a_fold_shade_down_page_2_writes_no_comment(filled_sheet, catalogue):
     assert [c.field for c in result.comments if c.inked] == []
 
 
-@pytest.mark.xfail(strict=True, reason="omr/scan/page.py (is_blank on the flattened page): a page decoded all "
-                                        "black (a negative, a wrong decode) is set aside as a blank page")
-def test_an_all_black_page_is_never_called_blank(clean_sheet, catalogue):
+@pytest.mark.parametrize("level", [0, 40, 100])
+def test_an_even_dark_page_is_never_called_blank(level, clean_sheet, catalogue):
+    """A page decoded all black (a negative, a wrong decode, the scanner's lid open) is set aside as too
+    dark, which tells the operator to scan it again, never as a blank page to throw away."""
     from omr.scan.ingest import RawPage
 
     pages, _ = clean_sheet
-    result = process_page(RawPage("black.png", 0, np.zeros_like(pages[0])), catalogue)
-    assert result.set_aside not in (None, "blank")
+    result = process_page(RawPage("black.png", 0, np.full_like(pages[0], level)), catalogue)
+    assert result.set_aside == "too_dark"
+    paper = process_page(RawPage("paper.png", 0, np.full_like(pages[0], 235)), catalogue)
+    assert paper.set_aside == "blank"
 
 
 # --- 16-bit colour holding fewer significant bits ---------------------------------------------------------

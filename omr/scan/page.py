@@ -212,8 +212,8 @@ def _process(raw: RawPage, catalogue: Catalogue, *, split: bool,
     faint = None
     if is_blank(grey, view):
         faint = faint_print(grey, view)
-        if faint is None:  # truly empty paper
-            result.set_aside = "blank"
+        if faint is None:  # one even tone: empty paper, or no paper at all (a black or negative image)
+            result.set_aside = "blank" if _paper_level(raw.image) >= T.FAINT_DARK_PAPER_LEVEL else "too_dark"
             return result
         # Print too faint (a washed-out or far too dark scan): stretched to its own range and read.
         raw = RawPage(raw.path, raw.index, stretch_to_range(raw.image), raw.error, raw.stream_sha256)
@@ -229,6 +229,14 @@ def _process(raw: RawPage, catalogue: Catalogue, *, split: bool,
         outcome.set_aside = faint
         outcome.detail = why + (f"; {outcome.detail}" if outcome.detail else "")
     return outcome
+
+
+def _paper_level(image: np.ndarray) -> float:
+    """The level (0-255) of the lightest tenth of ``image`` (grey uint8 (H, W), as stored, before its
+    lighting is flattened): paper is light, so an even page darker than the middle grey is no paper seen
+    (a scanner lid left open, a negative or wrongly decoded image, a sheet scanned far too dark), never a
+    blank sheet; the flattening makes any even tone look like white paper. Sampled every 8th px each way."""
+    return float(np.percentile(image[::8, ::8], 90))
 
 
 # What a stretched too-dark or too-light page may fail with because it is too faint.
