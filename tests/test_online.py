@@ -467,3 +467,11 @@ def test_each_quarters_download_under_a_new_source_name_adds_only_the_new_rows(s
     online = [r for r in store.responses() if r["channel"] == "online"]
     assert len(online) == 6
     assert sorted(r["source"] for r in online) == ["google-forms-2025-q3"] * 3 + ["google-forms-2025-q4"] * 3
+
+
+def test_the_example_mapping_finds_its_template_when_run_from_another_folder(repo_root, tmp_path, monkeypatch):
+    """The example mapping names `form_templates/motcua-2026.yaml` from the project's folder; an operator
+    running `omr online import … --mapping <project>/examples/online/…` from elsewhere still gets it."""
+    monkeypatch.chdir(tmp_path)
+    mapping = load_mapping(repo_root / "examples" / "online" / "google-forms-vi.mapping.yaml")
+    assert mapping.template.form_id == "motcua-2026"

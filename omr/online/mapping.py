@@ -251,8 +251,13 @@ def load_mapping(path: str | Path) -> Mapping:
         raise TemplateError(f"{path}: tệp ánh xạ cần các trường template và columns")
     template_path = str(data["template"])
     candidate = Path(template_path)
-    if not candidate.exists() and (path.parent / candidate).exists():
-        candidate = path.parent / candidate
+    if not candidate.exists() and not candidate.is_absolute():
+        # Written relative to the folder omr was run from when the mapping was made (the project's); run
+        # from elsewhere, it is found beside the mapping or in a folder above it.
+        for folder in (path.parent, *path.resolve().parent.parents):
+            if (folder / candidate).exists():
+                candidate = folder / candidate
+                break
     template = load_template(candidate)
     date_order = str(data.get("date_order", "auto"))
     if date_order not in DATE_ORDERS:
