@@ -144,6 +144,7 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
         reads.append(BoxRead(box.question, box.option, state, round(e.fill, 4), round(e.darkness, 4),
                              round(confidence, 3), round(box.x + dx, 2), round(box.y + dy, 2), box.w, box.h))
     judge_against_respondent(reads, evidence)
+    doubt_unsure_marks(reads, evidence)
     return reads
 
 
@@ -679,6 +680,46 @@ def _sure_cancellation(scribbled: list[BoxEvidence], plain: list[BoxEvidence]) -
     if all(e.strokes_across >= T.SCRIBBLE_MIN_STROKES for e in scribbled):
         return True
     return all(e.strokes_across >= T.CANCEL_PLAIN_MIN_STROKES for e in plain)
+
+
+def doubt_unsure_marks(reads: list[BoxRead], evidence: list[BoxEvidence]) -> None:
+    """Make 'marked' boxes that are not sure deliberate pen marks uncertain (in place), after
+    :func:`judge_against_respondent` (its rules 3 and 4 may have cancelled boxes).
+
+    :func:`_resolve_single` reads a cancelled box (filled in, scribbled over) plus one mark as a
+    correction, the mark ok: the form says "Muốn sửa: tô kín ô đã đánh dấu nhầm, rồi đánh dấu X
+    vào ô khác". That is a sure answer only when the mark is one (bench/hunt marks.py thumb,
+    glass.py hair: a thumbprint's ridged edge spilling into a box, or a hair lying across one,
+    beside a filled box was stored ok as the answer). Two rules:
+
+    1. A texture: a marked box met by SCRIBBLE_MIN_STROKES strokes across or more (median over
+       lines) is no pen's cross, tick, slash or dot (met at most twice): it is the ridges of an
+       inked finger (điểm chỉ, a thumbprint 14-19 mm tall spills into the boxes of the rows above
+       and below, 6.5 mm apart) or a scribble rule 3 did not cancel. Uncertain, wherever it is.
+    2. A correction: in a question with a cancelled box, its one marked box is the answer only
+       when it is a cross or a tick (at least CANCEL_PLAIN_MIN_STROKES strokes across: not one
+       line, which a hair, a crease or the edge of an inked blob also makes, nor a dot) and its
+       stroke core is at least CANCEL_PLAIN_MIN_SHARE of the darkest cancelled box's (the same
+       pen, not a grey fibre or a soaked-through ghost). Otherwise it is uncertain and the
+       question goes to review.
+
+    ``reads`` and ``evidence``: one per box of the page, in the same order.
+    """
+    for r, e in zip(reads, evidence):
+        if r.state == MARKED and e.strokes_across >= T.SCRIBBLE_MIN_STROKES:
+            r.state, r.confidence = UNCERTAIN, 0.3
+    by_question: dict[str, list[int]] = {}
+    for i, r in enumerate(reads):
+        by_question.setdefault(r.question, []).append(i)
+    for members in by_question.values():
+        cancelled = [i for i in members if reads[i].state == CANCELLED]
+        marked = [i for i in members if reads[i].state == MARKED]
+        if not cancelled or len(marked) != 1:
+            continue
+        mark = evidence[marked[0]]
+        darkest = max(evidence[i].stroke for i in cancelled)
+        if mark.strokes_across < T.CANCEL_PLAIN_MIN_STROKES or mark.stroke < T.CANCEL_PLAIN_MIN_SHARE * darkest:
+            reads[marked[0]].state, reads[marked[0]].confidence = UNCERTAIN, 0.3
 
 
 def _resolve_single(reads: list[BoxRead]) -> tuple[object, str]:
