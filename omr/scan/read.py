@@ -708,10 +708,10 @@ def doubt_unsure_marks(reads: list[BoxRead], evidence: list[BoxEvidence]) -> Non
     for r, e in zip(reads, evidence):
         if r.state == MARKED and e.strokes_across >= T.SCRIBBLE_MIN_STROKES:
             r.state, r.confidence = UNCERTAIN, 0.3
-    by_question: dict[str, list[int]] = {}
+    by_row: dict[tuple[str, str], list[int]] = {}  # a date's parts are read one by one (_resolve_date)
     for i, r in enumerate(reads):
-        by_question.setdefault(r.question, []).append(i)
-    for members in by_question.values():
+        by_row.setdefault((r.question, r.option.split(":")[0] if ":" in r.option else ""), []).append(i)
+    for members in by_row.values():
         cancelled = [i for i in members if reads[i].state == CANCELLED]
         marked = [i for i in members if reads[i].state == MARKED]
         if not cancelled or len(marked) != 1:
