@@ -1,0 +1,126 @@
+"""A filled box beside ink that is not a pen's mark is never read as a correction (bench/hunt).
+
+The form says "Muốn sửa: tô kín ô đã đánh dấu nhầm, rồi đánh dấu X vào ô khác", so a box filled in
+(or scribbled over) plus one mark reads as the mark. The hunt found that reading taken, ok at
+confidence ~1.0, when the "mark" was the ridged edge of an inked thumbprint (điểm chỉ) spilling from
+a neighbouring box, or a hair on the scanner glass lying across a box: those must go to a person.
+A real fill-and-cross correction still reads ok.
+"""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from omr.forms.qrcodes import PageIdentity
+from omr.forms.simulate import PROFILES, _draw_mark, _paste_identity, scan_page
+from omr.model import NEEDS_REVIEW, OK
+from omr.scan.ingest import RawPage
+from omr.scan.page import process_page
+
+DPI = 200
+BLACK = (25, 25, 25)
+BLUE = (35, 55, 150)  # the simulator's blue ballpoint: the hunt's respondents
+PURPLE = (95, 45, 150)
+
+
+def _px(mm: float) -> float:
+    return mm * DPI / 25.4
+
+
+def _thumbprint(img, cx_mm: float, cy_mm: float, rx_mm: float, ry_mm: float, colour, rng, density=0.95):
+    """An inked thumb pressed at (cx, cy) mm: an ellipse of ridges 0.45 mm apart, blotchy (as bench/hunt/marks.py)."""
+    cx, cy, rx, ry = _px(cx_mm), _px(cy_mm), _px(rx_mm), _px(ry_mm)
+    h, w = img.shape[:2]
+    x0, x1 = int(max(0, cx - rx - 4)), int(min(w, cx + rx + 4))
+    y0, y1 = int(max(0, cy - ry - 4)), int(min(h, cy + ry + 4))
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    u, v = (xx - cx) / rx, (yy - cy) / ry
+    cover = density * np.clip((1.0 - np.sqrt(u ** 2 + v ** 2)) / 0.12, 0, 1)
+    warp = cv2.resize(rng.random((5, 5)).astype(np.float32), (x1 - x0, y1 - y0), interpolation=cv2.INTER_CUBIC)
+    phase = np.sqrt((u * rx) ** 2 + ((v - 0.3) * ry) ** 2) + 6 * warp
+    cover = cover * (0.5 + 0.5 * np.sin(2 * np.pi * phase / _px(0.45))) ** 0.7
+    blotch = cv2.resize(rng.uniform(0.55, 1.0, (6, 6)).astype(np.float32), (x1 - x0, y1 - y0),
+                        interpolation=cv2.INTER_CUBIC)
+    cover = np.clip(cover * blotch, 0, 1)[:, :, None]
+    region = img[y0:y1, x0:x1].astype(np.float32)
+    img[y0:y1, x0:x1] = np.clip(region * (1 - cover) + np.array(colour, np.float32) * cover, 0, 255).astype(np.uint8)
+
+
+def _hair(img, box, rng):
+    """A dark fibre 0.2 mm thick, 20 mm long, lying across ``box`` at a slant (bench/hunt/glass.py hair)."""
+    cx, cy, ang = box.x + box.w * 0.45, box.y + box.h * 0.55, 0.5
+    t = np.linspace(-10, 10, 60)
+    pts = np.stack([cx + np.cos(ang) * t, cy + np.sin(ang) * t + 0.01 * t ** 2], 1) * DPI / 25.4
+    cv2.polylines(img, [pts.astype(np.int32)], False, (30, 30, 30), max(1, int(round(_px(0.2)))), cv2.LINE_AA)
+
+
+@pytest.fixture(scope="module")
+def page_reads(default_layout, blanks, catalogue):
+    """One page 1 with the cases below drawn on it, read: {question: QuestionRead}."""
+    template, layout = default_layout
+    page = layout.pages[0]
+    img = blanks[DPI][page.number].copy()
+    _paste_identity(img, page, PageIdentity(template.form_id, template.version, 1, 7, None), DPI)
+    rng = np.random.default_rng(5)
+    boxes = {}
+    for b in page.checkboxes:
+        boxes.setdefault(b.question, {})[b.option] = b
+    # The respondent's own habit: plain crosses on the other scale questions.
+    for q in ("B4", "C1", "C2", "C3", "D1", "D2"):
+        _draw_mark(img, boxes[q]["4"], "cross", DPI, BLUE, rng, 0.3)
+    # A2: a thumbprint on option 1, its lower edge spilling into option 6 printed 6.5 mm below.
+    one = boxes["A2"]["1"]
+    _thumbprint(img, one.x + one.w / 2, one.y + one.h / 2 + 1.0, 6.5, 8.5, BLACK, rng)
+    # B1 and B2 (rows 6.5 mm apart): a thumbprint on B1's 4 spilling into B2's 4, and one on B2's 5
+    # spilling into B1's 5: each question holds its own print and the other's edge.
+    for q, other, option in (("B1", "B2", "4"), ("B2", "B1", "5")):
+        b = boxes[q][option]
+        shift = 1.2 if other > q else -1.2
+        _thumbprint(img, b.x + b.w / 2, b.y + b.h / 2 + shift, 6.0, 8.0, BLACK, rng)
+    # B3: filled in as the answer (bubble style), a hair lying across its box 2.
+    _draw_mark(img, boxes["B3"]["4"], "fill", DPI, BLUE, rng, 0.45)
+    _hair(img, boxes["B3"]["2"], rng)
+    # A3, A4, A5: a real correction, the wrong box filled in, then a cross or a tick in another.
+    _draw_mark(img, boxes["A3"]["1"], "fill", DPI, BLUE, rng, 0.45)
+    _draw_mark(img, boxes["A3"]["3"], "cross", DPI, BLUE, rng, 0.45)
+    _draw_mark(img, boxes["A4"]["2"], "fill", DPI, BLUE, rng, 0.45)
+    _draw_mark(img, boxes["A4"]["1"], "tick", DPI, BLUE, rng, 0.45)
+    _draw_mark(img, boxes["A6"]["3"], "fill", DPI, BLUE, rng, 0.6)
+    _draw_mark(img, boxes["A6"]["1"], "cross", DPI, BLUE, rng, 0.6)
+    office = PROFILES["office"].__class__(**{**PROFILES["office"].__dict__, "binarize_prob": 0.0})
+    data, _ = scan_page(img, office, DPI, rng, upside_down=False)
+    raw = RawPage("thumbs.jpg", 0, np.asarray(Image.open(io.BytesIO(data)).convert("L")))
+    result = process_page(raw, catalogue)
+    assert result.set_aside is None
+    return {q.question: q for q in result.questions}
+
+
+def _right_or_review(read, meant):
+    assert read.status in NEEDS_REVIEW or (read.status == OK and read.value == meant), \
+        f"{read.question}: {read.value!r} {read.status} at {read.confidence}, meant {meant!r} (silent error)"
+
+
+def test_a_thumbprints_edge_in_the_box_below_is_not_the_answer(page_reads):
+    _right_or_review(page_reads["A2"], "1")
+
+
+def test_a_thumbprint_beside_another_thumbprints_edge_is_not_a_correction(page_reads):
+    _right_or_review(page_reads["B1"], "4")
+    _right_or_review(page_reads["B2"], "5")
+
+
+def test_a_hair_beside_a_filled_box_is_not_a_correction(page_reads):
+    _right_or_review(page_reads["B3"], "4")
+    assert page_reads["B3"].status != OK
+
+
+@pytest.mark.parametrize("question, meant", [("A3", "3"), ("A4", "1"), ("A6", "1")])
+def test_a_filled_box_then_a_cross_or_tick_still_reads_the_correction(page_reads, question, meant):
+    read = page_reads[question]
+    assert (read.value, read.status) == (meant, OK)
+    assert read.confidence > 0.9
