@@ -84,10 +84,10 @@ def zigzag(img: np.ndarray, a, b, dpi: int, rng: np.random.Generator, *, pen_mm:
         level = int(rng.integers(15, 110))
         colour = (level, level, level) if rng.random() < 0.5 else (level, level + 20, min(255, level + 110))
     points, t, side = [], start, 1.0
-    tilt = rng.normal(0, 0.15)
+    drift = float(np.clip(rng.normal(0, 0.5), -1.0, 1.0))  # mm across the line, start to end: a hand's slope
     while t < end:
         swing = amplitude * rng.uniform(0.7, 1.1)
-        centre = ca + axis * t + normal * (side * swing / 2 + tilt * (t - start))
+        centre = ca + axis * t + normal * (side * swing / 2 + drift * (t - start) / (end - start))
         points.append(centre + rng.normal(0, 0.15, 2))
         t += steps[0] if t < length / 2 else steps[1]
         side = -side
