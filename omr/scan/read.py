@@ -624,7 +624,8 @@ def judge_against_respondent(reads: list[BoxRead], evidence: list[BoxEvidence],
     4. A circle: in a question with more than one mark, a marked box with ink
        all around it (CIRCLE_MIN_RING) while its row's median box and the
        question's other marks show at most CIRCLE_ROW_MAX_RING is the one
-       meant; the question's other marks are cancelled.
+       meant; the question's other marks are cancelled, unless the circled box is
+       ``joined`` to one of them (a zigzag over both rings the first box too).
     """
     marks = [i for i, r in enumerate(reads) if r.state == MARKED]
     # The respondent's ink: every box holding a mark's share of ink, however full (a felt pen's
@@ -666,7 +667,8 @@ def judge_against_respondent(reads: list[BoxRead], evidence: list[BoxEvidence],
                 reads[i].state, reads[i].confidence = CANCELLED, 0.6
         marked = [i for i in members if reads[i].state == MARKED]
         circled = [i for i in marked if evidence[i].ring >= T.CIRCLE_MIN_RING]
-        if len(marked) > 1 and len(circled) == 1 and len(members) > 1:
+        if len(marked) > 1 and len(circled) == 1 and len(members) > 1 and not (joined and any(
+                joined(circled[0], i) for i in marked if i != circled[0])):
             row = sorted(evidence[i].ring for i in members if i != circled[0])
             others = max(evidence[i].ring for i in marked if i != circled[0])
             if max(row[len(row) // 2], others) <= T.CIRCLE_ROW_MAX_RING:
