@@ -617,9 +617,10 @@ def judge_against_respondent(reads: list[BoxRead], evidence: list[BoxEvidence],
        denser (no back and forth) is cancelled only beside a plain mark of two
        strokes or more (a cross or a tick, not one stroke through the box or a
        dot). Otherwise both stay as read and the question goes to review.
-       A plain mark ``joined`` to a scribbled or filled-in box of its question
-       (the same strokes run on from one into the other: a zigzag crossing out
-       both, a scrawl over both) is no answer beside a cancellation: it is
+       A mark (plain or scribbled) ``joined`` to a scribbled or filled-in box of
+       its question, or to one left 'empty' but for a trace of ink (the same
+       strokes run on from one into the other: a zigzag crossing out both, a
+       scrawl over both, ending just inside the second) is no answer: it is
        uncertain, and the question goes to review, never read ok as that mark.
     4. A circle: in a question with more than one mark, a marked box with ink
        all around it (CIRCLE_MIN_RING) while its row's median box and the
@@ -656,8 +657,13 @@ def judge_against_respondent(reads: list[BoxRead], evidence: list[BoxEvidence],
         scribbled = [i for i in dense if evidence[i].strokes_across >= T.SCRIBBLE_MIN_STROKES
                      or heavier_than_the_rest(i)]
         plain = [i for i in inked if i not in scribbled and reads[i].state == MARKED]
-        crossed_out = scribbled + [i for i in members if reads[i].state == CANCELLED]
-        run_on = [i for i in plain if any(joined(i, j) for j in crossed_out)] if joined and crossed_out else []
+        # Boxes a mark's strokes may run on into: scribbled or filled in, or 'empty' but for a trace
+        # of ink (the zigzag's end, too little ink for a mark of its own). Two plain marks are
+        # already to review (multiple).
+        run_into = scribbled + [i for i in members if reads[i].state == CANCELLED
+                                or (reads[i].state == EMPTY and evidence[i].trace_mm > 0)]
+        run_on = [i for i in members if reads[i].state == MARKED and any(
+            joined(i, j) for j in run_into if j != i)] if joined and run_into else []
         if run_on:
             for i in run_on:
                 reads[i].state, reads[i].confidence = UNCERTAIN, 0.25
