@@ -12,9 +12,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from test_habits import _as_raw, _boxes, _page, blanks  # noqa: F401 (blanks: the module's fixture)
+from test_habits import _as_raw, _boxes, _page
 
-from omr.forms.simulate import _draw_mark, draw_habit
+from omr.forms.simulate import _BlankPages, _draw_mark, draw_habit
 from omr.model import NEEDS_REVIEW, OK
 from omr.scan.page import process_page
 
@@ -34,6 +34,12 @@ ZIGZAGS = {
     "B1": ("2", "3", -1.0, 1.5, 3.0, 0.6, 1.2, 0.5, 40),
     "A2": ("1", "6", -1.5, 1.0, 4.0, 0.7, 1.0, 0.6, 40),
 }
+
+
+@pytest.fixture(scope="module")
+def blanks(default_layout):
+    _, layout = default_layout
+    return {dpi: _BlankPages(layout, dpi).pages for dpi in (200, 300)}
 
 
 def _zigzag(img, a, b, dpi, start, end, amplitude, step_a, step_b, pen_mm, level):
