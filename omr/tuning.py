@@ -729,7 +729,7 @@ CANCEL_PLAIN_MIN_SHARE = LIGHT_MARK_SHARE
 CANCEL_PLAIN_MIN_STROKES = 2
 # One pen line running over two boxes of a question (a zigzag crossing both out, a wide scrawl):
 # the box it only passes through is no plain mark beside a scribbled-out box (omr.scan.read.
-# _leaves_toward, hzig: 17 of 60 such questions read ok on bench/scribble_span.py before). A
+# _leaves_toward, hzig: 54 of 480 such questions read ok on bench/scribble_span.py before). A
 # stroke leaves a box toward a side when ink within JOIN_INSIDE_MM inside that side's outline
 # runs on, connected, from JOIN_EDGE_GAP_MM outside it to JOIN_OUT_MIN_MM out (or the window's
 # edge, LOCAL_SEARCH_MM + OUTLINE_PAPER_BAND_MM from the layout's outline). JOIN_EDGE_GAP_MM
