@@ -43,6 +43,7 @@ from omr.scan.page import Catalogue, process_page  # noqa: E402
 
 MM = 25.4
 GREY_OFFICE = dataclasses.replace(PROFILES["office"], binarize_prob=0.0)
+ONE_ANSWER = ("single", "scale", "yesno")  # question types answered by one box
 
 
 def neighbour_pairs(boxes) -> list[tuple]:
@@ -97,8 +98,10 @@ def zigzag(img: np.ndarray, a, b, dpi: int, rng: np.random.Generator, *, pen_mm:
         cv2.line(img, tuple(int(v * px) for v in p), tuple(int(v * px) for v in q), colour, thickness, cv2.LINE_AA)
 
 
-def sheet(template, layout, blanks, catalogue, dpi: int, seed: int, per_page: int) -> dict:
-    """One page with zigzags and controls, read; returns counts."""
+def sheet(template, layout, blanks, catalogue, dpi: int, seed: int, per_page: int, across: bool = False) -> dict:
+    """One page with zigzags and controls, read; returns counts. ``across``: each zigzag joins a box
+    of one scale question to the box below it, of the next question (rows 6.5 mm apart), and both
+    questions count (a zigzag over two questions is no answer to either)."""
     rng = np.random.default_rng(seed)
     page = layout.pages[int(rng.integers(len(layout.pages)))]
     img = blanks[page.number].copy()
@@ -107,17 +110,32 @@ def sheet(template, layout, blanks, catalogue, dpi: int, seed: int, per_page: in
     for box in page.checkboxes:
         by_question.setdefault(box.question, []).append(box)
     types = {q.id: q.type for q in template.questions}
-    choices = [q for q, bs in by_question.items() if types.get(q) == "single" and neighbour_pairs(bs)]
+    choices = [q for q, bs in by_question.items() if types.get(q) in ONE_ANSWER and neighbour_pairs(bs)]
     chosen = list(rng.permutation(choices))
     spans, controls = chosen[:per_page], [q for q in chosen[per_page:2 * per_page] if len(by_question[q]) >= 3]
+    pairs_across = []
+    if across:
+        below = [(a, b) for a in page.checkboxes for b in page.checkboxes if a.question != b.question
+                 and types.get(a.question) in ONE_ANSWER and types.get(b.question) in ONE_ANSWER
+                 and abs(a.x - b.x) < 1 and 0 < b.y - a.y < 9]
+        used: set[str] = set()
+        for k in rng.permutation(len(below)):
+            a, b = below[k]
+            if a.question not in used and b.question not in used and len(pairs_across) < per_page:
+                pairs_across.append((a, b))
+                used |= {a.question, b.question}
+        spans = sorted(used)
+        controls = [q for q in controls if q not in used]
     black = (25, 25, 25)
     expected = {}
-    for q in spans:
+    for q in ([] if across else spans):
         pairs = neighbour_pairs(by_question[q])
         a, b = pairs[int(rng.integers(len(pairs)))]
         if rng.random() < 0.5:
             a, b = b, a
         zigzag(img, a, b, dpi, rng)
+    for a, b in pairs_across:
+        zigzag(img, *((a, b) if rng.random() < 0.5 else (b, a)), dpi, rng)
     for q in controls:
         boxes = by_question[q]
         i, j = rng.choice(len(boxes), 2, replace=False)
@@ -125,7 +143,7 @@ def sheet(template, layout, blanks, catalogue, dpi: int, seed: int, per_page: in
         _draw_mark(img, boxes[j], str(rng.choice(["cross", "tick"])), dpi, black, rng, 0.45)
         expected[q] = boxes[j].option
     for q, boxes in by_question.items():
-        if q in spans or q in controls or types.get(q) != "single":
+        if q in spans or q in controls or types.get(q) not in ONE_ANSWER:
             continue
         box = boxes[int(rng.integers(len(boxes)))]
         _draw_mark(img, box, "cross", dpi, black, rng, 0.45)
@@ -166,6 +184,8 @@ def main() -> None:
     parser.add_argument("--dpi", type=int, default=300)
     parser.add_argument("--per-page", type=int, default=3)
     parser.add_argument("--show", action="store_true", help="list the silent cases (seed, question, value)")
+    parser.add_argument("--across", action="store_true",
+                        help="zigzags over a box and the one below it, of the next question (both count)")
     args = parser.parse_args()
     template = load_template(ROOT / "form_templates" / "motcua-2026.yaml")
     layout = resolve_layout(template)
@@ -173,7 +193,8 @@ def main() -> None:
     catalogue = Catalogue.from_folder(ROOT / "form_templates")
     total: dict = {}
     for n in range(args.sheets):
-        counts = sheet(template, layout, blanks, catalogue, args.dpi, args.seed * 100_000 + n, args.per_page)
+        counts = sheet(template, layout, blanks, catalogue, args.dpi, args.seed * 100_000 + n, args.per_page,
+                       args.across)
         for k, v in counts.items():
             total[k] = total.get(k, 0) + v if k != "silent_cases" else total.get(k, []) + v
     print(f"zigzag questions {total['spans']}: silent (ok or blank) {total['span_silent']}")
