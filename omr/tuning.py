@@ -731,6 +731,22 @@ CANCEL_PLAIN_MIN_SHARE = LIGHT_MARK_SHARE
 # once, and beside those the heavy box is as likely the cross meant (hunter, strike_box: the
 # crosses 0.5-0.54 full with 2 strokes across, the strokes 0.18-0.25 with 1).
 CANCEL_PLAIN_MIN_STROKES = 2
+# One pen line running over two boxes of a question (a zigzag crossing both out, a wide scrawl):
+# the box it only passes through is no plain mark beside a scribbled-out box (omr.scan.read.
+# _leaves_toward, hzig: 54 of 480 such questions read ok on bench/scribble_span.py before). A
+# stroke leaves a box toward a side when ink within JOIN_INSIDE_MM inside that side's outline
+# runs on, connected, from JOIN_EDGE_GAP_MM outside it to JOIN_OUT_MIN_MM out (or the window's
+# edge, LOCAL_SEARCH_MM + OUTLINE_PAPER_BAND_MM from the layout's outline). JOIN_EDGE_GAP_MM
+# clears the printed outline (~0.3 mm, its blur and a box placed ~0.1 mm off); the printed
+# labels beside omr's boxes start ~1.7 mm from the outline, so text does not touch that gap;
+# JOIN_OUT_MIN_MM: past a cross's overshoot (its arms end within ~0.3 mm of the outline,
+# simulate._draw_mark) and past the gap to a box printed below (1.5 mm on motcua-2026).
+# JOIN_ROW_TOLERANCE_MM: how far along the side the stroke may move between the inner strip and
+# the gap (a sloped stroke crossing the outline band at ~30 degrees moves ~1.7 mm).
+JOIN_EDGE_GAP_MM = 0.5
+JOIN_INSIDE_MM = 1.2
+JOIN_OUT_MIN_MM = 1.5
+JOIN_ROW_TOLERANCE_MM = 1.0
 # A circle around the box: ink RING_NEAR_MM to RING_FAR_MM outside the outline
 # in at least this share of RING_DIRECTIONS directions, while the median box of
 # its row and the question's other marks show ink in at most CIRCLE_ROW_MAX_RING
