@@ -1001,15 +1001,17 @@ OWN_WEAK_MARK_CONFIDENCE = 0.85
 # written in figures after the grid, a digit below it over the next title, a word beside a choice
 # question's boxes leave every box empty, and the question read blank with full confidence. The area
 # (omr/scan/form_print.py, question_areas) is the rectangle around the question's boxes, its title and the
-# texts printed on its rows, padded by OWN_AREA_PAD_MM above, below and left (the existing search of marks
-# beside boxes looks within 3 mm; a figure written under the grid starts 1-3 mm below it) and by
+# texts printed on its rows, padded by OWN_AREA_PAD_MM above, below and left (a word written under or over a
+# row of options starts 0.8-2.5 mm off it and is 2-4 mm tall: at 3 mm most of its ink was outside) and by
 # OWN_AREA_RIGHT_MM to the right (a word written after the last option starts 1-4 mm after it: with 3 mm
 # only its first letter was inside); a date's runs OWN_DATE_AREA_RIGHT_MM to the right of its last label
-# (figures written after «9»: 2-3 figures of ~3 mm and their gaps), all kept OWN_AREA_PAGE_EDGE_MM in from the page's edge (a scanner's border, as
+# (figures written after «9»: 2-3 figures of ~3 mm and their gaps) and OWN_DATE_AREA_BELOW_MM below its
+# last row (a figure written under the grid, over the next question's title 2-5.5 mm below it), all kept OWN_AREA_PAGE_EDGE_MM in from the page's edge (a scanner's border, as
 # STRAY_PAGE_EDGE_MM). Only questions read blank are searched.
-OWN_AREA_PAD_MM = 3.0
+OWN_AREA_PAD_MM = 4.5
 OWN_AREA_RIGHT_MM = 12.0
 OWN_DATE_AREA_RIGHT_MM = 15.0
+OWN_DATE_AREA_BELOW_MM = 6.5
 OWN_AREA_PAGE_EDGE_MM = 8.0
 # The print is registered again per tile of OWN_TILE_MM along the area (a row of labels ~25 mm long
 # moves as one), within +-OWN_TILE_SEARCH_MM of where the question's boxes put it: on harsh scans a page-2

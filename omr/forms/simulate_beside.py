@@ -24,6 +24,8 @@ CHOICE_PLACES = ("right", "below", "above", "between")
 DATE_TEXTS = ("12", "5", "05", "2026", "12/5", "12/05", "12/5/2026", "3", "28", "07")
 CHOICE_TEXTS = ("có", "không", "x", "Hộ tịch", "1", "2", "Nam", "đúng", "trực tiếp", "khác", "v", "ok")
 # Pens: black and blue ballpoint, a dark and a light pencil (grey 150 is the simulator's faint pen).
+# Writing is kept this far from every box (the off-box habits' rule: the boxes themselves stay empty).
+CLEAR_OF_BOX_MM = 0.6
 PENS = ((25, 25, 25), (35, 55, 150), (100, 100, 100), (150, 150, 150))
 
 
@@ -87,18 +89,29 @@ def write_beside(img: np.ndarray, page: PageLayout, question: str, place: str, t
     """Write ``text`` (synthetic handwriting of a random writer, x-height 1.7-2.6 mm) at ``place`` of
     ``question`` on ``img`` (RGB uint8 page raster at ``dpi``, in place), in ``colour``.
 
-    Returns the writing's (x, y, w, h) mm on the page."""
+    Returns the writing's ink box (x, y, w, h) mm on the page. The ink is kept CLEAR_OF_BOX_MM off every box."""
     px_per_mm = dpi / MM_PER_INCH
     writer = hand.Writer.random(rng)
     line = hand.bare_line(text, rng, px_per_mm, writer=writer)
-    h_mm, w_mm = line.shape[0] / px_per_mm, line.shape[1] / px_per_mm
+    # The line is trimmed to its ink with a 1 mm margin: placed by its ink.
+    h_mm, w_mm = line.shape[0] / px_per_mm - 2.0, line.shape[1] / px_per_mm - 2.0
     x, y = placement(page, question, place, w_mm, h_mm, rng)
-    x0, y0 = int(round(x * px_per_mm)), int(round(y * px_per_mm))
+    x0, y0 = int(round((x - 1.0) * px_per_mm)), int(round((y - 1.0) * px_per_mm))
     height, width = img.shape[:2]
     ya, yb, xa, xb = max(y0, 0), min(y0 + line.shape[0], height), max(x0, 0), min(x0 + line.shape[1], width)
     if yb > ya and xb > xa:
         # The writer's ink level in the line (0 black .. ~90) darkens as the pen's colour allows.
-        alpha = (255.0 - line[ya - y0:yb - y0, xa - x0:xb - x0].astype(np.float32))[:, :, None] / 255.0
+        alpha = (255.0 - line[ya - y0:yb - y0, xa - x0:xb - x0].astype(np.float32)) / 255.0
+        # Writing beside the boxes never runs into one (CLEAR_OF_BOX_MM around each): a box holding ink is
+        # another case (a mark, read as one).
+        for box in page.checkboxes:
+            top = int((box.y - CLEAR_OF_BOX_MM) * px_per_mm) - ya
+            left = int((box.x - CLEAR_OF_BOX_MM) * px_per_mm) - xa
+            bottom = int(np.ceil((box.y + box.h + CLEAR_OF_BOX_MM) * px_per_mm)) - ya
+            right = int(np.ceil((box.x + box.w + CLEAR_OF_BOX_MM) * px_per_mm)) - xa
+            if bottom > 0 and right > 0 and top < alpha.shape[0] and left < alpha.shape[1]:
+                alpha[max(top, 0):bottom, max(left, 0):right] = 0
+        alpha = alpha[:, :, None]
         patch = img[ya:yb, xa:xb].astype(np.float32)
         img[ya:yb, xa:xb] = (patch * (1 - alpha) + np.array(colour, np.float32) * alpha).astype(np.uint8)
     return x, y, w_mm, h_mm

@@ -112,7 +112,7 @@ def question_areas(layout: Layout, page: PageLayout) -> dict[str, tuple[float, f
     text printed on its rows of boxes (option labels, «Ngày:», the scale row's question text). The
     rectangle around boxes and texts is grown by OWN_AREA_PAD_MM on three sides and OWN_AREA_RIGHT_MM to
     the right (a word written after the last option), a date's by OWN_DATE_AREA_RIGHT_MM (a date written in
-    figures after the grid), kept OWN_AREA_PAGE_EDGE_MM in from
+    figures after the grid) and OWN_DATE_AREA_BELOW_MM below (over the next question's title), kept OWN_AREA_PAGE_EDGE_MM in from
     the page's edges. Computed once per page and process (text widths measured with the form's font).
     Raises ``ValueError`` for a page of a form designed elsewhere (``page.pinned``).
     """
@@ -149,10 +149,10 @@ def question_areas(layout: Layout, page: PageLayout) -> dict[str, tuple[float, f
                 rects.append(extent(d))
                 if starts or follows:
                     title = d
-        pad = T.OWN_AREA_PAD_MM
-        x0, y0 = min(r[0] for r in rects) - pad, min(r[1] for r in rects) - pad
-        x1, y1 = max(r[2] for r in rects) + pad, max(r[3] for r in rects) + pad
-        x1 += (T.OWN_DATE_AREA_RIGHT_MM if kinds.get(question) == "date" else T.OWN_AREA_RIGHT_MM) - pad
+        date = kinds.get(question) == "date"
+        x0, y0 = min(r[0] for r in rects) - T.OWN_AREA_PAD_MM, min(r[1] for r in rects) - T.OWN_AREA_PAD_MM
+        x1 = max(r[2] for r in rects) + (T.OWN_DATE_AREA_RIGHT_MM if date else T.OWN_AREA_RIGHT_MM)
+        y1 = max(r[3] for r in rects) + (T.OWN_DATE_AREA_BELOW_MM if date else T.OWN_AREA_PAD_MM)
         edge = T.OWN_AREA_PAGE_EDGE_MM
         areas[question] = (max(x0, edge), max(y0, edge), min(x1, page.width - edge), min(y1, page.height - edge))
     _AREAS[key] = areas
