@@ -1020,13 +1020,13 @@ OWN_AREA_PAGE_EDGE_MM = 8.0
 OWN_TILE_MM = 25.0
 OWN_TILE_SEARCH_MM = 0.375
 # Ink as for marks beside boxes (OWN_MARK_INK): faint pencil is 0.3-0.45 of the page's black.
-OWN_WRITING_INK = 0.3
+OWN_WRITING_INK = 0.22
 # Strokes of at least 0.3 mm² each (dust, JPEG blocks and slivers of print are smaller; as
 # STRAY_MIN_STROKE_MM2), together at least 2.0 mm² (one handwritten figure of 3 mm at a 0.3 mm pen is
 # ~2.5-4 mm²; a dot or a comma of a neighbour's note is less). Measured with bench/area_writing.py (clean
 # office and harsh pages: see docs/reading.md).
-OWN_WRITING_MIN_STROKE_MM2 = 0.3
-OWN_WRITING_MIN_MM2 = 2.0
+OWN_WRITING_MIN_STROKE_MM2 = 0.2
+OWN_WRITING_MIN_MM2 = 1.0
 # Outline ink minus the ink around it, below which the box is "not printed here". Measured on the
 # office blanks filled and photocopied (bench/blank_safety.py, 3 copies each): printed boxes 0.29-0.68,
 # whited-out boxes 0.007-0.023. Off for imported OMRChecker templates (their bubble areas are not
