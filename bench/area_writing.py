@@ -137,6 +137,7 @@ def run(profile_name: str, sheets: int, seed: int, clean: bool, dpi: int = 200) 
                         k = dpi / 25.4
                         crop = img[int(y0 * k):int(y1 * k), int(x0 * k):int(x1 * k)]
                         Image.fromarray(crop).save(f"{DUMP}/{profile_name}-{serial}-{page.number}-{q}.png")
+                        Image.fromarray(raw.image).save(f"{DUMP}/scan-{profile_name}-{serial}-{page.number}.png")
             clean_sizes.extend(a for q, a in _measured.items() if clean or q not in written)
             # Questions not targeted, flagged by this check: the writing of a target reaching them, or noise.
             for q, read in reads.items():
