@@ -1017,6 +1017,36 @@ OWN_MARK_MIN_MM2 = 0.7
 # this (classify_fill: a fill within ~0.02 of the edges of the marked zone), as a cross drawn just
 # above a box leaves when one arm dips into it.
 OWN_WEAK_MARK_CONFIDENCE = 0.85
+# Writing in a question's own area (omr/scan/printed_boxes.py, writing_in_areas; branch hdate): a date
+# written in figures after the grid, a digit below it over the next title, a word beside a choice
+# question's boxes leave every box empty, and the question read blank with full confidence. The area
+# (omr/scan/form_print.py, question_areas) is the rectangle around the question's boxes, its title and the
+# texts printed on its rows, padded by OWN_AREA_PAD_MM above, below and left (a word written under or over a
+# row of options starts 0.8-2.5 mm off it and is 2-4 mm tall: at 3 mm most of its ink was outside) and by
+# OWN_AREA_RIGHT_MM to the right (a word written after the last option starts 1-4 mm after it: with 3 mm
+# only its first letter was inside); a date's runs OWN_DATE_AREA_RIGHT_MM to the right of its last label
+# (figures written after «9»: 2-3 figures of ~3 mm and their gaps) and OWN_DATE_AREA_BELOW_MM below its
+# last row (a figure written under the grid, over the next question's title 2-5.5 mm below it), all kept OWN_AREA_PAGE_EDGE_MM in from the page's edge (a scanner's border, as
+# STRAY_PAGE_EDGE_MM). Only questions read blank are searched.
+OWN_AREA_PAD_MM = 4.5
+OWN_AREA_RIGHT_MM = 12.0
+OWN_DATE_AREA_RIGHT_MM = 15.0
+OWN_DATE_AREA_BELOW_MM = 6.5
+OWN_AREA_PAGE_EDGE_MM = 8.0
+# The print is registered again per tile of OWN_TILE_MM along the area (a row of labels ~25 mm long
+# moves as one), within +-OWN_TILE_SEARCH_MM of where the question's boxes put it: on harsh scans a page-2
+# label sat up to 0.3 mm off its boxes (rotation and the warp's interpolation), and its edges, beyond the
+# print's 1 px growth, looked like strokes. Registered, no clean page kept more than 1 stroke there.
+OWN_TILE_MM = 25.0
+OWN_TILE_SEARCH_MM = 0.375
+# Ink as for marks beside boxes (OWN_MARK_INK): faint pencil is 0.3-0.45 of the page's black.
+OWN_WRITING_INK = 0.22
+# Strokes of at least 0.3 mm² each (dust, JPEG blocks and slivers of print are smaller; as
+# STRAY_MIN_STROKE_MM2), together at least 2.0 mm² (one handwritten figure of 3 mm at a 0.3 mm pen is
+# ~2.5-4 mm²; a dot or a comma of a neighbour's note is less). Measured with bench/area_writing.py (clean
+# office and harsh pages: see docs/reading.md).
+OWN_WRITING_MIN_STROKE_MM2 = 0.2
+OWN_WRITING_MIN_MM2 = 1.0
 # Outline ink minus the ink around it, below which the box is "not printed here". Measured on the
 # office blanks filled and photocopied (bench/blank_safety.py, 3 copies each): printed boxes 0.29-0.68,
 # whited-out boxes 0.007-0.023. Off for imported OMRChecker templates (their bubble areas are not
