@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from omr import tuning as T
+from omr.forms.fonts import PT_TO_MM, text_width_mm
 from omr.forms.layout import Layout, PageLayout
 from omr.scan.printed_boxes import grow_print
 
@@ -121,8 +122,6 @@ def question_areas(layout: Layout, page: PageLayout) -> dict[str, tuple[float, f
     key = (layout.form_id, layout.version, page.number)
     if key in _AREAS:
         return _AREAS[key]
-    from omr.forms.fonts import PT_TO_MM, text_width_mm
-
     kinds = {q.id: q.type for q in layout.questions}
     texts = [d for d in page.decor if d.kind == "text" and d.text]
 
