@@ -275,9 +275,10 @@ def writing_in_areas(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, co
     STRAY_FRAME_MARGIN_MM of a comment frame is kept; strokes of at least OWN_WRITING_MIN_STROKE_MM2 are
     summed, and a sum of at least OWN_WRITING_MIN_MM2 is writing. The print is subtracted as
     :func:`marks_beside_boxes` subtracts it (``printed``, grown by OWN_PRINT_SLACK_MM, by
-    :func:`_new_strokes`), after registering it again per tile of OWN_TILE_MM along the area: within
-    +-OWN_TILE_SEARCH_MM of the question's shift, the offset putting most of the page's ink under
-    ``core`` (the print not grown).
+    :func:`_new_strokes`) at the question's shift; when that leaves writing, the print is registered again
+    per tile of OWN_TILE_MM along the area (within +-OWN_TILE_SEARCH_MM of the question's shift, the
+    offset putting most of the tile's ink profile, across and down, under that of ``core``, the print not
+    grown) and the search made again: a label a harsh scan moved off its boxes leaves no sliver.
 
     Args:
         reads: the page's box reads (question, state, and position on the aligned page, mm).
@@ -323,7 +324,8 @@ def writing_in_areas(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, co
         # locally, leaves strokes; only then is the print registered per tile and the search made again
         # (most questions have nothing left at the first: the check costs one pass).
         grown = _shifted(printed, px0 - sx, py0 - sy, px1 - sx, py1 - sy, 1)
-        if _stroke_total(_new_strokes(window, grown, excluded, T.OWN_WRITING_INK), min_stroke) < T.OWN_WRITING_MIN_MM2:
+        first = _stroke_total(_new_strokes(window, grown, excluded, T.OWN_WRITING_INK), min_stroke)
+        if first < T.OWN_WRITING_MIN_MM2:
             continue
         for tx in range(px0, px1, tile_px):
             tx1 = min(px1, tx + tile_px)
