@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from omr.forms import simulate as sim  # noqa: E402
 from omr.forms.layout import resolve_layout  # noqa: E402
-from omr.forms.simulate_beside import CHOICE_PLACES, CHOICE_TEXTS, DATE_PLACES, DATE_TEXTS, PENS, write_beside  # noqa: E402
+from omr.forms.simulate_beside import (CHOICE_PLACES, CHOICE_TEXTS, DATE_PLACES, DATE_TEXTS, PENS,  # noqa: E402
+                                       write_beside)
 from omr.forms.template import load_template  # noqa: E402
 from omr.model import BLANK, NEEDS_REVIEW  # noqa: E402
 from omr.scan import page as page_mod  # noqa: E402

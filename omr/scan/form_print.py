@@ -115,7 +115,8 @@ def question_areas(layout: Layout, page: PageLayout) -> dict[str, tuple[float, f
     the right (a word written after the last option), a date's by OWN_DATE_AREA_RIGHT_MM (a date written in
     figures after the grid) and OWN_DATE_AREA_BELOW_MM below (over the next question's title), never into
     the page's left margin (left of every text and box: notes are written there), and kept
-    OWN_AREA_PAGE_EDGE_MM in from the page's edges. Computed once per page and process (text widths measured with the form's font).
+    OWN_AREA_PAGE_EDGE_MM in from the page's edges. Computed once per page and process (text widths
+    measured with the form's font).
     Raises ``ValueError`` for a page of a form designed elsewhere (``page.pinned``).
     """
     if page.pinned:
