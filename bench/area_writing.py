@@ -10,7 +10,8 @@ after, under, above or between a choice question's options), in black, blue, dar
 question so written is *caught* when it goes to review, *silent* when it is read blank (or ok). With
 ``--clean`` nothing is written: the same questions, blank, must stay blank (false flags counted).
 Prints counts per profile, place and pen, the misses, and the CPU time of the check
-(``omr.scan.page._review_writing_in_areas``, time.process_time) per page.
+(``omr.scan.page._review_writing_in_areas``, time.process_time) per page; ``--ordinary``: sheets as the
+simulator answers them (nothing blanked on purpose, nothing written), for the check's cost on usual pages.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from omr.forms import simulate as sim  # noqa: E402
 from omr.forms.layout import resolve_layout  # noqa: E402
-from omr.forms.simulate_beside import CHOICE_PLACES, CHOICE_TEXTS, DATE_PLACES, DATE_TEXTS, PENS, write_beside  # noqa: E402
+from omr.forms.simulate_beside import (CHOICE_PLACES, CHOICE_TEXTS, DATE_PLACES, DATE_TEXTS, PENS,  # noqa: E402
+                                       write_beside)
 from omr.forms.template import load_template  # noqa: E402
 from omr.model import BLANK, NEEDS_REVIEW  # noqa: E402
 from omr.scan import page as page_mod  # noqa: E402
@@ -47,6 +49,7 @@ _original = page_mod._review_writing_in_areas
 
 
 _measured: dict[str, float] = {}
+_page_cpu = [0.0]
 _original_search = page_mod.writing_in_areas
 
 
@@ -75,7 +78,7 @@ def _timed(*args, **kwargs):
         _cpu[1] += 1
 
 
-def run(profile_name: str, sheets: int, seed: int, clean: bool, dpi: int = 200) -> dict:
+def run(profile_name: str, sheets: int, seed: int, clean: bool, dpi: int = 200, ordinary: bool = False) -> dict:
     template = load_template(ROOT / "form_templates" / "motcua-2026.yaml")
     layout = resolve_layout(template)
     catalogue = Catalogue.from_folder(ROOT / "form_templates")
@@ -90,6 +93,8 @@ def run(profile_name: str, sheets: int, seed: int, clean: bool, dpi: int = 200) 
         truth.ink = "blue" if rng.random() < profile.blue_prob else "black"
         faint = truth.faint = bool(rng.random() < profile.faint_prob)
         targets = {1: ["A1", str(rng.choice(CHOICES[1]))], 2: [str(rng.choice(CHOICES[2]))]}
+        if ordinary:  # the sheet as answered: nothing left blank on purpose, nothing written
+            targets = {1: [], 2: []}
         for qs in targets.values():
             for q in qs:
                 truth.boxes[q], truth.mark_styles[q] = {}, {}
@@ -109,7 +114,9 @@ def run(profile_name: str, sheets: int, seed: int, clean: bool, dpi: int = 200) 
             data, kind = sim.scan_page(img, profile, dpi, rng, upside_down=False)
             raw = RawPage(f"s{serial}p{page.number}", 0, np.asarray(Image.open(io.BytesIO(data)).convert("L")))
             _measured.clear()
+            start = time.process_time()
             result = page_mod.process_page(raw, catalogue)
+            _page_cpu[0] += time.process_time() - start
             counts["pages"] += 1
             if result.set_aside is not None:
                 counts["set_aside"] += 1
@@ -159,6 +166,8 @@ def main() -> None:
     parser.add_argument("--profiles", default="office,harsh")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--clean", action="store_true")
+    parser.add_argument("--ordinary", action="store_true",
+                        help="sheets as the simulator answers them (no question blanked, nothing written): CPU")
     parser.add_argument("--sizes", action="store_true", help="print the stroke areas measured (mm²)")
     parser.add_argument("--dump", default="", help="save the missed questions' areas (PNG) in this folder")
     args = parser.parse_args()
@@ -169,10 +178,11 @@ def main() -> None:
         page_mod.writing_in_areas = _measuring
     for name in args.profiles.split(","):
         _cpu[:] = [0.0, 0]
-        out = run(name, args.sheets, args.seed, args.clean)
+        _page_cpu[0] = 0.0
+        out = run(name, args.sheets, args.seed, args.clean or args.ordinary, ordinary=args.ordinary)
         c = out["counts"]
         print(f"== {name}: {dict(sorted(c.items()))}")
-        if not args.clean:
+        if not (args.clean or args.ordinary):
             print(f"   caught {c['caught']} of {c['variants']}, silent {c['silent']}")
         for miss in out["misses"]:
             print("   miss", miss)
@@ -182,7 +192,8 @@ def main() -> None:
             print("   written:", sorted(round(a, 1) for a in out["sizes"]))
             print("   nothing written (largest 20):", sorted(round(a, 2) for a in out["clean_sizes"])[-20:])
         if _cpu[1]:
-            print(f"   check CPU {1000 * _cpu[0] / _cpu[1]:.2f} ms per page over {_cpu[1]} pages")
+            print(f"   check CPU {1000 * _cpu[0] / _cpu[1]:.2f} ms per page over {_cpu[1]} pages "
+                  f"(the whole page's reading: {1000 * _page_cpu[0] / _cpu[1]:.1f} ms)")
 
 
 if __name__ == "__main__":

@@ -1026,8 +1026,9 @@ OWN_WEAK_MARK_CONFIDENCE = 0.85
 # OWN_AREA_RIGHT_MM to the right (a word written after the last option starts 1-4 mm after it: with 3 mm
 # only its first letter was inside); a date's runs OWN_DATE_AREA_RIGHT_MM to the right of its last label
 # (figures written after «9»: 2-3 figures of ~3 mm and their gaps) and OWN_DATE_AREA_BELOW_MM below its
-# last row (a figure written under the grid, over the next question's title 2-5.5 mm below it), all kept OWN_AREA_PAGE_EDGE_MM in from the page's edge (a scanner's border, as
-# STRAY_PAGE_EDGE_MM). Only questions read blank are searched.
+# last row (a figure written under the grid, over the next question's title 2-5.5 mm below it), all kept
+# OWN_AREA_PAGE_EDGE_MM in from the page's edge (a scanner's border, as STRAY_PAGE_EDGE_MM). Only questions
+# read blank are searched.
 OWN_AREA_PAD_MM = 4.5
 OWN_AREA_RIGHT_MM = 12.0
 OWN_DATE_AREA_RIGHT_MM = 15.0
@@ -1035,16 +1036,22 @@ OWN_DATE_AREA_BELOW_MM = 6.5
 OWN_AREA_PAGE_EDGE_MM = 8.0
 # The print is registered again per tile of OWN_TILE_MM along the area (a row of labels ~25 mm long
 # moves as one), within +-OWN_TILE_SEARCH_MM of where the question's boxes put it: on harsh scans a page-2
-# label sat up to 0.3 mm off its boxes (rotation and the warp's interpolation), and its edges, beyond the
-# print's 1 px growth, looked like strokes. Registered, no clean page kept more than 1 stroke there.
+# label can sit up to 0.3 mm off its boxes (rotation and the warp's interpolation), and its edges, beyond
+# the print's 1 px growth, look like strokes. The offset is the one putting most of the tile's ink profile
+# (across, then down) under the print's; made only when the first pass, unregistered, leaves strokes.
 OWN_TILE_MM = 25.0
 OWN_TILE_SEARCH_MM = 0.375
-# Ink as for marks beside boxes (OWN_MARK_INK): faint pencil is 0.3-0.45 of the page's black.
+# Ink from 0.22 of the page's black, a little under a box's mark (INK_THRESHOLD 0.25): handwriting in light
+# pencil (grey 150 through a writer's lighter hand) measures 0.25-0.35 once scanned, thinner than a cross's
+# arm; at 0.3 (OWN_MARK_INK) bench/area_writing.py caught 47 of 60 written questions on office scans, at
+# 0.22 (with the minima below) 77 of 90, while blank questions with nothing written stayed under 0.75 mm².
 OWN_WRITING_INK = 0.22
-# Strokes of at least 0.3 mm² each (dust, JPEG blocks and slivers of print are smaller; as
-# STRAY_MIN_STROKE_MM2), together at least 2.0 mm² (one handwritten figure of 3 mm at a 0.3 mm pen is
-# ~2.5-4 mm²; a dot or a comma of a neighbour's note is less). Measured with bench/area_writing.py (clean
-# office and harsh pages: see docs/reading.md).
+# Strokes of at least 0.2 mm² each (dust specks, JPEG blocks and slivers of print left after registration
+# are smaller), together at least 1.0 mm² (a "1" of 3 mm at a 0.3 mm pen is ~1 mm²; a figure or a
+# letter more). Measured with bench/area_writing.py (30 sheets a profile, seed 7, the date and a choice
+# question of each page blank): with nothing written the largest total of a blank question was 0.72 mm²
+# (harsh; office 0.25) apart from the simulator's stray pen lines lying in a blank question's area (3.6-19
+# mm², rightly sent to review); a question written beside measured 0.2-23 mm², most from 2 mm².
 OWN_WRITING_MIN_STROKE_MM2 = 0.2
 OWN_WRITING_MIN_MM2 = 1.0
 # Outline ink minus the ink around it, below which the box is "not printed here". Measured on the

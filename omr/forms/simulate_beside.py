@@ -47,7 +47,7 @@ def row_extents(page: PageLayout, question: str) -> list[tuple[float, float, flo
 
 
 def placement(page: PageLayout, question: str, place: str, width_mm: float, height_mm: float,
-              rng: np.random.Generator) -> tuple[float, float]:
+              rng: np.random.Generator, gap_mm: float | None = None) -> tuple[float, float]:
     """Top left (x, y) mm of writing ``width_mm`` x ``height_mm`` put at ``place`` of ``question``.
 
     ``right``: after the last label of a row (the first row for a date: «Ngày»), 0.5-2.5 mm off;
@@ -55,23 +55,27 @@ def placement(page: PageLayout, question: str, place: str, width_mm: float, heig
     ``below``: 0.8-2.5 mm under the last row, over the next question's title;
     ``above``: 0.5-1.5 mm over the first row (under the question's title);
     ``between``: in a row, 0.3-1.5 mm after one option's label (over the gap to the next box).
+    ``gap_mm``: that distance, instead of a random one.
     """
+    def gap(low: float, high: float) -> float:
+        return float(rng.uniform(low, high)) if gap_mm is None else gap_mm
+
     rows = row_extents(page, question)
     boxes = [b for b in page.checkboxes if b.question == question]
     if place == "right":
         x0, y0, x1, y1 = rows[0]
-        return x1 + float(rng.uniform(0.5, 2.5)), (y0 + y1) / 2 - height_mm / 2 + float(rng.uniform(-1, 1))
+        return x1 + gap(0.5, 2.5), (y0 + y1) / 2 - height_mm / 2 + float(rng.uniform(-1, 1))
     if place == "row_end":
         x0, y0, x1, y1 = rows[-1]
-        return x1 + float(rng.uniform(1.0, 8.0)), (y0 + y1) / 2 - height_mm / 2 + float(rng.uniform(-1, 1))
+        return x1 + gap(1.0, 8.0), (y0 + y1) / 2 - height_mm / 2 + float(rng.uniform(-1, 1))
     if place == "below":
         x0, y0, x1, y1 = rows[-1]
         x = float(rng.uniform(x0, max(x0, min(x1, x0 + 60) - width_mm)))
-        return x, y1 + float(rng.uniform(0.8, 2.5))
+        return x, y1 + gap(0.8, 2.5)
     if place == "above":
         x0, y0, x1, y1 = rows[0]
         x = float(rng.uniform(x0, max(x0, min(x1, x0 + 60) - width_mm)))
-        return x, y0 - height_mm - float(rng.uniform(0.5, 1.5))
+        return x, y0 - height_mm - gap(0.5, 1.5)
     if place == "between":
         row = rows[int(rng.integers(len(rows)))]
         on_row = sorted((b for b in boxes if row[1] <= b.y <= row[3]), key=lambda b: b.x)
@@ -80,14 +84,16 @@ def placement(page: PageLayout, question: str, place: str, width_mm: float, heig
         for d in page.decor:  # after the option's own label
             if d.kind == "text" and row[1] <= d.y <= row[3] + 1.5 and box.x + box.w <= d.x <= box.x + box.w + 3:
                 end = max(end, d.x + text_width_mm(d.text, d.size, d.bold))
-        return end + float(rng.uniform(0.3, 1.5)), (row[1] + row[3]) / 2 - height_mm / 2 + float(rng.uniform(-1, 1))
+        return end + gap(0.3, 1.5), (row[1] + row[3]) / 2 - height_mm / 2 + float(rng.uniform(-1, 1))
     raise ValueError(place)
 
 
 def write_beside(img: np.ndarray, page: PageLayout, question: str, place: str, text: str, dpi: int,
-                 colour: tuple[int, int, int], rng: np.random.Generator) -> tuple[float, float, float, float]:
+                 colour: tuple[int, int, int], rng: np.random.Generator,
+                 gap_mm: float | None = None) -> tuple[float, float, float, float]:
     """Write ``text`` (synthetic handwriting of a random writer, x-height 1.7-2.6 mm) at ``place`` of
-    ``question`` on ``img`` (RGB uint8 page raster at ``dpi``, in place), in ``colour``.
+    ``question`` on ``img`` (RGB uint8 page raster at ``dpi``, in place), in ``colour``; ``gap_mm``: its
+    distance from the boxes and labels (:func:`placement`), None for a random one.
 
     Returns the writing's ink box (x, y, w, h) mm on the page. The ink is kept CLEAR_OF_BOX_MM off every box."""
     px_per_mm = dpi / MM_PER_INCH
@@ -95,7 +101,7 @@ def write_beside(img: np.ndarray, page: PageLayout, question: str, place: str, t
     line = hand.bare_line(text, rng, px_per_mm, writer=writer)
     # The line is trimmed to its ink with a 1 mm margin: placed by its ink.
     h_mm, w_mm = line.shape[0] / px_per_mm - 2.0, line.shape[1] / px_per_mm - 2.0
-    x, y = placement(page, question, place, w_mm, h_mm, rng)
+    x, y = placement(page, question, place, w_mm, h_mm, rng, gap_mm)
     x0, y0 = int(round((x - 1.0) * px_per_mm)), int(round((y - 1.0) * px_per_mm))
     height, width = img.shape[:2]
     ya, yb, xa, xb = max(y0, 0), min(y0 + line.shape[0], height), max(x0, 0), min(x0 + line.shape[1], width)

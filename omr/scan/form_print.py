@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from omr import tuning as T
+from omr.forms.fonts import PT_TO_MM, text_width_mm
 from omr.forms.layout import Layout, PageLayout
 from omr.scan.printed_boxes import grow_print
 
@@ -112,8 +113,10 @@ def question_areas(layout: Layout, page: PageLayout) -> dict[str, tuple[float, f
     text printed on its rows of boxes (option labels, «Ngày:», the scale row's question text). The
     rectangle around boxes and texts is grown by OWN_AREA_PAD_MM on three sides and OWN_AREA_RIGHT_MM to
     the right (a word written after the last option), a date's by OWN_DATE_AREA_RIGHT_MM (a date written in
-    figures after the grid) and OWN_DATE_AREA_BELOW_MM below (over the next question's title), kept OWN_AREA_PAGE_EDGE_MM in from
-    the page's edges. Computed once per page and process (text widths measured with the form's font).
+    figures after the grid) and OWN_DATE_AREA_BELOW_MM below (over the next question's title), never into
+    the page's left margin (left of every text and box: notes are written there), and kept
+    OWN_AREA_PAGE_EDGE_MM in from the page's edges. Computed once per page and process (text widths
+    measured with the form's font).
     Raises ``ValueError`` for a page of a form designed elsewhere (``page.pinned``).
     """
     if page.pinned:
@@ -121,8 +124,6 @@ def question_areas(layout: Layout, page: PageLayout) -> dict[str, tuple[float, f
     key = (layout.form_id, layout.version, page.number)
     if key in _AREAS:
         return _AREAS[key]
-    from omr.forms.fonts import PT_TO_MM, text_width_mm
-
     kinds = {q.id: q.type for q in layout.questions}
     texts = [d for d in page.decor if d.kind == "text" and d.text]
 
@@ -135,6 +136,8 @@ def question_areas(layout: Layout, page: PageLayout) -> dict[str, tuple[float, f
     rows: dict[str, list] = {}
     for box in page.checkboxes:
         rows.setdefault(box.question, []).append(box)
+    # The page's left margin, left of every text and box, holds notes, not answers.
+    margin = min([d.x for d in texts if d.align != "center"] + [b.x for b in page.checkboxes])
     areas: dict[str, tuple[float, float, float, float]] = {}
     for question, boxes in rows.items():
         rects = [(b.x, b.y, b.x + b.w, b.y + b.h) for b in boxes]
@@ -154,6 +157,7 @@ def question_areas(layout: Layout, page: PageLayout) -> dict[str, tuple[float, f
         x1 = max(r[2] for r in rects) + (T.OWN_DATE_AREA_RIGHT_MM if date else T.OWN_AREA_RIGHT_MM)
         y1 = max(r[3] for r in rects) + (T.OWN_DATE_AREA_BELOW_MM if date else T.OWN_AREA_PAD_MM)
         edge = T.OWN_AREA_PAGE_EDGE_MM
-        areas[question] = (max(x0, edge), max(y0, edge), min(x1, page.width - edge), min(y1, page.height - edge))
+        areas[question] = (max(x0, edge, margin), max(y0, edge), min(x1, page.width - edge),
+                           min(y1, page.height - edge))
     _AREAS[key] = areas
     return areas

@@ -651,13 +651,7 @@ def _review_marks_beside_boxes(result: PageResult, ink, layout: Layout, page: Pa
     if not candidates:
         return
     # The print near a question moved with its boxes: their median offset from the layout (mm).
-    shifts = {}
-    for question in candidates:
-        members = by_question.get(question, [])
-        dx = [result.boxes[i].x - page.checkboxes[i].x for i in members]
-        dy = [result.boxes[i].y - page.checkboxes[i].y for i in members]
-        if members:
-            shifts[question] = (float(np.median(dx)), float(np.median(dy)))
+    shifts = _box_shifts(result, page, candidates)
     found = marks_beside_boxes(result.boxes, ink, printed_mask(layout, page), set(candidates), shifts)
     for question in found:
         recalibrate(candidates[question], AMBIGUOUS)

@@ -275,9 +275,10 @@ def writing_in_areas(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, co
     STRAY_FRAME_MARGIN_MM of a comment frame is kept; strokes of at least OWN_WRITING_MIN_STROKE_MM2 are
     summed, and a sum of at least OWN_WRITING_MIN_MM2 is writing. The print is subtracted as
     :func:`marks_beside_boxes` subtracts it (``printed``, grown by OWN_PRINT_SLACK_MM, by
-    :func:`_new_strokes`), after registering it again per tile of OWN_TILE_MM along the area: within
-    +-OWN_TILE_SEARCH_MM of the question's shift, the offset putting most of the page's ink under
-    ``core`` (the print not grown).
+    :func:`_new_strokes`) at the question's shift; when that leaves writing, the print is registered again
+    per tile of OWN_TILE_MM along the area (within +-OWN_TILE_SEARCH_MM of the question's shift, the
+    offset putting most of the tile's ink profile, across and down, under that of ``core``, the print not
+    grown) and the search made again: a label a harsh scan moved off its boxes leaves no sliver.
 
     Args:
         reads: the page's box reads (question, state, and position on the aligned page, mm).
@@ -319,32 +320,49 @@ def writing_in_areas(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, co
             if bottom > 0 and right > 0 and top < window.shape[0] and left < window.shape[1]:
                 excluded[top:bottom, left:right] = 1
         sx, sy = int(round(dx * K)), int(round(dy * K))
-        new = np.zeros(window.shape, np.uint8)
+        # First with the print where the question's boxes put it: writing, or print misregistered
+        # locally, leaves strokes; only then is the print registered per tile and the search made again
+        # (most questions have nothing left at the first: the check costs one pass).
+        grown = _shifted(printed, px0 - sx, py0 - sy, px1 - sx, py1 - sy, 1)
+        first = _stroke_total(_new_strokes(window, grown, excluded, T.OWN_WRITING_INK), min_stroke)
+        if first < T.OWN_WRITING_MIN_MM2:
+            continue
         for tx in range(px0, px1, tile_px):
             tx1 = min(px1, tx + tile_px)
             part = window[:, tx - px0:tx1 - px0]
-            # The print around the tile, +-reach px beyond it, at the question's shift.
+            # The print around the tile (+-reach px beyond it) at the question's shift, registered to the
+            # page's ink by its profiles across and down the tile: the offset (ox, oy) putting most of
+            # the ink's profile under the print's, the nearest to none among equals.
             around = _shifted(core, tx - sx - reach, py0 - sy - reach, tx1 - sx + reach, py1 - sy + reach, 0)
-            # score[reach - oy, reach - ox]: the page's ink under the print moved by (ox, oy) px.
-            score = cv2.matchTemplate(around.astype(np.float32), part.astype(np.float32), cv2.TM_CCORR)
-            top = float(score.max())
-            ox = oy = 0
-            if top > 0:  # the best offset, the nearest to none among equals (a tile without print: none)
-                oy, ox = np.unravel_index(int(np.argmax(score - 1e-6 * top * _DISTANCE[reach])), score.shape)
-                oy, ox = reach - int(oy), reach - int(ox)
-            grown = _shifted(printed, tx - sx - ox, py0 - sy - oy, tx1 - sx - ox, py1 - sy - oy, 1)
-            new[:, tx - px0:tx1 - px0] = _new_strokes(part, grown, excluded[:, tx - px0:tx1 - px0],
-                                                      T.OWN_WRITING_INK)
-        count, _, stats, _ = cv2.connectedComponentsWithStats(new, connectivity=8)
-        areas_px = stats[1:, cv2.CC_STAT_AREA]
-        total = float(areas_px[areas_px >= min_stroke].sum()) / (K * K)
+            ox = _best_offset(part.sum(axis=0), around[reach:reach + part.shape[0]].sum(axis=0), reach)
+            oy = _best_offset(part.sum(axis=1), around[:, reach:reach + part.shape[1]].sum(axis=1), reach)
+            grown[:, tx - px0:tx1 - px0] = _shifted(printed, tx - sx - ox, py0 - sy - oy, tx1 - sx - ox,
+                                                    py1 - sy - oy, 1)
+        total = _stroke_total(_new_strokes(window, grown, excluded, T.OWN_WRITING_INK), min_stroke)
         if total >= T.OWN_WRITING_MIN_MM2:
             found[question] = round(total, 2)
     return found
 
 
-_DISTANCE = {r: np.add.outer(np.abs(np.arange(-r, r + 1)), np.abs(np.arange(-r, r + 1))).astype(np.float32)
-             for r in range(1, 9)}
+def _stroke_total(new: np.ndarray, min_stroke_px: float) -> float:
+    """Total area (mm²) of the strokes (8-connected) of ``new`` (uint8 0/1 at K px/mm) of at least
+    ``min_stroke_px`` px each."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(new, connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    return float(areas[areas >= min_stroke_px].sum()) / (K * K)
+
+
+def _best_offset(page: np.ndarray, printed: np.ndarray, reach: int) -> int:
+    """The offset o (px, within +-reach) maximising sum(page[i] * printed[i + reach - o]): where the print's
+    profile ``printed`` (len(page) + 2 reach, from reach px before the page's profile ``page``) lies under
+    the page's; 0 among equals or without print."""
+    n = page.size
+    scores = np.array([float(np.dot(page, printed[reach - o:reach - o + n])) for o in range(-reach, reach + 1)])
+    top = scores.max()
+    if top <= 0:
+        return 0
+    best = np.flatnonzero(scores >= top - 1e-6 * top) - reach
+    return int(best[np.argmin(np.abs(best))])
 
 
 def _shifted(mask: np.ndarray, x0: int, y0: int, x1: int, y1: int, outside: int) -> np.ndarray:
