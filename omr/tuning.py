@@ -731,6 +731,22 @@ CANCEL_PLAIN_MIN_SHARE = LIGHT_MARK_SHARE
 # once, and beside those the heavy box is as likely the cross meant (hunter, strike_box: the
 # crosses 0.5-0.54 full with 2 strokes across, the strokes 0.18-0.25 with 1).
 CANCEL_PLAIN_MIN_STROKES = 2
+# One pen line running over two boxes of a question (a zigzag crossing both out, a wide scrawl):
+# the box it only passes through is no plain mark beside a scribbled-out box (omr.scan.read.
+# _leaves_toward, hzig: 54 of 480 such questions read ok on bench/scribble_span.py before). A
+# stroke leaves a box toward a side when ink within JOIN_INSIDE_MM inside that side's outline
+# runs on, connected, from JOIN_EDGE_GAP_MM outside it to JOIN_OUT_MIN_MM out (or the window's
+# edge, LOCAL_SEARCH_MM + OUTLINE_PAPER_BAND_MM from the layout's outline). JOIN_EDGE_GAP_MM
+# clears the printed outline (~0.3 mm, its blur and a box placed ~0.1 mm off); the printed
+# labels beside omr's boxes start ~1.7 mm from the outline, so text does not touch that gap;
+# JOIN_OUT_MIN_MM: past a cross's overshoot (its arms end within ~0.3 mm of the outline,
+# simulate._draw_mark) and past the gap to a box printed below (1.5 mm on motcua-2026).
+# JOIN_ROW_TOLERANCE_MM: how far along the side the stroke may move between the inner strip and
+# the gap (a sloped stroke crossing the outline band at ~30 degrees moves ~1.7 mm).
+JOIN_EDGE_GAP_MM = 0.5
+JOIN_INSIDE_MM = 1.2
+JOIN_OUT_MIN_MM = 1.5
+JOIN_ROW_TOLERANCE_MM = 1.0
 # A circle around the box: ink RING_NEAR_MM to RING_FAR_MM outside the outline
 # in at least this share of RING_DIRECTIONS directions, while the median box of
 # its row and the question's other marks show ink in at most CIRCLE_ROW_MAX_RING
@@ -1001,6 +1017,43 @@ OWN_MARK_MIN_MM2 = 0.7
 # this (classify_fill: a fill within ~0.02 of the edges of the marked zone), as a cross drawn just
 # above a box leaves when one arm dips into it.
 OWN_WEAK_MARK_CONFIDENCE = 0.85
+# Writing in a question's own area (omr/scan/printed_boxes.py, writing_in_areas; branch hdate): a date
+# written in figures after the grid, a digit below it over the next title, a word beside a choice
+# question's boxes leave every box empty, and the question read blank with full confidence. The area
+# (omr/scan/form_print.py, question_areas) is the rectangle around the question's boxes, its title and the
+# texts printed on its rows, padded by OWN_AREA_PAD_MM above, below and left (a word written under or over a
+# row of options starts 0.8-2.5 mm off it and is 2-4 mm tall: at 3 mm most of its ink was outside) and by
+# OWN_AREA_RIGHT_MM to the right (a word written after the last option starts 1-4 mm after it: with 3 mm
+# only its first letter was inside); a date's runs OWN_DATE_AREA_RIGHT_MM to the right of its last label
+# (figures written after «9»: 2-3 figures of ~3 mm and their gaps) and OWN_DATE_AREA_BELOW_MM below its
+# last row (a figure written under the grid, over the next question's title 2-5.5 mm below it), all kept
+# OWN_AREA_PAGE_EDGE_MM in from the page's edge (a scanner's border, as STRAY_PAGE_EDGE_MM). Only questions
+# read blank are searched.
+OWN_AREA_PAD_MM = 4.5
+OWN_AREA_RIGHT_MM = 12.0
+OWN_DATE_AREA_RIGHT_MM = 15.0
+OWN_DATE_AREA_BELOW_MM = 6.5
+OWN_AREA_PAGE_EDGE_MM = 8.0
+# The print is registered again per tile of OWN_TILE_MM along the area (a row of labels ~25 mm long
+# moves as one), within +-OWN_TILE_SEARCH_MM of where the question's boxes put it: on harsh scans a page-2
+# label can sit up to 0.3 mm off its boxes (rotation and the warp's interpolation), and its edges, beyond
+# the print's 1 px growth, look like strokes. The offset is the one putting most of the tile's ink profile
+# (across, then down) under the print's; made only when the first pass, unregistered, leaves strokes.
+OWN_TILE_MM = 25.0
+OWN_TILE_SEARCH_MM = 0.375
+# Ink from 0.22 of the page's black, a little under a box's mark (INK_THRESHOLD 0.25): handwriting in light
+# pencil (grey 150 through a writer's lighter hand) measures 0.25-0.35 once scanned, thinner than a cross's
+# arm; at 0.3 (OWN_MARK_INK) bench/area_writing.py caught 47 of 60 written questions on office scans, at
+# 0.22 (with the minima below) 77 of 90, while blank questions with nothing written stayed under 0.75 mm².
+OWN_WRITING_INK = 0.22
+# Strokes of at least 0.2 mm² each (dust specks, JPEG blocks and slivers of print left after registration
+# are smaller), together at least 1.0 mm² (a "1" of 3 mm at a 0.3 mm pen is ~1 mm²; a figure or a
+# letter more). Measured with bench/area_writing.py (30 sheets a profile, seed 7, the date and a choice
+# question of each page blank): with nothing written the largest total of a blank question was 0.72 mm²
+# (harsh; office 0.25) apart from the simulator's stray pen lines lying in a blank question's area (3.6-19
+# mm², rightly sent to review); a question written beside measured 0.2-23 mm², most from 2 mm².
+OWN_WRITING_MIN_STROKE_MM2 = 0.2
+OWN_WRITING_MIN_MM2 = 1.0
 # Outline ink minus the ink around it, below which the box is "not printed here". Measured on the
 # office blanks filled and photocopied (bench/blank_safety.py, 3 copies each): printed boxes 0.29-0.68,
 # whited-out boxes 0.007-0.023. Off for imported OMRChecker templates (their bubble areas are not

@@ -307,6 +307,20 @@ def test_truncated_jpeg_and_png_files_are_named(tmp_path):
         assert pages[0].image is None and f"{path.name}, trang 1" in pages[0].error.message
 
 
+def test_a_tiff_cut_in_half_is_called_damaged_not_an_unknown_format(tmp_path):
+    """A TIFF whose directory lies past the cut (a copy that did not finish) does not open at all: it is
+    named as a damaged TIFF, to copy again, never as a file of an unknown format."""
+    grey = np.full((400, 300), 240, np.uint8)
+    path = tmp_path / "cut.tif"
+    cv2.imwrite(str(path), grey)  # libtiff writes the directory after the pixels
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(InputFileError) as raised:
+        list(iter_pages(path))
+    message = raised.value.message
+    assert message.startswith(f"{path}: tệp ảnh TIFF bị hỏng hoặc bị cắt cụt"), message
+    assert "định dạng không nhận ra" not in message
+
+
 def test_pdf_page_painting_an_image_beyond_the_pixel_bound_is_refused_before_decoding(tmp_path):
     """A 40 000 x 40 000 image drawn small on an A4 page: pdfium would decode it whole (1.6 GB) to paint it."""
     path = tmp_path / "bom.pdf"

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from omr import tuning as T
+from omr.forms.fonts import PT_TO_MM, text_width_mm
 from omr.forms.layout import Layout, PageLayout
 from omr.scan.printed_boxes import grow_print
 
@@ -27,6 +28,8 @@ K = T.CANONICAL_PX_PER_MM
 _PAGES: dict[tuple[str, int], dict[int, np.ndarray]] = {}
 # (form id, version, page number) -> printed_mask of that page.
 _MASKS: dict[tuple[str, int, int], np.ndarray] = {}
+# (form id, version, page number) -> print_core of that page.
+_CORES: dict[tuple[str, int, int], np.ndarray] = {}
 
 
 def page_print(layout: Layout, page: PageLayout) -> np.ndarray:
@@ -52,10 +55,19 @@ def printed_mask(layout: Layout, page: PageLayout) -> np.ndarray:
     :func:`omr.scan.printed_boxes.grow_print`, as the print of a scanned blank is grown. Computed once per page and process (~10 ms)."""
     key = (layout.form_id, layout.version, page.number)
     if key not in _MASKS:
-        grey = page_print(layout, page)
-        printed = (grey.astype(np.float32) < 255 - T.UNEXPLAINED_PRINT_CONTRAST).astype(np.uint8)
-        _MASKS[key] = grow_print(printed, T.OWN_PRINT_SLACK_MM)
+        _MASKS[key] = grow_print(print_core(layout, page), T.OWN_PRINT_SLACK_MM)
     return _MASKS[key]
+
+
+def print_core(layout: Layout, page: PageLayout) -> np.ndarray:
+    """Where ``page`` carries print, not grown: uint8 0/1, shape as :func:`page_print` (what the check of
+    writing in a question's area registers to the page, :func:`omr.scan.printed_boxes.writing_in_areas`).
+    Print is what is darker than the paper by UNEXPLAINED_PRINT_CONTRAST (grey levels). Cached per page."""
+    key = (layout.form_id, layout.version, page.number)
+    if key not in _CORES:
+        grey = page_print(layout, page)
+        _CORES[key] = (grey.astype(np.float32) < 255 - T.UNEXPLAINED_PRINT_CONTRAST).astype(np.uint8)
+    return _CORES[key]
 
 
 def _render(layout: Layout) -> dict[int, np.ndarray]:
@@ -87,3 +99,65 @@ def back_ink(layout: Layout, other: PageLayout) -> np.ndarray:
     if sigma > 0:
         ink = cv2.GaussianBlur(ink, (0, 0), sigma)
     return np.ascontiguousarray(ink[:, ::-1])
+
+
+# (form id, version, page number) -> question_areas of that page.
+_AREAS: dict[tuple[str, int, int], dict[str, tuple[float, float, float, float]]] = {}
+
+
+def question_areas(layout: Layout, page: PageLayout) -> dict[str, tuple[float, float, float, float]]:
+    """Per question of omr's own ``page``, the rectangle (x0, y0, x1, y1), mm on the layout, that holds its
+    boxes and the print that belongs to it, padded: where a respondent writes an answer beside the boxes.
+
+    The print of a question is its title (the text starting «A2.», with the lines wrapped under it) and every
+    text printed on its rows of boxes (option labels, «Ngày:», the scale row's question text). The
+    rectangle around boxes and texts is grown by OWN_AREA_PAD_MM on three sides and OWN_AREA_RIGHT_MM to
+    the right (a word written after the last option), a date's by OWN_DATE_AREA_RIGHT_MM (a date written in
+    figures after the grid) and OWN_DATE_AREA_BELOW_MM below (over the next question's title), never into
+    the page's left margin (left of every text and box: notes are written there), and kept
+    OWN_AREA_PAGE_EDGE_MM in from the page's edges. Computed once per page and process (text widths
+    measured with the form's font).
+    Raises ``ValueError`` for a page of a form designed elsewhere (``page.pinned``).
+    """
+    if page.pinned:
+        raise ValueError("a form designed elsewhere: its print is its blank's scan, not omr's drawing")
+    key = (layout.form_id, layout.version, page.number)
+    if key in _AREAS:
+        return _AREAS[key]
+    kinds = {q.id: q.type for q in layout.questions}
+    texts = [d for d in page.decor if d.kind == "text" and d.text]
+
+    def extent(d) -> tuple[float, float, float, float]:
+        size = d.size * PT_TO_MM
+        width = text_width_mm(d.text, d.size, d.bold)
+        left = d.x - width / 2 if d.align == "center" else d.x
+        return left, d.y - 0.8 * size, left + width, d.y + 0.25 * size
+
+    rows: dict[str, list] = {}
+    for box in page.checkboxes:
+        rows.setdefault(box.question, []).append(box)
+    # The page's left margin, left of every text and box, holds notes, not answers.
+    margin = min([d.x for d in texts if d.align != "center"] + [b.x for b in page.checkboxes])
+    areas: dict[str, tuple[float, float, float, float]] = {}
+    for question, boxes in rows.items():
+        rects = [(b.x, b.y, b.x + b.w, b.y + b.h) for b in boxes]
+        spans = {(round(b.y, 2), round(b.y + b.h, 2)) for b in boxes}
+        title = None
+        for d in texts:
+            on_row = any(top <= d.y <= bottom + 1.5 for top, bottom in spans)
+            starts = d.text.startswith(f"{question}.")
+            follows = (title is not None and abs(d.x - title.x) < 0.5 and 0 < d.y - title.y <= 2.0 * d.size * PT_TO_MM
+                       and not d.text[:1].isupper() and "." not in d.text[:4])
+            if on_row or starts or follows:
+                rects.append(extent(d))
+                if starts or follows:
+                    title = d
+        date = kinds.get(question) == "date"
+        x0, y0 = min(r[0] for r in rects) - T.OWN_AREA_PAD_MM, min(r[1] for r in rects) - T.OWN_AREA_PAD_MM
+        x1 = max(r[2] for r in rects) + (T.OWN_DATE_AREA_RIGHT_MM if date else T.OWN_AREA_RIGHT_MM)
+        y1 = max(r[3] for r in rects) + (T.OWN_DATE_AREA_BELOW_MM if date else T.OWN_AREA_PAD_MM)
+        edge = T.OWN_AREA_PAGE_EDGE_MM
+        areas[question] = (max(x0, edge, margin), max(y0, edge), min(x1, page.width - edge),
+                           min(y1, page.height - edge))
+    _AREAS[key] = areas
+    return areas

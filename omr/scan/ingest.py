@@ -1124,8 +1124,25 @@ def pdf_hint(name: str) -> str:
             "(Save as PDF), rồi dùng tệp PDF đó")
 
 
+# Leading bytes of the image formats scanners and phones write (their specifications' signatures):
+# a file that starts with one yet does not open is a damaged or cut-short image, not another format.
+IMAGE_SIGNATURES = ((b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"\x89PNG\r\n\x1a\n", "PNG"),
+                    (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"), (b"GIF89a", "GIF"), (b"BM", "BMP"))
+
+
 def _not_an_image(path: Path) -> str:
-    """The Vietnamese message for a file no image reader recognises (never an exception's English name)."""
+    """The Vietnamese message for a file no image reader recognises (never an exception's English name):
+    a damaged image when the file starts as one of :data:`IMAGE_SIGNATURES` does (a TIFF cut short by a
+    copy), else not an image (with how to make a PDF of an office document)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        head = b""
+    kind = next((name for signature, name in IMAGE_SIGNATURES if head.startswith(signature)), None)
+    if kind is not None:
+        return (f"{path}: tệp ảnh {kind} bị hỏng hoặc bị cắt cụt (chép chưa xong), không mở được; "
+                "hãy chép lại tệp gốc từ máy quét hoặc quét lại")
     return f"{path}: không phải tệp ảnh hay PDF đọc được" + (pdf_hint(path.name) or " (định dạng không nhận ra)")
 
 

@@ -42,9 +42,9 @@ from omr.scan.page_geometry import (
 )
 from omr.scan.duplicates import ink_print, marks_key
 from omr.scan.join import join_pages
-from omr.scan.form_print import printed_mask
+from omr.scan.form_print import print_core, printed_mask, question_areas
 from omr.scan.printed_boxes import (flag_unprinted, marks_beside_boxes, own_outline_evidence, stray_writing,
-                                    unexplained_marks)
+                                    unexplained_marks, writing_in_areas)
 from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve_questions, shown_confidence
 from omr.scan.register import load_reference, match_pinned, pinned_identity
 from omr.scan.show_through import back_print
@@ -543,6 +543,7 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         _review_unexplained_marks(result, ink, page)
     else:
         _review_marks_beside_boxes(result, ink, layout, page)
+        _review_writing_in_areas(result, ink, layout, page)
     blank = [q for q in result.questions if q.status == BLANK]
     # Questions without one sure mark (blank, or only uncertain boxes): faint pencil that a
     # 1-bit scan broke up leaves a page of uncertain boxes and blanks, and no marks (#14).
@@ -650,19 +651,47 @@ def _review_marks_beside_boxes(result: PageResult, ink, layout: Layout, page: Pa
     if not candidates:
         return
     # The print near a question moved with its boxes: their median offset from the layout (mm).
-    shifts = {}
-    for question in candidates:
-        members = by_question.get(question, [])
-        dx = [result.boxes[i].x - page.checkboxes[i].x for i in members]
-        dy = [result.boxes[i].y - page.checkboxes[i].y for i in members]
-        if members:
-            shifts[question] = (float(np.median(dx)), float(np.median(dy)))
+    shifts = _box_shifts(result, page, candidates)
     found = marks_beside_boxes(result.boxes, ink, printed_mask(layout, page), set(candidates), shifts)
     for question in found:
         recalibrate(candidates[question], AMBIGUOUS)
     if found:
         result.detail = (result.detail + "; " if result.detail else "") + \
             f"nét bút cạnh các ô mà không nằm trong ô nào ở câu {', '.join(sorted(found))}"
+
+
+def _box_shifts(result: PageResult, page: PageLayout, questions) -> dict[str, tuple[float, float]]:
+    """Question -> (dx, dy) mm, the median offset of its boxes as found from their layout places (the
+    print near a question moved with its boxes)."""
+    by_question: dict[str, list[int]] = {}
+    for i, read in enumerate(result.boxes):
+        by_question.setdefault(read.question, []).append(i)
+    shifts = {}
+    for question in questions:
+        members = by_question.get(question, [])
+        if members:
+            shifts[question] = (float(np.median([result.boxes[i].x - page.checkboxes[i].x for i in members])),
+                                float(np.median([result.boxes[i].y - page.checkboxes[i].y for i in members])))
+    return shifts
+
+
+def _review_writing_in_areas(result: PageResult, ink, layout: Layout, page: PageLayout) -> None:
+    """A question of omr's own form read blank while handwriting lies in its own area outside its boxes (a
+    date written in figures after the grid, a digit under it, a word beside a choice question's boxes):
+    not a sure blank, to review as ``ambiguous`` (:func:`omr.scan.printed_boxes.writing_in_areas`, in the
+    areas of :func:`omr.scan.form_print.question_areas`). The page's detail says «có chữ viết ngoài ô của
+    câu …». Only blank questions are searched (~1 ms each)."""
+    blank = {q.question: q for q in result.questions if q.status == BLANK}
+    if not blank:
+        return
+    found = writing_in_areas(result.boxes, ink, printed_mask(layout, page), print_core(layout, page),
+                             question_areas(layout, page), set(blank), _box_shifts(result, page, blank),
+                             [(r.x, r.y, r.w, r.h) for r in page.text_regions])
+    for question in found:
+        recalibrate(blank[question], AMBIGUOUS)
+    if found:
+        result.detail = (result.detail + "; " if result.detail else "") + \
+            f"có chữ viết ngoài ô của câu {', '.join(sorted(found))}"
 
 
 def _review_stray_writing(result: PageResult, grey: np.ndarray, homography: np.ndarray, ink,

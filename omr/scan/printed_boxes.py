@@ -261,6 +261,120 @@ def marks_beside_boxes(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, 
     return _unexplained(reads, ink, questions, window, printed_at, inked, T.OWN_MARK_INK, T.OWN_MARK_MIN_MM2)
 
 
+def writing_in_areas(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, core: np.ndarray,
+                     areas: dict[str, tuple[float, float, float, float]], questions: set[str],
+                     shifts: dict[str, tuple[float, float]] | None = None,
+                     frames: list[tuple[float, float, float, float]] = ()) -> dict[str, float]:
+    """Questions of omr's own form with handwriting in their own area but outside their boxes (branch hdate).
+
+    A respondent who writes the date in figures after the grid, a digit under it, or a word beside a
+    choice question's boxes leaves every box empty: read alone, the question is blank with full
+    confidence. Within each question's area (``areas``, :func:`omr.scan.form_print.question_areas`,
+    moved by the question's ``shifts``) the page's ink of at least OWN_WRITING_INK that is not the form's
+    print and not within UNEXPLAINED_BOX_MARGIN_MM of a box holding ink (its own mark's arms) nor within
+    STRAY_FRAME_MARGIN_MM of a comment frame is kept; strokes of at least OWN_WRITING_MIN_STROKE_MM2 are
+    summed, and a sum of at least OWN_WRITING_MIN_MM2 is writing. The print is subtracted as
+    :func:`marks_beside_boxes` subtracts it (``printed``, grown by OWN_PRINT_SLACK_MM, by
+    :func:`_new_strokes`) at the question's shift; when that leaves writing, the print is registered again
+    per tile of OWN_TILE_MM along the area (within +-OWN_TILE_SEARCH_MM of the question's shift, the
+    offset putting most of the tile's ink profile, across and down, under that of ``core``, the print not
+    grown) and the search made again: a label a harsh scan moved off its boxes leaves no sliver.
+
+    Args:
+        reads: the page's box reads (question, state, and position on the aligned page, mm).
+        ink: the aligned page's ink.
+        printed: :func:`omr.scan.form_print.printed_mask` of the page (uint8 0/1 at K px/mm of the layout).
+        core: :func:`omr.scan.form_print.print_core` of the page (same shape).
+        areas: question -> (x0, y0, x1, y1) mm on the layout.
+        questions: the questions searched (the caller's: read blank).
+        shifts: question -> (dx, dy) mm, how far its boxes were found from their layout places.
+        frames: the page's comment frames, (x, y, w, h) mm: writing in them is a comment's.
+
+    Returns:
+        Question id -> total area (mm²) of its strokes, for the questions with writing in their area.
+    """
+    shifts = shifts or {}
+    page_h, page_w = ink.shape
+    pad = T.UNEXPLAINED_BOX_MARGIN_MM
+    reach = max(1, int(round(T.OWN_TILE_SEARCH_MM * K)))
+    tile_px = max(8, int(round(T.OWN_TILE_MM * K)))
+    min_stroke = T.OWN_WRITING_MIN_STROKE_MM2 * K * K
+    inked = [(r.x - pad, r.y - pad, r.x + r.w + pad, r.y + r.h + pad) for r in reads if r.state != EMPTY]
+    m = T.STRAY_FRAME_MARGIN_MM
+    covered = inked + [(x - m, y - m, x + w + m, y + h + m) for x, y, w, h in frames]
+    found: dict[str, float] = {}
+    for question in sorted(questions):
+        if question not in areas:
+            continue
+        dx, dy = shifts.get(question, (0.0, 0.0))
+        x0, y0, x1, y1 = areas[question]
+        px0, py0 = max(0, int((x0 + dx) * K)), max(0, int((y0 + dy) * K))
+        px1, py1 = min(page_w, int((x1 + dx) * K)), min(page_h, int((y1 + dy) * K))
+        if px1 <= px0 or py1 <= py0:
+            continue
+        window = ink.region(px0, py0, px1, py1)
+        excluded = np.zeros(window.shape, np.uint8)
+        for bx0, by0, bx1, by1 in covered:
+            top, left = max(0, int(by0 * K) - py0), max(0, int(bx0 * K) - px0)
+            bottom, right = int(by1 * K) + 1 - py0, int(bx1 * K) + 1 - px0
+            if bottom > 0 and right > 0 and top < window.shape[0] and left < window.shape[1]:
+                excluded[top:bottom, left:right] = 1
+        sx, sy = int(round(dx * K)), int(round(dy * K))
+        # First with the print where the question's boxes put it: writing, or print misregistered
+        # locally, leaves strokes; only then is the print registered per tile and the search made again
+        # (most questions have nothing left at the first: the check costs one pass).
+        grown = _shifted(printed, px0 - sx, py0 - sy, px1 - sx, py1 - sy, 1)
+        first = _stroke_total(_new_strokes(window, grown, excluded, T.OWN_WRITING_INK), min_stroke)
+        if first < T.OWN_WRITING_MIN_MM2:
+            continue
+        for tx in range(px0, px1, tile_px):
+            tx1 = min(px1, tx + tile_px)
+            part = window[:, tx - px0:tx1 - px0]
+            # The print around the tile (+-reach px beyond it) at the question's shift, registered to the
+            # page's ink by its profiles across and down the tile: the offset (ox, oy) putting most of
+            # the ink's profile under the print's, the nearest to none among equals.
+            around = _shifted(core, tx - sx - reach, py0 - sy - reach, tx1 - sx + reach, py1 - sy + reach, 0)
+            ox = _best_offset(part.sum(axis=0), around[reach:reach + part.shape[0]].sum(axis=0), reach)
+            oy = _best_offset(part.sum(axis=1), around[:, reach:reach + part.shape[1]].sum(axis=1), reach)
+            grown[:, tx - px0:tx1 - px0] = _shifted(printed, tx - sx - ox, py0 - sy - oy, tx1 - sx - ox,
+                                                    py1 - sy - oy, 1)
+        total = _stroke_total(_new_strokes(window, grown, excluded, T.OWN_WRITING_INK), min_stroke)
+        if total >= T.OWN_WRITING_MIN_MM2:
+            found[question] = round(total, 2)
+    return found
+
+
+def _stroke_total(new: np.ndarray, min_stroke_px: float) -> float:
+    """Total area (mm²) of the strokes (8-connected) of ``new`` (uint8 0/1 at K px/mm) of at least
+    ``min_stroke_px`` px each."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(new, connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    return float(areas[areas >= min_stroke_px].sum()) / (K * K)
+
+
+def _best_offset(page: np.ndarray, printed: np.ndarray, reach: int) -> int:
+    """The offset o (px, within +-reach) maximising sum(page[i] * printed[i + reach - o]): where the print's
+    profile ``printed`` (len(page) + 2 reach, from reach px before the page's profile ``page``) lies under
+    the page's; 0 among equals or without print."""
+    n = page.size
+    scores = np.array([float(np.dot(page, printed[reach - o:reach - o + n])) for o in range(-reach, reach + 1)])
+    top = scores.max()
+    if top <= 0:
+        return 0
+    best = np.flatnonzero(scores >= top - 1e-6 * top) - reach
+    return int(best[np.argmin(np.abs(best))])
+
+
+def _shifted(mask: np.ndarray, x0: int, y0: int, x1: int, y1: int, outside: int) -> np.ndarray:
+    """``mask[y0:y1, x0:x1]`` (px, may reach beyond the mask), ``outside`` where it does."""
+    out = np.full((y1 - y0, x1 - x0), outside, mask.dtype)
+    h, w = mask.shape
+    ax0, ay0, ax1, ay1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if ax1 > ax0 and ay1 > ay0:
+        out[ay0 - y0:ay1 - y0, ax0 - x0:ax1 - x0] = mask[ay0:ay1, ax0:ax1]
+    return out
+
+
 def _unexplained(reads: list[BoxRead], ink: PageInk, questions: set[str] | None, window, printed_at,
                  excusing: list[BoxRead], ink_level: float, min_mm2: float) -> dict[str, float]:
     """The search both :func:`unexplained_marks` and :func:`marks_beside_boxes` make: per question

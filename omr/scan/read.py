@@ -143,7 +143,13 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
             state, confidence = UNCERTAIN, 0.3
         reads.append(BoxRead(box.question, box.option, state, round(e.fill, 4), round(e.darkness, 4),
                              round(confidence, 3), round(box.x + dx, 2), round(box.y + dy, 2), box.w, box.h))
-    judge_against_respondent(reads, evidence)
+    windows = search.windows
+
+    def joined(i: int, j: int) -> bool:
+        return (_leaves_toward(windows[i], boxes[i], *offsets[i], boxes[j])
+                and _leaves_toward(windows[j], boxes[j], *offsets[j], boxes[i]))
+
+    judge_against_respondent(reads, evidence, joined)
     doubt_unsure_marks(reads, evidence)
     return reads
 
@@ -581,8 +587,12 @@ def _ring_share(ink: np.ndarray, box: Checkbox, dx: float, dy: float) -> float:
     return len(sectors) / T.RING_DIRECTIONS
 
 
-def judge_against_respondent(reads: list[BoxRead], evidence: list[BoxEvidence]) -> None:
+def judge_against_respondent(reads: list[BoxRead], evidence: list[BoxEvidence],
+                             joined: Callable[[int, int], bool] | None = None) -> None:
     """Revise box states (in place) with what this respondent's other marks on the page look like.
+
+    ``joined(i, j)``: whether one pen line runs on from box ``i`` into box ``j`` (indices into
+    ``reads``; :func:`read_boxes` gives :func:`_leaves_toward` both ways); None: never asked.
 
     Rules (thresholds and their reasons in :mod:`omr.tuning`, issue #14 block):
 
@@ -608,10 +618,16 @@ def judge_against_respondent(reads: list[BoxRead], evidence: list[BoxEvidence]) 
        denser (no back and forth) is cancelled only beside a plain mark of two
        strokes or more (a cross or a tick, not one stroke through the box or a
        dot). Otherwise both stay as read and the question goes to review.
+       A mark (plain or scribbled) ``joined`` to a scribbled or filled-in box of
+       its question, or to one left 'empty' but for a trace of ink (the same
+       strokes run on from one into the other: a zigzag crossing out both, a
+       scrawl over both, ending just inside the second) is no answer: it is
+       uncertain, and the question goes to review, never read ok as that mark.
     4. A circle: in a question with more than one mark, a marked box with ink
        all around it (CIRCLE_MIN_RING) while its row's median box and the
        question's other marks show at most CIRCLE_ROW_MAX_RING is the one
-       meant; the question's other marks are cancelled.
+       meant; the question's other marks are cancelled, unless the circled box is
+       ``joined`` to one of them (a zigzag over both rings the first box too).
     """
     marks = [i for i, r in enumerate(reads) if r.state == MARKED]
     # The respondent's ink: every box holding a mark's share of ink, however full (a felt pen's
@@ -642,19 +658,79 @@ def judge_against_respondent(reads: list[BoxRead], evidence: list[BoxEvidence]) 
         scribbled = [i for i in dense if evidence[i].strokes_across >= T.SCRIBBLE_MIN_STROKES
                      or heavier_than_the_rest(i)]
         plain = [i for i in inked if i not in scribbled and reads[i].state == MARKED]
-        if scribbled and plain and _sure_cancellation([evidence[i] for i in scribbled],
+        # Boxes a mark's strokes may run on into: scribbled or filled in, or 'empty' but for a trace
+        # of ink (the zigzag's end, too little ink for a mark of its own). Two plain marks are
+        # already to review (multiple).
+        run_into = scribbled + [i for i in members if reads[i].state == CANCELLED
+                                or (reads[i].state == EMPTY and evidence[i].trace_mm > 0)]
+        run_on = [i for i in members if reads[i].state == MARKED and any(
+            joined(i, j) for j in run_into if j != i)] if joined and run_into else []
+        if run_on:
+            for i in run_on:
+                reads[i].state, reads[i].confidence = UNCERTAIN, 0.25
+        elif scribbled and plain and _sure_cancellation([evidence[i] for i in scribbled],
                                                       [evidence[i] for i in plain]):
             for i in scribbled:
                 reads[i].state, reads[i].confidence = CANCELLED, 0.6
         marked = [i for i in members if reads[i].state == MARKED]
         circled = [i for i in marked if evidence[i].ring >= T.CIRCLE_MIN_RING]
-        if len(marked) > 1 and len(circled) == 1 and len(members) > 1:
+        if len(marked) > 1 and len(circled) == 1 and len(members) > 1 and not (joined and any(
+                joined(circled[0], i) for i in marked if i != circled[0])):
             row = sorted(evidence[i].ring for i in members if i != circled[0])
             others = max(evidence[i].ring for i in marked if i != circled[0])
             if max(row[len(row) // 2], others) <= T.CIRCLE_ROW_MAX_RING:
                 for i in marked:
                     if i != circled[0]:
                         reads[i].state, reads[i].confidence = CANCELLED, 0.6
+
+
+def _leaves_toward(window: BoxWindow, box: Checkbox, dx: float, dy: float, other: Checkbox) -> bool:
+    """Whether a pen stroke inside ``box`` (moved by dx, dy mm) runs out of it through the side
+    facing ``other`` (the side nearer ``other``'s centre, left/right or top/bottom).
+
+    On the box's window (:class:`omr.scan.align.BoxWindow`, 8 px/mm) at INK_THRESHOLD: a piece
+    of ink outside that side, from JOIN_EDGE_GAP_MM (clear of the printed outline) on, running
+    at least JOIN_OUT_MIN_MM out (or to the window's edge), with ink inside the box within
+    JOIN_INSIDE_MM of the side at most JOIN_ROW_TOLERANCE_MM along it from where the piece
+    starts. A cross or a tick drawn inside the box does not; a zigzag running on to the next box
+    does. Printed labels start further out than JOIN_EDGE_GAP_MM and do not count. False for a
+    window off the page.
+    """
+    if window.paper <= 0 or window.grey.size == 0:
+        return False
+    ink = _window_ink(window) >= T.INK_THRESHOLD
+    height, width = ink.shape
+    left, top = int(round((box.x + dx) * K)) - window.x0, int(round((box.y + dy) * K)) - window.y0
+    right = int(round((box.x + dx + box.w) * K)) - window.x0
+    bottom = int(round((box.y + dy + box.h) * K)) - window.y0
+    ex = other.x + other.w / 2 - (box.x + box.w / 2)
+    ey = other.y + other.h / 2 - (box.y + box.h / 2)
+    # Lines along the side facing ``other``, each running outward; ``edge``: the first column outside.
+    if abs(ex) >= abs(ey):
+        rows = ink[min(max(top, 0), height):min(max(bottom, 0), height)]
+        lines, edge = (rows, right) if ex > 0 else (rows[:, ::-1], width - left)
+    else:
+        cols = ink[:, min(max(left, 0), width):min(max(right, 0), width)].T
+        lines, edge = (cols, bottom) if ey > 0 else (cols[:, ::-1], height - top)
+    gap, inside = int(round(T.JOIN_EDGE_GAP_MM * K)), int(round(T.JOIN_INSIDE_MM * K))
+    length = lines.shape[1]
+    if lines.shape[0] == 0 or edge - gap <= 0 or edge + gap >= length - 1:
+        return False
+    inner = lines[:, max(edge - inside, 0):edge - gap].any(axis=1)  # lines with ink near the side, inside
+    if not inner.any():
+        return False
+    outer = np.ascontiguousarray(lines[:, edge + gap:]).view(np.uint8)
+    reach = min(int(round((T.JOIN_OUT_MIN_MM - T.JOIN_EDGE_GAP_MM) * K)), outer.shape[1] - 1)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(outer, connectivity=8)
+    tolerance = int(round(T.JOIN_ROW_TOLERANCE_MM * K))
+    for c in range(1, count):
+        x, width_c = stats[c, cv2.CC_STAT_LEFT], stats[c, cv2.CC_STAT_WIDTH]
+        if x > 1 or x + width_c - 1 < reach:
+            continue  # not starting at the outline's gap, or not running on out of the box
+        starts = np.flatnonzero((labels[:, :2] == c).any(axis=1))
+        if inner[max(starts.min() - tolerance, 0):starts.max() + tolerance + 1].any():
+            return True
+    return False
 
 
 def _sure_cancellation(scribbled: list[BoxEvidence], plain: list[BoxEvidence]) -> bool:
