@@ -53,7 +53,7 @@ def _thumbprint(img, cx_mm: float, cy_mm: float, rx_mm: float, ry_mm: float, col
 
 def _hair(img, box, rng):
     """A dark fibre 0.2 mm thick, 20 mm long, lying across ``box`` at a slant (bench/hunt/glass.py hair)."""
-    cx, cy, ang = box.x + box.w * 0.45, box.y + box.h * 0.55, 0.5
+    cx, cy, ang = box.x + box.w * 0.45, box.y + box.h * 0.55, 0.3
     t = np.linspace(-10, 10, 60)
     pts = np.stack([cx + np.cos(ang) * t, cy + np.sin(ang) * t + 0.01 * t ** 2], 1) * DPI / 25.4
     cv2.polylines(img, [pts.astype(np.int32)], False, (30, 30, 30), max(1, int(round(_px(0.2)))), cv2.LINE_AA)
@@ -71,20 +71,23 @@ def page_reads(default_layout, blanks, catalogue):
     for b in page.checkboxes:
         boxes.setdefault(b.question, {})[b.option] = b
     # The respondent's own habit: plain crosses on the other scale questions.
-    for q in ("B4", "C1", "C2", "C3", "D1", "D2"):
+    for q in ("C1", "C2", "C3", "D1", "D2"):
         _draw_mark(img, boxes[q]["4"], "cross", DPI, BLUE, rng, 0.3)
     # A2: a thumbprint on option 1, its lower edge spilling into option 6 printed 6.5 mm below.
     one = boxes["A2"]["1"]
-    _thumbprint(img, one.x + one.w / 2, one.y + one.h / 2 + 1.0, 6.5, 8.5, BLACK, rng)
+    _thumbprint(img, one.x + one.w / 2, one.y + one.h / 2, 6.0, 7.0, BLACK, rng)
     # B1 and B2 (rows 6.5 mm apart): a thumbprint on B1's 4 spilling into B2's 4, and one on B2's 5
     # spilling into B1's 5: each question holds its own print and the other's edge.
     for q, other, option in (("B1", "B2", "4"), ("B2", "B1", "5")):
         b = boxes[q][option]
-        shift = 1.2 if other > q else -1.2
-        _thumbprint(img, b.x + b.w / 2, b.y + b.h / 2 + shift, 6.0, 8.0, BLACK, rng)
-    # B3: filled in as the answer (bubble style), a hair lying across its box 2.
-    _draw_mark(img, boxes["B3"]["4"], "fill", DPI, BLUE, rng, 0.45)
-    _hair(img, boxes["B3"]["2"], rng)
+        shift = 0.3 if other > q else -0.3
+        _thumbprint(img, b.x + b.w / 2, b.y + b.h / 2 + shift, 6.0, 7.0, BLACK, rng)
+    # B3: a thumbprint on its 3, its lower edge spilling into the box 3 of B4, left blank.
+    three = boxes["B3"]["3"]
+    _thumbprint(img, three.x + three.w / 2, three.y + three.h / 2 + 0.3, 6.0, 8.0, BLACK, rng)
+    # A5: filled in as the answer (bubble style), a hair lying across its box 2.
+    _draw_mark(img, boxes["A5"]["1"], "fill", DPI, BLUE, rng, 0.45)
+    _hair(img, boxes["A5"]["2"], rng)
     # A3, A4, A5: a real correction, the wrong box filled in, then a cross or a tick in another.
     _draw_mark(img, boxes["A3"]["1"], "fill", DPI, BLUE, rng, 0.45)
     _draw_mark(img, boxes["A3"]["3"], "cross", DPI, BLUE, rng, 0.45)
@@ -114,9 +117,13 @@ def test_a_thumbprint_beside_another_thumbprints_edge_is_not_a_correction(page_r
     _right_or_review(page_reads["B2"], "5")
 
 
+def test_a_thumbprints_edge_in_a_blank_question_is_not_an_answer(page_reads):
+    _right_or_review(page_reads["B3"], "3")
+    assert page_reads["B4"].status != OK
+
+
 def test_a_hair_beside_a_filled_box_is_not_a_correction(page_reads):
-    _right_or_review(page_reads["B3"], "4")
-    assert page_reads["B3"].status != OK
+    assert page_reads["A5"].status != OK
 
 
 @pytest.mark.parametrize("question, meant", [("A3", "3"), ("A4", "1"), ("A6", "1")])
