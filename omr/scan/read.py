@@ -150,7 +150,7 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
                 and _leaves_toward(windows[j], boxes[j], *offsets[j], boxes[i]))
 
     judge_against_respondent(reads, evidence, joined)
-    doubt_unsure_marks(reads, evidence)
+    doubt_unsure_marks(reads, evidence, lambda i: _leaves_box(windows[i], boxes[i], *offsets[i]))
     return reads
 
 
@@ -758,7 +758,8 @@ def _sure_cancellation(scribbled: list[BoxEvidence], plain: list[BoxEvidence]) -
     return all(e.strokes_across >= T.CANCEL_PLAIN_MIN_STROKES for e in plain)
 
 
-def doubt_unsure_marks(reads: list[BoxRead], evidence: list[BoxEvidence]) -> None:
+def doubt_unsure_marks(reads: list[BoxRead], evidence: list[BoxEvidence],
+                       leaves: Callable[[int], bool] | None = None) -> None:
     """Make 'marked' boxes that are not sure deliberate pen marks uncertain (in place), after
     :func:`judge_against_respondent` (its rules 3 and 4 may have cancelled boxes).
 
@@ -772,14 +773,17 @@ def doubt_unsure_marks(reads: list[BoxRead], evidence: list[BoxEvidence]) -> Non
        lines) is no pen's cross, tick, slash or dot (met at most twice): it is the ridges of an
        inked finger (điểm chỉ, a thumbprint 14-19 mm tall spills into the boxes of the rows above
        and below, 6.5 mm apart) or a scribble rule 3 did not cancel. Uncertain, wherever it is.
-    2. A correction: in a question with a cancelled box, its one marked box is the answer only
-       when it is a cross or a tick (at least CANCEL_PLAIN_MIN_STROKES strokes across: not one
-       line, which a hair, a crease or the edge of an inked blob also makes, nor a dot) and its
-       stroke core is at least CANCEL_PLAIN_MIN_SHARE of the darkest cancelled box's (the same
-       pen, not a grey fibre or a soaked-through ghost). Otherwise it is uncertain and the
-       question goes to review.
+    2. A correction: in a row of boxes (a question, a date's part) with a cancelled box, its one
+       marked box is the answer only when its stroke core is at least CANCEL_PLAIN_MIN_SHARE of
+       the darkest cancelled box's (the same pen, not a grey smear or a soaked-through ghost) and
+       it is a cross or a tick (at least CANCEL_PLAIN_MIN_STROKES strokes across) or, met by one
+       stroke (a slash, a dot), one drawn inside the box: ``leaves(i)`` false. One line that runs
+       out of the box (a hair on the glass, a crease, the edge of an inked blob) is no answer.
+       Otherwise it is uncertain and the question goes to review.
 
-    ``reads`` and ``evidence``: one per box of the page, in the same order.
+    ``reads`` and ``evidence``: one per box of the page, in the same order. ``leaves(i)``: whether
+    ink inside box ``i`` runs on out of it through a side (:func:`_leaves_box`); None: never asked
+    (every one-stroke mark beside a cancelled box is then uncertain).
     """
     for r, e in zip(reads, evidence):
         if r.state == MARKED and e.strokes_across >= T.SCRIBBLE_MIN_STROKES:
@@ -792,10 +796,20 @@ def doubt_unsure_marks(reads: list[BoxRead], evidence: list[BoxEvidence]) -> Non
         marked = [i for i in members if reads[i].state == MARKED]
         if not cancelled or len(marked) != 1:
             continue
-        mark = evidence[marked[0]]
-        darkest = max(evidence[i].stroke for i in cancelled)
-        if mark.strokes_across < T.CANCEL_PLAIN_MIN_STROKES or mark.stroke < T.CANCEL_PLAIN_MIN_SHARE * darkest:
-            reads[marked[0]].state, reads[marked[0]].confidence = UNCERTAIN, 0.3
+        i = marked[0]
+        mark = evidence[i]
+        same_pen = mark.stroke >= T.CANCEL_PLAIN_MIN_SHARE * max(evidence[j].stroke for j in cancelled)
+        drawn = mark.strokes_across >= T.CANCEL_PLAIN_MIN_STROKES or (leaves is not None and not leaves(i))
+        if not (same_pen and drawn):
+            reads[i].state, reads[i].confidence = UNCERTAIN, 0.3
+
+
+def _leaves_box(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> bool:
+    """Whether ink inside ``box`` (moved by dx, dy mm) runs on out of it through any of its four
+    sides (:func:`_leaves_toward` toward a box one box width or height beyond each side)."""
+    step_x, step_y = box.w + 1.0, box.h + 1.0
+    return any(_leaves_toward(window, box, dx, dy, replace(box, x=box.x + sx, y=box.y + sy))
+               for sx, sy in ((step_x, 0.0), (-step_x, 0.0), (0.0, step_y), (0.0, -step_y)))
 
 
 def _resolve_single(reads: list[BoxRead]) -> tuple[object, str]:
