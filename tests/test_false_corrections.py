@@ -9,6 +9,7 @@ A real fill-and-cross correction still reads ok.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import cv2
@@ -88,14 +89,19 @@ def page_reads(default_layout, blanks, catalogue):
     # A5: filled in as the answer (bubble style), a hair lying across its box 2.
     _draw_mark(img, boxes["A5"]["1"], "fill", DPI, BLUE, rng, 0.45)
     _hair(img, boxes["A5"]["2"], rng)
-    # A3, A4, A5: a real correction, the wrong box filled in, then a cross or a tick in another.
+    # A3, A4, A6, A7, C4: a real correction, the wrong box filled in, then a cross, a tick, a slash
+    # or a dot in another.
     _draw_mark(img, boxes["A3"]["1"], "fill", DPI, BLUE, rng, 0.45)
     _draw_mark(img, boxes["A3"]["3"], "cross", DPI, BLUE, rng, 0.45)
     _draw_mark(img, boxes["A4"]["2"], "fill", DPI, BLUE, rng, 0.45)
     _draw_mark(img, boxes["A4"]["1"], "tick", DPI, BLUE, rng, 0.45)
     _draw_mark(img, boxes["A6"]["3"], "fill", DPI, BLUE, rng, 0.6)
     _draw_mark(img, boxes["A6"]["1"], "cross", DPI, BLUE, rng, 0.6)
-    office = PROFILES["office"].__class__(**{**PROFILES["office"].__dict__, "binarize_prob": 0.0})
+    _draw_mark(img, boxes["A7"]["1"], "fill", DPI, BLUE, rng, 0.45)
+    _draw_mark(img, boxes["A7"]["2"], "slash", DPI, BLUE, rng, 0.45)
+    _draw_mark(img, boxes["C4"]["0"], "fill", DPI, BLUE, rng, 0.45)
+    _draw_mark(img, boxes["C4"]["2"], "dot", DPI, BLUE, rng, 0.45)
+    office = dataclasses.replace(PROFILES["office"], binarize_prob=0.0)  # grey, as tests/test_habits.py
     data, _ = scan_page(img, office, DPI, rng, upside_down=False)
     raw = RawPage("thumbs.jpg", 0, np.asarray(Image.open(io.BytesIO(data)).convert("L")))
     result = process_page(raw, catalogue)
@@ -126,8 +132,8 @@ def test_a_hair_beside_a_filled_box_is_not_a_correction(page_reads):
     assert page_reads["A5"].status != OK
 
 
-@pytest.mark.parametrize("question, meant", [("A3", "3"), ("A4", "1"), ("A6", "1")])
-def test_a_filled_box_then_a_cross_or_tick_still_reads_the_correction(page_reads, question, meant):
+@pytest.mark.parametrize("question, meant", [("A3", "3"), ("A4", "1"), ("A6", "1"), ("A7", "2"), ("C4", "2")])
+def test_a_filled_box_then_a_pen_mark_still_reads_the_correction(page_reads, question, meant):
     read = page_reads[question]
     assert (read.value, read.status) == (meant, OK)
     assert read.confidence > 0.9
