@@ -790,7 +790,7 @@ def doubt_unsure_marks(reads: list[BoxRead], evidence: list[BoxEvidence],
     across = [e.strokes_across for r, e in zip(reads, evidence) if r.state == MARKED]
     # A page scanned in 1-bit with dithering breaks every stroke into dots: there the respondent's
     # own marks are all met by as many strokes, and a texture tells nothing.
-    grainy_page = len(across) >= T.MIN_MARKS_FOR_HABIT and _median(np.array(across)) >= T.SCRIBBLE_MIN_STROKES
+    grainy_page = len(across) >= T.MIN_MARKS_FOR_HABIT and float(np.median(across)) >= T.SCRIBBLE_MIN_STROKES
     for r, e in zip(reads, evidence):
         if r.state == MARKED and e.strokes_across >= T.SCRIBBLE_MIN_STROKES and not grainy_page:
             r.state, r.confidence = UNCERTAIN, 0.3
