@@ -731,6 +731,13 @@ CANCEL_PLAIN_MIN_SHARE = LIGHT_MARK_SHARE
 # once, and beside those the heavy box is as likely the cross meant (hunter, strike_box: the
 # crosses 0.5-0.54 full with 2 strokes across, the strokes 0.18-0.25 with 1).
 CANCEL_PLAIN_MIN_STROKES = 2
+# A marked box met by SCRIBBLE_MIN_STROKES strokes across or more is a texture, not a pen's mark
+# (omr.scan.read.doubt_unsure_marks: the ridges of an inked thumbprint measure 3-8 strokes across,
+# bench/hunt/marks.py thumb), when its ink has greys: its darkness (mean ink) under this share of its
+# fill. Thumbprints measure 0.49-0.65 (ridges fading into the paper), pen crosses on grey scans
+# 0.6-0.75; on a 1-bit scan ink is 0 or 1 and darkness equals fill (harsh profile: a dithered cross
+# is met by 3 strokes and more, and must stay a mark).
+TEXTURE_MAX_DARKNESS_SHARE = 0.9
 # One pen line running over two boxes of a question (a zigzag crossing both out, a wide scrawl):
 # the box it only passes through is no plain mark beside a scribbled-out box (omr.scan.read.
 # _leaves_toward, hzig: 54 of 480 such questions read ok on bench/scribble_span.py before). A

@@ -773,8 +773,8 @@ def doubt_unsure_marks(reads: list[BoxRead], evidence: list[BoxEvidence],
        lines) is no pen's cross, tick, slash or dot (met at most twice): it is the ridges of an
        inked finger (điểm chỉ, a thumbprint 14-19 mm tall spills into the boxes of the rows above
        and below, 6.5 mm apart) or a scribble rule 3 did not cancel. Uncertain, wherever it is,
-       unless the page's own marks (MIN_MARKS_FOR_HABIT or more, median) are all so: a 1-bit
-       dithered scan breaks every stroke into dots.
+       when its ink has greys (darkness under TEXTURE_MAX_DARKNESS_SHARE of its fill): a 1-bit
+       dithered scan breaks every stroke into black dots, and there a texture tells nothing.
     2. A correction: in a row of boxes (a question, a date's part) with a cancelled box, its one
        marked box is the answer only when its stroke core is at least CANCEL_PLAIN_MIN_SHARE of
        the darkest cancelled box's (the same pen, not a grey smear or a soaked-through ghost) and
@@ -787,12 +787,9 @@ def doubt_unsure_marks(reads: list[BoxRead], evidence: list[BoxEvidence],
     ink inside box ``i`` runs on out of it through a side (:func:`_leaves_box`); None: never asked
     (every one-stroke mark beside a cancelled box is then uncertain).
     """
-    across = [e.strokes_across for r, e in zip(reads, evidence) if r.state == MARKED]
-    # A page scanned in 1-bit with dithering breaks every stroke into dots: there the respondent's
-    # own marks are all met by as many strokes, and a texture tells nothing.
-    grainy_page = len(across) >= T.MIN_MARKS_FOR_HABIT and float(np.median(across)) >= T.SCRIBBLE_MIN_STROKES
     for r, e in zip(reads, evidence):
-        if r.state == MARKED and e.strokes_across >= T.SCRIBBLE_MIN_STROKES and not grainy_page:
+        if r.state == MARKED and e.strokes_across >= T.SCRIBBLE_MIN_STROKES \
+                and e.darkness < T.TEXTURE_MAX_DARKNESS_SHARE * e.fill:
             r.state, r.confidence = UNCERTAIN, 0.3
     by_row: dict[tuple[str, str], list[int]] = {}  # a date's parts are read one by one (_resolve_date)
     for i, r in enumerate(reads):
