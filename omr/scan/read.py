@@ -778,14 +778,16 @@ def doubt_unsure_marks(reads: list[BoxRead], evidence: list[BoxEvidence],
     2. A correction: in a row of boxes (a question, a date's part) with a cancelled box, its one
        marked box is the answer only when its stroke core is at least CANCEL_PLAIN_MIN_SHARE of
        the darkest cancelled box's (the same pen, not a grey smear or a soaked-through ghost) and
-       it is a cross or a tick (at least CANCEL_PLAIN_MIN_STROKES strokes across) or, met by one
-       stroke (a slash, a dot), one drawn inside the box: ``leaves(i)`` false. One line that runs
-       out of the box (a hair on the glass, a crease, the edge of an inked blob) is no answer.
-       Otherwise it is uncertain and the question goes to review.
+       it is drawn inside its box (``leaves(i)`` false: a cross, a tick, a slash, a dot end within
+       ~0.3 mm of the outline). Ink that runs on out of the box through a side is a hair on the
+       glass, a crease, or the edge of an inked blob pressed on a neighbouring box (a thumbprint's
+       rim entering a box's corner is met by two ridges, like a cross), not an answer. Otherwise
+       the mark is uncertain and the question goes to review.
 
     ``reads`` and ``evidence``: one per box of the page, in the same order. ``leaves(i)``: whether
     ink inside box ``i`` runs on out of it through a side (:func:`_leaves_box`); None: never asked
-    (every one-stroke mark beside a cancelled box is then uncertain).
+    (a correction's mark must then be met by CANCEL_PLAIN_MIN_STROKES strokes across: a cross or a
+    tick).
     """
     for r, e in zip(reads, evidence):
         if r.state == MARKED and e.strokes_across >= T.SCRIBBLE_MIN_STROKES \
@@ -802,7 +804,7 @@ def doubt_unsure_marks(reads: list[BoxRead], evidence: list[BoxEvidence],
         i = marked[0]
         mark = evidence[i]
         same_pen = mark.stroke >= T.CANCEL_PLAIN_MIN_SHARE * max(evidence[j].stroke for j in cancelled)
-        drawn = mark.strokes_across >= T.CANCEL_PLAIN_MIN_STROKES or (leaves is not None and not leaves(i))
+        drawn = not leaves(i) if leaves is not None else mark.strokes_across >= T.CANCEL_PLAIN_MIN_STROKES
         if not (same_pen and drawn):
             reads[i].state, reads[i].confidence = UNCERTAIN, 0.3
 
