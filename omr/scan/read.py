@@ -810,36 +810,11 @@ def doubt_unsure_marks(reads: list[BoxRead], evidence: list[BoxEvidence],
 
 
 def _leaves_box(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> bool:
-    """Whether ink inside ``box`` (moved by dx, dy mm) runs on out of it: a piece of connected ink
-    (INK_THRESHOLD, 8-connected, on the box's window) holding ink of the box's inside (the box less
-    BOX_INNER_MARGIN_MM) reaches JOIN_OUT_MIN_MM past the outline on some side, or the window's edge
-    where that is nearer (but at least JOIN_EDGE_GAP_MM out). The printed outline joins a stroke
-    touching it but ends at the outline; a cross, a tick, a slash or a dot ends within ~0.3 mm of
-    it, while a hair, a crease or the rim of a blob pressed beside the box runs on, through a side
-    or a corner. False for a window off the page.
-    """
-    if window.paper <= 0 or window.grey.size == 0:
-        return False
-    ink = np.ascontiguousarray(_window_ink(window) >= T.INK_THRESHOLD).view(np.uint8)
-    height, width = ink.shape
-    left, top = (box.x + dx) * K - window.x0, (box.y + dy) * K - window.y0
-    right, bottom = left + box.w * K, top + box.h * K
-    m = T.BOX_INNER_MARGIN_MM * K
-    rows = slice(max(int(round(top + m)), 0), max(int(round(bottom - m)), 0))
-    cols = slice(max(int(round(left + m)), 0), max(int(round(right - m)), 0))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    held = np.unique(labels[rows, cols])
-    out, gap = T.JOIN_OUT_MIN_MM * K, T.JOIN_EDGE_GAP_MM * K
-    # Per side: the piece's extent past the outline, and how far it must go (the window may end sooner).
-    rooms = (left, width - 1 - right, top, height - 1 - bottom)
-    for c in held[held > 0]:
-        x, y, w, h = stats[c, :4]
-        past = (left - x, x + w - 1 - right, top - y, y + h - 1 - bottom)
-        for extent, room in zip(past, rooms):
-            need = min(out, room - 1)
-            if need >= gap and extent >= need:
-                return True
-    return False
+    """Whether ink inside ``box`` (moved by dx, dy mm) runs on out of it through any of its four
+    sides (:func:`_leaves_toward` toward a box one box width or height beyond each side)."""
+    step_x, step_y = box.w + 1.0, box.h + 1.0
+    return any(_leaves_toward(window, box, dx, dy, replace(box, x=box.x + sx, y=box.y + sy))
+               for sx, sy in ((step_x, 0.0), (-step_x, 0.0), (0.0, step_y), (0.0, -step_y)))
 
 
 def _resolve_single(reads: list[BoxRead]) -> tuple[object, str]:
