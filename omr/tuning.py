@@ -738,6 +738,11 @@ CANCEL_PLAIN_MIN_STROKES = 2
 # 0.6-0.75; on a 1-bit scan ink is 0 or 1 and darkness equals fill (harsh profile: a dithered cross
 # is met by 3 strokes and more, and must stay a mark).
 TEXTURE_MAX_DARKNESS_SHARE = 0.9
+# A correction's mark (beside a cancelled box) covering at most this share of the COVERAGE_GRID cells
+# is a sliver, asked whether it runs out of its box (omr.scan.read.doubt_unsure_marks): the rim of a
+# thumbprint pressed on the box above or below covers 4 of 16 cells (0.25, bench/hunt marks.py thumb
+# seeds 12-13), a pen's cross 7-10 and a tick ~6 (the COVERAGE_GRID notes).
+SLIVER_MAX_COVERAGE = 0.3
 # One pen line running over two boxes of a question (a zigzag crossing both out, a wide scrawl):
 # the box it only passes through is no plain mark beside a scribbled-out box (omr.scan.read.
 # _leaves_toward, hzig: 54 of 480 such questions read ok on bench/scribble_span.py before). A

@@ -778,11 +778,14 @@ def doubt_unsure_marks(reads: list[BoxRead], evidence: list[BoxEvidence],
     2. A correction: in a row of boxes (a question, a date's part) with a cancelled box, its one
        marked box is the answer only when its stroke core is at least CANCEL_PLAIN_MIN_SHARE of
        the darkest cancelled box's (the same pen, not a grey smear or a soaked-through ghost) and
-       it is drawn inside its box (``leaves(i)`` false: a cross, a tick, a slash, a dot end within
-       ~0.3 mm of the outline). Ink that runs on out of the box through a side is a hair on the
-       glass, a crease, or the edge of an inked blob pressed on a neighbouring box (a thumbprint's
-       rim entering a box's corner is met by two ridges, like a cross), not an answer. Otherwise
-       the mark is uncertain and the question goes to review.
+       it is drawn inside its box: one stroke (a slash, a dot) or a sliver covering at most
+       SLIVER_MAX_COVERAGE of the grid's cells must not run out of it (``leaves(i)`` false: a
+       slash or a dot ends within ~0.3 mm of the outline). One line that runs on out of the box
+       through a side is a hair on the glass or a crease, and a sliver the rim of an inked blob
+       pressed on a neighbouring box (a thumbprint's rim in a box's corner is met by two ridges,
+       like a cross, but covers 4 of 16 cells; a cross 7-10, a tick ~6), not an answer. Otherwise
+       the mark is uncertain and the question goes to review. A mark with ink all around its box
+       (CIRCLE_MIN_RING: circled, rule 4's answer) is not asked: its circle runs out of the box.
 
     ``reads`` and ``evidence``: one per box of the page, in the same order. ``leaves(i)``: whether
     ink inside box ``i`` runs on out of it through a side (:func:`_leaves_box`); None: never asked
@@ -804,7 +807,15 @@ def doubt_unsure_marks(reads: list[BoxRead], evidence: list[BoxEvidence],
         i = marked[0]
         mark = evidence[i]
         same_pen = mark.stroke >= T.CANCEL_PLAIN_MIN_SHARE * max(evidence[j].stroke for j in cancelled)
-        drawn = not leaves(i) if leaves is not None else mark.strokes_across >= T.CANCEL_PLAIN_MIN_STROKES
+        if mark.ring >= T.CIRCLE_MIN_RING:
+            drawn = True  # circled (rule 4's answer): the circle is what runs out of the box
+        elif leaves is not None:
+            # A cross or a tick covering a mark's share of the box may touch ink beside it (a circle
+            # drawn round the box below): only one stroke, or a sliver, is asked whether it runs out.
+            sliver = mark.strokes_across < T.CANCEL_PLAIN_MIN_STROKES or mark.coverage <= T.SLIVER_MAX_COVERAGE
+            drawn = not (sliver and leaves(i))
+        else:
+            drawn = mark.strokes_across >= T.CANCEL_PLAIN_MIN_STROKES
         if not (same_pen and drawn):
             reads[i].state, reads[i].confidence = UNCERTAIN, 0.3
 
