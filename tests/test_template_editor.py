@@ -20,6 +20,7 @@ import numpy as np
 import office_fill
 import pytest
 import sqlalchemy as sa
+from db_fixtures import BOTH_BACKENDS, SQLITE_ONLY
 from PIL import Image, ImageDraw, ImageFont
 from web_helpers import csrf_token, logged_in
 
@@ -40,7 +41,8 @@ QUESTIONS = [("Câu 1. Giới tính", 60, [("Nam", 30), ("Nữ", 70)]),
              ("Câu 2. Độ tuổi", 90, [("Trẻ", 30), ("Trung niên", 70), ("Cao tuổi", 110)]),
              ("Câu 3. Có hài lòng không?", 120, [("Có", 30), ("Không", 70)])]
 
-pytestmark = pytest.mark.usefixtures("quick_hashes")
+# The editor's store holds users and the audit of saves: SQLite for all, and the audited save on PostgreSQL too.
+pytestmark = [pytest.mark.usefixtures("quick_hashes"), SQLITE_ONLY]
 # OMRChecker's sample sheets (../shared/data/external, see README): CI has them and refuses to skip.
 EXTERNAL = blank_sources.external_root()
 if EXTERNAL is None and os.environ.get("OMR_REQUIRE_EXTERNAL_DATA") == "1":
@@ -289,6 +291,7 @@ def test_old_drafts_are_removed_and_new_ones_kept(app, drafted):
     assert not any(drafts_dir(uploads).iterdir())
 
 
+@BOTH_BACKENDS
 def test_saving_again_makes_a_new_version_keeps_the_old_one_and_is_audited(app, drafted):
     client, state, csrf = drafted
     assert save(client, state, csrf, edit_of(state)).status_code == 200
