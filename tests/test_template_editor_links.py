@@ -18,6 +18,7 @@ from test_template_editor import (  # noqa: F401  (fixtures)
     _token,
     app,
     drafted,
+    drawn_draft,
     edit_of,
     open_editor,
     save,
