@@ -124,28 +124,29 @@ class Form:
 
 def make_sheet(form: Form, number: int, rng: np.random.Generator, variants: tuple[str, ...], targets: int = 5):
     """A page with ``targets`` questions carrying a variant each (drawn from ``variants``), the rest
-    answered by a plain cross or tick. Returns (image, {question: (variant, truth option or None)},
+    answered by a plain cross or tick. Returns (image, {question: (variant, truth option or None,
+    option of the box the variant's small mark is in)},
     {question: option} of the ordinary answers)."""
     img, questions = form.sheet(number, int(rng.integers(1, 999)))
     ids = sorted(q for q in questions if len(questions[q]) > 1)
     chosen = [str(q) for q in rng.choice(ids, size=min(targets, len(ids)), replace=False)]
-    special: dict[str, tuple[str, str | None]] = {}
+    special: dict[str, tuple[str, str | None, str]] = {}
     for qid in chosen:
         variant = str(rng.choice(variants))
         options = sorted(questions[qid])
         if variant == "dot":
             option = str(rng.choice(options))
             draw_dot(img, questions[qid][option], form.dpi, rng)
-            special[qid] = ("dot", option)
+            special[qid] = ("dot", option, option)
         elif variant == "light":
             heavy, light = (str(o) for o in rng.choice(options, size=2, replace=False))
             _draw_mark(img, questions[qid][heavy], "cross", form.dpi, BLACK, rng, float(rng.uniform(0.4, 0.6)))
             draw_light_cross(img, questions[qid][light], form.dpi, rng)
-            special[qid] = ("light", heavy)
+            special[qid] = ("light", heavy, light)
         else:
             option = str(rng.choice(options))
             draw_speck(img, questions[qid][option], form.dpi, rng)
-            special[qid] = ("dust", None)
+            special[qid] = ("dust", None, option)
     answers = {}
     for qid, boxes in sorted(questions.items()):
         if qid in special:
@@ -158,11 +159,12 @@ def make_sheet(form: Form, number: int, rng: np.random.Generator, variants: tupl
 
 
 def read(form: Form, img: np.ndarray, profile: str, rng: np.random.Generator):
-    """The page scanned with ``profile``'s artefacts and read: {question: QuestionRead}."""
-    data, _ = scan_page(img, PROFILES[profile], form.dpi, rng, upside_down=False)
+    """The page scanned with ``profile``'s artefacts and read: (PageResult, {question: QuestionRead},
+    scan kind 'jpeg' or '1-bit')."""
+    data, kind = scan_page(img, PROFILES[profile], form.dpi, rng, upside_down=False)
     grey = np.asarray(Image.open(io.BytesIO(data)).convert("L"))
     result = process_page(RawPage("variant.png", 0, grey), form.catalogue)
-    return result, {q.question: q for q in result.questions}
+    return result, {q.question: q for q in result.questions}, kind
 
 
 def outcome(variant: str, truth: str | None, q) -> str:
@@ -185,18 +187,20 @@ def run(seeds: list[int], sheets: int, dpis: list[int], profiles: list[str], ver
                 rng = np.random.default_rng([seed, dpi, PROFILES[profile].noise_sigma.__int__()])
                 for sheet in range(sheets):
                     img, special, answers = make_sheet(form, 1 + sheet % 2, rng, VARIANTS)
-                    result, reads = read(form, img, profile, rng)
+                    result, reads, kind = read(form, img, profile, rng)
                     if result.set_aside:
                         counts[(profile, dpi, "set_aside")] += 1
                         continue
-                    for qid, (variant, truth) in special.items():
+                    for qid, (variant, truth, _) in special.items():
                         q = reads[qid]
                         got = outcome(variant, truth, q)
                         counts[(profile, dpi, variant, got)] += 1
+                        if kind == "1-bit":
+                            counts[(profile, dpi, variant, got, kind)] += 1
                         if got == "silent" and verbose:
                             boxes = [(b.option, b.state, b.fill, b.darkness) for b in result.boxes
                                      if b.question == qid and (b.state != "empty" or b.fill > 0.005)]
-                            print(f"  silent {profile} {dpi} seed {seed} sheet {sheet} {variant} {qid}: truth "
+                            print(f"  silent {profile} {dpi} {kind} seed {seed} sheet {sheet} {variant} {qid}: truth "
                                   f"{truth} read {q.value!r} {q.status} {boxes}")
                     for qid, option in answers.items():
                         q = reads[qid]
@@ -220,7 +224,8 @@ def main() -> None:
             line = [f"{profile:7s} {dpi} dpi"]
             for variant in VARIANTS + ("plain",):
                 n = sum(counts[(profile, dpi, variant, k)] for k in ("silent", "review", "right"))
-                line.append(f"{variant}: {counts[(profile, dpi, variant, 'silent')]} silent, "
+                line.append(f"{variant}: {counts[(profile, dpi, variant, 'silent')]} silent "
+                            f"({counts[(profile, dpi, variant, 'silent', '1-bit')]} 1-bit), "
                             f"{counts[(profile, dpi, variant, 'review')]} review / {n}")
             print("  ".join(line))
 
