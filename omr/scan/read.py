@@ -141,10 +141,30 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
         if state == EMPTY and e.darkness > faint_limit and (
                 e.trace_mm >= T.TRACE_SHORT_MIN_MM or e.ridge >= T.RIDGE_MIN_CONTRAST):
             state, confidence = UNCERTAIN, 0.3
+        elif state == EMPTY and e.trace_mm > 0 and e.core is not None and holds_dot(e.core):
+            state, confidence = UNCERTAIN, 0.3  # a pen tap, not a sure blank
         reads.append(BoxRead(box.question, box.option, state, round(e.fill, 4), round(e.darkness, 4),
                              round(confidence, 3), round(box.x + dx, 2), round(box.y + dy, 2), box.w, box.h))
     judge_against_respondent(reads, evidence)
     return reads
+
+
+def holds_dot(core: np.ndarray) -> bool:
+    """Whether a box core (the inside trimmed by TRACE_EDGE_TRIM_MM; ink 0..1, h x w px at
+    :data:`omr.scan.align.K` px/mm) holds a pen tap: one connected blob above INK_THRESHOLD at least
+    DOT_MIN_MM across (the diameter of a disc of its area) holding at least DOT_MIN_INK_MM2 of ink
+    (summed ink, mm2). A speck of dust (0.2-0.3 mm) and scanner noise are smaller and lighter.
+    """
+    blob = (core >= T.INK_THRESHOLD).astype(np.uint8)
+    if not blob.any():
+        return False
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(blob, connectivity=8)
+    min_area = np.pi * (T.DOT_MIN_MM * K / 2) ** 2  # px
+    for label in range(1, count):
+        if stats[label, cv2.CC_STAT_AREA] >= min_area and \
+                float(core[labels == label].sum()) / (K * K) >= T.DOT_MIN_INK_MM2:
+            return True
+    return False
 
 
 def _faint_stroke(e: BoxEvidence, faint_limit: float) -> bool:
