@@ -110,7 +110,9 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
     box darker than its page's empty boxes (FAINT_EXCESS_DARKNESS) is uncertain
     when that darkness has a stroke in it: a trace of TRACE_SHORT_MIN_MM or a
     thin line (RIDGE_MIN_CONTRAST). Darkness without either is the back page's
-    print showing through the paper or a grey haze, not a mark.
+    print showing through the paper or a grey haze, not a mark. An 'empty' box
+    holding a pen tap (:func:`holds_dot`: a dot too small for a mark's fill or a
+    trace, larger than dust) is uncertain too: never a sure blank.
     The thin-line contrast (:func:`thin_line_contrast`) is measured only where it
     can change an answer: those dark empty boxes, and the empty boxes of a
     question with no other ink (where a faint stroke would otherwise read blank).
