@@ -689,18 +689,17 @@ TRACE_EDGE_TRIM_MM = 0.25
 TRACE_MIN_MM = 1.5
 TRACE_SHORT_MIN_MM = 1.0
 TRACE_SHORT_MIN_FILL = 0.005
-# A pen tap: a compact dot in a box, too small for a mark's fill (a 0.5-0.9 mm dot fills 0.02-0.04
-# of a 5 mm box's inside, under EMPTY_MAX_FILL) and for a trace (TRACE_SHORT_MIN_MM). An 'empty' box
-# whose core holds one connected blob of ink above INK_THRESHOLD at least DOT_MIN_MM across (the
-# diameter of a disc of its area) and holding at least DOT_MIN_INK_MM2 of ink (its ink summed, page
-# black = 1, mm2) is uncertain, never a sure blank (branch hdot, bench/small_marks.py: seeds 7, 10
-# sheets a profile and dpi, office and harsh, 200 and 300 dpi, grey and 1-bit scans). Dots of
-# 0.5-0.9 mm at 55-90 % of black measured 0.40-1.06 mm and 0.116-0.86 mm2; dust specks of
-# 0.2-0.3 mm at 35-85 % at most 0.42 mm and 0.109 mm2 (0.094 on 1-bit scans, whose specks are
-# solid), scanner noise alone 0.14-0.2 mm and < 0.02 mm2. Both must hold: a 1-bit speck is solid
-# (heavy for its size), a blurred grey one spreads (wide for its ink).
-DOT_MIN_MM = 0.4
-DOT_MIN_INK_MM2 = 0.11
+# A pen tap: a dot in a box, too small for a mark's fill (a 0.5-0.9 mm dot fills 0.02-0.04 of a
+# 5 mm box's inside, under EMPTY_MAX_FILL) and for a trace (TRACE_SHORT_MIN_MM). An 'empty' box
+# whose core holds one connected blob of ink above TRACE_INK_LEVEL, reaching INK_THRESHOLD, with at
+# least DOT_MIN_INK_MM2 of ink in it (its ink summed, page black = 1, mm2: blur spreads a dot but
+# keeps its ink) is uncertain, never a sure blank (omr.scan.read.holds_dot). Measured (branch hdot,
+# bench/small_marks.py, seed 11, 10 sheets per profile and dpi, office and harsh, 200 and 300 dpi,
+# grey and 1-bit scans): dots of 0.5-0.9 mm at 55-90 % of black hold 0.155-0.92 mm2 (one on a
+# 1-bit scan that kept 0.24 mm of it: 0.047, lost); dust specks of 0.2-0.3 mm at 35-85 % at most
+# 0.065 mm2 on grey scans, 0.094 on 1-bit ones (a solid speck); scanner noise alone < 0.02.
+# 0.12 lies between the two.
+DOT_MIN_INK_MM2 = 0.12
 # The respondent's typical mark is known once the page has this many marks
 # (a page of the default form has 15-20): one or two may be the odd ones out.
 MIN_MARKS_FOR_HABIT = 4

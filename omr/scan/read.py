@@ -153,18 +153,18 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
 
 def holds_dot(core: np.ndarray) -> bool:
     """Whether a box core (the inside trimmed by TRACE_EDGE_TRIM_MM; ink 0..1, h x w px at
-    :data:`omr.scan.align.K` px/mm) holds a pen tap: one connected blob above INK_THRESHOLD at least
-    DOT_MIN_MM across (the diameter of a disc of its area) holding at least DOT_MIN_INK_MM2 of ink
-    (summed ink, mm2). A speck of dust (0.2-0.3 mm) and scanner noise are smaller and lighter.
+    :data:`omr.scan.align.K` px/mm) holds a pen tap: one connected blob of ink above TRACE_INK_LEVEL
+    that reaches INK_THRESHOLD and holds at least DOT_MIN_INK_MM2 of ink (summed, page black = 1,
+    mm2). A speck of dust (0.2-0.3 mm) holds less than that, scanner noise far less.
     """
-    blob = (core >= T.INK_THRESHOLD).astype(np.uint8)
+    blob = (core >= T.TRACE_INK_LEVEL).astype(np.uint8)
     if not blob.any():
         return False
     count, labels, stats, _ = cv2.connectedComponentsWithStats(blob, connectivity=8)
-    min_area = np.pi * (T.DOT_MIN_MM * K / 2) ** 2  # px
-    for label in range(1, count):
-        if stats[label, cv2.CC_STAT_AREA] >= min_area and \
-                float(core[labels == label].sum()) / (K * K) >= T.DOT_MIN_INK_MM2:
+    # A blob needs at least DOT_MIN_INK_MM2 of ink at most 1 a pixel: skip the smaller ones unseen.
+    for label in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= T.DOT_MIN_INK_MM2 * K * K) + 1:
+        ink = core[labels == label]
+        if ink.max() >= T.INK_THRESHOLD and float(ink.sum()) / (K * K) >= T.DOT_MIN_INK_MM2:
             return True
     return False
 
