@@ -700,6 +700,17 @@ TRACE_SHORT_MIN_FILL = 0.005
 # 0.065 mm2 on grey scans, 0.094 on 1-bit ones (a solid speck); scanner noise alone < 0.02.
 # 0.12 lies between the two.
 DOT_MIN_INK_MM2 = 0.12
+# A light stroke that a 1-bit scan broke into dots (a 0.2 mm line at 30-50 % of black, thresholded):
+# an 'empty' box whose core holds ink above INK_THRESHOLD in at least SCATTER_MIN_PIECES separate
+# pieces spread over at least SCATTER_MIN_MM (the larger side of their bounding box) is uncertain
+# (omr.scan.read.scattered_stroke). Measured (bench/small_marks.py variants, every page 1-bit, seed 5,
+# 8 sheets per profile and dpi, office and harsh, 150-300 dpi): of 61 light crosses beside a heavy one,
+# 39 were erased entirely and 6 left one pixel (lost: nothing to see), the other 16 left 2-13 pieces
+# over 1.1-2.9 mm (15 of them 3 or more over 1.6 mm or more), all read as the heavy box alone, ok;
+# every other box of those pages (empty, dust specks 0.2-0.3 mm, photocopier specks) held at most 2
+# pieces within 1.1 mm.
+SCATTER_MIN_PIECES = 3
+SCATTER_MIN_MM = 1.5
 # The respondent's typical mark is known once the page has this many marks
 # (a page of the default form has 15-20): one or two may be the odd ones out.
 MIN_MARKS_FOR_HABIT = 4

@@ -112,7 +112,8 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
     thin line (RIDGE_MIN_CONTRAST). Darkness without either is the back page's
     print showing through the paper or a grey haze, not a mark. An 'empty' box
     holding a pen tap (:func:`holds_dot`: a dot too small for a mark's fill or a
-    trace, larger than dust) is uncertain too: never a sure blank.
+    trace, larger than dust) or a light stroke that a 1-bit scan broke into dots
+    (:func:`scattered_stroke`) is uncertain too: never a sure blank.
     The thin-line contrast (:func:`thin_line_contrast`) is measured only where it
     can change an answer: those dark empty boxes, and the empty boxes of a
     question with no other ink (where a faint stroke would otherwise read blank).
@@ -143,8 +144,9 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
         if state == EMPTY and e.darkness > faint_limit and (
                 e.trace_mm >= T.TRACE_SHORT_MIN_MM or e.ridge >= T.RIDGE_MIN_CONTRAST):
             state, confidence = UNCERTAIN, 0.3
-        elif state == EMPTY and e.trace_mm > 0 and e.core is not None and holds_dot(e.core):
-            state, confidence = UNCERTAIN, 0.3  # a pen tap, not a sure blank
+        elif state == EMPTY and e.trace_mm > 0 and e.core is not None and (
+                holds_dot(e.core) or scattered_stroke(e.core)):
+            state, confidence = UNCERTAIN, 0.3  # a pen tap or a light stroke in pieces, not a sure blank
         reads.append(BoxRead(box.question, box.option, state, round(e.fill, 4), round(e.darkness, 4),
                              round(confidence, 3), round(box.x + dx, 2), round(box.y + dy, 2), box.w, box.h))
     judge_against_respondent(reads, evidence)
@@ -167,6 +169,22 @@ def holds_dot(core: np.ndarray) -> bool:
         if ink.max() >= T.INK_THRESHOLD and float(ink.sum()) / (K * K) >= T.DOT_MIN_INK_MM2:
             return True
     return False
+
+
+def scattered_stroke(core: np.ndarray) -> bool:
+    """Whether a box core (ink 0..1, h x w px at :data:`omr.scan.align.K` px/mm) holds a light stroke
+    that a 1-bit scan broke into dots: ink above INK_THRESHOLD in at least SCATTER_MIN_PIECES separate
+    pieces whose bounding box spans at least SCATTER_MIN_MM. Dust and photocopier specks are one or two
+    pieces close together.
+    """
+    inked = core >= T.INK_THRESHOLD
+    if np.count_nonzero(inked) < T.SCATTER_MIN_PIECES:
+        return False
+    ys, xs = np.nonzero(inked)
+    if max(xs.max() - xs.min(), ys.max() - ys.min()) < T.SCATTER_MIN_MM * K:
+        return False
+    pieces, _ = cv2.connectedComponents(inked.astype(np.uint8), connectivity=8)
+    return pieces - 1 >= T.SCATTER_MIN_PIECES
 
 
 def _faint_stroke(e: BoxEvidence, faint_limit: float) -> bool:
