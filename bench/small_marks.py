@@ -34,6 +34,7 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from omr.forms.layout import resolve_layout  # noqa: E402
 from omr.forms.qrcodes import PageIdentity  # noqa: E402
@@ -42,60 +43,9 @@ from omr.forms.template import load_template  # noqa: E402
 from omr.model import BLANK, NEEDS_REVIEW, OK  # noqa: E402
 from omr.scan.ingest import RawPage  # noqa: E402
 from omr.scan.page import Catalogue, process_page  # noqa: E402
+from small_marks_fill import BLACK, draw_dot, draw_light_cross, draw_speck  # noqa: E402
 
-MM = 25.4
-BLACK = (25, 25, 25)
 VARIANTS = ("dot", "light", "dust")
-
-
-def px(mm: float, dpi: int) -> float:
-    return mm * dpi / MM
-
-
-def grey_of(share: float) -> tuple[int, int, int]:
-    """The RGB colour of ink ``share`` (0 paper, 1 the pen's black) on white paper."""
-    v = int(round(255 - share * (255 - BLACK[0])))
-    return (v, v, v)
-
-
-def draw_dot(img: np.ndarray, box, dpi: int, rng: np.random.Generator, diameter_mm: float | None = None,
-             share: float | None = None, offset_mm: float = 1.0) -> None:
-    """A pen tap: a filled round dot (``diameter_mm`` 0.5-0.9), centre within ``offset_mm`` of the box's."""
-    d = float(rng.uniform(0.5, 0.9)) if diameter_mm is None else diameter_mm
-    share = float(rng.uniform(0.55, 0.9)) if share is None else share
-    cx = box.x + box.w / 2 + rng.uniform(-offset_mm, offset_mm)
-    cy = box.y + box.h / 2 + rng.uniform(-offset_mm, offset_mm)
-    s = 16  # cv2's sub-pixel shift (4 bits)
-    cv2.circle(img, (int(round(px(cx, dpi) * s)), int(round(px(cy, dpi) * s))),
-               max(1, int(round(px(d / 2, dpi) * s))), grey_of(share), -1, cv2.LINE_AA, shift=4)
-
-
-def draw_speck(img: np.ndarray, box, dpi: int, rng: np.random.Generator) -> None:
-    """A speck of dust 0.2-0.3 mm across, anywhere inside the box's outline."""
-    d = float(rng.uniform(0.2, 0.3))
-    cx = box.x + rng.uniform(0.6, box.w - 0.6)
-    cy = box.y + rng.uniform(0.6, box.h - 0.6)
-    s = 16
-    cv2.circle(img, (int(round(px(cx, dpi) * s)), int(round(px(cy, dpi) * s))),
-               max(1, int(round(px(d / 2, dpi) * s))), grey_of(float(rng.uniform(0.35, 0.85))), -1,
-               cv2.LINE_AA, shift=4)
-
-
-def draw_light_cross(img: np.ndarray, box, dpi: int, rng: np.random.Generator, share: float | None = None,
-                     pen_mm: float = 0.2) -> None:
-    """A light thin cross: ``pen_mm`` line at ``share`` (0.3-0.5) of the pen's black, arms 2.5-4 mm."""
-    share = float(rng.uniform(0.3, 0.5)) if share is None else share
-    arm = float(rng.uniform(1.25, 2.0))
-    cx = box.x + box.w / 2 + rng.normal(0, 0.3)
-    cy = box.y + box.h / 2 + rng.normal(0, 0.3)
-    s = 16
-    thickness = max(1, int(round(px(pen_mm, dpi))))
-
-    def p(x, y):
-        return int(round(px(x, dpi) * s)), int(round(px(y, dpi) * s))
-    for sign in (-1, 1):
-        cv2.line(img, p(cx - arm, cy - sign * arm), p(cx + arm, cy + sign * arm), grey_of(share), thickness,
-                 cv2.LINE_AA, shift=4)
 
 
 class Form:
