@@ -105,7 +105,8 @@ def test_a_pen_tap_is_never_a_sure_blank(default_layout, blanks, catalogue, dpi,
 @pytest.mark.parametrize("scan", ["grey", "1-bit"])
 def test_a_light_cross_beside_a_heavy_one_is_not_a_single_answer(default_layout, blanks, catalogue, dpi,
                                                                   number, scan):
-    """On a 1-bit scan the light cross (50 % of black, dark enough to leave dots) is a few pieces."""
+    """On a 1-bit scan the light cross (35 % of black) is left as dots: seen as pieces, not lost (at 30 %
+    the scan erases it whole, nothing left to see)."""
     rng = np.random.default_rng([dpi, number, len(scan)])
     img, questions = _sheet(default_layout, blanks, dpi, number)
     targets = TARGETS[number]
@@ -113,7 +114,7 @@ def test_a_light_cross_beside_a_heavy_one_is_not_a_single_answer(default_layout,
         heavy, light = (str(o) for o in rng.choice(sorted(questions[qid]), size=2, replace=False))
         _draw_mark(img, questions[qid][heavy], "cross", dpi, BLACK, rng, 0.5)
         draw_light_cross(img, questions[qid][light], dpi, rng,
-                         0.5 if scan == "1-bit" else float(rng.uniform(0.3, 0.5)))
+                         0.35 if scan == "1-bit" else float(rng.uniform(0.3, 0.5)))
     answers = _answer_the_rest(img, questions, set(targets), dpi, rng)
     result, reads = _read(img, ONE_BIT if scan == "1-bit" else GREY["office"], dpi, rng, catalogue)
     for qid in targets:
