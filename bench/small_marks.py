@@ -28,7 +28,6 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PIL import Image
 
