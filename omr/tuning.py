@@ -698,7 +698,9 @@ TRACE_SHORT_MIN_FILL = 0.005
 # grey and 1-bit scans): dots of 0.5-0.9 mm at 55-90 % of black hold 0.155-0.92 mm2 (one on a
 # 1-bit scan that kept 0.24 mm of it: 0.047, lost); dust specks of 0.2-0.3 mm at 35-85 % at most
 # 0.065 mm2 on grey scans, 0.094 on 1-bit ones (a solid speck); scanner noise alone < 0.02.
-# 0.12 lies between the two.
+# 0.12 lies between the two. Only in a question with no other ink (where the dot would read blank,
+# ok): beside a mark, a dark speck of 0.5-0.6 mm (the simulator's dust at 200 dpi) is a pen tap's
+# twin, and the mark is the answer; there the rule sent answered questions to review (test_off_box_marks).
 DOT_MIN_INK_MM2 = 0.12
 # A light stroke that a 1-bit scan broke into dots (a 0.2 mm line at 30-50 % of black, thresholded):
 # an 'empty' box whose core holds ink above INK_THRESHOLD in at least SCATTER_MIN_PIECES separate

@@ -112,8 +112,10 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
     thin line (RIDGE_MIN_CONTRAST). Darkness without either is the back page's
     print showing through the paper or a grey haze, not a mark. An 'empty' box
     holding a pen tap (:func:`holds_dot`: a dot too small for a mark's fill or a
-    trace, larger than dust) or a light stroke that a 1-bit scan broke into dots
-    (:func:`scattered_stroke`) is uncertain too: never a sure blank.
+    trace, larger than dust) in a question with no other ink (where it would read
+    blank; beside a mark, a dot is as likely a speck, and the mark the answer), or a
+    light stroke that a 1-bit scan broke into dots (:func:`scattered_stroke`, any
+    question: beside a heavy cross it is the second mark) is uncertain too.
     The thin-line contrast (:func:`thin_line_contrast`) is measured only where it
     can change an answer: those dark empty boxes, and the empty boxes of a
     question with no other ink (where a faint stroke would otherwise read blank).
@@ -145,7 +147,7 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
                 e.trace_mm >= T.TRACE_SHORT_MIN_MM or e.ridge >= T.RIDGE_MIN_CONTRAST):
             state, confidence = UNCERTAIN, 0.3
         elif state == EMPTY and e.trace_mm > 0 and e.core is not None and (
-                holds_dot(e.core) or scattered_stroke(e.core)):
+                (box.question not in inked_questions and holds_dot(e.core)) or scattered_stroke(e.core)):
             state, confidence = UNCERTAIN, 0.3  # a pen tap or a light stroke in pieces, not a sure blank
         reads.append(BoxRead(box.question, box.option, state, round(e.fill, 4), round(e.darkness, 4),
                              round(confidence, 3), round(box.x + dx, 2), round(box.y + dy, 2), box.w, box.h))
