@@ -170,12 +170,12 @@ def test_holds_dot_tells_a_pen_tap_from_dust_and_noise():
 def test_scattered_stroke_needs_pieces_spread_along_the_box():
     size = int(round(3.0 * K))
     core = np.zeros((size, size), np.float32)
-    for i in (2, 7, 12, 17):  # a diagonal broken into four dots
+    for i in (2, 7, 12, 17, 21):  # a diagonal broken into five dots
         core[i, i] = 1.0
     assert scattered_stroke(core)
     close = np.zeros_like(core)
     close[10, 10] = close[11, 12] = close[12, 10] = 1.0  # a speck and its crumbs, within 0.3 mm
     assert not scattered_stroke(close)
-    two = np.zeros_like(core)
-    two[2, 2] = two[20, 20] = 1.0
-    assert T.SCATTER_MIN_PIECES > 2 and not scattered_stroke(two)
+    three = np.zeros_like(core)
+    three[2, 2] = three[20, 20] = three[2, 20] = 1.0  # a speck and two photocopier specks
+    assert T.SCATTER_MIN_PIECES > 3 and not scattered_stroke(three)
