@@ -18,6 +18,12 @@ The page is scanned with the profile's artefacts (omr.forms.simulate.scan_page: 
 1-bit) and read by omr.scan.page.process_page. Prints per profile and dpi the targets read silently
 wrong (status ok and a value other than the truth; for ``light`` any ok), sent to review, and right,
 plus the ordinary questions' silent errors.
+
+Measured (branch hdot, --seeds 1,2,3 --sheets 12 --dpi 150,200,300, office and harsh; targets per
+variant in all): dots silent 43 -> 3 of 343; light crosses silent 71 -> 58 of 353, all 1-bit scans (most erased
+whole by the threshold: nothing left to see) but 7 grey at harsh 150 dpi (too faint for the trace and
+thin-line tests); dust questions to review 46 -> 64 of 384 (most by the thin-line test, as before);
+ordinary questions 0 silent, 0 review either way.
 """
 
 from __future__ import annotations
