@@ -693,6 +693,31 @@ TRACE_EDGE_TRIM_MM = 0.25
 TRACE_MIN_MM = 1.5
 TRACE_SHORT_MIN_MM = 1.0
 TRACE_SHORT_MIN_FILL = 0.005
+# A pen tap: a dot in a box, too small for a mark's fill (a 0.5-0.9 mm dot fills 0.02-0.04 of a
+# 5 mm box's inside, under EMPTY_MAX_FILL) and for a trace (TRACE_SHORT_MIN_MM). An 'empty' box
+# whose core holds one connected blob of ink above TRACE_INK_LEVEL, reaching INK_THRESHOLD, with at
+# least DOT_MIN_INK_MM2 of ink in it (its ink summed, page black = 1, mm2: blur spreads a dot but
+# keeps its ink) is uncertain, never a sure blank (omr.scan.read.holds_dot). Measured (branch hdot,
+# bench/small_marks.py, seed 11, 10 sheets per profile and dpi, office and harsh, 200 and 300 dpi,
+# grey and 1-bit scans): dots of 0.5-0.9 mm at 55-90 % of black hold 0.155-0.92 mm2 (one on a
+# 1-bit scan that kept 0.24 mm of it: 0.047, lost); dust specks of 0.2-0.3 mm at 35-85 % at most
+# 0.065 mm2 on grey scans, 0.094 on 1-bit ones (a solid speck); scanner noise alone < 0.02.
+# 0.12 lies between the two. Only in a question with no other ink (where the dot would read blank,
+# ok): beside a mark, a dark speck of 0.5-0.6 mm (the simulator's dust at 200 dpi) is a pen tap's
+# twin, and the mark is the answer; there the rule sent answered questions to review (test_off_box_marks).
+DOT_MIN_INK_MM2 = 0.12
+# A light stroke that a 1-bit scan broke into dots (a 0.2 mm line at 30-50 % of black, thresholded):
+# an 'empty' box whose core holds ink above INK_THRESHOLD in at least SCATTER_MIN_PIECES separate
+# pieces spread over at least SCATTER_MIN_MM (the larger side of their bounding box) is uncertain
+# (omr.scan.read.scattered_stroke). Measured (bench/small_marks.py variants, every page 1-bit, seed 5,
+# 8 sheets per profile and dpi, office and harsh, 150-300 dpi): of 61 light crosses beside a heavy one,
+# 39 were erased entirely and 6 left one pixel (lost: nothing to see), the other 16 left 2-13 pieces
+# over 1.1-2.9 mm (12 of them 4 or more over 1.6 mm or more), all read as the heavy box alone, ok;
+# every other box of those pages (empty, dust specks 0.2-0.3 mm, photocopier specks) held at most 2
+# pieces within 1.1 mm. At 3 pieces a speck of dust beside two photocopier specks counted (harsh,
+# 1-bit, bench/small_marks.py 'dust'): 4.
+SCATTER_MIN_PIECES = 4
+SCATTER_MIN_MM = 1.5
 # The respondent's typical mark is known once the page has this many marks
 # (a page of the default form has 15-20): one or two may be the odd ones out.
 MIN_MARKS_FOR_HABIT = 4

@@ -106,6 +106,28 @@ def office_batch(tmp_path_factory, default_layout):
     return pdf, truth, summary
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "store_backends(*names): the databases ('sqlite', 'postgres') a test taking store_url runs on; "
+        "the closest mark wins (a test's own over its module's pytestmark). Tests whose store use is only "
+        "plumbing take db_fixtures.SQLITE_ONLY; the store's SQL is tested on both.")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Drop the store_url copies a ``store_backends`` mark leaves out (deselected, not skipped)."""
+    kept, dropped = [], []
+    for item in items:
+        backend = getattr(getattr(item, "callspec", None), "params", {}).get("store_url")
+        mark = item.get_closest_marker("store_backends")
+        if backend is not None and mark is not None and backend not in mark.args:
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 def pytest_terminal_summary(terminalreporter):
     """Say plainly when the PostgreSQL half of the suite did not run."""
     skipped = terminalreporter.stats.get("skipped", [])

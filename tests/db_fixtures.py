@@ -3,7 +3,7 @@
 conftest.py registers this module as a plugin, so ``store_url``, ``store`` and
 ``postgres_url`` are available to every test; builders are imported. Every store test runs twice: on an
 SQLite file and on PostgreSQL, each PostgreSQL test in a schema of its own
-that is dropped afterwards.
+that is dropped afterwards, unless it is marked ``SQLITE_ONLY`` (its store is plumbing, not what it tests).
 """
 
 from __future__ import annotations
@@ -19,6 +19,13 @@ from omr.data.store import database_url, open_store
 from omr.model import AMBIGUOUS, BLANK, EMPTY, MARKED, OK, BoxRead, PageResult, PageSource, QuestionRead
 
 POSTGRES_DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+# For tests (or modules, as ``pytestmark``) that use a store only as plumbing (a web app's users, a scan's
+# destination) while what they check is not the store's SQL: they run on SQLite alone. The SQL itself is
+# tested on both databases (test_store, test_page_join, test_review, test_migrations...).
+SQLITE_ONLY = pytest.mark.store_backends("sqlite")
+BOTH_BACKENDS = pytest.mark.store_backends("sqlite", "postgres")
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ One server (waitress, in a thread, on an SQLite file) and one browser for the
 module. A scanner uploads a specimen batch and watches it being read; a
 reviewer clears its queue with the keyboard; the admin's export changes.
 Screenshots go to outputs/test-screenshots/ (printed at the end). The time to
-clear 100 mark items by keyboard is printed and written beside them; it is a
+clear mark items by keyboard (per item and per 100) is printed and written beside them; it is a
 measurement, not asserted.
 """
 
@@ -35,6 +35,9 @@ SHOTS = SCREENSHOTS
 # Generous: a loaded 2-core CI machine reads the ~12 specimen pages in a few seconds.
 UPLOAD_TIMEOUT_MS = 180_000
 TORN_SERIAL = "78"  # the serial printed on the torn sheet, as a person reads it
+# Mark items cleared by keyboard for the timing figure: each is one page load and one key press, so 30
+# give the per-item time (reported per 100 too) at under a third of the cost.
+KEYBOARD_ITEMS = 30
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():  # `make test` installs Debian's chromium; say so loudly when it is missing
@@ -230,22 +233,26 @@ def test_upload_wait_review_by_keyboard_and_export(browser, server, specimen):
             ctx.close()
 
 
-def test_clearing_100_mark_items_by_keyboard(browser, server):
-    """The figure the issue asks for: seconds to clear 100 mark items with one key press each."""
+def test_clearing_mark_items_by_keyboard(browser, server):
+    """The figure the issue asks for: seconds to clear 100 mark items with one key press each.
+
+    Measured on KEYBOARD_ITEMS items (each item is the same page load and key press; 100 of them took ~26 s
+    of the suite's time) and written per item and scaled to 100.
+    """
     store = server["app"].extensions["omr_store"]
-    # Turn 100 single-choice answers of the uploaded batch back into doubtful reads (their crops are real).
+    # Turn KEYBOARD_ITEMS single-choice answers of the uploaded batch back into doubtful reads (their crops are real).
     with store.reading() as conn:
         ids = conn.execute(
             sa.select(answers.c.id).where(answers.c.status == "ok", answers.c.value.like('"%"'),
                                           ~answers.c.value.like('"____-__-__"'), answers.c.question != "A1")
-            .order_by(answers.c.id).limit(100)).scalars().all()
-    assert len(ids) == 100
+            .order_by(answers.c.id).limit(KEYBOARD_ITEMS)).scalars().all()
+    assert len(ids) == KEYBOARD_ITEMS
     store.writing(lambda conn: conn.execute(answers.update().where(answers.c.id.in_(ids)).values(
         status="ambiguous", set_by="machine")))
     context, page = _session(browser, server, "lan")
     try:
         page.goto(server["url"] + "/queue?kind=mark")
-        assert page.inner_text("#count-mark") == "100"
+        assert page.inner_text("#count-mark") == str(KEYBOARD_ITEMS)
         with page.expect_navigation():
             page.keyboard.press("Enter")
         first = page.url
@@ -267,10 +274,12 @@ def test_clearing_100_mark_items_by_keyboard(browser, server):
         started = time.perf_counter()
         cleared = _clear_queue_by_keyboard(page, shoot_first="09-hundred-first")
         elapsed = time.perf_counter() - started
-        assert cleared == {"mark": 100} and page.is_visible("#queue-empty")
+        assert cleared == {"mark": KEYBOARD_ITEMS} and page.is_visible("#queue-empty")
     finally:
         context.close()
-    figure = f"clearing 100 mark items by keyboard: {elapsed:.1f} s ({elapsed / 100 * 1000:.0f} ms per item)"
+    per_item = elapsed / KEYBOARD_ITEMS
+    figure = (f"clearing {KEYBOARD_ITEMS} mark items by keyboard: {elapsed:.1f} s ({per_item * 1000:.0f} ms per item, "
+              f"{per_item * 100:.1f} s per 100 items)")
     (SHOTS / "keyboard-timing.txt").write_text(figure + "\n", encoding="utf-8")
     print("\n" + figure)
 

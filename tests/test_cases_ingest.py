@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from db_fixtures import SQLITE_ONLY
 
 from omr.cli import main
 from omr.model import OK
@@ -77,6 +78,7 @@ def test_png_declaring_two_billion_frames_is_bounded(cases):
     assert len(pages) <= 2 and pages[0].image is None and "trang 1: ảnh quá nhỏ" in pages[0].error.message
 
 
+@SQLITE_ONLY  # the store holds what was read; reading is what is tested
 def test_case_png_declaring_two_billion_frames_in_a_batch(store, cases):
     """The 92-byte APNG: bounded, named, and the batch (here a 16-bit scan after it) goes on."""
     report = run_scan([str(cases / "png-declares-2-billion-frames.png"), str(cases / "scan-16bit-grey.png")],
@@ -93,6 +95,7 @@ def test_case_png_declaring_two_billion_frames_in_a_batch(store, cases):
     assert "ảnh động" in line and "chép lại tệp gốc" in line
 
 
+@SQLITE_ONLY  # the store holds what was read; reading is what is tested
 def test_case_unloadable_pdf_page_in_a_batch(store, cases):
     report = run_scan([str(cases / "pdf-unloadable-page.pdf"), str(cases / "scan-16bit-grey.png")],
                       store, "b", template_dir=TEMPLATES)

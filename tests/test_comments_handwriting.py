@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 import pytest
 from rapidfuzz.distance.Levenshtein import distance as edit_distance
+from db_fixtures import SQLITE_ONLY
 from test_web import _add_comment, _store, app, login  # noqa: F401  (app is a fixture)
 
 from omr import tuning as T
@@ -42,6 +43,8 @@ pytestmark = [
     pytest.mark.skipif(not hand.available(), reason="handwriting fonts missing from tests/data"),
     # Argon2id at its smallest cost (db_fixtures.quick_hashes): the review-page tests log in.
     pytest.mark.usefixtures("quick_hashes"),
+    # The review-page tests show a stored comment (the comments' SQL is tested on both in test_comments.py).
+    SQLITE_ONLY,
 ]
 
 
@@ -369,9 +372,10 @@ def test_a_possible_flag_is_shown_as_co_the(app):  # noqa: F811
 
 # --- drafts off the scan's hot path (#15 item 5) ----------------------------------------
 
-@pytest.fixture
-def scanned_batch(tmp_path, default_layout, repo_root, monkeypatch):
-    """A batch of handwritten sheets scanned by run_scan, with what the store held when drafting began."""
+@pytest.fixture(scope="module")
+def scanned_once(tmp_path_factory, default_layout, repo_root):
+    """A batch of handwritten sheets scanned by run_scan once for the module, with what the store held when
+    drafting began; its SQLite file is copied for each test (scanned_batch), which may change it."""
     import sqlalchemy as sa
 
     from omr.data.schema import answers
@@ -379,7 +383,8 @@ def scanned_batch(tmp_path, default_layout, repo_root, monkeypatch):
     from omr.scan import batch
 
     template, layout = default_layout
-    pdf, truth_path = tmp_path / "scans.pdf", tmp_path / "truth.jsonl"
+    folder = tmp_path_factory.mktemp("handwritten-batch")
+    pdf, truth_path = folder / "scans.pdf", folder / "truth.jsonl"
     simulate_batch(template, layout, pdf, truth_path, count=3, seed=41, profile="clean", comment_share=1.0,
                    comment_styles=("hand",))
     truths = {t["serial"]: t for t in map(json.loads, truth_path.read_text(encoding="utf-8").splitlines())}
@@ -393,11 +398,30 @@ def scanned_batch(tmp_path, default_layout, repo_root, monkeypatch):
                 comments_table.c.inked.is_(True), comments_table.c.draft_text.is_(None))).scalar()
         return original(store, **kwargs)
 
-    monkeypatch.setattr(Store, "draft_pending", draft_after_marks)
-    monkeypatch.setattr(R, "_engines", {})  # this process's recognisers, none made yet
-    store = open_store(f"sqlite:///{tmp_path / 'omr.sqlite'}")
-    report = batch.run_scan([str(pdf)], store, "dot-viet-tay", template_dir=str(repo_root / "form_templates"))
-    seen["recognisers_here"] = sorted(R._engines)
+    db = folder / "db" / "omr.sqlite"
+    db.parent.mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Store, "draft_pending", draft_after_marks)
+        patch.setattr(R, "_engines", {})  # this process's recognisers, none made yet
+        with open_store(f"sqlite:///{db}") as store:
+            report = batch.run_scan([str(pdf)], store, "dot-viet-tay",
+                                    template_dir=str(repo_root / "form_templates"))
+        seen["recognisers_here"] = sorted(R._engines)
+    return db, truths, report, seen, pdf
+
+
+@pytest.fixture
+def scanned_batch(scanned_once, tmp_path, monkeypatch):
+    """scanned_once's batch in a store of this test's own (a copy of the scanned SQLite file)."""
+    import shutil
+
+    from omr.data.store import open_store
+
+    db, truths, report, seen, pdf = scanned_once
+    copy = tmp_path / "db"
+    shutil.copytree(db.parent, copy)
+    monkeypatch.setattr(R, "_engines", {})  # recognisers this test makes are its own
+    store = open_store(f"sqlite:///{copy / db.name}")
     yield store, truths, report, seen, pdf
     store.close()
 

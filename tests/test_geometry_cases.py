@@ -180,8 +180,9 @@ def test_a_marked_box_is_never_taken_for_a_covered_corner_mark(catalogue, defaul
     assert boxes[(top_left_box.question, top_left_box.option)].state == "cancelled"
 
 
-@pytest.mark.parametrize("strength", [0.3, 0.5, 0.7])
-@pytest.mark.parametrize("seed", [1, 2, 3])
+# The seed draws the shadow's place, direction, edge and kind (band or half-page; the strength draws
+# nothing): every strength on a shadow of its own, and the darkest, the hardest, on all three.
+@pytest.mark.parametrize("strength, seed", [(0.3, 1), (0.5, 2), (0.7, 1), (0.7, 2), (0.7, 3)])
 def test_hard_shadows_of_any_strength_and_direction_make_no_ink(catalogue, sheet, strength, seed):
     """A phone photo with a hand's shadow (random direction, band or half-page): nothing invented."""
     truth, pages, layout = sheet

@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from db_fixtures import SQLITE_ONLY
 from PIL import Image
 
 from omr import tuning as T
@@ -174,6 +175,7 @@ def test_broken_page_among_good_ones_is_named_and_the_others_are_read(tmp_path):
     assert pages[1].image is None and "three.pdf, trang 2" in pages[1].error.message
 
 
+@SQLITE_ONLY  # the store holds what was read; reading is what is tested
 def test_truncated_pdf_names_the_file_and_the_batch_goes_on(tmp_path, office_batch, store):
     pdf, _, _ = office_batch
     data = pdf.read_bytes()
@@ -216,6 +218,7 @@ def test_a_file_named_pdf_that_is_not_one_says_what_it_is(tmp_path, content, kin
         assert advice in message and "cắt cụt" not in message and "bị hỏng" not in message, message
 
 
+@SQLITE_ONLY  # the store holds what was read; reading is what is tested
 def test_a_text_file_named_pdf_is_named_and_the_batch_goes_on(tmp_path, store):
     notes = tmp_path / "ghi-chu.pdf"
     notes.write_text("Ghi chú: đợt quét tháng 3, còn thiếu 2 phiếu.", encoding="utf-8")
@@ -228,6 +231,7 @@ def test_a_text_file_named_pdf_is_named_and_the_batch_goes_on(tmp_path, store):
             "nội dung là văn bản thuần (text); tệp này không có trang phiếu quét nào để đọc") in text, text
 
 
+@SQLITE_ONLY  # the store holds what was read; reading is what is tested
 def test_a_gif_of_many_frames_is_refused_once_for_the_whole_file(tmp_path, store):
     """A GIF given by name was counted frame by frame, then refused once per frame (a 3,000-frame GIF made
     2,000 "unexpected error" lines and 2,000 queue items; found by re-running the cases' variants)."""

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from db_fixtures import SQLITE_ONLY
 from PIL import Image
 from read_checks import assert_no_silent_error
 
@@ -156,6 +157,7 @@ def _write_jpeg(path, grey: np.ndarray) -> None:
     Image.fromarray(grey).save(path, quality=92)
 
 
+@SQLITE_ONLY  # the store holds what was read; reading is what is tested
 def test_photos_of_one_sheet_at_any_width_are_one_page_and_rescans(store, sheets, tmp_path, repo_root):
     """The trial in a store: photos of one sheet at 70, 78 and 85 % width and tilted 0-10° are one
     page each; the first is new with no answer to review for being "misaligned", every other photo

@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import blank_sources  # noqa: E402
 import office_fill  # noqa: E402
+from db_fixtures import SQLITE_ONLY  # noqa: E402
 
 from omr.data.store import open_store  # noqa: E402
 from omr.model import MISSING_PAGE, OK  # noqa: E402
@@ -27,6 +28,10 @@ from omr.reports.dataset import catalogue_lookup, collect  # noqa: E402
 from omr.scan.batch import run_scan  # noqa: E402
 
 # Sheets of the two-page form: the answers crossed on each page (None: left blank, others at random).
+# Reading scans is what these tests check and the slow part; the joining is the same SQL on both
+# databases, tested on both in tests/test_page_join.py (pages fed to the store in batch order).
+pytestmark = SQLITE_ONLY
+
 SERIALS = {"S13": ({"Q1": "1", "Q2": "3"}, {"Q9": "1", "Q10": "3"}),
            "S24": ({"Q1": "2", "Q2": "4"}, {"Q9": "2", "Q10": "4"}),
            "SNO": ({"Q1": "2", "Q2": None}, {"Q9": "2", "Q10": "1"})}
@@ -77,8 +82,7 @@ def forms(tmp_path_factory):
 
 @pytest.fixture
 def sqlite_store(tmp_path):
-    """SQLite only: reading scans is the slow part, and the joining is the same SQL on both databases
-    (the tests below that take ``store`` run on PostgreSQL too)."""
+    """An SQLite store (``store`` is SQLite too here: see pytestmark)."""
     with open_store(str(tmp_path / "omr.sqlite")) as opened:
         yield opened
 

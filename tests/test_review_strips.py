@@ -6,6 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import sqlalchemy as sa
+from db_fixtures import SQLITE_ONLY
 
 from omr.data.schema import pages
 from omr import tuning as T
@@ -15,6 +16,7 @@ from omr.web import images
 from omr.web.images import CROP_MARGIN_MM, CROP_PX_PER_MM
 
 
+@SQLITE_ONLY  # the store holds the scanned page; the strip's picture is what is tested
 def test_question_strips_never_cut_through_a_line_of_print(store, default_layout, tmp_path, repo_root):
     template, layout = default_layout
     pdf = tmp_path / "phieu.pdf"

@@ -20,6 +20,7 @@ import numpy as np
 import office_fill
 import pytest
 import sqlalchemy as sa
+from db_fixtures import BOTH_BACKENDS, SQLITE_ONLY
 from PIL import Image, ImageDraw, ImageFont
 from web_helpers import csrf_token, logged_in
 
@@ -30,6 +31,7 @@ from omr.errors import BadArgumentsError
 from omr.forms.fonts import font_path
 from omr.forms.template import load_template
 from omr.web import create_app
+from omr.web.template_drafts import drafts_dir
 
 PASSWORDS = {"quan": "mat-khau-admin", "thu": "mat-khau-scanner", "lan": "mat-khau-lan"}
 ROLES = {"quan": "admin", "thu": "scanner", "lan": "reviewer"}
@@ -40,7 +42,8 @@ QUESTIONS = [("Câu 1. Giới tính", 60, [("Nam", 30), ("Nữ", 70)]),
              ("Câu 2. Độ tuổi", 90, [("Trẻ", 30), ("Trung niên", 70), ("Cao tuổi", 110)]),
              ("Câu 3. Có hài lòng không?", 120, [("Có", 30), ("Không", 70)])]
 
-pytestmark = pytest.mark.usefixtures("quick_hashes")
+# The editor's store holds users and the audit of saves: SQLite for all, and the audited save on PostgreSQL too.
+pytestmark = [pytest.mark.usefixtures("quick_hashes"), SQLITE_ONLY]
 # OMRChecker's sample sheets (../shared/data/external, see README): CI has them and refuses to skip.
 EXTERNAL = blank_sources.external_root()
 if EXTERNAL is None and os.environ.get("OMR_REQUIRE_EXTERNAL_DATA") == "1":
@@ -109,12 +112,33 @@ def edit_of(state: dict, **changes_) -> dict:
     return payload
 
 
+@pytest.fixture(scope="module")
+def drawn_draft(tmp_path_factory, repo_root) -> tuple[Path, str]:
+    """The drawn blank uploaded once for the module, through the editor as an admin uploads it: (the uploads
+    folder holding its draft, the editor's URL). Reading a blank takes seconds; ``drafted`` copies this one."""
+    folder = tmp_path_factory.mktemp("drawn-draft")
+    url = str(folder / "omr.sqlite")
+    with open_store(url) as store:
+        users.add_user(store, "quan", PASSWORDS["quan"], ROLES["quan"])
+    shutil.copytree(repo_root / "form_templates", folder / "form_templates")
+    application = create_app(url, uploads_dir=folder / "uploads", template_dir=folder / "form_templates",
+                             start_jobs=False)
+    try:
+        response = upload_blank(login(application, "quan"), png_bytes(drawn_blank()))
+        assert response.status_code == 303, response.get_data(as_text=True)
+    finally:
+        application.extensions["omr_jobs"].stop()
+        application.extensions["omr_store"].close()
+    return folder / "uploads", response.headers["Location"]
+
+
 @pytest.fixture
-def drafted(app):
+def drafted(app, drawn_draft):
+    """The drawn blank's draft in ``app`` (a copy of drawn_draft's), opened in the editor by the admin."""
+    uploads, location = drawn_draft
+    shutil.copytree(drafts_dir(uploads), drafts_dir(Path(app.config["UPLOADS_DIR"])), dirs_exist_ok=True)
     client = login(app, "quan")
-    response = upload_blank(client, png_bytes(drawn_blank()))
-    assert response.status_code == 303, response.get_data(as_text=True)
-    state, csrf = open_editor(client, response.headers["Location"])
+    state, csrf = open_editor(client, location)
     return client, state, csrf
 
 
@@ -289,6 +313,7 @@ def test_old_drafts_are_removed_and_new_ones_kept(app, drafted):
     assert not any(drafts_dir(uploads).iterdir())
 
 
+@BOTH_BACKENDS
 def test_saving_again_makes_a_new_version_keeps_the_old_one_and_is_audited(app, drafted):
     client, state, csrf = drafted
     assert save(client, state, csrf, edit_of(state)).status_code == 200

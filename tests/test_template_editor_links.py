@@ -13,10 +13,12 @@ import io
 from pathlib import Path
 
 import pytest
+from db_fixtures import BOTH_BACKENDS, SQLITE_ONLY
 from test_template_editor import (  # noqa: F401  (fixtures)
     _token,
     app,
     drafted,
+    drawn_draft,
     edit_of,
     open_editor,
     save,
@@ -24,7 +26,8 @@ from test_template_editor import (  # noqa: F401  (fixtures)
 
 from omr.forms.template import load_template
 
-pytestmark = pytest.mark.usefixtures("quick_hashes")
+# The editor's store is plumbing (users, audit) but for the report through links, on PostgreSQL too.
+pytestmark = [pytest.mark.usefixtures("quick_hashes"), SQLITE_ONLY]
 
 
 def test_the_editor_lists_the_standard_questions_with_their_scale(drafted):
@@ -175,6 +178,7 @@ def _report(app, store_url):
         return build(store, "2025-Q3", templates=app.config["TEMPLATE_DIR"])
 
 
+@BOTH_BACKENDS
 def test_an_office_question_named_like_a_standard_one_counts_only_through_a_link(app, drafted, store_url):
     """An office form's question called "H1" is not the standard H1: unlinked, its answers count nowhere."""
     client, state, csrf = drafted

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from db_fixtures import SQLITE_ONLY
 from PIL import Image
 from read_checks import assert_no_silent_error
 
@@ -111,6 +112,7 @@ def test_a_blank_half_is_no_page(catalogue, sheets, blank_side):
     assert "nửa" not in results[0].detail, "the image's one page: no half of a two-page image"
 
 
+@SQLITE_ONLY  # the store holds what was read; reading is what is tested
 def test_one_page_on_a_double_width_image_is_read_and_called_one_page(store, sheets, tmp_path, repo_root):
     """One page of the form on the left half of a double-width image, the right half blank paper (an A3
     scan of one A4 page): the page is read, and neither the scan summary nor the page says two pages."""
@@ -237,6 +239,7 @@ def test_a_two_page_image_is_stored_as_two_pages_and_a_rescan_adds_nothing(store
         assert strip.shape[1] == round(210 * images.CROP_PX_PER_MM) and strip.mean() > 150, "a strip of paper"
 
 
+@SQLITE_ONLY  # the store holds what was read; reading is what is tested
 def test_a_set_aside_half_is_named_in_the_scan_report_and_kept_for_review(store, sheets, tmp_path, repo_root):
     by_serial, _layout = sheets
     truth, filled = by_serial[4242]

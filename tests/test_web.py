@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from db_fixtures import PAGE1, PAGE2, page_result, record
+from db_fixtures import PAGE1, PAGE2, SQLITE_ONLY, page_result, record
 from web_helpers import csrf_token, logged_in, review_app
 
 from omr import tuning as T
@@ -176,6 +176,7 @@ def test_a_flag_the_reviewer_removes_is_said_and_shown_in_the_history(app):
     assert "(dấu hiệu: đi lại nhiều lần)" in history and "Cán bộ tận tình (không có dấu hiệu)" in history
 
 
+@SQLITE_ONLY  # paths and names from the client; no store SQL
 def test_no_path_from_the_client_reaches_the_disk(app, tmp_path, office_batch):
     client = login(app, "lan")
     for path in ("/img/page/..%2F..%2F..%2Fetc%2Fpasswd.png", "/img/page/-1.png", "/static/../../omr/store.py",
@@ -205,6 +206,7 @@ def test_no_path_from_the_client_reaches_the_disk(app, tmp_path, office_batch):
     assert "evil.pdf" in row["files"] and not Path("/tmp/evil.pdf").exists()
 
 
+@SQLITE_ONLY  # refused before anything is stored
 def test_an_upload_that_is_not_a_scan_is_refused_cleanly(app, tmp_path):
     client = login(app, "thu")
     not_scan = tmp_path / "bao-cao.pdf"
@@ -237,6 +239,7 @@ def _wait_done(store, job_id, timeout=120):
     raise AssertionError("upload job did not finish")
 
 
+@SQLITE_ONLY  # the job page; skipping read pages: SQL tested on both in test_two_page_images
 def test_the_same_file_uploaded_again_says_its_pages_were_read_before(app, office_batch, repo_root):
     from omr.web.jobs import read_taken_job, take_job
 
@@ -394,12 +397,14 @@ def test_the_web_export_is_in_vietnamese_and_dated_in_vietnam(app):
     assert rows and {row["Đủ trang"] for row in rows} <= {"đủ trang", "thiếu trang"}
 
 
+@SQLITE_ONLY  # routing only
 def test_pages_are_found_with_a_trailing_slash(app):
     admin = login(app, "quan")
     for path in ("/admin/templates/", "/admin/users/", "/batches/", "/queue/"):
         assert admin.get(path).status_code == 200, path
 
 
+@SQLITE_ONLY  # refused before anything is stored
 def test_a_word_file_for_a_blank_form_or_a_batch_says_how_to_make_a_pdf(app):
     import io
 
@@ -649,6 +654,7 @@ def test_enter_never_accepts_a_doubtful_blank_and_delete_saves_it_once_the_pictu
     assert item.data["value"] is None and item.data["set_by"] == "lan"
 
 
+@SQLITE_ONLY  # the picture of a page; no store SQL
 def test_a_page_from_a_thin_image_is_set_aside_and_its_picture_is_never_a_500(app, tmp_path, repo_root,
                                                                               monkeypatch):
     import cv2

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
-from db_fixtures import PAGE1, PAGE2, page_result, record
+from db_fixtures import PAGE1, PAGE2, SQLITE_ONLY, page_result, record
 from web_helpers import csrf_token, logged_in, review_app
 
 from omr.data import review, users
@@ -614,6 +614,7 @@ def test_a_serial_too_long_for_the_database_is_a_message_not_a_500(app):
     assert sorted(r["id"] for r in store.responses() if r["serial"] == 1) == sorted(ids)
 
 
+@SQLITE_ONLY  # error pages; no store SQL
 def test_error_pages_are_vietnamese_and_a_500_shows_no_trace(app, monkeypatch):
     client = login(app, "lan")
 
@@ -636,6 +637,7 @@ def test_error_pages_are_vietnamese_and_a_500_shows_no_trace(app, monkeypatch):
 
 # --- 10. nothing with personal data is kept in a cache ---------------------------------------------------
 
+@SQLITE_ONLY  # response headers; no store SQL
 def test_pages_and_page_images_are_never_stored_in_a_cache(app):
     client = login(app, "lan")
     item_url = client.get("/queue/next").headers["Location"]

@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 import sqlalchemy as sa
-from db_fixtures import PAGE1, PAGE2, page_result, record
+from db_fixtures import PAGE1, PAGE2, SQLITE_ONLY, page_result, record
 from web_helpers import csrf_token, logged_in, review_app
 
 from omr.data import users
@@ -61,6 +61,7 @@ def _response_id(app, serial=1) -> int:
     return next(r["id"] for r in _store(app).responses() if r["serial"] == serial)
 
 
+@SQLITE_ONLY  # the page's text; no store SQL
 def test_the_queue_page_lists_every_key_the_item_page_uses(app):
     queue = _text(login(app, "lan").get("/queue"))
     keys = queue[queue.index("Phím tắt"):]
@@ -206,6 +207,7 @@ def test_times_are_shown_in_vietnam_time(app):
     assert unit_label("030001", {"30001": "Phường Cao Lãnh"}) == "030001 – Phường Cao Lãnh"
 
 
+@SQLITE_ONLY  # static files; no store SQL
 def test_there_is_a_favicon(app):
     client = app.test_client()
     moved = client.get("/favicon.ico")

@@ -10,8 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from common import (all_pages, boxes_of, make_sheets, office_scan, parser, pdf_bytes, px,  # noqa
-                    run_and_compare, truths_of)
+from common import boxes_of, parser, px, run_damaged  # noqa
 
 
 def crease(img: np.ndarray, p0, p1, rng, width_mm: float, depth: float) -> None:
@@ -73,6 +72,14 @@ def crumple(img: np.ndarray, rng) -> None:
     img[:] = np.clip(img.astype(np.float32) * low[:, :, None], 0, 255).astype(np.uint8)
 
 
+def _damage(img, number, rng, kind) -> None:
+    if kind == "crumple":
+        crumple(img, rng)
+    else:
+        for _ in range(int(rng.integers(1, 3))):
+            fold_through_boxes(img, number, rng, kind)
+
+
 def main() -> None:
     p = parser(__doc__)
     p.add_argument("--kind", default="fold,shift,crumple")
@@ -82,24 +89,7 @@ def main() -> None:
     global DEPTH, VERTICAL
     DEPTH = tuple(map(float, args.depth.split(",")))
     VERTICAL = args.vertical
-    for kind in args.kind.split(","):
-        rng = np.random.default_rng([args.seed, sum(map(ord, kind))])
-        sheets = make_sheets(args.n, rng)
-        images = []
-        for s in sheets:
-            for number in sorted(s.pages):
-                img = s.pages[number].copy()
-                if kind == "crumple":
-                    crumple(img, rng)
-                else:
-                    for _ in range(int(rng.integers(1, 3))):
-                        fold_through_boxes(img, number, rng, kind)
-                images.append(office_scan(img, rng))
-        keep = args.keep
-        if keep:
-            args.keep = f"{keep}/{kind}"
-        run_and_compare(args, {"batch.pdf": pdf_bytes(images)}, truths_of(sheets), all_pages(sheets), label=kind)
-        args.keep = keep
+    run_damaged(args, _damage)
 
 
 if __name__ == "__main__":

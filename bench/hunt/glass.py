@@ -12,8 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from common import (all_pages, boxes_of, make_sheets, office_scan, parser, pdf_bytes, px,  # noqa
-                    run_and_compare, truths_of)
+from common import boxes_of, parser, px, run_damaged  # noqa
 
 
 def hair(img: np.ndarray, page: int, rng) -> None:
@@ -65,18 +64,7 @@ def main() -> None:
     p = parser(__doc__)
     p.add_argument("--kind", default="hair,edge,ruler")
     args = p.parse_args()
-    keep = args.keep
-    for kind in args.kind.split(","):
-        rng = np.random.default_rng([args.seed, sum(map(ord, kind))])
-        sheets = make_sheets(args.n, rng)
-        images = []
-        for s in sheets:
-            for number in sorted(s.pages):
-                img = s.pages[number].copy()
-                KINDS[kind](img, number, rng)
-                images.append(office_scan(img, rng))
-        args.keep = f"{keep}/{kind}" if keep else None
-        run_and_compare(args, {"batch.pdf": pdf_bytes(images)}, truths_of(sheets), all_pages(sheets), label=kind)
+    run_damaged(args, lambda img, number, rng, kind: KINDS[kind](img, number, rng))
 
 
 if __name__ == "__main__":

@@ -11,8 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from common import (all_pages, boxes_of, make_sheets, office_scan, parser, pdf_bytes, px,  # noqa
-                    run_and_compare, truths_of)
+from common import boxes_of, parser, px, run_damaged  # noqa
 
 COFFEE = np.array([0.55, 0.75, 0.95], np.float32)  # RGB transmission of coffee per unit darkness (brown)
 
@@ -79,23 +78,15 @@ def splash(img: np.ndarray, page: int, rng) -> None:
 KINDS = {"coffee": coffee, "water": water, "splash": splash}
 
 
+def _damage(img, number, rng, kind) -> None:
+    for _ in range(int(rng.integers(1, 3))):
+        KINDS[kind](img, number, rng)
+
+
 def main() -> None:
     p = parser(__doc__)
     p.add_argument("--kind", default="coffee,water,splash")
-    args = p.parse_args()
-    keep = args.keep
-    for kind in args.kind.split(","):
-        rng = np.random.default_rng([args.seed, sum(map(ord, kind))])
-        sheets = make_sheets(args.n, rng)
-        images = []
-        for s in sheets:
-            for number in sorted(s.pages):
-                img = s.pages[number].copy()
-                for _ in range(int(rng.integers(1, 3))):
-                    KINDS[kind](img, number, rng)
-                images.append(office_scan(img, rng))
-        args.keep = f"{keep}/{kind}" if keep else None
-        run_and_compare(args, {"batch.pdf": pdf_bytes(images)}, truths_of(sheets), all_pages(sheets), label=kind)
+    run_damaged(p.parse_args(), _damage)
 
 
 if __name__ == "__main__":

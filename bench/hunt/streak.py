@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common import (all_pages, boxes_of, make_sheets, office_scan, parser, pdf_bytes, px,  # noqa
-                    run_and_compare, truths_of)
+from common import boxes_of, parser, px, run_damaged  # noqa
 
 
 def toner(img: np.ndarray, page: int, rng, white: bool = False) -> None:
@@ -42,26 +41,18 @@ def fax(img: np.ndarray, rng) -> None:
             img[y:y + thick, a:b] = 255
 
 
+def _damage(img, number, rng, kind) -> None:
+    if kind == "fax":
+        fax(img, rng)
+    else:
+        for _ in range(int(rng.integers(1, 3))):
+            toner(img, number, rng, white=(kind == "white"))
+
+
 def main() -> None:
     p = parser(__doc__)
     p.add_argument("--kind", default="toner,white,fax")
-    args = p.parse_args()
-    keep = args.keep
-    for kind in args.kind.split(","):
-        rng = np.random.default_rng([args.seed, sum(map(ord, kind))])
-        sheets = make_sheets(args.n, rng)
-        images = []
-        for s in sheets:
-            for number in sorted(s.pages):
-                img = s.pages[number].copy()
-                if kind == "fax":
-                    fax(img, rng)
-                else:
-                    for _ in range(int(rng.integers(1, 3))):
-                        toner(img, number, rng, white=(kind == "white"))
-                images.append(office_scan(img, rng))
-        args.keep = f"{keep}/{kind}" if keep else None
-        run_and_compare(args, {"batch.pdf": pdf_bytes(images)}, truths_of(sheets), all_pages(sheets), label=kind)
+    run_damaged(p.parse_args(), _damage)
 
 
 if __name__ == "__main__":

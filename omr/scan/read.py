@@ -110,7 +110,12 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
     box darker than its page's empty boxes (FAINT_EXCESS_DARKNESS) is uncertain
     when that darkness has a stroke in it: a trace of TRACE_SHORT_MIN_MM or a
     thin line (RIDGE_MIN_CONTRAST). Darkness without either is the back page's
-    print showing through the paper or a grey haze, not a mark.
+    print showing through the paper or a grey haze, not a mark. An 'empty' box
+    holding a pen tap (:func:`holds_dot`: a dot too small for a mark's fill or a
+    trace, larger than dust) in a question with no other ink (where it would read
+    blank; beside a mark, a dot is as likely a speck, and the mark the answer), or a
+    light stroke that a 1-bit scan broke into dots (:func:`scattered_stroke`, any
+    question: beside a heavy cross it is the second mark) is uncertain too.
     The thin-line contrast (:func:`thin_line_contrast`) is measured only where it
     can change an answer: those dark empty boxes, and the empty boxes of a
     question with no other ink (where a faint stroke would otherwise read blank).
@@ -141,6 +146,9 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
         if state == EMPTY and e.darkness > faint_limit and (
                 e.trace_mm >= T.TRACE_SHORT_MIN_MM or e.ridge >= T.RIDGE_MIN_CONTRAST):
             state, confidence = UNCERTAIN, 0.3
+        elif state == EMPTY and e.trace_mm > 0 and e.core is not None and (
+                (box.question not in inked_questions and holds_dot(e.core)) or scattered_stroke(e.core)):
+            state, confidence = UNCERTAIN, 0.3  # a pen tap or a light stroke in pieces, not a sure blank
         reads.append(BoxRead(box.question, box.option, state, round(e.fill, 4), round(e.darkness, 4),
                              round(confidence, 3), round(box.x + dx, 2), round(box.y + dy, 2), box.w, box.h))
     windows = search.windows
@@ -152,6 +160,40 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
     judge_against_respondent(reads, evidence, joined)
     doubt_unsure_marks(reads, evidence, lambda i: _leaves_box(windows[i], boxes[i], *offsets[i]))
     return reads
+
+
+def holds_dot(core: np.ndarray) -> bool:
+    """Whether a box core (the inside trimmed by TRACE_EDGE_TRIM_MM; ink 0..1, h x w px at
+    :data:`omr.scan.align.K` px/mm) holds a pen tap: one connected blob of ink above TRACE_INK_LEVEL
+    that reaches INK_THRESHOLD and holds at least DOT_MIN_INK_MM2 of ink (summed, page black = 1,
+    mm2). A speck of dust (0.2-0.3 mm) holds less than that, scanner noise far less.
+    """
+    blob = (core >= T.TRACE_INK_LEVEL).astype(np.uint8)
+    if not blob.any():
+        return False
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(blob, connectivity=8)
+    # A blob needs at least DOT_MIN_INK_MM2 of ink at most 1 a pixel: skip the smaller ones unseen.
+    for label in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= T.DOT_MIN_INK_MM2 * K * K) + 1:
+        ink = core[labels == label]
+        if ink.max() >= T.INK_THRESHOLD and float(ink.sum()) / (K * K) >= T.DOT_MIN_INK_MM2:
+            return True
+    return False
+
+
+def scattered_stroke(core: np.ndarray) -> bool:
+    """Whether a box core (ink 0..1, h x w px at :data:`omr.scan.align.K` px/mm) holds a light stroke
+    that a 1-bit scan broke into dots: ink above INK_THRESHOLD in at least SCATTER_MIN_PIECES separate
+    pieces whose bounding box spans at least SCATTER_MIN_MM. Dust and photocopier specks are one or two
+    pieces close together.
+    """
+    inked = core >= T.INK_THRESHOLD
+    if np.count_nonzero(inked) < T.SCATTER_MIN_PIECES:
+        return False
+    ys, xs = np.nonzero(inked)
+    if max(xs.max() - xs.min(), ys.max() - ys.min()) < T.SCATTER_MIN_MM * K:
+        return False
+    pieces, _ = cv2.connectedComponents(inked.astype(np.uint8), connectivity=8)
+    return pieces - 1 >= T.SCATTER_MIN_PIECES
 
 
 def _faint_stroke(e: BoxEvidence, faint_limit: float) -> bool:
