@@ -1305,3 +1305,23 @@ OWN_MIN_PAPER_SHARE = 0.6
 OWN_RIM_MIN_SHARE = 0.9
 # How many questions with a hidden box the page's detail names before "…".
 HIDDEN_BOXES_NAMED = 12
+
+# Long lines through a box (omr/scan/line_marks.py, hline): a fold's crease, a hair or another
+# sheet's edge on the glass, a line ruled down a column is read as a mark in every box it crosses;
+# alone in its question it was a confident answer to a question left blank (bench/hunt: fold,
+# glass hair/edge/ruler). A box read as marked in a question read ok is looked at: the straight
+# strokes of its inside (a Hough vote over LINE_MARK_ANGLES directions of its ink at LINE_MARK_INK,
+# print taken out) that hold LINE_MARK_MIN_SHARE of that ink are followed outwards.
+LINE_MARK_INK = 0.2
+LINE_MARK_MIN_PIXELS = 8
+LINE_MARK_ANGLES = 60
+LINE_MARK_BAND_MM = 0.5
+LINE_MARK_MIN_SHARE = 0.5
+LINE_MARK_CANDIDATES = 3
+LINE_MARK_STEP_MM = 0.25
+LINE_MARK_REACH_MM = 12.0
+LINE_MARK_CLEAR_MM = 1.25
+LINE_MARK_MAX_GAP_MM = 1.0
+LINE_MARK_MIN_RUN_MM = 4.0
+LINE_MARK_BEND = 0.06
+LINE_MARK_OWN_SHARE = 0.75

@@ -42,6 +42,7 @@ from omr.scan.page_geometry import (
 )
 from omr.scan.duplicates import ink_print, marks_key
 from omr.scan.join import join_pages
+from omr.scan.line_marks import review_lines_through_boxes
 from omr.scan.form_print import printed_mask
 from omr.scan.printed_boxes import (flag_unprinted, marks_beside_boxes, own_outline_evidence, stray_writing,
                                     unexplained_marks)
@@ -535,6 +536,7 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         _review_unexplained_marks(result, ink, page)
     else:
         _review_marks_beside_boxes(result, ink, layout, page)
+        review_lines_through_boxes(result, ink, printed_mask(layout, page), page)  # a crease, hair, ruled line
     blank = [q for q in result.questions if q.status == BLANK]
     # Questions without one sure mark (blank, or only uncertain boxes): faint pencil that a
     # 1-bit scan broke up leaves a page of uncertain boxes and blanks, and no marks (#14).
