@@ -19,6 +19,7 @@ the aligned page (:class:`omr.scan.align.PageInk`, ``K`` px per mm).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import median
 
 import numpy as np
 
@@ -46,7 +47,7 @@ class LineThrough:
 
 def line_through_box(ink: np.ndarray, printed: np.ndarray, box: tuple[float, float, float, float]
                      ) -> LineThrough | None:
-    """The straight stroke of a box's inside that runs furthest beyond the box, or None.
+    """The straight stroke of a box's inside and how far it runs on beyond the box, or None.
 
     Args:
         ink: ink (float 0..1) of a window of the aligned page around the box, ``K`` px per mm,
@@ -55,114 +56,165 @@ def line_through_box(ink: np.ndarray, printed: np.ndarray, box: tuple[float, flo
         box: the box on the window (x, y, w, h), px.
 
     Returns:
-        The best line (:class:`LineThrough`), or None when the box's inside holds too little ink.
+        The inside's straight stroke (:func:`straight_stroke`) and how far it runs beyond the box
+        (:class:`LineThrough`); None when no one straight stroke holds ``LINE_MARK_OWN_SHARE`` of
+        the inside's ink (a cross, a scribble, a dot) or the inside holds too little ink.
     """
-    level = T.LINE_MARK_INK
-    h, w = ink.shape
+    return _line_through((ink >= T.LINE_MARK_INK) & (printed == 0), printed, box)
+
+
+def _line_through(mask: np.ndarray, printed: np.ndarray, box: tuple[float, float, float, float]) -> LineThrough | None:
+    """:func:`line_through_box` from the window's line ink ``mask`` (bool: ink, not print)."""
+    h, w = mask.shape
     bx, by, bw, bh = box
     m = T.BOX_INNER_MARGIN_MM * K
-    x0, y0 = int(round(bx + m)), int(round(by + m))
-    x1, y1 = int(round(bx + bw - m)), int(round(by + bh - m))
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    x0, y0 = max(int(round(bx + m)), 0), max(int(round(by + m)), 0)
+    x1, y1 = min(int(round(bx + bw - m)), w), min(int(round(by + bh - m)), h)
     if x1 <= x0 or y1 <= y0:
         return None
-    mask = (ink >= level) & (printed == 0)
-    ys, xs = np.nonzero(mask[y0:y1, x0:x1])
+    cx, cy = bx + bw / 2, by + bh / 2
+    stroke = straight_stroke(mask[y0:y1, x0:x1], (cx - x0, cy - y0))
+    if stroke is None:
+        return None
+    angle, rho, share = stroke
+    run, other = sorted(_runs(mask, printed, (cx, cy), angle, rho, box), reverse=True)
+    return LineThrough(round(run / K, 2), round(other / K, 2), round(share, 3), round(float(np.degrees(angle)) % 180, 1))
+
+
+def _ring_ink(mask: np.ndarray, box: tuple[float, float, float, float]) -> int:
+    """Line ink pixels of ``mask`` in the ring ``LINE_MARK_RING_MM`` (from, to) beyond the box's
+    outline (``box``: x, y, w, h px on the mask), measured square."""
+    h, w = mask.shape
+    bx, by, bw, bh = box
+
+    def count(grow: float) -> int:
+        g = grow * K
+        x0, y0 = max(int(round(bx - g)), 0), max(int(round(by - g)), 0)
+        x1, y1 = min(int(round(bx + bw + g)), w), min(int(round(by + bh + g)), h)
+        return int(np.count_nonzero(mask[y0:y1, x0:x1])) if x1 > x0 and y1 > y0 else 0
+
+    inner, outer = T.LINE_MARK_RING_MM
+    return count(outer) - count(inner)
+
+
+def straight_stroke(core: np.ndarray, centre: tuple[float, float]) -> tuple[float, float, float] | None:
+    """The straight stroke of a box's inside that holds ``LINE_MARK_OWN_SHARE`` of its ink, or None.
+
+    A Hough vote: for each of ``LINE_MARK_ANGLES`` directions, the band ``LINE_MARK_BAND_MM`` either
+    side of a line that holds the most of the inside's ink (1 px bins of the offset along the
+    direction's normal, summed over the band's width); the direction where that share is highest.
+
+    Args:
+        core: the inside's line ink (bool, ``K`` px per mm: ink at ``LINE_MARK_INK``, print taken out).
+        centre: the box's centre on ``core`` (x, y px).
+
+    Returns:
+        (angle of the stroke's normal, radians 0..pi; offset of the line from ``centre`` along that
+        normal, px; share of the inside's ink in its band), or None when the inside holds fewer
+        than ``LINE_MARK_MIN_PIXELS`` of ink or no one stroke holds that share of it (a cross, a
+        tick with two arms alike, a scribble).
+    """
+    ys, xs = np.nonzero(core)
     if len(xs) < T.LINE_MARK_MIN_PIXELS:
         return None
-    cx, cy = bx + bw / 2, by + bh / 2
-    xs = xs + x0 - cx + 0.5
-    ys = ys + y0 - cy + 0.5
-    # Hough vote: for each direction, the offset (px from the box centre, along the normal) most of
-    # the inside's ink lies at.
+    xs = xs - centre[0] + 0.5
+    ys = ys - centre[1] + 0.5
     angles = np.arange(T.LINE_MARK_ANGLES) * np.pi / T.LINE_MARK_ANGLES
-    cos, sin = np.cos(angles), np.sin(angles)
-    rho = xs[None, :] * cos[:, None] + ys[None, :] * sin[:, None]  # (angles, pixels)
-    half = T.LINE_MARK_BAND_MM * K
-    # Ink within the band of each pixel's own offset: the band centred where the most ink lies.
-    order = np.sort(rho, axis=1)
-    best_count = np.zeros(len(angles), np.int64)
-    best_rho = np.zeros(len(angles))
-    for k in range(len(angles)):
-        row = order[k]
-        hi = np.searchsorted(row, row + 2 * half, side="right")
-        j = int(np.argmax(hi - np.arange(len(row))))
-        best_count[k] = hi[j] - j
-        best_rho[k] = float(np.mean(row[j:hi[j]]))
-    share = best_count / len(xs)
-    # The directions worth following: local maxima of the vote holding enough of the box's ink.
-    peak = (share >= np.roll(share, 1)) & (share >= np.roll(share, -1)) & (share >= T.LINE_MARK_MIN_SHARE)
-    best: LineThrough | None = None
-    for k in np.nonzero(peak)[0][np.argsort(-share[peak])][:T.LINE_MARK_CANDIDATES]:
-        runs = _runs(mask, printed, (cx, cy), angles[k], best_rho[k], box)
-        run, other = max(runs), min(runs)
-        found = LineThrough(round(run / K, 2), round(other / K, 2), round(float(share[k]), 3),
-                            round(float(np.degrees(angles[k])) % 180, 1))
-        if best is None or found.run_mm > best.run_mm:
-            best = found
-    return best
+    rho = xs[None, :] * np.cos(angles)[:, None] + ys[None, :] * np.sin(angles)[:, None]  # (angles, pixels)
+    reach = int(np.ceil(np.abs(rho).max())) + 1
+    bins = 2 * reach + 1
+    index = np.round(rho).astype(np.int64) + reach + np.arange(len(angles))[:, None] * bins
+    counts = np.bincount(index.ravel(), minlength=len(angles) * bins).reshape(len(angles), bins)
+    width = 2 * int(round(T.LINE_MARK_BAND_MM * K)) + 1
+    summed = np.zeros((len(angles), bins + 1), np.int64)
+    np.cumsum(counts, axis=1, out=summed[:, 1:])
+    bands = summed[:, width:] - summed[:, :-width]  # the band starting at each bin
+    start = np.argmax(bands, axis=1)
+    share = bands[np.arange(len(angles)), start] / len(xs)
+    offset = start + (width - 1) / 2 - reach
+    # One stroke holding most of the ink: the best direction, the middle of a run of equal shares
+    # (a thick line holds all its ink over several directions) by its neighbours' votes.
+    k = int(np.argmax(share + 0.001 * (np.roll(share, 1) + np.roll(share, -1))))
+    if share[k] < T.LINE_MARK_OWN_SHARE:
+        return None
+    return float(angles[k]), float(offset[k]), float(share[k])
 
 
 def _runs(mask: np.ndarray, printed: np.ndarray, centre: tuple[float, float], angle: float, rho: float,
           box: tuple[float, float, float, float]) -> tuple[float, float]:
     """Line ink (px) beyond the box on each side along the line at ``angle`` (its normal's angle,
-    radians) and offset ``rho`` (px from ``centre`` along the normal): followed outwards while
-    there is thin ink on the line or print over it, until a gap of paper (or of ink too wide for a
-    line) longer than ``LINE_MARK_MAX_GAP_MM``."""
+    radians) and offset ``rho`` (px from ``centre`` along the normal).
+
+    The line is followed outwards in steps of ``LINE_MARK_STEP_MM`` while each step finds ink
+    within a band around it (``LINE_MARK_BAND_MM``, widening by ``LINE_MARK_BEND`` per mm: a hair
+    bends) with paper ``LINE_MARK_CLEAR_MM`` beside the band on at least one side (a line, not a
+    blot), or the form's print over it (print is neither line nor gap: a line crosses the labels
+    and the next boxes' outlines), until a gap longer than ``LINE_MARK_MAX_GAP_MM``. Only steps of
+    line ink count. Off the window is a gap.
+    """
     h, w = mask.shape
     normal = np.array([np.cos(angle), np.sin(angle)])
     along = np.array([-normal[1], normal[0]])
     foot = np.array(centre) + rho * normal
     step = T.LINE_MARK_STEP_MM * K
-    reach = (T.LINE_MARK_REACH_MM + max(box[2], box[3])) * K
-    s = np.arange(step, reach, step)
-    # The band looked along widens with the distance from the box (LINE_MARK_BEND): a hair bends.
-    widest = int(np.ceil((T.LINE_MARK_BAND_MM + T.LINE_MARK_BEND * T.LINE_MARK_REACH_MM) * K))
-    near = np.arange(-widest, widest + 1)
+    s = np.arange(step, T.LINE_MARK_REACH_MM * K + np.hypot(box[2], box[3]) / 2 + abs(rho), step)  # px
+    s = np.concatenate([s, -s])  # both sides: n steps each
+    n = len(s) // 2
+    points = foot[None, :] + s[:, None] * along[None, :]  # (2n, 2) x, y px
     bx, by, bw, bh = box
+    inside = (points[:, 0] >= bx) & (points[:, 0] <= bx + bw) & (points[:, 1] >= by) & (points[:, 1] <= by + bh)
+    # Distance beyond the box along the line (px), per step: steps past the last one inside the box.
+    beyond = np.ones(2 * n, bool)
+    for side in (slice(0, n), slice(n, 2 * n)):
+        last = np.nonzero(inside[side])[0]
+        if len(last):
+            beyond[side][:last[-1] + 1] = False
+    first = np.argmax(beyond.reshape(2, n), axis=1)  # the first step beyond, per side
+    distance = (np.arange(n)[None, :] - first[:, None]).clip(min=0).ravel() * step
+    band = T.LINE_MARK_BAND_MM * K + T.LINE_MARK_BEND * distance  # (2n,) half-width, px
+    widest = int(np.ceil(band.max()))
+    near = np.arange(-widest, widest + 1)
+    clear = T.LINE_MARK_CLEAR_MM * K
+    beside = np.stack([-band - clear - 0.5 * K, -band - clear, band + clear, band + clear + 0.5 * K], 1)
+    offsets = np.concatenate([np.broadcast_to(near, (2 * n, len(near))), beside], 1)  # (2n, m + 4)
+    xy = points[:, None, :] + offsets[:, :, None] * normal[None, None, :]
+    xi, yi = np.floor(xy[..., 0]).astype(np.int64), np.floor(xy[..., 1]).astype(np.int64)
+    on_window = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+    code = mask.astype(np.uint8) | (printed.astype(np.uint8) << 1)  # 1 line ink, 2 print
+    values = np.zeros(xi.shape, np.uint8)
+    values[on_window] = code[yi[on_window], xi[on_window]]
+    m = len(near)
+    within = np.abs(near)[None, :] <= band[:, None]
+    on = ((values[:, :m] & 1).astype(bool) & within).any(axis=1)
+    over_print = ((values[:, :m] & 2).astype(bool) & within).any(axis=1)
+    wide = (values[:, m:] & 1).astype(bool)
+    line = on & ~(wide[:, :2].any(axis=1) & wide[:, 2:].any(axis=1)) & ~over_print
+    gap = ~line & ~over_print
+    limit = max(1, int(round(T.LINE_MARK_MAX_GAP_MM * K / step)))
     out = []
-    for sign in (1.0, -1.0):
-        points = foot[None, :] + sign * s[:, None] * along[None, :]  # (n, 2) x, y px
-        inside = ((points[:, 0] >= bx) & (points[:, 0] <= bx + bw) & (points[:, 1] >= by) & (points[:, 1] <= by + bh))
-        beyond = ~inside & (np.cumsum(~inside) > 0)
-        points = points[beyond]
-        if len(points) == 0:
-            out.append(0.0)
-            continue
-        band = (T.LINE_MARK_BAND_MM * K + T.LINE_MARK_BEND * step * np.arange(len(points)))  # px, per sample
-        within = np.abs(near)[None, :] <= band[:, None]
-        across = points[:, None, :] + near[None, :, None] * normal[None, None, :]
-        on = (_sample(mask, across) & within).any(axis=1)
-        over_print = (_sample(printed.astype(bool), across) & within).any(axis=1)
-        clear = T.LINE_MARK_CLEAR_MM * K
-        beside = np.stack([-band - clear - 0.5 * K, -band - clear, band + clear, band + clear + 0.5 * K], 1)
-        wide = _sample(mask, points[:, None, :] + beside[:, :, None] * normal[None, None, :])
-        thin = on & ~(wide[:, :2].any(axis=1) & wide[:, 2:].any(axis=1))
-        line = thin & ~over_print
-        gap = ~line & ~over_print
-        # Stop at the first run of gap samples longer than the allowed gap.
-        limit = max(1, int(round(T.LINE_MARK_MAX_GAP_MM * K / step)))
-        stop = len(gap)
-        run = 0
-        padded = np.concatenate([[0], gap.astype(np.int8), [0]])
-        starts, ends = np.nonzero(np.diff(padded) == 1)[0], np.nonzero(np.diff(padded) == -1)[0]
-        for a, b in zip(starts, ends):
-            if b - a > limit:
-                stop = a
-                break
-        run = int(np.count_nonzero(line[:stop])) * step
-        out.append(float(run))
+    for side in (slice(0, n), slice(n, 2 * n)):
+        part_gap = gap[side] & beyond[side]
+        part_line = line[side] & beyond[side]
+        # Stop at the first run of gap steps longer than the allowed gap.
+        padded = np.concatenate([[0], part_gap.astype(np.int8), [0]])
+        edges = np.diff(padded)
+        starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+        long_gaps = starts[(ends - starts) > limit]
+        stop = int(long_gaps[0]) if len(long_gaps) else n
+        out.append(float(np.count_nonzero(part_line[:stop])) * step)
     return out[0], out[1]
 
 
-def _sample(mask: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """``mask`` at the nearest pixel of each point (..., 2) x, y px; False off the window."""
-    h, w = mask.shape
-    xi = np.floor(points[..., 0]).astype(np.int64)
-    yi = np.floor(points[..., 1]).astype(np.int64)
-    ok = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-    out = np.zeros(points.shape[:-1], bool)
-    out[ok] = mask[yi[ok], xi[ok]]
+def _print_at(printed: np.ndarray, shift: tuple[float, float], px0: int, py0: int, px1: int,
+              py1: int) -> np.ndarray:
+    """The form's print over the page's px [py0:py1, px0:px1], moved by ``shift`` (mm): uint8 0/1."""
+    out = np.zeros((py1 - py0, px1 - px0), np.uint8)
+    sx, sy = int(round(shift[0] * K)), int(round(shift[1] * K))
+    ph, pw = printed.shape
+    ax0, ay0 = max(px0 - sx, 0), max(py0 - sy, 0)
+    ax1, ay1 = min(px1 - sx, pw), min(py1 - sy, ph)
+    if ax1 > ax0 and ay1 > ay0:
+        out[ay0 + sy - py0:ay1 + sy - py0, ax0 + sx - px0:ax1 + sx - px0] = printed[ay0:ay1, ax0:ax1]
     return out
 
 
@@ -172,36 +224,40 @@ def lines_through_marks(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
 
     Args:
         reads: the page's box reads (position on the aligned page, mm).
-        ink: the aligned page's ink (only windows around those boxes are looked at).
+        ink: the aligned page's ink (only windows around the boxes are looked at).
         printed: :func:`omr.scan.form_print.printed_mask` of the page (uint8 0/1, layout at K px/mm).
         shifts: question -> (dx, dy) mm the question's boxes were found from their layout places:
             the print around them moved with them.
         boxes: which reads to look at.
 
     Returns:
-        Box index -> its line, for the boxes whose ink is mostly one line (``LINE_MARK_OWN_SHARE``)
-        running ``LINE_MARK_MIN_RUN_MM`` or more beyond them on one side.
+        Box index -> its line, for the boxes whose ink is mostly one straight stroke
+        (``LINE_MARK_OWN_SHARE``) running on ``LINE_MARK_MIN_RUN_MM`` or more beyond them, both
+        sides together.
     """
     page_h, page_w = ink.shape
-    reach = T.LINE_MARK_REACH_MM
     found = {}
     for i in boxes:
         r = reads[i]
-        px0, py0 = max(0, int((r.x - reach) * K)), max(0, int((r.y - reach) * K))
-        px1, py1 = min(page_w, int((r.x + r.w + reach) * K)), min(page_h, int((r.y + r.h + reach) * K))
-        if px1 <= px0 or py1 <= py0:
-            continue
-        window = ink.region(px0, py0, px1, py1)
-        dx, dy = shifts.get(r.question, (0.0, 0.0))
-        printed_window = np.zeros(window.shape, np.uint8)
-        sx, sy = int(round(dx * K)), int(round(dy * K))
-        ph, pw = printed.shape
-        ax0, ay0 = max(px0 - sx, 0), max(py0 - sy, 0)
-        ax1, ay1 = min(px1 - sx, pw), min(py1 - sy, ph)
-        if ax1 > ax0 and ay1 > ay0:
-            printed_window[ay0 + sy - py0:ay1 + sy - py0, ax0 + sx - px0:ax1 + sx - px0] = printed[ay0:ay1, ax0:ax1]
-        line = line_through_box(window, printed_window, (r.x * K - px0, r.y * K - py0, r.w * K, r.h * K))
-        if line is not None and line.run_mm >= T.LINE_MARK_MIN_RUN_MM and line.share >= T.LINE_MARK_OWN_SHARE:
+        shift = shifts.get(r.question, (0.0, 0.0))
+        # A first look just around the box: most marks are crosses and ticks (no one straight stroke)
+        # or end within a mm or two of the box; the whole window only for a stroke that runs on.
+        line = None
+        for reach in (T.LINE_MARK_FIRST_LOOK_MM, T.LINE_MARK_REACH_MM):
+            px0, py0 = max(0, int((r.x - reach) * K)), max(0, int((r.y - reach) * K))
+            px1, py1 = min(page_w, int((r.x + r.w + reach) * K)), min(page_h, int((r.y + r.h + reach) * K))
+            if px1 <= px0 or py1 <= py0:
+                break
+            printed_here = _print_at(printed, shift, px0, py0, px1, py1)
+            mask = (ink.region(px0, py0, px1, py1) >= T.LINE_MARK_INK) & (printed_here == 0)
+            box = (r.x * K - px0, r.y * K - py0, r.w * K, r.h * K)
+            if reach == T.LINE_MARK_FIRST_LOOK_MM and _ring_ink(mask, box) < T.LINE_MARK_MIN_RING_PIXELS:
+                break  # nothing leaves the box: no line runs on from it
+            line = _line_through(mask, printed_here, box)
+            if line is None or line.run_mm < T.LINE_MARK_FOLLOW_MM:
+                line = None
+                break
+        if line is not None and line.run_mm + line.other_mm >= T.LINE_MARK_MIN_RUN_MM:
             found[i] = line
     return found
 
@@ -216,11 +272,12 @@ def review_lines_through_boxes(result: PageResult, ink: PageInk, printed: np.nda
     marked = [i for i, r in enumerate(result.boxes) if r.state == MARKED and r.question in ok]
     if not marked:
         return
-    shifts = {}
-    for question in {result.boxes[i].question for i in marked}:
-        members = [j for j, r in enumerate(result.boxes) if r.question == question]
-        shifts[question] = (float(np.median([result.boxes[j].x - page.checkboxes[j].x for j in members])),
-                            float(np.median([result.boxes[j].y - page.checkboxes[j].y for j in members])))
+    questions = {result.boxes[i].question for i in marked}
+    moved: dict[str, list[tuple[float, float]]] = {}
+    for r, laid in zip(result.boxes, page.checkboxes):
+        if r.question in questions:
+            moved.setdefault(r.question, []).append((r.x - laid.x, r.y - laid.y))
+    shifts = {q: (median(d[0] for d in moves), median(d[1] for d in moves)) for q, moves in moved.items()}
     found = lines_through_marks(result.boxes, ink, printed, shifts, marked)
     questions = sorted({result.boxes[i].question for i in found})
     for question in questions:
