@@ -7,12 +7,13 @@ confident answer to a question left blank (the silent-error hunt, bench/hunt/REA
 What tells such a line from a pen's mark is what lies *outside* the box: a cross or a tick pokes
 1-2 mm out of it, a line runs on for centimetres.
 
-For a box read as marked, :func:`line_through_box` finds the straight strokes of its inside (a
-Hough vote over the inside's ink, one line per direction) and follows each outwards on the aligned
-page: how far beyond the box's outline the line's ink goes on, thin (paper beside it) and not the
-form's print. A stroke that accounts for most of the box's ink and runs on for
-``LINE_MARK_MIN_RUN_MM`` or more on one side is a line through the box, not a mark made in it:
-:func:`review_lines_through_boxes` sends its question to review. Everything is measured in mm on
+For a box read as marked, :func:`line_through_box` looks for one straight stroke holding most of
+its inside's ink (a Hough vote over the inside's ink; a cross or a tick has none) and follows it
+outwards on the aligned page: how far beyond the box's outline the line's ink goes on, thin (paper
+beside it) and not the form's print. A stroke that runs on for ``LINE_MARK_MIN_RUN_MM`` or more
+(both sides together) is a line through the box, not a mark made in it:
+:func:`review_lines_through_boxes` sends its question to review. A line across a box that also
+holds a cross is not one stroke holding most of the ink: that answer stays as read. Everything is measured in mm on
 the aligned page (:class:`omr.scan.align.PageInk`, ``K`` px per mm).
 """
 
@@ -32,7 +33,7 @@ from omr.scan.read import recalibrate
 
 @dataclass(frozen=True)
 class LineThrough:
-    """The straight stroke through a box that runs furthest beyond it.
+    """The one straight stroke of a box's inside, and how far it runs on beyond the box.
 
     ``run_mm``: line ink beyond the box's outline on its longer side (mm; gaps, print not counted);
     ``other_mm``: the same on the other side; ``share``: share of the box's inside ink lying on
