@@ -64,8 +64,11 @@ def line_through_box(ink: np.ndarray, printed: np.ndarray, box: tuple[float, flo
     return _line_through((ink >= T.LINE_MARK_INK) & (printed == 0), printed, box)
 
 
-def _line_through(mask: np.ndarray, printed: np.ndarray, box: tuple[float, float, float, float]) -> LineThrough | None:
-    """:func:`line_through_box` from the window's line ink ``mask`` (bool: ink, not print)."""
+def _line_through(mask: np.ndarray, printed: np.ndarray, box: tuple[float, float, float, float],
+                  every: bool = True) -> LineThrough | None:
+    """:func:`line_through_box` from the window's line ink ``mask`` (bool: ink, not print). With
+    ``every``, each direction nearly as good as the best (:func:`straight_stroke`) is followed and
+    the one running on furthest kept; else only the best."""
     h, w = mask.shape
     bx, by, bw, bh = box
     m = T.BOX_INNER_MARGIN_MM * K
@@ -74,12 +77,19 @@ def _line_through(mask: np.ndarray, printed: np.ndarray, box: tuple[float, float
     if x1 <= x0 or y1 <= y0:
         return None
     cx, cy = bx + bw / 2, by + bh / 2
-    stroke = straight_stroke(mask[y0:y1, x0:x1], (cx - x0, cy - y0))
-    if stroke is None:
+    strokes = straight_stroke(mask[y0:y1, x0:x1], (cx - x0, cy - y0), every=True)
+    if strokes is None:
         return None
-    angle, rho, share = stroke
-    run, other = sorted(_runs(mask, printed, (cx, cy), angle, rho, box), reverse=True)
-    return LineThrough(round(run / K, 2), round(other / K, 2), round(share, 3), round(float(np.degrees(angle)) % 180, 1))
+    if not every:
+        strokes = strokes[:1]
+    best = None
+    for angle, rho, share in strokes:
+        run, other = sorted(_runs(mask, printed, (cx, cy), angle, rho, box), reverse=True)
+        found = LineThrough(round(run / K, 2), round(other / K, 2), round(share, 3),
+                            round(float(np.degrees(angle)) % 180, 1))
+        if best is None or found.run_mm + found.other_mm > best.run_mm + best.other_mm:
+            best = found
+    return best
 
 
 def _ring_ink(mask: np.ndarray, box: tuple[float, float, float, float]) -> int:
@@ -98,7 +108,7 @@ def _ring_ink(mask: np.ndarray, box: tuple[float, float, float, float]) -> int:
     return count(outer) - count(inner)
 
 
-def straight_stroke(core: np.ndarray, centre: tuple[float, float]) -> tuple[float, float, float] | None:
+def straight_stroke(core: np.ndarray, centre: tuple[float, float], every: bool = False):
     """The straight stroke of a box's inside that holds ``LINE_MARK_OWN_SHARE`` of its ink, or None.
 
     A Hough vote: for each of ``LINE_MARK_ANGLES`` directions, the band ``LINE_MARK_BAND_MM`` either
@@ -113,7 +123,8 @@ def straight_stroke(core: np.ndarray, centre: tuple[float, float]) -> tuple[floa
         (angle of the stroke's normal, radians 0..pi; offset of the line from ``centre`` along that
         normal, px; share of the inside's ink in its band), or None when the inside holds fewer
         than ``LINE_MARK_MIN_PIXELS`` of ink or no one stroke holds that share of it (a cross, a
-        tick with two arms alike, a scribble).
+        tick with two arms alike, a scribble). With ``every``: a list of such tuples, every
+        direction holding within ``LINE_MARK_ANGLE_SLACK`` of the best share, the best first.
     """
     ys, xs = np.nonzero(core)
     if len(xs) < T.LINE_MARK_MIN_PIXELS:
@@ -138,7 +149,13 @@ def straight_stroke(core: np.ndarray, centre: tuple[float, float]) -> tuple[floa
     k = int(np.argmax(share + 0.001 * (np.roll(share, 1) + np.roll(share, -1))))
     if share[k] < T.LINE_MARK_OWN_SHARE:
         return None
-    return float(angles[k]), float(offset[k]), float(share[k])
+    if not every:
+        return float(angles[k]), float(offset[k]), float(share[k])
+    # A short stroke (a line clipping the box's corner) holds its ink over many directions: all of
+    # them nearly as good, the best first.
+    near = np.nonzero(share >= max(T.LINE_MARK_OWN_SHARE, share[k] - T.LINE_MARK_ANGLE_SLACK))[0]
+    near = [k] + [int(j) for j in near[np.argsort(-share[near], kind="stable")] if j != k]
+    return [(float(angles[j]), float(offset[j]), float(share[j])) for j in near]
 
 
 def _runs(mask: np.ndarray, printed: np.ndarray, centre: tuple[float, float], angle: float, rho: float,
@@ -254,7 +271,7 @@ def lines_through_marks(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
             box = (r.x * K - px0, r.y * K - py0, r.w * K, r.h * K)
             if reach == T.LINE_MARK_FIRST_LOOK_MM and _ring_ink(mask, box) < T.LINE_MARK_MIN_RING_PIXELS:
                 break  # nothing leaves the box: no line runs on from it
-            line = _line_through(mask, printed_here, box)
+            line = _line_through(mask, printed_here, box, every=reach == T.LINE_MARK_REACH_MM)
             if line is None or line.run_mm < T.LINE_MARK_FOLLOW_MM:
                 line = None
                 break
