@@ -1395,3 +1395,54 @@ OWN_MIN_PAPER_SHARE = 0.6
 OWN_RIM_MIN_SHARE = 0.9
 # How many questions with a hidden box the page's detail names before "…".
 HIDDEN_BOXES_NAMED = 12
+
+# Long lines through a box (omr/scan/line_marks.py, hline): a fold's crease, a hair or another
+# sheet's edge on the glass, a line ruled down a column is read as a mark in every box it crosses;
+# alone in its question it was a confident answer to a question left blank (bench/hunt: fold, glass
+# hair/edge/ruler, 4-8 SILENT per 20 sheets each). Each box read as marked in a question read ok is
+# looked at. Measured on the hunts' kept scans (glass ruler/hair, fold; seed 11, 20 sheets each,
+# 1504 right marks, 11 silent lines) and 10 office sheets (338 marks):
+# Line ink: 0.2 of the page's black (a shade under INK_THRESHOLD, 0.25, a box's mark): a hair or a
+# crease fades along its length, and a gap in it ends the line.
+LINE_MARK_INK = 0.2
+# Fewer inked pixels inside (0.125 mm each) than this is no stroke: 8 px is a 0.25 mm dot.
+LINE_MARK_MIN_PIXELS = 8
+# Directions of the Hough vote over the inside: 5 degrees apart, a straight line 3.5 mm long (the
+# inside of a 5 mm box) is off the band's centre by 0.08 mm at most.
+LINE_MARK_ANGLES = 36
+# The band either side of a line (mm): holds a 0.8 mm crease blurred by a scan; followed outside the
+# box, it widens by LINE_MARK_BEND mm per mm (a hair 8-40 mm long bends by up to ~1.4 mm over 6 mm).
+LINE_MARK_BAND_MM = 0.5
+LINE_MARK_BEND = 0.06
+# A box whose ink is a line: one straight stroke holds at least this share of it. Lines alone in a
+# box measured 0.95-1.0 (every silent one); a cross, a tick with arms alike hold 0.5-0.7; a line
+# across a real mark 0.5-0.89 (those answers were right: a line over a mark is not what this looks for).
+LINE_MARK_OWN_SHARE = 0.75
+# Steps along the line (mm) and how far it is followed beyond the box (mm): LINE_MARK_MIN_RUN_MM and
+# room to cross a label or the next box's outline (print is neither ink nor gap).
+LINE_MARK_STEP_MM = 0.25
+LINE_MARK_REACH_MM = 8.0
+# Beside the band, paper this far (mm) on at least one side: a line, not a blot (a filled box, a thumb).
+LINE_MARK_CLEAR_MM = 1.25
+# A gap of paper in the line longer than this (mm) ends it: pencil grain and 1-bit scans break a line
+# into dots ~0.25 mm apart; the 1.5 mm between two rows of boxes is print, not gap.
+LINE_MARK_MAX_GAP_MM = 1.0
+# Line ink beyond the box's outline, both sides together (mm), from which the mark is a line through
+# the box: every silent line ran on 5.25-12.5 mm; every real mark (crosses, ticks, slashes, marks with
+# a line across them excepted) at most 2.0 mm (its arms poke 0.5-1.5 mm out of the box).
+LINE_MARK_MIN_RUN_MM = 4.0
+# CPU (~45 ms a page): each box is first looked at within LINE_MARK_FIRST_LOOK_MM (mm) of it; nothing
+# beyond it (fewer than LINE_MARK_MIN_RING_PIXELS of line ink in the ring LINE_MARK_RING_MM beyond its
+# outline, 6 px = a 0.15 mm hair crossing it) or a stroke that runs under LINE_MARK_FOLLOW_MM (mm)
+# beyond it ends the look; only a stroke running on is followed over LINE_MARK_REACH_MM. 10 office
+# sheets: 4.5 of 15.5 boxes a page pass the ring, 1.7 hold one stroke, none is followed further.
+LINE_MARK_FIRST_LOOK_MM = 2.0
+LINE_MARK_FOLLOW_MM = 1.0
+LINE_MARK_RING_MM = (0.4, 1.4)
+LINE_MARK_MIN_RING_PIXELS = 6
+# A stroke clipping a box's corner is 1-2 mm long inside it: its direction is known to ~15 degrees
+# only (every direction within this share of the best holds it), so each is followed outwards
+# (only for a stroke already seen running on) and the longest run kept (bench/hunt glass edge,
+# seed 12: a sheet's edge across a box's corner ran on 2.75 mm at the best direction, 10+ mm at one
+# 10 degrees off).
+LINE_MARK_ANGLE_SLACK = 0.1

@@ -482,6 +482,37 @@ def test_no_decision_is_saved_before_the_picture_is_on_screen(browser, server):
         context.close()
 
 
+def test_enter_in_the_reason_field_never_sends_option_1(browser, server):
+    """A reason typed, then Enter (a trial's habit): the browser's own Enter sends the form's first button,
+    which on a choice item is option 1, saved as sure whatever the scan showed. Enter in the field does what
+    Enter does on the page: nothing on a doubtful blank (a key must choose), accept on a doubtful value."""
+    store = server["app"].extensions["omr_store"]
+    (blank_id, _), (valued_id, valued) = _machine_answers(store, 2)
+    store.writing(lambda conn: conn.execute(answers.update().where(answers.c.id == blank_id).values(
+        status="ambiguous", value=None)))
+    store.writing(lambda conn: conn.execute(answers.update().where(answers.c.id == valued_id)
+                                            .values(status="ambiguous")))
+    context, page = _session(browser, server, "lan")
+    try:
+        page.goto(f"{server['url']}/queue/item/answer/{blank_id}")
+        page.wait_for_selector("#image-state", state="hidden")
+        url, before = page.url, _stored(store, blank_id)
+        page.fill("input[name=reason]", "xem lại")
+        page.press("input[name=reason]", "Enter")
+        page.wait_for_timeout(700)  # time enough for a form to be sent
+        assert page.url == url and _stored(store, blank_id) == before
+        assert "attention" in page.get_attribute("#choose-hint", "class")
+
+        page.goto(f"{server['url']}/queue/item/answer/{valued_id}")
+        page.wait_for_selector("#image-state", state="hidden")
+        page.fill("input[name=reason]", "đã xem ảnh")
+        with page.expect_navigation():
+            page.press("input[name=reason]", "Enter")
+        assert _stored(store, valued_id) == (json_value(valued), "ok", "lan")
+    finally:
+        context.close()
+
+
 def json_value(stored: str) -> str:
     """An answer's value column ('"3"') as the code it holds ('3')."""
     import json

@@ -264,8 +264,9 @@ def test_an_unknown_label_points_at_a_mapping_from_the_file_itself(store_url, mi
                  "--rejects", str(tmp_path / "rej.csv")]) == 0
     out = capsys.readouterr().out
     assert "nhãn «Hộ gia đình» không có trong các lựa chọn" in out
-    assert f"1 ô có nhãn chưa có mã: đề xuất ánh xạ từ chính tệp này bằng «omr online mapping {mini} " \
-           f"--sample {path} -o ánh-xạ.yaml»" in out
+    # Absolute paths: the suggested command works from whatever folder the operator is in.
+    assert f"1 ô có nhãn chưa có mã: đề xuất ánh xạ từ chính tệp này bằng «omr online mapping {mini.resolve()} " \
+           f"--sample {path.resolve()} -o ánh-xạ.yaml»" in out
     # A row refused for another reason (a date where a choice belongs) gets no label hint.
     other = write_csv(tmp_path / "g.csv", [HEADER_VI[:4], ["01/08/2025 08:00:00", "", "khong phai ngay", "Cá nhân"]])
     assert main(["online", "import", str(other), "--source", "t", "--mapping", str(mapping), "--db", store_url,

@@ -595,9 +595,13 @@ def format_report(report: ImportReport) -> str:
         if len(report.problems) > 5:
             lines.append("    …")
         if norm.quirks.get("unknown_label"):
+            # Absolute paths: the command works from any folder the operator runs it in (trial, stop 25).
             template = norm.template_path or "<mẫu phiếu>.yaml"
+            if Path(template).exists():
+                template = str(Path(template).resolve())
             lines.append(f"  {norm.quirks['unknown_label']} ô có nhãn chưa có mã: đề xuất ánh xạ từ chính tệp này "
-                         f"bằng «omr online mapping {template} --sample {report.path} -o ánh-xạ.yaml», "
+                         f"bằng «omr online mapping {template} --sample {Path(report.path).resolve()} "
+                         "-o ánh-xạ.yaml», "
                          "điền mã cho các nhãn null rồi nhập lại với --mapping ánh-xạ.yaml")
         lines.append("  Sửa tệp ánh xạ hoặc danh mục rồi nhập lại: các dòng đã nhập không bị nhập hai lần.")
     else:

@@ -293,7 +293,7 @@ def load_mapping(path: str | Path) -> Mapping:
                                     f"của câu {qid} ({', '.join(sorted(codes))})")
             entries[fold(str(label))] = None if code is None else str(code)
         labels[qid] = entries
-    return Mapping(template, template_path, columns, labels, date_order, str(path))
+    return Mapping(template, str(candidate), columns, labels, date_order, str(path))
 
 
 def mapping_from_file(template: Template, template_path: str, table: Table) -> Mapping:

@@ -43,6 +43,7 @@ from omr.scan.page_geometry import (
 from omr.scan.duplicates import ink_print, marks_key
 from omr.scan.join import join_pages
 from omr.scan.form_print import print_core, printed_mask, question_areas
+from omr.scan.line_marks import review_lines_through_boxes
 from omr.scan.printed_boxes import (flag_unprinted, marks_beside_boxes, own_outline_evidence, stray_writing,
                                     unexplained_marks, writing_in_areas)
 from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve_questions, shown_confidence
@@ -544,6 +545,7 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
     else:
         _review_marks_beside_boxes(result, ink, layout, page)
         _review_writing_in_areas(result, ink, layout, page)
+        review_lines_through_boxes(result, ink, printed_mask(layout, page), page)  # a crease, hair, ruled line
     blank = [q for q in result.questions if q.status == BLANK]
     # Questions without one sure mark (blank, or only uncertain boxes): faint pencil that a
     # 1-bit scan broke up leaves a page of uncertain boxes and blanks, and no marks (#14).

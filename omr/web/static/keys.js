@@ -20,7 +20,7 @@
 
   function enableSaving(exceptAccept) {
     if (!form) { return; }
-    var buttons = form.querySelectorAll("button[type=submit]");
+    var buttons = form.querySelectorAll("button[type=submit]:not(.no-implicit)");
     for (var i = 0; i < buttons.length; i++) {
       buttons[i].disabled = imageState === "loading" || imageState === "failed" ||
         (exceptAccept && buttons[i].id === "accept");
@@ -105,7 +105,19 @@
     }
     if (isTextField(target)) {
       if (e.key === "Escape") { target.blur(); }
-      return;  // typing: Enter submits the form the browser's way
+      if (e.key === "Enter") {
+        // Never the browser's way: it sends the form's first button, which on a choice item is option 1
+        // (a reason typed, then Enter, saved «1» as sure). Enter in a field does what Enter does on the
+        // page: accept the machine's read, save what was typed, or assign the typed serial; else nothing.
+        e.preventDefault();
+        if (imageState === "loading" || imageState === "failed") { mayDecide(null); return; }
+        var byEnter = document.getElementById("accept") || document.getElementById("save") ||
+          document.getElementById("assign");
+        if (byEnter) { submitWith(byEnter); return; }
+        var chooseHint = document.getElementById("choose-hint");
+        if (chooseHint) { chooseHint.classList.add("attention"); chooseHint.setAttribute("role", "alert"); }
+      }
+      return;
     }
     if (e.key === "ArrowRight") { e.preventDefault(); if (!busy) { busy = true; document.getElementById("skip-form").submit(); } return; }
     if (e.key === "ArrowLeft") { e.preventDefault(); window.location = document.getElementById("previous").getAttribute("href"); return; }

@@ -1,0 +1,305 @@
+"""Long straight lines through a box: a crease, a hair, a sheet's edge, a ruled line, not a mark.
+
+A box is read from its inside and the ring just around it (:mod:`omr.scan.read`), so any stroke
+across it is a mark: a fold's crease, a hair or another sheet's edge on the scanner glass, or a
+line a respondent ruled down a column reads like a slash, and alone in its question it becomes a
+confident answer to a question left blank (the silent-error hunt, bench/hunt/README.md, cause 1).
+What tells such a line from a pen's mark is what lies *outside* the box: a cross or a tick pokes
+1-2 mm out of it, a line runs on for centimetres.
+
+For a box read as marked, :func:`line_through_box` looks for one straight stroke holding most of
+its inside's ink (a Hough vote over the inside's ink; a cross or a tick has none) and follows it
+outwards on the aligned page: how far beyond the box's outline the line's ink goes on, thin (paper
+beside it) and not the form's print. A stroke that runs on for ``LINE_MARK_MIN_RUN_MM`` or more
+(both sides together) is a line through the box, not a mark made in it:
+:func:`review_lines_through_boxes` sends its question to review. A line across a box that also
+holds a cross is not one stroke holding most of the ink: that answer stays as read. Everything is measured in mm on
+the aligned page (:class:`omr.scan.align.PageInk`, ``K`` px per mm).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import median
+
+import numpy as np
+
+from omr import tuning as T
+from omr.forms.layout import PageLayout
+from omr.model import AMBIGUOUS, MARKED, OK, BoxRead, PageResult
+from omr.scan.align import K, PageInk
+from omr.scan.read import recalibrate
+
+
+@dataclass(frozen=True)
+class LineThrough:
+    """The one straight stroke of a box's inside, and how far it runs on beyond the box.
+
+    ``run_mm``: line ink beyond the box's outline on its longer side (mm; gaps, print not counted);
+    ``other_mm``: the same on the other side; ``share``: share of the box's inside ink lying on
+    the line (0..1); ``angle``: the line's direction, degrees from the page's x axis (0..180).
+    """
+
+    run_mm: float
+    other_mm: float
+    share: float
+    angle: float
+
+
+def line_through_box(ink: np.ndarray, printed: np.ndarray, box: tuple[float, float, float, float]
+                     ) -> LineThrough | None:
+    """The straight stroke of a box's inside and how far it runs on beyond the box, or None.
+
+    Args:
+        ink: ink (float 0..1) of a window of the aligned page around the box, ``K`` px per mm,
+            reaching ``LINE_MARK_REACH_MM`` beyond the box where the page allows.
+        printed: the form's print over the same window (uint8 0/1, same shape): never a line's ink.
+        box: the box on the window (x, y, w, h), px.
+
+    Returns:
+        The inside's straight stroke (:func:`straight_stroke`) and how far it runs beyond the box
+        (:class:`LineThrough`); None when no one straight stroke holds ``LINE_MARK_OWN_SHARE`` of
+        the inside's ink (a cross, a scribble, a dot) or the inside holds too little ink.
+    """
+    return _line_through((ink >= T.LINE_MARK_INK) & (printed == 0), printed, box)
+
+
+def _line_through(mask: np.ndarray, printed: np.ndarray, box: tuple[float, float, float, float],
+                  every: bool = True) -> LineThrough | None:
+    """:func:`line_through_box` from the window's line ink ``mask`` (bool: ink, not print). With
+    ``every``, each direction nearly as good as the best (:func:`straight_stroke`) is followed and
+    the one running on furthest kept; else only the best."""
+    h, w = mask.shape
+    bx, by, bw, bh = box
+    m = T.BOX_INNER_MARGIN_MM * K
+    x0, y0 = max(int(round(bx + m)), 0), max(int(round(by + m)), 0)
+    x1, y1 = min(int(round(bx + bw - m)), w), min(int(round(by + bh - m)), h)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    cx, cy = bx + bw / 2, by + bh / 2
+    strokes = straight_stroke(mask[y0:y1, x0:x1], (cx - x0, cy - y0), every=True)
+    if strokes is None:
+        return None
+    if not every:
+        strokes = strokes[:1]
+    best = None
+    for angle, rho, share in strokes:
+        run, other = sorted(_runs(mask, printed, (cx, cy), angle, rho, box), reverse=True)
+        found = LineThrough(round(run / K, 2), round(other / K, 2), round(share, 3),
+                            round(float(np.degrees(angle)) % 180, 1))
+        if best is None or found.run_mm + found.other_mm > best.run_mm + best.other_mm:
+            best = found
+    return best
+
+
+def _ring_ink(mask: np.ndarray, box: tuple[float, float, float, float]) -> int:
+    """Line ink pixels of ``mask`` in the ring ``LINE_MARK_RING_MM`` (from, to) beyond the box's
+    outline (``box``: x, y, w, h px on the mask), measured square."""
+    h, w = mask.shape
+    bx, by, bw, bh = box
+
+    def count(grow: float) -> int:
+        g = grow * K
+        x0, y0 = max(int(round(bx - g)), 0), max(int(round(by - g)), 0)
+        x1, y1 = min(int(round(bx + bw + g)), w), min(int(round(by + bh + g)), h)
+        return int(np.count_nonzero(mask[y0:y1, x0:x1])) if x1 > x0 and y1 > y0 else 0
+
+    inner, outer = T.LINE_MARK_RING_MM
+    return count(outer) - count(inner)
+
+
+def straight_stroke(core: np.ndarray, centre: tuple[float, float], every: bool = False):
+    """The straight stroke of a box's inside that holds ``LINE_MARK_OWN_SHARE`` of its ink, or None.
+
+    A Hough vote: for each of ``LINE_MARK_ANGLES`` directions, the band ``LINE_MARK_BAND_MM`` either
+    side of a line that holds the most of the inside's ink (1 px bins of the offset along the
+    direction's normal, summed over the band's width); the direction where that share is highest.
+
+    Args:
+        core: the inside's line ink (bool, ``K`` px per mm: ink at ``LINE_MARK_INK``, print taken out).
+        centre: the box's centre on ``core`` (x, y px).
+
+    Returns:
+        (angle of the stroke's normal, radians 0..pi; offset of the line from ``centre`` along that
+        normal, px; share of the inside's ink in its band), or None when the inside holds fewer
+        than ``LINE_MARK_MIN_PIXELS`` of ink or no one stroke holds that share of it (a cross, a
+        tick with two arms alike, a scribble). With ``every``: a list of such tuples, every
+        direction holding within ``LINE_MARK_ANGLE_SLACK`` of the best share, the best first.
+    """
+    ys, xs = np.nonzero(core)
+    if len(xs) < T.LINE_MARK_MIN_PIXELS:
+        return None
+    xs = xs - centre[0] + 0.5
+    ys = ys - centre[1] + 0.5
+    angles = np.arange(T.LINE_MARK_ANGLES) * np.pi / T.LINE_MARK_ANGLES
+    rho = xs[None, :] * np.cos(angles)[:, None] + ys[None, :] * np.sin(angles)[:, None]  # (angles, pixels)
+    reach = int(np.ceil(np.abs(rho).max())) + 1
+    bins = 2 * reach + 1
+    index = np.round(rho).astype(np.int64) + reach + np.arange(len(angles))[:, None] * bins
+    counts = np.bincount(index.ravel(), minlength=len(angles) * bins).reshape(len(angles), bins)
+    width = 2 * int(round(T.LINE_MARK_BAND_MM * K)) + 1
+    summed = np.zeros((len(angles), bins + 1), np.int64)
+    np.cumsum(counts, axis=1, out=summed[:, 1:])
+    bands = summed[:, width:] - summed[:, :-width]  # the band starting at each bin
+    start = np.argmax(bands, axis=1)
+    share = bands[np.arange(len(angles)), start] / len(xs)
+    offset = start + (width - 1) / 2 - reach
+    # One stroke holding most of the ink: the best direction, the middle of a run of equal shares
+    # (a thick line holds all its ink over several directions) by its neighbours' votes.
+    k = int(np.argmax(share + 0.001 * (np.roll(share, 1) + np.roll(share, -1))))
+    if share[k] < T.LINE_MARK_OWN_SHARE:
+        return None
+    if not every:
+        return float(angles[k]), float(offset[k]), float(share[k])
+    # A short stroke (a line clipping the box's corner) holds its ink over many directions: all of
+    # them nearly as good, the best first.
+    near = np.nonzero(share >= max(T.LINE_MARK_OWN_SHARE, share[k] - T.LINE_MARK_ANGLE_SLACK))[0]
+    near = [k] + [int(j) for j in near[np.argsort(-share[near], kind="stable")] if j != k]
+    return [(float(angles[j]), float(offset[j]), float(share[j])) for j in near]
+
+
+def _runs(mask: np.ndarray, printed: np.ndarray, centre: tuple[float, float], angle: float, rho: float,
+          box: tuple[float, float, float, float]) -> tuple[float, float]:
+    """Line ink (px) beyond the box on each side along the line at ``angle`` (its normal's angle,
+    radians) and offset ``rho`` (px from ``centre`` along the normal).
+
+    The line is followed outwards in steps of ``LINE_MARK_STEP_MM`` while each step finds ink
+    within a band around it (``LINE_MARK_BAND_MM``, widening by ``LINE_MARK_BEND`` per mm: a hair
+    bends) with paper ``LINE_MARK_CLEAR_MM`` beside the band on at least one side (a line, not a
+    blot), or the form's print over it (print is neither line nor gap: a line crosses the labels
+    and the next boxes' outlines), until a gap longer than ``LINE_MARK_MAX_GAP_MM``. Only steps of
+    line ink count. Off the window is a gap.
+    """
+    h, w = mask.shape
+    normal = np.array([np.cos(angle), np.sin(angle)])
+    along = np.array([-normal[1], normal[0]])
+    foot = np.array(centre) + rho * normal
+    step = T.LINE_MARK_STEP_MM * K
+    s = np.arange(step, T.LINE_MARK_REACH_MM * K + np.hypot(box[2], box[3]) / 2 + abs(rho), step)  # px
+    s = np.concatenate([s, -s])  # both sides: n steps each
+    n = len(s) // 2
+    points = foot[None, :] + s[:, None] * along[None, :]  # (2n, 2) x, y px
+    bx, by, bw, bh = box
+    inside = (points[:, 0] >= bx) & (points[:, 0] <= bx + bw) & (points[:, 1] >= by) & (points[:, 1] <= by + bh)
+    # Distance beyond the box along the line (px), per step: steps past the last one inside the box.
+    beyond = np.ones(2 * n, bool)
+    for side in (slice(0, n), slice(n, 2 * n)):
+        last = np.nonzero(inside[side])[0]
+        if len(last):
+            beyond[side][:last[-1] + 1] = False
+    first = np.argmax(beyond.reshape(2, n), axis=1)  # the first step beyond, per side
+    distance = (np.arange(n)[None, :] - first[:, None]).clip(min=0).ravel() * step
+    band = T.LINE_MARK_BAND_MM * K + T.LINE_MARK_BEND * distance  # (2n,) half-width, px
+    widest = int(np.ceil(band.max()))
+    near = np.arange(-widest, widest + 1)
+    clear = T.LINE_MARK_CLEAR_MM * K
+    beside = np.stack([-band - clear - 0.5 * K, -band - clear, band + clear, band + clear + 0.5 * K], 1)
+    offsets = np.concatenate([np.broadcast_to(near, (2 * n, len(near))), beside], 1)  # (2n, m + 4)
+    xy = points[:, None, :] + offsets[:, :, None] * normal[None, None, :]
+    xi, yi = np.floor(xy[..., 0]).astype(np.int64), np.floor(xy[..., 1]).astype(np.int64)
+    on_window = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+    code = mask.astype(np.uint8) | (printed.astype(np.uint8) << 1)  # 1 line ink, 2 print
+    values = np.zeros(xi.shape, np.uint8)
+    values[on_window] = code[yi[on_window], xi[on_window]]
+    m = len(near)
+    within = np.abs(near)[None, :] <= band[:, None]
+    on = ((values[:, :m] & 1).astype(bool) & within).any(axis=1)
+    over_print = ((values[:, :m] & 2).astype(bool) & within).any(axis=1)
+    wide = (values[:, m:] & 1).astype(bool)
+    line = on & ~(wide[:, :2].any(axis=1) & wide[:, 2:].any(axis=1)) & ~over_print
+    gap = ~line & ~over_print
+    limit = max(1, int(round(T.LINE_MARK_MAX_GAP_MM * K / step)))
+    out = []
+    for side in (slice(0, n), slice(n, 2 * n)):
+        part_gap = gap[side] & beyond[side]
+        part_line = line[side] & beyond[side]
+        # Stop at the first run of gap steps longer than the allowed gap.
+        padded = np.concatenate([[0], part_gap.astype(np.int8), [0]])
+        edges = np.diff(padded)
+        starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+        long_gaps = starts[(ends - starts) > limit]
+        stop = int(long_gaps[0]) if len(long_gaps) else n
+        out.append(float(np.count_nonzero(part_line[:stop])) * step)
+    return out[0], out[1]
+
+
+def _print_at(printed: np.ndarray, shift: tuple[float, float], px0: int, py0: int, px1: int,
+              py1: int) -> np.ndarray:
+    """The form's print over the page's px [py0:py1, px0:px1], moved by ``shift`` (mm): uint8 0/1."""
+    out = np.zeros((py1 - py0, px1 - px0), np.uint8)
+    sx, sy = int(round(shift[0] * K)), int(round(shift[1] * K))
+    ph, pw = printed.shape
+    ax0, ay0 = max(px0 - sx, 0), max(py0 - sy, 0)
+    ax1, ay1 = min(px1 - sx, pw), min(py1 - sy, ph)
+    if ax1 > ax0 and ay1 > ay0:
+        out[ay0 + sy - py0:ay1 + sy - py0, ax0 + sx - px0:ax1 + sx - px0] = printed[ay0:ay1, ax0:ax1]
+    return out
+
+
+def lines_through_marks(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
+                        shifts: dict[str, tuple[float, float]], boxes: list[int]) -> dict[int, LineThrough]:
+    """:func:`line_through_box` of the boxes ``boxes`` (indices into ``reads``) on the aligned page.
+
+    Args:
+        reads: the page's box reads (position on the aligned page, mm).
+        ink: the aligned page's ink (only windows around the boxes are looked at).
+        printed: :func:`omr.scan.form_print.printed_mask` of the page (uint8 0/1, layout at K px/mm).
+        shifts: question -> (dx, dy) mm the question's boxes were found from their layout places:
+            the print around them moved with them.
+        boxes: which reads to look at.
+
+    Returns:
+        Box index -> its line, for the boxes whose ink is mostly one straight stroke
+        (``LINE_MARK_OWN_SHARE``) running on ``LINE_MARK_MIN_RUN_MM`` or more beyond them, both
+        sides together.
+    """
+    page_h, page_w = ink.shape
+    found = {}
+    for i in boxes:
+        r = reads[i]
+        shift = shifts.get(r.question, (0.0, 0.0))
+        # A first look just around the box: most marks are crosses and ticks (no one straight stroke)
+        # or end within a mm or two of the box; the whole window only for a stroke that runs on.
+        line = None
+        for reach in (T.LINE_MARK_FIRST_LOOK_MM, T.LINE_MARK_REACH_MM):
+            px0, py0 = max(0, int((r.x - reach) * K)), max(0, int((r.y - reach) * K))
+            px1, py1 = min(page_w, int((r.x + r.w + reach) * K)), min(page_h, int((r.y + r.h + reach) * K))
+            if px1 <= px0 or py1 <= py0:
+                break
+            printed_here = _print_at(printed, shift, px0, py0, px1, py1)
+            mask = (ink.region(px0, py0, px1, py1) >= T.LINE_MARK_INK) & (printed_here == 0)
+            box = (r.x * K - px0, r.y * K - py0, r.w * K, r.h * K)
+            if reach == T.LINE_MARK_FIRST_LOOK_MM and _ring_ink(mask, box) < T.LINE_MARK_MIN_RING_PIXELS:
+                break  # nothing leaves the box: no line runs on from it
+            line = _line_through(mask, printed_here, box, every=reach == T.LINE_MARK_REACH_MM)
+            if line is None or line.run_mm < T.LINE_MARK_FOLLOW_MM:
+                line = None
+                break
+        if line is not None and line.run_mm + line.other_mm >= T.LINE_MARK_MIN_RUN_MM:
+            found[i] = line
+    return found
+
+
+def review_lines_through_boxes(result: PageResult, ink: PageInk, printed: np.ndarray, page: PageLayout) -> None:
+    """Send to review (ambiguous) every question of omr's own form read ok on a box whose mark is a
+    long line through it (:func:`lines_through_marks`), naming the questions in the page's detail
+    («có đường kẻ dài chạy qua ô …»): a crease, a hair, a sheet's edge or a ruled line is never a
+    confident answer. ``printed``: the page's print mask (:func:`omr.scan.form_print.printed_mask`);
+    ``page``: its layout (the boxes' places, to move the print with them)."""
+    ok = {q.question: q for q in result.questions if q.status == OK}
+    marked = [i for i, r in enumerate(result.boxes) if r.state == MARKED and r.question in ok]
+    if not marked:
+        return
+    questions = {result.boxes[i].question for i in marked}
+    moved: dict[str, list[tuple[float, float]]] = {}
+    for r, laid in zip(result.boxes, page.checkboxes):
+        if r.question in questions:
+            moved.setdefault(r.question, []).append((r.x - laid.x, r.y - laid.y))
+    shifts = {q: (median(d[0] for d in moves), median(d[1] for d in moves)) for q, moves in moved.items()}
+    found = lines_through_marks(result.boxes, ink, printed, shifts, marked)
+    questions = sorted({result.boxes[i].question for i in found})
+    for question in questions:
+        recalibrate(ok[question], AMBIGUOUS)
+    if questions:
+        result.detail = (result.detail + "; " if result.detail else "") + \
+            f"có đường kẻ dài chạy qua ô (nếp gấp, sợi tóc, mép giấy, đường thước kẻ?) ở câu {', '.join(questions)}"
