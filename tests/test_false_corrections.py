@@ -137,3 +137,52 @@ def test_a_filled_box_then_a_pen_mark_still_reads_the_correction(page_reads, que
     read = page_reads[question]
     assert (read.value, read.status) == (meant, OK)
     assert read.confidence > 0.9
+
+
+# --- the rule itself, on the evidence measured on the hunt's pages (marks.py thumb, seeds 11-12) ---
+
+def _box(option, state, fill, darkness, stroke, coverage, ring, across):
+    from omr.model import BoxRead
+    from omr.scan.read import BoxEvidence
+
+    return (BoxRead("D3", option, state, fill, darkness, 1.0, 0.0, 0.0, 5.0, 5.0),
+            BoxEvidence(fill, darkness, stroke, 3.0, coverage, ring, across))
+
+
+def _doubt(*boxes, leaves=False):
+    from omr.scan.read import doubt_unsure_marks
+
+    reads, evidence = [b[0] for b in boxes], [b[1] for b in boxes]
+    doubt_unsure_marks(reads, evidence, lambda i: leaves)
+    return [r.state for r in reads]
+
+
+def test_a_thumbprint_taken_for_a_scribble_beside_another_prints_ridges_is_no_correction():
+    # Sheet 12 B3: the print on 5 cancelled as a scribble (rule 3), the neighbour's print's ridges in 4.
+    states = _doubt(_box("5", "cancelled", 0.455, 0.243, 0.386, 0.94, 1.0, 6.5),
+                    _box("4", "marked", 0.436, 0.231, 0.454, 0.75, 0.56, 5.0))
+    assert states == ["cancelled", "uncertain"]
+
+
+def test_a_thumbprints_rim_in_a_blank_questions_box_is_no_mark():
+    # Sheet 1 D3, left blank: the rim of the print on the question below, met by 4 ridges.
+    assert _doubt(_box("3", "marked", 0.291, 0.163, 0.548, 0.50, 0.50, 4.0)) == ["uncertain"]
+
+
+def test_a_thumbprints_rim_in_a_box_corner_beside_a_cancelled_print_is_no_correction():
+    # Sheet 14 D3 (seed 12): two ridges of the rim in a corner of 5, running out of the box.
+    cancelled = _box("3", "cancelled", 0.480, 0.241, 0.419, 1.0, 1.0, 6.0)
+    rim = _box("5", "marked", 0.102, 0.080, 0.352, 0.25, 0.44, 2.0)
+    assert _doubt(cancelled, rim, leaves=True) == ["cancelled", "uncertain"]
+
+
+def test_pen_marks_stay_marks():
+    cross = _box("4", "marked", 0.30, 0.21, 0.80, 0.69, 0.12, 2.0)
+    fill = _box("2", "cancelled", 1.0, 0.77, 0.79, 1.0, 0.7, 1.0)
+    assert _doubt(fill, cross) == ["cancelled", "marked"]
+    # A 1-bit scan's dithered cross is met by more strokes, but its ink has no greys.
+    assert _doubt(_box("4", "marked", 0.21, 0.21, 1.0, 0.62, 0.2, 3.5)) == ["marked"]
+    # A slash drawn inside its box beside a filled box is the correction.
+    slash = _box("4", "marked", 0.22, 0.16, 0.80, 0.44, 0.1, 1.0)
+    assert _doubt(fill, slash, leaves=False) == ["cancelled", "marked"]
+    assert _doubt(fill, slash, leaves=True) == ["cancelled", "uncertain"]  # a hair across the box
