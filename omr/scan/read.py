@@ -871,7 +871,8 @@ def _leaves_box(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> bool:
 
 
 def _resolve_single(reads: list[BoxRead]) -> tuple[object, str]:
-    """One answer from a row of boxes: a cancelled box plus one mark is that mark."""
+    """One answer from a row of boxes: a cancelled box plus one mark is that mark (a mark that
+    :func:`doubt_unsure_marks` let stand as one: a pen's, drawn inside its box)."""
     marked = [r.option for r in reads if r.state == MARKED]
     if any(r.state == UNCERTAIN for r in reads):
         return (marked[0] if len(marked) == 1 else None), AMBIGUOUS
