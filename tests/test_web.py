@@ -18,7 +18,7 @@ from omr.data import review, users
 from omr.data.schema import answers, claims, comments, pages, responses, source_files, upload_jobs
 from omr.data.store import open_store
 from omr.errors import OmrError
-from omr.model import AMBIGUOUS
+from omr.model import AMBIGUOUS, NEEDS_REVIEW
 from omr.scan.batch import run_scan
 from omr.web import create_app
 
@@ -330,6 +330,15 @@ def test_a_reviewer_clears_an_item_and_the_history_shows_it(app):
     history = _text(client.get(f"/responses/{item.response_id}"))
     assert "lan" in history and "dấu mờ" in history and "4 – Hài lòng" in history
     assert "5 – Rất hài lòng (không chắc chắn)" in history
+    # The decided answer opens again from the sheet's page (a slip fixed once the queue is empty); answers the
+    # machine settled do not (they are not edited through a URL).
+    links = re.findall(r'class="edit-answer" href="([^"]+)"', history)
+    with _store(app).reading() as conn:
+        rows = conn.execute(sa.select(answers.c.id, answers.c.set_by, answers.c.status)
+                            .where(answers.c.response_id == item.response_id)).all()
+    opened = {f"/queue/item/answer/{a}" for a, by, status in rows if by != "machine" or status in NEEDS_REVIEW}
+    assert f"/queue/item/answer/{item_url.rsplit('/', 1)[1]}" in links and set(links) == opened
+    assert len(links) < len(rows)  # the machine's sure reads: no link
     # Blank by key, then the queue is empty.
     next_url = client.get("/queue/next").headers["Location"]
     version = re.search(r'name="version" value="([^"]*)"', _text(client.get(next_url))).group(1)

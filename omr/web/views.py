@@ -34,7 +34,8 @@ from flask_wtf.csrf import CSRFError
 from omr import tuning
 from omr.data import completeness, review, users
 from omr.data.drafting import drafting_progress
-from omr.data.schema import comments, stored_time
+from omr.data.schema import IMPORTED_BY, MACHINE, comments, stored_time
+from omr.data.schema import answers as answers_table
 from omr.data.schema import pages as pages_table
 from omr.data.schema import responses as responses_table
 from omr.data.store import StaleWriteError
@@ -882,11 +883,18 @@ def register(app: Flask) -> None:
         response = next((r for r in _store().responses() if r["id"] == response_id), None)
         layout = _catalogue().layouts.get((head.form_id, head.version))
         questions = {q.id: q for q in layout.questions} if layout else {}
+        with _store().reading() as conn:
+            answer_ids = dict(conn.execute(sa.select(answers_table.c.question, answers_table.c.id)
+                                           .where(answers_table.c.response_id == response_id)).all())
         rows = []
         for qid, (value, status, _confidence) in (response or {}).get("answers", {}).items():
+            set_by = response["set_by"].get(qid)
+            # A person's decision (or one still waiting) opens again from here: a reviewer who slipped once
+            # the queue is empty fixes it without typing a URL (trial, stop 25); machine reads are not edited.
+            editable = status in NEEDS_REVIEW or set_by not in (MACHINE, IMPORTED_BY)
             rows.append({"question": qid, "text": questions[qid].text if qid in questions else "",
                          "value": _value_text(questions.get(qid), value), "status": STATUS_LABELS.get(status, status),
-                         "set_by": response["set_by"].get(qid)})
+                         "set_by": set_by, "answer_id": answer_ids.get(qid) if editable else None})
         missing = completeness.missing_pages(response) if response else []
         flags = [FLAG_LABELS.get(f, f) for f in (response or {}).get("flags", [])]
         history = review.response_history(_store(), response_id)
