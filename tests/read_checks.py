@@ -25,3 +25,19 @@ def assert_no_silent_error(result, truth, max_review: int) -> None:
 def answers_of(result) -> dict[str, tuple]:
     """{question id: (value, status)} of one page's read (a PageResult)."""
     return {q.question: (q.value, q.status) for q in result.questions}
+
+
+def blank_sheet(default_layout, blanks, dpi: int, number: int, serial: int):
+    """Page ``number`` of the default form, unfilled, with its QR code for sheet ``serial``: (RGB image to draw
+    on, its PageLayout, {question id: {option code: Checkbox}})."""
+    from omr.forms.qrcodes import PageIdentity
+    from omr.forms.simulate import _paste_identity
+
+    template, layout = default_layout
+    page = layout.page(number)
+    img = blanks[dpi][number].copy()
+    _paste_identity(img, page, PageIdentity(template.form_id, template.version, number, serial, None), dpi)
+    questions: dict[str, dict] = {}
+    for box in page.checkboxes:
+        questions.setdefault(box.question, {})[box.option] = box
+    return img, page, questions

@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from omr.forms.qrcodes import PageIdentity
-from omr.forms.simulate import PROFILES, _draw_mark, _paste_identity, scan_page
+from omr.forms.simulate import PROFILES, _draw_mark, scan_page
 from omr.model import NEEDS_REVIEW, OK
 from omr.scan.align import K
 from omr.scan.ingest import RawPage
+from read_checks import blank_sheet
 from omr.scan.line_marks import line_through_box
 from omr.scan.page import process_page
 
@@ -37,13 +37,7 @@ def _px(mm: float, dpi: int) -> int:
 
 
 def _sheet(default_layout, blanks, dpi: int, number: int):
-    template, layout = default_layout
-    page = layout.page(number)
-    img = blanks[dpi][number].copy()
-    _paste_identity(img, page, PageIdentity(template.form_id, template.version, number, 12, None), dpi)
-    questions: dict[str, dict] = {}
-    for box in page.checkboxes:
-        questions.setdefault(box.question, {})[box.option] = box
+    img, page, questions = blank_sheet(default_layout, blanks, dpi, number, serial=12)
     return img, questions
 
 

@@ -18,19 +18,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from omr.forms.qrcodes import PageIdentity
 from omr.forms.simulate import (
     OFF_BOX_HABITS,
     PROFILES,
     SheetTruth,
     _draw_mark,
-    _paste_identity,
     add_habits,
     draw_habit,
     scan_page,
 )
 from omr.model import BLANK, NEEDS_REVIEW, OK
 from omr.scan.ingest import RawPage
+from read_checks import blank_sheet
 from omr.scan.page import process_page
 
 MM = 25.4
@@ -47,13 +46,7 @@ def _px(mm: float, dpi: int) -> float:
 
 
 def _sheet(default_layout, blanks, dpi: int, number: int):
-    template, layout = default_layout
-    page = layout.page(number)
-    img = blanks[dpi][number].copy()
-    _paste_identity(img, page, PageIdentity(template.form_id, template.version, number, 11, None), dpi)
-    questions: dict[str, dict] = {}
-    for box in page.checkboxes:
-        questions.setdefault(box.question, {})[box.option] = box
+    img, page, questions = blank_sheet(default_layout, blanks, dpi, number, serial=11)
     return img, page, questions
 
 
