@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -307,9 +308,53 @@ def test_docx_renders_through_libreoffice(dataset, tmp_path):
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "r.pdf"), "-"], check=True,
                           capture_output=True, text=True).stdout
     assert "MỨC ĐỘ HÀI LÒNG" in text.upper() and "Quý III năm 2025" in text
-    # No empty page (the trial's report had one after the signature: the section break's paragraph).
+    # No empty page (the trial's report had one after the signature: the section break's paragraph). A page
+    # holding only a chart has no text for pdftotext but is not empty: its picture counts.
     pages = text.rstrip("\f").split("\f")
-    assert all(page.strip() for page in pages), [i + 1 for i, page in enumerate(pages) if not page.strip()]
+    pictured = _pages_with_pictures(tmp_path / "r.pdf")
+    assert all(page.strip() or i + 1 in pictured for i, page in enumerate(pages)), \
+        [i + 1 for i, page in enumerate(pages) if not page.strip() and i + 1 not in pictured]
+    # No section title ends a page alone, its table on the next (fresh-user trial: «3. Thái độ…» at the foot
+    # of the annex's page 6, under the chart, its table on page 7).
+    last_lines = [[line.strip() for line in page.splitlines() if line.strip()][-1:] for page in pages]
+    alone = [(i + 1, last) for i, last in enumerate(last_lines) if last and SECTION_TITLE.match(last[0])]
+    assert not alone, alone
+
+
+SECTION_TITLE = re.compile(r"^\d+\. \w")  # «3. Thái độ, tác phong công chức» (table rows: «1  Phường…», «H2. …»)
+
+
+def _pages_with_pictures(pdf: Path) -> set[int]:
+    """1-based numbers of the pages of ``pdf`` that draw a picture (pdfimages -list)."""
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], check=True, capture_output=True, text=True).stdout
+    return {int(line.split()[0]) for line in listing.splitlines()[2:] if line.split()}
+
+
+def test_annex_titles_and_notes_are_kept_with_the_table_under_them(dataset, tmp_path):
+    """Each numbered annex title, and any note between it and its table, is «keep with next»: a title never
+    ends a page alone in Word or LibreOffice, whatever the lengths of the tables before it."""
+    from docx import Document
+    from docx.oxml.ns import qn
+    from docx.text.paragraph import Paragraph
+
+    with open_store(dataset) as store:
+        path = write_report(build(store, "2025-Q3"), tmp_path / "r.docx")
+    document = Document(str(path))
+    body = list(document.element.body.iterchildren())
+    titles = [i for i, e in enumerate(body) if e.tag == qn("w:p") and SECTION_TITLE.match("".join(e.itertext()))]
+    assert len(titles) == 7, ["".join(body[i].itertext()) for i in titles]
+    tabled = 0
+    for i in titles:
+        assert Paragraph(body[i], document).paragraph_format.keep_with_next, "".join(body[i].itertext())
+        j = i  # the title and the notes under it, up to what they introduce (a table, a chart, the next title)
+        while body[j].tag == qn("w:p") and not body[j].findall(".//" + qn("w:drawing")) and \
+                (j == i or not SECTION_TITLE.match("".join(body[j].itertext()))):
+            j += 1
+        if body[j].tag == qn("w:tbl"):
+            tabled += 1
+            for k in range(i, j):
+                assert Paragraph(body[k], document).paragraph_format.keep_with_next, "".join(body[k].itertext())
+    assert tabled >= 5  # sections 1, 2, 3, 4 (two flags), 5, 6 have a table; 7 has none in this dataset
 
 
 def test_the_section_break_after_the_signature_cannot_push_an_empty_page(dataset, tmp_path):

@@ -989,9 +989,11 @@ def write_docx(report, path: Path) -> None:
          italic=True, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=6)
 
     def section_title(text):
-        # Not kept with the table that follows: LibreOffice then left a whole empty page when the table
-        # before ended near the foot of a page (the annex of tests/test_report.py, page 6 of 8).
-        para(document, text, bold=True, space_after=4, keep=False).paragraph_format.space_before = Pt(8)
+        # Kept with what follows (and a note under it kept with its table, ``keep=True`` there): else a
+        # title can end a page alone, its table on the next (fresh-user trial: «3. Thái độ…» under the chart
+        # at the foot of page 6 of tests/test_report.py's annex). The page the title leaves holds only the
+        # chart then, which pdftotext shows as empty: it is not (tests/test_report.py counts its picture).
+        para(document, text, bold=True, space_after=4, keep=True).paragraph_format.space_before = Pt(8)
 
     def table(header: list[str], rows: list[list], kinds: list[str] | None = None, wide: set[int] | None = None):
         kinds = kinds or [""] * len(header)
@@ -1056,7 +1058,7 @@ def write_docx(report, path: Path) -> None:
     para(document, overall_note(report), size=12, space_after=4)
     section_title("2. Kết quả từng câu hỏi")
     para(document, f"% hài lòng = (số phiếu chọn 4 + 5) / số phiếu hợp lệ (1–5) × 100; {NOT_COUNTED}. "
-                   f"{ABSENT_NOTE}.", size=12, space_after=4)
+                   f"{ABSENT_NOTE}.", size=12, space_after=4, keep=True)
     header, rows = question_rows(report)
     table(header, rows, QUESTION_KINDS, {2})
     picture(bar_png([f"{q.question}. {q.text}" for q in report.questions.itertuples()],
@@ -1071,9 +1073,9 @@ def write_docx(report, path: Path) -> None:
                        f"{pct(y.pct_yes)}.",
              size=12, space_after=2)
     section_title(f"4. Ý kiến phản ánh cần chú ý ({count(len(report.flags))})")
-    para(document, "Từ ngữ được đánh dấu để đọc và xác minh, không phải kết luận; số điện thoại, số giấy tờ "
-                   "đã được che.", size=12, space_after=4)
     header, rows = flag_rows(report)
+    para(document, "Từ ngữ được đánh dấu để đọc và xác minh, không phải kết luận; số điện thoại, số giấy tờ "
+                   "đã được che.", size=12, space_after=4, keep=bool(rows))
     if rows:
         table(header, rows, wide={6, 7})
         for flag, row in zip(report.flags, rows):
@@ -1084,7 +1086,7 @@ def write_docx(report, path: Path) -> None:
     else:
         para(document, "Không có ý kiến nào chứa từ ngữ cần chú ý.", size=12)
     section_title("5. Xếp hạng đơn vị")
-    para(document, ranking_rule(report), size=12, space_after=4)
+    para(document, ranking_rule(report), size=12, space_after=4, keep=True)
     header, rows = unit_rows(report)
     table(header, rows, UNIT_KINDS, {2})
     top = ranked_units(report).head(30)
@@ -1103,7 +1105,7 @@ def write_docx(report, path: Path) -> None:
         table(header, rows)
         eheader, erows = edit_rows(report)
         if erows:
-            para(document, "Các thay đổi do người kiểm tra thực hiện sau khi chốt:", size=12)
+            para(document, "Các thay đổi do người kiểm tra thực hiện sau khi chốt:", size=12, keep=True)
             table(eheader, erows, wide={6, 7})
     else:
         para(document, "Không có điều chỉnh.", size=12)
