@@ -97,6 +97,12 @@ def test_a_date_that_is_not_one_names_the_accepted_forms(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code != 0 and "--collected-from: «hôm qua» không phải một ngày" in err
     assert "ngày/tháng/năm (ví dụ 15/09/2025) hoặc năm-tháng-ngày (2025-09-15)" in err
+    # Nothing typed (an empty shell variable) is said as such, and typed quotes are not quoted again.
+    for typed, said in (("", "--collected-from: chưa nhập ngày"), ('"mai"', "--collected-from: «mai» không phải")):
+        code = main(["scan", str(tmp_path), "--db", str(tmp_path / "x.sqlite"), "--collected-from", typed,
+                     "--collected-to", "2026-03-01"])
+        err = capsys.readouterr().err
+        assert code != 0 and said in err and "«»" not in err and '«"' not in err, (typed, err)
 
 
 def test_scan_missing_file_is_one_clear_line(tmp_path, capsys):

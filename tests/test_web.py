@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import time
@@ -832,6 +833,18 @@ def test_two_boxes_really_ticked_are_recorded_invalid_never_as_a_skipped_questio
     text = _text(refused)
     assert "Ngày 31/02/2026 không có trong lịch: tháng 2 năm 2026 chỉ có 28 ngày" in text
     assert "không phải ngày dạng" not in text and "đang được lan" not in text and 'id="held"' not in text
+    # Nothing typed has its own message (a trial saw «"«» không phải một ngày"»), and a value typed inside
+    # quote marks is quoted once.
+    for typed, said in (("", "Chưa nhập ngày: hãy gõ ngày ghi trên phiếu"), ("  ", "Chưa nhập ngày"),
+                        ('"hôm qua"', "«hôm qua» không phải một ngày"), ("«mai»", "«mai» không phải một ngày")):
+        page = _text(reviewer.get(date_url))
+        version = re.search(r'name="version" value="([^"]*)"', page).group(1)
+        text = html.unescape(_text(reviewer.post(
+            date_url, data={"image_shown": "1", "action": "save", "date": typed, "version": version,
+                            "csrf_token": _token(reviewer, date_url)}, follow_redirects=True)))
+        assert said in text, (typed, text)
+        assert "«»" not in text and "««" not in text and "»»" not in text and '«"' not in text
+        assert review.load_item(store, f"answer:{date_id}").data["status"] == AMBIGUOUS
 
 
 def test_a_possible_rescan_is_shown_beside_the_stored_sheet_and_kept_once(app):
@@ -930,6 +943,9 @@ def test_only_an_admin_purges_old_uploads_and_each_purge_is_recorded(app, tmp_pa
     bad = admin.post("/admin/uploads/purge", data={"days": "0", "csrf_token": _token(admin, "/batches")},
                      follow_redirects=True)
     assert "không phải số ngày hợp lệ" in _text(bad)
+    empty = admin.post("/admin/uploads/purge", data={"days": "", "csrf_token": _token(admin, "/batches")},
+                       follow_redirects=True)
+    assert "Chưa nhập số ngày (số nguyên từ 1 đến 36.500)" in _text(empty) and "«»" not in _text(empty)
     for days in ("99999999999", "36501", "9" * 5000):  # was a 500 (OverflowError; int() of 5000 digits)
         huge = admin.post("/admin/uploads/purge", data={"days": days, "csrf_token": _token(admin, "/batches")},
                           follow_redirects=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from omr.text.normalise import quoted
+
 DMY = re.compile(r"^\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})\s*$")
 ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
 # How a message names the accepted forms, in Vietnamese.
@@ -30,8 +32,15 @@ def parse_day(text: str | None) -> date | None:
 
 
 def not_a_day(text: str) -> str:
-    """Why ``text`` is no day, in Vietnamese, for a message that follows «…»: a day the calendar lacks
-    is said as such («tháng 2 năm 2026 chỉ có 28 ngày»), not as a wrong way of writing one.
+    """Why ``text`` is no day, in Vietnamese, lower case (a caller capitalises it): nothing typed is said
+    as such («chưa nhập ngày», never ««» không phải một ngày»), a day the calendar lacks too («tháng 2 năm
+    2026 chỉ có 28 ngày»), not as a wrong way of writing one; the typed text is quoted once («mai», even
+    when typed with its own quote marks).
+
+    >>> not_a_day("  ")
+    'chưa nhập ngày: hãy viết ngày/tháng/năm (ví dụ 15/09/2025) hoặc năm-tháng-ngày (2025-09-15)'
+    >>> not_a_day('"mai"')
+    '«mai» không phải một ngày: hãy viết ngày/tháng/năm (ví dụ 15/09/2025) hoặc năm-tháng-ngày (2025-09-15)'
 
     >>> not_a_day("31/02/2026")
     'ngày 31/02/2026 không có trong lịch: tháng 2 năm 2026 chỉ có 28 ngày'
@@ -40,6 +49,8 @@ def not_a_day(text: str) -> str:
     >>> not_a_day("mai")
     '«mai» không phải một ngày: hãy viết ngày/tháng/năm (ví dụ 15/09/2025) hoặc năm-tháng-ngày (2025-09-15)'
     """
+    if not (text or "").strip():
+        return f"chưa nhập ngày: hãy viết {ACCEPTED}"
     parts = None
     iso, dmy = ISO.match(text or ""), DMY.match(text or "")
     if iso:
@@ -47,7 +58,7 @@ def not_a_day(text: str) -> str:
     elif dmy:
         parts = int(dmy[1]), int(dmy[2]), int(dmy[3])
     if parts is None:
-        return f"«{(text or '').strip()}» không phải một ngày: hãy viết {ACCEPTED}"
+        return f"{quoted(text)} không phải một ngày: hãy viết {ACCEPTED}"
     day, month, year = parts
     shown = f"{day:02d}/{month:02d}/{year}"
     if not 1 <= month <= 12:

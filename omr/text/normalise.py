@@ -101,3 +101,20 @@ def is_vietnamese_syllable(word: str) -> bool:
     """
     tones = sum(1 for ch in unicodedata.normalize("NFD", word) if ch in _TONE_MARKS)
     return tones <= 1 and bool(_SYLLABLE.match(strip_diacritics(word).lower()))
+
+
+# Quote marks a person may type around a value (ASCII, typographic, guillemets, CJK corner brackets).
+_QUOTES = "\"'«»“”„‟‘’‚‛‹›「」『』"
+
+
+def quoted(text: str | None) -> str:
+    """``text`` as a message shows what a person typed: stripped, inside «…», its own enclosing quote
+    marks dropped so the marks never nest («mai», not ««mai»» nor «"mai"»).
+
+    >>> quoted(' "mai" ')
+    '«mai»'
+    >>> quoted("«15/9»")
+    '«15/9»'
+    """
+    return f"«{(text or '').strip().strip(_QUOTES).strip()}»"
+

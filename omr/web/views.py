@@ -49,6 +49,7 @@ from omr.reports.export import export_responses
 from omr.scan.comments import draft_shown
 from omr.text.dates import not_a_day
 from omr.text.lexicon import flags_from_json
+from omr.text.normalise import quoted
 from omr.text.numbers import vn_decimal
 from omr.web import display, images, jobs, purge
 from omr.web.ids import db_id
@@ -310,6 +311,9 @@ def _parse_answer(question: Question, form) -> tuple[object, str]:
             day = display.parse_day(text)
         except ValueError:
             day = None
+        if day is None and not text:  # nothing typed: said as such, never «"«» không phải một ngày"»
+            raise review.ReviewError("Chưa nhập ngày: hãy gõ ngày ghi trên phiếu (ngày/tháng/năm, ví dụ 05/03/2026), "
+                                     "hoặc bấm «Để trống» nếu phiếu không ghi ngày.")
         if day is None:  # 31/02 is no wrong way of writing a day: the message says what is wrong
             why = not_a_day(text)
             raise review.ReviewError(f"{why[:1].upper()}{why[1:]}; hãy gõ lại ngày ghi trên phiếu.")
@@ -980,8 +984,9 @@ def register(app: Flask) -> None:
     def admin_purge_uploads():
         text = (request.form.get("days") or "").strip()
         if not text.isdecimal() or len(text) > 9 or not 1 <= int(text) <= tuning.PURGE_MAX_DAYS:
-            flash(f"«{text[:20]}» không phải số ngày hợp lệ (số nguyên từ 1 đến {vn_thousands(tuning.PURGE_MAX_DAYS)}).",
-                  "error")
+            bounds = f"số nguyên từ 1 đến {vn_thousands(tuning.PURGE_MAX_DAYS)}"
+            flash(f"Chưa nhập số ngày ({bounds})." if not text else
+                  f"{quoted(text[:20])} không phải số ngày hợp lệ ({bounds}).", "error")
             return redirect(url_for("batches_page"), 303)
         done = purge.purge_uploads(_store(), int(text), g.user.name)
         images.forget_pictures()  # pictures kept in memory of the files just deleted
