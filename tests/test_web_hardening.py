@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from datetime import datetime, timezone
+from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
@@ -706,3 +707,49 @@ def test_a_user_name_differing_only_in_case_is_refused(app):
     with pytest.raises(OmrError) as refused:
         users.add_user(_store(app), "LAN", "mot mat khau rat dai khac 5")
     assert "«lan»" in refused.value.message
+
+
+@SQLITE_ONLY  # redirects; the store is plumbing
+@pytest.mark.parametrize("going_to, lands_on", [
+    ("/queue?kind=comment", "/queue?kind=comment"),  # the page they asked for, its query kept
+    ("//evil.example/login", "/"),  # another site: home (for a reviewer, then the queue)
+    ("/\\evil.example", "/"),
+    ("/login", "/"),  # the login or password page again would look like nothing happened
+    ("/account/password", "/"),
+])
+def test_a_forced_password_change_ends_on_the_page_the_user_was_going_to(app, going_to, lands_on):
+    """Fresh-user trial: after the change the address bar stayed on the form's URL and the page asked for
+    before the login was lost. The change ends with a redirect to that page (never another site), or home."""
+    store = _store(app)
+    lan = next(u for u in users.list_users(store) if u.name == "lan")
+    users.set_password(store, lan.id, "mat-khau-tam-thoi-9x", changed_by="quan")
+    client = app.test_client()
+    login_url = f"/login?next={quote(going_to, safe='')}"
+    sent = client.post(login_url, data={"name": "lan", "password": "mat-khau-tam-thoi-9x",
+                                        "csrf_token": csrf_token(client, login_url)})
+    form_url = sent.headers["Location"]
+    assert form_url.startswith("/account/password")
+    changed = client.post(form_url, data={"current_password": "mat-khau-tam-thoi-9x",
+                                          "new_password": "mat khau moi rat dai 9",
+                                          "new_password_again": "mat khau moi rat dai 9",
+                                          "csrf_token": csrf_token(client, form_url)})
+    assert changed.status_code == 303 and changed.headers["Location"] == lands_on
+    shown = client.get(lands_on, follow_redirects=True)
+    assert shown.status_code == 200 and "Đã đổi mật khẩu" in _text(shown)
+    assert shown.request.path.startswith("/queue")
+
+
+@SQLITE_ONLY  # redirects; the store is plumbing
+def test_a_page_opened_before_the_forced_change_is_the_page_after_it(app):
+    store = _store(app)
+    lan = next(u for u in users.list_users(store) if u.name == "lan")
+    users.set_password(store, lan.id, "mat-khau-tam-thoi-9x", changed_by="quan")
+    client = logged_in(app, "lan", "mat-khau-tam-thoi-9x")
+    asked = client.get("/progress")
+    form_url = asked.headers["Location"]
+    assert form_url.startswith("/account/password")
+    changed = client.post(form_url, data={"current_password": "mat-khau-tam-thoi-9x",
+                                          "new_password": "mat khau moi rat dai 9",
+                                          "new_password_again": "mat khau moi rat dai 9",
+                                          "csrf_token": csrf_token(client, form_url)})
+    assert changed.status_code == 303 and changed.headers["Location"] == "/progress"

@@ -194,8 +194,18 @@ def _require_password_change():
     if g.user is not None and g.user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
         flash("Mật khẩu hiện tại do người khác đặt (hoặc là mật khẩu demo); hãy đặt mật khẩu của riêng bạn "
               "trước khi tiếp tục.", "info")
-        return redirect(url_for("account_password"))
+        # The page they were going to waits for them after the change (a GET: a POST's form is gone).
+        return redirect(url_for("account_password", next=request.full_path if request.method == "GET" else None))
     return None
+
+
+def _after_password_change(target: str | None) -> str:
+    """Where a password change ends: ``target`` (the page the user was going to) if it is a path of this
+    site other than the login or password pages, else the home page; never another site."""
+    path = safe_local_path(target)
+    if path is None or urlsplit(path).path in (url_for("login"), url_for("account_password"), url_for("logout")):
+        return url_for("home")
+    return path
 
 
 # Pages and page images hold respondents' answers and handwriting: no cache (the browser's disk, a shared
@@ -451,8 +461,8 @@ def register(app: Flask) -> None:
                 flash("Sai tên đăng nhập hoặc mật khẩu.", "error")
                 return render_template("login.html", name=name), 401
             _start_session(user)
-            if user.must_change_password:
-                return redirect(url_for("account_password"))
+            if user.must_change_password:  # the page they were going to comes after the change
+                return redirect(url_for("account_password", next=safe_local_path(request.args.get("next"))))
             return redirect(_safe_next(request.args.get("next")))
         return render_template("login.html", name="")
 
@@ -497,7 +507,8 @@ def register(app: Flask) -> None:
                 # The change ended every session, this one too: start a fresh one under the new version.
                 _start_session(users.get_user(_store(), g.user.id))
                 flash("Đã đổi mật khẩu. Các phiên đăng nhập khác của bạn đã kết thúc.", "ok")
-                return redirect(url_for("home"), 303)
+                # A fresh GET (the address bar leaves the form's URL): the page they were going to, or home.
+                return redirect(_after_password_change(request.args.get("next")), 303)
         return render_template("account.html", must_change=g.user.must_change_password), status
 
     # -- batches (scanning staff) --
