@@ -92,10 +92,56 @@
   }
   if (useDraft) { useDraft.addEventListener("click", takeDraft); }
 
+  // A picture that cannot be loaded (the crop, a sheet, the whole page): a message in its place, never the
+  // browser's broken-image icon. The crop's own state (no decision without it) is kept above.
+  function showMissing(img) {
+    if (img.hidden) { return; }
+    var note = document.createElement("span");
+    note.className = "image-missing";
+    note.setAttribute("role", "alert");
+    // "Ảnh câu B2 trên bản quét" -> "Không tải được ảnh câu B2 trên bản quét"; "Tờ 1, trang 2" -> "…ảnh: tờ 1, trang 2".
+    var alt = img.alt || "";
+    var what = /^Ảnh /.test(alt) ? " " + alt.charAt(4).toLowerCase() + alt.slice(5) :
+      alt ? ": " + alt.charAt(0).toLowerCase() + alt.slice(1) : "";
+    // The crop's own box under it says what to do (reload, skip, or decide without it).
+    note.textContent = "Không tải được ảnh" + what + "." +
+      (img === crop ? "" : " Hãy tải lại trang (F5); nếu vẫn không được, báo cho quản trị viên.");
+    img.hidden = true;
+    img.parentNode.insertBefore(note, img);
+  }
+  var pictures = document.querySelectorAll("main img");
+  for (var p = 0; p < pictures.length; p++) {
+    (function (img) {
+      img.addEventListener("error", function () { showMissing(img); });
+      if (img.complete && img.naturalWidth === 0 && img.getAttribute("src")) { showMissing(img); }
+    }(pictures[p]));
+  }
+
+  // Next and previous item: → / ← outside a text field, PageDown / PageUp from anywhere (in a text field
+  // the arrows move the caret, so they are not taken there).
+  function goNext() {
+    var skip = document.getElementById("skip-form");
+    if (!skip || busy) { return; }
+    busy = true;
+    skip.submit();
+  }
+  function goPrevious() {
+    var previous = document.getElementById("previous");
+    if (previous) { window.location = previous.getAttribute("href"); }
+  }
+
   document.addEventListener("keydown", function (e) {
+    if ((e.key === "PageDown" || e.key === "PageUp") && !e.ctrlKey && !e.metaKey && !e.altKey && !e.shiftKey &&
+        document.getElementById("skip-form")) {
+      e.preventDefault();
+      if (e.key === "PageDown") { goNext(); } else { goPrevious(); }
+      return;
+    }
     if (e.ctrlKey || e.metaKey || e.altKey) { return; }
     if (e.key === "F2" && useDraft) { e.preventDefault(); takeDraft(); return; }
     var target = e.target;
+    // Escape in a text field first leaves the field (then the page's keys work); a second one goes back.
+    if (e.key === "Escape" && isTextField(target)) { e.preventDefault(); target.blur(); return; }
     var back = document.getElementById("back");
     if (back && e.key === "Escape") { window.location = back.getAttribute("href"); return; }
     if (!form) { return; }
@@ -104,7 +150,6 @@
       return;
     }
     if (isTextField(target)) {
-      if (e.key === "Escape") { target.blur(); }
       if (e.key === "Enter") {
         // Never the browser's way: it sends the form's first button, which on a choice item is option 1
         // (a reason typed, then Enter, saved «1» as sure). Enter in a field does what Enter does on the
@@ -119,8 +164,8 @@
       }
       return;
     }
-    if (e.key === "ArrowRight") { e.preventDefault(); if (!busy) { busy = true; document.getElementById("skip-form").submit(); } return; }
-    if (e.key === "ArrowLeft") { e.preventDefault(); window.location = document.getElementById("previous").getAttribute("href"); return; }
+    if (e.key === "ArrowRight") { e.preventDefault(); goNext(); return; }
+    if (e.key === "ArrowLeft") { e.preventDefault(); goPrevious(); return; }
     if (e.key === "Enter") {
       e.preventDefault();
       if (imageState === "loading" || imageState === "failed") { mayDecide(null); return; }  // says why
