@@ -324,8 +324,8 @@ def writing_in_areas(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, co
         # locally, leaves strokes; only then is the print registered per tile and the search made again
         # (most questions have nothing left at the first: the check costs one pass).
         grown = _shifted(printed, px0 - sx, py0 - sy, px1 - sx, py1 - sy, 1)
-        first = _stroke_total(_new_strokes(window, grown, excluded, T.OWN_WRITING_INK), min_stroke)
-        if first < T.OWN_WRITING_MIN_MM2:
+        if _stroke_total(_new_strokes(window, grown, excluded, T.OWN_WRITING_INK), min_stroke,
+                         T.OWN_WRITING_MIN_MM2) < T.OWN_WRITING_MIN_MM2:
             continue
         for tx in range(px0, px1, tile_px):
             tx1 = min(px1, tx + tile_px)
@@ -338,15 +338,22 @@ def writing_in_areas(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, co
             oy = _best_offset(part.sum(axis=1), around[:, reach:reach + part.shape[1]].sum(axis=1), reach)
             grown[:, tx - px0:tx1 - px0] = _shifted(printed, tx - sx - ox, py0 - sy - oy, tx1 - sx - ox,
                                                     py1 - sy - oy, 1)
-        total = _stroke_total(_new_strokes(window, grown, excluded, T.OWN_WRITING_INK), min_stroke)
+        total = _stroke_total(_new_strokes(window, grown, excluded, T.OWN_WRITING_INK), min_stroke,
+                              T.OWN_WRITING_MIN_MM2)
         if total >= T.OWN_WRITING_MIN_MM2:
             found[question] = round(total, 2)
     return found
 
 
-def _stroke_total(new: np.ndarray, min_stroke_px: float) -> float:
+def _stroke_total(new: np.ndarray, min_stroke_px: float, wanted_mm2: float = 0.0) -> float:
     """Total area (mm²) of the strokes (8-connected) of ``new`` (uint8 0/1 at K px/mm) of at least
-    ``min_stroke_px`` px each."""
+    ``min_stroke_px`` px each; when ``new`` holds fewer than ``wanted_mm2`` of pixels in all, that count
+    (mm², then less than the strokes' total could be, and less than ``wanted_mm2``) without looking for
+    strokes (issue #18: the components of a question's area are most of the check's cost, and most areas
+    hold no ink)."""
+    pixels = cv2.countNonZero(new)
+    if pixels < wanted_mm2 * K * K:
+        return pixels / (K * K)
     count, _, stats, _ = cv2.connectedComponentsWithStats(new, connectivity=8)
     areas = stats[1:, cv2.CC_STAT_AREA]
     return float(areas[areas >= min_stroke_px].sum()) / (K * K)
@@ -405,7 +412,7 @@ def _unexplained(reads: list[BoxRead], ink: PageInk, questions: set[str] | None,
             bottom, right = int((r.y + r.h + pad) * K) + 1, int((r.x + r.w + pad) * K) + 1
             if bottom > py0 and top < py1 and right > px0 and left < px1:
                 boxes[max(top - py0, 0):bottom - py0, max(left - px0, 0):right - px0] = 1
-        area = _largest_new_stroke(ink.region(px0, py0, px1, py1), printed, boxes, ink_level)
+        area = _largest_new_stroke(ink.region(px0, py0, px1, py1), printed, boxes, ink_level, min_mm2)
         if area >= min_mm2:
             found[question] = area
     return found
@@ -571,11 +578,16 @@ def _opened(new: np.ndarray) -> np.ndarray:
     return cv2.morphologyEx(new, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (width, width)))
 
 
-def _largest_new_stroke(page_ink_: np.ndarray, printed: np.ndarray, boxes: np.ndarray, ink_level: float) -> float:
+def _largest_new_stroke(page_ink_: np.ndarray, printed: np.ndarray, boxes: np.ndarray, ink_level: float,
+                        wanted_mm2: float = 0.0) -> float:
     """Area (mm²) of the largest stroke of ``page_ink_`` (a window of the aligned page at K px/mm, ink
     0..1) at ``ink_level`` or darker that is neither print (``printed``, grown) nor near a box
-    (``boxes``), both masks of the window (:func:`_new_strokes`)."""
+    (``boxes``), both masks of the window (:func:`_new_strokes`); when fewer than ``wanted_mm2`` of such
+    pixels are left in all, their count (mm², less than ``wanted_mm2``), no stroke looked for."""
     new = _new_strokes(page_ink_, printed, boxes, ink_level)
+    pixels = cv2.countNonZero(new)
+    if pixels < wanted_mm2 * K * K:
+        return pixels / (K * K)
     count, _, stats, _ = cv2.connectedComponentsWithStats(new, connectivity=8)
     if count <= 1:
         return 0.0
