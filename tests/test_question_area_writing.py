@@ -12,14 +12,18 @@ from __future__ import annotations
 import dataclasses
 import io
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
+from omr import tuning as T
 from omr.forms.qrcodes import PageIdentity
 from omr.forms.simulate import PROFILES, _BlankPages, _draw_mark, _paste_identity, scan_page
 from omr.forms.simulate_beside import write_beside
-from omr.model import BLANK, NEEDS_REVIEW, OK
+from omr.model import BLANK, NEEDS_REVIEW, OK, BoxRead
+from omr.scan import printed_boxes
+from omr.scan.align import K, PageInk
 from omr.scan.ingest import RawPage
 from omr.scan.page import process_page
 
@@ -133,3 +137,33 @@ def test_question_areas_hold_the_boxes_labels_and_the_room_after_the_date(defaul
     assert a1[2] >= last + T.OWN_DATE_AREA_RIGHT_MM  # after the last label «9» as well
     assert a1[3] > max(b.y + b.h for b in page.checkboxes if b.question == "A1") + 5  # over A2's title
     assert areas["A3"][0] == 15.0  # its own title «A3. Hình thức nộp hồ sơ:», not the left margin
+
+
+def test_an_area_with_too_little_ink_left_is_passed_without_looking_for_strokes(monkeypatch):
+    """The check of writing in a question's area answers the same on an area holding nothing, a few specks
+    of dust (less ink in all than OWN_WRITING_MIN_MM2) and a written figure, but looks for strokes
+    (connected components, most of the check's cost on a page, issue #18) only where the ink left could
+    add up to writing."""
+    calls = []
+    original = cv2.connectedComponentsWithStats
+    monkeypatch.setattr(printed_boxes.cv2, "connectedComponentsWithStats",
+                        lambda *a, **k: calls.append(1) or original(*a, **k))
+    rng = np.random.default_rng(3)
+    reads = [BoxRead("q1", "A", "empty", 0.0, 0.0, 1.0, 10.0, 10.0, 5.0, 5.0)]
+    shape = (int(40 * K), int(60 * K))
+    nothing = np.zeros(shape, np.uint8)
+    for what in ("nothing", "dust", "figure"):
+        page = np.full(shape, 250, np.uint8)
+        if what == "dust":  # specks of 2 x 2 px (they survive the opening), ~0.3 mm² in all
+            for _ in range(5):
+                y, x = int(rng.integers(5 * K, 35 * K)), int(rng.integers(20 * K, 55 * K))
+                page[y:y + 2, x:x + 2] = 30
+        if what == "figure":  # a "1" written 10 mm right of the box: ~3 mm² of ink
+            page[int(10 * K):int(16 * K), int(30 * K):int(30.5 * K)] = 30
+        ink = PageInk(page, np.full((40, 60), 250, np.float32), 0.1)
+        calls.clear()
+        found = printed_boxes.writing_in_areas(reads, ink, nothing, nothing, {"q1": (5.0, 5.0, 55.0, 35.0)}, {"q1"})
+        if what == "figure":
+            assert set(found) == {"q1"} and found["q1"] >= T.OWN_WRITING_MIN_MM2
+        else:
+            assert found == {} and calls == [], what

@@ -175,6 +175,23 @@ class PageInk:
         grey = self.page.pixels(x0, y0, x1, y1).astype(np.float32)
         return self.ink_of(grey, x0 / K, y0 / K, x1 / K, y1 / K)
 
+    def page_window(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+        """Ink of canonical pixels [y0:y1, x0:x1] (clipped to the page; float32 0..1) exactly as the whole
+        page's ``region(0, 0, w, h)`` holds them there (its paper map interpolated over the whole page),
+        with the ink computed for the window only (issue #18: a search that measures the whole page's ink
+        but needs it only where dark pixels are)."""
+        h, w = self.page.shape
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+        if x1 <= x0 or y1 <= y0:
+            return np.zeros((0, 0), np.float32)
+        ph, pw = self.paper.shape
+        small = self.paper[:max(min(int(np.ceil(h / K)), ph), 1), :max(min(int(np.ceil(w / K)), pw), 1)]
+        if small.shape[0] <= 16 and small.shape[1] <= 16:  # ink_of's one level for a box-sized page
+            return self.region(0, 0, w, h)[y0:y1, x0:x1]
+        paper = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)[y0:y1, x0:x1]
+        ink = (1.0 - self.page.pixels(x0, y0, x1, y1).astype(np.float32) / paper) / (1.0 - self.black_ratio)
+        return np.clip(ink, 0.0, 1.0, out=ink)
+
     def ink_of(self, grey: np.ndarray, x0_mm: float, y0_mm: float, x1_mm: float, y1_mm: float) -> np.ndarray:
         """Ink (float32 0..1) of ``grey``, an image of this page's area [x0, x1] × [y0, y1] mm
         at any resolution (a crop resampled from the scan, say), against this page's paper."""

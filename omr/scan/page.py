@@ -44,8 +44,8 @@ from omr.scan.duplicates import ink_print, marks_key
 from omr.scan.join import join_pages
 from omr.scan.form_print import print_core, printed_mask, question_areas
 from omr.scan.line_marks import review_lines_through_boxes
-from omr.scan.printed_boxes import (flag_unprinted, marks_beside_boxes, own_outline_evidence, stray_writing,
-                                    unexplained_marks, writing_in_areas)
+from omr.scan.printed_boxes import (flag_unprinted, marks_beside_boxes, own_outline_evidence, reference_print,
+                                    stray_writing, unexplained_marks, writing_in_areas)
 from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve_questions, shown_confidence
 from omr.scan.register import load_reference, match_pinned, pinned_identity
 from omr.scan.show_through import back_print
@@ -584,6 +584,15 @@ def _blank_print_of(path: str, width_mm: float) -> BlankPrint | None:
         return None
 
 
+@lru_cache(maxsize=16)
+def _reference_print_of(path: str, width_mm: float, shape: tuple[int, int]) -> np.ndarray:
+    """:func:`omr.scan.printed_boxes.reference_print` of the blank at ``path``, made once per process for
+    each page shape (read-only). Raises TemplateError when the blank cannot be read."""
+    printed = reference_print(load_reference(path), width_mm, shape)
+    printed.flags.writeable = False
+    return printed
+
+
 def _blank_print(page: PageLayout) -> BlankPrint | None:
     """The print of a pinned page's blank (its reference image), read once per process: printed text inside
     a writing frame is never handwriting (omr.scan.comments.field_ink). None when the page has none."""
@@ -705,11 +714,10 @@ def _review_stray_writing(result: PageResult, grey: np.ndarray, homography: np.n
     if "_reference_path" not in page.pinned:
         return
     try:
-        reference = load_reference(page.pinned["_reference_path"])
+        printed = _reference_print_of(page.pinned["_reference_path"], float(page.width), ink.shape)
     except TemplateError:
         return
-    found = stray_writing(result.boxes, ink, reference, float(page.width),
-                          [(r.x, r.y, r.w, r.h) for r in page.text_regions])
+    found = stray_writing(result.boxes, ink, printed, [(r.x, r.y, r.w, r.h) for r in page.text_regions])
     if found is None:
         return
     area, (x, y, w, h) = found

@@ -324,8 +324,8 @@ def writing_in_areas(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, co
         # locally, leaves strokes; only then is the print registered per tile and the search made again
         # (most questions have nothing left at the first: the check costs one pass).
         grown = _shifted(printed, px0 - sx, py0 - sy, px1 - sx, py1 - sy, 1)
-        first = _stroke_total(_new_strokes(window, grown, excluded, T.OWN_WRITING_INK), min_stroke)
-        if first < T.OWN_WRITING_MIN_MM2:
+        if _stroke_total(_new_strokes(window, grown, excluded, T.OWN_WRITING_INK), min_stroke,
+                         T.OWN_WRITING_MIN_MM2) < T.OWN_WRITING_MIN_MM2:
             continue
         for tx in range(px0, px1, tile_px):
             tx1 = min(px1, tx + tile_px)
@@ -338,15 +338,22 @@ def writing_in_areas(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, co
             oy = _best_offset(part.sum(axis=1), around[:, reach:reach + part.shape[1]].sum(axis=1), reach)
             grown[:, tx - px0:tx1 - px0] = _shifted(printed, tx - sx - ox, py0 - sy - oy, tx1 - sx - ox,
                                                     py1 - sy - oy, 1)
-        total = _stroke_total(_new_strokes(window, grown, excluded, T.OWN_WRITING_INK), min_stroke)
+        total = _stroke_total(_new_strokes(window, grown, excluded, T.OWN_WRITING_INK), min_stroke,
+                              T.OWN_WRITING_MIN_MM2)
         if total >= T.OWN_WRITING_MIN_MM2:
             found[question] = round(total, 2)
     return found
 
 
-def _stroke_total(new: np.ndarray, min_stroke_px: float) -> float:
+def _stroke_total(new: np.ndarray, min_stroke_px: float, wanted_mm2: float = 0.0) -> float:
     """Total area (mm²) of the strokes (8-connected) of ``new`` (uint8 0/1 at K px/mm) of at least
-    ``min_stroke_px`` px each."""
+    ``min_stroke_px`` px each; when ``new`` holds fewer than ``wanted_mm2`` of pixels in all, that count
+    (mm², then less than the strokes' total could be, and less than ``wanted_mm2``) without looking for
+    strokes (issue #18: the components of a question's area are most of the check's cost, and most areas
+    hold no ink)."""
+    pixels = cv2.countNonZero(new)
+    if pixels < wanted_mm2 * K * K:
+        return pixels / (K * K)
     count, _, stats, _ = cv2.connectedComponentsWithStats(new, connectivity=8)
     areas = stats[1:, cv2.CC_STAT_AREA]
     return float(areas[areas >= min_stroke_px].sum()) / (K * K)
@@ -405,13 +412,34 @@ def _unexplained(reads: list[BoxRead], ink: PageInk, questions: set[str] | None,
             bottom, right = int((r.y + r.h + pad) * K) + 1, int((r.x + r.w + pad) * K) + 1
             if bottom > py0 and top < py1 and right > px0 and left < px1:
                 boxes[max(top - py0, 0):bottom - py0, max(left - px0, 0):right - px0] = 1
-        area = _largest_new_stroke(ink.region(px0, py0, px1, py1), printed, boxes, ink_level)
+        area = _largest_new_stroke(ink.region(px0, py0, px1, py1), printed, boxes, ink_level, min_mm2)
         if area >= min_mm2:
             found[question] = area
     return found
 
 
-def stray_writing(reads: list[BoxRead], ink: PageInk, reference: np.ndarray | None, width_mm: float,
+def reference_print(reference: np.ndarray, width_mm: float, shape: tuple[int, int]) -> np.ndarray:
+    """The grown print (:func:`grow_print`) of a blank's scan ``reference`` (grey, its width spanning
+    ``width_mm``) over a whole aligned page of ``shape`` (h, w) canonical px at K px/mm: uint8 0/1, print
+    being UNEXPLAINED_PRINT_CONTRAST darker than the blank's paper (its 90th percentile). The same for
+    every page read against that blank: the caller keeps it (``omr.scan.page`` per reference, issue #18:
+    made on every page it was ~2/3 of :func:`stray_writing`'s ~80 ms).
+
+    Raises ``ValueError`` for a ``width_mm`` that is not positive."""
+    if not width_mm > 0:
+        raise ValueError(f"width_mm must be positive, not {width_mm}")
+    page_h, page_w = shape
+    paper = float(np.percentile(reference[::4, ::4], 90))
+    # The reference spans the page's width (width_mm); its height follows at the same scale.
+    scale = page_w / reference.shape[1]
+    printed = cv2.resize(reference, (page_w, max(1, int(round(reference.shape[0] * scale)))),
+                         interpolation=cv2.INTER_LINEAR)[:page_h]
+    if printed.shape[0] < page_h:  # a reference a little short of the page: its paper below
+        printed = np.vstack([printed, np.full((page_h - printed.shape[0], page_w), 255, np.uint8)])
+    return grow_print((printed.astype(np.float32) < paper - T.UNEXPLAINED_PRINT_CONTRAST).astype(np.uint8))
+
+
+def stray_writing(reads: list[BoxRead], ink: PageInk, printed: np.ndarray | None,
                   frames: list[tuple[float, float, float, float]]
                   ) -> tuple[float, tuple[float, float, float, float]] | None:
     """Handwriting far from every box and frame of a form designed elsewhere (a free-text question the
@@ -425,20 +453,26 @@ def stray_writing(reads: list[BoxRead], ink: PageInk, reference: np.ndarray | No
     (a scanner's dark border). Strokes of at least ``STRAY_MIN_STROKE_MM2`` each (dust and speckle are
     smaller) are summed.
 
+    Most pages hold no such writing, and they are told apart without the page's ink (issue #18): the
+    pixels left there that are dark enough to be ink against the page's lightest paper
+    (:func:`_stray_bound`) are a superset of those of ink, and their strokes' total never less than
+    the ink's (each stroke of ink lies within one of theirs); below ``STRAY_MIN_MM2`` the answer is
+    None as the ink's would be. Otherwise the ink is measured over the whole page, as it always was.
+
     Args:
         reads: the page's box reads (their question, and position on the aligned page, mm).
         ink: the aligned page's ink.
-        reference: the blank's reference image (grey, its width spanning ``width_mm``), or None.
-        width_mm: the page's width in mm.
+        printed: :func:`reference_print` of the blank for this page's shape (uint8 0/1, ``ink.shape``), or
+            None (no reference).
         frames: the template's comment frames on this page, (x, y, w, h) mm.
 
     Returns:
         (total stroke area mm², (x, y, w, h) mm of the box around those strokes) when the area is at least
         ``STRAY_MIN_MM2``; None otherwise (or without a reference).
     """
-    if reference is None:
+    if printed is None:
         return None
-    page_h, page_w = ink.canonical.shape
+    page_h, page_w = ink.shape
     away = np.zeros((page_h, page_w), np.uint8)
 
     def block(x0: float, y0: float, x1: float, y1: float) -> None:
@@ -458,16 +492,46 @@ def stray_writing(reads: list[BoxRead], ink: PageInk, reference: np.ndarray | No
         block(x - m, y - m, x + w + m, y + h + m)
     edge = int(T.STRAY_PAGE_EDGE_MM * K)
     away[:edge], away[-edge:], away[:, :edge], away[:, -edge:] = 1, 1, 1, 1
-    paper = float(np.percentile(reference[::4, ::4], 90))
-    # The reference spans the page's width (width_mm); its height follows at the same scale.
-    scale = page_w / reference.shape[1]
-    printed = cv2.resize(reference, (page_w, max(1, int(round(reference.shape[0] * scale)))),
-                         interpolation=cv2.INTER_LINEAR)[:page_h]
-    if printed.shape[0] < page_h:  # a reference a little short of the page: its paper below
-        printed = np.vstack([printed, np.full((page_h - printed.shape[0], page_w), 255, np.uint8)])
-    printed = grow_print((printed.astype(np.float32) < paper - T.UNEXPLAINED_PRINT_CONTRAST).astype(np.uint8))
-    new = _new_strokes(ink.region(0, 0, page_w, page_h), printed, away, T.UNEXPLAINED_INK)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(new, connectivity=8)
+    bound = _stray_bound(ink)
+    if bound is None:
+        return _stray_strokes(_new_strokes(ink.region(0, 0, page_w, page_h), printed, away, T.UNEXPLAINED_INK))
+    dark = cv2.threshold(ink.canonical, bound, 1, cv2.THRESH_BINARY_INV)[1]  # grey <= bound: 1
+    dark = cv2.subtract(dark, cv2.bitwise_or(printed, away))
+    if _stray_strokes(_opened(dark)) is None:
+        return None
+    # The ink's strokes lie within the dark pixels' box: the ink measured there only, as the whole page's
+    # (PageInk.page_window), a margin of zeros around it for the opening.
+    x, y, w, h = cv2.boundingRect(dark)
+    margin = 4
+    x0, y0, x1, y1 = max(0, x - margin), max(0, y - margin), min(page_w, x + w + margin), min(page_h, y + h + margin)
+    new = _new_strokes(ink.page_window(x0, y0, x1, y1), printed[y0:y1, x0:x1], away[y0:y1, x0:x1], T.UNEXPLAINED_INK)
+    return _stray_strokes(new, (x0, y0))
+
+
+def _stray_bound(ink: PageInk) -> int | None:
+    """The grey level (uint8) at or below which every pixel of ``ink`` reading UNEXPLAINED_INK or more lies
+    (ink = (1 - grey / paper) / (1 - black_ratio), paper at most the page's lightest): one grey level
+    above the exact bound, for the rounding of float32. None when the page's black is no darker than its
+    paper (the ink's scale is no scale: no bound)."""
+    if not ink.black_ratio < 1.0:
+        return None
+    level = float(ink.paper.max()) * (1.0 - T.UNEXPLAINED_INK * (1.0 - ink.black_ratio))
+    return int(min(255.0, max(-1.0, np.floor(level) + 1.0)))
+
+
+def _stray_strokes(new: np.ndarray, origin: tuple[int, int] = (0, 0)
+                   ) -> tuple[float, tuple[float, float, float, float]] | None:
+    """:func:`stray_writing`'s answer from the new strokes ``new`` (uint8 0/1) of the page's window from
+    canonical px ``origin`` (x, y) on. Strokes are measured only within the box around ``new``'s pixels
+    (connected components of a whole page cost ~20 ms), none when they are too few to add up to
+    STRAY_MIN_MM2."""
+    if cv2.countNonZero(new) < T.STRAY_MIN_MM2 * K * K:
+        return None
+    x, y, w, h = cv2.boundingRect(new)
+    origin = (origin[0] + x, origin[1] + y)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(new[y:y + h, x:x + w], connectivity=8)
+    stats[:, cv2.CC_STAT_LEFT] += origin[0]
+    stats[:, cv2.CC_STAT_TOP] += origin[1]
     keep = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= T.STRAY_MIN_STROKE_MM2 * K * K]
     total = float(sum(stats[i, cv2.CC_STAT_AREA] for i in keep)) / (K * K)
     if not keep or total < T.STRAY_MIN_MM2:
@@ -504,17 +568,26 @@ def _new_strokes(page_ink_: np.ndarray, printed: np.ndarray, excluded: np.ndarra
     """The strokes of ``page_ink_`` (a window of the aligned page at K px/mm, ink 0..1) at ``ink_level``
     or darker that are neither print (``printed``, grown) nor ``excluded`` (near a box, ...), both uint8
     0/1 masks of the window: a uint8 0/1 mask, opened to a pen's width."""
-    new = ((page_ink_ >= ink_level) & (printed == 0) & (excluded == 0)).astype(np.uint8)
-    # Slivers of print left by the registration's error are thinner than a pen's line: opened away.
+    return _opened(((page_ink_ >= ink_level) & (printed == 0) & (excluded == 0)).astype(np.uint8))
+
+
+def _opened(new: np.ndarray) -> np.ndarray:
+    """``new`` (uint8 0/1) opened to a pen's width: slivers of print left by the registration's error are
+    thinner than a pen's line."""
     width = max(2, int(round(T.UNEXPLAINED_MIN_LINE_MM * K)))
     return cv2.morphologyEx(new, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (width, width)))
 
 
-def _largest_new_stroke(page_ink_: np.ndarray, printed: np.ndarray, boxes: np.ndarray, ink_level: float) -> float:
+def _largest_new_stroke(page_ink_: np.ndarray, printed: np.ndarray, boxes: np.ndarray, ink_level: float,
+                        wanted_mm2: float = 0.0) -> float:
     """Area (mm²) of the largest stroke of ``page_ink_`` (a window of the aligned page at K px/mm, ink
     0..1) at ``ink_level`` or darker that is neither print (``printed``, grown) nor near a box
-    (``boxes``), both masks of the window (:func:`_new_strokes`)."""
+    (``boxes``), both masks of the window (:func:`_new_strokes`); when fewer than ``wanted_mm2`` of such
+    pixels are left in all, their count (mm², less than ``wanted_mm2``), no stroke looked for."""
     new = _new_strokes(page_ink_, printed, boxes, ink_level)
+    pixels = cv2.countNonZero(new)
+    if pixels < wanted_mm2 * K * K:
+        return pixels / (K * K)
     count, _, stats, _ = cv2.connectedComponentsWithStats(new, connectivity=8)
     if count <= 1:
         return 0.0
