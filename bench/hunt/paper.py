@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Hunt: things done to the paper. ``punch``: two punch holes (6 mm) through a row of boxes, the
-scanner's lid white or black behind them; ``dogear``: a corner folded over (25-60 mm), showing the
+scanner's lid white or black behind them; ``punch_mark``: the first hole on a marked box, the lid
+black; ``dogear``: a corner folded over (25-60 mm), showing the
 sheet's blank back and a shadow over the boxes beneath; ``tape``: clear tape (19 mm) across a row,
 its glare washing out part of it and its edges dark; ``staple``: a staple (12 mm, its legs) lying
 over a box; ``sticky``: a yellow sticky note (38-50 mm, a few handwritten lines) covering a
@@ -15,14 +16,17 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from common import DPI, boxes_of, parser, px, run_damaged  # noqa
+from common import boxes_of, parser, px, run_damaged  # noqa
 
 
-def punch(img: np.ndarray, page: int, rng) -> None:
+def punch(img: np.ndarray, page: int, rng, on_mark: bool = False) -> None:
     boxes = boxes_of(page)
+    if on_mark:  # a box holding ink (its inside darker than paper), the lid black
+        inked = [c for c in boxes if img[px(c.y + 1):px(c.y + c.h - 1), px(c.x + 1):px(c.x + c.w - 1)].min() < 128]
+        boxes = inked or boxes
     b = boxes[int(rng.integers(len(boxes)))]
     cy = px(b.y + b.h / 2 + rng.uniform(-1.5, 1.5))
-    lid = 245 if rng.random() < 0.5 else 35
+    lid = 35 if on_mark or rng.random() >= 0.5 else 245
     r = px(3.0)
     first = px(b.x + b.w / 2 + rng.uniform(-2, 2))
     for cx in (first, first + px(80) * (1 if first < img.shape[1] / 2 else -1)):
@@ -105,7 +109,7 @@ def sticky(img: np.ndarray, page: int, rng) -> None:
         cv2.polylines(img, [np.array(pts, np.int32)], False, (30, 40, 120), 2, cv2.LINE_AA)
 
 
-KINDS = {"punch": punch, "dogear": dogear, "tape": tape, "staple": staple, "sticky": sticky}
+KINDS = {"punch": punch, "punch_mark": lambda img, page, rng: punch(img, page, rng, True), "dogear": dogear, "tape": tape, "staple": staple, "sticky": sticky}
 
 
 def main() -> None:

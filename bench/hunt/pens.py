@@ -127,8 +127,6 @@ def main() -> None:
             sheets = with_ink(RED, args.n, rng)
         elif kind == "gel":
             sheets = with_ink(GEL, args.n, rng)
-        elif kind in ("ghost", "tiny"):
-            sheets = make_sheets(args.n, rng)
         else:
             sheets = make_sheets(args.n, rng)
         images = []
