@@ -971,9 +971,16 @@ BLANK_GLYPH_PAD_MM = 0.2
 BLANK_SOLID_MM = 0.5
 BLANK_BOX_MAX_SOLID_INSIDE = 0.08
 # A lettered ring found by its outline (its letter touches the ring): ring plus letter cover at most
-# 60 % of the disc (a circled digit at 10 pt and 150 dpi: 54-56 %; a solid dot 100 %). Letters (Ô, Ö) are
-# told apart by the printed words.
+# 60 % of the disc in the ink map (a circled digit at 10 pt and 150 dpi: 54-56 %; a solid dot 100 %).
+# Letters (Ô, Ö) are told apart by the printed words.
 BLANK_LETTERED_RING_MAX_INK = 0.6
+# On a scan the ink map widens strokes: circled digits ①-⑤ (DejaVu Sans regular and bold, OpenSymbol,
+# 10-14 pt, 150-300 dpi, tests/blank_sources.scanned) covered 0.36-0.84 of the disc, and every ① of the
+# scanned office blank at 150-200 dpi was lost. Such a ring is still taken (as "loose") when the pixels
+# darker than halfway between paper and print cover at most 70 % of the disc (the digits: 0.25-0.62,
+# clean or scanned; a solid dot 1.0). Scanned letters' outlines pass too (Q, Đ of 11 pt DejaVu Sans at
+# 200 dpi: 0.48), so a loose ring inside a word read by Tesseract is dropped (boxes.drop_glyphs).
+BLANK_LETTERED_RING_MAX_DARK = 0.7
 # ...and is at least 2.5 mm across: the outlines of letters of 10-12 pt body text with a counter
 # (o, d, Đ, Ô) measured 2.0-2.4 mm on omr's blank and the office blanks; circled digits at 10 pt 2.6 mm.
 BLANK_LETTERED_RING_MIN_MM = 2.5
