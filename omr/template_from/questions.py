@@ -341,6 +341,8 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
         if not text:
             text = _column_heading(box, boxes, words)
             heading_of[k] = text
+        if box.kind == "round" and box.lettered and box.glyph:
+            letter = box.glyph  # read on its own (a scanned blank): Tesseract's page reading is junk there
         if box.kind == "round" and box.lettered and letter and len(letter) <= 2 and letter.isalnum():
             codes.append(letter)
             letter_of[k] = letter
@@ -355,12 +357,53 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
         for k, text in heading_of.items():
             if text and labels[k] == text:
                 labels[k] = letter_of.get(k) or f"Lựa chọn {k + 1}"
+    sequence = _circled_sequence([boxes[i].glyph if boxes[i].kind == "round" and boxes[i].lettered else None
+                                  for i in members])
+    if sequence is not None:
+        for k, value in enumerate(sequence):
+            if labels[k] in (f"Lựa chọn {k + 1}", letter_of.get(k)):
+                labels[k] = value
+            codes[k] = value
     question.labels = _digit_scale(labels)
     if len(set(codes)) != len(codes):
         codes = [str(k + 1) for k in range(len(members))]
     question.codes = codes
     question.text = _question_text(question, boxes, words, ink, px_per_mm)
     question.multiple = len(members) == 1 or asks_for_several(question.text)
+
+
+def _circled_sequence(reads: list[str | None]) -> list[str] | None:
+    """The characters of a question's lettered rings as one run (① ② ③ ④ ⑤, ⑤ ④ … ①, Ⓐ Ⓑ Ⓒ Ⓓ), from what
+    was read inside each on a scanned blank (``None``: not a lettered ring, "": not read).
+
+    Every ring must be lettered and at least two read; the run (first value, step +1 or -1) that the
+    most readings agree with is taken when at least ``BLANK_CIRCLED_RUN_SHARE`` of the rings agree and
+    no reading disagrees. Returns the run's characters, one per ring, or None (each ring keeps its own
+    reading, an unread one its place number).
+    """
+    if len(reads) < 2 or any(r is None for r in reads):
+        return None
+    values = [(k, ord(r)) for k, r in enumerate(reads) if r]
+    if len(values) < 2:
+        return None
+    digits = all(chr(v).isdigit() for _, v in values)
+    if not digits and not all(chr(v).isalpha() for _, v in values):
+        return None
+    best = None
+    for step in (1, -1):
+        for k0, v0 in values:
+            start = v0 - step * k0
+            agree = sum(v == start + step * k for k, v in values)
+            if best is None or agree > best[0]:
+                best = (agree, start, step)
+    agree, start, step = best
+    if agree < len(values) or agree < T.BLANK_CIRCLED_RUN_SHARE * len(reads):
+        return None
+    run = [start + step * k for k in range(len(reads))]
+    low, high = (ord("0"), ord("9")) if digits else (ord("A"), ord("Z"))
+    if not all(low <= v <= high for v in run):
+        return None
+    return [chr(v) for v in run]
 
 
 def _digit_scale(labels: list[str]) -> list[str]:
