@@ -175,11 +175,11 @@ def _inside_ring(grey: np.ndarray, px_per_mm: float, box: tuple[float, float, fl
 
 
 def read_circled(grey: np.ndarray, px_per_mm: float, box: tuple[float, float, float, float]) -> str:
-    """The digit (or capital A-E) printed inside a ring (① … ⑨, Ⓐ … Ⓔ), read from a scanned blank; "" unsure.
+    """The digit printed inside a ring (① … ⑨), read from a scanned blank; "" when unsure.
 
     The ring is left out (only what lies within a share of its half-size from its centre is kept), the
     glyph cut to its own box, scaled to a fixed height, and read by Tesseract as one character with a
-    whitelist (``BLANK_CIRCLED_CHARACTERS``). A reading under ``BLANK_CIRCLED_MIN_CONFIDENCE`` is tried
+    whitelist of digits (``BLANK_CIRCLED_CHARACTERS``). A reading under ``BLANK_CIRCLED_MIN_CONFIDENCE`` is tried
     again with the next cut and height of ``BLANK_CIRCLED_TRIES``; none sure gives "".
 
     Args:

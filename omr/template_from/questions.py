@@ -333,6 +333,8 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
             # A grid's box read by Tesseract as one or two letters ("L", "T", "ỊL") beside this one: not a
             # label; the column's heading is (a 1-5 table's rows read "L 2 3 L L", "1 T 3 4 5" from a scan).
             text = ""
+        if box.kind == "round" and box.glyph and not any(len(t) >= 2 and t.isalpha() for t in text.split()):
+            text = ""  # Tesseract's page reading of the ring itself ("©", "6@", "Ø0 6"), not a word beside it
         if not text:
             left = _words_between(words, *band, prev_right, box.x)
             leader = any(LEADER.search(w.text) for w in left)
@@ -373,22 +375,18 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
 
 
 def _circled_sequence(reads: list[str | None]) -> list[str] | None:
-    """The characters of a question's lettered rings as one run (① ② ③ ④ ⑤, ⑤ ④ … ①, Ⓐ Ⓑ Ⓒ Ⓓ), from what
-    was read inside each on a scanned blank (``None``: not a lettered ring, "": not read).
+    """The digits of a question's lettered rings as one run (① ② ③ ④ ⑤ or ⑤ ④ … ①), from what was read
+    inside each on a scanned blank (``None``: not a lettered ring, "": not read).
 
-    Every ring must be lettered and at least two read; the run (first value, step +1 or -1) that the
-    most readings agree with is taken when at least ``BLANK_CIRCLED_RUN_SHARE`` of the rings agree and
-    no reading disagrees. Returns the run's characters, one per ring, or None (each ring keeps its own
+    Every ring must be lettered. The run (first digit, step +1 or -1) that most readings agree with is
+    taken when at least ``BLANK_CIRCLED_RUN_SHARE`` of the rings and two readings agree with it, and the
+    readings that disagree are none, or one per ``BLANK_CIRCLED_RUN_AGREE`` that agree (a misread
+    overruled by its row). Returns the run's digits, one per ring, or None (each ring keeps its own
     reading, an unread one its place number).
     """
     if len(reads) < 2 or any(r is None for r in reads):
         return None
-    values = [(k, ord(r)) for k, r in enumerate(reads) if r]
-    if len(values) < 2:
-        return None
-    digits = all(chr(v).isdigit() for _, v in values)
-    if not digits and not all(chr(v).isalpha() for _, v in values):
-        return None
+    values = [(k, int(r)) for k, r in enumerate(reads) if r and r.isdigit() and len(r) == 1]
     best = None
     for step in (1, -1):
         for k0, v0 in values:
@@ -396,14 +394,17 @@ def _circled_sequence(reads: list[str | None]) -> list[str] | None:
             agree = sum(v == start + step * k for k, v in values)
             if best is None or agree > best[0]:
                 best = (agree, start, step)
+    if best is None:
+        return None
     agree, start, step = best
-    if agree < len(values) or agree < T.BLANK_CIRCLED_RUN_SHARE * len(reads):
+    disagree = sum(1 for r in reads if r) - agree
+    if agree < 2 or agree < T.BLANK_CIRCLED_RUN_SHARE * len(reads) or (
+            disagree and agree < T.BLANK_CIRCLED_RUN_AGREE * disagree + 1):
         return None
     run = [start + step * k for k in range(len(reads))]
-    low, high = (ord("0"), ord("9")) if digits else (ord("A"), ord("Z"))
-    if not all(low <= v <= high for v in run):
+    if not all(0 <= v <= 9 for v in run):
         return None
-    return [chr(v) for v in run]
+    return [str(v) for v in run]
 
 
 def _digit_scale(labels: list[str]) -> list[str]:
