@@ -190,7 +190,6 @@ def read_circled(grey: np.ndarray, px_per_mm: float, box: tuple[float, float, fl
     Raises:
         OcrUnavailable: Tesseract or its data is missing.
     """
-    import tesserocr  # noqa: F401  lazy: a heavy dependency, loaded only where used
     from PIL import Image  # lazy: a heavy dependency, loaded only where used
 
     with _engine_lock:

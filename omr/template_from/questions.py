@@ -343,8 +343,6 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
         if not text:
             text = _column_heading(box, boxes, words)
             heading_of[k] = text
-        if box.kind == "round" and box.lettered and box.glyph:
-            letter = box.glyph  # read on its own (a scanned blank): Tesseract's page reading is junk there
         if box.kind == "round" and box.lettered and letter and len(letter) <= 2 and letter.isalnum():
             codes.append(letter)
             letter_of[k] = letter
@@ -359,6 +357,8 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
         for k, text in heading_of.items():
             if text and labels[k] == text:
                 labels[k] = letter_of.get(k) or f"Lựa chọn {k + 1}"
+    # The digits read inside each ring on a scanned blank (Tesseract's page reading takes a circled digit
+    # for "®", "@", "6©") count only as a run: a letter in a drawn bubble (B, D) may read as a digit.
     sequence = _circled_sequence([boxes[i].glyph if boxes[i].kind == "round" and boxes[i].lettered else None
                                   for i in members])
     if sequence is not None:
