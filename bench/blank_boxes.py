@@ -12,7 +12,8 @@ Inputs, each with its truth:
 Prints, per page: truth boxes, found, matched (recall %), false boxes, and questions right
 (boxes grouped exactly as the truth groups them), for the old detector and the new one.
 
-    .venv/bin/python bench/blank_boxes.py [--only omr|office|serif-scan|office-scan|omrchecker] [--dpi 150 200 300] [--layer]
+    .venv/bin/python bench/blank_boxes.py [--only omr|office|serif-scan|office-scan|omrchecker]
+        [--dpi 150 200 300] [--layer]
 
 ``serif-scan``: the Times New Roman office blanks printed and scanned at 200 dpi (tests/blank_sources.py);
 ``office-scan``: every office blank printed and scanned at each ``--dpi`` (asked for by name only).

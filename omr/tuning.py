@@ -1001,6 +1001,11 @@ BLANK_CIRCLED_MIN_CONTRAST = 40
 # digit misread in a row of 5 is then overruled by the 4 others instead of proposed as a label.
 BLANK_CIRCLED_RUN_SHARE = 0.5
 BLANK_CIRCLED_RUN_AGREE = 3
+# ...and at least 3 readings agree (a question of two rings: both, ascending). On a real scan (OMRChecker's
+# community/Sandeep-1507 sheets, ①-④ rings ~4 mm, grey print at ~25 px) a faint ① read "3" beside a right
+# "2" made the run 3 2 1 0 out of two readings, and two right readings "3 4" with a ring of another
+# question grouped in extrapolated a "5"; with 3 readings neither is taken.
+BLANK_CIRCLED_RUN_MIN = 3
 # ...and is at least 2.5 mm across: the outlines of letters of 10-12 pt body text with a counter
 # (o, d, Đ, Ô) measured 2.0-2.4 mm on omr's blank and the office blanks; circled digits at 10 pt 2.6 mm.
 BLANK_LETTERED_RING_MIN_MM = 2.5

@@ -7,8 +7,9 @@ not found at all (the scanner's blur thickens the digit's strokes past the lette
 
 The blank is made with python-docx and converted by LibreOffice, as an office would: rows of circled
 digits in DejaVu Sans at 10, 12 and 14 pt, in OpenSymbol (LibreOffice's symbol font), a descending row
-⑤ … ① and a row ⑥ … ⑨ (no installed font has circled capitals Ⓐ: they print as empty boxes); it is rendered at 150, 200 and 300 dpi and scanned
-(``blank_sources.scanned``: blur, grey paper, noise) with two seeds, and read with no text layer.
+⑤ … ① and a row ⑥ … ⑨ (no installed font has circled capitals Ⓐ: they print as empty boxes); it is
+rendered at 150, 200 and 300 dpi and scanned (``blank_sources.scanned``: blur, grey paper, noise) with two
+seeds, and read with no text layer.
 """
 
 from __future__ import annotations
@@ -78,6 +79,12 @@ def test_a_question_of_rings_is_one_run_only_when_its_readings_agree():
     assert _circled_sequence(["1", "2", "8", "4", "5"]) == ["1", "2", "3", "4", "5"]
     # ...but with fewer agreeing, or two disagreeing, no run is guessed: each ring keeps its own reading.
     assert _circled_sequence(["1", "7", "3"]) is None
+    # Two readings are a run only as a whole question of two, in print order (a faint ① read "3" beside a
+    # right "2" on a real scan made the run 3 2 1 0; two right readings "3 4" extrapolated a "5").
+    assert _circled_sequence(["3", "2", "", ""]) is None
+    assert _circled_sequence(["3", "4", ""]) is None
+    assert _circled_sequence(["3", "4"]) == ["3", "4"]
+    assert _circled_sequence(["2", "1"]) is None
     assert _circled_sequence(["1", "2", "8", "9", "5", "6"]) is None
     # Too few readings, a box that is no lettered ring, a run leaving the digits: none.
     assert _circled_sequence(["1", "", "", "", ""]) is None

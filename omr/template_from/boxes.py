@@ -41,8 +41,9 @@ class Found:
     walls: float = 1.0  # a round's side walls' thickness over top and bottom's (wall_contrast; a serif's stress)
     # A lettered ring taken by the scan-tolerant rule only (_lettered_ring): a letter's outline when a word holds it.
     loose: bool = False
-    # The digit or letter read inside a lettered ring on a scanned blank (printed.read_circled), "" unread.
-    glyph: str = ""
+    # The digit read inside a lettered ring on a scanned blank (printed.read_circled): "" when it was
+    # read and unsure, None when not read at all (a PDF's text layer, not a lettered ring).
+    glyph: str | None = None
 
     @property
     def centre(self) -> tuple[float, float]:

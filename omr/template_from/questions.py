@@ -333,8 +333,9 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
             # A grid's box read by Tesseract as one or two letters ("L", "T", "ỊL") beside this one: not a
             # label; the column's heading is (a 1-5 table's rows read "L 2 3 L L", "1 T 3 4 5" from a scan).
             text = ""
-        if box.kind == "round" and box.glyph and not any(len(t) >= 2 and t.isalpha() for t in text.split()):
-            text = ""  # Tesseract's page reading of the ring itself ("©", "6@", "Ø0 6"), not a word beside it
+        if box.kind == "round" and box.glyph is not None and not any(
+                len(t) >= 2 and t.isalpha() for t in text.split()):
+            text = ""  # Tesseract's page reading of the ring itself ("©", "6@", "Ø0 6", "7"), no word beside it
         if not text:
             left = _words_between(words, *band, prev_right, box.x)
             leader = any(LEADER.search(w.text) for w in left)
@@ -343,6 +344,8 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
         if not text:
             text = _column_heading(box, boxes, words)
             heading_of[k] = text
+        if box.glyph == "" and letter.isdigit():
+            letter = ""  # the ring's own reading was unsure: the page reading's digit is no surer ("7" for ④)
         if box.kind == "round" and box.lettered and letter and len(letter) <= 2 and letter.isalnum():
             codes.append(letter)
             letter_of[k] = letter
@@ -379,7 +382,8 @@ def _circled_sequence(reads: list[str | None]) -> list[str] | None:
     inside each on a scanned blank (``None``: not a lettered ring, "": not read).
 
     Every ring must be lettered. The run (first digit, step +1 or -1) that most readings agree with is
-    taken when at least ``BLANK_CIRCLED_RUN_SHARE`` of the rings and two readings agree with it, and the
+    taken when at least ``BLANK_CIRCLED_RUN_SHARE`` of the rings and ``BLANK_CIRCLED_RUN_MIN`` readings
+    agree with it (or both rings of a question of two, in print order), and the
     readings that disagree are none, or one per ``BLANK_CIRCLED_RUN_AGREE`` that agree (a misread
     overruled by its row). Returns the run's digits, one per ring, or None (each ring keeps its own
     reading, an unread one its place number).
@@ -398,7 +402,9 @@ def _circled_sequence(reads: list[str | None]) -> list[str] | None:
         return None
     agree, start, step = best
     disagree = sum(1 for r in reads if r) - agree
-    if agree < 2 or agree < T.BLANK_CIRCLED_RUN_SHARE * len(reads) or (
+    # Two readings make a run only as the whole of a question of two rings, in print order (1 2, 3 4).
+    enough = agree >= T.BLANK_CIRCLED_RUN_MIN or (len(reads) == 2 and agree == 2 and step == 1)
+    if not enough or agree < T.BLANK_CIRCLED_RUN_SHARE * len(reads) or (
             disagree and agree < T.BLANK_CIRCLED_RUN_AGREE * disagree + 1):
         return None
     run = [start + step * k for k in range(len(reads))]
