@@ -6,13 +6,15 @@ with options, ``title``), written by ``make_blanks.py`` from the very strings it
 
 Two paths, as ``omr template from-blank`` takes them:
 - ``pdf``: the PDF's own text layer (``omr.template_from.printed.read_pdf_words``), where the code has it;
-- ``ocr``: the page rendered at 200 dpi and read with Tesseract ``vie`` (a scanned blank).
+- ``ocr``: the page rendered at 200 dpi and read with Tesseract ``vie`` (a blank saved as an image);
+- ``scan`` (with ``--scan``): the page rendered at 150, 200 and 300 dpi and scanned
+  (``tests/blank_sources.scanned``: blur, grey paper, noise), read with Tesseract (a scanned blank).
 
 Prints, per blank and path: option labels exactly right / options, titles right, and the total share.
 Run it on two checkouts to compare (``PYTHONPATH=<checkout>``); a checkout without a text-layer reader
 reports its OCR figures for the ``pdf`` path too, as ``from_blank`` then did.
 
-    .venv/bin/python bench/blank_labels.py
+    .venv/bin/python bench/blank_labels.py [--scan]
 """
 
 from __future__ import annotations
@@ -44,13 +46,18 @@ def labels_right(questions, truth: list[list[str]]) -> tuple[int, int]:
 def main() -> None:
     folder = Path(tempfile.gettempdir()) / "omr-blank-sources"
     folder.mkdir(parents=True, exist_ok=True)
-    totals = {"pdf": [0, 0, 0, 0], "ocr": [0, 0, 0, 0]}
+    paths = [("pdf", 200), ("ocr", 200)]
+    if "--scan" in sys.argv[1:]:
+        paths += [("scan", 150), ("scan", 200), ("scan", 300)]
+    totals = {name: [0, 0, 0, 0] for name, _ in paths}
     for pdf in blank_sources.office_pdfs(folder):
         truth = json.loads((blank_sources.OFFICE_DIR / f"{pdf.stem}.truth.json").read_text(encoding="utf-8"))
-        for path in ("pdf", "ocr"):
+        for path, dpi in paths:
             right = total = 0
             title = ""
-            for number, (grey, ppm) in enumerate(blank_sources.render_pdf(pdf, 200), start=1):
+            for number, (grey, ppm) in enumerate(blank_sources.render_pdf(pdf, dpi), start=1):
+                if path == "scan":
+                    grey = blank_sources.scanned(grey)
                 words = None
                 if path == "pdf" and read_pdf_words is not None:
                     words = read_pdf_words(pdf, number - 1)
@@ -65,7 +72,7 @@ def main() -> None:
                 right, total = right + r, total + t
             title_ok = title == truth["title"]
             totals[path] = [a + b for a, b in zip(totals[path], [right, total, title_ok, 1])]
-            print(f"{pdf.stem:26s} {path}: labels {right}/{total}  title {'right' if title_ok else repr(title)}")
+            print(f"{pdf.stem:26s} {path} {dpi}: labels {right}/{total}  title {'right' if title_ok else repr(title)}")
     for path, (right, total, titles, blanks) in totals.items():
         print(f"ALL {path}: labels {right}/{total} = {100 * right / max(1, total):.0f} %, titles {titles}/{blanks}")
 

@@ -971,9 +971,41 @@ BLANK_GLYPH_PAD_MM = 0.2
 BLANK_SOLID_MM = 0.5
 BLANK_BOX_MAX_SOLID_INSIDE = 0.08
 # A lettered ring found by its outline (its letter touches the ring): ring plus letter cover at most
-# 60 % of the disc (a circled digit at 10 pt and 150 dpi: 54-56 %; a solid dot 100 %). Letters (Ô, Ö) are
-# told apart by the printed words.
+# 60 % of the disc in the ink map (a circled digit at 10 pt and 150 dpi: 54-56 %; a solid dot 100 %).
+# Letters (Ô, Ö) are told apart by the printed words.
 BLANK_LETTERED_RING_MAX_INK = 0.6
+# On a scan the ink map widens strokes: circled digits ①-⑤ (DejaVu Sans regular and bold, OpenSymbol,
+# 10-14 pt, 150-300 dpi, tests/blank_sources.scanned) covered 0.36-0.84 of the disc, and every ① of the
+# scanned office blank at 150-200 dpi was lost. Such a ring is still taken (as "loose") when the pixels
+# darker than halfway between paper and print cover at most 70 % of the disc (the digits: 0.25-0.62,
+# clean or scanned; a solid dot 1.0). Scanned letters' outlines pass too (Q, Đ of 11 pt DejaVu Sans at
+# 200 dpi: 0.48), so a loose ring inside a word read by Tesseract is dropped (boxes.drop_glyphs).
+BLANK_LETTERED_RING_MAX_DARK = 0.7
+# The digit inside a lettered ring on a scanned blank (printed.read_circled): what lies within 0.72 of
+# the ring's half-size from its centre (the digit of a circled ① reaches ~0.6 of it, the ring's inner
+# edge ~0.85), scaled to 40 px tall, read by Tesseract as one character (English model, digits only).
+# Unsure readings (under 60 of Tesseract's 0-100 confidence) are tried again with a tighter cut, a smaller
+# and a wider one. Measured on ①-⑨ drawn in DejaVu Sans, DejaVu Sans Bold and OpenSymbol at 10-14 pt,
+# 150-300 dpi, clean and scanned (1080 rings; a prototype of tests/test_blank_circled.py's blank drawn
+# with PIL): the first try alone 990 right, 1 wrong (confidence 27), 89 unread; with the retries and the
+# confidence cut 1058 right, 0 wrong, 22 unread. The Vietnamese model: 1032 right, 4 wrong at confidence
+# 65-85. With capitals A-E in the whitelist an OpenSymbol ① at 200 dpi read "D": digits only.
+BLANK_CIRCLED_CHARACTERS = "0123456789"
+BLANK_CIRCLED_TRIES = ((0.72, 40), (0.62, 40), (0.72, 28), (0.8, 40))
+BLANK_CIRCLED_MIN_CONFIDENCE = 60
+# A ring whose surroundings span less than this many grey levels from paper to print holds nothing to read.
+BLANK_CIRCLED_MIN_CONTRAST = 40
+# A question's rings read as one run (1..n or n..1) give every ring its digit when at least half of them
+# were read and agree, and at most one in 3 + 1 of the readings disagrees (questions._circled_sequence):
+# 22 of 1080 rings were unread in the measurement above, never more than one of a row, none misread; a
+# digit misread in a row of 5 is then overruled by the 4 others instead of proposed as a label.
+BLANK_CIRCLED_RUN_SHARE = 0.5
+BLANK_CIRCLED_RUN_AGREE = 3
+# ...and at least 3 readings agree (a question of two rings: both, ascending). On a real scan (OMRChecker's
+# community/Sandeep-1507 sheets, ①-④ rings ~4 mm, grey print at ~25 px) a faint ① read "3" beside a right
+# "2" made the run 3 2 1 0 out of two readings, and two right readings "3 4" with a ring of another
+# question grouped in extrapolated a "5"; with 3 readings neither is taken.
+BLANK_CIRCLED_RUN_MIN = 3
 # ...and is at least 2.5 mm across: the outlines of letters of 10-12 pt body text with a counter
 # (o, d, Đ, Ô) measured 2.0-2.4 mm on omr's blank and the office blanks; circled digits at 10 pt 2.6 mm.
 BLANK_LETTERED_RING_MIN_MM = 2.5

@@ -10,6 +10,7 @@ each box)``:
   (the ``-serif`` ones are typed in Times New Roman, which LibreOffice sets in Liberation Serif);
 - ``serif-scan``: those serif blanks printed and scanned at 200 dpi (:func:`scanned`: blur, grey paper,
   noise; no turn, so the text layer's truth stays where it is);
+- ``office-scan``: every office blank printed and scanned (:func:`scanned`) at each of the dpi asked;
 - ``omrchecker``: OMRChecker's blank ``sample6/reference.png`` from ../shared, its template's bubbles.
 
 With ``with_pdf`` each record also carries ``(pdf, page index)`` of a page rendered from a PDF with a
@@ -186,7 +187,8 @@ def _office_truth(pdf: Path):
 
 def pages(only: str | None, dpis: list[int], folder: Path | None = None, with_pdf: bool = False):
     """Every (name, grey, px_per_mm, truth boxes, truth questions[, (pdf, page index) or None]) of the
-    chosen sources (``only``: omr | office | serif-scan | omrchecker, or None for all)."""
+    chosen sources (``only``: omr | office | serif-scan | office-scan | omrchecker, or None for all; the
+    ``office-scan`` pages are given only when asked for by name)."""
     folder = folder or Path(tempfile.gettempdir()) / "omr-blank-sources"
     folder.mkdir(parents=True, exist_ok=True)
 
@@ -216,6 +218,13 @@ def pages(only: str | None, dpis: list[int], folder: Path | None = None, with_pd
             for number, (grey, ppm) in enumerate(render_pdf(pdf, 200), start=1):
                 boxes, questions = truth[number - 1]
                 yield record(f"serif-scan {pdf.stem} p{number} 200dpi", scanned(grey), ppm, boxes, questions)
+    if only == "office-scan":
+        for pdf in office_pdfs(folder):
+            truth = _office_truth(pdf)
+            for dpi in dpis:
+                for number, (grey, ppm) in enumerate(render_pdf(pdf, dpi), start=1):
+                    boxes, questions = truth[number - 1]
+                    yield record(f"office-scan {pdf.stem} p{number} {dpi}dpi", scanned(grey), ppm, boxes, questions)
     if only in (None, "omrchecker"):
         root = external_root()
         if root is not None:

@@ -88,6 +88,20 @@ def test_office_blanks_made_in_word(folder, dpi):
         _check(name, grey, ppm, truth, truth_q, min_recall=0.95, max_false=3, min_questions=0.75)
 
 
+@pytest.mark.parametrize("dpi", [150, 200])
+def test_office_blanks_scanned_circled_digits_found_and_no_letter_is_a_box(folder, dpi):
+    """The office blanks printed and scanned (blur, grey paper, noise): the circled digits ① ② ③ ④ of the
+    answer sheet are all found and labelled with their digits (none was found at 150-200 dpi: the blur
+    thickens the digits' strokes), while the scanned capitals whose outline then measures like a ring
+    ("Đúng", "Qua", a heading's "D.") stay text."""
+    pages = {name: (grey, ppm, truth, truth_q) for name, grey, ppm, truth, truth_q
+             in blank_sources.pages("office-scan", [dpi], folder)}
+    page, boxes, _ = _check(f"lettered {dpi}", *pages[f"office-scan lettered-comb-landscape p1 {dpi}dpi"])
+    assert [q.labels for q in page.questions if not q.comb] == [["1", "2", "3", "4"]] * 8
+    _check(f"checkboxes {dpi}", *pages[f"office-scan checkboxes-portrait p1 {dpi}dpi"], min_recall=0.93,
+           min_questions=0.6)
+
+
 def test_office_blank_labels_and_question_texts_are_read_in_vietnamese(folder):
     pages = {name: (grey, ppm) for name, grey, ppm, _, _ in blank_sources.pages("office", [200], folder)}
     grey, ppm = pages["office checkboxes-portrait p1 200dpi"]

@@ -32,7 +32,7 @@ from omr.scan.comments import BlankPrint
 from omr.scan.ingest import PageLoader, count_pages
 from omr.scan.ocr import OcrUnavailable
 from omr.template_from.boxes import Found, find_boxes, ink_of
-from omr.template_from.printed import read_pdf_words, read_words
+from omr.template_from.printed import read_circled, read_pdf_words, read_words
 from omr.template_from.questions import group_by_print
 
 REFERENCE_PX_PER_MM = 6.0  # ~150 dpi: plenty for registration, small files
@@ -443,6 +443,15 @@ def detect_page(grey: np.ndarray, px_per_mm: float, read_text: bool = True, grou
                 words = []
     ink = ink_of(grey, px_per_mm)
     found = find_boxes(grey, px_per_mm, words)
+    if read_text and not any(w.exact for w in words):
+        # A scanned blank: Tesseract's page reading takes a circled digit for a symbol ("®", "@"); each
+        # ring's digit or letter is read on its own. (A PDF's text layer names it: "①" is "1".)
+        try:
+            for f in found:
+                if f.kind == "round" and f.lettered:
+                    f.glyph = read_circled(grey, px_per_mm, (f.x, f.y, f.w, f.h))
+        except OcrUnavailable:
+            pass
     boxes = [f for f in found if f.kind != "frame"]
     questions = group_by_print(boxes, words, ink, px_per_mm, group_by)
     return PageFinding(found, words, [q.boxes for q in questions], questions)

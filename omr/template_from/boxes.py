@@ -39,6 +39,11 @@ class Found:
     rim_mm: float = 0.0  # thickness of the printed line around it
     lettered: bool = False  # a letter or digit printed inside (a lettered bubble)
     walls: float = 1.0  # a round's side walls' thickness over top and bottom's (wall_contrast; a serif's stress)
+    # A lettered ring taken by the scan-tolerant rule only (_lettered_ring): a letter's outline when a word holds it.
+    loose: bool = False
+    # The digit read inside a lettered ring on a scanned blank (printed.read_circled): "" when it was
+    # read and unsure, None when not read at all (a PDF's text layer, not a lettered ring).
+    glyph: str | None = None
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -177,12 +182,35 @@ def _lettered_ring(ink: np.ndarray, contour: np.ndarray, links: np.ndarray, x: i
     filled = np.zeros((h, w), np.uint8)
     cv2.drawContours(filled, [contour - [x, y]], -1, 255, -1)
     share = np.count_nonzero(ink[y:y + h, x:x + w][filled > 0]) / max(1, np.count_nonzero(filled))
-    if share > T.BLANK_LETTERED_RING_MAX_INK:
+    # A scanner's blur widens the strokes in the ink map: a scanned ① covers more than the clean print's
+    # share. It is still taken, as ``loose``, when its strokes at the halfway grey are as thin; a letter's
+    # outline (a scanned Q, Đ) measures so too, so a loose ring inside a printed word is its letter
+    # (:func:`drop_glyphs`), and without the words none is kept (:func:`find_boxes`).
+    loose = share > T.BLANK_LETTERED_RING_MAX_INK
+    if loose and (grey is None or _dark_share(grey, filled, x, y) > T.BLANK_LETTERED_RING_MAX_DARK):
         return None
     walls = wall_contrast(ink, contour, x, y, w, h, grey)  # the paper inside the outline, walled by the ring
     if walls > T.BLANK_SERIF_WALLS:
         return None  # a serif capital's outline (Ô, Q): thick sides, hairline top and bottom
-    return Found("round", x / px_per_mm, y / px_per_mm, wm, hm, 0.0, True, walls)
+    return Found("round", x / px_per_mm, y / px_per_mm, wm, hm, 0.0, True, walls, loose)
+
+
+def _dark_share(grey: np.ndarray, filled: np.ndarray, x: int, y: int) -> float:
+    """Share of the disc ``filled`` (a mask of the outline's box at ``x, y`` px in ``grey``) that is
+    darker than halfway between the paper and the darkest print around it.
+
+    A scanner's blur spreads a stroke's grey symmetrically, so the halfway level keeps each stroke as wide
+    as printed, where the local-mean ink map (:func:`ink_of`) widens the thin strokes of a circled digit
+    (① at 10 pt, 150-200 dpi: 0.63-0.80 of the disc on a scan against 0.45-0.58 clean; halfway: 0.25-0.62
+    either way).
+    """
+    h, w = filled.shape
+    pad = max(2, h // 4)
+    y0, x0 = max(0, y - pad), max(0, x - pad)
+    region = np.sort(grey[y0:y + h + pad, x0:x + w + pad], axis=None)
+    paper, black = float(region[int(0.9 * (region.size - 1))]), float(region[int(0.02 * (region.size - 1))])
+    dark = grey[y:y + h, x:x + w].astype(np.float32) < (paper + black) / 2
+    return float(np.count_nonzero(dark & (filled > 0)) / max(1, np.count_nonzero(filled)))
 
 
 def _rim_px(ink: np.ndarray, contour: np.ndarray, x: int, y: int, w: int, h: int) -> int:
@@ -333,10 +361,34 @@ def drop_glyphs(found: list[Found], words: list) -> list[Found]:
     """
     kept = []
     for f in found:
+        if f.loose and any(_in_letter_of_word(f, w) for w in words):
+            continue
         if f.kind == "frame" or not any(_in_printed_glyph(f, w) if w.exact else _is_letter_counter(f, w)
                                         for w in words):
             kept.append(f)
     return kept
+
+
+def _in_letter_of_word(box: Found, word) -> bool:
+    """A loose lettered ring (:func:`_lettered_ring` on a scan) whose centre lies in a letter or digit read
+    by Tesseract, with another character of its word set right beside it, outside the ring ("Qua",
+    "Đúng", a heading's "D."): that letter's outline. A circled digit is read alone, as a symbol ("®",
+    "@") or as junk whose characters all lie inside its ring ("6S").
+    """
+    cx, cy = box.centre
+    symbols = list(word.symbols)
+    for i, (char, x, y, w, h) in enumerate(symbols):
+        if not (char.isalnum() and x - 0.3 <= cx <= x + w + 0.3 and y - 0.3 <= cy <= y + h + 0.3):
+            continue
+        for j in (i - 1, i + 1):
+            if not 0 <= j < len(symbols) or symbols[j][0].isspace():
+                continue
+            _, ox, _, ow, _ = symbols[j]
+            outside = not box.x <= ox + ow / 2 <= box.x + box.w
+            gap = ox - (x + w) if j > i else x - (ox + ow)
+            if outside and gap < T.BLANK_TEXT_LETTER_GAP * h:
+                return True
+    return False
 
 
 def _is_glyph_character(char: str) -> bool:
@@ -423,4 +475,6 @@ def find_boxes(grey: np.ndarray, px_per_mm: float, words: list | None = None) ->
     found += [f for f in find_holes(hairline_ink_of(grey, px_per_mm), px_per_mm, grey) if f.kind != "frame"]
     if words:
         found = drop_glyphs(found, words)
+    else:
+        found = [f for f in found if not f.loose]
     return keep_innermost(found)

@@ -19,6 +19,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from omr import tuning as T
@@ -126,6 +127,93 @@ def read_words(grey: np.ndarray, px_per_mm: float) -> list[PrintedWord]:
         close()
         api.Clear()
     return [w for w in words if w.text]
+
+
+def _glyph_api():
+    """A second engine, set up for one character: Tesseract's English model (installed with Tesseract
+    itself; it misread fewer circled digits than the Vietnamese one, see ``BLANK_CIRCLED_CHARACTERS``),
+    else the Vietnamese one."""
+    global _glyph_engine
+    if _glyph_engine is None:
+        try:
+            import tesserocr  # lazy: a heavy dependency, loaded only where used
+        except ImportError as exc:  # pragma: no cover - the wheel is a dependency
+            raise OcrUnavailable("Thiếu thư viện tesserocr") from exc
+        folder = tessdata_dir()
+        language = "eng" if (Path(folder) / "eng.traineddata").is_file() else LANGUAGE
+        engine = tesserocr.PyTessBaseAPI(path=folder, lang=language, psm=tesserocr.PSM.SINGLE_CHAR,
+                                         oem=tesserocr.OEM.LSTM_ONLY)
+        engine.SetVariable("tessedit_char_whitelist", T.BLANK_CIRCLED_CHARACTERS)
+        _glyph_engine = engine
+    return _glyph_engine
+
+
+_glyph_engine = None
+
+
+def _inside_ring(grey: np.ndarray, px_per_mm: float, box: tuple[float, float, float, float],
+                 reach: float) -> np.ndarray | None:
+    """The darkness (0 paper .. 1 print) of what a ring holds: the pixels of ``box`` (x, y, w, h mm) within
+    ``reach`` of its half-size from its centre (the ring itself left out), paper and print measured around it."""
+    x, y, w, h = box
+    x0, y0 = max(0, int(np.floor(x * px_per_mm))), max(0, int(np.floor(y * px_per_mm)))
+    x1 = min(grey.shape[1], int(np.ceil((x + w) * px_per_mm)) + 1)
+    y1 = min(grey.shape[0], int(np.ceil((y + h) * px_per_mm)) + 1)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return None
+    pad = 4
+    around = np.sort(grey[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad], axis=None)
+    paper, black = float(around[int(0.9 * (around.size - 1))]), float(around[int(0.02 * (around.size - 1))])
+    if paper - black < T.BLANK_CIRCLED_MIN_CONTRAST:
+        return None
+    crop = grey[y0:y1, x0:x1].astype(np.float32)
+    rows, cols = np.mgrid[0:crop.shape[0], 0:crop.shape[1]]
+    cx, cy = (x + w / 2) * px_per_mm - x0 - 0.5, (y + h / 2) * px_per_mm - y0 - 0.5
+    rx, ry = reach * w * px_per_mm / 2, reach * h * px_per_mm / 2
+    inside = ((cols - cx) / rx) ** 2 + ((rows - cy) / ry) ** 2 <= 1.0
+    return np.clip((paper - crop) / (paper - black), 0.0, 1.0) * inside
+
+
+def read_circled(grey: np.ndarray, px_per_mm: float, box: tuple[float, float, float, float]) -> str:
+    """The digit printed inside a ring (① … ⑨), read from a scanned blank; "" when unsure.
+
+    The ring is left out (only what lies within a share of its half-size from its centre is kept), the
+    glyph cut to its own box, scaled to a fixed height, and read by Tesseract as one character with a
+    whitelist of digits (``BLANK_CIRCLED_CHARACTERS``). A reading under ``BLANK_CIRCLED_MIN_CONFIDENCE`` is tried
+    again with the next cut and height of ``BLANK_CIRCLED_TRIES``; none sure gives "".
+
+    Args:
+        grey: the blank page, grey uint8, dark print on white.
+        px_per_mm: its scale.
+        box: the ring's outside (x, y, w, h), mm from the page's top-left.
+
+    Raises:
+        OcrUnavailable: Tesseract or its data is missing.
+    """
+    from PIL import Image  # lazy: a heavy dependency, loaded only where used
+
+    with _engine_lock:
+        api = _glyph_api()
+        for reach, height in T.BLANK_CIRCLED_TRIES:
+            dark = _inside_ring(grey, px_per_mm, box, reach)
+            if dark is None:
+                return ""
+            rows, cols = np.nonzero(dark > 0.5)
+            if rows.size == 0:
+                return ""
+            glyph = dark[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+            scale = height / glyph.shape[0]
+            glyph = cv2.resize(glyph, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+            image = (255 * (1.0 - np.clip(glyph, 0.0, 1.0))).astype(np.uint8)
+            image = cv2.copyMakeBorder(image, height // 2, height // 2, height // 2, height // 2,
+                                       cv2.BORDER_CONSTANT, value=255)
+            api.SetImage(Image.fromarray(image))
+            text = (api.GetUTF8Text() or "").strip()
+            confidence = api.MeanTextConf()
+            api.Clear()
+            if len(text) == 1 and text in T.BLANK_CIRCLED_CHARACTERS and confidence >= T.BLANK_CIRCLED_MIN_CONFIDENCE:
+                return text
+    return ""
 
 
 def is_box_text(text: str) -> bool:

@@ -333,6 +333,9 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
             # A grid's box read by Tesseract as one or two letters ("L", "T", "ỊL") beside this one: not a
             # label; the column's heading is (a 1-5 table's rows read "L 2 3 L L", "1 T 3 4 5" from a scan).
             text = ""
+        if box.kind == "round" and box.glyph is not None and not any(
+                len(t) >= 2 and t.isalpha() for t in text.split()):
+            text = ""  # Tesseract's page reading of the ring itself ("©", "6@", "Ø0 6", "7"), no word beside it
         if not text:
             left = _words_between(words, *band, prev_right, box.x)
             leader = any(LEADER.search(w.text) for w in left)
@@ -341,6 +344,8 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
         if not text:
             text = _column_heading(box, boxes, words)
             heading_of[k] = text
+        if box.glyph == "" and letter.isdigit():
+            letter = ""  # the ring's own reading was unsure: the page reading's digit is no surer ("7" for ④)
         if box.kind == "round" and box.lettered and letter and len(letter) <= 2 and letter.isalnum():
             codes.append(letter)
             letter_of[k] = letter
@@ -355,12 +360,57 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
         for k, text in heading_of.items():
             if text and labels[k] == text:
                 labels[k] = letter_of.get(k) or f"Lựa chọn {k + 1}"
+    # The digits read inside each ring on a scanned blank (Tesseract's page reading takes a circled digit
+    # for "®", "@", "6©") count only as a run: a letter in a drawn bubble (B, D) may read as a digit.
+    sequence = _circled_sequence([boxes[i].glyph if boxes[i].kind == "round" and boxes[i].lettered else None
+                                  for i in members])
+    if sequence is not None:
+        for k, value in enumerate(sequence):
+            if labels[k] in (f"Lựa chọn {k + 1}", letter_of.get(k)):
+                labels[k] = value
+            codes[k] = value
     question.labels = _digit_scale(labels)
     if len(set(codes)) != len(codes):
         codes = [str(k + 1) for k in range(len(members))]
     question.codes = codes
     question.text = _question_text(question, boxes, words, ink, px_per_mm)
     question.multiple = len(members) == 1 or asks_for_several(question.text)
+
+
+def _circled_sequence(reads: list[str | None]) -> list[str] | None:
+    """The digits of a question's lettered rings as one run (① ② ③ ④ ⑤ or ⑤ ④ … ①), from what was read
+    inside each on a scanned blank (``None``: not a lettered ring, "": not read).
+
+    Every ring must be lettered. The run (first digit, step +1 or -1) that most readings agree with is
+    taken when at least ``BLANK_CIRCLED_RUN_SHARE`` of the rings and ``BLANK_CIRCLED_RUN_MIN`` readings
+    agree with it (or both rings of a question of two, in print order), and the
+    readings that disagree are none, or one per ``BLANK_CIRCLED_RUN_AGREE`` that agree (a misread
+    overruled by its row). Returns the run's digits, one per ring, or None (each ring keeps its own
+    reading, an unread one its place number).
+    """
+    if len(reads) < 2 or any(r is None for r in reads):
+        return None
+    values = [(k, int(r)) for k, r in enumerate(reads) if r and r.isdigit() and len(r) == 1]
+    best = None
+    for step in (1, -1):
+        for k0, v0 in values:
+            start = v0 - step * k0
+            agree = sum(v == start + step * k for k, v in values)
+            if best is None or agree > best[0]:
+                best = (agree, start, step)
+    if best is None:
+        return None
+    agree, start, step = best
+    disagree = sum(1 for r in reads if r) - agree
+    # Two readings make a run only as the whole of a question of two rings, in print order (1 2, 3 4).
+    enough = agree >= T.BLANK_CIRCLED_RUN_MIN or (len(reads) == 2 and agree == 2 and step == 1)
+    if not enough or agree < T.BLANK_CIRCLED_RUN_SHARE * len(reads) or (
+            disagree and agree < T.BLANK_CIRCLED_RUN_AGREE * disagree + 1):
+        return None
+    run = [start + step * k for k in range(len(reads))]
+    if not all(0 <= v <= 9 for v in run):
+        return None
+    return [str(v) for v in run]
 
 
 def _digit_scale(labels: list[str]) -> list[str]:
