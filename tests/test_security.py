@@ -565,6 +565,40 @@ def test_a_form_over_the_bound_is_refused_by_flask_too(server):
     assert response.status_code == 413
 
 
+def _raw_whole(port: int, head: bytes, body: bytes) -> bytes:
+    """Like _raw, but the whole answer: read until the server closes the connection."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+        sock.sendall(head + body)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize("path, limit, advice", [
+    ("/login", "1 MB", "rút ngắn nội dung"),
+    ("/batches", "4 GB", "chia thành nhiều lần tải lên"),
+    ("/admin/templates/blank", "50 MB", "quét lại"),
+])
+def test_a_body_over_the_bound_gets_a_vietnamese_page_naming_the_bound_and_what_to_do(server, path, limit, advice):
+    """A fresh-user trial got waitress's English text («Request Entity Too Large … exceeds max_body of
+    4294967296»). waitress still refuses before reading the body (no disk filled), but in Vietnamese."""
+    too_big = {"1 MB": 2 * 1024 ** 2, "4 GB": 5 * 1024 ** 3, "50 MB": 60 * 1024 ** 2}[limit]
+    answer = _raw_whole(server.port, f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
+                               f"boundary=x\r\nContent-Length: {too_big}\r\n\r\n".encode(), b"a" * 1000)
+    head, _, body = answer.decode("utf-8", "replace").partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 413"), head
+    assert "text/html" in head and "max_body" not in body and "Request Entity" not in body
+    assert ("Dữ liệu gửi lên quá lớn" if path == "/login" else "Tệp quá lớn") in body
+    assert limit in body and advice in body, body
+    if path == "/login":  # Flask says the same under another server (its own bound on the route)
+        response = server.app.test_client().post(path, data={"name": "x" * too_big, "password": "y"})
+        assert response.status_code == 413 and limit in response.get_data(as_text=True)
+        assert advice in response.get_data(as_text=True)
+
+
 def test_password_checks_run_side_by_side_and_the_limit_still_holds_exactly():
     """The throttle's lock was held through the (slow) password check: every login in the office waited
     for the one before it. Two checks must run at once, and racing wrong guesses still get only the

@@ -213,7 +213,7 @@ def _after_password_change(target: str | None) -> str:
 PRIVATE_NO_STORE = "private, no-store"
 
 
-def _security_headers(response: Response) -> Response:
+def security_headers(response: Response) -> Response:
     if response.mimetype in ("text/html", "application/json") or (
             response.headers.get("Content-Disposition", "").startswith("attachment")):
         response.headers["Cache-Control"] = "no-store" if response.mimetype == "text/html" else PRIVATE_NO_STORE
@@ -374,11 +374,55 @@ def _refuse_nul():
     return render_template("error.html", title="Yêu cầu không hợp lệ", message=NUL_MESSAGE), 400
 
 
+def _bytes_text(size: int) -> str:
+    """A byte bound as people read it: '4 GB', '50 MB', '1 MB', '512 KB' (binary units, as the bounds are set)."""
+    for unit, scale in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024)):
+        if size >= scale:
+            return f"{vn_decimal(size / scale, 0 if size % scale == 0 else 1)} {unit}"
+    return f"{size} byte"
+
+
+TOO_LARGE_TITLE = "Dữ liệu gửi lên quá lớn"
+
+
+def too_large_message(path: str, limit: int) -> str:
+    """What a user reads when a request to ``path`` (URL path) was over its body bound ``limit`` (bytes):
+    the bound, and what to do on that page (Vietnamese). Said by Flask's 413 and by waitress's own, which
+    refuses a body over the bound before reading it (omr.web.create_waitress_server)."""
+    size = _bytes_text(limit) if limit else "của máy chủ"
+    if path.rstrip("/") == "/batches":
+        return (f"Các tệp chọn cho một lần tải lên vượt giới hạn {size} của máy chủ nên chưa tệp nào được nhận. "
+                "Hãy chia thành nhiều lần tải lên (mỗi lần ít tệp hơn), hoặc chia tệp PDF lớn thành nhiều tệp "
+                "nhỏ hơn, rồi tải lên lại vào cùng đợt quét.")
+    if path.startswith("/admin/templates/"):  # the bound of the file (the body's holds a few form fields more)
+        size = _bytes_text(min(limit, tuning.EDITOR_MAX_FILE_BYTES)) if limit else size
+        return (f"Tệp gửi lên vượt giới hạn {size} của trình sửa mẫu phiếu nên chưa được nhận. Hãy quét lại "
+                "phiếu trắng ở 200–300 dpi, đen trắng hoặc xám (không quét màu), chỉ gồm các trang của phiếu, "
+                "rồi gửi lại.")
+    return (f"Nội dung gửi lên vượt giới hạn {size} của một biểu mẫu nên chưa được nhận. Hãy rút ngắn nội dung "
+            "đã gõ hoặc đã dán rồi gửi lại; để tải tệp quét, hãy dùng trang «Đợt quét».")
+
+
+def too_large_response(path: str, limit: int, as_json: bool) -> Response:
+    """The 413 answer for ``path`` over ``limit`` bytes: the editor's JSON (its save says why and keeps
+    the edit) or a Vietnamese page. Needs a request context (any path: nothing of the request is read)."""
+    if as_json:
+        response = jsonify(ok=False, too_large=True, problems=[
+            f"Bản sửa quá lớn để gửi lên máy chủ (giới hạn {_bytes_text(limit)}); hãy bớt câu hỏi hoặc ô "
+            "rồi lưu lại."])
+    else:
+        files = path.rstrip("/") == "/batches" or path.startswith("/admin/templates/")
+        response = current_app.make_response(render_template(
+            "error.html", title="Tệp quá lớn" if files else TOO_LARGE_TITLE, message=too_large_message(path, limit)))
+    response.status_code = 413
+    return response
+
+
 def register(app: Flask) -> None:
     app.before_request(_refuse_nul)
     app.before_request(_load_user)
     app.before_request(_require_password_change)
-    app.after_request(_security_headers)
+    app.after_request(security_headers)
     app.teardown_request(_drop_incoming)
 
     app.jinja_env.filters["vn_time"] = display.vn_time
@@ -425,11 +469,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(413)
     def _too_large(exc):
-        if request.is_json:
-            return jsonify(ok=False, too_large=True, problems=[
-                "Bản sửa quá lớn để gửi lên máy chủ; hãy bớt câu hỏi hoặc ô rồi lưu lại."]), 413
-        return render_template("error.html", title="Tệp quá lớn",
-                               message="Tổng dung lượng tải lên vượt giới hạn; hãy chia thành nhiều lần."), 413
+        limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        return too_large_response(request.path, limit, request.is_json)
 
     @app.get("/")
     @login_required()
