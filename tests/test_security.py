@@ -19,7 +19,7 @@ import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -254,6 +254,44 @@ def test_a_login_ends_after_idle_hours_and_after_a_working_day_however_busy(serv
         assert busy.request("GET", "/queue")[0] == 200
     clock["now"] = start + max_s + 1
     assert busy.request("GET", "/queue")[0] == 302
+
+
+def test_a_save_after_the_session_ended_says_why_and_returns_to_the_same_item(server, monkeypatch):
+    """A fresh-user trial: a save posted after the session ended went to /login without next, the login
+    page said nothing, and the reviewer landed on the home page, far from the comment being typed."""
+    from omr import tuning
+    from omr.web import views
+
+    start = 1_800_000_000.0
+    clock = {"now": start}
+    monkeypatch.setattr(views, "_clock", lambda: clock["now"])
+    reviewer = Browser(server.port)
+    assert reviewer.login("lan")[0] == 302
+    item = "/queue/item/comment/7"
+    own = f"http://127.0.0.1:{server.port}"
+    for referer, back in ((f"{own}{item}?from=queue", f"{item}?from=queue"), ("https://evil.example/x", item),
+                          (None, item)):
+        token = reviewer.token("/queue")  # the item page was open when the session ended
+        clock["now"] += tuning.SESSION_IDLE_HOURS * 3600 + 1
+        status, headers, _ = reviewer.request("POST", item, {"text": "ý kiến dài", "csrf_token": token},
+                                              headers={"Referer": referer} if referer else None)
+        assert status == 302, status
+        target = urlsplit(headers["location"])
+        assert target.path == "/login" and parse_qs(target.query) == {"next": [back]}, headers["location"]
+        page = reviewer.request("GET", headers["location"])[2].decode()
+        assert "Phiên làm việc đã hết hạn, hãy đăng nhập lại" in page
+        assert reviewer.login("lan")[0] == 302
+    clock["now"] += tuning.SESSION_IDLE_HOURS * 3600 + 1
+    # Logged in again from that page, the reviewer is back on the item
+    status, headers, _ = reviewer.login("lan", next_path=quote(item, safe=""))
+    assert status == 302 and headers["location"] == item
+    # A first visit (no session at all) says nothing about an ended session, and a GET link has no stray '?'
+    fresh = Browser(server.port)
+    status, headers, _ = fresh.request("GET", "/")
+    assert status == 302 and headers["location"] == "/login?next=/"
+    assert "hết hạn" not in fresh.request("GET", headers["location"])[2].decode()
+    status, headers, _ = fresh.request("GET", "/queue?kind=mark")
+    assert parse_qs(urlsplit(headers["location"]).query) == {"next": ["/queue?kind=mark"]}
 
 
 def test_session_versions_on_both_backends(store_url):

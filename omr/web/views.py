@@ -30,6 +30,7 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from omr import tuning
 from omr.data import completeness, review, users
@@ -104,12 +105,42 @@ def login_required(*roles: str):
             if g.user is None:
                 if request.is_json:  # the template editor's save: the page keeps the edit and says why
                     return jsonify(ok=False, session_ended=True, problems=[SESSION_ENDED]), 401
-                return redirect(url_for("login", next=request.full_path if request.method == "GET" else None))
+                if g.get("session_expired"):
+                    flash(SESSION_EXPIRED, "info")
+                return redirect(url_for("login", next=_return_to()))
             if roles and g.user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
         return wrapped
     return decorate
+
+
+SESSION_EXPIRED = "Phiên làm việc đã hết hạn, hãy đăng nhập lại."
+
+
+def here() -> str:
+    """This request's path and query, with no '?' when the query is empty (``request.full_path`` always
+    ends in one: login links read ``/login?next=/?``)."""
+    return request.full_path if request.query_string else request.path
+
+
+def _return_to() -> str | None:
+    """Where a login (or a password change) sends the user back to: this page for a GET; for a POST (a
+    save sent after the session ended) the page it was sent from: the Referer's path when it is of this
+    site, else the POST's own URL when it is also a page (a queue item's form posts to the item's URL).
+    None when there is no such page (home then)."""
+    if request.method == "GET":
+        return here()
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc and referrer.netloc == request.host and referrer.scheme in ("http", "https"):
+        path = safe_local_path(urlunsplit(("", "", referrer.path, referrer.query, "")))
+        if path is not None and urlsplit(path).path != url_for("login"):
+            return path
+    try:
+        current_app.url_map.bind_to_environ(request.environ).match(request.path, method="GET")
+    except HTTPException:
+        return None
+    return request.path
 
 
 def _safe_next(target: str | None) -> str:
@@ -181,6 +212,7 @@ def _load_user() -> None:
     if isinstance(user_id, int):
         if _session_expired():
             session.clear()
+            g.session_expired = True  # the login page says why (login_required)
             return
         user = users.get_user(_store(), user_id)
         # A cookie from before a logout, a password change or disabling carries an older session version.
@@ -195,7 +227,7 @@ def _require_password_change():
         flash("Mật khẩu hiện tại do người khác đặt (hoặc là mật khẩu demo); hãy đặt mật khẩu của riêng bạn "
               "trước khi tiếp tục.", "info")
         # The page they were going to waits for them after the change (a GET: a POST's form is gone).
-        return redirect(url_for("account_password", next=request.full_path if request.method == "GET" else None))
+        return redirect(url_for("account_password", next=here() if request.method == "GET" else None))
     return None
 
 
