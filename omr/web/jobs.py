@@ -40,7 +40,7 @@ from omr.data.schema import changes, page_reviews, pages, source_files, stored_t
 from omr.errors import InputFileError, OmrError
 from omr.model import SET_ASIDE_REASONS
 from omr.scan import batch
-from omr.scan.ingest import content_kind, count_pages, file_sha256, pdf_hint
+from omr.scan.ingest import content_kind, count_pages_checked, file_sha256, pdf_hint
 from omr.text.normalise import nfc
 from omr.web.display import page_detail
 
@@ -130,7 +130,7 @@ def accept_files(uploads: list[tuple[str, Path]], folder: Path) -> tuple[list[di
             stored = folder / f"{len(accepted) + 1:03d}{suffix}"
             shutil.move(str(tmp), stored)
             try:
-                n_pages = count_pages(stored)
+                n_pages, cut = count_pages_checked(stored)
             except InputFileError as exc:
                 stored.unlink(missing_ok=True)
                 # The message names the server's path; say it with the user's file name.
@@ -138,6 +138,8 @@ def accept_files(uploads: list[tuple[str, Path]], folder: Path) -> tuple[list[di
                 continue
             accepted.append({"name": shown, "stored": stored.name, "sha256": file_sha256(stored),
                              "size": stored.stat().st_size, "pages": n_pages})
+            if cut:  # said at upload too, not only when the job ends: named as the user named the file
+                accepted[-1]["warning"] = cut.replace(str(stored), shown)
         finally:
             tmp.unlink(missing_ok=True)
     return accepted, refused
@@ -503,7 +505,7 @@ def set_aside_files_that_stopped_the_server(conn: sa.Connection, job_ids: list[i
                 entry["state"] = FILE_SET_ASIDE
                 messages.append(f"{entry['name']}: máy chủ đã dừng {entry['attempts']} lần khi đang đọc tệp này; "
                                 "tệp được để riêng, không đọc lại. Hãy kiểm tra tệp (mở thử, quét lại) "
-                                "rồi tải lên trong một đợt mới")
+                                "rồi tải lên trong một đợt mới.")
         if messages:
             conn.execute(upload_jobs.update().where(upload_jobs.c.id == job_id).values(
                 files=json.dumps(files, ensure_ascii=False),
