@@ -676,3 +676,36 @@ def test_password_checks_run_side_by_side_and_the_limit_still_holds_exactly():
         assert [f.result() for f in futures if f.done()] == ["throttled"] * 4
         release.set()
         assert sorted(f.result(10) for f in futures) == ["checked"] * 2 + ["throttled"] * 4
+
+
+def test_guessing_one_name_from_many_addresses_is_slowed_but_never_locks_the_user_out_for_good():
+    """30 addresses guessing 4 times each at `admin` were never slowed (each stayed under the per-address
+    and the per-(name, address) limits). Now the name has a bound over all addresses; the user at an
+    address where they logged in before still gets in, and anyone gets in once the window has moved on."""
+    from omr.web.throttle import LoginThrottle, LoginThrottled
+
+    throttle = LoginThrottle()  # the shipped limits
+    assert throttle.attempt("quan", "10.0.1.50", lambda: "quan") == "quan"  # the admin's own desk, earlier
+
+    def guess(address):
+        try:
+            return throttle.attempt("quan", address, lambda: None)
+        except LoginThrottled:
+            return "throttled"
+
+    results = [guess(f"10.9.{i}.1") for i in range(30) for _ in range(4)]
+    assert results.count("throttled") >= 100, results.count("throttled")
+    with pytest.raises(LoginThrottled) as refused:  # a new address, the right password: wait (minutes)
+        throttle.attempt("quan", "10.0.2.99", lambda: "quan")
+    assert 0 < refused.value.retry_after_s <= 15 * 60
+    assert throttle.attempt("quan", "10.0.1.50", lambda: "quan") == "quan"  # the admin's desk: in
+    assert throttle.attempt("lan", "10.0.2.99", lambda: "lan") == "lan"  # other names: untouched
+
+    # The lock is the moving window only: once it has moved on, the right password gets in from anywhere.
+    short = LoginThrottle(per_name="3 per 2 seconds")
+    for i in range(3):
+        assert short.attempt("quan", f"10.8.{i}.1", lambda: None) is None
+    with pytest.raises(LoginThrottled):
+        short.attempt("quan", "10.0.2.99", lambda: "quan")
+    time.sleep(2.2)
+    assert short.attempt("quan", "10.0.2.99", lambda: "quan") == "quan"
