@@ -16,7 +16,7 @@ from web_helpers import csrf_token, logged_in, review_app
 
 from omr import tuning as T
 from omr.data import review, users
-from omr.data.schema import answers, claims, comments, pages, responses, source_files, upload_jobs
+from omr.data.schema import answers, changes, claims, comments, pages, responses, source_files, upload_jobs
 from omr.data.store import open_store
 from omr.errors import OmrError
 from omr.model import AMBIGUOUS, NEEDS_REVIEW
@@ -1019,3 +1019,26 @@ def test_a_cancelled_upload_is_purged_when_its_stored_files_are_whole_and_kept_s
     assert (done.jobs, done.files) == (2, 2)
     assert not whole_file.exists() and not none_file.exists() and half_file.exists()
     assert whole_id != none_id
+
+
+def test_a_comment_history_and_its_reopened_item_show_the_machine_draft_that_was_replaced(app):
+    """A fresh-user trial: the history said the value before was «(chưa có)» where the machine's draft
+    stood, and the comment reopened (a correction) showed no draft at all. The audit row keeps it."""
+    draft = "Thu tuc nhanh gon, can bo <b>vui ve</b>"
+    comment_id = _add_comment(app, draft, field="H5")
+    client = login(app, "lan")
+    item_url = f"/queue/item/comment/{comment_id}"
+    version = re.search(r'name="version" value="([^"]*)"', _text(client.get(item_url))).group(1)
+    saved = client.post(item_url, data={"image_shown": "1", "text": "Thủ tục nhanh gọn, cán bộ vui vẻ",
+                                        "version": version, "csrf_token": _token(client, item_url)})
+    assert saved.status_code == 303
+    with _store(app).reading() as conn:
+        old = json.loads(conn.execute(sa.select(changes.c.old_value).where(changes.c.entity == "comment",
+                                                                            changes.c.entity_id == comment_id)).scalar())
+    assert old["draft"] == draft and old["text"] is None
+    response_id = next(r["id"] for r in _store(app).responses() if r["serial"] == 1)
+    history = _text(client.get(f"/responses/{response_id}"))
+    assert html.escape(f"bản nháp của máy: «{draft}»", quote=False) in history and "<b>vui" not in history
+    assert "(chưa có)" not in history
+    reopened = _text(client.get(item_url))
+    assert html.escape(draft, quote=False) in reopened and 'id="machine-draft"' in reopened

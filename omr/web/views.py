@@ -1001,7 +1001,10 @@ def register(app: Flask) -> None:
                         change[side + "_text"] = _value_text(question, data["value"]) + (f" ({status})"
                                                                                           if status else "")
                 elif isinstance(data, dict) and "text" in data:
-                    change[side + "_text"] = data["text"] if data["text"] is not None else "(chưa có)"
+                    # Before a person's first text, the value was the machine's draft (when it made one).
+                    change[side + "_text"] = (data["text"] if data["text"] is not None else
+                                              f"bản nháp của máy: {quoted(data['draft'])}" if data.get("draft")
+                                              else "(chưa có)")
                     if "flags" in data:  # the flagged terms: a flag the text dropped shows
                         change[side + "_text"] += (" (dấu hiệu: " + ", ".join(data["flags"]) + ")"
                                                    if data["flags"] else " (không có dấu hiệu)")
