@@ -9,6 +9,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from db_fixtures import PAGE1, PAGE2, SQLITE_ONLY, page_result, record
@@ -258,7 +259,7 @@ def test_the_same_file_uploaded_again_says_its_pages_were_read_before(app, offic
         read_taken_job(_store(app), job, Path(job["folder"]), str(repo_root / "form_templates"))
     first, again = (_text(client.get(f"/batches/jobs/{i}")) for i in job_ids)
     assert "đã xong" in again and 'id="pages-skipped"' not in first
-    assert f"<strong>{summary.pages}</strong> trang đã đọc từ lần trước, bỏ qua" in again
+    assert f"<strong>{summary.pages}</strong> trang đã đọc trước đó, bỏ qua" in again
 
 
 def test_an_upload_is_read_in_the_background_and_resumed_after_a_restart(app, store_url, tmp_path, repo_root,
@@ -1042,3 +1043,30 @@ def test_a_comment_history_and_its_reopened_item_show_the_machine_draft_that_was
     assert "(chưa có)" not in history
     reopened = _text(client.get(item_url))
     assert html.escape(draft, quote=False) in reopened and 'id="machine-draft"' in reopened
+
+
+@SQLITE_ONLY  # the job page's counts; the SQL of stored pages is the same on both
+def test_the_job_page_counts_a_two_page_image_and_a_file_given_twice_as_read(app, clean_sheet, repo_root):
+    """A fresh-user trial: a side-by-side image read as two pages showed «— 1 trang» and nothing else, and
+    a job whose file came twice ended «1 / 2 trang», its copy skipped as already read, as if a page was lost."""
+    import io
+
+    from PIL import Image
+
+    from omr.web.jobs import read_taken_job, take_job
+
+    pages_of_sheet, _ = clean_sheet
+    buffer = io.BytesIO()
+    Image.fromarray(np.hstack([pages_of_sheet[0], pages_of_sheet[1]])).save(buffer, format="JPEG", quality=92)
+    client = login(app, "thu")
+    response = client.post("/batches", content_type="multipart/form-data", data={
+        "name": "đợt A3", "csrf_token": _token(client, "/batches"),
+        "files": [(io.BytesIO(buffer.getvalue()), "A3 tổ 1.jpg"), (io.BytesIO(buffer.getvalue()), "A3 tổ 1 (bản sao).jpg")]})
+    assert response.status_code == 303
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    job = take_job(_store(app), job_id)
+    read_taken_job(_store(app), job, Path(job["folder"]), str(repo_root / "form_templates"))
+    page = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", _text(client.get(f"/batches/jobs/{job_id}")))))
+    assert "đã xong" in page and " 2 / 2 trang" in page, page
+    assert "1 trang đã đọc trước đó, bỏ qua" in page
+    assert "A3 tổ 1.jpg — 1 trang (1 ảnh chứa hai trang phiếu: đọc thành 2 trang phiếu)" in page

@@ -177,6 +177,29 @@ def pages_stored(conn: sa.Connection, hashes: list[str]) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(images)).scalar()
 
 
+def stored_by_file(conn: sa.Connection, hashes: list[str]) -> dict[str, tuple[int, int]]:
+    """Per file hash: (page images stored, form pages stored). The two halves of a two-page image are one
+    image and two form pages (omr.scan.page reads each half as a page of its own)."""
+    if not hashes:
+        return {}
+    rows = conn.execute(sa.select(source_files.c.sha256, pages.c.source_file_id, pages.c.page_index,
+                                  sa.func.count()).join(source_files, source_files.c.id == pages.c.source_file_id)
+                        .where(source_files.c.sha256.in_(hashes))
+                        .group_by(source_files.c.sha256, pages.c.source_file_id, pages.c.page_index)).all()
+    found: dict[str, tuple[int, int]] = {}
+    for sha, _file, _index, n in rows:
+        images, form_pages = found.get(sha, (0, 0))
+        found[sha] = (images + 1, form_pages + n)
+    return found
+
+
+def pages_done(files: list[dict], stored: dict[str, tuple[int, int]]) -> int:
+    """Page images of an upload's ``files`` that are in (:func:`stored_by_file`), file by file: a file given
+    twice in one upload counts its pages twice, as ``pages_total`` does, although its copy is skipped as
+    already read (a job said «2 / 4 trang» when it ended)."""
+    return sum(min(stored.get(f["sha256"], (0, 0))[0], f["pages"]) for f in files)
+
+
 def job_status(store, job_id: int) -> dict | None:
     """A job with its live progress: pages done, pages/s, set-aside pages with reasons."""
     with store.reading() as conn:
@@ -185,7 +208,8 @@ def job_status(store, job_id: int) -> dict | None:
             return None
         files = json.loads(row["files"])
         hashes = [f["sha256"] for f in files]
-        done = pages_stored(conn, hashes)
+        stored = stored_by_file(conn, hashes)
+        done = pages_done(files, stored)
         aside = conn.execute(
             sa.select(source_files.c.sha256, source_files.c.path, pages.c.page_index, pages.c.set_aside,
                       pages.c.detail, pages.c.id, page_reviews.c.decision, page_reviews.c.decided_by)
@@ -194,6 +218,10 @@ def job_status(store, job_id: int) -> dict | None:
             .where(source_files.c.sha256.in_(hashes), pages.c.set_aside.is_not(None))
             .order_by(pages.c.id)).all() if hashes else []
     job = dict(row)
+    for entry in files:
+        # A two-page image (an A3 scan, two pages side by side) is one page of the file and two form pages.
+        images, entry["form_pages_read"] = stored.get(entry["sha256"], (0, 0))
+        entry["two_page_images"] = entry["form_pages_read"] - images
     for entry in files:  # pages of the file waiting as no form page: rejected at once on the job page
         # Only the pages this upload stored itself (its batch, since it was made), not the same file's
         # pages another upload stored; pages matched to a form are a reviewer's, never rejected in bulk.
@@ -346,11 +374,11 @@ def take_job(store, job_id: int | None = None) -> dict | None:
         row = conn.execute(query.order_by(upload_jobs.c.id).limit(1)).mappings().first()
         if row is None:
             return None
-        hashes = [f["sha256"] for f in json.loads(row["files"])]
+        files = json.loads(row["files"])
         taken = conn.execute(upload_jobs.update().where(
             upload_jobs.c.id == row["id"], upload_jobs.c.status == QUEUED).values(
             status=RUNNING, started_at=datetime.now(timezone.utc), finished_at=None,
-            pages_at_start=pages_stored(conn, hashes))).rowcount
+            pages_at_start=pages_done(files, stored_by_file(conn, [f["sha256"] for f in files])))).rowcount
         return dict(row) if taken else None
 
     return store.writing(work)
