@@ -106,7 +106,7 @@ def login_required(*roles: str):
                 if request.is_json:  # the template editor's save: the page keeps the edit and says why
                     return jsonify(ok=False, session_ended=True, problems=[SESSION_ENDED]), 401
                 if g.get("session_expired"):
-                    flash(SESSION_EXPIRED, "info")
+                    flash(SESSION_EXPIRED + (SAVE_NOT_KEPT if request.method == "POST" else ""), "info")
                 return redirect(url_for("login", next=_return_to()))
             if roles and g.user.role not in roles:
                 abort(403)
@@ -116,6 +116,8 @@ def login_required(*roles: str):
 
 
 SESSION_EXPIRED = "Phiên làm việc đã hết hạn, hãy đăng nhập lại."
+SAVE_NOT_KEPT = (" Nội dung vừa gửi chưa được lưu: sau khi đăng nhập, bạn trở lại đúng trang đó (ý kiến đang gõ "
+                 "được trình duyệt điền lại) để lưu lại.")
 
 
 def here() -> str:
