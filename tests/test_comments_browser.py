@@ -29,7 +29,7 @@ def browser():
         chromium.close()
 
 
-def _comment(server, draft: str, confidence: float, flags: list[dict]) -> int:
+def _comment(server, draft: str, confidence: float, flags: list[dict], field: str = "H8") -> int:
     store = server["app"].extensions["omr_store"]
     with store.reading() as conn:
         page_id = conn.execute(sa.select(pages.c.id).where(pages.c.serial.is_not(None)).limit(1)).scalar()
@@ -40,7 +40,7 @@ def _comment(server, draft: str, confidence: float, flags: list[dict]) -> int:
     crop[40:40 + line.shape[0], 30:30 + line.shape[1]] = line
     png = cv2.imencode(".png", crop)[1].tobytes()
     return store.writing(lambda conn: conn.execute(comments.insert().values(
-        response_id=response_id, page_id=page_id, field="H8", inked=True, ink_mm2=60.0, x=10, y=200, w=190,
+        response_id=response_id, page_id=page_id, field=field, inked=True, ink_mm2=60.0, x=10, y=200, w=190,
         h=26, crop_png=png, draft_text=draft, draft_confidence=confidence, likely_correct=False,
         review_priority=500.0 + confidence, status="pending", flags=json.dumps(flags, ensure_ascii=False),
         updated_at=datetime.now(timezone.utc))).inserted_primary_key[0])
@@ -91,7 +91,7 @@ def test_a_comment_typed_when_the_session_ended_comes_back_after_login(browser, 
         from db_fixtures import PAGE1, page_result, record
 
         record(store, store.ensure_batch("dot-trinh-duyet"), page_result(1, 1, PAGE1, path="b1.pdf"))
-    comment_id = _comment(server, "Tra hen hai tuan", T.DRAFT_SHOW_MIN_CONFIDENCE + 5, [])
+    comment_id = _comment(server, "Tra hen hai tuan", T.DRAFT_SHOW_MIN_CONFIDENCE + 5, [], field="H9")
     typed = "Trả hẹn hai tuần, phải đi lại nhiều lần mới xong hồ sơ đất đai"
     context, page = _session(browser, server, "lan")
     try:
