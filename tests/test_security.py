@@ -357,11 +357,14 @@ def test_demo_passwords_must_be_changed_at_first_login(tmp_path, repo_root, cata
     try:
         admin = Browser(running.port)
         status, headers, _ = admin.login("admin", "quantri-demo", next_path="/admin/users")
-        assert status == 302 and headers["location"] == "/account/password"
+        assert status == 302 and headers["location"] == "/account/password?next=/admin/users"
         # Nothing else opens until the password is changed.
         for path in ("/admin/users", "/progress", "/queue"):
             status, headers, _ = admin.request("GET", path)
-            assert status == 302 and headers["location"] == "/account/password", path
+            # ... and the page asked for waits for after the change (no stray '?' of an empty query)
+            target = urlsplit(headers["location"])
+            assert status == 302 and target.path == "/account/password", path
+            assert parse_qs(target.query) == {"next": [path]}, headers["location"]
         # The demo password again, or a common one, is refused, in Vietnamese.
         for weak in ("quantri-demo", "12345678", "quantri-demo-2"):
             status, _, body = admin.request("POST", "/account/password", {
