@@ -1070,3 +1070,45 @@ def test_the_job_page_counts_a_two_page_image_and_a_file_given_twice_as_read(app
     assert "đã xong" in page and " 2 / 2 trang" in page, page
     assert "1 trang đã đọc trước đó, bỏ qua" in page
     assert "A3 tổ 1.jpg — 1 trang (1 ảnh chứa hai trang phiếu: đọc thành 2 trang phiếu)" in page
+
+
+def _apng_declaring_a_missing_frame() -> bytes:
+    """A PNG animation that declares two frames and holds one (its second frame's chunks cut out)."""
+    import io
+    import struct
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    frames = [Image.new("L", (300, 400), 255), Image.new("L", (300, 400), 0)]
+    frames[0].save(buffer, format="PNG", save_all=True, append_images=frames[1:])
+    data, position, out, frame_controls = buffer.getvalue(), 8, buffer.getvalue()[:8], 0
+    while position < len(data):
+        size = struct.unpack(">I", data[position:position + 4])[0]
+        kind, chunk = data[position + 4:position + 8], data[position:position + 12 + size]
+        frame_controls += kind == b"fcTL"
+        if not (frame_controls >= 2 and kind in (b"fcTL", b"fdAT")):
+            out += chunk
+        position += 12 + size
+    return out
+
+
+@SQLITE_ONLY  # the job page's words; the SQL of set-aside pages is the same on both
+def test_a_file_counted_with_a_page_that_has_no_picture_says_where_that_page_went(app, repo_root):
+    """«big.png — 2 trang» for a file with one real frame: the count is what the file declares (its page 2
+    is set aside and named), and the file's line now says so."""
+    import io
+
+    from omr.web.jobs import read_taken_job, take_job
+
+    client = login(app, "thu")
+    response = client.post("/batches", content_type="multipart/form-data", data={
+        "name": "đợt ảnh", "csrf_token": _token(client, "/batches"),
+        "files": [(io.BytesIO(_apng_declaring_a_missing_frame()), "big.png")]})
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    job = take_job(_store(app), job_id)
+    read_taken_job(_store(app), job, Path(job["folder"]), str(repo_root / "form_templates"))
+    page = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", _text(client.get(f"/batches/jobs/{job_id}")))))
+    assert "big.png — 2 trang (2 trang để riêng, lý do ở bảng «Trang để riêng» bên dưới)" in page, page
+    assert "tệp ghi là có trang 2 nhưng không có ảnh" in page
+    assert " ." not in page and " ," not in page  # «1 trang chưa nhận dạng .» (trial): no stray space

@@ -247,6 +247,8 @@ def job_status(store, job_id: int) -> dict | None:
                                        else ""),
                            "rejected": a.decision == "rejected"}
                           for a in aside])
+    for entry in files:  # «big.png — 2 trang» of a file whose page 2 has no picture: says where it went
+        entry["set_aside_pages"] = sum(1 for a in aside if a.sha256 == entry["sha256"])
     return job
 
 
