@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from omr.errors import BadArgumentsError, OmrError
-from omr.model import STRAY_WRITING_TEXT, is_stray_writing
+from omr.model import STRAY_WRITING_TEXT, VN_TZ, is_stray_writing
 
 
 def _positive_int(text: str) -> int:
@@ -534,7 +534,7 @@ def cmd_scan(args) -> int:
         raise BadArgumentsError("Cần cả --collected-from và --collected-to (hoặc bỏ cả hai)")
     if args.collected_from and args.collected_from > args.collected_to:
         raise BadArgumentsError("--collected-from phải trước hoặc bằng --collected-to")
-    batch = args.batch or default_batch_name(dt.datetime.now())
+    batch = args.batch or default_batch_name(dt.datetime.now(dt.timezone.utc))
     expand_paths(args.paths)  # a mistyped path fails here, before a database is created for nothing
     with open_store(args.db) as store:
         started = time.monotonic()
@@ -563,7 +563,12 @@ def cmd_scan(args) -> int:
 
 def default_batch_name(now) -> str:
     """The name of a batch scanned without --batch, as people read it in the web app, exports and reports:
-    «Đợt quét 02/12/2026 08:15:30» (was the ASCII slug «dot-2026-12-02-081530»; ``now``: a local datetime)."""
+    «Đợt quét 02/12/2026 08:15:30» (was the ASCII slug «dot-2026-12-02-081530»), in Vietnam time
+    (omr.model.VN_TZ) like every time the web app shows, whatever the server's clock zone (UTC on most
+    servers: a batch scanned at 08:15 was named «01:15»). ``now``: an aware datetime; a naive one is
+    taken as Vietnam time already."""
+    if now.tzinfo is not None:
+        now = now.astimezone(VN_TZ)
     return now.strftime("Đợt quét %d/%m/%Y %H:%M:%S")
 
 

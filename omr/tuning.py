@@ -459,6 +459,15 @@ LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
 # Failed logins allowed from one address over all names: an office behind one NAT address has a
 # few dozen staff, so this is several people's mistakes, and stops one machine trying many names.
 LOGIN_FAILURES_PER_ADDRESS = "20 per 15 minutes"
+# Failed logins allowed for one account name over all addresses, except from an address where that
+# account logged in before (it is the user's own desk): 30 addresses guessing 4 times each at "admin"
+# were never slowed (fresh-user trial). Four people's worth of typing mistakes (4 x the per-account 5)
+# in a quarter of an hour; after that guesses at the name from new addresses wait until the window
+# moves on (15 minutes at most, never a lock for good), while the user's known address still logs in.
+LOGIN_FAILURES_PER_NAME = "20 per 15 minutes"
+# Addresses remembered per account name as "logged in here before" (a user's desk, laptop, phone, the
+# office NAT); older ones are forgotten first. Bounds the memory a name holds.
+LOGIN_KNOWN_ADDRESSES_PER_NAME = 20
 # A login nobody uses for this long ends (the next request goes to the login page). Longer than the
 # office lunch break and nap (11:30-13:30) with a margin, so a reviewer who comes back stays in;
 # shorter than an evening, so a browser left open on a shared office PC, or a cookie copied from it,

@@ -317,3 +317,14 @@ def test_a_batch_scanned_without_a_name_gets_a_vietnamese_one():
     from omr.cli import default_batch_name
 
     assert default_batch_name(datetime(2026, 12, 2, 8, 5, 3)) == "Đợt quét 02/12/2026 08:05:03"
+
+
+def test_the_default_batch_name_is_in_vietnam_time_whatever_the_server_clock():
+    """A server on UTC (most are) named a batch scanned at 08:05 in Vietnam «… 01:05:03»: everything else
+    the web app shows is Vietnam time, so the name is too; the day changes with it near midnight."""
+    from datetime import datetime, timezone
+
+    from omr.cli import default_batch_name
+
+    assert default_batch_name(datetime(2026, 12, 2, 1, 5, 3, tzinfo=timezone.utc)) == "Đợt quét 02/12/2026 08:05:03"
+    assert default_batch_name(datetime(2026, 12, 1, 18, 30, 0, tzinfo=timezone.utc)) == "Đợt quét 02/12/2026 01:30:00"

@@ -19,7 +19,7 @@ import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -256,6 +256,44 @@ def test_a_login_ends_after_idle_hours_and_after_a_working_day_however_busy(serv
     assert busy.request("GET", "/queue")[0] == 302
 
 
+def test_a_save_after_the_session_ended_says_why_and_returns_to_the_same_item(server, monkeypatch):
+    """A fresh-user trial: a save posted after the session ended went to /login without next, the login
+    page said nothing, and the reviewer landed on the home page, far from the comment being typed."""
+    from omr import tuning
+    from omr.web import views
+
+    start = 1_800_000_000.0
+    clock = {"now": start}
+    monkeypatch.setattr(views, "_clock", lambda: clock["now"])
+    reviewer = Browser(server.port)
+    assert reviewer.login("lan")[0] == 302
+    item = "/queue/item/comment/7"
+    own = f"http://127.0.0.1:{server.port}"
+    for referer, back in ((f"{own}{item}?from=queue", f"{item}?from=queue"), ("https://evil.example/x", item),
+                          (None, item)):
+        token = reviewer.token("/queue")  # the item page was open when the session ended
+        clock["now"] += tuning.SESSION_IDLE_HOURS * 3600 + 1
+        status, headers, _ = reviewer.request("POST", item, {"text": "ý kiến dài", "csrf_token": token},
+                                              headers={"Referer": referer} if referer else None)
+        assert status == 302, status
+        target = urlsplit(headers["location"])
+        assert target.path == "/login" and parse_qs(target.query) == {"next": [back]}, headers["location"]
+        page = reviewer.request("GET", headers["location"])[2].decode()
+        assert "Phiên làm việc đã hết hạn, hãy đăng nhập lại" in page
+        assert reviewer.login("lan")[0] == 302
+    clock["now"] += tuning.SESSION_IDLE_HOURS * 3600 + 1
+    # Logged in again from that page, the reviewer is back on the item
+    status, headers, _ = reviewer.login("lan", next_path=quote(item, safe=""))
+    assert status == 302 and headers["location"] == item
+    # A first visit (no session at all) says nothing about an ended session, and a GET link has no stray '?'
+    fresh = Browser(server.port)
+    status, headers, _ = fresh.request("GET", "/")
+    assert status == 302 and headers["location"] == "/login?next=/"
+    assert "hết hạn" not in fresh.request("GET", headers["location"])[2].decode()
+    status, headers, _ = fresh.request("GET", "/queue?kind=mark")
+    assert parse_qs(urlsplit(headers["location"]).query) == {"next": ["/queue?kind=mark"]}
+
+
 def test_session_versions_on_both_backends(store_url):
     with open_store(store_url) as store:
         user = users.add_user(store, "hoa", "hoa-quet-phieu-sang-thu-hai", "reviewer")
@@ -319,11 +357,14 @@ def test_demo_passwords_must_be_changed_at_first_login(tmp_path, repo_root, cata
     try:
         admin = Browser(running.port)
         status, headers, _ = admin.login("admin", "quantri-demo", next_path="/admin/users")
-        assert status == 302 and headers["location"] == "/account/password"
+        assert status == 302 and headers["location"] == "/account/password?next=/admin/users"
         # Nothing else opens until the password is changed.
         for path in ("/admin/users", "/progress", "/queue"):
             status, headers, _ = admin.request("GET", path)
-            assert status == 302 and headers["location"] == "/account/password", path
+            # ... and the page asked for waits for after the change (no stray '?' of an empty query)
+            target = urlsplit(headers["location"])
+            assert status == 302 and target.path == "/account/password", path
+            assert parse_qs(target.query) == {"next": [path]}, headers["location"]
         # The demo password again, or a common one, is refused, in Vietnamese.
         for weak in ("quantri-demo", "12345678", "quantri-demo-2"):
             status, _, body = admin.request("POST", "/account/password", {
@@ -565,6 +606,40 @@ def test_a_form_over_the_bound_is_refused_by_flask_too(server):
     assert response.status_code == 413
 
 
+def _raw_whole(port: int, head: bytes, body: bytes) -> bytes:
+    """Like _raw, but the whole answer: read until the server closes the connection."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+        sock.sendall(head + body)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize("path, limit, advice", [
+    ("/login", "1 MB", "rút ngắn nội dung"),
+    ("/batches", "4 GB", "chia thành nhiều lần tải lên"),
+    ("/admin/templates/blank", "50 MB", "quét lại"),
+])
+def test_a_body_over_the_bound_gets_a_vietnamese_page_naming_the_bound_and_what_to_do(server, path, limit, advice):
+    """A fresh-user trial got waitress's English text («Request Entity Too Large … exceeds max_body of
+    4294967296»). waitress still refuses before reading the body (no disk filled), but in Vietnamese."""
+    too_big = {"1 MB": 2 * 1024 ** 2, "4 GB": 5 * 1024 ** 3, "50 MB": 60 * 1024 ** 2}[limit]
+    answer = _raw_whole(server.port, f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
+                               f"boundary=x\r\nContent-Length: {too_big}\r\n\r\n".encode(), b"a" * 1000)
+    head, _, body = answer.decode("utf-8", "replace").partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 413"), head
+    assert "text/html" in head and "max_body" not in body and "Request Entity" not in body
+    assert ("Dữ liệu gửi lên quá lớn" if path == "/login" else "Tệp quá lớn") in body
+    assert limit in body and advice in body, body
+    if path == "/login":  # Flask says the same under another server (its own bound on the route)
+        response = server.app.test_client().post(path, data={"name": "x" * too_big, "password": "y"})
+        assert response.status_code == 413 and limit in response.get_data(as_text=True)
+        assert advice in response.get_data(as_text=True)
+
+
 def test_password_checks_run_side_by_side_and_the_limit_still_holds_exactly():
     """The throttle's lock was held through the (slow) password check: every login in the office waited
     for the one before it. Two checks must run at once, and racing wrong guesses still get only the
@@ -604,3 +679,36 @@ def test_password_checks_run_side_by_side_and_the_limit_still_holds_exactly():
         assert [f.result() for f in futures if f.done()] == ["throttled"] * 4
         release.set()
         assert sorted(f.result(10) for f in futures) == ["checked"] * 2 + ["throttled"] * 4
+
+
+def test_guessing_one_name_from_many_addresses_is_slowed_but_never_locks_the_user_out_for_good():
+    """30 addresses guessing 4 times each at `admin` were never slowed (each stayed under the per-address
+    and the per-(name, address) limits). Now the name has a bound over all addresses; the user at an
+    address where they logged in before still gets in, and anyone gets in once the window has moved on."""
+    from omr.web.throttle import LoginThrottle, LoginThrottled
+
+    throttle = LoginThrottle()  # the shipped limits
+    assert throttle.attempt("quan", "10.0.1.50", lambda: "quan") == "quan"  # the admin's own desk, earlier
+
+    def guess(address):
+        try:
+            return throttle.attempt("quan", address, lambda: None)
+        except LoginThrottled:
+            return "throttled"
+
+    results = [guess(f"10.9.{i}.1") for i in range(30) for _ in range(4)]
+    assert results.count("throttled") >= 100, results.count("throttled")
+    with pytest.raises(LoginThrottled) as refused:  # a new address, the right password: wait (minutes)
+        throttle.attempt("quan", "10.0.2.99", lambda: "quan")
+    assert 0 < refused.value.retry_after_s <= 15 * 60
+    assert throttle.attempt("quan", "10.0.1.50", lambda: "quan") == "quan"  # the admin's desk: in
+    assert throttle.attempt("lan", "10.0.2.99", lambda: "lan") == "lan"  # other names: untouched
+
+    # The lock is the moving window only: once it has moved on, the right password gets in from anywhere.
+    short = LoginThrottle(per_name="3 per 2 seconds")
+    for i in range(3):
+        assert short.attempt("quan", f"10.8.{i}.1", lambda: None) is None
+    with pytest.raises(LoginThrottled):
+        short.attempt("quan", "10.0.2.99", lambda: "quan")
+    time.sleep(2.2)
+    assert short.attempt("quan", "10.0.2.99", lambda: "quan") == "quan"

@@ -9,6 +9,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from db_fixtures import PAGE1, PAGE2, SQLITE_ONLY, page_result, record
@@ -16,7 +17,7 @@ from web_helpers import csrf_token, logged_in, review_app
 
 from omr import tuning as T
 from omr.data import review, users
-from omr.data.schema import answers, claims, comments, pages, responses, source_files, upload_jobs
+from omr.data.schema import answers, changes, claims, comments, pages, responses, source_files, upload_jobs
 from omr.data.store import open_store
 from omr.errors import OmrError
 from omr.model import AMBIGUOUS, NEEDS_REVIEW
@@ -258,7 +259,7 @@ def test_the_same_file_uploaded_again_says_its_pages_were_read_before(app, offic
         read_taken_job(_store(app), job, Path(job["folder"]), str(repo_root / "form_templates"))
     first, again = (_text(client.get(f"/batches/jobs/{i}")) for i in job_ids)
     assert "đã xong" in again and 'id="pages-skipped"' not in first
-    assert f"<strong>{summary.pages}</strong> trang đã đọc từ lần trước, bỏ qua" in again
+    assert f"<strong>{summary.pages}</strong> trang đã đọc trước đó, bỏ qua" in again
 
 
 def test_an_upload_is_read_in_the_background_and_resumed_after_a_restart(app, store_url, tmp_path, repo_root,
@@ -1019,3 +1020,95 @@ def test_a_cancelled_upload_is_purged_when_its_stored_files_are_whole_and_kept_s
     assert (done.jobs, done.files) == (2, 2)
     assert not whole_file.exists() and not none_file.exists() and half_file.exists()
     assert whole_id != none_id
+
+
+def test_a_comment_history_and_its_reopened_item_show_the_machine_draft_that_was_replaced(app):
+    """A fresh-user trial: the history said the value before was «(chưa có)» where the machine's draft
+    stood, and the comment reopened (a correction) showed no draft at all. The audit row keeps it."""
+    draft = "Thu tuc nhanh gon, can bo <b>vui ve</b>"
+    comment_id = _add_comment(app, draft, field="H5")
+    client = login(app, "lan")
+    item_url = f"/queue/item/comment/{comment_id}"
+    version = re.search(r'name="version" value="([^"]*)"', _text(client.get(item_url))).group(1)
+    saved = client.post(item_url, data={"image_shown": "1", "text": "Thủ tục nhanh gọn, cán bộ vui vẻ",
+                                        "version": version, "csrf_token": _token(client, item_url)})
+    assert saved.status_code == 303
+    with _store(app).reading() as conn:
+        old = json.loads(conn.execute(sa.select(changes.c.old_value).where(changes.c.entity == "comment",
+                                                                            changes.c.entity_id == comment_id)).scalar())
+    assert old["draft"] == draft and old["text"] is None
+    response_id = next(r["id"] for r in _store(app).responses() if r["serial"] == 1)
+    history = _text(client.get(f"/responses/{response_id}"))
+    assert html.escape(f"bản nháp của máy: «{draft}»", quote=False) in history and "<b>vui" not in history
+    assert "(chưa có)" not in history
+    reopened = _text(client.get(item_url))
+    assert html.escape(draft, quote=False) in reopened and 'id="machine-draft"' in reopened
+
+
+@SQLITE_ONLY  # the job page's counts; the SQL of stored pages is the same on both
+def test_the_job_page_counts_a_two_page_image_and_a_file_given_twice_as_read(app, clean_sheet, repo_root):
+    """A fresh-user trial: a side-by-side image read as two pages showed «— 1 trang» and nothing else, and
+    a job whose file came twice ended «1 / 2 trang», its copy skipped as already read, as if a page was lost."""
+    import io
+
+    from PIL import Image
+
+    from omr.web.jobs import read_taken_job, take_job
+
+    pages_of_sheet, _ = clean_sheet
+    buffer = io.BytesIO()
+    Image.fromarray(np.hstack([pages_of_sheet[0], pages_of_sheet[1]])).save(buffer, format="JPEG", quality=92)
+    client = login(app, "thu")
+    response = client.post("/batches", content_type="multipart/form-data", data={
+        "name": "đợt A3", "csrf_token": _token(client, "/batches"),
+        "files": [(io.BytesIO(buffer.getvalue()), "A3 tổ 1.jpg"), (io.BytesIO(buffer.getvalue()), "A3 tổ 1 (bản sao).jpg")]})
+    assert response.status_code == 303
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    job = take_job(_store(app), job_id)
+    read_taken_job(_store(app), job, Path(job["folder"]), str(repo_root / "form_templates"))
+    page = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", _text(client.get(f"/batches/jobs/{job_id}")))))
+    assert "đã xong" in page and " 2 / 2 trang" in page, page
+    assert "1 trang đã đọc trước đó, bỏ qua" in page
+    assert "A3 tổ 1.jpg — 1 trang (1 ảnh chứa hai trang phiếu: đọc thành 2 trang phiếu)" in page
+
+
+def _apng_declaring_a_missing_frame() -> bytes:
+    """A PNG animation that declares two frames and holds one (its second frame's chunks cut out)."""
+    import io
+    import struct
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    frames = [Image.new("L", (300, 400), 255), Image.new("L", (300, 400), 0)]
+    frames[0].save(buffer, format="PNG", save_all=True, append_images=frames[1:])
+    data, position, out, frame_controls = buffer.getvalue(), 8, buffer.getvalue()[:8], 0
+    while position < len(data):
+        size = struct.unpack(">I", data[position:position + 4])[0]
+        kind, chunk = data[position + 4:position + 8], data[position:position + 12 + size]
+        frame_controls += kind == b"fcTL"
+        if not (frame_controls >= 2 and kind in (b"fcTL", b"fdAT")):
+            out += chunk
+        position += 12 + size
+    return out
+
+
+@SQLITE_ONLY  # the job page's words; the SQL of set-aside pages is the same on both
+def test_a_file_counted_with_a_page_that_has_no_picture_says_where_that_page_went(app, repo_root):
+    """«big.png — 2 trang» for a file with one real frame: the count is what the file declares (its page 2
+    is set aside and named), and the file's line now says so."""
+    import io
+
+    from omr.web.jobs import read_taken_job, take_job
+
+    client = login(app, "thu")
+    response = client.post("/batches", content_type="multipart/form-data", data={
+        "name": "đợt ảnh", "csrf_token": _token(client, "/batches"),
+        "files": [(io.BytesIO(_apng_declaring_a_missing_frame()), "big.png")]})
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    job = take_job(_store(app), job_id)
+    read_taken_job(_store(app), job, Path(job["folder"]), str(repo_root / "form_templates"))
+    page = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", _text(client.get(f"/batches/jobs/{job_id}")))))
+    assert "big.png — 2 trang (2 trang để riêng, lý do ở bảng «Trang để riêng» bên dưới)" in page, page
+    assert "tệp ghi là có trang 2 nhưng không có ảnh" in page
+    assert " ." not in page and " ," not in page  # «1 trang chưa nhận dạng .» (trial): no stray space

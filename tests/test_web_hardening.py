@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 from datetime import datetime, timezone
@@ -753,3 +754,22 @@ def test_a_page_opened_before_the_forced_change_is_the_page_after_it(app):
                                           "new_password_again": "mat khau moi rat dai 9",
                                           "csrf_token": csrf_token(client, form_url)})
     assert changed.status_code == 303 and changed.headers["Location"] == "/progress"
+
+
+def test_a_file_over_the_page_bound_is_said_at_upload_with_its_full_stop(app, tmp_path, monkeypatch):
+    """A 3000-page PDF said «Đã nhận 1 tệp (2000 trang)» at upload; that pages from 2001 on are not read
+    was said only when the job ended, and without its final full stop."""
+    import io
+
+    from omr.scan import ingest
+
+    monkeypatch.setattr(ingest.T, "MAX_PAGES_PER_FILE", 3)
+    data = _tiff(tmp_path / "many.tif", 5, size=(200, 280)).read_bytes()
+    client = login(app, "thu")
+    response = client.post("/batches", content_type="multipart/form-data", follow_redirects=True, data={
+        "csrf_token": csrf_token(client, "/batches"), "name": "Quý IV",
+        "files": (io.BytesIO(data), "tổ 1 cả năm.tif")})
+    text = html.unescape(_text(response))
+    assert response.status_code == 200 and "Đã nhận 1 tệp (3 trang)" in text
+    assert "tổ 1 cả năm.tif: tệp có hơn 3 trang" in text and "từ trang 4 trở đi không đọc" in text
+    assert "nhiều tệp nhỏ hơn." in text and str(app.config["UPLOADS_DIR"]) not in text

@@ -1146,6 +1146,8 @@ class Store(StoreQueries):
             # The flags before and after are audited too: a flag the person's text drops is a visible change.
             self._record_change(conn, set_by, "comment", comment_id, old.response_id, old.field,
                                 {"text": old.text, "status": old.status,
+                                 # the machine's draft the person's text replaces: the value before, to read
+                                 "draft": old.draft_text,
                                  "flags": [m.term for m in flags_from_json(old.flags) if m.flagged]},
                                 {"text": text, "status": "reviewed", "flags": [m.term for m in matches if m.flagged]},
                                 reason, now)

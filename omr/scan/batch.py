@@ -240,7 +240,7 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
         report.file_errors.append(
             f"{path}: {T.TIMEOUTS_IN_A_ROW_GIVE_UP} trang liền nhau đều đọc quá {T.MAX_SECONDS_PER_PAGE:.0f} giây; "
             f"{report.pages_not_read[path]} trang còn lại của tệp không được đọc (chưa lưu, không vào hàng đợi). "
-            "Hãy mở thử tệp, quét lại rồi tải lên trong một đợt mới")
+            "Hãy mở thử tệp, quét lại rồi tải lên trong một đợt mới.")
     # The batch's marks are in: now its comments are drafted from their stored crops (#15), with
     # those a killed run left undrafted. The store runs the pass (omr.data.drafting); the drafting
     # itself is done in worker processes, this one only reads crops and writes drafts (#18).

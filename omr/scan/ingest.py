@@ -94,7 +94,7 @@ def count_pages_checked(path: Path) -> tuple[int, str | None]:
     if not more:
         return n, None
     return n, (f"{path}: tệp có hơn {n} trang (hoặc khai báo như vậy); chỉ đọc {n} trang đầu, "
-               f"từ trang {n + 1} trở đi không đọc. Hãy chia tệp thành nhiều tệp nhỏ hơn")
+               f"từ trang {n + 1} trở đi không đọc. Hãy chia tệp thành nhiều tệp nhỏ hơn.")
 
 
 def _count_pages(path: Path) -> tuple[int, bool]:

@@ -204,6 +204,33 @@ def _route_bounded_parser():
     return RouteBoundedParser
 
 
+def _vietnamese_error_task(app: Flask):
+    """waitress's error task, answering a body over its path's bound (413, refused before it is read)
+    with the app's Vietnamese page naming the bound and what to do (views.too_large_response), not
+    waitress's English text («Request Entity Too Large … exceeds max_body of 4294967296»). Other errors
+    of waitress (a malformed request line or header) keep waitress's own answer."""
+    from waitress.task import ErrorTask
+
+    class VietnameseErrorTask(ErrorTask):
+        def execute(self):
+            if getattr(self.request.error, "code", None) != 413:
+                return super().execute()
+            path = self.request.path or "/"
+            as_json = "json" in (self.request.headers.get("CONTENT_TYPE") or "")
+            with app.test_request_context("/"):  # the page's links only: nothing of the request is read
+                response = views.too_large_response(path, body_limit(path), as_json)
+                views.security_headers(response)
+            body = response.get_data()
+            self.status = response.status
+            self.response_headers.extend((k, v) for k, v in response.headers.items()
+                                         if k.lower() not in ("content-length", "connection"))
+            self.set_close_on_finish()
+            self.content_length = len(body)
+            self.write(body)
+
+    return VietnameseErrorTask
+
+
 def create_waitress_server(app: Flask, *, host: str, port: int, behind_proxy: bool = False, **options):
     """waitress's server for ``app`` (eight threads), every request's body bounded by its path
     (:func:`body_limit`). Raises OSError when the address cannot be bound."""
@@ -212,6 +239,7 @@ def create_waitress_server(app: Flask, *, host: str, port: int, behind_proxy: bo
 
     class Channel(HTTPChannel):
         parser_class = _route_bounded_parser()
+        error_task_class = _vietnamese_error_task(app)
 
     # Eight threads: a few reviewers and a scanner at once, each request short.
     server = create_server(app, host=host, port=port, threads=8, max_request_body_size=MAX_UPLOAD_BYTES,

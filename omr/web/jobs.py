@@ -40,7 +40,7 @@ from omr.data.schema import changes, page_reviews, pages, source_files, stored_t
 from omr.errors import InputFileError, OmrError
 from omr.model import SET_ASIDE_REASONS
 from omr.scan import batch
-from omr.scan.ingest import content_kind, count_pages, file_sha256, pdf_hint
+from omr.scan.ingest import content_kind, count_pages_checked, file_sha256, pdf_hint
 from omr.text.normalise import nfc
 from omr.web.display import page_detail
 
@@ -130,7 +130,7 @@ def accept_files(uploads: list[tuple[str, Path]], folder: Path) -> tuple[list[di
             stored = folder / f"{len(accepted) + 1:03d}{suffix}"
             shutil.move(str(tmp), stored)
             try:
-                n_pages = count_pages(stored)
+                n_pages, cut = count_pages_checked(stored)
             except InputFileError as exc:
                 stored.unlink(missing_ok=True)
                 # The message names the server's path; say it with the user's file name.
@@ -138,6 +138,8 @@ def accept_files(uploads: list[tuple[str, Path]], folder: Path) -> tuple[list[di
                 continue
             accepted.append({"name": shown, "stored": stored.name, "sha256": file_sha256(stored),
                              "size": stored.stat().st_size, "pages": n_pages})
+            if cut:  # said at upload too, not only when the job ends: named as the user named the file
+                accepted[-1]["warning"] = cut.replace(str(stored), shown)
         finally:
             tmp.unlink(missing_ok=True)
     return accepted, refused
@@ -175,6 +177,29 @@ def pages_stored(conn: sa.Connection, hashes: list[str]) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(images)).scalar()
 
 
+def stored_by_file(conn: sa.Connection, hashes: list[str]) -> dict[str, tuple[int, int]]:
+    """Per file hash: (page images stored, form pages stored). The two halves of a two-page image are one
+    image and two form pages (omr.scan.page reads each half as a page of its own)."""
+    if not hashes:
+        return {}
+    rows = conn.execute(sa.select(source_files.c.sha256, pages.c.source_file_id, pages.c.page_index,
+                                  sa.func.count()).join(source_files, source_files.c.id == pages.c.source_file_id)
+                        .where(source_files.c.sha256.in_(hashes))
+                        .group_by(source_files.c.sha256, pages.c.source_file_id, pages.c.page_index)).all()
+    found: dict[str, tuple[int, int]] = {}
+    for sha, _file, _index, n in rows:
+        images, form_pages = found.get(sha, (0, 0))
+        found[sha] = (images + 1, form_pages + n)
+    return found
+
+
+def pages_done(files: list[dict], stored: dict[str, tuple[int, int]]) -> int:
+    """Page images of an upload's ``files`` that are in (:func:`stored_by_file`), file by file: a file given
+    twice in one upload counts its pages twice, as ``pages_total`` does, although its copy is skipped as
+    already read (a job said «2 / 4 trang» when it ended)."""
+    return sum(min(stored.get(f["sha256"], (0, 0))[0], f["pages"]) for f in files)
+
+
 def job_status(store, job_id: int) -> dict | None:
     """A job with its live progress: pages done, pages/s, set-aside pages with reasons."""
     with store.reading() as conn:
@@ -183,7 +208,8 @@ def job_status(store, job_id: int) -> dict | None:
             return None
         files = json.loads(row["files"])
         hashes = [f["sha256"] for f in files]
-        done = pages_stored(conn, hashes)
+        stored = stored_by_file(conn, hashes)
+        done = pages_done(files, stored)
         aside = conn.execute(
             sa.select(source_files.c.sha256, source_files.c.path, pages.c.page_index, pages.c.set_aside,
                       pages.c.detail, pages.c.id, page_reviews.c.decision, page_reviews.c.decided_by)
@@ -192,6 +218,10 @@ def job_status(store, job_id: int) -> dict | None:
             .where(source_files.c.sha256.in_(hashes), pages.c.set_aside.is_not(None))
             .order_by(pages.c.id)).all() if hashes else []
     job = dict(row)
+    for entry in files:
+        # A two-page image (an A3 scan, two pages side by side) is one page of the file and two form pages.
+        images, entry["form_pages_read"] = stored.get(entry["sha256"], (0, 0))
+        entry["two_page_images"] = entry["form_pages_read"] - images
     for entry in files:  # pages of the file waiting as no form page: rejected at once on the job page
         # Only the pages this upload stored itself (its batch, since it was made), not the same file's
         # pages another upload stored; pages matched to a form are a reviewer's, never rejected in bulk.
@@ -217,6 +247,8 @@ def job_status(store, job_id: int) -> dict | None:
                                        else ""),
                            "rejected": a.decision == "rejected"}
                           for a in aside])
+    for entry in files:  # «big.png — 2 trang» of a file whose page 2 has no picture: says where it went
+        entry["set_aside_pages"] = sum(1 for a in aside if a.sha256 == entry["sha256"])
     return job
 
 
@@ -344,11 +376,11 @@ def take_job(store, job_id: int | None = None) -> dict | None:
         row = conn.execute(query.order_by(upload_jobs.c.id).limit(1)).mappings().first()
         if row is None:
             return None
-        hashes = [f["sha256"] for f in json.loads(row["files"])]
+        files = json.loads(row["files"])
         taken = conn.execute(upload_jobs.update().where(
             upload_jobs.c.id == row["id"], upload_jobs.c.status == QUEUED).values(
             status=RUNNING, started_at=datetime.now(timezone.utc), finished_at=None,
-            pages_at_start=pages_stored(conn, hashes))).rowcount
+            pages_at_start=pages_done(files, stored_by_file(conn, [f["sha256"] for f in files])))).rowcount
         return dict(row) if taken else None
 
     return store.writing(work)
@@ -503,7 +535,7 @@ def set_aside_files_that_stopped_the_server(conn: sa.Connection, job_ids: list[i
                 entry["state"] = FILE_SET_ASIDE
                 messages.append(f"{entry['name']}: máy chủ đã dừng {entry['attempts']} lần khi đang đọc tệp này; "
                                 "tệp được để riêng, không đọc lại. Hãy kiểm tra tệp (mở thử, quét lại) "
-                                "rồi tải lên trong một đợt mới")
+                                "rồi tải lên trong một đợt mới.")
         if messages:
             conn.execute(upload_jobs.update().where(upload_jobs.c.id == job_id).values(
                 files=json.dumps(files, ensure_ascii=False),

@@ -1,4 +1,4 @@
-"""Throttling of failed logins, per (account name, client address) and per client address.
+"""Throttling of failed logins, per (account name, client address), per client address and per name.
 
 A password guesser gets LOGIN_FAILURES_PER_ACCOUNT tries at one name from one
 address and LOGIN_FAILURES_PER_ADDRESS tries from one address over all names
@@ -9,6 +9,12 @@ a guesser elsewhere cannot lock the admin out of their own desk; a guesser
 with many addresses still needs ~10^8 guesses against a password a user chose
 (omr.data.users.check_password, zxcvbn score 3). A successful login does not clear the counts:
 a guesser who also has an account of their own must not reset them.
+
+Guessing at one name from many addresses (30 addresses x 4 tries never reached either limit) is
+bounded by LOGIN_FAILURES_PER_NAME over all addresses. So that a guesser cannot keep a user out by
+keeping that count full, it does not apply from an address where the name logged in successfully
+before (remembered in memory, up to LOGIN_KNOWN_ADDRESSES_PER_NAME per name): the user at their
+own desk still logs in; everyone else waits until the moving window frees a try (15 minutes at most).
 
 Counting uses the ``limits`` library (the engine of Flask-Limiter) with its
 in-memory storage. The limits hold exactly under concurrency without making
@@ -26,6 +32,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -33,7 +40,8 @@ from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from omr.tuning import LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ADDRESS
+from omr.tuning import (LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURES_PER_NAME,
+                         LOGIN_KNOWN_ADDRESSES_PER_NAME)
 
 T = TypeVar("T")
 MAX_NAME_KEY = 100  # longer names cannot exist (omr.data.users.NAME_PATTERN); they share one counter
@@ -50,24 +58,39 @@ class LoginThrottled(Exception):
 class LoginThrottle:
     """Counts failed logins; see the module docstring."""
 
-    def __init__(self, per_account: str = LOGIN_FAILURES_PER_ACCOUNT, per_address: str = LOGIN_FAILURES_PER_ADDRESS):
+    def __init__(self, per_account: str = LOGIN_FAILURES_PER_ACCOUNT, per_address: str = LOGIN_FAILURES_PER_ADDRESS,
+                 per_name: str = LOGIN_FAILURES_PER_NAME):
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
         self._per_account = parse(per_account)
         self._per_address = parse(per_address)
+        self._per_name = parse(per_name)
         self._lock = threading.Lock()  # held around the counters only, never while a password is checked
         self._inflight: dict[tuple, int] = {}  # tries being verified now, per counter key
+        self._known: dict[str, OrderedDict[str, None]] = {}  # name -> addresses it logged in from
 
     def _keys(self, name: str, address: str):
-        return ((self._per_account, ("account", name.casefold()[:MAX_NAME_KEY], address or "?")),
-                (self._per_address, ("address", address or "?")))
+        """The counters a try of ``name`` from ``address`` counts against (called under the lock)."""
+        key_name, address = name.casefold()[:MAX_NAME_KEY], address or "?"
+        keys = [(self._per_account, ("account", key_name, address)), (self._per_address, ("address", address))]
+        if address not in self._known.get(key_name, ()):
+            keys.append((self._per_name, ("name", key_name)))
+        return tuple(keys)
+
+    def _remember(self, name: str, address: str) -> None:
+        """``name`` logged in from ``address``: its own desk from now on (called under the lock)."""
+        known = self._known.setdefault(name.casefold()[:MAX_NAME_KEY], OrderedDict())
+        known[address or "?"] = None
+        known.move_to_end(address or "?")
+        while len(known) > LOGIN_KNOWN_ADDRESSES_PER_NAME:
+            known.popitem(last=False)
 
     def attempt(self, name: str, address: str, verify: Callable[[], T | None]) -> T | None:
         """``verify()``'s result; a None result (wrong password) is counted against ``name`` and ``address``.
 
         Raises LoginThrottled without calling ``verify`` when either has no tries left.
         """
-        keys = self._keys(name, address)
         with self._lock:
+            keys = self._keys(name, address)
             blocked = [(limit, key) for limit, key in keys
                        if not self._limiter.test(limit, *key, cost=1 + self._inflight.get(key, 0))]
             if blocked:
@@ -81,6 +104,9 @@ class LoginThrottle:
             self._release(keys, failed=False)  # an error checking is no wrong password
             raise
         self._release(keys, failed=result is None)
+        if result is not None:
+            with self._lock:
+                self._remember(name, address)
         return result
 
     def _release(self, keys, failed: bool) -> None:

@@ -30,6 +30,7 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from omr import tuning
 from omr.data import completeness, review, users
@@ -104,12 +105,44 @@ def login_required(*roles: str):
             if g.user is None:
                 if request.is_json:  # the template editor's save: the page keeps the edit and says why
                     return jsonify(ok=False, session_ended=True, problems=[SESSION_ENDED]), 401
-                return redirect(url_for("login", next=request.full_path if request.method == "GET" else None))
+                if g.get("session_expired"):
+                    flash(SESSION_EXPIRED + (SAVE_NOT_KEPT if request.method == "POST" else ""), "info")
+                return redirect(url_for("login", next=_return_to()))
             if roles and g.user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
         return wrapped
     return decorate
+
+
+SESSION_EXPIRED = "Phiên làm việc đã hết hạn, hãy đăng nhập lại."
+SAVE_NOT_KEPT = (" Nội dung vừa gửi chưa được lưu: sau khi đăng nhập, bạn trở lại đúng trang đó (ý kiến đang gõ "
+                 "được trình duyệt điền lại) để lưu lại.")
+
+
+def here() -> str:
+    """This request's path and query, with no '?' when the query is empty (``request.full_path`` always
+    ends in one: login links read ``/login?next=/?``)."""
+    return request.full_path if request.query_string else request.path
+
+
+def _return_to() -> str | None:
+    """Where a login (or a password change) sends the user back to: this page for a GET; for a POST (a
+    save sent after the session ended) the page it was sent from: the Referer's path when it is of this
+    site, else the POST's own URL when it is also a page (a queue item's form posts to the item's URL).
+    None when there is no such page (home then)."""
+    if request.method == "GET":
+        return here()
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc and referrer.netloc == request.host and referrer.scheme in ("http", "https"):
+        path = safe_local_path(urlunsplit(("", "", referrer.path, referrer.query, "")))
+        if path is not None and urlsplit(path).path != url_for("login"):
+            return path
+    try:
+        current_app.url_map.bind_to_environ(request.environ).match(request.path, method="GET")
+    except HTTPException:
+        return None
+    return request.path
 
 
 def _safe_next(target: str | None) -> str:
@@ -181,6 +214,7 @@ def _load_user() -> None:
     if isinstance(user_id, int):
         if _session_expired():
             session.clear()
+            g.session_expired = True  # the login page says why (login_required)
             return
         user = users.get_user(_store(), user_id)
         # A cookie from before a logout, a password change or disabling carries an older session version.
@@ -195,7 +229,7 @@ def _require_password_change():
         flash("Mật khẩu hiện tại do người khác đặt (hoặc là mật khẩu demo); hãy đặt mật khẩu của riêng bạn "
               "trước khi tiếp tục.", "info")
         # The page they were going to waits for them after the change (a GET: a POST's form is gone).
-        return redirect(url_for("account_password", next=request.full_path if request.method == "GET" else None))
+        return redirect(url_for("account_password", next=here() if request.method == "GET" else None))
     return None
 
 
@@ -213,7 +247,7 @@ def _after_password_change(target: str | None) -> str:
 PRIVATE_NO_STORE = "private, no-store"
 
 
-def _security_headers(response: Response) -> Response:
+def security_headers(response: Response) -> Response:
     if response.mimetype in ("text/html", "application/json") or (
             response.headers.get("Content-Disposition", "").startswith("attachment")):
         response.headers["Cache-Control"] = "no-store" if response.mimetype == "text/html" else PRIVATE_NO_STORE
@@ -374,11 +408,55 @@ def _refuse_nul():
     return render_template("error.html", title="Yêu cầu không hợp lệ", message=NUL_MESSAGE), 400
 
 
+def _bytes_text(size: int) -> str:
+    """A byte bound as people read it: '4 GB', '50 MB', '1 MB', '512 KB' (binary units, as the bounds are set)."""
+    for unit, scale in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024)):
+        if size >= scale:
+            return f"{vn_decimal(size / scale, 0 if size % scale == 0 else 1)} {unit}"
+    return f"{size} byte"
+
+
+TOO_LARGE_TITLE = "Dữ liệu gửi lên quá lớn"
+
+
+def too_large_message(path: str, limit: int) -> str:
+    """What a user reads when a request to ``path`` (URL path) was over its body bound ``limit`` (bytes):
+    the bound, and what to do on that page (Vietnamese). Said by Flask's 413 and by waitress's own, which
+    refuses a body over the bound before reading it (omr.web.create_waitress_server)."""
+    size = _bytes_text(limit) if limit else "của máy chủ"
+    if path.rstrip("/") == "/batches":
+        return (f"Các tệp chọn cho một lần tải lên vượt giới hạn {size} của máy chủ nên chưa tệp nào được nhận. "
+                "Hãy chia thành nhiều lần tải lên (mỗi lần ít tệp hơn), hoặc chia tệp PDF lớn thành nhiều tệp "
+                "nhỏ hơn, rồi tải lên lại vào cùng đợt quét.")
+    if path.startswith("/admin/templates/"):  # the bound of the file (the body's holds a few form fields more)
+        size = _bytes_text(min(limit, tuning.EDITOR_MAX_FILE_BYTES)) if limit else size
+        return (f"Tệp gửi lên vượt giới hạn {size} của trình sửa mẫu phiếu nên chưa được nhận. Hãy quét lại "
+                "phiếu trắng ở 200–300 dpi, đen trắng hoặc xám (không quét màu), chỉ gồm các trang của phiếu, "
+                "rồi gửi lại.")
+    return (f"Nội dung gửi lên vượt giới hạn {size} của một biểu mẫu nên chưa được nhận. Hãy rút ngắn nội dung "
+            "đã gõ hoặc đã dán rồi gửi lại; để tải tệp quét, hãy dùng trang «Đợt quét».")
+
+
+def too_large_response(path: str, limit: int, as_json: bool) -> Response:
+    """The 413 answer for ``path`` over ``limit`` bytes: the editor's JSON (its save says why and keeps
+    the edit) or a Vietnamese page. Needs a request context (any path: nothing of the request is read)."""
+    if as_json:
+        response = jsonify(ok=False, too_large=True, problems=[
+            f"Bản sửa quá lớn để gửi lên máy chủ (giới hạn {_bytes_text(limit)}); hãy bớt câu hỏi hoặc ô "
+            "rồi lưu lại."])
+    else:
+        files = path.rstrip("/") == "/batches" or path.startswith("/admin/templates/")
+        response = current_app.make_response(render_template(
+            "error.html", title="Tệp quá lớn" if files else TOO_LARGE_TITLE, message=too_large_message(path, limit)))
+    response.status_code = 413
+    return response
+
+
 def register(app: Flask) -> None:
     app.before_request(_refuse_nul)
     app.before_request(_load_user)
     app.before_request(_require_password_change)
-    app.after_request(_security_headers)
+    app.after_request(security_headers)
     app.teardown_request(_drop_incoming)
 
     app.jinja_env.filters["vn_time"] = display.vn_time
@@ -425,11 +503,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(413)
     def _too_large(exc):
-        if request.is_json:
-            return jsonify(ok=False, too_large=True, problems=[
-                "Bản sửa quá lớn để gửi lên máy chủ; hãy bớt câu hỏi hoặc ô rồi lưu lại."]), 413
-        return render_template("error.html", title="Tệp quá lớn",
-                               message="Tổng dung lượng tải lên vượt giới hạn; hãy chia thành nhiều lần."), 413
+        limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        return too_large_response(request.path, limit, request.is_json)
 
     @app.get("/")
     @login_required()
@@ -556,6 +631,9 @@ def register(app: Flask) -> None:
             return render_template("batches.html", **_batches_context(), form=request.form), 400
         flash(f"Đã nhận {len(accepted)} tệp ({sum(f['pages'] for f in accepted)} trang) cho đợt «{name}»; "
               "đang đọc ở chế độ nền, có thể đóng trình duyệt.", "ok")
+        for entry in accepted:
+            if entry.get("warning"):
+                flash(entry["warning"], "error")
         current_app.extensions["omr_jobs"].wake()
         return redirect(url_for("job_page", job_id=job_id), 303)
 
@@ -925,7 +1003,10 @@ def register(app: Flask) -> None:
                         change[side + "_text"] = _value_text(question, data["value"]) + (f" ({status})"
                                                                                           if status else "")
                 elif isinstance(data, dict) and "text" in data:
-                    change[side + "_text"] = data["text"] if data["text"] is not None else "(chưa có)"
+                    # Before a person's first text, the value was the machine's draft (when it made one).
+                    change[side + "_text"] = (data["text"] if data["text"] is not None else
+                                              f"bản nháp của máy: {quoted(data['draft'])}" if data.get("draft")
+                                              else "(chưa có)")
                     if "flags" in data:  # the flagged terms: a flag the text dropped shows
                         change[side + "_text"] += (" (dấu hiệu: " + ", ".join(data["flags"]) + ")"
                                                    if data["flags"] else " (không có dấu hiệu)")

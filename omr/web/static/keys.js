@@ -92,6 +92,33 @@
   }
   if (useDraft) { useDraft.addEventListener("click", takeDraft); }
 
+  // A comment's text is kept in this tab (sessionStorage, gone when the tab closes) as it is sent. A save
+  // refused because the session had ended goes to the login page, which sends the reviewer back to this
+  // item (omr.web.views._return_to); arriving from the login page, the typed text is put back, with a
+  // note. Any other arrival drops what was kept (a save that went through, a stale-write page showing
+  // another reviewer's newer text: never overwritten with ours).
+  var commentBox = document.getElementById("comment-text");
+  if (form && commentBox) {
+    var keepKey = "omr-comment-typed:" + location.pathname;
+    var kept = null;
+    try { kept = sessionStorage.getItem(keepKey); sessionStorage.removeItem(keepKey); } catch (err) { kept = null; }
+    var fromLogin = false;
+    try { fromLogin = new URL(document.referrer).pathname === "/login"; } catch (err) { fromLogin = false; }
+    if (kept && fromLogin && kept !== commentBox.value) {
+      commentBox.value = kept;
+      var note = document.createElement("p");
+      note.className = "flash info";
+      note.id = "comment-restored";
+      note.textContent = "Đã điền lại nội dung bạn gõ trước khi phiên làm việc hết hạn (chưa được lưu): " +
+        "hãy kiểm tra rồi lưu.";
+      commentBox.parentNode.parentNode.insertBefore(note, commentBox.parentNode);
+    }
+    form.addEventListener("submit", function (e) {
+      if (e.defaultPrevented) { return; }
+      try { sessionStorage.setItem(keepKey, commentBox.value); } catch (err) { /* private mode: nothing kept */ }
+    });
+  }
+
   // A picture that cannot be loaded (the crop, a sheet, the whole page): a message in its place, never the
   // browser's broken-image icon. The crop's own state (no decision without it) is kept above.
   function showMissing(img) {
