@@ -216,6 +216,12 @@ TEXT_STROKE_LEVEL = 0.25
 TEXT_DENSITY_SIGMA_MM = 0.6
 TEXT_MIN_DENSITY = 0.12
 TEXT_DENSITY_PX_PER_MM = 4.0
+# A comment field's ink is measured against the paper right around it, found by an opening over this
+# square (omr.scan.comments.shade_lifted): a soft shade narrower than the lighting's window
+# (LIGHT_WINDOW_MM) is not writing. Wider than any pen stroke with its blur (gel pen 0.3-0.5 mm, a felt
+# tip ~1 mm); narrow enough that a fold's shade 35 % deep and 10 mm across leaves ~0.07 of ink at its
+# middle (the opening follows the shade to within a millimetre of its trough), below TEXT_STROKE_LEVEL.
+TEXT_SHADE_WINDOW_MM = 2.0
 # The frame is skipped by this margin; a misaligned frame edge that still
 # intrudes is removed as a printed line.
 TEXT_FRAME_MARGIN_MM = 1.0
