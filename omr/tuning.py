@@ -586,6 +586,15 @@ LIGHT_NOISE_MEDIAN_MM = 1.25
 # takes up to 70 % of the light and a phone's fall-off another 20-40 %, so
 # shaded paper can be at 0.2 of the lit paper; a table around a photo ~0.25.
 LIGHT_MIN_BACKGROUND_SHARE = 0.12
+# A page set aside without its corner marks found, whose one half is mostly dark in the image as stored
+# (omr.scan.page.dark_share): a scanner lid left open or a hard shadow over that side. Said so ("too_dark",
+# with what happened), not "turned 45°": the dark half's straight edge was what the skew measure found.
+# A block (~4 mm) is dark below 0.4 of the lit paper. Measured (dark_share, 6 seeds x 2 pages): office and
+# harsh scans 0-0.4 %; a dark wooden desk around a photographed sheet (bench/hunt/photo.py's photograph)
+# 26-28 % (a band along every side); a half left black, or at 0.3 of its light in a 1-bit scan, ~100 %.
+# 0.6: between the two, with room for a shadow that covers most of a half.
+DARK_PART_LEVEL = 0.4
+DARK_PART_MIN_SHARE = 0.6
 # A decoded QR code is the page's own only when, re-drawn from its payload and
 # compared module by module, the plain symbol matches better than its mirror
 # image by this share of modules (a clean read matches ~100 % one way and

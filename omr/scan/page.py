@@ -25,7 +25,7 @@ from omr.scan.catalogue import Catalogue
 from omr.scan.comments import BlankPrint, crop_field, png_bytes, read_comment
 from omr.scan.identify import faint_print, is_blank, locate_codes, map_points, overview, own_codes
 from omr.scan.ingest import RawPage
-from omr.scan.lighting import flatten_lighting, stretch_to_range
+from omr.scan.lighting import block_means, flatten_lighting, stretch_to_range
 from omr.scan.page_geometry import (
     BoxFit,
     checked_fit,
@@ -306,7 +306,15 @@ def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndar
     if found.reason is not None:
         result.set_aside = found.reason
         if found.reason in ("no_form", "misaligned"):
-            result.detail = _crooked_advice(view)
+            dark = dark_share(raw.image)
+            if dark >= T.DARK_PART_MIN_SHARE:
+                # Its edge is a long straight line that the skew measure would take for a page turned 45°.
+                result.set_aside = "too_dark"
+                result.detail = ("một phần lớn trang bị tối (nắp máy quét mở, bóng tay hoặc điện thoại che…) "
+                                 "nên không tìm đủ dấu định vị góc và mã QR: hãy quét hoặc chụp lại dưới ánh sáng "
+                                 "đều, thấy rõ cả trang (đừng bỏ phiếu)")
+            else:
+                result.detail = _crooked_advice(view)
         return result
     layout = catalogue.layouts.get((result.form_id, result.version))
     if layout is None or result.page not in {p.number for p in layout.pages}:
@@ -342,6 +350,24 @@ def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndar
             if q.status in (OK, BLANK):
                 recalibrate(q, AMBIGUOUS)
     return result
+
+
+def dark_share(image: np.ndarray) -> float:
+    """How much of one side of ``image`` (grey uint8 (H, W), as stored, before its lighting is flattened)
+    is dark, not paper: of its left, right, top and bottom halves, the largest share (0..1) of blocks
+    (~2 % of its width) whose mean is below ``DARK_PART_LEVEL`` of the lit paper (the 90th percentile of
+    the block means). Print, boxes and marks darken a few percent of such blocks, and a dark desk around
+    a photographed sheet a band along every side; a scanner lid left open or a hard shadow over one side
+    of the sheet darkens most of that half."""
+    side = max(1, image.shape[1] // 50)
+    blocks, _ = block_means(image, side)
+    paper = float(np.percentile(blocks, 90))
+    if paper <= 0 or min(blocks.shape) < 2:
+        return 1.0
+    dark = blocks < T.DARK_PART_LEVEL * paper
+    h, w = dark.shape
+    return float(max(dark[:, :w // 2].mean(), dark[:, w - w // 2:].mean(), dark[:h // 2].mean(),
+                     dark[h - h // 2:].mean()))
 
 
 def _crooked_advice(view) -> str:
