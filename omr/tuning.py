@@ -273,6 +273,10 @@ DESKEW_PX_PER_MM = 2.0
 # longer side is at most this: an A4 page at ~5 px/mm keeps printed text as
 # features, and matching stays well under a second per reference.
 REGISTER_MAX_SIDE_PX = 1400
+# omr's own form pages printed blank, rendered at this resolution to register a page whose corner marks and
+# QR code are both lost (omr.scan.register.own_blanks): a little above REGISTER_MAX_SIDE_PX's ~120 dpi,
+# so the features are found at the same scale as the page's.
+OWN_BLANK_DPI = 150
 REGISTER_MAX_FEATURES = 4000
 # Lowered from OpenCV's 0.04: thin printed lines on white give weak responses.
 REGISTER_CONTRAST_THRESHOLD = 0.02

@@ -23,7 +23,7 @@ from omr.scan.align import aligned_ink, locate_boxes, page_ink, warp_to_layout
 from omr.scan.bubbles import pinned_search, read_pinned_boxes
 from omr.scan.catalogue import Catalogue
 from omr.scan.comments import BlankPrint, crop_field, png_bytes, read_comment
-from omr.scan.identify import faint_print, is_blank, locate_codes, map_points, overview, own_codes
+from omr.scan.identify import faint_print, is_blank, locate_codes, map_points, overview, own_codes, upside_down
 from omr.scan.ingest import RawPage
 from omr.scan.lighting import block_means, flatten_lighting, stretch_to_range
 from omr.scan.page_geometry import (
@@ -47,7 +47,7 @@ from omr.scan.line_marks import review_lines_through_boxes
 from omr.scan.printed_boxes import (flag_unprinted, marks_beside_boxes, own_outline_evidence, stray_writing,
                                     unexplained_marks, writing_in_areas)
 from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve_questions, shown_confidence
-from omr.scan.register import load_reference, match_pinned, pinned_identity
+from omr.scan.register import load_reference, match_pinned, own_blanks, page_features, pinned_identity, register_to
 from omr.scan.show_through import back_print
 from omr.text.numbers import vn_percent
 
@@ -307,6 +307,8 @@ def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndar
         result.set_aside = found.reason
         if found.reason in ("no_form", "misaligned"):
             dark = dark_share(raw.image)
+            if dark < T.DARK_PART_MIN_SHARE and found.reason == "no_form" and _read_by_print(grey, catalogue, result):
+                return result
             if dark >= T.DARK_PART_MIN_SHARE:
                 # Its edge is a long straight line that the skew measure would take for a page turned 45°.
                 result.set_aside = "too_dark"
@@ -350,6 +352,39 @@ def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndar
             if q.status in (OK, BLANK):
                 recalibrate(q, AMBIGUOUS)
     return result
+
+
+def _read_by_print(grey: np.ndarray, catalogue: Catalogue, result: PageResult) -> bool:
+    """A page of omr's own form on which neither corner marks nor a QR code were found (a form enlarged
+    ~110 % on a copier has lost both off the sheet's edges), registered on its print: SIFT features of
+    each own form page printed blank (:func:`omr.scan.register.own_blanks`), then the fit to the printed
+    boxes (:func:`checked_fit`). Read when exactly one page fits; set aside as ``qr_unreadable`` all the
+    same (its serial is unknown), kept for the reviewer who assigns the serial, as a page whose QR code
+    alone is unreadable. False (``result`` untouched) when no page, or more than one, fits."""
+    features = page_features(grey)
+    fitting = []
+    for layout in catalogue.layouts.values():
+        for page in layout.pages:
+            if not page.fiducials:  # a form designed elsewhere: registered on its own reference already
+                continue
+            blank = own_blanks(layout)[page.number]
+            found = register_to(grey, blank.points, blank.descriptors, blank.shape, features)
+            if found is None:
+                continue
+            k = blank.px_per_mm
+            fit, _, fits = checked_fit(grey, found.homography @ np.diag([k, k, 1.0]), page)
+            if fits:
+                fitting.append((layout, page, fit))
+    if len(fitting) != 1:
+        return False
+    layout, page, fit = fitting[0]
+    result.form_id, result.version, result.page = layout.form_id, layout.version, page.number
+    result.rotated_180 = upside_down(fit.homography)
+    result.set_aside = "qr_unreadable"
+    result.detail = ("không thấy dấu định vị góc và mã QR (bản sao phóng to khi photo, hoặc mép phiếu nằm ngoài ảnh): "
+                     f"nhận dạng theo bố cục: {layout.form_id} v{layout.version} trang {page.number}; cần nhập số phiếu")
+    _read_page(grey, fit.homography, layout, page, result, fit)
+    return True
 
 
 def dark_share(image: np.ndarray) -> float:
