@@ -49,7 +49,7 @@ def test_an_enlarged_copy_is_found_and_read_without_a_wrong_answer(page, sx, sy,
     grey = np.asarray(Image.open(io.BytesIO(data)).convert("L")).copy()
     result = process_page(RawPage("copy.jpg", 0, grey), catalogue)
     assert result.set_aside == "qr_unreadable" and result.page == page and result.form_id == "motcua-2026"
-    assert "cần nhập số phiếu" in result.detail
+    assert "cần nhập số phiếu" in result.detail and "bản sao phóng to" in result.detail
     sure = [q for q in result.questions if q.status in ("ok", "blank")]
     assert [q.question for q in sure if q.value != truth.answers.get(q.question)] == []
     # Boxes beyond the copy's edges, or cut by them, go to review; most of the page is read.

@@ -378,13 +378,28 @@ def _read_by_print(grey: np.ndarray, catalogue: Catalogue, result: PageResult) -
     if len(fitting) != 1:
         return False
     layout, page, fit = fitting[0]
+    enlarged = page_scale_on_image(fit.homography, grey.shape)
+    if enlarged < T.COPY_ENLARGED_MIN_SCALE:
+        # The page is no larger than the image: turned or shifted partly out of it, which a new scan mends
+        # (said by the caller), not a copy whose edges the copier cut.
+        return False
     result.form_id, result.version, result.page = layout.form_id, layout.version, page.number
     result.rotated_180 = upside_down(fit.homography)
     result.set_aside = "qr_unreadable"
-    result.detail = ("không thấy dấu định vị góc và mã QR (bản sao phóng to khi photo, hoặc mép phiếu nằm ngoài ảnh): "
+    result.detail = (f"phiếu là bản sao phóng to khoảng {enlarged:.0%} nên mất dấu định vị góc và mã QR ở mép giấy: "
                      f"nhận dạng theo bố cục: {layout.form_id} v{layout.version} trang {page.number}; cần nhập số phiếu")
     _read_page(grey, fit.homography, layout, page, result, fit)
     return True
+
+
+def page_scale_on_image(homography: np.ndarray, shape: tuple[int, int]) -> float:
+    """How large the page that ``homography`` (layout mm -> image px) places is, against the image taken as
+    one A4 sheet (:func:`omr.scan.lighting.nominal_px_per_mm` of ``shape`` (h, w)): the mean of its width
+    and height across its middle, in px, over the sheet's. 1.0 for a page that fills the image."""
+    w, h = T.PAGE_WIDTH, T.PAGE_HEIGHT
+    ends = map_points(homography, np.array([[0.0, h / 2], [w, h / 2], [w / 2, 0.0], [w / 2, h]]))
+    across = float(np.hypot(*(ends[1] - ends[0])) / w + np.hypot(*(ends[3] - ends[2])) / h) / 2
+    return across / (max(shape) / T.PAGE_HEIGHT)
 
 
 def dark_share(image: np.ndarray) -> float:
