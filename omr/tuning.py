@@ -273,10 +273,6 @@ DESKEW_PX_PER_MM = 2.0
 # longer side is at most this: an A4 page at ~5 px/mm keeps printed text as
 # features, and matching stays well under a second per reference.
 REGISTER_MAX_SIDE_PX = 1400
-# omr's own form pages printed blank, rendered at this resolution to register a page whose corner marks and
-# QR code are both lost (omr.scan.register.own_blanks): a little above REGISTER_MAX_SIDE_PX's ~120 dpi,
-# so the features are found at the same scale as the page's.
-OWN_BLANK_DPI = 150
 # A page registered on its print (no corner marks, no QR code found) is read only when it is larger than the
 # image by this (omr.scan.page.page_scale_on_image): a copy enlarged 108 % and more lost its marks off the
 # sheet's edges, which no new scan brings back. A page turned or shifted partly out of the image is no

@@ -42,12 +42,12 @@ from omr.scan.page_geometry import (
 )
 from omr.scan.duplicates import ink_print, marks_key
 from omr.scan.join import join_pages
-from omr.scan.form_print import print_core, printed_mask, question_areas
+from omr.scan.form_print import page_print, print_core, printed_mask, question_areas
 from omr.scan.line_marks import review_lines_through_boxes
 from omr.scan.printed_boxes import (flag_unprinted, marks_beside_boxes, own_outline_evidence, stray_writing,
                                     unexplained_marks, writing_in_areas)
 from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve_questions, shown_confidence
-from omr.scan.register import load_reference, match_pinned, own_blanks, page_features, pinned_identity, register_to
+from omr.scan.register import PageFeatures, load_reference, match_pinned, page_features, pinned_identity, register_to
 from omr.scan.show_through import back_print
 from omr.text.numbers import vn_percent
 
@@ -357,7 +357,7 @@ def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndar
 def _read_by_print(grey: np.ndarray, catalogue: Catalogue, result: PageResult) -> bool:
     """A page of omr's own form on which neither corner marks nor a QR code were found (a form enlarged
     ~110 % on a copier has lost both off the sheet's edges), registered on its print: SIFT features of
-    each own form page printed blank (:func:`omr.scan.register.own_blanks`), then the fit to the printed
+    each own form page printed blank (:func:`_own_features`), then the fit to the printed
     boxes (:func:`checked_fit`). Read when exactly one page fits; set aside as ``qr_unreadable`` all the
     same (its serial is unknown), kept for the reviewer who assigns the serial, as a page whose QR code
     alone is unreadable. False (``result`` untouched) when no page, or more than one, fits."""
@@ -367,12 +367,13 @@ def _read_by_print(grey: np.ndarray, catalogue: Catalogue, result: PageResult) -
         for page in layout.pages:
             if not page.fiducials:  # a form designed elsewhere: registered on its own reference already
                 continue
-            blank = own_blanks(layout)[page.number]
-            found = register_to(grey, blank.points, blank.descriptors, blank.shape, features)
+            blank = page_print(layout, page)
+            own = _own_features(layout, page)
+            found = register_to(grey, own.points, own.descriptors, blank.shape, features)
             if found is None:
                 continue
-            k = blank.px_per_mm
-            fit, _, fits = checked_fit(grey, found.homography @ np.diag([k, k, 1.0]), page)
+            # The blank's px are layout mm x CANONICAL_PX_PER_MM (omr.scan.form_print).
+            fit, _, fits = checked_fit(grey, found.homography @ np.diag([T.CANONICAL_PX_PER_MM, T.CANONICAL_PX_PER_MM, 1.0]), page)
             if fits:
                 fitting.append((layout, page, fit))
     if len(fitting) != 1:
@@ -390,6 +391,18 @@ def _read_by_print(grey: np.ndarray, catalogue: Catalogue, result: PageResult) -
                      f"nhận dạng theo bố cục: {layout.form_id} v{layout.version} trang {page.number}; cần nhập số phiếu")
     _read_page(grey, fit.homography, layout, page, result, fit)
     return True
+
+
+# (form id, version, page number) -> SIFT features of the page's print (omr.scan.form_print.page_print).
+_OWN_FEATURES: dict[tuple[str, int, int], PageFeatures] = {}
+
+
+def _own_features(layout: Layout, page: PageLayout) -> PageFeatures:
+    """SIFT features of ``page`` of omr's own ``layout`` printed blank, found once per page and process."""
+    key = (layout.form_id, layout.version, page.number)
+    if key not in _OWN_FEATURES:
+        _OWN_FEATURES[key] = page_features(page_print(layout, page))
+    return _OWN_FEATURES[key]
 
 
 def page_scale_on_image(homography: np.ndarray, shape: tuple[int, int]) -> float:

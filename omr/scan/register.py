@@ -18,20 +18,15 @@ set aside. All functions take grey ``uint8`` images.
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import cv2
 import numpy as np
-import pypdfium2 as pdfium
 
 from omr import tuning as T
 from omr.errors import TemplateError
-from omr.forms.layout import Layout
 from omr.forms.pinned import hash_serial
-from omr.forms.printing import print_blank_pages
 from omr.text.numbers import vn_decimal, vn_percent  # noqa: F401 (vn_decimal: also imported from here)
 
 
@@ -168,43 +163,6 @@ def register_to(grey: np.ndarray, ref_pts: np.ndarray, ref_desc: np.ndarray | No
     if inliers < T.REGISTER_MIN_INLIERS or not _plausible(h, ref_shape):
         return None
     return Registration(h, "features", inliers)
-
-
-@dataclass
-class OwnBlank:
-    """One page of omr's own form printed blank (no QR code, no serial), as a reference to register on."""
-
-    points: np.ndarray  # (n, 2) SIFT feature positions, reference px
-    descriptors: np.ndarray | None
-    shape: tuple[int, int]  # (h, w) reference px
-    px_per_mm: float  # reference px per layout mm
-
-
-_OWN_BLANKS: dict[tuple[str, int, str], dict[int, OwnBlank]] = {}
-
-
-def own_blanks(layout: Layout) -> dict[int, OwnBlank]:
-    """``layout``'s pages printed blank (``omr forms print``'s drawing, without QR code or serial), rendered
-    at ``OWN_BLANK_DPI`` and their features found: once per form version and process (~1 s for two pages),
-    and only for a page on which neither corner marks nor a QR code were found."""
-    key = (layout.form_id, layout.version, layout.template_sha256)
-    if key not in _OWN_BLANKS:
-        blanks = {}
-        with tempfile.TemporaryDirectory() as tmp:
-            pdf_path = Path(tmp) / "blank.pdf"
-            print_blank_pages(layout, pdf_path)
-            pdf = pdfium.PdfDocument(str(pdf_path))
-            try:
-                for index, page in enumerate(layout.pages):
-                    rgb = pdf[index].render(scale=T.OWN_BLANK_DPI / 72.0).to_numpy()[:, :, :3]
-                    grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
-                    features = page_features(grey)
-                    blanks[page.number] = OwnBlank(features.points, features.descriptors, grey.shape,
-                                                   T.OWN_BLANK_DPI / 25.4)
-            finally:
-                pdf.close()
-        _OWN_BLANKS[key] = blanks
-    return _OWN_BLANKS[key]
 
 
 def _plausible(h: np.ndarray, shape: tuple[int, int]) -> bool:
