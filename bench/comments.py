@@ -53,7 +53,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from rapidfuzz.distance.Levenshtein import distance as edit_distance  # noqa: E402
 
-from omr import scan  # noqa: E402
+from omr.scan import page as scan  # noqa: E402  (Catalogue, process_page, read_comment as page.py calls it)
 from omr.forms import synthetic_handwriting as hand  # noqa: E402
 from omr import tuning as T  # noqa: E402
 from omr.forms.layout import resolve_layout  # noqa: E402

@@ -216,6 +216,12 @@ TEXT_STROKE_LEVEL = 0.25
 TEXT_DENSITY_SIGMA_MM = 0.6
 TEXT_MIN_DENSITY = 0.12
 TEXT_DENSITY_PX_PER_MM = 4.0
+# A comment field's ink is measured against the paper right around it, found by an opening over this
+# square (omr.scan.comments.shade_lifted): a soft shade narrower than the lighting's window
+# (LIGHT_WINDOW_MM) is not writing. Wider than any pen stroke with its blur (gel pen 0.3-0.5 mm, a felt
+# tip ~1 mm); narrow enough that a fold's shade 35 % deep and 10 mm across leaves ~0.07 of ink at its
+# middle (the opening follows the shade to within a millimetre of its trough), below TEXT_STROKE_LEVEL.
+TEXT_SHADE_WINDOW_MM = 2.0
 # The frame is skipped by this margin; a misaligned frame edge that still
 # intrudes is removed as a printed line.
 TEXT_FRAME_MARGIN_MM = 1.0
@@ -267,6 +273,13 @@ DESKEW_PX_PER_MM = 2.0
 # longer side is at most this: an A4 page at ~5 px/mm keeps printed text as
 # features, and matching stays well under a second per reference.
 REGISTER_MAX_SIDE_PX = 1400
+# A page registered on its print (no corner marks, no QR code found) is read only when it is larger than the
+# image by this (omr.scan.page.page_scale_on_image): a copy enlarged 108 % and more lost its marks off the
+# sheet's edges, which no new scan brings back. A page turned or shifted partly out of the image is no
+# larger, and is set aside with what to rescan. Measured: crooked pages with cut corners and an A3 scan's
+# cut second page (tests/test_ingest_hard_scans.py, test_two_page_images.py) 0.97-1.000; copies at
+# 108-115 % through the simulator's office scan (which also shrinks to 93-100 %) 1.015-1.136.
+COPY_ENLARGED_MIN_SCALE = 1.01
 REGISTER_MAX_FEATURES = 4000
 # Lowered from OpenCV's 0.04: thin printed lines on white give weak responses.
 REGISTER_CONTRAST_THRESHOLD = 0.02
@@ -589,6 +602,15 @@ LIGHT_NOISE_MEDIAN_MM = 1.25
 # takes up to 70 % of the light and a phone's fall-off another 20-40 %, so
 # shaded paper can be at 0.2 of the lit paper; a table around a photo ~0.25.
 LIGHT_MIN_BACKGROUND_SHARE = 0.12
+# A page set aside without its corner marks found, whose one half is mostly dark in the image as stored
+# (omr.scan.page.dark_share): a scanner lid left open or a hard shadow over that side. Said so ("too_dark",
+# with what happened), not "turned 45°": the dark half's straight edge was what the skew measure found.
+# A block (~4 mm) is dark below 0.4 of the lit paper. Measured (dark_share, 6 seeds x 2 pages): office and
+# harsh scans 0-0.4 %; a dark wooden desk around a photographed sheet (bench/hunt/photo.py's photograph)
+# 26-28 % (a band along every side); a half left black, or at 0.3 of its light in a 1-bit scan, ~100 %.
+# 0.6: between the two, with room for a shadow that covers most of a half.
+DARK_PART_LEVEL = 0.4
+DARK_PART_MIN_SHARE = 0.6
 # A decoded QR code is the page's own only when, re-drawn from its payload and
 # compared module by module, the plain symbol matches better than its mirror
 # image by this share of modules (a clean read matches ~100 % one way and

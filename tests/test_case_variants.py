@@ -129,7 +129,7 @@ def test_a_pdf_named_as_a_jpeg_is_read_as_the_pdf_it_is(clean_sheet, tmp_path):
     assert np.array_equal(_only_page(tmp_path / "scan.jpg"), _only_page(tmp_path / "scan.pdf"))
 
 
-# --- failures found outside ingest, left to their owners (strict xfail: they pass once fixed) ----------
+# --- failures found outside ingest, fixed by their owners (tests/test_comment_shade.py has variants) -------
 
 @pytest.fixture(scope="module")
 def filled_sheet(default_layout):
@@ -153,8 +153,6 @@ def _office_scan(rgb: np.ndarray, seed: int) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)).convert("L")).copy()
 
 
-@pytest.mark.xfail(strict=True, reason="omr/scan/comments.py (or page.py's flattening): a soft fold shade down "
-                                        "the middle of page 2 makes the empty comment boxes H3, H4 read as written")
 def test_a_fold_shade_down_page_2_writes_no_comment(filled_sheet, catalogue):
     from omr.scan.ingest import RawPage
 

@@ -174,13 +174,40 @@ def field_ink(ink: PageInk, region: TextRegion, blank: BlankPrint | None = None)
     area = ink.region_mm(region.x - m, region.y - m, region.w + 2 * m, region.h + 2 * m)
     if blank is not None:
         area = np.where(blank.mask(region.x - m, region.y - m, area.shape) > 0, 0.0, area).astype(np.float32)
-    return _field_written(area, region)
+    return _field_written(area, region, ink.black_ratio)
 
 
-def _field_written(area: np.ndarray, region: TextRegion) -> FieldInk:
-    """:func:`field_ink` on the ink (float 0..1, K px/mm) of the field and its crop margin."""
+def shade_lifted(ink: np.ndarray, black_ratio: float, px_per_mm: float = K) -> np.ndarray:
+    """``ink`` (float32 0..1, 0 paper, 1 the fiducials' black) measured against the paper right around
+    each pixel instead of the page's paper map: a soft shade narrower than the lighting's window (a
+    fold's shade, a crease's shadow, a gradient at a page's edge) is lifted, a pen stroke kept.
+
+    The shaded paper's ink is a grey *opening* of ``ink`` over ``TEXT_SHADE_WINDOW_MM``: the least ink
+    over the window, then the most. Strokes narrower than the window vanish from it, a shade wider
+    than it stays. A stroke's ink against that shaded paper: the stroke darkens paper of grey
+    ``1 - s (1 - b)`` (``s`` the shade's ink, ``b`` ``black_ratio``) by the share ``(ink - s) / (1 - s
+    (1 - b))`` of the black's contrast. Never more than ``ink``; equal to it on paper without shade.
+    Same shape, float32.
+    """
+    side = max(3, int(round(T.TEXT_SHADE_WINDOW_MM * px_per_mm)) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
+    shade = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
+    # At least the share left by the darkest shade the opening may return (ink 1 where black_ratio is 0).
+    lifted = (ink - shade) / np.maximum(1.0 - shade * (1.0 - black_ratio), 1e-3)
+    return np.clip(lifted, 0.0, 1.0, out=lifted)
+
+
+def _field_written(area: np.ndarray, region: TextRegion, black_ratio: float) -> FieldInk:
+    """:func:`field_ink` on the ink (float 0..1, K px/mm) of the field and its crop margin; ``black_ratio``
+    that of the ink (:class:`~omr.scan.align.PageInk`, 0 for ink already scaled to its own black).
+
+    A blank field's usual case, nothing dense enough to be writing in its ink, is decided on the ink as
+    it is; otherwise on the ink with its soft shades lifted (:func:`shade_lifted`, never more ink, so it
+    finds nothing the first look did not)."""
     m = T.CROP_MARGIN_MM
     labels, keep, printed = _written_labels(area, K)
+    if labels is not None:
+        labels, keep, printed = _written_labels(shade_lifted(area, black_ratio), K)
     height, width = area.shape
     if labels is None or not keep.any():  # nothing written anywhere near the field
         return FieldInk(np.zeros((height, width), np.uint8), printed, 0.0)
@@ -241,7 +268,7 @@ class BlankPrint:
         the designer is warned (``omr template from-blank``, the template editor)."""
         m = T.CROP_MARGIN_MM
         shape = (int(round((region.h + 2 * m) * K)), int(round((region.w + 2 * m) * K)))
-        return _field_written(self.ink(region.x - m, region.y - m, shape), region).inside_mm2
+        return _field_written(self.ink(region.x - m, region.y - m, shape), region, 0.0).inside_mm2
 
 
 def crop_field(grey: np.ndarray, homography_mm_to_px: np.ndarray, region: TextRegion,

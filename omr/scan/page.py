@@ -23,9 +23,9 @@ from omr.scan.align import aligned_ink, locate_boxes, page_ink, warp_to_layout
 from omr.scan.bubbles import pinned_search, read_pinned_boxes
 from omr.scan.catalogue import Catalogue
 from omr.scan.comments import BlankPrint, crop_field, png_bytes, read_comment
-from omr.scan.identify import faint_print, is_blank, locate_codes, map_points, overview, own_codes
+from omr.scan.identify import faint_print, is_blank, locate_codes, map_points, overview, own_codes, upside_down
 from omr.scan.ingest import RawPage
-from omr.scan.lighting import flatten_lighting, stretch_to_range
+from omr.scan.lighting import block_means, flatten_lighting, stretch_to_range
 from omr.scan.page_geometry import (
     BoxFit,
     checked_fit,
@@ -42,12 +42,12 @@ from omr.scan.page_geometry import (
 )
 from omr.scan.duplicates import ink_print, marks_key
 from omr.scan.join import join_pages
-from omr.scan.form_print import print_core, printed_mask, question_areas
+from omr.scan.form_print import page_print, print_core, printed_mask, question_areas
 from omr.scan.line_marks import review_lines_through_boxes
 from omr.scan.printed_boxes import (flag_unprinted, marks_beside_boxes, own_outline_evidence, reference_print,
                                     stray_writing, unexplained_marks, writing_in_areas)
 from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve_questions, shown_confidence
-from omr.scan.register import load_reference, match_pinned, pinned_identity
+from omr.scan.register import PageFeatures, load_reference, match_pinned, page_features, pinned_identity, register_to
 from omr.scan.show_through import back_print
 from omr.text.numbers import vn_percent
 
@@ -306,7 +306,17 @@ def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndar
     if found.reason is not None:
         result.set_aside = found.reason
         if found.reason in ("no_form", "misaligned"):
-            result.detail = _crooked_advice(view)
+            dark = dark_share(raw.image)
+            if dark < T.DARK_PART_MIN_SHARE and found.reason == "no_form" and _read_by_print(grey, catalogue, result):
+                return result
+            if dark >= T.DARK_PART_MIN_SHARE:
+                # Its edge is a long straight line that the skew measure would take for a page turned 45°.
+                result.set_aside = "too_dark"
+                result.detail = ("một phần lớn trang bị tối (nắp máy quét mở, bóng tay hoặc điện thoại che…) "
+                                 "nên không tìm đủ dấu định vị góc và mã QR: hãy quét hoặc chụp lại dưới ánh sáng "
+                                 "đều, thấy rõ cả trang (đừng bỏ phiếu)")
+            else:
+                result.detail = _crooked_advice(view)
         return result
     layout = catalogue.layouts.get((result.form_id, result.version))
     if layout is None or result.page not in {p.number for p in layout.pages}:
@@ -342,6 +352,85 @@ def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndar
             if q.status in (OK, BLANK):
                 recalibrate(q, AMBIGUOUS)
     return result
+
+
+def _read_by_print(grey: np.ndarray, catalogue: Catalogue, result: PageResult) -> bool:
+    """A page of omr's own form on which neither corner marks nor a QR code were found (a form enlarged
+    ~110 % on a copier has lost both off the sheet's edges), registered on its print: SIFT features of
+    each own form page printed blank (:func:`_own_features`), then the fit to the printed
+    boxes (:func:`checked_fit`). Read when exactly one page fits; set aside as ``qr_unreadable`` all the
+    same (its serial is unknown), kept for the reviewer who assigns the serial, as a page whose QR code
+    alone is unreadable. False (``result`` untouched) when no page, or more than one, fits."""
+    features = page_features(grey)
+    fitting = []
+    for layout in catalogue.layouts.values():
+        for page in layout.pages:
+            if not page.fiducials:  # a form designed elsewhere: registered on its own reference already
+                continue
+            blank = page_print(layout, page)
+            own = _own_features(layout, page)
+            found = register_to(grey, own.points, own.descriptors, blank.shape, features)
+            if found is None:
+                continue
+            # The blank's px are layout mm x CANONICAL_PX_PER_MM (omr.scan.form_print).
+            fit, _, fits = checked_fit(grey, found.homography @ np.diag([T.CANONICAL_PX_PER_MM, T.CANONICAL_PX_PER_MM, 1.0]), page)
+            if fits:
+                fitting.append((layout, page, fit))
+    if len(fitting) != 1:
+        return False
+    layout, page, fit = fitting[0]
+    enlarged = page_scale_on_image(fit.homography, grey.shape)
+    if enlarged < T.COPY_ENLARGED_MIN_SCALE:
+        # The page is no larger than the image: turned or shifted partly out of it, which a new scan mends
+        # (said by the caller), not a copy whose edges the copier cut.
+        return False
+    result.form_id, result.version, result.page = layout.form_id, layout.version, page.number
+    result.rotated_180 = upside_down(fit.homography)
+    result.set_aside = "qr_unreadable"
+    result.detail = (f"phiếu là bản sao phóng to khoảng {enlarged:.0%} nên mất dấu định vị góc và mã QR ở mép giấy: "
+                     f"nhận dạng theo bố cục: {layout.form_id} v{layout.version} trang {page.number}; cần nhập số phiếu")
+    _read_page(grey, fit.homography, layout, page, result, fit)
+    return True
+
+
+# (form id, version, page number) -> SIFT features of the page's print (omr.scan.form_print.page_print).
+_OWN_FEATURES: dict[tuple[str, int, int], PageFeatures] = {}
+
+
+def _own_features(layout: Layout, page: PageLayout) -> PageFeatures:
+    """SIFT features of ``page`` of omr's own ``layout`` printed blank, found once per page and process."""
+    key = (layout.form_id, layout.version, page.number)
+    if key not in _OWN_FEATURES:
+        _OWN_FEATURES[key] = page_features(page_print(layout, page))
+    return _OWN_FEATURES[key]
+
+
+def page_scale_on_image(homography: np.ndarray, shape: tuple[int, int]) -> float:
+    """How large the page that ``homography`` (layout mm -> image px) places is, against the image taken as
+    one A4 sheet (:func:`omr.scan.lighting.nominal_px_per_mm` of ``shape`` (h, w)): the mean of its width
+    and height across its middle, in px, over the sheet's. 1.0 for a page that fills the image."""
+    w, h = T.PAGE_WIDTH, T.PAGE_HEIGHT
+    ends = map_points(homography, np.array([[0.0, h / 2], [w, h / 2], [w / 2, 0.0], [w / 2, h]]))
+    across = float(np.hypot(*(ends[1] - ends[0])) / w + np.hypot(*(ends[3] - ends[2])) / h) / 2
+    return across / (max(shape) / T.PAGE_HEIGHT)
+
+
+def dark_share(image: np.ndarray) -> float:
+    """How much of one side of ``image`` (grey uint8 (H, W), as stored, before its lighting is flattened)
+    is dark, not paper: of its left, right, top and bottom halves, the largest share (0..1) of blocks
+    (~2 % of its width) whose mean is below ``DARK_PART_LEVEL`` of the lit paper (the 90th percentile of
+    the block means). Print, boxes and marks darken a few percent of such blocks, and a dark desk around
+    a photographed sheet a band along every side; a scanner lid left open or a hard shadow over one side
+    of the sheet darkens most of that half."""
+    side = max(1, image.shape[1] // 50)
+    blocks, _ = block_means(image, side)
+    paper = float(np.percentile(blocks, 90))
+    if paper <= 0 or min(blocks.shape) < 2:
+        return 1.0
+    dark = blocks < T.DARK_PART_LEVEL * paper
+    h, w = dark.shape
+    return float(max(dark[:, :w // 2].mean(), dark[:, w - w // 2:].mean(), dark[:h // 2].mean(),
+                     dark[h - h // 2:].mean()))
 
 
 def _crooked_advice(view) -> str:

@@ -132,6 +132,13 @@ def register_features(grey: np.ndarray, reference_path: str, features: PageFeatu
     ``features``: the page's features when already computed (one page, several references);
     ``limit``: match only the strongest ``limit`` features of each side (a quick, coarser match)."""
     ref_pts, ref_desc = _reference_features(reference_path)
+    return register_to(grey, ref_pts, ref_desc, load_reference(reference_path).shape, features, limit)
+
+
+def register_to(grey: np.ndarray, ref_pts: np.ndarray, ref_desc: np.ndarray | None, ref_shape: tuple[int, int],
+                features: PageFeatures | None = None, limit: int = 0) -> Registration | None:
+    """:func:`register_features` against a reference given by its SIFT features (``ref_pts`` (n, 2) px,
+    ``ref_desc``) and its shape (h, w) px: reference px -> page px, or None."""
     features = features or page_features(grey)
     descriptors, scale = features.descriptors, features.scale
     if descriptors is None or ref_desc is None or len(features.points) < 8:
@@ -153,7 +160,7 @@ def register_features(grey: np.ndarray, reference_path: str, features: PageFeatu
     if h is None:
         return None
     inliers = int(mask.sum())
-    if inliers < T.REGISTER_MIN_INLIERS or not _plausible(h, load_reference(reference_path).shape):
+    if inliers < T.REGISTER_MIN_INLIERS or not _plausible(h, ref_shape):
         return None
     return Registration(h, "features", inliers)
 
