@@ -372,7 +372,8 @@ def hairs_among_marks(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
     the page's marked boxes (``reads`` read MARKED) whose best stroke crosses
     ``HAIR_REFERENCE_MIN_LENGTH_MM`` or more of the inside (not dots) and holds under
     ``LINE_MARK_OWN_SHARE`` of its ink (crosses, ticks: marks no hair makes), the box looked at left
-    out; with fewer than ``MIN_MARKS_FOR_HABIT`` of those, every such mark (slashes too); with fewer
+    out; with fewer than ``MIN_MARKS_FOR_HABIT`` of those, the thinnest of every such mark (slashes
+    too: on a page marked mostly with slashes, a tick among heavier slashes is no hair); with fewer
     than that still, nothing is compared (nothing found). A box of ``boxes`` whose ink is mostly one straight
     stroke (``LINE_MARK_OWN_SHARE``: a slash, a hair, not a cross or a tick) is a hair when its width
     is under ``HAIR_WIDTH_SHARE`` of the pen's, or under ``HAIR_PASSING_WIDTH_SHARE`` of it while the
@@ -407,11 +408,13 @@ def hairs_among_marks(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
         # Marks of two strokes or more (crosses, ticks: no hair makes one) when there are enough of
         # them: a slash is often drawn heavier than a cross (the simulator's by 1 px).
         others = [s.width_mm for j, s in pens.items() if j != i and s.share < T.LINE_MARK_OWN_SHARE]
+        percentile = T.HAIR_REFERENCE_PERCENTILE
         if len(others) < T.MIN_MARKS_FOR_HABIT:
-            others = [s.width_mm for j, s in pens.items() if j != i]
+            # Mostly slashes: their thinnest (a tick among heavier slashes is not a hair).
+            others, percentile = [s.width_mm for j, s in pens.items() if j != i], 0
         if stroke is None or stroke.share < T.LINE_MARK_OWN_SHARE or len(others) < T.MIN_MARKS_FOR_HABIT:
             continue
-        pen = float(np.percentile(others, T.HAIR_REFERENCE_PERCENTILE))
+        pen = float(np.percentile(others, percentile))
         if stroke.width_mm >= T.HAIR_PASSING_WIDTH_SHARE * pen:
             continue
         hair = stroke.width_mm < T.HAIR_WIDTH_SHARE * pen or stroke.offset_mm >= T.HAIR_OFF_CENTRE_MM
