@@ -222,7 +222,7 @@ def _hair(img, dpi: int, centre, angle_deg: float, length: float, width_mm: floa
     img[y0:y1, x0:x1] = (patch * (1 - cover) + np.minimum(patch, grey) * cover).astype(np.uint8)
 
 
-@pytest.mark.parametrize("dpi,seed", [(200, 1), (200, 2), (300, 3)])
+@pytest.mark.parametrize("dpi,seed", [(200, 1), (300, 3), (300, 7)])
 def test_short_hairs_on_blank_questions_are_not_answers(default_layout, blanks, catalogue, dpi, seed):
     """Short hairs (8-12 mm, 0.1-0.25 mm wide, black to grey, bent) on a box of three blank questions:
     across the middle, clipping a corner, along a side. None runs on the 4 mm of a long line, each would
@@ -246,7 +246,7 @@ def test_short_hairs_on_blank_questions_are_not_answers(default_layout, blanks, 
     _check(result, reads, targets, answers, (REASON, HAIR_REASON))
 
 
-@pytest.mark.parametrize("dpi", [200, 300])
+@pytest.mark.parametrize("dpi", [300])
 def test_a_hair_at_a_corner_beside_a_filled_answer_is_no_correction(default_layout, blanks, catalogue, dpi):
     """Bench/hunt glass.py hair seed 13, sheet 15 D1: the respondent filled in box 2 (an answer in bubble
     style, to review) and a 10 mm hair entered box 5 at its top left corner, running to the opposite
