@@ -391,15 +391,19 @@ def hairs_among_marks(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
     Returns:
         Box index -> (its stroke, the pen's width mm) for the hairs found.
     """
-    if not boxes:
-        return {}
-    looked = sorted({i for i, r in enumerate(reads) if r.state == MARKED} | set(boxes))
     strokes: dict[int, StrokeWidth] = {}
-    for i in looked:
-        window = _window(reads, i, ink, printed, shifts, 0.0)
-        stroke = stroke_width(*window) if window is not None else None
-        if stroke is not None:
-            strokes[i] = stroke
+
+    def measure(indices) -> None:
+        for i in indices:
+            window = _window(reads, i, ink, printed, shifts, 0.0)
+            stroke = stroke_width(*window) if window is not None else None
+            if stroke is not None:
+                strokes[i] = stroke
+
+    measure(boxes)
+    if not any(s.share >= T.LINE_MARK_OWN_SHARE for s in strokes.values()):
+        return {}  # crosses and ticks only (CPU: the page's other marks are not measured)
+    measure([i for i, r in enumerate(reads) if r.state == MARKED and i not in strokes])
     pens = {i: s for i, s in strokes.items()
             if reads[i].state == MARKED and s.length_mm >= T.HAIR_REFERENCE_MIN_LENGTH_MM}
     found = {}
