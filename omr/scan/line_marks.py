@@ -62,7 +62,7 @@ def line_through_box(ink: np.ndarray, printed: np.ndarray, box: tuple[float, flo
 
     Args:
         ink: ink (float 0..1) of a window of the aligned page around the box, ``K`` px per mm,
-            reaching ``LINE_MARK_REACH_MM`` beyond the box where the page allows.
+            reaching ``LINE_THROUGH_REACH_MM`` beyond the box where the page allows.
         printed: the form's print over the same window (uint8 0/1, same shape): never a line's ink.
         box: the box on the window (x, y, w, h), px.
 
@@ -187,7 +187,7 @@ def _runs(mask: np.ndarray, printed: np.ndarray, centre: tuple[float, float], an
     along = np.array([-normal[1], normal[0]])
     foot = np.array(centre) + rho * normal
     step = T.LINE_MARK_STEP_MM * K
-    s = np.arange(step, T.LINE_MARK_REACH_MM * K + np.hypot(box[2], box[3]) / 2 + abs(rho), step)  # px
+    s = np.arange(step, T.LINE_THROUGH_REACH_MM * K + np.hypot(box[2], box[3]) / 2 + abs(rho), step)  # px
     s = np.concatenate([s, -s])  # both sides: n steps each
     n = len(s) // 2
     points = foot[None, :] + s[:, None] * along[None, :]  # (2n, 2) x, y px
@@ -273,7 +273,7 @@ def lines_through_marks(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
         # A first look just around the box: most marks are crosses and ticks (no one straight stroke)
         # or end within a mm or two of the box; the whole window only for a stroke that runs on.
         line = None
-        for reach in (T.LINE_MARK_FIRST_LOOK_MM, T.LINE_MARK_REACH_MM):
+        for reach in (T.LINE_MARK_FIRST_LOOK_MM, T.LINE_THROUGH_REACH_MM):
             px0, py0 = max(0, int((r.x - reach) * K)), max(0, int((r.y - reach) * K))
             px1, py1 = min(page_w, int((r.x + r.w + reach) * K)), min(page_h, int((r.y + r.h + reach) * K))
             if px1 <= px0 or py1 <= py0:
@@ -283,7 +283,7 @@ def lines_through_marks(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
             box = (r.x * K - px0, r.y * K - py0, r.w * K, r.h * K)
             if reach == T.LINE_MARK_FIRST_LOOK_MM and _ring_ink(mask, box) < T.LINE_MARK_MIN_RING_PIXELS:
                 break  # nothing leaves the box: no line runs on from it
-            line = _line_through(mask, printed_here, box, every=reach == T.LINE_MARK_REACH_MM)
+            line = _line_through(mask, printed_here, box, every=reach == T.LINE_THROUGH_REACH_MM)
             if line is None or line.run_mm < T.LINE_MARK_FOLLOW_MM:
                 line = None
                 break
@@ -374,10 +374,11 @@ def hairs_among_marks(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
     ``LINE_MARK_OWN_SHARE`` of its ink (crosses, ticks: marks no hair makes), the box looked at left
     out; with fewer than ``MIN_MARKS_FOR_HABIT`` of those, the thinnest of every such mark (slashes
     too: on a page marked mostly with slashes, a tick among heavier slashes is no hair); with fewer
-    than that still, nothing is compared (nothing found). A box of ``boxes`` whose ink is mostly one straight
-    stroke (``LINE_MARK_OWN_SHARE``: a slash, a hair, not a cross or a tick) is a hair when its width
-    is under ``HAIR_WIDTH_SHARE`` of the pen's, or under ``HAIR_PASSING_WIDTH_SHARE`` of it while the
-    stroke passes the box by: its line ``HAIR_OFF_CENTRE_MM`` or more from the box's centre (along a
+    than that still, nothing is compared (nothing found). A box of ``boxes`` is a hair when its best
+    stroke's width is under ``HAIR_WIDTH_SHARE`` of the pen's (a bent hair or two hairs are not one
+    straight stroke: any mark is asked), or, when its ink is mostly one straight stroke
+    (``LINE_MARK_OWN_SHARE``: a slash, a hair, not a cross or a tick), under
+    ``HAIR_PASSING_WIDTH_SHARE`` of it while the stroke passes the box by: its line ``HAIR_OFF_CENTRE_MM`` or more from the box's centre (along a
     side, across a corner), or running on ``HAIR_BOTH_SIDES_MM`` or more beyond the box at both ends
     (:func:`_line_through`; a pen's slash or tick starts in its box).
 
@@ -401,8 +402,8 @@ def hairs_among_marks(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
                 strokes[i] = stroke
 
     measure(boxes)
-    if not any(s.share >= T.LINE_MARK_OWN_SHARE for s in strokes.values()):
-        return {}  # crosses and ticks only (CPU: the page's other marks are not measured)
+    if not strokes:
+        return {}
     measure([i for i, r in enumerate(reads) if r.state == MARKED and i not in strokes])
     pens = {i: s for i, s in strokes.items()
             if reads[i].state == MARKED and s.length_mm >= T.HAIR_REFERENCE_MIN_LENGTH_MM}
@@ -416,14 +417,15 @@ def hairs_among_marks(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
         if len(others) < T.MIN_MARKS_FOR_HABIT:
             # Mostly slashes: their thinnest (a tick among heavier slashes is not a hair).
             others, percentile = [s.width_mm for j, s in pens.items() if j != i], 0
-        if stroke is None or stroke.share < T.LINE_MARK_OWN_SHARE or len(others) < T.MIN_MARKS_FOR_HABIT:
+        if stroke is None or len(others) < T.MIN_MARKS_FOR_HABIT:
             continue
         pen = float(np.percentile(others, percentile))
-        if stroke.width_mm >= T.HAIR_PASSING_WIDTH_SHARE * pen:
+        hair = stroke.width_mm < T.HAIR_WIDTH_SHARE * pen  # a bent hair, two hairs: not one straight stroke
+        if not hair and (stroke.share < T.LINE_MARK_OWN_SHARE or stroke.width_mm >= T.HAIR_PASSING_WIDTH_SHARE * pen):
             continue
-        hair = stroke.width_mm < T.HAIR_WIDTH_SHARE * pen or stroke.offset_mm >= T.HAIR_OFF_CENTRE_MM
+        hair = hair or stroke.offset_mm >= T.HAIR_OFF_CENTRE_MM
         if not hair:
-            window = _window(reads, i, ink, printed, shifts, T.LINE_MARK_REACH_MM)
+            window = _window(reads, i, ink, printed, shifts, T.LINE_THROUGH_REACH_MM)
             if window is not None:
                 win, printed_here, box = window
                 line = _line_through((win >= T.LINE_MARK_INK) & (printed_here == 0), printed_here, box)
