@@ -1484,7 +1484,9 @@ LINE_MARK_OWN_SHARE = 0.75
 # Steps along the line (mm) and how far it is followed beyond the box (mm): LINE_MARK_MIN_RUN_MM and
 # room to cross a label or the next box's outline (print is neither ink nor gap).
 LINE_MARK_STEP_MM = 0.25
-LINE_MARK_REACH_MM = 8.0
+# (Named LINE_MARK_REACH_MM until branch hhair: that name, defined again here, replaced the comments'
+# LINE_MARK_REACH_MM = 0.5 above, so omr.scan.comments joined tone marks to letters 8 mm away.)
+LINE_THROUGH_REACH_MM = 8.0
 # Beside the band, paper this far (mm) on at least one side: a line, not a blot (a filled box, a thumb).
 LINE_MARK_CLEAR_MM = 1.25
 # A gap of paper in the line longer than this (mm) ends it: pencil grain and 1-bit scans break a line
@@ -1497,7 +1499,7 @@ LINE_MARK_MIN_RUN_MM = 4.0
 # CPU (~45 ms a page): each box is first looked at within LINE_MARK_FIRST_LOOK_MM (mm) of it; nothing
 # beyond it (fewer than LINE_MARK_MIN_RING_PIXELS of line ink in the ring LINE_MARK_RING_MM beyond its
 # outline, 6 px = a 0.15 mm hair crossing it) or a stroke that runs under LINE_MARK_FOLLOW_MM (mm)
-# beyond it ends the look; only a stroke running on is followed over LINE_MARK_REACH_MM. 10 office
+# beyond it ends the look; only a stroke running on is followed over LINE_THROUGH_REACH_MM. 10 office
 # sheets: 4.5 of 15.5 boxes a page pass the ring, 1.7 hold one stroke, none is followed further.
 LINE_MARK_FIRST_LOOK_MM = 2.0
 LINE_MARK_FOLLOW_MM = 1.0
@@ -1509,3 +1511,33 @@ LINE_MARK_MIN_RING_PIXELS = 6
 # seed 12: a sheet's edge across a box's corner ran on 2.75 mm at the best direction, 10+ mm at one
 # 10 degrees off).
 LINE_MARK_ANGLE_SLACK = 0.1
+# Hairs and fibres on the glass (omr.scan.line_marks.hairs_among_marks, branch hhair). A short hair
+# (5-15 mm) crossing a box reads as a slash poking 1-3 mm out, under LINE_MARK_MIN_RUN_MM; what gives
+# it away is its ink: the ink summed across a stroke per mm along it (stroke_width; a black line
+# 0.4 mm wide gives 0.4) against the respondent's pen: the HAIR_REFERENCE_PERCENTILE percentile of the
+# page's crosses and ticks (a slash is often drawn heavier: the simulator's by 1 px, and against the
+# median of all marks a thin tick on a page of slashes measured 0.57-0.64 of it). Measured on 24
+# sheets (bench/hunt/fibre.py damage, seeds 21-22, quiet office scans, the four kinds and none), one-
+# stroke marks: 1,474 pen marks (ticks, slashes, dots) all at 0.68 or more (1 dot 0.68, ticks 0.74+);
+# 206 hairs, 197 under 0.6, 201 with the rule below at 0.65 / 0.85 (at 0.7 / 0.9: 204, that dot too).
+# Every mark is asked (a bent hair, or two, holds no one straight stroke): of the marks that are not one
+# stroke, 2,436 pen marks (crosses, ticks) none under 0.65, 14 hairs 11 (glass.py/fibre.py seed 13
+# across: two such hairs were stored ok).
+HAIR_REFERENCE_PERCENTILE = 25
+HAIR_WIDTH_SHARE = 0.65
+# Under HAIR_PASSING_WIDTH_SHARE a stroke is a hair when it also passes the box by: its line
+# HAIR_OFF_CENTRE_MM or more from the box's centre (pen marks at most 0.88 mm, dots aside: a slash or
+# a tick is drawn across the middle; a hair along a side or across a corner 1-1.9 mm), or running on
+# HAIR_BOTH_SIDES_MM or more beyond the box at both ends (pen marks' shorter side at most 0.25 mm in
+# 99 %, 1 of 1,495 at 0.5; hairs' median 0.25, a quarter 1 mm or more). Same data: 4 more hairs,
+# no pen mark (at 0.9: a tick at 0.9 whose short arm ran 0.5 mm out); those left are as wide as the
+# pen and lie within the box like a slash (not told apart).
+HAIR_PASSING_WIDTH_SHARE = 0.85
+HAIR_OFF_CENTRE_MM = 0.9
+HAIR_BOTH_SIDES_MM = 0.5
+# The pen's width is taken from marks whose stroke crosses this much of the 3.5 mm inside (mm):
+# crosses, ticks and slashes cross 3.9-5 mm, dots 1.5-2.3 mm (a dot's "width" is its diameter).
+HAIR_REFERENCE_MIN_LENGTH_MM = 3.0
+# Ink below this (0..1 of the page's black) is not summed across a stroke: paper's grain and JPEG
+# noise reach ~0.05 beside a line; a 0.1 mm hair's anti-aliased edge ~0.3.
+STROKE_WIDTH_INK_FLOOR = 0.1

@@ -281,9 +281,10 @@ def marked_boxes(sheet: Sheet, page_number: int, states=("marked",)):
     return [b for b in boxes_of(page_number) if sheet.truth.boxes.get(b.question, {}).get(b.option) in states]
 
 
-def run_damaged(args, damage) -> None:
+def run_damaged(args, damage, with_truth: bool = False) -> None:
     """For each kind of ``args.kind`` (comma-separated): ``args.n`` sheets whose every page is damaged in
-    place by ``damage(img, page number, rng, kind)`` (img: RGB uint8 at DPI), scanned by the quiet office
+    place by ``damage(img, page number, rng, kind)`` (img: RGB uint8 at DPI; with ``with_truth``, the
+    sheet's SheetTruth is passed fifth, for damage aimed at questions left blank), scanned by the quiet office
     profile into one PDF, read by `omr scan` and compared with the truth (:func:`run_and_compare`); with
     ``args.keep``, each kind's files in its own folder below it."""
     keep = args.keep
@@ -294,7 +295,7 @@ def run_damaged(args, damage) -> None:
         for s in sheets:
             for number in sorted(s.pages):
                 img = s.pages[number].copy()
-                damage(img, number, rng, kind)
+                damage(img, number, rng, kind, *((s.truth,) if with_truth else ()))
                 images.append(office_scan(img, rng))
         args.keep = f"{keep}/{kind}" if keep else None
         run_and_compare(args, {"batch.pdf": pdf_bytes(images)}, truths_of(sheets), all_pages(sheets), label=kind)

@@ -15,6 +15,16 @@ beside it) and not the form's print. A stroke that runs on for ``LINE_MARK_MIN_R
 :func:`review_lines_through_boxes` sends its question to review. A line across a box that also
 holds a cross is not one stroke holding most of the ink: that answer stays as read. Everything is measured in mm on
 the aligned page (:class:`omr.scan.align.PageInk`, ``K`` px per mm).
+
+A short hair or fibre (5-15 mm) does not run on far enough for that: lying across a box it is a
+slash poking 1-3 mm out, clipping a corner it is a short stroke in one corner. What tells it from
+the respondent's pen is its ink: a hair is 0.1-0.3 mm wide, a pen's line 0.3-0.9 mm, and one pen
+draws every mark of a page alike. :func:`stroke_width` measures the ink across a box's straight
+stroke per mm of its length (:class:`StrokeWidth`); :func:`hairs_among_marks` compares each mark
+that is one straight stroke with the thinner quarter of the page's crosses and ticks (the
+respondent's pen): much thinner (``HAIR_WIDTH_SHARE``), or thinner (``HAIR_PASSING_WIDTH_SHARE``)
+and passing the box by (running on out of it at both ends, or lying along a side, far from its
+centre), it is not the respondent's mark and the question goes to review.
 """
 
 from __future__ import annotations
@@ -52,7 +62,7 @@ def line_through_box(ink: np.ndarray, printed: np.ndarray, box: tuple[float, flo
 
     Args:
         ink: ink (float 0..1) of a window of the aligned page around the box, ``K`` px per mm,
-            reaching ``LINE_MARK_REACH_MM`` beyond the box where the page allows.
+            reaching ``LINE_THROUGH_REACH_MM`` beyond the box where the page allows.
         printed: the form's print over the same window (uint8 0/1, same shape): never a line's ink.
         box: the box on the window (x, y, w, h), px.
 
@@ -108,8 +118,9 @@ def _ring_ink(mask: np.ndarray, box: tuple[float, float, float, float]) -> int:
     return count(outer) - count(inner)
 
 
-def straight_stroke(core: np.ndarray, centre: tuple[float, float], every: bool = False):
-    """The straight stroke of a box's inside that holds ``LINE_MARK_OWN_SHARE`` of its ink, or None.
+def straight_stroke(core: np.ndarray, centre: tuple[float, float], every: bool = False,
+                    min_share: float = T.LINE_MARK_OWN_SHARE):
+    """The straight stroke of a box's inside that holds ``min_share`` (``LINE_MARK_OWN_SHARE``) of its ink, or None.
 
     A Hough vote: for each of ``LINE_MARK_ANGLES`` directions, the band ``LINE_MARK_BAND_MM`` either
     side of a line that holds the most of the inside's ink (1 px bins of the offset along the
@@ -122,9 +133,10 @@ def straight_stroke(core: np.ndarray, centre: tuple[float, float], every: bool =
     Returns:
         (angle of the stroke's normal, radians 0..pi; offset of the line from ``centre`` along that
         normal, px; share of the inside's ink in its band), or None when the inside holds fewer
-        than ``LINE_MARK_MIN_PIXELS`` of ink or no one stroke holds that share of it (a cross, a
-        tick with two arms alike, a scribble). With ``every``: a list of such tuples, every
-        direction holding within ``LINE_MARK_ANGLE_SLACK`` of the best share, the best first.
+        than ``LINE_MARK_MIN_PIXELS`` of ink or no one stroke holds ``min_share`` of it (a cross, a
+        tick with two arms alike, a scribble; ``min_share`` 0: the best stroke whatever its share,
+        one arm of a cross). With ``every``: a list of such tuples, every direction holding within
+        ``LINE_MARK_ANGLE_SLACK`` of the best share, the best first.
     """
     ys, xs = np.nonzero(core)
     if len(xs) < T.LINE_MARK_MIN_PIXELS:
@@ -147,13 +159,13 @@ def straight_stroke(core: np.ndarray, centre: tuple[float, float], every: bool =
     # One stroke holding most of the ink: the best direction, the middle of a run of equal shares
     # (a thick line holds all its ink over several directions) by its neighbours' votes.
     k = int(np.argmax(share + 0.001 * (np.roll(share, 1) + np.roll(share, -1))))
-    if share[k] < T.LINE_MARK_OWN_SHARE:
+    if share[k] < min_share:
         return None
     if not every:
         return float(angles[k]), float(offset[k]), float(share[k])
     # A short stroke (a line clipping the box's corner) holds its ink over many directions: all of
     # them nearly as good, the best first.
-    near = np.nonzero(share >= max(T.LINE_MARK_OWN_SHARE, share[k] - T.LINE_MARK_ANGLE_SLACK))[0]
+    near = np.nonzero(share >= max(min_share, share[k] - T.LINE_MARK_ANGLE_SLACK))[0]
     near = [k] + [int(j) for j in near[np.argsort(-share[near], kind="stable")] if j != k]
     return [(float(angles[j]), float(offset[j]), float(share[j])) for j in near]
 
@@ -175,7 +187,7 @@ def _runs(mask: np.ndarray, printed: np.ndarray, centre: tuple[float, float], an
     along = np.array([-normal[1], normal[0]])
     foot = np.array(centre) + rho * normal
     step = T.LINE_MARK_STEP_MM * K
-    s = np.arange(step, T.LINE_MARK_REACH_MM * K + np.hypot(box[2], box[3]) / 2 + abs(rho), step)  # px
+    s = np.arange(step, T.LINE_THROUGH_REACH_MM * K + np.hypot(box[2], box[3]) / 2 + abs(rho), step)  # px
     s = np.concatenate([s, -s])  # both sides: n steps each
     n = len(s) // 2
     points = foot[None, :] + s[:, None] * along[None, :]  # (2n, 2) x, y px
@@ -261,7 +273,7 @@ def lines_through_marks(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
         # A first look just around the box: most marks are crosses and ticks (no one straight stroke)
         # or end within a mm or two of the box; the whole window only for a stroke that runs on.
         line = None
-        for reach in (T.LINE_MARK_FIRST_LOOK_MM, T.LINE_MARK_REACH_MM):
+        for reach in (T.LINE_MARK_FIRST_LOOK_MM, T.LINE_THROUGH_REACH_MM):
             px0, py0 = max(0, int((r.x - reach) * K)), max(0, int((r.y - reach) * K))
             px1, py1 = min(page_w, int((r.x + r.w + reach) * K)), min(page_h, int((r.y + r.h + reach) * K))
             if px1 <= px0 or py1 <= py0:
@@ -271,7 +283,7 @@ def lines_through_marks(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
             box = (r.x * K - px0, r.y * K - py0, r.w * K, r.h * K)
             if reach == T.LINE_MARK_FIRST_LOOK_MM and _ring_ink(mask, box) < T.LINE_MARK_MIN_RING_PIXELS:
                 break  # nothing leaves the box: no line runs on from it
-            line = _line_through(mask, printed_here, box, every=reach == T.LINE_MARK_REACH_MM)
+            line = _line_through(mask, printed_here, box, every=reach == T.LINE_THROUGH_REACH_MM)
             if line is None or line.run_mm < T.LINE_MARK_FOLLOW_MM:
                 line = None
                 break
@@ -280,26 +292,180 @@ def lines_through_marks(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
     return found
 
 
+@dataclass(frozen=True)
+class StrokeWidth:
+    """A box's best straight stroke (:func:`straight_stroke`, whatever its share) and its ink.
+
+    ``width_mm``: the stroke's ink summed across it, per mm along it (ink 0..1 times mm: a black
+    line 0.4 mm wide gives 0.4, a mid-grey one 0.2), the median over its length inside the box;
+    ``length_mm``: its length inside the box (mm along it holding its ink; the inside is 3.5 mm
+    square); ``offset_mm``: its line's distance from the box's centre (mm); ``share``: share of the
+    inside's ink on it (0..1).
+    """
+
+    width_mm: float
+    length_mm: float
+    offset_mm: float
+    share: float
+
+
+def stroke_width(ink: np.ndarray, printed: np.ndarray, box: tuple[float, float, float, float]) -> StrokeWidth | None:
+    """The best straight stroke of a box's inside and the ink across it, or None (no ink).
+
+    Args:
+        ink: ink (float 0..1) of a window of the aligned page holding the box, ``K`` px per mm.
+        printed: the form's print over the same window (uint8 0/1, same shape): never a stroke's ink.
+        box: the box on the window (x, y, w, h), px.
+
+    The inside (less ``BOX_INNER_MARGIN_MM``) is cut into 1 px slices across the stroke's direction;
+    each slice's ink within ``LINE_MARK_BAND_MM`` of the stroke (pixels of at least
+    ``STROKE_WIDTH_INK_FLOOR``: paper's noise left out) is summed: the ink across the stroke there,
+    blur and anti-aliasing included. The median over the slices the stroke crosses leaves out where
+    a cross's other arm meets it. Returns None when the inside holds fewer than
+    ``LINE_MARK_MIN_PIXELS`` of line ink.
+    """
+    h, w = ink.shape
+    bx, by, bw, bh = box
+    m = T.BOX_INNER_MARGIN_MM * K
+    x0, y0 = max(int(round(bx + m)), 0), max(int(round(by + m)), 0)
+    x1, y1 = min(int(round(bx + bw - m)), w), min(int(round(by + bh - m)), h)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    inside = np.where(printed[y0:y1, x0:x1] == 0, ink[y0:y1, x0:x1], 0.0)
+    line = inside >= T.LINE_MARK_INK
+    centre = (bx + bw / 2 - x0, by + bh / 2 - y0)
+    found = straight_stroke(line, centre, min_share=0.0)
+    if found is None:
+        return None
+    angle, rho, share = found
+    ys, xs = np.mgrid[0:y1 - y0, 0:x1 - x0]
+    xs = xs - centre[0] + 0.5
+    ys = ys - centre[1] + 0.5
+    across = xs * np.cos(angle) + ys * np.sin(angle) - rho
+    along = np.round(ys * np.cos(angle) - xs * np.sin(angle)).astype(np.int64)
+    along -= along.min()
+    band = np.abs(across) <= T.LINE_MARK_BAND_MM * K
+    sums = np.bincount(along.ravel(), np.where(band & (inside >= T.STROKE_WIDTH_INK_FLOOR), inside, 0.0).ravel())
+    crossed = np.bincount(along.ravel(), (band & line).ravel()) > 0
+    return StrokeWidth(round(float(np.median(sums[crossed])) / K, 3), round(int(crossed.sum()) / K, 3),
+                       round(abs(rho) / K, 3), round(share, 3))
+
+
+def _window(reads: list[BoxRead], i: int, ink: PageInk, printed: np.ndarray,
+            shifts: dict[str, tuple[float, float]], reach: float):
+    """(ink window, print window, box on it px) of box ``i`` reaching ``reach`` mm beyond it, or None off the page."""
+    r = reads[i]
+    page_h, page_w = ink.shape
+    px0, py0 = max(0, int((r.x - reach) * K)), max(0, int((r.y - reach) * K))
+    px1, py1 = min(page_w, int((r.x + r.w + reach) * K)), min(page_h, int((r.y + r.h + reach) * K))
+    if px1 <= px0 or py1 <= py0:
+        return None
+    printed_here = _print_at(printed, shifts.get(r.question, (0.0, 0.0)), px0, py0, px1, py1)
+    return ink.region(px0, py0, px1, py1), printed_here, (r.x * K - px0, r.y * K - py0, r.w * K, r.h * K)
+
+
+def hairs_among_marks(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
+                      shifts: dict[str, tuple[float, float]], boxes: list[int]) -> dict[int, tuple[StrokeWidth, float]]:
+    """The boxes of ``boxes`` whose mark is one straight stroke thinner than the respondent's pen.
+
+    The respondent's pen: the ``HAIR_REFERENCE_PERCENTILE`` percentile of :func:`stroke_width` over
+    the page's marked boxes (``reads`` read MARKED) whose best stroke crosses
+    ``HAIR_REFERENCE_MIN_LENGTH_MM`` or more of the inside (not dots) and holds under
+    ``LINE_MARK_OWN_SHARE`` of its ink (crosses, ticks: marks no hair makes), the box looked at left
+    out; with fewer than ``MIN_MARKS_FOR_HABIT`` of those, the thinnest of every such mark (slashes
+    too: on a page marked mostly with slashes, a tick among heavier slashes is no hair); with fewer
+    than that still, nothing is compared (nothing found). A box of ``boxes`` is a hair when its best
+    stroke's width is under ``HAIR_WIDTH_SHARE`` of the pen's (a bent hair or two hairs are not one
+    straight stroke: any mark is asked), or, when its ink is mostly one straight stroke
+    (``LINE_MARK_OWN_SHARE``: a slash, a hair, not a cross or a tick), under
+    ``HAIR_PASSING_WIDTH_SHARE`` of it while the stroke passes the box by: its line ``HAIR_OFF_CENTRE_MM`` or more from the box's centre (along a
+    side, across a corner), or running on ``HAIR_BOTH_SIDES_MM`` or more beyond the box at both ends
+    (:func:`_line_through`; a pen's slash or tick starts in its box).
+
+    Args:
+        reads: the page's box reads (position on the aligned page, mm).
+        ink: the aligned page's ink.
+        printed: :func:`omr.scan.form_print.printed_mask` of the page (uint8 0/1).
+        shifts: question -> (dx, dy) mm its boxes were found from their layout places.
+        boxes: which reads to look at (indices into ``reads``).
+
+    Returns:
+        Box index -> (its stroke, the pen's width mm) for the hairs found.
+    """
+    strokes: dict[int, StrokeWidth] = {}
+
+    def measure(indices) -> None:
+        for i in indices:
+            window = _window(reads, i, ink, printed, shifts, 0.0)
+            stroke = stroke_width(*window) if window is not None else None
+            if stroke is not None:
+                strokes[i] = stroke
+
+    measure(boxes)
+    if not strokes:
+        return {}
+    measure([i for i, r in enumerate(reads) if r.state == MARKED and i not in strokes])
+    pens = {i: s for i, s in strokes.items()
+            if reads[i].state == MARKED and s.length_mm >= T.HAIR_REFERENCE_MIN_LENGTH_MM}
+    found = {}
+    for i in boxes:
+        stroke = strokes.get(i)
+        # Marks of two strokes or more (crosses, ticks: no hair makes one) when there are enough of
+        # them: a slash is often drawn heavier than a cross (the simulator's by 1 px).
+        others = [s.width_mm for j, s in pens.items() if j != i and s.share < T.LINE_MARK_OWN_SHARE]
+        percentile = T.HAIR_REFERENCE_PERCENTILE
+        if len(others) < T.MIN_MARKS_FOR_HABIT:
+            # Mostly slashes: their thinnest (a tick among heavier slashes is not a hair).
+            others, percentile = [s.width_mm for j, s in pens.items() if j != i], 0
+        if stroke is None or len(others) < T.MIN_MARKS_FOR_HABIT:
+            continue
+        pen = float(np.percentile(others, percentile))
+        hair = stroke.width_mm < T.HAIR_WIDTH_SHARE * pen  # a bent hair, two hairs: not one straight stroke
+        if not hair and (stroke.share < T.LINE_MARK_OWN_SHARE or stroke.width_mm >= T.HAIR_PASSING_WIDTH_SHARE * pen):
+            continue
+        hair = hair or stroke.offset_mm >= T.HAIR_OFF_CENTRE_MM
+        if not hair:
+            window = _window(reads, i, ink, printed, shifts, T.LINE_THROUGH_REACH_MM)
+            if window is not None:
+                win, printed_here, box = window
+                line = _line_through((win >= T.LINE_MARK_INK) & (printed_here == 0), printed_here, box)
+                hair = line is not None and line.other_mm >= T.HAIR_BOTH_SIDES_MM
+        if hair:
+            found[i] = (stroke, round(pen, 3))
+    return found
+
+
 def review_lines_through_boxes(result: PageResult, ink: PageInk, printed: np.ndarray, page: PageLayout) -> None:
     """Send to review (ambiguous) every question of omr's own form read ok on a box whose mark is a
-    long line through it (:func:`lines_through_marks`), naming the questions in the page's detail
-    («có đường kẻ dài chạy qua ô …»): a crease, a hair, a sheet's edge or a ruled line is never a
-    confident answer. ``printed``: the page's print mask (:func:`omr.scan.form_print.printed_mask`);
-    ``page``: its layout (the boxes' places, to move the print with them)."""
+    long line through it (:func:`lines_through_marks`: a crease, a hair, a sheet's edge or a ruled
+    line) or a hair (:func:`hairs_among_marks`: one stroke thinner than the respondent's pen), naming
+    the questions in the page's detail («có đường kẻ dài chạy qua ô …», «có nét mảnh hơn nét bút …»):
+    neither is a confident answer. ``printed``: the page's print mask
+    (:func:`omr.scan.form_print.printed_mask`); ``page``: its layout (the boxes' places, to move the
+    print with them)."""
     ok = {q.question: q for q in result.questions if q.status == OK}
     marked = [i for i, r in enumerate(result.boxes) if r.state == MARKED and r.question in ok]
     if not marked:
         return
-    questions = {result.boxes[i].question for i in marked}
+    # Every question with a marked box: the page's marks are the respondent's pen (hairs_among_marks).
+    questions = {r.question for r in result.boxes if r.state == MARKED}
     moved: dict[str, list[tuple[float, float]]] = {}
     for r, laid in zip(result.boxes, page.checkboxes):
         if r.question in questions:
             moved.setdefault(r.question, []).append((r.x - laid.x, r.y - laid.y))
     shifts = {q: (median(d[0] for d in moves), median(d[1] for d in moves)) for q, moves in moved.items()}
     found = lines_through_marks(result.boxes, ink, printed, shifts, marked)
-    questions = sorted({result.boxes[i].question for i in found})
-    for question in questions:
+    hairs = hairs_among_marks(result.boxes, ink, printed, shifts, [i for i in marked if i not in found])
+    lined = sorted({result.boxes[i].question for i in found})
+    haired = sorted({result.boxes[i].question for i in hairs} - set(lined))
+    for question in lined + haired:
         recalibrate(ok[question], AMBIGUOUS)
-    if questions:
-        result.detail = (result.detail + "; " if result.detail else "") + \
-            f"có đường kẻ dài chạy qua ô (nếp gấp, sợi tóc, mép giấy, đường thước kẻ?) ở câu {', '.join(questions)}"
+    notes = []
+    if lined:
+        notes.append("có đường kẻ dài chạy qua ô (nếp gấp, sợi tóc, mép giấy, đường thước kẻ?) ở câu "
+                     + ", ".join(lined))
+    if haired:
+        notes.append("có nét mảnh hơn nét bút ở các ô khác (sợi tóc, xơ vải trên mặt kính?) ở câu "
+                     + ", ".join(haired))
+    if notes:
+        result.detail = "; ".join(([result.detail] if result.detail else []) + notes)
