@@ -172,7 +172,7 @@ class Run:
 
 def run_scan(path: Path, workers: int) -> Run:
     """``omr scan PATH --workers N`` as a user runs it, into a fresh SQLite database, watched from outside."""
-    db = OUT / "speed.sqlite"
+    db = OUT / f"speed-{os.getpid()}.sqlite"  # two runs of this script at once do not share a database
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     return _watched([sys.executable, "-m", "omr", "scan", str(path), "--db", str(db), "--batch", "speed",
@@ -184,7 +184,7 @@ def run_scan(path: Path, workers: int) -> Run:
 def run_upload(path: Path, workers: int) -> Run:
     """The web app's reading of an upload of ``path`` (a PDF, or a folder's PDFs as one upload of several
     files): bench/upload_job.py, the app's own JobRunner in one process, watched from outside."""
-    folder = OUT / "upload"
+    folder = OUT / f"upload-{os.getpid()}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
     files = sorted(path.glob("*.pdf")) if path.is_dir() else [path]
@@ -227,6 +227,8 @@ def main() -> None:
     parser.add_argument("--memory-pages", default="100,500,2000",
                         help="batch sizes for peak memory, comma-separated; above --pages, copies of that file")
     parser.add_argument("--only", choices=("speed", "memory"), help="run one half (the other is skipped)")
+    parser.add_argument("--paths", default=",".join(f"{label} {workers}" for label, workers, _r in MEMORY_PATHS),
+                        help="the memory half's paths, comma-separated (default: all of them)")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     with open("/proc/loadavg") as fh:
@@ -285,12 +287,14 @@ def speed_figures(args, plain: Path, commented: Path) -> None:
 
 # The paths of issue #18 whose memory must stay flat: `omr scan` at 1 and 2 workers, and the web app
 # reading an upload (its default: 1 worker, `omr review serve --workers`).
-MEMORY_PATHS = (("omr scan", 1, run_scan), ("omr scan", 2, run_scan), ("web upload", 1, run_upload))
+MEMORY_PATHS = (("omr scan", 1, run_scan), ("omr scan", 2, run_scan), ("web upload", 1, run_upload))  # --paths: "omr scan 2", "web upload", ...
 
 
 def memory_figures(args, commented: Path) -> None:
     sizes = [int(s) for s in args.memory_pages.split(",") if s.strip()]
-    for label, workers, run_one in MEMORY_PATHS:
+    wanted = {name.strip() for name in args.paths.split(",")}
+    for label, workers, run_one in (path for path in MEMORY_PATHS if f"{path[0]} {path[1]}" in wanted
+                                    or path[0] in wanted):
         figures = []
         for size in sizes:
             if size < args.pages:

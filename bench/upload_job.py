@@ -25,11 +25,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from omr.web import create_app  # noqa: E402
-from omr.web import jobs  # noqa: E402
-
 
 def main() -> None:
+    # Imported here, not at the top: the page workers (forked from the fork server) import this
+    # script again as their ``__main__``, as multiprocessing does; the server's own entry point
+    # (``omr review serve``, bin/omr) imports only omr.cli there. At the top, every worker carried
+    # Flask, the whole web app and its store (~50 MiB more each: 225 MiB, not 172, at 100 pages).
+    from omr.web import create_app, jobs
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
     parser.add_argument("files", type=Path, nargs="+")
@@ -53,6 +56,8 @@ def main() -> None:
     job = jobs.job_status(store, job_id)
     print(f"pages stored: {job['pages_done']}")
     print(f"job: {job['status']} {job['error']}")
+    with open("/proc/self/status") as fh:  # the web process alone (its workers are other processes)
+        print("web process peak RSS:", next(line.split(":")[1].strip() for line in fh if line.startswith("VmHWM:")))
     store.close()
     sys.exit(0 if job["status"] == jobs.DONE else 1)
 
