@@ -15,10 +15,14 @@ It prints, in one run:
 - ``omr scan`` as a user runs it (a fresh SQLite database each run) at 1 and 2
   workers, median pages/s over ``--repeat`` runs, their ratio, and 1 worker's
   rate as a share of the decode floor, for both specimens;
-- the peak memory of the whole process tree (parent, fork server, workers)
-  and of the largest single process, at each of ``--memory-pages`` pages
-  (larger batches are copies of the 500-page file, each a different file to
-  omr, so every page is read and stored again).
+- the peak memory of the whole process tree (parent, fork server, workers;
+  PSS and RSS summed, sampled every 50 ms) and of the largest single process
+  (its kernel high-water mark), at each of ``--memory-pages`` pages (larger
+  batches are copies of the 500-page file, each a different file to omr, so
+  every page is read and stored again), on each path of issue #18: ``omr
+  scan`` at 1 and 2 workers, and the web app reading the same pages as one
+  upload (bench/upload_job.py: the app's JobRunner, 1 worker as the server's
+  default), with the CPU a page of the parent and of the workers.
 
 Targets (issue #18): 1 worker within 2x the decode floor; 2 workers >= 1.8x
 one; >= 60 pages/s with 2 workers; memory flat in the batch size; each worker
@@ -37,6 +41,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,17 +107,18 @@ def decode_floor(pdf: Path, limit: int) -> tuple[float, float]:
     return n / (time.perf_counter() - started), 1000 * (time.process_time() - cpu_started) / n
 
 
-def _memory_kib(pid: int) -> tuple[int, int]:
-    """(RSS, PSS) of one process (KiB); PSS shares pages forked processes share instead of counting them twice."""
-    rss = pss = 0
+def _memory_kib(pid: int) -> tuple[int, int, int]:
+    """(RSS, PSS, peak RSS so far) of one process (KiB); PSS shares pages forked processes share instead of
+    counting them twice; the peak (VmHWM, the kernel's high-water mark) misses no spike between samples."""
     with open(f"/proc/{pid}/status") as fh:
-        rss = next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
+        fields = {line.split(":")[0]: int(line.split()[1]) for line in fh if line.startswith(("VmRSS:", "VmHWM:"))}
+    rss = fields["VmRSS"]
     try:
         with open(f"/proc/{pid}/smaps_rollup") as fh:
             pss = next(int(line.split()[1]) for line in fh if line.startswith("Pss:"))
     except (OSError, StopIteration):
         pss = rss
-    return rss, pss
+    return rss, pss, fields.get("VmHWM", rss)
 
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -134,18 +140,18 @@ def tree_cpu(pid: int, seen: dict[int, float]) -> None:
 
 
 def tree_memory(pid: int) -> tuple[int, int, int]:
-    """(summed PSS, summed RSS, largest single RSS) of a process and all its descendants, KiB."""
+    """(summed PSS, summed RSS, largest single peak RSS) of a process and all its descendants, KiB."""
     pss_total = rss_total = largest = 0
     stack = [pid]
     while stack:
         p = stack.pop()
         try:
-            rss, pss = _memory_kib(p)
+            rss, pss, peak = _memory_kib(p)
             with open(f"/proc/{p}/task/{p}/children") as fh:
                 stack += [int(c) for c in fh.read().split()]
-        except (OSError, StopIteration):
+        except (OSError, StopIteration, KeyError):
             continue
-        pss_total, rss_total, largest = pss_total + pss, rss_total + rss, max(largest, rss)
+        pss_total, rss_total, largest = pss_total + pss, rss_total + rss, max(largest, peak)
     return pss_total, rss_total, largest
 
 
@@ -165,13 +171,36 @@ class Run:
 
 
 def run_scan(path: Path, workers: int) -> Run:
-    db = OUT / "speed.sqlite"
+    """``omr scan PATH --workers N`` as a user runs it, into a fresh SQLite database, watched from outside."""
+    db = OUT / f"speed-{os.getpid()}.sqlite"  # two runs of this script at once do not share a database
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
+    return _watched([sys.executable, "-m", "omr", "scan", str(path), "--db", str(db), "--batch", "speed",
+                     "--workers", str(workers)],
+                    lambda out: sum(int(line.split(":")[1].split()[0].replace(".", "")) for line in out.splitlines()
+                                    if line.startswith("Số trang trong các tệp:")))  # "2.000": Vietnamese digits
+
+
+def run_upload(path: Path, workers: int) -> Run:
+    """The web app's reading of an upload of ``path`` (a PDF, or a folder's PDFs as one upload of several
+    files): bench/upload_job.py, the app's own JobRunner in one process, watched from outside."""
+    folder = OUT / f"upload-{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    files = sorted(path.glob("*.pdf")) if path.is_dir() else [path]
+    try:
+        return _watched([sys.executable, str(ROOT / "bench" / "upload_job.py"), str(folder), *map(str, files),
+                         "--workers", str(workers)],
+                        lambda out: next(int(line.split(":")[1]) for line in out.splitlines()
+                                         if line.startswith("pages stored:")))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _watched(command: list[str], pages_of: Callable[[str], int]) -> Run:
+    """Run ``command`` to its end, sampling its process tree's memory and CPU every 50 ms."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "omr", "scan", str(path), "--db", str(db), "--batch", "speed",
-                             "--workers", str(workers)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = [0, 0, 0]
     cpu: dict[int, float] = {}
     while proc.poll() is None:
@@ -181,9 +210,8 @@ def run_scan(path: Path, workers: int) -> Run:
     elapsed = time.perf_counter() - started
     out, err = proc.communicate()
     if proc.returncode != 0:
-        raise SystemExit(f"omr scan failed:\n{out}\n{err}")
-    pages = sum(int(line.split(":")[1].split()[0]) for line in out.splitlines()
-                if line.startswith("Số trang trong các tệp:"))
+        raise SystemExit(f"{' '.join(command[1:3])} failed:\n{out}\n{err}")
+    pages = pages_of(out)
     parent_cpu = cpu.pop(proc.pid, 0.0)
     return Run(elapsed, pages, *peak, parent_cpu, sum(cpu.values()))
 
@@ -199,6 +227,8 @@ def main() -> None:
     parser.add_argument("--memory-pages", default="100,500,2000",
                         help="batch sizes for peak memory, comma-separated; above --pages, copies of that file")
     parser.add_argument("--only", choices=("speed", "memory"), help="run one half (the other is skipped)")
+    parser.add_argument("--paths", default=",".join(f"{label} {workers}" for label, workers, _r in MEMORY_PATHS),
+                        help="the memory half's paths, comma-separated (default: all of them)")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     with open("/proc/loadavg") as fh:
@@ -255,9 +285,16 @@ def speed_figures(args, plain: Path, commented: Path) -> None:
               f"{floor / rates[1]:.2f}x)")
 
 
+# The paths of issue #18 whose memory must stay flat: `omr scan` at 1 and 2 workers, and the web app
+# reading an upload (its default: 1 worker, `omr review serve --workers`).
+MEMORY_PATHS = (("omr scan", 1, run_scan), ("omr scan", 2, run_scan), ("web upload", 1, run_upload))  # --paths: "omr scan 2", "web upload", ...
+
+
 def memory_figures(args, commented: Path) -> None:
     sizes = [int(s) for s in args.memory_pages.split(",") if s.strip()]
-    for workers in (1, 2):
+    wanted = {name.strip() for name in args.paths.split(",")}
+    for label, workers, run_one in (path for path in MEMORY_PATHS if f"{path[0]} {path[1]}" in wanted
+                                    or path[0] in wanted):
         figures = []
         for size in sizes:
             if size < args.pages:
@@ -266,14 +303,16 @@ def memory_figures(args, commented: Path) -> None:
                 target = commented
             else:
                 target = copies(commented, -(-size // args.pages))
-            run = run_scan(target, workers)
+            run = run_one(target, workers)
             figures.append(run)
-            print(f"peak memory, workers={workers}, 30 % commented, {run.pages} pages: {mib(run.peak_pss_kib)} PSS / "
-                  f"{mib(run.peak_rss_kib)} RSS summed over the process tree, largest process "
-                  f"{mib(run.peak_process_kib)} ({run.rate:.1f} pages/s)", flush=True)
-        print(f"peak memory, workers={workers}: {figures[-1].pages} pages / {figures[0].pages} pages = "
+            print(f"peak memory, {label}, workers={workers}, 30 % commented, {run.pages} pages: "
+                  f"{mib(run.peak_pss_kib)} PSS / {mib(run.peak_rss_kib)} RSS summed over the process tree, "
+                  f"largest process {mib(run.peak_process_kib)} ({run.rate:.1f} pages/s; CPU a page "
+                  f"{1000 * run.parent_cpu_s / run.pages:.1f} ms in the parent, "
+                  f"{1000 * run.others_cpu_s / run.pages:.1f} ms in the workers)", flush=True)
+        print(f"peak memory, {label}, workers={workers}: {figures[-1].pages} pages / {figures[0].pages} pages = "
               f"{figures[-1].peak_pss_kib / figures[0].peak_pss_kib:.2f} (PSS of the tree), "
-              f"{figures[-1].peak_process_kib / figures[0].peak_process_kib:.2f} (largest process)")
+              f"{figures[-1].peak_process_kib / figures[0].peak_process_kib:.2f} (largest process)", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -262,6 +262,30 @@ def test_the_same_file_uploaded_again_says_its_pages_were_read_before(app, offic
     assert f"<strong>{summary.pages}</strong> trang đã đọc trước đó, bỏ qua" in again
 
 
+def test_an_uploaded_file_is_hashed_once_when_accepted_not_again_to_be_read(app, office_batch, repo_root,
+                                                                           monkeypatch):
+    """Issue #18: the reader does not read a whole upload again to hash it (hashed as it was accepted);
+    its pages are stored under that hash, so the job's progress counts them."""
+    from omr.scan import batch
+    from omr.web.jobs import job_status, read_taken_job, take_job
+
+    hashed_again = []
+    real = batch.file_sha256
+    monkeypatch.setattr(batch, "file_sha256", lambda path: hashed_again.append(path) or real(path))
+    pdf, _, summary = office_batch
+    client = login(app, "thu")
+    with open(pdf, "rb") as handle:
+        response = client.post("/batches", data={
+            "name": "dot-bam", "csrf_token": _token(client, "/batches"), "files": [(handle, "quét 1.pdf")]},
+            content_type="multipart/form-data")
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    job = take_job(_store(app), job_id)
+    read_taken_job(_store(app), job, Path(job["folder"]), str(repo_root / "form_templates"))
+    assert hashed_again == []
+    status = job_status(_store(app), job_id)
+    assert status["status"] == "done" and status["pages_done"] == summary.pages > 0
+
+
 def test_an_upload_is_read_in_the_background_and_resumed_after_a_restart(app, store_url, tmp_path, repo_root,
                                                                          office_batch, monkeypatch):
     pdf, _, summary = office_batch

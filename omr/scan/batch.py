@@ -94,12 +94,15 @@ _DRAFT_TASK = ByName("omr.scan.comments", "draft_stored_task")
 
 
 def _tasks(files: list[Path], store, report: ScanReport,
-           meta: dict[tuple[str, int], tuple[str, int]], gate: _Gate | None = None) -> Iterator[tuple[str, int]]:
+           meta: dict[tuple[str, int], tuple[str, int]], gate: _Gate | None = None,
+           hashed: dict[Path, tuple[str, int]] | None = None) -> Iterator[tuple[str, int]]:
     """(path, page index) of every page not yet stored, file by file, lazily.
 
     Each file is counted and hashed only when the workers need its first
-    pages, so hashing the next file overlaps reading this one. ``meta`` gets
-    each yielded page's (file hash, file size), for storing its result.
+    pages, so hashing the next file overlaps reading this one; a file in
+    ``hashed`` (resolved path -> (SHA-256, size)) is not read to be hashed
+    again. ``meta`` gets each yielded page's (file hash, file size), for
+    storing its result.
     """
     listed: set[Path] = set()
     for path in files:
@@ -110,8 +113,7 @@ def _tasks(files: list[Path], store, report: ScanReport,
         listed.add(path.resolve())
         try:
             n, cut = count_pages_checked(path)
-            digest = file_sha256(path)
-            size = path.stat().st_size
+            digest, size = (hashed or {}).get(path.resolve()) or (file_sha256(path), path.stat().st_size)
         except (InputFileError, OSError) as exc:
             report.file_errors.append(exc.message if isinstance(exc, InputFileError)
                                       else f"{path}: không đọc được tệp ({exc.strerror})")
@@ -163,7 +165,8 @@ def _failed_page(task: tuple[str, int], failure: Failure) -> PageResult:
 
 def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, collected_to=None,
              workers: int = 1, template_dir: str = "form_templates",
-             progress: Callable[[int], None] | None = None, stop: Callable[[], bool] | None = None) -> ScanReport:
+             progress: Callable[[int], None] | None = None, stop: Callable[[], bool] | None = None,
+             hashed: dict[str, tuple[str, int]] | None = None) -> ScanReport:
     """Read ``paths`` (files or folders) into ``store`` as batch ``batch_name``; the report of the run.
 
     Pages are read in ``workers`` watched worker processes (omr.scan.page_workers),
@@ -174,9 +177,12 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
     line of ``report.file_errors`` names the file and how many pages were not
     read (``report.pages_not_read``), and the next file is read. ``stop()``
     True (a cancelled upload) ends the run after the pages being read:
-    ``report.stopped``. Raises InputFileError for a missing path.
+    ``report.stopped``. ``hashed``: (SHA-256, size in bytes) of files already hashed, by path (an
+    upload's files, hashed as they were accepted, omr.web.jobs): not read a second time to be hashed
+    (issue #18). Raises InputFileError for a missing path.
     """
     files = expand_paths(paths)
+    known = {Path(path).resolve(): value for path, value in (hashed or {}).items()}
     # The workers' fork server imports the reading modules while this process hashes and counts files.
     start_fork_server(WORKER_PRELOAD)
     batch_id = store.ensure_batch(batch_name, collected_from, collected_to)
@@ -186,7 +192,7 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
     # Forms joined by page order need their pages stored in batch order (#16); others in any order.
     in_order = _InOrder() if _joins_by_order(catalogue) else None
     gate = _Gate(report, stop)
-    tasks = _tasks(files, store, report, meta, gate)
+    tasks = _tasks(files, store, report, meta, gate, known)
     runs = _runs(in_order.numbered(tasks) if in_order else tasks)
     first = next(runs, None)
 

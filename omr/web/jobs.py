@@ -403,10 +403,13 @@ def read_taken_job(store, job: dict, folder: Path, template_dir: str, workers: i
             if _cancel_requested(store, job["id"]) or budget.spent():
                 break
             store.writing(lambda conn, n=number: _set_file_state(conn, job["id"], n, FILE_READING))
+            # Hashed when it was accepted (accept_files): the reader does not read the whole file again for it.
             report = batch.run_scan([str(folder / entry["stored"])], store, job["batch_name"],
                                     collected_from=job["collected_from"], collected_to=job["collected_to"],
                                     workers=workers, template_dir=template_dir,
-                                    stop=lambda: _cancel_requested(store, job["id"]) or budget.spent())
+                                    stop=lambda: _cancel_requested(store, job["id"]) or budget.spent(),
+                                    hashed={str(folder / entry["stored"]): (entry["sha256"], entry["size"])}
+                                    if "size" in entry else None)
             # The server's path of the file means nothing to the user: name it as they did.
             messages += [m.replace(str(folder / entry["stored"]), entry["name"]) for m in report.file_errors]
             if report.stopped:
