@@ -27,7 +27,7 @@ from omr.data.job_queue_schema import has_queue_schema
 from omr.data.schema import upload_jobs
 from omr.data.store import database_url, open_store
 from omr.web import create_app, queue
-from omr.web.jobs import JobRunner, create_job, job_status
+from omr.web.jobs import JobRunner, create_job, job_status, stored_by_file
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = str(REPO / "form_templates")
@@ -256,8 +256,12 @@ def test_a_worker_interrupted_once_reads_the_file_again(tmp_path, office_batch, 
         runner.stop(timeout=30)
     assert row["status"] == "done" and row["error"] == ""
     assert [f["state"] for f in json.loads(row["files"])] == ["done", "done"]
-    # Both files hold the same sheets: every page is stored once, none twice.
-    assert job_status(store, job_id)["pages_done"] == summary.pages
+    # Each file's pages are stored once under the hash it was accepted with (the restart read none twice),
+    # and the job counts both files whole.
+    hashes = [f["sha256"] for f in json.loads(row["files"])]
+    with store.reading() as conn:
+        assert [stored_by_file(conn, [h])[h][0] for h in hashes] == [summary.pages, summary.pages]
+    assert job_status(store, job_id)["pages_done"] == 2 * summary.pages
 
 
 @ON_POSTGRES

@@ -235,7 +235,8 @@ def test_a_transcription_is_audited_and_flagged(queue_store):
     # Flags from the person's text; the negated term is not shown as one.
     assert [f["term"] for f in after.data["flags"]] == ["nhũng nhiễu"]
     change = review.response_history(store, item.response_id)[-1]
-    assert change["old"] == {"text": None, "status": "pending", "flags": []}
+    # The machine's draft the person replaced is kept in the audit record.
+    assert change["old"] == {"text": None, "status": "pending", "flags": [], "draft": "ý kiến"}
     assert change["new"]["flags"] == ["nhũng nhiễu"]
     assert change["new"]["text"].startswith("Cán bộ <b>")
     with pytest.raises(StaleWriteError):
