@@ -394,6 +394,11 @@ def _unexplained(reads: list[BoxRead], ink: PageInk, questions: set[str] | None,
         rows.setdefault(read.question, []).append(read)
     page_h, page_w = ink.shape
     pad = T.UNEXPLAINED_BOX_MARGIN_MM
+    # Every excusing box's px (grown by pad) once, as the per-box loop had them (issue #18: that loop, per
+    # question over all boxes, was most of the search's cost on a page of hundreds of boxes).
+    xs, ys, ws, hs = (np.array([getattr(r, a) for r in excusing], np.float64).reshape(-1) for a in "xywh")
+    tops, lefts = np.maximum(0, ((ys - pad) * K).astype(np.int64)), np.maximum(0, ((xs - pad) * K).astype(np.int64))
+    bottoms, rights = ((ys + hs + pad) * K).astype(np.int64) + 1, ((xs + ws + pad) * K).astype(np.int64) + 1
     found: dict[str, float] = {}
     for question, members in rows.items():
         if questions is not None and question not in questions:
@@ -407,11 +412,10 @@ def _unexplained(reads: list[BoxRead], ink: PageInk, questions: set[str] | None,
         if printed is None:
             continue
         boxes = np.zeros((py1 - py0, px1 - px0), np.uint8)
-        for r in excusing:
-            top, left = max(0, int((r.y - pad) * K)), max(0, int((r.x - pad) * K))
-            bottom, right = int((r.y + r.h + pad) * K) + 1, int((r.x + r.w + pad) * K) + 1
-            if bottom > py0 and top < py1 and right > px0 and left < px1:
-                boxes[max(top - py0, 0):bottom - py0, max(left - px0, 0):right - px0] = 1
+        near = np.flatnonzero((bottoms > py0) & (tops < py1) & (rights > px0) & (lefts < px1))
+        for top, left, bottom, right in zip(tops[near].tolist(), lefts[near].tolist(), bottoms[near].tolist(),
+                                            rights[near].tolist()):
+            boxes[max(top - py0, 0):bottom - py0, max(left - px0, 0):right - px0] = 1
         area = _largest_new_stroke(ink.region(px0, py0, px1, py1), printed, boxes, ink_level, min_mm2)
         if area >= min_mm2:
             found[question] = area
@@ -588,7 +592,8 @@ def _largest_new_stroke(page_ink_: np.ndarray, printed: np.ndarray, boxes: np.nd
     pixels = cv2.countNonZero(new)
     if pixels < wanted_mm2 * K * K:
         return pixels / (K * K)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(new, connectivity=8)
+    x, y, w, h = cv2.boundingRect(new)  # the strokes, and no more of the window (the same components)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(new[y:y + h, x:x + w], connectivity=8)
     if count <= 1:
         return 0.0
     return float(stats[1:, cv2.CC_STAT_AREA].max()) / (K * K)
