@@ -16,7 +16,10 @@ is not handwriting:
    thins out a lone speck (:func:`handwriting`).
 
 What is left is handwriting; the field is written in when it covers
-:data:`~omr.tuning.TEXT_MIN_INK_MM2`.
+:data:`~omr.tuning.TEXT_MIN_INK_MM2`, and may be (faint pencil, pencil a 1-bit
+scan mostly erased) from :data:`~omr.tuning.TEXT_FAINT_MIN_MM2`: both go to
+review as a comment to transcribe (:func:`maybe_written`), since a comment read
+blank is never shown to anyone.
 
 An inked field is then cropped from the *original* scan (bilinear, at
 :data:`~omr.tuning.OCR_PX_PER_MM`), cleaned the same way, deskewed, split into
@@ -570,6 +573,15 @@ def set_drafting_in_scan(enabled: bool) -> None:
 
 # --- the stage ------------------------------------------------------------------
 
+def maybe_written(inside_mm2: float) -> bool:
+    """Whether a field with ``inside_mm2`` (mm²) of written area inside its frame goes to review as a
+    comment to transcribe. Surely written from :data:`~omr.tuning.TEXT_MIN_INK_MM2`; from
+    :data:`~omr.tuning.TEXT_FAINT_MIN_MM2` it may be faint pencil (or pencil a 1-bit scan mostly
+    erased), which empty fields never leave: not surely blank, so a person looks rather than the
+    comment being stored blank and lost."""
+    return inside_mm2 >= min(T.TEXT_FAINT_MIN_MM2, T.TEXT_MIN_INK_MM2)
+
+
 def read_comment(grey: np.ndarray, homography_mm_to_px: np.ndarray, ink: PageInk, region: TextRegion,
                  page: PageLayout, blank: BlankPrint | None = None) -> CommentRead:
     """Decide, crop, clean and draft one comment field of an aligned page.
@@ -581,7 +593,7 @@ def read_comment(grey: np.ndarray, homography_mm_to_px: np.ndarray, ink: PageInk
     (:func:`field_ink`).
     """
     found = field_ink(ink, region, blank)
-    result = CommentRead(region.field, found.inside_mm2 >= T.TEXT_MIN_INK_MM2, round(found.inside_mm2, 2),
+    result = CommentRead(region.field, maybe_written(found.inside_mm2), round(found.inside_mm2, 2),
                          (region.x, region.y, region.w, region.h))
     if not result.inked:
         return result
