@@ -768,6 +768,21 @@ TEXTURE_MAX_DARKNESS_SHARE = 0.9
 # thumbprint pressed on the box above or below covers 4 of 16 cells (0.25, bench/hunt marks.py thumb
 # seeds 12-13), a pen's cross 7-10 and a tick ~6 (the COVERAGE_GRID notes).
 SLIVER_MAX_COVERAGE = 0.3
+# A punch hole (bench/hunt/paper.py punch: 6 mm, the scanner's black lid behind it) or any solid
+# round patch over a box is read 'cancelled' from its fill, beside a real mark a "correction"
+# (omr.scan.read.solid_disc). A pen's fill is the box's square (zigzags spilling 0-1.2 mm, a
+# solid rectangle inside); a hole is a disc larger than the box's inscribed circle. On the ink at
+# INK_THRESHOLD of the box's window, opened with a DISC_OPEN_MM disc (the 0.3 mm outline and pen
+# strokes up to ~0.8 mm wide vanish, solid ink stays), the patch under the box's centre is a disc
+# when its outline's median distance from its centroid is at least DISC_MIN_RADIUS_MM (a 5 mm hole
+# measures ~2.7 mm with its shadowed rim; a pen's dot is 0.7-1.1 mm) and the median absolute
+# deviation of that distance is at most DISC_MAX_RADIAL_SPREAD of it. Measured (office scans of
+# page 1, 3 pages, 24 holes 5-7 mm, lid grey 35-120, offset up to 1 mm; 24 simulator fills
+# (`_draw_mark` "fill") beside a cross/tick/slash/dot): holes 0.009-0.028, radius 2.86-3.72 mm;
+# fills 0.068-0.118 (a square's outline varies from its half side to its half diagonal).
+DISC_OPEN_MM = 1.0
+DISC_MIN_RADIUS_MM = 2.2
+DISC_MAX_RADIAL_SPREAD = 0.045
 # One pen line running over two boxes of a question (a zigzag crossing both out, a wide scrawl):
 # the box it only passes through is no plain mark beside a scribbled-out box (omr.scan.read.
 # _leaves_toward, hzig: 54 of 480 such questions read ok on bench/scribble_span.py before). A

@@ -159,7 +159,50 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
 
     judge_against_respondent(reads, evidence, joined)
     doubt_unsure_marks(reads, evidence, lambda i: _leaves_box(windows[i], boxes[i], *offsets[i]))
+    for i, r in enumerate(reads):
+        if r.state in (MARKED, CANCELLED) and solid_disc(windows[i], boxes[i], *offsets[i]):
+            r.state, r.confidence = UNCERTAIN, 0.25  # a hole or a patch over the box: what is under it is unknown
     return reads
+
+
+def solid_disc(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> bool:
+    """Whether the ink over ``box`` (moved by dx, dy mm) is a solid round patch larger than the box's
+    inscribed circle, or a patch covering the box's whole window: a punch hole with the scanner's dark
+    lid behind it, a sticker, a burn; not a pen's fill (the box's square) nor a pen's mark.
+
+    On the window's ink at INK_THRESHOLD (8 px/mm), opened with a DISC_OPEN_MM disc (the printed
+    outline and pen strokes vanish, solid ink stays): the patch under the box's centre is a disc when
+    its outline's median distance from its centroid (its radius) is at least DISC_MIN_RADIUS_MM and
+    the median deviation from it at most DISC_MAX_RADIAL_SPREAD of it (a square varies ~8 %); a patch reaching all four edges of the window (2.3 mm past
+    the outline) is no pen's fill either (a fill spills at most ~1.2 mm). False for a window off the
+    page, or no solid ink under the centre. Such a box's "fill" says nothing of what the respondent
+    did: :func:`read_boxes` makes it uncertain, so its question goes to review (bench/hunt
+    paper.py punch: a hole over a marked box beside another mark was read as a correction).
+    """
+    if window.paper <= 0 or window.grey.size == 0:
+        return False
+    height, width = window.grey.shape
+    cx = int(round((box.x + dx + box.w / 2) * K)) - window.x0
+    cy = int(round((box.y + dy + box.h / 2) * K)) - window.y0
+    if not (0 <= cx < width and 0 <= cy < height):
+        return False
+    ink = (_window_ink(window) >= T.INK_THRESHOLD).astype(np.uint8)
+    size = int(round(T.DISC_OPEN_MM * K)) | 1
+    solid = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    if not solid[cy, cx]:
+        return False
+    _, labels = cv2.connectedComponents(solid, connectivity=8)
+    patch = (labels == labels[cy, cx]).astype(np.uint8)
+    if patch[0].any() and patch[-1].any() and patch[:, 0].any() and patch[:, -1].any():
+        return True
+    contours, _ = cv2.findContours(patch, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    outline = max(contours, key=cv2.contourArea)[:, 0, :].astype(np.float64)
+    moments = cv2.moments(patch, True)
+    radial = np.hypot(outline[:, 0] - moments["m10"] / moments["m00"], outline[:, 1] - moments["m01"] / moments["m00"])
+    radius = float(np.median(radial))
+    if radius < T.DISC_MIN_RADIUS_MM * K:
+        return False
+    return float(np.median(np.abs(radial - radius))) <= T.DISC_MAX_RADIAL_SPREAD * radius
 
 
 def holds_dot(core: np.ndarray) -> bool:
