@@ -773,16 +773,24 @@ SLIVER_MAX_COVERAGE = 0.3
 # (omr.scan.read.solid_disc). A pen's fill is the box's square (zigzags spilling 0-1.2 mm, a
 # solid rectangle inside); a hole is a disc larger than the box's inscribed circle. On the ink at
 # INK_THRESHOLD of the box's window, opened with a DISC_OPEN_MM disc (the 0.3 mm outline and pen
-# strokes up to ~0.8 mm wide vanish, solid ink stays), the patch under the box's centre is a disc
-# when its outline's median distance from its centroid is at least DISC_MIN_RADIUS_MM (a 5 mm hole
-# measures ~2.7 mm with its shadowed rim; a pen's dot is 0.7-1.1 mm) and the median absolute
-# deviation of that distance is at most DISC_MAX_RADIAL_SPREAD of it. Measured (office scans of
-# page 1, 3 pages, 24 holes 5-7 mm, lid grey 35-120, offset up to 1 mm; 24 simulator fills
-# (`_draw_mark` "fill") beside a cross/tick/slash/dot): holes 0.009-0.028, radius 2.86-3.72 mm;
-# fills 0.068-0.118 (a square's outline varies from its half side to its half diagonal).
+# strokes up to ~0.8 mm wide vanish, solid ink stays), the patch's deepest point within
+# DISC_CENTRE_MM of the box's centre (holes punched up to ~1.5 mm off it) gives its inscribed
+# radius R; a disc when R is at least DISC_MIN_RADIUS_MM (a 5 mm hole ~2.5 mm; a pen's dot 0.7-1.1 mm)
+# and at most DISC_MAX_RIM_SHARE of DISC_RIM_SAMPLES points on the circle (1 + DISC_RIM_MARGIN) R around
+# it lie on the patch, leaving out the longest run of them (a disc ends at R all round, running on
+# only where it touches a neighbour's ink, one run; a square of half side R runs on at its four
+# corners). Measured (scratch run of 5 office scans of page 1, `_draw_mark` "fill" corrections beside
+# a cross/tick/slash/dot, holes 5-7 mm drawn as bench/hunt/paper.py does, lid grey 35-120, up to 1 mm
+# off the box's centre; tests/test_punch_holes.py draws the same): 38 pen fills 0.236-0.583,
+# 39 holes 0-0.153 (before leaving out the longest run, holes touching a filled box above measured
+# up to 0.35 against fills from 0.46). DISC_RIM_MARGIN: 0.08 / 0.11 / 0.15 tried, 0.11 kept (the
+# widest gap); the circle 1.11 R lies on a square of half side R within 19 degrees of each corner.
 DISC_OPEN_MM = 1.0
+DISC_CENTRE_MM = 1.5
 DISC_MIN_RADIUS_MM = 2.2
-DISC_MAX_RADIAL_SPREAD = 0.045
+DISC_RIM_MARGIN = 0.11
+DISC_RIM_SAMPLES = 72
+DISC_MAX_RIM_SHARE = 0.19  # between 0.153 (holes) and 0.236 (fills)
 # One pen line running over two boxes of a question (a zigzag crossing both out, a wide scrawl):
 # the box it only passes through is no plain mark beside a scribbled-out box (omr.scan.read.
 # _leaves_toward, hzig: 54 of 480 such questions read ok on bench/scribble_span.py before). A
