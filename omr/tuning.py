@@ -809,6 +809,30 @@ TEXTURE_MAX_DARKNESS_SHARE = 0.9
 # thumbprint pressed on the box above or below covers 4 of 16 cells (0.25, bench/hunt marks.py thumb
 # seeds 12-13), a pen's cross 7-10 and a tick ~6 (the COVERAGE_GRID notes).
 SLIVER_MAX_COVERAGE = 0.3
+# A punch hole (bench/hunt/paper.py punch: 6 mm, the scanner's black lid behind it) or any solid
+# round patch over a box is read 'cancelled' from its fill, beside a real mark a "correction"
+# (omr.scan.read.solid_disc). A pen's fill is the box's square (zigzags spilling 0-1.2 mm, a
+# solid rectangle inside); a hole is a disc larger than the box's inscribed circle. On the ink at
+# INK_THRESHOLD of the box's window, opened with a DISC_OPEN_MM disc (the 0.3 mm outline and pen
+# strokes up to ~0.8 mm wide vanish, solid ink stays), the patch's deepest point within
+# DISC_CENTRE_MM of the box's centre (holes punched up to ~1.5 mm off it) gives its inscribed
+# radius R; a disc when R is at least DISC_MIN_RADIUS_MM (a 5 mm hole ~2.5 mm; a pen's dot 0.7-1.1 mm)
+# and at most DISC_MAX_RIM_SHARE of DISC_RIM_SAMPLES points on the circle (1 + DISC_RIM_MARGIN) R around
+# it lie on the patch, leaving out the longest run of them (a disc ends at R all round, running on
+# only where it touches a neighbour's ink, one run; a square of half side R runs on at its four
+# corners). Measured (scratch run of 5 office scans of page 1, `_draw_mark` "fill" corrections beside
+# a cross/tick/slash/dot, holes 5-7 mm drawn as bench/hunt/paper.py does, lid grey 35-120, up to 1 mm
+# off the box's centre; the pages of tests/test_punch_holes.py seeds 1-6, lids 35/90/120: 90 pen fills,
+# 178 holes), the share by (DISC_RIM_MARGIN): fills from 0.125 (0.08) / 0.222 (0.11) / 0.18 (0.15),
+# holes up to 0.333 / 0.194 / 0.083: 0.15 kept, the only margin where they do not overlap or touch
+# (DISC_OPEN_MM 1.0, 1.2, 1.4 gave the same). Before the longest run was left out, holes touching
+# a filled box above measured up to 0.35.
+DISC_OPEN_MM = 1.0
+DISC_CENTRE_MM = 1.5
+DISC_MIN_RADIUS_MM = 2.2
+DISC_RIM_MARGIN = 0.15
+DISC_RIM_SAMPLES = 72
+DISC_MAX_RIM_SHARE = 0.13  # between 0.083 (holes) and 0.18 (fills), DISC_RIM_MARGIN 0.15
 # One pen line running over two boxes of a question (a zigzag crossing both out, a wide scrawl):
 # the box it only passes through is no plain mark beside a scribbled-out box (omr.scan.read.
 # _leaves_toward, hzig: 54 of 480 such questions read ok on bench/scribble_span.py before). A

@@ -159,7 +159,80 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
 
     judge_against_respondent(reads, evidence, joined)
     doubt_unsure_marks(reads, evidence, lambda i: _leaves_box(windows[i], boxes[i], *offsets[i]))
+    for i, r in enumerate(reads):
+        if r.state in (MARKED, CANCELLED) and solid_disc(windows[i], boxes[i], *offsets[i]):
+            r.state, r.confidence = UNCERTAIN, 0.25  # a hole or a patch over the box: what is under it is unknown
     return reads
+
+
+def solid_disc(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> bool:
+    """Whether the ink over ``box`` (moved by dx, dy mm) is a solid round patch larger than the box's
+    inscribed circle, or a patch covering the box's whole window: a punch hole with the scanner's dark
+    lid behind it, a sticker, a burn; not a pen's fill (the box's square) nor a pen's mark.
+
+    :func:`disc_measure` gives the patch's inscribed radius R and the share of the circle of radius
+    (1 + DISC_RIM_MARGIN) R around its centre that still lies on it, its longest run left out: a
+    disc ends all round at R (share ~0; where it touches a neighbour's ink, one run), a square of
+    half side R runs on at its four corners (a fill measures 0.24-0.58). A disc: R at least
+    DISC_MIN_RADIUS_MM and that share at most DISC_MAX_RIM_SHARE. Such a box's "fill" says nothing
+    of what the respondent did: :func:`read_boxes` makes it uncertain, so its question goes to
+    review (bench/hunt paper.py punch: a hole over a marked box beside another mark was read as a
+    correction).
+    """
+    measured = disc_measure(window, box, dx, dy)
+    if measured is None:
+        return False
+    radius, share = measured
+    return radius >= T.DISC_MIN_RADIUS_MM and share <= T.DISC_MAX_RIM_SHARE
+
+
+def disc_measure(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> tuple[float, float] | None:
+    """(inscribed radius mm, share of the circle just outside it on the patch) of the solid ink over
+    ``box`` (moved by dx, dy mm); None without solid ink there or for a window off the page.
+
+    On the window's ink at INK_THRESHOLD (8 px/mm), opened with a DISC_OPEN_MM disc (the printed
+    outline and pen strokes vanish, solid ink stays): the connected patch holding the deepest point
+    (farthest from the patch's edge) within DISC_CENTRE_MM of the box's centre; R that depth; the
+    share of DISC_RIM_SAMPLES points on the circle of radius (1 + DISC_RIM_MARGIN) R around that point
+    lying on the patch or off the window. A patch reaching all four edges of the window (2.3 mm past
+    the outline: no pen's fill, which spills at most ~1.2 mm) measures (its depth, 0).
+    """
+    if window.paper <= 0 or window.grey.size == 0:
+        return None
+    height, width = window.grey.shape
+    cx = (box.x + dx + box.w / 2) * K - window.x0
+    cy = (box.y + dy + box.h / 2) * K - window.y0
+    ink = (_window_ink(window) >= T.INK_THRESHOLD).astype(np.uint8)
+    size = int(round(T.DISC_OPEN_MM * K)) | 1
+    solid = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    depth = cv2.distanceTransform(solid, cv2.DIST_L2, 5)
+    ys, xs = np.ogrid[:height, :width]
+    near = (xs - cx) ** 2 + (ys - cy) ** 2 <= (T.DISC_CENTRE_MM * K) ** 2
+    candidates = np.where(near, depth, 0.0)
+    y, x = np.unravel_index(int(np.argmax(candidates)), candidates.shape)
+    radius = float(candidates[y, x])
+    if radius <= 0:
+        return None
+    _, labels = cv2.connectedComponents(solid, connectivity=8)
+    patch = labels == labels[y, x]
+    if patch[0].any() and patch[-1].any() and patch[:, 0].any() and patch[:, -1].any():
+        return radius / K, 0.0
+    angles = np.linspace(0, 2 * np.pi, T.DISC_RIM_SAMPLES, endpoint=False)
+    reach = radius * (1 + T.DISC_RIM_MARGIN)
+    px = np.round(x + reach * np.cos(angles)).astype(int)
+    py = np.round(y + reach * np.sin(angles)).astype(int)
+    off = (px < 0) | (px >= width) | (py < 0) | (py >= height)
+    on = off.copy()
+    on[~off] = patch[py[~off], px[~off]]
+    if on.all():
+        return radius / K, 1.0
+    # The longest run of points on the patch, round the circle, is left out: a hole touching one
+    # neighbour's ink (a filled box in the row above) runs on there only; a square at all four corners.
+    start = int(np.argmin(on))  # a point off the patch: runs do not wrap round from here
+    rolled = np.roll(on, -start).astype(np.int8)
+    edges = np.diff(np.concatenate(([0], rolled, [0])))
+    longest = int(np.max(np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1), initial=0))
+    return radius / K, float(on.sum() - longest) / len(on)
 
 
 def holds_dot(core: np.ndarray) -> bool:
