@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from db_fixtures import PAGE1, PAGE2, page_result, record
-from web_helpers import SCREENSHOTS, live_server, screenshot_folder
+from web_helpers import SCREENSHOTS, crop_png, live_server, screenshot_folder
 
 from omr.data import users
 from omr.data.schema import answers, comments, pages, responses
@@ -31,18 +31,6 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
     pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test` (installs the Debian package chromium)",
                 pytrace=False)
-
-
-def _crop_png() -> bytes:
-    import io
-
-    from PIL import Image, ImageDraw
-
-    image = Image.new("L", (420, 60), 255)
-    ImageDraw.Draw(image).text((8, 20), "Can bo huong dan tan tinh", fill=0)
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +54,7 @@ def server(tmp_path_factory, repo_root):
                 .where(responses.c.serial == 1).limit(1)).one()
         comment_id = store.writing(lambda conn: conn.execute(comments.insert().values(
             response_id=response_id, page_id=page_id, field="H3", inked=True, ink_mm2=40.0, x=10, y=200, w=190,
-            h=20, crop_png=_crop_png(), draft_text="Cán bộ hướng dẫn tận tình", draft_confidence=80.0,
+            h=20, crop_png=crop_png("Can bo huong dan tan tinh"), draft_text="Cán bộ hướng dẫn tận tình", draft_confidence=80.0,
             likely_correct=True, review_priority=1.0, status="pending", flags=json.dumps([]),
             updated_at=datetime.now(timezone.utc))).inserted_primary_key[0])
     app = create_app(db, uploads_dir=folder / "uploads", template_dir=repo_root / "form_templates", start_jobs=False)

@@ -100,3 +100,16 @@ def logged_in(app, name: str, password: str):
     response = client.post("/login", data={"name": name, "password": password, "csrf_token": csrf_token(client)})
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
+
+
+def crop_png(text: str, size: tuple[int, int] = (420, 60)) -> bytes:
+    """A stand-in comment crop for the review app's tests: ``text`` drawn on white, PNG bytes."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", size, 255)
+    ImageDraw.Draw(image).text((8, (size[1] - 20) // 2), text, fill=0)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()

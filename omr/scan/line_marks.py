@@ -74,18 +74,27 @@ def line_through_box(ink: np.ndarray, printed: np.ndarray, box: tuple[float, flo
     return _line_through((ink >= T.LINE_MARK_INK) & (printed == 0), printed, box)
 
 
+def _box_inside(shape: tuple[int, ...], box: tuple[float, float, float, float]) -> tuple[int, int, int, int] | None:
+    """The pixel rectangle (x0, y0, x1, y1) of ``box`` (x, y, w, h in window px) less
+    ``BOX_INNER_MARGIN_MM``, clipped to a window of ``shape`` (h, w, ...); None when nothing is left."""
+    h, w = shape[:2]
+    bx, by, bw, bh = box
+    m = T.BOX_INNER_MARGIN_MM * K
+    x0, y0 = max(int(round(bx + m)), 0), max(int(round(by + m)), 0)
+    x1, y1 = min(int(round(bx + bw - m)), w), min(int(round(by + bh - m)), h)
+    return None if x1 <= x0 or y1 <= y0 else (x0, y0, x1, y1)
+
+
 def _line_through(mask: np.ndarray, printed: np.ndarray, box: tuple[float, float, float, float],
                   every: bool = True) -> LineThrough | None:
     """:func:`line_through_box` from the window's line ink ``mask`` (bool: ink, not print). With
     ``every``, each direction nearly as good as the best (:func:`straight_stroke`) is followed and
     the one running on furthest kept; else only the best."""
-    h, w = mask.shape
-    bx, by, bw, bh = box
-    m = T.BOX_INNER_MARGIN_MM * K
-    x0, y0 = max(int(round(bx + m)), 0), max(int(round(by + m)), 0)
-    x1, y1 = min(int(round(bx + bw - m)), w), min(int(round(by + bh - m)), h)
-    if x1 <= x0 or y1 <= y0:
+    inside = _box_inside(mask.shape, box)
+    if inside is None:
         return None
+    x0, y0, x1, y1 = inside
+    bx, by, bw, bh = box
     cx, cy = bx + bw / 2, by + bh / 2
     strokes = straight_stroke(mask[y0:y1, x0:x1], (cx - x0, cy - y0), every=True)
     if strokes is None:
@@ -324,13 +333,11 @@ def stroke_width(ink: np.ndarray, printed: np.ndarray, box: tuple[float, float, 
     a cross's other arm meets it. Returns None when the inside holds fewer than
     ``LINE_MARK_MIN_PIXELS`` of line ink.
     """
-    h, w = ink.shape
-    bx, by, bw, bh = box
-    m = T.BOX_INNER_MARGIN_MM * K
-    x0, y0 = max(int(round(bx + m)), 0), max(int(round(by + m)), 0)
-    x1, y1 = min(int(round(bx + bw - m)), w), min(int(round(by + bh - m)), h)
-    if x1 <= x0 or y1 <= y0:
+    inside_box = _box_inside(ink.shape, box)
+    if inside_box is None:
         return None
+    x0, y0, x1, y1 = inside_box
+    bx, by, bw, bh = box
     inside = np.where(printed[y0:y1, x0:x1] == 0, ink[y0:y1, x0:x1], 0.0)
     line = inside >= T.LINE_MARK_INK
     centre = (bx + bw / 2 - x0, by + bh / 2 - y0)
