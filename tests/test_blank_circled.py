@@ -14,14 +14,12 @@ seeds, and read with no text layer.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import blank_sources
 import pytest
-from docx import Document
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
+from docx.shared import Pt
 
 from omr.template_from.blank import detect_page
 from omr.template_from.questions import _circled_sequence
@@ -34,16 +32,9 @@ ROWS = [("DejaVu Sans", 10, "12345"), ("DejaVu Sans", 12, "12345"), ("DejaVu San
 
 @pytest.fixture(scope="module")
 def blank_pdf(tmp_path_factory) -> Path:
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    assert soffice, "LibreOffice (libreoffice-writer-nogui) is needed to make the Word blank"
+    soffice = blank_sources.soffice()
     folder = tmp_path_factory.mktemp("circled")
-    doc = Document()
-    section = doc.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.left_margin = section.right_margin = Mm(20)
-    style = doc.styles["Normal"]
-    style.font.name, style.font.size = "DejaVu Sans", Pt(11)
-    doc.add_paragraph("PHIẾU ĐÁNH GIÁ MỨC ĐỘ HÀI LÒNG").runs[0].font.size = Pt(14)
+    doc = blank_sources.word_blank("PHIẾU ĐÁNH GIÁ MỨC ĐỘ HÀI LÒNG")
     doc.add_paragraph("Khoanh tròn một số: 1 = rất không hài lòng, 5 = rất hài lòng.")
     for number, (font, size, values) in enumerate(ROWS, start=1):
         paragraph = doc.add_paragraph(f"Câu {number}. Mức độ hài lòng:    ")
