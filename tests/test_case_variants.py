@@ -199,3 +199,80 @@ def test_sixteen_bit_colour_keeps_all_its_bits(name, bits, clean_sheet, catalogu
         from omr.scan.ingest import RawPage
 
         assert_reads_like(process_page(RawPage(str(path), 0, image), catalogue), reads[0])
+
+
+# --- round 2 (branch hcases): 16-bit alpha, WebP and JPEG 2000, folders ------------------------------------
+
+def _png(samples: np.ndarray, colour_type: int) -> bytes:
+    """A 16-bit PNG written by hand (PNG 1.2: IHDR, one IDAT, IEND) of ``samples`` (H, W, C) uint16."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    h, w = samples.shape[:2]
+    rows = samples.astype(">u2").reshape(h, -1)
+    raw = b"".join(b"\x00" + row.tobytes() for row in rows)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, colour_type, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, 1)) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("kind", ["grey-alpha-12bit", "rgba-12bit"])
+def test_sixteen_bit_alpha_holding_fewer_bits_is_opaque(kind, clean_sheet, catalogue, tmp_path):
+    """A 12-bit scanner's page with alpha (4095 = opaque in its 12 bits) was taken as nearly transparent
+    over 65535, composited into white paper and set aside as a blank page."""
+    from omr.scan.ingest import RawPage
+
+    pages, reads = clean_sheet
+    grey = pages[0]
+    values = grey.astype(np.uint32) * 4095 // 255
+    alpha = np.full_like(values, 4095)
+    samples = np.dstack([values, alpha]) if kind == "grey-alpha-12bit" else np.dstack([values] * 3 + [alpha])
+    path = tmp_path / f"{kind}.png"
+    path.write_bytes(_png(samples, 4 if kind == "grey-alpha-12bit" else 6))
+    image = _only_page(path)
+    assert np.abs(image.astype(int) - grey).max() <= 1
+    assert_reads_like(process_page(RawPage(str(path), 0, image), catalogue), reads[0])
+
+
+@pytest.mark.parametrize("name", ["phone.webp", "scan.jp2"])
+def test_webp_and_jpeg_2000_pages_are_read(name, clean_sheet, catalogue, tmp_path):
+    """Android phones and messaging apps save photos as WebP, some scanners write JPEG 2000: both were
+    refused (and skipped without a word inside a folder)."""
+    from omr.scan.ingest import RawPage
+
+    pages, reads = clean_sheet
+    path = tmp_path / name
+    if name.endswith(".webp"):
+        Image.fromarray(pages[0]).save(path, lossless=True)
+    else:
+        Image.fromarray(pages[0]).save(path, irreversible=False)  # lossless JPEG 2000 (5/3 wavelet)
+    image = _only_page(path)
+    assert np.array_equal(image, pages[0])
+    assert_reads_like(process_page(RawPage(str(path), 0, image), catalogue), reads[0])
+
+
+def test_a_folder_names_every_page_image_it_cannot_read(clean_sheet, tmp_path, capsys, repo_root):
+    """A folder scan listed only the suffixes omr reads: a GIF, or a scan saved without a suffix, was left
+    out without a word (a lost page). Now each is named with what to do; notes and hidden files are not."""
+    from omr.cli import main
+
+    pages, _ = clean_sheet
+    folder = tmp_path / "đợt 1"
+    folder.mkdir()
+    Image.fromarray(pages[0]).save(folder / "trang1.webp", lossless=True)
+    Image.fromarray(pages[1]).save(folder / "trang2.gif")
+    Image.fromarray(pages[1]).save(folder / "scan0002", format="PNG")
+    (folder / "ghi chú.txt").write_text("đợt 1", encoding="utf-8")
+    (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    code = main(["scan", str(folder), "--db", str(tmp_path / "f.sqlite"), "--templates",
+                 str(repo_root / "form_templates")])
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert code == 5 and "Traceback" not in text  # InputFileError's exit: some file was not read
+    assert f"{folder / 'trang2.gif'}: không phải tệp ảnh hay PDF đọc được; nội dung là ảnh GIF" in text
+    assert f"{folder / 'scan0002'}: không phải tệp ảnh hay PDF đọc được; nội dung là ảnh PNG; " \
+           "hãy đổi đuôi tên tệp thành .png" in text
+    assert "ghi chú.txt" not in text and ".DS_Store" not in text
+    assert "Trang đọc được lần này: 1" in text  # the WebP page

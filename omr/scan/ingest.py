@@ -26,8 +26,16 @@ import numpy as np
 from omr import tuning as T
 from omr.errors import InputFileError, PageError
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".heic", ".heif"}
+# WebP (what Android phones, messaging apps and browsers save photos as) and JPEG 2000 (some
+# document scanners and archives) are decoded by Pillow like the others.
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".heic", ".heif", ".webp", ".jp2", ".j2k",
+                  ".jpx"}
 SCAN_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
+# Files in a folder given to ``omr scan`` that are no scan omr reads yet are a page someone meant to
+# give: other image formats (GIF, AVIF, JPEG XL, camera raw, Photoshop) and office documents. They are
+# listed with the scans, so each is named with what to do (never skipped without a word, a lost page).
+NAMED_IN_FOLDERS = {".gif", ".avif", ".jxl", ".psd", ".dng", ".cr2", ".nef", ".arw", ".svg", ".xps", ".oxps",
+                    ".doc", ".docx", ".odt", ".rtf", ".xls", ".xlsx", ".ods", ".ppt", ".pptx"}
 PDF_RENDER_DPI = 200
 
 
@@ -56,12 +64,30 @@ def expand_paths(paths: list[str]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SCAN_SUFFIXES)
+            files += sorted(p for p in path.rglob("*") if p.is_file() and _listed_in_folder(p))
         elif path.is_file():
             files.append(path)
         else:
             raise InputFileError(f"Không tìm thấy tệp hoặc thư mục: {path}")
     return files
+
+
+def _listed_in_folder(path: Path) -> bool:
+    """Whether a file found in a folder is read (a scan) or named as one omr cannot read
+    (:data:`NAMED_IN_FOLDERS`, or no suffix but a PDF's or an image's first bytes: "scan0001");
+    other files (notes, thumbnails' databases, hidden files) are left alone."""
+    if path.name.startswith("."):
+        return False
+    suffix = path.suffix.lower()
+    if suffix in SCAN_SUFFIXES or suffix in NAMED_IN_FOLDERS:
+        return True
+    if suffix:
+        return False
+    try:
+        kind = content_kind(path)
+    except OSError:
+        return True  # named: it cannot even be read
+    return kind is not None and (kind == PDF_KIND or kind.startswith("ảnh "))
 
 
 def file_sha256(path: Path) -> str:
@@ -207,7 +233,7 @@ def _init_forms(pdf) -> None:
 
 PDF_KIND = "tệp PDF"
 # What a file holds, told by its first bytes: (signature at byte 0, what it is in Vietnamese). Signatures:
-# PNG, JPEG, TIFF (both byte orders), GIF, RTF, OLE2 (Office 97-2003 documents); ZIP, BMP, HEIC and WebP
+# PNG, JPEG, TIFF (both byte orders), GIF, JPEG 2000, RTF, OLE2 (Office 97-2003 documents); ZIP, BMP, HEIC and WebP
 # are told below.
 _SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "ảnh PNG"),
@@ -216,11 +242,14 @@ _SIGNATURES = (
     (b"MM\x00*", "ảnh TIFF"),
     (b"GIF87a", "ảnh GIF"),
     (b"GIF89a", "ảnh GIF"),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "ảnh JPEG 2000"),  # the JP2 signature box (ISO/IEC 15444-1, I.5.1)
+    (b"\xff\x4f\xff\x51", "ảnh JPEG 2000"),  # a bare codestream: SOC then SIZ (ISO/IEC 15444-1, A.2)
     (b"{\\rtf", "văn bản RTF"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "tài liệu Office cũ (Word .doc, Excel .xls hoặc PowerPoint .ppt)"),
 )
 # The suffix under which omr reads an image that was named .pdf.
-_IMAGE_SUFFIXES = {"ảnh PNG": ".png", "ảnh JPEG": ".jpg", "ảnh TIFF": ".tif", "ảnh BMP": ".bmp", "ảnh HEIC": ".heic"}
+_IMAGE_SUFFIXES = {"ảnh PNG": ".png", "ảnh JPEG": ".jpg", "ảnh TIFF": ".tif", "ảnh BMP": ".bmp", "ảnh HEIC": ".heic",
+                   "ảnh WebP": ".webp", "ảnh JPEG 2000": ".jp2"}
 # Office Open XML files are ZIP archives: their first folder says which; OpenDocument ones name their type first.
 _ZIP_KINDS = (("word/", "tài liệu Word (.docx)"), ("xl/", "bảng tính Excel (.xlsx)"),
               ("ppt/", "bản trình chiếu PowerPoint (.pptx)"))
@@ -352,7 +381,7 @@ def _what_and_advice(kind: str | None) -> str:
     what = f"nội dung là {kind}" if kind else "không nhận ra nội dung của tệp"
     if kind in _IMAGE_SUFFIXES:
         advice = f"hãy đổi đuôi tên tệp thành {_IMAGE_SUFFIXES[kind]} rồi đọc lại"
-    elif kind and kind.startswith("ảnh "):  # GIF, WebP: formats omr does not read
+    elif kind and kind.startswith("ảnh "):  # GIF: a format omr does not read
         advice = "hãy lưu ảnh thành PNG hoặc JPEG rồi đọc lại"
     elif kind and any(word in kind for word in _DOCUMENT_KINDS):
         advice = "hãy mở bằng Word hoặc LibreOffice và «Lưu thành PDF» (Save as PDF), rồi dùng tệp PDF đó"
@@ -1127,7 +1156,8 @@ def pdf_hint(name: str) -> str:
 # Leading bytes of the image formats scanners and phones write (their specifications' signatures):
 # a file that starts with one yet does not open is a damaged or cut-short image, not another format.
 IMAGE_SIGNATURES = ((b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"\x89PNG\r\n\x1a\n", "PNG"),
-                    (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"), (b"GIF89a", "GIF"), (b"BM", "BMP"))
+                    (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"), (b"GIF89a", "GIF"), (b"BM", "BMP"),
+                    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "JPEG 2000"), (b"\xff\x4f\xff\x51", "JPEG 2000"))
 
 
 def _not_an_image(path: Path) -> str:
@@ -1287,7 +1317,7 @@ def _grey_of(img, significant_bits: int | None) -> np.ndarray:
         # never by 16 bits, which would leave the page nearly black.
         bits = significant_bits if significant_bits and 8 <= significant_bits <= 16 else None
         if bits is None or top >= 1 << bits:
-            bits = min(16, max(8, top.bit_length()))
+            bits = _bits_holding(top)
         values = stored.astype(np.uint32)
         if bits == 16:  # rint(v / 257) in integers: (v + 128) // 257, a third of the float path's time
             return ((values + 128) // 257).astype(np.uint8)
@@ -1349,12 +1379,21 @@ def _sixteen_bit_colour_grey(img) -> np.ndarray | None:
         return None
     samples = stored.astype(np.float64)
     luma = samples[..., 2] * 0.299 + samples[..., 1] * 0.587 + samples[..., 0] * 0.114  # BGR(A)
-    if stored.shape[2] == 4:
-        alpha = samples[..., 3] / 65535.0
-        luma = luma * alpha + 65535.0 * (1.0 - alpha)
     top = float(luma.max()) if luma.size else 0.0
-    full = float((1 << min(16, max(8, int(np.ceil(np.log2(top + 1.0)))))) - 1)
+    full = float((1 << _bits_holding(top)) - 1)
+    if stored.shape[2] == 4:
+        # Alpha is scaled like the samples, by the fewest bits holding its largest value: a 12-bit
+        # scanner's opaque page stores alpha 4095, which over 65535 made the page almost transparent,
+        # composited into white paper and set aside as a blank page.
+        alpha_top = float(samples[..., 3].max()) if luma.size else 0.0
+        alpha = samples[..., 3] / float((1 << _bits_holding(alpha_top)) - 1)
+        luma = luma * alpha + full * (1.0 - alpha)
     return np.clip(np.rint(luma * (255.0 / full)), 0, 255).astype(np.uint8)
+
+
+def _bits_holding(top: float) -> int:
+    """The fewest bits, 8 to 16, whose range holds ``top`` (a sample's largest value)."""
+    return min(16, max(8, int(np.ceil(np.log2(max(top, 0.0) + 1.0)))))
 
 
 def _png_significant_bits(path: Path) -> int | None:
