@@ -11,6 +11,7 @@ were fixed: other ways scanners, image software and spreadsheets store the same 
 
 from __future__ import annotations
 
+import io
 import sys
 import unicodedata
 from pathlib import Path
@@ -276,3 +277,52 @@ def test_a_folder_names_every_page_image_it_cannot_read(clean_sheet, tmp_path, c
            "hãy đổi đuôi tên tệp thành .png" in text
     assert "ghi chú.txt" not in text and ".DS_Store" not in text
     assert "Trang đọc được lần này: 1" in text  # the WebP page
+
+
+# --- a page that fails in the middle of a PDF: other breakages -----------------------------------------------
+
+@pytest.fixture(scope="module")
+def three_page_pdf(clean_sheet):
+    """A 3-page PDF (pages 1, 2, 1 of the clean sheet as JPEGs, as img2pdf writes scans) as bytes."""
+    import img2pdf
+
+    pages, _ = clean_sheet
+    jpegs = []
+    for grey in (pages[0], pages[1], pages[0]):
+        buffer = io.BytesIO()
+        Image.fromarray(grey).save(buffer, format="JPEG", quality=90, dpi=(200, 200))
+        jpegs.append(buffer.getvalue())
+    return img2pdf.convert(jpegs)
+
+
+def _break_page_2(data: bytes, how: str, path: Path) -> Path:
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(data))
+    page = pdf.pages[1]
+    image = list(page.Resources.XObject.values())[0]
+    if how == "emptied contents":  # a writer that lost the page's drawing: its scan is still in the file
+        page.obj["/Contents"] = pdf.make_stream(b"")
+    elif how == "garbled contents":
+        page.obj["/Contents"] = pdf.make_stream(b"q 1 0 0 1 0 0 cm BT /F9 12 Tf (x) Tj ET Q ]]]] >>>> /Im0 Dx")
+    else:  # an image filter no reader knows: pdfium's error is English, with an object address
+        image.write(b"abc" * 100, filter=pikepdf.Name("/FooDecode"), type_check=False)
+    pdf.save(path)
+    return path
+
+
+@pytest.mark.parametrize("how", ["emptied contents", "garbled contents", "unknown filter"])
+def test_a_broken_middle_pdf_page_is_named_in_vietnamese_never_blank(how, three_page_pdf, tmp_path):
+    """Page 2's content stream emptied or garbled rendered white and was set aside as a blank page (its scan
+    lost without a word); an image pdfium cannot decode was named with pdfium's English error
+    ("Failed to get bitmap of image <PdfImage 0x7f…>"). Pages 1 and 3 are read either way."""
+    path = _break_page_2(three_page_pdf, how, tmp_path / "lô.pdf")
+    pages = list(iter_pages(path))
+    assert [p.index for p in pages] == [0, 1, 2]
+    assert pages[0].image is not None and pages[2].image is not None
+    broken = pages[1]
+    assert broken.image is None and broken.error.reason == "unreadable"
+    message = broken.error.message
+    assert message.startswith(f"{path}, trang 2: trang PDF bị hỏng")
+    assert "Failed" not in message and "0x" not in message and "<" not in message
+    assert "hãy quét lại tờ phiếu này" in message

@@ -39,6 +39,10 @@ NAMED_IN_FOLDERS = {".gif", ".avif", ".jxl", ".psd", ".dng", ".cr2", ".nef", ".a
 PDF_RENDER_DPI = 200
 
 
+class PageDamage(ValueError):
+    """A PDF page found broken while it is decoded; its message is Vietnamese, shown to the user."""
+
+
 NOT_SCAN = "not_scan"  # omr.model.SET_ASIDE_REASONS: too small or too thin to be a page scan
 
 
@@ -455,6 +459,8 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
                 else:
                     raw = RawPage(str(path), index, render_pdf_page(page, _render_dpi(page)))
                 damage = _uniform_page_damage(raw.image, dictionaries, index)
+                if damage is None and raw.stream_sha256 is None:
+                    damage = _unpainted_scan(dictionaries, index)
                 if damage is None and dictionaries is None and tree_damaged and _flat(raw.image):
                     # qpdf's page list no longer lines up with pdfium's positions, so this page's own
                     # dictionary cannot be checked; a flat page in a file whose page tree lost entries
@@ -473,8 +479,11 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
                                   PageError(f"{path}, trang {index + 1}: {not_scan}", NOT_SCAN))
                 yield raw
             except Exception as exc:  # pdfium errors for one broken page: go on
+                # Our own reasons are Vietnamese (PageDamage); pdfium's and qpdf's are English, with object
+                # addresses ("Failed to get bitmap of image <PdfImage 0x7f…>"): never shown to the user.
+                why = f"trình đọc PDF báo: {exc}" if isinstance(exc, PageDamage) else "không vẽ được ảnh của trang"
                 yield RawPage(str(path), index, None,
-                              PageError(f"{path}, trang {index + 1}: trang PDF bị hỏng, trình đọc PDF báo: {exc}; "
+                              PageError(f"{path}, trang {index + 1}: trang PDF bị hỏng, {why}; "
                                         "hãy quét lại tờ phiếu này hoặc xuất lại tệp PDF từ máy quét"))
             finally:
                 page.close()
@@ -760,6 +769,47 @@ def _uniform_page_damage(image: np.ndarray, dictionaries, index: int) -> str | N
     return None
 
 
+_UNPAINTED = "trang có ảnh quét nhưng nội dung trang không vẽ ảnh đó (nội dung trang hỏng)"
+
+
+def _unpainted_scan(dictionaries, index: int) -> str | None:
+    """Why a rendered PDF page is broken when its resources hold a page-sized scan its content never paints
+    (a content stream emptied or garbled when the file was written: rendered, the page looked blank and
+    was set aside as one, its scan lost); None otherwise, or when qpdf cannot align or parse the page
+    (:func:`_uniform_page_damage` judges those). Vietnamese."""
+    import pikepdf
+
+    if dictionaries is None:
+        return None
+    try:
+        page = dictionaries.pages[index]
+        resources = page.obj.get("/Resources")
+        xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
+        if not _holds_page_image(xobjects):
+            return None
+        if pikepdf.parse_content_stream(page, "Do"):
+            return None
+    except Exception:  # qpdf cannot parse it: judged by the page's look (_uniform_page_damage)
+        return None
+    return _UNPAINTED
+
+
+def _holds_page_image(xobjects) -> bool:
+    """Whether a page's /XObject resources hold an image large enough to be a page scan
+    (each side at least ``T.MIN_PAGE_SIDE_PX``, as :func:`not_a_page` asks of a scan)."""
+    import pikepdf
+
+    if not isinstance(xobjects, pikepdf.Dictionary):
+        return False
+    for key in xobjects.keys():
+        xobject = xobjects[key]
+        if isinstance(xobject, pikepdf.Stream) and xobject.get("/Subtype") == "/Image":
+            width, height = xobject.get("/Width", 0), xobject.get("/Height", 0)
+            if int(width) >= T.MIN_PAGE_SIDE_PX and int(height) >= T.MIN_PAGE_SIDE_PX:
+                return True
+    return False
+
+
 # pdfium's annotation subtype for a form field (FPDF_ANNOT_WIDGET), and the annotation flags under
 # which a viewer does not show an annotation on screen: Hidden and NoView (PDF 32000-1:2008,
 # 12.5.3, Table 165: bits 2 and 6; pdfium's FPDF_ANNOT_FLAG_HIDDEN and FPDF_ANNOT_FLAG_NOVIEW).
@@ -850,11 +900,11 @@ def render_pdf_page(page, dpi: float) -> np.ndarray:
 
     pdfium applies everything a page says about its images (/Decode arrays,
     /ImageMask stencils, soft masks, /Rotate, placement on the page) on a
-    white background. A page with no area raises ValueError.
+    white background. A page with no area raises PageDamage.
     """
     width_pt, height_pt = page.get_size()
     if not (width_pt > 0 and height_pt > 0):
-        raise ValueError("trang không có kích thước")
+        raise PageDamage("trang không có kích thước")
     scale = dpi / 72.0
     if width_pt * height_pt * scale * scale > T.MAX_PAGE_PIXELS:
         # pdfium rounds the bitmap's sides up: keep clear of the bound by a pixel a side.
@@ -1015,7 +1065,7 @@ def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:
         if not encoded.rstrip(b"\x00\t\n\r ").endswith(b"\xff\xd9"):
             # No end-of-image marker: the JPEG was cut short. Decoders fill the
             # missing rows with grey, which would read as a page of blank answers.
-            raise ValueError("ảnh JPEG của trang bị cắt cụt (thiếu phần cuối); hãy quét lại trang này")
+            raise PageDamage("ảnh JPEG của trang bị cắt cụt (thiếu phần cuối); hãy quét lại trang này")
         digest = hashlib.sha256(encoded).hexdigest()
         factor = jpeg_reduction(max(width, height) / (max(width_pt, height_pt) / 72.0 * 25.4))  # px per mm of page
         flags = {1: cv2.IMREAD_GRAYSCALE, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2, 4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
