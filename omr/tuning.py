@@ -290,6 +290,11 @@ REGISTER_MAX_SIDE_PX = 1400
 # cut second page (tests/test_ingest_hard_scans.py, test_two_page_images.py) 0.97-1.000; copies at
 # 108-115 % through the simulator's office scan (which also shrinks to 93-100 %) 1.015-1.136.
 COPY_ENLARGED_MIN_SCALE = 1.01
+# ... or, at any scale, when the page's four corner marks and its QR code all lie on the image by at least
+# this (mm) under the fit to the printed boxes: they were scanned, yet not found (a staple across a mark into
+# the QR code's finder, stickers, ink), which no new scan mends; a page turned or shifted partly out of the
+# image has a mark off its edge. One mm: twice CORNER_CHECK_MAX_RESIDUAL_MM, the largest residual a fit is kept with.
+MARKS_ON_IMAGE_MIN_MM = 1.0
 REGISTER_MAX_FEATURES = 4000
 # Lowered from OpenCV's 0.04: thin printed lines on white give weak responses.
 REGISTER_CONTRAST_THRESHOLD = 0.02

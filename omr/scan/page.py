@@ -380,17 +380,36 @@ def _read_by_print(grey: np.ndarray, catalogue: Catalogue, result: PageResult) -
         return False
     layout, page, fit = fitting[0]
     enlarged = page_scale_on_image(fit.homography, grey.shape)
-    if enlarged < T.COPY_ENLARGED_MIN_SCALE:
+    named = f"nhận dạng theo bố cục: {layout.form_id} v{layout.version} trang {page.number}; cần nhập số phiếu"
+    if enlarged >= T.COPY_ENLARGED_MIN_SCALE:
+        detail = f"phiếu là bản sao phóng to khoảng {enlarged:.0%} nên mất dấu định vị góc và mã QR ở mép giấy: {named}"
+    elif _marks_and_code_on_image(fit.homography, page, grey.shape):
+        # Scanned whole, yet neither the marks nor the code were found: damaged on the paper (staples across
+        # two marks and into the code), which a new scan would not mend.
+        detail = ("dấu định vị góc và mã QR có trên ảnh nhưng bị che hoặc hỏng (ghim bấm, giấy dán, vết mực…): "
+                  + named)
+    else:
         # The page is no larger than the image: turned or shifted partly out of it, which a new scan mends
         # (said by the caller), not a copy whose edges the copier cut.
         return False
     result.form_id, result.version, result.page = layout.form_id, layout.version, page.number
     result.rotated_180 = upside_down(fit.homography)
     result.set_aside = "qr_unreadable"
-    result.detail = (f"phiếu là bản sao phóng to khoảng {enlarged:.0%} nên mất dấu định vị góc và mã QR ở mép giấy: "
-                     f"nhận dạng theo bố cục: {layout.form_id} v{layout.version} trang {page.number}; cần nhập số phiếu")
+    result.detail = detail
     _read_page(grey, fit.homography, layout, page, result, fit)
     return True
+
+
+def _marks_and_code_on_image(homography: np.ndarray, page: PageLayout, shape: tuple[int, int]) -> bool:
+    """Whether every corner mark and the QR code of ``page``, placed by ``homography`` (layout mm -> image px),
+    lie on the image (h, w px) by at least ``T.MARKS_ON_IMAGE_MIN_MM`` on every side."""
+    margin = T.MARKS_ON_IMAGE_MIN_MM
+    rects = [(f.x, f.y, f.w, f.h) for f in page.fiducials] + [(page.qr.x, page.qr.y, page.qr.w, page.qr.h)]
+    corners = np.array([(x + dx, y + dy) for x, y, w, h in rects
+                        for dx in (-margin, w + margin) for dy in (-margin, h + margin)], dtype=np.float64)
+    points = map_points(homography, corners)
+    h, w = shape[:2]
+    return bool(np.all((points[:, 0] >= 0) & (points[:, 0] < w) & (points[:, 1] >= 0) & (points[:, 1] < h)))
 
 
 # (form id, version, page number) -> SIFT features of the page's print (omr.scan.form_print.page_print).
