@@ -326,3 +326,41 @@ def test_a_broken_middle_pdf_page_is_named_in_vietnamese_never_blank(how, three_
     assert message.startswith(f"{path}, trang 2: trang PDF bị hỏng")
     assert "Failed" not in message and "0x" not in message and "<" not in message
     assert "hãy quét lại tờ phiếu này" in message
+
+
+# --- staples over two corner marks, one of them into the QR code ------------------------------------------------
+
+def _staple(img: np.ndarray, p0_mm: tuple[float, float], p1_mm: tuple[float, float]) -> None:
+    """A metal staple (0.9 mm wide, dark grey) drawn from ``p0_mm`` to ``p1_mm`` (page mm at 200 dpi)."""
+    import cv2
+
+    to_px = 200 / 25.4
+    cv2.line(img, tuple(int(v * to_px) for v in p0_mm), tuple(int(v * to_px) for v in p1_mm), (80, 80, 80),
+             int(0.9 * to_px), cv2.LINE_AA)
+
+
+@pytest.mark.parametrize("number", [1, 2])
+def test_staples_across_two_marks_and_into_the_qr_code_never_call_the_page_no_form(number, filled_sheet,
+                                                                                   catalogue, default_layout):
+    """Staples across both top corner marks, the right one running into the QR code's finder: neither the
+    code nor three marks were found and the page was set aside as «không tìm thấy phiếu» (no form), a page
+    an operator throws away. The marks and code are on the image, so the page is found by its print, read,
+    and set aside for its serial (qr_unreadable), nothing read wrong."""
+    from read_checks import assert_no_silent_error
+
+    from omr.scan.ingest import RawPage
+
+    truth, pages = filled_sheet
+    _, layout = default_layout
+    page = layout.page(number)
+    rgb = pages[number].copy()
+    tl, tr = page.fiducials[0], page.fiducials[1]
+    _staple(rgb, (tl.x - 2, tl.y + tl.h + 3), (tl.x + tl.w + 3, tl.y - 2))  # across the top-left mark
+    qr = page.qr
+    _staple(rgb, (qr.x + qr.w - 3, tl.y + 2), (tr.x + tr.w + 4, tl.y + 1))  # from the code's finder across the mark
+    result = process_page(RawPage("staples.jpg", 0, _office_scan(rgb, number)), catalogue)
+    assert result.set_aside in (None, "qr_unreadable"), (result.set_aside, result.detail)
+    assert result.page == number
+    if result.set_aside == "qr_unreadable":
+        assert "cần nhập số phiếu" in result.detail
+    assert_no_silent_error(result, truth, max_review=3)
