@@ -44,19 +44,16 @@ def curl(rgb: np.ndarray, rng) -> np.ndarray:
     depth = px(rng.uniform(25, 45))
     squeeze = rng.uniform(0.55, 0.8)
     start = hh - depth
-    t = np.linspace(0, 1, depth, dtype=np.float32)
     # Source row for each output row of the curled part: foreshortened more and more towards the edge.
     out_rows = int(depth * squeeze)
     u = np.linspace(0, 1, out_rows, dtype=np.float32)
-    src = start + depth * (1 - np.cos(u * np.pi / 2 * 1.0)) ** 0.7 * 1.0
-    src = np.clip(start + (src - start), start, hh - 1)
+    src = np.clip(start + depth * (1 - np.cos(u * np.pi / 2)) ** 0.7, start, hh - 1)
     curled = img[src.astype(int)]
     shade = (1 - rng.uniform(0.15, 0.35) * u ** 1.5)[:, None, None]
     curled = np.clip(curled.astype(np.float32) * shade, 0, 255).astype(np.uint8)
     out = np.full_like(img, 40)
     out[:start] = img[:start]
     out[start:start + out_rows] = curled
-    del t
     return np.ascontiguousarray(np.rot90(out, -side))
 
 
