@@ -364,3 +364,33 @@ def test_staples_across_two_marks_and_into_the_qr_code_never_call_the_page_no_fo
     if result.set_aside == "qr_unreadable":
         assert "cần nhập số phiếu" in result.detail
     assert_no_silent_error(result, truth, max_review=3)
+
+
+# --- a steep phone photo of one page with a hand's shadow ----------------------------------------------------
+
+@pytest.mark.parametrize("seed", [1, 6])
+def test_a_steep_shadowed_photo_of_one_page_is_never_told_as_a_cut_second_page(seed, filled_sheet, catalogue):
+    """A phone held at a steep angle over a page half in a hand's shadow: the page is placed on its QR code
+    and a few marks, every answer to review. Its own lower part was taken for print beside it and set
+    aside as «nửa dưới … có thể là trang kia của tờ phiếu bị cắt mép», a second page that is not there."""
+    import cv2
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench" / "hunt"))
+    from photo import photograph
+    from read_checks import assert_no_silent_error
+
+    from omr.forms.simulate import cast_shadow
+    from omr.scan.ingest import RawPage
+    from omr.scan.page import process_image
+
+    truth, pages = filled_sheet
+    rng = np.random.default_rng(seed)
+    rgb = pages[1].copy()
+    cast_shadow(rgb, rng, strength=0.6)
+    grey = cv2.cvtColor(photograph(rgb, rng, steep=0.35), cv2.COLOR_RGB2GRAY)
+    results = process_image(RawPage("ảnh chụp.jpg", 0, grey), catalogue)
+    assert [r.set_aside for r in results if r.set_aside == "half_not_form"] == []
+    (result,) = results
+    if result.set_aside is None:
+        assert result.page == 1
+        assert_no_silent_error(result, truth, max_review=len(result.questions))

@@ -17,7 +17,7 @@ import numpy as np
 from omr import tuning as T
 from omr.errors import TemplateError
 from omr.forms.layout import Layout, PageLayout, TextRegion
-from omr.model import (AMBIGUOUS, BLANK, EMPTY, MARKED, OK, SET_ASIDE_REASONS, STRAY_WRITING_FIELD, PageResult, PageSource,
+from omr.model import (AMBIGUOUS, BLANK, EMPTY, MARKED, NEEDS_REVIEW, OK, SET_ASIDE_REASONS, STRAY_WRITING_FIELD, PageResult, PageSource,
                        half_name)
 from omr.scan.align import aligned_ink, locate_boxes, page_ink, warp_to_layout
 from omr.scan.bubbles import pinned_search, read_pinned_boxes
@@ -104,6 +104,10 @@ def _print_beside(raw: RawPage, read: PageResult) -> PageResult | None:
     lies in, with what to do (:data:`CUT_PAGE_HINT`). Costs one flattening, only for such images.
     """
     if raw.image is None or read.homography is None or read.set_aside is not None:
+        return None
+    if read.questions and all(q.status in NEEDS_REVIEW for q in read.questions):
+        # The page's own placing is in doubt (every answer to review: a steep phone photo placed on its QR
+        # code and a few marks): the "print beside" it is most likely the page itself, not a second page.
         return None
     shape = raw.image.shape[:2]
     homography = np.array(read.homography)
