@@ -130,3 +130,15 @@ def test_heic_uploads_are_recognised(tmp_path):
     path = tmp_path / "photo"
     Image.fromarray(np.full((32, 24, 3), 200, np.uint8)).save(path, format="HEIF")
     assert scan_suffix(path) == ".heic"
+
+
+def test_webp_and_jpeg_2000_uploads_are_recognised(tmp_path):
+    """A phone's WebP photo and a scanner's JPEG 2000 are scans as the command line reads them (refused before)."""
+    import numpy as np
+    from PIL import Image
+
+    image = Image.fromarray(np.full((32, 24), 200, np.uint8))
+    image.save(tmp_path / "photo", format="WEBP")
+    image.save(tmp_path / "scan", format="JPEG2000")
+    assert scan_suffix(tmp_path / "photo") == ".webp"
+    assert scan_suffix(tmp_path / "scan") == ".jp2"

@@ -64,6 +64,8 @@ MAGIC = (
     (b"MM\x00*", ".tif"),
     (b"\x89PNG\r\n\x1a\n", ".png"),
     (b"\xff\xd8\xff", ".jpg"),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", ".jp2"),  # JPEG 2000 (ISO/IEC 15444-1, I.5.1)
+    (b"\xff\x4f\xff\x51", ".jp2"),  # a bare JPEG 2000 codestream
 )
 # HEIC/HEIF (iPhone photos): an ISO box "ftyp" at byte 4 with one of these brands (ISO/IEC 23008-12).
 HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
@@ -73,7 +75,7 @@ INCOMING = ".incoming"  # request bodies land here while they are being received
 
 
 def scan_suffix(path: Path) -> str | None:
-    """The scan type of a file from its first bytes (.pdf, .tif, .png, .jpg, .heic), or None."""
+    """The scan type of a file from its first bytes (.pdf, .tif, .png, .jpg, .jp2, .heic, .webp), or None."""
     with open(path, "rb") as handle:
         head = handle.read(16)
     for magic, suffix in MAGIC:
@@ -81,6 +83,8 @@ def scan_suffix(path: Path) -> str | None:
             return suffix
     if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
         return ".heic"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":  # a phone's or messaging app's WebP photo
+        return ".webp"
     return None
 
 
@@ -122,8 +126,9 @@ def accept_files(uploads: list[tuple[str, Path]], folder: Path) -> tuple[list[di
             if suffix is None:
                 kind = content_kind(tmp)  # what it is, as the command line says it (omr.scan.ingest)
                 refused.append(Refused(shown, (f"không phải bản quét: nội dung là {kind}; chỉ nhận PDF, TIFF, PNG, "
-                                               "JPEG, HEIC" if kind else
-                                               "không phải bản quét (chỉ nhận PDF, TIFF, PNG, JPEG, HEIC)")
+                                               "JPEG, HEIC, WebP, JPEG 2000" if kind else
+                                               "không phải bản quét (chỉ nhận PDF, TIFF, PNG, JPEG, HEIC, WebP, "
+                                               "JPEG 2000)")
                                        + pdf_hint(shown)))
                 continue
             folder.mkdir(parents=True, exist_ok=True)
