@@ -1053,7 +1053,7 @@ def try_scan(received: Path, client_name: str, layout, folder: Path) -> list[dic
             raise InputFileError(f"Tệp «{shown}» lớn hơn {T.EDITOR_MAX_FILE_BYTES // 1024 ** 2} MB")
         suffix = jobs.scan_suffix(received)
         if suffix is None:
-            raise InputFileError(f"Tệp «{shown}» không phải bản quét (PDF, TIFF, PNG, JPEG, HEIC)")
+            raise InputFileError(f"Tệp «{shown}» không phải bản quét (PDF, TIFF, PNG, JPEG, HEIC, WebP, JPEG 2000)")
         folder.mkdir(parents=True, exist_ok=True)
         scan = folder / f"thu{suffix}"
         shutil.move(str(received), scan)
