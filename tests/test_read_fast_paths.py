@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from omr import tuning as T
 from omr.forms.layout import Checkbox
 from omr.scan.align import K, BoxWindow
+from omr.scan.line_marks import StrokeWidth, _surely_pen_wide, stroke_width, stroke_widths
 from omr.scan.read import disc_measure, solid_disc
 
 BOX = Checkbox("q1", "a", 10.0, 10.0, 5.0, 5.0)
@@ -71,3 +72,39 @@ def test_the_shortcut_keeps_a_hole_and_drops_a_cross():
     x0 = int(round(BOX.x * K)) - MARGIN_PX
     assert solid_disc(BoxWindow(x0, x0, hole, 220.0, 0.1), BOX, 0.0, 0.0)
     assert not solid_disc(BoxWindow(x0, x0, cross, 220.0, 0.1), BOX, 0.0, 0.0)
+
+
+@settings(max_examples=500, deadline=None)
+@given(others=st.lists(st.floats(0.0, 2.0, allow_nan=False), min_size=4, max_size=30),
+       percentile=st.sampled_from([0, T.HAIR_REFERENCE_PERCENTILE]),
+       width=st.floats(0.0, 2.0, allow_nan=False), share=st.floats(0.0, 1.0))
+def test_a_mark_skipped_as_surely_pen_wide_is_no_hair_at_any_pen(others, percentile, width, share):
+    """hairs_among_marks skips NumPy's percentile only for marks its two width tests would pass anyway."""
+    stroke = StrokeWidth(width, 3.5, 0.0, share)
+    pen = float(np.percentile(others, percentile))
+    hair = width < T.HAIR_WIDTH_SHARE * pen
+    passes = not hair and (share < T.LINE_MARK_OWN_SHARE or width >= T.HAIR_PASSING_WIDTH_SHARE * pen)
+    if _surely_pen_wide(stroke, others, percentile):
+        assert passes
+
+
+def test_stroke_widths_together_equal_one_by_one():
+    """The stroke widths of many boxes measured together are stroke_width's, box by box."""
+    rng = np.random.default_rng(5)
+    windows = []
+    for n in range(60):
+        side = 40 + int(rng.integers(0, 3))
+        ink = np.clip(rng.normal(0.02, 0.03, (side, side)), 0, 1).astype(np.float32)
+        canvas = np.zeros((side, side), np.uint8)
+        for _ in range(int(rng.integers(0, 3))):
+            a, b = (tuple(int(v) for v in rng.integers(0, side, 2)) for _ in range(2))
+            cv2.line(canvas, a, b, int(rng.integers(100, 255)), int(rng.integers(1, 6)))
+        ink = np.maximum(ink, canvas.astype(np.float32) / 255)
+        printed = np.zeros((side, side), np.uint8)
+        printed[:, :3] = 1
+        box = (float(rng.uniform(0, 2)), float(rng.uniform(0, 2)), 40.0, 40.0)
+        windows.append(None if n % 17 == 16 else (ink, printed, box))
+    together = stroke_widths(windows)
+    alone = [stroke_width(*w) if w is not None else None for w in windows]
+    assert together == alone
+    assert sum(s is not None for s in alone) > 30
