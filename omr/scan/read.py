@@ -213,13 +213,23 @@ def _may_hold_disc(ink: np.ndarray, centre: tuple[float, float]) -> bool:
     reach = T.DISC_MIN_RADIUS_MM * K / _CHAMFER_DIAGONAL
     half = int(np.ceil(reach)) - 1
     side = 2 * half + 1
-    padded = cv2.copyMakeBorder(ink, half, half, half, half, cv2.BORDER_CONSTANT, value=1)
-    total = cv2.integral(padded, sdepth=cv2.CV_32S)
-    # Ink px in the square centred on each window px: (h, w).
-    square = total[side:, side:] - total[:-side, side:] - total[side:, :-side] + total[:-side, :-side]
     height, width = ink.shape
-    ys, xs = np.ogrid[:height, :width]
-    near = (xs - centre[0]) ** 2 + (ys - centre[1]) ** 2 <= (T.DISC_CENTRE_MM * K) ** 2
+    radius = T.DISC_CENTRE_MM * K
+    # Only the px within DISC_CENTRE_MM of the centre (on the window) are asked about: their squares
+    # are cut out, ink beyond the window as 1.
+    x0, x1 = max(int(np.ceil(centre[0] - radius)), 0), min(int(np.floor(centre[0] + radius)) + 1, width)
+    y0, y1 = max(int(np.ceil(centre[1] - radius)), 0), min(int(np.floor(centre[1] + radius)) + 1, height)
+    if x1 <= x0 or y1 <= y0:
+        return False
+    cut = np.ones((y1 - y0 + 2 * half, x1 - x0 + 2 * half), np.uint8)
+    sx0, sy0 = max(x0 - half, 0), max(y0 - half, 0)
+    sx1, sy1 = min(x1 + half, width), min(y1 + half, height)
+    cut[sy0 - (y0 - half):sy1 - (y0 - half), sx0 - (x0 - half):sx1 - (x0 - half)] = ink[sy0:sy1, sx0:sx1]
+    total = cv2.integral(cut, sdepth=cv2.CV_32S)
+    # Ink px in the square centred on each px [y0:y1, x0:x1] of the window.
+    square = total[side:, side:] - total[:-side, side:] - total[side:, :-side] + total[:-side, :-side]
+    ys, xs = np.ogrid[y0:y1, x0:x1]
+    near = (xs - centre[0]) ** 2 + (ys - centre[1]) ** 2 <= radius ** 2
     return bool(np.any((square == side * side) & near))
 
 
