@@ -397,7 +397,7 @@ def stroke_widths(windows: list[tuple[np.ndarray, np.ndarray, tuple[float, float
     if not keep:
         return out
     # Every kept inside's pixels, end to end (row-major, as stroke_width ravels them).
-    cos, sin, rho, cx, cy, ys, xs, values, lined, along_base = [], [], [], [], [], [], [], [], [], []
+    cos, sin, rho, cx, cy, ys, xs, values, lined = [], [], [], [], [], [], [], [], []
     for j in keep:
         angle, offset, _ = found[j]
         h, w = insides[j].shape
