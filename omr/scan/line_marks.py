@@ -396,28 +396,25 @@ def stroke_widths(windows: list[tuple[np.ndarray, np.ndarray, tuple[float, float
     keep = [j for j in range(len(members)) if found[j] is not None]
     if not keep:
         return out
-    # Every kept inside's pixels, end to end (row-major, as stroke_width ravels them).
-    cos, sin, rho, cx, cy, ys, xs, values, lined = [], [], [], [], [], [], [], [], []
+    # Every kept inside's pixels, end to end (row-major, as stroke_width ravels them); each box's
+    # cosine and sine taken of its own angle as a scalar, as stroke_width takes them.
+    ys, xs = [], []
     for j in keep:
-        angle, offset, _ = found[j]
         h, w = insides[j].shape
-        grid_y, grid_x = np.mgrid[0:h, 0:w]
-        ys.append(grid_y.ravel())
-        xs.append(grid_x.ravel())
-        size = h * w
-        cos.append(np.full(size, np.cos(angle)))
-        sin.append(np.full(size, np.sin(angle)))
-        rho.append(np.full(size, offset))
-        cx.append(np.full(size, centres[j][0]))
-        cy.append(np.full(size, centres[j][1]))
-        values.append(insides[j].ravel())
-        lined.append(lines[j].ravel())
-    sizes = [len(v) for v in values]
+        ys.append(np.repeat(np.arange(h), w))
+        xs.append(np.tile(np.arange(w), h))
+    sizes = [len(x) for x in xs]
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    cos, sin, rho = np.concatenate(cos), np.concatenate(sin), np.concatenate(rho)
-    xs = np.concatenate(xs) - np.concatenate(cx) + 0.5
-    ys = np.concatenate(ys) - np.concatenate(cy) + 0.5
-    inside, line = np.concatenate(values), np.concatenate(lined)
+
+    def each(values) -> np.ndarray:
+        return np.repeat(np.array(values, np.float64), sizes)
+
+    cos, sin = each([np.cos(found[j][0]) for j in keep]), each([np.sin(found[j][0]) for j in keep])
+    rho = each([found[j][1] for j in keep])
+    xs = np.concatenate(xs) - each([centres[j][0] for j in keep]) + 0.5
+    ys = np.concatenate(ys) - each([centres[j][1] for j in keep]) + 0.5
+    inside = np.concatenate([insides[j].ravel() for j in keep])
+    line = np.concatenate([lines[j].ravel() for j in keep])
     across = xs * cos + ys * sin - rho
     along = np.round(ys * cos - xs * sin).astype(np.int64)
     low = np.minimum.reduceat(along, starts)

@@ -228,7 +228,7 @@ def _may_hold_disc(ink: np.ndarray, centre: tuple[float, float]) -> bool:
     total = cv2.integral(cut, sdepth=cv2.CV_32S)
     # Ink px in the square centred on each px [y0:y1, x0:x1] of the window.
     square = total[side:, side:] - total[:-side, side:] - total[side:, :-side] + total[:-side, :-side]
-    ys, xs = np.ogrid[y0:y1, x0:x1]
+    ys, xs = np.arange(y0, y1)[:, None], np.arange(x0, x1)[None, :]
     near = (xs - centre[0]) ** 2 + (ys - centre[1]) ** 2 <= radius ** 2
     return bool(np.any((square == side * side) & near))
 
