@@ -50,8 +50,8 @@ from omr.scan.page import Catalogue, process_page  # noqa: E402
 OUT = ROOT / "bench" / "out"
 # The stages as omr.scan.page calls them (its module namespace), in page order.
 STAGES = ("flatten_lighting", "overview", "is_blank", "identify_any_turn", "checked_fit", "warp_to_layout",
-          "page_ink", "locate_boxes", "read_boxes", "resolve_questions", "printed_mask", "marks_beside_boxes",
-          "read_comment")
+          "page_ink", "locate_boxes", "read_boxes", "_flag_hidden_boxes", "resolve_questions", "printed_mask",
+          "marks_beside_boxes", "_review_writing_in_areas", "review_lines_through_boxes", "read_comment")
 
 
 def specimen(pages: int, comment_share: float, profile: str, as_is: bool = False) -> Path:

@@ -179,14 +179,62 @@ def solid_disc(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> bool:
     review (bench/hunt paper.py punch: a hole over a marked box beside another mark was read as a
     correction).
     """
-    measured = disc_measure(window, box, dx, dy)
+    if window.paper <= 0 or window.grey.size == 0:
+        return False
+    ink = (_window_ink(window) >= T.INK_THRESHOLD).astype(np.uint8)
+    centre = ((box.x + dx + box.w / 2) * K - window.x0, (box.y + dy + box.h / 2) * K - window.y0)
+    if not _may_hold_disc(ink, centre):
+        return False  # most marks (a cross, a tick): no patch deep enough anywhere near the centre
+    measured = disc_measure(window, box, dx, dy, ink)
     if measured is None:
         return False
     radius, share = measured
     return radius >= T.DISC_MIN_RADIUS_MM and share <= T.DISC_MAX_RIM_SHARE
 
 
-def disc_measure(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> tuple[float, float] | None:
+# OpenCV's DIST_L2 5 x 5 chamfer mask weighs a diagonal step 1.4 (a=1, b=1.4, c=2.1969: the
+# cv::distanceTransform documentation): a zero pixel dx, dy px away (|dx|, |dy| <= h) is at most 1.4 h
+# away along the mask's steps, so a pixel whose depth reaches DISC_MIN_RADIUS_MM has no paper in the
+# (2h + 1) px square around it for any h with 1.4 h under that depth.
+_CHAMFER_DIAGONAL = 1.4
+
+
+def _may_hold_disc(ink: np.ndarray, centre: tuple[float, float]) -> bool:
+    """Whether a window's ink (uint8 0/1 at INK_THRESHOLD, K px/mm) may hold a solid patch as deep as
+    DISC_MIN_RADIUS_MM within DISC_CENTRE_MM of ``centre`` (x, y px): some pixel there has ink all over
+    the square of half side h px around it, h the largest whole px with h x :data:`_CHAMFER_DIAGONAL`
+    under DISC_MIN_RADIUS_MM x K (12 px at 8 px/mm); beyond the window counts as ink.
+
+    A necessary condition for :func:`disc_measure`'s radius to reach DISC_MIN_RADIUS_MM (its opened
+    patch lies within the ink, and its depth is a chamfer distance to paper), so :func:`solid_disc`
+    gives the same answer without opening and measuring the many marks that fail it (issue #18: a
+    pen's cross or tick is 0.3-0.9 mm wide; ~17 marks a page took ~6 ms).
+    """
+    reach = T.DISC_MIN_RADIUS_MM * K / _CHAMFER_DIAGONAL
+    half = int(np.ceil(reach)) - 1
+    side = 2 * half + 1
+    height, width = ink.shape
+    radius = T.DISC_CENTRE_MM * K
+    # Only the px within DISC_CENTRE_MM of the centre (on the window) are asked about: their squares
+    # are cut out, ink beyond the window as 1.
+    x0, x1 = max(int(np.ceil(centre[0] - radius)), 0), min(int(np.floor(centre[0] + radius)) + 1, width)
+    y0, y1 = max(int(np.ceil(centre[1] - radius)), 0), min(int(np.floor(centre[1] + radius)) + 1, height)
+    if x1 <= x0 or y1 <= y0:
+        return False
+    cut = np.ones((y1 - y0 + 2 * half, x1 - x0 + 2 * half), np.uint8)
+    sx0, sy0 = max(x0 - half, 0), max(y0 - half, 0)
+    sx1, sy1 = min(x1 + half, width), min(y1 + half, height)
+    cut[sy0 - (y0 - half):sy1 - (y0 - half), sx0 - (x0 - half):sx1 - (x0 - half)] = ink[sy0:sy1, sx0:sx1]
+    total = cv2.integral(cut, sdepth=cv2.CV_32S)
+    # Ink px in the square centred on each px [y0:y1, x0:x1] of the window.
+    square = total[side:, side:] - total[:-side, side:] - total[side:, :-side] + total[:-side, :-side]
+    ys, xs = np.arange(y0, y1)[:, None], np.arange(x0, x1)[None, :]
+    near = (xs - centre[0]) ** 2 + (ys - centre[1]) ** 2 <= radius ** 2
+    return bool(np.any((square == side * side) & near))
+
+
+def disc_measure(window: BoxWindow, box: Checkbox, dx: float, dy: float,
+                 ink: np.ndarray | None = None) -> tuple[float, float] | None:
     """(inscribed radius mm, share of the circle just outside it on the patch) of the solid ink over
     ``box`` (moved by dx, dy mm); None without solid ink there or for a window off the page.
 
@@ -195,14 +243,16 @@ def disc_measure(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> tupl
     (farthest from the patch's edge) within DISC_CENTRE_MM of the box's centre; R that depth; the
     share of DISC_RIM_SAMPLES points on the circle of radius (1 + DISC_RIM_MARGIN) R around that point
     lying on the patch or off the window. A patch reaching all four edges of the window (2.3 mm past
-    the outline: no pen's fill, which spills at most ~1.2 mm) measures (its depth, 0).
+    the outline: no pen's fill, which spills at most ~1.2 mm) measures (its depth, 0). ``ink``: the
+    window's ink at INK_THRESHOLD (uint8 0/1) when the caller has it already.
     """
     if window.paper <= 0 or window.grey.size == 0:
         return None
     height, width = window.grey.shape
     cx = (box.x + dx + box.w / 2) * K - window.x0
     cy = (box.y + dy + box.h / 2) * K - window.y0
-    ink = (_window_ink(window) >= T.INK_THRESHOLD).astype(np.uint8)
+    if ink is None:
+        ink = (_window_ink(window) >= T.INK_THRESHOLD).astype(np.uint8)
     size = int(round(T.DISC_OPEN_MM * K)) | 1
     solid = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
     depth = cv2.distanceTransform(solid, cv2.DIST_L2, 5)

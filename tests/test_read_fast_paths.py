@@ -1,0 +1,110 @@
+"""Shortcuts taken for speed in reading boxes (issue #18) give the same answers as the full measures.
+
+Each shortcut here skips work only where the full measure cannot change the answer; these tests
+draw random windows (solid discs and squares of every size, pen strokes, noise) and compare.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from omr import tuning as T
+from omr.forms.layout import Checkbox
+from omr.scan.align import K, BoxWindow
+from omr.scan.line_marks import StrokeWidth, _surely_pen_wide, stroke_width, stroke_widths
+from omr.scan.read import disc_measure, solid_disc
+
+BOX = Checkbox("q1", "a", 10.0, 10.0, 5.0, 5.0)
+# The window as locate_boxes cuts it around a 5 mm box (band and search each side, 8 px/mm).
+MARGIN_PX = 18
+SIDE_PX = int(round(BOX.w * K)) + 2 * MARGIN_PX
+
+
+def _window(seed: int, shapes: int) -> BoxWindow:
+    """A grey window (paper 220, ink 30) holding random solid discs, squares and strokes near the box."""
+    rng = np.random.default_rng(seed)
+    grey = np.full((SIDE_PX, SIDE_PX), 220, np.uint8)
+    for _ in range(shapes):
+        kind = rng.integers(4)
+        cx, cy = (int(v) for v in rng.integers(MARGIN_PX - 8, SIDE_PX - MARGIN_PX + 8, size=2))
+        if kind == 0:  # a hole or a dot, 0.5-4 mm across
+            cv2.circle(grey, (cx, cy), int(rng.integers(2, 32)), 30, -1)
+        elif kind == 1:  # a pen's fill: a rectangle
+            w, h = (int(v) for v in rng.integers(4, 44, size=2))
+            cv2.rectangle(grey, (cx - w // 2, cy - h // 2), (cx + w // 2, cy + h // 2), 30, -1)
+        elif kind == 2:  # a stroke 0.3-2 mm wide
+            end = tuple(int(v) for v in rng.integers(0, SIDE_PX, size=2))
+            cv2.line(grey, (cx, cy), end, 30, int(rng.integers(2, 16)))
+        else:  # an ellipse (a thumb, a blot)
+            axes = tuple(int(v) for v in rng.integers(4, 30, size=2))
+            cv2.ellipse(grey, (cx, cy), axes, float(rng.integers(180)), 0, 360, 30, -1)
+    noise = rng.normal(0, 6, grey.shape)
+    grey = np.clip(grey + noise, 0, 255).astype(np.uint8)
+    x0 = int(round(BOX.x * K)) - MARGIN_PX
+    return BoxWindow(x0, x0, grey, 220.0, 30 / 220)
+
+
+def _full_measure(window: BoxWindow, dx: float, dy: float) -> bool:
+    """solid_disc as measured in full, without the shortcut."""
+    measured = disc_measure(window, BOX, dx, dy)
+    return measured is not None and measured[0] >= T.DISC_MIN_RADIUS_MM and measured[1] <= T.DISC_MAX_RIM_SHARE
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=st.integers(0, 2 ** 31), shapes=st.integers(1, 4),
+       dx=st.floats(-1.0, 1.0), dy=st.floats(-1.0, 1.0))
+def test_solid_disc_shortcut_agrees_with_the_full_measure(seed, shapes, dx, dy):
+    window = _window(seed, shapes)
+    assert solid_disc(window, BOX, dx, dy) == _full_measure(window, dx, dy)
+
+
+def test_the_shortcut_keeps_a_hole_and_drops_a_cross():
+    """A punch hole over the box is still found; a pen's cross is not a disc (and is not measured)."""
+    hole = np.full((SIDE_PX, SIDE_PX), 220, np.uint8)
+    centre = SIDE_PX // 2
+    cv2.circle(hole, (centre, centre), int(3.0 * K), 20, -1)
+    cross = np.full((SIDE_PX, SIDE_PX), 220, np.uint8)
+    cv2.line(cross, (centre - 14, centre - 14), (centre + 14, centre + 14), 30, 4)
+    cv2.line(cross, (centre - 14, centre + 14), (centre + 14, centre - 14), 30, 4)
+    x0 = int(round(BOX.x * K)) - MARGIN_PX
+    assert solid_disc(BoxWindow(x0, x0, hole, 220.0, 0.1), BOX, 0.0, 0.0)
+    assert not solid_disc(BoxWindow(x0, x0, cross, 220.0, 0.1), BOX, 0.0, 0.0)
+
+
+@settings(max_examples=500, deadline=None)
+@given(others=st.lists(st.floats(0.0, 2.0, allow_nan=False), min_size=4, max_size=30),
+       percentile=st.sampled_from([0, T.HAIR_REFERENCE_PERCENTILE]),
+       width=st.floats(0.0, 2.0, allow_nan=False), share=st.floats(0.0, 1.0))
+def test_a_mark_skipped_as_surely_pen_wide_is_no_hair_at_any_pen(others, percentile, width, share):
+    """hairs_among_marks skips NumPy's percentile only for marks its two width tests would pass anyway."""
+    stroke = StrokeWidth(width, 3.5, 0.0, share)
+    pen = float(np.percentile(others, percentile))
+    hair = width < T.HAIR_WIDTH_SHARE * pen
+    passes = not hair and (share < T.LINE_MARK_OWN_SHARE or width >= T.HAIR_PASSING_WIDTH_SHARE * pen)
+    if _surely_pen_wide(stroke, others, percentile):
+        assert passes
+
+
+def test_stroke_widths_together_equal_one_by_one():
+    """The stroke widths of many boxes measured together are stroke_width's, box by box."""
+    rng = np.random.default_rng(5)
+    windows = []
+    for n in range(60):
+        side = 40 + int(rng.integers(0, 3))
+        ink = np.clip(rng.normal(0.02, 0.03, (side, side)), 0, 1).astype(np.float32)
+        canvas = np.zeros((side, side), np.uint8)
+        for _ in range(int(rng.integers(0, 3))):
+            a, b = (tuple(int(v) for v in rng.integers(0, side, 2)) for _ in range(2))
+            cv2.line(canvas, a, b, int(rng.integers(100, 255)), int(rng.integers(1, 6)))
+        ink = np.maximum(ink, canvas.astype(np.float32) / 255)
+        printed = np.zeros((side, side), np.uint8)
+        printed[:, :3] = 1
+        box = (float(rng.uniform(0, 2)), float(rng.uniform(0, 2)), 40.0, 40.0)
+        windows.append(None if n % 17 == 16 else (ink, printed, box))
+    together = stroke_widths(windows)
+    alone = [stroke_width(*w) if w is not None else None for w in windows]
+    assert together == alone
+    assert sum(s is not None for s in alone) > 30
