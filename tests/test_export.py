@@ -73,7 +73,7 @@ def test_columns_follow_the_default_template(store, motcua, tmp_path):
 
     head, row = read_csv(tmp_path / "out.csv")
     question_ids = [q.id for q in motcua.questions]
-    comment_columns = [f"{qid}_{part}" for qid in ("H3", "H4") for part in ("text_source", "crop", "flags")]
+    comment_columns = [f"{qid}_{part}" for qid in ("H3", "H4") for part in ("text_source", "crop", "flags", "faint")]
     assert head == list(BASE_COLUMNS) + question_ids + [f"{q}_status" for q in question_ids] + comment_columns
     values = dict(zip(head, row))
     assert values["serial"] == "000001" and values["form"] == "motcua-2026" and values["version"] == "1"
@@ -88,7 +88,7 @@ def test_columns_follow_template_order_not_alphabetical(store, mini, tmp_path):
     head, _ = read_csv(tmp_path / "out.csv")
     assert head[len(BASE_COLUMNS):] == ["Z9", "M5", "K2", "C3", "A1",
                                         "Z9_status", "M5_status", "K2_status", "C3_status", "A1_status",
-                                        "C3_text_source", "C3_crop", "C3_flags"]
+                                        "C3_text_source", "C3_crop", "C3_flags", "C3_faint"]
 
 
 def test_values_statuses_and_survey_dates(store, mini, tmp_path):
