@@ -6,6 +6,12 @@ area: before branch hpencil such a field was stored blank, silently. The variant
 handwriting (omr.forms.synthetic_handwriting) drawn as pencil into page 2's comment fields and scanned by
 the office profile at 150-300 dpi, grey and 1-bit. Empty fields of the same scans must stay blank, so
 review is not flooded.
+
+Branch hfaint: on grey scans, writing lighter than the ordinary stroke level is looked for again, against
+the paper's noise (omr.scan.comments.faint_writing): all 12 grey variants now go to review (6 were stored
+blank), labelled possibly faint (``CommentRead.faint``) when found that way or from less than a surely
+written field's area. A 1-bit scan that left nothing of the pencil cannot be helped (10 of 12 1-bit
+variants are still stored blank: the scanner's threshold erased them, there is nothing on the page).
 """
 
 from __future__ import annotations
@@ -95,3 +101,20 @@ def test_the_empty_field_beside_faint_pencil_stays_blank(pencil_reads):
     sent = [(variant, f) for variant, field, reads in pencil_reads for f, read in reads.items()
             if f != field and read.inked]
     assert not sent
+
+
+def test_faint_pencil_on_a_grey_scan_goes_to_review_labelled_faint(pencil_reads):
+    grey = [(variant, reads[field]) for variant, field, reads in pencil_reads if not variant[1]]
+    assert len(grey) == 12
+    assert [variant for variant, read in grey if not read.inked] == []
+    # Told to the reviewer: faint wherever the ordinary look found less than a surely written field.
+    faint = [variant for variant, read in grey if read.faint]
+    assert len(faint) >= 6
+    assert all(read.faint for _, read in grey if read.ink_mm2 < T.TEXT_MIN_INK_MM2)
+
+
+def test_a_surely_written_pencil_comment_is_not_called_faint(pencil_reads):
+    """The faint label is for what the ordinary look barely found: a comment it read plainly is not faint."""
+    plain = [read for variant, field, reads in pencil_reads for read in [reads[field]]
+             if read.inked and not read.faint]
+    assert plain and all(read.ink_mm2 >= T.TEXT_MIN_INK_MM2 for read in plain)

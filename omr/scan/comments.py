@@ -609,8 +609,8 @@ def faint_writing(area: np.ndarray, region: TextRegion, black_ratio: float) -> F
     :data:`~omr.tuning.TEXT_FAINT_NOISE_FACTOR` x the paper's noise (:func:`paper_noise`) when the
     paper is noisier (bleed-through, grain), so noise alone never reads as writing. ``area``: the field's
     ink with its crop margin (:func:`field_area`). The written areas when they cover
-    :data:`~omr.tuning.TEXT_FAINT_WRITTEN_MM2` inside the frame, else None. Only for grey scans: a 1-bit
-    scan has no strokes lighter than its threshold left (what it erased cannot be found)."""
+    :data:`~omr.tuning.TEXT_FAINT_WRITTEN_MM2` inside the frame, else None. It helps grey scans only: a
+    1-bit scan keeps no stroke lighter than its threshold (what the scanner erased is not on the page)."""
     level = max(T.TEXT_FAINT_STROKE_LEVEL, T.TEXT_FAINT_NOISE_FACTOR * paper_noise(area))
     if level >= T.TEXT_STROKE_LEVEL:  # paper as noisy as the ordinary level: nothing more to look for
         return None
