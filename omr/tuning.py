@@ -255,11 +255,16 @@ TEXT_FAINT_MIN_MM2 = 0.5
 # TEXT_FAINT_NOISE_FACTOR x the field's paper noise (its TEXT_FAINT_NOISE_PERCENTILE percentile of ink),
 # whichever is higher, and found possibly written (sent to review labelled faint) from
 # TEXT_FAINT_WRITTEN_MM2 of written area inside the frame. Measured on branch hfaint (docs/benchmarks.md
-# 2026-12-03): PLACEHOLDER
+# 2026-12-03): the 6 grey pencil variants stored blank before leave 1.62-42.9 mm2 at 0.2 (at 0.15 a fold's
+# shade across a guide line leaves 15-120 mm2 in empty fields, so no lower); 294 empty fields of office and
+# harsh sheets with the back always showing through and twice the dust (150/200/300 dpi, 1-bit scans too)
+# leave at most 1.06 mm2 at 0.2 (one field; 0.94 the next), the 72 empty and shaded fields of
+# test_faint_comments and test_comment_shade 0.0. The paper's noise (90th percentile) measured 0.016-0.06 on
+# those grey scans, so 3x it stays below 0.2 there and only a noisier paper raises the level.
 TEXT_FAINT_STROKE_LEVEL = 0.2
 TEXT_FAINT_NOISE_PERCENTILE = 90
 TEXT_FAINT_NOISE_FACTOR = 3.0
-TEXT_FAINT_WRITTEN_MM2 = 1.0
+TEXT_FAINT_WRITTEN_MM2 = 1.5
 # A writing frame of a form designed elsewhere may be drawn over printed text (a heading inside the box,
 # a label cell taken for a frame in the editor): inside it the blank's print (its reference image, darker
 # than its paper by 60 levels, grown by 0.4 mm for the registration's ~0.3 mm error and a copier's thicker
