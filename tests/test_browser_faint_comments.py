@@ -20,12 +20,12 @@ import pytest
 import sqlalchemy as sa
 from db_fixtures import PAGE2, page_result, record
 from PIL import Image
+from test_faint_comments import _pencil_page as pencil_page
 from web_helpers import SCREENSHOTS, crop_png, live_server, screenshot_folder
 
 from omr.data import users
 from omr.data.schema import comments
 from omr.data.store import open_store
-from omr.forms import synthetic_handwriting as hand
 from omr.forms.simulate import PROFILES, _BlankPages, choose_answers, fill_page, scan_page
 from omr.scan.comments import CommentRead
 from omr.scan.ingest import RawPage
@@ -46,22 +46,15 @@ if not Path(CHROMIUM).exists():
 
 
 def _faint_pencil_scan(template, layout) -> np.ndarray:
-    """Page 2 (grey uint8, as scanned) with «xin cảm ơn» in H3 as pencil of grey 175, thin strokes."""
+    """Page 2 (grey uint8, as scanned) with «đòi tiền» in H3 as pencil of grey 175: the faint-comment
+    variant (200 dpi, grey, 175) that was stored blank before hfaint."""
     rng = np.random.default_rng(DPI)
     truth = choose_answers(template, 8000 + DPI, rng, None, comment_share=0.0)
     blank = fill_page(_BlankPages(layout, DPI).pages[2], layout.page(2), truth, DPI, rng, faint=False)
     region = next(r for r in layout.page(2).text_regions if r.field == "H3")
-    px_per_mm = DPI / 25.4
-    rng = np.random.default_rng(8)
-    writer = dataclasses.replace(hand.Writer.random(rng), ink=0, pen_px=-1)
-    line, _ = hand.render_line("xin cảm ơn", writer, rng, px_per_mm=px_per_mm)
-    ink = 1.0 - hand.trim(line, px_per_mm).astype(np.float32) / 255.0
-    x0, y0 = int((region.x + 3) * px_per_mm), int((region.y + 2) * px_per_mm)
-    h, w = min(ink.shape[0], int((region.h - 3) * px_per_mm)), min(ink.shape[1], int((region.w - 6) * px_per_mm))
-    paper = blank[y0:y0 + h, x0:x0 + w].astype(np.float32)
-    blank[y0:y0 + h, x0:x0 + w] = (paper * (1.0 - ink[:h, :w, None] * (1.0 - 175 / 255.0))).astype(np.uint8)
+    rgb = pencil_page(blank, region, DPI, 175, seed=8)
     grey_office = dataclasses.replace(PROFILES["office"], binarize_prob=0.0)
-    data, _ = scan_page(np.ascontiguousarray(blank), grey_office, DPI, np.random.default_rng(58), upside_down=False)
+    data, _ = scan_page(np.ascontiguousarray(rgb), grey_office, DPI, np.random.default_rng(58), upside_down=False)
     return np.asarray(Image.open(io.BytesIO(data)).convert("L")).copy()
 
 
