@@ -118,3 +118,20 @@ def test_a_surely_written_pencil_comment_is_not_called_faint(pencil_reads):
     plain = [read for variant, field, reads in pencil_reads for read in [reads[field]]
              if read.inked and not read.faint]
     assert plain and all(read.ink_mm2 >= T.TEXT_MIN_INK_MM2 for read in plain)
+
+
+def test_the_comment_listing_says_which_comments_may_hold_faint_writing(store_url, capsys):
+    from db_fixtures import PAGE2, page_result, record
+
+    from omr.cli import main
+    from omr.data.store import open_store
+    from omr.scan.comments import CommentRead
+
+    with open_store(store_url) as store:
+        page = page_result(1, 2, PAGE2)
+        page.comments = [CommentRead("H3", True, 1.2, (20.0, 200.0, 170.0, 30.0), crop_png=b"png", faint=True),
+                         CommentRead("H4", True, 80.0, (20.0, 240.0, 170.0, 30.0), crop_png=b"png")]
+        record(store, store.ensure_batch("đợt 1"), page)
+    assert main(["comments", "--db", store_url]) == 0
+    blocks = {block.split(" · ")[1]: block for block in capsys.readouterr().out.split("Phiếu ")[1:]}
+    assert "có thể có chữ viết mờ" in blocks["H3"] and "mờ" not in blocks["H4"]

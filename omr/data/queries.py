@@ -236,13 +236,13 @@ class StoreQueries:
 
         Dicts: ``id``, ``serial``, ``serial_assigned`` (omr gave it from a page's image: shown as such),
         ``field``, ``status``, ``draft_text``, ``draft_confidence``, ``likely_correct``, ``text``,
-        ``flags`` (JSON).
+        ``flags`` (JSON), ``faint`` (possibly faint writing: omr.scan.comments.CommentRead.faint).
         """
         with self._read() as conn:
             rows = conn.execute(
                 sa.select(comments.c.id, comments.c.response_id, responses.c.serial, comments.c.field,
                           comments.c.status, comments.c.draft_text, comments.c.draft_confidence,
-                          comments.c.likely_correct, comments.c.text, comments.c.flags)
+                          comments.c.likely_correct, comments.c.text, comments.c.flags, comments.c.faint)
                 .join(responses, responses.c.id == comments.c.response_id)
                 .where(comments.c.inked.is_(True))
                 .order_by(comments.c.review_priority.desc(), comments.c.id)).all()
