@@ -260,7 +260,8 @@ TEXT_FAINT_MIN_MM2 = 0.5
 # harsh sheets with the back always showing through and twice the dust (150/200/300 dpi, 1-bit scans too)
 # leave at most 1.06 mm2 at 0.2 (one field; 0.94 the next), the 72 empty and shaded fields of
 # test_faint_comments and test_comment_shade 0.0. The paper's noise (90th percentile) measured 0.016-0.06 on
-# those grey scans, so 3x it stays below 0.2 there and only a noisier paper raises the level.
+# those grey scans, so 3x it stays below 0.2 there and only a noisier paper raises the level (grain whose
+# 90th percentile is 0.1 leaves ~10 mm2 of "writing" at 0.2 and none at 3x it: test_faint_comments).
 TEXT_FAINT_STROKE_LEVEL = 0.2
 TEXT_FAINT_NOISE_PERCENTILE = 90
 TEXT_FAINT_NOISE_FACTOR = 3.0

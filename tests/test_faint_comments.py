@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import io
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -135,3 +136,20 @@ def test_the_comment_listing_says_which_comments_may_hold_faint_writing(store_ur
     assert main(["comments", "--db", store_url]) == 0
     blocks = {block.split(" · ")[1]: block for block in capsys.readouterr().out.split("Phiếu ")[1:]}
     assert "có thể có chữ viết mờ" in blocks["H3"] and "mờ" not in blocks["H4"]
+
+
+def test_grainy_paper_is_not_taken_for_faint_writing():
+    """The second look's level rises with the paper's noise: grain ~0.5 mm across (a rough recycled paper, a
+    noisy scanner), whose 90th percentile of ink is 0.1, would leave ~10 mm² of "writing" at the fixed 0.2
+    level; 3x its noise leaves none."""
+    from omr.forms.layout import TextRegion
+    from omr.scan import comments as C
+
+    region = TextRegion("H3", 0.0, 0.0, 180.0, 26.0)
+    m = T.CROP_MARGIN_MM
+    shape = (int((region.h + 2 * m) * C.K), int((region.w + 2 * m) * C.K))
+    grain = cv2.GaussianBlur(np.random.default_rng(1).normal(0, 1, shape).astype(np.float32), (0, 0), 2.0)
+    area = np.clip(grain / grain.std() * 0.08, 0.0, 1.0)
+    assert C.paper_noise(area) > 0.09
+    assert C._field_written(area, region, 0.1, T.TEXT_FAINT_STROKE_LEVEL).inside_mm2 >= T.TEXT_FAINT_WRITTEN_MM2
+    assert C.faint_writing(area, region, 0.1) is None
