@@ -153,6 +153,15 @@ def _table_rows(conn: sa.Connection, table: str,
     return [tuple(r) for r in conn.execute(sa.text(f'SELECT {quoted} FROM "{table}" ORDER BY id'))]
 
 
+def _downgrade(store, revision: str) -> None:
+    """``store``'s database taken back to ``revision`` (SQLite with its foreign keys off, as batch mode needs)."""
+    with store._engine.connect() as conn:
+        if store.backend == "sqlite":
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        with conn.begin():
+            command.downgrade(migrate.alembic_config(conn), revision)
+
+
 def test_0004_keeps_every_page_answer_comment_and_change_and_old_pages_are_whole_images(store_url):
     """A database at 0003 holding read pages, a set-aside page, a person's answer and comment
     transcription upgrades with every row kept (ids and references too), every old page part 0,
@@ -171,11 +180,7 @@ def test_0004_keeps_every_page_answer_comment_and_change_and_old_pages_are_whole
             comment_id = conn.execute(sa.text("SELECT id FROM comments")).scalar()
         store.set_comment_text(comment_id, "Cán bộ nhiệt tình", "lan")
         engine = store._engine
-        with engine.connect() as conn:
-            if store.backend == "sqlite":
-                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
-            with conn.begin():
-                command.downgrade(migrate.alembic_config(conn), "0003")
+        _downgrade(store, "0003")
         with engine.connect() as conn:
             assert "part" not in {c["name"] for c in sa.inspect(conn).get_columns("pages")}
             before = {t: _table_rows(conn, t) for t in _KEPT_TABLES}
@@ -272,11 +277,7 @@ def test_0005_keeps_every_row_and_old_pages_are_never_compared(store_url):
         response = next(iter(store.responses()))
         store.set_answer(response["id"], "B2", "3", set_by="lan", reason="sửa theo phiếu")
         engine = store._engine
-        with engine.connect() as conn:
-            if store.backend == "sqlite":
-                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
-            with conn.begin():
-                command.downgrade(migrate.alembic_config(conn), "0004")
+        _downgrade(store, "0004")
         with engine.connect() as conn:
             assert not {"marks_key", "ink_print"} & {c["name"] for c in sa.inspect(conn).get_columns("pages")}
             before = {t: _table_rows(conn, t, ("marks_key", "ink_print", "faint")) for t in _KEPT_TABLES}
@@ -316,11 +317,7 @@ def test_0007_keeps_every_row_and_marks_the_comments_sent_to_review_as_faint(sto
             written = conn.execute(sa.text("SELECT id FROM comments WHERE field = 'H3' AND inked")).scalar()
         store.set_comment_text(written, "Cán bộ nhiệt tình", "lan")
         engine = store._engine
-        with engine.connect() as conn:
-            if store.backend == "sqlite":
-                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
-            with conn.begin():
-                command.downgrade(migrate.alembic_config(conn), "0006")
+        _downgrade(store, "0006")
         with engine.connect() as conn:
             assert "faint" not in {c["name"] for c in sa.inspect(conn).get_columns("comments")}
             before = {t: _table_rows(conn, t) for t in _KEPT_TABLES}
