@@ -670,6 +670,8 @@ def cmd_comments(args) -> int:
             else ", chưa có nháp OCR")
         if row["likely_correct"] and not reviewed:
             hint += ", có thể đúng"
+        if row["faint"]:
+            hint += ", có thể có chữ viết mờ"
         field_ = f"{row['field']} ({STRAY_WRITING_TEXT.lower()})" if is_stray_writing(row['field']) else row['field']
         print(f"Phiếu {shown_serial(row['serial'], row['serial_assigned'])} · {field_} · {status_text.get(row['status'], row['status'])}{hint}")
         print(f"  «{mask_personal_numbers(text or '') or '—'}»")

@@ -165,6 +165,7 @@ EXPORT_BASE_COLUMNS = ("serial", "form", "version", "channel", "source", "unit",
                        "unit_today", "unit_today_name", "unit_status", "date", "date_source", "submitted_at",
                        "source_files", "source_pages", "source_row", "batch", "flags", "review", "to_review",
                        "completeness", "missing_pages")
-EXPORT_COMMENT_COLUMNS = ("text_source", "crop", "flags")
+# ``faint``: "faint" where the scan found possibly faint writing (omr.scan.comments.CommentRead.faint).
+EXPORT_COMMENT_COLUMNS = ("text_source", "crop", "flags", "faint")
 # Endings of the export's per-question columns: a question id ending so would name another's column.
 EXPORT_QUESTION_SUFFIXES = ("status", *EXPORT_COMMENT_COLUMNS)

@@ -250,6 +250,22 @@ TEXT_MIN_INK_MM2 = 3.0
 # before left 0.69, 0.69, 1.19, 1.44 and 2.06 mm2 (and the case that opened the issue 0.56). So 0.5
 # catches those at the cost of ~1 in 140 empty harsh fields sent to review (docs/reading.md).
 TEXT_FAINT_MIN_MM2 = 0.5
+# A field left blank at TEXT_STROKE_LEVEL is looked at again for writing lighter than it (pencil a grey
+# scan almost erased: strokes of 0.15-0.25 ink, tests/test_faint_comments.py), at this level or at
+# TEXT_FAINT_NOISE_FACTOR x the field's paper noise (its TEXT_FAINT_NOISE_PERCENTILE percentile of ink),
+# whichever is higher, and found possibly written (sent to review labelled faint) from
+# TEXT_FAINT_WRITTEN_MM2 of written area inside the frame. Measured on branch hfaint (docs/benchmarks.md
+# 2026-12-03): the 6 grey pencil variants stored blank before leave 1.62-42.9 mm2 at 0.2 (at 0.15 a fold's
+# shade across a guide line leaves 15-120 mm2 in empty fields, so no lower); 294 empty fields of office and
+# harsh sheets with the back always showing through and twice the dust (150/200/300 dpi, 1-bit scans too)
+# leave at most 1.06 mm2 at 0.2 (one field; 0.94 the next), the 72 empty and shaded fields of
+# test_faint_comments and test_comment_shade 0.0. The paper's noise (90th percentile) measured 0.016-0.06 on
+# those grey scans, so 3x it stays below 0.2 there and only a noisier paper raises the level (grain whose
+# 90th percentile is 0.1 leaves ~10 mm2 of "writing" at 0.2 and none at 3x it: test_faint_comments).
+TEXT_FAINT_STROKE_LEVEL = 0.2
+TEXT_FAINT_NOISE_PERCENTILE = 90
+TEXT_FAINT_NOISE_FACTOR = 3.0
+TEXT_FAINT_WRITTEN_MM2 = 1.5
 # A writing frame of a form designed elsewhere may be drawn over printed text (a heading inside the box,
 # a label cell taken for a frame in the editor): inside it the blank's print (its reference image, darker
 # than its paper by 60 levels, grown by 0.4 mm for the registration's ~0.3 mm error and a copier's thicker
@@ -270,6 +286,12 @@ OCR_PX_PER_MM = 12.0
 # Margin around the field's frame kept in the crop, so a comment written over
 # the edge is still seen by the reviewer.
 CROP_MARGIN_MM = 2.0
+# The crop of a faint field is shown raw, stretched: the paper's noise white, this percentile of its ink
+# off the print black (written strokes cover 1-5 % of a field, so the 99.5th is a stroke's core when
+# there is writing) but at least CROP_FAINT_MIN_RANGE above the noise, so an empty field's grain is
+# not stretched into a black speckle (eyeballed on the hfaint variants: the pencil reads as dark grey).
+CROP_FAINT_STRETCH_PERCENTILE = 99.5
+CROP_FAINT_MIN_RANGE = 0.15
 # Text in a crop is deskewed when the page warp left it tilted more than this.
 DESKEW_MIN_DEG = 0.4
 DESKEW_MAX_DEG = 3.0

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from db_fixtures import PAGE1, PAGE2, page_result, record
-from web_helpers import SCREENSHOTS, crop_png, live_server, screenshot_folder
+from web_helpers import SCREENSHOTS, chromium_browser, crop_png, live_server, logged_in_page
 
 from omr.data import users
 from omr.data.schema import answers, comments, pages, responses
@@ -64,25 +64,14 @@ def server(tmp_path_factory, repo_root):
 
 @pytest.fixture(scope="module")
 def browser():
-    screenshot_folder("review-keys")
-    with playwright_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with chromium_browser("review-keys", CHROMIUM, CHROMIUM_ARGS) as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
-    opened = context.new_page()
-    opened.set_default_timeout(20_000)
-    opened.goto(server["url"] + "/login")
-    opened.fill("input[name=name]", "lan")
-    opened.fill("input[name=password]", PASSWORD)
-    with opened.expect_navigation():
-        opened.click("main button[type=submit]")
-    yield opened
-    context.close()
+    with logged_in_page(browser, server["url"], "lan", PASSWORD) as opened:
+        yield opened
 
 
 def _shot(page, name):

@@ -73,12 +73,31 @@ def test_columns_follow_the_default_template(store, motcua, tmp_path):
 
     head, row = read_csv(tmp_path / "out.csv")
     question_ids = [q.id for q in motcua.questions]
-    comment_columns = [f"{qid}_{part}" for qid in ("H3", "H4") for part in ("text_source", "crop", "flags")]
+    comment_columns = [f"{qid}_{part}" for qid in ("H3", "H4") for part in ("text_source", "crop", "flags", "faint")]
     assert head == list(BASE_COLUMNS) + question_ids + [f"{q}_status" for q in question_ids] + comment_columns
     values = dict(zip(head, row))
     assert values["serial"] == "000001" and values["form"] == "motcua-2026" and values["version"] == "1"
     assert (values["A2"], values["C1"], values["H2"], values["A1"]) == ("1", "KYK", "N", "2026-03-05")
     assert (values["A2_status"], values["A4"], values["A4_status"]) == ("ok", "", "")  # A4 never read
+
+
+def test_a_comment_sent_to_review_as_possibly_faint_says_so_in_the_export(store, motcua, tmp_path):
+    """hfaint: the reviewer was told «có thể có chữ viết mờ»; the export keeps it (``<qid>_faint``)."""
+    from omr.scan.comments import CommentRead
+
+    batch = store.ensure_batch("Đợt 1")
+    page = page_result(1, 2, PAGE2, index=1)
+    page.comments = [CommentRead("H3", True, 1.2, (20.0, 200.0, 170.0, 30.0), crop_png=b"png", faint=True),
+                     CommentRead("H4", True, 80.0, (20.0, 240.0, 170.0, 30.0), crop_png=b"png")]
+    record(store, batch, page)
+    record(store, batch, page_result(1, 1, PAGE1, index=0))
+    export_responses(store, "csv", tmp_path / "out.csv", lookup_for(motcua))
+    head, row = read_csv(tmp_path / "out.csv")
+    values = dict(zip(head, row))
+    assert (values["H3_faint"], values["H4_faint"]) == ("faint", "")
+    export_responses(store, "xlsx", tmp_path / "out.xlsx", lookup_for(motcua), labels=True)
+    _, rows = read_xlsx(tmp_path / "out.xlsx")
+    assert "có thể có chữ viết mờ" in rows[1] and "H3 – chữ viết mờ" in rows[0]
 
 
 def test_columns_follow_template_order_not_alphabetical(store, mini, tmp_path):
@@ -88,7 +107,7 @@ def test_columns_follow_template_order_not_alphabetical(store, mini, tmp_path):
     head, _ = read_csv(tmp_path / "out.csv")
     assert head[len(BASE_COLUMNS):] == ["Z9", "M5", "K2", "C3", "A1",
                                         "Z9_status", "M5_status", "K2_status", "C3_status", "A1_status",
-                                        "C3_text_source", "C3_crop", "C3_flags"]
+                                        "C3_text_source", "C3_crop", "C3_flags", "C3_faint"]
 
 
 def test_values_statuses_and_survey_dates(store, mini, tmp_path):

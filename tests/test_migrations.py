@@ -144,13 +144,22 @@ def test_the_upgraded_legacy_database_matches_the_declared_schema(legacy_copy):
 _KEPT_TABLES = ("pages", "boxes", "responses", "response_pages", "answers", "comments", "changes")
 
 
-def _table_rows(conn: sa.Connection, table: str, leave_out: tuple[str, ...] = ("part", "marks_key", "ink_print")
-                ) -> list[tuple]:
+def _table_rows(conn: sa.Connection, table: str,
+                leave_out: tuple[str, ...] = ("part", "marks_key", "ink_print", "faint")) -> list[tuple]:
     """Every row of ``table`` by id, without the columns ``leave_out`` (``part`` is absent before 0004,
-    ``marks_key`` and ``ink_print`` before 0005)."""
+    ``marks_key`` and ``ink_print`` before 0005, ``comments.faint`` before 0007)."""
     columns = [c["name"] for c in sa.inspect(conn).get_columns(table) if c["name"] not in leave_out]
     quoted = ", ".join(f'"{c}"' for c in columns)
     return [tuple(r) for r in conn.execute(sa.text(f'SELECT {quoted} FROM "{table}" ORDER BY id'))]
+
+
+def _downgrade(store, revision: str) -> None:
+    """``store``'s database taken back to ``revision`` (SQLite with its foreign keys off, as batch mode needs)."""
+    with store._engine.connect() as conn:
+        if store.backend == "sqlite":
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        with conn.begin():
+            command.downgrade(migrate.alembic_config(conn), revision)
 
 
 def test_0004_keeps_every_page_answer_comment_and_change_and_old_pages_are_whole_images(store_url):
@@ -171,11 +180,7 @@ def test_0004_keeps_every_page_answer_comment_and_change_and_old_pages_are_whole
             comment_id = conn.execute(sa.text("SELECT id FROM comments")).scalar()
         store.set_comment_text(comment_id, "Cán bộ nhiệt tình", "lan")
         engine = store._engine
-        with engine.connect() as conn:
-            if store.backend == "sqlite":
-                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
-            with conn.begin():
-                command.downgrade(migrate.alembic_config(conn), "0003")
+        _downgrade(store, "0003")
         with engine.connect() as conn:
             assert "part" not in {c["name"] for c in sa.inspect(conn).get_columns("pages")}
             before = {t: _table_rows(conn, t) for t in _KEPT_TABLES}
@@ -272,20 +277,16 @@ def test_0005_keeps_every_row_and_old_pages_are_never_compared(store_url):
         response = next(iter(store.responses()))
         store.set_answer(response["id"], "B2", "3", set_by="lan", reason="sửa theo phiếu")
         engine = store._engine
-        with engine.connect() as conn:
-            if store.backend == "sqlite":
-                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
-            with conn.begin():
-                command.downgrade(migrate.alembic_config(conn), "0004")
+        _downgrade(store, "0004")
         with engine.connect() as conn:
             assert not {"marks_key", "ink_print"} & {c["name"] for c in sa.inspect(conn).get_columns("pages")}
-            before = {t: _table_rows(conn, t, ("marks_key", "ink_print")) for t in _KEPT_TABLES}
+            before = {t: _table_rows(conn, t, ("marks_key", "ink_print", "faint")) for t in _KEPT_TABLES}
             flags_before = conn.execute(sa.text("SELECT id, flags FROM responses ORDER BY id")).all()
         assert len(before["pages"]) == 4 and before["answers"] and before["changes"]
         store.upgrade_schema(backup_dir=Path(store_url).parent if "://" not in store_url else None)
         assert store.schema_revision() == migrate.head_revision()
         with engine.connect() as conn:
-            after = {t: _table_rows(conn, t, ("marks_key", "ink_print")) for t in _KEPT_TABLES}
+            after = {t: _table_rows(conn, t, ("marks_key", "ink_print", "faint")) for t in _KEPT_TABLES}
             prints = conn.execute(sa.select(pages.c.marks_key, pages.c.ink_print)).all()
             flags_after = conn.execute(sa.text("SELECT id, flags FROM responses ORDER BY id")).all()
         assert after == before and flags_after == flags_before
@@ -293,3 +294,38 @@ def test_0005_keeps_every_row_and_old_pages_are_never_compared(store_url):
         # A new page of the same sheet after the upgrade: recorded as before, not taken for a duplicate.
         assert record(store, batch, page_result(7, 2, PAGE2, path="c.pdf")) == "rescan"
         assert not any(POSSIBLE_DUPLICATE in r["flags"] for r in store.responses())
+
+
+# --- 0007: comments.faint (possibly faint writing, hfaint) -------------------------------------------
+
+
+def test_0007_keeps_every_row_and_marks_the_comments_sent_to_review_as_faint(store_url):
+    """A database at 0006 holding a surely written comment (a person's transcription too), one sent to review
+    with a faint comment's 1.2 mm² of writing and a blank one upgrades with every row kept; only the faint
+    one is marked faint (what sent it to review then: less than 3 mm² of written area)."""
+    with open_store(store_url) as store:
+        batch = store.ensure_batch("đợt 1")
+        first = page_result(7, 2, PAGE2, path="a.pdf")
+        first.comments = [CommentRead("H3", True, 120.0, (20.0, 200.0, 170.0, 30.0), crop_png=b"png"),
+                          CommentRead("H4", True, 1.2, (20.0, 240.0, 170.0, 30.0), crop_png=b"png")]
+        record(store, batch, page_result(7, 1, PAGE1, path="a.pdf", index=1))
+        record(store, batch, first)
+        second = page_result(8, 2, PAGE2, path="b.pdf")
+        second.comments = [CommentRead("H3", False, 0.0, (20.0, 200.0, 170.0, 30.0))]
+        record(store, batch, second)
+        with store.reading() as conn:
+            written = conn.execute(sa.text("SELECT id FROM comments WHERE field = 'H3' AND inked")).scalar()
+        store.set_comment_text(written, "Cán bộ nhiệt tình", "lan")
+        engine = store._engine
+        _downgrade(store, "0006")
+        with engine.connect() as conn:
+            assert "faint" not in {c["name"] for c in sa.inspect(conn).get_columns("comments")}
+            before = {t: _table_rows(conn, t) for t in _KEPT_TABLES}
+        assert len(before["comments"]) == 3
+        store.upgrade_schema(backup_dir=Path(store_url).parent if "://" not in store_url else None)
+        assert store.schema_revision() == migrate.head_revision()
+        with engine.connect() as conn:
+            after = {t: _table_rows(conn, t) for t in _KEPT_TABLES}
+            faint = dict(conn.execute(sa.text("SELECT ink_mm2, faint FROM comments")).all())
+        assert after == before
+        assert {mm2: bool(f) for mm2, f in faint.items()} == {120.0: False, 1.2: True, 0.0: False}

@@ -113,3 +113,36 @@ def crop_png(text: str, size: tuple[int, int] = (420, 60)) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+@contextmanager
+def chromium_browser(sub: str, executable: str, args: list[str]):
+    """Headless Chromium (Playwright) at ``executable`` with ``args``, for one browser test module; its
+    screenshot folder ``sub`` (:func:`screenshot_folder`) emptied of an earlier run's shots first."""
+    from playwright.sync_api import sync_playwright
+
+    screenshot_folder(sub)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, args=args, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def logged_in_page(browser, url: str, name: str, password: str):
+    """A new page of ``browser`` (1280 x 900 px, vi-VN, 20 s timeouts) logged in to the review app at ``url``
+    as ``name``; its context closed after."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    opened = context.new_page()
+    opened.set_default_timeout(20_000)
+    opened.goto(url + "/login")
+    opened.fill("input[name=name]", name)
+    opened.fill("input[name=password]", password)
+    with opened.expect_navigation():
+        opened.click("main button[type=submit]")
+    try:
+        yield opened
+    finally:
+        context.close()

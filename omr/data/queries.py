@@ -182,7 +182,8 @@ class StoreQueries:
                 .order_by(answers.c.response_id, answers.c.id)).all()
             comment_rows = conn.execute(
                 sa.select(comments.c.id, comments.c.response_id, comments.c.field, comments.c.status,
-                          comments.c.draft_text, comments.c.text, comments.c.flags, comments.c.page_id)
+                          comments.c.draft_text, comments.c.text, comments.c.flags, comments.c.page_id,
+                          comments.c.faint)
                 .where(comments.c.response_id.in_(self._response_ids(batch_id)))).all()
 
         pages_of: dict[int, list] = {}
@@ -203,7 +204,7 @@ class StoreQueries:
         for row in comment_rows:
             comments_of.setdefault(row.response_id, {})[row.field] = {
                 "id": row.id, "status": row.status, "draft_text": row.draft_text, "text": row.text,
-                "flags": row.flags, "page_id": row.page_id}
+                "flags": row.flags, "page_id": row.page_id, "faint": bool(row.faint)}
         for head in heads:
             yield {
                 "id": head.id,
@@ -235,13 +236,13 @@ class StoreQueries:
 
         Dicts: ``id``, ``serial``, ``serial_assigned`` (omr gave it from a page's image: shown as such),
         ``field``, ``status``, ``draft_text``, ``draft_confidence``, ``likely_correct``, ``text``,
-        ``flags`` (JSON).
+        ``flags`` (JSON), ``faint`` (possibly faint writing: omr.scan.comments.CommentRead.faint).
         """
         with self._read() as conn:
             rows = conn.execute(
                 sa.select(comments.c.id, comments.c.response_id, responses.c.serial, comments.c.field,
                           comments.c.status, comments.c.draft_text, comments.c.draft_confidence,
-                          comments.c.likely_correct, comments.c.text, comments.c.flags)
+                          comments.c.likely_correct, comments.c.text, comments.c.flags, comments.c.faint)
                 .join(responses, responses.c.id == comments.c.response_id)
                 .where(comments.c.inked.is_(True))
                 .order_by(comments.c.review_priority.desc(), comments.c.id)).all()

@@ -509,7 +509,7 @@ def load_item(store, key: str) -> Item | None:
                 sa.select(comments.c.id, comments.c.response_id, comments.c.page_id, comments.c.field,
                           comments.c.draft_text, comments.c.draft_confidence, comments.c.likely_correct,
                           comments.c.flags, comments.c.status, comments.c.text, comments.c.reviewed_by,
-                          comments.c.updated_at, comments.c.crop_png.is_not(None).label("has_crop"),
+                          comments.c.updated_at, comments.c.crop_png.is_not(None).label("has_crop"), comments.c.faint,
                           batches.c.name.label("batch"), responses.c.serial, responses.c.unit,
                           responses.c.form_id, responses.c.version)
                 .join(responses, responses.c.id == comments.c.response_id)
@@ -523,6 +523,9 @@ def load_item(store, key: str) -> Item | None:
                 # Handwriting outside every box and frame of the form (omr.scan.page): named for what it is.
                 "title": STRAY_WRITING_TEXT if is_stray_writing(row.field) else f"Ý kiến {row.field}",
                 "likely_correct": bool(row.likely_correct),
+                # Possibly faint writing (omr.scan.comments): little written area, or found only below the
+                # ordinary stroke level; its crop is the raw one, stretched.
+                "faint": bool(row.faint),
                 # Negated matches ("không nhũng nhiễu") are kept in the row but ask for no attention.
                 "flags": [f for f in json.loads(row.flags or "[]") if not f.get("negated")],
                 "status": row.status, "text": row.text, "reviewed_by": row.reviewed_by,

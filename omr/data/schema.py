@@ -197,7 +197,7 @@ comments = sa.Table(
     sa.Column("y", sa.Float, nullable=False),
     sa.Column("w", sa.Float, nullable=False),
     sa.Column("h", sa.Float, nullable=False),
-    sa.Column("crop_png", sa.LargeBinary),  # cleaned crop; NULL for a blank field
+    sa.Column("crop_png", sa.LargeBinary),  # cleaned crop (raw for a faint field); NULL for a blank field
     # Handwriting draft (omr.scan.comments: asterocr, else Tesseract), lines joined by "\n";
     # NULL until the drafting pass (omr.data.drafting) has read the crop (#15).
     sa.Column("draft_text", sa.Text),
@@ -213,6 +213,9 @@ comments = sa.Table(
     # of the reviewed text once there is one, else of the draft.
     sa.Column("flags", sa.Text, nullable=False, default="[]"),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # Possibly faint writing (omr.scan.comments.CommentRead.faint): a little written area, or faint
+    # strokes found only against the paper's noise; the review app says so («có thể có chữ viết mờ»).
+    sa.Column("faint", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
     sa.UniqueConstraint("response_id", "field", name="uq_comments_response_field"),
 )
 

@@ -205,7 +205,7 @@ _PAGE_ROW_COLUMNS = {
                 "updated_at"),
     "comments": ("response_id", "page_id", "field", "inked", "ink_mm2", "x", "y", "w", "h", "crop_png",
                  "draft_text", "draft_confidence", "draft_words", "likely_correct", "review_priority", "status",
-                 "flags", "updated_at"),
+                 "flags", "updated_at", "faint"),
 }
 _PAGE_ROW_TABLES = {"boxes": boxes, "answers": answers, "comments": comments}
 # Statements of _PageRows by dialect name and table: (driver SQL or None, each column's bind processor).
@@ -1065,7 +1065,7 @@ class Store(StoreQueries):
              r.region[3], r.crop_png, r.draft_text, r.draft_confidence,
              json.dumps([[w.text, w.confidence, w.line] for w in r.words], ensure_ascii=False),
              bool(r.likely_correct), float(r.review_priority), "pending" if r.inked else "blank",
-             flags_json(r.matches), now)
+             flags_json(r.matches), now, bool(r.faint))
             for r in reads])
 
     # -- answers set by people --

@@ -116,7 +116,8 @@ def question_columns(templates: Iterable[Template | None],
 def comment_cells(response: dict, qid: str) -> dict:
     """One free-text answer for export: text (masked), its source, crop, flags, and status.
 
-    Paper: the reviewed text, else the draft. Online: the text as typed.
+    Paper: the reviewed text, else the draft; ``faint`` "faint" where the scan found possibly faint
+    writing (else ""). Online: the text as typed.
     """
     comment = response.get("comments", {}).get(qid)
     if comment is not None:
@@ -125,15 +126,17 @@ def comment_cells(response: dict, qid: str) -> dict:
         source = "reviewed" if reviewed else "draft" if comment["status"] == "pending" else ""
         matches = flags_from_json(comment["flags"])
         status, comment_id = comment["status"], comment["id"]
+        faint = "faint" if comment.get("faint") else ""
     else:
         value, status, _ = response["answers"].get(qid, (None, None, None))
         text = value if isinstance(value, str) and value.strip() else None
         source = "online" if text is not None else ""
         matches = find_terms(text, source="online")
         comment_id = None
+        faint = ""
     terms = list(dict.fromkeys(m.term for m in matches if m.flagged))
     return {"text": mask_personal_numbers(text), "text_source": source, "crop": None, "flags": terms,
-            "status": status, "comment_id": comment_id}
+            "faint": faint, "status": status, "comment_id": comment_id}
 
 
 def local_time(moment: datetime) -> datetime:
@@ -278,7 +281,7 @@ class Dataset:
     value_ids: list[str]  # question columns
     status_ids: list[str]  # <question>_status columns
     templates: list[Template]  # the templates of the responses, for the codebook
-    text_ids: list[str]  # free-text questions: <question>_text_source, _crop, _flags columns
+    text_ids: list[str]  # free-text questions: <question>_text_source, _crop, _flags, _faint columns
 
     def header(self) -> list[str]:
         return header(self.value_ids, self.status_ids, self.text_ids)

@@ -33,9 +33,10 @@ the text typed online; phone and ID numbers are masked
 (:mod:`omr.text.privacy`). Their status is ``blank``, ``pending`` (a draft not
 yet reviewed) or ``reviewed`` on paper, ``ok`` online. After all status
 columns come, per free-text question, ``<qid>_text_source`` (reviewed |
-draft | online), ``<qid>_crop`` (the cleaned crop of a paper comment, a PNG
-written next to the export in ``<export name>_crops/``) and ``<qid>_flags``
-(negative-behaviour terms found, :mod:`omr.text.lexicon`, ``;``-joined).
+draft | online), ``<qid>_crop`` (the cleaned crop of a paper comment, raw and stretched for a faint one, a PNG
+written next to the export in ``<export name>_crops/``), ``<qid>_flags``
+(negative-behaviour terms found, :mod:`omr.text.lexicon`, ``;``-joined) and ``<qid>_faint``
+(``faint`` where the scan found possibly faint writing: the reviewer was told so; else empty).
 
 ``date`` is the survey date read from the form (the template's ``date``
 question, when its status is ``ok``: ``date_source`` = ``form``), otherwise

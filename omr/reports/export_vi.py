@@ -29,7 +29,8 @@ COLUMN_LABELS = {
     "source_row": "Dòng trong tệp gốc", "batch": "Đợt quét", "flags": "Cảnh báo", "review": "Kiểm tra",
     "to_review": "Số mục chờ kiểm tra", "completeness": "Đủ trang", "missing_pages": "Trang thiếu",
 }
-COMMENT_COLUMN_LABELS = {"text_source": "nguồn nội dung", "crop": "ảnh chữ viết", "flags": "dấu hiệu tiêu cực"}
+COMMENT_COLUMN_LABELS = {"text_source": "nguồn nội dung", "crop": "ảnh chữ viết", "flags": "dấu hiệu tiêu cực",
+                         "faint": "chữ viết mờ"}
 STATUS_SUFFIX = "trạng thái"
 
 # Values of the coded columns, code -> label. Keys are column names (answer statuses under "status").
@@ -47,6 +48,7 @@ VALUE_LABELS = {
                "review": "cần kiểm tra (có phần để trống, nhiều ô hoặc không chắc chắn)",
                INVALID_MULTIPLE: INVALID_MULTIPLE_TEXT.lower()},  # status words are lower-case, as "hợp lệ"
     "text_source": {"reviewed": "đã duyệt", "draft": "bản nháp OCR", "online": "gõ trực tuyến"},
+    "faint": {"faint": "có thể có chữ viết mờ"},
     "flags": {"serial_conflict": "trùng số phiếu, khác nội dung", "duplicate_submission": "gửi lặp lại",
               "excel_date_repaired": "đã sửa ô Excel đổi thành ngày", "legacy_encoding": "đã chuyển mã TCVN3/VNI",
               "unit_outdated": "đơn vị cũ, đã quy về đơn vị mới", "rescan": "quét lại",
@@ -150,6 +152,7 @@ def labelled(record: dict, questions: dict[str, Question]) -> dict:
                       for qid, value in record["answers"].items()}
     out["status"] = {qid: _mapped("status", status) for qid, status in record["status"].items()}
     out["comments"] = {qid: {**cells, "text_source": _mapped("text_source", cells["text_source"]),
+                             "faint": _mapped("faint", cells["faint"]),
                              "flags": cells["flags"]}
                        for qid, cells in record["comments"].items()}
     return out
@@ -162,7 +165,7 @@ def codebook_extra_rows(code_header: list[str], value_ids: list[str], status_ids
     rows = [[code, label, "cột", "", ""] for code, label in
             zip(code_header, header(value_ids, status_ids, list(text_ids), questions), strict=True)
             if code not in questions]
-    for column in (*[c for c in BASE_COLUMNS if c in VALUE_LABELS], "status", "text_source"):
+    for column in (*[c for c in BASE_COLUMNS if c in VALUE_LABELS], "status", "text_source", "faint"):
         for code, label in VALUE_LABELS[column].items():
             rows.append([column if column != "status" else "<câu hỏi>_status", "", "giá trị", code, label])
     rows.append(["serial", "", "giá trị", f"{ASSIGNED_SERIAL_PREFIX}…", ASSIGNED_SERIAL_NOTE])

@@ -65,6 +65,9 @@ class CommentRead:
     matches: list[Match] = field(default_factory=list)  # lexicon terms in the draft, negated ones too
     review_priority: float = 0.0
     ocr_error: str = ""
+    # Possibly faint writing (inked from less than TEXT_MIN_INK_MM2, or found only by its strokes against the
+    # paper's noise): the reviewer is told so, and ``crop_png`` is the raw crop, stretched, not the cleaned one.
+    faint: bool = False
 
 
 # --- pure functions over arrays -------------------------------------------------
@@ -136,10 +139,12 @@ def handwriting(ink: np.ndarray, px_per_mm: float) -> tuple[np.ndarray, np.ndarr
     return cv2.resize(keep[labels], (ink.shape[1], ink.shape[0]), interpolation=cv2.INTER_NEAREST), printed
 
 
-def _written_labels(ink: np.ndarray, px_per_mm: float) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+def _written_labels(ink: np.ndarray, px_per_mm: float, level: float = T.TEXT_STROKE_LEVEL
+                    ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """:func:`handwriting` at the density grid: (labels of the dense areas, or None when there is
-    none; uint8 0/1 per label: a written area, not a speck; the printed lines at full size)."""
-    strokes = (ink > T.TEXT_STROKE_LEVEL).astype(np.uint8)
+    none; uint8 0/1 per label: a written area, not a speck; the printed lines at full size).
+    ``level``: the ink a stroke must exceed (0..1)."""
+    strokes = (ink > level).astype(np.uint8)
     printed = printed_lines(strokes, px_per_mm)
     written_strokes = (strokes & (1 - printed)).astype(np.float32)
     scale = T.TEXT_DENSITY_PX_PER_MM / px_per_mm
@@ -173,11 +178,17 @@ def field_ink(ink: PageInk, region: TextRegion, blank: BlankPrint | None = None)
     print the page's ink is not handwriting, so a frame drawn over printed text is not "written" on
     every sheet (issue #16).
     """
+    return _field_written(field_area(ink, region, blank), region, ink.black_ratio)
+
+
+def field_area(ink: PageInk, region: TextRegion, blank: BlankPrint | None = None) -> np.ndarray:
+    """The ink (float32 0..1 at K px/mm) of a comment field and its crop margin, the print of ``blank``
+    (a form designed elsewhere) taken out: what :func:`field_ink` and :func:`faint_writing` judge."""
     m = T.CROP_MARGIN_MM
     area = ink.region_mm(region.x - m, region.y - m, region.w + 2 * m, region.h + 2 * m)
     if blank is not None:
         area = np.where(blank.mask(region.x - m, region.y - m, area.shape) > 0, 0.0, area).astype(np.float32)
-    return _field_written(area, region, ink.black_ratio)
+    return area
 
 
 def shade_lifted(ink: np.ndarray, black_ratio: float, px_per_mm: float = K) -> np.ndarray:
@@ -200,17 +211,19 @@ def shade_lifted(ink: np.ndarray, black_ratio: float, px_per_mm: float = K) -> n
     return np.clip(lifted, 0.0, 1.0, out=lifted)
 
 
-def _field_written(area: np.ndarray, region: TextRegion, black_ratio: float) -> FieldInk:
+def _field_written(area: np.ndarray, region: TextRegion, black_ratio: float,
+                   level: float = T.TEXT_STROKE_LEVEL) -> FieldInk:
     """:func:`field_ink` on the ink (float 0..1, K px/mm) of the field and its crop margin; ``black_ratio``
-    that of the ink (:class:`~omr.scan.align.PageInk`, 0 for ink already scaled to its own black).
+    that of the ink (:class:`~omr.scan.align.PageInk`, 0 for ink already scaled to its own black);
+    ``level`` the ink a stroke must exceed.
 
     A blank field's usual case, nothing dense enough to be writing in its ink, is decided on the ink as
     it is; otherwise on the ink with its soft shades lifted (:func:`shade_lifted`, never more ink, so it
     finds nothing the first look did not)."""
     m = T.CROP_MARGIN_MM
-    labels, keep, printed = _written_labels(area, K)
+    labels, keep, printed = _written_labels(area, K, level)
     if labels is not None:
-        labels, keep, printed = _written_labels(shade_lifted(area, black_ratio), K)
+        labels, keep, printed = _written_labels(shade_lifted(area, black_ratio), K, level)
     height, width = area.shape
     if labels is None or not keep.any():  # nothing written anywhere near the field
         return FieldInk(np.zeros((height, width), np.uint8), printed, 0.0)
@@ -582,6 +595,63 @@ def maybe_written(inside_mm2: float) -> bool:
     return inside_mm2 >= min(T.TEXT_FAINT_MIN_MM2, T.TEXT_MIN_INK_MM2)
 
 
+def paper_noise(area: np.ndarray) -> float:
+    """The paper's noise in a field's ink (float 0..1, mostly paper): its ``TEXT_FAINT_NOISE_PERCENTILE``
+    percentile. Grain, JPEG blocks, bleed-through and dust raise it; a field is ~95 % paper, so print and
+    a few faint strokes do not."""
+    return float(np.percentile(area[::3, ::3], T.TEXT_FAINT_NOISE_PERCENTILE)) if area.size else 0.0
+
+
+def _dense_inside(area: np.ndarray, level: float, printed: np.ndarray) -> bool:
+    """Whether strokes of ``area`` (field ink with its crop margin, K px/mm) above ``level``, off ``printed``
+    (uint8 0/1, the print found at a higher level, grown by a pixel for the lower level's wider edges), are
+    dense anywhere inside the frame: the density of :func:`_written_labels`, without its printed-line
+    search. The print around the frame (the question's own text) is dense on every sheet and is left out."""
+    strokes = (area > level).view(np.uint8) & (1 - cv2.dilate(printed, np.ones((3, 3), np.uint8)))
+    scale = T.TEXT_DENSITY_PX_PER_MM / K
+    coarse = cv2.resize(strokes.astype(np.float32), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    density = cv2.GaussianBlur(coarse, (0, 0), T.TEXT_DENSITY_SIGMA_MM * T.TEXT_DENSITY_PX_PER_MM)
+    inside = int((T.CROP_MARGIN_MM + T.TEXT_FRAME_MARGIN_MM) * T.TEXT_DENSITY_PX_PER_MM)
+    return bool((density[inside:density.shape[0] - inside, inside:density.shape[1] - inside]
+                 > T.TEXT_MIN_DENSITY).any())
+
+
+def faint_writing(area: np.ndarray, region: TextRegion, black_ratio: float,
+                  printed: np.ndarray | None = None) -> FieldInk | None:
+    """Faint writing in a field the ordinary look (:func:`field_ink`) left blank: strokes lighter than
+    :data:`~omr.tuning.TEXT_STROKE_LEVEL` (pencil almost erased by a grey scan) found the same way (dense,
+    not printed lines, soft shades lifted) at :data:`~omr.tuning.TEXT_FAINT_STROKE_LEVEL`, or at
+    :data:`~omr.tuning.TEXT_FAINT_NOISE_FACTOR` x the paper's noise (:func:`paper_noise`) when the
+    paper is noisier (bleed-through, grain), so noise alone never reads as writing. ``area``: the field's
+    ink with its crop margin (:func:`field_area`). The written areas when they cover
+    :data:`~omr.tuning.TEXT_FAINT_WRITTEN_MM2` inside the frame, else None. It helps grey scans only: a
+    1-bit scan keeps no stroke lighter than its threshold (what the scanner erased is not on the page).
+    ``printed``: the print the ordinary look found (:attr:`FieldInk.printed`); given, a field with nothing
+    dense inside its frame at the lower level is told blank at a fifth of the cost (most fields, issue #18)."""
+    level = max(T.TEXT_FAINT_STROKE_LEVEL, T.TEXT_FAINT_NOISE_FACTOR * paper_noise(area))
+    if level >= T.TEXT_STROKE_LEVEL:  # paper as noisy as the ordinary level: nothing more to look for
+        return None
+    if printed is not None and not _dense_inside(area, level, printed):
+        return None
+    found = _field_written(area, region, black_ratio, level)
+    return found if found.inside_mm2 >= T.TEXT_FAINT_WRITTEN_MM2 else None
+
+
+def stretched_crop(crop_ink: np.ndarray, found: FieldInk) -> np.ndarray:
+    """The raw crop of a faint field for people (grey uint8, dark on white, the size of ``crop_ink``): its
+    ink (float 0..1 against the page's paper, any resolution) stretched so that the
+    ``CROP_FAINT_STRETCH_PERCENTILE`` percentile of what is not print (``found.printed``: guide lines,
+    frame) is black and the paper's noise (:func:`paper_noise`) white; print is black too. Nothing is
+    cleaned away: the cleaned crop keeps only the strokes the reader found, for faint writing maybe a part."""
+    noise = paper_noise(crop_ink)
+    printed = cv2.resize(found.printed, (crop_ink.shape[1], crop_ink.shape[0]), interpolation=cv2.INTER_NEAREST)
+    free = crop_ink[printed == 0]
+    peak = float(np.percentile(free, T.CROP_FAINT_STRETCH_PERCENTILE)) if free.size else 1.0
+    top = max(peak, noise + T.CROP_FAINT_MIN_RANGE)
+    stretched = np.clip((crop_ink - noise) / (top - noise), 0.0, 1.0)
+    return (255.0 * (1.0 - stretched)).astype(np.uint8)
+
+
 def read_comment(grey: np.ndarray, homography_mm_to_px: np.ndarray, ink: PageInk, region: TextRegion,
                  page: PageLayout, blank: BlankPrint | None = None) -> CommentRead:
     """Decide, crop, clean and draft one comment field of an aligned page.
@@ -592,9 +662,16 @@ def read_comment(grey: np.ndarray, homography_mm_to_px: np.ndarray, ink: PageInk
     None for the second pass. ``blank``: the print of a form designed elsewhere, never handwriting
     (:func:`field_ink`).
     """
-    found = field_ink(ink, region, blank)
-    result = CommentRead(region.field, maybe_written(found.inside_mm2), round(found.inside_mm2, 2),
-                         (region.x, region.y, region.w, region.h))
+    area = field_area(ink, region, blank)
+    found = _field_written(area, region, ink.black_ratio)
+    # Less than surely written: possibly faint writing, which the reviewer is told (and shown raw).
+    faint = maybe_written(found.inside_mm2) and found.inside_mm2 < T.TEXT_MIN_INK_MM2
+    if not maybe_written(found.inside_mm2):
+        lighter = faint_writing(area, region, ink.black_ratio, found.printed)
+        if lighter is not None:
+            found, faint = lighter, True
+    result = CommentRead(region.field, faint or maybe_written(found.inside_mm2), round(found.inside_mm2, 2),
+                         (region.x, region.y, region.w, region.h), faint=faint)
     if not result.inked:
         return result
     m = T.CROP_MARGIN_MM
@@ -602,7 +679,8 @@ def read_comment(grey: np.ndarray, homography_mm_to_px: np.ndarray, ink: PageInk
     crop_ink = ink.ink_of(crop, region.x - m, region.y - m, region.x + region.w + m, region.y + region.h + m)
     clean = rotate(clean_crop(crop_ink, found), estimate_skew(found.written, K))
     # Kept at the page's resolution (~200 dpi, what scanners give): 12 px/mm adds pixels, not detail.
-    result.crop_png = png_bytes(cv2.resize(clean, None, fx=K / T.OCR_PX_PER_MM, fy=K / T.OCR_PX_PER_MM,
+    shown = stretched_crop(crop_ink, found) if faint else clean
+    result.crop_png = png_bytes(cv2.resize(shown, None, fx=K / T.OCR_PX_PER_MM, fy=K / T.OCR_PX_PER_MM,
                                            interpolation=cv2.INTER_AREA))
     if _drafting_in_scan:
         apply_draft(result, draft_clean(clean))
