@@ -32,7 +32,7 @@ from omr.scan.comments import BlankPrint
 from omr.scan.ingest import PageLoader, count_pages
 from omr.scan.ocr import OcrUnavailable
 from omr.template_from.boxes import Found, find_boxes, ink_of
-from omr.template_from.printed import read_circled, read_pdf_words, read_words
+from omr.template_from.printed import read_circled, read_label, read_pdf_words, read_words
 from omr.template_from.questions import group_by_print
 
 REFERENCE_PX_PER_MM = 6.0  # ~150 dpi: plenty for registration, small files
@@ -453,5 +453,16 @@ def detect_page(grey: np.ndarray, px_per_mm: float, read_text: bool = True, grou
         except OcrUnavailable:
             pass
     boxes = [f for f in found if f.kind != "frame"]
-    questions = group_by_print(boxes, words, ink, px_per_mm, group_by)
+    reader = None
+    if read_text and words and not any(w.exact for w in words):
+        # A scanned blank: each label is read again from its own crop, the boxes painted out of it.
+        erase = [(b.x, b.y, b.w, b.h) for b in boxes]
+
+        def reader(area: tuple[float, float, float, float]) -> tuple[str, float]:
+            try:
+                return read_label(grey, px_per_mm, area, erase)
+            except OcrUnavailable:
+                return "", 0.0
+
+    questions = group_by_print(boxes, words, ink, px_per_mm, group_by, reader=reader)
     return PageFinding(found, words, [q.boxes for q in questions], questions)
