@@ -1124,6 +1124,11 @@ BLANK_REREAD_MIN_CONFIDENCE = 60.0
 # of 14 pt: 4.9 mm; an en dash of 11 pt: 2 mm). Down a crop, a rule also spans 0.9
 # of its height (a letter never spans a crop grown by BLANK_REREAD_PAD_MM above and below its word).
 BLANK_REREAD_RULE_MM = 5.0
+# A label crop's print: pixels darker than its paper by half the way to its print (the midpoint a
+# binarisation takes); its rules are looked for in pixels darker by a quarter of the way, where a scanned
+# hairline (Word's 0.25 pt table rule, 40-60 levels under the paper after blur) stays one piece.
+BLANK_REREAD_INK_LEVEL = 0.5
+BLANK_REREAD_RULE_LEVEL = 0.25
 # A piece of ink at a label crop's edge at most 0.35 mm thick is a rule's end (Word's table rules are
 # 0.1-0.3 mm, thickened to ~0.35 by a scan's blur); a letter's stroke cut by the crop is thicker, and its
 # cut piece as long as the stroke is (0.3 mm strokes of 11 pt text cut across are >= 0.5 mm long).

@@ -332,16 +332,16 @@ def read_pdf_words(path: str | Path, index: int) -> list[PrintedWord] | None:
     return words
 
 
-def _label_ink(crop: np.ndarray) -> np.ndarray | None:
+def _label_ink(crop: np.ndarray, level: float) -> np.ndarray | None:
     """The print of a label's crop as a boolean mask (True = ink), or None when it holds no contrast:
-    pixels darker than halfway between the paper (90th percentile) and the print (1st percentile)."""
+    pixels darker than the paper (90th percentile) by ``level`` of the way to the print (1st percentile)."""
     if crop.size == 0:
         return None
     ordered = np.sort(crop, axis=None)
     paper, black = float(ordered[int(0.9 * (ordered.size - 1))]), float(ordered[int(0.01 * (ordered.size - 1))])
     if paper - black < T.BLANK_CIRCLED_MIN_CONTRAST:
         return None
-    return crop < (paper + black) / 2
+    return crop < paper - level * (paper - black)
 
 
 def _text_lines(ink: np.ndarray, px_per_mm: float) -> list[tuple[int, int]]:
@@ -454,16 +454,17 @@ def read_label(grey: np.ndarray, px_per_mm: float, area: tuple[float, float, flo
         c1, r1 = int(np.ceil((ex + ew + pad) * px_per_mm)) - x0, int(np.ceil((ey + eh + pad) * px_per_mm)) - y0
         if c1 > 0 and r1 > 0 and c0 < crop.shape[1] and r0 < crop.shape[0]:
             crop[max(0, r0):r1, max(0, c0):c1] = 255
-    ink = _label_ink(crop)
+    ink = _label_ink(crop, T.BLANK_REREAD_INK_LEVEL)
     if ink is None:
         return "", 0.0
     # A table's rules and a form's underscores run longer than any stroke of a letter: out before the lines.
-    mask = ink.astype(np.uint8)
+    # They are looked for in the faint print too (a hairline rule is lighter than text once scanned).
+    mask = _label_ink(crop, T.BLANK_REREAD_RULE_LEVEL).astype(np.uint8)
     long_px = int(round(T.BLANK_REREAD_RULE_MM * px_per_mm))
     tall_px = max(long_px, int(0.9 * mask.shape[0]))
     rules = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, long_px), np.uint8)) | \
         cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((tall_px, 1), np.uint8))
-    ink = ink & (rules == 0)
+    ink = ink & (cv2.dilate(rules, np.ones((3, 3), np.uint8)) == 0)
     # What is left of a rule at the crop's edge (a hairline border broken by the threshold) is thinner
     # than any letter's stroke, unlike a letter the crop cuts.
     count, pieces, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
@@ -491,7 +492,10 @@ def read_label(grey: np.ndarray, px_per_mm: float, area: tuple[float, float, flo
         words = reader.read(piece)
         if words:
             texts.append(" ".join(word.text for word in words))
-            confidences.append(min(word.confidence for word in words))
+            # Tesseract's confidence in a lone mark ("_", "'", "|": a rule's remains) says nothing of the
+            # label's words; the text cleaned by the caller drops such marks.
+            confidences += [min((word.confidence for word in words if any(ch.isalnum() for ch in word.text)),
+                                default=100.0)]
     if not texts:
         return "", 0.0
     return nfc(" ".join(texts)), float(min(confidences))

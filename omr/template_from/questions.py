@@ -495,8 +495,6 @@ def _column_heading(box, boxes: list, words: list) -> str:
 
 def _column_heading_words(box, boxes: list, words: list) -> tuple[list, float, float]:
     """The words of :func:`_column_heading` (by line, then x) and the x-range (mm) of its cell."""
-    column = [b for b in boxes if abs(b.centre[0] - box.centre[0]) < 0.6 * box.w]
-    top = min(b.y for b in column)
     # The column's heading cell reaches halfway to the neighbouring columns' boxes.
     row = sorted(b.centre[0] for b in boxes if abs(b.centre[1] - box.centre[1]) < 0.6 * box.h)
     cx = box.centre[0]
@@ -506,16 +504,41 @@ def _column_heading_words(box, boxes: list, words: list) -> tuple[list, float, f
     left = cx - pitch if left is None else left
     right = cx + pitch if right is None else right
     x0, x1 = (cx + left) / 2, (cx + right) / 2
+    # The grid's column: the boxes straight above this one with no print between them in the column's
+    # cell (a heading, another question's options set in that column: «Trực tiếp … ☐» above the grid).
+    top = box.y
+    for b in sorted((b for b in boxes if abs(b.centre[0] - cx) < 0.6 * box.w and b.y < top), key=lambda b: -b.y):
+        if any(b.y + b.h <= w.y + w.h / 2 <= top and x0 <= w.x + w.w / 2 <= x1 and not RULE_AS_TEXT.fullmatch(w.text)
+               for w in words):
+            break
+        top = b.y
     header = _header_lines(top, row, pitch, boxes, words)
     above = [w for w in words if top - T.BLANK_HEADING_MAX_MM <= w.y + w.h / 2 < top and x0 <= w.x + w.w / 2 <= x1
              and w.line in header]
     # Only the lines right above: a heading, not a question far up the page.
     if not above:
         return [], x0, x1
-    nearest = max(above, key=lambda w: w.y).y
-    kept = [w for w in above if w.y >= nearest - T.BLANK_HEADING_MAX_MM / 2]
+    return _wrapped_heading(above), x0, x1
+
+
+def _wrapped_heading(above: list) -> list:
+    """The lines of a heading cell's words (``above``), nearest the boxes first, up while the blank
+    between two lines is under ``BLANK_CELL_GAP_LINES`` of a line's height (a heading wrapped in its narrow
+    column: «Rất không / hài lòng»), in reading order (by line, then x). A line set further up is another
+    thing's (a question far up the page), not the heading's."""
+    above = [w for w in above if not RULE_AS_TEXT.fullmatch(w.text)]
+    lines: dict[int, list] = {}
+    for w in above:
+        lines.setdefault(w.line, []).append(w)
+    order = sorted(lines.values(), key=lambda ws: -max(w.bottom for w in ws))
+    kept = list(order[0]) if order else []
+    for previous, line in zip(order, order[1:]):
+        height = float(np.median([w.h for w in previous + line]))
+        if min(w.y for w in previous) - max(w.bottom for w in line) > T.BLANK_CELL_GAP_LINES * height:
+            break
+        kept += line
     kept.sort(key=lambda w: (w.line, w.x))
-    return kept, x0, x1
+    return kept
 
 
 def _header_lines(top: float, row_x: list[float], pitch: float, boxes: list, words: list) -> set[int]:
