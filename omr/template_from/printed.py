@@ -462,13 +462,21 @@ def read_label(grey: np.ndarray, px_per_mm: float, area: tuple[float, float, flo
     mask = _label_ink(crop, T.BLANK_REREAD_RULE_LEVEL).astype(np.uint8)
     long_px = int(round(T.BLANK_REREAD_RULE_MM * px_per_mm))
     tall_px = max(long_px, int(0.9 * mask.shape[0]))
-    rules = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, long_px), np.uint8)) | \
-        cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((tall_px, 1), np.uint8))
+    thin = T.BLANK_REREAD_RULE_WIDTH_MM * px_per_mm
+    rules = np.zeros_like(mask)
+    for kernel, across in (((1, long_px), 3), ((tall_px, 1), 2)):
+        # A straight run is a rule only when it is thin across (blurred letters of a word run together in
+        # the faint print along their x-height, as thick as it).
+        opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones(kernel, np.uint8),
+                                  borderType=cv2.BORDER_CONSTANT, borderValue=0)  # outside the crop: paper
+        count, pieces, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+        for k in range(1, count):
+            if stats[k][across] <= 2 * thin:
+                rules[pieces == k] = 1
     ink = ink & (cv2.dilate(rules, np.ones((3, 3), np.uint8)) == 0)
     # What is left of a rule at the crop's edge (a hairline border broken by the threshold) is thinner
     # than any letter's stroke, unlike a letter the crop cuts.
     count, pieces, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
-    thin = T.BLANK_REREAD_RULE_WIDTH_MM * px_per_mm
     for k in range(1, count):
         px, py, pw, ph, _ = stats[k]
         at_edge = px == 0 or py == 0 or px + pw == ink.shape[1] or py + ph == ink.shape[0]
