@@ -1017,6 +1017,14 @@ BLANK_EDGE_AS_LETTER_MM = 0.3
 # are set ~0.1 apart; a box is set a space, ~0.4 of its height or more, from its label).
 BLANK_TEXT_NEIGHBOUR_HEIGHT = 0.55
 BLANK_TEXT_LETTER_GAP = 0.35
+# A lettered ring is a letter's outline (boxes._is_letter_outline) when Tesseract boxed a character there
+# whose sides lie within 0.25 of the ring's size of the ring's (the scanned "Q" of checkboxes-portrait at
+# 300 dpi: 0.02-0.11), and a neighbour on its baseline (bottoms within 0.15 of its height: that Q's tail
+# reaches 0.12 below the "u" beside it) is shorter than 0.85 of it (that "u": 0.65; a capital's
+# neighbour capital is 0.9-1.0 of it, and so are bubbles strung into one word).
+BLANK_OUTLINE_MATCH = 0.25
+BLANK_OUTLINE_BASELINE = 0.15
+BLANK_OUTLINE_SHORTER = 0.85
 # A PDF's text layer gives each glyph's own box: a hole lying at least 60 % inside a letter's or digit's
 # box (grown by 0.2 mm for anti-aliasing and the rim added to the hole) is its counter. A serif Ô's
 # counter lies 85-100 % inside its box (Times New Roman 13 pt); a letter printed in a drawn bubble covers
