@@ -409,10 +409,13 @@ def strip_leaders(ink: np.ndarray, line_px: float) -> np.ndarray:
             keep[run] = False
 
     for k in dots:
-        if run and (centroids[k][0] - centroids[run[-1]][0] > line_px
-                    or abs(centroids[k][1] - centroids[run[-1]][1]) > line_px / 3):
-            close_run()
-            run = []
+        if run:
+            gap = centroids[k][0] - centroids[run[-1]][0]
+            last = centroids[run[-1]][0] - centroids[run[-2]][0] if len(run) > 1 else gap
+            uneven = max(gap, last) > T.BLANK_LEADER_EVEN * max(1.0, min(gap, last))
+            if gap > line_px or abs(centroids[k][1] - centroids[run[-1]][1]) > line_px / 3 or uneven:
+                close_run()
+                run = []
         run.append(k)
     close_run()
     return keep[labels]
