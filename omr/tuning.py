@@ -1019,11 +1019,12 @@ BLANK_TEXT_NEIGHBOUR_HEIGHT = 0.55
 BLANK_TEXT_LETTER_GAP = 0.35
 # A lettered ring is a letter's outline (boxes._is_letter_outline) when Tesseract boxed a character there
 # whose sides lie within 0.25 of the ring's size of the ring's (the scanned "Q" of checkboxes-portrait at
-# 300 dpi: 0.02-0.11), and a neighbour on its baseline (bottoms within 0.15 of its height: that Q's tail
-# reaches 0.12 below the "u" beside it) is shorter than 0.85 of it (that "u": 0.65; a capital's
-# neighbour capital is 0.9-1.0 of it, and so are bubbles strung into one word).
+# 300 dpi: 0.02-0.11), and a neighbour on its baseline (bottoms within 0.25 of its height: that Q's tail
+# reaches 0.12 below the "u" beside it, the Q of "Q1" on OMRChecker's real sample6 scan 0.21 below its
+# "1") is shorter than 0.85 of it (that "u": 0.65, that "1": 0.79; a capital's neighbour capital is
+# 0.9-1.0 of it, and so are bubbles strung into one word, level with one another).
 BLANK_OUTLINE_MATCH = 0.25
-BLANK_OUTLINE_BASELINE = 0.15
+BLANK_OUTLINE_BASELINE = 0.25
 BLANK_OUTLINE_SHORTER = 0.85
 # A PDF's text layer gives each glyph's own box: a hole lying at least 60 % inside a letter's or digit's
 # box (grown by 0.2 mm for anti-aliasing and the rim added to the hole) is its counter. A serif Ô's

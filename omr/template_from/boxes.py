@@ -378,8 +378,9 @@ def _is_letter_outline(ring: Found, word) -> bool:
 
     The character's box is the ring's (each side within ``BLANK_OUTLINE_MATCH`` of the ring's size), and a
     letter or digit right beside it in its word (closer than ``BLANK_TEXT_LETTER_GAP`` of its height) stands
-    on the same baseline (bottoms within ``BLANK_OUTLINE_BASELINE`` of its height) but is not as tall (under
-    ``BLANK_OUTLINE_SHORTER`` of it: a lower-case letter after a capital). Bubbles that Tesseract strings
+    on about the same baseline (bottoms within ``BLANK_OUTLINE_BASELINE`` of its height: a Q's tail reaches
+    below it) but is not as tall (under ``BLANK_OUTLINE_SHORTER`` of it: a lower-case letter or a digit after
+    a capital). Bubbles that Tesseract strings
     into a word ("œ@ mD5Ø") stand as tall as one another, and a label is set a space apart from its bubble.
     """
     symbols = list(word.symbols)
