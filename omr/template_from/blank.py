@@ -453,16 +453,15 @@ def detect_page(grey: np.ndarray, px_per_mm: float, read_text: bool = True, grou
         except OcrUnavailable:
             pass
     boxes = [f for f in found if f.kind != "frame"]
-    reader = None
-    if read_text and words and not any(w.exact for w in words):
-        # A scanned blank: each label is read again from its own crop, the boxes painted out of it.
-        erase = [(b.x, b.y, b.w, b.h) for b in boxes]
+    erase = [(b.x, b.y, b.w, b.h) for b in boxes]
 
-        def reader(area: tuple[float, float, float, float]) -> tuple[str, float]:
-            try:
-                return read_label(grey, px_per_mm, area, erase)
-            except OcrUnavailable:
-                return "", 0.0
+    def read_again(area: tuple[float, float, float, float]) -> tuple[str, float]:
+        try:
+            return read_label(grey, px_per_mm, area, erase)
+        except OcrUnavailable:
+            return "", 0.0
 
-    questions = group_by_print(boxes, words, ink, px_per_mm, group_by, reader=reader)
+    # A scanned blank: each label is read again from its own crop, the boxes painted out of it.
+    scanned = read_text and bool(words) and not any(w.exact for w in words)
+    questions = group_by_print(boxes, words, ink, px_per_mm, group_by, reader=read_again if scanned else None)
     return PageFinding(found, words, [q.boxes for q in questions], questions)
