@@ -433,6 +433,8 @@ def detect_page(grey: np.ndarray, px_per_mm: float, read_text: bool = True, grou
         group_by: ``rows`` or ``columns`` (see :func:`omr.template_from.questions.group_by_print`).
         words: the page's printed words already read (a PDF's text layer,
             :func:`omr.template_from.printed.read_pdf_words`, mm); when None they are read with Tesseract.
+            Words from Tesseract (a scanned blank) have each label read again from its own crop
+            (:func:`omr.template_from.printed.read_label`, through ``group_by_print``'s ``reader``).
     """
     if words is None:
         words = []

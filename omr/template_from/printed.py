@@ -439,7 +439,8 @@ def read_label(grey: np.ndarray, px_per_mm: float, area: tuple[float, float, flo
         area: the label's (x, y, w, h), mm from the page's top-left.
         erase: (x, y, w, h) mm of print that is not the label's (boxes).
     Returns:
-        (text in NFC, Tesseract's lowest word confidence 0-100), or ("", 0.0) when nothing was read.
+        (text in NFC, Tesseract's lowest confidence 0-100 over its words holding a letter or digit: a lone
+        mark's, "_" or "'", says nothing of the label), or ("", 0.0) when nothing was read.
     Raises:
         OcrUnavailable: Tesseract or its Vietnamese data is missing.
     """

@@ -17,6 +17,8 @@ Input: the boxes found on a blank page (:mod:`omr.template_from.boxes`, mm), its
    takes its column's heading (a satisfaction grid). A letter or digit printed inside a bubble is its
    code. The question's text is the text left of its first box, joined to the nearest line above
    without boxes when that is only a short heading ("Ngày:"), else that line above.
+5. **Read again.** On a scanned blank each label (and grid heading, over its cell's width and all its
+   wrapped lines) is read again from its own crop, leaders and rules taken out (:func:`_reread`).
 
 Every result is a suggestion written into the YAML for a person to check (``omr template from-blank``).
 """
