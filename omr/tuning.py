@@ -1044,6 +1044,15 @@ BLANK_EDGE_AS_LETTER_MM = 0.3
 # are set ~0.1 apart; a box is set a space, ~0.4 of its height or more, from its label).
 BLANK_TEXT_NEIGHBOUR_HEIGHT = 0.55
 BLANK_TEXT_LETTER_GAP = 0.35
+# A lettered ring is a letter's outline (boxes._is_letter_outline) when Tesseract boxed a character there
+# whose sides lie within 0.25 of the ring's size of the ring's (the scanned "Q" of checkboxes-portrait at
+# 300 dpi: 0.02-0.11), and a neighbour on its baseline (bottoms within 0.25 of its height: that Q's tail
+# reaches 0.12 below the "u" beside it, the Q of "Q1" on OMRChecker's real sample6 scan 0.21 below its
+# "1") is shorter than 0.85 of it (that "u": 0.65, that "1": 0.79; a capital's neighbour capital is
+# 0.9-1.0 of it, and so are bubbles strung into one word, level with one another).
+BLANK_OUTLINE_MATCH = 0.25
+BLANK_OUTLINE_BASELINE = 0.25
+BLANK_OUTLINE_SHORTER = 0.85
 # A PDF's text layer gives each glyph's own box: a hole lying at least 60 % inside a letter's or digit's
 # box (grown by 0.2 mm for anti-aliasing and the rim added to the hole) is its counter. A serif Ô's
 # counter lies 85-100 % inside its box (Times New Roman 13 pt); a letter printed in a drawn bubble covers
@@ -1131,6 +1140,55 @@ BLANK_ROW_BAND_MM = 8.0
 # apart, but those of the trial's table only 0.25. So the gap is a last resort at 1.2: the table's rule,
 # a question's number and a line level with another row's boxes cut the cells first.
 BLANK_CELL_GAP_LINES = 1.2
+# Labels of a scanned blank read again from their own crops (printed.read_label, questions._label).
+# The crop is grown by 0.5 mm each way (a label's accents and descenders reach ~0.4 mm past Tesseract's
+# word boxes at 11 pt) and so are the boxes painted out of it.
+BLANK_REREAD_PAD_MM = 0.5
+# A run of rows with ink shorter than 0.35 of the tallest run in the crop is a line's marks (the accents
+# over capitals, "Ấ", set a blank row apart at 300 dpi), not a line: it joins its nearest run.
+BLANK_REREAD_MARK_SHARE = 0.35
+# A run of rows under 1 mm tall is a speck or a rule's end, not a line of 8-14 pt text (x-height >= 1.4 mm).
+BLANK_REREAD_MIN_LINE_MM = 1.0
+# Each line is scaled to 48 px tall before Tesseract reads it: its LSTM model reads best with capitals
+# of 20-40 px (a line box holds capitals at ~0.6 of its height: 29 px).
+BLANK_REREAD_LINE_PX = 48
+# A label's crop read again replaces the page reading when its lowest word confidence is at least this
+# (and at least the page reading's). On the office blanks scanned at 150-300 dpi (bench/blank_labels.py
+# --scan, 339 re-reads) the 30 replacements were read at 72-97: 27 right where the page's reading was
+# wrong, 3 dashes wrong either way ("46 60" -> "4G — 60" at 72); the 5 crop readings under the page's
+# confidence (19-92) were kept out, 4 of them worse. 60 is Tesseract's usual "sure" line, as for words
+# (BLANK_TEXT_MIN_CONFIDENCE).
+BLANK_REREAD_MIN_CONFIDENCE = 60.0
+# Ink running straight for 5 mm across or down a label's crop is a rule (a table's border, a form's
+# "______"): the longest straight stroke of a letter or dash of 8-14 pt is under 5 mm (an em dash "—"
+# of 14 pt: 4.9 mm; an en dash of 11 pt: 2 mm). Down a crop, a rule also spans 0.9
+# of its height (a letter never spans a crop grown by BLANK_REREAD_PAD_MM above and below its word).
+BLANK_REREAD_RULE_MM = 5.0
+# A label crop's print: pixels darker than its paper by half the way to its print (the midpoint a
+# binarisation takes); its rules are looked for in pixels darker by a quarter of the way, where a scanned
+# hairline (Word's 0.25 pt table rule, 40-60 levels under the paper after blur) stays one piece.
+BLANK_REREAD_INK_LEVEL = 0.5
+BLANK_REREAD_RULE_LEVEL = 0.25
+# A piece of ink at a label crop's edge at most 0.35 mm thick is a rule's end (Word's table rules are
+# 0.1-0.3 mm, thickened to ~0.35 by a scan's blur); a letter's stroke cut by the crop is thicker, and its
+# cut piece as long as the stroke is (0.3 mm strokes of 11 pt text cut across are >= 0.5 mm long).
+BLANK_REREAD_RULE_WIDTH_MM = 0.35
+# A leader's dot is at most 0.3 of its line's height each way (a period of 11 pt DejaVu Sans in a line box
+# of 4.4 mm: 0.5 mm, 0.11; a dot under "ạ" or "ộ" is a piece of its own too, so a run is required): at
+# least 4 dots level, less than a line height apart and evenly spaced (widest gap at most 1.6 times the
+# narrowest: a leader's dots are typed ~0.28 line apart; the dots under "Bộ phận Một" fall 1-3 letters
+# apart) make a leader.
+BLANK_LEADER_DOT_SHARE = 0.3
+BLANK_LEADER_MIN_DOTS = 4
+BLANK_LEADER_EVEN = 1.6
+# A leader read from the ink map between a label and its box (questions._leader_drawn): at least 3 mm
+# of row (4 dots typed 0.28 line apart at 8 pt), of whose ink at least 0.8 is a leader's dots or an
+# underscore (the rest: a box's or a letter's edge caught at the gap's ends).
+BLANK_LEADER_MIN_MM = 3.0
+BLANK_LEADER_MIN_SHARE = 0.8
+# A grid's heading cell is read again from 0.3 mm inside the halfway lines between its columns (with
+# BLANK_REREAD_PAD_MM: 0.8 mm), where a table's vertical rule (0.1-0.3 mm, drawn there) is not.
+BLANK_HEADING_INSET_MM = 0.3
 # A pinned box's printed outline must be where it is read (omr/scan/printed_boxes.py): the outline band
 # is the edge +- 0.5 mm (registration leaves ~0.3 mm; Word's lines are 0.1-0.5 mm), compared with
 # paper 0.8-1.6 mm outside it.

@@ -271,11 +271,12 @@ def word_blank(title: str = "PHIẾU LẤY Ý KIẾN NGƯỜI DÂN"):
 
 
 def word_box_grid(doc, labels: list[str], heading: str = "Nội dung", missing_heading: int | None = None,
-                  widths_mm: tuple[float, ...] = (75, 14, 14, 14, 14, 14)):
+                  widths_mm: tuple[float, ...] = (75, 14, 14, 14, 14, 14), headings: list[str] | None = None):
     """Adds to ``doc`` a 1-5 satisfaction table as offices type it: a label column, then one ☐ (16 pt, centred)
     per scale point under headings 1..5 (``missing_heading``: that column's heading cell left empty, as a
     heading the reader missed). Widths in mm, set on columns and cells (LibreOffice reads the columns', Word
-    the cells'). Returns the python-docx table."""
+    the cells'). ``headings``: the scale's column headings instead of 1..5 (words that wrap in a narrow
+    column). Returns the python-docx table."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm, Pt
 
@@ -289,7 +290,7 @@ def word_box_grid(doc, labels: list[str], heading: str = "Nội dung", missing_h
             cell.width = Mm(widths_mm[c])
     table.cell(0, 0).text = heading
     for i in range(1, len(widths_mm)):
-        table.cell(0, i).text = "" if i == missing_heading else str(i)
+        table.cell(0, i).text = "" if i == missing_heading else headings[i - 1] if headings else str(i)
     for j, label in enumerate(labels, start=1):
         table.cell(j, 0).text = label
         for i in range(1, len(widths_mm)):

@@ -32,7 +32,7 @@ from omr.scan.comments import BlankPrint
 from omr.scan.ingest import PageLoader, count_pages
 from omr.scan.ocr import OcrUnavailable
 from omr.template_from.boxes import Found, find_boxes, ink_of
-from omr.template_from.printed import read_circled, read_pdf_words, read_words
+from omr.template_from.printed import read_circled, read_label, read_pdf_words, read_words
 from omr.template_from.questions import group_by_print
 
 REFERENCE_PX_PER_MM = 6.0  # ~150 dpi: plenty for registration, small files
@@ -433,6 +433,8 @@ def detect_page(grey: np.ndarray, px_per_mm: float, read_text: bool = True, grou
         group_by: ``rows`` or ``columns`` (see :func:`omr.template_from.questions.group_by_print`).
         words: the page's printed words already read (a PDF's text layer,
             :func:`omr.template_from.printed.read_pdf_words`, mm); when None they are read with Tesseract.
+            Words from Tesseract (a scanned blank) have each label read again from its own crop
+            (:func:`omr.template_from.printed.read_label`, through ``group_by_print``'s ``reader``).
     """
     if words is None:
         words = []
@@ -453,5 +455,15 @@ def detect_page(grey: np.ndarray, px_per_mm: float, read_text: bool = True, grou
         except OcrUnavailable:
             pass
     boxes = [f for f in found if f.kind != "frame"]
-    questions = group_by_print(boxes, words, ink, px_per_mm, group_by)
+    erase = [(b.x, b.y, b.w, b.h) for b in boxes]
+
+    def read_again(area: tuple[float, float, float, float]) -> tuple[str, float]:
+        try:
+            return read_label(grey, px_per_mm, area, erase)
+        except OcrUnavailable:
+            return "", 0.0
+
+    # A scanned blank: each label is read again from its own crop, the boxes painted out of it.
+    scanned = read_text and bool(words) and not any(w.exact for w in words)
+    questions = group_by_print(boxes, words, ink, px_per_mm, group_by, reader=read_again if scanned else None)
     return PageFinding(found, words, [q.boxes for q in questions], questions)

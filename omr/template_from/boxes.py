@@ -363,10 +363,41 @@ def drop_glyphs(found: list[Found], words: list) -> list[Found]:
     for f in found:
         if f.loose and any(_in_letter_of_word(f, w) for w in words):
             continue
+        if f.kind == "round" and f.lettered and any(not w.exact and _is_letter_outline(f, w) for w in words):
+            continue
         if f.kind == "frame" or not any(_in_printed_glyph(f, w) if w.exact else _is_letter_counter(f, w)
                                         for w in words):
             kept.append(f)
     return kept
+
+
+def _is_letter_outline(ring: Found, word) -> bool:
+    """A lettered ring that is the outline of a letter Tesseract's layout boxed as a character of a word,
+    however unsure its reading ("Qua" read "QUA" at confidence 50 on a 300 dpi scan: the Q's tail inside
+    its bowl looks like a letter printed in a ring).
+
+    The character's box is the ring's (each side within ``BLANK_OUTLINE_MATCH`` of the ring's size), and a
+    letter or digit right beside it in its word (closer than ``BLANK_TEXT_LETTER_GAP`` of its height) stands
+    on about the same baseline (bottoms within ``BLANK_OUTLINE_BASELINE`` of its height: a Q's tail reaches
+    below it) but is not as tall (under ``BLANK_OUTLINE_SHORTER`` of it: a lower-case letter or a digit after
+    a capital). Bubbles that Tesseract strings
+    into a word ("œ@ mD5Ø") stand as tall as one another, and a label is set a space apart from its bubble.
+    """
+    symbols = list(word.symbols)
+    match = T.BLANK_OUTLINE_MATCH
+    for i, (char, x, y, w, h) in enumerate(symbols):
+        if not char.isalnum() or abs(x - ring.x) > match * ring.w or abs(x + w - ring.x - ring.w) > match * ring.w \
+                or abs(y - ring.y) > match * ring.h or abs(y + h - ring.y - ring.h) > match * ring.h:
+            continue
+        for j in (i - 1, i + 1):
+            if not 0 <= j < len(symbols):
+                continue
+            other, ox, oy, ow, oh = symbols[j]
+            gap = ox - (x + w) if j > i else x - (ox + ow)
+            if other.isalnum() and -0.25 * h < gap < T.BLANK_TEXT_LETTER_GAP * h \
+                    and abs((oy + oh) - (y + h)) <= T.BLANK_OUTLINE_BASELINE * h and oh < T.BLANK_OUTLINE_SHORTER * h:
+                return True
+    return False
 
 
 def _in_letter_of_word(box: Found, word) -> bool:

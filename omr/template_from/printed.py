@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from omr import tuning as T
-from omr.scan.ocr import LANGUAGE, OcrUnavailable, tessdata_dir
+from omr.scan.ocr import LANGUAGE, OcrUnavailable, line_reader, tessdata_dir
 from omr.text.normalise import nfc
 
 _engine_lock = threading.Lock()
@@ -330,3 +330,184 @@ def read_pdf_words(path: str | Path, index: int) -> list[PrintedWord] | None:
         line_height = max(line_height, h)
     close()
     return words
+
+
+def _label_ink(crop: np.ndarray, level: float) -> np.ndarray | None:
+    """The print of a label's crop as a boolean mask (True = ink), or None when it holds no contrast:
+    pixels darker than the paper (90th percentile) by ``level`` of the way to the print (1st percentile)."""
+    if crop.size == 0:
+        return None
+    ordered = np.sort(crop, axis=None)
+    paper, black = float(ordered[int(0.9 * (ordered.size - 1))]), float(ordered[int(0.01 * (ordered.size - 1))])
+    if paper - black < T.BLANK_CIRCLED_MIN_CONTRAST:
+        return None
+    return crop < paper - level * (paper - black)
+
+
+def _text_lines(ink: np.ndarray, px_per_mm: float) -> list[tuple[int, int]]:
+    """The text lines of a label's mask, (top, bottom) rows: runs of rows holding ink, a run shorter than
+    ``BLANK_REREAD_MARK_SHARE`` of the tallest joined to its nearest neighbour (a line of Vietnamese
+    capitals' marks set apart from its letters by a blank row at 300 dpi)."""
+    rows = ink.any(axis=1)
+    runs: list[list[int]] = []
+    for y, on in enumerate(rows):
+        if on and runs and runs[-1][1] == y:
+            runs[-1][1] = y + 1
+        elif on:
+            runs.append([y, y + 1])
+    while len(runs) > 1:
+        tallest = max(b - a for a, b in runs)
+        k = min(range(len(runs)), key=lambda i: runs[i][1] - runs[i][0])
+        if runs[k][1] - runs[k][0] >= T.BLANK_REREAD_MARK_SHARE * tallest:
+            break
+        if k == 0:
+            j = 1
+        elif k == len(runs) - 1:
+            j = k - 1
+        else:
+            j = k - 1 if runs[k][0] - runs[k - 1][1] <= runs[k + 1][0] - runs[k][1] else k + 1
+        a, b = sorted((j, k))
+        runs[a:b + 1] = [[runs[a][0], runs[b][1]]]
+    min_px = T.BLANK_REREAD_MIN_LINE_MM * px_per_mm
+    return [(a, b) for a, b in runs if b - a >= min_px]
+
+
+def strip_leaders(ink: np.ndarray, line_px: float) -> np.ndarray:
+    """A label line's mask without its dotted leaders, underscores and rules.
+
+    Connected pieces of ink are dropped when they are:
+    - a leader's dots: at most ``BLANK_LEADER_DOT_SHARE`` of the line's height both ways, centred on the
+      line's lower half, and at least ``BLANK_LEADER_MIN_DOTS`` of them level (centres within a third of the
+      line's height), spaced less than one line height apart and evenly (the widest gap at most
+      ``BLANK_LEADER_EVEN`` times the narrowest): "Trực tiếp ........ ☐", not the dots under "Bộ phận";
+    - a rule or an underscore: at most ``BLANK_LEADER_DOT_SHARE`` of the line's height tall and over one
+      line height long ("☐______Sớm hơn hẹn").
+
+    Args:
+        ink: boolean mask of one text line (True = ink).
+        line_px: the line's height in pixels.
+    Returns:
+        The mask with those pieces cleared (a copy).
+    """
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    keep = np.ones(count, dtype=bool)
+    keep[0] = False
+    small = T.BLANK_LEADER_DOT_SHARE * line_px
+    dots = []
+    for k in range(1, count):
+        x, y, w, h, _ = stats[k]
+        if h <= small and w > line_px:
+            keep[k] = False  # an underscore or a horizontal rule
+        elif w <= small and h <= small and centroids[k][1] >= 0.5 * ink.shape[0]:
+            dots.append(k)  # on the lower half: a leader's dots sit on the baseline, accents above it
+    dots.sort(key=lambda k: centroids[k][0])
+    run: list[int] = []
+
+    def close_run() -> None:
+        gaps = np.diff([centroids[k][0] for k in run])
+        if len(run) >= T.BLANK_LEADER_MIN_DOTS and gaps.max() <= T.BLANK_LEADER_EVEN * max(1.0, gaps.min()):
+            keep[run] = False
+
+    for k in dots:
+        if run:
+            gap = centroids[k][0] - centroids[run[-1]][0]
+            last = centroids[run[-1]][0] - centroids[run[-2]][0] if len(run) > 1 else gap
+            uneven = max(gap, last) > T.BLANK_LEADER_EVEN * max(1.0, min(gap, last))
+            if gap > line_px or abs(centroids[k][1] - centroids[run[-1]][1]) > line_px / 3 or uneven:
+                close_run()
+                run = []
+        run.append(k)
+    close_run()
+    return keep[labels]
+
+
+def read_label(grey: np.ndarray, px_per_mm: float, area: tuple[float, float, float, float],
+               erase: list[tuple[float, float, float, float]] = ()) -> tuple[str, float]:
+    """A printed label read again from its own crop, one text line at a time (Tesseract, single line, vie).
+
+    A page read by Tesseract's layout analysis misreads a label followed by dotted leaders ("Trực tiếp tại
+    Bộ phận Một cửa ......" read "ii:iựứC tiếp tại BỘ DHần"), glues words and loses one line of a heading
+    wrapped in its cell. Here the crop ``area`` (grown by ``BLANK_REREAD_PAD_MM``) has the ``erase``
+    rectangles (the page's boxes, grown by the same) painted white, is cut into its text lines by the
+    rows holding ink (:func:`_text_lines`), each line stripped of leaders and rules (:func:`strip_leaders`),
+    trimmed to its print, scaled to ``BLANK_REREAD_LINE_PX`` tall and read as one line; the lines'
+    readings are joined with a space, top to bottom.
+
+    Args:
+        grey: the blank page, grey uint8, dark print on white.
+        px_per_mm: its scale.
+        area: the label's (x, y, w, h), mm from the page's top-left.
+        erase: (x, y, w, h) mm of print that is not the label's (boxes).
+    Returns:
+        (text in NFC, Tesseract's lowest confidence 0-100 over its words holding a letter or digit: a lone
+        mark's, "_" or "'", says nothing of the label), or ("", 0.0) when nothing was read.
+    Raises:
+        OcrUnavailable: Tesseract or its Vietnamese data is missing.
+    """
+    reader = line_reader()
+    pad = T.BLANK_REREAD_PAD_MM
+    x, y, w, h = area
+    x0, y0 = max(0, int(np.floor((x - pad) * px_per_mm))), max(0, int(np.floor((y - pad) * px_per_mm)))
+    x1 = min(grey.shape[1], int(np.ceil((x + w + pad) * px_per_mm)))
+    y1 = min(grey.shape[0], int(np.ceil((y + h + pad) * px_per_mm)))
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return "", 0.0
+    crop = grey[y0:y1, x0:x1].copy()
+    for ex, ey, ew, eh in erase:
+        c0, r0 = int(np.floor((ex - pad) * px_per_mm)) - x0, int(np.floor((ey - pad) * px_per_mm)) - y0
+        c1, r1 = int(np.ceil((ex + ew + pad) * px_per_mm)) - x0, int(np.ceil((ey + eh + pad) * px_per_mm)) - y0
+        if c1 > 0 and r1 > 0 and c0 < crop.shape[1] and r0 < crop.shape[0]:
+            crop[max(0, r0):r1, max(0, c0):c1] = 255
+    ink = _label_ink(crop, T.BLANK_REREAD_INK_LEVEL)
+    if ink is None:
+        return "", 0.0
+    # A table's rules and a form's underscores run longer than any stroke of a letter: out before the lines.
+    # They are looked for in the faint print too (a hairline rule is lighter than text once scanned).
+    mask = _label_ink(crop, T.BLANK_REREAD_RULE_LEVEL).astype(np.uint8)
+    long_px = int(round(T.BLANK_REREAD_RULE_MM * px_per_mm))
+    tall_px = max(long_px, int(0.9 * mask.shape[0]))
+    thin = T.BLANK_REREAD_RULE_WIDTH_MM * px_per_mm
+    rules = np.zeros_like(mask)
+    for kernel, across in (((1, long_px), 3), ((tall_px, 1), 2)):
+        # A straight run is a rule only when it is thin across (blurred letters of a word run together in
+        # the faint print along their x-height, as thick as it).
+        opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones(kernel, np.uint8),
+                                  borderType=cv2.BORDER_CONSTANT, borderValue=0)  # outside the crop: paper
+        count, pieces, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+        for k in range(1, count):
+            if stats[k][across] <= 2 * thin:
+                rules[pieces == k] = 1
+    ink = ink & (cv2.dilate(rules, np.ones((3, 3), np.uint8)) == 0)
+    # What is left of a rule at the crop's edge (a hairline border broken by the threshold) is thinner
+    # than any letter's stroke, unlike a letter the crop cuts.
+    count, pieces, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    for k in range(1, count):
+        px, py, pw, ph, _ = stats[k]
+        at_edge = px == 0 or py == 0 or px + pw == ink.shape[1] or py + ph == ink.shape[0]
+        if at_edge and min(pw, ph) <= thin:
+            ink[pieces == k] = False
+    texts, confidences = [], []
+    for top, bottom in _text_lines(ink, px_per_mm):
+        line = strip_leaders(ink[top:bottom], bottom - top)
+        cols = np.nonzero(line.any(axis=0))[0]
+        rows = np.nonzero(line.any(axis=1))[0]
+        if cols.size == 0:
+            continue
+        # The grey of the line's kept print only: what was stripped becomes paper.
+        kept = cv2.dilate(line.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        piece = np.where(kept, crop[top:bottom], 255).astype(np.uint8)[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+        scale = T.BLANK_REREAD_LINE_PX / max(1, bottom - top)
+        piece = cv2.resize(piece, None, fx=scale, fy=scale,
+                           interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
+        border = T.BLANK_REREAD_LINE_PX // 2
+        piece = cv2.copyMakeBorder(piece, border, border, border, border, cv2.BORDER_CONSTANT, value=255)
+        words = reader.read(piece)
+        if words:
+            texts.append(" ".join(word.text for word in words))
+            # Tesseract's confidence in a lone mark ("_", "'", "|": a rule's remains) says nothing of the
+            # label's words; the text cleaned by the caller drops such marks.
+            confidences += [min((word.confidence for word in words if any(ch.isalnum() for ch in word.text)),
+                                default=100.0)]
+    if not texts:
+        return "", 0.0
+    return nfc(" ".join(texts)), float(min(confidences))

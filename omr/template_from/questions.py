@@ -17,6 +17,8 @@ Input: the boxes found on a blank page (:mod:`omr.template_from.boxes`, mm), its
    takes its column's heading (a satisfaction grid). A letter or digit printed inside a bubble is its
    code. The question's text is the text left of its first box, joined to the nearest line above
    without boxes when that is only a short heading ("Ngày:"), else that line above.
+5. **Read again.** On a scanned blank each label (and grid heading, over its cell's width and all its
+   wrapped lines) is read again from its own crop, leaders and rules taken out (:func:`_reread`).
 
 Every result is a suggestion written into the YAML for a person to check (``omr template from-blank``).
 """
@@ -25,11 +27,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
 from omr import tuning as T
-from omr.template_from.printed import circled_digit
+from omr.template_from.printed import circled_digit, strip_leaders
 from omr.text.normalise import nfc
 
 # A question's own text starts with its number ("Câu 5.", "5.", "A4.", "II.", "a)") or ends with ":" / "?".
@@ -37,6 +40,8 @@ QUESTION_START = re.compile(r"^(câu\s*\d+|[A-ZĐ]?\d{1,2}[.):]|[IVX]{1,4}[.)]|[
 # How Tesseract reads an empty square box printed before a word (omr's blank and Word's ☐ at 150-300 dpi).
 BOX_AS_LETTERS = {"L", "LI", "LÌ", "LỊ", "LÍ", "Lì", "IRị", "H", "O", "[", "]", "[]", "LJ", "U"}
 LEADER = re.compile(r"[._…·\-–—]{2,}|^[._…·]+$")
+# How Tesseract reads a table's vertical rule standing alone among a header row's words.
+RULE_AS_TEXT = re.compile(r"[|\[\]!]+")
 
 
 @dataclass
@@ -99,7 +104,7 @@ def _separator(ink: np.ndarray | None, px_per_mm: float, left, right) -> bool:
 
 
 def group_by_print(boxes: list, words: list, ink: np.ndarray | None = None, px_per_mm: float = 1.0,
-                   by: str = "rows") -> list[Question]:
+                   by: str = "rows", reader: Callable | None = None) -> list[Question]:
     """Questions of one page, from its boxes (mm), printed words (mm) and ink map.
 
     Args:
@@ -107,6 +112,8 @@ def group_by_print(boxes: list, words: list, ink: np.ndarray | None = None, px_p
         words: ``PrintedWord`` list (may be empty: then only the geometry groups, labels stay empty).
         ink: binary ink map of the page (255 = ink) at ``px_per_mm``, for printed separators; optional.
         by: ``rows`` (the default) or ``columns`` (a column of boxes is a question: answer sheets).
+        reader: for a scanned blank, ``reader((x, y, w, h) mm) -> (text, confidence 0-100)`` reads a label's
+            own crop again (:func:`omr.template_from.printed.read_label`); see :func:`_reread`.
 
     Returns:
         Questions in reading order, each with its boxes' indices, text, labels and codes.
@@ -122,7 +129,7 @@ def group_by_print(boxes: list, words: list, ink: np.ndarray | None = None, px_p
         segments += _split_row(row, boxes, words, ink, px_per_mm)
     questions = _join_rows(segments, boxes, words)
     for q in questions:
-        _label(q, boxes, words, ink, px_per_mm)
+        _label(q, boxes, words, ink, px_per_mm, reader)
         q.comb = _is_comb(q.boxes, boxes)
     return questions
 
@@ -277,6 +284,11 @@ def _label_before(box, boxes: list, words: list, first: bool) -> str:
     """The label printed right before ``box``: the words after the previous box on its row; for a row's
     first box only those after the question's own text (a word ending in ':' or '?') and after the last
     blank wider than ``BLANK_LABEL_WORD_GAP_MM``."""
+    return _clean(" ".join(w.text for w in _label_before_words(box, boxes, words, first)))
+
+
+def _label_before_words(box, boxes: list, words: list, first: bool) -> list:
+    """The words of :func:`_label_before`, in x order."""
     band = (box.y - 0.3 * box.h, box.y + 1.3 * box.h)
     level = [b for b in boxes if abs(b.centre[1] - box.centre[1]) < 0.6 * box.h and b is not box]
     prev_right = max((b.x + b.w for b in level if b.x < box.x), default=0.0)
@@ -287,11 +299,11 @@ def _label_before(box, boxes: list, words: list, first: bool) -> str:
                                                       left[k + 1].x - left[k].right > T.BLANK_LABEL_WORD_GAP_MM):
                 left = left[k + 1:]
                 break
-    return _clean(" ".join(w.text for w in left))
+    return left
 
 
 def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None = None,
-           px_per_mm: float = 1.0) -> None:
+           px_per_mm: float = 1.0, reader: Callable | None = None) -> None:
     labels, codes = [], []
     members = question.boxes
     precede = _labels_precede(members, boxes, words)
@@ -301,7 +313,9 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
         box = boxes[i]
         if i in precede:
             first = all(boxes[j].x >= box.x for j in precede if abs(boxes[j].centre[1] - box.centre[1]) < 0.6 * box.h)
-            labels.append(_label_before(box, boxes, words, first) or f"Lựa chọn {k + 1}")
+            before = _label_before_words(box, boxes, words, first)
+            text = _reread(_clean(" ".join(w.text for w in before)), before, reader, _area(before))
+            labels.append(text or f"Lựa chọn {k + 1}")
             codes.append(str(k + 1))
             continue
         inside = [w for w in words if box.contains(w.x + w.w / 2, w.y + w.h / 2) and w.w < box.w]
@@ -318,6 +332,7 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
         right = [_outside(w, box) for w in glued] + [_outside(w, box) if w.x < box.x + box.w and w.symbols else w
                                                      for w in right]
         text = _clean(" ".join(w.text for w in right))
+        used = right
         if right and QUESTION_START.match(right[0].text) and not text[:1].isdigit():
             text = ""
         if _is_question_text(right):
@@ -328,6 +343,7 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
                     break
                 kept.append(w)
             text = _clean(" ".join(w.text for w in kept)) if not QUESTION_START.match(right[0].text) else ""
+            used = kept
         if (text in BOX_AS_LETTERS or (len(text.replace(" ", "")) <= 2 and not text.isdigit()
                                        and _in_grid(box, boxes))) and _column_heading(box, boxes, words):
             # A grid's box read by Tesseract as one or two letters ("L", "T", "ỊL") beside this one: not a
@@ -336,13 +352,24 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
         if box.kind == "round" and box.glyph is not None and not any(
                 len(t) >= 2 and t.isalpha() for t in text.split()):
             text = ""  # Tesseract's page reading of the ring itself ("©", "6@", "Ø0 6", "7"), no word beside it
+        if text:
+            text = _reread(text, used, reader, _area(used))
         if not text:
             left = _words_between(words, *band, prev_right, box.x)
-            leader = any(LEADER.search(w.text) for w in left)
+            leader = any(LEADER.search(w.text) for w in left) or bool(
+                left and _leader_drawn(ink, px_per_mm, left[-1].right, box))
             if left and leader and not _is_question_text(left):
-                text = _clean(" ".join(w.text for w in left))
+                text = _reread(_clean(" ".join(w.text for w in left)), left, reader, _area(left))
         if not text:
-            text = _column_heading(box, boxes, words)
+            heading, x0, x1 = _column_heading_words(box, boxes, words)
+            text = _clean(" ".join(w.text for w in heading))
+            if heading:
+                # The heading's cell, its whole width: a word Tesseract lost ("Rất" of a wrapped heading)
+                # is read again with the others.
+                # Kept inside the cell's walls (the table's rules run at x0 and x1).
+                y0, y1 = min(w.y for w in heading), max(w.bottom for w in heading)
+                inset = T.BLANK_REREAD_PAD_MM + T.BLANK_HEADING_INSET_MM
+                text = _reread(text, heading, reader, (x0 + inset, y0, x1 - x0 - 2 * inset, y1 - y0))
             heading_of[k] = text
         if box.glyph == "" and letter.isdigit():
             letter = ""  # the ring's own reading was unsure: the page reading's digit is no surer ("7" for ④)
@@ -465,8 +492,11 @@ def _in_grid(box, boxes: list) -> bool:
 
 def _column_heading(box, boxes: list, words: list) -> str:
     """The printed heading above a column of boxes (a satisfaction grid), up to 25 mm above its top box."""
-    column = [b for b in boxes if abs(b.centre[0] - box.centre[0]) < 0.6 * box.w]
-    top = min(b.y for b in column)
+    return _clean(" ".join(w.text for w in _column_heading_words(box, boxes, words)[0]))
+
+
+def _column_heading_words(box, boxes: list, words: list) -> tuple[list, float, float]:
+    """The words of :func:`_column_heading` (by line, then x) and the x-range (mm) of its cell."""
     # The column's heading cell reaches halfway to the neighbouring columns' boxes.
     row = sorted(b.centre[0] for b in boxes if abs(b.centre[1] - box.centre[1]) < 0.6 * box.h)
     cx = box.centre[0]
@@ -476,16 +506,41 @@ def _column_heading(box, boxes: list, words: list) -> str:
     left = cx - pitch if left is None else left
     right = cx + pitch if right is None else right
     x0, x1 = (cx + left) / 2, (cx + right) / 2
+    # The grid's column: the boxes straight above this one with no print between them in the column's
+    # cell (a heading, another question's options set in that column: «Trực tiếp … ☐» above the grid).
+    top = box.y
+    for b in sorted((b for b in boxes if abs(b.centre[0] - cx) < 0.6 * box.w and b.y < top), key=lambda b: -b.y):
+        if any(b.y + b.h <= w.y + w.h / 2 <= top and x0 <= w.x + w.w / 2 <= x1 and not RULE_AS_TEXT.fullmatch(w.text)
+               for w in words):
+            break
+        top = b.y
     header = _header_lines(top, row, pitch, boxes, words)
     above = [w for w in words if top - T.BLANK_HEADING_MAX_MM <= w.y + w.h / 2 < top and x0 <= w.x + w.w / 2 <= x1
              and w.line in header]
     # Only the lines right above: a heading, not a question far up the page.
     if not above:
-        return ""
-    nearest = max(above, key=lambda w: w.y).y
-    kept = [w for w in above if w.y >= nearest - T.BLANK_HEADING_MAX_MM / 2]
+        return [], x0, x1
+    return _wrapped_heading(above), x0, x1
+
+
+def _wrapped_heading(above: list) -> list:
+    """The lines of a heading cell's words (``above``), nearest the boxes first, up while the blank
+    between two lines is under ``BLANK_CELL_GAP_LINES`` of a line's height (a heading wrapped in its narrow
+    column: «Rất không / hài lòng»), in reading order (by line, then x). A line set further up is another
+    thing's (a question far up the page), not the heading's."""
+    above = [w for w in above if not RULE_AS_TEXT.fullmatch(w.text)]
+    lines: dict[int, list] = {}
+    for w in above:
+        lines.setdefault(w.line, []).append(w)
+    order = sorted(lines.values(), key=lambda ws: -max(w.bottom for w in ws))
+    kept = list(order[0]) if order else []
+    for previous, line in zip(order, order[1:]):
+        height = float(np.median([w.h for w in previous + line]))
+        if min(w.y for w in previous) - max(w.bottom for w in line) > T.BLANK_CELL_GAP_LINES * height:
+            break
+        kept += line
     kept.sort(key=lambda w: (w.line, w.x))
-    return _clean(" ".join(w.text for w in kept))
+    return kept
 
 
 def _header_lines(top: float, row_x: list[float], pitch: float, boxes: list, words: list) -> set[int]:
@@ -525,7 +580,9 @@ def _header_lines(top: float, row_x: list[float], pitch: float, boxes: list, wor
 
 def _runs_across(line: list, borders: list[float]) -> bool:
     """A printed line (words in x order) that runs across one of ``borders`` (mm): a word over it, or two
-    words either side of it set as one phrase (less than ``BLANK_LABEL_WORD_GAP_MM`` apart)."""
+    words either side of it set as one phrase (less than ``BLANK_LABEL_WORD_GAP_MM`` apart). A table's
+    vertical rule read as a word ("|", "]") is the border itself, not a word across it."""
+    line = [w for w in line if not RULE_AS_TEXT.fullmatch(w.text)]
     for border in borders:
         if any(w.x < border < w.right for w in line):
             return True
@@ -698,3 +755,52 @@ def _by_columns(boxes: list, words: list) -> list[Question]:
         _label(q, boxes, words)
         questions.append(q)
     return questions
+
+
+def _area(used: list) -> tuple[float, float, float, float] | None:
+    """The box (x, y, w, h mm) around a label's words, or None for none."""
+    if not used:
+        return None
+    x0, y0 = min(w.x for w in used), min(w.y for w in used)
+    return x0, y0, max(w.right for w in used) - x0, max(w.bottom for w in used) - y0
+
+
+def _reread(text: str, used: list, reader: Callable | None, area) -> str:
+    """A label read from a scanned blank's page (``text``, from the words ``used``), or its own crop's
+    reading (``reader(area)``, :func:`omr.template_from.printed.read_label`) when that one is surer.
+
+    The crop's reading replaces the page's when Tesseract's lowest word confidence in it is at least
+    ``BLANK_REREAD_MIN_CONFIDENCE`` and not under the page reading's lowest (the words ``used``);
+    a crop read as nothing, or as something that cleans to nothing, leaves the page's. Without a reader
+    (a PDF's text layer, Tesseract missing) the page's reading is kept.
+    """
+    if reader is None or not used or area is None or any(getattr(w, "exact", False) for w in used):
+        return text
+    again, confidence = reader(area)
+    again = _clean(again)
+    if not again or confidence < T.BLANK_REREAD_MIN_CONFIDENCE:
+        return text
+    if confidence < min(w.confidence for w in used) and text:
+        return text
+    return again
+
+
+def _leader_drawn(ink: np.ndarray | None, px_per_mm: float, x0: float, box) -> bool:
+    """Whether the print between a label's last word (ending at ``x0`` mm) and its ``box`` on the right is
+    a leader Tesseract did not read as a word (dots or an underscore: "Trực tiếp tại Bộ phận Một cửa ....☐"
+    at 150 dpi): at least ``BLANK_LEADER_MIN_MM`` of row, holding ink, of which
+    :func:`omr.template_from.printed.strip_leaders` takes at least ``BLANK_LEADER_MIN_SHARE`` away.
+    """
+    if ink is None or box.x - x0 < T.BLANK_LEADER_MIN_MM:
+        return False
+    c0, c1 = max(0, int(np.ceil(x0 * px_per_mm)) + 1), min(ink.shape[1], int(np.floor(box.x * px_per_mm)) - 1)
+    r0 = max(0, int((box.y - 0.3 * box.h) * px_per_mm))
+    r1 = min(ink.shape[0], int(np.ceil((box.y + 1.3 * box.h) * px_per_mm)))
+    if c1 - c0 < 4 or r1 - r0 < 4:
+        return False
+    gap = ink[r0:r1, c0:c1] > 0
+    total = int(gap.sum())
+    if total == 0:
+        return False
+    kept = int(strip_leaders(gap, r1 - r0).sum())
+    return total - kept >= T.BLANK_LEADER_MIN_SHARE * total
