@@ -134,7 +134,10 @@ def jpeg_decode_cpu(pdf: Path, limit: int) -> float:
         # Held until the next is decoded, as a reader holds its page: freed first, the next page's
         # pixels would come from fresh pages of memory (~1,000 page faults a page, 1-2 ms).
         grey = cv2.imdecode(stream, cv2.IMREAD_GRAYSCALE)
-    return 1000 * (time.process_time() - started) / len(streams)
+    cpu_ms = 1000 * (time.process_time() - started) / len(streams)
+    if grey is None:
+        raise SystemExit(f"{pdf}: its page images did not decode as JPEG")
+    return cpu_ms
 
 
 def _memory_kib(pid: int) -> tuple[int, int, int]:
