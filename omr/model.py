@@ -124,6 +124,12 @@ class BoxRead:
     w: float
     h: float
 
+    def __post_init__(self) -> None:
+        # Plain floats, whatever the reader computed them with: a page's ~115 box reads cross from the
+        # worker to the storing process pickled, and NumPy scalars there made pickling a page's result
+        # 0.59 ms instead of 0.16 (bench, 2026-12-03, docs/benchmarks.md) and the parent import NumPy.
+        self.x, self.y = float(self.x), float(self.y)
+
 
 @dataclass
 class QuestionRead:
