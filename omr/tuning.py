@@ -1545,6 +1545,21 @@ LINE_MARK_MIN_RING_PIXELS = 6
 # seed 12: a sheet's edge across a box's corner ran on 2.75 mm at the best direction, 10+ mm at one
 # 10 degrees off).
 LINE_MARK_ANGLE_SLACK = 0.1
+# A box's cross struck out with a level line (omr.scan.line_marks.struck_through, branch hhunt): a
+# respondent's «gạch đi» along the row, the answer meant shown by an arrow or a number written beside
+# (bench/hunt/respond.py arrow/number, seed 11: 112 SILENT of 930 questions, every one a crossed box
+# struck through with a line 1-3 mm past both sides, sloped up to ~12 degrees). Its direction: within
+# STRIKE_MAX_SLOPE_DEG of level (a cross's arms lie 35-55 degrees off it, a tick's long arm more);
+# it holds STRIKE_MIN_SHARE of the inside's ink or more (a line across 3.5 mm of inside beside a
+# cross's two arms: ~0.3-0.5; the level band through a cross's centre alone ~0.25, and nothing of a
+# cross runs on level out of both sides); it runs on STRIKE_MIN_OUT_MM beyond the outline on both sides
+# (a cross's arms poke out at one end each, diagonally; pen marks' shorter run beyond the box is at
+# most 0.25 mm in 99 %, see HAIR_BOTH_SIDES_MM). The window reaches STRIKE_REACH_MM beyond the box:
+# room for the run and the gap (LINE_MARK_MAX_GAP_MM) that ends it.
+STRIKE_MAX_SLOPE_DEG = 20.0
+STRIKE_MIN_SHARE = 0.2
+STRIKE_MIN_OUT_MM = 0.75
+STRIKE_REACH_MM = 4.0
 # Hairs and fibres on the glass (omr.scan.line_marks.hairs_among_marks, branch hhair). A short hair
 # (5-15 mm) crossing a box reads as a slash poking 1-3 mm out, under LINE_MARK_MIN_RUN_MM; what gives
 # it away is its ink: the ink summed across a stroke per mm along it (stroke_width; a black line
