@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from common import DPI, boxes_of, office_scan, parser, px, run_pages  # noqa
+from common import boxes_of, office_scan, parser, px, run_pages
 from omr.forms.fonts import font_path
 from pens import colour_scan
 
