@@ -16,6 +16,7 @@ import pytest
 
 from omr.forms.simulate import _draw_mark
 from omr.model import NEEDS_REVIEW, OK
+from omr.scan.align import K
 from omr.scan.line_marks import struck_through
 from test_line_through_boxes import BLACK, _answer, _line, _px, _read, _sheet, _window
 
@@ -56,7 +57,7 @@ def test_a_struck_out_cross_with_the_answer_written_beside_goes_to_review(defaul
 def test_struck_through_tells_a_strike_from_a_cross():
     """The geometry alone: a cross with a level line 2 mm past both sides is struck; a cross alone, a
     big cross poking 1.5 mm out at its corners, a tick whose long arm runs 3 mm out, a level line
-    running out on one side only are not."""
+    running out on one side only, a cross ringed by a circle 1.2 mm clear of the box are not."""
     def cross(ink, out=0.0):
         _line(ink, (12.5 - out, 12.5 - out), (16.5 + out, 16.5 + out))
         _line(ink, (16.5 + out, 12.5 - out), (12.5 - out, 16.5 + out))
@@ -78,3 +79,8 @@ def test_struck_through_tells_a_strike_from_a_cross():
         cross(ink)
         _line(ink, (13.0, 14.5), (20.0, 14.5), 0.5)
     assert struck_through(*_window(one_side)) is None
+
+    def circled(ink):
+        cross(ink)
+        cv2.circle(ink, (int(14.5 * K), int(14.5 * K)), int(3.9 * K), 1.0, max(1, int(0.4 * K)))
+    assert struck_through(*_window(circled)) is None

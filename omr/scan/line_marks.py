@@ -192,7 +192,7 @@ def straight_stroke(core: np.ndarray, centre: tuple[float, float], every: bool =
 
 
 def _runs(mask: np.ndarray, printed: np.ndarray, centre: tuple[float, float], angle: float, rho: float,
-          box: tuple[float, float, float, float]) -> tuple[float, float]:
+          box: tuple[float, float, float, float], max_gap_mm: float = T.LINE_MARK_MAX_GAP_MM) -> tuple[float, float]:
     """Line ink (px) beyond the box on each side along the line at ``angle`` (its normal's angle,
     radians) and offset ``rho`` (px from ``centre`` along the normal).
 
@@ -200,7 +200,7 @@ def _runs(mask: np.ndarray, printed: np.ndarray, centre: tuple[float, float], an
     within a band around it (``LINE_MARK_BAND_MM``, widening by ``LINE_MARK_BEND`` per mm: a hair
     bends) with paper ``LINE_MARK_CLEAR_MM`` beside the band on at least one side (a line, not a
     blot), or the form's print over it (print is neither line nor gap: a line crosses the labels
-    and the next boxes' outlines), until a gap longer than ``LINE_MARK_MAX_GAP_MM``. Only steps of
+    and the next boxes' outlines), until a gap longer than ``max_gap_mm`` (``LINE_MARK_MAX_GAP_MM``). Only steps of
     line ink count. Off the window is a gap.
     """
     h, w = mask.shape
@@ -241,7 +241,7 @@ def _runs(mask: np.ndarray, printed: np.ndarray, centre: tuple[float, float], an
     wide = (values[:, m:] & 1).astype(bool)
     line = on & ~(wide[:, :2].any(axis=1) & wide[:, 2:].any(axis=1)) & ~over_print
     gap = ~line & ~over_print
-    limit = max(1, int(round(T.LINE_MARK_MAX_GAP_MM * K / step)))
+    limit = max(1, int(round(max_gap_mm * K / step)))
     out = []
     for side in (slice(0, n), slice(n, 2 * n)):
         part_gap = gap[side] & beyond[side]
@@ -267,7 +267,9 @@ def struck_through(ink: np.ndarray, printed: np.ndarray, box: tuple[float, float
     number: 29 and 83 SILENT of 465 questions). A cross's or a tick's arms run diagonally and poke
     out of the box at one end each; a stroke within ``STRIKE_MAX_SLOPE_DEG`` of level holding
     ``STRIKE_MIN_SHARE`` of the inside's ink and running on ``STRIKE_MIN_OUT_MM`` or more beyond the
-    outline on *both* sides (:func:`_runs`: thin line ink, print neither ink nor gap) is none of them.
+    outline on *both* sides (:func:`_runs`: thin line ink, print neither ink nor gap, no gap longer
+    than ``STRIKE_MAX_GAP_MM``: a circle drawn round the box, 1-2 mm clear of it, is not a run) is
+    none of them.
 
     Args:
         ink: ink (float 0..1) of a window of the aligned page around the box, ``K`` px per mm,
@@ -293,7 +295,8 @@ def struck_through(ink: np.ndarray, printed: np.ndarray, box: tuple[float, float
     for k in np.nonzero(level)[0][np.argsort(-share[level], kind="stable")]:
         if share[k] < T.STRIKE_MIN_SHARE:
             break
-        run, other = sorted(_runs(mask, printed, (cx, cy), float(angles[k]), float(offset[k]), box), reverse=True)
+        run, other = sorted(_runs(mask, printed, (cx, cy), float(angles[k]), float(offset[k]), box,
+                                  T.STRIKE_MAX_GAP_MM), reverse=True)
         if other / K >= T.STRIKE_MIN_OUT_MM:
             return LineThrough(round(run / K, 2), round(other / K, 2), round(float(share[k]), 3),
                                round(float(np.degrees(angles[k])) % 180, 1))
