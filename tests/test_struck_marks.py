@@ -57,7 +57,7 @@ def test_a_struck_out_cross_with_the_answer_written_beside_goes_to_review(defaul
 def test_struck_through_tells_a_strike_from_a_cross():
     """The geometry alone: a cross with a level line 2 mm past both sides is struck; a cross alone, a
     big cross poking 1.5 mm out at its corners, a tick whose long arm runs 3 mm out, a level line
-    running out on one side only, a cross ringed by a circle 1.2 mm clear of the box are not."""
+    running out on one side only, a cross ringed by a circle 1 mm clear of the box (its ink 0.5 mm clear of the outline) are not."""
     def cross(ink, out=0.0):
         _line(ink, (12.5 - out, 12.5 - out), (16.5 + out, 16.5 + out))
         _line(ink, (16.5 + out, 12.5 - out), (12.5 - out, 16.5 + out))
@@ -82,5 +82,5 @@ def test_struck_through_tells_a_strike_from_a_cross():
 
     def circled(ink):
         cross(ink)
-        cv2.circle(ink, (int(14.5 * K), int(14.5 * K)), int(3.9 * K), 1.0, max(1, int(0.4 * K)))
+        cv2.circle(ink, (int(14.5 * K), int(14.5 * K)), int(3.5 * K), 1.0, max(1, int(0.4 * K)))
     assert struck_through(*_window(circled)) is None

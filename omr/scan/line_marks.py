@@ -35,10 +35,11 @@ from statistics import median
 import numpy as np
 
 from omr import tuning as T
+from omr.forms.geometry import Checkbox
 from omr.forms.layout import PageLayout
 from omr.model import AMBIGUOUS, MARKED, OK, BoxRead, PageResult
 from omr.scan.align import K, PageInk
-from omr.scan.read import recalibrate
+from omr.scan.read import _ring_share, recalibrate
 
 
 @dataclass(frozen=True)
@@ -268,8 +269,9 @@ def struck_through(ink: np.ndarray, printed: np.ndarray, box: tuple[float, float
     out of the box at one end each; a stroke within ``STRIKE_MAX_SLOPE_DEG`` of level holding
     ``STRIKE_MIN_SHARE`` of the inside's ink and running on ``STRIKE_MIN_OUT_MM`` or more beyond the
     outline on *both* sides (:func:`_runs`: thin line ink, print neither ink nor gap, no gap longer
-    than ``STRIKE_MAX_GAP_MM``: a circle drawn round the box, 1-2 mm clear of it, is not a run) is
-    none of them.
+    than ``STRIKE_MAX_GAP_MM``: a strike runs on from the outline) is none of them. A box circled (ink
+    around it in ``CIRCLE_MIN_RING`` of the directions, :func:`omr.scan.read._ring_share`, the print
+    left out) is not asked: the circle crosses the level on both sides, 0.5-1.5 mm out.
 
     Args:
         ink: ink (float 0..1) of a window of the aligned page around the box, ``K`` px per mm,
@@ -291,6 +293,9 @@ def struck_through(ink: np.ndarray, printed: np.ndarray, box: tuple[float, float
     if votes is None:
         return None
     angles, share, offset = votes
+    ring = Checkbox("", "", bx / K, by / K, bw / K, bh / K)  # the box in mm on the window
+    if _ring_share(np.where(printed == 0, ink, 0.0), ring, 0.0, 0.0) >= T.CIRCLE_MIN_RING:
+        return None  # circled (ink all around the box): the circle crosses the level, no strike
     level = np.abs(angles - np.pi / 2) <= np.radians(T.STRIKE_MAX_SLOPE_DEG) + 1e-9  # normal near vertical
     for k in np.nonzero(level)[0][np.argsort(-share[level], kind="stable")]:
         if share[k] < T.STRIKE_MIN_SHARE:
