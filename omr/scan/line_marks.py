@@ -284,18 +284,21 @@ def struck_through(ink: np.ndarray, printed: np.ndarray, box: tuple[float, float
     """
     mask = (ink >= T.LINE_MARK_INK) & (printed == 0)
     inside = _box_inside(mask.shape, box)
-    if inside is None or _ring_ink(mask, box) < T.LINE_MARK_MIN_RING_PIXELS:
+    if inside is None:
         return None
     x0, y0, x1, y1 = inside
     bx, by, bw, bh = box
+    # Cheap first look (most marks end here): line ink just beyond the left and the right side.
+    near, far = int(round(bx - T.STRIKE_MIN_OUT_MM * K)), int(round(bx + bw + T.STRIKE_MIN_OUT_MM * K))
+    rows = slice(max(int(by), 0), int(by + bh) + 1)
+    if near < 0 or far >= mask.shape[1] or not mask[rows, near:int(bx)].any() \
+            or not mask[rows, int(bx + bw) + 1:far + 1].any():
+        return None
     cx, cy = bx + bw / 2, by + bh / 2
     votes = _band_votes(mask[y0:y1, x0:x1], (cx - x0, cy - y0))
     if votes is None:
         return None
     angles, share, offset = votes
-    ring = Checkbox("", "", bx / K, by / K, bw / K, bh / K)  # the box in mm on the window
-    if _ring_share(np.where(printed == 0, ink, 0.0), ring, 0.0, 0.0) >= T.CIRCLE_MIN_RING:
-        return None  # circled (ink all around the box): the circle crosses the level, no strike
     level = np.abs(angles - np.pi / 2) <= np.radians(T.STRIKE_MAX_SLOPE_DEG) + 1e-9  # normal near vertical
     for k in np.nonzero(level)[0][np.argsort(-share[level], kind="stable")]:
         if share[k] < T.STRIKE_MIN_SHARE:
@@ -303,6 +306,9 @@ def struck_through(ink: np.ndarray, printed: np.ndarray, box: tuple[float, float
         run, other = sorted(_runs(mask, printed, (cx, cy), float(angles[k]), float(offset[k]), box,
                                   T.STRIKE_MAX_GAP_MM), reverse=True)
         if other / K >= T.STRIKE_MIN_OUT_MM:
+            ring = Checkbox("", "", bx / K, by / K, bw / K, bh / K)  # the box in mm on the window
+            if _ring_share(np.where(printed == 0, ink, 0.0), ring, 0.0, 0.0) >= T.CIRCLE_MIN_RING:
+                return None  # circled (ink all around the box): the circle crosses the level, no strike
             return LineThrough(round(run / K, 2), round(other / K, 2), round(float(share[k]), 3),
                                round(float(np.degrees(angles[k])) % 180, 1))
     return None
