@@ -1556,8 +1556,9 @@ LINE_MARK_ANGLE_SLACK = 0.1
 # level out of both sides); it runs on STRIKE_MIN_OUT_MM beyond the outline on both sides
 # (a cross's arms poke out at one end each, diagonally; pen marks' shorter run beyond the box is at
 # most 0.25 mm in 99 %, see HAIR_BOTH_SIDES_MM). The window reaches STRIKE_REACH_MM beyond the box:
-# room for the run and the gap that ends it. A strike runs on from the outline itself: a gap of paper
-# longer than STRIKE_MAX_GAP_MM (one step) ends it. A circled box is not asked (CIRCLE_MIN_RING):
+# room for the run and the gap that ends it. First look (CPU): line ink within STRIKE_MIN_OUT_MM beyond
+# both the left and the right side, else no strike (most marks end there). A strike runs on from the
+# outline itself: a gap of paper longer than STRIKE_MAX_GAP_MM (one step) ends it. A circled box is not asked (CIRCLE_MIN_RING):
 # bench/accuracy.py --profiles habits --sheets 30 sent 4 of 5 "circled" answers (a cross ringed ~1 mm
 # clear of the box) to review, the ring's crossings on the level counted as runs.
 STRIKE_MAX_GAP_MM = 0.25
