@@ -1556,7 +1556,8 @@ LINE_MARK_ANGLE_SLACK = 0.1
 # level out of both sides); it runs on STRIKE_MIN_OUT_MM beyond the outline on both sides
 # (a cross's arms poke out at one end each, diagonally; pen marks' shorter run beyond the box is at
 # most 0.25 mm in 99 %, see HAIR_BOTH_SIDES_MM). The window reaches STRIKE_REACH_MM beyond the box:
-# room for the run and the gap that ends it. First look (CPU): line ink within STRIKE_MIN_OUT_MM beyond
+# room for STRIKE_MIN_OUT_MM of run and more (off the window is a gap; 4.0 mm cost twice the CPU,
+# 13.7 ms a page of ~110 on 60 office pages of bench/profile_page.py, for the same hunt results). First look (CPU): line ink within STRIKE_MIN_OUT_MM beyond
 # both the left and the right side, else no strike (most marks end there). A strike runs on from the
 # outline itself: a gap of paper longer than STRIKE_MAX_GAP_MM (one step) ends it. A circled box is not asked (CIRCLE_MIN_RING):
 # bench/accuracy.py --profiles habits --sheets 30 sent 4 of 5 "circled" answers (a cross ringed ~1 mm
@@ -1565,7 +1566,7 @@ STRIKE_MAX_GAP_MM = 0.25
 STRIKE_MAX_SLOPE_DEG = 20.0
 STRIKE_MIN_SHARE = 0.2
 STRIKE_MIN_OUT_MM = 0.75
-STRIKE_REACH_MM = 4.0
+STRIKE_REACH_MM = 1.5
 # Hairs and fibres on the glass (omr.scan.line_marks.hairs_among_marks, branch hhair). A short hair
 # (5-15 mm) crossing a box reads as a slash poking 1-3 mm out, under LINE_MARK_MIN_RUN_MM; what gives
 # it away is its ink: the ink summed across a stroke per mm along it (stroke_width; a black line
