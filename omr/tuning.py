@@ -1556,8 +1556,10 @@ LINE_MARK_ANGLE_SLACK = 0.1
 # level out of both sides); it runs on STRIKE_MIN_OUT_MM beyond the outline on both sides
 # (a cross's arms poke out at one end each, diagonally; pen marks' shorter run beyond the box is at
 # most 0.25 mm in 99 %, see HAIR_BOTH_SIDES_MM). The window reaches STRIKE_REACH_MM beyond the box:
-# room for STRIKE_MIN_OUT_MM of run and more (off the window is a gap; 4.0 mm cost twice the CPU,
-# 13.7 ms a page of ~110 on 60 office pages of bench/profile_page.py, for the same hunt results). First look (CPU): line ink within STRIKE_MIN_OUT_MM beyond
+# room for STRIKE_MIN_OUT_MM of run and more (off the window is a gap). CPU (time.process_time around
+# line_marks._struck, 60 office pages of bench/profile_page.py, loaded machine): window 4.0 mm, no first
+# look 26 ms a page; first look inside the window 13.7 ms; window 1.5 mm 8.3 ms; first look on two strips
+# of the page's ink before the window 1.9 ms (of ~95). respond.py arrow/number seed 11 the same each time. First look (CPU): line ink within STRIKE_MIN_OUT_MM beyond
 # both the left and the right side, else no strike (most marks end there). A strike runs on from the
 # outline itself: a gap of paper longer than STRIKE_MAX_GAP_MM (one step) ends it. A circled box is not asked (CIRCLE_MIN_RING):
 # bench/accuracy.py --profiles habits --sheets 30 sent 4 of 5 "circled" answers (a cross ringed ~1 mm
