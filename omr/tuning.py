@@ -1630,6 +1630,30 @@ LINE_MARK_MIN_RING_PIXELS = 6
 # seed 12: a sheet's edge across a box's corner ran on 2.75 mm at the best direction, 10+ mm at one
 # 10 degrees off).
 LINE_MARK_ANGLE_SLACK = 0.1
+# A box's cross struck out with a level line (omr.scan.line_marks.struck_through, branch hhunt): a
+# respondent's «gạch đi» along the row, the answer meant shown by an arrow or a number written beside
+# (bench/hunt/respond.py arrow/number, seed 11: 112 SILENT of 930 questions, every one a crossed box
+# struck through with a line 1-3 mm past both sides, sloped up to ~12 degrees). Its direction: within
+# STRIKE_MAX_SLOPE_DEG of level (a cross's arms lie 35-55 degrees off it, a tick's long arm more);
+# it holds STRIKE_MIN_SHARE of the inside's ink or more (a floor only: a level line across a cross
+# holds 0.48-0.57, the level band through a plain cross's centre 0.39, measured on the 8 px/mm window
+# of tests/test_struck_marks.py; what tells them apart is the run: nothing of a plain cross runs on
+# level out of both sides); it runs on STRIKE_MIN_OUT_MM beyond the outline on both sides
+# (a cross's arms poke out at one end each, diagonally; pen marks' shorter run beyond the box is at
+# most 0.25 mm in 99 %, see HAIR_BOTH_SIDES_MM). The window reaches STRIKE_REACH_MM beyond the box:
+# room for STRIKE_MIN_OUT_MM of run and more (off the window is a gap). CPU (time.process_time around
+# line_marks._struck, 60 office pages of bench/profile_page.py, loaded machine): window 4.0 mm, no first
+# look 26 ms a page; first look inside the window 13.7 ms; window 1.5 mm 8.3 ms; first look on two strips
+# of the page's ink before the window 1.9 ms (of ~95). respond.py arrow/number seed 11 the same each time. First look (CPU): line ink within STRIKE_MIN_OUT_MM beyond
+# both the left and the right side, else no strike (most marks end there). A strike runs on from the
+# outline itself: a gap of paper longer than STRIKE_MAX_GAP_MM (one step) ends it. A circled box is not asked (CIRCLE_MIN_RING):
+# bench/accuracy.py --profiles habits --sheets 30 sent 4 of 5 "circled" answers (a cross ringed ~1 mm
+# clear of the box) to review, the ring's crossings on the level counted as runs.
+STRIKE_MAX_GAP_MM = 0.25
+STRIKE_MAX_SLOPE_DEG = 20.0
+STRIKE_MIN_SHARE = 0.2
+STRIKE_MIN_OUT_MM = 0.75
+STRIKE_REACH_MM = 1.5
 # Hairs and fibres on the glass (omr.scan.line_marks.hairs_among_marks, branch hhair). A short hair
 # (5-15 mm) crossing a box reads as a slash poking 1-3 mm out, under LINE_MARK_MIN_RUN_MM; what gives
 # it away is its ink: the ink summed across a stroke per mm along it (stroke_width; a black line

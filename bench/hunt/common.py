@@ -300,3 +300,52 @@ def run_damaged(args, damage, with_truth: bool = False) -> None:
         args.keep = f"{keep}/{kind}" if keep else None
         run_and_compare(args, {"batch.pdf": pdf_bytes(images)}, truths_of(sheets), all_pages(sheets), label=kind)
     args.keep = keep
+
+
+def run_pages(args, page_image, make=None) -> None:
+    """For each kind of ``args.kind``: ``args.n`` sheets (``make(n, rng, kind)``, default
+    :func:`make_sheets`), every page turned into scan bytes by ``page_image(sheet, page layout, rng,
+    kind)`` (the damage and the scanner both its own), read by `omr scan` and compared with the
+    sheets' truth, which ``page_image`` may change (what the respondent meant)."""
+    _, layout, _ = form()
+    keep = args.keep
+    for kind in args.kind.split(","):
+        rng = np.random.default_rng([args.seed, sum(map(ord, kind))])
+        sheets = make(args.n, rng, kind) if make else make_sheets(args.n, rng)
+        images = [page_image(s, pl, rng, kind) for s in sheets for pl in layout.pages]
+        args.keep = f"{keep}/{kind}" if keep else None
+        run_and_compare(args, {"batch.pdf": pdf_bytes(images)}, truths_of(sheets), all_pages(sheets), label=kind)
+    args.keep = keep
+
+
+
+def ink_of(truth) -> tuple[int, int, int]:
+    """The respondent's pen colour (RGB) on this sheet, as the simulator draws it."""
+    return (35, 55, 150) if truth.ink == "blue" else (25, 25, 25)
+
+
+def redraw_questions(sheet: Sheet, pl, rng: np.random.Generator, share: float, types=("scale", "single", "yesno"),
+                     ) -> tuple[np.ndarray, list]:
+    """The page drawn again without the marks of some questions answered with one marked box.
+
+    Each such question (of a type in ``types``) is chosen with chance ``share``; returns (RGB page,
+    [(question id, its marked Checkbox, the question's Checkboxes)]) for the caller to draw those
+    answers its own way. The truth is left as it was (what the respondent meant)."""
+    import copy
+
+    template, _, blanks = form()
+    kinds = {q.id: q.type for q in template.questions}
+    t = sheet.truth
+    qs = sorted({b.question for b in pl.checkboxes if kinds.get(b.question) in types
+                 and list(t.boxes.get(b.question, {}).values()) == ["marked"]})
+    chosen = [q for q in qs if rng.random() < share]
+    draw = copy.deepcopy(t)
+    for q in chosen:
+        draw.boxes[q] = {}
+    img = fill_page(blanks[pl.number], pl, draw, DPI, rng, False)
+    out = []
+    for q in chosen:
+        want = next(iter(t.boxes[q]))
+        boxes = [b for b in pl.checkboxes if b.question == q]
+        out.append((q, next(b for b in boxes if b.option == want), boxes))
+    return img, out

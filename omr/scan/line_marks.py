@@ -35,10 +35,11 @@ from statistics import median
 import numpy as np
 
 from omr import tuning as T
+from omr.forms.geometry import Checkbox
 from omr.forms.layout import PageLayout
 from omr.model import AMBIGUOUS, MARKED, OK, BoxRead, PageResult
 from omr.scan.align import K, PageInk
-from omr.scan.read import recalibrate
+from omr.scan.read import _ring_share, recalibrate
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,32 @@ def _ring_ink(mask: np.ndarray, box: tuple[float, float, float, float]) -> int:
     return count(outer) - count(inner)
 
 
+def _band_votes(core: np.ndarray, centre: tuple[float, float]):
+    """The Hough vote of :func:`straight_stroke`: for each of ``LINE_MARK_ANGLES`` directions (the
+    line's normal, radians 0..pi), the share of ``core``'s ink in the best band ``LINE_MARK_BAND_MM``
+    either side of a line and that line's offset from ``centre`` (px along the normal): three arrays
+    (angles, share, offset), or None when ``core`` holds fewer than ``LINE_MARK_MIN_PIXELS`` of ink."""
+    ys, xs = np.nonzero(core)
+    if len(xs) < T.LINE_MARK_MIN_PIXELS:
+        return None
+    xs = xs - centre[0] + 0.5
+    ys = ys - centre[1] + 0.5
+    angles = np.arange(T.LINE_MARK_ANGLES) * np.pi / T.LINE_MARK_ANGLES
+    rho = xs[None, :] * np.cos(angles)[:, None] + ys[None, :] * np.sin(angles)[:, None]  # (angles, pixels)
+    reach = int(np.ceil(np.abs(rho).max())) + 1
+    bins = 2 * reach + 1
+    index = np.round(rho).astype(np.int64) + reach + np.arange(len(angles))[:, None] * bins
+    counts = np.bincount(index.ravel(), minlength=len(angles) * bins).reshape(len(angles), bins)
+    width = 2 * int(round(T.LINE_MARK_BAND_MM * K)) + 1
+    summed = np.zeros((len(angles), bins + 1), np.int64)
+    np.cumsum(counts, axis=1, out=summed[:, 1:])
+    bands = summed[:, width:] - summed[:, :-width]  # the band starting at each bin
+    start = np.argmax(bands, axis=1)
+    share = bands[np.arange(len(angles)), start] / len(xs)
+    offset = start + (width - 1) / 2 - reach
+    return angles, share, offset
+
+
 def straight_stroke(core: np.ndarray, centre: tuple[float, float], every: bool = False,
                     min_share: float = T.LINE_MARK_OWN_SHARE):
     """The straight stroke of a box's inside that holds ``min_share`` (``LINE_MARK_OWN_SHARE``) of its ink, or None.
@@ -147,24 +174,10 @@ def straight_stroke(core: np.ndarray, centre: tuple[float, float], every: bool =
         one arm of a cross). With ``every``: a list of such tuples, every direction holding within
         ``LINE_MARK_ANGLE_SLACK`` of the best share, the best first.
     """
-    ys, xs = np.nonzero(core)
-    if len(xs) < T.LINE_MARK_MIN_PIXELS:
+    votes = _band_votes(core, centre)
+    if votes is None:
         return None
-    xs = xs - centre[0] + 0.5
-    ys = ys - centre[1] + 0.5
-    angles = np.arange(T.LINE_MARK_ANGLES) * np.pi / T.LINE_MARK_ANGLES
-    rho = xs[None, :] * np.cos(angles)[:, None] + ys[None, :] * np.sin(angles)[:, None]  # (angles, pixels)
-    reach = int(np.ceil(np.abs(rho).max())) + 1
-    bins = 2 * reach + 1
-    index = np.round(rho).astype(np.int64) + reach + np.arange(len(angles))[:, None] * bins
-    counts = np.bincount(index.ravel(), minlength=len(angles) * bins).reshape(len(angles), bins)
-    width = 2 * int(round(T.LINE_MARK_BAND_MM * K)) + 1
-    summed = np.zeros((len(angles), bins + 1), np.int64)
-    np.cumsum(counts, axis=1, out=summed[:, 1:])
-    bands = summed[:, width:] - summed[:, :-width]  # the band starting at each bin
-    start = np.argmax(bands, axis=1)
-    share = bands[np.arange(len(angles)), start] / len(xs)
-    offset = start + (width - 1) / 2 - reach
+    angles, share, offset = votes
     # One stroke holding most of the ink: the best direction, the middle of a run of equal shares
     # (a thick line holds all its ink over several directions) by its neighbours' votes.
     k = int(np.argmax(share + 0.001 * (np.roll(share, 1) + np.roll(share, -1))))
@@ -180,7 +193,7 @@ def straight_stroke(core: np.ndarray, centre: tuple[float, float], every: bool =
 
 
 def _runs(mask: np.ndarray, printed: np.ndarray, centre: tuple[float, float], angle: float, rho: float,
-          box: tuple[float, float, float, float]) -> tuple[float, float]:
+          box: tuple[float, float, float, float], max_gap_mm: float = T.LINE_MARK_MAX_GAP_MM) -> tuple[float, float]:
     """Line ink (px) beyond the box on each side along the line at ``angle`` (its normal's angle,
     radians) and offset ``rho`` (px from ``centre`` along the normal).
 
@@ -188,7 +201,7 @@ def _runs(mask: np.ndarray, printed: np.ndarray, centre: tuple[float, float], an
     within a band around it (``LINE_MARK_BAND_MM``, widening by ``LINE_MARK_BEND`` per mm: a hair
     bends) with paper ``LINE_MARK_CLEAR_MM`` beside the band on at least one side (a line, not a
     blot), or the form's print over it (print is neither line nor gap: a line crosses the labels
-    and the next boxes' outlines), until a gap longer than ``LINE_MARK_MAX_GAP_MM``. Only steps of
+    and the next boxes' outlines), until a gap longer than ``max_gap_mm`` (``LINE_MARK_MAX_GAP_MM``). Only steps of
     line ink count. Off the window is a gap.
     """
     h, w = mask.shape
@@ -229,7 +242,7 @@ def _runs(mask: np.ndarray, printed: np.ndarray, centre: tuple[float, float], an
     wide = (values[:, m:] & 1).astype(bool)
     line = on & ~(wide[:, :2].any(axis=1) & wide[:, 2:].any(axis=1)) & ~over_print
     gap = ~line & ~over_print
-    limit = max(1, int(round(T.LINE_MARK_MAX_GAP_MM * K / step)))
+    limit = max(1, int(round(max_gap_mm * K / step)))
     out = []
     for side in (slice(0, n), slice(n, 2 * n)):
         part_gap = gap[side] & beyond[side]
@@ -242,6 +255,63 @@ def _runs(mask: np.ndarray, printed: np.ndarray, centre: tuple[float, float], an
         stop = int(long_gaps[0]) if len(long_gaps) else n
         out.append(float(np.count_nonzero(part_line[:stop])) * step)
     return out[0], out[1]
+
+
+def struck_through(ink: np.ndarray, printed: np.ndarray, box: tuple[float, float, float, float]
+                   ) -> LineThrough | None:
+    """A level stroke striking a box's mark out: across the whole box and on out of both its sides.
+
+    A respondent who changes their mind often strikes the crossed box out with a line along the row
+    («gạch đi») instead of filling it in as the form asks, then shows the answer meant elsewhere (an
+    arrow to another box, the option's number written beside it). The struck box still holds a
+    cross: read alone it was stored ok as the answer withdrawn (bench/hunt/respond.py arrow,
+    number: 29 and 83 SILENT of 465 questions). A cross's or a tick's arms run diagonally and poke
+    out of the box at one end each; a stroke within ``STRIKE_MAX_SLOPE_DEG`` of level holding
+    ``STRIKE_MIN_SHARE`` of the inside's ink and running on ``STRIKE_MIN_OUT_MM`` or more beyond the
+    outline on *both* sides (:func:`_runs`: thin line ink, print neither ink nor gap, no gap longer
+    than ``STRIKE_MAX_GAP_MM``: a strike runs on from the outline) is none of them. A box circled (ink
+    around it in ``CIRCLE_MIN_RING`` of the directions, :func:`omr.scan.read._ring_share`, the print
+    left out) is not asked: the circle crosses the level on both sides, 0.5-1.5 mm out.
+
+    Args:
+        ink: ink (float 0..1) of a window of the aligned page around the box, ``K`` px per mm,
+            reaching ``STRIKE_REACH_MM`` beyond the box where the page allows.
+        printed: the form's print over the same window (uint8 0/1, same shape).
+        box: the box on the window (x, y, w, h), px.
+
+    Returns:
+        The level stroke (:class:`LineThrough`: ``other_mm`` its shorter run beyond the box), or None.
+    """
+    mask = (ink >= T.LINE_MARK_INK) & (printed == 0)
+    inside = _box_inside(mask.shape, box)
+    if inside is None:
+        return None
+    x0, y0, x1, y1 = inside
+    bx, by, bw, bh = box
+    # Cheap first look (most marks end here): line ink just beyond the left and the right side.
+    near, far = int(round(bx - T.STRIKE_MIN_OUT_MM * K)), int(round(bx + bw + T.STRIKE_MIN_OUT_MM * K))
+    rows = slice(max(int(by), 0), int(by + bh) + 1)
+    if near < 0 or far >= mask.shape[1] or not mask[rows, near:int(bx)].any() \
+            or not mask[rows, int(bx + bw) + 1:far + 1].any():
+        return None
+    cx, cy = bx + bw / 2, by + bh / 2
+    votes = _band_votes(mask[y0:y1, x0:x1], (cx - x0, cy - y0))
+    if votes is None:
+        return None
+    angles, share, offset = votes
+    level = np.abs(angles - np.pi / 2) <= np.radians(T.STRIKE_MAX_SLOPE_DEG) + 1e-9  # normal near vertical
+    for k in np.nonzero(level)[0][np.argsort(-share[level], kind="stable")]:
+        if share[k] < T.STRIKE_MIN_SHARE:
+            break
+        run, other = sorted(_runs(mask, printed, (cx, cy), float(angles[k]), float(offset[k]), box,
+                                  T.STRIKE_MAX_GAP_MM), reverse=True)
+        if other / K >= T.STRIKE_MIN_OUT_MM:
+            ring = Checkbox("", "", bx / K, by / K, bw / K, bh / K)  # the box in mm on the window
+            if _ring_share(np.where(printed == 0, ink, 0.0), ring, 0.0, 0.0) >= T.CIRCLE_MIN_RING:
+                return None  # circled (ink all around the box): the circle crosses the level, no strike
+            return LineThrough(round(run / K, 2), round(other / K, 2), round(float(share[k]), 3),
+                               round(float(np.degrees(angles[k])) % 180, 1))
+    return None
 
 
 def _print_at(printed: np.ndarray, shift: tuple[float, float], px0: int, py0: int, px1: int,
@@ -599,6 +669,23 @@ def _surely_pen_wide(stroke: StrokeWidth, others: list[float], percentile: float
     return stroke.share < T.LINE_MARK_OWN_SHARE or stroke.width_mm >= T.HAIR_PASSING_WIDTH_SHARE * bound
 
 
+def _struck(reads: list[BoxRead], i: int, ink: PageInk, printed: np.ndarray,
+            shifts: dict[str, tuple[float, float]]) -> bool:
+    """Whether box ``i``'s mark is struck out by a level line (:func:`struck_through` on its window).
+
+    First (CPU: most marks end here) the page's ink is looked at in two strips beside the box, from
+    ``LINE_MARK_RING_MM[0]`` (clear of the printed outline) to ``STRIKE_MIN_OUT_MM`` beyond its left and
+    its right side: a strike leaves ink in both."""
+    r = reads[i]
+    near = T.LINE_MARK_RING_MM[0]
+    for x in (r.x - T.STRIKE_MIN_OUT_MM, r.x + r.w + near):
+        strip = ink.region_mm(x, r.y, T.STRIKE_MIN_OUT_MM - near, r.h)
+        if not (strip >= T.LINE_MARK_INK).any():
+            return False
+    window = _window(reads, i, ink, printed, shifts, T.STRIKE_REACH_MM)
+    return window is not None and struck_through(*window) is not None
+
+
 def review_lines_through_boxes(result: PageResult, ink: PageInk, printed: np.ndarray, page: PageLayout) -> None:
     """Send to review (ambiguous) every question of omr's own form read ok on a box whose mark is a
     long line through it (:func:`lines_through_marks`: a crease, a hair, a sheet's edge or a ruled
@@ -622,7 +709,9 @@ def review_lines_through_boxes(result: PageResult, ink: PageInk, printed: np.nda
     hairs = hairs_among_marks(result.boxes, ink, printed, shifts, [i for i in marked if i not in found])
     lined = sorted({result.boxes[i].question for i in found})
     haired = sorted({result.boxes[i].question for i in hairs} - set(lined))
-    for question in lined + haired:
+    struck = sorted({result.boxes[i].question for i in marked if i not in found and i not in hairs
+                     and _struck(result.boxes, i, ink, printed, shifts)} - set(lined) - set(haired))
+    for question in lined + haired + struck:
         recalibrate(ok[question], AMBIGUOUS)
     notes = []
     if lined:
@@ -631,5 +720,7 @@ def review_lines_through_boxes(result: PageResult, ink: PageInk, printed: np.nda
     if haired:
         notes.append("có nét mảnh hơn nét bút ở các ô khác (sợi tóc, xơ vải trên mặt kính?) ở câu "
                      + ", ".join(haired))
+    if struck:
+        notes.append("có ô bị gạch ngang (người trả lời gạch bỏ, đổi ý?) ở câu " + ", ".join(struck))
     if notes:
         result.detail = "; ".join(([result.detail] if result.detail else []) + notes)
