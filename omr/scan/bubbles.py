@@ -203,9 +203,17 @@ def inner_darkness(window: BoxWindow, box: Checkbox, dx: float, dy: float,
         return 0.0, 0.0
     cx, cy = (box.x + dx + box.w / 2) * K - window.x0, (box.y + dy + box.h / 2) * K - window.y0
     rx, ry = box.w * K * scale * T.BUBBLE_INNER_SHARE / 2, box.h * K * scale * T.BUBBLE_INNER_SHARE / 2
-    ys, xs = np.ogrid[:window.grey.shape[0], :window.grey.shape[1]]
-    inside = ((xs - cx) / max(rx, 1.0)) ** 2 + ((ys - cy) / max(ry, 1.0)) ** 2 <= 1.0
-    pixels = window.grey[inside]
+    # Only the ellipse's bounding box is tested (a pixel outside it cannot be inside the ellipse): the
+    # same pixels, in the same order, as testing the whole window (~10 times its area, 0.17 ms a bubble).
+    ax, ay = max(rx, 1.0), max(ry, 1.0)
+    height, width = window.grey.shape[:2]
+    x0, x1 = max(0, int(np.floor(cx - ax)) - 1), min(width, int(np.ceil(cx + ax)) + 2)
+    y0, y1 = max(0, int(np.floor(cy - ay)) - 1), min(height, int(np.ceil(cy + ay)) + 2)
+    if x0 >= x1 or y0 >= y1:
+        return 0.0, 0.0
+    ys, xs = np.ogrid[y0:y1, x0:x1]
+    inside = ((xs - cx) / ax) ** 2 + ((ys - cy) / ay) ** 2 <= 1.0
+    pixels = window.grey[y0:y1, x0:x1][inside]
     if pixels.size == 0:
         return 0.0, 0.0
     fill = float(np.count_nonzero(pixels < window.ink_cutoff(T.INK_THRESHOLD))) / pixels.size
