@@ -589,28 +589,12 @@ def _register_once(grey: np.ndarray, pinned: dict, features: PageFeatures, memo:
     return memo[key]
 
 
-def _quick(grey: np.ndarray, pinned: dict, features: PageFeatures, memo: dict) -> Registration | None:
-    """:func:`register_features` on the strongest ``IDENTIFY_FEATURES`` of the page and of the reference
-    (1/25 of a full match), once per page and reference pixels (``memo``)."""
-    key = ("quick", reference_digest(pinned["_reference_path"]))
-    if key not in memo:
-        memo[key] = register_features(grey, pinned["_reference_path"], features, limit=T.IDENTIFY_FEATURES)
-    return memo[key]
-
-
 def _scored(grey: np.ndarray, candidates: list, features: PageFeatures, memo: dict) -> list:
     """(similarity, layout, page, registration) of each candidate page that registers (:func:`register_page`:
-    printed anchors and features, the better kept).
-
-    A candidate is registered by all its features only when the quick match (:func:`_quick`) already
-    registers it (``REGISTER_MIN_INLIERS`` agreeing on a plausible homography); another form, which the
-    thumbnail ranked high but whose print does not match, is placed by its anchors alone (a full match
-    of 4,000 x 4,000 features cost ~0.1-0.4 s CPU a candidate on OMRChecker's phone photos). When none
-    is then sure, :func:`_full_search` still registers the best by features in full."""
+    printed anchors and features, the better kept)."""
     scored = []
     for layout, page in candidates:
-        by_features = _quick(grey, page.pinned, features, memo) is not None
-        found = _register_once(grey, page.pinned, features, memo, by_features)
+        found = _register_once(grey, page.pinned, features, memo)
         if found is not None:
             scored.append((found.similarity, layout, page, found))
     return scored
@@ -752,7 +736,7 @@ def _full_search(grey: np.ndarray, pinned_pages: list, features: PageFeatures,
     """:func:`match_pinned` by features against every reference (the page's features computed once)."""
     quick = []
     for layout, page in pinned_pages:
-        found = _quick(grey, page.pinned, features, memo)
+        found = register_features(grey, page.pinned["_reference_path"], features, limit=T.IDENTIFY_FEATURES)
         quick.append((found.inliers if found else 0, page.pinned.get("anchor", "features") != "features",
                       (layout, page)))
     scored = []
