@@ -333,10 +333,41 @@ def question_contrast(boxes: list[Checkbox], excess: np.ndarray) -> np.ndarray:
     return contrast
 
 
+def inner_darkness_all(windows: list[BoxWindow], boxes: list[Checkbox], offsets: np.ndarray,
+                       scales: np.ndarray) -> list[tuple[float, float]]:
+    """:func:`inner_darkness` of every box, the windows of one shape measured together (one array
+    operation per ``INNER_DARKNESS_CHUNK`` boxes instead of ~10 per box: ~0.17 ms a bubble on
+    OMRChecker's 840-bubble sheets). The same pixels, counts and sums (uint8 summed exactly in float64),
+    so the same values as :func:`inner_darkness` box by box. ``offsets``: (n, 2) mm; ``scales``: (n,)."""
+    out: list[tuple[float, float]] = [(0.0, 0.0)] * len(boxes)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, window in enumerate(windows):
+        if window.paper > 0:
+            groups.setdefault(window.grey.shape[:2], []).append(i)
+    for (height, width), members in groups.items():
+        ys, xs = np.ogrid[:height, :width]
+        for start in range(0, len(members), T.INNER_DARKNESS_CHUNK):
+            chunk = members[start:start + T.INNER_DARKNESS_CHUNK]
+            grey = np.stack([windows[i].grey for i in chunk])
+            cx = np.array([(boxes[i].x + offsets[i][0] + boxes[i].w / 2) * K - windows[i].x0 for i in chunk])
+            cy = np.array([(boxes[i].y + offsets[i][1] + boxes[i].h / 2) * K - windows[i].y0 for i in chunk])
+            ax = np.array([max(boxes[i].w * K * scales[i] * T.BUBBLE_INNER_SHARE / 2, 1.0) for i in chunk])
+            ay = np.array([max(boxes[i].h * K * scales[i] * T.BUBBLE_INNER_SHARE / 2, 1.0) for i in chunk])
+            inside = ((xs[None] - cx[:, None, None]) / ax[:, None, None]) ** 2 + \
+                ((ys[None] - cy[:, None, None]) / ay[:, None, None]) ** 2 <= 1.0
+            cutoff = np.array([windows[i].ink_cutoff(T.INK_THRESHOLD) for i in chunk])
+            sizes = inside.sum(axis=(1, 2))
+            inked = (inside & (grey < cutoff[:, None, None])).sum(axis=(1, 2))
+            sums = np.where(inside, grey, 0).sum(axis=(1, 2), dtype=np.float64)
+            for k, i in enumerate(chunk):
+                if sizes[k]:
+                    out[i] = (float(inked[k]) / int(sizes[k]), windows[i].mean_ink(float(sums[k] / sizes[k])))
+    return out
+
+
 def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
     scales = search.scales if search.scales is not None else np.ones(len(boxes))
-    measured = [inner_darkness(w, b, dx, dy, s)
-                for w, b, (dx, dy), s in zip(search.windows, boxes, search.offsets, scales)]
+    measured = inner_darkness_all(search.windows, boxes, np.asarray(search.offsets), scales)
     darkness = np.array([d for _, d in measured]) if measured else np.zeros(0)
     solid = np.array([f >= T.BUBBLE_SOLID_FILL or d >= T.BUBBLE_SOLID_DARKNESS for f, d in measured], dtype=bool)
     excess = darkness - printed_baselines(boxes, darkness, solid)
