@@ -50,3 +50,30 @@ def test_markers_are_found_without_trying_every_quarter_at_every_scale(monkeypat
     # A scale whose quarter already scores no better than the best scale's weakest quarter is dropped:
     # every quarter at every scale (4 x 19 matches, ~0.24 s CPU on a 1,000 px sample) is not needed.
     assert len(calls) < 0.75 * 4 * scales, len(calls)
+
+
+def test_bubble_insides_measured_together_equal_one_by_one():
+    # Round bubbles' insides are measured per window shape in one array operation (issue #16, item 6):
+    # every (fill share, mean ink) equals inner_darkness's for that bubble alone, offsets and ring
+    # scales included, and a window off the page (paper 0) measures nothing.
+    from omr.forms.layout import Checkbox
+    from omr.scan.align import BoxWindow
+    from omr.scan.bubbles import inner_darkness, inner_darkness_all
+
+    rng = np.random.default_rng(16)
+    boxes, windows = [], []
+    for i in range(300):
+        size = (5.0, 4.0)[i % 2]
+        box = Checkbox(question=f"q{i // 4}", option="ABCD"[i % 4], x=10.0 + i, y=20.0 + i / 3, w=size, h=size)
+        shape = (92, 92) if size == 5.0 else (84, 84)
+        grey = rng.integers(0, 256, shape, dtype=np.uint8)
+        cv2.circle(grey, (46, 46), 14, int(rng.integers(0, 120)), -1)
+        x0, y0 = int(round(box.x * 8)) - 26, int(round(box.y * 8)) - 26
+        windows.append(BoxWindow(x0, y0, grey, 0.0 if i % 37 == 0 else float(rng.uniform(180, 250)), 0.1))
+        boxes.append(box)
+    offsets = rng.uniform(-1.5, 1.5, (len(boxes), 2))
+    scales = rng.choice([1.0, 1.15, 1.3, 1.45], len(boxes))
+    together = inner_darkness_all(windows, boxes, offsets, scales)
+    alone = [inner_darkness(w, b, dx, dy, s) for w, b, (dx, dy), s in zip(windows, boxes, offsets, scales)]
+    assert together == alone
+    assert together[0] == (0.0, 0.0) and any(fill > 0 for fill, _ in together)
