@@ -367,6 +367,10 @@ BUBBLE_RING_MIN_SCORE = 0.15
 BUBBLE_RING_SCALES = (1.0, 1.15, 1.3, 1.45)
 BUBBLE_RING_SCALE_SAMPLE = 60
 BUBBLE_RING_SCALE_MARGIN = 0.1
+# Round bubbles' insides are measured this many at a time (bubbles.inner_darkness_all): 128 windows of
+# ~92 x 92 px make a ~9 MB boolean stack and ~70 MB of float64 temporaries at most, far under a
+# worker's 200 MB (#18), while the per-call overhead is spread over the chunk.
+INNER_DARKNESS_CHUNK = 128
 BUBBLE_RING_MIN_SHARE = 0.5
 # Each bubble's offset is the median of the rings found nearest to it: one fit
 # is noisy (+-1 mm on a blurred 850 px scan), the misplacement varies slowly.

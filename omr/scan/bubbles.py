@@ -51,7 +51,8 @@ def ring_kernel(bw: int, bh: int, band: int) -> np.ndarray:
     return kernel
 
 
-def ring_scale(padded: np.ndarray, pad: int, boxes: list[Checkbox], ink: PageInk, band: int, search: int) -> float:
+def ring_scale(padded: np.ndarray, pad: int, boxes: list[Checkbox], ink: PageInk, band: int, search: int,
+               fits: dict | None = None) -> float:
     """How much larger than the template's bubbles ``boxes`` (one block) are printed: one of ``BUBBLE_RING_SCALES``.
 
     Templates drawn elsewhere give each bubble's size by hand: UmarFarootAPS's says 5 mm for rings of
@@ -60,7 +61,10 @@ def ring_scale(padded: np.ndarray, pad: int, boxes: list[Checkbox], ink: PageInk
     parts of their printed digits. The scale whose kernel matches a sample of the page's bubbles best
     on average (the kernel's score is scale-free: weights sum to -1 on the ring and +1 outside), a
     larger one only when ``BUBBLE_RING_SCALE_MARGIN`` better. ``padded``: the canonical page padded by
-    ``pad`` px; ``band``, ``search``: px as in :func:`ring_search`."""
+    ``pad`` px; ``band``, ``search``: px as in :func:`ring_search`. ``fits``: when given, each sampled
+    box's kernel fit at each scale other than 1.0 is kept there, by (id(box), scale): (score map's top,
+    (mx, my) where it is, the window's top-left on the page px, the kernel's shape), the very match
+    :func:`ring_search` makes for that box at that scale."""
     if not boxes:
         return 1.0
     sample = boxes[::max(1, len(boxes) // T.BUBBLE_RING_SCALE_SAMPLE)]
@@ -76,7 +80,9 @@ def ring_scale(padded: np.ndarray, pad: int, boxes: list[Checkbox], ink: PageInk
             kernel = kernels.get((bw, bh))
             if kernel is None:
                 kernel = kernels[(bw, bh)] = ring_kernel(bw, bh, band)
-            top = cv2.minMaxLoc(cv2.matchTemplate(grey, kernel, cv2.TM_CCORR))[1]
+            _, top, _, where = cv2.minMaxLoc(cv2.matchTemplate(grey, kernel, cv2.TM_CCORR))
+            if fits is not None and scale != 1.0:
+                fits[(id(box), scale)] = (top, where, _match_window_origin(box, bw, bh, band, search), kernel.shape)
             scores.append(top / (_paper_at(ink, box) * (1.0 - ink.black_ratio) or 1.0))
         score = float(np.mean(scores)) if scores else -np.inf
         better = score > best_score * (1.0 + T.BUBBLE_RING_SCALE_MARGIN) if best_score > 0 else score > best_score
@@ -91,13 +97,19 @@ def _paper_at(ink: PageInk, box: Checkbox) -> float:
     return float(ink.paper[min(max(int(cy), 0), ph - 1), min(max(int(cx), 0), pw - 1)])
 
 
+def _match_window_origin(box: Checkbox, bw: int, bh: int, band: int, search: int) -> tuple[int, int]:
+    """Top-left corner on the page (px) of :func:`_match_window`'s window."""
+    cx, cy = (box.x + box.w / 2) * K, (box.y + box.h / 2) * K
+    width, height = bw + 2 * (band + search), bh + 2 * (band + search)
+    return int(round(cx - width / 2)), int(round(cy - height / 2))
+
+
 def _match_window(padded: np.ndarray, pad: int, box: Checkbox, bw: int, bh: int, band: int,
                   search: int) -> tuple[np.ndarray | None, tuple[int, int]]:
     """The grey (float32) around a box's centre where a kernel of a (bw, bh) bubble is searched
     (``search`` px each way), and its top-left corner on the page (px); None when cut by the padding."""
-    cx, cy = (box.x + box.w / 2) * K, (box.y + box.h / 2) * K
     width, height = bw + 2 * (band + search), bh + 2 * (band + search)
-    x0, y0 = int(round(cx - width / 2)), int(round(cy - height / 2))
+    x0, y0 = _match_window_origin(box, bw, bh, band, search)
     grey = padded[y0 + pad:y0 + pad + height, x0 + pad:x0 + pad + width]
     if grey.shape != (height, width):
         return None, (x0, y0)
@@ -126,8 +138,9 @@ def ring_search(ink: PageInk, boxes: list[Checkbox]) -> BoxSearch:
     for i, box in enumerate(boxes):
         blocks.setdefault((tuple(options[box.question]), box.w, box.h), []).append(i)
     scales = np.ones(len(boxes))
+    fits: dict = {}  # ring_scale's matches, reused below for its sampled boxes (the same window and kernel)
     for members in blocks.values():
-        scales[members] = ring_scale(padded, pad, [boxes[i] for i in members], ink, band, search)
+        scales[members] = ring_scale(padded, pad, [boxes[i] for i in members], ink, band, search, fits)
     ph, pw = ink.paper.shape
     offsets = np.zeros((len(boxes), 2))
     reliable = np.zeros(len(boxes), bool)
@@ -145,21 +158,26 @@ def ring_search(ink: PageInk, boxes: list[Checkbox]) -> BoxSearch:
             continue
         scale = float(scales[i])
         kw, kh = int(round(box.w * K * scale)), int(round(box.h * K * scale))
-        window, (mx0, my0) = (grey.astype(np.float32), (x0, y0)) if scale == 1.0 else \
-            _match_window(padded, pad, box, kw, kh, band, search)
-        if window is None:
-            continue
-        kernel = kernels.get((kw, kh))
-        if kernel is None:  # one kernel per bubble size (not setdefault: it would build one per bubble)
-            kernel = kernels[(kw, kh)] = ring_kernel(kw, kh, band)
-        scores = cv2.matchTemplate(window, kernel, cv2.TM_CCORR)
-        _, top, _, (mx, my) = cv2.minMaxLoc(scores)
+        fit = fits.get((id(box), scale))
+        if fit is not None:  # matched already while choosing the scale
+            top, (mx, my), (mx0, my0), kernel_shape = fit
+        else:
+            window, (mx0, my0) = (grey.astype(np.float32), (x0, y0)) if scale == 1.0 else \
+                _match_window(padded, pad, box, kw, kh, band, search)
+            if window is None:
+                continue
+            kernel = kernels.get((kw, kh))
+            if kernel is None:  # one kernel per bubble size (not setdefault: it would build one per bubble)
+                kernel = kernels[(kw, kh)] = ring_kernel(kw, kh, band)
+            scores = cv2.matchTemplate(window, kernel, cv2.TM_CCORR)
+            _, top, _, (mx, my) = cv2.minMaxLoc(scores)
+            kernel_shape = kernel.shape
         top /= paper * (1.0 - ink.black_ratio)
         if scale == 1.0:
             fx, fy = mx - search, my - search
         else:  # the kernel's centre where it fits, less the box's centre where registration put it (px)
-            fx = mx0 + mx + kernel.shape[1] / 2 - (box.x + box.w / 2) * K
-            fy = my0 + my + kernel.shape[0] / 2 - (box.y + box.h / 2) * K
+            fx = mx0 + mx + kernel_shape[1] / 2 - (box.x + box.w / 2) * K
+            fy = my0 + my + kernel_shape[0] / 2 - (box.y + box.h / 2) * K
         offsets[i] = (fx / K, fy / K)
         reliable[i] = top >= T.BUBBLE_RING_MIN_SCORE and max(abs(mx - search), abs(my - search)) < search
     if not boxes or reliable.mean() < T.BUBBLE_RING_MIN_SHARE:
@@ -203,9 +221,17 @@ def inner_darkness(window: BoxWindow, box: Checkbox, dx: float, dy: float,
         return 0.0, 0.0
     cx, cy = (box.x + dx + box.w / 2) * K - window.x0, (box.y + dy + box.h / 2) * K - window.y0
     rx, ry = box.w * K * scale * T.BUBBLE_INNER_SHARE / 2, box.h * K * scale * T.BUBBLE_INNER_SHARE / 2
-    ys, xs = np.ogrid[:window.grey.shape[0], :window.grey.shape[1]]
-    inside = ((xs - cx) / max(rx, 1.0)) ** 2 + ((ys - cy) / max(ry, 1.0)) ** 2 <= 1.0
-    pixels = window.grey[inside]
+    # Only the ellipse's bounding box is tested (a pixel outside it cannot be inside the ellipse): the
+    # same pixels, in the same order, as testing the whole window (~10 times its area, 0.17 ms a bubble).
+    ax, ay = max(rx, 1.0), max(ry, 1.0)
+    height, width = window.grey.shape[:2]
+    x0, x1 = max(0, int(np.floor(cx - ax)) - 1), min(width, int(np.ceil(cx + ax)) + 2)
+    y0, y1 = max(0, int(np.floor(cy - ay)) - 1), min(height, int(np.ceil(cy + ay)) + 2)
+    if x0 >= x1 or y0 >= y1:
+        return 0.0, 0.0
+    ys, xs = np.ogrid[y0:y1, x0:x1]
+    inside = ((xs - cx) / ax) ** 2 + ((ys - cy) / ay) ** 2 <= 1.0
+    pixels = window.grey[y0:y1, x0:x1][inside]
     if pixels.size == 0:
         return 0.0, 0.0
     fill = float(np.count_nonzero(pixels < window.ink_cutoff(T.INK_THRESHOLD))) / pixels.size
@@ -307,10 +333,41 @@ def question_contrast(boxes: list[Checkbox], excess: np.ndarray) -> np.ndarray:
     return contrast
 
 
+def inner_darkness_all(windows: list[BoxWindow], boxes: list[Checkbox], offsets: np.ndarray,
+                       scales: np.ndarray) -> list[tuple[float, float]]:
+    """:func:`inner_darkness` of every box, the windows of one shape measured together (one array
+    operation per ``INNER_DARKNESS_CHUNK`` boxes instead of ~10 per box: ~0.17 ms a bubble on
+    OMRChecker's 840-bubble sheets). The same pixels, counts and sums (uint8 summed exactly in float64),
+    so the same values as :func:`inner_darkness` box by box. ``offsets``: (n, 2) mm; ``scales``: (n,)."""
+    out: list[tuple[float, float]] = [(0.0, 0.0)] * len(boxes)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, window in enumerate(windows):
+        if window.paper > 0:
+            groups.setdefault(window.grey.shape[:2], []).append(i)
+    for (height, width), members in groups.items():
+        ys, xs = np.ogrid[:height, :width]
+        for start in range(0, len(members), T.INNER_DARKNESS_CHUNK):
+            chunk = members[start:start + T.INNER_DARKNESS_CHUNK]
+            grey = np.stack([windows[i].grey for i in chunk])
+            cx = np.array([(boxes[i].x + offsets[i][0] + boxes[i].w / 2) * K - windows[i].x0 for i in chunk])
+            cy = np.array([(boxes[i].y + offsets[i][1] + boxes[i].h / 2) * K - windows[i].y0 for i in chunk])
+            ax = np.array([max(boxes[i].w * K * scales[i] * T.BUBBLE_INNER_SHARE / 2, 1.0) for i in chunk])
+            ay = np.array([max(boxes[i].h * K * scales[i] * T.BUBBLE_INNER_SHARE / 2, 1.0) for i in chunk])
+            inside = ((xs[None] - cx[:, None, None]) / ax[:, None, None]) ** 2 + \
+                ((ys[None] - cy[:, None, None]) / ay[:, None, None]) ** 2 <= 1.0
+            cutoff = np.array([windows[i].ink_cutoff(T.INK_THRESHOLD) for i in chunk])
+            sizes = inside.sum(axis=(1, 2))
+            inked = (inside & (grey < cutoff[:, None, None])).sum(axis=(1, 2))
+            sums = np.where(inside, grey, 0).sum(axis=(1, 2), dtype=np.float64)
+            for k, i in enumerate(chunk):
+                if sizes[k]:
+                    out[i] = (float(inked[k]) / int(sizes[k]), windows[i].mean_ink(float(sums[k] / sizes[k])))
+    return out
+
+
 def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
     scales = search.scales if search.scales is not None else np.ones(len(boxes))
-    measured = [inner_darkness(w, b, dx, dy, s)
-                for w, b, (dx, dy), s in zip(search.windows, boxes, search.offsets, scales)]
+    measured = inner_darkness_all(search.windows, boxes, np.asarray(search.offsets), scales)
     darkness = np.array([d for _, d in measured]) if measured else np.zeros(0)
     solid = np.array([f >= T.BUBBLE_SOLID_FILL or d >= T.BUBBLE_SOLID_DARKNESS for f, d in measured], dtype=bool)
     excess = darkness - printed_baselines(boxes, darkness, solid)

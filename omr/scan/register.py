@@ -256,6 +256,8 @@ def find_markers(grey: np.ndarray, marker: np.ndarray, width_ratio: float) -> np
             _, top, _, (mx, my) = cv2.minMaxLoc(res)
             centres.append((x0 + mx + templ.shape[1] / 2, y0 + my + templ.shape[0] / 2))
             scores.append(top)
+            if best is not None and top <= best[0]:
+                break  # its weakest quarter cannot beat the best scale's: the other quarters are not needed
         if len(scores) == 4 and (best is None or min(scores) > best[0]):
             best = (min(scores), centres)
     if best is None or best[0] < T.MARKER_MIN_CORRELATION:
