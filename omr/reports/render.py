@@ -104,6 +104,8 @@ def review_line(report) -> str:
         text += " " + duplicate_line(r["possible_duplicates"])
     if r.get("conflicts"):
         text += " " + conflict_line(r["conflicts"])
+    if r.get("no_answers"):
+        text += " " + no_answers_line(r["no_answers"])
     for form in getattr(report, "uncounted_forms", None) or []:
         text += " " + uncounted_line(form)
     return text
@@ -115,6 +117,13 @@ def uncounted_line(form: dict) -> str:
             "được tính vào «Số phiếu» nhưng không vào chỉ số nào: chưa câu nào của mẫu này được gắn với câu "
             "của phiếu khảo sát chuẩn (Mẫu phiếu → Sửa → «Tính vào chỉ số»), nên các câu trả lời của nó "
             "không có trong bảng câu hỏi.")
+
+
+def no_answers_line(n: int) -> str:
+    """The report's statement on paper sheets with no answer at all (no mark on any page), when there are any:
+    they are no valid response and are left out of «Tổng số phiếu khảo sát hợp lệ»."""
+    return (f"Có {count(n)} phiếu không có câu trả lời nào (không có dấu ở mọi trang): không tính là phiếu hợp lệ, "
+            "không được tính vào số liệu.")
 
 
 def duplicate_line(n: int) -> str:
@@ -930,7 +939,10 @@ def write_docx(report, path: Path) -> None:
          color=RGBColor(0xB0, 0x00, 0x20) if report.needs_attention else RGBColor(0x1B, 0x5E, 0x20))
     oq = report.overall_question
     averaged, _ = overall_averaged(report)
-    para(document, f"Tổng số phiếu khảo sát hợp lệ trong kỳ: {count(report.n_responses)} phiếu. Chỉ số hài lòng "
+    left_out = report.review.get("no_answers", 0)
+    para(document, f"Tổng số phiếu khảo sát hợp lệ trong kỳ: {count(report.n_responses)} phiếu"
+                   + (f" (không tính {count(left_out)} phiếu không có câu trả lời nào)" if left_out else "")
+                   + ". Chỉ số hài lòng "
                    f"chung (trung bình {len(averaged)} nhóm {', '.join(averaged)}) đạt {pct(report.overall)} "
                    f"({delta(report.overall - report.overall_prev)} so với kỳ trước); câu {oq['id']} (câu hỏi "
                    f"mức độ hài lòng chung, trình bày bên cạnh) đạt {pct(oq['pct'])}.", align=justify, indent=True,

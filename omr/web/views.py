@@ -64,7 +64,9 @@ FLAG_LABELS = {"serial_conflict": "hai tờ trùng số phiếu, chờ quyết �
                "pages_lost": "trang thiếu đã được xác nhận là mất",
                "rejected": "không giữ (trùng số phiếu hoặc bản quét lại): không xuất, không tính vào báo cáo",
                "possible_duplicate": "có thể là bản quét lại của phiếu đã có, chờ quyết định: chưa xuất, "
-                                     "chưa tính vào báo cáo"}
+                                     "chưa tính vào báo cáo",
+               "no_answers": "phiếu không có câu trả lời nào: không tính là phiếu hợp lệ trong báo cáo",
+               "no_answers_checked": "đã xác nhận phiếu để trống"}
 # The item page's hidden field ``image_shown`` (set by static/keys.js): the crop loaded and shown, or it
 # failed to load and the reviewer ticked «quyết định không có ảnh».
 IMAGE_SHOWN = "1"
@@ -864,6 +866,11 @@ def register(app: Flask) -> None:
                 raise review.ReviewError("Hãy chọn một quyết định cho tờ phiếu")
             review.resolve_duplicate(_store(), ident, g.user.name, action,
                                      keep_id=int(keep) if keep.isdecimal() else None, reason=reason, shown=shown)
+        elif item.kind == review.EMPTY:
+            if action not in ("empty", "answered"):
+                raise review.ReviewError("Hãy chọn một quyết định cho tờ phiếu")
+            review.resolve_no_answers(_store(), ident, g.user.name, action == "empty", expected=expected,
+                                      reason=reason)
         elif action == "lost":
             review.mark_pages_lost(_store(), ident, g.user.name, expected=expected, reason=reason)
         elif action in ("keep", "both", "neither"):
