@@ -23,8 +23,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from omr.data.completeness import counted, in_figures, missing_pages, pages_lost
-from omr.data.schema import NO_ANSWERS, NO_ANSWERS_CHECKED
-from omr.data.schema import IMPORTED_BY, MACHINE
+from omr.data.schema import IMPORTED_BY, MACHINE, NO_ANSWERS, NO_ANSWERS_CHECKED
 from omr.data.store import open_store
 from omr.data.uploads import uploaded_file_names
 from omr.forms.pinned import joined_value
