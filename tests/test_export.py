@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
+from datetime import datetime
 
 import openpyxl
 import pytest
@@ -56,8 +58,10 @@ def read_csv(path):
 
 
 def read_xlsx(path):
+    """(the first sheet, its rows as the CSV's text: a date cell as its ISO day, as the codes CSV writes it)."""
     sheet = openpyxl.load_workbook(path).worksheets[0]
-    return sheet, [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    return sheet, [["" if v is None else v.date().isoformat() if isinstance(v, datetime) else str(v) for v in row]
+                   for row in sheet.iter_rows(values_only=True)]
 
 
 def mini_page(serial, answers, *, statuses=None, unit="30001", index=0, path="mini.pdf"):
@@ -171,10 +175,15 @@ def test_csv_and_xlsx_neutralise_formula_injection(store, mini, tmp_path):
     assert [row[unit_column] for row in rows] == ["'" + u for u in units[:-1]] + ["30001"]
     assert not any(cell.startswith(("=", "+", "-", "@", "\t")) for row in rows for cell in row)
 
+    # XLSX cells have a type: a string cell is shown as text and never run, so the text stays exact there
+    # (an apostrophe would be shown by Excel as part of the respondent's text).
     sheet, _ = read_xlsx(tmp_path / "out.xlsx")
     cells = [sheet.cell(row=r, column=unit_column + 1) for r in range(2, len(units) + 2)]
-    assert [c.value for c in cells] == ["'" + u for u in units[:-1]] + ["30001"]
+    assert [c.value for c in cells] == units
     assert all(c.data_type == "s" for c in cells)  # text, not formulas
+    with zipfile.ZipFile(tmp_path / "out.xlsx") as package:
+        assert not any("<f>" in package.read(name).decode("utf-8") for name in package.namelist()
+                       if name.startswith("xl/worksheets/"))
 
 
 def test_xlsx_has_the_same_rows_as_csv(store, motcua, tmp_path):
