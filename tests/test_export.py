@@ -11,13 +11,16 @@ from datetime import datetime
 
 import openpyxl
 import pytest
+import sqlalchemy as sa
 from db_fixtures import PAGE1, PAGE2, file_sha, page_result, record
 
 from omr.errors import BadArgumentsError
 from omr.forms.template import load_template, parse_template
+from omr.data.schema import comments
 from omr.model import AMBIGUOUS, INVALID, MULTIPLE
 from omr.reports.dataset import BASE_COLUMNS
 from omr.reports.export import export_responses
+from omr.scan.comments import CommentRead
 
 # Question ids deliberately out of alphabetical order: columns must follow the template.
 MINI_TEMPLATE = """
@@ -274,3 +277,31 @@ def test_the_command_line_export_names_web_uploads_as_their_user_named_them(stor
     assert by_serial["000001"]["source_pages"] == "1=Phiếu tổ 1 (bản quét).pdf#1"
     assert by_serial["000002"]["source_files"] == "quet-may-tram.pdf"
     assert "001.pdf" not in out.read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize("labels", [False, True])
+def test_xlsx_days_are_dates_shown_day_first_and_comments_stay_exact(store, motcua, tmp_path, labels):
+    """A fresh user's trial: the XLSX wrote days as text ("05/11/2025": no sorting or filtering by date) and
+    a comment starting with "=" with an apostrophe Excel shows as part of the respondent's text."""
+    batch = store.ensure_batch("Đợt 1", "2026-03-01", "2026-03-31")
+    record(store, batch, page_result(1, 1, PAGE1, index=0))
+    second = page_result(1, 2, PAGE2, index=1)
+    second.comments = [CommentRead("H3", True, 40.0, (10.0, 200.0, 150.0, 30.0))]
+    record(store, batch, second)
+    with store.reading() as conn:
+        comment_id = conn.execute(sa.select(comments.c.id).where(comments.c.field == "H3")).scalar_one()
+    store.set_comment_text(comment_id, '=HYPERLINK("http://x") rất tốt', "an")
+    export_responses(store, "xlsx", tmp_path / "out.xlsx", lookup_for(motcua), labels=labels)
+    export_responses(store, "csv", tmp_path / "out.csv", lookup_for(motcua), labels=labels)
+    sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").worksheets[0]
+    names = [c.value for c in sheet[1]]
+    cells = dict(zip(range(len(names)), sheet[2]))
+    day = cells[BASE_COLUMNS.index("date")]
+    answer = cells[len(BASE_COLUMNS)]  # A1, the form's survey-date question
+    for cell in (day, answer):
+        assert isinstance(cell.value, datetime) and cell.value.date().isoformat() == "2026-03-05", cell.value
+        assert cell.number_format == "dd/mm/yyyy"
+    comment = [c for c in sheet[2] if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert [c.value for c in comment] == ['=HYPERLINK("http://x") rất tốt'] and comment[0].data_type == "s"
+    head, *rows = read_csv(tmp_path / "out.csv")
+    assert "'=HYPERLINK(\"http://x\") rất tốt" in rows[0]  # CSV keeps the standard defence
