@@ -272,6 +272,8 @@ def test_writers_lay_out_the_figures_and_neutralise_formulas(dataset, tmp_path):
     injected = [c for c in texts if c.value.startswith("=HYPERLINK")]
     assert injected and all(c.data_type == "s" for c in injected)
     assert not any(c.value.startswith("'") for c in texts)
+    days = [r[4] for r in book["Ý kiến cần chú ý"].iter_rows(min_row=4) if r[4].value]
+    assert days and all(isinstance(c.value, datetime) and c.number_format == "dd/mm/yyyy" for c in days)
     with zipfile.ZipFile(xlsx) as package:
         assert not any("<f>" in package.read(name).decode("utf-8") for name in package.namelist()
                        if name.startswith("xl/worksheets/"))
