@@ -4,6 +4,9 @@ a sheet with a mark keeps its doubtful questions in the queue one by one."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+
 import numpy as np
 import pypdfium2 as pdfium
 import pytest
@@ -52,8 +55,6 @@ def scanned(tmp_path_factory, repo_root):
         paths.append(str(path))
     document.close()
     db = folder / "omr.sqlite"
-    import io
-    import contextlib
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert main(["scan", *paths, "--db", str(db), "--batch", "b", "--workers", "1",
