@@ -26,6 +26,8 @@ INVALID = "invalid"  # a date whose digits make no date
 INVALID_MULTIPLE = "invalid_multiple"
 INVALID_MULTIPLE_TEXT = "Không hợp lệ (đánh nhiều ô)"
 NEEDS_REVIEW = (MULTIPLE, AMBIGUOUS, INVALID)
+# PageResult.detail tag of a page with no mark at all: no inked box, no answer, no handwriting in a comment field.
+NO_MARKS = "no_marks"
 # The comment field of handwriting found far from every box and frame of a form designed elsewhere
 # (omr.scan.printed_boxes.stray_writing): a free-text question the template has no frame for. It goes to
 # the comment review with its crop, never dropped; people read it as STRAY_WRITING_TEXT. One per page:

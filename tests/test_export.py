@@ -6,16 +6,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
+from datetime import datetime
 
 import openpyxl
 import pytest
+import sqlalchemy as sa
 from db_fixtures import PAGE1, PAGE2, file_sha, page_result, record
 
 from omr.errors import BadArgumentsError
 from omr.forms.template import load_template, parse_template
+from omr.data.schema import comments
 from omr.model import AMBIGUOUS, INVALID, MULTIPLE
 from omr.reports.dataset import BASE_COLUMNS
 from omr.reports.export import export_responses
+from omr.scan.comments import CommentRead
 
 # Question ids deliberately out of alphabetical order: columns must follow the template.
 MINI_TEMPLATE = """
@@ -56,8 +61,10 @@ def read_csv(path):
 
 
 def read_xlsx(path):
+    """(the first sheet, its rows as the CSV's text: a date cell as its ISO day, as the codes CSV writes it)."""
     sheet = openpyxl.load_workbook(path).worksheets[0]
-    return sheet, [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    return sheet, [["" if v is None else v.date().isoformat() if isinstance(v, datetime) else str(v) for v in row]
+                   for row in sheet.iter_rows(values_only=True)]
 
 
 def mini_page(serial, answers, *, statuses=None, unit="30001", index=0, path="mini.pdf"):
@@ -171,10 +178,15 @@ def test_csv_and_xlsx_neutralise_formula_injection(store, mini, tmp_path):
     assert [row[unit_column] for row in rows] == ["'" + u for u in units[:-1]] + ["30001"]
     assert not any(cell.startswith(("=", "+", "-", "@", "\t")) for row in rows for cell in row)
 
+    # XLSX cells have a type: a string cell is shown as text and never run, so the text stays exact there
+    # (an apostrophe would be shown by Excel as part of the respondent's text).
     sheet, _ = read_xlsx(tmp_path / "out.xlsx")
     cells = [sheet.cell(row=r, column=unit_column + 1) for r in range(2, len(units) + 2)]
-    assert [c.value for c in cells] == ["'" + u for u in units[:-1]] + ["30001"]
+    assert [c.value for c in cells] == units
     assert all(c.data_type == "s" for c in cells)  # text, not formulas
+    with zipfile.ZipFile(tmp_path / "out.xlsx") as package:
+        assert not any("<f>" in package.read(name).decode("utf-8") for name in package.namelist()
+                       if name.startswith("xl/worksheets/"))
 
 
 def test_xlsx_has_the_same_rows_as_csv(store, motcua, tmp_path):
@@ -265,3 +277,31 @@ def test_the_command_line_export_names_web_uploads_as_their_user_named_them(stor
     assert by_serial["000001"]["source_pages"] == "1=Phiếu tổ 1 (bản quét).pdf#1"
     assert by_serial["000002"]["source_files"] == "quet-may-tram.pdf"
     assert "001.pdf" not in out.read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize("labels", [False, True])
+def test_xlsx_days_are_dates_shown_day_first_and_comments_stay_exact(store, motcua, tmp_path, labels):
+    """A fresh user's trial: the XLSX wrote days as text ("05/11/2025": no sorting or filtering by date) and
+    a comment starting with "=" with an apostrophe Excel shows as part of the respondent's text."""
+    batch = store.ensure_batch("Đợt 1", "2026-03-01", "2026-03-31")
+    record(store, batch, page_result(1, 1, PAGE1, index=0))
+    second = page_result(1, 2, PAGE2, index=1)
+    second.comments = [CommentRead("H3", True, 40.0, (10.0, 200.0, 150.0, 30.0))]
+    record(store, batch, second)
+    with store.reading() as conn:
+        comment_id = conn.execute(sa.select(comments.c.id).where(comments.c.field == "H3")).scalar_one()
+    store.set_comment_text(comment_id, '=HYPERLINK("http://x") rất tốt', "an")
+    export_responses(store, "xlsx", tmp_path / "out.xlsx", lookup_for(motcua), labels=labels)
+    export_responses(store, "csv", tmp_path / "out.csv", lookup_for(motcua), labels=labels)
+    sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").worksheets[0]
+    names = [c.value for c in sheet[1]]
+    cells = dict(zip(range(len(names)), sheet[2]))
+    day = cells[BASE_COLUMNS.index("date")]
+    answer = cells[len(BASE_COLUMNS)]  # A1, the form's survey-date question
+    for cell in (day, answer):
+        assert isinstance(cell.value, datetime) and cell.value.date().isoformat() == "2026-03-05", cell.value
+        assert cell.number_format == "dd/mm/yyyy"
+    comment = [c for c in sheet[2] if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert [c.value for c in comment] == ['=HYPERLINK("http://x") rất tốt'] and comment[0].data_type == "s"
+    head, *rows = read_csv(tmp_path / "out.csv")
+    assert "'=HYPERLINK(\"http://x\") rất tốt" in rows[0]  # CSV keeps the standard defence

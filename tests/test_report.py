@@ -31,6 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import openpyxl
+import zipfile
+
 import pytest
 import sqlalchemy as sa
 from db_fixtures import page_result, record
@@ -146,7 +148,7 @@ def test_figures_match_the_hand_calculation(dataset):
     assert report.date_sources == {"form": 3, "batch": 1, "online": 1}
     assert {k: v for k, v in report.review.items() if k != "open"} == {
         "answers": 1, "comments": 1, "incomplete": 0, "incomplete_pages": {}, "possible_duplicates": 0,
-        "conflicts": 0}
+        "conflicts": 0, "no_answers": 0}
     assert report.review["open"].by_kind() == [("mark", 1), ("comment", 1)]
     assert report.awaiting_review == 2
     # Flagged: the online text and the pending paper draft; "Không có tiêu cực" is praise.
@@ -265,8 +267,16 @@ def test_writers_lay_out_the_figures_and_neutralise_formulas(dataset, tmp_path):
     questions = {r[1]: r for r in book["Câu hỏi"].iter_rows(min_row=2, values_only=True) if r[1]}
     assert questions["B1"][header.index("% hài lòng")] == pytest.approx(75.0)
     assert questions["B1"][header.index("n hợp lệ")] == 4
-    texts = [r[7] for r in book["Ý kiến cần chú ý"].iter_rows(min_row=4, values_only=True) if r[7]]
-    assert any(t.startswith("'=HYPERLINK") for t in texts)  # shown as text, never run
+    texts = [r[7] for r in book["Ý kiến cần chú ý"].iter_rows(min_row=4) if r[7].value]
+    # The respondent's text exactly (no apostrophe Excel would show), in a string cell: shown, never run.
+    injected = [c for c in texts if c.value.startswith("=HYPERLINK")]
+    assert injected and all(c.data_type == "s" for c in injected)
+    assert not any(c.value.startswith("'") for c in texts)
+    days = [r[4] for r in book["Ý kiến cần chú ý"].iter_rows(min_row=4) if r[4].value]
+    assert days and all(isinstance(c.value, datetime) and c.number_format == "dd/mm/yyyy" for c in days)
+    with zipfile.ZipFile(xlsx) as package:
+        assert not any("<f>" in package.read(name).decode("utf-8") for name in package.namelist()
+                       if name.startswith("xl/worksheets/"))
     assert book["Ý kiến cần chú ý"]._images  # the paper comment's crop
 
     from docx import Document

@@ -77,7 +77,7 @@ def test_queue_holds_doubtful_marks_unidentified_pages_and_inked_comments(queue_
     # Comments by review priority, highest first; the blank comment and the blank page are not asked about.
     assert keys[-2:] == [f"comment:{high}", f"comment:{low}"]
     assert review.queue_counts(store) == {"mark": 3, "misaligned": 0, "page": 1, "comment": 2, "conflict": 0,
-                                         "duplicate": 0, "incomplete": 0}
+                                         "duplicate": 0, "incomplete": 0, "empty": 0}
 
 
 def test_queue_filters_by_batch_unit_and_kind(queue_store):

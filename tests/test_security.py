@@ -509,12 +509,17 @@ def test_full_width_formula_starts_are_neutralised_in_csv_and_xlsx(tmp_path, db_
         export_responses(store, "csv", tmp_path / "x.csv", lookup)
         export_responses(store, "xlsx", tmp_path / "x.xlsx", lookup)
     csv_text = (tmp_path / "x.csv").read_text("utf-8-sig")
-    cells = [c.value for row in load_workbook(tmp_path / "x.xlsx")["Phiếu"].iter_rows() for c in row
+    cells = [c for row in load_workbook(tmp_path / "x.xlsx")["Phiếu"].iter_rows() for c in row
              if isinstance(c.value, str)]
     for text in texts:
         assert f"'{text}" in csv_text or f"\"'{text}" in csv_text, text
-    # Every text cell of the sheet that starts with a formula sign, ASCII or full-width, is guarded.
-    assert not [c for c in cells if c[:1] in "=+-@＝＋－＠﹦−"]
+    # XLSX: every such text is a string cell, shown and never run, and exactly the respondent's text (an
+    # apostrophe would be shown by Excel as part of it); the package holds no formula at all.
+    signed = [c for c in cells if c.value[:1] in "=+-@＝＋－＠﹦−"]
+    assert sorted(c.value for c in signed) == sorted(texts) and all(c.data_type == "s" for c in signed)
+    with zipfile.ZipFile(tmp_path / "x.xlsx") as package:
+        assert not any("<f>" in package.read(name).decode("utf-8") for name in package.namelist()
+                       if name.startswith("xl/worksheets/"))
 
 
 # --- smaller faults -------------------------------------------------------------------------------

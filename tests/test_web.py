@@ -1136,3 +1136,45 @@ def test_a_file_counted_with_a_page_that_has_no_picture_says_where_that_page_wen
     assert "big.png — 2 trang (2 trang để riêng, lý do ở bảng «Trang để riêng» bên dưới)" in page, page
     assert "tệp ghi là có trang 2 nhưng không có ảnh" in page
     assert " ." not in page and " ," not in page  # «1 trang chưa nhận dạng .» (trial): no stray space
+
+
+def test_a_sheet_missing_its_comment_page_says_so_and_lists_the_missing_questions(app):
+    """A fresh user's trial: with only page 1 scanned, the sheet's page said «Phiếu này không có ý kiến viết
+    tay» (the comment fields are on page 2) and left page 2's questions out of the answers table."""
+    store = _store(app)
+    batch = store.ensure_batch("dot-web-missing")
+    record(store, batch, page_result(8, 1, PAGE1, path="only-page-1.pdf"))
+    response_id = next(r["id"] for r in store.responses() if r["serial"] == 8)
+    client = login(app, "lan")
+    page = _text(client.get(f"/responses/{response_id}"))
+    assert "Phiếu này không có ý kiến viết tay" not in page
+    assert "ô ý kiến H3 in ở trang 2" in page and "ô ý kiến H4 in ở trang 2" in page
+    rows = dict(re.findall(r"<tr[^>]*><td>([A-Z]\d)</td><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>", page))
+    page2 = ["D3", "D4", "D5", "E1", "E2", "F1", "F2", "F3", "F4", "G1", "G2", "H1", "H2"]
+    assert all(rows.get(q, "").startswith("trang thiếu") for q in page2), rows
+    assert rows["A2"] == "hợp lệ"  # page 1's answers as they were
+    assert "H3" not in rows  # a comment field is told in the comment section, not as an answer
+
+
+def test_a_sheet_with_no_mark_is_one_item_the_reviewer_confirms_blank(app):
+    store = _store(app)
+    batch = store.ensure_batch("dot-web-empty")
+    questions = {1: {q: None for q in PAGE1}, 2: {q: None for q in PAGE2}}
+    for number, answers_of_page in questions.items():
+        result = page_result(9, number, answers_of_page, path="empty.pdf", index=number - 1,
+                             statuses={q: AMBIGUOUS for q in answers_of_page})
+        result.detail = "mostly_blank; no_marks"
+        record(store, batch, result)
+    client = login(app, "lan")
+    _start_queue(client, kind="empty")
+    item_url = client.get("/queue/next").headers["Location"]
+    html = _text(client.get(item_url))
+    assert "Phiếu số 000009: phiếu không có câu trả lời nào" in html
+    version = re.search(r'name="version" value="([^"]*)"', html).group(1)
+    done = client.post(item_url, data={"action": "empty", "version": version,
+                                       "csrf_token": _token(client, item_url)})
+    assert done.status_code == 303
+    assert re.search(r'id="count-empty">0<', _text(client.get("/queue")))
+    sheet = next(r for r in store.responses() if r["serial"] == 9)
+    assert all(status == "blank" for _, status, _ in sheet["answers"].values())
+    assert all(sheet["set_by"][q] == "lan" for q in sheet["answers"])

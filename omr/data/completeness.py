@@ -37,6 +37,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from omr.data.schema import (
+    NO_ANSWERS,
+    NO_ANSWERS_CHECKED,
     POSSIBLE_DUPLICATE,
     SERIAL_CONFLICT,
     batches,
@@ -59,7 +61,8 @@ KEEP_ONE, KEEP_BOTH, KEEP_NEITHER = "keep", "both", "neither"
 # respondent's is the reviewer's decision, and the report's red box says items not yet checked are not
 # counted, so no copy counts until then (counting both put 33 sheets in a report of 31; counting one
 # would be a guess). The report says how many sheets wait (omr.reports.figures.conflict_sheets).
-NOT_IN_FIGURES = (REJECTED, POSSIBLE_DUPLICATE, SERIAL_CONFLICT)
+# A sheet with no mark on any page (NO_ANSWERS) is no valid response, before a person looks or after.
+NOT_IN_FIGURES = (REJECTED, POSSIBLE_DUPLICATE, SERIAL_CONFLICT, NO_ANSWERS)
 
 
 class DecisionError(OmrError):
@@ -120,6 +123,13 @@ def counted(flags: list[str]) -> bool:
 def in_figures(flags: list[str]) -> bool:
     """Whether a response with these flags counts in report figures: none of :data:`NOT_IN_FIGURES`."""
     return not any(flag in flags for flag in NOT_IN_FIGURES)
+
+
+def awaiting_no_answers():
+    """SQL condition on ``responses``: a sheet with no mark on any page that no person has looked at yet."""
+    return sa.and_(responses.c.flags.contains(NO_ANSWERS, autoescape=True),
+                   sa.not_(responses.c.flags.contains(NO_ANSWERS_CHECKED, autoescape=True)),
+                   sa.not_(responses.c.flags.contains(REJECTED, autoescape=True)))
 
 
 def conflict_heads():
@@ -271,6 +281,13 @@ def awaiting_conflict_sheets(store) -> list[tuple[int, str | None, object, objec
     """As :func:`awaiting_duplicate_sheets`, for every sheet of a serial conflict still waiting for a
     person (each sheet of a group, so a group of two gives two rows)."""
     return _waiting_sheets(store, awaiting_conflict())
+
+
+def no_answer_sheets(store) -> list[tuple[int, str | None, object, object]]:
+    """As :func:`awaiting_duplicate_sheets`, for every paper sheet with no mark on any page (``no_answers``),
+    looked at by a person or not: never a valid response, the report says how many it left out."""
+    return _waiting_sheets(store, sa.and_(responses.c.flags.contains(NO_ANSWERS, autoescape=True),
+                                          sa.not_(responses.c.flags.contains(REJECTED, autoescape=True))))
 
 
 def _waiting_sheets(store, condition) -> list[tuple[int, str | None, object, object]]:

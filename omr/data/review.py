@@ -40,6 +40,8 @@ from omr.data import completeness
 from omr.data.schema import (
     IMPORTED_BY,
     MACHINE,
+    NO_ANSWERS,
+    NO_ANSWERS_CHECKED,
     POSSIBLE_DUPLICATE,
     SERIAL_CONFLICT,
     answers,
@@ -81,6 +83,7 @@ UNREADABLE_IMAGE = "unreadable"
 PAGE, MARK, MISALIGNED, COMMENT = "page", "mark", "misaligned", "comment"
 CONFLICT, INCOMPLETE = "conflict", "incomplete"  # whole sheets (issue #14), entity "response"
 DUPLICATE = "duplicate"  # a sheet that looks like another scan of a stored one (#16), entity "response"
+EMPTY = "empty"  # a sheet with no mark on any page: one item, not one per question; entity "response"
 KINDS = {
     MARK: "ô đánh dấu cần kiểm tra",
     MISALIGNED: "trang bị lệch",
@@ -89,6 +92,7 @@ KINDS = {
     CONFLICT: "hai tờ trùng số phiếu",
     DUPLICATE: "có thể là bản quét lại",
     INCOMPLETE: "phiếu thiếu trang",
+    EMPTY: "phiếu không có câu trả lời nào",
 }
 # A kind's items as a count reads in a sentence ("18 câu trên trang bị lệch"): a misaligned page sends each of
 # its questions, so the queue's column "trang bị lệch" counts questions, not pages.
@@ -100,9 +104,11 @@ KIND_COUNTED = {
     CONFLICT: "nhóm tờ trùng số phiếu",
     DUPLICATE: "tờ có thể là bản quét lại",
     INCOMPLETE: "phiếu thiếu trang",
+    EMPTY: "phiếu không có câu trả lời nào",
 }
 ENTITY_OF_KIND = {PAGE: "page", MARK: "answer", MISALIGNED: "answer", COMMENT: "comment",
-                  CONFLICT: "response", DUPLICATE: "response", INCOMPLETE: "response"}
+                  CONFLICT: "response", DUPLICATE: "response", INCOMPLETE: "response",
+                  EMPTY: "response"}
 
 
 def misaligned_text(alignment_mm: float | None) -> str:
@@ -248,7 +254,9 @@ def _answer_query(flt: QueueFilter, period: Period | None = None):
              .join(responses, responses.c.id == answers.c.response_id)
              .join(pages, pages.c.id == answers.c.source_page_id)
              .join(batches, batches.c.id == pages.c.batch_id)
-             .where(awaits_review()))
+             .where(awaits_review(),
+                    # a sheet with no mark anywhere is one EMPTY item, its questions not one each
+                    sa.not_(responses.c.flags.contains(NO_ANSWERS, autoescape=True))))
     if flt.batch_id is not None:
         query = query.where(pages.c.batch_id == flt.batch_id)
     if flt.unit:
@@ -333,6 +341,8 @@ def _sources(flt: QueueFilter, period: Period | None = None):
         yield DUPLICATE, "response", _response_query(flt, completeness.awaiting_duplicate(), period)
     if flt.kind in (None, "", INCOMPLETE):
         yield INCOMPLETE, "response", _response_query(flt, completeness.awaiting_pages(), period)
+    if flt.kind in (None, "", EMPTY):
+        yield EMPTY, "response", _response_query(flt, completeness.awaiting_no_answers(), period)
 
 
 def queue_counts(store, flt: QueueFilter = QueueFilter()) -> dict[str, int]:
@@ -591,6 +601,11 @@ def _sheet_item(conn: sa.Connection, key: str, response_id: int) -> Item | None:
                     record["pages"][0]["page_id"] if record["pages"] else None, None, record["serial"],
                     record["unit"], {**record, "group": group, "version": record["flags_text"],
                                      "pending": len(group) > 1})
+    if NO_ANSWERS in record["flags"] and completeness.REJECTED not in record["flags"]:
+        return Item(key, EMPTY, response_id, response_id,
+                    record["pages"][0]["page_id"] if record["pages"] else None, None, record["serial"],
+                    record["unit"], {**record, "group": [], "version": record["flags_text"],
+                                     "pending": NO_ANSWERS_CHECKED not in record["flags"]})
     group = completeness.conflict_group(conn, response_id) if SERIAL_CONFLICT in record["flags"] else []
     kind = CONFLICT if len(group) > 1 else INCOMPLETE
     pending = (len(group) > 1 if kind == CONFLICT else
@@ -608,6 +623,28 @@ def mark_pages_lost(store, response_id: int, who: str, *, expected: str, reason:
         completeness.mark_pages_lost(store, response_id, who, reason=reason, expected_flags=expected)
     except completeness.DecisionError as exc:
         raise ReviewError(exc.message) from None
+    release(store, key, who)
+
+
+def resolve_no_answers(store, response_id: int, who: str, blank: bool, *, expected: str, reason: str = "") -> None:
+    """A person's decision on a sheet with no mark on any page (:data:`EMPTY`).
+
+    ``blank``: the person saw no answer on the pages: every answer still waiting is set blank by them and the
+    sheet is flagged ``no_answers_checked`` (it stays out of the report figures: no valid response). Otherwise
+    the sheet has answers the scan missed: ``no_answers`` is removed and its questions enter the queue one by
+    one. ``expected``: the flags text shown; StaleWriteError when the sheet changed meanwhile."""
+    key = f"response:{response_id}"
+    _check_claim(store, key, who)
+    if blank:
+        store.decide_response(response_id, who, add_flags=(NO_ANSWERS_CHECKED,), reason=reason,
+                              expected_flags=expected)
+        with store.reading() as conn:
+            waiting = conn.execute(sa.select(answers.c.question).where(answers.c.response_id == response_id,
+                                                                       awaits_review())).scalars().all()
+        for question in waiting:
+            store.set_answer(response_id, question, None, who, "blank", reason=reason)
+    else:
+        store.decide_response(response_id, who, remove_flags=(NO_ANSWERS,), reason=reason, expected_flags=expected)
     release(store, key, who)
 
 

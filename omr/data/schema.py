@@ -21,6 +21,12 @@ SERIAL_CONFLICT = "serial_conflict"  # responses.flags: two sheets carry one ser
 # responses.flags: a sheet of a form without serials whose page looks like another scan of a stored sheet
 # (same marks, same ink: omr.scan.duplicates); not exported or counted until a person decides (#16).
 POSSIBLE_DUPLICATE = "possible_duplicate"
+# responses.flags: a paper sheet with every page present and not one mark on any (omr.model.NO_MARKS on each
+# page): one whole-sheet review item «phiếu không có câu trả lời nào» instead of one per question, and never a
+# valid response in a report (omr.data.completeness.NOT_IN_FIGURES). Set and cleared by the store as pages join.
+NO_ANSWERS = "no_answers"
+# responses.flags set by a person: the sheet with no answers was looked at and is blank (its answers set blank).
+NO_ANSWERS_CHECKED = "no_answers_checked"
 # pages.outcome: what recording a page did (Store.record_page)
 NEW, ALREADY, RESCAN, CONFLICT, SET_ASIDE = "new", "already", "rescan", "conflict", "set_aside"
 DUPLICATE = "duplicate"  # pages.outcome: joined a response flagged POSSIBLE_DUPLICATE (duplicate_of: the stored page)

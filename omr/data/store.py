@@ -52,6 +52,8 @@ from omr.data.schema import (
     DUPLICATE,
     MACHINE,
     NEW,
+    NO_ANSWERS,
+    NO_ANSWERS_CHECKED,
     POSSIBLE_DUPLICATE,
     RESCAN,
     SERIAL_CONFLICT,
@@ -75,7 +77,7 @@ from omr.data.schema import (
 )
 from omr import tuning as T
 from omr.errors import DatabaseError, OmrError
-from omr.model import OK, PAGE_ORDER, VN_TZ, PageResult, PageSource, QuestionRead
+from omr.model import NO_MARKS, OK, PAGE_ORDER, VN_TZ, PageResult, PageSource, QuestionRead
 from omr.scan.duplicates import print_similarity
 from omr.text.lexicon import TEXT, find_terms, flags_from_json, flags_json
 
@@ -857,6 +859,7 @@ class Store(StoreQueries):
                                              "page_number": result.page})
         if outcome == CONFLICT:
             self._flag_identity(conn, *identity, SERIAL_CONFLICT)
+        self._flag_no_answers(conn, response_id)
         if created:
             known.answered[response_id] = set()
         questions = {q.question for q in result.questions}
@@ -886,6 +889,26 @@ class Store(StoreQueries):
             if score is not None and score >= best:
                 best, best_id = score, row.id
         return best_id
+
+    @staticmethod
+    def _flag_no_answers(conn: sa.Connection, response_id: int) -> None:
+        """Sets :data:`NO_ANSWERS` on a paper sheet whose every page is joined and carries no mark at all
+        (detail tags only ``no_marks`` and ``mostly_blank``: omr.scan.page), clears it when a page joined
+        since has one. A person's decision (:data:`NO_ANSWERS_CHECKED`) is left as it is."""
+        row = conn.execute(sa.select(responses.c.flags, responses.c.pages_expected)
+                           .where(responses.c.id == response_id)).first()
+        flags = split_flags(row.flags)
+        if NO_ANSWERS_CHECKED in flags or not row.pages_expected:
+            return
+        joined = conn.execute(sa.select(response_pages.c.page_number, pages.c.detail)
+                              .join(pages, pages.c.id == response_pages.c.page_id)
+                              .where(response_pages.c.response_id == response_id)).all()
+        empty = (len({n for n, _ in joined}) >= row.pages_expected
+                 and all(NO_MARKS in tags and tags <= {NO_MARKS, "mostly_blank"}
+                         for tags in (set(filter(None, (detail or "").split("; "))) for _, detail in joined)))
+        if empty != (NO_ANSWERS in flags):
+            new = add_flag(row.flags, NO_ANSWERS) if empty else ",".join(f for f in flags if f != NO_ANSWERS)
+            conn.execute(responses.update().where(responses.c.id == response_id).values(flags=new))
 
     @staticmethod
     def _flag_response(conn: sa.Connection, response_id: int, flag: str) -> None:

@@ -92,6 +92,15 @@ class Layout:
     join: dict | None = None
     labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
+    def question_pages(self) -> dict[str, int]:
+        """Question or comment field id -> the number of the page its boxes or writing frame are printed on
+        (the first page when they span two). Ids on no page are left out."""
+        where: dict[str, int] = {}
+        for page in sorted(self.pages, key=lambda p: p.number):
+            for qid in [c.question for c in page.checkboxes] + [r.field for r in page.text_regions]:
+                where.setdefault(qid, page.number)
+        return where
+
     def page(self, number: int) -> PageLayout:
         for page in self.pages:
             if page.number == number:

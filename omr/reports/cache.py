@@ -57,8 +57,8 @@ STATE_KEY = "cache"
 REBUILD_SHARE = 0.3
 # Which responses the cache holds (omr.data.completeness.NOT_IN_FIGURES), part of the layout signature:
 # raised when that rule changes, so a cache built under the old rule is rebuilt once. 2: sheets of an
-# undecided serial conflict left out.
-ROW_RULES = 2
+# undecided serial conflict left out. 3: sheets with no answer at all (no_answers) left out.
+ROW_RULES = 3
 
 CODE_MISSING = ord(" ")  # no answer row (the question is not on that form)
 CODE_BLANK = ord(".")  # no mark / empty

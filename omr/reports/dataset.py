@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from omr.data.completeness import counted, in_figures, missing_pages, pages_lost
-from omr.data.schema import IMPORTED_BY, MACHINE
+from omr.data.schema import IMPORTED_BY, MACHINE, NO_ANSWERS, NO_ANSWERS_CHECKED
 from omr.data.store import open_store
 from omr.data.uploads import uploaded_file_names
 from omr.forms.pinned import joined_value
@@ -154,7 +154,10 @@ def review_state(response: dict) -> tuple[str, int]:
     waiting += sum(1 for c in response.get("comments", {}).values() if c["status"] == "pending")
     if not pages_lost(response):  # a missing page waits for a person: assign it, or declare it lost
         waiting += len(missing_pages(response))
-    if not in_figures(response.get("flags", [])):  # a serial conflict waits for a person: keep which sheet
+    flags = response.get("flags", [])
+    # A serial conflict waits for a person (keep which sheet), a sheet with no answer until one looks at it;
+    # a checked blank sheet stays out of the figures without waiting.
+    if not in_figures(flags) and not (NO_ANSWERS in flags and NO_ANSWERS_CHECKED in flags):
         waiting += 1
     if waiting:
         return "pending", waiting

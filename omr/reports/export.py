@@ -72,6 +72,7 @@ from omr.errors import BadArgumentsError
 from omr.forms.template import Template
 from omr.reports import export_vi
 from omr.reports.dataset import BASE_COLUMNS, COMMENT_COLUMNS, TemplateLookup, cell_text, collect, header, to_frame
+from omr.reports.xlsx_cells import DAY_FORMAT, as_text, day_value
 from omr.text.cells import neutralise
 
 FORMATS = ("csv", "xlsx", "jsonl", "parquet")
@@ -85,14 +86,16 @@ XLSX_SHEET = "Phiếu"
 # --- rows ---------------------------------------------------------------------
 
 def flat_row(record: dict, value_ids: list[str], status_ids: list[str],
-             clean: Callable[[str], str] = str, text_ids: Iterable[str] = ()) -> list:
+             clean: Callable[[str], str] = str, text_ids: Iterable[str] = (), *, guard: bool = True) -> list:
     """A record as a spreadsheet row, in header order, every text cell neutralised.
 
     ``clean`` runs before neutralising, so removing characters a format cannot
-    hold can never uncover a formula.
+    hold can never uncover a formula. ``guard`` False leaves text exactly as it is (no leading ``'``):
+    for XLSX, whose string cells are never run (omr.reports.xlsx_cells).
     """
     def text(value: object) -> str:
-        return neutralise(clean(cell_text(value)))
+        shown = clean(cell_text(value))
+        return neutralise(shown) if guard else shown
 
     row: list = [record[column] if column in NUMBER_COLUMNS else text(record[column]) for column in BASE_COLUMNS]
     row += [text(record["answers"][qid]) for qid in value_ids]
@@ -265,6 +268,7 @@ def _write_xlsx(path: Path, records: list[dict], value_ids: list[str], status_id
                 templates: Iterable[Template], text_ids: list[str], labels: bool = False) -> None:
     from openpyxl import Workbook  # lazy: a heavy dependency, loaded only where used
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # lazy: a heavy dependency, loaded only where used
+    from openpyxl.cell.cell import WriteOnlyCell  # lazy: a heavy dependency, loaded only where used
 
     def clean(text: str) -> str:
         # Control characters other than tab and newlines are not allowed in XLSX.
@@ -275,20 +279,38 @@ def _write_xlsx(path: Path, records: list[dict], value_ids: list[str], status_id
     sheet.freeze_panes = "B2"  # header and serial stay in view while scrolling
     templates = list(templates)
     questions = export_vi.questions_of(templates) if labels else None
+
+    def cells(target, values: list, days: set[int] = frozenset()) -> list:
+        """Typed cells: text as string cells, never formulas (no apostrophe added: omr.reports.xlsx_cells);
+        in the ``days`` columns a day as a real date shown dd/mm/yyyy."""
+        out = []
+        for i, value in enumerate(values):
+            day = day_value(value) if i in days else None
+            cell = WriteOnlyCell(target, value=day if day is not None else value)
+            if day is not None:
+                cell.number_format = DAY_FORMAT
+            out.append(as_text(cell))
+        return out
+
+    names = header(value_ids, status_ids, text_ids)
+    date_questions = {q.id for t in templates for q in t.questions if q.type == "date"}
+    days = {i for i, name in enumerate(names) if name in ("date", "submitted_at") or name in date_questions}
     if questions is None:
-        sheet.append(header(value_ids, status_ids, text_ids))
+        sheet.append(cells(sheet, names))
     else:
-        sheet.append([neutralise(clean(h)) for h in export_vi.header(value_ids, status_ids, text_ids, questions)])
+        sheet.append(cells(sheet, [clean(h) for h in export_vi.header(value_ids, status_ids, text_ids, questions)]))
     for record in records:
         shown = record if questions is None else export_vi.labelled(record, questions)
         # Codes stay text ("0", "KYK" and "1" alike), as in the CSV; empty cells stay empty.
-        sheet.append([v if v != "" else None for v in flat_row(shown, value_ids, status_ids, clean, text_ids)])
+        sheet.append(cells(sheet, [v if v != "" else None
+                                   for v in flat_row(shown, value_ids, status_ids, clean, text_ids, guard=False)],
+                           days))
     codebook = workbook.create_sheet(CODEBOOK_SHEET)
     codebook.append(list(CODEBOOK_HEADER if questions is None else CODEBOOK_HEADER_VI))
     extra = (export_vi.codebook_extra_rows(header(value_ids, status_ids, text_ids), value_ids, status_ids, text_ids,
                                            questions) if questions is not None else [])
     for row in codebook_rows(templates, labels=questions is not None) + extra:
-        codebook.append([neutralise(clean(cell)) or None for cell in row])
+        codebook.append(cells(codebook, [clean(cell) or None for cell in row]))
     workbook.save(path)
 
 

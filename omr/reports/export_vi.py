@@ -53,7 +53,9 @@ VALUE_LABELS = {
               "excel_date_repaired": "đã sửa ô Excel đổi thành ngày", "legacy_encoding": "đã chuyển mã TCVN3/VNI",
               "unit_outdated": "đơn vị cũ, đã quy về đơn vị mới", "rescan": "quét lại",
               "pages_lost": "trang thiếu đã xác nhận là mất", "rejected": "không giữ (trùng số phiếu)",
-              "possible_duplicate": "có thể là bản quét lại, chờ quyết định"},
+              "possible_duplicate": "có thể là bản quét lại, chờ quyết định",
+              "no_answers": "phiếu không có câu trả lời nào: không tính là phiếu hợp lệ",
+              "no_answers_checked": "đã xác nhận phiếu để trống"},
 }
 LIST_SEPARATOR = "; "
 

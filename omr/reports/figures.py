@@ -731,6 +731,7 @@ def build(store, period_text: str, *, unit: str | None = None, roll_up: bool = F
     review["incomplete_pages"], review["incomplete"] = incomplete_sheets(store, data, period, mapped, unit)
     review["possible_duplicates"] = possible_duplicate_sheets(store, period, mapped, unit)
     review["conflicts"] = conflict_sheets(store, period, mapped, unit)
+    review["no_answers"] = _waiting_in_period(completeness.no_answer_sheets(store), period, mapped, unit)
     crops = _crops(store, [f["crop_comment"] for f in flags if f.get("crop_comment")])
     uncounted = uncounted_forms(store, template_list, layout, data, period, mapped, unit)
     scope = "tất cả đơn vị" if unit is None else f"{mapped(unit)[1]} (mã {unit})"

@@ -3,7 +3,7 @@
 All three lay out the same :class:`omr.reports.figures.Report`; every word a reader
 sees is Vietnamese, numbers in the Vietnamese format ("82,66%"). Text that
 came from respondents is masked for personal numbers before it gets here,
-and neutralised against formula injection in XLSX.
+and written into XLSX as string cells, never formulas, exactly as written (omr.reports.xlsx_cells).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from omr.model import INVALID_MULTIPLE, INVALID_MULTIPLE_TEXT
 from omr.reports.dataset import local_time
 from omr.reports.heading import BLANK_BODY, BLANK_PLACE, DocumentHeading
 from omr.reports.periods import DATE_SOURCES
-from omr.text.cells import neutralise
+from omr.reports.xlsx_cells import DAY_FORMAT, as_text, day_value
 from omr.text.privacy import mask_personal_numbers
 
 CHANNEL_TITLES = {"paper": "Phiếu giấy", "online": "Trực tuyến"}
@@ -104,6 +104,8 @@ def review_line(report) -> str:
         text += " " + duplicate_line(r["possible_duplicates"])
     if r.get("conflicts"):
         text += " " + conflict_line(r["conflicts"])
+    if r.get("no_answers"):
+        text += " " + no_answers_line(r["no_answers"])
     for form in getattr(report, "uncounted_forms", None) or []:
         text += " " + uncounted_line(form)
     return text
@@ -115,6 +117,13 @@ def uncounted_line(form: dict) -> str:
             "được tính vào «Số phiếu» nhưng không vào chỉ số nào: chưa câu nào của mẫu này được gắn với câu "
             "của phiếu khảo sát chuẩn (Mẫu phiếu → Sửa → «Tính vào chỉ số»), nên các câu trả lời của nó "
             "không có trong bảng câu hỏi.")
+
+
+def no_answers_line(n: int) -> str:
+    """The report's statement on paper sheets with no answer at all (no mark on any page), when there are any:
+    they are no valid response and are left out of «Tổng số phiếu khảo sát hợp lệ»."""
+    return (f"Có {count(n)} phiếu không có câu trả lời nào (không có dấu ở mọi trang): không tính là phiếu hợp lệ, "
+            "không được tính vào số liệu.")
 
 
 def duplicate_line(n: int) -> str:
@@ -561,8 +570,9 @@ def write_xlsx(report, path: Path) -> None:
 
 
     def safe(value):
+        # Text as it is: every cell with text is a string cell, never run (xlsx_cells.as_text on each cell).
         if isinstance(value, str):
-            return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
+            return ILLEGAL_CHARACTERS_RE.sub("", value)
         if hasattr(value, "item"):
             value = value.item()
         if isinstance(value, float) and math.isnan(value):
@@ -581,8 +591,11 @@ def write_xlsx(report, path: Path) -> None:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for r, row in enumerate(rows, top + 1):
             for c, (value, kind) in enumerate(zip(row, kinds), 1):
-                cell = sheet.cell(r, c, safe(value))
-                if kind in ("pct", "delta"):
+                day = day_value(value) if kind == "day" else None
+                cell = as_text(sheet.cell(r, c, day if day is not None else safe(value)))
+                if day is not None:
+                    cell.number_format = DAY_FORMAT
+                elif kind in ("pct", "delta"):
                     cell.number_format = '0.00"%"' if kind == "pct" else '+0.00;-0.00;0.00'
                 elif kind == "mean" or isinstance(value, float):
                     cell.number_format = "0.00"
@@ -673,7 +686,7 @@ def write_xlsx(report, path: Path) -> None:
                    "số giấy tờ đã được che")
     sheet["A1"].font = bold
     header, rows = flag_rows(report)
-    table(sheet, 3, header + ["Ảnh ô ý kiến"], rows)
+    table(sheet, 3, header + ["Ảnh ô ý kiến"], rows, [("day" if h == "Ngày" else "") for h in header] + [""])
     for i, flag in enumerate(report.flags):
         crop = report.crops.get(flag.get("crop_comment"))
         if crop:
@@ -930,7 +943,10 @@ def write_docx(report, path: Path) -> None:
          color=RGBColor(0xB0, 0x00, 0x20) if report.needs_attention else RGBColor(0x1B, 0x5E, 0x20))
     oq = report.overall_question
     averaged, _ = overall_averaged(report)
-    para(document, f"Tổng số phiếu khảo sát hợp lệ trong kỳ: {count(report.n_responses)} phiếu. Chỉ số hài lòng "
+    left_out = report.review.get("no_answers", 0)
+    para(document, f"Tổng số phiếu khảo sát hợp lệ trong kỳ: {count(report.n_responses)} phiếu"
+                   + (f" (không tính {count(left_out)} phiếu không có câu trả lời nào)" if left_out else "")
+                   + ". Chỉ số hài lòng "
                    f"chung (trung bình {len(averaged)} nhóm {', '.join(averaged)}) đạt {pct(report.overall)} "
                    f"({delta(report.overall - report.overall_prev)} so với kỳ trước); câu {oq['id']} (câu hỏi "
                    f"mức độ hài lòng chung, trình bày bên cạnh) đạt {pct(oq['pct'])}.", align=justify, indent=True,

@@ -24,6 +24,7 @@ from omr.model import (
     COVER_SHEET,
     HALF_NAMES,
     NEEDS_REVIEW,
+    NO_MARKS,
     PAGE_ORDER,
     SET_ASIDE_REASONS,
     PageResult,
@@ -42,7 +43,8 @@ class ScanReport:
     outcomes: Counter = field(default_factory=Counter)  # new | rescan | conflict | duplicate | set_aside | already
     set_aside: list[tuple[str, int, str, str]] = field(default_factory=list)  # path, page (1-based), reason, detail
     file_errors: list[str] = field(default_factory=list)
-    answers_to_review: int = 0
+    answers_to_review: int = 0  # on pages with a mark; a page with none goes to a person with its whole sheet
+    pages_without_marks: int = 0  # read pages with not one mark (omr.model.NO_MARKS)
     comments_inked: int = 0  # comment fields with handwriting, each cropped, drafted and queued
     comments_flagged: int = 0  # of those, drafts with a negative-behaviour term (not negated)
     ocr_problems: list[str] = field(default_factory=list)  # why drafts are missing, once per cause
@@ -202,7 +204,10 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
             report.set_aside.append((result.source.path, result.source.page_index + 1, result.set_aside,
                                      result.detail))
         elif outcome in ("new", "conflict"):
-            report.answers_to_review += sum(q.status in NEEDS_REVIEW for q in result.questions)
+            if NO_MARKS in result.detail.split("; "):
+                report.pages_without_marks += 1
+            else:
+                report.answers_to_review += sum(q.status in NEEDS_REVIEW for q in result.questions)
             inked = [c for c in result.comments if c.inked]
             report.comments_inked += len(inked)
             report.comments_flagged += sum(any(m.flagged for m in c.matches) for c in inked)
@@ -401,6 +406,10 @@ def format_report(report: ScanReport, summary: dict, incomplete: tuple[list[dict
         lines.append(f"Trang có thể là bản quét lại của phiếu đã có (chưa tính vào số liệu, chờ người quyết định "
                      f"trong hàng đợi kiểm tra): {vn_integer(report.outcomes['duplicate'])}")
     lines.append(f"Câu trả lời cần người kiểm tra (lần này): {vn_integer(report.answers_to_review)}")
+    if report.pages_without_marks:
+        lines.append(f"Trang không có dấu nào (lần này): {vn_integer(report.pages_without_marks)} (câu của các trang "
+                     "này không tính ở dòng trên; tờ phiếu không có dấu ở mọi trang là một mục «phiếu không có câu "
+                     "trả lời nào» trong hàng đợi kiểm tra)")
     if report.comments_inked:
         lines.append(f"Ý kiến viết tay (lần này): {vn_integer(report.comments_inked)} ô có chữ, "
                      "đã cắt ảnh và đọc nháp, "

@@ -17,7 +17,7 @@ import numpy as np
 from omr import tuning as T
 from omr.errors import TemplateError
 from omr.forms.layout import Layout, PageLayout, TextRegion
-from omr.model import (AMBIGUOUS, BLANK, EMPTY, MARKED, NEEDS_REVIEW, OK, SET_ASIDE_REASONS, STRAY_WRITING_FIELD, PageResult, PageSource,
+from omr.model import (AMBIGUOUS, BLANK, EMPTY, MARKED, NEEDS_REVIEW, NO_MARKS, OK, SET_ASIDE_REASONS, STRAY_WRITING_FIELD, PageResult, PageSource,
                        half_name)
 from omr.scan.align import aligned_ink, locate_boxes, page_ink, warp_to_layout
 from omr.scan.bubbles import pinned_search, read_pinned_boxes
@@ -681,6 +681,15 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
                 recalibrate(q, AMBIGUOUS)
     blank = _blank_print(page) if page.pinned and page.text_regions else None
     result.comments = [read_comment(grey, homography, ink, region, page, blank) for region in page.text_regions]
+    if (result.questions and all(b.state == EMPTY for b in result.boxes)
+            and not any(c.inked or c.faint for c in result.comments)
+            and all(q.value in (None, "", []) for q in result.questions)
+            and set(filter(None, result.detail.split("; "))) <= {"mostly_blank"}):
+        # Not one mark on the page (no inked box, no answer, no handwriting in a comment field, no other
+        # note: a tilt, writing beside boxes, a hidden box keep their per-question review): the store joins
+        # such pages into one whole-sheet question for a person, «phiếu không có câu trả lời nào», instead of
+        # one review item per question (omr.data.schema.NO_ANSWERS). Its questions stay unsure, not blank.
+        result.detail = (result.detail + "; " if result.detail else "") + NO_MARKS
     if page.pinned and page.pinned.get("printed_check", True):
         _review_stray_writing(result, grey, homography, ink, page)
     if page.pinned:  # no serial on the paper: a rescan is recognised by its ink (omr.scan.duplicates)

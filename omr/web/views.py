@@ -64,7 +64,9 @@ FLAG_LABELS = {"serial_conflict": "hai tờ trùng số phiếu, chờ quyết �
                "pages_lost": "trang thiếu đã được xác nhận là mất",
                "rejected": "không giữ (trùng số phiếu hoặc bản quét lại): không xuất, không tính vào báo cáo",
                "possible_duplicate": "có thể là bản quét lại của phiếu đã có, chờ quyết định: chưa xuất, "
-                                     "chưa tính vào báo cáo"}
+                                     "chưa tính vào báo cáo",
+               "no_answers": "phiếu không có câu trả lời nào: không tính là phiếu hợp lệ trong báo cáo",
+               "no_answers_checked": "đã xác nhận phiếu để trống"}
 # The item page's hidden field ``image_shown`` (set by static/keys.js): the crop loaded and shown, or it
 # failed to load and the reviewer ticked «quyết định không có ảnh».
 IMAGE_SHOWN = "1"
@@ -864,6 +866,11 @@ def register(app: Flask) -> None:
                 raise review.ReviewError("Hãy chọn một quyết định cho tờ phiếu")
             review.resolve_duplicate(_store(), ident, g.user.name, action,
                                      keep_id=int(keep) if keep.isdecimal() else None, reason=reason, shown=shown)
+        elif item.kind == review.EMPTY:
+            if action not in ("empty", "answered"):
+                raise review.ReviewError("Hãy chọn một quyết định cho tờ phiếu")
+            review.resolve_no_answers(_store(), ident, g.user.name, action == "empty", expected=expected,
+                                      reason=reason)
         elif action == "lost":
             review.mark_pages_lost(_store(), ident, g.user.name, expected=expected, reason=reason)
         elif action in ("keep", "both", "neither"):
@@ -989,6 +996,21 @@ def register(app: Flask) -> None:
                          "value": _value_text(questions.get(qid), value), "status": STATUS_LABELS.get(status, status),
                          "set_by": set_by, "answer_id": answer_ids.get(qid) if editable else None})
         missing = completeness.missing_pages(response) if response else []
+        # The questions and comment fields printed on a missing page: shown «trang thiếu», never left out (a
+        # reader took a sheet with only page 1 for one whose respondent wrote no comment).
+        on_page = layout.question_pages() if layout else {}
+        absent = {qid: page for qid, page in on_page.items() if page in missing}
+        if absent:
+            shown = {r["question"] for r in rows}
+            rows += [{"question": q.id, "text": q.text, "value": "",
+                      "status": f"trang thiếu (câu in ở trang {absent[q.id]}, chưa có trong cơ sở dữ liệu)",
+                      "set_by": None, "answer_id": None, "missing_page": absent[q.id]}
+                     for q in layout.questions if q.id in absent and q.id not in shown
+                     and q.id not in {r.field for p in layout.pages for r in p.text_regions}]
+            order = {q.id: i for i, q in enumerate(layout.questions)}
+            rows.sort(key=lambda r: order.get(r["question"], len(order)))
+        missing_fields = sorted({qid: page for qid, page in absent.items()
+                                 if qid in {r.field for p in layout.pages for r in p.text_regions}}.items())
         flags = [FLAG_LABELS.get(f, f) for f in (response or {}).get("flags", [])]
         history = review.response_history(_store(), response_id)
         for change in history:
@@ -1020,7 +1042,7 @@ def register(app: Flask) -> None:
                     change[side + "_text"] = json.dumps(data, ensure_ascii=False)
         return render_template("response.html", head=head, response=response, rows=rows, history=history,
                                comments=_response_comments(response_id),
-                               missing=missing, flags=flags)
+                               missing=missing, flags=flags, missing_fields=missing_fields)
 
     # -- progress --
 
