@@ -81,6 +81,8 @@ def _shows_image(item: review.Item) -> bool:
         return item.page_id is not None
     if item.kind == review.COMMENT:
         return bool(item.data.get("has_crop"))
+    if item.kind == review.PAGE:  # a set-aside page assigned to a sheet: its serial is read off the picture
+        return bool(item.data.get("has_image"))
     return False
 
 
@@ -847,6 +849,8 @@ def register(app: Flask) -> None:
         """
         if not _shows_image(item):
             return
+        if item.kind == review.PAGE and form.get("action") == "reject":
+            return  # a rejected page is kept and can be restored; only an assignment reads the picture
         shown = form.get("image_shown", "")
         if shown == IMAGE_SHOWN or (shown == IMAGE_FAILED_CONFIRMED and form.get("action") != "accept"):
             return
@@ -885,10 +889,12 @@ def register(app: Flask) -> None:
             question = _question(item.data["form_id"], item.data["form_version"], item.data["question"])
             keys = option_keys(question) if question is not None else {}
         forms = sorted(_catalogue().layouts)
-        source = None
+        source, suggested = None, []
         if item.kind == review.PAGE:
             with _store().reading() as conn:
                 source = display.page_source(conn, item.entity_id)
+                if item.data["pending"] and item.data["has_image"] and item.serial is None:
+                    suggested = completeness.sheets_missing_page(conn, item.entity_id)
         history = [k for k in session.get("queue_history", []) if k != item.key]
         return render_template(
             "item.html", item=item, question=question, keys=keys, held_by=held_by,
@@ -897,7 +903,7 @@ def register(app: Flask) -> None:
             value_text=_value_text(question, item.data.get("value")), kinds=review.KINDS,
             machine=_machine_read(item, question), needs_image=_shows_image(item),
             set_aside_label=SET_ASIDE_REASONS.get(item.data.get("set_aside"), item.data.get("set_aside")),
-            forms=forms, source=source, counts=review.queue_counts(_store(), _queue_filter()),
+            forms=forms, source=source, suggested=suggested, counts=review.queue_counts(_store(), _queue_filter()),
             has_previous=bool(history),
             no_opinion=NO_OPINION_CODE, needs_review=NEEDS_REVIEW)
 

@@ -1,0 +1,90 @@
+"""What a fresh user's trial and attack on the review app found (task hweb2), as a user meets it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+from db_fixtures import PAGE1, PAGE2, page_result, record
+from web_helpers import csrf_token, logged_in, review_app
+
+from omr.data.schema import pages, responses
+from omr.model import AMBIGUOUS
+
+PASSWORDS = {"quan": "ca-phe sua da Ben Tre 7", "lan": "lan-kiem-tra-phieu-dong-thap"}
+ROLES = {"quan": "admin", "lan": "reviewer"}
+
+pytestmark = pytest.mark.usefixtures("quick_hashes")
+
+
+@pytest.fixture
+def app(store_url, tmp_path, repo_root, catalogue):
+    def seed(store):
+        batch = store.ensure_batch("dot-thu")
+        record(store, batch, page_result(1, 1, PAGE1, path="s1.pdf", statuses={"B1": AMBIGUOUS}))
+        record(store, batch, page_result(1, 2, PAGE2, path="s1.pdf", index=1))
+        # Sheet 28 arrived without its page 1: only page 2 was read.
+        record(store, batch, page_result(28, 2, PAGE2, path="s28.pdf", index=1, unit="30004"))
+
+    people = {name: (PASSWORDS[name], role) for name, role in ROLES.items()}
+    with review_app(store_url, tmp_path, repo_root, catalogue, people, seed) as application:
+        yield application
+
+
+def _store(app):
+    return app.extensions["omr_store"]
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def _qr_less_page(app) -> int:
+    """Page 1 of sheet 28, its QR code unreadable: set aside, waiting for a reviewer to assign it."""
+    store = _store(app)
+    with store.reading() as conn:
+        batch_id = conn.execute(sa.select(sa.func.min(pages.c.batch_id))).scalar()
+    result = page_result(28, 1, PAGE1, path="s28.pdf", unit=None)
+    result.set_aside, result.detail, result.serial = "qr_unreadable", "s28.pdf, trang 1: mã QR bị che", None
+    record(store, batch_id, result)
+    with store.reading() as conn:
+        return conn.execute(sa.select(sa.func.max(pages.c.id))).scalar()
+
+
+def _sheet_28_pages(app) -> int:
+    with _store(app).reading() as conn:
+        return conn.execute(sa.text("select count(*) from response_pages rp join responses r "
+                                    "on r.id = rp.response_id where r.serial = 28")).scalar()
+
+
+# --- 1. assigning a set-aside page ---------------------------------------------------------------------
+
+def test_assigning_a_page_needs_the_picture_shown(app):
+    page_id = _qr_less_page(app)
+    client = logged_in(app, "lan", PASSWORDS["lan"])
+    url = f"/queue/item/page/{page_id}"
+    html = _text(client.get(url))
+    # The form carries the field the page's script sets once the picture is drawn.
+    assert 'name="image_shown"' in html and 'id="image-state"' in html
+    data = {"action": "assign", "form": "motcua-2026@1", "page": "1", "serial": "28", "unit": "",
+            "csrf_token": csrf_token(client, url)}
+    refused = client.post(url, data=data)
+    assert refused.status_code == 409 and "ảnh của mục này chưa hiện xong" in _text(refused)
+    assert _sheet_28_pages(app) == 1
+    saved = client.post(url, data={**data, "image_shown": "1", "csrf_token": csrf_token(client, url)})
+    assert saved.status_code == 303, re.findall(r"flash error[^<]*<", _text(saved))
+    assert _sheet_28_pages(app) == 2
+
+
+def test_the_sheet_missing_a_page_is_suggested_with_its_unit(app):
+    page_id = _qr_less_page(app)
+    html = _text(logged_in(app, "lan", PASSWORDS["lan"]).get(f"/queue/item/page/{page_id}"))
+    assert 'id="suggested-sheets"' in html
+    assert "phiếu số <strong>000028</strong> (thiếu trang 1, đơn vị 30004)" in html
+    # One candidate: its serial, page and unit are filled in (the reviewer checks them on the picture).
+    assert 'name="serial" inputmode="numeric" value="28"' in html
+    assert 'name="unit" value="30004"' in html
+    assert 'name="page" inputmode="numeric" value="1"' in html
+    # Sheet 1 is complete: never suggested.
+    assert "000001" not in html.split('id="suggested-sheets"')[1].split("</p>")[0]
