@@ -88,3 +88,28 @@ def test_the_sheet_missing_a_page_is_suggested_with_its_unit(app):
     assert 'name="page" inputmode="numeric" value="1"' in html
     # Sheet 1 is complete: never suggested.
     assert "000001" not in html.split('id="suggested-sheets"')[1].split("</p>")[0]
+
+
+# --- 2. logins behind one address ----------------------------------------------------------------------
+
+def test_invented_names_from_one_address_do_not_lock_out_a_user_known_there():
+    from omr.web.throttle import LoginThrottle, LoginThrottled
+
+    throttle = LoginThrottle()  # the shipped limits
+    office = "203.0.113.7"  # one NAT for the whole office
+    assert throttle.attempt("lan", office, lambda: "lan") == "lan"  # lan worked from here yesterday
+    for i in range(20):
+        assert throttle.attempt(f"nguoi-la-{i}", office, lambda: None) is None
+    # The guesser is throttled from that address...
+    with pytest.raises(LoginThrottled):
+        throttle.attempt("nguoi-la-21", office, lambda: None)
+    # ...and so is a name never seen there (nothing tells it from a guess)...
+    with pytest.raises(LoginThrottled):
+        throttle.attempt("quan", office, lambda: "quan")
+    # ...but lan, known from this address, with the right password, gets in.
+    assert throttle.attempt("lan", office, lambda: "lan") == "lan"
+    # Guessing at lan's own name from there is still bounded by the per-(name, address) limit.
+    for _ in range(5):
+        assert throttle.attempt("lan", office, lambda: None) is None
+    with pytest.raises(LoginThrottled):
+        throttle.attempt("lan", office, lambda: "lan")
