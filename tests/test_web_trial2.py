@@ -113,3 +113,30 @@ def test_invented_names_from_one_address_do_not_lock_out_a_user_known_there():
         assert throttle.attempt("lan", office, lambda: None) is None
     with pytest.raises(LoginThrottled):
         throttle.attempt("lan", office, lambda: "lan")
+
+
+# --- 3. files refused at upload ------------------------------------------------------------------------
+
+def test_refused_files_are_named_on_the_job_page_after_a_reload_and_to_another_user(app, tmp_path):
+    from PIL import Image
+
+    scan = tmp_path / "to-1.png"
+    Image.new("L", (400, 560), 255).save(scan)
+    empty = tmp_path / "rong.pdf"
+    empty.write_bytes(b"")
+    text = tmp_path / "ghi-chu.pdf"
+    text.write_text("Đây là văn bản, không phải bản quét", encoding="utf-8")
+    uploader = logged_in(app, "quan", PASSWORDS["quan"])
+    with open(scan, "rb") as a, open(empty, "rb") as b, open(text, "rb") as c:
+        response = uploader.post("/batches", data={
+            "name": "dot-tu-choi", "csrf_token": csrf_token(uploader, "/batches"),
+            "files": [(a, "tờ 1.png"), (b, "rỗng.pdf"), (c, "ghi chú.pdf")]}, content_type="multipart/form-data")
+    assert response.status_code == 303
+    job_url = response.headers["Location"]
+    uploader.get(job_url)  # the flashed messages are used up here
+    for client in (uploader, logged_in(app, "quan", PASSWORDS["quan"])):  # a reload; another session
+        html = _text(client.get(job_url))
+        assert 'id="refused-files"' in html
+        assert "Tệp «rỗng.pdf» bị từ chối: tệp rỗng (0 byte)." in html
+        assert "Tệp «ghi chú.pdf» bị từ chối: không phải bản quét" in html
+        assert "tờ 1.png" in html
