@@ -140,3 +140,37 @@ def test_refused_files_are_named_on_the_job_page_after_a_reload_and_to_another_u
         assert "Tệp «rỗng.pdf» bị từ chối: tệp rỗng (0 byte)." in html
         assert "Tệp «ghi chú.pdf» bị từ chối: không phải bản quét" in html
         assert "tờ 1.png" in html
+
+
+# --- 4. the template editor and a huge PDF page --------------------------------------------------------
+
+def _tiny_pdf(width_pt: float, height_pt: float) -> bytes:
+    """A valid one-page PDF of a few hundred bytes, its page box ``width_pt`` x ``height_pt``."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width_pt:g} {height_pt:g}] >>".encode()]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 4\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+def test_a_pdf_with_a_200_inch_page_is_refused_at_once_naming_the_file(app):
+    import io
+    import resource
+
+    pdf = _tiny_pdf(200 * 72, 200 * 72)
+    assert len(pdf) < 400
+    client = logged_in(app, "quan", PASSWORDS["quan"])
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+    response = client.post("/admin/templates/blank", content_type="multipart/form-data", data={
+        "csrf_token": csrf_token(client, "/admin/templates"), "blank": (io.BytesIO(pdf), "phiếu to.pdf")})
+    used = (resource.getrusage(resource.RUSAGE_SELF).ru_utime
+            + resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - before)
+    text = _text(response)
+    assert response.status_code == 400
+    assert "Tệp «phiếu to.pdf», trang 1: trang khổ 5080 × 5080 mm" in text
+    assert used < 3.0, used  # refused from the page box: nothing drawn, no worker started
