@@ -174,3 +174,61 @@ def test_a_pdf_with_a_200_inch_page_is_refused_at_once_naming_the_file(app):
     assert response.status_code == 400
     assert "Tệp «phiếu to.pdf», trang 1: trang khổ 5080 × 5080 mm" in text
     assert used < 3.0, used  # refused from the page box: nothing drawn, no worker started
+
+
+# --- 5. small things -----------------------------------------------------------------------------------
+
+def test_a_redirect_body_is_vietnamese(app):
+    client = logged_in(app, "lan", PASSWORDS["lan"])
+    response = client.get("/queue/next")
+    assert 300 <= response.status_code < 400
+    body = _text(response)
+    assert "Redirecting" not in body and 'lang="en"' not in body
+    assert 'lang="vi"' in body and "Đang chuyển trang" in body
+
+
+def test_a_name_typed_with_a_trailing_space_is_said_as_stored(app):
+    admin = logged_in(app, "quan", PASSWORDS["quan"])
+    response = admin.post("/admin/users", data={"action": "add", "name": "hoa ", "password": "hoa-doc-phieu-ca-ngay-7",
+                                                "role": "reviewer", "csrf_token": csrf_token(admin, "/admin/users")},
+                          follow_redirects=True)
+    text = _text(response)
+    assert "Đã tạo người dùng «hoa»;" in text and "«hoa »" not in text
+
+
+def test_users_add_on_the_command_line_says_the_name_without_its_space(store_url, monkeypatch, capsys):
+    import io
+
+    from omr.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("hoa-doc-phieu-ca-ngay-7\n"))
+    assert main(["users", "add", "hoa ", "--role", "scanner", "--password-stdin", "--db", store_url]) == 0
+    out = capsys.readouterr().out
+    assert "Đã tạo tài khoản «hoa» (" in out
+
+
+def test_forms_print_into_a_missing_folder_says_so_and_creates_nothing(tmp_path, repo_root, capsys):
+    from omr.cli import main
+
+    out = tmp_path / "khong-co" / "con" / "phieu.pdf"
+    code = main(["forms", "print", str(repo_root / "form_templates" / "motcua-2026.yaml"), "--count", "1",
+                 "--unit", "30001", "-o", str(out)])
+    assert code == 2
+    assert f"Thư mục «{out.parent}» của tệp ra «phieu.pdf» không tồn tại" in capsys.readouterr().err
+    assert not (tmp_path / "khong-co").exists()
+
+
+def test_scanning_only_a_text_file_creates_no_batch(tmp_path, capsys):
+    from omr.cli import main
+
+    text = tmp_path / "ghi-chu.pdf"
+    text.write_text("Đây là văn bản, không phải bản quét", encoding="utf-8")
+    db = tmp_path / "omr.sqlite"
+    assert main(["scan", str(text), "--db", str(db), "--batch", "đợt thử"]) == 5
+    captured = capsys.readouterr()
+    assert "không phải tệp PDF dù tên có đuôi .pdf" in captured.out + captured.err
+    assert "không tạo đợt quét «đợt thử»" in captured.out
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM batches")).scalar() == 0
+    engine.dispose()

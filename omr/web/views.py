@@ -1050,10 +1050,12 @@ def register(app: Flask) -> None:
             try:
                 if action == "add":
                     # The admin chose this password: the new user replaces it at first login.
-                    users.add_user(_store(), (request.form.get("name") or "").strip(),
-                                   request.form.get("password") or "", request.form.get("role") or users.REVIEWER,
-                                   created_by=g.user.name, must_change_password=True)
-                    flash(f"Đã tạo người dùng «{request.form.get('name')}»; người này phải đổi mật khẩu "
+                    added = users.add_user(_store(), (request.form.get("name") or "").strip(),
+                                           request.form.get("password") or "",
+                                           request.form.get("role") or users.REVIEWER,
+                                           created_by=g.user.name, must_change_password=True)
+                    # The name as stored («admin », typed with a trailing space, was said back with it).
+                    flash(f"Đã tạo người dùng «{added.name}»; người này phải đổi mật khẩu "
                           "ở lần đăng nhập đầu tiên.", "ok")
                 elif action in ("disable", "enable"):
                     user_id = db_id(request.form.get("user_id"))
