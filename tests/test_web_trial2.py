@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from db_fixtures import PAGE1, PAGE2, page_result, record
 from web_helpers import csrf_token, logged_in, review_app
 
-from omr.data.schema import pages, responses
+from omr.data.schema import pages
 from omr.model import AMBIGUOUS
 
 PASSWORDS = {"quan": "ca-phe sua da Ben Tre 7", "lan": "lan-kiem-tra-phieu-dong-thap"}
