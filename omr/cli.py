@@ -411,12 +411,29 @@ def _output_path(path: str) -> Path:
     return out
 
 
+def _output_in_existing_folder(path: str) -> Path:
+    """``path`` when its folder exists; BadArgumentsError (exit 2) naming the folder otherwise.
+
+    Forms to print go where the user says: a mistyped folder («/nonexistent/dir/x.pdf») was created
+    silently, and the printed PDF then sat where nobody looks for it.
+    """
+    from omr.errors import BadArgumentsError
+
+    out = Path(path)
+    folder = out.parent
+    if not folder.is_dir():
+        what = "không phải thư mục" if folder.exists() else "không tồn tại"
+        raise BadArgumentsError(f"Thư mục «{folder}» của tệp ra «{out.name}» {what}; hãy tạo thư mục trước "
+                                "hoặc chọn nơi lưu khác (-o)")
+    return out
+
+
 def cmd_forms_print(args) -> int:
     from omr.forms.printing import print_forms
 
     _, layout = _load(args.template)
     header = _form_header(args)
-    out = _output_path(args.output)
+    out = _output_in_existing_folder(args.output)
     pages = print_forms(layout, out, args.count, args.first_serial, args.unit, header)
     last = args.first_serial + args.count - 1
     print(f"Đã in {args.count} phiếu ({pages} trang A4), số phiếu {args.first_serial:06d}–{last:06d}: {out}")
@@ -547,13 +564,16 @@ def cmd_scan(args) -> int:
             bar.close()
         elapsed = time.monotonic() - started
         done = sum(report.outcomes.values())
-        print(f"Đợt quét «{batch}» — cơ sở dữ liệu {store.url}")
-        print(format_report(report, store.summary(), store.incomplete_sheets(T.SUMMARY_SHEETS_LISTED)))
         batch_id = review.batch_named(store, batch)
+        if batch_id is None:  # no page read (omr.scan.batch.run_scan makes the batch at the first page)
+            print(f"Không đọc được trang nào nên không tạo đợt quét «{batch}» — cơ sở dữ liệu {store.url}")
+        else:
+            print(f"Đợt quét «{batch}» — cơ sở dữ liệu {store.url}")
+        print(format_report(report, store.summary(), store.incomplete_sheets(T.SUMMARY_SHEETS_LISTED)))
         waiting = review.open_items(store, review.QueueFilter(batch_id=batch_id)) if batch_id else None
         if waiting:  # what the review queue holds for this batch (every run of it), as the web app counts it
             print(f"Hàng đợi kiểm tra của đợt: {vn_integer(waiting.total)} mục ({waiting.text()})")
-        else:
+        elif batch_id is not None:
             print("Hàng đợi kiểm tra của đợt: không còn mục nào")
         if done:
 
@@ -780,11 +800,12 @@ def cmd_users_add(args) -> int:
     from omr.data.store import open_store_or_nothing
     from omr.data.users import ROLE_LABELS, add_user, read_new_password
 
-    password = read_new_password(args.password_stdin, args.name)
+    name = args.name.strip()  # «admin » typed with a space: the account is «admin», and said so
+    password = read_new_password(args.password_stdin, name)
     with open_store_or_nothing(args.db) as store:
         # A password typed by whoever runs the command is the user's first one, to be replaced at first login.
-        add_user(store, args.name, password, args.role, must_change_password=True)
-        print(f"Đã tạo tài khoản «{args.name}» ({ROLE_LABELS[args.role]}) trong {store.url}; "
+        added = add_user(store, name, password, args.role, must_change_password=True)
+        print(f"Đã tạo tài khoản «{added.name}» ({ROLE_LABELS[args.role]}) trong {store.url}; "
               "người dùng phải đổi mật khẩu ở lần đăng nhập đầu tiên.")
     return 0
 

@@ -1395,6 +1395,11 @@ EDITOR_MAX_BLANK_PAGES = 6
 EDITOR_SECONDS_PER_PAGE = 20.0
 # A blank from Word is < 1 MB as PDF; a 300 dpi grey scan of 6 A4 pages is ~6 MB a page in PNG.
 EDITOR_MAX_FILE_BYTES = 50 * 1024 ** 2
+# Longest side (mm) of a PDF page the template editor reads as a blank form. A paper form is at most A3
+# (420 mm); 600 mm (A2's 594 mm and a margin) takes any real sheet. The hweb2 trial's 333-byte PDF with a
+# 200 x 200 inch (5080 mm) page held a request for 70 s, drawn at MAX_PAGE_PIXELS and searched for boxes,
+# before «không tìm thấy ô đánh dấu»; checked from the page box, nothing drawn.
+EDITOR_MAX_PAGE_MM = 600.0
 # A box drawn or kept in the editor: from_blank finds boxes of 2 to 8 mm (+-10 %); below 1.5 mm no
 # pen mark can be told from the outline, above 30 mm it is a writing frame, not a box.
 EDITOR_BOX_MIN_MM = 1.5

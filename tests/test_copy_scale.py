@@ -69,3 +69,23 @@ def test_a_page_of_no_form_is_still_no_form(catalogue):
             x += word + 25
     result = process_page(RawPage("letter.png", 0, letter), catalogue)
     assert result.set_aside == "no_form"
+
+
+def test_a_copy_registered_on_its_print_claims_no_writing_beside_a_blank_question(default_layout, catalogue):
+    """hweb2: «có chữ viết ngoài ô của câu …» on an enlarged copy (registered on its print, no corner
+    marks) with nothing written. Question A3 left blank: still to review, never said to hold writing."""
+    from omr.forms.simulate import _BlankPages, choose_answers, fill_page
+
+    template, layout = default_layout
+    rng = np.random.default_rng(1)
+    truth = choose_answers(template, 6162, rng, None, comment_share=0.0)
+    assert truth.answers.get("A3") in (None, [], "")
+    page = fill_page(_BlankPages(layout, 200).pages[1], layout.pages[0], truth, 200, rng, faint=False)
+    data, _ = scan_page(np.ascontiguousarray(_copied(page, 1.10, 1.10)), GREY_OFFICE, 200,
+                        np.random.default_rng(1), upside_down=False)
+    grey = np.asarray(Image.open(io.BytesIO(data)).convert("L")).copy()
+    result = process_page(RawPage("copy.jpg", 0, grey), catalogue)
+    assert result.set_aside == "qr_unreadable" and "bản sao phóng to" in result.detail
+    assert "có chữ viết ngoài ô" not in result.detail
+    a3 = next(q for q in result.questions if q.question == "A3")
+    assert a3.status not in ("ok", "blank"), "a blank read on a page placed by its print alone is reviewed"

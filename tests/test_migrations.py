@@ -329,3 +329,30 @@ def test_0007_keeps_every_row_and_marks_the_comments_sent_to_review_as_faint(sto
             faint = dict(conn.execute(sa.text("SELECT ink_mm2, faint FROM comments")).all())
         assert after == before
         assert {mm2: bool(f) for mm2, f in faint.items()} == {120.0: False, 1.2: True, 0.0: False}
+
+
+# --- 0008: upload_jobs.refused (files refused at upload, hweb2) --------------------------------------
+
+
+def test_0008_keeps_every_upload_job_and_gives_old_jobs_no_refused_files(store_url):
+    """A job stored at 0007 upgrades unchanged, with an empty list of refused files (never kept then)."""
+    from datetime import datetime, timezone
+
+    from omr.data.schema import upload_jobs
+
+    with open_store(store_url) as store:
+        engine = store._engine
+        _downgrade(store, "0007")
+        with engine.begin() as conn:
+            assert "refused" not in {c["name"] for c in sa.inspect(conn).get_columns("upload_jobs")}
+            conn.execute(sa.text(
+                "INSERT INTO upload_jobs (batch_name, folder, files, pages_total, status, error, created_by, "
+                "created_at, pages_at_start) VALUES ('đợt 1', '/srv/job-1', '[]', 3, 'done', '', 'thu', :at, 0)"),
+                {"at": datetime(2026, 12, 1, tzinfo=timezone.utc)})
+            before = conn.execute(sa.text("SELECT batch_name, folder, pages_total, status FROM upload_jobs")).all()
+        store.upgrade_schema(backup_dir=Path(store_url).parent if "://" not in store_url else None)
+        assert store.schema_revision() == migrate.head_revision()
+        with engine.connect() as conn:
+            after = conn.execute(sa.text("SELECT batch_name, folder, pages_total, status FROM upload_jobs")).all()
+            refused = conn.execute(sa.select(upload_jobs.c.refused)).scalars().all()
+        assert after == before and refused == ["[]"]

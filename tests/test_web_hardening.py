@@ -70,7 +70,7 @@ def _add_units(app, *codes):
 def _assign(client, page_id, unit):
     url = f"/queue/item/page/{page_id}"
     return client.post(url, data={"action": "assign", "form": "motcua-2026@1", "page": "1", "serial": "777",
-                                  "unit": unit, "csrf_token": csrf_token(client, url)})
+                                  "unit": unit, "image_shown": "1", "csrf_token": csrf_token(client, url)})
 
 
 def _serial_777(app):

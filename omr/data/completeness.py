@@ -186,6 +186,36 @@ def sheet(conn: sa.Connection, response_id: int) -> dict | None:
     return record
 
 
+def sheets_missing_page(conn: sa.Connection, page_id: int, limit: int = 5) -> list[dict]:
+    """The sheets a set-aside page may belong to: paper responses of the page's batch that lack a page.
+
+    When the page's form and page number are known (read before it was set aside), only sheets of that
+    form lacking that page. Each: ``{"id", "serial", "unit", "missing"}`` (missing: 1-based page numbers),
+    by serial, at most ``limit``; [] when the page is unknown. A suggestion for the reviewer, never applied
+    by itself: the serial printed on the picture decides.
+    """
+    page = conn.execute(sa.select(pages.c.batch_id, pages.c.form_id, pages.c.version, pages.c.page)
+                        .where(pages.c.id == page_id)).first()
+    if page is None:
+        return []
+    in_batch = (sa.select(response_pages.c.response_id).join(pages, pages.c.id == response_pages.c.page_id)
+                .where(pages.c.batch_id == page.batch_id))
+    query = (sa.select(responses.c.id).where(responses.c.id.in_(in_batch), awaiting_pages())
+             .order_by(responses.c.serial, responses.c.id))
+    if page.form_id is not None and page.version is not None:
+        query = query.where(responses.c.form_id == page.form_id, responses.c.version == page.version)
+    found = []
+    for response_id in conn.execute(query).scalars():
+        record = sheet(conn, response_id)
+        if record is None or (page.page is not None and page.page not in record["missing"]):
+            continue
+        found.append({"id": record["id"], "serial": record["serial"], "unit": record["unit"],
+                      "missing": record["missing"]})
+        if len(found) >= limit:
+            break
+    return found
+
+
 def conflict_group(conn: sa.Connection, response_id: int) -> list[dict]:
     """The responses sharing ``response_id``'s form, version and serial still in conflict, by id."""
     head = conn.execute(sa.select(responses.c.form_id, responses.c.version, responses.c.serial)

@@ -298,6 +298,8 @@ upload_jobs = sa.Table(
     sa.Column("started_at", sa.DateTime(timezone=True)),
     sa.Column("finished_at", sa.DateTime(timezone=True)),
     sa.Column("pages_at_start", sa.Integer, nullable=False, default=0),  # for pages/s after a resume
+    # JSON [{name, reason}]: the files of the upload refused at once (migration 0008), shown on the job page
+    sa.Column("refused", sa.Text, nullable=False, default="[]", server_default="[]"),
 )
 
 # Period reports (omr.reports.cache, omr.reports.figures). The report cache keeps, per

@@ -187,7 +187,7 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
     known = {Path(path).resolve(): value for path, value in (hashed or {}).items()}
     # The workers' fork server imports the reading modules while this process hashes and counts files.
     start_fork_server(WORKER_PRELOAD)
-    batch_id = store.ensure_batch(batch_name, collected_from, collected_to)
+    batch_id = None  # made once a page is read: a run reading nothing (a text file named .pdf) leaves no batch
     catalogue = Catalogue.from_folder(template_dir)
     report = ScanReport()
     meta: dict[tuple[str, int], tuple[str, int]] = {}  # pages handed out, not yet stored: (hash, size)
@@ -215,6 +215,7 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
                 report.ocr_problems.append(problem)
 
     if first is not None:
+        batch_id = store.ensure_batch(batch_name, collected_from, collected_to)
         writer = _BatchedWriter(store, batch_id, account, progress)
 
         def handle(task: tuple[str, int], results: list[PageResult]) -> None:
@@ -255,6 +256,8 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
     # The batch's marks are in: now its comments are drafted from their stored crops (#15), with
     # those a killed run left undrafted. The store runs the pass (omr.data.drafting); the drafting
     # itself is done in worker processes, this one only reads crops and writes drafts (#18).
+    if batch_id is None:
+        return report
     drafted = store.draft_pending(batch_id=batch_id, drafter=_drafting_workers(workers))
     report.comments_drafted = drafted.drafted
     report.comments_flagged = drafted.flagged

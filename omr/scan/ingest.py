@@ -222,6 +222,24 @@ def _open_pdf(path: Path):
     return pdf
 
 
+def pdf_page_sizes_mm(path: Path, limit: int) -> list[tuple[float, float]]:
+    """(width, height) in mm of the first ``limit`` pages of a PDF, from its page boxes: nothing is drawn.
+
+    A check before drawing: a 333-byte PDF can declare a 200 x 200 inch page, which is then drawn at the
+    MAX_PAGE_PIXELS bound and searched for boxes for minutes. Raises InputFileError (naming ``path``) for
+    a PDF that does not open.
+    """
+    pdf = _open_pdf(path)
+    try:
+        sizes = []
+        for index in range(min(len(pdf), limit)):
+            width_pt, height_pt = pdf.get_page_size(index)
+            sizes.append((width_pt * 25.4 / 72.0, height_pt * 25.4 / 72.0))
+        return sizes
+    finally:
+        pdf.close()
+
+
 def _init_forms(pdf) -> None:
     """Let pdfium draw the document's form fields (AcroForm widgets: a ticked checkbox, typed text) as a viewer does.
 

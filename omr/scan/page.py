@@ -400,7 +400,7 @@ def _read_by_print(grey: np.ndarray, catalogue: Catalogue, result: PageResult) -
     result.rotated_180 = upside_down(fit.homography)
     result.set_aside = "qr_unreadable"
     result.detail = detail
-    _read_page(grey, fit.homography, layout, page, result, fit)
+    _read_page(grey, fit.homography, layout, page, result, fit, by_print=True)
     return True
 
 
@@ -613,11 +613,12 @@ def _describe(found) -> str:
 
 
 def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: PageLayout,
-               result: PageResult, fit: BoxFit | None = None) -> None:
+               result: PageResult, fit: BoxFit | None = None, by_print: bool = False) -> None:
     """Align the page to its layout and read every box, question and comment field into ``result``.
 
     ``fit``: the aligned ink (and box search) already made with this very
-    homography while checking it, reused instead of warping the page again.
+    homography while checking it, reused instead of warping the page again. ``by_print``: the page was
+    registered on its print alone (:func:`_read_by_print`), not on its corner marks.
     """
     result.homography = homography.tolist()
     unprinted_questions: set[str] = set()  # questions with a box not printed where the template says (#16)
@@ -656,7 +657,7 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         _review_unexplained_marks(result, ink, page)
     else:
         _review_marks_beside_boxes(result, ink, layout, page)
-        _review_writing_in_areas(result, ink, layout, page)
+        _review_writing_in_areas(result, ink, layout, page, by_print)
         review_lines_through_boxes(result, ink, printed_mask(layout, page), page)  # a crease, hair, ruled line
     blank = [q for q in result.questions if q.status == BLANK]
     # Questions without one sure mark (blank, or only uncertain boxes): faint pencil that a
@@ -807,12 +808,18 @@ def _box_shifts(result: PageResult, page: PageLayout, questions) -> dict[str, tu
     return shifts
 
 
-def _review_writing_in_areas(result: PageResult, ink, layout: Layout, page: PageLayout) -> None:
+def _review_writing_in_areas(result: PageResult, ink, layout: Layout, page: PageLayout,
+                             by_print: bool = False) -> None:
     """A question of omr's own form read blank while handwriting lies in its own area outside its boxes (a
     date written in figures after the grid, a digit under it, a word beside a choice question's boxes):
     not a sure blank, to review as ``ambiguous`` (:func:`omr.scan.printed_boxes.writing_in_areas`, in the
     areas of :func:`omr.scan.form_print.question_areas`). The page's detail says «có chữ viết ngoài ô của
-    câu …». Only blank questions are searched (~1 ms each)."""
+    câu …». Only blank questions are searched (~1 ms each).
+
+    On a page registered on its print alone (``by_print``: an enlarged copy without corner marks) the
+    print is placed less exactly, and its edges beside the boxes were taken for writing (the hweb2 trial:
+    «có chữ viết ngoài ô của câu A1» on a page with nothing written; reproduced on a 110 % copy with A3
+    blank). Such a question still goes to review, but the note claims no writing."""
     blank = {q.question: q for q in result.questions if q.status == BLANK}
     if not blank:
         return
@@ -822,8 +829,9 @@ def _review_writing_in_areas(result: PageResult, ink, layout: Layout, page: Page
     for question in found:
         recalibrate(blank[question], AMBIGUOUS)
     if found:
-        result.detail = (result.detail + "; " if result.detail else "") + \
-            f"có chữ viết ngoài ô của câu {', '.join(sorted(found))}"
+        said = (f"câu {', '.join(sorted(found))} đọc là để trống, nhưng trang chỉ được định vị theo bản in nên "
+                "không chắc; cần xem lại" if by_print else f"có chữ viết ngoài ô của câu {', '.join(sorted(found))}")
+        result.detail = (result.detail + "; " if result.detail else "") + said
 
 
 def _review_stray_writing(result: PageResult, grey: np.ndarray, homography: np.ndarray, ink,

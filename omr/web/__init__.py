@@ -26,6 +26,7 @@ Security in one place:
 from __future__ import annotations
 
 import copy
+import html
 import os
 import re
 import secrets
@@ -123,7 +124,7 @@ def create_app(db_url: str | None = None, *, uploads_dir: str | Path = DEFAULT_U
     reach waitress directly: they could then pick their own address).
     """
     uploads_dir = Path(uploads_dir).resolve()
-    app = Flask(__name__)
+    app = _App(__name__)
     app.url_map.converters["int"] = DatabaseIdConverter
     app.url_map.strict_slashes = False  # "/admin/templates/" as typed or bookmarked finds the page, not a 404
     if behind_proxy:
@@ -172,6 +173,20 @@ def create_app(db_url: str | None = None, *, uploads_dir: str | Path = DEFAULT_U
     if start_jobs:
         runner.start()
     return app
+
+
+class _App(Flask):
+    """Flask whose redirects carry a Vietnamese body: werkzeug's is an English page («Redirecting...»,
+    lang=en) that a browser shows when it does not follow the redirect at once."""
+
+    def redirect(self, location: str, code: int = 302):
+        response = super().redirect(location, code)
+        target = html.escape(response.headers.get("Location", location))
+        response.set_data('<!doctype html>\n<html lang="vi">\n<meta charset="utf-8">\n<title>Đang chuyển trang…'
+                          f'</title>\n<h1>Đang chuyển trang…</h1>\n<p>Nếu trang không tự chuyển, hãy bấm '
+                          f'<a href="{target}">vào đây</a>.</p>\n')
+        response.mimetype = "text/html"
+        return response
 
 
 def waitress_options(behind_proxy: bool) -> dict:

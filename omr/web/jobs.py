@@ -163,6 +163,7 @@ def create_job(store, uploads_dir: Path, batch_name: str, collected_from: date |
             batch_name=batch_name, collected_from=collected_from, collected_to=collected_to,
             folder=str(folder.resolve()), files=json.dumps(accepted, ensure_ascii=False),
             pages_total=sum(f["pages"] for f in accepted), status=QUEUED, error="", created_by=created_by,
+            refused=json.dumps([{"name": r.name, "reason": r.reason} for r in refused], ensure_ascii=False),
             created_at=datetime.now(timezone.utc), pages_at_start=0)).inserted_primary_key[0])
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)  # no job row: no files of it are kept either
@@ -240,7 +241,7 @@ def job_status(store, job_id: int) -> dict | None:
         elapsed = ((finished or datetime.now(timezone.utc)) - started).total_seconds()
         if elapsed > 0:
             rate = max(done - job["pages_at_start"], 0) / elapsed
-    job.update(files=files, pages_done=done, all_files_read=all(f.get("state") == FILE_DONE for f in files), pages_per_s=rate, status_label=STATUS_LABELS.get(job["status"], ""),
+    job.update(refused=json.loads(row["refused"] or "[]"), files=files, pages_done=done, all_files_read=all(f.get("state") == FILE_DONE for f in files), pages_per_s=rate, status_label=STATUS_LABELS.get(job["status"], ""),
                pages_skipped=sum(f.get("skipped", 0) for f in files),
                set_aside=[{"file": name_of.get(a.sha256, "?"), "page": a.page_index + 1, "page_id": a.id,
                            "reason": SET_ASIDE_REASONS.get(a.set_aside, a.set_aside),

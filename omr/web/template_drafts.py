@@ -49,7 +49,7 @@ from omr.forms.template import (
     reserved_question_id,
 )
 from omr.model import BLANK, COVER_SHEET, MULTIPLE, OK, SERIAL_FIELD, SET_ASIDE_REASONS
-from omr.scan.ingest import PageLoader, count_pages
+from omr.scan.ingest import PageLoader, count_pages, pdf_page_sizes_mm
 from omr.scan.batch import WORKER_PRELOAD
 from omr.scan.read import shown_confidence
 from omr.text.numbers import vn_number, vn_percent
@@ -198,6 +198,8 @@ def create_draft_from_blank(uploads_dir: Path, received: Path, client_name: str,
             raise InputFileError(f"Tệp «{shown}» có {n_pages} trang; trình sửa mẫu nhận tối đa "
                                  f"{T.EDITOR_MAX_BLANK_PAGES} trang (phiếu dài hơn: dùng lệnh "
                                  "«omr template from-blank»)")
+        if suffix == ".pdf":
+            _check_page_sizes(blank, shown)
         form_id = form_id_from_name(shown)
         # Read in a watched worker process (memory cap, time bound), never in the web server's own.
         seconds = T.EDITOR_SECONDS_PER_PAGE * n_pages
@@ -217,6 +219,21 @@ def create_draft_from_blank(uploads_dir: Path, received: Path, client_name: str,
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return draft_id
+
+
+def _check_page_sizes(path: Path, shown: str) -> None:
+    """InputFileError naming the file and page when a PDF page is larger than any paper form
+    (``T.EDITOR_MAX_PAGE_MM`` on its longer side), before anything is drawn or searched."""
+    try:
+        sizes = pdf_page_sizes_mm(path, T.EDITOR_MAX_BLANK_PAGES)
+    except InputFileError as exc:
+        raise InputFileError(_named(exc.message, path, shown)) from None
+    for number, (width_mm, height_mm) in enumerate(sizes, 1):
+        if max(width_mm, height_mm) > T.EDITOR_MAX_PAGE_MM:
+            size = f"{width_mm:.0f} × {height_mm:.0f} mm".replace(".", ",")
+            raise InputFileError(f"Tệp «{shown}», trang {number}: trang khổ {size}, lớn hơn mọi tờ phiếu giấy "
+                                 f"(tối đa {T.EDITOR_MAX_PAGE_MM:.0f} mm mỗi cạnh; khổ A3 là 297 × 420 mm); "
+                                 "hãy xuất lại phiếu trắng ở khổ giấy thật (A4 hoặc A3)")
 
 
 def _blank_task(task: tuple[str, str]):

@@ -15,6 +15,9 @@ bounded by LOGIN_FAILURES_PER_NAME over all addresses. So that a guesser cannot 
 keeping that count full, it does not apply from an address where the name logged in successfully
 before (remembered in memory, up to LOGIN_KNOWN_ADDRESSES_PER_NAME per name): the user at their
 own desk still logs in; everyone else waits until the moving window frees a try (15 minutes at most).
+Nor does the per-address count: behind one office NAT an outsider inventing 20 names locked every
+user of the office out for 15 minutes; a user at an address they are known from is refused only by
+their own name's failures there (LOGIN_FAILURES_PER_ACCOUNT).
 
 Counting uses the ``limits`` library (the engine of Flask-Limiter) with its
 in-memory storage. The limits hold exactly under concurrency without making
@@ -69,12 +72,21 @@ class LoginThrottle:
         self._known: dict[str, OrderedDict[str, None]] = {}  # name -> addresses it logged in from
 
     def _keys(self, name: str, address: str):
-        """The counters a try of ``name`` from ``address`` counts against (called under the lock)."""
+        """(the counters a try of ``name`` from ``address`` counts against, those that may refuse it)
+        (called under the lock).
+
+        From an address the name logged in from before, neither the name's count over all addresses
+        nor the address's count over all names refuses it: other names' failures from one office NAT
+        (an outsider inventing names) must not keep the office's own users out. Its failures still
+        count against the address, and its own (name, address) count still refuses it.
+        """
         key_name, address = name.casefold()[:MAX_NAME_KEY], address or "?"
-        keys = [(self._per_account, ("account", key_name, address)), (self._per_address, ("address", address))]
-        if address not in self._known.get(key_name, ()):
-            keys.append((self._per_name, ("name", key_name)))
-        return tuple(keys)
+        account = (self._per_account, ("account", key_name, address))
+        by_address = (self._per_address, ("address", address))
+        if address in self._known.get(key_name, ()):
+            return (account, by_address), (account,)
+        keys = (account, by_address, (self._per_name, ("name", key_name)))
+        return keys, keys
 
     def _remember(self, name: str, address: str) -> None:
         """``name`` logged in from ``address``: its own desk from now on (called under the lock)."""
@@ -90,8 +102,8 @@ class LoginThrottle:
         Raises LoginThrottled without calling ``verify`` when either has no tries left.
         """
         with self._lock:
-            keys = self._keys(name, address)
-            blocked = [(limit, key) for limit, key in keys
+            keys, refusing = self._keys(name, address)
+            blocked = [(limit, key) for limit, key in refusing
                        if not self._limiter.test(limit, *key, cost=1 + self._inflight.get(key, 0))]
             if blocked:
                 reset_at = max(self._limiter.get_window_stats(limit, *key).reset_time for limit, key in blocked)

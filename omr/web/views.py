@@ -83,6 +83,8 @@ def _shows_image(item: review.Item) -> bool:
         return item.page_id is not None
     if item.kind == review.COMMENT:
         return bool(item.data.get("has_crop"))
+    if item.kind == review.PAGE:  # a set-aside page assigned to a sheet: its serial is read off the picture
+        return bool(item.data.get("has_image"))
     return False
 
 
@@ -849,6 +851,8 @@ def register(app: Flask) -> None:
         """
         if not _shows_image(item):
             return
+        if item.kind == review.PAGE and form.get("action") == "reject":
+            return  # a rejected page is kept and can be restored; only an assignment reads the picture
         shown = form.get("image_shown", "")
         if shown == IMAGE_SHOWN or (shown == IMAGE_FAILED_CONFIRMED and form.get("action") != "accept"):
             return
@@ -892,10 +896,12 @@ def register(app: Flask) -> None:
             question = _question(item.data["form_id"], item.data["form_version"], item.data["question"])
             keys = option_keys(question) if question is not None else {}
         forms = sorted(_catalogue().layouts)
-        source = None
+        source, suggested = None, []
         if item.kind == review.PAGE:
             with _store().reading() as conn:
                 source = display.page_source(conn, item.entity_id)
+                if item.data["pending"] and item.data["has_image"] and item.serial is None:
+                    suggested = completeness.sheets_missing_page(conn, item.entity_id)
         history = [k for k in session.get("queue_history", []) if k != item.key]
         return render_template(
             "item.html", item=item, question=question, keys=keys, held_by=held_by,
@@ -904,7 +910,7 @@ def register(app: Flask) -> None:
             value_text=_value_text(question, item.data.get("value")), kinds=review.KINDS,
             machine=_machine_read(item, question), needs_image=_shows_image(item),
             set_aside_label=SET_ASIDE_REASONS.get(item.data.get("set_aside"), item.data.get("set_aside")),
-            forms=forms, source=source, counts=review.queue_counts(_store(), _queue_filter()),
+            forms=forms, source=source, suggested=suggested, counts=review.queue_counts(_store(), _queue_filter()),
             has_previous=bool(history),
             no_opinion=NO_OPINION_CODE, needs_review=NEEDS_REVIEW)
 
@@ -1066,10 +1072,12 @@ def register(app: Flask) -> None:
             try:
                 if action == "add":
                     # The admin chose this password: the new user replaces it at first login.
-                    users.add_user(_store(), (request.form.get("name") or "").strip(),
-                                   request.form.get("password") or "", request.form.get("role") or users.REVIEWER,
-                                   created_by=g.user.name, must_change_password=True)
-                    flash(f"Đã tạo người dùng «{request.form.get('name')}»; người này phải đổi mật khẩu "
+                    added = users.add_user(_store(), (request.form.get("name") or "").strip(),
+                                           request.form.get("password") or "",
+                                           request.form.get("role") or users.REVIEWER,
+                                           created_by=g.user.name, must_change_password=True)
+                    # The name as stored («admin », typed with a trailing space, was said back with it).
+                    flash(f"Đã tạo người dùng «{added.name}»; người này phải đổi mật khẩu "
                           "ở lần đăng nhập đầu tiên.", "ok")
                 elif action in ("disable", "enable"):
                     user_id = db_id(request.form.get("user_id"))
