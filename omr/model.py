@@ -136,7 +136,7 @@ class QuestionRead:
     question: str
     value: object  # code | [codes] | "YYYY-MM-DD" | None
     status: str
-    confidence: float  # measured probability that value and status are right (omr.read.calibrated_confidence)
+    confidence: float  # measured probability that value and status are right (omr.scan.resolve.calibrated_confidence)
     score: float = 1.0  # the raw read score it was calibrated from: the least certain box's, 0..1
 
 
