@@ -160,7 +160,7 @@ class PageResult:
     # it in the batch and replaces ``serial`` with that response's (omr.data.store); None: by serial.
     join: str | None = None
     # Pages of a form designed elsewhere: the ink of its boxes and writing frames, small and aligned
-    # (omr.scan.duplicates.ink_print), to tell another scan of a stored sheet from another respondent's.
+    # (omr.scan.ink_prints.ink_print), to tell another scan of a stored sheet from another respondent's.
     ink_print: bytes | None = None
     marks_key: str | None = None  # omr.scan.duplicates.marks_key: which boxes hold ink
 

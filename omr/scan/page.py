@@ -40,7 +40,8 @@ from omr.scan.page_geometry import (
     tilt_from_square,
     to_whole_image,
 )
-from omr.scan.duplicates import ink_print, marks_key
+from omr.scan.duplicates import marks_key
+from omr.scan.ink_prints import ink_print
 from omr.scan.join import join_pages
 from omr.scan.form_print import page_print, print_core, printed_mask, question_areas
 from omr.scan.line_marks import review_lines_through_boxes
