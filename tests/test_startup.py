@@ -20,7 +20,7 @@ from omr.scan.page import Catalogue, process_page
 from omr.scan.page_workers import ByName, Failure
 
 # Heavy modules the parent of `omr scan` has no use for (the fork server and workers load them).
-READING_ONLY = ("cv2", "numpy", "omr.scan.page", "omr.scan.read", "omr.scan.comments", "omr.scan.ocr",
+READING_ONLY = ("cv2", "omr.scan.page", "omr.scan.read", "omr.scan.comments", "omr.scan.ocr",
                 "omr.scan.batch_worker", "alembic", "tqdm")
 
 
