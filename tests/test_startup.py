@@ -37,7 +37,7 @@ def test_the_scan_parent_does_not_load_the_reader_alembic_or_tqdm(repo_root, tmp
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
 
 
-def test_a_whole_scan_stores_pages_without_loading_the_reader_numpy_or_opencv(default_layout, repo_root, tmp_path):
+def test_a_whole_scan_stores_pages_without_loading_the_reader_or_opencv(default_layout, repo_root, tmp_path):
     # The parent of a real `omr scan` (2 workers) unpickles every page's result, its comment fields included,
     # stores it, checks it against stored pages and counts the review queue: none of that needs the reader.
     # (Written comments are drafted in the parent once the marks are in: that loads the reader, and is not
