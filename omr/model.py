@@ -138,7 +138,7 @@ class QuestionRead:
     question: str
     value: object  # code | [codes] | "YYYY-MM-DD" | None
     status: str
-    confidence: float  # measured probability that value and status are right (omr.read.calibrated_confidence)
+    confidence: float  # measured probability that value and status are right (omr.scan.resolve.calibrated_confidence)
     score: float = 1.0  # the raw read score it was calibrated from: the least certain box's, 0..1
 
 
@@ -162,7 +162,7 @@ class PageResult:
     # it in the batch and replaces ``serial`` with that response's (omr.data.store); None: by serial.
     join: str | None = None
     # Pages of a form designed elsewhere: the ink of its boxes and writing frames, small and aligned
-    # (omr.scan.duplicates.ink_print), to tell another scan of a stored sheet from another respondent's.
+    # (omr.scan.ink_prints.ink_print), to tell another scan of a stored sheet from another respondent's.
     ink_print: bytes | None = None
     marks_key: str | None = None  # omr.scan.duplicates.marks_key: which boxes hold ink
 

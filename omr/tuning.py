@@ -1465,6 +1465,11 @@ DUP_FRAME_CELLS = (12, 48)
 # A box or frame counts when a cell reaches this ink (0 paper, 1 black): a pen stroke averaged into a
 # cell is ~0.4-0.9, paper noise and a photocopy's grey stay under 0.15.
 DUP_INKED = 0.35
+# A box or frame whose cells' standard deviation (0..1 scale) is under this is flat (a solid fill or
+# nothing): no shape to correlate. The value the first (NumPy) version used, kept so that the same prints
+# give the same similarity: 1e-3 is a quarter of one grey level of 255, so only segments within a grey
+# level or so of flat are under it (one cell of 100 off by one level: 3.9e-4).
+DUP_FLAT_STD = 1e-3
 # Two scans of one sheet whose ink prints are at least this alike go to a person as a possible duplicate.
 # Measured (tests/office_fill.py on three office forms of tests/data/office-blanks made by from-blank,
 # 200 dpi photocopies, 4 sheets each: bench/duplicates.py): another scan of the same

@@ -136,7 +136,8 @@ def with_ink(result: PageResult, seed: int, rescan: int = 0) -> PageResult:
     """
     import numpy as np
 
-    from omr.scan.duplicates import ink_print, marks_key
+    from omr.scan.duplicates import marks_key
+    from omr.scan.ink_prints import ink_print
 
     class _Ink:
         def __init__(self):

@@ -18,7 +18,8 @@ from PIL import Image
 from case_files import require_cases
 from read_checks import assert_no_silent_error
 
-from omr.forms.qrcodes import PageIdentity, encode_payload, qr_matrix
+from omr.forms.qr_symbol import qr_matrix
+from omr.forms.qrcodes import PageIdentity, encode_payload
 from omr.forms.simulate import (
     CORNER_COVERS,
     PROFILES,

@@ -208,7 +208,7 @@ def test_a_column_of_solid_fills_is_not_hidden_by_the_comparison(fill_level):
     """Issue #14: 7 of 8 rows chose B; B's 'empty level' must not be a filled B (pen, pencil, grey fills)."""
     from omr.forms.template import Question
     from omr.scan.bubbles import read_filled
-    from omr.scan.read import resolve_questions
+    from omr.scan.resolve import resolve_questions
 
     choices = list("BBBBBBBA")
     search, boxes = _bubble_page(choices, np.random.default_rng(fill_level), fill_level)
@@ -227,7 +227,7 @@ def test_a_column_of_dark_fills_a_little_off_centre_is_not_hidden():
     from omr import tuning as T
     from omr.forms.template import Question
     from omr.scan.bubbles import read_filled
-    from omr.scan.read import resolve_questions
+    from omr.scan.resolve import resolve_questions
 
     choices = list("BBBBBBBA")
     search, boxes = _bubble_page(choices, np.random.default_rng(5), 25, fill_radius=12, fill_shift=3)

@@ -16,7 +16,8 @@ from omr.forms.template import Question, date_parts
 from omr.model import AMBIGUOUS, BLANK, CANCELLED, EMPTY, INVALID, MARKED, MULTIPLE, NEEDS_REVIEW, OK, BoxRead
 from omr.scan.ingest import RawPage, count_pages, iter_pages
 from omr.scan.page import process_page
-from omr.scan.read import classify_fill, resolve_question
+from omr.scan.read import classify_fill
+from omr.scan.resolve import resolve_question
 
 
 def _truth_value_matches(question_type, read_value, status, truth_value):
@@ -291,7 +292,7 @@ def test_a_page_read_almost_all_blank_goes_to_a_person(default_layout, catalogue
 def test_confidence_is_a_probability_that_never_contradicts_the_status():
     """Issue #14: no "không chắc chắn (độ tin cậy 100%)"; a sure read is not shown as a coin toss."""
     from omr import tuning as T
-    from omr.scan.read import calibrated_confidence, recalibrate
+    from omr.scan.resolve import calibrated_confidence, recalibrate
 
     q = Question("Q", "?", "single")
     sure = resolve_question(q, _reads({"1": EMPTY, "2": MARKED, "3": EMPTY}))

@@ -20,7 +20,8 @@ from omr.forms.geometry import Checkbox
 from omr.forms.template import Option, Question
 from omr.model import NEEDS_REVIEW, OK
 from omr.scan.align import K, PageInk, locate_boxes
-from omr.scan.read import read_boxes, resolve_question
+from omr.scan.read import read_boxes
+from omr.scan.resolve import resolve_question
 
 PAPER, INK, OUTLINE = 240, 25, 40
 

@@ -20,7 +20,8 @@ from omr.scan.page import Catalogue, process_page
 from omr.scan.page_workers import ByName, Failure
 
 # Heavy modules the parent of `omr scan` has no use for (the fork server and workers load them).
-READING_ONLY = ("cv2", "omr.scan.page", "omr.scan.comments", "omr.scan.batch_worker", "alembic", "tqdm")
+READING_ONLY = ("cv2", "omr.scan.page", "omr.scan.read", "omr.scan.comments", "omr.scan.ocr",
+                "omr.scan.batch_worker", "alembic", "tqdm")
 
 
 def test_the_scan_parent_does_not_load_the_reader_alembic_or_tqdm(repo_root, tmp_path):
@@ -34,6 +35,46 @@ def test_the_scan_parent_does_not_load_the_reader_alembic_or_tqdm(repo_root, tmp
             f"print(sorted(m for m in {READING_ONLY!r} if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=repo_root)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_a_whole_scan_stores_pages_without_loading_the_reader_or_opencv(default_layout, repo_root, tmp_path):
+    # The parent of a real `omr scan` (2 workers) unpickles every page's result, its comment fields included,
+    # stores it, checks it against stored pages and counts the review queue: none of that needs the reader.
+    # (Written comments are drafted in the parent once the marks are in: that loads the reader, and is not
+    # start-up; this sheet's comment fields are left empty.)
+    from omr.forms.simulate import simulate_batch
+
+    template, layout = default_layout
+    pdf = tmp_path / "scan.pdf"
+    simulate_batch(template, layout, pdf, tmp_path / "truth.jsonl", count=1, seed=3, profile="clean",
+                   comment_share=0.0)
+    code = ("import sys\n"
+            "from omr.cli import main\n"
+            f"code = main(['scan', {str(pdf)!r}, '--db', {str(tmp_path / 'omr.sqlite')!r}, '--batch', 'b', "
+            "'--workers', '2'])\n"
+            f"print('LOADED', sorted(m for m in {READING_ONLY!r} if m in sys.modules), code)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert "Phiếu trong cơ sở dữ liệu: 1, đủ trang: 1" in out.stdout, out.stdout + out.stderr  # both pages read
+    loaded = [line for line in out.stdout.splitlines() if line.startswith("LOADED")]
+    assert loaded == ["LOADED [] 0"], out.stdout + out.stderr
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'omr.sqlite'}")
+    with engine.connect() as conn:  # the comment fields came through: unpickled without omr.scan.comments
+        assert conn.exec_driver_sql("SELECT count(*) FROM comments").scalar() >= 1
+    engine.dispose()
+
+
+def test_omr_help_and_a_mistyped_option_load_no_heavy_library(repo_root):
+    code = ("import sys\n"
+            "from omr.cli import main\n"
+            "for argv in (['--help'], ['scan', '--no-such-option'], ['export', '--help']):\n"
+            "    try:\n"
+            "        main(argv)\n"
+            "    except SystemExit:\n"
+            "        pass\n"
+            "print('LOADED', sorted(m for m in ('numpy', 'cv2', 'sqlalchemy', 'yaml', 'PIL', 'pandas') "
+            "if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=repo_root)
+    assert out.stdout.splitlines()[-1] == "LOADED []", out.stdout + out.stderr
 
 
 def test_the_newest_revision_read_from_the_files_is_alembics():

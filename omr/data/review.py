@@ -63,7 +63,7 @@ from omr.data.schema import units as unit_registry
 from omr.data.store import version_token
 from omr.errors import OmrError
 from omr.model import NEEDS_REVIEW, STRAY_WRITING_TEXT, BoxRead, is_stray_writing
-from omr.scan.read import resolve_questions, shown_confidence
+from omr.scan.resolve import resolve_questions, shown_confidence
 from omr.text.lexicon import TEXT, flags_of
 from omr.text.normalise import printed_text
 from omr.text.numbers import vn_decimal, vn_integer
@@ -566,7 +566,7 @@ def _answer_trail(conn: sa.Connection, answer_id: int) -> tuple[dict | None, dic
 
     The machine's read is the ``old`` side of the latest change that replaced an answer set by
     the machine: ``{"value", "status", "confidence"}``; confidence is the shown one
-    (omr.scan.read.shown_confidence, 0..1) or None when the audit row predates its recording.
+    (omr.scan.resolve.shown_confidence, 0..1) or None when the audit row predates its recording.
     None when no change replaced a machine read (an answer a person typed in). The last change
     is ``{"who", "at"}`` (at: aware UTC datetime) or None when the answer has no audited change.
     """

@@ -15,7 +15,8 @@ from reportlab.pdfgen.canvas import Canvas
 from omr import tuning as T
 from omr.forms.fonts import FONT_NAMES, register_fonts, text_width_mm, wrap_text
 from omr.forms.layout import Layout, PageLayout
-from omr.forms.qrcodes import PageIdentity, encode_payload, format_serial, qr_matrix
+from omr.forms.qr_symbol import qr_matrix
+from omr.forms.qrcodes import PageIdentity, encode_payload, format_serial
 
 GUIDE_GREY = 0.72
 # The closing line of the form, printed under the last question of the last page.

@@ -1,16 +1,15 @@
 """What the QR code on every printed page says, and how to read it back.
 
 Payload: ``OMR1|<form>|<version>|<page>|<serial>[|<unit>]``, plain ASCII so any
-phone QR reader shows something a person can understand.
+phone QR reader shows something a person can understand. The symbol itself
+(NumPy, segno) is :func:`omr.forms.qr_symbol.qr_matrix`, apart so that the
+process storing pages of ``omr scan`` starts without NumPy (issue #18).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-import numpy as np
-import segno
 
 PREFIX = "OMR1"
 UNIT_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,32}\Z")
@@ -52,17 +51,3 @@ def parse_payload(text: str) -> PageIdentity | None:
         return None
     unit = parts[5] if len(parts) == 6 else None
     return PageIdentity(parts[1], version, page, serial, unit)
-
-
-def qr_matrix(payload: str, mask: int | None = None) -> np.ndarray:
-    """The QR symbol's modules (True = dark), without quiet zone, shape (n, n).
-
-    Error correction M: it survives a stray pen stroke over a corner of the code.
-    ``mask``: the data mask pattern (0-7) when it is known, as a decoder reads
-    it off a printed symbol; otherwise segno scores all 8 and takes the best,
-    as it did when the symbol was printed (~3 ms of the ~4 ms this takes, issue #18).
-    Raises ValueError (segno's DataOverflowError is one) for a payload QR cannot hold.
-    """
-    code = segno.make_qr(payload, error="m", boost_error=False, mask=mask)
-    n = len(code.matrix)
-    return np.frombuffer(b"".join(bytes(row) for row in code.matrix), np.uint8).reshape(n, n).astype(bool)

@@ -28,7 +28,8 @@ from omr.forms import synthetic_handwriting as hand
 from omr.forms.fonts import font_path
 from omr.forms.layout import Checkbox, Layout, PageLayout
 from omr.forms.printing import FormHeader, print_blank_pages
-from omr.forms.qrcodes import PageIdentity, encode_payload, format_serial, qr_matrix
+from omr.forms.qr_symbol import qr_matrix
+from omr.forms.qrcodes import PageIdentity, encode_payload, format_serial
 from omr.forms.template import NO_OPINION_CODE, Question, Template, box_codes, date_parts
 from omr.text.normalise import strip_diacritics
 

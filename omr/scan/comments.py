@@ -33,7 +33,7 @@ text; a flag seen only in an alternative reading is marked possible.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -41,33 +41,13 @@ import numpy as np
 from omr import tuning as T
 from omr.forms.layout import PageLayout, TextRegion
 from omr.scan.align import PageInk
-from omr.scan.ocr import OcrUnavailable, Word
+from omr.scan.comment_model import CommentRead, Word
+from omr.scan.ocr import OcrUnavailable
 from omr.scan.postcorrect import CorrectedLine, correct_line, flags_with_possible
 from omr.scan.recognise import handwriting_recogniser
 from omr.text.lexicon import Match
 
 K = T.CANONICAL_PX_PER_MM
-
-
-@dataclass
-class CommentRead:
-    """One comment field as read from one page."""
-
-    field: str
-    inked: bool
-    ink_mm2: float
-    region: tuple[float, float, float, float]  # x, y, w, h in layout mm
-    crop_png: bytes | None = None
-    draft_text: str | None = None
-    words: list[Word] = field(default_factory=list)
-    draft_confidence: float | None = None
-    likely_correct: bool = False
-    matches: list[Match] = field(default_factory=list)  # lexicon terms in the draft, negated ones too
-    review_priority: float = 0.0
-    ocr_error: str = ""
-    # Possibly faint writing (inked from less than TEXT_MIN_INK_MM2, or found only by its strokes against the
-    # paper's noise): the reviewer is told so, and ``crop_png`` is the raw crop, stretched, not the cleaned one.
-    faint: bool = False
 
 
 # --- pure functions over arrays -------------------------------------------------

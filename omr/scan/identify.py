@@ -13,7 +13,8 @@ import cv2
 import numpy as np
 
 from omr import tuning as T
-from omr.forms.qrcodes import PageIdentity, parse_payload, qr_matrix
+from omr.forms.qr_symbol import qr_matrix
+from omr.forms.qrcodes import PageIdentity, parse_payload
 from omr.scan.lighting import block_means, grey_percentile
 
 # Centres of the four fiducials in mm, order top-left, top-right, bottom-left, bottom-right.
@@ -334,7 +335,7 @@ def _data_mask(barcode) -> int | None:
 
     A symbol it decoded had its mask read right (a wrong one scrambles the
     data beyond what error correction repairs), and omr's symbols are printed
-    with the mask segno chose (:func:`omr.forms.qrcodes.qr_matrix`).
+    with the mask segno chose (:func:`omr.forms.qr_symbol.qr_matrix`).
     """
     extra = getattr(barcode, "extra", None)
     mask = extra.get("DataMask") if isinstance(extra, dict) else None
@@ -345,7 +346,7 @@ def _symbol_check(grey: np.ndarray, corners: np.ndarray, text: str,
                   mask: int | None = None) -> tuple[bool, float]:
     """(mirrored, contrast) of the symbol at ``corners``, compared module by module with its own print.
 
-    omr prints the payload with :func:`omr.forms.qrcodes.qr_matrix`, so the symbol
+    omr prints the payload with :func:`omr.forms.qr_symbol.qr_matrix`, so the symbol
     can be drawn again and compared under the 4 turns, plain and mirrored; the
     reader reports corners clockwise either way, so only this comparison tells
     a code seen through the paper from the page's own. When the print cannot

@@ -17,7 +17,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -436,8 +436,9 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
     try:
         count, dictionaries, tree_damaged = _pdf_pages(pdf, path)
         optional_content = _has_optional_content(dictionaries)
-        for index in range(start, min(count, T.MAX_PAGES_PER_FILE)):
-            if index > start and (index - start) % T.PDF_PAGES_PER_OPENING == 0:
+        index, since_opening = start, 0
+        while index < min(count, T.MAX_PAGES_PER_FILE):
+            if since_opening == T.PDF_PAGES_PER_OPENING:
                 # pdfium keeps every image stream it has handed out until the document is
                 # closed (~0.7 MB a page of a 200 dpi JPEG scan): reopen, so memory stays flat.
                 pdf.close()
@@ -445,68 +446,14 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
                     dictionaries.close()
                 pdf = _open_pdf(path)
                 dictionaries = _pdf_pages(pdf, path)[1]
-            try:
-                page = pdf[index]
-            except Exception:  # a broken page object (pdfium: "Failed to load page"): name it, go on
-                yield RawPage(str(path), index, None, PageError(
-                    f"{path}, trang {index + 1}: trang PDF bị hỏng, không mở được; "
-                    "hãy quét lại hoặc xuất lại tệp PDF"))
-                continue
-            try:
-                pixels = _largest_image_pixels(page)
-                if pixels > T.MAX_PAGE_PIXELS:
-                    # pdfium decodes an image whole to paint it, whatever the render size: refuse first.
-                    yield RawPage(str(path), index, None, PageError(
-                        f"{path}, trang {index + 1}: ảnh trong trang quá lớn ({pixels / 1e6:.0f} triệu điểm ảnh); "
-                        "hãy quét ở 200–300 dpi", "unreadable"))
-                    continue
-                shown = _shown_annotations(page)
-                if _WIDGET in shown and not page.formenv:
-                    # A form field pdfium has no form environment to draw: read without it, a ticked
-                    # box would come out blank. A person looks at the page instead.
-                    yield RawPage(str(path), index, None, PageError(
-                        f"{path}, trang {index + 1}: trang có ô biểu mẫu (form) điền trên máy mà omr không vẽ "
-                        "được; hãy in trang ra PDF («Print to PDF», làm phẳng biểu mẫu) rồi đọc lại tệp đó"))
-                    continue
-                # Drawn over the page (annotations, form fields) or with optional content: the embedded
-                # image is not what a viewer shows, so the page is rendered with all of it.
-                embedded = None if shown or optional_content else _embedded_scan(page)
-                if embedded is not None and (_image_painted_as_stored(dictionaries, index)
-                                             or _painted_as_decoded(page, embedded[0])):
-                    raw = RawPage(str(path), index, *embedded)
-                else:
-                    raw = RawPage(str(path), index, render_pdf_page(page, _render_dpi(page)))
-                damage = _uniform_page_damage(raw.image, dictionaries, index)
-                if damage is None and raw.stream_sha256 is None:
-                    damage = _unpainted_scan(dictionaries, index)
-                if damage is None and dictionaries is None and tree_damaged and _flat(raw.image):
-                    # qpdf's page list no longer lines up with pdfium's positions, so this page's own
-                    # dictionary cannot be checked; a flat page in a file whose page tree lost entries
-                    # is most likely broken, and called blank its answers would vanish: a person looks.
-                    damage = ("trang hiện ra toàn một màu, mà danh sách trang của tệp lại bị hỏng, nên không "
-                              "biết đó là trang để trống hay trang mất nội dung")
-                not_scan = (not_a_page(raw.image.shape[1], raw.image.shape[0], _render_dpi(page))
-                            if damage is None else None)
-                if damage is not None:
-                    # Drawn as one flat colour because the page is broken: never a "blank page".
-                    raw = RawPage(str(path), index, None, PageError(
-                        f"{path}, trang {index + 1}: trang PDF bị hỏng: {damage}; "
-                        "hãy quét lại tờ phiếu này hoặc xuất lại tệp PDF từ máy quét, rồi đọc lại tệp đó"))
-                elif not_scan:
-                    raw = RawPage(str(path), index, None,
-                                  PageError(f"{path}, trang {index + 1}: {not_scan}", NOT_SCAN))
-                yield raw
-            except Exception as exc:  # pdfium errors for one broken page: go on
-                # Our own reasons are Vietnamese (PageDamage); pdfium's and qpdf's are English, with object
-                # addresses ("Failed to get bitmap of image <PdfImage 0x7f…>"): never shown to the user.
-                why = f"trình đọc PDF báo: {exc}" if isinstance(exc, PageDamage) else "không vẽ được ảnh của trang"
-                yield RawPage(str(path), index, None,
-                              PageError(f"{path}, trang {index + 1}: trang PDF bị hỏng, {why}; "
-                                        "hãy quét lại tờ phiếu này hoặc xuất lại tệp PDF từ máy quét"))
-            finally:
-                page.close()
+                since_opening = 0
+            since_opening += 1
+            # The caller may send the index of a later page to go to (PageLoader: a worker's next chunk
+            # of the same file), instead of reopening the file; by default the next page.
+            jump = yield _pdf_page(pdf, dictionaries, path, index, optional_content, tree_damaged)
+            index = jump if jump is not None and jump > index else index + 1
         read = _cut_short(path)
-        if read is not None and start <= read < T.MAX_PAGES_PER_FILE:
+        if read is not None and index <= read < T.MAX_PAGES_PER_FILE:
             yield RawPage(str(path), read, None, PageError(
                 f"{path}: tệp PDF bị cắt cụt (thiếu phần cuối tệp, thường do chép hoặc tải lên chưa xong): "
                 f"đã đọc {read} trang đầu, từ trang {read + 1} trở đi không đọc được; hãy chép lại tệp gốc "
@@ -515,6 +462,67 @@ def _iter_pdf(path: Path, start: int) -> Iterator[RawPage]:
         pdf.close()
         if dictionaries is not None:
             dictionaries.close()
+
+
+def _pdf_page(pdf, dictionaries, path: Path, index: int, optional_content: bool, tree_damaged: bool) -> RawPage:
+    """Page ``index`` of an open PDF as a :class:`RawPage`: its scan, or why it cannot be read (PageError)."""
+    try:
+        page = pdf[index]
+    except Exception:  # a broken page object (pdfium: "Failed to load page"): name it, go on
+        return RawPage(str(path), index, None, PageError(
+            f"{path}, trang {index + 1}: trang PDF bị hỏng, không mở được; "
+            "hãy quét lại hoặc xuất lại tệp PDF"))
+    try:
+        pixels = _largest_image_pixels(page)
+        if pixels > T.MAX_PAGE_PIXELS:
+            # pdfium decodes an image whole to paint it, whatever the render size: refuse first.
+            return RawPage(str(path), index, None, PageError(
+                f"{path}, trang {index + 1}: ảnh trong trang quá lớn ({pixels / 1e6:.0f} triệu điểm ảnh); "
+                "hãy quét ở 200–300 dpi", "unreadable"))
+        shown = _shown_annotations(page)
+        if _WIDGET in shown and not page.formenv:
+            # A form field pdfium has no form environment to draw: read without it, a ticked
+            # box would come out blank. A person looks at the page instead.
+            return RawPage(str(path), index, None, PageError(
+                f"{path}, trang {index + 1}: trang có ô biểu mẫu (form) điền trên máy mà omr không vẽ "
+                "được; hãy in trang ra PDF («Print to PDF», làm phẳng biểu mẫu) rồi đọc lại tệp đó"))
+        # Drawn over the page (annotations, form fields) or with optional content: the embedded
+        # image is not what a viewer shows, so the page is rendered with all of it.
+        embedded = None if shown or optional_content else _embedded_scan(page)
+        if embedded is not None and (_image_painted_as_stored(dictionaries, index)
+                                     or _painted_as_decoded(page, embedded[0])):
+            raw = RawPage(str(path), index, *embedded)
+        else:
+            raw = RawPage(str(path), index, render_pdf_page(page, _render_dpi(page)))
+        damage = _uniform_page_damage(raw.image, dictionaries, index)
+        if damage is None and raw.stream_sha256 is None:
+            damage = _unpainted_scan(dictionaries, index)
+        if damage is None and dictionaries is None and tree_damaged and _flat(raw.image):
+            # qpdf's page list no longer lines up with pdfium's positions, so this page's own
+            # dictionary cannot be checked; a flat page in a file whose page tree lost entries
+            # is most likely broken, and called blank its answers would vanish: a person looks.
+            damage = ("trang hiện ra toàn một màu, mà danh sách trang của tệp lại bị hỏng, nên không "
+                      "biết đó là trang để trống hay trang mất nội dung")
+        not_scan = (not_a_page(raw.image.shape[1], raw.image.shape[0], _render_dpi(page))
+                    if damage is None else None)
+        if damage is not None:
+            # Drawn as one flat colour because the page is broken: never a "blank page".
+            raw = RawPage(str(path), index, None, PageError(
+                f"{path}, trang {index + 1}: trang PDF bị hỏng: {damage}; "
+                "hãy quét lại tờ phiếu này hoặc xuất lại tệp PDF từ máy quét, rồi đọc lại tệp đó"))
+        elif not_scan:
+            raw = RawPage(str(path), index, None,
+                          PageError(f"{path}, trang {index + 1}: {not_scan}", NOT_SCAN))
+        return raw
+    except Exception as exc:  # pdfium errors for one broken page: go on
+        # Our own reasons are Vietnamese (PageDamage); pdfium's and qpdf's are English, with object
+        # addresses ("Failed to get bitmap of image <PdfImage 0x7f…>"): never shown to the user.
+        why = f"trình đọc PDF báo: {exc}" if isinstance(exc, PageDamage) else "không vẽ được ảnh của trang"
+        return RawPage(str(path), index, None,
+                       PageError(f"{path}, trang {index + 1}: trang PDF bị hỏng, {why}; "
+                                 "hãy quét lại tờ phiếu này hoặc xuất lại tệp PDF từ máy quét"))
+    finally:
+        page.close()
 
 
 class _QpdfMessages(logging.Filter):
@@ -1518,22 +1526,33 @@ class PageLoader:
     """Load single pages by (path, index), keeping the last file open.
 
     Worker processes each hold one loader, so a PDF is opened once per worker,
-    not once per page.
+    not once per page; a PDF stays open when the next page asked is further on
+    in it (with 2 workers each takes every other chunk of a file: opening the
+    file again for each cost a few ms, issue #18). :func:`_iter_pdf` still closes
+    and reopens it every ``T.PDF_PAGES_PER_OPENING`` pages read, so memory stays flat.
     """
 
     def __init__(self):
         self._path: Path | None = None
-        self._pages: Iterator[RawPage] | None = None
+        self._pages: Generator[RawPage, int | None, None] | None = None
         self._next_index = -1
+        self._pdf = False
 
     def load(self, path: Path, index: int) -> RawPage:
-        if self._path != path or index != self._next_index or self._pages is None:
+        """Page ``index`` (0-based) of ``path``. Raises InputFileError for a page the file does not have."""
+        ahead = self._pages is not None and self._path == path and self._pdf and index > self._next_index
+        if not ahead and (self._path != path or index != self._next_index or self._pages is None):
             self.close()
             self._path, self._pages = path, iter_pages(path, start=index)
+            self._pdf = path.suffix.lower() == ".pdf"
         try:
-            page = next(self._pages)
+            page = self._pages.send(index) if ahead else next(self._pages)
         except StopIteration:
+            self.close()
             raise InputFileError(f"{path}: không có trang {index + 1}") from None
+        if ahead and page.index != index:  # never a wrong page under another page's number: open afresh
+            self.close()
+            return self.load(path, index)
         self._next_index = index + 1
         return page
 

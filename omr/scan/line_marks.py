@@ -39,7 +39,8 @@ from omr.forms.geometry import Checkbox
 from omr.forms.layout import PageLayout
 from omr.model import AMBIGUOUS, MARKED, OK, BoxRead, PageResult
 from omr.scan.align import K, PageInk
-from omr.scan.read import _ring_share, recalibrate
+from omr.scan.read import _ring_share
+from omr.scan.resolve import recalibrate
 
 
 @dataclass(frozen=True)

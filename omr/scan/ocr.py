@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from omr.scan.comment_model import Word
 from omr.text.normalise import nfc
 
 # Tesseract would start an OpenMP thread per core for every line; omr already
@@ -29,13 +29,6 @@ LANGUAGE = "vie"
 # Where Debian's tesseract-ocr-vie puts its data (5 on bookworm, 4.00 before).
 TESSDATA_CANDIDATES = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
                        "/usr/share/tessdata", "/usr/local/share/tessdata")
-
-
-@dataclass(frozen=True)
-class Word:
-    text: str
-    confidence: float  # 0-100, Tesseract's
-    line: int
 
 
 class OcrUnavailable(RuntimeError):

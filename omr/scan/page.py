@@ -40,13 +40,15 @@ from omr.scan.page_geometry import (
     tilt_from_square,
     to_whole_image,
 )
-from omr.scan.duplicates import ink_print, marks_key
+from omr.scan.duplicates import marks_key
+from omr.scan.ink_prints import ink_print
 from omr.scan.join import join_pages
 from omr.scan.form_print import page_print, print_core, printed_mask, question_areas
 from omr.scan.line_marks import review_lines_through_boxes
 from omr.scan.printed_boxes import (flag_unprinted, marks_beside_boxes, own_outline_evidence, reference_print,
                                     stray_writing, unexplained_marks, writing_in_areas)
-from omr.scan.read import questions_with_marks, read_boxes, recalibrate, resolve_questions, shown_confidence
+from omr.scan.read import read_boxes
+from omr.scan.resolve import questions_with_marks, recalibrate, resolve_questions, shown_confidence
 from omr.scan.register import PageFeatures, load_reference, match_pinned, page_features, pinned_identity, register_to
 from omr.scan.show_through import back_print
 from omr.text.numbers import vn_percent
@@ -590,7 +592,7 @@ def _read_pinned(image: np.ndarray, match, result: PageResult) -> None:
 
 def read_certainty_text(result: PageResult) -> str:
     """How sure the reads of a page are, for its detail line: the lowest confidence a person would be
-    shown for one of its answers (:func:`omr.scan.read.shown_confidence`, never above what the answer's
+    shown for one of its answers (:func:`omr.scan.resolve.shown_confidence`, never above what the answer's
     status allows), and which question; "" for a page without questions.
 
     This is the reads' own probability of being right, so it cannot say 100 % next to a question sent to

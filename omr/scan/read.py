@@ -1,4 +1,4 @@
-"""Read every checkbox of an aligned page, and resolve each question.
+"""Read every checkbox of an aligned page (each question is resolved from them by :mod:`omr.scan.resolve`).
 
 A box is measured on the page's own ink scale (:func:`omr.scan.align.ink_map`), so
 thresholds adapt to the ink darkness and paper tone of each page. Box states:
@@ -9,7 +9,6 @@ empty, marked, cancelled (filled in completely), or uncertain. A question is
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -19,20 +18,12 @@ import numpy as np
 
 from omr import tuning as T
 from omr.forms.layout import Checkbox
-from omr.forms.template import Question, date_parts
 from omr.model import (
-    AMBIGUOUS,
-    BLANK,
     CANCELLED,
     EMPTY,
-    INVALID,
     MARKED,
-    MULTIPLE,
-    NEEDS_REVIEW,
-    OK,
     UNCERTAIN,
     BoxRead,
-    QuestionRead,
 )
 from omr.scan.align import BoxSearch, BoxWindow, K
 from omr.scan.show_through import explained_by_back
@@ -928,7 +919,7 @@ def doubt_unsure_marks(reads: list[BoxRead], evidence: list[BoxEvidence],
     """Make 'marked' boxes that are not sure deliberate pen marks uncertain (in place), after
     :func:`judge_against_respondent` (its rules 3 and 4 may have cancelled boxes).
 
-    :func:`_resolve_single` reads a cancelled box (filled in, scribbled over) plus one mark as a
+    :func:`omr.scan.resolve._resolve_single` reads a cancelled box (filled in, scribbled over) plus one mark as a
     correction, the mark ok: the form says "Muốn sửa: tô kín ô đã đánh dấu nhầm, rồi đánh dấu X
     vào ô khác". That is a sure answer only when the mark is one (bench/hunt marks.py thumb,
     glass.py hair: a thumbprint's ridged edge spilling into a box, or a hair lying across one,
@@ -991,114 +982,3 @@ def _leaves_box(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> bool:
     step_x, step_y = box.w + 1.0, box.h + 1.0
     return any(_leaves_toward(window, box, dx, dy, replace(box, x=box.x + sx, y=box.y + sy))
                for sx, sy in ((step_x, 0.0), (-step_x, 0.0), (0.0, step_y), (0.0, -step_y)))
-
-
-def _resolve_single(reads: list[BoxRead]) -> tuple[object, str]:
-    """One answer from a row of boxes: a cancelled box plus one mark is that mark (a mark that
-    :func:`doubt_unsure_marks` let stand as one: a pen's, drawn inside its box)."""
-    marked = [r.option for r in reads if r.state == MARKED]
-    if any(r.state == UNCERTAIN for r in reads):
-        return (marked[0] if len(marked) == 1 else None), AMBIGUOUS
-    cancelled = [r for r in reads if r.state == CANCELLED]
-    if len(marked) == 1:
-        return marked[0], OK
-    if len(marked) > 1:
-        return marked, MULTIPLE
-    # Filled in, nothing else: an answer in bubble style, or a cancelled one? It stays in review
-    # even as the only ink of its question (issue #14 looked at reading it ok): omr's forms print
-    # "Muốn sửa: tô kín ô đã đánh dấu nhầm, rồi đánh dấu X vào ô khác", so a solid fill is how a
-    # respondent who follows the form cancels: one who cancels and answers nothing else would be
-    # read, silently, as giving the answer they withdrew.
-    if cancelled:
-        return (cancelled[0].option if len(cancelled) == 1 else None), AMBIGUOUS
-    return None, BLANK
-
-
-def calibrated_confidence(status: str, score: float) -> float:
-    """The measured probability (0..1) that a read with this status and raw score is right.
-
-    ``score`` is the least certain box's confidence (0.25-1). The table
-    :data:`omr.tuning.CONFIDENCE_BY_STATUS` is measured with
-    ``bench/accuracy.py --calibrate`` (share of reads right per status and
-    score bin, Laplace-smoothed, so never 0 or 1). A status the table lacks
-    takes the ambiguous row: unknown means unsure.
-    """
-    table = T.CONFIDENCE_BY_STATUS.get(status, T.CONFIDENCE_BY_STATUS[AMBIGUOUS])
-    return next(p for low, p in reversed(table) if score >= low or low == table[0][0])
-
-
-def shown_confidence(status: str, confidence: float | None) -> float | None:
-    """The confidence a person is shown for a stored answer: never above what its status can be.
-
-    A database written before confidences were calibrated (issue #14), or an
-    answer whose status a later rule changed, can hold an answer to review
-    with the confidence of a sure read ("không chắc chắn (độ tin cậy 100%)").
-    For a status that goes to review the figure is capped at the highest
-    share right measured for that status (:data:`omr.tuning.CONFIDENCE_BY_STATUS`).
-    """
-    if confidence is None or status not in NEEDS_REVIEW:
-        return confidence
-    table = T.CONFIDENCE_BY_STATUS.get(status, T.CONFIDENCE_BY_STATUS[AMBIGUOUS])
-    return min(confidence, max(p for _, p in table))
-
-
-def recalibrate(read: QuestionRead, status: str) -> None:
-    """Give ``read`` a new status (set by a page-level rule) and the confidence that goes with it."""
-    read.status = status
-    read.confidence = calibrated_confidence(status, read.score)
-
-
-def resolve_question(question: Question, reads: list[BoxRead]) -> QuestionRead:
-    """One question's value, status and calibrated confidence from its boxes' reads."""
-    score = min((r.confidence for r in reads), default=1.0)
-    if question.type == "date":
-        value, status = _resolve_date(question, reads)
-    elif question.type == "multiple":
-        marked = [r.option for r in reads if r.state == MARKED]
-        if any(r.state == UNCERTAIN for r in reads):
-            value, status = marked, AMBIGUOUS
-        elif marked:
-            value, status = marked, OK
-        elif any(r.state == CANCELLED for r in reads):
-            value, status = [], AMBIGUOUS
-        else:
-            value, status = [], BLANK
-    else:
-        value, status = _resolve_single(reads)
-    return QuestionRead(question.id, value, status, calibrated_confidence(status, score), round(score, 3))
-
-
-def _resolve_date(question: Question, reads: list[BoxRead]) -> tuple[object, str]:
-    digits: dict[str, str] = {}
-    statuses = []
-    for part, _ in date_parts(question):
-        part_reads = [r for r in reads if r.option.startswith(part + ":")]
-        value, status = _resolve_single(part_reads)
-        statuses.append(status)
-        if status == OK:
-            digits[part] = str(value).split(":", 1)[1]
-    if all(s == BLANK for s in statuses):
-        return None, BLANK
-    for worst in (MULTIPLE, AMBIGUOUS):
-        if worst in statuses:
-            return None, worst
-    if BLANK in statuses:
-        return None, AMBIGUOUS  # a date half filled in
-    try:
-        day = dt.date(int(digits["year"]), int(digits["month_tens"] + digits["month_units"]),
-                      int(digits["day_tens"] + digits["day_units"]))
-    except ValueError:
-        return None, INVALID
-    return day.isoformat(), OK
-
-
-def questions_with_marks(reads: list[BoxRead]) -> set[str]:
-    """Ids of the questions with at least one box read as surely marked or filled in."""
-    return {r.question for r in reads if r.state in (MARKED, CANCELLED)}
-
-
-def resolve_questions(questions: list[Question], reads: list[BoxRead]) -> list[QuestionRead]:
-    by_question: dict[str, list[BoxRead]] = {}
-    for r in reads:
-        by_question.setdefault(r.question, []).append(r)
-    return [resolve_question(q, by_question[q.id]) for q in questions if q.id in by_question]

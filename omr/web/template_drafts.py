@@ -51,7 +51,7 @@ from omr.forms.template import (
 from omr.model import BLANK, COVER_SHEET, MULTIPLE, OK, SERIAL_FIELD, SET_ASIDE_REASONS
 from omr.scan.ingest import PageLoader, count_pages, pdf_page_sizes_mm
 from omr.scan.batch import WORKER_PRELOAD
-from omr.scan.read import shown_confidence
+from omr.scan.resolve import shown_confidence
 from omr.text.numbers import vn_number, vn_percent
 from omr.scan.page import Catalogue, process_page
 from omr.scan.page_workers import Failure, run_bounded
