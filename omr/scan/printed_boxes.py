@@ -258,7 +258,68 @@ def marks_beside_boxes(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, 
         return out
 
     inked = [r for r in reads if r.state != EMPTY]
-    return _unexplained(reads, ink, questions, window, printed_at, inked, T.OWN_MARK_INK, T.OWN_MARK_MIN_MM2)
+    found = _unexplained(reads, ink, questions, window, printed_at, inked, T.OWN_MARK_INK, T.OWN_MARK_MIN_MM2)
+    for question in sorted(questions - set(found)):
+        area = _stroke_into_own_box(reads, ink, question, inked, printed_at)
+        if area > 0:
+            found[question] = area
+    return found
+
+
+def _stroke_into_own_box(reads: list[BoxRead], ink: PageInk, question: str, inked: list[BoxRead],
+                         printed_at) -> float:
+    """Area (mm²) of the ink crossing an empty box's outline of ``question`` from a gap that another
+    question's inked box explains (0.0: none).
+
+    On scale rows the next row's box lies 1.5 mm above and below (UNEXPLAINED_BOX_MARGIN_MM): a cross or
+    tick drawn mostly outside its box, above or below it, reaches into that box, and its ink in the gap,
+    within the margin of an inked box, is taken as that box's own (branch hout: bench/hunt/strokes.py
+    outside, 11 SILENT). A neighbour's mark running out of its box stops in the gap; this one crosses the
+    question's outline: per side of an empty box of ``question`` facing another question's inked box
+    within the margin, the columns (rows, for left and right) holding ink that is not print within
+    OWN_CROSSING_BAND_MM on both sides of the outline, at OWN_MARK_INK; at least OWN_CROSSING_MIN_MM
+    of them is a stroke into the box. ``printed_at(question, px0, py0, px1, py1)`` is the grown print
+    of a window (uint8 0/1, :func:`marks_beside_boxes`)."""
+    pad, band = T.UNEXPLAINED_BOX_MARGIN_MM, T.OWN_CROSSING_BAND_MM
+    page_h, page_w = ink.shape
+    others = [n for n in inked if n.question != question]
+    best = 0.0
+    for b in reads:
+        if b.question != question or b.state != EMPTY:
+            continue
+        for n in others:
+            overlap_x = min(b.x + b.w, n.x + n.w) - max(b.x, n.x)
+            overlap_y = min(b.y + b.h, n.y + n.h) - max(b.y, n.y)
+            if overlap_x > 0 and 0 <= b.y - (n.y + n.h) <= pad:  # n above b
+                across, edge, lo, hi = False, b.y, max(b.x, n.x), min(b.x + b.w, n.x + n.w)
+            elif overlap_x > 0 and 0 <= n.y - (b.y + b.h) <= pad:  # n below b
+                across, edge, lo, hi = False, b.y + b.h, max(b.x, n.x), min(b.x + b.w, n.x + n.w)
+            elif overlap_y > 0 and 0 <= b.x - (n.x + n.w) <= pad:  # n left of b
+                across, edge, lo, hi = True, b.x, max(b.y, n.y), min(b.y + b.h, n.y + n.h)
+            elif overlap_y > 0 and 0 <= n.x - (b.x + b.w) <= pad:  # n right of b
+                across, edge, lo, hi = True, b.x + b.w, max(b.y, n.y), min(b.y + b.h, n.y + n.h)
+            else:
+                continue
+            e0, e1 = int((edge - band) * K), int(np.ceil((edge + band) * K))
+            l0, l1 = int(lo * K), int(np.ceil(hi * K))
+            px0, py0, px1, py1 = (e0, l0, e1, l1) if across else (l0, e0, l1, e1)
+            px0, py0, px1, py1 = max(px0, 0), max(py0, 0), min(px1, page_w), min(py1, page_h)
+            if px1 - px0 < 2 or py1 - py0 < 2:
+                continue
+            printed = printed_at(question, px0, py0, px1, py1)
+            new = _new_strokes(ink.region(px0, py0, px1, py1), printed, np.zeros_like(printed), T.OWN_MARK_INK)
+            if across:
+                new = new.T  # the outline across: rows, as for top and bottom
+            mid = int(round(edge * K)) - (px0 if across else py0)
+            if mid <= 0 or mid >= new.shape[0]:
+                continue
+            # The two bands' columns with ink, one px either way (a slanted stroke shifts across the outline).
+            sides = [cv2.dilate(part.any(axis=0).astype(np.uint8)[None, :], np.ones((1, 3), np.uint8))[0]
+                     for part in (new[:mid], new[mid:])]
+            crossing = int(np.count_nonzero(sides[0] & sides[1]))
+            if crossing >= T.OWN_CROSSING_MIN_MM * K:
+                best = max(best, round(float(np.count_nonzero(new)) / (K * K), 2))
+    return best
 
 
 def writing_in_areas(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, core: np.ndarray,
