@@ -1244,6 +1244,10 @@ OWN_MARK_MIN_MM2 = 0.7
 # ~0.4 mm of the outline; a speck of dust lies on one side only.
 OWN_CROSSING_BAND_MM = 1.0
 OWN_CROSSING_MIN_MM = 0.3
+# A mark in the gap touching the box without entering it (the hunt's seed 11 sheet 7 G2, a cross 80 %
+# above its box): ink within 0.6 mm outside the outline, the grown outline's ~0.4 mm and a pen's width
+# beyond; a neighbour's mark running out of its box 1.5 mm away stops short of it.
+OWN_TOUCH_MM = 0.6
 # A question read ok on one mark is searched too when that mark is weak: its box's confidence under
 # this (classify_fill: a fill within ~0.02 of the edges of the marked zone), as a cross drawn just
 # above a box leaves when one arm dips into it.

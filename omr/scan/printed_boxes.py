@@ -278,9 +278,12 @@ def _stroke_into_own_box(reads: list[BoxRead], ink: PageInk, question: str, inke
     question's outline: per side of an empty box of ``question`` facing another question's inked box
     within the margin, the columns (rows, for left and right) holding ink that is not print within
     OWN_CROSSING_BAND_MM on both sides of the outline, at OWN_MARK_INK; at least OWN_CROSSING_MIN_MM
-    of them is a stroke into the box. ``printed_at(question, px0, py0, px1, py1)`` is the grown print
+    of them is a stroke into the box; so are as many columns with ink in the gap within OWN_TOUCH_MM of
+    the outline (a mark drawn in the gap, touching the box: which box it belongs to is for a person).
+    ``printed_at(question, px0, py0, px1, py1)`` is the grown print
     of a window (uint8 0/1, :func:`marks_beside_boxes`)."""
-    pad, band = T.UNEXPLAINED_BOX_MARGIN_MM, T.OWN_CROSSING_BAND_MM
+    band = T.OWN_CROSSING_BAND_MM
+    reach = T.UNEXPLAINED_BOX_MARGIN_MM + band  # the neighbour's margin, and boxes found a little further apart
     page_h, page_w = ink.shape
     others = [n for n in inked if n.question != question]
     best = 0.0
@@ -290,14 +293,14 @@ def _stroke_into_own_box(reads: list[BoxRead], ink: PageInk, question: str, inke
         for n in others:
             overlap_x = min(b.x + b.w, n.x + n.w) - max(b.x, n.x)
             overlap_y = min(b.y + b.h, n.y + n.h) - max(b.y, n.y)
-            if overlap_x > 0 and 0 <= b.y - (n.y + n.h) <= pad:  # n above b
-                across, edge, lo, hi = False, b.y, max(b.x, n.x), min(b.x + b.w, n.x + n.w)
-            elif overlap_x > 0 and 0 <= n.y - (b.y + b.h) <= pad:  # n below b
-                across, edge, lo, hi = False, b.y + b.h, max(b.x, n.x), min(b.x + b.w, n.x + n.w)
-            elif overlap_y > 0 and 0 <= b.x - (n.x + n.w) <= pad:  # n left of b
-                across, edge, lo, hi = True, b.x, max(b.y, n.y), min(b.y + b.h, n.y + n.h)
-            elif overlap_y > 0 and 0 <= n.x - (b.x + b.w) <= pad:  # n right of b
-                across, edge, lo, hi = True, b.x + b.w, max(b.y, n.y), min(b.y + b.h, n.y + n.h)
+            if overlap_x > 0 and 0 <= b.y - (n.y + n.h) <= reach:  # n above b
+                across, before, edge, lo, hi = False, True, b.y, max(b.x, n.x), min(b.x + b.w, n.x + n.w)
+            elif overlap_x > 0 and 0 <= n.y - (b.y + b.h) <= reach:  # n below b
+                across, before, edge, lo, hi = False, False, b.y + b.h, max(b.x, n.x), min(b.x + b.w, n.x + n.w)
+            elif overlap_y > 0 and 0 <= b.x - (n.x + n.w) <= reach:  # n left of b
+                across, before, edge, lo, hi = True, True, b.x, max(b.y, n.y), min(b.y + b.h, n.y + n.h)
+            elif overlap_y > 0 and 0 <= n.x - (b.x + b.w) <= reach:  # n right of b
+                across, before, edge, lo, hi = True, False, b.x + b.w, max(b.y, n.y), min(b.y + b.h, n.y + n.h)
             else:
                 continue
             e0, e1 = int((edge - band) * K), int(np.ceil((edge + band) * K))
@@ -317,7 +320,12 @@ def _stroke_into_own_box(reads: list[BoxRead], ink: PageInk, question: str, inke
             sides = [cv2.dilate(part.any(axis=0).astype(np.uint8)[None, :], np.ones((1, 3), np.uint8))[0]
                      for part in (new[:mid], new[mid:])]
             crossing = int(np.count_nonzero(sides[0] & sides[1]))
-            if crossing >= T.OWN_CROSSING_MIN_MM * K:
+            # A mark lying in the gap up to the outline, none of it inside: the rows of the gap nearest
+            # the outline (OWN_TOUCH_MM) hold it, and a neighbour's mark running out of its box stops short.
+            touch = max(1, int(round(T.OWN_TOUCH_MM * K)))
+            outside = new[max(0, mid - touch):mid] if before else new[mid:mid + touch]
+            touching = int(np.count_nonzero(outside.any(axis=0)))
+            if max(crossing, touching) >= T.OWN_CROSSING_MIN_MM * K:
                 best = max(best, round(float(np.count_nonzero(new)) / (K * K), 2))
     return best
 
