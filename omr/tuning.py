@@ -1248,6 +1248,11 @@ OWN_CROSSING_MIN_MM = 0.3
 # above its box): ink within 0.6 mm outside the outline, the grown outline's ~0.4 mm and a pen's width
 # beyond; a neighbour's mark running out of its box 1.5 mm away stops short of it.
 OWN_TOUCH_MM = 0.6
+# A weak single mark whose ink within UNEXPLAINED_BOX_MARGIN_MM outside its box is more than its ink inside
+# (omr/scan/printed_boxes.py, _mark_mostly_outside, branch hout) is not that box's: an "x" after the
+# previous option's label touching the box (hunt respond.py x_label seed 12). 1.0: more outside than in,
+# the brief's "mostly outside"; a tick's long arm running out of its box leaves most of the tick inside.
+OWN_OUTSIDE_SHARE = 1.0
 # A question read ok on one mark is searched too when that mark is weak: its box's confidence under
 # this (classify_fill: a fill within ~0.02 of the edges of the marked zone), as a cross drawn just
 # above a box leaves when one arm dips into it.
