@@ -307,8 +307,9 @@ def _stroke_into_own_box(reads: list[BoxRead], ink: PageInk, question: str, inke
     within the margin of an inked box, is taken as that box's own (branch hout: bench/hunt/strokes.py
     outside, 11 SILENT). A neighbour's mark running out of its box stops in the gap; this one crosses the
     question's outline: per side of an empty box of ``question`` facing another question's inked box
-    within the margin and OWN_CROSSING_BAND_MM (boxes are found a little apart), the columns (rows, for left and right) holding ink that is not print within
-    OWN_CROSSING_BAND_MM on both sides of the outline, at OWN_MARK_INK; at least OWN_CROSSING_MIN_MM
+    within the margin and OWN_CROSSING_BAND_MM (boxes are found a little apart), the columns (rows, for
+    left and right) holding ink that is not print within OWN_CROSSING_BAND_MM on both sides of the
+    outline, at OWN_MARK_INK; at least OWN_CROSSING_MIN_MM
     of them is a stroke into the box; so are as many columns with ink in the gap within OWN_TOUCH_MM of
     the outline (a mark drawn in the gap, touching the box: which box it belongs to is for a person).
     ``printed_at(question, px0, py0, px1, py1)`` is the grown print
