@@ -1236,6 +1236,23 @@ OWN_PRINT_SLACK_MM = 0.125
 # drawn, the largest stroke left 0.19 and 0.47 mm² (dust, JPEG and blur at the print's edges); marks
 # beside a box of the offbox profile 1.0-25 mm², a tick over a section A label 0.78 mm².
 OWN_MARK_MIN_MM2 = 0.7
+# A mark drawn mostly outside its box reaching into the next scale row's inked box, 1.5 mm away
+# (omr/scan/printed_boxes.py, _stroke_into_own_box, branch hout): ink that is not print within 1.0 mm on
+# both sides of an empty box's outline facing that box, in the same columns. 1.0 mm: the outline grown by
+# OWN_PRINT_SLACK_MM (~0.4 mm) leaves ~0.6 mm of each band, and the gap is 1.5 mm, so the band outside
+# stays clear of the neighbour's own outline. 0.3 mm of columns: a 0.3 mm pen's diagonal arm covers
+# ~0.4 mm of the outline; a speck of dust lies on one side only.
+OWN_CROSSING_BAND_MM = 1.0
+OWN_CROSSING_MIN_MM = 0.3
+# A mark in the gap touching the box without entering it (the hunt's seed 11 sheet 7 G2, a cross 80 %
+# above its box): ink within 0.6 mm outside the outline, the grown outline's ~0.4 mm and a pen's width
+# beyond; a neighbour's mark running out of its box 1.5 mm away stops short of it.
+OWN_TOUCH_MM = 0.6
+# A weak single mark whose ink within UNEXPLAINED_BOX_MARGIN_MM outside its box is more than its ink inside
+# (omr/scan/printed_boxes.py, _mark_mostly_outside, branch hout) is not that box's: an "x" after the
+# previous option's label touching the box (hunt respond.py x_label seed 12). 1.0: more outside than in,
+# the brief's "mostly outside"; a tick's long arm running out of its box leaves most of the tick inside.
+OWN_OUTSIDE_SHARE = 1.0
 # A question read ok on one mark is searched too when that mark is weak: its box's confidence under
 # this (classify_fill: a fill within ~0.02 of the edges of the marked zone), as a cross drawn just
 # above a box leaves when one arm dips into it.

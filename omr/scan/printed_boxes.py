@@ -258,7 +258,108 @@ def marks_beside_boxes(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, 
         return out
 
     inked = [r for r in reads if r.state != EMPTY]
-    return _unexplained(reads, ink, questions, window, printed_at, inked, T.OWN_MARK_INK, T.OWN_MARK_MIN_MM2)
+    found = _unexplained(reads, ink, questions, window, printed_at, inked, T.OWN_MARK_INK, T.OWN_MARK_MIN_MM2)
+    for question in sorted(questions - set(found)):
+        area = max(_stroke_into_own_box(reads, ink, question, inked, printed_at),
+                   _mark_mostly_outside(reads, ink, question, printed_at))
+        if area > 0:
+            found[question] = area
+    return found
+
+
+def _mark_mostly_outside(reads: list[BoxRead], ink: PageInk, question: str, printed_at) -> float:
+    """Area (mm²) of the ink outside the one inked box of ``question`` within UNEXPLAINED_BOX_MARGIN_MM
+    of it, when that is more than OWN_OUTSIDE_SHARE of the ink inside it and at least OWN_MARK_MIN_MM2
+    (0.0: not so, or the question has no single inked box).
+
+    An "x" written after the label «1 lần» touches the next option's box, 4.5 mm on: its corner in that
+    box reads a weak mark, and the rest of it, within the margin of that box, was taken for the mark's
+    own arms (branch hout: bench/hunt/respond.py x_label, '2' stored ok for '1'). A mark that lies mostly
+    outside its box is not the box's. ``printed_at`` as for :func:`_stroke_into_own_box`."""
+    members = [r for r in reads if r.question == question and r.state != EMPTY]
+    if len(members) != 1:
+        return 0.0
+    b = members[0]
+    pad = T.UNEXPLAINED_BOX_MARGIN_MM
+    page_h, page_w = ink.shape
+    px0, py0 = max(0, int((b.x - pad) * K)), max(0, int((b.y - pad) * K))
+    px1, py1 = min(page_w, int(np.ceil((b.x + b.w + pad) * K))), min(page_h, int(np.ceil((b.y + b.h + pad) * K)))
+    if px1 - px0 < 2 or py1 - py0 < 2:
+        return 0.0
+    printed = printed_at(question, px0, py0, px1, py1)
+    new = _new_strokes(ink.region(px0, py0, px1, py1), printed, np.zeros_like(printed), T.OWN_MARK_INK)
+    inside = np.zeros_like(new)
+    inside[int(b.y * K) - py0:int((b.y + b.h) * K) - py0, int(b.x * K) - px0:int((b.x + b.w) * K) - px0] = 1
+    within = float(np.count_nonzero(new & inside)) / (K * K)
+    beyond = float(np.count_nonzero(new & (1 - inside))) / (K * K)
+    if beyond >= T.OWN_MARK_MIN_MM2 and beyond > T.OWN_OUTSIDE_SHARE * within:
+        return round(beyond, 2)
+    return 0.0
+
+
+def _stroke_into_own_box(reads: list[BoxRead], ink: PageInk, question: str, inked: list[BoxRead],
+                         printed_at) -> float:
+    """Area (mm²) of the ink crossing an empty box's outline of ``question`` from a gap that another
+    question's inked box explains (0.0: none).
+
+    On scale rows the next row's box lies 1.5 mm above and below (UNEXPLAINED_BOX_MARGIN_MM): a cross or
+    tick drawn mostly outside its box, above or below it, reaches into that box, and its ink in the gap,
+    within the margin of an inked box, is taken as that box's own (branch hout: bench/hunt/strokes.py
+    outside, 11 SILENT). A neighbour's mark running out of its box stops in the gap; this one crosses the
+    question's outline: per side of an empty box of ``question`` facing another question's inked box
+    within the margin and OWN_CROSSING_BAND_MM (boxes are found a little apart), the columns (rows, for
+    left and right) holding ink that is not print within OWN_CROSSING_BAND_MM on both sides of the
+    outline, at OWN_MARK_INK; at least OWN_CROSSING_MIN_MM
+    of them is a stroke into the box; so are as many columns with ink in the gap within OWN_TOUCH_MM of
+    the outline (a mark drawn in the gap, touching the box: which box it belongs to is for a person).
+    ``printed_at(question, px0, py0, px1, py1)`` is the grown print
+    of a window (uint8 0/1, :func:`marks_beside_boxes`)."""
+    band = T.OWN_CROSSING_BAND_MM
+    reach = T.UNEXPLAINED_BOX_MARGIN_MM + band  # the neighbour's margin, and boxes found a little further apart
+    page_h, page_w = ink.shape
+    others = [n for n in inked if n.question != question]
+    best = 0.0
+    for b in reads:
+        if b.question != question or b.state != EMPTY:
+            continue
+        for n in others:
+            overlap_x = min(b.x + b.w, n.x + n.w) - max(b.x, n.x)
+            overlap_y = min(b.y + b.h, n.y + n.h) - max(b.y, n.y)
+            if overlap_x > 0 and 0 <= b.y - (n.y + n.h) <= reach:  # n above b
+                across, before, edge, lo, hi = False, True, b.y, max(b.x, n.x), min(b.x + b.w, n.x + n.w)
+            elif overlap_x > 0 and 0 <= n.y - (b.y + b.h) <= reach:  # n below b
+                across, before, edge, lo, hi = False, False, b.y + b.h, max(b.x, n.x), min(b.x + b.w, n.x + n.w)
+            elif overlap_y > 0 and 0 <= b.x - (n.x + n.w) <= reach:  # n left of b
+                across, before, edge, lo, hi = True, True, b.x, max(b.y, n.y), min(b.y + b.h, n.y + n.h)
+            elif overlap_y > 0 and 0 <= n.x - (b.x + b.w) <= reach:  # n right of b
+                across, before, edge, lo, hi = True, False, b.x + b.w, max(b.y, n.y), min(b.y + b.h, n.y + n.h)
+            else:
+                continue
+            e0, e1 = int((edge - band) * K), int(np.ceil((edge + band) * K))
+            l0, l1 = int(lo * K), int(np.ceil(hi * K))
+            px0, py0, px1, py1 = (e0, l0, e1, l1) if across else (l0, e0, l1, e1)
+            px0, py0, px1, py1 = max(px0, 0), max(py0, 0), min(px1, page_w), min(py1, page_h)
+            if px1 - px0 < 2 or py1 - py0 < 2:
+                continue
+            printed = printed_at(question, px0, py0, px1, py1)
+            new = _new_strokes(ink.region(px0, py0, px1, py1), printed, np.zeros_like(printed), T.OWN_MARK_INK)
+            if across:
+                new = new.T  # the outline across: rows, as for top and bottom
+            mid = int(round(edge * K)) - (px0 if across else py0)
+            if mid <= 0 or mid >= new.shape[0]:
+                continue
+            # The two bands' columns with ink, one px either way (a slanted stroke shifts across the outline).
+            sides = [cv2.dilate(part.any(axis=0).astype(np.uint8)[None, :], np.ones((1, 3), np.uint8))[0]
+                     for part in (new[:mid], new[mid:])]
+            crossing = int(np.count_nonzero(sides[0] & sides[1]))
+            # A mark lying in the gap up to the outline, none of it inside: the rows of the gap nearest
+            # the outline (OWN_TOUCH_MM) hold it, and a neighbour's mark running out of its box stops short.
+            touch = max(1, int(round(T.OWN_TOUCH_MM * K)))
+            outside = new[max(0, mid - touch):mid] if before else new[mid:mid + touch]
+            touching = int(np.count_nonzero(outside.any(axis=0)))
+            if max(crossing, touching) >= T.OWN_CROSSING_MIN_MM * K:
+                best = max(best, round(float(np.count_nonzero(new)) / (K * K), 2))
+    return best
 
 
 def writing_in_areas(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, core: np.ndarray,
