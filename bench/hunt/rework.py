@@ -78,7 +78,7 @@ def page_image(sheet, pl, rng, kind: str) -> bytes:
             t.habits[q] = f"second_pen {name} in {other.option}"
         elif kind == "digit":
             code = box.option[:1]
-            scale = rng.uniform(0.55, 0.75) * DPI / 200
+            scale = rng.uniform(1.1, 1.5) * DPI / 200  # 3-4.5 mm tall: a hand's digit filling the box
             (w, h), _ = cv2.getTextSize(code, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, scale, 1)
             cx, cy = px(box.x + box.w / 2) + int(rng.integers(-2, 3)), px(box.y + box.h / 2) + int(rng.integers(-2, 3))
             cv2.putText(img, code, (cx - w // 2, cy + h // 2), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, scale, colour,
