@@ -2,7 +2,8 @@
 """Hunt: sheets worked over after (or before) the respondent, and odd office copies.
 
 ``emboss``: the grooves of a ballpoint pressed hard on the sheet above (another respondent's crosses and
-ticks, 0-2.5 mm off, in 40 % of the questions) as light relief shading (a dark and a light edge, 4-12 %);
+ticks, 0-2.5 mm off, in 40 % of the questions) as light relief shading (a dark and a light edge, 4-12 %;
+``emboss_deep``: 12-25 %);
 ``second_pen``: an official "correcting" with a different pen: 15 % of the one-box questions get a cross or
 tick in another box (red, black or blue; the truth stays the respondent's: two marks are a question for a
 person); ``digit``: 40 % of the one-box answers given by writing the option's code (its first character)
@@ -38,7 +39,7 @@ def _pen(rng) -> float:
     return rng.uniform(0.3, 0.5)
 
 
-def emboss(img: np.ndarray, sheet, pl, rng) -> None:
+def emboss(img: np.ndarray, sheet, pl, rng, deep: bool = False) -> None:
     layer = np.zeros(img.shape[:2], np.float32)
     for q in sorted({b.question for b in pl.checkboxes}):
         if rng.random() >= 0.4:
@@ -50,16 +51,16 @@ def emboss(img: np.ndarray, sheet, pl, rng) -> None:
     layer = cv2.GaussianBlur(layer, (0, 0), 0.7)
     dy, dx = int(rng.choice([-1, 1])), int(rng.choice([-1, 1]))
     relief = layer - np.roll(np.roll(layer, dy, axis=0), dx, axis=1)  # one side shadowed, the other lit
-    depth = rng.uniform(0.04, 0.12)
+    depth = rng.uniform(0.12, 0.25) if deep else rng.uniform(0.04, 0.12)
     out = img.astype(np.float32) * (1 - depth * relief[:, :, None])
     img[:] = np.clip(out, 0, 255).astype(np.uint8)
 
 
 def page_image(sheet, pl, rng, kind: str) -> bytes:
     colour = ink_of(sheet.truth)
-    if kind == "emboss":
+    if kind in ("emboss", "emboss_deep"):
         img = sheet.pages[pl.number].copy()
-        emboss(img, sheet, pl, rng)
+        emboss(img, sheet, pl, rng, kind == "emboss_deep")
         return office_scan(img, rng)
     if kind == "fax":
         return fax(sheet.pages[pl.number], rng)
