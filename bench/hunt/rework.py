@@ -14,7 +14,8 @@ of 15-35 % of the fill's darkness left), the meant box marked; ``erase_blank``: 
 marked (the respondent erased to leave the question blank: the truth is blank);
 ``pale``: a form printed with low toner (its print at 30-50 % of its darkness) filled normally;
 ``twice``: every sheet scanned twice in the same batch, the second time upside down;
-``fax``: a fax-like 1-bit scan at 100 dpi (PNG, fixed threshold 110-170, a few specks).
+``fax``: a fax-like 1-bit scan at 100 dpi (PNG, fixed threshold 110-170, a few specks); ``fax_pale``: the
+pale form, filled, then faxed.
 
     PYTHONPATH=. .venv/bin/python bench/hunt/rework.py --n 15 --seed 11 [--kind emboss,...] [--keep DIR]
 """
@@ -130,7 +131,7 @@ def fax(rgb: np.ndarray, rng) -> bytes:
 def pale_sheets(n: int, rng, kind: str) -> list[Sheet]:
     template, layout, blanks = form()
     sheets = make_sheets(n, rng)
-    if kind != "pale":
+    if kind not in ("pale", "fax_pale"):
         return sheets
     for s in sheets:
         toner = rng.uniform(0.3, 0.5)
@@ -157,6 +158,14 @@ def run_twice(args) -> None:
     args.keep = keep
 
 
+def page_or_pale(sheet, pl, rng, kind: str) -> bytes:
+    if kind == "pale":
+        return office_scan(sheet.pages[pl.number], rng)
+    if kind == "fax_pale":
+        return fax(sheet.pages[pl.number], rng)
+    return page_image(sheet, pl, rng, kind)
+
+
 def main() -> None:
     p = parser(__doc__)
     p.add_argument("--kind", default="emboss,second_pen,digit,recolour,erase,erase_blank,pale,twice,fax")
@@ -166,8 +175,7 @@ def main() -> None:
         run_twice(args)
     args.kind = ",".join(k for k in kinds if k != "twice")
     if args.kind:
-        run_pages(args, lambda s, pl, rng, kind: page_image(s, pl, rng, kind) if kind != "pale"
-                  else office_scan(s.pages[pl.number], rng), make=pale_sheets)
+        run_pages(args, page_or_pale, make=pale_sheets)
 
 
 if __name__ == "__main__":
