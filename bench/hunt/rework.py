@@ -21,14 +21,13 @@ pale form, filled, then faxed.
 """
 from __future__ import annotations
 
-import copy
 import io
 
 import cv2
 import numpy as np
 from PIL import Image
 
-from common import (DPI, Sheet, all_pages, boxes_of, encode_jpeg, fill_page, form, ink_of, make_sheets,  # noqa
+from common import (DPI, Sheet, all_pages, encode_jpeg, fill_page, form, ink_of, make_sheets,  # noqa
                     office_scan, parser, pdf_bytes, px, redraw_questions, run_and_compare, run_pages, truths_of)
 from omr.forms.simulate import _draw_mark
 
