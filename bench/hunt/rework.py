@@ -12,6 +12,8 @@ tick in pen over it (two thirds) or in pen in another box, the pencil left (the 
 ``erase``: 30 % of the one-box answers: another box filled in, then rubbed out with an eraser (a grey smear
 of 15-35 % of the fill's darkness left), the meant box marked; ``erase_blank``: the same, but nothing new
 marked (the respondent erased to leave the question blank: the truth is blank);
+``erase_partial``: as erase_blank, but a band (20-40 % of the box's height) of the fill's zigzags is left
+at 50-80 % of its darkness;
 ``pale``: a form printed with low toner (its print at 30-50 % of its darkness) filled normally;
 ``twice``: every sheet scanned twice in the same batch, the second time upside down;
 ``fax``: a fax-like 1-bit scan at 100 dpi (PNG, fixed threshold 110-170, a few specks); ``fax_pale``: the
@@ -64,7 +66,7 @@ def page_image(sheet, pl, rng, kind: str) -> bytes:
         return office_scan(img, rng)
     if kind == "fax":
         return fax(sheet.pages[pl.number], rng)
-    share = {"second_pen": 0.15, "erase": 0.3, "erase_blank": 0.3}.get(kind, 0.4)
+    share = {"second_pen": 0.15, "erase": 0.3, "erase_blank": 0.3, "erase_partial": 0.3}.get(kind, 0.4)
     types = ("scale", "single", "yesno")
     img, chosen = redraw_questions(sheet, pl, rng, share, types)
     t = sheet.truth
@@ -98,9 +100,15 @@ def page_image(sheet, pl, rng, kind: str) -> bytes:
         else:  # erase, erase_blank
             layer = np.full(img.shape, 255, np.uint8)
             _draw_mark(layer, other, "fill", DPI, colour, rng, pen)
-            dark = (255 - layer.astype(np.float32)) * rng.uniform(0.15, 0.35)
+            full = 255 - layer.astype(np.float32)
+            dark = full * rng.uniform(0.15, 0.35)
             k = (int(rng.integers(9, 25)) | 1, int(rng.integers(3, 9)) | 1)  # rubbed along the row
             dark = cv2.blur(dark, k) * 0.6 + dark * 0.4
+            if kind == "erase_partial":  # a band of the fill's zigzags the eraser missed, 50-80 % dark
+                top = px(other.y + other.h * rng.uniform(-0.05, 0.6))
+                band = np.zeros(img.shape, np.float32)
+                band[top:top + px(other.h * rng.uniform(0.2, 0.4))] = 1
+                dark = np.maximum(dark, full * band * rng.uniform(0.5, 0.8))
             img[:] = np.clip(img.astype(np.float32) - dark, 0, 255).astype(np.uint8)
             if kind == "erase":
                 _draw_mark(img, box, str(rng.choice(["cross", "tick"])), DPI, colour, rng, pen)
