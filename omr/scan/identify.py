@@ -40,6 +40,8 @@ class Identification:
     # Not identified, but a code of ours shows mirrored at print's contrast: the image is flipped left-right
     # (a scan app's flip, a selfie camera), not a back page's code seen faintly through the paper.
     mirrored: bool = False
+    # Placed by all four marks found in perspective and checked by the QR code (a steep phone photo).
+    in_perspective: bool = False
 
 
 def paper_and_ink(grey: np.ndarray) -> tuple[float, float]:
@@ -502,6 +504,19 @@ def qr_scale_error(h: np.ndarray, code: LocatedCode) -> float:
     return float(np.max(np.abs(sides / T.QR_SIZE - 1.0)))
 
 
+def _anchored(grey: np.ndarray, view: Overview, code: LocatedCode) -> Identification | None:
+    """The page of ``code`` placed by all four marks in perspective (a steep phone photo: marks of many
+    sizes, not where an affine map from the code puts them), else by the code and the marks it predicts
+    (some covered or cut off); None when neither places it."""
+    homography = anchor_in_perspective(grey, code)
+    if homography is not None:
+        return Identification(code.identity, homography, upside_down(homography), None, True, in_perspective=True)
+    homography = anchor_on_qr(grey, view, code)
+    if homography is not None:
+        return Identification(code.identity, homography, upside_down(homography), None, True)
+    return None
+
+
 def identify(grey: np.ndarray, view: Overview | None = None) -> Identification:
     """Find the fiducials, decide the orientation from where the QR code is, read it.
 
@@ -516,11 +531,9 @@ def identify(grey: np.ndarray, view: Overview | None = None) -> Identification:
         located = locate_codes(grey)
         codes = own_codes(located)
         if len(codes) == 1:  # a form of ours, but its corner marks are cut off or covered
-            homography = anchor_on_qr(grey, view, codes[0])
-            if homography is None:  # a steep phone photo: marks of many sizes, not where an affine map puts them
-                homography = anchor_in_perspective(grey, codes[0])
-            if homography is not None:
-                return Identification(codes[0].identity, homography, upside_down(homography), None, True)
+            found = _anchored(grey, view, codes[0])
+            if found is not None:
+                return found
         if codes:  # no two marks to anchor on, or two codes: two pages in one image?
             return Identification(codes[0].identity, None, False, "misaligned")
         return Identification(None, None, False, "no_form", mirrored=mirrored_print(located))
@@ -542,11 +555,9 @@ def identify(grey: np.ndarray, view: Overview | None = None) -> Identification:
     if fitting:
         return Identification(fitting[0].identity, h, False, None)
     if len(codes) == 1:  # a code of ours, but these four squares are not all its page's corner marks
-        homography = anchor_on_qr(grey, view, codes[0])
-        if homography is None:
-            homography = anchor_in_perspective(grey, codes[0])
-        if homography is not None:
-            return Identification(codes[0].identity, homography, upside_down(homography), None, True)
+        found = _anchored(grey, view, codes[0])
+        if found is not None:
+            return found
     if codes:
         return Identification(codes[0].identity, None, False, "misaligned")
     mirrored = mirrored_print(located)
