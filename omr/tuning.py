@@ -711,6 +711,10 @@ PERSPECTIVE_MARK_AREA_RANGE = (0.15, 5.0)
 # ... searched at this many px per mm of the QR code's scale: at the overview's ~2 px/mm a far mark (scale
 # 0.65) is 7 px wide, 2 px from the words beside it and blurred into the desk; at 4 px/mm it stands apart.
 PERSPECTIVE_SEARCH_PX_PER_MM = 4.0
+# ... and may be squeezed by a curling page (cases.py curl: the curled edge's marks 30 x 55 px, 1:1.8): a
+# solid 1:2.2 rectangle has spread (1 + 2.2^2) / (12 * 2.2) = 0.22; a box outline or a word stays well above.
+PERSPECTIVE_MARK_MAX_SPREAD = 0.22
+PERSPECTIVE_MARK_MAX_ELONGATION = 2.2
 # A corner mark stands 8 mm in from the paper's edge with nothing printed within 5 mm: at most this share of
 # a ring half its side wide around it may be ink (blur and JPEG at its rim); a filled box among print or a
 # knot in a wooden desk is surrounded by ink or dark wood (measured on photo.py steep seed 11: marks < 0.03).

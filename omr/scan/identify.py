@@ -152,13 +152,14 @@ def _mark_blobs(view: Overview, px_per_mm: float, any_turn: bool = False) -> np.
     return centroids[1:][keep]
 
 
-def _compact_solid(mask: np.ndarray) -> bool:
+def _compact_solid(mask: np.ndarray, max_spread: float = T.MARK_ANY_TURN_MAX_SPREAD,
+                   max_elongation: float = T.MARK_ANY_TURN_MAX_ELONGATION) -> bool:
     """Whether a blob (bool mask) is a solid square-ish shape at any turn, by its second moments.
 
     The spread (mu20 + mu02) / area² is 1/6 for a solid square whatever its
     turn (1/(2π) for a disc, more for anything hollow, crossed or long); the
     eigenvalues of the moment matrix give its elongation. Bounds:
-    ``T.MARK_ANY_TURN_MAX_SPREAD``, ``T.MARK_ANY_TURN_MAX_ELONGATION``.
+    ``max_spread``, ``max_elongation`` (default ``T.MARK_ANY_TURN_MAX_SPREAD``, ``T.MARK_ANY_TURN_MAX_ELONGATION``).
     """
     moments = cv2.moments(mask.astype(np.uint8), binaryImage=True)
     area = moments["m00"]
@@ -168,8 +169,7 @@ def _compact_solid(mask: np.ndarray) -> bool:
     spread = (mu20 + mu02) / area ** 2
     root = np.sqrt(((mu20 - mu02) / 2) ** 2 + mu11 ** 2)
     major, minor = (mu20 + mu02) / 2 + root, (mu20 + mu02) / 2 - root
-    return (spread <= T.MARK_ANY_TURN_MAX_SPREAD and minor > 0
-            and np.sqrt(major / minor) <= T.MARK_ANY_TURN_MAX_ELONGATION)
+    return spread <= max_spread and minor > 0 and np.sqrt(major / minor) <= max_elongation
 
 
 def anchor_on_qr(grey: np.ndarray, view: Overview, code: "LocatedCode") -> np.ndarray | None:
@@ -248,7 +248,8 @@ def anchor_in_perspective(grey: np.ndarray, code: "LocatedCode") -> np.ndarray |
         bx, by, bw, bh, area = (int(v) for v in stats[k])
         if not lo * nominal <= area <= hi * nominal:
             continue
-        if not _compact_solid(labels[by:by + bh, bx:bx + bw] == k):
+        if not _compact_solid(labels[by:by + bh, bx:bx + bw] == k, T.PERSPECTIVE_MARK_MAX_SPREAD,
+                              T.PERSPECTIVE_MARK_MAX_ELONGATION):
             continue
         pad = max(2, int(round(0.5 * np.sqrt(area))))
         x0, y0, x1, y1 = max(bx - pad, 0), max(by - pad, 0), min(bx + bw + pad, sw), min(by + bh + pad, sh)
