@@ -703,6 +703,28 @@ QR_SIZE_TOLERANCE = 0.15
 # mark's size and shape are rare near the corners (boxes start 15 mm in).
 QR_ANCHOR_REACH_MM = 3.0
 QR_ANCHOR_REACH_SHARE = 0.04
+# A steep phone photo (20-35°: one edge up to 35 % shorter, bench/hunt/photo.py steep) is anchored on its
+# four marks found in perspective (omr.scan.identify.anchor_in_perspective). A mark's area against a 6 mm
+# square at the QR code's scale: the near edge is up to 1/0.65 = 1.54x the far one's scale (area 2.4x),
+# times FIDUCIAL_AREA_RANGE's room for blur and print (0.35-2.2) gives 0.15-5.
+PERSPECTIVE_MARK_AREA_RANGE = (0.15, 5.0)
+# ... searched at this many px per mm of the QR code's scale: at the overview's ~2 px/mm a far mark (scale
+# 0.65) is 7 px wide, 2 px from the words beside it and blurred into the desk; at 4 px/mm it stands apart.
+PERSPECTIVE_SEARCH_PX_PER_MM = 4.0
+# ... and may be squeezed by a curling page (cases.py curl: the curled edge's marks 30 x 55 px, 1:1.8): a
+# solid 1:2.2 rectangle has spread (1 + 2.2^2) / (12 * 2.2) = 0.22; a box outline or a word stays well above.
+PERSPECTIVE_MARK_MAX_SPREAD = 0.22
+PERSPECTIVE_MARK_MAX_ELONGATION = 2.2
+# A corner mark stands 8 mm in from the paper's edge with nothing printed within 5 mm: at most this share of
+# a ring half its side wide around it may be ink (blur and JPEG at its rim); a filled box among print or a
+# knot in a wooden desk is surrounded by ink or dark wood (measured on photo.py steep seed 11: marks < 0.03).
+PERSPECTIVE_MARK_RING_MAX_DARK = 0.1
+# The outermost candidates per corner tried: 3^4 = 81 homographies, ~1 ms; a mark covered by something
+# mark-like further out still leaves it among the three.
+PERSPECTIVE_CANDIDATES = 3
+# The four marks' homography must put each QR corner within this distance (mm) of where the code shows it:
+# the true marks do within ~0.5 mm on photo.py steep photos; one wrong mark moves the code by several mm.
+PERSPECTIVE_QR_MAX_ERROR_MM = 1.5
 # A page covering less than this share of its image may share it with a second
 # page: the image's halves are then identified too. One A4 page of a two-page
 # A3 image covers ~50 %; a scan covers ~100 %, a phone photo of one page ~20-90 %

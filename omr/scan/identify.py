@@ -41,6 +41,8 @@ class Identification:
     # Not identified, but a code of ours shows mirrored at print's contrast: the image is flipped left-right
     # (a scan app's flip, a selfie camera), not a back page's code seen faintly through the paper.
     mirrored: bool = False
+    # Placed by all four marks found in perspective and checked by the QR code (a steep phone photo).
+    in_perspective: bool = False
 
 
 def paper_and_ink(grey: np.ndarray) -> tuple[float, float]:
@@ -151,13 +153,14 @@ def _mark_blobs(view: Overview, px_per_mm: float, any_turn: bool = False) -> np.
     return centroids[1:][keep]
 
 
-def _compact_solid(mask: np.ndarray) -> bool:
+def _compact_solid(mask: np.ndarray, max_spread: float = T.MARK_ANY_TURN_MAX_SPREAD,
+                   max_elongation: float = T.MARK_ANY_TURN_MAX_ELONGATION) -> bool:
     """Whether a blob (bool mask) is a solid square-ish shape at any turn, by its second moments.
 
     The spread (mu20 + mu02) / area² is 1/6 for a solid square whatever its
     turn (1/(2π) for a disc, more for anything hollow, crossed or long); the
     eigenvalues of the moment matrix give its elongation. Bounds:
-    ``T.MARK_ANY_TURN_MAX_SPREAD``, ``T.MARK_ANY_TURN_MAX_ELONGATION``.
+    ``max_spread``, ``max_elongation`` (default ``T.MARK_ANY_TURN_MAX_SPREAD``, ``T.MARK_ANY_TURN_MAX_ELONGATION``).
     """
     moments = cv2.moments(mask.astype(np.uint8), binaryImage=True)
     area = moments["m00"]
@@ -167,8 +170,7 @@ def _compact_solid(mask: np.ndarray) -> bool:
     spread = (mu20 + mu02) / area ** 2
     root = np.sqrt(((mu20 - mu02) / 2) ** 2 + mu11 ** 2)
     major, minor = (mu20 + mu02) / 2 + root, (mu20 + mu02) / 2 - root
-    return (spread <= T.MARK_ANY_TURN_MAX_SPREAD and minor > 0
-            and np.sqrt(major / minor) <= T.MARK_ANY_TURN_MAX_ELONGATION)
+    return spread <= max_spread and minor > 0 and np.sqrt(major / minor) <= max_elongation
 
 
 def anchor_on_qr(grey: np.ndarray, view: Overview, code: "LocatedCode") -> np.ndarray | None:
@@ -212,6 +214,82 @@ def anchor_on_qr(grey: np.ndarray, view: Overview, code: "LocatedCode") -> np.nd
         return None
     homography, _ = cv2.findHomography(np.float32(src), np.float32(dst), 0)
     return homography
+
+
+def anchor_in_perspective(grey: np.ndarray, code: "LocatedCode") -> np.ndarray | None:
+    """Layout mm -> px of a page photographed at a steep angle, from its four corner marks, checked by its QR code.
+
+    For a phone photo at 20-35° the marks shrink or grow by up to ~1.5x
+    across the page, so :func:`find_fiducials` (sizes from the image width,
+    rectangle proportions) and :func:`anchor_on_qr` (an affine prediction from
+    the code) miss them. Here every solid compact blob of a mark's size within
+    ``PERSPECTIVE_MARK_AREA_RANGE`` of the code's scale, standing on clean
+    paper (at most ``PERSPECTIVE_MARK_RING_MAX_DARK`` of a ring half its side
+    wide is ink: not a filled box among print, not a knot in a desk), is a
+    candidate; the ``PERSPECTIVE_CANDIDATES`` outermost in each quarter of the
+    page (placed roughly by the code) are tried in every combination, and the
+    homography of the four that puts the code's corners nearest where the
+    image shows them wins, if within ``PERSPECTIVE_QR_MAX_ERROR_MM`` and
+    ``QR_SIZE_TOLERANCE``. None when no combination passes.
+    Returns a 3x3 layout mm -> full-resolution px homography.
+    """
+    x, y, w, h = QR_RECT_MM
+    qr_mm = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], dtype=np.float64)
+    side_px = float(np.mean(np.hypot(*(code.corners - np.roll(code.corners, -1, axis=0)).T)))
+    # Finer than the overview: a far mark at ~1 px/mm of the overview merges with the desk and the words beside it.
+    small, factor = block_means(grey, max(1, int(side_px / T.QR_SIZE / T.PERSPECTIVE_SEARCH_PX_PER_MM)))
+    search_px_per_mm = side_px / T.QR_SIZE / factor
+    _, binary = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    nominal = (T.FIDUCIAL_SIZE * search_px_per_mm) ** 2
+    lo, hi = T.PERSPECTIVE_MARK_AREA_RANGE
+    sh, sw = small.shape
+    blobs = []
+    for k in range(1, n):
+        bx, by, bw, bh, area = (int(v) for v in stats[k])
+        if not lo * nominal <= area <= hi * nominal:
+            continue
+        if not _compact_solid(labels[by:by + bh, bx:bx + bw] == k, T.PERSPECTIVE_MARK_MAX_SPREAD,
+                              T.PERSPECTIVE_MARK_MAX_ELONGATION):
+            continue
+        pad = max(2, int(round(0.5 * np.sqrt(area))))
+        x0, y0, x1, y1 = max(bx - pad, 0), max(by - pad, 0), min(bx + bw + pad, sw), min(by + bh + pad, sh)
+        window = labels[y0:y1, x0:x1]
+        ring = window != k
+        if ring.sum() == 0 or (binary[y0:y1, x0:x1][ring] > 0).mean() > T.PERSPECTIVE_MARK_RING_MAX_DARK:
+            continue
+        blobs.append(centroids[k])
+    if len(blobs) < 4:
+        return None
+    blobs_px = (np.array(blobs) + 0.5) * factor - 0.5
+    # Roughly where each blob lies on the page (the code's own affine map: far corners off by the perspective).
+    affine, *_ = np.linalg.lstsq(np.hstack([code.corners, np.ones((4, 1))]), qr_mm, rcond=None)
+    approx_mm = np.hstack([blobs_px, np.ones((len(blobs_px), 1))]) @ affine
+    centre = np.array([T.PAGE_WIDTH / 2, T.PAGE_HEIGHT / 2])
+    rel = approx_mm - centre
+    per_corner = []
+    for corner_mm in FIDUCIAL_CENTRES_MM:
+        direction = np.sign(corner_mm - centre)
+        inside = np.flatnonzero((np.sign(rel) == direction).all(axis=1))
+        if len(inside) == 0:
+            return None
+        outward = rel[inside] @ direction
+        per_corner.append(inside[np.argsort(-outward)[:T.PERSPECTIVE_CANDIDATES]])
+    ppm = side_px / T.QR_SIZE
+    best, best_error = None, T.PERSPECTIVE_QR_MAX_ERROR_MM
+    for a in per_corner[0]:
+        for b in per_corner[1]:
+            for c in per_corner[2]:
+                for d in per_corner[3]:
+                    homography = cv2.getPerspectiveTransform(FIDUCIAL_CENTRES_MM.astype(np.float32),
+                                                             blobs_px[[a, b, c, d]].astype(np.float32))
+                    error = float(np.max(np.hypot(*(map_points(homography, qr_mm) - code.corners).T))) / ppm
+                    if error < best_error and qr_scale_error(homography, code) <= T.QR_SIZE_TOLERANCE:
+                        best, best_error = (a, b, c, d), error
+    if best is None:
+        return None
+    refined = _refine_centres(grey, blobs_px[list(best)], ppm)
+    return cv2.getPerspectiveTransform(FIDUCIAL_CENTRES_MM.astype(np.float32), refined.astype(np.float32))
 
 
 def upside_down(homography: np.ndarray) -> bool:
@@ -428,6 +506,19 @@ def qr_scale_error(h: np.ndarray, code: LocatedCode) -> float:
     return float(np.max(np.abs(sides / T.QR_SIZE - 1.0)))
 
 
+def _anchored(grey: np.ndarray, view: Overview, code: LocatedCode) -> Identification | None:
+    """The page of ``code`` placed by all four marks in perspective (a steep phone photo: marks of many
+    sizes, not where an affine map from the code puts them), else by the code and the marks it predicts
+    (some covered or cut off); None when neither places it."""
+    homography = anchor_in_perspective(grey, code)
+    if homography is not None:
+        return Identification(code.identity, homography, upside_down(homography), None, True, in_perspective=True)
+    homography = anchor_on_qr(grey, view, code)
+    if homography is not None:
+        return Identification(code.identity, homography, upside_down(homography), None, True)
+    return None
+
+
 def identify(grey: np.ndarray, view: Overview | None = None) -> Identification:
     """Find the fiducials, decide the orientation from where the QR code is, read it.
 
@@ -442,9 +533,9 @@ def identify(grey: np.ndarray, view: Overview | None = None) -> Identification:
         located = locate_codes(grey)
         codes = own_codes(located)
         if len(codes) == 1:  # a form of ours, but its corner marks are cut off or covered
-            homography = anchor_on_qr(grey, view, codes[0])
-            if homography is not None:
-                return Identification(codes[0].identity, homography, upside_down(homography), None, True)
+            found = _anchored(grey, view, codes[0])
+            if found is not None:
+                return found
         if codes:  # no two marks to anchor on, or two codes: two pages in one image?
             return Identification(codes[0].identity, None, False, "misaligned")
         return Identification(None, None, False, "no_form", mirrored=mirrored_print(located))
@@ -466,9 +557,9 @@ def identify(grey: np.ndarray, view: Overview | None = None) -> Identification:
     if fitting:
         return Identification(fitting[0].identity, h, False, None)
     if len(codes) == 1:  # a code of ours, but these four squares are not all its page's corner marks
-        homography = anchor_on_qr(grey, view, codes[0])
-        if homography is not None:
-            return Identification(codes[0].identity, homography, upside_down(homography), None, True)
+        found = _anchored(grey, view, codes[0])
+        if found is not None:
+            return found
     if codes:
         return Identification(codes[0].identity, None, False, "misaligned")
     mirrored = mirrored_print(located)

@@ -340,7 +340,9 @@ def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndar
             result.detail = (f"mã QR ghi trang {page.number}, các ô in sẵn là của "
                              f"{match[0].form_id} v{match[0].version} trang {match[1].number}")
             return result
-    if found.anchored_on_qr and not note:
+    if found.in_perspective and not note:
+        note = "ảnh chụp nghiêng: căn theo bốn dấu định vị góc và mã QR"
+    elif found.anchored_on_qr and not note:
         tilt = tilt_from_square(page_turn_degrees(homography))
         note = (f"trang bị nghiêng khoảng {tilt:.0f}°: căn theo mã QR và các dấu định vị góc"
                 if tilt > T.CROOKED_PAGE_MIN_DEG else

@@ -66,7 +66,8 @@ def _usable(found: Identification) -> bool:
 
 def _compose(found: Identification, to_stored: np.ndarray) -> Identification:
     h = None if found.homography is None else to_stored @ found.homography
-    return Identification(found.identity, h, found.rotated_180, found.reason, found.anchored_on_qr, found.mirrored)
+    return Identification(found.identity, h, found.rotated_180, found.reason, found.anchored_on_qr, found.mirrored,
+                          found.in_perspective)
 
 
 def identify_any_turn(grey: np.ndarray, view: Overview | None = None) -> Found:
