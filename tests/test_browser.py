@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import time
 from collections import Counter
 from datetime import datetime, timezone
@@ -20,15 +19,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from web_helpers import SCREENSHOTS, live_server, screenshot_folder
+from web_helpers import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, live_server, screenshot_folder, require_chromium
 
 from omr.data import users
 from omr.data.schema import answers, comments, pages
 from omr.data.store import open_store
 
-CHROMIUM = os.environ.get("OMR_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LOGINS = {"quan": ("admin", "mat-khau-admin"), "thu": ("scanner", "mat-khau-scanner"),
           "lan": ("reviewer", "mat-khau-lan")}
 SHOTS = SCREENSHOTS
@@ -39,10 +35,7 @@ TORN_SERIAL = "78"  # the serial printed on the torn sheet, as a person reads it
 # give the per-item time (reported per 100 too) at under a third of the cost.
 KEYBOARD_ITEMS = 30
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).exists():  # `make test` installs Debian's chromium; say so loudly when it is missing
-    pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test` (installs the Debian package chromium)",
-                pytrace=False)
+playwright_api = require_chromium()
 
 
 @pytest.fixture(scope="module")

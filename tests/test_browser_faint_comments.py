@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import os
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -21,7 +19,8 @@ import sqlalchemy as sa
 from db_fixtures import PAGE2, page_result, record
 from PIL import Image
 from test_faint_comments import _pencil_page as pencil_page
-from web_helpers import SCREENSHOTS, chromium_browser, crop_png, live_server, logged_in_page
+from web_helpers import (CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, chromium_browser,
+                         crop_png, live_server, logged_in_page, require_chromium)
 
 from omr.data import users
 from omr.data.schema import comments
@@ -31,18 +30,12 @@ from omr.scan.comments import CommentRead
 from omr.scan.ingest import RawPage
 from omr.scan.page import process_page
 
-CHROMIUM = os.environ.get("OMR_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = SCREENSHOTS / "faint-comments"
 PASSWORD = "lan-kiem-tra-phieu-dong-thap"
 DPI = 200
 LABEL = "Có thể có chữ viết mờ"
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).exists():
-    pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test` (installs the Debian package chromium)",
-                pytrace=False)
+playwright_api = require_chromium()
 
 
 def _faint_pencil_scan(template, layout) -> np.ndarray:

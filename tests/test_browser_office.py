@@ -8,29 +8,22 @@ the comments on a sheet's history and the favicon the browser loaded.
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from db_fixtures import PAGE1, PAGE2, page_result, record
-from web_helpers import SCREENSHOTS, crop_png, live_server, screenshot_folder
+from web_helpers import (CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, crop_png,
+                         live_server, require_chromium, screenshot_folder)
 
 from omr.data import users
 from omr.data.schema import comments, pages, upload_jobs
 from omr.data.store import open_store
 from omr.model import AMBIGUOUS
 
-CHROMIUM = os.environ.get("OMR_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = SCREENSHOTS / "office"
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).exists():
-    pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test` (installs the Debian package chromium)",
-                pytrace=False)
+playwright_api = require_chromium()
 
 
 @pytest.fixture(scope="module")

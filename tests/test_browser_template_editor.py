@@ -20,7 +20,7 @@ import cv2
 import office_fill
 import pytest
 import sqlalchemy as sa
-from web_helpers import SCREENSHOTS, live_server, screenshot_folder
+from web_helpers import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, live_server, screenshot_folder, require_chromium
 
 from omr import tuning as T
 from omr.data import users
@@ -28,17 +28,11 @@ from omr.data.schema import changes, pages
 from omr.data.store import open_store
 from omr.forms.template import load_template
 
-CHROMIUM = os.environ.get("OMR_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = SCREENSHOTS
 # The editor's reads may take this long a page here (see the server fixture).
 READ_SECONDS_PER_PAGE = 120.0
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).exists():
-    pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test` (installs the Debian package chromium)",
-                pytrace=False)
+playwright_api = require_chromium()
 
 
 @pytest.fixture(scope="module")

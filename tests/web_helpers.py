@@ -11,12 +11,30 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from waitress.server import create_server
 
 # Where the browser tests leave their screenshots for a person to look at (README: outputs/ is not tracked).
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "outputs" / "test-screenshots"
 # One id per test run: the same in every pytest-xdist worker of the run, else this process's own.
 _RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+# Debian's chromium (`make test` installs it), driven headless by Playwright in every browser test.
+CHROMIUM = os.environ.get("OMR_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def require_chromium():
+    """Playwright's sync API module, for a browser test module to import at its top.
+
+    Skips the module when Playwright is not installed; fails it loudly (no quiet skip) when Debian's
+    chromium is missing at ``CHROMIUM``, since `make test` and CI install it.
+    """
+    api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test` (installs the Debian package chromium)",
+                    pytrace=False)
+    return api
 
 
 def screenshot_folder(sub: str = "") -> Path:
