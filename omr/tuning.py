@@ -1737,3 +1737,10 @@ HAIR_REFERENCE_MIN_LENGTH_MM = 3.0
 # Ink below this (0..1 of the page's black) is not summed across a stroke: paper's grain and JPEG
 # noise reach ~0.05 beside a line; a 0.1 mm hair's anti-aliased edge ~0.3.
 STROKE_WIDTH_INK_FLOOR = 0.1
+
+# A page placed by its four corner marks in perspective is taken for a steep photo (its detail says so, and it
+# is placed that way first) only when the far side is at least 3 % smaller than the near side: a flat scan
+# turned in the plane or a fax with non-square pixels maps affinely (ratio 1.00-1.01 with the marks' own
+# error), and is placed by the QR code and the marks as before, so its detail names the turn or the stretch.
+# Steep photos of bench/hunt/photo.py (20-35 degrees) measure well above (see perspective_ratio).
+PHOTO_PERSPECTIVE_MIN_RATIO = 1.03

@@ -510,13 +510,26 @@ def _anchored(grey: np.ndarray, view: Overview, code: LocatedCode) -> Identifica
     """The page of ``code`` placed by all four marks in perspective (a steep phone photo: marks of many
     sizes, not where an affine map from the code puts them), else by the code and the marks it predicts
     (some covered or cut off); None when neither places it."""
-    homography = anchor_in_perspective(grey, code)
-    if homography is not None:
-        return Identification(code.identity, homography, upside_down(homography), None, True, in_perspective=True)
+    in_perspective = anchor_in_perspective(grey, code)
+    if in_perspective is not None and perspective_ratio(in_perspective) >= T.PHOTO_PERSPECTIVE_MIN_RATIO:
+        return Identification(code.identity, in_perspective, upside_down(in_perspective), None, True,
+                              in_perspective=True)
+    # A flat page (turned in the plane, or a fax's non-square pixels) is placed as before (a fax, failing
+    # here, is stretched and read again by the caller), so its detail names the turn or the stretch.
     homography = anchor_on_qr(grey, view, code)
     if homography is not None:
         return Identification(code.identity, homography, upside_down(homography), None, True)
     return None
+
+
+def perspective_ratio(homography: np.ndarray) -> float:
+    """How far a layout mm -> px homography is from affine: the largest over the smallest of its projective
+    divisor ``h20 x + h21 y + h22`` at the four corners of an A4 page (1.0 for a flat scan; a phone held
+    20-35 degrees off square gives about 1.2-1.6, the far side smaller)."""
+    h = np.asarray(homography, dtype=np.float64)
+    corners = np.array([[0.0, 0.0], [T.PAGE_WIDTH, 0.0], [T.PAGE_WIDTH, T.PAGE_HEIGHT], [0.0, T.PAGE_HEIGHT]])
+    divisors = np.abs(corners @ h[2, :2] + h[2, 2])
+    return float(divisors.max() / max(divisors.min(), 1e-12))
 
 
 def identify(grey: np.ndarray, view: Overview | None = None) -> Identification:
