@@ -15,6 +15,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from omr.data.schema import pages
 from omr.data.store import database_url, open_store
 from omr.model import AMBIGUOUS, BLANK, EMPTY, MARKED, OK, BoxRead, PageResult, PageSource, QuestionRead
 
@@ -160,3 +161,15 @@ def with_ink(result: PageResult, seed: int, rescan: int = 0) -> PageResult:
     result.ink_print = ink_print(_Ink(), result.boxes, [])
     result.marks_key = marks_key(result.boxes)
     return result
+
+
+def qr_unreadable_page(store, serial: int) -> int:
+    """Record page 1 of sheet ``serial`` (``s<serial>.pdf``) with its QR code unreadable, in the store's
+    first batch: set aside, its boxes read, waiting for a reviewer to assign it. Returns its pages.id."""
+    with store.reading() as conn:
+        batch_id = conn.execute(sa.select(sa.func.min(pages.c.batch_id))).scalar()
+    result = page_result(serial, 1, PAGE1, path=f"s{serial}.pdf", unit=None)
+    result.set_aside, result.detail, result.serial = "qr_unreadable", f"s{serial}.pdf, trang 1: mã QR bị che", None
+    record(store, batch_id, result)
+    with store.reading() as conn:
+        return conn.execute(sa.select(sa.func.max(pages.c.id))).scalar()

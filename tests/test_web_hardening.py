@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
-from db_fixtures import PAGE1, PAGE2, SQLITE_ONLY, page_result, record
+from db_fixtures import PAGE1, PAGE2, SQLITE_ONLY, page_result, record, qr_unreadable_page
 from web_helpers import csrf_token, logged_in, review_app
 
 from omr.data import review, users
@@ -51,15 +51,7 @@ def login(app, name):
 
 
 def _qr_less_page(app) -> int:
-    """A page whose QR code could not be read (its boxes were read): it waits for a reviewer to assign it."""
-    store = _store(app)
-    with store.reading() as conn:
-        batch_id = conn.execute(sa.select(sa.func.min(pages.c.batch_id))).scalar()
-    result = page_result(3, 1, PAGE1, path="s3.pdf", unit=None)
-    result.set_aside, result.detail, result.serial = "qr_unreadable", "s3.pdf, trang 1: mã QR bị che", None
-    record(store, batch_id, result)
-    with store.reading() as conn:
-        return conn.execute(sa.select(sa.func.max(pages.c.id))).scalar()
+    return qr_unreadable_page(_store(app), 3)
 
 
 def _add_units(app, *codes):

@@ -6,10 +6,9 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from db_fixtures import PAGE1, PAGE2, page_result, record
+from db_fixtures import PAGE1, PAGE2, page_result, record, qr_unreadable_page
 from web_helpers import csrf_token, logged_in, review_app
 
-from omr.data.schema import pages
 from omr.model import AMBIGUOUS
 
 PASSWORDS = {"quan": "ca-phe sua da Ben Tre 7", "lan": "lan-kiem-tra-phieu-dong-thap"}
@@ -41,15 +40,7 @@ def _text(response) -> str:
 
 
 def _qr_less_page(app) -> int:
-    """Page 1 of sheet 28, its QR code unreadable: set aside, waiting for a reviewer to assign it."""
-    store = _store(app)
-    with store.reading() as conn:
-        batch_id = conn.execute(sa.select(sa.func.min(pages.c.batch_id))).scalar()
-    result = page_result(28, 1, PAGE1, path="s28.pdf", unit=None)
-    result.set_aside, result.detail, result.serial = "qr_unreadable", "s28.pdf, trang 1: mã QR bị che", None
-    record(store, batch_id, result)
-    with store.reading() as conn:
-        return conn.execute(sa.select(sa.func.max(pages.c.id))).scalar()
+    return qr_unreadable_page(_store(app), 28)
 
 
 def _sheet_28_pages(app) -> int:
