@@ -44,7 +44,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from omr.data import drafting, migrate
-from omr.data.completeness import REJECTED
+from omr.data.completeness import PAGES_LOST, REJECTED
 from omr.data.queries import StoreQueries
 from omr.data.schema import (
     ALREADY,
@@ -77,7 +77,7 @@ from omr.data.schema import (
 )
 from omr import tuning as T
 from omr.errors import DatabaseError, OmrError
-from omr.model import NO_MARKS, OK, PAGE_ORDER, VN_TZ, PageResult, PageSource, QuestionRead
+from omr.model import EMPTY, NEEDS_REVIEW, NO_MARKS, OK, PAGE_ORDER, VN_TZ, PageResult, PageSource, QuestionRead
 from omr.scan.duplicates import print_similarity
 from omr.text.lexicon import TEXT, find_terms, flags_from_json, flags_json
 
@@ -900,14 +900,76 @@ class Store(StoreQueries):
         flags = split_flags(row.flags)
         if NO_ANSWERS_CHECKED in flags or not row.pages_expected:
             return
-        joined = conn.execute(sa.select(response_pages.c.page_number, pages.c.detail)
+        joined = conn.execute(sa.select(response_pages.c.page_number, pages.c.id, pages.c.detail)
                               .join(pages, pages.c.id == response_pages.c.page_id)
                               .where(response_pages.c.response_id == response_id)).all()
-        empty = (len({n for n, _ in joined}) >= row.pages_expected
-                 and all(NO_MARKS in tags and tags <= {NO_MARKS, "mostly_blank"}
-                         for tags in (set(filter(None, (detail or "").split("; "))) for _, detail in joined)))
+        tags = {page_id: set(filter(None, (detail or "").split("; "))) for _, page_id, detail in joined}
+        empty = (len({row.page_number for row in joined}) >= row.pages_expected
+                 and all(NO_MARKS in page_tags for page_tags in tags.values()))
+        if empty:
+            # A scanned page's other notes (a tilt, writing beside boxes...) keep its per-question review; a page
+            # a person assigned was found unmarked from its stored boxes when assigned (:meth:`assign_page`),
+            # its notes being those that set it aside.
+            noted = [page_id for page_id, page_tags in tags.items() if not page_tags <= {NO_MARKS, "mostly_blank"}]
+            empty = not noted or len(noted) == len(conn.execute(
+                sa.select(changes.c.entity_id).distinct().where(
+                    changes.c.entity == "page", changes.c.field == "identity",
+                    changes.c.entity_id.in_(noted))).all())
         if empty != (NO_ANSWERS in flags):
             new = add_flag(row.flags, NO_ANSWERS) if empty else ",".join(f for f in flags if f != NO_ANSWERS)
+            conn.execute(responses.update().where(responses.c.id == response_id).values(flags=new))
+
+    @staticmethod
+    def _page_unmarked(conn: sa.Connection, page_id: int, detail: str | None, reads: list[QuestionRead]) -> bool:
+        """Whether a set-aside page a person assigns carries no mark at all: boxes were read (every one
+        EMPTY), no question has a value, no comment field has ink (faint included), and it was not read
+        misaligned (boxes read off their place say nothing of the pen)."""
+        if "misaligned" in (detail or "").split("; ") or any(q.value not in (None, "", []) for q in reads):
+            return False
+        states = conn.execute(sa.select(boxes.c.state).where(boxes.c.page_id == page_id)).scalars().all()
+        if not states or any(state != EMPTY for state in states):
+            return False
+        return conn.execute(sa.select(comments.c.id).where(
+            comments.c.page_id == page_id, sa.or_(comments.c.inked, comments.c.faint))).first() is None
+
+    @staticmethod
+    def _flag_answered_blank(conn: sa.Connection, response_id: int) -> None:
+        """After a person's decision on one of a paper sheet's answers or comments: a sheet with every page
+        in (or its missing pages declared lost) whose answers have all ended blank (none waiting for a
+        person, no value, no comment with writing) counts like a sheet with no mark (:data:`NO_ANSWERS`,
+        checked by that person: out of the report figures, told in the report's count); a sheet so
+        flagged that gets a value again loses both flags. A sheet still waiting on a read is left as it is."""
+        row = conn.execute(sa.select(responses.c.flags, responses.c.pages_expected)
+                           .where(responses.c.id == response_id)).first()
+        if row is None or not row.pages_expected:
+            return
+        flags = split_flags(row.flags)
+        if REJECTED in flags:
+            return
+        has_value = waiting = False
+        for value, status, set_by in conn.execute(sa.select(answers.c.value, answers.c.status, answers.c.set_by)
+                                                  .where(answers.c.response_id == response_id)):
+            if decode_value(value) not in (None, "", []):
+                has_value = True
+            elif status in NEEDS_REVIEW and set_by == MACHINE:
+                waiting = True
+        for status, text in conn.execute(sa.select(comments.c.status, comments.c.text)
+                                         .where(comments.c.response_id == response_id)):
+            if status == "pending":
+                waiting = True
+            elif status == "reviewed" and (text or "").strip():
+                has_value = True
+        if has_value:
+            new = ",".join(f for f in flags if f not in (NO_ANSWERS, NO_ANSWERS_CHECKED))
+        elif waiting:
+            return
+        else:
+            present = conn.execute(sa.select(sa.func.count(sa.distinct(response_pages.c.page_number)))
+                                   .where(response_pages.c.response_id == response_id)).scalar()
+            if present < row.pages_expected and PAGES_LOST not in flags:
+                return
+            new = add_flag(add_flag(row.flags, NO_ANSWERS), NO_ANSWERS_CHECKED)
+        if new != (row.flags or ""):
             conn.execute(responses.update().where(responses.c.id == response_id).values(flags=new))
 
     @staticmethod
@@ -1136,6 +1198,7 @@ class Store(StoreQueries):
                 None if old is None else {"value": decode_value(old.value), "status": old.status,
                                           "confidence": old.confidence, "set_by": old.set_by},
                 {"value": value, "status": status}, reason, now)
+            self._flag_answered_blank(conn, response_id)
             return version_token(now)
 
         return self._run_write(work)
@@ -1174,6 +1237,8 @@ class Store(StoreQueries):
                                  "flags": [m.term for m in flags_from_json(old.flags) if m.flagged]},
                                 {"text": text, "status": "reviewed", "flags": [m.term for m in matches if m.flagged]},
                                 reason, now)
+            if old.response_id is not None:
+                self._flag_answered_blank(conn, old.response_id)
             return version_token(now)
 
         return self._run_write(work)
@@ -1226,12 +1291,21 @@ class Store(StoreQueries):
             # The page's comments, read when it was scanned, join the response with it.
             conn.execute(comments.update().where(comments.c.page_id == page_id, comments.c.response_id.is_(None))
                          .values(response_id=response_id))
+            detail = row.detail
+            if self._page_unmarked(conn, page_id, row.detail, reads):
+                # Its detail was written when it was set aside (no_marks only for a page read with no other
+                # note): a page that carries no mark is tagged now, so the sheet's no_answers flag counts it.
+                detail = row.detail if NO_MARKS in (row.detail or "").split("; ") else \
+                    (row.detail + "; " if row.detail else "") + NO_MARKS
+                conn.execute(pages.update().where(pages.c.id == page_id).values(detail=detail))
             self._record_change(
                 conn, who, "page", page_id, response_id, "identity",
                 {"form_id": row.form_id, "version": row.version, "page": row.page, "serial": row.serial,
                  "unit": row.unit, "set_aside": row.set_aside},
                 {"form_id": form_id, "version": version, "page": page_number, "serial": serial,
-                 "unit": result.unit, "set_aside": None}, reason)
+                 "unit": result.unit, "set_aside": None, **({"detail": detail} if detail != row.detail else {})},
+                reason)
+            self._flag_no_answers(conn, response_id)  # after the audit row, which tells a page a person assigned
             return outcome
 
         return self._run_write(work)
@@ -1323,6 +1397,8 @@ class Store(StoreQueries):
             self._record_change(conn, who, "response", response_id, response_id, "decision",
                                 {"flags": row.flags, "serial": row.serial},
                                 {"flags": flags, "serial": values.get("serial", row.serial)}, reason)
+            if PAGES_LOST in add_flags:  # the pages in are all the sheet has: their answers may all be blank
+                self._flag_answered_blank(conn, response_id)
 
         self._run_write(work)
 

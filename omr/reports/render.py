@@ -120,10 +120,11 @@ def uncounted_line(form: dict) -> str:
 
 
 def no_answers_line(n: int) -> str:
-    """The report's statement on paper sheets with no answer at all (no mark on any page), when there are any:
-    they are no valid response and are left out of «Tổng số phiếu khảo sát hợp lệ»."""
-    return (f"Có {count(n)} phiếu không có câu trả lời nào (không có dấu ở mọi trang): không tính là phiếu hợp lệ, "
-            "không được tính vào số liệu.")
+    """The report's statement on paper sheets with no answer at all (no mark on any page, or every answer left
+    blank by the people who reviewed it), when there are any: they are no valid response and are left out of
+    «Tổng số phiếu khảo sát hợp lệ»."""
+    return (f"Có {count(n)} phiếu không có câu trả lời nào (không có dấu ở mọi trang, hoặc mọi câu được người "
+            "kiểm tra để trống): không tính là phiếu hợp lệ, không được tính vào số liệu.")
 
 
 def duplicate_line(n: int) -> str:
