@@ -404,21 +404,18 @@ def _existing_database(url: str | None, first: str = "đọc bản quét bằng 
     return url
 
 
-def _output_path(path: str) -> Path:
-    out = Path(path)
-    if out.parent and not out.parent.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-    return out
+def _output_path(path: str | None, default: str | None = None) -> Path:
+    """Where a command writes its file: ``path`` (the user's -o, --truth, --rejects) in a folder that exists,
+    else BadArgumentsError (exit 2) naming the folder, as «omr forms print» does; with ``path`` None, the
+    ``default`` under outputs/, whose folder is created (omr's own place for its files).
 
-
-def _output_in_existing_folder(path: str) -> Path:
-    """``path`` when its folder exists; BadArgumentsError (exit 2) naming the folder otherwise.
-
-    Forms to print go where the user says: a mistyped folder («/nonexistent/dir/x.pdf») was created
-    silently, and the printed PDF then sat where nobody looks for it.
+    A mistyped folder («/nonexistent/dir/x.pdf») was created silently, and the file then sat where nobody
+    looks for it.
     """
-    from omr.errors import BadArgumentsError
-
+    if path is None:
+        out = Path(default)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return out
     out = Path(path)
     folder = out.parent
     if not folder.is_dir():
@@ -433,7 +430,7 @@ def cmd_forms_print(args) -> int:
 
     _, layout = _load(args.template)
     header = _form_header(args)
-    out = _output_in_existing_folder(args.output)
+    out = _output_path(args.output)
     pages = print_forms(layout, out, args.count, args.first_serial, args.unit, header)
     last = args.first_serial + args.count - 1
     print(f"Đã in {args.count} phiếu ({pages} trang A4), số phiếu {args.first_serial:06d}–{last:06d}: {out}")
@@ -620,7 +617,7 @@ def cmd_export(args) -> int:
     from omr.reports.export import export_responses
     from omr.text.numbers import vn_integer
 
-    out = _output_path(args.output or f"outputs/export.{args.format}")
+    out = _output_path(args.output, f"outputs/export.{args.format}")
     lookup = catalogue_lookup(args.templates)
     with open_store(_existing_database(args.db)) as store:
         _warn_missing_templates(store, lookup, args.templates, "cột của mẫu đó không có nội dung câu hỏi và nhãn")
@@ -746,6 +743,8 @@ def cmd_online_import(args) -> int:
     from omr.online.mapping import load_mapping
 
     mapping = load_mapping(args.mapping) if args.mapping else None
+    if args.rejects:
+        _output_path(args.rejects)  # a mistyped folder fails before any work (the default outputs/ is made)
     # An import that fails on its file or mapping leaves no new, empty database behind.
     with open_store_or_nothing(args.db) as store:
         report = import_online(store, args.file, args.source, mapping, templates=args.templates,

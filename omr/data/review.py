@@ -769,6 +769,15 @@ def page_reads(store, layout, page_id: int, page_number: int):
     return resolve_questions([q for q in layout.questions if q.id in page_questions and q.type != "text"], reads)
 
 
+def form_page_name(form_id: str | None, version: int | None, page: int | None) -> str:
+    """A form page as a message names it: «mẫu phiếu motcua-2026 phiên bản 1 trang 2»; a part not known
+    is left out («mẫu phiếu không rõ tên» without a form id), never shown as «None»."""
+    text = f"mẫu phiếu {form_id}" if form_id else "mẫu phiếu không rõ tên"
+    if version is not None:
+        text += f" phiên bản {version}"
+    return text + (f" trang {page}" if page is not None else "")
+
+
 def assign_page(store, catalogue, page_id: int, who: str, form_id: str, version: int, page_number: int,
                 serial: int, *, unit: str | None = None, reason: str = "") -> str:
     """Give an unidentified page its form, page and serial; its stored marks become answers.
@@ -792,13 +801,19 @@ def assign_page(store, catalogue, page_id: int, who: str, form_id: str, version:
     layout = catalogue.layouts.get((form_id, version))
     if layout is None or page_number not in {p.number for p in layout.pages}:
         raise ReviewError(f"Không có mẫu phiếu {form_id} phiên bản {version} trang {page_number}")
+    read_as = (item.data["form_id"], item.data["form_version"], item.data["page"])
+    if item.data["set_aside"] == "unknown_form" or (item.data["has_boxes"] and None in read_as):
+        # A page of a form omr does not have: its boxes were never read against any page of the catalogue.
+        raise ReviewError(f"Trang này là của {form_page_name(*read_as)}, không có trong hệ thống, nên các ô trên "
+                          "trang chưa được đọc và không thể gán trang cho phiếu: hãy thêm mẫu phiếu đó (trang Mẫu "
+                          "phiếu) rồi quét lại tờ phiếu, hoặc loại bỏ trang")
     if not item.data["has_boxes"]:
         raise ReviewError("Trang này không đọc được ô nào (không thấy dấu định vị): hãy quét lại tờ phiếu "
                           "hoặc loại bỏ trang")
-    if (item.data["form_id"], item.data["form_version"], item.data["page"]) != (form_id, version, page_number):
+    if read_as != (form_id, version, page_number):
         # The boxes were measured where the matched page has them; another page's boxes are elsewhere.
-        raise ReviewError(f"Các ô trên trang này được đọc theo {item.data['form_id']} v{item.data['form_version']} "
-                          f"trang {item.data['page']}; chỉ có thể nhập số phiếu cho trang đó, hoặc loại bỏ trang")
+        raise ReviewError(f"Các ô trên trang này được đọc theo {form_page_name(*read_as)}; chỉ có thể nhập số "
+                          "phiếu cho trang đó, hoặc loại bỏ trang")
     reads = page_reads(store, layout, page_id, page_number)
     outcome = store.assign_page(page_id, form_id, version, page_number, serial, reads, who, unit=unit,
                                 reason=reason, pages_expected=len(layout.pages))
