@@ -50,3 +50,54 @@ def test_negated_phrasings_are_kept_as_negated_with_their_span():
     matches = find_terms(text, source="text")
     assert [(m.term, text[m.start:m.end], m.negated) for m in matches] == [
         ("đưa tiền", "đưa tiền", True), ("đi lại nhiều lần", "đi lại nhiều lần", True)]
+
+
+# A fresh user's review of the lexicon against the domain brief (task hleft): waiting long, making things
+# difficult, bribes by other names and a rude attitude were not flagged.
+@pytest.mark.parametrize("text, terms", [
+    ("Phải chờ lâu mới được tiếp nhận", ["chờ lâu"]),
+    ("phai cho lau moi duoc tiep nhan", ["chờ lâu"]),  # typed without diacritics
+    ("Chờ đợi quá lâu", ["chờ lâu"]),
+    ("Ngồi chờ cả buổi sáng", ["chờ lâu"]),
+    ("Đợi 2 tiếng mới tới lượt", ["chờ lâu"]),
+    ("Cán bộ gây khó dễ cho người dân", ["gây khó dễ"]),
+    ("can bo gay kho de", ["gây khó dễ"]),
+    ("Thái độ hách dịch", ["hách dịch"]),
+    ("thai do hach dich", ["hách dịch"]),
+    ("Thái độ phục vụ rất kém", ["thái độ không tốt"]),
+    ("thai do khong tot", ["thái độ không tốt"]),
+    ("Muốn nhanh thì cần bôi trơn", ["bôi trơn"]),
+    ("Bị hẹn lại nhiều lần", ["hẹn lại nhiều lần"]),
+    ("bi hen lai nhieu lan", ["hẹn lại nhiều lần"]),
+    ("Cán bộ nhũng nhiễu, đòi phong bì", ["nhũng nhiễu", "đòi tiền"]),
+    ("Trả kết quả trễ, không có thư xin lỗi", ["chậm trễ"]),
+    ("Nhân viên quát tháo, thô lỗ", ["quát tháo", "thô lỗ"]),
+    ("Cán bộ hạch họe", ["hạch họe"]),
+])
+def test_waiting_difficulties_money_and_rudeness_are_flagged(text, terms):
+    for source in ("text", "draft", "online"):
+        assert [m.term for m in flags_of(text, source=source)] == terms, source
+
+
+@pytest.mark.parametrize("text", [
+    "Không phải chờ lâu, cán bộ nhiệt tình.",
+    "khong phai cho lau",
+    "Chờ không lâu",
+    "Chờ 3 ngày là có kết quả",  # the dossier's time, no complaint
+    "Không gây khó dễ gì",
+    "Thái độ tốt, không hách dịch",
+    "Thái độ không tệ",
+    "Trả kết quả đúng hẹn",
+    "Không có tình trạng chậm trễ",
+    "nen cho lau nha ve sinh thuong xuyen",  # «cho lau nhà», let someone mop, typed without diacritics
+    "Chỗ ngồi chờ rộng rãi",
+])
+def test_their_negations_and_innocent_look_alikes_are_not_flagged(text):
+    for source in ("text", "online"):
+        assert flags_of(text, source=source) == [], source
+
+
+def test_waiting_long_negated_is_kept_as_negated():
+    text = "Không phải chờ lâu."
+    assert [(m.term, text[m.start:m.end], m.negated) for m in find_terms(text, source="online")] == [
+        ("chờ lâu", "phải chờ lâu", True)]

@@ -77,6 +77,27 @@ TERMS: tuple[tuple[str, str, bool], ...] = (
     ("bỏ vị trí", COLLOQUIAL, False),
     ("đút lót", COLLOQUIAL, False),
     ("lo lót", COLLOQUIAL, False),
+    # Added on a fresh user's review of the lexicon against the domain brief (harassment, delays, money asked
+    # for, a rude attitude): words people write for them beside the brief's own.
+    ("gây khó dễ", COLLOQUIAL, False),
+    ("làm khó dễ", COLLOQUIAL, False),
+    ("hạch họe", COLLOQUIAL, False),
+    ("hoạch họe", COLLOQUIAL, False),
+    ("hoạnh họe", COLLOQUIAL, False),
+    ("bôi trơn", COLLOQUIAL, False),
+    ("ăn tiền", COLLOQUIAL, False),
+    ("hống hách", COLLOQUIAL, False),
+    ("thô lỗ", COLLOQUIAL, False),
+    ("quát tháo", COLLOQUIAL, False),
+    ("nạt nộ", COLLOQUIAL, False),
+    ("cộc cằn", COLLOQUIAL, False),
+    ("cọc cằn", COLLOQUIAL, False),
+    ("thiếu tôn trọng", COLLOQUIAL, False),
+    ("vô trách nhiệm", COLLOQUIAL, False),
+    ("thiếu trách nhiệm", COLLOQUIAL, False),
+    ("chậm trễ", OFFICIAL, False),
+    ("trễ hạn", OFFICIAL, False),
+    ("quá hạn", OFFICIAL, False),
 )
 
 # Phrasings too varied for a term list: (term reported, category, pattern). A pattern is
@@ -114,10 +135,27 @@ PATTERNS: tuple[tuple[str, str, str], ...] = (
      rf"(bổ sung|sửa|làm lại|nộp lại|sửa đi sửa lại)( (hồ sơ|giấy tờ|giấy|lại))?( (tới|đến|mất|cả|hơn|gần|thêm))?"
      rf" {NUM} {TRIPS}"),
     ("bổ sung nhiều lần", COLLOQUIAL, r"(bổ sung đi bổ sung lại|bổ sung tới bổ sung lui|sửa đi sửa lại)"),
+    # Waiting long at the counter: "chờ lâu", "phải đợi rất lâu", "chờ đợi quá lâu", "ngồi chờ cả buổi",
+    # "chờ 2 tiếng". Hours and sessions only: "chờ 3 ngày là có kết quả" is the dossier's time, no complaint.
+    # The "phải/bắt/bị" first, as above: "không phải chờ lâu" is praise.
+    ("chờ lâu", COLLOQUIAL,
+     rf"((phải|bắt|bị)( ngồi)? )?(chờ đợi|chờ|đợi)( rất| quá| hơi| khá| cực kỳ| thật)? "
+     rf"(lâu|mãi|cả buổi|cả ngày|cả sáng|cả chiều|nửa ngày|{NUM} (tiếng|giờ|buổi))"),
+    # A rude attitude told plainly: "thái độ không tốt", "thái độ phục vụ rất kém". Not "thái độ không tệ".
+    ("thái độ không tốt", COLLOQUIAL,
+     r"thái độ( phục vụ| làm việc| giao tiếp| tiếp dân| của cán bộ| cán bộ| nhân viên)?( rất| quá| hơi| còn)? "
+     r"(không tốt|chưa tốt|kém|tệ|khó chịu|thờ ơ|lồi lõm|không đúng mực|chưa đúng mực|cửa quyền|hách dịch|"
+     r"hống hách|gắt gỏng|cộc cằn|cọc cằn|thô lỗ|coi thường người dân|xem thường người dân)"),
+    # Results late: "trả kết quả trễ", "giải quyết hồ sơ quá chậm".
+    ("chậm trễ", OFFICIAL,
+     r"(trả|giải quyết|xử lý)( kết quả| hồ sơ)?( rất| quá| hơi| còn)? (chậm|trễ|muộn|lâu)"),
 )
 # Words right after a money pattern that make it an ordinary payment: cash ("tiền mặt"),
 # fees and taxes set by law, change given back.
 INNOCENT_AFTER_MONEY = ("mat", "le phi", "phi", "thue", "thua", "theo quy dinh", "dung quy dinh")
+# Words right after "cho lau" typed without diacritics that make it "cho lau (nhà, dọn...)", to let someone mop
+# or wipe, not "chờ lâu" (folded text; text typed with diacritics says which it is).
+INNOCENT_AFTER_WAIT = ("nha", "don", "chui", "sach", "kinh", "ban", "ghe", "san")
 
 # Words of the domain that post-correction of handwriting drafts prefers when the
 # recogniser's alternatives allow (omr.postcorrect): the terms above, negators, service
@@ -208,7 +246,10 @@ def _compiled_patterns() -> list[tuple[str, str, re.Pattern, re.Pattern]]:
 
 _FOLDED_TERMS = _folded_terms()
 _PATTERNS = _compiled_patterns()
-_MONEY_TERMS = ("đưa tiền", "đòi tiền")
+# Words right after a pattern's match that make it innocent (folded), by the term the pattern reports, and
+# whether only a match written without diacritics can be innocent so.
+_INNOCENT_AFTER_PATTERN = {"đưa tiền": (INNOCENT_AFTER_MONEY, False), "đòi tiền": (INNOCENT_AFTER_MONEY, False),
+                           "chờ lâu": (INNOCENT_AFTER_WAIT, True)}
 _WORD_BREAKS = re.compile(r"[\W_]+")
 _FOLDED_NEGATORS = sorted({fold(n) for n in NEGATORS}, key=len, reverse=True)
 _FOLDED_NOT_NEGATORS = tuple(fold(n) for n in NOT_NEGATORS)
@@ -285,7 +326,9 @@ def _pattern_matches(original: str, folded: str, index: list[int], lowered: str,
             if not (loose or strip_diacritics(written) == written or written_pattern.fullmatch(written)):
                 continue
             after = f" {folded[hit.end():].strip()} "
-            if term in _MONEY_TERMS and any(after.startswith(f" {w} ") for w in INNOCENT_AFTER_MONEY):
+            innocent, bare_only = _INNOCENT_AFTER_PATTERN.get(term, ((), False))
+            if ((not bare_only or strip_diacritics(written) == written)
+                    and any(after.startswith(f" {w} ") for w in innocent)):
                 continue
             taken.append((hit.start(), hit.end()))
             found.append(Match(term, category, start, end, original[start:end],
