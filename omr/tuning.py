@@ -613,6 +613,11 @@ SNAP_INVALID_WORD_FACTOR = 0.5
 DRAFT_SHOW_MIN_CONFIDENCE = 50.0
 # "Likely correct" (a quick check is enough): mean CER 0.016 at >= 98 on the same lines.
 DRAFT_LIKELY_MIN_CONFIDENCE = 98.0
+# "Likely correct" needs a sentence, not a fragment: a fresh user's trial saw «chu đáo:» (two words, every
+# syllable valid on its own, confidence 100) marked likely correct. The spelling check says nothing of a
+# word or two out of context; the shortest whole comments people write are three words («Rất hài lòng»,
+# «Cán bộ nhiệt tình»). Shorter drafts are still shown when confident, only without the «quick check» hint.
+DRAFT_LIKELY_MIN_WORDS = 3
 # Bounds on ink_lines' work: three lines of handwriting make ~150-500 components; a
 # field scribbled over or printed with a halftone makes thousands, and chaining them
 # costs components x bodies. Beyond this many only the largest are kept.

@@ -439,15 +439,30 @@ def comment_quality(lines: list[CorrectedLine]) -> tuple[float | None, bool]:
 
     The confidence is the lines' (:attr:`CorrectedLine.confidence`), weighted
     by their length; it is what :data:`~omr.tuning.DRAFT_SHOW_MIN_CONFIDENCE`
-    is calibrated on. Likely correct needs every word to be a valid spelling
-    and the confidence to reach :data:`~omr.tuning.DRAFT_LIKELY_MIN_CONFIDENCE`.
+    is calibrated on. Likely correct needs every word to be a valid spelling,
+    the confidence to reach :data:`~omr.tuning.DRAFT_LIKELY_MIN_CONFIDENCE`, and
+    a whole sentence (:func:`reads_as_sentence`): a fragment such as «chu đáo:» is
+    all valid syllables at full confidence, yet most likely a piece of the line.
     """
     scored = [(line.confidence, len(line.text)) for line in lines if line.confidence is not None]
     if not scored:
         return None, False
     confidence = 100.0 * sum(c * n for c, n in scored) / max(sum(n for _, n in scored), 1)
     spelled = all(w.valid for line in lines for w in line.words)
-    return round(confidence, 1), spelled and confidence >= T.DRAFT_LIKELY_MIN_CONFIDENCE
+    return (round(confidence, 1),
+            spelled and confidence >= T.DRAFT_LIKELY_MIN_CONFIDENCE and reads_as_sentence(lines))
+
+
+# A line ending in one of these stops in the middle of a thought: a label read with its colon, a list cut off.
+DANGLING_ENDS = (":", ",", ";", "-", "–", "—", "(", "/", "\\")
+
+
+def reads_as_sentence(lines: list[CorrectedLine]) -> bool:
+    """Whether a draft reads as whole: at least :data:`~omr.tuning.DRAFT_LIKELY_MIN_WORDS` words, and no line
+    ending in :data:`DANGLING_ENDS` (a printed label's colon, a clause cut off)."""
+    words = sum(len(line.text.split()) for line in lines)
+    return words >= T.DRAFT_LIKELY_MIN_WORDS and not any(line.text.rstrip().endswith(DANGLING_ENDS)
+                                                         for line in lines if line.text.strip())
 
 
 def draft_shown(confidence: float | None) -> bool:
