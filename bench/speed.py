@@ -23,8 +23,8 @@ It prints, in one run:
   batches are copies of the 500-page file, each a different file to omr, so
   every page is read and stored again), on each path of issue #18: ``omr
   scan`` at 1 and 2 workers, and the web app reading the same pages as one
-  upload (bench/upload_job.py: the app's JobRunner, 1 worker as the server's
-  default), with the CPU a page of the parent and of the workers.
+  upload (bench/upload_job.py: the app's JobRunner, at 1 worker and at 2, the server's
+  default on 2 cores since hleft), with the CPU a page of the parent and of the workers.
 
 Targets (issue #18): 1 worker within 2x the decode floor; 2 workers >= 1.8x
 one; >= 60 pages/s with 2 workers; memory flat in the batch size; each worker
@@ -323,7 +323,8 @@ def speed_figures(args, plain: Path, commented: Path) -> None:
 
 # The paths of issue #18 whose memory must stay flat: `omr scan` at 1 and 2 workers, and the web app
 # reading an upload (its default: 1 worker, `omr review serve --workers`).
-MEMORY_PATHS = (("omr scan", 1, run_scan), ("omr scan", 2, run_scan), ("web upload", 1, run_upload))  # --paths: "omr scan 2", "web upload", ...
+MEMORY_PATHS = (("omr scan", 1, run_scan), ("omr scan", 2, run_scan), ("web upload", 1, run_upload),
+                ("web upload", 2, run_upload))  # --paths: "omr scan 2", "web upload", ...
 
 
 def memory_figures(args, commented: Path) -> None:

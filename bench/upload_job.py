@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Read scan files as the web app reads an upload, in this process: for bench/speed.py's memory half (#18).
 
-    .venv/bin/python bench/upload_job.py FOLDER FILE... [--workers 1]
+    .venv/bin/python bench/upload_job.py FOLDER FILE... [--workers N]
 
 Builds the web app over a fresh SQLite database in ``FOLDER`` (its uploads
 folder there too; the app's modules, catalogue and store loaded as in the
@@ -9,7 +9,8 @@ server), hands ``FILE``s to :func:`omr.web.jobs.create_job` as a browser's
 upload would (each file hard-linked into the upload's incoming folder, so a
 5,000-page upload costs no copy), and reads the job with the app's own
 :class:`omr.web.jobs.JobRunner` (``run_next``, what its background thread
-calls), in this process, with ``--workers`` page workers. Prints one line,
+calls), in this process, with ``--workers`` page workers (default: the app's own,
+omr.scan.page_workers.default_workers). Prints one line,
 ``pages stored: N``, and the job's status; exits 1 if the job did not end
 'done'. Memory and CPU are measured from outside (bench/speed.py samples
 this process and its descendants).
@@ -36,7 +37,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
     parser.add_argument("files", type=Path, nargs="+")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=None, help="page workers (default: the web app's default)")
     args = parser.parse_args()
     uploads = args.folder / "uploads"
     app = create_app(f"sqlite:///{args.folder / 'omr.sqlite'}", uploads_dir=uploads,
@@ -55,6 +56,7 @@ def main() -> None:
     app.extensions["omr_jobs"].run_next()
     job = jobs.job_status(store, job_id)
     print(f"pages stored: {job['pages_done']}")
+    print(f"page workers: {app.extensions['omr_jobs'].workers}")
     print(f"job: {job['status']} {job['error']}")
     with open("/proc/self/status") as fh:  # the web process alone (its workers are other processes)
         print("web process peak RSS:", next(line.split(":")[1].strip() for line in fh if line.startswith("VmHWM:")))

@@ -42,6 +42,8 @@ def _unit_code(text: str) -> str:
 
 
 DB_HELP = "cơ sở dữ liệu: tệp SQLite (mặc định outputs/omr.sqlite) hoặc postgresql://người_dùng@máy/tên"
+WORKERS_HELP = ("số tiến trình đọc trang song song (mặc định: một cho mỗi nhân CPU, tối đa 2, nếu bộ nhớ còn trống "
+                "đủ khoảng 200 MB cho mỗi tiến trình)")
 TEMPLATES_HELP = ("thư mục mẫu phiếu (mặc định: form_templates trong thư mục đang làm việc, nếu không có thì "
                   "form_templates cài kèm omr)")
 # The templates folder every command uses when --templates is not given: ./form_templates as always, else the
@@ -243,8 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ngày bắt đầu thu phiếu (ngày/tháng/năm, ví dụ 15/09/2025, hoặc năm-tháng-ngày 2025-09-15)")
     p.add_argument("--collected-to", type=_day,
                    help="ngày kết thúc thu phiếu (ngày/tháng/năm, ví dụ 14/12/2025, hoặc năm-tháng-ngày 2025-12-14)")
-    p.add_argument("--workers", type=_positive_int, default=min(2, os.cpu_count() or 1),
-                   help="số tiến trình đọc trang song song (mặc định: tối đa 2)")
+    p.add_argument("--workers", type=_positive_int, help=WORKERS_HELP)
     p.add_argument("--templates", help=TEMPLATES_HELP)
 
     online = sub.add_parser("online", help="phiếu trả lời trực tuyến (Google Forms, cổng dịch vụ công, bảng tính)")
@@ -331,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_positive_int, default=8000, help="cổng (mặc định 8000)")
     p.add_argument("--uploads", default="outputs/uploads", help="thư mục lưu tệp tải lên (mặc định outputs/uploads)")
     p.add_argument("--templates", help=TEMPLATES_HELP)
-    p.add_argument("--workers", type=_positive_int, default=1, help="số tiến trình đọc trang của đợt tải lên")
+    p.add_argument("--workers", type=_positive_int, help=WORKERS_HELP)
     p.add_argument("--https", action="store_true",
                    help="người dùng mở ứng dụng qua HTTPS (proxy TLS phía trước): cookie đăng nhập chỉ gửi qua HTTPS")
     p.add_argument("--behind-proxy", action="store_true",
@@ -344,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--uploads", help="thư mục tải lên của máy chủ, chia sẻ sang máy này (SMB/NFS); "
                                      "mặc định: đường dẫn máy chủ đã ghi")
     p.add_argument("--templates", help=TEMPLATES_HELP)
-    p.add_argument("--workers", type=_positive_int, default=1, help="số tiến trình đọc trang của mỗi đợt")
+    p.add_argument("--workers", type=_positive_int, help=WORKERS_HELP)
 
     users = sub.add_parser("users", help="tài khoản của ứng dụng web")
     users_sub = users.add_subparsers(dest="users_command", required=True, parser_class=_Parser,
@@ -532,7 +533,7 @@ def cmd_template_import_omrchecker(args) -> int:
 def cmd_scan(args) -> int:
     import datetime as dt
 
-    from omr.scan.page_workers import start_fork_server
+    from omr.scan.page_workers import default_workers, start_fork_server
 
     # The readers' fork server imports the reading modules while this process does (issue #18).
     # (The name of omr.scan.batch.WORKER_PRELOAD's module, so that it starts before anything else loads.)
@@ -555,7 +556,8 @@ def cmd_scan(args) -> int:
         bar = _progress_bar()
         try:
             report = run_scan(args.paths, store, batch, collected_from=args.collected_from,
-                              collected_to=args.collected_to, workers=args.workers, template_dir=args.templates,
+                              collected_to=args.collected_to, workers=args.workers or default_workers(),
+                              template_dir=args.templates,
                               progress=bar.update)
         finally:
             bar.close()
@@ -778,6 +780,7 @@ def cmd_review_serve(args) -> int:
 def cmd_worker(args) -> int:
     from omr.data.store import open_store
     from omr.errors import BadArgumentsError
+    from omr.scan.page_workers import default_workers
     from omr.web import queue
 
     if not queue.uses_job_queue(args.db):
@@ -787,7 +790,7 @@ def cmd_worker(args) -> int:
         raise BadArgumentsError(f"Không thấy thư mục tải lên «{args.uploads}» trên máy này: gắn thư mục "
                                 "chia sẻ của máy chủ (SMB/NFS) rồi chỉ ra bằng --uploads")
     with open_store(args.db) as store:
-        reader = queue.UploadReader(store, args.templates, args.workers, args.uploads,
+        reader = queue.UploadReader(store, args.templates, args.workers or default_workers(), args.uploads,
                                     say=lambda line: print(line, flush=True))
         print(f"Đang chờ đợt tải lên từ {store.url}; dừng: Ctrl+C", flush=True)
         queue.run_worker(args.db, store, reader)

@@ -1386,6 +1386,14 @@ PINNED_MIN_CERTAINTY = 0.2
 
 
 # --- Issue #18: throughput and memory of scanning -------------------------------------------------
+# Page-reading processes when none is asked for (omr.scan.page_workers.default_workers): one per CPU up to
+# this many. Two readers on the 2-core build machine read 1.54x one's pages (#18, docs/benchmarks.md); a
+# third on 2 cores only competes with the parent storing the pages and, in the web app, with the people
+# reviewing. The web app's upload reader used 1 and read 0.4-1.1 pages/s (fresh-user trial).
+DEFAULT_MAX_WORKERS = 2
+# Memory one reader process may come to (bytes), for counting how many the machine's free memory holds:
+# the largest process was 192-193 MiB at 5,000 pages (#18, docs/benchmarks.md), held under 200 MB.
+WORKER_MEMORY_BYTES = 200 * 1024 ** 2
 # Pages stored per database transaction. One commit per page cost ~4 ms of the parent's time on
 # SQLite (WAL append + lock round trip) and a server round trip on PostgreSQL; the parent must keep
 # up with two or more readers at 30+ pages/s each. 16 pages is ~0.3-0.5 s of reading with two

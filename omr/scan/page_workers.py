@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+import os
 import sys
 import time
 from collections import deque
@@ -27,6 +28,38 @@ from multiprocessing.connection import wait
 from omr import tuning as T
 
 _DONE = "__run_done__"
+
+
+def available_memory_bytes() -> int | None:
+    """Memory this machine can give new processes without swapping (bytes): ``MemAvailable`` of
+    /proc/meminfo (Linux); None where there is no such file or it cannot be read."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def default_workers(memory: int | None = -1, cpus: int | None = None) -> int:
+    """Page-reading processes when the user names none (``omr scan``, ``omr review serve``, ``omr worker``):
+    one per CPU this process may use (``os.sched_getaffinity``), at most :data:`~omr.tuning.DEFAULT_MAX_WORKERS`,
+    and no more than ``memory`` (bytes; default :func:`available_memory_bytes`, None: unknown, not bounding)
+    holds at :data:`~omr.tuning.WORKER_MEMORY_BYTES` each beside the parent's own. Always at least 1.
+    ``cpus`` overrides the CPUs counted (tests)."""
+    if cpus is None:
+        try:
+            cpus = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):  # not Linux
+            cpus = os.cpu_count() or 1
+    workers = min(max(cpus, 1), T.DEFAULT_MAX_WORKERS)
+    if memory == -1:
+        memory = available_memory_bytes()
+    if memory is not None:
+        workers = min(workers, memory // T.WORKER_MEMORY_BYTES - 1)
+    return max(1, workers)
 
 
 @dataclass

@@ -41,6 +41,7 @@ from omr import tuning as T
 from omr.data.store import open_store
 from omr.errors import BadArgumentsError
 from omr.scan.page import Catalogue
+from omr.scan.page_workers import default_workers
 from omr.web import template_editor, views
 from omr.web.ids import DatabaseIdConverter
 from omr.web.jobs import JobRunner
@@ -105,7 +106,7 @@ def _secret_key(uploads_dir: Path) -> str:
 
 
 def create_app(db_url: str | None = None, *, uploads_dir: str | Path = DEFAULT_UPLOADS,
-               template_dir: str | Path = "form_templates", scan_workers: int = 1,
+               template_dir: str | Path = "form_templates", scan_workers: int | None = None,
                start_jobs: bool = True, config: dict | None = None, catalogue=None, https: bool = False,
                behind_proxy: bool = False, queue_worker: bool = True) -> Flask:
     """The app over the database at ``db_url``.
@@ -150,6 +151,7 @@ def create_app(db_url: str | None = None, *, uploads_dir: str | Path = DEFAULT_U
     store = open_store(db_url)
     app.extensions["omr_store"] = store
     app.extensions["omr_catalogue"] = catalogue or Catalogue.from_folder(template_dir)
+    scan_workers = scan_workers or default_workers()  # one per core, bounded (omr.tuning.DEFAULT_MAX_WORKERS)
     if uses_job_queue(db_url):
         runner = QueueRunner(store, db_url, str(template_dir), workers=scan_workers, uploads_dir=uploads_dir,
                              run_worker=queue_worker)
@@ -268,7 +270,7 @@ def create_waitress_server(app: Flask, *, host: str, port: int, behind_proxy: bo
 
 def serve(db_url: str | None = None, *, host: str = "127.0.0.1", port: int = 8000,
           uploads_dir: str | Path = DEFAULT_UPLOADS, template_dir: str | Path = "form_templates",
-          scan_workers: int = 1, https: bool = False, behind_proxy: bool = False, queue_worker: bool = True) -> None:
+          scan_workers: int | None = None, https: bool = False, behind_proxy: bool = False, queue_worker: bool = True) -> None:
     """Run the app with waitress until interrupted (Ctrl+C); other arguments as in create_app."""
     app = create_app(db_url, uploads_dir=uploads_dir, template_dir=template_dir, scan_workers=scan_workers,
                      https=https, behind_proxy=behind_proxy, queue_worker=queue_worker)
