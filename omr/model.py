@@ -92,6 +92,15 @@ WHOLE_IMAGE, FIRST_HALF, SECOND_HALF = 0, 1, 2
 HALF_NAMES = ("nửa trái", "nửa phải", "nửa trên", "nửa dưới")  # left, right; top, bottom
 
 
+def form_page_name(form_id: str | None, version: int | None, page: int | None) -> str:
+    """A form page as a message names it: «mẫu phiếu motcua-2026 phiên bản 1 trang 2»; a part not known
+    is left out («mẫu phiếu không rõ tên» without a form id), never shown as «None»."""
+    text = f"mẫu phiếu {form_id}" if form_id else "mẫu phiếu không rõ tên"
+    if version is not None:
+        text += f" phiên bản {version}"
+    return text + (f" trang {page}" if page is not None else "")
+
+
 def half_name(part: int, landscape: bool) -> str:
     """The Vietnamese name of a half for the operator: "nửa trái" ... "nửa dưới" ("" for the whole image).
 

@@ -62,7 +62,7 @@ from omr.data.schema import (
 from omr.data.schema import units as unit_registry
 from omr.data.store import version_token
 from omr.errors import OmrError
-from omr.model import NEEDS_REVIEW, STRAY_WRITING_TEXT, BoxRead, is_stray_writing
+from omr.model import NEEDS_REVIEW, STRAY_WRITING_TEXT, BoxRead, form_page_name, is_stray_writing
 from omr.scan.resolve import resolve_questions, shown_confidence
 from omr.text.lexicon import TEXT, flags_of
 from omr.text.normalise import printed_text
@@ -767,15 +767,6 @@ def page_reads(store, layout, page_id: int, page_number: int):
                      r["x"], r["y"], r["w"], r["h"]) for r in rows]
     page_questions = {b.question for b in layout.page(page_number).checkboxes}
     return resolve_questions([q for q in layout.questions if q.id in page_questions and q.type != "text"], reads)
-
-
-def form_page_name(form_id: str | None, version: int | None, page: int | None) -> str:
-    """A form page as a message names it: «mẫu phiếu motcua-2026 phiên bản 1 trang 2»; a part not known
-    is left out («mẫu phiếu không rõ tên» without a form id), never shown as «None»."""
-    text = f"mẫu phiếu {form_id}" if form_id else "mẫu phiếu không rõ tên"
-    if version is not None:
-        text += f" phiên bản {version}"
-    return text + (f" trang {page}" if page is not None else "")
 
 
 def assign_page(store, catalogue, page_id: int, who: str, form_id: str, version: int, page_number: int,

@@ -18,7 +18,7 @@ from omr import tuning as T
 from omr.errors import TemplateError
 from omr.forms.layout import Layout, PageLayout, TextRegion
 from omr.model import (AMBIGUOUS, BLANK, EMPTY, MARKED, NEEDS_REVIEW, NO_MARKS, OK, SET_ASIDE_REASONS, STRAY_WRITING_FIELD, PageResult, PageSource,
-                       half_name)
+                       form_page_name, half_name)
 from omr.scan.align import aligned_ink, locate_boxes, page_ink, warp_to_layout
 from omr.scan.bubbles import pinned_search, read_pinned_boxes
 from omr.scan.catalogue import Catalogue
@@ -327,7 +327,7 @@ def _process_page(raw: RawPage, catalogue: Catalogue, split: bool, grey: np.ndar
     layout = catalogue.layouts.get((result.form_id, result.version))
     if layout is None or result.page not in {p.number for p in layout.pages}:
         result.set_aside = "unknown_form"
-        result.detail = f"{result.form_id} v{result.version} trang {result.page}"
+        result.detail = form_page_name(result.form_id, result.version, result.page)
         return result
     page = layout.page(result.page)
     fit, note, fits = checked_fit(grey, found.homography, page)
