@@ -44,7 +44,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from omr.data import drafting, migrate
-from omr.data.completeness import PAGES_LOST, REJECTED
+from omr.data.completeness import REJECTED
 from omr.data.queries import StoreQueries
 from omr.data.schema import (
     ALREADY,
@@ -935,7 +935,7 @@ class Store(StoreQueries):
     @staticmethod
     def _flag_answered_blank(conn: sa.Connection, response_id: int) -> None:
         """After a person's decision on one of a paper sheet's answers or comments: a sheet with every page
-        in (or its missing pages declared lost) whose answers have all ended blank (none waiting for a
+        in whose answers have all ended blank (none waiting for a
         person, no value, no comment with writing) counts like a sheet with no mark (:data:`NO_ANSWERS`,
         checked by that person: out of the report figures, told in the report's count); a sheet so
         flagged that gets a value again loses both flags. A sheet still waiting on a read is left as it is."""
@@ -966,7 +966,7 @@ class Store(StoreQueries):
         else:
             present = conn.execute(sa.select(sa.func.count(sa.distinct(response_pages.c.page_number)))
                                    .where(response_pages.c.response_id == response_id)).scalar()
-            if present < row.pages_expected and PAGES_LOST not in flags:
+            if present < row.pages_expected:  # a page still to come (or lost) may hold answers: left as it is
                 return
             new = add_flag(add_flag(row.flags, NO_ANSWERS), NO_ANSWERS_CHECKED)
         if new != (row.flags or ""):
@@ -1397,8 +1397,6 @@ class Store(StoreQueries):
             self._record_change(conn, who, "response", response_id, response_id, "decision",
                                 {"flags": row.flags, "serial": row.serial},
                                 {"flags": flags, "serial": values.get("serial", row.serial)}, reason)
-            if PAGES_LOST in add_flags:  # the pages in are all the sheet has: their answers may all be blank
-                self._flag_answered_blank(conn, response_id)
 
         self._run_write(work)
 
