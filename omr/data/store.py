@@ -934,11 +934,11 @@ class Store(StoreQueries):
 
     @staticmethod
     def _flag_answered_blank(conn: sa.Connection, response_id: int) -> None:
-        """After a person's decision on one of a paper sheet's answers or comments: a sheet with every page
-        in whose answers have all ended blank (none waiting for a
-        person, no value, no comment with writing) counts like a sheet with no mark (:data:`NO_ANSWERS`,
-        checked by that person: out of the report figures, told in the report's count); a sheet so
-        flagged that gets a value again loses both flags. A sheet still waiting on a read is left as it is."""
+        """After a person's decision on one of a paper sheet's answers or comments: a sheet with every page in
+        whose answers have all ended blank (none waiting for a person, no value, no comment with writing)
+        counts like a sheet with no mark (:data:`NO_ANSWERS`, checked by that person: out of the report
+        figures, told in the report's count); a sheet so flagged that gets a value again loses both flags.
+        A sheet still waiting on a read, or on a page, is left as it is."""
         row = conn.execute(sa.select(responses.c.flags, responses.c.pages_expected)
                            .where(responses.c.id == response_id)).first()
         if row is None or not row.pages_expected:
