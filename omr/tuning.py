@@ -1118,6 +1118,10 @@ BLANK_LETTERED_RING_MAX_DARK = 0.7
 # confidence cut 1058 right, 0 wrong, 22 unread. The Vietnamese model: 1032 right, 4 wrong at confidence
 # 65-85. With capitals A-E in the whitelist an OpenSymbol ① at 200 dpi read "D": digits only.
 BLANK_CIRCLED_CHARACTERS = "0123456789"
+# Circled letters (Ⓐ Ⓑ Ⓒ Ⓓ, ⓐ ⓑ ⓒ: answer sheets typed in Word) are read a second time with letters only:
+# the answer letters A-H and a-h (no answer sheet of the office blanks or OMRChecker's samples goes past
+# H; a shorter list leaves Tesseract fewer look-alikes). Their readings too count only as a run (A B C D).
+BLANK_CIRCLED_LETTERS = "ABCDEFGHabcdefgh"
 BLANK_CIRCLED_TRIES = ((0.72, 40), (0.62, 40), (0.72, 28), (0.8, 40))
 BLANK_CIRCLED_MIN_CONFIDENCE = 60
 # A ring whose surroundings span less than this many grey levels from paper to print holds nothing to read.

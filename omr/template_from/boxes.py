@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from omr import tuning as T
+from omr.template_from.printed import is_circled_character
 
 
 @dataclass
@@ -44,6 +45,8 @@ class Found:
     # The digit read inside a lettered ring on a scanned blank (printed.read_circled): "" when it was
     # read and unsure, None when not read at all (a PDF's text layer, not a lettered ring).
     glyph: str | None = None
+    # The letter read inside it the same way, letters only (Ⓐ, ⓐ: printed.read_circled with BLANK_CIRCLED_LETTERS).
+    letter: str | None = None
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -506,6 +509,32 @@ def find_boxes(grey: np.ndarray, px_per_mm: float, words: list | None = None) ->
     found += [f for f in find_holes(hairline_ink_of(grey, px_per_mm), px_per_mm, grey) if f.kind != "frame"]
     if words:
         found = drop_glyphs(found, words)
+        found += circled_from_text(found, words)
     else:
         found = [f for f in found if not f.loose]
     return keep_innermost(found)
+
+
+def circled_from_text(found: list[Found], words: list) -> list[Found]:
+    """Bubbles a PDF's text layer names that the ink did not give: each circled digit or letter typed as a
+    bubble (① … ⑳, Ⓐ … Ⓩ, ⓐ … ⓩ; :func:`omr.template_from.printed.is_circled_character`) whose centre no
+    found box holds becomes a lettered round box over its glyph box (the ring's, mm).
+
+    From the ink alone a ring under ``BLANK_LETTERED_RING_MIN_MM`` whose letter touches it (Ⓐ set at 10 pt
+    in STIX, 2.4 mm) is not told from a letter's outline (o, d, Ô measure 2.0-2.4 mm); the text layer is
+    the print's own and says which it is. Only words of a text layer (``exact``) count: Tesseract's
+    reading of a page names no circled character reliably.
+    """
+    added: list[Found] = []
+    for word in words:
+        if not word.exact:
+            continue
+        for char, x, y, w, h in word.symbols:
+            if not is_circled_character(char) or not (T.BLANK_ROUND_MIN_MM <= min(w, h)
+                                                      and max(w, h) <= T.BLANK_BOX_OUTER_MM[1]):
+                continue
+            cx, cy = x + w / 2, y + h / 2
+            if any(f.contains(cx, cy) for f in found + added if f.kind != "frame"):
+                continue
+            added.append(Found("round", x, y, w, h, 0.0, True))
+    return added
