@@ -33,7 +33,8 @@ import numpy as np
 
 from omr import tuning as T
 from omr.template_from.printed import circled_character, is_circled_character, strip_leaders
-from omr.text.normalise import nfc
+from omr.text.lexicon import DOMAIN_WORDS
+from omr.text.normalise import fold, nfc, strip_diacritics
 
 # A question's own text starts with its number ("Câu 5.", "5.", "A4.", "II.", "a)") or ends with ":" / "?".
 QUESTION_START = re.compile(r"^(câu\s*\d+|[A-ZĐ]?\d{1,2}[.):]|[IVX]{1,4}[.)]|[a-zđ][.)])", re.IGNORECASE)
@@ -244,7 +245,7 @@ def _join_rows(segments: list[list[int]], boxes: list, words: list) -> list[Ques
             # Nothing printed to its left: also no word that starts left of the box and runs over it (a
             # line of small rings read as one junk word, "Câu5.@®@®©®", has its centre among the rings).
             over = [w for w in words if first.y - 0.3 * first.h <= w.y + w.h / 2 <= first.y + 1.3 * first.h
-                    and w.x < first.x - T.BLANK_EDGE_AS_LETTER_MM and w.right > first.x]
+                    and w.x < first.x - first.w and w.right > first.x + first.w / 2]
             wrapped = not left and not over and abs(first.x - min(boxes[i].x for i in last.boxes)) < T.BLANK_INDENT_MM
             # Options one per line: lone boxes one under another (labels right, or left with leaders
             # that end wherever the label's dots end).
@@ -795,15 +796,63 @@ def _reread(text: str, used: list, reader: Callable | None, area) -> str:
     a crop read as nothing, or as something that cleans to nothing, leaves the page's. Without a reader
     (a PDF's text layer, Tesseract missing) the page's reading is kept.
     """
-    if reader is None or not used or area is None or any(getattr(w, "exact", False) for w in used):
+    if not used or any(getattr(w, "exact", False) for w in used):
         return text
+    if reader is None or area is None:
+        return ocr_label(text)
     again, confidence = reader(area)
     again = _clean(again)
     if not again or confidence < T.BLANK_REREAD_MIN_CONFIDENCE:
-        return text
+        return ocr_label(text)
     if confidence < min(w.confidence for w in used) and text:
-        return text
-    return again
+        return ocr_label(text)
+    return ocr_label(again)
+
+
+# A dash between two numbers as Tesseract reads a range ("30-45", "46 — 60", "30—45"): any dash, spaced or not.
+_RANGE_DASH = re.compile(r"(?<=\d)\s*[-‐‑‒–—―−]\s*(?=\d)")
+
+
+def _domain_phrases() -> dict[tuple[str, ...], tuple[str, ...]]:
+    """The domain lexicon's phrases of two words or more, by their folded words."""
+    phrases = {}
+    for phrase in DOMAIN_WORDS:
+        words = tuple(nfc(phrase).split())
+        if len(words) >= 2:
+            phrases[tuple(fold(w) for w in words)] = words
+    return phrases
+
+
+_DOMAIN_PHRASES = _domain_phrases()
+
+
+def _as_cased(word: str, like: str) -> str:
+    """``word`` with the letter case of ``like`` (same length): "cổng" like "Cống" -> "Cổng"."""
+    return "".join(c.upper() if o.isupper() else c for c, o in zip(word, like))
+
+
+def ocr_label(text: str) -> str:
+    """A label read by Tesseract from a blank without a text layer, with two misreadings of print put right.
+
+    - A range: a dash between two numbers, whatever Tesseract made of it ("30-45", "46 — 60", "30—45"),
+      becomes the en dash set between spaces that Vietnamese forms print ("30 – 45"): Tesseract tells
+      neither the dash's kind nor its spaces apart at 150-300 dpi (8 of 20 label misses of the office blanks).
+    - A domain phrase: words that spell a phrase of two words or more of the domain lexicon
+      (:data:`omr.text.lexicon.DOMAIN_WORDS`: "cổng dịch vụ công", "bộ phận một cửa", "đúng hẹn") but for
+      their tone marks and vowel marks take the phrase's marks, each word keeping its letter case: a serif
+      "ổ" read "ố" ("Cống dịch vụ công"). Whole words only, and only phrases of two words or more: one word
+      alone is too often another real one ("có", "cò").
+    """
+    text = _RANGE_DASH.sub(" – ", nfc(text))
+    words = text.split(" ")
+    folded = [fold(w) if w and fold(w) == strip_diacritics(w).lower() else None for w in words]
+    for i in range(len(words)):
+        for key, phrase in _DOMAIN_PHRASES.items():
+            n = len(key)
+            if tuple(folded[i:i + n]) == key:
+                for k in range(n):
+                    words[i + k] = _as_cased(phrase[k], words[i + k])
+    return " ".join(words)
 
 
 def _leader_drawn(ink: np.ndarray | None, px_per_mm: float, x0: float, box) -> bool:
