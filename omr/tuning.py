@@ -1140,6 +1140,11 @@ BLANK_CIRCLED_RUN_MIN = 3
 # ...and is at least 2.5 mm across: the outlines of letters of 10-12 pt body text with a counter
 # (o, d, Đ, Ô) measured 2.0-2.4 mm on omr's blank and the office blanks; circled digits at 10 pt 2.6 mm.
 BLANK_LETTERED_RING_MIN_MM = 2.5
+# Smaller outlines, down to 2.0 mm, are lettered rings only where Tesseract's page reading saw a symbol over
+# them (boxes._read_as_symbol): it reads a circled letter or digit as "@", "®", "©", a letter's outline as
+# the letter. Circled capitals Ⓐ-Ⓓ in STIX at 10 pt measure 2.41-2.46 mm (tests/data/office-blanks/
+# circled-letters.docx) and were missed at 200-300 dpi.
+BLANK_LETTERED_RING_SYMBOL_MIN_MM = 2.0
 # Grouping boxes into questions by the print (omr/template_from/questions.py).
 # A printed vertical rule between two boxes of a row splits them (a date's tens | units) when it is
 # at least 1.2 box heights and at least this tall (mm): taller than any letter of 8-14 pt body text.
