@@ -129,22 +129,27 @@ def read_words(grey: np.ndarray, px_per_mm: float) -> list[PrintedWord]:
     return [w for w in words if w.text]
 
 
+def _small_engine(psm_name: str, whitelist: str):
+    """A Tesseract engine for one glyph: the English model (installed with Tesseract itself; it misread
+    fewer circled digits than the Vietnamese one, see ``BLANK_CIRCLED_CHARACTERS``), else the Vietnamese
+    one, in page segmentation mode ``psm_name`` (tesserocr.PSM), reading only ``whitelist``."""
+    try:
+        import tesserocr  # lazy: a heavy dependency, loaded only where used
+    except ImportError as exc:  # pragma: no cover - the wheel is a dependency
+        raise OcrUnavailable("Thiếu thư viện tesserocr") from exc
+    folder = tessdata_dir()
+    language = "eng" if (Path(folder) / "eng.traineddata").is_file() else LANGUAGE
+    engine = tesserocr.PyTessBaseAPI(path=folder, lang=language, psm=getattr(tesserocr.PSM, psm_name),
+                                     oem=tesserocr.OEM.LSTM_ONLY)
+    engine.SetVariable("tessedit_char_whitelist", whitelist)
+    return engine
+
+
 def _glyph_api():
-    """A second engine, set up for one character: Tesseract's English model (installed with Tesseract
-    itself; it misread fewer circled digits than the Vietnamese one, see ``BLANK_CIRCLED_CHARACTERS``),
-    else the Vietnamese one."""
+    """The engine for the digit in a circled digit (①): one character, digits only."""
     global _glyph_engine
     if _glyph_engine is None:
-        try:
-            import tesserocr  # lazy: a heavy dependency, loaded only where used
-        except ImportError as exc:  # pragma: no cover - the wheel is a dependency
-            raise OcrUnavailable("Thiếu thư viện tesserocr") from exc
-        folder = tessdata_dir()
-        language = "eng" if (Path(folder) / "eng.traineddata").is_file() else LANGUAGE
-        engine = tesserocr.PyTessBaseAPI(path=folder, lang=language, psm=tesserocr.PSM.SINGLE_CHAR,
-                                         oem=tesserocr.OEM.LSTM_ONLY)
-        engine.SetVariable("tessedit_char_whitelist", T.BLANK_CIRCLED_CHARACTERS)
-        _glyph_engine = engine
+        _glyph_engine = _small_engine("SINGLE_CHAR", T.BLANK_CIRCLED_CHARACTERS)
     return _glyph_engine
 
 
@@ -153,21 +158,12 @@ _letter_engine = None
 
 
 def _letter_api():
-    """A third engine, for the letter in a circled-letter bubble (Ⓐ, ⓐ): the English model reading one word
-    (Tesseract's single-character mode read 61-70 of 90 circled letters right, single-word mode 86-87, none
-    or one wrong: see ``BLANK_CIRCLED_LETTERS``), letters ``BLANK_CIRCLED_LETTERS`` only."""
+    """The engine for the letter in a circled-letter bubble (Ⓐ, ⓐ): one word, letters
+    ``BLANK_CIRCLED_LETTERS`` only (Tesseract's single-character mode read 61-70 of 90 circled letters
+    right, single-word mode 86-87, none or one wrong: see ``BLANK_CIRCLED_LETTERS``)."""
     global _letter_engine
     if _letter_engine is None:
-        try:
-            import tesserocr  # lazy: a heavy dependency, loaded only where used
-        except ImportError as exc:  # pragma: no cover - the wheel is a dependency
-            raise OcrUnavailable("Thiếu thư viện tesserocr") from exc
-        folder = tessdata_dir()
-        language = "eng" if (Path(folder) / "eng.traineddata").is_file() else LANGUAGE
-        engine = tesserocr.PyTessBaseAPI(path=folder, lang=language, psm=tesserocr.PSM.SINGLE_WORD,
-                                         oem=tesserocr.OEM.LSTM_ONLY)
-        engine.SetVariable("tessedit_char_whitelist", T.BLANK_CIRCLED_LETTERS)
-        _letter_engine = engine
+        _letter_engine = _small_engine("SINGLE_WORD", T.BLANK_CIRCLED_LETTERS)
     return _letter_engine
 
 
