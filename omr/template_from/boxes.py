@@ -381,16 +381,20 @@ def drop_glyphs(found: list[Found], words: list) -> list[Found]:
     return kept
 
 
+# What Tesseract's page reading makes of a circled letter or digit: a round symbol (office blanks, 150-300 dpi).
+ROUND_SYMBOLS = set("@®©")
+
+
 def _read_as_symbol(ring: Found, word) -> bool:
     """Whether Tesseract's page reading (not a text layer, whose circled characters
-    :func:`circled_from_text` adds) read a symbol, neither a letter nor a digit, over the centre of a small
-    lettered ring: how it reads a circled letter or digit ("@", "®", "©"), where a letter's outline (o, d, Ô)
-    reads as that letter."""
+    :func:`circled_from_text` adds) read a round symbol (:data:`ROUND_SYMBOLS`: "@", "®", "©", or a circled
+    character) over the centre of a small lettered ring: how it reads a circled letter or digit, where a
+    letter's outline (o, d, Ô) reads as that letter and omr's corner mark as ":"."""
     if word.exact:
         return False
     cx, cy = ring.centre
-    return any(not char.isalnum() and not char.isspace() and x - 0.3 <= cx <= x + w + 0.3 and y - 0.3 <= cy <= y + h + 0.3
-               for char, x, y, w, h in word.symbols)
+    return any((char in ROUND_SYMBOLS or is_circled_character(char)) and x - 0.3 <= cx <= x + w + 0.3
+               and y - 0.3 <= cy <= y + h + 0.3 for char, x, y, w, h in word.symbols)
 
 
 def _is_letter_outline(ring: Found, word) -> bool:
