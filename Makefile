@@ -7,8 +7,9 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := fonts-dejavu-core fonts-liberation2 tesseract-ocr tesseract-ocr-vie poppler-utils
-# Only the tests need these: a browser for the web app's tests, LibreOffice to open the DOCX report.
-TEST_APT_PACKAGES := chromium libreoffice-writer-nogui
+# Only the tests need these: a browser for the web app's tests, LibreOffice to open the DOCX report and make
+# the office blanks, Symbola and STIX for the circled letters (Ⓐ) of tests/data/office-blanks/circled-letters.docx.
+TEST_APT_PACKAGES := chromium libreoffice-writer-nogui fonts-symbola fonts-stix
 # apt waits this long (s) for another apt or unattended-upgrades to release its lock instead of failing at once.
 APT_LOCK_TIMEOUT_S := 600
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

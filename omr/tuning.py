@@ -1123,6 +1123,14 @@ BLANK_LETTERED_RING_MAX_DARK = 0.7
 # confidence cut 1058 right, 0 wrong, 22 unread. The Vietnamese model: 1032 right, 4 wrong at confidence
 # 65-85. With capitals A-E in the whitelist an OpenSymbol ① at 200 dpi read "D": digits only.
 BLANK_CIRCLED_CHARACTERS = "0123456789"
+# Circled letters (Ⓐ Ⓑ Ⓒ Ⓓ, ⓐ ⓑ ⓒ: answer sheets typed in Word) are read a second time with letters only:
+# the answer letters A-H and a-h (no answer sheet of the office blanks or OMRChecker's samples goes past
+# H; a shorter list leaves Tesseract fewer look-alikes). Their readings too count only as a run (A B C D).
+# Read as one word (printed._letter_api), not one character: on the 30 circled letters of
+# tests/data/office-blanks/circled-letters.docx scanned at 150, 200 and 300 dpi (90 rings, first cut only,
+# readings at confidence >= 40), single-character mode read 61-70 right and 0-3 wrong (Ⓒ read "E" at
+# 300 dpi), single-word mode 86-87 right and 0-1 wrong, at glyph heights 28, 40 and 56 px.
+BLANK_CIRCLED_LETTERS = "ABCDEFGHabcdefgh"
 BLANK_CIRCLED_TRIES = ((0.72, 40), (0.62, 40), (0.72, 28), (0.8, 40))
 BLANK_CIRCLED_MIN_CONFIDENCE = 60
 # A ring whose surroundings span less than this many grey levels from paper to print holds nothing to read.
@@ -1141,6 +1149,11 @@ BLANK_CIRCLED_RUN_MIN = 3
 # ...and is at least 2.5 mm across: the outlines of letters of 10-12 pt body text with a counter
 # (o, d, Đ, Ô) measured 2.0-2.4 mm on omr's blank and the office blanks; circled digits at 10 pt 2.6 mm.
 BLANK_LETTERED_RING_MIN_MM = 2.5
+# Smaller outlines, down to 2.0 mm, are lettered rings only where Tesseract's page reading saw a symbol over
+# them (boxes._read_as_symbol): it reads a circled letter or digit as "@", "®", "©", a letter's outline as
+# the letter. Circled capitals Ⓐ-Ⓓ in STIX at 10 pt measure 2.41-2.46 mm (tests/data/office-blanks/
+# circled-letters.docx) and were missed at 200-300 dpi.
+BLANK_LETTERED_RING_SYMBOL_MIN_MM = 2.0
 # Grouping boxes into questions by the print (omr/template_from/questions.py).
 # A printed vertical rule between two boxes of a row splits them (a date's tens | units) when it is
 # at least 1.2 box heights and at least this tall (mm): taller than any letter of 8-14 pt body text.

@@ -32,7 +32,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 OFFICE_DIR = ROOT / "tests" / "data" / "office-blanks"
-BOX_CHARS = "☐○①②③④✓"  # ✓: a white mark in a table cell that is itself the box
+# ✓: a white mark in a table cell that is itself the box; circled digits and letters (① … ⑳, Ⓐ … Ⓩ, ⓐ … ⓩ):
+# bubbles, each one box.
+BOX_CHARS = "☐○✓" + "".join(map(chr, range(0x2460, 0x2474))) + "".join(map(chr, range(0x24B6, 0x24EA)))
 # A folder that every pytest-xdist worker of one test run shares (set by tests/conftest.py): the office
 # blanks are converted into it once per run, keyed by their content, instead of once per test module.
 PDF_CACHE: Path | None = None

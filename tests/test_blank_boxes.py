@@ -81,9 +81,10 @@ def test_omr_blank_from_its_text_layer(folder):
 @pytest.mark.parametrize("dpi", [150, 300])
 def test_office_blanks_made_in_word(folder, dpi):
     """☐ and ○ typed in Word, leaders running into the box, a satisfaction grid, table cells as boxes,
-    circled digits, a comb field, landscape, two pages: ≥ 95 % of boxes, ≤ 3 false boxes a page."""
+    circled digits, circled letters (Ⓐ, 2.4-4.1 mm), a comb field, landscape, two pages: ≥ 95 % of boxes,
+    ≤ 3 false boxes a page."""
     pages = list(blank_sources.pages("office", [dpi], folder))
-    assert len(pages) == 7, "LibreOffice must convert the six office blanks (seven pages)"
+    assert len(pages) == 8, "LibreOffice must convert the seven office blanks (eight pages)"
     for name, grey, ppm, truth, truth_q in pages:
         _check(name, grey, ppm, truth, truth_q, min_recall=0.95, max_false=3, min_questions=0.75)
 

@@ -447,11 +447,12 @@ def detect_page(grey: np.ndarray, px_per_mm: float, read_text: bool = True, grou
     found = find_boxes(grey, px_per_mm, words)
     if read_text and not any(w.exact for w in words):
         # A scanned blank: Tesseract's page reading takes a circled digit for a symbol ("®", "@"); each
-        # ring's digit or letter is read on its own. (A PDF's text layer names it: "①" is "1".)
+        # ring's digit, and its letter, is read on its own. (A PDF's text layer names it: "①" is "1".)
         try:
             for f in found:
                 if f.kind == "round" and f.lettered:
                     f.glyph = read_circled(grey, px_per_mm, (f.x, f.y, f.w, f.h))
+                    f.letter = read_circled(grey, px_per_mm, (f.x, f.y, f.w, f.h), T.BLANK_CIRCLED_LETTERS)
         except OcrUnavailable:
             pass
     boxes = [f for f in found if f.kind != "frame"]

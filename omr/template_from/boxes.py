@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from omr import tuning as T
+from omr.template_from.printed import is_circled_character
 
 
 @dataclass
@@ -44,6 +45,10 @@ class Found:
     # The digit read inside a lettered ring on a scanned blank (printed.read_circled): "" when it was
     # read and unsure, None when not read at all (a PDF's text layer, not a lettered ring).
     glyph: str | None = None
+    # A lettered ring under BLANK_LETTERED_RING_MIN_MM: a bubble only where Tesseract read a symbol (drop_glyphs).
+    symbol_only: bool = False
+    # The letter read inside it the same way, letters only (Ⓐ, ⓐ: printed.read_circled with BLANK_CIRCLED_LETTERS).
+    letter: str | None = None
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -168,10 +173,13 @@ def _lettered_ring(ink: np.ndarray, contour: np.ndarray, links: np.ndarray, x: i
     """A small bubble whose printed letter or digit touches its ring (①, Ⓐ at 8-10 pt and 150-200 dpi):
     its hole is cut in pieces, so it is found by its outline: round, 2-8 mm, with holes, and mostly
     empty inside (a bold letter O or a solid dot is filled)."""
-    lo, hi = T.BLANK_LETTERED_RING_MIN_MM, T.BLANK_BOX_OUTER_MM[1]
+    lo, hi = T.BLANK_LETTERED_RING_SYMBOL_MIN_MM, T.BLANK_BOX_OUTER_MM[1]
     wm, hm = w / px_per_mm, h / px_per_mm
     if links[2] < 0 or not (lo <= wm <= hi and lo <= hm <= hi) or not 0.8 <= wm / hm <= 1.25:
         return None
+    # Under BLANK_LETTERED_RING_MIN_MM an outline is as likely a letter's (o, d, Ô): kept only where the
+    # page's reading saw a symbol there (drop_glyphs).
+    symbol_only = min(wm, hm) < T.BLANK_LETTERED_RING_MIN_MM
     area = cv2.contourArea(contour)
     perimeter = cv2.arcLength(contour, True)
     if perimeter <= 0 or area <= 0:
@@ -192,7 +200,7 @@ def _lettered_ring(ink: np.ndarray, contour: np.ndarray, links: np.ndarray, x: i
     walls = wall_contrast(ink, contour, x, y, w, h, grey)  # the paper inside the outline, walled by the ring
     if walls > T.BLANK_SERIF_WALLS:
         return None  # a serif capital's outline (Ô, Q): thick sides, hairline top and bottom
-    return Found("round", x / px_per_mm, y / px_per_mm, wm, hm, 0.0, True, walls, loose)
+    return Found("round", x / px_per_mm, y / px_per_mm, wm, hm, 0.0, True, walls, loose, symbol_only=symbol_only)
 
 
 def _dark_share(grey: np.ndarray, filled: np.ndarray, x: int, y: int) -> float:
@@ -361,6 +369,8 @@ def drop_glyphs(found: list[Found], words: list) -> list[Found]:
     """
     kept = []
     for f in found:
+        if f.symbol_only and not any(_read_as_symbol(f, w) for w in words):
+            continue
         if f.loose and any(_in_letter_of_word(f, w) for w in words):
             continue
         if f.kind == "round" and f.lettered and any(not w.exact and _is_letter_outline(f, w) for w in words):
@@ -369,6 +379,22 @@ def drop_glyphs(found: list[Found], words: list) -> list[Found]:
                                         for w in words):
             kept.append(f)
     return kept
+
+
+# What Tesseract's page reading makes of a circled letter or digit: a round symbol (office blanks, 150-300 dpi).
+ROUND_SYMBOLS = set("@®©")
+
+
+def _read_as_symbol(ring: Found, word) -> bool:
+    """Whether Tesseract's page reading (not a text layer, whose circled characters
+    :func:`circled_from_text` adds) read a round symbol (:data:`ROUND_SYMBOLS`: "@", "®", "©", or a circled
+    character) over the centre of a small lettered ring: how it reads a circled letter or digit, where a
+    letter's outline (o, d, Ô) reads as that letter and omr's corner mark as ":"."""
+    if word.exact:
+        return False
+    cx, cy = ring.centre
+    return any((char in ROUND_SYMBOLS or is_circled_character(char)) and x - 0.3 <= cx <= x + w + 0.3
+               and y - 0.3 <= cy <= y + h + 0.3 for char, x, y, w, h in word.symbols)
 
 
 def _is_letter_outline(ring: Found, word) -> bool:
@@ -506,6 +532,32 @@ def find_boxes(grey: np.ndarray, px_per_mm: float, words: list | None = None) ->
     found += [f for f in find_holes(hairline_ink_of(grey, px_per_mm), px_per_mm, grey) if f.kind != "frame"]
     if words:
         found = drop_glyphs(found, words)
+        found += circled_from_text(found, words)
     else:
-        found = [f for f in found if not f.loose]
+        found = [f for f in found if not f.loose and not f.symbol_only]
     return keep_innermost(found)
+
+
+def circled_from_text(found: list[Found], words: list) -> list[Found]:
+    """Bubbles a PDF's text layer names that the ink did not give: each circled digit or letter typed as a
+    bubble (① … ⑳, Ⓐ … Ⓩ, ⓐ … ⓩ; :func:`omr.template_from.printed.is_circled_character`) whose centre no
+    found box holds becomes a lettered round box over its glyph box (the ring's, mm).
+
+    From the ink alone a ring under ``BLANK_LETTERED_RING_MIN_MM`` whose letter touches it (Ⓐ set at 10 pt
+    in STIX, 2.4 mm) is not told from a letter's outline (o, d, Ô measure 2.0-2.4 mm); the text layer is
+    the print's own and says which it is. Only words of a text layer (``exact``) count: Tesseract's
+    reading of a page names no circled character reliably.
+    """
+    added: list[Found] = []
+    for word in words:
+        if not word.exact:
+            continue
+        for char, x, y, w, h in word.symbols:
+            if not is_circled_character(char) or not (T.BLANK_ROUND_MIN_MM <= min(w, h)
+                                                      and max(w, h) <= T.BLANK_BOX_OUTER_MM[1]):
+                continue
+            cx, cy = x + w / 2, y + h / 2
+            if any(f.contains(cx, cy) for f in found + added if f.kind != "frame"):
+                continue
+            added.append(Found("round", x, y, w, h, 0.0, True))
+    return added

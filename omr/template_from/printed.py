@@ -129,26 +129,42 @@ def read_words(grey: np.ndarray, px_per_mm: float) -> list[PrintedWord]:
     return [w for w in words if w.text]
 
 
+def _small_engine(psm_name: str, whitelist: str):
+    """A Tesseract engine for one glyph: the English model (installed with Tesseract itself; it misread
+    fewer circled digits than the Vietnamese one, see ``BLANK_CIRCLED_CHARACTERS``), else the Vietnamese
+    one, in page segmentation mode ``psm_name`` (tesserocr.PSM), reading only ``whitelist``."""
+    try:
+        import tesserocr  # lazy: a heavy dependency, loaded only where used
+    except ImportError as exc:  # pragma: no cover - the wheel is a dependency
+        raise OcrUnavailable("Thiếu thư viện tesserocr") from exc
+    folder = tessdata_dir()
+    language = "eng" if (Path(folder) / "eng.traineddata").is_file() else LANGUAGE
+    engine = tesserocr.PyTessBaseAPI(path=folder, lang=language, psm=getattr(tesserocr.PSM, psm_name),
+                                     oem=tesserocr.OEM.LSTM_ONLY)
+    engine.SetVariable("tessedit_char_whitelist", whitelist)
+    return engine
+
+
 def _glyph_api():
-    """A second engine, set up for one character: Tesseract's English model (installed with Tesseract
-    itself; it misread fewer circled digits than the Vietnamese one, see ``BLANK_CIRCLED_CHARACTERS``),
-    else the Vietnamese one."""
+    """The engine for the digit in a circled digit (①): one character, digits only."""
     global _glyph_engine
     if _glyph_engine is None:
-        try:
-            import tesserocr  # lazy: a heavy dependency, loaded only where used
-        except ImportError as exc:  # pragma: no cover - the wheel is a dependency
-            raise OcrUnavailable("Thiếu thư viện tesserocr") from exc
-        folder = tessdata_dir()
-        language = "eng" if (Path(folder) / "eng.traineddata").is_file() else LANGUAGE
-        engine = tesserocr.PyTessBaseAPI(path=folder, lang=language, psm=tesserocr.PSM.SINGLE_CHAR,
-                                         oem=tesserocr.OEM.LSTM_ONLY)
-        engine.SetVariable("tessedit_char_whitelist", T.BLANK_CIRCLED_CHARACTERS)
-        _glyph_engine = engine
+        _glyph_engine = _small_engine("SINGLE_CHAR", T.BLANK_CIRCLED_CHARACTERS)
     return _glyph_engine
 
 
 _glyph_engine = None
+_letter_engine = None
+
+
+def _letter_api():
+    """The engine for the letter in a circled-letter bubble (Ⓐ, ⓐ): one word, letters
+    ``BLANK_CIRCLED_LETTERS`` only (Tesseract's single-character mode read 61-70 of 90 circled letters
+    right, single-word mode 86-87, none or one wrong: see ``BLANK_CIRCLED_LETTERS``)."""
+    global _letter_engine
+    if _letter_engine is None:
+        _letter_engine = _small_engine("SINGLE_WORD", T.BLANK_CIRCLED_LETTERS)
+    return _letter_engine
 
 
 def _inside_ring(grey: np.ndarray, px_per_mm: float, box: tuple[float, float, float, float],
@@ -174,12 +190,14 @@ def _inside_ring(grey: np.ndarray, px_per_mm: float, box: tuple[float, float, fl
     return np.clip((paper - crop) / (paper - black), 0.0, 1.0) * inside
 
 
-def read_circled(grey: np.ndarray, px_per_mm: float, box: tuple[float, float, float, float]) -> str:
-    """The digit printed inside a ring (① … ⑨), read from a scanned blank; "" when unsure.
+def read_circled(grey: np.ndarray, px_per_mm: float, box: tuple[float, float, float, float],
+                 characters: str = T.BLANK_CIRCLED_CHARACTERS) -> str:
+    """The digit (or, with ``characters`` = ``BLANK_CIRCLED_LETTERS``, the letter) printed inside a ring
+    (① … ⑨, Ⓐ … Ⓗ), read from a scanned blank; "" when unsure.
 
     The ring is left out (only what lies within a share of its half-size from its centre is kept), the
     glyph cut to its own box, scaled to a fixed height, and read by Tesseract as one character with a
-    whitelist of digits (``BLANK_CIRCLED_CHARACTERS``). A reading under ``BLANK_CIRCLED_MIN_CONFIDENCE`` is tried
+    whitelist of ``characters`` (digits, ``BLANK_CIRCLED_CHARACTERS``, by default). A reading under ``BLANK_CIRCLED_MIN_CONFIDENCE`` is tried
     again with the next cut and height of ``BLANK_CIRCLED_TRIES``; none sure gives "".
 
     Args:
@@ -193,7 +211,7 @@ def read_circled(grey: np.ndarray, px_per_mm: float, box: tuple[float, float, fl
     from PIL import Image  # lazy: a heavy dependency, loaded only where used
 
     with _engine_lock:
-        api = _glyph_api()
+        api = _letter_api() if characters == T.BLANK_CIRCLED_LETTERS else _glyph_api()
         for reach, height in T.BLANK_CIRCLED_TRIES:
             dark = _inside_ring(grey, px_per_mm, box, reach)
             if dark is None:
@@ -211,7 +229,9 @@ def read_circled(grey: np.ndarray, px_per_mm: float, box: tuple[float, float, fl
             text = (api.GetUTF8Text() or "").strip()
             confidence = api.MeanTextConf()
             api.Clear()
-            if len(text) == 1 and text in T.BLANK_CIRCLED_CHARACTERS and confidence >= T.BLANK_CIRCLED_MIN_CONFIDENCE:
+            if len(text) == 2 and text[0] != text[1] and text[0].upper() == text[1].upper():
+                text = text[0]  # a letter whose case the word reading could not tell ("Cc" for Ⓒ): the first
+            if len(text) == 1 and text in characters and confidence >= T.BLANK_CIRCLED_MIN_CONFIDENCE:
                 return text
     return ""
 
@@ -222,11 +242,23 @@ def is_box_text(text: str) -> bool:
     return bool(stripped) and all(ch in BOX_CHARACTERS for ch in stripped)
 
 
-def circled_digit(char: str) -> str:
-    """A circled digit typed as a bubble (① … ⑳) as the digit printed in it ("1"); other characters as they are."""
+def circled_character(char: str) -> str:
+    """A circled digit or letter typed as a bubble as the character printed in it: ① … ⑳ as "1" … "20",
+    Ⓐ … Ⓩ as "A" … "Z", ⓐ … ⓩ as "a" … "z", ⓪ as "0"; other characters as they are."""
     if "\u2460" <= char <= "\u2473":
         return str(ord(char) - 0x2460 + 1)
+    if "\u24b6" <= char <= "\u24cf":
+        return chr(ord("A") + ord(char) - 0x24B6)
+    if "\u24d0" <= char <= "\u24e9":
+        return chr(ord("a") + ord(char) - 0x24D0)
+    if char == "\u24ea":
+        return "0"
     return char
+
+
+def is_circled_character(char: str) -> bool:
+    """Whether ``char`` is a circled digit or letter (① … ⑳, Ⓐ … Ⓩ, ⓐ … ⓩ, ⓪): one bubble, its ring the box."""
+    return len(char) == 1 and circled_character(char) != char
 
 
 def read_pdf_words(path: str | Path, index: int) -> list[PrintedWord] | None:
@@ -240,7 +272,8 @@ def read_pdf_words(path: str | Path, index: int) -> list[PrintedWord] | None:
     into mm from the page's top-left (a symbol keeps its character as printed: "①", where the word reads
     "1"), and ``line`` counted from 1 in the text layer's order, a new line
     wherever the text layer ends one or the next character is not level with the line (a table cell).
-    Characters drawn white (invisible on paper) are skipped; a circled digit (①) reads as its digit.
+    Characters drawn white (invisible on paper) are skipped; a circled digit or letter (①, Ⓐ) reads as
+    the character in it ("1", "A").
 
     Returns:
         The words, or None when the page has no usable text layer (a scanned blank, a rotated page,
@@ -283,7 +316,7 @@ def read_pdf_words(path: str | Path, index: int) -> list[PrintedWord] | None:
                 chars.append(None)
                 continue
             _, loose_bottom, _, loose_top = textpage.get_charbox(i, loose=True)
-            chars.append((circled_digit(char), (x0 - left) * mm, (top - y1) * mm, (x1 - x0) * mm, (y1 - y0) * mm,
+            chars.append((circled_character(char), (x0 - left) * mm, (top - y1) * mm, (x1 - x0) * mm, (y1 - y0) * mm,
                           (top - (loose_top + loose_bottom) / 2) * mm, (loose_top - loose_bottom) * mm, char))
         textpage.close()
     except Exception:  # a page pdfium cannot read: OCR reads it instead

@@ -32,14 +32,17 @@ from typing import Callable
 import numpy as np
 
 from omr import tuning as T
-from omr.template_from.printed import circled_digit, strip_leaders
-from omr.text.normalise import nfc
+from omr.template_from.printed import circled_character, is_circled_character, strip_leaders
+from omr.text.lexicon import DOMAIN_WORDS
+from omr.text.normalise import fold, nfc, strip_diacritics
 
 # A question's own text starts with its number ("Câu 5.", "5.", "A4.", "II.", "a)") or ends with ":" / "?".
 QUESTION_START = re.compile(r"^(câu\s*\d+|[A-ZĐ]?\d{1,2}[.):]|[IVX]{1,4}[.)]|[a-zđ][.)])", re.IGNORECASE)
 # How Tesseract reads an empty square box printed before a word (omr's blank and Word's ☐ at 150-300 dpi).
 BOX_AS_LETTERS = {"L", "LI", "LÌ", "LỊ", "LÍ", "Lì", "IRị", "H", "O", "[", "]", "[]", "LJ", "U"}
 LEADER = re.compile(r"[._…·\-–—]{2,}|^[._…·]+$")
+# The letters of circled-letter bubbles in order (Ⓐ Ⓑ …), for a run of them (:func:`_circled_sequence`).
+LETTER_RUN = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # How Tesseract reads a table's vertical rule standing alone among a header row's words.
 RULE_AS_TEXT = re.compile(r"[|\[\]!]+")
 
@@ -239,7 +242,11 @@ def _join_rows(segments: list[list[int]], boxes: list, words: list) -> list[Ques
             last_box = boxes[last.boxes[-1]]
             first = boxes[seg[0]]
             close = 0 < first.centre[1] - last_box.centre[1] < T.BLANK_STACK_MAX_MM
-            wrapped = not left and abs(first.x - min(boxes[i].x for i in last.boxes)) < T.BLANK_INDENT_MM
+            # Nothing printed to its left: also no word that starts left of the box and runs over it (a
+            # line of small rings read as one junk word, "Câu5.@®@®©®", has its centre among the rings).
+            over = [w for w in words if first.y - 0.3 * first.h <= w.y + w.h / 2 <= first.y + 1.3 * first.h
+                    and w.x < first.x - first.w and w.right > first.x + first.w / 2]
+            wrapped = not left and not over and abs(first.x - min(boxes[i].x for i in last.boxes)) < T.BLANK_INDENT_MM
             # Options one per line: lone boxes one under another (labels right, or left with leaders
             # that end wherever the label's dots end).
             rows_of_last = [round(boxes[i].centre[1] / max(0.5, 0.6 * first.h)) for i in last.boxes]
@@ -318,7 +325,9 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
             labels.append(text or f"Lựa chọn {k + 1}")
             codes.append(str(k + 1))
             continue
-        inside = [w for w in words if box.contains(w.x + w.w / 2, w.y + w.h / 2) and w.w < box.w]
+        # A circled character of a PDF's text layer (Ⓐ, ①) is the bubble itself: its glyph box is the ring's,
+        # a little wider than the ring's hole-based outline; any other word must fit inside the box.
+        inside = [w for w in words if box.contains(w.x + w.w / 2, w.y + w.h / 2) and (w.w < box.w or _circled(w))]
         letter = "".join(w.text for w in inside).strip()
         row_boxes = sorted((b for b in boxes if abs(b.centre[1] - box.centre[1]) < 0.6 * box.h and b is not box),
                            key=lambda b: b.x)
@@ -373,7 +382,8 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
             heading_of[k] = text
         if box.glyph == "" and letter.isdigit():
             letter = ""  # the ring's own reading was unsure: the page reading's digit is no surer ("7" for ④)
-        if box.kind == "round" and box.lettered and letter and len(letter) <= 2 and letter.isalnum():
+        lettered = box.kind == "round" and (box.lettered or any(_circled(w) for w in inside))
+        if lettered and letter and len(letter) <= 2 and letter.isalnum():
             codes.append(letter)
             letter_of[k] = letter
             text = text or letter
@@ -389,8 +399,12 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
                 labels[k] = letter_of.get(k) or f"Lựa chọn {k + 1}"
     # The digits read inside each ring on a scanned blank (Tesseract's page reading takes a circled digit
     # for "®", "@", "6©") count only as a run: a letter in a drawn bubble (B, D) may read as a digit.
-    sequence = _circled_sequence([boxes[i].glyph if boxes[i].kind == "round" and boxes[i].lettered else None
-                                  for i in members])
+    rings = [boxes[i].kind == "round" and boxes[i].lettered for i in members]
+    sequence = _circled_sequence([boxes[i].glyph if ring else None for i, ring in zip(members, rings)])
+    if sequence is None:
+        # Circled letters (Ⓐ Ⓑ Ⓒ Ⓓ, ⓐ ⓑ ⓒ), read letters only: a run of the alphabet, in the case most read.
+        sequence = _circled_sequence([boxes[i].letter if ring else None for i, ring in zip(members, rings)],
+                                     LETTER_RUN)
     if sequence is not None:
         for k, value in enumerate(sequence):
             if labels[k] in (f"Lựa chọn {k + 1}", letter_of.get(k)):
@@ -404,9 +418,11 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
     question.multiple = len(members) == 1 or asks_for_several(question.text)
 
 
-def _circled_sequence(reads: list[str | None]) -> list[str] | None:
+def _circled_sequence(reads: list[str | None], alphabet: str = "0123456789") -> list[str] | None:
     """The digits of a question's lettered rings as one run (① ② ③ ④ ⑤ or ⑤ ④ … ①), from what was read
-    inside each on a scanned blank (``None``: not a lettered ring, "": not read).
+    inside each on a scanned blank (``None``: not a lettered ring, "": not read). With ``alphabet`` =
+    :data:`LETTER_RUN` the readings are letters, compared whatever their case (Ⓐ Ⓑ Ⓒ Ⓓ, ⓐ ⓑ ⓒ), and the run
+    is written in the case most readings have (capitals on a tie).
 
     Every ring must be lettered. The run (first digit, step +1 or -1) that most readings agree with is
     taken when at least ``BLANK_CIRCLED_RUN_SHARE`` of the rings and ``BLANK_CIRCLED_RUN_MIN`` readings
@@ -417,7 +433,7 @@ def _circled_sequence(reads: list[str | None]) -> list[str] | None:
     """
     if len(reads) < 2 or any(r is None for r in reads):
         return None
-    values = [(k, int(r)) for k, r in enumerate(reads) if r and r.isdigit() and len(r) == 1]
+    values = [(k, alphabet.index(r.upper())) for k, r in enumerate(reads) if r and len(r) == 1 and r.upper() in alphabet]
     best = None
     for step in (1, -1):
         for k0, v0 in values:
@@ -435,9 +451,10 @@ def _circled_sequence(reads: list[str | None]) -> list[str] | None:
             disagree and agree < T.BLANK_CIRCLED_RUN_AGREE * disagree + 1):
         return None
     run = [start + step * k for k in range(len(reads))]
-    if not all(0 <= v <= 9 for v in run):
+    if not all(0 <= v < len(alphabet) for v in run):
         return None
-    return [str(v) for v in run]
+    lower = sum(bool(r) and r.islower() for r in reads) > sum(bool(r) and r.isupper() for r in reads)
+    return [alphabet[v].lower() if lower else alphabet[v] for v in run]
 
 
 def _digit_scale(labels: list[str]) -> list[str]:
@@ -471,13 +488,18 @@ def asks_for_several(text: str) -> bool:
     return bool(_SEVERAL.search(nfc(text)))
 
 
+def _circled(word) -> bool:
+    """A word of a PDF's text layer that is one circled digit or letter typed as a bubble (①, Ⓐ, ⓐ)."""
+    return word.exact and len(word.symbols) == 1 and is_circled_character(word.symbols[0][0])
+
+
 def _outside(word, box):
     """A word Tesseract read across a box and its label ("☐30" as "130"), keeping only the letters right
     of the box (by their own boxes): a character starting inside the box is its edge read as a letter
     ("☐30" read "[130": the "1" begins 1 mm inside the box's right wall), within ``BLANK_EDGE_AS_LETTER_MM``."""
     edge = box.x + box.w - T.BLANK_EDGE_AS_LETTER_MM
     symbols = tuple(sym for sym in word.symbols if sym[1] >= edge and sym[1] + sym[3] / 2 > box.x + box.w)
-    kept = nfc("".join(circled_digit(sym[0]) for sym in symbols))  # a text layer's symbols are as printed ("①")
+    kept = nfc("".join(circled_character(sym[0]) for sym in symbols))  # a text layer's symbols are as printed ("①")
     return type(word)(kept, word.confidence, box.x + box.w, word.y, max(0.1, word.right - box.x - box.w), word.h,
                       word.line, symbols, word.exact)
 
@@ -774,15 +796,63 @@ def _reread(text: str, used: list, reader: Callable | None, area) -> str:
     a crop read as nothing, or as something that cleans to nothing, leaves the page's. Without a reader
     (a PDF's text layer, Tesseract missing) the page's reading is kept.
     """
-    if reader is None or not used or area is None or any(getattr(w, "exact", False) for w in used):
+    if not used or any(getattr(w, "exact", False) for w in used):
         return text
+    if reader is None or area is None:
+        return ocr_label(text)
     again, confidence = reader(area)
     again = _clean(again)
     if not again or confidence < T.BLANK_REREAD_MIN_CONFIDENCE:
-        return text
+        return ocr_label(text)
     if confidence < min(w.confidence for w in used) and text:
-        return text
-    return again
+        return ocr_label(text)
+    return ocr_label(again)
+
+
+# A dash between two numbers as Tesseract reads a range ("30-45", "46 — 60", "30—45"): any dash, spaced or not.
+_RANGE_DASH = re.compile(r"(?<=\d)\s*[-‐‑‒–—―−]\s*(?=\d)")
+
+
+def _domain_phrases() -> dict[tuple[str, ...], tuple[str, ...]]:
+    """The domain lexicon's phrases of two words or more, by their folded words."""
+    phrases = {}
+    for phrase in DOMAIN_WORDS:
+        words = tuple(nfc(phrase).split())
+        if len(words) >= 2:
+            phrases[tuple(fold(w) for w in words)] = words
+    return phrases
+
+
+_DOMAIN_PHRASES = _domain_phrases()
+
+
+def _as_cased(word: str, like: str) -> str:
+    """``word`` with the letter case of ``like`` (same length): "cổng" like "Cống" -> "Cổng"."""
+    return "".join(c.upper() if o.isupper() else c for c, o in zip(word, like))
+
+
+def ocr_label(text: str) -> str:
+    """A label read by Tesseract from a blank without a text layer, with two misreadings of print put right.
+
+    - A range: a dash between two numbers, whatever Tesseract made of it ("30-45", "46 — 60", "30—45"),
+      becomes the en dash set between spaces that Vietnamese forms print ("30 – 45"): Tesseract tells
+      neither the dash's kind nor its spaces apart at 150-300 dpi (8 of 20 label misses of the office blanks).
+    - A domain phrase: words that spell a phrase of two words or more of the domain lexicon
+      (:data:`omr.text.lexicon.DOMAIN_WORDS`: "cổng dịch vụ công", "bộ phận một cửa", "đúng hẹn") but for
+      their tone marks and vowel marks take the phrase's marks, each word keeping its letter case: a serif
+      "ổ" read "ố" ("Cống dịch vụ công"). Whole words only, and only phrases of two words or more: one word
+      alone is too often another real one ("có", "cò").
+    """
+    text = _RANGE_DASH.sub(" – ", nfc(text))
+    words = text.split(" ")
+    folded = [fold(w) if w and fold(w) == strip_diacritics(w).lower() else None for w in words]
+    for i in range(len(words)):
+        for key, phrase in _DOMAIN_PHRASES.items():
+            n = len(key)
+            if tuple(folded[i:i + n]) == key:
+                for k in range(n):
+                    words[i + k] = _as_cased(phrase[k], words[i + k])
+    return " ".join(words)
 
 
 def _leader_drawn(ink: np.ndarray | None, px_per_mm: float, x0: float, box) -> bool:

@@ -165,7 +165,7 @@ DOMAIN_WORDS: tuple[str, ...] = tuple(term for term, _, _ in TERMS) + (
     "hộ tịch", "chứng thực", "đất đai", "xây dựng", "hộ kinh doanh", "lao động", "người có công",
     "bảo trợ xã hội", "tư pháp", "khai sinh", "khai tử", "kết hôn", "cư trú", "sổ đỏ", "giấy chứng nhận",
     "bộ phận một cửa", "tiếp nhận", "trả kết quả", "hồ sơ", "thủ tục", "cán bộ", "công chức", "nhân viên",
-    "dịch vụ công", "trực tuyến", "bưu chính", "lệ phí", "phí", "đúng hẹn", "trễ hẹn", "giấy hẹn",
+    "dịch vụ công", "cổng dịch vụ công", "trực tuyến", "bưu chính", "lệ phí", "phí", "đúng hẹn", "trễ hẹn", "giấy hẹn",
     "hướng dẫn", "tận tình", "nhiệt tình", "thái độ", "phục vụ", "chờ", "ghế", "máy lấy số",
     "ủy ban nhân dân", "trung tâm phục vụ hành chính công", "xã", "phường", "đặc khu", "tỉnh", "thành phố",
     "Cao Lãnh", "Mỹ Ngãi", "Mỹ Trà", "Hòa Thuận", "Hòa An", "Tịnh Thới", "Tân Thuận", "Mỹ Phú",

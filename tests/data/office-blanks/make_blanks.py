@@ -232,12 +232,68 @@ def two_pages() -> tuple[Document, dict]:
     return doc, {"pages": pages, "title": "PHIẾU LẤY Ý KIẾN VỀ CẢI CÁCH HÀNH CHÍNH"}
 
 
+# Circled letters are not in DejaVu Sans nor in Liberation: Word takes them from a symbol font (Segoe UI
+# Symbol, Cambria Math). Debian's Symbola (a sans symbol font) and STIX (a Times-like maths font) have
+# them; ``make test`` installs both (Makefile TEST_APT_PACKAGES).
+CIRCLED_FONTS = ("Symbola", "STIXGeneral")
+
+
+def _circled(doc, label: str, marks: str, font: str, size: float):
+    """A question's line: its text, then bubbles typed as circled characters in ``font``."""
+    p = _p(doc, f"{label}  ")
+    run = _run(p, marks, size=size)
+    run.font.name = font
+    run.element.rPr.rFonts.set(qn("w:eastAsia"), font)
+    run.element.rPr.rFonts.set(qn("w:hAnsi"), font)
+    run.element.rPr.rFonts.set(qn("w:cs"), font)
+    return p
+
+
+def circled_letters() -> tuple[Document, dict]:
+    """An answer sheet typed in Word with circled letters and digits as bubbles (Ⓐ Ⓑ Ⓒ Ⓓ, ⓐ ⓑ ⓒ,
+    ① … ⑤) in two symbol fonts at 10-14 pt; some bubbles with a word after them ("Ⓐ Đúng")."""
+    doc = _doc()
+    _p(doc, "PHIẾU TRẢ LỜI TRẮC NGHIỆM PHÁP LUẬT", bold=True, size=14, centre=True)
+    _p(doc, "Tô kín một ô cho mỗi câu.")
+    sizes, labels = [], []
+    letters = "ⒶⒷⒸⒹ"
+    for n, (font, size) in enumerate([("Symbola", 12), ("Symbola", 10), ("Symbola", 14), ("STIXGeneral", 12),
+                                      ("STIXGeneral", 10), ("STIXGeneral", 14)], start=1):
+        _circled(doc, f"Câu {n}.", "   ".join(letters), font, size)
+        sizes.append(4)
+        labels.append(["A", "B", "C", "D"])
+    n = len(sizes)
+    for font in CIRCLED_FONTS:
+        n += 1
+        _circled(doc, f"Câu {n}.", "   ".join("ⓐⓑⓒ"), font, 12)
+        sizes.append(3)
+        labels.append(["a", "b", "c"])
+    for font in CIRCLED_FONTS:
+        n += 1
+        _circled(doc, f"Câu {n}. Mức độ hài lòng (1 thấp nhất, 5 cao nhất):", "  ".join("①②③④⑤"), font, 12)
+        sizes.append(5)
+        labels.append(["1", "2", "3", "4", "5"])
+    for font in CIRCLED_FONTS:
+        n += 1
+        p = _circled(doc, f"Câu {n}. Hồ sơ được trả đúng hẹn?", "Ⓐ", font, 12)
+        _run(p, " Đúng      ")
+        run = _run(p, "Ⓑ", size=12)
+        run.font.name = font
+        run.element.rPr.rFonts.set(qn("w:hAnsi"), font)
+        _run(p, " Sai")
+        sizes.append(2)
+        labels.append(["Đúng", "Sai"])
+    return doc, {"pages": {"1": {"question_sizes": sizes, "labels": labels}},
+                 "title": "PHIẾU TRẢ LỜI TRẮC NGHIỆM PHÁP LUẬT"}
+
+
 def main() -> None:
     global _scale
     for name, make in (("checkboxes-portrait", checkboxes_portrait), ("grid-and-cells", grid_and_cells),
                        ("lettered-comb-landscape", lettered_comb_landscape), ("two-pages", two_pages),
                        ("checkboxes-portrait-serif", lambda: checkboxes_portrait(SERIF)),
-                       ("grid-and-cells-serif", lambda: grid_and_cells(SERIF))):
+                       ("grid-and-cells-serif", lambda: grid_and_cells(SERIF)),
+                       ("circled-letters", circled_letters)):
         _scale = 13 / 11 if name.endswith("-serif") else 1.0
         doc, truth = make()
         doc.save(HERE / f"{name}.docx")
