@@ -323,6 +323,12 @@ REGISTER_CONTRAST_THRESHOLD = 0.02
 # Lowe's ratio test: a match must be clearly better than the second best
 # (bubble grids repeat, so ambiguous matches are common and must go).
 REGISTER_RATIO = 0.8
+# Query rows per block when matching descriptors (register.nearest_two): 1,000 x 4,000 float32 is a 16 MB
+# block of distances, where the whole 4,000 x 4,000 matrix (64 MB) would lift a reading worker past the
+# 200 MB line of issue #18. SIFT's 4,000 x 4,000 (OMRChecker's sample6 blank against two photos, CPU, loaded
+# machine, 2026-12-03, h16fast): 1,000 rows 0.075-0.165 s, the whole matrix 0.072-0.148, 500 rows
+# 0.131-0.163, 250 rows 0.26-0.27 (numpy's product has a per-call cost); cv2.BFMatcher 0.44.
+MATCH_BLOCK_ROWS = 1000
 # RANSAC reprojection tolerance at the working scale (px), and the fewest
 # inliers that make a registration (a real copy gives hundreds).
 REGISTER_RANSAC_PX = 4.0

@@ -62,9 +62,9 @@ def ring_scale(padded: np.ndarray, pad: int, boxes: list[Checkbox], ink: PageInk
     on average (the kernel's score is scale-free: weights sum to -1 on the ring and +1 outside), a
     larger one only when ``BUBBLE_RING_SCALE_MARGIN`` better. ``padded``: the canonical page padded by
     ``pad`` px; ``band``, ``search``: px as in :func:`ring_search`. ``fits``: when given, each sampled
-    box's kernel fit at each scale other than 1.0 is kept there, by (id(box), scale): (score map's top,
-    (mx, my) where it is, the window's top-left on the page px, the kernel's shape), the very match
-    :func:`ring_search` makes for that box at that scale."""
+    box's kernel fit at each scale is kept there, by (id(box), scale): (score map's top, (mx, my) where it
+    is, the window's top-left on the page px, the kernel's shape), the very match :func:`ring_search`
+    makes for that box at that scale (at scale 1.0 only when its window starts at the same pixel)."""
     if not boxes:
         return 1.0
     sample = boxes[::max(1, len(boxes) // T.BUBBLE_RING_SCALE_SAMPLE)]
@@ -81,7 +81,7 @@ def ring_scale(padded: np.ndarray, pad: int, boxes: list[Checkbox], ink: PageInk
             if kernel is None:
                 kernel = kernels[(bw, bh)] = ring_kernel(bw, bh, band)
             _, top, _, where = cv2.minMaxLoc(cv2.matchTemplate(grey, kernel, cv2.TM_CCORR))
-            if fits is not None and scale != 1.0:
+            if fits is not None:
                 fits[(id(box), scale)] = (top, where, _match_window_origin(box, bw, bh, band, search), kernel.shape)
             scores.append(top / (_paper_at(ink, box) * (1.0 - ink.black_ratio) or 1.0))
         score = float(np.mean(scores)) if scores else -np.inf
@@ -159,7 +159,9 @@ def ring_search(ink: PageInk, boxes: list[Checkbox]) -> BoxSearch:
         scale = float(scales[i])
         kw, kh = int(round(box.w * K * scale)), int(round(box.h * K * scale))
         fit = fits.get((id(box), scale))
-        if fit is not None:  # matched already while choosing the scale
+        if fit is not None and scale == 1.0 and fit[2] != (x0, y0):
+            fit = None  # ring_scale's window is centred on the box: here it starts at the box's corner
+        if fit is not None:  # matched already while choosing the scale (the same window and kernel)
             top, (mx, my), (mx0, my0), kernel_shape = fit
         else:
             window, (mx0, my0) = (grey.astype(np.float32), (x0, y0)) if scale == 1.0 else \
