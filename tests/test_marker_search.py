@@ -123,14 +123,14 @@ def test_ring_search_matches_each_sampled_bubble_once_and_finds_the_same_rings(m
             cv2.circle(canvas, centre, int(2.5 * K), 70, 2, cv2.LINE_AA)
     ink = PageInk(np.clip(canvas + rng.normal(0, 3, canvas.shape), 0, 255).astype(np.uint8),
                   np.full((150, 100), 235.0, np.float32), black_ratio=0.1)
-    calls = []
-    original = bubbles.cv2.matchTemplate
+    calls = []  # one per window matched
+    original = bubbles.ring_fits
 
-    def counted(*args, **kwargs):
-        calls.append(1)
-        return original(*args, **kwargs)
+    def counted(windows, kernel):
+        calls.extend([1] * len(windows))
+        return original(windows, kernel)
 
-    monkeypatch.setattr(bubbles.cv2, "matchTemplate", counted)
+    monkeypatch.setattr(bubbles, "ring_fits", counted)
     reused = bubbles.ring_search(ink, boxes)
     reusing = len(calls)
     scale_of = bubbles.ring_scale
@@ -141,3 +141,24 @@ def test_ring_search_matches_each_sampled_bubble_once_and_finds_the_same_rings(m
     assert np.abs(anew.offsets - (0.3, -0.1)).max() < 0.3  # on the rings
     sample = len(boxes[::max(1, len(boxes) // bubbles.T.BUBBLE_RING_SCALE_SAMPLE)])
     assert reusing == len(calls) - sample, (reusing, len(calls), sample)
+
+
+def test_rings_matched_side_by_side_fit_where_each_window_alone_fits():
+    # The ring kernel is matched on many bubbles' windows at once (issue #16, item 6): each window's best
+    # fit and its score are the ones a match on that window alone gives.
+    from omr.scan import bubbles
+    from omr.scan.align import K
+
+    rng = np.random.default_rng(5)
+    kernel = bubbles.ring_kernel(int(5 * K), int(5 * K), 2)
+    windows = []
+    for _ in range(47):  # two full strips and a part
+        grey = np.full((84, 84), 235.0, np.float32)
+        centre = (int(rng.integers(25, 59)), int(rng.integers(25, 59)))
+        cv2.circle(grey, centre, 20, float(rng.integers(40, 120)), 2, cv2.LINE_AA)
+        windows.append(grey + rng.normal(0, 3, grey.shape).astype(np.float32))
+    together = bubbles.ring_fits(windows, kernel)
+    for window, (top, where) in zip(windows, together):
+        _, alone, _, alone_where = cv2.minMaxLoc(cv2.matchTemplate(window, kernel, cv2.TM_CCORR))
+        assert where == alone_where
+        assert abs(top - alone) <= 1e-4 * abs(alone)
