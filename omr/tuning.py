@@ -323,6 +323,12 @@ REGISTER_CONTRAST_THRESHOLD = 0.02
 # Lowe's ratio test: a match must be clearly better than the second best
 # (bubble grids repeat, so ambiguous matches are common and must go).
 REGISTER_RATIO = 0.8
+# Query rows per block when matching descriptors (register.nearest_two): 1,000 x 4,000 float32 is a 16 MB
+# block of distances, where the whole 4,000 x 4,000 matrix (64 MB) would lift a reading worker past the
+# 200 MB line of issue #18. SIFT's 4,000 x 4,000 (OMRChecker's sample6 blank against two photos, CPU, loaded
+# machine, 2026-12-03, h16fast): 1,000 rows 0.075-0.165 s, the whole matrix 0.072-0.148, 500 rows
+# 0.131-0.163, 250 rows 0.26-0.27 (numpy's product has a per-call cost); cv2.BFMatcher 0.44.
+MATCH_BLOCK_ROWS = 1000
 # RANSAC reprojection tolerance at the working scale (px), and the fewest
 # inliers that make a registration (a real copy gives hundreds).
 REGISTER_RANSAC_PX = 4.0
@@ -371,6 +377,10 @@ BUBBLE_RING_SCALE_MARGIN = 0.1
 # ~92 x 92 px make a ~9 MB boolean stack and ~70 MB of float64 temporaries at most, far under a
 # worker's 200 MB (#18), while the per-call overhead is spread over the chunk.
 INNER_DARKNESS_CHUNK = 128
+# Ring windows matched side by side in one strip (bubbles.ring_fits): 400 windows of 84 x 84 px (5 mm
+# bubbles at 8 px/mm) took 0.105 ms a window in strips of 20 against 0.152 one by one (CPU, 2026-12-03,
+# h16fast, loaded machine); 20 x 84 x ~120 px float32 is ~0.8 MB a strip.
+RING_MATCH_BATCH = 20
 BUBBLE_RING_MIN_SHARE = 0.5
 # Each bubble's offset is the median of the rings found nearest to it: one fit
 # is noisy (+-1 mm on a blurred 850 px scan), the misplacement varies slowly.

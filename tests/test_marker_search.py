@@ -1,9 +1,14 @@
-"""Corner markers of a form designed elsewhere (OMRChecker's CropOnMarkers), found fast (issue #16, item 6)."""
+"""Forms designed elsewhere identified and placed fast (issue #16, item 6): corner markers (OMRChecker's
+CropOnMarkers), descriptor matching, the ring search."""
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import cv2
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from omr.scan import register
 
@@ -77,3 +82,83 @@ def test_bubble_insides_measured_together_equal_one_by_one():
     alone = [inner_darkness(w, b, dx, dy, s) for w, b, (dx, dy), s in zip(windows, boxes, offsets, scales)]
     assert together == alone
     assert together[0] == (0.0, 0.0) and any(fill > 0 for fill, _ in together)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 60), st.integers(2, 60), st.integers(1, 7), st.integers(0, 2**31 - 1))
+def test_descriptor_matching_finds_what_brute_force_finds(queries, trains, block, seed):
+    # Identifying a photographed form matches SIFT descriptors (issue #16, item 6): the matrix-product
+    # matcher keeps, for every descriptor, the same nearest neighbour and the same two distances as
+    # OpenCV's brute force, whatever block of rows it works in, so the same matches pass Lowe's test.
+    rng = np.random.default_rng(seed)
+    query = rng.integers(0, 200, (queries, 128)).astype(np.float32)
+    train = rng.integers(0, 200, (trains, 128)).astype(np.float32)
+    train[rng.integers(0, trains)] = query[0]  # an exact match, distance 0
+    with patch.object(register.T, "MATCH_BLOCK_ROWS", block):
+        nearest, first, second = register.nearest_two(query, train)
+    pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(query, train, k=2)
+    assert np.allclose(first, [p[0].distance for p in pairs], rtol=1e-5, atol=1e-3)
+    assert np.allclose(second, [p[1].distance for p in pairs], rtol=1e-5, atol=1e-3)
+    unique = first < second  # a tie may name either of the two
+    assert (nearest[unique] == np.array([p[0].trainIdx for p in pairs])[unique]).all()
+    assert nearest[0] in np.flatnonzero((train == query[0]).all(axis=1))
+
+
+def test_ring_search_matches_each_sampled_bubble_once_and_finds_the_same_rings(monkeypatch):
+    # The ring's scale is chosen on a sample of bubbles; their fits at the template's own size are the
+    # very matches the ring search would make again (same window, same kernel), so they are reused:
+    # fewer template matches, the same offsets and scales as matching every bubble anew.
+    from omr.forms.layout import Checkbox
+    from omr.scan import bubbles
+    from omr.scan.align import K, PageInk
+
+    rng = np.random.default_rng(3)
+    canvas = np.full((int(150 * K), int(100 * K)), 235, np.uint8)
+    boxes = []
+    for q in range(25):
+        for o, option in enumerate("ABCD"):
+            box = Checkbox(f"q{q + 1}", option, 10.0 + 12.0 * o, 10.0 + 5.5 * q, 5.0, 5.0)
+            boxes.append(box)
+            centre = (int(round((box.x + 2.8) * K)), int(round((box.y + 2.4) * K)))
+            cv2.circle(canvas, centre, int(2.5 * K), 70, 2, cv2.LINE_AA)
+    ink = PageInk(np.clip(canvas + rng.normal(0, 3, canvas.shape), 0, 255).astype(np.uint8),
+                  np.full((150, 100), 235.0, np.float32), black_ratio=0.1)
+    calls = []  # one per window matched
+    original = bubbles.ring_fits
+
+    def counted(windows, kernel):
+        calls.extend([1] * len(windows))
+        return original(windows, kernel)
+
+    monkeypatch.setattr(bubbles, "ring_fits", counted)
+    reused = bubbles.ring_search(ink, boxes)
+    reusing = len(calls)
+    scale_of = bubbles.ring_scale
+    monkeypatch.setattr(bubbles, "ring_scale", lambda *args: scale_of(*args[:6], None))  # no fits kept
+    calls.clear()
+    anew = bubbles.ring_search(ink, boxes)
+    assert np.array_equal(reused.offsets, anew.offsets) and np.array_equal(reused.scales, anew.scales)
+    assert np.abs(anew.offsets - (0.3, -0.1)).max() < 0.3  # on the rings
+    sample = len(boxes[::max(1, len(boxes) // bubbles.T.BUBBLE_RING_SCALE_SAMPLE)])
+    assert reusing == len(calls) - sample, (reusing, len(calls), sample)
+
+
+def test_rings_matched_side_by_side_fit_where_each_window_alone_fits():
+    # The ring kernel is matched on many bubbles' windows at once (issue #16, item 6): each window's best
+    # fit and its score are the ones a match on that window alone gives.
+    from omr.scan import bubbles
+    from omr.scan.align import K
+
+    rng = np.random.default_rng(5)
+    kernel = bubbles.ring_kernel(int(5 * K), int(5 * K), 2)
+    windows = []
+    for _ in range(47):  # two full strips and a part
+        grey = np.full((84, 84), 235.0, np.float32)
+        centre = (int(rng.integers(25, 59)), int(rng.integers(25, 59)))
+        cv2.circle(grey, centre, 20, float(rng.integers(40, 120)), 2, cv2.LINE_AA)
+        windows.append(grey + rng.normal(0, 3, grey.shape).astype(np.float32))
+    together = bubbles.ring_fits(windows, kernel)
+    for window, (top, where) in zip(windows, together):
+        _, alone, _, alone_where = cv2.minMaxLoc(cv2.matchTemplate(window, kernel, cv2.TM_CCORR))
+        assert where == alone_where
+        assert abs(top - alone) <= 1e-4 * abs(alone)
