@@ -862,13 +862,15 @@ TEXTURE_MAX_DARKNESS_SHARE = 0.9
 # thumbprint pressed on the box above or below covers 4 of 16 cells (0.25, bench/hunt marks.py thumb
 # seeds 12-13), a pen's cross 7-10 and a tick ~6 (the COVERAGE_GRID notes).
 SLIVER_MAX_COVERAGE = 0.3
-# A correction's mark (a filled-in or scribbled box plus one mark: the mark is the answer) must not be
-# a stroke running out of its box toward another question's box at most CORRECTION_NEIGHBOUR_GAP_MM
-# away (the next scale row's box lies 1.5 mm above or below, found 1.5-1.6 mm apart; 2.5 mm as
-# printed_boxes' UNEXPLAINED_BOX_MARGIN_MM + OWN_CROSSING_BAND_MM): such a stroke is the end of a mark
+# Beside a box cancelled only for being denser than the rest (rule 3 of omr.scan.read.
+# judge_against_respondent, no back and forth), the plain mark must not be a stroke running out of its
+# box toward another question's box at most CORRECTION_NEIGHBOUR_GAP_MM away (the next scale row's
+# box lies 1.5 mm above or below, found 1.5-1.6 mm apart; 2.5 mm as printed_boxes'
+# UNEXPLAINED_BOX_MARGIN_MM + OWN_CROSSING_BAND_MM): such a stroke is the end of a mark
 # drawn in the gap, the neighbour question's (bench/hunt/strokes.py --kind outside seed 12 sheet 5 D5:
 # D4's cross drawn below its box reached into D5's '4' beside D5's heavy cross, stored '4' ok).
-# omr.scan.read.doubt_unsure_marks rule 2; leaving is :func:`omr.scan.read._leaves_toward`.
+# Not asked of a real scribble or fill: a circle round the next row's box crosses into a box beside it
+# (tests/test_habits.py). Leaving is omr.scan.read._leaves_toward.
 CORRECTION_NEIGHBOUR_GAP_MM = 2.5
 # A punch hole (bench/hunt/paper.py punch: 6 mm, the scanner's black lid behind it) or any solid
 # round patch over a box is read 'cancelled' from its fill, beside a real mark a "correction"

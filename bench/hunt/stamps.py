@@ -3,7 +3,9 @@
 an inner ring, text between them, a star in the middle, the ink uneven) stamped with its edge over a
 question's boxes, grey office scan; ``seal_colour``: the same on a colour scan; ``datestamp``: a blue
 rectangular "ĐÃ NHẬP" stamp with a date (double frame, 38-48 x 16-22 mm) over a row of boxes, grey scan;
-``datestamp_colour``: the same on a colour scan.
+``datestamp_colour``: the same on a colour scan; ``smallstamp``: a small blue checking stamp (double
+frame 8-12 x 7-10 mm, the checker's initials "KT" inside) centred within 2 mm of a box, so that its
+frame rings the box, grey scan.
 The truth is what the respondent marked: a stamped box must be read as it was or go to review.
 
     PYTHONPATH=. .venv/bin/python bench/hunt/stamps.py --n 15 --seed 11 [--kind seal,...] [--keep DIR]
@@ -91,9 +93,29 @@ def datestamp(img: np.ndarray, page: int, rng) -> None:
     ink_onto(img, layer, STAMP_BLUE, rng)
 
 
+def smallstamp(img: np.ndarray, page: int, rng) -> None:
+    """A small checking stamp whose double frame rings a box (its straight lines meeting at corners)."""
+    boxes = boxes_of(page)
+    b = boxes[int(rng.integers(len(boxes)))]
+    sw, sh = px(rng.uniform(8, 12)), px(rng.uniform(7, 10))
+    tile = Image.new("L", (sw, sh), 0)
+    d = ImageDraw.Draw(tile)
+    d.rectangle((1, 1, sw - 2, sh - 2), outline=255, width=max(2, px(0.6)))
+    d.rectangle((px(1.0), px(1.0), sw - px(1.0), sh - px(1.0)), outline=255, width=max(1, px(0.3)))
+    d.text((sw // 2, sh // 2), "KT", fill=255, font=ImageFont.truetype(str(font_path(True)), int(sh * 0.3)),
+           anchor="mm")
+    t = np.asarray(tile.rotate(rng.uniform(-6, 6), resample=Image.BILINEAR, expand=True))
+    h, w = img.shape[:2]
+    x0 = int(np.clip(px(b.x + b.w / 2 + rng.uniform(-2, 2)) - t.shape[1] // 2, 0, w - t.shape[1] - 1))
+    y0 = int(np.clip(px(b.y + b.h / 2 + rng.uniform(-2, 2)) - t.shape[0] // 2, 0, h - t.shape[0] - 1))
+    layer = np.zeros((h, w), np.float32)
+    layer[y0:y0 + t.shape[0], x0:x0 + t.shape[1]] = t / 255.0
+    ink_onto(img, layer, STAMP_BLUE, rng)
+
+
 def page_image(sheet, pl, rng, kind: str) -> bytes:
     img = sheet.pages[pl.number].copy()
-    (seal if kind.startswith("seal") else datestamp)(img, pl.number, rng)
+    (seal if kind.startswith("seal") else smallstamp if kind == "smallstamp" else datestamp)(img, pl.number, rng)
     return colour_scan(img, rng) if kind.endswith("_colour") else office_scan(img, rng)
 
 

@@ -155,8 +155,8 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
         return any(_leaves_toward(windows[i], boxes[i], *offsets[i], boxes[j])
                    for j in _neighbours_of_other_questions(boxes, i, T.CORRECTION_NEIGHBOUR_GAP_MM))
 
-    judge_against_respondent(reads, evidence, joined, pen_ring)
-    doubt_unsure_marks(reads, evidence, lambda i: _leaves_box(windows[i], boxes[i], *offsets[i]), pen_ring, intrudes)
+    judge_against_respondent(reads, evidence, joined, pen_ring, intrudes)
+    doubt_unsure_marks(reads, evidence, lambda i: _leaves_box(windows[i], boxes[i], *offsets[i]), pen_ring)
     for i, r in enumerate(reads):
         if r.state in (MARKED, CANCELLED) and solid_disc(windows[i], boxes[i], *offsets[i]):
             r.state, r.confidence = UNCERTAIN, 0.25  # a hole or a patch over the box: what is under it is unknown
@@ -792,13 +792,16 @@ def _ring_share(ink: np.ndarray, box: Checkbox, dx: float, dy: float) -> float:
 
 def judge_against_respondent(reads: list[BoxRead], evidence: list[BoxEvidence],
                              joined: Callable[[int, int], bool] | None = None,
-                             pen_ring: Callable[[int], bool] | None = None) -> None:
+                             pen_ring: Callable[[int], bool] | None = None,
+                             intrudes: Callable[[int], bool] | None = None) -> None:
     """Revise box states (in place) with what this respondent's other marks on the page look like.
 
     ``joined(i, j)``: whether one pen line runs on from box ``i`` into box ``j`` (indices into
     ``reads``; :func:`read_boxes` gives :func:`_leaves_toward` both ways); None: never asked.
     ``pen_ring(i)``: whether the ink all around box ``i`` is a pen's circle, not lettering and lines
     (:func:`read_boxes`: :func:`ring_pieces` at most CIRCLE_MAX_PIECES); None: never asked.
+    ``intrudes(i)``: whether ink in box ``i`` runs out of it toward another question's box within
+    CORRECTION_NEIGHBOUR_GAP_MM (:func:`read_boxes`); None: never asked.
 
     Rules (thresholds and their reasons in :mod:`omr.tuning`, issue #14 block):
 
@@ -823,7 +826,11 @@ def judge_against_respondent(reads: list[BoxRead], evidence: list[BoxEvidence],
        dark as the scribble's ink (not a faint ghost), and a box that is only
        denser (no back and forth) is cancelled only beside a plain mark of two
        strokes or more (a cross or a tick, not one stroke through the box or a
-       dot). Otherwise both stay as read and the question goes to review.
+       dot) that does not run out of its box toward another question's box
+       (``intrudes``: on scale rows 1.5 mm apart, a cross drawn in the gap by the
+       row above reaches into this row's box, and beside this row's own heavy
+       cross it was stored ok as the correction, bench/hunt/strokes.py outside
+       seed 12 sheet 5 D5). Otherwise both stay as read and the question goes to review.
        A mark (plain or scribbled) ``joined`` to a scribbled or filled-in box of
        its question, or to one left 'empty' but for a trace of ink (the same
        strokes run on from one into the other: a zigzag crossing out both, a
@@ -878,7 +885,9 @@ def judge_against_respondent(reads: list[BoxRead], evidence: list[BoxEvidence],
             for i in run_on:
                 reads[i].state, reads[i].confidence = UNCERTAIN, 0.25
         elif scribbled and plain and _sure_cancellation([evidence[i] for i in scribbled],
-                                                      [evidence[i] for i in plain]):
+                                                      [evidence[i] for i in plain]) and not (
+                intrudes is not None and any(evidence[i].strokes_across < T.SCRIBBLE_MIN_STROKES for i in scribbled)
+                and any(intrudes(i) for i in plain)):
             for i in scribbled:
                 reads[i].state, reads[i].confidence = CANCELLED, 0.6
         marked = [i for i in members if reads[i].state == MARKED]
@@ -970,8 +979,7 @@ def _sure_cancellation(scribbled: list[BoxEvidence], plain: list[BoxEvidence]) -
 
 def doubt_unsure_marks(reads: list[BoxRead], evidence: list[BoxEvidence],
                        leaves: Callable[[int], bool] | None = None,
-                       pen_ring: Callable[[int], bool] | None = None,
-                       intrudes: Callable[[int], bool] | None = None) -> None:
+                       pen_ring: Callable[[int], bool] | None = None) -> None:
     """Make 'marked' boxes that are not sure deliberate pen marks uncertain (in place), after
     :func:`judge_against_respondent` (its rules 3 and 4 may have cancelled boxes).
 
@@ -998,17 +1006,13 @@ def doubt_unsure_marks(reads: list[BoxRead], evidence: list[BoxEvidence],
        like a cross, but covers 4 of 16 cells; a cross 7-10, a tick ~6), not an answer. Otherwise
        the mark is uncertain and the question goes to review. A mark with ink all around its box
        (CIRCLE_MIN_RING: circled, rule 4's answer, and ``pen_ring(i)``) is not asked: its circle
-       runs out of the box. Nor may any other mark run out of its box toward another question's box
-       (``intrudes(i)``): on scale rows 1.5 mm apart, a cross drawn in the gap below its own box
-       reaches into the next row's box, and beside that row's heavy cross (read a scribble by rule
-       3) it was stored ok as the correction (bench/hunt/strokes.py outside, seed 12 sheet 5 D5).
+       runs out of the box.
 
     ``reads`` and ``evidence``: one per box of the page, in the same order. ``leaves(i)``: whether
     ink inside box ``i`` runs on out of it through a side (:func:`_leaves_box`); None: never asked
     (a correction's mark must then be met by CANCEL_PLAIN_MIN_STROKES strokes across: a cross or a
     tick). ``pen_ring(i)``: whether box ``i``'s ring is a pen's circle (:func:`judge_against_respondent`);
-    None: a ring of CIRCLE_MIN_RING is. ``intrudes(i)``: whether ink in box ``i`` runs out of it toward
-    another question's box within CORRECTION_NEIGHBOUR_GAP_MM (:func:`read_boxes`); None: never asked.
+    None: a ring of CIRCLE_MIN_RING is.
     """
     for r, e in zip(reads, evidence):
         if r.state == MARKED and e.strokes_across >= T.SCRIBBLE_MIN_STROKES \
@@ -1034,8 +1038,6 @@ def doubt_unsure_marks(reads: list[BoxRead], evidence: list[BoxEvidence],
             drawn = not (sliver and leaves(i))
         else:
             drawn = mark.strokes_across >= T.CANCEL_PLAIN_MIN_STROKES
-        if drawn and same_pen and intrudes is not None and not mark.ring >= T.CIRCLE_MIN_RING and intrudes(i):
-            drawn = False  # the end of a mark drawn in the gap toward another question's box
         if not (same_pen and drawn):
             reads[i].state, reads[i].confidence = UNCERTAIN, 0.3
 
