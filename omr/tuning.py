@@ -877,6 +877,16 @@ TEXTURE_MAX_DARKNESS_SHARE = 0.9
 # thumbprint pressed on the box above or below covers 4 of 16 cells (0.25, bench/hunt marks.py thumb
 # seeds 12-13), a pen's cross 7-10 and a tick ~6 (the COVERAGE_GRID notes).
 SLIVER_MAX_COVERAGE = 0.3
+# Beside a box cancelled only for being denser than the rest (rule 3 of omr.scan.read.
+# judge_against_respondent, no back and forth), the plain mark must not be a stroke running out of its
+# box toward another question's box at most CORRECTION_NEIGHBOUR_GAP_MM away (the next scale row's
+# box lies 1.5 mm above or below, found 1.5-1.6 mm apart; 2.5 mm as printed_boxes'
+# UNEXPLAINED_BOX_MARGIN_MM + OWN_CROSSING_BAND_MM): such a stroke is the end of a mark
+# drawn in the gap, the neighbour question's (bench/hunt/strokes.py --kind outside seed 12 sheet 5 D5:
+# D4's cross drawn below its box reached into D5's '4' beside D5's heavy cross, stored '4' ok).
+# Not asked of a real scribble or fill: a circle round the next row's box crosses into a box beside it
+# (tests/test_habits.py). Leaving is omr.scan.read._leaves_toward.
+CORRECTION_NEIGHBOUR_GAP_MM = 2.5
 # A punch hole (bench/hunt/paper.py punch: 6 mm, the scanner's black lid behind it) or any solid
 # round patch over a box is read 'cancelled' from its fill, beside a real mark a "correction"
 # (omr.scan.read.solid_disc). A pen's fill is the box's square (zigzags spilling 0-1.2 mm, a
@@ -927,6 +937,16 @@ RING_FAR_MM = 2.2
 RING_DIRECTIONS = 16
 CIRCLE_MIN_RING = 0.9
 CIRCLE_ROW_MAX_RING = 0.65
+# A circle is a pen's ring: one or two strokes, cut into at most four arcs where it passes within
+# RING_NEAR_MM of the box's corners, plus a printed label's letters reaching into the band. The ink
+# of the band (RING_NEAR_MM to RING_FAR_MM outside the outline) must lie in at most CIRCLE_MAX_PIECES
+# connected pieces of at least CIRCLE_PIECE_MIN_MM2 (JPEG specks and dust left out; 0.05 mm2 is ~3 px
+# at 8 px/mm). Measured (branch hsilent, 200 dpi, loaded machine, own variants): the 17 circled
+# corrections of `omr forms simulate` habits (60 sheets, seed 7) lie in 1-4 pieces; the 26 boxes ringed
+# by a date stamp's lettering and frame (bench/hunt/stamps.py --kind datestamp --seed 11) in 6-16:
+# ringed by a stamp, a box is no circled answer (seed 11 sheet 14 D4 was stored ok as 'KYK').
+CIRCLE_MAX_PIECES = 5
+CIRCLE_PIECE_MIN_MM2 = 0.05
 # A thin line too light for TRACE_INK_LEVEL (omr.read.thin_line_contrast): the
 # ink along a RIDGE_LENGTH_MM line minus the darker of two parallel lines
 # RIDGE_OFFSET_MM beside it, best over RIDGE_DIRECTIONS directions and every

@@ -3,7 +3,9 @@
 an inner ring, text between them, a star in the middle, the ink uneven) stamped with its edge over a
 question's boxes, grey office scan; ``seal_colour``: the same on a colour scan; ``datestamp``: a blue
 rectangular "ĐÃ NHẬP" stamp with a date (double frame, 38-48 x 16-22 mm) over a row of boxes, grey scan;
-``datestamp_colour``: the same on a colour scan.
+``datestamp_colour``: the same on a colour scan; ``smallstamp``: a small blue checking stamp (double
+frame 8-12 x 7-10 mm, the checker's initials "KT" inside) centred within 2 mm of a box, so that its
+frame rings the box, grey scan.
 The truth is what the respondent marked: a stamped box must be read as it was or go to review.
 
     PYTHONPATH=. .venv/bin/python bench/hunt/stamps.py --n 15 --seed 11 [--kind seal,...] [--keep DIR]
@@ -68,14 +70,21 @@ def seal(img: np.ndarray, page: int, rng) -> None:
     ink_onto(img, layer.astype(np.float32) / 255, SEAL_RED, rng)
 
 
+def framed_tile(sw: int, sh: int, outer_mm: float, inset_mm: float):
+    """(tile, its ImageDraw): an sw x sh px stamp face with a double frame, the outer ``outer_mm`` wide,
+    the inner 0.3 mm wide ``inset_mm`` inside it."""
+    tile = Image.new("L", (sw, sh), 0)
+    d = ImageDraw.Draw(tile)
+    d.rectangle((1, 1, sw - 2, sh - 2), outline=255, width=max(2, px(outer_mm)))
+    d.rectangle((px(inset_mm), px(inset_mm), sw - px(inset_mm), sh - px(inset_mm)), outline=255, width=max(1, px(0.3)))
+    return tile, d
+
+
 def datestamp(img: np.ndarray, page: int, rng) -> None:
     boxes = boxes_of(page)
     b = boxes[int(rng.integers(len(boxes)))]
     sw, sh = px(rng.uniform(38, 48)), px(rng.uniform(16, 22))
-    tile = Image.new("L", (sw, sh), 0)
-    d = ImageDraw.Draw(tile)
-    d.rectangle((1, 1, sw - 2, sh - 2), outline=255, width=max(2, px(0.7)))
-    d.rectangle((px(1.2), px(1.2), sw - px(1.2), sh - px(1.2)), outline=255, width=max(1, px(0.3)))
+    tile, d = framed_tile(sw, sh, 0.7, 1.2)
     big = ImageFont.truetype(str(font_path(True)), int(sh * 0.34))
     small = ImageFont.truetype(str(font_path(True)), int(sh * 0.24))
     d.text((sw // 2, int(sh * 0.33)), "ĐÃ NHẬP", fill=255, font=big, anchor="mm")
@@ -83,17 +92,35 @@ def datestamp(img: np.ndarray, page: int, rng) -> None:
     d.text((sw // 2, int(sh * 0.72)), f"Ngày {day:02d}/{month:02d}/2026", fill=255, font=small, anchor="mm")
     tile = tile.rotate(rng.uniform(-8, 8), resample=Image.BILINEAR, expand=True)
     t = np.asarray(tile)
+    x = px(b.x + b.w / 2) - t.shape[1] * rng.uniform(0.2, 0.8)
+    press(img, t, x, px(b.y + b.h / 2) - t.shape[0] * rng.uniform(0.2, 0.8), rng)
+
+
+def press(img: np.ndarray, t: np.ndarray, x: float, y: float, rng) -> None:
+    """A stamp's tile ``t`` (uint8 0..255) pressed in blue with its top-left corner at (x, y) px, kept on the page."""
     h, w = img.shape[:2]
-    x0 = int(np.clip(px(b.x + b.w / 2) - t.shape[1] * rng.uniform(0.2, 0.8), 0, w - t.shape[1] - 1))
-    y0 = int(np.clip(px(b.y + b.h / 2) - t.shape[0] * rng.uniform(0.2, 0.8), 0, h - t.shape[0] - 1))
+    x0, y0 = int(np.clip(x, 0, w - t.shape[1] - 1)), int(np.clip(y, 0, h - t.shape[0] - 1))
     layer = np.zeros((h, w), np.float32)
     layer[y0:y0 + t.shape[0], x0:x0 + t.shape[1]] = t / 255.0
     ink_onto(img, layer, STAMP_BLUE, rng)
 
 
+def smallstamp(img: np.ndarray, page: int, rng) -> None:
+    """A small checking stamp whose double frame rings a box (its straight lines meeting at corners)."""
+    boxes = boxes_of(page)
+    b = boxes[int(rng.integers(len(boxes)))]
+    sw, sh = px(rng.uniform(8, 12)), px(rng.uniform(7, 10))
+    tile, d = framed_tile(sw, sh, 0.6, 1.0)
+    d.text((sw // 2, sh // 2), "KT", fill=255, font=ImageFont.truetype(str(font_path(True)), int(sh * 0.3)),
+           anchor="mm")
+    t = np.asarray(tile.rotate(rng.uniform(-6, 6), resample=Image.BILINEAR, expand=True))
+    x = px(b.x + b.w / 2 + rng.uniform(-2, 2)) - t.shape[1] // 2
+    press(img, t, x, px(b.y + b.h / 2 + rng.uniform(-2, 2)) - t.shape[0] // 2, rng)
+
+
 def page_image(sheet, pl, rng, kind: str) -> bytes:
     img = sheet.pages[pl.number].copy()
-    (seal if kind.startswith("seal") else datestamp)(img, pl.number, rng)
+    (seal if kind.startswith("seal") else smallstamp if kind == "smallstamp" else datestamp)(img, pl.number, rng)
     return colour_scan(img, rng) if kind.endswith("_colour") else office_scan(img, rng)
 
 

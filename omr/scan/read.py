@@ -148,12 +148,59 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
         return (_leaves_toward(windows[i], boxes[i], *offsets[i], boxes[j])
                 and _leaves_toward(windows[j], boxes[j], *offsets[j], boxes[i]))
 
-    judge_against_respondent(reads, evidence, joined)
-    doubt_unsure_marks(reads, evidence, lambda i: _leaves_box(windows[i], boxes[i], *offsets[i]))
+    def pen_ring(i: int) -> bool:
+        return ring_pieces(windows[i], boxes[i], *offsets[i]) <= T.CIRCLE_MAX_PIECES
+
+    def intrudes(i: int) -> bool:
+        return any(_leaves_toward(windows[i], boxes[i], *offsets[i], boxes[j])
+                   for j in _neighbours_of_other_questions(boxes, i, T.CORRECTION_NEIGHBOUR_GAP_MM))
+
+    judge_against_respondent(reads, evidence, joined, pen_ring, intrudes)
+    doubt_unsure_marks(reads, evidence, lambda i: _leaves_box(windows[i], boxes[i], *offsets[i]), pen_ring)
     for i, r in enumerate(reads):
         if r.state in (MARKED, CANCELLED) and solid_disc(windows[i], boxes[i], *offsets[i]):
             r.state, r.confidence = UNCERTAIN, 0.25  # a hole or a patch over the box: what is under it is unknown
     return reads
+
+
+def ring_pieces(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> int:
+    """How many connected pieces the ink around ``box`` (moved by dx, dy mm) lies in: ink at
+    INK_THRESHOLD from RING_NEAR_MM to RING_FAR_MM outside the outline (the band :func:`_ring_share`
+    looks at), 8-connected, pieces under CIRCLE_PIECE_MIN_MM2 left out (specks). 0 for a window off
+    the page.
+
+    A circle drawn round the box is one or two pen strokes, cut at most where it passes within
+    RING_NEAR_MM of the box's corners, with a printed label's letters reaching into the band: 1-4
+    pieces. A box ringed by ink that is no circle (a date stamp's letters and frame lines all round
+    it, bench/hunt/stamps.py datestamp) lies in many pieces: 6-16 (CIRCLE_MAX_PIECES in omr.tuning).
+    """
+    if window.paper <= 0 or window.grey.size == 0:
+        return 0
+    ink = _window_ink(window) >= T.INK_THRESHOLD
+    height, width = ink.shape
+    cx, cy = (box.x + dx + box.w / 2) * K - window.x0, (box.y + dy + box.h / 2) * K - window.y0
+    ys, xs = np.ogrid[:height, :width]
+    ox, oy = np.abs(xs - cx) - box.w * K / 2, np.abs(ys - cy) - box.h * K / 2
+    outside = np.hypot(np.maximum(ox, 0), np.maximum(oy, 0)) / K  # mm from the outline
+    band = ink & (outside >= T.RING_NEAR_MM) & (outside <= T.RING_FAR_MM)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(band.view(np.uint8), connectivity=8)
+    return int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] >= T.CIRCLE_PIECE_MIN_MM2 * K * K))
+
+
+def _neighbours_of_other_questions(boxes: list[Checkbox], i: int, gap: float) -> list[int]:
+    """Indices of the boxes of other questions than ``boxes[i]``'s whose side faces one of its sides
+    at most ``gap`` mm away (overlapping it along that side): the next row's boxes of a scale."""
+    b = boxes[i]
+    out = []
+    for j, o in enumerate(boxes):
+        if o.question == b.question:
+            continue
+        along_x = min(b.x + b.w, o.x + o.w) - max(b.x, o.x) > 0
+        along_y = min(b.y + b.h, o.y + o.h) - max(b.y, o.y) > 0
+        if (along_x and (0 <= o.y - (b.y + b.h) <= gap or 0 <= b.y - (o.y + o.h) <= gap)) or \
+                (along_y and (0 <= o.x - (b.x + b.w) <= gap or 0 <= b.x - (o.x + o.w) <= gap)):
+            out.append(j)
+    return out
 
 
 def solid_disc(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> bool:
@@ -744,11 +791,17 @@ def _ring_share(ink: np.ndarray, box: Checkbox, dx: float, dy: float) -> float:
 
 
 def judge_against_respondent(reads: list[BoxRead], evidence: list[BoxEvidence],
-                             joined: Callable[[int, int], bool] | None = None) -> None:
+                             joined: Callable[[int, int], bool] | None = None,
+                             pen_ring: Callable[[int], bool] | None = None,
+                             intrudes: Callable[[int], bool] | None = None) -> None:
     """Revise box states (in place) with what this respondent's other marks on the page look like.
 
     ``joined(i, j)``: whether one pen line runs on from box ``i`` into box ``j`` (indices into
     ``reads``; :func:`read_boxes` gives :func:`_leaves_toward` both ways); None: never asked.
+    ``pen_ring(i)``: whether the ink all around box ``i`` is a pen's circle, not lettering and lines
+    (:func:`read_boxes`: :func:`ring_pieces` at most CIRCLE_MAX_PIECES); None: never asked.
+    ``intrudes(i)``: whether ink in box ``i`` runs out of it toward another question's box within
+    CORRECTION_NEIGHBOUR_GAP_MM (:func:`read_boxes`); None: never asked.
 
     Rules (thresholds and their reasons in :mod:`omr.tuning`, issue #14 block):
 
@@ -773,7 +826,11 @@ def judge_against_respondent(reads: list[BoxRead], evidence: list[BoxEvidence],
        dark as the scribble's ink (not a faint ghost), and a box that is only
        denser (no back and forth) is cancelled only beside a plain mark of two
        strokes or more (a cross or a tick, not one stroke through the box or a
-       dot). Otherwise both stay as read and the question goes to review.
+       dot) that does not run out of its box toward another question's box
+       (``intrudes``: on scale rows 1.5 mm apart, a cross drawn in the gap by the
+       row above reaches into this row's box, and beside this row's own heavy
+       cross it was stored ok as the correction, bench/hunt/strokes.py outside
+       seed 12 sheet 5 D5). Otherwise both stay as read and the question goes to review.
        A mark (plain or scribbled) ``joined`` to a scribbled or filled-in box of
        its question, or to one left 'empty' but for a trace of ink (the same
        strokes run on from one into the other: a zigzag crossing out both, a
@@ -783,7 +840,10 @@ def judge_against_respondent(reads: list[BoxRead], evidence: list[BoxEvidence],
        all around it (CIRCLE_MIN_RING) while its row's median box and the
        question's other marks show at most CIRCLE_ROW_MAX_RING is the one
        meant; the question's other marks are cancelled, unless the circled box is
-       ``joined`` to one of them (a zigzag over both rings the first box too).
+       ``joined`` to one of them (a zigzag over both rings the first box too), or its ring is
+       no pen's circle (``pen_ring`` false: a date stamp's letters and frame all round a box,
+       its own "mark" the stamp's digits, bench/hunt/stamps.py datestamp); then the marks stay
+       and the question goes to review.
     """
     marks = [i for i, r in enumerate(reads) if r.state == MARKED]
     # The respondent's ink: every box holding a mark's share of ink, however full (a felt pen's
@@ -825,13 +885,16 @@ def judge_against_respondent(reads: list[BoxRead], evidence: list[BoxEvidence],
             for i in run_on:
                 reads[i].state, reads[i].confidence = UNCERTAIN, 0.25
         elif scribbled and plain and _sure_cancellation([evidence[i] for i in scribbled],
-                                                      [evidence[i] for i in plain]):
+                                                      [evidence[i] for i in plain]) and not (
+                intrudes is not None and any(evidence[i].strokes_across < T.SCRIBBLE_MIN_STROKES for i in scribbled)
+                and any(intrudes(i) for i in plain)):
             for i in scribbled:
                 reads[i].state, reads[i].confidence = CANCELLED, 0.6
         marked = [i for i in members if reads[i].state == MARKED]
         circled = [i for i in marked if evidence[i].ring >= T.CIRCLE_MIN_RING]
         if len(marked) > 1 and len(circled) == 1 and len(members) > 1 and not (joined and any(
-                joined(circled[0], i) for i in marked if i != circled[0])):
+                joined(circled[0], i) for i in marked if i != circled[0])) and (
+                pen_ring is None or pen_ring(circled[0])):
             row = sorted(evidence[i].ring for i in members if i != circled[0])
             others = max(evidence[i].ring for i in marked if i != circled[0])
             if max(row[len(row) // 2], others) <= T.CIRCLE_ROW_MAX_RING:
@@ -915,7 +978,8 @@ def _sure_cancellation(scribbled: list[BoxEvidence], plain: list[BoxEvidence]) -
 
 
 def doubt_unsure_marks(reads: list[BoxRead], evidence: list[BoxEvidence],
-                       leaves: Callable[[int], bool] | None = None) -> None:
+                       leaves: Callable[[int], bool] | None = None,
+                       pen_ring: Callable[[int], bool] | None = None) -> None:
     """Make 'marked' boxes that are not sure deliberate pen marks uncertain (in place), after
     :func:`judge_against_respondent` (its rules 3 and 4 may have cancelled boxes).
 
@@ -941,12 +1005,14 @@ def doubt_unsure_marks(reads: list[BoxRead], evidence: list[BoxEvidence],
        pressed on a neighbouring box (a thumbprint's rim in a box's corner is met by two ridges,
        like a cross, but covers 4 of 16 cells; a cross 7-10, a tick ~6), not an answer. Otherwise
        the mark is uncertain and the question goes to review. A mark with ink all around its box
-       (CIRCLE_MIN_RING: circled, rule 4's answer) is not asked: its circle runs out of the box.
+       (CIRCLE_MIN_RING: circled, rule 4's answer, and ``pen_ring(i)``) is not asked: its circle
+       runs out of the box.
 
     ``reads`` and ``evidence``: one per box of the page, in the same order. ``leaves(i)``: whether
     ink inside box ``i`` runs on out of it through a side (:func:`_leaves_box`); None: never asked
     (a correction's mark must then be met by CANCEL_PLAIN_MIN_STROKES strokes across: a cross or a
-    tick).
+    tick). ``pen_ring(i)``: whether box ``i``'s ring is a pen's circle (:func:`judge_against_respondent`);
+    None: a ring of CIRCLE_MIN_RING is.
     """
     for r, e in zip(reads, evidence):
         if r.state == MARKED and e.strokes_across >= T.SCRIBBLE_MIN_STROKES \
@@ -963,7 +1029,7 @@ def doubt_unsure_marks(reads: list[BoxRead], evidence: list[BoxEvidence],
         i = marked[0]
         mark = evidence[i]
         same_pen = mark.stroke >= T.CANCEL_PLAIN_MIN_SHARE * max(evidence[j].stroke for j in cancelled)
-        if mark.ring >= T.CIRCLE_MIN_RING:
+        if mark.ring >= T.CIRCLE_MIN_RING and (pen_ring is None or pen_ring(i)):
             drawn = True  # circled (rule 4's answer): the circle is what runs out of the box
         elif leaves is not None:
             # A cross or a tick covering a mark's share of the box may touch ink beside it (a circle
