@@ -119,7 +119,7 @@ _SAME_SHEET_PAGE = (sa.select(pages.c.id)
                            response_pages.c.page_number == sa.bindparam("page_number"))
                     .order_by(pages.c.id))
 _RESPONSE_MISSING_PAGE = (
-    sa.select(responses.c.id, responses.c.unit)
+    sa.select(responses.c.id, responses.c.unit, responses.c.pages_expected)
     .where(responses.c.form_id == sa.bindparam("form_id"), responses.c.version == sa.bindparam("version"),
            responses.c.serial == sa.bindparam("serial"),
            ~sa.select(response_pages.c.id)
@@ -162,9 +162,26 @@ _DUPLICATE_CANDIDATES = (
                   _other_batch.c.collected_to >= _this_batch.c.collected_from))
     .order_by(pages.c.id.desc()).limit(sa.bindparam("limit")))
 _INSERT_RESPONSE = responses.insert()
+_RESPONSE_FLAGS = (sa.select(responses.c.flags, responses.c.pages_expected)
+                   .where(responses.c.id == sa.bindparam("response_id")))
+_SET_RESPONSE_FLAGS = (responses.update().where(responses.c.id == sa.bindparam("response_id"))
+                       .values(flags=sa.bindparam("flags")))
+# The page numbers and details of a response's joined pages (is every page without a mark?).
+_JOINED_PAGE_DETAILS = (sa.select(response_pages.c.page_number, pages.c.detail)
+                        .join(pages, pages.c.id == response_pages.c.page_id)
+                        .where(response_pages.c.response_id == sa.bindparam("response_id")))
 _INSERT_RESPONSE_PAGE = response_pages.insert()
 _ANSWERS_OF = (sa.select(answers.c.id, answers.c.question, answers.c.set_by)
                .where(answers.c.response_id == sa.bindparam("response_id")))
+
+
+
+def _has_a_mark(detail: str | None) -> bool:
+    """Whether a read page has a mark: its detail's tags (``"; "``-separated) are not only
+    :data:`~omr.model.NO_MARKS` with or without ``mostly_blank`` (omr.scan.page)."""
+    tags = set(filter(None, (detail or "").split("; ")))
+    return not (NO_MARKS in tags and tags <= {NO_MARKS, "mostly_blank"})
+
 
 # Which of some page images of files (by content) are recorded: their (page index, part).
 _PAGES_DONE_OF = (sa.select(pages.c.page_index, pages.c.part)
@@ -859,7 +876,7 @@ class Store(StoreQueries):
                                              "page_number": result.page})
         if outcome == CONFLICT:
             self._flag_identity(conn, *identity, SERIAL_CONFLICT)
-        self._flag_no_answers(conn, response_id)
+        self._flag_no_answers(conn, response_id, page_marked=_has_a_mark(result.detail), created=created)
         if created:
             known.answered[response_id] = set()
         questions = {q.question for q in result.questions}
@@ -891,24 +908,31 @@ class Store(StoreQueries):
         return best_id
 
     @staticmethod
-    def _flag_no_answers(conn: sa.Connection, response_id: int) -> None:
+    def _flag_no_answers(conn: sa.Connection, response_id: int, *, page_marked: bool = False,
+                         created: bool = False) -> None:
         """Sets :data:`NO_ANSWERS` on a paper sheet whose every page is joined and carries no mark at all
         (detail tags only ``no_marks`` and ``mostly_blank``: omr.scan.page), clears it when a page joined
-        since has one. A person's decision (:data:`NO_ANSWERS_CHECKED`) is left as it is."""
-        row = conn.execute(sa.select(responses.c.flags, responses.c.pages_expected)
-                           .where(responses.c.id == response_id)).first()
+        since has one. A person's decision (:data:`NO_ANSWERS_CHECKED`) is left as it is.
+
+        ``page_marked``: the page just joined has a mark (:func:`_has_a_mark`), so the sheet is not
+        empty and only a flag set earlier is cleared; ``created``: the response was made for that page
+        in this transaction (its flags hold neither flag), so nothing is to be done (issue #18: these
+        queries were a quarter of the storing process's time a page)."""
+        if page_marked and created:
+            return
+        row = conn.execute(_RESPONSE_FLAGS, {"response_id": response_id}).first()
         flags = split_flags(row.flags)
         if NO_ANSWERS_CHECKED in flags or not row.pages_expected:
             return
-        joined = conn.execute(sa.select(response_pages.c.page_number, pages.c.detail)
-                              .join(pages, pages.c.id == response_pages.c.page_id)
-                              .where(response_pages.c.response_id == response_id)).all()
-        empty = (len({n for n, _ in joined}) >= row.pages_expected
-                 and all(NO_MARKS in tags and tags <= {NO_MARKS, "mostly_blank"}
-                         for tags in (set(filter(None, (detail or "").split("; "))) for _, detail in joined)))
+        if page_marked:
+            empty = False
+        else:
+            joined = conn.execute(_JOINED_PAGE_DETAILS, {"response_id": response_id}).all()
+            empty = (len({n for n, _ in joined}) >= row.pages_expected
+                     and not any(_has_a_mark(detail) for _, detail in joined))
         if empty != (NO_ANSWERS in flags):
             new = add_flag(row.flags, NO_ANSWERS) if empty else ",".join(f for f in flags if f != NO_ANSWERS)
-            conn.execute(responses.update().where(responses.c.id == response_id).values(flags=new))
+            conn.execute(_SET_RESPONSE_FLAGS, {"response_id": response_id, "flags": new})
 
     @staticmethod
     def _flag_response(conn: sa.Connection, response_id: int, flag: str) -> None:
@@ -1024,7 +1048,7 @@ class Store(StoreQueries):
         changes: dict[str, Any] = {}
         if row.unit is None and result.unit is not None:
             changes["unit"] = result.unit
-        if pages_expected is not None:
+        if pages_expected is not None and pages_expected != row.pages_expected:
             changes["pages_expected"] = pages_expected
         if changes:
             conn.execute(responses.update().where(responses.c.id == row.id).values(**changes))
