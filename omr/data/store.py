@@ -857,14 +857,16 @@ class Store(StoreQueries):
                 self._insert_page(conn, batch_id, source_id, result, RESCAN, known.rows, duplicate_of=page_id)
                 return RESCAN
 
-        clash = self._unit_clash(conn, result)
+        # The response this page would join: asked once, for the unit check and for joining it.
+        sheet = self._sheet_missing_page(conn, result)
+        clash = self._unit_clash(conn, result, sheet)
         if clash:  # the sheet's other pages print another unit: a person decides, never the page order
             result.set_aside, result.detail = UNIT_CLASH, clash
             page_id = self._insert_page(conn, batch_id, source_id, result, SET_ASIDE, known.rows)
             self._write_comments(known.rows, None, page_id, result.comments)
             return SET_ASIDE
         outcome = CONFLICT if same_page else NEW
-        response_id, created = self._response_for(conn, result, pages_expected)
+        response_id, created = self._response_for(conn, result, pages_expected, sheet)
         duplicate_of = None
         if outcome == NEW and result.ink_print is not None:
             duplicate_of = self._looks_like(conn, batch_id, result, response_id)
@@ -1018,14 +1020,20 @@ class Store(StoreQueries):
         return {pid: mark_signature(r) for pid, r in reads.items()}
 
     @staticmethod
-    def _unit_clash(conn: sa.Connection, result: PageResult) -> str:
-        """Why the page cannot join its sheet: the response it would join (:meth:`_response_for`) carries
-        another unit than the one printed on the page ("" when they agree or either is unknown)."""
-        if result.unit is None:
-            return ""
-        row = conn.execute(_RESPONSE_MISSING_PAGE, {
+    def _sheet_missing_page(conn: sa.Connection, result: PageResult) -> sa.Row | None:
+        """The oldest response of the page's sheet (form, version, serial) still missing its page number:
+        its id, unit and pages expected; None when there is none."""
+        return conn.execute(_RESPONSE_MISSING_PAGE, {
             "form_id": result.form_id, "version": result.version, "serial": result.serial,
             "page_number": result.page}).first()
+
+    @staticmethod
+    def _unit_clash(conn: sa.Connection, result: PageResult, row: sa.Row | None) -> str:
+        """Why the page cannot join its sheet: the response it would join (``row``, from
+        :meth:`_sheet_missing_page`) carries another unit than the one printed on the page ("" when they
+        agree or either is unknown)."""
+        if result.unit is None:
+            return ""
         if row is None or row.unit is None or row.unit == result.unit:
             return ""
         others = sorted(set(conn.execute(sa.select(response_pages.c.page_number).where(
@@ -1036,11 +1044,10 @@ class Store(StoreQueries):
                 "nhập số phiếu và mã đơn vị đúng cho trang này ở hàng đợi kiểm tra")
 
     @staticmethod
-    def _response_for(conn: sa.Connection, result: PageResult, pages_expected: int | None) -> tuple[int, bool]:
-        """The oldest response of this sheet still missing this page, or a new one; and whether it is new."""
-        row = conn.execute(_RESPONSE_MISSING_PAGE, {
-            "form_id": result.form_id, "version": result.version, "serial": result.serial,
-            "page_number": result.page}).first()
+    def _response_for(conn: sa.Connection, result: PageResult, pages_expected: int | None,
+                      row: sa.Row | None) -> tuple[int, bool]:
+        """The oldest response of this sheet still missing this page (``row``: :meth:`_sheet_missing_page`,
+        asked in this transaction with nothing written since), or a new one; and whether it is new."""
         if row is None:
             return conn.execute(_INSERT_RESPONSE, dict(
                 form_id=result.form_id, version=result.version, serial=result.serial, unit=result.unit,
@@ -1225,8 +1232,7 @@ class Store(StoreQueries):
             result = PageResult(PageSource(str(row.id), row.page_index, row.image_sha256 or ""),
                                 form_id=form_id, version=version, page=page_number, serial=serial,
                                 unit=unit or row.unit)
-            sheet = conn.execute(_RESPONSE_MISSING_PAGE, {"form_id": form_id, "version": version, "serial": serial,
-                                                          "page_number": page_number}).first()
+            sheet = self._sheet_missing_page(conn, result)
             unit_have = sheet.unit if sheet is not None else None
             if unit_have is not None and result.unit is not None and unit_have != result.unit:
                 # The sheet's other pages say another unit: a person must say which is right, never the
@@ -1238,7 +1244,7 @@ class Store(StoreQueries):
                     f"Phiếu số {serial:06d} đã có trang {shown} mang mã đơn vị {unit_have}, khác mã {result.unit} "
                     "của trang này: các trang của một tờ phiếu phải cùng một đơn vị. Hãy xem lại mã đơn vị "
                     "trên tờ phiếu (gõ lại mã đúng) hoặc số phiếu; trang này vẫn chờ trong hàng đợi.")
-            response_id, _created = self._response_for(conn, result, pages_expected)
+            response_id, _created = self._response_for(conn, result, pages_expected, sheet)
             conn.execute(pages.update().where(pages.c.id == page_id).values(
                 form_id=form_id, version=version, page=page_number, serial=serial, unit=unit or row.unit,
                 set_aside=None, outcome=outcome))
