@@ -119,7 +119,7 @@ _SAME_SHEET_PAGE = (sa.select(pages.c.id)
                            response_pages.c.page_number == sa.bindparam("page_number"))
                     .order_by(pages.c.id))
 _RESPONSE_MISSING_PAGE = (
-    sa.select(responses.c.id, responses.c.unit)
+    sa.select(responses.c.id, responses.c.unit, responses.c.pages_expected)
     .where(responses.c.form_id == sa.bindparam("form_id"), responses.c.version == sa.bindparam("version"),
            responses.c.serial == sa.bindparam("serial"),
            ~sa.select(response_pages.c.id)
@@ -162,9 +162,26 @@ _DUPLICATE_CANDIDATES = (
                   _other_batch.c.collected_to >= _this_batch.c.collected_from))
     .order_by(pages.c.id.desc()).limit(sa.bindparam("limit")))
 _INSERT_RESPONSE = responses.insert()
+_RESPONSE_FLAGS = (sa.select(responses.c.flags, responses.c.pages_expected)
+                   .where(responses.c.id == sa.bindparam("response_id")))
+_SET_RESPONSE_FLAGS = (responses.update().where(responses.c.id == sa.bindparam("response_id"))
+                       .values(flags=sa.bindparam("flags")))
+# The page numbers, ids and details of a response's joined pages (is every page without a mark?).
+_JOINED_PAGE_DETAILS = (sa.select(response_pages.c.page_number, pages.c.id, pages.c.detail)
+                        .join(pages, pages.c.id == response_pages.c.page_id)
+                        .where(response_pages.c.response_id == sa.bindparam("response_id")))
 _INSERT_RESPONSE_PAGE = response_pages.insert()
 _ANSWERS_OF = (sa.select(answers.c.id, answers.c.question, answers.c.set_by)
                .where(answers.c.response_id == sa.bindparam("response_id")))
+
+
+
+def _has_a_mark(detail: str | None) -> bool:
+    """Whether a read page has a mark: its detail's tags (``"; "``-separated) are not only
+    :data:`~omr.model.NO_MARKS` with or without ``mostly_blank`` (omr.scan.page)."""
+    tags = set(filter(None, (detail or "").split("; ")))
+    return not (NO_MARKS in tags and tags <= {NO_MARKS, "mostly_blank"})
+
 
 # Which of some page images of files (by content) are recorded: their (page index, part).
 _PAGES_DONE_OF = (sa.select(pages.c.page_index, pages.c.part)
@@ -840,14 +857,16 @@ class Store(StoreQueries):
                 self._insert_page(conn, batch_id, source_id, result, RESCAN, known.rows, duplicate_of=page_id)
                 return RESCAN
 
-        clash = self._unit_clash(conn, result)
+        # The response this page would join: asked once, for the unit check and for joining it.
+        sheet = self._sheet_missing_page(conn, result)
+        clash = self._unit_clash(conn, result, sheet)
         if clash:  # the sheet's other pages print another unit: a person decides, never the page order
             result.set_aside, result.detail = UNIT_CLASH, clash
             page_id = self._insert_page(conn, batch_id, source_id, result, SET_ASIDE, known.rows)
             self._write_comments(known.rows, None, page_id, result.comments)
             return SET_ASIDE
         outcome = CONFLICT if same_page else NEW
-        response_id, created = self._response_for(conn, result, pages_expected)
+        response_id, created = self._response_for(conn, result, pages_expected, sheet)
         duplicate_of = None
         if outcome == NEW and result.ink_print is not None:
             duplicate_of = self._looks_like(conn, batch_id, result, response_id)
@@ -859,7 +878,7 @@ class Store(StoreQueries):
                                              "page_number": result.page})
         if outcome == CONFLICT:
             self._flag_identity(conn, *identity, SERIAL_CONFLICT)
-        self._flag_no_answers(conn, response_id)
+        self._flag_no_answers(conn, response_id, page_marked=_has_a_mark(result.detail), created=created)
         if created:
             known.answered[response_id] = set()
         questions = {q.question for q in result.questions}
@@ -891,33 +910,42 @@ class Store(StoreQueries):
         return best_id
 
     @staticmethod
-    def _flag_no_answers(conn: sa.Connection, response_id: int) -> None:
+    def _flag_no_answers(conn: sa.Connection, response_id: int, *, page_marked: bool = False,
+                         created: bool = False) -> None:
         """Sets :data:`NO_ANSWERS` on a paper sheet whose every page is joined and carries no mark at all
         (detail tags only ``no_marks`` and ``mostly_blank``: omr.scan.page), clears it when a page joined
-        since has one. A person's decision (:data:`NO_ANSWERS_CHECKED`) is left as it is."""
-        row = conn.execute(sa.select(responses.c.flags, responses.c.pages_expected)
-                           .where(responses.c.id == response_id)).first()
+        since has one. A person's decision (:data:`NO_ANSWERS_CHECKED`) is left as it is.
+
+        ``page_marked``: the page just joined has a mark (:func:`_has_a_mark`), so the sheet is not
+        empty and only a flag set earlier is cleared; ``created``: the response was made for that page
+        in this transaction (its flags hold neither flag), so nothing is to be done (issue #18: these
+        queries were a quarter of the storing process's time a page)."""
+        if page_marked and created:
+            return
+        row = conn.execute(_RESPONSE_FLAGS, {"response_id": response_id}).first()
         flags = split_flags(row.flags)
         if NO_ANSWERS_CHECKED in flags or not row.pages_expected:
             return
-        joined = conn.execute(sa.select(response_pages.c.page_number, pages.c.id, pages.c.detail)
-                              .join(pages, pages.c.id == response_pages.c.page_id)
-                              .where(response_pages.c.response_id == response_id)).all()
-        tags = {page_id: set(filter(None, (detail or "").split("; "))) for _, page_id, detail in joined}
-        empty = (len({row.page_number for row in joined}) >= row.pages_expected
-                 and all(NO_MARKS in page_tags for page_tags in tags.values()))
-        if empty:
-            # A scanned page's other notes (a tilt, writing beside boxes...) keep its per-question review; a page
-            # a person assigned was found unmarked from its stored boxes when assigned (:meth:`assign_page`),
-            # its notes being those that set it aside.
-            noted = [page_id for page_id, page_tags in tags.items() if not page_tags <= {NO_MARKS, "mostly_blank"}]
-            empty = not noted or len(noted) == len(conn.execute(
-                sa.select(changes.c.entity_id).distinct().where(
-                    changes.c.entity == "page", changes.c.field == "identity",
-                    changes.c.entity_id.in_(noted))).all())
+        if page_marked:
+            empty = False
+        else:
+            joined = conn.execute(_JOINED_PAGE_DETAILS, {"response_id": response_id}).all()
+            tags = {page_id: set(filter(None, (detail or "").split("; "))) for _, page_id, detail in joined}
+            empty = (len({page_number for page_number, _, _ in joined}) >= row.pages_expected
+                     and all(NO_MARKS in page_tags for page_tags in tags.values()))
+            if empty:
+                # A scanned page's other notes (a tilt, writing beside boxes...) keep its per-question review; a
+                # page a person assigned was found unmarked from its stored boxes when assigned
+                # (:meth:`assign_page`), its notes being those that set it aside.
+                noted = [page_id for page_id, page_tags in tags.items()
+                         if not page_tags <= {NO_MARKS, "mostly_blank"}]
+                empty = not noted or len(noted) == len(conn.execute(
+                    sa.select(changes.c.entity_id).distinct().where(
+                        changes.c.entity == "page", changes.c.field == "identity",
+                        changes.c.entity_id.in_(noted))).all())
         if empty != (NO_ANSWERS in flags):
             new = add_flag(row.flags, NO_ANSWERS) if empty else ",".join(f for f in flags if f != NO_ANSWERS)
-            conn.execute(responses.update().where(responses.c.id == response_id).values(flags=new))
+            conn.execute(_SET_RESPONSE_FLAGS, {"response_id": response_id, "flags": new})
 
     @staticmethod
     def _page_unmarked(conn: sa.Connection, page_id: int, detail: str | None, reads: list[QuestionRead]) -> bool:
@@ -1056,14 +1084,20 @@ class Store(StoreQueries):
         return {pid: mark_signature(r) for pid, r in reads.items()}
 
     @staticmethod
-    def _unit_clash(conn: sa.Connection, result: PageResult) -> str:
-        """Why the page cannot join its sheet: the response it would join (:meth:`_response_for`) carries
-        another unit than the one printed on the page ("" when they agree or either is unknown)."""
-        if result.unit is None:
-            return ""
-        row = conn.execute(_RESPONSE_MISSING_PAGE, {
+    def _sheet_missing_page(conn: sa.Connection, result: PageResult) -> sa.Row | None:
+        """The oldest response of the page's sheet (form, version, serial) still missing its page number:
+        its id, unit and pages expected; None when there is none."""
+        return conn.execute(_RESPONSE_MISSING_PAGE, {
             "form_id": result.form_id, "version": result.version, "serial": result.serial,
             "page_number": result.page}).first()
+
+    @staticmethod
+    def _unit_clash(conn: sa.Connection, result: PageResult, row: sa.Row | None) -> str:
+        """Why the page cannot join its sheet: the response it would join (``row``, from
+        :meth:`_sheet_missing_page`) carries another unit than the one printed on the page ("" when they
+        agree or either is unknown)."""
+        if result.unit is None:
+            return ""
         if row is None or row.unit is None or row.unit == result.unit:
             return ""
         others = sorted(set(conn.execute(sa.select(response_pages.c.page_number).where(
@@ -1074,11 +1108,10 @@ class Store(StoreQueries):
                 "nhập số phiếu và mã đơn vị đúng cho trang này ở hàng đợi kiểm tra")
 
     @staticmethod
-    def _response_for(conn: sa.Connection, result: PageResult, pages_expected: int | None) -> tuple[int, bool]:
-        """The oldest response of this sheet still missing this page, or a new one; and whether it is new."""
-        row = conn.execute(_RESPONSE_MISSING_PAGE, {
-            "form_id": result.form_id, "version": result.version, "serial": result.serial,
-            "page_number": result.page}).first()
+    def _response_for(conn: sa.Connection, result: PageResult, pages_expected: int | None,
+                      row: sa.Row | None) -> tuple[int, bool]:
+        """The oldest response of this sheet still missing this page (``row``: :meth:`_sheet_missing_page`,
+        asked in this transaction with nothing written since), or a new one; and whether it is new."""
         if row is None:
             return conn.execute(_INSERT_RESPONSE, dict(
                 form_id=result.form_id, version=result.version, serial=result.serial, unit=result.unit,
@@ -1086,7 +1119,7 @@ class Store(StoreQueries):
         changes: dict[str, Any] = {}
         if row.unit is None and result.unit is not None:
             changes["unit"] = result.unit
-        if pages_expected is not None:
+        if pages_expected is not None and pages_expected != row.pages_expected:
             changes["pages_expected"] = pages_expected
         if changes:
             conn.execute(responses.update().where(responses.c.id == row.id).values(**changes))
@@ -1266,8 +1299,7 @@ class Store(StoreQueries):
             result = PageResult(PageSource(str(row.id), row.page_index, row.image_sha256 or ""),
                                 form_id=form_id, version=version, page=page_number, serial=serial,
                                 unit=unit or row.unit)
-            sheet = conn.execute(_RESPONSE_MISSING_PAGE, {"form_id": form_id, "version": version, "serial": serial,
-                                                          "page_number": page_number}).first()
+            sheet = self._sheet_missing_page(conn, result)
             unit_have = sheet.unit if sheet is not None else None
             if unit_have is not None and result.unit is not None and unit_have != result.unit:
                 # The sheet's other pages say another unit: a person must say which is right, never the
@@ -1279,7 +1311,7 @@ class Store(StoreQueries):
                     f"Phiếu số {serial:06d} đã có trang {shown} mang mã đơn vị {unit_have}, khác mã {result.unit} "
                     "của trang này: các trang của một tờ phiếu phải cùng một đơn vị. Hãy xem lại mã đơn vị "
                     "trên tờ phiếu (gõ lại mã đúng) hoặc số phiếu; trang này vẫn chờ trong hàng đợi.")
-            response_id, _created = self._response_for(conn, result, pages_expected)
+            response_id, _created = self._response_for(conn, result, pages_expected, sheet)
             conn.execute(pages.update().where(pages.c.id == page_id).values(
                 form_id=form_id, version=version, page=page_number, serial=serial, unit=unit or row.unit,
                 set_aside=None, outcome=outcome))

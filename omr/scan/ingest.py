@@ -20,11 +20,13 @@ import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from omr import tuning as T
 from omr.errors import InputFileError, PageError
+
+if TYPE_CHECKING:  # NumPy is imported by the functions that decode: the scan parent, which only
+    import numpy as np  # counts and hashes files here, starts without it (~0.1 s CPU, issue #18)
 
 # WebP (what Android phones, messaging apps and browsers save photos as) and JPEG 2000 (some
 # document scanners and archives) are decoded by Pillow like the others.
@@ -928,6 +930,7 @@ def render_pdf_page(page, dpi: float) -> np.ndarray:
     /ImageMask stencils, soft masks, /Rotate, placement on the page) on a
     white background. A page with no area raises PageDamage.
     """
+    import numpy as np  # here, not at the top: see TYPE_CHECKING above
     width_pt, height_pt = page.get_size()
     if not (width_pt > 0 and height_pt > 0):
         raise PageDamage("trang không có kích thước")
@@ -967,6 +970,7 @@ def _painted_as_decoded(page, grey: np.ndarray) -> bool:
     with the image downsampled to it; any disagreement beyond the thresholds
     in omr/tuning.py means: render the page instead.
     """
+    import numpy as np  # here, not at the top: see TYPE_CHECKING above
     import cv2
 
     check = render_pdf_page(page, T.PDF_CHECK_DPI).astype(np.int16)
@@ -1066,6 +1070,7 @@ def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:
     Anything else (visible text, drawing, several images, rotation, transparency,
     a crop box or clipping path hiding part of the image) returns None: render it.
     """
+    import numpy as np  # here, not at the top: see TYPE_CHECKING above
     import cv2
     import pypdfium2.raw as pdfium_c
 
@@ -1254,6 +1259,7 @@ def _not_an_image(path: Path) -> str:
 
 def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
     """Frames streamed one at a time until the file really ends (never its declared count)."""
+    import numpy as np  # here, not at the top: see TYPE_CHECKING above
     img = _open_image(path)
     with img:
         for index in range(start, T.MAX_PAGES_PER_FILE):
@@ -1376,6 +1382,7 @@ def _min_is_white_as_stored(img) -> bool:
 
 def _grey_of(img, significant_bits: int | None) -> np.ndarray:
     """:func:`image_to_grey` before a MinIsWhite TIFF is inverted: the samples as Pillow decodes them."""
+    import numpy as np  # here, not at the top: see TYPE_CHECKING above
     from PIL import Image
 
     mode = img.mode
@@ -1432,6 +1439,7 @@ def _sixteen_bit_colour_grey(img) -> np.ndarray | None:
     Pillow keeps only the high byte of each sample: a 10-bit scanner's 0-1023 in 16 bits came out
     0-3, a black page set aside as blank. Luma by ITU-R 601-2, alpha over white paper.
     """
+    import numpy as np  # here, not at the top: see TYPE_CHECKING above
     import cv2
 
     tile = getattr(img, "tile", None)
@@ -1469,6 +1477,7 @@ def _sixteen_bit_colour_grey(img) -> np.ndarray | None:
 
 def _bits_holding(top: float) -> int:
     """The fewest bits, 8 to 16, whose range holds ``top`` (a sample's largest value)."""
+    import numpy as np  # here, not at the top: see TYPE_CHECKING above
     return min(16, max(8, int(np.ceil(np.log2(max(top, 0.0) + 1.0)))))
 
 
@@ -1514,6 +1523,7 @@ def exif_orientation(img) -> int:
 
 def exif_upright(grey: np.ndarray, orientation: int) -> np.ndarray:
     """``grey`` (H, W) turned/flipped as the EXIF Orientation says a viewer shows it."""
+    import numpy as np  # here, not at the top: see TYPE_CHECKING above
     from PIL import Image
 
     method = _EXIF_TRANSPOSE.get(orientation)

@@ -21,6 +21,7 @@ matched. Three things keep flags honest:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import asdict, dataclass
@@ -225,6 +226,10 @@ class Match:
         return not self.negated
 
 
+# The terms' and phrasings' regular expressions are compiled at the first search, not at import:
+# the scan's storing process imports this module and, with no written comment, never searches
+# (compiling them was ~0.06 s CPU of its start-up, issue #18).
+@functools.cache
 def _folded_terms() -> list[tuple[str, str, str, bool, re.Pattern]]:
     # Longest first, so "tiền trà nước" wins over "trà nước" at the same place.
     items = [(fold(term), term, category, ambiguous) for term, category, ambiguous in TERMS]
@@ -233,6 +238,7 @@ def _folded_terms() -> list[tuple[str, str, str, bool, re.Pattern]]:
             for folded, term, category, ambiguous in sorted(items, key=lambda item: -len(item[0]))]
 
 
+@functools.cache
 def _compiled_patterns() -> list[tuple[str, str, re.Pattern, re.Pattern]]:
     out = []
     for term, category, pattern in PATTERNS:
@@ -244,8 +250,6 @@ def _compiled_patterns() -> list[tuple[str, str, re.Pattern, re.Pattern]]:
     return out
 
 
-_FOLDED_TERMS = _folded_terms()
-_PATTERNS = _compiled_patterns()
 # Words right after a pattern's match that make it innocent (folded), by the term the pattern reports, and
 # whether only a match written without diacritics can be innocent so.
 _INNOCENT_AFTER_PATTERN = {"đưa tiền": (INNOCENT_AFTER_MONEY, False), "đòi tiền": (INNOCENT_AFTER_MONEY, False),
@@ -282,7 +286,7 @@ def find_terms(text: str | None, source: str = "draft") -> list[Match]:
     # Plain terms, longest first; then the phrasings of PATTERNS; the ambiguous terms last, so
     # "đưa phong bì" is a bribe, not an envelope to read closely.
     for ambiguous_pass in (False, True):
-        for folded_term, term, category, ambiguous, pattern in _FOLDED_TERMS:
+        for folded_term, term, category, ambiguous, pattern in _folded_terms():
             if ambiguous != ambiguous_pass:
                 continue
             for hit in pattern.finditer(folded):
@@ -317,7 +321,7 @@ def _pattern_matches(original: str, folded: str, index: list[int], lowered: str,
     ("đi lại bà Lan" is a visit, "di lai ba lan" may be three trips).
     """
     found: list[Match] = []
-    for term, category, pattern, written_pattern in _PATTERNS:
+    for term, category, pattern, written_pattern in _compiled_patterns():
         for hit in pattern.finditer(folded):
             if _overlaps(hit, taken):
                 continue
@@ -360,7 +364,7 @@ def _near_matches(original: str, folded: str, index: list[int], taken: list[tupl
     """
     tokens = [(m.start(), m.end()) for m in re.finditer(r"\S+", folded)]
     found: list[Match] = []
-    for folded_term, term, category, ambiguous, _ in _FOLDED_TERMS:
+    for folded_term, term, category, ambiguous, _ in _folded_terms():
         if ambiguous or len(folded_term) < FUZZY_MIN_CHARS:
             continue
         allowed = 1 if len(folded_term) < FUZZY_TWO_EDITS_CHARS else 2
