@@ -911,6 +911,21 @@ DISC_MIN_RADIUS_MM = 2.2
 DISC_RIM_MARGIN = 0.15
 DISC_RIM_SAMPLES = 72
 DISC_MAX_RIM_SHARE = 0.13  # between 0.083 (holes) and 0.18 (fills), DISC_RIM_MARGIN 0.15
+# A filled box rubbed out with an eraser, a band of the fill's zigzags left dark and nothing new
+# marked (bench/hunt/rework.py erase_partial: stored ok as the erased option, 6 and 10 of ~465
+# questions at seeds 11 / 12), reads 'marked' like a bar drawn through the box. What no pen's mark
+# has is the eraser's smear over the rest of the box: the paper the band leaves free is grey
+# (15-35 % of the fill's darkness). So a marked box whose inside's ERASED_GREY_PERCENTILE-th
+# percentile of ink (the lightest tenth: the paper between a mark's strokes) stands at least
+# ERASED_GREY_MIN_EXCESS above its page's empty boxes (their median darkness, or its question's
+# own empty boxes when those are darker: a highlighter or a stain over the whole row) is uncertain
+# (omr.scan.read.erased_beneath). Measured (branch herase2, 2026-12-03): marked boxes of questions
+# read ok on bench/accuracy.py --seed 2026 sheets (40 office / harsh / phone, 30 habits: 4,841
+# boxes) stand -0.014..0.018 above (99th percentile 0.000); the 16 erased bands stored ok by the
+# hunt at seeds 11 / 12 stand 0.113..0.211. 0.06: three times the marks' largest, half the
+# erasures' smallest, and a pencil fill (ink ~0.55) rubbed to 15 % still shows 0.08.
+ERASED_GREY_PERCENTILE = 10
+ERASED_GREY_MIN_EXCESS = 0.06
 # One pen line running over two boxes of a question (a zigzag crossing both out, a wide scrawl):
 # the box it only passes through is no plain mark beside a scribbled-out box (omr.scan.read.
 # _leaves_toward, hzig: 54 of 480 such questions read ok on bench/scribble_span.py before). A

@@ -13,7 +13,9 @@ tick in pen over it (two thirds) or in pen in another box, the pencil left (the 
 of 15-35 % of the fill's darkness left), the meant box marked; ``erase_blank``: the same, but nothing new
 marked (the respondent erased to leave the question blank: the truth is blank);
 ``erase_partial``: as erase_blank, but a band (20-40 % of the box's height) of the fill's zigzags is left
-at 50-80 % of its darkness;
+at 50-80 % of its darkness; its variants (branch herase2): ``erase_vband`` (the band left down the box, across
+its width), ``erase_tick`` (a tick or cross rubbed out, a band of it left), ``erase_circle`` (a ring drawn round
+the box rubbed out, a band of it left), ``erase_pencil`` (the fill in pencil, a band left);
 ``pale``: a form printed with low toner (its print at 30-50 % of its darkness) filled normally;
 ``twice``: every sheet scanned twice in the same batch, the second time upside down;
 ``fax``: a fax-like 1-bit scan at 100 dpi (PNG, fixed threshold 110-170, a few specks); ``fax_pale``: the
@@ -31,10 +33,15 @@ from PIL import Image
 
 from common import (DPI, Sheet, all_pages, encode_jpeg, fill_page, form, ink_of, make_sheets,  # noqa
                     office_scan, parser, pdf_bytes, px, redraw_questions, run_and_compare, run_pages, truths_of)
-from omr.forms.simulate import _draw_mark
+from omr.forms.simulate import _draw_mark, rub_out
 
 PENCIL = (120, 120, 125)
 OTHER_PENS = {"red": (190, 30, 40), "black": (25, 25, 25), "blue": (35, 55, 150)}
+# Kinds rubbed out leaving part of the mark, nothing new marked (truth blank): kind -> (what was
+# drawn, the band left, its colour: None the respondent's pen). "tick": a tick or a cross.
+ERASED = {"erase_partial": ("fill", "rows", None), "erase_vband": ("fill", "columns", None),
+          "erase_tick": ("tick", "rows", None), "erase_circle": ("circle", "rows", None),
+          "erase_pencil": ("fill", "rows", PENCIL)}
 
 
 def _pen(rng) -> float:
@@ -66,7 +73,7 @@ def page_image(sheet, pl, rng, kind: str) -> bytes:
         return office_scan(img, rng)
     if kind == "fax":
         return fax(sheet.pages[pl.number], rng)
-    share = {"second_pen": 0.15, "erase": 0.3, "erase_blank": 0.3, "erase_partial": 0.3}.get(kind, 0.4)
+    share = {"second_pen": 0.15, "erase": 0.3, "erase_blank": 0.3}.get(kind, 0.3 if kind in ERASED else 0.4)
     types = ("scale", "single", "yesno")
     img, chosen = redraw_questions(sheet, pl, rng, share, types)
     t = sheet.truth
@@ -97,19 +104,11 @@ def page_image(sheet, pl, rng, kind: str) -> bytes:
                 _draw_mark(img, other, str(rng.choice(["cross", "tick"])), DPI, PENCIL, rng, 0.3)
                 _draw_mark(img, box, "tick", DPI, pen_colour, rng, pen)
                 t.habits[q] = f"pencil in {other.option}, pen in {box.option}"
-        else:  # erase, erase_blank
-            layer = np.full(img.shape, 255, np.uint8)
-            _draw_mark(layer, other, "fill", DPI, colour, rng, pen)
-            full = 255 - layer.astype(np.float32)
-            dark = full * rng.uniform(0.15, 0.35)
-            k = (int(rng.integers(9, 25)) | 1, int(rng.integers(3, 9)) | 1)  # rubbed along the row
-            dark = cv2.blur(dark, k) * 0.6 + dark * 0.4
-            if kind == "erase_partial":  # a band of the fill's zigzags the eraser missed, 50-80 % dark
-                top = px(other.y + other.h * rng.uniform(-0.05, 0.6))
-                band = np.zeros(img.shape, np.float32)
-                band[top:top + px(other.h * rng.uniform(0.2, 0.4))] = 1
-                dark = np.maximum(dark, full * band * rng.uniform(0.5, 0.8))
-            img[:] = np.clip(img.astype(np.float32) - dark, 0, 255).astype(np.uint8)
+        else:  # erase, erase_blank, erase_partial and its variants
+            style, band, ink = ERASED.get(kind, ("fill", None, colour))
+            if style == "tick":
+                style = str(rng.choice(["tick", "cross"]))
+            rub_out(img, other, style, DPI, colour if ink is None else ink, rng, 0.3 if ink == PENCIL else pen, band)
             if kind == "erase":
                 _draw_mark(img, box, str(rng.choice(["cross", "tick"])), DPI, colour, rng, pen)
                 t.habits[q] = f"erased fill in {other.option}, new mark"

@@ -274,6 +274,41 @@ def _draw_mark(img: np.ndarray, box: Checkbox, style: str, dpi: int, colour, rng
         raise ValueError(style)
 
 
+def rub_out(img: np.ndarray, box: Checkbox, style: str, dpi: int, colour, rng: np.random.Generator, pen_mm: float,
+            band: str | None = None) -> None:
+    """A mark of ``style`` (:func:`_draw_mark`'s, or "circle": a ring round the box) drawn on ``box``
+    and rubbed out with an eraser, in place on ``img`` (RGB uint8 at ``dpi``).
+
+    The eraser leaves a grey smear of 15-35 % of the mark's darkness, smeared along the row (a box
+    blur 9-25 px wide and 3-9 px tall at 200 dpi, 60 % of it). ``band``: "rows" leaves a band of the
+    mark (20-40 % of the box's height, its top from -5 % to 60 % of it) at 50-80 % of its darkness,
+    where the eraser did not reach; "columns" the same band across the box's width; None none
+    (bench/hunt/rework.py erase, erase_blank, erase_partial and its variants).
+    """
+    layer = np.full(img.shape, 255, np.uint8)
+    if style == "circle":
+        centre = (int(round(_px(box.x + box.w / 2, dpi))), int(round(_px(box.y + box.h / 2, dpi))))
+        axes = (int(round(_px(box.w * rng.uniform(0.7, 0.85), dpi))), int(round(_px(box.h * rng.uniform(0.7, 0.85), dpi))))
+        cv2.ellipse(layer, centre, axes, 0, 0, 360, colour, max(1, int(round(_px(pen_mm, dpi)))), cv2.LINE_AA)
+    else:
+        _draw_mark(layer, box, style, dpi, colour, rng, pen_mm)
+    full = 255 - layer.astype(np.float32)
+    dark = full * rng.uniform(0.15, 0.35)
+    k = (int(rng.integers(9, 25)) | 1, int(rng.integers(3, 9)) | 1)  # rubbed along the row
+    dark = cv2.blur(dark, k) * 0.6 + dark * 0.4
+    if band is not None:  # a band of the mark the eraser missed
+        start, size = (box.y, box.h) if band == "rows" else (box.x, box.w)
+        first = int(round(_px(start + size * rng.uniform(-0.05, 0.6), dpi)))
+        kept = np.zeros(img.shape, np.float32)
+        length = int(round(_px(size * rng.uniform(0.2, 0.4), dpi)))
+        if band == "rows":
+            kept[first:first + length] = 1
+        else:
+            kept[:, first:first + length] = 1
+        dark = np.maximum(dark, full * kept * rng.uniform(0.5, 0.8))
+    img[:] = np.clip(img.astype(np.float32) - dark, 0, 255).astype(np.uint8)
+
+
 def _draw_stray(img: np.ndarray, page: PageLayout, dpi: int, colour, rng: np.random.Generator) -> None:
     """A pen stroke outside the boxes: a note in the margin or underlining the question."""
     for _ in range(20):  # outside every box and comment field: inside one it would be an answer

@@ -39,15 +39,41 @@ def measure_box(window: BoxWindow, box: Checkbox, dx: float, dy: float,
     """
     if window.paper <= 0:
         return 0.0, 0.0  # off the page
-    m = margin
-    left, top = int(round((box.x + dx + m) * K)) - window.x0, int(round((box.y + dy + m) * K)) - window.y0
-    right = int(round((box.x + dx + box.w - m) * K)) - window.x0
-    bottom = int(round((box.y + dy + box.h - m) * K)) - window.y0
-    inside = window.grey[max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)]
+    inside = _inside_grey(window, box, dx, dy, margin)
     if inside.size == 0:
         return 0.0, 0.0
     fill = float(np.count_nonzero(inside < window.ink_cutoff(T.INK_THRESHOLD))) / inside.size
     return fill, window.mean_ink(float(inside.mean()))
+
+
+def _inside_grey(window: BoxWindow, box: Checkbox, dx: float, dy: float, margin: float) -> np.ndarray:
+    """The grey pixels (a view) of the inside of a box moved by (dx, dy) mm, less ``margin`` mm a side."""
+    m = margin
+    left, top = int(round((box.x + dx + m) * K)) - window.x0, int(round((box.y + dy + m) * K)) - window.y0
+    right = int(round((box.x + dx + box.w - m) * K)) - window.x0
+    bottom = int(round((box.y + dy + box.h - m) * K)) - window.y0
+    return window.grey[max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)]
+
+
+def erased_beneath(window: BoxWindow, box: Checkbox, dx: float, dy: float, reference: float) -> bool:
+    """Whether the paper a mark leaves free in ``box`` (moved by dx, dy mm) is grey: an eraser's smear.
+
+    A filled box rubbed out leaving a band of the fill's zigzags (bench/hunt/rework.py
+    erase_partial) reads 'marked' like a bar through the box; the rest of its inside holds the
+    smear (15-35 % of the fill's darkness), where a pen's cross or tick leaves paper between its
+    strokes. True when the ERASED_GREY_PERCENTILE-th percentile of the inside's ink (box less
+    BOX_INNER_MARGIN_MM; ink 0 = local paper, 1 = the page's black) is at least
+    ERASED_GREY_MIN_EXCESS above ``reference`` (the mean ink of the page's empty boxes, or of the
+    question's own when darker). False for a window off the page. Figures in :mod:`omr.tuning`.
+    """
+    if window.paper <= 0:
+        return False
+    inside = _inside_grey(window, box, dx, dy, T.BOX_INNER_MARGIN_MM)
+    if inside.size == 0:
+        return False
+    # The lightest share of ink is the darkest share of grey (ink falls as grey rises).
+    paper_between = window.mean_ink(float(np.percentile(inside, 100 - T.ERASED_GREY_PERCENTILE)))
+    return paper_between >= reference + T.ERASED_GREY_MIN_EXCESS
 
 
 def small_box_state(window: BoxWindow, box: Checkbox, dx: float, dy: float, fill: float,
@@ -160,6 +186,7 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
     for i, r in enumerate(reads):
         if r.state in (MARKED, CANCELLED) and solid_disc(windows[i], boxes[i], *offsets[i]):
             r.state, r.confidence = UNCERTAIN, 0.25  # a hole or a patch over the box: what is under it is unknown
+    _doubt_erased(reads, evidence, search, boxes, baseline)
     return reads
 
 
@@ -201,6 +228,24 @@ def _neighbours_of_other_questions(boxes: list[Checkbox], i: int, gap: float) ->
                 (along_y and (0 <= o.x - (b.x + b.w) <= gap or 0 <= b.x - (o.x + o.w) <= gap)):
             out.append(j)
     return out
+
+
+def _doubt_erased(reads: list[BoxRead], evidence: list[BoxEvidence], search: BoxSearch, boxes: list[Checkbox],
+                  baseline: float) -> None:
+    """Make each marked box whose free paper holds an eraser's smear (:func:`erased_beneath`) uncertain,
+    in place: what is left of a rubbed-out fill is no answer; a person looks. ``baseline``: the mean
+    ink of the page's empty boxes; a question whose own empty boxes are darker (a highlighter, a stain
+    over its row) is judged against those."""
+    own: dict[str, list[float]] = {}
+    for r, e in zip(reads, evidence):
+        if r.state == EMPTY and e.fill <= T.EMPTY_MAX_FILL:
+            own.setdefault(r.question, []).append(e.darkness)
+    for i, r in enumerate(reads):
+        if r.state != MARKED:
+            continue
+        reference = max(baseline, float(np.median(own[r.question]))) if r.question in own else baseline
+        if erased_beneath(search.windows[i], boxes[i], *search.offsets[i], reference):
+            r.state, r.confidence = UNCERTAIN, 0.25
 
 
 def solid_disc(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> bool:
