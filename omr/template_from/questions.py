@@ -814,13 +814,14 @@ _RANGE_DASH = re.compile(r"(?<=\d)\s*[-‐‑‒–—―−]\s*(?=\d)")
 
 
 def _domain_phrases() -> dict[tuple[str, ...], tuple[str, ...]]:
-    """The domain lexicon's phrases of two words or more, by their folded words."""
-    phrases = {}
+    """The domain lexicon's phrases of two words or more, by their folded words. A folded spelling two
+    phrases share ("cộc cằn", "cọc cằn": both in the lexicon) is left out: its marks cannot be told."""
+    phrases: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
     for phrase in DOMAIN_WORDS:
         words = tuple(nfc(phrase).split())
         if len(words) >= 2:
-            phrases[tuple(fold(w) for w in words)] = words
-    return phrases
+            phrases.setdefault(tuple(fold(w) for w in words), set()).add(words)
+    return {key: next(iter(spelt)) for key, spelt in phrases.items() if len(spelt) == 1}
 
 
 _DOMAIN_PHRASES = _domain_phrases()
