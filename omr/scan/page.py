@@ -796,13 +796,11 @@ def _review_marks_beside_boxes(result: PageResult, ink, layout: Layout, page: Pa
     # A circle drawn around a box (branch hblank2) is said as such: the reviewer looks for the box circled.
     circled = {q for q in found if candidates[q].status == AMBIGUOUS
                and circled_boxes(result.boxes, ink, printed, q, shifts.get(q, (0.0, 0.0)))}
-    notes = []
-    if circled:
-        notes.append(f"ô được khoanh tròn bên ngoài, không đánh dấu trong ô, ở câu {', '.join(sorted(circled))}")
-    if set(found) - circled:
-        notes.append(f"nét bút cạnh các ô mà không nằm trong ô nào ở câu {', '.join(sorted(set(found) - circled))}")
-    if notes:
-        result.detail = (result.detail + "; " if result.detail else "") + "; ".join(notes)
+    if found:
+        note = f"nét bút cạnh các ô mà không nằm trong ô nào ở câu {', '.join(sorted(found))}"
+        if circled:
+            note += f" (ô được khoanh tròn bên ngoài, không đánh dấu trong ô, ở câu {', '.join(sorted(circled))})"
+        result.detail = (result.detail + "; " if result.detail else "") + note
 
 
 def _box_shifts(result: PageResult, page: PageLayout, questions) -> dict[str, tuple[float, float]]:
