@@ -1307,6 +1307,11 @@ UNEXPLAINED_MIN_MM2 = 0.5
 # under the simulator's stray notes (>= 3 mm beside and >= 5 mm above or below any box) and the next row
 # of the default form's scale grid (6.5 mm pitch: its boxes, 1.5 mm away, excuse their own marks' ink).
 OWN_MARK_NEAR_MM = 3.0
+# A box is circled (omr/scan/printed_boxes.py, circled_boxes; branch hblank2) when ink that is not print lies
+# on all four sides of it beyond 0.4 mm of its outline (its own print grown, a pen's width) and within
+# OWN_MARK_NEAR_MM: the trial's circles were drawn 1-2 mm clear with a 0.4 mm pen, the offbox profile's
+# 0.6-1.6 mm clear.
+OWN_CIRCLE_CLEAR_MM = 0.4
 # Ink from 0.3 of the page's black (INK_THRESHOLD, 0.25, is a box's mark; faint pencil measures 0.3-0.45):
 # at 0.5, as for forms designed elsewhere, the simulator's pencil sheets lost 5 of 75 marks beside a box.
 OWN_MARK_INK = 0.3
@@ -1379,6 +1384,16 @@ OWN_WRITING_INK = 0.22
 # mm², rightly sent to review); a question written beside measured 0.2-23 mm², most from 2 mm².
 OWN_WRITING_MIN_STROKE_MM2 = 0.2
 OWN_WRITING_MIN_MM2 = 1.0
+# A stroke left in a question's area that lies wholly within 0.375 mm (3 px) of the grown print is the print's
+# own edge (omr/scan/printed_boxes.py, _stroke_total; branch hblank2): text rendered by poppler (pdftoppm)
+# sits 1-2 px (at 8 px/mm) off pdfium's drawing of the same PDF along a title line (glyph positions rounded
+# differently), and the edges of every title line stuck out of the print grown by 1 px in slivers of
+# 0.2-0.6 mm² reaching 2.0-3.0 px beyond it, that summed to 1.4-1.8 mm² over A1's area on the trial's
+# unfilled sheet (pdftoppm -r 200, grey and JPEG). At 2 px 1.3 mm² were left; at 3 px none, on pdftoppm and
+# pdfium renderings at 150/200/300 dpi, grey, 1-bit and JPEG (largest 0.22 mm²). Cost, bench/area_writing.py
+# --sheets 15: writing beside boxes caught office 40 -> 40 of 45, harsh 36 -> 35 of 45 (a pencil word over
+# the option labels of a 1-bit harsh scan).
+OWN_SLIVER_REACH_MM = 0.375
 # Outline ink minus the ink around it, below which the box is "not printed here". Measured on the
 # office blanks filled and photocopied (bench/blank_safety.py, 3 copies each): printed boxes 0.29-0.68,
 # whited-out boxes 0.007-0.023. Off for imported OMRChecker templates (their bubble areas are not

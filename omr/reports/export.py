@@ -72,7 +72,7 @@ from omr.errors import BadArgumentsError
 from omr.forms.template import Template
 from omr.reports import export_vi
 from omr.reports.dataset import BASE_COLUMNS, COMMENT_COLUMNS, TemplateLookup, cell_text, collect, header, to_frame
-from omr.reports.xlsx_cells import DAY_FORMAT, as_text, day_value
+from omr.reports.xlsx_cells import DAY_FORMAT, MOMENT_FORMAT, as_text, day_value, moment_value
 from omr.text.cells import neutralise
 
 FORMATS = ("csv", "xlsx", "jsonl", "parquet")
@@ -280,21 +280,25 @@ def _write_xlsx(path: Path, records: list[dict], value_ids: list[str], status_id
     templates = list(templates)
     questions = export_vi.questions_of(templates) if labels else None
 
-    def cells(target, values: list, days: set[int] = frozenset()) -> list:
+    def cells(target, values: list, days: set[int] = frozenset(), moments: set[int] = frozenset()) -> list:
         """Typed cells: text as string cells, never formulas (no apostrophe added: omr.reports.xlsx_cells);
-        in the ``days`` columns a day as a real date shown dd/mm/yyyy."""
+        in the ``days`` columns a day as a real date shown dd/mm/yyyy, in the ``moments`` columns a moment
+        as a real date and time shown dd/mm/yyyy hh:mm:ss."""
         out = []
         for i, value in enumerate(values):
             day = day_value(value) if i in days else None
-            cell = WriteOnlyCell(target, value=day if day is not None else value)
-            if day is not None:
-                cell.number_format = DAY_FORMAT
+            moment = moment_value(value) if i in moments else None
+            typed = moment if moment is not None else day
+            cell = WriteOnlyCell(target, value=typed if typed is not None else value)
+            if typed is not None:
+                cell.number_format = MOMENT_FORMAT if moment is not None else DAY_FORMAT
             out.append(as_text(cell))
         return out
 
     names = header(value_ids, status_ids, text_ids)
     date_questions = {q.id for t in templates for q in t.questions if q.type == "date"}
     days = {i for i, name in enumerate(names) if name in ("date", "submitted_at") or name in date_questions}
+    moments = {i for i, name in enumerate(names) if name == "submitted_at"}  # a clock time too
     if questions is None:
         sheet.append(cells(sheet, names))
     else:
@@ -304,7 +308,7 @@ def _write_xlsx(path: Path, records: list[dict], value_ids: list[str], status_id
         # Codes stay text ("0", "KYK" and "1" alike), as in the CSV; empty cells stay empty.
         sheet.append(cells(sheet, [v if v != "" else None
                                    for v in flat_row(shown, value_ids, status_ids, clean, text_ids, guard=False)],
-                           days))
+                           days, moments))
     codebook = workbook.create_sheet(CODEBOOK_SHEET)
     codebook.append(list(CODEBOOK_HEADER if questions is None else CODEBOOK_HEADER_VI))
     extra = (export_vi.codebook_extra_rows(header(value_ids, status_ids, text_ids), value_ids, status_ids, text_ids,

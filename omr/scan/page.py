@@ -45,7 +45,7 @@ from omr.scan.ink_prints import ink_print
 from omr.scan.join import join_pages
 from omr.scan.form_print import page_print, print_core, printed_mask, question_areas
 from omr.scan.line_marks import review_lines_through_boxes
-from omr.scan.printed_boxes import (flag_unprinted, marks_beside_boxes, own_outline_evidence, reference_print,
+from omr.scan.printed_boxes import (circled_boxes, flag_unprinted, marks_beside_boxes, own_outline_evidence, reference_print,
                                     stray_writing, unexplained_marks, writing_in_areas)
 from omr.scan.read import read_boxes
 from omr.scan.resolve import questions_with_marks, recalibrate, resolve_questions, shown_confidence
@@ -789,12 +789,18 @@ def _review_marks_beside_boxes(result: PageResult, ink, layout: Layout, page: Pa
         return
     # The print near a question moved with its boxes: their median offset from the layout (mm).
     shifts = _box_shifts(result, page, candidates)
-    found = marks_beside_boxes(result.boxes, ink, printed_mask(layout, page), set(candidates), shifts)
+    printed = printed_mask(layout, page)
+    found = marks_beside_boxes(result.boxes, ink, printed, set(candidates), shifts)
     for question in found:
         recalibrate(candidates[question], AMBIGUOUS)
+    # A circle drawn around a box (branch hblank2) is said as such: the reviewer looks for the box circled.
+    circled = {q for q in found if candidates[q].status == AMBIGUOUS
+               and circled_boxes(result.boxes, ink, printed, q, shifts.get(q, (0.0, 0.0)))}
     if found:
-        result.detail = (result.detail + "; " if result.detail else "") + \
-            f"nét bút cạnh các ô mà không nằm trong ô nào ở câu {', '.join(sorted(found))}"
+        note = f"nét bút cạnh các ô mà không nằm trong ô nào ở câu {', '.join(sorted(found))}"
+        if circled:
+            note += f" (ô được khoanh tròn bên ngoài, không đánh dấu trong ô, ở câu {', '.join(sorted(circled))})"
+        result.detail = (result.detail + "; " if result.detail else "") + note
 
 
 def _box_shifts(result: PageResult, page: PageLayout, questions) -> dict[str, tuple[float, float]]:

@@ -114,7 +114,10 @@ def own_outline_evidence(reads: list[BoxRead], outline: np.ndarray, paper: np.nd
     read as surely marked or filled in whose ink spills over the paper band the search compares with (a
     solid fill, a large cross) counts as seen (1) when its outline runs unbroken around it
     (:func:`outline_continuity` at least OWN_RIM_MIN_SHARE): a mark adds ink, never removes the print,
-    while letters of a stamp over a hidden box, or a cover's edge, ink only parts of the rim.
+    while letters of a stamp over a hidden box, or a cover's edge, ink only parts of the rim. So does an
+    empty box (branch hblank2): a respondent's circle drawn 1-2 mm around it inks the paper band the search
+    compares with, and the box was said to be covered («ô bị che hoặc mất nét in») while its print was there;
+    a sticky note, a tear, a fold or glare break or lighten its outline, which then does not run unbroken.
 
     Args:
         reads: the page's box reads (state, position on the aligned page, mm).
@@ -134,7 +137,7 @@ def own_outline_evidence(reads: list[BoxRead], outline: np.ndarray, paper: np.nd
     off_paper = paper < T.OWN_MIN_PAPER_SHARE * float(np.median(paper))
     for i in np.flatnonzero((evidence < T.OWN_MIN_OUTLINE_SHARE) & ~off_paper):
         read = reads[i]
-        if read.state in (MARKED, CANCELLED) and outline_continuity(
+        if read.state in (MARKED, CANCELLED, EMPTY) and outline_continuity(
                 ink, read.x, read.y, read.w, read.h) >= T.OWN_RIM_MIN_SHARE:
             evidence[i] = 1.0
     evidence[off_paper] = 0.0
@@ -265,6 +268,48 @@ def marks_beside_boxes(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, 
         if area > 0:
             found[question] = area
     return found
+
+
+def circled_boxes(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, question: str,
+                  shift: tuple[float, float] = (0.0, 0.0)) -> list[str]:
+    """The options of ``question`` whose empty box a pen line rings: ink that is not the form's print on
+    every side of the box, beyond OWN_CIRCLE_CLEAR_MM of its outline and within OWN_MARK_NEAR_MM (a circle
+    drawn around the box meant, 0.5-2 mm clear of it; branch hblank2). The caller names them in the page's
+    detail: the question goes to review saying the box is circled.
+
+    Args:
+        reads: the page's box reads (question, state, option, position on the aligned page, mm).
+        ink: the aligned page's ink.
+        printed: :func:`omr.scan.form_print.printed_mask` of the page (uint8 0/1 at K px/mm).
+        question: the question looked at.
+        shift: (dx, dy) mm, how far the question's boxes were found from their layout places.
+
+    Returns:
+        The ringed boxes' options, in the order of ``reads``.
+    """
+    near, clear = T.OWN_MARK_NEAR_MM, T.OWN_CIRCLE_CLEAR_MM
+    sx, sy = int(round(shift[0] * K)), int(round(shift[1] * K))
+    page_h, page_w = ink.shape
+    out = []
+    for b in reads:
+        if b.question != question or b.state != EMPTY:
+            continue
+        px0, py0 = int((b.x - near) * K), int((b.y - near) * K)
+        px1, py1 = int(np.ceil((b.x + b.w + near) * K)), int(np.ceil((b.y + b.h + near) * K))
+        if px0 < 0 or py0 < 0 or px1 > page_w or py1 > page_h:
+            continue
+        grown = _shifted(printed, px0 - sx, py0 - sy, px1 - sx, py1 - sy, 1)
+        inside = np.zeros_like(grown)
+        c0 = int((near - clear) * K)  # the window's px from its edge to the box grown by ``clear``
+        inside[c0:inside.shape[0] - c0, c0:inside.shape[1] - c0] = 1  # the box, its outline and a pen's width
+        new = _new_strokes(ink.region(px0, py0, px1, py1), grown, inside, T.OWN_MARK_INK)
+        y_in0, y_in1 = int(near * K), new.shape[0] - int(near * K)
+        x_in0, x_in1 = int(near * K), new.shape[1] - int(near * K)
+        sides = (new[:c0, x_in0:x_in1], new[new.shape[0] - c0:, x_in0:x_in1],
+                 new[y_in0:y_in1, :c0], new[y_in0:y_in1, new.shape[1] - c0:])
+        if all(side.any() for side in sides):
+            out.append(b.option)
+    return out
 
 
 def _mark_mostly_outside(reads: list[BoxRead], ink: PageInk, question: str, printed_at) -> float:
@@ -426,7 +471,7 @@ def writing_in_areas(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, co
         # (most questions have nothing left at the first: the check costs one pass).
         grown = _shifted(printed, px0 - sx, py0 - sy, px1 - sx, py1 - sy, 1)
         if _stroke_total(_new_strokes(window, grown, excluded, T.OWN_WRITING_INK), min_stroke,
-                         T.OWN_WRITING_MIN_MM2) < T.OWN_WRITING_MIN_MM2:
+                         T.OWN_WRITING_MIN_MM2, grown) < T.OWN_WRITING_MIN_MM2:
             continue
         for tx in range(px0, px1, tile_px):
             tx1 = min(px1, tx + tile_px)
@@ -440,24 +485,39 @@ def writing_in_areas(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, co
             grown[:, tx - px0:tx1 - px0] = _shifted(printed, tx - sx - ox, py0 - sy - oy, tx1 - sx - ox,
                                                     py1 - sy - oy, 1)
         total = _stroke_total(_new_strokes(window, grown, excluded, T.OWN_WRITING_INK), min_stroke,
-                              T.OWN_WRITING_MIN_MM2)
+                              T.OWN_WRITING_MIN_MM2, grown)
         if total >= T.OWN_WRITING_MIN_MM2:
             found[question] = round(total, 2)
     return found
 
 
-def _stroke_total(new: np.ndarray, min_stroke_px: float, wanted_mm2: float = 0.0) -> float:
+def _stroke_total(new: np.ndarray, min_stroke_px: float, wanted_mm2: float = 0.0,
+                  printed: np.ndarray | None = None) -> float:
     """Total area (mm²) of the strokes (8-connected) of ``new`` (uint8 0/1 at K px/mm) of at least
     ``min_stroke_px`` px each; when ``new`` holds fewer than ``wanted_mm2`` of pixels in all, that count
     (mm², then less than the strokes' total could be, and less than ``wanted_mm2``) without looking for
     strokes (issue #18: the components of a question's area are most of the check's cost, and most areas
-    hold no ink)."""
+    hold no ink).
+
+    ``printed``: the grown print subtracted to make ``new`` (uint8 0/1, same shape), or None. A stroke that
+    lies wholly within OWN_SLIVER_REACH_MM of it is the print's own edge, not writing, and is not counted:
+    a printer's or renderer's text sits a fraction of a px off the layout's drawing and its edges, at
+    OWN_WRITING_INK, stick out of the print grown by 1 px in slivers of 0.2-0.6 mm² along every line of a
+    title (branch hblank2: the trial's unfilled sheet rendered by pdftoppm at 200 dpi summed 1.4 mm² of
+    them over A1's title, «có chữ viết ngoài ô của câu A1»). Writing reaches further from the print."""
     pixels = cv2.countNonZero(new)
     if pixels < wanted_mm2 * K * K:
         return pixels / (K * K)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(new, connectivity=8)
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    return float(areas[areas >= min_stroke_px].sum()) / (K * K)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(new, connectivity=8)
+    keep = stats[:, cv2.CC_STAT_AREA] >= min_stroke_px
+    keep[0] = False
+    if printed is not None and keep.any():
+        reach = max(1, int(round(T.OWN_SLIVER_REACH_MM * K)))
+        near = cv2.dilate(printed, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1)))
+        beyond = np.zeros(count, bool)
+        beyond[np.unique(labels[(new > 0) & (near == 0)])] = True
+        keep &= beyond
+    return float(stats[keep, cv2.CC_STAT_AREA].sum()) / (K * K)
 
 
 def _best_offset(page: np.ndarray, printed: np.ndarray, reach: int) -> int:

@@ -1,0 +1,91 @@
+"""A fresh user's trial (hblank2): an unfilled sheet of omr's own form, printed by `omr forms print` and
+rendered by `pdftoppm -r 200 -gray`, was never one «phiếu không có câu trả lời nào» item: page 1 said «có chữ
+viết ngoài ô của câu A1» and its 31 questions went to review one by one. Poppler draws the form's text 1-2 px
+off the layout's own drawing (omr.scan.form_print), and the edges of A1's title stuck out of the print in
+slivers that added up to "writing". The print's own edges are never writing, at any resolution or kind of
+scan; writing beside the boxes still is."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from omr.cli import main
+from omr.data import review
+from omr.data.store import open_store
+from omr.forms.simulate_beside import write_beside
+from omr.model import NO_MARKS, NEEDS_REVIEW
+from omr.scan.ingest import RawPage
+from omr.scan.page import process_page
+
+WRITING = "có chữ viết ngoài ô của câu"
+
+
+@pytest.fixture(scope="module")
+def printed(tmp_path_factory, repo_root):
+    """The trial's PDF: 2 sheets of the default form, unit 30001 (4 pages)."""
+    if shutil.which("pdftoppm") is None:
+        pytest.fail("pdftoppm (Debian package poppler-utils, installed by `make test`) is needed: the trial's "
+                    "pages were rendered by it")
+    folder = tmp_path_factory.mktemp("unfilled_print")
+    pdf = folder / "f.pdf"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["forms", "print", str(repo_root / "form_templates/motcua-2026.yaml"), "--count", "2",
+                     "--unit", "30001", "-o", str(pdf)]) == 0
+    return pdf
+
+
+def _render(pdf, folder, dpi: int, kind: str, first: int = 1, last: int = 1) -> list:
+    """Pages ``first``..``last`` of ``pdf`` rendered by pdftoppm at ``dpi``: grey PNG, 1-bit or JPEG."""
+    option = {"grey": ["-gray", "-png"], "1-bit": ["-mono"], "jpeg": ["-gray", "-jpeg"]}[kind]
+    stem = folder / f"{kind}{dpi}"
+    subprocess.run(["pdftoppm", "-r", str(dpi), *option, "-f", str(first), "-l", str(last), str(pdf), str(stem)],
+                   check=True)
+    return sorted(folder.glob(f"{kind}{dpi}-*"))
+
+
+@pytest.mark.parametrize("dpi", [150, 200, 300])
+@pytest.mark.parametrize("kind", ["grey", "1-bit", "jpeg"])
+def test_an_unfilled_printed_page_has_no_writing_and_no_marks(printed, tmp_path, catalogue, dpi, kind):
+    last = 2 if (dpi, kind) == (200, "grey") else 1  # page 2 once, at the trial's scan
+    for path in _render(printed, tmp_path, dpi, kind, 1, last):
+        result = process_page(RawPage(str(path), 0, np.asarray(Image.open(path).convert("L"))), catalogue)
+        assert result.set_aside is None, result.detail
+        assert WRITING not in result.detail, (path.name, result.detail)
+        assert NO_MARKS in result.detail.split("; "), (path.name, result.detail)
+
+
+def test_writing_beside_the_date_on_the_printed_page_still_goes_to_review(printed, tmp_path, catalogue,
+                                                                          default_layout):
+    """The same page at 200 dpi with the day written in figures after the «Ngày» row, no box marked."""
+    _, layout = default_layout
+    path = _render(printed, tmp_path, 200, "grey")[0]
+    rgb = np.asarray(Image.open(path).convert("RGB")).copy()
+    write_beside(rgb, layout.page(1), "A1", "right", "12", 200, (25, 25, 25), np.random.default_rng(3))
+    result = process_page(RawPage("written.png", 0, np.asarray(Image.fromarray(rgb).convert("L"))), catalogue)
+    reads = {q.question: q for q in result.questions}
+    assert WRITING in result.detail and "A1" in result.detail.split(WRITING)[1], result.detail
+    assert reads["A1"].status in NEEDS_REVIEW
+    assert NO_MARKS not in result.detail.split("; ")
+
+
+def test_the_unfilled_printed_sheets_are_one_review_item_each(printed, tmp_path):
+    """The trial's command line: `pdftoppm -r 200 -gray -png f.pdf`, then `omr scan` of the folder."""
+    folder = tmp_path / "x"
+    folder.mkdir()
+    subprocess.run(["pdftoppm", "-r", "200", "-gray", "-png", str(printed), str(folder / "b")], check=True)
+    db = tmp_path / "b.sqlite"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["scan", str(folder), "--db", str(db), "--workers", "1"]) == 0
+    with open_store(str(db)) as store:
+        counts = review.open_items(store).counts
+        flags = [r["flags"] for r in store.responses()]
+    assert len(flags) == 2 and all("no_answers" in f for f in flags), flags
+    assert counts["empty"] == 2
+    assert sum(counts.values()) == 2, counts
