@@ -51,7 +51,10 @@ def test_an_admin_imports_an_export_once_even_when_uploaded_twice(app, example):
     assert imported > 30
     assert f'id="n-imported">{imported}<' in text
     # The rejected row and its Vietnamese reason, and the rejects CSV to download.
-    assert 'id="n-rejected">1<' in text and "chưa được gán mã" in text
+    assert 'id="n-rejected">1<' in text
+    # The rejects CSV a spreadsheet opens shows the formula as text.
+    rejects = client.get("/admin/online/1/rejects.csv").get_data(as_text=True)
+    assert "'=1+2<script>" in rejects and ",=1+2" not in rejects and "chưa được gán mã" in text
     link = next(part.split('"')[0] for part in text.split('href="')[1:] if "rejects.csv" in part)
     rejects = client.get(link)
     assert rejects.status_code == 200 and "lý do" in rejects.get_data(as_text=True)
@@ -111,10 +114,13 @@ def test_cells_with_html_and_formulas_are_shown_as_text(app, repo_root):
     header = lines[0]
     bad = lines[1].split(",")
     # A timestamp cell holding markup and a formula: rejected, shown escaped.
-    bad[0] = "<script>alert(1)</script>=HYPERLINK(\"http://x\")"
+    bad[0] = "=1+2<script>alert(1)</script>"
     client = logged_in(app, "quan", PASSWORDS["quan"])
-    text = _post(client, "\n".join([header, ",".join(bad)]).encode("utf-8"), name="<b>x</b>.csv") \
+    text = _post(client, "\n".join([header, ",".join(bad)]).encode("utf-8"), name="<img src=x onerror=alert(1)>.csv") \
         .get_data(as_text=True)
     assert "<script>alert(1)" not in text and "&lt;script&gt;" in text
-    assert "<b>x</b>" not in text and "    assert "<b>x</b>" not in textlt;b    assert "<b>x</b>" not in textgt;x    assert "<b>x</b>" not in textlt;/b    assert "<b>x</b>" not in textgt;.csv" in text
+    assert "<img src=x" not in text and "&lt;img src=x onerror=alert(1)&gt;.csv" in text
     assert 'id="n-rejected">1<' in text
+    # The rejects CSV a spreadsheet opens shows the formula as text.
+    rejects = client.get("/admin/online/1/rejects.csv").get_data(as_text=True)
+    assert "'=1+2<script>" in rejects and ",=1+2" not in rejects
