@@ -403,7 +403,7 @@ def import_online(store, path: str | Path, source: str, mapping: Mapping | None 
     rejects_path = None
     if result.problems:
         rejects_path = Path(rejects) if rejects else Path("outputs") / f"{path.stem}.rejects.csv"
-        write_rejects(rejects_path, str(path), result.problems)
+        write_rejects(rejects_path, shown_name or str(path), result.problems)
     return ImportReport(str(path), source.strip(), len(table.rows), counts["imported"], counts["already"],
                         counts["seen_elsewhere"], counts["repeated"], len(result.rejected_rows),
                         len(result.empty_rows), result.problems, None if rejects_path is None else str(rejects_path),
