@@ -8,7 +8,6 @@ records who imported which file when (one ``changes`` row, entity ``ONLINE_ENTIT
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import sqlalchemy as sa
 from omr import tuning as T
 from omr.data.schema import changes, import_files, stored_time
 from omr.errors import InputFileError
-from omr.online.importer import ImportReport, import_online
+from omr.online.importer import ImportReport, file_sha256, import_online
 from omr.online.mapping import load_mapping
 
 ONLINE_ENTITY = "online_import"  # changes.entity of an import (entity_id: the import_files row)
@@ -34,14 +33,6 @@ class WebImport:
     report: ImportReport
     name: str
     file_id: int | None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def shown_name(filename: str) -> str:
@@ -72,7 +63,7 @@ def import_upload(store, uploads_dir: Path, filename: str, received: Path, sourc
                              "hãy chia tệp hoặc nhập bằng «omr online import»".replace(",", "."))
     folder = Path(uploads_dir) / "online"
     folder.mkdir(parents=True, exist_ok=True)
-    sha = _sha256(received)
+    sha = file_sha256(received)
     kept = folder / f"{sha}{suffix}"
     if not kept.exists():
         shutil.move(str(received), kept)

@@ -44,9 +44,9 @@ from omr.errors import OmrError
 from omr.forms.pinned import ASSIGNED_SERIAL_NOTE, is_assigned_serial, shown_serial
 from omr.forms.qrcodes import format_serial
 from omr.forms.template import NO_OPINION_CODE, Question
-from omr.online.importer import DUPLICATE_WINDOW
 from omr.model import (BLANK, INVALID_MULTIPLE, INVALID_MULTIPLE_TEXT, MULTIPLE, NEEDS_REVIEW, OK, SET_ASIDE_REASONS,
                        VN_TZ)
+from omr.online.importer import DUPLICATE_WINDOW
 from omr.reports.export import export_responses
 from omr.scan.comments import draft_shown
 from omr.text.dates import not_a_day
