@@ -29,6 +29,8 @@ TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 DEMO_PASSWORD_ADMIN := quantri-demo
 DEMO_PASSWORD_SCANNER := nhanvien-demo
 DEMO_PASSWORD_REVIEWER := kiemtra-demo
+# Printed after the demo's online import, under its «Bị từ chối: 1 dòng …» (see the demo recipe).
+DEMO_REJECT_NOTE := Ghi chú demo: dòng bị từ chối ở trên là CỐ Ý, không phải lỗi. Tệp mẫu google-forms-vi.csv có một câu trả lời «Khác» do người trả lời tự gõ («Cấp đổi giấy phép lái xe»), chưa có mã trong tệp ánh xạ mẫu, để cho thấy omr báo dòng không nhập được như thế nào. Xem dòng đó ở $(OUT)/online-rejects.csv. Demo vẫn chạy tiếp bình thường.
 
 install: apt $(VENV)/.installed
 
@@ -75,6 +77,9 @@ demo: install
 	$(BIN)/omr comments --db $(OUT)/omr.sqlite
 	$(BIN)/omr units import examples/units/caolanh.csv --db $(OUT)/omr.sqlite
 	$(BIN)/omr online import examples/online/google-forms-vi.csv --source google-forms-fb --mapping examples/online/google-forms-vi.mapping.yaml --db $(OUT)/omr.sqlite --rejects $(OUT)/online-rejects.csv
+	@# The example export holds, on purpose, one answer typed in "Other" that no option code fits (its label is
+	@# null in the mapping): the import above reports it rejected. Said here so nobody takes it for a failure.
+	@echo "$(DEMO_REJECT_NOTE)"
 	$(BIN)/omr export --db $(OUT)/omr.sqlite --format csv -o $(OUT)/export.csv
 	$(BIN)/omr export --db $(OUT)/omr.sqlite --format xlsx -o $(OUT)/export.xlsx
 	$(BIN)/omr export --db $(OUT)/omr.sqlite --format parquet -o $(OUT)/export.parquet
@@ -93,7 +98,7 @@ demo: install
 	@echo "  export.csv/.xlsx   dữ liệu xuất (phiếu giấy và trực tuyến), một dòng cho mỗi phiếu; .xlsx có bảng mã"
 	@echo "  export_crops/      ảnh ý kiến viết tay đã làm sạch (cột H3_crop, H4_crop của bản xuất)"
 	@echo "  export.parquet     cùng dữ liệu cho phân tích (pandas: omr.reports.dataset.load)"
-	@echo "  online-rejects.csv dòng trực tuyến bị từ chối (tệp, dòng, cột, lý do)"
+	@echo "  online-rejects.csv dòng trực tuyến bị từ chối (tệp, dòng, cột, lý do): một dòng cố ý, để minh hoạ"
 	@echo "  sheet-000001.png   phiếu số 000001 với kết quả đọc vẽ lên ảnh"
 	@echo "  report-2025-Q4.xlsx/.docx/.html  báo cáo mức độ hài lòng quý IV/2025 (kỳ chốt 15/09/2025 – 14/12/2025)"
 	@OMR_PASSWORD=$(DEMO_PASSWORD_ADMIN) $(BIN)/omr users add admin --role admin --db $(OUT)/omr.sqlite

@@ -1830,3 +1830,14 @@ STROKE_WIDTH_INK_FLOOR = 0.1
 # error), and is placed by the QR code and the marks as before, so its detail names the turn or the stretch.
 # Steep photos of bench/hunt/photo.py (20-35 degrees) measure well above (see perspective_ratio).
 PHOTO_PERSPECTIVE_MIN_RATIO = 1.03
+
+# --- Online exports imported in the web app (omr/web/online_import.py) ---
+# A Google Forms export of 10,000 responses is ~6 MB as CSV (the demo export, examples/online/
+# google-forms-vi.csv: 37 rows in 21,640 bytes, ~585 bytes a row); 20 MB takes 3x that and still
+# bounds what one admin's upload stores.
+ONLINE_MAX_FILE_BYTES = 20_000_000  # decimal: the page says «20,0 MB»
+# Rows of one upload: a province's whole year online is ~15-20 k responses (domain brief); 50,000 takes
+# it in one file while keeping an import (~1 ms a row normalised and stored) to about a minute.
+ONLINE_MAX_ROWS = 50_000
+# Rejected cells listed on the result page (all of them are in the rejects CSV offered for download).
+ONLINE_PROBLEMS_SHOWN = 50

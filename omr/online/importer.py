@@ -372,12 +372,20 @@ def pick_template(folder: str | Path, table: Table) -> tuple[Template, str]:
 
 def import_online(store, path: str | Path, source: str, mapping: Mapping | None = None,
                   templates: str | Path = "form_templates", rejects: str | Path | None = None,
-                  today: date | None = None) -> ImportReport:
-    """Import one export file as online responses of ``source``; see the module docstring."""
+                  today: date | None = None, max_rows: int | None = None,
+                  shown_name: str | None = None) -> ImportReport:
+    """Import one export file as online responses of ``source``; see the module docstring.
+
+    ``max_rows``: a file with more data rows is refused (InputFileError, nothing stored), the web
+    app's bound; ``shown_name``: the file's name as its user knows it, in that message.
+    """
     if not source or not source.strip():
         raise BadArgumentsError("Cần tên nguồn (--source), ví dụ google-forms-2026")
     path = Path(path)
     table = read_table(path)
+    if max_rows is not None and len(table.rows) > max_rows:
+        raise InputFileError(f"Tệp «{shown_name or path.name}» có {len(table.rows)} dòng dữ liệu, quá giới hạn "
+                             f"{max_rows} dòng một lần nhập: hãy chia tệp hoặc nhập bằng «omr online import»")
     registry = load_registry(store)
     if mapping is None:
         template, template_path = pick_template(templates, table)
@@ -395,7 +403,7 @@ def import_online(store, path: str | Path, source: str, mapping: Mapping | None 
     rejects_path = None
     if result.problems:
         rejects_path = Path(rejects) if rejects else Path("outputs") / f"{path.stem}.rejects.csv"
-        write_rejects(rejects_path, str(path), result.problems)
+        write_rejects(rejects_path, shown_name or str(path), result.problems)
     return ImportReport(str(path), source.strip(), len(table.rows), counts["imported"], counts["already"],
                         counts["seen_elsewhere"], counts["repeated"], len(result.rejected_rows),
                         len(result.empty_rows), result.problems, None if rejects_path is None else str(rejects_path),

@@ -54,9 +54,10 @@ DEFAULT_UPLOADS = Path("outputs") / "uploads"
 MAX_UPLOAD_BYTES = 4 * 1024 ** 3
 # Paths that take uploads: the scanner's batches (MAX_UPLOAD_BYTES), the template editor's blank and
 # try-on scans (T.EDITOR_MAX_FILE_BYTES plus its form fields; its saves are JSON under
-# T.EDITOR_MAX_BODY_BYTES). Anything else is a form: T.WEB_MAX_FORM_BYTES.
+# T.EDITOR_MAX_BODY_BYTES), the admin's online exports (T.ONLINE_MAX_FILE_BYTES). Anything else is a form: T.WEB_MAX_FORM_BYTES.
 _BATCH_UPLOAD = re.compile(r"^/batches/?$")
 _EDITOR = re.compile(r"^/admin/templates/")
+_ONLINE_IMPORT = re.compile(r"^/admin/online/?$")
 # A reviewer's page stays valid for a working day; tokens still die with the session.
 CSRF_TIME_LIMIT_S = 12 * 3600
 
@@ -87,6 +88,8 @@ def body_limit(path: str) -> int:
     spools to disk) a body, and by Flask (``request.max_content_length``) for servers other than waitress."""
     if _BATCH_UPLOAD.match(path):
         return MAX_UPLOAD_BYTES
+    if _ONLINE_IMPORT.match(path):  # an online export and its optional mapping YAML, plus the form's fields
+        return T.ONLINE_MAX_FILE_BYTES + T.WEB_MAX_FORM_BYTES
     if _EDITOR.match(path):
         return max(T.EDITOR_MAX_FILE_BYTES + 64 * 1024, T.EDITOR_MAX_BODY_BYTES)
     return T.WEB_MAX_FORM_BYTES

@@ -46,13 +46,14 @@ from omr.forms.qrcodes import format_serial
 from omr.forms.template import NO_OPINION_CODE, Question
 from omr.model import (BLANK, INVALID_MULTIPLE, INVALID_MULTIPLE_TEXT, MULTIPLE, NEEDS_REVIEW, OK, SET_ASIDE_REASONS,
                        VN_TZ)
+from omr.online.importer import DUPLICATE_WINDOW
 from omr.reports.export import export_responses
 from omr.scan.comments import draft_shown
 from omr.text.dates import not_a_day
 from omr.text.lexicon import flags_from_json
 from omr.text.normalise import quoted
 from omr.text.numbers import vn_decimal
-from omr.web import display, images, jobs, purge
+from omr.web import display, images, jobs, online_import, purge
 from omr.web.ids import db_id
 from omr.web.throttle import LoginThrottled
 
@@ -1117,6 +1118,54 @@ def register(app: Flask) -> None:
         for job_id, why in done.kept:
             flash(f"Giữ lại lần tải lên #{job_id}: {why}.", "info")
         return redirect(url_for("batches_page"), 303)
+
+    @app.route("/admin/online", methods=["GET", "POST"])
+    @login_required(users.ADMIN)
+    def admin_online():
+        """An online export (CSV/XLSX) imported by the command line's importer, audited (issue: hweb3)."""
+        done, status = None, 200
+        if request.method == "POST":
+            source = (request.form.get("source") or "").strip()
+            upload = request.files.get("file")
+            mapping = request.files.get("mapping")
+            errors = []
+            if not source or len(source) > 200 or not source.isprintable():
+                errors.append("Cần tên nguồn (tối đa 200 ký tự, không có ký tự điều khiển), "
+                              "ví dụ google-forms-2026.")
+            if upload is None or not upload.filename or not hasattr(upload.stream, "name"):
+                errors.append("Chưa chọn tệp xuất trực tuyến (CSV hoặc XLSX).")
+            mapping_path = None
+            if mapping is not None and mapping.filename:
+                if not mapping.filename.lower().endswith((".yaml", ".yml")) or not hasattr(mapping.stream, "name"):
+                    errors.append(f"Tệp ánh xạ {quoted(online_import.shown_name(mapping.filename))} phải là "
+                                  "tệp YAML (từ «omr online mapping»).")
+                else:
+                    mapping_path = Path(mapping.stream.name)
+            if not errors:
+                try:
+                    done = online_import.import_upload(
+                        _store(), current_app.config["UPLOADS_DIR"], upload.filename, Path(upload.stream.name),
+                        source, g.user.name, current_app.config["TEMPLATE_DIR"], mapping_path)
+                except OmrError as exc:
+                    errors.append(exc.message)
+            for message in errors:
+                flash(message, "error")
+            status = 400 if errors else 200
+        return render_template("online_import.html", done=done, form=request.form,
+                               past=online_import.past_imports(_store()),
+                               shown_problems=tuning.ONLINE_PROBLEMS_SHOWN,
+                               repeat_minutes=int(DUPLICATE_WINDOW.total_seconds() // 60),
+                               max_bytes=_size_text(tuning.ONLINE_MAX_FILE_BYTES),
+                               max_rows=vn_thousands(tuning.ONLINE_MAX_ROWS)), status
+
+    @app.get("/admin/online/<int:file_id>/rejects.csv")
+    @login_required(users.ADMIN)
+    def admin_online_rejects(file_id: int):
+        path = online_import.rejects_path(current_app.config["UPLOADS_DIR"], file_id, _store())
+        if path is None:
+            abort(404)
+        return send_file(path, mimetype="text/csv", as_attachment=True,
+                         download_name=f"dong-bi-tu-choi-{file_id}.csv")
 
     @app.get("/admin/units")
     @login_required(users.ADMIN)

@@ -1,0 +1,116 @@
+"""Online exports imported in the web app: an admin uploads a CSV/XLSX, it is imported, audited.
+
+The import itself is the command line's (omr.online.importer.import_online: reading, mapping,
+normalising, duplicates); this module keeps the uploaded file under a name the server chose
+(``<uploads>/online/<sha256>.<ext>``), bounds its size and rows, writes the rejects CSV beside it and
+records who imported which file when (one ``changes`` row, entity ``ONLINE_ENTITY``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from omr import tuning as T
+from omr.data.schema import changes, import_files, stored_time
+from omr.errors import InputFileError
+from omr.online.importer import ImportReport, file_sha256, import_online
+from omr.online.mapping import load_mapping
+
+ONLINE_ENTITY = "online_import"  # changes.entity of an import (entity_id: the import_files row)
+ONLINE_FIELD = "file_imported"
+SUFFIXES = (".csv", ".xlsx", ".txt", ".tsv")
+
+
+@dataclass
+class WebImport:
+    """One upload's import: the importer's report, the name the admin's file had, the import file's id."""
+
+    report: ImportReport
+    name: str
+    file_id: int | None
+
+
+def shown_name(filename: str) -> str:
+    """The uploaded file's own name (no folders), NFC, at most 200 characters, for messages and the audit."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip() or "tệp không tên"
+    return "".join(c for c in name if c.isprintable())[:200]
+
+
+def import_upload(store, uploads_dir: Path, filename: str, received: Path, source: str, who: str,
+                  templates: str | Path, mapping_file: Path | None = None) -> WebImport:
+    """Import the uploaded export ``received`` (a temporary file) as online responses of ``source``.
+
+    ``filename`` is the name the browser sent (shown and audited, never used as a path). The file is
+    kept as ``<uploads_dir>/online/<sha256><suffix>``, its rejects CSV beside it. Raises
+    InputFileError (Vietnamese, naming ``filename``) for a suffix other than CSV/XLSX, a file over
+    ``T.ONLINE_MAX_FILE_BYTES`` or with more than ``T.ONLINE_MAX_ROWS`` data rows, and every error of
+    the importer (BadArgumentsError, TemplateError, InputFileError), the server's paths replaced by
+    ``filename``. The audit row (who, when, file name, sha256, counts) is written after the import.
+    """
+    name = shown_name(filename)
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InputFileError(f"Tệp «{name}» không phải tệp xuất trực tuyến: chỉ nhận CSV hoặc XLSX "
+                             "(tải từ Google Forms, cổng dịch vụ công hoặc bảng tính)")
+    size = received.stat().st_size
+    if size > T.ONLINE_MAX_FILE_BYTES:
+        raise InputFileError(f"Tệp «{name}» quá lớn ({size:,} byte; tối đa {T.ONLINE_MAX_FILE_BYTES:,} byte): "
+                             "hãy chia tệp hoặc nhập bằng «omr online import»".replace(",", "."))
+    folder = Path(uploads_dir) / "online"
+    folder.mkdir(parents=True, exist_ok=True)
+    sha = file_sha256(received)
+    kept = folder / f"{sha}{suffix}"
+    if not kept.exists():
+        shutil.move(str(received), kept)
+    rejects = folder / f"{sha}.rejects.csv"
+    try:
+        mapping = load_mapping(mapping_file) if mapping_file is not None else None
+        report = import_online(store, kept, source, mapping, templates=templates, rejects=rejects,
+                               max_rows=T.ONLINE_MAX_ROWS, shown_name=name)
+    except Exception as exc:
+        message = getattr(exc, "message", None)
+        if message is not None:  # an OmrError: its message says the server's paths; the admin knows the name
+            for path in (kept.resolve(), kept):
+                message = message.replace(str(path), f"«{name}»")
+            if mapping_file is not None:
+                message = message.replace(str(mapping_file), "tệp ánh xạ")
+            exc.message = message
+            exc.args = (message,)
+        with store.reading() as conn:
+            stored = conn.execute(sa.select(import_files.c.id).where(import_files.c.sha256 == sha)).first()
+        if stored is None:  # nothing of it imported: the server keeps no copy of a refused file
+            kept.unlink(missing_ok=True)
+        raise
+    with store.reading() as conn:
+        file_id = conn.execute(sa.select(import_files.c.id).where(import_files.c.sha256 == sha)).scalar()
+    audit = {"name": name, "sha256": sha, "source": report.source, "rows": report.rows,
+             "imported": report.imported, "already": report.already, "seen_elsewhere": report.seen_elsewhere,
+             "repeated": report.repeated, "rejected": report.rejected}
+    store.writing(lambda conn: store._record_change(conn, who, ONLINE_ENTITY, file_id or 0, None, ONLINE_FIELD,
+                                                    None, audit, reason="nhập phiếu trực tuyến trên ứng dụng web"))
+    return WebImport(report, name, file_id)
+
+
+def past_imports(store, limit: int = 50) -> list[dict]:
+    """The latest web imports, newest first: who, when (aware UTC), and the audited file name and counts."""
+    with store.reading() as conn:
+        rows = conn.execute(sa.select(changes.c.at, changes.c.who, changes.c.entity_id, changes.c.new_value)
+                            .where(changes.c.entity == ONLINE_ENTITY, changes.c.field == ONLINE_FIELD)
+                            .order_by(changes.c.id.desc()).limit(limit)).all()
+    return [{"at": stored_time(r.at), "who": r.who, "file_id": r.entity_id, **json.loads(r.new_value or "{}")}
+            for r in rows]
+
+
+def rejects_path(uploads_dir: Path, file_id: int, store) -> Path | None:
+    """The rejects CSV of the imported file ``file_id`` when the web app wrote one, else None."""
+    with store.reading() as conn:
+        sha = conn.execute(sa.select(import_files.c.sha256).where(import_files.c.id == file_id)).scalar()
+    if sha is None:
+        return None
+    path = Path(uploads_dir) / "online" / f"{sha}.rejects.csv"
+    return path if path.is_file() else None

@@ -1,0 +1,125 @@
+"""The admin's page «Nhập phiếu trực tuyến»: an online export uploaded, imported by the CLI's importer, audited."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import sqlalchemy as sa
+from db_fixtures import SQLITE_ONLY
+from web_helpers import csrf_token, logged_in, review_app
+
+from omr.data.schema import changes, responses
+from omr.web import body_limit
+from omr import tuning as T
+
+PASSWORDS = {"quan": "mat-khau-admin", "thu": "mat-khau-scanner", "lan": "mat-khau-lan"}
+ROLES = {"quan": "admin", "thu": "scanner", "lan": "reviewer"}
+pytestmark = pytest.mark.usefixtures("quick_hashes")
+
+
+@pytest.fixture
+def app(store_url, tmp_path, repo_root, catalogue):
+    people = {name: (PASSWORDS[name], role) for name, role in ROLES.items()}
+    with review_app(store_url, tmp_path, repo_root, catalogue, people) as application:
+        yield application
+
+
+@pytest.fixture
+def example(repo_root):
+    return (repo_root / "examples" / "online" / "google-forms-vi.csv").read_bytes()
+
+
+def _post(client, data: bytes, name="google-forms-vi.csv", source="google-forms-fb", **extra):
+    form = {"csrf_token": csrf_token(client, "/admin/online"), "source": source,
+            "file": (io.BytesIO(data), name), **extra}
+    return client.post("/admin/online", data=form, content_type="multipart/form-data")
+
+
+def _online_count(app) -> int:
+    with app.extensions["omr_store"].reading() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(responses)
+                            .where(responses.c.channel == "online")).scalar()
+
+
+def test_an_admin_imports_an_export_once_even_when_uploaded_twice(app, example):
+    client = logged_in(app, "quan", PASSWORDS["quan"])
+    response = _post(client, example)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200, text
+    imported = _online_count(app)
+    assert imported > 30
+    assert f'id="n-imported">{imported}<' in text
+    # The rejected row and its Vietnamese reason, and the rejects CSV to download.
+    assert 'id="n-rejected">1<' in text and "chưa được gán mã" in text
+    link = next(part.split('"')[0] for part in text.split('href="')[1:] if "rejects.csv" in part)
+    rejects = client.get(link)
+    rows = rejects.get_data(as_text=True).splitlines()
+    assert rejects.status_code == 200 and "lý do" in rows[0]
+    assert rows[1].startswith("google-forms-vi.csv,")  # the file as the admin named it, not the server's path
+    # The same file again adds nothing, and says so.
+    again = _post(client, example).get_data(as_text=True)
+    assert _online_count(app) == imported
+    assert 'id="n-imported">0<' in again and f'id="n-already">{imported}<' in again
+    # Audited: who, which file, the counts; shown in the page's history.
+    with app.extensions["omr_store"].reading() as conn:
+        rows = conn.execute(sa.select(changes.c.who, changes.c.new_value)
+                            .where(changes.c.entity == "online_import")).all()
+    assert [r.who for r in rows] == ["quan", "quan"] and all("google-forms-vi.csv" in r.new_value for r in rows)
+    assert again.count("<td>quan</td>") == 2
+
+
+@SQLITE_ONLY
+def test_reviewers_and_scanners_are_refused(app, example):
+    for name in ("thu", "lan"):
+        client = logged_in(app, name, PASSWORDS[name])
+        assert client.get("/admin/online").status_code == 403
+        token = csrf_token(client, "/account/password")
+        response = client.post("/admin/online", data={"csrf_token": token, "source": "x",
+                                                     "file": (io.BytesIO(example), "a.csv")},
+                               content_type="multipart/form-data")
+        assert response.status_code == 403
+        assert client.get("/admin/online/1/rejects.csv").status_code == 403
+    assert _online_count(app) == 0
+
+
+@SQLITE_ONLY
+def test_a_post_without_the_csrf_token_is_refused(app, example):
+    client = logged_in(app, "quan", PASSWORDS["quan"])
+    response = client.post("/admin/online", data={"source": "x", "file": (io.BytesIO(example), "a.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400 and _online_count(app) == 0
+
+
+@SQLITE_ONLY
+def test_a_scan_or_an_oversized_file_is_refused_in_vietnamese(app, example, monkeypatch):
+    client = logged_in(app, "quan", PASSWORDS["quan"])
+    response = _post(client, b"%PDF-1.4 ...", name="ban-quet.pdf")
+    assert response.status_code == 400 and "«ban-quet.pdf» không phải tệp xuất trực tuyến" in \
+        response.get_data(as_text=True)
+    monkeypatch.setattr(T, "ONLINE_MAX_ROWS", 10)
+    response = _post(client, example)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400 and "quá giới hạn 10 dòng" in text and "google-forms-vi.csv" in text
+    assert "/online/" not in text  # the server's folder is never shown
+    assert _online_count(app) == 0
+    assert not list((app.config["UPLOADS_DIR"] / "online").glob("*.csv"))  # a refused file is not kept
+    assert body_limit("/admin/online") < body_limit("/batches")
+
+
+@SQLITE_ONLY
+def test_cells_with_html_and_formulas_are_shown_as_text(app, repo_root):
+    lines = (repo_root / "examples" / "online" / "google-forms-vi.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0]
+    bad = lines[1].split(",")
+    # A timestamp cell holding markup and a formula: rejected, shown escaped.
+    bad[0] = "=1+2<script>alert(1)</script>"
+    client = logged_in(app, "quan", PASSWORDS["quan"])
+    text = _post(client, "\n".join([header, ",".join(bad)]).encode("utf-8"), name="<img src=x onerror=alert(1)>.csv") \
+        .get_data(as_text=True)
+    assert "<script>alert(1)" not in text and "&lt;script&gt;" in text
+    assert "<img src=x" not in text and "&lt;img src=x onerror=alert(1)&gt;.csv" in text
+    assert 'id="n-rejected">1<' in text
+    # The rejects CSV a spreadsheet opens shows the formula as text.
+    rejects = client.get("/admin/online/1/rejects.csv").get_data(as_text=True)
+    assert "'=1+2<script>" in rejects and ",=1+2" not in rejects
