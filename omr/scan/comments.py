@@ -201,6 +201,15 @@ def _lift(ink: np.ndarray, shade: np.ndarray, black_ratio: float) -> np.ndarray:
     return np.clip(lifted, 0.0, 1.0, out=lifted)
 
 
+def _lifts_nothing(ink: np.ndarray, shade: np.ndarray) -> bool:
+    """Whether :func:`_lift` gives ``ink`` back unchanged: no shade anywhere (the lifted ink is
+    (ink - 0) / max(1 - 0, 1e-3) = ink) and ink already within 0..1 (the clip changes nothing).
+    The usual case on a flat-lit scan, where every TEXT_SHADE_WINDOW_MM window holds some bare
+    paper: the shade-lifted look at a field is then the first look again (issue #18: about half
+    the comment field's CPU)."""
+    return not shade.any() and float(ink.min()) >= 0.0 and float(ink.max()) <= 1.0
+
+
 def _field_written(area: np.ndarray, region: TextRegion, black_ratio: float,
                    level: float = T.TEXT_STROKE_LEVEL) -> FieldInk:
     """:func:`field_ink` on the ink (float 0..1, K px/mm) of the field and its crop margin; ``black_ratio``
@@ -214,10 +223,7 @@ def _field_written(area: np.ndarray, region: TextRegion, black_ratio: float,
     labels, keep, printed = _written_labels(area, K, level)
     if labels is not None:
         shade = _shade(area, K)
-        # Without any shade the lifted ink is the ink itself (ink - 0 over max(1 - 0, 1e-3) = 1, and
-        # clipping ink already in 0..1 changes nothing), so the first look stands: the usual case on a
-        # flat-lit scan, where each window holds some bare paper (issue #18: half the field's CPU).
-        if shade.any() or float(area.min()) < 0.0 or float(area.max()) > 1.0:
+        if not _lifts_nothing(area, shade):
             labels, keep, printed = _written_labels(_lift(area, shade, black_ratio), K, level)
     height, width = area.shape
     if labels is None or not keep.any():  # nothing written anywhere near the field
