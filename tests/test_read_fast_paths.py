@@ -6,16 +6,20 @@ draw random windows (solid discs and squares of every size, pen strokes, noise) 
 
 from __future__ import annotations
 
+from unittest import mock
+
 import cv2
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from omr import tuning as T
-from omr.forms.layout import Checkbox
+from omr.forms.layout import Checkbox, TextRegion
 from omr.scan.align import K, BoxWindow
 from omr.scan.line_marks import StrokeWidth, _surely_pen_wide, stroke_width, stroke_widths
-from omr.scan.read import disc_measure, solid_disc
+from omr.scan import comments
+from omr.scan.comments import _field_written, _lifts_nothing
+from omr.scan.read import _inside_grey, _paper_between, disc_measure, solid_disc
 
 BOX = Checkbox("q1", "a", 10.0, 10.0, 5.0, 5.0)
 # The window as locate_boxes cuts it around a 5 mm box (band and search each side, 8 px/mm).
@@ -108,3 +112,50 @@ def test_stroke_widths_together_equal_one_by_one():
     alone = [stroke_width(*w) if w is not None else None for w in windows]
     assert together == alone
     assert sum(s is not None for s in alone) > 30
+
+
+@settings(max_examples=200, deadline=None)
+@given(seeds=st.lists(st.integers(0, 2 ** 31), min_size=1, max_size=6), shapes=st.integers(0, 4),
+       dx=st.floats(-1.0, 1.0), dy=st.floats(-1.0, 1.0))
+def test_eraser_smear_percentiles_stacked_equal_one_by_one(seeds, shapes, dx, dy):
+    # The smear check (_doubt_erased) takes the percentile of every marked box's inside as one
+    # stack: each must be NumPy's percentile of that inside alone, to the bit.
+    windows = [_window(seed, shapes) for seed in seeds]
+    stacked = _paper_between(windows, [BOX] * len(windows), [(dx, dy)] * len(windows))
+    for window, value in zip(windows, stacked):
+        inside = _inside_grey(window, BOX, dx, dy, T.BOX_INNER_MARGIN_MM)
+        alone = window.mean_ink(float(np.percentile(inside, 100 - T.ERASED_GREY_PERCENTILE)))
+        assert value == alone
+
+
+def _field(seed: int, shade: float) -> np.ndarray:
+    """A comment field's ink (float32 0..1, 8 px/mm, ~60 x 20 mm): paper noise clipped at 0 as the
+    page's ink is, a few handwritten strokes, and a soft shade of ``shade`` ink down its middle."""
+    rng = np.random.default_rng(seed)
+    ink = np.clip(rng.normal(0.0, 0.03, (160, 480)), 0.0, None).astype(np.float32)
+    for _ in range(int(rng.integers(0, 8))):
+        start, end = (tuple(int(v) for v in rng.integers(20, 140, size=2)[::-1] * (3, 1)) for _ in range(2))
+        cv2.line(ink, start, end, float(rng.uniform(0.3, 1.0)), int(rng.integers(2, 6)))
+    ink[:, 200:280] = np.clip(ink[:, 200:280] + shade, 0.0, 1.0)
+    return ink
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2 ** 31), shade=st.sampled_from([0.0, 0.0, 0.15, 0.3]),
+       black_ratio=st.floats(0.0, 0.3))
+def test_comment_field_skipping_the_lifted_look_reads_as_taking_it(seed, shade, black_ratio):
+    # _field_written skips its shade-lifted second look where lifting changes nothing: the field
+    # must read (writing, print, mm2 inside the frame) as when the second look is always taken.
+    area = _field(seed, shade)
+    region = TextRegion("c", T.CROP_MARGIN_MM, T.CROP_MARGIN_MM, 60.0 - 2 * T.CROP_MARGIN_MM, 20.0 - 2 * T.CROP_MARGIN_MM)
+    found = _field_written(area, region, black_ratio)
+    with mock.patch.object(comments, "_lifts_nothing", return_value=False):
+        full = _field_written(area, region, black_ratio)
+    assert np.array_equal(found.written, full.written)
+    assert np.array_equal(found.printed, full.printed)
+    assert found.inside_mm2 == full.inside_mm2
+
+
+def test_a_flat_lit_field_lifts_nothing_and_a_shaded_one_does():
+    assert _lifts_nothing(_field(1, 0.0), comments._shade(_field(1, 0.0), K))
+    assert not _lifts_nothing(_field(1, 0.3), comments._shade(_field(1, 0.3), K))

@@ -183,12 +183,31 @@ def shade_lifted(ink: np.ndarray, black_ratio: float, px_per_mm: float = K) -> n
     (1 - b))`` of the black's contrast. Never more than ``ink``; equal to it on paper without shade.
     Same shape, float32.
     """
+    return _lift(ink, _shade(ink, px_per_mm), black_ratio)
+
+
+def _shade(ink: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """The shaded paper's ink under ``ink`` (float32 0..1): its grey opening over TEXT_SHADE_WINDOW_MM
+    (:func:`shade_lifted`). Same shape, float32."""
     side = max(3, int(round(T.TEXT_SHADE_WINDOW_MM * px_per_mm)) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
-    shade = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
+    return cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
+
+
+def _lift(ink: np.ndarray, shade: np.ndarray, black_ratio: float) -> np.ndarray:
+    """``ink`` measured against the shaded paper ``shade`` (:func:`_shade`): :func:`shade_lifted`'s result."""
     # At least the share left by the darkest shade the opening may return (ink 1 where black_ratio is 0).
     lifted = (ink - shade) / np.maximum(1.0 - shade * (1.0 - black_ratio), 1e-3)
     return np.clip(lifted, 0.0, 1.0, out=lifted)
+
+
+def _lifts_nothing(ink: np.ndarray, shade: np.ndarray) -> bool:
+    """Whether :func:`_lift` gives ``ink`` back unchanged: no shade anywhere (the lifted ink is
+    (ink - 0) / max(1 - 0, 1e-3) = ink) and ink already within 0..1 (the clip changes nothing).
+    The usual case on a flat-lit scan, where every TEXT_SHADE_WINDOW_MM window holds some bare
+    paper: the shade-lifted look at a field is then the first look again (issue #18: about half
+    the comment field's CPU)."""
+    return not shade.any() and float(ink.min()) >= 0.0 and float(ink.max()) <= 1.0
 
 
 def _field_written(area: np.ndarray, region: TextRegion, black_ratio: float,
@@ -203,7 +222,9 @@ def _field_written(area: np.ndarray, region: TextRegion, black_ratio: float,
     m = T.CROP_MARGIN_MM
     labels, keep, printed = _written_labels(area, K, level)
     if labels is not None:
-        labels, keep, printed = _written_labels(shade_lifted(area, black_ratio), K, level)
+        shade = _shade(area, K)
+        if not _lifts_nothing(area, shade):
+            labels, keep, printed = _written_labels(_lift(area, shade, black_ratio), K, level)
     height, width = area.shape
     if labels is None or not keep.any():  # nothing written anywhere near the field
         return FieldInk(np.zeros((height, width), np.uint8), printed, 0.0)

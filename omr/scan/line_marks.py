@@ -606,9 +606,11 @@ def hairs_among_marks(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
         Box index -> (its stroke, the pen's width mm) for the hairs found.
     """
     strokes: dict[int, StrokeWidth] = {}
+    measured: set[int] = set()  # a box measured without a stroke has none the second time either (#18)
 
     def measure(indices) -> None:
         indices = list(indices)
+        measured.update(indices)
         windows = [_window(reads, i, ink, printed, shifts, 0.0) for i in indices]
         for i, stroke in zip(indices, stroke_widths(windows)):
             if stroke is not None:
@@ -617,7 +619,7 @@ def hairs_among_marks(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
     measure(boxes)
     if not strokes:
         return {}
-    measure([i for i, r in enumerate(reads) if r.state == MARKED and i not in strokes])
+    measure([i for i, r in enumerate(reads) if r.state == MARKED and i not in measured])
     pens = {i: s for i, s in strokes.items()
             if reads[i].state == MARKED and s.length_mm >= T.HAIR_REFERENCE_MIN_LENGTH_MM}
     found = {}
