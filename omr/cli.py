@@ -271,8 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help=DB_HELP)
 
     p = sub.add_parser("export", help="xuất dữ liệu: một dòng cho mỗi phiếu")
-    p.add_argument("--format", choices=("csv", "xlsx", "jsonl", "parquet"), default="csv",
-                   help="định dạng tệp xuất (mặc định csv)")
+    p.add_argument("--format", choices=EXPORT_FORMATS, default=None,
+                   help="định dạng tệp xuất (mặc định theo đuôi tệp -o, không có thì csv)")
     p.add_argument("-o", "--output", help="tệp xuất (mặc định outputs/export.<định dạng>); ảnh ý kiến viết tay ghi cạnh tệp")
     p.add_argument("--codes", action="store_true",
                    help="CSV/XLSX ghi mã (serial, paper, ok, 1–5) thay cho tiêu đề và nhãn tiếng Việt; "
@@ -613,17 +613,35 @@ def _progress_bar():
     return tqdm(unit=" trang", desc="Đang đọc", file=sys.stderr, dynamic_ncols=True)
 
 
+EXPORT_FORMATS = ("csv", "xlsx", "jsonl", "parquet")
+
+
+def _export_format(given: str | None, output: str | None) -> str:
+    """The format ``omr export`` writes: ``given`` (--format), else the suffix of ``output`` (-o) when it
+    is one of EXPORT_FORMATS, else csv. A suffix of EXPORT_FORMATS contradicting ``given`` raises
+    BadArgumentsError (exit 2): «-o out.xlsx» without --format silently wrote CSV into the .xlsx file,
+    which Excel then refuses to open."""
+    suffix = Path(output).suffix.lower().lstrip(".") if output else ""
+    if given is None:
+        return suffix if suffix in EXPORT_FORMATS else "csv"
+    if suffix in EXPORT_FORMATS and suffix != given:
+        raise BadArgumentsError(f"Tệp xuất «{Path(output).name}» có đuôi .{suffix} nhưng --format là {given}; "
+                                f"hãy đổi đuôi tệp thành .{given} hoặc bỏ --format")
+    return given
+
+
 def cmd_export(args) -> int:
     from omr.data.store import open_store
     from omr.reports.dataset import catalogue_lookup
     from omr.reports.export import export_responses
     from omr.text.numbers import vn_integer
 
-    out = _output_path(args.output, f"outputs/export.{args.format}")
+    fmt = _export_format(args.format, args.output)
+    out = _output_path(args.output, f"outputs/export.{fmt}")
     lookup = catalogue_lookup(args.templates)
     with open_store(_existing_database(args.db)) as store:
         _warn_missing_templates(store, lookup, args.templates, "cột của mẫu đó không có nội dung câu hỏi và nhãn")
-        n = export_responses(store, args.format, out, lookup, labels=not args.codes)
+        n = export_responses(store, fmt, out, lookup, labels=not args.codes)
     print(f"Đã xuất {vn_integer(n)} phiếu: {out}")
     return 0
 

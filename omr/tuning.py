@@ -1394,6 +1394,13 @@ OWN_WRITING_MIN_MM2 = 1.0
 # --sheets 15: writing beside boxes caught office 40 -> 40 of 45, harsh 36 -> 35 of 45 (a pencil word over
 # the option labels of a 1-bit harsh scan).
 OWN_SLIVER_REACH_MM = 0.375
+# ... unless they are at most 2 in the question's area (branch hsliver): then they count as writing. A
+# renderer's offset leaves slivers along every glyph line: on the unfilled sheet rendered by pdftoppm at
+# 150/200/300 dpi (grey, 1-bit, JPEG, both pages) an area held 1-27 of them, and those holding 1-2 summed at
+# most 0.73 mm² (3: 0.78; 4: up to 1.25 mm², past OWN_WRITING_MIN_MM2), with no other stroke. The pencil word
+# «đúng» over F1's labels on a 1-bit harsh scan (bench/area_writing.py --sheets 15, seed 7, sheet 13) left
+# 2 such pieces (0.73 mm²) beside a 0.28 mm² stroke beyond: 1.02 mm², caught again (harsh 35 -> 36 of 45).
+OWN_SLIVER_FEW = 2
 # Outline ink minus the ink around it, below which the box is "not printed here". Measured on the
 # office blanks filled and photocopied (bench/blank_safety.py, 3 copies each): printed boxes 0.29-0.68,
 # whited-out boxes 0.007-0.023. Off for imported OMRChecker templates (their bubble areas are not

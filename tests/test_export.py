@@ -305,3 +305,48 @@ def test_xlsx_days_are_dates_shown_day_first_and_comments_stay_exact(store, motc
     assert [c.value for c in comment] == ['=HYPERLINK("http://x") rất tốt'] and comment[0].data_type == "s"
     head, *rows = read_csv(tmp_path / "out.csv")
     assert "'=HYPERLINK(\"http://x\") rất tốt" in rows[0]  # CSV keeps the standard defence
+
+
+def _export_cli_store(store, tmp_path):
+    """The mini form's templates folder and one sheet stored (for the command line's export)."""
+    batch = store.ensure_batch("Đợt 1")
+    record(store, batch, mini_page(1, {"Z9": "1", "M5": None, "K2": None, "A1": "4", "C3": None}))
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "mini.yaml").write_text(MINI_TEMPLATE, encoding="utf-8")
+    return templates
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "jsonl", "parquet", "csv"])
+def test_export_without_format_writes_what_the_file_name_says(store, store_url, tmp_path, suffix):
+    """«omr export -o out.xlsx» without --format wrote CSV text into out.xlsx, which Excel refuses to open."""
+    from omr.cli import main
+
+    templates = _export_cli_store(store, tmp_path)
+    out = tmp_path / f"out.{suffix.upper() if suffix == 'xlsx' else suffix}"
+    assert main(["export", "--codes", "-o", str(out), "--db", store_url, "--templates", str(templates)]) == 0
+    data = out.read_bytes()
+    if suffix == "xlsx":
+        assert zipfile.is_zipfile(out)
+        assert openpyxl.load_workbook(out).active.max_row == 2
+    elif suffix == "parquet":
+        assert data[:4] == b"PAR1"
+    elif suffix == "jsonl":
+        assert json.loads(data.decode("utf-8").splitlines()[0])["answers"]["A1"] == "4"
+    else:
+        assert read_csv(out)[0][:2] == ["serial", "form"]
+
+
+def test_export_refuses_a_file_name_contradicting_the_format(store, store_url, tmp_path, capsys):
+    from omr.cli import main
+
+    templates = _export_cli_store(store, tmp_path)
+    out = tmp_path / "out.xlsx"
+    assert main(["export", "--format", "csv", "-o", str(out), "--db", store_url, "--templates", str(templates)]) == 2
+    err = capsys.readouterr().err
+    assert "out.xlsx" in err and "--format" in err and "đuôi" in err and "Traceback" not in err
+    assert not out.exists()
+    # An explicit format with a suffix that names no format is the user's choice.
+    other = tmp_path / "out.txt"
+    assert main(["export", "--codes", "--format", "csv", "-o", str(other), "--db", store_url, "--templates", str(templates)]) == 0
+    assert read_csv(other)[0][:2] == ["serial", "form"]

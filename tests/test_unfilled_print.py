@@ -11,6 +11,7 @@ import contextlib
 import io
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -89,3 +90,16 @@ def test_the_unfilled_printed_sheets_are_one_review_item_each(printed, tmp_path)
     assert len(flags) == 2 and all("no_answers" in f for f in flags), flags
     assert counts["empty"] == 2
     assert sum(counts.values()) == 2, counts
+
+
+def test_a_pencil_word_over_the_option_labels_of_a_1bit_scan_still_goes_to_review(catalogue):
+    """bench/area_writing.py --sheets 15 (harsh, seed 7, sheet 13 page 2): «đúng» written in pencil over F1's
+    option labels, nothing marked, scanned 1-bit. The print cuts the word into pieces, two of them lying
+    within OWN_SLIVER_REACH_MM of the labels: taken for the print's own edges, the rest (0.28 mm²) was too
+    little and F1 was stored blank ok, the written answer lost (branch hsliver)."""
+    path = Path(__file__).parent / "data" / "pages" / "harsh-1bit-pencil-word-over-F1-labels.png"
+    result = process_page(RawPage(path.name, 0, np.asarray(Image.open(path).convert("L"))), catalogue)
+    reads = {q.question: q for q in result.questions}
+    assert result.set_aside is None, result.detail
+    assert reads["F1"].status in NEEDS_REVIEW, (reads["F1"].status, result.detail)
+    assert WRITING in result.detail and "F1" in result.detail.split(WRITING)[1], result.detail
