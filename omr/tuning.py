@@ -1744,3 +1744,15 @@ STROKE_WIDTH_INK_FLOOR = 0.1
 # error), and is placed by the QR code and the marks as before, so its detail names the turn or the stretch.
 # Steep photos of bench/hunt/photo.py (20-35 degrees) measure well above (see perspective_ratio).
 PHOTO_PERSPECTIVE_MIN_RATIO = 1.03
+
+# A marked box's stroke running on far outside it (printed_boxes.marks_running_out, branch hhunt3): a
+# signature or initials scrawled across a row of boxes. A cross or tick pokes at most ~1 mm out of its box
+# (the simulator's 1.05 of the box + 0.35 mm jitter), a mark drawn 55-80 % outside a 3-4.5 mm box reaches
+# ~3.6 mm + half the pen (bench/hunt/strokes.py outside); a signature's loop through a box runs on 5-20 mm
+# (bench/hunt/habits2.py signature: 6-12 mm on the SILENT ones seen). 4.5 mm sits between.
+OWN_RUN_OUT_MM = 4.5
+# The window searched around the box (mm on every side): past OWN_RUN_OUT_MM with room for the stroke.
+OWN_RUN_OUT_REACH_MM = 7.0
+# Gaps bridged when following the stroke out of the box (mm): the printed outline (0.3 mm) grown by the
+# print slack (OWN_PRINT_SLACK_MM each side) is cut out of the ink mask; 1 mm joins across it.
+OWN_RUN_OUT_BRIDGE_MM = 1.0
