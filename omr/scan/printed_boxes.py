@@ -414,12 +414,7 @@ def writing_in_areas(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, co
         if px1 <= px0 or py1 <= py0:
             continue
         window = ink.region(px0, py0, px1, py1)
-        excluded = np.zeros(window.shape, np.uint8)
-        for bx0, by0, bx1, by1 in covered:
-            top, left = max(0, int(by0 * K) - py0), max(0, int(bx0 * K) - px0)
-            bottom, right = int(by1 * K) + 1 - py0, int(bx1 * K) + 1 - px0
-            if bottom > 0 and right > 0 and top < window.shape[0] and left < window.shape[1]:
-                excluded[top:bottom, left:right] = 1
+        excluded = _rects_mask(window.shape, covered, px0, py0)
         sx, sy = int(round(dx * K)), int(round(dy * K))
         # First with the print where the question's boxes put it: writing, or print misregistered
         # locally, leaves strokes; only then is the print registered per tile and the search made again
@@ -490,14 +485,9 @@ def marks_running_out(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, q
         if px1 <= px0 or py1 <= py0:
             continue
         window = ink.region(px0, py0, px1, py1)
-        excluded = np.zeros(window.shape, np.uint8)
         others = [(o.x - pad, o.y - pad, o.x + o.w + pad, o.y + o.h + pad) for o in reads
                   if o is not r and o.state != EMPTY]
-        for bx0, by0, bx1, by1 in others + frame_boxes:
-            top, left = max(0, int(by0 * K) - py0), max(0, int(bx0 * K) - px0)
-            bottom, right = int(by1 * K) + 1 - py0, int(bx1 * K) + 1 - px0
-            if bottom > 0 and right > 0 and top < window.shape[0] and left < window.shape[1]:
-                excluded[top:bottom, left:right] = 1
+        excluded = _rects_mask(window.shape, others + frame_boxes, px0, py0)
         sx, sy = int(round(dx * K)), int(round(dy * K))
         new = _new_strokes(window, _shifted(printed, px0 - sx, py0 - sy, px1 - sx, py1 - sy, 1), excluded,
                            T.OWN_WRITING_INK)
@@ -516,6 +506,18 @@ def marks_running_out(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, q
         if far >= T.OWN_RUN_OUT_MM:
             found[r.question] = max(far, found.get(r.question, 0.0))
     return found
+
+
+def _rects_mask(shape: tuple[int, int], rects, px0: int, py0: int) -> np.ndarray:
+    """uint8 0/1 mask of ``shape`` (a window whose top left is page px ``px0``, ``py0`` at K px/mm): 1
+    inside each of ``rects`` ((x0, y0, x1, y1) mm on the aligned page)."""
+    out = np.zeros(shape, np.uint8)
+    for bx0, by0, bx1, by1 in rects:
+        top, left = max(0, int(by0 * K) - py0), max(0, int(bx0 * K) - px0)
+        bottom, right = int(by1 * K) + 1 - py0, int(bx1 * K) + 1 - px0
+        if bottom > 0 and right > 0 and top < shape[0] and left < shape[1]:
+            out[top:bottom, left:right] = 1
+    return out
 
 
 def _stroke_total(new: np.ndarray, min_stroke_px: float, wanted_mm2: float = 0.0) -> float:
