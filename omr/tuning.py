@@ -1756,3 +1756,7 @@ OWN_RUN_OUT_REACH_MM = 7.0
 # Gaps bridged when following the stroke out of the box (mm): the printed outline (0.3 mm) grown by the
 # print slack (OWN_PRINT_SLACK_MM each side) is cut out of the ink mask; 1 mm joins across it.
 OWN_RUN_OUT_BRIDGE_MM = 1.0
+# The ink followed out of the box (0..1 of the page's black): a pen's signature, not the faint grey of
+# ruled notebook lines or a grid showing through a copy (12-30 % dark, bench/hunt/habits2.py ruled: with
+# OWN_WRITING_INK 0.22 the check sent 22-31 more of ~465 questions to review on those sheets).
+OWN_RUN_OUT_INK = 0.35

@@ -451,7 +451,7 @@ def marks_running_out(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, q
     signature's loop that passes through a box goes on for a centimetre or more and, alone in its
     question, was stored as a confident answer to a question left blank (bench/hunt/habits2.py
     ``signature``). Around each MARKED box of ``questions`` (OWN_RUN_OUT_REACH_MM on every side, the print
-    moved by the question's ``shifts``) the page's ink of at least OWN_WRITING_INK that is not the form's
+    moved by the question's ``shifts``) the page's ink of at least OWN_RUN_OUT_INK that is not the form's
     print, not within UNEXPLAINED_BOX_MARGIN_MM of another box holding ink and not within
     STRAY_FRAME_MARGIN_MM of a comment frame is kept (:func:`_new_strokes`); the strokes joined to the box's
     inside (gaps up to OWN_RUN_OUT_BRIDGE_MM bridged: the printed outline cut out of the mask) are
@@ -490,7 +490,7 @@ def marks_running_out(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, q
         excluded = _rects_mask(window.shape, others + frame_boxes, px0, py0)
         sx, sy = int(round(dx * K)), int(round(dy * K))
         new = _new_strokes(window, _shifted(printed, px0 - sx, py0 - sy, px1 - sx, py1 - sy, 1), excluded,
-                           T.OWN_WRITING_INK)
+                           T.OWN_RUN_OUT_INK)
         bx0, by0 = r.x * K - px0, r.y * K - py0
         bx1, by1 = bx0 + r.w * K, by0 + r.h * K
         ys, xs = np.nonzero(new)
