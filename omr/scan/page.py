@@ -663,8 +663,8 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
     else:
         _review_marks_beside_boxes(result, ink, layout, page)
         _review_writing_in_areas(result, ink, layout, page, by_print)
-        _review_marks_running_out(result, ink, layout, page)
         review_lines_through_boxes(result, ink, printed_mask(layout, page), page)  # a crease, hair, ruled line
+        _review_marks_running_out(result, ink, layout, page)  # after: a long line or hair names its own cause
     blank = [q for q in result.questions if q.status == BLANK]
     # Questions without one sure mark (blank, or only uncertain boxes): faint pencil that a
     # 1-bit scan broke up leaves a page of uncertain boxes and blanks, and no marks (#14).
