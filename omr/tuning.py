@@ -1848,3 +1848,19 @@ ONLINE_MAX_FILE_BYTES = 20_000_000  # decimal: the page says «20,0 MB»
 ONLINE_MAX_ROWS = 50_000
 # Rejected cells listed on the result page (all of them are in the rejects CSV offered for download).
 ONLINE_PROBLEMS_SHOWN = 50
+
+# A marked box's stroke running on far outside it (printed_boxes.marks_running_out, branch hhunt3): a
+# signature or initials scrawled across a row of boxes. A cross or tick pokes at most ~1 mm out of its box
+# (the simulator's 1.05 of the box + 0.35 mm jitter), a mark drawn 55-80 % outside a 3-4.5 mm box reaches
+# ~3.6 mm + half the pen (bench/hunt/strokes.py outside); a signature's loop through a box runs on 5-20 mm
+# (bench/hunt/habits2.py signature: 6-12 mm on the SILENT ones seen). 4.5 mm sits between.
+OWN_RUN_OUT_MM = 4.5
+# The window searched around the box (mm on every side): past OWN_RUN_OUT_MM with room for the stroke.
+OWN_RUN_OUT_REACH_MM = 7.0
+# Gaps bridged when following the stroke out of the box (mm): the printed outline (0.3 mm) grown by the
+# print slack (OWN_PRINT_SLACK_MM each side) is cut out of the ink mask; 1 mm joins across it.
+OWN_RUN_OUT_BRIDGE_MM = 1.0
+# The ink followed out of the box (0..1 of the page's black): a pen's signature, not the faint grey of
+# ruled notebook lines or a grid showing through a copy (12-30 % dark, bench/hunt/habits2.py ruled: with
+# OWN_WRITING_INK 0.22 the check sent 22-31 more of ~465 questions to review on those sheets).
+OWN_RUN_OUT_INK = 0.35

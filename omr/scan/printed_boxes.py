@@ -459,12 +459,7 @@ def writing_in_areas(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, co
         if px1 <= px0 or py1 <= py0:
             continue
         window = ink.region(px0, py0, px1, py1)
-        excluded = np.zeros(window.shape, np.uint8)
-        for bx0, by0, bx1, by1 in covered:
-            top, left = max(0, int(by0 * K) - py0), max(0, int(bx0 * K) - px0)
-            bottom, right = int(by1 * K) + 1 - py0, int(bx1 * K) + 1 - px0
-            if bottom > 0 and right > 0 and top < window.shape[0] and left < window.shape[1]:
-                excluded[top:bottom, left:right] = 1
+        excluded = _rects_mask(window.shape, covered, px0, py0)
         sx, sy = int(round(dx * K)), int(round(dy * K))
         # First with the print where the question's boxes put it: writing, or print misregistered
         # locally, leaves strokes; only then is the print registered per tile and the search made again
@@ -489,6 +484,85 @@ def writing_in_areas(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, co
         if total >= T.OWN_WRITING_MIN_MM2:
             found[question] = round(total, 2)
     return found
+
+
+def marks_running_out(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, questions: set[str],
+                      shifts: dict[str, tuple[float, float]] | None = None,
+                      frames: list[tuple[float, float, float, float]] = ()) -> dict[str, float]:
+    """Questions of omr's own form whose marked box holds a pen stroke that runs on far outside it
+    (branch hhunt3: a signature or initials scrawled across a row of boxes).
+
+    A cross or a tick pokes 1-2 mm out of its box, a mark drawn half outside it up to ~4 mm; a
+    signature's loop that passes through a box goes on for a centimetre or more and, alone in its
+    question, was stored as a confident answer to a question left blank (bench/hunt/habits2.py
+    ``signature``). Around each MARKED box of ``questions`` (OWN_RUN_OUT_REACH_MM on every side, the print
+    moved by the question's ``shifts``) the page's ink of at least OWN_RUN_OUT_INK that is not the form's
+    print, not within UNEXPLAINED_BOX_MARGIN_MM of another box holding ink and not within
+    STRAY_FRAME_MARGIN_MM of a comment frame is kept (:func:`_new_strokes`); the strokes joined to the box's
+    inside (gaps up to OWN_RUN_OUT_BRIDGE_MM bridged: the printed outline cut out of the mask) are
+    followed, and their farthest pixel from the box's outline measured.
+
+    Args:
+        reads: the page's box reads (question, state, and position on the aligned page, mm).
+        ink: the aligned page's ink.
+        printed: :func:`omr.scan.form_print.printed_mask` of the page (uint8 0/1 at K px/mm of the layout).
+        questions: the questions searched (the caller's: read ok on one marked box).
+        shifts: question -> (dx, dy) mm, how far its boxes were found from their layout places.
+        frames: the page's comment frames, (x, y, w, h) mm.
+
+    Returns:
+        Question id -> the farthest reach (mm beyond the box's outline), for the questions whose marked
+        box's strokes reach OWN_RUN_OUT_MM or more.
+    """
+    shifts = shifts or {}
+    page_h, page_w = ink.shape
+    pad, reach = T.UNEXPLAINED_BOX_MARGIN_MM, T.OWN_RUN_OUT_REACH_MM
+    m = T.STRAY_FRAME_MARGIN_MM
+    frame_boxes = [(x - m, y - m, x + w + m, y + h + m) for x, y, w, h in frames]
+    bridge = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(3, int(round(T.OWN_RUN_OUT_BRIDGE_MM * K))),) * 2)
+    found: dict[str, float] = {}
+    for r in reads:
+        if r.question not in questions or r.state != MARKED:
+            continue
+        dx, dy = shifts.get(r.question, (0.0, 0.0))
+        px0, py0 = max(0, int((r.x - reach) * K)), max(0, int((r.y - reach) * K))
+        px1, py1 = min(page_w, int((r.x + r.w + reach) * K)), min(page_h, int((r.y + r.h + reach) * K))
+        if px1 <= px0 or py1 <= py0:
+            continue
+        window = ink.region(px0, py0, px1, py1)
+        others = [(o.x - pad, o.y - pad, o.x + o.w + pad, o.y + o.h + pad) for o in reads
+                  if o is not r and o.state != EMPTY]
+        excluded = _rects_mask(window.shape, others + frame_boxes, px0, py0)
+        sx, sy = int(round(dx * K)), int(round(dy * K))
+        new = _new_strokes(window, _shifted(printed, px0 - sx, py0 - sy, px1 - sx, py1 - sy, 1), excluded,
+                           T.OWN_RUN_OUT_INK)
+        bx0, by0 = r.x * K - px0, r.y * K - py0
+        bx1, by1 = bx0 + r.w * K, by0 + r.h * K
+        ys, xs = np.nonzero(new)
+        outside = np.hypot(np.maximum(np.maximum(bx0 - xs, xs - bx1), 0), np.maximum(np.maximum(by0 - ys, ys - by1), 0))
+        if xs.size == 0 or outside.max() < T.OWN_RUN_OUT_MM * K:
+            continue  # nothing reaches that far: the mark's own arms at most
+        _, labels = cv2.connectedComponents(cv2.dilate(new, bridge), connectivity=8)
+        inner = labels[int(by0) + 1:int(by1), int(bx0) + 1:int(bx1)]
+        joined = np.unique(inner[inner > 0])
+        if joined.size == 0:
+            continue
+        far = float(outside[np.isin(labels[ys, xs], joined)].max(initial=0.0)) / K
+        if far >= T.OWN_RUN_OUT_MM:
+            found[r.question] = max(far, found.get(r.question, 0.0))
+    return found
+
+
+def _rects_mask(shape: tuple[int, int], rects, px0: int, py0: int) -> np.ndarray:
+    """uint8 0/1 mask of ``shape`` (a window whose top left is page px ``px0``, ``py0`` at K px/mm): 1
+    inside each of ``rects`` ((x0, y0, x1, y1) mm on the aligned page)."""
+    out = np.zeros(shape, np.uint8)
+    for bx0, by0, bx1, by1 in rects:
+        top, left = max(0, int(by0 * K) - py0), max(0, int(bx0 * K) - px0)
+        bottom, right = int(by1 * K) + 1 - py0, int(bx1 * K) + 1 - px0
+        if bottom > 0 and right > 0 and top < shape[0] and left < shape[1]:
+            out[top:bottom, left:right] = 1
+    return out
 
 
 def _stroke_total(new: np.ndarray, min_stroke_px: float, wanted_mm2: float = 0.0,
