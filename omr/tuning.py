@@ -926,6 +926,23 @@ DISC_MAX_RIM_SHARE = 0.13  # between 0.083 (holes) and 0.18 (fills), DISC_RIM_MA
 # erasures' smallest, and a pencil fill (ink ~0.55) rubbed to 15 % still shows 0.08.
 ERASED_GREY_PERCENTILE = 10
 ERASED_GREY_MIN_EXCESS = 0.06
+# A tick or cross rubbed out, a piece of it left, nothing new marked (bench/hunt/rework.py
+# erase_tick: 40 questions stored ok as the erased option at seed 11) keeps white paper between its
+# strokes, so ERASED_GREY_* miss it. What no pen's mark has: its line is lighter than the page's
+# other marks (the band the eraser missed keeps 50-80 % of the pen's darkness) and it sits in a grey
+# halo (the faint ghost of the rest of the mark and the smear rubbed along the row) where a pen's
+# line has a sharp edge. omr.scan.read.stroke_and_halo: the line's darkness is the
+# ERASED_STROKE_PERCENTILE-th percentile of the inside's ink (its core, not its edge); the halo ratio
+# counts pixels of ink ERASED_HALO_MIN_INK..INK_THRESHOLD (above paper noise after the office scan's
+# JPEG, under a line) per pixel of ink. Both must hold (uncertain, never another answer). Measured
+# (branch hetick, 2026-12-03): darkness / the page's median over marked boxes: 70 leftovers of the
+# hunt at seed 11 0.60-0.80; 375 pen marks on the same pages 0.975-1.03; 1,330 marked boxes of
+# bench/accuracy.py --profiles harsh (light pens, blur) 0.938-1.24. Halo ratio: leftovers 0.87-4.47;
+# the hunt's pen marks 0.08-0.33; harsh 0-1.67 (99th percentile 0.81), hence the darkness too.
+ERASED_STROKE_PERCENTILE = 97
+ERASED_HALO_MIN_INK = 0.06
+ERASED_STROKE_MAX_SHARE = 0.88  # between the leftovers' 0.80 and harsh pen marks' 0.938
+ERASED_HALO_MIN_RATIO = 0.6  # between the hunt's pen marks' 0.33 and the leftovers' 0.87
 # One pen line running over two boxes of a question (a zigzag crossing both out, a wide scrawl):
 # the box it only passes through is no plain mark beside a scribbled-out box (omr.scan.read.
 # _leaves_toward, hzig: 54 of 480 such questions read ok on bench/scribble_span.py before). A

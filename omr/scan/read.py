@@ -96,6 +96,28 @@ def _paper_between(windows: list[BoxWindow], boxes: list[Checkbox],
     return out
 
 
+def stroke_and_halo(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> tuple[float, float]:
+    """(stroke darkness, halo ratio) of the ink inside ``box`` (moved by dx, dy mm; box less
+    BOX_INNER_MARGIN_MM a side), for telling a rubbed-out tick's leftover from a pen's mark.
+
+    Stroke darkness: the ERASED_STROKE_PERCENTILE-th percentile of the inside's ink (0 = local
+    paper, 1 = the page's black): how dark the pen's line is at its core. Halo ratio: pixels of faint
+    ink (ERASED_HALO_MIN_INK up to INK_THRESHOLD) per pixel of ink at INK_THRESHOLD or more. A pen's
+    line has a sharp edge (a thin rim of faint pixels: 0.08-0.33 of its body); the piece of a tick an
+    eraser left sits in the grey ghost of the rest of the tick and the smear rubbed along the row
+    (0.87-4.5). (0.0, 0.0) for a window off the page or an empty inside. Figures in :mod:`omr.tuning`.
+    """
+    if window.paper <= 0:
+        return 0.0, 0.0
+    inside = _inside_grey(window, box, dx, dy, T.BOX_INNER_MARGIN_MM)
+    if inside.size == 0:
+        return 0.0, 0.0
+    ink = _ink_of(window, inside)
+    dark = int(np.count_nonzero(ink >= T.INK_THRESHOLD))
+    faint = int(np.count_nonzero(ink >= T.ERASED_HALO_MIN_INK)) - dark
+    return float(np.percentile(ink, T.ERASED_STROKE_PERCENTILE)), faint / max(dark, 1)
+
+
 def small_box_state(window: BoxWindow, box: Checkbox, dx: float, dy: float, fill: float,
                     state: str, confidence: float) -> tuple[str, float]:
     """A small box's state, where its fill alone cannot tell a pen's cross from a solid fill (issue #16).
@@ -255,17 +277,26 @@ def _doubt_erased(reads: list[BoxRead], evidence: list[BoxEvidence], search: Box
     """Make each marked box whose free paper holds an eraser's smear (:func:`erased_beneath`) uncertain,
     in place: what is left of a rubbed-out fill is no answer; a person looks. ``baseline``: the mean
     ink of the page's empty boxes; a question whose own empty boxes are darker (a highlighter, a stain
-    over its row) is judged against those."""
+    over its row) is judged against those. So is a marked box whose line is both much lighter than the
+    page's other marks (its stroke darkness under ERASED_STROKE_MAX_SHARE of their median; the same
+    pen) and sunk in a grey halo (halo ratio at least ERASED_HALO_MIN_RATIO; :func:`stroke_and_halo`):
+    the piece of a tick or cross an eraser left (bench/hunt/rework.py erase_tick)."""
     own: dict[str, list[float]] = {}
     for r, e in zip(reads, evidence):
         if r.state == EMPTY and e.fill <= T.EMPTY_MAX_FILL:
             own.setdefault(r.question, []).append(e.darkness)
     marked = [i for i, r in enumerate(reads) if r.state == MARKED]
+    lines = {i: stroke_and_halo(search.windows[i], boxes[i], *search.offsets[i]) for i in marked}
+    usual = float(np.median([stroke for stroke, _ in lines.values()])) if lines else 0.0
     between = _paper_between([search.windows[i] for i in marked], [boxes[i] for i in marked],
                              [tuple(search.offsets[i]) for i in marked])
     references: dict[str, float] = {}  # each question's once: np.median's overhead a call (#18)
     for i, paper_between in zip(marked, between):
         r = reads[i]
+        stroke, halo = lines[i]
+        if stroke < T.ERASED_STROKE_MAX_SHARE * usual and halo >= T.ERASED_HALO_MIN_RATIO:
+            r.state, r.confidence = UNCERTAIN, 0.25
+            continue
         if r.question not in references:
             references[r.question] = max(baseline, float(np.median(own[r.question]))) \
                 if r.question in own else baseline
@@ -577,8 +608,13 @@ def box_evidence(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> BoxE
 
 def _window_ink(window: BoxWindow) -> np.ndarray:
     """The window's ink, float32 0..1 (0 its paper, 1 the page's black)."""
+    return _ink_of(window, window.grey)
+
+
+def _ink_of(window: BoxWindow, grey: np.ndarray) -> np.ndarray:
+    """Ink, float32 0..1 (0 the window's paper, 1 the page's black), of ``grey`` pixels of ``window``."""
     scale = window.paper * (1.0 - window.black_ratio)
-    return np.clip((window.paper - window.grey.astype(np.float32)) / max(scale, 1e-6), 0.0, 1.0)
+    return np.clip((window.paper - grey.astype(np.float32)) / max(scale, 1e-6), 0.0, 1.0)
 
 
 def _evidence_on(window: BoxWindow, box: Checkbox, dx: float, dy: float, ink: np.ndarray,
