@@ -175,6 +175,7 @@ def test_cli_from_blank_writes_template_and_preview(tmp_path):
 
     blank = tmp_path / "blank.png"
     cv2.imwrite(str(blank), _blank())
+    (tmp_path / "ft").mkdir()  # -o names a file in a folder that exists (tests/test_output_folders.py)
     assert main(["template", "from-blank", str(blank), "-o", str(tmp_path / "ft" / "xa.yaml")]) == 0
     assert (tmp_path / "ft" / "xa.yaml").is_file() and (tmp_path / "ft" / "xa" / "preview-1.png").is_file()
     assert main(["template", "from-blank", str(tmp_path / "missing.png"), "-o", str(tmp_path / "x.yaml")]) == 5

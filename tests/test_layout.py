@@ -249,6 +249,7 @@ def test_cli_layout_writes_the_json_contract(form_templates_copy, tmp_path, caps
     frozen = form_templates_copy / "layouts" / FROZEN_V1
     frozen_before = frozen.read_bytes()
     out = tmp_path / "ra" / "layout.json"
+    out.parent.mkdir()  # -o names a file in a folder that exists (a missing one: exit 2, tests/test_output_folders.py)
     assert main(["forms", "layout", str(form_templates_copy / FORM_FILE), "-o", str(out)]) == 0
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["schema"] == "omr-layout/1"

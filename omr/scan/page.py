@@ -854,7 +854,7 @@ def _review_writing_in_areas(result: PageResult, ink, layout: Layout, page: Page
         return
     found = writing_in_areas(result.boxes, ink, printed_mask(layout, page), print_core(layout, page),
                              question_areas(layout, page), set(blank), _box_shifts(result, page, blank),
-                             [(r.x, r.y, r.w, r.h) for r in page.text_regions])
+                             [(r.x, r.y, r.w, r.h) for r in page.text_regions], print_placed_exactly=not by_print)
     for question in found:
         recalibrate(blank[question], AMBIGUOUS)
     if found:

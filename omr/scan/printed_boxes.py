@@ -410,7 +410,8 @@ def _stroke_into_own_box(reads: list[BoxRead], ink: PageInk, question: str, inke
 def writing_in_areas(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, core: np.ndarray,
                      areas: dict[str, tuple[float, float, float, float]], questions: set[str],
                      shifts: dict[str, tuple[float, float]] | None = None,
-                     frames: list[tuple[float, float, float, float]] = ()) -> dict[str, float]:
+                     frames: list[tuple[float, float, float, float]] = (),
+                     print_placed_exactly: bool = True) -> dict[str, float]:
     """Questions of omr's own form with handwriting in their own area but outside their boxes (branch hdate).
 
     A respondent who writes the date in figures after the grid, a digit under it, or a word beside a
@@ -435,6 +436,9 @@ def writing_in_areas(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, co
         questions: the questions searched (the caller's: read blank).
         shifts: question -> (dx, dy) mm, how far its boxes were found from their layout places.
         frames: the page's comment frames, (x, y, w, h) mm: writing in them is a comment's.
+        print_placed_exactly: False on a page registered on its print alone (an enlarged copy without
+            corner marks): the print is placed less exactly, so its slivers are not told from writing
+            (:func:`_stroke_total`) and a question with any left goes to review.
 
     Returns:
         Question id -> total area (mm²) of its strokes, for the questions with writing in their area.
@@ -466,7 +470,7 @@ def writing_in_areas(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, co
         # (most questions have nothing left at the first: the check costs one pass).
         grown = _shifted(printed, px0 - sx, py0 - sy, px1 - sx, py1 - sy, 1)
         if _stroke_total(_new_strokes(window, grown, excluded, T.OWN_WRITING_INK), min_stroke,
-                         T.OWN_WRITING_MIN_MM2, grown) < T.OWN_WRITING_MIN_MM2:
+                         T.OWN_WRITING_MIN_MM2, grown if print_placed_exactly else None) < T.OWN_WRITING_MIN_MM2:
             continue
         for tx in range(px0, px1, tile_px):
             tx1 = min(px1, tx + tile_px)
@@ -480,7 +484,7 @@ def writing_in_areas(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, co
             grown[:, tx - px0:tx1 - px0] = _shifted(printed, tx - sx - ox, py0 - sy - oy, tx1 - sx - ox,
                                                     py1 - sy - oy, 1)
         total = _stroke_total(_new_strokes(window, grown, excluded, T.OWN_WRITING_INK), min_stroke,
-                              T.OWN_WRITING_MIN_MM2, grown)
+                              T.OWN_WRITING_MIN_MM2, grown if print_placed_exactly else None)
         if total >= T.OWN_WRITING_MIN_MM2:
             found[question] = round(total, 2)
     return found
