@@ -1897,3 +1897,7 @@ BIG_X_MAX_GAP_MM = 2.0
 # them on every side with 0.8 mm jitter and a bow of ~1 mm, so its crossing sits over the boxes' rows within
 # ~2 mm; a neighbour's X reaching into this question's area crosses over the neighbour's row, 5 mm or more away.
 BIG_X_CROSS_MARGIN_MM = 2.5
+# How far past the question's boxes an X over them is looked for (mm): the hunt's runs on 2-5 mm past them
+# with 0.8 mm jitter; the rest of the question's area (title lines, room for a word after the options) is
+# left out of the search, which halves its cost (the area's ink is computed only where asked).
+BIG_X_REACH_MM = 6.0

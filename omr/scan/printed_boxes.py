@@ -564,7 +564,7 @@ def crossed_out(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
     pass through the labels at the ends: the one box they touch, or the tick already in it, read alone as
     the answer (bench/hunt/habits2.py ``big_x``: 1 SILENT of ~465 questions at seeds 11 and 12). Within each
     question's area (``areas``, :func:`omr.scan.form_print.question_areas`, moved by the question's
-    ``shifts``) the page's ink of at least OWN_RUN_OUT_INK that is not the form's print (grown, as
+    ``shifts``) and no farther than BIG_X_REACH_MM from its boxes, the page's ink of at least OWN_RUN_OUT_INK that is not the form's print (grown, as
     :func:`_new_strokes` subtracts it) nor within STRAY_FRAME_MARGIN_MM of a comment frame is searched for
     straight pieces (``cv2.HoughLinesP``) of BIG_X_MIN_STROKE_MM or longer; one rising and one falling, each
     at least BIG_X_MIN_SLANT_DEG off level, that cross each other within both pieces and within
@@ -590,27 +590,38 @@ def crossed_out(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
     frame_boxes = [(x - m, y - m, x + w + m, y + h + m) for x, y, w, h in frames]
     length = T.BIG_X_MIN_STROKE_MM * K
     slant = np.tan(np.radians(T.BIG_X_MIN_SLANT_DEG))
-    margin = T.BIG_X_CROSS_MARGIN_MM
+    margin, reach, pad = T.BIG_X_CROSS_MARGIN_MM, T.BIG_X_REACH_MM, T.UNEXPLAINED_BOX_MARGIN_MM
+    boxes = [(r.x - pad, r.y - pad, r.x + r.w + pad, r.y + r.h + pad) for r in reads]
     found: dict[str, float] = {}
     for question in sorted(questions):
         own = [r for r in reads if r.question == question]
         if question not in areas or not own:
             continue
         dx, dy = shifts.get(question, (0.0, 0.0))
+        bx0, by0 = min(r.x for r in own), min(r.y for r in own)
+        bx1, by1 = max(r.x + r.w for r in own), max(r.y + r.h for r in own)
+        # The question's area, only as far as an X over its boxes reaches (its title lines and the room
+        # for a word after the last option left out: less ink to compute).
         x0, y0, x1, y1 = areas[question]
-        px0, py0 = max(0, int((x0 + dx) * K)), max(0, int((y0 + dy) * K))
-        px1, py1 = min(page_w, int((x1 + dx) * K)), min(page_h, int((y1 + dy) * K))
-        # Where the X's crossing may lie: over the question's boxes, px of the window.
-        near = ((min(r.x for r in own) - margin) * K - px0, (min(r.y for r in own) - margin) * K - py0,
-                (max(r.x + r.w for r in own) + margin) * K - px0, (max(r.y + r.h for r in own) + margin) * K - py0)
-        if px1 - px0 < 2 * length or py1 <= py0:
+        px0, py0 = max(0, int(max(x0 + dx, bx0 - reach) * K)), max(0, int(max(y0 + dy, by0 - reach) * K))
+        px1 = min(page_w, int(min(x1 + dx, bx1 + reach) * K))
+        py1 = min(page_h, int(min(y1 + dy, by1 + reach) * K))
+        if px1 - px0 < length or py1 <= py0:
             continue
-        window = ink.region(px0, py0, px1, py1)
         sx, sy = int(round(dx * K)), int(round(dy * K))
+        # First the band of the boxes' rows alone (most questions end here): both strokes of an X over them
+        # cross it, a long way outside the boxes and the arms of the marks in them; a clean question has
+        # nothing there but its labels' print.
+        ry0, ry1 = max(py0, int(by0 * K)), min(py1, int(by1 * K) + 1)
+        band = _new_strokes(ink.region(px0, ry0, px1, ry1), _shifted(printed, px0 - sx, ry0 - sy, px1 - sx, ry1 - sy, 1),
+                            _rects_mask((ry1 - ry0, px1 - px0), boxes + frame_boxes, px0, ry0), T.OWN_RUN_OUT_INK)
+        if int(band.sum()) < length / 2:
+            continue
+        # Where the X's crossing may lie: over the question's boxes, px of the window.
+        near = ((bx0 - margin) * K - px0, (by0 - margin) * K - py0, (bx1 + margin) * K - px0, (by1 + margin) * K - py0)
+        window = ink.region(px0, py0, px1, py1)
         new = _new_strokes(window, _shifted(printed, px0 - sx, py0 - sy, px1 - sx, py1 - sy, 1),
                            _rects_mask(window.shape, frame_boxes, px0, py0), T.OWN_RUN_OUT_INK)
-        if int(new.sum()) < 2 * length:
-            continue  # not the ink of two long strokes (most questions end here)
         # Votes: half the shortest piece's pixels (its line is 1 px wide: gaps and the print cut out of it).
         segments = cv2.HoughLinesP(new * 255, 1, np.pi / 180, int(length / 2), minLineLength=length,
                                    maxLineGap=T.BIG_X_MAX_GAP_MM * K)
