@@ -564,8 +564,8 @@ def crossed_out(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
     pass through the labels at the ends: the one box they touch, or the tick already in it, read alone as
     the answer (bench/hunt/habits2.py ``big_x``: 1 SILENT of ~465 questions at seeds 11 and 12). Within each
     question's area (``areas``, :func:`omr.scan.form_print.question_areas`, moved by the question's
-    ``shifts``) and no farther than BIG_X_REACH_MM from its boxes, the page's ink of at least OWN_RUN_OUT_INK that is not the form's print (grown, as
-    :func:`_new_strokes` subtracts it) nor within STRAY_FRAME_MARGIN_MM of a comment frame is searched for
+    ``shifts``) and no farther than BIG_X_REACH_MM from its boxes, the page's ink of at least
+    OWN_RUN_OUT_INK that is not the form's print (grown, as :func:`_new_strokes` subtracts it) nor within STRAY_FRAME_MARGIN_MM of a comment frame is searched for
     straight pieces (``cv2.HoughLinesP``) of BIG_X_MIN_STROKE_MM or longer; one rising and one falling, each
     at least BIG_X_MIN_SLANT_DEG off level, that cross each other within both pieces and within
     BIG_X_CROSS_MARGIN_MM of the question's boxes (not a neighbour's X reaching into this question's area)
@@ -613,7 +613,8 @@ def crossed_out(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
         # cross it, a long way outside the boxes and the arms of the marks in them; a clean question has
         # nothing there but its labels' print.
         ry0, ry1 = max(py0, int(by0 * K)), min(py1, int(by1 * K) + 1)
-        band = _new_strokes(ink.region(px0, ry0, px1, ry1), _shifted(printed, px0 - sx, ry0 - sy, px1 - sx, ry1 - sy, 1),
+        band = _new_strokes(ink.region(px0, ry0, px1, ry1),
+                            _shifted(printed, px0 - sx, ry0 - sy, px1 - sx, ry1 - sy, 1),
                             _rects_mask((ry1 - ry0, px1 - px0), boxes + frame_boxes, px0, ry0), T.OWN_RUN_OUT_INK)
         if int(band.sum()) < length / 2:
             continue
