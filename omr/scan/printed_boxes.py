@@ -565,12 +565,14 @@ def crossed_out(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
     the answer (bench/hunt/habits2.py ``big_x``: 1 SILENT of ~465 questions at seeds 11 and 12). Within each
     question's area (``areas``, :func:`omr.scan.form_print.question_areas`, moved by the question's
     ``shifts``) and no farther than BIG_X_REACH_MM from its boxes, the page's ink of at least
-    OWN_RUN_OUT_INK that is not the form's print (grown, as :func:`_new_strokes` subtracts it) nor within STRAY_FRAME_MARGIN_MM of a comment frame is searched for
-    straight pieces (``cv2.HoughLinesP``) of BIG_X_MIN_STROKE_MM or longer; one rising and one falling, each
-    at least BIG_X_MIN_SLANT_DEG off level, that cross each other within both pieces and within
-    BIG_X_CROSS_MARGIN_MM of the question's boxes (not a neighbour's X reaching into this question's area)
-    make an X. An underline or a strike is one level stroke; a circle, a tick or a cross in one box has no
-    piece that long.
+    OWN_RUN_OUT_INK that is not the form's print (grown, as :func:`_new_strokes` subtracts it) nor within
+    STRAY_FRAME_MARGIN_MM of a comment frame is searched for straight pieces (``cv2.HoughLinesP``) of
+    BIG_X_MIN_STROKE_MM or longer; one rising and one falling, each at least BIG_X_MIN_SLANT_DEG off level,
+    that cross each other within both pieces and within BIG_X_CROSS_MARGIN_MM of the question's boxes (not a
+    neighbour's X reaching into this question's area) make an X. An underline or a strike is one level
+    stroke; a circle, a tick or a cross in one box has no piece that long. The band of the boxes' rows is
+    looked at first (~8 ms CPU a page in all, docs/benchmarks.md): without pen ink there outside the boxes
+    (UNEXPLAINED_BOX_MARGIN_MM around them: the marks' arms) the question is left.
 
     Args:
         reads: the page's box reads (question and position on the aligned page, mm).
