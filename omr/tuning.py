@@ -1883,3 +1883,23 @@ OWN_RUN_OUT_BRIDGE_MM = 1.0
 # ruled notebook lines or a grid showing through a copy (12-30 % dark, bench/hunt/habits2.py ruled: with
 # OWN_WRITING_INK 0.22 the check sent 22-31 more of ~465 questions to review on those sheets).
 OWN_RUN_OUT_INK = 0.35
+
+# One big X crossing a whole question out (printed_boxes.crossed_out, branch hbigx). The hunt's X
+# (bench/hunt/habits2.py big_x) spans a question of 1-4 boxes 2-5 mm past them: 15-100 mm long. A tick's
+# long arm is 4-6 mm, a cross's arm over a 5 mm box ~7 mm, a letter 2-5 mm tall: 12 mm is past all of them.
+BIG_X_MIN_STROKE_MM = 12.0
+# Each arm at least this far off level (degrees): the flattest X of the hunt (5 boxes, ~90 mm wide over
+# 9 mm) slants ~5.7 deg; an underline or strike along a row within ~2 deg.
+BIG_X_MIN_SLANT_DEG = 3.0
+# Gaps a piece bridges (mm): the print (labels, outlines, grown by OWN_PRINT_SLACK_MM) cut out of the
+# stroke where it crosses it (a label's letters, an outline 0.3 mm + 2 x 0.125 mm), and the bow of a hand-drawn
+# stroke leaving the 1 px line now and then.
+BIG_X_MAX_GAP_MM = 2.0
+# How far from the question's boxes the X's crossing may lie (mm): the hunt's X spans the boxes 2-5 mm past
+# them on every side with 0.8 mm jitter and a bow of ~1 mm, so its crossing sits over the boxes' rows within
+# ~2 mm; a neighbour's X reaching into this question's area crosses over the neighbour's row, 5 mm or more away.
+BIG_X_CROSS_MARGIN_MM = 2.5
+# How far past the question's boxes an X over them is looked for (mm): the hunt's runs on 2-5 mm past them
+# with 0.8 mm jitter; the rest of the question's area (title lines, room for a word after the options) is
+# left out of the search, which halves its cost (the area's ink is computed only where asked).
+BIG_X_REACH_MM = 6.0

@@ -45,7 +45,7 @@ from omr.scan.ink_prints import ink_print
 from omr.scan.join import join_pages
 from omr.scan.form_print import page_print, print_core, printed_mask, question_areas
 from omr.scan.line_marks import review_lines_through_boxes
-from omr.scan.printed_boxes import (circled_boxes, flag_unprinted, marks_beside_boxes, marks_running_out,
+from omr.scan.printed_boxes import (circled_boxes, crossed_out, flag_unprinted, marks_beside_boxes, marks_running_out,
                                     own_outline_evidence, reference_print, stray_writing, unexplained_marks,
                                     writing_in_areas)
 from omr.scan.read import read_boxes
@@ -665,6 +665,7 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         _review_writing_in_areas(result, ink, layout, page, by_print)
         review_lines_through_boxes(result, ink, printed_mask(layout, page), page)  # a crease, hair, ruled line
         _review_marks_running_out(result, ink, layout, page)  # after: a long line or hair names its own cause
+        _review_crossed_out(result, ink, layout, page)
     blank = [q for q in result.questions if q.status == BLANK]
     # Questions without one sure mark (blank, or only uncertain boxes): faint pencil that a
     # 1-bit scan broke up leaves a page of uncertain boxes and blanks, and no marks (#14).
@@ -820,6 +821,23 @@ def _review_marks_running_out(result: PageResult, ink, layout: Layout, page: Pag
     if found:
         result.detail = (result.detail + "; " if result.detail else "") + \
             f"nét bút từ ô chạy dài ra ngoài (chữ ký, chữ viết?) ở câu {', '.join(sorted(found))}"
+
+
+def _review_crossed_out(result: PageResult, ink, layout: Layout, page: PageLayout) -> None:
+    """A question of omr's own form read ok that one big X crosses out whole (withdrawn: two long strokes
+    crossing over its boxes and labels, :func:`omr.scan.printed_boxes.crossed_out`): to review as
+    ``ambiguous``, the page's detail saying «có nét gạch chéo cả câu (rút lại câu trả lời?) ở câu …». One
+    window per ok question (its area), most rejected on a pixel count."""
+    ok = {q.question: q for q in result.questions if q.status == OK}
+    if not ok:
+        return
+    found = crossed_out(result.boxes, ink, printed_mask(layout, page), question_areas(layout, page), set(ok),
+                        _box_shifts(result, page, ok), [(r.x, r.y, r.w, r.h) for r in page.text_regions])
+    for question in found:
+        recalibrate(ok[question], AMBIGUOUS)
+    if found:
+        result.detail = (result.detail + "; " if result.detail else "") + \
+            f"có nét gạch chéo cả câu (rút lại câu trả lời?) ở câu {', '.join(sorted(found))}"
 
 
 def _box_shifts(result: PageResult, page: PageLayout, questions) -> dict[str, tuple[float, float]]:

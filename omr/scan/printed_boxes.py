@@ -557,6 +557,111 @@ def marks_running_out(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, q
     return found
 
 
+def crossed_out(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
+                areas: dict[str, tuple[float, float, float, float]], questions: set[str],
+                shifts: dict[str, tuple[float, float]] | None = None,
+                frames: list[tuple[float, float, float, float]] = ()) -> dict[str, float]:
+    """Questions of omr's own form crossed out whole with one big X (branch hbigx): withdrawn, not answered.
+
+    A respondent who withdraws a question draws two long strokes over all its boxes. Over a wide, flat
+    question (a scale row, a yes/no row) the X's strokes cross the boxes' height only near the middle and
+    pass through the labels at the ends: the one box they touch, or the tick already in it, read alone as
+    the answer (bench/hunt/habits2.py ``big_x``: 1 SILENT of ~465 questions at seeds 11 and 12). Within each
+    question's area (``areas``, :func:`omr.scan.form_print.question_areas`, moved by the question's
+    ``shifts``) and no farther than BIG_X_REACH_MM from its boxes, the page's ink of at least
+    OWN_RUN_OUT_INK that is not the form's print (grown, as :func:`_new_strokes` subtracts it) nor within
+    STRAY_FRAME_MARGIN_MM of a comment frame is searched for straight pieces (``cv2.HoughLinesP``) of
+    BIG_X_MIN_STROKE_MM or longer; one rising and one falling, each at least BIG_X_MIN_SLANT_DEG off level,
+    that cross each other within both pieces and within BIG_X_CROSS_MARGIN_MM of the question's boxes (not a
+    neighbour's X reaching into this question's area) make an X. An underline or a strike is one level
+    stroke; a circle, a tick or a cross in one box has no piece that long. The band of the boxes' rows is
+    looked at first (~8 ms CPU a page in all, docs/benchmarks.md): without pen ink there outside the boxes
+    (UNEXPLAINED_BOX_MARGIN_MM around them: the marks' arms) the question is left.
+
+    Args:
+        reads: the page's box reads (question and position on the aligned page, mm).
+        ink: the aligned page's ink.
+        printed: :func:`omr.scan.form_print.printed_mask` of the page (uint8 0/1 at K px/mm of the layout).
+        areas: question -> (x0, y0, x1, y1) mm on the layout.
+        questions: the questions searched (the caller's: read ok).
+        shifts: question -> (dx, dy) mm, how far its boxes were found from their layout places.
+        frames: the page's comment frames, (x, y, w, h) mm.
+
+    Returns:
+        Question id -> the shorter of the two crossing pieces (mm), for the questions crossed out.
+    """
+    shifts = shifts or {}
+    page_h, page_w = ink.shape
+    m = T.STRAY_FRAME_MARGIN_MM
+    frame_boxes = [(x - m, y - m, x + w + m, y + h + m) for x, y, w, h in frames]
+    length = T.BIG_X_MIN_STROKE_MM * K
+    slant = np.tan(np.radians(T.BIG_X_MIN_SLANT_DEG))
+    margin, reach, pad = T.BIG_X_CROSS_MARGIN_MM, T.BIG_X_REACH_MM, T.UNEXPLAINED_BOX_MARGIN_MM
+    boxes = [(r.x - pad, r.y - pad, r.x + r.w + pad, r.y + r.h + pad) for r in reads]
+    found: dict[str, float] = {}
+    for question in sorted(questions):
+        own = [r for r in reads if r.question == question]
+        if question not in areas or not own:
+            continue
+        dx, dy = shifts.get(question, (0.0, 0.0))
+        bx0, by0 = min(r.x for r in own), min(r.y for r in own)
+        bx1, by1 = max(r.x + r.w for r in own), max(r.y + r.h for r in own)
+        # The question's area, only as far as an X over its boxes reaches (its title lines and the room
+        # for a word after the last option left out: less ink to compute).
+        x0, y0, x1, y1 = areas[question]
+        px0, py0 = max(0, int(max(x0 + dx, bx0 - reach) * K)), max(0, int(max(y0 + dy, by0 - reach) * K))
+        px1 = min(page_w, int(min(x1 + dx, bx1 + reach) * K))
+        py1 = min(page_h, int(min(y1 + dy, by1 + reach) * K))
+        if px1 - px0 < length or py1 <= py0:
+            continue
+        sx, sy = int(round(dx * K)), int(round(dy * K))
+        # First the band of the boxes' rows alone (most questions end here): both strokes of an X over them
+        # cross it, a long way outside the boxes and the arms of the marks in them; a clean question has
+        # nothing there but its labels' print.
+        ry0, ry1 = max(py0, int(by0 * K)), min(py1, int(by1 * K) + 1)
+        band = _new_strokes(ink.region(px0, ry0, px1, ry1),
+                            _shifted(printed, px0 - sx, ry0 - sy, px1 - sx, ry1 - sy, 1),
+                            _rects_mask((ry1 - ry0, px1 - px0), boxes + frame_boxes, px0, ry0), T.OWN_RUN_OUT_INK)
+        if int(band.sum()) < length / 2:
+            continue
+        # Where the X's crossing may lie: over the question's boxes, px of the window.
+        near = ((bx0 - margin) * K - px0, (by0 - margin) * K - py0, (bx1 + margin) * K - px0, (by1 + margin) * K - py0)
+        window = ink.region(px0, py0, px1, py1)
+        new = _new_strokes(window, _shifted(printed, px0 - sx, py0 - sy, px1 - sx, py1 - sy, 1),
+                           _rects_mask(window.shape, frame_boxes, px0, py0), T.OWN_RUN_OUT_INK)
+        # Votes: half the shortest piece's pixels (its line is 1 px wide: gaps and the print cut out of it).
+        segments = cv2.HoughLinesP(new * 255, 1, np.pi / 180, int(length / 2), minLineLength=length,
+                                   maxLineGap=T.BIG_X_MAX_GAP_MM * K)
+        if segments is None:
+            continue
+        pieces = [(float(a), float(b), float(c), float(d)) for a, b, c, d in segments.reshape(-1, 4)
+                  if abs(d - b) >= slant * abs(c - a) and c != a]
+        best = 0.0
+        for i, (ax, ay, bx, by) in enumerate(pieces):
+            for cx, cy, ex, ey in pieces[i + 1:]:
+                if (by - ay) * (bx - ax) * (ey - cy) * (ex - cx) >= 0:
+                    continue  # both rising or both falling: not an X
+                if _segments_cross((ax, ay, bx, by), (cx, cy, ex, ey), near):
+                    best = max(best, min(np.hypot(bx - ax, by - ay), np.hypot(ex - cx, ey - cy)) / K)
+        if best:
+            found[question] = round(float(best), 1)
+    return found
+
+
+def _segments_cross(a: tuple[float, float, float, float], b: tuple[float, float, float, float],
+                    within: tuple[float, float, float, float]) -> bool:
+    """Whether the line pieces ``a`` and ``b`` ((x0, y0, x1, y1), any one unit) cross each other within both,
+    at a point inside the rectangle ``within`` (x0, y0, x1, y1, same unit)."""
+    (ax, ay, bx, by), (cx, cy, ex, ey) = a, b
+    den = (bx - ax) * (ey - cy) - (by - ay) * (ex - cx)
+    if den == 0:
+        return False  # parallel
+    t = ((cx - ax) * (ey - cy) - (cy - ay) * (ex - cx)) / den
+    u = ((cx - ax) * (by - ay) - (cy - ay) * (bx - ax)) / den
+    x, y = ax + t * (bx - ax), ay + t * (by - ay)
+    return 0 < t < 1 and 0 < u < 1 and within[0] <= x <= within[2] and within[1] <= y <= within[3]
+
+
 def _rects_mask(shape: tuple[int, int], rects, px0: int, py0: int) -> np.ndarray:
     """uint8 0/1 mask of ``shape`` (a window whose top left is page px ``px0``, ``py0`` at K px/mm): 1
     inside each of ``rects`` ((x0, y0, x1, y1) mm on the aligned page)."""
