@@ -18,7 +18,7 @@ from omr import tuning as T
 from omr.errors import TemplateError
 from omr.forms.layout import Layout, PageLayout, TextRegion
 from omr.model import (AMBIGUOUS, BLANK, EMPTY, MARKED, NEEDS_REVIEW, NO_MARKS, OK, SET_ASIDE_REASONS, STRAY_WRITING_FIELD, PageResult, PageSource,
-                       form_page_name, half_name)
+                       QuestionRead, form_page_name, half_name)
 from omr.scan.align import aligned_ink, locate_boxes, page_ink, warp_to_layout
 from omr.scan.bubbles import pinned_search, read_pinned_boxes
 from omr.scan.catalogue import Catalogue
@@ -764,11 +764,7 @@ def _review_unexplained_marks(result: PageResult, ink, page: PageLayout) -> None
         return
     reads = [r for r in result.boxes]
     marked = [q for q in unexplained_marks(reads, ink, reference, float(page.width), set(blank)) if q in blank]
-    for question in marked:
-        recalibrate(blank[question], AMBIGUOUS)
-    if marked:
-        result.detail = (result.detail + "; " if result.detail else "") + \
-            f"dấu bút ngoài mọi ô của mẫu ở câu {', '.join(sorted(marked))}"
+    _to_review(result, blank, marked, "dấu bút ngoài mọi ô của mẫu ở câu {questions}")
 
 
 def _review_marks_beside_boxes(result: PageResult, ink, layout: Layout, page: PageLayout) -> None:
@@ -816,11 +812,7 @@ def _review_marks_running_out(result: PageResult, ink, layout: Layout, page: Pag
         return
     found = marks_running_out(result.boxes, ink, printed_mask(layout, page), set(ok), _box_shifts(result, page, ok),
                               [(r.x, r.y, r.w, r.h) for r in page.text_regions])
-    for question in found:
-        recalibrate(ok[question], AMBIGUOUS)
-    if found:
-        result.detail = (result.detail + "; " if result.detail else "") + \
-            f"nét bút từ ô chạy dài ra ngoài (chữ ký, chữ viết?) ở câu {', '.join(sorted(found))}"
+    _to_review(result, ok, found, "nét bút từ ô chạy dài ra ngoài (chữ ký, chữ viết?) ở câu {questions}")
 
 
 def _review_crossed_out(result: PageResult, ink, layout: Layout, page: PageLayout) -> None:
@@ -833,11 +825,17 @@ def _review_crossed_out(result: PageResult, ink, layout: Layout, page: PageLayou
         return
     found = crossed_out(result.boxes, ink, printed_mask(layout, page), question_areas(layout, page), set(ok),
                         _box_shifts(result, page, ok), [(r.x, r.y, r.w, r.h) for r in page.text_regions])
+    _to_review(result, ok, found, "có nét gạch chéo cả câu (rút lại câu trả lời?) ở câu {questions}")
+
+
+def _to_review(result: PageResult, reads: dict[str, QuestionRead], found, note: str) -> None:
+    """The questions ``found`` (ids of ``reads``) to review as ``ambiguous``, and, when any, ``note`` added to
+    the page's detail with ``{questions}`` replaced by their ids, sorted and comma-separated."""
     for question in found:
-        recalibrate(ok[question], AMBIGUOUS)
+        recalibrate(reads[question], AMBIGUOUS)
     if found:
         result.detail = (result.detail + "; " if result.detail else "") + \
-            f"có nét gạch chéo cả câu (rút lại câu trả lời?) ở câu {', '.join(sorted(found))}"
+            note.format(questions=", ".join(sorted(found)))
 
 
 def _box_shifts(result: PageResult, page: PageLayout, questions) -> dict[str, tuple[float, float]]:
