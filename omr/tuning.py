@@ -373,6 +373,13 @@ BUBBLE_RING_MIN_SCORE = 0.15
 BUBBLE_RING_SCALES = (1.0, 1.15, 1.3, 1.45)
 BUBBLE_RING_SCALE_SAMPLE = 60
 BUBBLE_RING_SCALE_MARGIN = 0.1
+# The scale of each block is measured once on the template's reference image (bubbles.printed_ring_scales:
+# the form's print where the template places its bubbles), not on every page: on OMRChecker's 29 samples the
+# pages' own choices agreed with their reference on 26 sheets; the 3 others were Sandeep-1507's two phone
+# photos of similarity 0.37-0.39 (1.3 for 1.0) and UPSC-mock's angle-3 (1.0 for 1.15), and choosing on each
+# page cost ~12 % of a sheet's CPU (branch h16sp). The measures of this many page layouts are kept per process
+# (as many references as register.load_reference keeps).
+PRINTED_RING_SCALES_KEPT = 32
 # Round bubbles' insides are measured this many at a time (bubbles.inner_darkness_all): 128 windows of
 # ~92 x 92 px make a ~9 MB boolean stack and ~70 MB of float64 temporaries at most, far under a
 # worker's 200 MB (#18), while the per-call overhead is spread over the chunk.

@@ -162,3 +162,44 @@ def test_rings_matched_side_by_side_fit_where_each_window_alone_fits():
         _, alone, _, alone_where = cv2.minMaxLoc(cv2.matchTemplate(window, kernel, cv2.TM_CCORR))
         assert where == alone_where
         assert abs(top - alone) <= 1e-4 * abs(alone)
+
+
+def test_a_pinned_forms_ring_size_is_measured_once_on_its_own_print(tmp_path, monkeypatch):
+    # The rings' printed size is the form's, not the page's: it is measured once on the template's
+    # reference image (its print exactly where the template places the bubbles), and every page of the
+    # form is searched at that size, however blurred (a page's own sample of bubbles chose 1.3 where the
+    # form's print says 1.0 on two of Sandeep-1507's phone photos) and without trying every size again.
+    from omr.forms.geometry import PageLayout
+    from omr.forms.layout import Checkbox
+    from omr.scan import bubbles
+    from omr.scan.align import K, PageInk
+
+    def sheet(blur: float, seed: int) -> np.ndarray:
+        rng = np.random.default_rng(seed)
+        canvas = np.full((int(120 * K), int(80 * K)), 235, np.uint8)
+        for q in range(10):
+            for o in range(4):
+                centre = (int(round((12.5 + 14.0 * o + 0.8) * K)), int(round((12.5 + 10.0 * q + 0.2) * K)))
+                cv2.circle(canvas, centre, int(3.5 * K), 70, 3, cv2.LINE_AA)  # 7 mm rings, 5 mm in the template
+                if o == q % 4:
+                    cv2.circle(canvas, centre, int(3.1 * K), 45, -1, cv2.LINE_AA)
+        if blur:
+            canvas = cv2.GaussianBlur(canvas, (0, 0), blur)
+        return np.clip(canvas + rng.normal(0, 3, canvas.shape), 0, 255).astype(np.uint8)
+
+    cv2.imwrite(str(tmp_path / "reference.png"), sheet(0.0, 1))
+    boxes = [Checkbox(f"q{q + 1}", option, 10.0 + 14.0 * o, 10.0 + 10.0 * q, 5.0, 5.0)
+             for q in range(10) for o, option in enumerate("ABCD")]
+    page = PageLayout(1, 80.0, 120.0, [], None, (0.0, 0.0), (0.0, 0.0), boxes,
+                      pinned={"_reference_path": str(tmp_path / "reference.png"), "shape": "round"})
+    measured = []
+    original = bubbles.ring_scale
+    monkeypatch.setattr(bubbles, "ring_scale", lambda *args: measured.append(1) or original(*args))
+    paper = np.full((120, 80), 235.0, np.float32)
+    searches = [bubbles.pinned_search(None, page, PageInk(sheet(blur, seed), paper, black_ratio=0.1))
+                for blur, seed in ((1.0, 2), (4.0, 3), (0.5, 4))]
+    assert len(measured) == 1  # one block, measured on the reference once for the three pages
+    for search in searches:
+        assert set(search.scales) == {1.45} or set(search.scales) == {1.3}
+        assert np.array_equal(search.scales, searches[0].scales)
+        assert np.abs(search.offsets - (0.8, 0.2)).max() < 0.3  # every bubble on its ring

@@ -26,8 +26,9 @@ import numpy as np
 from omr import tuning as T
 from omr.forms.layout import Checkbox, PageLayout
 from omr.model import EMPTY, MARKED, UNCERTAIN, BoxRead
-from omr.scan.align import BoxSearch, BoxWindow, K, PageInk
+from omr.scan.align import BoxSearch, BoxWindow, K, PageInk, page_ink, warp_to_layout
 from omr.scan.read import read_boxes
+from omr.scan.register import load_reference
 
 
 def ring_kernel(bw: int, bh: int, band: int) -> np.ndarray:
@@ -141,7 +142,57 @@ def _match_window(padded: np.ndarray, pad: int, box: Checkbox, bw: int, bh: int,
     return grey.astype(np.float32), (x0, y0)
 
 
-def ring_search(ink: PageInk, boxes: list[Checkbox]) -> BoxSearch:
+def _padded(ink: PageInk, boxes: list[Checkbox]) -> tuple[np.ndarray, int, int, int]:
+    """The canonical page padded by its own edge for :func:`ring_search`'s windows: (padded page, pad,
+    band, search), all px at ``K`` px/mm."""
+    search = int(round(T.BUBBLE_SEARCH_MM * K))
+    band = max(2, int(round(T.OUTLINE_PAPER_BAND_MM * K)))
+    largest = max((max(b.w, b.h) for b in boxes), default=0.0)
+    pad = search + band + int(round(largest * K * max(T.BUBBLE_RING_SCALES)))
+    return cv2.copyMakeBorder(ink.canonical, pad, pad, pad, pad, cv2.BORDER_REPLICATE), pad, band, search
+
+
+def ring_blocks(boxes: list[Checkbox]) -> dict[tuple, list[int]]:
+    """The blocks of bubbles whose rings are printed alike: indices into ``boxes`` by (the question's
+    options, box width mm, box height mm), in order (roll digits, MCQ rows)."""
+    options: dict[str, list[str]] = {}
+    for box in boxes:
+        options.setdefault(box.question, []).append(box.option)
+    blocks: dict[tuple, list[int]] = {}
+    for i, box in enumerate(boxes):
+        blocks.setdefault((tuple(options[box.question]), box.w, box.h), []).append(i)
+    return blocks
+
+
+_printed_scales: dict[int, tuple[PageLayout, str, dict[tuple, float]]] = {}
+
+
+def printed_ring_scales(page: PageLayout) -> dict[tuple, float]:
+    """Each block's ring scale (:func:`ring_scale`, by :func:`ring_blocks` key) measured once on the pinned
+    page's reference image (``page.pinned["_reference_path"]``): the form's own print exactly where the
+    template places its bubbles, at ``K`` px/mm. The printed rings' size is the form's, not a page's: a
+    blurred photo's own sample of bubbles chose 1.3 where its print says 1.0 (Sandeep-1507's omr-2 and
+    omr-3; UPSC-mock's angle-3 1.0 for 1.15), and choosing on every page was a quarter of the ring search
+    (4 scales x up to 60 bubbles a block: ~1.3 s CPU of ~10.8 for OMRChecker's 29 samples). Kept per page
+    layout for the process (a worker reads many pages of few forms). Raises TemplateError when the
+    reference image cannot be read."""
+    path = page.pinned["_reference_path"]
+    cached = _printed_scales.get(id(page))
+    if cached is not None and cached[0] is page and cached[1] == path:
+        return cached[2]
+    reference = load_reference(path)
+    reference_mm = np.diag([reference.shape[1] / page.width, reference.shape[0] / page.height, 1.0])
+    ink = page_ink(warp_to_layout(reference, reference_mm, page), page)
+    padded, pad, band, search = _padded(ink, page.checkboxes)
+    scales = {key: ring_scale(padded, pad, [page.checkboxes[i] for i in members], ink, band, search)
+              for key, members in ring_blocks(page.checkboxes).items()}
+    if len(_printed_scales) >= T.PRINTED_RING_SCALES_KEPT:
+        _printed_scales.clear()
+    _printed_scales[id(page)] = (page, path, scales)
+    return scales
+
+
+def ring_search(ink: PageInk, boxes: list[Checkbox], block_scales: dict[tuple, float] | None = None) -> BoxSearch:
     """Each round bubble's printed ring within ``BUBBLE_SEARCH_MM`` of where registration put it.
 
     When too few rings are clearly found (faint print, tiny bubbles),
@@ -149,23 +200,17 @@ def ring_search(ink: PageInk, boxes: list[Checkbox]) -> BoxSearch:
     edge of the search are not trusted (something else pulled them there).
     The windows are cut from the page padded by its own edge, so a bubble at
     the page's edge is still measured. The ring kernel is sized to the printed
-    rings (:func:`ring_scale`), not to the template's bubbles.
+    rings: ``block_scales`` (by :func:`ring_blocks` key, :func:`printed_ring_scales`) when given, else
+    chosen on this page (:func:`ring_scale`), not the template's bubbles.
     """
-    search = int(round(T.BUBBLE_SEARCH_MM * K))
-    band = max(2, int(round(T.OUTLINE_PAPER_BAND_MM * K)))
-    largest = max((max(b.w, b.h) for b in boxes), default=0.0)
-    pad = search + band + int(round(largest * K * max(T.BUBBLE_RING_SCALES)))
-    padded = cv2.copyMakeBorder(ink.canonical, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    options: dict[str, list[str]] = {}
-    for box in boxes:
-        options.setdefault(box.question, []).append(box.option)
-    blocks: dict[tuple, list[int]] = {}
-    for i, box in enumerate(boxes):
-        blocks.setdefault((tuple(options[box.question]), box.w, box.h), []).append(i)
+    padded, pad, band, search = _padded(ink, boxes)
     scales = np.ones(len(boxes))
     fits: dict = {}  # ring_scale's matches, reused below for its sampled boxes (the same window and kernel)
-    for members in blocks.values():
-        scales[members] = ring_scale(padded, pad, [boxes[i] for i in members], ink, band, search, fits)
+    for key, members in ring_blocks(boxes).items():
+        if block_scales is not None and key in block_scales:
+            scales[members] = block_scales[key]
+        else:
+            scales[members] = ring_scale(padded, pad, [boxes[i] for i in members], ink, band, search, fits)
     ph, pw = ink.paper.shape
     offsets = np.zeros((len(boxes), 2))
     reliable = np.zeros(len(boxes), bool)
@@ -240,7 +285,7 @@ def pinned_search(search: BoxSearch | None, page: PageLayout, ink: PageInk) -> B
     ``search`` may be None for them: it is not used); other shapes keep ``search``."""
     if page.pinned.get("shape") != "round":
         return search
-    return ring_search(ink, page.checkboxes)
+    return ring_search(ink, page.checkboxes, printed_ring_scales(page))
 
 
 def inner_darkness(window: BoxWindow, box: Checkbox, dx: float, dy: float,
