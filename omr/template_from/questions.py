@@ -728,7 +728,12 @@ def _question_text(question: Question, boxes: list, words: list, ink: np.ndarray
     level = (first.y - 0.3 * first.h, first.y + 1.3 * first.h)
     runs_on = {w.line for w in words if band[0] <= w.y + w.h / 2 <= band[1] and w.x + w.w / 2 > first.x
                and not level[0] <= w.y + w.h / 2 <= level[1]}
-    left = sorted((w for w in left if w.line not in runs_on), key=lambda w: (w.line, w.x))
+    # A line below the row that starts with a question's number is the next question's ("H3. Lý do …"
+    # under a yes/no row whose boxes share the columns of a scale grid above).
+    below_starts = {w.line for w in left if w.y + w.h / 2 > level[1] and QUESTION_START.match(w.text)
+                    and w.x <= min(v.x for v in left if v.line == w.line)}
+    left = sorted((w for w in left if w.line not in runs_on and w.line not in below_starts),
+                  key=lambda w: (w.line, w.x))
     if band != level:  # a grid row: its label cell's lines, however they wrap
         cell = _cell_text(first, boxes, words, start, ink, px_per_mm)
         if cell is not None:
@@ -747,16 +752,28 @@ def _question_text(question: Question, boxes: list, words: list, ink: np.ndarray
 
 
 def _line_above(first, boxes: list, words: list) -> str:
-    """The nearest printed line above a box without boxes of its own (a question's text), within 15 mm."""
-    candidates: dict[int, list] = {}
+    """The nearest printed line above a box without boxes of its own (a question's text), within
+    ``BLANK_QUESTION_TEXT_MAX_MM``; counted from the top of a stack of rows of boxes each set after a
+    short name of its own (omr's date: «Ngày: ☐…», «Tháng: ☐…», «Năm: ☐…» under «A1. Ngày khảo sát»),
+    so the last row of the stack finds the question's text as the first does."""
+    lines: dict[int, list] = {}
     for w in words:
-        if first.y - T.BLANK_QUESTION_TEXT_MAX_MM <= w.y + w.h / 2 < first.y:
-            candidates.setdefault(w.line, []).append(w)
-    for line in sorted(candidates, key=lambda n: -max(w.y for w in candidates[n])):
-        line_words = sorted(candidates[line], key=lambda w: w.x)
+        if w.y + w.h / 2 < first.y:
+            lines.setdefault(w.line, []).append(w)
+    limit = first.y - T.BLANK_QUESTION_TEXT_MAX_MM
+    for line in sorted(lines, key=lambda n: -max(w.y for w in lines[n])):
+        line_words = sorted(lines[line], key=lambda w: w.x)
+        if max(w.y + w.h / 2 for w in line_words) < limit:
+            break
         y0 = min(w.y for w in line_words)
         y1 = max(w.bottom for w in line_words)
-        if any(y0 - 0.5 <= b.centre[1] <= y1 + 0.5 for b in boxes):
+        level = [b for b in boxes if y0 - 0.5 <= b.centre[1] <= y1 + 0.5]
+        if level:
+            start = min(b.x for b in level)
+            prefix = [w for w in line_words if w.right <= start]
+            if prefix and not any(w.x > start for w in line_words if not _is_code([w])) and \
+                    len(_clean(" ".join(w.text for w in prefix)).split()) <= 2:
+                limit = min(limit, y0 - T.BLANK_QUESTION_TEXT_MAX_MM)  # a short-named row of a stack
             continue
         text = _clean(" ".join(w.text for w in line_words))
         if text:
