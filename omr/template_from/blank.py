@@ -33,7 +33,8 @@ from omr.scan.ingest import PageLoader, count_pages
 from omr.scan.ocr import OcrUnavailable
 from omr.template_from.boxes import Found, find_boxes, ink_of
 from omr.template_from.printed import read_circled, read_label, read_pdf_words, read_words
-from omr.template_from.questions import group_by_print
+from omr.template_from.questions import group_by_print, number_fields
+from omr.text.normalise import fold
 
 REFERENCE_PX_PER_MM = 6.0  # ~150 dpi: plenty for registration, small files
 
@@ -179,6 +180,7 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
     asset_dir = out.parent / form_id
     asset_dir.mkdir(parents=True, exist_ok=True)
     pages, groups, previews = [], [], []
+    labels: dict[str, list[str]] = {}  # number fields: a name -> the questions of its digits (pinned labels)
     box_number = frame_number = question_number = lettered = 0
     title = ""
     warnings: list[str] = []
@@ -193,7 +195,8 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
         box_rects, frame_rects = {}, {}
         questions, frame_labels = [], []
         shown_boxes: list = []
-        for q in finding.questions:
+        own_id: dict[int, dict] = {}  # index in finding.questions -> its question here
+        for index, q in enumerate(finding.questions):
             if q.comb:  # one written character per cell: the whole comb is one writing frame
                 frame_number += 1
                 cells = [boxes[i] for i in q.boxes]
@@ -217,6 +220,12 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
                 options.append((code, label, box_number))
             questions.append({"id": f"Q{question_number}", "text": q.text or f"Câu {question_number} (đặt tên)",
                               "type": "multiple" if q.multiple else "single", "options": options})
+            own_id[index] = questions[-1]
+        for parts, name in number_fields(finding.questions, boxes, finding.words):
+            members = [own_id[i] for i in parts if i in own_id]
+            if len(members) == len(parts):
+                labels[_label_name(name, labels, question_number)] = [m["id"] for m in members]
+                _name_digits(members)
         page_w, page_h = grey.shape[1] / px_per_mm, grey.shape[0] / px_per_mm
         proposed, unframed = free_text_prompts(finding.words, finding.found, page_w, page_h)
         frames = frames + proposed
@@ -252,9 +261,36 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
     # the same printed letter elsewhere on the page (omr.scan.bubbles); boxes are crossed.
     marks = "fill" if lettered * 2 > box_number else "cross"
     write_pinned_template(out, form_id, title or f"Phiếu {blank.stem}", pages, groups, marks=marks,
-                          note=f"Tạo từ phiếu trắng {blank.name} bởi omr template from-blank")
+                          note=f"Tạo từ phiếu trắng {blank.name} bởi omr template from-blank", labels=labels)
     return {"output": str(out), "boxes": box_number, "frames": frame_number, "questions": question_number,
             "pages": len(pages), "previews": previews, "form_id": form_id, "warnings": warnings}
+
+
+# A digit's place in a number, counted from the right (units first).
+DIGIT_PLACES = ("hàng đơn vị", "hàng chục", "hàng trăm", "hàng nghìn")
+
+
+def _label_name(printed: str, taken: dict, questions: int) -> str:
+    """The export column name of a number field (omr.forms.pinned.LABEL_NAME: ASCII letters, digits, "_"):
+    the row's printed name without its marks («Ngày» -> "Ngay", «Số báo danh» -> "So_bao_danh"), else
+    "So"; made unique among ``taken`` and never a question id (Q1 …, Y1 …)."""
+    words = re.sub(r"[^a-z0-9 ]+", " ", fold(printed)).split()
+    base = "_".join(words)[:30].strip("_")
+    base = base[:1].upper() + base[1:] if base and base[0].isalpha() else "So" + (f"_{base}" if base else "")
+    name, n = base, 1
+    while name in taken or re.fullmatch(r"[QY]\d+", name):
+        n += 1
+        name = f"{base}_{n}"
+    return name
+
+
+def _name_digits(members: list[dict]) -> None:
+    """Each digit question of a number field named after the first one's text and its place
+    («A1. Ngày khảo sát … – Ngày, chữ số hàng chục»): the export's codebook tells the columns apart."""
+    base = members[0]["text"]
+    for place, q in enumerate(reversed(members)):
+        where = DIGIT_PLACES[place] if place < len(DIGIT_PLACES) else f"thứ {len(members) - place}"
+        q["text"] = f"{base}, chữ số {where}"
 
 
 def frames_over_print(reference: np.ndarray, width_mm: float, frames: list[tuple[str, str, tuple]],

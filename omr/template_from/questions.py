@@ -413,9 +413,56 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
     question.labels = _digit_scale(labels)
     if len(set(codes)) != len(codes):
         codes = [str(k + 1) for k in range(len(members))]
+    if len(set(question.labels)) == len(members) and all(label.isdigit() for label in question.labels):
+        # Numbers printed as the labels (a date's digits «0 … 9», years «2025 2026»): each box's code is its
+        # number, so that a number field joins the digits marked (labels, :func:`number_fields`).
+        codes = list(question.labels)
     question.codes = codes
     question.text = _question_text(question, boxes, words, ink, px_per_mm)
     question.multiple = len(members) == 1 or asks_for_several(question.text)
+
+
+def _digit_run(question: Question) -> bool:
+    """A question whose options are the digits 0 … k in order (k >= 1): one digit of a number."""
+    return len(question.labels) >= 2 and question.labels == [str(d) for d in range(len(question.labels))]
+
+
+def number_fields(questions: list[Question], boxes: list, words: list) -> list[tuple[list[int], str]]:
+    """Questions that are the digits of one number written by marking a box per digit (omr's date:
+    «Ngày: ☐0 … ☐3 | ☐0 … ☐9», the day's tens then its units), as (indices into ``questions``, the
+    row's printed name or "").
+
+    Two or more questions in a row, one after another on one printed row, each with the digits 0 … k
+    as its labels in order (:func:`_digit_run`), with nothing printed between two of them but the last
+    box's digit (no question text of its own). Rows one under another are separate numbers (a day
+    and a month): a digit's place is told by the row, never by a guess across rows.
+    """
+    fields: list[tuple[list[int], str]] = []
+    run: list[int] = []
+
+    def close() -> None:
+        if len(run) >= 2:
+            name = [w for w in _left_text(questions[run[0]].boxes, boxes, words) if not _is_code([w])]
+            fields.append((list(run), _clean(" ".join(w.text for w in name))))
+
+    for k, q in enumerate(questions):
+        if not _digit_run(q) or q.comb:
+            close()
+            run = []
+            continue
+        if run:
+            last = boxes[questions[run[-1]].boxes[-1]]
+            first = boxes[q.boxes[0]]
+            level = abs(first.centre[1] - last.centre[1]) < 0.6 * first.h and first.x > last.x
+            between = _words_between(words, first.y - 0.3 * first.h, first.y + 1.3 * first.h, last.x + last.w,
+                                     first.x)
+            if level and (not between or _is_code(between)):
+                run.append(k)
+                continue
+            close()
+        run = [k]
+    close()
+    return fields
 
 
 def _circled_sequence(reads: list[str | None], alphabet: str = "0123456789") -> list[str] | None:
