@@ -1236,6 +1236,10 @@ BLANK_LABEL_WORD_GAP_MM = 4.0
 # 6.5-13 pt), while omr's own scale header at 6.5 pt (words 1.9-2.3 mm tall) sets «thường» and «Hài» of
 # neighbouring 12 mm columns 3.7 mm apart, which the 4 mm rule alone took for one phrase (h16ed).
 BLANK_PHRASE_GAP_HEIGHTS = 1.2
+# A section heading's letters after its mark are capitals (omr's «B. CƠ SỞ VẬT CHẤT, TRANG THIẾT BỊ»,
+# Word forms' «II. ĐÁNH GIÁ»); a question «A5. Giới tính» has 1 capital in 9 letters. 0.8 leaves room for
+# a unit or abbreviation in lower case inside a heading.
+BLANK_SECTION_CAPITALS = 0.8
 # A comb field (one written digit per cell): cells at most 1 mm apart (they share a ruled wall) and at
 # least 1.15 times as tall as wide (Word combs and OMRChecker's sample6: 5 x 7 mm, 4.5 x 7.2 mm); square
 # cells side by side stay choice boxes.

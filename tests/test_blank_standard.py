@@ -66,3 +66,13 @@ def test_the_date_digits_are_coded_by_digit_and_joined_into_day_and_month(made):
     year = next(q for q in template.questions if [o.label for o in q.options] == ["2025", "2026", "2027"])
     assert year.text.startswith("A1. Ngày khảo sát") and year.text.endswith("Năm")
     assert [o.code for o in year.options] == ["2025", "2026", "2027"]
+
+
+def test_questions_are_grouped_by_the_printed_section_headings(made):
+    """The groups are the form's sections as printed («B. CƠ SỞ VẬT CHẤT, …»), a section running over the
+    page break kept whole; a heading naming «góp ý» is not taken for a free-text question."""
+    template, standard = made
+    assert [(g.id, g.title) for g in template.groups] == [(g.id, g.title) for g in standard.groups]
+    for own, printed in zip(template.groups, standard.groups):
+        numbers = [q.text.split(".")[0] for q in own.questions]
+        assert set(numbers) == {q.id for q in printed.questions}, (own.id, numbers)

@@ -249,8 +249,9 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
                       "height": round(grey.shape[0] / px_per_mm, 2), "anchor": "features",
                       "shape": "round" if kinds == {"round"} else "square", "boxes": box_rects,
                       "frames": frame_rects})
-        if questions:
-            groups.append({"id": f"P{page_no}", "title": f"Trang {page_no}", "questions": questions})
+        _into_sections(groups, questions, section_headings(finding.words, finding.found), page_no,
+                       {**{q["id"]: box_rects[q["options"][0][2]][1] for q in questions if q["type"] != "text"},
+                        **{q["id"]: frame_rects[q["frame"]][1] for q in questions if q["type"] == "text"}})
         preview = asset_dir / f"preview-{page_no}.png"
         render_preview(reference, REFERENCE_PX_PER_MM, [b for b, _ in shown_boxes], [n for _, n in shown_boxes],
                        frame_labels, questions, preview)
@@ -268,6 +269,63 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
 
 # A digit's place in a number, counted from the right (units first).
 DIGIT_PLACES = ("hàng đơn vị", "hàng chục", "hàng trăm", "hàng nghìn")
+
+
+# A section's heading: its mark («A.», «II.», «PHẦN 2») then words in capitals («B. CƠ SỞ VẬT CHẤT»).
+SECTION_MARK = re.compile(r"^(?:(?P<mark>[A-ZĐ]|[IVX]{1,4})[.)]|PHẦN\s+(?P<part>[IVX]{1,4}|\d{1,2})[.:]?)\s")
+
+
+def section_headings(words: list, found: list) -> list[tuple[float, str, str]]:
+    """The page's section headings, top down, as (top mm, mark, text): printed lines with no box on them
+    that start with a section's mark (:data:`SECTION_MARK`) and whose letters after it are at least
+    ``BLANK_SECTION_CAPITALS`` capitals (a question «A5. Giới tính» or «a) …» is not one; a title has no
+    mark)."""
+    lines: dict[int, list] = {}
+    for w in words:
+        lines.setdefault(w.line, []).append(w)
+    out = []
+    for members in lines.values():
+        members = sorted(members, key=lambda w: w.x)
+        text = " ".join(w.text for w in members).strip()
+        match = SECTION_MARK.match(text + " ")
+        if not match:
+            continue
+        top, bottom = min(w.y for w in members), max(w.bottom for w in members)
+        if any(top <= f.y + f.h / 2 <= bottom for f in found if f.kind != "frame"):
+            continue
+        letters = [c for c in text[match.end():] if c.isalpha()]
+        if len(letters) < 4 or sum(c.isupper() for c in letters) < T.BLANK_SECTION_CAPITALS * len(letters):
+            continue
+        out.append((top, match.group("mark") or match.group("part"), text))
+    return sorted(out)
+
+
+def _into_sections(groups: list[dict], questions: list[dict], headings: list[tuple[float, str, str]],
+                   page_no: int, top_of: dict[str, float]) -> None:
+    """Append a page's questions (in their order) to ``groups``: each in the section whose heading is
+    printed above it (``top_of``: a question's top, mm), the ones above the page's first heading in the
+    last section of the page before (a section running over a page), else in the page's own group
+    («Trang N»). A section's id is its mark («B», «II»; "S" for «PHẦN 2»), made unique with "_2", "_3", …."""
+    used = {g["id"] for g in groups}
+    current = groups[-1] if groups and groups[-1].get("section") else None
+    for q in questions:
+        heading = next((h for h in reversed(headings) if h[0] < top_of[q["id"]]), None)
+        if heading is not None and (current is None or current.get("heading") != (page_no, heading[0])):
+            base = heading[1] if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", heading[1]) else "S"
+            gid, n = base, 1
+            while gid in used:
+                n += 1
+                gid = f"{base}_{n}"
+            used.add(gid)
+            current = {"id": gid, "title": heading[2], "questions": [], "section": True,
+                       "heading": (page_no, heading[0])}
+            groups.append(current)
+        elif heading is None and current is None:
+            gid = f"P{page_no}"
+            current = {"id": gid, "title": f"Trang {page_no}", "questions": []}
+            used.add(gid)
+            groups.append(current)
+        current["questions"].append(q)
 
 
 def _label_name(printed: str, taken: dict, questions: int) -> str:
@@ -389,6 +447,8 @@ def free_text_prompts(words: list, found: list, page_w: float, page_h: float) ->
             continue
         if not (PROMPT_NUMBER.match(text) or text.endswith((":", "?"))):
             continue  # a title or an instruction ("PHIẾU LẤY Ý KIẾN …"), not a question
+        if section_headings(members, shapes):
+            continue  # a section's heading («G. TIẾP NHẬN, XỬ LÝ GÓP Ý, PHẢN ÁNH»), not a question
         top = min(w.y for w in members)
         bottom = max(w.bottom for w in members)
         left = members[0].x
