@@ -338,8 +338,8 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
         glued = [w for w in words if w.x < box.x + box.w <= w.right and band[0] <= w.y + w.h / 2 <= band[1]
                  and w not in right]
         # A word that starts inside the box holds the box's edge read as letters ("[130-45").
-        right = [_outside(w, box) for w in glued] + [_outside(w, box) if w.x < box.x + box.w and w.symbols else w
-                                                     for w in right]
+        right = [_outside(w, box, next_x) for w in glued] + [
+            _outside(w, box, next_x) if w.x < box.x + box.w and w.symbols else w for w in right]
         text = _clean(" ".join(w.text for w in right))
         used = right
         if right and QUESTION_START.match(right[0].text) and not text[:1].isdigit():
@@ -540,14 +540,16 @@ def _circled(word) -> bool:
     return word.exact and len(word.symbols) == 1 and is_circled_character(word.symbols[0][0])
 
 
-def _outside(word, box):
+def _outside(word, box, next_x: float = 1e9):
     """A word Tesseract read across a box and its label ("☐30" as "130"), keeping only the letters right
     of the box (by their own boxes): a character starting inside the box is its edge read as a letter
-    ("☐30" read "[130": the "1" begins 1 mm inside the box's right wall), within ``BLANK_EDGE_AS_LETTER_MM``."""
+    ("☐30" read "[130": the "1" begins 1 mm inside the box's right wall), within ``BLANK_EDGE_AS_LETTER_MM``,
+    and before the row's next box at ``next_x`` mm (a row of digit boxes «☐0 ☐1 … ☐9» read as one word is
+    ten labels, not one)."""
     edge = box.x + box.w - T.BLANK_EDGE_AS_LETTER_MM
-    symbols = tuple(sym for sym in word.symbols if sym[1] >= edge and sym[1] + sym[3] / 2 > box.x + box.w)
+    symbols = tuple(sym for sym in word.symbols if sym[1] >= edge and box.x + box.w < sym[1] + sym[3] / 2 < next_x)
     kept = nfc("".join(circled_character(sym[0]) for sym in symbols))  # a text layer's symbols are as printed ("①")
-    return type(word)(kept, word.confidence, box.x + box.w, word.y, max(0.1, word.right - box.x - box.w), word.h,
+    return type(word)(kept, word.confidence, box.x + box.w, word.y, max(0.1, min(word.right, next_x) - box.x - box.w), word.h,
                       word.line, symbols, word.exact)
 
 
