@@ -3,7 +3,7 @@
 An office uploads omr's own form (or a Word copy of it) as a blank: the template made from it must hold
 the standard questions, labelled from the print, each choice question its own boxes, the date's digits as
 number fields (``labels``), and the editor must propose the standard question of each scale and yes/no
-question (omr.forms.links.suggest_link). Inputs, each made here from ``form_templates/motcua-2026.yaml``:
+question (omr.web.template_drafts._suggest, as the editor shows it). Inputs, each made here from ``form_templates/motcua-2026.yaml``:
 
 - ``pdf``: the printed PDF (words from its text layer);
 - ``png200``, ``png300``: that PDF rendered by pdfium at 200 and 300 dpi (words by Tesseract);
@@ -38,14 +38,12 @@ from blank_sources import omr_blank_pdf, render_pdf  # noqa: E402
 
 from omr.forms.layout import resolve_layout  # noqa: E402
 from omr.forms.simulate import PROFILES, scan_page  # noqa: E402
-from omr.forms.template import NO_OPINION_LABEL, SCALE_OPTIONS, YESNO_OPTIONS, load_template  # noqa: E402
+from omr.forms.template import load_template  # noqa: E402
 from omr.template_from.blank import from_blank  # noqa: E402
 from omr.text.normalise import fold  # noqa: E402
 
-try:
-    from omr.forms.links import suggest_link  # noqa: E402
-except ImportError:  # main before h16ed: the editor's own helper
-    from omr.web.template_drafts import _suggest as suggest_link  # noqa: E402
+# The editor's proposal of a standard question for a drafted question (shown in «Tính vào chỉ số»).
+from omr.web.template_drafts import _suggest as suggest_link  # noqa: E402
 
 NUMBERING = re.compile(r"^\s*([A-ZĐ]\d{1,2}|câu\s*\d+)[.:)]\s*", re.IGNORECASE)
 HINT = re.compile(r"\s*\((có thể chọn nhiều ô|đánh dấu từng chữ số[^)]*)\)\s*", re.IGNORECASE)
