@@ -1238,6 +1238,15 @@ BLANK_HEADING_MAX_MM = 14.0
 BLANK_QUESTION_TEXT_MAX_MM = 15.0
 # Words of one label are set at most 4 mm apart (a space is ~1 mm at 11 pt); a wider blank ends it.
 BLANK_LABEL_WORD_GAP_MM = 4.0
+# Two words either side of a grid's column border are one phrase running across it only when the blank
+# between them is under 1.2 of their letters' height: a space is 0.3-0.5 of it (DejaVu and Liberation at
+# 6.5-13 pt), while omr's own scale header at 6.5 pt (words 1.9-2.3 mm tall) sets «thường» and «Hài» of
+# neighbouring 12 mm columns 3.7 mm apart, which the 4 mm rule alone took for one phrase (h16ed).
+BLANK_PHRASE_GAP_HEIGHTS = 1.2
+# A section heading's letters after its mark are capitals (omr's «B. CƠ SỞ VẬT CHẤT, TRANG THIẾT BỊ»,
+# Word forms' «II. ĐÁNH GIÁ»); a question «A5. Giới tính» has 1 capital in 9 letters. 0.8 leaves room for
+# a unit or abbreviation in lower case inside a heading.
+BLANK_SECTION_CAPITALS = 0.8
 # A comb field (one written digit per cell): cells at most 1 mm apart (they share a ruled wall) and at
 # least 1.15 times as tall as wide (Word combs and OMRChecker's sample6: 5 x 7 mm, 4.5 x 7.2 mm); square
 # cells side by side stay choice boxes.

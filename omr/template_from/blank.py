@@ -33,7 +33,8 @@ from omr.scan.ingest import PageLoader, count_pages
 from omr.scan.ocr import OcrUnavailable
 from omr.template_from.boxes import Found, find_boxes, ink_of
 from omr.template_from.printed import read_circled, read_label, read_pdf_words, read_words
-from omr.template_from.questions import group_by_print
+from omr.template_from.questions import group_by_print, number_fields
+from omr.text.normalise import fold
 
 REFERENCE_PX_PER_MM = 6.0  # ~150 dpi: plenty for registration, small files
 
@@ -179,6 +180,7 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
     asset_dir = out.parent / form_id
     asset_dir.mkdir(parents=True, exist_ok=True)
     pages, groups, previews = [], [], []
+    labels: dict[str, list[str]] = {}  # number fields: a name -> the questions of its digits (pinned labels)
     box_number = frame_number = question_number = lettered = 0
     title = ""
     warnings: list[str] = []
@@ -193,7 +195,8 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
         box_rects, frame_rects = {}, {}
         questions, frame_labels = [], []
         shown_boxes: list = []
-        for q in finding.questions:
+        own_id: dict[int, dict] = {}  # index in finding.questions -> its question here
+        for index, q in enumerate(finding.questions):
             if q.comb:  # one written character per cell: the whole comb is one writing frame
                 frame_number += 1
                 cells = [boxes[i] for i in q.boxes]
@@ -217,6 +220,12 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
                 options.append((code, label, box_number))
             questions.append({"id": f"Q{question_number}", "text": q.text or f"Câu {question_number} (đặt tên)",
                               "type": "multiple" if q.multiple else "single", "options": options})
+            own_id[index] = questions[-1]
+        for parts, name in number_fields(finding.questions, boxes, finding.words):
+            members = [own_id[i] for i in parts if i in own_id]
+            if len(members) == len(parts):
+                labels[_label_name(name, labels, question_number)] = [m["id"] for m in members]
+                _name_digits(members)
         page_w, page_h = grey.shape[1] / px_per_mm, grey.shape[0] / px_per_mm
         proposed, unframed = free_text_prompts(finding.words, finding.found, page_w, page_h)
         frames = frames + proposed
@@ -240,8 +249,9 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
                       "height": round(grey.shape[0] / px_per_mm, 2), "anchor": "features",
                       "shape": "round" if kinds == {"round"} else "square", "boxes": box_rects,
                       "frames": frame_rects})
-        if questions:
-            groups.append({"id": f"P{page_no}", "title": f"Trang {page_no}", "questions": questions})
+        _into_sections(groups, questions, section_headings(finding.words, finding.found), page_no,
+                       {**{q["id"]: box_rects[q["options"][0][2]][1] for q in questions if q["type"] != "text"},
+                        **{q["id"]: frame_rects[q["frame"]][1] for q in questions if q["type"] == "text"}})
         preview = asset_dir / f"preview-{page_no}.png"
         render_preview(reference, REFERENCE_PX_PER_MM, [b for b, _ in shown_boxes], [n for _, n in shown_boxes],
                        frame_labels, questions, preview)
@@ -252,9 +262,93 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
     # the same printed letter elsewhere on the page (omr.scan.bubbles); boxes are crossed.
     marks = "fill" if lettered * 2 > box_number else "cross"
     write_pinned_template(out, form_id, title or f"Phiếu {blank.stem}", pages, groups, marks=marks,
-                          note=f"Tạo từ phiếu trắng {blank.name} bởi omr template from-blank")
+                          note=f"Tạo từ phiếu trắng {blank.name} bởi omr template from-blank", labels=labels)
     return {"output": str(out), "boxes": box_number, "frames": frame_number, "questions": question_number,
             "pages": len(pages), "previews": previews, "form_id": form_id, "warnings": warnings}
+
+
+# A digit's place in a number, counted from the right (units first).
+DIGIT_PLACES = ("hàng đơn vị", "hàng chục", "hàng trăm", "hàng nghìn")
+
+
+# A section's heading: its mark («A.», «II.», «PHẦN 2») then words in capitals («B. CƠ SỞ VẬT CHẤT»).
+SECTION_MARK = re.compile(r"^(?:(?P<mark>[A-ZĐ]|[IVX]{1,4})[.)]|PHẦN\s+(?P<part>[IVX]{1,4}|\d{1,2})[.:]?)\s")
+
+
+def section_headings(words: list, found: list) -> list[tuple[float, str, str]]:
+    """The page's section headings, top down, as (top mm, mark, text): printed lines with no box on them
+    that start with a section's mark (:data:`SECTION_MARK`) and whose letters after it are at least
+    ``BLANK_SECTION_CAPITALS`` capitals (a question «A5. Giới tính» or «a) …» is not one; a title has no
+    mark)."""
+    lines: dict[int, list] = {}
+    for w in words:
+        lines.setdefault(w.line, []).append(w)
+    out = []
+    for members in lines.values():
+        members = sorted(members, key=lambda w: w.x)
+        text = " ".join(w.text for w in members).strip()
+        match = SECTION_MARK.match(text + " ")
+        if not match:
+            continue
+        top, bottom = min(w.y for w in members), max(w.bottom for w in members)
+        if any(top <= f.y + f.h / 2 <= bottom for f in found if f.kind != "frame"):
+            continue
+        letters = [c for c in text[match.end():] if c.isalpha()]
+        if len(letters) < 4 or sum(c.isupper() for c in letters) < T.BLANK_SECTION_CAPITALS * len(letters):
+            continue
+        out.append((top, match.group("mark") or match.group("part"), text))
+    return sorted(out)
+
+
+def _into_sections(groups: list[dict], questions: list[dict], headings: list[tuple[float, str, str]],
+                   page_no: int, top_of: dict[str, float]) -> None:
+    """Append a page's questions (in their order) to ``groups``: each in the section whose heading is
+    printed above it (``top_of``: a question's top, mm), the ones above the page's first heading in the
+    last section of the page before (a section running over a page), else in the page's own group
+    («Trang N»). A section's id is its mark («B», «II»; "S" for «PHẦN 2»), made unique with "_2", "_3", …."""
+    used = {g["id"] for g in groups}
+    current = groups[-1] if groups and groups[-1].get("section") else None
+    for q in questions:
+        heading = next((h for h in reversed(headings) if h[0] < top_of[q["id"]]), None)
+        if heading is not None and (current is None or current.get("heading") != (page_no, heading[0])):
+            base = heading[1] if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", heading[1]) else "S"
+            gid, n = base, 1
+            while gid in used:
+                n += 1
+                gid = f"{base}_{n}"
+            used.add(gid)
+            current = {"id": gid, "title": heading[2], "questions": [], "section": True,
+                       "heading": (page_no, heading[0])}
+            groups.append(current)
+        elif heading is None and current is None:
+            gid = f"P{page_no}"
+            current = {"id": gid, "title": f"Trang {page_no}", "questions": []}
+            used.add(gid)
+            groups.append(current)
+        current["questions"].append(q)
+
+
+def _label_name(printed: str, taken: dict, questions: int) -> str:
+    """The export column name of a number field (omr.forms.pinned.LABEL_NAME: ASCII letters, digits, "_"):
+    the row's printed name without its marks («Ngày» -> "Ngay", «Số báo danh» -> "So_bao_danh"), else
+    "So"; made unique among ``taken`` and never a question id (Q1 …, Y1 …)."""
+    words = re.sub(r"[^a-z0-9 ]+", " ", fold(printed)).split()
+    base = "_".join(words)[:30].strip("_")
+    base = base[:1].upper() + base[1:] if base and base[0].isalpha() else "So" + (f"_{base}" if base else "")
+    name, n = base, 1
+    while name in taken or re.fullmatch(r"[QY]\d+", name):
+        n += 1
+        name = f"{base}_{n}"
+    return name
+
+
+def _name_digits(members: list[dict]) -> None:
+    """Each digit question of a number field named after the first one's text and its place
+    («A1. Ngày khảo sát … – Ngày, chữ số hàng chục»): the export's codebook tells the columns apart."""
+    base = members[0]["text"]
+    for place, q in enumerate(reversed(members)):
+        where = DIGIT_PLACES[place] if place < len(DIGIT_PLACES) else f"thứ {len(members) - place}"
+        q["text"] = f"{base}, chữ số {where}"
 
 
 def frames_over_print(reference: np.ndarray, width_mm: float, frames: list[tuple[str, str, tuple]],
@@ -353,6 +447,8 @@ def free_text_prompts(words: list, found: list, page_w: float, page_h: float) ->
             continue
         if not (PROMPT_NUMBER.match(text) or text.endswith((":", "?"))):
             continue  # a title or an instruction ("PHIẾU LẤY Ý KIẾN …"), not a question
+        if section_headings(members, shapes):
+            continue  # a section's heading («G. TIẾP NHẬN, XỬ LÝ GÓP Ý, PHẢN ÁNH»), not a question
         top = min(w.y for w in members)
         bottom = max(w.bottom for w in members)
         left = members[0].x

@@ -338,8 +338,8 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
         glued = [w for w in words if w.x < box.x + box.w <= w.right and band[0] <= w.y + w.h / 2 <= band[1]
                  and w not in right]
         # A word that starts inside the box holds the box's edge read as letters ("[130-45").
-        right = [_outside(w, box) for w in glued] + [_outside(w, box) if w.x < box.x + box.w and w.symbols else w
-                                                     for w in right]
+        right = [_outside(w, box, next_x) for w in glued] + [
+            _outside(w, box, next_x) if w.x < box.x + box.w and w.symbols else w for w in right]
         text = _clean(" ".join(w.text for w in right))
         used = right
         if right and QUESTION_START.match(right[0].text) and not text[:1].isdigit():
@@ -413,9 +413,56 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
     question.labels = _digit_scale(labels)
     if len(set(codes)) != len(codes):
         codes = [str(k + 1) for k in range(len(members))]
+    if len(set(question.labels)) == len(members) and all(label.isdigit() for label in question.labels):
+        # Numbers printed as the labels (a date's digits «0 … 9», years «2025 2026»): each box's code is its
+        # number, so that a number field joins the digits marked (labels, :func:`number_fields`).
+        codes = list(question.labels)
     question.codes = codes
     question.text = _question_text(question, boxes, words, ink, px_per_mm)
     question.multiple = len(members) == 1 or asks_for_several(question.text)
+
+
+def _digit_run(question: Question) -> bool:
+    """A question whose options are the digits 0 … k in order (k >= 1): one digit of a number."""
+    return len(question.labels) >= 2 and question.labels == [str(d) for d in range(len(question.labels))]
+
+
+def number_fields(questions: list[Question], boxes: list, words: list) -> list[tuple[list[int], str]]:
+    """Questions that are the digits of one number written by marking a box per digit (omr's date:
+    «Ngày: ☐0 … ☐3 | ☐0 … ☐9», the day's tens then its units), as (indices into ``questions``, the
+    row's printed name or "").
+
+    Two or more questions in a row, one after another on one printed row, each with the digits 0 … k
+    as its labels in order (:func:`_digit_run`), with nothing printed between two of them but the last
+    box's digit (no question text of its own). Rows one under another are separate numbers (a day
+    and a month): a digit's place is told by the row, never by a guess across rows.
+    """
+    fields: list[tuple[list[int], str]] = []
+    run: list[int] = []
+
+    def close() -> None:
+        if len(run) >= 2:
+            name = [w for w in _left_text(questions[run[0]].boxes, boxes, words) if not _is_code([w])]
+            fields.append((list(run), _clean(" ".join(w.text for w in name))))
+
+    for k, q in enumerate(questions):
+        if not _digit_run(q) or q.comb:
+            close()
+            run = []
+            continue
+        if run:
+            last = boxes[questions[run[-1]].boxes[-1]]
+            first = boxes[q.boxes[0]]
+            level = abs(first.centre[1] - last.centre[1]) < 0.6 * first.h and first.x > last.x
+            between = _words_between(words, first.y - 0.3 * first.h, first.y + 1.3 * first.h, last.x + last.w,
+                                     first.x)
+            if level and (not between or _is_code(between)):
+                run.append(k)
+                continue
+            close()
+        run = [k]
+    close()
+    return fields
 
 
 def _circled_sequence(reads: list[str | None], alphabet: str = "0123456789") -> list[str] | None:
@@ -493,14 +540,16 @@ def _circled(word) -> bool:
     return word.exact and len(word.symbols) == 1 and is_circled_character(word.symbols[0][0])
 
 
-def _outside(word, box):
+def _outside(word, box, next_x: float = 1e9):
     """A word Tesseract read across a box and its label ("☐30" as "130"), keeping only the letters right
     of the box (by their own boxes): a character starting inside the box is its edge read as a letter
-    ("☐30" read "[130": the "1" begins 1 mm inside the box's right wall), within ``BLANK_EDGE_AS_LETTER_MM``."""
+    ("☐30" read "[130": the "1" begins 1 mm inside the box's right wall), within ``BLANK_EDGE_AS_LETTER_MM``,
+    and before the row's next box at ``next_x`` mm (a row of digit boxes «☐0 ☐1 … ☐9» read as one word is
+    ten labels, not one)."""
     edge = box.x + box.w - T.BLANK_EDGE_AS_LETTER_MM
-    symbols = tuple(sym for sym in word.symbols if sym[1] >= edge and sym[1] + sym[3] / 2 > box.x + box.w)
+    symbols = tuple(sym for sym in word.symbols if sym[1] >= edge and box.x + box.w < sym[1] + sym[3] / 2 < next_x)
     kept = nfc("".join(circled_character(sym[0]) for sym in symbols))  # a text layer's symbols are as printed ("①")
-    return type(word)(kept, word.confidence, box.x + box.w, word.y, max(0.1, word.right - box.x - box.w), word.h,
+    return type(word)(kept, word.confidence, box.x + box.w, word.y, max(0.1, min(word.right, next_x) - box.x - box.w), word.h,
                       word.line, symbols, word.exact)
 
 
@@ -603,13 +652,16 @@ def _header_lines(top: float, row_x: list[float], pitch: float, boxes: list, wor
 def _runs_across(line: list, borders: list[float]) -> bool:
     """A printed line (words in x order) that runs across one of ``borders`` (mm): a word over it, or two
     words either side of it set as one phrase (less than ``BLANK_LABEL_WORD_GAP_MM`` apart). A table's
-    vertical rule read as a word ("|", "]") is the border itself, not a word across it."""
+    vertical rule read as a word ("|", "]") is the border itself, not a word across it. Small print sets
+    its spaces closer: two words more than ``BLANK_PHRASE_GAP_HEIGHTS`` of their height apart are two cells'
+    (omr's scale header at 6.5 pt, «thường | Hài lòng» 3.7 mm apart in 12 mm columns)."""
     line = [w for w in line if not RULE_AS_TEXT.fullmatch(w.text)]
     for border in borders:
         if any(w.x < border < w.right for w in line):
             return True
         for a, b in zip(line, line[1:]):
-            if a.right <= border <= b.x and b.x - a.right < T.BLANK_LABEL_WORD_GAP_MM:
+            phrase_gap = min(T.BLANK_LABEL_WORD_GAP_MM, T.BLANK_PHRASE_GAP_HEIGHTS * max(a.h, b.h))
+            if a.right <= border <= b.x and b.x - a.right < phrase_gap:
                 return True
     return False
 
@@ -725,7 +777,12 @@ def _question_text(question: Question, boxes: list, words: list, ink: np.ndarray
     level = (first.y - 0.3 * first.h, first.y + 1.3 * first.h)
     runs_on = {w.line for w in words if band[0] <= w.y + w.h / 2 <= band[1] and w.x + w.w / 2 > first.x
                and not level[0] <= w.y + w.h / 2 <= level[1]}
-    left = sorted((w for w in left if w.line not in runs_on), key=lambda w: (w.line, w.x))
+    # A line below the row that starts with a question's number is the next question's ("H3. Lý do …"
+    # under a yes/no row whose boxes share the columns of a scale grid above).
+    below_starts = {w.line for w in left if w.y + w.h / 2 > level[1] and QUESTION_START.match(w.text)
+                    and w.x <= min(v.x for v in left if v.line == w.line)}
+    left = sorted((w for w in left if w.line not in runs_on and w.line not in below_starts),
+                  key=lambda w: (w.line, w.x))
     if band != level:  # a grid row: its label cell's lines, however they wrap
         cell = _cell_text(first, boxes, words, start, ink, px_per_mm)
         if cell is not None:
@@ -744,16 +801,28 @@ def _question_text(question: Question, boxes: list, words: list, ink: np.ndarray
 
 
 def _line_above(first, boxes: list, words: list) -> str:
-    """The nearest printed line above a box without boxes of its own (a question's text), within 15 mm."""
-    candidates: dict[int, list] = {}
+    """The nearest printed line above a box without boxes of its own (a question's text), within
+    ``BLANK_QUESTION_TEXT_MAX_MM``; counted from the top of a stack of rows of boxes each set after a
+    short name of its own (omr's date: «Ngày: ☐…», «Tháng: ☐…», «Năm: ☐…» under «A1. Ngày khảo sát»),
+    so the last row of the stack finds the question's text as the first does."""
+    lines: dict[int, list] = {}
     for w in words:
-        if first.y - T.BLANK_QUESTION_TEXT_MAX_MM <= w.y + w.h / 2 < first.y:
-            candidates.setdefault(w.line, []).append(w)
-    for line in sorted(candidates, key=lambda n: -max(w.y for w in candidates[n])):
-        line_words = sorted(candidates[line], key=lambda w: w.x)
+        if w.y + w.h / 2 < first.y:
+            lines.setdefault(w.line, []).append(w)
+    limit = first.y - T.BLANK_QUESTION_TEXT_MAX_MM
+    for line in sorted(lines, key=lambda n: -max(w.y for w in lines[n])):
+        line_words = sorted(lines[line], key=lambda w: w.x)
+        if max(w.y + w.h / 2 for w in line_words) < limit:
+            break
         y0 = min(w.y for w in line_words)
         y1 = max(w.bottom for w in line_words)
-        if any(y0 - 0.5 <= b.centre[1] <= y1 + 0.5 for b in boxes):
+        level = [b for b in boxes if y0 - 0.5 <= b.centre[1] <= y1 + 0.5]
+        if level:
+            start = min(b.x for b in level)
+            prefix = [w for w in line_words if w.right <= start]
+            if prefix and not any(w.x > start for w in line_words if not _is_code([w])) and \
+                    len(_clean(" ".join(w.text for w in prefix)).split()) <= 2:
+                limit = min(limit, y0 - T.BLANK_QUESTION_TEXT_MAX_MM)  # a short-named row of a stack
             continue
         text = _clean(" ".join(w.text for w in line_words))
         if text:
