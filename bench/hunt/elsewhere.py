@@ -59,7 +59,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from omrchecker_agreement import DEFAULT_DATA, expected_reads, our_value, template_for  # noqa: E402
 
 from omr.forms.geometry import Checkbox  # noqa: E402
-from omr.forms.simulate import _draw_mark, cast_shadow, draw_habit  # noqa: E402
+from omr.forms.simulate import _draw_mark, cast_shadow  # noqa: E402
 from omr.model import NEEDS_REVIEW  # noqa: E402
 from omr.scan.ingest import PageLoader  # noqa: E402
 from omr.scan.page import Catalogue, process_page  # noqa: E402
