@@ -407,16 +407,39 @@ def mark_margins(boxes: list[Checkbox], darkness: np.ndarray, solid: np.ndarray)
                       np.minimum(contrast - T.BUBBLE_QUESTION_CONTRAST, excess - T.BUBBLE_MIN_EXCESS))
 
 
-def darkest_nearby(windows: list[BoxWindow], boxes: list[Checkbox], reach_mm: float) -> np.ndarray:
+def own_reach(boxes: list[Checkbox], limit_mm: float) -> np.ndarray:
+    """(n, 2) how far (mm, x and y) each bubble's inner part (``BUBBLE_INNER_SHARE``) can slide and stay
+    on its own side of the midlines to its nearest neighbours in its row and column, at most ``limit_mm``:
+    UPSC-mock's rows are 5.9 mm apart for 5.45 mm bubbles, and a 2.5 mm slide reached the next row's fill."""
+    n = len(boxes)
+    reach = np.full((n, 2), float(limit_mm))
+    if n < 2:
+        return reach
+    centre = np.array([(b.x + b.w / 2, b.y + b.h / 2) for b in boxes])
+    size = np.array([(b.w, b.h) for b in boxes])
+    gap = np.abs(centre[:, None, :] - centre[None, :, :])  # (n, n, 2)
+    np.fill_diagonal(gap[:, :, 0], np.inf)
+    np.fill_diagonal(gap[:, :, 1], np.inf)
+    for axis in (0, 1):
+        other = 1 - axis
+        beside = gap[:, :, other] < size[:, None, other]  # overlapping on the other axis: a neighbour
+        nearest = np.where(beside, gap[:, :, axis], np.inf).min(axis=1)
+        inner = size[:, axis] * T.BUBBLE_INNER_SHARE / 2
+        reach[:, axis] = np.clip(nearest / 2 - inner, 0.0, limit_mm)
+    return reach
+
+
+def darkest_nearby(windows: list[BoxWindow], boxes: list[Checkbox], reach_mm: np.ndarray) -> np.ndarray:
     """(n,) each bubble's inner darkness (as :func:`inner_darkness`, scale 1) at its darkest place within
-    ``reach_mm`` (mm, each axis) of where it is placed: where a fill lies when the placement is off.
+    ``reach_mm`` ((n, 2) mm, x and y: :func:`own_reach`) of where it is placed: where a fill lies when the
+    placement is off.
 
     The mean grey over the inner ellipse is slid over the window (``cv2.filter2D``, ~0.05 ms a bubble);
     a window off the page, or too small to slide in, gives 0."""
     out = np.zeros(len(boxes))
-    reach = int(round(reach_mm * K))
     kernels: dict[tuple[int, int], np.ndarray] = {}
     for i, (window, box) in enumerate(zip(windows, boxes)):
+        rx, ry = int(round(reach_mm[i][0] * K)), int(round(reach_mm[i][1] * K))
         if window.paper <= 0:
             continue
         ax = max(int(round(box.w * K * T.BUBBLE_INNER_SHARE / 2)), 1)
@@ -428,8 +451,8 @@ def darkest_nearby(windows: list[BoxWindow], boxes: list[Checkbox], reach_mm: fl
         height, width = window.grey.shape[:2]
         cx = int(round((box.x + box.w / 2) * K - window.x0))
         cy = int(round((box.y + box.h / 2) * K - window.y0))
-        x0, x1 = max(ax, cx - reach), min(width - ax - 1, cx + reach)
-        y0, y1 = max(ay, cy - reach), min(height - ay - 1, cy + reach)
+        x0, x1 = max(ax, cx - rx), min(width - ax - 1, cx + rx)
+        y0, y1 = max(ay, cy - ry), min(height - ay - 1, cy + ry)
         if x0 > x1 or y0 > y1:
             continue
         means = cv2.filter2D(window.grey.astype(np.float32), -1, kernels[(ax, ay)], borderType=cv2.BORDER_REPLICATE)
@@ -444,7 +467,8 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
     When the boxes were not placed on their own print (``search.found_share`` under
     ``BUBBLE_RING_MIN_SHARE``: rings too faint on a light copy or a 1-bit scan, and registration alone
     places them, up to ~2 mm off where an OMRChecker template was drawn by hand), an empty bubble that
-    would read as a mark at its darkest place within ``BUBBLE_SEARCH_MM`` is uncertain, never empty:
+    would read marked at its darkest place within ``BUBBLE_SEARCH_MM`` (and on its own side of its
+    neighbours, :func:`own_reach`) is uncertain, never empty:
     a fill measured half beside it is not a blank (bench/hunt/elsewhere.py light, sample3)."""
     scales = search.scales if search.scales is not None else np.ones(len(boxes))
     measured = inner_darkness_all(search.windows, boxes, np.asarray(search.offsets), scales)
@@ -452,8 +476,8 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
     solid = np.array([f >= T.BUBBLE_SOLID_FILL or d >= T.BUBBLE_SOLID_DARKNESS for f, d in measured], dtype=bool)
     margins = mark_margins(boxes, darkness, solid)
     if boxes and search.found_share < T.BUBBLE_RING_MIN_SHARE:
-        nearby = darkest_nearby(search.windows, boxes, T.BUBBLE_SEARCH_MM)
-        placed_off = mark_margins(boxes, nearby, nearby >= T.BUBBLE_SOLID_DARKNESS) > -T.BUBBLE_UNSURE
+        nearby = darkest_nearby(search.windows, boxes, own_reach(boxes, T.BUBBLE_SEARCH_MM))
+        placed_off = mark_margins(boxes, nearby, nearby >= T.BUBBLE_SOLID_DARKNESS) >= T.BUBBLE_UNSURE
     else:
         placed_off = np.zeros(len(boxes), dtype=bool)
     reads = []
