@@ -429,6 +429,26 @@ def own_reach(boxes: list[Checkbox], limit_mm: float) -> np.ndarray:
     return reach
 
 
+def rivals_of_marks(boxes: list[Checkbox], darkness: np.ndarray, margins: np.ndarray) -> np.ndarray:
+    """(n,) bool: bubbles not read as marks (``margins`` < ``BUBBLE_UNSURE``) whose darkness is within
+    ``BUBBLE_RIVAL_MARGIN`` of, or above, the lightest mark of their own question. Their printed baseline
+    (the same option elsewhere, :func:`printed_baselines`) can be a filled one where most rows chose that
+    option, and a second fill then reads empty beside the first: such a bubble is not a sure blank."""
+    rival = np.zeros(len(boxes), dtype=bool)
+    by_question: dict[str, list[int]] = {}
+    for i, box in enumerate(boxes):
+        by_question.setdefault(box.question, []).append(i)
+    for members in by_question.values():
+        marks = [i for i in members if margins[i] >= T.BUBBLE_UNSURE]
+        if not marks:
+            continue
+        lightest = min(darkness[i] for i in marks)
+        for i in members:
+            if margins[i] < T.BUBBLE_UNSURE and darkness[i] >= lightest - T.BUBBLE_RIVAL_MARGIN:
+                rival[i] = True
+    return rival
+
+
 def darkest_nearby(windows: list[BoxWindow], boxes: list[Checkbox], reach_mm: np.ndarray) -> np.ndarray:
     """(n,) each bubble's inner darkness (as :func:`inner_darkness`, scale 1) at its darkest place within
     ``reach_mm`` ((n, 2) mm, x and y: :func:`own_reach`) of where it is placed: where a fill lies when the
@@ -480,6 +500,7 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
         placed_off = mark_margins(boxes, nearby, nearby >= T.BUBBLE_SOLID_DARKNESS) >= T.BUBBLE_UNSURE
     else:
         placed_off = np.zeros(len(boxes), dtype=bool)
+    rival = rivals_of_marks(boxes, darkness, margins)
     reads = []
     for i, (box, (dx, dy), (fill, dark)) in enumerate(zip(boxes, search.offsets, measured)):
         margin = float(margins[i])
@@ -489,9 +510,10 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
             state = EMPTY
         else:
             state = UNCERTAIN
-        if state == EMPTY and (solid[i] or placed_off[i]):
+        if state == EMPTY and (solid[i] or placed_off[i] or rival[i]):
             # A solid fill is never read as empty, whatever the comparison says; nor a bubble with a
-            # mark's darkness just beside where it was placed when nothing placed it on its print.
+            # mark's darkness just beside where it was placed when nothing placed it on its print; nor one
+            # as dark as its own question's mark (a second fill measured against filled peers).
             state = UNCERTAIN
         confidence = 0.25 if state == UNCERTAIN else 0.5 + 0.5 * min(1.0, abs(margin) / 0.1)
         reads.append(BoxRead(box.question, box.option, state, round(fill, 4), round(dark, 4), round(confidence, 3),
