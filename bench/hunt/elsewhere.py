@@ -87,6 +87,7 @@ class Sheet:
     single: set[str]
     catalogue: Catalogue
     scan: object = None  # office: the photocopier applied after the habits (rng -> image)
+    styles: dict = field(default_factory=dict)  # question -> how its answer was marked ("fill" when not drawn here)
     notes: list = field(default_factory=list)
 
 
@@ -211,7 +212,9 @@ def apply_habit(sheet: Sheet, kind: str, rng, per_page: int) -> tuple[np.ndarray
                 truth[q] = new.option
             else:
                 truth[q] = REVIEW
-            _mark(layer, new, "fill" if rng.random() < 0.7 else "cross", rng)
+            # The new mark in the first one's style: a fill beside a cross is omr's correction convention
+            # (docs/reading.md: the dense box is the one cancelled), not two answers.
+            _mark(layer, new, sheet.styles.get(q, "fill"), rng)
         elif kind == "stray":
             _stray(layer, boxes, rng)
     return _lay(sheet, img, layer), truth, touched
@@ -340,7 +343,8 @@ def office_sheets(scratch: Path, rng) -> list[Sheet]:
                     sheet.truth[q] = ""
                     continue
                 box = boxes[q][int(rng.integers(len(boxes[q])))]
-                _mark(layer, box, "cross" if rng.random() < 0.5 else "fill", rng)
+                sheet.styles[q] = "cross" if rng.random() < 0.5 else "fill"
+                _mark(layer, box, sheet.styles[q], rng)
                 sheet.truth[q] = box.option
             sheet.grey = _lay(sheet, grey, layer)
             out.append(sheet)
