@@ -56,14 +56,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from omrchecker_agreement import DEFAULT_DATA, expected_reads, our_value, template_for  # noqa: E402
+from omrchecker_agreement import DEFAULT_DATA, our_value, sample_sheets  # noqa: E402
 
 from omr.forms.geometry import Checkbox  # noqa: E402
 from omr.forms.simulate import _draw_mark, cast_shadow  # noqa: E402
 from omr.model import NEEDS_REVIEW  # noqa: E402
 from omr.scan.ingest import PageLoader  # noqa: E402
 from omr.scan.page import Catalogue, process_page  # noqa: E402
-from omr.template_from.omrchecker import expand_labels, import_omrchecker, read_template_json  # noqa: E402
+from omr.template_from.omrchecker import expand_labels  # noqa: E402
 
 DPI = 200
 PPM = DPI / 25.4
@@ -264,47 +264,37 @@ def write(img: np.ndarray, path: Path, binary: bool) -> None:
 
 def omrchecker_sheets(scratch: Path, loader: PageLoader, verbose: bool) -> list[Sheet]:
     """OMRChecker's real sheets with the truth of every field omr reads as OMRChecker does, status ok."""
-    snapshots = expected_reads(DEFAULT_DATA / "expected_reads.ambr")
     out = []
-    catalogues: dict[Path, tuple] = {}
-    for name, rows in snapshots.items():
-        for row in rows:
-            image = DEFAULT_DATA / row["input_path"]
-            tpl = template_for(image, DEFAULT_DATA / "samples")
-            if tpl not in catalogues:
-                folder = scratch / f"{name}-{len(catalogues)}"
-                import_omrchecker(tpl, folder / f"{name.lower().replace('_', '-')}.yaml")
-                catalogues[tpl] = (Catalogue.from_folder(folder), read_template_json(tpl))
-            catalogue, data = catalogues[tpl]
-            grey = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
-            path = scratch / f"clean-{name}-{image.stem}.png"
-            cv2.imwrite(str(path), grey)
-            result = process_page(loader.load(path, 0), catalogue)
-            if result.set_aside or result.homography is None:
-                if verbose:
-                    print(f"  {image.name}: set aside on the clean sheet ({result.set_aside})")
+    for name, row, image, catalogue, data in sample_sheets(DEFAULT_DATA, scratch):
+        grey = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
+        path = scratch / f"clean-{name}-{image.stem}.png"
+        cv2.imwrite(str(path), grey)
+        result = process_page(loader.load(path, 0), catalogue)
+        if result.set_aside or result.homography is None:
+            if verbose:
+                print(f"  {image.name}: set aside on the clean sheet ({result.set_aside})")
+            continue
+        layout = next(iter(catalogue.layouts.values()))
+        qtext = {q.id: q.text for q in layout.questions}
+        by_text = {qtext[q.question]: q for q in result.questions}
+        empty = str(data.get("emptyValue", ""))
+        custom = {k: expand_labels(v) for k, v in (data.get("customLabels") or {}).items()}
+        truth = {}
+        for column in [c for c in row if c not in ("file_id", "input_path", "output_path", "score")]:
+            parts = custom.get(column, [column])
+            reads = [by_text.get(p) for p in parts]
+            ours = "".join(our_value(r) or empty for r in reads)
+            if ours != row[column] or any(r is None or r.status in NEEDS_REVIEW for r in reads):
                 continue
-            layout = next(iter(catalogue.layouts.values()))
-            qtext = {q.id: q.text for q in layout.questions}
-            by_text = {qtext[q.question]: q for q in result.questions}
-            empty = str(data.get("emptyValue", ""))
-            custom = {k: expand_labels(v) for k, v in (data.get("customLabels") or {}).items()}
-            truth = {}
-            for column in [c for c in row if c not in ("file_id", "input_path", "output_path", "score")]:
-                parts = custom.get(column, [column])
-                reads = [by_text.get(p) for p in parts]
-                ours = "".join(our_value(r) or empty for r in reads)
-                if ours != row[column] or any(r is None or r.status in NEEDS_REVIEW for r in reads):
-                    continue
-                for r in reads:
-                    truth[r.question] = norm(r)
-            boxes: dict[str, list[Checkbox]] = {}
-            for b in result.boxes:
-                boxes.setdefault(b.question, []).append(Checkbox(b.question, b.option, b.x, b.y, b.w, b.h))
-            page = layout.pages[(result.page or 1) - 1]
-            single = {q.id for q in layout.questions if q.single_answer}
-            out.append(Sheet(f"{name}/{image.stem}", grey, np.array(result.homography, np.float64),
-                             (page.width, page.height), boxes, truth, single, catalogue))
+            for r in reads:
+                truth[r.question] = norm(r)
+        boxes: dict[str, list[Checkbox]] = {}
+        for b in result.boxes:
+            boxes.setdefault(b.question, []).append(Checkbox(b.question, b.option, b.x, b.y, b.w, b.h))
+        page = layout.pages[(result.page or 1) - 1]
+        single = {q.id for q in layout.questions if q.single_answer}
+        out.append(Sheet(f"{name}/{image.stem}", grey, np.array(result.homography, np.float64),
+                         (page.width, page.height), boxes, truth, single, catalogue))
     return out
 
 
