@@ -66,6 +66,22 @@ def template_for(image: Path, root: Path) -> Path:
         folder = folder.parent
 
 
+def sample_sheets(data: Path, scratch: Path):
+    """Every sheet of ``expected_reads.ambr`` under ``data``: yields (snapshot name, its Results row, image
+    path, Catalogue of its imported template, the template's JSON), each template imported once into
+    ``scratch``."""
+    catalogues: dict[Path, tuple] = {}
+    for name, rows in expected_reads(data / "expected_reads.ambr").items():
+        for row in rows:
+            image = data / row["input_path"]
+            tpl = template_for(image, data / "samples")
+            if tpl not in catalogues:
+                folder = scratch / f"{name}-{len(catalogues)}"
+                import_omrchecker(tpl, folder / f"{name.lower().replace('_', '-')}.yaml")
+                catalogues[tpl] = (Catalogue.from_folder(folder), read_template_json(tpl))
+            yield (name, row, image) + catalogues[tpl]
+
+
 def our_value(read) -> str:
     if read is None or read.value is None:
         return ""

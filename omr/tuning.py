@@ -418,6 +418,12 @@ BUBBLE_QUESTION_CONTRAST = 0.12
 BUBBLE_FIXED_THRESHOLD = 0.45
 # Bubbles within this of the decision go to review.
 BUBBLE_UNSURE = 0.03
+# A bubble not read as a mark but within this darkness of its question's lightest mark (or darker) is
+# uncertain: on OMRChecker's sample2 (525 x 700 px, most rows chose B, so B's printed baseline is a
+# filled B) a second fill drawn in B measured 0.551 and 0.558 beside marks of 0.585 and 0.539 and read
+# empty, the question A ok (bench/hunt/elsewhere.py two, 2026-12-03, hhunt5). Empty bubbles of the
+# 29 sample sheets lie far below their question's mark (bold letters ~0.4 against fills 0.6-1.0).
+BUBBLE_RIVAL_MARGIN = 0.05
 # Finding boxes on a blank form (omr template from-blank; sizes and the rest: the #16 block at the end):
 # a text frame is at least 40 x 8 mm; a bubble's circularity (4 pi area / perimeter^2) is above 0.75
 # (a square's is 0.785 but it has four corners).

@@ -441,27 +441,125 @@ def inner_darkness_all(windows: list[BoxWindow], boxes: list[Checkbox], offsets:
     return out
 
 
+def mark_margins(boxes: list[Checkbox], darkness: np.ndarray, solid: np.ndarray) -> np.ndarray:
+    """How far each bubble's darkness (n,) lies above the page's decision (> 0: a mark): above the page's
+    threshold on the ink beyond its printed baseline, or clearly out of its own question while above the
+    noise floor. ``solid``: (n,) bool, bubbles nearly all ink (never an empty level)."""
+    excess = darkness - printed_baselines(boxes, darkness, solid)
+    threshold = page_threshold(excess)
+    contrast = question_contrast(boxes, excess)
+    return np.maximum(excess - threshold,
+                      np.minimum(contrast - T.BUBBLE_QUESTION_CONTRAST, excess - T.BUBBLE_MIN_EXCESS))
+
+
+def own_reach(boxes: list[Checkbox], limit_mm: float) -> np.ndarray:
+    """(n, 2) how far (mm, x and y) each bubble's inner part (``BUBBLE_INNER_SHARE``) can slide and stay
+    on its own side of the midlines to its nearest neighbours in its row and column, at most ``limit_mm``:
+    UPSC-mock's rows are 5.9 mm apart for 5.45 mm bubbles, and a 2.5 mm slide reached the next row's fill."""
+    n = len(boxes)
+    reach = np.full((n, 2), float(limit_mm))
+    if n < 2:
+        return reach
+    centre = np.array([(b.x + b.w / 2, b.y + b.h / 2) for b in boxes])
+    size = np.array([(b.w, b.h) for b in boxes])
+    gap = np.abs(centre[:, None, :] - centre[None, :, :])  # (n, n, 2)
+    np.fill_diagonal(gap[:, :, 0], np.inf)
+    np.fill_diagonal(gap[:, :, 1], np.inf)
+    for axis in (0, 1):
+        other = 1 - axis
+        beside = gap[:, :, other] < size[:, None, other]  # overlapping on the other axis: a neighbour
+        nearest = np.where(beside, gap[:, :, axis], np.inf).min(axis=1)
+        inner = size[:, axis] * T.BUBBLE_INNER_SHARE / 2
+        reach[:, axis] = np.clip(nearest / 2 - inner, 0.0, limit_mm)
+    return reach
+
+
+def rivals_of_marks(boxes: list[Checkbox], darkness: np.ndarray, margins: np.ndarray) -> np.ndarray:
+    """(n,) bool: bubbles not read as marks (``margins`` < ``BUBBLE_UNSURE``) whose darkness is within
+    ``BUBBLE_RIVAL_MARGIN`` of, or above, the lightest mark of their own question. Their printed baseline
+    (the same option elsewhere, :func:`printed_baselines`) can be a filled one where most rows chose that
+    option, and a second fill then reads empty beside the first: such a bubble is not a sure blank."""
+    rival = np.zeros(len(boxes), dtype=bool)
+    by_question: dict[str, list[int]] = {}
+    for i, box in enumerate(boxes):
+        by_question.setdefault(box.question, []).append(i)
+    for members in by_question.values():
+        marks = [i for i in members if margins[i] >= T.BUBBLE_UNSURE]
+        if not marks:
+            continue
+        lightest = min(darkness[i] for i in marks)
+        for i in members:
+            if margins[i] < T.BUBBLE_UNSURE and darkness[i] >= lightest - T.BUBBLE_RIVAL_MARGIN:
+                rival[i] = True
+    return rival
+
+
+def darkest_nearby(windows: list[BoxWindow], boxes: list[Checkbox], reach_mm: np.ndarray) -> np.ndarray:
+    """(n,) each bubble's inner darkness (as :func:`inner_darkness`, scale 1) at its darkest place within
+    ``reach_mm`` ((n, 2) mm, x and y: :func:`own_reach`) of where it is placed: where a fill lies when the
+    placement is off.
+
+    The mean grey over the inner ellipse is slid over the window (``cv2.filter2D``, ~0.05 ms a bubble);
+    a window off the page, or too small to slide in, gives 0."""
+    out = np.zeros(len(boxes))
+    kernels: dict[tuple[int, int], np.ndarray] = {}
+    for i, (window, box) in enumerate(zip(windows, boxes)):
+        rx, ry = int(round(reach_mm[i][0] * K)), int(round(reach_mm[i][1] * K))
+        if window.paper <= 0:
+            continue
+        ax = max(int(round(box.w * K * T.BUBBLE_INNER_SHARE / 2)), 1)
+        ay = max(int(round(box.h * K * T.BUBBLE_INNER_SHARE / 2)), 1)
+        if (ax, ay) not in kernels:
+            ys, xs = np.mgrid[-ay:ay + 1, -ax:ax + 1]
+            inside = ((xs / ax) ** 2 + (ys / ay) ** 2 <= 1.0).astype(np.float32)
+            kernels[(ax, ay)] = inside / inside.sum()
+        height, width = window.grey.shape[:2]
+        cx = int(round((box.x + box.w / 2) * K - window.x0))
+        cy = int(round((box.y + box.h / 2) * K - window.y0))
+        x0, x1 = max(ax, cx - rx), min(width - ax - 1, cx + rx)
+        y0, y1 = max(ay, cy - ry), min(height - ay - 1, cy + ry)
+        if x0 > x1 or y0 > y1:
+            continue
+        means = cv2.filter2D(window.grey.astype(np.float32), -1, kernels[(ax, ay)], borderType=cv2.BORDER_REPLICATE)
+        out[i] = window.mean_ink(float(means[y0:y1 + 1, x0:x1 + 1].min()))
+    return out
+
+
 def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
+    """Each bubble's state on a page of filled-in marks (``marks: fill``), from its inner darkness against
+    the same option's bubbles elsewhere on the page (module docstring).
+
+    When the boxes were not placed on their own print (``search.found_share`` under
+    ``BUBBLE_RING_MIN_SHARE``: rings too faint on a light copy or a 1-bit scan, and registration alone
+    places them, up to ~2 mm off where an OMRChecker template was drawn by hand), an empty bubble that
+    would read marked at its darkest place within ``BUBBLE_SEARCH_MM`` (and on its own side of its
+    neighbours, :func:`own_reach`) is uncertain, never empty:
+    a fill measured half beside it is not a blank (bench/hunt/elsewhere.py light, sample3)."""
     scales = search.scales if search.scales is not None else np.ones(len(boxes))
     measured = inner_darkness_all(search.windows, boxes, np.asarray(search.offsets), scales)
     darkness = np.array([d for _, d in measured]) if measured else np.zeros(0)
     solid = np.array([f >= T.BUBBLE_SOLID_FILL or d >= T.BUBBLE_SOLID_DARKNESS for f, d in measured], dtype=bool)
-    excess = darkness - printed_baselines(boxes, darkness, solid)
-    threshold = page_threshold(excess)
-    contrast = question_contrast(boxes, excess)
+    margins = mark_margins(boxes, darkness, solid)
+    if boxes and search.found_share < T.BUBBLE_RING_MIN_SHARE:
+        nearby = darkest_nearby(search.windows, boxes, own_reach(boxes, T.BUBBLE_SEARCH_MM))
+        placed_off = mark_margins(boxes, nearby, nearby >= T.BUBBLE_SOLID_DARKNESS) >= T.BUBBLE_UNSURE
+    else:
+        placed_off = np.zeros(len(boxes), dtype=bool)
+    rival = rivals_of_marks(boxes, darkness, margins)
     reads = []
     for i, (box, (dx, dy), (fill, dark)) in enumerate(zip(boxes, search.offsets, measured)):
-        # Above the page's threshold, or clearly out of its own question while above the noise floor.
-        margin = max(excess[i] - threshold,
-                     min(contrast[i] - T.BUBBLE_QUESTION_CONTRAST, excess[i] - T.BUBBLE_MIN_EXCESS))
+        margin = float(margins[i])
         if margin >= T.BUBBLE_UNSURE:
             state = MARKED
         elif margin <= -T.BUBBLE_UNSURE:
             state = EMPTY
         else:
             state = UNCERTAIN
-        if state == EMPTY and solid[i]:
-            state = UNCERTAIN  # a solid fill is never read as empty, whatever the comparison says
+        if state == EMPTY and (solid[i] or placed_off[i] or rival[i]):
+            # A solid fill is never read as empty, whatever the comparison says; nor a bubble with a
+            # mark's darkness just beside where it was placed when nothing placed it on its print; nor one
+            # as dark as its own question's mark (a second fill measured against filled peers).
+            state = UNCERTAIN
         confidence = 0.25 if state == UNCERTAIN else 0.5 + 0.5 * min(1.0, abs(margin) / 0.1)
         reads.append(BoxRead(box.question, box.option, state, round(fill, 4), round(dark, 4), round(confidence, 3),
                              round(box.x + dx, 2), round(box.y + dy, 2), box.w, box.h))
