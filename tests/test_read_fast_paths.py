@@ -19,7 +19,8 @@ from omr.scan.align import K, BoxWindow
 from omr.scan.line_marks import StrokeWidth, _surely_pen_wide, stroke_width, stroke_widths
 from omr.scan import comments
 from omr.scan.comments import _field_written, _lifts_nothing
-from omr.scan.read import _inside_grey, _paper_between, disc_measure, solid_disc
+from omr.scan.printed_boxes import _rects_mask
+from omr.scan.read import _ink_of, _inside_grey, _paper_between, _strokes_and_halos, disc_measure, solid_disc
 
 BOX = Checkbox("q1", "a", 10.0, 10.0, 5.0, 5.0)
 # The window as locate_boxes cuts it around a 5 mm box (band and search each side, 8 px/mm).
@@ -126,6 +127,39 @@ def test_eraser_smear_percentiles_stacked_equal_one_by_one(seeds, shapes, dx, dy
         inside = _inside_grey(window, BOX, dx, dy, T.BOX_INNER_MARGIN_MM)
         alone = window.mean_ink(float(np.percentile(inside, 100 - T.ERASED_GREY_PERCENTILE)))
         assert value == alone
+
+
+@settings(max_examples=200, deadline=None)
+@given(seeds=st.lists(st.integers(0, 2 ** 31), min_size=1, max_size=6), shapes=st.integers(0, 4),
+       dx=st.floats(-1.0, 1.0), dy=st.floats(-1.0, 1.0))
+def test_stroke_and_halo_stacked_equal_one_by_one(seeds, shapes, dx, dy):
+    # The rubbed-out tick check (_doubt_erased) measures every marked box's line and halo as one stack:
+    # each must be what that inside alone gives (the measure as stop 28 wrote it), to the bit.
+    windows = [_window(seed, shapes) for seed in seeds]
+    stacked = _strokes_and_halos(windows, [BOX] * len(windows), [(dx, dy)] * len(windows))
+    for window, (stroke, halo) in zip(windows, stacked):
+        ink = _ink_of(window, _inside_grey(window, BOX, dx, dy, T.BOX_INNER_MARGIN_MM))
+        dark = int(np.count_nonzero(ink >= T.INK_THRESHOLD))
+        faint = int(np.count_nonzero(ink >= T.ERASED_HALO_MIN_INK)) - dark
+        assert (stroke, halo) == (float(np.percentile(ink, T.ERASED_STROKE_PERCENTILE)), faint / max(dark, 1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(rects=st.lists(st.tuples(*[st.floats(-20.0, 120.0, allow_nan=False)] * 2, st.floats(0.0, 30.0),
+                                st.floats(0.0, 30.0)), max_size=40),
+       px0=st.integers(0, 400), py0=st.integers(0, 400), w=st.integers(1, 200), h=st.integers(1, 200))
+def test_rectangles_masked_at_once_equal_one_by_one(rects, px0, py0, w, h):
+    # The mask of the rectangles kept clear (boxes, comment frames) around a question's or a mark's window,
+    # the rectangles missing the window dropped in one pass: each pixel as the rectangles set one by one.
+    corners = [(x, y, x + rw, y + rh) for x, y, rw, rh in rects]
+    alone = np.zeros((h, w), np.uint8)
+    for bx0, by0, bx1, by1 in corners:
+        top, left = max(0, int(by0 * K) - py0), max(0, int(bx0 * K) - px0)
+        bottom, right = int(by1 * K) + 1 - py0, int(bx1 * K) + 1 - px0
+        if bottom > 0 and right > 0 and top < h and left < w:
+            alone[top:bottom, left:right] = 1
+    assert np.array_equal(_rects_mask((h, w), corners, px0, py0), alone)
+    assert np.array_equal(_rects_mask((h, w), np.array(corners).reshape(-1, 4), px0, py0), alone)
 
 
 def _field(seed: int, shade: float) -> np.ndarray:

@@ -192,14 +192,37 @@ class PageInk:
         ink = (1.0 - self.page.pixels(x0, y0, x1, y1).astype(np.float32) / paper) / (1.0 - self.black_ratio)
         return np.clip(ink, 0.0, 1.0, out=ink)
 
-    def ink_of(self, grey: np.ndarray, x0_mm: float, y0_mm: float, x1_mm: float, y1_mm: float) -> np.ndarray:
-        """Ink (float32 0..1) of ``grey``, an image of this page's area [x0, x1] × [y0, y1] mm
-        at any resolution (a crop resampled from the scan, say), against this page's paper."""
+    def may_be_ink(self, x0: int, y0: int, x1: int, y1: int, level: float) -> np.ndarray:
+        """Bool mask of canonical pixels [y0:y1, x0:x1] (clipped to the page, as :meth:`region` clips):
+        True at least wherever ``region(x0, y0, x1, y1) >= level`` (``level`` > 0), from the grey alone.
+
+        Ink reaches ``level`` only where grey <= paper (1 - level (1 - black_ratio)); the paper under a
+        pixel is a mean or a bilinear blend of the paper map over the region (:meth:`ink_of`), never
+        above its largest value but for rounding, covered by one grey level of slack. So a check that
+        needs some ink at ``level`` can rule a region out without its ink (issue #18: ~1,300 windows a
+        page around marks and questions, most with none). All True where no bound holds."""
+        h, w = self.page.shape
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+        if x1 <= x0 or y1 <= y0:
+            return np.zeros((0, 0), bool)
+        grey = self.page.pixels(x0, y0, x1, y1)
+        paper, scale = float(self._paper_under(x0 / K, y0 / K, x1 / K, y1 / K).max()), 1.0 - self.black_ratio
+        if not (level > 0 and paper > 0 and scale > 0):
+            return np.ones(grey.shape, bool)
+        return grey <= paper * (1.0 - level * scale) + 1.0
+
+    def _paper_under(self, x0_mm: float, y0_mm: float, x1_mm: float, y1_mm: float) -> np.ndarray:
+        """The paper map's cells (1 px/mm, float32) that :meth:`ink_of` blends for the area [x0, x1] × [y0, y1] mm."""
         ph, pw = self.paper.shape
         sx0, sy0 = min(max(int(x0_mm), 0), pw - 1), min(max(int(y0_mm), 0), ph - 1)
         sx1 = max(min(int(np.ceil(x1_mm)), pw), sx0 + 1)
         sy1 = max(min(int(np.ceil(y1_mm)), ph), sy0 + 1)
-        small = self.paper[sy0:sy1, sx0:sx1]
+        return self.paper[sy0:sy1, sx0:sx1]
+
+    def ink_of(self, grey: np.ndarray, x0_mm: float, y0_mm: float, x1_mm: float, y1_mm: float) -> np.ndarray:
+        """Ink (float32 0..1) of ``grey``, an image of this page's area [x0, x1] × [y0, y1] mm
+        at any resolution (a crop resampled from the scan, say), against this page's paper."""
+        small = self._paper_under(x0_mm, y0_mm, x1_mm, y1_mm)
         if small.shape[0] <= 16 and small.shape[1] <= 16:
             # A box-sized region: the paper map is blurred over ~3 mm, so one level serves.
             paper = float(small.mean())
