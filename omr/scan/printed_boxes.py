@@ -547,9 +547,11 @@ def marks_running_out(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, q
             return ys, xs, np.hypot(np.maximum(np.maximum(bx0 - xs, xs - bx1), 0),
                                     np.maximum(np.maximum(by0 - ys, ys - by1), 0))
 
-        # The strokes kept below lie within the pixels that may hold ink at all (PageInk.may_be_ink): none of
-        # those that far, none of the strokes either, and the window's ink is not computed (most marks).
-        _, _, reach_of = farthest(ink.may_be_ink(px0, py0, px1, py1, T.OWN_RUN_OUT_INK) & (grown == 0) & (excluded == 0))
+        # The strokes kept below lie within those of the pixels that may hold ink at all (PageInk.may_be_ink;
+        # an opening keeps a subset's within the set's): none of those that far, none of the strokes either,
+        # and the window's ink is not computed (most marks).
+        _, _, reach_of = farthest(_opened((ink.may_be_ink(px0, py0, px1, py1, T.OWN_RUN_OUT_INK) & (grown == 0)
+                                           & (excluded == 0)).view(np.uint8)))
         if reach_of.size == 0 or reach_of.max() < T.OWN_RUN_OUT_MM * K:
             continue
         new = _new_strokes(ink.region(px0, py0, px1, py1), grown, excluded, T.OWN_RUN_OUT_INK)
@@ -632,10 +634,11 @@ def crossed_out(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
         ry0, ry1 = max(py0, int(by0 * K)), min(py1, int(by1 * K) + 1)
         grown = _shifted(printed, px0 - sx, ry0 - sy, px1 - sx, ry1 - sy, 1)
         excluded = _rects_mask((ry1 - ry0, px1 - px0), beside, px0, ry0)
-        # The strokes lie within the pixels that may hold ink at all (PageInk.may_be_ink): too few of those,
-        # too few strokes, and the band's ink is not computed (most questions).
-        if np.count_nonzero(ink.may_be_ink(px0, ry0, px1, ry1, T.OWN_RUN_OUT_INK) & (grown == 0)
-                            & (excluded == 0)) < length / 2:
+        # The strokes lie within those of the pixels that may hold ink at all (PageInk.may_be_ink; an opening
+        # keeps a subset's within the set's): too few of those, too few strokes, and the band's ink is not
+        # computed (most questions).
+        if cv2.countNonZero(_opened((ink.may_be_ink(px0, ry0, px1, ry1, T.OWN_RUN_OUT_INK) & (grown == 0)
+                                     & (excluded == 0)).view(np.uint8))) < length / 2:
             continue
         band = _new_strokes(ink.region(px0, ry0, px1, ry1), grown, excluded, T.OWN_RUN_OUT_INK)
         if int(band.sum()) < length / 2:
