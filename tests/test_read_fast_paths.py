@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 
 from omr import tuning as T
 from omr.forms.layout import Checkbox, TextRegion
-from omr.scan.align import K, BoxWindow
+from omr.scan.align import K, BoxWindow, PageInk
 from omr.scan.line_marks import StrokeWidth, _surely_pen_wide, stroke_width, stroke_widths
 from omr.scan import comments
 from omr.scan.comments import _field_written, _lifts_nothing
+from omr.scan.page import _median
 from omr.scan.printed_boxes import _rects_mask
 from omr.scan.read import _ink_of, _inside_grey, _paper_between, _strokes_and_halos, disc_measure, solid_disc
 
@@ -193,3 +194,26 @@ def test_comment_field_skipping_the_lifted_look_reads_as_taking_it(seed, shade, 
 def test_a_flat_lit_field_lifts_nothing_and_a_shaded_one_does():
     assert _lifts_nothing(_field(1, 0.0), comments._shade(_field(1, 0.0), K))
     assert not _lifts_nothing(_field(1, 0.3), comments._shade(_field(1, 0.3), K))
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.floats(-50.0, 50.0, allow_nan=False), min_size=1, max_size=12))
+def test_box_shift_median_is_numpys(values):
+    # The median offset of a question's boxes (page._box_shifts, for three checks a page) taken without NumPy.
+    assert _median(values) == float(np.median(values))
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 2 ** 31), black_ratio=st.floats(0.0, 0.6), level=st.floats(0.01, 1.0),
+       x0=st.integers(-30, 330), y0=st.integers(-30, 230), w=st.integers(1, 200), h=st.integers(1, 200))
+def test_may_be_ink_holds_every_inked_pixel(seed, black_ratio, level, x0, y0, w, h):
+    # Windows around marks and questions are ruled out on the grey alone (PageInk.may_be_ink) only where
+    # their ink (PageInk.region: the paper map blended over the window) holds no pixel at the level.
+    rng = np.random.default_rng(seed)
+    canonical = rng.integers(0, 256, (240, 320)).astype(np.uint8)
+    paper = rng.uniform(60.0, 255.0, (30, 40)).astype(np.float32)
+    ink = PageInk(canonical, paper, black_ratio)
+    inked = ink.region(x0, y0, x0 + w, y0 + h) >= level
+    maybe = ink.may_be_ink(x0, y0, x0 + w, y0 + h, level)
+    assert maybe.shape == inked.shape
+    assert not (inked & ~maybe).any()

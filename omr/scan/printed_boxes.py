@@ -524,6 +524,7 @@ def marks_running_out(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, q
     m = T.STRAY_FRAME_MARGIN_MM
     frame_boxes = [(x - m, y - m, x + w + m, y + h + m) for x, y, w, h in frames]
     bridge = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(3, int(round(T.OWN_RUN_OUT_BRIDGE_MM * K))),) * 2)
+    axis_reach = T.OWN_RUN_OUT_MM * K / np.sqrt(2) * (1 - 1e-9)  # px; below it on both axes, under the reach
     # The rectangles kept clear around the boxes holding ink: built once, each marked box's own left out below.
     inked = [(o, (o.x - pad, o.y - pad, o.x + o.w + pad, o.y + o.h + pad)) for o in reads if o.state != EMPTY]
     found: dict[str, float] = {}
@@ -549,10 +550,16 @@ def marks_running_out(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, q
 
         # The strokes kept below lie within those of the pixels that may hold ink at all (PageInk.may_be_ink;
         # an opening keeps a subset's within the set's): none of those that far, none of the strokes either,
-        # and the window's ink is not computed (most marks).
-        _, _, reach_of = farthest(_opened((ink.may_be_ink(px0, py0, px1, py1, T.OWN_RUN_OUT_INK) & (grown == 0)
-                                           & (excluded == 0)).view(np.uint8)))
-        if reach_of.size == 0 or reach_of.max() < T.OWN_RUN_OUT_MM * K:
+        # and the window's ink is not computed (most marks). A pixel OWN_RUN_OUT_MM from the outline is
+        # that far divided by sqrt 2 beyond it on one axis at least: within that of the box all round, the
+        # bounding rectangle of those pixels says none is.
+        maybe = _opened((ink.may_be_ink(px0, py0, px1, py1, T.OWN_RUN_OUT_INK) & (grown == 0)
+                         & (excluded == 0)).view(np.uint8))
+        mx, my, mw, mh = cv2.boundingRect(maybe)
+        if mw == 0 or max(bx0 - mx, mx + mw - 1 - bx1, by0 - my, my + mh - 1 - by1) < axis_reach:
+            continue
+        _, _, reach_of = farthest(maybe)
+        if reach_of.max() < T.OWN_RUN_OUT_MM * K:
             continue
         new = _new_strokes(ink.region(px0, py0, px1, py1), grown, excluded, T.OWN_RUN_OUT_INK)
         ys, xs, outside = farthest(new)
