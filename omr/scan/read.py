@@ -80,6 +80,19 @@ def _paper_between(windows: list[BoxWindow], boxes: list[Checkbox],
     page, issue #18).
     """
     out = [-np.inf] * len(boxes)
+    for members in _insides_by_shape(windows, boxes, offsets):
+        stack = np.stack([inside for _, inside in members]).reshape(len(members), -1)
+        # The lightest share of ink is the darkest share of grey (ink falls as grey rises).
+        greys = np.percentile(stack, 100 - T.ERASED_GREY_PERCENTILE, axis=1)
+        for (i, _), grey in zip(members, greys):
+            out[i] = windows[i].mean_ink(float(grey))
+    return out
+
+
+def _insides_by_shape(windows: list[BoxWindow], boxes: list[Checkbox],
+                      offsets: list[tuple[float, float]]) -> list[list[tuple[int, np.ndarray]]]:
+    """The grey insides (box less BOX_INNER_MARGIN_MM, moved by its (dx, dy) mm; views) of the boxes on the
+    page and not empty, grouped by shape: per shape, (index into ``boxes``, inside) in order."""
     by_shape: dict[tuple[int, int], list[tuple[int, np.ndarray]]] = {}
     for i, (window, box, (dx, dy)) in enumerate(zip(windows, boxes, offsets)):
         if window.paper <= 0:
@@ -87,13 +100,7 @@ def _paper_between(windows: list[BoxWindow], boxes: list[Checkbox],
         inside = _inside_grey(window, box, dx, dy, T.BOX_INNER_MARGIN_MM)
         if inside.size:
             by_shape.setdefault(inside.shape, []).append((i, inside))
-    for members in by_shape.values():
-        stack = np.stack([inside for _, inside in members]).reshape(len(members), -1)
-        # The lightest share of ink is the darkest share of grey (ink falls as grey rises).
-        greys = np.percentile(stack, 100 - T.ERASED_GREY_PERCENTILE, axis=1)
-        for (i, _), grey in zip(members, greys):
-            out[i] = windows[i].mean_ink(float(grey))
-    return out
+    return list(by_shape.values())
 
 
 def stroke_and_halo(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> tuple[float, float]:
@@ -116,15 +123,8 @@ def _strokes_and_halos(windows: list[BoxWindow], boxes: list[Checkbox],
     stack (``np.percentile`` along an axis: each row's value as of that inside alone, without NumPy's
     per-call overhead on ~17 marked boxes a page, issue #18)."""
     out = [(0.0, 0.0)] * len(boxes)
-    by_shape: dict[tuple[int, int], list[tuple[int, np.ndarray]]] = {}
-    for i, (window, box, (dx, dy)) in enumerate(zip(windows, boxes, offsets)):
-        if window.paper <= 0:
-            continue
-        inside = _inside_grey(window, box, dx, dy, T.BOX_INNER_MARGIN_MM)
-        if inside.size:
-            by_shape.setdefault(inside.shape, []).append((i, _ink_of(window, inside)))
-    for members in by_shape.values():
-        ink = np.stack([each for _, each in members]).reshape(len(members), -1)
+    for members in _insides_by_shape(windows, boxes, offsets):
+        ink = np.stack([_ink_of(windows[i], inside) for i, inside in members]).reshape(len(members), -1)
         strokes = np.percentile(ink, T.ERASED_STROKE_PERCENTILE, axis=1)
         dark = np.count_nonzero(ink >= T.INK_THRESHOLD, axis=1)
         faint = np.count_nonzero(ink >= T.ERASED_HALO_MIN_INK, axis=1) - dark
