@@ -18,6 +18,8 @@ question's value/status/confidence, every comment field's decision, ink and a
 hash of its crop) to JSON; ``--compare`` reads such a file and prints every
 difference with this run: a speed change must leave the reads identical.
 ``--cprofile N`` prints cProfile's top functions over the first N pages.
+``OMR_CODE=/path/to/worktree`` reads with that worktree's omr (this script's own
+stages and fingerprint): main and a branch alternated in one session on one PDF.
 """
 
 from __future__ import annotations
