@@ -9,7 +9,7 @@ makes its specimens) page by page in this one process, set up as an ``omr scan``
 worker is (OpenCV single-threaded, drafting left to the second pass), and
 prints the median and mean CPU milliseconds (``time.process_time``: CPU, not
 wall, so another engineer's load on the shared machine does not count) of each
-stage of :func:`omr.scan.page.process_page`, wrapped where ``omr.scan.page``
+stage of :func:`omr.scan.page.process_image` (as a worker reads), wrapped where ``omr.scan.page``
 calls it. "decode" is the page loader (:class:`omr.scan.ingest.PageLoader`).
 
 ``--save`` writes every page's read (set-aside reason, identity, homography,
@@ -18,6 +18,8 @@ question's value/status/confidence, every comment field's decision, ink and a
 hash of its crop) to JSON; ``--compare`` reads such a file and prints every
 difference with this run: a speed change must leave the reads identical.
 ``--cprofile N`` prints cProfile's top functions over the first N pages.
+``OMR_CODE=/path/to/worktree`` reads with that worktree's omr (this script's own
+stages and fingerprint): main and a branch alternated in one session on one PDF.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import cProfile
 import dataclasses
 import hashlib
 import json
+import os
 import pstats
 import statistics
 import sys
@@ -35,7 +38,8 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# OMR_CODE: another worktree's omr read with this script (A/B in one session: main against a branch).
+sys.path.insert(0, os.environ.get("OMR_CODE", str(ROOT)))
 
 import cv2  # noqa: E402
 
@@ -45,13 +49,14 @@ from omr.forms.template import load_template  # noqa: E402
 from omr.scan import page as page_module  # noqa: E402
 from omr.scan.comments import set_drafting_in_scan  # noqa: E402
 from omr.scan.ingest import PageLoader, count_pages  # noqa: E402
-from omr.scan.page import Catalogue, process_page  # noqa: E402
+from omr.scan.page import Catalogue, process_image  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 # The stages as omr.scan.page calls them (its module namespace), in page order.
 STAGES = ("flatten_lighting", "overview", "is_blank", "identify_any_turn", "checked_fit", "warp_to_layout",
           "page_ink", "locate_boxes", "read_boxes", "_flag_hidden_boxes", "resolve_questions", "printed_mask",
-          "marks_beside_boxes", "_review_writing_in_areas", "review_lines_through_boxes", "read_comment")
+          "_review_marks_beside_boxes", "_review_writing_in_areas", "review_lines_through_boxes",
+          "_review_marks_running_out", "_review_crossed_out", "read_comment")
 
 
 def specimen(pages: int, comment_share: float, profile: str, as_is: bool = False) -> Path:
@@ -92,17 +97,32 @@ class StageClock:
 
 
 def fingerprint(result) -> dict:
-    """Everything a page's read says, as plain JSON (crops by hash)."""
+    """Everything a page's read says, as plain JSON (crops and ink prints by hash): every field of the
+    result, its box reads, question reads and comment reads."""
+    def digest(data: bytes | None) -> str | None:
+        return hashlib.sha256(data).hexdigest()[:16] if data else None
+
     return {
         "set_aside": result.set_aside, "detail": result.detail, "form": [result.form_id, result.version, result.page],
-        "serial": result.serial, "rotated": result.rotated_180,
+        "serial": result.serial, "unit": result.unit, "rotated": result.rotated_180, "join": result.join,
+        "source_part": getattr(result.source, "part", None),
         "homography": None if result.homography is None else [round(v, 6) for row in result.homography for v in row],
         "alignment_mm": result.alignment_mm,
-        "boxes": [[b.question, b.option, b.state, b.fill, b.darkness, b.confidence, b.x, b.y] for b in result.boxes],
+        "boxes": [[b.question, b.option, b.state, b.fill, b.darkness, b.confidence, b.x, b.y, b.w, b.h]
+                  for b in result.boxes],
         "questions": [[q.question, q.value, q.status, q.confidence, q.score] for q in result.questions],
-        "comments": [[c.field, c.inked, c.ink_mm2,
-                      hashlib.sha256(c.crop_png).hexdigest()[:16] if c.crop_png else None] for c in result.comments],
+        "comments": [[c.field, c.inked, c.ink_mm2, list(c.region), c.faint, digest(c.crop_png)]
+                     for c in result.comments],
+        "ink_print": digest(result.ink_print), "marks_key": result.marks_key,
     }
+
+
+def image_fingerprint(results: list) -> dict:
+    """One page image's reads (:func:`omr.scan.page.process_image`: one result, or one per half)."""
+    first = fingerprint(results[0])
+    if len(results) > 1:
+        first["halves"] = [fingerprint(r) for r in results[1:]]
+    return first
 
 
 def compare(old: list[dict], new: list[dict]) -> int:
@@ -112,15 +132,16 @@ def compare(old: list[dict], new: list[dict]) -> int:
         if a == b:
             continue
         differing += 1
-        for key in a:
-            if a[key] == b[key]:
+        for key in sorted(a.keys() | b.keys()):
+            x_all, y_all = a.get(key), b.get(key)
+            if x_all == y_all:
                 continue
-            if isinstance(a[key], list) and isinstance(b[key], list) and len(a[key]) == len(b[key]):
-                for x, y in zip(a[key], b[key]):
+            if isinstance(x_all, list) and isinstance(y_all, list) and len(x_all) == len(y_all):
+                for x, y in zip(x_all, y_all):
                     if x != y:
                         print(f"page {n} {key}: {x} -> {y}")
             else:
-                print(f"page {n} {key}: {a[key]} -> {b[key]}")
+                print(f"page {n} {key}: {x_all} -> {y_all}")
     if len(old) != len(new):
         print(f"pages: {len(old)} -> {len(new)}")
         differing += 1
@@ -158,7 +179,7 @@ def main() -> None:
         started = time.process_time()
         raw = loader.load(pdf, index)
         decoded = time.process_time()
-        result = process_page(raw, catalogue)
+        results = process_image(raw, catalogue)
         ended = time.process_time()
         if profiler and index + 1 == args.cprofile:
             profiler.disable()
@@ -168,7 +189,7 @@ def main() -> None:
             per_stage[name].append(clock.page.get(name, 0.0))
         per_stage["other"].append(ended - decoded - sum(clock.page.values()))
         per_stage["page total"].append(ended - started)
-        reads.append(fingerprint(result))
+        reads.append(image_fingerprint(results))
     loader.close()
     print(f"{pdf.name}: {total} pages, CPU ms per page (time.process_time), one process, OpenCV single-threaded")
     print(f"{'stage':<22}{'median':>9}{'mean':>9}")

@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from omr import tuning as T
+
 from omr.forms.simulate import PROFILES, _BlankPages, choose_answers, fill_page, scan_page
 from omr.scan.align import CanonicalPage, aligned_ink, locate_boxes, page_ink, warp_to_layout
 from omr.scan.identify import overview
@@ -106,3 +108,67 @@ def test_block_means_of_an_image_smaller_than_a_block_stop_where_they_can():
     grey = np.full((5, 3), 200, np.uint8)
     small, done = block_means(grey, 8)
     assert done == 2 and small.shape == (2, 1) and int(small[0, 0]) == 200
+
+
+def _warps_of_the_whole_grid(done: np.ndarray, rects, tile: int, shape: tuple[int, int]) -> list[tuple[int, ...]]:
+    """The warp calls (x0, y0, x1, y1 canonical px) that ``CanonicalPage.ensure`` made before it looked at the
+    rectangles' tiles only (issue #18): the tiles marked over the whole grid, runs of tiles per row, a run
+    repeated on the rows below warped with it. ``done`` is updated in place."""
+    h, w = shape
+    box = np.array(rects, np.int64).reshape(-1, 4)
+    x0, y0 = np.maximum(box[:, 0], 0), np.maximum(box[:, 1], 0)
+    x1, y1 = np.minimum(box[:, 2], w), np.minimum(box[:, 3], h)
+    keep = (x1 > x0) & (y1 > y0)
+    tx0, ty0, tx1, ty1 = x0[keep] // tile, y0[keep] // tile, (x1[keep] - 1) // tile + 1, (y1[keep] - 1) // tile + 1
+    marks = np.zeros((done.shape[0] + 1, done.shape[1] + 1), np.int32)
+    for a, b, c, d in zip(ty0, tx0, ty1, tx1):
+        marks[a, b] += 1
+        marks[a, d] -= 1
+        marks[c, b] -= 1
+        marks[c, d] += 1
+    need = (marks.cumsum(axis=0).cumsum(axis=1)[:-1, :-1] > 0) & ~done
+    padded = np.zeros((need.shape[0], need.shape[1] + 2), np.int8)
+    padded[:, 1:-1] = need
+    edges = np.diff(padded, axis=1)
+    spans: dict[tuple[int, int], list[list[int]]] = {}
+    for ty, start, end in zip(*np.nonzero(edges == 1), np.nonzero(edges == -1)[1]):
+        blocks = spans.setdefault((int(start), int(end)), [])
+        if blocks and blocks[-1][1] == ty:
+            blocks[-1][1] = int(ty) + 1
+        else:
+            blocks.append([int(ty), int(ty) + 1])
+    done |= need
+    return [(start * tile, top * tile, min(end * tile, w), min(bottom * tile, h))
+            for (start, end), blocks in spans.items() for top, bottom in blocks]
+
+
+def test_tiles_warped_in_the_same_calls_as_over_the_whole_grid(aligned, monkeypatch):
+    # A tile's pixels depend on the warp call that made it (OpenCV rounds each call's source positions from
+    # its own origin: ~1 pixel in 10^4 differs between groupings), so looking at the rectangles' tiles only
+    # must warp in exactly the calls the whole grid's marking made, for one rectangle or several.
+    grey, homography, page = aligned
+    calls = []
+    real = cv2.warpPerspective
+
+    def recording(src, matrix, size, **kwargs):
+        calls.append((size, tuple(np.round(matrix.ravel(), 9))))
+        return real(src, matrix, size, **kwargs)
+
+    monkeypatch.setattr(cv2, "warpPerspective", recording)
+    canonical = CanonicalPage.warped(grey, homography, page)
+    tile = canonical._done.shape
+    h, w = canonical.shape
+    done = np.zeros(tile, bool)
+    rng = np.random.default_rng(7)
+    to_scan = homography @ np.diag([1 / T.CANONICAL_PX_PER_MM, 1 / T.CANONICAL_PX_PER_MM, 1.0])
+    for _ in range(60):
+        rects = [(int(x), int(y), int(x + rw), int(y + rh)) for x, y, rw, rh in zip(
+            rng.integers(-40, w, 4), rng.integers(-40, h, 4), rng.integers(1, 300, 4), rng.integers(1, 200, 4))]
+        rects = rects[:int(rng.integers(1, 5))]
+        calls.clear()
+        canonical.ensure(rects)
+        want = _warps_of_the_whole_grid(done, rects, T.CANONICAL_TILE_PX, (h, w))
+        expected = [((x1 - x0, y1 - y0), tuple(np.round((to_scan @ np.array(
+            [[1.0, 0.0, x0], [0.0, 1.0, y0], [0.0, 0.0, 1.0]])).ravel(), 9))) for x0, y0, x1, y1 in want]
+        assert calls == expected
+    assert np.array_equal(canonical._done, done)

@@ -15,11 +15,13 @@ from hypothesis import strategies as st
 
 from omr import tuning as T
 from omr.forms.layout import Checkbox, TextRegion
-from omr.scan.align import K, BoxWindow
+from omr.scan.align import K, BoxWindow, PageInk
 from omr.scan.line_marks import StrokeWidth, _surely_pen_wide, stroke_width, stroke_widths
 from omr.scan import comments
 from omr.scan.comments import _field_written, _lifts_nothing
-from omr.scan.read import _inside_grey, _paper_between, disc_measure, solid_disc
+from omr.scan.page import _median
+from omr.scan.printed_boxes import _rects_mask
+from omr.scan.read import _ink_of, _inside_grey, _paper_between, _strokes_and_halos, disc_measure, solid_disc
 
 BOX = Checkbox("q1", "a", 10.0, 10.0, 5.0, 5.0)
 # The window as locate_boxes cuts it around a 5 mm box (band and search each side, 8 px/mm).
@@ -128,6 +130,39 @@ def test_eraser_smear_percentiles_stacked_equal_one_by_one(seeds, shapes, dx, dy
         assert value == alone
 
 
+@settings(max_examples=200, deadline=None)
+@given(seeds=st.lists(st.integers(0, 2 ** 31), min_size=1, max_size=6), shapes=st.integers(0, 4),
+       dx=st.floats(-1.0, 1.0), dy=st.floats(-1.0, 1.0))
+def test_stroke_and_halo_stacked_equal_one_by_one(seeds, shapes, dx, dy):
+    # The rubbed-out tick check (_doubt_erased) measures every marked box's line and halo as one stack:
+    # each must be what that inside alone gives (the measure as stop 28 wrote it), to the bit.
+    windows = [_window(seed, shapes) for seed in seeds]
+    stacked = _strokes_and_halos(windows, [BOX] * len(windows), [(dx, dy)] * len(windows))
+    for window, (stroke, halo) in zip(windows, stacked):
+        ink = _ink_of(window, _inside_grey(window, BOX, dx, dy, T.BOX_INNER_MARGIN_MM))
+        dark = int(np.count_nonzero(ink >= T.INK_THRESHOLD))
+        faint = int(np.count_nonzero(ink >= T.ERASED_HALO_MIN_INK)) - dark
+        assert (stroke, halo) == (float(np.percentile(ink, T.ERASED_STROKE_PERCENTILE)), faint / max(dark, 1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(rects=st.lists(st.tuples(*[st.floats(-20.0, 120.0, allow_nan=False)] * 2, st.floats(0.0, 30.0),
+                                st.floats(0.0, 30.0)), max_size=40),
+       px0=st.integers(0, 400), py0=st.integers(0, 400), w=st.integers(1, 200), h=st.integers(1, 200))
+def test_rectangles_masked_at_once_equal_one_by_one(rects, px0, py0, w, h):
+    # The mask of the rectangles kept clear (boxes, comment frames) around a question's or a mark's window,
+    # the rectangles missing the window dropped in one pass: each pixel as the rectangles set one by one.
+    corners = [(x, y, x + rw, y + rh) for x, y, rw, rh in rects]
+    alone = np.zeros((h, w), np.uint8)
+    for bx0, by0, bx1, by1 in corners:
+        top, left = max(0, int(by0 * K) - py0), max(0, int(bx0 * K) - px0)
+        bottom, right = int(by1 * K) + 1 - py0, int(bx1 * K) + 1 - px0
+        if bottom > 0 and right > 0 and top < h and left < w:
+            alone[top:bottom, left:right] = 1
+    assert np.array_equal(_rects_mask((h, w), corners, px0, py0), alone)
+    assert np.array_equal(_rects_mask((h, w), np.array(corners).reshape(-1, 4), px0, py0), alone)
+
+
 def _field(seed: int, shade: float) -> np.ndarray:
     """A comment field's ink (float32 0..1, 8 px/mm, ~60 x 20 mm): paper noise clipped at 0 as the
     page's ink is, a few handwritten strokes, and a soft shade of ``shade`` ink down its middle."""
@@ -159,3 +194,26 @@ def test_comment_field_skipping_the_lifted_look_reads_as_taking_it(seed, shade, 
 def test_a_flat_lit_field_lifts_nothing_and_a_shaded_one_does():
     assert _lifts_nothing(_field(1, 0.0), comments._shade(_field(1, 0.0), K))
     assert not _lifts_nothing(_field(1, 0.3), comments._shade(_field(1, 0.3), K))
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.floats(-50.0, 50.0, allow_nan=False), min_size=1, max_size=12))
+def test_box_shift_median_is_numpys(values):
+    # The median offset of a question's boxes (page._box_shifts, for three checks a page) taken without NumPy.
+    assert _median(values) == float(np.median(values))
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 2 ** 31), black_ratio=st.floats(0.0, 0.6), level=st.floats(0.01, 1.0),
+       x0=st.integers(-30, 330), y0=st.integers(-30, 230), w=st.integers(1, 200), h=st.integers(1, 200))
+def test_may_be_ink_holds_every_inked_pixel(seed, black_ratio, level, x0, y0, w, h):
+    # Windows around marks and questions are ruled out on the grey alone (PageInk.may_be_ink) only where
+    # their ink (PageInk.region: the paper map blended over the window) holds no pixel at the level.
+    rng = np.random.default_rng(seed)
+    canonical = rng.integers(0, 256, (240, 320)).astype(np.uint8)
+    paper = rng.uniform(60.0, 255.0, (30, 40)).astype(np.float32)
+    ink = PageInk(canonical, paper, black_ratio)
+    inked = ink.region(x0, y0, x0 + w, y0 + h) >= level
+    maybe = ink.may_be_ink(x0, y0, x0 + w, y0 + h, level)
+    assert maybe.shape == inked.shape
+    assert not (inked & ~maybe).any()

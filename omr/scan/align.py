@@ -75,14 +75,24 @@ class CanonicalPage:
         x0, y0 = np.maximum(box[:, 0], 0), np.maximum(box[:, 1], 0)
         x1, y1 = np.minimum(box[:, 2], w), np.minimum(box[:, 3], h)
         keep = (x1 > x0) & (y1 > y0)
-        # The tiles each rectangle covers, marked by a 2-d difference array summed both ways.
+        if not keep.any():
+            return
         tx0, ty0, tx1, ty1 = x0[keep] // tile, y0[keep] // tile, (x1[keep] - 1) // tile + 1, (y1[keep] - 1) // tile + 1
-        marks = np.zeros((self._done.shape[0] + 1, self._done.shape[1] + 1), np.int32)
-        np.add.at(marks, (ty0, tx0), 1)
-        np.add.at(marks, (ty0, tx1), -1)
-        np.add.at(marks, (ty1, tx0), -1)
-        np.add.at(marks, (ty1, tx1), 1)
-        need = (marks.cumsum(axis=0).cumsum(axis=1)[:-1, :-1] > 0) & ~self._done
+        # Only the tiles of the rectangles' bounding range are looked at (oy, ox: its first tile); one
+        # rectangle (every pixels() call) is that range itself, several are marked by a 2-d difference
+        # array summed both ways. The runs below and so the warps are those of the whole grid (issue #18:
+        # the whole grid's passes were most of ~0.3 ms a call, ~1,300 calls a page).
+        oy, ox = int(ty0.min()), int(tx0.min())
+        if len(tx0) == 1:
+            need = ~self._done[oy:int(ty1[0]), ox:int(tx1[0])]
+        else:
+            marks = np.zeros((int(ty1.max()) - oy + 1, int(tx1.max()) - ox + 1), np.int32)
+            np.add.at(marks, (ty0 - oy, tx0 - ox), 1)
+            np.add.at(marks, (ty0 - oy, tx1 - ox), -1)
+            np.add.at(marks, (ty1 - oy, tx0 - ox), -1)
+            np.add.at(marks, (ty1 - oy, tx1 - ox), 1)
+            need = (marks.cumsum(axis=0).cumsum(axis=1)[:-1, :-1] > 0) & ~self._done[oy:oy + marks.shape[0] - 1,
+                                                                                    ox:ox + marks.shape[1] - 1]
         if not need.any():
             return
         grey, to_scan = self._source
@@ -93,11 +103,12 @@ class CanonicalPage:
         # repeated on the rows below (a column of boxes) is warped with it in one call.
         spans: dict[tuple[int, int], list[list[int]]] = {}
         for ty, start, end in zip(*np.nonzero(edges == 1), np.nonzero(edges == -1)[1]):
-            blocks = spans.setdefault((int(start), int(end)), [])
+            ty = int(ty) + oy
+            blocks = spans.setdefault((int(start) + ox, int(end) + ox), [])
             if blocks and blocks[-1][1] == ty:
-                blocks[-1][1] = int(ty) + 1
+                blocks[-1][1] = ty + 1
             else:
-                blocks.append([int(ty), int(ty) + 1])
+                blocks.append([ty, ty + 1])
         for (start, end), blocks in spans.items():
             for top, bottom in blocks:
                 x0, y0, x1, y1 = start * tile, top * tile, min(end * tile, w), min(bottom * tile, h)
@@ -105,7 +116,7 @@ class CanonicalPage:
                 # Written straight into the page (OpenCV takes the strided view as its output).
                 cv2.warpPerspective(grey, to_scan @ shift, (x1 - x0, y1 - y0), dst=self._pixels[y0:y1, x0:x1],
                                     flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
-        self._done |= need
+        self._done[oy:oy + need.shape[0], ox:ox + need.shape[1]] |= need
         if self._done.all():
             self._source = None
 
@@ -192,14 +203,37 @@ class PageInk:
         ink = (1.0 - self.page.pixels(x0, y0, x1, y1).astype(np.float32) / paper) / (1.0 - self.black_ratio)
         return np.clip(ink, 0.0, 1.0, out=ink)
 
-    def ink_of(self, grey: np.ndarray, x0_mm: float, y0_mm: float, x1_mm: float, y1_mm: float) -> np.ndarray:
-        """Ink (float32 0..1) of ``grey``, an image of this page's area [x0, x1] × [y0, y1] mm
-        at any resolution (a crop resampled from the scan, say), against this page's paper."""
+    def may_be_ink(self, x0: int, y0: int, x1: int, y1: int, level: float) -> np.ndarray:
+        """Bool mask of canonical pixels [y0:y1, x0:x1] (clipped to the page, as :meth:`region` clips):
+        True at least wherever ``region(x0, y0, x1, y1) >= level`` (``level`` > 0), from the grey alone.
+
+        Ink reaches ``level`` only where grey <= paper (1 - level (1 - black_ratio)); the paper under a
+        pixel is a mean or a bilinear blend of the paper map over the region (:meth:`ink_of`), never
+        above its largest value but for rounding, covered by one grey level of slack. So a check that
+        needs some ink at ``level`` can rule a region out without its ink (issue #18: ~1,300 windows a
+        page around marks and questions, most with none). All True where no bound holds."""
+        h, w = self.page.shape
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+        if x1 <= x0 or y1 <= y0:
+            return np.zeros((0, 0), bool)
+        grey = self.page.pixels(x0, y0, x1, y1)
+        paper, scale = float(self._paper_under(x0 / K, y0 / K, x1 / K, y1 / K).max()), 1.0 - self.black_ratio
+        if not (level > 0 and paper > 0 and scale > 0):
+            return np.ones(grey.shape, bool)
+        return grey <= paper * (1.0 - level * scale) + 1.0
+
+    def _paper_under(self, x0_mm: float, y0_mm: float, x1_mm: float, y1_mm: float) -> np.ndarray:
+        """The paper map's cells (1 px/mm, float32) that :meth:`ink_of` blends for the area [x0, x1] × [y0, y1] mm."""
         ph, pw = self.paper.shape
         sx0, sy0 = min(max(int(x0_mm), 0), pw - 1), min(max(int(y0_mm), 0), ph - 1)
         sx1 = max(min(int(np.ceil(x1_mm)), pw), sx0 + 1)
         sy1 = max(min(int(np.ceil(y1_mm)), ph), sy0 + 1)
-        small = self.paper[sy0:sy1, sx0:sx1]
+        return self.paper[sy0:sy1, sx0:sx1]
+
+    def ink_of(self, grey: np.ndarray, x0_mm: float, y0_mm: float, x1_mm: float, y1_mm: float) -> np.ndarray:
+        """Ink (float32 0..1) of ``grey``, an image of this page's area [x0, x1] × [y0, y1] mm
+        at any resolution (a crop resampled from the scan, say), against this page's paper."""
+        small = self._paper_under(x0_mm, y0_mm, x1_mm, y1_mm)
         if small.shape[0] <= 16 and small.shape[1] <= 16:
             # A box-sized region: the paper map is blurred over ~3 mm, so one level serves.
             paper = float(small.mean())
