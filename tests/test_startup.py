@@ -4,6 +4,7 @@ them gives the same answers."""
 
 from __future__ import annotations
 
+import json
 import pickle
 import subprocess
 import sys
@@ -62,6 +63,39 @@ def test_a_whole_scan_stores_pages_without_loading_the_reader_or_opencv(default_
     with engine.connect() as conn:  # the comment fields came through: unpickled without omr.scan.comments
         assert conn.exec_driver_sql("SELECT count(*) FROM comments").scalar() >= 1
     engine.dispose()
+
+
+def test_a_worker_forked_from_the_fork_server_reads_pages_without_loading_anything(default_layout, repo_root,
+                                                                                   tmp_path):
+    # Each page worker is forked from the fork server, which imports omr.scan.batch.WORKER_PRELOAD once. What a
+    # page loads on first use (the PDF libraries, the QR decoder, the drawing of the form's print and its fonts)
+    # loaded again in every worker, ~0.3 s CPU at each worker's first page (issue #18): both pages of a sheet
+    # with written comments now load no module the preload had not.
+    from omr.forms.simulate import simulate_batch
+
+    template, layout = default_layout
+    pdf = tmp_path / "scan.pdf"
+    simulate_batch(template, layout, pdf, tmp_path / "truth.jsonl", count=1, seed=5, profile="office",
+                   comment_share=1.0)
+    code = ("import importlib, sys\n"
+            f"for name in {batch_module.WORKER_PRELOAD!r}:\n"
+            "    importlib.import_module(name)\n"
+            "from omr.scan import batch_worker\n"
+            "from omr.scan.catalogue import Catalogue\n"
+            "from omr.forms.fonts import register_fonts\n"
+            "before = set(sys.modules)\n"
+            "fonts_parsed = register_fonts.cache_info().currsize\n"
+            f"batch_worker.init_worker(Catalogue.from_folder({str(repo_root / 'form_templates')!r}), True)\n"
+            f"pages = [batch_worker.read_task(({str(pdf)!r}, i)) for i in range(2)]\n"
+            "import json\n"
+            "print(json.dumps({'read': [(r.page, r.set_aside, sum(c.inked for c in r.comments)) for p in pages for r in p],\n"
+            "                  'fonts_parsed_before': fonts_parsed, 'loaded': sorted(set(sys.modules) - before)}))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=repo_root)
+    seen = json.loads(out.stdout.splitlines()[-1])
+    (page1, aside1, _), (page2, aside2, inked2) = seen["read"]
+    assert (page1, aside1, page2, aside2) == (1, None, 2, None) and inked2 >= 1, seen  # both read, comments too
+    assert seen["fonts_parsed_before"] == 1, seen
+    assert seen["loaded"] == [], seen
 
 
 def test_omr_help_and_a_mistyped_option_load_no_heavy_library(repo_root):

@@ -11,11 +11,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy.ma
+import pikepdf
+import pypdfium2
+import pypdfium2.raw
+import zxingcpp
+
+from omr.errors import FontMissingError
+from omr.forms import printing
+from omr.forms.fonts import register_fonts
 from omr.model import PageResult
 from omr.scan.catalogue import Catalogue
 from omr.scan.comments import set_drafting_in_scan
 from omr.scan.ingest import PageLoader
 from omr.scan.page import process_image
+
+# What reading a page loads on first use, loaded here with this module, so once in the fork server
+# and not again at every worker's first page (~0.3 s CPU each, issue #18): the PDF libraries
+# (omr.scan.ingest), the QR decoder (omr.scan.identify), the drawing of omr's own form and Pillow
+# behind it (omr.scan.form_print renders its print once per process), and NumPy's masked arrays
+# (np.median imports them at its first call). Named here so that nothing drops them as unused.
+PRELOADED = (numpy.ma, pikepdf, pypdfium2, pypdfium2.raw, zxingcpp, printing)
+try:
+    # The form's fonts parsed once here too (~0.15 s CPU): every worker's first page of omr's own
+    # form draws its print with them (omr.scan.form_print).
+    register_fonts()
+except FontMissingError:  # said where the print is drawn, as without this (a fork server must not fail)
+    pass
 
 _catalogue: Catalogue | None = None
 _loader: PageLoader | None = None
