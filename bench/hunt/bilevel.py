@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from common import DPI, ink_of, office_scan, parser, px, redraw_questions, run_pages  # noqa
+from common import DPI, ink_of, office_scan, parser, redraw_questions, run_pages
 from omr.forms.simulate import _draw_mark, draw_habit
 import rework
 
