@@ -1925,3 +1925,18 @@ BIG_X_CROSS_MARGIN_MM = 2.5
 # with 0.8 mm jitter; the rest of the question's area (title lines, room for a word after the options) is
 # left out of the search, which halves its cost (the area's ink is computed only where asked).
 BIG_X_REACH_MM = 6.0
+
+# A 1-bit page (omr.scan.read.bilevel, branch hhunt4): at most BILEVEL_MAX_GREY_SHARE of every
+# BILEVEL_STEP-th pixel both ways lies between BILEVEL_EDGE and 255 - BILEVEL_EDGE once flattened.
+BILEVEL_STEP = 4
+BILEVEL_EDGE = 24
+BILEVEL_MAX_GREY_SHARE = 0.02
+# A piece of a mark on a 1-bit page (omr.scan.read.partial_mark): the box less FRAGMENT_MARGIN_MM a side
+# (clear of the printed outline), its ink (specks under FRAGMENT_SPECK_MM2 left out) spanning under
+# FRAGMENT_MAX_EXTENT of its height or width; a dot (DOT_MIN_SOLID of its bounding box inked, at most
+# DOT_MAX_ASPECT long for wide) is a whole mark.
+FRAGMENT_MARGIN_MM = 0.75
+FRAGMENT_SPECK_MM2 = 0.05
+FRAGMENT_MAX_EXTENT = 0.7
+DOT_MIN_SOLID = 0.7
+DOT_MAX_ASPECT = 1.5

@@ -150,7 +150,7 @@ def stored(db: Path) -> tuple[dict, list]:
 
 
 def compare(answers: dict, truths: dict[int, dict], expect: dict[int, set[int]], missing: dict[int, set[int]],
-            examples: int = 8) -> Counter:
+            examples: int = 200) -> Counter:
     """Counts over the truth's questions. ``expect``: serial -> pages put in the batch readable;
     ``missing``: serial -> pages deliberately absent or unreadable (their questions must not be blank).
 

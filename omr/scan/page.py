@@ -48,7 +48,7 @@ from omr.scan.line_marks import review_lines_through_boxes
 from omr.scan.printed_boxes import (circled_boxes, crossed_out, flag_unprinted, marks_beside_boxes, marks_running_out,
                                     own_outline_evidence, reference_print, stray_writing, unexplained_marks,
                                     writing_in_areas)
-from omr.scan.read import read_boxes
+from omr.scan.read import bilevel, partial_marks, read_boxes
 from omr.scan.resolve import questions_with_marks, recalibrate, resolve_questions, shown_confidence
 from omr.scan.register import PageFeatures, load_reference, match_pinned, page_features, pinned_identity, register_to
 from omr.scan.show_through import back_print
@@ -666,6 +666,8 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         review_lines_through_boxes(result, ink, printed_mask(layout, page), page)  # a crease, hair, ruled line
         _review_marks_running_out(result, ink, layout, page)  # after: a long line or hair names its own cause
         _review_crossed_out(result, ink, layout, page)
+        if bilevel(grey):
+            _review_partial_marks(result, ink)
     blank = [q for q in result.questions if q.status == BLANK]
     # Questions without one sure mark (blank, or only uncertain boxes): faint pencil that a
     # 1-bit scan broke up leaves a page of uncertain boxes and blanks, and no marks (#14).
@@ -826,6 +828,17 @@ def _review_crossed_out(result: PageResult, ink, layout: Layout, page: PageLayou
     found = crossed_out(result.boxes, ink, printed_mask(layout, page), question_areas(layout, page), set(ok),
                         _box_shifts(result, page, ok), [(r.x, r.y, r.w, r.h) for r in page.text_regions])
     _to_review(result, ok, found, "có nét gạch chéo cả câu (rút lại câu trả lời?) ở câu {questions}")
+
+
+def _review_partial_marks(result: PageResult, ink) -> None:
+    """On a 1-bit page of omr's own form, a question read ok on a box holding only a piece of a mark (a band
+    across or down it, the crossing of a cross's arms: what an eraser leaves, its smear lost to the scanner's
+    threshold, :func:`omr.scan.read.partial_marks`): to review as ``ambiguous``, the page's detail saying
+    «ô chỉ có một phần nét đánh dấu (có thể đã tẩy, bản quét đen trắng) ở câu …»."""
+    ok = {q.question: q for q in result.questions if q.status == OK}
+    if ok:
+        _to_review(result, ok, partial_marks(result.boxes, ink, set(ok)),
+                   "ô chỉ có một phần nét đánh dấu (có thể đã tẩy, bản quét đen trắng) ở câu {questions}")
 
 
 def _to_review(result: PageResult, reads: dict[str, QuestionRead], found, note: str) -> None:

@@ -1179,3 +1179,70 @@ def _leaves_box(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> bool:
     step_x, step_y = box.w + 1.0, box.h + 1.0
     return any(_leaves_toward(window, box, dx, dy, replace(box, x=box.x + sx, y=box.y + sy))
                for sx, sy in ((step_x, 0.0), (-step_x, 0.0), (0.0, step_y), (0.0, -step_y)))
+
+
+def bilevel(grey: np.ndarray) -> bool:
+    """Whether a page image is black and white only (a 1-bit scan: a fax, an office scanner's
+    black-and-white or halftone mode), greys lost.
+
+    Args:
+        grey: the page (uint8, any size), as flattened for reading.
+
+    Returns:
+        True when at most ``BILEVEL_MAX_GREY_SHARE`` of every ``BILEVEL_STEP``-th pixel (both ways) lies
+        between ``BILEVEL_EDGE`` and 255 - ``BILEVEL_EDGE``.
+    """
+    sample = grey[::T.BILEVEL_STEP, ::T.BILEVEL_STEP]
+    grey_px = np.count_nonzero((sample > T.BILEVEL_EDGE) & (sample < 255 - T.BILEVEL_EDGE))
+    return grey_px <= T.BILEVEL_MAX_GREY_SHARE * sample.size
+
+
+def partial_mark(inside: np.ndarray) -> bool:
+    """Whether a marked box's ink is only a piece of a mark: it spans under ``FRAGMENT_MAX_EXTENT`` of the
+    inside's height or of its width, and is no pen's dot.
+
+    A pen's cross, tick or slash spans most of the box both ways (bench/accuracy.py's marks 0.6-1.0 of the
+    inside); what an eraser leaves of a fill, a tick or a cross (a band 20-40 % of the box across it, or down
+    it, or the crossing of a cross's arms) spans a band. On a grey scan the eraser's smear shows
+    (:func:`erased_beneath`, :func:`stroke_and_halo`); a 1-bit scan turns the smear white and the leftover
+    black, and it was stored ok as an answer (bench/hunt/bilevel.py bw_erase_partial, bw_erase_tick,
+    bw_erase_vband: 29, 55 and 72 SILENT of 465 questions at seed 11). A pen's dot (solid: at least
+    ``DOT_MIN_SOLID`` of its bounding box inked, at most ``DOT_MAX_ASPECT`` long for wide) is a whole mark.
+
+    Args:
+        inside: ink (float 0..1, page black = 1) of the box less ``FRAGMENT_MARGIN_MM`` a side, K px per mm.
+
+    Returns:
+        True for a piece of a mark; False for a whole one, or no ink (specks under ``FRAGMENT_SPECK_MM2``
+        left out).
+    """
+    # Opened with a 2 px square: the single dots a halftone (dithered) scan makes of an eraser's grey smear
+    # go, a pen's stroke (>= 0.25 mm, 2 px at K 8) stays.
+    mask = cv2.morphologyEx((inside >= T.INK_THRESHOLD).astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    keep = np.nonzero(stats[1:, cv2.CC_STAT_AREA] >= T.FRAGMENT_SPECK_MM2 * K * K)[0] + 1
+    if len(keep) == 0:
+        return False
+    mask = np.isin(labels, keep)
+    rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+    tall, wide = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    if min(tall / mask.shape[0], wide / mask.shape[1]) >= T.FRAGMENT_MAX_EXTENT:
+        return False
+    solid = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].mean()
+    return not (solid >= T.DOT_MIN_SOLID and max(tall, wide) <= T.DOT_MAX_ASPECT * min(tall, wide))
+
+
+def partial_marks(reads: list[BoxRead], ink, questions: set[str]) -> set[str]:
+    """The questions of ``questions`` with a marked box whose ink is a piece of a mark (:func:`partial_mark`).
+
+    Args:
+        reads: the page's box reads (x, y, w, h mm as found on the aligned page).
+        ink: the aligned page's ink (:class:`omr.scan.align.PageInk`, ``region_mm``).
+        questions: the question ids to look at (those read ok).
+
+    Returns:
+        Question ids.
+    """
+    m = T.FRAGMENT_MARGIN_MM
+    return {r.question for r in reads if r.state == MARKED and r.question in questions
+            and partial_mark(ink.region_mm(r.x + m, r.y + m, r.w - 2 * m, r.h - 2 * m))}
