@@ -11,7 +11,7 @@ from PIL import Image
 
 from omr.forms.qrcodes import PageIdentity
 from omr.forms.simulate import PROFILES, _draw_mark, _paste_identity, scan_page
-from omr.model import BLANK, NEEDS_REVIEW
+from omr.model import BLANK, NEEDS_REVIEW, OK
 from omr.scan.ingest import RawPage
 from omr.scan.page import process_page
 
@@ -31,6 +31,14 @@ def assert_no_silent_error(result, truth, max_review: int) -> None:
             assert q.value == expected, (q.question, q.value, expected)
     assert len(review) <= max_review, review
     assert not any(c.inked for c in result.comments)
+
+
+def assert_right_or_reviewed(reads, answers) -> None:
+    """Every question of ``answers`` ({question: option marked}) reads as that option ok or goes to review:
+    never silently wrong. ``reads``: {question: QuestionRead}."""
+    for qid, option in answers.items():
+        q = reads[qid]
+        assert q.status in NEEDS_REVIEW or (q.status == OK and q.value == option), (qid, q.value, q.status)
 
 
 def answers_of(result) -> dict[str, tuple]:

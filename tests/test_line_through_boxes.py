@@ -19,7 +19,7 @@ from omr.model import NEEDS_REVIEW, OK
 from omr.scan.align import K
 from omr.scan.line_marks import line_through_box
 # Also under these names for the other tests that draw on a sheet (test_struck_marks, test_outside_marks...).
-from read_checks import BLACK, MM, blank_sheet, cross, mark_questions, stroke
+from read_checks import BLACK, MM, assert_right_or_reviewed, blank_sheet, cross, mark_questions, stroke
 from read_checks import answer_questions as _answer
 from read_checks import px as _px
 from read_checks import read_office as _read
@@ -43,9 +43,7 @@ def _check(result, reads, blank_targets, answers, reasons=(REASON, "nét bút c�
     # A faint line that leaves its box only a weak mark may be taken first by the search for marks
     # beside the boxes (test_off_box_marks.py): to review either way, with a reason.
     assert any(reason in result.detail for reason in reasons), result.detail
-    for qid, option in answers.items():
-        q = reads[qid]
-        assert q.status in NEEDS_REVIEW or (q.status == OK and q.value == option), (qid, q.value, q.status)
+    assert_right_or_reviewed(reads, answers)
 
 
 @pytest.mark.parametrize("dpi", [200, 300])
@@ -222,9 +220,7 @@ def test_a_hair_at_a_corner_beside_a_filled_answer_is_no_correction(default_layo
     _hair(img, dpi, (box.x + 1.5, box.y + 1.5), 45, 10.0, 0.2, 70, 0.05)
     result, reads = _read(img, dpi, rng, catalogue)
     assert not (reads["D1"].status == OK and reads["D1"].value == "5"), (reads["D1"], result.detail)
-    for qid, option in answers.items():
-        q = reads[qid]
-        assert q.status in NEEDS_REVIEW or (q.status == OK and q.value == option), (qid, q.value, q.status)
+    assert_right_or_reviewed(reads, answers)
 
 
 @pytest.mark.parametrize("dpi,pen", [(200, 0.3), (200, 0.45), (300, 0.35)])
