@@ -12,15 +12,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
-from omr.model import NEEDS_REVIEW, OK
+from omr.model import NEEDS_REVIEW
 from omr.scan.ingest import RawPage
 from omr.scan.page import process_page
-from test_line_through_boxes import BLACK, _answer, _px, _read, _sheet
+from read_checks import answer_questions, assert_right_or_reviewed, blank_sheet, cross, read_office, stroke
 
 REASON = "gạch chéo cả câu"
 PAGE = Path(__file__).parent / "data" / "pages" / "big-x-over-H2-s11-sheet15-p2.jpg"
@@ -43,11 +42,6 @@ def test_the_hunts_big_x_over_a_yes_no_row_goes_to_review(catalogue):
     assert _named(result.detail) == {"H2"}, result.detail
 
 
-def _line(img, a, e, dpi: int, pen_mm: float = 0.45) -> None:
-    cv2.line(img, (_px(a[0], dpi), _px(a[1], dpi)), (_px(e[0], dpi), _px(e[1], dpi)), BLACK,
-             max(1, _px(pen_mm, dpi)), cv2.LINE_AA)
-
-
 def _extent(boxes, out: float):
     bs = list(boxes.values())
     return (min(b.x for b in bs) - out, min(b.y for b in bs) - out,
@@ -62,35 +56,31 @@ def _rows(questions, n: int):
 @pytest.mark.parametrize("dpi", [200, 300])
 def test_questions_crossed_out_go_to_review_and_their_neighbours_are_not_named(default_layout, blanks, catalogue, dpi):
     rng = np.random.default_rng(dpi + 71)
-    img, questions = _sheet(default_layout, blanks, dpi, 2)
+    img, _, questions = blank_sheet(default_layout, blanks, dpi, 2, serial=12)
     crossed = [q for q in ("H2",) if q in questions] + _rows(questions, 5)[:1]
     assert len(crossed) == 2, sorted(questions)
-    answers = _answer(img, questions, set(), dpi, rng, "tick")
+    answers = answer_questions(img, questions, set(), dpi, rng, "tick")
     for qid in crossed:
-        x0, y0, x1, y1 = _extent(questions[qid], 3.0)
-        _line(img, (x0, y0), (x1, y1), dpi)
-        _line(img, (x1, y0), (x0, y1), dpi)
-    result, reads = _read(img, dpi, rng, catalogue)
+        cross(img, *_extent(questions[qid], 3.0), dpi)
+    result, reads = read_office(img, dpi, rng, catalogue)
     for qid in crossed:
         assert reads[qid].status in NEEDS_REVIEW, (qid, reads[qid].value, reads[qid].status, result.detail)
     # An X through a box's inside is already the running-out check's (or reads two boxes): only the
     # questions crossed may be named, not the neighbours the X reaches into.
     assert _named(result.detail) <= set(crossed), result.detail
-    for qid, option in answers.items():
-        q = reads[qid]
-        assert q.status in NEEDS_REVIEW or (q.status == OK and q.value == option), (qid, q.value, q.status)
+    assert_right_or_reviewed(reads, answers)
 
 
 @pytest.mark.parametrize("dpi", [200, 300])
 def test_underlines_strikes_and_plain_marks_are_not_a_big_x(default_layout, blanks, catalogue, dpi):
     """Crosses and ticks in every question, a row underlined and another struck along: no X said."""
     rng = np.random.default_rng(dpi + 72)
-    img, questions = _sheet(default_layout, blanks, dpi, 2)
-    _answer(img, questions, set(), dpi, rng)
+    img, _, questions = blank_sheet(default_layout, blanks, dpi, 2, serial=12)
+    answer_questions(img, questions, set(), dpi, rng)
     rows = _rows(questions, 5)
     x0, y0, x1, y1 = _extent(questions[rows[0]], 1.5)
-    _line(img, (x0, y1), (x1, y1 + 0.5), dpi)  # an underline below the row
+    stroke(img, (x0, y1), (x1, y1 + 0.5), dpi)  # an underline below the row
     x0, y0, x1, y1 = _extent(questions[rows[-1]], 0.0)
-    _line(img, (x0 - 3, (y0 + y1) / 2), (x1 + 3, (y0 + y1) / 2 - 0.6), dpi)  # a strike along the row
-    result, _ = _read(img, dpi, rng, catalogue)
+    stroke(img, (x0 - 3, (y0 + y1) / 2), (x1 + 3, (y0 + y1) / 2 - 0.6), dpi)  # a strike along the row
+    result, _ = read_office(img, dpi, rng, catalogue)
     assert REASON not in (result.detail or ""), result.detail

@@ -10,55 +10,27 @@ of its box, still reads ok.
 
 from __future__ import annotations
 
-import dataclasses
-import io
-
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
 
-from omr.forms.simulate import PROFILES, _draw_mark, scan_page
+from omr.forms.simulate import _draw_mark
 from omr.model import NEEDS_REVIEW, OK
 from omr.scan.align import K
-from omr.scan.ingest import RawPage
-from read_checks import blank_sheet
 from omr.scan.line_marks import line_through_box
-from omr.scan.page import process_page
+# Also under these names for the other tests that draw on a sheet (test_struck_marks, test_outside_marks...).
+from read_checks import BLACK, MM, assert_right_or_reviewed, blank_sheet, cross, mark_questions, stroke
+from read_checks import answer_questions as _answer
+from read_checks import px as _px
+from read_checks import read_office as _read
 
-MM = 25.4
-BLACK = (25, 25, 25)
-GREY_OFFICE = dataclasses.replace(PROFILES["office"], binarize_prob=0.0)
 REASON = "đường kẻ dài"
 HAIR_REASON = "nét mảnh hơn nét bút"
-
-
-def _px(mm: float, dpi: int) -> int:
-    return int(round(mm * dpi / MM))
 
 
 def _sheet(default_layout, blanks, dpi: int, number: int):
     img, page, questions = blank_sheet(default_layout, blanks, dpi, number, serial=12)
     return img, questions
-
-
-def _answer(img, questions, skip, dpi, rng, style=None) -> dict[str, str]:
-    """A plain cross or tick in one box of every single-choice question not in ``skip``."""
-    answers = {}
-    for qid, boxes in sorted(questions.items()):
-        if qid in skip or qid == "A1":  # A1 is the date: left blank
-            continue
-        option = str(rng.choice(sorted(boxes)))
-        _draw_mark(img, boxes[option], style or str(rng.choice(["cross", "tick"])), dpi, BLACK, rng, 0.45)
-        answers[qid] = option
-    return answers
-
-
-def _read(img, dpi, rng, catalogue):
-    data, _ = scan_page(img, GREY_OFFICE, dpi, rng, upside_down=False)
-    result = process_page(RawPage("line.jpg", 0, np.asarray(Image.open(io.BytesIO(data)).convert("L"))), catalogue)
-    assert result.set_aside is None
-    return result, {q.question: q for q in result.questions}
 
 
 def _check(result, reads, blank_targets, answers, reasons=(REASON, "nét bút cạnh các ô")):
@@ -71,9 +43,7 @@ def _check(result, reads, blank_targets, answers, reasons=(REASON, "nét bút c�
     # A faint line that leaves its box only a weak mark may be taken first by the search for marks
     # beside the boxes (test_off_box_marks.py): to review either way, with a reason.
     assert any(reason in result.detail for reason in reasons), result.detail
-    for qid, option in answers.items():
-        q = reads[qid]
-        assert q.status in NEEDS_REVIEW or (q.status == OK and q.value == option), (qid, q.value, q.status)
+    assert_right_or_reviewed(reads, answers)
 
 
 @pytest.mark.parametrize("dpi", [200, 300])
@@ -85,8 +55,7 @@ def test_a_ruled_line_down_a_column_is_not_an_answer(default_layout, blanks, cat
     answers = _answer(img, questions, targets, dpi, rng)
     box = questions["C2"]["4"]
     x = box.x + box.w * 0.45
-    cv2.line(img, (_px(x, dpi), _px(box.y - 18, dpi)), (_px(x + 0.4, dpi), _px(box.y + 30, dpi)), (40, 40, 130),
-             max(1, _px(0.35, dpi)), cv2.LINE_AA)
+    stroke(img, (x, box.y - 18), (x + 0.4, box.y + 30), dpi, 0.35, (40, 40, 130))
     result, reads = _read(img, dpi, rng, catalogue)
     _check(result, reads, targets, answers)
 
@@ -142,23 +111,15 @@ def test_plain_crosses_and_ticks_poking_out_of_their_boxes_still_read_ok(default
     """Every question answered with a cross whose arms run 1-2 mm past the box, or a tick: all ok, right."""
     rng = np.random.default_rng(dpi + 4)
     img, questions = _sheet(default_layout, blanks, dpi, 1)
-    pen = max(1, _px(0.45, dpi))
-    answers = {}
-    for qid, boxes in sorted(questions.items()):
-        if qid == "A1":
-            continue
-        option = str(rng.choice(sorted(boxes)))
-        box = boxes[option]
+
+    def mark(box):
         if rng.random() < 0.6:
             out = rng.uniform(1.0, 2.0)
-
-            def p(fx, fy):
-                return _px(box.x + fx, dpi), _px(box.y + fy, dpi)
-            cv2.line(img, p(-out + 1.0, -out + 1.0), p(box.w + out - 1.0, box.h + out - 1.0), BLACK, pen, cv2.LINE_AA)
-            cv2.line(img, p(box.w + out - 1.0, -out + 1.0), p(-out + 1.0, box.h + out - 1.0), BLACK, pen, cv2.LINE_AA)
+            cross(img, box.x + (1.0 - out), box.y + (1.0 - out), box.x + (box.w + out - 1.0),
+                  box.y + (box.h + out - 1.0), dpi)
         else:
             _draw_mark(img, box, "tick", dpi, BLACK, rng, 0.45)
-        answers[qid] = option
+    answers = mark_questions(questions, rng, mark)
     result, reads = _read(img, dpi, rng, catalogue)
     assert REASON not in result.detail, result.detail
     for qid, option in answers.items():
@@ -259,9 +220,7 @@ def test_a_hair_at_a_corner_beside_a_filled_answer_is_no_correction(default_layo
     _hair(img, dpi, (box.x + 1.5, box.y + 1.5), 45, 10.0, 0.2, 70, 0.05)
     result, reads = _read(img, dpi, rng, catalogue)
     assert not (reads["D1"].status == OK and reads["D1"].value == "5"), (reads["D1"], result.detail)
-    for qid, option in answers.items():
-        q = reads[qid]
-        assert q.status in NEEDS_REVIEW or (q.status == OK and q.value == option), (qid, q.value, q.status)
+    assert_right_or_reviewed(reads, answers)
 
 
 @pytest.mark.parametrize("dpi,pen", [(200, 0.3), (200, 0.45), (300, 0.35)])
@@ -270,13 +229,7 @@ def test_pen_slashes_among_crosses_and_ticks_still_read_ok(default_layout, blank
     wide as the rest, none is taken for a hair, every answer ok and right."""
     rng = np.random.default_rng(int(pen * 100) + dpi)
     img, questions = _sheet(default_layout, blanks, dpi, 1)
-    answers = {}
-    for qid, boxes in sorted(questions.items()):
-        if qid == "A1":
-            continue
-        option = str(rng.choice(sorted(boxes)))
-        _draw_mark(img, boxes[option], str(rng.choice(["slash", "slash", "cross", "tick"])), dpi, BLACK, rng, pen)
-        answers[qid] = option
+    answers = _answer(img, questions, (), dpi, rng, styles=["slash", "slash", "cross", "tick"], pen_mm=pen)
     result, reads = _read(img, dpi, rng, catalogue)
     assert HAIR_REASON not in result.detail, result.detail
     for qid, option in answers.items():
