@@ -43,6 +43,7 @@ class ScanReport:
     outcomes: Counter = field(default_factory=Counter)  # new | rescan | conflict | duplicate | set_aside | already
     set_aside: list[tuple[str, int, str, str]] = field(default_factory=list)  # path, page (1-based), reason, detail
     file_errors: list[str] = field(default_factory=list)
+    files_cut: list[str] = field(default_factory=list)  # those of file_errors saying a file was read only in part
     answers_to_review: int = 0  # on pages with a mark; a page with none goes to a person with its whole sheet
     pages_without_marks: int = 0  # read pages with not one mark (omr.model.NO_MARKS)
     comments_inked: int = 0  # comment fields with handwriting, each cropped, drafted and queued
@@ -122,6 +123,7 @@ def _tasks(files: list[Path], store, report: ScanReport,
             continue
         if cut:
             report.file_errors.append(cut)
+            report.files_cut.append(cut)
         done = store.pages_done(digest)
         for index in range(n):
             report.pages_seen += 1
@@ -438,7 +440,8 @@ def format_report(report: ScanReport, summary: dict, incomplete: tuple[list[dict
         lines.append(f"Trang để riêng: {vn_integer(len(report.set_aside))}")
         lines += _set_aside_lines(report.set_aside)
     for message in report.file_errors:
-        lines.append(f"Tệp không đọc được: {message}")
+        # A file cut at the page bound was read, only not to its end: «không đọc được» would say otherwise.
+        lines.append(f"{'Tệp chỉ đọc một phần' if message in report.files_cut else 'Tệp không đọc được'}: {message}")
     return "\n".join(lines)
 
 
