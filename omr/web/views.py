@@ -636,9 +636,7 @@ def register(app: Flask) -> None:
             return render_template("batches.html", **_batches_context(), form=request.form), 400
         flash(f"Đã nhận {len(accepted)} tệp ({sum(f['pages'] for f in accepted)} trang) cho đợt «{name}»; "
               "đang đọc ở chế độ nền, có thể đóng trình duyệt.", "ok")
-        for entry in accepted:
-            if entry.get("warning"):
-                flash(entry["warning"], "error")
+        # A file cut at the page bound is said on the job page this redirects to (job.html), on every visit.
         current_app.extensions["omr_jobs"].wake()
         return redirect(url_for("job_page", job_id=job_id), 303)
 
