@@ -1143,7 +1143,8 @@ def register(app: Flask) -> None:
                 try:
                     done = online_import.import_upload(
                         _store(), current_app.config["UPLOADS_DIR"], upload.filename, Path(upload.stream.name),
-                        source, g.user.name, current_app.config["TEMPLATE_DIR"], mapping_path)
+                        source, g.user.name, current_app.config["TEMPLATE_DIR"], mapping_path,
+                        mapping_name=mapping.filename if mapping_path is not None else "")
                 except OmrError as exc:
                     errors.append(exc.message)
             for message in errors:
