@@ -331,7 +331,7 @@ def test_the_default_batch_name_is_in_vietnam_time_whatever_the_server_clock():
 
 
 def test_a_second_different_copy_of_a_stored_sheets_page_is_named_as_such_not_as_a_sheet_missing_pages(
-        store, tmp_path, monkeypatch):
+        store, tmp_path, monkeypatch, repo_root):
     """A rescan of sheet 000001's page 1 with other marks, after the whole sheet was stored, was summed up as
     «Phiếu thiếu trang: 1 — Phiếu số 000001 …: thiếu trang 2», though 000001 is complete (a fresh user's trial)."""
     from db_fixtures import PAGE1, PAGE2, page_result, record
@@ -356,7 +356,7 @@ def test_a_second_different_copy_of_a_stored_sheets_page_is_named_as_such_not_as
     stored = store.ensure_batch("b")
     record(store, stored, page_result(1, 1, PAGE1, path="s01.pdf"))
     record(store, stored, page_result(1, 2, PAGE2, path="s01.pdf", index=1))
-    report = batch.run_scan([str(again)], store, "b", template_dir="form_templates")
+    report = batch.run_scan([str(again)], store, "b", template_dir=str(repo_root / "form_templates"))
     assert report.outcomes["conflict"] == 1
     text = batch.format_report(report, store.summary(), store.incomplete_sheets(T.SUMMARY_SHEETS_LISTED))
     assert "Trang trùng số phiếu nhưng khác nội dung (cần kiểm tra): 1" in text
