@@ -825,3 +825,21 @@ def test_a_jobs_set_aside_pages_are_listed_in_page_order_with_runs_of_blank_page
                     ("phiếu chậm.tif", "3", "trang trắng"),
                     ("tổ 2.tif", "1–2", "trang trắng")]
     assert "Trang để riêng (5)" in page
+
+
+def test_an_unsure_read_is_said_as_unsure_never_as_a_blank_or_a_value_proposed(app):
+    """A circled box (ambiguous, no value) showed «Máy đọc: (trống) — không chắc chắn (64%)»: a reviewer
+    could take «trống» for the machine's proposal (a fresh user's trial)."""
+    store = _store(app)
+    batch = store.ensure_batch("dot-tan-cong")
+    record(store, batch, page_result(2, 1, dict(PAGE1, B1=None), path="s2.pdf", statuses={"B1": AMBIGUOUS}))
+    with store.reading() as conn:
+        ids = dict(conn.execute(sa.select(responses.c.serial, answers_table.c.id)
+                                .join(responses, responses.c.id == answers_table.c.response_id)
+                                .where(answers_table.c.question == "B1")).all())
+    client = login(app, "lan")
+    for serial, proposal in ((2, "không có gợi ý"), (1, "có thể là 5")):
+        page = html.unescape(re.sub(r"<[^>]+>", "", _text(client.get(f"/queue/item/answer/{ids[serial]}"))))
+        said = re.search(r"Máy đọc: ([^\n]*)", page).group(1)
+        assert said.startswith(f"không chắc — {proposal}"), said
+        assert "(trống)" not in said
