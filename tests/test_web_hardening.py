@@ -841,5 +841,5 @@ def test_an_unsure_read_is_said_as_unsure_never_as_a_blank_or_a_value_proposed(a
     for serial, proposal in ((2, "không có gợi ý"), (1, "có thể là 5")):
         page = html.unescape(re.sub(r"<[^>]+>", "", _text(client.get(f"/queue/item/answer/{ids[serial]}"))))
         said = re.search(r"Máy đọc: ([^\n]*)", page).group(1)
-        assert said.startswith(f"không chắc — {proposal}"), said
+        assert said.startswith(f"không chắc chắn — {proposal}"), said
         assert "(trống)" not in said

@@ -335,9 +335,9 @@ def _machine_words(question: Question | None, value, status: str | None) -> tupl
     if status != AMBIGUOUS:
         return _value_text(question, value), label
     if value is None or value == []:
-        return "không chắc", ("không có gợi ý: có nét hay dấu chưa rõ là chọn ô nào hay để trống "
+        return label, ("không có gợi ý: có nét hay dấu chưa rõ là chọn ô nào hay để trống "
                               "(khoanh tròn, dấu nhạt, tẩy xoá…); hãy xem ảnh rồi chọn")
-    return "không chắc", f"có thể là {_value_text(question, value)}; hãy xem ảnh rồi chọn"
+    return label, f"có thể là {_value_text(question, value)}; hãy xem ảnh rồi chọn"
 
 
 def _value_text(question: Question | None, value) -> str:
