@@ -55,13 +55,18 @@ apt-test:
 # package from the next index. Those lines alone are dropped; every other line pip prints is shown
 # and its exit status kept (pipefail).
 PIP_UNFOUND_LOCAL := ^WARNING: Location 'file://[^']*' is ignored: it is neither a file nor a directory\.$$
+# The install takes minutes (~5 on a loaded machine): pip says each package it collects, one line each
+# («Collecting …», then «Installing collected packages» and «Successfully installed …»), so the user sees
+# it working (with -q it was silent for minutes: a fresh user's trial). Its per-file lines (downloads,
+# cache hits, packages already there) would be hundreds: dropped. Errors and warnings stay.
+PIP_NOISE := ^(  Downloading |  Using cached |Requirement already satisfied: |  Obtaining dependency |Downloading |Using cached )
 define pip_install
-	@set -o pipefail; $(BIN)/python -m pip install -q $(1) 2>&1 | { grep -v "$(PIP_UNFOUND_LOCAL)" || true; }
+	@set -o pipefail; $(BIN)/python -m pip install --progress-bar off $(1) 2>&1 | { grep -Ev "$(PIP_NOISE)" | grep -v "$(PIP_UNFOUND_LOCAL)" || true; }
 endef
 
 $(VENV)/.installed: pyproject.toml
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
-	@echo "Cài các gói Python vào $(VENV) (lần đầu mất vài phút)..."
+	@echo "Cài các gói Python vào $(VENV): lần đầu có thể mất khoảng 5 phút; mỗi gói hiện một dòng «Collecting …»..."
 	$(call pip_install,--upgrade pip)
 	$(call pip_install,-e ".[test]")
 	@touch $@

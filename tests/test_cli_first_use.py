@@ -82,3 +82,27 @@ def test_export_and_report_from_another_folder_use_the_project_templates(tmp_pat
     assert main(["report", "--period", "2025-Q3", "-o", "r.html", "--db", str(db), "--templates", "missing"]) == 3
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--templates THƯ_MỤC" in err
+
+
+def test_the_readmes_first_step_prints_forms_headed_with_the_units_name(tmp_path, capsys, monkeypatch):
+    """README step 1 printed forms with no unit registry (units came only at step 4): a clerk following it in
+    order got forms headed «Đơn vị: 30001» and reports with «TÊN CƠ QUAN, TỔ CHỨC» (a fresh user's trial).
+    Its commands, run in order (200 forms made 1, the database and PDF in a temporary folder), name the unit."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    step = readme[readme.index("\n1. **"):readme.index("\n2. **")]
+    commands = [c for c in re.findall(r"`(omr [^`]+)`", step.replace("\n   ", " "))]
+    assert commands, step
+    db = tmp_path / "omr.sqlite"
+    monkeypatch.chdir(root)
+    for command in commands:
+        args = shlex.split(command.replace("outputs/omr.sqlite", str(db)).replace("--count 200", "--count 1")
+                           .replace("-o forms.pdf", f"-o {tmp_path / 'forms.pdf'}"))[1:]
+        if "--db" not in args:
+            args += ["--db", str(db)]
+        assert main(args) == 0, command
+    assert "Đơn vị trên phiếu: Phường Cao Lãnh (mã 30001)" in capsys.readouterr().out

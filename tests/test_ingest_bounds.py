@@ -105,6 +105,26 @@ def test_pages_per_file_bound_names_the_file_and_where_it_stops(tmp_path, monkey
     assert "many.tif" in message and "3 trang" in message and "trang 4" in message
 
 
+@SQLITE_ONLY  # the store holds what was read; the summary is what is tested
+def test_a_pdf_over_the_page_bound_says_how_many_pages_it_has_which_were_read_and_to_split_it(
+        tmp_path, monkeypatch, store):
+    """A 10,000-page PDF was read to page 2000 and said only «tệp có hơn 2000 trang», under «Tệp không đọc
+    được»: a fresh user's trial could not tell that 8,000 pages were left, nor that the rest was read."""
+    monkeypatch.setattr(T, "MAX_PAGES_PER_FILE", 3)
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 60 80] >>"
+    path = tmp_path / "cả năm.pdf"
+    path.write_bytes(minimal_pdf([page] * 7))
+    n, message = count_pages_checked(path)
+    assert n == 3
+    assert f"{path}: tệp có 7 trang; chỉ đọc 3 trang đầu" in message
+    assert "từ trang 4 trở đi không đọc (4 trang, trang 4–7)" in message
+    assert "chia tệp thành nhiều tệp nhỏ hơn (mỗi tệp không quá 3 trang)" in message
+    report = run_scan([str(path)], store, "b", template_dir=TEMPLATES)
+    assert report.pages_seen == 3
+    text = format_report(report, store.summary())
+    assert f"Tệp chỉ đọc một phần: {message}" in text and "Tệp không đọc được" not in text
+
+
 def test_pdf_declaring_more_pages_than_its_tree_holds(tmp_path):
     """/Count 7 over two pages: two pages read, no phantom broken pages."""
     page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"

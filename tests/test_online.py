@@ -476,3 +476,20 @@ def test_the_example_mapping_finds_its_template_when_run_from_another_folder(rep
     monkeypatch.chdir(tmp_path)
     mapping = load_mapping(repo_root / "examples" / "online" / "google-forms-vi.mapping.yaml")
     assert mapping.template.form_id == "motcua-2026"
+
+
+def test_a_mapping_that_is_not_yaml_is_named_with_its_line_in_vietnamese(store_url, mini, tmp_path, capsys):
+    """PyYAML's English text (a mapping with a NUL, an unclosed bracket) was shown inside the message,
+    with no line number (a fresh user's trial)."""
+    export = write_csv(tmp_path / "x.csv", [["a", "b"], ["1", "2"]])
+    mapping = tmp_path / "m.yaml"
+    for text, said in ((b"template: x\ncolumns: [\n\x00", "dòng 3: tệp ánh xạ có ký tự không được phép trong YAML "
+                        "(mã U+0000)"),
+                       (b"template: x\ncolumns: [a,\nb: c\n", "dòng 4: tệp ánh xạ không phải YAML hợp lệ"),
+                       (b"template: x\n# \xff\n", "dòng 2: tệp ánh xạ không phải văn bản UTF-8")):
+        mapping.write_bytes(text)
+        assert main(["online", "import", str(export), "--source", "x", "--db", store_url,
+                     "--mapping", str(mapping)]) == 3
+        err = capsys.readouterr().err
+        assert f"{mapping}, {said}" in err, err
+        assert not any(word in err for word in ("unacceptable", "expected", "while", "position", "codec")), err

@@ -386,6 +386,23 @@ def test_the_section_break_after_the_signature_cannot_push_an_empty_page(dataset
     assert int(spacing.get(qn("w:after"), "0")) == 0 and int(spacing.get(qn("w:before"), "0")) == 0
 
 
+def test_the_signature_block_is_never_split_across_pages(dataset, tmp_path):
+    """LibreOffice split the signature table's row: «Nơi nhận» and «TM. ỦY BAN NHÂN DÂN» ended page 1,
+    «CHỦ TỊCH (Ký, ghi rõ họ tên…)» stood alone on page 2 (a fresh user's trial). The row cannot split
+    and each line of it keeps with the next."""
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    with open_store(dataset) as store:
+        path = write_report(build(store, "2025-Q3"), tmp_path / "r.docx")
+    sign = next(t for t in Document(str(path)).tables if "Nơi nhận:" in t.rows[0].cells[0].text)
+    row = sign.rows[0]
+    assert row._tr.trPr is not None and row._tr.trPr.find(qn("w:cantSplit")) is not None
+    assert "CHỦ TỊCH" in row.cells[1].text
+    for cell in row.cells:
+        assert all(p.paragraph_format.keep_with_next for p in cell.paragraphs[:-1]), cell.text
+
+
 def test_cache_refresh_matches_a_rebuild_after_edits(dataset):
     from omr.reports import cache as report_cache
     from omr.reports.figures import _layout

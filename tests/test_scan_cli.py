@@ -328,3 +328,38 @@ def test_the_default_batch_name_is_in_vietnam_time_whatever_the_server_clock():
 
     assert default_batch_name(datetime(2026, 12, 2, 1, 5, 3, tzinfo=timezone.utc)) == "Đợt quét 02/12/2026 08:05:03"
     assert default_batch_name(datetime(2026, 12, 1, 18, 30, 0, tzinfo=timezone.utc)) == "Đợt quét 02/12/2026 01:30:00"
+
+
+def test_a_second_different_copy_of_a_stored_sheets_page_is_named_as_such_not_as_a_sheet_missing_pages(
+        store, tmp_path, monkeypatch, repo_root):
+    """A rescan of sheet 000001's page 1 with other marks, after the whole sheet was stored, was summed up as
+    «Phiếu thiếu trang: 1 — Phiếu số 000001 …: thiếu trang 2», though 000001 is complete (a fresh user's trial)."""
+    from db_fixtures import PAGE1, PAGE2, page_result, record
+    from PIL import Image
+
+    from omr import tuning as T
+    from omr.scan import batch
+
+    again = tmp_path / "tờ 1 lần hai.tif"
+    Image.new("L", (200, 280), 255).save(again)
+
+    class Workers:  # the page read as sheet 000001's page 1 with other marks (reading is not what is tested)
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def map(self, runs, skip=None):
+            for run in runs:
+                for task in run:
+                    yield task, [page_result(1, 1, dict(PAGE1, B1="1"), path=task[0], index=task[1])]
+
+    monkeypatch.setattr(batch, "PageWorkers", Workers)
+    stored = store.ensure_batch("b")
+    record(store, stored, page_result(1, 1, PAGE1, path="s01.pdf"))
+    record(store, stored, page_result(1, 2, PAGE2, path="s01.pdf", index=1))
+    report = batch.run_scan([str(again)], store, "b", template_dir=str(repo_root / "form_templates"))
+    assert report.outcomes["conflict"] == 1
+    text = batch.format_report(report, store.summary(), store.incomplete_sheets(T.SUMMARY_SHEETS_LISTED))
+    assert "Trang trùng số phiếu nhưng khác nội dung (cần kiểm tra): 1" in text
+    assert (f"  - {again}, trang 1: bản thứ hai của trang 1 phiếu số 000001, khác dấu với bản đã lưu; lưu riêng, "
+            "chờ người kiểm tra chọn bản đúng (chưa tính vào số liệu)") in text
+    assert "thiếu trang" not in text, text

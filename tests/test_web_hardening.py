@@ -18,7 +18,7 @@ from omr.data.schema import IMPORTED_BY, comments, pages, responses
 from omr.data.schema import answers as answers_table
 from omr.data.schema import units as units_table
 from omr.errors import OmrError
-from omr.model import AMBIGUOUS
+from omr.model import AMBIGUOUS, SET_ASIDE_REASONS
 
 PASSWORDS = {"quan": "ca-phe sua da Ben Tre 7", "lan": "lan-kiem-tra-phieu-dong-thap", "thu": "thu-quet-phieu-ca-ngay"}
 ROLES = {"quan": "admin", "lan": "reviewer", "thu": "scanner"}
@@ -764,4 +764,82 @@ def test_a_file_over_the_page_bound_is_said_at_upload_with_its_full_stop(app, tm
     text = html.unescape(_text(response))
     assert response.status_code == 200 and "Đã nhận 1 tệp (3 trang)" in text
     assert "tổ 1 cả năm.tif: tệp có hơn 3 trang" in text and "từ trang 4 trở đi không đọc" in text
-    assert "nhiều tệp nhỏ hơn." in text and str(app.config["UPLOADS_DIR"]) not in text
+    assert "gửi lại các trang từ 4 trở đi." in text and str(app.config["UPLOADS_DIR"]) not in text
+
+
+class _BlankWorkers(_FakeWorkers):
+    """PageWorkers that read every page as blank, at once."""
+
+    def read(self, task):
+        from omr.model import PageResult, PageSource
+
+        return [PageResult(PageSource(task[0], task[1], ""), set_aside="blank")]
+
+
+def test_a_pdf_over_the_page_bound_says_on_its_job_page_how_many_of_its_pages_are_not_read(
+        app, tmp_path, monkeypatch):
+    """A 10,000-page PDF was read to page 2000 while its job page said only «… — 2000 trang»: the pages
+    not read were said in one flash after the upload, gone at the next refresh (a fresh user's trial)."""
+    from PIL import Image
+
+    from omr.scan import batch, ingest
+    from omr.web import jobs
+
+    monkeypatch.setattr(ingest.T, "MAX_PAGES_PER_FILE", 3)
+    monkeypatch.setattr(batch, "PageWorkers", _BlankWorkers)
+    made = tmp_path / "in.pdf"
+    frames = [Image.new("L", (200, 280), 255) for _ in range(7)]
+    frames[0].save(made, save_all=True, append_images=frames[1:])
+    job_id, accepted, _ = jobs.create_job(_store(app), app.config["UPLOADS_DIR"], "Quý IV", None, None,
+                                          [("cả năm.pdf", made)], "thu")
+    client = login(app, "thu")
+    said = ("cả năm.pdf: tệp có 7 trang; chỉ đọc 3 trang đầu (trang 1–3), từ trang 4 trở đi không đọc "
+            "(4 trang, trang 4–7). Hãy chia tệp thành nhiều tệp nhỏ hơn (mỗi tệp không quá 3 trang)")
+    waiting = html.unescape(re.sub(r"<[^>]+>", "", _text(client.get(f"/batches/jobs/{job_id}"))))
+    assert said in waiting and "cả năm.pdf — 3 trang (chỉ phần đầu của tệp được đọc" in waiting
+    job = jobs.take_job(_store(app), job_id)
+    jobs.read_taken_job(_store(app), job, Path(job["folder"]), "form_templates")
+    ended = html.unescape(_text(client.get(f"/batches/jobs/{job_id}")))
+    assert ended.count(said) == 1, "said once, not again among the job's messages"
+    assert str(app.config["UPLOADS_DIR"]) not in ended
+
+
+def test_a_jobs_set_aside_pages_are_listed_in_page_order_with_runs_of_blank_pages_in_one_row(app, tmp_path):
+    """The job page listed each blank page of an upload as its own row, in the order the workers stored
+    them (1, 9, 2, 10, 3, …): 2,000 rows for a file of blank pages (a fresh user's trial)."""
+    from omr.model import PageResult, PageSource
+    from omr.web import jobs
+
+    job_id = _uploaded_job(app, tmp_path)  # «phiếu chậm.tif» of 3 pages, «tổ 2.tif» of 2
+    files = jobs.job_status(_store(app), job_id)["files"]
+    store, batch_id = _store(app), _store(app).ensure_batch("Quý IV")
+    stored = [(1, 1), (0, 0), (0, 2), (1, 0), (0, 1)]  # (file, page index) in worker order
+    for number, index in stored:
+        reason = "too_dark" if (number, index) == (0, 1) else "blank"
+        store.record_page(batch_id, f"/tmp/{number}.tif", files[number]["sha256"], 1000,
+                          PageResult(PageSource(f"/tmp/{number}.tif", index, ""), set_aside=reason))
+    page = html.unescape(_text(login(app, "thu").get(f"/batches/jobs/{job_id}")))
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>", page)
+    assert rows == [("phiếu chậm.tif", "1", "trang trắng"),
+                    ("phiếu chậm.tif", "2", SET_ASIDE_REASONS["too_dark"]),
+                    ("phiếu chậm.tif", "3", "trang trắng"),
+                    ("tổ 2.tif", "1–2", "trang trắng")]
+    assert "Trang để riêng (5)" in page
+
+
+def test_an_unsure_read_is_said_as_unsure_never_as_a_blank_or_a_value_proposed(app):
+    """A circled box (ambiguous, no value) showed «Máy đọc: (trống) — không chắc chắn (64%)»: a reviewer
+    could take «trống» for the machine's proposal (a fresh user's trial)."""
+    store = _store(app)
+    batch = store.ensure_batch("dot-tan-cong")
+    record(store, batch, page_result(2, 1, dict(PAGE1, B1=None), path="s2.pdf", statuses={"B1": AMBIGUOUS}))
+    with store.reading() as conn:
+        ids = dict(conn.execute(sa.select(responses.c.serial, answers_table.c.id)
+                                .join(responses, responses.c.id == answers_table.c.response_id)
+                                .where(answers_table.c.question == "B1")).all())
+    client = login(app, "lan")
+    for serial, proposal in ((2, "không có gợi ý"), (1, "có thể là 5")):
+        page = html.unescape(re.sub(r"<[^>]+>", "", _text(client.get(f"/queue/item/answer/{ids[serial]}"))))
+        said = re.search(r"Máy đọc: ([^\n]*)", page).group(1)
+        assert said.startswith(f"không chắc chắn — {proposal}"), said
+        assert "(trống)" not in said

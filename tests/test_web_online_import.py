@@ -123,3 +123,18 @@ def test_cells_with_html_and_formulas_are_shown_as_text(app, repo_root):
     # The rejects CSV a spreadsheet opens shows the formula as text.
     rejects = client.get("/admin/online/1/rejects.csv").get_data(as_text=True)
     assert "'=1+2<script>" in rejects and ",=1+2" not in rejects
+
+
+@SQLITE_ONLY  # the mapping is read before the database is touched
+def test_a_mapping_that_is_not_yaml_is_named_with_its_line_in_vietnamese(app, example):
+    """A mapping holding a NUL showed PyYAML's English («unacceptable character #x0000: special characters are
+    not allowed …, position 17») inside the Vietnamese message, with no line (a fresh user's trial)."""
+    import html
+
+    client = logged_in(app, "quan", PASSWORDS["quan"])
+    response = _post(client, example, mapping=(io.BytesIO(b"template: x\n{{{ not: yaml: [\n\x00"), "ánh xạ.yaml"))
+    text = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert ("«ánh xạ.yaml», dòng 3: tệp ánh xạ có ký tự không được phép trong YAML (mã U+0000); hãy xoá ký tự "
+            "đó hoặc tạo lại tệp bằng «omr online mapping»") in text
+    assert "unacceptable" not in text and "position" not in text and _online_count(app) == 0

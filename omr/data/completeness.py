@@ -102,6 +102,12 @@ def _has_flag(flag: str):
     return responses.c.flags.contains(flag, autoescape=True)
 
 
+def missing_pages_not_conflict():
+    """SQL condition: incomplete and not a copy in an undecided serial conflict (a second, different copy
+    of a stored sheet's page is no sheet missing pages: a person picks the right copy in the queue)."""
+    return sa.and_(incomplete(), sa.not_(_has_flag(SERIAL_CONFLICT)))
+
+
 def awaiting_pages():
     """SQL condition: incomplete, no decision yet, and not part of an undecided serial conflict."""
     return sa.and_(incomplete(), sa.not_(_has_flag(PAGES_LOST)), sa.not_(_has_flag(REJECTED)),

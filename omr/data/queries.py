@@ -107,7 +107,8 @@ class StoreQueries:
         }
 
     def incomplete_sheets(self, limit: int) -> tuple[list[dict], int]:
-        """Paper responses missing pages (omr.data.completeness.incomplete): the first ``limit``, and how many in all.
+        """Paper responses missing pages (omr.data.completeness.missing_pages_not_conflict: a copy in an
+        undecided serial conflict is not one) the first ``limit``, and how many in all.
 
         Ordered by form, version, serial, id. Each is ``{"form_id", "version", "serial"
         (None when unknown), "missing": [page numbers, 1-based], "lost": declared lost by a person,
@@ -115,11 +116,11 @@ class StoreQueries:
         """
         with self._read() as conn:
             total = conn.execute(sa.select(sa.func.count()).select_from(responses)
-                                 .where(completeness.incomplete())).scalar()
+                                 .where(completeness.missing_pages_not_conflict())).scalar()
             heads = conn.execute(
                 sa.select(responses.c.id, responses.c.form_id, responses.c.version, responses.c.serial,
                           responses.c.pages_expected, responses.c.flags)
-                .where(completeness.incomplete())
+                .where(completeness.missing_pages_not_conflict())
                 .order_by(responses.c.form_id, responses.c.version, responses.c.serial, responses.c.id)
                 .limit(limit)).all()
             joined = conn.execute(

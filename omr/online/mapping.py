@@ -238,15 +238,36 @@ def mapping_yaml(template: Template, template_path: str, sample: Table | None = 
     return "\n".join(lines) + "\n"
 
 
+def _yaml_error(path: Path, text: str, exc: yaml.YAMLError) -> str:
+    """PyYAML's error on a mapping file said in Vietnamese with the file and line (1-based): its own
+    English text is not shown (a fresh user's trial saw «unacceptable character #x0000 …»)."""
+    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML refuses (NUL, other controls): no mark
+        line = text[:exc.position].count("\n") + 1
+        return (f"{path}, dòng {line}: tệp ánh xạ có ký tự không được phép trong YAML (mã U+{exc.character:04X}); "
+                "hãy xoá ký tự đó hoặc tạo lại tệp bằng «omr online mapping»")
+    mark = getattr(exc, "problem_mark", None)
+    where = f", dòng {mark.line + 1}" if mark is not None else ""
+    return (f"{path}{where}: tệp ánh xạ không phải YAML hợp lệ (kiểm tra dấu hai chấm, dấu nháy, dấu ngoặc "
+            "và thụt lề ở dòng này hoặc dòng trên nó)")
+
+
 def load_mapping(path: str | Path) -> Mapping:
     """Read a mapping YAML; TemplateError (file and field named) when it is not valid."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise BadArgumentsError(f"Không tìm thấy tệp ánh xạ: {path}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise TemplateError(f"{path}: tệp ánh xạ không phải YAML UTF-8 hợp lệ ({exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise TemplateError(f"{path}, dòng {line}: tệp ánh xạ không phải văn bản "
+                            "UTF-8 (hãy lưu lại tệp với bảng mã UTF-8)") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise TemplateError(_yaml_error(path, text, exc)) from None
     if not isinstance(data, dict) or "template" not in data or "columns" not in data:
         raise TemplateError(f"{path}: tệp ánh xạ cần các trường template và columns")
     template_path = str(data["template"])

@@ -23,6 +23,11 @@ the parts' codes concatenated when every part is ``ok``; otherwise empty with
 the status ``review`` (a blank, double or unsure part: never a partial
 number), ``blank`` (every part blank) or ``missing_page``. The codebook lists
 each label with its parts; JSON Lines records carry ``label_parts``.
+
+That is the flat layout of CSV, XLSX and Parquet. JSON Lines writes each response as one nested object
+instead: the fields before the questions as keys, then ``answers`` ({question: value}), ``status``
+({question: status}), ``comments`` ({question: {text, text_source, crop, flags, faint, status,
+comment_id}}) and ``label_parts``; no ``<qid>`` or ``<qid>_status`` key at its top level (docs/online.md).
 Questions follow the template's order; when several forms or
 versions are exported together their questions are merged in order of first
 appearance.

@@ -978,6 +978,12 @@ def write_docx(report, path: Path) -> None:
         first = cell.paragraphs[0]
         if not first.text:
             first._p.getparent().remove(first._p)
+    # One block on one page: LibreOffice split the row, «Nơi nhận» and «TM. ỦY BAN NHÂN DÂN» ending page 1 and
+    # «CHỦ TỊCH» alone on page 2 (a fresh user's trial). The row never splits; its lines keep together.
+    sign.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+    for cell in (recipients, signer):
+        for paragraph in cell.paragraphs[:-1]:
+            paragraph.paragraph_format.keep_with_next = True
 
     # -- the annex, landscape --
     annex = document.add_section(WD_SECTION.NEW_PAGE)

@@ -43,6 +43,9 @@ class ScanReport:
     outcomes: Counter = field(default_factory=Counter)  # new | rescan | conflict | duplicate | set_aside | already
     set_aside: list[tuple[str, int, str, str]] = field(default_factory=list)  # path, page (1-based), reason, detail
     file_errors: list[str] = field(default_factory=list)
+    files_cut: list[str] = field(default_factory=list)  # those of file_errors saying a file was read only in part
+    # Pages stored as a second, different copy of a stored sheet's page: (path, page (1-based), serial, form page)
+    conflicts: list[tuple[str, int, int | None, int | None]] = field(default_factory=list)
     answers_to_review: int = 0  # on pages with a mark; a page with none goes to a person with its whole sheet
     pages_without_marks: int = 0  # read pages with not one mark (omr.model.NO_MARKS)
     comments_inked: int = 0  # comment fields with handwriting, each cropped, drafted and queued
@@ -122,6 +125,7 @@ def _tasks(files: list[Path], store, report: ScanReport,
             continue
         if cut:
             report.file_errors.append(cut)
+            report.files_cut.append(cut)
         done = store.pages_done(digest)
         for index in range(n):
             report.pages_seen += 1
@@ -204,6 +208,9 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
             report.set_aside.append((result.source.path, result.source.page_index + 1, result.set_aside,
                                      result.detail))
         elif outcome in ("new", "conflict"):
+            if outcome == "conflict":
+                report.conflicts.append((result.source.path, result.source.page_index + 1, result.serial,
+                                         result.page))
             if NO_MARKS in result.detail.split("; "):
                 report.pages_without_marks += 1
             else:
@@ -405,6 +412,13 @@ def format_report(report: ScanReport, summary: dict, incomplete: tuple[list[dict
     if report.outcomes["conflict"]:
         lines.append("Trang trùng số phiếu nhưng khác nội dung (cần kiểm tra): "
                      f"{vn_integer(report.outcomes['conflict'])}")
+        # Each named (a fresh user's rescan of sheet 000001 was listed as «thiếu trang 2», though 000001 is whole).
+        lines += [f"  - {path}, trang {vn_integer(index)}: bản thứ hai của trang {form_page} phiếu số "
+                  f"{format_serial(serial) if serial is not None else '?'}, khác dấu với bản đã lưu; "
+                  "lưu riêng, chờ người kiểm tra chọn bản đúng (chưa tính vào số liệu)"
+                  for path, index, serial, form_page in report.conflicts[:T.SUMMARY_SHEETS_LISTED]]
+        if len(report.conflicts) > T.SUMMARY_SHEETS_LISTED:
+            lines.append(f"  và {vn_integer(len(report.conflicts) - T.SUMMARY_SHEETS_LISTED)} trang khác")
     if report.outcomes["duplicate"]:
         lines.append(f"Trang có thể là bản quét lại của phiếu đã có (chưa tính vào số liệu, chờ người quyết định "
                      f"trong hàng đợi kiểm tra): {vn_integer(report.outcomes['duplicate'])}")
@@ -438,7 +452,8 @@ def format_report(report: ScanReport, summary: dict, incomplete: tuple[list[dict
         lines.append(f"Trang để riêng: {vn_integer(len(report.set_aside))}")
         lines += _set_aside_lines(report.set_aside)
     for message in report.file_errors:
-        lines.append(f"Tệp không đọc được: {message}")
+        # A file cut at the page bound was read, only not to its end: «không đọc được» would say otherwise.
+        lines.append(f"{'Tệp chỉ đọc một phần' if message in report.files_cut else 'Tệp không đọc được'}: {message}")
     return "\n".join(lines)
 
 

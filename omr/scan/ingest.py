@@ -119,18 +119,26 @@ def count_pages(path: Path) -> int:
 def count_pages_checked(path: Path) -> tuple[int, str | None]:
     """(pages to read, None) or, for a file cut at the bound, (pages, the Vietnamese message saying so).
 
-    Bounds: ``T.MAX_PAGES_PER_FILE`` pages, ``T.MAX_SECONDS_TO_COUNT_PAGES``
-    seconds of walking frames. Raises InputFileError like count_pages.
+    The message says how many pages the file holds when that is known (a PDF's page tree, checked
+    by :func:`_pdf_pages`), which pages are not read, and to split the file. Bounds:
+    ``T.MAX_PAGES_PER_FILE`` pages, ``T.MAX_SECONDS_TO_COUNT_PAGES`` seconds of walking frames.
+    Raises InputFileError like count_pages.
     """
-    n, more = _count_pages(path)
-    if not more:
+    n, total = _count_pages(path)
+    if total is not None and total <= n:
         return n, None
-    return n, (f"{path}: tệp có hơn {n} trang (hoặc khai báo như vậy); chỉ đọc {n} trang đầu, "
-               f"từ trang {n + 1} trở đi không đọc. Hãy chia tệp thành nhiều tệp nhỏ hơn.")
+    split = (f"Hãy chia tệp thành nhiều tệp nhỏ hơn (mỗi tệp không quá {n} trang) "
+             f"và gửi lại các trang từ {n + 1} trở đi.")
+    if total is None:  # frames not walked past the bound: how many there are is not known
+        return n, (f"{path}: tệp có hơn {n} trang (hoặc khai báo như vậy); chỉ đọc {n} trang đầu, "
+                   f"từ trang {n + 1} trở đi không đọc. {split}")
+    return n, (f"{path}: tệp có {total} trang; chỉ đọc {n} trang đầu (trang 1–{n}), "
+               f"từ trang {n + 1} trở đi không đọc ({total - n} trang, trang {n + 1}–{total}). {split}")
 
 
-def _count_pages(path: Path) -> tuple[int, bool]:
-    """(pages, more beyond the bound?) without decoding pixels where the format allows."""
+def _count_pages(path: Path) -> tuple[int, int | None]:
+    """(pages to read, pages in the file or None when more than the bound and not counted), without
+    decoding pixels where the format allows."""
     _check_not_empty(path)
     _check_scan_suffix(path)
     if _reads_as_pdf(path):
@@ -144,25 +152,25 @@ def _count_pages(path: Path) -> tuple[int, bool]:
                 dictionaries.close()
         if _cut_short(path) is not None:
             found += 1  # the first page that could not be read: named when it is read
-        return min(found, T.MAX_PAGES_PER_FILE), found > T.MAX_PAGES_PER_FILE
+        return min(found, T.MAX_PAGES_PER_FILE), found
     img = _open_image(path)
     with img:
         count, started = 0, time.monotonic()
         while count < T.MAX_PAGES_PER_FILE:
             if count and time.monotonic() - started > T.MAX_SECONDS_TO_COUNT_PAGES:
-                return count, True
+                return count, None
             try:
                 img.seek(count)
             except EOFError:
-                return count, False
+                return count, count
             except Exception:  # a broken frame: it is a page, reported when it is read
-                return count + 1, False
+                return count + 1, count + 1
             count += 1
         try:
             img.seek(count)
         except Exception:
-            return count, False
-        return count, True
+            return count, count
+        return count, None
 
 
 def _reads_as_pdf(path: Path) -> bool:

@@ -42,6 +42,7 @@ from omr.model import SET_ASIDE_REASONS
 from omr.scan import batch
 from omr.scan.ingest import content_kind, count_pages_checked, file_sha256, pdf_hint
 from omr.text.normalise import nfc
+from omr.text.numbers import vn_integer
 from omr.web.display import page_detail
 
 log = logging.getLogger(__name__)
@@ -241,6 +242,12 @@ def job_status(store, job_id: int) -> dict | None:
         elapsed = ((finished or datetime.now(timezone.utc)) - started).total_seconds()
         if elapsed > 0:
             rate = max(done - job["pages_at_start"], 0) / elapsed
+    # A file cut at the page bound says so beside it (accept_files); the same line in the job's messages
+    # when it ends would say it twice.
+    cut = {f["warning"] for f in files if f.get("warning")}
+    job["error"] = "\n".join(line for line in (job["error"] or "").splitlines() if line not in cut)
+    order = {f["sha256"]: number for number, f in reversed(list(enumerate(files)))}
+    aside = sorted(aside, key=lambda a: (order.get(a.sha256, len(files)), a.page_index))  # not worker order
     job.update(refused=json.loads(row["refused"] or "[]"), files=files, pages_done=done, all_files_read=all(f.get("state") == FILE_DONE for f in files), pages_per_s=rate, status_label=STATUS_LABELS.get(job["status"], ""),
                pages_skipped=sum(f.get("skipped", 0) for f in files),
                set_aside=[{"file": name_of.get(a.sha256, "?"), "page": a.page_index + 1, "page_id": a.id,
@@ -253,9 +260,27 @@ def job_status(store, job_id: int) -> dict | None:
                                        else ""),
                            "rejected": a.decision == "rejected"}
                           for a in aside])
+    job["set_aside_runs"] = _page_runs(job["set_aside"])  # the table's rows; ``set_aside`` counts pages
     for entry in files:  # «big.png — 2 trang» of a file whose page 2 has no picture: says where it went
         entry["set_aside_pages"] = sum(1 for a in aside if a.sha256 == entry["sha256"])
     return job
+
+
+def _page_runs(rows: list[dict]) -> list[dict]:
+    """Set-aside rows of a job page (in file and page order) with each run of following pages of one file
+    set aside alike (same reason, detail and decision) made one row whose ``page`` is «5–1.999»
+    (a 10,000-page upload of blank pages listed 2,000 rows). A rejected page keeps its own row: it has
+    its own button to put it back in the queue."""
+    runs: list[dict] = []
+    for row in rows:
+        last = runs[-1] if runs else None
+        if (last is not None and not row["rejected"] and not last["rejected"] and row["page"] == last["last"] + 1
+                and all(row[k] == last[k] for k in ("file", "reason", "detail", "decided"))):
+            last["last"] = row["page"]
+            last["page"] = f"{vn_integer(last['first'])}–{vn_integer(row['page'])}"
+            continue
+        runs.append(dict(row, first=row["page"], last=row["page"], page=vn_integer(row["page"])))
+    return runs
 
 
 def list_jobs(store, limit: int = 50) -> list[dict]:

@@ -42,7 +42,7 @@ def shown_name(filename: str) -> str:
 
 
 def import_upload(store, uploads_dir: Path, filename: str, received: Path, source: str, who: str,
-                  templates: str | Path, mapping_file: Path | None = None) -> WebImport:
+                  templates: str | Path, mapping_file: Path | None = None, mapping_name: str = "") -> WebImport:
     """Import the uploaded export ``received`` (a temporary file) as online responses of ``source``.
 
     ``filename`` is the name the browser sent (shown and audited, never used as a path). The file is
@@ -50,7 +50,7 @@ def import_upload(store, uploads_dir: Path, filename: str, received: Path, sourc
     InputFileError (Vietnamese, naming ``filename``) for a suffix other than CSV/XLSX, a file over
     ``T.ONLINE_MAX_FILE_BYTES`` or with more than ``T.ONLINE_MAX_ROWS`` data rows, and every error of
     the importer (BadArgumentsError, TemplateError, InputFileError), the server's paths replaced by
-    ``filename``. The audit row (who, when, file name, sha256, counts) is written after the import.
+    ``filename`` (the mapping file's by «``mapping_name``», the name its browser sent). The audit row (who, when, file name, sha256, counts) is written after the import.
     """
     name = shown_name(filename)
     suffix = Path(name).suffix.lower()
@@ -78,7 +78,8 @@ def import_upload(store, uploads_dir: Path, filename: str, received: Path, sourc
             for path in (kept.resolve(), kept):
                 message = message.replace(str(path), f"«{name}»")
             if mapping_file is not None:
-                message = message.replace(str(mapping_file), "tệp ánh xạ")
+                message = message.replace(str(mapping_file), f"«{shown_name(mapping_name)}»"
+                                          if mapping_name else "tệp ánh xạ")
             exc.message = message
             exc.args = (message,)
         with store.reading() as conn:

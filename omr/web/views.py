@@ -44,7 +44,7 @@ from omr.errors import OmrError
 from omr.forms.pinned import ASSIGNED_SERIAL_NOTE, is_assigned_serial, shown_serial
 from omr.forms.qrcodes import format_serial
 from omr.forms.template import NO_OPINION_CODE, Question
-from omr.model import (BLANK, INVALID_MULTIPLE, INVALID_MULTIPLE_TEXT, MULTIPLE, NEEDS_REVIEW, OK, SET_ASIDE_REASONS,
+from omr.model import (AMBIGUOUS, BLANK, INVALID_MULTIPLE, INVALID_MULTIPLE_TEXT, MULTIPLE, NEEDS_REVIEW, OK, SET_ASIDE_REASONS,
                        VN_TZ)
 from omr.online.importer import DUPLICATE_WINDOW
 from omr.reports.export import export_responses
@@ -325,6 +325,19 @@ def _existing_item(entity: str, ident: int) -> tuple[str, review.Item]:
 def _item_url(key: str) -> str:
     entity, ident = review.parse_key(key)
     return url_for("queue_item", entity=entity, ident=ident)
+
+
+def _machine_words(question: Question | None, value, status: str | None) -> tuple[str, str]:
+    """What the machine read, as the review page says it after «Máy đọc:»: (the value in bold, what follows
+    the dash). An unsure read is said as unsure first: «(trống) — không chắc chắn» was taken by a
+    reviewer for the machine's proposal of «blank» (a fresh user's trial, a circled box)."""
+    label = STATUS_LABELS.get(status, status or "")
+    if status != AMBIGUOUS:
+        return _value_text(question, value), label
+    if value is None or value == []:
+        return label, ("không có gợi ý: có nét hay dấu chưa rõ là chọn ô nào hay để trống "
+                              "(khoanh tròn, dấu nhạt, tẩy xoá…); hãy xem ảnh rồi chọn")
+    return label, f"có thể là {_value_text(question, value)}; hãy xem ảnh rồi chọn"
 
 
 def _value_text(question: Question | None, value) -> str:
@@ -636,9 +649,7 @@ def register(app: Flask) -> None:
             return render_template("batches.html", **_batches_context(), form=request.form), 400
         flash(f"Đã nhận {len(accepted)} tệp ({sum(f['pages'] for f in accepted)} trang) cho đợt «{name}»; "
               "đang đọc ở chế độ nền, có thể đóng trình duyệt.", "ok")
-        for entry in accepted:
-            if entry.get("warning"):
-                flash(entry["warning"], "error")
+        # A file cut at the page bound is said on the job page this redirects to (job.html), on every visit.
         current_app.extensions["omr_jobs"].wake()
         return redirect(url_for("job_page", job_id=job_id), 303)
 
@@ -909,6 +920,7 @@ def register(app: Flask) -> None:
             can_save=review.editable(item), not_editable=review.not_editable_reason(item),
             status_label=STATUS_LABELS.get(item.data.get("status"), item.data.get("status")),
             value_text=_value_text(question, item.data.get("value")), kinds=review.KINDS,
+            machine_words=_machine_words(question, item.data.get("value"), item.data.get("status")),
             machine=_machine_read(item, question), needs_image=_shows_image(item),
             set_aside_label=SET_ASIDE_REASONS.get(item.data.get("set_aside"), item.data.get("set_aside")),
             forms=forms, source=source, suggested=suggested, counts=review.queue_counts(_store(), _queue_filter()),
@@ -920,8 +932,8 @@ def register(app: Flask) -> None:
         read = item.data.get("machine_read")
         if item.kind not in (review.MARK, review.MISALIGNED) or read is None:
             return None
-        return {"text": _value_text(question, read["value"]),
-                "status": STATUS_LABELS.get(read["status"], read["status"]), "confidence": read["confidence"]}
+        text, status = _machine_words(question, read["value"], read["status"])
+        return {"text": text, "status": status, "confidence": read["confidence"]}
 
     # -- images, by id only --
 
@@ -1145,7 +1157,8 @@ def register(app: Flask) -> None:
                 try:
                     done = online_import.import_upload(
                         _store(), current_app.config["UPLOADS_DIR"], upload.filename, Path(upload.stream.name),
-                        source, g.user.name, current_app.config["TEMPLATE_DIR"], mapping_path)
+                        source, g.user.name, current_app.config["TEMPLATE_DIR"], mapping_path,
+                        mapping_name=mapping.filename if mapping_path is not None else "")
                 except OmrError as exc:
                     errors.append(exc.message)
             for message in errors:
