@@ -418,6 +418,20 @@ BUBBLE_QUESTION_CONTRAST = 0.12
 BUBBLE_FIXED_THRESHOLD = 0.45
 # Bubbles within this of the decision go to review.
 BUBBLE_UNSURE = 0.03
+# A hard shadow edge (a hand, a phone) across the bubble columns of a photographed form made elsewhere:
+# the paper map (PAPER_WINDOW_MM max filter) keeps the lit paper for ~4.5 mm into the shade, so an
+# empty bubble there measured ~0.3 darker and read filled (bench/hunt/elsewhere.py photo seed 11:
+# 4 SILENT, hshade). A bubble read as a mark is remeasured against the paper just outside its ring:
+# a band BUBBLE_SHADOW_BAND_MM wide starting BUBBLE_SHADOW_GAP ring radii out (past the ring's stroke,
+# inside the 0.45 mm gap to UPSC-mock's next row only in part), each quarter's BUBBLE_SHADOW_PERCENTILE
+# grey (sparse print and a neighbour's fill skipped), the darkest quarter taken. Only when that paper
+# is BUBBLE_SHADOW_STEP below the map's (the hunt's shadows take 25-70 % of the light; clean samples'
+# rings sit within a few % of the map) does it count, and a mark that then falls under BUBBLE_UNSURE
+# is uncertain (review), never empty.
+BUBBLE_SHADOW_GAP = 1.2
+BUBBLE_SHADOW_BAND_MM = 1.0
+BUBBLE_SHADOW_PERCENTILE = 80
+BUBBLE_SHADOW_STEP = 0.1
 # A bubble not read as a mark but within this darkness of its question's lightest mark (or darker) is
 # uncertain: on OMRChecker's sample2 (525 x 700 px, most rows chose B, so B's printed baseline is a
 # filled B) a second fill drawn in B measured 0.551 and 0.558 beside marks of 0.585 and 0.539 and read

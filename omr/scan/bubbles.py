@@ -525,6 +525,55 @@ def darkest_nearby(windows: list[BoxWindow], boxes: list[Checkbox], reach_mm: np
     return out
 
 
+def ring_paper(window: BoxWindow, box: Checkbox, dx: float, dy: float, scale: float = 1.0) -> float:
+    """The paper level (grey, 0-255) just outside a bubble's printed ring, on its darker-lit side.
+
+    A band ``BUBBLE_SHADOW_BAND_MM`` wide starting ``BUBBLE_SHADOW_GAP`` ring radii out (clear of the
+    ring's stroke) is cut in four quarters (above, below, left, right of the bubble's centre, moved by
+    (dx, dy) mm; ``scale`` as :func:`inner_darkness`); each quarter's paper is its
+    ``BUBBLE_SHADOW_PERCENTILE`` grey (print and a neighbour's fill are sparse in it), and the lowest
+    quarter is returned: a hard shadow edge (a hand, a phone) across or beside the bubble puts its inside
+    in the shade, and the page's paper map (a max filter over ~9 mm) still holds the lit paper there.
+    Returns 0.0 when the band falls off the window or a quarter is empty."""
+    cx, cy = (box.x + dx + box.w / 2) * K - window.x0, (box.y + dy + box.h / 2) * K - window.y0
+    rx, ry = box.w * K * scale / 2 * T.BUBBLE_SHADOW_GAP, box.h * K * scale / 2 * T.BUBBLE_SHADOW_GAP
+    band = T.BUBBLE_SHADOW_BAND_MM * K
+    height, width = window.grey.shape[:2]
+    x0, x1 = max(0, int(np.floor(cx - rx - band))), min(width, int(np.ceil(cx + rx + band)) + 1)
+    y0, y1 = max(0, int(np.floor(cy - ry - band))), min(height, int(np.ceil(cy + ry + band)) + 1)
+    if x0 >= x1 or y0 >= y1:
+        return 0.0
+    ys, xs = np.ogrid[y0:y1, x0:x1]
+    ex, ey = (xs - cx) / max(rx, 1.0), (ys - cy) / max(ry, 1.0)
+    outer_x, outer_y = (xs - cx) / (rx + band), (ys - cy) / (ry + band)
+    annulus = (ex ** 2 + ey ** 2 > 1.0) & (outer_x ** 2 + outer_y ** 2 <= 1.0)
+    grey = window.grey[y0:y1, x0:x1]
+    horizontal = np.abs(xs - cx) >= np.abs(ys - cy)
+    levels = []
+    for quarter in (horizontal & (xs < cx), horizontal & (xs >= cx), ~horizontal & (ys < cy), ~horizontal & (ys >= cy)):
+        pixels = grey[annulus & quarter]
+        if pixels.size == 0:
+            return 0.0
+        levels.append(float(np.percentile(pixels, T.BUBBLE_SHADOW_PERCENTILE)))
+    return min(levels)
+
+
+def in_shade(window: BoxWindow, box: Checkbox, dx: float, dy: float, scale: float, margin: float) -> bool:
+    """Whether a bubble read as a mark (``margin`` above the page's decision, :func:`mark_margins`) is one
+    only because it lies in a shadow: measured against the paper just around it (:func:`ring_paper`) when
+    that is at least ``BUBBLE_SHADOW_STEP`` darker than the page's paper map there, its darkness falls
+    so far that its margin drops under ``BUBBLE_UNSURE``. Such a bubble is uncertain, never a mark:
+    an empty bubble in a phone photo's shadow measured ~0.3 darker than the lit paper
+    (bench/hunt/elsewhere.py photo, seed 11, sample3 q50 and q96, hshade)."""
+    local = ring_paper(window, box, dx, dy, scale)
+    if window.paper <= 0 or local <= 0 or local >= window.paper * (1.0 - T.BUBBLE_SHADOW_STEP):
+        return False
+    _, dark = inner_darkness(window, box, dx, dy, scale)
+    shaded = BoxWindow(window.x0, window.y0, window.grey, local, window.black_ratio)
+    _, dark_local = inner_darkness(shaded, box, dx, dy, scale)
+    return margin - (dark - dark_local) < T.BUBBLE_UNSURE
+
+
 def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
     """Each bubble's state on a page of filled-in marks (``marks: fill``), from its inner darkness against
     the same option's bubbles elsewhere on the page (module docstring).
@@ -554,6 +603,10 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
         elif margin <= -T.BUBBLE_UNSURE:
             state = EMPTY
         else:
+            state = UNCERTAIN
+        if state == MARKED and in_shade(search.windows[i], box, dx, dy, float(scales[i]), margin):
+            # A mark only against the lit paper beside a shadow's edge; solid ones too (in a shadow taking
+            # half the light every pixel of an empty bubble is under the ink cutoff, a "solid fill").
             state = UNCERTAIN
         if state == EMPTY and (solid[i] or placed_off[i] or rival[i]):
             # A solid fill is never read as empty, whatever the comparison says; nor a bubble with a
