@@ -425,9 +425,10 @@ BUBBLE_UNSURE = 0.03
 # a band BUBBLE_SHADOW_BAND_MM wide starting BUBBLE_SHADOW_GAP ring radii out (past the ring's stroke,
 # inside the 0.45 mm gap to UPSC-mock's next row only in part), each quarter's BUBBLE_SHADOW_PERCENTILE
 # grey (sparse print and a neighbour's fill skipped), the darkest quarter taken. Only when that paper
-# is BUBBLE_SHADOW_STEP below the map's (the hunt's shadows take 25-70 % of the light; clean samples'
-# rings sit within a few % of the map) does it count, and a mark that then falls under BUBBLE_UNSURE
-# is uncertain (review), never empty.
+# is BUBBLE_SHADOW_STEP below the map's (the hunt's shadows take 25-70 % of the light) is the page
+# measured again against each ring's own paper, and a mark that then falls under BUBBLE_UNSURE is
+# uncertain (review), never empty. (Judging the mark alone by how much darker it got sent 158 of
+# community_Sandeep_1507's fields to review: its bubbles sit on a tinted print, darker than the map.)
 BUBBLE_SHADOW_GAP = 1.2
 BUBBLE_SHADOW_BAND_MM = 1.0
 BUBBLE_SHADOW_PERCENTILE = 80

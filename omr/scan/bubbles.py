@@ -558,20 +558,36 @@ def ring_paper(window: BoxWindow, box: Checkbox, dx: float, dy: float, scale: fl
     return min(levels)
 
 
-def in_shade(window: BoxWindow, box: Checkbox, dx: float, dy: float, scale: float, margin: float) -> bool:
-    """Whether a bubble read as a mark (``margin`` above the page's decision, :func:`mark_margins`) is one
-    only because it lies in a shadow: measured against the paper just around it (:func:`ring_paper`) when
-    that is at least ``BUBBLE_SHADOW_STEP`` darker than the page's paper map there, its darkness falls
-    so far that its margin drops under ``BUBBLE_UNSURE``. Such a bubble is uncertain, never a mark:
-    an empty bubble in a phone photo's shadow measured ~0.3 darker than the lit paper
-    (bench/hunt/elsewhere.py photo, seed 11, sample3 q50 and q96, hshade)."""
-    local = ring_paper(window, box, dx, dy, scale)
-    if window.paper <= 0 or local <= 0 or local >= window.paper * (1.0 - T.BUBBLE_SHADOW_STEP):
-        return False
-    _, dark = inner_darkness(window, box, dx, dy, scale)
-    shaded = BoxWindow(window.x0, window.y0, window.grey, local, window.black_ratio)
-    _, dark_local = inner_darkness(shaded, box, dx, dy, scale)
-    return margin - (dark - dark_local) < T.BUBBLE_UNSURE
+def in_shade(search: BoxSearch, boxes: list[Checkbox], scales: np.ndarray, margins: np.ndarray) -> np.ndarray:
+    """(n,) bool: bubbles read as marks (``margins`` at least ``BUBBLE_UNSURE``, :func:`mark_margins`) only
+    because they lie in a shadow. When a mark's paper just outside its ring (:func:`ring_paper`) is at
+    least ``BUBBLE_SHADOW_STEP`` darker than the page's paper map there, every bubble of the page is
+    measured again against its own ring's paper (never lighter than the map's) and the page's decision
+    taken again on those darknesses; a mark that is no longer one there is in the shade.
+    An empty bubble in a phone photo's shadow measured ~0.3 darker than the lit paper and read filled
+    (bench/hunt/elsewhere.py photo, seed 11, sample3 q50 and q96, hshade); a form printed on a tinted
+    background is measured alike everywhere, so its fills stay marks."""
+    shade = np.zeros(len(boxes), dtype=bool)
+    marks = [i for i in range(len(boxes)) if margins[i] >= T.BUBBLE_UNSURE and search.windows[i].paper > 0]
+    dx_dy = np.asarray(search.offsets)
+    local = np.zeros(len(boxes))
+    for i in marks:
+        local[i] = ring_paper(search.windows[i], boxes[i], dx_dy[i][0], dx_dy[i][1], float(scales[i]))
+    shaded = [i for i in marks if 0 < local[i] < search.windows[i].paper * (1.0 - T.BUBBLE_SHADOW_STEP)]
+    if not shaded:
+        return shade
+    windows = []
+    for i, (window, box) in enumerate(zip(search.windows, boxes)):
+        if i not in marks and window.paper > 0:
+            local[i] = ring_paper(window, box, dx_dy[i][0], dx_dy[i][1], float(scales[i]))
+        paper = min(local[i], window.paper) if local[i] > 0 else window.paper
+        windows.append(BoxWindow(window.x0, window.y0, window.grey, paper, window.black_ratio))
+    measured = inner_darkness_all(windows, boxes, dx_dy, scales)
+    darkness = np.array([d for _, d in measured])
+    solid = np.array([f >= T.BUBBLE_SOLID_FILL or d >= T.BUBBLE_SOLID_DARKNESS for f, d in measured], dtype=bool)
+    again = mark_margins(boxes, darkness, solid)
+    shade[shaded] = again[shaded] < T.BUBBLE_UNSURE
+    return shade
 
 
 def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
@@ -595,6 +611,7 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
     else:
         placed_off = np.zeros(len(boxes), dtype=bool)
     rival = rivals_of_marks(boxes, darkness, margins)
+    shade = in_shade(search, boxes, scales, margins) if boxes else np.zeros(0, dtype=bool)
     reads = []
     for i, (box, (dx, dy), (fill, dark)) in enumerate(zip(boxes, search.offsets, measured)):
         margin = float(margins[i])
@@ -604,7 +621,7 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
             state = EMPTY
         else:
             state = UNCERTAIN
-        if state == MARKED and in_shade(search.windows[i], box, dx, dy, float(scales[i]), margin):
+        if state == MARKED and shade[i]:
             # A mark only against the lit paper beside a shadow's edge; solid ones too (in a shadow taking
             # half the light every pixel of an empty bubble is under the ink cutoff, a "solid fill").
             state = UNCERTAIN
