@@ -528,10 +528,11 @@ def darkest_nearby(windows: list[BoxWindow], boxes: list[Checkbox], reach_mm: np
 def ring_paper(window: BoxWindow, box: Checkbox, dx: float, dy: float, scale: float = 1.0) -> float:
     """The paper level (grey, 0-255) just outside a bubble's printed ring, on its darker-lit side.
 
-    A band ``BUBBLE_SHADOW_BAND_MM`` wide starting ``BUBBLE_SHADOW_GAP`` ring radii out (clear of the
-    ring's stroke) is cut in four quarters (above, below, left, right of the bubble's centre, moved by
+    The window from ``BUBBLE_SHADOW_GAP`` ring radii out (clear of the ring's stroke and a fill's spill)
+    to ``BUBBLE_SHADOW_BAND_MM`` beyond (clipped to the window, ~3 mm round the bubble) is cut in four
+    quarters (above, below, left, right of the bubble's centre, moved by
     (dx, dy) mm; ``scale`` as :func:`inner_darkness`); each quarter's paper is its
-    ``BUBBLE_SHADOW_PERCENTILE`` grey (print and a neighbour's fill are sparse in it), and the lowest
+    ``BUBBLE_SHADOW_PERCENTILE`` grey (print and neighbours' rings and fills are sparse in it), the lowest
     quarter is returned: a hard shadow edge (a hand, a phone) across or beside the bubble puts its inside
     in the shade, and the page's paper map (a max filter over ~9 mm) still holds the lit paper there.
     Returns 0.0 when the band falls off the window or a quarter is empty."""
