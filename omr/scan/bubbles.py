@@ -525,6 +525,12 @@ def darkest_nearby(windows: list[BoxWindow], boxes: list[Checkbox], reach_mm: np
     return out
 
 
+def solid_fills(measured: list[tuple[float, float]]) -> np.ndarray:
+    """(n,) bool: bubbles whose inner part (:func:`inner_darkness`'s (fill share, mean ink) each) is
+    nearly all ink (``BUBBLE_SOLID_FILL``) or as dark as a fill (``BUBBLE_SOLID_DARKNESS``)."""
+    return np.array([f >= T.BUBBLE_SOLID_FILL or d >= T.BUBBLE_SOLID_DARKNESS for f, d in measured], dtype=bool)
+
+
 def ring_paper(window: BoxWindow, box: Checkbox, dx: float, dy: float, scale: float = 1.0) -> float:
     """The paper level (grey, 0-255) just outside a bubble's printed ring, on its darker-lit side.
 
@@ -585,7 +591,7 @@ def in_shade(search: BoxSearch, boxes: list[Checkbox], scales: np.ndarray, margi
         windows.append(BoxWindow(window.x0, window.y0, window.grey, paper, window.black_ratio))
     measured = inner_darkness_all(windows, boxes, dx_dy, scales)
     darkness = np.array([d for _, d in measured])
-    solid = np.array([f >= T.BUBBLE_SOLID_FILL or d >= T.BUBBLE_SOLID_DARKNESS for f, d in measured], dtype=bool)
+    solid = solid_fills(measured)
     again = mark_margins(boxes, darkness, solid)
     shade[shaded] = again[shaded] < T.BUBBLE_UNSURE
     return shade
@@ -604,7 +610,7 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
     scales = search.scales if search.scales is not None else np.ones(len(boxes))
     measured = inner_darkness_all(search.windows, boxes, np.asarray(search.offsets), scales)
     darkness = np.array([d for _, d in measured]) if measured else np.zeros(0)
-    solid = np.array([f >= T.BUBBLE_SOLID_FILL or d >= T.BUBBLE_SOLID_DARKNESS for f, d in measured], dtype=bool)
+    solid = solid_fills(measured)
     margins = mark_margins(boxes, darkness, solid)
     if boxes and search.found_share < T.BUBBLE_RING_MIN_SHARE:
         nearby = darkest_nearby(search.windows, boxes, own_reach(boxes, T.BUBBLE_SEARCH_MM))
