@@ -434,6 +434,9 @@ BUBBLE_SHADOW_GAP = 1.2
 BUBBLE_SHADOW_BAND_MM = 3.0
 BUBBLE_SHADOW_PERCENTILE = 90
 BUBBLE_SHADOW_STEP = 0.1
+# ring_paper samples every BUBBLE_SHADOW_STRIDE-th pixel each way (K px/mm): paper is smooth at that
+# scale, and a quarter keeps ~100 pixels.
+BUBBLE_SHADOW_STRIDE = 2
 # A bubble not read as a mark but within this darkness of its question's lightest mark (or darker) is
 # uncertain: on OMRChecker's sample2 (525 x 700 px, most rows chose B, so B's printed baseline is a
 # filled B) a second fill drawn in B measured 0.551 and 0.558 beside marks of 0.585 and 0.539 and read

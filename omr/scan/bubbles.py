@@ -550,18 +550,21 @@ def ring_paper(window: BoxWindow, box: Checkbox, dx: float, dy: float, scale: fl
     y0, y1 = max(0, int(np.floor(cy - ry - band))), min(height, int(np.ceil(cy + ry + band)) + 1)
     if x0 >= x1 or y0 >= y1:
         return 0.0
-    ys, xs = np.ogrid[y0:y1, x0:x1]
+    step = T.BUBBLE_SHADOW_STRIDE  # every step-th pixel each way: paper is smooth at this scale
+    ys, xs = np.ogrid[y0:y1:step, x0:x1:step]
     ex, ey = (xs - cx) / max(rx, 1.0), (ys - cy) / max(ry, 1.0)
     outer_x, outer_y = (xs - cx) / (rx + band), (ys - cy) / (ry + band)
     annulus = (ex ** 2 + ey ** 2 > 1.0) & (outer_x ** 2 + outer_y ** 2 <= 1.0)
-    grey = window.grey[y0:y1, x0:x1]
+    grey = window.grey[y0:y1:step, x0:x1:step]
     horizontal = np.abs(xs - cx) >= np.abs(ys - cy)
     levels = []
     for quarter in (horizontal & (xs < cx), horizontal & (xs >= cx), ~horizontal & (ys < cy), ~horizontal & (ys >= cy)):
         pixels = grey[annulus & quarter]
         if pixels.size == 0:
             return 0.0
-        levels.append(float(np.percentile(pixels, T.BUBBLE_SHADOW_PERCENTILE)))
+        # The lower nearest rank (np.partition, ~20 times quicker than np.percentile on ~100 pixels).
+        k = int(T.BUBBLE_SHADOW_PERCENTILE / 100.0 * (pixels.size - 1))
+        levels.append(float(np.partition(pixels, k)[k]))
     return min(levels)
 
 
