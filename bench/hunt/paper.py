@@ -53,13 +53,27 @@ def dogear(img: np.ndarray, page: int, rng) -> None:
     cv2.fillPoly(img, [np.array([(cx, cy), a, b], np.int32)], (30, 30, 30))  # the missing corner: black lid
 
 
-def tape(img: np.ndarray, page: int, rng) -> None:
+def tape_band(img: np.ndarray, page: int, rng) -> tuple[int, int, int, int]:
+    """Where a strip of tape lies: 19 mm high across a random box's row (±5 mm), over most of the page's
+    width. Returns (centre row, half height, first column, end column), px."""
     boxes = boxes_of(page)
     b = boxes[int(rng.integers(len(boxes)))]
-    h, w = img.shape[:2]
+    w = img.shape[1]
     cy = px(b.y + b.h / 2 + rng.uniform(-5, 5))
     half = px(9.5)
     x0, x1 = int(rng.uniform(0, w * 0.3)), int(rng.uniform(w * 0.7, w))
+    return cy, half, x0, x1
+
+
+def tape_edges(img: np.ndarray, band: tuple[int, int, int, int], shade: float) -> None:
+    """The tape's two long edges: 2 px lines at `shade` of the image under them."""
+    cy, half, x0, x1 = band
+    for y in (cy - half, cy + half):
+        img[y:y + 2, x0:x1] = (img[y:y + 2, x0:x1] * shade).astype(np.uint8)
+
+
+def tape(img: np.ndarray, page: int, rng) -> None:
+    cy, half, x0, x1 = band = tape_band(img, page, rng)
     f = img[cy - half:cy + half, x0:x1].astype(np.float32)
     gl = np.zeros(f.shape[:2], np.float32)
     for _ in range(int(rng.integers(1, 4))):  # glare patches
@@ -70,8 +84,7 @@ def tape(img: np.ndarray, page: int, rng) -> None:
     f = f * 0.96 + 4  # the tape's film: a little grey
     f = f * (1 - gl) + 255 * gl  # glare washes the marks out
     img[cy - half:cy + half, x0:x1] = np.clip(f, 0, 255).astype(np.uint8)
-    for y in (cy - half, cy + half):
-        img[y:y + 2, x0:x1] = (img[y:y + 2, x0:x1] * 0.7).astype(np.uint8)
+    tape_edges(img, band, 0.7)
 
 
 def staple(img: np.ndarray, page: int, rng) -> None:

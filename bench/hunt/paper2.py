@@ -23,6 +23,7 @@ import numpy as np
 
 from common import DPI, boxes_of, make_sheets, office_scan, parser, px, run_pages  # noqa
 import omr.forms.simulate as simulate
+from paper import tape_band, tape_edges
 from pens import RED, colour_scan
 
 KINDS = "double_feed,torn,fold_hide,tape_strips,recycled,recycled_grey"
@@ -90,12 +91,7 @@ def fold_hide(img: np.ndarray, page: int, rng) -> None:
 
 
 def tape_strips(img: np.ndarray, page: int, rng) -> None:
-    boxes = boxes_of(page)
-    b = boxes[int(rng.integers(len(boxes)))]
-    h, w = img.shape[:2]
-    cy = px(b.y + b.h / 2 + rng.uniform(-5, 5))
-    half = px(9.5)
-    x0, x1 = int(rng.uniform(0, w * 0.3)), int(rng.uniform(w * 0.7, w))
+    cy, half, x0, x1 = band = tape_band(img, page, rng)
     f = img[cy - half:cy + half, x0:x1].astype(np.float32) * 0.95 + 5
     gl = np.zeros(f.shape[:2], np.float32)
     for _ in range(int(rng.integers(1, 4))):  # light strips along the tape
@@ -105,8 +101,7 @@ def tape_strips(img: np.ndarray, page: int, rng) -> None:
     gl = cv2.GaussianBlur(gl, (0, 0), 0.8)[:, :, None] * rng.uniform(0.6, 0.95)
     f = f * (1 - gl) + 255 * gl
     img[cy - half:cy + half, x0:x1] = np.clip(f, 0, 255).astype(np.uint8)
-    for y in (cy - half, cy + half):
-        img[y:y + 2, x0:x1] = (img[y:y + 2, x0:x1] * 0.75).astype(np.uint8)
+    tape_edges(img, band, 0.75)
 
 
 def recycled(img: np.ndarray, rng) -> None:
