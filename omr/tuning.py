@@ -1940,3 +1940,11 @@ FRAGMENT_SPECK_MM2 = 0.05
 FRAGMENT_MAX_EXTENT = 0.7
 DOT_MIN_SOLID = 0.7
 DOT_MAX_ASPECT = 1.5
+
+# A highlighter stroke over a box as the mark (bench/hunt/official.py hl_mark, branch hfold): the box's inside
+# (TINT_INSET_MM in from its outline) and the bands left and right of it (TINT_BAND_FROM_MM..TINT_BAND_TO_MM outside the
+# outline, clear of the printed line) all at least TINT_MIN_INK: the blank question goes to review.
+TINT_INSET_MM = 0.6
+TINT_BAND_FROM_MM = 0.4
+TINT_BAND_TO_MM = 1.0
+TINT_MIN_INK = 0.06

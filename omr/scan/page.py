@@ -46,8 +46,8 @@ from omr.scan.join import join_pages
 from omr.scan.form_print import page_print, print_core, printed_mask, question_areas
 from omr.scan.line_marks import review_lines_through_boxes
 from omr.scan.printed_boxes import (circled_boxes, crossed_out, flag_unprinted, marks_beside_boxes, marks_running_out,
-                                    own_outline_evidence, reference_print, stray_writing, unexplained_marks,
-                                    writing_in_areas)
+                                    own_outline_evidence, reference_print, stray_writing, tinted_boxes,
+                                    unexplained_marks, writing_in_areas)
 from omr.scan.read import bilevel, partial_marks, read_boxes
 from omr.scan.resolve import questions_with_marks, recalibrate, resolve_questions, shown_confidence
 from omr.scan.register import PageFeatures, load_reference, match_pinned, page_features, pinned_identity, register_to
@@ -666,6 +666,7 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         review_lines_through_boxes(result, ink, printed_mask(layout, page), page)  # a crease, hair, ruled line
         _review_marks_running_out(result, ink, layout, page)  # after: a long line or hair names its own cause
         _review_crossed_out(result, ink, layout, page)
+        _review_tinted_boxes(result, ink)
         if bilevel(grey):
             _review_partial_marks(result, ink)
     blank = [q for q in result.questions if q.status == BLANK]
@@ -828,6 +829,16 @@ def _review_crossed_out(result: PageResult, ink, layout: Layout, page: PageLayou
     found = crossed_out(result.boxes, ink, printed_mask(layout, page), question_areas(layout, page), set(ok),
                         _box_shifts(result, page, ok), [(r.x, r.y, r.w, r.h) for r in page.text_regions])
     _to_review(result, ok, found, "có nét gạch chéo cả câu (rút lại câu trả lời?) ở câu {questions}")
+
+
+def _review_tinted_boxes(result: PageResult, ink) -> None:
+    """A question of omr's own form read blank while a patch of tint covers one of its boxes and the paper
+    around it (a highlighter stroke over the box as the mark, :func:`omr.scan.printed_boxes.tinted_boxes`):
+    to review as ``ambiguous``, the page's detail saying «ô bị tô bút dạ quang (không có nét bút) ở câu …»."""
+    blank = {q.question: q for q in result.questions if q.status == BLANK}
+    if blank:
+        _to_review(result, blank, tinted_boxes(result.boxes, ink, set(blank)),
+                   "ô bị tô bút dạ quang (không có nét bút) ở câu {questions}")
 
 
 def _review_partial_marks(result: PageResult, ink) -> None:
