@@ -1948,3 +1948,8 @@ TINT_INSET_MM = 0.6
 TINT_BAND_FROM_MM = 0.4
 TINT_BAND_TO_MM = 1.0
 TINT_MIN_INK = 0.06
+
+# A question whose boxes are all hidden (outline not seen) sends the rows beside it to review: a fold hiding a
+# 4-9 mm strip moves the next row into the hidden row's place (bench/hunt/paper2.py fold_hide, branch hfold).
+# Rows of omr's own form are 6.5 mm (scale rows) to 8 mm apart: 9 mm takes the rows just above and below only.
+FOLD_NEIGHBOUR_MM = 9.0

@@ -17,8 +17,8 @@ import numpy as np
 from omr import tuning as T
 from omr.errors import TemplateError
 from omr.forms.layout import Layout, PageLayout, TextRegion
-from omr.model import (AMBIGUOUS, BLANK, EMPTY, MARKED, NEEDS_REVIEW, NO_MARKS, OK, SET_ASIDE_REASONS, STRAY_WRITING_FIELD, PageResult, PageSource,
-                       QuestionRead, form_page_name, half_name)
+from omr.model import (AMBIGUOUS, BLANK, EMPTY, MARKED, NEEDS_REVIEW, NO_MARKS, OK, SET_ASIDE_REASONS, STRAY_WRITING_FIELD, UNCERTAIN,
+                       PageResult, PageSource, QuestionRead, form_page_name, half_name)
 from omr.scan.align import aligned_ink, locate_boxes, page_ink, warp_to_layout
 from omr.scan.bubbles import pinned_search, read_pinned_boxes
 from omr.scan.catalogue import Catalogue
@@ -627,6 +627,7 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
     """
     result.homography = homography.tolist()
     unprinted_questions: set[str] = set()  # questions with a box not printed where the template says (#16)
+    slid_into: set[str] = set()  # questions in a row beside a hidden row (a fold, a slip): maybe another row's boxes
     if fit is not None and fit.homography is homography:
         ink = fit.ink
         search = fit.search if fit.search_mm == T.LOCAL_SEARCH_MM else locate_boxes(ink, page.checkboxes)
@@ -656,8 +657,13 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         # folded-under corner, glare): its inside reads paper, never blank-ok (hhidden).
         paper = np.array([w.paper for w in search.windows])
         unprinted_questions = _flag_hidden_boxes(result, search.outline, paper, ink)
+        slid_into = _rows_beside_hidden_rows(result, page, unprinted_questions)
     questions = [q for q in layout.questions if q.type != "text"]
     result.questions = resolve_questions(questions, result.boxes)
+    if slid_into:
+        reads = {q.question: q for q in result.questions if q.status in (OK, BLANK)}
+        _to_review(result, reads, slid_into & set(reads),
+                   "hàng ô kề một hàng bị che (nếp gấp, giấy trượt?) có thể là ô của hàng khác ở câu {questions}")
     if page.pinned:
         _review_unexplained_marks(result, ink, page)
     else:
@@ -752,6 +758,31 @@ def _flag_hidden_boxes(result: PageResult, outline: np.ndarray, paper: np.ndarra
     result.detail = (result.detail + "; " if result.detail else "") + \
         f"ô bị che hoặc mất nét in (giấy dán, góc rách, gấp mép, lóa sáng…): {hidden} ô ở câu {listed}, cần xem lại"
     return questions
+
+
+def _rows_beside_hidden_rows(result: PageResult, page: PageLayout, hidden: set[str]) -> set[str]:
+    """Questions of omr's own page in the row just above or below (layout centres within
+    ``FOLD_NEIGHBOUR_MM``, overlapping across) a question all of whose boxes are hidden
+    (:func:`_flag_hidden_boxes`): a fold hiding a strip of the sheet, or a feeder's slip, moves the next row
+    into the hidden row's place, and a row read there holds another row's boxes and marks (bench/hunt/
+    paper2.py fold_hide, branch hfold). ``result.boxes`` and ``page.checkboxes`` are in the same order."""
+    members: dict[str, list[int]] = {}
+    for i, read in enumerate(result.boxes):
+        members.setdefault(read.question, []).append(i)
+    # flag_unprinted makes each hidden box uncertain: a question hidden whole has no other box.
+    whole = [q for q in hidden if all(result.boxes[i].state == UNCERTAIN for i in members.get(q, []))]
+    spans = {}
+    for q, idx in members.items():
+        boxes = [page.checkboxes[i] for i in idx]
+        spans[q] = (min(b.x for b in boxes), max(b.x + b.w for b in boxes),
+                    float(np.mean([b.y + b.h / 2 for b in boxes])))
+    near = set()
+    for q in whole:
+        x0, x1, y = spans[q]
+        for other, (ox0, ox1, oy) in spans.items():
+            if other != q and other not in hidden and ox0 < x1 and x0 < ox1 and abs(oy - y) <= T.FOLD_NEIGHBOUR_MM:
+                near.add(other)
+    return near
 
 
 def _review_unexplained_marks(result: PageResult, ink, page: PageLayout) -> None:
