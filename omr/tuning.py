@@ -1953,7 +1953,10 @@ TINT_BAND_FROM_MM = 0.4
 TINT_BAND_TO_MM = 1.0
 TINT_MIN_INK = 0.06
 
-# A question whose boxes are all hidden (outline not seen) sends the rows beside it to review: a fold hiding a
+# A question whose boxes are mostly hidden (outline not seen) sends the rows beside it to review: a fold hiding a
 # 4-9 mm strip moves the next row into the hidden row's place (bench/hunt/paper2.py fold_hide, branch hfold).
 # Rows of omr's own form are 6.5 mm (scale rows) to 8 mm apart: 9 mm takes the rows just above and below only.
 FOLD_NEIGHBOUR_MM = 9.0
+# ... when over this share of its boxes are hidden: fold_hide seed 11 sheet 15 p1, C3's marked box kept its read
+# (5 of 6 hidden) and C2 read C3's mark; a staple over one box of a row (1 of 2-8) stays out.
+FOLD_HIDDEN_SHARE = 0.5

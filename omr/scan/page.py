@@ -769,8 +769,10 @@ def _rows_beside_hidden_rows(result: PageResult, page: PageLayout, hidden: set[s
     members: dict[str, list[int]] = {}
     for i, read in enumerate(result.boxes):
         members.setdefault(read.question, []).append(i)
-    # flag_unprinted makes each hidden box uncertain: a question hidden whole has no other box.
-    whole = [q for q in hidden if all(result.boxes[i].state == UNCERTAIN for i in members.get(q, []))]
+    # flag_unprinted makes each hidden box uncertain; a marked box under a fold's edge may keep its read
+    # (its ink along its sides counts as print), so a row is hidden when most of its boxes are.
+    whole = [q for q in hidden
+             if sum(result.boxes[i].state == UNCERTAIN for i in members[q]) > T.FOLD_HIDDEN_SHARE * len(members[q])]
     spans = {}
     for q, idx in members.items():
         boxes = [page.checkboxes[i] for i in idx]
