@@ -1959,3 +1959,23 @@ FRAGMENT_SPECK_MM2 = 0.05
 FRAGMENT_MAX_EXTENT = 0.7
 DOT_MIN_SOLID = 0.7
 DOT_MAX_ASPECT = 1.5
+
+# A highlighter stroke over a box as the mark (bench/hunt/official.py hl_mark, branch hfold): the box's inside
+# (TINT_INSET_MM in from its outline) and one of the four bands beside it (TINT_BAND_FROM_MM..TINT_BAND_TO_MM outside the
+# outline, clear of the printed line) all at least TINT_MIN_INK: the blank question goes to review.
+# Measured (tests/test_highlighter_mark.py's page, grey office scan): a yellow stroke's inside 0.10, pink/green/
+# orange darker (their grey 187-200 against paper ~250: 0.2-0.27); the page's blank boxes 0.000-0.008 inside and
+# beside. 0.06 sits below the lightest highlighter with room for a weak stroke (strength 0.75).
+# Bands 0.4-1.0 mm out: clear of the printed outline (0.3 mm) and within a stroke sticking out 1-3 mm.
+TINT_INSET_MM = 0.6
+TINT_BAND_FROM_MM = 0.4
+TINT_BAND_TO_MM = 1.0
+TINT_MIN_INK = 0.06
+
+# A question whose boxes are mostly hidden (outline not seen) sends the rows beside it to review: a fold hiding a
+# 4-9 mm strip moves the next row into the hidden row's place (bench/hunt/paper2.py fold_hide, branch hfold).
+# Rows of omr's own form are 6.5 mm (scale rows) to 8 mm apart: 9 mm takes the rows just above and below only.
+FOLD_NEIGHBOUR_MM = 9.0
+# ... when over this share of its boxes are hidden: fold_hide seed 11 sheet 15 p1, C3's marked box kept its read
+# (5 of 6 hidden) and C2 read C3's mark; a staple over one box of a row (1 of 2-8) stays out.
+FOLD_HIDDEN_SHARE = 0.5

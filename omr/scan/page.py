@@ -17,8 +17,8 @@ import numpy as np
 from omr import tuning as T
 from omr.errors import TemplateError
 from omr.forms.layout import Layout, PageLayout, TextRegion
-from omr.model import (AMBIGUOUS, BLANK, EMPTY, MARKED, NEEDS_REVIEW, NO_MARKS, OK, SET_ASIDE_REASONS, STRAY_WRITING_FIELD, PageResult, PageSource,
-                       QuestionRead, form_page_name, half_name)
+from omr.model import (AMBIGUOUS, BLANK, EMPTY, MARKED, NEEDS_REVIEW, NO_MARKS, OK, SET_ASIDE_REASONS, STRAY_WRITING_FIELD, UNCERTAIN,
+                       PageResult, PageSource, QuestionRead, form_page_name, half_name)
 from omr.scan.align import aligned_ink, locate_boxes, page_ink, warp_to_layout
 from omr.scan.bubbles import pinned_search, read_pinned_boxes
 from omr.scan.catalogue import Catalogue
@@ -46,8 +46,8 @@ from omr.scan.join import join_pages
 from omr.scan.form_print import page_print, print_core, printed_mask, question_areas
 from omr.scan.line_marks import review_lines_through_boxes
 from omr.scan.printed_boxes import (circled_boxes, crossed_out, flag_unprinted, marks_beside_boxes, marks_running_out,
-                                    own_outline_evidence, reference_print, stray_writing, unexplained_marks,
-                                    writing_in_areas)
+                                    own_outline_evidence, reference_print, stray_writing, tinted_boxes,
+                                    unexplained_marks, writing_in_areas)
 from omr.scan.read import bilevel, partial_marks, read_boxes
 from omr.scan.resolve import questions_with_marks, recalibrate, resolve_questions, shown_confidence
 from omr.scan.register import PageFeatures, load_reference, match_pinned, page_features, pinned_identity, register_to
@@ -627,6 +627,7 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
     """
     result.homography = homography.tolist()
     unprinted_questions: set[str] = set()  # questions with a box not printed where the template says (#16)
+    slid_into: set[str] = set()  # questions in a row beside a hidden row (a fold, a slip): maybe another row's boxes
     if fit is not None and fit.homography is homography:
         ink = fit.ink
         search = fit.search if fit.search_mm == T.LOCAL_SEARCH_MM else locate_boxes(ink, page.checkboxes)
@@ -656,8 +657,13 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         # folded-under corner, glare): its inside reads paper, never blank-ok (hhidden).
         paper = np.array([w.paper for w in search.windows])
         unprinted_questions = _flag_hidden_boxes(result, search.outline, paper, ink)
+        slid_into = _rows_beside_hidden_rows(result, page, unprinted_questions)
     questions = [q for q in layout.questions if q.type != "text"]
     result.questions = resolve_questions(questions, result.boxes)
+    if slid_into:
+        reads = {q.question: q for q in result.questions if q.status in (OK, BLANK)}
+        _to_review(result, reads, slid_into & set(reads),
+                   "hàng ô kề một hàng bị che (nếp gấp, giấy trượt?) có thể là ô của hàng khác ở câu {questions}")
     if page.pinned:
         _review_unexplained_marks(result, ink, page)
     else:
@@ -666,6 +672,7 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         review_lines_through_boxes(result, ink, printed_mask(layout, page), page)  # a crease, hair, ruled line
         _review_marks_running_out(result, ink, layout, page)  # after: a long line or hair names its own cause
         _review_crossed_out(result, ink, layout, page)
+        _review_tinted_boxes(result, ink)
         if bilevel(grey):
             _review_partial_marks(result, ink)
     blank = [q for q in result.questions if q.status == BLANK]
@@ -753,6 +760,33 @@ def _flag_hidden_boxes(result: PageResult, outline: np.ndarray, paper: np.ndarra
     return questions
 
 
+def _rows_beside_hidden_rows(result: PageResult, page: PageLayout, hidden: set[str]) -> set[str]:
+    """Questions of omr's own page in the row just above or below (layout centres within
+    ``FOLD_NEIGHBOUR_MM``, overlapping across) a question all of whose boxes are hidden
+    (:func:`_flag_hidden_boxes`): a fold hiding a strip of the sheet, or a feeder's slip, moves the next row
+    into the hidden row's place, and a row read there holds another row's boxes and marks (bench/hunt/
+    paper2.py fold_hide, branch hfold). ``result.boxes`` and ``page.checkboxes`` are in the same order."""
+    members: dict[str, list[int]] = {}
+    for i, read in enumerate(result.boxes):
+        members.setdefault(read.question, []).append(i)
+    # flag_unprinted makes each hidden box uncertain; a marked box under a fold's edge may keep its read
+    # (its ink along its sides counts as print), so a row is hidden when most of its boxes are.
+    whole = [q for q in hidden
+             if sum(result.boxes[i].state == UNCERTAIN for i in members[q]) > T.FOLD_HIDDEN_SHARE * len(members[q])]
+    spans = {}
+    for q, idx in members.items():
+        boxes = [page.checkboxes[i] for i in idx]
+        spans[q] = (min(b.x for b in boxes), max(b.x + b.w for b in boxes),
+                    float(np.mean([b.y + b.h / 2 for b in boxes])))
+    near = set()
+    for q in whole:
+        x0, x1, y = spans[q]
+        for other, (ox0, ox1, oy) in spans.items():
+            if other != q and other not in hidden and ox0 < x1 and x0 < ox1 and abs(oy - y) <= T.FOLD_NEIGHBOUR_MM:
+                near.add(other)
+    return near
+
+
 def _review_unexplained_marks(result: PageResult, ink, page: PageLayout) -> None:
     """A question read blank on a pinned page while a pen mark lies on its rows outside every box of the
     template (a box the template missed, ticked): to review, never blank (issue #16;
@@ -828,6 +862,16 @@ def _review_crossed_out(result: PageResult, ink, layout: Layout, page: PageLayou
     found = crossed_out(result.boxes, ink, printed_mask(layout, page), question_areas(layout, page), set(ok),
                         _box_shifts(result, page, ok), [(r.x, r.y, r.w, r.h) for r in page.text_regions])
     _to_review(result, ok, found, "có nét gạch chéo cả câu (rút lại câu trả lời?) ở câu {questions}")
+
+
+def _review_tinted_boxes(result: PageResult, ink) -> None:
+    """A question of omr's own form read blank while a patch of tint covers one of its boxes and the paper
+    around it (a highlighter stroke over the box as the mark, :func:`omr.scan.printed_boxes.tinted_boxes`):
+    to review as ``ambiguous``, the page's detail saying «ô bị tô bút dạ quang (không có nét bút) ở câu …»."""
+    blank = {q.question: q for q in result.questions if q.status == BLANK}
+    if blank:
+        _to_review(result, blank, tinted_boxes(result.boxes, ink, set(blank)),
+                   "ô bị tô bút dạ quang (không có nét bút) ở câu {questions}")
 
 
 def _review_partial_marks(result: PageResult, ink) -> None:

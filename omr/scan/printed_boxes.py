@@ -981,3 +981,63 @@ def _largest_new_stroke(page_ink_: np.ndarray, printed: np.ndarray, boxes: np.nd
     if count <= 1:
         return 0.0
     return float(stats[1:, cv2.CC_STAT_AREA].max()) / (K * K)
+
+
+def tint_levels(read: BoxRead, ink: PageInk) -> tuple[float, float]:
+    """(inside, surround) ink (0..1, against the page's paper) of a box of omr's own form: the median of its
+    inside (``TINT_INSET_MM`` in from its outline) and the greatest of the medians of four bands, one beside
+    each side, from ``TINT_BAND_FROM_MM`` to ``TINT_BAND_TO_MM`` outside its outline (clear of the printed
+    outline). A highlighter stroke over the box (5-7 mm tall, 6-12 mm long, laid within ~1 mm of the box's
+    centre: its 5 mm box may stick out of it on any one side) tints the inside and at least one band; a pen
+    mark darkens the inside's median only when it fills the box (then the box is not empty); a ruled line
+    or a hair is too thin to move the inside's median.
+
+    Returns (0, 0) for a box whose window falls off the page.
+
+    Args:
+        read: the box as found on the aligned page (x, y, w, h in mm).
+        ink: the aligned page's ink.
+    """
+    inset, near, far = T.TINT_INSET_MM, T.TINT_BAND_FROM_MM, T.TINT_BAND_TO_MM
+    x0, y0, x1, y1 = read.x - far, read.y - far, read.x + read.w + far, read.y + read.h + far
+    px0, py0 = int(round(x0 * K)), int(round(y0 * K))
+    win = ink.region(px0, py0, int(round(x1 * K)), int(round(y1 * K)))
+    if win.size == 0 or px0 < 0 or py0 < 0:
+        return 0.0, 0.0
+
+    def at(mm: float, origin: float) -> int:
+        return int(round((mm - origin) * K))
+
+    bx0, by0 = at(read.x, x0), at(read.y, y0)
+    bx1, by1 = at(read.x + read.w, x0), at(read.y + read.h, y0)
+    i, n, f = int(round(inset * K)), int(round(near * K)), int(round(far * K))
+    inside = win[by0 + i:by1 - i, bx0 + i:bx1 - i]
+    bands = [win[by0:by1, bx0 - f:bx0 - n], win[by0:by1, bx1 + n:bx1 + f],
+             win[by0 - f:by0 - n, bx0:bx1], win[by1 + n:by1 + f, bx0:bx1]]
+    if inside.size == 0 or any(b.size == 0 for b in bands):
+        return 0.0, 0.0
+    return float(np.median(inside)), max(float(np.median(b)) for b in bands)
+
+
+def tinted_boxes(reads: list[BoxRead], ink: PageInk, questions: set[str]) -> set[str]:
+    """Questions of ``questions`` (read blank on omr's own form) with an empty box under a patch of tint: its
+    inside and the paper just beside it on at least one side at least ``TINT_MIN_INK`` darker than the page's paper (a highlighter
+    stroke over the box as the mark, bench/hunt/official.py hl_mark). The page's paper is measured over
+    ~9 mm (:class:`omr.scan.align.PageInk`), so coloured paper, a photocopy's grey or uneven light is not
+    tint; a patch the size of a highlighter stroke is.
+
+    Args:
+        reads: the page's box reads (question, state, position on the aligned page, mm).
+        ink: the aligned page's ink.
+        questions: the question ids looked at.
+
+    Returns:
+        The ids of those questions with a tinted box.
+    """
+    found = set()
+    for read in reads:
+        if read.question in questions and read.question not in found and read.state == EMPTY:
+            inside, surround = tint_levels(read, ink)
+            if min(inside, surround) >= T.TINT_MIN_INK:
+                found.add(read.question)
+    return found

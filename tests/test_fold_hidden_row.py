@@ -1,0 +1,61 @@
+"""A row of boxes hidden by a fold never takes the next row's marks as its own.
+
+bench/hunt/paper2.py fold_hide: a Z-fold hides a 4-9 mm strip through a row of boxes; the rest of the sheet
+below (the next row, 6.5 mm on, and the bottom corner marks) moves up by the strip's height. The hidden
+row's boxes were found on the next row's outlines and read its marks (seed 11: 4 silent, D1 stored '5' for
+'4': D2's tick). Two rows' boxes found in one place: both rows' questions go to review
+(omr.scan.page._review_rows_found_together).
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from omr.forms.qrcodes import PageIdentity
+from omr.forms.simulate import PROFILES, _draw_mark, _paste_identity, scan_page
+from omr.model import OK
+from omr.scan.ingest import RawPage
+from omr.scan.page import process_page
+
+DPI = 200
+
+
+def _px(mm: float) -> int:
+    return int(round(mm * DPI / 25.4))
+
+
+@pytest.mark.parametrize("row, strip_mm", [("D1", 6.5), ("C2", 5.0), ("B3", 8.0)])
+def test_a_row_hidden_by_a_fold_never_reads_the_next_rows_marks(default_layout, blanks, catalogue, row, strip_mm):
+    template, layout = default_layout
+    page = layout.pages[0]
+    img = blanks[DPI][page.number].copy()
+    _paste_identity(img, page, PageIdentity(template.form_id, template.version, 1, 61, None), DPI)
+    rng = np.random.default_rng(len(row) + int(strip_mm * 10))
+    kinds = {q.id: q.type for q in template.questions}
+    boxes: dict[str, list] = {}
+    for b in page.checkboxes:
+        boxes.setdefault(b.question, []).append(b)
+    meant = {}
+    for q, members in boxes.items():
+        if kinds[q] in ("single", "scale", "yesno"):
+            box = members[int(rng.integers(len(members)))]
+            _draw_mark(img, box, "cross", DPI, (35, 55, 150), rng, 0.4)
+            meant[q] = box.option
+    b = boxes[row][0]
+    strip = _px(strip_mm)
+    y0 = _px(b.y + b.h / 2) - strip // 2
+    h = img.shape[0]
+    img[y0:h - strip] = img[y0 + strip:].copy()
+    img[h - strip:] = 250
+    data, _ = scan_page(img, PROFILES["clean"], DPI, rng, upside_down=False)
+    result = process_page(RawPage("fold.png", 0, np.asarray(Image.open(io.BytesIO(data)).convert("L"))), catalogue)
+    if result.set_aside is not None:
+        return  # set aside: nothing stored, safe
+    reads = {q.question: q for q in result.questions}
+    silent = {q: (reads[q].value, option) for q, option in meant.items()
+              if q in reads and reads[q].status == OK and reads[q].value != option}
+    assert not silent, f"stored ok with another row's answer: {silent}"
