@@ -760,15 +760,21 @@ def _flag_hidden_boxes(result: PageResult, outline: np.ndarray, paper: np.ndarra
     return questions
 
 
+def _boxes_by_question(result: PageResult) -> dict[str, list[int]]:
+    """Question -> indices of its boxes in ``result.boxes`` (the order of ``page.checkboxes``)."""
+    by_question: dict[str, list[int]] = {}
+    for i, read in enumerate(result.boxes):
+        by_question.setdefault(read.question, []).append(i)
+    return by_question
+
+
 def _rows_beside_hidden_rows(result: PageResult, page: PageLayout, hidden: set[str]) -> set[str]:
     """Questions of omr's own page in the row just above or below (layout centres within
     ``FOLD_NEIGHBOUR_MM``, overlapping across) a question all of whose boxes are hidden
     (:func:`_flag_hidden_boxes`): a fold hiding a strip of the sheet, or a feeder's slip, moves the next row
     into the hidden row's place, and a row read there holds another row's boxes and marks (bench/hunt/
     paper2.py fold_hide, branch hfold). ``result.boxes`` and ``page.checkboxes`` are in the same order."""
-    members: dict[str, list[int]] = {}
-    for i, read in enumerate(result.boxes):
-        members.setdefault(read.question, []).append(i)
+    members = _boxes_by_question(result)
     # flag_unprinted makes each hidden box uncertain; a marked box under a fold's edge may keep its read
     # (its ink along its sides counts as print), so a row is hidden when most of its boxes are.
     whole = [q for q in hidden
@@ -809,9 +815,7 @@ def _review_marks_beside_boxes(result: PageResult, ink, layout: Layout, page: Pa
     cross above it): to review, never blank-ok or a guessed answer-ok
     (:func:`omr.scan.printed_boxes.marks_beside_boxes`). Only those questions are searched, each
     within a few mm of its boxes: most pages have one or two, and none costs more than ~1 ms."""
-    by_question: dict[str, list[int]] = {}
-    for i, read in enumerate(result.boxes):
-        by_question.setdefault(read.question, []).append(i)
+    by_question = _boxes_by_question(result)
     candidates = {}
     for q in result.questions:
         members = by_question.get(q.question, [])
@@ -898,9 +902,7 @@ def _to_review(result: PageResult, reads: dict[str, QuestionRead], found, note: 
 def _box_shifts(result: PageResult, page: PageLayout, questions) -> dict[str, tuple[float, float]]:
     """Question -> (dx, dy) mm, the median offset of its boxes as found from their layout places (the
     print near a question moved with its boxes)."""
-    by_question: dict[str, list[int]] = {}
-    for i, read in enumerate(result.boxes):
-        by_question.setdefault(read.question, []).append(i)
+    by_question = _boxes_by_question(result)
     shifts = {}
     for question in questions:
         members = by_question.get(question, [])
