@@ -14,7 +14,11 @@ from omr.forms.layout import Checkbox
 from omr.forms.template import Question
 from omr.scan.align import BoxSearch, BoxWindow, K
 from omr.scan.bubbles import read_filled
+from omr.scan.ingest import PageLoader
+from omr.scan.page import Catalogue, process_page
 from omr.scan.resolve import resolve_questions
+from omr.template_from.omrchecker import import_omrchecker
+from test_omrchecker import SAMPLES, needs_samples
 
 PAD_MM = 4.0  # the window's margin round the bubble: ring_search's search and band
 
@@ -66,20 +70,15 @@ def test_fills_where_the_bubbles_are_placed_still_read_ok(found_share):
 
 
 
-SAMPLE2 = Path(__file__).resolve().parents[2] / "shared" / "data" / "external" / "omrchecker" / "samples" / "sample2"
+SAMPLE2 = SAMPLES / "sample2"
 
 
+@needs_samples
 def test_a_second_fill_as_dark_as_the_answer_is_not_hidden_by_filled_peers(tmp_path):
     """OMRChecker's sample2 (a real 525 x 700 px scan; most rows chose B, so B's printed baseline is a
     filled B) with a second fill drawn in B of q3 and q5 beside their A, as bench/hunt/elsewhere.py's kind
     ``two`` drew it (tests/data/pages/sample2-second-fills.png, seed 11). On main B read empty and both
     questions 'A', ok."""
-    from omr.scan.ingest import PageLoader
-    from omr.scan.page import Catalogue, process_page
-    from omr.template_from.omrchecker import import_omrchecker
-
-    if not SAMPLE2.is_dir():
-        raise RuntimeError(f"OMRChecker samples absent: {SAMPLE2}")
     import_omrchecker(SAMPLE2 / "template.json", tmp_path / "form" / "adrian.yaml")
     catalogue = Catalogue.from_folder(tmp_path / "form")
     layout = next(iter(catalogue.layouts.values()))
