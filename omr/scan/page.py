@@ -770,8 +770,8 @@ def _boxes_by_question(result: PageResult) -> dict[str, list[int]]:
 
 def _rows_beside_hidden_rows(result: PageResult, page: PageLayout, hidden: set[str]) -> set[str]:
     """Questions of omr's own page in the row just above or below (layout centres within
-    ``FOLD_NEIGHBOUR_MM``, overlapping across) a question all of whose boxes are hidden
-    (:func:`_flag_hidden_boxes`): a fold hiding a strip of the sheet, or a feeder's slip, moves the next row
+    ``FOLD_NEIGHBOUR_MM``, overlapping across) a question more than ``FOLD_HIDDEN_SHARE`` of whose boxes are
+    hidden (:func:`_flag_hidden_boxes`): a fold hiding a strip of the sheet, or a feeder's slip, moves the next row
     into the hidden row's place, and a row read there holds another row's boxes and marks (bench/hunt/
     paper2.py fold_hide, branch hfold). ``result.boxes`` and ``page.checkboxes`` are in the same order."""
     members = _boxes_by_question(result)
