@@ -110,3 +110,45 @@ def test_a_grey_scan_is_not_taken_for_a_1_bit_one():
     grey[100:120, 50:250] = 30
     assert not bilevel(grey)
     assert bilevel(np.where(grey > 140, 255, 0).astype(np.uint8))
+
+
+def _smear_at_threshold(default_layout, blanks, catalogue, seed: int):
+    """Page 1: one question's fill rubbed out clean (only the eraser's grey smear left, nothing new marked),
+    six others a cross, a tick or a dot; scanned grey, then made 1-bit by a fixed threshold at the smear's
+    own median grey (bench/hunt/bilevel.py bw_erase_blank seed 11, sheet 13 p2 F1: threshold 168, smear
+    median 169), so the smear turns into a speckle of black over the whole box. Returns (reads, meant)."""
+    template, layout = default_layout
+    page = layout.pages[0]
+    img = blanks[DPI][page.number].copy()
+    _paste_identity(img, page, PageIdentity(template.form_id, template.version, 1, 90 + seed, None), DPI)
+    rng = np.random.default_rng(seed)
+    boxes: dict[str, list] = {}
+    for b in page.checkboxes:
+        boxes.setdefault(b.question, []).append(b)
+    pen_colour = BLUE if seed % 2 else BLACK
+    meant: dict[str, str | None] = {}
+    erased = boxes[QUESTIONS[0]][int(rng.integers(len(boxes[QUESTIONS[0]])))]
+    rub_out(img, erased, "fill", DPI, pen_colour, rng, 0.4)
+    meant[QUESTIONS[0]] = None
+    for q in QUESTIONS[1:7]:
+        box = boxes[q][int(rng.integers(len(boxes[q])))]
+        _draw_mark(img, box, str(rng.choice(["cross", "tick", "dot"])), DPI, pen_colour, rng, 0.4)
+        meant[q] = box.option
+    data, _ = scan_page(img, PROFILES["clean"], DPI, rng, upside_down=False)
+    grey = np.asarray(Image.open(io.BytesIO(data)).convert("L"))
+    px = DPI / 25.4  # the box's middle half (the clean scan moves the page well under a millimetre)
+    y0, x0 = int((erased.y + erased.h / 4) * px), int((erased.x + erased.w / 4) * px)
+    smear = float(np.median(grey[y0:y0 + int(erased.h / 2 * px), x0:x0 + int(erased.w / 2 * px)]))
+    result = process_page(RawPage("smear.png", 0, np.where(grey > smear, 255, 0).astype(np.uint8)), catalogue)
+    assert result.set_aside is None
+    return {q.question: q for q in result.questions}, meant
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_an_eraser_smear_cut_at_the_threshold_is_no_answer(default_layout, blanks, catalogue, seed):
+    reads, meant = _smear_at_threshold(default_layout, blanks, catalogue, seed)
+    erased = QUESTIONS[0]
+    assert reads[erased].status in NEEDS_REVIEW or reads[erased].value is None, \
+        f"an eraser's smear speckled by the 1-bit threshold stored as {reads[erased].value!r}"
+    marks = {q: option for q, option in meant.items() if option is not None}
+    assert {q: (reads[q].status, reads[q].value) for q in marks} == {q: (OK, option) for q, option in marks.items()}
