@@ -1959,6 +1959,13 @@ FRAGMENT_SPECK_MM2 = 0.05
 FRAGMENT_MAX_EXTENT = 0.7
 DOT_MIN_SOLID = 0.7
 DOT_MAX_ASPECT = 1.5
+# A speckle, not a mark, on a 1-bit page (omr.scan.read.speckled): the box's inside cut into at least this
+# many pieces, black and white together. Own variants (tests/test_bilevel_erasures.py pages, 2026-12-03,
+# branch hbwblank): 240 crosses, ticks, dots (0.4 mm pen, 12 seeds, fixed threshold at 200 dpi and Otsu's at
+# 300 dpi) 2-6 pieces, 48 more on pages cut at an eraser smear's grey 2-6; erased pieces left by an eraser
+# 2-12; the smear itself cut at its median grey 20-30 in 8 of 8 (bench/hunt/bilevel.py bw_erase_blank seed 11
+# sheet 13 p2 F1: 22). Twice a pen mark's most, well under the smear's least.
+SPECKLE_MIN_PIECES = 12
 
 # A highlighter stroke over a box as the mark (bench/hunt/official.py hl_mark, branch hfold): the box's inside
 # (TINT_INSET_MM in from its outline) and one of the four bands beside it (TINT_BAND_FROM_MM..TINT_BAND_TO_MM outside the

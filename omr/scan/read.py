@@ -1208,6 +1208,8 @@ def partial_mark(inside: np.ndarray) -> bool:
     black, and it was stored ok as an answer (bench/hunt/bilevel.py bw_erase_partial, bw_erase_tick,
     bw_erase_vband: 29, 55 and 72 SILENT of 465 questions at seed 11). A pen's dot (solid: at least
     ``DOT_MIN_SOLID`` of its bounding box inked, at most ``DOT_MAX_ASPECT`` long for wide) is a whole mark.
+    An eraser's smear cut at its own grey by the threshold, a speckle over the whole box (:func:`speckled`),
+    is no mark either.
 
     Args:
         inside: ink (float 0..1, page black = 1) of the box less ``FRAGMENT_MARGIN_MM`` a side, K px per mm.
@@ -1224,12 +1226,35 @@ def partial_mark(inside: np.ndarray) -> bool:
     if len(keep) == 0:
         return False
     mask = np.isin(labels, keep)
+    if speckled(mask):
+        return True
     rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
     tall, wide = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
     if min(tall / mask.shape[0], wide / mask.shape[1]) >= T.FRAGMENT_MAX_EXTENT:
         return False
     solid = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].mean()
     return not (solid >= T.DOT_MIN_SOLID and max(tall, wide) <= T.DOT_MAX_ASPECT * min(tall, wide))
+
+
+def speckled(mask: np.ndarray) -> bool:
+    """Whether a box's black (a 1-bit page's ink, opened, specks left out) is a speckle, not pen strokes: the
+    inside cut into at least ``SPECKLE_MIN_PIECES`` pieces, black ones (8-connected) and white ones
+    (4-connected) counted together.
+
+    An eraser's grey smear whose grey is the scanner's threshold comes out as a random scatter of black over
+    the whole box (bench/hunt/bilevel.py bw_erase_blank seed 11, sheet 13 p2 F1: threshold 168, smear median
+    169; 21 black pieces). It spans the box both ways, as a pen's mark does, and is no solid dot; a pen's
+    cross, tick, dot or fill is one or two strokes, leaving the white in a few pieces between them.
+
+    Args:
+        mask: bool (H, W), the inside's black pixels.
+
+    Returns:
+        True for a speckle.
+    """
+    black = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[0] - 1
+    white = cv2.connectedComponents((~mask).astype(np.uint8), connectivity=4)[0] - 1
+    return black + white >= T.SPECKLE_MIN_PIECES
 
 
 def partial_marks(reads: list[BoxRead], ink, questions: set[str]) -> set[str]:
