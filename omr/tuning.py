@@ -1966,6 +1966,11 @@ DOT_MAX_ASPECT = 1.5
 # 2-12; the smear itself cut at its median grey 20-30 in 8 of 8 (bench/hunt/bilevel.py bw_erase_blank seed 11
 # sheet 13 p2 F1: 22). Twice a pen mark's most, well under the smear's least.
 SPECKLE_MIN_PIECES = 12
+# Less ink than any mark, in a box read marked on a 1-bit page (omr.scan.read.partial_mark): its ink, opened
+# 2 px, under this (mm²). Own variants (tests/test_bilevel_erasures.py, halftone pages, 10 seeds, 2026-12-03,
+# branch hbwblank): 60 crosses, ticks, dots 0.64-4.8 mm² (41-308 px at 8 px/mm); an eraser's smear dithered
+# into dots 0-0.09 mm² (0-6 px), 3 of 10 read marked and ok before. About the geometric mean of the two.
+MARK_MIN_AREA_MM2 = 0.25
 
 # A highlighter stroke over a box as the mark (bench/hunt/official.py hl_mark, branch hfold): the box's inside
 # (TINT_INSET_MM in from its outline) and one of the four bands beside it (TINT_BAND_FROM_MM..TINT_BAND_TO_MM outside the

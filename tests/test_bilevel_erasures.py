@@ -112,11 +112,13 @@ def test_a_grey_scan_is_not_taken_for_a_1_bit_one():
     assert bilevel(np.where(grey > 140, 255, 0).astype(np.uint8))
 
 
-def _smear_at_threshold(default_layout, blanks, catalogue, seed: int):
+def _smear_at_threshold(default_layout, blanks, catalogue, seed: int, dither: bool = False):
     """Page 1: one question's fill rubbed out clean (only the eraser's grey smear left, nothing new marked),
     six others a cross, a tick or a dot; scanned grey, then made 1-bit by a fixed threshold at the smear's
     own median grey (bench/hunt/bilevel.py bw_erase_blank seed 11, sheet 13 p2 F1: threshold 168, smear
-    median 169), so the smear turns into a speckle of black over the whole box. Returns (reads, meant)."""
+    median 169), so the smear turns into a speckle of black over the whole box; with ``dither``, by the
+    scanner's halftone mode instead (white point at the page's 90th percentile, Floyd-Steinberg): the smear a
+    scatter of single dots (bw_erase_blank seed 12, sheet 4 p2 F3). Returns (reads, meant)."""
     template, layout = default_layout
     page = layout.pages[0]
     img = blanks[DPI][page.number].copy()
@@ -139,7 +141,13 @@ def _smear_at_threshold(default_layout, blanks, catalogue, seed: int):
     px = DPI / 25.4  # the box's middle half (the clean scan moves the page well under a millimetre)
     y0, x0 = int((erased.y + erased.h / 4) * px), int((erased.x + erased.w / 4) * px)
     smear = float(np.median(grey[y0:y0 + int(erased.h / 2 * px), x0:x0 + int(erased.w / 2 * px)]))
-    result = process_page(RawPage("smear.png", 0, np.where(grey > smear, 255, 0).astype(np.uint8)), catalogue)
+    if dither:
+        white = float(np.percentile(grey, 90))
+        stretched = np.clip(grey.astype(np.float32) * 255 / white, 0, 255).astype(np.uint8)
+        bw = np.asarray(Image.fromarray(stretched).convert("1").convert("L"))
+    else:
+        bw = np.where(grey > smear, 255, 0).astype(np.uint8)
+    result = process_page(RawPage("smear.png", 0, bw), catalogue)
     assert result.set_aside is None
     return {q.question: q for q in result.questions}, meant
 
@@ -152,3 +160,12 @@ def test_an_eraser_smear_cut_at_the_threshold_is_no_answer(default_layout, blank
         f"an eraser's smear speckled by the 1-bit threshold stored as {reads[erased].value!r}"
     marks = {q: option for q, option in meant.items() if option is not None}
     assert {q: (reads[q].status, reads[q].value) for q in marks} == {q: (OK, option) for q, option in marks.items()}
+
+
+@pytest.mark.parametrize("seed", [5, 9])
+def test_an_eraser_smear_dithered_into_dots_is_no_answer(default_layout, blanks, catalogue, seed):
+    """A halftone scan's pen marks often go to review already (their edges dithered); the smear must."""
+    reads, _ = _smear_at_threshold(default_layout, blanks, catalogue, seed, dither=True)
+    erased = QUESTIONS[0]
+    assert reads[erased].status in NEEDS_REVIEW or reads[erased].value is None, \
+        f"an eraser's smear dithered into dots stored as {reads[erased].value!r}"

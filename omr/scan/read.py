@@ -1209,22 +1209,23 @@ def partial_mark(inside: np.ndarray) -> bool:
     bw_erase_vband: 29, 55 and 72 SILENT of 465 questions at seed 11). A pen's dot (solid: at least
     ``DOT_MIN_SOLID`` of its bounding box inked, at most ``DOT_MAX_ASPECT`` long for wide) is a whole mark.
     An eraser's smear cut at its own grey by the threshold, a speckle over the whole box (:func:`speckled`),
-    is no mark either.
+    is no mark either, nor a box read marked whose ink, opened, is under ``MARK_MIN_AREA_MM2`` (a halftone
+    scan's dots of a smear, bench/hunt/bilevel.py bw_erase_blank seed 12, sheet 4 p2 F3).
 
     Args:
         inside: ink (float 0..1, page black = 1) of the box less ``FRAGMENT_MARGIN_MM`` a side, K px per mm.
 
     Returns:
-        True for a piece of a mark; False for a whole one, or no ink (specks under ``FRAGMENT_SPECK_MM2``
-        left out).
+        True for a piece of a mark, or for less ink than a mark's (specks under ``FRAGMENT_SPECK_MM2`` left
+        out); False for a whole one.
     """
     # Opened with a 2 px square: the single dots a halftone (dithered) scan makes of an eraser's grey smear
     # go, a pen's stroke (>= 0.25 mm, 2 px at K 8) stays.
     mask = cv2.morphologyEx((inside >= T.INK_THRESHOLD).astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     keep = np.nonzero(stats[1:, cv2.CC_STAT_AREA] >= T.FRAGMENT_SPECK_MM2 * K * K)[0] + 1
-    if len(keep) == 0:
-        return False
+    if stats[keep, cv2.CC_STAT_AREA].sum() < T.MARK_MIN_AREA_MM2 * K * K:
+        return True  # a box read marked from a halftone's dots: no pen stroke in it
     mask = np.isin(labels, keep)
     if speckled(mask):
         return True
