@@ -46,6 +46,19 @@ ERASED = [("fill", "rows"), ("fill", "columns"), ("tick", "rows"), ("cross", "ro
 _READS: dict = {}
 
 
+def _blank_page(default_layout, blanks, serial: int, seed: int):
+    """Page 1 of the form at DPI with sheet ``serial``'s code: (RGB image, {question: [Checkbox]}, rng of
+    ``seed``, the pen's colour: blue for an odd seed, black for an even one)."""
+    template, layout = default_layout
+    page = layout.pages[0]
+    img = blanks[DPI][page.number].copy()
+    _paste_identity(img, page, PageIdentity(template.form_id, template.version, 1, serial, None), DPI)
+    boxes: dict[str, list] = {}
+    for b in page.checkboxes:
+        boxes.setdefault(b.question, []).append(b)
+    return img, boxes, np.random.default_rng(seed), BLUE if seed % 2 else BLACK
+
+
 def _read(default_layout, blanks, catalogue, seed: int, mode: str, scale: float):
     """Page 1: every third question of QUESTIONS rubbed out (a fill, a tick or a cross drawn, then erased
     leaving a band of it: ERASED in turn), nothing new marked; the others a cross, a tick or a dot; scanned
@@ -54,15 +67,7 @@ def _read(default_layout, blanks, catalogue, seed: int, mode: str, scale: float)
     key = (seed, mode, scale)
     if key in _READS:
         return _READS[key]
-    template, layout = default_layout
-    page = layout.pages[0]
-    img = blanks[DPI][page.number].copy()
-    _paste_identity(img, page, PageIdentity(template.form_id, template.version, 1, 80 + seed, None), DPI)
-    rng = np.random.default_rng(seed)
-    boxes: dict[str, list] = {}
-    for b in page.checkboxes:
-        boxes.setdefault(b.question, []).append(b)
-    pen_colour = BLUE if seed % 2 else BLACK
+    img, boxes, rng, pen_colour = _blank_page(default_layout, blanks, 80 + seed, seed)
     meant: dict[str, str | None] = {}
     for k, q in enumerate(QUESTIONS):
         box = boxes[q][int(rng.integers(len(boxes[q])))]
@@ -119,15 +124,7 @@ def _smear_at_threshold(default_layout, blanks, catalogue, seed: int, dither: bo
     median 169), so the smear turns into a speckle of black over the whole box; with ``dither``, by the
     scanner's halftone mode instead (white point at the page's 90th percentile, Floyd-Steinberg): the smear a
     scatter of single dots (bw_erase_blank seed 12, sheet 4 p2 F3). Returns (reads, meant)."""
-    template, layout = default_layout
-    page = layout.pages[0]
-    img = blanks[DPI][page.number].copy()
-    _paste_identity(img, page, PageIdentity(template.form_id, template.version, 1, 90 + seed, None), DPI)
-    rng = np.random.default_rng(seed)
-    boxes: dict[str, list] = {}
-    for b in page.checkboxes:
-        boxes.setdefault(b.question, []).append(b)
-    pen_colour = BLUE if seed % 2 else BLACK
+    img, boxes, rng, pen_colour = _blank_page(default_layout, blanks, 90 + seed, seed)
     meant: dict[str, str | None] = {}
     erased = boxes[QUESTIONS[0]][int(rng.integers(len(boxes[QUESTIONS[0]])))]
     rub_out(img, erased, "fill", DPI, pen_colour, rng, 0.4)
