@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from omr.forms.qrcodes import PageIdentity
-from omr.forms.simulate import PROFILES, _draw_mark, _paste_identity, rub_out, scan_page
+from omr.forms.simulate import PROFILES, _draw_mark, rub_out, scan_page
 from omr.model import NEEDS_REVIEW, OK
 from omr.scan.ingest import RawPage
 from omr.scan.page import process_page
 from omr.scan.read import bilevel
+from read_checks import blank_sheet
 
 DPI = 200
 BLACK = (25, 25, 25)
@@ -49,10 +49,7 @@ _READS: dict = {}
 def _blank_page(default_layout, blanks, serial: int, seed: int):
     """Page 1 of the form at DPI with sheet ``serial``'s code: (RGB image, {question: [Checkbox]}, rng of
     ``seed``, the pen's colour: blue for an odd seed, black for an even one)."""
-    template, layout = default_layout
-    page = layout.pages[0]
-    img = blanks[DPI][page.number].copy()
-    _paste_identity(img, page, PageIdentity(template.form_id, template.version, 1, serial, None), DPI)
+    img, page, _ = blank_sheet(default_layout, blanks, DPI, 1, serial)
     boxes: dict[str, list] = {}
     for b in page.checkboxes:
         boxes.setdefault(b.question, []).append(b)

@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from omr.forms.qrcodes import PageIdentity
-from omr.forms.simulate import PROFILES, _draw_mark, _paste_identity, scan_page
+from omr.forms.simulate import PROFILES, _draw_mark, scan_page
 from omr.model import NEEDS_REVIEW, OK
 from omr.scan.ingest import RawPage
 from omr.scan.page import process_page
+from read_checks import blank_sheet
 
 DPI = 200
 BLACK = (25, 25, 25)
@@ -63,14 +63,8 @@ def _hair(img, box, rng):
 @pytest.fixture(scope="module")
 def page_reads(default_layout, blanks, catalogue):
     """One page 1 with the cases below drawn on it, read: {question: QuestionRead}."""
-    template, layout = default_layout
-    page = layout.pages[0]
-    img = blanks[DPI][page.number].copy()
-    _paste_identity(img, page, PageIdentity(template.form_id, template.version, 1, 7, None), DPI)
+    img, page, boxes = blank_sheet(default_layout, blanks, DPI, 1, 7)
     rng = np.random.default_rng(5)
-    boxes = {}
-    for b in page.checkboxes:
-        boxes.setdefault(b.question, {})[b.option] = b
     # The respondent's own habit: plain crosses on the other scale questions.
     for q in ("C1", "C2", "C3", "D1", "D2"):
         _draw_mark(img, boxes[q]["4"], "cross", DPI, BLUE, rng, 0.3)

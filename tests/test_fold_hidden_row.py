@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from omr.forms.qrcodes import PageIdentity
-from omr.forms.simulate import PROFILES, _draw_mark, _paste_identity, scan_page
+from omr.forms.simulate import PROFILES, _draw_mark, scan_page
 from omr.model import OK
 from omr.scan.ingest import RawPage
 from omr.scan.page import process_page
+from read_checks import blank_sheet
 
 DPI = 200
 
@@ -30,15 +30,11 @@ def _px(mm: float) -> int:
 
 @pytest.mark.parametrize("row, strip_mm", [("D1", 6.5), ("C2", 5.0), ("B3", 8.0)])
 def test_a_row_hidden_by_a_fold_never_reads_the_next_rows_marks(default_layout, blanks, catalogue, row, strip_mm):
-    template, layout = default_layout
-    page = layout.pages[0]
-    img = blanks[DPI][page.number].copy()
-    _paste_identity(img, page, PageIdentity(template.form_id, template.version, 1, 61, None), DPI)
+    template = default_layout[0]
+    img, page, options = blank_sheet(default_layout, blanks, DPI, 1, 61)
     rng = np.random.default_rng(len(row) + int(strip_mm * 10))
     kinds = {q.id: q.type for q in template.questions}
-    boxes: dict[str, list] = {}
-    for b in page.checkboxes:
-        boxes.setdefault(b.question, []).append(b)
+    boxes = {q: list(by_option.values()) for q, by_option in options.items()}  # in the page's order
     meant = {}
     for q, members in boxes.items():
         if kinds[q] in ("single", "scale", "yesno"):

@@ -22,15 +22,13 @@ from omr.forms.simulate import PROFILES, _draw_mark, _paste_identity, draw_habit
 from omr.model import BLANK, NEEDS_REVIEW, OK
 from omr.scan.ingest import RawPage
 from omr.scan.page import process_page
+from read_checks import blank_sheet
 
 MM = 25.4
 
 
 def _page(default_layout, blanks, dpi, serial=7):
-    template, layout = default_layout
-    page = layout.pages[0]
-    img = blanks[dpi][page.number].copy()
-    _paste_identity(img, page, PageIdentity(template.form_id, template.version, 1, serial, None), dpi)
+    img, page, _ = blank_sheet(default_layout, blanks, dpi, 1, serial)
     return img, page
 
 

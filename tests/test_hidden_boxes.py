@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from omr.forms.qrcodes import PageIdentity
-from omr.forms.simulate import PROFILES, _draw_mark, _paste_identity, scan_page
+from omr.forms.simulate import PROFILES, _draw_mark, scan_page
 from omr.model import BLANK, NEEDS_REVIEW, OK
 from omr.scan.ingest import RawPage
 from omr.scan.page import process_page
+from read_checks import blank_sheet
 
 MM = 25.4
 GREY_OFFICE = dataclasses.replace(PROFILES["office"], binarize_prob=0.0)
@@ -33,10 +33,7 @@ def _px(mm: float, dpi: int) -> int:
 
 def _filled_page(default_layout, blanks, dpi, seed):
     """Page 1 with a plain cross in one box of every question (A1 left blank): image, page, answers."""
-    template, layout = default_layout
-    page = layout.pages[0]
-    img = blanks[dpi][page.number].copy()
-    _paste_identity(img, page, PageIdentity(template.form_id, template.version, 1, 11, None), dpi)
+    img, page, _ = blank_sheet(default_layout, blanks, dpi, 1, 11)
     rng = np.random.default_rng(seed)
     answers = {}
     for q in sorted({b.question for b in page.checkboxes} - {"A1"}):

@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from omr.forms.qrcodes import PageIdentity
-from omr.forms.simulate import PROFILES, _draw_mark, _paste_identity, scan_page
+from omr.forms.simulate import PROFILES, _draw_mark, scan_page
 from omr.model import BLANK, NEEDS_REVIEW, OK
 from omr.scan.ingest import RawPage
 from omr.scan.page import process_page
+from read_checks import blank_sheet
 
 DPI = 200
 HIGHLIGHT = [(255, 240, 70), (150, 240, 120), (255, 150, 200), (255, 190, 90)]
@@ -47,14 +47,10 @@ def _highlight(img: np.ndarray, box, rng: np.random.Generator, colour) -> None:
 
 @pytest.fixture(scope="module")
 def reads(default_layout, blanks, catalogue):
-    template, layout = default_layout
-    page = layout.pages[0]
-    img = blanks[DPI][page.number].copy()
-    _paste_identity(img, page, PageIdentity(template.form_id, template.version, 1, 77, None), DPI)
+    template = default_layout[0]
+    img, page, options = blank_sheet(default_layout, blanks, DPI, 1, 77)
     rng = np.random.default_rng(5)
-    boxes: dict[str, list] = {}
-    for b in page.checkboxes:
-        boxes.setdefault(b.question, []).append(b)
+    boxes = {q: list(by_option.values()) for q, by_option in options.items()}  # in the page's order
     for k, q in enumerate(HIGHLIGHTED):
         _highlight(img, boxes[q][int(rng.integers(len(boxes[q])))], rng, HIGHLIGHT[k % len(HIGHLIGHT)])
     kinds = {q.id: q.type for q in template.questions}
