@@ -646,6 +646,18 @@ SNAP_MAX_ALTERNATIVE_LINES = 8
 # A word that is still no Vietnamese spelling after correction is most likely wrong:
 # it counts for half its confidence in the line's.
 SNAP_INVALID_WORD_FACTOR = 0.5
+# Numbers in drafts (omr.postcorrect.number_unsure). A digit or separator read below this
+# probability leaves the number unsure: the reviewer is shown it marked and the draft is never
+# "likely correct". 0.98, not SNAP_UNSURE_CHAR's 0.9: a wrong digit changes an amount, a wrong
+# letter a spelling (bench/comments.py --amounts, hhand: see docs/benchmarks.md).
+NUMBER_SURE_CHAR = 0.98
+# A digit or separator the engine saw between two characters without writing it, at this
+# probability or more, leaves the number unsure: «1,5 triệu» read «15 triệu» at 1.00 for both
+# digits showed its comma at 0.034 in the gap (synthetic line, hhand).
+NUMBER_MISSED_PROB = 0.02
+# Lexicon terms respelt from a reading (omr.postcorrect.fix_lexicon_terms) at most this many tone or hat
+# marks away: «bỏi dưỡng» → «bồi dưỡng» is one; «phòng bị» (be prepared) is two from «phong bì».
+LEXICON_FIX_MAX_MARKS = 1
 # Drafts (comments.comment_quality, comments.draft_shown), confidence 0-100. Calibrated
 # on 240 hard synthetic lines (bench/comments.py --calibrate 240; overall CER 0.23, near
 # asterocr's 0.24 on real lines): below 50 the mean CER is 0.70 and 90 % of drafts are

@@ -41,9 +41,9 @@ import numpy as np
 from omr import tuning as T
 from omr.forms.layout import PageLayout, TextRegion
 from omr.scan.align import PageInk
-from omr.scan.comment_model import CommentRead, Word
+from omr.scan.comment_model import NUMBER_CHECK, NUMBER_UNSURE, CommentRead, Word
 from omr.scan.ocr import OcrUnavailable
-from omr.scan.postcorrect import CorrectedLine, correct_line, flags_with_possible
+from omr.scan.postcorrect import CorrectedLine, CorrectedWord, correct_line, flags_with_possible
 from omr.scan.recognise import handwriting_recogniser
 from omr.text.lexicon import Match
 
@@ -461,7 +461,9 @@ def comment_quality(lines: list[CorrectedLine]) -> tuple[float | None, bool]:
     The confidence is the lines' (:attr:`CorrectedLine.confidence`), weighted
     by their length; it is what :data:`~omr.tuning.DRAFT_SHOW_MIN_CONFIDENCE`
     is calibrated on. Likely correct needs every word to be a valid spelling,
-    the confidence to reach :data:`~omr.tuning.DRAFT_LIKELY_MIN_CONFIDENCE`, and
+    no number (:attr:`~omr.scan.postcorrect.CorrectedWord.number`: the reviewer
+    checks every amount against the image), the confidence to reach
+    :data:`~omr.tuning.DRAFT_LIKELY_MIN_CONFIDENCE`, and
     a whole sentence (:func:`reads_as_sentence`): a fragment such as «chu đáo:» is
     all valid syllables at full confidence, yet most likely a piece of the line.
     """
@@ -470,8 +472,11 @@ def comment_quality(lines: list[CorrectedLine]) -> tuple[float | None, bool]:
         return None, False
     confidence = 100.0 * sum(c * n for c, n in scored) / max(sum(n for _, n in scored), 1)
     spelled = all(w.valid for line in lines for w in line.words)
-    return (round(confidence, 1),
-            spelled and confidence >= T.DRAFT_LIKELY_MIN_CONFIDENCE and reads_as_sentence(lines))
+    # An amount, a date or a phone number is never "a quick check": a digit misread at full confidence
+    # («1,5 triệu» read «15 triệu») changes what the comment reports (hhand).
+    numbers = any(w.number for line in lines for w in line.words)
+    return (round(confidence, 1), spelled and not numbers and confidence >= T.DRAFT_LIKELY_MIN_CONFIDENCE
+            and reads_as_sentence(lines))
 
 
 # A line ending in one of these stops in the middle of a thought: a label read with its colon, a list cut off.
@@ -484,6 +489,11 @@ def reads_as_sentence(lines: list[CorrectedLine]) -> bool:
     words = sum(len(line.text.split()) for line in lines)
     return words >= T.DRAFT_LIKELY_MIN_WORDS and not any(line.text.rstrip().endswith(DANGLING_ENDS)
                                                          for line in lines if line.text.strip())
+
+
+def number_mark(word: CorrectedWord) -> int:
+    """How the review page marks a draft word: 0, NUMBER_CHECK (a number or amount) or NUMBER_UNSURE."""
+    return NUMBER_UNSURE if word.unsure else NUMBER_CHECK if word.number else 0
 
 
 def draft_shown(confidence: float | None) -> bool:
@@ -546,7 +556,7 @@ def draft_clean(clean: np.ndarray, px_per_mm: float = T.OCR_PX_PER_MM) -> Draft:
     except RuntimeError as exc:  # the engine failing on one crop must not lose the comment
         error = f"Nhận dạng chữ viết tay: {exc}"
     lines = [line for line in lines if line.text]
-    words = [Word(w.text, round(100.0 * w.confidence, 1), number)
+    words = [Word(w.text, round(100.0 * w.confidence, 1), number, number_mark(w))
              for number, line in enumerate(lines) for w in line.words]
     text = "\n".join(line.text for line in lines)
     confidence, likely = comment_quality(lines)
