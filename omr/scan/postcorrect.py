@@ -267,7 +267,7 @@ def _is_amount(words: list[CorrectedWord], i: int) -> bool:
     _, core, tail = _core(words[i].text)
     if tail:  # «200.000,» ends a clause: what follows is no unit of it
         return False
-    if words[i].number:
+    if any(ch.isdigit() for ch in core):
         return bool(_MONEY_DIGITS.match(core))
     return core.lower() in MAGNITUDES and i > 0 and words[i - 1].number and not _core(words[i - 1].text)[2]
 
