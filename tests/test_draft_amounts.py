@@ -85,6 +85,12 @@ def test_ctc_decoding_keeps_what_the_blank_frames_almost_wrote():
     assert "".join(c.char for c in chars) == "15"
     assert chars[1].missed_before == (",", pytest.approx(0.04))  # the neighbours' own classes left out
     assert chars[0].missed_before == ("", 0.0)
+    # After the last character: «0912 000 345» losing its 5 at the end of the line.
+    tail = ctc_characters(np.array([[0.05, 0.0, 0.95, 0.0], [0.9, 0.0, 0.0, 0.1]]), alphabet)
+    assert tail[-1].missed_after == (",", pytest.approx(0.1))
+    line = correct_line(LineRead("gọi 0912 000 34", tuple(CharRead(c, 1.0) for c in "gọi 0912 000 3")
+                                 + (CharRead("4", 1.0, (), ("", 0.0), ("5", 0.05)),), "test"))
+    assert _numbers(line)[-1] == ("34", True)
 
 
 @pytest.mark.parametrize("text", ["Đưa 2000 đồng cho cán bộ", "Hẹn ngày 12 mới trả kết quả"])

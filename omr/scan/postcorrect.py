@@ -213,7 +213,7 @@ def number_unsure(chars: tuple[CharRead, ...], after: CharRead | None, read: str
     """Whether a number word's digits are in doubt: a digit or separator read below
     :data:`~omr.tuning.NUMBER_SURE_CHAR`, a digit or separator the engine saw at
     :data:`~omr.tuning.NUMBER_MISSED_PROB` or more without writing it (within the word or right
-    after it, ``after`` being the next character), or a shape no number is written in
+    after it, ``after`` being the next character, or at the end of the read), or a shape no number is written in
     (:data:`NUMBER_SHAPE`: letters among digits, stray signs)."""
     start = 0
     while start < len(chars) and not chars[start].char.isalnum():
@@ -232,8 +232,7 @@ def number_unsure(chars: tuple[CharRead, ...], after: CharRead | None, read: str
         inside = i > 0
         if p >= T.NUMBER_MISSED_PROB and (missed.isdigit() or (inside and missed in _NUMBER_PUNCTUATION)):
             return True
-    if after is not None:
-        missed, p = after.missed_before
+    for missed, p in ((after.missed_before if after is not None else ("", 0.0)), chars[-1].missed_after):
         if p >= T.NUMBER_MISSED_PROB and missed.isdigit():
             return True
     return False

@@ -29,7 +29,7 @@ import importlib.util
 import json
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -51,13 +51,15 @@ class CharRead:
     ``missed_before`` is the likeliest character the engine saw, but did not
     write, between the previous character and this one, with its probability
     ("", 0.0) when none: in "1,5" read "15" the comma shows there at a few
-    per cent (post-correction then does not trust the number).
+    per cent (post-correction then does not trust the number). The last
+    character of a read also has ``missed_after``, for the frames after it.
     """
 
     char: str
     confidence: float
     alternatives: tuple[tuple[str, float], ...] = ()
     missed_before: tuple[str, float] = ("", 0.0)
+    missed_after: tuple[str, float] = ("", 0.0)  # the same after the last character of a line or piece
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,9 @@ def ctc_characters(probabilities: np.ndarray, alphabet: list[str], blank: int = 
                 chars.append(CharRead(alphabet[previous], float(probabilities[peak, previous]), rivals, missed))
                 last_char, gap_from = previous, t
             previous, start = current, t
+    if chars:
+        tail = _missed_in_gap(probabilities[gap_from:], best[gap_from:], blank, (last_char, -1), alphabet)
+        chars[-1] = replace(chars[-1], missed_after=tail)
     return tuple(chars)
 
 
