@@ -69,7 +69,7 @@ from omr.scan.ingest import iter_pages  # noqa: E402
 from omr.scan.postcorrect import correct_line  # noqa: E402
 from omr.scan.recognise import AsterRecogniser, TesseractRecogniser  # noqa: E402
 from omr.text.lexicon import find_terms  # noqa: E402
-from omr.text.privacy import PHONE_LABEL, mask_personal_numbers  # noqa: E402
+from omr.text.privacy import ID_LABEL, PHONE_LABEL, mask_personal_numbers  # noqa: E402
 
 
 def normalise_spaces(text: str) -> str:
@@ -280,7 +280,8 @@ def amounts(count: int, seed: int) -> None:
                 c["right_unsure"] += unsure
             if mask_personal_numbers(text) != text:
                 c["phones"] += 1
-                c["phones_masked"] += PHONE_LABEL in (mask_personal_numbers(line.text) or "")
+                masked = mask_personal_numbers(line.text) or ""
+                c["phones_masked"] += PHONE_LABEL in masked or ID_LABEL in masked
         print(f"\n{kind} amount lines (n={count}, synthetic): CER as read {c['raw_edits'] / c['chars']:.3f}, "
               f"drafted {c['edits'] / c['chars']:.3f}; digit CER as read {c['raw_digit_edits'] / c['digits']:.3f}, "
               f"drafted {c['digit_edits'] / c['digits']:.3f}; numbers exactly right {c['numbers_right']}/{c['numbers']}; "

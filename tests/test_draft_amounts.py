@@ -93,6 +93,21 @@ def test_ctc_decoding_keeps_what_the_blank_frames_almost_wrote():
     assert _numbers(line)[-1] == ("34", True)
 
 
+@pytest.mark.parametrize("read, numbers", [
+    ("đưa sao nghĩn cho cán bộ", [("sao", True), ("nghĩn", True)]),  # «500 nghìn», its digits read as letters
+    ("đưa năm trăm nghìn", [("trăm", False), ("nghìn", False)]),  # an amount in words: checked, not doubted
+    ("chờ từ 7h30 đến 10h", [("7h30", False), ("10h", False)]),  # times are numbers as written
+    ("nộp lệ phí50.000đ", [("phí50.000đ", False)]),  # a space missed, the number whole
+])
+def test_amounts_are_marked_however_they_were_read(read, numbers):
+    assert _numbers(correct_line(_line(read))) == numbers
+
+
+@pytest.mark.parametrize("draft", ["SĐT 087.000.123 nếu cần", "gọi 0912-000-34"])
+def test_a_phone_number_a_draft_dropped_a_digit_of_is_still_masked(draft):
+    assert PHONE_LABEL in mask_personal_numbers(draft)
+
+
 @pytest.mark.parametrize("text", ["Đưa 2000 đồng cho cán bộ", "Hẹn ngày 12 mới trả kết quả"])
 def test_a_draft_with_a_number_is_never_likely_correct(text):
     confidence, likely = C.comment_quality([correct_line(_line(text))])

@@ -148,7 +148,7 @@ def correct_word(chars: list[CharRead]) -> CorrectedWord:
     if not core:
         return CorrectedWord(read, mean, read, True)
     if any(c.char.isdigit() for c in core):  # an amount, a date, a phone number: kept exactly as read
-        return CorrectedWord(read, mean, read, bool(NUMBER_SHAPE.match(letters)), number=True)
+        return CorrectedWord(read, mean, read, number_shaped(letters), number=True)
     scored: dict[str, float] = {}
     for spelling, log_p in _spellings(core):
         if not spelling or not _is_word(spelling):
@@ -180,7 +180,7 @@ def correct_line(line: LineRead) -> CorrectedLine:
             after = line.chars[end] if end < len(line.chars) else None
             word = replace(word, unsure=number_unsure(line.chars[start:end], after, word.read))
         words.append(word)
-    words = fix_lexicon_terms(fix_money_units(words))
+    words = fix_lexicon_terms(mark_lost_numbers(fix_money_units(words)))
     return CorrectedLine(nfc(" ".join(w.text for w in words)), tuple(words))
 
 
@@ -204,9 +204,24 @@ def _split_spans(chars: tuple[CharRead, ...]) -> list[tuple[int, int]]:
 # («200k», «2tr», «200.000đ», «500d», «8h», «30p», «2m»). Digits among other letters («20QK», «c0») are
 # a misreading, or a code the reviewer must check anyway.
 _UNIT_SUFFIX = r"(?:k|K|đ|Đ|d|D|tr|Tr|TR|h|g|p|m|ph|vnđ|VNĐ|vnd|VND|đồng|triệu|nghìn|ngàn|tỷ|tỉ|lần|%)?"
-NUMBER_SHAPE = re.compile(r"^[+(]?\d+(?:[.,/:\-]\d+)*" + _UNIT_SUFFIX + r"$")
+NUMBER_SHAPE = re.compile(r"^[+(]?\d+(?:[.,/:\-]\d+)*(?:[hg]\d{1,2})?" + _UNIT_SUFFIX + r"$")  # «7h30», «8g15»
 _NUMBER_PUNCTUATION = set(".,/:-+()")
 _QUIET_PUNCTUATION = set(".,;:!?()\"'«»")
+
+
+def number_shaped(core: str) -> bool:
+    """Whether ``core`` (a word without its punctuation) is written as a number is: :data:`NUMBER_SHAPE`,
+    or a syllable glued to one where a space was missed («phí50.000đ», «chờ15», «2trmới»)."""
+    if NUMBER_SHAPE.match(core):
+        return True
+    head = re.match(r"^(\D+)(\d.*)$", core)
+    if head and is_vietnamese_syllable(head.group(1).lower()) and NUMBER_SHAPE.match(head.group(2)):
+        return True
+    for cut in range(len(core) - 1, 0, -1):
+        tail = core[cut:]
+        if tail.isalpha() and NUMBER_SHAPE.match(core[:cut]) and is_vietnamese_syllable(tail.lower()):
+            return True
+    return False
 
 
 def number_unsure(chars: tuple[CharRead, ...], after: CharRead | None, read: str) -> bool:
@@ -223,7 +238,7 @@ def number_unsure(chars: tuple[CharRead, ...], after: CharRead | None, read: str
         end -= 1
     core = nfc("".join(c.char for c in chars[start:end]))
     lead_tail = [c.char for c in chars[:start]] + [c.char for c in chars[end:]]
-    if not NUMBER_SHAPE.match(core) or any(ch not in _QUIET_PUNCTUATION | _NUMBER_PUNCTUATION for ch in lead_tail):
+    if not number_shaped(core) or any(ch not in _QUIET_PUNCTUATION | _NUMBER_PUNCTUATION for ch in lead_tail):
         return True
     for i, c in enumerate(chars[start:end]):
         if (c.char.isdigit() or c.char in _NUMBER_PUNCTUATION) and c.confidence < T.NUMBER_SURE_CHAR:
@@ -305,6 +320,34 @@ def fix_money_units(words: list[CorrectedWord]) -> list[CorrectedWord]:
                          alternatives=(word.text,) + word.alternatives[:1])
         if _is_amount(out, i - 1) and not out[i - 1].number:  # the magnitude word is part of the amount
             out[i - 1] = replace(out[i - 1], number=True)
+    return out
+
+
+# Magnitudes by their letters (marks dropped: «nghĩn», «trieu»), and the words that count before them.
+_FOLDED_MAGNITUDES = frozenset({"nghin", "ngan", "trieu"})
+COUNT_WORDS = frozenset(nfc(w) for w in (
+    "một", "hai", "ba", "bốn", "tư", "năm", "lăm", "sáu", "bảy", "bẩy", "tám", "chín", "mười", "mươi", "trăm",
+    "mấy", "vài", "mốt", "rưỡi", "chục", "nghìn", "ngàn", "triệu"))
+
+
+def mark_lost_numbers(words: list[CorrectedWord]) -> list[CorrectedWord]:
+    """A word before a magnitude («sao nghìn»: «500 nghìn» with its digits read as letters) that is no
+    number and no counting word is an amount lost in the reading: it and the magnitude are marked
+    number and unsure, for the reviewer to read off the image."""
+    out = list(words)
+    for i in range(1, len(out)):
+        lead, core, _ = _core(out[i].text)
+        if lead or strip_diacritics(core).lower() not in _FOLDED_MAGNITUDES:
+            continue
+        before = out[i - 1]
+        _, before_core, before_tail = _core(before.text)
+        if before.number or before_tail or not before_core:
+            continue
+        if nfc(before_core.lower()) in COUNT_WORDS:  # «năm trăm nghìn»: an amount in words, checked as one
+            out[i - 1], out[i] = replace(before, number=True), replace(out[i], number=True)
+            continue
+        out[i - 1] = replace(before, number=True, unsure=True)
+        out[i] = replace(out[i], number=True, unsure=True)
     return out
 
 
