@@ -1255,6 +1255,11 @@ BLANK_SEPARATOR_MIN_MM = 4.0
 # An unlabelled gap in a row (grid of bare boxes) wider than 1.6 times the row's usual unlabelled gap
 # starts another question (omr's date: 7.2 mm between units, 12+ mm between tens and units).
 BLANK_UNLABELLED_GAP_RATIO = 1.6
+# A row of ten boxes printed «☐0 ☐1 … ☐9» on a scanned or image blank is a digit column when all but at most
+# this many of its labels read as their digit (the rest unread or misread): bench/blank_standard.py's png200,
+# png300 and scan200 read one or two of a date row's ten small digits wrong («1» lost beside its box, «4» as
+# «A»); the rule (#16: "at most one or two unreadable/misread labels").
+BLANK_DIGIT_MISREAD_MAX = 2
 # Options wrapped to a second line start at the same indent as the first line's, within 4 mm.
 BLANK_INDENT_MM = 4.0
 # A column heading is read up to 14 mm above a grid's top box (omr's heading of 3 lines is ~12 mm).

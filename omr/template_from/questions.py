@@ -134,7 +134,59 @@ def group_by_print(boxes: list, words: list, ink: np.ndarray | None = None, px_p
     for q in questions:
         _label(q, boxes, words, ink, px_per_mm, reader)
         q.comb = _is_comb(q.boxes, boxes)
+    _digit_columns(questions, boxes, words)
     return questions
+
+
+def _digit_reads(question: Question) -> tuple[int, int]:
+    """(labels that read as their place's digit, labels that read as another digit) of a question whose
+    k-th box would be the digit k (0, 1, 2 …). A label read as anything else (a letter, two digits run
+    together, nothing) is neither: Tesseract's misreading of a small digit beside a box."""
+    agree = sum(label == str(k) for k, label in enumerate(question.labels))
+    wrong = sum(len(label) == 1 and label.isdigit() and label != str(k) for k, label in enumerate(question.labels))
+    return agree, wrong
+
+
+def _digit_columns(questions: list[Question], boxes: list, words: list) -> None:
+    """Rows of boxes labelled 0 … 9 whose print was misread in a label or two (a scanned or image blank:
+    «☐0 ☐1 … ☐9» read "0 1 2 L 4 5 6 7 8 g") labelled and coded 0 … 9, so that :func:`number_fields`
+    joins them; changed in place.
+
+    A row of ten boxes is a digit column when at least ten minus ``BLANK_DIGIT_MISREAD_MAX`` labels read
+    as their digit and the others read as nothing or another digit. A shorter row (a day's tens «0 1 2
+    3», a month's «0 1») only beside such a column on one printed row (:func:`_next_in_row`), every label
+    read being its place's digit and at most one unread. Anything else keeps its labels: no guess.
+    """
+    full = set()
+    for k, q in enumerate(questions):
+        if q.comb or len(q.boxes) != 10 or _digit_run(q):
+            continue
+        agree, wrong = _digit_reads(q)
+        if agree >= 10 - T.BLANK_DIGIT_MISREAD_MAX:
+            full.add(k)
+    for k, q in enumerate(questions):
+        if q.comb or _digit_run(q) or len(q.boxes) < 2 or len(q.boxes) > 10:
+            continue
+        if k not in full:
+            beside = (k + 1 < len(questions) and (k + 1 in full or _digit_run(questions[k + 1])) and
+                      _next_in_row(q, questions[k + 1], boxes, words)) or \
+                     (k > 0 and (k - 1 in full or _digit_run(questions[k - 1])) and
+                      _next_in_row(questions[k - 1], q, boxes, words))
+            agree, wrong = _digit_reads(q)
+            if not beside or wrong or agree < max(1, len(q.boxes) - 1):
+                continue
+        q.labels = [str(d) for d in range(len(q.boxes))]
+        q.codes = list(q.labels)
+
+
+def _next_in_row(left: Question, right: Question, boxes: list, words: list) -> bool:
+    """``right`` goes on where ``left`` ends, on the same printed row, with nothing printed between them but
+    ``left``'s last box's digit (the two digit columns of one number, «☐0 … ☐3 | ☐0 … ☐9»)."""
+    last = boxes[left.boxes[-1]]
+    first = boxes[right.boxes[0]]
+    level = abs(first.centre[1] - last.centre[1]) < 0.6 * first.h and first.x > last.x
+    between = _words_between(words, first.y - 0.3 * first.h, first.y + 1.3 * first.h, last.x + last.w, first.x)
+    return level and (not between or _is_code(between))
 
 
 def _is_comb(members: list[int], boxes: list) -> bool:
@@ -451,12 +503,7 @@ def number_fields(questions: list[Question], boxes: list, words: list) -> list[t
             run = []
             continue
         if run:
-            last = boxes[questions[run[-1]].boxes[-1]]
-            first = boxes[q.boxes[0]]
-            level = abs(first.centre[1] - last.centre[1]) < 0.6 * first.h and first.x > last.x
-            between = _words_between(words, first.y - 0.3 * first.h, first.y + 1.3 * first.h, last.x + last.w,
-                                     first.x)
-            if level and (not between or _is_code(between)):
+            if _next_in_row(questions[run[-1]], q, boxes, words):
                 run.append(k)
                 continue
             close()
