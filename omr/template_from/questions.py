@@ -227,6 +227,10 @@ def _split_row(row: list[int], boxes: list, words: list, ink, px_per_mm: float) 
         elif _is_code(inside):
             empty_gaps.append(B.x - inside[-1].right)
     usual = float(np.median(empty_gaps)) if empty_gaps else None
+    # A row whose boxes mostly have a digit or letter each («☐0 ☐1 … ☐9»): a box whose label was not read
+    # (a scanned blank) leaves a gap from box to box, measured against the row's usual box-to-box gap.
+    coded = [gaps[k] for k, inside in enumerate(between) if inside and _is_code(inside)]
+    pitch = float(np.median(coded)) if len(coded) * 2 >= len(gaps) else None
     rules = [_separator(ink, px_per_mm, boxes[a], boxes[b]) for a, b in zip(row, row[1:])]
     # Rules between every pair of boxes are a table's cell borders, not a printed separator.
     if len(rules) >= 2 and sum(rules) >= len(rules) / 2:
@@ -245,7 +249,10 @@ def _split_row(row: list[int], boxes: list, words: list, ink, px_per_mm: float) 
         if not split and usual is not None and (not inside or _is_code(inside)):
             # Boxes without labels, or with a digit or letter each (a date's digits read from a PDF's
             # text layer): a blank wider than the row's usual one parts two questions.
-            split = (blank if inside else gap) > T.BLANK_UNLABELLED_GAP_RATIO * usual + 0.5
+            if inside or pitch is None:
+                split = (blank if inside else gap) > T.BLANK_UNLABELLED_GAP_RATIO * usual + 0.5
+            else:
+                split = gap > T.BLANK_UNLABELLED_GAP_RATIO * pitch + 0.5
         elif not split and inside:
             # The text between two boxes is the left box's label, then maybe the right one's question.
             split = _question_start_after_label(inside)
