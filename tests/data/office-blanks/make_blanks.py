@@ -299,7 +299,7 @@ def digit_date(font: str = FONT) -> tuple[Document, dict]:
         p = _p(doc, f"{name}:\t")
         for stop in (25, 75):
             p.paragraph_format.tab_stops.add_tab_stop(Mm(stop))
-        _run(p, " ".join(f"☐{d}" for d in range(tens)) + "\t" + " ".join(f"☐{d}" for d in range(10)))
+        _run(p, "  ".join(f"☐ {d}" for d in range(tens)) + "\t" + "  ".join(f"☐ {d}" for d in range(10)))
         sizes += [tens, 10]
         labels += [[str(d) for d in range(tens)], [str(d) for d in range(10)]]
     p = _p(doc, "Câu 2. Giới tính:   ")
