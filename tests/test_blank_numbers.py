@@ -12,7 +12,6 @@ of ten boxes whose labels say something else are never taken for digits.
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import blank_sources
@@ -98,32 +97,6 @@ def test_omr_date_on_an_image_or_scanned_blank_is_two_numbers_day_and_month(omr_
         _same_boxes(month[1], rows["month_units"]), month
 
 
-@pytest.fixture(scope="module")
-def office_date(tmp_path_factory):
-    """An office's Word copy of a date marked digit by digit, as LibreOffice's PDF (None without LibreOffice)."""
-    pdfs = blank_sources.office_pdfs(tmp_path_factory.mktemp("office-numbers"), blank_sources.NUMBERS_DIR)
-    if not pdfs:
-        pytest.skip("LibreOffice (soffice) is needed to turn the office blank into a PDF")
-    return pdfs[0], json.loads((blank_sources.NUMBERS_DIR / "digit-date.truth.json").read_text(encoding="utf-8"))
-
-
-@pytest.mark.parametrize("source", ["pdf", "png200"])
-def test_a_date_typed_in_word_one_digit_per_box_is_two_numbers(office_date, tmp_path, source):
-    pdf, truth = office_date
-    blank = pdf
-    if source != "pdf":
-        grey, _ = blank_sources.render_pdf(pdf, 200)[0]
-        blank = tmp_path / "blank.png"
-        cv2.imwrite(str(blank), grey)
-    from_blank(blank, tmp_path / "office.yaml")
-    numbers, template = _numbers(tmp_path / "office.yaml")
-    assert set(numbers) == {"Ngay", "Thang"}, template.extra.get("labels")
-    digits = [[code for code, _ in part] for name in ("Ngay", "Thang") for part in numbers[name]]
-    assert digits == truth["pages"]["1"]["labels"][:4]
-    others = [q for q in template.questions if q.id not in sum(template.extra["labels"].values(), ())]
-    assert [[o.label for o in q.options] for q in others if q.type != "text"] == truth["pages"]["1"]["labels"][4:]
-
-
 def _row(labels: list[str], y: float = 50.0, x0: float = 20.0) -> tuple[list, list]:
     """Boxes of one printed row, each followed by its label, as (boxes, words) in mm."""
     boxes, words = [], []
@@ -166,71 +139,3 @@ def test_rows_whose_labels_say_something_else_are_not_taken_for_digits(units, te
     read = {k: label for k, label in enumerate(tens + units) if label}
     labels = [label for q in questions for label in q.labels]
     assert all(labels[k] == label for k, label in read.items()), labels
-
-
-# --- reading: a number with a column left blank or marked twice goes to review (#16) -------------------
-
-@pytest.fixture(scope="module")
-def office_form(office_date, tmp_path_factory):
-    """(the templates folder holding the office date blank's template, the template, the blank page, px/mm)."""
-    pdf, _ = office_date
-    folder = tmp_path_factory.mktemp("office-number-form") / "form_templates"
-    from_blank(pdf, folder / "ngay-ho-so.yaml")
-    grey, ppm = blank_sources.render_pdf(pdf, 200)[0]
-    return folder, load_template(folder / "ngay-ho-so.yaml"), grey, ppm
-
-
-def _read(office_form, tmp_path, answers: dict, also: dict | None = None):
-    """The page filled with ``answers`` (label name -> a digit per column, None: left blank) and ``also``
-    (label name -> column -> a second digit crossed), scanned and read: (questions by id, labels)."""
-    import office_fill
-
-    from omr.scan.ingest import PageLoader
-    from omr.scan.page import Catalogue, process_page
-
-    folder, template, grey, ppm = office_form
-    labels = template.extra["labels"]
-    boxes = office_fill.template_boxes(folder / "ngay-ho-so.yaml")
-    page = grey.copy()
-    for name, columns in (also or {}).items():
-        for column, digit in columns.items():
-            qid = labels[name][column]
-            x, y, w, h = next(rect for _, _, rect, q, code, _ in boxes if q == qid and code == digit)
-            for sx in (-1, 1):  # a second cross, as office_fill draws one
-                cv2.line(page, (int((x + 0.2 * w) * ppm), int((y + h / 2 - sx * 0.3 * h) * ppm)),
-                         (int((x + 0.8 * w) * ppm), int((y + h / 2 + sx * 0.3 * h) * ppm)), 25,
-                         max(2, int(round(0.35 * ppm))), cv2.LINE_AA)
-    chosen = {labels[name][k]: digit for name, digits in answers.items() for k, digit in enumerate(digits)}
-    filled, _, _ = office_fill.fill(page, ppm, boxes, 1, seed=5, answers=chosen)
-    path = tmp_path / "filled.png"
-    cv2.imwrite(str(path), filled)
-    result = process_page(PageLoader().load(path, 0), Catalogue.from_folder(folder))
-    assert result.set_aside is None, result.detail
-    return {q.question: q for q in result.questions}, labels, result
-
-
-def test_a_number_read_whole_is_ok_and_joined(office_form, tmp_path):
-    from omr.forms.pinned import joined_value
-    from omr.model import OK
-
-    reads, labels, _ = _read(office_form, tmp_path, {"Ngay": ["1", "5"], "Thang": ["0", "8"]})
-    joined = {name: joined_value([(reads[p].value, reads[p].status) for p in parts]) for name, parts in labels.items()}
-    assert joined == {"Ngay": ("15", OK), "Thang": ("08", OK)}
-
-
-def test_a_number_with_a_column_left_blank_or_marked_twice_goes_to_review_never_a_shorter_number(office_form,
-                                                                                                 tmp_path):
-    from omr.forms.pinned import joined_value
-    from omr.model import MULTIPLE, NEEDS_REVIEW, OK
-
-    reads, labels, result = _read(office_form, tmp_path, {"Ngay": [None, "5"], "Thang": ["0", "3"]},
-                                  also={"Thang": {1: "8"}})
-    day_tens, day_units = (reads[p] for p in labels["Ngay"])
-    assert day_units.status == OK and day_units.value == "5"
-    # The tens left blank: not the day "5" nor "05" read silently, but a person's look at the day.
-    assert day_tens.status in NEEDS_REVIEW and day_tens.value is None
-    assert labels["Ngay"][0] in result.detail and "thiếu chữ số" in result.detail
-    assert reads[labels["Thang"][1]].status == MULTIPLE
-    for name in ("Ngay", "Thang"):
-        value, status = joined_value([(reads[p].value, reads[p].status) for p in labels[name]])
-        assert value is None and status != OK
