@@ -1267,6 +1267,19 @@ BLANK_SEPARATOR_MIN_MM = 4.0
 # An unlabelled gap in a row (grid of bare boxes) wider than 1.6 times the row's usual unlabelled gap
 # starts another question (omr's date: 7.2 mm between units, 12+ mm between tens and units).
 BLANK_UNLABELLED_GAP_RATIO = 1.6
+# A row of ten boxes printed «☐0 ☐1 … ☐9» on a scanned or image blank is a digit column when all but at most
+# this many of its labels read as their digit (the rest unread or misread): bench/blank_standard.py's png200,
+# png300 and scan200 read one or two of a date row's ten small digits wrong («1» lost beside its box, «4» as
+# «A»); the rule (#16: "at most one or two unreadable/misread labels").
+BLANK_DIGIT_MISREAD_MAX = 2
+# A digit column's label read again from its own crop: the print right of its box up to the next box, at most
+# this wide (mm): omr's date prints a 10 pt digit 1.0 mm after its box (about 1.6 mm wide); Word's "☐0"
+# sets it right against the box.
+BLANK_DIGIT_LABEL_MM = 4.0
+# ...when at least this many of the row's ten labels were read as their digit on the page: a LibreOffice
+# blank at 200 dpi had a date's units row «☐ 0 … ☐ 9» read "0 1 2 3" and nothing after (the rest one junk
+# word); each crop read again gave its digit. Three agreeing in place is no chance reading of other print.
+BLANK_DIGIT_REREAD_MIN = 3
 # Options wrapped to a second line start at the same indent as the first line's, within 4 mm.
 BLANK_INDENT_MM = 4.0
 # A column heading is read up to 14 mm above a grid's top box (omr's heading of 3 lines is ~12 mm).

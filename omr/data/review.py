@@ -62,9 +62,9 @@ from omr.data.schema import (
 from omr.data.schema import units as unit_registry
 from omr.data.store import version_token
 from omr.errors import OmrError
-from omr.model import NEEDS_REVIEW, STRAY_WRITING_TEXT, BoxRead, form_page_name, is_stray_writing
+from omr.model import AMBIGUOUS, NEEDS_REVIEW, STRAY_WRITING_TEXT, BoxRead, form_page_name, is_stray_writing
 from omr.scan.comment_model import NUMBER_UNSURE
-from omr.scan.resolve import resolve_questions, shown_confidence
+from omr.scan.resolve import partial_numbers, recalibrate, resolve_questions, shown_confidence
 from omr.text.lexicon import TEXT, flags_of
 from omr.text.normalise import printed_text
 from omr.text.numbers import vn_decimal, vn_integer
@@ -788,7 +788,12 @@ def page_reads(store, layout, page_id: int, page_number: int):
     reads = [BoxRead(r["question"], r["option"], r["state"], r["fill"], r["darkness"], r["confidence"],
                      r["x"], r["y"], r["w"], r["h"]) for r in rows]
     page_questions = {b.question for b in layout.page(page_number).checkboxes}
-    return resolve_questions([q for q in layout.questions if q.id in page_questions and q.type != "text"], reads)
+    resolved = resolve_questions([q for q in layout.questions if q.id in page_questions and q.type != "text"], reads)
+    partial = partial_numbers(resolved, layout.labels)  # a number's column left blank: to review, as a scan's
+    for read in resolved:
+        if read.question in partial:
+            recalibrate(read, AMBIGUOUS)
+    return resolved
 
 
 def assign_page(store, catalogue, page_id: int, who: str, form_id: str, version: int, page_number: int,

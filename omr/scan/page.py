@@ -49,7 +49,7 @@ from omr.scan.printed_boxes import (circled_boxes, crossed_out, flag_unprinted, 
                                     own_outline_evidence, reference_print, stray_writing, tinted_boxes,
                                     unexplained_marks, writing_in_areas)
 from omr.scan.read import bilevel, partial_marks, read_boxes
-from omr.scan.resolve import questions_with_marks, recalibrate, resolve_questions, shown_confidence
+from omr.scan.resolve import partial_numbers, questions_with_marks, recalibrate, resolve_questions, shown_confidence
 from omr.scan.register import PageFeatures, load_reference, match_pinned, page_features, pinned_identity, register_to
 from omr.scan.show_through import back_print
 from omr.text.numbers import vn_percent
@@ -660,6 +660,10 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         slid_into = _rows_beside_hidden_rows(result, page, unprinted_questions)
     questions = [q for q in layout.questions if q.type != "text"]
     result.questions = resolve_questions(questions, result.boxes)
+    if layout.labels:  # a number marked one digit per column, a column left blank: never a shorter number ok
+        _to_review(result, {q.question: q for q in result.questions},
+                   partial_numbers(result.questions, layout.labels),
+                   "số ghi theo từng cột chữ số thiếu chữ số ở câu {questions}")
     if slid_into:
         reads = {q.question: q for q in result.questions if q.status in (OK, BLANK)}
         _to_review(result, reads, slid_into & set(reads),
