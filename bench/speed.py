@@ -403,7 +403,8 @@ def main() -> None:
         load = fh.read().split()[:3]
     print(f"machine: {os.cpu_count()} cores, load average {' '.join(load)} at start (shared with other work: "
           "absolute figures vary from run to run; compare the ratios, measured in this run)")
-    plain, commented = specimen(args.pages, 0.0), specimen(args.pages, 0.3)
+    commented = specimen(args.pages, 0.3)
+    plain = specimen(args.pages, 0.0) if args.only != "memory" else None  # the memory half reads the commented one
     truth = [json.loads(line) for line in commented.with_suffix(".jsonl").read_text(encoding="utf-8").splitlines()]
     with_comments = sum(bool(t["comments"]) for t in truth)
     print(f"batch: {args.pages} pages, 200 dpi grey JPEG, office artefacts; the commented one has "
