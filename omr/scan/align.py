@@ -239,7 +239,12 @@ class PageInk:
             paper = float(small.mean())
         else:
             paper = cv2.resize(small, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
-        ink = (1.0 - grey.astype(np.float32) / paper) / (1.0 - self.black_ratio)
+        # (1 - grey / paper) / (1 - black ratio), in place: one float32 copy of the region, not three at once
+        # (a comment field's crop is ~5 MB a copy; issue #18's memory a worker).
+        ink = grey.astype(np.float32)
+        ink /= paper
+        np.subtract(1.0, ink, out=ink)
+        ink /= 1.0 - self.black_ratio
         return np.clip(ink, 0.0, 1.0, out=ink)
 
     def region_mm(self, x: float, y: float, w: float, h: float) -> np.ndarray:

@@ -315,11 +315,16 @@ def clean_crop(ink: np.ndarray, found: FieldInk) -> np.ndarray:
     printed = cv2.resize(found.printed, size, interpolation=cv2.INTER_LINEAR)  # nearest would leave edges
     kept = np.where((written > 0) & (printed == 0) & (ink > T.CROP_INK_FLOOR), ink, 0.0)
     strokes = kept[kept > T.TEXT_STROKE_LEVEL]
+    # In place from here (the same operations, the same pixels): a whole field's crop at 12 px/mm is
+    # ~5 MB of float32 a copy, and each copy made here raised a page worker's peak (issue #18).
     if strokes.size:
         # Faint pencil made as dark as a pen: people read it faster, and Tesseract's
         # own threshold would otherwise drop grey strokes as paper.
-        kept = np.clip(kept / max(float(np.percentile(strokes, T.STROKE_BLACK_PERCENTILE)), 0.3), 0.0, 1.0)
-    return (255.0 * (1.0 - kept)).astype(np.uint8)
+        kept /= max(float(np.percentile(strokes, T.STROKE_BLACK_PERCENTILE)), 0.3)
+        np.clip(kept, 0.0, 1.0, out=kept)
+    np.subtract(1.0, kept, out=kept)
+    kept *= 255.0
+    return kept.astype(np.uint8)
 
 
 def estimate_skew(written: np.ndarray, px_per_mm: float) -> float:
