@@ -1984,6 +1984,16 @@ FRAGMENT_SPECK_MM2 = 0.05
 FRAGMENT_MAX_EXTENT = 0.7
 DOT_MIN_SOLID = 0.7
 DOT_MAX_ASPECT = 1.5
+# ... and round: a patch whose first and last rows (or columns) both span at least this share of its widest is
+# cut straight, a piece an eraser left (omr.scan.read.cut_straight, branch hhunt6). Measured on 1-bit pages of
+# own variants (/tmp dots harness: 136 pen dots, 0.4 mm pen, 46 seeds, fixed/Otsu/dithered, 200/300 dpi): dots'
+# edges 0.11-0.64 of the widest among those solid enough to count as dots; the crossing of an erased cross left by
+# bench/hunt/bilevel.py bw_erase_tick seed 12 (sheet 12 p2 G1): 0.92. Between the two.
+DOT_MAX_EDGE_SHARE = 0.8
+# ... and convex: at least this share of its convex hull inked (omr.scan.read.convex_share, branch hhunt6). Same
+# harness: 32 solid pen dots 0.94-1.0; an erased cross's crossing left in a band 1.2-1.5 mm tall (an hourglass,
+# tests/test_bilevel_erasures.py's crossings) 0.78-0.84, 6 of 48 read ok on main.
+DOT_MIN_CONVEX = 0.9
 # A speckle, not a mark, on a 1-bit page (omr.scan.read.speckled): the box's inside cut into at least this
 # many pieces, black and white together. Own variants (tests/test_bilevel_erasures.py pages, 2026-12-03,
 # branch hbwblank): 240 crosses, ticks, dots (0.4 mm pen, 12 seeds, fixed threshold at 200 dpi and Otsu's at
@@ -2016,3 +2026,8 @@ FOLD_NEIGHBOUR_MM = 9.0
 # ... when over this share of its boxes are hidden: fold_hide seed 11 sheet 15 p1, C3's marked box kept its read
 # (5 of 6 hidden) and C2 read C3's mark; a staple over one box of a row (1 of 2-8) stays out.
 FOLD_HIDDEN_SHARE = 0.5
+# On a page with a hidden box, a question read ok or blank whose title's print shows under this share where its
+# boxes were read goes to review (omr.scan.form_print.titles_in_place, branch hhunt6): measured on
+# bench/hunt/paper2.py fold_hide seed 12 (15 sheets, code at 0bbf30a): titles of rows in place 0.87-1.0, of rows
+# slid into another's place 0.0-0.66 (sheet 4 p1 B2, stored B3's '4' for '3': 0.17). Between the two.
+TITLE_MIN_SHOWN = 0.75

@@ -1207,7 +1207,8 @@ def partial_mark(inside: np.ndarray) -> bool:
     (:func:`erased_beneath`, :func:`stroke_and_halo`); a 1-bit scan turns the smear white and the leftover
     black, and it was stored ok as an answer (bench/hunt/bilevel.py bw_erase_partial, bw_erase_tick,
     bw_erase_vband: 29, 55 and 72 SILENT of 465 questions at seed 11). A pen's dot (solid: at least
-    ``DOT_MIN_SOLID`` of its bounding box inked, at most ``DOT_MAX_ASPECT`` long for wide) is a whole mark.
+    ``DOT_MIN_SOLID`` of its bounding box inked, at most ``DOT_MAX_ASPECT`` long for wide, convex (at least
+    ``DOT_MIN_CONVEX`` of its hull, :func:`convex_share`) and round, not :func:`cut_straight`) is a whole mark.
     An eraser's smear cut at its own grey by the threshold, a speckle over the whole box (:func:`speckled`),
     is no mark either, nor a box read marked whose ink, opened, is under ``MARK_MIN_AREA_MM2`` (a halftone
     scan's dots of a smear, bench/hunt/bilevel.py bw_erase_blank seed 12, sheet 4 p2 F3).
@@ -1233,8 +1234,42 @@ def partial_mark(inside: np.ndarray) -> bool:
     tall, wide = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
     if min(tall / mask.shape[0], wide / mask.shape[1]) >= T.FRAGMENT_MAX_EXTENT:
         return False
-    solid = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].mean()
-    return not (solid >= T.DOT_MIN_SOLID and max(tall, wide) <= T.DOT_MAX_ASPECT * min(tall, wide))
+    patch = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    dot = patch.mean() >= T.DOT_MIN_SOLID and max(tall, wide) <= T.DOT_MAX_ASPECT * min(tall, wide)
+    return not (dot and convex_share(patch) >= T.DOT_MIN_CONVEX and not cut_straight(patch))
+
+
+def convex_share(patch: np.ndarray) -> float:
+    """The share (0..1] of its convex hull's pixels that a patch of ink (bool (H, W), not empty) inks.
+
+    A pen's dot is convex (0.94-1.0 measured on 1-bit pages of own variants); what an eraser leaves of a cross's
+    crossing, a band through its two arms, is an hourglass, pinched at the middle (0.78-0.84)."""
+    hull = np.zeros(patch.shape, np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.argwhere(patch)[:, ::-1].astype(np.int32)), 1)
+    return float(patch.sum()) / max(1, int(hull.sum()))
+
+
+def cut_straight(patch: np.ndarray) -> bool:
+    """Whether a solid patch of ink (bool (H, W), cropped to its extent) ends in straight cuts on two opposite
+    sides: its first and last rows each span at least ``DOT_MAX_EDGE_SHARE`` of its widest row, or its first and
+    last columns of its tallest column (a row's span: from its first inked pixel to its last).
+
+    A pen's dot is round: its top and bottom rows are short (measured 0.11-0.64 of the widest on 1-bit pages of
+    own variants). What an eraser leaves of a cross's crossing is the band it missed, cut along the band's
+    edges (bench/hunt/bilevel.py bw_erase_tick seed 12, sheet 12 p2 G1: 1.0 x 1.5 mm, first and last rows 0.92
+    and 1.0 of the widest), solid and about as wide as tall, like a dot.
+    """
+    def spans(lines: np.ndarray) -> np.ndarray:
+        inked = lines.any(axis=1)
+        first = np.argmax(lines, axis=1)
+        last = lines.shape[1] - 1 - np.argmax(lines[:, ::-1], axis=1)
+        return np.where(inked, last - first + 1, 0)
+
+    for lines in (patch, patch.T):
+        span = spans(lines)
+        if min(span[0], span[-1]) >= T.DOT_MAX_EDGE_SHARE * span.max():
+            return True
+    return False
 
 
 def speckled(mask: np.ndarray) -> bool:
