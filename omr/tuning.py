@@ -1900,12 +1900,21 @@ PHOTO_PERSPECTIVE_MIN_RATIO = 1.03
 # A Google Forms export of 10,000 responses is ~6 MB as CSV (the demo export, examples/online/
 # google-forms-vi.csv: 37 rows in 21,640 bytes, ~585 bytes a row); 20 MB takes 3x that and still
 # bounds what one admin's upload stores.
-ONLINE_MAX_FILE_BYTES = 20_000_000  # decimal: the page says «20,0 MB»
+ONLINE_MAX_FILE_BYTES = 20_000_000  # decimal: the page says «20 MB»
 # Rows of one upload: a province's whole year online is ~15-20 k responses (domain brief); 50,000 takes
 # it in one file while keeping an import (~1 ms a row normalised and stored) to about a minute.
 ONLINE_MAX_ROWS = 50_000
 # Rejected cells listed on the result page (all of them are in the rejects CSV offered for download).
 ONLINE_PROBLEMS_SHOWN = 50
+# --- Online exports imported by `omr online import` (omr/online/table.py check_bounds) ---
+# An import holds the whole table in memory several times over (text, cells, columns, normalised rows):
+# a fresh user's 578 MB, 1.1 M-row CSV grew the process to 3.8 GB (~3.5 KB a row) and died in a
+# MemoryError. 200,000 rows (~0.7 GB at that rate; 10 years of a province's online responses) bound one
+# import on an office PC with 4-8 GB; the web app's ONLINE_MAX_ROWS stays lower because its import runs in
+# the server while people work. Bytes: 200,000 rows of ~585 bytes (the demo export) is ~117 MB; 150 MB
+# leaves room for long comments, and a larger file is refused from its size alone, before it is read.
+ONLINE_CLI_MAX_ROWS = 200_000
+ONLINE_CLI_MAX_FILE_BYTES = 150_000_000  # decimal: the message says «150 MB»
 
 # A marked box's stroke running on far outside it (printed_boxes.marks_running_out, branch hhunt3): a
 # signature or initials scrawled across a row of boxes. A cross or tick pokes at most ~1 mm out of its box
