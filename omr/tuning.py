@@ -1103,6 +1103,10 @@ JOB_QUEUE_STALLED_AFTER_S = 30.0
 # How often (s) each running worker looks for uploads of dead workers: as often as one can be
 # found dead, so a second machine's crash is noticed within a minute even if nothing restarts.
 JOB_QUEUE_RECOVERY_EVERY_S = 30.0
+# The job page of a queued upload says no reading worker is connected when none has sent a heartbeat for this
+# long: three heartbeats (JOB_QUEUE_HEARTBEAT_S) missed, the same span after which a worker's job is taken for
+# stalled (JOB_QUEUE_STALLED_AFTER_S); a live worker's row is never older than one heartbeat.
+JOB_QUEUE_NO_WORKER_AFTER_S = JOB_QUEUE_STALLED_AFTER_S
 
 # --- Issue #16: boxes on blank forms made elsewhere (omr/template_from/boxes.py, printed.py) -----------
 # Outside size of a printed box, mm: the issue's contract (2 to 8 mm), with 10 % for print and scan

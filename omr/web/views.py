@@ -667,7 +667,9 @@ def register(app: Flask) -> None:
             abort(404)
         # The batch the job read into: what is left to review, and the queue filtered to it.
         batch = next((b for b in review.batch_progress(_store()) if b["name"] == job["batch_name"]), None)
-        return render_template("job.html", job=job, batch=batch, cancelled=jobs.cancellation(_store(), job_id))
+        no_reader = job["status"] == jobs.QUEUED and current_app.extensions["omr_jobs"].no_reader_connected()
+        return render_template("job.html", job=job, batch=batch, cancelled=jobs.cancellation(_store(), job_id),
+                               no_reader=no_reader, no_reader_s=int(tuning.JOB_QUEUE_NO_WORKER_AFTER_S))
 
     @app.post("/batches/jobs/<int:job_id>/cancel")
     @login_required(*users.CAN_UPLOAD)
