@@ -1913,10 +1913,12 @@ ONLINE_PROBLEMS_SHOWN = 50
 # --- Online exports imported by `omr online import` (omr/online/table.py check_bounds) ---
 # An import holds the whole table in memory several times over (text, cells, columns, normalised rows):
 # a fresh user's 578 MB, 1.1 M-row CSV grew the process to 3.8 GB (~3.5 KB a row) and died in a
-# MemoryError. 200,000 rows (~0.7 GB at that rate; 10 years of a province's online responses) bound one
-# import on an office PC with 4-8 GB; the web app's ONLINE_MAX_ROWS stays lower because its import runs in
-# the server while people work. Bytes: 200,000 rows of ~585 bytes (the demo export) is ~117 MB; 150 MB
-# leaves room for long comments, and a larger file is refused from its size alone, before it is read.
+# MemoryError. Measured (branch hleft, loaded machine): 20,000 rows of the demo export (10.3 MB) imported with
+# a peak of 198 MB RSS for the whole process (~5 KB a row over the interpreter), so 200,000 rows (10 years of a
+# province's online responses) peak near 1 GB: one import fits an office PC with 4-8 GB; the web app's
+# ONLINE_MAX_ROWS stays lower because its import runs in the server while people work. Bytes: 200,000 rows
+# of ~515 bytes (the demo export) is ~103 MB; 150 MB leaves room for long comments, and a larger file is
+# refused from its size alone, before it is read.
 ONLINE_CLI_MAX_ROWS = 200_000
 ONLINE_CLI_MAX_FILE_BYTES = 150_000_000  # decimal: the message says «150 MB»
 
