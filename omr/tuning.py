@@ -1115,6 +1115,10 @@ JOB_QUEUE_STALLED_AFTER_S = 30.0
 # How often (s) each running worker looks for uploads of dead workers: as often as one can be
 # found dead, so a second machine's crash is noticed within a minute even if nothing restarts.
 JOB_QUEUE_RECOVERY_EVERY_S = 30.0
+# The job page of a queued upload says no reading worker is connected when none has sent a heartbeat for this
+# long: three heartbeats (JOB_QUEUE_HEARTBEAT_S) missed, the same span after which a worker's job is taken for
+# stalled (JOB_QUEUE_STALLED_AFTER_S); a live worker's row is never older than one heartbeat.
+JOB_QUEUE_NO_WORKER_AFTER_S = JOB_QUEUE_STALLED_AFTER_S
 
 # --- Issue #16: boxes on blank forms made elsewhere (omr/template_from/boxes.py, printed.py) -----------
 # Outside size of a printed box, mm: the issue's contract (2 to 8 mm), with 10 % for print and scan
@@ -1925,12 +1929,23 @@ PHOTO_PERSPECTIVE_MIN_RATIO = 1.03
 # A Google Forms export of 10,000 responses is ~6 MB as CSV (the demo export, examples/online/
 # google-forms-vi.csv: 37 rows in 21,640 bytes, ~585 bytes a row); 20 MB takes 3x that and still
 # bounds what one admin's upload stores.
-ONLINE_MAX_FILE_BYTES = 20_000_000  # decimal: the page says «20,0 MB»
+ONLINE_MAX_FILE_BYTES = 20_000_000  # decimal: the page says «20 MB»
 # Rows of one upload: a province's whole year online is ~15-20 k responses (domain brief); 50,000 takes
 # it in one file while keeping an import (~1 ms a row normalised and stored) to about a minute.
 ONLINE_MAX_ROWS = 50_000
 # Rejected cells listed on the result page (all of them are in the rejects CSV offered for download).
 ONLINE_PROBLEMS_SHOWN = 50
+# --- Online exports imported by `omr online import` (omr/online/table.py check_bounds) ---
+# An import holds the whole table in memory several times over (text, cells, columns, normalised rows):
+# a fresh user's 578 MB, 1.1 M-row CSV grew the process to 3.8 GB (~3.5 KB a row) and died in a
+# MemoryError. Measured (branch hleft, loaded machine): 20,000 rows of the demo export (10.3 MB) imported with
+# a peak of 198 MB RSS for the whole process (~5 KB a row over the interpreter), so 200,000 rows (10 years of a
+# province's online responses) peak near 1 GB: one import fits an office PC with 4-8 GB; the web app's
+# ONLINE_MAX_ROWS stays lower because its import runs in the server while people work. Bytes: 200,000 rows
+# of ~515 bytes (the demo export) is ~103 MB; 150 MB leaves room for long comments, and a larger file is
+# refused from its size alone, before it is read.
+ONLINE_CLI_MAX_ROWS = 200_000
+ONLINE_CLI_MAX_FILE_BYTES = 150_000_000  # decimal: the message says «150 MB»
 
 # A marked box's stroke running on far outside it (printed_boxes.marks_running_out, branch hhunt3): a
 # signature or initials scrawled across a row of boxes. A cross or tick pokes at most ~1 mm out of its box

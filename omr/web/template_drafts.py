@@ -1261,7 +1261,7 @@ def _tried_page(raw, result, layout, questions: dict, shown: str, index: int) ->
               for c in result.comments]
     return {"number": index + 1, "image": jpeg.tobytes() if ok else b"", "width": page.width, "height": page.height,
             "boxes": boxes, "frames": frames, "questions": reads,
-            "detail": _try_detail(result.detail, any(r["status"] not in (OK, BLANK, "comment") for r in reads)
+            "detail": _try_detail(page_detail(result.detail), any(r["status"] not in (OK, BLANK, "comment") for r in reads)
                                   or "không thấy in" in (result.detail or ""))}
 
 
