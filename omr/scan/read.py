@@ -26,6 +26,7 @@ from omr.model import (
     BoxRead,
 )
 from omr.scan.align import BoxSearch, BoxWindow, K
+from omr.scan.ruled import lined_boxes, without_lines
 from omr.scan.show_through import explained_by_back
 
 
@@ -181,7 +182,7 @@ def classify_fill(fill: float) -> tuple[str, float]:
 
 
 def read_boxes(search: BoxSearch, boxes: list[Checkbox],
-               back: Callable[[], np.ndarray | None] | None = None) -> list[BoxRead]:
+               back: Callable[[], np.ndarray | None] | None = None, ruled: list | None = None) -> list[BoxRead]:
     """Measure and classify every box, then judge each against this respondent's own marks.
 
     Returns one :class:`BoxRead` per box, in order. First each box alone
@@ -204,6 +205,10 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
     whose trace or thin line would make it uncertain is measured again without the ink that
     print explains (:func:`omr.scan.show_through.explained_by_back`): the back's heading
     showing through a box is not a stroke; a stroke elsewhere in the box still is.
+    On a page whose paper is dotted (:func:`dotted_paper`: a halftone 1-bit scan) the empty boxes' faint
+    strokes are looked for as an eye sees the dots (:func:`_dedither`); on ruled or squared paper the faint
+    lines running on through the paper are taken out of the boxes they cross first (:func:`_discount_ruled`;
+    ``ruled``, when given, gets the lines found appended, :class:`omr.scan.ruled.RuledLine`).
     """
     offsets = search.offsets
     evidence = page_evidence(search, boxes)
@@ -213,6 +218,11 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
     faint_limit = baseline + max(T.FAINT_EXCESS_DARKNESS, 6 * spread)
     states = [small_box_state(window, box, dx, dy, e.fill, *classify_fill(e.fill))
               for window, box, (dx, dy), e in zip(search.windows, boxes, offsets, evidence)]
+    if dotted_paper([e.fill for e, (state, _) in zip(evidence, states) if state == EMPTY]):
+        _dedither(evidence, states)
+    lines = _discount_ruled(search, boxes, evidence, states)
+    if ruled is not None:
+        ruled.extend(lines)
     inked_questions = {box.question for box, (state, _) in zip(boxes, states) if state != EMPTY}
     wanted = [i for i, (box, e, (state, _)) in enumerate(zip(boxes, evidence, states))
               if state == EMPTY and e.core is not None
@@ -515,6 +525,70 @@ def _discount_back(boxes: list[Checkbox], offsets: np.ndarray, evidence: list[Bo
             continue
         ridge = float(thin_line_contrast(rest[None])[0]) if i in measured else e.ridge
         evidence[i] = replace(e, trace_mm=_core_trace_mm(rest), ridge=ridge)
+
+
+def _discount_ruled(search: BoxSearch, boxes: list[Checkbox], evidence: list[BoxEvidence],
+                    states: list[tuple[str, float]]) -> list:
+    """Measure again, without the ruled paper's lines (:mod:`omr.scan.ruled`), each box that is empty or too
+    lightly filled for a mark (UNCERTAIN under MARK_MIN_FILL) and holds a faint trace, on a page whose boxes
+    show such lines at several places (in place on ``evidence`` and ``states``): its fill, trace and core
+    (the thin line is measured later on that core). A box whose fill is then that of an empty box is empty.
+    A stroke crossing a line keeps what it adds to it. Returns the lines taken out
+    (:class:`omr.scan.ruled.RuledLine`), none on a page not ruled."""
+    todo = [i for i, (e, (state, _)) in enumerate(zip(evidence, states))
+            if e.core is not None and e.trace_mm > 0
+            and (state == EMPTY or (state == UNCERTAIN and e.fill < T.MARK_MIN_FILL))]
+    if len(todo) < T.RULED_MIN_CANDIDATES:
+        return []
+    inks, candidates = {}, []
+    for i in todo:
+        window, box, (dx, dy) = search.windows[i], boxes[i], search.offsets[i]
+        inks[i] = _window_ink(window)
+        outline = (int(round((box.x + dx) * K)) - window.x0, int(round((box.y + dy) * K)) - window.y0,
+                   int(round((box.x + dx + box.w) * K)) - window.x0, int(round((box.y + dy + box.h) * K)) - window.y0)
+        candidates.append((i, inks[i], outline, (window.x0, window.y0)))
+    m = T.BOX_INNER_MARGIN_MM
+    lined = lined_boxes(candidates)
+    for i, lines in lined.items():
+        window, box, (dx, dy), e = search.windows[i], boxes[i], search.offsets[i], evidence[i]
+        ink = without_lines(inks[i], lines)
+        left, top = int(round((box.x + dx + m) * K)) - window.x0, int(round((box.y + dy + m) * K)) - window.y0
+        right = int(round((box.x + dx + box.w - m) * K)) - window.x0
+        bottom = int(round((box.y + dy + box.h - m) * K)) - window.y0
+        inside = ink[max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)]
+        core = _core(inside)
+        if core is None:
+            continue
+        fill = float(np.count_nonzero(inside >= T.INK_THRESHOLD)) / inside.size
+        evidence[i] = replace(e, fill=fill, trace_mm=_core_trace_mm(core), core=core)
+        if states[i][0] == UNCERTAIN and fill <= T.EMPTY_MAX_FILL:
+            states[i] = classify_fill(fill)
+    return [line for lines in lined.values() for line in lines]
+
+
+def dotted_paper(empty_fills: list[float]) -> bool:
+    """Whether a page's paper is a scatter of dots: a halftone (dithered) 1-bit scan renders the paper's grey
+    as lone black dots, where grey scans and 1-bit scans cut at a fixed threshold leave it white.
+
+    Args:
+        empty_fills: the fill (share of the inside, box less BOX_INNER_MARGIN_MM, at INK_THRESHOLD or more) of
+            each of the page's empty boxes.
+
+    Returns:
+        True when their median is at least SPECKLED_PAPER_MIN_SHARE.
+    """
+    return bool(empty_fills) and float(np.median(empty_fills)) >= T.SPECKLED_PAPER_MIN_SHARE
+
+
+def _dedither(evidence: list[BoxEvidence], states: list[tuple[str, float]]) -> None:
+    """On a page whose paper is a scatter of dots (:func:`dotted_paper`), the core of each empty box as an
+    eye sees it: each pixel the mean of the DEDITHER_PX square around it (in place on ``evidence``: core and
+    trace). The paper's lone dots fade under the faint-stroke levels; a light stroke dithered into dots
+    (20-50 % of them black along it) stays a stroke, and a pen's tap a dot."""
+    for i, (e, (state, _)) in enumerate(zip(evidence, states)):
+        if state == EMPTY and e.core is not None:
+            core = cv2.blur(e.core, (T.DEDITHER_PX, T.DEDITHER_PX), borderType=cv2.BORDER_REFLECT)
+            evidence[i] = replace(e, trace_mm=_core_trace_mm(core), core=core)
 
 
 def _contrasts(cores: list[np.ndarray]) -> list[float]:
@@ -1197,7 +1271,7 @@ def bilevel(grey: np.ndarray) -> bool:
     return grey_px <= T.BILEVEL_MAX_GREY_SHARE * sample.size
 
 
-def partial_mark(inside: np.ndarray) -> bool:
+def partial_mark(inside: np.ndarray, dotted: bool = False) -> bool:
     """Whether a marked box's ink is only a piece of a mark: it spans under ``FRAGMENT_MAX_EXTENT`` of the
     inside's height or of its width, and is no pen's dot.
 
@@ -1212,8 +1286,15 @@ def partial_mark(inside: np.ndarray) -> bool:
     is no mark either, nor a box read marked whose ink, opened, is under ``MARK_MIN_AREA_MM2`` (a halftone
     scan's dots of a smear, bench/hunt/bilevel.py bw_erase_blank seed 12, sheet 4 p2 F3).
 
+    On a page whose paper is dotted (a halftone scan, :func:`dotted_paper`) a pen's stroke comes out with pin
+    holes and a frayed edge: holes under ``FRAGMENT_SPECK_MM2`` are filled and the speckle count is not asked
+    (an eraser's smear is dots there, which the 2 px opening takes away: the area test). Its pen marks read
+    as speckles (12-18 pieces, most of them 1 px holes) and pieces of marks (a dot's holes: under
+    ``DOT_MIN_SOLID``): 88 of bw_plain seed 11's 106 questions to review once the paper's dots were let go.
+
     Args:
         inside: ink (float 0..1, page black = 1) of the box less ``FRAGMENT_MARGIN_MM`` a side, K px per mm.
+        dotted: the page's paper is dotted.
 
     Returns:
         True for a piece of a mark, or for less ink than a mark's (specks under ``FRAGMENT_SPECK_MM2`` left
@@ -1227,7 +1308,11 @@ def partial_mark(inside: np.ndarray) -> bool:
     if stats[keep, cv2.CC_STAT_AREA].sum() < T.MARK_MIN_AREA_MM2 * K * K:
         return True  # a box read marked from a halftone's dots: no pen stroke in it
     mask = np.isin(labels, keep)
-    if speckled(mask):
+    if dotted:
+        holes, hole_labels, hole_stats, _ = cv2.connectedComponentsWithStats((~mask).astype(np.uint8), connectivity=4)
+        small = np.flatnonzero(hole_stats[1:, cv2.CC_STAT_AREA] < T.FRAGMENT_SPECK_MM2 * K * K) + 1
+        mask = mask | np.isin(hole_labels, small)
+    elif speckled(mask):
         return True
     rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
     tall, wide = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
@@ -1259,7 +1344,8 @@ def speckled(mask: np.ndarray) -> bool:
 
 
 def partial_marks(reads: list[BoxRead], ink, questions: set[str]) -> set[str]:
-    """The questions of ``questions`` with a marked box whose ink is a piece of a mark (:func:`partial_mark`).
+    """The questions of ``questions`` with a marked box whose ink is a piece of a mark (:func:`partial_mark`,
+    told whether the page's paper is dotted: :func:`dotted_paper` of its empty boxes' fills).
 
     Args:
         reads: the page's box reads (x, y, w, h mm as found on the aligned page).
@@ -1270,5 +1356,6 @@ def partial_marks(reads: list[BoxRead], ink, questions: set[str]) -> set[str]:
         Question ids.
     """
     m = T.FRAGMENT_MARGIN_MM
+    dotted = dotted_paper([r.fill for r in reads if r.state == EMPTY])
     return {r.question for r in reads if r.state == MARKED and r.question in questions
-            and partial_mark(ink.region_mm(r.x + m, r.y + m, r.w - 2 * m, r.h - 2 * m))}
+            and partial_mark(ink.region_mm(r.x + m, r.y + m, r.w - 2 * m, r.h - 2 * m), dotted)}
