@@ -1271,7 +1271,7 @@ def bilevel(grey: np.ndarray) -> bool:
     return grey_px <= T.BILEVEL_MAX_GREY_SHARE * sample.size
 
 
-def partial_mark(inside: np.ndarray, dotted: bool = False) -> bool:
+def partial_mark(inside: np.ndarray) -> bool:
     """Whether a marked box's ink is only a piece of a mark: it spans under ``FRAGMENT_MAX_EXTENT`` of the
     inside's height or of its width, and is no pen's dot.
 
@@ -1286,15 +1286,8 @@ def partial_mark(inside: np.ndarray, dotted: bool = False) -> bool:
     is no mark either, nor a box read marked whose ink, opened, is under ``MARK_MIN_AREA_MM2`` (a halftone
     scan's dots of a smear, bench/hunt/bilevel.py bw_erase_blank seed 12, sheet 4 p2 F3).
 
-    On a page whose paper is dotted (a halftone scan, :func:`dotted_paper`) a pen's stroke comes out with pin
-    holes and a frayed edge: holes under ``FRAGMENT_SPECK_MM2`` are filled and the speckle count is not asked
-    (an eraser's smear is dots there, which the 2 px opening takes away: the area test). Its pen marks read
-    as speckles (12-18 pieces, most of them 1 px holes) and pieces of marks (a dot's holes: under
-    ``DOT_MIN_SOLID``): 88 of bw_plain seed 11's 106 questions to review once the paper's dots were let go.
-
     Args:
         inside: ink (float 0..1, page black = 1) of the box less ``FRAGMENT_MARGIN_MM`` a side, K px per mm.
-        dotted: the page's paper is dotted.
 
     Returns:
         True for a piece of a mark, or for less ink than a mark's (specks under ``FRAGMENT_SPECK_MM2`` left
@@ -1308,11 +1301,7 @@ def partial_mark(inside: np.ndarray, dotted: bool = False) -> bool:
     if stats[keep, cv2.CC_STAT_AREA].sum() < T.MARK_MIN_AREA_MM2 * K * K:
         return True  # a box read marked from a halftone's dots: no pen stroke in it
     mask = np.isin(labels, keep)
-    if dotted:
-        holes, hole_labels, hole_stats, _ = cv2.connectedComponentsWithStats((~mask).astype(np.uint8), connectivity=4)
-        small = np.flatnonzero(hole_stats[1:, cv2.CC_STAT_AREA] < T.FRAGMENT_SPECK_MM2 * K * K) + 1
-        mask = mask | np.isin(hole_labels, small)
-    elif speckled(mask):
+    if speckled(mask):
         return True
     rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
     tall, wide = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
@@ -1344,8 +1333,7 @@ def speckled(mask: np.ndarray) -> bool:
 
 
 def partial_marks(reads: list[BoxRead], ink, questions: set[str]) -> set[str]:
-    """The questions of ``questions`` with a marked box whose ink is a piece of a mark (:func:`partial_mark`,
-    told whether the page's paper is dotted: :func:`dotted_paper` of its empty boxes' fills).
+    """The questions of ``questions`` with a marked box whose ink is a piece of a mark (:func:`partial_mark`).
 
     Args:
         reads: the page's box reads (x, y, w, h mm as found on the aligned page).
@@ -1356,6 +1344,5 @@ def partial_marks(reads: list[BoxRead], ink, questions: set[str]) -> set[str]:
         Question ids.
     """
     m = T.FRAGMENT_MARGIN_MM
-    dotted = dotted_paper([r.fill for r in reads if r.state == EMPTY])
     return {r.question for r in reads if r.state == MARKED and r.question in questions
-            and partial_mark(ink.region_mm(r.x + m, r.y + m, r.w - 2 * m, r.h - 2 * m), dotted)}
+            and partial_mark(ink.region_mm(r.x + m, r.y + m, r.w - 2 * m, r.h - 2 * m))}
