@@ -2015,12 +2015,3 @@ RULED_MAX_WIDTH_MM = 0.6
 RULED_MIN_CANDIDATES = 4
 RULED_MIN_POSITIONS = 3
 RULED_MIN_SPACING_MM = 3.0
-# A halftone (dithered) 1-bit page (omr.scan.read.paper_speckle, branch hbw): the scanner renders the paper's
-# grey as lone black dots, 1-2 % of an empty box's core (bench/hunt/bilevel.py bw_plain, dither at 200/300 dpi),
-# and every empty box read as a light stroke broken into dots (scattered_stroke): 206 of the 211 questions of
-# bw_plain seed 11 sent to review were on such pages, all answered plainly. The page's paper is dotted when its
-# empty boxes' median fill reaches SPECKLED_PAPER_MIN_SHARE (halftone pages 0.01-0.02; grey scans and
-# fixed-threshold 1-bit scans ~0, no empty box over 0.005 on specimen batches). There the empty boxes' cores
-# are judged blurred over DEDITHER_PX px (0.4 mm at 8 px/mm), as the dots are meant to be seen.
-SPECKLED_PAPER_MIN_SHARE = 0.004
-DEDITHER_PX = 3

@@ -205,8 +205,7 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
     whose trace or thin line would make it uncertain is measured again without the ink that
     print explains (:func:`omr.scan.show_through.explained_by_back`): the back's heading
     showing through a box is not a stroke; a stroke elsewhere in the box still is.
-    On a page whose paper is dotted (:func:`dotted_paper`: a halftone 1-bit scan) the empty boxes' faint
-    strokes are looked for as an eye sees the dots (:func:`_dedither`); on ruled or squared paper the faint
+    On ruled or squared paper the faint
     lines running on through the paper are taken out of the boxes they cross first (:func:`_discount_ruled`;
     ``ruled``, when given, gets the lines found appended, :class:`omr.scan.ruled.RuledLine`).
     """
@@ -218,8 +217,6 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
     faint_limit = baseline + max(T.FAINT_EXCESS_DARKNESS, 6 * spread)
     states = [small_box_state(window, box, dx, dy, e.fill, *classify_fill(e.fill))
               for window, box, (dx, dy), e in zip(search.windows, boxes, offsets, evidence)]
-    if dotted_paper([e.fill for e, (state, _) in zip(evidence, states) if state == EMPTY]):
-        _dedither(evidence, states)
     lines = _discount_ruled(search, boxes, evidence, states)
     if ruled is not None:
         ruled.extend(lines)
@@ -564,31 +561,6 @@ def _discount_ruled(search: BoxSearch, boxes: list[Checkbox], evidence: list[Box
         if states[i][0] == UNCERTAIN and fill <= T.EMPTY_MAX_FILL:
             states[i] = classify_fill(fill)
     return [line for lines in lined.values() for line in lines]
-
-
-def dotted_paper(empty_fills: list[float]) -> bool:
-    """Whether a page's paper is a scatter of dots: a halftone (dithered) 1-bit scan renders the paper's grey
-    as lone black dots, where grey scans and 1-bit scans cut at a fixed threshold leave it white.
-
-    Args:
-        empty_fills: the fill (share of the inside, box less BOX_INNER_MARGIN_MM, at INK_THRESHOLD or more) of
-            each of the page's empty boxes.
-
-    Returns:
-        True when their median is at least SPECKLED_PAPER_MIN_SHARE.
-    """
-    return bool(empty_fills) and float(np.median(empty_fills)) >= T.SPECKLED_PAPER_MIN_SHARE
-
-
-def _dedither(evidence: list[BoxEvidence], states: list[tuple[str, float]]) -> None:
-    """On a page whose paper is a scatter of dots (:func:`dotted_paper`), the core of each empty box as an
-    eye sees it: each pixel the mean of the DEDITHER_PX square around it (in place on ``evidence``: core and
-    trace). The paper's lone dots fade under the faint-stroke levels; a light stroke dithered into dots
-    (20-50 % of them black along it) stays a stroke, and a pen's tap a dot."""
-    for i, (e, (state, _)) in enumerate(zip(evidence, states)):
-        if state == EMPTY and e.core is not None:
-            core = cv2.blur(e.core, (T.DEDITHER_PX, T.DEDITHER_PX), borderType=cv2.BORDER_REFLECT)
-            evidence[i] = replace(e, trace_mm=_core_trace_mm(core), core=core)
 
 
 def _contrasts(cores: list[np.ndarray]) -> list[float]:
