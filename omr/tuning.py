@@ -2046,3 +2046,28 @@ FOLD_HIDDEN_SHARE = 0.5
 # bench/hunt/paper2.py fold_hide seed 12 (15 sheets, code at 0bbf30a): titles of rows in place 0.87-1.0, of rows
 # slid into another's place 0.0-0.66 (sheet 4 p1 B2, stored B3's '4' for '3': 0.17). Between the two.
 TITLE_MIN_SHOWN = 0.75
+
+
+# Ruled or squared paper showing through a copied sheet (omr.scan.ruled, branch hbw): faint lines every 7-8 mm
+# across the page (bench/hunt/habits2.py ruled: 12-30 % dark, 0.15-0.3 mm wide, tilted up to 0.6 degrees)
+# made every empty box they cross hold a faint trace, so 61-64 % of the questions went to review. A line is
+# looked for in each such box's window (the box and ~2.3 mm around it), level and upright: on the paper
+# before the box, inside it and after it (each part at least RULED_MIN_PART_MM long, RULED_OUTLINE_MM either
+# side of the printed outline left out) the median ink of a row (each column's largest of 3 rows) lies in
+# RULED_MIN_INK..RULED_MAX_INK, RULED_MIN_CONTRAST above the rows RULED_SIDE_MM away, over at most
+# RULED_MAX_WIDTH_MM of rows. RULED_OUTLINE_MM: the 0.3 mm outline, its blur and the search's rounding.
+RULED_OUTLINE_MM = 0.4
+RULED_MIN_PART_MM = 0.6
+# The hunt's lines read 0.1-0.3 once scanned (their darkness less the scanner's blur); pen and print are
+# 0.8-1 and faint pencil 0.3-0.45, so a line darker than RULED_MAX_INK is nobody's ruling; paper noise 0-0.03.
+RULED_MIN_INK = 0.06
+RULED_MAX_INK = 0.5
+RULED_MIN_CONTRAST = 0.04
+RULED_SIDE_MM = 0.75
+RULED_MAX_WIDTH_MM = 0.6
+# A page is ruled when such lines cross the windows of at least RULED_MIN_CANDIDATES boxes at
+# RULED_MIN_POSITIONS places at least RULED_MIN_SPACING_MM apart (one crease, hair or pencil stroke
+# along a row is one place; ruled paper's 7-8 mm pitch crosses every row of boxes).
+RULED_MIN_CANDIDATES = 4
+RULED_MIN_POSITIONS = 3
+RULED_MIN_SPACING_MM = 3.0

@@ -33,12 +33,17 @@ QUESTIONS = ("A2", "A3", "A4", "A6", "A7", "B1", "B2", "B3", "B4", "C1", "C2", "
 
 def _one_bit(data: bytes, mode: str, scale: float) -> np.ndarray:
     """The grey office scan ``data`` made 1-bit (0/255) at ``scale`` times its resolution: a fixed threshold
-    (140) or Otsu's."""
+    ("fixed": 140, or "fixed:T" at T), Otsu's ("otsu"), or the scanner's halftone mode ("dither": its white
+    point at the page's 90th percentile, then Floyd-Steinberg dithering), as bench/hunt/bilevel.py makes them."""
     grey = np.asarray(Image.open(io.BytesIO(data)).convert("L"))
     if scale != 1:
         grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-    if mode == "fixed":
-        return np.where(grey > 140, 255, 0).astype(np.uint8)
+    if mode.startswith("fixed"):
+        return np.where(grey > float(mode.partition(":")[2] or 140), 255, 0).astype(np.uint8)
+    if mode == "dither":
+        white = float(np.percentile(grey, 90))
+        stretched = np.clip(grey.astype(np.float32) * 255 / white, 0, 255).astype(np.uint8)
+        return np.asarray(Image.fromarray(stretched).convert("1").convert("L"))
     return cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]
 
 
@@ -135,12 +140,7 @@ def _smear_at_threshold(default_layout, blanks, catalogue, seed: int, dither: bo
     px = DPI / 25.4  # the box's middle half (the clean scan moves the page well under a millimetre)
     y0, x0 = int((erased.y + erased.h / 4) * px), int((erased.x + erased.w / 4) * px)
     smear = float(np.median(grey[y0:y0 + int(erased.h / 2 * px), x0:x0 + int(erased.w / 2 * px)]))
-    if dither:
-        white = float(np.percentile(grey, 90))
-        stretched = np.clip(grey.astype(np.float32) * 255 / white, 0, 255).astype(np.uint8)
-        bw = np.asarray(Image.fromarray(stretched).convert("1").convert("L"))
-    else:
-        bw = np.where(grey > smear, 255, 0).astype(np.uint8)
+    bw = _one_bit(data, "dither" if dither else f"fixed:{smear}", 1.0)
     result = process_page(RawPage("smear.png", 0, bw), catalogue)
     assert result.set_aside is None
     return {q.question: q for q in result.questions}, meant
@@ -199,3 +199,4 @@ def test_the_crossing_of_an_erased_cross_is_no_dot(default_layout, blanks, catal
     silent = [f"{q}: {reads[q].value!r}" for q, option in meant.items()
               if option is None and reads[q].status not in NEEDS_REVIEW and reads[q].value is not None]
     assert not silent, f"the crossing of an erased cross stored as an answer: {silent}"
+

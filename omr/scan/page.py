@@ -642,8 +642,9 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
     if page.pinned:  # a form designed elsewhere: round bubbles, filled-in marks (omr.scan.bubbles)
         search = pinned_search(search, page, ink)
     result.alignment_mm = round(search.residual, 3) if np.isfinite(search.residual) else None
+    ruled: list = []  # ruled or squared paper's lines found through the boxes (omr.scan.ruled)
     result.boxes = read_pinned_boxes(search, page) if page.pinned else \
-        read_boxes(search, page.checkboxes, back=lambda: back_print(layout, page))
+        read_boxes(search, page.checkboxes, back=lambda: back_print(layout, page), ruled=ruled)
     if page.pinned and page.pinned.get("printed_check", True):
         # A box not printed where the template says reads as paper: never blank, to review (#16).
         result.boxes, unprinted = flag_unprinted(read_before := result.boxes, ink, page.pinned.get("shape") == "round")
@@ -675,7 +676,7 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
     else:
         _review_marks_beside_boxes(result, ink, layout, page)
         _review_writing_in_areas(result, ink, layout, page, by_print)
-        review_lines_through_boxes(result, ink, printed_mask(layout, page), page)  # a crease, hair, ruled line
+        review_lines_through_boxes(result, ink, printed_mask(layout, page), page, bool(ruled))  # crease, hair
         _review_marks_running_out(result, ink, layout, page)  # after: a long line or hair names its own cause
         _review_crossed_out(result, ink, layout, page)
         _review_tinted_boxes(result, ink)

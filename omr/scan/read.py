@@ -26,6 +26,7 @@ from omr.model import (
     BoxRead,
 )
 from omr.scan.align import BoxSearch, BoxWindow, K
+from omr.scan.ruled import lined_boxes, without_lines
 from omr.scan.show_through import explained_by_back
 
 
@@ -181,7 +182,7 @@ def classify_fill(fill: float) -> tuple[str, float]:
 
 
 def read_boxes(search: BoxSearch, boxes: list[Checkbox],
-               back: Callable[[], np.ndarray | None] | None = None) -> list[BoxRead]:
+               back: Callable[[], np.ndarray | None] | None = None, ruled: list | None = None) -> list[BoxRead]:
     """Measure and classify every box, then judge each against this respondent's own marks.
 
     Returns one :class:`BoxRead` per box, in order. First each box alone
@@ -204,6 +205,9 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
     whose trace or thin line would make it uncertain is measured again without the ink that
     print explains (:func:`omr.scan.show_through.explained_by_back`): the back's heading
     showing through a box is not a stroke; a stroke elsewhere in the box still is.
+    On ruled or squared paper the faint
+    lines running on through the paper are taken out of the boxes they cross first (:func:`_discount_ruled`;
+    ``ruled``, when given, gets the lines found appended, :class:`omr.scan.ruled.RuledLine`).
     """
     offsets = search.offsets
     evidence = page_evidence(search, boxes)
@@ -213,6 +217,9 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
     faint_limit = baseline + max(T.FAINT_EXCESS_DARKNESS, 6 * spread)
     states = [small_box_state(window, box, dx, dy, e.fill, *classify_fill(e.fill))
               for window, box, (dx, dy), e in zip(search.windows, boxes, offsets, evidence)]
+    lines = _discount_ruled(search, boxes, evidence, states)
+    if ruled is not None:
+        ruled.extend(lines)
     inked_questions = {box.question for box, (state, _) in zip(boxes, states) if state != EMPTY}
     wanted = [i for i, (box, e, (state, _)) in enumerate(zip(boxes, evidence, states))
               if state == EMPTY and e.core is not None
@@ -515,6 +522,45 @@ def _discount_back(boxes: list[Checkbox], offsets: np.ndarray, evidence: list[Bo
             continue
         ridge = float(thin_line_contrast(rest[None])[0]) if i in measured else e.ridge
         evidence[i] = replace(e, trace_mm=_core_trace_mm(rest), ridge=ridge)
+
+
+def _discount_ruled(search: BoxSearch, boxes: list[Checkbox], evidence: list[BoxEvidence],
+                    states: list[tuple[str, float]]) -> list:
+    """Measure again, without the ruled paper's lines (:mod:`omr.scan.ruled`), each box that is empty or too
+    lightly filled for a mark (UNCERTAIN under MARK_MIN_FILL) and holds a faint trace, on a page whose boxes
+    show such lines at several places (in place on ``evidence`` and ``states``): its fill, trace and core
+    (the thin line is measured later on that core). A box whose fill is then that of an empty box is empty.
+    A stroke crossing a line keeps what it adds to it. Returns the lines taken out
+    (:class:`omr.scan.ruled.RuledLine`), none on a page not ruled."""
+    todo = [i for i, (e, (state, _)) in enumerate(zip(evidence, states))
+            if e.core is not None and e.trace_mm > 0
+            and (state == EMPTY or (state == UNCERTAIN and e.fill < T.MARK_MIN_FILL))]
+    if len(todo) < T.RULED_MIN_CANDIDATES:
+        return []
+    inks, candidates = {}, []
+    for i in todo:
+        window, box, (dx, dy) = search.windows[i], boxes[i], search.offsets[i]
+        inks[i] = _window_ink(window)
+        outline = (int(round((box.x + dx) * K)) - window.x0, int(round((box.y + dy) * K)) - window.y0,
+                   int(round((box.x + dx + box.w) * K)) - window.x0, int(round((box.y + dy + box.h) * K)) - window.y0)
+        candidates.append((i, inks[i], outline, (window.x0, window.y0)))
+    m = T.BOX_INNER_MARGIN_MM
+    lined = lined_boxes(candidates)
+    for i, lines in lined.items():
+        window, box, (dx, dy), e = search.windows[i], boxes[i], search.offsets[i], evidence[i]
+        ink = without_lines(inks[i], lines)
+        left, top = int(round((box.x + dx + m) * K)) - window.x0, int(round((box.y + dy + m) * K)) - window.y0
+        right = int(round((box.x + dx + box.w - m) * K)) - window.x0
+        bottom = int(round((box.y + dy + box.h - m) * K)) - window.y0
+        inside = ink[max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)]
+        core = _core(inside)
+        if core is None:
+            continue
+        fill = float(np.count_nonzero(inside >= T.INK_THRESHOLD)) / inside.size
+        evidence[i] = replace(e, fill=fill, trace_mm=_core_trace_mm(core), core=core)
+        if states[i][0] == UNCERTAIN and fill <= T.EMPTY_MAX_FILL:
+            states[i] = classify_fill(fill)
+    return [line for lines in lined.values() for line in lines]
 
 
 def _contrasts(cores: list[np.ndarray]) -> list[float]:
