@@ -327,6 +327,8 @@ def _doubt_erased(reads: list[BoxRead], evidence: list[BoxEvidence], search: Box
         if stroke < T.ERASED_STROKE_MAX_SHARE * usual and halo >= T.ERASED_HALO_MIN_RATIO:
             r.state, r.confidence = UNCERTAIN, 0.25
             continue
+        if paper_between < baseline + T.ERASED_GREY_MIN_EXCESS:
+            continue  # under any question's reference (never below the baseline): no median needed (#18)
         if r.question not in references:
             references[r.question] = max(baseline, float(np.median(own[r.question]))) \
                 if r.question in own else baseline
