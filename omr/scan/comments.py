@@ -251,6 +251,8 @@ def _field_written(area: np.ndarray, region: TextRegion, black_ratio: float,
     if rows.size and cols.size:
         touching[np.bincount(labels[np.unique(rows)][:, np.unique(cols)].ravel(), minlength=len(keep)) > 0] = 1
     touching &= keep
+    if not touching.any():  # only print (the question's own text) dense near the frame: a blank field
+        return FieldInk(np.zeros((height, width), np.uint8), printed, 0.0)
     written = touching[labels]
     # Each grid cell stands for (its full-size rows inside the frame) x (its columns inside it) px.
     inside_px = int(np.bincount(rows, minlength=labels.shape[0]) @ written.astype(np.int64)
