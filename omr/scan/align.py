@@ -87,13 +87,14 @@ class CanonicalPage:
         if len(tx0) == 1:
             need = ~self._done[oy:int(ty1[0]), ox:int(tx1[0])]
         else:
-            marks = np.zeros((int(ty1.max()) - oy + 1, int(tx1.max()) - ox + 1), np.int32)
-            np.add.at(marks, (ty0 - oy, tx0 - ox), 1)
-            np.add.at(marks, (ty0 - oy, tx1 - ox), -1)
-            np.add.at(marks, (ty1 - oy, tx0 - ox), -1)
-            np.add.at(marks, (ty1 - oy, tx1 - ox), 1)
-            need = (marks.cumsum(axis=0).cumsum(axis=1)[:-1, :-1] > 0) & ~self._done[oy:oy + marks.shape[0] - 1,
-                                                                                    ox:ox + marks.shape[1] - 1]
+            rows, cols = int(ty1.max()) - oy + 1, int(tx1.max()) - ox + 1
+            # The four corners' +1 / -1 counted by two bincounts (np.add.at took ~4x as long).
+            top, bottom, left, right = (ty0 - oy) * cols, (ty1 - oy) * cols, tx0 - ox, tx1 - ox
+            plus = np.bincount(np.concatenate([top + left, bottom + right]), minlength=rows * cols)
+            minus = np.bincount(np.concatenate([top + right, bottom + left]), minlength=rows * cols)
+            marks = (plus - minus).reshape(rows, cols)
+            need = (marks.cumsum(axis=0).cumsum(axis=1)[:-1, :-1] > 0) & ~self._done[oy:oy + rows - 1,
+                                                                                    ox:ox + cols - 1]
         if not need.any():
             return
         grey, to_scan = self._source
