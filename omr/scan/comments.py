@@ -210,6 +210,21 @@ def _lifts_nothing(ink: np.ndarray, shade: np.ndarray) -> bool:
     return not shade.any() and float(ink.min()) >= 0.0 and float(ink.max()) <= 1.0
 
 
+def _surely_unshaded(ink: np.ndarray, px_per_mm: float) -> bool:
+    """Whether :func:`_lifts_nothing` holds of ``ink`` (float32, 0..1) and its :func:`_shade`, told without
+    the shade: ink within 0..1, and a pixel of no ink in every ``TEXT_SHADE_WINDOW_MM`` window (the
+    windows the opening's erosion takes its least over, clipped at the edges as its replicated border
+    does). Then every window's least is 0, the erosion is 0 everywhere and so is the opening. One erosion
+    of a uint8 mask instead of two of float32 pixels (issue #18: most fields of a page, blank ones
+    included, hold the question's print and take this path). False says nothing: :func:`_lifts_nothing`
+    decides on the shade."""
+    if ink.size == 0 or float(ink.min()) < 0.0 or float(ink.max()) > 1.0:
+        return False
+    side = max(3, int(round(T.TEXT_SHADE_WINDOW_MM * px_per_mm)) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
+    return cv2.countNonZero(cv2.erode((ink > 0).view(np.uint8), kernel, borderType=cv2.BORDER_REPLICATE)) == 0
+
+
 def _field_written(area: np.ndarray, region: TextRegion, black_ratio: float,
                    level: float = T.TEXT_STROKE_LEVEL) -> FieldInk:
     """:func:`field_ink` on the ink (float 0..1, K px/mm) of the field and its crop margin; ``black_ratio``
@@ -221,7 +236,7 @@ def _field_written(area: np.ndarray, region: TextRegion, black_ratio: float,
     finds nothing the first look did not)."""
     m = T.CROP_MARGIN_MM
     labels, keep, printed = _written_labels(area, K, level)
-    if labels is not None:
+    if labels is not None and not _surely_unshaded(area, K):
         shade = _shade(area, K)
         if not _lifts_nothing(area, shade):
             labels, keep, printed = _written_labels(_lift(area, shade, black_ratio), K, level)
@@ -236,6 +251,8 @@ def _field_written(area: np.ndarray, region: TextRegion, black_ratio: float,
     if rows.size and cols.size:
         touching[np.bincount(labels[np.unique(rows)][:, np.unique(cols)].ravel(), minlength=len(keep)) > 0] = 1
     touching &= keep
+    if not touching.any():  # only print (the question's own text) dense near the frame: a blank field
+        return FieldInk(np.zeros((height, width), np.uint8), printed, 0.0)
     written = touching[labels]
     # Each grid cell stands for (its full-size rows inside the frame) x (its columns inside it) px.
     inside_px = int(np.bincount(rows, minlength=labels.shape[0]) @ written.astype(np.int64)

@@ -786,6 +786,8 @@ def _rows_beside_hidden_rows(result: PageResult, page: PageLayout, hidden: set[s
     # (its ink along its sides counts as print), so a row is hidden when most of its boxes are.
     whole = [q for q in hidden
              if sum(result.boxes[i].state == UNCERTAIN for i in members[q]) > T.FOLD_HIDDEN_SHARE * len(members[q])]
+    if not whole:  # no hidden row (nearly every page): no row's place needed (issue #18)
+        return set()
     spans = {}
     for q, idx in members.items():
         boxes = [page.checkboxes[i] for i in idx]
