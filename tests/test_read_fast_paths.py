@@ -204,6 +204,15 @@ def test_a_flat_lit_field_lifts_nothing_and_a_shaded_one_does():
     assert not _lifts_nothing(_field(1, 0.3), comments._shade(_field(1, 0.3), K))
 
 
+def _random_page_ink(seed: int, black_ratio: float, paper_low: float, paper_high: float):
+    """A 240 x 320 page of random grey levels and its PageInk over a random 30 x 40 paper map
+    (levels paper_low..paper_high): (canonical, ink)."""
+    rng = np.random.default_rng(seed)
+    canonical = rng.integers(0, 256, (240, 320)).astype(np.uint8)
+    paper = rng.uniform(paper_low, paper_high, (30, 40)).astype(np.float32)
+    return canonical, PageInk(canonical, paper, black_ratio)
+
+
 @settings(max_examples=200, deadline=None)
 @given(values=st.lists(st.floats(-50.0, 50.0, allow_nan=False), min_size=1, max_size=12))
 def test_box_shift_median_is_numpys(values):
@@ -217,10 +226,7 @@ def test_box_shift_median_is_numpys(values):
 def test_may_be_ink_holds_every_inked_pixel(seed, black_ratio, level, x0, y0, w, h):
     # Windows around marks and questions are ruled out on the grey alone (PageInk.may_be_ink) only where
     # their ink (PageInk.region: the paper map blended over the window) holds no pixel at the level.
-    rng = np.random.default_rng(seed)
-    canonical = rng.integers(0, 256, (240, 320)).astype(np.uint8)
-    paper = rng.uniform(60.0, 255.0, (30, 40)).astype(np.float32)
-    ink = PageInk(canonical, paper, black_ratio)
+    canonical, ink = _random_page_ink(seed, black_ratio, 60.0, 255.0)
     inked = ink.region(x0, y0, x0 + w, y0 + h) >= level
     maybe = ink.may_be_ink(x0, y0, x0 + w, y0 + h, level)
     assert maybe.shape == inked.shape
@@ -248,10 +254,7 @@ def test_a_flat_lit_field_is_told_unshaded_and_a_shaded_one_is_not():
        x0=st.integers(-30, 330), y0=st.integers(-30, 230), w=st.integers(1, 200), h=st.integers(1, 200))
 def test_may_be_ink_is_the_bound_on_the_grey_as_a_float(seed, black_ratio, level, x0, y0, w, h):
     # may_be_ink compares whole grey levels with the bound's floor: the pixels grey <= bound, as before.
-    rng = np.random.default_rng(seed)
-    canonical = rng.integers(0, 256, (240, 320)).astype(np.uint8)
-    paper = rng.uniform(1.0, 300.0, (30, 40)).astype(np.float32)
-    ink = PageInk(canonical, paper, black_ratio)
+    canonical, ink = _random_page_ink(seed, black_ratio, 1.0, 300.0)
     maybe = ink.may_be_ink(x0, y0, x0 + w, y0 + h, level)
     x0c, y0c, x1c, y1c = max(x0, 0), max(y0, 0), min(x0 + w, 320), min(y0 + h, 240)
     if x1c <= x0c or y1c <= y0c:

@@ -131,15 +131,22 @@ def _match_case(spelling: str, read: str) -> str:
     return spelling
 
 
-def correct_word(chars: list[CharRead]) -> CorrectedWord:
-    """The best valid spelling of one word (letters, digits and the punctuation around them)."""
-    read = nfc("".join(c.char for c in chars))
+def _alnum_span(chars) -> tuple[int, int]:
+    """``(start, end)``: the slice of ``chars`` (a sequence of :class:`CharRead`) from its first to its last
+    letter or digit, leaving the punctuation around a word out (``(n, n)`` when it holds none)."""
     start = 0
     while start < len(chars) and not chars[start].char.isalnum():
         start += 1
     end = len(chars)
     while end > start and not chars[end - 1].char.isalnum():
         end -= 1
+    return start, end
+
+
+def correct_word(chars: list[CharRead]) -> CorrectedWord:
+    """The best valid spelling of one word (letters, digits and the punctuation around them)."""
+    read = nfc("".join(c.char for c in chars))
+    start, end = _alnum_span(chars)
     core = chars[start:end]
     lead = "".join(c.char for c in chars[:start])
     tail = "".join(c.char for c in chars[end:])
@@ -230,12 +237,7 @@ def number_unsure(chars: tuple[CharRead, ...], after: CharRead | None, read: str
     :data:`~omr.tuning.NUMBER_MISSED_PROB` or more without writing it (within the word or right
     after it, ``after`` being the next character, or at the end of the read), or a shape no number is written in
     (:data:`NUMBER_SHAPE`: letters among digits, stray signs)."""
-    start = 0
-    while start < len(chars) and not chars[start].char.isalnum():
-        start += 1
-    end = len(chars)
-    while end > start and not chars[end - 1].char.isalnum():
-        end -= 1
+    start, end = _alnum_span(chars)
     core = nfc("".join(c.char for c in chars[start:end]))
     lead_tail = [c.char for c in chars[:start]] + [c.char for c in chars[end:]]
     if not number_shaped(core) or any(ch not in _QUIET_PUNCTUATION | _NUMBER_PUNCTUATION for ch in lead_tail):
