@@ -456,6 +456,18 @@ BLANK_FRAME_MIN_MM = (40.0, 8.0)
 # of the width) about 0.05, and stays a frame. Half the measured label cells' share, above these.
 BLANK_FRAME_MAX_INSIDE_INK = 0.09
 BLANK_FRAME_INSIDE_MARGIN_MM = 0.5
+# A frame is one cell of a larger table when one of its walls runs on past a corner, solid (this share of
+# a line's pixels) from 1.2 to 3 mm beyond its hole: the walls are 0.1-0.5 mm (WALL: the band searched
+# for them) and the next cell is at least a box's width away; a lone comment box's walls stop at its
+# corners (inked 0 there on the fresh user's LibreOffice blank, 1.0 where its table's rules run on).
+BLANK_CELL_RULE_MM = (1.2, 3.0)
+BLANK_CELL_WALL_MM = 0.4
+BLANK_CELL_RULE_SOLID = 0.9
+# Such a cell holding print is a label or header cell, not a place to write. Without the page's words,
+# print is an inside inked above this share: the fresh user's «Nội dung» header cell (one short word in
+# a 59 x 14 mm cell) inks 0.025 at 200 dpi, an empty cell 0; dotted guides (~0.02, above) stay below the
+# words' rule only when the words are read.
+BLANK_CELL_LABEL_MIN_INK = 0.015
 # Boxes on one line belong to one question unless a gap this wide (or 2.5 times
 # the line's usual gap) separates them: two questions side by side.
 BLANK_QUESTION_GAP_MM = 40.0
