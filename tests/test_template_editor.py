@@ -817,3 +817,5 @@ def test_a_free_text_question_with_no_room_for_a_frame_is_named_in_a_warning(app
     assert response.status_code == 303, response.get_data(as_text=True)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "editor-warning" in page and "Câu 4. Góp ý khác" in page and "khung viết" in page
+    # Said once (the fresh user's editor showed each warning twice, as «Lưu ý: …» and «Cảnh báo: …»).
+    assert page.count("có vẻ là câu hỏi ghi ý kiến") == 1, page
