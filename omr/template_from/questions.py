@@ -623,7 +623,7 @@ def _wrapped_heading(above: list) -> list:
 
 def _column_rules(ink: np.ndarray | None, px_per_mm: float, row: list, pitch: float) -> list[float]:
     """The x (mm) of the vertical rules drawn between the boxes of one row of a table (``row``: its boxes),
-    and before its first and after its last box within ``pitch`` mm: ink columns solid
+    and before its first and after its last box within ``pitch`` mm (or the next box's distance): ink columns solid
     (``BLANK_CELL_RULE_SOLID``) over the row's height, outside every box. Empty without ``ink``.
 
     A Word table's columns are as wide as their headings, its boxes set anywhere in them: the halfway
@@ -632,7 +632,11 @@ def _column_rules(ink: np.ndarray | None, px_per_mm: float, row: list, pitch: fl
     if ink is None or not row:
         return []
     y0, y1 = min(b.y for b in row), max(b.y + b.h for b in row)
-    x0, x1 = min(b.x for b in row) - pitch, max(b.x + b.w for b in row) + pitch
+    centres = sorted(b.centre[0] for b in row)
+    # The outer rules are looked for as far out as the neighbouring column's box is (a wide first column).
+    before = max(pitch, centres[1] - centres[0]) if len(centres) > 1 else pitch
+    after = max(pitch, centres[-1] - centres[-2]) if len(centres) > 1 else pitch
+    x0, x1 = min(b.x for b in row) - before, max(b.x + b.w for b in row) + after
     r0, r1 = max(0, int(y0 * px_per_mm)), min(ink.shape[0], int(np.ceil(y1 * px_per_mm)))
     c0, c1 = max(0, int(x0 * px_per_mm)), min(ink.shape[1], int(np.ceil(x1 * px_per_mm)))
     if r1 - r0 < 2 or c1 <= c0:
