@@ -468,6 +468,11 @@ BLANK_CELL_RULE_SOLID = 0.9
 # a 59 x 14 mm cell) inks 0.025 at 200 dpi, an empty cell 0; dotted guides (~0.02, above) stay below the
 # words' rule only when the words are read.
 BLANK_CELL_LABEL_MIN_INK = 0.015
+# A writing frame's name is the printed line right above it within 10 mm (a question's line at 11-14 pt
+# sits 1-5 mm above its box), or a label left of its first line within 60 mm (a table's label column,
+# «Ghi rõ:» before a box: the fresh user's label cells were 59 mm wide).
+BLANK_FRAME_LABEL_MM = 10.0
+BLANK_FRAME_LEFT_LABEL_MM = 60.0
 # Boxes on one line belong to one question unless a gap this wide (or 2.5 times
 # the line's usual gap) separates them: two questions side by side.
 BLANK_QUESTION_GAP_MM = 40.0

@@ -16,7 +16,9 @@ import blank_sources
 import pytest
 
 from omr.forms.template import load_template
-from omr.template_from.blank import detect_page, from_blank
+from omr.template_from.blank import _frame_text, detect_page, from_blank
+from omr.template_from.boxes import Found
+from omr.template_from.printed import PrintedWord
 
 STEM = "satisfaction-table"
 
@@ -54,3 +56,20 @@ def test_a_scan_of_the_blank_finds_no_writing_frame_in_the_table(made):
     page = detect_page(blank_sources.scanned(grey), ppm)
     assert [f for f in page.found if f.kind == "frame"] == []
     assert len([f for f in page.found if f.kind != "frame"]) == 23
+
+
+def _word(text: str, x: float, y: float, line: int) -> PrintedWord:
+    return PrintedWord(text, 100.0, x, y, 2.0 * len(text), 4.0, line, exact=True)
+
+
+def test_a_writing_frame_is_named_by_its_own_label_never_another_questions_line():
+    """The fresh user's frames were named from the line above them («2. Độ tuổi: ○ Dưới 30 ○ 30–45»)."""
+    frame = Found("frame", 80.0, 60.0, 100.0, 14.0)
+    age = [_word("2.", 20.0, 52.0, 1), _word("Độ", 26.0, 52.0, 1), _word("tuổi:", 32.0, 52.0, 1),
+           _word("Dưới", 90.0, 52.0, 1), _word("30", 102.0, 52.0, 1)]
+    ring = Found("round", 85.0, 52.5, 3.0, 3.0)
+    assert _frame_text(frame, age, [ring]) == ""  # a choice question's line above: not this frame's name
+    label = [_word("Ghi", 40.0, 61.0, 2), _word("rõ:", 48.0, 61.0, 2)]
+    assert _frame_text(frame, age + label, [ring]) == "Ghi rõ"  # its own label, left of it
+    prompt = [_word("Ý", 80.0, 52.0, 3), _word("kiến", 84.0, 52.0, 3), _word("khác:", 94.0, 52.0, 3)]
+    assert _frame_text(frame, prompt, []) == "Ý kiến khác"  # a free-text question's line above it

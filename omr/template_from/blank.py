@@ -242,7 +242,7 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
         for f in frames:
             frame_number += 1
             frame_rects[frame_number] = (f.x, f.y, f.w, f.h)
-            questions.append({"id": f"Y{frame_number}", "text": _frame_text(f, finding.words) or
+            questions.append({"id": f"Y{frame_number}", "text": _frame_text(f, finding.words, boxes) or
                               f"Ý kiến {frame_number} (đặt tên)", "type": "text", "frame": frame_number})
             frame_labels.append((frame_number, f))
         reference = cv2.resize(grey, (int(round(grey.shape[1] / px_per_mm * REFERENCE_PX_PER_MM)),
@@ -492,13 +492,31 @@ def free_text_prompts(words: list, found: list, page_w: float, page_h: float) ->
     return proposed, unframed
 
 
-def _frame_text(frame, words: list) -> str:
-    """The printed line right above a writing frame (its question: "Ý kiến khác:"), within 10 mm."""
-    above = [w for w in words if frame.y - 10 <= w.bottom <= frame.y + 1 and frame.x - 2 <= w.x <= frame.x + frame.w]
-    if not above:
-        return ""
-    last = max(w.line for w in above)
-    return " ".join(w.text for w in sorted((w for w in above if w.line == last), key=lambda w: w.x)).strip(" :")
+def _frame_text(frame, words: list, boxes: list = ()) -> str:
+    """A writing frame's own label: the printed words left of its first line («Ghi rõ: [ ]», a table's
+    label cell), else the printed line right above it (its question: "Ý kiến khác:"), within
+    ``BLANK_FRAME_LABEL_MM`` (left: ``BLANK_FRAME_LEFT_LABEL_MM``); never a line with boxes on it
+    (another question's options, «2. Độ tuổi: ○ …»): then "" (the editor's «Ý kiến k (đặt tên)»).
+    ``frame``: a Found (mm); ``words``: PrintedWord (mm); ``boxes``: the page's boxes (mm)."""
+    top = frame.y + min(frame.h, T.BLANK_FRAME_LABEL_MM)
+    left = [w for w in words if frame.x - T.BLANK_FRAME_LEFT_LABEL_MM <= w.x and w.right <= frame.x + 1
+            and frame.y <= w.y + w.h / 2 <= top and not DOTTED.match(w.text)]
+    if left:
+        line = min(left, key=lambda w: w.y).line
+        return " ".join(w.text for w in sorted((w for w in left if w.line == line), key=lambda w: w.x)).strip(" :")
+    above = [w for w in words if frame.y - T.BLANK_FRAME_LABEL_MM <= w.bottom <= frame.y + 1
+             and frame.x - 2 <= w.x <= frame.x + frame.w]
+    lines: dict[int, list] = {}
+    for w in above:
+        lines.setdefault(w.line, []).append(w)
+    for number in sorted(lines, reverse=True):
+        line = sorted(lines[number], key=lambda w: w.x)
+        y0, y1 = min(w.y for w in line), max(w.bottom for w in line)
+        if any(y0 - 0.5 <= b.y + b.h / 2 <= y1 + 0.5 for b in boxes):
+            return ""  # the line above is a choice question's: not this frame's name
+        return " ".join(w.text for w in line).strip(" :")
+    return ""
+
 
 
 def render_preview(reference: np.ndarray, px_per_mm: float, boxes: list[Found], numbers: list[int],
