@@ -1285,6 +1285,11 @@ BLANK_LABEL_WORD_GAP_MM = 4.0
 # 6.5-13 pt), while omr's own scale header at 6.5 pt (words 1.9-2.3 mm tall) sets «thường» and «Hài» of
 # neighbouring 12 mm columns 3.7 mm apart, which the 4 mm rule alone took for one phrase (h16ed).
 BLANK_PHRASE_GAP_HEIGHTS = 1.2
+# Across a column rule drawn in the ink, two words are one phrase (a sentence over the table: «… vào ô
+# tương ứng …») only when set a space apart, under 0.6 of their height (a space is 0.3-0.5 of it, above);
+# two header cells' words either side of a rule are further apart (the fresh user's «thường | HL»: 3.6 mm
+# at 11 pt, 0.9 of the height).
+BLANK_RULED_PHRASE_GAP_HEIGHTS = 0.6
 # A section heading's letters after its mark are capitals (omr's «B. CƠ SỞ VẬT CHẤT, TRANG THIẾT BỊ»,
 # Word forms' «II. ĐÁNH GIÁ»); a question «A5. Giới tính» has 1 capital in 9 letters. 0.8 leaves room for
 # a unit or abbreviation in lower case inside a heading.

@@ -710,9 +710,10 @@ def _header_lines(top: float, row_x: list[float], pitch: float, boxes: list, wor
         The ``line`` numbers of the header's lines (empty when none).
     """
     ceiling = top - T.BLANK_HEADING_MAX_MM if ceiling is None else ceiling
+    near = {w.line for w in words if ceiling <= w.y + w.h / 2 < top}
     lines: dict[int, list] = {}
-    for w in words:
-        if ceiling <= w.y + w.h / 2 < top:
+    for w in words:  # each line whole, not only its words inside the band (a sentence's taller letters)
+        if w.line in near:
             lines.setdefault(w.line, []).append(w)
     borders = [(a + b) / 2 for a, b in zip(row_x, row_x[1:])]
     if row_x:
@@ -748,14 +749,15 @@ def _runs_across(line: list, borders: list[float], drawn: bool = False) -> bool:
     vertical rule read as a word ("|", "]") is the border itself, not a word across it. Small print sets
     its spaces closer: two words more than ``BLANK_PHRASE_GAP_HEIGHTS`` of their height apart are two cells'
     (omr's scale header at 6.5 pt, «thường | Hài lòng» 3.7 mm apart in 12 mm columns). A ``drawn`` border
-    is a printed rule: words either side of it are two cells' however close, only a word over it runs
-    across."""
+    is a printed rule: words either side of it are one phrase only when set a space apart (under
+    ``BLANK_RULED_PHRASE_GAP_HEIGHTS`` of their height: a sentence above the table)."""
     line = [w for w in line if not RULE_AS_TEXT.fullmatch(w.text)]
     for border in borders:
         if any(w.x < border < w.right for w in line):
             return True
-        for a, b in zip(line, line[1:]) if not drawn else ():
-            phrase_gap = min(T.BLANK_LABEL_WORD_GAP_MM, T.BLANK_PHRASE_GAP_HEIGHTS * max(a.h, b.h))
+        for a, b in zip(line, line[1:]):
+            heights = T.BLANK_RULED_PHRASE_GAP_HEIGHTS if drawn else T.BLANK_PHRASE_GAP_HEIGHTS
+            phrase_gap = min(T.BLANK_LABEL_WORD_GAP_MM, heights * max(a.h, b.h))
             if a.right <= border <= b.x and b.x - a.right < phrase_gap:
                 return True
     return False
