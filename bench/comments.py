@@ -32,6 +32,10 @@ real handwriting with a licence for tests was found):
   ``DRAFT_SHOW_MIN_CONFIDENCE`` and ``DRAFT_LIKELY_MIN_CONFIDENCE``;
 - ``--bare-lines N``: the recogniser alone on N synthetic lines (no form), CER
   and CPU ms per line (median, p90), asterocr against Tesseract.
+- ``--amounts N`` (hhand; runs alone): N synthetic lines holding amounts,
+  dates and phone numbers, bare and hard: CER of the line and of its digits,
+  numbers exactly right, money units, lines with a wrong number marked unsure
+  or called likely correct, phone numbers still masked.
 
 All CER figures printed here are on synthetic writing, not real handwriting.
 """
@@ -40,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 import tempfile
@@ -59,11 +64,12 @@ from omr import tuning as T  # noqa: E402
 from omr.forms.layout import resolve_layout  # noqa: E402
 from omr.forms.simulate import simulate_batch  # noqa: E402
 from omr.forms.template import load_template  # noqa: E402
-from omr.scan.comments import draft_shown  # noqa: E402
+from omr.scan.comments import comment_quality, draft_shown  # noqa: E402
 from omr.scan.ingest import iter_pages  # noqa: E402
 from omr.scan.postcorrect import correct_line  # noqa: E402
 from omr.scan.recognise import AsterRecogniser, TesseractRecogniser  # noqa: E402
 from omr.text.lexicon import find_terms  # noqa: E402
+from omr.text.privacy import ID_LABEL, PHONE_LABEL, mask_personal_numbers  # noqa: E402
 
 
 def normalise_spaces(text: str) -> str:
@@ -210,6 +216,81 @@ def calibrate(count: int, seed: int) -> None:
     print_drafts(drafts)
 
 
+# Comments with amounts, numbers and dates as people write them (hhand), for --amounts. The phone
+# numbers are made up (09xx 000 xxx); each line is read alone (bare and hard synthetic lines).
+AMOUNT_SENTENCES = (
+    "Bị đòi tiền bồi dưỡng 200.000 đồng",
+    "Phải đưa 200k mới được nhận hồ sơ",
+    "Cán bộ đòi 1,5 triệu tiền phí",
+    "Đưa 500 nghìn cho cán bộ",
+    "Chi thêm 2tr mới xong sổ đỏ",
+    "Nộp lệ phí 50.000đ có biên lai",
+    "Mất 300.000 đồng tiền cà phê",
+    "Phí chứng thực 2.000 đồng một trang",
+    "Gọi tôi số 0912 000 345",
+    "SĐT 0987.000.123 nếu cần",
+    "Hẹn ngày 12/3/2026 mà 20/3 mới trả",
+    "Nộp hồ sơ ngày 05/11, chờ 15 ngày",
+    "Đóng 150.000 đồng không có biên lai",
+    "Tiền bồi dưỡng 100.000đ mỗi lần",
+    "Chờ từ 7h30 đến 10h mới được gọi",
+    "Đi lại 3 lần, tốn 400k tiền xe",
+)
+_NUMBER_TOKEN = re.compile(r"\d(?:[\d.,/:]*\d)?")
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def amounts(count: int, seed: int) -> None:
+    """Lines with amounts, numbers, dates and phone numbers through asterocr and post-correction:
+    CER of the whole line and of its digits, numbers exactly right, units, which wrong numbers the
+    draft marks unsure or calls likely correct, phone numbers still masked. Synthetic writing."""
+    rng = np.random.default_rng(seed)
+    engine = AsterRecogniser()
+    for kind, render in (("bare", hand.bare_line), ("hard", hand.hard_line)):
+        c = defaultdict(int)
+        for i in range(count):
+            text = AMOUNT_SENTENCES[i % len(AMOUNT_SENTENCES)]
+            read = engine.read_line(render(text, rng))
+            line = correct_line(read)
+            _, likely = comment_quality([line])
+            c["chars"] += len(text)
+            c["raw_edits"] += edit_distance(read.text, text)
+            c["edits"] += edit_distance(line.text, text)
+            c["digits"] += len(_digits(text))
+            c["raw_digit_edits"] += edit_distance(_digits(read.text), _digits(text))
+            c["digit_edits"] += edit_distance(_digits(line.text), _digits(text))
+            truth_numbers = _NUMBER_TOKEN.findall(text)
+            c["numbers"] += len(truth_numbers)
+            got = _NUMBER_TOKEN.findall(line.text)
+            c["numbers_right"] += sum(min(truth_numbers.count(n), got.count(n)) for n in set(truth_numbers))
+            if "đồng" in text.split() or re.search(r"\dđ", text):
+                c["units"] += 1
+                unit = "đồng" if "đồng" in text.split() else "đ"
+                c["units_right"] += (unit in line.text.split()) if unit == "đồng" else bool(re.search(r"\dđ", line.text))
+            unsure = any(getattr(w, "unsure", False) for w in line.words)
+            if got != truth_numbers:
+                c["wrong_lines"] += 1
+                c["wrong_unsure"] += unsure
+                c["wrong_likely"] += likely
+            else:
+                c["right_lines"] += 1
+                c["right_unsure"] += unsure
+            if mask_personal_numbers(text) != text:
+                c["phones"] += 1
+                masked = mask_personal_numbers(line.text) or ""
+                c["phones_masked"] += PHONE_LABEL in masked or ID_LABEL in masked
+        print(f"\n{kind} amount lines (n={count}, synthetic): CER as read {c['raw_edits'] / c['chars']:.3f}, "
+              f"drafted {c['edits'] / c['chars']:.3f}; digit CER as read {c['raw_digit_edits'] / c['digits']:.3f}, "
+              f"drafted {c['digit_edits'] / c['digits']:.3f}; numbers exactly right {c['numbers_right']}/{c['numbers']}; "
+              f"units right {c['units_right']}/{c['units']}")
+        print(f"  lines with a wrong number {c['wrong_lines']}: marked unsure {c['wrong_unsure']}, "
+              f"likely correct {c['wrong_likely']} (silent); right lines marked unsure {c['right_unsure']}/"
+              f"{c['right_lines']}; phone numbers still masked {c['phones_masked']}/{c['phones']}")
+
+
 def throughput(sheets: int, seed: int, workers: int) -> None:
     """Mark throughput of `omr scan` (run_scan) with 30 % of sheets commented against none.
 
@@ -261,7 +342,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="workers for --throughput")
     parser.add_argument("--calibrate", type=int, default=0,
                         help="N hard synthetic lines (hand.hard_line): confidence against CER, after correction")
+    parser.add_argument("--amounts", type=int, default=0,
+                        help="only: N synthetic lines with amounts, dates, phone numbers (bare and hard): digit CER")
     args = parser.parse_args()
+    if args.amounts:
+        amounts(args.amounts, args.seed)
+        return 0
     styles = tuple(args.styles.split(","))
     all_drafts: list[tuple[float | None, float]] = []
     all_ms: list[float] = []

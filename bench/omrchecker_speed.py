@@ -22,9 +22,11 @@ checkout was made. Without a checkout the issue's figure stands in: 90 A4 scans 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import csv
 import json
 import os
+import pstats
 import resource
 import shutil
 import statistics
@@ -35,9 +37,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+# profile_page first: it puts $OMR_CODE (another worktree's omr, for A/B in one session) before this checkout.
+from profile_page import compare, fingerprint  # noqa: E402, I001
 from omrchecker_agreement import DEFAULT_DATA, SKIP_COLUMNS, expected_reads, template_for  # noqa: E402
 
 import omr.scan.page as page_module  # noqa: E402
@@ -166,6 +169,26 @@ def agreement(rows: list[dict], work: Path, snapshots: dict[str, list[dict]]) ->
     return same, compared, differing
 
 
+def omr_round(sheets: list[Path], loader: PageLoader, catalogue: Catalogue, form_of: dict, verbose: bool,
+              profiler: cProfile.Profile | None = None) -> tuple[float, float, int, list[dict]]:
+    """One round of omr over every sheet: (wall s, CPU s, sheets matched to their own template,
+    fingerprints of the reads)."""
+    right, reads = 0, []
+    started, cpu_started = time.perf_counter(), time.process_time()
+    if profiler:
+        profiler.enable()
+    for sheet in sheets:
+        result = process_page(loader.load(sheet, 0), catalogue)
+        own = form_of[template_for(sheet, DEFAULT_DATA / "samples")]
+        right += result.form_id == own
+        reads.append(fingerprint(result))
+        if verbose and result.form_id != own:
+            print(f"    {sheet.relative_to(DEFAULT_DATA)}: {result.form_id or result.set_aside} ({result.detail[:120]})")
+    if profiler:
+        profiler.disable()
+    return time.perf_counter() - started, time.process_time() - cpu_started, right, reads
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -173,6 +196,10 @@ def main() -> None:
     parser.add_argument("--omrchecker-python", default=sys.executable,
                         help="the interpreter of OMRChecker's own venv (default: this one)")
     parser.add_argument("--verbose", action="store_true", help="list sheets matched to another template")
+    parser.add_argument("--save", type=Path, help="write every sheet's read (last round) to this JSON file")
+    parser.add_argument("--compare", type=Path, help="print every read differing from this --save file")
+    parser.add_argument("--cprofile", type=int, default=0, metavar="N",
+                        help="profile the last round (CPU clock) and print its top N functions")
     args = parser.parse_args()
     snapshots = expected_reads(DEFAULT_DATA / "expected_reads.ambr")
     sheets = []
@@ -193,57 +220,74 @@ def main() -> None:
             spent["match"] += time.perf_counter() - started
 
     page_module.match_pinned = timed
+    checkout = args.omrchecker_dir.resolve() if args.omrchecker_dir else None
+    side_by_side = checkout is not None and (checkout / "main.py").is_file()
+    if side_by_side:
+        work = scratch / "omrchecker-inputs"
+        folders = headless_copies(DEFAULT_DATA, run_roots(DEFAULT_DATA, snapshots), work)
     loader = PageLoader()
     right = 0
     ours = []  # per round: (wall, CPU) seconds for all the sheets
-    for _ in range(args.rounds):
-        started, cpu_started = time.perf_counter(), time.process_time()
-        for sheet in sheets:
-            result = process_page(loader.load(sheet, 0), catalogue)
-            own = form_of[template_for(sheet, DEFAULT_DATA / "samples")]
-            right += result.form_id == own
-            if args.verbose and result.form_id != own:
-                print(f"    {sheet.relative_to(DEFAULT_DATA)}: {result.form_id or result.set_aside} ({result.detail[:120]})")
-        ours.append((time.perf_counter() - started, time.process_time() - cpu_started))
+    runs = {True: [], False: []}  # OMRChecker's rounds, interleaved with omr's (the same load on both)
+    profiler = None
+    for round_no in range(args.rounds):
+        last = round_no == args.rounds - 1
+        profiler = cProfile.Profile(time.process_time) if args.cprofile and last else None
+        wall, cpu, matched, reads = omr_round(sheets, loader, catalogue, form_of, args.verbose, profiler)
+        ours.append((wall, cpu))
+        right += matched
+        if not side_by_side:
+            continue
+        for whole_cli in (True, False):
+            out = scratch / f"omrchecker-out-{round_no}-{'cli' if whole_cli else 'work'}"
+            runs[whole_cli].append(run_omrchecker(checkout, args.omrchecker_python, folders, out, whole_cli))
+            if round_no == 0 and whole_cli:
+                same, compared, differing = agreement(omrchecker_rows(out), work, snapshots)
+                print(f"OMRChecker (run here, {checkout}): {runs[True][0]['sheets']} sheets; answers equal to "
+                      f"its own snapshot (expected_reads.ambr, answers and score) on {same}/{compared} sheets"
+                      + (f"; differing: {', '.join(differing)}" if differing else ""))
+            shutil.rmtree(out, ignore_errors=True)
     loader.close()
     n = len(sheets) * args.rounds
     total = sum(w for w, _ in ours)
-    omr_wall = statistics.median(w for w, _ in ours) / len(sheets)
-    omr_cpu = statistics.median(c for _, c in ours) / len(sheets)
+    # The first round fills each reference's caches (cold); a batch reads warm after its first sheets.
+    warm = ours[1:] or ours
+    omr_wall = statistics.median(w for w, _ in warm) / len(sheets)
+    omr_cpu = statistics.median(c for _, c in warm) / len(sheets)
     print(f"catalogue: {pinned_pages} pinned pages ({len(form_of)} OMRChecker templates); "
           f"{len(sheets)} sheets x {args.rounds} rounds = {n} sheets")
-    print(f"omr: {total:.1f} s, median of rounds {omr_wall:.3f} s/sheet wall (identify {spent['match'] / n:.3f}, "
+    print(f"omr: {total:.1f} s, warm rounds' median {omr_wall:.3f} s/sheet wall (identify {spent['match'] / n:.3f}, "
           f"read {(total - spent['match']) / n:.3f} on average); CPU {omr_cpu:.3f} s/sheet (all threads); "
           f"matched to their own template: {right}/{n}")
-    print("    per round (wall, CPU s/sheet): "
+    print("    per round, the first cold (wall, CPU s/sheet): "
           + ", ".join(f"({w / len(sheets):.3f}, {c / len(sheets):.3f})" for w, c in ours))
-    if args.omrchecker_dir and (args.omrchecker_dir / "main.py").is_file():
-        checkout = args.omrchecker_dir.resolve()
-        work = scratch / "omrchecker-inputs"
-        folders = headless_copies(DEFAULT_DATA, run_roots(DEFAULT_DATA, snapshots), work)
-        runs = {True: [], False: []}
-        for round_no in range(args.rounds):
-            for whole_cli in (True, False):
-                out = scratch / f"omrchecker-out-{round_no}-{'cli' if whole_cli else 'work'}"
-                runs[whole_cli].append(run_omrchecker(checkout, args.omrchecker_python, folders, out, whole_cli))
-                if round_no == 0 and whole_cli:
-                    same, compared, differing = agreement(omrchecker_rows(out), work, snapshots)
-                    print(f"OMRChecker (run here, {checkout}): {runs[True][0]['sheets']} sheets; answers equal to "
-                          f"its own snapshot (expected_reads.ambr, answers and score) on {same}/{compared} sheets"
-                          + (f"; differing: {', '.join(differing)}" if differing else ""))
-                shutil.rmtree(out, ignore_errors=True)
-        for whole_cli, label in ((True, "whole CLI per sample folder (interpreter start + imports included)"),
-                                 (False, "its work only (entry_point_for_args timed inside; start-up excluded)")):
+    if side_by_side:
+        labels = ((True, "whole CLI per sample folder (interpreter start + imports included)"),
+                  (False, "its work only (entry_point_for_args timed inside; start-up excluded)"))
+        for whole_cli, label in labels:
             wall = statistics.median(r["wall"] / r["sheets"] for r in runs[whole_cli])
             cpu = statistics.median(r["cpu"] / r["sheets"] for r in runs[whole_cli])
             print(f"OMRChecker, {label}: median of {args.rounds} rounds {wall:.3f} s/sheet wall, CPU {cpu:.3f} "
-                  f"s/sheet; ratio omr / OMRChecker: wall {omr_wall / wall:.1f}, CPU {omr_cpu / cpu:.1f}")
+                  f"s/sheet")
             print("    per round (wall, CPU s/sheet): " + ", ".join(
                 f"({r['wall'] / r['sheets']:.3f}, {r['cpu'] / r['sheets']:.3f})" for r in runs[whole_cli]))
+        cpu_of = {k: statistics.median(r["cpu"] / r["sheets"] for r in runs[k]) for k in runs}
+        print(f"side by side (CPU a sheet, omr warm / OMRChecker): {omr_cpu / cpu_of[False]:.2f} x its work only, "
+              f"{omr_cpu / cpu_of[True]:.2f} x its whole command"
+              + ("; omr is no slower than OMRChecker's work" if omr_cpu <= cpu_of[False] else
+                 "; omr is slower than OMRChecker's work"))
     else:
         per_sheet = ISSUE_OMRCHECKER_SECONDS_PER_SHEET
         print(f"OMRChecker: not installed (not on PyPI); the issue's side-by-side figure: {per_sheet:.3f} s/sheet")
         print(f"ratio omr / OMRChecker: {omr_wall / per_sheet:.1f}")
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.cprofile)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(args.cprofile)
+    if args.save:
+        args.save.write_text(json.dumps(reads), encoding="utf-8")
+    if args.compare:
+        differing = compare(json.loads(args.compare.read_text(encoding="utf-8")), json.loads(json.dumps(reads)))
+        print(f"reads differing from {args.compare}: {differing} of {len(reads)} sheets")
     shutil.rmtree(scratch, ignore_errors=True)
 
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Speed and memory benchmark of `omr scan` (issue #18): figures printed in one run.
 
-    .venv/bin/python bench/speed.py [--pages 500] [--repeat 3] [--memory-pages 100,500,2000]
+    .venv/bin/python bench/speed.py [--pages 500] [--repeat 3] [--memory-pages 100,500,2000,5000]
+        [--only speed|memory] [--paths "omr scan 1,web upload 2"] [--memory-runs one|separate]
+        [--memory-minutes M] [--sample-seconds S]
 
 Specimens: 200 dpi grey JPEG PDFs of the default form with the "office"
 scanner artefacts (``omr forms simulate --dpi 200 --profile office``), one
@@ -25,6 +27,12 @@ It prints, in one run:
   scan`` at 1 and 2 workers, and the web app reading the same pages as one
   upload (bench/upload_job.py: the app's JobRunner, at 1 worker and at 2, the server's
   default on 2 cores since hleft), with the CPU a page of the parent and of the workers.
+  By default one batch of the largest size per path, its running peaks read as the pages
+  stored pass each size; every ``--sample-seconds`` each process's RSS and private memory
+  (by role: parent, fork server, workers) with the pages stored so far, and the slope of the
+  tree's RSS and private memory over the second half of the run (MiB per 1,000 pages: ~0 is
+  flat). ``--memory-minutes`` ends a run early (a loaded machine reads ~1 page/s) and says
+  which sizes it did not reach.
 
 Targets (issue #18): 1 worker within 2x the decode floor; 2 workers >= 1.8x
 one; >= 60 pages/s with 2 workers; memory flat in the batch size; each worker
@@ -35,13 +43,17 @@ measured in the same run are the figures to compare.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
 import shutil
+import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -197,13 +209,18 @@ class Run:
     peak_process_kib: int
     parent_cpu_s: float = 0.0  # CPU seconds of the `omr scan` process itself (storing, handing out pages)
     others_cpu_s: float = 0.0  # of its descendants: fork server and workers (sampled every 50 ms)
+    # Every ``--sample-seconds``: (seconds, pages stored so far, {role: [(RSS, PSS, private) KiB per process]}).
+    samples: list = dataclasses.field(default_factory=list)
+    # Pages stored -> (tree PSS, tree RSS, largest process VmHWM) peaks (KiB) up to the moment that many were in.
+    at_pages: dict = dataclasses.field(default_factory=dict)
+    stopped: bool = False  # ended by ``--memory-minutes`` before its last page (``pages`` = pages stored then)
 
     @property
     def rate(self) -> float:
         return self.pages / self.seconds
 
 
-def run_scan(path: Path, workers: int) -> Run:
+def run_scan(path: Path, workers: int, watch: Watch | None = None) -> Run:
     """``omr scan PATH --workers N`` as a user runs it, into a fresh SQLite database, watched from outside."""
     db = OUT / f"speed-{os.getpid()}.sqlite"  # two runs of this script at once do not share a database
     for suffix in ("", "-wal", "-shm"):
@@ -211,10 +228,11 @@ def run_scan(path: Path, workers: int) -> Run:
     return _watched([sys.executable, "-m", "omr", "scan", str(path), "--db", str(db), "--batch", "speed",
                      "--workers", str(workers)],
                     lambda out: sum(int(line.split(":")[1].split()[0].replace(".", "")) for line in out.splitlines()
-                                    if line.startswith("Số trang trong các tệp:")))  # "2.000": Vietnamese digits
+                                    if line.startswith("Số trang trong các tệp:")),  # "2.000": Vietnamese digits
+                    watch, db)
 
 
-def run_upload(path: Path, workers: int) -> Run:
+def run_upload(path: Path, workers: int, watch: Watch | None = None) -> Run:
     """The web app's reading of an upload of ``path`` (a PDF, or a folder's PDFs as one upload of several
     files): bench/upload_job.py, the app's own JobRunner in one process, watched from outside."""
     folder = OUT / f"upload-{os.getpid()}"
@@ -225,28 +243,138 @@ def run_upload(path: Path, workers: int) -> Run:
         return _watched([sys.executable, str(ROOT / "bench" / "upload_job.py"), str(folder), *map(str, files),
                          "--workers", str(workers)],
                         lambda out: next(int(line.split(":")[1]) for line in out.splitlines()
-                                         if line.startswith("pages stored:")))
+                                         if line.startswith("pages stored:")),
+                        watch, folder / "omr.sqlite")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _watched(command: list[str], pages_of: Callable[[str], int]) -> Run:
-    """Run ``command`` to its end, sampling its process tree's memory and CPU every 50 ms."""
+@dataclasses.dataclass
+class Watch:
+    """How the memory half watches a long run: each process's memory and the pages stored so far every
+    ``sample_s`` seconds, the tree's peaks as the stored pages pass each of ``marks``, and the run ended
+    (its process group killed) after ``stop_s`` seconds, if given: 5,000 pages take hours on a loaded machine."""
+
+    sample_s: float = 5.0
+    marks: tuple[int, ...] = ()
+    stop_s: float | None = None
+
+
+def stored_pages(db: Path) -> int | None:
+    """Form pages stored so far in the SQLite database ``db`` (read-only; None while it cannot be read)."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.2)) as conn:
+            return conn.execute("SELECT count(*) FROM pages").fetchone()[0]
+    except sqlite3.Error:
+        return None
+
+
+def _private_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/smaps_rollup") as fh:
+        return sum(int(line.split()[1]) for line in fh if line.startswith(("Private_Clean:", "Private_Dirty:")))
+
+
+def tree_roles(pid: int) -> dict[str, list[tuple[int, int, int]]]:
+    """Each process of the tree under ``pid`` by role: "parent" (``pid``), "fork server", "worker" (the
+    fork server's children: page and drafting workers), "other" (multiprocessing's resource tracker):
+    [(RSS, PSS, private) KiB, ...] per role."""
+    roles: dict[str, list[tuple[int, int, int]]] = {}
+    stack = [(pid, "parent")]
+    while stack:
+        p, role = stack.pop()
+        try:
+            rss, pss, _peak = _memory_kib(p)
+            private = _private_kib(p)
+            with open(f"/proc/{p}/task/{p}/children") as fh:
+                children = [int(c) for c in fh.read().split()]
+            with open(f"/proc/{p}/cmdline", "rb") as fh:
+                forkserver = b"forkserver" in fh.read()
+        except (OSError, StopIteration, KeyError):
+            continue
+        if forkserver and role != "worker":  # workers forked from it carry its command line too
+            role = "fork server"
+        roles.setdefault(role, []).append((rss, pss, private))
+        stack += [(c, "worker" if role == "fork server" else "other") for c in children]
+    return roles
+
+
+def _watched(command: list[str], pages_of: Callable[[str], int], watch: Watch | None = None,
+             db: Path | None = None) -> Run:
+    """Run ``command`` to its end (or ``watch.stop_s``), sampling its process tree's memory and CPU every
+    50 ms, and with ``watch`` each process's memory with the pages stored in ``db`` every ``watch.sample_s``."""
+    watch = watch or Watch()
     started = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A session of its own: stopped early, the whole tree (fork server, workers) is killed with it.
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    # Both pipes read as they come: a long run's lines would fill a pipe and stop it.
+    output: dict[str, str] = {}
+    readers = [threading.Thread(target=lambda name=name, pipe=pipe: output.__setitem__(name, pipe.read()),
+                                daemon=True) for name, pipe in (("out", proc.stdout), ("err", proc.stderr))]
+    for reader in readers:
+        reader.start()
     peak = [0, 0, 0]
     cpu: dict[int, float] = {}
+    samples, at_pages, stopped = [], {}, False
+    marks = sorted(watch.marks)
+    next_sample = 0.0
+    pages = 0
     while proc.poll() is None:
         peak = [max(a, b) for a, b in zip(peak, tree_memory(proc.pid))]
         tree_cpu(proc.pid, cpu)
+        now = time.perf_counter() - started
+        if db is not None and now >= next_sample:
+            next_sample = now + watch.sample_s
+            pages = stored_pages(db) if db.exists() else None
+            pages = pages if pages is not None else (samples[-1][1] if samples else 0)
+            samples.append((now, pages, tree_roles(proc.pid)))
+            while marks and pages >= marks[0]:
+                at_pages[marks.pop(0)] = tuple(peak)
+        if watch.stop_s is not None and now >= watch.stop_s:
+            stopped = True
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            break
         time.sleep(0.05)
     elapsed = time.perf_counter() - started
-    out, err = proc.communicate()
+    for reader in readers:
+        reader.join()
+    out, err = output.get("out", ""), output.get("err", "")
+    parent_cpu = cpu.pop(proc.pid, 0.0)
+    if stopped:
+        return Run(elapsed, pages, *peak, parent_cpu, sum(cpu.values()), samples, at_pages, True)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(command[1:3])} failed:\n{out}\n{err}")
     pages = pages_of(out)
-    parent_cpu = cpu.pop(proc.pid, 0.0)
-    return Run(elapsed, pages, *peak, parent_cpu, sum(cpu.values()))
+    for mark in marks:  # passed between the last sample and the end
+        if pages >= mark:
+            at_pages[mark] = tuple(peak)
+    return Run(elapsed, pages, *peak, parent_cpu, sum(cpu.values()), samples, at_pages)
+
+
+def trend_lines(label: str, run: Run) -> list[str]:
+    """What ``run``'s samples say: at each mark, the peaks so far and each role's memory then; the slope of
+    the tree's RSS and of its private memory over the second half of the pages (MiB per 1,000 pages)."""
+    lines = []
+    for mark, (pss, rss, largest) in sorted(run.at_pages.items()):
+        sample = next((s for s in run.samples if s[1] >= mark), None)
+        parts = ""
+        if sample is not None:
+            parts = "; then " + ", ".join(
+                f"{role} {'+'.join(f'{r // 1024}' for r, _p, _q in sorted(procs))} RSS / "
+                f"{'+'.join(f'{q // 1024}' for _r, _p, q in sorted(procs))} private"
+                for role, procs in sorted(sample[2].items()))
+        lines.append(f"{label}, up to {mark} pages: peak {mib(pss)} PSS / {mib(rss)} RSS summed over the tree, "
+                     f"largest process {mib(largest)}{parts} (MiB)")
+    late = [s for s in run.samples if s[1] >= run.pages / 2 and s[1] > 0]
+    if len({s[1] for s in late}) >= 3:
+        xs = [s[1] / 1000 for s in late]
+        for what, index in (("RSS", 0), ("private memory", 2)):
+            ys = [sum(p[index] for procs in s[2].values() for p in procs) / 1024 for s in late]
+            slope = statistics.linear_regression(xs, ys).slope
+            lines.append(f"{label}: tree {what} over pages {late[0][1]}-{late[-1][1]}: {min(ys):.0f}-{max(ys):.0f} "
+                         f"MiB, slope {slope:+.1f} MiB per 1,000 pages ({len(late)} samples)")
+    return lines
 
 
 def mib(kib: int) -> str:
@@ -257,8 +385,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--memory-pages", default="100,500,2000",
+    parser.add_argument("--memory-pages", default="100,500,2000,5000",
                         help="batch sizes for peak memory, comma-separated; above --pages, copies of that file")
+    parser.add_argument("--memory-runs", choices=("one", "separate"), default="one",
+                        help="one batch of the largest size per path, read at each size (default), or a batch "
+                             "of each size")
+    parser.add_argument("--memory-minutes", type=float, default=None,
+                        help="stop each memory run after this many minutes (figures up to the pages stored)")
+    parser.add_argument("--sample-seconds", type=float, default=5.0,
+                        help="each process's memory and the pages stored, every so many seconds")
     parser.add_argument("--only", choices=("speed", "memory"), help="run one half (the other is skipped)")
     parser.add_argument("--paths", default=",".join(f"{label} {workers}" for label, workers, _r in MEMORY_PATHS),
                         help="the memory half's paths, comma-separated (default: all of them)")
@@ -268,7 +403,8 @@ def main() -> None:
         load = fh.read().split()[:3]
     print(f"machine: {os.cpu_count()} cores, load average {' '.join(load)} at start (shared with other work: "
           "absolute figures vary from run to run; compare the ratios, measured in this run)")
-    plain, commented = specimen(args.pages, 0.0), specimen(args.pages, 0.3)
+    commented = specimen(args.pages, 0.3)
+    plain = specimen(args.pages, 0.0) if args.only != "memory" else None  # the memory half reads the commented one
     truth = [json.loads(line) for line in commented.with_suffix(".jsonl").read_text(encoding="utf-8").splitlines()]
     with_comments = sum(bool(t["comments"]) for t in truth)
     print(f"batch: {args.pages} pages, 200 dpi grey JPEG, office artefacts; the commented one has "
@@ -328,28 +464,46 @@ MEMORY_PATHS = (("omr scan", 1, run_scan), ("omr scan", 2, run_scan), ("web uplo
 
 
 def memory_figures(args, commented: Path) -> None:
-    sizes = [int(s) for s in args.memory_pages.split(",") if s.strip()]
+    sizes = sorted(int(s) for s in args.memory_pages.split(",") if s.strip())
     wanted = {name.strip() for name in args.paths.split(",")}
+    stop_s = args.memory_minutes * 60 if args.memory_minutes else None
     for label, workers, run_one in (path for path in MEMORY_PATHS if f"{path[0]} {path[1]}" in wanted
                                     or path[0] in wanted):
-        figures = []
-        for size in sizes:
+        name = f"peak memory, {label}, workers={workers}"
+        reached: dict[int, tuple[int, int, int]] = {}  # pages -> the tree's peaks up to them
+        # "one": a single batch of the largest size, its peaks read as the stored pages pass each size (the
+        # smaller sizes' figures then lack only their own end: the last comments' drafting).
+        for size in (sizes[-1:] if args.memory_runs == "one" else sizes):
             if size < args.pages:
                 target = first_pages(commented, size)
             elif size == args.pages:
                 target = commented
             else:
                 target = copies(commented, -(-size // args.pages))
-            run = run_one(target, workers)
-            figures.append(run)
-            print(f"peak memory, {label}, workers={workers}, 30 % commented, {run.pages} pages: "
-                  f"{mib(run.peak_pss_kib)} PSS / {mib(run.peak_rss_kib)} RSS summed over the process tree, "
-                  f"largest process {mib(run.peak_process_kib)} ({run.rate:.1f} pages/s; CPU a page "
-                  f"{1000 * run.parent_cpu_s / run.pages:.1f} ms in the parent, "
-                  f"{1000 * run.others_cpu_s / run.pages:.1f} ms in the workers)", flush=True)
-        print(f"peak memory, {label}, workers={workers}: {figures[-1].pages} pages / {figures[0].pages} pages = "
-              f"{figures[-1].peak_pss_kib / figures[0].peak_pss_kib:.2f} (PSS of the tree), "
-              f"{figures[-1].peak_process_kib / figures[0].peak_process_kib:.2f} (largest process)", flush=True)
+            marks = tuple(m for m in sizes if m <= size) if args.memory_runs == "one" else (size,)
+            run = run_one(target, workers, Watch(args.sample_seconds, marks, stop_s))
+            ended = (f"stopped after {args.memory_minutes:g} min at {run.pages} pages stored"
+                     f" ({', '.join(str(m) for m in marks if m not in run.at_pages) or 'no size'} not reached)"
+                     if run.stopped else f"{run.pages} pages")
+            print(f"{name}, 30 % commented, batch of {size}, {ended}: {mib(run.peak_pss_kib)} PSS / "
+                  f"{mib(run.peak_rss_kib)} RSS summed over the process tree, largest process "
+                  f"{mib(run.peak_process_kib)} ({run.rate:.2f} pages/s; CPU a page "
+                  f"{1000 * run.parent_cpu_s / max(run.pages, 1):.1f} ms in the parent, "
+                  f"{1000 * run.others_cpu_s / max(run.pages, 1):.1f} ms in the workers)", flush=True)
+            for line in trend_lines(name, run):
+                print(line, flush=True)
+            reached.update(run.at_pages)
+            kept = OUT / f"memory-{label.replace(' ', '-')}-w{workers}-{size}.json"
+            kept.write_text(json.dumps({"pages": run.pages, "stopped": run.stopped, "samples": run.samples}))
+            print(f"{name}: every sample (seconds, pages stored, role -> [[RSS, PSS, private] KiB]) in {kept}")
+        if len(reached) >= 2:
+            sizes_in = sorted(reached)
+            print(f"{name}: tree PSS / RSS peaks at " + ", ".join(
+                f"{n} pages {mib(reached[n][0])} / {mib(reached[n][1])}" for n in sizes_in)
+                  + f"; {sizes_in[-1]} / {sizes_in[0]} pages = {reached[sizes_in[-1]][0] / reached[sizes_in[0]][0]:.2f} "
+                  f"(PSS), {reached[sizes_in[-1]][1] / reached[sizes_in[0]][1]:.2f} (RSS), "
+                  f"{reached[sizes_in[-1]][2] / reached[sizes_in[0]][2]:.2f} (largest process)", flush=True)
+
 
 if __name__ == "__main__":
     main()

@@ -663,6 +663,18 @@ SNAP_MAX_ALTERNATIVE_LINES = 8
 # A word that is still no Vietnamese spelling after correction is most likely wrong:
 # it counts for half its confidence in the line's.
 SNAP_INVALID_WORD_FACTOR = 0.5
+# Numbers in drafts (omr.postcorrect.number_unsure). A digit or separator read below this
+# probability leaves the number unsure: the reviewer is shown it marked and the draft is never
+# "likely correct". 0.98, not SNAP_UNSURE_CHAR's 0.9: a wrong digit changes an amount, a wrong
+# letter a spelling (bench/comments.py --amounts, hhand: see docs/benchmarks.md).
+NUMBER_SURE_CHAR = 0.98
+# A digit or separator the engine saw between two characters without writing it, at this
+# probability or more, leaves the number unsure: «1,5 triệu» read «15 triệu» at 1.00 for both
+# digits showed its comma at 0.034 in the gap (synthetic line, hhand).
+NUMBER_MISSED_PROB = 0.02
+# Lexicon terms respelt from a reading (omr.postcorrect.fix_lexicon_terms) at most this many tone or hat
+# marks away: «bỏi dưỡng» → «bồi dưỡng» is one; «phòng bị» (be prepared) is two from «phong bì».
+LEXICON_FIX_MAX_MARKS = 1
 # Drafts (comments.comment_quality, comments.draft_shown), confidence 0-100. Calibrated
 # on 240 hard synthetic lines (bench/comments.py --calibrate 240; overall CER 0.23, near
 # asterocr's 0.24 on real lines): below 50 the mean CER is 0.70 and 90 % of drafts are
@@ -1120,6 +1132,10 @@ JOB_QUEUE_STALLED_AFTER_S = 30.0
 # How often (s) each running worker looks for uploads of dead workers: as often as one can be
 # found dead, so a second machine's crash is noticed within a minute even if nothing restarts.
 JOB_QUEUE_RECOVERY_EVERY_S = 30.0
+# The job page of a queued upload says no reading worker is connected when none has sent a heartbeat for this
+# long: three heartbeats (JOB_QUEUE_HEARTBEAT_S) missed, the same span after which a worker's job is taken for
+# stalled (JOB_QUEUE_STALLED_AFTER_S); a live worker's row is never older than one heartbeat.
+JOB_QUEUE_NO_WORKER_AFTER_S = JOB_QUEUE_STALLED_AFTER_S
 
 # --- Issue #16: boxes on blank forms made elsewhere (omr/template_from/boxes.py, printed.py) -----------
 # Outside size of a printed box, mm: the issue's contract (2 to 8 mm), with 10 % for print and scan
@@ -1272,6 +1288,19 @@ BLANK_SEPARATOR_MIN_MM = 4.0
 # An unlabelled gap in a row (grid of bare boxes) wider than 1.6 times the row's usual unlabelled gap
 # starts another question (omr's date: 7.2 mm between units, 12+ mm between tens and units).
 BLANK_UNLABELLED_GAP_RATIO = 1.6
+# A row of ten boxes printed «☐0 ☐1 … ☐9» on a scanned or image blank is a digit column when all but at most
+# this many of its labels read as their digit (the rest unread or misread): bench/blank_standard.py's png200,
+# png300 and scan200 read one or two of a date row's ten small digits wrong («1» lost beside its box, «4» as
+# «A»); the issue's rule (#16: "at most one or two unreadable/misread labels").
+BLANK_DIGIT_MISREAD_MAX = 2
+# A digit column's label read again from its own crop: the print right of its box up to the next box, at most
+# this wide (mm): omr's date prints a 10 pt digit 1.0 mm after its box (about 1.6 mm wide); Word's "☐0"
+# sets it right against the box.
+BLANK_DIGIT_LABEL_MM = 4.0
+# ...when at least this many of the row's ten labels were read as their digit on the page: a LibreOffice
+# blank at 200 dpi had a date's units row «☐ 0 … ☐ 9» read "0 1 2 3" and nothing after (the rest one junk
+# word); each crop read again gave its digit. Three agreeing in place is no chance reading of other print.
+BLANK_DIGIT_REREAD_MIN = 3
 # Options wrapped to a second line start at the same indent as the first line's, within 4 mm.
 BLANK_INDENT_MM = 4.0
 # A column heading is read up to 14 mm above a grid's top box (omr's heading of 3 lines is ~12 mm).
@@ -1922,12 +1951,23 @@ PHOTO_PERSPECTIVE_MIN_RATIO = 1.03
 # A Google Forms export of 10,000 responses is ~6 MB as CSV (the demo export, examples/online/
 # google-forms-vi.csv: 37 rows in 21,640 bytes, ~585 bytes a row); 20 MB takes 3x that and still
 # bounds what one admin's upload stores.
-ONLINE_MAX_FILE_BYTES = 20_000_000  # decimal: the page says «20,0 MB»
+ONLINE_MAX_FILE_BYTES = 20_000_000  # decimal: the page says «20 MB»
 # Rows of one upload: a province's whole year online is ~15-20 k responses (domain brief); 50,000 takes
 # it in one file while keeping an import (~1 ms a row normalised and stored) to about a minute.
 ONLINE_MAX_ROWS = 50_000
 # Rejected cells listed on the result page (all of them are in the rejects CSV offered for download).
 ONLINE_PROBLEMS_SHOWN = 50
+# --- Online exports imported by `omr online import` (omr/online/table.py check_bounds) ---
+# An import holds the whole table in memory several times over (text, cells, columns, normalised rows):
+# a fresh user's 578 MB, 1.1 M-row CSV grew the process to 3.8 GB (~3.5 KB a row) and died in a
+# MemoryError. Measured (branch hleft, loaded machine): 20,000 rows of the demo export (10.3 MB) imported with
+# a peak of 198 MB RSS for the whole process (~5 KB a row over the interpreter), so 200,000 rows (10 years of a
+# province's online responses) peak near 1 GB: one import fits an office PC with 4-8 GB; the web app's
+# ONLINE_MAX_ROWS stays lower because its import runs in the server while people work. Bytes: 200,000 rows
+# of ~515 bytes (the demo export) is ~103 MB; 150 MB leaves room for long comments, and a larger file is
+# refused from its size alone, before it is read.
+ONLINE_CLI_MAX_ROWS = 200_000
+ONLINE_CLI_MAX_FILE_BYTES = 150_000_000  # decimal: the message says «150 MB»
 
 # A marked box's stroke running on far outside it (printed_boxes.marks_running_out, branch hhunt3): a
 # signature or initials scrawled across a row of boxes. A cross or tick pokes at most ~1 mm out of its box
@@ -1981,6 +2021,16 @@ FRAGMENT_SPECK_MM2 = 0.05
 FRAGMENT_MAX_EXTENT = 0.7
 DOT_MIN_SOLID = 0.7
 DOT_MAX_ASPECT = 1.5
+# ... and round: a patch whose first and last rows (or columns) both span at least this share of its widest is
+# cut straight, a piece an eraser left (omr.scan.read.cut_straight, branch hhunt6). Measured on 1-bit pages of
+# own variants (/tmp dots harness: 136 pen dots, 0.4 mm pen, 46 seeds, fixed/Otsu/dithered, 200/300 dpi): dots'
+# edges 0.11-0.64 of the widest among those solid enough to count as dots; the crossing of an erased cross left by
+# bench/hunt/bilevel.py bw_erase_tick seed 12 (sheet 12 p2 G1): 0.92. Between the two.
+DOT_MAX_EDGE_SHARE = 0.8
+# ... and convex: at least this share of its convex hull inked (omr.scan.read.convex_share, branch hhunt6). Same
+# harness: 32 solid pen dots 0.94-1.0; an erased cross's crossing left in a band 1.2-1.5 mm tall (an hourglass,
+# tests/test_bilevel_erasures.py's crossings) 0.78-0.84, 6 of 48 read ok on main.
+DOT_MIN_CONVEX = 0.9
 # A speckle, not a mark, on a 1-bit page (omr.scan.read.speckled): the box's inside cut into at least this
 # many pieces, black and white together. Own variants (tests/test_bilevel_erasures.py pages, 2026-12-03,
 # branch hbwblank): 240 crosses, ticks, dots (0.4 mm pen, 12 seeds, fixed threshold at 200 dpi and Otsu's at
@@ -2013,3 +2063,33 @@ FOLD_NEIGHBOUR_MM = 9.0
 # ... when over this share of its boxes are hidden: fold_hide seed 11 sheet 15 p1, C3's marked box kept its read
 # (5 of 6 hidden) and C2 read C3's mark; a staple over one box of a row (1 of 2-8) stays out.
 FOLD_HIDDEN_SHARE = 0.5
+# On a page with a hidden box, a question read ok or blank whose title's print shows under this share where its
+# boxes were read goes to review (omr.scan.form_print.titles_in_place, branch hhunt6): measured on
+# bench/hunt/paper2.py fold_hide seed 12 (15 sheets, code at 0bbf30a): titles of rows in place 0.87-1.0, of rows
+# slid into another's place 0.0-0.66 (sheet 4 p1 B2, stored B3's '4' for '3': 0.17). Between the two.
+TITLE_MIN_SHOWN = 0.75
+
+
+# Ruled or squared paper showing through a copied sheet (omr.scan.ruled, branch hbw): faint lines every 7-8 mm
+# across the page (bench/hunt/habits2.py ruled: 12-30 % dark, 0.15-0.3 mm wide, tilted up to 0.6 degrees)
+# made every empty box they cross hold a faint trace, so 61-64 % of the questions went to review. A line is
+# looked for in each such box's window (the box and ~2.3 mm around it), level and upright: on the paper
+# before the box, inside it and after it (each part at least RULED_MIN_PART_MM long, RULED_OUTLINE_MM either
+# side of the printed outline left out) the median ink of a row (each column's largest of 3 rows) lies in
+# RULED_MIN_INK..RULED_MAX_INK, RULED_MIN_CONTRAST above the rows RULED_SIDE_MM away, over at most
+# RULED_MAX_WIDTH_MM of rows. RULED_OUTLINE_MM: the 0.3 mm outline, its blur and the search's rounding.
+RULED_OUTLINE_MM = 0.4
+RULED_MIN_PART_MM = 0.6
+# The hunt's lines read 0.1-0.3 once scanned (their darkness less the scanner's blur); pen and print are
+# 0.8-1 and faint pencil 0.3-0.45, so a line darker than RULED_MAX_INK is nobody's ruling; paper noise 0-0.03.
+RULED_MIN_INK = 0.06
+RULED_MAX_INK = 0.5
+RULED_MIN_CONTRAST = 0.04
+RULED_SIDE_MM = 0.75
+RULED_MAX_WIDTH_MM = 0.6
+# A page is ruled when such lines cross the windows of at least RULED_MIN_CANDIDATES boxes at
+# RULED_MIN_POSITIONS places at least RULED_MIN_SPACING_MM apart (one crease, hair or pencil stroke
+# along a row is one place; ruled paper's 7-8 mm pitch crosses every row of boxes).
+RULED_MIN_CANDIDATES = 4
+RULED_MIN_POSITIONS = 3
+RULED_MIN_SPACING_MM = 3.0

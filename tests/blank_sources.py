@@ -32,6 +32,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 OFFICE_DIR = ROOT / "tests" / "data" / "office-blanks"
+# Office blanks with numbers marked one digit per row of boxes (#16), kept apart from the blanks the box
+# and label benches count.
+NUMBERS_DIR = ROOT / "tests" / "data" / "office-numbers"
 # ✓: a white mark in a table cell that is itself the box; circled digits and letters (① … ⑳, Ⓐ … Ⓩ, ⓐ … ⓩ):
 # bubbles, each one box.
 BOX_CHARS = "☐○✓" + "".join(map(chr, range(0x2460, 0x2474))) + "".join(map(chr, range(0x24B6, 0x24EA)))
@@ -91,10 +94,10 @@ def omr_truth() -> list[tuple[list, list]]:
     return out
 
 
-def office_pdfs(folder: Path) -> list[Path]:
-    """The office blanks converted to PDF by LibreOffice (skipped when LibreOffice is absent)."""
+def office_pdfs(folder: Path, sources_dir: Path = OFFICE_DIR) -> list[Path]:
+    """The office blanks of ``sources_dir`` converted to PDF by LibreOffice (none when LibreOffice is absent)."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    sources = sorted(p for p in OFFICE_DIR.glob("*") if p.suffix in (".fodt", ".html", ".odt", ".docx"))
+    sources = sorted(p for p in sources_dir.glob("*") if p.suffix in (".fodt", ".html", ".odt", ".docx"))
     if not soffice or not sources:
         return []
     missing = [p for p in sources if not (folder / (p.stem + ".pdf")).is_file()]

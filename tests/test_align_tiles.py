@@ -172,3 +172,22 @@ def test_tiles_warped_in_the_same_calls_as_over_the_whole_grid(aligned, monkeypa
             [[1.0, 0.0, x0], [0.0, 1.0, y0], [0.0, 0.0, 1.0]])).ravel(), 9))) for x0, y0, x1, y1 in want]
         assert calls == expected
     assert np.array_equal(canonical._done, done)
+
+
+def test_a_stack_of_windows_is_each_window_as_pixels_gives_it(aligned):
+    # CanonicalPage.stack gathers every window of a box size in one pass (issue #18): each window holds
+    # the page's pixels there, as pixels() gives them, and a window not wholly on the page stays zero.
+    grey, homography, page = aligned
+    canonical = CanonicalPage.warped(grey, homography, page)
+    h, w = canonical.shape
+    rng = np.random.default_rng(7)
+    x0 = np.concatenate([rng.integers(0, w - 60, 40), [-5, w - 30, 10]])
+    y0 = np.concatenate([rng.integers(0, h - 50, 40), [10, 20, h - 10]])
+    stacked = canonical.stack(x0, y0, 60, 50)
+    assert stacked.shape == (len(x0), 50, 60) and stacked.dtype == np.uint8
+    whole = CanonicalPage.warped(grey, homography, page)
+    for window, x, y in zip(stacked, x0, y0):
+        if 0 <= x and 0 <= y and x + 60 <= w and y + 50 <= h:
+            assert np.array_equal(window, whole.pixels(int(x), int(y), int(x) + 60, int(y) + 50))
+        else:
+            assert not window.any()

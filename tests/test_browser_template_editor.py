@@ -502,3 +502,92 @@ def test_a_writing_frame_over_printed_text_is_warned_of_on_upload_and_on_saving(
         page.screenshot(path=str(SHOTS / "template-editor-17-khung-de-chu-in-da-luu.png"), full_page=False)
         assert not errors, errors
         chromium.close()
+
+
+def test_a_date_marked_digit_by_digit_is_one_number_per_row_in_the_editor_and_on_the_try_page(server, tmp_path):
+    """An office's Word blank with a date marked one digit per box (tests/data/office-numbers): the editor
+    shows the day and the month each as one number with its digit columns; the day is renamed, the month
+    unjoined and joined again from its columns, a box split off a column and moved back leaves the number
+    whole, and merging a number's two columns drops it with a message; saved, a filled scan tried shows
+    the day and month read (#16)."""
+    pdfs = blank_sources.office_pdfs(tmp_path / "pdf", blank_sources.NUMBERS_DIR)
+    if not pdfs:
+        pytest.skip("LibreOffice (soffice) is needed to turn the office blank into a PDF")
+    screenshot_folder()
+    with playwright_api.sync_playwright() as pw:
+        chromium, _, page = _open_tab(pw)
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        _log_in(page, server["url"])
+        _upload_blank(page, server["url"], pdfs[0], "Ngày nhận hồ sơ.pdf")
+
+        def columns(name: str) -> list[str]:
+            return page.eval_on_selector_all(f'.number-card[data-number="{name}"] .question-card',
+                                             "cards => cards.map(c => c.getAttribute('data-qid'))")
+
+        assert page.eval_on_selector_all(".number-card", "cs => cs.map(c => c.getAttribute('data-number'))") == \
+            ["Ngay", "Thang"]
+        day, month = columns("Ngay"), columns("Thang")
+        assert len(day) == 2 and len(month) == 2
+        assert _options(page, day[0]) == ["0", "1", "2", "3"] and _options(page, month[1]) == [str(d) for d in range(10)]
+        card = page.locator('.number-card[data-number="Ngay"]')
+        assert f"{day[0]} (hàng chục) + {day[1]} (hàng đơn vị)" in card.inner_text()
+        assert page.locator("svg rect.number-outline").count() == 2
+        page.screenshot(path=str(SHOTS / "template-editor-18-so-theo-cot.png"), full_page=False)
+
+        card.locator("input.number-name").fill("Ngay_nhan")
+        assert page.locator('svg text.number-name', has_text="Số Ngay_nhan").count() == 1
+        page.locator('.number-card[data-number="Thang"] button.unmake-number').click()
+        assert page.locator('.number-card[data-number="Thang"]').count() == 0
+        assert "Đã bỏ ghép số «Thang»" in page.inner_text("#editor-message")
+        _box(page, month[0], "1").click()
+        _box(page, month[1], "5").click(modifiers=["Shift"])
+        page.click("#make-number")
+        assert columns("So1") == month
+        page.locator('.number-card[data-number="So1"] input.number-name').fill("Thang")
+
+        # A box split off the day's units and moved back: the day stays one number of two columns.
+        _box(page, day[1], "9").click()
+        page.click("#split-question")
+        assert columns("Ngay_nhan") == day and len(_options(page, day[1])) == 9
+        page.select_option("#move-target", label=next(t for t in page.eval_on_selector_all(
+            "#move-target option", "os => os.map(o => o.textContent)") if t.startswith(day[1] + " ")))
+        page.click("#move-boxes")
+        assert len(_options(page, day[1])) == 10 and columns("Ngay_nhan") == day
+        page.screenshot(path=str(SHOTS / "template-editor-19-so-doi-ten.png"), full_page=False)
+
+        page.click("#save")
+        page.wait_for_selector("#try-link")
+        template = load_template(server["templates"] / "ngay-nhan-ho-so.yaml")
+        assert template.extra["labels"] == {"Ngay_nhan": tuple(day), "Thang": tuple(month)}
+
+        # Tried on a filled, photocopied copy: the day and the month read as numbers.
+        grey, ppm = blank_sources.render_pdf(pdfs[0], 200)[0]
+        boxes = office_fill.template_boxes(server["templates"] / "ngay-nhan-ho-so.yaml")
+        answers = dict(zip(day + month, ["1", "5", "0", "8"]))
+        filled, _, _ = office_fill.fill(grey, ppm, boxes, 1, seed=3, answers=answers)
+        scan = tmp_path / "da-dien.png"
+        cv2.imwrite(str(scan), filled)
+        with page.expect_navigation():
+            page.click("#try-link")
+        page.set_input_files("input[name=scan]", str(scan))
+        with page.expect_navigation():  # the read may take longer than a click waits on a loaded machine
+            page.click("#try-form button[type=submit]", no_wait_after=True)
+        rows = page.eval_on_selector_all("table.tried-reads tbody tr.number-read", """rows => rows.map(r => [
+            r.className, r.querySelector('strong').textContent, r.children[1].textContent])""")
+        assert rows == [["status-ok number-read", "Ngay_nhan", "15"], ["status-ok number-read", "Thang", "08"]]
+        page.screenshot(path=str(SHOTS / "template-editor-20-so-doc-thu.png"), full_page=True)
+
+        # Back in the editor: merging the month's two columns into one question leaves no number to join.
+        page.go_back()
+        page.go_back()
+        page.wait_for_selector("svg rect.box")
+        _box(page, month[0], "0").click()
+        _box(page, month[1], "0").click(modifiers=["Shift"])
+        page.click("#merge-questions")
+        assert page.locator('.number-card[data-number="Thang"]').count() == 0
+        assert "Số «Thang» không còn đủ hai cột chữ số nên đã bỏ ghép" in page.inner_text("#editor-message")
+        page.screenshot(path=str(SHOTS / "template-editor-21-so-gop-cot.png"), full_page=False)
+        assert not errors, errors
+        chromium.close()

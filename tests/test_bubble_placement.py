@@ -13,7 +13,8 @@ import pytest
 from omr.forms.layout import Checkbox
 from omr.forms.template import Question
 from omr.scan.align import BoxSearch, BoxWindow, K
-from omr.scan.bubbles import read_filled
+from omr import tuning as T
+from omr.scan.bubbles import darkest_nearby, read_filled
 from omr.scan.ingest import PageLoader
 from omr.scan.page import Catalogue, process_page
 from omr.scan.resolve import resolve_questions
@@ -87,3 +88,28 @@ def test_a_second_fill_as_dark_as_the_answer_is_not_hidden_by_filled_peers(tmp_p
     reads = {q.question: q for q in process_page(PageLoader().load(page, 0), catalogue).questions}
     for text in ("q3", "q5"):
         assert reads[ids[text]].status not in ("ok", "blank"), (text, reads[ids[text]])
+
+
+def test_the_darkest_place_nearby_is_the_exact_mean_of_the_darkest_placement():
+    """darkest_nearby gives the inner ellipse's exact mean grey at its darkest reachable place (every
+    placement within the reach checked pixel by pixel here), not an FFT's approximation of it."""
+    rng = np.random.default_rng(7)
+    pad, side = int(PAD_MM * K), int(5 * K)
+    box = Checkbox("q1", "A", 20.0, 20.0, 5.0, 5.0)
+    grey = rng.integers(150, 256, (side + 2 * pad, side + 2 * pad)).astype(np.uint8)
+    fill = np.zeros_like(grey)
+    cv2.circle(fill, (pad + side // 2 + 9, pad + side // 2 - 4), side // 3, 1, -1)  # a fill off the place
+    grey[fill > 0] = rng.integers(20, 90, int(fill.sum()))
+    window = BoxWindow(int(box.x * K) - pad, int(box.y * K) - pad, grey, 235.0, 0.1)
+    reach = np.array([[1.5, 1.0]])
+    got = darkest_nearby([window], [box], reach)[0]
+
+    ax = ay = max(int(round(box.w * K * T.BUBBLE_INNER_SHARE / 2)), 1)
+    ys, xs = np.mgrid[-ay:ay + 1, -ax:ax + 1]
+    inside = (xs / ax) ** 2 + (ys / ay) ** 2 <= 1.0
+    cx = cy = int(round((box.x + box.w / 2) * K - window.x0))
+    rx, ry = int(round(1.5 * K)), int(round(1.0 * K))
+    darkest = min(int(grey[y - ay:y + ay + 1, x - ax:x + ax + 1][inside].sum())
+                  for y in range(cy - ry, cy + ry + 1) for x in range(cx - rx, cx + rx + 1))
+    assert got == window.mean_ink(darkest / int(inside.sum()))
+    assert got > 0.5  # the fill beside the place is found

@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from web_helpers import logged_in
 
 from omr.cli import main
-from omr.data import migrate
+from omr.data import migrate, users
 from omr.data.job_queue_schema import has_queue_schema
 from omr.data.schema import upload_jobs
 from omr.data.store import database_url, open_store
@@ -317,3 +318,28 @@ def test_an_upload_never_put_in_the_queue_is_read_by_the_next_round(tmp_path, of
     finally:
         runner.stop(timeout=30)
     assert row["status"] == "done" and job_status(store, job_id)["pages_done"] == summary.pages
+
+
+def test_a_queued_upload_says_when_no_reading_worker_is_connected(tmp_path, office_batch, store, store_url):
+    """`omr review serve --no-worker` on PostgreSQL with no `omr worker` alive: the job page said only «đang chờ»
+    for ever. With no worker heartbeat for T.JOB_QUEUE_NO_WORKER_AFTER_S it says no reading worker is connected
+    and how to start one; a live worker's heartbeat (procrastinate_workers) hides it; SQLite (the server reads
+    itself) never says it."""
+    pdf, _, _ = office_batch
+    job_id = _upload(tmp_path, pdf, store)
+    users.add_user(store, "thu", "mat-khau-scanner", "scanner")
+    app = create_app(store_url, uploads_dir=tmp_path / "uploads", template_dir=TEMPLATES, start_jobs=False,
+                     queue_worker=False)
+    try:
+        client = logged_in(app, "thu", "mat-khau-scanner")
+        page = client.get(f"/batches/jobs/{job_id}").get_data(as_text=True)
+        assert "đang chờ" in page
+        if store_url.startswith("postgresql"):
+            assert 'id="no-reader"' in page and "Chưa có máy đọc nào đang kết nối" in page
+            assert "omr worker" in page and "--no-worker" in page
+            store.writing(lambda conn: conn.execute(sa.text("INSERT INTO procrastinate_workers DEFAULT VALUES")))
+            page = client.get(f"/batches/jobs/{job_id}").get_data(as_text=True)
+        assert 'id="no-reader"' not in page and "đang chờ" in page
+    finally:
+        app.extensions["omr_jobs"].stop()
+        app.extensions["omr_store"].close()

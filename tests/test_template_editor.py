@@ -21,6 +21,7 @@ import office_fill
 import pytest
 import sqlalchemy as sa
 from db_fixtures import BOTH_BACKENDS, SQLITE_ONLY
+from flask import render_template
 from PIL import Image, ImageDraw, ImageFont
 from web_helpers import csrf_token, logged_in
 
@@ -831,3 +832,33 @@ def test_a_free_text_question_with_no_room_for_a_frame_is_named_in_a_warning(app
     assert "editor-warning" in page and "Câu 4. Góp ý khác" in page and "khung viết" in page
     # Said once (the fresh user's editor showed each warning twice, as «Lưu ý: …» and «Cảnh báo: …»).
     assert page.count("có vẻ là câu hỏi ghi ý kiến") == 1, page
+
+
+def test_reading_says_how_long_it_may_take_and_shows_it_is_busy(app):
+    """A fresh user waited 7-33 s a page on a loaded machine where the page promised «1–2 giây»: the forms that
+    read (a blank, a filled scan) say it may take tens of seconds and, once sent, show a status line and
+    disable their button (busy-form.js) instead of looking hung."""
+    client = logged_in(app, "quan", "mat-khau-admin")
+    listing = client.get("/admin/templates").get_data(as_text=True)
+    assert "1–2 giây" not in listing and "vài chục giây" in listing
+    assert 'data-busy-status="blank-reading"' in listing and 'id="blank-reading"' in listing
+    script = client.get("/static/busy-form.js").get_data(as_text=True)
+    assert "busy-form.js" in listing and "data-busy-status" in script and "disabled = true" in script
+    with app.test_request_context("/admin/templates/phieu/try"):
+        template = load_template(Path(app.config["TEMPLATE_DIR"]) / "motcua-2026.yaml")
+        page = render_template("template_try.html", template=template, file="phieu.yaml", pages=None)
+    assert 'data-busy-status="try-reading"' in page and 'id="try-reading"' in page and "vài chục giây" in page
+    assert "busy-form.js" in page
+
+
+def test_the_tried_page_says_the_reader_tags_in_vietnamese():
+    """«Trang này khớp trang 1 của mẫu phiếu. Mostly_blank; độ chắc chắn…» (a fresh user trying a blank):
+    the reader's tags are said in Vietnamese on the try page and on the review item (display.page_detail)."""
+    from omr.web.display import page_detail
+    from omr.web.template_drafts import _try_detail
+
+    detail = "khớp ảnh mẫu phieu-xa v1 trang 1 (độ tương đồng 0,93); mostly_blank; no_marks; misaligned"
+    shown = _try_detail(page_detail(detail), needs_look=True)
+    assert shown.startswith("Trang này khớp trang 1 của mẫu phiếu. Phần lớn câu hỏi của trang không có dấu"), shown
+    assert not re.search(r"mostly|no_marks|misaligned|_", shown, re.I), shown
+    assert "trang không có dấu nào" in shown and "chưa căn khớp" in shown

@@ -138,3 +138,30 @@ def test_a_mapping_that_is_not_yaml_is_named_with_its_line_in_vietnamese(app, ex
     assert ("«ánh xạ.yaml», dòng 3: tệp ánh xạ có ký tự không được phép trong YAML (mã U+0000); hãy xoá ký tự "
             "đó hoặc tạo lại tệp bằng «omr online mapping»") in text
     assert "unacceptable" not in text and "position" not in text and _online_count(app) == 0
+
+
+@SQLITE_ONLY
+def test_a_file_over_the_row_bound_is_refused_before_it_is_read(app, monkeypatch):
+    """A fresh user's 60,000-row export took 79 s to be refused: now its records are counted while streaming,
+    and the one line says the rows, the bound, to split the file, and the command line's larger bound."""
+    monkeypatch.setattr(T, "ONLINE_MAX_ROWS", 100)
+    rows = ["Dấu thời gian,Phường/xã,Ý kiến khác"] + [f"15/06/2026 8:00:00,Phường Cao Lãnh,ý kiến {i}"
+                                                       for i in range(1_000)]
+    read = []
+    monkeypatch.setattr("omr.online.table.Path.read_bytes", lambda self: read.append(self) or b"")
+    client = logged_in(app, "quan", PASSWORDS["quan"])
+    text = _post(client, "\n".join(rows).encode("utf-8"), name="ca-nam.csv").get_data(as_text=True)
+    assert "«ca-nam.csv» có 1.000 dòng dữ liệu" in text and "quá giới hạn 100 dòng" in text
+    assert "chia tệp" in text and "omr online import" in text and f"{T.ONLINE_CLI_MAX_ROWS:,}".replace(",", ".") in text
+    assert not read and _online_count(app) == 0
+
+
+@SQLITE_ONLY
+def test_an_upload_over_the_body_bound_names_the_export_not_typed_text(app, monkeypatch):
+    monkeypatch.setattr(T, "ONLINE_MAX_FILE_BYTES", 200_000)
+    client = logged_in(app, "quan", PASSWORDS["quan"])
+    response = _post(client, b"a,b\n" + b"1,2\n" * ((T.WEB_MAX_FORM_BYTES + 400_000) // 4), name="lon.csv")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 413 and "Tệp xuất trực tuyến" in text and "giới hạn 0,2 MB" in text
+    assert "chia tệp" in text and "omr online import" in text
+    assert "đã gõ" not in text and "Đợt quét" not in text

@@ -92,7 +92,7 @@ def _crops(store, ids: list[int], chunk: int = 64) -> Iterator[tuple[int, bytes]
 
 def _draft_values(comment_id: int, draft: Draft) -> dict:
     return {"comment_id": comment_id, "draft_text": draft.text, "draft_confidence": draft.confidence,
-            "draft_words": json.dumps([[w.text, w.confidence, w.line] for w in draft.words], ensure_ascii=False),
+            "draft_words": json.dumps([[w.text, w.confidence, w.line, w.number] for w in draft.words], ensure_ascii=False),
             "likely_correct": bool(draft.likely_correct), "review_priority": float(draft.review_priority),
             "flags": flags_json(draft.matches)}
 

@@ -62,8 +62,9 @@ from omr.data.schema import (
 from omr.data.schema import units as unit_registry
 from omr.data.store import version_token
 from omr.errors import OmrError
-from omr.model import NEEDS_REVIEW, STRAY_WRITING_TEXT, BoxRead, form_page_name, is_stray_writing
-from omr.scan.resolve import resolve_questions, shown_confidence
+from omr.model import AMBIGUOUS, NEEDS_REVIEW, STRAY_WRITING_TEXT, BoxRead, form_page_name, is_stray_writing
+from omr.scan.comment_model import NUMBER_UNSURE
+from omr.scan.resolve import partial_numbers, recalibrate, resolve_questions, shown_confidence
 from omr.text.lexicon import TEXT, flags_of
 from omr.text.normalise import printed_text
 from omr.text.numbers import vn_decimal, vn_integer
@@ -137,6 +138,25 @@ class ClaimedError(OmrError):
 class ReviewError(OmrError):
     """A reviewer's input cannot be applied (the message says why, in Vietnamese)."""
 
+
+
+def draft_numbers(draft_words: str | None) -> list[dict]:
+    """The number parts of a draft (``comments.draft_words`` JSON), consecutive number words joined:
+    [{"text": "200.000 đồng", "unsure": False}, ...]; unsure when any of its words is
+    (:data:`~omr.scan.comment_model.NUMBER_UNSURE`). Drafts stored before the marks existed give []."""
+    parts: list[dict] = []
+    previous = None  # (line, index) of the last number word
+    for index, word in enumerate(json.loads(draft_words or "[]")):
+        mark = word[3] if len(word) > 3 else 0
+        if not mark:
+            continue
+        if previous is not None and previous == (word[2], index - 1):
+            parts[-1]["text"] += " " + word[0]
+            parts[-1]["unsure"] = parts[-1]["unsure"] or mark == NUMBER_UNSURE
+        else:
+            parts.append({"text": word[0], "unsure": mark == NUMBER_UNSURE})
+        previous = (word[2], index)
+    return parts
 
 @dataclass(frozen=True)
 class QueueFilter:
@@ -518,7 +538,7 @@ def load_item(store, key: str) -> Item | None:
             row = conn.execute(
                 sa.select(comments.c.id, comments.c.response_id, comments.c.page_id, comments.c.field,
                           comments.c.draft_text, comments.c.draft_confidence, comments.c.likely_correct,
-                          comments.c.flags, comments.c.status, comments.c.text, comments.c.reviewed_by,
+                          comments.c.draft_words, comments.c.flags, comments.c.status, comments.c.text, comments.c.reviewed_by,
                           comments.c.updated_at, comments.c.crop_png.is_not(None).label("has_crop"), comments.c.faint,
                           batches.c.name.label("batch"), responses.c.serial, responses.c.unit,
                           responses.c.form_id, responses.c.version)
@@ -533,6 +553,8 @@ def load_item(store, key: str) -> Item | None:
                 # Handwriting outside every box and frame of the form (omr.scan.page): named for what it is.
                 "title": STRAY_WRITING_TEXT if is_stray_writing(row.field) else f"Ý kiến {row.field}",
                 "likely_correct": bool(row.likely_correct),
+                # Amounts, dates and phone numbers of the draft, for the reviewer to compare with the image.
+                "numbers": draft_numbers(row.draft_words),
                 # Possibly faint writing (omr.scan.comments): little written area, or found only below the
                 # ordinary stroke level; its crop is the raw one, stretched.
                 "faint": bool(row.faint),
@@ -766,7 +788,12 @@ def page_reads(store, layout, page_id: int, page_number: int):
     reads = [BoxRead(r["question"], r["option"], r["state"], r["fill"], r["darkness"], r["confidence"],
                      r["x"], r["y"], r["w"], r["h"]) for r in rows]
     page_questions = {b.question for b in layout.page(page_number).checkboxes}
-    return resolve_questions([q for q in layout.questions if q.id in page_questions and q.type != "text"], reads)
+    resolved = resolve_questions([q for q in layout.questions if q.id in page_questions and q.type != "text"], reads)
+    partial = partial_numbers(resolved, layout.labels)  # a number's column left blank: to review, as a scan's
+    for read in resolved:
+        if read.question in partial:
+            recalibrate(read, AMBIGUOUS)
+    return resolved
 
 
 def assign_page(store, catalogue, page_id: int, who: str, form_id: str, version: int, page_number: int,

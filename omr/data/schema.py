@@ -208,7 +208,7 @@ comments = sa.Table(
     # NULL until the drafting pass (omr.data.drafting) has read the crop (#15).
     sa.Column("draft_text", sa.Text),
     sa.Column("draft_confidence", sa.Float),  # 0-100, calibrated against CER (omr.tuning DRAFT_*)
-    sa.Column("draft_words", sa.Text),  # JSON [[word, confidence, line], ...]
+    sa.Column("draft_words", sa.Text),  # JSON [[word, confidence, line, number mark (0/1/2; absent in drafts stored before it existed)], ...]
     sa.Column("likely_correct", sa.Boolean, nullable=False, default=False),
     sa.Column("review_priority", sa.Float, nullable=False, default=0.0),  # higher: reviewed sooner
     sa.Column("status", sa.String(20), nullable=False),  # blank | pending | reviewed | rejected (its page)

@@ -1181,7 +1181,7 @@ class Store(StoreQueries):
         rows.add("comments", [
             (response_id, page_id, r.field, bool(r.inked), float(r.ink_mm2), r.region[0], r.region[1], r.region[2],
              r.region[3], r.crop_png, r.draft_text, r.draft_confidence,
-             json.dumps([[w.text, w.confidence, w.line] for w in r.words], ensure_ascii=False),
+             json.dumps([[w.text, w.confidence, w.line, w.number] for w in r.words], ensure_ascii=False),
              bool(r.likely_correct), float(r.review_priority), "pending" if r.inked else "blank",
              flags_json(r.matches), now, bool(r.faint))
             for r in reads])

@@ -51,7 +51,7 @@ from omr.online.mapping import (
     mapping_from_file,
     propose_columns,
 )
-from omr.online.table import Table, is_blank_cell, read_table
+from omr.online.table import Bounds, Table, cli_bounds, is_blank_cell, read_table
 from omr.online.units import AMBIGUOUS, BLANK, NOT_YET, OUTDATED, load_registry
 from omr.online.values import (
     NUMBER,
@@ -373,19 +373,20 @@ def pick_template(folder: str | Path, table: Table) -> tuple[Template, str]:
 def import_online(store, path: str | Path, source: str, mapping: Mapping | None = None,
                   templates: str | Path = "form_templates", rejects: str | Path | None = None,
                   today: date | None = None, max_rows: int | None = None,
-                  shown_name: str | None = None) -> ImportReport:
+                  shown_name: str | None = None, max_bytes: int | None = None, advice: str = "") -> ImportReport:
     """Import one export file as online responses of ``source``; see the module docstring.
 
-    ``max_rows``: a file with more data rows is refused (InputFileError, nothing stored), the web
-    app's bound; ``shown_name``: the file's name as its user knows it, in that message.
+    ``max_rows``, ``max_bytes``: a file with more data rows or bytes is refused before it is read whole
+    (InputFileError, nothing stored); by default the command line's bounds (``T.ONLINE_CLI_MAX_ROWS``,
+    ``T.ONLINE_CLI_MAX_FILE_BYTES``), the web app passes its own. ``shown_name``: the file's name as its
+    user knows it, in that message; ``advice``: what else to do, ending it (omr.online.table.Bounds).
     """
     if not source or not source.strip():
         raise BadArgumentsError("Cần tên nguồn (--source), ví dụ google-forms-2026")
     path = Path(path)
-    table = read_table(path)
-    if max_rows is not None and len(table.rows) > max_rows:
-        raise InputFileError(f"Tệp «{shown_name or path.name}» có {len(table.rows)} dòng dữ liệu, quá giới hạn "
-                             f"{max_rows} dòng một lần nhập: hãy chia tệp hoặc nhập bằng «omr online import»")
+    bounds = cli_bounds()
+    table = read_table(path, Bounds(max_bytes or bounds.max_bytes, max_rows or bounds.max_rows,
+                                    shown_name, advice))
     registry = load_registry(store)
     if mapping is None:
         template, template_path = pick_template(templates, table)

@@ -21,6 +21,7 @@ from omr.errors import InputFileError
 from omr.online.legacy_vn import convert_column, has_unicode_vietnamese
 from omr.online.windows1258 import decode_windows_1258
 from omr.text.normalise import nfc
+from omr.text.numbers import vn_decimal, vn_integer
 
 # Tuning of reading a table.
 SNIFF_LINES = 50  # records read to choose the separator and find the header
@@ -44,9 +45,94 @@ class Table:
     lossy_words: tuple[int, int] = (0, 0)  # Windows-1258 words with "?" for a letter: (repaired, left)
 
 
-def read_table(path: str | Path) -> Table:
-    """Read a CSV or XLSX export; InputFileError (naming the file) when it cannot be read."""
+@dataclass(frozen=True)
+class Bounds:
+    """How large a file one import takes: bytes on disk, data rows, and what to do with a larger one.
+
+    ``shown_name``: the file's name as its user knows it (the web app's upload), else its path;
+    ``advice``: the end of the refusal (Vietnamese), after "hãy chia tệp …".
+    """
+
+    max_bytes: int
+    max_rows: int
+    shown_name: str | None = None
+    advice: str = ""
+
+
+def cli_bounds() -> Bounds:
+    """The command line's bounds (``T.ONLINE_CLI_MAX_FILE_BYTES``, ``T.ONLINE_CLI_MAX_ROWS``), read when called."""
+    return Bounds(T.ONLINE_CLI_MAX_FILE_BYTES, T.ONLINE_CLI_MAX_ROWS)
+
+
+def megabytes(size: int) -> str:
+    """A file size as the refusals say it: '12,3 MB', '150 MB' (decimal megabytes, decimal comma)."""
+    text = vn_decimal(size / 1e6, 1)
+    return f"{text[:-2] if text.endswith(',0') else text} MB"
+
+
+def check_bounds(path: str | Path, bounds: Bounds) -> None:
+    """InputFileError (one Vietnamese line: the file, its size or rows, the bound, split it) when ``path`` is over
+    ``bounds``, decided without reading it whole: its size on disk first, then a CSV's records counted while
+    streaming (a few KB in memory). Records are counted with any non-blank cell; the first is the header
+    and a few title rows may sit above it, so only a count over the bound by more than ``SNIFF_LINES`` is
+    refused here, the exact count being checked once the table is read (:func:`read_table`). An XLSX's
+    rows are bounded while its sheet is read (:func:`_xlsx_grid`). A missing file is left to the reader."""
     path = Path(path)
+    name = bounds.shown_name or str(path)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return
+    split = f"hãy chia tệp thành nhiều tệp nhỏ hơn (mỗi tệp giữ dòng tiêu đề) rồi nhập lần lượt{bounds.advice}"
+    if size > bounds.max_bytes:
+        raise InputFileError(f"Tệp «{name}» quá lớn ({megabytes(size)}; tối đa {megabytes(bounds.max_bytes)} "
+                             f"một lần nhập): {split}")
+    with path.open("rb") as handle:
+        head = handle.read(65536)
+    if head.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        return
+    records = _count_records(path, head)
+    if records - 1 > bounds.max_rows + SNIFF_LINES:
+        raise InputFileError(too_many_rows(name, records - 1, size, bounds))
+
+
+def too_many_rows(name: str, rows: int, size: int | None, bounds: Bounds) -> str:
+    """The refusal of a file of ``rows`` data rows (``size`` bytes when known) over ``bounds.max_rows``."""
+    weight = f", {megabytes(size)}" if size is not None else ""
+    return (f"Tệp «{name}» có {vn_integer(rows)} dòng dữ liệu{weight}, quá giới hạn {vn_integer(bounds.max_rows)} "
+            "dòng một lần nhập: hãy chia tệp thành nhiều tệp, mỗi tệp không quá "
+            f"{vn_integer(bounds.max_rows)} dòng (giữ dòng tiêu đề ở mỗi tệp), rồi nhập lần lượt{bounds.advice}")
+
+
+def _count_records(path: Path, head: bytes) -> int:
+    """CSV records of ``path`` with any non-blank cell, streamed (quoted line breaks stay in their record).
+
+    The separator is sniffed from ``head``; UTF-16 is decoded as such, every other encoding as Latin-1,
+    which keeps the ASCII quotes, separators and line breaks of UTF-8 and the Windows code pages."""
+    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or head[:2000].count(b"\x00") > len(
+        head[:2000]) // 4
+    if utf16 and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        codec = "utf-16-le" if head[1:2000:2].count(b"\x00") >= head[0:2000:2].count(b"\x00") else "utf-16-be"
+    else:
+        codec = "utf-16" if utf16 else "latin-1"
+    separator = sniff_separator(head.decode(codec, errors="replace"))
+    count = 0
+    with path.open(encoding=codec, errors="replace", newline="") as handle:
+        try:
+            for row in csv.reader(handle, delimiter=separator):
+                if any(cell.strip() for cell in row):
+                    count += 1
+        except csv.Error:  # a malformed record: the reader says so once it reads the file
+            pass
+    return count
+
+
+def read_table(path: str | Path, bounds: Bounds | None = None) -> Table:
+    """Read a CSV or XLSX export; InputFileError (naming the file) when it cannot be read or is over
+    ``bounds`` (default :func:`cli_bounds`; checked before the file is read whole, see :func:`check_bounds`)."""
+    path = Path(path)
+    bounds = bounds or cli_bounds()
+    check_bounds(path, bounds)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -57,7 +143,7 @@ def read_table(path: str | Path) -> Table:
         raise InputFileError(f"{path}: tệp trống")
     suffix = path.suffix.lower()
     if data.startswith(b"PK\x03\x04") or suffix in (".xlsx", ".xlsm"):
-        grid, encoding, separator = _xlsx_grid(path, data), "xlsx", None
+        grid, encoding, separator = _xlsx_grid(path, data, bounds), "xlsx", None
     elif suffix == ".xls" or data.startswith(b"\xd0\xcf\x11\xe0"):
         raise InputFileError(f"{path}: định dạng Excel cũ (.xls) chưa được hỗ trợ; "
                              "hãy mở bằng Excel và lưu thành .xlsx hoặc CSV UTF-8")
@@ -70,7 +156,10 @@ def read_table(path: str | Path) -> Table:
         separator = sniff_separator(text)
         grid = [(i + 1, row) for i, row in enumerate(csv.reader(io.StringIO(text, newline=""),
                                                                 delimiter=separator))]
-    return _to_table(str(path), grid, encoding, separator)
+    table = _to_table(str(path), grid, encoding, separator)
+    if len(table.rows) > bounds.max_rows:
+        raise InputFileError(too_many_rows(bounds.shown_name or str(path), len(table.rows), len(data), bounds))
+    return table
 
 
 def decode_bytes(data: bytes, path: Path | str = "") -> tuple[str, str]:
@@ -183,7 +272,7 @@ def sniff_separator(text: str) -> str:
     return best
 
 
-def _xlsx_grid(path: Path, data: bytes) -> list[tuple[int, list]]:
+def _xlsx_grid(path: Path, data: bytes, bounds: Bounds) -> list[tuple[int, list]]:
     from openpyxl import load_workbook  # lazy: a heavy dependency, loaded only where used
     from openpyxl.utils.exceptions import InvalidFileException  # lazy: a heavy dependency, loaded only where used
 
@@ -196,6 +285,9 @@ def _xlsx_grid(path: Path, data: bytes) -> list[tuple[int, list]]:
         grid = []
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
             grid.append((number, list(row)))
+            if number - 1 > bounds.max_rows + SNIFF_LINES:  # stopped while streaming: memory stays bounded
+                raise InputFileError(too_many_rows(bounds.shown_name or str(path), number - 1, len(data), bounds)
+                                     .replace(" có ", " có hơn ", 1))
         return grid
     except (KeyError, ValueError, TypeError, AttributeError, zipfile.BadZipFile, OSError) as exc:  # a damaged sheet
         raise InputFileError(f"{path}: không đọc được trang tính đầu tiên: {exc}") from None

@@ -494,25 +494,35 @@ def rivals_of_marks(boxes: list[Checkbox], darkness: np.ndarray, margins: np.nda
     return rival
 
 
+def _ellipse_rows(ax: int, ay: int) -> tuple[np.ndarray, int]:
+    """The inner ellipse of half-axes (``ax``, ``ay``) px as pixel runs: each row's half-width (row dy = -ay..ay
+    covers dx = -w..w) and the pixel count; the pixels ``((dx / ax)^2 + (dy / ay)^2 <= 1)`` marks."""
+    ys, xs = np.mgrid[-ay:ay + 1, -ax:ax + 1]
+    inside = (xs / ax) ** 2 + (ys / ay) ** 2 <= 1.0
+    return inside.sum(axis=1) // 2, int(inside.sum())
+
+
 def darkest_nearby(windows: list[BoxWindow], boxes: list[Checkbox], reach_mm: np.ndarray) -> np.ndarray:
     """(n,) each bubble's inner darkness (as :func:`inner_darkness`, scale 1) at its darkest place within
     ``reach_mm`` ((n, 2) mm, x and y: :func:`own_reach`) of where it is placed: where a fill lies when the
     placement is off.
 
-    The mean grey over the inner ellipse is slid over the window (``cv2.filter2D``, ~0.05 ms a bubble);
-    a window off the page, or too small to slide in, gives 0."""
+    The grey over the inner ellipse is summed at every place it may slide to, and only there, exactly
+    (uint8 sums in int64, from each row's cumulative sums: one slice a row of the ellipse); the sliding
+    mean over the whole window (``cv2.filter2D``, an FFT for these kernels) cost ~0.19 s a page on
+    OMRChecker's sheets whose rings were not found, for the same values to ~1e-6. A window off the page,
+    or too small to slide in, gives 0."""
     out = np.zeros(len(boxes))
-    kernels: dict[tuple[int, int], np.ndarray] = {}
+    rows: dict[tuple[int, int], tuple[np.ndarray, int]] = {}
     for i, (window, box) in enumerate(zip(windows, boxes)):
         rx, ry = int(round(reach_mm[i][0] * K)), int(round(reach_mm[i][1] * K))
         if window.paper <= 0:
             continue
         ax = max(int(round(box.w * K * T.BUBBLE_INNER_SHARE / 2)), 1)
         ay = max(int(round(box.h * K * T.BUBBLE_INNER_SHARE / 2)), 1)
-        if (ax, ay) not in kernels:
-            ys, xs = np.mgrid[-ay:ay + 1, -ax:ax + 1]
-            inside = ((xs / ax) ** 2 + (ys / ay) ** 2 <= 1.0).astype(np.float32)
-            kernels[(ax, ay)] = inside / inside.sum()
+        if (ax, ay) not in rows:
+            rows[(ax, ay)] = _ellipse_rows(ax, ay)
+        half, count = rows[(ax, ay)]
         height, width = window.grey.shape[:2]
         cx = int(round((box.x + box.w / 2) * K - window.x0))
         cy = int(round((box.y + box.h / 2) * K - window.y0))
@@ -520,8 +530,13 @@ def darkest_nearby(windows: list[BoxWindow], boxes: list[Checkbox], reach_mm: np
         y0, y1 = max(ay, cy - ry), min(height - ay - 1, cy + ry)
         if x0 > x1 or y0 > y1:
             continue
-        means = cv2.filter2D(window.grey.astype(np.float32), -1, kernels[(ax, ay)], borderType=cv2.BORDER_REPLICATE)
-        out[i] = window.mean_ink(float(means[y0:y1 + 1, x0:x1 + 1].min()))
+        cumulative = np.zeros((y1 - y0 + 2 * ay + 1, x1 - x0 + 2 * ax + 2), np.int64)
+        np.cumsum(window.grey[y0 - ay:y1 + ay + 1, x0 - ax:x1 + ax + 1], axis=1, out=cumulative[:, 1:])
+        sums = np.zeros((y1 - y0 + 1, x1 - x0 + 1), np.int64)
+        for k, w in enumerate(half):  # row y0 - ay + k of the window, at every centre's column
+            sums += cumulative[k:k + y1 - y0 + 1, ax + w + 1:ax + w + 2 + x1 - x0]
+            sums -= cumulative[k:k + y1 - y0 + 1, ax - w:ax - w + 1 + x1 - x0]
+        out[i] = window.mean_ink(float(sums.min()) / count)
     return out
 
 

@@ -22,6 +22,13 @@ class Word:
     text: str
     confidence: float  # 0-100, Tesseract's
     line: int
+    # Part of a number or an amount: 0 no, NUMBER_CHECK (the reviewer compares it with the image),
+    # NUMBER_UNSURE (the engine doubted a digit or separator, or a unit was fixed by rule).
+    number: int = 0
+
+
+NUMBER_CHECK = 1
+NUMBER_UNSURE = 2
 
 
 @dataclass

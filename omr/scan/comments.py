@@ -41,9 +41,9 @@ import numpy as np
 from omr import tuning as T
 from omr.forms.layout import PageLayout, TextRegion
 from omr.scan.align import PageInk
-from omr.scan.comment_model import CommentRead, Word
+from omr.scan.comment_model import NUMBER_CHECK, NUMBER_UNSURE, CommentRead, Word
 from omr.scan.ocr import OcrUnavailable
-from omr.scan.postcorrect import CorrectedLine, correct_line, flags_with_possible
+from omr.scan.postcorrect import CorrectedLine, CorrectedWord, correct_line, flags_with_possible
 from omr.scan.recognise import handwriting_recogniser
 from omr.text.lexicon import Match
 
@@ -210,6 +210,21 @@ def _lifts_nothing(ink: np.ndarray, shade: np.ndarray) -> bool:
     return not shade.any() and float(ink.min()) >= 0.0 and float(ink.max()) <= 1.0
 
 
+def _surely_unshaded(ink: np.ndarray, px_per_mm: float) -> bool:
+    """Whether :func:`_lifts_nothing` holds of ``ink`` (float32, 0..1) and its :func:`_shade`, told without
+    the shade: ink within 0..1, and a pixel of no ink in every ``TEXT_SHADE_WINDOW_MM`` window (the
+    windows the opening's erosion takes its least over, clipped at the edges as its replicated border
+    does). Then every window's least is 0, the erosion is 0 everywhere and so is the opening. One erosion
+    of a uint8 mask instead of two of float32 pixels (issue #18: most fields of a page, blank ones
+    included, hold the question's print and take this path). False says nothing: :func:`_lifts_nothing`
+    decides on the shade."""
+    if ink.size == 0 or float(ink.min()) < 0.0 or float(ink.max()) > 1.0:
+        return False
+    side = max(3, int(round(T.TEXT_SHADE_WINDOW_MM * px_per_mm)) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
+    return cv2.countNonZero(cv2.erode((ink > 0).view(np.uint8), kernel, borderType=cv2.BORDER_REPLICATE)) == 0
+
+
 def _field_written(area: np.ndarray, region: TextRegion, black_ratio: float,
                    level: float = T.TEXT_STROKE_LEVEL) -> FieldInk:
     """:func:`field_ink` on the ink (float 0..1, K px/mm) of the field and its crop margin; ``black_ratio``
@@ -221,7 +236,7 @@ def _field_written(area: np.ndarray, region: TextRegion, black_ratio: float,
     finds nothing the first look did not)."""
     m = T.CROP_MARGIN_MM
     labels, keep, printed = _written_labels(area, K, level)
-    if labels is not None:
+    if labels is not None and not _surely_unshaded(area, K):
         shade = _shade(area, K)
         if not _lifts_nothing(area, shade):
             labels, keep, printed = _written_labels(_lift(area, shade, black_ratio), K, level)
@@ -236,6 +251,8 @@ def _field_written(area: np.ndarray, region: TextRegion, black_ratio: float,
     if rows.size and cols.size:
         touching[np.bincount(labels[np.unique(rows)][:, np.unique(cols)].ravel(), minlength=len(keep)) > 0] = 1
     touching &= keep
+    if not touching.any():  # only print (the question's own text) dense near the frame: a blank field
+        return FieldInk(np.zeros((height, width), np.uint8), printed, 0.0)
     written = touching[labels]
     # Each grid cell stands for (its full-size rows inside the frame) x (its columns inside it) px.
     inside_px = int(np.bincount(rows, minlength=labels.shape[0]) @ written.astype(np.int64)
@@ -315,11 +332,16 @@ def clean_crop(ink: np.ndarray, found: FieldInk) -> np.ndarray:
     printed = cv2.resize(found.printed, size, interpolation=cv2.INTER_LINEAR)  # nearest would leave edges
     kept = np.where((written > 0) & (printed == 0) & (ink > T.CROP_INK_FLOOR), ink, 0.0)
     strokes = kept[kept > T.TEXT_STROKE_LEVEL]
+    # In place from here (the same operations, the same pixels): a whole field's crop at 12 px/mm is
+    # ~5 MB of float32 a copy, and each copy made here raised a page worker's peak (issue #18).
     if strokes.size:
         # Faint pencil made as dark as a pen: people read it faster, and Tesseract's
         # own threshold would otherwise drop grey strokes as paper.
-        kept = np.clip(kept / max(float(np.percentile(strokes, T.STROKE_BLACK_PERCENTILE)), 0.3), 0.0, 1.0)
-    return (255.0 * (1.0 - kept)).astype(np.uint8)
+        kept /= max(float(np.percentile(strokes, T.STROKE_BLACK_PERCENTILE)), 0.3)
+        np.clip(kept, 0.0, 1.0, out=kept)
+    np.subtract(1.0, kept, out=kept)
+    kept *= 255.0
+    return kept.astype(np.uint8)
 
 
 def estimate_skew(written: np.ndarray, px_per_mm: float) -> float:
@@ -461,7 +483,9 @@ def comment_quality(lines: list[CorrectedLine]) -> tuple[float | None, bool]:
     The confidence is the lines' (:attr:`CorrectedLine.confidence`), weighted
     by their length; it is what :data:`~omr.tuning.DRAFT_SHOW_MIN_CONFIDENCE`
     is calibrated on. Likely correct needs every word to be a valid spelling,
-    the confidence to reach :data:`~omr.tuning.DRAFT_LIKELY_MIN_CONFIDENCE`, and
+    no number (:attr:`~omr.scan.postcorrect.CorrectedWord.number`: the reviewer
+    checks every amount against the image), the confidence to reach
+    :data:`~omr.tuning.DRAFT_LIKELY_MIN_CONFIDENCE`, and
     a whole sentence (:func:`reads_as_sentence`): a fragment such as «chu đáo:» is
     all valid syllables at full confidence, yet most likely a piece of the line.
     """
@@ -470,8 +494,11 @@ def comment_quality(lines: list[CorrectedLine]) -> tuple[float | None, bool]:
         return None, False
     confidence = 100.0 * sum(c * n for c, n in scored) / max(sum(n for _, n in scored), 1)
     spelled = all(w.valid for line in lines for w in line.words)
-    return (round(confidence, 1),
-            spelled and confidence >= T.DRAFT_LIKELY_MIN_CONFIDENCE and reads_as_sentence(lines))
+    # An amount, a date or a phone number is never "a quick check": a digit misread at full confidence
+    # («1,5 triệu» read «15 triệu») changes what the comment reports (hhand).
+    numbers = any(w.number for line in lines for w in line.words)
+    return (round(confidence, 1), spelled and not numbers and confidence >= T.DRAFT_LIKELY_MIN_CONFIDENCE
+            and reads_as_sentence(lines))
 
 
 # A line ending in one of these stops in the middle of a thought: a label read with its colon, a list cut off.
@@ -484,6 +511,11 @@ def reads_as_sentence(lines: list[CorrectedLine]) -> bool:
     words = sum(len(line.text.split()) for line in lines)
     return words >= T.DRAFT_LIKELY_MIN_WORDS and not any(line.text.rstrip().endswith(DANGLING_ENDS)
                                                          for line in lines if line.text.strip())
+
+
+def number_mark(word: CorrectedWord) -> int:
+    """How the review page marks a draft word: 0, NUMBER_CHECK (a number or amount) or NUMBER_UNSURE."""
+    return NUMBER_UNSURE if word.unsure else NUMBER_CHECK if word.number else 0
 
 
 def draft_shown(confidence: float | None) -> bool:
@@ -546,7 +578,7 @@ def draft_clean(clean: np.ndarray, px_per_mm: float = T.OCR_PX_PER_MM) -> Draft:
     except RuntimeError as exc:  # the engine failing on one crop must not lose the comment
         error = f"Nhận dạng chữ viết tay: {exc}"
     lines = [line for line in lines if line.text]
-    words = [Word(w.text, round(100.0 * w.confidence, 1), number)
+    words = [Word(w.text, round(100.0 * w.confidence, 1), number, number_mark(w))
              for number, line in enumerate(lines) for w in line.words]
     text = "\n".join(line.text for line in lines)
     confidence, likely = comment_quality(lines)

@@ -30,6 +30,8 @@ _PAGES: dict[tuple[str, int], dict[int, np.ndarray]] = {}
 _MASKS: dict[tuple[str, int, int], np.ndarray] = {}
 # (form id, version, page number) -> print_core of that page.
 _CORES: dict[tuple[str, int, int], np.ndarray] = {}
+# (form id, version, page number) -> question_titles of that page.
+_TITLES: dict[tuple[str, int, int], dict[str, tuple[float, float, float, float]]] = {}
 
 
 def page_print(layout: Layout, page: PageLayout) -> np.ndarray:
@@ -161,3 +163,62 @@ def question_areas(layout: Layout, page: PageLayout) -> dict[str, tuple[float, f
                            min(y1, page.height - edge))
     _AREAS[key] = areas
     return areas
+
+
+def question_titles(layout: Layout, page: PageLayout) -> dict[str, tuple[float, float, float, float]]:
+    """Per question of omr's own ``page``, the rectangle (x0, y0, x1, y1), mm on the layout, of its title's
+    first line (the text starting «B2.»): print that only this question's row carries. Questions without
+    such a text are left out. Cached per page and process.
+    Raises ``ValueError`` for a page of a form designed elsewhere (``page.pinned``)."""
+    if page.pinned:
+        raise ValueError("a form designed elsewhere: its print is its blank's scan, not omr's drawing")
+    key = (layout.form_id, layout.version, page.number)
+    if key not in _TITLES:
+        questions = {b.question for b in page.checkboxes}
+        titles = {}
+        for d in page.decor:
+            head = d.text.split(".", 1)[0] if d.kind == "text" and d.text and "." in d.text[:5] else None
+            if head in questions and head not in titles:
+                size = d.size * PT_TO_MM
+                left = d.x - text_width_mm(d.text, d.size, d.bold) / 2 if d.align == "center" else d.x
+                titles[head] = (left, d.y - 0.8 * size, left + text_width_mm(d.text, d.size, d.bold),
+                                d.y + 0.25 * size)
+        _TITLES[key] = titles
+    return _TITLES[key]
+
+
+def titles_in_place(ink, layout: Layout, page: PageLayout, shifts: dict[str, tuple[float, float]]) -> dict[str, float]:
+    """How much of each question's title print (:func:`question_titles`) the scan shows where the question's
+    boxes were read: the share (0..1) of the title's printed pixels (:func:`print_core`) with ink at least
+    INK_THRESHOLD within one pixel (1 / CANONICAL_PX_PER_MM mm) of them, the title moved by the question's box
+    shift.
+
+    A row of boxes read where the layout puts it carries its own title (a clean or harsh scan: 0.87-1.0); a
+    row slid into another's place by a fold hiding a strip of the sheet carries the next row's title, whose
+    letters fall elsewhere (bench/hunt/paper2.py fold_hide: 0.0-0.66).
+
+    Args:
+        ink: the aligned page's ink (:class:`omr.scan.align.PageInk`, ``region_mm``).
+        layout, page: omr's own form page.
+        shifts: question -> (dx, dy) mm, the median offset of its boxes as found; only these questions are
+            measured.
+
+    Returns:
+        {question id: share} for the questions of ``shifts`` that have a title.
+    """
+    core = print_core(layout, page)
+    out = {}
+    for question, (x0, y0, x1, y1) in question_titles(layout, page).items():
+        if question not in shifts:
+            continue
+        dx, dy = shifts[question]
+        c0, r0, c1, r1 = (int(round(v * K)) for v in (x0, y0, x1, y1))
+        printed = core[r0:r1, c0:c1].astype(bool)
+        seen = ink.region_mm(x0 + dx, y0 + dy, x1 - x0, y1 - y0)
+        h, w = min(printed.shape[0], seen.shape[0]), min(printed.shape[1], seen.shape[1])
+        printed = printed[:h, :w]
+        if not printed.any():
+            continue
+        inked = cv2.dilate((seen[:h, :w] >= T.INK_THRESHOLD).astype(np.uint8), np.ones((3, 3), np.uint8))
+        out[question] = float(inked[printed].mean())
+    return out

@@ -258,8 +258,8 @@ def _runs(mask: np.ndarray, printed: np.ndarray, centre: tuple[float, float], an
     return out[0], out[1]
 
 
-def struck_through(ink: np.ndarray, printed: np.ndarray, box: tuple[float, float, float, float]
-                   ) -> LineThrough | None:
+def struck_through(ink: np.ndarray, printed: np.ndarray, box: tuple[float, float, float, float],
+                   level: float = T.LINE_MARK_INK) -> LineThrough | None:
     """A level stroke striking a box's mark out: across the whole box and on out of both its sides.
 
     A respondent who changes their mind often strikes the crossed box out with a line along the row
@@ -279,11 +279,12 @@ def struck_through(ink: np.ndarray, printed: np.ndarray, box: tuple[float, float
             reaching ``STRIKE_REACH_MM`` beyond the box where the page allows.
         printed: the form's print over the same window (uint8 0/1, same shape).
         box: the box on the window (x, y, w, h), px.
+        level: the least ink of a strike (LINE_MARK_INK; on ruled paper RULED_MAX_INK, over the paper's lines).
 
     Returns:
         The level stroke (:class:`LineThrough`: ``other_mm`` its shorter run beyond the box), or None.
     """
-    mask = (ink >= T.LINE_MARK_INK) & (printed == 0)
+    mask = (ink >= level) & (printed == 0)
     inside = _box_inside(mask.shape, box)
     if inside is None:
         return None
@@ -673,8 +674,9 @@ def _surely_pen_wide(stroke: StrokeWidth, others: list[float], percentile: float
 
 
 def _struck(reads: list[BoxRead], i: int, ink: PageInk, printed: np.ndarray,
-            shifts: dict[str, tuple[float, float]]) -> bool:
-    """Whether box ``i``'s mark is struck out by a level line (:func:`struck_through` on its window).
+            shifts: dict[str, tuple[float, float]], level: float) -> bool:
+    """Whether box ``i``'s mark is struck out by a level line of ``level`` ink or more (:func:`struck_through`
+    on its window).
 
     First (CPU: most marks end here) the page's ink is looked at in two strips beside the box, from
     ``LINE_MARK_RING_MM[0]`` (clear of the printed outline) to ``STRIKE_MIN_OUT_MM`` beyond its left and
@@ -683,20 +685,22 @@ def _struck(reads: list[BoxRead], i: int, ink: PageInk, printed: np.ndarray,
     near = T.LINE_MARK_RING_MM[0]
     for x in (r.x - T.STRIKE_MIN_OUT_MM, r.x + r.w + near):
         strip = ink.region_mm(x, r.y, T.STRIKE_MIN_OUT_MM - near, r.h)
-        if not (strip >= T.LINE_MARK_INK).any():
+        if not (strip >= level).any():
             return False
     window = _window(reads, i, ink, printed, shifts, T.STRIKE_REACH_MM)
-    return window is not None and struck_through(*window) is not None
+    return window is not None and struck_through(*window, level) is not None
 
 
-def review_lines_through_boxes(result: PageResult, ink: PageInk, printed: np.ndarray, page: PageLayout) -> None:
+def review_lines_through_boxes(result: PageResult, ink: PageInk, printed: np.ndarray, page: PageLayout,
+                               ruled: bool = False) -> None:
     """Send to review (ambiguous) every question of omr's own form read ok on a box whose mark is a
     long line through it (:func:`lines_through_marks`: a crease, a hair, a sheet's edge or a ruled
     line) or a hair (:func:`hairs_among_marks`: one stroke thinner than the respondent's pen), naming
     the questions in the page's detail («có đường kẻ dài chạy qua ô …», «có nét mảnh hơn nét bút …»):
     neither is a confident answer. ``printed``: the page's print mask
     (:func:`omr.scan.form_print.printed_mask`); ``page``: its layout (the boxes' places, to move the
-    print with them)."""
+    print with them); ``ruled``: the page is ruled or squared paper (:mod:`omr.scan.ruled`), whose faint
+    level lines run through crossed boxes like a strike: a strike there is ink of RULED_MAX_INK or more."""
     ok = {q.question: q for q in result.questions if q.status == OK}
     marked = [i for i, r in enumerate(result.boxes) if r.state == MARKED and r.question in ok]
     if not marked:
@@ -713,7 +717,8 @@ def review_lines_through_boxes(result: PageResult, ink: PageInk, printed: np.nda
     lined = sorted({result.boxes[i].question for i in found})
     haired = sorted({result.boxes[i].question for i in hairs} - set(lined))
     struck = sorted({result.boxes[i].question for i in marked if i not in found and i not in hairs
-                     and _struck(result.boxes, i, ink, printed, shifts)} - set(lined) - set(haired))
+                     and _struck(result.boxes, i, ink, printed, shifts, T.RULED_MAX_INK if ruled else T.LINE_MARK_INK)}
+                    - set(lined) - set(haired))
     for question in lined + haired + struck:
         recalibrate(ok[question], AMBIGUOUS)
     notes = []

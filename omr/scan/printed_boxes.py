@@ -998,12 +998,22 @@ def tint_levels(read: BoxRead, ink: PageInk) -> tuple[float, float]:
         read: the box as found on the aligned page (x, y, w, h in mm).
         ink: the aligned page's ink.
     """
+    windows = _tint_windows(read, ink)
+    if windows is None:
+        return 0.0, 0.0
+    inside, bands = windows
+    return float(np.median(inside)), max(float(np.median(b)) for b in bands)
+
+
+def _tint_windows(read: BoxRead, ink: PageInk) -> tuple[np.ndarray, list[np.ndarray]] | None:
+    """The ink of the inside and of the four bands :func:`tint_levels` takes its medians of, or None where it
+    gives (0, 0) (a window off the page, an empty inside or band)."""
     inset, near, far = T.TINT_INSET_MM, T.TINT_BAND_FROM_MM, T.TINT_BAND_TO_MM
     x0, y0, x1, y1 = read.x - far, read.y - far, read.x + read.w + far, read.y + read.h + far
     px0, py0 = int(round(x0 * K)), int(round(y0 * K))
     win = ink.region(px0, py0, int(round(x1 * K)), int(round(y1 * K)))
     if win.size == 0 or px0 < 0 or py0 < 0:
-        return 0.0, 0.0
+        return None
 
     def at(mm: float, origin: float) -> int:
         return int(round((mm - origin) * K))
@@ -1015,8 +1025,8 @@ def tint_levels(read: BoxRead, ink: PageInk) -> tuple[float, float]:
     bands = [win[by0:by1, bx0 - f:bx0 - n], win[by0:by1, bx1 + n:bx1 + f],
              win[by0 - f:by0 - n, bx0:bx1], win[by1 + n:by1 + f, bx0:bx1]]
     if inside.size == 0 or any(b.size == 0 for b in bands):
-        return 0.0, 0.0
-    return float(np.median(inside)), max(float(np.median(b)) for b in bands)
+        return None
+    return inside, bands
 
 
 def tinted_boxes(reads: list[BoxRead], ink: PageInk, questions: set[str]) -> set[str]:
@@ -1037,7 +1047,15 @@ def tinted_boxes(reads: list[BoxRead], ink: PageInk, questions: set[str]) -> set
     found = set()
     for read in reads:
         if read.question in questions and read.question not in found and read.state == EMPTY:
-            inside, surround = tint_levels(read, ink)
-            if min(inside, surround) >= T.TINT_MIN_INK:
+            # min(tint_levels) >= TINT_MIN_INK, told with as few medians as that takes (issue #18): an
+            # untinted inside decides alone (most boxes), then the first band tinted enough.
+            windows = _tint_windows(read, ink)
+            if windows is None:  # tint_levels' (0, 0)
+                tinted = 0.0 >= T.TINT_MIN_INK
+            else:
+                inside, bands = windows
+                tinted = (float(np.median(inside)) >= T.TINT_MIN_INK
+                          and any(float(np.median(b)) >= T.TINT_MIN_INK for b in bands))
+            if tinted:
                 found.add(read.question)
     return found

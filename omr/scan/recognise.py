@@ -29,7 +29,7 @@ import importlib.util
 import json
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -48,11 +48,18 @@ class CharRead:
     ``confidence`` is the engine's probability (0..1) for ``char``;
     ``alternatives`` are other readings of the same place, best first, each
     (text, probability); an empty text means "no character here".
+    ``missed_before`` is the likeliest character the engine saw, but did not
+    write, between the previous character and this one, with its probability
+    ("", 0.0) when none: in "1,5" read "15" the comma shows there at a few
+    per cent (post-correction then does not trust the number). The last
+    character of a read also has ``missed_after``, for the frames after it.
     """
 
     char: str
     confidence: float
     alternatives: tuple[tuple[str, float], ...] = ()
+    missed_before: tuple[str, float] = ("", 0.0)
+    missed_after: tuple[str, float] = ("", 0.0)  # the same after the last character of a line or piece
 
 
 @dataclass(frozen=True)
@@ -100,12 +107,16 @@ def ctc_characters(probabilities: np.ndarray, alphabet: list[str], blank: int = 
     ``probabilities`` is (time, classes), rows summing to 1. A character is a
     run of frames whose best class is the same non-blank class; its
     confidence is that class's highest probability within the run, and its
-    alternatives are the other classes at that frame (blank as "").
+    alternatives are the other classes at that frame (blank as ""). Over the
+    blank frames before a character, the likeliest other non-blank class (not
+    the character's own, not its neighbour's) is kept as its ``missed_before``.
     """
     best = probabilities.argmax(axis=1)
     chars: list[CharRead] = []
     previous = -1
     start = 0
+    last_char = -1  # class of the last character written
+    gap_from = 0  # first frame after it
     for t in range(len(best) + 1):
         current = int(best[t]) if t < len(best) else -1
         if t == len(best) or current != previous:
@@ -115,9 +126,31 @@ def ctc_characters(probabilities: np.ndarray, alphabet: list[str], blank: int = 
                 order = np.argsort(probabilities[peak])[::-1][:top_k + 1]
                 rivals = tuple(("" if int(c) == blank else alphabet[int(c)], float(probabilities[peak, c]))
                                for c in order if int(c) != previous)[:top_k]
-                chars.append(CharRead(alphabet[previous], float(probabilities[peak, previous]), rivals))
+                missed = _missed_in_gap(probabilities[gap_from:start], best[gap_from:start], blank,
+                                        (last_char, previous), alphabet)
+                chars.append(CharRead(alphabet[previous], float(probabilities[peak, previous]), rivals, missed))
+                last_char, gap_from = previous, t
             previous, start = current, t
+    if chars:
+        tail = _missed_in_gap(probabilities[gap_from:], best[gap_from:], blank, (last_char, -1), alphabet)
+        chars[-1] = replace(chars[-1], missed_after=tail)
     return tuple(chars)
+
+
+def _missed_in_gap(gap: np.ndarray, best: np.ndarray, blank: int, neighbours: tuple[int, int],
+                   alphabet: list[str]) -> tuple[str, float]:
+    """The likeliest non-blank class over the blank frames of ``gap`` (frames, classes), the
+    neighbouring characters' own classes left out: ("", 0.0) when there is none."""
+    frames = gap[best == blank]
+    if not len(frames):
+        return "", 0.0
+    others = frames.max(axis=0).copy()
+    others[blank] = 0.0
+    for c in neighbours:
+        if c >= 0:
+            others[c] = 0.0
+    c = int(others.argmax())
+    return (alphabet[c], float(others[c])) if others[c] > 0.0 else ("", 0.0)
 
 
 def word_gap_cuts(ink_columns: np.ndarray, max_width: int) -> list[tuple[int, int]]:

@@ -133,6 +133,24 @@ def questions_with_marks(reads: list[BoxRead]) -> set[str]:
     return {r.question for r in reads if r.state in (MARKED, CANCELLED)}
 
 
+def partial_numbers(reads: list[QuestionRead], labels: dict[str, tuple[str, ...]]) -> set[str]:
+    """Ids of the blank digit columns of numbers written one digit per column (a template's ``labels``:
+    name -> the questions joined, omr.forms.pinned.check_labels) that are partly filled in: some column
+    marked, another left blank. «0 5» with the tens left blank is not the day "5" nor "05" but a digit
+    skipped or too faint to see: a person decides (#16). Only labels whose questions are all among ``reads``
+    (one page) are judged; a column with two marks is already ``multiple``, never joined.
+    """
+    by_id = {r.question: r for r in reads}
+    out: set[str] = set()
+    for parts in labels.values():
+        if not parts or any(p not in by_id for p in parts):
+            continue
+        statuses = [by_id[p].status for p in parts]
+        if BLANK in statuses and any(s != BLANK for s in statuses):
+            out.update(p for p in parts if by_id[p].status == BLANK)
+    return out
+
+
 def resolve_questions(questions: list[Question], reads: list[BoxRead]) -> list[QuestionRead]:
     by_question: dict[str, list[BoxRead]] = {}
     for r in reads:

@@ -134,7 +134,81 @@ def group_by_print(boxes: list, words: list, ink: np.ndarray | None = None, px_p
     for q in questions:
         _label(q, boxes, words, ink, px_per_mm, reader)
         q.comb = _is_comb(q.boxes, boxes)
+    _digit_columns(questions, boxes, words, reader)
     return questions
+
+
+def _digit_reads(question: Question) -> tuple[int, int]:
+    """(labels that read as their place's digit, labels that read as another digit) of a question whose
+    k-th box would be the digit k (0, 1, 2 …). A label read as anything else (a letter, two digits run
+    together, nothing) is neither: Tesseract's misreading of a small digit beside a box."""
+    agree = sum(label == str(k) for k, label in enumerate(question.labels))
+    wrong = sum(len(label) == 1 and label.isdigit() and label != str(k) for k, label in enumerate(question.labels))
+    return agree, wrong
+
+
+def _digit_columns(questions: list[Question], boxes: list, words: list, reader: Callable | None = None) -> None:
+    """Rows of boxes labelled 0 … 9 whose print was misread in a label or two (a scanned or image blank:
+    «☐0 ☐1 … ☐9» read "0 1 2 L 4 5 6 7 8 g") labelled and coded 0 … 9, so that :func:`number_fields`
+    joins them; changed in place.
+
+    A row of ten boxes with at least ``BLANK_DIGIT_REREAD_MIN`` labels read as their digit has the others read again, each
+    from its own crop right of its box (``reader``, :func:`omr.template_from.printed.read_label`); it is a
+    digit column when then at least ten minus ``BLANK_DIGIT_MISREAD_MAX`` labels read as their digit and the
+    others as nothing or another digit. A shorter row (a day's tens «0 1 2 3», a month's «0 1») is one only
+    beside such a column on one printed row (:func:`_next_in_row`), its labels read again the same way,
+    every label read being its place's digit and at most one unread. Anything else keeps its labels: no guess.
+    """
+    def again(q: Question) -> Question:
+        """``q`` with each label that is not its place's digit read again from its own crop."""
+        labels = list(q.labels)
+        for k, i in enumerate(q.boxes):
+            if labels[k] == str(k) or reader is None:
+                continue
+            b = boxes[i]
+            end = boxes[q.boxes[k + 1]].x if k + 1 < len(q.boxes) else b.x + b.w + T.BLANK_DIGIT_LABEL_MM
+            text, _ = reader((b.x + b.w, b.y, min(end - b.x - b.w, T.BLANK_DIGIT_LABEL_MM), b.h))
+            text = _clean(text)
+            if len(text) == 1 and text.isdigit():
+                labels[k] = text
+        return Question(q.boxes, q.text, labels)
+
+    full = set()
+    for k, q in enumerate(questions):
+        if q.comb or len(q.boxes) != 10 or _digit_run(q) or _digit_reads(q)[0] < T.BLANK_DIGIT_REREAD_MIN:
+            continue
+        agree, wrong = _digit_reads(again(q))
+        if agree >= 10 - T.BLANK_DIGIT_MISREAD_MAX:
+            full.add(k)
+    for k, q in enumerate(questions):
+        if q.comb or _digit_run(q) or len(q.boxes) < 2 or len(q.boxes) > 10:
+            continue
+        if k not in full:
+            beside = (k + 1 < len(questions) and (k + 1 in full or _digit_run(questions[k + 1])) and
+                      _next_in_row(q, questions[k + 1], boxes, words)) or \
+                     (k > 0 and (k - 1 in full or _digit_run(questions[k - 1])) and
+                      _next_in_row(questions[k - 1], q, boxes, words))
+            if not beside:
+                continue
+            agree, wrong = _digit_reads(again(q))
+            if wrong or agree < max(1, len(q.boxes) - 1):
+                continue
+        q.labels = [str(d) for d in range(len(q.boxes))]
+        q.codes = list(q.labels)
+
+
+def _next_in_row(left: Question, right: Question, boxes: list, words: list) -> bool:
+    """``right`` goes on where ``left`` ends, on the same printed row, with nothing printed between them but
+    ``left``'s last box's digit (the two digit columns of one number, «☐0 … ☐3 | ☐0 … ☐9»)."""
+    last = boxes[left.boxes[-1]]
+    first = boxes[right.boxes[0]]
+    level = abs(first.centre[1] - last.centre[1]) < 0.6 * first.h and first.x > last.x
+    # Not printed between: a word that starts before the last box ends (a scanned row's digits read as one
+    # word, "|2|1|7J1", running into the gap) or a rule read as text (the "|" between tens and units).
+    between = [w for w in _words_between(words, first.y - 0.3 * first.h, first.y + 1.3 * first.h,
+                                         last.x + last.w, first.x)
+               if w.x >= last.x + last.w - T.BLANK_REREAD_PAD_MM and not RULE_AS_TEXT.fullmatch(w.text)]
+    return level and (not between or _is_code(between))
 
 
 def _is_comb(members: list[int], boxes: list) -> bool:
@@ -169,12 +243,18 @@ def _split_row(row: list[int], boxes: list, words: list, ink, px_per_mm: float) 
     for a, b in zip(row, row[1:]):
         A, B = boxes[a], boxes[b]
         inside = _words_between(words, A.y - 0.3 * A.h, A.y + 1.3 * A.h, A.x + A.w, B.x)
+        if inside and all(RULE_AS_TEXT.fullmatch(w.text) for w in inside):
+            inside = []  # a printed rule read as text ("||" between a date's tens and units on a 1-bit scan)
         between.append(inside)
         if not inside:
             empty_gaps.append(B.x - (A.x + A.w))
         elif _is_code(inside):
             empty_gaps.append(B.x - inside[-1].right)
     usual = float(np.median(empty_gaps)) if empty_gaps else None
+    # A row whose boxes mostly have a digit or letter each («☐0 ☐1 … ☐9»): a box whose label was not read
+    # (a scanned blank) leaves a gap from box to box, measured against the row's usual box-to-box gap.
+    coded = [gaps[k] for k, inside in enumerate(between) if inside and _is_code(inside)]
+    pitch = float(np.median(coded)) if len(coded) * 2 >= len(gaps) else None
     rules = [_separator(ink, px_per_mm, boxes[a], boxes[b]) for a, b in zip(row, row[1:])]
     # Rules between every pair of boxes are a table's cell borders, not a printed separator.
     if len(rules) >= 2 and sum(rules) >= len(rules) / 2:
@@ -193,7 +273,10 @@ def _split_row(row: list[int], boxes: list, words: list, ink, px_per_mm: float) 
         if not split and usual is not None and (not inside or _is_code(inside)):
             # Boxes without labels, or with a digit or letter each (a date's digits read from a PDF's
             # text layer): a blank wider than the row's usual one parts two questions.
-            split = (blank if inside else gap) > T.BLANK_UNLABELLED_GAP_RATIO * usual + 0.5
+            if inside or pitch is None:
+                split = (blank if inside else gap) > T.BLANK_UNLABELLED_GAP_RATIO * usual + 0.5
+            else:
+                split = gap > T.BLANK_UNLABELLED_GAP_RATIO * pitch + 0.5
         elif not split and inside:
             # The text between two boxes is the left box's label, then maybe the right one's question.
             split = _question_start_after_label(inside)
@@ -205,8 +288,12 @@ def _split_row(row: list[int], boxes: list, words: list, ink, px_per_mm: float) 
 
 
 def _is_code(inside: list) -> bool:
-    """The text between two boxes is one digit or letter or two (the left box's code, "0" … "9")."""
-    return len(inside) == 1 and len(inside[0].text) <= 2 and inside[0].text.isalnum()
+    """The text between two boxes is one digit or letter or two (the left box's code, "0" … "9"), a box's
+    edge glued to it as Tesseract reads one on a scanned blank ("]1", "[3") left out."""
+    if len(inside) != 1:
+        return False
+    text = inside[0].text.strip("[]|")
+    return 0 < len(text) <= 2 and text.isalnum()
 
 
 def _question_start_after_label(inside: list) -> bool:
@@ -444,7 +531,8 @@ def number_fields(questions: list[Question], boxes: list, words: list) -> list[t
     def close() -> None:
         if len(run) >= 2:
             name = [w for w in _left_text(questions[run[0]].boxes, boxes, words) if not _is_code([w])]
-            fields.append((list(run), _clean(" ".join(w.text for w in name))))
+            # The row's name ends at its colon: after it, a scanned box's edge read as letters ("Tháng:[L").
+            fields.append((list(run), _clean(" ".join(w.text for w in name).split(":")[0])))
 
     for k, q in enumerate(questions):
         if not _digit_run(q) or q.comb:
@@ -452,12 +540,7 @@ def number_fields(questions: list[Question], boxes: list, words: list) -> list[t
             run = []
             continue
         if run:
-            last = boxes[questions[run[-1]].boxes[-1]]
-            first = boxes[q.boxes[0]]
-            level = abs(first.centre[1] - last.centre[1]) < 0.6 * first.h and first.x > last.x
-            between = _words_between(words, first.y - 0.3 * first.h, first.y + 1.3 * first.h, last.x + last.w,
-                                     first.x)
-            if level and (not between or _is_code(between)):
+            if _next_in_row(questions[run[-1]], q, boxes, words):
                 run.append(k)
                 continue
             close()

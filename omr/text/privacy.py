@@ -9,6 +9,8 @@ Masking errs towards masking: a 9- or 12-digit run that is not an ID is still
 hidden. Money written with thousands dots ("150.000.000 đồng") is not an ID:
 ID numbers are written without dots, phone numbers with or without.
 Numbers glued to letters (dossier codes such as "H20-251014-0001") are left.
+A grouped number of 9 digits starting with 0 is a phone number a handwriting
+draft dropped a digit of, and is masked too.
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ ID_LABEL = "[số giấy tờ đã ẩn]"
 _SEP = r"[ .\-]?"
 # Vietnamese mobiles and landlines: 0 + 9-10 digits, or +84 / 84 + 9-10 digits.
 _PHONE = re.compile(r"(?<![\w.])(?:\(?\+?84\)?" + _SEP + r"|0)(?:\d" + _SEP + r"){8,9}\d(?![\d])")
+# A phone number one digit short, as a handwriting draft drops one («0987.000.123» read «087.000.123»):
+# 0 and 8 more digits, grouped by dots, spaces or dashes. Money never starts with 0; 9 digits not
+# grouped are an old ID number (below).
+_PHONE_SHORT = re.compile(r"(?<![\w.])0(?:\d" + _SEP + r"){7}\d(?![ .\-]?\d)(?!\w)")
 # IDs: 9 (CMND) or 12 (CCCD) digits, possibly grouped by spaces; never dots or dashes,
 # which belong to money ("150.000.000") and dossier codes ("H20-251014-0001").
 _ID = re.compile(r"(?<![\w.\-])\d(?: ?\d){8}(?:(?: ?\d){3})?(?![\w.\-])")
@@ -42,4 +48,5 @@ def mask_personal_numbers(text: str | None) -> str | None:
     if not text:
         return text
     text = _PHONE.sub(lambda m: PHONE_LABEL if _digit_count(m.group()) in (10, 11, 12) else m.group(), text)
-    return _ID.sub(lambda m: ID_LABEL if _digit_count(m.group()) in (9, 12) else m.group(), text)
+    text = _ID.sub(lambda m: ID_LABEL if _digit_count(m.group()) in (9, 12) else m.group(), text)
+    return _PHONE_SHORT.sub(lambda m: PHONE_LABEL if not m.group().isdigit() else m.group(), text)

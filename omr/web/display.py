@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from omr.data.schema import pages, source_files
 from omr.data.uploads import shown_file_name, uploaded_names
+from omr.model import NO_MARKS
 from omr.online.units import stored_units
 from omr.text.dates import parse_day  # noqa: F401  (the web app's date fields: views call display.parse_day)
 
@@ -89,6 +90,20 @@ def page_source(conn: sa.Connection, page_id: int) -> dict | None:
     return {"path": row.path, "name": shown_file_name(row.path, name), "page": row.page_index + 1}
 
 
+# The reader's tags in a page's detail (omr.scan.page: "mostly_blank", "misaligned", omr.model.NO_MARKS),
+# as people read them: the stored detail keeps the tags, which the store and the queue match on.
+DETAIL_TAGS = {
+    "mostly_blank": "phần lớn câu hỏi của trang không có dấu chắc chắn nên được chuyển người xem lại",
+    "misaligned": "trang chưa căn khớp với mẫu nên mọi câu trả lời của trang được chuyển người xem lại",
+    NO_MARKS: "trang không có dấu nào",
+}
+
+
+def _tags_in_words(text: str) -> str:
+    """``text`` with each "; "-separated part that is a reader's tag (:data:`DETAIL_TAGS`) said in Vietnamese."""
+    return "; ".join(DETAIL_TAGS.get(part.strip(), part) for part in text.split("; "))
+
+
 def page_detail(detail: str | None, path: str | None = None, name: str | None = None) -> str:
     """A stored page's set-aside detail as shown to people: no server path, no decoder's raw text.
 
@@ -97,11 +112,12 @@ def page_detail(detail: str | None, path: str | None = None, name: str | None = 
     is dropped and any other absolute path shortened to its last part. An OpenCV assertion
     ("cv2.error … (-215:Assertion failed) …") becomes one Vietnamese reason. With the page's
     stored ``path`` and the file's shown ``name`` (:func:`page_source`), any mention of the
-    stored file (its path or its stored name, "001.pdf") says the user's name instead.
+    stored file (its path or its stored name, "001.pdf") says the user's name instead. The reader's
+    tags ("mostly_blank", "misaligned", "no_marks") are said in Vietnamese (:data:`DETAIL_TAGS`).
     """
     if not detail:
         return ""
-    text = _PATH_LEAD.sub("", detail)
+    text = _tags_in_words(_PATH_LEAD.sub("", detail))
     if any(sign in text for sign in _DECODER_TEXT):
         return "ảnh không hợp lệ, chương trình xử lý ảnh không đọc được (hãy quét lại trang này)"
     if path and name:

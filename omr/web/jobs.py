@@ -313,6 +313,10 @@ class JobRunner:
         self._thread.start()
         self._wake.set()
 
+    def no_reader_connected(self) -> bool:
+        """Never: this server's own thread reads the uploads (SQLite); see omr.web.queue.QueueRunner."""
+        return False
+
     def wake(self) -> None:
         self._wake.set()
 

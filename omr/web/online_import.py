@@ -20,6 +20,8 @@ from omr.data.schema import changes, import_files, stored_time
 from omr.errors import InputFileError
 from omr.online.importer import ImportReport, file_sha256, import_online
 from omr.online.mapping import load_mapping
+from omr.online.table import Bounds, check_bounds, megabytes
+from omr.text.numbers import vn_integer
 
 ONLINE_ENTITY = "online_import"  # changes.entity of an import (entity_id: the import_files row)
 ONLINE_FIELD = "file_imported"
@@ -57,10 +59,7 @@ def import_upload(store, uploads_dir: Path, filename: str, received: Path, sourc
     if suffix not in SUFFIXES:
         raise InputFileError(f"Tệp «{name}» không phải tệp xuất trực tuyến: chỉ nhận CSV hoặc XLSX "
                              "(tải từ Google Forms, cổng dịch vụ công hoặc bảng tính)")
-    size = received.stat().st_size
-    if size > T.ONLINE_MAX_FILE_BYTES:
-        raise InputFileError(f"Tệp «{name}» quá lớn ({size:,} byte; tối đa {T.ONLINE_MAX_FILE_BYTES:,} byte): "
-                             "hãy chia tệp hoặc nhập bằng «omr online import»".replace(",", "."))
+    check_bounds(received, _web_bounds(name))  # size and rows, before the file is hashed, kept or read whole
     folder = Path(uploads_dir) / "online"
     folder.mkdir(parents=True, exist_ok=True)
     sha = file_sha256(received)
@@ -70,8 +69,10 @@ def import_upload(store, uploads_dir: Path, filename: str, received: Path, sourc
     rejects = folder / f"{sha}.rejects.csv"
     try:
         mapping = load_mapping(mapping_file) if mapping_file is not None else None
+        bounds = _web_bounds(name)
         report = import_online(store, kept, source, mapping, templates=templates, rejects=rejects,
-                               max_rows=T.ONLINE_MAX_ROWS, shown_name=name)
+                               max_rows=bounds.max_rows, max_bytes=bounds.max_bytes, shown_name=name,
+                               advice=bounds.advice)
     except Exception as exc:
         message = getattr(exc, "message", None)
         if message is not None:  # an OmrError: its message says the server's paths; the admin knows the name
@@ -95,6 +96,16 @@ def import_upload(store, uploads_dir: Path, filename: str, received: Path, sourc
     store.writing(lambda conn: store._record_change(conn, who, ONLINE_ENTITY, file_id or 0, None, ONLINE_FIELD,
                                                     None, audit, reason="nhập phiếu trực tuyến trên ứng dụng web"))
     return WebImport(report, name, file_id)
+
+
+def cli_advice() -> str:
+    """The end of a web refusal over its bounds: the command line takes larger files (Vietnamese)."""
+    return (f", hoặc nhập bằng lệnh «omr online import» trên máy chủ (nhận tới {vn_integer(T.ONLINE_CLI_MAX_ROWS)} "
+            f"dòng, {megabytes(T.ONLINE_CLI_MAX_FILE_BYTES)} một tệp)")
+
+
+def _web_bounds(name: str) -> Bounds:
+    return Bounds(T.ONLINE_MAX_FILE_BYTES, T.ONLINE_MAX_ROWS, name, cli_advice())
 
 
 def past_imports(store, limit: int = 50) -> list[dict]:

@@ -286,6 +286,16 @@ def run_worker(db_url: str | None, store, reader: UploadReader, **options) -> No
     asyncio.run(main())
 
 
+def live_workers(store, within_s: float) -> int:
+    """Workers that sent procrastinate a heartbeat in the last ``within_s`` seconds (its procrastinate_workers
+    table: a worker adds its row when it starts, beats every ``T.JOB_QUEUE_HEARTBEAT_S`` and removes the row
+    when it stops). PostgreSQL only."""
+    with store.reading() as conn:
+        return conn.execute(sa.text("SELECT count(*) FROM procrastinate_workers "
+                                    "WHERE last_heartbeat > now() - make_interval(secs => :within)"),
+                            {"within": float(within_s)}).scalar_one()
+
+
 class QueueRunner:
     """JobRunner's interface (start, wake, stop) over the job queue, for ``omr review serve`` on PostgreSQL.
 
@@ -325,6 +335,12 @@ class QueueRunner:
             # The upload is kept 'queued' in upload_jobs: every worker's next round queues it.
             log.warning("Chưa đưa được đợt tải lên vào hàng đợi (%s); máy đọc sẽ tự lấy trong vòng %s giây",
                         exc, int(T.JOB_QUEUE_RECOVERY_EVERY_S))
+
+    def no_reader_connected(self) -> bool:
+        """True when no worker (this server's own or an ``omr worker``) has sent a heartbeat for
+        ``T.JOB_QUEUE_NO_WORKER_AFTER_S`` seconds: a queued upload then waits for nobody (the job page says
+        so and how to start one)."""
+        return live_workers(self.store, T.JOB_QUEUE_NO_WORKER_AFTER_S) == 0
 
     def stop(self, timeout: float = 5.0) -> None:
         if self._loop is not None and self._main is not None:

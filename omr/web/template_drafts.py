@@ -39,6 +39,7 @@ from omr.data.schema import changes
 from omr.errors import InputFileError, OmrError, TemplateError
 from omr.forms.layout import resolve_layout
 from omr.forms.links import LINK_TYPES, check_link, shared_link_problems
+from omr.forms.pinned import LABEL_NAME, joined_value
 from omr.online.mapping import similarity
 from omr.forms.template import (
     CODE_PATTERN,
@@ -48,7 +49,7 @@ from omr.forms.template import (
     load_template,
     reserved_question_id,
 )
-from omr.model import BLANK, COVER_SHEET, MULTIPLE, OK, SERIAL_FIELD, SET_ASIDE_REASONS
+from omr.model import BLANK, COVER_SHEET, MULTIPLE, OK, PART_REVIEW, SERIAL_FIELD, SET_ASIDE_REASONS
 from omr.scan.ingest import PageLoader, count_pages, pdf_page_sizes_mm
 from omr.scan.batch import WORKER_PRELOAD
 from omr.scan.resolve import shown_confidence
@@ -117,6 +118,10 @@ class Edit:
     base_version: int | None  # the saved version the edit started from; None for a new blank
     replace_version: int | None  # the user confirmed saving over this version (a new blank, a form id taken)
     standard_form: str | None = None  # the standard form the links point to
+    # Numbers marked one digit per column, as the editor shows them (the template's ``labels``): (name, its
+    # questions in order, the name it had in the draft or None). None: the browser sent none (an older
+    # page): the draft's labels are carried, renamed with their questions (:func:`carried_labels_and_join`).
+    numbers: list[tuple[str, list[str], str | None]] | None = None
 
     @property
     def standard(self) -> dict | None:
@@ -446,6 +451,9 @@ def editor_state(draft: Draft, standard: Template | None = None) -> dict:
             "marks": pinned["marks"],
             "pages": [{"number": p["page"], "width": p["width"], "height": p["height"]} for p in pinned["pages"]],
             "questions": questions, "standard": standard_choices(standard), "placeholder": PLACEHOLDER_MARK,
+            # Numbers marked one digit per column (``labels``): shown as one question with its digit columns.
+            "numbers": [{"name": name, "parts": list(parts)}
+                        for name, parts in (template.extra.get("labels") or {}).items()],
             "limits": {"box_min": T.EDITOR_BOX_MIN_MM, "box_max": T.EDITOR_BOX_MAX_MM,
                        "frame_min": T.EDITOR_FRAME_MIN_MM}}
 
@@ -623,10 +631,51 @@ def check_edit(payload, draft: Draft, standard: Template | None = None) -> Edit:
         problems += _overlaps(items, page_no)
     problems += _frames_over_boxes(questions)
     problems += shared_link_problems({q.id: q.link["question"] for q in questions if q.link})
+    numbers = None if payload.get("numbers") is None else _check_numbers(payload["numbers"], questions, problems)
     if problems:
         raise EditError(problems)
     return Edit(form_id, title, questions, versions[0], versions[1],
-                standard.form_id if standard is not None else None)
+                standard.form_id if standard is not None else None, numbers)
+
+
+def _check_numbers(raw, questions: list[EditQuestion], problems: list[str]) -> list[tuple[str, list[str], str | None]]:
+    """The edit's numbers (one digit per column, the template's ``labels``), checked as
+    omr.forms.pinned.check_labels checks a YAML's: a list of {name, parts, was}; a name (a letter, then
+    letters, digits, '_', at most 40) that is no question's and no other number's; two parts or more, each a
+    choice question of the edit, in one number at most. Problems (Vietnamese) are added to ``problems``."""
+    if not isinstance(raw, list) or len(raw) > T.EDITOR_MAX_QUESTIONS:
+        problems.append("Danh sách số ghép từ nhiều cột không hợp lệ")
+        return []
+    choice = {q.id for q in questions if q.type != "text"}
+    ids = {q.id for q in questions}
+    out: list[tuple[str, list[str], str | None]] = []
+    owner: dict[str, str] = {}
+    for k, item in enumerate(raw, start=1):
+        name = item.get("name") if isinstance(item, dict) else None
+        parts = item.get("parts") if isinstance(item, dict) else None
+        where = f"Số «{name}»" if isinstance(name, str) and len(name) <= 40 else f"Số ghép thứ {k}"
+        if not isinstance(name, str) or not LABEL_NAME.fullmatch(name):
+            problems.append(f"{where}: tên phải bắt đầu bằng chữ cái, chỉ gồm chữ không dấu, số và '_' "
+                            "(tối đa 40 ký tự), ví dụ Ngay")
+            continue
+        if name in ids or any(name == n for n, _, _ in out):
+            problems.append(f"{where}: trùng tên một câu hỏi hay một số khác; hãy đặt tên khác")
+            continue
+        if not isinstance(parts, list) or len(parts) < 2 or not all(isinstance(p, str) for p in parts):
+            problems.append(f"{where}: cần ít nhất hai câu (mỗi câu một cột chữ số), theo thứ tự")
+            continue
+        bad = [p for p in parts if p not in choice]
+        twice = [p for p in parts if p in owner or parts.count(p) > 1]
+        if bad:
+            problems.append(f"{where}: {', '.join(bad[:5])} không phải câu chọn ô của mẫu phiếu")
+            continue
+        if twice:
+            problems.append(f"{where}: câu {twice[0]} đã thuộc số «{owner.get(twice[0], name)}»")
+            continue
+        owner.update(dict.fromkeys(parts, name))
+        was = item.get("was")
+        out.append((name, list(parts), was if isinstance(was, str) and len(was) <= 40 else None))
+    return out
 
 
 def standard_id_notes(edit: Edit, standard: Template | None) -> list[str]:
@@ -746,7 +795,15 @@ def carried_labels_and_join(draft: Draft, edit: Edit) -> tuple[dict[str, list[st
     labels: dict[str, list[str]] = {}
     notes: list[str] = []
     problems: list[str] = []
-    for name, parts in (draft.template.extra.get("labels") or {}).items():
+    old_labels = draft.template.extra.get("labels") or {}
+    if edit.numbers is not None:  # the editor showed the numbers: they are as the admin left them
+        kept = {was: name for name, _, was in edit.numbers if was in old_labels}
+        renamed = {**renamed, **{was: name for was, name in kept.items() if was != name}}
+        labels = {name: list(parts) for name, parts, _ in edit.numbers}
+        notes += [f"số «{name}» (ghép các câu {', '.join(parts)} thành một cột khi xuất) đã bỏ trong bản sửa."
+                  for name, parts in old_labels.items() if name not in kept]
+        old_labels = {}
+    for name, parts in old_labels.items():
         new_parts = [renamed.get(p, p) for p in parts]
         missing = [old for old, new in zip(parts, new_parts) if new not in choice]
         if missing:
@@ -1051,7 +1108,7 @@ def template_history(store, limit: int = 50) -> list[dict]:
 # --- trying a filled scan ------------------------------------------------------------------------
 
 STATUS_TEXT = {OK: "đọc được", BLANK: "để trống", MULTIPLE: "nhiều ô", "ambiguous": "không chắc: cần kiểm tra",
-               "invalid": "không hợp lệ"}
+               "invalid": "không hợp lệ", PART_REVIEW: "thiếu chữ số hoặc chữ số không chắc: cần kiểm tra"}
 
 
 def try_scan(received: Path, client_name: str, layout, folder: Path) -> list[dict]:
@@ -1188,6 +1245,14 @@ def _tried_page(raw, result, layout, questions: dict, shown: str, index: int) ->
                       "status": read.status, "status_text": STATUS_TEXT.get(read.status, read.status),
                       "confidence_text": "" if confidence is None else vn_percent(confidence),
                       "at": _anchor_of(first_box.get(read.question), regions.get(read.question))})
+    by_id = {read.question: read for read in result.questions}
+    for name, parts in layout.labels.items():  # a number marked one digit per column: the number read
+        if all(p in by_id for p in parts):
+            value, status = joined_value([(by_id[p].value, by_id[p].status) for p in parts])
+            reads.append({"id": name, "text": f"số ghép từ các cột {' + '.join(parts)}",
+                          "value": value if value is not None else "(trống)" if status == BLANK else "(chưa ghép được)",
+                          "status": status, "status_text": STATUS_TEXT.get(status, status), "confidence_text": "",
+                          "at": _anchor_of(first_box.get(parts[0]), None), "number": True})
     for comment in result.comments:
         q = questions.get(comment.field)
         reads.append({"id": comment.field, "text": q.text if q else "", "value": "có chữ viết" if comment.inked
@@ -1197,7 +1262,7 @@ def _tried_page(raw, result, layout, questions: dict, shown: str, index: int) ->
               for c in result.comments]
     return {"number": index + 1, "image": jpeg.tobytes() if ok else b"", "width": page.width, "height": page.height,
             "boxes": boxes, "frames": frames, "questions": reads,
-            "detail": _try_detail(result.detail, any(r["status"] not in (OK, BLANK, "comment") for r in reads)
+            "detail": _try_detail(page_detail(result.detail), any(r["status"] not in (OK, BLANK, "comment") for r in reads)
                                   or "không thấy in" in (result.detail or ""))}
 
 

@@ -47,12 +47,13 @@ from omr.forms.template import NO_OPINION_CODE, Question
 from omr.model import (AMBIGUOUS, BLANK, INVALID_MULTIPLE, INVALID_MULTIPLE_TEXT, MULTIPLE, NEEDS_REVIEW, OK, SET_ASIDE_REASONS,
                        VN_TZ)
 from omr.online.importer import DUPLICATE_WINDOW
+from omr.online.table import megabytes
 from omr.reports.export import export_responses
 from omr.scan.comments import draft_shown
 from omr.text.dates import not_a_day
 from omr.text.lexicon import flags_from_json
 from omr.text.normalise import quoted
-from omr.text.numbers import vn_decimal
+from omr.text.numbers import vn_decimal, vn_integer
 from omr.web import display, images, jobs, online_import, purge
 from omr.web.ids import db_id
 from omr.web.throttle import LoginThrottled
@@ -451,6 +452,11 @@ def too_large_message(path: str, limit: int) -> str:
         return (f"Tệp gửi lên vượt giới hạn {size} của trình sửa mẫu phiếu nên chưa được nhận. Hãy quét lại "
                 "phiếu trắng ở 200–300 dpi, đen trắng hoặc xám (không quét màu), chỉ gồm các trang của phiếu, "
                 "rồi gửi lại.")
+    if path.rstrip("/") == "/admin/online":  # the export file's bound (the body's holds the form's fields more)
+        return (f"Tệp xuất trực tuyến gửi lên vượt giới hạn {megabytes(tuning.ONLINE_MAX_FILE_BYTES)} "
+                "một lần nhập trên ứng dụng web nên chưa được nhận. Hãy chia tệp thành nhiều tệp nhỏ hơn (mỗi tệp "
+                f"giữ dòng tiêu đề, không quá {vn_integer(tuning.ONLINE_MAX_ROWS)} dòng) rồi nhập lần lượt"
+                f"{online_import.cli_advice()}.")
     return (f"Nội dung gửi lên vượt giới hạn {size} của một biểu mẫu nên chưa được nhận. Hãy rút ngắn nội dung "
             "đã gõ hoặc đã dán rồi gửi lại; để tải tệp quét, hãy dùng trang «Đợt quét».")
 
@@ -463,7 +469,7 @@ def too_large_response(path: str, limit: int, as_json: bool) -> Response:
             f"Bản sửa quá lớn để gửi lên máy chủ (giới hạn {_bytes_text(limit)}); hãy bớt câu hỏi hoặc ô "
             "rồi lưu lại."])
     else:
-        files = path.rstrip("/") == "/batches" or path.startswith("/admin/templates/")
+        files = path.rstrip("/") in ("/batches", "/admin/online") or path.startswith("/admin/templates/")
         response = current_app.make_response(render_template(
             "error.html", title="Tệp quá lớn" if files else TOO_LARGE_TITLE, message=too_large_message(path, limit)))
     response.status_code = 413
@@ -661,7 +667,9 @@ def register(app: Flask) -> None:
             abort(404)
         # The batch the job read into: what is left to review, and the queue filtered to it.
         batch = next((b for b in review.batch_progress(_store()) if b["name"] == job["batch_name"]), None)
-        return render_template("job.html", job=job, batch=batch, cancelled=jobs.cancellation(_store(), job_id))
+        no_reader = job["status"] == jobs.QUEUED and current_app.extensions["omr_jobs"].no_reader_connected()
+        return render_template("job.html", job=job, batch=batch, cancelled=jobs.cancellation(_store(), job_id),
+                               no_reader=no_reader, no_reader_s=int(tuning.JOB_QUEUE_NO_WORKER_AFTER_S))
 
     @app.post("/batches/jobs/<int:job_id>/cancel")
     @login_required(*users.CAN_UPLOAD)
@@ -1119,7 +1127,7 @@ def register(app: Flask) -> None:
     def admin_purge_uploads():
         text = (request.form.get("days") or "").strip()
         if not text.isdecimal() or len(text) > 9 or not 1 <= int(text) <= tuning.PURGE_MAX_DAYS:
-            bounds = f"số nguyên từ 1 đến {vn_thousands(tuning.PURGE_MAX_DAYS)}"
+            bounds = f"số nguyên từ 1 đến {vn_integer(tuning.PURGE_MAX_DAYS)}"
             flash(f"Chưa nhập số ngày ({bounds})." if not text else
                   f"{quoted(text[:20])} không phải số ngày hợp lệ ({bounds}).", "error")
             return redirect(url_for("batches_page"), 303)
@@ -1168,8 +1176,8 @@ def register(app: Flask) -> None:
                                past=online_import.past_imports(_store()),
                                shown_problems=tuning.ONLINE_PROBLEMS_SHOWN,
                                repeat_minutes=int(DUPLICATE_WINDOW.total_seconds() // 60),
-                               max_bytes=_size_text(tuning.ONLINE_MAX_FILE_BYTES),
-                               max_rows=vn_thousands(tuning.ONLINE_MAX_ROWS)), status
+                               max_bytes=megabytes(tuning.ONLINE_MAX_FILE_BYTES),
+                               max_rows=vn_integer(tuning.ONLINE_MAX_ROWS)), status
 
     @app.get("/admin/online/<int:file_id>/rejects.csv")
     @login_required(users.ADMIN)
@@ -1261,11 +1269,6 @@ def _batches_context() -> dict:
     uploaded = {job["batch_name"] for job in uploads}
     from_cli = [b for b in review.batch_progress(_store()) if b["name"] not in uploaded]
     return {"jobs": uploads, "cli_batches": from_cli}
-
-
-def vn_thousands(value: int) -> str:
-    """An integer with a dot between thousands, as Vietnamese writes it: 36.500."""
-    return f"{value:,}".replace(",", ".")
 
 
 def _size_text(size: int) -> str:

@@ -27,6 +27,20 @@
     if (q.type === "text") { q.frame.uid = nid(); } else { q.options.forEach(function (o) { o.uid = nid(); }); }
   });
 
+  // Numbers marked one digit per column (the template's ``labels``: a date's day = its tens and units
+  // questions): {name, was (its name in the draft), parts: [question uid, in order]}. Shown as one question
+  // with its digit columns; sent with every save (omr.web.template_drafts.check_edit).
+  function numbersFrom(list) {
+    var byId = {};
+    S.questions.forEach(function (q) { byId[q.id] = q; });
+    return (list || []).map(function (n) {
+      return {name: n.name, was: n.was === undefined ? n.name : n.was,
+              parts: n.parts.filter(function (id) { return byId[id] && byId[id].type !== "text"; })
+                            .map(function (id) { return byId[id].uid; })};
+    }).filter(function (n) { return n.parts.length >= 2; });
+  }
+  S.numbers = numbersFrom(S.numbers);
+
   // Ids of the saved version this edit started from (none for a new blank), then of each save: answers
   // stored under them, so they never change and are never given to another question. Only questions
   // never saved may be renumbered (renumberNew).
@@ -52,7 +66,7 @@
     try {
       window.sessionStorage.setItem(KEPT, JSON.stringify({
         base_version: S.base_version, form_id: S.form_id, title: S.title, questions: payload().questions,
-        replace_version: replaceVersion}));
+        numbers: payload().numbers, replace_version: replaceVersion}));
     } catch (e) { /* storage full or off: the edit stays on this page only */ }
   }
   function forgetEdit() { try { window.sessionStorage.removeItem(KEPT); } catch (e) { /* off */ } }
@@ -79,6 +93,7 @@
       if (q.type === "text") { q.frame.uid = nid(); } else { q.options.forEach(function (o) { o.uid = nid(); }); }
       return q;
     });
+    S.numbers = numbersFrom(kept.numbers || []);
     replaceVersion = kept.replace_version || null;
     formId.value = S.form_id;
     formTitle.value = S.title;
@@ -131,8 +146,72 @@
   function dropEmpty() {
     S.questions = S.questions.filter(function (q) { return q.type === "text" || q.options.length > 0; });
     if (current !== null && !questionOf(current)) { current = null; }
+    tidyNumbers();
+  }
+  // A number keeps only its columns still here as choice questions; with fewer than two it is no number:
+  // it is dropped (its questions stay) and the next message says so.
+  var numbersDropped = [];
+  function tidyNumbers() {
+    S.numbers = S.numbers.filter(function (n) {
+      n.parts = n.parts.filter(function (uid) {
+        var q = questionOf(uid);
+        return q && q.uid === uid && q.type !== "text";
+      });
+      if (n.parts.length < 2) { numbersDropped.push(n.name); return false; }
+      return true;
+    });
+  }
+  function numberOf(q) {
+    for (var i = 0; i < S.numbers.length; i++) { if (S.numbers[i].parts.indexOf(q.uid) >= 0) { return S.numbers[i]; } }
+    return null;
+  }
+  function freeNumberName() {
+    var taken = {};
+    S.questions.forEach(function (q) { taken[q.id] = true; });
+    S.numbers.forEach(function (n) { taken[n.name] = true; });
+    var k = 1;
+    while (taken["So" + k]) { k += 1; }
+    return "So" + k;
+  }
+  // A digit's place, counted from the right: the last column is the units.
+  var PLACES = ["hàng đơn vị", "hàng chục", "hàng trăm", "hàng nghìn"];
+  function placeOf(n, k) {
+    var fromRight = n.parts.length - 1 - k;
+    return fromRight < PLACES.length ? PLACES[fromRight] : "cột " + (k + 1);
+  }
+  function makeNumber() {
+    var qs = selectedQuestions().filter(function (q) { return q.type !== "text"; });
+    if (qs.length < 2) {
+      say("Chọn ô của ít nhất hai câu (mỗi câu một cột chữ số, giữ Shift khi bấm) để ghép thành một số.", "error");
+      return;
+    }
+    if (qs.some(function (q) { return q.page !== qs[0].page; })) { say("Chỉ ghép được các cột cùng một trang.", "error"); return; }
+    var taken = qs.filter(function (q) { return numberOf(q); });
+    if (taken.length) {
+      say("Câu " + taken[0].id + " đã thuộc số «" + numberOf(taken[0]).name + "»: bỏ ghép số đó trước.", "error");
+      return;
+    }
+    // Columns in reading order: left to right (a row of digit columns), then top to bottom.
+    qs.sort(function (a, b) { return (a.options[0].x - b.options[0].x) || (a.options[0].y - b.options[0].y); });
+    var n = {name: freeNumberName(), was: null, parts: qs.map(function (q) { return q.uid; })};
+    S.numbers.push(n);
+    current = qs[0].uid;
+    changed();
+    render();
+    say("Đã ghép " + qs.length + " câu thành số «" + n.name + "» (" + qs.map(function (q) { return q.id; }).join(" + ") +
+        "): khi xuất, các chữ số được ghép thành một cột. Hãy đặt tên cho số.", "ok");
+  }
+  function unmakeNumber(n) {
+    S.numbers.splice(S.numbers.indexOf(n), 1);
+    changed();
+    render();
+    say("Đã bỏ ghép số «" + n.name + "»; các câu của nó vẫn giữ nguyên.", "ok");
   }
   function say(text, kind, problems) {
+    if (numbersDropped.length) {
+      text += " Số «" + numbersDropped.join("», «") + "» không còn đủ hai cột chữ số nên đã bỏ ghép (các câu vẫn giữ).";
+      numbersDropped = [];
+    }
     message.textContent = "";
     var p = document.createElement("p");
     p.className = "flash " + (kind || "info");
@@ -180,6 +259,23 @@
     svgs.forEach(function (item) {
       var layer = item.layer;
       while (layer.firstChild) { layer.removeChild(layer.firstChild); }
+      S.numbers.forEach(function (n) {  // a number: one dashed outline round its digit columns, named
+        var boxes = [];
+        n.parts.forEach(function (uid) {
+          var q = questionOf(uid);
+          if (q && q.page === item.page.number) { boxes = boxes.concat(q.options); }
+        });
+        if (!boxes.length) { return; }
+        var x0 = Math.min.apply(null, boxes.map(function (b) { return b.x; })) - 1.2;
+        var y0 = Math.min.apply(null, boxes.map(function (b) { return b.y; })) - 1.2;
+        var x1 = Math.max.apply(null, boxes.map(function (b) { return b.x + b.w; })) + 3.5;
+        var y1 = Math.max.apply(null, boxes.map(function (b) { return b.y + b.h; })) + 1.2;
+        layer.appendChild(svgEl("rect", {x: x0, y: y0, width: x1 - x0, height: y1 - y0, "class": "number-outline",
+                                         "data-number": n.name}));
+        var name = svgEl("text", {x: x1, y: Math.max(y0 - 0.6, 3), "class": "number-name", "text-anchor": "end"});
+        name.textContent = "Số " + n.name;
+        layer.appendChild(name);
+      });
       S.questions.forEach(function (q) {
         if (q.page !== item.page.number) { return; }
         var colour = colourOf(q);
@@ -404,6 +500,7 @@
     S.questions.splice(S.questions.indexOf(q), 1);
     boxesOf(q).forEach(function (b) { delete selected[b.uid]; });
     if (current === q.uid) { current = null; }
+    tidyNumbers();
     changed();
     render();
     say("Đã xoá câu " + q.id + " và các ô của nó.", "ok");
@@ -425,6 +522,48 @@
     heading.textContent = S.questions.length + " câu hỏi";
     panel.appendChild(heading);
     S.questions.forEach(function (q) {
+      var n = numberOf(q);
+      if (!n) { panel.appendChild(questionCard(q)); return; }
+      var first = n.parts.map(questionOf).sort(function (a, b) { return S.questions.indexOf(a) - S.questions.indexOf(b); })[0];
+      if (first === q) { panel.appendChild(numberCard(n)); }
+    });
+  }
+  // A number: one card, its name (the export's column) and its digit columns inside, each a question card.
+  function numberCard(n) {
+    var card = document.createElement("div");
+    card.className = "number-card";
+    card.setAttribute("data-number", n.name);
+    var head = document.createElement("div");
+    head.className = "row";
+    var tag = document.createElement("strong");
+    tag.textContent = "Số ghi theo cột chữ số";
+    head.appendChild(tag);
+    var name = input("number-name", n.name, "Tên số (tên cột khi xuất dữ liệu)", function (v) {
+      n.name = v.trim();
+      card.setAttribute("data-number", n.name);
+      drawBoxes();
+    });
+    name.maxLength = 40;
+    head.appendChild(name);
+    var drop = document.createElement("button");
+    drop.type = "button";
+    drop.className = "unmake-number";
+    drop.textContent = "Bỏ ghép số";
+    drop.title = "Các câu (cột chữ số) vẫn giữ nguyên, chỉ không ghép thành một số khi xuất";
+    drop.addEventListener("click", function () { unmakeNumber(n); });
+    head.appendChild(drop);
+    card.appendChild(head);
+    var parts = document.createElement("p");
+    parts.className = "number-parts muted";
+    parts.textContent = "Mỗi cột một chữ số, ghép theo thứ tự: " + n.parts.map(function (uid, k) {
+      return questionOf(uid).id + " (" + placeOf(n, k) + ")";
+    }).join(" + ") + ". Một cột để trống hay có hai dấu: số được đưa đi kiểm tra.";
+    card.appendChild(parts);
+    n.parts.forEach(function (uid) { card.appendChild(questionCard(questionOf(uid))); });
+    return card;
+  }
+  function questionCard(q) {
+    {
       var card = document.createElement("div");
       card.className = "question-card" + (q.uid === current ? " current" : "");
       card.setAttribute("data-uid", q.uid);
@@ -503,8 +642,8 @@
         });
         card.appendChild(table);
       }
-      panel.appendChild(card);
-    });
+      return card;
+    }
   }
   // --- links to the standard survey (omr.forms.links): which indicator a question counts in ---------
   function standardQuestion(id) {
@@ -662,6 +801,9 @@
           if (q.link && q.type === "single") { out.link = {question: q.link.question, codes: q.link.codes}; }
         }
         return out;
+      }),
+      numbers: S.numbers.map(function (n) {
+        return {name: n.name, was: n.was, parts: n.parts.map(function (uid) { return questionOf(uid).id; })};
       })
     };
   }
@@ -737,6 +879,7 @@
   document.getElementById("split-question").addEventListener("click", splitSelected);
   document.getElementById("move-boxes").addEventListener("click", moveSelected);
   document.getElementById("renumber").addEventListener("click", renumberNew);
+  document.getElementById("make-number").addEventListener("click", makeNumber);
   document.getElementById("save").addEventListener("click", save);
   document.getElementById("zoom").addEventListener("change", function (event) {
     svgs.forEach(function (item) { item.svg.style.width = event.target.value + "%"; });

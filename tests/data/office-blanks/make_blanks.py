@@ -5,7 +5,7 @@
 Each ``.docx`` is what an office makes in Word: ☐ and ○ typed as characters, options inline or one per
 line, dotted leaders and underscores running into the box, a satisfaction grid in a table, table
 cells used as boxes, small lettered bubbles (① ② ③ ④: circled digits, which DejaVu Sans has), a comb field for a number, a landscape page and
-a two-page form. The ``-serif`` variants are the same forms typed in Times New Roman, the standard font of
+a two-page form (and, in ``../office-numbers``, a date marked one digit per row of boxes). The ``-serif`` variants are the same forms typed in Times New Roman, the standard font of
 Vietnamese administrative documents (LibreOffice sets it in Liberation Serif, metric-compatible): its
 letters' counters (Ô, O, D, Q, 0) are ellipses with thick sides, not the even rings of DejaVu Sans; their
 sizes are 13/11 of the others' (13 pt body text, as administrative documents are set). Cells that are
@@ -318,6 +318,33 @@ def satisfaction_table() -> tuple[Document, dict]:
                  "title": "PHIẾU KHẢO SÁT MỨC ĐỘ HÀI LÒNG"}
 
 
+def digit_date(font: str = FONT) -> tuple[Document, dict]:
+    """A date marked one digit per row of boxes, as an office copies omr's date into Word: «Ngày: ☐0 … ☐3
+    ☐0 … ☐9» (tens, a tab, units), «Tháng: ☐0 ☐1 ☐0 … ☐9», the units columns aligned by a tab stop. Written
+    to ``tests/data/office-numbers`` (not among the office blanks the box and label benches count)."""
+    doc = _doc(font=font)
+    _title(doc, ["PHIẾU LẤY Ý KIẾN NGƯỜI DÂN", "VỀ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH"])
+    _p(doc, "Câu 1. Ngày tiếp nhận hồ sơ (đánh dấu từng chữ số, ví dụ ngày 05: ô 0 rồi ô 5):")
+    sizes, labels = [], []
+    for name, tens in (("Ngày", 4), ("Tháng", 2)):
+        p = _p(doc, f"{name}:\t")
+        for stop in (25, 75):
+            p.paragraph_format.tab_stops.add_tab_stop(Mm(stop))
+        _run(p, "  ".join(f"☐ {d}" for d in range(tens)) + "\t" + "  ".join(f"☐ {d}" for d in range(10)))
+        sizes += [tens, 10]
+        labels += [[str(d) for d in range(tens)], [str(d) for d in range(10)]]
+    p = _p(doc, "Câu 2. Giới tính:   ")
+    _run(p, "☐ Nam      ☐ Nữ")
+    sizes.append(2)
+    labels.append(["Nam", "Nữ"])
+    p = _p(doc, "Câu 3. Ông/Bà có hài lòng không?   ")
+    _run(p, "☐ Có        ☐ Không")
+    sizes.append(2)
+    labels.append(["Có", "Không"])
+    return doc, {"pages": {"1": {"question_sizes": sizes, "labels": labels}},
+                 "title": "PHIẾU LẤY Ý KIẾN NGƯỜI DÂN VỀ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH"}
+
+
 def main() -> None:
     global _scale
     for name, make in (("checkboxes-portrait", checkboxes_portrait), ("grid-and-cells", grid_and_cells),
@@ -330,6 +357,13 @@ def main() -> None:
         doc.save(HERE / f"{name}.docx")
         (HERE / f"{name}.truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n",
                                                  encoding="utf-8")
+    numbers = HERE.parent / "office-numbers"
+    numbers.mkdir(exist_ok=True)
+    _scale = 1.0
+    doc, truth = digit_date()
+    doc.save(numbers / "digit-date.docx")
+    (numbers / "digit-date.truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n",
+                                                   encoding="utf-8")
 
 
 if __name__ == "__main__":
