@@ -456,6 +456,23 @@ BLANK_FRAME_MIN_MM = (40.0, 8.0)
 # of the width) about 0.05, and stays a frame. Half the measured label cells' share, above these.
 BLANK_FRAME_MAX_INSIDE_INK = 0.09
 BLANK_FRAME_INSIDE_MARGIN_MM = 0.5
+# A frame is one cell of a larger table when one of its walls runs on past a corner, solid (this share of
+# a line's pixels) from 1.2 to 3 mm beyond its hole: the walls are 0.1-0.5 mm (WALL: the band searched
+# for them) and the next cell is at least a box's width away; a lone comment box's walls stop at its
+# corners (inked 0 there on the fresh user's LibreOffice blank, 1.0 where its table's rules run on).
+BLANK_CELL_RULE_MM = (1.2, 3.0)
+BLANK_CELL_WALL_MM = 0.4
+BLANK_CELL_RULE_SOLID = 0.9
+# Such a cell holding print is a label or header cell, not a place to write. Without the page's words,
+# print is an inside inked above this share: the fresh user's «Nội dung» header cell (one short word in
+# a 59 x 14 mm cell) inks 0.025 at 200 dpi, an empty cell 0; dotted guides (~0.02, above) stay below the
+# words' rule only when the words are read.
+BLANK_CELL_LABEL_MIN_INK = 0.015
+# A writing frame's name is the printed line right above it within 10 mm (a question's line at 11-14 pt
+# sits 1-5 mm above its box), or a label left of its first line within 60 mm (a table's label column,
+# «Ghi rõ:» before a box: the fresh user's label cells were 59 mm wide).
+BLANK_FRAME_LABEL_MM = 10.0
+BLANK_FRAME_LEFT_LABEL_MM = 60.0
 # Boxes on one line belong to one question unless a gap this wide (or 2.5 times
 # the line's usual gap) separates them: two questions side by side.
 BLANK_QUESTION_GAP_MM = 40.0
@@ -1297,6 +1314,11 @@ BLANK_LABEL_WORD_GAP_MM = 4.0
 # 6.5-13 pt), while omr's own scale header at 6.5 pt (words 1.9-2.3 mm tall) sets «thường» and «Hài» of
 # neighbouring 12 mm columns 3.7 mm apart, which the 4 mm rule alone took for one phrase (h16ed).
 BLANK_PHRASE_GAP_HEIGHTS = 1.2
+# Across a column rule drawn in the ink, two words are one phrase (a sentence over the table: «… vào ô
+# tương ứng …») only when set a space apart, under 0.6 of their height (a space is 0.3-0.5 of it, above);
+# two header cells' words either side of a rule are further apart (the fresh user's «thường | HL»: 3.6 mm
+# at 11 pt, 0.9 of the height).
+BLANK_RULED_PHRASE_GAP_HEIGHTS = 0.6
 # A section heading's letters after its mark are capitals (omr's «B. CƠ SỞ VẬT CHẤT, TRANG THIẾT BỊ»,
 # Word forms' «II. ĐÁNH GIÁ»); a question «A5. Giới tính» has 1 capital in 9 letters. 0.8 leaves room for
 # a unit or abbreviation in lower case inside a heading.

@@ -185,6 +185,18 @@ def test_a_save_needs_the_csrf_token(drafted):
     assert not list(Path(client.application.config["TEMPLATE_DIR"]).glob("phieu-xa-dong-hoa*"))
 
 
+def test_one_of_omrs_own_printed_forms_is_named_not_offered_as_a_new_template(app, tmp_path):
+    """A page of ``omr forms print`` (omr's QR on it) uploaded as a blank: the fresh user got a new template
+    «phieu-omr» with garbled questions. The editor says which of omr's forms it is, and makes no draft."""
+    client = login(app, "quan")
+    pdf = blank_sources.omr_blank_pdf(tmp_path)
+    refused = upload_blank(client, pdf.read_bytes(), name="phieu-omr.pdf")
+    assert refused.status_code == 400
+    shown = refused.get_data(as_text=True)
+    assert "Tệp «phieu-omr.pdf»: đây là mẫu phiếu «motcua-2026» (phiên bản 1) của omr, đã có sẵn" in shown, shown
+    assert not any(drafts_dir(Path(client.application.config["UPLOADS_DIR"])).glob("*/meta.json"))
+
+
 def test_bad_uploads_are_refused_with_the_file_named(app, monkeypatch):
     client = login(app, "quan")
     text = upload_blank(client, b"not a form at all", name="ghi-chu.txt")
@@ -818,6 +830,8 @@ def test_a_free_text_question_with_no_room_for_a_frame_is_named_in_a_warning(app
     assert response.status_code == 303, response.get_data(as_text=True)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "editor-warning" in page and "Câu 4. Góp ý khác" in page and "khung viết" in page
+    # Said once (the fresh user's editor showed each warning twice, as «Lưu ý: …» and «Cảnh báo: …»).
+    assert page.count("có vẻ là câu hỏi ghi ý kiến") == 1, page
 
 
 def test_reading_says_how_long_it_may_take_and_shows_it_is_busy(app):

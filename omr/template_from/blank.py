@@ -29,6 +29,7 @@ from omr import tuning as T
 from omr.errors import InputFileError
 from omr.forms.geometry import TextRegion
 from omr.scan.comments import BlankPrint
+from omr.scan.identify import decode_qr
 from omr.scan.ingest import PageLoader, count_pages
 from omr.scan.ocr import OcrUnavailable
 from omr.template_from.boxes import Found, find_boxes, ink_of
@@ -156,7 +157,7 @@ def _pages_of(path: Path, page_width_mm: float | None) -> list[tuple[np.ndarray,
 
 
 def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
-               page_width_mm: float | None = None, read_text: bool = True) -> dict:
+               page_width_mm: float | None = None, read_text: bool = True, refuse_omr_forms: bool = False) -> dict:
     """Find, group and label the boxes of a blank form; write the template, reference image(s) and preview(s).
 
     Args:
@@ -165,13 +166,17 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
         group_by: ``rows`` (questions by the print) or ``columns`` (answer sheets).
         read_text: read the print (labels; letters told from boxes): from a PDF's own text layer when it
             has one (Word/LibreOffice exports), else with Tesseract.
+        refuse_omr_forms: refuse one of omr's own printed forms (the template editor's upload: its template
+            exists already); the command line reads it on request (omr's standard blank as a test of reading).
 
     Returns:
         A summary: output, boxes, frames, questions, pages, previews, form_id, and warnings (Vietnamese
         sentences for the person checking the template: a free-text question left without a frame).
 
     Raises:
-        InputFileError: the file is missing or unreadable, or no box nor frame is found on it.
+        InputFileError: the file is missing or unreadable, no box nor frame is found on it, or (with
+            ``refuse_omr_forms``) it is one of omr's own printed forms (its first page carries omr's QR code:
+            :func:`omr_form_message`).
     """
     blank, out = Path(blank), Path(output)
     if not blank.is_file():
@@ -185,6 +190,8 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
     title = ""
     warnings: list[str] = []
     for page_no, (grey, px_per_mm) in enumerate(_pages_of(blank, page_width_mm), start=1):
+        if page_no == 1 and refuse_omr_forms and (own := omr_form_message(grey)):
+            raise InputFileError(f"{blank}: {own}")
         layer = read_pdf_words(blank, page_no - 1) if read_text and blank.suffix.lower() == ".pdf" else None
         finding = detect_page(grey, px_per_mm, read_text=read_text, group_by=group_by, words=layer)
         if page_no == 1:
@@ -235,7 +242,7 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
         for f in frames:
             frame_number += 1
             frame_rects[frame_number] = (f.x, f.y, f.w, f.h)
-            questions.append({"id": f"Y{frame_number}", "text": _frame_text(f, finding.words) or
+            questions.append({"id": f"Y{frame_number}", "text": _frame_text(f, finding.words, boxes) or
                               f"Ý kiến {frame_number} (đặt tên)", "type": "text", "frame": frame_number})
             frame_labels.append((frame_number, f))
         reference = cv2.resize(grey, (int(round(grey.shape[1] / px_per_mm * REFERENCE_PX_PER_MM)),
@@ -265,6 +272,20 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
                           note=f"Tạo từ phiếu trắng {blank.name} bởi omr template from-blank", labels=labels)
     return {"output": str(out), "boxes": box_number, "frames": frame_number, "questions": question_number,
             "pages": len(pages), "previews": previews, "form_id": form_id, "warnings": warnings}
+
+
+def omr_form_message(grey: np.ndarray) -> str:
+    """Why a blank's page (grey uint8) is not made into a new template, in Vietnamese: it carries omr's own
+    QR code (a page of ``omr forms print``: form id, version, page), so its template already exists and
+    a template read back from its print would only garble it (the fresh user's «phieu-omr»). "" when the
+    page has no omr code."""
+    codes = decode_qr(grey)
+    if not codes:
+        return ""
+    code = codes[0]
+    return (f"đây là mẫu phiếu «{code.form_id}» (phiên bản {code.version}) của omr, đã có sẵn: phiếu in bằng "
+            "omr mang mã QR của mẫu, nên phiếu đã điền được quét thẳng theo mẫu đó; không cần (và không nên) tạo "
+            "mẫu mới từ tờ phiếu này. Để sửa mẫu, hãy mở mẫu «" + code.form_id + "» trong danh sách Mẫu phiếu")
 
 
 # A digit's place in a number, counted from the right (units first).
@@ -471,13 +492,31 @@ def free_text_prompts(words: list, found: list, page_w: float, page_h: float) ->
     return proposed, unframed
 
 
-def _frame_text(frame, words: list) -> str:
-    """The printed line right above a writing frame (its question: "Ý kiến khác:"), within 10 mm."""
-    above = [w for w in words if frame.y - 10 <= w.bottom <= frame.y + 1 and frame.x - 2 <= w.x <= frame.x + frame.w]
-    if not above:
-        return ""
-    last = max(w.line for w in above)
-    return " ".join(w.text for w in sorted((w for w in above if w.line == last), key=lambda w: w.x)).strip(" :")
+def _frame_text(frame, words: list, boxes: list = ()) -> str:
+    """A writing frame's own label: the printed words left of its first line («Ghi rõ: [ ]», a table's
+    label cell), else the printed line right above it (its question: "Ý kiến khác:"), within
+    ``BLANK_FRAME_LABEL_MM`` (left: ``BLANK_FRAME_LEFT_LABEL_MM``); never a line with boxes on it
+    (another question's options, «2. Độ tuổi: ○ …»): then "" (the editor's «Ý kiến k (đặt tên)»).
+    ``frame``: a Found (mm); ``words``: PrintedWord (mm); ``boxes``: the page's boxes (mm)."""
+    top = frame.y + min(frame.h, T.BLANK_FRAME_LABEL_MM)
+    left = [w for w in words if frame.x - T.BLANK_FRAME_LEFT_LABEL_MM <= w.x and w.right <= frame.x + 1
+            and frame.y <= w.y + w.h / 2 <= top and not DOTTED.match(w.text)]
+    if left:
+        line = min(left, key=lambda w: w.y).line
+        return " ".join(w.text for w in sorted((w for w in left if w.line == line), key=lambda w: w.x)).strip(" :")
+    above = [w for w in words if frame.y - T.BLANK_FRAME_LABEL_MM <= w.bottom <= frame.y + 1
+             and frame.x - 2 <= w.x <= frame.x + frame.w]
+    lines: dict[int, list] = {}
+    for w in above:
+        lines.setdefault(w.line, []).append(w)
+    for number in sorted(lines, reverse=True):
+        line = sorted(lines[number], key=lambda w: w.x)
+        y0, y1 = min(w.y for w in line), max(w.bottom for w in line)
+        if any(y0 - 0.5 <= b.y + b.h / 2 <= y1 + 0.5 for b in boxes):
+            return ""  # the line above is a choice question's: not this frame's name
+        return " ".join(w.text for w in line).strip(" :")
+    return ""
+
 
 
 def render_preview(reference: np.ndarray, px_per_mm: float, boxes: list[Found], numbers: list[int],

@@ -18,6 +18,7 @@ its scale in px per mm; every result is in mm from the page's top-left.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -26,6 +27,10 @@ import numpy as np
 
 from omr import tuning as T
 from omr.template_from.printed import is_circled_character
+
+
+# A printed word that is only a leader or a writing guide («……», «____»), not a label.
+LEADER_WORD = re.compile(r"^[._…·\-–—]+$")
 
 
 @dataclass
@@ -49,6 +54,9 @@ class Found:
     symbol_only: bool = False
     # The letter read inside it the same way, letters only (Ⓐ, ⓐ: printed.read_circled with BLANK_CIRCLED_LETTERS).
     letter: str | None = None
+    # A frame that is one cell of a larger table (a wall runs on past one of its corners): the share of
+    # its inside inked (print), else None (a lone frame, or not a frame). See find_boxes.
+    cell_ink: float | None = None
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -113,7 +121,9 @@ def find_holes(ink: np.ndarray, px_per_mm: float, grey: np.ndarray | None = None
         if wm >= T.BLANK_FRAME_MIN_MM[0] and hm >= T.BLANK_FRAME_MIN_MM[1]:
             approx = cv2.approxPolyDP(contour, 0.02 * cv2.arcLength(contour, True), True)
             if len(approx) == 4 and area > 0.9 * w * h and not _holds_print(ink, x, y, w, h, px_per_mm):
-                found.append(Found("frame", x / px_per_mm, y / px_per_mm, wm, hm))
+                found.append(Found("frame", x / px_per_mm, y / px_per_mm, wm, hm,
+                                   cell_ink=_inside_share(ink, x, y, w, h, px_per_mm)
+                                   if _table_cell(ink, x, y, w, h, px_per_mm) else None))
             continue
         # The hole is the inside of the line; the box as printed is larger by a rim on each side.
         least = min(lo, T.BLANK_ROUND_MIN_MM) - 2 * T.BLANK_RIM_MAX_MM
@@ -161,11 +171,32 @@ def _holds_print(ink: np.ndarray, x: int, y: int, w: int, h: int, px_per_mm: flo
     """Whether a frame's inside (px box ``x, y, w, h`` of its hole, less a margin of
     ``T.BLANK_FRAME_INSIDE_MARGIN_MM`` for the line's blur) is inked above ``T.BLANK_FRAME_MAX_INSIDE_INK``:
     a table cell holding a printed label, not an empty place to write."""
+    return _inside_share(ink, x, y, w, h, px_per_mm) > T.BLANK_FRAME_MAX_INSIDE_INK
+
+
+def _inside_share(ink: np.ndarray, x: int, y: int, w: int, h: int, px_per_mm: float) -> float:
+    """The share (0-1) of a frame's inside (px box of its hole, less ``T.BLANK_FRAME_INSIDE_MARGIN_MM``)
+    that is ink."""
     m = int(round(T.BLANK_FRAME_INSIDE_MARGIN_MM * px_per_mm))
     inside = ink[y + m:y + h - m, x + m:x + w - m]
-    if inside.size == 0:
-        return False
-    return float(np.count_nonzero(inside)) / inside.size > T.BLANK_FRAME_MAX_INSIDE_INK
+    return float(np.count_nonzero(inside)) / inside.size if inside.size else 0.0
+
+
+def _table_cell(ink: np.ndarray, x: int, y: int, w: int, h: int, px_per_mm: float) -> bool:
+    """Whether the frame whose hole is the px box ``x, y, w, h`` is one cell of a larger table: one of its
+    walls runs on, solid (``BLANK_CELL_RULE_SOLID``), from ``BLANK_CELL_RULE_MM[0]`` to ``[1]`` mm past a
+    corner, as a table's rules do between cells. A lone frame (a comment box, a 1x1 table) has its walls
+    stop at its corners."""
+    near, far = (int(round(v * px_per_mm)) for v in T.BLANK_CELL_RULE_MM)
+    t = max(2, int(round(T.BLANK_CELL_WALL_MM * px_per_mm)))
+    rows, cols = ink.shape
+    segments = []
+    for wall in (slice(max(0, y - t), y), slice(y + h, min(rows, y + h + t))):  # top and bottom walls, run on
+        segments += [(ink[wall, max(0, x - far):max(0, x - near)], 1), (ink[wall, x + w + near:x + w + far], 1)]
+    for wall in (slice(max(0, x - t), x), slice(x + w, min(cols, x + w + t))):  # left and right walls
+        segments += [(ink[max(0, y - far):max(0, y - near), wall], 0), (ink[y + h + near:y + h + far, wall], 0)]
+    return any(seg.size and float((seg > 0).mean(axis=axis).max()) >= T.BLANK_CELL_RULE_SOLID
+               for seg, axis in segments)
 
 
 def _lettered_ring(ink: np.ndarray, contour: np.ndarray, links: np.ndarray, x: int, y: int, w: int, h: int,
@@ -535,7 +566,20 @@ def find_boxes(grey: np.ndarray, px_per_mm: float, words: list | None = None) ->
         found += circled_from_text(found, words)
     else:
         found = [f for f in found if not f.loose and not f.symbol_only]
-    return keep_innermost(found)
+    return keep_innermost([f for f in found if not _label_cell(f, words)])
+
+
+def _label_cell(frame: Found, words: list | None) -> bool:
+    """Whether a frame is a table cell holding printed text (a label or a header cell: «Nội dung», «3.
+    Công chức lịch sự …» beside a 1-5 table's boxes), not a place to write: a cell of a larger table
+    (:func:`_table_cell`) with a printed word in it, dotted leaders aside, when the page's words are read;
+    else with its inside inked above ``BLANK_CELL_LABEL_MIN_INK``. A lone frame around a printed hint stays
+    a writing frame (warned of by :func:`omr.template_from.blank.frames_over_print`)."""
+    if frame.kind != "frame" or frame.cell_ink is None:
+        return False
+    if words:
+        return any(frame.contains(w.x + w.w / 2, w.y + w.h / 2) and not LEADER_WORD.match(w.text) for w in words)
+    return frame.cell_ink > T.BLANK_CELL_LABEL_MIN_INK
 
 
 def circled_from_text(found: list[Found], words: list) -> list[Found]:

@@ -441,7 +441,8 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
             text = _clean(" ".join(w.text for w in kept)) if not QUESTION_START.match(right[0].text) else ""
             used = kept
         if (text in BOX_AS_LETTERS or (len(text.replace(" ", "")) <= 2 and not text.isdigit()
-                                       and _in_grid(box, boxes))) and _column_heading(box, boxes, words):
+                                       and _in_grid(box, boxes))) and _column_heading(box, boxes, words,
+                                                                                      ink, px_per_mm):
             # A grid's box read by Tesseract as one or two letters ("L", "T", "ỊL") beside this one: not a
             # label; the column's heading is (a 1-5 table's rows read "L 2 3 L L", "1 T 3 4 5" from a scan).
             text = ""
@@ -457,7 +458,7 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
             if left and leader and not _is_question_text(left):
                 text = _reread(_clean(" ".join(w.text for w in left)), left, reader, _area(left))
         if not text:
-            heading, x0, x1 = _column_heading_words(box, boxes, words)
+            heading, x0, x1 = _column_heading_words(box, boxes, words, ink, px_per_mm)
             text = _clean(" ".join(w.text for w in heading))
             if heading:
                 # The heading's cell, its whole width: a word Tesseract lost ("Rất" of a wrapped heading)
@@ -644,13 +645,15 @@ def _in_grid(box, boxes: list) -> bool:
     return level and column
 
 
-def _column_heading(box, boxes: list, words: list) -> str:
+def _column_heading(box, boxes: list, words: list, ink: np.ndarray | None = None, px_per_mm: float = 1.0) -> str:
     """The printed heading above a column of boxes (a satisfaction grid), up to 25 mm above its top box."""
-    return _clean(" ".join(w.text for w in _column_heading_words(box, boxes, words)[0]))
+    return _clean(" ".join(w.text for w in _column_heading_words(box, boxes, words, ink, px_per_mm)[0]))
 
 
-def _column_heading_words(box, boxes: list, words: list) -> tuple[list, float, float]:
-    """The words of :func:`_column_heading` (by line, then x) and the x-range (mm) of its cell."""
+def _column_heading_words(box, boxes: list, words: list, ink: np.ndarray | None = None,
+                          px_per_mm: float = 1.0) -> tuple[list, float, float]:
+    """The words of :func:`_column_heading` (by line, then x) and the x-range (mm) of its cell; ``ink``
+    (the page's ink map, ``px_per_mm``), when given, says where the table's column rules are drawn."""
     # The column's heading cell reaches halfway to the neighbouring columns' boxes.
     row = sorted(b.centre[0] for b in boxes if abs(b.centre[1] - box.centre[1]) < 0.6 * box.h)
     cx = box.centre[0]
@@ -668,9 +671,13 @@ def _column_heading_words(box, boxes: list, words: list) -> tuple[list, float, f
                for w in words):
             break
         top = b.y
-    header = _header_lines(top, row, pitch, boxes, words)
-    above = [w for w in words if top - T.BLANK_HEADING_MAX_MM <= w.y + w.h / 2 < top and x0 <= w.x + w.w / 2 <= x1
-             and w.line in header]
+    level = [b for b in boxes if abs(b.centre[1] - box.centre[1]) < 0.6 * box.h]
+    # A tall first row (its label wrapped over lines, the box set in its middle): the heading is read up to
+    # BLANK_HEADING_MAX_MM above the rule drawn over the row, not above the box.
+    ceiling = _row_top(ink, px_per_mm, x0, x1, top) - T.BLANK_HEADING_MAX_MM
+    header = _header_lines(top, row, pitch, boxes, words, _column_rules(ink, px_per_mm, level, pitch),
+                           _own_label_lines(top, row, pitch, words, ink, px_per_mm, ceiling), ceiling)
+    above = [w for w in words if ceiling <= w.y + w.h / 2 < top and x0 <= w.x + w.w / 2 <= x1 and w.line in header]
     # Only the lines right above: a heading, not a question far up the page.
     if not above:
         return [], x0, x1
@@ -697,7 +704,74 @@ def _wrapped_heading(above: list) -> list:
     return kept
 
 
-def _header_lines(top: float, row_x: list[float], pitch: float, boxes: list, words: list) -> set[int]:
+def _column_rules(ink: np.ndarray | None, px_per_mm: float, row: list, pitch: float) -> list[float]:
+    """The x (mm) of the vertical rules drawn between the boxes of one row of a table (``row``: its boxes),
+    and before its first and after its last box within ``pitch`` mm (or the next box's distance): ink columns solid
+    (``BLANK_CELL_RULE_SOLID``) over the row's height, outside every box. Empty without ``ink``.
+
+    A Word table's columns are as wide as their headings, its boxes set anywhere in them: the halfway
+    points between boxes are not its borders (the fresh user's «Bình thường | HL» header cells).
+    """
+    if ink is None or not row:
+        return []
+    y0, y1 = min(b.y for b in row), max(b.y + b.h for b in row)
+    centres = sorted(b.centre[0] for b in row)
+    # The outer rules are looked for as far out as the neighbouring column's box is (a wide first column).
+    before = max(pitch, centres[1] - centres[0]) if len(centres) > 1 else pitch
+    after = max(pitch, centres[-1] - centres[-2]) if len(centres) > 1 else pitch
+    x0, x1 = min(b.x for b in row) - before, max(b.x + b.w for b in row) + after
+    r0, r1 = max(0, int(y0 * px_per_mm)), min(ink.shape[0], int(np.ceil(y1 * px_per_mm)))
+    c0, c1 = max(0, int(x0 * px_per_mm)), min(ink.shape[1], int(np.ceil(x1 * px_per_mm)))
+    if r1 - r0 < 2 or c1 <= c0:
+        return []
+    solid = np.nonzero((ink[r0:r1, c0:c1] > 0).mean(axis=0) >= T.BLANK_CELL_RULE_SOLID)[0]
+    xs = [(c0 + c + 0.5) / px_per_mm for c in solid]
+    margin = T.BLANK_CELL_WALL_MM
+    xs = [x for x in xs if not any(b.x - margin <= x <= b.x + b.w + margin for b in row)]
+    rules: list[float] = []
+    for x in sorted(xs):  # one rule per run of neighbouring columns
+        if rules and x - rules[-1][-1] <= margin:
+            rules[-1].append(x)
+        else:
+            rules.append([x])
+    return [float(np.mean(r)) for r in rules]
+
+
+def _row_top(ink: np.ndarray | None, px_per_mm: float, x0: float, x1: float, top: float) -> float:
+    """The y (mm) of the lowest rule drawn across ``x0``..``x1`` (a grid column's cell, mm) less than
+    ``BLANK_HEADING_MAX_MM`` above ``top`` (its top box's top, mm): the top of the box's table row; ``top``
+    itself without ``ink`` or such a rule."""
+    if ink is None:
+        return top
+    c0, c1 = max(0, int(x0 * px_per_mm)), min(ink.shape[1], int(x1 * px_per_mm))
+    r0, r1 = max(0, int((top - T.BLANK_HEADING_MAX_MM) * px_per_mm)), min(ink.shape[0], int(top * px_per_mm))
+    if c1 - c0 < 2 or r1 <= r0:
+        return top
+    ruled = np.nonzero((ink[r0:r1, c0:c1] > 0).mean(axis=1) >= T.BLANK_CELL_RULE_SOLID)[0]
+    return (r0 + int(ruled[-1])) / px_per_mm if ruled.size else top
+
+
+def _own_label_lines(top: float, row_x: list[float], pitch: float, words: list, ink: np.ndarray | None,
+                     px_per_mm: float, ceiling: float) -> set[int]:
+    """The printed lines above a grid's top box (``top`` mm) that are its top row's own label, wrapped in
+    the label column left of the grid («3. Công chức lịch sự, tôn / trọng» set level with its boxes): all
+    their words left of the first column (``row_x[0] - pitch / 2``) and no rule drawn between them and the
+    box (:func:`_rule_between`: a header cell «Nội dung» is ruled off from the row); lines below
+    ``ceiling`` (mm). Empty without ``ink``."""
+    if ink is None or not row_x:
+        return set()
+    lines: dict[int, list] = {}
+    for w in words:
+        if ceiling <= w.y + w.h / 2 < top:
+            lines.setdefault(w.line, []).append(w)
+    edge = row_x[0] - pitch / 2
+    return {n for n, line in lines.items() if max(w.right for w in line) < edge and not _rule_between(
+        ink, px_per_mm, min(w.x for w in line), max(w.right for w in line), max(w.bottom for w in line), top)}
+
+
+def _header_lines(top: float, row_x: list[float], pitch: float, boxes: list, words: list,
+                  rules: list[float] | None = None, own: set[int] | frozenset = frozenset(),
+                  ceiling: float | None = None) -> set[int]:
     """The printed lines that make a grid's own header row: the lines right above its top box (within
     ``BLANK_HEADING_MAX_MM``), nearest first, up to the first line that is not a heading.
 
@@ -711,39 +785,62 @@ def _header_lines(top: float, row_x: list[float], pitch: float, boxes: list, wor
         top: the top (mm) of the grid's top box.
         row_x: the centres (mm) of the boxes of one row of the grid, in x order.
         pitch: the distance (mm) between neighbouring columns (or a box's width times 4 for a lone box).
+        rules: the x (mm) of the table's column rules drawn between the boxes (:func:`_column_rules`):
+            where there are, they are the borders, and two words either side of a drawn rule are two cells'.
+        own: lines of the grid's top row's own label (:func:`_own_label_lines`), passed over.
+        ceiling: the highest y (mm) read (default ``top - BLANK_HEADING_MAX_MM``; :func:`_row_top`).
     Returns:
         The ``line`` numbers of the header's lines (empty when none).
     """
+    ceiling = top - T.BLANK_HEADING_MAX_MM if ceiling is None else ceiling
+    near = {w.line for w in words if ceiling <= w.y + w.h / 2 < top}
     lines: dict[int, list] = {}
-    for w in words:
-        if top - T.BLANK_HEADING_MAX_MM <= w.y + w.h / 2 < top:
+    for w in words:  # each line whole, not only its words inside the band (a sentence's taller letters)
+        if w.line in near:
             lines.setdefault(w.line, []).append(w)
     borders = [(a + b) / 2 for a, b in zip(row_x, row_x[1:])]
     if row_x:
         borders += [row_x[0] - pitch / 2, row_x[-1] + pitch / 2]
+    drawn = []
+    if rules:
+        # Each gap between two boxes whose rule is drawn has it as its border, no halfway point.
+        gaps = list(zip(row_x, row_x[1:]))
+        drawn = [r for r in rules if any(a < r < b for a, b in gaps)]
+        borders = [(a + b) / 2 for a, b in gaps if not any(a < r < b for r in drawn)]
+        if row_x:  # the table's outer rules, nearest the first and last boxes, else half a pitch out
+            before, after = [r for r in rules if r < row_x[0]], [r for r in rules if r > row_x[-1]]
+            drawn += [max(before)] if before else []
+            drawn += [min(after)] if after else []
+            borders += [] if before else [row_x[0] - pitch / 2]
+            borders += [] if after else [row_x[-1] + pitch / 2]
     header: set[int] = set()
     for number in sorted(lines, key=lambda n: -max(w.bottom for w in lines[n])):
+        if number in own:
+            continue
         line = sorted(lines[number], key=lambda w: w.x)
         y0, y1 = min(w.y for w in line), max(w.bottom for w in line)
         holds_boxes = any(y0 - 0.5 <= b.centre[1] <= y1 + 0.5 for b in boxes if b.y + b.h <= top + 0.01)
-        if holds_boxes or _is_question_text(line) or _runs_across(line, borders):
+        if holds_boxes or _is_question_text(line) or _runs_across(line, borders) or _runs_across(line, drawn, True):
             break
         header.add(number)
     return header
 
 
-def _runs_across(line: list, borders: list[float]) -> bool:
+def _runs_across(line: list, borders: list[float], drawn: bool = False) -> bool:
     """A printed line (words in x order) that runs across one of ``borders`` (mm): a word over it, or two
     words either side of it set as one phrase (less than ``BLANK_LABEL_WORD_GAP_MM`` apart). A table's
     vertical rule read as a word ("|", "]") is the border itself, not a word across it. Small print sets
     its spaces closer: two words more than ``BLANK_PHRASE_GAP_HEIGHTS`` of their height apart are two cells'
-    (omr's scale header at 6.5 pt, «thường | Hài lòng» 3.7 mm apart in 12 mm columns)."""
+    (omr's scale header at 6.5 pt, «thường | Hài lòng» 3.7 mm apart in 12 mm columns). A ``drawn`` border
+    is a printed rule: words either side of it are one phrase only when set a space apart (under
+    ``BLANK_RULED_PHRASE_GAP_HEIGHTS`` of their height: a sentence above the table)."""
     line = [w for w in line if not RULE_AS_TEXT.fullmatch(w.text)]
     for border in borders:
         if any(w.x < border < w.right for w in line):
             return True
         for a, b in zip(line, line[1:]):
-            phrase_gap = min(T.BLANK_LABEL_WORD_GAP_MM, T.BLANK_PHRASE_GAP_HEIGHTS * max(a.h, b.h))
+            heights = T.BLANK_RULED_PHRASE_GAP_HEIGHTS if drawn else T.BLANK_PHRASE_GAP_HEIGHTS
+            phrase_gap = min(T.BLANK_LABEL_WORD_GAP_MM, heights * max(a.h, b.h))
             if a.right <= border <= b.x and b.x - a.right < phrase_gap:
                 return True
     return False

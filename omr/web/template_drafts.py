@@ -242,9 +242,10 @@ def _check_page_sizes(path: Path, shown: str) -> None:
 
 
 def _blank_task(task: tuple[str, str]):
-    """In a worker: ``from_blank`` of (blank path, YAML path); its summary, or the InputFileError it raised."""
+    """In a worker: ``from_blank`` of (blank path, YAML path); its summary, or the InputFileError it raised
+    (also for one of omr's own printed forms: its template exists, it is not offered as a new one)."""
     try:
-        return from_blank(task[0], task[1])
+        return from_blank(task[0], task[1], refuse_omr_forms=True)
     except InputFileError as exc:
         return exc
 

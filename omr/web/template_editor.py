@@ -129,9 +129,8 @@ def upload_blank():
     except InputFileError as exc:
         flash(exc.message, "error")
         return _list_page(400)
-    draft = drafts.load_draft(_uploads(), draft_id)
-    for warning in (draft.meta.get("warnings") or []) if draft else []:  # frames over print (from_blank)
-        flash(f"Lưu ý: {warning}", "info")
+    # The draft's warnings (frames over print, free-text questions with no frame: from_blank) are shown
+    # once, by the editor page itself, for as long as the draft is edited; not flashed again here.
     return redirect(url_for("template_editor.editor_page", draft_id=draft_id), 303)
 
 

@@ -287,6 +287,37 @@ def circled_letters() -> tuple[Document, dict]:
                  "title": "PHIẾU TRẢ LỜI TRẮC NGHIỆM PHÁP LUẬT"}
 
 
+def satisfaction_table() -> tuple[Document, dict]:
+    """The fresh user's LibreOffice blank (issue #16): ☐ and ○ inline, then a 1-5 table whose columns are as
+    wide as their short headings («HL», «Rất HL»: unequal, the ☐ centred in each), whose «Nội dung» header
+    cell and label cells («3. Công chức lịch sự, tôn trọng», wrapped beside its boxes) are wide enough to
+    look like writing frames, and a free-text question with no frame drawn."""
+    doc = _doc()
+    _title(doc, ["PHIẾU KHẢO SÁT MỨC ĐỘ HÀI LÒNG"])
+    _p(doc, "Ông/Bà vui lòng đánh dấu X vào ô phù hợp. Phiếu không ghi tên.")
+    _p(doc, "1. Giới tính:   ☐ Nam    ☐ Nữ")
+    _p(doc, "2. Độ tuổi:   ○ Dưới 30   ○ 30–45   ○ 46–60   ○ Trên 60")
+    items = ["3. Công chức lịch sự, tôn trọng", "4. Hướng dẫn đầy đủ, dễ hiểu", "5. Kết quả đúng hẹn"]
+    levels = ["Rất không HL", "Không HL", "Bình thường", "HL", "Rất HL"]
+    table = doc.add_table(rows=len(items) + 1, cols=len(levels) + 1)
+    _borders(table)
+    _widths(table, [60, 29, 23, 26, 9.5, 16.5])
+    table.cell(0, 0).text = "Nội dung"
+    for j, level in enumerate(levels, start=1):
+        table.cell(0, j).text = level
+    for i, item in enumerate(items, start=1):
+        table.cell(i, 0).text = item
+        for j in range(1, len(levels) + 1):
+            cell = table.cell(i, j)
+            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+            _run(cell.paragraphs[0], "☐")
+    _p(doc, "6. Ông/Bà có bị yêu cầu trả thêm chi phí ngoài quy định?   ☐ Không    ☐ Có")
+    _p(doc, "7. Ý kiến khác:")
+    labels = [["Nam", "Nữ"], ["Dưới 30", "30–45", "46–60", "Trên 60"]] + [levels] * len(items) + [["Không", "Có"]]
+    return doc, {"pages": {"1": {"question_sizes": [len(x) for x in labels], "labels": labels}},
+                 "title": "PHIẾU KHẢO SÁT MỨC ĐỘ HÀI LÒNG"}
+
+
 def digit_date(font: str = FONT) -> tuple[Document, dict]:
     """A date marked one digit per row of boxes, as an office copies omr's date into Word: «Ngày: ☐0 … ☐3
     ☐0 … ☐9» (tens, a tab, units), «Tháng: ☐0 ☐1 ☐0 … ☐9», the units columns aligned by a tab stop. Written
@@ -320,7 +351,7 @@ def main() -> None:
                        ("lettered-comb-landscape", lettered_comb_landscape), ("two-pages", two_pages),
                        ("checkboxes-portrait-serif", lambda: checkboxes_portrait(SERIF)),
                        ("grid-and-cells-serif", lambda: grid_and_cells(SERIF)),
-                       ("circled-letters", circled_letters)):
+                       ("circled-letters", circled_letters), ("satisfaction-table", satisfaction_table)):
         _scale = 13 / 11 if name.endswith("-serif") else 1.0
         doc, truth = make()
         doc.save(HERE / f"{name}.docx")
