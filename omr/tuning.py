@@ -1997,6 +1997,12 @@ BILEVEL_MAX_GREY_SHARE = 0.02
 FRAGMENT_MARGIN_MM = 0.75
 FRAGMENT_SPECK_MM2 = 0.05
 FRAGMENT_MAX_EXTENT = 0.7
+# ... its extent measured only on pieces of at least this (mm², opened ink): a halftone page's few specks of an
+# eraser's dithered smear (0.06-0.12 mm², 4-8 px at 8 px/mm) beside the band it left stretched the extent to
+# the whole box (bench/hunt/bilevel.py bw_erase_vband seed 11 sheet 5 p2 E1, seed 13 sheet 6 p1 A2, hhunt6). A
+# 0.4 mm pen's stroke, 3 px wide, is one piece of >= 0.5 mm² per arm (tests/test_bilevel_erasures.py crosses,
+# ticks and dots still read ok); 3x the speck cut-off, under the least mark (MARK_MIN_AREA_MM2).
+FRAGMENT_EXTENT_MIN_MM2 = 0.15
 DOT_MIN_SOLID = 0.7
 DOT_MAX_ASPECT = 1.5
 # ... and round: a patch whose first and last rows (or columns) both span at least this share of its widest is

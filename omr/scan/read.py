@@ -1272,7 +1272,7 @@ def partial_mark(inside: np.ndarray) -> bool:
 
     Returns:
         True for a piece of a mark, or for less ink than a mark's (specks under ``FRAGMENT_SPECK_MM2`` left
-        out); False for a whole one.
+        out; the extent measured on pieces of at least ``FRAGMENT_EXTENT_MIN_MM2``); False for a whole one.
     """
     # Opened with a 2 px square: the single dots a halftone (dithered) scan makes of an eraser's grey smear
     # go, a pen's stroke (>= 0.25 mm, 2 px at K 8) stays.
@@ -1284,7 +1284,13 @@ def partial_mark(inside: np.ndarray) -> bool:
     mask = np.isin(labels, keep)
     if speckled(mask):
         return True
-    rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+    # The extent is measured on pieces of a pen stroke's size: a dithered smear's few specks beside an eraser's
+    # band would stretch it to the whole box (bench/hunt/bilevel.py bw_erase_vband seed 11, sheet 5 p2 E1).
+    big = np.nonzero(stats[1:, cv2.CC_STAT_AREA] >= T.FRAGMENT_EXTENT_MIN_MM2 * K * K)[0] + 1
+    if not big.size:
+        return True  # no piece of a pen stroke's size: scattered specks
+    spread = np.isin(labels, big)
+    rows, cols = np.nonzero(spread.any(axis=1))[0], np.nonzero(spread.any(axis=0))[0]
     tall, wide = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
     if min(tall / mask.shape[0], wide / mask.shape[1]) >= T.FRAGMENT_MAX_EXTENT:
         return False
