@@ -2003,6 +2003,13 @@ FRAGMENT_MAX_EXTENT = 0.7
 # 0.4 mm pen's stroke, 3 px wide, is one piece of >= 0.5 mm² per arm (tests/test_bilevel_erasures.py crosses,
 # ticks and dots still read ok); 3x the speck cut-off, under the least mark (MARK_MIN_AREA_MM2).
 FRAGMENT_EXTENT_MIN_MM2 = 0.15
+# A band an eraser left of a fill, a dithered smear joined to it (omr.scan.read.band_left): columns at least
+# BAND_MIN_SOLID inked side by side, the next ones at most BAND_MAX_EDGE (cut sharp), the rest under BAND_MAX_REST.
+# bench/hunt/bilevel.py bw_erase_vband seed 11 sheet 5 p2 E1 (2026-12-03, branch hvband): band 0.89-1.0, next
+# columns 0.32 and 0.43, rest 0.44 mean. A round fill's columns fade (a disc's chord: 0.85 -> 0.78 next to it).
+BAND_MIN_SOLID = 0.85
+BAND_MAX_EDGE = 0.5
+BAND_MAX_REST = 0.55
 DOT_MIN_SOLID = 0.7
 DOT_MAX_ASPECT = 1.5
 # ... and round: a patch whose first and last rows (or columns) both span at least this share of its widest is
