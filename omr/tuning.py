@@ -2024,6 +2024,21 @@ BILEVEL_MAX_GREY_SHARE = 0.02
 FRAGMENT_MARGIN_MM = 0.75
 FRAGMENT_SPECK_MM2 = 0.05
 FRAGMENT_MAX_EXTENT = 0.7
+# ... its extent measured only on pieces of at least this (mm², opened ink): a halftone page's few specks of an
+# eraser's dithered smear (0.06-0.12 mm², 4-8 px at 8 px/mm) beside the band it left stretched the extent to
+# the whole box (bench/hunt/bilevel.py bw_erase_vband seed 13 sheet 6 p1 A2, hhunt6). 3x the speck cut-off,
+# under the least mark (MARK_MIN_AREA_MM2). Own variants (tests/test_bilevel_erasures.py _read, 0.4 mm pen,
+# seeds 1-6, 2026-12-03, branch hvband): 40 pen crosses/ticks/dots on fixed-threshold and Otsu pages keep their
+# extent, all 40 ok; on halftone pages 8 of 20 lose some (pen strokes dithered into pieces), pen marks read ok
+# 7 -> 6 of 20 (the rest went to review before already).
+FRAGMENT_EXTENT_MIN_MM2 = 0.15
+# A band an eraser left of a fill, a dithered smear joined to it (omr.scan.read.band_left): columns at least
+# BAND_MIN_SOLID inked side by side, the next ones at most BAND_MAX_EDGE (cut sharp), the rest under BAND_MAX_REST.
+# bench/hunt/bilevel.py bw_erase_vband seed 11 sheet 5 p2 E1 (2026-12-03, branch hvband): band 0.89-1.0, next
+# columns 0.32 and 0.43, rest 0.44 mean. A round fill's columns fade (a disc's chord: 0.85 -> 0.78 next to it).
+BAND_MIN_SOLID = 0.85
+BAND_MAX_EDGE = 0.5
+BAND_MAX_REST = 0.55
 DOT_MIN_SOLID = 0.7
 DOT_MAX_ASPECT = 1.5
 # ... and round: a patch whose first and last rows (or columns) both span at least this share of its widest is

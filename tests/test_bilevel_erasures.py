@@ -22,7 +22,7 @@ from omr.forms.simulate import PROFILES, _draw_mark, rub_out, scan_page
 from omr.model import NEEDS_REVIEW, OK
 from omr.scan.ingest import RawPage
 from omr.scan.page import process_page
-from omr.scan.read import bilevel
+from omr.scan.read import bilevel, partial_mark
 from read_checks import blank_sheet
 
 DPI = 200
@@ -200,3 +200,83 @@ def test_the_crossing_of_an_erased_cross_is_no_dot(default_layout, blanks, catal
               if option is None and reads[q].status not in NEEDS_REVIEW and reads[q].value is not None]
     assert not silent, f"the crossing of an erased cross stored as an answer: {silent}"
 
+
+
+# What an eraser left of a fill on a halftone page, the box's inside (1 = black) as read: a solid band down
+# it, the smear beside it dithered into a net of black joined to the band (bench/hunt/bilevel.py bw_erase_vband
+# seed 11, sheet 5 p2 E1, stored '2' ok before).
+VBAND_NET = """
+###############.###.........
+###############.###.........
+###############...##........
+..#############...##........
+..#############...##.##...##
+################..##.##...##
+####################........
+####################..##....
+..#############...##..###...
+..#############...##..###...
+..#############...####....##
+..#############...##########
+...############.....#######.
+...#############........###.
+..###############.....#####.
+..###############....###....
+..###############.######....
+###############...######....
+###############............#
+..#############............#
+..#############..##.####....
+...############..##.#####...
+..#############..########...
+###############..#######....
+###############..#####...##.
+..#############..##.##...##.
+#################...########
+###################..#######"""
+
+
+def _inside(text: str) -> np.ndarray:
+    return np.array([[c == "#" for c in row] for row in text.strip().splitlines()], np.float32)
+
+
+def _band_with_specks(rng) -> np.ndarray:
+    """A 28 px (3.5 mm at 8 px/mm) inside: a solid band down 0.43 of it, and three 2x2 px specks (0.06 mm²,
+    a dithered smear's) on the far side (bench/hunt/bilevel.py bw_erase_vband seed 13, sheet 6 p1 A2)."""
+    inside = np.zeros((28, 28), np.float32)
+    left = int(rng.integers(0, 4))
+    inside[:, left:left + 12] = 1
+    for y in rng.choice(np.arange(0, 26, 3), 3, replace=False):
+        x = int(rng.integers(22, 26))
+        inside[y:y + 2, x:x + 2] = 1
+    return inside
+
+
+def _pen(kind: str, rng) -> np.ndarray:
+    """A 28 px inside with a 0.4 mm (3 px) pen's cross, tick, fill or round fill."""
+    img = np.zeros((28, 28), np.uint8)
+    j = lambda: int(rng.integers(-2, 3))  # noqa: E731
+    if kind == "cross":
+        cv2.line(img, (3 + j(), 3 + j()), (24 + j(), 24 + j()), 1, 3)
+        cv2.line(img, (24 + j(), 3 + j()), (3 + j(), 24 + j()), 1, 3)
+    elif kind == "tick":
+        cv2.line(img, (3 + j(), 15 + j()), (10 + j(), 24 + j()), 1, 3)
+        cv2.line(img, (10 + j(), 24 + j()), (24 + j(), 2 + j()), 1, 3)
+    elif kind == "fill":
+        img[1 + abs(j()):27 - abs(j()), 1 + abs(j()):27 - abs(j())] = 1
+    else:
+        cv2.circle(img, (14 + j(), 14 + j()), 13, 1, -1)
+    return img.astype(np.float32)
+
+
+def test_a_band_left_of_a_fill_beside_a_dithered_smear_is_a_piece_of_a_mark():
+    """The smear's specks, apart from the band or joined to it as a net, do not make the band a whole mark."""
+    assert partial_mark(_inside(VBAND_NET))
+    rng = np.random.default_rng(5)
+    assert all(partial_mark(_band_with_specks(rng)) for _ in range(10))
+
+
+@pytest.mark.parametrize("kind", ["cross", "tick", "fill", "round"])
+def test_a_pens_cross_tick_and_fill_stay_whole_marks(kind):
+    rng = np.random.default_rng(7)
+    assert not any(partial_mark(_pen(kind, rng)) for _ in range(10))

@@ -1272,7 +1272,7 @@ def partial_mark(inside: np.ndarray) -> bool:
 
     Returns:
         True for a piece of a mark, or for less ink than a mark's (specks under ``FRAGMENT_SPECK_MM2`` left
-        out); False for a whole one.
+        out; the extent measured on pieces of at least ``FRAGMENT_EXTENT_MIN_MM2``); False for a whole one.
     """
     # Opened with a 2 px square: the single dots a halftone (dithered) scan makes of an eraser's grey smear
     # go, a pen's stroke (>= 0.25 mm, 2 px at K 8) stays.
@@ -1284,13 +1284,42 @@ def partial_mark(inside: np.ndarray) -> bool:
     mask = np.isin(labels, keep)
     if speckled(mask):
         return True
-    rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+    # The extent is measured on pieces of a pen stroke's size: a dithered smear's few specks beside an eraser's
+    # band would stretch it to the whole box (bench/hunt/bilevel.py bw_erase_vband seed 11, sheet 5 p2 E1).
+    big = np.nonzero(stats[1:, cv2.CC_STAT_AREA] >= T.FRAGMENT_EXTENT_MIN_MM2 * K * K)[0] + 1
+    if not big.size:
+        return True  # no piece of a pen stroke's size: scattered specks
+    spread = np.isin(labels, big)
+    rows, cols = np.nonzero(spread.any(axis=1))[0], np.nonzero(spread.any(axis=0))[0]
     tall, wide = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
     if min(tall / mask.shape[0], wide / mask.shape[1]) >= T.FRAGMENT_MAX_EXTENT:
-        return False
+        return band_left(mask)
     patch = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     dot = patch.mean() >= T.DOT_MIN_SOLID and max(tall, wide) <= T.DOT_MAX_ASPECT * min(tall, wide)
     return not (dot and convex_share(patch) >= T.DOT_MIN_CONVEX and not cut_straight(patch))
+
+
+def band_left(mask: np.ndarray) -> bool:
+    """Whether a box's black (bool (H, W), a 1-bit page's opened ink) is a solid band an eraser left of a fill,
+    with a dithered smear beside it: columns (or rows) at least ``BAND_MIN_SOLID`` inked, side by side, under
+    ``FRAGMENT_MAX_EXTENT`` of the box, cut sharp on each side that is not the box's edge (the next column at most
+    ``BAND_MAX_EDGE`` inked), and the rest of the box under ``BAND_MAX_REST`` inked.
+
+    A halftone page turns an eraser's smear into a net of black joined to the band it left, spanning the whole
+    box (bench/hunt/bilevel.py bw_erase_vband seed 11, sheet 5 p2 E1: band columns 0.89-1.0, next to them 0.32
+    and 0.43, the rest 0.44). A pen's fill is solid across; a round one fades column by column.
+    """
+    for lines in (mask.mean(axis=0), mask.mean(axis=1)):
+        solid = np.nonzero(lines >= T.BAND_MIN_SOLID)[0]
+        if not solid.size or solid[-1] - solid[0] + 1 != solid.size or solid.size >= T.FRAGMENT_MAX_EXTENT * lines.size:
+            continue
+        first, last = solid[0], solid[-1]
+        sharp = ((first == 0 or lines[first - 1] <= T.BAND_MAX_EDGE)
+                 and (last == lines.size - 1 or lines[last + 1] <= T.BAND_MAX_EDGE))
+        rest = np.delete(lines, solid)
+        if sharp and rest.size and rest.mean() < T.BAND_MAX_REST:
+            return True
+    return False
 
 
 def convex_share(patch: np.ndarray) -> float:
