@@ -201,7 +201,6 @@ def test_the_crossing_of_an_erased_cross_is_no_dot(default_layout, blanks, catal
     assert not silent, f"the crossing of an erased cross stored as an answer: {silent}"
 
 
-
 # What an eraser left of a fill on a halftone page, the box's inside (1 = black) as read: a solid band down
 # it, the smear beside it dithered into a net of black joined to the band (bench/hunt/bilevel.py bw_erase_vband
 # seed 11, sheet 5 p2 E1, stored '2' ok before).
