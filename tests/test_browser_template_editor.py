@@ -101,6 +101,14 @@ def _open_tab(pw):
     return chromium, context, tab
 
 
+def _script_errors(tab) -> list[str]:
+    """A list that fills with the tab's script errors and console errors as they happen."""
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    return errors
+
+
 def _log_in(tab, url: str) -> None:
     """Log in as the admin from the login page."""
     tab.goto(url + "/login")
@@ -125,9 +133,7 @@ def test_an_admin_makes_a_template_from_an_office_blank_and_tries_it(server, bla
     screenshot_folder()
     with playwright_api.sync_playwright() as pw:
         chromium, _, page = _open_tab(pw)
-        errors = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        errors = _script_errors(page)
 
         def shot(name, full=True):
             page.screenshot(path=str(SHOTS / f"template-editor-{name}.png"), full_page=full)
@@ -380,9 +386,7 @@ def test_an_omrchecker_template_aligned_by_corner_markers_is_edited_in_the_brows
     blocks = [(g.id, g.title, len(g.questions)) for g in load_template(templates / "sample5.yaml").groups]
     with playwright_api.sync_playwright() as pw:
         chromium, _, page = _open_tab(pw)
-        errors = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        errors = _script_errors(page)
         _log_in(page, server["url"])
         page.click("header nav >> text=Mẫu phiếu")
         row = page.locator("#template-list tr", has_text="sample5.yaml")
@@ -516,9 +520,7 @@ def test_a_date_marked_digit_by_digit_is_one_number_per_row_in_the_editor_and_on
     screenshot_folder()
     with playwright_api.sync_playwright() as pw:
         chromium, _, page = _open_tab(pw)
-        errors = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        errors = _script_errors(page)
         _log_in(page, server["url"])
         _upload_blank(page, server["url"], pdfs[0], "Ngày nhận hồ sơ.pdf")
 

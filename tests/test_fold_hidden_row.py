@@ -28,6 +28,16 @@ def _px(mm: float) -> int:
     return int(round(mm * DPI / 25.4))
 
 
+def _fold_and_read(img: np.ndarray, y0: int, strip: int, profile: str, rng, catalogue):
+    """Fold ``strip`` px of the page away from row ``y0`` down (what lies below slides up, the bottom edge
+    left as paper), scan it with the simulator's ``profile`` and read it: the PageResult."""
+    h = img.shape[0]
+    img[y0:h - strip] = img[y0 + strip:].copy()
+    img[h - strip:] = 250
+    data, _ = scan_page(img, PROFILES[profile], DPI, rng, upside_down=False)
+    return process_page(RawPage("fold.png", 0, np.asarray(Image.open(io.BytesIO(data)).convert("L"))), catalogue)
+
+
 @pytest.mark.parametrize("row, strip_mm", [("D1", 6.5), ("C2", 5.0), ("B3", 8.0)])
 def test_a_row_hidden_by_a_fold_never_reads_the_next_rows_marks(default_layout, blanks, catalogue, row, strip_mm):
     template = default_layout[0]
@@ -44,11 +54,7 @@ def test_a_row_hidden_by_a_fold_never_reads_the_next_rows_marks(default_layout, 
     b = boxes[row][0]
     strip = _px(strip_mm)
     y0 = _px(b.y + b.h / 2) - strip // 2
-    h = img.shape[0]
-    img[y0:h - strip] = img[y0 + strip:].copy()
-    img[h - strip:] = 250
-    data, _ = scan_page(img, PROFILES["clean"], DPI, rng, upside_down=False)
-    result = process_page(RawPage("fold.png", 0, np.asarray(Image.open(io.BytesIO(data)).convert("L"))), catalogue)
+    result = _fold_and_read(img, y0, strip, "clean", rng, catalogue)
     # A fold of a few mm leaves the corner marks and the QR code readable: the page is read, not set aside
     # (which would be safe, but would leave this rule untested).
     assert result.set_aside is None, result.detail
@@ -74,11 +80,7 @@ def test_a_page_fitted_one_row_off_below_a_fold_never_reads_another_rows_answer(
     b = next(box for box in page.checkboxes if box.question == row and box.option == option)
     strip = _px(strip_mm)
     y0 = _px(b.y + b.h / 2) - strip // 2 + shift_px
-    h = img.shape[0]
-    img[y0:h - strip] = img[y0 + strip:].copy()
-    img[h - strip:] = 250
-    data, _ = scan_page(img, PROFILES["office"], DPI, rng, upside_down=False)
-    result = process_page(RawPage("fold.png", 0, np.asarray(Image.open(io.BytesIO(data)).convert("L"))), catalogue)
+    result = _fold_and_read(img, y0, strip, "office", rng, catalogue)
     assert result.set_aside is None, result.detail
     silent = {q.question: (q.value, truth.answers[q.question]) for q in result.questions
               if q.status == OK and q.value != truth.answers[q.question]}
