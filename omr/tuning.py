@@ -2113,3 +2113,13 @@ RULED_MAX_WIDTH_MM = 0.6
 RULED_MIN_CANDIDATES = 4
 RULED_MIN_POSITIONS = 3
 RULED_MIN_SPACING_MM = 3.0
+
+
+# Personal numbers read by handwriting OCR with digits as look-alike letters («O9l2 345 678»,
+# omr.text.privacy, branch hphone): look-alikes are read as digits only inside a run of digits, look-alikes
+# and single separators holding at least PRIVACY_RUN_MIN_DIGITS real digits that are at least
+# PRIVACY_RUN_MIN_DIGIT_SHARE of its digits and look-alikes. 6 of a 9-12 digit number: a phone number
+# with 4 of its 10 digits misread is still found; "lô B12", "Số 10 Bis" (2 digits) never qualify, and a
+# run with more letters than this share is a word or a code, not a number (lead's brief, task hphone).
+PRIVACY_RUN_MIN_DIGITS = 6
+PRIVACY_RUN_MIN_DIGIT_SHARE = 0.6

@@ -11,11 +11,19 @@ ID numbers are written without dots, phone numbers with or without.
 Numbers glued to letters (dossier codes such as "H20-251014-0001") are left.
 A grouped number of 9 digits starting with 0 is a phone number a handwriting
 draft dropped a digit of, and is masked too.
+
+Handwriting drafts also read digits as look-alike letters ("O9l2 345 678",
+"0912 3A5 67B"). Inside a digit-dense run (mostly real digits, see
+:data:`~omr.tuning.PRIVACY_RUN_MIN_DIGITS`) a same-length copy of the text reads
+the look-alikes as digits; numbers found in that copy are masked in the text
+as written. Words ("Số 10 Bis", "Ông Bảo", "lô B12") never form such a run.
 """
 
 from __future__ import annotations
 
 import re
+
+from omr import tuning as T
 
 PHONE_LABEL = "[SĐT đã ẩn]"
 ID_LABEL = "[số giấy tờ đã ẩn]"
@@ -37,16 +45,91 @@ def _digit_count(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
 
 
+# Letters (and a bar) handwriting OCR reads for digits: O/o/D for 0, l/I/i/| for 1, Z/z for 2, A for 4
+# ("3A5"), S/s for 5, b for 6, T for 7, B for 8, g/q for 9 (the shapes a hand-written digit shares with them).
+_LOOKALIKES = {"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "i": "1", "|": "1", "Z": "2", "z": "2",
+               "A": "4", "S": "5", "s": "5", "b": "6", "T": "7", "B": "8", "g": "9", "q": "9"}
+_AS_DIGITS = str.maketrans(_LOOKALIKES)
+_TOKEN = r"[\d" + re.escape("".join(_LOOKALIKES)) + r"]+"
+# A run: tokens of digits and look-alikes joined by single separators, not glued to other letters.
+_RUN = re.compile(r"(?<![\w|])" + _TOKEN + r"(?:[ .\-]" + _TOKEN + r")*(?![\w|])")
+_HIDDEN = "#"  # stands for a masked number in the text still searched: neither a word, digit nor separator
+
+
+def _digit_dense(text: str) -> bool:
+    """Whether ``text`` (a run, separators included) holds enough real digits to be a number
+    with look-alike letters among its digits (:data:`~omr.tuning.PRIVACY_RUN_MIN_DIGITS`, share)."""
+    digits = _digit_count(text)
+    symbols = digits + sum(ch in _LOOKALIKES for ch in text)
+    return digits >= T.PRIVACY_RUN_MIN_DIGITS and digits >= T.PRIVACY_RUN_MIN_DIGIT_SHARE * symbols
+
+
+def _read_as_digits(text: str) -> str:
+    """``text`` of the same length with the look-alike letters of its digit-dense runs read as digits.
+
+    The words at either end of a run that hold no real digit ("0912 345 678 Do") are left out of it.
+    """
+    chars = list(text)
+    for run in _RUN.finditer(text):
+        # Tokens and their offsets; words without a real digit at either end are not part of the number.
+        tokens = [(m.start() + run.start(), m.end() + run.start()) for m in re.finditer(r"[^ .\-]+", run.group())]
+        with_digit = [i for i, (s, e) in enumerate(tokens) if _digit_count(text[s:e])]
+        if not with_digit:
+            continue
+        start, end = tokens[with_digit[0]][0], tokens[with_digit[-1]][1]
+        if _digit_dense(text[start:end]):
+            chars[start:end] = text[start:end].translate(_AS_DIGITS)
+    return "".join(chars)
+
+
+def _number_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, label) of the phone and ID numbers of ``text``: phone numbers first, then IDs,
+    then phone numbers one digit short, each pass blind to what an earlier one masked."""
+    spans: list[tuple[int, int, str]] = []
+    passes = ((_PHONE, PHONE_LABEL, lambda s: _digit_count(s) in (10, 11, 12)),
+              (_ID, ID_LABEL, lambda s: _digit_count(s) in (9, 12)),
+              (_PHONE_SHORT, PHONE_LABEL, lambda s: not s.isdigit()))
+    for pattern, label, accept in passes:
+        found = [(m.start(), m.end(), label) for m in pattern.finditer(text) if accept(m.group())]
+        for start, end, _ in found:
+            text = text[:start] + _HIDDEN * (end - start) + text[end:]
+        spans += found
+    return spans
+
+
 def mask_personal_numbers(text: str | None) -> str | None:
     """``text`` with phone and ID numbers replaced by labels.
+
+    Numbers whose digits a handwriting draft read as look-alike letters are masked too
+    (the letters inside digit-dense runs are read as digits to find them). ``None`` and
+    ``""`` come back as given.
 
     >>> mask_personal_numbers("Gọi 0912 345 678 hoặc +84 912.345.678")
     'Gọi [SĐT đã ẩn] hoặc [SĐT đã ẩn]'
     >>> mask_personal_numbers("CCCD 079123456789, nộp 150.000.000 đồng")
     'CCCD [số giấy tờ đã ẩn], nộp 150.000.000 đồng'
+    >>> mask_personal_numbers("sđt O9l2.345.678, số 10 Bis")
+    'sđt [SĐT đã ẩn], số 10 Bis'
     """
     if not text:
         return text
-    text = _PHONE.sub(lambda m: PHONE_LABEL if _digit_count(m.group()) in (10, 11, 12) else m.group(), text)
-    text = _ID.sub(lambda m: ID_LABEL if _digit_count(m.group()) in (9, 12) else m.group(), text)
-    return _PHONE_SHORT.sub(lambda m: PHONE_LABEL if not m.group().isdigit() else m.group(), text)
+    spans = _number_spans(text)
+    as_digits = _read_as_digits(text)
+    if as_digits != text:
+        spans += [(s, e, label) for s, e, label in _number_spans(as_digits) if _digit_dense(text[s:e])]
+    if not spans:
+        return text
+    merged: list[list] = []  # [start, end, label, length of the longest span merged]
+    for start, end, label in sorted(spans):
+        if merged and start < merged[-1][1]:
+            last = merged[-1]
+            if end - start > last[3]:
+                last[2], last[3] = label, end - start
+            last[1] = max(last[1], end)
+        else:
+            merged.append([start, end, label, end - start])
+    out, at = [], 0
+    for start, end, label, _ in merged:
+        out += [text[at:start], label]
+        at = end
+    return "".join(out + [text[at:]])
