@@ -51,8 +51,15 @@ _LOOKALIKES = {"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "i": "1", "|": 
                "A": "4", "S": "5", "s": "5", "b": "6", "T": "7", "B": "8", "g": "9", "q": "9"}
 _AS_DIGITS = str.maketrans(_LOOKALIKES)
 _TOKEN = r"[\d" + re.escape("".join(_LOOKALIKES)) + r"]+"
-# A run: tokens of digits and look-alikes joined by single separators, not glued to other letters.
-_RUN = re.compile(r"(?<![\w|])" + _TOKEN + r"(?:[ .\-]" + _TOKEN + r")*(?![\w|])")
+# A run: tokens of digits and look-alikes joined by single separators, not glued to other letters nor to a
+# slash (dates "01/01/1990", fractions "9.5/10").
+_RUN = re.compile(r"(?<![\w|/])" + _TOKEN + r"(?:[ .\-]" + _TOKEN + r")*(?![\w|/])")
+# A date written with dots or dashes, day first ("01-01-1990", "1.3.26"): never part of a phone number (a
+# phone is never grouped day-month-year), though its digits and the number after it look like one
+# ("ngày 01-01-1990 100 đồng").
+_DATE = re.compile(r"(?<![\w.\-])(?:0?[1-9]|[12]\d|3[01])([.\-])(?:0?[1-9]|1[0-2])\1(?:19|20)?\d\d(?![\w.\-])")
+# Money in thousands groups ("840.000.000.000 đồng"): never a phone number, though "84" starts one.
+_MONEY = re.compile(r"[1-9]\d{0,2}(?:\.\d{3})+")
 _HIDDEN = "#"  # stands for a masked number in the text still searched: neither a word, digit nor separator
 
 
@@ -64,29 +71,64 @@ def _digit_dense(text: str) -> bool:
     return digits >= T.PRIVACY_RUN_MIN_DIGITS and digits >= T.PRIVACY_RUN_MIN_DIGIT_SHARE * symbols
 
 
+# "Do", "Bis", "So": a capitalised word, with a vowel after its capital; "Ozq" is digits read as letters.
+_TITLE_WORD = re.compile(r"[A-Z][a-z]*[aeiouy][a-z]*")
+
+
+def _edge_token_is_digits(token: str, leading: bool) -> bool:
+    """Whether a token of look-alike letters only, at one end of a run, is part of the number.
+
+    At the start only as the first group of a phone number, 3 or 4 symbols from its leading 0
+    ("OSO 000 0000"; "SBD 123456", "DO 1.000.000", "Bis": labels and words); at the end unless it is a
+    capitalised word ("0912 345 678 Do"): a lower-case group such as "ooo" or "lzs" is digits all misread.
+    """
+    if _TITLE_WORD.fullmatch(token):
+        return False
+    return not leading or (_LOOKALIKES[token[0]] == "0" and len(token) in (3, 4))
+
+
 def _read_as_digits(text: str) -> str:
     """``text`` of the same length with the look-alike letters of its digit-dense runs read as digits.
 
-    The words at either end of a run that hold no real digit ("0912 345 678 Do") are left out of it.
+    Capitalised words split a run ("1990 Do 100"); groups of look-alike letters at either end of a run
+    are left out of it unless they read as digits (:func:`_edge_token_is_digits`: "0912 345 678 Do",
+    "Số 10 Bis" stay words).
     """
     chars = list(text)
     for run in _RUN.finditer(text):
-        # Tokens and their offsets; words without a real digit at either end are not part of the number.
         tokens = [(m.start() + run.start(), m.end() + run.start()) for m in re.finditer(r"[^ .\-]+", run.group())]
-        with_digit = [i for i, (s, e) in enumerate(tokens) if _digit_count(text[s:e])]
-        if not with_digit:
-            continue
-        start, end = tokens[with_digit[0]][0], tokens[with_digit[-1]][1]
-        if _digit_dense(text[start:end]):
-            chars[start:end] = text[start:end].translate(_AS_DIGITS)
+        segment: list[tuple[int, int]] = []
+        for token in tokens + [None]:
+            if token is not None and not _TITLE_WORD.fullmatch(text[slice(*token)]):
+                segment.append(token)
+                continue
+            span = _number_part(text, segment)
+            if span is not None:
+                chars[span[0]:span[1]] = text[span[0]:span[1]].translate(_AS_DIGITS)
+            segment = []
     return "".join(chars)
+
+
+def _number_part(text: str, tokens: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """(start, end) in ``text`` of the digit-dense part of a run's ``tokens`` (start, end), or None."""
+    keep = [i for i, (s, e) in enumerate(tokens) if _digit_count(text[s:e])]
+    if not keep:
+        return None
+    first, last = keep[0], keep[-1]
+    while first > 0 and _edge_token_is_digits(text[slice(*tokens[first - 1])], leading=True):
+        first -= 1
+    while last < len(tokens) - 1 and _edge_token_is_digits(text[slice(*tokens[last + 1])], leading=False):
+        last += 1
+    start, end = tokens[first][0], tokens[last][1]
+    return (start, end) if _digit_dense(text[start:end]) else None
 
 
 def _number_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, label) of the phone and ID numbers of ``text``: phone numbers first, then IDs,
-    then phone numbers one digit short, each pass blind to what an earlier one masked."""
+    then phone numbers one digit short, each pass blind to what an earlier one masked and to dates."""
     spans: list[tuple[int, int, str]] = []
-    passes = ((_PHONE, PHONE_LABEL, lambda s: _digit_count(s) in (10, 11, 12)),
+    text = _DATE.sub(lambda m: _HIDDEN * len(m.group()), text)
+    passes = ((_PHONE, PHONE_LABEL, lambda s: _digit_count(s) in (10, 11, 12) and not _MONEY.fullmatch(s)),
               (_ID, ID_LABEL, lambda s: _digit_count(s) in (9, 12)),
               (_PHONE_SHORT, PHONE_LABEL, lambda s: not s.isdigit()))
     for pattern, label, accept in passes:
