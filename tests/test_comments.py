@@ -241,6 +241,8 @@ _DIGIT_LOOKALIKES = {"0": "OoD", "1": "lIi|", "2": "Zz", "4": "A", "5": "Ss", "6
     ("CCCD O79l23456789 của tôi", f"CCCD {ID_LABEL} của tôi"),
     ("CMND l23 4S6 789", f"CMND {ID_LABEL}"),
     ("sđt 0912 345 67B Do tôi", f"sđt {PHONE_LABEL} Do tôi"),  # the word after the number is kept
+    ("SĐT0936.000.285 nếu cần", f"SĐT{PHONE_LABEL} nếu cần"),  # the label glued to the number
+    ("Zalo O9l2345678", f"Zalo {PHONE_LABEL}"),
 ])
 def test_numbers_read_with_look_alike_letters_are_masked(text, expected):
     assert mask_personal_numbers(text) == expected
@@ -259,7 +261,7 @@ def test_numbers_read_with_look_alike_letters_are_masked(text, expected):
     "Do dịch bệnh, So sánh với năm 2025 thì tốt hơn",
     "lo lắng vì phải đi 10 km, mất 2 giờ",
     "Is it ok? 100 % hài lòng, điểm 9.5/10",
-    "Phòng 101 tầng 2 nhà B, ô số 12-14",
+    "Phòng 101 tầng 2 nhà B, ô số 12-14, nhà Số10 Bis",
     "ngày 01-01-1990 100 đồng",  # a date and an amount, not a phone number
     "hẹn 05.03.2026 1 lần nữa",
     "dự án 840.000.000.000 đồng",  # money, though "84" starts a phone number

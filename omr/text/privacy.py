@@ -60,7 +60,10 @@ _RUN = re.compile(r"(?<![\w|/])" + _TOKEN + r"(?:[ .\-]" + _TOKEN + r")*(?![\w|/
 _DATE = re.compile(r"(?<![\w.\-])(?:0?[1-9]|[12]\d|3[01])([.\-])(?:0?[1-9]|1[0-2])\1(?:19|20)?\d\d(?![\w.\-])")
 # Money in thousands groups ("840.000.000.000 đồng"): never a phone number, though "84" starts one.
 _MONEY = re.compile(r"[1-9]\d{0,2}(?:\.\d{3})+")
-_HIDDEN = "#"  # stands for a masked number in the text still searched: neither a word, digit nor separator
+_HIDDEN = "#"
+# A phone label a draft glued to its number, the space between lost ("SĐT0936.000.285", "số0925000528"):
+# the label is set apart so the number is found (a number glued to other letters stays a code).
+_GLUED_LABEL = re.compile(r"(?<!\w)(?:s[đd]t|đt|dđ|tel|zalo|số)(?=[\dOoD])", re.IGNORECASE)  # stands for a masked number in the text still searched: neither a word, digit nor separator
 
 
 def _digit_dense(text: str) -> bool:
@@ -143,8 +146,8 @@ def mask_personal_numbers(text: str | None) -> str | None:
     """``text`` with phone and ID numbers replaced by labels.
 
     Numbers whose digits a handwriting draft read as look-alike letters are masked too
-    (the letters inside digit-dense runs are read as digits to find them). ``None`` and
-    ``""`` come back as given.
+    (the letters inside digit-dense runs are read as digits to find them), and numbers a
+    draft glued to their label ("SĐT0936.000.285"). ``None`` and ``""`` come back as given.
 
     >>> mask_personal_numbers("Gọi 0912 345 678 hoặc +84 912.345.678")
     'Gọi [SĐT đã ẩn] hoặc [SĐT đã ẩn]'
@@ -156,7 +159,7 @@ def mask_personal_numbers(text: str | None) -> str | None:
     if not text:
         return text
     spans = _number_spans(text)
-    as_digits = _read_as_digits(text)
+    as_digits = _read_as_digits(_GLUED_LABEL.sub(lambda m: _HIDDEN * len(m.group()), text))
     if as_digits != text:
         spans += [(s, e, label) for s, e, label in _number_spans(as_digits) if _digit_dense(text[s:e])]
     if not spans:
