@@ -93,22 +93,16 @@ def _edge_token_is_digits(token: str, leading: bool) -> bool:
 def _read_as_digits(text: str) -> str:
     """``text`` of the same length with the look-alike letters of its digit-dense runs read as digits.
 
-    Capitalised words split a run ("1990 Do 100"); groups of look-alike letters at either end of a run
-    are left out of it unless they read as digits (:func:`_edge_token_is_digits`: "0912 345 678 Do",
-    "Số 10 Bis" stay words).
+    Groups of look-alike letters at either end of a run are left out of it unless they read as digits
+    (:func:`_edge_token_is_digits`: "0912 345 678 Do", "Số 10 Bis" stay words); between two groups
+    holding digits such a group is digits all misread ("000 Ioo 000").
     """
     chars = list(text)
     for run in _RUN.finditer(text):
         tokens = [(m.start() + run.start(), m.end() + run.start()) for m in re.finditer(r"[^ .\-]+", run.group())]
-        segment: list[tuple[int, int]] = []
-        for token in tokens + [None]:
-            if token is not None and not _TITLE_WORD.fullmatch(text[slice(*token)]):
-                segment.append(token)
-                continue
-            span = _number_part(text, segment)
-            if span is not None:
-                chars[span[0]:span[1]] = text[span[0]:span[1]].translate(_AS_DIGITS)
-            segment = []
+        span = _number_part(text, tokens)
+        if span is not None:
+            chars[span[0]:span[1]] = text[span[0]:span[1]].translate(_AS_DIGITS)
     return "".join(chars)
 
 
