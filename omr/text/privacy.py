@@ -58,12 +58,13 @@ _RUN = re.compile(r"(?<![\w|/])" + _TOKEN + r"(?:[ .\-]" + _TOKEN + r")*(?![\w|/
 # phone is never grouped day-month-year), though its digits and the number after it look like one
 # ("ngày 01-01-1990 100 đồng").
 _DATE = re.compile(r"(?<![\w.\-])(?:0?[1-9]|[12]\d|3[01])([.\-])(?:0?[1-9]|1[0-2])\1(?:19|20)?\d\d(?![\w.\-])")
-# Money in thousands groups ("840.000.000.000 đồng"): never a phone number, though "84" starts one.
-_MONEY = re.compile(r"[1-9]\d{0,2}(?:\.\d{3})+")
-_HIDDEN = "#"
+# Money in thousands groups led by three digits ("840.000.000.000 đồng"): never a phone number, though
+# "84" starts one ("84.912.345.678", its first group two digits, stays a phone number).
+_MONEY = re.compile(r"[1-9]\d\d(?:\.\d{3})+")
+_HIDDEN = "#"  # stands for a masked number in the text still searched: neither a word, digit nor separator
 # A phone label a draft glued to its number, the space between lost ("SĐT0936.000.285", "số0925000528"):
 # the label is set apart so the number is found (a number glued to other letters stays a code).
-_GLUED_LABEL = re.compile(r"(?<!\w)(?:s[đd]t|đt|dđ|tel|zalo|số)(?=[\dOoD])", re.IGNORECASE)  # stands for a masked number in the text still searched: neither a word, digit nor separator
+_GLUED_LABEL = re.compile(r"(?<!\w)(?:s[đd]t|đt|dđ|tel|zalo|số)(?=[\dOoD])", re.IGNORECASE)
 
 
 def _digit_dense(text: str) -> bool:
