@@ -28,6 +28,7 @@ import numpy as np
 from omr import tuning as T
 from omr.model import CANCELLED, EMPTY, MARKED, UNCERTAIN, BoxRead
 from omr.scan.align import K, PageInk
+from omr.scan.components import components_with_stats
 
 
 def outline_evidence(ink: PageInk, x: float, y: float, w: float, h: float, round_: bool = False) -> float:
@@ -729,7 +730,7 @@ def _stroke_total(new: np.ndarray, min_stroke_px: float, wanted_mm2: float = 0.0
     pixels = cv2.countNonZero(new)
     if pixels < wanted_mm2 * K * K:
         return pixels / (K * K)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(new, connectivity=8)
+    count, labels, stats, _ = components_with_stats(new)
     keep = stats[:, cv2.CC_STAT_AREA] >= min_stroke_px
     keep[0] = False
     if printed is not None and keep.any():
@@ -917,7 +918,7 @@ def _stray_strokes(new: np.ndarray, origin: tuple[int, int] = (0, 0)
         return None
     x, y, w, h = cv2.boundingRect(new)
     origin = (origin[0] + x, origin[1] + y)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(new[y:y + h, x:x + w], connectivity=8)
+    count, _, stats, _ = components_with_stats(new[y:y + h, x:x + w])
     stats[:, cv2.CC_STAT_LEFT] += origin[0]
     stats[:, cv2.CC_STAT_TOP] += origin[1]
     keep = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= T.STRAY_MIN_STROKE_MM2 * K * K]
@@ -977,7 +978,7 @@ def _largest_new_stroke(page_ink_: np.ndarray, printed: np.ndarray, boxes: np.nd
     if pixels < wanted_mm2 * K * K:
         return pixels / (K * K)
     x, y, w, h = cv2.boundingRect(new)  # the strokes, and no more of the window (the same components)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(new[y:y + h, x:x + w], connectivity=8)
+    count, _, stats, _ = components_with_stats(new[y:y + h, x:x + w])
     if count <= 1:
         return 0.0
     return float(stats[1:, cv2.CC_STAT_AREA].max()) / (K * K)
