@@ -98,7 +98,9 @@ def _may_reach(band: np.ndarray, parts: list[tuple[int, int]], level: float) -> 
     their medians were ~0.5 ms a page)."""
     reach = np.ones(band.shape[0], bool)
     for a, b in parts:
-        reach &= np.count_nonzero(band[:, a:b] >= level, axis=1) >= (b - a) - (b - a) // 2
+        part = band[:, a:b]
+        n = part.shape[1]
+        reach &= np.count_nonzero(part >= level, axis=1) >= n - n // 2
     return reach
 
 
