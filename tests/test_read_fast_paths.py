@@ -22,7 +22,7 @@ from omr.forms.layout import Checkbox, TextRegion
 from omr.forms.simulate import PROFILES, scan_page
 from omr.model import EMPTY, BoxRead
 from omr.scan import comments, printed_boxes, ruled
-from omr.scan.align import K, BoxWindow, PageInk
+from omr.scan.align import K, BoxWindow, CanonicalPage, PageInk
 from omr.scan.comments import _field_written, _lifts_nothing, _surely_unshaded
 from omr.scan.components import components_with_stats
 from omr.scan.ingest import RawPage
@@ -396,3 +396,30 @@ def test_rows_that_may_reach_hold_every_row_whose_medians_do(seed, rows, cuts, l
     for r in range(rows):
         if all(p1 > p0 and np.median(band[r, p0:p1]) >= np.float32(level) for p0, p1 in parts):
             assert reach[r]
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2 ** 31), rects=st.lists(st.tuples(st.integers(-40, 420), st.integers(-40, 620),
+       st.integers(1, 150), st.integers(1, 150)), min_size=1, max_size=12))
+def test_one_rectangle_warped_with_integers_equals_the_grid_path(seed, rects):
+    # CanonicalPage.pixels warps one rectangle's tiles by plain integers (_ensure_one): the same tiles warped
+    # by the same runs as ensure's grid path, so the same pixels, after any sequence of rectangles.
+    rng = np.random.default_rng(seed)
+    scan = rng.integers(0, 256, (700, 500)).astype(np.uint8)
+    homography = np.array([[1.02 * K, 0.03, 12.0], [-0.02, 0.99 * K, 7.0], [1e-5, -2e-5, 1.0]])
+    page = mock.Mock(width=50.0, height=75.0)
+    fast, grid = CanonicalPage.warped(scan, homography, page), CanonicalPage.warped(scan, homography, page)
+    for x0, y0, w, h in rects:
+        x1, y1 = max(x0 + w, 1), max(y0 + h, 1)  # ends past the page's start (a negative end is NumPy's)
+        got = fast.pixels(x0, y0, x1, y1)
+        grid.ensure([(x0, y0, x1, y1)])
+        assert np.array_equal(fast._done, grid._done)
+        assert np.array_equal(got, grid._pixels[max(y0, 0):y1, max(x0, 0):x1])
+    assert np.array_equal(fast.full(), grid.full())
+    x0, y0, x1, y1 = 5, 9, 77, 40
+    one = CanonicalPage.warped(scan, homography, page)
+    one._ensure_one(x0, y0, x1, y1)
+    other = CanonicalPage.warped(scan, homography, page)
+    other.ensure([(x0, y0, x1, y1)])
+    assert np.array_equal(one._done, other._done)
+    assert np.array_equal(one._pixels[y0:y1, x0:x1], other._pixels[y0:y1, x0:x1])
