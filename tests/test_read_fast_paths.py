@@ -423,3 +423,26 @@ def test_one_rectangle_warped_with_integers_equals_the_grid_path(seed, rects):
     other.ensure([(x0, y0, x1, y1)])
     assert np.array_equal(one._done, other._done)
     assert np.array_equal(one._pixels[y0:y1, x0:x1], other._pixels[y0:y1, x0:x1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=st.integers(0, 2 ** 31), h=st.integers(1, 60), w=st.integers(1, 60), density=st.floats(0.0, 1.0),
+       grow=st.booleans())
+def test_the_opening_skipped_by_its_bounds_could_not_have_passed(seed, h, w, density, grow):
+    # marks_running_out and crossed_out skip the opening (_opened) of a window whose pixels, grown by
+    # _OPEN_SLACK or counted _OPEN_SIDE² each, already fail the test: the opening lies within those
+    # bounds (even along the window's border, where OpenCV's erosion counts the outside as ink).
+    rng = np.random.default_rng(seed)
+    mask = (rng.random((h, w)) < density).astype(np.uint8)
+    if grow:
+        mask = cv2.dilate(mask, np.ones((2, 2), np.uint8))
+    opened = printed_boxes._opened(mask)
+    side = 2 * printed_boxes._OPEN_SLACK + 1
+    near = cv2.dilate(mask, np.ones((side, side), np.uint8))
+    assert not (opened & (1 - near)).any()
+    assert cv2.countNonZero(opened) <= cv2.countNonZero(mask) * printed_boxes._OPEN_SIDE ** 2
+    box = tuple(float(v) for v in rng.uniform(-5, 65, 2)) + tuple(float(v) for v in rng.uniform(0, 30, 2))
+    bx0, by0, bx1, by1 = box[0], box[1], box[0] + box[2], box[1] + box[3]
+    reach = float(rng.uniform(0, 20))
+    if printed_boxes._all_near(cv2.boundingRect(mask), bx0, by0, bx1, by1, reach, printed_boxes._OPEN_SLACK):
+        assert printed_boxes._all_near(cv2.boundingRect(opened), bx0, by0, bx1, by1, reach)
