@@ -26,6 +26,7 @@ from omr.model import (
     BoxRead,
 )
 from omr.scan.align import BoxSearch, BoxWindow, K
+from omr.scan.components import components_with_stats
 from omr.scan.ruled import lined_boxes, without_lines
 from omr.scan.show_through import explained_by_back
 
@@ -285,7 +286,7 @@ def ring_pieces(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> int:
     ox, oy = np.abs(xs - cx) - box.w * K / 2, np.abs(ys - cy) - box.h * K / 2
     outside = np.hypot(np.maximum(ox, 0), np.maximum(oy, 0)) / K  # mm from the outline
     band = ink & (outside >= T.RING_NEAR_MM) & (outside <= T.RING_FAR_MM)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(band.view(np.uint8), connectivity=8)
+    count, _, stats, _ = components_with_stats(band.view(np.uint8))
     return int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] >= T.CIRCLE_PIECE_MIN_MM2 * K * K))
 
 
@@ -923,7 +924,7 @@ def _core_trace_mm(core: np.ndarray) -> float:
         return 0.0
     # Pencil grain and 1-bit scans break a light line into dots ~0.25 mm apart: join them.
     trace = cv2.morphologyEx(trace, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(trace, connectivity=8)
+    count, _, stats, _ = components_with_stats(trace)
     if count <= 1:
         return 0.0
     return float(np.max(np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]))) / K
@@ -1125,7 +1126,7 @@ def _leaves_toward(window: BoxWindow, box: Checkbox, dx: float, dy: float, other
         return False
     outer = np.ascontiguousarray(lines[:, edge + gap:]).view(np.uint8)
     reach = min(int(round((T.JOIN_OUT_MIN_MM - T.JOIN_EDGE_GAP_MM) * K)), outer.shape[1] - 1)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(outer, connectivity=8)
+    count, labels, stats, _ = components_with_stats(outer)
     tolerance = int(round(T.JOIN_ROW_TOLERANCE_MM * K))
     for c in range(1, count):
         x, width_c = stats[c, cv2.CC_STAT_LEFT], stats[c, cv2.CC_STAT_WIDTH]
@@ -1277,7 +1278,7 @@ def partial_mark(inside: np.ndarray) -> bool:
     # Opened with a 2 px square: the single dots a halftone (dithered) scan makes of an eraser's grey smear
     # go, a pen's stroke (>= 0.25 mm, 2 px at K 8) stays.
     mask = cv2.morphologyEx((inside >= T.INK_THRESHOLD).astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    n, labels, stats, _ = components_with_stats(mask)
     keep = np.nonzero(stats[1:, cv2.CC_STAT_AREA] >= T.FRAGMENT_SPECK_MM2 * K * K)[0] + 1
     if stats[keep, cv2.CC_STAT_AREA].sum() < T.MARK_MIN_AREA_MM2 * K * K:
         return True  # a box read marked from a halftone's dots: no pen stroke in it
