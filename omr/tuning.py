@@ -2113,3 +2113,20 @@ RULED_MAX_WIDTH_MM = 0.6
 RULED_MIN_CANDIDATES = 4
 RULED_MIN_POSITIONS = 3
 RULED_MIN_SPACING_MM = 3.0
+
+# A vertical digit grid (template_from.questions._vertical_digit_grid: columns of boxes labelled 0 … 9
+# downwards, one column a digit, #16): a column's steps are even within this share of its first step. A
+# Word table row sets its cells within a fraction of a mm of one another (0.3 mm in 8.5 mm on the h16vert
+# test blanks at 150-300 dpi, 4 %); a stack of one question's options under one another is set by their
+# text (one line, two lines: 50 % or more apart).
+BLANK_GRID_PITCH_TOLERANCE = 0.2
+# ...and one of its columns has at least this many digits: a units column (0 … 9) or a day's tens (0 … 3).
+# Two columns of two («☐0 ☐1» twice) are too little to tell a grid from two yes/no stacks labelled 0 and 1.
+BLANK_GRID_MIN_DIGITS = 3
+# A grid column's heading is printed at most this far above its first box's top (mm): the h16vert blanks'
+# headings «Ngày (đơn vị)» wrap to two lines in a 30 mm cell, 4-9 mm above the first box.
+BLANK_GRID_HEADING_MM = 12.0
+# ...a column of at least this many boxes is judged as a row of ten is (_digit_columns: up to
+# BLANK_DIGIT_MISREAD_MAX labels unread or misread, "8" read "6" from a 300 dpi render of the h16vert
+# blank); a shorter one (a day's tens 0 … 3, a month's 0 1) as a short row: every digit read right, one unread.
+BLANK_GRID_FULL_COLUMN = 5

@@ -126,16 +126,155 @@ def group_by_print(boxes: list, words: list, ink: np.ndarray | None = None, px_p
     if by == "columns":
         return _by_columns(boxes, words)
     size = float(np.median([max(b.w, b.h) for b in boxes]))
-    rows = _rows(boxes, size)
+    grid = _vertical_digit_grid(boxes, words, size, reader)
+    in_grid = {i for column in grid for i in column.boxes}
+    rows = [row for row in (_rows(boxes, size)) if row]
+    rows = [[i for i in row if i not in in_grid] for row in rows]
     segments: list[list[int]] = []
     for row in rows:
-        segments += _split_row(row, boxes, words, ink, px_per_mm)
+        if row:
+            segments += _split_row(row, boxes, words, ink, px_per_mm)
     questions = _join_rows(segments, boxes, words)
     for q in questions:
         _label(q, boxes, words, ink, px_per_mm, reader)
         q.comb = _is_comb(q.boxes, boxes)
     _digit_columns(questions, boxes, words, reader)
+    if grid:
+        # The grid's columns take the place of the first question printed below the grid's top.
+        top = boxes[grid[0].boxes[0]].centre[1]
+        at = next((k for k, q in enumerate(questions) if boxes[q.boxes[0]].centre[1] > top), len(questions))
+        questions[at:at] = grid
     return questions
+
+
+def _digit_beside(box, words: list) -> str:
+    """The digit printed right after ``box`` (within ``BLANK_DIGIT_LABEL_MM``, level with it): «☐ 0», «☐0»
+    (a word Tesseract read across the box and its digit, "L]0", "O0", keeps what lies right of the box), or
+    "" when what is there is not one digit."""
+    band = (box.y - 0.3 * box.h, box.y + 1.3 * box.h)
+    right = box.x + box.w
+    near = sorted((w for w in words if band[0] <= w.y + w.h / 2 <= band[1] and w.right > right
+                   and w.x < right + T.BLANK_DIGIT_LABEL_MM and not box.contains(w.x + w.w / 2, w.y + w.h / 2)),
+                  key=lambda w: w.x)
+    if not near:
+        return ""
+    word = _outside(near[0], box) if near[0].x < right and near[0].symbols else near[0]
+    return _as_digit(word.text)
+
+
+# Letters Tesseract reads for a small digit set beside a box ("☐ 0" read "Llo" at 300 dpi, "☐1" read "LI").
+DIGIT_LOOKALIKES = {"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "i": "1", "|": "1", "Z": "2",
+                    "z": "2", "S": "5", "s": "5", "B": "8", "g": "9", "q": "9"}
+
+
+def _as_digit(text: str) -> str:
+    """One digit read beside a box (:data:`DIGIT_LOOKALIKES` taken for their digit), or "" for anything else."""
+    text = _clean(text)
+    text = DIGIT_LOOKALIKES.get(text, text)
+    return text if len(text) == 1 and text.isdigit() else ""
+
+
+def _vertical_digit_grid(boxes: list, words: list, size: float, reader: Callable | None = None) -> list[Question]:
+    """Columns of boxes each labelled 0, 1, 2 … downwards, two or more side by side (a day's tens and
+    units, a month's, a student number marked digit by digit in a grid): one question per column, its
+    labels and codes the digits, its text the column's printed heading. Empty when there is no such grid.
+
+    A column is boxes one under another (centres within 0.5 of a box across), evenly spaced (each step
+    within ``BLANK_GRID_PITCH_TOLERANCE`` of the column's first), the k-th labelled with the digit k right of
+    it (:func:`_digit_beside`; on a scanned blank a label not read as its digit is read again from its own
+    crop by ``reader``): in a column of ``BLANK_GRID_FULL_COLUMN`` boxes or more, all but at most
+    ``BLANK_DIGIT_MISREAD_MAX`` labels read as their digit (the others unread or another digit, as
+    :func:`_digit_columns` takes a row); in a shorter one, every label read is its place's digit and at most
+    one is unread. A grid is two or more such columns whose
+    first boxes are level and whose steps are alike, one of them at least ``BLANK_GRID_MIN_DIGITS`` long:
+    rows grouped by the row (the default) made of it one question of mixed digits ("0 0 0 0 1 1 …").
+    """
+    if len(boxes) < 2 * 2:
+        return []
+    order = sorted(range(len(boxes)), key=lambda i: boxes[i].centre[0])
+    stacks: list[list[int]] = []
+    for i in order:
+        if stacks and abs(boxes[i].centre[0] - np.mean([boxes[j].centre[0] for j in stacks[-1]])) < 0.5 * size:
+            stacks[-1].append(i)
+        else:
+            stacks.append([i])
+    columns: list[Question] = []
+    for stack in stacks:
+        stack.sort(key=lambda i: boxes[i].centre[1])
+        for run in _even_runs(stack, boxes, size):
+            column = _digit_column(run, boxes, words, reader)
+            if column is not None:
+                columns.append(column)
+    grids: list[list[Question]] = []
+    for column in sorted(columns, key=lambda c: boxes[c.boxes[0]].centre[0]):
+        first = boxes[column.boxes[0]]
+        pitch = boxes[column.boxes[1]].centre[1] - first.centre[1]
+        for grid in grids:
+            other = boxes[grid[-1].boxes[0]]
+            other_pitch = boxes[grid[-1].boxes[1]].centre[1] - other.centre[1]
+            if abs(first.centre[1] - other.centre[1]) < 0.5 * size and \
+                    abs(pitch - other_pitch) <= T.BLANK_GRID_PITCH_TOLERANCE * other_pitch:
+                grid.append(column)
+                break
+        else:
+            grids.append([column])
+    out = []
+    for grid in sorted(grids, key=lambda g: boxes[g[0].boxes[0]].centre[1]):
+        if len(grid) >= 2 and max(len(c.boxes) for c in grid) >= T.BLANK_GRID_MIN_DIGITS:
+            for column in grid:
+                column.text = _clean(" ".join(w.text for w in _grid_heading(column, grid, boxes, words)))
+            out += grid
+    return out
+
+
+def _even_runs(stack: list[int], boxes: list, size: float) -> list[list[int]]:
+    """The runs of two or more boxes of a column (``stack``, top down) set at an even step: each step within
+    ``BLANK_GRID_PITCH_TOLERANCE`` of the run's first, and more than a box apart (not a double outline)."""
+    runs: list[list[int]] = []
+    run = [stack[0]]
+    for i in stack[1:]:
+        step = boxes[i].centre[1] - boxes[run[-1]].centre[1]
+        first = boxes[run[1]].centre[1] - boxes[run[0]].centre[1] if len(run) > 1 else step
+        if step > size and abs(step - first) <= T.BLANK_GRID_PITCH_TOLERANCE * first:
+            run.append(i)
+        else:
+            runs.append(run)
+            run = [i]
+    runs.append(run)
+    return [r for r in runs if len(r) >= 2]
+
+
+def _digit_column(run: list[int], boxes: list, words: list, reader: Callable | None) -> Question | None:
+    """A Question of a column of boxes (``run``, top down) when the k-th is labelled with the digit k (see
+    :func:`_vertical_digit_grid`), else None."""
+    labels = [_digit_beside(boxes[i], words) for i in run]
+    for k, i in enumerate(run):
+        if labels[k] != str(k) and reader is not None:
+            b = boxes[i]
+            text, _ = reader((b.x + b.w, b.y, T.BLANK_DIGIT_LABEL_MM, b.h))
+            labels[k] = _as_digit(text) or labels[k]
+    agree = sum(label == str(k) for k, label in enumerate(labels))
+    wrong = sum(bool(label) and label != str(k) for k, label in enumerate(labels))
+    if len(run) >= T.BLANK_GRID_FULL_COLUMN:
+        if agree < len(run) - T.BLANK_DIGIT_MISREAD_MAX:
+            return None
+    elif wrong or agree < max(1, len(run) - 1):
+        return None
+    digits = [str(k) for k in range(len(run))]
+    return Question(list(run), "", digits, list(digits))
+
+
+def _grid_heading(column: Question, grid: list[Question], boxes: list, words: list) -> list:
+    """The words printed over a grid's column (halfway to its neighbours), in the lines right above its first
+    box up to ``BLANK_GRID_HEADING_MM``, by line then x."""
+    first = boxes[column.boxes[0]]
+    xs = sorted(boxes[c.boxes[0]].centre[0] for c in grid)
+    k = xs.index(first.centre[0])
+    left = (xs[k - 1] + xs[k]) / 2 if k > 0 else first.x - T.BLANK_DIGIT_LABEL_MM
+    right = (xs[k] + xs[k + 1]) / 2 if k + 1 < len(xs) else first.x + first.w + T.BLANK_DIGIT_LABEL_MM
+    above = [w for w in words if left <= w.x + w.w / 2 <= right and
+             first.y - T.BLANK_GRID_HEADING_MM <= w.y + w.h / 2 < first.y - 0.2 * first.h]
+    return sorted(above, key=lambda w: (w.line, w.x))
 
 
 def _digit_reads(question: Question) -> tuple[int, int]:
