@@ -265,16 +265,33 @@ def _digit_column(run: list[int], boxes: list, words: list, reader: Callable | N
 
 
 def _grid_heading(column: Question, grid: list[Question], boxes: list, words: list) -> list:
-    """The words printed over a grid's column (halfway to its neighbours), in the lines right above its first
-    box up to ``BLANK_GRID_HEADING_MM``, by line then x."""
+    """The words printed over a grid's column (halfway to its neighbours' boxes), by line then x: the
+    nearest line above its first box, within ``BLANK_GRID_HEADING_MM`` of its top, and the lines above it
+    that it wraps from (each at most ``BLANK_GRID_HEADING_GAP`` of a line's height apart: the question's own
+    text above the grid is set a paragraph apart)."""
     first = boxes[column.boxes[0]]
     xs = sorted(boxes[c.boxes[0]].centre[0] for c in grid)
     k = xs.index(first.centre[0])
-    left = (xs[k - 1] + xs[k]) / 2 if k > 0 else first.x - T.BLANK_DIGIT_LABEL_MM
-    right = (xs[k] + xs[k + 1]) / 2 if k + 1 < len(xs) else first.x + first.w + T.BLANK_DIGIT_LABEL_MM
-    above = [w for w in words if left <= w.x + w.w / 2 <= right and
-             first.y - T.BLANK_GRID_HEADING_MM <= w.y + w.h / 2 < first.y - 0.2 * first.h]
-    return sorted(above, key=lambda w: (w.line, w.x))
+    half = (xs[1] - xs[0]) / 2
+    left = (xs[k - 1] + xs[k]) / 2 if k > 0 else xs[k] - half
+    right = (xs[k] + xs[k + 1]) / 2 if k + 1 < len(xs) else xs[k] + half
+    above = [w for w in words if left <= w.x + w.w / 2 <= right and w.bottom <= first.y + 0.2 * first.h
+             and w.y >= first.y - T.BLANK_GRID_HEADING_MM and not _is_code([w])]
+    lines: list[list] = []
+    for w in sorted(above, key=lambda w: -(w.y + w.h / 2)):
+        if lines and abs(w.y + w.h / 2 - np.mean([v.y + v.h / 2 for v in lines[-1]])) < 0.5 * w.h:
+            lines[-1].append(w)
+        else:
+            lines.append([w])
+    kept: list[list] = []
+    for line in lines:
+        if kept:
+            top = min(v.y for v in kept[-1])
+            height = float(np.median([v.h for v in kept[-1]]))
+            if top - max(v.bottom for v in line) > T.BLANK_GRID_HEADING_GAP * height:
+                break
+        kept.append(line)
+    return [w for line in reversed(kept) for w in sorted(line, key=lambda w: w.x)]
 
 
 def _digit_reads(question: Question) -> tuple[int, int]:
@@ -668,7 +685,9 @@ def number_fields(questions: list[Question], boxes: list, words: list) -> list[t
     run: list[int] = []
 
     def close() -> None:
-        if len(run) >= 2:
+        if len(run) >= 2 and _column_name(questions[run[0]], boxes):
+            fields.append((list(run), _column_name(questions[run[0]], boxes)))
+        elif len(run) >= 2:
             name = [w for w in _left_text(questions[run[0]].boxes, boxes, words) if not _is_code([w])]
             # The row's name ends at its colon: after it, a scanned box's edge read as letters ("Tháng:[L").
             fields.append((list(run), _clean(" ".join(w.text for w in name).split(":")[0])))
@@ -679,13 +698,33 @@ def number_fields(questions: list[Question], boxes: list, words: list) -> list[t
             run = []
             continue
         if run:
-            if _next_in_row(questions[run[-1]], q, boxes, words):
+            if _next_in_row(questions[run[-1]], q, boxes, words) or _next_column(questions[run[-1]], q, boxes):
                 run.append(k)
                 continue
             close()
         run = [k]
     close()
     return fields
+
+
+def _column_name(question: Question, boxes: list) -> str:
+    """The name of a vertical digit column's number (:func:`_vertical_digit_grid`): its heading before a
+    bracket or a comma («Ngày (chục)», «Ngày, hàng đơn vị» -> «Ngày»); "" for a row of boxes or a column
+    with no heading."""
+    cells = [boxes[i] for i in question.boxes]
+    if len(cells) < 2 or any(abs(c.centre[0] - cells[0].centre[0]) > 0.5 * cells[0].w for c in cells):
+        return ""
+    return re.split(r"[(,:\-–]", question.text)[0].strip()
+
+
+def _next_column(left: Question, right: Question, boxes: list) -> bool:
+    """``right`` is the next digit of ``left``'s number in a vertical grid: both columns (their first boxes
+    level, ``right`` to the right) headed by the same name (:func:`_column_name`: «Ngày (chục)», «Ngày (đơn
+    vị)»). Columns named apart («Ngày …», «Tháng …») or not named are separate numbers: no guess."""
+    a, b = boxes[left.boxes[0]], boxes[right.boxes[0]]
+    name = _column_name(left, boxes)
+    return bool(name) and abs(a.centre[1] - b.centre[1]) < 0.6 * b.h and b.x > a.x and \
+        fold(name) == fold(_column_name(right, boxes))
 
 
 def _circled_sequence(reads: list[str | None], alphabet: str = "0123456789") -> list[str] | None:
