@@ -303,3 +303,47 @@ def word_box_grid(doc, labels: list[str], heading: str = "Nội dung", missing_h
             paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
             paragraph.add_run("☐").font.size = Pt(16)
     return table
+
+
+def word_date_grid_blank(folder: Path, touching: bool = False) -> Path:
+    """A Word blank (python-docx, converted by LibreOffice) with a bold 16 pt title full of O, Ô, Ộ, Đ and a
+    survey date marked digit by digit in a vertical grid: a table of four columns headed «Ngày (chục)»,
+    «Ngày (đơn vị)», «Tháng (chục)», «Tháng (đơn vị)», each cell below a ☐ and its digit, 0 … 3, 0 … 9,
+    0 … 1, 0 … 9 downwards (``touching``: «☐0» typed together at 14 pt, else «☐ 0» with a 16 pt box);
+    then two ordinary questions. Returns the PDF; the truth is the PDF's ☐ characters (:func:`char_boxes`)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Mm, Pt
+
+    doc = word_blank("PHIẾU ĐÁNH GIÁ MỨC ĐỘ HÀI LÒNG CỦA TỔ CHỨC, CÔNG DÂN ĐỐI VỚI BỘ PHẬN MỘT CỬA")
+    title = doc.paragraphs[0]
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for run in title.runs:
+        run.bold, run.font.size = True, Pt(16)
+    doc.add_paragraph("Đánh dấu X vào ô phù hợp.")
+    doc.add_paragraph("Câu 1. Ngày khảo sát (mỗi cột đánh dấu một chữ số):")
+    table = doc.add_table(rows=11, cols=len(DATE_GRID_COLUMNS))
+    table.autofit = False
+    for c, (heading, digits) in enumerate(DATE_GRID_COLUMNS):
+        table.columns[c].width = Mm(30)
+        for row in table.rows:
+            row.cells[c].width = Mm(30)
+        table.cell(0, c).text = heading
+        for d in range(digits):
+            paragraph = table.cell(d + 1, c).paragraphs[0]
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            if touching:
+                paragraph.add_run(f"☐{d}").font.size = Pt(14)
+            else:
+                paragraph.add_run("☐").font.size = Pt(16)
+                paragraph.add_run(f" {d}")
+    doc.add_paragraph("Câu 2. Giới tính:   ☐ Nam     ☐ Nữ")
+    doc.add_paragraph("Câu 3. Ông/Bà có hài lòng không?   ☐ Có     ☐ Không")
+    stem = "ngay-cot-" + ("lien" if touching else "cach")
+    source = folder / f"{stem}.docx"
+    doc.save(source)
+    libreoffice_to_pdf(soffice(), [source], folder)
+    return folder / f"{stem}.pdf"
+
+
+# The vertical date grid of :func:`word_date_grid_blank`: (column heading, how many digits 0 … n-1).
+DATE_GRID_COLUMNS = (("Ngày (chục)", 4), ("Ngày (đơn vị)", 10), ("Tháng (chục)", 2), ("Tháng (đơn vị)", 10))
