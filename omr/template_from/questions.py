@@ -128,8 +128,7 @@ def group_by_print(boxes: list, words: list, ink: np.ndarray | None = None, px_p
     size = float(np.median([max(b.w, b.h) for b in boxes]))
     grid = _vertical_digit_grid(boxes, words, size, reader)
     in_grid = {i for column in grid for i in column.boxes}
-    rows = [row for row in (_rows(boxes, size)) if row]
-    rows = [[i for i in row if i not in in_grid] for row in rows]
+    rows = [[i for i in row if i not in in_grid] for row in _rows(boxes, size)]
     segments: list[list[int]] = []
     for row in rows:
         if row:
@@ -153,9 +152,9 @@ def _digit_beside(box, words: list) -> str:
     "" when what is there is not one digit."""
     band = (box.y - 0.3 * box.h, box.y + 1.3 * box.h)
     right = box.x + box.w
-    near = sorted((w for w in words if band[0] <= w.y + w.h / 2 <= band[1] and w.right > right
-                   and w.x < right + T.BLANK_DIGIT_LABEL_MM and not box.contains(w.x + w.w / 2, w.y + w.h / 2)),
-                  key=lambda w: w.x)
+    # A word ending within the box's right wall is the box (a text layer's "☐"), not what follows it.
+    near = sorted((w for w in words if band[0] <= w.y + w.h / 2 <= band[1] and w.right > right + 0.3
+                   and w.x < right + T.BLANK_DIGIT_LABEL_MM), key=lambda w: w.x)
     if not near:
         return ""
     word = _outside(near[0], box) if near[0].x < right and near[0].symbols else near[0]
@@ -248,6 +247,11 @@ def _digit_column(run: list[int], boxes: list, words: list, reader: Callable | N
     """A Question of a column of boxes (``run``, top down) when the k-th is labelled with the digit k (see
     :func:`_vertical_digit_grid`), else None."""
     labels = [_digit_beside(boxes[i], words) for i in run]
+    read = sum(label == str(k) for k, label in enumerate(labels))
+    # Read again only a column that reads as digits already (a scanned page's Tesseract costs ~30 ms a
+    # crop; a stack of options or a 1-5 grid's column has no digit beside its boxes).
+    if read < (T.BLANK_DIGIT_REREAD_MIN if len(run) >= T.BLANK_GRID_FULL_COLUMN else 1):
+        return None
     for k, i in enumerate(run):
         if labels[k] != str(k) and reader is not None:
             b = boxes[i]
