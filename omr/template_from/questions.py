@@ -190,16 +190,8 @@ def _vertical_digit_grid(boxes: list, words: list, size: float, reader: Callable
     """
     if len(boxes) < 2 * 2:
         return []
-    order = sorted(range(len(boxes)), key=lambda i: boxes[i].centre[0])
-    stacks: list[list[int]] = []
-    for i in order:
-        if stacks and abs(boxes[i].centre[0] - np.mean([boxes[j].centre[0] for j in stacks[-1]])) < 0.5 * size:
-            stacks[-1].append(i)
-        else:
-            stacks.append([i])
     columns: list[Question] = []
-    for stack in stacks:
-        stack.sort(key=lambda i: boxes[i].centre[1])
+    for stack in _aligned(boxes, size, 0, 0.5):
         for run in _even_runs(stack, boxes, size):
             column = _digit_column(run, boxes, words, reader)
             if column is not None:
@@ -384,16 +376,23 @@ def _is_comb(members: list[int], boxes: list) -> bool:
 
 
 def _rows(boxes: list, size: float) -> list[list[int]]:
-    order = sorted(range(len(boxes)), key=lambda i: boxes[i].centre[1])
-    rows: list[list[int]] = []
+    return _aligned(boxes, size, 1, 0.6)
+
+
+def _aligned(boxes: list, size: float, axis: int, share: float) -> list[list[int]]:
+    """The boxes (indices) in lines: rows (``axis`` 1: centres level) or columns (``axis`` 0: centres one
+    under another), a box joining the line before when its centre is within ``share`` of ``size`` (mm) of the
+    line's mean; lines in order along ``axis``, each box of a line in order along the other (by its edge)."""
+    order = sorted(range(len(boxes)), key=lambda i: boxes[i].centre[axis])
+    lines: list[list[int]] = []
     for i in order:
-        if rows and abs(boxes[i].centre[1] - np.mean([boxes[j].centre[1] for j in rows[-1]])) < 0.6 * size:
-            rows[-1].append(i)
+        if lines and abs(boxes[i].centre[axis] - np.mean([boxes[j].centre[axis] for j in lines[-1]])) < share * size:
+            lines[-1].append(i)
         else:
-            rows.append([i])
-    for row in rows:
-        row.sort(key=lambda i: boxes[i].x)
-    return rows
+            lines.append([i])
+    for line in lines:
+        line.sort(key=lambda i: boxes[i].y if axis == 0 else boxes[i].x)
+    return lines
 
 
 def _split_row(row: list[int], boxes: list, words: list, ink, px_per_mm: float) -> list[list[int]]:
@@ -1194,16 +1193,8 @@ def _line_above(first, boxes: list, words: list) -> str:
 
 def _by_columns(boxes: list, words: list) -> list[Question]:
     size = float(np.median([max(b.w, b.h) for b in boxes]))
-    order = sorted(range(len(boxes)), key=lambda i: boxes[i].centre[0])
-    columns: list[list[int]] = []
-    for i in order:
-        if columns and abs(boxes[i].centre[0] - np.mean([boxes[j].centre[0] for j in columns[-1]])) < 0.6 * size:
-            columns[-1].append(i)
-        else:
-            columns.append([i])
     questions = []
-    for column in columns:
-        column.sort(key=lambda i: boxes[i].y)
+    for column in _aligned(boxes, size, 0, 0.6):
         q = Question(column)
         _label(q, boxes, words)
         questions.append(q)
