@@ -11,6 +11,8 @@ each box)``:
 - ``serif-scan``: those serif blanks printed and scanned at 200 dpi (:func:`scanned`: blur, grey paper,
   noise; no turn, so the text layer's truth stays where it is);
 - ``office-scan``: every office blank printed and scanned (:func:`scanned`) at each of the dpi asked;
+- ``date-grid``: :func:`word_date_grid_blank` (a bold title, a vertical day/month digit grid), both
+  variants, rendered and scanned at each dpi asked;
 - ``omrchecker``: OMRChecker's blank ``sample6/reference.png`` from ../shared, its template's bubbles.
 
 With ``with_pdf`` each record also carries ``(pdf, page index)`` of a page rendered from a PDF with a
@@ -192,8 +194,8 @@ def _office_truth(pdf: Path):
 
 def pages(only: str | None, dpis: list[int], folder: Path | None = None, with_pdf: bool = False):
     """Every (name, grey, px_per_mm, truth boxes, truth questions[, (pdf, page index) or None]) of the
-    chosen sources (``only``: omr | office | serif-scan | office-scan | omrchecker, or None for all; the
-    ``office-scan`` pages are given only when asked for by name)."""
+    chosen sources (``only``: omr | office | serif-scan | office-scan | date-grid | omrchecker, or None for
+    all; the ``office-scan`` and ``date-grid`` pages are given only when asked for by name)."""
     folder = folder or Path(tempfile.gettempdir()) / "omr-blank-sources"
     folder.mkdir(parents=True, exist_ok=True)
 
@@ -230,6 +232,18 @@ def pages(only: str | None, dpis: list[int], folder: Path | None = None, with_pd
                 for number, (grey, ppm) in enumerate(render_pdf(pdf, dpi), start=1):
                     boxes, questions = truth[number - 1]
                     yield record(f"office-scan {pdf.stem} p{number} {dpi}dpi", scanned(grey), ppm, boxes, questions)
+    if only == "date-grid":
+        for touching in (False, True):
+            pdf = word_date_grid_blank(folder, touching)
+            boxes = [box for char, box in char_boxes(pdf)[0] if char == "☐"]
+            grid = len(boxes) - 4  # the text layer gives the table row by row, then Q2's and Q3's two boxes
+            lefts = sorted({round(box[0]) for box in boxes[:grid]})
+            questions = [DATE_GRID_COLUMNS[lefts.index(round(box[0]))][0] for box in boxes[:grid]] + \
+                ["Q2"] * 2 + ["Q3"] * 2
+            for dpi in dpis:
+                [(grey, ppm)] = render_pdf(pdf, dpi)
+                yield record(f"date-grid {pdf.stem} {dpi}dpi", grey, ppm, boxes, questions, (pdf, 0))
+                yield record(f"date-grid-scan {pdf.stem} {dpi}dpi", scanned(grey), ppm, boxes, questions)
     if only in (None, "omrchecker"):
         root = external_root()
         if root is not None:
