@@ -2123,3 +2123,24 @@ RULED_MIN_SPACING_MM = 3.0
 # run with more letters than this share is a word or a code, not a number (lead's brief, task hphone).
 PRIVACY_RUN_MIN_DIGITS = 6
 PRIVACY_RUN_MIN_DIGIT_SHARE = 0.6
+
+# A vertical digit grid (template_from.questions._vertical_digit_grid: columns of boxes labelled 0 … 9
+# downwards, one column a digit, #16): a column's steps are even within this share of its first step. A
+# Word table row sets its cells within a fraction of a mm of one another (0.3 mm in 8.5 mm on the h16vert
+# test blanks at 150-300 dpi, 4 %); a stack of one question's options under one another is set by their
+# text (one line, two lines: 50 % or more apart).
+BLANK_GRID_PITCH_TOLERANCE = 0.2
+# ...and one of its columns has at least this many digits: a units column (0 … 9) or a day's tens (0 … 3).
+# Two columns of two («☐0 ☐1» twice) are too little to tell a grid from two yes/no stacks labelled 0 and 1.
+BLANK_GRID_MIN_DIGITS = 3
+# A grid column's heading is printed at most this far above its first box's top (mm): on the h16vert blanks
+# (Word table, 11 pt) the heading's first line «Ngày (đơn» starts 13 mm above the first box, its wrapped
+# «vị)» 8 mm; the question's own line above the table 21 mm.
+BLANK_GRID_HEADING_MM = 16.0
+# ...its wrapped lines are at most this share of a line's height apart (within a cell, 11 pt: 1.4 mm gap for
+# 2.9 mm letters, 0.5); the question's line above is a paragraph apart (5 mm, 1.7).
+BLANK_GRID_HEADING_GAP = 0.9
+# ...a column of at least this many boxes is judged as a row of ten is (_digit_columns: up to
+# BLANK_DIGIT_MISREAD_MAX labels unread or misread, "8" read "6" from a 300 dpi render of the h16vert
+# blank); a shorter one (a day's tens 0 … 3, a month's 0 1) as a short row: every digit read right, one unread.
+BLANK_GRID_FULL_COLUMN = 5
