@@ -888,6 +888,23 @@ DOT_MIN_INK_MM2 = 0.12
 # 1-bit, bench/small_marks.py 'dust'): 4.
 SCATTER_MIN_PIECES = 4
 SCATTER_MIN_MM = 1.5
+# ... on a halftone (dithered) 1-bit scan the paper itself is scattered dots: the scanner's white point is set a
+# little under the paper (bench/hunt/bilevel.py --bw dither: the page's 90th percentile), so the paper's greyer
+# pixels come out as lone black dots, 1-2 % of the pixels, and every empty box's core held 7-16 pieces: 97 % of
+# a dithered page's questions went to review, ``scattered`` (bench/hunt/why_review.py, bw_plain seed 11: 304 of
+# 310). The pieces count as a stroke only when denser than SCATTER_PAPER_FACTOR times the page's paper dots
+# (omr.scan.read.paper_dots: lone dots of at most PAPER_DOT_MAX_PX px, the median over the boxes' windows, each
+# without its box and PAPER_DOT_CLEAR_MM around it). Measured (branch hbw2, 2026-12-04, /tmp probe on
+# bilevel.py pages all dithered, bw_plain, bw_pencil, bw_erase_partial, bw_tickcross, seed 5, 6 sheets, 48
+# pages, 200 and 300 dpi): of 3,363 empty boxes (fill <= EMPTY_MAX_FILL, truth not marked) the core's pieces per
+# px over the paper's dots: median 1.05, 99th percentile 1.73, 99.9th 2.08, max 2.59; no box marked in truth
+# (pencil included: dithered, grey pencil keeps its dots' density, fill 0.1 and more) read that empty. On a
+# grey or thresholded page the paper has no lone dots (0) and the rule is as before. A lone dot is 1-2 px: a
+# dithered paper pixel (200 dpi), or one spread over two canonical px (300 dpi resampled to 8 px/mm).
+SCATTER_PAPER_FACTOR = 2.0
+PAPER_DOT_MAX_PX = 2
+# 0.6 mm: clear of a pen stroke running out of the box by its width (0.3-0.5 mm) and the printed outline's.
+PAPER_DOT_CLEAR_MM = 0.6
 # The respondent's typical mark is known once the page has this many marks
 # (a page of the default form has 15-20): one or two may be the odd ones out.
 MIN_MARKS_FOR_HABIT = 4
