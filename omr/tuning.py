@@ -2068,6 +2068,12 @@ DOT_MAX_EDGE_SHARE = 0.8
 # harness: 32 solid pen dots 0.94-1.0; an erased cross's crossing left in a band 1.2-1.5 mm tall (an hourglass,
 # tests/test_bilevel_erasures.py's crossings) 0.78-0.84, 6 of 48 read ok on main.
 DOT_MIN_CONVEX = 0.9
+# ... and a dot holds at least this share of the box's (opened) ink. On a halftone (dithered) page an eraser's
+# smear, opened, is specks all over the box, and one of them may be solid and round: 0.1-0.3 of the ink
+# (bench/hunt/bilevel.py --bw dither, seed 11: bw_erase_partial sheet 6 p2 D3, bw_erase_tick sheet 3 p2 E1,
+# stored ok once the paper's dots no longer sent every question to review). A pen's dot is the box's ink but
+# for a speck or two of its dithered edge.
+DOT_MIN_INK_SHARE = 0.8
 # A speckle, not a mark, on a 1-bit page (omr.scan.read.speckled): the box's inside cut into at least this
 # many pieces, black and white together. Own variants (tests/test_bilevel_erasures.py pages, 2026-12-03,
 # branch hbwblank): 240 crosses, ticks, dots (0.4 mm pen, 12 seeds, fixed threshold at 200 dpi and Otsu's at

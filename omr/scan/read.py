@@ -1355,7 +1355,10 @@ def partial_mark(inside: np.ndarray) -> bool:
         return band_left(mask)
     patch = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     dot = patch.mean() >= T.DOT_MIN_SOLID and max(tall, wide) <= T.DOT_MAX_ASPECT * min(tall, wide)
-    return not (dot and convex_share(patch) >= T.DOT_MIN_CONVEX and not cut_straight(patch))
+    # A pen's dot is the box's ink; a halftone's dithered smear opened is specks all over the box, one of them
+    # (by chance) solid and round (bench/hunt/bilevel.py --bw dither bw_erase_partial seed 11, sheet 6 p2 D3).
+    alone = np.count_nonzero(spread) >= T.DOT_MIN_INK_SHARE * np.count_nonzero(mask)
+    return not (dot and alone and convex_share(patch) >= T.DOT_MIN_CONVEX and not cut_straight(patch))
 
 
 def band_left(mask: np.ndarray) -> bool:
@@ -1419,6 +1422,7 @@ def speckled(mask: np.ndarray) -> bool:
     inside cut into at least ``SPECKLE_MIN_PIECES`` pieces, black ones (8-connected) and white ones
     (4-connected) counted together.
 
+    White pieces under ``FRAGMENT_SPECK_MM2`` (a halftone page's holes in a pen's stroke) do not count.
     An eraser's grey smear whose grey is the scanner's threshold comes out as a random scatter of black over
     the whole box (bench/hunt/bilevel.py bw_erase_blank seed 11, sheet 13 p2 F1: threshold 168, smear median
     169; 21 black pieces). It spans the box both ways, as a pen's mark does, and is no solid dot; a pen's
@@ -1431,7 +1435,10 @@ def speckled(mask: np.ndarray) -> bool:
         True for a speckle.
     """
     black = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[0] - 1
-    white = cv2.connectedComponents((~mask).astype(np.uint8), connectivity=4)[0] - 1
+    # White pieces of a speck's size are the holes a halftone (dithered) page leaves in a pen's stroke, not
+    # paper between pieces of a smear: left out, as the black specks are (FRAGMENT_SPECK_MM2).
+    _, _, stats, _ = cv2.connectedComponentsWithStats((~mask).astype(np.uint8), connectivity=4)
+    white = int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] >= T.FRAGMENT_SPECK_MM2 * K * K))
     return black + white >= T.SPECKLE_MIN_PIECES
 
 
