@@ -2079,7 +2079,9 @@ DOT_MIN_INK_SHARE = 0.8
 # branch hbwblank): 240 crosses, ticks, dots (0.4 mm pen, 12 seeds, fixed threshold at 200 dpi and Otsu's at
 # 300 dpi) 2-6 pieces, 48 more on pages cut at an eraser smear's grey 2-6; erased pieces left by an eraser
 # 2-12; the smear itself cut at its median grey 20-30 in 8 of 8 (bench/hunt/bilevel.py bw_erase_blank seed 11
-# sheet 13 p2 F1: 22). Twice a pen mark's most, well under the smear's least.
+# sheet 13 p2 F1: 22). Twice a pen mark's most, well under the smear's least. White pieces under
+# FRAGMENT_SPECK_MM2 are not counted (branch hbw2): on halftone pages a pen's stroke is full of single white
+# holes (up to 23 white pieces); without them pen marks 2-19 pieces (mostly 2-6), erased leftovers caught 12-21.
 SPECKLE_MIN_PIECES = 12
 # Less ink than any mark, in a box read marked on a 1-bit page (omr.scan.read.partial_mark): its ink, opened
 # 2 px, under this (mm²). Own variants (tests/test_bilevel_erasures.py, halftone pages, 10 seeds, 2026-12-03,
