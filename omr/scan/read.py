@@ -533,7 +533,7 @@ def paper_dots(ink: np.ndarray, paper: np.ndarray | None = None) -> float:
     area = ink.size if paper is None else int(np.count_nonzero(paper))
     if area == 0:
         return 0.0
-    count, _, stats, _ = cv2.connectedComponentsWithStats(inked.view(np.uint8), connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(inked.astype(np.uint8), connectivity=8)
     return int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] <= T.PAPER_DOT_MAX_PX)) / area
 
 
@@ -1321,7 +1321,8 @@ def partial_mark(inside: np.ndarray) -> bool:
     black, and it was stored ok as an answer (bench/hunt/bilevel.py bw_erase_partial, bw_erase_tick,
     bw_erase_vband: 29, 55 and 72 SILENT of 465 questions at seed 11). A pen's dot (solid: at least
     ``DOT_MIN_SOLID`` of its bounding box inked, at most ``DOT_MAX_ASPECT`` long for wide, convex (at least
-    ``DOT_MIN_CONVEX`` of its hull, :func:`convex_share`) and round, not :func:`cut_straight`) is a whole mark.
+    ``DOT_MIN_CONVEX`` of its hull, :func:`convex_share`) and round, not :func:`cut_straight`, and at least
+    ``DOT_MIN_INK_SHARE`` of the box's ink) is a whole mark.
     An eraser's smear cut at its own grey by the threshold, a speckle over the whole box (:func:`speckled`),
     is no mark either, nor a box read marked whose ink, opened, is under ``MARK_MIN_AREA_MM2`` (a halftone
     scan's dots of a smear, bench/hunt/bilevel.py bw_erase_blank seed 12, sheet 4 p2 F3).
