@@ -888,6 +888,23 @@ DOT_MIN_INK_MM2 = 0.12
 # 1-bit, bench/small_marks.py 'dust'): 4.
 SCATTER_MIN_PIECES = 4
 SCATTER_MIN_MM = 1.5
+# ... on a halftone (dithered) 1-bit scan the paper itself is scattered dots: the scanner's white point is set a
+# little under the paper (bench/hunt/bilevel.py --bw dither: the page's 90th percentile), so the paper's greyer
+# pixels come out as lone black dots, 1-2 % of the pixels, and every empty box's core held 7-16 pieces: 97 % of
+# a dithered page's questions went to review, ``scattered`` (bench/hunt/why_review.py, bw_plain seed 11: 304 of
+# 310). The pieces count as a stroke only when denser than SCATTER_PAPER_FACTOR times the page's paper dots
+# (omr.scan.read.paper_dots: lone dots of at most PAPER_DOT_MAX_PX px, the median over the boxes' windows, each
+# without its box and PAPER_DOT_CLEAR_MM around it). Measured (branch hbw2, 2026-12-04, /tmp probe on
+# bilevel.py pages all dithered, bw_plain, bw_pencil, bw_erase_partial, bw_tickcross, seed 5, 6 sheets, 48
+# pages, 200 and 300 dpi): of 3,363 empty boxes (fill <= EMPTY_MAX_FILL, truth not marked) the core's pieces per
+# px over the paper's dots: median 1.05, 99th percentile 1.73, 99.9th 2.08, max 2.59; no box marked in truth
+# (pencil included: dithered, grey pencil keeps its dots' density, fill 0.1 and more) read that empty. On a
+# grey or thresholded page the paper has no lone dots (0) and the rule is as before. A lone dot is 1-2 px: a
+# dithered paper pixel (200 dpi), or one spread over two canonical px (300 dpi resampled to 8 px/mm).
+SCATTER_PAPER_FACTOR = 2.0
+PAPER_DOT_MAX_PX = 2
+# 0.6 mm: clear of a pen stroke running out of the box by its width (0.3-0.5 mm) and the printed outline's.
+PAPER_DOT_CLEAR_MM = 0.6
 # The respondent's typical mark is known once the page has this many marks
 # (a page of the default form has 15-20): one or two may be the odd ones out.
 MIN_MARKS_FOR_HABIT = 4
@@ -2051,12 +2068,20 @@ DOT_MAX_EDGE_SHARE = 0.8
 # harness: 32 solid pen dots 0.94-1.0; an erased cross's crossing left in a band 1.2-1.5 mm tall (an hourglass,
 # tests/test_bilevel_erasures.py's crossings) 0.78-0.84, 6 of 48 read ok on main.
 DOT_MIN_CONVEX = 0.9
+# ... and a dot holds at least this share of the box's (opened) ink. On a halftone (dithered) page an eraser's
+# smear, opened, is specks all over the box, and one of them may be solid and round: 0.1-0.3 of the ink
+# (bench/hunt/bilevel.py --bw dither, seed 11: bw_erase_partial sheet 6 p2 D3, bw_erase_tick sheet 3 p2 E1,
+# stored ok once the paper's dots no longer sent every question to review). A pen's dot is the box's ink but
+# for a speck or two of its dithered edge.
+DOT_MIN_INK_SHARE = 0.8
 # A speckle, not a mark, on a 1-bit page (omr.scan.read.speckled): the box's inside cut into at least this
 # many pieces, black and white together. Own variants (tests/test_bilevel_erasures.py pages, 2026-12-03,
 # branch hbwblank): 240 crosses, ticks, dots (0.4 mm pen, 12 seeds, fixed threshold at 200 dpi and Otsu's at
 # 300 dpi) 2-6 pieces, 48 more on pages cut at an eraser smear's grey 2-6; erased pieces left by an eraser
 # 2-12; the smear itself cut at its median grey 20-30 in 8 of 8 (bench/hunt/bilevel.py bw_erase_blank seed 11
-# sheet 13 p2 F1: 22). Twice a pen mark's most, well under the smear's least.
+# sheet 13 p2 F1: 22). Twice a pen mark's most, well under the smear's least. White pieces under
+# FRAGMENT_SPECK_MM2 are not counted (branch hbw2): on halftone pages a pen's stroke is full of single white
+# holes (up to 23 white pieces); without them pen marks 2-19 pieces (mostly 2-6), erased leftovers caught 12-21.
 SPECKLE_MIN_PIECES = 12
 # Less ink than any mark, in a box read marked on a 1-bit page (omr.scan.read.partial_mark): its ink, opened
 # 2 px, under this (mm²). Own variants (tests/test_bilevel_erasures.py, halftone pages, 10 seeds, 2026-12-03,
