@@ -30,8 +30,10 @@ if TYPE_CHECKING:  # NumPy is imported by the functions that decode: the scan pa
 
 # WebP (what Android phones, messaging apps and browsers save photos as) and JPEG 2000 (some
 # document scanners and archives) are decoded by Pillow like the others.
+# Netpbm (PBM/PGM/PPM/PNM) is what SANE's ``scanimage`` writes by default (Linux scanning stations).
+PNM_SUFFIXES = {".pnm", ".pgm", ".ppm", ".pbm"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".heic", ".heif", ".webp", ".jp2", ".j2k",
-                  ".jpx"}
+                  ".jpx"} | PNM_SUFFIXES
 SCAN_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
 # Files in a folder given to ``omr scan`` that are no scan omr reads yet are a page someone meant to
 # give: other image formats (GIF, AVIF, JPEG XL, camera raw, Photoshop) and office documents. They are
@@ -281,7 +283,7 @@ _SIGNATURES = (
 )
 # The suffix under which omr reads an image that was named .pdf.
 _IMAGE_SUFFIXES = {"ảnh PNG": ".png", "ảnh JPEG": ".jpg", "ảnh TIFF": ".tif", "ảnh BMP": ".bmp", "ảnh HEIC": ".heic",
-                   "ảnh WebP": ".webp", "ảnh JPEG 2000": ".jp2"}
+                   "ảnh WebP": ".webp", "ảnh JPEG 2000": ".jp2", "ảnh PNM": ".pnm"}
 # Office Open XML files are ZIP archives: their first folder says which; OpenDocument ones name their type first.
 _ZIP_KINDS = (("word/", "tài liệu Word (.docx)"), ("xl/", "bảng tính Excel (.xlsx)"),
               ("ppt/", "bản trình chiếu PowerPoint (.pptx)"))
@@ -316,7 +318,42 @@ def content_kind(path: Path) -> str | None:
         return "ảnh WebP"
     if head.startswith(b"PK\x03\x04"):
         return _zip_kind(path, head)
+    if pnm_header(head) is not None:  # before text: a plain (P1-P3) Netpbm image is text, a raw one near it
+        return "ảnh PNM"
     return _text_kind(head)
+
+
+# A Netpbm header (Netpbm's pbm(5), pgm(5), ppm(5)): "P1"-"P6", then width, height and (but for the
+# bitmaps P1, P4) the largest sample value, each after white space or "#" comments to the line's end,
+# then one white-space character before the raster.
+_PNM_SPACE = rb"(?:[ \t\r\n\v\f]|#[^\r\n]*[\r\n])+"
+_PNM_SIZE = re.compile(rb"P([1-6])" + _PNM_SPACE + rb"(\d{1,9})" + _PNM_SPACE + rb"(\d{1,9})")
+_PNM_MAXVAL = re.compile(_PNM_SPACE + rb"(\d{1,5})[ \t\r\n\v\f]")
+
+
+def pnm_header(head: bytes) -> tuple[int, int, int, int, int] | None:
+    """The header at the start of ``head`` when it is a Netpbm image's (PBM, PGM, PPM: what SANE's
+    ``scanimage`` writes): (format 1-6, width, height, largest sample value (1 for bitmaps), header
+    length in bytes); None otherwise (text starting with "P5 ..." included: sizes must be there)."""
+    found = _PNM_SIZE.match(head)
+    if found is None:
+        return None
+    kind, width, height = int(found[1]), int(found[2]), int(found[3])
+    if kind in (1, 4):
+        end = found.end()
+        if end >= len(head) or head[end:end + 1] not in b" \t\r\n\v\f":
+            return None
+        maxval, length = 1, end + 1
+    else:
+        value = _PNM_MAXVAL.match(head, found.end())
+        if value is None:
+            return None
+        maxval, length = int(value[1]), value.end()
+        if not 1 <= maxval <= 65535:
+            return None
+    if width < 1 or height < 1:
+        return None
+    return kind, width, height, maxval, length
 
 
 def _zip_kind(path: Path, head: bytes) -> str:
@@ -1259,6 +1296,12 @@ def _not_an_image(path: Path) -> str:
     except OSError:
         head = b""
     kind = next((name for signature, name in IMAGE_SIGNATURES if head.startswith(signature)), None)
+    if kind is None and head[:1] == b"P":  # a Netpbm header may hold comments: read it whole
+        try:
+            with open(path, "rb") as handle:
+                kind = "PNM" if pnm_header(handle.read(4096)) is not None else None
+        except OSError:
+            pass
     if kind is not None:
         return (f"{path}: tệp ảnh {kind} bị hỏng hoặc bị cắt cụt (chép chưa xong), không mở được; "
                 "hãy chép lại tệp gốc từ máy quét hoặc quét lại")
@@ -1414,6 +1457,11 @@ def _grey_of(img, significant_bits: int | None) -> np.ndarray:
             return ((values + 128) // 257).astype(np.uint8)
         full = (1 << bits) - 1
         return ((values * 255 + full // 2) // full).astype(np.uint8)  # rint(v * 255 / full)
+    if mode == "I" and getattr(img, "format", None) == "PPM":
+        # A 16-bit Netpbm image (largest sample value 256-65535, e.g. 4095 for a 12-bit scanner): Pillow
+        # has scaled it by its declared largest value to 0-65535, as a PNG's sBIT would say its range.
+        values = np.asarray(img).astype(np.uint32)
+        return ((values + 128) // 257).astype(np.uint8)
     if mode.startswith("I") or mode == "F":
         values = np.asarray(img).astype(np.float64)
         if mode == "F" and (values.size == 0 or (values.min() >= 0 and values.max() <= 1.0)):
