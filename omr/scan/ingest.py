@@ -66,13 +66,25 @@ class RawPage:
         return hashlib.sha256(self.image).hexdigest() if self.image is not None else ""
 
 
-def expand_paths(paths: list[str]) -> list[Path]:
-    """Files to read, folders expanded (sorted, scans only); missing paths are errors."""
+def expand_paths(paths: list[str], skipped: list[Path] | None = None) -> list[Path]:
+    """Files to read, folders expanded (sorted, scans only); missing paths are errors.
+
+    ``skipped``, when given, gets the files found in the folders that are not listed (a note, a
+    spreadsheet, hidden files; not those in hidden folders), sorted, so that the summary can name them: a page saved as something
+    omr does not know is never lost without a word.
+    """
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and _listed_in_folder(p))
+            found = sorted(p for p in path.rglob("*") if p.is_file())
+            listed = [p for p in found if _listed_in_folder(p)]
+            files += listed
+            if skipped is not None:
+                chosen = set(listed)
+                # Not what is inside hidden folders (.git, .thumbnails): tools', not people's, files.
+                skipped += [p for p in found if p not in chosen
+                            and not any(part.startswith(".") for part in p.relative_to(path).parts[:-1])]
         elif path.is_file():
             files.append(path)
         else:
