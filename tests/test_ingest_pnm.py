@@ -110,3 +110,16 @@ def test_web_upload_accepts_a_pnm_scan(tmp_path):
 
     path = _write_pnm(tmp_path / "upload.bin", "P5", np.full((300, 400), 250), 255)
     assert scan_suffix(path) == ".pnm"
+
+
+def test_a_pnm_file_holding_two_images_gives_both_pages(clean_sheet, catalogue, tmp_path):
+    """Netpbm lets one file hold several images one after another: the second page was dropped unsaid."""
+    pages, reads = clean_sheet
+    first = _write_pnm(tmp_path / "a.pgm", "P5", pages[0], 255).read_bytes()
+    second = _write_pnm(tmp_path / "b.pgm", "P5", pages[1].astype(np.uint32) * 257, 65535).read_bytes()
+    path = tmp_path / "both.pgm"
+    path.write_bytes(first + b"\n" + second)
+    found = list(iter_pages(path))
+    assert [p.index for p in found] == [0, 1] and all(p.image is not None for p in found), found
+    assert np.array_equal(found[0].image, pages[0]) and np.array_equal(found[1].image, pages[1])
+    assert_reads_like(process_page(RawPage(str(path), 1, found[1].image), catalogue), reads[1])

@@ -12,6 +12,7 @@ import contextlib
 import functools
 import ctypes
 import hashlib
+import io
 import struct
 import logging
 import re
@@ -169,6 +170,9 @@ def _count_pages(path: Path) -> tuple[int, int | None]:
         return min(found, T.MAX_PAGES_PER_FILE), found
     img = _open_image(path)
     with img:
+        if img.format == "PPM":
+            found = len(pnm_offsets(path, T.MAX_PAGES_PER_FILE + 1))
+            return min(found, T.MAX_PAGES_PER_FILE), (found if found <= T.MAX_PAGES_PER_FILE else None)
         count, started = 0, time.monotonic()
         while count < T.MAX_PAGES_PER_FILE:
             if count and time.monotonic() - started > T.MAX_SECONDS_TO_COUNT_PAGES:
@@ -1320,11 +1324,69 @@ def _not_an_image(path: Path) -> str:
     return f"{path}: không phải tệp ảnh hay PDF đọc được" + (pdf_hint(path.name) or " (định dạng không nhận ra)")
 
 
+def pnm_offsets(path: Path, limit: int) -> list[int]:
+    """Where each image of a Netpbm file starts (bytes), at most ``limit``: a raw (P4-P6) file may hold
+    several images one after another (Netpbm's pnm(5); ``pamsplit`` splits them), each found from the
+    one before by its header's size; white space between them is skipped. Anything after the last image
+    that is not a Netpbm header is not a page. A plain (P1-P3) file is read as one image. Reads one header
+    per image (OSError propagates)."""
+    offsets = [0]
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        while len(offsets) < limit:
+            handle.seek(offsets[-1])
+            header = pnm_header(handle.read(4096))
+            if header is None or header[0] < 4:
+                break
+            kind, width, height, maxval, length = header
+            row = (width + 7) // 8 if kind == 4 else width * (3 if kind == 6 else 1) * (2 if maxval > 255 else 1)
+            following = offsets[-1] + length + row * height
+            handle.seek(following)
+            head = handle.read(4096)
+            gap = len(head) - len(head.lstrip(b" \t\r\n\v\f"))
+            if following + gap >= size or pnm_header(head[gap:]) is None:
+                break
+            offsets.append(following + gap)
+    return offsets
+
+
+class _FileFrom(io.RawIOBase):
+    """A file read from byte ``start`` on, as if it began there: Pillow opens the second and later
+    images of a Netpbm file through it (``Image.open`` reads from position 0)."""
+
+    def __init__(self, path: Path, start: int):
+        super().__init__()
+        self._file = open(path, "rb")
+        self._start = start
+        self._file.seek(start)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        return self._file.readinto(buffer)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._file.seek(self._start + offset if whence == 0 else offset, whence) - self._start
+
+    def tell(self) -> int:
+        return self._file.tell() - self._start
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
 def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
     """Frames streamed one at a time until the file really ends (never its declared count)."""
-    import numpy as np  # here, not at the top: see TYPE_CHECKING above
     img = _open_image(path)
     with img:
+        if img.format == "PPM":
+            yield from _iter_pnm(img, path, start)
+            return
         for index in range(start, T.MAX_PAGES_PER_FILE):
             try:
                 img.seek(index)
@@ -1338,31 +1400,52 @@ def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
                     "vì tệp bị cắt cụt hoặc là ảnh động khai báo nhiều trang hơn số trang có thật; các trang "
                     "trước đã được đọc; nếu tờ phiếu có trang này, hãy chép lại tệp gốc từ máy quét hoặc quét lại"))
                 return
-            try:
-                not_scan = not_a_page(img.width, img.height, _declared_dpi(img))
-                if not_scan:
-                    yield RawPage(str(path), index, None, PageError(f"{path}, trang {index + 1}: {not_scan}",
-                                                                    NOT_SCAN))
-                    continue
-                if img.width * img.height > T.MAX_PAGE_PIXELS:
-                    yield RawPage(str(path), index, None, PageError(
-                        f"{path}, trang {index + 1}: ảnh quá lớn ({img.width} × {img.height} điểm ảnh); "
-                        "hãy quét ở 200–300 dpi", "unreadable"))
-                    continue
-                _draft_jpeg(img)
-                _decode_turned_tiff_unmapped(img)
-                bits = _png_significant_bits(path) if img.mode.startswith("I;16") else None
-                grey = square_pixels(image_to_grey(img, bits), _declared_xy_dpi(img))
-                if grey.size > T.MAX_PAGE_PIXELS:
-                    yield RawPage(str(path), index, None, PageError(
-                        f"{path}, trang {index + 1}: ảnh quá lớn sau khi đưa về điểm ảnh vuông "
-                        f"({grey.shape[1]} × {grey.shape[0]} điểm ảnh); hãy quét ở 200–300 dpi", "unreadable"))
-                    continue
-                grey = exif_upright(grey, exif_orientation(img))
-                yield RawPage(str(path), index, np.ascontiguousarray(grey))
-            except Exception:
-                yield RawPage(str(path), index, None,
-                              PageError(f"{path}, trang {index + 1}: ảnh bị hỏng, không giải mã được"))
+            yield _frame_page(img, path, index)
+
+
+def _iter_pnm(img, path: Path, start: int) -> Iterator[RawPage]:
+    """The images of a Netpbm file (:func:`pnm_offsets`) from ``start`` on; ``img`` is the first, open."""
+    from PIL import Image
+
+    offsets = pnm_offsets(path, T.MAX_PAGES_PER_FILE)
+    for index in range(start, len(offsets)):
+        if index == 0:
+            yield _frame_page(img, path, 0)
+            continue
+        try:
+            frame = Image.open(_FileFrom(path, offsets[index]))
+        except Exception:
+            yield RawPage(str(path), index, None,
+                          PageError(f"{path}, trang {index + 1}: ảnh bị hỏng, không giải mã được"))
+            continue
+        with frame:
+            yield _frame_page(frame, path, index)
+
+
+def _frame_page(img, path: Path, index: int) -> RawPage:
+    """The current frame of ``img`` (page ``index`` of ``path``) as a page, within the bounds on its size;
+    a frame that cannot be decoded is a page with its error."""
+    import numpy as np  # here, not at the top: see TYPE_CHECKING above
+    try:
+        not_scan = not_a_page(img.width, img.height, _declared_dpi(img))
+        if not_scan:
+            return RawPage(str(path), index, None, PageError(f"{path}, trang {index + 1}: {not_scan}", NOT_SCAN))
+        if img.width * img.height > T.MAX_PAGE_PIXELS:
+            return RawPage(str(path), index, None, PageError(
+                f"{path}, trang {index + 1}: ảnh quá lớn ({img.width} × {img.height} điểm ảnh); "
+                "hãy quét ở 200–300 dpi", "unreadable"))
+        _draft_jpeg(img)
+        _decode_turned_tiff_unmapped(img)
+        bits = _png_significant_bits(path) if img.mode.startswith("I;16") else None
+        grey = square_pixels(image_to_grey(img, bits), _declared_xy_dpi(img))
+        if grey.size > T.MAX_PAGE_PIXELS:
+            return RawPage(str(path), index, None, PageError(
+                f"{path}, trang {index + 1}: ảnh quá lớn sau khi đưa về điểm ảnh vuông "
+                f"({grey.shape[1]} × {grey.shape[0]} điểm ảnh); hãy quét ở 200–300 dpi", "unreadable"))
+        grey = exif_upright(grey, exif_orientation(img))
+        return RawPage(str(path), index, np.ascontiguousarray(grey))
+    except Exception:
+        return RawPage(str(path), index, None, PageError(f"{path}, trang {index + 1}: ảnh bị hỏng, không giải mã được"))
 
 
 def _decode_turned_tiff_unmapped(img) -> None:
