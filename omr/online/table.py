@@ -159,7 +159,7 @@ def read_table(path: str | Path, bounds: Bounds | None = None) -> Table:
         separator = sniff_separator(text)
         grid = [(i + 1, row) for i, row in enumerate(csv.reader(io.StringIO(text, newline=""),
                                                                 delimiter=separator))]
-    stray = _take_stray_bytes(grid) if encoding == "utf-8" else {}
+    stray = _take_stray_bytes(grid) if encoding in ("utf-8", "utf-8-sig") else {}
     table = _to_table(str(path), grid, encoding, separator)
     if stray:
         if table.header_row in stray:
@@ -176,7 +176,13 @@ def read_table(path: str | Path, bounds: Bounds | None = None) -> Table:
 def decode_bytes(data: bytes, path: Path | str = "") -> tuple[str, str]:
     """(text, encoding): BOMs first, then UTF-16 by its zero bytes, UTF-8, Windows-1258, else Windows-1252."""
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace"), "utf-8-sig"
+        body = data[len(codecs.BOM_UTF8):]
+        try:
+            return body.decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+        text = _utf8_with_stray_bytes(body, path)  # Excel's «CSV UTF-8» with a stray byte: named, row by row
+        return (text if text is not None else body.decode("utf-8", errors="replace")), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decode_utf16(data, "utf-16", path), "utf-16"
     head = data[:2000]
