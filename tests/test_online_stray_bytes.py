@@ -15,6 +15,7 @@ from omr.data.store import open_store
 from omr.errors import InputFileError
 from omr.online.importer import FLAG_LEGACY, format_report, import_online
 from omr.online.mapping import load_mapping
+from omr.online.table import read_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_online_windows1258 import _answers  # noqa: E402
@@ -75,3 +76,13 @@ def test_many_damaged_rows_refuse_the_file_with_one_line(store, example, tmp_pat
     message = raised.value.message
     assert "5 dòng chứa byte không phải UTF-8" in message and "3, 6, 9, 12, 15" in message, message
     assert not list(store.responses())
+
+
+def test_a_stray_byte_in_an_ascii_row_is_named_too(tmp_path):
+    """A row without Vietnamese letters (a name typed without accents, numbers) took the file to Windows-1258,
+    its byte read as «ÿ»."""
+    path = tmp_path / "export.csv"
+    path.write_bytes("Họ và tên,Điểm hài lòng\nNguyễn Văn Ánh,5\nTrần Thị Bích,4\n".encode() + b"Le Van C,\xff3\n")
+    table = read_table(path)
+    assert table.encoding == "utf-8" and table.rows[-1][1] == ["Le Van C", "\\xff3"]
+    assert table.stray == {4: [(1, b"\xff")]}

@@ -213,8 +213,8 @@ def _utf8_with_stray_bytes(data: bytes, path: Path | str) -> str | None:
     """``data`` as UTF-8 when it is UTF-8 but for a few stray bytes, else None (another encoding).
 
     Each line that is not valid UTF-8 must still be UTF-8 text (at least ``T.UTF8_STRAY_LINE_MIN_LETTERS``
-    valid non-ASCII characters per stray byte): one line without them (a Windows-1258 row pasted in) and
-    the file is not UTF-8. The stray bytes stay in the text as lone surrogates (Python's
+    valid non-ASCII characters per stray byte, unless it has at most ``T.UTF8_STRAY_FEW_BYTES`` of them), and
+    so must the whole file: one line without them (a Windows-1258 row pasted in) and the file is not UTF-8. The stray bytes stay in the text as lone surrogates (Python's
     "surrogateescape"), which no UTF-8 text holds, for :func:`_take_stray_bytes`. More damaged lines than
     ``T.UTF8_STRAY_MAX_ROWS`` or ``T.UTF8_STRAY_MAX_ROW_SHARE`` of the lines: InputFileError naming them.
     """
@@ -226,9 +226,13 @@ def _utf8_with_stray_bytes(data: bytes, path: Path | str) -> str | None:
         if not stray:
             continue
         letters = sum(1 for ch in line if ord(ch) > 0x7F) - stray
-        if letters < T.UTF8_STRAY_LINE_MIN_LETTERS * stray:
+        if letters < T.UTF8_STRAY_LINE_MIN_LETTERS * stray and stray > T.UTF8_STRAY_FEW_BYTES:
             return None
         damaged.append(number)
+    stray_total = sum(len(run) for run in _STRAY.findall(text))
+    letters_total = sum(1 for ch in text if ord(ch) > 0x7F) - stray_total
+    if letters_total < T.UTF8_STRAY_LINE_MIN_LETTERS * stray_total:
+        return None  # hardly any UTF-8 letter in the whole file: another encoding
     if len(damaged) > max(T.UTF8_STRAY_MAX_ROWS, T.UTF8_STRAY_MAX_ROW_SHARE * len(lines)):
         shown = ", ".join(vn_integer(n) for n in damaged[:10]) + (", …" if len(damaged) > 10 else "")
         raise InputFileError(
