@@ -86,3 +86,14 @@ def test_a_stray_byte_in_an_ascii_row_is_named_too(tmp_path):
     table = read_table(path)
     assert table.encoding == "utf-8" and table.rows[-1][1] == ["Le Van C", "\\xff3"]
     assert table.stray == {4: [(1, b"\xff")]}
+
+
+def test_a_units_file_with_a_stray_byte_is_refused_naming_it(store, tmp_path):
+    from omr.online.units import import_units
+
+    path = tmp_path / "units.csv"
+    path.write_bytes("code,name,kind\n30001,Phường Hàng Bạc,phường\n".encode() + "30002,Phường Hàng Đào".encode()
+                     + b"\xff,ph\xc6\xb0\xe1\xbb\x9dng\n")
+    with pytest.raises(InputFileError) as raised:
+        import_units(store, path)
+    assert "dòng 3, cột «name»" in raised.value.message and "\\xff" in raised.value.message, raised.value.message

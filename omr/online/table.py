@@ -247,6 +247,17 @@ def stray_text(raw: bytes) -> str:
     return "".join(f"\\x{byte:02x}" for byte in raw)
 
 
+def refuse_stray_bytes(table: Table) -> None:
+    """InputFileError naming the first row, column and bytes that are not UTF-8, for a table every row of
+    which must be read (the units registry: a unit name with a stray byte is no name to store)."""
+    if table.stray:
+        row = min(table.stray)
+        column, raw = table.stray[row][0]
+        name = table.header[column] if column < len(table.header) else f"cột {column + 1}"
+        raise InputFileError(f"{table.path}: dòng {row}, cột «{name}» có byte không phải UTF-8 ({stray_text(raw)}), "
+                             "không đọc được; hãy sửa ô đó (hoặc xuất lại tệp) rồi nhập lại")
+
+
 def _take_stray_bytes(grid: list[tuple[int, list]]) -> dict[int, list[tuple[int, bytes]]]:
     """The stray bytes left by :func:`_utf8_with_stray_bytes` in ``grid``'s cells, by row: [(column index,
     bytes)]; each cell keeps its text with the bytes written out ("\\xff\\xfe") in their place."""
