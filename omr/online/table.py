@@ -214,8 +214,9 @@ def _utf8_with_stray_bytes(data: bytes, path: Path | str) -> str | None:
 
     Each line that is not valid UTF-8 must still be UTF-8 text (at least ``T.UTF8_STRAY_LINE_MIN_LETTERS``
     valid non-ASCII characters per stray byte, unless it has at most ``T.UTF8_STRAY_FEW_BYTES`` of them), and
-    so must the whole file: one line without them (a Windows-1258 row pasted in) and the file is not UTF-8. The stray bytes stay in the text as lone surrogates (Python's
-    "surrogateescape"), which no UTF-8 text holds, for :func:`_take_stray_bytes`. More damaged lines than
+    so must the whole file: one line without them (a Windows-1258 row pasted in) and the file is not UTF-8.
+    The stray bytes stay in the text as lone surrogates (Python's "surrogateescape"), which no UTF-8 text
+    holds, for :func:`_take_stray_bytes`. More damaged lines than
     ``T.UTF8_STRAY_MAX_ROWS`` or ``T.UTF8_STRAY_MAX_ROW_SHARE`` of the lines: InputFileError naming them.
     """
     text = data.decode("utf-8", errors="surrogateescape")

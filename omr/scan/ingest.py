@@ -71,8 +71,8 @@ def expand_paths(paths: list[str], skipped: list[Path] | None = None) -> list[Pa
     """Files to read, folders expanded (sorted, scans only); missing paths are errors.
 
     ``skipped``, when given, gets the files found in the folders that are not listed (a note, a
-    spreadsheet, hidden files; not those in hidden folders), sorted, so that the summary can name them: a page saved as something
-    omr does not know is never lost without a word.
+    spreadsheet, hidden files; not those in hidden folders), sorted, so that the summary can name them:
+    a page saved as something omr does not know is never lost without a word.
     """
     files: list[Path] = []
     for raw in paths:
