@@ -456,10 +456,11 @@ def _form_header(args):
     if not args.unit or not (args.units_file or getattr(args, "db", None)):
         return None
     if args.units_file:
-        from omr.online.table import read_table
+        from omr.online.table import read_table, refuse_stray_bytes
         from omr.online.units import units_from_table
 
         table = read_table(args.units_file)
+        refuse_stray_bytes(table)
         registry, _ = units_from_table(table.header, table.rows, args.units_file)
         source = args.units_file
     else:

@@ -1715,6 +1715,21 @@ LOST_LETTERS_MIN_SHARE = 0.02
 # such words; a correct UTF-8 file none (any letter beyond Latin-1 stops the check), and a Western
 # name or two ("Nguyá»…n" typed on a foreign keyboard) stay under 3.
 DOUBLE_UTF8_MIN_WORDS = 3
+# A UTF-8 CSV with a few bytes that are not UTF-8 (a broken paste put "\xff\xfe" into one answer): its
+# lines that are otherwise UTF-8 Vietnamese (at least UTF8_STRAY_LINE_MIN_LETTERS valid non-ASCII
+# characters for each stray byte; a Windows-1258 or TCVN3 line has about none, every Vietnamese letter is
+# a stray byte there) make the file UTF-8, each damaged row rejected naming the byte. The case file
+# (37 rows, 2 stray bytes in row 6, 73 valid non-ASCII letters in that line) is read so; more damaged rows than
+# the larger of 3 or 1 % of the lines (as Windows-1258 tolerates 3 undefined bytes or 0.5 %) is a
+# damaged export: the whole file is refused, to be exported again.
+UTF8_STRAY_LINE_MIN_LETTERS = 2
+UTF8_STRAY_MAX_ROWS = 3
+UTF8_STRAY_MAX_ROW_SHARE = 0.01
+# A line with this many stray bytes or fewer is UTF-8 with a stray byte even without UTF-8 letters (an
+# ASCII answer row with a broken paste's "\xff\xfe"), as long as the whole file has the letters above;
+# a Windows-1258 answer row holds more Vietnamese letters than that (online-windows-1258.csv's rows: 84-577
+# bytes above 0x7F each).
+UTF8_STRAY_FEW_BYTES = 2
 
 # --- another scan of a stored sheet of a form without serials (omr.scan.duplicates, #16) ---
 # Each box's ink on a 10 x 10 grid: a box of 4-5 mm gives ~0.4 mm cells, finer than where two
