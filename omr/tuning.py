@@ -2054,6 +2054,16 @@ BILEVEL_MAX_GREY_SHARE = 0.02
 # FRAGMENT_MAX_EXTENT of its height or width; a dot (DOT_MIN_SOLID of its bounding box inked, at most
 # DOT_MAX_ASPECT long for wide) is a whole mark.
 FRAGMENT_MARGIN_MM = 0.75
+# A 1-bit page cut at a threshold (omr.scan.read.thresholded), not halftoned: its paper's lone dots per pixel
+# (omr.scan.read.paper_dots) at most this. A halftone page's paper holds 0.01-0.02 (branch hbw2), a thresholded
+# or grey page's 0; a fifth of the least halftone.
+CUT_PAGE_MAX_PAPER_DOTS = 0.002
+# A light pencil stroke cut up by a 1-bit scan's threshold (omr.scan.read.faint_strokes_cut): a box's core ink
+# in at least this many 8-connected pieces. Measured (2026-12-04, branch hpencil, bench/hunt/bilevel.py seeds
+# 11-13, 10 sheets, thresholded pages only, /tmp probe on the core at INK_THRESHOLD): pen marks read marked,
+# 3,191 boxes of bw_plain, bw_tickcross, bw_erase_tick, bw_pencil's pen questions: at most 2 pieces; pencil marks
+# read marked (64): median 3, 90th percentile 19. The pages flagged: none of bw_plain's or bw_tickcross's.
+CUT_STROKE_MIN_PIECES = 4
 FRAGMENT_SPECK_MM2 = 0.05
 FRAGMENT_MAX_EXTENT = 0.7
 # ... its extent measured only on pieces of at least this (mm², opened ink): a halftone page's few specks of an

@@ -48,7 +48,7 @@ from omr.scan.line_marks import review_lines_through_boxes
 from omr.scan.printed_boxes import (circled_boxes, crossed_out, flag_unprinted, marks_beside_boxes, marks_running_out,
                                     own_outline_evidence, reference_print, stray_writing, tinted_boxes,
                                     unexplained_marks, writing_in_areas)
-from omr.scan.read import bilevel, partial_marks, read_boxes
+from omr.scan.read import bilevel, faint_strokes_cut, partial_marks, read_boxes, thresholded
 from omr.scan.resolve import partial_numbers, questions_with_marks, recalibrate, resolve_questions, shown_confidence
 from omr.scan.register import PageFeatures, load_reference, match_pinned, page_features, pinned_identity, register_to
 from omr.scan.show_through import back_print
@@ -643,8 +643,9 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         search = pinned_search(search, page, ink)
     result.alignment_mm = round(search.residual, 3) if np.isfinite(search.residual) else None
     ruled: list = []  # ruled or squared paper's lines found through the boxes (omr.scan.ruled)
+    one_bit = bilevel(grey)
     result.boxes = read_pinned_boxes(search, page) if page.pinned else \
-        read_boxes(search, page.checkboxes, back=lambda: back_print(layout, page), ruled=ruled)
+        read_boxes(search, page.checkboxes, back=lambda: back_print(layout, page), ruled=ruled, one_bit=one_bit)
     if page.pinned and page.pinned.get("printed_check", True):
         # A box not printed where the template says reads as paper: never blank, to review (#16).
         result.boxes, unprinted = flag_unprinted(read_before := result.boxes, ink, page.pinned.get("shape") == "round")
@@ -680,8 +681,9 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         _review_marks_running_out(result, ink, layout, page)  # after: a long line or hair names its own cause
         _review_crossed_out(result, ink, layout, page)
         _review_tinted_boxes(result, ink)
-        if bilevel(grey):
+        if one_bit:
             _review_partial_marks(result, ink)
+            _review_blanks_beside_cut_strokes(result, ink, search, page)
     blank = [q for q in result.questions if q.status == BLANK]
     # Questions without one sure mark (blank, or only uncertain boxes): faint pencil that a
     # 1-bit scan broke up leaves a page of uncertain boxes and blanks, and no marks (#14).
@@ -914,6 +916,18 @@ def _review_partial_marks(result: PageResult, ink) -> None:
     if ok:
         _to_review(result, ok, partial_marks(result.boxes, ink, set(ok)),
                    "ô chỉ có một phần nét đánh dấu (có thể đã tẩy, bản quét đen trắng) ở câu {questions}")
+
+
+def _review_blanks_beside_cut_strokes(result: PageResult, ink, search, page: PageLayout) -> None:
+    """On a 1-bit page of omr's own form cut at a threshold (:func:`omr.scan.read.thresholded`) that shows light
+    strokes the threshold cut up (:func:`omr.scan.read.faint_strokes_cut`: pencil), every question read blank:
+    to review as ``ambiguous``, the page's detail saying «trang quét đen trắng làm mất nét mờ (bút chì?), ô trống
+    có thể đã được đánh dấu ở câu …». The threshold wipes out a light pencil mark whole as often as it cuts one
+    up (bench/hunt/bilevel.py bw_pencil seeds 11-13: 63 such marks stored as blank answers, ok)."""
+    blank = {q.question: q for q in result.questions if q.status == BLANK}
+    if blank and faint_strokes_cut(result.boxes, ink) and thresholded(search, page.checkboxes):
+        _to_review(result, blank, set(blank),
+                   "trang quét đen trắng làm mất nét mờ (bút chì?), ô trống có thể đã được đánh dấu ở câu {questions}")
 
 
 def _to_review(result: PageResult, reads: dict[str, QuestionRead], found, note: str) -> None:

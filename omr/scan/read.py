@@ -184,7 +184,8 @@ def classify_fill(fill: float) -> tuple[str, float]:
 
 
 def read_boxes(search: BoxSearch, boxes: list[Checkbox],
-               back: Callable[[], np.ndarray | None] | None = None, ruled: list | None = None) -> list[BoxRead]:
+               back: Callable[[], np.ndarray | None] | None = None, ruled: list | None = None,
+               one_bit: bool = False) -> list[BoxRead]:
     """Measure and classify every box, then judge each against this respondent's own marks.
 
     Returns one :class:`BoxRead` per box, in order. First each box alone
@@ -211,6 +212,10 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
     On ruled or squared paper the faint
     lines running on through the paper are taken out of the boxes they cross first (:func:`_discount_ruled`;
     ``ruled``, when given, gets the lines found appended, :class:`omr.scan.ruled.RuledLine`).
+    ``one_bit``: the page is a 1-bit scan (:func:`bilevel`). On one cut at a threshold (no halftone paper dots,
+    :func:`thresholded`) an 'empty' box of a question with no other ink that holds any ink at all
+    (:func:`remnant`) is uncertain: what the threshold left of a light pencil mark is a pixel or a few, and
+    a thresholded page's empty boxes hold none (bench/hunt/bilevel.py bw_pencil).
     """
     offsets = search.offsets
     evidence = page_evidence(search, boxes)
@@ -243,6 +248,9 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
             paper.append(_page_paper_dots(search, boxes))
         return paper[0]
 
+    def cut_at_threshold() -> bool:  # a thresholded 1-bit page (paper dots measured only when a box asks)
+        return one_bit and paper_dots_once() <= T.CUT_PAGE_MAX_PAPER_DOTS
+
     for box, (dx, dy), e, (state, confidence), x, y in zip(boxes, offsets, evidence, states, placed_x, placed_y):
         if state == EMPTY and e.darkness > faint_limit and (
                 e.trace_mm >= T.TRACE_SHORT_MIN_MM or e.ridge >= T.RIDGE_MIN_CONTRAST):
@@ -251,6 +259,9 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
                 (box.question not in inked_questions and holds_dot(e.core))
                 or (scattered_stroke(e.core) and scattered_stroke(e.core, paper_dots_once()))):
             state, confidence = UNCERTAIN, 0.3  # a pen tap or a light stroke in pieces, not a sure blank
+        elif (one_bit and state == EMPTY and box.question not in inked_questions and e.core is not None
+              and remnant(e.core) and cut_at_threshold()):
+            state, confidence = UNCERTAIN, 0.3  # what a threshold left of a light pencil mark
         reads.append(BoxRead(box.question, box.option, state, round(e.fill, 4), round(e.darkness, 4),
                              round(confidence, 3), x, y, box.w, box.h))
     windows = search.windows
@@ -555,6 +566,52 @@ def _page_paper_dots(search: BoxSearch, boxes: list[Checkbox]) -> float:
         around[max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)] = False
         densities.append(paper_dots(inked, around))
     return float(np.median(densities)) if densities else 0.0
+
+
+def thresholded(search: BoxSearch, boxes: list[Checkbox]) -> bool:
+    """Whether a 1-bit page (:func:`bilevel`) was cut at a threshold (a fixed one, Otsu's), not halftoned: its
+    paper around the boxes holds at most ``CUT_PAGE_MAX_PAPER_DOTS`` lone dots per pixel (:func:`paper_dots`,
+    median over the boxes' windows). A halftone (dithered) page's paper holds 1-2 % of them, a thresholded page's
+    none. On a thresholded page a light pencil mark greyer than the threshold is gone, or leaves a few pixels."""
+    return _page_paper_dots(search, boxes) <= T.CUT_PAGE_MAX_PAPER_DOTS
+
+
+def remnant(core: np.ndarray) -> bool:
+    """Whether a box core (ink 0..1, the inside trimmed by TRACE_EDGE_TRIM_MM) holds any ink at INK_THRESHOLD:
+    on a thresholded 1-bit page a box left empty holds none (bench/hunt/bilevel.py bw_plain, bw_tickcross, seeds
+    11-13: 0 of 320 empty boxes of unanswered questions), while a light pencil mark the threshold wiped out left
+    1-6 pixels in 19 of 63 boxes (bw_pencil, the same seeds; the other 44 left none)."""
+    return bool(np.any(core >= T.INK_THRESHOLD))
+
+
+def faint_strokes_cut(reads: list[BoxRead], ink) -> bool:
+    """Whether a thresholded 1-bit page (:func:`thresholded`) shows light strokes its threshold cut up: a box
+    read uncertain on a trace too small for a mark (fill at most EMPTY_MAX_FILL: a :func:`remnant`, a stroke in
+    dots, a pen tap), or a box holding ink whose core's ink (INK_THRESHOLD, 8-connected) lies in at least
+    ``CUT_STROKE_MIN_PIECES`` pieces: a grainy pencil stroke (graphite on the paper's tooth) thresholded.
+
+    Where one light mark of the page was cut up, another may have been wiped out entirely, leaving its box
+    white (bench/hunt/bilevel.py bw_pencil seeds 11-13: 44 of 63 wiped pencil marks left no pixel): such a
+    page's blanks are no sure blanks.
+
+    Args:
+        reads: the page's box reads (x, y, w, h mm as found on the aligned page).
+        ink: the aligned page's ink (:class:`omr.scan.align.PageInk`, ``region_mm``).
+
+    Returns:
+        True when any box shows it.
+    """
+    m = T.BOX_INNER_MARGIN_MM + T.TRACE_EDGE_TRIM_MM  # the core, as page_evidence cuts it
+    for r in reads:
+        if r.state == EMPTY:
+            continue
+        if r.state == UNCERTAIN and r.fill <= T.EMPTY_MAX_FILL:
+            return True
+        core = ink.region_mm(r.x + m, r.y + m, r.w - 2 * m, r.h - 2 * m)
+        if core.size and cv2.connectedComponents((core >= T.INK_THRESHOLD).astype(np.uint8),
+                                                 connectivity=8)[0] - 1 >= T.CUT_STROKE_MIN_PIECES:
+            return True
+    return False
 
 
 def _faint_stroke(e: BoxEvidence, faint_limit: float) -> bool:
