@@ -248,8 +248,12 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
             paper.append(_page_paper_dots(search, boxes))
         return paper[0]
 
-    def cut_at_threshold() -> bool:  # a thresholded 1-bit page (paper dots measured only when a box asks)
-        return one_bit and paper_dots_once() <= T.CUT_PAGE_MAX_PAPER_DOTS
+    cut: list[bool] = []  # the page was cut at a threshold (thresholded), measured once, when a box asks
+
+    def cut_at_threshold() -> bool:
+        if not cut:
+            cut.append(thresholded(search, boxes))
+        return cut[0]
 
     for box, (dx, dy), e, (state, confidence), x, y in zip(boxes, offsets, evidence, states, placed_x, placed_y):
         if state == EMPTY and e.darkness > faint_limit and (
@@ -569,11 +573,26 @@ def _page_paper_dots(search: BoxSearch, boxes: list[Checkbox]) -> float:
 
 
 def thresholded(search: BoxSearch, boxes: list[Checkbox]) -> bool:
-    """Whether a 1-bit page (:func:`bilevel`) was cut at a threshold (a fixed one, Otsu's), not halftoned: its
-    paper around the boxes holds at most ``CUT_PAGE_MAX_PAPER_DOTS`` lone dots per pixel (:func:`paper_dots`,
-    median over the boxes' windows). A halftone (dithered) page's paper holds 1-2 % of them, a thresholded page's
-    none. On a thresholded page a light pencil mark greyer than the threshold is gone, or leaves a few pixels."""
-    return _page_paper_dots(search, boxes) <= T.CUT_PAGE_MAX_PAPER_DOTS
+    """Whether a 1-bit page (:func:`bilevel`) was cut at a threshold (a fixed one, Otsu's), not halftoned: around
+    its boxes (each box and ``PAPER_DOT_CLEAR_MM`` beyond its outline left out, as :func:`_page_paper_dots`
+    does), the lone dots of ink (8-connected pieces of at most ``PAPER_DOT_MAX_PX`` px) number at most
+    ``CUT_PAGE_MAX_DOT_SHARE`` of the inked pixels. A halftone page dithers the paper's grey and the print's
+    blurred edges into lone dots; a threshold cuts them clean. On a thresholded page a light pencil mark greyer
+    than the threshold is gone, or leaves a few pixels."""
+    dots = inked_px = 0
+    c = T.PAPER_DOT_CLEAR_MM
+    for window, box, (dx, dy) in zip(search.windows, boxes, search.offsets):
+        if window.paper <= 0 or window.grey.size == 0:
+            continue
+        inked = _window_ink(window) >= T.INK_THRESHOLD
+        left, top = int(round((box.x + dx - c) * K)) - window.x0, int(round((box.y + dy - c) * K)) - window.y0
+        right = int(round((box.x + dx + box.w + c) * K)) - window.x0
+        bottom = int(round((box.y + dy + box.h + c) * K)) - window.y0
+        inked[max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)] = False
+        _, _, stats, _ = cv2.connectedComponentsWithStats(inked.view(np.uint8), connectivity=8)
+        dots += int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] <= T.PAPER_DOT_MAX_PX))
+        inked_px += int(np.count_nonzero(inked))
+    return dots <= T.CUT_PAGE_MAX_DOT_SHARE * inked_px
 
 
 def remnant(core: np.ndarray) -> bool:
