@@ -2054,13 +2054,14 @@ BILEVEL_MAX_GREY_SHARE = 0.02
 # FRAGMENT_MAX_EXTENT of its height or width; a dot (DOT_MIN_SOLID of its bounding box inked, at most
 # DOT_MAX_ASPECT long for wide) is a whole mark.
 FRAGMENT_MARGIN_MM = 0.75
-# A 1-bit page cut at a threshold (omr.scan.read.thresholded), not halftoned: around its boxes, lone dots (pieces
-# of at most PAPER_DOT_MAX_PX px) at most this share of the inked pixels. Measured (2026-12-04, branch hpencil,
-# /tmp probe): whole box windows, bench/hunt/bilevel.py bw_plain and bw_pencil seeds 11-12, 5 sheets: thresholded
-# pages 0-0.0025 (the most: pencil specks in the boxes, left out here), halftone pages 0.037-0.146;
-# tests/test_bilevel_erasures.py's clean halftone pages 0.006-0.02 (paper dots alone, 0.0006 there, could not
-# tell them: a clean page's white point leaves its paper white).
-CUT_PAGE_MAX_DOT_SHARE = 0.004
+# A 1-bit page cut at a threshold (omr.scan.read.thresholded), not halftoned: around its boxes (each box and
+# PAPER_DOT_CLEAR_MM left out), lone dots (pieces of at most PAPER_DOT_MAX_PX px) at most this share of the inked
+# pixels. Measured (2026-12-04, branch hpencil, /tmp probe): bench/hunt/bilevel.py bw_plain, bw_pencil and
+# bw_erase_tick seeds 11-12, 5 sheets: thresholded pages 0-0.0049 (the most: a pencil mark's specks just outside
+# its box), halftone pages 0.13-0.37; tests/test_bilevel_erasures.py's pages: thresholded 0-0.0004, clean halftone
+# pages 0.021-0.046 (their paper's lone dots alone, 0.0006 a pixel, could not tell them: a clean page's white
+# point leaves its paper white). Twice the most thresholded, half the least halftone.
+CUT_PAGE_MAX_DOT_SHARE = 0.01
 # A light pencil stroke cut up by a 1-bit scan's threshold (omr.scan.read.faint_strokes_cut): a box's core ink
 # in at least this many 8-connected pieces. Measured (2026-12-04, branch hpencil, bench/hunt/bilevel.py seeds
 # 11-13, 10 sheets, thresholded pages only, /tmp probe on the core at INK_THRESHOLD): pen marks read marked,
