@@ -2065,8 +2065,9 @@ CUT_PAGE_MAX_DOT_SHARE = 0.01
 # A light pencil stroke cut up by a 1-bit scan's threshold (omr.scan.read.faint_strokes_cut): a box's core ink
 # in at least this many 8-connected pieces. Measured (2026-12-04, branch hpencil, bench/hunt/bilevel.py seeds
 # 11-13, 10 sheets, thresholded pages only, /tmp probe on the core at INK_THRESHOLD): pen marks read marked,
-# 3,191 boxes of bw_plain, bw_tickcross, bw_erase_tick, bw_pencil's pen questions: at most 2 pieces; pencil marks
-# read marked (64): median 3, 90th percentile 19. The pages flagged: none of bw_plain's or bw_tickcross's.
+# 2,491 boxes of bw_plain, bw_tickcross, bw_erase_tick and bw_pencil's pen questions: at most 2 pieces; pencil
+# marks read marked (64): median 3, 90th percentile 19; what an eraser left (bw_erase_partial): up to 25. Pages
+# flagged: none of bw_plain's or bw_tickcross's (77 pages).
 CUT_STROKE_MIN_PIECES = 4
 FRAGMENT_SPECK_MM2 = 0.05
 FRAGMENT_MAX_EXTENT = 0.7

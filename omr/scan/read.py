@@ -553,33 +553,9 @@ def paper_dots(ink: np.ndarray, paper: np.ndarray | None = None) -> float:
     return int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] <= T.PAPER_DOT_MAX_PX)) / area
 
 
-def _page_paper_dots(search: BoxSearch, boxes: list[Checkbox]) -> float:
-    """:func:`paper_dots` of a page: the median over its boxes' windows (on the page) of the dots on the paper
-    around each box, the box and ``PAPER_DOT_CLEAR_MM`` beyond its outline left out (a mark in it, a stroke
-    running out of it). The median: a neighbour's mark or a label in a few windows does not move it."""
-    densities = []
-    for window, box, (dx, dy) in zip(search.windows, boxes, search.offsets):
-        if window.paper <= 0 or window.grey.size == 0:
-            continue
-        inked = _window_ink(window) >= T.INK_THRESHOLD
-        c = T.PAPER_DOT_CLEAR_MM
-        left, top = int(round((box.x + dx - c) * K)) - window.x0, int(round((box.y + dy - c) * K)) - window.y0
-        right = int(round((box.x + dx + box.w + c) * K)) - window.x0
-        bottom = int(round((box.y + dy + box.h + c) * K)) - window.y0
-        around = np.ones(inked.shape, bool)
-        around[max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)] = False
-        densities.append(paper_dots(inked, around))
-    return float(np.median(densities)) if densities else 0.0
-
-
-def thresholded(search: BoxSearch, boxes: list[Checkbox]) -> bool:
-    """Whether a 1-bit page (:func:`bilevel`) was cut at a threshold (a fixed one, Otsu's), not halftoned: around
-    its boxes (each box and ``PAPER_DOT_CLEAR_MM`` beyond its outline left out, as :func:`_page_paper_dots`
-    does), the lone dots of ink (8-connected pieces of at most ``PAPER_DOT_MAX_PX`` px) number at most
-    ``CUT_PAGE_MAX_DOT_SHARE`` of the inked pixels. A halftone page dithers the paper's grey and the print's
-    blurred edges into lone dots; a threshold cuts them clean. On a thresholded page a light pencil mark greyer
-    than the threshold is gone, or leaves a few pixels."""
-    dots = inked_px = 0
+def _around_boxes(search: BoxSearch, boxes: list[Checkbox]):
+    """Each on-page box window's inked pixels (bool, INK_THRESHOLD) and the mask of its paper around the box (the box
+    and ``PAPER_DOT_CLEAR_MM`` beyond its outline left out: a mark in it, a stroke running out of it)."""
     c = T.PAPER_DOT_CLEAR_MM
     for window, box, (dx, dy) in zip(search.windows, boxes, search.offsets):
         if window.paper <= 0 or window.grey.size == 0:
@@ -588,7 +564,28 @@ def thresholded(search: BoxSearch, boxes: list[Checkbox]) -> bool:
         left, top = int(round((box.x + dx - c) * K)) - window.x0, int(round((box.y + dy - c) * K)) - window.y0
         right = int(round((box.x + dx + box.w + c) * K)) - window.x0
         bottom = int(round((box.y + dy + box.h + c) * K)) - window.y0
-        inked[max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)] = False
+        around = np.ones(inked.shape, bool)
+        around[max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)] = False
+        yield inked, around
+
+
+def _page_paper_dots(search: BoxSearch, boxes: list[Checkbox]) -> float:
+    """:func:`paper_dots` of a page: the median over its boxes' windows (on the page) of the dots on the paper
+    around each box (:func:`_around_boxes`). The median: a neighbour's mark or a label in a few windows does not
+    move it."""
+    densities = [paper_dots(inked, around) for inked, around in _around_boxes(search, boxes)]
+    return float(np.median(densities)) if densities else 0.0
+
+
+def thresholded(search: BoxSearch, boxes: list[Checkbox]) -> bool:
+    """Whether a 1-bit page (:func:`bilevel`) was cut at a threshold (a fixed one, Otsu's), not halftoned: around
+    its boxes (:func:`_around_boxes`), the lone dots of ink (8-connected pieces of at most ``PAPER_DOT_MAX_PX``
+    px) number at most ``CUT_PAGE_MAX_DOT_SHARE`` of the inked pixels. A halftone page dithers the paper's grey
+    and the print's blurred edges into lone dots; a threshold cuts them clean. On a thresholded page a light
+    pencil mark greyer than the threshold is gone, or leaves a few pixels."""
+    dots = inked_px = 0
+    for inked, around in _around_boxes(search, boxes):
+        inked &= around
         _, _, stats, _ = cv2.connectedComponentsWithStats(inked.view(np.uint8), connectivity=8)
         dots += int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] <= T.PAPER_DOT_MAX_PX))
         inked_px += int(np.count_nonzero(inked))
