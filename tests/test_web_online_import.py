@@ -104,7 +104,7 @@ def test_a_scan_or_an_oversized_file_is_refused_in_vietnamese(app, example, monk
     assert "/online/" not in text  # the server's folder is never shown
     assert _online_count(app) == 0
     assert not list((app.config["UPLOADS_DIR"] / "online").glob("*.csv"))  # a refused file is not kept
-    assert body_limit("/admin/online") < body_limit("/batches")
+    assert body_limit("/admin/online", "admin") < body_limit("/batches", "admin")
 
 
 @SQLITE_ONLY

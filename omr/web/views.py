@@ -54,7 +54,7 @@ from omr.text.dates import not_a_day
 from omr.text.lexicon import flags_from_json
 from omr.text.normalise import quoted
 from omr.text.numbers import vn_decimal, vn_integer
-from omr.web import display, images, jobs, online_import, purge
+from omr.web import bounds, display, images, jobs, online_import, purge
 from omr.web.ids import db_id
 from omr.web.throttle import LoginThrottled
 
@@ -200,21 +200,50 @@ def _start_session(user) -> None:
     session["at"] = session["seen"] = now
 
 
-def _session_expired() -> bool:
-    """Whether the login in the cookie was idle over T.SESSION_IDLE_HOURS or began over
-    T.SESSION_MAX_HOURS ago; a cookie without these times (issued before they existed) is expired."""
-    now = int(_clock())
-    started, seen = session.get("at"), session.get("seen")
+def _login_over(data, now: int) -> bool:
+    """Whether the login in ``data`` (a session's dict) was idle over T.SESSION_IDLE_HOURS or began over
+    T.SESSION_MAX_HOURS before ``now`` (s); one without these times (issued before they existed) is over."""
+    started, seen = data.get("at"), data.get("seen")
     if not isinstance(started, int) or not isinstance(seen, int):
         return True
-    if now - seen > tuning.SESSION_IDLE_HOURS * 3600 or now - started > tuning.SESSION_MAX_HOURS * 3600:
+    return now - seen > tuning.SESSION_IDLE_HOURS * 3600 or now - started > tuning.SESSION_MAX_HOURS * 3600
+
+
+def _session_expired() -> bool:
+    """Whether this request's login is over (:func:`_login_over`); a live one is marked as seen now."""
+    now = int(_clock())
+    if _login_over(session, now):
         return True
-    if now - seen >= tuning.SESSION_SEEN_STEP_S:
+    if now - session["seen"] >= tuning.SESSION_SEEN_STEP_S:
         session["seen"] = now
     return False
 
 
+def _current_user(store, data):
+    """The user whose login ``data`` (a session's dict) holds when that login still counts, else None."""
+    user = users.get_user(store, data["uid"])
+    # A cookie from before a logout, a password change or disabling carries an older session version.
+    if user is not None and user.active and data.get("sv") == user.session_version:
+        return user
+    return None
+
+
+def live_session_user(store, data) -> users.User | None:
+    """The user of the login in ``data`` (a session's dict, read from a cookie whose signature was
+    checked) when it still counts: not idle or old (:func:`_login_over`), the user active, the session
+    version current; else None. Changes nothing: waitress asks before it reads a request's body
+    (omr.web.create_waitress_server), when no request context exists yet."""
+    if not isinstance(data, dict) or not isinstance(data.get("uid"), int) or _login_over(data, int(_clock())):
+        return None
+    return _current_user(store, data)
+
+
 def _load_user() -> None:
+    """g.user: the logged-in user of this request, or None. Done once a request: the body bound
+    (omr.web.create_app) asks first, before the CSRF check reads the body."""
+    if getattr(request, "user_loaded", False):  # not g: an app context (and its g) may outlive a request
+        return
+    request.user_loaded = True
     g.user = None
     user_id = session.get("uid")
     if isinstance(user_id, int):
@@ -222,12 +251,15 @@ def _load_user() -> None:
             session.clear()
             g.session_expired = True  # the login page says why (login_required)
             return
-        user = users.get_user(_store(), user_id)
-        # A cookie from before a logout, a password change or disabling carries an older session version.
-        if user is not None and user.active and session.get("sv") == user.session_version:
-            g.user = user
-        else:
+        g.user = _current_user(_store(), session)
+        if g.user is None:
             session.clear()
+
+
+def load_user() -> users.User | None:
+    """This request's logged-in user (None: nobody, or a login that no longer counts), loaded once."""
+    _load_user()
+    return g.user
 
 
 def _require_password_change():
@@ -461,10 +493,24 @@ def too_large_message(path: str, limit: int) -> str:
             "đã gõ hoặc đã dán rồi gửi lại; để tải tệp quét, hãy dùng trang «Đợt quét».")
 
 
-def too_large_response(path: str, limit: int, as_json: bool) -> Response:
+LOGIN_TO_UPLOAD = ("Máy chủ chỉ nhận tệp tải lên từ người đã đăng nhập bằng tài khoản được phép tải lên trang "
+                   "này; yêu cầu này không kèm phiên đăng nhập còn hiệu lực (chưa đăng nhập, phiên đã hết hạn "
+                   "hoặc đã đăng xuất) nên chưa tệp nào được nhận. Hãy đăng nhập lại (trong thẻ mới), rồi tải "
+                   "lại trang này, chọn tệp và tải lên lại.")
+
+
+def too_large_response(path: str, limit: int, as_json: bool, *, login_needed: bool = False) -> Response:
     """The 413 answer for ``path`` over ``limit`` bytes: the editor's JSON (its save says why and keeps
-    the edit) or a Vietnamese page. Needs a request context (any path: nothing of the request is read)."""
-    if as_json:
+    the edit) or a Vietnamese page. ``login_needed``: the body was held to a form's bound because its
+    sender may not upload there (omr.web.bounds.login_needed_to_upload): the answer says to log in.
+    Needs a request context (any path: nothing of the request is read)."""
+    if login_needed:
+        if as_json:
+            response = jsonify(ok=False, session_ended=True, problems=[SESSION_ENDED])
+        else:
+            response = current_app.make_response(render_template(
+                "error.html", title="Chưa đăng nhập", message=LOGIN_TO_UPLOAD))
+    elif as_json:
         response = jsonify(ok=False, too_large=True, problems=[
             f"Bản sửa quá lớn để gửi lên máy chủ (giới hạn {_bytes_text(limit)}); hãy bớt câu hỏi hoặc ô "
             "rồi lưu lại."])
@@ -528,7 +574,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(413)
     def _too_large(exc):
         limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
-        return too_large_response(request.path, limit, request.is_json)
+        user = load_user()
+        return too_large_response(request.path, limit, request.is_json, login_needed=bounds.login_needed_to_upload(
+            request.path, None if user is None else user.role))
 
     @app.get("/")
     @login_required()
