@@ -1,0 +1,58 @@
+"""What a fresh user's trial and attack on the review app found (task hweb, /tmp/trial-out), as a user meets it."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from db_fixtures import PAGE1, PAGE2, page_result, record
+from web_helpers import csrf_token, logged_in, review_app
+
+from omr.model import AMBIGUOUS
+
+PASSWORDS = {"quan": "ca-phe sua da Ben Tre 7", "lan": "lan-kiem-tra-phieu-dong-thap", "thu": "thu-quet-phieu-ca-ngay"}
+ROLES = {"quan": "admin", "lan": "reviewer", "thu": "scanner"}
+
+pytestmark = pytest.mark.usefixtures("quick_hashes")
+
+
+@pytest.fixture
+def app(store_url, tmp_path, repo_root, catalogue):
+    def seed(store):
+        batch = store.ensure_batch("dot-thu")
+        record(store, batch, page_result(1, 1, PAGE1, path="s1.pdf", statuses={"B1": AMBIGUOUS}))
+        record(store, batch, page_result(1, 2, PAGE2, path="s1.pdf", index=1))
+
+    people = {name: (PASSWORDS[name], role) for name, role in ROLES.items()}
+    with review_app(store_url, tmp_path, repo_root, catalogue, people, seed) as application:
+        yield application
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def _login(app, name):
+    return logged_in(app, name, PASSWORDS[name])
+
+
+# --- 1. an anonymous upload is held to a form's bound ---------------------------------------------------
+
+def test_an_upload_from_nobody_or_a_reviewer_is_held_to_a_forms_bound_and_says_to_log_in(app, tmp_path):
+    """POST /batches with no cookie took a 4 GB body (spooled to disk) before the app said 400 (CSRF)."""
+    two_mib = b"%PDF-1.4\n" + b"0" * (2 * 1024 ** 2)
+    for client in (app.test_client(), _login(app, "lan")):
+        response = client.post("/batches", data={"name": "dot-moi", "files": [(io.BytesIO(two_mib), "quet.pdf")]},
+                               content_type="multipart/form-data")
+        assert response.status_code == 413, response.status_code
+        text = _text(response)
+        assert "Chưa đăng nhập" in text and "đăng nhập lại" in text and "vượt giới hạn" not in text
+    incoming = tmp_path / "uploads" / ".incoming"
+    assert not incoming.exists() or list(incoming.iterdir()) == []
+    # A logged-in scanner's upload of the same body is taken.
+    scanner = _login(app, "thu")
+    token = csrf_token(scanner, "/batches")
+    response = scanner.post("/batches", data={"name": "dot-moi", "csrf_token": token,
+                                              "files": [(io.BytesIO(two_mib), "quet.pdf")]},
+                            content_type="multipart/form-data")
+    assert response.status_code != 413
