@@ -219,6 +219,14 @@ def normalise(table: Table, mapping: Mapping, registry=None, today: date | None 
         issues: list[Problem] = []
         flags: set[str] = set()
         submitted = None
+        # A formula whose result the file does not hold (omr.online.table.UnreadFormula) is never a blank
+        # nor a value: its row is rejected naming the cell.
+        unread = [Problem(number, table.header[i], value_of(i).refusal, str(value_of(i)))
+                  for i in roles if getattr(value_of(i), "refusal", None)]
+        if unread:
+            problems.extend(unread)
+            rejected.add(number)
+            continue
         for i in time_columns:
             value = value_of(i)
             if is_blank_cell(value):
