@@ -56,3 +56,26 @@ def test_an_upload_from_nobody_or_a_reviewer_is_held_to_a_forms_bound_and_says_t
                                               "files": [(io.BytesIO(two_mib), "quet.pdf")]},
                             content_type="multipart/form-data")
     assert response.status_code != 413
+
+
+# --- 3. a PDF whose page does not load, as a blank form or a try-on scan ----------------------------------
+
+# A page object that is no page (a font dictionary in the page tree): pdfium opens the file but cannot size
+# or load the page («Failed to get page size by index»).
+UNLOADABLE_PAGE_PDF = (b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages "
+                       b"/Kids [3 0 R] /Count 1 >>\nendobj\n3 0 obj\n<< /Type /Font >>\nendobj\ntrailer\n"
+                       b"<< /Size 4 /Root 1 0 R >>\n%%EOF\n")
+
+
+@pytest.mark.parametrize("url, field", [("/admin/templates/blank", "blank"), ("/admin/templates/motcua-2026/try", "scan")])
+def test_a_pdf_whose_page_does_not_load_is_named_not_a_server_error(app, url, field):
+    """«Mẫu phiếu» → «Phiếu trắng» with such a PDF answered 500 «Lỗi máy chủ»; the command line names it."""
+    client = _login(app, "quan")
+    page = "/admin/templates" if field == "blank" else url
+    response = client.post(url, content_type="multipart/form-data", data={
+        "csrf_token": csrf_token(client, page), field: (io.BytesIO(UNLOADABLE_PAGE_PDF), "phieu-hong.pdf")})
+    text = _text(response)
+    # The blank is refused; a try-on shows the page's own error among the pages read (its page was never 500).
+    assert response.status_code == (400 if field == "blank" else 200), text[:300]
+    assert "«phieu-hong.pdf»" in text and "trang 1" in text and "trang PDF bị hỏng" in text
+    assert "Lỗi máy chủ" not in text
