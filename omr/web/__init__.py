@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import html
 import os
+import resource
 import secrets
 import tempfile
 from pathlib import Path
@@ -45,7 +46,7 @@ from omr.errors import BadArgumentsError
 from omr.scan.page import Catalogue
 from omr.scan.page_workers import default_workers
 from omr.web import template_editor, views
-from omr.web.bounds import MAX_UPLOAD_BYTES, body_limit, login_needed_to_upload, upload_route
+from omr.web.bounds import MAX_UPLOAD_BYTES, body_limit, form_parts, login_needed_to_upload, upload_route
 from omr.web.ids import DatabaseIdConverter
 from omr.web.jobs import JobRunner
 from omr.web.queue import QueueRunner, uses_job_queue
@@ -168,6 +169,9 @@ def create_app(db_url: str | None = None, *, uploads_dir: str | Path = DEFAULT_U
         user = views.load_user()
         limit = body_limit(request.path, None if user is None else user.role)
         request.max_content_length = min(limit, configured) if configured else limit
+        parts = form_parts(request.path)
+        if parts is not None:
+            request.max_form_parts = parts
 
     csrf.init_app(app)
     # One throttle per app (tests build many apps); in memory, shared by the server's threads, which is
@@ -260,6 +264,23 @@ def _vietnamese_error_task(app: Flask):
     return VietnameseErrorTask
 
 
+def allow_open_files() -> int:
+    """Raise this process's soft limit of open files (up to its hard limit) so that the server's threads
+    can each read a batch upload of ``T.WEB_MAX_UPLOAD_FILES`` files, every one held open until the request
+    ends (omr.web.UploadRequest); Debian's default soft limit, 1,024, is less than one such upload holds.
+    Returns the soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = SERVER_THREADS * (T.WEB_MAX_UPLOAD_FILES + 64) + 1024
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        soft = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    return soft
+
+
+# Eight threads: a few reviewers and a scanner at once, each request short.
+SERVER_THREADS = 8
+
+
 def create_waitress_server(app: Flask, *, host: str, port: int, behind_proxy: bool = False, **options):
     """waitress's server for ``app`` (eight threads), every request's body bounded by its path
     (:func:`body_limit`). Raises OSError when the address cannot be bound."""
@@ -270,8 +291,8 @@ def create_waitress_server(app: Flask, *, host: str, port: int, behind_proxy: bo
         parser_class = _route_bounded_parser(app)
         error_task_class = _vietnamese_error_task(app)
 
-    # Eight threads: a few reviewers and a scanner at once, each request short.
-    server = create_server(app, host=host, port=port, threads=8, max_request_body_size=MAX_UPLOAD_BYTES,
+    allow_open_files()
+    server = create_server(app, host=host, port=port, threads=SERVER_THREADS, max_request_body_size=MAX_UPLOAD_BYTES,
                            ident="omr", **waitress_options(behind_proxy), **options)
     listeners = [server] if hasattr(server, "channel_class") else [
         s for s in server.map.values() if hasattr(s, "channel_class") and hasattr(s, "effective_port")]

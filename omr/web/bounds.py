@@ -51,3 +51,15 @@ def login_needed_to_upload(path: str, role: str | None) -> bool:
     no longer counts, another role): its 413 then says to log in, not to send smaller files."""
     route = upload_route(path)
     return route is not None and role not in route[0]
+
+
+# The upload form's fields besides its files (name, two dates, CSRF token), with room to spare.
+FORM_FIELDS = 16
+
+
+def form_parts(path: str) -> int | None:
+    """The most multipart parts a form posted to ``path`` may hold (werkzeug refuses more with 413): a batch
+    upload's ``T.WEB_MAX_UPLOAD_FILES`` files and its fields; None elsewhere (werkzeug's default, 1,000)."""
+    if _BATCH_UPLOAD.match(path):
+        return T.WEB_MAX_UPLOAD_FILES + FORM_FIELDS
+    return None

@@ -493,6 +493,9 @@ def too_large_message(path: str, limit: int) -> str:
             "đã gõ hoặc đã dán rồi gửi lại; để tải tệp quét, hãy dùng trang «Đợt quét».")
 
 
+TOO_MANY_FILES = ("Một lần tải lên nhận tối đa {files} tệp; các tệp đã chọn nhiều hơn thế nên chưa tệp nào được "
+                  "nhận. Hãy chia thành nhiều lần tải lên, mỗi lần không quá {files} tệp, vào cùng đợt quét (cùng "
+                  "tên đợt), hoặc gộp các ảnh chụp thành một tệp PDF nhiều trang rồi tải lên lại.")
 LOGIN_TO_UPLOAD = ("Máy chủ chỉ nhận tệp tải lên từ người đã đăng nhập bằng tài khoản được phép tải lên trang "
                    "này; yêu cầu này không kèm phiên đăng nhập còn hiệu lực (chưa đăng nhập, phiên đã hết hạn "
                    "hoặc đã đăng xuất) nên chưa tệp nào được nhận. Hãy đăng nhập lại (trong thẻ mới), rồi tải "
@@ -575,6 +578,12 @@ def register(app: Flask) -> None:
     def _too_large(exc):
         limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
         user = load_user()
+        if bounds.form_parts(request.path) is not None and request.content_length is not None \
+                and request.content_length <= limit:
+            # werkzeug says 413 for a form of too many parts as for too many bytes: this one was not too many bytes.
+            return current_app.make_response((render_template("error.html", title="Quá nhiều tệp",
+                                                              message=TOO_MANY_FILES.format(
+                                                                  files=vn_integer(tuning.WEB_MAX_UPLOAD_FILES))), 413))
         return too_large_response(request.path, limit, request.is_json, login_needed=bounds.login_needed_to_upload(
             request.path, None if user is None else user.role))
 
@@ -1316,7 +1325,8 @@ def _batches_context() -> dict:
     uploads = jobs.list_jobs(_store())
     uploaded = {job["batch_name"] for job in uploads}
     from_cli = [b for b in review.batch_progress(_store()) if b["name"] not in uploaded]
-    return {"jobs": uploads, "cli_batches": from_cli}
+    return {"jobs": uploads, "cli_batches": from_cli, "max_files": vn_integer(tuning.WEB_MAX_UPLOAD_FILES),
+            "max_size": _bytes_text(bounds.MAX_UPLOAD_BYTES)}
 
 
 def _size_text(size: int) -> str:
