@@ -104,3 +104,30 @@ def test_an_upload_of_many_small_files_says_how_many_files_at_most_not_4_gb(app)
     assert refused.status_code == 413 and "Quá nhiều tệp" in text
     assert f"tối đa {T.WEB_MAX_UPLOAD_FILES:,} tệp".replace(",", ".") in text and "chia thành nhiều lần" in text
     assert "4 GB" not in text
+
+
+# --- 5. an admin's own password is changed on «Đổi mật khẩu» only ----------------------------------------
+
+def test_an_admin_cannot_set_their_own_password_without_the_current_one(app):
+    """A borrowed admin session set a temporary password for its own account on /admin/users (no current
+    password asked), then logged in with it: /account/password's protection was bypassed."""
+    from omr.data import users
+
+    admin = _login(app, "quan")
+    own = next(u.id for u in users.list_users(app.extensions["omr_store"]) if u.name == "quan")
+    response = admin.post("/admin/users", data={"action": "password", "user_id": str(own),
+                                                "password": "mat-khau-cua-ke-muon-phien-9",
+                                                "csrf_token": csrf_token(admin, "/admin/users")})
+    text = _text(response)
+    assert response.status_code == 400 and "Đổi mật khẩu" in text and "mật khẩu hiện tại" in text
+    thief = app.test_client()
+    refused = thief.post("/login", data={"name": "quan", "password": "mat-khau-cua-ke-muon-phien-9",
+                                         "csrf_token": csrf_token(thief)})
+    assert refused.status_code == 401
+    _login(app, "quan")  # the admin's own password still works
+    # Another user's temporary password is still set there.
+    lan = next(u.id for u in users.list_users(app.extensions["omr_store"]) if u.name == "lan")
+    response = admin.post("/admin/users", data={"action": "password", "user_id": str(lan),
+                                                "password": "mat-khau-tam-cho-lan-42",
+                                                "csrf_token": csrf_token(admin, "/admin/users")})
+    assert response.status_code == 200 and "Đã đặt mật khẩu tạm" in _text(response)

@@ -493,6 +493,8 @@ def too_large_message(path: str, limit: int) -> str:
             "đã gõ hoặc đã dán rồi gửi lại; để tải tệp quét, hãy dùng trang «Đợt quét».")
 
 
+OWN_PASSWORD_HERE = ("Không đặt mật khẩu tạm cho chính mình ở đây: hãy đổi mật khẩu của bạn ở trang «Đổi mật "
+                     "khẩu» (/account/password), trang đó hỏi mật khẩu hiện tại.")
 TOO_MANY_FILES = ("Một lần tải lên nhận tối đa {files} tệp; các tệp đã chọn nhiều hơn thế nên chưa tệp nào được "
                   "nhận. Hãy chia thành nhiều lần tải lên, mỗi lần không quá {files} tệp, vào cùng đợt quét (cùng "
                   "tên đợt), hoặc gộp các ảnh chụp thành một tệp PDF nhiều trang rồi tải lên lại.")
@@ -1169,6 +1171,10 @@ def register(app: Flask) -> None:
                     user_id = db_id(request.form.get("user_id"))
                     if user_id is None:
                         raise review.ReviewError("Không có người dùng này")
+                    if user_id == g.user.id:
+                        # /account/password asks for the current password so a borrowed session cannot take the
+                        # account over: this form must not be the way round it.
+                        raise review.ReviewError(OWN_PASSWORD_HERE)
                     users.set_password(_store(), user_id, request.form.get("password") or "",
                                        changed_by=g.user.name)
                     flash("Đã đặt mật khẩu tạm; người dùng phải đổi ở lần đăng nhập sau.", "ok")
