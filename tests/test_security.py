@@ -476,18 +476,26 @@ def test_a_web_export_is_one_zip_with_the_crops_and_leaves_nothing_in_tmp(server
     assert list((tmp_path / "uploads").glob("**/*.png")) == []
 
 
-def test_exports_and_reports_follow_the_umask(tmp_path, db_url, repo_root):
-    for mask, mode in ((0o022, 0o644), (0o002, 0o664), (0o077, 0o600)):
+def test_the_database_exports_and_reports_are_private_whatever_the_umask(tmp_path, db_url, repo_root):
+    """A fresh user's trial: omr.sqlite (password hashes, answers, comments), its -wal, the exports and the
+    reports were created 0644 under the usual umask 022, readable by any account of a shared office box,
+    while the uploads were 0600."""
+    for mask in (0o022, 0o002, 0o077):
         out = tmp_path / f"export-{mask:o}.csv"
         report = tmp_path / f"report-{mask:o}.html"
+        fresh = tmp_path / f"new-{mask:o}" / "omr.sqlite"
         env = {**os.environ, "PYTHONPATH": str(repo_root)}
         script = (f"import os, sys; os.umask({mask}); from omr.cli import main; "
                   f"sys.exit(main(['export', '--db', {db_url!r}, '-o', {str(out)!r}, '--templates', "
                   f"{str(repo_root / 'form_templates')!r}]) or main(['report', '--period', '2026-Q1', '--db', "
-                  f"{db_url!r}, '-o', {str(report)!r}, '--templates', {str(repo_root / 'form_templates')!r}]))")
+                  f"{db_url!r}, '-o', {str(report)!r}, '--templates', {str(repo_root / 'form_templates')!r}]) "
+                  f"or main(['units', 'import', {str(repo_root / 'examples' / 'units' / 'caolanh.csv')!r}, "
+                  f"'--db', {str(fresh)!r}]))")
         done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, cwd=repo_root)
         assert done.returncode == 0, done.stderr
-        assert stat.S_IMODE(out.stat().st_mode) == mode and stat.S_IMODE(report.stat().st_mode) == mode
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600 and stat.S_IMODE(report.stat().st_mode) == 0o600
+        made = [fresh] + [p for p in fresh.parent.glob("omr.sqlite-*")]
+        assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in made), [(p.name, oct(p.stat().st_mode)) for p in made]
 
 
 def test_full_width_formula_starts_are_neutralised_in_csv_and_xlsx(tmp_path, db_url, repo_root, catalogue):

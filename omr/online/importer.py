@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -457,7 +458,9 @@ def repair_lossy_table(table: Table, template: Template, mapping: Mapping | None
 def write_rejects(path: Path, source_file: str, problems: list[Problem]) -> None:
     """The rejects as CSV (UTF-8 with BOM for Excel): file, row, column, reason, value."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+    # Respondents' answers: a new rejects file is its owner's only, as exports are (omr.reports.export).
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(descriptor, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["tệp", "dòng", "cột", "lý do", "giá trị"])
         for p in problems:
