@@ -40,7 +40,6 @@ from werkzeug.http import parse_cookie
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from omr import tuning as T
-from omr.data import users
 from omr.data.store import open_store
 from omr.errors import BadArgumentsError
 from omr.scan.page import Catalogue
