@@ -232,6 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--group", choices=("rows", "columns"), default="rows",
                    help="gom ô thành câu hỏi theo hàng (mặc định) hoặc theo cột")
     p.add_argument("--page-width-mm", type=float, help="chiều rộng trang (mm) của ảnh; mặc định A4")
+    p.add_argument("--templates", help=TEMPLATES_HELP + "; phiếu in bằng omr không được đọc lại: lệnh chỉ ra "
+                   "tệp mẫu đã có của nó trong thư mục này")
     p = template_sub.add_parser("import-omrchecker", help="nhập template.json của OMRChecker")
     p.add_argument("template_json", metavar="TEMPLATE_JSON", help="tệp template.json của OMRChecker")
     p.add_argument("-o", "--output", required=True, help="tệp mẫu phiếu YAML ghi ra")
@@ -454,10 +456,11 @@ def _form_header(args):
     if not args.unit or not (args.units_file or getattr(args, "db", None)):
         return None
     if args.units_file:
-        from omr.online.table import read_table
+        from omr.online.table import read_table, refuse_stray_bytes
         from omr.online.units import units_from_table
 
         table = read_table(args.units_file)
+        refuse_stray_bytes(table)
         registry, _ = units_from_table(table.header, table.rows, args.units_file)
         source = args.units_file
     else:
@@ -508,7 +511,9 @@ def cmd_forms_simulate(args) -> int:
 def cmd_template_from_blank(args) -> int:
     from omr.template_from.blank import from_blank
 
-    summary = from_blank(args.blank, _output_path(args.output), args.group, args.page_width_mm)
+    # One of omr's own printed forms is refused (its QR code): its template exists, named in the message.
+    summary = from_blank(args.blank, _output_path(args.output), args.group, args.page_width_mm,
+                         refuse_omr_forms=True, templates=args.templates)
     print(f"Đã tạo mẫu phiếu {summary['output']}: {summary['pages']} trang, {summary['boxes']} ô đánh dấu, "
           f"{summary['frames']} khung viết, {summary['questions']} câu hỏi")
     for preview in summary["previews"]:

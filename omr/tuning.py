@@ -888,6 +888,23 @@ DOT_MIN_INK_MM2 = 0.12
 # 1-bit, bench/small_marks.py 'dust'): 4.
 SCATTER_MIN_PIECES = 4
 SCATTER_MIN_MM = 1.5
+# ... on a halftone (dithered) 1-bit scan the paper itself is scattered dots: the scanner's white point is set a
+# little under the paper (bench/hunt/bilevel.py --bw dither: the page's 90th percentile), so the paper's greyer
+# pixels come out as lone black dots, 1-2 % of the pixels, and every empty box's core held 7-16 pieces: 97 % of
+# a dithered page's questions went to review, ``scattered`` (bench/hunt/why_review.py, bw_plain seed 11: 304 of
+# 310). The pieces count as a stroke only when denser than SCATTER_PAPER_FACTOR times the page's paper dots
+# (omr.scan.read.paper_dots: lone dots of at most PAPER_DOT_MAX_PX px, the median over the boxes' windows, each
+# without its box and PAPER_DOT_CLEAR_MM around it). Measured (branch hbw2, 2026-12-04, /tmp probe on
+# bilevel.py pages all dithered, bw_plain, bw_pencil, bw_erase_partial, bw_tickcross, seed 5, 6 sheets, 48
+# pages, 200 and 300 dpi): of 3,363 empty boxes (fill <= EMPTY_MAX_FILL, truth not marked) the core's pieces per
+# px over the paper's dots: median 1.05, 99th percentile 1.73, 99.9th 2.08, max 2.59; no box marked in truth
+# (pencil included: dithered, grey pencil keeps its dots' density, fill 0.1 and more) read that empty. On a
+# grey or thresholded page the paper has no lone dots (0) and the rule is as before. A lone dot is 1-2 px: a
+# dithered paper pixel (200 dpi), or one spread over two canonical px (300 dpi resampled to 8 px/mm).
+SCATTER_PAPER_FACTOR = 2.0
+PAPER_DOT_MAX_PX = 2
+# 0.6 mm: clear of a pen stroke running out of the box by its width (0.3-0.5 mm) and the printed outline's.
+PAPER_DOT_CLEAR_MM = 0.6
 # The respondent's typical mark is known once the page has this many marks
 # (a page of the default form has 15-20): one or two may be the odd ones out.
 MIN_MARKS_FOR_HABIT = 4
@@ -1705,6 +1722,21 @@ LOST_LETTERS_MIN_SHARE = 0.02
 # such words; a correct UTF-8 file none (any letter beyond Latin-1 stops the check), and a Western
 # name or two ("Nguyá»…n" typed on a foreign keyboard) stay under 3.
 DOUBLE_UTF8_MIN_WORDS = 3
+# A UTF-8 CSV with a few bytes that are not UTF-8 (a broken paste put "\xff\xfe" into one answer): its
+# lines that are otherwise UTF-8 Vietnamese (at least UTF8_STRAY_LINE_MIN_LETTERS valid non-ASCII
+# characters for each stray byte; a Windows-1258 or TCVN3 line has about none, every Vietnamese letter is
+# a stray byte there) make the file UTF-8, each damaged row rejected naming the byte. The case file
+# (37 rows, 2 stray bytes in row 6, 73 valid non-ASCII letters in that line) is read so; more damaged rows than
+# the larger of 3 or 1 % of the lines (as Windows-1258 tolerates 3 undefined bytes or 0.5 %) is a
+# damaged export: the whole file is refused, to be exported again.
+UTF8_STRAY_LINE_MIN_LETTERS = 2
+UTF8_STRAY_MAX_ROWS = 3
+UTF8_STRAY_MAX_ROW_SHARE = 0.01
+# A line with this many stray bytes or fewer is UTF-8 with a stray byte even without UTF-8 letters (an
+# ASCII answer row with a broken paste's "\xff\xfe"), as long as the whole file has the letters above;
+# a Windows-1258 answer row holds more Vietnamese letters than that (online-windows-1258.csv's rows: 84-577
+# bytes above 0x7F each).
+UTF8_STRAY_FEW_BYTES = 2
 
 # --- another scan of a stored sheet of a form without serials (omr.scan.duplicates, #16) ---
 # Each box's ink on a 10 x 10 grid: a box of 4-5 mm gives ~0.4 mm cells, finer than where two
@@ -2058,12 +2090,20 @@ DOT_MAX_EDGE_SHARE = 0.8
 # harness: 32 solid pen dots 0.94-1.0; an erased cross's crossing left in a band 1.2-1.5 mm tall (an hourglass,
 # tests/test_bilevel_erasures.py's crossings) 0.78-0.84, 6 of 48 read ok on main.
 DOT_MIN_CONVEX = 0.9
+# ... and a dot holds at least this share of the box's (opened) ink. On a halftone (dithered) page an eraser's
+# smear, opened, is specks all over the box, and one of them may be solid and round: 0.1-0.3 of the ink
+# (bench/hunt/bilevel.py --bw dither, seed 11: bw_erase_partial sheet 6 p2 D3, bw_erase_tick sheet 3 p2 E1,
+# stored ok once the paper's dots no longer sent every question to review). A pen's dot is the box's ink but
+# for a speck or two of its dithered edge.
+DOT_MIN_INK_SHARE = 0.8
 # A speckle, not a mark, on a 1-bit page (omr.scan.read.speckled): the box's inside cut into at least this
 # many pieces, black and white together. Own variants (tests/test_bilevel_erasures.py pages, 2026-12-03,
 # branch hbwblank): 240 crosses, ticks, dots (0.4 mm pen, 12 seeds, fixed threshold at 200 dpi and Otsu's at
 # 300 dpi) 2-6 pieces, 48 more on pages cut at an eraser smear's grey 2-6; erased pieces left by an eraser
 # 2-12; the smear itself cut at its median grey 20-30 in 8 of 8 (bench/hunt/bilevel.py bw_erase_blank seed 11
-# sheet 13 p2 F1: 22). Twice a pen mark's most, well under the smear's least.
+# sheet 13 p2 F1: 22). Twice a pen mark's most, well under the smear's least. White pieces under
+# FRAGMENT_SPECK_MM2 are not counted (branch hbw2): on halftone pages a pen's stroke is full of single white
+# holes (up to 23 white pieces); without them pen marks 2-19 pieces (mostly 2-6), erased leftovers caught 12-21.
 SPECKLE_MIN_PIECES = 12
 # Less ink than any mark, in a box read marked on a 1-bit page (omr.scan.read.partial_mark): its ink, opened
 # 2 px, under this (mm²). Own variants (tests/test_bilevel_erasures.py, halftone pages, 10 seeds, 2026-12-03,
@@ -2120,3 +2160,34 @@ RULED_MAX_WIDTH_MM = 0.6
 RULED_MIN_CANDIDATES = 4
 RULED_MIN_POSITIONS = 3
 RULED_MIN_SPACING_MM = 3.0
+
+
+# Personal numbers read by handwriting OCR with digits as look-alike letters («O9l2 345 678»,
+# omr.text.privacy, branch hphone): look-alikes are read as digits only inside a run of digits, look-alikes
+# and single separators holding at least PRIVACY_RUN_MIN_DIGITS real digits that are at least
+# PRIVACY_RUN_MIN_DIGIT_SHARE of its digits and look-alikes. 6 of a 9-12 digit number: a phone number
+# with 4 of its 10 digits misread is still found; "lô B12", "Số 10 Bis" (2 digits) never qualify, and a
+# run with more letters than this share is a word or a code, not a number (lead's brief, task hphone).
+PRIVACY_RUN_MIN_DIGITS = 6
+PRIVACY_RUN_MIN_DIGIT_SHARE = 0.6
+
+# A vertical digit grid (template_from.questions._vertical_digit_grid: columns of boxes labelled 0 … 9
+# downwards, one column a digit, #16): a column's steps are even within this share of its first step. A
+# Word table row sets its cells within a fraction of a mm of one another (0.3 mm in 8.5 mm on the h16vert
+# test blanks at 150-300 dpi, 4 %); a stack of one question's options under one another is set by their
+# text (one line, two lines: 50 % or more apart).
+BLANK_GRID_PITCH_TOLERANCE = 0.2
+# ...and one of its columns has at least this many digits: a units column (0 … 9) or a day's tens (0 … 3).
+# Two columns of two («☐0 ☐1» twice) are too little to tell a grid from two yes/no stacks labelled 0 and 1.
+BLANK_GRID_MIN_DIGITS = 3
+# A grid column's heading is printed at most this far above its first box's top (mm): on the h16vert blanks
+# (Word table, 11 pt) the heading's first line «Ngày (đơn» starts 13 mm above the first box, its wrapped
+# «vị)» 8 mm; the question's own line above the table 21 mm.
+BLANK_GRID_HEADING_MM = 16.0
+# ...its wrapped lines are at most this share of a line's height apart (within a cell, 11 pt: 1.4 mm gap for
+# 2.9 mm letters, 0.5); the question's line above is a paragraph apart (5 mm, 1.7).
+BLANK_GRID_HEADING_GAP = 0.9
+# ...a column of at least this many boxes is judged as a row of ten is (_digit_columns: up to
+# BLANK_DIGIT_MISREAD_MAX labels unread or misread, "8" read "6" from a 300 dpi render of the h16vert
+# blank); a shorter one (a day's tens 0 … 3, a month's 0 1) as a short row: every digit read right, one unread.
+BLANK_GRID_FULL_COLUMN = 5

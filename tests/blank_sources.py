@@ -11,6 +11,8 @@ each box)``:
 - ``serif-scan``: those serif blanks printed and scanned at 200 dpi (:func:`scanned`: blur, grey paper,
   noise; no turn, so the text layer's truth stays where it is);
 - ``office-scan``: every office blank printed and scanned (:func:`scanned`) at each of the dpi asked;
+- ``date-grid``: :func:`word_date_grid_blank` (a bold title, a vertical day/month digit grid), both
+  variants, rendered and scanned at each dpi asked;
 - ``omrchecker``: OMRChecker's blank ``sample6/reference.png`` from ../shared, its template's bubbles.
 
 With ``with_pdf`` each record also carries ``(pdf, page index)`` of a page rendered from a PDF with a
@@ -192,8 +194,8 @@ def _office_truth(pdf: Path):
 
 def pages(only: str | None, dpis: list[int], folder: Path | None = None, with_pdf: bool = False):
     """Every (name, grey, px_per_mm, truth boxes, truth questions[, (pdf, page index) or None]) of the
-    chosen sources (``only``: omr | office | serif-scan | office-scan | omrchecker, or None for all; the
-    ``office-scan`` pages are given only when asked for by name)."""
+    chosen sources (``only``: omr | office | serif-scan | office-scan | date-grid | omrchecker, or None for
+    all; the ``office-scan`` and ``date-grid`` pages are given only when asked for by name)."""
     folder = folder or Path(tempfile.gettempdir()) / "omr-blank-sources"
     folder.mkdir(parents=True, exist_ok=True)
 
@@ -230,6 +232,18 @@ def pages(only: str | None, dpis: list[int], folder: Path | None = None, with_pd
                 for number, (grey, ppm) in enumerate(render_pdf(pdf, dpi), start=1):
                     boxes, questions = truth[number - 1]
                     yield record(f"office-scan {pdf.stem} p{number} {dpi}dpi", scanned(grey), ppm, boxes, questions)
+    if only == "date-grid":
+        for touching in (False, True):
+            pdf = word_date_grid_blank(folder, touching)
+            boxes = [box for char, box in char_boxes(pdf)[0] if char == "☐"]
+            grid = len(boxes) - 4  # the text layer gives the table row by row, then Q2's and Q3's two boxes
+            lefts = sorted({round(box[0]) for box in boxes[:grid]})
+            questions = [DATE_GRID_COLUMNS[lefts.index(round(box[0]))][0] for box in boxes[:grid]] + \
+                ["Q2"] * 2 + ["Q3"] * 2
+            for dpi in dpis:
+                [(grey, ppm)] = render_pdf(pdf, dpi)
+                yield record(f"date-grid {pdf.stem} {dpi}dpi", grey, ppm, boxes, questions, (pdf, 0))
+                yield record(f"date-grid-scan {pdf.stem} {dpi}dpi", scanned(grey), ppm, boxes, questions)
     if only in (None, "omrchecker"):
         root = external_root()
         if root is not None:
@@ -303,3 +317,47 @@ def word_box_grid(doc, labels: list[str], heading: str = "Nội dung", missing_h
             paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
             paragraph.add_run("☐").font.size = Pt(16)
     return table
+
+
+def word_date_grid_blank(folder: Path, touching: bool = False) -> Path:
+    """A Word blank (python-docx, converted by LibreOffice) with a bold 16 pt title full of O, Ô, Ộ, Đ and a
+    survey date marked digit by digit in a vertical grid: a table of four columns headed «Ngày (chục)»,
+    «Ngày (đơn vị)», «Tháng (chục)», «Tháng (đơn vị)», each cell below a ☐ and its digit, 0 … 3, 0 … 9,
+    0 … 1, 0 … 9 downwards (``touching``: «☐0» typed together at 14 pt, else «☐ 0» with a 16 pt box);
+    then two ordinary questions. Returns the PDF; the truth is the PDF's ☐ characters (:func:`char_boxes`)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Mm, Pt
+
+    doc = word_blank("PHIẾU ĐÁNH GIÁ MỨC ĐỘ HÀI LÒNG CỦA TỔ CHỨC, CÔNG DÂN ĐỐI VỚI BỘ PHẬN MỘT CỬA")
+    title = doc.paragraphs[0]
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for run in title.runs:
+        run.bold, run.font.size = True, Pt(16)
+    doc.add_paragraph("Đánh dấu X vào ô phù hợp.")
+    doc.add_paragraph("Câu 1. Ngày khảo sát (mỗi cột đánh dấu một chữ số):")
+    table = doc.add_table(rows=11, cols=len(DATE_GRID_COLUMNS))
+    table.autofit = False
+    for c, (heading, digits) in enumerate(DATE_GRID_COLUMNS):
+        table.columns[c].width = Mm(30)
+        for row in table.rows:
+            row.cells[c].width = Mm(30)
+        table.cell(0, c).text = heading
+        for d in range(digits):
+            paragraph = table.cell(d + 1, c).paragraphs[0]
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            if touching:
+                paragraph.add_run(f"☐{d}").font.size = Pt(14)
+            else:
+                paragraph.add_run("☐").font.size = Pt(16)
+                paragraph.add_run(f" {d}")
+    doc.add_paragraph("Câu 2. Giới tính:   ☐ Nam     ☐ Nữ")
+    doc.add_paragraph("Câu 3. Ông/Bà có hài lòng không?   ☐ Có     ☐ Không")
+    stem = "ngay-cot-" + ("lien" if touching else "cach")
+    source = folder / f"{stem}.docx"
+    doc.save(source)
+    libreoffice_to_pdf(soffice(), [source], folder)
+    return folder / f"{stem}.pdf"
+
+
+# The vertical date grid of :func:`word_date_grid_blank`: (column heading, how many digits 0 … n-1).
+DATE_GRID_COLUMNS = (("Ngày (chục)", 4), ("Ngày (đơn vị)", 10), ("Tháng (chục)", 2), ("Tháng (đơn vị)", 10))

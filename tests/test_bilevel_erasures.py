@@ -279,3 +279,44 @@ def test_a_band_left_of_a_fill_beside_a_dithered_smear_is_a_piece_of_a_mark():
 def test_a_pens_cross_tick_and_fill_stay_whole_marks(kind):
     rng = np.random.default_rng(7)
     assert not any(partial_mark(_pen(kind, rng)) for _ in range(10))
+
+
+def _halftone_page(default_layout, blanks, catalogue, seed: int, scale: float):
+    """Page 1 of a sheet answered with a pen (a cross or a tick in one box of twelve questions, four left
+    blank, two of those with a light grey stroke, pencil-like, beside a pen's cross in another box), scanned
+    grey, then made 1-bit by the scanner's halftone mode (white point at the page's 90th percentile,
+    Floyd-Steinberg) at ``scale`` times 200 dpi. Returns ({question: QuestionRead}, {question: option meant,
+    None for blank, "?" for the two strokes})."""
+    img, boxes, rng, pen_colour = _blank_page(default_layout, blanks, 140 + seed, seed)
+    meant: dict[str, str | None] = {}
+    for k, q in enumerate(QUESTIONS):
+        picks = rng.permutation(len(boxes[q]))
+        if k % 4 == 3:
+            meant[q] = None
+            continue
+        box = boxes[q][int(picks[0])]
+        _draw_mark(img, box, str(rng.choice(["cross", "tick"])), DPI, pen_colour, rng, 0.4)
+        meant[q] = box.option
+        if k in (2, 6):  # a light second stroke beside the cross: the respondent's doubt, never the cross alone
+            _draw_mark(img, boxes[q][int(picks[1])], "cross", DPI, (150, 150, 150), rng, 0.2)
+            meant[q] = "?"
+    data, _ = scan_page(img, PROFILES["clean"], DPI, rng, upside_down=False)
+    result = process_page(RawPage("halftone.png", 0, _one_bit(data, "dither", scale)), catalogue)
+    assert result.set_aside is None
+    return {q.question: q for q in result.questions}, meant
+
+
+# Even seeds: a black pen (a blue one, halftoned too, still goes to review as pieces of a mark at 200 dpi).
+@pytest.mark.parametrize("seed, scale", [(2, 1.0), (8, 1.5)])
+def test_a_halftone_pages_paper_dots_are_no_strokes(default_layout, blanks, catalogue, seed, scale):
+    """A halftone (dithered) scan prints the paper as scattered dots: every empty box held more pieces than a
+    light stroke broken into dots, and every question of the page went to review (bench/hunt/bilevel.py
+    ``--bw dither``). The paper's own dots are no stroke (omr.scan.read.paper_dots); a light stroke beside a
+    cross still keeps its question from being stored as the cross alone."""
+    reads, meant = _halftone_page(default_layout, blanks, catalogue, seed, scale)
+    plain = {q: option for q, option in meant.items() if option != "?"}
+    silent = [f"{q}: {reads[q].value!r}" for q, option in meant.items()
+              if reads[q].status not in NEEDS_REVIEW and reads[q].value != (None if option == "?" else option)]
+    assert not silent, f"stored ok, not what was meant: {silent}"
+    right = [q for q, option in plain.items() if reads[q].status not in NEEDS_REVIEW and reads[q].value == option]
+    assert len(right) >= 0.75 * len(plain), {q: (reads[q].status, reads[q].value) for q in plain}

@@ -179,3 +179,23 @@ def test_cli_from_blank_writes_template_and_preview(tmp_path):
     assert main(["template", "from-blank", str(blank), "-o", str(tmp_path / "ft" / "xa.yaml")]) == 0
     assert (tmp_path / "ft" / "xa.yaml").is_file() and (tmp_path / "ft" / "xa" / "preview-1.png").is_file()
     assert main(["template", "from-blank", str(tmp_path / "missing.png"), "-o", str(tmp_path / "x.yaml")]) == 5
+
+
+def test_cli_from_blank_refuses_omr_own_printed_form_naming_its_template(tmp_path, capsys, monkeypatch):
+    """A blank printed by omr itself (its QR code) is refused: its template exists, and the one line says
+    which file holds it (the default templates folder: omr's own, run where no ./form_templates is); nothing
+    is written (#16: a template read back from omr's print garbled it)."""
+    from blank_sources import ROOT, omr_blank_pdf
+
+    from omr.cli import main
+
+    pdf = omr_blank_pdf(tmp_path)
+    templates = ROOT / "form_templates"
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "ft" / "phieu-omr.yaml"
+    out.parent.mkdir()
+    assert main(["template", "from-blank", str(pdf), "-o", str(out)]) == 5
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert str(pdf) in err and "«motcua-2026»" in err and str(templates / "motcua-2026.yaml") in err, err
+    assert not out.exists() and not (out.parent / "phieu-omr").exists()

@@ -275,7 +275,9 @@ def test_a_folder_names_every_page_image_it_cannot_read(clean_sheet, tmp_path, c
     assert f"{folder / 'trang2.gif'}: không phải tệp ảnh hay PDF đọc được; nội dung là ảnh GIF" in text
     assert f"{folder / 'scan0002'}: không phải tệp ảnh hay PDF đọc được; nội dung là ảnh PNG; " \
            "hãy đổi đuôi tên tệp thành .png" in text
-    assert "ghi chú.txt" not in text and ".DS_Store" not in text
+    # The note is no scan: named in the one line of files not read, the system's hidden file only counted.
+    assert "không phải bản quét, không đọc (2 tệp; " in text and f"{folder / 'ghi chú.txt'} và 1 tệp ẩn" in text
+    assert ".DS_Store" not in text
     assert "Trang đọc được lần này: 1" in text  # the WebP page
 
 

@@ -9,6 +9,8 @@ import json
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rapidfuzz.distance.Levenshtein import distance as edit_distance
 
 from omr.forms.simulate import PROFILES, simulate_batch
@@ -222,6 +224,108 @@ def test_ocr_drafts_match_long_phrases_read_a_letter_wrong():
 ])
 def test_phone_and_id_numbers_are_masked(text, expected):
     assert mask_personal_numbers(text) == expected
+
+
+# Digits a handwriting draft reads as letters (the shapes they share), per digit; 3 has none.
+_DIGIT_LOOKALIKES = {"0": "OoD", "1": "lIi|", "2": "Zz", "4": "A", "5": "Ss", "6": "b", "7": "T", "8": "B",
+                     "9": "gq"}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("gọi tôi O9l2 345 678 nhé", f"gọi tôi {PHONE_LABEL} nhé"),
+    ("sđt 0912 3A5 67B", f"sđt {PHONE_LABEL}"),
+    ("sđt: O912.345.678.", f"sđt: {PHONE_LABEL}."),
+    ("số 09l2345678 (gọi tối)", f"số {PHONE_LABEL} (gọi tối)"),
+    ("gọi +84 9l2.345.6T8", f"gọi {PHONE_LABEL}"),
+    ("máy bàn O277 385l 234", f"máy bàn {PHONE_LABEL}"),
+    ("CCCD O79l23456789 của tôi", f"CCCD {ID_LABEL} của tôi"),
+    ("CMND l23 4S6 789", f"CMND {ID_LABEL}"),
+    ("sđt 0912 345 67B Do tôi", f"sđt {PHONE_LABEL} Do tôi"),  # the word after the number is kept
+    ("SĐT0936.000.285 nếu cần", f"SĐT{PHONE_LABEL} nếu cần"),  # the label glued to the number
+    ("Zalo O9l2345678", f"Zalo {PHONE_LABEL}"),
+])
+def test_numbers_read_with_look_alike_letters_are_masked(text, expected):
+    assert mask_personal_numbers(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Số 10 Bis đường Lê Lợi",
+    "Ông Bảo, bà Sáu, chị Dung và anh Đô",
+    "hẹn ngày 15/03/2026 lúc 10:30",
+    "nộp 150.000 đồng, rồi thêm 1.500.000 đồng",
+    "nhà ở lô B12 khu D, số 10 Bis, tổ 5",
+    "Số 10 Bis Do 150.000 đồng",
+    "ISO 9001 và ISO 27001",
+    "Bộ phận một cửa xử lý lâu, đi lại 3 lần trong 2 tuần",
+    "mã hồ sơ H20-251014-0001, biên nhận số 000123/BN",
+    "Do dịch bệnh, So sánh với năm 2025 thì tốt hơn",
+    "lo lắng vì phải đi 10 km, mất 2 giờ",
+    "Is it ok? 100 % hài lòng, điểm 9.5/10",
+    "Phòng 101 tầng 2 nhà B, ô số 12-14, nhà Số10 Bis",
+    "ngày 01-01-1990 100 đồng",  # a date and an amount, not a phone number
+    "hẹn 05.03.2026 1 lần nữa",
+    "dự án 840.000.000.000 đồng",  # money, though "84" starts a phone number
+])
+def test_ordinary_words_and_numbers_are_not_masked(text):
+    assert mask_personal_numbers(text) == text
+
+
+# Words a comment is made of, among them words written only with look-alike letters ("Do", "Bis", "so").
+_WORDS = ["Ông", "Bảo", "bà", "Sáu", "Do", "So", "so", "Bis", "lô B12", "khu", "D", "Số", "ở", "ISO", "is",
+          "lo", "gì", "Đi", "i", "A", "nhà", "tổ", "Sở", "Z", "cán", "bộ", "hài", "lòng", "TTHC", "UBND", "tốt",
+          "chờ", "lâu", "quá", "l", "Id", "Zalo", "bé", "Sb", "qua", "gọi", "số", "Tư"]
+_UNITS = ["đồng", "ngày", "tuần", "lần", "người", "km", "giờ", "phút", "trang", "bản"]
+_AMOUNT = st.integers(1, 999).map(str) | st.builds(
+    lambda head, groups: ".".join([str(head)] + ["%03d" % g for g in groups]),
+    st.integers(1, 999), st.lists(st.integers(0, 999), min_size=1, max_size=3))
+_DATE = st.builds(lambda d, m, y, sep: f"{d:02d}{sep}{m:02d}{sep}{y}", st.integers(1, 31), st.integers(1, 12),
+                  st.integers(1990, 2030), st.sampled_from("/-"))
+_ITEM = (st.sampled_from(_WORDS) | st.builds(lambda n, u: f"{n} {u}", _AMOUNT, st.sampled_from(_UNITS))
+         | st.builds(lambda d: f"ngày {d}", _DATE))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ITEM, min_size=1, max_size=12), st.sampled_from([" ", ", ", ". "]))
+def test_ordinary_comments_are_never_masked(items, glue):
+    text = glue.join(items)
+    assert mask_personal_numbers(text) == text
+
+
+def _misread(digits: str, where: list[int], pick: int) -> str:
+    """``digits`` with the digits at ``where`` written as one of their look-alike letters."""
+    chars = list(digits)
+    for i in where:
+        if chars[i] in _DIGIT_LOOKALIKES:
+            options = _DIGIT_LOOKALIKES[chars[i]]
+            chars[i] = options[pick % len(options)]
+    return "".join(chars)
+
+
+def _grouped(number: str, sizes: tuple[int, ...], sep: str) -> str:
+    parts, at = [], 0
+    for size in sizes:
+        parts.append(number[at:at + size])
+        at += size
+    return sep.join(parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from("35789"), st.text("0123456789", min_size=8, max_size=8),
+       st.lists(st.integers(0, 9), max_size=4, unique=True), st.integers(0, 3),
+       st.sampled_from([(10,), (4, 3, 3), (3, 3, 4), (4, 6)]), st.sampled_from(" .-"))
+def test_phone_numbers_with_up_to_four_digits_misread_are_masked(second, rest, where, pick, sizes, sep):
+    # At most 4 of the 10 digits misread: at least 6 real digits, 60 % of the number.
+    phone = _grouped(_misread("0" + second + rest, where, pick), sizes, sep)
+    assert mask_personal_numbers(f"Gọi tôi {phone} nhé") == f"Gọi tôi {PHONE_LABEL} nhé"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text("0123456789", min_size=11, max_size=11), st.lists(st.integers(0, 11), max_size=4, unique=True),
+       st.integers(0, 3), st.sampled_from([(12,), (3, 3, 3, 3), (4, 4, 4)]))
+def test_citizen_ids_with_up_to_four_digits_misread_are_masked(rest, where, pick, sizes):
+    # A CCCD starts with its province code, 001-096 (Circular 59/2021/TT-BCA).
+    citizen_id = _grouped(_misread("0" + rest, where, pick), sizes, " ")
+    assert mask_personal_numbers(f"CCCD {citizen_id} của tôi") == f"CCCD {ID_LABEL} của tôi"
 
 
 # --- store and export -----------------------------------------------------------------

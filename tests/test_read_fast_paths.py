@@ -21,9 +21,10 @@ from omr import tuning as T
 from omr.forms.layout import Checkbox, TextRegion
 from omr.forms.simulate import PROFILES, scan_page
 from omr.model import EMPTY, BoxRead
-from omr.scan import comments, printed_boxes
-from omr.scan.align import K, BoxWindow, PageInk
+from omr.scan import comments, printed_boxes, ruled
+from omr.scan.align import K, BoxWindow, CanonicalPage, PageInk
 from omr.scan.comments import _field_written, _lifts_nothing, _surely_unshaded
+from omr.scan.components import components_with_stats
 from omr.scan.ingest import RawPage
 from omr.scan.line_marks import StrokeWidth, _surely_pen_wide, stroke_width, stroke_widths
 from omr.scan.page import _median, process_page
@@ -324,3 +325,124 @@ def test_reading_a_page_rounds_almost_no_numpy_scalar(default_layout, blanks, ca
         result = process_page(raw, catalogue)
     assert result.set_aside is None and len(result.boxes) > 50
     assert len(scalars) < 10
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=st.integers(0, 2 ** 31), h=st.integers(1, 160), w=st.integers(1, 160),
+       density=st.floats(0.0, 1.0), grow=st.booleans(), level=st.sampled_from([1, 255]))
+def test_components_in_16_bits_equal_opencvs_32(seed, h, w, density, grow, level):
+    # components_with_stats labels in 16 bits where they fit (2-3x faster): the count, the labels (int32
+    # as OpenCV's default gives them), the stats and the centroids are those of OpenCV's 32-bit labelling.
+    rng = np.random.default_rng(seed)
+    binary = (rng.random((h, w)) < density).astype(np.uint8)
+    if grow:
+        binary = cv2.dilate(binary, np.ones((3, 3), np.uint8))
+    binary *= level
+    count, labels, stats, centroids = components_with_stats(binary)
+    want = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    assert count == want[0]
+    assert labels.dtype == want[1].dtype and np.array_equal(labels, want[1])
+    assert np.array_equal(stats, want[2])
+    assert np.array_equal(centroids, want[3], equal_nan=True)
+
+
+def _ruled_window(seed: int, lines: int, strokes: int) -> np.ndarray:
+    """A box's window of ink (float32 0..1, K px/mm): paper noise, faint level and upright lines of
+    ruled paper (ink 0.02-0.5, 1-6 px), pen strokes and the box's outline."""
+    rng = np.random.default_rng(seed)
+    side = int(rng.integers(40, 90))
+    ink = rng.uniform(0.0, 0.04, (side, side)).astype(np.float32)
+    for _ in range(lines):
+        at, width, level = int(rng.integers(0, side)), int(rng.integers(1, 6)), float(rng.uniform(0.02, 0.5))
+        if rng.random() < 0.5:
+            ink[at:at + width] = np.maximum(ink[at:at + width], level)
+        else:
+            ink[:, at:at + width] = np.maximum(ink[:, at:at + width], level)
+    for _ in range(strokes):
+        a, b = (tuple(int(v) for v in rng.integers(0, side, 2)) for _ in range(2))
+        cv2.line(ink, a, b, float(rng.uniform(0.3, 1.0)), int(rng.integers(1, 5)))
+    cv2.rectangle(ink, (18, 18), (side - 19, side - 19), 0.9, 2)
+    return ink
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=st.integers(0, 2 ** 31), lines=st.integers(0, 6), strokes=st.integers(0, 3))
+def test_ruled_lines_found_skipping_hopeless_windows_equal_the_full_measure(seed, lines, strokes):
+    # _lines_along skips a window's medians where no row's three parts can reach RULED_MIN_INK
+    # (ruled._may_reach): the lines found are those the medians of every window give.
+    ink = _ruled_window(seed, lines, strokes)
+    side = ink.shape[0]
+    box = (18, 18, side - 18, side - 18)
+    fast = ruled.window_lines(ink, box)
+    with mock.patch.object(ruled, "_may_reach", lambda band, parts, level: np.ones(band.shape[0], bool)):
+        full = ruled.window_lines(ink, box)
+    assert len(fast) == len(full)
+    for a, b in zip(fast, full):
+        assert (a.axis, a.first, a.last) == (b.axis, b.first, b.last)
+        assert np.array_equal(a.levels, b.levels)
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=st.integers(0, 2 ** 31), rows=st.integers(1, 30), cuts=st.lists(st.integers(0, 39), min_size=4,
+       max_size=4), level=st.floats(0.0, 1.0), steps=st.integers(2, 9))
+def test_rows_that_may_reach_hold_every_row_whose_medians_do(seed, rows, cuts, level, steps):
+    # The bound never drops a row whose every part's median reaches the level (ties at the level included:
+    # values on a coarse grid of `steps` levels).
+    rng = np.random.default_rng(seed)
+    band = (rng.integers(0, steps, (rows, 40)) / (steps - 1)).astype(np.float32)
+    a, b, c, d = sorted(cuts)
+    parts = [(a, b + 1), (b + 1, c + 1), (c + 1, d + 1)]
+    reach = ruled._may_reach(band, parts, np.float32(level))
+    for r in range(rows):
+        if all(p1 > p0 and np.median(band[r, p0:p1]) >= np.float32(level) for p0, p1 in parts):
+            assert reach[r]
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2 ** 31), rects=st.lists(st.tuples(st.integers(-40, 420), st.integers(-40, 620),
+       st.integers(1, 150), st.integers(1, 150)), min_size=1, max_size=12))
+def test_one_rectangle_warped_with_integers_equals_the_grid_path(seed, rects):
+    # CanonicalPage.pixels warps one rectangle's tiles by plain integers (_ensure_one): the same tiles warped
+    # by the same runs as ensure's grid path, so the same pixels, after any sequence of rectangles.
+    rng = np.random.default_rng(seed)
+    scan = rng.integers(0, 256, (700, 500)).astype(np.uint8)
+    homography = np.array([[1.02 * K, 0.03, 12.0], [-0.02, 0.99 * K, 7.0], [1e-5, -2e-5, 1.0]])
+    page = mock.Mock(width=50.0, height=75.0)
+    fast, grid = CanonicalPage.warped(scan, homography, page), CanonicalPage.warped(scan, homography, page)
+    for x0, y0, w, h in rects:
+        x1, y1 = max(x0 + w, 1), max(y0 + h, 1)  # ends past the page's start (a negative end is NumPy's)
+        got = fast.pixels(x0, y0, x1, y1)
+        grid.ensure([(x0, y0, x1, y1)])
+        assert np.array_equal(fast._done, grid._done)
+        assert np.array_equal(got, grid._pixels[max(y0, 0):y1, max(x0, 0):x1])
+    assert np.array_equal(fast.full(), grid.full())
+    x0, y0, x1, y1 = 5, 9, 77, 40
+    one = CanonicalPage.warped(scan, homography, page)
+    one._ensure_one(x0, y0, x1, y1)
+    other = CanonicalPage.warped(scan, homography, page)
+    other.ensure([(x0, y0, x1, y1)])
+    assert np.array_equal(one._done, other._done)
+    assert np.array_equal(one._pixels[y0:y1, x0:x1], other._pixels[y0:y1, x0:x1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=st.integers(0, 2 ** 31), h=st.integers(1, 60), w=st.integers(1, 60), density=st.floats(0.0, 1.0),
+       grow=st.booleans())
+def test_the_opening_skipped_by_its_bounds_could_not_have_passed(seed, h, w, density, grow):
+    # marks_running_out and crossed_out skip the opening (_opened) of a window whose pixels, grown by
+    # _OPEN_SLACK or counted _OPEN_SIDE² each, already fail the test: the opening lies within those
+    # bounds (even along the window's border, where OpenCV's erosion counts the outside as ink).
+    rng = np.random.default_rng(seed)
+    mask = (rng.random((h, w)) < density).astype(np.uint8)
+    if grow:
+        mask = cv2.dilate(mask, np.ones((2, 2), np.uint8))
+    opened = printed_boxes._opened(mask)
+    side = 2 * printed_boxes._OPEN_SLACK + 1
+    near = cv2.dilate(mask, np.ones((side, side), np.uint8))
+    assert not (opened & (1 - near)).any()
+    assert cv2.countNonZero(opened) <= cv2.countNonZero(mask) * printed_boxes._OPEN_SIDE ** 2
+    box = tuple(float(v) for v in rng.uniform(-5, 65, 2)) + tuple(float(v) for v in rng.uniform(0, 30, 2))
+    bx0, by0, bx1, by1 = box[0], box[1], box[0] + box[2], box[1] + box[3]
+    reach = float(rng.uniform(0, 20))
+    if printed_boxes._all_near(cv2.boundingRect(mask), bx0, by0, bx1, by1, reach, printed_boxes._OPEN_SLACK):
+        assert printed_boxes._all_near(cv2.boundingRect(opened), bx0, by0, bx1, by1, reach)

@@ -8,7 +8,7 @@ a page rule of ``omr.scan.page`` / ``omr.scan.line_marks`` (the function that ca
 Counts are printed for questions whose truth is a plain answer (one value or blank), per cause and per page
 kind (1-bit: fixed threshold / Otsu-like / dithered, and dpi); ``--show N`` lists N examples per cause.
 
-    PYTHONPATH=. .venv/bin/python bench/hunt/why_review.py --script bilevel --kind bw_plain --n 15 --seed 11
+    PYTHONPATH=. .venv/bin/python bench/hunt/why_review.py --script bilevel --kind bw_plain --n 15 --seed 11 [--bw dither]
 """
 from __future__ import annotations
 
@@ -146,8 +146,11 @@ def main() -> None:
     p.add_argument("--kind", default="bw_plain")
     p.add_argument("--show", type=int, default=3, help="examples printed per cause")
     p.add_argument("--pages", default="", help="only these 'serial:page' pages (comma-separated)")
+    p.add_argument("--bw", default="", help="bilevel.py only: binarisations to choose from per page (e.g. dither)")
     args = p.parse_args()
     hunt = importlib.import_module(args.script)
+    if args.bw:
+        hunt.MODES[:] = args.bw.split(",")
     _install()
     catalogue = Catalogue.from_folder(ROOT / "form_templates")
     _, layout, _ = form()

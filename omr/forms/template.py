@@ -183,6 +183,18 @@ def load_template(path: str | Path) -> Template:
     return parse_template(text, source=str(path))
 
 
+def find_template(template_dir: Path, form_id: str) -> tuple[Path, Template] | None:
+    """The YAML file in ``template_dir`` (not its subfolders) that defines ``form_id``, or None."""
+    for path in sorted(Path(template_dir).glob("*.yaml")):
+        try:
+            template = load_template(path)
+        except TemplateError:
+            continue
+        if template.form_id == form_id:
+            return path, template
+    return None
+
+
 def _compose(text: str) -> yaml.Node | None:
     """The YAML node tree of ``text``: composed by libyaml when PyYAML has it (~15x less CPU, paid
     at every start of a scan and its workers, issue #18), the same nodes, tags and marks. Invalid

@@ -52,7 +52,7 @@ from omr.online.mapping import (
     mapping_from_file,
     propose_columns,
 )
-from omr.online.table import Bounds, Table, cli_bounds, is_blank_cell, read_table
+from omr.online.table import Bounds, Table, UnreadFormula, cli_bounds, is_blank_cell, read_table, stray_text
 from omr.online.units import AMBIGUOUS, BLANK, NOT_YET, OUTDATED, load_registry
 from omr.online.values import (
     NUMBER,
@@ -217,13 +217,23 @@ def normalise(table: Table, mapping: Mapping, registry=None, today: date | None 
         if all(is_blank_cell(value_of(i)) for i in roles):
             empty.append(number)
             continue
+        spots = [(i, raw) for i, raw in table.stray.get(number, []) if i in roles]
+        if spots:
+            # One reason naming the bytes, not a label error for each cell the damage garbled.
+            column, raw = spots[0]
+            more = f"; cùng dòng còn {len(spots) - 1} ô như vậy" if len(spots) > 1 else ""
+            problems.append(Problem(number, table.header[column], f"ô có byte không phải UTF-8 ({stray_text(raw)}), "
+                                    f"không đọc được; hãy sửa ô này trong tệp (hoặc xuất lại tệp) rồi nhập lại{more}",
+                                    _cell_text(value_of(column))))
+            rejected.add(number)
+            continue
         issues: list[Problem] = []
         flags: set[str] = set()
         submitted = None
         # A formula whose result the file does not hold (omr.online.table.UnreadFormula) is never a blank
         # nor a value: its row is rejected naming the cell.
         unread = [Problem(number, table.header[i], value_of(i).refusal, str(value_of(i)))
-                  for i in roles if getattr(value_of(i), "refusal", None)]
+                  for i in roles if isinstance(value_of(i), UnreadFormula)]
         if unread:
             problems.extend(unread)
             rejected.add(number)

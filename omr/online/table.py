@@ -44,6 +44,9 @@ class Table:
     header_row: int = 1
     legacy: dict[str, int] = field(default_factory=dict)  # {'tcvn3'|'vni': cells converted}
     lossy_words: tuple[int, int] = (0, 0)  # Windows-1258 words with "?" for a letter: (repaired, left)
+    # Bytes that are not UTF-8 in a UTF-8 file, by row number: [(column index, the bytes)]; the cells
+    # hold them written out ("\\xff\\xfe"), the importer rejects those rows (omr.online.importer.normalise).
+    stray: dict[int, list[tuple[int, bytes]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,15 @@ def read_table(path: str | Path, bounds: Bounds | None = None) -> Table:
         separator = sniff_separator(text)
         grid = [(i + 1, row) for i, row in enumerate(csv.reader(io.StringIO(text, newline=""),
                                                                 delimiter=separator))]
+    stray = _take_stray_bytes(grid) if encoding in ("utf-8", "utf-8-sig") else {}
     table = _to_table(str(path), grid, encoding, separator)
+    if stray:
+        if table.header_row in stray:
+            column, raw = stray[table.header_row][0]
+            raise InputFileError(f"{path}: dòng tiêu đề (dòng {table.header_row}), cột {column + 1} có byte không "
+                                 f"phải UTF-8 ({stray_text(raw)}) nên không đọc được tên cột; hãy sửa ô đó hoặc "
+                                 "xuất lại tệp từ Google Forms, rồi nhập lại")
+        table.stray = {row: spots for row, spots in stray.items() if row > table.header_row}
     if len(table.rows) > bounds.max_rows:
         raise InputFileError(too_many_rows(bounds.shown_name or str(path), len(table.rows), len(data), bounds))
     return table
@@ -166,7 +177,13 @@ def read_table(path: str | Path, bounds: Bounds | None = None) -> Table:
 def decode_bytes(data: bytes, path: Path | str = "") -> tuple[str, str]:
     """(text, encoding): BOMs first, then UTF-16 by its zero bytes, UTF-8, Windows-1258, else Windows-1252."""
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace"), "utf-8-sig"
+        body = data[len(codecs.BOM_UTF8):]
+        try:
+            return body.decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+        text = _utf8_with_stray_bytes(body, path)  # Excel's «CSV UTF-8» with a stray byte: named, row by row
+        return (text if text is not None else body.decode("utf-8", errors="replace")), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decode_utf16(data, "utf-16", path), "utf-16"
     head = data[:2000]
@@ -179,12 +196,81 @@ def decode_bytes(data: bytes, path: Path | str = "") -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    text = _utf8_with_stray_bytes(data, path)
+    if text is not None:
+        return text, "utf-8"
     # Not Unicode: an Excel CSV of a Vietnamese Windows (Windows-1258), or an old
     # Windows file whose TCVN3/VNI text is converted cell by cell later.
     text = decode_windows_1258(data)
     if text is not None:
         return text, "cp1258"
     return data.decode("cp1252", errors="replace").replace("\ufffd", ""), "cp1252"
+
+
+_STRAY = re.compile("[\udc80-\udcff]+")
+
+
+def _utf8_with_stray_bytes(data: bytes, path: Path | str) -> str | None:
+    """``data`` as UTF-8 when it is UTF-8 but for a few stray bytes, else None (another encoding).
+
+    Each line that is not valid UTF-8 must still be UTF-8 text (at least ``T.UTF8_STRAY_LINE_MIN_LETTERS``
+    valid non-ASCII characters per stray byte, unless it has at most ``T.UTF8_STRAY_FEW_BYTES`` of them), and
+    so must the whole file: one line without them (a Windows-1258 row pasted in) and the file is not UTF-8.
+    The stray bytes stay in the text as lone surrogates (Python's "surrogateescape"), which no UTF-8 text
+    holds, for :func:`_take_stray_bytes`. More damaged lines than
+    ``T.UTF8_STRAY_MAX_ROWS`` or ``T.UTF8_STRAY_MAX_ROW_SHARE`` of the lines: InputFileError naming them.
+    """
+    text = data.decode("utf-8", errors="surrogateescape")
+    lines = text.splitlines()
+    damaged = []
+    for number, line in enumerate(lines, 1):
+        stray = sum(len(run) for run in _STRAY.findall(line))
+        if not stray:
+            continue
+        letters = sum(1 for ch in line if ord(ch) > 0x7F) - stray
+        if letters < T.UTF8_STRAY_LINE_MIN_LETTERS * stray and stray > T.UTF8_STRAY_FEW_BYTES:
+            return None
+        damaged.append(number)
+    stray_total = sum(len(run) for run in _STRAY.findall(text))
+    letters_total = sum(1 for ch in text if ord(ch) > 0x7F) - stray_total
+    if letters_total < T.UTF8_STRAY_LINE_MIN_LETTERS * stray_total:
+        return None  # hardly any UTF-8 letter in the whole file: another encoding
+    if len(damaged) > max(T.UTF8_STRAY_MAX_ROWS, T.UTF8_STRAY_MAX_ROW_SHARE * len(lines)):
+        shown = ", ".join(vn_integer(n) for n in damaged[:10]) + (", …" if len(damaged) > 10 else "")
+        raise InputFileError(
+            f"{path}: tệp UTF-8 có {vn_integer(len(damaged))} dòng chứa byte không phải UTF-8 (dòng {shown}): "
+            "tệp bị hỏng khi chép hoặc sửa, không nhập; hãy xuất lại tệp từ Google Forms (hoặc lưu lại dạng "
+            "«CSV UTF-8 (Comma delimited)») rồi nhập lại")
+    return text
+
+
+def stray_text(raw: bytes) -> str:
+    """Bytes as the user can find them in a hex editor: "\\xff\\xfe"."""
+    return "".join(f"\\x{byte:02x}" for byte in raw)
+
+
+def refuse_stray_bytes(table: Table) -> None:
+    """InputFileError naming the first row, column and bytes that are not UTF-8, for a table every row of
+    which must be read (the units registry: a unit name with a stray byte is no name to store)."""
+    if table.stray:
+        row = min(table.stray)
+        column, raw = table.stray[row][0]
+        name = table.header[column] if column < len(table.header) else f"cột {column + 1}"
+        raise InputFileError(f"{table.path}: dòng {row}, cột «{name}» có byte không phải UTF-8 ({stray_text(raw)}), "
+                             "không đọc được; hãy sửa ô đó (hoặc xuất lại tệp) rồi nhập lại")
+
+
+def _take_stray_bytes(grid: list[tuple[int, list]]) -> dict[int, list[tuple[int, bytes]]]:
+    """The stray bytes left by :func:`_utf8_with_stray_bytes` in ``grid``'s cells, by row: [(column index,
+    bytes)]; each cell keeps its text with the bytes written out ("\\xff\\xfe") in their place."""
+    found: dict[int, list[tuple[int, bytes]]] = {}
+    for number, cells in grid:
+        for i, cell in enumerate(cells):
+            if isinstance(cell, str) and _STRAY.search(cell):
+                raw = b"".join(run.encode("utf-8", "surrogateescape") for run in _STRAY.findall(cell))
+                found.setdefault(number, []).append((i, raw))
+                cells[i] = _STRAY.sub(lambda m: stray_text(m.group().encode("utf-8", "surrogateescape")), cell)
+    return found
 
 
 def _check_letters_not_lost(text: str, path: Path) -> None:

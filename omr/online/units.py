@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from omr.data.schema import units as table
 from omr.errors import InputFileError
-from omr.online.table import read_table
+from omr.online.table import read_table, refuse_stray_bytes
 from omr.text.normalise import fold, nfc
 
 # Resolution statuses
@@ -256,6 +256,7 @@ def import_units(store, path: str | Path) -> dict:
     changes nothing, a corrected file replaces the rows it names.
     """
     table = read_table(path)
+    refuse_stray_bytes(table)
     units, unknown_predecessors = units_from_table(table.header, table.rows, str(path))
     if not units:
         raise InputFileError(f"{path}: không có đơn vị nào")

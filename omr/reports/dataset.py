@@ -240,6 +240,7 @@ def build_record(response: dict, template: Template | None, value_ids: list[str]
         "review": review,
         "to_review": waiting,
         "answers": {qid: comments[qid]["text"] if qid in comments else joined[qid][0] if qid in joined
+                    else unknown_answer(answers[qid][0]) if qid in answers and (own is None or qid not in own)
                     else answers[qid][0] if qid in answers else None for qid in value_ids},
         "status": {qid: comments[qid]["status"] if qid in comments else joined[qid][1] if qid in joined
                    else answers[qid][1] if qid in answers else MISSING_PAGE if waits_on_missing_page(qid) else None
@@ -249,6 +250,13 @@ def build_record(response: dict, template: Template | None, value_ids: list[str]
         "completeness": "incomplete" if missing else "complete",
         "missing_pages": missing,
     }
+
+
+def unknown_answer(value):
+    """An answer to a question no known template describes, as exported: text masked like a comment's
+    (:func:`omr.text.privacy.mask_personal_numbers`), since it may be free text typed online; codes,
+    lists and numbers as they are."""
+    return mask_personal_numbers(value) if isinstance(value, str) else value
 
 
 def labels_of(template: Template | None) -> dict[str, tuple[str, ...]]:

@@ -97,7 +97,6 @@ class CanonicalPage:
                                                                                     ox:ox + cols - 1]
         if not need.any():
             return
-        grey, to_scan = self._source
         padded = np.zeros((need.shape[0], need.shape[1] + 2), np.int8)
         padded[:, 1:-1] = need
         edges = np.diff(padded, axis=1)
@@ -105,12 +104,33 @@ class CanonicalPage:
         # repeated on the rows below (a column of boxes) is warped with it in one call.
         spans: dict[tuple[int, int], list[list[int]]] = {}
         for ty, start, end in zip(*np.nonzero(edges == 1), np.nonzero(edges == -1)[1]):
-            ty = int(ty) + oy
-            blocks = spans.setdefault((int(start) + ox, int(end) + ox), [])
-            if blocks and blocks[-1][1] == ty:
-                blocks[-1][1] = ty + 1
-            else:
-                blocks.append([ty, ty + 1])
+            _add_run(spans, int(ty) + oy, int(start) + ox, int(end) + ox)
+        self._warp(spans, need, oy, ox)
+
+    def _ensure_one(self, x0: int, y0: int, x1: int, y1: int) -> None:
+        """:meth:`ensure` of the one rectangle (x0, y0, x1, y1) (canonical px, clipped to the page, not
+        empty, some tile of it not warped yet): the same runs and warps, found with plain integers
+        (issue #18: NumPy's overhead on a few tiles was most of ~40 us a call, ~30 calls a page)."""
+        tile = T.CANONICAL_TILE_PX
+        ox, oy = x0 // tile, y0 // tile
+        need = ~self._done[oy:(y1 - 1) // tile + 1, ox:(x1 - 1) // tile + 1]
+        spans: dict[tuple[int, int], list[list[int]]] = {}
+        for row, flags in enumerate(need.tolist()):
+            start = None
+            for col, flag in enumerate(flags + [False]):
+                if flag and start is None:
+                    start = col
+                elif not flag and start is not None:
+                    _add_run(spans, row + oy, start + ox, col + ox)
+                    start = None
+        self._warp(spans, need, oy, ox)
+
+    def _warp(self, spans: dict[tuple[int, int], list[list[int]]], need: np.ndarray, oy: int, ox: int) -> None:
+        """Warp the runs of tiles ``spans`` ((first, end) tile column -> [top, bottom) tile rows) and mark
+        ``need`` (tiles from (oy, ox)) done."""
+        tile = T.CANONICAL_TILE_PX
+        h, w = self._pixels.shape
+        grey, to_scan = self._source
         for (start, end), blocks in spans.items():
             for top, bottom in blocks:
                 x0, y0, x1, y1 = start * tile, top * tile, min(end * tile, w), min(bottom * tile, h)
@@ -127,8 +147,11 @@ class CanonicalPage:
         x0, y0 = max(x0, 0), max(y0, 0)
         if self._source is not None:
             tile = T.CANONICAL_TILE_PX
-            if not self._done[y0 // tile:(y1 - 1) // tile + 1, x0 // tile:(x1 - 1) // tile + 1].all():
-                self.ensure([(x0, y0, x1, y1)])
+            h, w = self._pixels.shape
+            cx1, cy1 = min(x1, w), min(y1, h)
+            if cx1 > x0 and cy1 > y0 and not self._done[y0 // tile:(cy1 - 1) // tile + 1,
+                                                       x0 // tile:(cx1 - 1) // tile + 1].all():
+                self._ensure_one(x0, y0, cx1, cy1)
         return self._pixels[y0:y1, x0:x1]
 
     def stack(self, x0: np.ndarray, y0: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -150,6 +173,16 @@ class CanonicalPage:
         h, w = self._pixels.shape
         self.ensure([(0, 0, w, h)])
         return self._pixels
+
+
+def _add_run(spans: dict[tuple[int, int], list[list[int]]], ty: int, start: int, end: int) -> None:
+    """Add tile row ``ty``'s run of tiles [start, end) to ``spans``: to the block of rows above it
+    holding the same run when that block ends at ``ty``, else as a block of its own."""
+    blocks = spans.setdefault((start, end), [])
+    if blocks and blocks[-1][1] == ty:
+        blocks[-1][1] = ty + 1
+    else:
+        blocks.append([ty, ty + 1])
 
 
 class PageInk:

@@ -44,6 +44,7 @@ class ScanReport:
     set_aside: list[tuple[str, int, str, str]] = field(default_factory=list)  # path, page (1-based), reason, detail
     file_errors: list[str] = field(default_factory=list)
     files_cut: list[str] = field(default_factory=list)  # those of file_errors saying a file was read only in part
+    files_skipped: list[Path] = field(default_factory=list)  # in the folders given, not scans: named, not read
     # Pages stored as a second, different copy of a stored sheet's page: (path, page (1-based), serial, form page)
     conflicts: list[tuple[str, int, int | None, int | None]] = field(default_factory=list)
     answers_to_review: int = 0  # on pages with a mark; a page with none goes to a person with its whole sheet
@@ -187,13 +188,14 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
     upload's files, hashed as they were accepted, omr.web.jobs): not read a second time to be hashed
     (issue #18). Raises InputFileError for a missing path.
     """
-    files = expand_paths(paths)
+    skipped: list[Path] = []
+    files = expand_paths(paths, skipped)
     known = {Path(path).resolve(): value for path, value in (hashed or {}).items()}
     # The workers' fork server imports the reading modules while this process hashes and counts files.
     start_fork_server(WORKER_PRELOAD)
     batch_id = None  # made once a page is read: a run reading nothing (a text file named .pdf) leaves no batch
     catalogue = Catalogue.from_folder(template_dir)
-    report = ScanReport()
+    report = ScanReport(files_skipped=skipped)
     meta: dict[tuple[str, int], tuple[str, int]] = {}  # pages handed out, not yet stored: (hash, size)
     # Forms joined by page order need their pages stored in batch order (#16); others in any order.
     in_order = _InOrder() if _joins_by_order(catalogue) else None
@@ -451,10 +453,29 @@ def format_report(report: ScanReport, summary: dict, incomplete: tuple[list[dict
     if report.set_aside:
         lines.append(f"Trang để riêng: {vn_integer(len(report.set_aside))}")
         lines += _set_aside_lines(report.set_aside)
+    if report.files_skipped:
+        lines.append(_skipped_line(report.files_skipped))
     for message in report.file_errors:
         # A file cut at the page bound was read, only not to its end: «không đọc được» would say otherwise.
         lines.append(f"{'Tệp chỉ đọc một phần' if message in report.files_cut else 'Tệp không đọc được'}: {message}")
     return "\n".join(lines)
+
+
+def _skipped_line(skipped: list[Path]) -> str:
+    """One Vietnamese line naming the files of the given folders that are no scan and were not read
+    (``ScanReport.files_skipped``): up to ``T.SUMMARY_SHEETS_LISTED`` by path, the rest counted;
+    hidden files (a ``.DS_Store``, ``.~lock`` files) only counted, as the system, not a person, made them."""
+    shown = [path for path in skipped if not path.name.startswith(".")]
+    hidden = len(skipped) - len(shown)
+    names = ", ".join(str(path) for path in shown[:T.SUMMARY_SHEETS_LISTED])
+    rest = len(shown) - T.SUMMARY_SHEETS_LISTED
+    parts = [names] if names else []
+    if rest > 0:
+        parts.append(f"và {vn_integer(rest)} tệp khác")
+    if hidden:
+        parts.append(f"{'và ' if shown else ''}{vn_integer(hidden)} tệp ẩn")
+    return (f"Tệp trong thư mục không phải bản quét, không đọc ({vn_integer(len(skipped))} tệp; nếu là trang "
+            f"phiếu, hãy lưu thành PDF, TIFF, PNG hoặc JPEG rồi đọc lại): {' '.join(parts)}")
 
 
 def _set_aside_lines(set_aside: list[tuple[str, int, str, str]]) -> list[str]:

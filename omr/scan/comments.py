@@ -42,6 +42,7 @@ from omr import tuning as T
 from omr.forms.layout import PageLayout, TextRegion
 from omr.scan.align import PageInk
 from omr.scan.comment_model import NUMBER_CHECK, NUMBER_UNSURE, CommentRead, Word
+from omr.scan.components import components_with_stats
 from omr.scan.ocr import OcrUnavailable
 from omr.scan.postcorrect import CorrectedLine, CorrectedWord, correct_line, flags_with_possible
 from omr.scan.recognise import handwriting_recogniser
@@ -82,7 +83,7 @@ def remove_specks(strokes: np.ndarray, px_per_mm: float) -> np.ndarray:
 
 def _speck_labels(strokes: np.ndarray, px_per_mm: float) -> tuple[np.ndarray, np.ndarray]:
     """(labels of the 8-connected ink of ``strokes``, uint8 0/1 per label: kept, not a speck or paper)."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
+    count, labels, stats, _ = components_with_stats(strokes)
     min_extent = T.TEXT_MIN_STROKE_EXTENT_MM * px_per_mm
     keep = np.zeros(count, np.uint8)
     keep[1:] = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]) >= min_extent
@@ -403,7 +404,7 @@ def ink_lines(clean: np.ndarray, px_per_mm: float = T.OCR_PX_PER_MM) -> list[np.
     :data:`~omr.tuning.LINE_MAX_LINES` lines.
     """
     ink = (clean < T.LINE_INK_GREY).astype(np.uint8)
-    count, labels, stats, centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    count, labels, stats, centroids = components_with_stats(ink)
     if count <= 1:
         return []
     x0s, y0s = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]

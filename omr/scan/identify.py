@@ -15,6 +15,7 @@ import numpy as np
 from omr import tuning as T
 from omr.forms.qr_symbol import qr_matrix
 from omr.forms.qrcodes import PageIdentity, parse_payload
+from omr.scan.components import components_with_stats
 from omr.scan.lighting import block_means, grey_percentile
 
 # Centres of the four fiducials in mm, order top-left, top-right, bottom-left, bottom-right.
@@ -140,7 +141,7 @@ def _mark_blobs(view: Overview, px_per_mm: float, any_turn: bool = False) -> np.
     small = view.image
     search_px_per_mm = px_per_mm / view.factor
     _, binary = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    n, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    n, labels, stats, centroids = components_with_stats(binary)
     nominal = (T.FIDUCIAL_SIZE * search_px_per_mm) ** 2
     lo, hi = T.FIDUCIAL_AREA_RANGE
     x, y, bw, bh, area = (stats[1:, k] for k in range(5))  # every blob but the background
@@ -240,7 +241,7 @@ def anchor_in_perspective(grey: np.ndarray, code: "LocatedCode") -> np.ndarray |
     small, factor = block_means(grey, max(1, int(side_px / T.QR_SIZE / T.PERSPECTIVE_SEARCH_PX_PER_MM)))
     search_px_per_mm = side_px / T.QR_SIZE / factor
     _, binary = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    n, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    n, labels, stats, centroids = components_with_stats(binary)
     nominal = (T.FIDUCIAL_SIZE * search_px_per_mm) ** 2
     lo, hi = T.PERSPECTIVE_MARK_AREA_RANGE
     sh, sw = small.shape
@@ -351,7 +352,7 @@ def _refine_centres(grey: np.ndarray, approx: np.ndarray, px_per_mm: float) -> n
             refined.append((cx, cy))
             continue
         _, binary = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-        n, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+        n, labels, stats, centroids = components_with_stats(binary)
         if n < 2:
             refined.append((cx, cy))
             continue

@@ -12,6 +12,7 @@ import contextlib
 import functools
 import ctypes
 import hashlib
+import io
 import struct
 import logging
 import re
@@ -30,8 +31,10 @@ if TYPE_CHECKING:  # NumPy is imported by the functions that decode: the scan pa
 
 # WebP (what Android phones, messaging apps and browsers save photos as) and JPEG 2000 (some
 # document scanners and archives) are decoded by Pillow like the others.
+# Netpbm (PBM/PGM/PPM/PNM) is what SANE's ``scanimage`` writes by default (Linux scanning stations).
+PNM_SUFFIXES = {".pnm", ".pgm", ".ppm", ".pbm"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".heic", ".heif", ".webp", ".jp2", ".j2k",
-                  ".jpx"}
+                  ".jpx"} | PNM_SUFFIXES
 SCAN_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
 # Files in a folder given to ``omr scan`` that are no scan omr reads yet are a page someone meant to
 # give: other image formats (GIF, AVIF, JPEG XL, camera raw, Photoshop) and office documents. They are
@@ -64,13 +67,25 @@ class RawPage:
         return hashlib.sha256(self.image).hexdigest() if self.image is not None else ""
 
 
-def expand_paths(paths: list[str]) -> list[Path]:
-    """Files to read, folders expanded (sorted, scans only); missing paths are errors."""
+def expand_paths(paths: list[str], skipped: list[Path] | None = None) -> list[Path]:
+    """Files to read, folders expanded (sorted, scans only); missing paths are errors.
+
+    ``skipped``, when given, gets the files found in the folders that are not listed (a note, a
+    spreadsheet, hidden files; not those in hidden folders), sorted, so that the summary can name them:
+    a page saved as something omr does not know is never lost without a word.
+    """
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and _listed_in_folder(p))
+            found = sorted(p for p in path.rglob("*") if p.is_file())
+            listed = [p for p in found if _listed_in_folder(p)]
+            files += listed
+            if skipped is not None:
+                chosen = set(listed)
+                # Not what is inside hidden folders (.git, .thumbnails): tools', not people's, files.
+                skipped += [p for p in found if p not in chosen
+                            and not any(part.startswith(".") for part in p.relative_to(path).parts[:-1])]
         elif path.is_file():
             files.append(path)
         else:
@@ -155,6 +170,9 @@ def _count_pages(path: Path) -> tuple[int, int | None]:
         return min(found, T.MAX_PAGES_PER_FILE), found
     img = _open_image(path)
     with img:
+        if img.format == "PPM":
+            found = len(pnm_offsets(path, T.MAX_PAGES_PER_FILE + 1))
+            return min(found, T.MAX_PAGES_PER_FILE), (found if found <= T.MAX_PAGES_PER_FILE else None)
         count, started = 0, time.monotonic()
         while count < T.MAX_PAGES_PER_FILE:
             if count and time.monotonic() - started > T.MAX_SECONDS_TO_COUNT_PAGES:
@@ -288,7 +306,7 @@ _SIGNATURES = (
 )
 # The suffix under which omr reads an image that was named .pdf.
 _IMAGE_SUFFIXES = {"ảnh PNG": ".png", "ảnh JPEG": ".jpg", "ảnh TIFF": ".tif", "ảnh BMP": ".bmp", "ảnh HEIC": ".heic",
-                   "ảnh WebP": ".webp", "ảnh JPEG 2000": ".jp2"}
+                   "ảnh WebP": ".webp", "ảnh JPEG 2000": ".jp2", "ảnh PNM": ".pnm"}
 # Office Open XML files are ZIP archives: their first folder says which; OpenDocument ones name their type first.
 _ZIP_KINDS = (("word/", "tài liệu Word (.docx)"), ("xl/", "bảng tính Excel (.xlsx)"),
               ("ppt/", "bản trình chiếu PowerPoint (.pptx)"))
@@ -323,7 +341,42 @@ def content_kind(path: Path) -> str | None:
         return "ảnh WebP"
     if head.startswith(b"PK\x03\x04"):
         return _zip_kind(path, head)
+    if pnm_header(head) is not None:  # before text: a plain (P1-P3) Netpbm image is text, a raw one near it
+        return "ảnh PNM"
     return _text_kind(head)
+
+
+# A Netpbm header (Netpbm's pbm(5), pgm(5), ppm(5)): "P1"-"P6", then width, height and (but for the
+# bitmaps P1, P4) the largest sample value, each after white space or "#" comments to the line's end,
+# then one white-space character before the raster.
+_PNM_SPACE = rb"(?:[ \t\r\n\v\f]|#[^\r\n]*[\r\n])+"
+_PNM_SIZE = re.compile(rb"P([1-6])" + _PNM_SPACE + rb"(\d{1,9})" + _PNM_SPACE + rb"(\d{1,9})")
+_PNM_MAXVAL = re.compile(_PNM_SPACE + rb"(\d{1,5})[ \t\r\n\v\f]")
+
+
+def pnm_header(head: bytes) -> tuple[int, int, int, int, int] | None:
+    """The header at the start of ``head`` when it is a Netpbm image's (PBM, PGM, PPM: what SANE's
+    ``scanimage`` writes): (format 1-6, width, height, largest sample value (1 for bitmaps), header
+    length in bytes); None otherwise (text starting with "P5 ..." included: sizes must be there)."""
+    found = _PNM_SIZE.match(head)
+    if found is None:
+        return None
+    kind, width, height = int(found[1]), int(found[2]), int(found[3])
+    if kind in (1, 4):
+        end = found.end()
+        if end >= len(head) or head[end:end + 1] not in b" \t\r\n\v\f":
+            return None
+        maxval, length = 1, end + 1
+    else:
+        value = _PNM_MAXVAL.match(head, found.end())
+        if value is None:
+            return None
+        maxval, length = int(value[1]), value.end()
+        if not 1 <= maxval <= 65535:
+            return None
+    if width < 1 or height < 1:
+        return None
+    return kind, width, height, maxval, length
 
 
 def _zip_kind(path: Path, head: bytes) -> str:
@@ -1266,17 +1319,81 @@ def _not_an_image(path: Path) -> str:
     except OSError:
         head = b""
     kind = next((name for signature, name in IMAGE_SIGNATURES if head.startswith(signature)), None)
+    if kind is None and head[:1] == b"P":  # a Netpbm header may hold comments: read it whole
+        try:
+            with open(path, "rb") as handle:
+                kind = "PNM" if pnm_header(handle.read(4096)) is not None else None
+        except OSError:
+            pass
     if kind is not None:
         return (f"{path}: tệp ảnh {kind} bị hỏng hoặc bị cắt cụt (chép chưa xong), không mở được; "
                 "hãy chép lại tệp gốc từ máy quét hoặc quét lại")
     return f"{path}: không phải tệp ảnh hay PDF đọc được" + (pdf_hint(path.name) or " (định dạng không nhận ra)")
 
 
+def pnm_offsets(path: Path, limit: int) -> list[int]:
+    """Where each image of a Netpbm file starts (bytes), at most ``limit``: a raw (P4-P6) file may hold
+    several images one after another (Netpbm's pnm(5); ``pamsplit`` splits them), each found from the
+    one before by its header's size; white space between them is skipped. Anything after the last image
+    that is not a Netpbm header is not a page. A plain (P1-P3) file is read as one image. Reads one header
+    per image (OSError propagates)."""
+    offsets = [0]
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        while len(offsets) < limit:
+            handle.seek(offsets[-1])
+            header = pnm_header(handle.read(4096))
+            if header is None or header[0] < 4:
+                break
+            kind, width, height, maxval, length = header
+            row = (width + 7) // 8 if kind == 4 else width * (3 if kind == 6 else 1) * (2 if maxval > 255 else 1)
+            following = offsets[-1] + length + row * height
+            handle.seek(following)
+            head = handle.read(4096)
+            gap = len(head) - len(head.lstrip(b" \t\r\n\v\f"))
+            if following + gap >= size or pnm_header(head[gap:]) is None:
+                break
+            offsets.append(following + gap)
+    return offsets
+
+
+class _FileFrom(io.RawIOBase):
+    """A file read from byte ``start`` on, as if it began there: Pillow opens the second and later
+    images of a Netpbm file through it (``Image.open`` reads from position 0)."""
+
+    def __init__(self, path: Path, start: int):
+        super().__init__()
+        self._file = open(path, "rb")
+        self._start = start
+        self._file.seek(start)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        return self._file.readinto(buffer)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._file.seek(self._start + offset if whence == 0 else offset, whence) - self._start
+
+    def tell(self) -> int:
+        return self._file.tell() - self._start
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
 def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
     """Frames streamed one at a time until the file really ends (never its declared count)."""
-    import numpy as np  # here, not at the top: see TYPE_CHECKING above
     img = _open_image(path)
     with img:
+        if img.format == "PPM":
+            yield from _iter_pnm(img, path, start)
+            return
         for index in range(start, T.MAX_PAGES_PER_FILE):
             try:
                 img.seek(index)
@@ -1290,31 +1407,52 @@ def _iter_image(path: Path, start: int) -> Iterator[RawPage]:
                     "vì tệp bị cắt cụt hoặc là ảnh động khai báo nhiều trang hơn số trang có thật; các trang "
                     "trước đã được đọc; nếu tờ phiếu có trang này, hãy chép lại tệp gốc từ máy quét hoặc quét lại"))
                 return
-            try:
-                not_scan = not_a_page(img.width, img.height, _declared_dpi(img))
-                if not_scan:
-                    yield RawPage(str(path), index, None, PageError(f"{path}, trang {index + 1}: {not_scan}",
-                                                                    NOT_SCAN))
-                    continue
-                if img.width * img.height > T.MAX_PAGE_PIXELS:
-                    yield RawPage(str(path), index, None, PageError(
-                        f"{path}, trang {index + 1}: ảnh quá lớn ({img.width} × {img.height} điểm ảnh); "
-                        "hãy quét ở 200–300 dpi", "unreadable"))
-                    continue
-                _draft_jpeg(img)
-                _decode_turned_tiff_unmapped(img)
-                bits = _png_significant_bits(path) if img.mode.startswith("I;16") else None
-                grey = square_pixels(image_to_grey(img, bits), _declared_xy_dpi(img))
-                if grey.size > T.MAX_PAGE_PIXELS:
-                    yield RawPage(str(path), index, None, PageError(
-                        f"{path}, trang {index + 1}: ảnh quá lớn sau khi đưa về điểm ảnh vuông "
-                        f"({grey.shape[1]} × {grey.shape[0]} điểm ảnh); hãy quét ở 200–300 dpi", "unreadable"))
-                    continue
-                grey = exif_upright(grey, exif_orientation(img))
-                yield RawPage(str(path), index, np.ascontiguousarray(grey))
-            except Exception:
-                yield RawPage(str(path), index, None,
-                              PageError(f"{path}, trang {index + 1}: ảnh bị hỏng, không giải mã được"))
+            yield _frame_page(img, path, index)
+
+
+def _iter_pnm(img, path: Path, start: int) -> Iterator[RawPage]:
+    """The images of a Netpbm file (:func:`pnm_offsets`) from ``start`` on; ``img`` is the first, open."""
+    from PIL import Image
+
+    offsets = pnm_offsets(path, T.MAX_PAGES_PER_FILE)
+    for index in range(start, len(offsets)):
+        if index == 0:
+            yield _frame_page(img, path, 0)
+            continue
+        try:
+            frame = Image.open(_FileFrom(path, offsets[index]))
+        except Exception:
+            yield RawPage(str(path), index, None,
+                          PageError(f"{path}, trang {index + 1}: ảnh bị hỏng, không giải mã được"))
+            continue
+        with frame:
+            yield _frame_page(frame, path, index)
+
+
+def _frame_page(img, path: Path, index: int) -> RawPage:
+    """The current frame of ``img`` (page ``index`` of ``path``) as a page, within the bounds on its size;
+    a frame that cannot be decoded is a page with its error."""
+    import numpy as np  # here, not at the top: see TYPE_CHECKING above
+    try:
+        not_scan = not_a_page(img.width, img.height, _declared_dpi(img))
+        if not_scan:
+            return RawPage(str(path), index, None, PageError(f"{path}, trang {index + 1}: {not_scan}", NOT_SCAN))
+        if img.width * img.height > T.MAX_PAGE_PIXELS:
+            return RawPage(str(path), index, None, PageError(
+                f"{path}, trang {index + 1}: ảnh quá lớn ({img.width} × {img.height} điểm ảnh); "
+                "hãy quét ở 200–300 dpi", "unreadable"))
+        _draft_jpeg(img)
+        _decode_turned_tiff_unmapped(img)
+        bits = _png_significant_bits(path) if img.mode.startswith("I;16") else None
+        grey = square_pixels(image_to_grey(img, bits), _declared_xy_dpi(img))
+        if grey.size > T.MAX_PAGE_PIXELS:
+            return RawPage(str(path), index, None, PageError(
+                f"{path}, trang {index + 1}: ảnh quá lớn sau khi đưa về điểm ảnh vuông "
+                f"({grey.shape[1]} × {grey.shape[0]} điểm ảnh); hãy quét ở 200–300 dpi", "unreadable"))
+        grey = exif_upright(grey, exif_orientation(img))
+        return RawPage(str(path), index, np.ascontiguousarray(grey))
+    except Exception:
+        return RawPage(str(path), index, None, PageError(f"{path}, trang {index + 1}: ảnh bị hỏng, không giải mã được"))
 
 
 def _decode_turned_tiff_unmapped(img) -> None:
@@ -1421,6 +1559,11 @@ def _grey_of(img, significant_bits: int | None) -> np.ndarray:
             return ((values + 128) // 257).astype(np.uint8)
         full = (1 << bits) - 1
         return ((values * 255 + full // 2) // full).astype(np.uint8)  # rint(v * 255 / full)
+    if mode == "I" and getattr(img, "format", None) == "PPM":
+        # A 16-bit Netpbm image (largest sample value 256-65535, e.g. 4095 for a 12-bit scanner): Pillow
+        # has scaled it by its declared largest value to 0-65535, as a PNG's sBIT would say its range.
+        values = np.asarray(img).astype(np.uint32)
+        return ((values + 128) // 257).astype(np.uint8)
     if mode.startswith("I") or mode == "F":
         values = np.asarray(img).astype(np.float64)
         if mode == "F" and (values.size == 0 or (values.min() >= 0 and values.max() <= 1.0)):

@@ -28,6 +28,7 @@ import numpy as np
 from omr import tuning as T
 from omr.model import CANCELLED, EMPTY, MARKED, UNCERTAIN, BoxRead
 from omr.scan.align import K, PageInk
+from omr.scan.components import components_with_stats
 
 
 def outline_evidence(ink: PageInk, x: float, y: float, w: float, h: float, round_: bool = False) -> float:
@@ -553,10 +554,13 @@ def marks_running_out(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, q
         # and the window's ink is not computed (most marks). A pixel OWN_RUN_OUT_MM from the outline is
         # that far divided by sqrt 2 beyond it on one axis at least: within that of the box all round, the
         # bounding rectangle of those pixels says none is.
-        maybe = _opened((ink.may_be_ink(px0, py0, px1, py1, T.OWN_RUN_OUT_INK) & (grown == 0)
-                         & (excluded == 0)).view(np.uint8))
-        mx, my, mw, mh = cv2.boundingRect(maybe)
-        if mw == 0 or max(bx0 - mx, mx + mw - 1 - bx1, by0 - my, my + mh - 1 - by1) < axis_reach:
+        maybe = (ink.may_be_ink(px0, py0, px1, py1, T.OWN_RUN_OUT_INK) & (grown == 0) & (excluded == 0)).view(np.uint8)
+        # The opened set lies within the set grown by _OPEN_SLACK px: when that stays within reach, so does
+        # the opened set, and the opening is not made (most marks, issue #18).
+        if _all_near(cv2.boundingRect(maybe), bx0, by0, bx1, by1, axis_reach, _OPEN_SLACK):
+            continue
+        maybe = _opened(maybe)
+        if _all_near(cv2.boundingRect(maybe), bx0, by0, bx1, by1, axis_reach):
             continue
         _, _, reach_of = farthest(maybe)
         if reach_of.max() < T.OWN_RUN_OUT_MM * K:
@@ -574,6 +578,15 @@ def marks_running_out(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, q
         if far >= T.OWN_RUN_OUT_MM:
             found[r.question] = max(far, found.get(r.question, 0.0))
     return found
+
+
+def _all_near(rect: tuple[int, int, int, int], bx0: float, by0: float, bx1: float, by1: float, reach: float,
+              slack: int = 0) -> bool:
+    """Whether the pixels whose bounding rectangle is ``rect`` (x, y, w, h px; w = 0: none), grown by
+    ``slack`` px all round, all lie less than ``reach`` px beyond the box (bx0, by0)-(bx1, by1) px on both axes."""
+    x, y, w, h = rect
+    x, y, w, h = x - slack, y - slack, w + 2 * slack, h + 2 * slack
+    return rect[2] == 0 or max(bx0 - x, x + w - 1 - bx1, by0 - y, y + h - 1 - by1) < reach
 
 
 def crossed_out(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
@@ -644,8 +657,11 @@ def crossed_out(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
         # The strokes lie within those of the pixels that may hold ink at all (PageInk.may_be_ink; an opening
         # keeps a subset's within the set's): too few of those, too few strokes, and the band's ink is not
         # computed (most questions).
-        if cv2.countNonZero(_opened((ink.may_be_ink(px0, ry0, px1, ry1, T.OWN_RUN_OUT_INK) & (grown == 0)
-                                     & (excluded == 0)).view(np.uint8))) < length / 2:
+        maybe = (ink.may_be_ink(px0, ry0, px1, ry1, T.OWN_RUN_OUT_INK) & (grown == 0) & (excluded == 0)).view(np.uint8)
+        # The opening is made of at most a square per pixel of what it opens (_opened): too few of those
+        # before it, too few after (no opening made; issue #18).
+        if (cv2.countNonZero(maybe) * _OPEN_SIDE ** 2 < length / 2
+                or cv2.countNonZero(_opened(maybe)) < length / 2):
             continue
         band = _new_strokes(ink.region(px0, ry0, px1, ry1), grown, excluded, T.OWN_RUN_OUT_INK)
         if int(band.sum()) < length / 2:
@@ -729,7 +745,7 @@ def _stroke_total(new: np.ndarray, min_stroke_px: float, wanted_mm2: float = 0.0
     pixels = cv2.countNonZero(new)
     if pixels < wanted_mm2 * K * K:
         return pixels / (K * K)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(new, connectivity=8)
+    count, labels, stats, _ = components_with_stats(new)
     keep = stats[:, cv2.CC_STAT_AREA] >= min_stroke_px
     keep[0] = False
     if printed is not None and keep.any():
@@ -917,7 +933,7 @@ def _stray_strokes(new: np.ndarray, origin: tuple[int, int] = (0, 0)
         return None
     x, y, w, h = cv2.boundingRect(new)
     origin = (origin[0] + x, origin[1] + y)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(new[y:y + h, x:x + w], connectivity=8)
+    count, _, stats, _ = components_with_stats(new[y:y + h, x:x + w])
     stats[:, cv2.CC_STAT_LEFT] += origin[0]
     stats[:, cv2.CC_STAT_TOP] += origin[1]
     keep = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= T.STRAY_MIN_STROKE_MM2 * K * K]
@@ -959,11 +975,21 @@ def _new_strokes(page_ink_: np.ndarray, printed: np.ndarray, excluded: np.ndarra
     return _opened(((page_ink_ >= ink_level) & (printed == 0) & (excluded == 0)).astype(np.uint8))
 
 
+# The side (px) of the square _opened opens with: a pen's narrowest line.
+_OPEN_SIDE = max(2, int(round(T.UNEXPLAINED_MIN_LINE_MM * K)))
+# How far (px) _opened's result may lie outside its input. OpenCV erodes and dilates by the same offsets
+# from the anchor (the square not reflected) and its borders count as ink to the erosion: the opening
+# is the union of a square of _OPEN_SIDE around (not centred on, for an even side) each pixel its
+# erosion keeps, every one of them a pixel of the input. So it lies within _OPEN_SIDE - 1 px of the
+# input and holds at most _OPEN_SIDE² pixels per input pixel (it can hold more than the input along
+# the border: tested).
+_OPEN_SLACK = _OPEN_SIDE - 1
+
+
 def _opened(new: np.ndarray) -> np.ndarray:
     """``new`` (uint8 0/1) opened to a pen's width: slivers of print left by the registration's error are
-    thinner than a pen's line."""
-    width = max(2, int(round(T.UNEXPLAINED_MIN_LINE_MM * K)))
-    return cv2.morphologyEx(new, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (width, width)))
+    thinner than a pen's line. Within ``_OPEN_SLACK`` px of ``new``, at most ``_OPEN_SIDE``² pixels a pixel of it."""
+    return cv2.morphologyEx(new, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (_OPEN_SIDE, _OPEN_SIDE)))
 
 
 def _largest_new_stroke(page_ink_: np.ndarray, printed: np.ndarray, boxes: np.ndarray, ink_level: float,
@@ -977,7 +1003,7 @@ def _largest_new_stroke(page_ink_: np.ndarray, printed: np.ndarray, boxes: np.nd
     if pixels < wanted_mm2 * K * K:
         return pixels / (K * K)
     x, y, w, h = cv2.boundingRect(new)  # the strokes, and no more of the window (the same components)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(new[y:y + h, x:x + w], connectivity=8)
+    count, _, stats, _ = components_with_stats(new[y:y + h, x:x + w])
     if count <= 1:
         return 0.0
     return float(stats[1:, cv2.CC_STAT_AREA].max()) / (K * K)

@@ -26,6 +26,7 @@ from omr.model import (
     BoxRead,
 )
 from omr.scan.align import BoxSearch, BoxWindow, K
+from omr.scan.components import components_with_stats
 from omr.scan.ruled import lined_boxes, without_lines
 from omr.scan.show_through import explained_by_back
 
@@ -197,7 +198,8 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
     trace, larger than dust) in a question with no other ink (where it would read
     blank; beside a mark, a dot is as likely a speck, and the mark the answer), or a
     light stroke that a 1-bit scan broke into dots (:func:`scattered_stroke`, any
-    question: beside a heavy cross it is the second mark) is uncertain too.
+    question: beside a heavy cross it is the second mark; denser than the dots a halftone scan makes of
+    the page's paper, :func:`paper_dots`) is uncertain too.
     The thin-line contrast (:func:`thin_line_contrast`) is measured only where it
     can change an answer: those dark empty boxes, and the empty boxes of a
     question with no other ink (where a faint stroke would otherwise read blank).
@@ -234,12 +236,20 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
     # type), for all boxes at once (issue #18: ~6 us a NumPy scalar's round, ~200 a page).
     placed_x = np.round(np.array([b.x for b in boxes], np.float64) + offsets[:, 0], 2) if boxes else []
     placed_y = np.round(np.array([b.y for b in boxes], np.float64) + offsets[:, 1], 2) if boxes else []
+    paper: list[float] = []  # the page's paper dots (_page_paper_dots), measured once, when a box needs them
+
+    def paper_dots_once() -> float:
+        if not paper:
+            paper.append(_page_paper_dots(search, boxes))
+        return paper[0]
+
     for box, (dx, dy), e, (state, confidence), x, y in zip(boxes, offsets, evidence, states, placed_x, placed_y):
         if state == EMPTY and e.darkness > faint_limit and (
                 e.trace_mm >= T.TRACE_SHORT_MIN_MM or e.ridge >= T.RIDGE_MIN_CONTRAST):
             state, confidence = UNCERTAIN, 0.3
         elif state == EMPTY and e.trace_mm > 0 and e.core is not None and (
-                (box.question not in inked_questions and holds_dot(e.core)) or scattered_stroke(e.core)):
+                (box.question not in inked_questions and holds_dot(e.core))
+                or (scattered_stroke(e.core) and scattered_stroke(e.core, paper_dots_once()))):
             state, confidence = UNCERTAIN, 0.3  # a pen tap or a light stroke in pieces, not a sure blank
         reads.append(BoxRead(box.question, box.option, state, round(e.fill, 4), round(e.darkness, 4),
                              round(confidence, 3), x, y, box.w, box.h))
@@ -285,7 +295,7 @@ def ring_pieces(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> int:
     ox, oy = np.abs(xs - cx) - box.w * K / 2, np.abs(ys - cy) - box.h * K / 2
     outside = np.hypot(np.maximum(ox, 0), np.maximum(oy, 0)) / K  # mm from the outline
     band = ink & (outside >= T.RING_NEAR_MM) & (outside <= T.RING_FAR_MM)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(band.view(np.uint8), connectivity=8)
+    count, _, stats, _ = components_with_stats(band.view(np.uint8))
     return int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] >= T.CIRCLE_PIECE_MIN_MM2 * K * K))
 
 
@@ -481,11 +491,16 @@ def holds_dot(core: np.ndarray) -> bool:
     return False
 
 
-def scattered_stroke(core: np.ndarray) -> bool:
+def scattered_stroke(core: np.ndarray, paper: float = 0.0) -> bool:
     """Whether a box core (ink 0..1, h x w px at :data:`omr.scan.align.K` px/mm) holds a light stroke
     that a 1-bit scan broke into dots: ink above INK_THRESHOLD in at least SCATTER_MIN_PIECES separate
     pieces whose bounding box spans at least SCATTER_MIN_MM. Dust and photocopier specks are one or two
     pieces close together.
+
+    ``paper``: the page's own dots on blank paper, lone dots per pixel (:func:`paper_dots`; 0 on a grey or
+    thresholded scan). A halftone (dithered) scan prints its paper as scattered dots, 1-2 % of the pixels
+    (an empty box's core holds 7-16 pieces of them): the pieces count as a stroke only when more than
+    ``SCATTER_PAPER_FACTOR`` times as dense as the paper's.
     """
     inked = core >= T.INK_THRESHOLD
     if np.count_nonzero(inked) < T.SCATTER_MIN_PIECES:
@@ -494,7 +509,52 @@ def scattered_stroke(core: np.ndarray) -> bool:
     if max(xs.max() - xs.min(), ys.max() - ys.min()) < T.SCATTER_MIN_MM * K:
         return False
     pieces, _ = cv2.connectedComponents(inked.astype(np.uint8), connectivity=8)
-    return pieces - 1 >= T.SCATTER_MIN_PIECES
+    return pieces - 1 >= T.SCATTER_MIN_PIECES and pieces - 1 > T.SCATTER_PAPER_FACTOR * paper * core.size
+
+
+def paper_dots(ink: np.ndarray, paper: np.ndarray | None = None) -> float:
+    """The density of lone dots on a patch of blank paper: the share of its pixels that are 8-connected pieces
+    of ink at INK_THRESHOLD of at most ``PAPER_DOT_MAX_PX`` pixels.
+
+    A halftone (dithered) 1-bit scan turns paper a little greyer than its white point into scattered single
+    black pixels (1-2 % of them, bench/hunt/bilevel.py ``--bw dither``); a grey or thresholded scan's paper
+    has none. Printed text and pen strokes are larger pieces and do not count (a dithered stroke's loose dots
+    along its edges do, a few).
+
+    Args:
+        ink: ink (0..1, page black = 1) of the patch, or a bool mask of its inked pixels.
+        paper: bool mask (ink's shape) of the pixels to measure; None for all. Ink outside it is left out.
+
+    Returns:
+        Lone dots per measured pixel (0.0 when none is measured).
+    """
+    inked = ink if ink.dtype == bool else ink >= T.INK_THRESHOLD
+    if paper is not None:
+        inked = inked & paper
+    area = ink.size if paper is None else int(np.count_nonzero(paper))
+    if area == 0:
+        return 0.0
+    _, _, stats, _ = cv2.connectedComponentsWithStats(inked.astype(np.uint8), connectivity=8)
+    return int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] <= T.PAPER_DOT_MAX_PX)) / area
+
+
+def _page_paper_dots(search: BoxSearch, boxes: list[Checkbox]) -> float:
+    """:func:`paper_dots` of a page: the median over its boxes' windows (on the page) of the dots on the paper
+    around each box, the box and ``PAPER_DOT_CLEAR_MM`` beyond its outline left out (a mark in it, a stroke
+    running out of it). The median: a neighbour's mark or a label in a few windows does not move it."""
+    densities = []
+    for window, box, (dx, dy) in zip(search.windows, boxes, search.offsets):
+        if window.paper <= 0 or window.grey.size == 0:
+            continue
+        inked = _window_ink(window) >= T.INK_THRESHOLD
+        c = T.PAPER_DOT_CLEAR_MM
+        left, top = int(round((box.x + dx - c) * K)) - window.x0, int(round((box.y + dy - c) * K)) - window.y0
+        right = int(round((box.x + dx + box.w + c) * K)) - window.x0
+        bottom = int(round((box.y + dy + box.h + c) * K)) - window.y0
+        around = np.ones(inked.shape, bool)
+        around[max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)] = False
+        densities.append(paper_dots(inked, around))
+    return float(np.median(densities)) if densities else 0.0
 
 
 def _faint_stroke(e: BoxEvidence, faint_limit: float) -> bool:
@@ -923,7 +983,7 @@ def _core_trace_mm(core: np.ndarray) -> float:
         return 0.0
     # Pencil grain and 1-bit scans break a light line into dots ~0.25 mm apart: join them.
     trace = cv2.morphologyEx(trace, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(trace, connectivity=8)
+    count, _, stats, _ = components_with_stats(trace)
     if count <= 1:
         return 0.0
     return float(np.max(np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]))) / K
@@ -1125,7 +1185,7 @@ def _leaves_toward(window: BoxWindow, box: Checkbox, dx: float, dy: float, other
         return False
     outer = np.ascontiguousarray(lines[:, edge + gap:]).view(np.uint8)
     reach = min(int(round((T.JOIN_OUT_MIN_MM - T.JOIN_EDGE_GAP_MM) * K)), outer.shape[1] - 1)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(outer, connectivity=8)
+    count, labels, stats, _ = components_with_stats(outer)
     tolerance = int(round(T.JOIN_ROW_TOLERANCE_MM * K))
     for c in range(1, count):
         x, width_c = stats[c, cv2.CC_STAT_LEFT], stats[c, cv2.CC_STAT_WIDTH]
@@ -1262,7 +1322,8 @@ def partial_mark(inside: np.ndarray) -> bool:
     black, and it was stored ok as an answer (bench/hunt/bilevel.py bw_erase_partial, bw_erase_tick,
     bw_erase_vband: 29, 55 and 72 SILENT of 465 questions at seed 11). A pen's dot (solid: at least
     ``DOT_MIN_SOLID`` of its bounding box inked, at most ``DOT_MAX_ASPECT`` long for wide, convex (at least
-    ``DOT_MIN_CONVEX`` of its hull, :func:`convex_share`) and round, not :func:`cut_straight`) is a whole mark.
+    ``DOT_MIN_CONVEX`` of its hull, :func:`convex_share`) and round, not :func:`cut_straight`, and at least
+    ``DOT_MIN_INK_SHARE`` of the box's ink) is a whole mark.
     An eraser's smear cut at its own grey by the threshold, a speckle over the whole box (:func:`speckled`),
     is no mark either, nor a box read marked whose ink, opened, is under ``MARK_MIN_AREA_MM2`` (a halftone
     scan's dots of a smear, bench/hunt/bilevel.py bw_erase_blank seed 12, sheet 4 p2 F3).
@@ -1277,7 +1338,7 @@ def partial_mark(inside: np.ndarray) -> bool:
     # Opened with a 2 px square: the single dots a halftone (dithered) scan makes of an eraser's grey smear
     # go, a pen's stroke (>= 0.25 mm, 2 px at K 8) stays.
     mask = cv2.morphologyEx((inside >= T.INK_THRESHOLD).astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    n, labels, stats, _ = components_with_stats(mask)
     keep = np.nonzero(stats[1:, cv2.CC_STAT_AREA] >= T.FRAGMENT_SPECK_MM2 * K * K)[0] + 1
     if stats[keep, cv2.CC_STAT_AREA].sum() < T.MARK_MIN_AREA_MM2 * K * K:
         return True  # a box read marked from a halftone's dots: no pen stroke in it
@@ -1296,7 +1357,10 @@ def partial_mark(inside: np.ndarray) -> bool:
         return band_left(mask)
     patch = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     dot = patch.mean() >= T.DOT_MIN_SOLID and max(tall, wide) <= T.DOT_MAX_ASPECT * min(tall, wide)
-    return not (dot and convex_share(patch) >= T.DOT_MIN_CONVEX and not cut_straight(patch))
+    # A pen's dot is the box's ink; a halftone's dithered smear opened is specks all over the box, one of them
+    # (by chance) solid and round (bench/hunt/bilevel.py --bw dither bw_erase_partial seed 11, sheet 6 p2 D3).
+    alone = np.count_nonzero(spread) >= T.DOT_MIN_INK_SHARE * np.count_nonzero(mask)
+    return not (dot and alone and convex_share(patch) >= T.DOT_MIN_CONVEX and not cut_straight(patch))
 
 
 def band_left(mask: np.ndarray) -> bool:
@@ -1360,6 +1424,7 @@ def speckled(mask: np.ndarray) -> bool:
     inside cut into at least ``SPECKLE_MIN_PIECES`` pieces, black ones (8-connected) and white ones
     (4-connected) counted together.
 
+    White pieces under ``FRAGMENT_SPECK_MM2`` (a halftone page's holes in a pen's stroke) do not count.
     An eraser's grey smear whose grey is the scanner's threshold comes out as a random scatter of black over
     the whole box (bench/hunt/bilevel.py bw_erase_blank seed 11, sheet 13 p2 F1: threshold 168, smear median
     169; 21 black pieces). It spans the box both ways, as a pen's mark does, and is no solid dot; a pen's
@@ -1372,7 +1437,10 @@ def speckled(mask: np.ndarray) -> bool:
         True for a speckle.
     """
     black = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[0] - 1
-    white = cv2.connectedComponents((~mask).astype(np.uint8), connectivity=4)[0] - 1
+    # White pieces of a speck's size are the holes a halftone (dithered) page leaves in a pen's stroke, not
+    # paper between pieces of a smear: left out, as the black specks are (FRAGMENT_SPECK_MM2).
+    _, _, stats, _ = cv2.connectedComponentsWithStats((~mask).astype(np.uint8), connectivity=4)
+    white = int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] >= T.FRAGMENT_SPECK_MM2 * K * K))
     return black + white >= T.SPECKLE_MIN_PIECES
 
 

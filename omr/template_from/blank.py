@@ -28,6 +28,7 @@ import numpy as np
 from omr import tuning as T
 from omr.errors import InputFileError
 from omr.forms.geometry import TextRegion
+from omr.forms.template import find_template
 from omr.scan.comments import BlankPrint
 from omr.scan.identify import decode_qr
 from omr.scan.ingest import PageLoader, count_pages
@@ -157,7 +158,8 @@ def _pages_of(path: Path, page_width_mm: float | None) -> list[tuple[np.ndarray,
 
 
 def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
-               page_width_mm: float | None = None, read_text: bool = True, refuse_omr_forms: bool = False) -> dict:
+               page_width_mm: float | None = None, read_text: bool = True, refuse_omr_forms: bool = False,
+               templates: str | Path | None = None) -> dict:
     """Find, group and label the boxes of a blank form; write the template, reference image(s) and preview(s).
 
     Args:
@@ -166,8 +168,11 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
         group_by: ``rows`` (questions by the print) or ``columns`` (answer sheets).
         read_text: read the print (labels; letters told from boxes): from a PDF's own text layer when it
             has one (Word/LibreOffice exports), else with Tesseract.
-        refuse_omr_forms: refuse one of omr's own printed forms (the template editor's upload: its template
-            exists already); the command line reads it on request (omr's standard blank as a test of reading).
+        refuse_omr_forms: refuse one of omr's own printed forms: its template exists already (the template
+            editor's upload, ``omr template from-blank``); off, it is read like any blank (the box-finding
+            tests and bench read omr's standard blank, whose layout is the truth).
+        templates: the templates folder where a refused form's template file is looked for, to name it in
+            the message (the command line); None: the message sends to the editor's list of forms.
 
     Returns:
         A summary: output, boxes, frames, questions, pages, previews, form_id, and warnings (Vietnamese
@@ -182,15 +187,14 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
     if not blank.is_file():
         raise InputFileError(f"Không tìm thấy tệp phiếu trắng: {blank}")
     form_id = re.sub(r"[^a-z0-9-]+", "-", out.stem.lower()).strip("-") or "phieu"
-    asset_dir = out.parent / form_id
-    asset_dir.mkdir(parents=True, exist_ok=True)
+    asset_dir = out.parent / form_id  # made once a page is read: a refused blank leaves nothing behind
     pages, groups, previews = [], [], []
     labels: dict[str, list[str]] = {}  # number fields: a name -> the questions of its digits (pinned labels)
     box_number = frame_number = question_number = lettered = 0
     title = ""
     warnings: list[str] = []
     for page_no, (grey, px_per_mm) in enumerate(_pages_of(blank, page_width_mm), start=1):
-        if page_no == 1 and refuse_omr_forms and (own := omr_form_message(grey)):
+        if page_no == 1 and refuse_omr_forms and (own := omr_form_message(grey, templates)):
             raise InputFileError(f"{blank}: {own}")
         layer = read_pdf_words(blank, page_no - 1) if read_text and blank.suffix.lower() == ".pdf" else None
         finding = detect_page(grey, px_per_mm, read_text=read_text, group_by=group_by, words=layer)
@@ -250,6 +254,7 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
                                interpolation=cv2.INTER_AREA)
         warnings += frames_over_print(reference, grey.shape[1] / px_per_mm, [
             (q["id"], q["text"], frame_rects[q["frame"]]) for q in questions if q["type"] == "text"], page_no)
+        asset_dir.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(asset_dir / f"page-{page_no}.png"), reference)
         kinds = {b.kind for b, _ in shown_boxes}
         pages.append({"reference": f"{form_id}/page-{page_no}.png", "width": round(grey.shape[1] / px_per_mm, 2),
@@ -274,18 +279,30 @@ def from_blank(blank: str | Path, output: str | Path, group_by: str = "rows",
             "pages": len(pages), "previews": previews, "form_id": form_id, "warnings": warnings}
 
 
-def omr_form_message(grey: np.ndarray) -> str:
+def omr_form_message(grey: np.ndarray, templates: str | Path | None = None) -> str:
     """Why a blank's page (grey uint8) is not made into a new template, in Vietnamese: it carries omr's own
     QR code (a page of ``omr forms print``: form id, version, page), so its template already exists and
     a template read back from its print would only garble it (the fresh user's «phieu-omr»). "" when the
-    page has no omr code."""
+    page has no omr code.
+
+    ``templates``: the templates folder (the command line's): the message names the form's template file
+    in it (:func:`omr.forms.template.find_template`), or says it is not there; None (the web editor): it
+    sends to the editor's list of forms."""
     codes = decode_qr(grey)
     if not codes:
         return ""
     code = codes[0]
-    return (f"đây là mẫu phiếu «{code.form_id}» (phiên bản {code.version}) của omr, đã có sẵn: phiếu in bằng "
-            "omr mang mã QR của mẫu, nên phiếu đã điền được quét thẳng theo mẫu đó; không cần (và không nên) tạo "
-            "mẫu mới từ tờ phiếu này. Để sửa mẫu, hãy mở mẫu «" + code.form_id + "» trong danh sách Mẫu phiếu")
+    why = ("phiếu in bằng omr mang mã QR của mẫu, nên phiếu đã điền được quét thẳng theo mẫu đó; không cần (và "
+           "không nên) tạo mẫu mới từ tờ phiếu này. ")
+    if templates is None:
+        return (f"đây là mẫu phiếu «{code.form_id}» (phiên bản {code.version}) của omr, đã có sẵn: " + why +
+                f"Để sửa mẫu, hãy mở mẫu «{code.form_id}» trong danh sách Mẫu phiếu")
+    said = f"đây là phiếu in bằng omr theo mẫu «{code.form_id}» (phiên bản {code.version}), đã có sẵn: " + why
+    found = find_template(Path(templates), code.form_id) if Path(templates).is_dir() else None
+    if found is not None:
+        return said + f"Tệp mẫu phiếu: {found[0]} (sửa mẫu trong tệp đó hoặc trong trình sửa mẫu)"
+    return said + (f"Thư mục mẫu phiếu {templates} không có tệp mẫu «{code.form_id}»: hãy chỉ thư mục chứa "
+                   "tệp mẫu đã dùng để in phiếu bằng --templates THƯ_MỤC")
 
 
 # A digit's place in a number, counted from the right (units first).

@@ -515,6 +515,8 @@ def _is_letter_counter(box: Found, word) -> bool:
     for i, (char, x, y, w, h) in enumerate(symbols):
         if not (x - 0.3 <= cx <= x + w + 0.3 and y - 0.3 <= cy <= y + h + 0.3) or not char.isalnum():
             continue
+        if not _could_hold(char, x, w, box):
+            continue  # "☐0" read "L]0": the box read as a letter with no counter, the digit beside it
         # A letter holds its counter from side to side; a symbol over part of the box is a phantom
         # reading of the box's wall ("☐Nữ" read "LINữ": the "I" covers only the box's right half).
         if x > box.x + 0.3 * box.w or x + w < box.x + 0.7 * box.w:
@@ -535,6 +537,28 @@ def _is_letter_counter(box: Found, word) -> bool:
                     and gap < T.BLANK_TEXT_LETTER_GAP * h:
                 return True
     return False
+
+
+# Letters and digits whose glyph closes a counter (a hole), by their base letter (Ô, Ơ, Đ as O, D):
+# round ones, whose counter is an oval, and the others, whose counter may have straight sides (D, P, B, A).
+ROUND_COUNTERS = set("OoQ0")
+COUNTERS = ROUND_COUNTERS | set("ABDPRabdegpq4689Đđ")
+
+
+def _could_hold(char: str, x: float, w: float, box: Found) -> bool:
+    """Whether the hole ``box`` can be the counter of the character ``char`` that Tesseract read over it
+    (its box from ``x``, ``w`` mm wide). When that box is the hole's own (left and right within
+    ``BLANK_OUTLINE_MATCH`` of its size), the character is the hole's reading: it must close a counter
+    (:data:`COUNTERS`), of straight sides in a square hole (four corners, filling its bounding box: not O, Ô,
+    0, whose counter is an oval). Tesseract reads a box glued to its digit («☐0») as "L]0", "LI1", "[16",
+    "19": the "L", "I", "[", "1" over the hole close no counter; the hole is the box and only the digit is
+    text. A character box that strays from the hole (in a bold title the ring of «Ố» fell in the 6 mm box
+    of the "I" after it, 150 dpi) says nothing of it: any letter or digit may hold it, as before."""
+    match = T.BLANK_OUTLINE_MATCH * box.w
+    if abs(x - box.x) > match or abs(x + w - box.x - box.w) > match:
+        return True
+    base = unicodedata.normalize("NFD", char)[:1]
+    return base in COUNTERS and not (box.kind == "square" and base in ROUND_COUNTERS)
 
 
 def _over_box(symbol, box: Found, step: int) -> bool:

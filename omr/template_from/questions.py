@@ -126,16 +126,168 @@ def group_by_print(boxes: list, words: list, ink: np.ndarray | None = None, px_p
     if by == "columns":
         return _by_columns(boxes, words)
     size = float(np.median([max(b.w, b.h) for b in boxes]))
-    rows = _rows(boxes, size)
+    grid = _vertical_digit_grid(boxes, words, size, reader)
+    in_grid = {i for column in grid for i in column.boxes}
+    rows = [[i for i in row if i not in in_grid] for row in _rows(boxes, size)]
     segments: list[list[int]] = []
     for row in rows:
-        segments += _split_row(row, boxes, words, ink, px_per_mm)
+        if row:
+            segments += _split_row(row, boxes, words, ink, px_per_mm)
     questions = _join_rows(segments, boxes, words)
     for q in questions:
         _label(q, boxes, words, ink, px_per_mm, reader)
         q.comb = _is_comb(q.boxes, boxes)
     _digit_columns(questions, boxes, words, reader)
+    if grid:
+        # The grid's columns take the place of the first question printed below the grid's top.
+        top = boxes[grid[0].boxes[0]].centre[1]
+        at = next((k for k, q in enumerate(questions) if boxes[q.boxes[0]].centre[1] > top), len(questions))
+        questions[at:at] = grid
     return questions
+
+
+def _digit_beside(box, words: list) -> str:
+    """The digit printed right after ``box`` (within ``BLANK_DIGIT_LABEL_MM``, level with it): «☐ 0», «☐0»
+    (a word Tesseract read across the box and its digit, "L]0", "O0", keeps what lies right of the box), or
+    "" when what is there is not one digit."""
+    band = (box.y - 0.3 * box.h, box.y + 1.3 * box.h)
+    right = box.x + box.w
+    # A word ending within the box's right wall is the box (a text layer's "☐"), not what follows it.
+    near = sorted((w for w in words if band[0] <= w.y + w.h / 2 <= band[1] and w.right > right + 0.3
+                   and w.x < right + T.BLANK_DIGIT_LABEL_MM), key=lambda w: w.x)
+    if not near:
+        return ""
+    word = _outside(near[0], box) if near[0].x < right and near[0].symbols else near[0]
+    return _as_digit(word.text)
+
+
+# Letters Tesseract reads for a small digit set beside a box ("☐ 0" read "Llo" at 300 dpi, "☐1" read "LI").
+DIGIT_LOOKALIKES = {"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "i": "1", "|": "1", "Z": "2",
+                    "z": "2", "S": "5", "s": "5", "B": "8", "g": "9", "q": "9"}
+
+
+def _as_digit(text: str) -> str:
+    """One digit read beside a box (:data:`DIGIT_LOOKALIKES` taken for their digit), or "" for anything else."""
+    text = _clean(text)
+    text = DIGIT_LOOKALIKES.get(text, text)
+    return text if len(text) == 1 and text.isdigit() else ""
+
+
+def _vertical_digit_grid(boxes: list, words: list, size: float, reader: Callable | None = None) -> list[Question]:
+    """Columns of boxes each labelled 0, 1, 2 … downwards, two or more side by side (a day's tens and
+    units, a month's, a student number marked digit by digit in a grid): one question per column, its
+    labels and codes the digits, its text the column's printed heading. Empty when there is no such grid.
+
+    A column is boxes one under another (centres within 0.5 of a box across), evenly spaced (each step
+    within ``BLANK_GRID_PITCH_TOLERANCE`` of the column's first), the k-th labelled with the digit k right of
+    it (:func:`_digit_beside`; on a scanned blank a label not read as its digit is read again from its own
+    crop by ``reader``): in a column of ``BLANK_GRID_FULL_COLUMN`` boxes or more, all but at most
+    ``BLANK_DIGIT_MISREAD_MAX`` labels read as their digit (the others unread or another digit, as
+    :func:`_digit_columns` takes a row); in a shorter one, every label read is its place's digit and at most
+    one is unread. A grid is two or more such columns whose
+    first boxes are level and whose steps are alike, one of them at least ``BLANK_GRID_MIN_DIGITS`` long:
+    rows grouped by the row (the default) made of it one question of mixed digits ("0 0 0 0 1 1 …").
+    """
+    if len(boxes) < 2 * 2:
+        return []
+    columns: list[Question] = []
+    for stack in _aligned(boxes, size, 0, 0.5):
+        for run in _even_runs(stack, boxes, size):
+            column = _digit_column(run, boxes, words, reader)
+            if column is not None:
+                columns.append(column)
+    grids: list[list[Question]] = []
+    for column in sorted(columns, key=lambda c: boxes[c.boxes[0]].centre[0]):
+        first = boxes[column.boxes[0]]
+        pitch = boxes[column.boxes[1]].centre[1] - first.centre[1]
+        for grid in grids:
+            other = boxes[grid[-1].boxes[0]]
+            other_pitch = boxes[grid[-1].boxes[1]].centre[1] - other.centre[1]
+            if abs(first.centre[1] - other.centre[1]) < 0.5 * size and \
+                    abs(pitch - other_pitch) <= T.BLANK_GRID_PITCH_TOLERANCE * other_pitch:
+                grid.append(column)
+                break
+        else:
+            grids.append([column])
+    out = []
+    for grid in sorted(grids, key=lambda g: boxes[g[0].boxes[0]].centre[1]):
+        if len(grid) >= 2 and max(len(c.boxes) for c in grid) >= T.BLANK_GRID_MIN_DIGITS:
+            for column in grid:
+                column.text = _clean(" ".join(w.text for w in _grid_heading(column, grid, boxes, words)))
+            out += grid
+    return out
+
+
+def _even_runs(stack: list[int], boxes: list, size: float) -> list[list[int]]:
+    """The runs of two or more boxes of a column (``stack``, top down) set at an even step: each step within
+    ``BLANK_GRID_PITCH_TOLERANCE`` of the run's first, and more than a box apart (not a double outline)."""
+    runs: list[list[int]] = []
+    run = [stack[0]]
+    for i in stack[1:]:
+        step = boxes[i].centre[1] - boxes[run[-1]].centre[1]
+        first = boxes[run[1]].centre[1] - boxes[run[0]].centre[1] if len(run) > 1 else step
+        if step > size and abs(step - first) <= T.BLANK_GRID_PITCH_TOLERANCE * first:
+            run.append(i)
+        else:
+            runs.append(run)
+            run = [i]
+    runs.append(run)
+    return [r for r in runs if len(r) >= 2]
+
+
+def _digit_column(run: list[int], boxes: list, words: list, reader: Callable | None) -> Question | None:
+    """A Question of a column of boxes (``run``, top down) when the k-th is labelled with the digit k (see
+    :func:`_vertical_digit_grid`), else None."""
+    labels = [_digit_beside(boxes[i], words) for i in run]
+    read = sum(label == str(k) for k, label in enumerate(labels))
+    # Read again only a column that reads as digits already (a scanned page's Tesseract costs ~30 ms a
+    # crop; a stack of options or a 1-5 grid's column has no digit beside its boxes).
+    if read < (T.BLANK_DIGIT_REREAD_MIN if len(run) >= T.BLANK_GRID_FULL_COLUMN else 1):
+        return None
+    for k, i in enumerate(run):
+        if labels[k] != str(k) and reader is not None:
+            b = boxes[i]
+            text, _ = reader((b.x + b.w, b.y, T.BLANK_DIGIT_LABEL_MM, b.h))
+            labels[k] = _as_digit(text) or labels[k]
+    agree = sum(label == str(k) for k, label in enumerate(labels))
+    wrong = sum(bool(label) and label != str(k) for k, label in enumerate(labels))
+    if len(run) >= T.BLANK_GRID_FULL_COLUMN:
+        if agree < len(run) - T.BLANK_DIGIT_MISREAD_MAX:
+            return None
+    elif wrong or agree < max(1, len(run) - 1):
+        return None
+    digits = [str(k) for k in range(len(run))]
+    return Question(list(run), "", digits, list(digits))
+
+
+def _grid_heading(column: Question, grid: list[Question], boxes: list, words: list) -> list:
+    """The words printed over a grid's column (halfway to its neighbours' boxes), by line then x: the
+    nearest line above its first box, within ``BLANK_GRID_HEADING_MM`` of its top, and the lines above it
+    that it wraps from (each at most ``BLANK_GRID_HEADING_GAP`` of a line's height apart: the question's own
+    text above the grid is set a paragraph apart)."""
+    first = boxes[column.boxes[0]]
+    xs = sorted(boxes[c.boxes[0]].centre[0] for c in grid)
+    k = xs.index(first.centre[0])
+    half = (xs[1] - xs[0]) / 2
+    left = (xs[k - 1] + xs[k]) / 2 if k > 0 else xs[k] - half
+    right = (xs[k] + xs[k + 1]) / 2 if k + 1 < len(xs) else xs[k] + half
+    above = [w for w in words if left <= w.x + w.w / 2 <= right and w.bottom <= first.y + 0.2 * first.h
+             and w.y >= first.y - T.BLANK_GRID_HEADING_MM and not _is_code([w])]
+    lines: list[list] = []
+    for w in sorted(above, key=lambda w: -(w.y + w.h / 2)):
+        if lines and abs(w.y + w.h / 2 - np.mean([v.y + v.h / 2 for v in lines[-1]])) < 0.5 * w.h:
+            lines[-1].append(w)
+        else:
+            lines.append([w])
+    kept: list[list] = []
+    for line in lines:
+        if kept:
+            top = min(v.y for v in kept[-1])
+            height = float(np.median([v.h for v in kept[-1]]))
+            if top - max(v.bottom for v in line) > T.BLANK_GRID_HEADING_GAP * height:
+                break
+        kept.append(line)
+    return [w for line in reversed(kept) for w in sorted(line, key=lambda w: w.x)]
 
 
 def _digit_reads(question: Question) -> tuple[int, int]:
@@ -224,16 +376,23 @@ def _is_comb(members: list[int], boxes: list) -> bool:
 
 
 def _rows(boxes: list, size: float) -> list[list[int]]:
-    order = sorted(range(len(boxes)), key=lambda i: boxes[i].centre[1])
-    rows: list[list[int]] = []
+    return _aligned(boxes, size, 1, 0.6)
+
+
+def _aligned(boxes: list, size: float, axis: int, share: float) -> list[list[int]]:
+    """The boxes (indices) in lines: rows (``axis`` 1: centres level) or columns (``axis`` 0: centres one
+    under another), a box joining the line before when its centre is within ``share`` of ``size`` (mm) of the
+    line's mean; lines in order along ``axis``, each box of a line in order along the other (by its edge)."""
+    order = sorted(range(len(boxes)), key=lambda i: boxes[i].centre[axis])
+    lines: list[list[int]] = []
     for i in order:
-        if rows and abs(boxes[i].centre[1] - np.mean([boxes[j].centre[1] for j in rows[-1]])) < 0.6 * size:
-            rows[-1].append(i)
+        if lines and abs(boxes[i].centre[axis] - np.mean([boxes[j].centre[axis] for j in lines[-1]])) < share * size:
+            lines[-1].append(i)
         else:
-            rows.append([i])
-    for row in rows:
-        row.sort(key=lambda i: boxes[i].x)
-    return rows
+            lines.append([i])
+    for line in lines:
+        line.sort(key=lambda i: boxes[i].y if axis == 0 else boxes[i].x)
+    return lines
 
 
 def _split_row(row: list[int], boxes: list, words: list, ink, px_per_mm: float) -> list[list[int]]:
@@ -529,7 +688,9 @@ def number_fields(questions: list[Question], boxes: list, words: list) -> list[t
     run: list[int] = []
 
     def close() -> None:
-        if len(run) >= 2:
+        if len(run) >= 2 and _column_name(questions[run[0]], boxes):
+            fields.append((list(run), _column_name(questions[run[0]], boxes)))
+        elif len(run) >= 2:
             name = [w for w in _left_text(questions[run[0]].boxes, boxes, words) if not _is_code([w])]
             # The row's name ends at its colon: after it, a scanned box's edge read as letters ("Tháng:[L").
             fields.append((list(run), _clean(" ".join(w.text for w in name).split(":")[0])))
@@ -540,13 +701,33 @@ def number_fields(questions: list[Question], boxes: list, words: list) -> list[t
             run = []
             continue
         if run:
-            if _next_in_row(questions[run[-1]], q, boxes, words):
+            if _next_in_row(questions[run[-1]], q, boxes, words) or _next_column(questions[run[-1]], q, boxes):
                 run.append(k)
                 continue
             close()
         run = [k]
     close()
     return fields
+
+
+def _column_name(question: Question, boxes: list) -> str:
+    """The name of a vertical digit column's number (:func:`_vertical_digit_grid`): its heading before a
+    bracket or a comma («Ngày (chục)», «Ngày, hàng đơn vị» -> «Ngày»); "" for a row of boxes or a column
+    with no heading."""
+    cells = [boxes[i] for i in question.boxes]
+    if len(cells) < 2 or any(abs(c.centre[0] - cells[0].centre[0]) > 0.5 * cells[0].w for c in cells):
+        return ""
+    return re.split(r"[(,:\-–]", question.text)[0].strip()
+
+
+def _next_column(left: Question, right: Question, boxes: list) -> bool:
+    """``right`` is the next digit of ``left``'s number in a vertical grid: both columns (their first boxes
+    level, ``right`` to the right) headed by the same name (:func:`_column_name`: «Ngày (chục)», «Ngày (đơn
+    vị)»). Columns named apart («Ngày …», «Tháng …») or not named are separate numbers: no guess."""
+    a, b = boxes[left.boxes[0]], boxes[right.boxes[0]]
+    name = _column_name(left, boxes)
+    return bool(name) and abs(a.centre[1] - b.centre[1]) < 0.6 * b.h and b.x > a.x and \
+        fold(name) == fold(_column_name(right, boxes))
 
 
 def _circled_sequence(reads: list[str | None], alphabet: str = "0123456789") -> list[str] | None:
@@ -1012,16 +1193,8 @@ def _line_above(first, boxes: list, words: list) -> str:
 
 def _by_columns(boxes: list, words: list) -> list[Question]:
     size = float(np.median([max(b.w, b.h) for b in boxes]))
-    order = sorted(range(len(boxes)), key=lambda i: boxes[i].centre[0])
-    columns: list[list[int]] = []
-    for i in order:
-        if columns and abs(boxes[i].centre[0] - np.mean([boxes[j].centre[0] for j in columns[-1]])) < 0.6 * size:
-            columns[-1].append(i)
-        else:
-            columns.append([i])
     questions = []
-    for column in columns:
-        column.sort(key=lambda i: boxes[i].y)
+    for column in _aligned(boxes, size, 0, 0.6):
         q = Question(column)
         _label(q, boxes, words)
         questions.append(q)

@@ -11,11 +11,19 @@ ID numbers are written without dots, phone numbers with or without.
 Numbers glued to letters (dossier codes such as "H20-251014-0001") are left.
 A grouped number of 9 digits starting with 0 is a phone number a handwriting
 draft dropped a digit of, and is masked too.
+
+Handwriting drafts also read digits as look-alike letters ("O9l2 345 678",
+"0912 3A5 67B"). Inside a digit-dense run (mostly real digits, see
+:data:`~omr.tuning.PRIVACY_RUN_MIN_DIGITS`) a same-length copy of the text reads
+the look-alikes as digits; numbers found in that copy are masked in the text
+as written. Words ("Số 10 Bis", "Ông Bảo", "lô B12") never form such a run.
 """
 
 from __future__ import annotations
 
 import re
+
+from omr import tuning as T
 
 PHONE_LABEL = "[SĐT đã ẩn]"
 ID_LABEL = "[số giấy tờ đã ẩn]"
@@ -37,16 +45,131 @@ def _digit_count(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
 
 
+# Letters (and a bar) handwriting OCR reads for digits: O/o/D for 0, l/I/i/| for 1, Z/z for 2, A for 4
+# ("3A5"), S/s for 5, b for 6, T for 7, B for 8, g/q for 9 (the shapes a hand-written digit shares with them).
+_LOOKALIKES = {"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "i": "1", "|": "1", "Z": "2", "z": "2",
+               "A": "4", "S": "5", "s": "5", "b": "6", "T": "7", "B": "8", "g": "9", "q": "9"}
+_AS_DIGITS = str.maketrans(_LOOKALIKES)
+_TOKEN = r"[\d" + re.escape("".join(_LOOKALIKES)) + r"]+"
+# A run: tokens of digits and look-alikes joined by single separators, not glued to other letters nor to a
+# slash (dates "01/01/1990", fractions "9.5/10").
+_RUN = re.compile(r"(?<![\w|/])" + _TOKEN + r"(?:[ .\-]" + _TOKEN + r")*(?![\w|/])")
+# A date written with dots or dashes, day first ("01-01-1990", "1.3.26"): never part of a phone number (a
+# phone is never grouped day-month-year), though its digits and the number after it look like one
+# ("ngày 01-01-1990 100 đồng").
+_DATE = re.compile(r"(?<![\w.\-])(?:0?[1-9]|[12]\d|3[01])([.\-])(?:0?[1-9]|1[0-2])\1(?:19|20)?\d\d(?![\w.\-])")
+# Money in thousands groups led by three digits ("840.000.000.000 đồng"): never a phone number, though
+# "84" starts one ("84.912.345.678", its first group two digits, stays a phone number).
+_MONEY = re.compile(r"[1-9]\d\d(?:\.\d{3})+")
+_HIDDEN = "#"  # stands for a masked number in the text still searched: neither a word, digit nor separator
+# A phone label a draft glued to its number, the space between lost ("SĐT0936.000.285", "số0925000528"):
+# the label is set apart so the number is found (a number glued to other letters stays a code).
+_GLUED_LABEL = re.compile(r"(?<!\w)(?:s[đd]t|đt|dđ|tel|zalo|số)(?=[\dOoD])", re.IGNORECASE)
+
+
+def _digit_dense(text: str) -> bool:
+    """Whether ``text`` (a run, separators included) holds enough real digits to be a number
+    with look-alike letters among its digits (:data:`~omr.tuning.PRIVACY_RUN_MIN_DIGITS`, share)."""
+    digits = _digit_count(text)
+    symbols = digits + sum(ch in _LOOKALIKES for ch in text)
+    return digits >= T.PRIVACY_RUN_MIN_DIGITS and digits >= T.PRIVACY_RUN_MIN_DIGIT_SHARE * symbols
+
+
+# "Do", "Bis", "So": a capitalised word, with a vowel after its capital; "Ozq" is digits read as letters.
+_TITLE_WORD = re.compile(r"[A-Z][a-z]*[aeiouy][a-z]*")
+
+
+def _edge_token_is_digits(token: str, leading: bool) -> bool:
+    """Whether a token of look-alike letters only, at one end of a run, is part of the number.
+
+    At the start only as the first group of a phone number, 3 or 4 symbols from its leading 0
+    ("OSO 000 0000"; "SBD 123456", "DO 1.000.000", "Bis": labels and words); at the end unless it is a
+    capitalised word ("0912 345 678 Do"): a lower-case group such as "ooo" or "lzs" is digits all misread.
+    """
+    if _TITLE_WORD.fullmatch(token):
+        return False
+    return not leading or (_LOOKALIKES[token[0]] == "0" and len(token) in (3, 4))
+
+
+def _read_as_digits(text: str) -> str:
+    """``text`` of the same length with the look-alike letters of its digit-dense runs read as digits.
+
+    Groups of look-alike letters at either end of a run are left out of it unless they read as digits
+    (:func:`_edge_token_is_digits`: "0912 345 678 Do", "Số 10 Bis" stay words); between two groups
+    holding digits such a group is digits all misread ("000 Ioo 000").
+    """
+    chars = list(text)
+    for run in _RUN.finditer(text):
+        tokens = [(m.start() + run.start(), m.end() + run.start()) for m in re.finditer(r"[^ .\-]+", run.group())]
+        span = _number_part(text, tokens)
+        if span is not None:
+            chars[span[0]:span[1]] = text[span[0]:span[1]].translate(_AS_DIGITS)
+    return "".join(chars)
+
+
+def _number_part(text: str, tokens: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """(start, end) in ``text`` of the digit-dense part of a run's ``tokens`` (start, end), or None."""
+    keep = [i for i, (s, e) in enumerate(tokens) if _digit_count(text[s:e])]
+    if not keep:
+        return None
+    first, last = keep[0], keep[-1]
+    while first > 0 and _edge_token_is_digits(text[slice(*tokens[first - 1])], leading=True):
+        first -= 1
+    while last < len(tokens) - 1 and _edge_token_is_digits(text[slice(*tokens[last + 1])], leading=False):
+        last += 1
+    start, end = tokens[first][0], tokens[last][1]
+    return (start, end) if _digit_dense(text[start:end]) else None
+
+
+def _number_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, label) of the phone and ID numbers of ``text``: phone numbers first, then IDs,
+    then phone numbers one digit short, each pass blind to what an earlier one masked and to dates."""
+    spans: list[tuple[int, int, str]] = []
+    text = _DATE.sub(lambda m: _HIDDEN * len(m.group()), text)
+    passes = ((_PHONE, PHONE_LABEL, lambda s: _digit_count(s) in (10, 11, 12) and not _MONEY.fullmatch(s)),
+              (_ID, ID_LABEL, lambda s: _digit_count(s) in (9, 12)),
+              (_PHONE_SHORT, PHONE_LABEL, lambda s: not s.isdigit()))
+    for pattern, label, accept in passes:
+        found = [(m.start(), m.end(), label) for m in pattern.finditer(text) if accept(m.group())]
+        for start, end, _ in found:
+            text = text[:start] + _HIDDEN * (end - start) + text[end:]
+        spans += found
+    return spans
+
+
 def mask_personal_numbers(text: str | None) -> str | None:
     """``text`` with phone and ID numbers replaced by labels.
+
+    Numbers whose digits a handwriting draft read as look-alike letters are masked too
+    (the letters inside digit-dense runs are read as digits to find them), and numbers a
+    draft glued to their label ("SĐT0936.000.285"). ``None`` and ``""`` come back as given.
 
     >>> mask_personal_numbers("Gọi 0912 345 678 hoặc +84 912.345.678")
     'Gọi [SĐT đã ẩn] hoặc [SĐT đã ẩn]'
     >>> mask_personal_numbers("CCCD 079123456789, nộp 150.000.000 đồng")
     'CCCD [số giấy tờ đã ẩn], nộp 150.000.000 đồng'
+    >>> mask_personal_numbers("sđt O9l2.345.678, số 10 Bis")
+    'sđt [SĐT đã ẩn], số 10 Bis'
     """
     if not text:
         return text
-    text = _PHONE.sub(lambda m: PHONE_LABEL if _digit_count(m.group()) in (10, 11, 12) else m.group(), text)
-    text = _ID.sub(lambda m: ID_LABEL if _digit_count(m.group()) in (9, 12) else m.group(), text)
-    return _PHONE_SHORT.sub(lambda m: PHONE_LABEL if not m.group().isdigit() else m.group(), text)
+    spans = _number_spans(text)
+    as_digits = _read_as_digits(_GLUED_LABEL.sub(lambda m: _HIDDEN * len(m.group()), text))
+    if as_digits != text:
+        spans += [(s, e, label) for s, e, label in _number_spans(as_digits) if _digit_dense(text[s:e])]
+    if not spans:
+        return text
+    merged: list[list] = []  # [start, end, label, length of the longest span merged]
+    for start, end, label in sorted(spans):
+        if merged and start < merged[-1][1]:
+            last = merged[-1]
+            if end - start > last[3]:
+                last[2], last[3] = label, end - start
+            last[1] = max(last[1], end)
+        else:
+            merged.append([start, end, label, end - start])
+    out, at = [], 0
+    for start, end, label, _ in merged:
+        out += [text[at:start], label]
+        at = end
+    return "".join(out + [text[at:]])

@@ -46,6 +46,7 @@ from omr.forms.template import (
     FORM_ID_PATTERN,
     ID_PATTERN,
     Template,
+    find_template,
     load_template,
     reserved_question_id,
 )
@@ -915,18 +916,6 @@ class Saved:
                "thư mục mẫu phiếu chưa có phiếu khảo sát chuẩn để gắn")
         return (f"{len(self.unlinked)} câu một lựa chọn không được tính vào chỉ số nào ({names}): {why}; "
                 "báo cáo theo kỳ sẽ không tính các câu này.")
-
-
-def find_template(template_dir: Path, form_id: str) -> tuple[Path, Template] | None:
-    """The YAML file in ``template_dir`` (not its subfolders) that defines ``form_id``, or None."""
-    for path in sorted(Path(template_dir).glob("*.yaml")):
-        try:
-            template = load_template(path)
-        except TemplateError:
-            continue
-        if template.form_id == form_id:
-            return path, template
-    return None
 
 
 def _frozen_versions(template_dir: Path, form_id: str) -> list[int]:
