@@ -165,8 +165,8 @@ def create_app(db_url: str | None = None, *, uploads_dir: str | Path = DEFAULT_U
         # Before any before_request hook (the CSRF check reads the form): a body over the route's bound
         # for this user (an upload's only for a user who may upload there) is refused with 413 unread. The template editor's blueprint narrows its own routes further.
         configured = app.config.get("MAX_CONTENT_LENGTH")
-        user = views.load_user()
-        limit = body_limit(request.path, None if user is None else user.role)
+        role = views.request_role() if upload_route(request.path) is not None else None
+        limit = body_limit(request.path, role)
         request.max_content_length = min(limit, configured) if configured else limit
         parts = form_parts(request.path)
         if parts is not None:

@@ -239,11 +239,7 @@ def live_session_user(store, data) -> users.User | None:
 
 
 def _load_user() -> None:
-    """g.user: the logged-in user of this request, or None. Done once a request: the body bound
-    (omr.web.create_app) asks first, before the CSRF check reads the body."""
-    if getattr(request, "user_loaded", False):  # not g: an app context (and its g) may outlive a request
-        return
-    request.user_loaded = True
+    """g.user: the logged-in user of this request, or None (a login that ended is cleared from the cookie)."""
     g.user = None
     user_id = session.get("uid")
     if isinstance(user_id, int):
@@ -256,10 +252,12 @@ def _load_user() -> None:
             session.clear()
 
 
-def load_user() -> users.User | None:
-    """This request's logged-in user (None: nobody, or a login that no longer counts), loaded once."""
-    _load_user()
-    return g.user
+def request_role() -> str | None:
+    """The role of this request's live login (None: nobody, or a login that no longer counts), read
+    without changing the session: the body bound asks before the CSRF check, which needs the session's
+    token even when the login has ended (a save after the session ended then goes to the login page)."""
+    user = live_session_user(_store(), dict(session))
+    return None if user is None else user.role
 
 
 def _require_password_change():
@@ -579,15 +577,15 @@ def register(app: Flask) -> None:
     @app.errorhandler(413)
     def _too_large(exc):
         limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
-        user = load_user()
+        role = request_role()
         if bounds.form_parts(request.path) is not None and request.content_length is not None \
                 and request.content_length <= limit:
             # werkzeug says 413 for a form of too many parts as for too many bytes: this one was not too many bytes.
             return current_app.make_response((render_template("error.html", title="Quá nhiều tệp",
                                                               message=TOO_MANY_FILES.format(
                                                                   files=vn_integer(tuning.WEB_MAX_UPLOAD_FILES))), 413))
-        return too_large_response(request.path, limit, request.is_json, login_needed=bounds.login_needed_to_upload(
-            request.path, None if user is None else user.role))
+        return too_large_response(request.path, limit, request.is_json,
+                                  login_needed=bounds.login_needed_to_upload(request.path, role))
 
     @app.get("/")
     @login_required()
