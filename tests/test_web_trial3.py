@@ -5,35 +5,17 @@ from __future__ import annotations
 import io
 
 import pytest
-from db_fixtures import PAGE1, PAGE2, page_result, record
-from web_helpers import csrf_token, logged_in, review_app
-
-from omr.model import AMBIGUOUS
-
-PASSWORDS = {"quan": "ca-phe sua da Ben Tre 7", "lan": "lan-kiem-tra-phieu-dong-thap", "thu": "thu-quet-phieu-ca-ngay"}
-ROLES = {"quan": "admin", "lan": "reviewer", "thu": "scanner"}
+import test_web_hardening as hardening
+from web_helpers import csrf_token
 
 pytestmark = pytest.mark.usefixtures("quick_hashes")
-
-
-@pytest.fixture
-def app(store_url, tmp_path, repo_root, catalogue):
-    def seed(store):
-        batch = store.ensure_batch("dot-thu")
-        record(store, batch, page_result(1, 1, PAGE1, path="s1.pdf", statuses={"B1": AMBIGUOUS}))
-        record(store, batch, page_result(1, 2, PAGE2, path="s1.pdf", index=1))
-
-    people = {name: (PASSWORDS[name], role) for name, role in ROLES.items()}
-    with review_app(store_url, tmp_path, repo_root, catalogue, people, seed) as application:
-        yield application
+# The attack tests' app (an admin «quan», a reviewer «lan», a scanner «thu», one sheet read) and login.
+app = hardening.app
+_login = hardening.login
 
 
 def _text(response) -> str:
     return response.get_data(as_text=True)
-
-
-def _login(app, name):
-    return logged_in(app, name, PASSWORDS[name])
 
 
 # --- 1. an anonymous upload is held to a form's bound ---------------------------------------------------
