@@ -224,7 +224,7 @@ def _route_bounded_parser(app: Flask):
         def parse_header(self, header_plus):
             super().parse_header(header_plus)
             path = self.path or "/"
-            if upload_route(path) is not None:
+            if upload_route(path) is not None and (self.content_length > 0 or self.chunked):  # a body: whose?
                 self.role = cookie_role(app, self.headers.get("COOKIE"))
             limit = body_limit(path, self.role)
             if limit < self.adj.max_request_body_size:
