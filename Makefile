@@ -73,6 +73,9 @@ $(VENV)/.installed: pyproject.toml
 
 demo: install
 	@mkdir -p $(OUT)
+	@# The demo's database, exports, reports and sheet images hold (simulated) personal data: its folder is
+	@# its owner's only, as real outputs should be (docs/guide.md).
+	@chmod 700 $(OUT)
 	$(BIN)/omr forms print $(TEMPLATE) --count 20 --unit 30001 --units examples/units/caolanh.csv -o $(OUT)/forms.pdf
 	$(BIN)/omr forms layout $(TEMPLATE) -o $(OUT)/layout.json
 	$(BIN)/omr forms simulate $(TEMPLATE) --count 20 --seed 1 --profile office --unit 30001 --units examples/units/caolanh.csv --survey-from 2025-09-15 --survey-to 2025-12-14 -o $(OUT)/scans.pdf --truth $(OUT)/truth.jsonl

@@ -1703,6 +1703,13 @@ ZIP_KIND_MAX_DIRECTORY_BYTES = 1024 ** 2
 # characters: ~90 KB percent-encoded at 9 bytes a Vietnamese letter) is far below 1 MiB; a larger one
 # is refused before it is read (waitress used to spool a 4 GB body of POST /login to disk first).
 WEB_MAX_FORM_BYTES = 1024 ** 2
+# Files one upload of a batch may hold (POST /batches; werkzeug's multipart parser refused a form of over
+# 1,000 parts, its default, with the same 413 as a body over 4 GB: a phone's 997 photos were «over 4 GB»).
+# A 2,000-page batch (MAX_PAGES_PER_FILE's figure: the largest batch an office scans in one go) of one photo
+# or one-page scan a page is 2,000 files; the form's few fields (name, dates, CSRF token) come on top
+# (omr.web.bounds.form_parts). Each file is held open while the request is read: the server raises its
+# open-file limit to match (omr.web.allow_open_files).
+WEB_MAX_UPLOAD_FILES = 2000
 
 # A CSV saved in a Western code page (Windows-1252, "CSV (Comma delimited)" on a non-Vietnamese Windows)
 # has "?" for each Vietnamese letter the code page lacks. A "?" followed by a letter inside a word never

@@ -495,6 +495,79 @@ def test_a_mapping_that_is_not_yaml_is_named_with_its_line_in_vietnamese(store_u
         assert not any(word in err for word in ("unacceptable", "expected", "while", "position", "codec")), err
 
 
+def _xlsx_with_formulas(path, rows, *, cached: dict[str, str] | None = None, recalc: bool = True):
+    """An XLSX of ``rows`` as openpyxl (or pandas) writes it: formulas with no stored result. ``cached``:
+    cell -> the stored result (a string, as Excel stores ="…"; "0" for a number, as XlsxWriter stores);
+    ``recalc``: the workbook asks for a full recalculation on opening, as openpyxl's and XlsxWriter's do."""
+    import re
+    import zipfile
+
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    workbook.save(path)
+    with zipfile.ZipFile(path) as package:
+        parts = {name: package.read(name) for name in package.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode("utf-8")
+    for cell, value in (cached or {}).items():
+        kind = "" if value == "0" else ' t="str"'
+        sheet, found = re.subn(rf'<c r="{cell}"([^>]*)><f>(.*?)</f><v\s*/?>(?:</v>)?',
+                               rf'<c r="{cell}"\1{kind}><f>\2</f><v>{value}</v>', sheet)
+        assert found == 1, cell
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode("utf-8")
+    calc = parts["xl/workbook.xml"].decode("utf-8")
+    assert 'fullCalcOnLoad="1"' in calc
+    if not recalc:
+        parts["xl/workbook.xml"] = calc.replace(' fullCalcOnLoad="1"', "").encode("utf-8")
+    with zipfile.ZipFile(path, "w") as package:
+        for name, data in parts.items():
+            package.writestr(name, data)
+    return path
+
+
+FORMULA_HEADER = ["Dấu thời gian", "Ngày khảo sát", "Người trả lời là", f"{GRID} [Nơi ngồi chờ đủ chỗ, thoáng mát]",
+                  "Ý kiến khác"]
+
+
+def test_an_xlsx_formula_without_a_stored_result_rejects_its_row_never_a_blank(store, mini, tmp_path):
+    """A fresh user's trial: an XLSX written by a script put ="Rất hài lòng" in a scale answer and formulas in
+    the comment; openpyxl's data_only read gave None, imported as «left blank» (status ok, no warning)."""
+    path = _xlsx_with_formulas(tmp_path / "cong-thuc.xlsx", [
+        FORMULA_HEADER,
+        ["01/08/2025 09:30", "01/08/2025", "Cá nhân", "Hài lòng", "Tốt"],
+        ["01/08/2025 10:30", "01/08/2025", "Cá nhân", '="Rất hài lòng"', '=HYPERLINK("http://evil.example","x")'],
+        ["01/08/2025 11:30", "01/08/2025", "Cá nhân", "Hài lòng", "=1+1"],
+    ])
+    report = import_online(store, path, "f", load_mapping(mapping_for(mini, tmp_path)), rejects=tmp_path / "rej.csv")
+    assert report.imported == 1 and report.rejected == 2
+    assert sorted(answers_by_row(store)) == [2]
+    rejects = read_rejects(tmp_path / "rej.csv")
+    assert {(r["dòng"], r["cột"]) for r in rejects} == {("3", FORMULA_HEADER[3]), ("3", "Ý kiến khác"),
+                                                        ("4", "Ý kiến khác")}
+    by_cell = {(r["dòng"], r["cột"]): r for r in rejects}
+    reason = by_cell[("3", FORMULA_HEADER[3])]["lý do"]
+    assert "ô D3 là công thức" in reason and "lưu lại" in reason and "Excel" in reason
+    assert by_cell[("4", "Ý kiến khác")]["giá trị"] == "'=1+1"  # the formula, shown, never run
+    assert all(r["tệp"].endswith("cong-thuc.xlsx") for r in rejects)
+
+
+def test_an_xlsx_formula_whose_stored_result_is_a_placeholder_is_refused_and_excels_own_is_taken(store, mini, tmp_path):
+    """XlsxWriter stores 0 as every formula's result and asks for a recalculation on opening: that 0 is no
+    answer. A file saved by Excel stores each result and asks for none: the result is the answer."""
+    rows = [FORMULA_HEADER, ["01/08/2025 09:30", "01/08/2025", "Cá nhân", "Hài lòng", "=1-1"]]
+    placeholder = _xlsx_with_formulas(tmp_path / "xlsxwriter.xlsx", rows, cached={"E2": "0"})
+    report = import_online(store, placeholder, "f", load_mapping(mapping_for(mini, tmp_path)),
+                           rejects=tmp_path / "rej.csv")
+    assert report.imported == 0 and report.rejected == 1
+    assert "ô E2 là công thức" in read_rejects(tmp_path / "rej.csv")[0]["lý do"]
+    rows[1][3] = '="Rất hài lòng"'
+    saved = _xlsx_with_formulas(tmp_path / "excel.xlsx", rows, cached={"D2": "Rất hài lòng", "E2": "0"}, recalc=False)
+    report = import_online(store, saved, "g", load_mapping(mapping_for(mini, tmp_path)), rejects=tmp_path / "rej2.csv")
+    assert report.imported == 1 and report.rejected == 0, (report.problems, report)
+    answers = answers_by_row(store)[2]["answers"]
+    assert answers["B1"][0] == "5" and answers["H4"][0] == "0"
+
+
 @pytest.mark.parametrize("known", [True, False])
 def test_phone_numbers_typed_online_are_masked_in_every_export(store, mini, tmp_path, known):
     from omr.reports.export import export_responses

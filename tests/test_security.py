@@ -476,18 +476,26 @@ def test_a_web_export_is_one_zip_with_the_crops_and_leaves_nothing_in_tmp(server
     assert list((tmp_path / "uploads").glob("**/*.png")) == []
 
 
-def test_exports_and_reports_follow_the_umask(tmp_path, db_url, repo_root):
-    for mask, mode in ((0o022, 0o644), (0o002, 0o664), (0o077, 0o600)):
+def test_the_database_exports_and_reports_are_private_whatever_the_umask(tmp_path, db_url, repo_root):
+    """A fresh user's trial: omr.sqlite (password hashes, answers, comments), its -wal, the exports and the
+    reports were created 0644 under the usual umask 022, readable by any account of a shared office box,
+    while the uploads were 0600."""
+    for mask in (0o022, 0o002, 0o077):
         out = tmp_path / f"export-{mask:o}.csv"
         report = tmp_path / f"report-{mask:o}.html"
+        fresh = tmp_path / f"new-{mask:o}" / "omr.sqlite"
         env = {**os.environ, "PYTHONPATH": str(repo_root)}
         script = (f"import os, sys; os.umask({mask}); from omr.cli import main; "
                   f"sys.exit(main(['export', '--db', {db_url!r}, '-o', {str(out)!r}, '--templates', "
                   f"{str(repo_root / 'form_templates')!r}]) or main(['report', '--period', '2026-Q1', '--db', "
-                  f"{db_url!r}, '-o', {str(report)!r}, '--templates', {str(repo_root / 'form_templates')!r}]))")
+                  f"{db_url!r}, '-o', {str(report)!r}, '--templates', {str(repo_root / 'form_templates')!r}]) "
+                  f"or main(['units', 'import', {str(repo_root / 'examples' / 'units' / 'caolanh.csv')!r}, "
+                  f"'--db', {str(fresh)!r}]))")
         done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, cwd=repo_root)
         assert done.returncode == 0, done.stderr
-        assert stat.S_IMODE(out.stat().st_mode) == mode and stat.S_IMODE(report.stat().st_mode) == mode
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600 and stat.S_IMODE(report.stat().st_mode) == 0o600
+        made = [fresh] + [p for p in fresh.parent.glob("omr.sqlite-*")]
+        assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in made), [(p.name, oct(p.stat().st_mode)) for p in made]
 
 
 def test_full_width_formula_starts_are_neutralised_in_csv_and_xlsx(tmp_path, db_url, repo_root, catalogue):
@@ -597,11 +605,44 @@ def test_a_huge_body_is_refused_before_waitress_reads_it_except_on_an_upload(ser
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
 
 
-def test_the_batch_upload_still_takes_a_large_body(server):
-    """The upload route keeps its bound: waitress waits for the body rather than refusing it."""
-    answer = _raw(server.port, b"POST /batches HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n",
-                  b"a" * 1000, wait=2.0)
+def _cookie_header(browser: Browser) -> str:
+    return "Cookie: " + "; ".join(f"{k}={v}" for k, v in browser.cookies.items()) + "\r\n"
+
+
+def test_the_batch_upload_still_takes_a_large_body_from_a_logged_in_scanner(server):
+    """The upload route keeps its bound for a user who may upload: waitress waits for the body rather than refusing it."""
+    scanner = Browser(server.port)
+    assert scanner.login("thu")[0] == 302
+    answer = _raw(server.port, ("POST /batches HTTP/1.1\r\nHost: x\r\n" + _cookie_header(scanner)
+                                + "Content-Length: 20000000\r\n\r\n").encode(), b"a" * 1000, wait=2.0)
     assert answer == b""  # still reading the 20 MB it was promised
+
+
+@pytest.mark.parametrize("who", ["nobody", "reviewer", "forged", "logged-out", "scanner-on-admin-route"])
+def test_a_large_upload_without_a_live_uploader_session_is_refused_before_any_byte_is_read(server, who):
+    """A fresh-user trial: POST /batches with no cookie and Content-Length 3.9 GB was spooled by waitress
+    to /tmp (300 MiB sent, 300 MiB on disk) before the app answered 400 for the missing CSRF token; 20
+    such connections filled the disk. Only a signed, live session of a role that may upload there gets
+    the upload's bound; anyone else gets a form's, refused from the headers."""
+    path = "/admin/online" if who == "scanner-on-admin-route" else "/batches"
+    browser = Browser(server.port)
+    if who == "reviewer":
+        assert browser.login("lan")[0] == 302
+    elif who in ("forged", "logged-out", "scanner-on-admin-route"):
+        assert browser.login("quan" if who == "forged" else "thu")[0] == 302
+        if who == "forged":  # the admin's cookie, its signature altered
+            name, value = next(iter(browser.cookies.items()))
+            browser.cookies[name] = value[:-2] + ("AA" if not value.endswith("AA") else "BB")
+        if who == "logged-out":  # a copy of the scanner's cookie, kept after the scanner logged out
+            saved = dict(browser.cookies)
+            browser.request("POST", "/logout", {"csrf_token": browser.token("/batches")})
+            browser.cookies = saved
+    answer = _raw_whole(server.port, (f"POST {path} HTTP/1.1\r\nHost: x\r\n" + _cookie_header(browser)
+                                      + "Content-Type: multipart/form-data; boundary=x\r\n"
+                                        "Content-Length: 3900000000\r\n\r\n").encode(), b"a" * 1000)
+    head, _, body = answer.decode("utf-8", "replace").partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 413"), head
+    assert "Chưa đăng nhập" in body and "đăng nhập lại" in body and "vượt giới hạn" not in body
 
 
 def test_a_form_over_the_bound_is_refused_by_flask_too(server):
@@ -632,8 +673,11 @@ def test_a_body_over_the_bound_gets_a_vietnamese_page_naming_the_bound_and_what_
     """A fresh-user trial got waitress's English text («Request Entity Too Large … exceeds max_body of
     4294967296»). waitress still refuses before reading the body (no disk filled), but in Vietnamese."""
     too_big = {"1 MB": 2 * 1024 ** 2, "4 GB": 5 * 1024 ** 3, "50 MB": 60 * 1024 ** 2}[limit]
-    answer = _raw_whole(server.port, f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
-                               f"boundary=x\r\nContent-Length: {too_big}\r\n\r\n".encode(), b"a" * 1000)
+    admin = Browser(server.port)
+    assert admin.login("quan")[0] == 302  # uploads take their own bound from a user who may upload only
+    answer = _raw_whole(server.port, (f"POST {path} HTTP/1.1\r\nHost: x\r\n" + _cookie_header(admin)
+                                      + "Content-Type: multipart/form-data; boundary=x\r\n"
+                                      f"Content-Length: {too_big}\r\n\r\n").encode(), b"a" * 1000)
     head, _, body = answer.decode("utf-8", "replace").partition("\r\n\r\n")
     assert head.startswith("HTTP/1.1 413"), head
     assert "text/html" in head and "max_body" not in body and "Request Entity" not in body

@@ -28,8 +28,10 @@ keeps two processes from creating the same response twice.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import random
 import sqlite3
 import time
@@ -90,6 +92,8 @@ LEGACY_TWO_PAGES = "two_pages"
 # SQLite lets one writer at a time; a page takes milliseconds, so a writer
 # waiting 30 s means something is stuck rather than busy.
 SQLITE_BUSY_TIMEOUT_S = 30.0
+# A new SQLite database file: readable and writable by its owner only (password hashes, personal data).
+SQLITE_FILE_MODE = 0o600
 # After the busy timeout (or a PostgreSQL deadlock) the page is retried whole.
 LOCK_RETRIES = 6
 # Another process inserting the same unique row between our check and our
@@ -551,6 +555,10 @@ def _sqlite_engine(target: sa.URL) -> sa.Engine:
     database = target.database
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # A new database is its owner's only (it holds password hashes, answers and comments); SQLite gives
+        # its -wal and -shm files the database's mode. An existing file keeps the mode it has.
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(Path(database).expanduser(), os.O_WRONLY | os.O_CREAT | os.O_EXCL, SQLITE_FILE_MODE))
     engine = sa.create_engine(target, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")

@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -51,7 +52,7 @@ from omr.online.mapping import (
     mapping_from_file,
     propose_columns,
 )
-from omr.online.table import Bounds, Table, cli_bounds, is_blank_cell, read_table, stray_text
+from omr.online.table import Bounds, Table, UnreadFormula, cli_bounds, is_blank_cell, read_table, stray_text
 from omr.online.units import AMBIGUOUS, BLANK, NOT_YET, OUTDATED, load_registry
 from omr.online.values import (
     NUMBER,
@@ -229,6 +230,14 @@ def normalise(table: Table, mapping: Mapping, registry=None, today: date | None 
         issues: list[Problem] = []
         flags: set[str] = set()
         submitted = None
+        # A formula whose result the file does not hold (omr.online.table.UnreadFormula) is never a blank
+        # nor a value: its row is rejected naming the cell.
+        unread = [Problem(number, table.header[i], value_of(i).refusal, str(value_of(i)))
+                  for i in roles if isinstance(value_of(i), UnreadFormula)]
+        if unread:
+            problems.extend(unread)
+            rejected.add(number)
+            continue
         for i in time_columns:
             value = value_of(i)
             if is_blank_cell(value):
@@ -459,7 +468,9 @@ def repair_lossy_table(table: Table, template: Template, mapping: Mapping | None
 def write_rejects(path: Path, source_file: str, problems: list[Problem]) -> None:
     """The rejects as CSV (UTF-8 with BOM for Excel): file, row, column, reason, value."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+    # Respondents' answers: a new rejects file is its owner's only, as exports are (omr.reports.export).
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(descriptor, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["tệp", "dòng", "cột", "lý do", "giá trị"])
         for p in problems:

@@ -15,6 +15,7 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree.ElementTree import ParseError, fromstring, iterparse
 
 from omr import tuning as T
 from omr.errors import InputFileError
@@ -374,11 +375,105 @@ def _xlsx_grid(path: Path, data: bytes, bounds: Bounds) -> list[tuple[int, list]
             if number - 1 > bounds.max_rows + SNIFF_LINES:  # stopped while streaming: memory stays bounded
                 raise InputFileError(too_many_rows(bounds.shown_name or str(path), number - 1, len(data), bounds)
                                      .replace(" có ", " có hơn ", 1))
+        _mark_unread_formulas(grid, data, sheet._worksheet_path)
         return grid
-    except (KeyError, ValueError, TypeError, AttributeError, zipfile.BadZipFile, OSError) as exc:  # a damaged sheet
+    except (KeyError, ValueError, TypeError, AttributeError, zipfile.BadZipFile, OSError, ParseError) as exc:  # damaged
         raise InputFileError(f"{path}: không đọc được trang tính đầu tiên: {exc}") from None
     finally:
         workbook.close()
+
+
+UNREAD_FORMULA = ("ô {cell} là công thức mà tệp không lưu kết quả đã tính (tệp do một chương trình tạo ra, chưa "
+                  "được mở và lưu bằng Excel) nên không biết câu trả lời; hãy mở tệp bằng Excel hoặc LibreOffice "
+                  "rồi lưu lại, hoặc dán giá trị thay cho công thức (Dán đặc biệt → Giá trị), rồi nhập lại")
+
+
+@dataclass(frozen=True)
+class UnreadFormula:
+    """An XLSX cell holding a formula whose result the file does not give: no stored value (openpyxl,
+    pandas and many generators store none), or one the file itself says is not computed yet (its
+    workbook asks for a full recalculation on opening, ``<calcPr fullCalcOnLoad="1">``: XlsxWriter
+    stores 0 for every formula so). Never a blank: the importer rejects its row with ``refusal``
+    (omr.online.importer.normalise), naming the cell. Excel and LibreOffice save every result."""
+
+    cell: str  # its address as the spreadsheet shows it: "B3"
+    formula: str  # "=1+1" ("=" alone for a cell of a shared formula)
+
+    @property
+    def refusal(self) -> str:
+        return UNREAD_FORMULA.format(cell=self.cell)
+
+    def __str__(self) -> str:
+        return self.formula
+
+
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def _mark_unread_formulas(grid: list[tuple[int, list]], data: bytes, sheet_path: str) -> None:
+    """Put an :class:`UnreadFormula` in ``grid`` (rows numbered from 1, as openpyxl read them with
+    data_only) in place of each formula cell of the sheet at ``sheet_path`` (inside the XLSX ``data``)
+    with no stored result, or of every formula cell when the workbook asks for a full recalculation on
+    opening (its results are not computed). openpyxl's data_only read gives None for the first (taken
+    for an empty cell) and the placeholder (0) for the second. A sheet without formulas is not read again."""
+    from openpyxl.utils.cell import coordinate_to_tuple  # lazy: a heavy dependency, loaded only where used
+
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        with package.open(sheet_path.lstrip("/")) as source:
+            if not _has_formula_tag(source):
+                return
+        stale = _recalculated_on_opening(package)
+        rows = dict(grid)
+        with package.open(sheet_path.lstrip("/")) as source:
+            row_number, column = 0, 0
+            for _, element in iterparse(source):
+                if element.tag == _SHEET_NS + "row":
+                    element.clear()
+                    continue
+                if element.tag != _SHEET_NS + "c":
+                    continue
+                where = element.get("r")
+                if where:
+                    row_number, column = coordinate_to_tuple(where)
+                else:
+                    column += 1
+                formula = element.find(_SHEET_NS + "f")
+                if formula is not None and (stale or not element.findtext(_SHEET_NS + "v")):
+                    cells = rows.get(row_number)
+                    if cells is not None:
+                        cells.extend([None] * (column - len(cells)))
+                        cells[column - 1] = UnreadFormula(where or f"{_column_letters(column)}{row_number}",
+                                                          "=" + (formula.text or ""))
+                element.clear()
+
+
+def _recalculated_on_opening(package: zipfile.ZipFile) -> bool:
+    """Whether the workbook of the XLSX ``package`` says ``<calcPr fullCalcOnLoad="1">``: its formulas'
+    stored results are not computed (openpyxl's own parse of calcPr takes a missing attribute for True)."""
+    relations = fromstring(package.read("_rels/.rels"))
+    target = next((r.get("Target") for r in relations if (r.get("Type") or "").endswith("/officeDocument")),
+                  "xl/workbook.xml")
+    calc = fromstring(package.read(target.lstrip("/"))).find(_SHEET_NS + "calcPr")
+    return calc is not None and calc.get("fullCalcOnLoad") in ("1", "true")
+
+
+def _has_formula_tag(source) -> bool:
+    """Whether the sheet XML ``source`` (a binary stream) holds a formula element (``<f>``, any prefix)."""
+    tail = b""
+    while chunk := source.read(1 << 20):
+        text = tail + chunk
+        if re.search(rb"<(?:\w+:)?f[ >/]", text):
+            return True
+        tail = text[-16:]
+    return False
+
+
+def _column_letters(column: int) -> str:
+    letters = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def is_blank_cell(value) -> bool:

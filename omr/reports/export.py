@@ -166,6 +166,7 @@ def write_crops(store, records: list[dict], out_path: Path) -> int:
     staging = folder.with_name(f".{folder.name}.tmp")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
+    os.chmod(staging, PRIVATE_FOLDER_MODE)
     written = 0
     for comment_id, png in store.comment_crops(list(wanted)):
         record, qid = wanted[comment_id]
@@ -202,34 +203,24 @@ def codebook_rows(templates: Iterable[Template], labels: bool = False) -> list[l
     return rows
 
 
-def new_file_mode() -> int:
-    """The mode a new file gets from open() under this process's umask (0o644 under umask 022).
-
-    mkstemp makes 0o600 files; a report moved into place with that mode could
-    not be opened by colleagues on a shared folder. Read from /proc (Linux),
-    which, unlike setting and restoring os.umask, is safe with threads.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return 0o666 & ~int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
+# Exports, reports and their crops hold respondents' answers, comments and handwriting (personal data,
+# omr.text.privacy): readable by their owner only, whatever the umask, as the uploads and the database
+# are (omr.data.store). To share one, copy it where colleagues may read it, or chmod it.
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_FOLDER_MODE = 0o700
 
 
 @contextmanager
 def replacing(path: Path):
+    """A temporary file beside ``path`` to write; moved onto ``path`` once written (readers never see half a
+    file), with mode ``PRIVATE_FILE_MODE``; removed if the writing fails."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         yield tmp
-        os.chmod(tmp, new_file_mode())  # as any file the user creates, not mkstemp's 0600
+        os.chmod(tmp, PRIVATE_FILE_MODE)  # mkstemp's already; said, as writers may replace the file
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

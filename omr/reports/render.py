@@ -450,7 +450,8 @@ def bar_svg(labels: list[str], values: list[float], title: str, previous: list[f
 # --- HTML -------------------------------------------------------------------------------
 
 CSS = """
-body{font-family:"DejaVu Sans",Arial,sans-serif;font-size:12px;color:#111;margin:24px auto;max-width:1100px}
+body{font-family:"DejaVu Sans",Arial,sans-serif;font-size:12px;color:#111;margin:24px auto;max-width:1100px;
+padding:0 32px}
 h1{font-size:19px;margin:0 0 6px}h2{font-size:15px;margin:22px 0 6px;border-bottom:2px solid #2f6db5}
 p.meta{margin:2px 0;color:#333}
 .alert{border:3px solid #b00020;background:#fde7ea;color:#7a0016;font-weight:bold;padding:10px 12px;margin:12px 0;
@@ -463,7 +464,7 @@ th{background:#e8eef7}td.n{text-align:right;white-space:nowrap}tr.total td{font-
 svg.chart{width:100%;max-width:760px;height:auto;margin:8px 0}.ct{font-size:13px;font-weight:bold}
 .cl{font-size:11px}.cv{font-size:10px}.cb{fill:#2f6db5}.cp{stroke:#d35400;stroke-width:2}.cg{stroke:#ccc}
 img.crop{max-width:420px;border:1px solid #999}
-@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}table,svg,.alert{page-break-inside:avoid}}
+@page{margin:15mm}@media print{body{margin:0;padding:0;max-width:none}h2{page-break-after:avoid}table,svg,.alert{page-break-inside:avoid}}
 """
 
 

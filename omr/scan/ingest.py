@@ -255,13 +255,20 @@ def pdf_page_sizes_mm(path: Path, limit: int) -> list[tuple[float, float]]:
 
     A check before drawing: a 333-byte PDF can declare a 200 x 200 inch page, which is then drawn at the
     MAX_PAGE_PIXELS bound and searched for boxes for minutes. Raises InputFileError (naming ``path``) for
-    a PDF that does not open.
+    a PDF that does not open, and (naming the page too) for a page whose size pdfium cannot read (a broken
+    page object: pdfium's "Failed to get page size by index").
     """
+    import pypdfium2 as pdfium
+
     pdf = _open_pdf(path)
     try:
         sizes = []
         for index in range(min(len(pdf), limit)):
-            width_pt, height_pt = pdf.get_page_size(index)
+            try:
+                width_pt, height_pt = pdf.get_page_size(index)
+            except pdfium.PdfiumError:
+                raise InputFileError(f"{path}, trang {index + 1}: trang PDF bị hỏng, không mở được; "
+                                     "hãy quét lại hoặc xuất lại tệp PDF") from None
             sizes.append((width_pt * 25.4 / 72.0, height_pt * 25.4 / 72.0))
         return sizes
     finally:

@@ -28,13 +28,15 @@ from __future__ import annotations
 import copy
 import html
 import os
-import re
+import resource
 import secrets
 import tempfile
 from pathlib import Path
 
 from flask import Flask, Request, request
 from flask_wtf.csrf import CSRFProtect
+from itsdangerous import BadSignature
+from werkzeug.http import parse_cookie
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from omr import tuning as T
@@ -43,21 +45,13 @@ from omr.errors import BadArgumentsError
 from omr.scan.page import Catalogue
 from omr.scan.page_workers import default_workers
 from omr.web import template_editor, views
+from omr.web.bounds import MAX_UPLOAD_BYTES, body_limit, form_parts, login_needed_to_upload, upload_route
 from omr.web.ids import DatabaseIdConverter
 from omr.web.jobs import JobRunner
 from omr.web.queue import QueueRunner, uses_job_queue
 from omr.web.throttle import LoginThrottle
 
 DEFAULT_UPLOADS = Path("outputs") / "uploads"
-# A scanner batch of 500 pages at 300 dpi grey is a few hundred MB; 4 GB covers
-# several at once and still stops a runaway client filling the disk.
-MAX_UPLOAD_BYTES = 4 * 1024 ** 3
-# Paths that take uploads: the scanner's batches (MAX_UPLOAD_BYTES), the template editor's blank and
-# try-on scans (T.EDITOR_MAX_FILE_BYTES plus its form fields; its saves are JSON under
-# T.EDITOR_MAX_BODY_BYTES), the admin's online exports (T.ONLINE_MAX_FILE_BYTES). Anything else is a form: T.WEB_MAX_FORM_BYTES.
-_BATCH_UPLOAD = re.compile(r"^/batches/?$")
-_EDITOR = re.compile(r"^/admin/templates/")
-_ONLINE_IMPORT = re.compile(r"^/admin/online/?$")
 # A reviewer's page stays valid for a working day; tokens still die with the session.
 CSRF_TIME_LIMIT_S = 12 * 3600
 
@@ -82,17 +76,22 @@ class UploadRequest(Request):
         return handle
 
 
-def body_limit(path: str) -> int:
-    """The largest request body (bytes) accepted at ``path`` (the URL path, no query): the upload routes'
-    own bounds, ``T.WEB_MAX_FORM_BYTES`` everywhere else. Used twice: by waitress, before it reads (and
-    spools to disk) a body, and by Flask (``request.max_content_length``) for servers other than waitress."""
-    if _BATCH_UPLOAD.match(path):
-        return MAX_UPLOAD_BYTES
-    if _ONLINE_IMPORT.match(path):  # an online export and its optional mapping YAML, plus the form's fields
-        return T.ONLINE_MAX_FILE_BYTES + T.WEB_MAX_FORM_BYTES
-    if _EDITOR.match(path):
-        return max(T.EDITOR_MAX_FILE_BYTES + 64 * 1024, T.EDITOR_MAX_BODY_BYTES)
-    return T.WEB_MAX_FORM_BYTES
+def cookie_role(app: Flask, cookie_header: str | None) -> str | None:
+    """The role of the user logged in by the session cookie in ``cookie_header`` (a Cookie header's
+    value) when its signature checks and the login still counts (omr.web.views.live_session_user);
+    None otherwise. Reads the database (one user by id); no request context needed."""
+    value = parse_cookie(cookie_header or "").get(app.config["SESSION_COOKIE_NAME"])
+    if not value:
+        return None
+    serializer = app.session_interface.get_signing_serializer(app)
+    if serializer is None:
+        return None
+    try:
+        data = serializer.loads(value, max_age=int(app.permanent_session_lifetime.total_seconds()))
+    except BadSignature:  # forged, altered, signed with another key, or older than the cookie's lifetime
+        return None
+    user = views.live_session_user(app.extensions["omr_store"], data)
+    return None if user is None else user.role
 
 
 def _secret_key(uploads_dir: Path) -> str:
@@ -163,11 +162,15 @@ def create_app(db_url: str | None = None, *, uploads_dir: str | Path = DEFAULT_U
     app.extensions["omr_jobs"] = runner
     @app.url_value_preprocessor
     def _bound_body(endpoint, values) -> None:
-        # Before any before_request hook (the CSRF check reads the form): a body over the route's bound is
-        # refused with 413 unread. The template editor's blueprint narrows its own routes further.
+        # Before any before_request hook (the CSRF check reads the form): a body over the route's bound
+        # for this user (an upload's only for a user who may upload there) is refused with 413 unread. The template editor's blueprint narrows its own routes further.
         configured = app.config.get("MAX_CONTENT_LENGTH")
-        limit = body_limit(request.path)
+        role = views.request_role() if upload_route(request.path) is not None else None
+        limit = body_limit(request.path, role)
         request.max_content_length = min(limit, configured) if configured else limit
+        parts = form_parts(request.path)
+        if parts is not None:
+            request.max_form_parts = parts
 
     csrf.init_app(app)
     # One throttle per app (tests build many apps); in memory, shared by the server's threads, which is
@@ -202,21 +205,28 @@ def waitress_options(behind_proxy: bool) -> dict:
     return {"clear_untrusted_proxy_headers": not behind_proxy}
 
 
-def _route_bounded_parser():
-    """waitress's request parser with the body bound of the request's path (:func:`body_limit`).
+def _route_bounded_parser(app: Flask):
+    """waitress's request parser with the body bound of the request's path and user (:func:`body_limit`).
 
     waitress reads a whole body (spooling it to a temporary file) before the app sees the request, and
     its ``max_request_body_size`` is one number for every path: the batch upload's 4 GB let anyone,
-    logged in or not, make it write 4 GB to disk with a POST to /login. Once the request line is parsed,
-    this parser holds the request to its path's bound, for a Content-Length (refused before any body
-    byte is read) and for a chunked body alike (stopped when it passes the bound): 413 either way.
+    logged in or not, make it write 4 GB to disk with a POST to /login, or to /batches. Once the
+    request's head is parsed, this parser holds the request to the bound of its path for the user its
+    session cookie logs in (:func:`cookie_role`: an upload route's bound only for a signed, live
+    session of a role that may upload there), for a Content-Length (refused before any body byte is
+    read) and for a chunked body alike (stopped when it passes the bound): 413 either way.
     """
     from waitress.parser import HTTPRequestParser
 
     class RouteBoundedParser(HTTPRequestParser):
+        role: str | None = None
+
         def parse_header(self, header_plus):
             super().parse_header(header_plus)
-            limit = body_limit(self.path or "/")
+            path = self.path or "/"
+            if upload_route(path) is not None and (self.content_length > 0 or self.chunked):  # a body: whose?
+                self.role = cookie_role(app, self.headers.get("COOKIE"))
+            limit = body_limit(path, self.role)
             if limit < self.adj.max_request_body_size:
                 self.adj = copy.copy(self.adj)  # this request's own: waitress reads the bound from here
                 self.adj.max_request_body_size = limit
@@ -236,9 +246,11 @@ def _vietnamese_error_task(app: Flask):
             if getattr(self.request.error, "code", None) != 413:
                 return super().execute()
             path = self.request.path or "/"
+            role = getattr(self.request, "role", None)
             as_json = "json" in (self.request.headers.get("CONTENT_TYPE") or "")
             with app.test_request_context("/"):  # the page's links only: nothing of the request is read
-                response = views.too_large_response(path, body_limit(path), as_json)
+                response = views.too_large_response(path, body_limit(path, role), as_json,
+                                                    login_needed=login_needed_to_upload(path, role))
                 views.security_headers(response)
             body = response.get_data()
             self.status = response.status
@@ -251,6 +263,23 @@ def _vietnamese_error_task(app: Flask):
     return VietnameseErrorTask
 
 
+def allow_open_files() -> int:
+    """Raise this process's soft limit of open files (up to its hard limit) so that the server's threads
+    can each read a batch upload of ``T.WEB_MAX_UPLOAD_FILES`` files, every one held open until the request
+    ends (omr.web.UploadRequest); Debian's default soft limit, 1,024, is less than one such upload holds.
+    Returns the soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = SERVER_THREADS * (T.WEB_MAX_UPLOAD_FILES + 64) + 1024
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        soft = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    return soft
+
+
+# Eight threads: a few reviewers and a scanner at once, each request short.
+SERVER_THREADS = 8
+
+
 def create_waitress_server(app: Flask, *, host: str, port: int, behind_proxy: bool = False, **options):
     """waitress's server for ``app`` (eight threads), every request's body bounded by its path
     (:func:`body_limit`). Raises OSError when the address cannot be bound."""
@@ -258,11 +287,11 @@ def create_waitress_server(app: Flask, *, host: str, port: int, behind_proxy: bo
     from waitress.channel import HTTPChannel
 
     class Channel(HTTPChannel):
-        parser_class = _route_bounded_parser()
+        parser_class = _route_bounded_parser(app)
         error_task_class = _vietnamese_error_task(app)
 
-    # Eight threads: a few reviewers and a scanner at once, each request short.
-    server = create_server(app, host=host, port=port, threads=8, max_request_body_size=MAX_UPLOAD_BYTES,
+    allow_open_files()
+    server = create_server(app, host=host, port=port, threads=SERVER_THREADS, max_request_body_size=MAX_UPLOAD_BYTES,
                            ident="omr", **waitress_options(behind_proxy), **options)
     listeners = [server] if hasattr(server, "channel_class") else [
         s for s in server.map.values() if hasattr(s, "channel_class") and hasattr(s, "effective_port")]

@@ -71,8 +71,9 @@ def _bound_uploads(endpoint, values) -> None:
     the disk (batches keep the app's 4 GB). Set here because URL preprocessors run before the CSRF
     check, which reads the form."""
     if request.method == "POST":
-        request.max_content_length = (T.EDITOR_MAX_BODY_BYTES if endpoint == "template_editor.save_draft"
-                                      else T.EDITOR_MAX_FILE_BYTES + 64 * 1024)
+        own = T.EDITOR_MAX_BODY_BYTES if endpoint == "template_editor.save_draft" else T.EDITOR_MAX_FILE_BYTES + 64 * 1024
+        # Never above the app's bound for this user (a form's for anyone but a logged-in admin).
+        request.max_content_length = min(own, request.max_content_length or own)
 
 
 def _received(name: str) -> tuple[str, Path] | None:

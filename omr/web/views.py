@@ -54,7 +54,7 @@ from omr.text.dates import not_a_day
 from omr.text.lexicon import flags_from_json
 from omr.text.normalise import quoted
 from omr.text.numbers import vn_decimal, vn_integer
-from omr.web import display, images, jobs, online_import, purge
+from omr.web import bounds, display, images, jobs, online_import, purge
 from omr.web.ids import db_id
 from omr.web.throttle import LoginThrottled
 
@@ -200,21 +200,46 @@ def _start_session(user) -> None:
     session["at"] = session["seen"] = now
 
 
-def _session_expired() -> bool:
-    """Whether the login in the cookie was idle over T.SESSION_IDLE_HOURS or began over
-    T.SESSION_MAX_HOURS ago; a cookie without these times (issued before they existed) is expired."""
-    now = int(_clock())
-    started, seen = session.get("at"), session.get("seen")
+def _login_over(data, now: int) -> bool:
+    """Whether the login in ``data`` (a session's dict) was idle over T.SESSION_IDLE_HOURS or began over
+    T.SESSION_MAX_HOURS before ``now`` (s); one without these times (issued before they existed) is over."""
+    started, seen = data.get("at"), data.get("seen")
     if not isinstance(started, int) or not isinstance(seen, int):
         return True
-    if now - seen > tuning.SESSION_IDLE_HOURS * 3600 or now - started > tuning.SESSION_MAX_HOURS * 3600:
+    return now - seen > tuning.SESSION_IDLE_HOURS * 3600 or now - started > tuning.SESSION_MAX_HOURS * 3600
+
+
+def _session_expired() -> bool:
+    """Whether this request's login is over (:func:`_login_over`); a live one is marked as seen now."""
+    now = int(_clock())
+    if _login_over(session, now):
         return True
-    if now - seen >= tuning.SESSION_SEEN_STEP_S:
+    if now - session["seen"] >= tuning.SESSION_SEEN_STEP_S:
         session["seen"] = now
     return False
 
 
+def _current_user(store, data):
+    """The user whose login ``data`` (a session's dict) holds when that login still counts, else None."""
+    user = users.get_user(store, data["uid"])
+    # A cookie from before a logout, a password change or disabling carries an older session version.
+    if user is not None and user.active and data.get("sv") == user.session_version:
+        return user
+    return None
+
+
+def live_session_user(store, data) -> users.User | None:
+    """The user of the login in ``data`` (a session's dict, read from a cookie whose signature was
+    checked) when it still counts: not idle or old (:func:`_login_over`), the user active, the session
+    version current; else None. Changes nothing: waitress asks before it reads a request's body
+    (omr.web.create_waitress_server), when no request context exists yet."""
+    if not isinstance(data, dict) or not isinstance(data.get("uid"), int) or _login_over(data, int(_clock())):
+        return None
+    return _current_user(store, data)
+
+
 def _load_user() -> None:
+    """g.user: the logged-in user of this request, or None (a login that ended is cleared from the cookie)."""
     g.user = None
     user_id = session.get("uid")
     if isinstance(user_id, int):
@@ -222,12 +247,17 @@ def _load_user() -> None:
             session.clear()
             g.session_expired = True  # the login page says why (login_required)
             return
-        user = users.get_user(_store(), user_id)
-        # A cookie from before a logout, a password change or disabling carries an older session version.
-        if user is not None and user.active and session.get("sv") == user.session_version:
-            g.user = user
-        else:
+        g.user = _current_user(_store(), session)
+        if g.user is None:
             session.clear()
+
+
+def request_role() -> str | None:
+    """The role of this request's live login (None: nobody, or a login that no longer counts), read
+    without changing the session: the body bound asks before the CSRF check, which needs the session's
+    token even when the login has ended (a save after the session ended then goes to the login page)."""
+    user = live_session_user(_store(), dict(session))
+    return None if user is None else user.role
 
 
 def _require_password_change():
@@ -461,10 +491,29 @@ def too_large_message(path: str, limit: int) -> str:
             "đã gõ hoặc đã dán rồi gửi lại; để tải tệp quét, hãy dùng trang «Đợt quét».")
 
 
-def too_large_response(path: str, limit: int, as_json: bool) -> Response:
+OWN_PASSWORD_HERE = ("Không đặt mật khẩu tạm cho chính mình ở đây: hãy đổi mật khẩu của bạn ở trang «Đổi mật "
+                     "khẩu» (/account/password), trang đó hỏi mật khẩu hiện tại.")
+TOO_MANY_FILES = ("Một lần tải lên nhận tối đa {files} tệp; các tệp đã chọn nhiều hơn thế nên chưa tệp nào được "
+                  "nhận. Hãy chia thành nhiều lần tải lên, mỗi lần không quá {files} tệp, vào cùng đợt quét (cùng "
+                  "tên đợt), hoặc gộp các ảnh chụp thành một tệp PDF nhiều trang rồi tải lên lại.")
+LOGIN_TO_UPLOAD = ("Máy chủ chỉ nhận tệp tải lên từ người đã đăng nhập bằng tài khoản được phép tải lên trang "
+                   "này; yêu cầu này không kèm phiên đăng nhập còn hiệu lực (chưa đăng nhập, phiên đã hết hạn "
+                   "hoặc đã đăng xuất) nên chưa tệp nào được nhận. Hãy đăng nhập lại (trong thẻ mới), rồi tải "
+                   "lại trang này, chọn tệp và tải lên lại.")
+
+
+def too_large_response(path: str, limit: int, as_json: bool, *, login_needed: bool = False) -> Response:
     """The 413 answer for ``path`` over ``limit`` bytes: the editor's JSON (its save says why and keeps
-    the edit) or a Vietnamese page. Needs a request context (any path: nothing of the request is read)."""
-    if as_json:
+    the edit) or a Vietnamese page. ``login_needed``: the body was held to a form's bound because its
+    sender may not upload there (omr.web.bounds.login_needed_to_upload): the answer says to log in.
+    Needs a request context (any path: nothing of the request is read)."""
+    if login_needed:
+        if as_json:
+            response = jsonify(ok=False, session_ended=True, problems=[SESSION_ENDED])
+        else:
+            response = current_app.make_response(render_template(
+                "error.html", title="Chưa đăng nhập", message=LOGIN_TO_UPLOAD))
+    elif as_json:
         response = jsonify(ok=False, too_large=True, problems=[
             f"Bản sửa quá lớn để gửi lên máy chủ (giới hạn {_bytes_text(limit)}); hãy bớt câu hỏi hoặc ô "
             "rồi lưu lại."])
@@ -528,7 +577,15 @@ def register(app: Flask) -> None:
     @app.errorhandler(413)
     def _too_large(exc):
         limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
-        return too_large_response(request.path, limit, request.is_json)
+        role = request_role()
+        if bounds.form_parts(request.path) is not None and request.content_length is not None \
+                and request.content_length <= limit:
+            # werkzeug says 413 for a form of too many parts as for too many bytes: this one was not too many bytes.
+            return current_app.make_response((render_template("error.html", title="Quá nhiều tệp",
+                                                              message=TOO_MANY_FILES.format(
+                                                                  files=vn_integer(tuning.WEB_MAX_UPLOAD_FILES))), 413))
+        return too_large_response(request.path, limit, request.is_json,
+                                  login_needed=bounds.login_needed_to_upload(request.path, role))
 
     @app.get("/")
     @login_required()
@@ -1112,6 +1169,10 @@ def register(app: Flask) -> None:
                     user_id = db_id(request.form.get("user_id"))
                     if user_id is None:
                         raise review.ReviewError("Không có người dùng này")
+                    if user_id == g.user.id:
+                        # /account/password asks for the current password so a borrowed session cannot take the
+                        # account over: this form must not be the way round it.
+                        raise review.ReviewError(OWN_PASSWORD_HERE)
                     users.set_password(_store(), user_id, request.form.get("password") or "",
                                        changed_by=g.user.name)
                     flash("Đã đặt mật khẩu tạm; người dùng phải đổi ở lần đăng nhập sau.", "ok")
@@ -1268,7 +1329,8 @@ def _batches_context() -> dict:
     uploads = jobs.list_jobs(_store())
     uploaded = {job["batch_name"] for job in uploads}
     from_cli = [b for b in review.batch_progress(_store()) if b["name"] not in uploaded]
-    return {"jobs": uploads, "cli_batches": from_cli}
+    return {"jobs": uploads, "cli_batches": from_cli, "max_files": vn_integer(tuning.WEB_MAX_UPLOAD_FILES),
+            "max_size": _bytes_text(bounds.MAX_UPLOAD_BYTES)}
 
 
 def _size_text(size: int) -> str:

@@ -1,0 +1,40 @@
+"""The HTML report as a reader sees it in Chromium (Playwright, headless).
+
+Screenshots go to outputs/test-screenshots/report/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_report import build_dataset
+from web_helpers import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, require_chromium, screenshot_folder
+
+from omr.reports.figures import compute_report, write_report
+
+SHOTS = SCREENSHOTS / "report"
+
+playwright_api = require_chromium()
+
+
+@pytest.mark.parametrize("width", [1100, 1280, 600])
+def test_the_html_report_keeps_a_margin_from_the_window_edge(store_url, repo_root, tmp_path, monkeypatch, width):
+    """A fresh user's trial: at a 1100 px window the title, the tables and the red «CÒN … MỤC CHƯA KIỂM TRA»
+    box started at x = 0, flush with the window's edge."""
+    monkeypatch.chdir(repo_root)
+    build_dataset(store_url, repo_root)
+    report = compute_report(store_url, "2025-Q3", all_units=True, templates=repo_root / "form_templates")
+    page_path = write_report(report, tmp_path / "bao-cao.html")
+    screenshot_folder("report")
+    with playwright_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = chromium.new_context(viewport={"width": width, "height": 900}, locale="vi-VN").new_page()
+            page.goto(page_path.as_uri())
+            page.screenshot(path=str(SHOTS / f"report-top-{width}.png"))
+            for selector in ("h1", ".alert", "table"):
+                box = page.locator(selector).first.bounding_box()
+                assert box is not None, selector
+                # At least 16 px of paper on each side, as a printed page's margin.
+                assert box["x"] >= 16 and box["x"] + box["width"] <= width - 16, (selector, box, width)
+        finally:
+            chromium.close()
