@@ -23,6 +23,7 @@ import numpy as np
 from common import form, make_sheets, parser
 
 import omr.scan.line_marks as line_marks
+from omr import tuning as T
 import omr.scan.page as page_mod
 import omr.scan.read as read_mod
 from omr.model import CANCELLED, EMPTY, MARKED, NEEDS_REVIEW, UNCERTAIN
@@ -61,7 +62,9 @@ def _install() -> None:
             first, _ = read_mod.classify_fill(e.fill)
             if r.state != first:
                 why = "dot" if e.core is not None and read_mod.holds_dot(e.core) else \
-                    "scattered" if e.core is not None and read_mod.scattered_stroke(e.core) else "dark_trace"
+                    "scattered" if e.core is not None and read_mod.scattered_stroke(e.core) else \
+                    "remnant" if (e.core is not None and read_mod.remnant(e.core) and e.trace_mm < T.TRACE_SHORT_MIN_MM
+                                  and e.ridge < T.RIDGE_MIN_CONTRAST) else "dark_trace"
                 initial[i] = (f"read_boxes.{why}", first, r.state)
             elif r.state == UNCERTAIN:
                 initial[i] = ("classify_fill.between", first, r.state)
