@@ -836,6 +836,34 @@ def _review_unexplained_marks(result: PageResult, ink, page: PageLayout) -> None
     _to_review(result, blank, marked, "dấu bút ngoài mọi ô của mẫu ở câu {questions}")
 
 
+def _read_on_a_neighbours_mark(result: PageResult, by_question: dict[str, list[int]], marked_beside: set[str]) -> list:
+    """The questions of ``result`` read ok on one inked box that faces a box of a question of ``marked_beside``
+    (a pen mark found beside its boxes, :func:`_review_marks_beside_boxes`) across a gap of at most
+    UNEXPLAINED_BOX_MARGIN_MM + OWN_CROSSING_BAND_MM (the next row of a scale grid, 1.5 mm away; boxes found a
+    little apart). A cross or tick drawn half outside its box, above or below, reaches into that box and reads
+    as its answer, ok, while the question's own mark drawn outside its box is not looked for (bench/hunt/
+    strokes.py outside seed 14, sheet 4 p2 D4 and G2 stored the next row's column ok). Their QuestionReads."""
+    if not marked_beside:
+        return []
+    reach = T.UNEXPLAINED_BOX_MARGIN_MM + T.OWN_CROSSING_BAND_MM
+    beside = [result.boxes[i] for q in marked_beside for i in by_question.get(q, [])]
+
+    def faces(b, o) -> bool:
+        along_x = min(b.x + b.w, o.x + o.w) - max(b.x, o.x) > 0
+        along_y = min(b.y + b.h, o.y + o.h) - max(b.y, o.y) > 0
+        return (along_x and (0 <= o.y - (b.y + b.h) <= reach or 0 <= b.y - (o.y + o.h) <= reach)) or \
+            (along_y and (0 <= o.x - (b.x + b.w) <= reach or 0 <= b.x - (o.x + o.w) <= reach))
+
+    out = []
+    for q in result.questions:
+        if q.status != OK or q.question in marked_beside:
+            continue
+        inked = [result.boxes[i] for i in by_question.get(q.question, []) if result.boxes[i].state != EMPTY]
+        if len(inked) == 1 and any(faces(inked[0], o) for o in beside):
+            out.append(q)
+    return out
+
+
 def _review_marks_beside_boxes(result: PageResult, ink, layout: Layout, page: PageLayout) -> None:
     """A question of omr's own form read blank, or on one weak mark, while a pen mark lies beside its
     boxes that neither a box nor the form's print explains (a circle around a box, a tick beside it, a
@@ -859,6 +887,15 @@ def _review_marks_beside_boxes(result: PageResult, ink, layout: Layout, page: Pa
     found = marks_beside_boxes(result.boxes, ink, printed, set(candidates), shifts)
     for question in found:
         recalibrate(candidates[question], AMBIGUOUS)
+    # The mark found may be drawn half outside its box into the next row's, 1.5 mm away: a question read ok
+    # on that box alone may be holding the neighbour's answer (its own mark drawn outside its box, or none).
+    reached = _read_on_a_neighbours_mark(result, by_question, set(found))
+    for q in reached:
+        recalibrate(q, AMBIGUOUS)
+    if reached:
+        note = ("nét đánh dấu của câu bên cạnh có thể lấn vào ô ở câu "
+                + ", ".join(sorted(q.question for q in reached)))
+        result.detail = (result.detail + "; " if result.detail else "") + note
     # A circle drawn around a box (branch hblank2) is said as such: the reviewer looks for the box circled.
     circled = {q for q in found if candidates[q].status == AMBIGUOUS
                and circled_boxes(result.boxes, ink, printed, q, shifts.get(q, (0.0, 0.0)))}
