@@ -48,7 +48,7 @@ from omr.scan.line_marks import review_lines_through_boxes
 from omr.scan.printed_boxes import (circled_boxes, crossed_out, flag_unprinted, marks_beside_boxes, marks_running_out,
                                     own_outline_evidence, reference_print, stray_writing, tinted_boxes,
                                     unexplained_marks, writing_in_areas)
-from omr.scan.read import bilevel, partial_marks, read_boxes
+from omr.scan.read import bilevel, neighbours_of_other_questions, partial_marks, read_boxes
 from omr.scan.resolve import partial_numbers, questions_with_marks, recalibrate, resolve_questions, shown_confidence
 from omr.scan.register import PageFeatures, load_reference, match_pinned, page_features, pinned_identity, register_to
 from omr.scan.show_through import back_print
@@ -846,20 +846,13 @@ def _read_on_a_neighbours_mark(result: PageResult, by_question: dict[str, list[i
     if not marked_beside:
         return []
     reach = T.UNEXPLAINED_BOX_MARGIN_MM + T.OWN_CROSSING_BAND_MM
-    beside = [result.boxes[i] for q in marked_beside for i in by_question.get(q, [])]
-
-    def faces(b, o) -> bool:
-        along_x = min(b.x + b.w, o.x + o.w) - max(b.x, o.x) > 0
-        along_y = min(b.y + b.h, o.y + o.h) - max(b.y, o.y) > 0
-        return (along_x and (0 <= o.y - (b.y + b.h) <= reach or 0 <= b.y - (o.y + o.h) <= reach)) or \
-            (along_y and (0 <= o.x - (b.x + b.w) <= reach or 0 <= b.x - (o.x + o.w) <= reach))
-
+    beside = {i for q in marked_beside for i in by_question.get(q, [])}
     out = []
     for q in result.questions:
         if q.status != OK or q.question in marked_beside:
             continue
-        inked = [result.boxes[i] for i in by_question.get(q.question, []) if result.boxes[i].state != EMPTY]
-        if len(inked) == 1 and any(faces(inked[0], o) for o in beside):
+        inked = [i for i in by_question.get(q.question, []) if result.boxes[i].state != EMPTY]
+        if len(inked) == 1 and beside.intersection(neighbours_of_other_questions(result.boxes, inked[0], reach)):
             out.append(q)
     return out
 

@@ -264,7 +264,7 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
 
     def intrudes(i: int) -> bool:
         return any(_leaves_toward(windows[i], boxes[i], *offsets[i], boxes[j])
-                   for j in _neighbours_of_other_questions(boxes, i, T.CORRECTION_NEIGHBOUR_GAP_MM))
+                   for j in neighbours_of_other_questions(boxes, i, T.CORRECTION_NEIGHBOUR_GAP_MM))
 
     judge_against_respondent(reads, evidence, joined, pen_ring, intrudes)
     doubt_unsure_marks(reads, evidence, lambda i: _leaves_box(windows[i], boxes[i], *offsets[i]), pen_ring)
@@ -299,9 +299,10 @@ def ring_pieces(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> int:
     return int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] >= T.CIRCLE_PIECE_MIN_MM2 * K * K))
 
 
-def _neighbours_of_other_questions(boxes: list[Checkbox], i: int, gap: float) -> list[int]:
+def neighbours_of_other_questions(boxes: list[Checkbox], i: int, gap: float) -> list[int]:
     """Indices of the boxes of other questions than ``boxes[i]``'s whose side faces one of its sides
-    at most ``gap`` mm away (overlapping it along that side): the next row's boxes of a scale."""
+    at most ``gap`` mm away (overlapping it along that side): the next row's boxes of a scale. ``boxes``:
+    Checkboxes, or BoxReads (their found places; anything with question, x, y, w, h in mm)."""
     b = boxes[i]
     out = []
     for j, o in enumerate(boxes):
