@@ -842,7 +842,8 @@ def _read_on_a_neighbours_mark(result: PageResult, by_question: dict[str, list[i
     UNEXPLAINED_BOX_MARGIN_MM + OWN_CROSSING_BAND_MM (the next row of a scale grid, 1.5 mm away; boxes found a
     little apart). A cross or tick drawn half outside its box, above or below, reaches into that box and reads
     as its answer, ok, while the question's own mark drawn outside its box is not looked for (bench/hunt/
-    strokes.py outside seed 14, sheet 4 p2 D4 and G2 stored the next row's column ok). Their QuestionReads."""
+    strokes.py outside seed 14, sheet 4 p2 D4 and G2 stored the next row's column ok). Their QuestionReads:
+    the caller searches them for a mark beside their boxes too."""
     if not marked_beside:
         return []
     reach = T.UNEXPLAINED_BOX_MARGIN_MM + T.OWN_CROSSING_BAND_MM
@@ -881,13 +882,14 @@ def _review_marks_beside_boxes(result: PageResult, ink, layout: Layout, page: Pa
     for question in found:
         recalibrate(candidates[question], AMBIGUOUS)
     # The mark found may be drawn half outside its box into the next row's, 1.5 mm away: a question read ok
-    # on that box alone may be holding the neighbour's answer (its own mark drawn outside its box, or none).
-    reached = _read_on_a_neighbours_mark(result, by_question, set(found))
-    for q in reached:
-        recalibrate(q, AMBIGUOUS)
-    if reached:
-        note = ("nét đánh dấu của câu bên cạnh có thể lấn vào ô ở câu "
-                + ", ".join(sorted(q.question for q in reached)))
+    # on the box it reaches may be holding the neighbour's answer while its own mark lies outside its boxes.
+    # Those questions are searched too, the found questions' boxes excusing the ink around them.
+    reached = {q.question: q for q in _read_on_a_neighbours_mark(result, by_question, set(found))}
+    also = marks_beside_boxes(result.boxes, ink, printed, set(reached), shifts, excusing=set(found)) if reached else {}
+    for question in also:
+        recalibrate(reached[question], AMBIGUOUS)
+    if also:
+        note = ("nét bút cạnh các ô, ô đã đánh có thể là nét của câu bên cạnh, ở câu " + ", ".join(sorted(also)))
         result.detail = (result.detail + "; " if result.detail else "") + note
     # A circle drawn around a box (branch hblank2) is said as such: the reviewer looks for the box circled.
     circled = {q for q in found if candidates[q].status == AMBIGUOUS
