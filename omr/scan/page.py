@@ -881,16 +881,6 @@ def _review_marks_beside_boxes(result: PageResult, ink, layout: Layout, page: Pa
     found = marks_beside_boxes(result.boxes, ink, printed, set(candidates), shifts)
     for question in found:
         recalibrate(candidates[question], AMBIGUOUS)
-    # The mark found may be drawn half outside its box into the next row's, 1.5 mm away: a question read ok
-    # on the box it reaches may be holding the neighbour's answer while its own mark lies outside its boxes.
-    # Those questions are searched too, the found questions' boxes excusing the ink around them.
-    reached = {q.question: q for q in _read_on_a_neighbours_mark(result, by_question, set(found))}
-    also = marks_beside_boxes(result.boxes, ink, printed, set(reached), shifts, excusing=set(found)) if reached else {}
-    for question in also:
-        recalibrate(reached[question], AMBIGUOUS)
-    if also:
-        note = ("nét bút cạnh các ô, ô đã đánh có thể là nét của câu bên cạnh, ở câu " + ", ".join(sorted(also)))
-        result.detail = (result.detail + "; " if result.detail else "") + note
     # A circle drawn around a box (branch hblank2) is said as such: the reviewer looks for the box circled.
     circled = {q for q in found if candidates[q].status == AMBIGUOUS
                and circled_boxes(result.boxes, ink, printed, q, shifts.get(q, (0.0, 0.0)))}
@@ -898,6 +888,17 @@ def _review_marks_beside_boxes(result: PageResult, ink, layout: Layout, page: Pa
         note = f"nét bút cạnh các ô mà không nằm trong ô nào ở câu {', '.join(sorted(found))}"
         if circled:
             note += f" (ô được khoanh tròn bên ngoài, không đánh dấu trong ô, ở câu {', '.join(sorted(circled))})"
+        result.detail = (result.detail + "; " if result.detail else "") + note
+    # The mark found may be drawn half outside its box into the next row's, 1.5 mm away: a question read ok
+    # on the box it reaches may be holding the neighbour's answer while its own mark lies outside its boxes.
+    # Those questions are searched too, the found questions' boxes excusing the ink around them.
+    reached = {q.question: q for q in _read_on_a_neighbours_mark(result, by_question, set(found))}
+    also = marks_beside_boxes(result.boxes, ink, printed, set(reached), _box_shifts(result, page, reached),
+                              excusing=set(found)) if reached else {}
+    for question in also:
+        recalibrate(reached[question], AMBIGUOUS)
+    if also:
+        note = ("nét bút cạnh các ô, ô đã đánh có thể là nét của câu bên cạnh, ở câu " + ", ".join(sorted(also)))
         result.detail = (result.detail + "; " if result.detail else "") + note
 
 
