@@ -110,3 +110,41 @@ def test_an_x_after_a_label_touching_the_next_box_is_not_that_option_ok(default_
     for qid, option in answers.items():
         q = reads[qid]
         assert q.status in NEEDS_REVIEW or (q.status == OK and q.value == option), (qid, q.value, q.status, option)
+
+
+@pytest.mark.parametrize("dpi", [200, 300])
+def test_a_rows_own_mark_outside_its_box_and_the_next_rows_reaching_in_is_not_that_column_ok(
+        default_layout, blanks, catalogue, dpi):
+    """Both rows of a scale pair mark outside their boxes (bench/hunt/strokes.py outside seed 14, sheet 4 p2 D4
+    and G2): the lower row's cross drawn above its box reaches into the upper row's empty box of that column,
+    and the upper row's own cross lies left of another of its boxes, touching it. The upper row, read on the
+    neighbour's ink alone, was stored ok as that column's option; it must be its own option or go to review."""
+    rng = np.random.default_rng(dpi + 83)
+    img, questions = _sheet(default_layout, blanks, dpi, 2)
+    pairs = _scale_pairs(questions)
+    assert pairs, "no scale rows on the page"
+    targets: dict[str, str] = {}
+    used: set[str] = set()
+    pen = max(1, _px(0.4, dpi))
+    for upper, lower, option in pairs:
+        if upper in used or lower in used:
+            continue
+        used |= {upper, lower}
+        below = questions[lower][option]  # its cross 78-82 % above it, ~2 mm of it in the upper box
+        t = rng.uniform(4.3, 4.5)
+        x, y = below.x + (below.w - t) / 2, below.y - rng.uniform(0.78, 0.82) * t
+        for p, e in (((x, y), (x + t, y + t)), ((x + t, y), (x, y + t))):
+            cv2.line(img, (_px(p[0], dpi), _px(p[1], dpi)), (_px(e[0], dpi), _px(e[1], dpi)), BLACK, pen, cv2.LINE_AA)
+        targets[lower] = option
+        own = str(rng.choice([o for o in sorted(questions[upper]) if o != option]))
+        box, s = questions[upper][own], rng.uniform(3.0, 4.0)
+        x, y = box.x - rng.uniform(0.85, 0.95) * s, box.y + (box.h - s) / 2
+        for p, e in (((x, y), (x + s, y + s)), ((x + s, y), (x, y + s))):
+            cv2.line(img, (_px(p[0], dpi), _px(p[1], dpi)), (_px(e[0], dpi), _px(e[1], dpi)), BLACK, pen, cv2.LINE_AA)
+        targets[upper] = own
+    assert len(targets) >= 4, targets
+    answers = _answer(img, questions, used, dpi, rng)
+    result, reads = _read(img, dpi, rng, catalogue)
+    wrong = {q: (reads[q].value, reads[q].status, option) for q, option in {**answers, **targets}.items()
+             if reads[q].status not in NEEDS_REVIEW and not (reads[q].status == OK and reads[q].value == option)}
+    assert not wrong, (wrong, result.detail)

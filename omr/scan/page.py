@@ -48,7 +48,8 @@ from omr.scan.line_marks import review_lines_through_boxes
 from omr.scan.printed_boxes import (circled_boxes, crossed_out, flag_unprinted, marks_beside_boxes, marks_running_out,
                                     own_outline_evidence, reference_print, stray_writing, tinted_boxes,
                                     unexplained_marks, writing_in_areas)
-from omr.scan.read import bilevel, faint_strokes_cut, partial_marks, read_boxes, thresholded
+from omr.scan.read import (bilevel, faint_strokes_cut, neighbours_of_other_questions, partial_marks, read_boxes,
+                           thresholded)
 from omr.scan.resolve import partial_numbers, questions_with_marks, recalibrate, resolve_questions, shown_confidence
 from omr.scan.register import PageFeatures, load_reference, match_pinned, page_features, pinned_identity, register_to
 from omr.scan.show_through import back_print
@@ -838,6 +839,28 @@ def _review_unexplained_marks(result: PageResult, ink, page: PageLayout) -> None
     _to_review(result, blank, marked, "dấu bút ngoài mọi ô của mẫu ở câu {questions}")
 
 
+def _read_on_a_neighbours_mark(result: PageResult, by_question: dict[str, list[int]], marked_beside: set[str]) -> list:
+    """The questions of ``result`` read ok on one inked box that faces a box of a question of ``marked_beside``
+    (a pen mark found beside its boxes, :func:`_review_marks_beside_boxes`) across a gap of at most
+    UNEXPLAINED_BOX_MARGIN_MM + OWN_CROSSING_BAND_MM (the next row of a scale grid, 1.5 mm away; boxes found a
+    little apart). A cross or tick drawn half outside its box, above or below, reaches into that box and reads
+    as its answer, ok, while the question's own mark drawn outside its box is not looked for (bench/hunt/
+    strokes.py outside seed 14, sheet 4 p2 D4 and G2 stored the next row's column ok). Their QuestionReads:
+    the caller searches them for a mark beside their boxes too."""
+    if not marked_beside:
+        return []
+    reach = T.UNEXPLAINED_BOX_MARGIN_MM + T.OWN_CROSSING_BAND_MM
+    beside = {i for q in marked_beside for i in by_question.get(q, [])}
+    out = []
+    for q in result.questions:
+        if q.status != OK or q.question in marked_beside:
+            continue
+        inked = [i for i in by_question.get(q.question, []) if result.boxes[i].state != EMPTY]
+        if len(inked) == 1 and beside.intersection(neighbours_of_other_questions(result.boxes, inked[0], reach)):
+            out.append(q)
+    return out
+
+
 def _review_marks_beside_boxes(result: PageResult, ink, layout: Layout, page: PageLayout) -> None:
     """A question of omr's own form read blank, or on one weak mark, while a pen mark lies beside its
     boxes that neither a box nor the form's print explains (a circle around a box, a tick beside it, a
@@ -868,6 +891,17 @@ def _review_marks_beside_boxes(result: PageResult, ink, layout: Layout, page: Pa
         note = f"nét bút cạnh các ô mà không nằm trong ô nào ở câu {', '.join(sorted(found))}"
         if circled:
             note += f" (ô được khoanh tròn bên ngoài, không đánh dấu trong ô, ở câu {', '.join(sorted(circled))})"
+        result.detail = (result.detail + "; " if result.detail else "") + note
+    # The mark found may be drawn half outside its box into the next row's, 1.5 mm away: a question read ok
+    # on the box it reaches may be holding the neighbour's answer while its own mark lies outside its boxes.
+    # Those questions are searched too, the found questions' boxes excusing the ink around them.
+    reached = {q.question: q for q in _read_on_a_neighbours_mark(result, by_question, set(found))}
+    also = marks_beside_boxes(result.boxes, ink, printed, set(reached), _box_shifts(result, page, reached),
+                              excusing=set(found)) if reached else {}
+    for question in also:
+        recalibrate(reached[question], AMBIGUOUS)
+    if also:
+        note = ("nét bút cạnh các ô, ô đã đánh có thể là nét của câu bên cạnh, ở câu " + ", ".join(sorted(also)))
         result.detail = (result.detail + "; " if result.detail else "") + note
 
 

@@ -219,7 +219,8 @@ def unexplained_marks(reads: list[BoxRead], ink: PageInk, reference: np.ndarray 
 
 
 def marks_beside_boxes(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, questions: set[str],
-                       shifts: dict[str, tuple[float, float]] | None = None) -> dict[str, float]:
+                       shifts: dict[str, tuple[float, float]] | None = None,
+                       excusing: set[str] = frozenset()) -> dict[str, float]:
     """Questions of omr's own form with a pen mark beside their boxes that no box explains.
 
     A respondent who circles a box (clear of it, or touching only its corners), ticks beside it or
@@ -240,6 +241,8 @@ def marks_beside_boxes(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, 
         questions: the questions searched (the caller's: read blank, or on one weak mark).
         shifts: question -> (dx, dy) mm, how far the page's boxes of that question were found from
             their layout places (the print around them moved with them); None: no shift.
+        excusing: questions whose boxes, empty or not, explain the ink around them as a box holding ink
+            does (a mark already found beside them: its ink near the next row is not that row's).
 
     Returns:
         Question id -> area (mm²) of its largest unexplained mark, for the questions that have one.
@@ -262,7 +265,8 @@ def marks_beside_boxes(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, 
         return out
 
     inked = [r for r in reads if r.state != EMPTY]
-    found = _unexplained(reads, ink, questions, window, printed_at, inked, T.OWN_MARK_INK, T.OWN_MARK_MIN_MM2)
+    explaining = inked + [r for r in reads if r.state == EMPTY and r.question in excusing]
+    found = _unexplained(reads, ink, questions, window, printed_at, explaining, T.OWN_MARK_INK, T.OWN_MARK_MIN_MM2)
     for question in sorted(questions - set(found)):
         area = max(_stroke_into_own_box(reads, ink, question, inked, printed_at),
                    _mark_mostly_outside(reads, ink, question, printed_at))

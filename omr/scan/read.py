@@ -279,7 +279,7 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
 
     def intrudes(i: int) -> bool:
         return any(_leaves_toward(windows[i], boxes[i], *offsets[i], boxes[j])
-                   for j in _neighbours_of_other_questions(boxes, i, T.CORRECTION_NEIGHBOUR_GAP_MM))
+                   for j in neighbours_of_other_questions(boxes, i, T.CORRECTION_NEIGHBOUR_GAP_MM))
 
     judge_against_respondent(reads, evidence, joined, pen_ring, intrudes)
     doubt_unsure_marks(reads, evidence, lambda i: _leaves_box(windows[i], boxes[i], *offsets[i]), pen_ring)
@@ -314,9 +314,10 @@ def ring_pieces(window: BoxWindow, box: Checkbox, dx: float, dy: float) -> int:
     return int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] >= T.CIRCLE_PIECE_MIN_MM2 * K * K))
 
 
-def _neighbours_of_other_questions(boxes: list[Checkbox], i: int, gap: float) -> list[int]:
+def neighbours_of_other_questions(boxes: list[Checkbox], i: int, gap: float) -> list[int]:
     """Indices of the boxes of other questions than ``boxes[i]``'s whose side faces one of its sides
-    at most ``gap`` mm away (overlapping it along that side): the next row's boxes of a scale."""
+    at most ``gap`` mm away (overlapping it along that side): the next row's boxes of a scale. ``boxes``:
+    Checkboxes, or BoxReads (their found places; anything with question, x, y, w, h in mm)."""
     b = boxes[i]
     out = []
     for j, o in enumerate(boxes):
@@ -338,7 +339,8 @@ def _doubt_erased(reads: list[BoxRead], evidence: list[BoxEvidence], search: Box
     over its row) is judged against those. So is a marked box whose line is both much lighter than the
     page's other marks (its stroke darkness under ERASED_STROKE_MAX_SHARE of their median; the same
     pen) and sunk in a grey halo (halo ratio at least ERASED_HALO_MIN_RATIO; :func:`stroke_and_halo`):
-    the piece of a tick or cross an eraser left (bench/hunt/rework.py erase_tick). Boxes with a small
+    the piece of a tick or cross an eraser left (bench/hunt/rework.py erase_tick); the page's usual line is
+    the median of its sharp-edged marks' when that is higher (most marks of a page may be leftovers). Boxes with a small
     inside (:func:`small_inside`) are not judged: a cross covers them."""
     own: dict[str, list[float]] = {}
     for r, e in zip(reads, evidence):
@@ -351,6 +353,13 @@ def _doubt_erased(reads: list[BoxRead], evidence: list[BoxEvidence], search: Box
     offsets = [tuple(search.offsets[i]) for i in marked]
     lines = dict(zip(marked, _strokes_and_halos(windows, marked_boxes, offsets)))
     usual = float(np.median([stroke for stroke, _ in lines.values()])) if lines else 0.0
+    # The page's usual line is its pen marks': on a page where most marked boxes are leftovers the median of
+    # them all is a leftover's, and none stands under it (bench/hunt/rework.py erase_tick seed 13: 6 of 11 and
+    # 7 of 13 marked boxes of a page, 7 stored ok). The marks with a sharp edge (halo under the bound) are the
+    # pen's; their median, when higher, is the reference (it only ever makes more boxes uncertain).
+    sharp = [stroke for stroke, halo in lines.values() if halo < T.ERASED_HALO_MIN_RATIO]
+    if sharp:
+        usual = max(usual, float(np.median(sharp)))
     between = _paper_between(windows, marked_boxes, offsets)
     references: dict[str, float] = {}  # each question's once: np.median's overhead a call (#18)
     for i, paper_between in zip(marked, between):
