@@ -330,7 +330,8 @@ def _print_at(printed: np.ndarray, shift: tuple[float, float], px0: int, py0: in
 
 
 def lines_through_marks(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
-                        shifts: dict[str, tuple[float, float]], boxes: list[int]) -> dict[int, LineThrough]:
+                        shifts: dict[str, tuple[float, float]], boxes: list[int],
+                        thorough: bool = False) -> dict[int, LineThrough]:
     """:func:`line_through_box` of the boxes ``boxes`` (indices into ``reads``) on the aligned page.
 
     Args:
@@ -340,6 +341,11 @@ def lines_through_marks(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
         shifts: question -> (dx, dy) mm the question's boxes were found from their layout places:
             the print around them moved with them.
         boxes: which reads to look at.
+        thorough: the first look just around the box follows every direction nearly as good as the best
+            (:func:`straight_stroke`), not the best alone. A thin line inside a box of a form designed
+            elsewhere (2.5 mm inside) fits the 0.5 mm band at many angles, the level one not first among
+            them: seen only at the best one, the line "ends" at the box (bench/hunt/elsewhere.py stray,
+            seed 12, office checkboxes-portrait/1 Q4).
 
     Returns:
         Box index -> its line, for the boxes whose ink is mostly one straight stroke
@@ -364,7 +370,7 @@ def lines_through_marks(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
             box = (r.x * K - px0, r.y * K - py0, r.w * K, r.h * K)
             if reach == T.LINE_MARK_FIRST_LOOK_MM and _ring_ink(mask, box) < T.LINE_MARK_MIN_RING_PIXELS:
                 break  # nothing leaves the box: no line runs on from it
-            line = _line_through(mask, printed_here, box, every=reach == T.LINE_THROUGH_REACH_MM)
+            line = _line_through(mask, printed_here, box, every=thorough or reach == T.LINE_THROUGH_REACH_MM)
             if line is None or line.run_mm < T.LINE_MARK_FOLLOW_MM:
                 line = None
                 break
@@ -689,6 +695,31 @@ def _struck(reads: list[BoxRead], i: int, ink: PageInk, printed: np.ndarray,
             return False
     window = _window(reads, i, ink, printed, shifts, T.STRIKE_REACH_MM)
     return window is not None and struck_through(*window, level) is not None
+
+
+def review_lines_through_pinned_boxes(result: PageResult, ink: PageInk, printed: np.ndarray) -> None:
+    """Send to review (ambiguous) every question of a page of a form designed elsewhere read ok on a box
+    whose mark is a long line through it (:func:`lines_through_marks`: a pen line ruled along a row, a
+    crease, a hair), naming the questions in the page's detail («có đường kẻ dài chạy qua ô …»).
+
+    The same rule :func:`review_lines_through_boxes` applies on omr's own form, with the blank's print
+    (``printed``: :func:`omr.scan.printed_boxes.reference_print`, uint8 0/1 over the whole aligned page at
+    ``K`` px per mm, registered with the page, so no per-question shift) instead of omr's own. A level pen
+    line 3-8 mm past both sides of the only box of a vertical list's row was stored as that box's answer,
+    ok (bench/hunt/elsewhere.py stray, seed 12, office checkboxes-portrait/1 Q4). The hair and strike
+    rules of omr's own form are not applied here: they compare a mark with the page's other marks, drawn
+    on omr's square boxes, not measured on these forms' round bubbles and fills."""
+    ok = {q.question: q for q in result.questions if q.status == OK}
+    marked = [i for i, r in enumerate(result.boxes) if r.state == MARKED and r.question in ok]
+    if not marked:
+        return
+    found = lines_through_marks(result.boxes, ink, printed, {}, marked, thorough=True)
+    lined = sorted({result.boxes[i].question for i in found})
+    for question in lined:
+        recalibrate(ok[question], AMBIGUOUS)
+    if lined:
+        note = "có đường kẻ dài chạy qua ô (nét bút kẻ ngang, nếp gấp, sợi tóc?) ở câu " + ", ".join(lined)
+        result.detail = "; ".join(([result.detail] if result.detail else []) + [note])
 
 
 def review_lines_through_boxes(result: PageResult, ink: PageInk, printed: np.ndarray, page: PageLayout,

@@ -44,7 +44,7 @@ from omr.scan.duplicates import marks_key
 from omr.scan.ink_prints import ink_print
 from omr.scan.join import join_pages
 from omr.scan.form_print import page_print, print_core, printed_mask, question_areas, titles_in_place
-from omr.scan.line_marks import review_lines_through_boxes
+from omr.scan.line_marks import review_lines_through_boxes, review_lines_through_pinned_boxes
 from omr.scan.printed_boxes import (circled_boxes, crossed_out, flag_unprinted, marks_beside_boxes, marks_running_out,
                                     own_outline_evidence, reference_print, stray_writing, tinted_boxes,
                                     unexplained_marks, writing_in_areas)
@@ -675,6 +675,7 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         _review_rows_out_of_place(result, ink, layout, page)
     if page.pinned:
         _review_unexplained_marks(result, ink, page)
+        _review_pinned_lines_through_boxes(result, ink, page)
     else:
         _review_marks_beside_boxes(result, ink, layout, page)
         _review_writing_in_areas(result, ink, layout, page, by_print)
@@ -837,6 +838,19 @@ def _review_unexplained_marks(result: PageResult, ink, page: PageLayout) -> None
     reads = [r for r in result.boxes]
     marked = [q for q in unexplained_marks(reads, ink, reference, float(page.width), set(blank)) if q in blank]
     _to_review(result, blank, marked, "dấu bút ngoài mọi ô của mẫu ở câu {questions}")
+
+
+def _review_pinned_lines_through_boxes(result: PageResult, ink, page: PageLayout) -> None:
+    """A question read ok on a pinned page on a box whose mark is a long line through it (a pen line along
+    the row, a crease): to review (:func:`omr.scan.line_marks.review_lines_through_pinned_boxes`), the
+    blank's print told from the line by its reference image. A page without a reference is left as read."""
+    if "_reference_path" not in page.pinned or not any(q.status == OK for q in result.questions):
+        return
+    try:
+        printed = _reference_print_of(page.pinned["_reference_path"], float(page.width), ink.shape)
+    except TemplateError:
+        return
+    review_lines_through_pinned_boxes(result, ink, printed)
 
 
 def _read_on_a_neighbours_mark(result: PageResult, by_question: dict[str, list[int]], marked_beside: set[str]) -> list:
