@@ -708,13 +708,20 @@ def review_lines_through_pinned_boxes(result: PageResult, ink: PageInk, printed:
     line 3-8 mm past both sides of the only box of a vertical list's row was stored as that box's answer,
     ok (bench/hunt/elsewhere.py stray, seed 12, office checkboxes-portrait/1 Q4). The hair and strike
     rules of omr's own form are not applied here: they compare a mark with the page's other marks, drawn
-    on omr's square boxes, not measured on these forms' round bubbles and fills."""
+    on omr's square boxes, not measured on these forms' round bubbles and fills. Only a line within
+    ``STRIKE_MAX_SLOPE_DEG`` of level running ``STRIKE_MIN_OUT_MM`` or more out of both sides of the box
+    counts (a line along a row, as :func:`struck_through` asks of a strike)."""
     ok = {q.question: q for q in result.questions if q.status == OK}
     marked = [i for i, r in enumerate(result.boxes) if r.state == MARKED and r.question in ok]
     if not marked:
         return
     found = lines_through_marks(result.boxes, ink, printed, {}, marked, thorough=True)
-    lined = sorted({result.boxes[i].question for i in found})
+    # Level and out of both sides: a solid fill whose bubble the blank's print covers leaves a sliver of
+    # ink that "runs on" diagonally into the next filled bubble of its column, out of one side only
+    # (OMRChecker's Sandeep_1507 and UPSC_mock sheets: 8 fills, angles 30-70 degrees from level, other
+    # side 0-1.5 mm, 2 of them over STRIKE_MIN_OUT_MM).
+    lined = sorted({result.boxes[i].question for i, line in found.items()
+                    if abs(line.angle - 90.0) <= T.STRIKE_MAX_SLOPE_DEG and line.other_mm >= T.STRIKE_MIN_OUT_MM})
     for question in lined:
         recalibrate(ok[question], AMBIGUOUS)
     if lined:
