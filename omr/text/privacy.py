@@ -17,6 +17,13 @@ Handwriting drafts also read digits as look-alike letters ("O9l2 345 678",
 :data:`~omr.tuning.PRIVACY_RUN_MIN_DIGITS`) a same-length copy of the text reads
 the look-alikes as digits; numbers found in that copy are masked in the text
 as written. Words ("Số 10 Bis", "Ông Bảo", "lô B12") never form such a run.
+
+The reader also makes up one character inside a number ("0912 345 6x8", "09123456?8"): inside a run of
+at least :data:`~omr.tuning.PRIVACY_JUNK_RUN_MIN_DIGITS` real digits, one character that is neither a
+digit, a look-alike nor a separator stands for a digit ("ISO 9001:2015", 8 digits, stays). An area code
+in brackets ("(091) 234-5678", "(0277) 3851 234") is part of the phone number, and a run of digits
+grouped by spaces longer than a CCCD (:data:`~omr.tuning.PRIVACY_LONG_RUN_MIN_DIGITS`: a bank account,
+"1903 5678 9012 34") is masked whole.
 """
 
 from __future__ import annotations
@@ -39,6 +46,11 @@ _PHONE_SHORT = re.compile(r"(?<![\w.])0(?:\d" + _SEP + r"){7}\d(?![ .\-]?\d)(?!\
 # IDs: 9 (CMND) or 12 (CCCD) digits, possibly grouped by spaces; never dots or dashes,
 # which belong to money ("150.000.000") and dossier codes ("H20-251014-0001").
 _ID = re.compile(r"(?<![\w.\-])\d(?: ?\d){8}(?:(?: ?\d){3})?(?![\w.\-])")
+# A phone number with its area code in brackets: "(091) 234-5678", "(0277) 3851 234" (10 or 11 digits).
+_PHONE_BRACKETED = re.compile(r"(?<![\w.])\(0\d{1,3}\)[ .\-]?(?:\d" + _SEP + r"){5,8}\d(?!\d)")
+# Digits grouped by single spaces, longer than a CCCD ("1903 5678 9012 34"): masked whole, not cut after
+# its first 12 digits by the ID pattern.
+_LONG = re.compile(r"(?<![\w.\-])\d(?: ?\d){%d,}(?![\w.\-])" % (T.PRIVACY_LONG_RUN_MIN_DIGITS - 1))
 
 
 def _digit_count(text: str) -> int:
@@ -46,9 +58,9 @@ def _digit_count(text: str) -> int:
 
 
 # Letters (and a bar) handwriting OCR reads for digits: O/o/D for 0, l/I/i/| for 1, Z/z for 2, A for 4
-# ("3A5"), S/s for 5, b for 6, T for 7, B for 8, g/q for 9 (the shapes a hand-written digit shares with them).
+# ("3A5"), S/s for 5, b/G for 6 ("345 G78": a 6 whose loop is left open), T for 7, B for 8, g/q for 9 (the shapes a hand-written digit shares with them).
 _LOOKALIKES = {"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "i": "1", "|": "1", "Z": "2", "z": "2",
-               "A": "4", "S": "5", "s": "5", "b": "6", "T": "7", "B": "8", "g": "9", "q": "9"}
+               "A": "4", "S": "5", "s": "5", "b": "6", "G": "6", "T": "7", "B": "8", "g": "9", "q": "9"}
 _AS_DIGITS = str.maketrans(_LOOKALIKES)
 _TOKEN = r"[\d" + re.escape("".join(_LOOKALIKES)) + r"]+"
 # A run: tokens of digits and look-alikes joined by single separators, not glued to other letters nor to a
@@ -121,12 +133,48 @@ def _number_part(text: str, tokens: list[tuple[int, int]]) -> tuple[int, int] | 
     return (start, end) if _digit_dense(text[start:end]) else None
 
 
+_PUNCTUATION = set(",;:!?)")  # followed by a space, ends a number rather than standing in it
+_FILLER = "0"  # the digit a made-up character stands for in the copy searched (any digit would do)
+
+
+def _fill_junk(text: str, found: list[tuple[int, int, str]]) -> str:
+    """``text`` of the same length with each character the reader made up inside a number read as a digit.
+
+    A character that is neither a digit, a look-alike, a separator nor a space, between two digits
+    or a digit and a separator (never beside a letter: "gọi 0912", "6x8"), stands for a digit when, so read, it lies inside a run (not at its ends)
+    holding at least :data:`~omr.tuning.PRIVACY_JUNK_RUN_MIN_DIGITS` real digits. A run with two such
+    characters never forms (the other one breaks it). Characters beside a number already ``found``
+    (spans as :func:`_number_spans` gives them) or a date, and punctuation before a space, are
+    punctuation ("0912345678, 0987654321", "ngày 01-01-1990, 1 đồng").
+    """
+    digits, symbol = set("0123456789"), set("0123456789") | set(_LOOKALIKES)
+    taken = [(s, e) for s, e, _ in found] + [m.span() for m in _DATE.finditer(text)]
+    chars = list(text)
+    for i in range(1, len(text) - 1):
+        ch, left, right = text[i], text[i - 1], text[i + 1]
+        if ch in symbol or ch.isspace() or ch in ".-" or not (left in digits or right in digits):
+            continue
+        if not ({left, right} <= digits | set(" .-")) or any(s < i + 3 and i - 2 < e for s, e in taken):
+            continue
+        if ch in _PUNCTUATION and right == " ":  # "ngày 01-01-1990, 1 đồng": punctuation ends a number
+            continue
+        trial = text[:i] + _FILLER + text[i + 1:]
+        for run in _RUN.finditer(trial):
+            if run.start() < i < run.end() - 1:
+                if _digit_count(text[run.start():run.end()]) >= T.PRIVACY_JUNK_RUN_MIN_DIGITS:
+                    chars[i] = _FILLER
+                break
+    return "".join(chars)
+
+
 def _number_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, label) of the phone and ID numbers of ``text``: phone numbers first, then IDs,
     then phone numbers one digit short, each pass blind to what an earlier one masked and to dates."""
     spans: list[tuple[int, int, str]] = []
     text = _DATE.sub(lambda m: _HIDDEN * len(m.group()), text)
-    passes = ((_PHONE, PHONE_LABEL, lambda s: _digit_count(s) in (10, 11, 12) and not _MONEY.fullmatch(s)),
+    passes = ((_LONG, ID_LABEL, lambda s: True),
+              (_PHONE, PHONE_LABEL, lambda s: _digit_count(s) in (10, 11, 12) and not _MONEY.fullmatch(s)),
+              (_PHONE_BRACKETED, PHONE_LABEL, lambda s: _digit_count(s) in (10, 11)),
               (_ID, ID_LABEL, lambda s: _digit_count(s) in (9, 12)),
               (_PHONE_SHORT, PHONE_LABEL, lambda s: not s.isdigit()))
     for pattern, label, accept in passes:
@@ -141,8 +189,9 @@ def mask_personal_numbers(text: str | None) -> str | None:
     """``text`` with phone and ID numbers replaced by labels.
 
     Numbers whose digits a handwriting draft read as look-alike letters are masked too
-    (the letters inside digit-dense runs are read as digits to find them), and numbers a
-    draft glued to their label ("SĐT0936.000.285"). ``None`` and ``""`` come back as given.
+    (the letters inside digit-dense runs are read as digits to find them), numbers with one
+    character the draft made up ("0912 345 6x8"), and numbers a draft glued to their label
+    ("SĐT0936.000.285"). ``None`` and ``""`` come back as given.
 
     >>> mask_personal_numbers("Gọi 0912 345 678 hoặc +84 912.345.678")
     'Gọi [SĐT đã ẩn] hoặc [SĐT đã ẩn]'
@@ -150,11 +199,14 @@ def mask_personal_numbers(text: str | None) -> str | None:
     'CCCD [số giấy tờ đã ẩn], nộp 150.000.000 đồng'
     >>> mask_personal_numbers("sđt O9l2.345.678, số 10 Bis")
     'sđt [SĐT đã ẩn], số 10 Bis'
+    >>> mask_personal_numbers("gọi (091) 234-5678 hoặc 09123456?8, ISO 9001:2015")
+    'gọi [SĐT đã ẩn] hoặc [SĐT đã ẩn], ISO 9001:2015'
     """
     if not text:
         return text
     spans = _number_spans(text)
-    as_digits = _read_as_digits(_GLUED_LABEL.sub(lambda m: _HIDDEN * len(m.group()), text))
+    unglued = _GLUED_LABEL.sub(lambda m: _HIDDEN * len(m.group()), text)
+    as_digits = _read_as_digits(_fill_junk(unglued, spans))
     if as_digits != text:
         spans += [(s, e, label) for s, e, label in _number_spans(as_digits) if _digit_dense(text[s:e])]
     if not spans:
