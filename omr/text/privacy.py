@@ -134,16 +134,25 @@ def _number_part(text: str, tokens: list[tuple[int, int]]) -> tuple[int, int] | 
 
 
 _PUNCTUATION = set(",;:!?)")  # followed by a space, ends a number rather than standing in it
-_FILLER = "0"  # the digit a made-up character stands for in the copy searched (any digit would do)
+_FILLER = "0"
+
+
+def _phone_then_more(run: str) -> bool:
+    """Whether a long run of digits (:data:`_LONG`) is a phone number and a group after it ("0912 345 678
+    100 đồng"): the phone number alone is masked, the group kept, as a bank account never splits so."""
+    m = _PHONE.match(run)
+    return bool(m) and _digit_count(m.group()) in (10, 11) and run[m.end():m.end() + 1] == " "  # the digit a made-up character stands for in the copy searched (any digit would do)
 
 
 def _fill_junk(text: str, found: list[tuple[int, int, str]]) -> str:
     """``text`` of the same length with each character the reader made up inside a number read as a digit.
 
     A character that is neither a digit, a look-alike, a separator nor a space, between two digits
-    or a digit and a separator (never beside a letter: "gọi 0912", "6x8"), stands for a digit when, so read, it lies inside a run (not at its ends)
-    holding at least :data:`~omr.tuning.PRIVACY_JUNK_RUN_MIN_DIGITS` real digits. A run with two such
-    characters never forms (the other one breaks it). Characters beside a number already ``found``
+    or a digit and a separator (never beside a letter: "gọi 0912"; "6x8" is a digit), stands for a
+    digit when, so read, it lies inside the number part of a run (:func:`_number_part`, not at its
+    ends) holding at least :data:`~omr.tuning.PRIVACY_JUNK_RUN_MIN_DIGITS` digits and look-alikes and
+    digit-dense without it (:func:`_digit_dense`): "0912 3A5 6x8", not "ISO 9001:2015" (8 digits). A
+    run with two such characters never forms (the other one breaks it). Characters beside a number already ``found``
     (spans as :func:`_number_spans` gives them) or a date, and punctuation before a space, are
     punctuation ("0912345678, 0987654321", "ngày 01-01-1990, 1 đồng").
     """
@@ -161,8 +170,14 @@ def _fill_junk(text: str, found: list[tuple[int, int, str]]) -> str:
         trial = text[:i] + _FILLER + text[i + 1:]
         for run in _RUN.finditer(trial):
             if run.start() < i < run.end() - 1:
-                if _digit_count(text[run.start():run.end()]) >= T.PRIVACY_JUNK_RUN_MIN_DIGITS:
-                    chars[i] = _FILLER
+                tokens = [(m.start() + run.start(), m.end() + run.start())
+                          for m in re.finditer(r"[^ .\-]+", run.group())]
+                span = _number_part(trial, tokens)
+                if span is not None and span[0] < i < span[1] - 1:
+                    part = text[span[0]:span[1]]
+                    read = _digit_count(part) + sum(c in _LOOKALIKES for c in part)
+                    if read >= T.PRIVACY_JUNK_RUN_MIN_DIGITS and _digit_dense(part):
+                        chars[i] = _FILLER
                 break
     return "".join(chars)
 
@@ -172,7 +187,7 @@ def _number_spans(text: str) -> list[tuple[int, int, str]]:
     then phone numbers one digit short, each pass blind to what an earlier one masked and to dates."""
     spans: list[tuple[int, int, str]] = []
     text = _DATE.sub(lambda m: _HIDDEN * len(m.group()), text)
-    passes = ((_LONG, ID_LABEL, lambda s: True),
+    passes = ((_LONG, ID_LABEL, lambda s: not _phone_then_more(s)),
               (_PHONE, PHONE_LABEL, lambda s: _digit_count(s) in (10, 11, 12) and not _MONEY.fullmatch(s)),
               (_PHONE_BRACKETED, PHONE_LABEL, lambda s: _digit_count(s) in (10, 11)),
               (_ID, ID_LABEL, lambda s: _digit_count(s) in (9, 12)),
