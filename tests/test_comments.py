@@ -221,6 +221,8 @@ def test_ocr_drafts_match_long_phrases_read_a_letter_wrong():
     ("Phí 150.000.000 đồng", "Phí 150.000.000 đồng"),  # money, not an ID
     ("mã hồ sơ H20-251014-0001", "mã hồ sơ H20-251014-0001"),  # a dossier code
     ("ngày 14/10/2026, chờ 3 tuần", "ngày 14/10/2026, chờ 3 tuần"),
+    ("gọi 0912 345 678 100 đồng", f"gọi {PHONE_LABEL} 100 đồng"),  # the amount after it is kept
+    ("0912345678, 0987654321", f"{PHONE_LABEL}, {PHONE_LABEL}"),
 ])
 def test_phone_and_id_numbers_are_masked(text, expected):
     assert mask_personal_numbers(text) == expected
@@ -259,6 +261,8 @@ def test_numbers_read_with_look_alike_letters_are_masked(text, expected):
     ("gọi (091) 234-5678 nhé", f"gọi {PHONE_LABEL} nhé"),
     ("máy bàn (0277) 3851 234", f"máy bàn {PHONE_LABEL}"),
     ("số 1903 5678 9012 34 nhé", f"số {ID_LABEL} nhé"),
+    ("stk 0071 0012 34567", f"stk {ID_LABEL}"),  # a 13-digit bank account
+    ("sđt 0912 3A5 6x8", f"sđt {PHONE_LABEL}"),  # a look-alike and a made-up character
 ])
 def test_numbers_with_one_unreadable_character_or_bracketed_area_code_are_masked(text, expected):
     masked = mask_personal_numbers(text)

@@ -112,11 +112,15 @@ def _read_as_digits(text: str) -> str:
     """
     chars = list(text)
     for run in _RUN.finditer(text):
-        tokens = [(m.start() + run.start(), m.end() + run.start()) for m in re.finditer(r"[^ .\-]+", run.group())]
-        span = _number_part(text, tokens)
+        span = _number_part(text, _run_tokens(run))
         if span is not None:
             chars[span[0]:span[1]] = text[span[0]:span[1]].translate(_AS_DIGITS)
     return "".join(chars)
+
+
+def _run_tokens(run: re.Match) -> list[tuple[int, int]]:
+    """(start, end) in the searched text of the tokens of a :data:`_RUN` match (its separators left out)."""
+    return [(m.start() + run.start(), m.end() + run.start()) for m in re.finditer(r"[^ .\-]+", run.group())]
 
 
 def _number_part(text: str, tokens: list[tuple[int, int]]) -> tuple[int, int] | None:
@@ -170,9 +174,7 @@ def _fill_junk(text: str, found: list[tuple[int, int, str]]) -> str:
         trial = text[:i] + _FILLER + text[i + 1:]
         for run in _RUN.finditer(trial):
             if run.start() < i < run.end() - 1:
-                tokens = [(m.start() + run.start(), m.end() + run.start())
-                          for m in re.finditer(r"[^ .\-]+", run.group())]
-                span = _number_part(trial, tokens)
+                span = _number_part(trial, _run_tokens(run))
                 if span is not None and span[0] < i < span[1] - 1:
                     part = text[span[0]:span[1]]
                     read = _digit_count(part) + sum(c in _LOOKALIKES for c in part)
