@@ -139,6 +139,7 @@ def _number_part(text: str, tokens: list[tuple[int, int]]) -> tuple[int, int] | 
 
 _PUNCTUATION = set(",;:!?)")  # followed by a space, ends a number rather than standing in it
 _FILLER = "0"
+_JUNK_WINDOW = 40  # characters searched either side of a made-up character: a number is under 30 long
 
 
 def _phone_then_more(run: str) -> bool:
@@ -172,7 +173,9 @@ def _fill_junk(text: str, found: list[tuple[int, int, str]]) -> str:
         if ch in _PUNCTUATION and right == " ":  # "ngày 01-01-1990, 1 đồng": punctuation ends a number
             continue
         trial = text[:i] + _FILLER + text[i + 1:]
-        for run in _RUN.finditer(trial):
+        # Only the runs near the character: a number is far shorter than the window either side.
+        window = (max(0, i - _JUNK_WINDOW), min(len(text), i + _JUNK_WINDOW))
+        for run in _RUN.finditer(trial, *window):
             if run.start() < i < run.end() - 1:
                 span = _number_part(trial, _run_tokens(run))
                 if span is not None and span[0] < i < span[1] - 1:
