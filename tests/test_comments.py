@@ -297,6 +297,7 @@ def test_ordinary_numbers_with_odd_characters_are_not_masked(text):
     "ngày 01-01-1990 100 đồng",  # a date and an amount, not a phone number
     "hẹn 05.03.2026 1 lần nữa",
     "dự án 840.000.000.000 đồng",  # money, though "84" starts a phone number
+    "dự án 84.000.000.000 đồng, 84.100.000.000 và 84.900.000.000 đồng",
 ])
 def test_ordinary_words_and_numbers_are_not_masked(text):
     assert mask_personal_numbers(text) == text

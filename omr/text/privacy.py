@@ -7,7 +7,9 @@ for the people entitled to see it.
 
 Masking errs towards masking: a 9- or 12-digit run that is not an ID is still
 hidden. Money written with thousands dots ("150.000.000 đồng") is not an ID:
-ID numbers are written without dots, phone numbers with or without.
+ID numbers are written without dots, phone numbers with or without. An amount in
+thousands groups followed by its unit ("84.900.000.000 đồng") is money even when its
+digits could be a phone number with the country code.
 Numbers glued to letters (dossier codes such as "H20-251014-0001") are left.
 A grouped number of 9 digits starting with 0 is a phone number a handwriting
 draft dropped a digit of, and is masked too.
@@ -72,7 +74,12 @@ _RUN = re.compile(r"(?<![\w|/])" + _TOKEN + r"(?:[ .\-]" + _TOKEN + r")*(?![\w|/
 _DATE = re.compile(r"(?<![\w.\-])(?:0?[1-9]|[12]\d|3[01])([.\-])(?:0?[1-9]|1[0-2])\1(?:19|20)?\d\d(?![\w.\-])")
 # Money in thousands groups led by three digits ("840.000.000.000 đồng"): never a phone number, though
 # "84" starts one ("84.912.345.678", its first group two digits, stays a phone number).
-_MONEY = re.compile(r"[1-9]\d\d(?:\.\d{3})+")
+# "84.100.000.000" neither: after the country code a Vietnamese number goes on with 2, 3, 5, 7, 8 or 9
+# (landlines 02x, mobiles 03-09 but 04 and 06), never 0, 1, 4 or 6.
+_MONEY = re.compile(r"[1-9]\d\d(?:\.\d{3})+|84\.[0146]\d\d(?:\.\d{3})+")
+# An amount in thousands groups followed by its unit ("84.900.000.000 đồng"): money, whatever its digits;
+# hidden like a date before numbers are searched.
+_AMOUNT = re.compile(r"(?<![\w.\-])\d{1,3}(?:\.\d{3})+(?= ?(?:đồng|đ|vnđ|vnd)(?!\w))", re.IGNORECASE)
 _HIDDEN = "#"  # stands for a masked number in the text still searched: neither a word, digit nor separator
 # A phone label a draft glued to its number, the space between lost ("SĐT0936.000.285", "số0925000528"):
 # the label is set apart so the number is found (a number glued to other letters stays a code).
@@ -192,6 +199,7 @@ def _number_spans(text: str) -> list[tuple[int, int, str]]:
     then phone numbers one digit short, each pass blind to what an earlier one masked and to dates."""
     spans: list[tuple[int, int, str]] = []
     text = _DATE.sub(lambda m: _HIDDEN * len(m.group()), text)
+    text = _AMOUNT.sub(lambda m: _HIDDEN * len(m.group()), text)
     passes = ((_LONG, ID_LABEL, lambda s: not _phone_then_more(s)),
               (_PHONE, PHONE_LABEL, lambda s: _digit_count(s) in (10, 11, 12) and not _MONEY.fullmatch(s)),
               (_PHONE_BRACKETED, PHONE_LABEL, lambda s: _digit_count(s) in (10, 11)),
