@@ -2185,6 +2185,15 @@ RULED_MIN_SPACING_MM = 3.0
 # run with more letters than this share is a word or a code, not a number (lead's brief, task hphone).
 PRIVACY_RUN_MIN_DIGITS = 6
 PRIVACY_RUN_MIN_DIGIT_SHARE = 0.6
+# One character the handwriting reader made up inside a number («0912 345 6x8», «09123456?8», task
+# hphone2) stands for a digit when the run around it holds at least PRIVACY_JUNK_RUN_MIN_DIGITS real
+# digits: 9 is the shortest personal number (the old CMND, a phone number one digit short), and 8 digits
+# around one odd character are ordinary text («ISO 9001:2015»). Only one such character per run.
+PRIVACY_JUNK_RUN_MIN_DIGITS = 9
+# A run of digits grouped by single spaces longer than a CCCD's 12 digits («1903 5678 9012 34», a bank
+# account or a card number) is masked whole: the ID pattern alone hid its first 12 digits and let the
+# rest out (task hphone2). 13 = 12 + 1.
+PRIVACY_LONG_RUN_MIN_DIGITS = 13
 
 # A vertical digit grid (template_from.questions._vertical_digit_grid: columns of boxes labelled 0 … 9
 # downwards, one column a digit, #16): a column's steps are even within this share of its first step. A

@@ -7,7 +7,9 @@ for the people entitled to see it.
 
 Masking errs towards masking: a 9- or 12-digit run that is not an ID is still
 hidden. Money written with thousands dots ("150.000.000 đồng") is not an ID:
-ID numbers are written without dots, phone numbers with or without.
+ID numbers are written without dots, phone numbers with or without. An amount in
+thousands groups followed by its unit ("84.900.000.000 đồng") is money even when its
+digits could be a phone number with the country code.
 Numbers glued to letters (dossier codes such as "H20-251014-0001") are left.
 A grouped number of 9 digits starting with 0 is a phone number a handwriting
 draft dropped a digit of, and is masked too.
@@ -17,6 +19,13 @@ Handwriting drafts also read digits as look-alike letters ("O9l2 345 678",
 :data:`~omr.tuning.PRIVACY_RUN_MIN_DIGITS`) a same-length copy of the text reads
 the look-alikes as digits; numbers found in that copy are masked in the text
 as written. Words ("Số 10 Bis", "Ông Bảo", "lô B12") never form such a run.
+
+The reader also makes up one character inside a number ("0912 345 6x8", "09123456?8"): inside a run of
+at least :data:`~omr.tuning.PRIVACY_JUNK_RUN_MIN_DIGITS` real digits, one character that is neither a
+digit, a look-alike nor a separator stands for a digit ("ISO 9001:2015", 8 digits, stays). An area code
+in brackets ("(091) 234-5678", "(0277) 3851 234") is part of the phone number, and a run of digits
+grouped by spaces longer than a CCCD (:data:`~omr.tuning.PRIVACY_LONG_RUN_MIN_DIGITS`: a bank account,
+"1903 5678 9012 34") is masked whole.
 """
 
 from __future__ import annotations
@@ -39,6 +48,11 @@ _PHONE_SHORT = re.compile(r"(?<![\w.])0(?:\d" + _SEP + r"){7}\d(?![ .\-]?\d)(?!\
 # IDs: 9 (CMND) or 12 (CCCD) digits, possibly grouped by spaces; never dots or dashes,
 # which belong to money ("150.000.000") and dossier codes ("H20-251014-0001").
 _ID = re.compile(r"(?<![\w.\-])\d(?: ?\d){8}(?:(?: ?\d){3})?(?![\w.\-])")
+# A phone number with its area code in brackets: "(091) 234-5678", "(0277) 3851 234" (10 or 11 digits).
+_PHONE_BRACKETED = re.compile(r"(?<![\w.])\(0\d{1,3}\)[ .\-]?(?:\d" + _SEP + r"){5,8}\d(?!\d)")
+# Digits grouped by single spaces, longer than a CCCD ("1903 5678 9012 34"): masked whole, not cut after
+# its first 12 digits by the ID pattern.
+_LONG = re.compile(r"(?<![\w.\-])\d(?: ?\d){%d,}(?![\w.\-])" % (T.PRIVACY_LONG_RUN_MIN_DIGITS - 1))
 
 
 def _digit_count(text: str) -> int:
@@ -46,9 +60,9 @@ def _digit_count(text: str) -> int:
 
 
 # Letters (and a bar) handwriting OCR reads for digits: O/o/D for 0, l/I/i/| for 1, Z/z for 2, A for 4
-# ("3A5"), S/s for 5, b for 6, T for 7, B for 8, g/q for 9 (the shapes a hand-written digit shares with them).
+# ("3A5"), S/s for 5, b/G for 6 ("345 G78": a 6 whose loop is left open), T for 7, B for 8, g/q for 9 (the shapes a hand-written digit shares with them).
 _LOOKALIKES = {"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "i": "1", "|": "1", "Z": "2", "z": "2",
-               "A": "4", "S": "5", "s": "5", "b": "6", "T": "7", "B": "8", "g": "9", "q": "9"}
+               "A": "4", "S": "5", "s": "5", "b": "6", "G": "6", "T": "7", "B": "8", "g": "9", "q": "9"}
 _AS_DIGITS = str.maketrans(_LOOKALIKES)
 _TOKEN = r"[\d" + re.escape("".join(_LOOKALIKES)) + r"]+"
 # A run: tokens of digits and look-alikes joined by single separators, not glued to other letters nor to a
@@ -60,7 +74,12 @@ _RUN = re.compile(r"(?<![\w|/])" + _TOKEN + r"(?:[ .\-]" + _TOKEN + r")*(?![\w|/
 _DATE = re.compile(r"(?<![\w.\-])(?:0?[1-9]|[12]\d|3[01])([.\-])(?:0?[1-9]|1[0-2])\1(?:19|20)?\d\d(?![\w.\-])")
 # Money in thousands groups led by three digits ("840.000.000.000 đồng"): never a phone number, though
 # "84" starts one ("84.912.345.678", its first group two digits, stays a phone number).
-_MONEY = re.compile(r"[1-9]\d\d(?:\.\d{3})+")
+# "84.100.000.000" neither: after the country code a Vietnamese number goes on with 2, 3, 5, 7, 8 or 9
+# (landlines 02x, mobiles 03-09 but 04 and 06), never 0, 1, 4 or 6.
+_MONEY = re.compile(r"[1-9]\d\d(?:\.\d{3})+|84\.[0146]\d\d(?:\.\d{3})+")
+# An amount in thousands groups followed by its unit ("84.900.000.000 đồng"): money, whatever its digits;
+# hidden like a date before numbers are searched.
+_AMOUNT = re.compile(r"(?<![\w.\-])\d{1,3}(?:\.\d{3})+(?= ?(?:đồng|đ|vnđ|vnd)(?!\w))", re.IGNORECASE)
 _HIDDEN = "#"  # stands for a masked number in the text still searched: neither a word, digit nor separator
 # A phone label a draft glued to its number, the space between lost ("SĐT0936.000.285", "số0925000528"):
 # the label is set apart so the number is found (a number glued to other letters stays a code).
@@ -100,11 +119,15 @@ def _read_as_digits(text: str) -> str:
     """
     chars = list(text)
     for run in _RUN.finditer(text):
-        tokens = [(m.start() + run.start(), m.end() + run.start()) for m in re.finditer(r"[^ .\-]+", run.group())]
-        span = _number_part(text, tokens)
+        span = _number_part(text, _run_tokens(run))
         if span is not None:
             chars[span[0]:span[1]] = text[span[0]:span[1]].translate(_AS_DIGITS)
     return "".join(chars)
+
+
+def _run_tokens(run: re.Match) -> list[tuple[int, int]]:
+    """(start, end) in the searched text of the tokens of a :data:`_RUN` match (its separators left out)."""
+    return [(m.start() + run.start(), m.end() + run.start()) for m in re.finditer(r"[^ .\-]+", run.group())]
 
 
 def _number_part(text: str, tokens: list[tuple[int, int]]) -> tuple[int, int] | None:
@@ -121,12 +144,65 @@ def _number_part(text: str, tokens: list[tuple[int, int]]) -> tuple[int, int] | 
     return (start, end) if _digit_dense(text[start:end]) else None
 
 
+_PUNCTUATION = set(",;:!?)")  # followed by a space, ends a number rather than standing in it
+_FILLER = "0"
+_JUNK_WINDOW = 40  # characters searched either side of a made-up character: a number is under 30 long
+
+
+def _phone_then_more(run: str) -> bool:
+    """Whether a long run of digits (:data:`_LONG`) is a phone number and a group after it ("0912 345 678
+    100 đồng"): the phone number alone is masked, the group kept, as a bank account never splits so."""
+    m = _PHONE.match(run)
+    return bool(m) and _digit_count(m.group()) in (10, 11) and run[m.end():m.end() + 1] == " "  # the digit a made-up character stands for in the copy searched (any digit would do)
+
+
+def _fill_junk(text: str, found: list[tuple[int, int, str]]) -> str:
+    """``text`` of the same length with each character the reader made up inside a number read as a digit.
+
+    A character that is neither a digit, a look-alike, a separator nor a space, between two digits
+    or a digit and a separator (never beside a letter: "gọi 0912"; "6x8" is a digit), stands for a
+    digit when, so read, it lies inside the number part of a run (:func:`_number_part`, not at its
+    ends) holding at least :data:`~omr.tuning.PRIVACY_JUNK_RUN_MIN_DIGITS` digits and look-alikes and
+    digit-dense without it (:func:`_digit_dense`): "0912 3A5 6x8", not "ISO 9001:2015" (8 digits). A
+    run with two such characters never forms (the other one breaks it). Characters beside a number already ``found``
+    (spans as :func:`_number_spans` gives them) or a date, and punctuation before a space, are
+    punctuation ("0912345678, 0987654321", "ngày 01-01-1990, 1 đồng").
+    """
+    digits, symbol = set("0123456789"), set("0123456789") | set(_LOOKALIKES)
+    taken = [(s, e) for s, e, _ in found] + [m.span() for m in _DATE.finditer(text)]
+    chars = list(text)
+    for i in range(1, len(text) - 1):
+        ch, left, right = text[i], text[i - 1], text[i + 1]
+        if ch in symbol or ch.isspace() or ch in ".-" or not (left in digits or right in digits):
+            continue
+        if not ({left, right} <= digits | set(" .-")) or any(s < i + 3 and i - 2 < e for s, e in taken):
+            continue
+        if ch in _PUNCTUATION and right == " ":  # "ngày 01-01-1990, 1 đồng": punctuation ends a number
+            continue
+        trial = text[:i] + _FILLER + text[i + 1:]
+        # Only the runs near the character: a number is far shorter than the window either side.
+        window = (max(0, i - _JUNK_WINDOW), min(len(text), i + _JUNK_WINDOW))
+        for run in _RUN.finditer(trial, *window):
+            if run.start() < i < run.end() - 1:
+                span = _number_part(trial, _run_tokens(run))
+                if span is not None and span[0] < i < span[1] - 1:
+                    part = text[span[0]:span[1]]
+                    read = _digit_count(part) + sum(c in _LOOKALIKES for c in part)
+                    if read >= T.PRIVACY_JUNK_RUN_MIN_DIGITS and _digit_dense(part):
+                        chars[i] = _FILLER
+                break
+    return "".join(chars)
+
+
 def _number_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, label) of the phone and ID numbers of ``text``: phone numbers first, then IDs,
     then phone numbers one digit short, each pass blind to what an earlier one masked and to dates."""
     spans: list[tuple[int, int, str]] = []
     text = _DATE.sub(lambda m: _HIDDEN * len(m.group()), text)
-    passes = ((_PHONE, PHONE_LABEL, lambda s: _digit_count(s) in (10, 11, 12) and not _MONEY.fullmatch(s)),
+    text = _AMOUNT.sub(lambda m: _HIDDEN * len(m.group()), text)
+    passes = ((_LONG, ID_LABEL, lambda s: not _phone_then_more(s)),
+              (_PHONE, PHONE_LABEL, lambda s: _digit_count(s) in (10, 11, 12) and not _MONEY.fullmatch(s)),
+              (_PHONE_BRACKETED, PHONE_LABEL, lambda s: _digit_count(s) in (10, 11)),
               (_ID, ID_LABEL, lambda s: _digit_count(s) in (9, 12)),
               (_PHONE_SHORT, PHONE_LABEL, lambda s: not s.isdigit()))
     for pattern, label, accept in passes:
@@ -141,8 +217,9 @@ def mask_personal_numbers(text: str | None) -> str | None:
     """``text`` with phone and ID numbers replaced by labels.
 
     Numbers whose digits a handwriting draft read as look-alike letters are masked too
-    (the letters inside digit-dense runs are read as digits to find them), and numbers a
-    draft glued to their label ("SĐT0936.000.285"). ``None`` and ``""`` come back as given.
+    (the letters inside digit-dense runs are read as digits to find them), numbers with one
+    character the draft made up ("0912 345 6x8"), and numbers a draft glued to their label
+    ("SĐT0936.000.285"). ``None`` and ``""`` come back as given.
 
     >>> mask_personal_numbers("Gọi 0912 345 678 hoặc +84 912.345.678")
     'Gọi [SĐT đã ẩn] hoặc [SĐT đã ẩn]'
@@ -150,11 +227,14 @@ def mask_personal_numbers(text: str | None) -> str | None:
     'CCCD [số giấy tờ đã ẩn], nộp 150.000.000 đồng'
     >>> mask_personal_numbers("sđt O9l2.345.678, số 10 Bis")
     'sđt [SĐT đã ẩn], số 10 Bis'
+    >>> mask_personal_numbers("gọi (091) 234-5678 hoặc 09123456?8, ISO 9001:2015")
+    'gọi [SĐT đã ẩn] hoặc [SĐT đã ẩn], ISO 9001:2015'
     """
     if not text:
         return text
     spans = _number_spans(text)
-    as_digits = _read_as_digits(_GLUED_LABEL.sub(lambda m: _HIDDEN * len(m.group()), text))
+    unglued = _GLUED_LABEL.sub(lambda m: _HIDDEN * len(m.group()), text)
+    as_digits = _read_as_digits(_fill_junk(unglued, spans))
     if as_digits != text:
         spans += [(s, e, label) for s, e, label in _number_spans(as_digits) if _digit_dense(text[s:e])]
     if not spans:
