@@ -731,11 +731,14 @@ def cmd_comments(args) -> int:
 def cmd_show(args) -> int:
     from omr.data.store import open_store
     from omr.scan.page import Catalogue
+    from omr.reports.export import replacing
     from omr.scan.show import render_serial
 
     out = _output_path(args.output)
     with open_store(_existing_database(args.db)) as store:
-        pages = render_serial(store, Catalogue.from_folder(args.templates), args.serial, out)
+        catalogue = Catalogue.from_folder(args.templates)
+        with replacing(out) as tmp:  # private, as the exports: the picture shows a respondent's answers
+            pages = render_serial(store, catalogue, args.serial, tmp, named=out)
     print(f"Phiếu số {args.serial:06d}: {pages} trang, ảnh đối chiếu: {out}")
     print("Màu: xanh lá = đã đánh dấu, xanh dương = ô tô kín (huỷ), đỏ = cần kiểm tra, xám = ô trống")
     return 0
