@@ -50,6 +50,7 @@ from omr.online.importer import DUPLICATE_WINDOW
 from omr.online.table import megabytes
 from omr.reports.export import export_responses
 from omr.scan.comments import draft_shown
+from omr.scan.ingest import SCAN_ACCEPT, SCAN_FORMAT_NAMES
 from omr.text.dates import not_a_day
 from omr.text.lexicon import flags_from_json
 from omr.text.normalise import quoted
@@ -1330,7 +1331,8 @@ def _batches_context() -> dict:
     uploaded = {job["batch_name"] for job in uploads}
     from_cli = [b for b in review.batch_progress(_store()) if b["name"] not in uploaded]
     return {"jobs": uploads, "cli_batches": from_cli, "max_files": vn_integer(tuning.WEB_MAX_UPLOAD_FILES),
-            "max_size": _bytes_text(bounds.MAX_UPLOAD_BYTES)}
+            "max_size": _bytes_text(bounds.MAX_UPLOAD_BYTES), "scan_formats": SCAN_FORMAT_NAMES,
+            "scan_accept": SCAN_ACCEPT}
 
 
 def _size_text(size: int) -> str:
