@@ -536,6 +536,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["vn_time"] = display.vn_time
     app.jinja_env.filters["vn_date"] = display.vn_date
     app.jinja_env.filters["page_detail"] = display.page_detail
+    app.jinja_env.filters["batch_title"] = display.batch_title
 
     @app.context_processor
     def _globals():
