@@ -537,6 +537,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["vn_date"] = display.vn_date
     app.jinja_env.filters["page_detail"] = display.page_detail
     app.jinja_env.filters["batch_title"] = display.batch_title
+    # What a scan upload accepts (the batch upload, the template editor's try): what «omr scan» reads.
+    app.jinja_env.globals.update(scan_formats=SCAN_FORMAT_NAMES, scan_accept=SCAN_ACCEPT)
 
     @app.context_processor
     def _globals():
@@ -1332,8 +1334,7 @@ def _batches_context() -> dict:
     uploaded = {job["batch_name"] for job in uploads}
     from_cli = [b for b in review.batch_progress(_store()) if b["name"] not in uploaded]
     return {"jobs": uploads, "cli_batches": from_cli, "max_files": vn_integer(tuning.WEB_MAX_UPLOAD_FILES),
-            "max_size": _bytes_text(bounds.MAX_UPLOAD_BYTES), "scan_formats": SCAN_FORMAT_NAMES,
-            "scan_accept": SCAN_ACCEPT}
+            "max_size": _bytes_text(bounds.MAX_UPLOAD_BYTES)}
 
 
 def _size_text(size: int) -> str:
