@@ -21,6 +21,7 @@ from pathlib import Path
 
 from omr.errors import BadArgumentsError, OmrError
 from omr.model import STRAY_WRITING_TEXT, VN_TZ, is_stray_writing
+from omr.scan.ingest import SCAN_FORMAT_NAMES
 
 
 def _positive_int(text: str) -> int:
@@ -239,8 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="tệp mẫu phiếu YAML ghi ra")
     p.add_argument("--reference", help="ảnh phiếu làm ảnh mẫu (mặc định: ảnh đầu tiên cạnh template.json)")
 
-    p = sub.add_parser("scan", help="đọc các tệp quét (PDF, TIFF, PNG, JPEG, thư mục) vào cơ sở dữ liệu")
-    p.add_argument("paths", nargs="+", help="tệp quét (PDF, TIFF, PNG, JPEG) hoặc thư mục")
+    p = sub.add_parser("scan", help=f"đọc các tệp quét ({SCAN_FORMAT_NAMES}; thư mục) vào cơ sở dữ liệu")
+    p.add_argument("paths", nargs="+", help=f"tệp quét ({SCAN_FORMAT_NAMES}) hoặc thư mục")
     p.add_argument("--db", help="cơ sở dữ liệu (mặc định outputs/omr.sqlite; PostgreSQL: postgresql://…)")
     p.add_argument("--batch", help="tên đợt quét (mặc định: ngày giờ hiện tại)")
     p.add_argument("--collected-from", type=_day,
@@ -731,11 +732,14 @@ def cmd_comments(args) -> int:
 def cmd_show(args) -> int:
     from omr.data.store import open_store
     from omr.scan.page import Catalogue
+    from omr.reports.export import replacing
     from omr.scan.show import render_serial
 
     out = _output_path(args.output)
     with open_store(_existing_database(args.db)) as store:
-        pages = render_serial(store, Catalogue.from_folder(args.templates), args.serial, out)
+        catalogue = Catalogue.from_folder(args.templates)
+        with replacing(out) as tmp:  # private, as the exports: the picture shows a respondent's answers
+            pages = render_serial(store, catalogue, args.serial, tmp, named=out)
     print(f"Phiếu số {args.serial:06d}: {pages} trang, ảnh đối chiếu: {out}")
     print("Màu: xanh lá = đã đánh dấu, xanh dương = ô tô kín (huỷ), đỏ = cần kiểm tra, xám = ô trống")
     return 0

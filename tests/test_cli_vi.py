@@ -148,3 +148,22 @@ def test_output_piped_to_a_closed_reader_ends_quietly():
     assert first.startswith("dòng 0".encode())
     assert "Traceback" not in err and "BrokenPipe" not in err, err
     assert writer.returncode == 0
+
+
+def test_the_scan_formats_are_named_alike_by_the_help_the_hints_the_web_form_and_readme(tmp_path, capsys,
+                                                                                          repo_root, store_url):
+    """A trial: «omr scan --help» and the hint for a stray .txt said «PDF, TIFF, PNG, JPEG», README added PNM,
+    the web upload form HEIC, WebP and JPEG 2000: three lists of what omr reads, none of them whole."""
+    from omr.scan.ingest import SCAN_FORMAT_NAMES, SCAN_FORMATS, SCAN_SUFFIXES
+
+    assert {s for _, suffixes in SCAN_FORMATS for s in suffixes} == SCAN_SUFFIXES
+    with pytest.raises(SystemExit):
+        main(["scan", "--help"])
+    assert SCAN_FORMAT_NAMES in " ".join(capsys.readouterr().out.split())
+    stray = tmp_path / "ghi-chu.txt"
+    stray.write_text("ghi chú", encoding="utf-8")
+    main(["scan", str(stray), "--db", str(tmp_path / "omr.sqlite")])
+    said = capsys.readouterr()
+    assert f"hãy kiểm tra đã chọn đúng tệp chưa (omr đọc {SCAN_FORMAT_NAMES})" in said.out + said.err
+    assert SCAN_FORMAT_NAMES in " ".join((repo_root / "README.md").read_text(encoding="utf-8").split())
+

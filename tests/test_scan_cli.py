@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import stat
 from datetime import date
 
 import sqlalchemy as sa
@@ -58,6 +59,8 @@ def test_scan_twice_changes_nothing_and_exports(office_batch, tmp_path, capsys):
     png = tmp_path / "sheet.png"
     assert main(["show", "1", "--db", str(db), "-o", str(png)]) == 0
     assert png.read_bytes().startswith(b"\x89PNG")
+    # The picture shows a respondent's answers: private as the exports are (it was 0644 under umask 022).
+    assert stat.S_IMODE(png.stat().st_mode) == 0o600
     _assert_shown_sheet_is_small_and_legible(png, serial=1)
 
 

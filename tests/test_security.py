@@ -469,6 +469,9 @@ def test_a_web_export_is_one_zip_with_the_crops_and_leaves_nothing_in_tmp(server
             crops = [n for n in names if n.startswith("omr-export_crops/") and n.endswith(".png")]
             assert f"omr-export.{fmt}" in names and len(crops) == 1
             assert bundle.read(crops[0]) == _png()
+            # Unzipped, every file is private as the export itself is (the crops were 0644: handwriting).
+            modes = {n: oct(stat.S_IMODE(bundle.getinfo(n).external_attr >> 16)) for n in names if not n.endswith("/")}
+            assert set(modes.values()) == {"0o600"}, modes
             if fmt == "csv":
                 text = bundle.read("omr-export.csv").decode("utf-8-sig")
                 assert "'＝HYPERLINK" in text and crops[0] in text
@@ -761,3 +764,21 @@ def test_guessing_one_name_from_many_addresses_is_slowed_but_never_locks_the_use
         short.attempt("quan", "10.0.2.99", lambda: "quan")
     time.sleep(2.2)
     assert short.attempt("quan", "10.0.2.99", lambda: "quan") == "quan"
+
+
+def test_the_comment_crops_beside_an_export_are_private_whatever_the_umask(tmp_path):
+    """«omr export» wrote the CSV 0600 but the handwriting crops beside it 0644, readable by any account."""
+    from omr.reports.export import write_crops
+
+    class Store:
+        def comment_crops(self, ids):
+            return [(i, _png()) for i in ids]
+
+    records = [{"serial": "000001", "comments": {"H3": {"comment_id": 7, "status": "pending"}}}]
+    old = os.umask(0o022)
+    try:
+        assert write_crops(Store(), records, tmp_path / "export.csv") == 1
+    finally:
+        os.umask(old)
+    crop = tmp_path / records[0]["comments"]["H3"]["crop"]
+    assert crop.read_bytes() == _png() and stat.S_IMODE(crop.stat().st_mode) == 0o600

@@ -17,7 +17,7 @@ from web_helpers import csrf_token, logged_in, review_app
 
 from omr import tuning as T
 from omr.data import review, users
-from omr.data.schema import answers, changes, claims, comments, pages, responses, source_files, upload_jobs
+from omr.data.schema import answers, batches, changes, claims, comments, pages, responses, source_files, upload_jobs
 from omr.data.store import open_store
 from omr.errors import OmrError
 from omr.model import AMBIGUOUS, NEEDS_REVIEW
@@ -1178,3 +1178,34 @@ def test_a_sheet_with_no_mark_is_one_item_the_reviewer_confirms_blank(app):
     sheet = next(r for r in store.responses() if r["serial"] == 9)
     assert all(status == "blank" for _, status, _ in sheet["answers"].values())
     assert all(sheet["set_by"][q] == "lan" for q in sheet["answers"])
+
+
+def test_the_web_upload_form_accepts_every_format_omr_reads(app, tmp_path):
+    """The form's label and its accept= list are the formats the command line reads (omr.scan.ingest), and
+    each is recognised by its first bytes when uploaded (a BMP was read by «omr scan», refused here)."""
+    from PIL import Image
+
+    from omr.scan.ingest import SCAN_FORMAT_NAMES, SCAN_SUFFIXES
+    from omr.web.jobs import scan_suffix
+
+    page = html.unescape(_text(login(app, "thu").get("/batches")))
+    assert f"Tệp quét ({SCAN_FORMAT_NAMES};" in page
+    accept = re.search(r'name="files"[^>]*accept="([^"]*)"', page).group(1)
+    assert set(accept.split(",")) == SCAN_SUFFIXES
+    image = Image.fromarray(np.full((32, 24), 200, np.uint8))
+    for fmt in ("TIFF", "PNG", "JPEG", "WEBP", "JPEG2000", "BMP", "PPM"):
+        image.save(tmp_path / fmt, format=fmt)
+        assert scan_suffix(tmp_path / fmt) in SCAN_SUFFIXES, fmt
+
+
+def test_a_batch_named_with_the_word_dot_is_not_headed_dot_dot(app):
+    """A trial: the batch «Đợt quét mẫu» was headed «Đợt Đợt quét mẫu» on the review page."""
+    _store(app).writing(lambda conn: conn.execute(
+        sa.update(batches).where(batches.c.name == "dot-web").values(name="Đợt quét mẫu")))
+    client = login(app, "lan")
+    page = html.unescape(_text(client.get(client.get("/queue/next").headers["Location"])))
+    assert "<span>Đợt quét mẫu</span>" in page and "Đợt Đợt" not in page
+    from omr.web.display import batch_title  # the rule, for names the page does not show here
+
+    assert [batch_title(n) for n in ("ĐỢT 2", "đợt 3", "Quý IV", "Dot 4")] == ["ĐỢT 2", "đợt 3", "Đợt Quý IV",
+                                                                                 "Đợt Dot 4"]

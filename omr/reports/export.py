@@ -171,7 +171,8 @@ def write_crops(store, records: list[dict], out_path: Path) -> int:
     for comment_id, png in store.comment_crops(list(wanted)):
         record, qid = wanted[comment_id]
         name = f"{record['serial'] or comment_id}-{qid}-{comment_id}.png"
-        (staging / name).write_bytes(png)
+        with replacing(staging / name) as tmp:  # private (PRIVATE_FILE_MODE) as the export: handwriting
+            tmp.write_bytes(png)
         record["comments"][qid]["crop"] = f"{folder.name}/{name}"
         written += 1
     shutil.rmtree(folder, ignore_errors=True)

@@ -457,20 +457,29 @@ p.meta{margin:2px 0;color:#333}
 .alert{border:3px solid #b00020;background:#fde7ea;color:#7a0016;font-weight:bold;padding:10px 12px;margin:12px 0;
 font-size:14px}.ok{border:2px solid #1b7f3b;background:#e6f4ea;color:#1b5e20;padding:8px 12px;margin:12px 0}
 .closed{border:2px solid #6a4c00;background:#fff4d6;padding:8px 12px;margin:12px 0}
-.kpi{display:flex;gap:14px;margin:10px 0}.kpi div{border:1px solid #ccd;padding:8px 12px;min-width:150px}
+.kpi{display:flex;flex-wrap:wrap;gap:14px;margin:10px 0}.kpi div{border:1px solid #ccd;padding:8px 12px;min-width:150px}
 .kpi b{display:block;font-size:20px;color:#2f6db5}
-table{border-collapse:collapse;width:100%;margin:6px 0}th,td{border:1px solid #bbb;padding:3px 5px;vertical-align:top}
+.wide{overflow-x:auto;margin:6px 0}table{border-collapse:collapse;width:100%}
+th,td{border:1px solid #bbb;padding:3px 5px;vertical-align:top;line-height:1.35}th.text{min-width:22em}
 th{background:#e8eef7}td.n{text-align:right;white-space:nowrap}tr.total td{font-weight:bold;background:#f3f3f3}
 svg.chart{width:100%;max-width:760px;height:auto;margin:8px 0}.ct{font-size:13px;font-weight:bold}
 .cl{font-size:11px}.cv{font-size:10px}.cb{fill:#2f6db5}.cp{stroke:#d35400;stroke-width:2}.cg{stroke:#ccc}
 img.crop{max-width:420px;border:1px solid #999}
+@media screen and (max-width:480px){body{margin:12px auto;padding:0 16px}}
 @page{margin:15mm}@media print{body{margin:0;padding:0;max-width:none}h2{page-break-after:avoid}table,svg,.alert{page-break-inside:avoid}}
 """
 
 
+def _html_head(header: list[str]) -> str:
+    """A table's opening, in a box that scrolls sideways on a narrow screen (the page itself never does),
+    the «Nội dung» column marked to take the width (a question's text in 1-2 lines, not 4-5)."""
+    cells = "".join(f"<th{' class=text' if h.startswith('Nội dung') else ''}>{html.escape(h)}</th>" for h in header)
+    return f"<div class=wide><table><thead><tr>{cells}"
+
+
 def _html_table(header: list[str], rows: list[list], kinds: list[str] | None = None, total_last: bool = False) -> str:
     kinds = kinds or [""] * len(header)
-    out = ["<table><thead><tr>", *[f"<th>{html.escape(h)}</th>" for h in header], "</tr></thead><tbody>"]
+    out = [_html_head(header), "</tr></thead><tbody>"]
     for i, row in enumerate(rows):
         cls = ' class="total"' if total_last and i == len(rows) - 1 else ""
         out.append(f"<tr{cls}>")
@@ -478,7 +487,7 @@ def _html_table(header: list[str], rows: list[list], kinds: list[str] | None = N
             numeric = kind or isinstance(value, (int, float)) or hasattr(value, "dtype")
             out.append(f'<td{" class=n" if numeric else ""}>{html.escape(cell_text(value, kind))}</td>')
         out.append("</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     return "".join(out)
 
 
@@ -528,13 +537,13 @@ def write_html(report, path: Path) -> None:
                  "Số điện thoại, số giấy tờ đã được che.</p>")
     header, rows = flag_rows(report)
     if rows:
-        table = ["<table><thead><tr>", *[f"<th>{esc(h)}</th>" for h in header], "<th>Ảnh ô ý kiến</th></tr></thead><tbody>"]
+        table = [_html_head(header), "<th>Ảnh ô ý kiến</th></tr></thead><tbody>"]
         for row, flag in zip(rows, report.flags):
             crop = report.crops.get(flag.get("crop_comment"))
             img = (f"<img class='crop' alt='ảnh ô ý kiến' src='data:image/png;base64,{base64.b64encode(crop).decode()}'>"
                    if crop else "")
             table.append("<tr>" + "".join(f"<td>{esc(cell_text(v))}</td>" for v in row) + f"<td>{img}</td></tr>")
-        parts.append("".join(table) + "</tbody></table>")
+        parts.append("".join(table) + "</tbody></table></div>")
     else:
         parts.append("<p>Không có ý kiến nào chứa từ ngữ cần chú ý.</p>")
     parts.append("<h2>5. Xếp hạng đơn vị</h2>")

@@ -31,7 +31,7 @@ from omr.model import (
     PageSource,
 )
 from omr.scan.catalogue import Catalogue
-from omr.scan.ingest import count_pages_checked, expand_paths, file_sha256
+from omr.scan.ingest import SCAN_FORMAT_NAMES, count_pages_checked, expand_paths, file_sha256
 from omr.scan.page_workers import ByName, Failure, PageWorkers, start_fork_server
 from omr.text.numbers import vn_integer
 
@@ -475,7 +475,7 @@ def _skipped_line(skipped: list[Path]) -> str:
     if hidden:
         parts.append(f"{'và ' if shown else ''}{vn_integer(hidden)} tệp ẩn")
     return (f"Tệp trong thư mục không phải bản quét, không đọc ({vn_integer(len(skipped))} tệp; nếu là trang "
-            f"phiếu, hãy lưu thành PDF, TIFF, PNG hoặc JPEG rồi đọc lại): {' '.join(parts)}")
+            f"phiếu, hãy lưu thành một trong các dạng {SCAN_FORMAT_NAMES} rồi đọc lại): {' '.join(parts)}")
 
 
 def _set_aside_lines(set_aside: list[tuple[str, int, str, str]]) -> list[str]:

@@ -29,13 +29,19 @@ from omr.errors import InputFileError, PageError
 if TYPE_CHECKING:  # NumPy is imported by the functions that decode: the scan parent, which only
     import numpy as np  # counts and hashes files here, starts without it (~0.1 s CPU, issue #18)
 
+# The scan formats omr reads, as users call them, with their suffixes: the one list that the command
+# line's help and hints, the web upload form (its label and accept=) and README give.
 # WebP (what Android phones, messaging apps and browsers save photos as) and JPEG 2000 (some
-# document scanners and archives) are decoded by Pillow like the others.
+# document scanners and archives) are decoded by Pillow like the others; HEIC through pillow-heif.
 # Netpbm (PBM/PGM/PPM/PNM) is what SANE's ``scanimage`` writes by default (Linux scanning stations).
-PNM_SUFFIXES = {".pnm", ".pgm", ".ppm", ".pbm"}
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".heic", ".heif", ".webp", ".jp2", ".j2k",
-                  ".jpx"} | PNM_SUFFIXES
-SCAN_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}
+SCAN_FORMATS = (("PDF", (".pdf",)), ("TIFF", (".tif", ".tiff")), ("PNG", (".png",)), ("JPEG", (".jpg", ".jpeg")),
+                ("HEIC", (".heic", ".heif")), ("WebP", (".webp",)), ("JPEG 2000", (".jp2", ".j2k", ".jpx")),
+                ("BMP", (".bmp",)), ("PNM/PGM/PPM/PBM", (".pnm", ".pgm", ".ppm", ".pbm")))
+SCAN_FORMAT_NAMES = ", ".join(name for name, _ in SCAN_FORMATS)  # "PDF, TIFF, PNG, JPEG, HEIC, ..."
+SCAN_ACCEPT = ",".join(suffix for _, suffixes in SCAN_FORMATS for suffix in suffixes)  # an <input accept=...>
+PNM_SUFFIXES = set(SCAN_FORMATS[-1][1])
+SCAN_SUFFIXES = {suffix for _, suffixes in SCAN_FORMATS for suffix in suffixes}
+IMAGE_SUFFIXES = SCAN_SUFFIXES - {".pdf"}
 # Files in a folder given to ``omr scan`` that are no scan omr reads yet are a page someone meant to
 # give: other image formats (GIF, AVIF, JPEG XL, camera raw, Photoshop) and office documents. They are
 # listed with the scans, so each is named with what to do (never skipped without a word, a lost page).
@@ -220,7 +226,8 @@ def _check_scan_suffix(path: Path) -> None:
             kind = None
         # Said as an unreadable image is (_not_an_image), with how to make the PDF for an office document.
         raise InputFileError(f"{path}: không phải tệp ảnh hay PDF đọc được"
-                             + (pdf_hint(path.name) or f"; {_what_and_advice(kind)}"))
+                             + (pdf_hint(path.name) or f"; {_what_and_advice(kind)}")
+                             + f" (omr đọc {SCAN_FORMAT_NAMES})")
 
 
 def _open_pdf(path: Path):

@@ -22,8 +22,11 @@ REVIEW_EMPTY = (120, 120, 240)
 MM_PER_INCH = 25.4
 
 
-def render_serial(store, catalogue, serial: int, out_path: str | Path) -> int:
+def render_serial(store, catalogue, serial: int, out_path: str | Path, *, named: str | Path | None = None) -> int:
     """Draw every stored page of sheet ``serial`` side by side into one PNG; return the page count.
+
+    ``named``: the file the picture is for when ``out_path`` is a temporary file to be moved onto it
+    (omr.reports.export.replacing, which makes it private): its suffix picks the format and errors name it.
 
     Pages are shown at most at ``T.SHOW_DPI`` with ``T.SHOW_GREY_LEVELS`` greys
     plus the state colours, as a palette PNG (a few hundred KB, not the 13 MB
@@ -56,13 +59,14 @@ def render_serial(store, catalogue, serial: int, out_path: str | Path) -> int:
     padded = [cv2.copyMakeBorder(i, 0, height - i.shape[0], 0, 20, cv2.BORDER_CONSTANT, value=(255, 255, 255))
               for i in images]
     picture = palette_image(np.hstack(padded))
+    named = Path(named if named is not None else out_path)
     try:
-        if Path(out_path).suffix.lower() in ("", ".png"):
+        if named.suffix.lower() in ("", ".png"):
             picture.save(out_path, format="PNG", optimize=True)
         else:  # another format the user named (.jpg, .webp): as that format, in colour
-            picture.convert("RGB").save(out_path)
+            picture.convert("RGB").save(out_path, format=Image.registered_extensions()[named.suffix.lower()])
     except (OSError, ValueError, KeyError):
-        raise BadArgumentsError(f"Không ghi được tệp ảnh {out_path} (kiểm tra lại -o; nên dùng đuôi .png)") from None
+        raise BadArgumentsError(f"Không ghi được tệp ảnh {named} (kiểm tra lại -o; nên dùng đuôi .png)") from None
     return len(images)
 
 

@@ -25,6 +25,7 @@ from omr.data.uploads import shown_file_name, uploaded_names
 from omr.model import NO_MARKS
 from omr.online.units import stored_units
 from omr.text.dates import parse_day  # noqa: F401  (the web app's date fields: views call display.parse_day)
+from omr.text.normalise import nfc
 
 VN_TZ = timezone(timedelta(hours=7), "UTC+7")
 DATE_FORMAT = "%d/%m/%Y"
@@ -97,6 +98,20 @@ DETAIL_TAGS = {
     "misaligned": "trang chưa căn khớp với mẫu nên mọi câu trả lời của trang được chuyển người xem lại",
     NO_MARKS: "trang không có dấu nào",
 }
+
+
+BATCH_WORD = "Đợt"
+
+
+def batch_title(name: str | None) -> str:
+    """A batch's name as a heading: "Đợt " before it ("Đợt Quý IV"), unless it starts with the word already
+    (case aside, diacritics exact): "Đợt quét mẫu" stays so, not "Đợt Đợt quét mẫu"; "Dot 3" gets "Đợt "."""
+    name = nfc(name or "")
+    word = BATCH_WORD.casefold()
+    head = name.casefold()
+    if head.startswith(word) and (len(head) == len(word) or not head[len(word)].isalnum()):
+        return name
+    return f"{BATCH_WORD} {name}"
 
 
 def _tags_in_words(text: str) -> str:

@@ -40,7 +40,7 @@ from omr.data.schema import changes, page_reviews, pages, source_files, stored_t
 from omr.errors import InputFileError, OmrError
 from omr.model import SET_ASIDE_REASONS
 from omr.scan import batch
-from omr.scan.ingest import content_kind, count_pages_checked, file_sha256, pdf_hint, pnm_header
+from omr.scan.ingest import SCAN_FORMAT_NAMES, content_kind, count_pages_checked, file_sha256, pdf_hint, pnm_header
 from omr.text.normalise import nfc
 from omr.text.numbers import vn_integer
 from omr.web.display import page_detail
@@ -76,7 +76,8 @@ INCOMING = ".incoming"  # request bodies land here while they are being received
 
 
 def scan_suffix(path: Path) -> str | None:
-    """The scan type of a file from its first bytes (.pdf, .tif, .png, .jpg, .jp2, .heic, .webp, .pnm), or None."""
+    """The scan type of a file from its first bytes (.pdf, .tif, .png, .jpg, .jp2, .heic, .webp, .bmp, .pnm), or None:
+    the formats of omr.scan.ingest.SCAN_FORMATS."""
     with open(path, "rb") as handle:
         head = handle.read(4096)  # a Netpbm header may hold comments
     for magic, suffix in MAGIC:
@@ -86,6 +87,8 @@ def scan_suffix(path: Path) -> str | None:
         return ".heic"
     if head.startswith(b"RIFF") and head[8:12] == b"WEBP":  # a phone's or messaging app's WebP photo
         return ".webp"
+    if head.startswith(b"BM") and head[6:10] == b"\x00\x00\x00\x00":  # size, then 4 reserved zero bytes
+        return ".bmp"  # as omr.scan.ingest.content_kind tells a BMP
     if pnm_header(head) is not None:  # what SANE's scanimage writes (PBM, PGM, PPM)
         return ".pnm"
     return None
@@ -128,10 +131,9 @@ def accept_files(uploads: list[tuple[str, Path]], folder: Path) -> tuple[list[di
             suffix = scan_suffix(tmp)
             if suffix is None:
                 kind = content_kind(tmp)  # what it is, as the command line says it (omr.scan.ingest)
-                refused.append(Refused(shown, (f"không phải bản quét: nội dung là {kind}; chỉ nhận PDF, TIFF, PNG, "
-                                               "JPEG, HEIC, WebP, JPEG 2000, PNM" if kind else
-                                               "không phải bản quét (chỉ nhận PDF, TIFF, PNG, JPEG, HEIC, WebP, "
-                                               "JPEG 2000, PNM)")
+                refused.append(Refused(shown, (f"không phải bản quét: nội dung là {kind}; chỉ nhận "
+                                               f"{SCAN_FORMAT_NAMES}" if kind else
+                                               f"không phải bản quét (chỉ nhận {SCAN_FORMAT_NAMES})")
                                        + pdf_hint(shown)))
                 continue
             folder.mkdir(parents=True, exist_ok=True)

@@ -51,7 +51,7 @@ from omr.forms.template import (
     reserved_question_id,
 )
 from omr.model import BLANK, COVER_SHEET, MULTIPLE, OK, PART_REVIEW, SERIAL_FIELD, SET_ASIDE_REASONS
-from omr.scan.ingest import PageLoader, count_pages, pdf_page_sizes_mm
+from omr.scan.ingest import SCAN_FORMAT_NAMES, PageLoader, count_pages, pdf_page_sizes_mm
 from omr.scan.batch import WORKER_PRELOAD
 from omr.scan.resolve import shown_confidence
 from omr.text.numbers import vn_number, vn_percent
@@ -1117,7 +1117,7 @@ def try_scan(received: Path, client_name: str, layout, folder: Path) -> list[dic
             raise InputFileError(f"Tệp «{shown}» lớn hơn {T.EDITOR_MAX_FILE_BYTES // 1024 ** 2} MB")
         suffix = jobs.scan_suffix(received)
         if suffix is None:
-            raise InputFileError(f"Tệp «{shown}» không phải bản quét (PDF, TIFF, PNG, JPEG, HEIC, WebP, JPEG 2000)")
+            raise InputFileError(f"Tệp «{shown}» không phải bản quét ({SCAN_FORMAT_NAMES})")
         folder.mkdir(parents=True, exist_ok=True)
         scan = folder / f"thu{suffix}"
         shutil.move(str(received), scan)

@@ -50,6 +50,7 @@ from omr.online.importer import DUPLICATE_WINDOW
 from omr.online.table import megabytes
 from omr.reports.export import export_responses
 from omr.scan.comments import draft_shown
+from omr.scan.ingest import SCAN_ACCEPT, SCAN_FORMAT_NAMES
 from omr.text.dates import not_a_day
 from omr.text.lexicon import flags_from_json
 from omr.text.normalise import quoted
@@ -535,6 +536,9 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["vn_time"] = display.vn_time
     app.jinja_env.filters["vn_date"] = display.vn_date
     app.jinja_env.filters["page_detail"] = display.page_detail
+    app.jinja_env.filters["batch_title"] = display.batch_title
+    # What a scan upload accepts (the batch upload, the template editor's try): what «omr scan» reads.
+    app.jinja_env.globals.update(scan_formats=SCAN_FORMAT_NAMES, scan_accept=SCAN_ACCEPT)
 
     @app.context_processor
     def _globals():
