@@ -443,6 +443,14 @@ BUBBLE_SHADOW_STRIDE = 2
 # empty, the question A ok (bench/hunt/elsewhere.py two, 2026-12-03, hhunt5). Empty bubbles of the
 # 29 sample sheets lie far below their question's mark (bold letters ~0.4 against fills 0.6-1.0).
 BUBBLE_RIVAL_MARGIN = 0.05
+# A bubble with no peers to tell its print (fewer than BUBBLE_BASELINE_MIN open bubbles of its option and
+# of its own question: a two-circle question) is compared with the page's median only; at least this
+# much darker than it, it is never a sure blank. Measured (bench/hunt/elsewhere.py office, 2026-12-04,
+# hfill): a pen cross over a circled «B» 0.36 above the median (circled-letters/1 Q12, seed 12), crosses
+# in «Nam» and «Nữ» 0.28 and 0.29 (two-pages/2 Q9, seed 13), all read empty at confidence 1.0 under a
+# page threshold of 0.48-0.49; the unpeered printed letters of circled-letters/1 lie -0.15..+0.02 from
+# it, its boldest letter (B, 0.41-0.55 where peers measure it) would stand 0.21 above it.
+BUBBLE_UNPEERED_INK = 0.25
 # Finding boxes on a blank form (omr template from-blank; sizes and the rest: the #16 block at the end):
 # a text frame is at least 40 x 8 mm; a bubble's circularity (4 pi area / perimeter^2) is above 0.75
 # (a square's is 0.785 but it has four corners).

@@ -336,6 +336,14 @@ def printed_baselines(boxes: list[Checkbox], darkness: np.ndarray,
     compared with the open bubbles of its option, else of its own question,
     else with the page's own level, the median of its open bubbles.
     """
+    return baselines_and_guesses(boxes, darkness, solid)[0]
+
+
+def baselines_and_guesses(boxes: list[Checkbox], darkness: np.ndarray,
+                          solid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`printed_baselines` (n,) and (n,) bool: the bubbles whose baseline is only the page's median
+    (fewer than ``BUBBLE_BASELINE_MIN`` open peers of their option, and of their own question), a guess
+    at what they print rather than a measure of it."""
     solid = np.zeros(len(boxes), dtype=bool) if solid is None else solid
     by_question: dict[str, list[int]] = {}
     for i, box in enumerate(boxes):
@@ -347,6 +355,7 @@ def printed_baselines(boxes: list[Checkbox], darkness: np.ndarray,
     open_darkness = darkness[~solid]
     page = float(np.median(open_darkness)) if open_darkness.size else 0.0
     base = np.full(len(boxes), page)
+    guessed = np.zeros(len(boxes), dtype=bool)
     levels: dict[tuple, float | None] = {}  # one level per group of peers (then per question), not per box
     for i, box in enumerate(boxes):
         key = (options[box.question], box.option)
@@ -362,7 +371,9 @@ def printed_baselines(boxes: list[Checkbox], darkness: np.ndarray,
             levels[box.question] = float(np.median(darkness[own])) if len(own) >= T.BUBBLE_BASELINE_MIN else None
         if levels[box.question] is not None:
             base[i] = levels[box.question]
-    return base
+        else:
+            guessed[i] = True
+    return base, guessed
 
 
 def jump_threshold(values: np.ndarray) -> float | None:
@@ -492,6 +503,17 @@ def rivals_of_marks(boxes: list[Checkbox], darkness: np.ndarray, margins: np.nda
             if margins[i] < T.BUBBLE_UNSURE and darkness[i] >= lightest - T.BUBBLE_RIVAL_MARGIN:
                 rival[i] = True
     return rival
+
+
+def inked_unpeered(boxes: list[Checkbox], darkness: np.ndarray, solid: np.ndarray) -> np.ndarray:
+    """(n,) bool: bubbles with no peers to tell their print (:func:`baselines_and_guesses`: compared
+    with the page's median only) holding at least ``BUBBLE_UNPEERED_INK`` more ink than that median: a
+    cross or a stroke in a question of two circles (a circled «B», «Nam» and «Nữ»), which the page's
+    threshold, set between its fills and its crosses or its empty bubbles, can leave under it
+    (bench/hunt/elsewhere.py office circled-letters/1 Q12 at seed 12, two-pages/2 Q9 at seed 13). Such a
+    bubble is not a sure blank."""
+    base, guessed = baselines_and_guesses(boxes, darkness, solid)
+    return guessed & (darkness - base >= T.BUBBLE_UNPEERED_INK)
 
 
 def _ellipse_rows(ax: int, ay: int) -> tuple[np.ndarray, int]:
@@ -636,6 +658,7 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
     else:
         placed_off = np.zeros(len(boxes), dtype=bool)
     rival = rivals_of_marks(boxes, darkness, margins)
+    unpeered = inked_unpeered(boxes, darkness, solid)
     shade = in_shade(search, boxes, scales, margins) if boxes else np.zeros(0, dtype=bool)
     reads = []
     for i, (box, (dx, dy), (fill, dark)) in enumerate(zip(boxes, search.offsets, measured)):
@@ -650,10 +673,11 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
             # A mark only against the lit paper beside a shadow's edge; solid ones too (in a shadow taking
             # half the light every pixel of an empty bubble is under the ink cutoff, a "solid fill").
             state = UNCERTAIN
-        if state == EMPTY and (solid[i] or placed_off[i] or rival[i]):
+        if state == EMPTY and (solid[i] or placed_off[i] or rival[i] or unpeered[i]):
             # A solid fill is never read as empty, whatever the comparison says; nor a bubble with a
             # mark's darkness just beside where it was placed when nothing placed it on its print; nor one
-            # as dark as its own question's mark (a second fill measured against filled peers).
+            # as dark as its own question's mark (a second fill measured against filled peers); nor one
+            # with no peers far darker than the page's median (a cross in a two-circle question).
             state = UNCERTAIN
         confidence = 0.25 if state == UNCERTAIN else 0.5 + 0.5 * min(1.0, abs(margin) / 0.1)
         reads.append(BoxRead(box.question, box.option, state, round(fill, 4), round(dark, 4), round(confidence, 3),
