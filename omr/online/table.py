@@ -416,7 +416,7 @@ def _mark_unread_formulas(grid: list[tuple[int, list]], data: bytes, sheet_path:
     with no stored result, or of every formula cell when the workbook asks for a full recalculation on
     opening (its results are not computed). openpyxl's data_only read gives None for the first (taken
     for an empty cell) and the placeholder (0) for the second. A sheet without formulas is not read again."""
-    from openpyxl.utils.cell import coordinate_to_tuple  # lazy: a heavy dependency, loaded only where used
+    from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter  # lazy: heavy, loaded only where used
 
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         with package.open(sheet_path.lstrip("/")) as source:
@@ -442,7 +442,7 @@ def _mark_unread_formulas(grid: list[tuple[int, list]], data: bytes, sheet_path:
                     cells = rows.get(row_number)
                     if cells is not None:
                         cells.extend([None] * (column - len(cells)))
-                        cells[column - 1] = UnreadFormula(where or f"{_column_letters(column)}{row_number}",
+                        cells[column - 1] = UnreadFormula(where or f"{get_column_letter(column)}{row_number}",
                                                           "=" + (formula.text or ""))
                 element.clear()
 
@@ -466,14 +466,6 @@ def _has_formula_tag(source) -> bool:
             return True
         tail = text[-16:]
     return False
-
-
-def _column_letters(column: int) -> str:
-    letters = ""
-    while column:
-        column, rest = divmod(column - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def is_blank_cell(value) -> bool:
