@@ -581,13 +581,14 @@ def register(app: Flask) -> None:
     @app.errorhandler(413)
     def _too_large(exc):
         limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
-        role = request_role()
         if bounds.form_parts(request.path) is not None and request.content_length is not None \
                 and request.content_length <= limit:
             # werkzeug says 413 for a form of too many parts as for too many bytes: this one was not too many bytes.
             return current_app.make_response((render_template("error.html", title="Quá nhiều tệp",
                                                               message=TOO_MANY_FILES.format(
                                                                   files=vn_integer(tuning.WEB_MAX_UPLOAD_FILES))), 413))
+        # Whose login: only an upload route's answer depends on it (one database read, skipped elsewhere).
+        role = request_role() if bounds.upload_route(request.path) is not None else None
         return too_large_response(request.path, limit, request.is_json,
                                   login_needed=bounds.login_needed_to_upload(request.path, role))
 
