@@ -145,7 +145,7 @@ def _number_part(text: str, tokens: list[tuple[int, int]]) -> tuple[int, int] | 
 
 
 _PUNCTUATION = set(",;:!?)")  # followed by a space, ends a number rather than standing in it
-_FILLER = "0"
+_FILLER = "0"  # the digit a made-up character stands for in the copy searched (any digit would do)
 _JUNK_WINDOW = 40  # characters searched either side of a made-up character: a number is under 30 long
 
 
@@ -153,7 +153,7 @@ def _phone_then_more(run: str) -> bool:
     """Whether a long run of digits (:data:`_LONG`) is a phone number and a group after it ("0912 345 678
     100 đồng"): the phone number alone is masked, the group kept, as a bank account never splits so."""
     m = _PHONE.match(run)
-    return bool(m) and _digit_count(m.group()) in (10, 11) and run[m.end():m.end() + 1] == " "  # the digit a made-up character stands for in the copy searched (any digit would do)
+    return bool(m) and _digit_count(m.group()) in (10, 11) and run[m.end():m.end() + 1] == " "
 
 
 def _fill_junk(text: str, found: list[tuple[int, int, str]]) -> str:
