@@ -147,7 +147,7 @@ def read_table(path: str | Path, bounds: Bounds | None = None) -> Table:
         raise InputFileError(f"{path}: tệp trống")
     suffix = path.suffix.lower()
     if data.startswith(b"PK\x03\x04") or suffix in (".xlsx", ".xlsm"):
-        grid, encoding, separator = _xlsx_grid(path, data, bounds), "xlsx", None
+        grid, encoding, separator, stray = _xlsx_grid(path, data, bounds), "xlsx", None, {}
     elif suffix == ".xls" or data.startswith(b"\xd0\xcf\x11\xe0"):
         raise InputFileError(f"{path}: định dạng Excel cũ (.xls) chưa được hỗ trợ; "
                              "hãy mở bằng Excel và lưu thành .xlsx hoặc CSV UTF-8")
@@ -160,7 +160,8 @@ def read_table(path: str | Path, bounds: Bounds | None = None) -> Table:
         separator = sniff_separator(text)
         grid = [(i + 1, row) for i, row in enumerate(csv.reader(io.StringIO(text, newline=""),
                                                                 delimiter=separator))]
-    stray = _take_stray_bytes(grid) if encoding in ("utf-8", "utf-8-sig") else {}
+        # Stray bytes are lone surrogates in the text (_utf8_with_stray_bytes): one search, not one per cell.
+        stray = _take_stray_bytes(grid) if encoding in ("utf-8", "utf-8-sig") and _STRAY.search(text) else {}
     table = _to_table(str(path), grid, encoding, separator)
     if stray:
         if table.header_row in stray:
