@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import cv2
 import numpy as np
@@ -241,19 +241,9 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
     # type), for all boxes at once (issue #18: ~6 us a NumPy scalar's round, ~200 a page).
     placed_x = np.round(np.array([b.x for b in boxes], np.float64) + offsets[:, 0], 2) if boxes else []
     placed_y = np.round(np.array([b.y for b in boxes], np.float64) + offsets[:, 1], 2) if boxes else []
-    paper: list[float] = []  # the page's paper dots (_page_paper_dots), measured once, when a box needs them
-
-    def paper_dots_once() -> float:
-        if not paper:
-            paper.append(_page_paper_dots(search, boxes))
-        return paper[0]
-
-    cut: list[bool] = []  # the page was cut at a threshold (thresholded), measured once, when a box asks
-
-    def cut_at_threshold() -> bool:
-        if not cut:
-            cut.append(thresholded(search, boxes))
-        return cut[0]
+    # Measured once a page, and only when a box asks: the page's paper dots, whether it was cut at a threshold.
+    paper_dots_once = cache(lambda: _page_paper_dots(search, boxes))
+    cut_at_threshold = cache(lambda: thresholded(search, boxes))
 
     for box, (dx, dy), e, (state, confidence), x, y in zip(boxes, offsets, evidence, states, placed_x, placed_y):
         if state == EMPTY and e.darkness > faint_limit and (
@@ -558,8 +548,13 @@ def paper_dots(ink: np.ndarray, paper: np.ndarray | None = None) -> float:
     area = ink.size if paper is None else int(np.count_nonzero(paper))
     if area == 0:
         return 0.0
-    _, _, stats, _ = cv2.connectedComponentsWithStats(inked.astype(np.uint8), connectivity=8)
-    return int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] <= T.PAPER_DOT_MAX_PX)) / area
+    return _lone_dots(inked) / area
+
+
+def _lone_dots(inked: np.ndarray) -> int:
+    """How many 8-connected pieces of the bool mask ``inked`` hold at most ``PAPER_DOT_MAX_PX`` pixels."""
+    _, _, stats, _ = components_with_stats(np.ascontiguousarray(inked).view(np.uint8))
+    return int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] <= T.PAPER_DOT_MAX_PX))
 
 
 def _around_boxes(search: BoxSearch, boxes: list[Checkbox]):
@@ -595,8 +590,7 @@ def thresholded(search: BoxSearch, boxes: list[Checkbox]) -> bool:
     dots = inked_px = 0
     for inked, around in _around_boxes(search, boxes):
         inked &= around
-        _, _, stats, _ = cv2.connectedComponentsWithStats(inked.view(np.uint8), connectivity=8)
-        dots += int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] <= T.PAPER_DOT_MAX_PX))
+        dots += _lone_dots(inked)
         inked_px += int(np.count_nonzero(inked))
     return dots <= T.CUT_PAGE_MAX_DOT_SHARE * inked_px
 
