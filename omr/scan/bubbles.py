@@ -509,11 +509,11 @@ def rivals_of_marks(boxes: list[Checkbox], darkness: np.ndarray, margins: np.nda
 
 def inked_unpeered(darkness: np.ndarray, base: np.ndarray, guessed: np.ndarray) -> np.ndarray:
     """(n,) bool: bubbles with no peers to tell their print (``base``, ``guessed``: the page's
-    :func:`baselines_and_guesses`, compared with the page's median only) holding at least ``BUBBLE_UNPEERED_INK`` more ink than that median: a
-    cross or a stroke in a question of two circles (a circled «B», «Nam» and «Nữ»), which the page's
-    threshold, set between its fills and its crosses or its empty bubbles, can leave under it
-    (bench/hunt/elsewhere.py office circled-letters/1 Q12 at seed 12, two-pages/2 Q9 at seed 13). Such a
-    bubble is not a sure blank."""
+    :func:`baselines_and_guesses`, compared with the page's median only) holding at least
+    ``BUBBLE_UNPEERED_INK`` more ink than that median (``darkness``, (n,)): a cross or a stroke in a
+    question of two circles (a circled «B», «Nam» and «Nữ»), which the page's threshold, set between its
+    fills and its crosses or its empty bubbles, can leave under it (bench/hunt/elsewhere.py office
+    circled-letters/1 Q12 at seed 12, two-pages/2 Q9 at seed 13). Such a bubble is not a sure blank."""
     return guessed & (darkness - base >= T.BUBBLE_UNPEERED_INK)
 
 
