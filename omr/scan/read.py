@@ -185,7 +185,7 @@ def classify_fill(fill: float) -> tuple[str, float]:
 
 def read_boxes(search: BoxSearch, boxes: list[Checkbox],
                back: Callable[[], np.ndarray | None] | None = None, ruled: list | None = None,
-               one_bit: bool = False) -> list[BoxRead]:
+               cut: Callable[[], bool] | None = None) -> list[BoxRead]:
     """Measure and classify every box, then judge each against this respondent's own marks.
 
     Returns one :class:`BoxRead` per box, in order. First each box alone
@@ -212,8 +212,9 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
     On ruled or squared paper the faint
     lines running on through the paper are taken out of the boxes they cross first (:func:`_discount_ruled`;
     ``ruled``, when given, gets the lines found appended, :class:`omr.scan.ruled.RuledLine`).
-    ``one_bit``: the page is a 1-bit scan (:func:`bilevel`). On one cut at a threshold (no halftone paper dots,
-    :func:`thresholded`) an 'empty' box of a question with no other ink that holds any ink at all
+    ``cut``: given on a 1-bit page (:func:`bilevel`), whether it was cut at a threshold (no halftone paper dots,
+    :func:`thresholded`; called only when a box asks, the caller's answer kept for its own use). On such a page an
+    'empty' box of a question with no other ink that holds any ink at all
     (:func:`remnant`) is uncertain: what the threshold left of a light pencil mark is a pixel or a few, and
     a thresholded page's empty boxes hold none (bench/hunt/bilevel.py bw_pencil).
     """
@@ -241,9 +242,7 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
     # type), for all boxes at once (issue #18: ~6 us a NumPy scalar's round, ~200 a page).
     placed_x = np.round(np.array([b.x for b in boxes], np.float64) + offsets[:, 0], 2) if boxes else []
     placed_y = np.round(np.array([b.y for b in boxes], np.float64) + offsets[:, 1], 2) if boxes else []
-    # Measured once a page, and only when a box asks: the page's paper dots, whether it was cut at a threshold.
-    paper_dots_once = cache(lambda: _page_paper_dots(search, boxes))
-    cut_at_threshold = cache(lambda: thresholded(search, boxes))
+    paper_dots_once = cache(lambda: _page_paper_dots(search, boxes))  # once a page, when a box asks
 
     for box, (dx, dy), e, (state, confidence), x, y in zip(boxes, offsets, evidence, states, placed_x, placed_y):
         if state == EMPTY and e.darkness > faint_limit and (
@@ -253,8 +252,8 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
                 (box.question not in inked_questions and holds_dot(e.core))
                 or (scattered_stroke(e.core) and scattered_stroke(e.core, paper_dots_once()))):
             state, confidence = UNCERTAIN, 0.3  # a pen tap or a light stroke in pieces, not a sure blank
-        elif (one_bit and state == EMPTY and box.question not in inked_questions and e.core is not None
-              and remnant(e.core) and cut_at_threshold()):
+        elif (cut is not None and state == EMPTY and box.question not in inked_questions and e.core is not None
+              and remnant(e.core) and cut()):
             state, confidence = UNCERTAIN, 0.3  # what a threshold left of a light pencil mark
         reads.append(BoxRead(box.question, box.option, state, round(e.fill, 4), round(e.darkness, 4),
                              round(confidence, 3), x, y, box.w, box.h))
