@@ -452,11 +452,13 @@ def inner_darkness_all(windows: list[BoxWindow], boxes: list[Checkbox], offsets:
     return out
 
 
-def mark_margins(boxes: list[Checkbox], darkness: np.ndarray, solid: np.ndarray) -> np.ndarray:
+def mark_margins(boxes: list[Checkbox], darkness: np.ndarray, solid: np.ndarray,
+                 base: np.ndarray | None = None) -> np.ndarray:
     """How far each bubble's darkness (n,) lies above the page's decision (> 0: a mark): above the page's
     threshold on the ink beyond its printed baseline, or clearly out of its own question while above the
-    noise floor. ``solid``: (n,) bool, bubbles nearly all ink (never an empty level)."""
-    excess = darkness - printed_baselines(boxes, darkness, solid)
+    noise floor. ``solid``: (n,) bool, bubbles nearly all ink (never an empty level). ``base``: the
+    bubbles' :func:`printed_baselines` of these arguments when the caller has them already."""
+    excess = darkness - (printed_baselines(boxes, darkness, solid) if base is None else base)
     threshold = page_threshold(excess)
     contrast = question_contrast(boxes, excess)
     return np.maximum(excess - threshold,
@@ -505,14 +507,13 @@ def rivals_of_marks(boxes: list[Checkbox], darkness: np.ndarray, margins: np.nda
     return rival
 
 
-def inked_unpeered(boxes: list[Checkbox], darkness: np.ndarray, solid: np.ndarray) -> np.ndarray:
-    """(n,) bool: bubbles with no peers to tell their print (:func:`baselines_and_guesses`: compared
-    with the page's median only) holding at least ``BUBBLE_UNPEERED_INK`` more ink than that median: a
-    cross or a stroke in a question of two circles (a circled «B», «Nam» and «Nữ»), which the page's
-    threshold, set between its fills and its crosses or its empty bubbles, can leave under it
-    (bench/hunt/elsewhere.py office circled-letters/1 Q12 at seed 12, two-pages/2 Q9 at seed 13). Such a
-    bubble is not a sure blank."""
-    base, guessed = baselines_and_guesses(boxes, darkness, solid)
+def inked_unpeered(darkness: np.ndarray, base: np.ndarray, guessed: np.ndarray) -> np.ndarray:
+    """(n,) bool: bubbles with no peers to tell their print (``base``, ``guessed``: the page's
+    :func:`baselines_and_guesses`, compared with the page's median only) holding at least
+    ``BUBBLE_UNPEERED_INK`` more ink than that median (``darkness``, (n,)): a cross or a stroke in a
+    question of two circles (a circled «B», «Nam» and «Nữ»), which the page's threshold, set between its
+    fills and its crosses or its empty bubbles, can leave under it (bench/hunt/elsewhere.py office
+    circled-letters/1 Q12 at seed 12, two-pages/2 Q9 at seed 13). Such a bubble is not a sure blank."""
     return guessed & (darkness - base >= T.BUBBLE_UNPEERED_INK)
 
 
@@ -651,14 +652,15 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
     measured = inner_darkness_all(search.windows, boxes, np.asarray(search.offsets), scales)
     darkness = np.array([d for _, d in measured]) if measured else np.zeros(0)
     solid = solid_fills(measured)
-    margins = mark_margins(boxes, darkness, solid)
+    base, guessed = baselines_and_guesses(boxes, darkness, solid)  # once: the margins and the unpeered test
+    margins = mark_margins(boxes, darkness, solid, base)
     if boxes and search.found_share < T.BUBBLE_RING_MIN_SHARE:
         nearby = darkest_nearby(search.windows, boxes, own_reach(boxes, T.BUBBLE_SEARCH_MM))
         placed_off = mark_margins(boxes, nearby, nearby >= T.BUBBLE_SOLID_DARKNESS) >= T.BUBBLE_UNSURE
     else:
         placed_off = np.zeros(len(boxes), dtype=bool)
     rival = rivals_of_marks(boxes, darkness, margins)
-    unpeered = inked_unpeered(boxes, darkness, solid)
+    unpeered = inked_unpeered(darkness, base, guessed)
     shade = in_shade(search, boxes, scales, margins) if boxes else np.zeros(0, dtype=bool)
     reads = []
     for i, (box, (dx, dy), (fill, dark)) in enumerate(zip(boxes, search.offsets, measured)):

@@ -39,7 +39,6 @@ SCAN_FORMATS = (("PDF", (".pdf",)), ("TIFF", (".tif", ".tiff")), ("PNG", (".png"
                 ("BMP", (".bmp",)), ("PNM/PGM/PPM/PBM", (".pnm", ".pgm", ".ppm", ".pbm")))
 SCAN_FORMAT_NAMES = ", ".join(name for name, _ in SCAN_FORMATS)  # "PDF, TIFF, PNG, JPEG, HEIC, ..."
 SCAN_ACCEPT = ",".join(suffix for _, suffixes in SCAN_FORMATS for suffix in suffixes)  # an <input accept=...>
-PNM_SUFFIXES = set(SCAN_FORMATS[-1][1])
 SCAN_SUFFIXES = {suffix for _, suffixes in SCAN_FORMATS for suffix in suffixes}
 IMAGE_SUFFIXES = SCAN_SUFFIXES - {".pdf"}
 # Files in a folder given to ``omr scan`` that are no scan omr reads yet are a page someone meant to

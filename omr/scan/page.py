@@ -8,7 +8,8 @@ processes and stored by the parent.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache, lru_cache
 from pathlib import Path
 
 import cv2
@@ -644,9 +645,10 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         search = pinned_search(search, page, ink)
     result.alignment_mm = round(search.residual, 3) if np.isfinite(search.residual) else None
     ruled: list = []  # ruled or squared paper's lines found through the boxes (omr.scan.ruled)
-    one_bit = bilevel(grey)
+    # On a 1-bit page of omr's own form: whether it was cut at a threshold, measured once, when first asked.
+    cut = cache(lambda: thresholded(search, page.checkboxes)) if not page.pinned and bilevel(grey) else None
     result.boxes = read_pinned_boxes(search, page) if page.pinned else \
-        read_boxes(search, page.checkboxes, back=lambda: back_print(layout, page), ruled=ruled, one_bit=one_bit)
+        read_boxes(search, page.checkboxes, back=lambda: back_print(layout, page), ruled=ruled, cut=cut)
     if page.pinned and page.pinned.get("printed_check", True):
         # A box not printed where the template says reads as paper: never blank, to review (#16).
         result.boxes, unprinted = flag_unprinted(read_before := result.boxes, ink, page.pinned.get("shape") == "round")
@@ -683,9 +685,9 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         _review_marks_running_out(result, ink, layout, page)  # after: a long line or hair names its own cause
         _review_crossed_out(result, ink, layout, page)
         _review_tinted_boxes(result, ink)
-        if one_bit:
+        if cut is not None:
             _review_partial_marks(result, ink)
-            _review_blanks_beside_cut_strokes(result, ink, search, page)
+            _review_blanks_beside_cut_strokes(result, ink, cut)
     blank = [q for q in result.questions if q.status == BLANK]
     # Questions without one sure mark (blank, or only uncertain boxes): faint pencil that a
     # 1-bit scan broke up leaves a page of uncertain boxes and blanks, and no marks (#14).
@@ -966,14 +968,15 @@ def _review_partial_marks(result: PageResult, ink) -> None:
                    "ô chỉ có một phần nét đánh dấu (có thể đã tẩy, bản quét đen trắng) ở câu {questions}")
 
 
-def _review_blanks_beside_cut_strokes(result: PageResult, ink, search, page: PageLayout) -> None:
-    """On a 1-bit page of omr's own form cut at a threshold (:func:`omr.scan.read.thresholded`) that shows light
-    strokes the threshold cut up (:func:`omr.scan.read.faint_strokes_cut`: pencil), every question read blank:
-    to review as ``ambiguous``, the page's detail saying «trang quét đen trắng làm mất nét mờ (bút chì?), ô trống
-    có thể đã được đánh dấu ở câu …». The threshold wipes out a light pencil mark whole as often as it cuts one
-    up (bench/hunt/bilevel.py bw_pencil seeds 11-13: 63 such marks stored as blank answers, ok)."""
+def _review_blanks_beside_cut_strokes(result: PageResult, ink, cut: Callable[[], bool]) -> None:
+    """On a 1-bit page of omr's own form cut at a threshold (``cut``: :func:`omr.scan.read.thresholded` of it)
+    that shows light strokes the threshold cut up (:func:`omr.scan.read.faint_strokes_cut`: pencil), every
+    question read blank: to review as ``ambiguous``, the page's detail saying «trang quét đen trắng làm mất nét
+    mờ (bút chì?), ô trống có thể đã được đánh dấu ở câu …». The threshold wipes out a light pencil mark whole
+    as often as it cuts one up (bench/hunt/bilevel.py bw_pencil seeds 11-13: 63 such marks stored as blank
+    answers, ok)."""
     blank = {q.question: q for q in result.questions if q.status == BLANK}
-    if blank and faint_strokes_cut(result.boxes, ink) and thresholded(search, page.checkboxes):
+    if blank and faint_strokes_cut(result.boxes, ink) and cut():
         _to_review(result, blank, set(blank),
                    "trang quét đen trắng làm mất nét mờ (bút chì?), ô trống có thể đã được đánh dấu ở câu {questions}")
 

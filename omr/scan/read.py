@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import cv2
 import numpy as np
@@ -185,7 +185,7 @@ def classify_fill(fill: float) -> tuple[str, float]:
 
 def read_boxes(search: BoxSearch, boxes: list[Checkbox],
                back: Callable[[], np.ndarray | None] | None = None, ruled: list | None = None,
-               one_bit: bool = False) -> list[BoxRead]:
+               cut: Callable[[], bool] | None = None) -> list[BoxRead]:
     """Measure and classify every box, then judge each against this respondent's own marks.
 
     Returns one :class:`BoxRead` per box, in order. First each box alone
@@ -212,8 +212,9 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
     On ruled or squared paper the faint
     lines running on through the paper are taken out of the boxes they cross first (:func:`_discount_ruled`;
     ``ruled``, when given, gets the lines found appended, :class:`omr.scan.ruled.RuledLine`).
-    ``one_bit``: the page is a 1-bit scan (:func:`bilevel`). On one cut at a threshold (no halftone paper dots,
-    :func:`thresholded`) an 'empty' box of a question with no other ink that holds any ink at all
+    ``cut``: given on a 1-bit page (:func:`bilevel`), whether it was cut at a threshold (no halftone paper dots,
+    :func:`thresholded`; called only when a box asks, the caller's answer kept for its own use). On such a page an
+    'empty' box of a question with no other ink that holds any ink at all
     (:func:`remnant`) is uncertain: what the threshold left of a light pencil mark is a pixel or a few, and
     a thresholded page's empty boxes hold none (bench/hunt/bilevel.py bw_pencil).
     """
@@ -241,19 +242,7 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
     # type), for all boxes at once (issue #18: ~6 us a NumPy scalar's round, ~200 a page).
     placed_x = np.round(np.array([b.x for b in boxes], np.float64) + offsets[:, 0], 2) if boxes else []
     placed_y = np.round(np.array([b.y for b in boxes], np.float64) + offsets[:, 1], 2) if boxes else []
-    paper: list[float] = []  # the page's paper dots (_page_paper_dots), measured once, when a box needs them
-
-    def paper_dots_once() -> float:
-        if not paper:
-            paper.append(_page_paper_dots(search, boxes))
-        return paper[0]
-
-    cut: list[bool] = []  # the page was cut at a threshold (thresholded), measured once, when a box asks
-
-    def cut_at_threshold() -> bool:
-        if not cut:
-            cut.append(thresholded(search, boxes))
-        return cut[0]
+    paper_dots_once = cache(lambda: _page_paper_dots(search, boxes))  # once a page, when a box asks
 
     for box, (dx, dy), e, (state, confidence), x, y in zip(boxes, offsets, evidence, states, placed_x, placed_y):
         if state == EMPTY and e.darkness > faint_limit and (
@@ -263,8 +252,8 @@ def read_boxes(search: BoxSearch, boxes: list[Checkbox],
                 (box.question not in inked_questions and holds_dot(e.core))
                 or (scattered_stroke(e.core) and scattered_stroke(e.core, paper_dots_once()))):
             state, confidence = UNCERTAIN, 0.3  # a pen tap or a light stroke in pieces, not a sure blank
-        elif (one_bit and state == EMPTY and box.question not in inked_questions and e.core is not None
-              and remnant(e.core) and cut_at_threshold()):
+        elif (cut is not None and state == EMPTY and box.question not in inked_questions and e.core is not None
+              and remnant(e.core) and cut()):
             state, confidence = UNCERTAIN, 0.3  # what a threshold left of a light pencil mark
         reads.append(BoxRead(box.question, box.option, state, round(e.fill, 4), round(e.darkness, 4),
                              round(confidence, 3), x, y, box.w, box.h))
@@ -558,8 +547,13 @@ def paper_dots(ink: np.ndarray, paper: np.ndarray | None = None) -> float:
     area = ink.size if paper is None else int(np.count_nonzero(paper))
     if area == 0:
         return 0.0
-    _, _, stats, _ = cv2.connectedComponentsWithStats(inked.astype(np.uint8), connectivity=8)
-    return int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] <= T.PAPER_DOT_MAX_PX)) / area
+    return _lone_dots(inked) / area
+
+
+def _lone_dots(inked: np.ndarray) -> int:
+    """How many 8-connected pieces of the bool mask ``inked`` hold at most ``PAPER_DOT_MAX_PX`` pixels."""
+    _, _, stats, _ = components_with_stats(np.ascontiguousarray(inked).view(np.uint8))
+    return int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] <= T.PAPER_DOT_MAX_PX))
 
 
 def _around_boxes(search: BoxSearch, boxes: list[Checkbox]):
@@ -595,8 +589,7 @@ def thresholded(search: BoxSearch, boxes: list[Checkbox]) -> bool:
     dots = inked_px = 0
     for inked, around in _around_boxes(search, boxes):
         inked &= around
-        _, _, stats, _ = cv2.connectedComponentsWithStats(inked.view(np.uint8), connectivity=8)
-        dots += int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] <= T.PAPER_DOT_MAX_PX))
+        dots += _lone_dots(inked)
         inked_px += int(np.count_nonzero(inked))
     return dots <= T.CUT_PAGE_MAX_DOT_SHARE * inked_px
 
