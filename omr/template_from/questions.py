@@ -249,8 +249,7 @@ def _digit_column(run: list[int], boxes: list, words: list, reader: Callable | N
             b = boxes[i]
             text, _ = reader((b.x + b.w, b.y, T.BLANK_DIGIT_LABEL_MM, b.h))
             labels[k] = _as_digit(text) or labels[k]
-    agree = sum(label == str(k) for k, label in enumerate(labels))
-    wrong = sum(bool(label) and label != str(k) for k, label in enumerate(labels))
+    agree, wrong = _digit_reads(Question(run, "", labels))  # each label one digit or ""
     if len(run) >= T.BLANK_GRID_FULL_COLUMN:
         if agree < len(run) - T.BLANK_DIGIT_MISREAD_MAX:
             return None
@@ -688,9 +687,11 @@ def number_fields(questions: list[Question], boxes: list, words: list) -> list[t
     run: list[int] = []
 
     def close() -> None:
-        if len(run) >= 2 and _column_name(questions[run[0]], boxes):
-            fields.append((list(run), _column_name(questions[run[0]], boxes)))
-        elif len(run) >= 2:
+        if len(run) < 2:
+            return
+        if column := _column_name(questions[run[0]], boxes):
+            fields.append((list(run), column))
+        else:
             name = [w for w in _left_text(questions[run[0]].boxes, boxes, words) if not _is_code([w])]
             # The row's name ends at its colon: after it, a scanned box's edge read as letters ("Tháng:[L").
             fields.append((list(run), _clean(" ".join(w.text for w in name).split(":")[0])))
