@@ -298,7 +298,7 @@ def omr_form_message(grey: np.ndarray, templates: str | Path | None = None) -> s
         return (f"đây là mẫu phiếu «{code.form_id}» (phiên bản {code.version}) của omr, đã có sẵn: " + why +
                 f"Để sửa mẫu, hãy mở mẫu «{code.form_id}» trong danh sách Mẫu phiếu")
     said = f"đây là phiếu in bằng omr theo mẫu «{code.form_id}» (phiên bản {code.version}), đã có sẵn: " + why
-    found = find_template(Path(templates), code.form_id) if Path(templates).is_dir() else None
+    found = find_template(Path(templates), code.form_id)  # None too where the folder is missing
     if found is not None:
         return said + f"Tệp mẫu phiếu: {found[0]} (sửa mẫu trong tệp đó hoặc trong trình sửa mẫu)"
     return said + (f"Thư mục mẫu phiếu {templates} không có tệp mẫu «{code.form_id}»: hãy chỉ thư mục chứa "

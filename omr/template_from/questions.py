@@ -249,12 +249,8 @@ def _digit_column(run: list[int], boxes: list, words: list, reader: Callable | N
             b = boxes[i]
             text, _ = reader((b.x + b.w, b.y, T.BLANK_DIGIT_LABEL_MM, b.h))
             labels[k] = _as_digit(text) or labels[k]
-    agree = sum(label == str(k) for k, label in enumerate(labels))
-    wrong = sum(bool(label) and label != str(k) for k, label in enumerate(labels))
-    if len(run) >= T.BLANK_GRID_FULL_COLUMN:
-        if agree < len(run) - T.BLANK_DIGIT_MISREAD_MAX:
-            return None
-    elif wrong or agree < max(1, len(run) - 1):
+    agree, wrong = _digit_reads(Question(run, "", labels))  # each label one digit or ""
+    if not _reads_as_digits(agree, wrong, len(run), full=len(run) >= T.BLANK_GRID_FULL_COLUMN):
         return None
     digits = [str(k) for k in range(len(run))]
     return Question(list(run), "", digits, list(digits))
@@ -299,6 +295,16 @@ def _digit_reads(question: Question) -> tuple[int, int]:
     return agree, wrong
 
 
+def _reads_as_digits(agree: int, wrong: int, count: int, full: bool) -> bool:
+    """Whether ``count`` boxes whose labels read ``agree`` times as their place's digit and ``wrong`` times as
+    another (:func:`_digit_reads`, after reading again) are the digits 0 … count-1: a full row or column all
+    but at most ``BLANK_DIGIT_MISREAD_MAX`` of them; a shorter one every label read its digit, at most one
+    unread."""
+    if full:
+        return agree >= count - T.BLANK_DIGIT_MISREAD_MAX
+    return not wrong and agree >= max(1, count - 1)
+
+
 def _digit_columns(questions: list[Question], boxes: list, words: list, reader: Callable | None = None) -> None:
     """Rows of boxes labelled 0 … 9 whose print was misread in a label or two (a scanned or image blank:
     «☐0 ☐1 … ☐9» read "0 1 2 L 4 5 6 7 8 g") labelled and coded 0 … 9, so that :func:`number_fields`
@@ -329,8 +335,7 @@ def _digit_columns(questions: list[Question], boxes: list, words: list, reader: 
     for k, q in enumerate(questions):
         if q.comb or len(q.boxes) != 10 or _digit_run(q) or _digit_reads(q)[0] < T.BLANK_DIGIT_REREAD_MIN:
             continue
-        agree, wrong = _digit_reads(again(q))
-        if agree >= 10 - T.BLANK_DIGIT_MISREAD_MAX:
+        if _reads_as_digits(*_digit_reads(again(q)), 10, full=True):
             full.add(k)
     for k, q in enumerate(questions):
         if q.comb or _digit_run(q) or len(q.boxes) < 2 or len(q.boxes) > 10:
@@ -342,8 +347,7 @@ def _digit_columns(questions: list[Question], boxes: list, words: list, reader: 
                       _next_in_row(questions[k - 1], q, boxes, words))
             if not beside:
                 continue
-            agree, wrong = _digit_reads(again(q))
-            if wrong or agree < max(1, len(q.boxes) - 1):
+            if not _reads_as_digits(*_digit_reads(again(q)), len(q.boxes), full=False):
                 continue
         q.labels = [str(d) for d in range(len(q.boxes))]
         q.codes = list(q.labels)
@@ -688,9 +692,11 @@ def number_fields(questions: list[Question], boxes: list, words: list) -> list[t
     run: list[int] = []
 
     def close() -> None:
-        if len(run) >= 2 and _column_name(questions[run[0]], boxes):
-            fields.append((list(run), _column_name(questions[run[0]], boxes)))
-        elif len(run) >= 2:
+        if len(run) < 2:
+            return
+        if column := _column_name(questions[run[0]], boxes):
+            fields.append((list(run), column))
+        else:
             name = [w for w in _left_text(questions[run[0]].boxes, boxes, words) if not _is_code([w])]
             # The row's name ends at its colon: after it, a scanned box's edge read as letters ("Tháng:[L").
             fields.append((list(run), _clean(" ".join(w.text for w in name).split(":")[0])))
