@@ -123,3 +123,43 @@ def test_a_pnm_file_holding_two_images_gives_both_pages(clean_sheet, catalogue, 
     assert [p.index for p in found] == [0, 1] and all(p.image is not None for p in found), found
     assert np.array_equal(found[0].image, pages[0]) and np.array_equal(found[1].image, pages[1])
     assert_reads_like(process_page(RawPage(str(path), 1, found[1].image), catalogue), reads[1])
+
+
+def _plain_pgm(samples: np.ndarray) -> bytes:
+    """A plain (P2) grey image: the samples as decimal text, one image row a line."""
+    rows = "\n".join(" ".join(str(v) for v in row) for row in samples.tolist())
+    return f"P2\n# plain\n{samples.shape[1]} {samples.shape[0]}\n255\n{rows}\n".encode()
+
+
+def test_a_damaged_header_after_the_last_good_image_is_named_as_a_page(tmp_path):
+    """Two good pages then a header cut short (a copy that stopped): the third page was dropped unsaid."""
+    from omr.scan.ingest import count_pages_checked
+
+    rng = np.random.default_rng(5)
+    first, second = (rng.integers(0, 256, (300, 400)).astype(np.uint8) for _ in range(2))
+    good = [_write_pnm(tmp_path / f"{n}.pgm", "P5", s, 255).read_bytes() for n, s in (("a", first), ("b", second))]
+    path = tmp_path / "cut.pgm"
+    path.write_bytes(good[0] + good[1] + b"\nP5\n# SANE data follows\n40")
+    found = list(iter_pages(path))
+    assert [p.index for p in found] == [0, 1, 2], found
+    assert np.array_equal(found[0].image, first) and np.array_equal(found[1].image, second)
+    assert found[2].image is None
+    message = str(found[2].error)
+    assert message.startswith(f"{path}, trang 3:") and "đầu ảnh của trang 3 bị hỏng" in message, message
+    assert count_pages_checked(path)[0] == 3
+
+
+def test_a_plain_pnm_file_holding_two_images_gives_both_pages(tmp_path):
+    """A plain (text) file with two images was read as its first only: the second page was lost unsaid."""
+    from omr.scan.ingest import count_pages_checked
+
+    rng = np.random.default_rng(6)
+    first = rng.integers(0, 256, (260, 300)).astype(np.uint8)
+    second = rng.integers(0, 256, (300, 250)).astype(np.uint8)
+    path = tmp_path / "plain2.pgm"
+    path.write_bytes(_plain_pgm(first) + _plain_pgm(second) + b"P2 junk")
+    found = list(iter_pages(path))
+    assert [p.index for p in found] == [0, 1, 2], found
+    assert np.array_equal(found[0].image, first) and np.array_equal(found[1].image, second)
+    assert found[2].image is None and "trang 3" in str(found[2].error)
+    assert count_pages_checked(path)[0] == 3

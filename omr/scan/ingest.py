@@ -15,6 +15,7 @@ import hashlib
 import io
 import struct
 import logging
+import mmap
 import re
 import threading
 import time
@@ -1337,28 +1338,45 @@ def _not_an_image(path: Path) -> str:
     return f"{path}: không phải tệp ảnh hay PDF đọc được" + (pdf_hint(path.name) or " (định dạng không nhận ra)")
 
 
+# What may follow a plain (P1-P3) header up to its image's end: decimal samples, white space and
+# "#" comments (Pillow skips them there); the first other byte starts the next image or is damage.
+_PNM_PLAIN_RASTER = re.compile(rb"[0-9 \t\r\n\v\f]*(?:#[^\r\n]*[0-9 \t\r\n\v\f]*)*")
+
+
 def pnm_offsets(path: Path, limit: int) -> list[int]:
-    """Where each image of a Netpbm file starts (bytes), at most ``limit``: a raw (P4-P6) file may hold
-    several images one after another (Netpbm's pnm(5); ``pamsplit`` splits them), each found from the
-    one before by its header's size; white space between them is skipped. Anything after the last image
-    that is not a Netpbm header is not a page. A plain (P1-P3) file is read as one image. Reads one header
-    per image (OSError propagates)."""
+    """Where each image of a Netpbm file starts (bytes), at most ``limit``: a file may hold several
+    images one after another (Netpbm's pnm(5); ``pamsplit`` splits them). A raw (P4-P6) image ends
+    where its header's size says; a plain (P1-P3) one at the first byte that is not a sample, white
+    space or a comment. White space between images is skipped. Anything else after an image (a
+    damaged or cut header) is one more offset, so that it is a page named when read (:func:`_iter_pnm`),
+    never dropped unsaid. Reads one header per raw image, and a plain file through a memory map
+    (OSError propagates)."""
     offsets = [0]
     size = path.stat().st_size
     with open(path, "rb") as handle:
         while len(offsets) < limit:
             handle.seek(offsets[-1])
             header = pnm_header(handle.read(4096))
-            if header is None or header[0] < 4:
+            if header is None:  # the damaged part after the last image: nothing more is found
                 break
             kind, width, height, maxval, length = header
-            row = (width + 7) // 8 if kind == 4 else width * (3 if kind == 6 else 1) * (2 if maxval > 255 else 1)
-            following = offsets[-1] + length + row * height
+            if kind >= 4:
+                row = (width + 7) // 8 if kind == 4 else width * (3 if kind == 6 else 1) * (2 if maxval > 255 else 1)
+                following = offsets[-1] + length + row * height
+            else:
+                with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                    following = _PNM_PLAIN_RASTER.match(mapped, offsets[-1] + length).end()
             handle.seek(following)
             head = handle.read(4096)
             gap = len(head) - len(head.lstrip(b" \t\r\n\v\f"))
-            if following + gap >= size or pnm_header(head[gap:]) is None:
+            if following + gap >= size:
                 break
+            if gap == len(head):  # more than 4 KB of white space: skip it all
+                while head and not head.strip(b" \t\r\n\v\f"):
+                    gap, head = gap + len(head), handle.read(4096)
+                gap += len(head) - len(head.lstrip(b" \t\r\n\v\f"))
+                if following + gap >= size:
+                    break
             offsets.append(following + gap)
     return offsets
 
@@ -1425,6 +1443,13 @@ def _iter_pnm(img, path: Path, start: int) -> Iterator[RawPage]:
         if index == 0:
             yield _frame_page(img, path, 0)
             continue
+        if not _pnm_header_at(path, offsets[index]):
+            # Said without "không đọc được" nor parentheses: see _iter_image.
+            yield RawPage(str(path), index, None, PageError(
+                f"{path}, trang {index + 1}: sau trang {index} tệp còn dữ liệu nhưng đầu ảnh của trang {index + 1} "
+                "bị hỏng hoặc bị cắt cụt, nên trang này không có ảnh; các trang trước đã được đọc; nếu tờ phiếu "
+                "có trang này, hãy chép lại tệp gốc từ máy quét hoặc quét lại"))
+            return
         try:
             frame = Image.open(_FileFrom(path, offsets[index]))
         except Exception:
@@ -1433,6 +1458,13 @@ def _iter_pnm(img, path: Path, start: int) -> Iterator[RawPage]:
             continue
         with frame:
             yield _frame_page(frame, path, index)
+
+
+def _pnm_header_at(path: Path, offset: int) -> bool:
+    """Whether a Netpbm header starts at byte ``offset`` of ``path``."""
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        return pnm_header(handle.read(4096)) is not None
 
 
 def _frame_page(img, path: Path, index: int) -> RawPage:
