@@ -732,7 +732,7 @@ def cmd_comments(args) -> int:
 def cmd_show(args) -> int:
     from omr.data.store import open_store
     from omr.scan.page import Catalogue
-    from omr.reports.export import replacing
+    from omr.data.private_files import replacing
     from omr.scan.show import render_serial
 
     out = _output_path(args.output)

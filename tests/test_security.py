@@ -782,3 +782,18 @@ def test_the_comment_crops_beside_an_export_are_private_whatever_the_umask(tmp_p
         os.umask(old)
     crop = tmp_path / records[0]["comments"]["H3"]["crop"]
     assert crop.read_bytes() == _png() and stat.S_IMODE(crop.stat().st_mode) == 0o600
+
+
+def test_an_online_rejects_file_written_over_an_older_one_is_private(tmp_path):
+    """online-rejects.csv (respondents' answers) was made 0600 only when new: one left 0644 by an older
+    run, or copied in, stayed readable by every account of the office box after the new rejects went in."""
+    from omr.online.importer import Problem, write_rejects
+
+    path = tmp_path / "online-rejects.csv"
+    path.write_text("cũ\n", encoding="utf-8")
+    path.chmod(0o644)
+    write_rejects(path, "khảo sát.csv", [Problem(7, "Q3", "giá trị không có trong danh sách", "0912 345 678")])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    rows = path.read_text(encoding="utf-8-sig").splitlines()
+    assert rows == ["tệp,dòng,cột,lý do,giá trị", "khảo sát.csv,7,Q3,giá trị không có trong danh sách,0912 345 678"]
+    assert [p.name for p in tmp_path.iterdir()] == ["online-rejects.csv"]  # no temporary file left

@@ -30,7 +30,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -38,6 +37,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from omr.data.private_files import replacing
 from omr.data.schema import IMPORTED_BY, add_flag, answers, encode_value, import_files, responses
 from omr.errors import BadArgumentsError, InputFileError, TemplateError
 from omr.forms.template import Question, Template, load_template
@@ -467,10 +467,9 @@ def repair_lossy_table(table: Table, template: Template, mapping: Mapping | None
 
 def write_rejects(path: Path, source_file: str, problems: list[Problem]) -> None:
     """The rejects as CSV (UTF-8 with BOM for Excel): file, row, column, reason, value."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Respondents' answers: a new rejects file is its owner's only, as exports are (omr.reports.export).
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with open(descriptor, "w", encoding="utf-8-sig", newline="") as handle:
+    # Respondents' answers: the rejects file is its owner's only (0600), as exports are, also when it
+    # replaces an older one that others could read.
+    with replacing(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["tệp", "dòng", "cột", "lý do", "giá trị"])
         for p in problems:

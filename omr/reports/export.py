@@ -67,12 +67,11 @@ import csv
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+from omr.data.private_files import PRIVATE_FOLDER_MODE, replacing
 from omr.errors import BadArgumentsError
 from omr.forms.template import Template
 from omr.reports import export_vi
@@ -202,29 +201,6 @@ def codebook_rows(templates: Iterable[Template], labels: bool = False) -> list[l
                 rows.append([question.id, question.text, kind(question.type),
                              option.code if option else "", option.label if option else ""])
     return rows
-
-
-# Exports, reports and their crops hold respondents' answers, comments and handwriting (personal data,
-# omr.text.privacy): readable by their owner only, whatever the umask, as the uploads and the database
-# are (omr.data.store). To share one, copy it where colleagues may read it, or chmod it.
-PRIVATE_FILE_MODE = 0o600
-PRIVATE_FOLDER_MODE = 0o700
-
-
-@contextmanager
-def replacing(path: Path):
-    """A temporary file beside ``path`` to write; moved onto ``path`` once written (readers never see half a
-    file), with mode ``PRIVATE_FILE_MODE``; removed if the writing fails."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        os.chmod(tmp, PRIVATE_FILE_MODE)  # mkstemp's already; said, as writers may replace the file
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _write_csv(path: Path, records: list[dict], value_ids: list[str], status_ids: list[str],

@@ -53,7 +53,7 @@ from omr.online.units import load_registry
 from omr.reports import cache as report_cache
 from omr.reports import render as report_render
 from omr.reports.dataset import catalogue_lookup
-from omr.reports.export import replacing
+from omr.data.private_files import replacing
 from omr.reports.periods import DATE_SOURCES, Period, parse_period, previous_period, response_dates
 from omr.text.lexicon import flags_from_json, flags_of
 from omr.text.numbers import vn_integer

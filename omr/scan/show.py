@@ -26,7 +26,7 @@ def render_serial(store, catalogue, serial: int, out_path: str | Path, *, named:
     """Draw every stored page of sheet ``serial`` side by side into one PNG; return the page count.
 
     ``named``: the file the picture is for when ``out_path`` is a temporary file to be moved onto it
-    (omr.reports.export.replacing, which makes it private): its suffix picks the format and errors name it.
+    (omr.data.private_files.replacing, which makes it private): its suffix picks the format and errors name it.
 
     Pages are shown at most at ``T.SHOW_DPI`` with ``T.SHOW_GREY_LEVELS`` greys
     plus the state colours, as a palette PNG (a few hundred KB, not the 13 MB
