@@ -595,7 +595,7 @@ LOGIN_KNOWN_ADDRESSES_PER_NAME = 20
 # does not open the app the next morning (before, a cookie lived Flask's default 31 days).
 SESSION_IDLE_HOURS = 3
 # A login ends this long after it started, however busy: a copied cookie kept in use still dies
-# within a working day. The same 12 hours as a page's CSRF token (omr.web.CSRF_TIME_LIMIT_S).
+# within a working day. The same 12 hours as a page's CSRF token (WEB_CSRF_TIME_LIMIT_S).
 SESSION_MAX_HOURS = 12
 # The last-seen time in the cookie is renewed at most this often: not every image request rewrites the
 # cookie, and the idle limit is still exact to a minute.
@@ -1807,7 +1807,7 @@ STOP_CHECK_EVERY_S = 2.0
 # read by uploading the same files again (the pages stored are skipped). Pages that each stay under
 # MAX_SECONDS_PER_PAGE, never TIMEOUTS_IN_A_ROW_GIVE_UP in a row, could otherwise hold the one reader
 # (and every upload queued behind it) for days: 2,000 pages of 50 s are 28 hours. The largest honest
-# upload, 4 GB (omr.web.MAX_UPLOAD_BYTES) of 300 dpi grey scans at ~0.5 MB a page, is ~8,000 pages; at
+# upload, 4 GB (WEB_MAX_UPLOAD_BYTES) of 300 dpi grey scans at ~0.5 MB a page, is ~8,000 pages; at
 # the slowest real page (2 s, handwriting drafted, one worker on the loaded 2-core build machine)
 # that is ~4.4 hours. Six hours leaves room above it and still ends a stalling job within a working day.
 MAX_SECONDS_PER_JOB = 6 * 3600.0
@@ -2223,3 +2223,67 @@ BLANK_GRID_HEADING_GAP = 0.9
 # BLANK_DIGIT_MISREAD_MAX labels unread or misread, "8" read "6" from a 300 dpi render of the h16vert
 # blank); a shorter one (a day's tens 0 … 3, a month's 0 1) as a short row: every digit read right, one unread.
 BLANK_GRID_FULL_COLUMN = 5
+
+# --- Constants that lived in their modules (moved here, task hmisc) -----------------------------------
+# Handwriting drafts (omr.text.privacy._fill_junk): characters searched either side of a character the
+# reader made up inside a number. The longest number masked whole is a 16-digit card number in groups
+# («1903 5678 9012 3456», 19 characters); 40 either side holds it with room for a run around it.
+PRIVACY_JUNK_WINDOW_CHARS = 40
+
+# The review app (omr.web, omr.web.bounds). A scanner batch of 500 pages at 300 dpi grey is a few hundred
+# MB; 4 GB covers several at once and still stops a runaway client filling the disk.
+WEB_MAX_UPLOAD_BYTES = 4 * 1024 ** 3
+# The batch upload form's fields besides its files (name, two dates, CSRF token: 4), with room to spare
+# for fields added later; werkzeug refuses a form with more parts than WEB_MAX_UPLOAD_FILES plus this.
+WEB_UPLOAD_FORM_FIELDS = 16
+# waitress's threads: a few reviewers and a scanner at once, each request short (one office's trial).
+WEB_SERVER_THREADS = 8
+# Open files the server asks for (omr.web.allow_open_files): each thread may hold a batch upload's
+# WEB_MAX_UPLOAD_FILES files plus this many of its own (socket, database, templates, crops being read),
+# and the process this many more besides (Debian's default soft limit, 1,024, which it ran within before).
+WEB_OPEN_FILES_SPARE_PER_THREAD = 64
+WEB_OPEN_FILES_BASE = 1024
+# A reviewer's page (its CSRF token) stays valid for a working day; tokens still die with the session.
+WEB_CSRF_TIME_LIMIT_S = 12 * 3600
+
+# Near matches of the report's phrase list in OCR drafts (omr.text.lexicon): phrases this long may differ
+# by one edit, twice this long by two. At 10 letters one edit is 10 %: OCR of handwriting gets more wrong
+# than that, ordinary words rarely come that close to a phrase.
+LEXICON_FUZZY_MIN_CHARS = 10
+LEXICON_FUZZY_TWO_EDITS_CHARS = 20
+# Words between a negator and the term it negates: "không có ai (gây) nhũng nhiễu" puts it a few words back.
+LEXICON_NEGATION_WINDOW_WORDS = 4
+
+# Online exports (omr.online.mapping): a column matching a question below this score is proposed as unused;
+# without a mapping file, columns below ONLINE_AUTO_MIN_SCORE are not imported (a column taken for the
+# wrong question would store answers silently wrong), and an option label below ONLINE_LABEL_PROPOSE_MIN not proposed.
+ONLINE_PROPOSE_MIN_SCORE = 0.6
+ONLINE_AUTO_MIN_SCORE = 0.85
+ONLINE_LABEL_PROPOSE_MIN = 0.85
+# Reading a table (omr.online.table): records read to choose the separator and find the header; the header
+# is the first row with at least this share of the widest row's cells (titles above it fill one or two).
+ONLINE_SNIFF_LINES = 50
+ONLINE_HEADER_MIN_SHARE = 0.6
+# Excel serial day numbers within this range (1954-10-03 .. 2119-01-11) are dates; outside, plain numbers
+# (omr.online.values): a survey date is never outside it, a count or an amount is rarely inside.
+ONLINE_EXCEL_SERIAL_RANGE = (20000, 80000)
+# Share of a file's non-ASCII words that must be Vietnamese syllables when it is read as Windows-1258,
+# for that reading to be taken (omr.online.windows1258: a Windows-1252 or TCVN3 file read as
+# Windows-1258 scores well under half).
+WINDOWS_1258_MIN_SYLLABLE_SHARE = 0.9
+# A few bytes Windows-1258 leaves undefined are noise in a real Windows-1258 file (a stray byte from a
+# broken paste); a file with more is in another encoding. Three bytes, or 0.5 % of the non-ASCII bytes
+# (the case file has ~2,400), whichever is more.
+WINDOWS_1258_MAX_UNDEFINED_BYTES = 3
+WINDOWS_1258_MAX_UNDEFINED_SHARE = 0.005
+
+# The database (omr.data.store). SQLite lets one writer at a time; a page takes milliseconds, so a writer
+# waiting 30 s means something is stuck rather than busy.
+SQLITE_BUSY_TIMEOUT_S = 30.0
+# After the busy timeout (or a PostgreSQL deadlock) the page is retried whole, this many times.
+DB_LOCK_RETRIES = 6
+# Another process inserting the same unique row between our check and our insert: the retry sees its
+# row. More than this is a real constraint bug.
+DB_UNIQUE_RACE_RETRIES = 3
+# A database server that does not answer in 10 s is treated as unreachable.
+POSTGRES_CONNECT_TIMEOUT_S = 10

@@ -89,18 +89,8 @@ LEGACY_TWO_PAGES = "two_pages"
 
 
 
-# SQLite lets one writer at a time; a page takes milliseconds, so a writer
-# waiting 30 s means something is stuck rather than busy.
-SQLITE_BUSY_TIMEOUT_S = 30.0
 # A new SQLite database file: readable and writable by its owner only (password hashes, personal data).
 SQLITE_FILE_MODE = 0o600
-# After the busy timeout (or a PostgreSQL deadlock) the page is retried whole.
-LOCK_RETRIES = 6
-# Another process inserting the same unique row between our check and our
-# insert: the retry sees its row. More than this is a real constraint bug.
-UNIQUE_RACE_RETRIES = 3
-# A database server that does not answer in 10 s is treated as unreachable.
-POSTGRES_CONNECT_TIMEOUT_S = 10
 
 # --- statements of the per-page path, built once ------------------------------------
 # Recording a page runs ~10 statements; building each from scratch (coercing
@@ -420,7 +410,7 @@ def open_store(url: str | None = None, *, upgrading: bool = False) -> Store:
         else:
             connect_args = {}
             if target.get_backend_name() == "postgresql" and "connect_timeout" not in target.query:
-                connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
+                connect_args["connect_timeout"] = T.POSTGRES_CONNECT_TIMEOUT_S
             engine = sa.create_engine(target, connect_args=connect_args)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError, OSError) as exc:
         raise DatabaseError(f"Không mở được cơ sở dữ liệu {shown}: {_reason(exc)}") from None
@@ -559,7 +549,7 @@ def _sqlite_engine(target: sa.URL) -> sa.Engine:
         # its -wal and -shm files the database's mode. An existing file keeps the mode it has.
         with contextlib.suppress(FileExistsError):
             os.close(os.open(Path(database).expanduser(), os.O_WRONLY | os.O_CREAT | os.O_EXCL, SQLITE_FILE_MODE))
-    engine = sa.create_engine(target, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+    engine = sa.create_engine(target, connect_args={"timeout": T.SQLITE_BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -573,7 +563,7 @@ def _sqlite_engine(target: sa.URL) -> sa.Engine:
         # would fsync every page and halve scanning speed.
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cursor.execute(f"PRAGMA busy_timeout={int(T.SQLITE_BUSY_TIMEOUT_S * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -628,16 +618,16 @@ class Store(StoreQueries):
         """Run ``work`` in one write transaction, retrying it whole on lock contention."""
         delay = 0.05
         unique_races = 0
-        for attempt in range(LOCK_RETRIES + 1):
+        for attempt in range(T.DB_LOCK_RETRIES + 1):
             try:
                 with self._write() as conn:
                     return work(conn)
             except sa.exc.IntegrityError:
                 unique_races += 1
-                if unique_races > UNIQUE_RACE_RETRIES:
+                if unique_races > T.DB_UNIQUE_RACE_RETRIES:
                     raise
             except sa.exc.OperationalError as exc:
-                if not _is_lock_error(exc) or attempt == LOCK_RETRIES:
+                if not _is_lock_error(exc) or attempt == T.DB_LOCK_RETRIES:
                     raise DatabaseError(f"Lỗi cơ sở dữ liệu {self.url}: {_reason(exc)}") from None
             time.sleep(delay * (1 + random.random()))
             delay = min(delay * 2, 2.0)

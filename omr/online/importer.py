@@ -37,13 +37,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from omr import tuning as T
 from omr.data.private_files import replacing
 from omr.data.schema import IMPORTED_BY, add_flag, answers, encode_value, import_files, responses
 from omr.errors import BadArgumentsError, InputFileError, TemplateError
 from omr.forms.template import Question, Template, load_template
 from omr.model import VN_TZ
 from omr.online.mapping import (
-    AUTO_MIN_SCORE,
     IGNORE,
     SUBMITTED_AT,
     UNIT,
@@ -381,7 +381,7 @@ def pick_template(folder: str | Path, table: Table) -> tuple[Template, str]:
     for path in sorted(folder.glob("*.yaml")):
         template = load_template(path)
         matched = sum(1 for r in propose_columns(template, table.header) if r.question
-                      and (r.score or 0) >= AUTO_MIN_SCORE)
+                      and (r.score or 0) >= T.ONLINE_AUTO_MIN_SCORE)
         if best is None or matched > best[0]:
             best = (matched, template, str(path))
     if best is None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from omr import tuning as T
 from omr.errors import BadArgumentsError, TemplateError
 from omr.forms.template import Question, Template, load_template
 from omr.online.table import Table, is_blank_cell
@@ -21,9 +22,6 @@ from omr.online.values import LabelError, LabelIndex
 from omr.online.windows1258 import lossy_contains, lossy_fits, lossy_fold
 from omr.text.normalise import fold, nfc
 
-PROPOSE_MIN_SCORE = 0.6  # below this a column is proposed as unused
-AUTO_MIN_SCORE = 0.85  # without a mapping file, columns below this are not imported
-LABEL_PROPOSE_MIN = 0.85
 # A question text found whole inside a header (or the reverse) scores this, if
 # it is long enough not to be a common word ("Nam", "Khác").
 CONTAINED_SCORE, CONTAINED_MIN_CHARS = 0.9, 12  # a sample label below this gets no proposed code: a person must decide
@@ -135,7 +133,7 @@ def propose_columns(template: Template, headers: list[str]) -> list[ColumnRule]:
                          for q in template.questions), reverse=True)
     used_columns, used_questions = set(), set()
     for score, i, qid in candidates:
-        if score < PROPOSE_MIN_SCORE:
+        if score < T.ONLINE_PROPOSE_MIN_SCORE:
             break
         if i in used_columns or qid in used_questions:
             continue
@@ -161,7 +159,7 @@ def propose_labels(question: Question, values: list[str]) -> list[tuple[str, str
             pass
         scored = sorted(((similarity(value, o.label), o) for o in question.options), key=lambda t: -t[0])
         score, option = scored[0] if scored else (0.0, None)
-        code = option.code if option is not None and score >= LABEL_PROPOSE_MIN else None
+        code = option.code if option is not None and score >= T.ONLINE_LABEL_PROPOSE_MIN else None
         out.append((value, code, score, option.label if option else ""))
     return out
 
@@ -319,7 +317,7 @@ def load_mapping(path: str | Path) -> Mapping:
 
 def mapping_from_file(template: Template, template_path: str, table: Table) -> Mapping:
     """Without a mapping file: the proposal's confident columns, the template's own labels."""
-    rules = [r if r.field or (r.score or 0) >= AUTO_MIN_SCORE else ColumnRule(r.column, field=IGNORE, score=r.score)
+    rules = [r if r.field or (r.score or 0) >= T.ONLINE_AUTO_MIN_SCORE else ColumnRule(r.column, field=IGNORE, score=r.score)
              for r in propose_columns(template, table.header)]
     return Mapping(template, template_path, rules, {}, "auto", "(tự động)")
 

@@ -24,9 +24,6 @@ from omr.online.windows1258 import decode_windows_1258
 from omr.text.normalise import nfc
 from omr.text.numbers import vn_decimal, vn_integer
 
-# Tuning of reading a table.
-SNIFF_LINES = 50  # records read to choose the separator and find the header
-HEADER_MIN_SHARE = 0.6  # the header is the first row with at least this share of the widest row's cells
 _LOST_LETTER = re.compile(r"\?+[^\W\d_]", re.UNICODE)
 _HAS_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
@@ -78,7 +75,7 @@ def check_bounds(path: str | Path, bounds: Bounds) -> None:
     """InputFileError (one Vietnamese line: the file, its size or rows, the bound, split it) when ``path`` is over
     ``bounds``, decided without reading it whole: its size on disk first, then a CSV's records counted while
     streaming (a few KB in memory). Records are counted with any non-blank cell; the first is the header
-    and a few title rows may sit above it, so only a count over the bound by more than ``SNIFF_LINES`` is
+    and a few title rows may sit above it, so only a count over the bound by more than ``T.ONLINE_SNIFF_LINES`` is
     refused here, the exact count being checked once the table is read (:func:`read_table`). An XLSX's
     rows are bounded while its sheet is read (:func:`_xlsx_grid`). A missing file is left to the reader."""
     path = Path(path)
@@ -96,7 +93,7 @@ def check_bounds(path: str | Path, bounds: Bounds) -> None:
     if head.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
         return
     records = _count_records(path, head)
-    if records - 1 > bounds.max_rows + SNIFF_LINES:
+    if records - 1 > bounds.max_rows + T.ONLINE_SNIFF_LINES:
         raise InputFileError(too_many_rows(name, records - 1, size, bounds))
 
 
@@ -342,7 +339,7 @@ def _decode_utf16(data: bytes, codec: str, path) -> str:
 
 def sniff_separator(text: str) -> str:
     """The separator (',', ';', tab or '|') that splits the first records into equal widths."""
-    sample = "\n".join(text.splitlines()[:SNIFF_LINES])
+    sample = "\n".join(text.splitlines()[:T.ONLINE_SNIFF_LINES])
     best, best_score = ",", (0.0, 0)
     for separator in (",", ";", "\t", "|"):
         try:
@@ -373,7 +370,7 @@ def _xlsx_grid(path: Path, data: bytes, bounds: Bounds) -> list[tuple[int, list]
         grid = []
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
             grid.append((number, list(row)))
-            if number - 1 > bounds.max_rows + SNIFF_LINES:  # stopped while streaming: memory stays bounded
+            if number - 1 > bounds.max_rows + T.ONLINE_SNIFF_LINES:  # stopped while streaming: memory stays bounded
                 raise InputFileError(too_many_rows(bounds.shown_name or str(path), number - 1, len(data), bounds)
                                      .replace(" có ", " có hơn ", 1))
         _mark_unread_formulas(grid, data, sheet._worksheet_path)
@@ -480,9 +477,9 @@ def _to_table(path: str, grid: list[tuple[int, list]], encoding: str, separator:
     filled = [i for i, (_, cells) in enumerate(grid) if any(not is_blank_cell(c) for c in cells)]
     if not filled:
         raise InputFileError(f"{path}: không có dòng dữ liệu nào")
-    widest = max(sum(not is_blank_cell(c) for c in grid[i][1]) for i in filled[:SNIFF_LINES])
-    header_at = next(i for i in filled[:SNIFF_LINES]
-                     if sum(not is_blank_cell(c) for c in grid[i][1]) >= max(2, HEADER_MIN_SHARE * widest) or widest < 2)
+    widest = max(sum(not is_blank_cell(c) for c in grid[i][1]) for i in filled[:T.ONLINE_SNIFF_LINES])
+    header_at = next(i for i in filled[:T.ONLINE_SNIFF_LINES]
+                     if sum(not is_blank_cell(c) for c in grid[i][1]) >= max(2, T.ONLINE_HEADER_MIN_SHARE * widest) or widest < 2)
     header_row, header_cells = grid[header_at]
     width = max(len(header_cells), max(len(c) for _, c in grid))
     # Convert legacy text column by column (headers are a column of their own).

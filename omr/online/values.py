@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from itertools import pairwise
 
+from omr import tuning as T
 from omr.forms.template import Question
 from omr.model import VN_TZ
 from omr.text.normalise import fold
 
-# Excel serial day numbers this side of 1954..2119 are dates; outside, plain numbers.
-EXCEL_SERIAL_RANGE = (20000, 80000)
 EXCEL_EPOCH = datetime(1899, 12, 30)
 SLASH_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:[ T,]+(.*))?$")
 YEAR_FIRST = re.compile(r"^(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})(?:[ T,]+(.*))?$")
@@ -25,7 +24,7 @@ WHOLE_NUMBER = re.compile(r"^0*(\d+)(?:[.,]0+)?$")
 # --- dates and times ----------------------------------------------------------------
 
 def excel_serial(value: float) -> datetime | None:
-    if EXCEL_SERIAL_RANGE[0] <= value <= EXCEL_SERIAL_RANGE[1]:
+    if T.ONLINE_EXCEL_SERIAL_RANGE[0] <= value <= T.ONLINE_EXCEL_SERIAL_RANGE[1]:
         return EXCEL_EPOCH + timedelta(days=float(value))
     return None
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from omr import tuning as T
 from omr.text.normalise import fold, is_vietnamese_syllable, nfc
 
 # Bytes whose meaning differs between Windows-1252 and Windows-1258: the
@@ -30,12 +31,6 @@ WINDOWS_1258_ONLY = frozenset(b"\xc3\xcc\xd0\xd2\xd5\xdd\xde\xe3\xec\xf0\xf2\xf5
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # A word where a lossy save put "?" for a letter: letters and "?" together.
 _LOSSY_WORD = re.compile(r"(?<![\w?])[\w?]*[^\W\d_][\w?]*(?![\w?])", re.UNICODE)
-# Share of a file's non-ASCII words that must be Vietnamese syllables when it
-# is read as Windows-1258, for that reading to be taken (a Windows-1252 or
-# TCVN3 file read as Windows-1258 scores well under half).
-MIN_SYLLABLE_SHARE = 0.9
-
-
 def vietnamese_word_score(text: str) -> tuple[int, int]:
     """(words with a non-ASCII letter that are Vietnamese syllables, those that are not)."""
     good = bad = 0
@@ -49,35 +44,30 @@ def vietnamese_word_score(text: str) -> tuple[int, int]:
     return good, bad
 
 
-# A few bytes Windows-1258 leaves undefined are noise in a real Windows-1258 file (a
-# stray byte from a broken paste); a file with more is in another encoding. Three
-# bytes, or 0.5 % of the non-ASCII bytes (the case file has ~2,400), whichever is more.
-MAX_UNDEFINED_BYTES = 3
-MAX_UNDEFINED_SHARE = 0.005
 
 
 def decode_windows_1258(data: bytes) -> str | None:
     """``data`` read as Windows-1258 (NFC), or None when that is not its encoding.
 
     Taken only when the bytes particular to Windows-1258 occur, at least
-    MIN_SYLLABLE_SHARE of the non-ASCII words then are Vietnamese syllables,
+    T.WINDOWS_1258_MIN_SYLLABLE_SHARE of the non-ASCII words then are Vietnamese syllables,
     and reading the same bytes as Windows-1252 gives fewer such syllables.
     A TCVN3 or VNI file (converted later, cell by cell) fails the first test.
 
     Real files are not always clean: a line that is valid UTF-8 (rows pasted
     in from another export) is read as UTF-8, and a few bytes Windows-1258
     leaves undefined (0x81, 0x8A, ..., a stray byte from a broken paste) are
-    dropped, at most MAX_UNDEFINED_BYTES or MAX_UNDEFINED_SHARE of the
+    dropped, at most T.WINDOWS_1258_MAX_UNDEFINED_BYTES or T.WINDOWS_1258_MAX_UNDEFINED_SHARE of the
     file's non-ASCII bytes; more than that is not this code page.
     """
     if not any(byte in WINDOWS_1258_ONLY for byte in data):
         return None
     text, undefined = _decode_lines(data)
     high = sum(1 for byte in data if byte >= 0x80)
-    if undefined > max(MAX_UNDEFINED_BYTES, MAX_UNDEFINED_SHARE * high):
+    if undefined > max(T.WINDOWS_1258_MAX_UNDEFINED_BYTES, T.WINDOWS_1258_MAX_UNDEFINED_SHARE * high):
         return None
     good, bad = vietnamese_word_score(text)
-    if good == 0 or good < MIN_SYLLABLE_SHARE * (good + bad):
+    if good == 0 or good < T.WINDOWS_1258_MIN_SYLLABLE_SHARE * (good + bad):
         return None
     other_good, _ = vietnamese_word_score(data.decode("cp1252", errors="replace"))
     return text if good > other_good else None

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 
 from rapidfuzz.distance import Levenshtein
 
+from omr import tuning as T
 from omr.text.normalise import fold, fold_with_map, nfc, strip_diacritics
 
 DRAFT = "draft"
@@ -173,12 +174,6 @@ DOMAIN_WORDS: tuple[str, ...] = tuple(term for term, _, _ in TERMS) + (
     "Nhị Mỹ", "An Bình", "Mỹ Tân", "Tân Nghĩa", "Đồng Tháp",
 )
 
-# Near matches in OCR drafts: phrases this long may differ by one edit, twice
-# this long by two. At 10 letters one edit is 10 %: OCR of handwriting gets
-# more wrong than that, ordinary words rarely come that close to a phrase.
-FUZZY_MIN_CHARS = 10
-FUZZY_TWO_EDITS_CHARS = 20
-
 # Words that negate a term when they come shortly before it in the same clause.
 NEGATORS = ("không hề", "không có", "không bị", "không thấy", "chưa từng", "chưa bao giờ", "chưa có",
             "chưa thấy", "không", "ko", "k", "khong", "chẳng", "chả", "chưa", "hết", "không còn")
@@ -186,7 +181,6 @@ NEGATORS = ("không hề", "không có", "không bị", "không thấy", "chưa 
 NOT_NEGATORS = ("không những", "không chỉ", "chẳng những",
                 # "nếu không đưa tiền thì ...": a condition someone was put under, a complaint.
                 "nếu không", "nếu ko", "nếu chưa")
-NEGATION_WINDOW_WORDS = 4  # "không có ai (gây) nhũng nhiễu": the negator may be a few words back
 # "(không đưa tiền) thì không / thì bị / là chưa ...": the negated act is a condition (folded text).
 CONDITION_AFTER = re.compile(r"(\S+ ){0,3}(thi|la|se) (khong|ko|chua|bi|phai|moi|se|cu|van)\b")
 # A negator does not reach across a clause: "Không chờ lâu, nhưng cán bộ hách dịch".
@@ -359,15 +353,15 @@ def _near_matches(original: str, folded: str, index: list[int], taken: list[tupl
                   source: str) -> list[Match]:
     """Long phrases in an OCR draft read with a letter or two wrong ("ngodi quy dinh").
 
-    Only phrases of :data:`FUZZY_MIN_CHARS` or more letters: shorter ones
+    Only phrases of :data:`T.LEXICON_FUZZY_MIN_CHARS` or more letters: shorter ones
     would meet ordinary words one edit away.
     """
     tokens = [(m.start(), m.end()) for m in re.finditer(r"\S+", folded)]
     found: list[Match] = []
     for folded_term, term, category, ambiguous, _ in _folded_terms():
-        if ambiguous or len(folded_term) < FUZZY_MIN_CHARS:
+        if ambiguous or len(folded_term) < T.LEXICON_FUZZY_MIN_CHARS:
             continue
-        allowed = 1 if len(folded_term) < FUZZY_TWO_EDITS_CHARS else 2
+        allowed = 1 if len(folded_term) < T.LEXICON_FUZZY_TWO_EDITS_CHARS else 2
         words = folded_term.count(" ") + 1
         for size in {words, max(words - 1, 1), words + 1}:  # a space lost or added by OCR
             for i in range(len(tokens) - size + 1):
@@ -404,7 +398,7 @@ def _negated(original: str, term_start: int, term_end: int | None = None) -> boo
     """
     clause = PUNCTUATION_BREAK.split(original[:term_start])[-1]
     clause = fold(CONJUNCTION_BREAK.split(clause)[-1])
-    window = " ".join(clause.split()[-NEGATION_WINDOW_WORDS:])
+    window = " ".join(clause.split()[-T.LEXICON_NEGATION_WINDOW_WORDS:])
     padded = f" {window} "
     for not_negator in _FOLDED_NOT_NEGATORS:
         padded = padded.replace(f" {not_negator} ", " ")

@@ -146,7 +146,6 @@ def _number_part(text: str, tokens: list[tuple[int, int]]) -> tuple[int, int] | 
 
 _PUNCTUATION = set(",;:!?)")  # followed by a space, ends a number rather than standing in it
 _FILLER = "0"  # the digit a made-up character stands for in the copy searched (any digit would do)
-_JUNK_WINDOW = 40  # characters searched either side of a made-up character: a number is under 30 long
 
 
 def _phone_then_more(run: str) -> bool:
@@ -181,7 +180,7 @@ def _fill_junk(text: str, found: list[tuple[int, int, str]]) -> str:
             continue
         trial = text[:i] + _FILLER + text[i + 1:]
         # Only the runs near the character: a number is far shorter than the window either side.
-        window = (max(0, i - _JUNK_WINDOW), min(len(text), i + _JUNK_WINDOW))
+        window = (max(0, i - T.PRIVACY_JUNK_WINDOW_CHARS), min(len(text), i + T.PRIVACY_JUNK_WINDOW_CHARS))
         for run in _RUN.finditer(trial, *window):
             if run.start() < i < run.end() - 1:
                 span = _number_part(trial, _run_tokens(run))

@@ -45,15 +45,13 @@ from omr.errors import BadArgumentsError
 from omr.scan.page import Catalogue
 from omr.scan.page_workers import default_workers
 from omr.web import template_editor, views
-from omr.web.bounds import MAX_UPLOAD_BYTES, body_limit, form_parts, login_needed_to_upload, upload_route
+from omr.web.bounds import body_limit, form_parts, login_needed_to_upload, upload_route
 from omr.web.ids import DatabaseIdConverter
 from omr.web.jobs import JobRunner
 from omr.web.queue import QueueRunner, uses_job_queue
 from omr.web.throttle import LoginThrottle
 
 DEFAULT_UPLOADS = Path("outputs") / "uploads"
-# A reviewer's page stays valid for a working day; tokens still die with the session.
-CSRF_TIME_LIMIT_S = 12 * 3600
 
 csrf = CSRFProtect()
 
@@ -143,8 +141,8 @@ def create_app(db_url: str | None = None, *, uploads_dir: str | Path = DEFAULT_U
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=https,
         PREFERRED_URL_SCHEME="https" if https else "http",
-        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
-        WTF_CSRF_TIME_LIMIT=CSRF_TIME_LIMIT_S,
+        MAX_CONTENT_LENGTH=T.WEB_MAX_UPLOAD_BYTES,
+        WTF_CSRF_TIME_LIMIT=T.WEB_CSRF_TIME_LIMIT_S,
         UPLOADS_DIR=uploads_dir,
         TEMPLATE_DIR=str(template_dir),
     )
@@ -269,15 +267,11 @@ def allow_open_files() -> int:
     ends (omr.web.UploadRequest); Debian's default soft limit, 1,024, is less than one such upload holds.
     Returns the soft limit now in force."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = SERVER_THREADS * (T.WEB_MAX_UPLOAD_FILES + 64) + 1024
+    wanted = T.WEB_SERVER_THREADS * (T.WEB_MAX_UPLOAD_FILES + T.WEB_OPEN_FILES_SPARE_PER_THREAD) + T.WEB_OPEN_FILES_BASE
     if soft != resource.RLIM_INFINITY and soft < wanted:
         soft = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     return soft
-
-
-# Eight threads: a few reviewers and a scanner at once, each request short.
-SERVER_THREADS = 8
 
 
 def create_waitress_server(app: Flask, *, host: str, port: int, behind_proxy: bool = False, **options):
@@ -291,7 +285,7 @@ def create_waitress_server(app: Flask, *, host: str, port: int, behind_proxy: bo
         error_task_class = _vietnamese_error_task(app)
 
     allow_open_files()
-    server = create_server(app, host=host, port=port, threads=SERVER_THREADS, max_request_body_size=MAX_UPLOAD_BYTES,
+    server = create_server(app, host=host, port=port, threads=T.WEB_SERVER_THREADS, max_request_body_size=T.WEB_MAX_UPLOAD_BYTES,
                            ident="omr", **waitress_options(behind_proxy), **options)
     listeners = [server] if hasattr(server, "channel_class") else [
         s for s in server.map.values() if hasattr(s, "channel_class") and hasattr(s, "effective_port")]

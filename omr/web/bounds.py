@@ -11,11 +11,8 @@ import re
 from omr import tuning as T
 from omr.data import users
 
-# A scanner batch of 500 pages at 300 dpi grey is a few hundred MB; 4 GB covers
-# several at once and still stops a runaway client filling the disk.
-MAX_UPLOAD_BYTES = 4 * 1024 ** 3
 # Paths that take uploads, who may upload there and the body bound they get: the scanner's batches
-# (MAX_UPLOAD_BYTES), the template editor's blank and try-on scans (T.EDITOR_MAX_FILE_BYTES plus its
+# (T.WEB_MAX_UPLOAD_BYTES), the template editor's blank and try-on scans (T.EDITOR_MAX_FILE_BYTES plus its
 # form fields; its saves are JSON under T.EDITOR_MAX_BODY_BYTES), the admin's online exports
 # (T.ONLINE_MAX_FILE_BYTES). Anything else, and anyone else, gets a form's: T.WEB_MAX_FORM_BYTES.
 _BATCH_UPLOAD = re.compile(r"^/batches/?$")
@@ -26,7 +23,7 @@ _ONLINE_IMPORT = re.compile(r"^/admin/online/?$")
 def upload_route(path: str) -> tuple[tuple[str, ...], int] | None:
     """(roles that may upload, body bound in bytes) of the upload route at ``path``; None elsewhere."""
     if _BATCH_UPLOAD.match(path):
-        return users.CAN_UPLOAD, MAX_UPLOAD_BYTES
+        return users.CAN_UPLOAD, T.WEB_MAX_UPLOAD_BYTES
     if _ONLINE_IMPORT.match(path):  # an online export and its optional mapping YAML, plus the form's fields
         return (users.ADMIN,), T.ONLINE_MAX_FILE_BYTES + T.WEB_MAX_FORM_BYTES
     if _EDITOR.match(path):
@@ -53,13 +50,9 @@ def login_needed_to_upload(path: str, role: str | None) -> bool:
     return route is not None and role not in route[0]
 
 
-# The upload form's fields besides its files (name, two dates, CSRF token), with room to spare.
-FORM_FIELDS = 16
-
-
 def form_parts(path: str) -> int | None:
     """The most multipart parts a form posted to ``path`` may hold (werkzeug refuses more with 413): a batch
     upload's ``T.WEB_MAX_UPLOAD_FILES`` files and its fields; None elsewhere (werkzeug's default, 1,000)."""
     if _BATCH_UPLOAD.match(path):
-        return T.WEB_MAX_UPLOAD_FILES + FORM_FIELDS
+        return T.WEB_MAX_UPLOAD_FILES + T.WEB_UPLOAD_FORM_FIELDS
     return None

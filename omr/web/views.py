@@ -32,6 +32,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from omr import tuning as T
 from omr import tuning
 from omr.data import completeness, review, users
 from omr.data.drafting import drafting_progress
@@ -1335,7 +1336,7 @@ def _batches_context() -> dict:
     uploaded = {job["batch_name"] for job in uploads}
     from_cli = [b for b in review.batch_progress(_store()) if b["name"] not in uploaded]
     return {"jobs": uploads, "cli_batches": from_cli, "max_files": vn_integer(tuning.WEB_MAX_UPLOAD_FILES),
-            "max_size": _bytes_text(bounds.MAX_UPLOAD_BYTES)}
+            "max_size": _bytes_text(T.WEB_MAX_UPLOAD_BYTES)}
 
 
 def _size_text(size: int) -> str:
