@@ -416,8 +416,9 @@ def _split_row(row: list[int], boxes: list, words: list, ink, px_per_mm: float) 
     usual = float(np.median(empty_gaps)) if empty_gaps else None
     # A row whose boxes mostly have a digit or letter each («☐0 ☐1 … ☐9»): a box whose label was not read
     # (a scanned blank) leaves a gap from box to box, measured against the row's usual box-to-box gap.
+    # A row of one box has no gap: no pitch (None, as for a row with few coded gaps), never a median of nothing.
     coded = [gaps[k] for k, inside in enumerate(between) if inside and _is_code(inside)]
-    pitch = float(np.median(coded)) if len(coded) * 2 >= len(gaps) else None
+    pitch = float(np.median(coded)) if coded and len(coded) * 2 >= len(gaps) else None
     rules = [_separator(ink, px_per_mm, boxes[a], boxes[b]) for a, b in zip(row, row[1:])]
     # Rules between every pair of boxes are a table's cell borders, not a printed separator.
     if len(rules) >= 2 and sum(rules) >= len(rules) / 2:
