@@ -350,3 +350,35 @@ def test_export_refuses_a_file_name_contradicting_the_format(store, store_url, t
     other = tmp_path / "out.txt"
     assert main(["export", "--codes", "--format", "csv", "-o", str(other), "--db", store_url, "--templates", str(templates)]) == 0
     assert read_csv(other)[0][:2] == ["serial", "form"]
+
+
+def test_a_comment_whose_text_had_a_phone_number_masked_is_exported_without_its_picture(store, motcua, tmp_path):
+    """The export masked «0912 345 678» in the text but wrote the handwriting crop beside it, number and all:
+    the office that receives it must get the note, no picture; a comment without a number keeps its crop."""
+    from omr.text.privacy import CROP_WITHHELD_NOTE
+
+    batch = store.ensure_batch("Đợt 1")
+    page = page_result(1, 2, PAGE2, index=1)
+    page.comments = [CommentRead("H3", True, 80.0, (20.0, 200.0, 170.0, 30.0), crop_png=b"crop H3"),
+                     CommentRead("H4", True, 80.0, (20.0, 240.0, 170.0, 30.0), crop_png=b"crop H4")]
+    record(store, batch, page)
+    record(store, batch, page_result(1, 1, PAGE1, index=0))
+    drafts = {"H3": "Cán bộ hướng dẫn tận tình", "H4": "Cán bộ hách dịch, gọi tôi 0912 345 678"}
+    store.writing(lambda conn: [conn.execute(comments.update().where(comments.c.field == f).values(draft_text=t))
+                                for f, t in drafts.items()])
+    for fmt in ("csv", "xlsx"):
+        out = tmp_path / f"out.{fmt}"
+        export_responses(store, fmt, out, lookup_for(motcua))
+        head, row = read_csv(out) if fmt == "csv" else read_xlsx(out)[1]
+        values = dict(zip(head, row))
+        assert values["H4_crop"] == CROP_WITHHELD_NOTE == "Ảnh bị ẩn vì có số điện thoại hoặc số định danh"
+        assert values["H3_crop"].startswith("out_crops/") and values["H3_crop"].endswith(".png")
+        crops = sorted((tmp_path / "out_crops").iterdir())
+        assert [p.read_bytes() for p in crops] == [b"crop H3"], crops
+    # The reviewer took the number out of the text: the picture still shows it, still withheld.
+    store.writing(lambda conn: conn.execute(comments.update().where(comments.c.field == "H4").values(
+        status="reviewed", text="Cán bộ hách dịch")))
+    export_responses(store, "csv", tmp_path / "out.csv", lookup_for(motcua))
+    head, row = read_csv(tmp_path / "out.csv")
+    assert dict(zip(head, row))["H4_crop"] == CROP_WITHHELD_NOTE
+    assert [p.read_bytes() for p in (tmp_path / "out_crops").iterdir()] == [b"crop H3"]

@@ -296,6 +296,39 @@ def test_writers_lay_out_the_figures_and_neutralise_formulas(dataset, tmp_path):
     assert "=HYPERLINK(&quot;http://x&quot;)" in page  # escaped in HTML
 
 
+def test_a_flagged_comment_holding_a_phone_number_is_reported_without_its_picture(dataset, tmp_path):
+    """The report masked «0912 345 678» in the text and then showed the handwriting beside it, number and
+    all: a comment whose draft or reviewed text had a number masked is shown with a note, no picture."""
+    from docx import Document
+
+    from omr.text.privacy import CROP_WITHHELD_NOTE
+
+    def work(conn):
+        _comment(conn, 5, "H3", status="pending", draft="Cán bộ hách dịch, gọi tôi 0912 345 678", crop=PNG)
+        # The reviewer took the number out of the text; the picture still shows it.
+        _comment(conn, 8, "H3", status="reviewed", draft="Cán bộ nhũng nhiễu, SĐT 0987654321",
+                 text="Cán bộ nhũng nhiễu", crop=PNG)
+
+    with open_store(dataset) as store:
+        store.writing(work)
+        report = build(store, "2025-Q3")
+    paper = {(f["serial"], f["field"]): f for f in report.flags if f["channel"] == "paper"}
+    assert set(paper) == {(2, "H4"), (5, "H3"), (8, "H3")}
+    assert [(k, f["crop_withheld"]) for k, f in sorted(paper.items())] == [
+        ((2, "H4"), False), ((5, "H3"), True), ((8, "H3"), True)]
+    assert list(report.crops) == [paper[(2, "H4")]["crop_comment"]]
+    assert "0912" not in paper[(5, "H3")]["text"] and "[SĐT đã ẩn]" in paper[(5, "H3")]["text"]
+
+    page = write_report(report, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") == 1 and page.count(CROP_WITHHELD_NOTE) == 2
+    document = Document(write_report(report, tmp_path / "r.docx"))
+    lines = [p.text for p in document.paragraphs if p.text.startswith("Ảnh ô ý kiến – ý kiến số")]
+    assert len(lines) == 3 and sum(line.endswith(f": {CROP_WITHHELD_NOTE}.") for line in lines) == 2, lines
+    sheet = openpyxl.load_workbook(write_report(report, tmp_path / "r.xlsx"))["Ý kiến cần chú ý"]
+    notes = [c.value for c in sheet["J"] if c.value == CROP_WITHHELD_NOTE]
+    assert len(notes) == 2 and len(sheet._images) == 1
+
+
 def test_cli_report_and_bad_input(dataset, tmp_path, capsys):
     out = tmp_path / "bao-cao.html"
     assert main(["report", "--period", "2025-Q3", "--all-units", "--roll-up", "--db", dataset, "-o", str(out)]) == 0

@@ -33,7 +33,7 @@ from omr.model import EXPORT_BASE_COLUMNS, EXPORT_COMMENT_COLUMNS, MISSING_PAGE,
 from omr.online.units import load_registry
 from omr.scan.page import Catalogue
 from omr.text.lexicon import find_terms, flags_from_json
-from omr.text.privacy import mask_personal_numbers
+from omr.text.privacy import CROP_WITHHELD_NOTE, holds_personal_number, mask_personal_numbers
 
 TemplateLookup = Callable[[str, int], "Template | None"]
 
@@ -117,7 +117,8 @@ def comment_cells(response: dict, qid: str) -> dict:
     """One free-text answer for export: text (masked), its source, crop, flags, and status.
 
     Paper: the reviewed text, else the draft; ``faint`` "faint" where the scan found possibly faint
-    writing (else ""). Online: the text as typed.
+    writing (else ""). ``crop`` is None (:func:`omr.reports.export.write_crops` points it at the crop's
+    file), or ``CROP_WITHHELD_NOTE`` when the draft or the reviewed text holds a phone or ID number. Online: the text as typed.
     """
     comment = response.get("comments", {}).get(qid)
     if comment is not None:
@@ -135,7 +136,11 @@ def comment_cells(response: dict, qid: str) -> dict:
         comment_id = None
         faint = ""
     terms = list(dict.fromkeys(m.term for m in matches if m.flagged))
-    return {"text": mask_personal_numbers(text), "text_source": source, "crop": None, "flags": terms,
+    # A crop would show the number the text hides: the note stands in its place, no crop is written.
+    withheld = comment is not None and status != "blank" and holds_personal_number(comment["draft_text"],
+                                                                                   comment["text"])
+    return {"text": mask_personal_numbers(text), "text_source": source,
+            "crop": CROP_WITHHELD_NOTE if withheld else None, "flags": terms,
             "faint": faint, "status": status, "comment_id": comment_id}
 
 

@@ -160,7 +160,8 @@ def write_crops(store, records: list[dict], out_path: Path) -> int:
     and its folder can be moved together.
     """
     wanted = {c["comment_id"]: (record, qid) for record in records
-              for qid, c in record["comments"].items() if c["comment_id"] is not None and c["status"] != "blank"}
+              for qid, c in record["comments"].items()
+              if c["comment_id"] is not None and c["status"] != "blank" and c["crop"] is None}
     folder = crops_folder(out_path)
     staging = folder.with_name(f".{folder.name}.tmp")
     shutil.rmtree(staging, ignore_errors=True)

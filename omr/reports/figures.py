@@ -57,7 +57,7 @@ from omr.data.private_files import replacing
 from omr.reports.periods import DATE_SOURCES, Period, parse_period, previous_period, response_dates
 from omr.text.lexicon import flags_from_json, flags_of
 from omr.text.numbers import vn_integer
-from omr.text.privacy import mask_personal_numbers
+from omr.text.privacy import holds_personal_number, mask_personal_numbers
 from omr.tuning import CROP_TRIM_INK_LEVEL, CROP_TRIM_MARGIN_PX, RANKING_MIN_RESPONSES
 
 # The default form's roles (form_templates/motcua-2026.yaml). The overall-
@@ -188,7 +188,9 @@ def aggregate(store, data: Responses, period: Period) -> Aggregates:
 
 
 def flagged_comments(store, layout: report_cache.CacheLayout, days: dict[int, pd.Timestamp]) -> list[dict]:
-    """Every flagged (not negated) comment or online free text of these responses, text masked."""
+    """Every flagged (not negated) comment or online free text of these responses, text masked; a paper
+    comment whose draft or reviewed text holds a phone or ID number has no crop (``crop_comment`` None,
+    ``crop_withheld`` True): the picture would show the number."""
     found: list[dict] = []
     ids = sorted(int(i) for i in days)
     with store.reading() as conn:
@@ -207,10 +209,12 @@ def flagged_comments(store, layout: report_cache.CacheLayout, days: dict[int, pd
                 matches = [m for m in flags_from_json(row.flags) if m.flagged]
                 if matches:
                     reviewed = row.status == "reviewed"
+                    withheld = bool(row.has_crop) and holds_personal_number(row.draft_text, row.text)
                     found.append(_flag_item(f"comment:{row.id}", heads[row.response_id], row.field,
                                             row.text if reviewed else row.draft_text,
                                             "reviewed" if reviewed else "draft", matches, days, row.id
-                                            if row.has_crop else None, row.response_id in assigned))
+                                            if row.has_crop and not withheld else None, row.response_id in assigned,
+                                            crop_withheld=withheld))
             if layout.text_questions:
                 for row in conn.execute(
                         sa.select(answers_table.c.response_id, answers_table.c.question, answers_table.c.value)
@@ -238,7 +242,7 @@ def assigned_serial_ids(conn: sa.Connection, response_ids: list[int]) -> set[int
 
 
 def _flag_item(key: str, head, field_id: str, text: str | None, state: str, matches: list, days: dict,
-               crop_comment: int | None, assigned: bool = False) -> dict:
+               crop_comment: int | None, assigned: bool = False, crop_withheld: bool = False) -> dict:
     day = days.get(head.id)
     return {"key": key, "response_id": head.id, "unit": head.unit or NO_UNIT, "serial": head.serial,
             "serial_shown": shown_serial(head.serial, assigned) if head.serial is not None else "",
@@ -246,7 +250,7 @@ def _flag_item(key: str, head, field_id: str, text: str | None, state: str, matc
             "date": None if day is None or pd.isna(day) else pd.Timestamp(day).date().isoformat(),
             "text": mask_personal_numbers(text or ""), "state": state,
             "terms": sorted({m.term for m in matches}), "ambiguous": any(m.ambiguous for m in matches),
-            "crop_comment": crop_comment}
+            "crop_comment": crop_comment, "crop_withheld": crop_withheld}
 
 
 # --- closing and revisions ----------------------------------------------------------

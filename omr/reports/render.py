@@ -22,7 +22,7 @@ from omr.reports.dataset import local_time
 from omr.reports.heading import BLANK_BODY, BLANK_PLACE, DocumentHeading
 from omr.reports.periods import DATE_SOURCES
 from omr.reports.xlsx_cells import DAY_FORMAT, as_text, day_value
-from omr.text.privacy import mask_personal_numbers
+from omr.text.privacy import CROP_WITHHELD_NOTE, mask_personal_numbers
 
 CHANNEL_TITLES = {"paper": "Phiếu giấy", "online": "Trực tuyến"}
 STATE_TITLES = {"reviewed": "đã kiểm tra", "draft": "bản nháp OCR, chưa kiểm tra", "online": "trực tuyến"}
@@ -541,7 +541,7 @@ def write_html(report, path: Path) -> None:
         for row, flag in zip(rows, report.flags):
             crop = report.crops.get(flag.get("crop_comment"))
             img = (f"<img class='crop' alt='ảnh ô ý kiến' src='data:image/png;base64,{base64.b64encode(crop).decode()}'>"
-                   if crop else "")
+                   if crop else f"<i>{esc(CROP_WITHHELD_NOTE)}</i>" if flag.get("crop_withheld") else "")
             table.append("<tr>" + "".join(f"<td>{esc(cell_text(v))}</td>" for v in row) + f"<td>{img}</td></tr>")
         parts.append("".join(table) + "</tbody></table></div>")
     else:
@@ -706,6 +706,8 @@ def write_xlsx(report, path: Path) -> None:
             image.width, image.height = image.width * scale, image.height * scale
             sheet.add_image(image, f"J{4 + i}")
             sheet.row_dimensions[4 + i].height = max(30, image.height * 0.75)
+        elif flag.get("crop_withheld"):
+            sheet[f"J{4 + i}"] = CROP_WITHHELD_NOTE
         for column in range(1, 10):
             sheet.cell(4 + i, column).alignment = Alignment(wrap_text=True, vertical="top")
     for column, width in zip("ABCDEFGHIJ", (5, 22, 11, 9, 11, 7, 22, 60, 14, 50)):
@@ -1116,6 +1118,9 @@ def write_docx(report, path: Path) -> None:
             if crop:
                 para(document, f"Ảnh ô ý kiến – ý kiến số {row[0]} ({row[1]}, phiếu {row[3]}):", size=12, keep=True)
                 picture(crop, 12)
+            elif flag.get("crop_withheld"):
+                para(document, f"Ảnh ô ý kiến – ý kiến số {row[0]} ({row[1]}, phiếu {row[3]}): {CROP_WITHHELD_NOTE}.",
+                     size=12)
     else:
         para(document, "Không có ý kiến nào chứa từ ngữ cần chú ý.", size=12)
     section_title("5. Xếp hạng đơn vị")

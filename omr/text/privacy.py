@@ -36,6 +36,10 @@ from omr import tuning as T
 
 PHONE_LABEL = "[SĐT đã ẩn]"
 ID_LABEL = "[số giấy tờ đã ẩn]"
+# Shown in reports and exports for the reform office in place of a handwriting crop whose comment had a
+# number masked: the picture would show the number the text hides (the lead's decision; the review app,
+# for logged-in reviewers, still shows it).
+CROP_WITHHELD_NOTE = "Ảnh bị ẩn vì có số điện thoại hoặc số định danh"
 
 # A digit, then digits with at most one space, dot or dash between them.
 _SEP = r"[ .\-]?"
@@ -252,3 +256,16 @@ def mask_personal_numbers(text: str | None) -> str | None:
         out += [text[at:start], label]
         at = end
     return "".join(out + [text[at:]])
+
+
+def holds_personal_number(*texts: str | None) -> bool:
+    """Whether any of ``texts`` (a comment's draft and reviewed text; None for one not there) has a phone
+    or ID number that :func:`mask_personal_numbers` masks: the comment's handwriting crop then shows it,
+    and is withheld from reports and exports (:data:`CROP_WITHHELD_NOTE`).
+
+    >>> holds_personal_number("Cán bộ tốt", "gọi 0912 345 678")
+    True
+    >>> holds_personal_number(None, "nộp 150.000.000 đồng")
+    False
+    """
+    return any(text and mask_personal_numbers(text) != text for text in texts)
