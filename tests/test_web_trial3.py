@@ -37,8 +37,11 @@ def test_an_upload_from_nobody_or_a_reviewer_is_held_to_a_forms_bound_and_says_t
     response = scanner.post("/batches", data={"name": "dot-moi", "csrf_token": token,
                                               "files": [(io.BytesIO(two_mib), "quet.pdf")]},
                             content_type="multipart/form-data")
-    # read, then judged by its content (a PDF of zeros): refused naming the file, never by its size
-    assert response.status_code == 400 and "quet.pdf" in _text(response), response.status_code
+    # read, then judged by its content (a PDF of zeros): refused naming the file and why, never by its size
+    text = _text(response)
+    assert response.status_code == 400, response.status_code
+    assert "Tệp «quet.pdf» bị từ chối: tệp PDF bị hỏng" in text and "vượt giới hạn" not in text
+    assert "Chưa có lần tải lên nào" in text  # nothing of it kept as an upload
 
 
 # --- 3. a PDF whose page does not load, as a blank form or a try-on scan ----------------------------------
@@ -81,7 +84,11 @@ def test_an_upload_of_many_small_files_says_how_many_files_at_most_not_4_gb(app)
     page = _text(scanner.get("/batches"))
     assert f"tối đa {T.WEB_MAX_UPLOAD_FILES:,} tệp".replace(",", ".") in page
     taken = _upload(scanner, 1200)  # over werkzeug's default, under the bound: read (each file then judged)
-    assert taken.status_code == 400 and "anh-0000.jpg" in _text(taken) and "vượt giới hạn" not in _text(taken)
+    text = _text(taken)
+    assert taken.status_code == 400 and "vượt giới hạn" not in text
+    # Every one of the 1,200 files is named with why it was refused (one byte is no scan), the last too.
+    assert text.count("bị từ chối: không phải bản quét") == 1200
+    assert "Tệp «anh-0000.jpg» bị từ chối" in text and "Tệp «anh-1199.jpg» bị từ chối" in text
     refused = _upload(scanner, T.WEB_MAX_UPLOAD_FILES + 20)
     text = _text(refused)
     assert refused.status_code == 413 and "Quá nhiều tệp" in text
@@ -106,7 +113,7 @@ def test_an_admin_cannot_set_their_own_password_without_the_current_one(app):
     thief = app.test_client()
     refused = thief.post("/login", data={"name": "quan", "password": "mat-khau-cua-ke-muon-phien-9",
                                          "csrf_token": csrf_token(thief)})
-    assert refused.status_code == 401
+    assert refused.status_code == 401 and "Sai tên đăng nhập hoặc mật khẩu" in _text(refused)
     _login(app, "quan")  # the admin's own password still works
     # Another user's temporary password is still set there.
     lan = next(u.id for u in users.list_users(app.extensions["omr_store"]) if u.name == "lan")
@@ -114,3 +121,8 @@ def test_an_admin_cannot_set_their_own_password_without_the_current_one(app):
                                                 "password": "mat-khau-tam-cho-lan-42",
                                                 "csrf_token": csrf_token(admin, "/admin/users")})
     assert response.status_code == 200 and "Đã đặt mật khẩu tạm" in _text(response)
+    # ...and it works: lan logs in with it and is sent to change it.
+    lan_client = app.test_client()
+    first = lan_client.post("/login", data={"name": "lan", "password": "mat-khau-tam-cho-lan-42",
+                                            "csrf_token": csrf_token(lan_client)})
+    assert first.status_code == 302 and first.headers["Location"].endswith("/account/password")
