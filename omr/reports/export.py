@@ -157,11 +157,13 @@ def write_crops(store, records: list[dict], out_path: Path) -> int:
     The folder is rebuilt whole on each export, so it never holds crops of
     responses the export no longer has. Paths in the records are relative to
     the export file (``<name>_crops/<serial>-<question>.png``), so the export
-    and its folder can be moved together.
+    and its folder can be moved together. A comment whose ``crop`` already holds the withheld note
+    (omr.text.privacy.CROP_WITHHELD_NOTE: its text had a phone or ID number) gets no file.
+    Returns the number of crops written.
     """
     wanted = {c["comment_id"]: (record, qid) for record in records
               for qid, c in record["comments"].items()
-              if c["comment_id"] is not None and c["status"] != "blank" and c["crop"] is None}
+              if c["comment_id"] is not None and c["status"] != "blank" and c.get("crop") is None}
     folder = crops_folder(out_path)
     staging = folder.with_name(f".{folder.name}.tmp")
     shutil.rmtree(staging, ignore_errors=True)
