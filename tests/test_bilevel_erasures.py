@@ -206,7 +206,8 @@ def test_the_crossing_of_an_erased_cross_is_no_dot(default_layout, blanks, catal
     assert not silent, f"the crossing of an erased cross stored as an answer: {silent}"
     # The questions nobody touched stay blank: the erased crosses' review does not spread to the page.
     untouched = [q for q in reads if q not in meant]
-    assert untouched and {q: (reads[q].status, reads[q].value) for q in untouched} == {q: (BLANK, None) for q in untouched}
+    assert untouched
+    assert {q: (reads[q].status, reads[q].value) for q in untouched} == {q: (BLANK, None) for q in untouched}
 
 
 # What an eraser left of a fill on a halftone page, the box's inside (1 = black) as read: a solid band down

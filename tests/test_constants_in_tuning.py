@@ -75,10 +75,16 @@ def test_module_level_numbers_outside_tuning_are_listed_definitions():
         if name == "tuning.py" or name.startswith("data/migrations/"):
             continue
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
-            value = getattr(node, "value", None)
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, ast.AnnAssign):
+                targets = [node.target]
+            else:
+                continue
+            if node.value is None or not _numeric(node.value):
+                continue
             for target in targets:
-                if isinstance(target, ast.Name) and target.id.lstrip("_").isupper() and value is not None and _numeric(value):
+                if isinstance(target, ast.Name) and target.id.lstrip("_").isupper():
                     found.setdefault(name, set()).add(target.id)
     strays = {name: sorted(names - DEFINITIONS.get(name, set())) for name, names in found.items()}
     assert {name: names for name, names in strays.items() if names} == {}, "move these to omr/tuning.py"

@@ -317,7 +317,8 @@ def load_mapping(path: str | Path) -> Mapping:
 
 def mapping_from_file(template: Template, template_path: str, table: Table) -> Mapping:
     """Without a mapping file: the proposal's confident columns, the template's own labels."""
-    rules = [r if r.field or (r.score or 0) >= T.ONLINE_AUTO_MIN_SCORE else ColumnRule(r.column, field=IGNORE, score=r.score)
+    rules = [r if r.field or (r.score or 0) >= T.ONLINE_AUTO_MIN_SCORE
+             else ColumnRule(r.column, field=IGNORE, score=r.score)
              for r in propose_columns(template, table.header)]
     return Mapping(template, template_path, rules, {}, "auto", "(tự động)")
 

@@ -479,7 +479,8 @@ def _to_table(path: str, grid: list[tuple[int, list]], encoding: str, separator:
         raise InputFileError(f"{path}: không có dòng dữ liệu nào")
     widest = max(sum(not is_blank_cell(c) for c in grid[i][1]) for i in filled[:T.ONLINE_SNIFF_LINES])
     header_at = next(i for i in filled[:T.ONLINE_SNIFF_LINES]
-                     if sum(not is_blank_cell(c) for c in grid[i][1]) >= max(2, T.ONLINE_HEADER_MIN_SHARE * widest) or widest < 2)
+                     if sum(not is_blank_cell(c) for c in grid[i][1]) >= max(2, T.ONLINE_HEADER_MIN_SHARE * widest)
+                     or widest < 2)
     header_row, header_cells = grid[header_at]
     width = max(len(header_cells), max(len(c) for _, c in grid))
     # Convert legacy text column by column (headers are a column of their own).

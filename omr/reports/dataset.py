@@ -118,7 +118,8 @@ def comment_cells(response: dict, qid: str) -> dict:
 
     Paper: the reviewed text, else the draft; ``faint`` "faint" where the scan found possibly faint
     writing (else ""). ``crop`` is None (:func:`omr.reports.export.write_crops` points it at the crop's
-    file), or ``CROP_WITHHELD_NOTE`` when the draft or the reviewed text holds a phone or ID number. Online: the text as typed.
+    file), or ``CROP_WITHHELD_NOTE`` when the draft or the reviewed text holds a phone or ID number.
+    Online: the text as typed.
     """
     comment = response.get("comments", {}).get(qid)
     if comment is not None:

@@ -353,7 +353,7 @@ def _near_matches(original: str, folded: str, index: list[int], taken: list[tupl
                   source: str) -> list[Match]:
     """Long phrases in an OCR draft read with a letter or two wrong ("ngodi quy dinh").
 
-    Only phrases of :data:`T.LEXICON_FUZZY_MIN_CHARS` or more letters: shorter ones
+    Only phrases of :data:`~omr.tuning.LEXICON_FUZZY_MIN_CHARS` or more letters: shorter ones
     would meet ordinary words one edit away.
     """
     tokens = [(m.start(), m.end()) for m in re.finditer(r"\S+", folded)]

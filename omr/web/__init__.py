@@ -285,7 +285,8 @@ def create_waitress_server(app: Flask, *, host: str, port: int, behind_proxy: bo
         error_task_class = _vietnamese_error_task(app)
 
     allow_open_files()
-    server = create_server(app, host=host, port=port, threads=T.WEB_SERVER_THREADS, max_request_body_size=T.WEB_MAX_UPLOAD_BYTES,
+    server = create_server(app, host=host, port=port, threads=T.WEB_SERVER_THREADS,
+                           max_request_body_size=T.WEB_MAX_UPLOAD_BYTES,
                            ident="omr", **waitress_options(behind_proxy), **options)
     listeners = [server] if hasattr(server, "channel_class") else [
         s for s in server.map.values() if hasattr(s, "channel_class") and hasattr(s, "effective_port")]
