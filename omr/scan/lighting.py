@@ -35,8 +35,10 @@ def grey_percentile(grey: np.ndarray, q: float) -> float:
     ``q`` in 0-100. NumPy interpolates linearly between the two order
     statistics around ``(n - 1) q / 100``; when the grey levels around them are
     all equal (nearly always on a page: a million pixels, 256 levels) that level
-    is the answer (:func:`_rank_level`, ~0.3 ms instead of ~1 ms for a sort,
-    issue #18). Otherwise, or beyond 2^24 pixels, NumPy computes it.
+    is the answer (:func:`_rank_level`: ~0.2 ms for the lighting's 99th
+    percentile of a million pixels, against ~1 ms for a sort and ~2 ms for
+    OpenCV's histogram of that image, issue #18; at most ~16 counts of the
+    image for any ``q``). Otherwise, or beyond 2^24 pixels, NumPy computes it.
     """
     n = grey.size
     if n < 4 or n >= 1 << 24 or grey.dtype != np.uint8 or grey.ndim != 2:
