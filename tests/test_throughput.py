@@ -278,6 +278,30 @@ def test_grey_percentile_from_the_histogram_is_numpys(q):
         assert grey_percentile(image, q) == float(np.percentile(image, q))
 
 
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 255), st.integers(1, 400)), min_size=1, max_size=6),
+       st.integers(-2, 2), st.integers(0, 10 ** 6), st.sampled_from([1, 3, 17]))
+def test_grey_percentile_by_counts_at_its_bounds_is_numpys(runs, nudge, seed, width):
+    """Issue #18: grey_percentile finds its order statistics' level by counting pixels above levels (stepping
+    down from the brightest, then halving), not from a histogram. On piecewise flat images (the lighting's
+    closed paper estimate) with q put where NumPy's rank sits on a run's last pixel, one either side or two
+    (where the order statistics around it straddle two levels and NumPy must interpolate), its value is
+    NumPy's own."""
+    from omr.scan.lighting import grey_percentile
+
+    rng = np.random.default_rng(seed)
+    pixels = np.concatenate([np.full(count, level, np.uint8) for level, count in runs])
+    pixels = np.concatenate([pixels, np.full((-len(pixels)) % width, runs[0][0], np.uint8)])
+    image = rng.permutation(pixels).reshape(-1, width)
+    n = image.size
+    if n < 4:
+        return
+    boundary = int(np.cumsum([c for _, c in runs])[int(rng.integers(len(runs)))]) - 1
+    rank = min(max(boundary + nudge, 0), n - 1)
+    for q in (100 * rank / (n - 1), 99.0, 90.0, 0.0, 100.0):
+        assert grey_percentile(image, q) == float(np.percentile(image, q)), (q, runs)
+
 # --- the store's statements a page (issue #18: the storing process caps 2 workers) ----------------
 
 def _statements(store) -> list[str]:

@@ -30,25 +30,65 @@ def nominal_px_per_mm(grey: np.ndarray) -> float:
 
 
 def grey_percentile(grey: np.ndarray, q: float) -> float:
-    """``np.percentile(grey, q)`` of a uint8 image, the same value, from its histogram where it can.
+    """``np.percentile(grey, q)`` of a uint8 image, the same value, from pixel counts where it can.
 
     ``q`` in 0-100. NumPy interpolates linearly between the two order
     statistics around ``(n - 1) q / 100``; when the grey levels around them are
     all equal (nearly always on a page: a million pixels, 256 levels) that level
-    is the answer, read off the cumulative histogram (~0.3 ms instead of
-    ~1 ms for a sort, issue #18). Otherwise, or beyond 2^24 pixels (OpenCV
-    counts in float32), NumPy computes it.
+    is the answer (:func:`_rank_level`: ~0.2 ms for the lighting's 99th
+    percentile of a million pixels, against ~1 ms for a sort and ~2 ms for
+    OpenCV's histogram of that image, issue #18; at most ~16 counts of the
+    image for any ``q``). Otherwise, or beyond 2^24 pixels, NumPy computes it.
     """
     n = grey.size
-    if n < 4 or n >= 1 << 24 or grey.dtype != np.uint8:
+    if n < 4 or n >= 1 << 24 or grey.dtype != np.uint8 or grey.ndim != 2:
         return float(np.percentile(grey, q))
+    grey = np.ascontiguousarray(grey)
     low = int(np.floor((n - 1) * (q / 100)))
-    hist = cv2.calcHist([np.ascontiguousarray(grey)], [0], None, [256], [0, 256]).ravel()
+    above: dict[int, int] = {}
     # The levels of the order statistics one either side of the pair NumPy interpolates between.
-    first, last = np.searchsorted(np.cumsum(hist), [max(low - 1, 0), min(low + 2, n - 1)], side="right")
-    if first == last:
+    first = _rank_level(grey, max(low - 1, 0), above)
+    if _count_above(grey, first, above) < n - min(low + 2, n - 1):  # rank low + 2 lies at that level too
         return float(first)
     return float(np.percentile(grey, q))
+
+
+def _count_above(grey: np.ndarray, level: int, above: dict[int, int]) -> int:
+    """How many pixels of ``grey`` (uint8, 2-d, contiguous) are brighter than ``level``, kept in ``above``."""
+    if level not in above:
+        above[level] = 0 if level >= 255 else cv2.countNonZero(
+            cv2.threshold(grey, level, 255, cv2.THRESH_BINARY)[1])
+    return above[level]
+
+
+def _rank_level(grey: np.ndarray, rank: int, above: dict[int, int]) -> int:
+    """The grey level of ``grey``'s order statistic ``rank`` (0 = darkest pixel; uint8, 2-d, contiguous):
+    the lowest level L with more than ``rank`` pixels at L or darker, i.e. fewer than n - ``rank``
+    brighter than L. Exact, as the cumulative histogram's ``searchsorted(..., side="right")``.
+
+    Found by counting pixels above a level (one threshold and one count, ~0.06 ms a million pixels),
+    stepping down from the brightest pixel in doubling steps, then halving the bracket: a page's high
+    percentiles lie a few levels below its brightest paper. Not by OpenCV's histogram: on a closed,
+    piecewise flat image (the lighting's paper estimate) ``calcHist`` takes ~2 ms a million pixels, its
+    counts stalling on one bin (issue #18)."""
+    n = grey.size
+    darkest, brightest, _, _ = cv2.minMaxLoc(grey)
+    need = n - rank  # fewer than this many pixels above the answer
+    good, step = int(brightest), 1  # nothing lies above the brightest
+    bad = int(darkest) - 1  # every pixel lies above darkest - 1
+    while good - step > bad:
+        if _count_above(grey, good - step, above) < need:
+            good, step = good - step, step * 2
+        else:
+            bad = good - step
+            break
+    while good - bad > 1:
+        middle = (good + bad) // 2
+        if _count_above(grey, middle, above) < need:
+            good = middle
+        else:
+            bad = middle
+    return good
 
 
 def block_means(grey: np.ndarray, factor: int) -> tuple[np.ndarray, int]:
