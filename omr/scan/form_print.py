@@ -30,6 +30,8 @@ _PAGES: dict[tuple[str, int], dict[int, np.ndarray]] = {}
 _MASKS: dict[tuple[str, int, int], np.ndarray] = {}
 # (form id, version, page number) -> print_core of that page.
 _CORES: dict[tuple[str, int, int], np.ndarray] = {}
+# (form id, version, page number) -> option_labels of that page.
+_LABELS: dict[tuple[str, int, int], dict[tuple[str, str], tuple[float, float, float, float]]] = {}
 # (form id, version, page number) -> question_titles of that page.
 _TITLES: dict[tuple[str, int, int], dict[str, tuple[float, float, float, float]]] = {}
 
@@ -185,6 +187,30 @@ def question_titles(layout: Layout, page: PageLayout) -> dict[str, tuple[float, 
                                 d.y + 0.25 * size)
         _TITLES[key] = titles
     return _TITLES[key]
+
+
+def option_labels(layout: Layout, page: PageLayout) -> dict[tuple[str, str], tuple[float, float, float, float]]:
+    """Per box of omr's own ``page`` whose option's label is printed just after it (choice questions, the
+    digits of a date's grid; not the scale rows, whose labels head the columns): (question, option) -> the
+    label's rectangle (x0, y0, x1, y1), mm on the layout, from its top (0.8 of the text's size above the
+    baseline) to 0.25 of it below. A text printed on the box's row starting BOX_LABEL_GAP (+- 0.6 mm) after
+    its right side is its label. Cached per page and process.
+    Raises ``ValueError`` for a page of a form designed elsewhere (``page.pinned``)."""
+    if page.pinned:
+        raise ValueError("a form designed elsewhere: its print is its blank's scan, not omr's drawing")
+    key = (layout.form_id, layout.version, page.number)
+    if key not in _LABELS:
+        texts = [d for d in page.decor if d.kind == "text" and d.text and d.align != "center"]
+        labels = {}
+        for b in page.checkboxes:
+            for d in texts:
+                if abs(d.x - (b.x + b.w + T.BOX_LABEL_GAP)) <= 0.6 and b.y <= d.y <= b.y + b.h + 1.0:
+                    size = d.size * PT_TO_MM
+                    labels[(b.question, b.option)] = (d.x, d.y - 0.8 * size, d.x + text_width_mm(d.text, d.size, d.bold),
+                                                      d.y + 0.25 * size)
+                    break
+        _LABELS[key] = labels
+    return _LABELS[key]
 
 
 def titles_in_place(ink, layout: Layout, page: PageLayout, shifts: dict[str, tuple[float, float]]) -> dict[str, float]:

@@ -317,6 +317,64 @@ def circled_boxes(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, quest
     return out
 
 
+def circled_labels(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
+                   labels: dict[tuple[str, str], tuple[float, float, float, float]], questions: set[str],
+                   shifts: dict[str, tuple[float, float]] | None = None) -> dict[str, list[str]]:
+    """Per question of ``questions`` (the caller's: read ok), the options whose box is empty while a pen line
+    rings their printed label: ink that is not the form's print above, below, left and right of the label's
+    core (its middle OWN_LABEL_CORE_MM up and down; left and right reaching OWN_LABEL_INSET_MM into the
+    word), within OWN_LABEL_RING_MM of it, away from every box
+    holding ink (UNEXPLAINED_BOX_MARGIN_MM). A respondent who crossed one box and circled another option's
+    word gave two answers: which one counts is for a person (bench/hunt/habits3.py mark_circle: stored ok on
+    the crossed box).
+
+    Args:
+        reads: the page's box reads (question, option, state, position on the aligned page, mm).
+        ink: the aligned page's ink.
+        printed: :func:`omr.scan.form_print.printed_mask` of the page (uint8 0/1 at K px/mm of the layout).
+        labels: :func:`omr.scan.form_print.option_labels` of the page, (question, option) -> rectangle, mm
+            on the layout.
+        questions: the questions searched.
+        shifts: question -> (dx, dy) mm, how far its boxes were found from their layout places.
+
+    Returns:
+        Question id -> the ringed labels' options (in the order of ``reads``), for the questions with one.
+    """
+    ring, core, pad = T.OWN_LABEL_RING_MM, T.OWN_LABEL_CORE_MM, T.UNEXPLAINED_BOX_MARGIN_MM
+    shifts = shifts or {}
+    page_h, page_w = ink.shape
+    inked = [r for r in reads if r.state != EMPTY]
+    out: dict[str, list[str]] = {}
+    for b in reads:
+        rect = labels.get((b.question, b.option))
+        if b.question not in questions or b.state != EMPTY or rect is None:
+            continue
+        dx, dy = shifts.get(b.question, (0.0, 0.0))
+        x0, x1 = rect[0] + dx, rect[2] + dx
+        cy = (rect[1] + rect[3]) / 2 + dy
+        y0, y1 = cy - core, cy + core
+        px0, py0 = int((x0 - ring) * K), int((y0 - ring) * K)
+        px1, py1 = int(np.ceil((x1 + ring) * K)), int(np.ceil((y1 + ring) * K))
+        if px0 < 0 or py0 < 0 or px1 > page_w or py1 > page_h:
+            continue
+        sx, sy = int(round(dx * K)), int(round(dy * K))
+        grown = _shifted(printed, px0 - sx, py0 - sy, px1 - sx, py1 - sy, 1)
+        excluded = np.zeros_like(grown)
+        for n in inked:  # a box holding ink explains the ink around it
+            ex0, ey0 = max(0, int((n.x - pad) * K) - px0), max(0, int((n.y - pad) * K) - py0)
+            ex1, ey1 = int(np.ceil((n.x + n.w + pad) * K)) - px0, int(np.ceil((n.y + n.h + pad) * K)) - py0
+            if ex1 > 0 and ey1 > 0 and ex0 < excluded.shape[1] and ey0 < excluded.shape[0]:
+                excluded[ey0:max(ey0, ey1), ex0:max(ex0, ex1)] = 1
+        new = _new_strokes(ink.region(px0, py0, px1, py1), grown, excluded, T.OWN_MARK_INK)
+        r = int(ring * K)
+        h, w = new.shape
+        inset = int(min(T.OWN_LABEL_INSET_MM, (x1 - x0) / 4) * K)  # a tight ring crosses the word's first letter
+        sides = (new[:r, r:w - r], new[h - r:, r:w - r], new[r:h - r, :r + inset], new[r:h - r, w - r - inset:])
+        if all(side.any() for side in sides) and np.count_nonzero(new) / (K * K) >= T.OWN_MARK_MIN_MM2:
+            out.setdefault(b.question, []).append(b.option)
+    return out
+
+
 def _mark_mostly_outside(reads: list[BoxRead], ink: PageInk, question: str, printed_at) -> float:
     """Area (mm²) of the ink outside the one inked box of ``question`` within UNEXPLAINED_BOX_MARGIN_MM
     of it, when that is more than OWN_OUTSIDE_SHARE of the ink inside it and at least OWN_MARK_MIN_MM2
