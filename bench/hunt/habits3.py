@@ -10,7 +10,10 @@ box meant);
 ``mark_circle``: the box meant crossed as usual, and another option's printed label circled (a small
 ring 1-2.5 mm past the label): two answers, the truth is review;
 ``toner_bands``: the whole filled page photocopied by a copier low on toner: 2-5 vertical bands 6-25 mm
-wide where print and marks are 35-65 % as dark (truth unchanged).
+wide where print and marks are 35-65 % as dark (truth unchanged);
+``behind``: another respondent's sheet lying behind the page on the glass (thin 60 g paper), its print and
+marks seen through it at 10-25 % of their darkness, not mirrored (its face is the page's back), shifted
+2-40 mm and covering 40-100 % of the page (truth unchanged).
 
     PYTHONPATH=. .venv/bin/python bench/hunt/habits3.py --n 6 --seed 13 [--kind arrow_short,...] [--keep DIR]
 """
@@ -19,12 +22,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from common import DPI, form, ink_of, office_scan, parser, px, redraw_questions, run_pages  # noqa
+from common import DPI, form, ink_of, make_sheets, office_scan, parser, px, redraw_questions, run_pages  # noqa
 from omr.forms.simulate import _draw_mark
 from respond import label_rect
 
 REVIEW_TRUTH = ["REVIEW"]  # an answer no reading stores ok: anything but review is SILENT
-KINDS = "arrow_short,arrow_prev,mark_circle,toner_bands"
+KINDS = "arrow_short,arrow_prev,mark_circle,toner_bands,behind"
 
 
 def _arrow(img, a, e, colour, pen, rng, bow: float = 0.0) -> None:
@@ -100,7 +103,33 @@ def toner_bands(img: np.ndarray, rng) -> np.ndarray:
     return np.clip(255 - ink * keep[None, :, None], 0, 255).astype(np.uint8)
 
 
+_DONORS: dict = {}
+
+
+def behind(img: np.ndarray, sheet, page: int, rng) -> np.ndarray:
+    key = sheet.truth.serial
+    if key not in _DONORS:
+        _DONORS[key] = make_sheets(1, rng, first_serial=9000 + key)[0]
+    donor = _DONORS[key].pages[page if page in _DONORS[key].pages else min(_DONORS[key].pages)]
+    dark = (255 - donor.astype(np.float32)).max(axis=2) / 255
+    h, w = dark.shape
+    shift = np.float32([[1, 0, px(rng.uniform(-40, 40))], [0, 1, px(rng.uniform(-40, 40))]])
+    dark = cv2.warpAffine(dark, shift, (w, h), borderValue=0)
+    cover = np.zeros((h, w), np.float32)  # the part of the page the sheet behind lies under
+    share = rng.uniform(0.4, 1.0)
+    if rng.random() < 0.5:
+        cover[:int(h * share)] = 1 if rng.random() < 0.5 else 0
+        cover[int(h * share):] = 1 - cover[0, 0] if share < 1 else cover[0, 0]
+    else:
+        cover[:, :int(w * share)] = 1
+    cover = cv2.GaussianBlur(cover, (0, 0), px(1.0))
+    back = cv2.GaussianBlur(dark, (0, 0), max(0.5, px(0.2))) * cover * rng.uniform(0.10, 0.25)
+    return np.clip(img * (1 - back[:, :, None]), 0, 255).astype(np.uint8)
+
+
 def page_image(sheet, pl, rng, kind: str) -> bytes:
+    if kind == "behind":
+        return office_scan(behind(sheet.pages[pl.number].copy(), sheet, pl.number, rng), rng)
     if kind == "toner_bands":
         return office_scan(toner_bands(sheet.pages[pl.number].copy(), rng), rng)
     return office_scan(arrows(sheet, pl, rng, kind), rng)
