@@ -22,7 +22,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from common import DPI, form, ink_of, make_sheets, office_scan, parser, px, redraw_questions, run_pages  # noqa
+from common import DPI, ink_of, make_sheets, office_scan, parser, px, redraw_questions, run_pages  # noqa
 from omr.forms.simulate import _draw_mark
 from respond import label_rect
 
