@@ -2,8 +2,9 @@
 """Hunt: arrows near a box, a mark plus a circled label, and a copier low on toner in stripes.
 
 Questions answered with one box (scale, single, yes/no), 40 % of them drawn again:
-``arrow_short``: the box meant left empty, an arrow pointing at it from the left or from above whose
-tip stops 3-5 mm short of its outline (the truth: the box meant; review is fine, a blank is not);
+``arrow_short``: the box meant left empty, an arrow pointing at it from the left (over the previous
+option's label or box) or from above (only where no box lies within 12 mm above) whose tip stops 3-5 mm
+short of its outline (the truth: the box meant; review is fine, a blank is not);
 ``arrow_prev``: the box meant left empty, an arrow starting inside the box beside it (left, or right
 for the first box) running level to the box meant, its tip 0-1 mm before the box's edge (truth: the
 box meant);
@@ -56,7 +57,10 @@ def arrows(sheet, pl, rng, kind: str) -> np.ndarray:
         cy = box.y + box.h / 2
         if kind == "arrow_short":
             gap = rng.uniform(3.0, 5.0)
-            if rng.random() < 0.5:  # from the left, level
+            # From above only where no row of boxes lies in the way (scale grids: the row above is 1.5 mm off).
+            above_free = not any(b.x < box.x + box.w and box.x < b.x + b.w and 0 < box.y - b.y < 12
+                                 for b in pl.checkboxes)
+            if not above_free or rng.random() < 0.5:  # from the left, level
                 e = (box.x - gap, cy + rng.uniform(-0.8, 0.8))
                 a = (e[0] - rng.uniform(8, 15), cy + rng.uniform(-3, 3))
             else:  # from above, slanting down
