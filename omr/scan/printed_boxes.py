@@ -375,6 +375,78 @@ def circled_labels(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
     return out
 
 
+def arrows_from_above(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, questions: set[str],
+                      shifts: dict[str, tuple[float, float]] | None = None) -> dict[str, float]:
+    """Questions (of ``questions``: the caller's, read blank) with a pen stroke coming down at one of their
+    boxes from above: at least OWN_ARROW_MIN_MM long, within OWN_ARROW_STEEP_DEG of the vertical, its lower
+    end within OWN_ARROW_REACH_MM of the box and aimed at it (within OWN_ARROW_AIM_DEG). An arrow drawn down
+    to the answer meant stops 3-5 mm short of the box, its head on the row above's print (a word, the scale
+    grid's column header), where it is masked (bench/hunt/habits3.py arrow_short: stored blank ok); the
+    search for marks beside boxes looks 3 mm around the box only. A note's underline is level.
+
+    Args:
+        reads: the page's box reads (question, state, position on the aligned page, mm).
+        ink: the aligned page's ink.
+        printed: :func:`omr.scan.form_print.printed_mask` of the page (uint8 0/1 at K px/mm of the layout).
+        questions: the questions searched.
+        shifts: question -> (dx, dy) mm, how far its boxes were found from their layout places.
+
+    Returns:
+        Question id -> the stroke's length (mm), for the questions with one.
+    """
+    reach, window_mm, pad = T.OWN_ARROW_REACH_MM, T.OWN_ARROW_WINDOW_MM, T.UNEXPLAINED_BOX_MARGIN_MM
+    aim, steep = np.cos(np.deg2rad(T.OWN_ARROW_AIM_DEG)), np.cos(np.deg2rad(T.OWN_ARROW_STEEP_DEG))
+    shifts = shifts or {}
+    page_h, page_w = ink.shape
+    inked = [r for r in reads if r.state != EMPTY]
+    rows: dict[str, list[BoxRead]] = {}
+    for r in reads:
+        if r.question in questions:
+            rows.setdefault(r.question, []).append(r)
+    out: dict[str, float] = {}
+    for question, members in rows.items():
+        px0 = max(0, int((min(r.x for r in members) - reach) * K))
+        py0 = max(0, int((min(r.y for r in members) - window_mm) * K))
+        px1 = min(page_w, int(np.ceil((max(r.x + r.w for r in members) + reach) * K)))
+        py1 = min(page_h, int(np.ceil(min(r.y for r in members) * K)))
+        if px1 - px0 < 2 or py1 - py0 < 2:
+            continue
+        dx, dy = shifts.get(question, (0.0, 0.0))
+        sx, sy = int(round(dx * K)), int(round(dy * K))
+        grown = _shifted(printed, px0 - sx, py0 - sy, px1 - sx, py1 - sy, 1)
+        excluded = np.zeros_like(grown)
+        for n in inked:  # a box holding ink explains the ink around it
+            ex0, ey0 = max(0, int((n.x - pad) * K) - px0), max(0, int((n.y - pad) * K) - py0)
+            ex1, ey1 = int(np.ceil((n.x + n.w + pad) * K)) - px0, int(np.ceil((n.y + n.h + pad) * K)) - py0
+            if ex1 > 0 and ey1 > 0 and ex0 < excluded.shape[1] and ey0 < excluded.shape[0]:
+                excluded[ey0:max(ey0, ey1), ex0:max(ex0, ex1)] = 1
+        new = _new_strokes(ink.region(px0, py0, px1, py1), grown, excluded, T.OWN_MARK_INK)
+        if cv2.countNonZero(new) < T.OWN_MARK_MIN_MM2 * K * K:
+            continue
+        count, labels, stats, _ = components_with_stats(new)
+        boxes = np.array([(r.x, r.y, r.x + r.w, r.y + r.h) for r in members])
+        for i in range(1, count):
+            if stats[i, cv2.CC_STAT_AREA] < T.OWN_MARK_MIN_MM2 * K * K or \
+                    stats[i, cv2.CC_STAT_HEIGHT] < T.OWN_ARROW_MIN_MM * steep * K:
+                continue
+            ys, xs = np.nonzero(labels == i)
+            pts = np.stack([(xs + px0 + 0.5) / K, (ys + py0 + 0.5) / K], 1)
+            mean = pts.mean(axis=0)
+            _, vectors = np.linalg.eigh(np.cov((pts - mean).T))
+            u = vectors[:, 1] if vectors[1, 1] > 0 else -vectors[:, 1]  # the axis, pointing down
+            t = (pts - mean) @ u
+            if u[1] < steep or np.ptp(t) < T.OWN_ARROW_MIN_MM:
+                continue
+            tip = pts[t >= t.max() - 0.3].mean(axis=0)
+            nearest = np.clip(tip, boxes[:, :2], boxes[:, 2:])  # each box's point nearest the tip
+            gaps = np.hypot(*(nearest - tip).T)
+            k = int(np.argmin(gaps))
+            if gaps[k] > reach or gaps[k] <= 0 or float((nearest[k] - tip) @ u) < aim * gaps[k]:
+                continue
+            out[question] = max(out.get(question, 0.0), round(float(np.ptp(t)), 2))
+    return out
+
+
 def _mark_mostly_outside(reads: list[BoxRead], ink: PageInk, question: str, printed_at) -> float:
     """Area (mm²) of the ink outside the one inked box of ``question`` within UNEXPLAINED_BOX_MARGIN_MM
     of it, when that is more than OWN_OUTSIDE_SHARE of the ink inside it and at least OWN_MARK_MIN_MM2
