@@ -340,7 +340,7 @@ def circled_labels(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
     Returns:
         Question id -> the ringed labels' options (in the order of ``reads``), for the questions with one.
     """
-    ring, core, pad = T.OWN_LABEL_RING_MM, T.OWN_LABEL_CORE_MM, T.UNEXPLAINED_BOX_MARGIN_MM
+    ring, core = T.OWN_LABEL_RING_MM, T.OWN_LABEL_CORE_MM
     shifts = shifts or {}
     page_h, page_w = ink.shape
     inked = [r for r in reads if r.state != EMPTY]
@@ -359,13 +359,8 @@ def circled_labels(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
             continue
         sx, sy = int(round(dx * K)), int(round(dy * K))
         grown = _shifted(printed, px0 - sx, py0 - sy, px1 - sx, py1 - sy, 1)
-        excluded = np.zeros_like(grown)
-        for n in inked:  # a box holding ink explains the ink around it
-            ex0, ey0 = max(0, int((n.x - pad) * K) - px0), max(0, int((n.y - pad) * K) - py0)
-            ex1, ey1 = int(np.ceil((n.x + n.w + pad) * K)) - px0, int(np.ceil((n.y + n.h + pad) * K)) - py0
-            if ex1 > 0 and ey1 > 0 and ex0 < excluded.shape[1] and ey0 < excluded.shape[0]:
-                excluded[ey0:max(ey0, ey1), ex0:max(ex0, ex1)] = 1
-        new = _new_strokes(ink.region(px0, py0, px1, py1), grown, excluded, T.OWN_MARK_INK)
+        new = _new_strokes(ink.region(px0, py0, px1, py1), grown, _around_boxes(inked, px0, py0, grown.shape),
+                           T.OWN_MARK_INK)
         r = int(ring * K)
         h, w = new.shape
         inset = int(min(T.OWN_LABEL_INSET_MM, (x1 - x0) / 4) * K)  # a tight ring crosses the word's first letter
@@ -394,7 +389,7 @@ def arrows_from_above(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, q
     Returns:
         Question id -> the stroke's length (mm), for the questions with one.
     """
-    reach, window_mm, pad = T.OWN_ARROW_REACH_MM, T.OWN_ARROW_WINDOW_MM, T.UNEXPLAINED_BOX_MARGIN_MM
+    reach, window_mm = T.OWN_ARROW_REACH_MM, T.OWN_ARROW_WINDOW_MM
     aim, steep = np.cos(np.deg2rad(T.OWN_ARROW_AIM_DEG)), np.cos(np.deg2rad(T.OWN_ARROW_STEEP_DEG))
     shifts = shifts or {}
     page_h, page_w = ink.shape
@@ -414,13 +409,8 @@ def arrows_from_above(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, q
         dx, dy = shifts.get(question, (0.0, 0.0))
         sx, sy = int(round(dx * K)), int(round(dy * K))
         grown = _shifted(printed, px0 - sx, py0 - sy, px1 - sx, py1 - sy, 1)
-        excluded = np.zeros_like(grown)
-        for n in inked:  # a box holding ink explains the ink around it
-            ex0, ey0 = max(0, int((n.x - pad) * K) - px0), max(0, int((n.y - pad) * K) - py0)
-            ex1, ey1 = int(np.ceil((n.x + n.w + pad) * K)) - px0, int(np.ceil((n.y + n.h + pad) * K)) - py0
-            if ex1 > 0 and ey1 > 0 and ex0 < excluded.shape[1] and ey0 < excluded.shape[0]:
-                excluded[ey0:max(ey0, ey1), ex0:max(ex0, ex1)] = 1
-        new = _new_strokes(ink.region(px0, py0, px1, py1), grown, excluded, T.OWN_MARK_INK)
+        new = _new_strokes(ink.region(px0, py0, px1, py1), grown, _around_boxes(inked, px0, py0, grown.shape),
+                           T.OWN_MARK_INK)
         if cv2.countNonZero(new) < T.OWN_MARK_MIN_MM2 * K * K:
             continue
         count, labels, stats, _ = components_with_stats(new)
@@ -444,6 +434,19 @@ def arrows_from_above(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, q
             if gaps[k] > reach or gaps[k] <= 0 or float((nearest[k] - tip) @ u) < aim * gaps[k]:
                 continue
             out[question] = max(out.get(question, 0.0), round(float(np.ptp(t)), 2))
+    return out
+
+
+def _around_boxes(boxes: list[BoxRead], px0: int, py0: int, shape: tuple[int, int]) -> np.ndarray:
+    """uint8 0/1 mask of a window (its top-left px ``px0``, ``py0`` on the aligned page, ``shape``) set within
+    UNEXPLAINED_BOX_MARGIN_MM of each of ``boxes`` (boxes holding ink: they explain the ink around them)."""
+    pad = T.UNEXPLAINED_BOX_MARGIN_MM
+    out = np.zeros(shape, np.uint8)
+    for n in boxes:
+        ex0, ey0 = max(0, int((n.x - pad) * K) - px0), max(0, int((n.y - pad) * K) - py0)
+        ex1, ey1 = int(np.ceil((n.x + n.w + pad) * K)) - px0, int(np.ceil((n.y + n.h + pad) * K)) - py0
+        if ex1 > 0 and ey1 > 0 and ex0 < shape[1] and ey0 < shape[0]:
+            out[ey0:max(ey0, ey1), ex0:max(ex0, ex1)] = 1
     return out
 
 
