@@ -46,7 +46,8 @@ from omr.scan.ink_prints import ink_print
 from omr.scan.join import join_pages
 from omr.scan.form_print import option_labels, page_print, print_core, printed_mask, question_areas, titles_in_place
 from omr.scan.line_marks import review_lines_through_boxes, review_lines_through_pinned_boxes
-from omr.scan.printed_boxes import (arrows_from_above, circled_boxes, circled_labels, crossed_out, flag_unprinted, marks_beside_boxes, marks_running_out,
+from omr.scan.printed_boxes import (arrows_from_above, circled_boxes, circled_labels, crossed_out, flag_unprinted,
+                                    marks_beside_boxes, marks_running_out,
                                     own_outline_evidence, reference_print, stray_writing, tinted_boxes,
                                     unexplained_marks, writing_in_areas)
 from omr.scan.read import (bilevel, faint_strokes_cut, neighbours_of_other_questions, partial_marks, read_boxes,
