@@ -1446,6 +1446,30 @@ OWN_MARK_NEAR_MM = 3.0
 # OWN_MARK_NEAR_MM: the trial's circles were drawn 1-2 mm clear with a 0.4 mm pen, the offbox profile's
 # 0.6-1.6 mm clear.
 OWN_CIRCLE_CLEAR_MM = 0.4
+# A printed option label ringed by a pen line (omr/scan/printed_boxes.py, circled_labels; branch hhunt9): a
+# respondent circles the word of the answer meant 1-2.5 mm clear of it (bench/hunt/respond.py circle_label,
+# habits3.py mark_circle draw 1-2.5 mm right and left, 1-2 mm above and below half the text's height). The
+# ring is looked for within OWN_LABEL_RING_MM of the label's core, its middle OWN_LABEL_CORE_MM up and down
+# from the centre of the text's line (a 10 pt line: x-height ~1.8 mm; the accents and ascenders above it are
+# print, masked). 3.0 mm: as OWN_MARK_NEAR_MM; a ring 2.5 mm clear of the text and a 0.5 mm pen fits.
+OWN_LABEL_RING_MM = 3.0
+OWN_LABEL_CORE_MM = 1.0
+# A ring drawn tight cuts through the word's first or last letter (habits3.py mark_circle seed 13 sheet 6 A7:
+# «Nông dân» ringed through its N): left and right, the ring is looked for up to 1 mm into the word (at most
+# a quarter of its width), where the print itself is masked.
+OWN_LABEL_INSET_MM = 1.0
+# A stroke coming down at a box of a question read blank (omr/scan/printed_boxes.py, arrows_from_above; branch
+# hhunt9): an arrow drawn down to the box meant stopping 3-5 mm short (bench/hunt/habits3.py arrow_short, 7-12 mm
+# long, tail up to 6 mm aside) has its head on the row above's print, masked, so what is seen is a steep stroke
+# ending 4-8 mm above the box. Looked for up to OWN_ARROW_WINDOW_MM above the question's boxes; at least
+# OWN_ARROW_MIN_MM long (half the shortest arrow: the print cuts it); within OWN_ARROW_STEEP_DEG of the vertical
+# (the simulator's stray notes and underlines are level, within ~15 degrees); its lower end within
+# OWN_ARROW_REACH_MM of a box and aimed at it within OWN_ARROW_AIM_DEG (the arrows bow by up to 1.5 mm).
+OWN_ARROW_WINDOW_MM = 15.0
+OWN_ARROW_REACH_MM = 8.0
+OWN_ARROW_MIN_MM = 4.0
+OWN_ARROW_STEEP_DEG = 45.0
+OWN_ARROW_AIM_DEG = 35.0
 # Ink from 0.3 of the page's black (INK_THRESHOLD, 0.25, is a box's mark; faint pencil measures 0.3-0.45):
 # at 0.5, as for forms designed elsewhere, the simulator's pencil sheets lost 5 of 75 marks beside a box.
 OWN_MARK_INK = 0.3

@@ -30,6 +30,8 @@ _PAGES: dict[tuple[str, int], dict[int, np.ndarray]] = {}
 _MASKS: dict[tuple[str, int, int], np.ndarray] = {}
 # (form id, version, page number) -> print_core of that page.
 _CORES: dict[tuple[str, int, int], np.ndarray] = {}
+# (form id, version, page number) -> option_labels of that page.
+_LABELS: dict[tuple[str, int, int], dict[tuple[str, str], tuple[float, float, float, float]]] = {}
 # (form id, version, page number) -> question_titles of that page.
 _TITLES: dict[tuple[str, int, int], dict[str, tuple[float, float, float, float]]] = {}
 
@@ -107,6 +109,15 @@ def back_ink(layout: Layout, other: PageLayout) -> np.ndarray:
 _AREAS: dict[tuple[str, int, int], dict[str, tuple[float, float, float, float]]] = {}
 
 
+def _text_rect(d) -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1) mm on the layout of a printed text (a ``Decor`` of kind "text"): its width measured
+    with the form's font, from 0.8 of its size above the baseline to 0.25 of it below."""
+    size = d.size * PT_TO_MM
+    width = text_width_mm(d.text, d.size, d.bold)
+    left = d.x - width / 2 if d.align == "center" else d.x
+    return left, d.y - 0.8 * size, left + width, d.y + 0.25 * size
+
+
 def question_areas(layout: Layout, page: PageLayout) -> dict[str, tuple[float, float, float, float]]:
     """Per question of omr's own ``page``, the rectangle (x0, y0, x1, y1), mm on the layout, that holds its
     boxes and the print that belongs to it, padded: where a respondent writes an answer beside the boxes.
@@ -129,12 +140,6 @@ def question_areas(layout: Layout, page: PageLayout) -> dict[str, tuple[float, f
     kinds = {q.id: q.type for q in layout.questions}
     texts = [d for d in page.decor if d.kind == "text" and d.text]
 
-    def extent(d) -> tuple[float, float, float, float]:
-        size = d.size * PT_TO_MM
-        width = text_width_mm(d.text, d.size, d.bold)
-        left = d.x - width / 2 if d.align == "center" else d.x
-        return left, d.y - 0.8 * size, left + width, d.y + 0.25 * size
-
     rows: dict[str, list] = {}
     for box in page.checkboxes:
         rows.setdefault(box.question, []).append(box)
@@ -151,7 +156,7 @@ def question_areas(layout: Layout, page: PageLayout) -> dict[str, tuple[float, f
             follows = (title is not None and abs(d.x - title.x) < 0.5 and 0 < d.y - title.y <= 2.0 * d.size * PT_TO_MM
                        and not d.text[:1].isupper() and "." not in d.text[:4])
             if on_row or starts or follows:
-                rects.append(extent(d))
+                rects.append(_text_rect(d))
                 if starts or follows:
                     title = d
         date = kinds.get(question) == "date"
@@ -179,12 +184,31 @@ def question_titles(layout: Layout, page: PageLayout) -> dict[str, tuple[float, 
         for d in page.decor:
             head = d.text.split(".", 1)[0] if d.kind == "text" and d.text and "." in d.text[:5] else None
             if head in questions and head not in titles:
-                size = d.size * PT_TO_MM
-                left = d.x - text_width_mm(d.text, d.size, d.bold) / 2 if d.align == "center" else d.x
-                titles[head] = (left, d.y - 0.8 * size, left + text_width_mm(d.text, d.size, d.bold),
-                                d.y + 0.25 * size)
+                titles[head] = _text_rect(d)
         _TITLES[key] = titles
     return _TITLES[key]
+
+
+def option_labels(layout: Layout, page: PageLayout) -> dict[tuple[str, str], tuple[float, float, float, float]]:
+    """Per box of omr's own ``page`` whose option's label is printed just after it (choice questions, the
+    digits of a date's grid; not the scale rows, whose labels head the columns): (question, option) -> the
+    label's rectangle (x0, y0, x1, y1), mm on the layout, from its top (0.8 of the text's size above the
+    baseline) to 0.25 of it below. A text printed on the box's row starting BOX_LABEL_GAP (+- 0.6 mm) after
+    its right side is its label. Cached per page and process.
+    Raises ``ValueError`` for a page of a form designed elsewhere (``page.pinned``)."""
+    if page.pinned:
+        raise ValueError("a form designed elsewhere: its print is its blank's scan, not omr's drawing")
+    key = (layout.form_id, layout.version, page.number)
+    if key not in _LABELS:
+        texts = [d for d in page.decor if d.kind == "text" and d.text and d.align != "center"]
+        labels = {}
+        for b in page.checkboxes:
+            for d in texts:
+                if abs(d.x - (b.x + b.w + T.BOX_LABEL_GAP)) <= 0.6 and b.y <= d.y <= b.y + b.h + 1.0:
+                    labels[(b.question, b.option)] = _text_rect(d)
+                    break
+        _LABELS[key] = labels
+    return _LABELS[key]
 
 
 def titles_in_place(ink, layout: Layout, page: PageLayout, shifts: dict[str, tuple[float, float]]) -> dict[str, float]:

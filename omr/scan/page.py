@@ -44,9 +44,10 @@ from omr.scan.page_geometry import (
 from omr.scan.duplicates import marks_key
 from omr.scan.ink_prints import ink_print
 from omr.scan.join import join_pages
-from omr.scan.form_print import page_print, print_core, printed_mask, question_areas, titles_in_place
+from omr.scan.form_print import option_labels, page_print, print_core, printed_mask, question_areas, titles_in_place
 from omr.scan.line_marks import review_lines_through_boxes, review_lines_through_pinned_boxes
-from omr.scan.printed_boxes import (circled_boxes, crossed_out, flag_unprinted, marks_beside_boxes, marks_running_out,
+from omr.scan.printed_boxes import (arrows_from_above, circled_boxes, circled_labels, crossed_out, flag_unprinted,
+                                    marks_beside_boxes, marks_running_out,
                                     own_outline_evidence, reference_print, stray_writing, tinted_boxes,
                                     unexplained_marks, writing_in_areas)
 from omr.scan.read import (bilevel, faint_strokes_cut, neighbours_of_other_questions, partial_marks, read_boxes,
@@ -680,10 +681,12 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         _review_pinned_lines_through_boxes(result, ink, page)
     else:
         _review_marks_beside_boxes(result, ink, layout, page)
+        _review_arrows_from_above(result, ink, layout, page)
         _review_writing_in_areas(result, ink, layout, page, by_print)
         review_lines_through_boxes(result, ink, printed_mask(layout, page), page, bool(ruled))  # crease, hair
         _review_marks_running_out(result, ink, layout, page)  # after: a long line or hair names its own cause
         _review_crossed_out(result, ink, layout, page)
+        _review_circled_labels(result, ink, layout, page)
         _review_tinted_boxes(result, ink)
         if cut is not None:
             _review_partial_marks(result, ink)
@@ -945,6 +948,32 @@ def _review_crossed_out(result: PageResult, ink, layout: Layout, page: PageLayou
     found = crossed_out(result.boxes, ink, printed_mask(layout, page), question_areas(layout, page), set(ok),
                         _box_shifts(result, page, ok), [(r.x, r.y, r.w, r.h) for r in page.text_regions])
     _to_review(result, ok, found, "có nét gạch chéo cả câu (rút lại câu trả lời?) ở câu {questions}")
+
+
+def _review_arrows_from_above(result: PageResult, ink, layout: Layout, page: PageLayout) -> None:
+    """A question of omr's own form still read blank while a pen stroke comes down at one of its boxes from
+    above, stopping a few mm short (an arrow whose head lies on the row above's print,
+    :func:`omr.scan.printed_boxes.arrows_from_above`): to review as ``ambiguous``, the page's detail saying
+    «có nét bút (mũi tên?) chỉ xuống ô nhưng ô không được đánh dấu ở câu …»."""
+    blank = {q.question: q for q in result.questions if q.status == BLANK}
+    if blank:
+        found = arrows_from_above(result.boxes, ink, printed_mask(layout, page), set(blank),
+                                  _box_shifts(result, page, blank))
+        _to_review(result, blank, set(found),
+                   "có nét bút (mũi tên?) chỉ xuống ô nhưng ô không được đánh dấu ở câu {questions}")
+
+
+def _review_circled_labels(result: PageResult, ink, layout: Layout, page: PageLayout) -> None:
+    """A question of omr's own form read ok while another option's printed label, its box empty, is ringed
+    by a pen line (a box crossed and another option's word circled: two answers,
+    :func:`omr.scan.printed_boxes.circled_labels`): to review as ``ambiguous``, the page's detail saying
+    «có đánh dấu ô nhưng lại khoanh tròn chữ của lựa chọn khác ở câu …»."""
+    ok = {q.question: q for q in result.questions if q.status == OK}
+    if not ok:
+        return
+    found = circled_labels(result.boxes, ink, printed_mask(layout, page), option_labels(layout, page), set(ok),
+                           _box_shifts(result, page, ok))
+    _to_review(result, ok, set(found), "có đánh dấu ô nhưng lại khoanh tròn chữ của lựa chọn khác ở câu {questions}")
 
 
 def _review_tinted_boxes(result: PageResult, ink) -> None:

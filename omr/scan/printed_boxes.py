@@ -317,6 +317,139 @@ def circled_boxes(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, quest
     return out
 
 
+def circled_labels(reads: list[BoxRead], ink: PageInk, printed: np.ndarray,
+                   labels: dict[tuple[str, str], tuple[float, float, float, float]], questions: set[str],
+                   shifts: dict[str, tuple[float, float]] | None = None) -> dict[str, list[str]]:
+    """Per question of ``questions`` (the caller's: read ok), the options whose box is empty while a pen line
+    rings their printed label: ink that is not the form's print above, below, left and right of the label's
+    core (its middle OWN_LABEL_CORE_MM up and down; left and right reaching OWN_LABEL_INSET_MM into the
+    word), within OWN_LABEL_RING_MM of it, away from every box
+    holding ink (UNEXPLAINED_BOX_MARGIN_MM). A respondent who crossed one box and circled another option's
+    word gave two answers: which one counts is for a person (bench/hunt/habits3.py mark_circle: stored ok on
+    the crossed box).
+
+    Args:
+        reads: the page's box reads (question, option, state, position on the aligned page, mm).
+        ink: the aligned page's ink.
+        printed: :func:`omr.scan.form_print.printed_mask` of the page (uint8 0/1 at K px/mm of the layout).
+        labels: :func:`omr.scan.form_print.option_labels` of the page, (question, option) -> rectangle, mm
+            on the layout.
+        questions: the questions searched.
+        shifts: question -> (dx, dy) mm, how far its boxes were found from their layout places.
+
+    Returns:
+        Question id -> the ringed labels' options (in the order of ``reads``), for the questions with one.
+    """
+    ring, core = T.OWN_LABEL_RING_MM, T.OWN_LABEL_CORE_MM
+    shifts = shifts or {}
+    page_h, page_w = ink.shape
+    inked = [r for r in reads if r.state != EMPTY]
+    out: dict[str, list[str]] = {}
+    for b in reads:
+        rect = labels.get((b.question, b.option))
+        if b.question not in questions or b.state != EMPTY or rect is None:
+            continue
+        dx, dy = shifts.get(b.question, (0.0, 0.0))
+        x0, x1 = rect[0] + dx, rect[2] + dx
+        cy = (rect[1] + rect[3]) / 2 + dy
+        y0, y1 = cy - core, cy + core
+        px0, py0 = int((x0 - ring) * K), int((y0 - ring) * K)
+        px1, py1 = int(np.ceil((x1 + ring) * K)), int(np.ceil((y1 + ring) * K))
+        if px0 < 0 or py0 < 0 or px1 > page_w or py1 > page_h:
+            continue
+        sx, sy = int(round(dx * K)), int(round(dy * K))
+        grown = _shifted(printed, px0 - sx, py0 - sy, px1 - sx, py1 - sy, 1)
+        new = _new_strokes(ink.region(px0, py0, px1, py1), grown, _around_boxes(inked, px0, py0, grown.shape),
+                           T.OWN_MARK_INK)
+        r = int(ring * K)
+        h, w = new.shape
+        inset = int(min(T.OWN_LABEL_INSET_MM, (x1 - x0) / 4) * K)  # a tight ring crosses the word's first letter
+        sides = (new[:r, r:w - r], new[h - r:, r:w - r], new[r:h - r, :r + inset], new[r:h - r, w - r - inset:])
+        if all(side.any() for side in sides) and np.count_nonzero(new) / (K * K) >= T.OWN_MARK_MIN_MM2:
+            out.setdefault(b.question, []).append(b.option)
+    return out
+
+
+def arrows_from_above(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, questions: set[str],
+                      shifts: dict[str, tuple[float, float]] | None = None) -> dict[str, float]:
+    """Questions (of ``questions``: the caller's, read blank) with a pen stroke coming down at one of their
+    boxes from above: at least OWN_ARROW_MIN_MM long, within OWN_ARROW_STEEP_DEG of the vertical, its lower
+    end within OWN_ARROW_REACH_MM of the box and aimed at it (within OWN_ARROW_AIM_DEG). An arrow drawn down
+    to the answer meant stops 3-5 mm short of the box, its head on the row above's print (a word, the scale
+    grid's column header), where it is masked (bench/hunt/habits3.py arrow_short: stored blank ok); the
+    search for marks beside boxes looks 3 mm around the box only. A note's underline is level.
+
+    Args:
+        reads: the page's box reads (question, state, position on the aligned page, mm).
+        ink: the aligned page's ink.
+        printed: :func:`omr.scan.form_print.printed_mask` of the page (uint8 0/1 at K px/mm of the layout).
+        questions: the questions searched.
+        shifts: question -> (dx, dy) mm, how far its boxes were found from their layout places.
+
+    Returns:
+        Question id -> the stroke's length (mm), for the questions with one.
+    """
+    reach, window_mm = T.OWN_ARROW_REACH_MM, T.OWN_ARROW_WINDOW_MM
+    aim, steep = np.cos(np.deg2rad(T.OWN_ARROW_AIM_DEG)), np.cos(np.deg2rad(T.OWN_ARROW_STEEP_DEG))
+    shifts = shifts or {}
+    page_h, page_w = ink.shape
+    inked = [r for r in reads if r.state != EMPTY]
+    rows: dict[str, list[BoxRead]] = {}
+    for r in reads:
+        if r.question in questions:
+            rows.setdefault(r.question, []).append(r)
+    out: dict[str, float] = {}
+    for question, members in rows.items():
+        px0 = max(0, int((min(r.x for r in members) - reach) * K))
+        py0 = max(0, int((min(r.y for r in members) - window_mm) * K))
+        px1 = min(page_w, int(np.ceil((max(r.x + r.w for r in members) + reach) * K)))
+        py1 = min(page_h, int(np.ceil(min(r.y for r in members) * K)))
+        if px1 - px0 < 2 or py1 - py0 < 2:
+            continue
+        dx, dy = shifts.get(question, (0.0, 0.0))
+        sx, sy = int(round(dx * K)), int(round(dy * K))
+        grown = _shifted(printed, px0 - sx, py0 - sy, px1 - sx, py1 - sy, 1)
+        new = _new_strokes(ink.region(px0, py0, px1, py1), grown, _around_boxes(inked, px0, py0, grown.shape),
+                           T.OWN_MARK_INK)
+        if cv2.countNonZero(new) < T.OWN_MARK_MIN_MM2 * K * K:
+            continue
+        count, labels, stats, _ = components_with_stats(new)
+        boxes = np.array([(r.x, r.y, r.x + r.w, r.y + r.h) for r in members])
+        for i in range(1, count):
+            if stats[i, cv2.CC_STAT_AREA] < T.OWN_MARK_MIN_MM2 * K * K or \
+                    stats[i, cv2.CC_STAT_HEIGHT] < T.OWN_ARROW_MIN_MM * steep * K:
+                continue
+            ys, xs = np.nonzero(labels == i)
+            pts = np.stack([(xs + px0 + 0.5) / K, (ys + py0 + 0.5) / K], 1)
+            mean = pts.mean(axis=0)
+            _, vectors = np.linalg.eigh(np.cov((pts - mean).T))
+            u = vectors[:, 1] if vectors[1, 1] > 0 else -vectors[:, 1]  # the axis, pointing down
+            t = (pts - mean) @ u
+            if u[1] < steep or np.ptp(t) < T.OWN_ARROW_MIN_MM:
+                continue
+            tip = pts[t >= t.max() - 0.3].mean(axis=0)
+            nearest = np.clip(tip, boxes[:, :2], boxes[:, 2:])  # each box's point nearest the tip
+            gaps = np.hypot(*(nearest - tip).T)
+            k = int(np.argmin(gaps))
+            if gaps[k] > reach or gaps[k] <= 0 or float((nearest[k] - tip) @ u) < aim * gaps[k]:
+                continue
+            out[question] = max(out.get(question, 0.0), round(float(np.ptp(t)), 2))
+    return out
+
+
+def _around_boxes(boxes: list[BoxRead], px0: int, py0: int, shape: tuple[int, int]) -> np.ndarray:
+    """uint8 0/1 mask of a window (its top-left px ``px0``, ``py0`` on the aligned page, ``shape``) set within
+    UNEXPLAINED_BOX_MARGIN_MM of each of ``boxes`` (boxes holding ink: they explain the ink around them)."""
+    pad = T.UNEXPLAINED_BOX_MARGIN_MM
+    out = np.zeros(shape, np.uint8)
+    for n in boxes:
+        ex0, ey0 = max(0, int((n.x - pad) * K) - px0), max(0, int((n.y - pad) * K) - py0)
+        ex1, ey1 = int(np.ceil((n.x + n.w + pad) * K)) - px0, int(np.ceil((n.y + n.h + pad) * K)) - py0
+        if ex1 > 0 and ey1 > 0 and ex0 < shape[1] and ey0 < shape[0]:
+            out[ey0:max(ey0, ey1), ex0:max(ex0, ex1)] = 1
+    return out
+
+
 def _mark_mostly_outside(reads: list[BoxRead], ink: PageInk, question: str, printed_at) -> float:
     """Area (mm²) of the ink outside the one inked box of ``question`` within UNEXPLAINED_BOX_MARGIN_MM
     of it, when that is more than OWN_OUTSIDE_SHARE of the ink inside it and at least OWN_MARK_MIN_MM2
