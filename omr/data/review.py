@@ -90,7 +90,7 @@ KINDS = {
     MISALIGNED: "trang bị lệch",
     PAGE: "trang chưa nhận dạng",
     COMMENT: "ý kiến viết tay",
-    CONFLICT: "hai tờ trùng số phiếu",
+    CONFLICT: "tờ trùng số phiếu",
     DUPLICATE: "có thể là bản quét lại",
     INCOMPLETE: "phiếu thiếu trang",
     EMPTY: "phiếu không có câu trả lời nào",
@@ -671,13 +671,14 @@ def resolve_no_answers(store, response_id: int, who: str, blank: bool, *, expect
 
 
 def resolve_conflict(store, response_id: int, who: str, decision: str, *, keep_id: int | None = None,
-                     new_serial: int | None = None, reason: str = "", shown: list[int] | None = None) -> None:
-    """The reviewer's decision on sheets sharing a serial (see omr.completeness.resolve_conflict)."""
+                     new_serial: int | None = None, new_serials: dict[int, int] | None = None, reason: str = "",
+                     shown: list[int] | None = None) -> None:
+    """The reviewer's decision on sheets sharing a serial (see omr.data.completeness.resolve_conflict)."""
     key = f"response:{response_id}"
     _check_claim(store, key, who)
     try:
         completeness.resolve_conflict(store, response_id, who, decision, keep_id=keep_id, new_serial=new_serial,
-                                      reason=reason, shown=shown)
+                                      new_serials=new_serials, reason=reason, shown=shown)
     except completeness.DecisionError as exc:
         raise ReviewError(exc.message) from None
     release(store, key, who)

@@ -63,7 +63,7 @@ STATUS_LABELS = {OK: "hợp lệ", BLANK: "để trống", MULTIPLE: "nhiều ô
                  "ambiguous": "không chắc chắn", "invalid": "ngày không hợp lệ", "missing_page": "thiếu trang",
                  INVALID_MULTIPLE: INVALID_MULTIPLE_TEXT.lower()}
 # responses.flags as a reviewer reads them (issue #14)
-FLAG_LABELS = {"serial_conflict": "hai tờ trùng số phiếu, chờ quyết định",
+FLAG_LABELS = {"serial_conflict": "trùng số phiếu với tờ khác, chờ quyết định",
                "pages_lost": "trang thiếu đã được xác nhận là mất",
                "rejected": "không giữ (trùng số phiếu hoặc bản quét lại): không xuất, không tính vào báo cáo",
                "possible_duplicate": "có thể là bản quét lại của phiếu đã có, chờ quyết định: chưa xuất, "
@@ -961,12 +961,20 @@ def register(app: Flask) -> None:
             review.mark_pages_lost(_store(), ident, g.user.name, expected=expected, reason=reason)
         elif action in ("keep", "both", "neither"):
             keep = form.get("keep", "")
+            keep_id = int(keep) if keep.isascii() and keep.isdecimal() else None
+            # One new serial per sheet not kept (field new_serial_<sheet id>; the kept sheet's is ignored);
+            # a group of two may send the single field new_serial instead.
+            new_serials: dict[int, int] = {}
             serial_text = (form.get("new_serial") or "").strip()
-            if action == "both" and not serial_text.isdecimal():
-                raise review.ReviewError("Cần số phiếu mới (chữ số) cho tờ không được giữ số cũ")
-            review.resolve_conflict(_store(), ident, g.user.name, action,
-                                    keep_id=int(keep) if keep.isdecimal() else None,
-                                    new_serial=int(serial_text) if serial_text.isdecimal() else None, reason=reason,
+            texts = [(sheet_id, (form.get(f"new_serial_{sheet_id}") or "").strip()) for sheet_id in shown]
+            for sheet_id, text in [*texts, (None, serial_text)]:
+                if action == "both" and text and not (text.isascii() and text.isdecimal()):
+                    raise review.ReviewError("Cần số phiếu mới (chữ số) cho mỗi tờ không giữ số cũ")
+                if action == "both" and text and sheet_id is not None and sheet_id != keep_id:
+                    new_serials[sheet_id] = int(text)
+            review.resolve_conflict(_store(), ident, g.user.name, action, keep_id=keep_id,
+                                    new_serial=int(serial_text) if serial_text.isdecimal() else None,
+                                    new_serials=new_serials if action == "both" else None, reason=reason,
                                     shown=shown)
         else:
             raise review.ReviewError("Hãy chọn một quyết định cho tờ phiếu")
