@@ -43,6 +43,7 @@ from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from omr.text.normalise import nfc
 from omr.tuning import (LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURES_PER_NAME,
                          LOGIN_KNOWN_ADDRESSES_PER_NAME)
 
@@ -80,7 +81,7 @@ class LoginThrottle:
         (an outsider inventing names) must not keep the office's own users out. Its failures still
         count against the address, and its own (name, address) count still refuses it.
         """
-        key_name, address = name.casefold()[:MAX_NAME_KEY], address or "?"
+        key_name, address = nfc(name).casefold()[:MAX_NAME_KEY], address or "?"
         account = (self._per_account, ("account", key_name, address))
         by_address = (self._per_address, ("address", address))
         if address in self._known.get(key_name, ()):
@@ -90,7 +91,7 @@ class LoginThrottle:
 
     def _remember(self, name: str, address: str) -> None:
         """``name`` logged in from ``address``: its own desk from now on (called under the lock)."""
-        known = self._known.setdefault(name.casefold()[:MAX_NAME_KEY], OrderedDict())
+        known = self._known.setdefault(nfc(name).casefold()[:MAX_NAME_KEY], OrderedDict())
         known[address or "?"] = None
         known.move_to_end(address or "?")
         while len(known) > LOGIN_KNOWN_ADDRESSES_PER_NAME:

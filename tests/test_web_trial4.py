@@ -1,0 +1,68 @@
+"""What a fresh user's trial of the review app found (task hweb2), as a user meets it."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+import sqlalchemy as sa
+import test_web_hardening as hardening
+from web_helpers import csrf_token
+
+from omr.data import users
+from omr.data.schema import users as users_table
+
+pytestmark = pytest.mark.usefixtures("quick_hashes")
+# The attack tests' app (an admin «quan», a reviewer «lan», a scanner «thu», one sheet read) and login.
+app = hardening.app
+_login = hardening.login
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def _store(app):
+    return app.extensions["omr_store"]
+
+
+def _post_login(client, name: str, password: str):
+    return client.post("/login", data={"name": name, "password": password, "csrf_token": csrf_token(client)})
+
+
+# --- 3. passwords and names as Vietnamese keyboards send them --------------------------------------------
+
+VI_PASSWORD = "Cà phê sữa đá Bến Tre 2026"
+
+
+def test_a_vietnamese_password_typed_composed_or_decomposed_logs_in(app):
+    """A keyboard set to «Unicode tổ hợp» sends NFD: the right password gave 401."""
+    store = _store(app)
+    admin = users.add_user(store, "hoa", VI_PASSWORD, users.REVIEWER, created_by="quan")
+    nfd = unicodedata.normalize("NFD", VI_PASSWORD)
+    assert nfd != VI_PASSWORD
+    assert _post_login(app.test_client(), "hoa", nfd).status_code == 302
+    assert _post_login(app.test_client(), "hoa", VI_PASSWORD).status_code == 302
+    assert _post_login(app.test_client(), "hoa", VI_PASSWORD.replace("2026", "2025")).status_code == 401
+    # A hash made before passwords were normalised, from an NFD password: both forms still log in,
+    # and the stored hash becomes the NFC one.
+    old_hash = users._hasher.hash(nfd)
+    store.writing(lambda conn: conn.execute(users_table.update().where(users_table.c.id == admin.id)
+                                            .values(password_hash=old_hash)))
+    assert users.authenticate(store, "hoa", VI_PASSWORD) is not None
+    with store.reading() as conn:
+        new_hash = conn.execute(sa.select(users_table.c.password_hash).where(users_table.c.id == admin.id)).scalar()
+    assert new_hash != old_hash and users._hasher.verify(new_hash, VI_PASSWORD)
+    assert users.authenticate(store, "hoa", nfd) is not None
+
+
+def test_a_login_name_matches_whatever_its_case(app):
+    """«Admin» gave 401 although «Reviewer» is refused as a duplicate of «reviewer»."""
+    response = _post_login(app.test_client(), "QUAN", hardening.PASSWORDS["quan"])
+    assert response.status_code == 302
+    assert users.authenticate(_store(app), "Lan", hardening.PASSWORDS["lan"]).name == "lan"
+    assert users.authenticate(_store(app), "Lan", "sai mat khau roi nhe") is None
+    page = _text(app.test_client().get("/login"))
+    field = page[page.index('<input name="name"'):]
+    field = field[:field.index(">")]
+    assert 'autocapitalize="off"' in field and 'autocorrect="off"' in field and 'spellcheck="false"' in field
