@@ -66,3 +66,26 @@ def test_a_login_name_matches_whatever_its_case(app):
     field = page[page.index('<input name="name"'):]
     field = field[:field.index(">")]
     assert 'autocapitalize="off"' in field and 'autocorrect="off"' in field and 'spellcheck="false"' in field
+
+
+# --- 4. an admin's temporary password lifts a login lock ---------------------------------------------------
+
+def test_an_admins_temporary_password_lifts_the_login_lock_which_the_users_page_shows(app):
+    """A user locked by failed logins stayed locked (429 for ~11 min) after the admin set a temporary
+    password, and /admin/users showed no lock."""
+    lan = app.test_client()
+    for _ in range(5):
+        assert _post_login(lan, "lan", "sai mat khau roi nhe").status_code == 401
+    assert _post_login(lan, "lan", hardening.PASSWORDS["lan"]).status_code == 429
+    admin = _login(app, "quan")
+    page = _text(admin.get("/admin/users"))
+    assert page.count("đang bị khoá đến") == 1
+    row = page[page.index("<td>lan</td>"):]
+    assert "đang bị khoá đến" in row[:row.index("</tr>")]
+    lan_id = next(u.id for u in users.list_users(_store(app)) if u.name == "lan")
+    done = admin.post("/admin/users", data={"action": "password", "user_id": str(lan_id),
+                                            "password": "mat-khau-tam-moi-2026",
+                                            "csrf_token": csrf_token(admin, "/admin/users")})
+    assert done.status_code == 200 and "Đã đặt mật khẩu tạm" in _text(done)
+    assert "đang bị khoá đến" not in _text(done)
+    assert _post_login(lan, "lan", "mat-khau-tam-moi-2026").status_code == 302

@@ -1188,13 +1188,19 @@ def register(app: Flask) -> None:
                         raise review.ReviewError(OWN_PASSWORD_HERE)
                     users.set_password(_store(), user_id, request.form.get("password") or "",
                                        changed_by=g.user.name)
+                    target = users.get_user(_store(), user_id)
+                    if target is not None:  # the new password must let them in now, not after the lock
+                        current_app.extensions["omr_login_throttle"].unlock(target.name)
                     flash("Đã đặt mật khẩu tạm; người dùng phải đổi ở lần đăng nhập sau.", "ok")
             except (OmrError, ValueError, KeyError) as exc:
                 flash(getattr(exc, "message", "Dữ liệu không hợp lệ"), "error")
                 status = 400
         # The least powerful role first: a new user starts as a reviewer unless the admin chooses otherwise.
-        return render_template("users.html", users=users.list_users(_store()),
-                               roles=(users.REVIEWER, users.SCANNER, users.ADMIN)), status
+        people = users.list_users(_store())
+        throttle = current_app.extensions["omr_login_throttle"]
+        locks = {u.id: until for u in people if (until := throttle.locked_until(u.name)) is not None}
+        return render_template("users.html", users=people, roles=(users.REVIEWER, users.SCANNER, users.ADMIN),
+                               locks={i: datetime.fromtimestamp(t, timezone.utc) for i, t in locks.items()}), status
 
     @app.post("/admin/uploads/purge")
     @login_required(users.ADMIN)
