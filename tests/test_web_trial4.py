@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import unicodedata
 
 import pytest
@@ -11,6 +12,7 @@ from web_helpers import csrf_token
 
 from omr.data import users
 from omr.data.schema import users as users_table
+from omr.web import jobs
 
 pytestmark = pytest.mark.usefixtures("quick_hashes")
 # The attack tests' app (an admin «quan», a reviewer «lan», a scanner «thu», one sheet read) and login.
@@ -89,3 +91,19 @@ def test_an_admins_temporary_password_lifts_the_login_lock_which_the_users_page_
     assert done.status_code == 200 and "Đã đặt mật khẩu tạm" in _text(done)
     assert "đang bị khoá đến" not in _text(done)
     assert _post_login(lan, "lan", "mat-khau-tam-moi-2026").status_code == 302
+
+
+# --- 5. the upload's bound on files is exact -------------------------------------------------------------
+
+def test_one_file_over_the_upload_bound_is_refused_as_too_many_files(app):
+    """2,012 files were accepted though the form and docs say 2,000: the bound on the form's parts left
+    room for 16 fields, 4 of which the form uses."""
+    from omr import tuning as T
+
+    scanner = _login(app, "thu")
+    files = [(io.BytesIO(b"x"), f"anh-{i:04d}.jpg") for i in range(T.WEB_MAX_UPLOAD_FILES + 1)]
+    refused = scanner.post("/batches", content_type="multipart/form-data", data={
+        "name": "dot-nhieu-anh", "csrf_token": csrf_token(scanner, "/batches"), "files": files})
+    text = _text(refused)
+    assert refused.status_code == 413 and "Quá nhiều tệp" in text and "chưa tệp nào được nhận" in text
+    assert jobs.list_jobs(_store(app)) == []  # nothing taken

@@ -578,15 +578,19 @@ def register(app: Flask) -> None:
             return jsonify(ok=False, problems=[SERVER_ERROR]), 500
         return render_template("error.html", title="Lỗi máy chủ", message=SERVER_ERROR), 500
 
+    def _too_many_files():
+        """413 «Quá nhiều tệp»: an upload of more than T.WEB_MAX_UPLOAD_FILES files, none taken."""
+        return current_app.make_response((render_template(
+            "error.html", title="Quá nhiều tệp",
+            message=TOO_MANY_FILES.format(files=vn_integer(tuning.WEB_MAX_UPLOAD_FILES))), 413))
+
     @app.errorhandler(413)
     def _too_large(exc):
         limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
         if bounds.form_parts(request.path) is not None and request.content_length is not None \
                 and request.content_length <= limit:
             # werkzeug says 413 for a form of too many parts as for too many bytes: this one was not too many bytes.
-            return current_app.make_response((render_template("error.html", title="Quá nhiều tệp",
-                                                              message=TOO_MANY_FILES.format(
-                                                                  files=vn_integer(tuning.WEB_MAX_UPLOAD_FILES))), 413))
+            return _too_many_files()
         # Whose login: only an upload route's answer depends on it (one database read, skipped elsewhere).
         role = request_role() if bounds.upload_route(request.path) is not None else None
         return too_large_response(request.path, limit, request.is_json,
@@ -682,6 +686,10 @@ def register(app: Flask) -> None:
     @app.post("/batches")
     @login_required(*users.CAN_UPLOAD)
     def upload_batch():
+        # Files counted exactly: werkzeug's bound on the form's parts leaves room for its fields, so up to
+        # T.WEB_MAX_UPLOAD_FILES + bounds.FORM_FIELDS files got through it.
+        if sum(1 for _, f in request.files.items(multi=True) if f.filename) > tuning.WEB_MAX_UPLOAD_FILES:
+            return _too_many_files()
         name = (request.form.get("name") or "").strip()
         errors = []
         if not name or len(name) > 200:
