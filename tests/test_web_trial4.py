@@ -11,6 +11,7 @@ import test_web_hardening as hardening
 from web_helpers import csrf_token
 
 from omr.data import users
+from omr.data.schema import response_pages
 from omr.data.schema import users as users_table
 from omr.web import jobs
 
@@ -107,3 +108,21 @@ def test_one_file_over_the_upload_bound_is_refused_as_too_many_files(app):
     text = _text(refused)
     assert refused.status_code == 413 and "Quá nhiều tệp" in text and "chưa tệp nào được nhận" in text
     assert jobs.list_jobs(_store(app)) == []  # nothing taken
+
+
+# --- 6. a page that was read fine, opened as a queue item -------------------------------------------------
+
+def test_a_page_read_fine_opened_as_a_queue_item_says_what_it_is(app):
+    """/queue/item/page/1 for a page read fine showed «Trang chưa nhận dạng: None», the assign/reject form
+    and an image failure message."""
+    store = _store(app)
+    with store.reading() as conn:
+        page_id, response_id = conn.execute(sa.select(response_pages.c.page_id, response_pages.c.response_id)
+                                            .order_by(response_pages.c.page_id)).first()
+    reviewer = _login(app, "lan")
+    opened = reviewer.get(f"/queue/item/page/{page_id}")
+    assert opened.status_code == 302 and opened.headers["Location"].endswith(f"/responses/{response_id}")
+    text = _text(reviewer.get(opened.headers["Location"]))
+    assert "đã được nhận dạng" in text and "phiếu số" in text and "None" not in text
+    # A page id of no page is a plain Vietnamese 404 as before.
+    assert reviewer.get("/queue/item/page/999999").status_code == 404

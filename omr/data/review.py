@@ -572,6 +572,9 @@ def load_item(store, key: str) -> Item | None:
             return None
         decided = conn.execute(sa.select(page_reviews).where(page_reviews.c.page_id == ident)).first()
         n_boxes = conn.execute(sa.select(sa.func.count()).select_from(boxes).where(boxes.c.page_id == ident)).scalar()
+        # The sheet the page is part of (a page read fine, or assigned by a person); None when set aside.
+        sheet_id = conn.execute(sa.select(response_pages.c.response_id)
+                                .where(response_pages.c.page_id == ident)).scalars().first()
         return Item(key, PAGE, ident, None, ident, row.batch, row.serial, row.unit, {
             "set_aside": row.set_aside, "detail": row.detail, "form_id": row.form_id, "form_version": row.version,
             "page": row.page, "page_index": row.page_index, "has_boxes": n_boxes > 0,
@@ -579,7 +582,7 @@ def load_item(store, key: str) -> Item | None:
             "has_image": row.set_aside not in (UNREADABLE_IMAGE, "not_scan"),
             "homography": row.homography is not None,
             "decision": decided.decision if decided else None,
-            "decided_by": decided.decided_by if decided else None,
+            "decided_by": decided.decided_by if decided else None, "response_id": sheet_id,
             "pending": row.set_aside is not None and row.set_aside not in NOT_ASKED and decided is None})
 
 

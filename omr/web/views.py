@@ -494,6 +494,8 @@ def too_large_message(path: str, limit: int) -> str:
 
 OWN_PASSWORD_HERE = ("Không đặt mật khẩu tạm cho chính mình ở đây: hãy đổi mật khẩu của bạn ở trang «Đổi mật "
                      "khẩu» (/account/password), trang đó hỏi mật khẩu hiện tại.")
+PAGE_NOT_SET_ASIDE = ("Trang này đã được nhận dạng, không phải trang chưa nhận dạng, và không thuộc phiếu nào còn "
+                      "lưu: không có gì để kiểm tra ở đây. Hãy về hàng đợi.")
 TOO_MANY_FILES = ("Một lần tải lên nhận tối đa {files} tệp; các tệp đã chọn nhiều hơn thế nên chưa tệp nào được "
                   "nhận. Hãy chia thành nhiều lần tải lên, mỗi lần không quá {files} tệp, vào cùng đợt quét (cùng "
                   "tên đợt), hoặc gộp các ảnh chụp thành một tệp PDF nhiều trang rồi tải lên lại.")
@@ -842,6 +844,13 @@ def register(app: Flask) -> None:
     @login_required(*users.CAN_REVIEW)
     def queue_item(entity: str, ident: int):
         key, item = _existing_item(entity, ident)
+        if item.kind == review.PAGE and item.data["set_aside"] is None and item.data["decision"] is None:
+            # A page that was identified (read fine, or assigned since): no page to identify here.
+            if item.data["response_id"] is None:
+                return render_template("error.html", title="Không tìm thấy", message=PAGE_NOT_SET_ASIDE), 404
+            flash(f"Trang #{ident} đã được nhận dạng: trang {item.data['page']} của phiếu số "
+                  f"{_serial_text(item.serial)}. Đây là lịch sử của phiếu đó.", "info")
+            return redirect(url_for("response_page", response_id=item.data["response_id"]))
         held_by = None
         if item.data["pending"] and not review.claim(_store(), key, g.user.name):
             held_by = review.holder(_store(), key)
