@@ -1255,7 +1255,7 @@ def register(app: Flask) -> None:
             if mapping is not None and mapping.filename:
                 if not mapping.filename.lower().endswith((".yaml", ".yml")) or not hasattr(mapping.stream, "name"):
                     errors.append(f"Tệp ánh xạ {quoted(online_import.shown_name(mapping.filename))} phải là "
-                                  "tệp YAML (từ «omr online mapping»).")
+                                  "tệp YAML (tải «tệp ánh xạ mẫu» dưới ô «Tệp ánh xạ cột» rồi sửa).")
                 else:
                     mapping_path = Path(mapping.stream.name)
             if not errors:
@@ -1271,10 +1271,23 @@ def register(app: Flask) -> None:
             status = 400 if errors else 200
         return render_template("online_import.html", done=done, form=request.form,
                                past=online_import.past_imports(_store()),
+                               starters=online_import.starter_templates(current_app.config["TEMPLATE_DIR"]),
                                shown_problems=tuning.ONLINE_PROBLEMS_SHOWN,
                                repeat_minutes=int(DUPLICATE_WINDOW.total_seconds() // 60),
                                max_bytes=megabytes(tuning.ONLINE_MAX_FILE_BYTES),
                                max_rows=vn_integer(tuning.ONLINE_MAX_ROWS)), status
+
+    @app.get("/admin/online/mapping/<form_id>-v<int:version>.yaml")
+    @login_required(users.ADMIN)
+    def admin_online_mapping(form_id: str, version: int):
+        """A starter mapping file of one form, for an export whose columns the importer did not recognise."""
+        text = online_import.starter_mapping(current_app.config["TEMPLATE_DIR"], form_id, version)
+        if text is None:
+            abort(404)
+        response = current_app.make_response(text)
+        response.headers["Content-Type"] = "application/yaml; charset=utf-8"
+        response.headers["Content-Disposition"] = f'attachment; filename="anh-xa-{form_id}-v{version}.yaml"'
+        return response
 
     @app.get("/admin/online/<int:file_id>/rejects.csv")
     @login_required(users.ADMIN)
