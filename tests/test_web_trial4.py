@@ -126,3 +126,37 @@ def test_a_page_read_fine_opened_as_a_queue_item_says_what_it_is(app):
     assert "đã được nhận dạng" in text and "phiếu số" in text and "None" not in text
     # A page id of no page is a plain Vietnamese 404 as before.
     assert reviewer.get("/queue/item/page/999999").status_code == 404
+
+
+# --- 8. «omr review serve --host 0.0.0.0» on the console ---------------------------------------------------
+
+def test_serving_on_every_interface_prints_lan_addresses_and_warns_about_plain_http():
+    """It printed http://0.0.0.0:8000/ (no address a colleague can open) and no word about plain HTTP."""
+    from omr.web import console
+
+    lines = console.startup_lines("0.0.0.0", 8000, False, "sqlite:///omr.db", lan=["192.168.1.20", "10.0.0.5"])
+    text = "\n".join(lines)
+    assert "0.0.0.0" not in text
+    assert "http://192.168.1.20:8000/" in text and "http://10.0.0.5:8000/" in text
+    assert "HTTP thường (không mã hoá)" in text and "--https" in text
+    behind_tls = "\n".join(console.startup_lines("0.0.0.0", 8000, True, "sqlite:///omr.db", lan=["192.168.1.20"]))
+    assert "Cảnh báo" not in behind_tls and "http://192.168.1.20:8000/" in behind_tls
+    local = "\n".join(console.startup_lines("127.0.0.1", 8000, False, "sqlite:///omr.db"))
+    assert "http://127.0.0.1:8000/" in local and "Cảnh báo" not in local
+    no_network = "\n".join(console.startup_lines("0.0.0.0", 8000, False, "sqlite:///omr.db", lan=[]))
+    assert "0.0.0.0" not in no_network and "Không thấy địa chỉ mạng" in no_network
+    assert all(not a.startswith("127.") and a != "0.0.0.0" for a in console.lan_addresses())
+
+
+def test_waitress_queue_depth_is_said_in_vietnamese(caplog):
+    """Waitress's English «Task queue depth is N» reached the console."""
+    import logging
+
+    from omr.web import console
+
+    console.vietnamese_waitress_log()
+    console.vietnamese_waitress_log()  # once, however often called
+    with caplog.at_level(logging.WARNING, logger="waitress.queue"):
+        logging.getLogger("waitress.queue").warning("Task queue depth is %d", 3)
+    said = [r.getMessage() for r in caplog.records if r.name == "waitress.queue"]
+    assert said and "Task queue" not in said[0] and "3 yêu cầu đang chờ" in said[0]
