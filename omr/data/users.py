@@ -266,8 +266,9 @@ def authenticate(store, name: str, password: str) -> User | None:
         if row is None:
             row = next((r for r in conn.execute(sa.select(users)) if nfc(r.name).casefold() == wanted), None)
     if row is None:
-        # Spend the same time as a real check, so a name cannot be probed by timing.
-        _hasher_verify_dummy(password)
+        # Spend the same time as a real check (one per form tried), so a name cannot be probed by timing.
+        for form in _password_forms(password):
+            _hasher_verify_dummy(form)
         return None
     forms = _password_forms(password)
     matched = None
