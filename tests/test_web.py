@@ -608,6 +608,59 @@ def test_sheets_sharing_a_serial_are_decided_side_by_side(app):
     assert re.search(r'id="count-conflict">0<', _text(client.get("/queue")))
 
 
+def test_four_sheets_sharing_a_serial_can_all_be_kept(app):
+    """A fresh user's find: with 4 sheets of serial 000001 the page said «giữ cả hai» but offered only «keep
+    one» / «keep none», so three real responses had to be dropped; the badge said «Hai tờ» and sheet 3's
+    second page was labelled «Tờ 2, trang 2», sheet 4's only page «Tờ 1, trang 1». Every sheet is kept now, each extra one with its own new
+    serial, each change audited."""
+    store = _store(app)
+    batch = store.ensure_batch("dot-web-4")
+    record(store, batch, page_result(1, 1, {**PAGE1, "B1": "1"}, path="c1.pdf", statuses={"B1": AMBIGUOUS}))
+    record(store, batch, page_result(1, 2, {**PAGE2, "H1": "1"}, path="c1.pdf", index=1))
+    record(store, batch, page_result(1, 1, {**PAGE1, "B1": "3"}, path="c3.pdf", statuses={"B1": AMBIGUOUS}))
+    record(store, batch, page_result(1, 2, {**PAGE2, "H1": "3"}, path="c3.pdf", index=1))
+    record(store, batch, page_result(1, 1, {**PAGE1, "B1": "2"}, path="c2.pdf", statuses={"B1": AMBIGUOUS}))
+    ids = sorted(r["id"] for r in store.responses() if r["serial"] == 1)
+    assert len(ids) == 4
+    client = login(app, "lan")
+    _start_queue(client, kind="conflict")
+    item_url = client.get("/queue/next").headers["Location"]
+    html = _text(client.get(item_url))
+    assert "4 tờ phiếu khác nhau cùng mang số 000001" in html and "Hai tờ" not in html
+    assert "giữ cả hai" not in html and "Giữ cả 4 tờ" in html
+    alts = re.findall(r'alt="(Tờ \d, trang \d)"', html)
+    assert alts == ["Tờ 1, trang 1", "Tờ 1, trang 2", "Tờ 2, trang 1", "Tờ 2, trang 2", "Tờ 3, trang 1",
+                    "Tờ 3, trang 2", "Tờ 4, trang 1"]
+    shown = re.search(r'name="shown" value="([^"]*)"', html).group(1)
+    fields = re.findall(r'name="(new_serial_\d+)"', html)
+    assert len(fields) == 4
+    keep = ids[1]
+    data = {"action": "both", "keep": str(keep), "shown": shown, "csrf_token": _token(client, item_url)}
+    # a sheet without its new serial, two alike, or one already used: nothing is written
+    missing = client.post(item_url, data={**data, f"new_serial_{ids[0]}": "50", f"new_serial_{ids[2]}": "51"})
+    assert missing.status_code == 409 and "cho mỗi tờ" in _text(missing)
+    alike = {f"new_serial_{ids[0]}": "50", f"new_serial_{ids[2]}": "50", f"new_serial_{ids[3]}": "52"}
+    refused = client.post(item_url, data={**data, **alike})
+    assert refused.status_code == 409 and "khác nhau" in _text(refused)
+    used = {f"new_serial_{ids[0]}": "50", f"new_serial_{ids[2]}": "2", f"new_serial_{ids[3]}": "52"}
+    refused = client.post(item_url, data={**data, **used})
+    assert refused.status_code == 409 and "000002 đã có phiếu khác dùng" in _text(refused)
+    assert sorted(r["serial"] for r in store.responses()) == [1, 1, 1, 1, 2]
+    chosen = {f"new_serial_{ids[0]}": "50", f"new_serial_{ids[2]}": "51", f"new_serial_{ids[3]}": "52",
+              f"new_serial_{keep}": "99"}  # the kept sheet's field is ignored
+    done = client.post(item_url, data={**data, **chosen})
+    assert done.status_code == 303
+    by_id = {r["id"]: r for r in store.responses()}
+    assert [by_id[i]["serial"] for i in ids] == [50, 1, 51, 52]
+    assert not any("rejected" in (by_id[i]["flags"] or "") or "serial_conflict" in (by_id[i]["flags"] or "")
+                   for i in ids)
+    with store.reading() as conn:
+        audited = conn.execute(sa.select(changes.c.entity_id, changes.c.who).where(
+            changes.c.entity == "response", changes.c.field == "decision")).all()
+    assert sorted(audited) == [(i, "lan") for i in ids]
+    assert re.search(r'id="count-conflict">0<', _text(client.get("/queue")))
+
+
 def test_a_sheet_scanned_after_the_page_was_opened_is_never_decided_unseen(app):
     """A reviewer opens a serial conflict of two sheets; meanwhile a batch read in the background adds a
     third sheet of that serial. "Keep sheet 1" must not reject the third, which the reviewer never saw

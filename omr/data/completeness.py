@@ -250,48 +250,57 @@ def mark_pages_lost(store, response_id: int, who: str, *, reason: str = "", expe
 
 
 def resolve_conflict(store, response_id: int, who: str, decision: str, *, keep_id: int | None = None,
-                     new_serial: int | None = None, reason: str = "", shown: list[int] | None = None) -> None:
+                     new_serial: int | None = None, new_serials: dict[int, int] | None = None, reason: str = "",
+                     shown: list[int] | None = None) -> None:
     """A person's decision on the sheets that share ``response_id``'s serial.
 
     ``decision``: KEEP_ONE (``keep_id`` stays, the others are REJECTED),
-    KEEP_BOTH (two sheets: ``keep_id`` keeps the serial, the other gets
-    ``new_serial``, which no response of the form may carry), KEEP_NEITHER
-    (all REJECTED). Every sheet of the group loses its ``serial_conflict``
-    flag. ``shown``: the ids of the sheets the person saw; when the group is no longer those (a sheet
-    of that serial scanned since), nothing is written. Raises DecisionError on a decision that does
-    not fit the group.
+    KEEP_BOTH (every sheet is kept: ``keep_id`` keeps the serial, each other sheet gets its own new
+    serial, from ``new_serials`` {sheet id: serial} or, for a group of two, ``new_serial``; no two alike
+    and none that a response of the form carries), KEEP_NEITHER (all REJECTED). Every sheet of the group
+    loses its ``serial_conflict`` flag. ``shown``: the ids of the sheets the person saw; when the group is
+    no longer those (a sheet of that serial scanned since), nothing is written. Raises DecisionError on a
+    decision that does not fit the group.
     """
-    if decision == KEEP_BOTH and new_serial is not None and not 1 <= new_serial <= 999_999:
+    wanted = dict(new_serials or {})
+    if decision == KEEP_BOTH and any(not 1 <= s <= 999_999 for s in [*wanted.values(), *([new_serial] if
+                                                                                          new_serial is not None
+                                                                                          else [])]):
         # before any query: a 31-digit serial overflowed the database's integer (a 500, not a message)
-        raise DecisionError("Cần số phiếu mới (1 đến 999999) cho tờ thứ hai")
+        raise DecisionError("Cần số phiếu mới (1 đến 999999) cho mỗi tờ không giữ số cũ")
     with store.reading() as conn:
         group = conflict_group(conn, response_id)
         ids = [g["id"] for g in group]
-        if decision == KEEP_BOTH and new_serial is not None and group:
-            taken = conn.execute(sa.select(responses.c.id).where(
-                responses.c.form_id == group[0]["form_id"], responses.c.serial == new_serial)).first()
+        others = [i for i in ids if i != keep_id]
+        if decision == KEEP_BOTH and new_serial is not None and len(others) == 1 and others[0] not in wanted:
+            wanted[others[0]] = new_serial
+        serials = [wanted[i] for i in others if i in wanted]
+        if decision == KEEP_BOTH and serials and group:
+            taken = conn.execute(sa.select(responses.c.serial).where(
+                responses.c.form_id == group[0]["form_id"], responses.c.serial.in_(serials))
+                .order_by(responses.c.serial)).scalars().first()
         else:
             taken = None
     if len(group) < 2:
-        raise DecisionError("Không còn hai tờ trùng số phiếu này để quyết định; tải lại hàng đợi.")
+        raise DecisionError("Không còn tờ trùng số phiếu này để quyết định; tải lại hàng đợi.")
     _check_shown(ids, shown)
     if decision in (KEEP_ONE, KEEP_BOTH) and keep_id not in ids:
         raise DecisionError("Hãy chọn tờ phiếu được giữ")
     if decision == KEEP_BOTH:
-        if len(group) != 2:
-            raise DecisionError("Có hơn hai tờ trùng số phiếu: hãy giữ một tờ, rồi xử lý các tờ còn lại")
-        if new_serial is None or not 1 <= new_serial <= 999_999:
-            raise DecisionError("Cần số phiếu mới (1 đến 999999) cho tờ thứ hai")
+        if len(serials) != len(others):
+            raise DecisionError("Cần số phiếu mới (1 đến 999999) cho mỗi tờ không giữ số cũ")
+        if len(set(serials)) != len(serials):
+            raise DecisionError("Mỗi tờ cần một số phiếu mới khác nhau")
         if taken is not None:
-            raise DecisionError(f"Số phiếu {new_serial:06d} đã có phiếu khác dùng; hãy chọn số khác")
+            raise DecisionError(f"Số phiếu {taken:06d} đã có phiếu khác dùng; hãy chọn số khác")
     elif decision not in (KEEP_ONE, KEEP_NEITHER):
         raise DecisionError("Quyết định không hợp lệ")
-    # The sheet that takes a new serial first: if that serial was taken meanwhile, nothing is written yet.
+    # The sheets that take a new serial first: if one was taken meanwhile, the group keeps its conflict.
     for g in sorted(group, key=lambda g: not (decision == KEEP_BOTH and g["id"] != keep_id)):
         kept = decision == KEEP_BOTH or (decision == KEEP_ONE and g["id"] == keep_id)
         store.decide_response(
             g["id"], who, add_flags=() if kept else (REJECTED,), remove_flags=(SERIAL_CONFLICT,),
-            serial=new_serial if decision == KEEP_BOTH and g["id"] != keep_id else None,
+            serial=wanted[g["id"]] if decision == KEEP_BOTH and g["id"] != keep_id else None,
             reason=reason, expected_flags=g["flags_text"])
 
 

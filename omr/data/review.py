@@ -90,7 +90,7 @@ KINDS = {
     MISALIGNED: "trang bị lệch",
     PAGE: "trang chưa nhận dạng",
     COMMENT: "ý kiến viết tay",
-    CONFLICT: "hai tờ trùng số phiếu",
+    CONFLICT: "tờ trùng số phiếu",
     DUPLICATE: "có thể là bản quét lại",
     INCOMPLETE: "phiếu thiếu trang",
     EMPTY: "phiếu không có câu trả lời nào",
@@ -572,6 +572,9 @@ def load_item(store, key: str) -> Item | None:
             return None
         decided = conn.execute(sa.select(page_reviews).where(page_reviews.c.page_id == ident)).first()
         n_boxes = conn.execute(sa.select(sa.func.count()).select_from(boxes).where(boxes.c.page_id == ident)).scalar()
+        # The sheet the page is part of (a page read fine, or assigned by a person); None when set aside.
+        sheet_id = conn.execute(sa.select(response_pages.c.response_id)
+                                .where(response_pages.c.page_id == ident)).scalars().first()
         return Item(key, PAGE, ident, None, ident, row.batch, row.serial, row.unit, {
             "set_aside": row.set_aside, "detail": row.detail, "form_id": row.form_id, "form_version": row.version,
             "page": row.page, "page_index": row.page_index, "has_boxes": n_boxes > 0,
@@ -579,7 +582,7 @@ def load_item(store, key: str) -> Item | None:
             "has_image": row.set_aside not in (UNREADABLE_IMAGE, "not_scan"),
             "homography": row.homography is not None,
             "decision": decided.decision if decided else None,
-            "decided_by": decided.decided_by if decided else None,
+            "decided_by": decided.decided_by if decided else None, "response_id": sheet_id,
             "pending": row.set_aside is not None and row.set_aside not in NOT_ASKED and decided is None})
 
 
@@ -671,13 +674,14 @@ def resolve_no_answers(store, response_id: int, who: str, blank: bool, *, expect
 
 
 def resolve_conflict(store, response_id: int, who: str, decision: str, *, keep_id: int | None = None,
-                     new_serial: int | None = None, reason: str = "", shown: list[int] | None = None) -> None:
-    """The reviewer's decision on sheets sharing a serial (see omr.completeness.resolve_conflict)."""
+                     new_serial: int | None = None, new_serials: dict[int, int] | None = None, reason: str = "",
+                     shown: list[int] | None = None) -> None:
+    """The reviewer's decision on sheets sharing a serial (see omr.data.completeness.resolve_conflict)."""
     key = f"response:{response_id}"
     _check_claim(store, key, who)
     try:
         completeness.resolve_conflict(store, response_id, who, decision, keep_id=keep_id, new_serial=new_serial,
-                                      reason=reason, shown=shown)
+                                      new_serials=new_serials, reason=reason, shown=shown)
     except completeness.DecisionError as exc:
         raise ReviewError(exc.message) from None
     release(store, key, who)

@@ -8,6 +8,7 @@ replaced at the next successful login. Creating a user is an audited change.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -60,7 +61,19 @@ def _user(row) -> User:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    """The Argon2id hash of ``password`` in Unicode NFC: the same password typed on a keyboard set to
+    «Unicode tổ hợp» (NFD: a letter, then its combining marks) or «Unicode dựng sẵn» (NFC) matches."""
+    return _hasher.hash(nfc(password))
+
+
+def _password_forms(password: str) -> list[str]:
+    """The forms of ``password`` a stored hash may have been made from, NFC first: hashes made before
+    passwords were normalised hashed what was typed, which may have been NFD (or a mix)."""
+    forms = [nfc(password)]
+    for other in (unicodedata.normalize("NFD", password), password):
+        if other not in forms:
+            forms.append(other)
+    return forms
 
 
 def check_name(name: str) -> str:
@@ -85,7 +98,7 @@ def check_password(password: str, name: str = "", *, chosen: bool = False,
     :func:`guessable_words` without the registry). Source of the scores: zxcvbn
     (Wheeler, USENIX Security 2016).
     """
-    password = password or ""
+    password = nfc(password or "")
     if len(password.replace(" ", "").strip()) < MIN_PASSWORD_LENGTH:
         raise BadArgumentsError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự (không tính dấu cách)")
     if len(password) > MAX_PASSWORD_LENGTH:
@@ -199,7 +212,7 @@ def change_own_password(store, user_id: int, current: str, new: str) -> None:
     user = get_user(store, user_id)
     if user is None or authenticate(store, user.name, current) is None:
         raise BadArgumentsError("Mật khẩu hiện tại không đúng")
-    if new == current:
+    if nfc(new) == nfc(current):
         raise BadArgumentsError("Mật khẩu mới phải khác mật khẩu hiện tại")
     check_password(new, user.name, chosen=True, known_words=guessable_words(store))
     _store_password(store, user_id, new, changed_by=user.name, must_change_password=False)
@@ -240,20 +253,35 @@ def set_active(store, user_id: int, active: bool, *, changed_by: str) -> None:
 
 
 def authenticate(store, name: str, password: str) -> User | None:
-    """The active user with this name and password, else None (never says which part was wrong)."""
+    """The active user with this name and password, else None (never says which part was wrong).
+
+    The name matches whatever its case and Unicode form («Admin» logs in as «admin»: names differing
+    only in case cannot both exist, :func:`create_user`); the password is checked in NFC, then, for a
+    hash made before passwords were normalised, as NFD and as typed (that hash is then replaced by the
+    NFC one).
+    """
+    wanted = nfc(name).casefold()
     with store.reading() as conn:
         row = conn.execute(sa.select(users).where(users.c.name == name)).first()
+        if row is None:
+            row = next((r for r in conn.execute(sa.select(users)) if nfc(r.name).casefold() == wanted), None)
     if row is None:
-        # Spend the same time as a real check, so a name cannot be probed by timing.
-        _hasher_verify_dummy(password)
+        # Spend the same time as a real check (one per form tried), so a name cannot be probed by timing.
+        for form in _password_forms(password):
+            _hasher_verify_dummy(form)
         return None
-    try:
-        _hasher.verify(row.password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
+    forms = _password_forms(password)
+    matched = None
+    for form in forms:
+        try:
+            _hasher.verify(row.password_hash, form)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            continue
+        matched = form
+        break
+    if matched is None or not row.active:
         return None
-    if not row.active:
-        return None
-    if _hasher.check_needs_rehash(row.password_hash):
+    if matched != forms[0] or _hasher.check_needs_rehash(row.password_hash):
         new_hash = hash_password(password)
         store.writing(lambda conn: conn.execute(
             users.update().where(users.c.id == row.id).values(password_hash=new_hash)))

@@ -169,6 +169,11 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
+# What to do when no column matches a question, on the command line (the web app says its own:
+# omr.web.online_import.WEB_NO_COLUMNS_ADVICE).
+NO_COLUMNS_ADVICE = "hãy tạo tệp ánh xạ bằng «omr online mapping» rồi nhập với --mapping"
+
+
 def normalise(table: Table, mapping: Mapping, registry=None, today: date | None = None) -> Normalised:
     """Every row of ``table`` as an OnlineRow or as problems; nothing is dropped silently."""
     template = mapping.template
@@ -186,7 +191,7 @@ def normalise(table: Table, mapping: Mapping, registry=None, today: date | None 
                                  "Windows-1258, TCVN3 hay VNI) nên không đọc được tiêu đề cột; hãy mở tệp bằng "
                                  "Excel và lưu lại dạng «CSV UTF-8 (Comma delimited)»")
         raise InputFileError(f"{table.path}: không có cột nào khớp với câu hỏi của mẫu phiếu {template.form_id}; "
-                             "hãy tạo tệp ánh xạ bằng «omr online mapping» rồi nhập với --mapping")
+                             f"{NO_COLUMNS_ADVICE}")
     used = {table.header[i]: (r.question or r.field) for i, r in roles.items()}
     time_columns = [i for i, r in roles.items() if r.field == SUBMITTED_AT]
     unit_columns = [i for i, r in roles.items() if r.field == UNIT]

@@ -46,6 +46,7 @@ from omr.scan.page import Catalogue
 from omr.scan.page_workers import default_workers
 from omr.web import template_editor, views
 from omr.web.bounds import body_limit, form_parts, login_needed_to_upload, upload_route
+from omr.web.console import startup_lines, vietnamese_waitress_log
 from omr.web.ids import DatabaseIdConverter
 from omr.web.jobs import JobRunner
 from omr.web.queue import QueueRunner, uses_job_queue
@@ -308,8 +309,9 @@ def serve(db_url: str | None = None, *, host: str = "127.0.0.1", port: int = 800
         except OSError as exc:  # the port is taken (another omr, another program) or not ours to bind
             raise BadArgumentsError(f"Không mở được cổng {host}:{port} ({exc.strerror or exc}): cổng đang được "
                                     "chương trình khác dùng? Chọn cổng khác bằng --port") from None
-        print(f"Ứng dụng kiểm tra phiếu: http://{host}:{port}/ — cơ sở dữ liệu {store.url}", flush=True)
-        print("Dừng: Ctrl+C", flush=True)
+        vietnamese_waitress_log()
+        for line in startup_lines(host, port, https, str(store.url)):
+            print(line, flush=True)
         server.run()
     finally:
         app.extensions["omr_jobs"].stop()

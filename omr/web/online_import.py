@@ -17,15 +17,21 @@ import sqlalchemy as sa
 
 from omr import tuning as T
 from omr.data.schema import changes, import_files, stored_time
-from omr.errors import InputFileError
-from omr.online.importer import ImportReport, file_sha256, import_online
-from omr.online.mapping import load_mapping
+from omr.errors import InputFileError, OmrError
+from omr.forms.template import Template, load_template
+from omr.online.importer import NO_COLUMNS_ADVICE, ImportReport, file_sha256, import_online
+from omr.online.mapping import load_mapping, mapping_yaml
 from omr.online.table import Bounds, check_bounds, megabytes
 from omr.text.numbers import vn_integer
 
 ONLINE_ENTITY = "online_import"  # changes.entity of an import (entity_id: the import_files row)
 ONLINE_FIELD = "file_imported"
 SUFFIXES = (".csv", ".xlsx", ".txt", ".tsv")
+# The web app's advice when no column of an export matches a question: the form's own mapping field and
+# the starter mapping it offers (admin_online_mapping), not the command line.
+WEB_NO_COLUMNS_ADVICE = ("hãy tải «tệp ánh xạ mẫu» của mẫu phiếu (liên kết dưới ô «Tệp ánh xạ cột» của trang "
+                         "này), sửa mỗi dòng «column:» cho đúng tiêu đề cột trong tệp xuất, rồi chọn tệp đó ở ô "
+                         "«Tệp ánh xạ cột» và nhập lại")
 
 
 @dataclass
@@ -78,6 +84,8 @@ def import_upload(store, uploads_dir: Path, filename: str, received: Path, sourc
         if message is not None:  # an OmrError: its message says the server's paths; the admin knows the name
             for path in (kept.resolve(), kept):
                 message = message.replace(str(path), f"«{name}»")
+            message = message.replace(NO_COLUMNS_ADVICE, WEB_NO_COLUMNS_ADVICE).replace(
+                "bằng «omr online mapping»", "từ «tệp ánh xạ mẫu» tải trên trang này")
             if mapping_file is not None:
                 message = message.replace(str(mapping_file), f"«{shown_name(mapping_name)}»"
                                           if mapping_name else "tệp ánh xạ")
@@ -96,6 +104,28 @@ def import_upload(store, uploads_dir: Path, filename: str, received: Path, sourc
     store.writing(lambda conn: store._record_change(conn, who, ONLINE_ENTITY, file_id or 0, None, ONLINE_FIELD,
                                                     None, audit, reason="nhập phiếu trực tuyến trên ứng dụng web"))
     return WebImport(report, name, file_id)
+
+
+def starter_templates(templates: str | Path) -> list[tuple[Template, Path]]:
+    """The form templates (``*.yaml`` in ``templates``, as the importer picks from) an admin can get a
+    starter mapping of, with their files; a template that does not load is left out."""
+    found = []
+    for path in sorted(Path(templates).glob("*.yaml")):
+        try:
+            found.append((load_template(path), path))
+        except OmrError:  # an invalid template is the template editor's to say, not this list's
+            continue
+    return found
+
+
+def starter_mapping(templates: str | Path, form_id: str, version: int) -> str | None:
+    """A mapping YAML for the form ``form_id`` version ``version`` (omr.online.mapping.mapping_yaml, no
+    sample): one column per question named by its text, for the admin to rename to the export's
+    headers; None when no template of ``templates`` is that form."""
+    for template, path in starter_templates(templates):
+        if template.form_id == form_id and template.version == version:
+            return mapping_yaml(template, str(path.resolve()))
+    return None
 
 
 def cli_advice() -> str:

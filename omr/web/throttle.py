@@ -26,6 +26,9 @@ still being verified on other threads counted as failures (``_inflight``)
 and reserved; the password is verified (Argon2, ~0.1-0.5 s) outside the
 lock; then, under the lock again, the reservation is released and a failure
 counted. Holding the lock through the Argon2 check serialised every login.
+An admin who sets a user's password lifts that name's lock (:meth:`LoginThrottle.unlock`: the name's
+counters start again; the address's count over all names is not the name's and stays), and the users'
+page shows until when a name is locked (:meth:`LoginThrottle.locked_until`).
 The counts live in the one server process (``omr review serve`` runs one)
 and start again when it restarts.
 """
@@ -43,6 +46,7 @@ from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from omr.text.normalise import nfc
 from omr.tuning import (LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURES_PER_NAME,
                          LOGIN_KNOWN_ADDRESSES_PER_NAME)
 
@@ -70,6 +74,9 @@ class LoginThrottle:
         self._lock = threading.Lock()  # held around the counters only, never while a password is checked
         self._inflight: dict[tuple, int] = {}  # tries being verified now, per counter key
         self._known: dict[str, OrderedDict[str, None]] = {}  # name -> addresses it logged in from
+        # name -> times an admin lifted its lock: part of the name's counter keys, so they start again
+        self._epoch: dict[str, int] = {}
+        self._locked: dict[str, float] = {}  # name -> when its last full counter frees a try (epoch seconds)
 
     def _keys(self, name: str, address: str):
         """(the counters a try of ``name`` from ``address`` counts against, those that may refuse it)
@@ -80,17 +87,18 @@ class LoginThrottle:
         (an outsider inventing names) must not keep the office's own users out. Its failures still
         count against the address, and its own (name, address) count still refuses it.
         """
-        key_name, address = name.casefold()[:MAX_NAME_KEY], address or "?"
-        account = (self._per_account, ("account", key_name, address))
+        key_name, address = _name_key(name), address or "?"
+        epoch = str(self._epoch.get(key_name, 0))
+        account = (self._per_account, ("account", key_name, epoch, address))
         by_address = (self._per_address, ("address", address))
         if address in self._known.get(key_name, ()):
             return (account, by_address), (account,)
-        keys = (account, by_address, (self._per_name, ("name", key_name)))
+        keys = (account, by_address, (self._per_name, ("name", key_name, epoch)))
         return keys, keys
 
     def _remember(self, name: str, address: str) -> None:
         """``name`` logged in from ``address``: its own desk from now on (called under the lock)."""
-        known = self._known.setdefault(name.casefold()[:MAX_NAME_KEY], OrderedDict())
+        known = self._known.setdefault(_name_key(name), OrderedDict())
         known[address or "?"] = None
         known.move_to_end(address or "?")
         while len(known) > LOGIN_KNOWN_ADDRESSES_PER_NAME:
@@ -131,3 +139,29 @@ class LoginThrottle:
                     del self._inflight[key]
                 if failed:
                     self._limiter.hit(limit, *key)
+                    if key[0] != "address" and not self._limiter.test(limit, *key):
+                        until = self._limiter.get_window_stats(limit, *key).reset_time
+                        self._locked[key[1]] = max(until, self._locked.get(key[1], 0.0))
+
+    def locked_until(self, name: str) -> float | None:
+        """When ``name``'s login is tried again after its failures locked it (epoch seconds), else None.
+
+        Locked: its count over all addresses, or its count from one address, is full (the address's
+        count over all names is not the name's lock)."""
+        with self._lock:
+            now = time.time()
+            for expired in [n for n, until in self._locked.items() if until <= now]:
+                del self._locked[expired]  # bounded: only names locked within the last window stay
+            return self._locked.get(_name_key(name))
+
+    def unlock(self, name: str) -> None:
+        """Lift ``name``'s lock (an admin set a new password): its failures so far no longer count."""
+        with self._lock:
+            key_name = _name_key(name)
+            self._epoch[key_name] = self._epoch.get(key_name, 0) + 1
+            self._locked.pop(key_name, None)
+
+
+def _name_key(name: str) -> str:
+    """The counter key of a login name: as login matches it (NFC, any case)."""
+    return nfc(name).casefold()[:MAX_NAME_KEY]

@@ -64,7 +64,7 @@ STATUS_LABELS = {OK: "hợp lệ", BLANK: "để trống", MULTIPLE: "nhiều ô
                  "ambiguous": "không chắc chắn", "invalid": "ngày không hợp lệ", "missing_page": "thiếu trang",
                  INVALID_MULTIPLE: INVALID_MULTIPLE_TEXT.lower()}
 # responses.flags as a reviewer reads them (issue #14)
-FLAG_LABELS = {"serial_conflict": "hai tờ trùng số phiếu, chờ quyết định",
+FLAG_LABELS = {"serial_conflict": "trùng số phiếu với tờ khác, chờ quyết định",
                "pages_lost": "trang thiếu đã được xác nhận là mất",
                "rejected": "không giữ (trùng số phiếu hoặc bản quét lại): không xuất, không tính vào báo cáo",
                "possible_duplicate": "có thể là bản quét lại của phiếu đã có, chờ quyết định: chưa xuất, "
@@ -495,6 +495,8 @@ def too_large_message(path: str, limit: int) -> str:
 
 OWN_PASSWORD_HERE = ("Không đặt mật khẩu tạm cho chính mình ở đây: hãy đổi mật khẩu của bạn ở trang «Đổi mật "
                      "khẩu» (/account/password), trang đó hỏi mật khẩu hiện tại.")
+PAGE_NOT_SET_ASIDE = ("Trang này đã được nhận dạng, không phải trang chưa nhận dạng, và không thuộc phiếu nào còn "
+                      "lưu: không có gì để kiểm tra ở đây. Hãy về hàng đợi.")
 TOO_MANY_FILES = ("Một lần tải lên nhận tối đa {files} tệp; các tệp đã chọn nhiều hơn thế nên chưa tệp nào được "
                   "nhận. Hãy chia thành nhiều lần tải lên, mỗi lần không quá {files} tệp, vào cùng đợt quét (cùng "
                   "tên đợt), hoặc gộp các ảnh chụp thành một tệp PDF nhiều trang rồi tải lên lại.")
@@ -579,15 +581,19 @@ def register(app: Flask) -> None:
             return jsonify(ok=False, problems=[SERVER_ERROR]), 500
         return render_template("error.html", title="Lỗi máy chủ", message=SERVER_ERROR), 500
 
+    def _too_many_files():
+        """413 «Quá nhiều tệp»: an upload of more than T.WEB_MAX_UPLOAD_FILES files, none taken."""
+        return current_app.make_response((render_template(
+            "error.html", title="Quá nhiều tệp",
+            message=TOO_MANY_FILES.format(files=vn_integer(tuning.WEB_MAX_UPLOAD_FILES))), 413))
+
     @app.errorhandler(413)
     def _too_large(exc):
         limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
         if bounds.form_parts(request.path) is not None and request.content_length is not None \
                 and request.content_length <= limit:
             # werkzeug says 413 for a form of too many parts as for too many bytes: this one was not too many bytes.
-            return current_app.make_response((render_template("error.html", title="Quá nhiều tệp",
-                                                              message=TOO_MANY_FILES.format(
-                                                                  files=vn_integer(tuning.WEB_MAX_UPLOAD_FILES))), 413))
+            return _too_many_files()
         # Whose login: only an upload route's answer depends on it (one database read, skipped elsewhere).
         role = request_role() if bounds.upload_route(request.path) is not None else None
         return too_large_response(request.path, limit, request.is_json,
@@ -683,6 +689,10 @@ def register(app: Flask) -> None:
     @app.post("/batches")
     @login_required(*users.CAN_UPLOAD)
     def upload_batch():
+        # Files counted exactly: werkzeug's bound on the form's parts leaves room for its fields, so up to
+        # T.WEB_MAX_UPLOAD_FILES + bounds.FORM_FIELDS files got through it.
+        if sum(1 for _, f in request.files.items(multi=True) if f.filename) > tuning.WEB_MAX_UPLOAD_FILES:
+            return _too_many_files()
         name = (request.form.get("name") or "").strip()
         errors = []
         if not name or len(name) > 200:
@@ -835,6 +845,13 @@ def register(app: Flask) -> None:
     @login_required(*users.CAN_REVIEW)
     def queue_item(entity: str, ident: int):
         key, item = _existing_item(entity, ident)
+        if item.kind == review.PAGE and item.data["set_aside"] is None and item.data["decision"] is None:
+            # A page that was identified (read fine, or assigned since): no page to identify here.
+            if item.data["response_id"] is None:
+                return render_template("error.html", title="Không tìm thấy", message=PAGE_NOT_SET_ASIDE), 404
+            flash(f"Trang #{ident} đã được nhận dạng: trang {item.data['page']} của phiếu số "
+                  f"{_serial_text(item.serial)}. Đây là lịch sử của phiếu đó.", "info")
+            return redirect(url_for("response_page", response_id=item.data["response_id"]))
         held_by = None
         if item.data["pending"] and not review.claim(_store(), key, g.user.name):
             held_by = review.holder(_store(), key)
@@ -962,12 +979,20 @@ def register(app: Flask) -> None:
             review.mark_pages_lost(_store(), ident, g.user.name, expected=expected, reason=reason)
         elif action in ("keep", "both", "neither"):
             keep = form.get("keep", "")
+            keep_id = int(keep) if keep.isascii() and keep.isdecimal() else None
+            # One new serial per sheet not kept (field new_serial_<sheet id>; the kept sheet's is ignored);
+            # a group of two may send the single field new_serial instead.
+            new_serials: dict[int, int] = {}
             serial_text = (form.get("new_serial") or "").strip()
-            if action == "both" and not serial_text.isdecimal():
-                raise review.ReviewError("Cần số phiếu mới (chữ số) cho tờ không được giữ số cũ")
-            review.resolve_conflict(_store(), ident, g.user.name, action,
-                                    keep_id=int(keep) if keep.isdecimal() else None,
-                                    new_serial=int(serial_text) if serial_text.isdecimal() else None, reason=reason,
+            texts = [(sheet_id, (form.get(f"new_serial_{sheet_id}") or "").strip()) for sheet_id in shown]
+            for sheet_id, text in [*texts, (None, serial_text)]:
+                if action == "both" and text and not (text.isascii() and text.isdecimal()):
+                    raise review.ReviewError("Cần số phiếu mới (chữ số) cho mỗi tờ không giữ số cũ")
+                if action == "both" and text and sheet_id is not None and sheet_id != keep_id:
+                    new_serials[sheet_id] = int(text)
+            review.resolve_conflict(_store(), ident, g.user.name, action, keep_id=keep_id,
+                                    new_serial=int(serial_text) if serial_text.isdecimal() else None,
+                                    new_serials=new_serials if action == "both" else None, reason=reason,
                                     shown=shown)
         else:
             raise review.ReviewError("Hãy chọn một quyết định cho tờ phiếu")
@@ -1181,13 +1206,19 @@ def register(app: Flask) -> None:
                         raise review.ReviewError(OWN_PASSWORD_HERE)
                     users.set_password(_store(), user_id, request.form.get("password") or "",
                                        changed_by=g.user.name)
+                    target = users.get_user(_store(), user_id)
+                    if target is not None:  # the new password must let them in now, not after the lock
+                        current_app.extensions["omr_login_throttle"].unlock(target.name)
                     flash("Đã đặt mật khẩu tạm; người dùng phải đổi ở lần đăng nhập sau.", "ok")
             except (OmrError, ValueError, KeyError) as exc:
                 flash(getattr(exc, "message", "Dữ liệu không hợp lệ"), "error")
                 status = 400
         # The least powerful role first: a new user starts as a reviewer unless the admin chooses otherwise.
-        return render_template("users.html", users=users.list_users(_store()),
-                               roles=(users.REVIEWER, users.SCANNER, users.ADMIN)), status
+        people = users.list_users(_store())
+        throttle = current_app.extensions["omr_login_throttle"]
+        locks = {u.id: until for u in people if (until := throttle.locked_until(u.name)) is not None}
+        return render_template("users.html", users=people, roles=(users.REVIEWER, users.SCANNER, users.ADMIN),
+                               locks={i: datetime.fromtimestamp(t, timezone.utc) for i, t in locks.items()}), status
 
     @app.post("/admin/uploads/purge")
     @login_required(users.ADMIN)
@@ -1225,7 +1256,7 @@ def register(app: Flask) -> None:
             if mapping is not None and mapping.filename:
                 if not mapping.filename.lower().endswith((".yaml", ".yml")) or not hasattr(mapping.stream, "name"):
                     errors.append(f"Tệp ánh xạ {quoted(online_import.shown_name(mapping.filename))} phải là "
-                                  "tệp YAML (từ «omr online mapping»).")
+                                  "tệp YAML (tải «tệp ánh xạ mẫu» dưới ô «Tệp ánh xạ cột» rồi sửa).")
                 else:
                     mapping_path = Path(mapping.stream.name)
             if not errors:
@@ -1241,10 +1272,23 @@ def register(app: Flask) -> None:
             status = 400 if errors else 200
         return render_template("online_import.html", done=done, form=request.form,
                                past=online_import.past_imports(_store()),
+                               starters=online_import.starter_templates(current_app.config["TEMPLATE_DIR"]),
                                shown_problems=tuning.ONLINE_PROBLEMS_SHOWN,
                                repeat_minutes=int(DUPLICATE_WINDOW.total_seconds() // 60),
                                max_bytes=megabytes(tuning.ONLINE_MAX_FILE_BYTES),
                                max_rows=vn_integer(tuning.ONLINE_MAX_ROWS)), status
+
+    @app.get("/admin/online/mapping/<form_id>-v<int:version>.yaml")
+    @login_required(users.ADMIN)
+    def admin_online_mapping(form_id: str, version: int):
+        """A starter mapping file of one form, for an export whose columns the importer did not recognise."""
+        text = online_import.starter_mapping(current_app.config["TEMPLATE_DIR"], form_id, version)
+        if text is None:
+            abort(404)
+        response = current_app.make_response(text)
+        response.headers["Content-Type"] = "application/yaml; charset=utf-8"
+        response.headers["Content-Disposition"] = f'attachment; filename="anh-xa-{form_id}-v{version}.yaml"'
+        return response
 
     @app.get("/admin/online/<int:file_id>/rejects.csv")
     @login_required(users.ADMIN)
