@@ -690,7 +690,7 @@ def register(app: Flask) -> None:
     @login_required(*users.CAN_UPLOAD)
     def upload_batch():
         # Files counted exactly: werkzeug's bound on the form's parts leaves room for its fields, so up to
-        # T.WEB_MAX_UPLOAD_FILES + bounds.FORM_FIELDS files got through it.
+        # T.WEB_MAX_UPLOAD_FILES + T.WEB_UPLOAD_FORM_FIELDS files got through it.
         if sum(1 for _, f in request.files.items(multi=True) if f.filename) > tuning.WEB_MAX_UPLOAD_FILES:
             return _too_many_files()
         name = (request.form.get("name") or "").strip()
