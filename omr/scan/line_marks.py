@@ -104,8 +104,9 @@ def _line_through(mask: np.ndarray, printed: np.ndarray, box: tuple[float, float
     if not every:
         strokes = strokes[:1]
     best = None
+    codes = _line_codes(mask, printed)  # once for every direction followed
     for angle, rho, share in strokes:
-        run, other = sorted(_runs(mask, printed, (cx, cy), angle, rho, box), reverse=True)
+        run, other = sorted(_runs(mask, printed, (cx, cy), angle, rho, box, codes=codes), reverse=True)
         found = LineThrough(round(run / K, 2), round(other / K, 2), round(share, 3),
                             round(float(np.degrees(angle)) % 180, 1))
         if best is None or found.run_mm + found.other_mm > best.run_mm + best.other_mm:
@@ -193,8 +194,18 @@ def straight_stroke(core: np.ndarray, centre: tuple[float, float], every: bool =
     return [(float(angles[j]), float(offset[j]), float(share[j])) for j in near]
 
 
+def _line_codes(mask: np.ndarray, printed: np.ndarray) -> np.ndarray:
+    """What :func:`_runs` reads off a window: 1 line ink (``mask``), 2 print (``printed``), 0 paper, as uint8
+    (h + 2, w + 2) with a border of one paper pixel all round, which stands for everything off the window."""
+    h, w = mask.shape
+    codes = np.zeros((h + 2, w + 2), np.uint8)
+    codes[1:-1, 1:-1] = mask.astype(np.uint8) | (printed.astype(np.uint8) << 1)
+    return codes
+
+
 def _runs(mask: np.ndarray, printed: np.ndarray, centre: tuple[float, float], angle: float, rho: float,
-          box: tuple[float, float, float, float], max_gap_mm: float = T.LINE_MARK_MAX_GAP_MM) -> tuple[float, float]:
+          box: tuple[float, float, float, float], max_gap_mm: float = T.LINE_MARK_MAX_GAP_MM,
+          codes: np.ndarray | None = None) -> tuple[float, float]:
     """Line ink (px) beyond the box on each side along the line at ``angle`` (its normal's angle,
     radians) and offset ``rho`` (px from ``centre`` along the normal).
 
@@ -203,9 +214,12 @@ def _runs(mask: np.ndarray, printed: np.ndarray, centre: tuple[float, float], an
     bends) with paper ``LINE_MARK_CLEAR_MM`` beside the band on at least one side (a line, not a
     blot), or the form's print over it (print is neither line nor gap: a line crosses the labels
     and the next boxes' outlines), until a gap longer than ``max_gap_mm`` (``LINE_MARK_MAX_GAP_MM``). Only steps of
-    line ink count. Off the window is a gap.
+    line ink count. Off the window is a gap. ``codes``: :func:`_line_codes` of ``mask`` and ``printed``
+    when the caller follows several directions on one window (made here otherwise).
     """
     h, w = mask.shape
+    if codes is None:
+        codes = _line_codes(mask, printed)
     normal = np.array([np.cos(angle), np.sin(angle)])
     along = np.array([-normal[1], normal[0]])
     foot = np.array(centre) + rho * normal
@@ -232,29 +246,31 @@ def _runs(mask: np.ndarray, printed: np.ndarray, centre: tuple[float, float], an
     offsets = np.concatenate([np.broadcast_to(near, (2 * n, len(near))), beside], 1)  # (2n, m + 4)
     xy = points[:, None, :] + offsets[:, :, None] * normal[None, None, :]
     xi, yi = np.floor(xy[..., 0]).astype(np.int64), np.floor(xy[..., 1]).astype(np.int64)
-    on_window = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-    code = mask.astype(np.uint8) | (printed.astype(np.uint8) << 1)  # 1 line ink, 2 print
-    values = np.zeros(xi.shape, np.uint8)
-    values[on_window] = code[yi[on_window], xi[on_window]]
+    # Off the window: the border's paper (index 0 or w + 1, h + 1 of the bordered codes).
+    values = codes[np.clip(yi, -1, h) + 1, np.clip(xi, -1, w) + 1]
     m = len(near)
-    within = np.abs(near)[None, :] <= band[:, None]
-    on = ((values[:, :m] & 1).astype(bool) & within).any(axis=1)
-    over_print = ((values[:, :m] & 2).astype(bool) & within).any(axis=1)
-    wide = (values[:, m:] & 1).astype(bool)
+    banded = np.where(np.abs(near)[None, :] <= band[:, None], values[:, :m], 0)
+    on = (banded & 1).any(axis=1)
+    over_print = (banded & 2).any(axis=1)
+    wide = values[:, m:] & 1
     line = on & ~(wide[:, :2].any(axis=1) & wide[:, 2:].any(axis=1)) & ~over_print
-    gap = ~line & ~over_print
+    gap = (~line & ~over_print & beyond).tolist()
+    counted = (line & beyond).tolist()
     limit = max(1, int(round(max_gap_mm * K / step)))
     out = []
-    for side in (slice(0, n), slice(n, 2 * n)):
-        part_gap = gap[side] & beyond[side]
-        part_line = line[side] & beyond[side]
+    for lo in (0, n):
         # Stop at the first run of gap steps longer than the allowed gap.
-        padded = np.concatenate([[0], part_gap.astype(np.int8), [0]])
-        edges = np.diff(padded)
-        starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
-        long_gaps = starts[(ends - starts) > limit]
-        stop = int(long_gaps[0]) if len(long_gaps) else n
-        out.append(float(np.count_nonzero(part_line[:stop])) * step)
+        stop, run = n, 0
+        for j in range(n):
+            if gap[lo + j]:
+                run += 1
+                continue
+            if run > limit:
+                break
+            run = 0
+        if run > limit:
+            stop = j - run + (1 if gap[lo + j] else 0)
+        out.append(float(sum(counted[lo:lo + stop])) * step)
     return out[0], out[1]
 
 
