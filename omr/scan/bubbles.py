@@ -443,9 +443,12 @@ def inner_darkness_all(windows: list[BoxWindow], boxes: list[Checkbox], offsets:
             inside = ((xs[None] - cx[:, None, None]) / ax[:, None, None]) ** 2 + \
                 ((ys[None] - cy[:, None, None]) / ay[:, None, None]) ** 2 <= 1.0
             cutoff = np.array([windows[i].ink_cutoff(T.INK_THRESHOLD) for i in chunk])
+            # A whole grey level g is below the cutoff c exactly when g < ceil(c): compared as integers,
+            # and the grey summed as integers (exact, as the float64 sums were), not as float64 arrays.
+            below = np.clip(np.ceil(cutoff), -1, 256).astype(np.int16)
             sizes = inside.sum(axis=(1, 2))
-            inked = (inside & (grey < cutoff[:, None, None])).sum(axis=(1, 2))
-            sums = np.where(inside, grey, 0).sum(axis=(1, 2), dtype=np.float64)
+            inked = np.count_nonzero(inside & (grey < below[:, None, None]), axis=(1, 2))
+            sums = (grey * inside).sum(axis=(1, 2), dtype=np.int64)
             for k, i in enumerate(chunk):
                 if sizes[k]:
                     out[i] = (float(inked[k]) / int(sizes[k]), windows[i].mean_ink(float(sums[k] / sizes[k])))
