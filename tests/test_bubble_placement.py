@@ -113,3 +113,29 @@ def test_the_darkest_place_nearby_is_the_exact_mean_of_the_darkest_placement():
                   for y in range(cy - ry, cy + ry + 1) for x in range(cx - rx, cx + rx + 1))
     assert got == window.mean_ink(darkest / int(inside.sum()))
     assert got > 0.5  # the fill beside the place is found
+
+
+def test_bubbles_measured_together_read_as_each_measured_alone():
+    """darkest_nearby sums a page's bubbles whose windows and reach lie alike together: every bubble of
+    a grid (fills off their places at random, one bubble with a shorter reach, one window of another
+    size) reads exactly what it reads measured on its own."""
+    rng = np.random.default_rng(11)
+    pad, side = int(PAD_MM * K), int(5 * K)
+    windows, boxes, reach = [], [], []
+    for n in range(40):
+        box = Checkbox(f"q{n // 4}", "ABCD"[n % 4], 20.0 + 7 * (n % 4), 20.0 + 7 * (n // 4), 5.0, 5.0)
+        extra = 4 if n == 7 else 0  # one window of another shape
+        grey = rng.integers(150, 256, (side + 2 * pad + extra, side + 2 * pad + extra)).astype(np.uint8)
+        if n % 3 == 0:
+            fill = np.zeros_like(grey)
+            cv2.circle(fill, (pad + side // 2 + int(rng.integers(-9, 10)), pad + side // 2 + int(rng.integers(-9, 10))),
+                       side // 3, 1, -1)
+            grey[fill > 0] = rng.integers(20, 90, int(fill.sum()))
+        windows.append(BoxWindow(int(box.x * K) - pad, int(box.y * K) - pad, grey, 235.0, 0.1))
+        boxes.append(box)
+        reach.append([0.5, 0.25] if n == 12 else [1.5, 1.0])
+    reach = np.array(reach)
+    together = darkest_nearby(windows, boxes, reach)
+    alone = [darkest_nearby([w], [b], reach[i:i + 1])[0] for i, (w, b) in enumerate(zip(windows, boxes))]
+    assert together.tolist() == alone
+    assert sum(v > 0.5 for v in alone) >= 10  # the fills are found, not every bubble read alike

@@ -443,9 +443,12 @@ def inner_darkness_all(windows: list[BoxWindow], boxes: list[Checkbox], offsets:
             inside = ((xs[None] - cx[:, None, None]) / ax[:, None, None]) ** 2 + \
                 ((ys[None] - cy[:, None, None]) / ay[:, None, None]) ** 2 <= 1.0
             cutoff = np.array([windows[i].ink_cutoff(T.INK_THRESHOLD) for i in chunk])
+            # A whole grey level g is below the cutoff c exactly when g < ceil(c): compared as integers,
+            # and the grey summed as integers (exact, as the float64 sums were), not as float64 arrays.
+            below = np.clip(np.ceil(cutoff), -1, 256).astype(np.int16)
             sizes = inside.sum(axis=(1, 2))
-            inked = (inside & (grey < cutoff[:, None, None])).sum(axis=(1, 2))
-            sums = np.where(inside, grey, 0).sum(axis=(1, 2), dtype=np.float64)
+            inked = np.count_nonzero(inside & (grey < below[:, None, None]), axis=(1, 2))
+            sums = (grey * inside).sum(axis=(1, 2), dtype=np.int64)
             for k, i in enumerate(chunk):
                 if sizes[k]:
                     out[i] = (float(inked[k]) / int(sizes[k]), windows[i].mean_ink(float(sums[k] / sizes[k])))
@@ -531,21 +534,23 @@ def darkest_nearby(windows: list[BoxWindow], boxes: list[Checkbox], reach_mm: np
     placement is off.
 
     The grey over the inner ellipse is summed at every place it may slide to, and only there, exactly
-    (uint8 sums in int64, from each row's cumulative sums: one slice a row of the ellipse); the sliding
+    (uint8 sums in int32, which holds 255 times any window of fewer than 8.4 million pixels, else int64;
+    from each row's cumulative sums: one slice a row of the ellipse); the sliding
     mean over the whole window (``cv2.filter2D``, an FFT for these kernels) cost ~0.19 s a page on
-    OMRChecker's sheets whose rings were not found, for the same values to ~1e-6. A window off the page,
-    or too small to slide in, gives 0."""
+    OMRChecker's sheets whose rings were not found, for the same values to ~1e-6. Bubbles whose ellipse
+    and sliding range lie alike in their windows (most of a page: one grid, windows centred alike) are
+    summed together, ``INNER_DARKNESS_CHUNK`` at a time (one array operation a row of the ellipse for the
+    chunk, not one a bubble: ~0.4 s CPU less on OMRChecker's 29 samples), the same integer sums. A window
+    off the page, or too small to slide in, gives 0."""
     out = np.zeros(len(boxes))
     rows: dict[tuple[int, int], tuple[np.ndarray, int]] = {}
+    groups: dict[tuple[int, int, int, int, int, int], list[int]] = {}
     for i, (window, box) in enumerate(zip(windows, boxes)):
         rx, ry = int(round(reach_mm[i][0] * K)), int(round(reach_mm[i][1] * K))
         if window.paper <= 0:
             continue
         ax = max(int(round(box.w * K * T.BUBBLE_INNER_SHARE / 2)), 1)
         ay = max(int(round(box.h * K * T.BUBBLE_INNER_SHARE / 2)), 1)
-        if (ax, ay) not in rows:
-            rows[(ax, ay)] = _ellipse_rows(ax, ay)
-        half, count = rows[(ax, ay)]
         height, width = window.grey.shape[:2]
         cx = int(round((box.x + box.w / 2) * K - window.x0))
         cy = int(round((box.y + box.h / 2) * K - window.y0))
@@ -553,13 +558,24 @@ def darkest_nearby(windows: list[BoxWindow], boxes: list[Checkbox], reach_mm: np
         y0, y1 = max(ay, cy - ry), min(height - ay - 1, cy + ry)
         if x0 > x1 or y0 > y1:
             continue
-        cumulative = np.zeros((y1 - y0 + 2 * ay + 1, x1 - x0 + 2 * ax + 2), np.int64)
-        np.cumsum(window.grey[y0 - ay:y1 + ay + 1, x0 - ax:x1 + ax + 1], axis=1, out=cumulative[:, 1:])
-        sums = np.zeros((y1 - y0 + 1, x1 - x0 + 1), np.int64)
-        for k, w in enumerate(half):  # row y0 - ay + k of the window, at every centre's column
-            sums += cumulative[k:k + y1 - y0 + 1, ax + w + 1:ax + w + 2 + x1 - x0]
-            sums -= cumulative[k:k + y1 - y0 + 1, ax - w:ax - w + 1 + x1 - x0]
-        out[i] = window.mean_ink(float(sums.min()) / count)
+        groups.setdefault((ax, ay, x0, x1, y0, y1), []).append(i)
+    for (ax, ay, x0, x1, y0, y1), members in groups.items():
+        if (ax, ay) not in rows:
+            rows[(ax, ay)] = _ellipse_rows(ax, ay)
+        half, count = rows[(ax, ay)]
+        for start in range(0, len(members), T.INNER_DARKNESS_CHUNK):
+            chunk = members[start:start + T.INNER_DARKNESS_CHUNK]
+            grey = np.stack([windows[i].grey[y0 - ay:y1 + ay + 1, x0 - ax:x1 + ax + 1] for i in chunk])
+            exact = np.int32 if 255 * grey[0].size < 2 ** 31 else np.int64  # no sum can overflow
+            cumulative = np.zeros((len(chunk), y1 - y0 + 2 * ay + 1, x1 - x0 + 2 * ax + 2), exact)
+            np.cumsum(grey, axis=2, out=cumulative[:, :, 1:])
+            sums = np.zeros((len(chunk), y1 - y0 + 1, x1 - x0 + 1), exact)
+            for k, w in enumerate(half):  # row y0 - ay + k of the windows, at every centre's column
+                sums += cumulative[:, k:k + y1 - y0 + 1, ax + w + 1:ax + w + 2 + x1 - x0]
+                sums -= cumulative[:, k:k + y1 - y0 + 1, ax - w:ax - w + 1 + x1 - x0]
+            darkest = sums.reshape(len(chunk), -1).min(axis=1)
+            for k, i in enumerate(chunk):
+                out[i] = windows[i].mean_ink(float(darkest[k]) / count)
     return out
 
 

@@ -104,8 +104,9 @@ def _line_through(mask: np.ndarray, printed: np.ndarray, box: tuple[float, float
     if not every:
         strokes = strokes[:1]
     best = None
-    for angle, rho, share in strokes:
-        run, other = sorted(_runs(mask, printed, (cx, cy), angle, rho, box), reverse=True)
+    followed = _runs_along(_line_codes(mask, printed), (cx, cy), [(angle, rho) for angle, rho, _ in strokes], box)
+    for (angle, rho, share), runs in zip(strokes, followed):
+        run, other = sorted(runs, reverse=True)
         found = LineThrough(round(run / K, 2), round(other / K, 2), round(share, 3),
                             round(float(np.degrees(angle)) % 180, 1))
         if best is None or found.run_mm + found.other_mm > best.run_mm + best.other_mm:
@@ -193,69 +194,101 @@ def straight_stroke(core: np.ndarray, centre: tuple[float, float], every: bool =
     return [(float(angles[j]), float(offset[j]), float(share[j])) for j in near]
 
 
+def _line_codes(mask: np.ndarray, printed: np.ndarray) -> np.ndarray:
+    """What :func:`_runs` reads off a window: 1 line ink (``mask``), 2 print (``printed``), 0 paper, as uint8
+    (h + 2, w + 2) with a border of one paper pixel all round, which stands for everything off the window."""
+    h, w = mask.shape
+    codes = np.zeros((h + 2, w + 2), np.uint8)
+    codes[1:-1, 1:-1] = mask.astype(np.uint8) | (printed.astype(np.uint8) << 1)
+    return codes
+
+
 def _runs(mask: np.ndarray, printed: np.ndarray, centre: tuple[float, float], angle: float, rho: float,
-          box: tuple[float, float, float, float], max_gap_mm: float = T.LINE_MARK_MAX_GAP_MM) -> tuple[float, float]:
+          box: tuple[float, float, float, float], max_gap_mm: float = T.LINE_MARK_MAX_GAP_MM,
+          codes: np.ndarray | None = None) -> tuple[float, float]:
     """Line ink (px) beyond the box on each side along the line at ``angle`` (its normal's angle,
-    radians) and offset ``rho`` (px from ``centre`` along the normal).
+    radians) and offset ``rho`` (px from ``centre`` along the normal): :func:`_runs_along` of one line.
+    ``codes``: :func:`_line_codes` of ``mask`` and ``printed`` when the caller has them (made here otherwise)."""
+    if codes is None:
+        codes = _line_codes(mask, printed)
+    return _runs_along(codes, centre, [(angle, rho)], box, max_gap_mm)[0]
+
+
+def _runs_along(codes: np.ndarray, centre: tuple[float, float], lines: list[tuple[float, float]],
+                box: tuple[float, float, float, float], max_gap_mm: float = T.LINE_MARK_MAX_GAP_MM) -> list[tuple[float, float]]:
+    """For each line (``lines``: (angle of its normal, radians; offset ``rho``, px from ``centre`` along the
+    normal)), line ink (px) beyond the box on each side along it, on a window's :func:`_line_codes`.
 
     The line is followed outwards in steps of ``LINE_MARK_STEP_MM`` while each step finds ink
     within a band around it (``LINE_MARK_BAND_MM``, widening by ``LINE_MARK_BEND`` per mm: a hair
     bends) with paper ``LINE_MARK_CLEAR_MM`` beside the band on at least one side (a line, not a
     blot), or the form's print over it (print is neither line nor gap: a line crosses the labels
     and the next boxes' outlines), until a gap longer than ``max_gap_mm`` (``LINE_MARK_MAX_GAP_MM``). Only steps of
-    line ink count. Off the window is a gap.
+    line ink count. Off the window is a gap. The lines are followed together (one array operation for all
+    the directions a box's stroke is followed in, not one each); a shorter line's missing steps lie past
+    its last, in the trailing gap, and count for nothing.
     """
-    h, w = mask.shape
-    normal = np.array([np.cos(angle), np.sin(angle)])
-    along = np.array([-normal[1], normal[0]])
-    foot = np.array(centre) + rho * normal
+    h, w = codes.shape[0] - 2, codes.shape[1] - 2
+    count = len(lines)
+    angle = np.array([a for a, _ in lines])
+    rho = np.array([r for _, r in lines])
+    normal = np.stack([np.cos(angle), np.sin(angle)], 1)  # (k, 2)
+    along = np.stack([-normal[:, 1], normal[:, 0]], 1)
+    foot = np.array(centre)[None, :] + rho[:, None] * normal
     step = T.LINE_MARK_STEP_MM * K
-    s = np.arange(step, T.LINE_THROUGH_REACH_MM * K + np.hypot(box[2], box[3]) / 2 + abs(rho), step)  # px
+    reach = T.LINE_THROUGH_REACH_MM * K + np.hypot(box[2], box[3]) / 2
+    lengths = [len(np.arange(step, reach + abs(r), step)) for r in rho.tolist()]  # n steps a side, per line
+    n = max(lengths)
+    s = np.arange(step, reach + float(np.abs(rho).max()), step)[:n]  # px; each line's own are its first
     s = np.concatenate([s, -s])  # both sides: n steps each
-    n = len(s) // 2
-    points = foot[None, :] + s[:, None] * along[None, :]  # (2n, 2) x, y px
+    points = foot[:, None, :] + s[None, :, None] * along[:, None, :]  # (k, 2n, 2) x, y px
+    real = np.concatenate([np.arange(n)] * 2)[None, :] < np.array(lengths)[:, None]  # (k, 2n) steps of the line
     bx, by, bw, bh = box
-    inside = (points[:, 0] >= bx) & (points[:, 0] <= bx + bw) & (points[:, 1] >= by) & (points[:, 1] <= by + bh)
+    inside = (points[..., 0] >= bx) & (points[..., 0] <= bx + bw) & (points[..., 1] >= by) \
+        & (points[..., 1] <= by + bh) & real
     # Distance beyond the box along the line (px), per step: steps past the last one inside the box.
-    beyond = np.ones(2 * n, bool)
-    for side in (slice(0, n), slice(n, 2 * n)):
-        last = np.nonzero(inside[side])[0]
-        if len(last):
-            beyond[side][:last[-1] + 1] = False
-    first = np.argmax(beyond.reshape(2, n), axis=1)  # the first step beyond, per side
-    distance = (np.arange(n)[None, :] - first[:, None]).clip(min=0).ravel() * step
-    band = T.LINE_MARK_BAND_MM * K + T.LINE_MARK_BEND * distance  # (2n,) half-width, px
-    widest = int(np.ceil(band.max()))
+    sides = inside.reshape(count, 2, n)
+    last = np.where(sides.any(axis=2), n - 1 - np.argmax(sides[:, :, ::-1], axis=2), -1)  # (k, 2)
+    beyond = (np.arange(n)[None, None, :] > last[:, :, None]).reshape(count, 2 * n)
+    first = last + 1  # the first step beyond, per side (a line's last step is always beyond the box)
+    distance = (np.arange(n)[None, None, :] - first[:, :, None]).clip(min=0).reshape(count, 2 * n) * step
+    band = T.LINE_MARK_BAND_MM * K + T.LINE_MARK_BEND * distance  # (k, 2n) half-width, px
+    widest = int(np.ceil(band[real].max()))
     near = np.arange(-widest, widest + 1)
     clear = T.LINE_MARK_CLEAR_MM * K
-    beside = np.stack([-band - clear - 0.5 * K, -band - clear, band + clear, band + clear + 0.5 * K], 1)
-    offsets = np.concatenate([np.broadcast_to(near, (2 * n, len(near))), beside], 1)  # (2n, m + 4)
-    xy = points[:, None, :] + offsets[:, :, None] * normal[None, None, :]
+    beside = np.stack([-band - clear - 0.5 * K, -band - clear, band + clear, band + clear + 0.5 * K], 2)
+    offsets = np.concatenate([np.broadcast_to(near, (count, 2 * n, len(near))), beside], 2)  # (k, 2n, m + 4)
+    xy = points[:, :, None, :] + offsets[..., None] * normal[:, None, None, :]
     xi, yi = np.floor(xy[..., 0]).astype(np.int64), np.floor(xy[..., 1]).astype(np.int64)
-    on_window = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-    code = mask.astype(np.uint8) | (printed.astype(np.uint8) << 1)  # 1 line ink, 2 print
-    values = np.zeros(xi.shape, np.uint8)
-    values[on_window] = code[yi[on_window], xi[on_window]]
+    # Off the window: the border's paper (index 0 or w + 1, h + 1 of the bordered codes).
+    values = codes[np.clip(yi, -1, h) + 1, np.clip(xi, -1, w) + 1]
     m = len(near)
-    within = np.abs(near)[None, :] <= band[:, None]
-    on = ((values[:, :m] & 1).astype(bool) & within).any(axis=1)
-    over_print = ((values[:, :m] & 2).astype(bool) & within).any(axis=1)
-    wide = (values[:, m:] & 1).astype(bool)
-    line = on & ~(wide[:, :2].any(axis=1) & wide[:, 2:].any(axis=1)) & ~over_print
-    gap = ~line & ~over_print
+    banded = np.where(np.abs(near)[None, None, :] <= band[..., None], values[..., :m], 0)
+    on = (banded & 1).any(axis=2)
+    over_print = (banded & 2).any(axis=2)
+    wide = values[..., m:] & 1
+    line = on & ~(wide[..., :2].any(axis=2) & wide[..., 2:].any(axis=2)) & ~over_print
+    gap = ((~line & ~over_print & beyond) | ~real).tolist()
+    counted = (line & beyond & real).tolist()
     limit = max(1, int(round(max_gap_mm * K / step)))
     out = []
-    for side in (slice(0, n), slice(n, 2 * n)):
-        part_gap = gap[side] & beyond[side]
-        part_line = line[side] & beyond[side]
-        # Stop at the first run of gap steps longer than the allowed gap.
-        padded = np.concatenate([[0], part_gap.astype(np.int8), [0]])
-        edges = np.diff(padded)
-        starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
-        long_gaps = starts[(ends - starts) > limit]
-        stop = int(long_gaps[0]) if len(long_gaps) else n
-        out.append(float(np.count_nonzero(part_line[:stop])) * step)
-    return out[0], out[1]
+    for k in range(count):
+        both = []
+        for lo in (0, n):
+            # Stop at the first run of gap steps longer than the allowed gap.
+            stop, run = n, 0
+            for j in range(n):
+                if gap[k][lo + j]:
+                    run += 1
+                    continue
+                if run > limit:
+                    break
+                run = 0
+            if run > limit:
+                stop = j - run + (1 if gap[k][lo + j] else 0)
+            both.append(float(sum(counted[k][lo:lo + stop])) * step)
+        out.append((both[0], both[1]))
+    return out
 
 
 def struck_through(ink: np.ndarray, printed: np.ndarray, box: tuple[float, float, float, float],
