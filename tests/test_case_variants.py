@@ -396,3 +396,46 @@ def test_a_steep_shadowed_photo_of_one_page_is_never_told_as_a_cut_second_page(s
     if result.set_aside is None:
         assert result.page == 1
         assert_no_silent_error(result, truth, max_review=len(result.questions))
+
+
+# --- round 3 (branch hcases): a no-break space in a Unicode CSV is not TCVN3 --------------------------------
+
+@pytest.mark.parametrize("excel", [False, True])
+def test_a_no_break_space_after_a_label_or_comment_never_turns_it_into_tcvn3(excel, repo_root, tmp_path):
+    """A label or comment pasted from a web page ends in a no-break space (U+00A0, byte 0xA0). A cell of
+    Latin-1 letters holding one was taken for TCVN3 text: "Có\\u00a0" became "Cú" and "Hài lòng" "Hài lũng"
+    (every such row refused), and a comment "Tôi hài lòng" was stored as "Tụi hài lũng" without a word."""
+    import csv
+
+    from omr.online.mapping import load_mapping
+    from test_online_windows1258 import excel_windows_1258
+
+    folder = repo_root / "examples" / "online"
+    mapping = load_mapping(folder / "google-forms-vi.mapping.yaml")
+    rows = list(csv.reader(io.StringIO((folder / "google-forms-vi.csv").read_text(encoding="utf-8"))))
+    comment = rows[0].index(next(h for h in rows[0] if h.startswith("Ý kiến")))
+    rows[1][comment] = "Tôi hài lòng"  # Latin-1 letters only, as many short Vietnamese comments are
+
+    def write(name: str, table: list[list[str]]) -> Path:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\r\n").writerows(table)
+        path = tmp_path / name
+        path.write_bytes(excel_windows_1258(buffer.getvalue()) if excel else buffer.getvalue().encode("utf-8"))
+        return path
+
+    pasted = [rows[0]] + [[v + "\u00a0" if v in ("Có", "Hài lòng", "Tôi hài lòng") else v for v in r]
+                          for r in rows[1:]]
+    assert sum(v.endswith("\u00a0") for r in pasted for v in r) > 100
+    with open_store(str(tmp_path / "a.sqlite")) as a, open_store(str(tmp_path / "b.sqlite")) as b:
+        plain = import_online(a, write("plain.csv", rows), "s", mapping, rejects=tmp_path / "ra.csv")
+        report = import_online(b, write("pasted.csv", pasted), "s", mapping, rejects=tmp_path / "rb.csv")
+        theirs, ours = _answers(a, "s"), _answers(b, "s")
+    assert report.table.legacy == {}  # nothing taken for TCVN3 or VNI
+    assert (report.imported, report.rejected) == (plain.imported, plain.rejected) == (36, 1)
+
+    def trimmed(answers: dict) -> dict:
+        return {row: ({q: v.strip() if isinstance(v, str) else v for q, v in got[0].items()},) + got[1:]
+                for row, got in answers.items()}
+
+    assert trimmed(ours) == trimmed(theirs)
+    assert "Tôi hài lòng" in str(ours)
