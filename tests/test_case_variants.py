@@ -439,3 +439,53 @@ def test_a_no_break_space_after_a_label_or_comment_never_turns_it_into_tcvn3(exc
 
     assert trimmed(ours) == trimmed(theirs)
     assert "Tôi hài lòng" in str(ours)
+
+
+# --- round 3 (branch hcases): a two-page scan fitted onto an A4 page of a PDF -------------------------------------
+
+@pytest.mark.parametrize("how", ["landscape spread on a portrait page", "stacked pages on a landscape page"])
+def test_both_pages_fitted_onto_one_pdf_page_are_both_read(how, clean_sheet, catalogue, tmp_path):
+    """A phone scanning app or «Print to PDF» fits an A3 scan of both pages onto an A4 page: the spread lies in
+    a band across the page, white above and below (or beside). The page's own shape chose the halves, across
+    both form pages, and the image was set aside as «trang bị lệch» (misaligned), the wrong reason. The white
+    around the image is no part of the scan: both pages are read, each as on its own."""
+    import img2pdf
+
+    from omr.scan.ingest import RawPage
+    from omr.scan.page import process_image
+
+    pages, reads = clean_sheet
+    if how.startswith("landscape"):
+        spread, page_mm = np.hstack(pages), (210, 297)
+    else:
+        spread, page_mm = np.vstack(pages), (297, 210)
+    buffer = io.BytesIO()
+    Image.fromarray(spread).save(buffer, format="JPEG", quality=92, dpi=(200, 200))
+    fit = img2pdf.get_layout_fun(tuple(img2pdf.mm_to_pt(v) for v in page_mm))
+    path = tmp_path / "a3-fitted.pdf"
+    path.write_bytes(img2pdf.convert(buffer.getvalue(), layout_fun=fit))
+    image = _only_page(path)
+    results = process_image(RawPage(str(path), 0, image), catalogue)
+    assert [(r.set_aside, r.page) for r in results] == [(None, 1), (None, 2)], [r.detail for r in results]
+    for result, reference in zip(results, reads):
+        assert_reads_like(result, reference, exact=False)
+
+
+# --- round 3 (branch hcases): a PDF page whose JPEG scan is garbage --------------------------------------------------
+
+def test_a_pdf_page_whose_jpeg_is_garbage_is_broken_never_blank(three_page_pdf, tmp_path):
+    """pdfium paints nothing for JPEG bytes it cannot decode and qpdf leaves JPEG alone: page 2 came out white
+    and was set aside as «trang trắng» (a blank page, thrown away), its scan lost without a word."""
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(three_page_pdf))
+    image = list(pdf.pages[1].Resources.XObject.values())[0]
+    image.write(b"\xff\xd8" + bytes(range(256)) * 40 + b"\xff\xd9", filter=pikepdf.Name.DCTDecode, type_check=False)
+    path = tmp_path / "lô.pdf"
+    pdf.save(path)
+    pages = list(iter_pages(path))
+    assert [p.index for p in pages] == [0, 1, 2]
+    assert pages[0].image is not None and pages[2].image is not None
+    broken = pages[1]
+    assert broken.image is None and broken.error.reason == "unreadable", broken.error
+    assert broken.error.message.startswith(f"{path}, trang 2: trang PDF bị hỏng")
