@@ -1232,8 +1232,8 @@ def _painted_image_only(page, rendered: np.ndarray, shown_annotations: set[int])
     sx, sy = w / max(shown[2] - shown[0], 1e-6), h / max(shown[3] - shown[1], 1e-6)
     x0, x1 = max(0, int(np.floor((left - shown[0]) * sx))), min(w, int(np.ceil((right - shown[0]) * sx)))
     y0, y1 = max(0, int(np.floor((shown[3] - top) * sy))), min(h, int(np.ceil((shown[3] - bottom) * sy)))
-    if x1 - x0 < 2 or y1 - y0 < 2 or (x0, y0, x1, y1) == (0, 0, w, h):
-        return rendered
+    if (x0, y0, x1, y1) == (0, 0, w, h) or not_a_page(x1 - x0, y1 - y0) is not None:
+        return rendered  # the whole page already, or too small a part to be a scan: the page as rendered
     return np.ascontiguousarray(rendered[y0:y1, x0:x1])
 
 
