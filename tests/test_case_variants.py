@@ -396,3 +396,96 @@ def test_a_steep_shadowed_photo_of_one_page_is_never_told_as_a_cut_second_page(s
     if result.set_aside is None:
         assert result.page == 1
         assert_no_silent_error(result, truth, max_review=len(result.questions))
+
+
+# --- round 3 (branch hcases): a no-break space in a Unicode CSV is not TCVN3 --------------------------------
+
+@pytest.mark.parametrize("excel", [False, True])
+def test_a_no_break_space_after_a_label_or_comment_never_turns_it_into_tcvn3(excel, repo_root, tmp_path):
+    """A label or comment pasted from a web page ends in a no-break space (U+00A0, byte 0xA0). A cell of
+    Latin-1 letters holding one was taken for TCVN3 text: "Có\\u00a0" became "Cú" and "Hài lòng" "Hài lũng"
+    (every such row refused), and a comment "Tôi hài lòng" was stored as "Tụi hài lũng" without a word."""
+    import csv
+
+    from omr.online.mapping import load_mapping
+    from test_online_windows1258 import excel_windows_1258
+
+    folder = repo_root / "examples" / "online"
+    mapping = load_mapping(folder / "google-forms-vi.mapping.yaml")
+    rows = list(csv.reader(io.StringIO((folder / "google-forms-vi.csv").read_text(encoding="utf-8"))))
+    comment = rows[0].index(next(h for h in rows[0] if h.startswith("Ý kiến")))
+    rows[1][comment] = "Tôi hài lòng"  # Latin-1 letters only, as many short Vietnamese comments are
+
+    def write(name: str, table: list[list[str]]) -> Path:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\r\n").writerows(table)
+        path = tmp_path / name
+        path.write_bytes(excel_windows_1258(buffer.getvalue()) if excel else buffer.getvalue().encode("utf-8"))
+        return path
+
+    pasted = [rows[0]] + [[v + "\u00a0" if v in ("Có", "Hài lòng", "Tôi hài lòng") else v for v in r]
+                          for r in rows[1:]]
+    assert sum(v.endswith("\u00a0") for r in pasted for v in r) > 100
+    with open_store(str(tmp_path / "a.sqlite")) as a, open_store(str(tmp_path / "b.sqlite")) as b:
+        plain = import_online(a, write("plain.csv", rows), "s", mapping, rejects=tmp_path / "ra.csv")
+        report = import_online(b, write("pasted.csv", pasted), "s", mapping, rejects=tmp_path / "rb.csv")
+        theirs, ours = _answers(a, "s"), _answers(b, "s")
+    assert report.table.legacy == {}  # nothing taken for TCVN3 or VNI
+    assert (report.imported, report.rejected) == (plain.imported, plain.rejected) == (36, 1)
+
+    def trimmed(answers: dict) -> dict:
+        return {row: ({q: v.strip() if isinstance(v, str) else v for q, v in got[0].items()},) + got[1:]
+                for row, got in answers.items()}
+
+    assert trimmed(ours) == trimmed(theirs)
+    assert "Tôi hài lòng" in str(ours)
+
+
+# --- round 3 (branch hcases): a two-page scan fitted onto an A4 page of a PDF -------------------------------------
+
+@pytest.mark.parametrize("how", ["landscape spread on a portrait page", "stacked pages on a landscape page"])
+def test_both_pages_fitted_onto_one_pdf_page_are_both_read(how, clean_sheet, catalogue, tmp_path):
+    """A phone scanning app or «Print to PDF» fits an A3 scan of both pages onto an A4 page: the spread lies in
+    a band across the page, white above and below (or beside). The page's own shape chose the halves, across
+    both form pages, and the image was set aside as «trang bị lệch» (misaligned), the wrong reason. The white
+    around the image is no part of the scan: both pages are read, each as on its own."""
+    import img2pdf
+
+    from omr.scan.ingest import RawPage
+    from omr.scan.page import process_image
+
+    pages, reads = clean_sheet
+    if how.startswith("landscape"):
+        spread, page_mm = np.hstack(pages), (210, 297)
+    else:
+        spread, page_mm = np.vstack(pages), (297, 210)
+    buffer = io.BytesIO()
+    Image.fromarray(spread).save(buffer, format="JPEG", quality=92, dpi=(200, 200))
+    fit = img2pdf.get_layout_fun(tuple(img2pdf.mm_to_pt(v) for v in page_mm))
+    path = tmp_path / "a3-fitted.pdf"
+    path.write_bytes(img2pdf.convert(buffer.getvalue(), layout_fun=fit))
+    image = _only_page(path)
+    results = process_image(RawPage(str(path), 0, image), catalogue)
+    assert [(r.set_aside, r.page) for r in results] == [(None, 1), (None, 2)], [r.detail for r in results]
+    for result, reference in zip(results, reads):
+        assert_reads_like(result, reference, exact=False)
+
+
+# --- round 3 (branch hcases): a PDF page whose JPEG scan is garbage --------------------------------------------------
+
+def test_a_pdf_page_whose_jpeg_is_garbage_is_broken_never_blank(three_page_pdf, tmp_path):
+    """pdfium paints nothing for JPEG bytes it cannot decode and qpdf leaves JPEG alone: page 2 came out white
+    and was set aside as «trang trắng» (a blank page, thrown away), its scan lost without a word."""
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(three_page_pdf))
+    image = list(pdf.pages[1].Resources.XObject.values())[0]
+    image.write(b"\xff\xd8" + bytes(range(256)) * 40 + b"\xff\xd9", filter=pikepdf.Name.DCTDecode, type_check=False)
+    path = tmp_path / "lô.pdf"
+    pdf.save(path)
+    pages = list(iter_pages(path))
+    assert [p.index for p in pages] == [0, 1, 2]
+    assert pages[0].image is not None and pages[2].image is not None
+    broken = pages[1]
+    assert broken.image is None and broken.error.reason == "unreadable", broken.error
+    assert broken.error.message.startswith(f"{path}, trang 2: trang PDF bị hỏng")

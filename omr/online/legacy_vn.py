@@ -146,9 +146,16 @@ def detect_legacy(text: str) -> str | None:
 VIETNAMESE_LATIN1 = set("àáâãèéêìíòóôõùúýÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝ")
 
 
+# Latin-1 characters that stand for a letter or mark in TCVN3 or VNI and are no Vietnamese letter in Unicode
+# (µ, «, ö ...). A no-break space (U+00A0, pasted from the web) or a symbol (°, ×) is in neither table: a
+# Unicode cell holding one is no legacy text ("Có\u00a0" was taken as TCVN3 and became "Cú").
+LEGACY_MARKERS = frozenset(ch for ch in set(TCVN3) | {c for seq in VNI for c in seq}
+                           if ord(ch) >= 0xA0 and ch not in VIETNAMESE_LATIN1)
+
+
 def has_legacy_marker(text: str) -> bool:
     """A Latin-1 character that no Unicode Vietnamese word has but TCVN3 or VNI text does (µ, «, ö ...)."""
-    return _is_latin1(text) and any(0xA0 <= ord(ch) and ch not in VIETNAMESE_LATIN1 for ch in text)
+    return _is_latin1(text) and any(ch in LEGACY_MARKERS for ch in text)
 
 
 def has_unicode_vietnamese(text: str) -> bool:

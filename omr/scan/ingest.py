@@ -570,7 +570,8 @@ def _pdf_page(pdf, dictionaries, path: Path, index: int, optional_content: bool,
                                      or _painted_as_decoded(page, embedded[0])):
             raw = RawPage(str(path), index, *embedded)
         else:
-            raw = RawPage(str(path), index, render_pdf_page(page, _render_dpi(page)))
+            raw = RawPage(str(path), index, _painted_image_only(page, render_pdf_page(page, _render_dpi(page)),
+                                                                shown))
         damage = _uniform_page_damage(raw.image, dictionaries, index)
         if damage is None and raw.stream_sha256 is None:
             damage = _unpainted_scan(dictionaries, index)
@@ -865,11 +866,28 @@ def _uniform_page_damage(image: np.ndarray, dictionaries, index: int) -> str | N
                 names = [str(f) for f in filters] if isinstance(filters, pikepdf.Array) else [str(filters or "")]
                 if all(name in _QPDF_DECODES for name in names if name):
                     xobject.read_bytes()  # decodes the stream: corrupt data raises
+                elif names == ["/DCTDecode"] and not _jpeg_decodes(bytes(xobject.read_raw_bytes())):
+                    # qpdf leaves JPEG to others and pdfium paints nothing for bytes it cannot decode:
+                    # a scan whose JPEG data is garbage came out white and was called a blank page.
+                    return "dữ liệu ảnh quét (JPEG) bị hỏng, không giải mã được"
     except pikepdf.DataDecodingError:
         return "dữ liệu ảnh quét bị hỏng, không giải nén được"
     except Exception:  # qpdf cannot parse the page: it is broken
         return "cấu trúc trang không đọc được"
     return None
+
+
+
+def _jpeg_decodes(data: bytes) -> bool:
+    """Whether ``data`` decodes as a JPEG image (Pillow; cut short or garbage bytes do not)."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+    except Exception:  # any decoder error: the bytes are not a whole JPEG
+        return False
+    return True
 
 
 _UNPAINTED = "trang có ảnh quét nhưng nội dung trang không vẽ ảnh đó (nội dung trang hỏng)"
@@ -1185,6 +1203,39 @@ def _embedded_scan(page) -> tuple[np.ndarray, None, str | None] | None:
     if grey is None or grey.dtype != np.uint8 or grey.shape != (height, width):
         return None
     return np.ascontiguousarray(grey), None, digest
+
+
+def _painted_image_only(page, rendered: np.ndarray, shown_annotations: set[int]) -> np.ndarray:
+    """``rendered`` (the whole page, grey) cut to the rectangle its one image is painted in, when that image
+    is all the page shows; otherwise ``rendered`` as it is.
+
+    A phone scanning app or «Print to PDF» fits a scan onto an A4 page: an A3 scan of both pages of a
+    sheet, landscape, lies in a band across a portrait page, white above and below. The page's own
+    shape then told how to halve it (top and bottom, through both form pages) and the spread was set
+    aside as misaligned. The white around the image is no part of the scan (nothing is painted there),
+    so cutting it away loses nothing. Page rotation, annotations, other visible objects: as rendered.
+    """
+    import numpy as np  # here, not at the top: see TYPE_CHECKING above
+    import pypdfium2.raw as pdfium_c
+
+    if shown_annotations or page.get_rotation() != 0:
+        return rendered
+    try:
+        objects = list(page.get_objects(max_depth=1))
+        images = [o for o in objects if o.type == pdfium_c.FPDF_PAGEOBJ_IMAGE]
+        if len(images) != 1 or any(not _invisible_text(o) for o in objects if o is not images[0]):
+            return rendered
+        shown = page.get_bbox()
+        left, bottom, right, top = _clipped(shown, tuple(images[0].get_bounds()))
+    except Exception:  # an object pdfium cannot measure: the page as rendered
+        return rendered
+    h, w = rendered.shape[:2]
+    sx, sy = w / max(shown[2] - shown[0], 1e-6), h / max(shown[3] - shown[1], 1e-6)
+    x0, x1 = max(0, int(np.floor((left - shown[0]) * sx))), min(w, int(np.ceil((right - shown[0]) * sx)))
+    y0, y1 = max(0, int(np.floor((shown[3] - top) * sy))), min(h, int(np.ceil((shown[3] - bottom) * sy)))
+    if (x0, y0, x1, y1) == (0, 0, w, h) or not_a_page(x1 - x0, y1 - y0) is not None:
+        return rendered  # the whole page already, or too small a part to be a scan: the page as rendered
+    return np.ascontiguousarray(rendered[y0:y1, x0:x1])
 
 
 def _covers_shown_page(m, shown: tuple[float, float, float, float], width_pt: float, height_pt: float) -> bool:
