@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from omr.errors import BadArgumentsError, OmrError
+from omr.errors import BadArgumentsError, InputFileError, OmrError
 from omr.model import STRAY_WRITING_TEXT, VN_TZ, is_stray_writing
 from omr.scan.ingest import SCAN_FORMAT_NAMES
 
@@ -779,6 +779,12 @@ def cmd_online_import(args) -> int:
         report = import_online(store, args.file, args.source, mapping, templates=args.templates,
                                rejects=args.rejects)
         print(format_report(report))
+    if report.rejected and not (report.imported or report.already or report.seen_elsewhere):
+        # Every data row refused: a script or scheduled job running the import must see it failed, not exit 0
+        # as if the answers were in (hcases, stop 33).
+        print(f"{args.file}: không nhập được dòng nào, cả {report.rejected} dòng dữ liệu bị từ chối "
+              "(lý do ở trên và trong tệp dòng bị từ chối)", file=sys.stderr)
+        return InputFileError.exit_code
     return 0
 
 

@@ -239,6 +239,18 @@ def test_same_file_twice_longer_export_and_repeated_submissions(store, mini, tmp
     assert [r["source_row"] for r in online if "duplicate_submission" in r["flags"]] == [3]
 
 
+def test_an_import_that_takes_some_rows_exits_0_even_with_rejects(store_url, mini, tmp_path, capsys):
+    """One row in, one refused: the import did its work (exit 0); the refusal is reported, not an error."""
+    mapping = tmp_path / "m.yaml"
+    assert main(["online", "mapping", str(mini), "-o", str(mapping)]) == 0
+    path = write_csv(tmp_path / "f.csv", [HEADER_VI[:4], ["01/08/2025 08:00:00", "", "", "Cá nhân"],
+                                          ["01/08/2025 09:00:00", "", "", "Hộ gia đình"]])
+    assert main(["online", "import", str(path), "--source", "s", "--mapping", str(mapping), "--db", store_url,
+                 "--rejects", str(tmp_path / "rej.csv")]) == 0
+    captured = capsys.readouterr()
+    assert "Bị từ chối: 1 dòng" in captured.out and "không nhập được dòng nào" not in captured.err
+
+
 def test_reimport_after_fixing_the_mapping_adds_only_the_rejected_rows(store, mini, tmp_path):
     rows = [HEADER_VI[:4], ["01/08/2025 08:00:00", "", "", "Cá nhân"],
             ["01/08/2025 08:10:00", "", "", "Hộ gia đình"]]
@@ -260,9 +272,12 @@ def test_an_unknown_label_points_at_a_mapping_from_the_file_itself(store_url, mi
     assert main(["online", "mapping", str(mini), "-o", str(mapping)]) == 0
     assert "--sample TỆP" in capsys.readouterr().out  # the proposal itself says it is only the template's labels
     path = write_csv(tmp_path / "f.csv", [HEADER_VI[:4], ["01/08/2025 08:00:00", "", "", "Hộ gia đình"]])
+    # Its only row refused: nothing went in, and the exit status says so (a script must not take it as done).
     assert main(["online", "import", str(path), "--source", "s", "--mapping", str(mapping), "--db", store_url,
-                 "--rejects", str(tmp_path / "rej.csv")]) == 0
-    out = capsys.readouterr().out
+                 "--rejects", str(tmp_path / "rej.csv")]) == 5
+    captured = capsys.readouterr()
+    out = captured.out
+    assert "không nhập được dòng nào, cả 1 dòng dữ liệu bị từ chối" in captured.err
     assert "nhãn «Hộ gia đình» không có trong các lựa chọn" in out
     # Absolute paths: the suggested command works from whatever folder the operator is in.
     assert f"1 ô có nhãn chưa có mã: đề xuất ánh xạ từ chính tệp này bằng «omr online mapping {mini.resolve()} " \
@@ -270,7 +285,7 @@ def test_an_unknown_label_points_at_a_mapping_from_the_file_itself(store_url, mi
     # A row refused for another reason (a date where a choice belongs) gets no label hint.
     other = write_csv(tmp_path / "g.csv", [HEADER_VI[:4], ["01/08/2025 08:00:00", "", "khong phai ngay", "Cá nhân"]])
     assert main(["online", "import", str(other), "--source", "t", "--mapping", str(mapping), "--db", store_url,
-                 "--rejects", str(tmp_path / "rej2.csv")]) == 0
+                 "--rejects", str(tmp_path / "rej2.csv")]) == 5
     out = capsys.readouterr().out
     assert "Bị từ chối: 1 dòng" in out and "--sample" not in out
 
