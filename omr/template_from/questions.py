@@ -422,6 +422,9 @@ def _split_row(row: list[int], boxes: list, words: list, ink, px_per_mm: float) 
     # Rules between every pair of boxes are a table's cell borders, not a printed separator.
     if len(rules) >= 2 and sum(rules) >= len(rules) / 2:
         rules = [False] * len(rules)
+    # Labels printed before their boxes («Chuyển đổi số ☐   Kỹ năng mềm ☐»): the text between two boxes is the
+    # right box's label, and the blank that parts questions is the one before it.
+    precede = _labels_precede(row, boxes, words)
     segments = [[row[0]]]
     for k, (a, b) in enumerate(zip(row, row[1:])):
         gap, inside = gaps[k], between[k]
@@ -432,6 +435,8 @@ def _split_row(row: list[int], boxes: list, words: list, ink, px_per_mm: float) 
                 break
             label_end = max(label_end, w.right)
         blank = boxes[b].x - label_end
+        if inside and a in precede and b in precede:
+            blank = inside[0].x - (boxes[a].x + boxes[a].w)
         split = blank > T.BLANK_QUESTION_GAP_MM or rules[k]
         if not split and usual is not None and (not inside or _is_code(inside)):
             # Boxes without labels, or with a digit or letter each (a date's digits read from a PDF's
@@ -451,12 +456,14 @@ def _split_row(row: list[int], boxes: list, words: list, ink, px_per_mm: float) 
 
 
 def _is_code(inside: list) -> bool:
-    """The text between two boxes is one digit or letter or two (the left box's code, "0" … "9"), a box's
-    edge glued to it as Tesseract reads one on a scanned blank ("]1", "[3") left out."""
+    """The text between two boxes is one digit or letter or two with at most one letter (the left box's code,
+    "0" … "9", "10", "A"), a box's edge glued to it as Tesseract reads one on a scanned blank ("]1", "[3")
+    left out."""
     if len(inside) != 1:
         return False
     text = inside[0].text.strip("[]|")
-    return 0 < len(text) <= 2 and text.isalnum()
+    # Two letters are a word, not a code: a short label («Nữ», «Có») after its box's neighbour.
+    return 0 < len(text) <= 2 and text.isalnum() and sum(c.isalpha() for c in text) <= 1
 
 
 def _question_start_after_label(inside: list) -> bool:
