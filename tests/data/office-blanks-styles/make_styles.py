@@ -129,12 +129,12 @@ def likert_shaded(variant: str):
 
 
 def _two_columns(doc) -> None:
-    cols = doc.sections[0]._sectPr.xpath("./w:cols")
+    cols = doc.sections[-1]._sectPr.xpath("./w:cols")
     element = cols[0] if cols else OxmlElement("w:cols")
     element.set(qn("w:num"), "2")
     element.set(qn("w:space"), str(int(10 / 25.4 * 1440)))
     if not cols:
-        doc.sections[0]._sectPr.append(element)
+        doc.sections[-1]._sectPr.append(element)
 
 
 def two_column(variant: str):
@@ -170,13 +170,23 @@ def two_column(variant: str):
     doc.sections[-1]._sectPr.insert(0, kind)
     _two_columns(doc)
     sizes, labels = [], []
-    for text, options in questions:
-        mb._p(doc, text, bold=True)
+    for n, (text, options) in enumerate(questions):
+        heading = mb._p(doc, text, bold=True)
+        if n == (len(questions) + 1) // 2:  # Layout > Breaks > Column: the rest goes to the right column
+            heading.runs[0]._r.addprevious(_column_break())
         for option in options:
             mb._p(doc, f"   {box} {option}")
         sizes.append(len(options))
         labels.append(options)
     return doc, {"pages": {"1": {"question_sizes": sizes, "labels": labels}}, "title": title}
+
+
+def _column_break():
+    run = OxmlElement("w:r")
+    br = OxmlElement("w:br")
+    br.set(qn("w:type"), "column")
+    run.append(br)
+    return run
 
 
 def a5_circled(variant: str):
