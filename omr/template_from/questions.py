@@ -391,7 +391,7 @@ def _page_columns(members: list[int], boxes: list, words: list, size: float) -> 
         sides = ([w for w in band if w.x < cut], [w for w in band if w.x >= cut])
         if all(_line_starts(side, [boxes[i] for i in own]) >= T.BLANK_COLUMN_MIN_QUESTIONS
                for side, own in zip(sides, (left, right))):
-            return ([(max(x0, -np.inf), min(x1, cut)) for x0, x1 in _page_columns(left, boxes, words, size)] +
+            return ([(x0, min(x1, cut)) for x0, x1 in _page_columns(left, boxes, words, size)] +
                     [(max(x0, cut), x1) for x0, x1 in _page_columns(right, boxes, words, size)])
     return [(-np.inf, np.inf)]
 
