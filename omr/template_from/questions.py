@@ -680,8 +680,7 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
             text = _reread(text, used, reader, _area(used))
         if not text:
             left = _words_between(words, *band, prev_right, box.x)
-            leader = any(LEADER.search(w.text) for w in left) or bool(
-                left and _leader_drawn(ink, px_per_mm, left[-1].right, box))
+            leader = _leader_runs_to_box(left) or bool(left and _leader_drawn(ink, px_per_mm, left[-1].right, box))
             if left and leader and not _is_question_text(left):
                 text = _reread(_clean(" ".join(w.text for w in left)), left, reader, _area(left))
         if not text:
@@ -1346,6 +1345,14 @@ def ocr_label(text: str) -> str:
                 for k in range(n):
                     words[i + k] = _as_cased(phrase[k], words[i + k])
     return " ".join(words)
+
+
+def _leader_runs_to_box(left: list) -> bool:
+    """Whether the words left of a box (in x order) hold a leader read as text («cửa ........», «____»),
+    in the box's own cell: after the last table wall read as text («|»). Underscores Tesseract glued to a
+    grid row's number in the cell before («2__ | Thời gian chờ khám ☐») are no leader of the row's label."""
+    walls = [j for j, w in enumerate(left) if RULE_AS_TEXT.fullmatch(w.text)]
+    return any(LEADER.search(w.text) for w in left[walls[-1] + 1 if walls else 0:])
 
 
 def _leader_drawn(ink: np.ndarray | None, px_per_mm: float, x0: float, box) -> bool:
