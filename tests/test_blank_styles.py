@@ -88,3 +88,15 @@ def test_held_out_blank_scanned_every_box_found_none_false(held_out, style):
     page = detect_page(blank_sources.scanned(grey), ppm)
     found = [f for f in page.found if f.kind != "frame"]
     assert None not in _matched(found, truth_boxes) and len(found) == len(truth_boxes)
+
+
+def test_scanned_likert_grid_options_named_by_its_shaded_header(held_out):
+    """Words read by Tesseract (no text layer): every row of the grid has the header's four options. Before,
+    «2__» (the row number read with the cell's bottom rule) passed for a leader, and rows 2 and 6 named their
+    first option «2 Thời gian chờ khám», «6 Trang thiết bị»."""
+    pdf = held_out["likert-shaded"]
+    _, _, truth_labels = _truth(pdf)
+    [(grey, ppm)] = blank_sources.render_pdf(pdf, 200)
+    page = detect_page(grey, ppm)
+    grid = [q.labels for q in page.questions if len(q.boxes) == 4]
+    assert grid == truth_labels[:6]
