@@ -12,13 +12,15 @@ Inputs, each with its truth:
 Prints, per page: truth boxes, found, matched (recall %), false boxes, and questions right
 (boxes grouped exactly as the truth groups them), for the old detector and the new one.
 
-    .venv/bin/python bench/blank_boxes.py [--only omr|office|serif-scan|office-scan|date-grid|omrchecker]
+    .venv/bin/python bench/blank_boxes.py [--only omr|office|serif-scan|office-scan|date-grid|styles|omrchecker]
         [--dpi 150 200 300] [--layer]
 
 ``serif-scan``: the Times New Roman office blanks printed and scanned at 200 dpi (tests/blank_sources.py);
 ``office-scan``: every office blank printed and scanned at each ``--dpi`` (asked for by name only).
 ``date-grid``: a Word blank with a bold title and a vertical day/month digit grid, box beside or against
 its digit (tests/blank_sources.py word_date_grid_blank), rendered and scanned (asked for by name only).
+``styles``: held-out office blanks in styles the others lack (tests/data/office-blanks-styles: ``-a`` tuned
+on, ``-b`` reported on), asked for by name only.
 ``--layer``: words from a PDF's text layer where the page has one (``omr template from-blank`` on a PDF).
 """
 
@@ -72,7 +74,7 @@ def questions_right(groups_found: list[list[int]], truth_questions: list[str], p
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", choices=["omr", "office", "serif-scan", "office-scan", "date-grid", "omrchecker"])
+    parser.add_argument("--only", choices=["omr", "office", "serif-scan", "office-scan", "date-grid", "styles", "omrchecker"])
     parser.add_argument("--dpi", type=int, nargs="*", default=[150, 200, 300])
     parser.add_argument("--layer", action="store_true",
                         help="read a PDF's words from its text layer, as omr template from-blank does (else OCR)")

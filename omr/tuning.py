@@ -486,6 +486,13 @@ BLANK_FRAME_LEFT_LABEL_MM = 60.0
 BLANK_QUESTION_GAP_MM = 40.0
 # Lone boxes stacked one per line at most this far apart are one question's options.
 BLANK_STACK_MAX_MM = 12.0
+# A page set in newspaper columns (Word: Layout > Columns): a vertical strip at least 4 mm wide that no
+# printed word or box crosses beside the boxes, with at least 2 question starts («Câu 5.», «4.») at the
+# head of a line on each side, parts the page into columns grouped one after the other. 4 mm: wider than
+# a word space at 14 pt (~1.5 mm) or a double space; Word's default spacing is 12.5 mm, the held-out
+# two-column blanks (tests/data/office-blanks-styles) leave 10 mm plus the ragged right (issue #16).
+BLANK_PAGE_GUTTER_MIN_MM = 4.0
+BLANK_COLUMN_MIN_QUESTIONS = 2
 
 # --- Issue 13 (ingest half, branch h13a): what scanners and phones write, hostile files ---
 # Pages per file: a scanner's feeder holds 50-100 sheets and a batch box 500

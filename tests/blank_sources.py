@@ -37,9 +37,16 @@ OFFICE_DIR = ROOT / "tests" / "data" / "office-blanks"
 # Office blanks with numbers marked one digit per row of boxes (#16), kept apart from the blanks the box
 # and label benches count.
 NUMBERS_DIR = ROOT / "tests" / "data" / "office-numbers"
+# Held-out office blanks in styles the blanks above lack (Wingdings boxes after labels, a shaded Likert
+# header, two columns, A5 circled numbers, a logo and a signature line; see its make_styles.py): ``-a``
+# instances may be tuned on, ``-b`` ones are reported on. Asked for by name only (``styles``).
+STYLES_DIR = ROOT / "tests" / "data" / "office-blanks-styles"
 # ✓: a white mark in a table cell that is itself the box; circled digits and letters (① … ⑳, Ⓐ … Ⓩ, ⓐ … ⓩ):
 # bubbles, each one box.
-BOX_CHARS = "☐○✓" + "".join(map(chr, range(0x2460, 0x2474))) + "".join(map(chr, range(0x24B6, 0x24EA)))
+# □ ❑ ❏: boxes typed from a symbol font; U+F071 U+F06F U+F0A8: Wingdings' ❑ □ ◻ inserted by Word's Insert >
+# Symbol, which LibreOffice draws from OpenSymbol and keeps as these private-use codes in the text layer.
+BOX_CHARS = "☐○✓□❑❏\uf071\uf06f\uf0a8" + "".join(map(chr, range(0x2460, 0x2474))) + \
+    "".join(map(chr, range(0x24B6, 0x24EA)))
 # A folder that every pytest-xdist worker of one test run shares (set by tests/conftest.py): the office
 # blanks are converted into it once per run, keyed by their content, instead of once per test module.
 PDF_CACHE: Path | None = None
@@ -179,9 +186,9 @@ def scanned(grey: np.ndarray, seed: int = 16) -> np.ndarray:
     return np.clip(page, 0, 255).astype(np.uint8)
 
 
-def _office_truth(pdf: Path):
+def _office_truth(pdf: Path, sources_dir: Path = OFFICE_DIR):
     chars = char_boxes(pdf)
-    extra_path = OFFICE_DIR / (pdf.stem + ".truth.json")
+    extra_path = sources_dir / (pdf.stem + ".truth.json")
     extra = json.loads(extra_path.read_text(encoding="utf-8")) if extra_path.is_file() else {}
     out = []
     for number, page_chars in enumerate(chars, start=1):
@@ -194,8 +201,8 @@ def _office_truth(pdf: Path):
 
 def pages(only: str | None, dpis: list[int], folder: Path | None = None, with_pdf: bool = False):
     """Every (name, grey, px_per_mm, truth boxes, truth questions[, (pdf, page index) or None]) of the
-    chosen sources (``only``: omr | office | serif-scan | office-scan | date-grid | omrchecker, or None for
-    all; the ``office-scan`` and ``date-grid`` pages are given only when asked for by name)."""
+    chosen sources (``only``: omr | office | serif-scan | office-scan | date-grid | styles | omrchecker, or None
+    for all; the ``office-scan``, ``date-grid`` and ``styles`` pages are given only when asked for by name)."""
     folder = folder or Path(tempfile.gettempdir()) / "omr-blank-sources"
     folder.mkdir(parents=True, exist_ok=True)
 
@@ -232,6 +239,15 @@ def pages(only: str | None, dpis: list[int], folder: Path | None = None, with_pd
                 for number, (grey, ppm) in enumerate(render_pdf(pdf, dpi), start=1):
                     boxes, questions = truth[number - 1]
                     yield record(f"office-scan {pdf.stem} p{number} {dpi}dpi", scanned(grey), ppm, boxes, questions)
+    if only == "styles":
+        styles = folder / "styles"
+        for pdf in office_pdfs(styles, STYLES_DIR):
+            truth = _office_truth(pdf, STYLES_DIR)
+            for dpi in dpis:
+                for number, (grey, ppm) in enumerate(render_pdf(pdf, dpi), start=1):
+                    boxes, questions = truth[number - 1]
+                    yield record(f"styles {pdf.stem} p{number} {dpi}dpi", grey, ppm, boxes, questions,
+                                 (pdf, number - 1))
     if only == "date-grid":
         for touching in (False, True):
             pdf = word_date_grid_blank(folder, touching)

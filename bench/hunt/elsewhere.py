@@ -10,6 +10,7 @@ Sources (``--source``):
 - ``office``: the LibreOffice blanks of tests/data/office-blanks (``omr template from-blank``), rendered at
   200 dpi; every question is answered (a cross or a fill, 15 % left blank; truth = what was drawn), the
   habits drawn, then photocopied as tests/office_fill.py does (turned, rescaled, blurred, grey, noisy).
+- ``styles``: the same with the held-out blanks of tests/data/office-blanks-styles (styles the others lack).
 
 Kinds (``--kind``), truth = what a person means; "review" = the question must go to a person:
 - ``clean``: no damage (control).
@@ -31,7 +32,7 @@ Kinds (``--kind``), truth = what a person means; "review" = the question must go
 Counts per kind: right-ok (ok/blank and equal to the truth), review, SILENT (ok/blank and not the
 truth), missing (page set aside). Habits touch up to ``--per-page`` questions of a page.
 
-    PYTHONPATH=. .venv/bin/python bench/hunt/elsewhere.py [--source omrchecker,office] [--kind a,b]
+    PYTHONPATH=. .venv/bin/python bench/hunt/elsewhere.py [--source omrchecker,office,styles] [--kind a,b]
         [--copies 1] [--seed 11] [--keep DIR] [--verbose]
 
 Reading is in process (``omr.scan.page.process_page``, as bench/omrchecker_agreement.py), not through the
@@ -298,18 +299,19 @@ def omrchecker_sheets(scratch: Path, loader: PageLoader, verbose: bool) -> list[
     return out
 
 
-def office_sheets(scratch: Path, rng) -> list[Sheet]:
-    """The office blanks, every question answered (a cross or a fill; 15 % blank), not yet photocopied."""
+def office_sheets(scratch: Path, rng, held_out: bool = False) -> list[Sheet]:
+    """The office blanks (``held_out``: those of tests/data/office-blanks-styles), every question answered
+    (a cross or a fill; 15 % blank), not yet photocopied."""
     import blank_sources
     import office_fill
 
     from omr.forms.template import load_template
     from omr.template_from.blank import from_blank
 
-    sources = Path(tempfile.gettempdir()) / "omr-blank-sources"
-    sources.mkdir(exist_ok=True)
+    sources = Path(tempfile.gettempdir()) / "omr-blank-sources" / ("styles" if held_out else "")
+    sources.mkdir(parents=True, exist_ok=True)
     out = []
-    for pdf in blank_sources.office_pdfs(sources):
+    for pdf in blank_sources.office_pdfs(sources, blank_sources.STYLES_DIR if held_out else blank_sources.OFFICE_DIR):
         folder = scratch / pdf.stem
         yaml = folder / f"{pdf.stem}.yaml"
         from_blank(pdf, yaml)
@@ -374,8 +376,8 @@ def main() -> int:
     for source in args.source.split(","):
         if source == "omrchecker":
             sheets += omrchecker_sheets(scratch, loader, args.verbose)
-        elif source == "office":
-            sheets += office_sheets(scratch, rng)
+        elif source in ("office", "styles"):
+            sheets += office_sheets(scratch, rng, held_out=source == "styles")
         else:
             p.error(f"unknown source {source}")
     print(f"{len(sheets)} sheets, {sum(len(s.truth) for s in sheets)} questions with a truth")

@@ -128,15 +128,22 @@ def group_by_print(boxes: list, words: list, ink: np.ndarray | None = None, px_p
     size = float(np.median([max(b.w, b.h) for b in boxes]))
     grid = _vertical_digit_grid(boxes, words, size, reader)
     in_grid = {i for column in grid for i in column.boxes}
-    rows = [[i for i in row if i not in in_grid] for row in _rows(boxes, size)]
-    segments: list[list[int]] = []
-    for row in rows:
-        if row:
-            segments += _split_row(row, boxes, words, ink, px_per_mm)
-    questions = _join_rows(segments, boxes, words)
-    for q in questions:
-        _label(q, boxes, words, ink, px_per_mm, reader)
-        q.comb = _is_comb(q.boxes, boxes)
+    columns = _page_columns(list(range(len(boxes))), boxes, words, size)
+    questions: list[Question] = []
+    for x0, x1 in columns:
+        # A page in newspaper columns: each column's boxes and words are grouped on their own, left first.
+        mine = {i for i, b in enumerate(boxes) if x0 <= b.centre[0] < x1}
+        own_words = words if len(columns) == 1 else [w for w in words if x0 <= w.x + w.w / 2 < x1]
+        rows = [[i for i in row if i not in in_grid and i in mine] for row in _rows(boxes, size)]
+        segments: list[list[int]] = []
+        for row in rows:
+            if row:
+                segments += _split_row(row, boxes, own_words, ink, px_per_mm)
+        column_questions = _join_rows(segments, boxes, own_words)
+        for q in column_questions:
+            _label(q, boxes, own_words, ink, px_per_mm, reader)
+            q.comb = _is_comb(q.boxes, boxes)
+        questions += column_questions
     _digit_columns(questions, boxes, words, reader)
     if grid:
         # The grid's columns take the place of the first question printed below the grid's top.
@@ -353,6 +360,56 @@ def _digit_columns(questions: list[Question], boxes: list, words: list, reader: 
         q.codes = list(q.labels)
 
 
+def _page_columns(members: list[int], boxes: list, words: list, size: float) -> list[tuple[float, float]]:
+    """The page's newspaper columns (Word: Layout > Columns) as x ranges (mm), left to right; one range
+    (the whole page) when it has none.
+
+    A gutter is a vertical strip at least ``BLANK_PAGE_GUTTER_MIN_MM`` wide that no printed word or box
+    crosses from a box size above the first of ``members`` (indices into ``boxes``) to a box size below the
+    last, with boxes on both sides and, on each side, at least ``BLANK_COLUMN_MIN_QUESTIONS`` question
+    starts («Câu 5.», «4.») at the head of their line (no word nor box before them on their side). A grid's
+    label column beside its boxes, or options «☐ a) Có» in a tab column, has no question start on one side
+    and stays one column. Each side is parted again the same way (three columns)."""
+    if len(members) < 2 or not words:
+        return [(-np.inf, np.inf)]
+    top = min(boxes[i].y for i in members) - 2 * size
+    bottom = max(boxes[i].y + boxes[i].h for i in members) + size
+    band = [w for w in words if top <= w.y + w.h / 2 <= bottom]
+    spans = sorted([(w.x, w.right) for w in band] + [(boxes[i].x, boxes[i].x + boxes[i].w) for i in members])
+    gutters = []
+    reach = spans[0][1]
+    for x0, x1 in spans[1:]:
+        if x0 - reach >= T.BLANK_PAGE_GUTTER_MIN_MM:
+            gutters.append((reach, x0))
+        reach = max(reach, x1)
+    for g0, g1 in sorted(gutters, key=lambda g: g[0] - g[1]):
+        cut = (g0 + g1) / 2
+        left = [i for i in members if boxes[i].centre[0] < cut]
+        right = [i for i in members if boxes[i].centre[0] >= cut]
+        if not left or not right:
+            continue
+        sides = ([w for w in band if w.x < cut], [w for w in band if w.x >= cut])
+        if all(_line_starts(side, [boxes[i] for i in own]) >= T.BLANK_COLUMN_MIN_QUESTIONS
+               for side, own in zip(sides, (left, right))):
+            return ([(x0, min(x1, cut)) for x0, x1 in _page_columns(left, boxes, words, size)] +
+                    [(max(x0, cut), x1) for x0, x1 in _page_columns(right, boxes, words, size)])
+    return [(-np.inf, np.inf)]
+
+
+def _line_starts(words: list, boxes: list) -> int:
+    """Words of one side of a page that start a question («Câu», «5.», «a)») at the head of their line:
+    no word nor box before them on that line."""
+    count = 0
+    for w in words:
+        if not (QUESTION_START.match(w.text) or fold(w.text) == "cau"):
+            continue
+        mid = w.y + w.h / 2
+        before = [v for v in words if v.x < w.x and abs(v.y + v.h / 2 - mid) < 0.5 * w.h] + \
+            [b for b in boxes if b.x < w.x and abs(b.centre[1] - mid) < 0.5 * max(w.h, b.h)]
+        count += not before
+    return count
+
+
 def _next_in_row(left: Question, right: Question, boxes: list, words: list) -> bool:
     """``right`` goes on where ``left`` ends, on the same printed row, with nothing printed between them but
     ``left``'s last box's digit (the two digit columns of one number, «☐0 … ☐3 | ☐0 … ☐9»)."""
@@ -423,6 +480,9 @@ def _split_row(row: list[int], boxes: list, words: list, ink, px_per_mm: float) 
     # Rules between every pair of boxes are a table's cell borders, not a printed separator.
     if len(rules) >= 2 and sum(rules) >= len(rules) / 2:
         rules = [False] * len(rules)
+    # Labels printed before their boxes («Chuyển đổi số ☐   Kỹ năng mềm ☐»): the text between two boxes is the
+    # right box's label, and the blank that parts questions is the one before it.
+    precede = _labels_precede(row, boxes, words)
     segments = [[row[0]]]
     for k, (a, b) in enumerate(zip(row, row[1:])):
         gap, inside = gaps[k], between[k]
@@ -433,6 +493,8 @@ def _split_row(row: list[int], boxes: list, words: list, ink, px_per_mm: float) 
                 break
             label_end = max(label_end, w.right)
         blank = boxes[b].x - label_end
+        if inside and a in precede and b in precede:
+            blank = inside[0].x - (boxes[a].x + boxes[a].w)
         split = blank > T.BLANK_QUESTION_GAP_MM or rules[k]
         if not split and usual is not None and (not inside or _is_code(inside)):
             # Boxes without labels, or with a digit or letter each (a date's digits read from a PDF's
@@ -452,12 +514,14 @@ def _split_row(row: list[int], boxes: list, words: list, ink, px_per_mm: float) 
 
 
 def _is_code(inside: list) -> bool:
-    """The text between two boxes is one digit or letter or two (the left box's code, "0" … "9"), a box's
-    edge glued to it as Tesseract reads one on a scanned blank ("]1", "[3") left out."""
+    """The text between two boxes is one digit or letter or two with at most one letter (the left box's code,
+    "0" … "9", "10", "A"), a box's edge glued to it as Tesseract reads one on a scanned blank ("]1", "[3")
+    left out."""
     if len(inside) != 1:
         return False
     text = inside[0].text.strip("[]|")
-    return 0 < len(text) <= 2 and text.isalnum()
+    # Two letters are a word, not a code: a short label («Nữ», «Có») after its box's neighbour.
+    return 0 < len(text) <= 2 and text.isalnum() and sum(c.isalpha() for c in text) <= 1
 
 
 def _question_start_after_label(inside: list) -> bool:
@@ -617,8 +681,7 @@ def _label(question: Question, boxes: list, words: list, ink: np.ndarray | None 
             text = _reread(text, used, reader, _area(used))
         if not text:
             left = _words_between(words, *band, prev_right, box.x)
-            leader = any(LEADER.search(w.text) for w in left) or bool(
-                left and _leader_drawn(ink, px_per_mm, left[-1].right, box))
+            leader = _leader_runs_to_box(left) or bool(left and _leader_drawn(ink, px_per_mm, left[-1].right, box))
             if left and leader and not _is_question_text(left):
                 text = _reread(_clean(" ".join(w.text for w in left)), left, reader, _area(left))
         if not text:
@@ -1283,6 +1346,14 @@ def ocr_label(text: str) -> str:
                 for k in range(n):
                     words[i + k] = _as_cased(phrase[k], words[i + k])
     return " ".join(words)
+
+
+def _leader_runs_to_box(left: list) -> bool:
+    """Whether the words left of a box (in x order) hold a leader read as text («cửa ........», «____»),
+    in the box's own cell: after the last table wall read as text («|»). Underscores Tesseract glued to a
+    grid row's number in the cell before («2__ | Thời gian chờ khám ☐») are no leader of the row's label."""
+    walls = [j for j, w in enumerate(left) if RULE_AS_TEXT.fullmatch(w.text)]
+    return any(LEADER.search(w.text) for w in left[walls[-1] + 1 if walls else 0:])
 
 
 def _leader_drawn(ink: np.ndarray | None, px_per_mm: float, x0: float, box) -> bool:
