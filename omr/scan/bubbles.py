@@ -453,15 +453,13 @@ def inner_darkness_all(windows: list[BoxWindow], boxes: list[Checkbox], offsets:
 
 
 def mark_margins(boxes: list[Checkbox], darkness: np.ndarray, solid: np.ndarray,
-                 base: np.ndarray | None = None, by_question: bool = True) -> np.ndarray:
+                 base: np.ndarray | None = None) -> np.ndarray:
     """How far each bubble's darkness (n,) lies above the page's decision (> 0: a mark): above the page's
-    threshold on the ink beyond its printed baseline, or (``by_question``) clearly out of its own question
-    while above the noise floor. ``solid``: (n,) bool, bubbles nearly all ink (never an empty level).
-    ``base``: the bubbles' :func:`printed_baselines` of these arguments when the caller has them already."""
+    threshold on the ink beyond its printed baseline, or clearly out of its own question while above the
+    noise floor. ``solid``: (n,) bool, bubbles nearly all ink (never an empty level). ``base``: the
+    bubbles' :func:`printed_baselines` of these arguments when the caller has them already."""
     excess = darkness - (printed_baselines(boxes, darkness, solid) if base is None else base)
     threshold = page_threshold(excess)
-    if not by_question:
-        return excess - threshold
     contrast = question_contrast(boxes, excess)
     return np.maximum(excess - threshold,
                       np.minimum(contrast - T.BUBBLE_QUESTION_CONTRAST, excess - T.BUBBLE_MIN_EXCESS))
@@ -638,12 +636,7 @@ def in_shade(search: BoxSearch, boxes: list[Checkbox], scales: np.ndarray, margi
     taken again on those darknesses; a mark that is no longer one there is in the shade.
     An empty bubble in a phone photo's shadow measured ~0.3 darker than the lit paper and read filled
     (bench/hunt/elsewhere.py photo, seed 11, sample3 q50 and q96, hshade); a form printed on a tinted
-    background is measured alike everywhere, so its fills stay marks. The decision taken again is the
-    page's threshold only (:func:`mark_margins` ``by_question=False``): each bubble is measured against its
-    darker-lit quarter, so next to a shadow's edge its lit inside reads lighter than it is, and the
-    question's contrast would make a shaded empty bubble of that row stand out (an empty circled ④ in the
-    shade read '4' beside a lit ③ the edge passes: bench/hunt/elsewhere.py photo seed 12, office
-    lettered-comb-landscape/1 Q7)."""
+    background is measured alike everywhere, so its fills stay marks."""
     shade = np.zeros(len(boxes), dtype=bool)
     marks = [i for i in range(len(boxes)) if margins[i] >= T.BUBBLE_UNSURE and search.windows[i].paper > 0]
     dx_dy = np.asarray(search.offsets)
@@ -662,10 +655,7 @@ def in_shade(search: BoxSearch, boxes: list[Checkbox], scales: np.ndarray, margi
     measured = inner_darkness_all(windows, boxes, dx_dy, scales)
     darkness = np.array([d for _, d in measured])
     solid = solid_fills(measured)
-    # On the page's threshold alone, not against the bubble's own question: a shadow's edge through a row
-    # leaves its lit bubbles measured against the shaded paper beside them, lighter than they are, and an
-    # empty bubble in the shade then stood out of its row (elsewhere.py photo seed 12, lettered-comb Q7).
-    again = mark_margins(boxes, darkness, solid, by_question=False)
+    again = mark_margins(boxes, darkness, solid)
     shade[shaded] = again[shaded] < T.BUBBLE_UNSURE
     return shade
 
