@@ -451,6 +451,13 @@ BUBBLE_RIVAL_MARGIN = 0.05
 # page threshold of 0.48-0.49; the unpeered printed letters of circled-letters/1 lie -0.15..+0.02 from
 # it, its boldest letter (B, 0.41-0.55 where peers measure it) would stand 0.21 above it.
 BUBBLE_UNPEERED_INK = 0.25
+# On a 1-bit page, when the marks still seen have a median darkness under this, the fills were cut down
+# by the scan's threshold (pencil) and every question read blank has its darkest bubble unsure
+# (bubbles.eaten_blanks). Measured (2026-12-04, helse2; OMRChecker's 29 sheets cut at 110, 120, 130): the
+# median darkness of the marks read on sample4's pencil sheets 0.35-0.54 (a «D» lost entirely at 115 and
+# 135: elsewhere.py binary seed 13), UPSC angle-3 at 110 0.39 (its fills eaten too); pen fills 0.62-1.0
+# (adrian's small sheets lowest, 0.62-0.69; UPSC, Sandeep, sample3, sample5 0.71-1.0).
+BUBBLE_FAINT_MARKS = 0.55
 # Finding boxes on a blank form (omr template from-blank; sizes and the rest: the #16 block at the end):
 # a text frame is at least 40 x 8 mm; a bubble's circularity (4 pi area / perimeter^2) is above 0.75
 # (a square's is 0.785 but it has four corners).

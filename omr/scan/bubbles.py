@@ -520,6 +520,28 @@ def inked_unpeered(darkness: np.ndarray, base: np.ndarray, guessed: np.ndarray) 
     return guessed & (darkness - base >= T.BUBBLE_UNPEERED_INK)
 
 
+def eaten_blanks(boxes: list[Checkbox], darkness: np.ndarray, margins: np.ndarray) -> np.ndarray:
+    """(n,) bool: on a 1-bit page, the darkest bubble of each question with no bubble near a mark
+    (``margins``, :func:`mark_margins`, all under -``BUBBLE_UNSURE``) when the page's marks are faint: their
+    median darkness (``darkness``, (n,)) under ``BUBBLE_FAINT_MARKS``. A black-and-white scan's threshold
+    cuts a pencil fill down to the bolder strokes of its letter, or to nothing, while a pen's fill stays
+    nearly solid: where the fills that are still seen have lost most of their ink, a question with none
+    may have lost its fill entirely, and is not a sure blank (bench/hunt/elsewhere.py binary seed 13,
+    OMRChecker sample4 q5: «D» read blank at confidence 0.75). A page with no mark at all is left alone
+    (an unanswered sheet; nothing tells its fills were faint)."""
+    out = np.zeros(len(boxes), dtype=bool)
+    marks = darkness[margins >= T.BUBBLE_UNSURE]
+    if marks.size == 0 or float(np.median(marks)) >= T.BUBBLE_FAINT_MARKS:
+        return out
+    by_question: dict[str, list[int]] = {}
+    for i, box in enumerate(boxes):
+        by_question.setdefault(box.question, []).append(i)
+    for members in by_question.values():
+        if all(margins[i] <= -T.BUBBLE_UNSURE for i in members):
+            out[max(members, key=lambda i: darkness[i])] = True
+    return out
+
+
 def _ellipse_rows(ax: int, ay: int) -> tuple[np.ndarray, int]:
     """The inner ellipse of half-axes (``ax``, ``ay``) px as pixel runs: each row's half-width (row dy = -ay..ay
     covers dx = -w..w) and the pixel count; the pixels ``((dx / ax)^2 + (dy / ay)^2 <= 1)`` marks."""
@@ -654,7 +676,7 @@ def in_shade(search: BoxSearch, boxes: list[Checkbox], scales: np.ndarray, margi
     return shade
 
 
-def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
+def read_filled(search: BoxSearch, boxes: list[Checkbox], one_bit: bool = False) -> list[BoxRead]:
     """Each bubble's state on a page of filled-in marks (``marks: fill``), from its inner darkness against
     the same option's bubbles elsewhere on the page (module docstring).
 
@@ -663,7 +685,9 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
     places them, up to ~2 mm off where an OMRChecker template was drawn by hand), an empty bubble that
     would read marked at its darkest place within ``BUBBLE_SEARCH_MM`` (and on its own side of its
     neighbours, :func:`own_reach`) is uncertain, never empty:
-    a fill measured half beside it is not a blank (bench/hunt/elsewhere.py light, sample3)."""
+    a fill measured half beside it is not a blank (bench/hunt/elsewhere.py light, sample3).
+    ``one_bit``: the page is a black-and-white scan (:func:`omr.scan.read.bilevel`); its blank questions
+    are unsure when its fills were cut down (:func:`eaten_blanks`)."""
     scales = search.scales if search.scales is not None else np.ones(len(boxes))
     measured = inner_darkness_all(search.windows, boxes, np.asarray(search.offsets), scales)
     darkness = np.array([d for _, d in measured]) if measured else np.zeros(0)
@@ -677,6 +701,7 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
         placed_off = np.zeros(len(boxes), dtype=bool)
     rival = rivals_of_marks(boxes, darkness, margins)
     unpeered = inked_unpeered(darkness, base, guessed)
+    eaten = eaten_blanks(boxes, darkness, margins) if one_bit else np.zeros(len(boxes), dtype=bool)
     shade = in_shade(search, boxes, scales, margins) if boxes else np.zeros(0, dtype=bool)
     reads = []
     for i, (box, (dx, dy), (fill, dark)) in enumerate(zip(boxes, search.offsets, measured)):
@@ -691,11 +716,12 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
             # A mark only against the lit paper beside a shadow's edge; solid ones too (in a shadow taking
             # half the light every pixel of an empty bubble is under the ink cutoff, a "solid fill").
             state = UNCERTAIN
-        if state == EMPTY and (solid[i] or placed_off[i] or rival[i] or unpeered[i]):
+        if state == EMPTY and (solid[i] or placed_off[i] or rival[i] or unpeered[i] or eaten[i]):
             # A solid fill is never read as empty, whatever the comparison says; nor a bubble with a
             # mark's darkness just beside where it was placed when nothing placed it on its print; nor one
             # as dark as its own question's mark (a second fill measured against filled peers); nor one
-            # with no peers far darker than the page's median (a cross in a two-circle question).
+            # with no peers far darker than the page's median (a cross in a two-circle question); nor a
+            # 1-bit page's blank question where the fills still seen are faint (a fill may be lost).
             state = UNCERTAIN
         confidence = 0.25 if state == UNCERTAIN else 0.5 + 0.5 * min(1.0, abs(margin) / 0.1)
         reads.append(BoxRead(box.question, box.option, state, round(fill, 4), round(dark, 4), round(confidence, 3),
@@ -703,7 +729,9 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox]) -> list[BoxRead]:
     return reads
 
 
-def read_pinned_boxes(search: BoxSearch, page: PageLayout) -> list[BoxRead]:
+def read_pinned_boxes(search: BoxSearch, page: PageLayout, one_bit: bool = False) -> list[BoxRead]:
+    """The reads of a pinned page's boxes: :func:`read_filled` on a ``marks: fill`` page (``one_bit``: a
+    black-and-white scan), else omr's own box reading."""
     if page.pinned.get("marks") == "fill":
-        return read_filled(search, page.checkboxes)
+        return read_filled(search, page.checkboxes, one_bit)
     return read_boxes(search, page.checkboxes)

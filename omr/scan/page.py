@@ -648,7 +648,8 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
     ruled: list = []  # ruled or squared paper's lines found through the boxes (omr.scan.ruled)
     # On a 1-bit page of omr's own form: whether it was cut at a threshold, measured once, when first asked.
     cut = cache(lambda: thresholded(search, page.checkboxes)) if not page.pinned and bilevel(grey) else None
-    result.boxes = read_pinned_boxes(search, page) if page.pinned else \
+    result.boxes = read_pinned_boxes(search, page, page.pinned.get("marks") == "fill" and bilevel(grey)) \
+        if page.pinned else \
         read_boxes(search, page.checkboxes, back=lambda: back_print(layout, page), ruled=ruled, cut=cut)
     if page.pinned and page.pinned.get("printed_check", True):
         # A box not printed where the template says reads as paper: never blank, to review (#16).
