@@ -153,9 +153,15 @@ LEGACY_MARKERS = frozenset(ch for ch in set(TCVN3) | {c for seq in VNI for c in 
                            if ord(ch) >= 0xA0 and ch not in VIETNAMESE_LATIN1)
 
 
+# «…» around words: Vietnamese quotation marks, not TCVN3's ô and ằ, which sit inside words ("Kh«ng", "b»ng"):
+# « not after a letter and before one, » after a mark-free stretch and not before a letter.
+_QUOTED = re.compile(r"(?<![^\W\d_])«(?=[^\W\d_])([^«»]*?[^\s«»])»(?![^\W\d_])")
+
+
 def has_legacy_marker(text: str) -> bool:
-    """A Latin-1 character that no Unicode Vietnamese word has but TCVN3 or VNI text does (µ, «, ö ...)."""
-    return _is_latin1(text) and any(ch in LEGACY_MARKERS for ch in text)
+    """A Latin-1 character that no Unicode Vietnamese word has but TCVN3 or VNI text does (µ, «, ö ...);
+    « and » quoting words («Có») are quotation marks, no marker."""
+    return _is_latin1(text) and any(ch in LEGACY_MARKERS for ch in _QUOTED.sub(r" \1 ", text))
 
 
 def has_unicode_vietnamese(text: str) -> bool:
