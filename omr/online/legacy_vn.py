@@ -147,8 +147,9 @@ VIETNAMESE_LATIN1 = set("àáâãèéêìíòóôõùúýÀÁÂÃÈÉÊÌÍÒÓ�
 
 
 # Latin-1 characters that stand for a letter or mark in TCVN3 or VNI and are no Vietnamese letter in Unicode
-# (µ, «, ö ...). A no-break space (U+00A0, pasted from the web) or a symbol (°, ×) is in neither table: a
-# Unicode cell holding one is no legacy text ("Có\u00a0" was taken as TCVN3 and became "Cú").
+# (µ, «, ö ...). A no-break space (U+00A0, pasted from the web) or a symbol such as °, ± or ² is in neither
+# table (× is: a TCVN3 letter): a Unicode cell holding one is no legacy text ("Có\u00a0" was taken as TCVN3
+# and became "Cú").
 LEGACY_MARKERS = frozenset(ch for ch in set(TCVN3) | {c for seq in VNI for c in seq}
                            if ord(ch) >= 0xA0 and ch not in VIETNAMESE_LATIN1)
 
