@@ -257,7 +257,7 @@ def test_two_conflicts_given_the_same_new_serial_at_once_do_not_both_keep_it(con
     record(store, batch, page_result(6, 2, PAGE2, path="c.pdf", index=1))
     record(store, batch, page_result(6, 1, {**PAGE1, "B1": "2"}, path="d.pdf"))
     record(store, batch, page_result(6, 2, {**PAGE2, "H1": "3"}, path="d.pdf", index=1))
-    real_decide = store.decide_response
+    real_decide = store.decide_responses
     both_checked = threading.Barrier(2, timeout=5)
     first_write = threading.local()
 
@@ -267,7 +267,7 @@ def test_two_conflicts_given_the_same_new_serial_at_once_do_not_both_keep_it(con
             both_checked.wait()  # each reviewer's "777 is free" check is behind them
         return real_decide(*args, **kwargs)
 
-    monkeypatch.setattr(store, "decide_response", decide_after_both_checked)
+    monkeypatch.setattr(store, "decide_responses", decide_after_both_checked)
     outcomes = {}
 
     def settle(serial):
@@ -290,6 +290,35 @@ def test_two_conflicts_given_the_same_new_serial_at_once_do_not_both_keep_it(con
     # The refused pair is untouched: still two sheets in conflict, still waiting for a person.
     assert len(_response_ids(store, refused)) == 2
     assert all(SERIAL_CONFLICT in r["flags"] for r in store.responses() if r["serial"] == refused)
+
+
+def test_three_sheets_kept_are_renumbered_all_or_none_when_a_new_serial_is_taken_meanwhile(conflict,
+                                                                                            monkeypatch):
+    """Three sheets share serial 5; the reviewer keeps all, the others to get 50 and 51. A batch read
+    meanwhile stores a sheet 51 after the check and before the writes: nothing of the decision may be
+    written. Sheet by sheet, the first became 50 and left the conflict while the reviewer was told the
+    decision was refused (a half-done decision, the group changed under them)."""
+    store = conflict
+    batch = store.ensure_batch("dot-3")
+    record(store, batch, page_result(5, 1, {**PAGE1, "B1": "2"}, path="c.pdf"))
+    record(store, batch, page_result(5, 2, {**PAGE2, "H1": "3"}, path="c.pdf", index=1))
+    ids = _response_ids(store, 5)
+    assert len(ids) == 3
+    before = {r["id"]: (r["serial"], r["flags"]) for r in store.responses() if r["id"] in ids}
+    real_check = completeness._check_shown
+
+    def scanned_meanwhile(group_ids, shown):
+        real_check(group_ids, shown)
+        record(store, batch, page_result(51, 1, PAGE1, path="d.pdf"))  # after the check, before the writes
+
+    monkeypatch.setattr(completeness, "_check_shown", scanned_meanwhile)
+    review.claim(store, f"response:{ids[0]}", "lan")
+    with pytest.raises(StaleWriteError, match="000051"):
+        review.resolve_conflict(store, ids[0], "lan", completeness.KEEP_BOTH, keep_id=ids[0],
+                                new_serials={ids[1]: 50, ids[2]: 51}, shown=ids)
+    after = {r["id"]: (r["serial"], r["flags"]) for r in store.responses() if r["id"] in ids}
+    assert after == before and all(SERIAL_CONFLICT in flags for _, flags in after.values())
+    assert _response_ids(store, 50) == [] and review.queue_counts(store)[review.CONFLICT] == 1
 
 
 def test_a_page_given_another_unit_than_its_sheets_other_page_is_refused(half_sheets, repo_root, catalogue):

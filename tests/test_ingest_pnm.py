@@ -163,3 +163,30 @@ def test_a_plain_pnm_file_holding_two_images_gives_both_pages(tmp_path):
     assert np.array_equal(found[0].image, first) and np.array_equal(found[1].image, second)
     assert found[2].image is None and "trang 3" in str(found[2].error)
     assert count_pages_checked(path)[0] == 3
+
+
+@pytest.mark.parametrize("padding", [5000, 4096 * 3 + 17])
+def test_images_parted_by_more_than_4_kb_of_white_space_are_all_read(tmp_path, padding):
+    """White space between two images longer than one 4 KB read was counted twice (its first block again):
+    the second image's offset fell inside it, and a page that was there came out as a damaged header, or,
+    the file's end then seeming near, was dropped unsaid."""
+    from omr.scan.ingest import count_pages_checked, pnm_offsets
+
+    rng = np.random.default_rng(7)
+    first, second = (rng.integers(0, 256, (300, 400)).astype(np.uint8) for _ in range(2))
+    good = [_write_pnm(tmp_path / f"{n}.pgm", "P5", s, 255).read_bytes() for n, s in (("a", first), ("b", second))]
+    path = tmp_path / "spaced.pgm"
+    path.write_bytes(good[0] + b"\n" * padding + good[1])
+    assert pnm_offsets(path, 10) == [0, len(good[0]) + padding]
+    found = list(iter_pages(path))
+    assert [p.index for p in found] == [0, 1] and all(p.image is not None for p in found), found
+    assert np.array_equal(found[0].image, first) and np.array_equal(found[1].image, second)
+    assert count_pages_checked(path)[0] == 2
+    # A small last image after the white space: the file's end is no nearer than it is.
+    small = rng.integers(0, 256, (20, 30)).astype(np.uint8)
+    tail = _write_pnm(tmp_path / "c.pgm", "P5", small, 255).read_bytes()
+    path.write_bytes(good[0] + b" " * padding + tail)
+    assert pnm_offsets(path, 10) == [0, len(good[0]) + padding]
+    # More than 4 KB of white space after the last image ends the file: no page after it.
+    path.write_bytes(good[0] + b"\n" * padding)
+    assert pnm_offsets(path, 10) == [0]

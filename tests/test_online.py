@@ -602,3 +602,21 @@ def test_phone_numbers_typed_online_are_masked_in_every_export(store, mini, tmp_
         text = (out.read_text(encoding="utf-8-sig") if fmt != "xlsx" else
                 str([c.value for row in openpyxl.load_workbook(out).active.iter_rows() for c in row]))
         assert "345" not in text and PHONE_LABEL in text and "hách dịch" in text, fmt
+
+
+def test_vietnamese_quotation_marks_in_a_unicode_comment_are_no_legacy_text(tmp_path):
+    """«…» are Vietnamese quotation marks; « and » are also TCVN3's ô and ằ. A UTF-8 comment of Latin-1
+    letters quoting a word, «Tôi hài lòng «Có»», was converted as legacy text into «Tơi hài lịng «Cĩ»» and
+    stored so. Inside a word they still mark TCVN3 («Kh«ng» is «Không»)."""
+    from omr.online.legacy_vn import convert_column
+    from omr.online.table import read_table
+
+    quoted = ["Tôi hài lòng «Có»", "«Hài lòng», cám ơn", "Có «À» và «Ò»!"]
+    assert convert_column(quoted + ["Cán bộ nhiệt tình"]) == (quoted + ["Cán bộ nhiệt tình"], {})
+    path = tmp_path / "y-kien.csv"
+    path.write_text("Dấu thời gian,Ý kiến\n01/08/2025 08:00:00,Tôi hài lòng «Có»\n"
+                    "01/08/2025 09:00:00,Rất tốt\n", encoding="utf-8")
+    table = read_table(path)
+    assert [cells[1] for _, cells in table.rows] == ["Tôi hài lòng «Có»", "Rất tốt"] and table.legacy == {}
+    # TCVN3 with « inside a word, and a quoted TCVN3 word with another marker, still convert.
+    assert convert_column(["Kh«ng hµi lßng"]) == (["Không hài lòng"], {"tcvn3": 1})

@@ -1262,3 +1262,25 @@ def test_a_batch_named_with_the_word_dot_is_not_headed_dot_dot(app):
 
     assert [batch_title(n) for n in ("ĐỢT 2", "đợt 3", "Quý IV", "Dot 4")] == ["ĐỢT 2", "đợt 3", "Đợt Quý IV",
                                                                                  "Đợt Dot 4"]
+
+
+def test_a_pasted_run_of_thousands_of_digits_as_a_new_serial_is_refused_not_a_server_error(app):
+    """Python's int() refuses more than 4,300 digits: a long paste into «Số phiếu mới» (or a tampered
+    «shown») answered 500 «Lỗi máy chủ»; it is a new serial out of range, said as such, nothing written."""
+    store = _store(app)
+    batch = store.ensure_batch("dot-web-digits")
+    record(store, batch, page_result(1, 1, {**PAGE1, "B1": "1"}, path="d.pdf", statuses={"B1": AMBIGUOUS}))
+    record(store, batch, page_result(1, 2, {**PAGE2, "H1": "1"}, path="d.pdf", index=1))
+    ids = [r["id"] for r in store.responses() if r["serial"] == 1]
+    client = login(app, "lan")
+    _start_queue(client, kind="conflict")
+    item_url = client.get("/queue/next").headers["Location"]
+    shown = re.search(r'name="shown" value="([^"]*)"', _text(client.get(item_url))).group(1)
+    long_digits = "9" * 5000
+    for data in ({f"new_serial_{ids[1]}": long_digits, "shown": shown}, {"new_serial": long_digits, "shown": shown},
+                 {f"new_serial_{ids[1]}": "42", "shown": f"{shown},{long_digits}"}):
+        refused = client.post(item_url, data={"action": "both", "keep": str(ids[0]), **data,
+                                              "csrf_token": _token(client, item_url)})
+        assert refused.status_code == 409, refused.status_code
+        assert "Cần số phiếu mới (1 đến 999999)" in _text(refused) or "Nhóm tờ phiếu đã thay đổi" in _text(refused)
+    assert sorted(r["serial"] for r in store.responses()) == [1, 1, 2]

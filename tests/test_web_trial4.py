@@ -160,3 +160,26 @@ def test_waitress_queue_depth_is_said_in_vietnamese(caplog):
         logging.getLogger("waitress.queue").warning("Task queue depth is %d", 3)
     said = [r.getMessage() for r in caplog.records if r.name == "waitress.queue"]
     assert said and "Task queue" not in said[0] and "3 yêu cầu đang chờ" in said[0]
+
+
+def test_a_wrong_password_being_checked_while_the_admin_unlocks_does_not_show_the_name_locked_again():
+    """A failed try still being verified when the admin set a temporary password counted against the
+    name's old counter once it finished, and /admin/users said «đang bị khoá đến …» for a name that
+    could log in."""
+    from omr.web.throttle import LoginThrottle
+
+    throttle = LoginThrottle(per_account="3 per 15 minutes")
+    for _ in range(2):
+        assert throttle.attempt("lan", "10.0.0.9", lambda: None) is None
+    assert throttle.locked_until("lan") is None
+
+    def wrong_while_unlocked():
+        throttle.unlock("Lan")  # the admin's temporary password, while this try is being checked
+        return None
+
+    assert throttle.attempt("lan", "10.0.0.9", wrong_while_unlocked) is None
+    assert throttle.locked_until("lan") is None
+    assert throttle.attempt("lan", "10.0.0.9", lambda: "lan") == "lan"  # and the name is not locked indeed
+    for _ in range(3):  # failures after the unlock still lock it
+        throttle.attempt("lan", "10.0.0.9", lambda: None)
+    assert throttle.locked_until("LAN") is not None

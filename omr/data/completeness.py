@@ -34,6 +34,8 @@ on the other) or both (two respondents who answered alike)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
 from omr.data.schema import (
@@ -222,6 +224,17 @@ def sheets_missing_page(conn: sa.Connection, page_id: int, limit: int = 5) -> li
     return found
 
 
+@dataclass(frozen=True)
+class ResponseDecision:
+    """One response's part of a person's decision (:meth:`omr.data.store.Store.decide_responses`): flags
+    added and removed, a new serial (None: kept), the flags text the person was shown (None: not checked)."""
+    response_id: int
+    add_flags: tuple[str, ...] = ()
+    remove_flags: tuple[str, ...] = ()
+    serial: int | None = None
+    expected_flags: str | None = None
+
+
 def conflict_group(conn: sa.Connection, response_id: int) -> list[dict]:
     """The responses sharing ``response_id``'s form, version and serial still in conflict, by id."""
     head = conn.execute(sa.select(responses.c.form_id, responses.c.version, responses.c.serial)
@@ -295,13 +308,16 @@ def resolve_conflict(store, response_id: int, who: str, decision: str, *, keep_i
             raise DecisionError(f"Số phiếu {taken:06d} đã có phiếu khác dùng; hãy chọn số khác")
     elif decision not in (KEEP_ONE, KEEP_NEITHER):
         raise DecisionError("Quyết định không hợp lệ")
-    # The sheets that take a new serial first: if one was taken meanwhile, the group keeps its conflict.
-    for g in sorted(group, key=lambda g: not (decision == KEEP_BOTH and g["id"] != keep_id)):
+    # Every sheet in one transaction: if a new serial was taken meanwhile (or a sheet changed), nothing is
+    # written and the whole group keeps its conflict (never some sheets renumbered, the rest not).
+    decisions = []
+    for g in group:
         kept = decision == KEEP_BOTH or (decision == KEEP_ONE and g["id"] == keep_id)
-        store.decide_response(
-            g["id"], who, add_flags=() if kept else (REJECTED,), remove_flags=(SERIAL_CONFLICT,),
+        decisions.append(ResponseDecision(
+            g["id"], add_flags=() if kept else (REJECTED,), remove_flags=(SERIAL_CONFLICT,),
             serial=wanted[g["id"]] if decision == KEEP_BOTH and g["id"] != keep_id else None,
-            reason=reason, expected_flags=g["flags_text"])
+            expected_flags=g["flags_text"]))
+    store.decide_responses(who, decisions, reason=reason)
 
 
 def _check_shown(ids: list[int], shown: list[int] | None) -> None:
@@ -380,10 +396,12 @@ def resolve_duplicate(store, response_id: int, who: str, decision: str, *, keep_
         raise DecisionError("Hãy chọn tờ phiếu được giữ")
     if decision not in (KEEP_ONE, KEEP_BOTH):
         raise DecisionError("Quyết định không hợp lệ")
+    decisions = []
     for g in group:
         kept = decision == KEEP_BOTH or g["id"] == keep_id
         if kept and g["id"] != response_id:
             continue  # a stored sheet that stays as it is: nothing to write
-        store.decide_response(g["id"], who, add_flags=() if kept else (REJECTED,),
-                              remove_flags=(POSSIBLE_DUPLICATE,) if g["id"] == response_id else (),
-                              reason=reason, expected_flags=g["flags_text"])
+        decisions.append(ResponseDecision(g["id"], add_flags=() if kept else (REJECTED,),
+                                          remove_flags=(POSSIBLE_DUPLICATE,) if g["id"] == response_id else (),
+                                          expected_flags=g["flags_text"]))
+    store.decide_responses(who, decisions, reason=reason)  # all or, one having changed meanwhile, none

@@ -46,7 +46,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from omr.data import drafting, migrate
-from omr.data.completeness import REJECTED
+from omr.data.completeness import REJECTED, ResponseDecision
 from omr.data.queries import StoreQueries
 from omr.data.schema import (
     ALREADY,
@@ -1397,38 +1397,52 @@ class Store(StoreQueries):
         ``expected_flags`` is the flags text the person was shown; if the
         response changed meanwhile, StaleWriteError. Audited as entity 'response'.
         """
+        self.decide_responses(who, [ResponseDecision(response_id, add_flags, remove_flags, serial, expected_flags)],
+                              reason=reason)
+
+    def decide_responses(self, who: str, decisions: list[ResponseDecision], *, reason: str = "") -> None:
+        """One person's decision on several responses at once (the sheets of a serial conflict or a possible
+        duplicate), each as :meth:`decide_response`, in order, in one transaction: all are written or, on
+        StaleWriteError (one changed meanwhile, or its new serial was taken), none."""
         def work(conn: sa.Connection) -> None:
-            # Locked until commit: a second decision at the same moment waits, then sees this one's flags
-            # and is refused as stale (without the lock, PostgreSQL lets both pass the check).
-            row = conn.execute(sa.select(responses.c.flags, responses.c.serial, responses.c.form_id,
-                                         responses.c.version)
-                               .where(responses.c.id == response_id).with_for_update()).first()
-            if row is None or (expected_flags is not None and row.flags != expected_flags):
-                raise StaleWriteError("Phiếu này vừa được người khác xử lý; tải lại hàng đợi.")
-            if serial is not None and serial != row.serial:
-                # The new serial is checked free here, in the writing transaction (held against pages of
-                # that serial being stored meanwhile), not only before it: two sheets given the same new
-                # serial at once would otherwise both keep it, with no conflict flag to show it.
-                if conn.dialect.name == "postgresql":
-                    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(
-                        serial_lock_key(row.form_id, row.version, serial))))
-                if conn.execute(sa.select(responses.c.id).where(
-                        responses.c.form_id == row.form_id, responses.c.serial == serial,
-                        responses.c.id != response_id)).first() is not None:
-                    raise StaleWriteError(f"Số phiếu {serial:06d} vừa được phiếu khác dùng; hãy chọn số khác.")
-            flags = row.flags
-            for flag in add_flags:
-                flags = add_flag(flags, flag)
-            flags = ",".join(f for f in split_flags(flags) if f not in remove_flags)
-            values: dict[str, Any] = {"flags": flags}
-            if serial is not None:
-                values["serial"] = serial
-            conn.execute(responses.update().where(responses.c.id == response_id).values(**values))
-            self._record_change(conn, who, "response", response_id, response_id, "decision",
-                                {"flags": row.flags, "serial": row.serial},
-                                {"flags": flags, "serial": values.get("serial", row.serial)}, reason)
+            for decision in decisions:
+                self._decide_one(conn, who, decision, reason)
 
         self._run_write(work)
+
+    def _decide_one(self, conn: sa.Connection, who: str, decision: ResponseDecision, reason: str) -> None:
+        """:meth:`decide_responses` of one response, on ``conn`` (a write transaction)."""
+        response_id, add_flags, remove_flags = decision.response_id, decision.add_flags, decision.remove_flags
+        serial, expected_flags = decision.serial, decision.expected_flags
+        # Locked until commit: a second decision at the same moment waits, then sees this one's flags
+        # and is refused as stale (without the lock, PostgreSQL lets both pass the check).
+        row = conn.execute(sa.select(responses.c.flags, responses.c.serial, responses.c.form_id,
+                                     responses.c.version)
+                           .where(responses.c.id == response_id).with_for_update()).first()
+        if row is None or (expected_flags is not None and row.flags != expected_flags):
+            raise StaleWriteError("Phiếu này vừa được người khác xử lý; tải lại hàng đợi.")
+        if serial is not None and serial != row.serial:
+            # The new serial is checked free here, in the writing transaction (held against pages of
+            # that serial being stored meanwhile), not only before it: two sheets given the same new
+            # serial at once would otherwise both keep it, with no conflict flag to show it.
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(
+                    serial_lock_key(row.form_id, row.version, serial))))
+            if conn.execute(sa.select(responses.c.id).where(
+                    responses.c.form_id == row.form_id, responses.c.serial == serial,
+                    responses.c.id != response_id)).first() is not None:
+                raise StaleWriteError(f"Số phiếu {serial:06d} vừa được phiếu khác dùng; hãy chọn số khác.")
+        flags = row.flags
+        for flag in add_flags:
+            flags = add_flag(flags, flag)
+        flags = ",".join(f for f in split_flags(flags) if f not in remove_flags)
+        values: dict[str, Any] = {"flags": flags}
+        if serial is not None:
+            values["serial"] = serial
+        conn.execute(responses.update().where(responses.c.id == response_id).values(**values))
+        self._record_change(conn, who, "response", response_id, response_id, "decision",
+                            {"flags": row.flags, "serial": row.serial},
+                            {"flags": flags, "serial": values.get("serial", row.serial)}, reason)
 
     @staticmethod
     def _same_sheet_page(conn: sa.Connection, form_id: str, version: int, serial: int, page_number: int) -> list[int]:

@@ -147,15 +147,22 @@ VIETNAMESE_LATIN1 = set("àáâãèéêìíòóôõùúýÀÁÂÃÈÉÊÌÍÒÓ�
 
 
 # Latin-1 characters that stand for a letter or mark in TCVN3 or VNI and are no Vietnamese letter in Unicode
-# (µ, «, ö ...). A no-break space (U+00A0, pasted from the web) or a symbol (°, ×) is in neither table: a
-# Unicode cell holding one is no legacy text ("Có\u00a0" was taken as TCVN3 and became "Cú").
+# (µ, «, ö ...). A no-break space (U+00A0, pasted from the web) or a symbol such as °, ± or ² is in neither
+# table (× is: a TCVN3 letter): a Unicode cell holding one is no legacy text ("Có\u00a0" was taken as TCVN3
+# and became "Cú").
 LEGACY_MARKERS = frozenset(ch for ch in set(TCVN3) | {c for seq in VNI for c in seq}
                            if ord(ch) >= 0xA0 and ch not in VIETNAMESE_LATIN1)
 
 
+# «…» around words: Vietnamese quotation marks, not TCVN3's ô and ằ, which sit inside words ("Kh«ng", "b»ng"):
+# « not after a letter and before one, » after a mark-free stretch and not before a letter.
+_QUOTED = re.compile(r"(?<![^\W\d_])«(?=[^\W\d_])([^«»]*?[^\s«»])»(?![^\W\d_])")
+
+
 def has_legacy_marker(text: str) -> bool:
-    """A Latin-1 character that no Unicode Vietnamese word has but TCVN3 or VNI text does (µ, «, ö ...)."""
-    return _is_latin1(text) and any(ch in LEGACY_MARKERS for ch in text)
+    """A Latin-1 character that no Unicode Vietnamese word has but TCVN3 or VNI text does (µ, «, ö ...);
+    « and » quoting words («Có») are quotation marks, no marker."""
+    return _is_latin1(text) and any(ch in LEGACY_MARKERS for ch in _QUOTED.sub(r" \1 ", text))
 
 
 def has_unicode_vietnamese(text: str) -> bool:

@@ -1420,14 +1420,13 @@ def pnm_offsets(path: Path, limit: int) -> list[int]:
             handle.seek(following)
             head = handle.read(4096)
             gap = len(head) - len(head.lstrip(b" \t\r\n\v\f"))
-            if following + gap >= size:
+            blank = bool(head) and gap == len(head)  # 4 KB of white space (in gap): skip what follows too
+            while blank:
+                head = handle.read(4096)
+                lead = len(head) - len(head.lstrip(b" \t\r\n\v\f"))
+                gap, blank = gap + lead, bool(head) and lead == len(head)
+            if following + gap >= size:  # only white space after the image: the file's end
                 break
-            if gap == len(head):  # more than 4 KB of white space: skip it all
-                while head and not head.strip(b" \t\r\n\v\f"):
-                    gap, head = gap + len(head), handle.read(4096)
-                gap += len(head) - len(head.lstrip(b" \t\r\n\v\f"))
-                if following + gap >= size:
-                    break
             offsets.append(following + gap)
     return offsets
 

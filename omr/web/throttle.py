@@ -139,7 +139,10 @@ class LoginThrottle:
                     del self._inflight[key]
                 if failed:
                     self._limiter.hit(limit, *key)
-                    if key[0] != "address" and not self._limiter.test(limit, *key):
+                    # A name's counter full locks it, unless an admin lifted its lock while this try was
+                    # being checked (the key's epoch is then an old one, no longer counted).
+                    if key[0] != "address" and key[2] == str(self._epoch.get(key[1], 0)) \
+                            and not self._limiter.test(limit, *key):
                         until = self._limiter.get_window_stats(limit, *key).reset_time
                         self._locked[key[1]] = max(until, self._locked.get(key[1], 0.0))
 

@@ -963,13 +963,13 @@ def register(app: Flask) -> None:
         possible duplicate (#16) kept once or twice."""
         action = form.get("action", "")
         # The sheets the page showed: a sheet scanned since is never decided unseen.
-        shown = [int(part) for part in form.get("shown", "").split(",") if part.isascii() and part.isdecimal()]
+        shown = [n for part in form.get("shown", "").split(",") if (n := _whole_number(part)) is not None]
         if item.kind == review.DUPLICATE:
             keep = form.get("keep", "")
             if action not in ("keep", "both"):
                 raise review.ReviewError("Hãy chọn một quyết định cho tờ phiếu")
             review.resolve_duplicate(_store(), ident, g.user.name, action,
-                                     keep_id=int(keep) if keep.isdecimal() else None, reason=reason, shown=shown)
+                                     keep_id=_whole_number(keep), reason=reason, shown=shown)
         elif item.kind == review.EMPTY:
             if action not in ("empty", "answered"):
                 raise review.ReviewError("Hãy chọn một quyết định cho tờ phiếu")
@@ -979,7 +979,7 @@ def register(app: Flask) -> None:
             review.mark_pages_lost(_store(), ident, g.user.name, expected=expected, reason=reason)
         elif action in ("keep", "both", "neither"):
             keep = form.get("keep", "")
-            keep_id = int(keep) if keep.isascii() and keep.isdecimal() else None
+            keep_id = _whole_number(keep)
             # One new serial per sheet not kept (field new_serial_<sheet id>; the kept sheet's is ignored);
             # a group of two may send the single field new_serial instead.
             new_serials: dict[int, int] = {}
@@ -989,9 +989,9 @@ def register(app: Flask) -> None:
                 if action == "both" and text and not (text.isascii() and text.isdecimal()):
                     raise review.ReviewError("Cần số phiếu mới (chữ số) cho mỗi tờ không giữ số cũ")
                 if action == "both" and text and sheet_id is not None and sheet_id != keep_id:
-                    new_serials[sheet_id] = int(text)
+                    new_serials[sheet_id] = _whole_number(text)
             review.resolve_conflict(_store(), ident, g.user.name, action, keep_id=keep_id,
-                                    new_serial=int(serial_text) if serial_text.isdecimal() else None,
+                                    new_serial=_whole_number(serial_text),
                                     new_serials=new_serials if action == "both" else None, reason=reason,
                                     shown=shown)
         else:
@@ -1381,6 +1381,16 @@ def _batches_context() -> dict:
     from_cli = [b for b in review.batch_progress(_store()) if b["name"] not in uploaded]
     return {"jobs": uploads, "cli_batches": from_cli, "max_files": vn_integer(tuning.WEB_MAX_UPLOAD_FILES),
             "max_size": _bytes_text(T.WEB_MAX_UPLOAD_BYTES)}
+
+
+def _whole_number(text: str) -> int | None:
+    """``text`` (a form field) as a whole number when it is ASCII digits only, else None. A run of more digits
+    than any serial or id has (int() refuses over 4,300: a pasted run was a 500) is 10**18, which every range
+    check refuses."""
+    if not (text.isascii() and text.isdecimal()):
+        return None
+    digits = text.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else 10 ** 18
 
 
 def _size_text(size: int) -> str:
