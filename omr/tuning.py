@@ -1472,6 +1472,12 @@ OWN_LABEL_CORE_MM = 1.0
 # «Nông dân» ringed through its N): left and right, the ring is looked for up to 1 mm into the word (at most
 # a quarter of its width), where the print itself is masked.
 OWN_LABEL_INSET_MM = 1.0
+# omr's own layout places an option's label BOX_LABEL_GAP after its box, on the box's row: a text within
+# OWN_LABEL_MATCH_MM of that place, its baseline at most OWN_LABEL_BELOW_MM below the box's top edge plus its
+# height, is that box's label (the layout's own coordinates, exact to rounding; the next text on a row starts
+# >= 10 mm on).
+OWN_LABEL_MATCH_MM = 0.6
+OWN_LABEL_BELOW_MM = 1.0
 # A stroke coming down at a box of a question read blank (omr/scan/printed_boxes.py, arrows_from_above; branch
 # hhunt9): an arrow drawn down to the box meant stopping 3-5 mm short (bench/hunt/habits3.py arrow_short, 7-12 mm
 # long, tail up to 6 mm aside) has its head on the row above's print, masked, so what is seen is a steep stroke
@@ -1484,6 +1490,9 @@ OWN_ARROW_REACH_MM = 8.0
 OWN_ARROW_MIN_MM = 4.0
 OWN_ARROW_STEEP_DEG = 45.0
 OWN_ARROW_AIM_DEG = 35.0
+# Where the stroke ends: the mean of its pixels within OWN_ARROW_TIP_MM of its lowest point along its axis (about a
+# ballpoint's line width, 0.3-0.5 mm: the end itself, not a point up the shaft, whatever the stroke's length).
+OWN_ARROW_TIP_MM = 0.3
 # Ink from 0.3 of the page's black (INK_THRESHOLD, 0.25, is a box's mark; faint pencil measures 0.3-0.45):
 # at 0.5, as for forms designed elsewhere, the simulator's pencil sheets lost 5 of 75 marks beside a box.
 OWN_MARK_INK = 0.3

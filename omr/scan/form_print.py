@@ -193,8 +193,8 @@ def option_labels(layout: Layout, page: PageLayout) -> dict[tuple[str, str], tup
     """Per box of omr's own ``page`` whose option's label is printed just after it (choice questions, the
     digits of a date's grid; not the scale rows, whose labels head the columns): (question, option) -> the
     label's rectangle (x0, y0, x1, y1), mm on the layout, from its top (0.8 of the text's size above the
-    baseline) to 0.25 of it below. A text printed on the box's row starting BOX_LABEL_GAP (+- 0.6 mm) after
-    its right side is its label. Cached per page and process.
+    baseline) to 0.25 of it below. A text printed on the box's row starting BOX_LABEL_GAP (+- OWN_LABEL_MATCH_MM)
+    after its right side is its label. Cached per page and process.
     Raises ``ValueError`` for a page of a form designed elsewhere (``page.pinned``)."""
     if page.pinned:
         raise ValueError("a form designed elsewhere: its print is its blank's scan, not omr's drawing")
@@ -204,7 +204,8 @@ def option_labels(layout: Layout, page: PageLayout) -> dict[tuple[str, str], tup
         labels = {}
         for b in page.checkboxes:
             for d in texts:
-                if abs(d.x - (b.x + b.w + T.BOX_LABEL_GAP)) <= 0.6 and b.y <= d.y <= b.y + b.h + 1.0:
+                if abs(d.x - (b.x + b.w + T.BOX_LABEL_GAP)) <= T.OWN_LABEL_MATCH_MM \
+                        and b.y <= d.y <= b.y + b.h + T.OWN_LABEL_BELOW_MM:
                     labels[(b.question, b.option)] = _text_rect(d)
                     break
         _LABELS[key] = labels

@@ -427,7 +427,7 @@ def arrows_from_above(reads: list[BoxRead], ink: PageInk, printed: np.ndarray, q
             t = (pts - mean) @ u
             if u[1] < steep or np.ptp(t) < T.OWN_ARROW_MIN_MM:
                 continue
-            tip = pts[t >= t.max() - 0.3].mean(axis=0)
+            tip = pts[t >= t.max() - T.OWN_ARROW_TIP_MM].mean(axis=0)
             nearest = np.clip(tip, boxes[:, :2], boxes[:, 2:])  # each box's point nearest the tip
             gaps = np.hypot(*(nearest - tip).T)
             k = int(np.argmin(gaps))
