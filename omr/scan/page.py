@@ -47,7 +47,7 @@ from omr.scan.join import join_pages
 from omr.scan.form_print import option_labels, page_print, print_core, printed_mask, question_areas, titles_in_place
 from omr.scan.line_marks import review_lines_through_boxes, review_lines_through_pinned_boxes
 from omr.scan.printed_boxes import (arrows_from_above, circled_boxes, circled_labels, crossed_out, flag_unprinted,
-                                    marks_beside_boxes, marks_running_out,
+                                    marks_beside_boxes, marks_running_out, outline_continuity,
                                     own_outline_evidence, reference_print, stray_writing, tinted_boxes,
                                     unexplained_marks, writing_in_areas)
 from omr.scan.read import (bilevel, faint_strokes_cut, neighbours_of_other_questions, partial_marks, read_boxes,
@@ -691,6 +691,8 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         if cut is not None:
             _review_partial_marks(result, ink)
             _review_blanks_beside_cut_strokes(result, ink, cut)
+        _review_broken_outlines(result, ink)
+    _review_boxes_off_image(result, homography, page, grey.shape)
     blank = [q for q in result.questions if q.status == BLANK]
     # Questions without one sure mark (blank, or only uncertain boxes): faint pencil that a
     # 1-bit scan broke up leaves a page of uncertain boxes and blanks, and no marks (#14).
@@ -1008,6 +1010,52 @@ def _review_blanks_beside_cut_strokes(result: PageResult, ink, cut: Callable[[],
     if blank and faint_strokes_cut(result.boxes, ink) and cut():
         _to_review(result, blank, set(blank),
                    "trang quét đen trắng làm mất nét mờ (bút chì?), ô trống có thể đã được đánh dấu ở câu {questions}")
+
+
+def boxes_off_image(homography: np.ndarray, page: PageLayout, shape: tuple[int, ...]) -> set[str]:
+    """Questions of ``page`` with a box not wholly on the image: a corner of the box's outline, grown by
+    ``T.BOX_ON_IMAGE_MIN_MM`` on every side and placed by ``homography`` (layout mm -> image px), off the
+    image of ``shape`` (h, w[, channels] px). A page scanned on a smaller paper setting (A4 on Letter: the
+    bottom 18 mm cut) or photographed partly out of the frame loses those boxes' ink; what is left of them
+    is no reading of the question."""
+    if not page.checkboxes:
+        return set()
+    grow = T.BOX_ON_IMAGE_MIN_MM
+    corners = np.array([(b.x + dx, b.y + dy) for b in page.checkboxes
+                        for dx in (-grow, b.w + grow) for dy in (-grow, b.h + grow)], dtype=np.float64)
+    points = map_points(homography, corners)
+    h, w = shape[:2]
+    off = ~((points[:, 0] >= 0) & (points[:, 0] <= w - 1) & (points[:, 1] >= 0) & (points[:, 1] <= h - 1))
+    return {b.question for b, o in zip(page.checkboxes, off.reshape(-1, 4).any(1)) if o}
+
+
+def _review_boxes_off_image(result: PageResult, homography: np.ndarray, page: PageLayout,
+                            shape: tuple[int, ...]) -> None:
+    """A question read ok or blank with a box cut off by the image's edge (:func:`boxes_off_image`): to review
+    as ``ambiguous``, the page's detail saying «ô bị cắt mất ở mép ảnh quét (khổ giấy quét nhỏ hơn trang?) ở câu
+    …». A cut box's lost part may hold the mark: a cut row must never read blank, nor as the option whose
+    mark happens to show (bench/hunt/deliver.py letter: A4 scanned as Letter, 11 of 12 pages' D2 read ok)."""
+    reads = {q.question: q for q in result.questions if q.status in (OK, BLANK)}
+    if reads:
+        _to_review(result, reads, boxes_off_image(homography, page, shape) & set(reads),
+                   "ô bị cắt mất ở mép ảnh quét (khổ giấy quét nhỏ hơn trang?) ở câu {questions}")
+
+
+def _review_broken_outlines(result: PageResult, ink) -> None:
+    """A question of omr's own form read ok or blank with a box whose printed outline is missing along part
+    of a side (:func:`omr.scan.printed_boxes.outline_continuity` under ``T.CUT_OUTLINE_MIN_SHARE``) on a page
+    whose boxes' outlines otherwise run all round (their median at least ``T.OWN_RIM_MIN_SHARE``): to review
+    as ``ambiguous``, «ô mất một phần nét in (trang bị cắt, rách, che?) ở câu …». A mark only adds ink; print
+    lost along a side means the box was cut or covered there (an A4 page scanned on Letter settings and padded
+    white, a torn edge, correction fluid), and the lost part may hold the mark (bench/hunt/deliver.py letter)."""
+    reads = {q.question: q for q in result.questions if q.status in (OK, BLANK)}
+    if not reads or not result.boxes:
+        return
+    rims = np.array([outline_continuity(ink, b.x, b.y, b.w, b.h) for b in result.boxes])
+    if float(np.median(rims)) < T.OWN_RIM_MIN_SHARE:
+        return  # a pale or faded print: the outlines' breaks say nothing of one box
+    broken = {b.question for b, rim in zip(result.boxes, rims) if rim < T.CUT_OUTLINE_MIN_SHARE}
+    _to_review(result, reads, broken & set(reads), "ô mất một phần nét in (trang bị cắt, rách, che?) ở câu {questions}")
 
 
 def _to_review(result: PageResult, reads: dict[str, QuestionRead], found, note: str) -> None:
