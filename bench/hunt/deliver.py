@@ -7,8 +7,8 @@ sharpened, colour JPEG, 150 or 200 dpi); ``magic_light``: the same with a light 
 ``document``: the app's grey "document" filter (the same, grey, harder curve); ``chroma``: a colour
 scan of a page marked in blue or red pen saved as JPEG quality 20-30 with 4:2:0 chroma subsampling;
 ``letter``: an A4 page scanned on Letter settings (216 x 279 mm: the bottom 18-22 mm cut off, the page
-0-4 mm down and turned up to 0.5 degrees; a question with a box cut by the scan's edge must never be read ok
-or blank: its truth is set to a value no reading can equal); ``finger``: a phone photo on a dark desk with a fingertip over
+0-4 mm down and turned up to 0.5 degrees; a question with a box cut by the scan's edge (its inside) must never
+be read ok or blank: its truth is set to a value no reading can equal); ``finger``: a phone photo on a dark desk with a fingertip over
 the margin (half the pages) or over a box (the other half); ``blur``: a phone photo with motion blur
 in one direction (0.4-1.6 mm long).
 The truth is what the respondent marked.
@@ -89,8 +89,9 @@ def letter(sheet, pl, rng) -> bytes:
     m[0, 2] += (W - w) / 2 + px(rng.uniform(-2, 2))
     m[1, 2] += px(down)
     out = cv2.warpAffine(img, m, (W, H), borderValue=(250, 250, 250))
-    for b in pl.checkboxes:  # a box with a corner off the scan is cut: its question's truth no reading equals
-        corners = np.array([[px(b.x + dx), px(b.y + dy), 1.0] for dx in (0, b.w) for dy in (0, b.h)])
+    for b in pl.checkboxes:  # a box whose inside (its outline 0.3 mm in) runs off the scan is cut: its
+        # question's truth is a value no reading equals (a box cut through its outline's line only is whole)
+        corners = np.array([[px(b.x + dx), px(b.y + dy), 1.0] for dx in (0.3, b.w - 0.3) for dy in (0.3, b.h - 0.3)])
         if ((corners @ m.T)[:, 1] > H - 1).any():
             sheet.truth.answers[b.question] = CUT
     data, _ = scan_page(out, QUIET_OFFICE, DPI, rng, False)

@@ -415,13 +415,21 @@ def _read_by_print(grey: np.ndarray, catalogue: Catalogue, result: PageResult) -
 def _marks_and_code_on_image(homography: np.ndarray, page: PageLayout, shape: tuple[int, int]) -> bool:
     """Whether every corner mark and the QR code of ``page``, placed by ``homography`` (layout mm -> image px),
     lie on the image (h, w px) by at least ``T.MARKS_ON_IMAGE_MIN_MM`` on every side."""
-    margin = T.MARKS_ON_IMAGE_MIN_MM
     rects = [(f.x, f.y, f.w, f.h) for f in page.fiducials] + [(page.qr.x, page.qr.y, page.qr.w, page.qr.h)]
+    return bool(_rects_on_image(homography, rects, T.MARKS_ON_IMAGE_MIN_MM, shape).all())
+
+
+def _rects_on_image(homography: np.ndarray, rects, margin: float, shape: tuple[int, ...]) -> np.ndarray:
+    """(len(rects),) bool: whether each rectangle (x, y, w, h mm of the layout), grown by ``margin`` mm on every
+    side and placed by ``homography`` (layout mm -> image px), lies wholly on the image of ``shape`` (h, w px)."""
     corners = np.array([(x + dx, y + dy) for x, y, w, h in rects
                         for dx in (-margin, w + margin) for dy in (-margin, h + margin)], dtype=np.float64)
+    if corners.size == 0:
+        return np.zeros(0, dtype=bool)
     points = map_points(homography, corners)
     h, w = shape[:2]
-    return bool(np.all((points[:, 0] >= 0) & (points[:, 0] < w) & (points[:, 1] >= 0) & (points[:, 1] < h)))
+    on = (points[:, 0] >= 0) & (points[:, 0] < w) & (points[:, 1] >= 0) & (points[:, 1] < h)
+    return on.reshape(-1, 4).all(axis=1)
 
 
 # (form id, version, page number) -> SIFT features of the page's print (omr.scan.form_print.page_print).
@@ -1018,15 +1026,8 @@ def boxes_off_image(homography: np.ndarray, page: PageLayout, shape: tuple[int, 
     image of ``shape`` (h, w[, channels] px). A page scanned on a smaller paper setting (A4 on Letter: the
     bottom 18 mm cut) or photographed partly out of the frame loses those boxes' ink; what is left of them
     is no reading of the question."""
-    if not page.checkboxes:
-        return set()
-    grow = T.BOX_ON_IMAGE_MIN_MM
-    corners = np.array([(b.x + dx, b.y + dy) for b in page.checkboxes
-                        for dx in (-grow, b.w + grow) for dy in (-grow, b.h + grow)], dtype=np.float64)
-    points = map_points(homography, corners)
-    h, w = shape[:2]
-    off = ~((points[:, 0] >= 0) & (points[:, 0] <= w - 1) & (points[:, 1] >= 0) & (points[:, 1] <= h - 1))
-    return {b.question for b, o in zip(page.checkboxes, off.reshape(-1, 4).any(1)) if o}
+    on = _rects_on_image(homography, [(b.x, b.y, b.w, b.h) for b in page.checkboxes], T.BOX_ON_IMAGE_MIN_MM, shape)
+    return {b.question for b, whole in zip(page.checkboxes, on) if not whole}
 
 
 def _review_boxes_off_image(result: PageResult, homography: np.ndarray, page: PageLayout,
@@ -1034,7 +1035,7 @@ def _review_boxes_off_image(result: PageResult, homography: np.ndarray, page: Pa
     """A question read ok or blank with a box cut off by the image's edge (:func:`boxes_off_image`): to review
     as ``ambiguous``, the page's detail saying «ô bị cắt mất ở mép ảnh quét (khổ giấy quét nhỏ hơn trang?) ở câu
     …». A cut box's lost part may hold the mark: a cut row must never read blank, nor as the option whose
-    mark happens to show (bench/hunt/deliver.py letter: A4 scanned as Letter, 11 of 12 pages' D2 read ok)."""
+    mark happens to show (bench/hunt/deliver.py letter: an A4 page scanned on Letter settings)."""
     reads = {q.question: q for q in result.questions if q.status in (OK, BLANK)}
     if reads:
         _to_review(result, reads, boxes_off_image(homography, page, shape) & set(reads),
