@@ -699,7 +699,7 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         if cut is not None:
             _review_partial_marks(result, ink)
             _review_blanks_beside_cut_strokes(result, ink, cut)
-        _review_broken_outlines(result, ink)
+        _review_broken_outlines(result, ink, search.outline if search is not None else None)
     _review_boxes_off_image(result, homography, page, grey.shape)
     blank = [q for q in result.questions if q.status == BLANK]
     # Questions without one sure mark (blank, or only uncertain boxes): faint pencil that a
@@ -1042,21 +1042,36 @@ def _review_boxes_off_image(result: PageResult, homography: np.ndarray, page: Pa
                    "ô bị cắt mất ở mép ảnh quét (khổ giấy quét nhỏ hơn trang?) ở câu {questions}")
 
 
-def _review_broken_outlines(result: PageResult, ink) -> None:
+def _review_broken_outlines(result: PageResult, ink, outline: np.ndarray | None) -> None:
     """A question of omr's own form read ok or blank with a box whose printed outline is missing along part
     of a side (:func:`omr.scan.printed_boxes.outline_continuity` under ``T.CUT_OUTLINE_MIN_SHARE``) on a page
-    whose boxes' outlines otherwise run all round (their median at least ``T.OWN_RIM_MIN_SHARE``): to review
-    as ``ambiguous``, «ô mất một phần nét in (trang bị cắt, rách, che?) ở câu …». A mark only adds ink; print
-    lost along a side means the box was cut or covered there (an A4 page scanned on Letter settings and padded
-    white, a torn edge, correction fluid), and the lost part may hold the mark (bench/hunt/deliver.py letter)."""
+    whose boxes' outlines otherwise run all round (the median of a sample of them at least
+    ``T.OWN_RIM_MIN_SHARE``): to review as ``ambiguous``, «ô mất một phần nét in (trang bị cắt, rách, che?) ở câu
+    …». A mark only adds ink; print lost along a side means the box was cut or covered there (an A4 page scanned
+    on Letter settings and padded white, a torn edge, correction fluid), and the lost part may hold the mark
+    (bench/hunt/deliver.py letter).
+
+    ``outline``: the box search's outline score of each box ((n,), :attr:`omr.scan.align.BoxSearch.outline`) or
+    None. Only boxes scoring under ``T.CUT_OUTLINE_SCORE_SHARE`` of the page's median are measured (a side lost
+    takes a quarter of the outline's ink), and the page's print on a sample of ``T.CUT_RIM_SAMPLE`` boxes."""
     reads = {q.question: q for q in result.questions if q.status in (OK, BLANK)}
-    if not reads or not result.boxes:
+    boxes = result.boxes
+    if not reads or not boxes:
         return
-    rims = np.array([outline_continuity(ink, b.x, b.y, b.w, b.h) for b in result.boxes])
-    if float(np.median(rims)) < T.OWN_RIM_MIN_SHARE:
+    if outline is not None and len(outline) == len(boxes):
+        score = np.asarray(outline, dtype=float)
+        suspects = np.flatnonzero(score < T.CUT_OUTLINE_SCORE_SHARE * float(np.median(score))).tolist()
+    else:
+        suspects = list(range(len(boxes)))
+    suspects = [i for i in suspects if boxes[i].question in reads]
+    if not suspects:
+        return
+    rim = lambda i: outline_continuity(ink, boxes[i].x, boxes[i].y, boxes[i].w, boxes[i].h)  # noqa: E731
+    step = max(1, len(boxes) // T.CUT_RIM_SAMPLE)
+    if float(np.median([rim(i) for i in range(0, len(boxes), step)])) < T.OWN_RIM_MIN_SHARE:
         return  # a pale or faded print: the outlines' breaks say nothing of one box
-    broken = {b.question for b, rim in zip(result.boxes, rims) if rim < T.CUT_OUTLINE_MIN_SHARE}
-    _to_review(result, reads, broken & set(reads), "ô mất một phần nét in (trang bị cắt, rách, che?) ở câu {questions}")
+    broken = {boxes[i].question for i in suspects if rim(i) < T.CUT_OUTLINE_MIN_SHARE}
+    _to_review(result, reads, broken, "ô mất một phần nét in (trang bị cắt, rách, che?) ở câu {questions}")
 
 
 def _to_review(result: PageResult, reads: dict[str, QuestionRead], found, note: str) -> None:
