@@ -317,6 +317,24 @@ COPY_ENLARGED_MIN_SCALE = 1.01
 # the QR code's finder, stickers, ink), which no new scan mends; a page turned or shifted partly out of the
 # image has a mark off its edge. One mm: twice CORNER_CHECK_MAX_RESIDUAL_MM, the largest residual a fit is kept with.
 MARKS_ON_IMAGE_MIN_MM = 1.0
+# A box of a page is read only when its outline, grown by this (mm) on every side, lies wholly on the image
+# (omr.scan.page.boxes_off_image); otherwise its question goes to review. Half a mm: a mark that starts at
+# the box's edge (a tick's foot, a cross's arm ends) lies within 0.5 mm of the outline, and half
+# MARKS_ON_IMAGE_MIN_MM keeps the rule off pages whose box rows sit 1 mm from an edge the fit places
+# within its residual (bench/hunt/deliver.py letter: A4 on Letter, the last row 1-3 mm past the edge).
+BOX_ON_IMAGE_MIN_MM = 0.5
+# A box of omr's own form whose printed outline is inked along less than this share of one side
+# (printed_boxes.outline_continuity, the sides' least), on a page whose boxes' median is OWN_RIM_MIN_SHARE or
+# more, lost print there (cut, torn, covered): its question goes to review (omr.scan.page._review_broken_outlines).
+# 0.6: a box cut 1 mm or more keeps none of its bottom side (0.0) and its sides' 4 mm of 5 (0.8 of a side
+# less the band's ends); a JPEG dropout or a fold breaks 0.1-0.2 of a side (OWN_RIM_MIN_SHARE's 0.9 margin).
+CUT_OUTLINE_MIN_SHARE = 0.6
+# ... measured only on boxes whose box-search outline score is under this share of the page's median (a box
+# that lost one side lost a quarter of its outline's ink or more: 0.75 and under; 0.9 leaves a margin for the
+# part-side cuts), and the page's print judged on a sample of this many boxes: ~0.5 ms CPU a page instead of
+# ~4.5 ms measuring every box (bench/hunt/deliver.py letter pages, time.process_time, loaded machine).
+CUT_OUTLINE_SCORE_SHARE = 0.9
+CUT_RIM_SAMPLE = 15
 REGISTER_MAX_FEATURES = 4000
 # Lowered from OpenCV's 0.04: thin printed lines on white give weak responses.
 REGISTER_CONTRAST_THRESHOLD = 0.02

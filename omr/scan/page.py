@@ -47,7 +47,7 @@ from omr.scan.join import join_pages
 from omr.scan.form_print import option_labels, page_print, print_core, printed_mask, question_areas, titles_in_place
 from omr.scan.line_marks import review_lines_through_boxes, review_lines_through_pinned_boxes
 from omr.scan.printed_boxes import (arrows_from_above, circled_boxes, circled_labels, crossed_out, flag_unprinted,
-                                    marks_beside_boxes, marks_running_out,
+                                    marks_beside_boxes, marks_running_out, outline_continuity,
                                     own_outline_evidence, reference_print, stray_writing, tinted_boxes,
                                     unexplained_marks, writing_in_areas)
 from omr.scan.read import (bilevel, faint_strokes_cut, neighbours_of_other_questions, partial_marks, read_boxes,
@@ -415,13 +415,21 @@ def _read_by_print(grey: np.ndarray, catalogue: Catalogue, result: PageResult) -
 def _marks_and_code_on_image(homography: np.ndarray, page: PageLayout, shape: tuple[int, int]) -> bool:
     """Whether every corner mark and the QR code of ``page``, placed by ``homography`` (layout mm -> image px),
     lie on the image (h, w px) by at least ``T.MARKS_ON_IMAGE_MIN_MM`` on every side."""
-    margin = T.MARKS_ON_IMAGE_MIN_MM
     rects = [(f.x, f.y, f.w, f.h) for f in page.fiducials] + [(page.qr.x, page.qr.y, page.qr.w, page.qr.h)]
+    return bool(_rects_on_image(homography, rects, T.MARKS_ON_IMAGE_MIN_MM, shape).all())
+
+
+def _rects_on_image(homography: np.ndarray, rects, margin: float, shape: tuple[int, ...]) -> np.ndarray:
+    """(len(rects),) bool: whether each rectangle (x, y, w, h mm of the layout), grown by ``margin`` mm on every
+    side and placed by ``homography`` (layout mm -> image px), lies wholly on the image of ``shape`` (h, w px)."""
     corners = np.array([(x + dx, y + dy) for x, y, w, h in rects
                         for dx in (-margin, w + margin) for dy in (-margin, h + margin)], dtype=np.float64)
+    if corners.size == 0:
+        return np.zeros(0, dtype=bool)
     points = map_points(homography, corners)
     h, w = shape[:2]
-    return bool(np.all((points[:, 0] >= 0) & (points[:, 0] < w) & (points[:, 1] >= 0) & (points[:, 1] < h)))
+    on = (points[:, 0] >= 0) & (points[:, 0] < w) & (points[:, 1] >= 0) & (points[:, 1] < h)
+    return on.reshape(-1, 4).all(axis=1)
 
 
 # (form id, version, page number) -> SIFT features of the page's print (omr.scan.form_print.page_print).
@@ -692,6 +700,8 @@ def _read_page(grey: np.ndarray, homography: np.ndarray, layout: Layout, page: P
         if cut is not None:
             _review_partial_marks(result, ink)
             _review_blanks_beside_cut_strokes(result, ink, cut)
+        _review_broken_outlines(result, ink, search.outline if search is not None else None)
+    _review_boxes_off_image(result, homography, page, grey.shape)
     blank = [q for q in result.questions if q.status == BLANK]
     # Questions without one sure mark (blank, or only uncertain boxes): faint pencil that a
     # 1-bit scan broke up leaves a page of uncertain boxes and blanks, and no marks (#14).
@@ -1009,6 +1019,60 @@ def _review_blanks_beside_cut_strokes(result: PageResult, ink, cut: Callable[[],
     if blank and faint_strokes_cut(result.boxes, ink) and cut():
         _to_review(result, blank, set(blank),
                    "trang quét đen trắng làm mất nét mờ (bút chì?), ô trống có thể đã được đánh dấu ở câu {questions}")
+
+
+def boxes_off_image(homography: np.ndarray, page: PageLayout, shape: tuple[int, ...]) -> set[str]:
+    """Questions of ``page`` with a box not wholly on the image: a corner of the box's outline, grown by
+    ``T.BOX_ON_IMAGE_MIN_MM`` on every side and placed by ``homography`` (layout mm -> image px), off the
+    image of ``shape`` (h, w[, channels] px). A page scanned on a smaller paper setting (A4 on Letter: the
+    bottom 18 mm cut) or photographed partly out of the frame loses those boxes' ink; what is left of them
+    is no reading of the question."""
+    on = _rects_on_image(homography, [(b.x, b.y, b.w, b.h) for b in page.checkboxes], T.BOX_ON_IMAGE_MIN_MM, shape)
+    return {b.question for b, whole in zip(page.checkboxes, on) if not whole}
+
+
+def _review_boxes_off_image(result: PageResult, homography: np.ndarray, page: PageLayout,
+                            shape: tuple[int, ...]) -> None:
+    """A question read ok or blank with a box cut off by the image's edge (:func:`boxes_off_image`): to review
+    as ``ambiguous``, the page's detail saying «ô bị cắt mất ở mép ảnh quét (khổ giấy quét nhỏ hơn trang?) ở câu
+    …». A cut box's lost part may hold the mark: a cut row must never read blank, nor as the option whose
+    mark happens to show (bench/hunt/deliver.py letter: an A4 page scanned on Letter settings)."""
+    reads = {q.question: q for q in result.questions if q.status in (OK, BLANK)}
+    if reads:
+        _to_review(result, reads, boxes_off_image(homography, page, shape) & set(reads),
+                   "ô bị cắt mất ở mép ảnh quét (khổ giấy quét nhỏ hơn trang?) ở câu {questions}")
+
+
+def _review_broken_outlines(result: PageResult, ink, outline: np.ndarray | None) -> None:
+    """A question of omr's own form read ok or blank with a box whose printed outline is missing along part
+    of a side (:func:`omr.scan.printed_boxes.outline_continuity` under ``T.CUT_OUTLINE_MIN_SHARE``) on a page
+    whose boxes' outlines otherwise run all round (the median of a sample of them at least
+    ``T.OWN_RIM_MIN_SHARE``): to review as ``ambiguous``, «ô mất một phần nét in (trang bị cắt, rách, che?) ở câu
+    …». A mark only adds ink; print lost along a side means the box was cut or covered there (an A4 page scanned
+    on Letter settings and padded white, a torn edge, correction fluid), and the lost part may hold the mark
+    (bench/hunt/deliver.py letter).
+
+    ``outline``: the box search's outline score of each box ((n,), :attr:`omr.scan.align.BoxSearch.outline`) or
+    None. Only boxes scoring under ``T.CUT_OUTLINE_SCORE_SHARE`` of the page's median are measured (a side lost
+    takes a quarter of the outline's ink), and the page's print on a sample of ``T.CUT_RIM_SAMPLE`` boxes."""
+    reads = {q.question: q for q in result.questions if q.status in (OK, BLANK)}
+    boxes = result.boxes
+    if not reads or not boxes:
+        return
+    if outline is not None and len(outline) == len(boxes):
+        score = np.asarray(outline, dtype=float)
+        suspects = np.flatnonzero(score < T.CUT_OUTLINE_SCORE_SHARE * float(np.median(score))).tolist()
+    else:
+        suspects = list(range(len(boxes)))
+    suspects = [i for i in suspects if boxes[i].question in reads]
+    if not suspects:
+        return
+    rim = lambda i: outline_continuity(ink, boxes[i].x, boxes[i].y, boxes[i].w, boxes[i].h)  # noqa: E731
+    step = max(1, len(boxes) // T.CUT_RIM_SAMPLE)
+    if float(np.median([rim(i) for i in range(0, len(boxes), step)])) < T.OWN_RIM_MIN_SHARE:
+        return  # a pale or faded print: the outlines' breaks say nothing of one box
+    broken = {boxes[i].question for i in suspects if rim(i) < T.CUT_OUTLINE_MIN_SHARE}
+    _to_review(result, reads, broken, "ô mất một phần nét in (trang bị cắt, rách, che?) ở câu {questions}")
 
 
 def _to_review(result: PageResult, reads: dict[str, QuestionRead], found, note: str) -> None:
