@@ -602,3 +602,24 @@ def test_phone_numbers_typed_online_are_masked_in_every_export(store, mini, tmp_
         text = (out.read_text(encoding="utf-8-sig") if fmt != "xlsx" else
                 str([c.value for row in openpyxl.load_workbook(out).active.iter_rows() for c in row]))
         assert "345" not in text and PHONE_LABEL in text and "hách dịch" in text, fmt
+
+
+def test_mapped_columns_missing_from_the_file_are_named_and_their_questions_not_counted_blank(store, mini, tmp_path):
+    """A mapping naming columns the file lacks (a second fresh user, hweb3): the questions of those columns
+    were not asked online, so they get no answer row (reports: «Không có câu trả lời»), never «Bỏ trống»;
+    the summary names the columns. A question whose column is there but empty stays blank."""
+    rows = [HEADER_VI[:4] + ["Mức độ hài lòng chung"], ["01/08/2025 08:00:00", "", "", "Cá nhân", ""]]
+    path = write_csv(tmp_path / "short.csv", rows)
+    report = import_online(store, path, "s", load_mapping(mapping_for(mini, tmp_path)), rejects=tmp_path / "rej.csv")
+    assert (report.imported, report.rejected) == (1, 0)
+    answers = answers_by_row(store)[2]["answers"]
+    assert answers["Q2"][0] == "1" and answers["H1"][1] == "blank" and answers["Q1"][1] == "blank"
+    assert not {"Q3", "B1", "B2", "H4"} & set(answers)  # not asked: no answer row, never "blank"
+    assert report.normalised.missing_columns == ["Ông/Bà biết thông tin qua kênh nào", "Nơi ngồi chờ đủ chỗ, thoáng mát",
+                                                 "Công chức hướng dẫn rõ ràng", "Ý kiến khác"]
+    summary = format_report(report)
+    assert "Cột trong ánh xạ không có trong tệp: 4 (Ông/Bà biết thông tin qua kênh nào;" in summary
+    assert "không hỏi trực tuyến" in summary
+    # The same file again is still the same submissions: the fingerprint did not change with this.
+    again = import_online(store, path, "s", load_mapping(mapping_for(mini, tmp_path)), rejects=tmp_path / "rej2.csv")
+    assert (again.imported, again.already) == (0, 1)
