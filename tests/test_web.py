@@ -646,6 +646,11 @@ def test_four_sheets_sharing_a_serial_can_all_be_kept(app):
     refused = client.post(item_url, data={**data, **used})
     assert refused.status_code == 409 and "000002 đã có phiếu khác dùng" in _text(refused)
     assert sorted(r["serial"] for r in store.responses()) == [1, 1, 1, 1, 2]
+    # The form comes back with the reviewer's choice and typed serials, not «Tờ 1» and empty fields (hweb3).
+    again = _text(refused)
+    assert re.findall(r'name="keep" value="(\d+)" checked', again) == [str(keep)]
+    for sheet_id, typed in used.items():
+        assert re.search(rf'name="{sheet_id}"[^>]*value="{typed}"', again), sheet_id
     chosen = {f"new_serial_{ids[0]}": "50", f"new_serial_{ids[2]}": "51", f"new_serial_{ids[3]}": "52",
               f"new_serial_{keep}": "99"}  # the kept sheet's field is ignored
     done = client.post(item_url, data={**data, **chosen})
