@@ -17,7 +17,8 @@ from web_helpers import csrf_token, logged_in, review_app
 
 from omr import tuning as T
 from omr.data import review, users
-from omr.data.schema import answers, batches, changes, claims, comments, pages, responses, source_files, upload_jobs
+from omr.data.schema import (answers, batches, changes, claims, comments, pages, response_pages, responses, source_files,
+                             upload_jobs)
 from omr.data.store import open_store
 from omr.errors import OmrError
 from omr.model import AMBIGUOUS, NEEDS_REVIEW
@@ -664,6 +665,14 @@ def test_four_sheets_sharing_a_serial_can_all_be_kept(app):
             changes.c.entity == "response", changes.c.field == "decision")).all()
     assert sorted(audited) == [(i, "lan") for i in ids]
     assert re.search(r'id="count-conflict">0<', _text(client.get("/queue")))
+    # A page of a sheet given a new serial, opened as a queue item: the note names the serial it lands on.
+    with store.reading() as conn:
+        page_id = conn.execute(sa.select(response_pages.c.page_id).where(response_pages.c.response_id == ids[0])
+                               .order_by(response_pages.c.page_id)).scalars().first()
+    opened = client.get(f"/queue/item/page/{page_id}")
+    assert opened.headers["Location"].endswith(f"/responses/{ids[0]}")
+    landed = _text(client.get(opened.headers["Location"]))
+    assert "của phiếu số 000050." in landed and "phiếu số 000001" not in landed
 
 
 def test_a_sheet_scanned_after_the_page_was_opened_is_never_decided_unseen(app):

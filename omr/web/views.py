@@ -849,8 +849,14 @@ def register(app: Flask) -> None:
             # A page that was identified (read fine, or assigned since): no page to identify here.
             if item.data["response_id"] is None:
                 return render_template("error.html", title="Không tìm thấy", message=PAGE_NOT_SET_ASIDE), 404
+            # The serial of the response it lands on: a sheet given a new serial (keep-all of a serial
+            # conflict) still shows the old one on its page.
+            with _store().reading() as conn:
+                serial = conn.execute(sa.select(responses_table.c.serial).where(
+                    responses_table.c.id == item.data["response_id"])).scalar()
             flash(f"Trang #{ident} đã được nhận dạng: trang {item.data['page']} của phiếu số "
-                  f"{_serial_text(item.serial)}. Đây là lịch sử của phiếu đó.", "info")
+                  f"{_serial_text(serial if serial is not None else item.serial)}. Đây là lịch sử của phiếu đó.",
+                  "info")
             return redirect(url_for("response_page", response_id=item.data["response_id"]))
         held_by = None
         if item.data["pending"] and not review.claim(_store(), key, g.user.name):
