@@ -356,6 +356,7 @@ def test_a_reviewer_clears_an_item_and_the_history_shows_it(app):
     item = review.load_item(_store(app), key)
     history = _text(client.get(f"/responses/{item.response_id}"))
     assert "lan" in history and "dấu mờ" in history and "4 – Hài lòng" in history
+    assert re.search(r"<td>lan</td><td>Câu [A-Z]\d+</td>", history)  # the «Mục» column names the question
     assert "5 – Rất hài lòng (không chắc chắn)" in history
     # The decided answer opens again from the sheet's page (a slip fixed once the queue is empty); answers the
     # machine settled do not (they are not edited through a URL).
@@ -673,6 +674,9 @@ def test_four_sheets_sharing_a_serial_can_all_be_kept(app):
     assert opened.headers["Location"].endswith(f"/responses/{ids[0]}")
     landed = _text(client.get(opened.headers["Location"]))
     assert "của phiếu số 000050." in landed and "phiếu số 000001" not in landed
+    # Its history names the decision in Vietnamese, not by the raw field name «decision».
+    items = re.findall(r'<td>lan</td><td>([^<]*)</td>', landed)
+    assert items and "Quyết định" in items and "decision" not in items
 
 
 def test_a_sheet_scanned_after_the_page_was_opened_is_never_decided_unseen(app):
