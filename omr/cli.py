@@ -771,7 +771,7 @@ def cmd_online_import(args) -> int:
     from omr.online.importer import format_report, import_online
     from omr.online.mapping import load_mapping
 
-    mapping = load_mapping(args.mapping) if args.mapping else None
+    mapping = load_mapping(args.mapping, args.templates) if args.mapping else None
     if args.rejects:
         _output_path(args.rejects)  # a mistyped folder fails before any work (the default outputs/ is made)
     # An import that fails on its file or mapping leaves no new, empty database behind.

@@ -194,6 +194,11 @@ def test_an_export_with_no_matching_column_points_to_the_mapping_field_and_a_sta
     assert starter.status_code == 200 and "attachment" in starter.headers["Content-Disposition"]
     yaml_text = starter.get_data(as_text=True)
     assert "columns:" in yaml_text and "template:" in yaml_text
+    # The template by its file name, never the server's folders; no «score» though no file was compared
+    # (a second fresh user, hweb3). The import still finds the template (in the templates folder).
+    template_line = next(line for line in yaml_text.splitlines() if line.startswith("template:"))
+    assert re.fullmatch(r'template: "[^"/\\]+\.yaml"', template_line), template_line
+    assert "score" not in yaml_text and "mẫu, chưa so với tệp xuất nào" in yaml_text
     # The admin renames each column of the starter to the export's own header (here: the original
     # headers were the question texts; the export renamed them cot0, cot1, …).
     for i, name in enumerate(header):
