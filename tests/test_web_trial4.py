@@ -140,7 +140,10 @@ def test_serving_on_every_interface_prints_lan_addresses_and_warns_about_plain_h
     assert "http://192.168.1.20:8000/" in text and "http://10.0.0.5:8000/" in text
     assert "HTTP thường (không mã hoá)" in text and "--https" in text
     behind_tls = "\n".join(console.startup_lines("0.0.0.0", 8000, True, "sqlite:///omr.db", lan=["192.168.1.20"]))
-    assert "Cảnh báo" not in behind_tls and "http://192.168.1.20:8000/" in behind_tls
+    # With --https, an http:// address is one where login fails (secure cookies, CSRF): only the HTTPS
+    # server's address is to be opened (a second fresh user, hweb3).
+    assert "Cảnh báo" not in behind_tls and "http://" not in behind_tls
+    assert "địa chỉ https:// của máy chủ HTTPS" in behind_tls
     local = "\n".join(console.startup_lines("127.0.0.1", 8000, False, "sqlite:///omr.db"))
     assert "http://127.0.0.1:8000/" in local and "Cảnh báo" not in local
     no_network = "\n".join(console.startup_lines("0.0.0.0", 8000, False, "sqlite:///omr.db", lan=[]))
