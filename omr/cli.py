@@ -782,7 +782,7 @@ def cmd_online_import(args) -> int:
     if report.rejected and not (report.imported or report.already or report.seen_elsewhere):
         # Every data row refused: a script or scheduled job running the import must see it failed, not exit 0
         # as if the answers were in (hcases, stop 33).
-        print(f"{args.file}: không nhập được dòng nào, cả {report.rejected} dòng dữ liệu bị từ chối "
+        print(f"Lỗi: {args.file}: không nhập được dòng nào, cả {report.rejected} dòng dữ liệu bị từ chối "
               "(lý do ở trên và trong tệp dòng bị từ chối)", file=sys.stderr)
         return InputFileError.exit_code
     return 0
