@@ -771,7 +771,7 @@ def cmd_online_import(args) -> int:
     from omr.online.importer import format_report, import_online
     from omr.online.mapping import load_mapping
 
-    mapping = load_mapping(args.mapping) if args.mapping else None
+    mapping = load_mapping(args.mapping, args.templates) if args.mapping else None
     if args.rejects:
         _output_path(args.rejects)  # a mistyped folder fails before any work (the default outputs/ is made)
     # An import that fails on its file or mapping leaves no new, empty database behind.
@@ -782,7 +782,7 @@ def cmd_online_import(args) -> int:
     if report.rejected and not (report.imported or report.already or report.seen_elsewhere):
         # Every data row refused: a script or scheduled job running the import must see it failed, not exit 0
         # as if the answers were in (hcases, stop 33).
-        print(f"{args.file}: không nhập được dòng nào, cả {report.rejected} dòng dữ liệu bị từ chối "
+        print(f"Lỗi: {args.file}: không nhập được dòng nào, cả {report.rejected} dòng dữ liệu bị từ chối "
               "(lý do ở trên và trong tệp dòng bị từ chối)", file=sys.stderr)
         return InputFileError.exit_code
     return 0

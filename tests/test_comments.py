@@ -18,7 +18,7 @@ from omr.scan import comments as C
 from omr.scan.ingest import iter_pages
 from omr.scan.page import process_page
 from omr.text.lexicon import find_terms, flags_of
-from omr.text.privacy import CROP_WITHHELD_NOTE, ID_LABEL, PHONE_LABEL, mask_personal_numbers
+from omr.text.privacy import CROP_WITHHELD_NOTE, ID_LABEL, PHONE_LABEL, holds_personal_number, mask_personal_numbers
 
 # Office scanning at its worst for comment boxes: the back of every sheet shows
 # through, dust on every page, every scan grey (a 1-bit scan can erase faint
@@ -226,6 +226,23 @@ def test_ocr_drafts_match_long_phrases_read_a_letter_wrong():
 ])
 def test_phone_and_id_numbers_are_masked(text, expected):
     assert mask_personal_numbers(text) == expected
+
+
+# A full stop (or «!», «?», «…», «:») ending the sentence is not part of the number (a second fresh user,
+# hweb3); a dot then a digit still goes on a number, so decimals and amounts stay.
+@pytest.mark.parametrize("text, expected", [
+    ("087123456789.", f"{ID_LABEL}."),
+    ("số 087123456789. Cảm ơn", f"số {ID_LABEL}. Cảm ơn"),
+    ("CMND 341234567.", f"CMND {ID_LABEL}."),
+    ("CMND 341234567! Cảm ơn", f"CMND {ID_LABEL}! Cảm ơn"),
+    ("CCCD 087 095 001 234…", f"CCCD {ID_LABEL}…"),
+    ("CMND 341234567...", f"CMND {ID_LABEL}..."),
+    ("stk 0071 0012 34567.", f"stk {ID_LABEL}."),
+    ("tỉ lệ 341234567.5 và 840.000.000 đồng.", "tỉ lệ 341234567.5 và 840.000.000 đồng."),
+])
+def test_numbers_ending_a_sentence_are_masked(text, expected):
+    assert mask_personal_numbers(text) == expected
+    assert holds_personal_number(text) == (expected != text)
 
 
 # Digits a handwriting draft reads as letters (the shapes they share), per digit; 3 has none.

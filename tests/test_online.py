@@ -277,7 +277,7 @@ def test_an_unknown_label_points_at_a_mapping_from_the_file_itself(store_url, mi
                  "--rejects", str(tmp_path / "rej.csv")]) == 5
     captured = capsys.readouterr()
     out = captured.out
-    assert "không nhập được dòng nào, cả 1 dòng dữ liệu bị từ chối" in captured.err
+    assert captured.err.startswith("Lỗi: ") and "không nhập được dòng nào, cả 1 dòng dữ liệu bị từ chối" in captured.err
     assert "nhãn «Hộ gia đình» không có trong các lựa chọn" in out
     # Absolute paths: the suggested command works from whatever folder the operator is in.
     assert f"1 ô có nhãn chưa có mã: đề xuất ánh xạ từ chính tệp này bằng «omr online mapping {mini.resolve()} " \
@@ -620,3 +620,24 @@ def test_vietnamese_quotation_marks_in_a_unicode_comment_are_no_legacy_text(tmp_
     assert [cells[1] for _, cells in table.rows] == ["Tôi hài lòng «Có»", "Rất tốt"] and table.legacy == {}
     # TCVN3 with « inside a word, and a quoted TCVN3 word with another marker, still convert.
     assert convert_column(["Kh«ng hµi lßng"]) == (["Không hài lòng"], {"tcvn3": 1})
+
+
+def test_mapped_columns_missing_from_the_file_are_named_and_their_questions_not_counted_blank(store, mini, tmp_path):
+    """A mapping naming columns the file lacks (a second fresh user, hweb3): the questions of those columns
+    were not asked online, so they get no answer row (reports: «Không có câu trả lời»), never «Bỏ trống»;
+    the summary names the columns. A question whose column is there but empty stays blank."""
+    rows = [HEADER_VI[:4] + ["Mức độ hài lòng chung"], ["01/08/2025 08:00:00", "", "", "Cá nhân", ""]]
+    path = write_csv(tmp_path / "short.csv", rows)
+    report = import_online(store, path, "s", load_mapping(mapping_for(mini, tmp_path)), rejects=tmp_path / "rej.csv")
+    assert (report.imported, report.rejected) == (1, 0)
+    answers = answers_by_row(store)[2]["answers"]
+    assert answers["Q2"][0] == "1" and answers["H1"][1] == "blank" and answers["Q1"][1] == "blank"
+    assert not {"Q3", "B1", "B2", "H4"} & set(answers)  # not asked: no answer row, never "blank"
+    assert report.normalised.missing_columns == ["Ông/Bà biết thông tin qua kênh nào", "Nơi ngồi chờ đủ chỗ, thoáng mát",
+                                                 "Công chức hướng dẫn rõ ràng", "Ý kiến khác"]
+    summary = format_report(report)
+    assert "Cột trong ánh xạ không có trong tệp: 4 (Ông/Bà biết thông tin qua kênh nào;" in summary
+    assert "không hỏi trực tuyến" in summary
+    # The same file again is still the same submissions: the fingerprint did not change with this.
+    again = import_online(store, path, "s", load_mapping(mapping_for(mini, tmp_path)), rejects=tmp_path / "rej2.csv")
+    assert (again.imported, again.already) == (0, 1)

@@ -366,3 +366,12 @@ def test_a_second_different_copy_of_a_stored_sheets_page_is_named_as_such_not_as
     assert (f"  - {again}, trang 1: bản thứ hai của trang 1 phiếu số 000001, khác dấu với bản đã lưu; lưu riêng, "
             "chờ người kiểm tra chọn bản đúng (chưa tính vào số liệu)") in text
     assert "thiếu trang" not in text, text
+    # A third copy with other marks again is the third, not «bản thứ hai» once more (a second fresh user, hweb3).
+    third = tmp_path / "tờ 1 lần ba.tif"
+    Image.new("L", (200, 281), 255).save(third)
+    monkeypatch.setattr(Workers, "map", lambda self, runs, skip=None: (
+        (task, [page_result(1, 1, dict(PAGE1, B1="2"), path=task[0], index=task[1])]) for run in runs for task in run))
+    report = batch.run_scan([str(third)], store, "b", template_dir=str(repo_root / "form_templates"))
+    assert report.outcomes["conflict"] == 1
+    text = batch.format_report(report, store.summary(), store.incomplete_sheets(T.SUMMARY_SHEETS_LISTED))
+    assert f"  - {third}, trang 1: bản thứ ba của trang 1 phiếu số 000001, khác dấu với các bản đã lưu;" in text, text

@@ -17,7 +17,8 @@ from web_helpers import csrf_token, logged_in, review_app
 
 from omr import tuning as T
 from omr.data import review, users
-from omr.data.schema import answers, batches, changes, claims, comments, pages, responses, source_files, upload_jobs
+from omr.data.schema import (answers, batches, changes, claims, comments, pages, response_pages, responses, source_files,
+                             upload_jobs)
 from omr.data.store import open_store
 from omr.errors import OmrError
 from omr.model import AMBIGUOUS, NEEDS_REVIEW
@@ -355,6 +356,7 @@ def test_a_reviewer_clears_an_item_and_the_history_shows_it(app):
     item = review.load_item(_store(app), key)
     history = _text(client.get(f"/responses/{item.response_id}"))
     assert "lan" in history and "dấu mờ" in history and "4 – Hài lòng" in history
+    assert re.search(r"<td>lan</td><td>Câu [A-Z]\d+</td>", history)  # the «Mục» column names the question
     assert "5 – Rất hài lòng (không chắc chắn)" in history
     # The decided answer opens again from the sheet's page (a slip fixed once the queue is empty); answers the
     # machine settled do not (they are not edited through a URL).
@@ -646,6 +648,11 @@ def test_four_sheets_sharing_a_serial_can_all_be_kept(app):
     refused = client.post(item_url, data={**data, **used})
     assert refused.status_code == 409 and "000002 đã có phiếu khác dùng" in _text(refused)
     assert sorted(r["serial"] for r in store.responses()) == [1, 1, 1, 1, 2]
+    # The form comes back with the reviewer's choice and typed serials, not «Tờ 1» and empty fields (hweb3).
+    again = _text(refused)
+    assert re.findall(r'name="keep" value="(\d+)" checked', again) == [str(keep)]
+    for sheet_id, typed in used.items():
+        assert re.search(rf'name="{sheet_id}"[^>]*value="{typed}"', again), sheet_id
     chosen = {f"new_serial_{ids[0]}": "50", f"new_serial_{ids[2]}": "51", f"new_serial_{ids[3]}": "52",
               f"new_serial_{keep}": "99"}  # the kept sheet's field is ignored
     done = client.post(item_url, data={**data, **chosen})
@@ -659,6 +666,17 @@ def test_four_sheets_sharing_a_serial_can_all_be_kept(app):
             changes.c.entity == "response", changes.c.field == "decision")).all()
     assert sorted(audited) == [(i, "lan") for i in ids]
     assert re.search(r'id="count-conflict">0<', _text(client.get("/queue")))
+    # A page of a sheet given a new serial, opened as a queue item: the note names the serial it lands on.
+    with store.reading() as conn:
+        page_id = conn.execute(sa.select(response_pages.c.page_id).where(response_pages.c.response_id == ids[0])
+                               .order_by(response_pages.c.page_id)).scalars().first()
+    opened = client.get(f"/queue/item/page/{page_id}")
+    assert opened.headers["Location"].endswith(f"/responses/{ids[0]}")
+    landed = _text(client.get(opened.headers["Location"]))
+    assert "của phiếu số 000050." in landed and "phiếu số 000001" not in landed
+    # Its history names the decision in Vietnamese, not by the raw field name «decision».
+    items = re.findall(r'<td>lan</td><td>([^<]*)</td>', landed)
+    assert items and "Quyết định" in items and "decision" not in items
 
 
 def test_a_sheet_scanned_after_the_page_was_opened_is_never_decided_unseen(app):

@@ -194,6 +194,11 @@ def test_an_export_with_no_matching_column_points_to_the_mapping_field_and_a_sta
     assert starter.status_code == 200 and "attachment" in starter.headers["Content-Disposition"]
     yaml_text = starter.get_data(as_text=True)
     assert "columns:" in yaml_text and "template:" in yaml_text
+    # The template by its file name, never the server's folders; no «score» though no file was compared
+    # (a second fresh user, hweb3). The import still finds the template (in the templates folder).
+    template_line = next(line for line in yaml_text.splitlines() if line.startswith("template:"))
+    assert re.fullmatch(r'template: "[^"/\\]+\.yaml"', template_line), template_line
+    assert "score" not in yaml_text and "mẫu, chưa so với tệp xuất nào" in yaml_text
     # The admin renames each column of the starter to the export's own header (here: the original
     # headers were the question texts; the export renamed them cot0, cot1, …).
     for i, name in enumerate(header):
@@ -202,3 +207,20 @@ def test_an_export_with_no_matching_column_points_to_the_mapping_field_and_a_sta
     assert done.status_code == 200, html.unescape(done.get_data(as_text=True))[:2000]
     assert _online_count(app) > 0
     assert client.get("/admin/online/mapping/khong-co-v1.yaml").status_code == 404
+
+
+def test_the_result_names_used_ignored_and_missing_columns(app, example, repo_root):
+    """A mapping naming a column the export lacks: the result page says so (a second fresh user, hweb3)."""
+    import html
+
+    mapping = (repo_root / "examples" / "online" / "google-forms-vi.mapping.yaml").read_text(encoding="utf-8")
+    assert '"Giới tính"' in mapping
+    mapping = mapping.replace('"Giới tính"', '"Giới tính của Ông/Bà"')
+    client = logged_in(app, "quan", PASSWORDS["quan"])
+    response = _post(client, example, mapping=(io.BytesIO(mapping.encode("utf-8")), "ánh xạ.yaml"))
+    text = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200, text
+    missing = text.split('id="columns-missing">')[1].split("</td>")[0]
+    assert missing.startswith("1 (Giới tính của Ông/Bà)") and "không hỏi trực tuyến" in missing
+    assert "Giới tính" in text.split('id="columns-ignored">')[1].split("</td>")[0]
+    assert "Ngày khảo sát" in text.split('id="columns-used">')[1].split("</td>")[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 
 import pytest
@@ -82,15 +83,16 @@ def test_an_admins_temporary_password_lifts_the_login_lock_which_the_users_page_
     assert _post_login(lan, "lan", hardening.PASSWORDS["lan"]).status_code == 429
     admin = _login(app, "quan")
     page = _text(admin.get("/admin/users"))
-    assert page.count("đang bị khoá đến") == 1
+    # Said so it is not read as the account's «Khoá» (disabled) button: «tạm khoá đăng nhập đến HH:MM ngày DD/MM».
+    assert page.count("tạm khoá đăng nhập đến") == 1
     row = page[page.index("<td>lan</td>"):]
-    assert "đang bị khoá đến" in row[:row.index("</tr>")]
+    assert re.search(r"tạm khoá đăng nhập đến \d\d:\d\d ngày \d\d/\d\d<", row[:row.index("</tr>")])
     lan_id = next(u.id for u in users.list_users(_store(app)) if u.name == "lan")
     done = admin.post("/admin/users", data={"action": "password", "user_id": str(lan_id),
                                             "password": "mat-khau-tam-moi-2026",
                                             "csrf_token": csrf_token(admin, "/admin/users")})
     assert done.status_code == 200 and "Đã đặt mật khẩu tạm" in _text(done)
-    assert "đang bị khoá đến" not in _text(done)
+    assert "tạm khoá đăng nhập" not in _text(done)
     assert _post_login(lan, "lan", "mat-khau-tam-moi-2026").status_code == 302
 
 
@@ -140,7 +142,10 @@ def test_serving_on_every_interface_prints_lan_addresses_and_warns_about_plain_h
     assert "http://192.168.1.20:8000/" in text and "http://10.0.0.5:8000/" in text
     assert "HTTP thường (không mã hoá)" in text and "--https" in text
     behind_tls = "\n".join(console.startup_lines("0.0.0.0", 8000, True, "sqlite:///omr.db", lan=["192.168.1.20"]))
-    assert "Cảnh báo" not in behind_tls and "http://192.168.1.20:8000/" in behind_tls
+    # With --https, an http:// address is one where login fails (secure cookies, CSRF): only the HTTPS
+    # server's address is to be opened (a second fresh user, hweb3).
+    assert "Cảnh báo" not in behind_tls and "http://" not in behind_tls
+    assert "địa chỉ https:// của máy chủ HTTPS" in behind_tls
     local = "\n".join(console.startup_lines("127.0.0.1", 8000, False, "sqlite:///omr.db"))
     assert "http://127.0.0.1:8000/" in local and "Cảnh báo" not in local
     no_network = "\n".join(console.startup_lines("0.0.0.0", 8000, False, "sqlite:///omr.db", lan=[]))
@@ -183,3 +188,22 @@ def test_a_wrong_password_being_checked_while_the_admin_unlocks_does_not_show_th
     for _ in range(3):  # failures after the unlock still lock it
         throttle.attempt("lan", "10.0.0.9", lambda: None)
     assert throttle.locked_until("LAN") is not None
+
+
+def test_a_port_in_use_is_said_in_vietnamese_only(tmp_path, repo_root):
+    """«Không mở được cổng 127.0.0.1:8766 (Address already in use): …» carried the system's English (hweb3)."""
+    import socket
+
+    from omr.errors import BadArgumentsError
+    from omr.web import serve
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        with pytest.raises(BadArgumentsError) as refused:
+            serve(f"sqlite:///{tmp_path / 'omr.sqlite'}", host="127.0.0.1", port=port, uploads_dir=tmp_path / "up",
+                  template_dir=repo_root / "form_templates", queue_worker=False)
+    message = refused.value.message
+    assert f"Không mở được cổng 127.0.0.1:{port}: cổng đang được chương trình khác dùng" in message
+    assert "Address" not in message and "--port" in message

@@ -48,6 +48,17 @@ class StoreQueries:
                 .join(pages, pages.c.id == response_pages.c.page_id)
                 .where(pages.c.batch_id == batch_id))
 
+    def copies_of_page(self, form_id: str, version: int, serial: int, page: int) -> int:
+        """How many sheets (responses) of ``form_id`` version ``version`` carrying ``serial`` hold their page
+        ``page`` (1-based): after a serial conflict is stored, which copy of that page it was (2 for the
+        second). Rescans of one sheet count once (they join no second response)."""
+        with self.reading() as conn:
+            return conn.execute(
+                sa.select(sa.func.count(sa.distinct(responses.c.id)))
+                .join(response_pages, response_pages.c.response_id == responses.c.id)
+                .where(responses.c.form_id == form_id, responses.c.version == version,
+                       responses.c.serial == serial, response_pages.c.page_number == page)).scalar() or 0
+
     def summary(self, batch_id: int | None = None) -> dict:
         """Counts for the end-of-run report, for one batch or the whole database.
 

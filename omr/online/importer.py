@@ -99,6 +99,10 @@ class OnlineRow:
     unit: str | None  # registry code valid on the date (or as recorded when there is no registry)
     answers: dict[str, object]  # question -> code, [codes], ISO date, text or None
     flags: set[str] = field(default_factory=set)
+    # Questions no column of the file holds (not asked online): no answer row is stored for them, so
+    # reports count them «Không có câu trả lời», never «Bỏ trống». They stay None in ``answers``, whose
+    # fingerprint (answers_sha) must not change.
+    absent: frozenset[str] = frozenset()
 
     def answers_sha(self, form_id: str, version: int) -> str:
         """The unit and answers (not the time): repeated submissions share it; see :func:`answers_fingerprint`."""
@@ -157,6 +161,9 @@ class Normalised:
     unused_columns: list[str]
     quirks: Counter
     template_path: str = ""  # the template the mapping names, for the --sample hint
+    # Columns the mapping names for a question that the file does not have: their questions are stored as
+    # not asked (OnlineRow.absent), and the summary names them.
+    missing_columns: list[str] = field(default_factory=list)
 
 
 def _cell_text(value) -> str:
@@ -193,6 +200,11 @@ def normalise(table: Table, mapping: Mapping, registry=None, today: date | None 
         raise InputFileError(f"{table.path}: không có cột nào khớp với câu hỏi của mẫu phiếu {template.form_id}; "
                              f"{NO_COLUMNS_ADVICE}")
     used = {table.header[i]: (r.question or r.field) for i, r in roles.items()}
+    present = {id(r) for r in roles.values()}
+    missing_columns = [r.column for r in mapping.columns
+                       if r.question and id(r) not in present and r.field != IGNORE]
+    asked = {r.question for r in roles.values() if r.question}
+    absent = frozenset(q.id for q in template.questions if q.id not in asked)
     time_columns = [i for i, r in roles.items() if r.field == SUBMITTED_AT]
     unit_columns = [i for i, r in roles.items() if r.field == UNIT]
     questions = {q.id: q for q in template.questions}
@@ -329,11 +341,12 @@ def normalise(table: Table, mapping: Mapping, registry=None, today: date | None 
             problems.extend(issues)
             rejected.add(number)
             continue
-        rows.append(OnlineRow(number, submitted, survey_day, recorded, unit, answers, flags))
+        rows.append(OnlineRow(number, submitted, survey_day, recorded, unit, answers, flags, absent))
     if table.legacy:
         for row in rows:
             row.flags.add(FLAG_LEGACY)
-    return Normalised(rows, problems, rejected, empty, order, why, used, unused, quirks, mapping.template_path)
+    return Normalised(rows, problems, rejected, empty, order, why, used, unused, quirks, mapping.template_path,
+                      missing_columns)
 
 
 def _label_known(indexes: dict, question: Question, text: str) -> bool:
@@ -556,7 +569,7 @@ def record_online(store, path: Path, sha: str, source: str, template: Template, 
                 {"response_id": response_id, "question": qid, "value": encode_value(value),
                  "status": "blank" if value in (None, [], "") else "ok", "confidence": 1.0,
                  "source_page_id": None, "set_by": IMPORTED_BY, "updated_at": now}
-                for qid, value in row.answers.items()])
+                for qid, value in row.answers.items() if qid not in row.absent])
             if row.submitted_at is not None:
                 times_of.setdefault(answers_sha, []).append(row.submitted_at)
             counts["imported"] += 1
@@ -581,6 +594,11 @@ ENCODING_NAMES = {"utf-8": "UTF-8 (không BOM)", "utf-8-sig": "UTF-8 có BOM", "
 SEPARATOR_NAMES = {",": "dấu phẩy", ";": "dấu chấm phẩy", "\t": "tab", "|": "dấu |"}
 
 
+# The summary's line for mapped columns the file lacks (the command line and the web result page).
+MISSING_COLUMNS_TEXT = "Cột trong ánh xạ không có trong tệp"
+MISSING_COLUMNS_NOTE = "câu hỏi của các cột này được ghi là không hỏi trực tuyến, không phải bỏ trống"
+
+
 def format_report(report: ImportReport) -> str:
     """The Vietnamese end-of-import summary."""
     table, norm = report.table, report.normalised
@@ -602,6 +620,9 @@ def format_report(report: ImportReport) -> str:
     lines.append(f"  Cột dùng: {len(norm.used_columns)}; cột bỏ qua: {len(norm.unused_columns)}"
                  + (f" ({'; '.join(norm.unused_columns[:6])}{' …' if len(norm.unused_columns) > 6 else ''})"
                     if norm.unused_columns else ""))
+    if norm.missing_columns:
+        lines.append(f"  {MISSING_COLUMNS_TEXT}: {len(norm.missing_columns)} ({'; '.join(norm.missing_columns[:6])}"
+                     f"{' …' if len(norm.missing_columns) > 6 else ''}) — {MISSING_COLUMNS_NOTE}")
     lines.append(f"  Dòng dữ liệu: {report.rows}; đã nhập mới: {report.imported}; đã có từ lần nhập trước: "
                  f"{report.already}; trùng bài đã nhập từ tệp khác: {report.seen_elsewhere}")
     if report.seen_elsewhere:

@@ -169,10 +169,14 @@ def _quote(text: str) -> str:
 
 
 def mapping_yaml(template: Template, template_path: str, sample: Table | None = None) -> str:
-    """The proposed mapping as commented YAML, for a person to check and edit."""
+    """The proposed mapping as commented YAML, for a person to check and edit.
+
+    Without ``sample`` it is a starter: one column per question named by its text, with no «score» (no
+    file was compared), for a person to rename to the export's headers."""
     lines = [
         f"# Ánh xạ tệp xuất trực tuyến -> mẫu phiếu {template.form_id} phiên bản {template.version}.",
-        "# Kiểm tra từng cột: «score» là độ giống (0–1) giữa tiêu đề cột và câu hỏi.",
+        "# Kiểm tra từng cột: «score» là độ giống (0–1) giữa tiêu đề cột và câu hỏi." if sample is not None else
+        "# Tệp ánh xạ mẫu, chưa so với tệp xuất nào: sửa mỗi «column» cho đúng tiêu đề cột trong tệp xuất.",
         "# question: mã câu hỏi; field: submitted_at (thời điểm gửi), unit (đơn vị), ignore (bỏ qua).",
         "# labels: nhãn trả lời -> mã lựa chọn; nhãn có mã null là chưa khớp, cần điền mã trước khi nhập.",
         f"template: {_quote(template_path)}",
@@ -181,9 +185,8 @@ def mapping_yaml(template: Template, template_path: str, sample: Table | None = 
     ]
     if sample is None:
         headers = ["Dấu thời gian", "Đơn vị"] + [q.text for q in template.questions]
-        rules = [ColumnRule("Dấu thời gian", field=SUBMITTED_AT, score=1.0),
-                 ColumnRule("Đơn vị", field=UNIT, score=1.0)]
-        rules += [ColumnRule(q.text, question=q.id, score=1.0) for q in template.questions]
+        rules = [ColumnRule("Dấu thời gian", field=SUBMITTED_AT), ColumnRule("Đơn vị", field=UNIT)]
+        rules += [ColumnRule(q.text, question=q.id) for q in template.questions]
     else:
         headers = sample.header
         rules = propose_columns(template, headers)
@@ -249,8 +252,12 @@ def _yaml_error(path: Path, text: str, exc: yaml.YAMLError) -> str:
             "và thụt lề ở dòng này hoặc dòng trên nó)")
 
 
-def load_mapping(path: str | Path) -> Mapping:
-    """Read a mapping YAML; TemplateError (file and field named) when it is not valid."""
+def load_mapping(path: str | Path, templates: str | Path | None = None) -> Mapping:
+    """Read a mapping YAML; TemplateError (file and field named) when it is not valid.
+
+    Its ``template`` is a path, relative to the folder omr runs from, the mapping's folder or one above
+    it; or a file name in ``templates`` (the templates folder: a starter mapping downloaded from the web
+    app names its template by file name only, never by the server's path)."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -277,6 +284,9 @@ def load_mapping(path: str | Path) -> Mapping:
             if (folder / candidate).exists():
                 candidate = folder / candidate
                 break
+        else:
+            if templates is not None and (Path(templates) / candidate.name).exists():
+                candidate = Path(templates) / candidate.name
     template = load_template(candidate)
     date_order = str(data.get("date_order", "auto"))
     if date_order not in DATE_ORDERS:

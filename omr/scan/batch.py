@@ -46,7 +46,8 @@ class ScanReport:
     files_cut: list[str] = field(default_factory=list)  # those of file_errors saying a file was read only in part
     files_skipped: list[Path] = field(default_factory=list)  # in the folders given, not scans: named, not read
     # Pages stored as a second, different copy of a stored sheet's page: (path, page (1-based), serial, form page)
-    conflicts: list[tuple[str, int, int | None, int | None]] = field(default_factory=list)
+    # (file, page index from 1, serial, form page, which copy of that page: 2 for the second)
+    conflicts: list[tuple[str, int, int | None, int | None, int]] = field(default_factory=list)
     answers_to_review: int = 0  # on pages with a mark; a page with none goes to a person with its whole sheet
     pages_without_marks: int = 0  # read pages with not one mark (omr.model.NO_MARKS)
     comments_inked: int = 0  # comment fields with handwriting, each cropped, drafted and queued
@@ -211,8 +212,11 @@ def run_scan(paths: list[str], store, batch_name: str, *, collected_from=None, c
                                      result.detail))
         elif outcome in ("new", "conflict"):
             if outcome == "conflict":
+                # Which copy of the page it is (a third copy of one serial is «bản thứ ba»).
+                copy = (store.copies_of_page(result.form_id, result.version, result.serial, result.page)
+                        if None not in (result.form_id, result.version, result.serial, result.page) else 0)
                 report.conflicts.append((result.source.path, result.source.page_index + 1, result.serial,
-                                         result.page))
+                                         result.page, max(copy, 2)))
             if NO_MARKS in result.detail.split("; "):
                 report.pages_without_marks += 1
             else:
@@ -393,6 +397,15 @@ class _BatchedWriter:
                 self.progress(1)
 
 
+# Vietnamese ordinals after «thứ» (the fourth is «tư», not «bốn»); larger ones are written in digits.
+_ORDINALS = {2: "hai", 3: "ba", 4: "tư", 5: "năm", 6: "sáu", 7: "bảy", 8: "tám", 9: "chín", 10: "mười"}
+
+
+def _ordinal(n: int) -> str:
+    """«hai», «ba», «tư» … for «bản thứ …»; digits past ten."""
+    return _ORDINALS.get(n, vn_integer(n))
+
+
 def format_report(report: ScanReport, summary: dict, incomplete: tuple[list[dict], int] | None = None) -> str:
     """The end-of-run summary for scanning staff, in Vietnamese.
 
@@ -415,10 +428,11 @@ def format_report(report: ScanReport, summary: dict, incomplete: tuple[list[dict
         lines.append("Trang trùng số phiếu nhưng khác nội dung (cần kiểm tra): "
                      f"{vn_integer(report.outcomes['conflict'])}")
         # Each named (a fresh user's rescan of sheet 000001 was listed as «thiếu trang 2», though 000001 is whole).
-        lines += [f"  - {path}, trang {vn_integer(index)}: bản thứ hai của trang {form_page} phiếu số "
-                  f"{format_serial(serial) if serial is not None else '?'}, khác dấu với bản đã lưu; "
+        lines += [f"  - {path}, trang {vn_integer(index)}: bản thứ {_ordinal(copy)} của trang {form_page} phiếu số "
+                  f"{format_serial(serial) if serial is not None else '?'}, khác dấu với "
+                  f"{'bản đã lưu' if copy == 2 else 'các bản đã lưu'}; "
                   "lưu riêng, chờ người kiểm tra chọn bản đúng (chưa tính vào số liệu)"
-                  for path, index, serial, form_page in report.conflicts[:T.SUMMARY_SHEETS_LISTED]]
+                  for path, index, serial, form_page, copy in report.conflicts[:T.SUMMARY_SHEETS_LISTED]]
         if len(report.conflicts) > T.SUMMARY_SHEETS_LISTED:
             lines.append(f"  và {vn_integer(len(report.conflicts) - T.SUMMARY_SHEETS_LISTED)} trang khác")
     if report.outcomes["duplicate"]:

@@ -51,12 +51,15 @@ _PHONE = re.compile(r"(?<![\w.])(?:\(?\+?84\)?" + _SEP + r"|0)(?:\d" + _SEP + r"
 _PHONE_SHORT = re.compile(r"(?<![\w.])0(?:\d" + _SEP + r"){7}\d(?![ .\-]?\d)(?!\w)")
 # IDs: 9 (CMND) or 12 (CCCD) digits, possibly grouped by spaces; never dots or dashes,
 # which belong to money ("150.000.000") and dossier codes ("H20-251014-0001").
-_ID = re.compile(r"(?<![\w.\-])\d(?: ?\d){8}(?:(?: ?\d){3})?(?![\w.\-])")
+# A number ends before a letter, digit or dash, and before a dot only when the dot ends a sentence
+# («CMND 341234567.», «…», "..."): a dot then a digit or letter goes on a number ("341234567.5").
+_END = r"(?![\w\-])(?!\.+[\w\-])"
+_ID = re.compile(r"(?<![\w.\-])\d(?: ?\d){8}(?:(?: ?\d){3})?" + _END)
 # A phone number with its area code in brackets: "(091) 234-5678", "(0277) 3851 234" (10 or 11 digits).
 _PHONE_BRACKETED = re.compile(r"(?<![\w.])\(0\d{1,3}\)[ .\-]?(?:\d" + _SEP + r"){5,8}\d(?!\d)")
 # Digits grouped by single spaces, longer than a CCCD ("1903 5678 9012 34"): masked whole, not cut after
 # its first 12 digits by the ID pattern.
-_LONG = re.compile(r"(?<![\w.\-])\d(?: ?\d){%d,}(?![\w.\-])" % (T.PRIVACY_LONG_RUN_MIN_DIGITS - 1))
+_LONG = re.compile(r"(?<![\w.\-])\d(?: ?\d){%d,}" % (T.PRIVACY_LONG_RUN_MIN_DIGITS - 1) + _END)
 
 
 def _digit_count(text: str) -> int:

@@ -26,6 +26,7 @@ Security in one place:
 from __future__ import annotations
 
 import copy
+import errno
 import html
 import os
 import resource
@@ -296,6 +297,17 @@ def create_waitress_server(app: Flask, *, host: str, port: int, behind_proxy: bo
     return server
 
 
+# Why a port could not be opened, in Vietnamese (never the system's English «Address already in use»).
+_BIND_ERRORS = {errno.EADDRINUSE: "cổng đang được chương trình khác dùng (có thể là một omr khác đang chạy)",
+                errno.EACCES: "không có quyền mở cổng này (cổng dưới 1024 cần quyền quản trị)",
+                errno.EADDRNOTAVAIL: "địa chỉ này không phải của máy này"}
+
+
+def bind_error_text(exc: OSError) -> str:
+    """The reason an OSError from binding a port gives, in Vietnamese (its errno number when not known)."""
+    return _BIND_ERRORS.get(exc.errno, f"lỗi hệ thống số {exc.errno}" if exc.errno else "lỗi hệ thống")
+
+
 def serve(db_url: str | None = None, *, host: str = "127.0.0.1", port: int = 8000,
           uploads_dir: str | Path = DEFAULT_UPLOADS, template_dir: str | Path = "form_templates",
           scan_workers: int | None = None, https: bool = False, behind_proxy: bool = False, queue_worker: bool = True) -> None:
@@ -307,8 +319,8 @@ def serve(db_url: str | None = None, *, host: str = "127.0.0.1", port: int = 800
         try:
             server = create_waitress_server(app, host=host, port=port, behind_proxy=behind_proxy)
         except OSError as exc:  # the port is taken (another omr, another program) or not ours to bind
-            raise BadArgumentsError(f"Không mở được cổng {host}:{port} ({exc.strerror or exc}): cổng đang được "
-                                    "chương trình khác dùng? Chọn cổng khác bằng --port") from None
+            raise BadArgumentsError(f"Không mở được cổng {host}:{port}: {bind_error_text(exc)}. "
+                                    "Chọn cổng khác bằng --port") from None
         vietnamese_waitress_log()
         for line in startup_lines(host, port, https, str(store.url)):
             print(line, flush=True)

@@ -70,7 +70,16 @@ def plain_http_warning(host: str, https: bool) -> str | None:
 
 
 def startup_lines(host: str, port: int, https: bool, database: str, lan: list[str] | None = None) -> list[str]:
-    """The lines ``omr review serve`` prints once it listens (Vietnamese)."""
+    """The lines ``omr review serve`` prints once it listens (Vietnamese).
+
+    With ``https`` (behind an HTTPS server) no http:// address is printed: logging in there fails (the
+    session cookie is sent over HTTPS only, the CSRF check wants the HTTPS origin), so people are told to
+    use the HTTPS server's address."""
+    if https:
+        return [f"Ứng dụng kiểm tra phiếu — cơ sở dữ liệu {database}",
+                f"Chạy sau máy chủ HTTPS (--https): máy chủ đó chuyển tiếp tới cổng {port} của máy này. "
+                "Đồng nghiệp (và chính máy này) mở địa chỉ https:// của máy chủ HTTPS, không mở thẳng cổng "
+                f"{port}: vào thẳng thì không đăng nhập được.", "Dừng: Ctrl+C"]
     urls = addresses_to_open(host, port, lan)
     if host not in ANY_INTERFACE:
         lines = [f"Ứng dụng kiểm tra phiếu: {urls[0]} — cơ sở dữ liệu {database}"]

@@ -74,7 +74,7 @@ def import_upload(store, uploads_dir: Path, filename: str, received: Path, sourc
         shutil.move(str(received), kept)
     rejects = folder / f"{sha}.rejects.csv"
     try:
-        mapping = load_mapping(mapping_file) if mapping_file is not None else None
+        mapping = load_mapping(mapping_file, templates) if mapping_file is not None else None
         bounds = _web_bounds(name)
         report = import_online(store, kept, source, mapping, templates=templates, rejects=rejects,
                                max_rows=bounds.max_rows, max_bytes=bounds.max_bytes, shown_name=name,
@@ -124,7 +124,9 @@ def starter_mapping(templates: str | Path, form_id: str, version: int) -> str | 
     headers; None when no template of ``templates`` is that form."""
     for template, path in starter_templates(templates):
         if template.form_id == form_id and template.version == version:
-            return mapping_yaml(template, str(path.resolve()))
+            # The template's file name only: the server's folders are no business of the download's, and
+            # the import finds it in the templates folder (omr.online.mapping.load_mapping).
+            return mapping_yaml(template, path.name)
     return None
 
 

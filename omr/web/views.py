@@ -46,7 +46,7 @@ from omr.forms.pinned import ASSIGNED_SERIAL_NOTE, is_assigned_serial, shown_ser
 from omr.forms.qrcodes import format_serial
 from omr.forms.template import NO_OPINION_CODE, Question
 from omr.model import (AMBIGUOUS, BLANK, INVALID_MULTIPLE, INVALID_MULTIPLE_TEXT, MULTIPLE, NEEDS_REVIEW, OK, SET_ASIDE_REASONS,
-                       VN_TZ)
+                       STRAY_WRITING_TEXT, VN_TZ, is_stray_writing)
 from omr.online.importer import DUPLICATE_WINDOW
 from omr.online.table import megabytes
 from omr.reports.export import export_responses
@@ -849,8 +849,14 @@ def register(app: Flask) -> None:
             # A page that was identified (read fine, or assigned since): no page to identify here.
             if item.data["response_id"] is None:
                 return render_template("error.html", title="Không tìm thấy", message=PAGE_NOT_SET_ASIDE), 404
+            # The serial of the response it lands on: a sheet given a new serial (keep-all of a serial
+            # conflict) still shows the old one on its page.
+            with _store().reading() as conn:
+                serial = conn.execute(sa.select(responses_table.c.serial).where(
+                    responses_table.c.id == item.data["response_id"])).scalar()
             flash(f"Trang #{ident} đã được nhận dạng: trang {item.data['page']} của phiếu số "
-                  f"{_serial_text(item.serial)}. Đây là lịch sử của phiếu đó.", "info")
+                  f"{_serial_text(serial if serial is not None else item.serial)}. Đây là lịch sử của phiếu đó.",
+                  "info")
             return redirect(url_for("response_page", response_id=item.data["response_id"]))
         held_by = None
         if item.data["pending"] and not review.claim(_store(), key, g.user.name):
@@ -1130,6 +1136,7 @@ def register(app: Flask) -> None:
         history = review.response_history(_store(), response_id)
         for change in history:
             question = questions.get(change["field"])
+            change["field_text"] = history_item(change["entity"], change["field"])
             for side in ("old", "new"):
                 data = change[side]
                 if isinstance(data, dict) and "value" in data:
@@ -1405,6 +1412,20 @@ def _unit_label(code: str | None) -> str:
     if "unit_names" not in g:
         g.unit_names = display.unit_names(_store())
     return display.unit_label(code, g.unit_names)
+
+
+# What a response's history names a change of the whole sheet or page by (changes.field), in Vietnamese.
+HISTORY_ITEMS = {"decision": "Quyết định", "identity": "Nhận dạng trang"}
+
+
+def history_item(entity: str, field_: str) -> str:
+    """The «Mục» of one change in a response's history, in Vietnamese: «Câu B1» for an answer, «Ý kiến H4»
+    for a comment (handwriting outside every box named so), «Quyết định» for a decision on the sheet."""
+    if entity == "answer":
+        return f"Câu {field_}"
+    if entity == "comment":
+        return STRAY_WRITING_TEXT if is_stray_writing(field_) else f"Ý kiến {field_}"
+    return HISTORY_ITEMS.get(field_, field_)
 
 
 def _serial_text(serial) -> str:
