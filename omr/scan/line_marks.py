@@ -142,11 +142,13 @@ def _band_votes(core: np.ndarray, centre: tuple[float, float]):
     ys = ys - centre[1] + 0.5
     angles = np.arange(T.LINE_MARK_ANGLES) * np.pi / T.LINE_MARK_ANGLES
     rho = xs[None, :] * np.cos(angles)[:, None] + ys[None, :] * np.sin(angles)[:, None]  # (angles, pixels)
-    reach = int(np.ceil(np.abs(rho).max())) + 1
+    width = 2 * int(round(T.LINE_MARK_BAND_MM * K)) + 1
+    # At least one band's width of bins: ink packed within ~2 px of the centre (a dot in the middle of a box)
+    # left no band to vote for, and argmax of nothing raised (stop 33).
+    reach = max(int(np.ceil(np.abs(rho).max())) + 1, (width - 1) // 2)
     bins = 2 * reach + 1
     index = np.round(rho).astype(np.int64) + reach + np.arange(len(angles))[:, None] * bins
     counts = np.bincount(index.ravel(), minlength=len(angles) * bins).reshape(len(angles), bins)
-    width = 2 * int(round(T.LINE_MARK_BAND_MM * K)) + 1
     summed = np.zeros((len(angles), bins + 1), np.int64)
     np.cumsum(counts, axis=1, out=summed[:, 1:])
     bands = summed[:, width:] - summed[:, :-width]  # the band starting at each bin
