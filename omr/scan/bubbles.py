@@ -349,11 +349,11 @@ def baselines_and_guesses(boxes: list[Checkbox], darkness: np.ndarray,
 
 
 def baseline_sources(boxes: list[Checkbox], darkness: np.ndarray, solid: np.ndarray | None = None
-                     ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, ...] | None], float]:
+                     ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, ...]], float]:
     """:func:`baselines_and_guesses` with where each baseline came from: (base (n,), guessed (n,) bool,
     groups: per bubble the indices of the bubbles whose open ones gave its baseline (its option's peers,
-    solid fills included, else its own question; None when guessed), the page's level (the median of its
-    open bubbles))."""
+    solid fills included), else of its own question (whether or not they were enough to give it), the
+    page's level (the median of its open bubbles))."""
     solid = np.zeros(len(boxes), dtype=bool) if solid is None else solid
     by_question: dict[str, list[int]] = {}
     for i, box in enumerate(boxes):
@@ -366,7 +366,7 @@ def baseline_sources(boxes: list[Checkbox], darkness: np.ndarray, solid: np.ndar
     page = float(np.median(open_darkness)) if open_darkness.size else 0.0
     base = np.full(len(boxes), page)
     guessed = np.zeros(len(boxes), dtype=bool)
-    groups: list[tuple[int, ...] | None] = [None] * len(boxes)
+    groups: list[tuple[int, ...]] = [()] * len(boxes)
     levels: dict[tuple, float | None] = {}  # one level per group of peers (then per question), not per box
     for i, box in enumerate(boxes):
         key = (options[box.question], box.option)
@@ -380,8 +380,9 @@ def baseline_sources(boxes: list[Checkbox], darkness: np.ndarray, solid: np.ndar
         if box.question not in levels:
             own = [j for j in by_question[box.question] if not solid[j]]
             levels[box.question] = float(np.median(darkness[own])) if len(own) >= T.BUBBLE_BASELINE_MIN else None
+        groups[i] = tuple(by_question[box.question])
         if levels[box.question] is not None:
-            base[i], groups[i] = levels[box.question], tuple(by_question[box.question])
+            base[i] = levels[box.question]
         else:
             guessed[i] = True
     return base, guessed, groups, page
@@ -532,36 +533,46 @@ def inked_unpeered(darkness: np.ndarray, base: np.ndarray, guessed: np.ndarray) 
 
 
 def marked_baselines(boxes: list[Checkbox], darkness: np.ndarray, solid: np.ndarray, margins: np.ndarray,
-                     sources: tuple[np.ndarray, np.ndarray, list[tuple[int, ...] | None], float]) -> np.ndarray:
+                     sources: tuple[np.ndarray, np.ndarray, list[tuple[int, ...]], float]) -> np.ndarray:
     """(n,) bool: bubbles not read as marks (``margins`` under ``BUBBLE_UNSURE``) whose printed baseline
     may itself be a mark, so that a mark measured against it looks empty. ``sources``:
     :func:`baseline_sources` of these ``boxes`` and ``darkness`` ((n,)), ``solid`` (n,) bool.
 
     - Baseline from the option's peers (the same option of the page's other rows) when at least half of
-      them are marks (``margins`` or ``solid``): their lower quartile may lie on a mark; the bubble is
-      unsure when it stands the page's threshold (:func:`page_threshold`) or more above the lightest of
-      its peers not read as marks (a page of four rows with two crosses in each, circled digits ①-⑤:
+      them are marks (``margins`` or ``solid``), or when five or fewer are open (their lower quartile is
+      then their second lightest or below: a second cross missed among them is enough): their lower
+      quartile may lie on a mark; the bubble is
+      unsure when it stands the page's threshold (:func:`page_threshold`), or ``BUBBLE_PEER_STEP`` if
+      lower, or more above the lightest of its peers not read as marks (a page of four rows with two crosses in each, circled digits ①-⑤:
       bench/hunt/elsewhere.py styles two seed 11, a5-circled-b Q4 ① and ③ crossed, read blank).
-    - Baseline from its own question's median (no peers): with two of three marked the median is a mark
-      and the lighter mark is measured against itself; the bubble is unsure when it holds
-      ``BUBBLE_UNPEERED_INK`` or more over the page's level, as :func:`inked_unpeered` (logo-signature-b
-      Q1, two crosses in 2 mm rings, read as one answer, ok)."""
-    base, _guessed, groups, page = sources
+    - Baseline from its own question's median, or the page's (no peers): with two of three marked the
+      median is a mark and the lighter mark is measured against itself, and on a page where most bubbles
+      are crossed the page's median is a cross; the bubble is unsure when it holds
+      ``BUBBLE_UNPEERED_INK`` or more over the lightest other bubble of its question not read as a mark
+      (logo-signature-b Q1, two crosses in 2 mm rings, read as one answer, ok; tests/
+      test_bubble_marked_baseline.py: a cross beside a solid one, the question's two others open, read
+      empty against the page's median)."""
+    base, _guessed, groups, _page = sources
     out = np.zeros(len(boxes), dtype=bool)
     if not len(boxes):
         return out
     threshold = page_threshold(darkness - base)
     marked = solid | (margins >= T.BUBBLE_UNSURE)
     for i, group in enumerate(groups):
-        if group is None or marked[i]:
-            continue
-        if len({boxes[j].question for j in group}) == 1:  # its own question's median
-            out[i] = darkness[i] - page >= T.BUBBLE_UNPEERED_INK
-            continue
-        if 2 * int(marked[list(group)].sum()) < len(group):
+        if marked[i]:
             continue
         others = [j for j in group if j != i and not marked[j]]
-        out[i] = bool(others) and darkness[i] - float(darkness[others].min()) >= threshold
+        if not others:
+            continue
+        above = darkness[i] - float(darkness[others].min())
+        if len({boxes[j].question for j in group}) == 1:  # its own question's median
+            out[i] = above >= T.BUBBLE_UNPEERED_INK
+        else:
+            # The lower quartile of five or fewer open peers is their second lightest or below it: one
+            # cross missed among them (or half of them marks) puts it on a cross.
+            few = T.BUBBLE_BASELINE_PERCENTILE * (int((~solid[list(group)]).sum()) - 1) <= 100
+            if few or 2 * int(marked[list(group)].sum()) >= len(group):
+                out[i] = above >= min(threshold, T.BUBBLE_PEER_STEP)
     return out
 
 
