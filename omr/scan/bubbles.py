@@ -576,6 +576,32 @@ def marked_baselines(boxes: list[Checkbox], darkness: np.ndarray, solid: np.ndar
     return out
 
 
+def print_dark_as_fill(boxes: list[Checkbox], measured: list[tuple[float, float]], solid: np.ndarray,
+                       margins: np.ndarray) -> np.ndarray:
+    """(n,) bool: bubbles counted solid (:func:`solid_fills`) by their darkness alone (fill share under
+    ``BUBBLE_SOLID_FILL``) while an open bubble not read as a mark (``margins``, :func:`mark_margins`) of
+    the same option of a question with the same options measures within ``BUBBLE_PEER_STEP`` of them: the option's print itself is nearly as dark as a fill
+    (a bold ④ on a dark photocopy measures 0.71-0.75 empty), and such a bubble is no sure mark.
+    ``measured``: :func:`inner_darkness_all` (fill share, darkness) per bubble, ``solid`` (n,) bool.
+    Seen (tests/test_shadow_edge_row.py, lettered-comb-landscape photocopied dark, a shadow's edge past a
+    blank row): an empty ④ at 0.79 (fill share 0.88) stored as the answer, its peers' open ④s 0.71-0.72."""
+    out = np.zeros(len(boxes), dtype=bool)
+    options: dict[str, tuple] = {}
+    for box in boxes:
+        options.setdefault(box.question, ())
+        options[box.question] += (box.option,)
+    open_by_key: dict[tuple, list[float]] = {}
+    for i, box in enumerate(boxes):
+        if not solid[i] and margins[i] < T.BUBBLE_UNSURE:
+            open_by_key.setdefault((options[box.question], box.option), []).append(measured[i][1])
+    for i, box in enumerate(boxes):
+        fill, dark = measured[i]
+        if solid[i] and fill < T.BUBBLE_SOLID_FILL:
+            peers = open_by_key.get((options[box.question], box.option), [])
+            out[i] = bool(peers) and max(peers) >= dark - T.BUBBLE_PEER_STEP
+    return out
+
+
 def eaten_blanks(boxes: list[Checkbox], darkness: np.ndarray, margins: np.ndarray) -> np.ndarray:
     """(n,) bool: on a 1-bit page, the darkest bubble of each question with no bubble near a mark
     (``margins``, :func:`mark_margins`, all under -``BUBBLE_UNSURE``) when the page's marks are faint: their
@@ -760,6 +786,7 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox], one_bit: bool = False)
     unpeered = inked_unpeered(darkness, base, guessed) | marked_baselines(boxes, darkness, solid, margins, sources)
     eaten = eaten_blanks(boxes, darkness, margins) if one_bit else np.zeros(len(boxes), dtype=bool)
     shade = in_shade(search, boxes, scales, margins) if boxes else np.zeros(0, dtype=bool)
+    print_dark = print_dark_as_fill(boxes, measured, solid, margins)
     reads = []
     for i, (box, (dx, dy), (fill, dark)) in enumerate(zip(boxes, search.offsets, measured)):
         margin = float(margins[i])
@@ -768,6 +795,9 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox], one_bit: bool = False)
         elif margin <= -T.BUBBLE_UNSURE:
             state = EMPTY
         else:
+            state = UNCERTAIN
+        if state == MARKED and print_dark[i]:
+            # Solid by its darkness only, as dark as its option's print elsewhere on the page.
             state = UNCERTAIN
         if state == MARKED and shade[i]:
             # A mark only against the lit paper beside a shadow's edge; solid ones too (in a shadow taking
