@@ -456,7 +456,9 @@ BUBBLE_UNPEERED_INK = 0.25
 # page's threshold if lower). Measured (2026-12-04, hsmall; tests/test_bubble_marked_baseline.py and
 # elsewhere.py styles two, a5-circled-b photocopied): empty circled digits of one option lie within
 # 0.02-0.03 of each other (④ 0.535-0.552, ⑤ 0.49-0.51), ballpoint crosses over them 0.10-0.30 above
-# (⑤ crossed 0.147 above under a page threshold of 0.191, set between the crosses and the fills).
+# (⑤ crossed 0.147 above under a page threshold of 0.191, set between the crosses and the fills). The same
+# step tells a bubble "solid" by its darkness alone from its option's print (bubbles.print_dark_as_fill): a
+# bold ④ on a dark photocopy measured 0.71-0.79 empty (tests/test_shadow_edge_row.py), pen fills 1.0.
 BUBBLE_PEER_STEP = 0.1
 # On a 1-bit page, when the marks still seen have a median darkness under this, the fills were cut down
 # by the scan's threshold (pencil) and every question read blank has its darkest bubble unsure
