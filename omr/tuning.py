@@ -469,6 +469,15 @@ BUBBLE_RIVAL_MARGIN = 0.05
 # page threshold of 0.48-0.49; the unpeered printed letters of circled-letters/1 lie -0.15..+0.02 from
 # it, its boldest letter (B, 0.41-0.55 where peers measure it) would stand 0.21 above it.
 BUBBLE_UNPEERED_INK = 0.25
+# A bubble not read as a mark whose printed baseline may be a mark (its option's peers half marks, or five
+# or fewer open: bubbles.marked_baselines) is unsure at this much above its lightest unmarked peer (or the
+# page's threshold if lower). Measured (2026-12-04, hsmall; tests/test_bubble_marked_baseline.py and
+# elsewhere.py styles two, a5-circled-b photocopied): empty circled digits of one option lie within
+# 0.02-0.03 of each other (④ 0.535-0.552, ⑤ 0.49-0.51), ballpoint crosses over them 0.10-0.30 above
+# (⑤ crossed 0.147 above under a page threshold of 0.191, set between the crosses and the fills). The same
+# step tells a bubble "solid" by its darkness alone from its option's print (bubbles.print_dark_as_fill): a
+# bold ④ on a dark photocopy measured 0.71-0.79 empty (tests/test_shadow_edge_row.py), pen fills 1.0.
+BUBBLE_PEER_STEP = 0.1
 # On a 1-bit page, when the marks still seen have a median darkness under this, the fills were cut down
 # by the scan's threshold (pencil) and every question read blank has its darkest bubble unsure
 # (bubbles.eaten_blanks). Measured (2026-12-04, helse2; OMRChecker's 29 sheets cut at 110, 120, 130): the

@@ -344,6 +344,16 @@ def baselines_and_guesses(boxes: list[Checkbox], darkness: np.ndarray,
     """:func:`printed_baselines` (n,) and (n,) bool: the bubbles whose baseline is only the page's median
     (fewer than ``BUBBLE_BASELINE_MIN`` open peers of their option, and of their own question), a guess
     at what they print rather than a measure of it."""
+    base, guessed, _groups, _page = baseline_sources(boxes, darkness, solid)
+    return base, guessed
+
+
+def baseline_sources(boxes: list[Checkbox], darkness: np.ndarray, solid: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, ...]], float]:
+    """:func:`baselines_and_guesses` with where each baseline came from: (base (n,), guessed (n,) bool,
+    groups: per bubble the indices of the bubbles whose open ones gave its baseline (its option's peers,
+    solid fills included), else of its own question (whether or not they were enough to give it), the
+    page's level (the median of its open bubbles))."""
     solid = np.zeros(len(boxes), dtype=bool) if solid is None else solid
     by_question: dict[str, list[int]] = {}
     for i, box in enumerate(boxes):
@@ -356,6 +366,7 @@ def baselines_and_guesses(boxes: list[Checkbox], darkness: np.ndarray,
     page = float(np.median(open_darkness)) if open_darkness.size else 0.0
     base = np.full(len(boxes), page)
     guessed = np.zeros(len(boxes), dtype=bool)
+    groups: list[tuple[int, ...]] = [()] * len(boxes)
     levels: dict[tuple, float | None] = {}  # one level per group of peers (then per question), not per box
     for i, box in enumerate(boxes):
         key = (options[box.question], box.option)
@@ -364,16 +375,17 @@ def baselines_and_guesses(boxes: list[Checkbox], darkness: np.ndarray,
             levels[key] = float(np.percentile(darkness[same], T.BUBBLE_BASELINE_PERCENTILE)) \
                 if len(same) >= T.BUBBLE_BASELINE_MIN else None
         if levels[key] is not None:
-            base[i] = levels[key]
+            base[i], groups[i] = levels[key], tuple(peers[key])
             continue
         if box.question not in levels:
             own = [j for j in by_question[box.question] if not solid[j]]
             levels[box.question] = float(np.median(darkness[own])) if len(own) >= T.BUBBLE_BASELINE_MIN else None
+        groups[i] = tuple(by_question[box.question])
         if levels[box.question] is not None:
             base[i] = levels[box.question]
         else:
             guessed[i] = True
-    return base, guessed
+    return base, guessed, groups, page
 
 
 def jump_threshold(values: np.ndarray) -> float | None:
@@ -518,6 +530,76 @@ def inked_unpeered(darkness: np.ndarray, base: np.ndarray, guessed: np.ndarray) 
     fills and its crosses or its empty bubbles, can leave under it (bench/hunt/elsewhere.py office
     circled-letters/1 Q12 at seed 12, two-pages/2 Q9 at seed 13). Such a bubble is not a sure blank."""
     return guessed & (darkness - base >= T.BUBBLE_UNPEERED_INK)
+
+
+def marked_baselines(boxes: list[Checkbox], darkness: np.ndarray, solid: np.ndarray, margins: np.ndarray,
+                     sources: tuple[np.ndarray, np.ndarray, list[tuple[int, ...]], float]) -> np.ndarray:
+    """(n,) bool: bubbles not read as marks (``margins`` under ``BUBBLE_UNSURE``) whose printed baseline
+    may itself be a mark, so that a mark measured against it looks empty. ``sources``:
+    :func:`baseline_sources` of these ``boxes`` and ``darkness`` ((n,)), ``solid`` (n,) bool.
+
+    - Baseline from the option's peers (the same option of the page's other rows) when at least half of
+      them are marks (``margins`` or ``solid``), or when five or fewer are open (their lower quartile is
+      then their second lightest or below: a second cross missed among them is enough): their lower
+      quartile may lie on a mark; the bubble is
+      unsure when it stands the page's threshold (:func:`page_threshold`), or ``BUBBLE_PEER_STEP`` if
+      lower, or more above the lightest of its peers not read as marks (a page of four rows with two crosses in each, circled digits ①-⑤:
+      bench/hunt/elsewhere.py styles two seed 11, a5-circled-b Q4 ① and ③ crossed, read blank).
+    - Baseline from its own question's median, or the page's (no peers): with two of three marked the
+      median is a mark and the lighter mark is measured against itself, and on a page where most bubbles
+      are crossed the page's median is a cross; the bubble is unsure when it holds
+      ``BUBBLE_UNPEERED_INK`` or more over the lightest other bubble of its question not read as a mark
+      (logo-signature-b Q1, two crosses in 2 mm rings, read as one answer, ok; tests/
+      test_bubble_marked_baseline.py: a cross beside a solid one, the question's two others open, read
+      empty against the page's median)."""
+    base, _guessed, groups, _page = sources
+    out = np.zeros(len(boxes), dtype=bool)
+    if not len(boxes):
+        return out
+    threshold = page_threshold(darkness - base)
+    marked = solid | (margins >= T.BUBBLE_UNSURE)
+    for i, group in enumerate(groups):
+        if marked[i]:
+            continue
+        others = [j for j in group if j != i and not marked[j]]
+        if not others:
+            continue
+        above = darkness[i] - float(darkness[others].min())
+        if len({boxes[j].question for j in group}) == 1:  # its own question's median
+            out[i] = above >= T.BUBBLE_UNPEERED_INK
+        else:
+            # The lower quartile of five or fewer open peers is their second lightest or below it: one
+            # cross missed among them (or half of them marks) puts it on a cross.
+            few = T.BUBBLE_BASELINE_PERCENTILE * (int((~solid[list(group)]).sum()) - 1) <= 100
+            if few or 2 * int(marked[list(group)].sum()) >= len(group):
+                out[i] = above >= min(threshold, T.BUBBLE_PEER_STEP)
+    return out
+
+
+def print_dark_as_fill(boxes: list[Checkbox], measured: list[tuple[float, float]], solid: np.ndarray,
+                       margins: np.ndarray) -> np.ndarray:
+    """(n,) bool: bubbles counted solid (:func:`solid_fills`) by their darkness alone (fill share under
+    ``BUBBLE_SOLID_FILL``) while an open bubble not read as a mark (``margins``, :func:`mark_margins`) of
+    the same option of a question with the same options measures within ``BUBBLE_PEER_STEP`` of them: the option's print itself is nearly as dark as a fill
+    (a bold ④ on a dark photocopy measures 0.71-0.75 empty), and such a bubble is no sure mark.
+    ``measured``: :func:`inner_darkness_all` (fill share, darkness) per bubble, ``solid`` (n,) bool.
+    Seen (tests/test_shadow_edge_row.py, lettered-comb-landscape photocopied dark, a shadow's edge past a
+    blank row): an empty ④ at 0.79 (fill share 0.88) stored as the answer, its peers' open ④s 0.71-0.72."""
+    out = np.zeros(len(boxes), dtype=bool)
+    options: dict[str, tuple] = {}
+    for box in boxes:
+        options.setdefault(box.question, ())
+        options[box.question] += (box.option,)
+    open_by_key: dict[tuple, list[float]] = {}
+    for i, box in enumerate(boxes):
+        if not solid[i] and margins[i] < T.BUBBLE_UNSURE:
+            open_by_key.setdefault((options[box.question], box.option), []).append(measured[i][1])
+    for i, box in enumerate(boxes):
+        fill, dark = measured[i]
+        if solid[i] and fill < T.BUBBLE_SOLID_FILL:
+            peers = open_by_key.get((options[box.question], box.option), [])
+            out[i] = bool(peers) and max(peers) >= dark - T.BUBBLE_PEER_STEP
+    return out
 
 
 def eaten_blanks(boxes: list[Checkbox], darkness: np.ndarray, margins: np.ndarray) -> np.ndarray:
@@ -692,7 +774,8 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox], one_bit: bool = False)
     measured = inner_darkness_all(search.windows, boxes, np.asarray(search.offsets), scales)
     darkness = np.array([d for _, d in measured]) if measured else np.zeros(0)
     solid = solid_fills(measured)
-    base, guessed = baselines_and_guesses(boxes, darkness, solid)  # once: the margins and the unpeered test
+    sources = baseline_sources(boxes, darkness, solid)  # once: the margins and the unpeered tests
+    base, guessed = sources[0], sources[1]
     margins = mark_margins(boxes, darkness, solid, base)
     if boxes and search.found_share < T.BUBBLE_RING_MIN_SHARE:
         nearby = darkest_nearby(search.windows, boxes, own_reach(boxes, T.BUBBLE_SEARCH_MM))
@@ -700,9 +783,10 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox], one_bit: bool = False)
     else:
         placed_off = np.zeros(len(boxes), dtype=bool)
     rival = rivals_of_marks(boxes, darkness, margins)
-    unpeered = inked_unpeered(darkness, base, guessed)
+    unpeered = inked_unpeered(darkness, base, guessed) | marked_baselines(boxes, darkness, solid, margins, sources)
     eaten = eaten_blanks(boxes, darkness, margins) if one_bit else np.zeros(len(boxes), dtype=bool)
     shade = in_shade(search, boxes, scales, margins) if boxes else np.zeros(0, dtype=bool)
+    print_dark = print_dark_as_fill(boxes, measured, solid, margins)
     reads = []
     for i, (box, (dx, dy), (fill, dark)) in enumerate(zip(boxes, search.offsets, measured)):
         margin = float(margins[i])
@@ -711,6 +795,9 @@ def read_filled(search: BoxSearch, boxes: list[Checkbox], one_bit: bool = False)
         elif margin <= -T.BUBBLE_UNSURE:
             state = EMPTY
         else:
+            state = UNCERTAIN
+        if state == MARKED and print_dark[i]:
+            # Solid by its darkness only, as dark as its option's print elsewhere on the page.
             state = UNCERTAIN
         if state == MARKED and shade[i]:
             # A mark only against the lit paper beside a shadow's edge; solid ones too (in a shadow taking
