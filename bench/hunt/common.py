@@ -302,6 +302,14 @@ def run_damaged(args, damage, with_truth: bool = False) -> None:
     args.keep = keep
 
 
+def run_kinds(doc: str, kinds: str, page_image, make=None) -> None:
+    """A hunt script's whole command line: the common options plus ``--kind`` (default ``kinds``, comma-separated),
+    then :func:`run_pages`."""
+    p = parser(doc)
+    p.add_argument("--kind", default=kinds)
+    run_pages(p.parse_args(), page_image, make)
+
+
 def run_pages(args, page_image, make=None) -> None:
     """For each kind of ``args.kind``: ``args.n`` sheets (``make(n, rng, kind)``, default
     :func:`make_sheets`), every page turned into scan bytes by ``page_image(sheet, page layout, rng,

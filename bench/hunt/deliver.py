@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from common import DPI, QUIET_OFFICE, encode_jpeg, make_sheets, parser, px, run_pages  # noqa
+from common import DPI, QUIET_OFFICE, encode_jpeg, make_sheets, px, run_kinds  # noqa
 from omr.forms.simulate import scan_page
 from pens import GEL, RED, colour_scan, with_ink
 from photo import photograph
@@ -167,9 +167,7 @@ def make(n: int, rng, kind: str):
 
 
 def main() -> None:
-    p = parser(__doc__)
-    p.add_argument("--kind", default=KINDS)
-    run_pages(p.parse_args(), page_image, make)
+    run_kinds(__doc__, KINDS, page_image, make)
 
 
 if __name__ == "__main__":

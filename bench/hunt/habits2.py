@@ -24,8 +24,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from common import (DPI, boxes_of, form, ink_of, make_sheets, office_scan, parser, px,  # noqa
-                    redraw_questions, run_pages)
+from common import (DPI, boxes_of, form, ink_of, make_sheets, office_scan, px,  # noqa
+                    redraw_questions, run_kinds)
 from omr.forms.simulate import _draw_mark
 
 REVIEW_TRUTH = ["REVIEW"]  # an answer no reading stores ok: anything but review is SILENT
@@ -191,9 +191,7 @@ def tick_between(sheet, pl, rng) -> np.ndarray:
 
 
 def main() -> None:
-    p = parser(__doc__)
-    p.add_argument("--kind", default=KINDS)
-    run_pages(p.parse_args(), page_image)
+    run_kinds(__doc__, KINDS, page_image)
 
 
 if __name__ == "__main__":

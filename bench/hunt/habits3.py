@@ -23,7 +23,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from common import DPI, ink_of, make_sheets, office_scan, parser, px, redraw_questions, run_pages  # noqa
+from common import DPI, ink_of, make_sheets, office_scan, px, redraw_questions, run_kinds  # noqa
 from omr.forms.simulate import _draw_mark
 from respond import label_rect
 
@@ -140,9 +140,7 @@ def page_image(sheet, pl, rng, kind: str) -> bytes:
 
 
 def main() -> None:
-    p = parser(__doc__)
-    p.add_argument("--kind", default=KINDS)
-    run_pages(p.parse_args(), page_image)
+    run_kinds(__doc__, KINDS, page_image)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import copy
 import cv2
 import numpy as np
 
-from common import DPI, form, ink_of, office_scan, parser, px, redraw_questions, run_pages  # noqa
+from common import DPI, form, ink_of, office_scan, px, redraw_questions, run_kinds  # noqa
 from omr.forms.simulate import _draw_mark, fill_page
 from pens import colour_scan
 
@@ -152,9 +152,7 @@ def page_image(sheet, pl, rng, kind: str) -> bytes:
 
 
 def main() -> None:
-    p = parser(__doc__)
-    p.add_argument("--kind", default=KINDS)
-    run_pages(p.parse_args(), page_image)
+    run_kinds(__doc__, KINDS, page_image)
 
 
 if __name__ == "__main__":

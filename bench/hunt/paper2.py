@@ -21,7 +21,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from common import DPI, boxes_of, make_sheets, office_scan, parser, px, run_pages  # noqa
+from common import DPI, boxes_of, make_sheets, office_scan, px, run_kinds  # noqa
 import omr.forms.simulate as simulate
 from paper import tape_band, tape_edges
 from pens import RED, colour_scan
@@ -157,9 +157,7 @@ def page_image(sheet, pl, rng, kind: str) -> bytes:
 
 
 def main() -> None:
-    p = parser(__doc__)
-    p.add_argument("--kind", default=KINDS)
-    run_pages(p.parse_args(), page_image, make=make)
+    run_kinds(__doc__, KINDS, page_image, make)
 
 
 if __name__ == "__main__":
